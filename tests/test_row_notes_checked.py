@@ -168,7 +168,12 @@ UNEXPLAINED: dict[str, str] = {
        "twin's (+12.8% / +10.1%, a 405B-layout factor) times the GB300 factor of the same tables' 8B / 70B pairs "
        "(1.133 / 1.188); cuDNN 9.18.1's measured GB300 / GB200 attention rules the doubled softmax exponent rate out "
        "(it makes the rows slower, +29.2% / +32.1%). No cited source gives either factor's mechanism (no GB300 GEMM "
-       "measurement; the 1400 W limit against 1200 W has no figure)"
+       "measurement; the 1400 W limit against 1200 W has no figure). Searched again 2026-12-03 (row_bw): the "
+       "later Megatron-Bridge tables (26.02.01, 26.04, 26.04.01) publish the pair again: the published GB300 / "
+       "GB200 405B FP8 ratio is 1.23-1.25 in all five tables, at either GB300 layout (TP 2 CP 2 or TP 4 CP 1), "
+       "so the GB300 factor is "
+       "no single run's noise (tests/test_big405_gb300_rows.py); still no GB300 GEMM or clock measurement (a "
+       "cloud blog, verda.com gb300-nvl72-architecture, gives datasheet peaks and the 1.4 / 1.2 kW TDPs only)"
        for rid, err, before in (("mb-gb300-llama31-405b", "27.9%", "+19.2%"),  # 27.8% / 30.7% before 2026-12-02's
                                 ("mb2602-gb300-llama31-405b-fp8", "30.8%", "+22.2%"))},  # merges (recon3)
     **{rid: "vLLM PR #2192 A100-80G latency rows (a100tp, 2026-12-01): vLLM of December 2023 took about twice "
