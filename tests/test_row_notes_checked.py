@@ -206,7 +206,22 @@ UNEXPLAINED: dict[str, str] = {
        "growth: the gradient bytes do not explain the shape. openxla/xla issue #1539 (NVIDIA, 2023-02, open) saw most "
        "of a data-parallel T5X run's weight-gradient all-reduce exposed under the latency-hiding scheduler, a year "
        "before these scripts and for another layout, so no exposed term was added; the scripts' layers are unrolled "
-       "(scan_layers=false), so the while-loop passes do not apply"
+       "(scan_layers=false), so the while-loop passes do not apply. Examined 2026-12-03 (row_maxtext): the layout is "
+       "the runs file's (XLA gives a GPU the slice_index of its host's boot_id, BuildGlobalTopology, so MaxText's "
+       "hybrid mesh keeps fsdp 8 inside a VM and data across VMs); a stored xpk.py's A3 High workload installs the "
+       "GPUDirect-TCPX NCCL plugin (v3.1.6_2023_10_06) and its receive daemon; no public TCPX all-reduce rate was "
+       "found (google/nccl-plugin-gpudirecttcpx README, GKE pages, NCCL issues). Charged whole, the model's own "
+       "all-reduce (0.17 / 0.25 / 0.29 / 0.32 s) leaves 0.07 / 0.05 / 0.00 / 0.14 s of the loss (rows -13.2 / -11.5 / "
+       "-8.6 / -15.1%). A lead, not modelled: XLA GPU keeps one collective in flight (GpuAsyncTracker, 's0,e0,s1,e1') "
+       "and without a profile gives each start-done pair ~5 GEMMs of cover whatever its bytes (GpuLatencyEstimator); "
+       "at the scripts' all-reduce combine thresholds (64 MiB / 512 MiB / 1 GiB / 1 GiB) a GPU's shard makes 26 / 4 / "
+       "2 / 2 all-reduces, and with 8.8 ms of cover each 0.00 / 0.22 / 0.28 / 0.30 s would be exposed (rows -23.1 / "
+       "-13.5 / -9.6 / -16.0%), but the schedule of the scripts' HLO was not seen (no GPU compile here), and it leaves "
+       "the 2-VM loss (0.24 s) and the 8 -> 16 VM jump (+0.16 s, against +0.02 s) unexplained. The multi-VM scripts "
+       "set enable_profiler=true where 1vm.sh @78daad19 sets false (5 of the 30 steps traced from step 1: base.yml "
+       "skip_first_n_steps_for_profiler 1, profiler_steps 5); no source says which steps the README's figure is from. "
+       "The 1-VM row's own -10.4% is carried: against the 1-VM step the rows would be -17.3 / -16.9 / -23.8% "
+       "(figures: tests/test_a3_network.py)"
        for rid, err in (("maxtext-a3-llama2-7b-x4", "25.9%"), ("maxtext-a3-llama2-7b-x8", "25.5%"),
                         ("maxtext-a3-llama2-7b-x16", "31.7%"))},
 }
