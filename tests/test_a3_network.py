@@ -157,7 +157,8 @@ custom call kMediumCost 1000, 'the LHS will try to schedule approximately 5 of t
 and it keeps one collective in flight ('We will allow upto 1 outstanding collective on the async stream ...
 s0,e0,s1,e1', GpuAsyncTracker::GetNumAvailableResources): openxla/xla xla/service/gpu/gpu_latency_hiding_scheduler.cc
 @f74aac2, and the same estimator and comments in the stored earlier gpu_hlo_schedule.cc (all_reduce_overlap_limit 1,
-use_real_cost_model false). The A3 scripts give no PGLE profile."""
+use_real_cost_model false). The A3 scripts give no PGLE profile; AI-Hypercomputer/maxtext issue #1005 (a GPU Llama 3.1
+405B run, FSDP over DCN) reports that turning PGLE on or off 'makes a big difference' to the FSDP overlap."""
 BWD_CUSTOM_CALLS_PER_LAYER = 15
 """A llama2-7b layer's backward custom calls: 7 weight GEMMs (query, key, value, out, wi_0, wi_1, wo: MaxText's
 fused_qkv and fused_mlp false) x (input gradient + weight gradient) + Transformer Engine's fused-attention backward
