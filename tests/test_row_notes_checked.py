@@ -80,8 +80,9 @@ _L4_REASON = ("the C 1 TTFT gap's split between prefill compute and a cost outsi
               "established and no source gives vLLM V1's host cost on this host (searched 2026-11-30 and 2026-12-01; "
               "the table's own figures rule out a per-request constant and compute in proportion to the prefill "
               "tokens, 2026-12-01; examined 2026-12-02, hostcost: the run's 4-vCPU host is below vLLM's documented "
-              "minimum of 2 x (2 + N) = 6 vCPUs, a mechanism its docs give no size; the record is in the runs "
-              "file's L4 block, its figures recomputed by tests/test_serving_l4.py)")
+              "minimum of 2 x (2 + N) = 6 vCPUs, a mechanism its docs give no size; searched again 2026-12-03, "
+              "row_srv: no public run of a sub-1B model at 1 request in flight sizes the host part; the record is "
+              "in the runs file's L4 block, its figures recomputed by tests/test_serving_l4.py)")
 UNEXPLAINED: dict[str, str] = {
     # The 20 llm-foundry A100-80GB rows at seq >= 8192 listed here by ampfsdp (2026-12-02) left the same day (longseq):
     # their attention_kernel cells read flash2; the table ran FlashAttention in Triton (runs-file header), and at its

@@ -9,6 +9,9 @@ their notes' figures are recomputed here.
 No kernel microbenchmark of the custom all-reduce on A100 was found (searched 2026-12-01: the PR, its design PDF,
 sglang/vLLM/TensorRT-LLM issues), so an A100 run times it with the H100 figures (sgl-project/sglang PR #2904), and
 `plan serve` prints them as the assumption they are (test_a100_custom_allreduce_prints_the_h100_figure).
+
+row_srv (2026-12-03) cross-checked the 70B rows with the table's Llama 33B TP 2 row (predicted here, no preset) and
+sized one candidate, the decode kernel's per-query-head KV reads (vLLM issue #1880); neither closes the rows.
 """
 from __future__ import annotations
 
