@@ -185,8 +185,8 @@ UNEXPLAINED: dict[str, str] = {
        "the model's differ by 30%, so the miss is no per-step constant; the decode kernel of the time did not use "
        "GQA's shared K/V (vLLM issue #1880), so the 70B read its cache once per query head, 8 times (6.9 ms a step "
        "were all reads HBM's, which brings the two rows' residuals within 2.4 ms), but vLLM PR #2744's kernel time "
-       "shows some re-reads stay in L2 and no source gives how many at this shape (the notes' figures: "
-       "tests/test_serving_custom_allreduce_a100.py)"
+       "shows some re-reads stay in L2 and no source gives how many at this shape; a cost per Ray worker (4 vs 2) "
+       "splits the residuals too, likewise unsized (the notes' figures: tests/test_serving_custom_allreduce_a100.py)"
        for rid in ("vllm2192-a100-l2-70b-tp4-b64-nccl", "vllm2192-a100-l2-70b-tp4-b64-custom")},
     "trn1-nxd-llama31-8b": "fit row, beyond 25% since its recompute was corrected to what the script runs "
     "(2026-12-01: the flash kernel bypasses the checkpointed CoreAttention): every release of the layout publishes "
