@@ -81,8 +81,9 @@ _L4_REASON = ("the C 1 TTFT gap's split between prefill compute and a cost outsi
               "established and no source gives vLLM V1's host cost on this host (searched 2026-11-30 and 2026-12-01; "
               "the table's own figures rule out a per-request constant and compute in proportion to the prefill "
               "tokens, 2026-12-01; examined 2026-12-02, hostcost: the run's 4-vCPU host is below vLLM's documented "
-              "minimum of 2 x (2 + N) = 6 vCPUs, a mechanism its docs give no size; the record is in the runs "
-              "file's L4 block, its figures recomputed by tests/test_serving_l4.py)")
+              "minimum of 2 x (2 + N) = 6 vCPUs, a mechanism its docs give no size; searched again 2026-12-03, "
+              "row_srv: no public run of a sub-1B model at 1 request in flight sizes the host part; the record is "
+              "in the runs file's L4 block, its figures recomputed by tests/test_serving_l4.py)")
 UNEXPLAINED: dict[str, str] = {
     # The 20 llm-foundry A100-80GB rows at seq >= 8192 listed here by ampfsdp (2026-12-02) left the same day (longseq):
     # their attention_kernel cells read flash2; the table ran FlashAttention in Triton (runs-file header), and at its
@@ -181,7 +182,13 @@ UNEXPLAINED: dict[str, str] = {
        "CUDA-graph host cost outside the kernel; no source gives vLLM 0.2's per-step host cost. Examined 2026-12-02 "
        "(hostcost): the run drove its GPUs as Ray actors, whose control plane vLLM PR #2221 measured at 28.7-40.7% "
        "of a TP 8 Llama 70B run's time on A100-40G (carried unscaled, +13.3%/-5.8% and +0.9%/-16.1%); its size at "
-       "TP 4, batch 64 has no source (the notes' figures: tests/test_serving_custom_allreduce_a100.py)"
+       "TP 4, batch 64 has no source. Examined 2026-12-03 (row_srv): the same table's Llama 33B TP 2 row (no preset; "
+       "predicted in the test) has the 70B's published decode step (52.4 / 53.0 ms NCCL, 46.5 / 46.0 custom) where "
+       "the model's differ by 30%, so the miss is no per-step constant; the decode kernel of the time did not use "
+       "GQA's shared K/V (vLLM issue #1880), so the 70B read its cache once per query head, 8 times (6.9 ms a step "
+       "were all reads HBM's, which brings the two rows' residuals within 2.4 ms), but vLLM PR #2744's kernel time "
+       "shows some re-reads stay in L2 and no source gives how many at this shape; a cost per Ray worker (4 vs 2) "
+       "splits the residuals too, likewise unsized (the notes' figures: tests/test_serving_custom_allreduce_a100.py)"
        for rid in ("vllm2192-a100-l2-70b-tp4-b64-nccl", "vllm2192-a100-l2-70b-tp4-b64-custom")},
     "trn1-nxd-llama31-8b": "fit row, beyond 25% since its recompute was corrected to what the script runs "
     "(2026-12-01: the flash kernel bypasses the checkpointed CoreAttention): every release of the layout publishes "
