@@ -35,6 +35,8 @@ model looks as good as any other):
 --quality-tolerance percentage points (default 0.5), any other metric within that percent of the
 baseline (default 1%). Outputs that are NaN/inf are a quality failure.
 Keep data generation in process (or read local files): accelopt downloads nothing.
+accelopt calls the factory with torch seeded (torch.manual_seed(0)), so weights it draws unseeded are the same on every
+run; call torch.manual_seed in the factory to choose others.
 
 The labels below are random, so the accuracy is chance (~0.1) and only shows the contract; the built-in
 examples `digits` and `chargpt` learn real data (`accelopt optimize digits`).

@@ -21,6 +21,27 @@ from accelopt.userio import path_kind, read_user_text
 
 __all__ = ["METRIC_HIGHER_IS_BETTER", "ModelBundle", "load_user_factory"]
 
+FACTORY_SEED = 0
+"""The seed of torch's default generator while a factory runs (load_user_factory). torch seeds that generator from
+/dev/urandom at start-up (pytorch aten/src/ATen/CPUGeneratorImpl.cpp: getDefaultCPUGenerator() seeds it with
+c10::detail::getNonDeterministicRandom(); torch.initial_seed() differs between processes), so a factory
+building nn.Linear/nn.LSTM without seeding got other weights every run: two
+`optimize --mode train` runs of one LSTM language model scored baseline held-out losses 3.917285 and 3.917148. A factory
+that calls torch.manual_seed itself keeps its own seed."""
+
+
+def _seeded_call(factory: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+    """factory(**kwargs) with torch's generators at FACTORY_SEED (torch.manual_seed: CPU and CUDA, so a model built on
+    the GPU is reproducible too), the caller's random state put back after: the CPU generator's always, CUDA's where
+    CUDA was initialized before the call."""
+    import torch
+
+    cuda = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
+    with torch.random.fork_rng(devices=cuda):
+        torch.manual_seed(FACTORY_SEED)
+        return factory(**kwargs)
+
+
 # The named quality metrics of ModelBundle.metric and which way is better.
 METRIC_HIGHER_IS_BETTER: dict[str, bool] = {"accuracy": True, "loss": False}
 
@@ -188,7 +209,11 @@ class ModelBundle:
         first one fewer: samples/s, micro-batch sizes and per-sample figures are counted from batch_size. A batch's
         samples: the size every tensor of it (inputs and targets, 0-d ones aside) shares along dim 0 — unknown, so
         passed, when they disagree or when some tensor has batch_size along dim 1 (a (T, B) sequence-first
-        layout)."""
+        layout). First, batches and eval_batches must each return a fresh iterator on every call
+        (check_fresh_iterator)."""
+        check_fresh_iterator(self, "batches", self.batches)
+        if self.eval_batches is not None:
+            check_fresh_iterator(self, "eval_batches", self.eval_batches)
         for i, item in enumerate(_first_items(self.batches, scan)):
             if not isinstance(item, (tuple, list)) or len(item) != 2:
                 return  # first_batch() names this one
@@ -202,6 +227,25 @@ class ModelBundle:
                              "would be counted for the wrong batch",
                              f"set batch_size={rows} in the ModelBundle, or make batches() yield {self.batch_size} "
                              "samples per batch")
+
+
+def check_fresh_iterator(bundle: ModelBundle, source: str, make: Callable[[], Any]) -> None:
+    """InputError when two calls of `make` (the bundle's batches or eval_batches) return the same iterator, made once
+    (`it = iter(data)` in the factory, then `batches=lambda: it`): its first pass consumed it, and profile stopped with
+    'batches() yielded nothing' after it had yielded 3 batches. A list, a DataLoader or a new generator per call is
+    iterated afresh and passes. An error in the user's function is left to the run that calls it."""
+    try:
+        first, second = make(), make()
+        same = first is second and iter(first) is first
+    except Exception:  # the user's function raising is named, in its own words, where the run calls it
+        return
+    if same:
+        where = bundle.meta.get("factory") or f"model {bundle.name!r}"
+        raise InputError(f"{where}: {source}() returned the same iterator on two calls ({type(first).__name__}), so "
+                         "its batches run out after the first pass and every later pass would find none",
+                         f"make {source}() return a fresh iterator on every call: build it inside the function, e.g. "
+                         f"{source}=lambda: iter(my_list_of_batches), a generator function, or iter(DataLoader(...)), "
+                         "not an iterator made once in the factory")
 
 
 def _first_items(make: Callable[[], Iterator[Any]], n: int) -> list[Any]:
@@ -330,7 +374,7 @@ def load_user_factory(spec: str, **kwargs: Any) -> ModelBundle:
                          "name the function that returns a ModelBundle")
     _check_kwargs(factory, func_name, path, kwargs)
     try:
-        bundle = factory(**kwargs)
+        bundle = _seeded_call(factory, kwargs)
     except InputError:
         raise
     except (Exception, SystemExit) as e:
