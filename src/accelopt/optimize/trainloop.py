@@ -21,6 +21,7 @@ from accelopt.optimize.steps import (
     CHECKPOINT_SEGMENTS,
     bundle_optimizer,
     copy_model,
+    first_batch_on,
     is_structural,
     make_train_step,
     mark_structural,
@@ -107,19 +108,12 @@ def _stats_frozen(block: Any) -> Iterator[None]:
             x.data.copy_(before)
 
 
-def _first_batch_on(bundle: ModelBundle, target: Target) -> tuple[tuple[Any, ...], Any]:
-    """The bundle's first (inputs, targets) on the target's device, their structure kept (to_device: targets as a
-    dict of labels or a namedtuple too; `targets.to(...)` failed on them with "'dict' object has no attribute 'to'")."""
-    inputs, targets = bundle.first_batch()
-    return tuple(to_device(x, target.device) for x in inputs), to_device(targets, target.device)
-
-
 def _saved_bytes(model: Any, bundle: ModelBundle, target: Target) -> float:
     """Bytes autograd saves for backward in one forward + loss of the first batch (weights excluded)."""
 
     from accelopt.measure.memory import SavedTensorMeter
 
-    inputs, targets = _first_batch_on(bundle, target)
+    inputs, targets = first_batch_on(bundle, target)
     meter = SavedTensorMeter(exclude=model.parameters())
     with meter.track(), _stats_frozen(model):  # a count, not a step: the variant's BatchNorm statistics stay as given
         loss = bundle.loss_fn(model(*inputs), targets)
@@ -205,7 +199,7 @@ def _largest_recompute_bytes(model: Any, bundle: ModelBundle, target: Target) ->
     handles += [b.register_forward_hook(leave) for b in blocks]
     for b in blocks:
         object.__setattr__(b, "accelopt_bypass", True)
-    inputs, targets = _first_batch_on(bundle, target)
+    inputs, targets = first_batch_on(bundle, target)
     try:
         cuda = [torch.device(target.device)] if str(target.device).startswith("cuda") else []
         with counting_saved_tensors(pack), _stats_frozen(model), \
