@@ -166,3 +166,23 @@ def test_a_recorded_field_of_the_wrong_type_is_named_in_words(field: str, value:
     code, stdout, err = run_main(["optimize", "--apply", str(p), *FAST], capsys)
     flat = " ".join(err.split())
     assert code == 2 and stdout == "" and f"model_source.{field} = {said}" in flat, flat
+
+
+@pytest.mark.parametrize(("source", "flag"), [({"model": "mlp", "seq_len": 16}, "--seq-len 16"),
+                                              ({"model": "mlp", "size": "huge"}, "--size huge")])
+def test_a_recorded_flag_the_model_refuses_is_named_as_the_recipes(source: dict[str, object], flag: str,
+                                                                   tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """A hand-edited model_source flag the model refuses (mlp has no sequence length; no mlp size 'huge') read 'mlp
+    has no sequence length ... fix: leave out --seq-len for mlp', of a flag nobody typed: the error now says the
+    value is the recipe's and where to change it."""
+    p = tmp_path / "recipe.json"
+    p.write_text(json.dumps({"accelopt_recipe": 1, "model": "mlp", "mode": "inference", "dtype": "fp32",
+                             "techniques": [{"name": "bf16", "params": {}}], "measured": {},
+                             "model_source": source}))
+    code, stdout, err = run_main(["optimize", "--apply", str(p), *FAST], capsys)
+    flat = " ".join(err.split())
+    key = next(k for k in source if k != "model")
+    assert code == 2 and stdout == "" and "Traceback" not in err, err
+    assert f"{flag} came from the recipe's model_source" in flat, flat
+    assert f"model_source.{key} in {p}" in flat.split("fix:")[1], flat

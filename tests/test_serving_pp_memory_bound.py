@@ -57,3 +57,24 @@ def test_the_readme_says_what_the_per_device_figure_is() -> None:
             "the LM head, both charged to one device") in readme
     assert "4.16 GB of weights + KV cache per device against 3.72 GB on the busiest stage, 12% over" in readme
     assert "the fullest stage's (ceil(layers/pp) layers, an upper bound where pp does not divide" not in readme
+
+
+@pytest.mark.parametrize(("pp", "split", "bound"), [(5, "6, 6, 7, 7, 6", True), (3, "11, 11, 10", False),
+                                                    (4, "8, 8, 8, 8", False)])
+def test_the_console_note_says_when_memory_per_device_is_an_upper_bound(pp: int, split: str, bound: bool,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """The README said the --pp memory figure is an upper bound, 12% over the busiest device at Llama 3 8B --pp 5; the
+    run's own --pp note said how the layers split but not that memory per device (and max batch, fits) rests on
+    that bound: the note now gives the split and, where no device holds ceil(L/pp) layers and an end stage's
+    tables, that the figure is an upper bound."""
+    import json
+
+    from conftest import run_main
+
+    code, out, err = run_main(["plan", "serve", "--model", "llama3-8b", "--hardware", "h100-sxm", "--pp", str(pp),
+                               "--batch", "1", "--json"], capsys)
+    assert code == 0, err
+    (note,) = [n for n in json.loads(out)["notes"] if n.startswith(f"--pp {pp}: ")]
+    assert f"32 layers as {split}" in note, note
+    assert ("an upper bound on the busiest device's" in note) is bound, note
+    assert ("the busiest device's bytes" in note) is not bound, note

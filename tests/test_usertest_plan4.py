@@ -143,3 +143,20 @@ def test_a_recompute_layers_count_no_layout_takes_is_named(capsys: pytest.Captur
     notes = json.loads(capsys.readouterr().out)["notes"]
     assert e.value.code == 0 and any(n.startswith("--recompute-layers 100: no layout searched takes it") and
                                      "no layout recomputing every layer" in n for n in notes), notes
+
+
+def test_an_etp_value_no_layout_takes_beside_one_that_applies_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan --model mixtral-8x7b --devices 16 --etp 3,1`: 3 fits no layout (etp x ep must divide tp x dp x cp, a
+    power of two), 1 does; the run went on with etp 1 alone and nothing said 3 was dropped, where the same slip in
+    --hsdp or --recompute-layers is named in a note. The note names it; etp has no 'plain form' left out (0 or not,
+    the etp = tp layouts are searched), so it says nothing of one."""
+    argv = ["plan", "--model", "mixtral-8x7b", "--hardware", "h100-sxm", "--devices", "16", "--top", "1", "--json"]
+    with pytest.raises(SystemExit) as e:
+        main([*argv, "--etp", "3,1"])
+    notes = json.loads(capsys.readouterr().out)["notes"]
+    said = [n for n in notes if n.startswith("--etp 3: no layout searched takes it")]
+    assert e.value.code == 0 and len(said) == 1, notes
+    assert "at most a layout's tp" in said[0] and "either" not in said[0], said
+    with pytest.raises(SystemExit):
+        main([*argv, "--etp", "0,1"])  # both apply on 16 devices: no note
+    assert not any(n.startswith("--etp") for n in json.loads(capsys.readouterr().out)["notes"])

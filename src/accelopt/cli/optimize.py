@@ -206,6 +206,23 @@ def _fill_recorded(o: OptimizeOptions, src: ModelSource) -> None:
     o.seq_len = o.seq_len if o.seq_len is not None else src.seq_len
 
 
+def _recorded_flags_named(e: Any, o: OptimizeOptions, typed: dict[str, Any] | None) -> Any:
+    """`e` (an InputError building the model) saying which of the flags it ran with came from the recipe's
+    model_source, not typed: a hand-edited seq_len on mlp read 'fix: leave out --seq-len for mlp', of a flag nobody
+    typed. `e` itself when none did (typed None: no recipe, or one of another model, whose flags are not taken)."""
+    from accelopt.errors import InputError
+
+    if typed is None:
+        return e
+    taken = [(key, f"--{key.replace('_', '-')} {getattr(o, key)}") for key, v in typed.items()
+             if v is None and getattr(o, key) is not None]
+    if not taken:
+        return e
+    keys = " / ".join(f"model_source.{key}" for key, _ in taken)
+    return InputError(f"{e.problem} ({', '.join(flag for _, flag in taken)} came from the recipe's model_source, not "
+                      "typed)", f"edit or remove {keys} in {o.apply}, or type the flag to override it; {e.fix}")
+
+
 def _shape_note(recipe: Any, typed: dict[str, Any] | None, bundle: Any) -> str | None:
     """Which input shape this --apply run measured, and where it came from: the recipe's recorded flags, a typed
     flag overriding them, or the model's default (as when the recipe was saved); for a recipe of another model, that
@@ -246,7 +263,7 @@ def run(o: OptimizeOptions) -> Any:
 
 def _run(o: OptimizeOptions) -> tuple[Any, Any]:
     """(the OptimizeResult, the AcceloptError --save raised or None): the result is kept when saving fails."""
-    from accelopt.errors import AcceloptError
+    from accelopt.errors import AcceloptError, InputError
     from accelopt.optimize.recipe import check_save_dir, check_save_free, load_recipe, recipe_tolerance
     from accelopt.optimize.runner import RunOptions, run_optimize
 
@@ -278,7 +295,10 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
     assert o.model is not None  # given, or the recipe's (_use_recorded_model)
     with (out_of_memory_as_error(oom_what(o.model, o.batch_size, o.seq_len), o.device, oom_fix(o.model)),
           contextlib.redirect_stdout(sys.stderr)):
-        bundle = _bundle(o)
+        try:
+            bundle = _bundle(o)
+        except InputError as e:
+            raise _recorded_flags_named(e, o, typed_shape) from None
         opts = RunOptions(mode=o.mode, device=o.device, dtype=o.dtype, only=_names_or(o.only), skip=o.skip,
                           budget_s=o.budget_min * 60.0, quality_tolerance=o.quality_tolerance, rounds=o.rounds,
                           block_s=o.block_s, warmup=o.warmup, quality_steps=o.quality_steps,

@@ -755,15 +755,18 @@ _AXIS_RULES = {
     "hsdp": ("--hsdp", "a shard group divides a ZeRO-3 layout's dp x cp and is smaller than it, for a layout that "
              "fits fully sharded, with ep 1", "no fully sharded ZeRO-3 layout"),
     "recompute_layers": ("--recompute-layers", "a count is below the layers of a pipeline stage, for a full-recompute "
-                         "layout that fits and would not fit without recompute", "no layout recomputing every layer")}
+                         "layout that fits and would not fit without recompute", "no layout recomputing every layer"),
+    "etp": ("--etp", "an expert tensor-parallel degree is at most a layout's tp, and etp x ep must divide its tp x dp "
+            "x cp", None)}
 """`plan`'s listed search axes whose values can apply to no layout: the flag, the rule a value must meet, and what a
-list without 0 (the plain form) leaves out."""
+list without 0 (the plain form) leaves out (None for --etp: its etp = tp layouts are searched, 0 listed or not;
+a list of which no value applies is an error, _run_search)."""
 
 
 def _unused_axis_notes(axes: Any, searched: Any) -> list[str]:
-    """A note per listed --hsdp / --recompute-layers value no layout searched took: `--hsdp 3` on 16 devices (3
-    divides no dp x cp) or `--recompute-layers 100` on a 32-layer model made no such layout, and with no 0 in the
-    list the plain form was left out too, without a word."""
+    """A note per listed --hsdp / --recompute-layers / --etp value no layout searched took: `--hsdp 3` on 16 devices
+    (3 divides no dp x cp) or `--recompute-layers 100` on a 32-layer model made no such layout, and with no 0 in the
+    list the plain form was left out too, without a word; `--etp 3,1` on 16 devices ran etp 1 alone, unsaid."""
     notes = []
     for name, (flag, rule, plain) in _AXIS_RULES.items():
         asked = getattr(axes, name) or ()
@@ -772,7 +775,8 @@ def _unused_axis_notes(axes: Any, searched: Any) -> list[str]:
         if unused:
             notes.append(f"{flag} {','.join(map(str, unused))}: no layout searched takes "
                          f"{'it' if len(unused) == 1 else 'them'} ({rule})"
-                         + (f"; with no 0 in the list, {plain} was searched either" if 0 not in asked else ""))
+                         + (f"; with no 0 in the list, {plain} was searched either"
+                            if plain is not None and 0 not in asked else ""))
     return notes
 
 

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from accelopt.errors import UnsupportedError
 from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, register
-from accelopt.optimize.steps import copy_model, make_train_step, state_dict_saver
+from accelopt.optimize.steps import copy_model, first_batch_on, make_train_step, state_dict_saver
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 _CXX_FIX = ("install a C++ compiler (Debian/Ubuntu: apt-get install g++; macOS: xcode-select --install) "
@@ -73,11 +73,9 @@ def _state_kept(model: Any) -> Iterator[None]:
 def _warm(model: Any, bundle: ModelBundle, target: Target, prepare: Any) -> float:
     import torch
 
-    inputs, targets = bundle.first_batch()
-    inputs = tuple(x.to(target.device) if isinstance(x, torch.Tensor) else x for x in inputs)
+    inputs, targets = first_batch_on(bundle, target)  # a dict of labels too: left on the host, the loss failed
     if prepare is not None:
         inputs = prepare(inputs)
-    targets = targets.to(target.device) if isinstance(targets, torch.Tensor) else targets
     t0 = time.perf_counter()
     try:
         if target.mode == "train":

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from accelopt.optimize.base import Target, Variant
+from accelopt.workload.batch import to_device
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 __all__ = ["CHECKPOINTED", "CHECKPOINT_SEGMENTS", "PRUNED_LOAD", "QUANTIZED_LOAD", "AutocastModule", "copy_model",
@@ -26,6 +27,14 @@ def torch_dtype(name: str) -> Any:
     import torch
 
     return {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[name]
+
+
+def first_batch_on(bundle: ModelBundle, target: Target) -> tuple[tuple[Any, ...], Any]:
+    """The bundle's first (inputs as a tuple, targets), moved to the target's device with their structure kept
+    (workload.batch.to_device: targets as a dict of labels or a namedtuple too, which `targets.to(...)` failed on
+    with "'dict' object has no attribute 'to'", or left on the host beside a GPU model)."""
+    inputs, targets = bundle.first_batch()
+    return to_device(as_tuple(inputs), target.device), to_device(targets, target.device)
 
 
 def copy_model(bundle: ModelBundle, target: Target) -> Any:

@@ -21,6 +21,7 @@ from accelopt.optimize.steps import (
     CHECKPOINT_SEGMENTS,
     bundle_optimizer,
     copy_model,
+    first_batch_on,
     is_structural,
     make_train_step,
     mark_structural,
@@ -109,15 +110,13 @@ def _stats_frozen(block: Any) -> Iterator[None]:
 
 def _saved_bytes(model: Any, bundle: ModelBundle, target: Target) -> float:
     """Bytes autograd saves for backward in one forward + loss of the first batch (weights excluded)."""
-    import torch
 
     from accelopt.measure.memory import SavedTensorMeter
 
-    inputs, targets = bundle.first_batch()
-    inputs = tuple(x.to(target.device) if isinstance(x, torch.Tensor) else x for x in inputs)
+    inputs, targets = first_batch_on(bundle, target)
     meter = SavedTensorMeter(exclude=model.parameters())
     with meter.track(), _stats_frozen(model):  # a count, not a step: the variant's BatchNorm statistics stay as given
-        loss = bundle.loss_fn(model(*inputs), targets.to(target.device))
+        loss = bundle.loss_fn(model(*inputs), targets)
     del loss
     return meter.saved_bytes
 
@@ -200,13 +199,12 @@ def _largest_recompute_bytes(model: Any, bundle: ModelBundle, target: Target) ->
     handles += [b.register_forward_hook(leave) for b in blocks]
     for b in blocks:
         object.__setattr__(b, "accelopt_bypass", True)
-    inputs, targets = bundle.first_batch()
-    inputs = tuple(x.to(target.device) if isinstance(x, torch.Tensor) else x for x in inputs)
+    inputs, targets = first_batch_on(bundle, target)
     try:
         cuda = [torch.device(target.device)] if str(target.device).startswith("cuda") else []
         with counting_saved_tensors(pack), _stats_frozen(model), \
                 torch.random.fork_rng(devices=cuda):
-            loss = bundle.loss_fn(model(*inputs), targets.to(target.device))
+            loss = bundle.loss_fn(model(*inputs), targets)
         del loss
     finally:
         for h in handles:

@@ -35,6 +35,7 @@ from accelopt.predict.serving import (
     max_batch,
     max_load_concurrency,
     overflow_error,
+    pp_stage_layers,
     predict_at_rate,
     serving_calibrations,
     sweep_batch,
@@ -346,12 +347,21 @@ def pp_stages_note(opts: ServeOptions, cfg: TransformerConfig) -> str | None:
     rows = ("its token row (vocab-parallel: on one tp rank) and its learned position row (on every rank), hidden x 2 "
             "bytes each per token" if cfg.position_params() else "its token row (vocab-parallel: on one tp rank), "
             "hidden x 2 bytes per token")
+    counts = pp_stage_layers(cfg.layers, opts.pp)
+    # serving._weights_bytes_per_device charges ceil(L/pp) layers and an end stage's tables to one device: the first
+    # stage holds both where it is among the fullest (L mod pp = 0 or pp - 1), no stage does otherwise
+    memory = ("the busiest device's bytes (the first stage holds both)" if cfg.layers % opts.pp in (0, opts.pp - 1)
+              else "an upper bound on the busiest device's (no stage holds both under this split; max batch and "
+              "fits are on the safe side)")
     return (f"--pp {opts.pp}: the stages hold floor(layers / pp) layers each, and the layers left over one more each "
-            "on the stages before the last, from the second-to-last backwards (vLLM's split, get_pp_indices); the "
+            "on the stages before the last, from the second-to-last backwards (vLLM's split, get_pp_indices: "
+            f"{cfg.layers} layers as {', '.join(map(str, counts))}); the "
             f"first also holds the input embedding (the looked-up rows read, {rows}), the last the LM head (a "
             "[hidden, vocab/tp] GEMM per "
             "token, its hidden x vocab/tp x 2 bytes read each forward); the busiest stage, busy once per micro-batch, "
-            "bounds a decode step (and each further micro-batch of a static prefill). No published serving "
+            "bounds a decode step (and each further micro-batch of a static prefill). Memory per device charges "
+            f"ceil(layers / pp) layers and an end stage's tables (the LM head, or the input embedding) to one device: "
+            f"{memory}. No published serving "
             "run with --pp > 1 validates this: every `validate --serving` row runs --pp 1")
 
 
