@@ -209,11 +209,11 @@ def _prune(keep: int | None, older_than: float | None, as_json: bool) -> None:
         typer.echo(f"pruned {rep.deleted} runs; {rep.remaining} left in {printable(history.store_path())}")
 
 
-def _import(folder: Path | None, as_json: bool) -> None:
+def _import(folder: Path | None, as_json: bool, skip_invalid: bool) -> None:
     from accelopt.report import history
     from accelopt.report.jsonout import emit
 
-    rep = history.import_json(folder)
+    rep = history.import_json(folder, skip_invalid=skip_invalid)
     if as_json:
         from accelopt.report.history_documents import HistoryImportDocument, RenamedFile, SkippedFile
 
@@ -445,14 +445,17 @@ def register(app: typer.Typer) -> None:
         _prune(keep, older_than, as_json)
 
     @hist.command("import", help="Import a folder of JSON run files (the one-file-per-run history of accelopt "
-                  "<= 0.1; done automatically once when the store is created). Ids already stored are left alone; a "
-                  "file that is not a valid run (wrong field types, a negative time or byte count, NaN or "
-                  "Infinity) is skipped with a warning naming it and the field.")
+                  "<= 0.1; done automatically once when the store is created). Ids already stored are left alone. "
+                  "Every file is checked first: one that is not a valid run (wrong field types, a negative time or "
+                  "byte count, NaN or Infinity) is an error naming it and the field, and nothing is imported; "
+                  "--skip-invalid imports the valid files and skips those with a warning each.")
     def import_cmd(
         folder: Path | None = typer.Argument(None, help="folder of run .json files (default "
                                              "$ACCELOPT_HOME/history)"),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout"),
+        skip_invalid: bool = typer.Option(False, "--skip-invalid", help="import the valid files and skip the "
+                                          "invalid ones (a warning names each) instead of stopping"),
     ) -> None:
-        _import(folder, as_json)
+        _import(folder, as_json, skip_invalid)
 
     app.add_typer(hist, name="history", help=HELP)
