@@ -259,14 +259,21 @@ def check_figure(kind: str, document: dict[str, Any], label: str, shown: str) ->
     plus 0.0005 absolute for a fraction; counts are exact."""
     path = KEY_FIGURE_PATHS[kind][label]
     want, unit = resolve(kind, document, path)
+    check_shown(shown, want, unit, f"{kind} {label}")
+
+
+def check_shown(shown: str, want: float | None, unit: str, what: str = "") -> None:
+    """`shown` reads back as the JSON value `want` in `unit`, within check_figure's tolerance; a ratio (unit 'x',
+    units.fmt_ratio: 2 decimals) to half its last digit, 0.005."""
     value, shown_unit = read_quantity(shown)
     if want is None:
-        assert value is None, (kind, label, shown)
+        assert value is None, (what, shown)
         return
-    assert shown_unit in SAME_UNIT.get(unit, {unit}), f"{kind} {label}: shown {shown!r} but the JSON unit is {unit!r}"
+    assert shown_unit in SAME_UNIT.get(unit, {unit}), f"{what}: shown {shown!r} but the JSON unit is {unit!r}"
     assert value is not None
-    tol = 0.005 * abs(want) + (5e-4 if unit == "fraction" else 0.0) + (0.5 if unit == "count" else 0.0)
-    assert abs(value - want) <= tol, f"{kind} {label}: shown {shown!r} = {value} {unit}, JSON {want}"
+    tol = 0.005 if unit == "x" else (
+        0.005 * abs(want) + (5e-4 if unit == "fraction" else 0.0) + (0.5 if unit == "count" else 0.0))
+    assert abs(value - want) <= tol, f"{what}: shown {shown!r} = {value} {unit}, JSON {want}"
 
 
 def key_figures_in(page_html: str) -> list[tuple[str, str]]:

@@ -1,8 +1,9 @@
 """`history import` checked a run file's field types but not their ranges: a hand-edited result with a negative
 step time, a negative byte count or a non-finite figure (NaN / Infinity, which Python's json reads and no accelopt
 result writes: emit writes a figure it lacks as null) was imported and listed as a measurement. Now such a file is
-skipped at import with a warning naming the file, the field and the fix, as a file whose fields have the wrong type
-is (tests/test_history_import_misshapen_result.py); the good files beside it and the runs already stored are kept."""
+an error naming the file, the field and the fix, and nothing is imported (tests/test_history_import_all_or_nothing.py);
+with --skip-invalid it is skipped with a warning, as a file whose fields have the wrong type is
+(tests/test_history_import_misshapen_result.py), and the good files beside it and the runs already stored are kept."""
 from __future__ import annotations
 
 import json
@@ -40,7 +41,7 @@ def test_a_negative_figure_is_skipped_naming_file_and_field(which: str, tmp_path
     key = _figure_fields(good)[0 if which == "time" else 1]
     (tmp_path / "edited.json").write_text(json.dumps(_variant(good, "aaaaaa", **{key: -1.5})))
     (tmp_path / "copy.json").write_text(json.dumps(_variant(good, "cccccc")))
-    rep_text, err = _cli(capsys, "history", "import", str(tmp_path), "--json")
+    rep_text, err = _cli(capsys, "history", "import", str(tmp_path), "--skip-invalid", "--json")
     rep = json.loads(rep_text)
     assert rep["imported"] == 1 and [s["file"] for s in rep["skipped"]] == ["edited.json"]
     why = rep["skipped"][0]["why"]
@@ -57,7 +58,7 @@ def test_a_non_finite_figure_is_skipped(literal: str, tmp_path: Path, capsys: py
     key = _figure_fields(good)[0]
     text = json.dumps(_variant(good, "bbbbbb", **{key: 12345.25})).replace("12345.25", literal)
     (tmp_path / "edited.json").write_text(text)
-    rep = json.loads(_cli(capsys, "history", "import", str(tmp_path), "--json")[0])
+    rep = json.loads(_cli(capsys, "history", "import", str(tmp_path), "--skip-invalid", "--json")[0])
     assert rep["imported"] == 0 and len(rep["skipped"]) == 1
     assert f'"result.totals.{key}" is' in rep["skipped"][0]["why"] and "not a finite number" in rep["skipped"][0]["why"]
     assert history.count() == 1

@@ -53,7 +53,7 @@ def test_other_record_format_is_skipped(tmp_path: Path, capsys: pytest.CaptureFi
            "time": "2026-11-26T22:00:34+00:00", "versions": {"accelopt": "9.0"}, "host": {"name": "h"},
            "result": RESULT}
     (tmp_path / "run.json").write_text(json.dumps(doc))
-    rep_text, err = _cli(capsys, "history", "import", str(tmp_path), "--json")
+    rep_text, err = _cli(capsys, "history", "import", str(tmp_path), "--skip-invalid", "--json")
     rep = json.loads(rep_text)
     assert rep["imported"] == 0 and len(rep["skipped"]) == 1 and why in rep["skipped"][0]["why"]
     assert "run.json" in err and why in err

@@ -31,7 +31,7 @@ def _variant(doc: dict, suffix: str, **totals: object) -> dict:
 def test_misshapen_result_is_skipped_at_import(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     good = _simulated_run(capsys)
     (tmp_path / "edited.json").write_text(json.dumps(_variant(good, "aaaaaa", total_cycles="lots")))
-    rep_text, err = _cli(capsys, "history", "import", str(tmp_path), "--json")
+    rep_text, err = _cli(capsys, "history", "import", str(tmp_path), "--skip-invalid", "--json")
     rep = json.loads(rep_text)
     assert rep["imported"] == 0 and len(rep["skipped"]) == 1
     assert rep["skipped"][0]["file"] == "edited.json"

@@ -18,7 +18,7 @@ def test_the_skip_reason_names_the_missing_fields(tmp_path: Path, monkeypatch: p
     folder.mkdir()
     (folder / "no-time.json").write_text(json.dumps({"id": "a", "command": "plan", "result": {}}))
     (folder / "no-command.json").write_text(json.dumps({"id": "b", "time": None, "result": {}}))
-    code, out, err = run_main(["history", "import", str(folder), "--json"], capsys)
+    code, out, err = run_main(["history", "import", str(folder), "--skip-invalid", "--json"], capsys)
     assert code == 0, err
     why = {s["file"]: s["why"] for s in json.loads(out)["skipped"]}
     assert why["no-time.json"].startswith('"time" missing or null'), why

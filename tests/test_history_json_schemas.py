@@ -28,7 +28,7 @@ def test_history_documents_validate(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     folder.mkdir()
     (folder / "bad.json").write_text("not json")
     docs = {"history-list": _json(["history", "list", "--json"]),
-            "history-import": _json(["history", "import", str(folder), "--json"]),
+            "history-import": _json(["history", "import", str(folder), "--skip-invalid", "--json"]),
             "history-prune": _json(["history", "prune", "--keep", "5", "--json"])}
     assert docs["history-list"]["total"] >= 1 and docs["history-import"]["skipped"]
     for kind, doc in docs.items():

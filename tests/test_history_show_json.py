@@ -115,7 +115,7 @@ def test_a_show_document_of_another_version_is_skipped(capsys: pytest.CaptureFix
     doc = {"schema": "accelopt.history-show", "schema_version": version, "id": "20261126T220034.123Z-validate",
            "command": "validate", "argv": ["validate"], "time": "2026-11-26T22:00:34Z", "result": {}}
     (tmp_path / "run.json").write_text(json.dumps(doc))
-    rep = json.loads(_cli(capsys, "history", "import", str(tmp_path), "--json")[0])
+    rep = json.loads(_cli(capsys, "history", "import", str(tmp_path), "--skip-invalid", "--json")[0])
     assert rep["imported"] == 0 and why in rep["skipped"][0]["why"]
 
 

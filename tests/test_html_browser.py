@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _pages import KEY_FIGURE_PATHS, Page, check_figure
+from _pages import KEY_FIGURE_PATHS, Page, check_figure, check_shown
 
 from accelopt.report.figures import KINDS
 
@@ -163,3 +163,34 @@ def test_page_in_chromium(pages: dict[str, Page], browser: Browser, kind: str) -
                            session=True)["data"]
         Path(folder).mkdir(parents=True, exist_ok=True)
         (Path(folder) / f"{kind}.png").write_bytes(base64.b64decode(png))
+
+
+def test_history_compare_page_in_chromium(browser: Browser, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """`history compare --html` (not a result kind: made here from two recorded runs, one of them with a `<script>`
+    in its command line and model name): no errors or requests, no overflow, the script is text, and the A / B
+    cells as the browser shows them equal the JSON."""
+    from conftest import run_main_expect
+
+    from accelopt.report import history
+
+    explain = ("plan", "explain", "--hardware", "h100-sxm", "--devices", "64", "--tp", "8", "--json")
+    run_main_expect(capsys, *explain, "--model", "llama3-8b")
+    first = history.load("latest")
+    hostile = "<script>window.pwned=1</script>"
+    history.record(first.command, [*first.argv, hostile], {**first.result, "model": hostile})
+    id_b, id_a = (r.id for r in history.list_runs(limit=2))
+    path = tmp_path / "compare.html"
+    doc = json.loads(run_main_expect(capsys, "history", "compare", id_a, id_b, "--json", "--html", str(path))[0])
+    url = path.resolve().as_uri()
+    browser.open(url)
+    assert browser.evaluate("document.title").startswith("accelopt history compare")
+    assert not _problems(browser.events, url)
+    assert browser.evaluate("typeof window.pwned") == "undefined"
+    assert browser.evaluate("document.scrollingElement.scrollWidth") <= VIEWPORT_W
+    shown = browser.evaluate("[...document.querySelectorAll('tr.cf')].map(tr => "
+                             "[tr.querySelector('td.a').innerText, tr.querySelector('td.b').innerText])")
+    assert len(shown) == len(doc["figures"]) > 0
+    for (a, b), f in zip(shown, doc["figures"], strict=True):
+        check_shown(a, f["a"], f["unit"], f"A {f['figure']}")
+        check_shown(b, f["b"], f["unit"], f"B {f['figure']}")

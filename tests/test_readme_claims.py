@@ -47,8 +47,11 @@ def test_result_commands_list_is_the_commands_with_html() -> None:
     for item in m[1].split(", "):
         head, _, tail = item.rpartition(" ")
         named |= {f"{head} {t}".strip() for t in tail.split("/")}
+    # history show / compare write pages too, of recorded runs: they are named beside `accelopt history`
+    history_pages = {"history show", "history compare"}
     with_html = _commands_with_html()
-    assert named == with_html - {"history show"}, (named ^ (with_html - {"history show"}))
+    assert named == with_html - history_pages, (named ^ (with_html - history_pages))
+    assert "whose `show` re-renders a run's page and whose `compare` writes one of two runs" in README
 
 
 def test_html_plot_table_has_a_row_per_command_with_html() -> None:

@@ -264,7 +264,7 @@ def test_legacy_json_imported_once_when_the_store_is_created(capsys: pytest.Capt
     _, err = _cli(capsys, "history", "list")
     assert "imported" not in err  # once
     assert {p.name: p.read_bytes() for p in history.legacy_dir().iterdir()} == files  # the files are left alone
-    rep = json.loads(_cli(capsys, "history", "import", "--json")[0])  # by hand: idempotent
+    rep = json.loads(_cli(capsys, "history", "import", "--json", "--skip-invalid")[0])  # by hand: idempotent
     assert rep["imported"] == 0 and rep["already_present"] == 2 and len(rep["skipped"]) == 4
     assert history.count() == 2
 
@@ -272,7 +272,7 @@ def test_legacy_json_imported_once_when_the_store_is_created(capsys: pytest.Capt
 def test_import_command_from_another_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     history.record("validate", [], RESULT)
     _legacy_files(tmp_path / "old")
-    out, err = _cli(capsys, "history", "import", str(tmp_path / "old"))
+    out, err = _cli(capsys, "history", "import", str(tmp_path / "old"), "--skip-invalid")
     assert "imported 2 runs" in out and "2 already" not in out and "bad-argv.json" in err
     assert history.count() == 3
     _, err = _cli(capsys, "history", "import", str(tmp_path / "none"), code=2)
@@ -437,7 +437,7 @@ def test_import_refuses_a_run_from_the_future(capsys: pytest.CaptureFixture[str]
     (folder / "future.json").write_text(json.dumps({"command": "plan", "time": "9999-12-31T23:59:59Z", "result": {}}))
     now = datetime.datetime.now(datetime.timezone.utc).isoformat()
     (folder / "now.json").write_text(json.dumps({"command": "plan", "time": now, "result": {}}))
-    out, err = _cli(capsys, "history", "import", str(folder))
+    out, err = _cli(capsys, "history", "import", str(folder), "--skip-invalid")
     assert "imported 1 runs" in out and "future.json" in err and "is in the future" in err
 
 
@@ -459,7 +459,7 @@ def test_a_legacy_time_past_year_9999_is_skipped_and_the_result_kept(capsys: pyt
     folder = tmp_path / "old"
     _legacy_files(folder)
     (folder / "r1.json").write_text(json.dumps(OUT_OF_RANGE))
-    out, err = _cli(capsys, "history", "import", str(folder))
+    out, err = _cli(capsys, "history", "import", str(folder), "--skip-invalid")
     assert "imported 2 runs" in out and "r1.json" in err and "out of range" in err
 
 
@@ -472,7 +472,7 @@ def test_times_before_year_1000_are_compared_as_times(capsys: pytest.CaptureFixt
     folder = tmp_path / "old"
     folder.mkdir()
     (folder / "a.json").write_text(json.dumps({"command": "plan", "time": "0999-01-01T00:00:00Z", "result": {}}))
-    out, err = _cli(capsys, "history", "import", str(folder))
+    out, err = _cli(capsys, "history", "import", str(folder), "--skip-invalid")
     assert "imported 1 runs" in out and "future" not in err
     assert history.load("a").time_utc == "0999-01-01T00:00:00.000000Z"  # the store's form, so it lists
     assert [r.id for r in history.list_runs()][-1] == "a"
@@ -529,7 +529,7 @@ def test_import_skips_a_run_file_whose_result_is_another_commands(capsys: pytest
     profile_doc = {"schema": "accelopt.profile", "schema_version": 2}
     (folder / "x.json").write_text(json.dumps({"command": "plan", "time": "2026-01-01T00:00:00Z",
                                                "result": profile_doc}))
-    out, err = _cli(capsys, "history", "import", str(folder))
+    out, err = _cli(capsys, "history", "import", str(folder), "--skip-invalid")
     assert "imported 0 runs" in out
     assert 'skipped ' in err and '"result" is schema accelopt.profile, not the plan result "command" names' in err
     run_id = history.record("plan", ["plan"], profile_doc)  # one already stored (by an older accelopt): said so
@@ -579,12 +579,12 @@ def test_import_names_a_commands_json_output_for_what_it_is(capsys: pytest.Captu
     folder = tmp_path / "runs"
     folder.mkdir()
     (folder / "plan.json").write_text(json.dumps({"schema": "accelopt.plan", "schema_version": 2, "model": "m"}))
-    _, err = _cli(capsys, "history", "import", str(folder))
+    _, err = _cli(capsys, "history", "import", str(folder), "--skip-invalid")
     assert ("plan.json: is a plan result (a command's --json output), not a run record: the command recorded its "
             "run when it ran") in " ".join(err.split())
     # `optimize --json > opt.json` was 'is a optimize result'
     (folder / "opt.json").write_text(json.dumps({"schema": "accelopt.optimize", "schema_version": 9}))
-    _, err = _cli(capsys, "history", "import", str(folder))
+    _, err = _cli(capsys, "history", "import", str(folder), "--skip-invalid")
     assert "opt.json: is an optimize result (a command's --json output)" in " ".join(err.split())
 
 

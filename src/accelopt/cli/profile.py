@@ -283,9 +283,10 @@ def _load_bundle(model: str, *, size: str | None, batch_size: int | None, seq_le
                  meta: bool = False) -> Any:
     """Resolve MODEL (zoo name, file.py:factory, HF config) to a ModelBundle with fp32 weights.
 
-    meta=True (`plan infer`: shapes only) builds a zoo model's or an HF config's weights on PyTorch's meta device; a
-    model file's factory and the trained examples (digits, chargpt) are built as they are (their own code decides
-    what it reads and trains)."""
+    meta=True (`plan infer`: shapes only) builds a zoo model's, an HF config's or a model file's factory's weights on
+    PyTorch's meta device; a factory that raises there (it reads values: .item(), data drawn with a CPU generator)
+    is built as usual, with meta['meta_build_error'] saying why. The trained examples (digits, chargpt) are built as
+    they are (their own code trains them)."""
     from accelopt.errors import InputError
     from accelopt.units import MAX_COUNT
 
@@ -299,10 +300,15 @@ def _load_bundle(model: str, *, size: str | None, batch_size: int | None, seq_le
         raise InputError(f"--size {size} applies to zoo models only, not to {model!r}",
                          "leave out --size; size your own model in its factory or config.json")
     if path_part.endswith(".py") or model.endswith(".py"):  # a bare file.py gets the ":factory" hint
+        from accelopt.workload.meta_build import build_on_meta
         from accelopt.workload.userfile import load_user_factory
 
         kwargs = {k: v for k, v in (("batch_size", batch_size), ("seq_len", seq_len)) if v is not None}
-        bundle = load_user_factory(model, **kwargs)
+        bundle, why = build_on_meta(lambda: load_user_factory(model, **kwargs)) if meta else (None, "")
+        if bundle is None:
+            bundle = load_user_factory(model, **kwargs)
+            if why:
+                bundle.meta["meta_build_error"] = why  # said in plan infer's notes
         bundle.check_batch_rows()  # samples/s and per-sample figures are counted from batch_size
         return bundle
     p = Path(model)

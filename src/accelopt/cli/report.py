@@ -209,11 +209,11 @@ def _prune(keep: int | None, older_than: float | None, as_json: bool) -> None:
         typer.echo(f"pruned {rep.deleted} runs; {rep.remaining} left in {printable(history.store_path())}")
 
 
-def _import(folder: Path | None, as_json: bool) -> None:
+def _import(folder: Path | None, as_json: bool, skip_invalid: bool) -> None:
     from accelopt.report import history
     from accelopt.report.jsonout import emit
 
-    rep = history.import_json(folder)
+    rep = history.import_json(folder, skip_invalid=skip_invalid)
     if as_json:
         from accelopt.report.history_documents import HistoryImportDocument, RenamedFile, SkippedFile
 
@@ -333,30 +333,39 @@ def _disturbed(run: RunRecord) -> list[str]:
     return [str(w) for w in getattr(getattr(result, "contention", None), "warnings", None) or []]
 
 
-def _compare(id_a: str, id_b: str, as_json: bool) -> None:
+def _compare(id_a: str, id_b: str, as_json: bool, html: Path | None) -> None:
     from accelopt.report import history
     from accelopt.report.jsonout import emit
 
+    if html is not None:  # the path's own error first, before the runs are read
+        from accelopt.userio import check_writable
+
+        check_writable(html, "--html", "compare.html")
     data = compare_data(history.load(id_a), history.load(id_b))
     if as_json:
         emit(data)
-        return
+    else:
+        _print_compare(data)
+    if html is not None:  # after the output, as every results command writes its page
+        from accelopt.report.html import render_compare_html, write_page
+        from accelopt.report.runs import current_argv
+
+        path = write_page(html, lambda: render_compare_html(data, argv=current_argv()))
+        typer.echo(f"HTML report written to {printable(path)}", err=True)
+
+
+def _print_compare(data: HistoryCompareDocument) -> None:
     from rich.table import Table
 
     from accelopt.report.console import line, make_console
     from accelopt.report.figures import fmt
 
     con = make_console()
-    sides = (("A", data.a, data.disturbed.a), ("B", data.b, data.disturbed.b))
-    for name, side, _ in sides:
+    for name, side in (("A", data.a), ("B", data.b)):
         con.print(line((name, "bold"), f" {side.id}: {side.command_line}"))
-    if data.subject_warning is not None:
-        con.print(line(("warning: ", "bold yellow"), data.subject_warning))
-    subject = "the device" if data.command == "probe" else "the model"  # a probe measures a device
-    for name, _, warnings in sides:
-        if warnings:
-            con.print(line(f"{name} was measured on a busy machine: " + "; ".join(warnings)
-                           + f" (its measured figures, and the ratios built on them, may not describe {subject})"))
+    for text in data.warning_lines():
+        head, sep, rest = text.partition("warning: ")
+        con.print(line(("warning: ", "bold yellow"), rest) if sep and not head else line(text))
     t = Table(title=f"{data.command}: B vs A")
     for col in ("figure", "A", "B", "B / A"):
         t.add_column(col, justify="left" if col == "figure" else "right")
@@ -421,8 +430,10 @@ def register(app: typer.Typer) -> None:
         id_a: str = typer.Argument(..., help="run A (id, unique prefix or latest)"),
         id_b: str = typer.Argument(..., help="run B"),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout"),
+        html: Path | None = typer.Option(None, "--html", help="also write the comparison as a self-contained HTML "
+                                         "page to this file"),
     ) -> None:
-        _compare(id_a, id_b, as_json)
+        _compare(id_a, id_b, as_json, html)
 
     @hist.command("prune", help="Delete old runs and print how many went; no confirmation asked. With both "
                   "options, a run goes only when it is outside the newest N AND older than DAYS.")
@@ -434,14 +445,17 @@ def register(app: typer.Typer) -> None:
         _prune(keep, older_than, as_json)
 
     @hist.command("import", help="Import a folder of JSON run files (the one-file-per-run history of accelopt "
-                  "<= 0.1; done automatically once when the store is created). Ids already stored are left alone; a "
-                  "file that is not a valid run (wrong field types, a negative time or byte count, NaN or "
-                  "Infinity) is skipped with a warning naming it and the field.")
+                  "<= 0.1; done automatically once when the store is created). Ids already stored are left alone. "
+                  "Every file is checked first: one that is not a valid run (wrong field types, a negative time or "
+                  "byte count, NaN or Infinity) is an error naming it and the field, and nothing is imported; "
+                  "--skip-invalid imports the valid files and skips those with a warning each.")
     def import_cmd(
         folder: Path | None = typer.Argument(None, help="folder of run .json files (default "
                                              "$ACCELOPT_HOME/history)"),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout"),
+        skip_invalid: bool = typer.Option(False, "--skip-invalid", help="import the valid files and skip the "
+                                          "invalid ones (a warning names each) instead of stopping"),
     ) -> None:
-        _import(folder, as_json)
+        _import(folder, as_json, skip_invalid)
 
     app.add_typer(hist, name="history", help=HELP)

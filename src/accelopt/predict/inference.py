@@ -596,11 +596,14 @@ def _delegates_nothing(wl: Workload, rt: InferenceRuntime) -> bool:
 def _capture_notes(meta: dict[str, Any]) -> list[str]:
     """Where the captured model was built with real random weights instead of on PyTorch's meta device (shapes only),
     and why: a capture on the CPU (the model's forward does not run on meta), or transformers refusing to build a
-    config's model on meta (workload/hf.py, meta['meta_build_error'])."""
+    config's model on meta (workload/hf.py, meta['meta_build_error']), or a model file's factory raising there."""
     notes = []
-    if meta.get("meta_build_error"):
+    if meta.get("meta_build_error") and meta.get("source_kind") == "hf-config":
         notes.append("built with random weights on the CPU: transformers cannot build this model on PyTorch's meta "
                      f"device ({meta['meta_build_error']})")
+    elif meta.get("meta_build_error"):  # a model file's factory (cli.profile._load_bundle)
+        notes.append("built on the CPU as its factory builds it: the factory does not run on PyTorch's meta device "
+                     f"({meta['meta_build_error']})")
     if meta.get("capture_device") == "cpu":
         why = meta.get("meta_capture_error") or "data-dependent code"
         notes.append(f"captured on the CPU, with random weights: the model does not run on PyTorch's meta device "

@@ -597,26 +597,40 @@ def _read_json_file(path: Path) -> RunRecord:
     return record_from_json(doc, default_id=path.stem)
 
 
-def _import_folder(con: sqlite3.Connection, folder: Path) -> ImportReport:
-    """Insert every valid run file of `folder` (inside the caller's transaction). A run whose id is stored with the
-    same content is already there; one whose id the store holds for a different run gets a new id (ImportReport
-    .renamed)."""
-    imported = already = 0
-    skipped: list[tuple[str, str]] = []
-    renamed: list[tuple[str, str]] = []
+def _read_folder(folder: Path) -> tuple[list[tuple[str, RunRecord]], list[tuple[str, str]]]:
+    """Every run file of `folder`, read and checked before anything is written: ([(file name, run)], [(file name,
+    why it is not a valid run)]), sorted by file name."""
+    runs: list[tuple[str, RunRecord]] = []
+    invalid: list[tuple[str, str]] = []
     for path in sorted(folder.glob("*.json")):
         try:
-            rec = _read_json_file(path)
+            runs.append((path.name, _read_json_file(path)))
         except ValueError as e:
-            skipped.append((path.name, str(e)))
-            continue
+            invalid.append((path.name, str(e)))
+    return runs, invalid
+
+
+def _import_folder(con: sqlite3.Connection, folder: Path) -> ImportReport:
+    """Insert every valid run file of `folder` (inside the caller's transaction), skipping invalid ones (the legacy
+    folder imported when the store is created, and `history import --skip-invalid`)."""
+    runs, skipped = _read_folder(folder)
+    return _insert_runs(con, folder, runs, skipped)
+
+
+def _insert_runs(con: sqlite3.Connection, folder: Path, runs: list[tuple[str, RunRecord]],
+                 skipped: list[tuple[str, str]]) -> ImportReport:
+    """Insert `runs` (inside the caller's transaction). A run whose id is stored with the same content is already
+    there; one whose id the store holds for a different run gets a new id (ImportReport.renamed)."""
+    imported = already = 0
+    renamed: list[tuple[str, str]] = []
+    for name, rec in runs:
         stored_as = _insert_imported(con, rec)
         if stored_as is None:
             already += 1
             continue
         imported += 1
         if stored_as != rec.id:
-            renamed.append((path.name, stored_as))
+            renamed.append((name, stored_as))
     return ImportReport(str(folder), imported, already, skipped, renamed)
 
 
@@ -658,9 +672,15 @@ def _warn_skipped(report: ImportReport) -> None:
         _warn(f"skipped {Path(report.folder) / name}: {why}")
 
 
-def import_json(folder: Path | None = None) -> ImportReport:
+_INVALID_NAMED = 5
+"""Invalid run files named one by one in `history import`'s error; more are counted."""
+
+
+def import_json(folder: Path | None = None, *, skip_invalid: bool = False) -> ImportReport:
     """Import a folder of one-JSON-file-per-run records (default: the legacy history folder), in one
-    transaction; idempotent. Invalid files are skipped with a warning each."""
+    transaction; idempotent. Every file is read and checked before the store is written: an invalid one is an
+    InputError naming each such file and why, and nothing is imported (the store is unchanged), unless
+    `skip_invalid`, which imports the valid files and skips the others with a warning each."""
     folder = Path(folder) if folder is not None else legacy_dir()
     if folder.is_file():  # e.g. the `history show ID --json > run.json` README says imports on another machine
         raise InputError(f"{folder} is a file: history import reads every run .json file of a folder",
@@ -669,12 +689,25 @@ def import_json(folder: Path | None = None) -> ImportReport:
     if not folder.is_dir():
         raise InputError(f"{folder} is not a folder", "give the folder holding the run .json files "
                          f"(accelopt <= 0.1 wrote them to {legacy_dir()})")
+    runs, invalid = _read_folder(folder)
+    if invalid and not skip_invalid:
+        raise _invalid_files_error(folder, len(runs) + len(invalid), invalid)
     with _store(create=True) as con:
         assert con is not None
         with _transaction(con):
-            report = _import_folder(con, folder)
+            report = _insert_runs(con, folder, runs, invalid)
     _warn_skipped(report)
     return report
+
+
+def _invalid_files_error(folder: Path, files: int, invalid: list[tuple[str, str]]) -> InputError:
+    """The error of an import that found invalid run files: each named (the first _INVALID_NAMED) with why."""
+    named = "; ".join(f"{folder / name}: {why}" for name, why in invalid[:_INVALID_NAMED])
+    more = f"; and {len(invalid) - _INVALID_NAMED} more" if len(invalid) > _INVALID_NAMED else ""
+    return InputError(f"{len(invalid)} of the {files} run files in {folder} {'is' if len(invalid) == 1 else 'are'} "
+                      f"not a valid run, so nothing was imported (the store is unchanged): {named}{more}",
+                      "correct those files as each reason says (or move them out of the folder) and import again; "
+                      "or add --skip-invalid to import the valid files and skip these")
 
 
 def _give_space_back(con: sqlite3.Connection) -> None:

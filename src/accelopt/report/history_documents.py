@@ -155,3 +155,12 @@ class HistoryCompareDocument:
     subject_warning: str | None = field(default=None, metadata={
         "doc": "the runs are of different models, modes, devices or dtypes (named for both sides): the ratios "
                "compare different subjects, not one change; null when every field both results name agrees"})
+
+    def warning_lines(self) -> list[str]:
+        """What the console prints above the table and the page shows: the subject warning, then each side's
+        busy-machine warnings (its measured figures, and the ratios built on them, may reflect the machine)."""
+        subject = "the device" if self.command == "probe" else "the model"  # a probe measures a device
+        lines = [f"warning: {self.subject_warning}"] if self.subject_warning is not None else []
+        return lines + [f"{name} was measured on a busy machine: " + "; ".join(warnings)
+                        + f" (its measured figures, and the ratios built on them, may not describe {subject})"
+                        for name, warnings in (("A", self.disturbed.a), ("B", self.disturbed.b)) if warnings]

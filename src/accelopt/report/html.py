@@ -625,13 +625,58 @@ def render_html(kind: str, result: Any, *, title: str, argv: list[str], run: dic
     parts.append(f'<div class="tw"><table class="meta">{meta}</table></div>')
     if obj is not None:
         parts += _body(kind, obj, plots_for)
-    parts.append("<h2>full result (JSON)</h2><details><summary>show</summary><pre>"
-                 f"{esc(dumps(document))}</pre></details>")
+    return _page(title, kind, parts, dumps(document))
+
+
+def _page(title: str, kind: str, parts: list[str], json_text: str) -> str:
+    """The page around `parts` (HTML already escaped): head, inline CSS, then the whole JSON document, folded."""
+    parts = [*parts, "<h2>full result (JSON)</h2><details><summary>show</summary><pre>"
+                     f"{esc(json_text)}</pre></details>"]
     body = "\n".join(parts)
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f'<meta name="generator" content="accelopt {esc(kind)}">'  # kind: a stored run's command
             f"<style>{CSS}</style></head><body>\n{body}\n</body></html>\n")
+
+
+def render_compare_html(doc: Any, *, argv: list[str]) -> str:
+    """The page of `history compare A B --html`, from its typed document (report.history_documents.
+    HistoryCompareDocument, the --json): both runs' command lines and subjects, the warnings the console prints,
+    and the key figures side by side with B / A. The date, versions and host are this machine's (the page is
+    made now); each run's own are on its page (accelopt history show ID --html)."""
+    from accelopt.report.jsonout import dumps
+
+    title = f"accelopt history compare: {doc.command}, B vs A"
+    parts = [f"<h1>{esc(title)}</h1>"]
+    if any(f.estimate for f in doc.figures):
+        parts.append(f'<div class="banner">{EST} The figures labelled estimate are predictions of a model, not '
+                     "measurements, on either side.</div>")
+    meta = "".join(f"<tr><th class='l'>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in _meta_rows(argv, None))
+    parts.append(f'<div class="tw"><table class="meta">{meta}</table></div>')
+    sides = Table("runs compared", ["side", "run id", "command", "model", "mode", "device", "dtype"],
+                  [[name, side.id, side.command_line, *(_g(getattr(side, n)) for n in ("model", "mode", "device",
+                                                                                      "dtype"))]
+                   for name, side in (("A", doc.a), ("B", doc.b))])
+    parts.append(sides.to_html())
+    warnings = doc.warning_lines()
+    if warnings:
+        parts.append(Table("warnings", ["as the console prints them"], [[w] for w in warnings]).to_html())
+    parts.append(_compared_figures_html(doc))
+    return _page(title, "history-compare", parts, dumps(doc))
+
+
+def _compared_figures_html(doc: Any) -> str:
+    """The B vs A table; cells carry their role (class a, b, ratio) and the figure's unit, for a reader to check."""
+    from accelopt.units import fmt_ratio
+
+    rows = "".join(
+        f'<tr class="cf"><td class="l">{esc(f.figure)}{EST if f.estimate else ""}</td>'
+        f'<td class="a" data-unit="{esc(f.unit)}">{esc(fmt(f.a, f.unit))}</td>'
+        f'<td class="b" data-unit="{esc(f.unit)}">{esc(fmt(f.b, f.unit))}</td>'
+        f'<td class="ratio">{"n/a" if f.ratio_b_over_a is None else esc(fmt_ratio(f.ratio_b_over_a) + "x")}</td></tr>'
+        for f in doc.figures)
+    return (f'<h2>{esc(doc.command)}: B vs A</h2><div class="tw"><table class="compare"><tr><th class="l">figure</th>'
+            f"<th>A</th><th>B</th><th>B / A</th></tr>{rows}</table></div>")
 
 
 def _body(kind: str, obj: Any, plots_for: Callable[[str, Any], list[tuple[str, str]]]) -> list[str]:
@@ -653,11 +698,16 @@ def _body(kind: str, obj: Any, plots_for: Callable[[str, Any], list[tuple[str, s
 def write_html(path: Path, kind: str, result: Any, *, title: str, argv: list[str],
                run: dict[str, Any] | None = None) -> Path:
     """Render and write the page; a bad path raises InputError (problem + fix)."""
+    return write_page(path, lambda: render_html(kind, result, title=title, argv=argv, run=run))
+
+
+def write_page(path: Path, render: Callable[[], str]) -> Path:
+    """Check `path`, render the page and write it whole; a bad path raises InputError (problem + fix)."""
     from accelopt.userio import check_writable, write_text_whole
 
     path = Path(path).expanduser()
     check_writable(path, "--html", "report.html")
-    text = render_html(kind, result, title=title, argv=argv, run=run)
+    text = render()
     try:
         write_text_whole(path, text)  # a rerun's Ctrl-C or full disk keeps the earlier page, not half of one
     except OSError as e:

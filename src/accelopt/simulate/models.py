@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from accelopt.errors import InputError, first_line, unknown_name
 from accelopt.simulate.layers import Layer, alexnet_conv_layers, from_workload, resnet50_layers, transformer_layers
+from accelopt.workload.meta_build import META_BUILT, build_on_meta, cpu_attention_on_meta
 
 MAX_BATCH = 2**20
 """Largest --batch simulated (1,048,576 samples): larger is a typo (e.g. 1e12), never an inference batch."""
@@ -87,6 +88,39 @@ def _captured(bundle: Any, what: str, capture: Any = None) -> tuple[list[Layer],
     return layers, f"{what} captured in inference mode (one forward pass){note}"
 
 
+class OnMeta:
+    """capture(bundle, mode=) for _captured: one forward pass on PyTorch's meta device (shapes only: no weight memory,
+    no arithmetic), for a bundle built there; a model whose forward does not run on meta (data-dependent Python such
+    as .item()) is rebuilt with build() (its weights: `weights`) and captured on the CPU. A bundle built with
+    weights (`built_on_meta` False, its build raised on meta: `why`) is captured on the CPU. `how` says which."""
+
+    def __init__(self, build: Callable[..., Any], weights: str, *, built_on_meta: bool = True, why: str = "",
+                 how: str = "") -> None:
+        self.build, self.weights, self.built_on_meta = build, weights, built_on_meta
+        self.how = how or (META_BUILT if built_on_meta else f"{weights}: it cannot be built on the meta device ({why})")
+
+    def __call__(self, bundle: Any, mode: str) -> Any:
+        from accelopt.errors import AcceloptError
+        from accelopt.workload.capture import capture_workload
+
+        if not self.built_on_meta:
+            return capture_workload(bundle, mode=mode)
+        try:
+            with cpu_attention_on_meta():  # attention as the CPU runs it (one fused op), not meta's math path
+                return capture_workload(bundle, mode=mode, device="meta")
+        except AcceloptError as e:  # data-dependent Python cannot run on meta: rebuilt with weights, on the CPU
+            cause = e.__cause__ or e
+            self.how = (f"{self.weights}, on the CPU: its forward does not run on the meta device "
+                        f"({type(cause).__name__}: {first_line(cause)})")
+            return capture_workload(self.build(), mode=mode)
+
+
+def _captured_on_meta(bundle: Any, what: str, capture: OnMeta) -> tuple[list[Layer], str]:
+    """_captured with an OnMeta capture; the description ends saying how the model was built and captured."""
+    layers, desc = _captured(bundle, what, capture)
+    return layers, f"{desc}; {capture.how}"
+
+
 def _capture_within_memory(bundle: Any, what: str, capture: Any) -> Any:
     """capture(bundle) in inference mode; the allocator's refusal inside the model's forward (which the capture
     passes through unchanged, see workload.usercode) is an InfeasibleError naming `what`, not a traceback."""
@@ -156,11 +190,15 @@ def model_layers(name: str, batch: int | None = None, seq_len: int | None = None
         return _inference_example(key, own, seq_len)
     zname, _, size = key.partition(":")
     if zname in zoo.list_models():
-        bundle = zoo.build(zname, size or "tiny", batch_size=batch, seq_len=seq_len)
+        def build(meta: bool = False) -> Any:
+            return zoo.build(zname, size or "tiny", batch_size=batch, seq_len=seq_len, meta=meta)
+
+        bundle = build(meta=True)  # shapes only: the zoo's builders run on meta (plan infer builds them so)
         full = f"{zname}:{size or 'tiny'}"
         variant = f" = {ZOO_VARIANTS[full]}" if full in ZOO_VARIANTS else ""
         own_note = ", the size's own: --batch changes it" if batch is None else ""
-        return _captured(bundle, f"zoo model {full}{variant} (batch {bundle.batch_size}{own_note})")
+        return _captured_on_meta(bundle, f"zoo model {full}{variant} (batch {bundle.batch_size}{own_note})",
+                                 OnMeta(build, "random weights"))
     err = unknown_name("model", name, [*BUILTIN, *presets.list_models(), *inference_zoo.list_examples(),
                                        *zoo.list_models(), "FILE.py:Class", "FILE.py:factory"],
                        listed_by="accelopt simulate run --help")
@@ -178,9 +216,11 @@ def _inference_example(name: str, batch: int, seq_len: int | None) -> tuple[list
     if seq_len is not None:
         raise InputError(f"--seq-len does not apply to {name} ({ex.domain}, input {ex.input_desc})",
                          f"leave --seq-len out for {name}")
-    bundle = inference_zoo.build_example(name, batch)
-    return _captured(bundle, f"{name} ({ex.source}; input {ex.input_desc}; built in, as `plan infer` runs it), "
-                             f"batch {batch}")
+    def build(meta: bool = False) -> Any:
+        return inference_zoo.build_example(name, batch, meta=meta)
+
+    return _captured_on_meta(build(meta=True), f"{name} ({ex.source}; input {ex.input_desc}; built in, as `plan "
+                                               f"infer` runs it), batch {batch}", OnMeta(build, "random weights"))
 
 
 def _beyond_positions(cfg: Any, seq_len: int | None) -> list[str]:
@@ -210,33 +250,19 @@ def hf_layers(config_dir: str, batch: int | None = None, seq_len: int | None = N
     initialisation: a 70B config is simulated on a laptop), as `plan infer` does. A model transformers cannot build
     on meta, or whose forward does not run there (data-dependent code such as BERT's pad-token check), is built
     with random weights and captured on the CPU, as before; the description says which and why."""
-    from accelopt.errors import AcceloptError
-    from accelopt.workload.capture import capture_workload
     from accelopt.workload.hf import META_WEIGHTS, build_from_hf_config
 
     _check_counts(batch, seq_len)  # --hf used to run --batch 0 / --seq-len 0 and exit 0
     bundle = build_from_hf_config(config_dir, batch_size=batch, seq_len=seq_len, meta=True)
-    how = "built on PyTorch's meta device: shapes only"
-    if bundle.meta["weights"] != META_WEIGHTS:  # transformers could not build it on meta: random weights, CPU
-        how = f"random weights: transformers cannot build it on the meta device ({bundle.meta['meta_build_error']})"
-
-    def capture(b: Any, mode: str) -> Any:
-        if b.meta["weights"] != META_WEIGHTS:
-            return capture_workload(b, mode=mode)
-        try:
-            return capture_workload(b, mode=mode, device="meta")
-        except AcceloptError as e:  # data-dependent Python (e.g. .item()) cannot run on meta: rebuilt, on the CPU
-            nonlocal how
-            cause = e.__cause__ or e
-            how = (f"random weights, on the CPU: its forward does not run on the meta device "
-                   f"({type(cause).__name__}: {first_line(cause)})")
-            real = build_from_hf_config(config_dir, batch_size=batch, seq_len=seq_len)
-            return capture_workload(real, mode=mode)
-
+    on_meta = bundle.meta["weights"] == META_WEIGHTS  # else transformers could not build it there: random weights
+    capture = OnMeta(lambda: build_from_hf_config(config_dir, batch_size=batch, seq_len=seq_len), "random weights",
+                     built_on_meta=on_meta, how="" if on_meta else "random weights: transformers cannot build it on "
+                     f"the meta device ({bundle.meta.get('meta_build_error')})")
     # the sequence length said: its default (workload/hf.py) is not the one --model CONFIG.json takes (the preset's)
     what = f"Hugging Face config {config_dir}"
     layers, desc = _captured(bundle, what, capture)  # desc starts with `what`; `how` is known after the capture
-    return layers, f"{what} (batch {bundle.batch_size}, seq_len {bundle.meta['seq_len']}; {how}){desc[len(what):]}"
+    return layers, (f"{what} (batch {bundle.batch_size}, seq_len {bundle.meta['seq_len']}; {capture.how})"
+                    f"{desc[len(what):]}")
 
 
 def user_model_layers(spec: str, batch: int | None, input_shape: tuple[int, ...] | None,
@@ -269,11 +295,19 @@ def user_model_layers(spec: str, batch: int | None, input_shape: tuple[int, ...]
         raise InputError(f"{attr!r} in {str(path)!r} is a value of type {type(obj).__name__}, not a class or function",
                          "name an nn.Module class or a function returning an nn.Module or a ModelBundle")
     _check_callable_without_arguments(obj, attr, path)
-    try:
-        built = obj()
-    except Exception as e:  # its own error: 'give the class defaults' was the fix for any, a ValueError raised inside
-        raise InputError(f"building {attr!r} from {str(path)!r} raised {type(e).__name__}: {e}",
-                         "fix the class or function (call it in Python to see the traceback)") from e
+
+    def make() -> Any:
+        try:
+            return obj()
+        except Exception as e:  # its own error: 'give the class defaults' was the fix for any, a ValueError inside
+            raise InputError(f"building {attr!r} from {str(path)!r} raised {type(e).__name__}: {e}",
+                             "fix the class or function (call it in Python to see the traceback)") from e
+
+    # shapes only: built on PyTorch's meta device; code that reads values there raises, and is built as usual
+    built, why = build_on_meta(make)
+    on_meta = built is not None
+    if built is None:
+        built = make()
     what = f"{path}:{attr}"
     if isinstance(built, ModelBundle):
         if input_shape is not None or input_dtype != "float32":  # --input-dtype alone was silently ignored
@@ -282,14 +316,21 @@ def user_model_layers(spec: str, batch: int | None, input_shape: tuple[int, ...]
                              "shapes or dtypes)")
         kwargs = {k: v for k, v in (("batch_size", batch), ("seq_len", seq_len))
                   if v is not None}
+        def rebuild() -> Any:
+            # a factory without such a parameter, or one returning another batch_size: named, with the fix
+            return load_user_factory(spec, **kwargs) if kwargs else make()
+
         if kwargs:
             del built  # the factory builds the model again, at the asked sizes
-            # a factory without such a parameter, or one returning another batch_size: named, with the fix
-            built = load_user_factory(spec, **kwargs)
+            built, why = build_on_meta(rebuild) if on_meta else (None, why)
+            on_meta = built is not None
+            if built is None:
+                built = rebuild()
         built.check_batch_rows()  # the batch said below is batch_size; the layers are the batches' own rows
         own = ", the factory's own: --batch changes it" if batch is None else ""
-        return _captured(built, f"model file {what} (ModelBundle, batch {built.batch_size}{own}"
-                                + (f", seq_len {seq_len}" if seq_len else "") + ")")
+        return _captured_on_meta(built, f"model file {what} (ModelBundle, batch {built.batch_size}{own}"
+                                        + (f", seq_len {seq_len}" if seq_len else "") + ")",
+                                 OnMeta(rebuild, "its own weights", built_on_meta=on_meta, why=why))
     if seq_len is not None:  # it was ignored: the input is --input-shape's
         raise InputError(f"--seq-len applies to a ModelBundle factory, not to the plain nn.Module {what}",
                          "give the sequence length in --input-shape (e.g. --input-shape 128 --input-dtype int64 for "
@@ -302,13 +343,16 @@ def user_model_layers(spec: str, batch: int | None, input_shape: tuple[int, ...]
                          "pass --input-shape for one sample without the batch dimension, e.g. "
                          "--input-shape 3,224,224 (images) or --input-shape 128 --input-dtype int64 (token ids)")
     batch = DEFAULT_BATCH if batch is None else batch
-    bundle = _plain_module_bundle(built, attr, batch, input_shape, input_dtype)
+    bundle = _plain_module_bundle(built, attr, batch, input_shape, input_dtype, on_meta=on_meta)
     shape = "x".join(str(s) for s in (batch, *input_shape))
     from accelopt.workload.usercode import ModelCodeError
 
+    capture = OnMeta(lambda: _plain_module_bundle(make(), attr, batch, input_shape, input_dtype), "its own weights",
+                     built_on_meta=on_meta, why=why)
     with _last_module_entered(built) as entered:
         try:
-            return _captured(bundle, f"model file {what} (nn.Module, batch {batch}, input {shape} {input_dtype})")
+            return _captured_on_meta(bundle, f"model file {what} (nn.Module, batch {batch}, input {shape} "
+                                             f"{input_dtype})", capture)
         except ModelCodeError as e:  # the input is ours, made from --input-shape: that is what to check first
             e.fix = _input_shape_fix(input_shape, input_dtype, entered)
             raise
@@ -370,9 +414,11 @@ def _input_shape_fix(input_shape: tuple[int, ...], input_dtype: str, entered: li
     return fix
 
 
-def _plain_module_bundle(model: Any, name: str, batch: int, input_shape: tuple[int, ...], input_dtype: str) -> Any:
+def _plain_module_bundle(model: Any, name: str, batch: int, input_shape: tuple[int, ...], input_dtype: str, *,
+                         on_meta: bool = False) -> Any:
     """A ModelBundle around a plain nn.Module for one inference forward pass on a fixed input
-    (zeros: the MAC count of a forward pass does not depend on the values; zeros are valid token ids)."""
+    (zeros: the MAC count of a forward pass does not depend on the values; zeros are valid token ids). `on_meta`:
+    the input is a meta tensor (no memory), for a model built there."""
     import torch
 
     from accelopt.workload.userfile import ModelBundle
@@ -389,7 +435,7 @@ def _plain_module_bundle(model: Any, name: str, batch: int, input_shape: tuple[i
                          f"{MAX_INPUT_ELEMENTS:,}", "give the shape of one sample without the batch dimension, "
                          "e.g. --input-shape 3,224,224")
     try:
-        x = torch.zeros((batch, *input_shape), dtype=dt)
+        x = torch.zeros((batch, *input_shape), dtype=dt, device="meta" if on_meta else "cpu")
     except (RuntimeError, MemoryError) as e:  # the allocator's own refusal: more than this machine's memory
         raise InputError(f"the input {shape_text} ({input_dtype}) cannot be allocated here: {str(e)[:200]}",
                          "use a smaller --input-shape or --batch") from None
