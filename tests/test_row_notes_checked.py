@@ -120,13 +120,15 @@ UNEXPLAINED: dict[str, str] = {
     "2026-12-02 (row_amdfp8): the log is steady state; the run took about the model's BF16 time for its layout "
     "(+7.4%) where the v25.2 FP8 rows got the FP8 speed; --no-gradient-accumulation-fusion is at most 4.4% of the gap; "
     "which CK attention backward (v2 or v3) TE 8c4a512 ran and its rate were not found (figures: test_amd_rows.py)",
-    "amd-mi300x-llama3-70b-proxy-fp8-fsdp": "predicted 27% too fast since the cdna3 fp8 value is derived (0.40; "
-    "2026-12-02, amdfp8; -15.0% at the grid-floor fit 0.30); the 2024-10 ROCm TE issue stack (#78) runs slower than "
-    "the v25.2 Infinity Hub rows at the same fp8 value, for no reason a source gives (the row's note). Examined "
-    "2026-12-02 (row_amdfp8): AMD's batch-2 / batch-10 figures put 81% of the gap in the per-sequence rate; the run "
-    "took about the model's BF16 time (-13.6% / +4.1%) where the v25.2 rows of the same script lineage got the FP8 "
-    "speed; its FP8 head (a TE LayerNormLinear, bf16 in the model) would move it to -36.5%; TE's FSDP activation "
-    "sharding does not run in the script (figures: test_amd_rows.py)",
+    "amd-mi300x-llama3-70b-proxy-fp8-fsdp": "predicted 36.5% too fast since fp8head (2026-12-03) times its TE "
+    "LayerNormLinear head in FP8 as the script runs it (fp8_output_head 1; 26.6% too fast with the head in bf16, since "
+    "the cdna3 fp8 value is derived, 0.40, 2026-12-02, amdfp8; -15.0% at the grid-floor fit 0.30); the 2024-10 ROCm "
+    "TE issue stack (#78) runs slower than the v25.2 Infinity Hub rows at the same fp8 value (whose heads are FP8 "
+    "too), for no reason a source gives (the row's note). Examined 2026-12-02 (row_amdfp8): the run took about the "
+    "model's BF16 time (-13.6% / +4.1%) where the v25.2 rows of the same script lineage got the FP8 speed; TE's FSDP "
+    "activation sharding does not run in the script. 2026-12-03 (fp8head): with the FP8 head AMD's batch-2 / "
+    "batch-10 figures put 86% of the gap in the per-sequence rate (81% with a bf16 head) (figures: "
+    "test_amd_rows.py)",
     **{f"wmx-l4-q25-05b-256-128-{c}": _L4_REASON for c in (
         "c1-ttft", "c2-ttft", "c4-ttft", "c8-ttft", "c16-tput", "c16-ttft", "c32-tput", "c32-ttft")},
     "nrn-trn1-l2-7b-b1-128-8064-ttft": "the published Llama-2-7b TTFT at 128 tokens is 0.25x the 70B's with 0.10x its "

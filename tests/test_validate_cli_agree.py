@@ -69,7 +69,7 @@ def _flags(row: dict[str, str], config: Path) -> list[str]:
                       ("fp8_params", "--fp8-params"), ("fp8_saved_inputs", "--fp8-saved-inputs"),
                       ("no_dropout", "--no-dropout"), ("no_tp_async", "--no-tp-async"),
                       ("ep_a2a_overlap", "--ep-a2a-overlap"), ("attention_unpad", "--attention-unpad"),
-                      ("eager_cross_entropy", "--eager-cross-entropy")):
+                      ("eager_cross_entropy", "--eager-cross-entropy"), ("fp8_output_head", "--fp8-output-head")):
         if int((row.get(col) or "0").strip() or 0):
             flags.append(flag)
     if (row.get("recompute_modules") or "").strip():  # the cell joins with '+', the flag takes a comma list

@@ -58,6 +58,7 @@ class SetupOptions:
     fp8_params: bool = False
     offload_layers: int = 0
     fp8_saved_inputs: bool = False
+    fp8_output_head: bool = False
     no_dropout: bool = False
     optimizer_state_bytes: float = 12.0
     fp8_recipe: str = "delayed"
@@ -244,7 +245,7 @@ def _setup(opts: SetupOptions) -> Any:
                  edge_stage_layers=opts.edge_stage_layers, p2p_overlap=opts.p2p_overlap,
                  tp_comm_overlap=opts.tp_comm_overlap, tp_overlap_cfg=opts.tp_overlap_cfg, fp8_params=opts.fp8_params,
                  offload_layers=opts.offload_layers, tp_async=opts.tp_async, fp8_saved_inputs=opts.fp8_saved_inputs,
-                 ep_a2a_overlap=opts.ep_a2a_overlap,
+                 fp8_output_head=opts.fp8_output_head, ep_a2a_overlap=opts.ep_a2a_overlap,
                  no_dropout=opts.no_dropout, optimizer_state_bytes=opts.optimizer_state_bytes,
                  fp8_recipe=canonical_fp8_recipe(opts.fp8_recipe), dp_bucket_params=_dp_bucket(opts.dp_bucket_params),
                  recompute_modules=parse_recompute_modules(opts.recompute_modules), facility=_facility(opts))
@@ -809,7 +810,8 @@ def _setup_flags(setup: Any) -> dict[str, Any]:
     return {k: getattr(setup, k) for k in ("edge_stage_layers", "p2p_overlap", "tp_comm_overlap", "tp_overlap_cfg",
                                            "ep_a2a_overlap",
                                            "fp8_params",
-                                           "offload_layers", "tp_async", "fp8_saved_inputs", "no_dropout",
+                                           "offload_layers", "tp_async", "fp8_saved_inputs", "fp8_output_head",
+                                           "no_dropout",
                                            "optimizer_state_bytes", "fp8_recipe", "attention_kernel",
                                            "attention_unpad", "eager_cross_entropy", "dp_bucket_params",
                                            "recompute_modules")}
@@ -825,7 +827,8 @@ def _flags_text(setup: Any) -> str:
              "" if setup.tp_async else "synchronous tp collectives",
              "fp8 parameters" if setup.fp8_params else "",
              f"{setup.offload_layers} layers/stage offloaded" if setup.offload_layers else "",
-             "fp8 saved inputs" if setup.fp8_saved_inputs else "", "no dropout" if setup.no_dropout else "",
+             "fp8 saved inputs" if setup.fp8_saved_inputs else "", "fp8 output head" if setup.fp8_output_head else "",
+             "no dropout" if setup.no_dropout else "",
              f"fp8 recipe {setup.fp8_recipe}" if setup.fp8_recipe != "delayed" else "",
              (f"attention kernel {setup.attention_kernel}" if setup.attention_kernel in ("flash2", "triton")
               else ""),
@@ -920,7 +923,8 @@ _NOT_FOR_WORKLOADS = ("seq_len", "global_batch", "deadline", "budget_usd", "obje
 _MODEL_FLAGS_NOT_FOR_WORKLOADS = ("flash", "attention_kernel", "attention_unpad", "eager_cross_entropy",
                                   "edge_stage_layers", "p2p_overlap",
                                   "tp_comm_overlap", "tp_overlap_cfg", "no_tp_async", "ep_a2a_overlap", "fp8_params",
-                                  "offload_layers", "fp8_saved_inputs", "fp8_recipe", "no_dropout", "dp_bucket_params",
+                                  "offload_layers", "fp8_saved_inputs", "fp8_output_head", "fp8_recipe", "no_dropout",
+                                  "dp_bucket_params",
                                   "optimizer_state_bytes", "recompute_modules")
 """Flags of the transformer model's terms (Setup fields) that training.evaluate_workload never reads: its step is
 the profiled ops' roofline sum plus a data-parallel all-reduce, its optimizer state 12 bytes per parameter; typed
@@ -1047,6 +1051,11 @@ OFFLOAD_HELP = ("layers per pipeline stage whose saved activations are held in h
 FP8_INPUTS_HELP = ("with --dtype fp8: the linear layers keep FP8 copies of their inputs for the backward (1 byte, "
                    "not 2: Transformer Engine's Linear/LayerNormLinear save the quantized input for the weight "
                    "gradient; the out-projection's copy sits beside the fused attention output); memory only")
+FP8_HEAD_HELP = ("with --dtype fp8: the output layer (logits GEMM) is a Transformer Engine FP8 Linear / "
+                 "LayerNormLinear inside te.fp8_autocast too (e.g. AMD's pytorch-training-benchmark FP8 models), so "
+                 "its forward and backward GEMMs are timed at the FP8 linear layers' rate with their quantize pass; "
+                 "default: a 16-bit head, as Megatron-Core's ColumnParallelLinear output layer (Megatron-LM, NeMo, "
+                 "Megatron-Bridge); time only")
 FP8_RECIPE_HELP = ("with --dtype fp8: the linear layers' scaling recipe, what quantizing each GEMM input costs: "
                    "delayed "
                    "(amax history, one fused cast; Megatron-LM's default), current (per-tensor scale from this step's "
@@ -1181,6 +1190,7 @@ def _explain(opts: ExplainOptions) -> None:
                                      ep_a2a_overlap=opts.setup.ep_a2a_overlap,
                                      fp8_params=opts.setup.fp8_params, offload_layers=opts.setup.offload_layers,
                                      fp8_saved_inputs=opts.setup.fp8_saved_inputs, no_dropout=opts.setup.no_dropout,
+                                     fp8_output_head=opts.setup.fp8_output_head,
                                      fp8_recipe=base.fp8_recipe,
                                      optimizer_state_bytes=opts.setup.optimizer_state_bytes,
                                      dp_bucket_params=base.dp_bucket_params,
@@ -1318,6 +1328,7 @@ def register(app: typer.Typer) -> None:
         fp8_params: bool = typer.Option(False, "--fp8-params", help=FP8_PARAMS_HELP),
         offload_layers: int = typer.Option(0, "--offload-layers", help=OFFLOAD_HELP),
         fp8_saved_inputs: bool = typer.Option(False, "--fp8-saved-inputs", help=FP8_INPUTS_HELP),
+        fp8_output_head: bool = typer.Option(False, "--fp8-output-head", help=FP8_HEAD_HELP),
         fp8_recipe: str = typer.Option("delayed", "--fp8-recipe", help=FP8_RECIPE_HELP),
         no_dropout: bool = typer.Option(False, "--no-dropout", help=NO_DROPOUT_HELP),
         attention_unpad: bool = typer.Option(False, "--attention-unpad", help=ATTENTION_UNPAD_HELP),
@@ -1362,6 +1373,7 @@ def register(app: typer.Typer) -> None:
                                tp_async=not no_tp_async, fp8_params=fp8_params,
                                ep_a2a_overlap=ep_a2a_overlap,
                                offload_layers=offload_layers, fp8_saved_inputs=fp8_saved_inputs,
+                               fp8_output_head=fp8_output_head,
                                no_dropout=no_dropout, optimizer_state_bytes=optimizer_state_bytes,
                                fp8_recipe=fp8_recipe,
                                pue=pue, grid_kg_co2_per_kwh=grid,
@@ -1429,6 +1441,7 @@ def register(app: typer.Typer) -> None:
         fp8_params: bool = typer.Option(False, "--fp8-params", help=FP8_PARAMS_HELP),
         offload_layers: int = typer.Option(0, "--offload-layers", help=OFFLOAD_HELP),
         fp8_saved_inputs: bool = typer.Option(False, "--fp8-saved-inputs", help=FP8_INPUTS_HELP),
+        fp8_output_head: bool = typer.Option(False, "--fp8-output-head", help=FP8_HEAD_HELP),
         fp8_recipe: str = typer.Option("delayed", "--fp8-recipe", help=FP8_RECIPE_HELP),
         no_dropout: bool = typer.Option(False, "--no-dropout", help=NO_DROPOUT_HELP),
         attention_unpad: bool = typer.Option(False, "--attention-unpad", help=ATTENTION_UNPAD_HELP),
@@ -1460,6 +1473,7 @@ def register(app: typer.Typer) -> None:
                                tp_async=not no_tp_async, fp8_params=fp8_params,
                                ep_a2a_overlap=ep_a2a_overlap,
                                offload_layers=offload_layers, fp8_saved_inputs=fp8_saved_inputs,
+                               fp8_output_head=fp8_output_head,
                                no_dropout=no_dropout, optimizer_state_bytes=optimizer_state_bytes,
                                fp8_recipe=fp8_recipe,
                                pue=pue, grid_kg_co2_per_kwh=grid,

@@ -711,10 +711,31 @@ def moe_forward(model: TransformerConfig, T: Arr, tp: Arr, etp: Arr, ep: Arr, ma
     return moe_s, f_moe
 
 
-def logits_forward(model: TransformerConfig, T: Arr, tp: Arr, dtb: float, dev: Device) -> tuple[Arr, Arr]:
-    """Output projection [T, h] x [h, V/t] and the softmax cross-entropy over [T, V/t] (fp32)."""
-    # 16 bit even in FP8 runs: Megatron-core's output layer is not a Transformer Engine FP8 Linear.
-    t_g, f_g = gemm16_s(T, model.vocab / tp, model.hidden, dtb, dev)
+def logits_gemm_s(model: TransformerConfig, T: Arr, tp: Arr, dtb: float, dev: Device,
+                  fp8_head: bool = False) -> tuple[Arr, Arr]:
+    """(time, flops) of the output projection [T, h] x [h, V/t]. 16 bit by default, in FP8 runs too: Megatron-Core's
+    output layer is a tensor_parallel.ColumnParallelLinear, a plain torch GEMM outside Transformer Engine's FP8
+    modules (NVIDIA/Megatron-LM megatron/core/models/gpt/gpt_model.py at e914fb787a4664e5c43bb64cfe3b0c317c9db02f,
+    GPTModel.__init__: 'self.output_layer = tensor_parallel.ColumnParallelLinear('; NeMo and Megatron-Bridge build
+    that GPTModel). fp8_head (Setup.fp8_output_head): the head is a Transformer Engine Linear / LayerNormLinear inside
+    te.fp8_autocast, so it is timed as every FP8 linear layer is (gemm_s: dev.linear's rate and operand bytes, one
+    quantize pass of its [T, h] input); its backward, 2 x this like theirs (DelayedScaling's default
+    override_linear_precision (False, False, False): fprop, dgrad and wgrad GEMMs all in FP8, E5M2 gradients under
+    Format.HYBRID; NVIDIA/TransformerEngine transformer_engine/common/recipe/__init__.py at
+    799cf76be3c1bb0a9d7995614a1af5a2a77a9e10)."""
+    if fp8_head:
+        if dev.linear is None or dev.linear.dtype != "fp8":
+            raise InputError("--fp8-output-head times the output layer's GEMMs as FP8 linear layers, and this run's "
+                             "linear layers are not FP8", "give --dtype fp8 with --fp8-output-head, or leave "
+                             "--fp8-output-head out")
+        return gemm_s(T, model.vocab / tp, model.hidden, dtb, dev)
+    return gemm16_s(T, model.vocab / tp, model.hidden, dtb, dev)
+
+
+def logits_forward(model: TransformerConfig, T: Arr, tp: Arr, dtb: float, dev: Device,
+                   fp8_head: bool = False) -> tuple[Arr, Arr]:
+    """Output projection [T, h] x [h, V/t] (logits_gemm_s) and the softmax cross-entropy over [T, V/t] (fp32)."""
+    t_g, f_g = logits_gemm_s(model, T, tp, dtb, dev, fp8_head)
     t_ce = memory_ops_s(2.0 * T * model.vocab / tp * 4, dev, 2.0)
     return t_g + t_ce, f_g
 
@@ -777,13 +798,14 @@ def eager_cross_entropy_device_problem(eager_cross_entropy: bool, spec: Any) -> 
 
 
 def logits_step_s(model: TransformerConfig, T: Arr, tp: Arr, dtb: float, dev: Device,
-                  eager_cross_entropy: bool = False) -> Arr:
+                  eager_cross_entropy: bool = False, fp8_head: bool = False) -> Arr:
     """Forward + backward of the output projection and the loss on the last stage. Default: 3 x logits_forward
     (the GEMM's backward is two GEMMs; the loss one fp32 read + write of [T, V/t] per pass). eager_cross_entropy:
-    3 x the GEMM + PyTorch eager cross-entropy's passes (EAGER_CE_FWD_BYTES + EAGER_CE_BWD_BYTES per element)."""
+    3 x the GEMM + PyTorch eager cross-entropy's passes (EAGER_CE_FWD_BYTES + EAGER_CE_BWD_BYTES per element).
+    fp8_head: the GEMM in FP8 (logits_gemm_s); the loss keeps its passes (the head's output is 16 bit)."""
     if not eager_cross_entropy:
-        return 3.0 * logits_forward(model, T, tp, dtb, dev)[0]
-    t_g, _ = gemm16_s(T, model.vocab / tp, model.hidden, dtb, dev)
+        return 3.0 * logits_forward(model, T, tp, dtb, dev, fp8_head)[0]
+    t_g, _ = logits_gemm_s(model, T, tp, dtb, dev, fp8_head)
     elems = T * model.vocab / tp
     return (3.0 * t_g + memory_ops_s(elems * EAGER_CE_FWD_BYTES, dev, EAGER_CE_FWD_KERNELS)
             + memory_ops_s(elems * EAGER_CE_BWD_BYTES, dev, EAGER_CE_BWD_KERNELS))

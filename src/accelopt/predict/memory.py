@@ -76,6 +76,8 @@ _Linear.forward: 'saved_inputmat = inputmat' after quantization, 'Discard row-wi
 backward pass'; LayerNormLinear likewise keeps its FP8 normed output): the QKV and MLP-up inputs (the two norm
 outputs) and the MLP-down input take 1 byte instead of 2; the out-projection keeps an FP8 copy beside the fused
 attention kernel's 16-bit output (+1 byte), or instead of the 16-bit context without a fused kernel (-1 byte).
+The output layer's saved input (the final norm's output, s b h) is not counted, 16-bit or FP8 (Setup.fp8_output_head):
+the last stage adds only the fp32 logits, so an FP8 head changes no memory figure here.
 No dropout (`no_dropout`, Setup.no_dropout): at p = 0 PyTorch's dropout returns its input (aten Dropout.cpp
 _dropout_impl: 'if (p == 0 || !train ...) return input'), so no masks are kept: 2 s b h less per layer (and 3 of
 the 5 bytes per attention score without a fused kernel). Llama models in Megatron-Bridge train at hidden_dropout =

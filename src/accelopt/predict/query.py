@@ -148,6 +148,8 @@ class LayoutQuery(LayoutFlags):
     """FP8 scaling recipe of the linear layers (Setup.fp8_recipe)."""
     fp8_saved_inputs: bool = False
     """Linear layers keep FP8 copies of their inputs for the backward (Setup.fp8_saved_inputs)."""
+    fp8_output_head: bool = False
+    """The output layer's GEMMs run in FP8 as the linear layers' (Setup.fp8_output_head)."""
     no_dropout: bool = False
     """No dropout masks kept (Setup.no_dropout)."""
     optimizer_state_bytes: float = 12.0
@@ -453,7 +455,7 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
                   tp_comm_overlap=q.tp_comm_overlap, tp_overlap_cfg=q.tp_overlap_cfg,
                   fp8_params=q.fp8_params, offload_layers=q.offload_layers,
                   tp_async=q.tp_async, ep_a2a_overlap=q.ep_a2a_overlap, fp8_saved_inputs=q.fp8_saved_inputs,
-                  no_dropout=q.no_dropout, fp8_recipe=q.fp8_recipe,
+                  fp8_output_head=q.fp8_output_head, no_dropout=q.no_dropout, fp8_recipe=q.fp8_recipe,
                   optimizer_state_bytes=q.optimizer_state_bytes, dp_bucket_params=q.dp_bucket_params,
                   recompute_modules=q.recompute_modules, facility=q.facility)
     spec = slice_spec(get_device(q.hardware, q.catalog), q.slice_devices)

@@ -134,6 +134,8 @@ class SetupFlagFields:
                                "host memory (memory only)", default=0)
     fp8_saved_inputs: bool = False
     """--fp8-saved-inputs: linear layers keep FP8 copies of their inputs for the backward (memory only)."""
+    fp8_output_head: bool = False
+    """--fp8-output-head: the output layer's (logits) GEMMs run in FP8 like the linear layers' (time only)."""
     no_dropout: bool = False
     """--no-dropout: no dropout masks are kept (memory only)."""
     optimizer_state_bytes: float = unit("B/param", "--optimizer-bytes: optimizer state per parameter beside the 16-bit "
@@ -163,15 +165,16 @@ class PlanResult(SetupFlagFields):
     """`accelopt plan`: the layout search for a model preset or config (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan"
-    SCHEMA_VERSION: ClassVar[int] = 12
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
+    SCHEMA_VERSION: ClassVar[int] = 13
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
     reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)
     and tp_overlap_cfg (a default: ''). Version 5 adds input_warnings (a default: []). Version 6 adds
     attention_unpad (a default: false). Version 7 adds dp_bucket_params (a default: null). Version 8 adds
     recompute_modules (a default: []). Version 9 adds each layout row's recompute_modules (a default: []).
     Version 10 adds closest_to_limits (a default: []). Version 11 adds eager_cross_entropy (a default: false).
-    Version 12 adds skipped_options (a default: {}; an older document's skipped device is printed without a fix)."""
+    Version 12 adds skipped_options (a default: {}; an older document's skipped device is printed without a fix).
+    Version 13 adds fp8_output_head (a default: false)."""
 
     model: str
     seq_len: int = unit("count", "tokens per sequence")
@@ -309,14 +312,14 @@ class ExplainResult(SetupFlagFields):
     """`accelopt plan explain`: one layout's whole arithmetic (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-explain"
-    SCHEMA_VERSION: ClassVar[int] = 10
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9)
+    SCHEMA_VERSION: ClassVar[int] = 11
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
     reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)
     and tp_overlap_cfg (a default: ''). Version 5 adds input_warnings (a default: []). Version 6 adds
     attention_unpad (a default: false). Version 7 adds dp_bucket_params (a default: null). Version 8 adds
     recompute_modules (a default: []). Version 9 adds each layout row's recompute_modules (a default: []).
-    Version 10 adds eager_cross_entropy (a default: false)."""
+    Version 10 adds eager_cross_entropy (a default: false). Version 11 adds fp8_output_head (a default: false)."""
 
     model: str
     hardware: str

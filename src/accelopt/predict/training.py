@@ -355,6 +355,12 @@ class Setup:
     fp8_recipe: str = "delayed"
     """With dtype fp8: the scaling recipe of the FP8 linear layers (compute.FP8_RECIPES; delayed, Megatron-LM's
     --fp8-recipe default): what quantizing each GEMM input costs (compute.fp8_cast_bytes)."""
+    fp8_output_head: bool = False
+    """With dtype fp8: the output layer (logits GEMM) is a Transformer Engine FP8 Linear / LayerNormLinear too (a
+    te.LayerNormLinear head inside te.fp8_autocast, as AMD's pytorch-training-benchmark Fp8LLaMA / Fp8Mistral), so
+    its forward and backward GEMMs run at the FP8 linear layers' rate with their quantize pass
+    (compute.logits_gemm_s). False: the head stays 16 bit, as Megatron-Core's ColumnParallelLinear output layer
+    (Megatron-LM, NeMo, Megatron-Bridge). Time only: the memory model keeps no head input (only the fp32 logits)."""
     fp8_saved_inputs: bool = False
     """With dtype fp8: the linear layers keep their inputs for the backward as FP8 copies, 1 byte (Transformer Engine
     _Linear / LayerNormLinear; memory.py module docstring). Memory only."""
@@ -406,6 +412,9 @@ class Setup:
         if self.fp8_recipe != "delayed" and self.dtype != "fp8":
             raise InputError(f"--fp8-recipe {self.fp8_recipe} with --dtype {self.dtype}: a recipe scales FP8 GEMMs",
                              "give --dtype fp8 with --fp8-recipe, or leave --fp8-recipe out")
+        if self.fp8_output_head and self.dtype != "fp8":
+            raise InputError(f"--fp8-output-head with --dtype {self.dtype}: an FP8 output layer runs in an FP8 run "
+                             "only", "give --dtype fp8 with --fp8-output-head, or leave --fp8-output-head out")
         if self.fp8_saved_inputs and self.dtype != "fp8":
             raise InputError(f"--fp8-saved-inputs with --dtype {self.dtype}: only FP8 linear layers keep FP8 inputs",
                              "give --dtype fp8 with --fp8-saved-inputs, or leave --fp8-saved-inputs out")
@@ -744,7 +753,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
         paired_layer = frac_moe * ep_a2a_exposed_s(t_a2a, attn_f, lt.moe_mlp_s, cal.overlap_eff)
         on = (ep > 1) & (lay.schedule == SCHEDULES["1f1b"]) & ((pp == 1) | (vp > 1))
         t_ep_layer = np.where(on, (1.0 - paired) * t_ep_raw_layer + paired * paired_layer, t_ep_raw_layer)
-    t_logits_last = logits_step_s(mdl, T, tp, dtb, dev, setup.eager_cross_entropy)
+    t_logits_last = logits_step_s(mdl, T, tp, dtb, dev, setup.eager_cross_entropy, setup.fp8_output_head)
     # A fused attention kernel's backward does 2.5x its forward's work, not the 2x of a GEMM (attention_bwd_ratio), at
     # the kernel's published backward rate where it has one (attention_bwd_time_ratio: FlashAttention-2 on an A100).
     bwd_extra_layer = ((attention_bwd_time_ratio(setup.attention_kernel, dev.cal) - 2.0) * lt.attn_core_s
@@ -1366,7 +1375,8 @@ def explain_terms() -> dict[str, str]:
         "t_logits_s": ("3 x ([T,h]x[h,V/t] GEMM + fp32 cross-entropy, one read + write of [T,V/t] x 4 B) on the last "
                        "stage; --eager-cross-entropy: 3 x GEMM + PyTorch eager cross-entropy, 22 B forward + 26 B "
                        "backward per [T,V/t] element (fp32 cast, log_softmax's 3 reads + 1 write, nll_loss; "
-                       "zero-filled gradient, log_softmax backward, cast back) in 7 kernels"),
+                       "zero-filled gradient, log_softmax backward, cast back) in 7 kernels; --fp8-output-head: the "
+                       "3 GEMMs as FP8 linear layers (fp8 rate, 1 B operands, one quantize pass of [T,h] each)"),
         "t_tp_comm_s": ("m x L_s x (4 [+2 full, +1 mlp or op recompute]; half that for parallel attention+MLP blocks) "
                         "x allreduce(b s h x 2 B over tp); --tp-comm-overlap (userbuffers, --tp-overlap-cfg): "
                         "what each tensor-parallel GEMM takes beyond its own time when run as tp ring-exchange "
