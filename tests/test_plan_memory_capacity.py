@@ -41,6 +41,14 @@ def _llama3_vp8(tot: str, held: str, acts: str, other: str) -> str:
             "layouts fit (78.0 / 77.8 GiB)")
 
 
+_GEMMA3_VOCAB_TILING = (
+    "44.8 GiB predicted against 31.2 GiB (newrows, tpu-recipes Gemma3-12B, seq 32768, per-device batch 1): 43.25 GiB "
+    "of activations = the 48 kept layer inputs (32768 x 3840 x 2 B each, 11.25 GiB) + the fp32 logits of the sequence "
+    "(4 B x 32768 x 262144 = 32.0 GiB). The recipes set num_vocab_tiling 16: MaxText computes the cross-entropy in 16 "
+    "chunks along the batch-sequence axis (base.yml: 'reducing peak memory usage'), which no runs-file cell or plan "
+    "flag expresses; at a sixteenth of the logits (2.0 GiB) the row holds 12.77 GiB plus the larger of that and one "
+    "layer's recompute working set (tests/test_newrows_maxtext.py recomputes the terms)")
+
 MEMORY_GAPS = {
     "llama3-405b-8k": _llama3_vp8("89.1", "141 (rank 1, m 32; rank 0 112, the last 112)", "74.4",
                                   "its dropout (at 0, plan --no-dropout: 84.7 GiB, still over)"),
@@ -93,6 +101,14 @@ MEMORY_GAPS = {
     # v6e rows (tpu-recipes Trillium) fit since 2026-11-30 (s-memgb): the fp32 logits and the recompute working set
     # are no longer summed (memory.py: the logits are dead before any layer's backward), and the v6e-32 recipe's
     # weight_dtype bfloat16 keeps 16-bit Adam moments (optimizer_state_bytes 4). Before: 31.9-48.3 GiB of 31.2.
+    # newrows (2026-12-03): tpu-recipes rows whose recipes ran, beyond the memory model.
+    "maxtext-v6e-gpt3-175b-256": "32.8 GiB predicted against 31.2 GiB (newrows, tpu-recipes GPT3-175B bf16 on "
+    "v6e-256, per-device batch 3, remat full): 8.02 GiB of weights (1.27 sharded + two gathered layers, 6.75), 1.27 "
+    "of gradients, 7.62 of optimizer state (12 B per parameter), 15.89 of activations (96 kept layer inputs of 3 x "
+    "2048 x 12288 x 2 B, 13.5 GiB, and one layer's working set); the run ran, so the model over-counts by at least "
+    "1.56 GiB (5%); which term is not established (tests/test_newrows_maxtext.py recomputes the terms)",
+    **{rid: _GEMMA3_VOCAB_TILING for rid in ("maxtext-v6e-gemma3-12b-1x256", "maxtext-v6e-gemma3-12b-2x256",
+                                             "maxtext-v6e-gemma3-12b-4x256")},
 }
 
 

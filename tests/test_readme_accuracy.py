@@ -90,7 +90,10 @@ def test_per_family_run_counts_and_runs_beyond_25() -> None:
     moe = [r for r in beyond if r.id.startswith("mb") and "-qwen3-" in r.id]  # 25.11 and 26.02 (mb2602-)
     dsv3 = [r for r in beyond if r.id.startswith("mb") and ("-dsv3-" in r.id or "-gptoss-" in r.id)]  # dsv3's rows
     a3 = [r for r in beyond if r.id.startswith("maxtext-a3-")]  # unseen's MaxText A3 (H100) rows, 2026-12-02
-    fams = [r.family for r in beyond if r not in moe and r not in dsv3 and r not in a3]
+    tpu = [r for r in beyond if r.id.startswith("maxtext-v5p-")]  # newrows' tpu-recipes DeepSeek-V3, 2026-12-03
+    (n_tpu,) = _quoted(r"(\d+) MaxText TPU v5p DeepSeek-V3 rows? \(")
+    assert int(n_tpu) == len(tpu) and all("-dsv3-" in r.id for r in tpu)
+    fams = [r.family for r in beyond if r not in moe and r not in dsv3 and r not in a3 and r not in tpu]
     # the AMD rows: 3 since amdfp8's derived cdna3 fp8 value, 2026-12-02 (GPT-2 XL on one GPU, the Llama 2 7B log
     # and the 70B proxy; 1 before); the dense Blackwell rows: mb-gb300-llama31-405b and mb2602-gb300-llama31-405b-fp8
     # (+27.9% / +30.8% since 2026-12-02's merges, +27.8% / +30.7% since the Blackwell fp8 rule's re-run 0.50 -> 0.46
@@ -106,7 +109,7 @@ def test_per_family_run_counts_and_runs_beyond_25() -> None:
     counts = (int(n_amd), int(n_trn), int(n_bw), int(n_hop), int(n_a3), int(n_amp), int(n_moe), int(n_dsv3))
     assert counts == (fams.count("amd-instinct-cdna3"), fams.count("aws-trainium1"), fams.count("nvidia-blackwell"),
                       fams.count("nvidia-hopper"), len(a3), fams.count("nvidia-ampere"), len(moe), len(dsv3))
-    assert len(beyond) == len(fams) + len(a3) + len(moe) + len(dsv3) == sum(counts)
+    assert len(beyond) == len(fams) + len(a3) + len(moe) + len(dsv3) + len(tpu) == sum(counts) + len(tpu)
 
 
 def test_known_misses_and_mfu_drop() -> None:
@@ -146,13 +149,17 @@ def _mpt_recompute() -> dict[str, str]:
 
 
 def test_tpu_v6e_training_figures() -> None:
-    n_held, median, worst = _quoted(r"eff_max [\d.]+ fitted on the 8B v6e-256 row, (\d+) held out: median ([\d.]+)%, "
-                                    r"worst the 405B on two slices at ([+-]\d+)%")
+    # newrows (2026-12-03): 8 tpu-recipes rows added held out; the worst is now Gemma 3 12B on four slices
+    n_held, median, worst, one, two, four = _quoted(
+        r"eff_max [\d.]+ fitted on the 8B v6e-256 row, (\d+) held out: median ([\d.]+)%, worst Gemma 3 12B on four "
+        r"slices at ([+-][\d.]+)% \(its 1, 2 and 4-slice rows ([+-][\d.]+) / ([+-][\d.]+) / ([+-][\d.]+)%")
     summary = next(s for s in REPORT.by_family if s.group == "google-tpu-v6e")
     assert int(n_held) == summary.held_out_runs
     _same_as_written(median, 100.0 * summary.median_abs_error)
-    _same_as_written(worst, _pct(RESULTS["maxtext-v6e-llama31-405b-x2"]))
-    assert summary.worst_run == "maxtext-v6e-llama31-405b-x2"
+    _same_as_written(worst, _pct(RESULTS["maxtext-v6e-gemma3-12b-4x256"]))
+    assert summary.worst_run == "maxtext-v6e-gemma3-12b-4x256"
+    for written, slices in ((one, 1), (two, 2), (four, 4)):
+        _same_as_written(written, _pct(RESULTS[f"maxtext-v6e-gemma3-12b-{slices}x256"]))
 
 
 def test_amd_training_figures() -> None:
