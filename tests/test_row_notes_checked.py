@@ -192,6 +192,10 @@ UNEXPLAINED: dict[str, str] = {
        "shows some re-reads stay in L2 and no source gives how many at this shape; a cost per Ray worker (4 vs 2) "
        "splits the residuals too, likewise unsized (the notes' figures: tests/test_serving_custom_allreduce_a100.py)"
        for rid in ("vllm2192-a100-l2-70b-tp4-b64-nccl", "vllm2192-a100-l2-70b-tp4-b64-custom")},
+    "trn1-nxd-llama31-8b-n220": "held-out row of the 8B layout (Neuron 2.20), beyond 25% since the NKI flash "
+    "kernel's tile shape (attention_kernel nki_flash, 2026-12-03: -23.4% -> -27.6%); the layout's gap as on the fit "
+    "row below: 26.1% published utilization against the model's 36.1%, no source separates the layout (searched "
+    "2026-12-03: nki-samples attention.py at a33dfbc, NxD kernels/flash_attn.py at e834945, NxD 0.8.0 release notes)",
     "trn1-nxd-llama31-8b": "fit row, beyond 25% since its recompute was corrected to what the script runs "
     "(2026-12-01: the flash kernel bypasses the checkpointed CoreAttention): every release of the layout publishes "
     "22-28% utilization, below the model's; no source separates the layout (its figures: "

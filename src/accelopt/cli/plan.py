@@ -830,7 +830,8 @@ def _flags_text(setup: Any) -> str:
              "fp8 saved inputs" if setup.fp8_saved_inputs else "", "fp8 output head" if setup.fp8_output_head else "",
              "no dropout" if setup.no_dropout else "",
              f"fp8 recipe {setup.fp8_recipe}" if setup.fp8_recipe != "delayed" else "",
-             (f"attention kernel {setup.attention_kernel}" if setup.attention_kernel in ("flash2", "triton")
+             (f"attention kernel {setup.attention_kernel}"
+              if setup.attention_kernel in ("flash2", "triton", "nki_flash")
               else ""),
              "attention unpad/pad copies" if setup.attention_unpad else "",
              "eager fp32 cross-entropy" if setup.eager_cross_entropy else "",
@@ -1007,7 +1008,10 @@ ATTENTION_KERNEL_HELP = ("the kernel that runs the attention core: fused (cuDNN 
                          "on the GEMM curve; the default), flash2 (FlashAttention-2: TE with NVTE_FUSED_ATTN=0, "
                          "the flash-attn package, PyTorch SDPA's flash backend; at the family's published rate), "
                          "triton (FlashAttention in Triton, flash_attn.flash_attn_triton: llm-foundry's attn_impl "
-                         "triton; at the family's triton rate) or unfused (as --no-flash); flash2 and triton are GPU "
+                         "triton; at the family's triton rate), nki_flash (AWS Neuron's NKI flash kernel, NeuronX "
+                         "Distributed since Neuron 2.19: causal blocks skipped at its 512 / 2048-key tiles, S "
+                         "recomputed in the backward; on the GEMM curve; Neuron devices only) or unfused (as "
+                         "--no-flash); flash2 and triton are GPU "
                          "kernels (refused on a TPU or other non-GPU device; left out of a search over several with "
                          "the reason); fused on NVIDIA devices, flash2 and triton skip the blocks above a "
                          "causal mask's diagonal and charge a backward of 2.5x the forward (the FlashAttention-2 "

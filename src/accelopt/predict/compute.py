@@ -362,7 +362,7 @@ def mla_up_gemms_s(model: TransformerConfig, T: Arr, tp: Arr, dtb: float,
     return kv_up, gemm_s(T, a * mla.qk_head_dim / tp, mla.q_lora_rank, dtb, dev)
 
 
-ATTENTION_KERNELS = ("fused", "flash2", "triton", "unfused")
+ATTENTION_KERNELS = ("fused", "flash2", "triton", "nki_flash", "unfused")
 """The attention kernel a run uses (--attention-kernel, the runs file's attention_kernel cell):
 fused    one fused kernel on the GEMM curve: cuDNN fused attention through Transformer Engine, what TE prefers on
          Hopper and later when it applies (NVIDIA/NeMo docs/source/features/memory_optimizations.rst at 90c9b16,
@@ -373,6 +373,10 @@ flash2   Tri Dao's FlashAttention-2 (the flash-attn package, TE with NVTE_FUSED_
 triton   FlashAttention in Triton (flash_attn.flash_attn_triton, the flash-attn 1 era Triton kernel; llm-foundry's and
          mosaicml/examples' attn_impl 'triton'): the same tiled algorithm (causal blocks skipped, S recomputed in the
          backward) at the family's triton_attention_eff / triton_bwd_attention_eff.
+nki_flash AWS Neuron's NKI flash attention kernel (neuronxcc.nki.kernels flash_fwd / flash_attn_bwd, called by NeuronX
+         Distributed's nki_flash_attn_func since NxD 0.8.0, Neuron 2.19): causal blocks skipped at its own tile sizes
+         and S recomputed in the backward (nki_flash_work_keys, attention_bwd_ratio), on the GEMM curve (no published
+         NKI rate; printed as a default). A Neuron kernel: refused off an AWS Neuron device.
 unfused  scores materialised in memory (--no-flash, flash cell 0): the pre-2022 Megatron-LM runs."""
 
 
@@ -396,10 +400,21 @@ GPU_ATTENTION_KERNELS = ("flash2", "triton")
 GPUs (triton-lang/triton README, 'Compatibility'); a TPU, ASIC, NPU, FPGA or CPU runs neither."""
 
 
+NEURON_VENDOR = "AWS"
+"""The catalog vendor of AWS's Neuron devices (hardware/catalog/data/aws_neuron.toml: Trainium, Inferentia2), the only
+devices an NKI kernel compiles for (neuronx-cc)."""
+
+
 def attention_kernel_device_problem(kernel: str, spec: Any) -> str:
     """Why `spec` cannot run the attention kernel `kernel` ('' when it can): flash2 and triton on a device that is not
-    a GPU. A refusal, as --fp8-recipe mxfp8 off Blackwell and --tp-comm-overlap without an SM count are: a prediction
-    on the GEMM curve in its place would rank a kernel that cannot run there."""
+    a GPU, nki_flash on a device that is not an AWS Neuron device. A refusal, as --fp8-recipe mxfp8 off Blackwell and
+    --tp-comm-overlap without an SM count are: a prediction on the GEMM curve in its place would rank a kernel that
+    cannot run there."""
+    if kernel == "nki_flash":
+        if spec.vendor == NEURON_VENDOR:
+            return ""
+        return (f"--attention-kernel nki_flash is an AWS Neuron kernel (NKI, compiled by neuronx-cc for Trainium "
+                f"and Inferentia2); {spec.name} is {_a_kind(spec)} of {spec.vendor}")
     if kernel not in GPU_ATTENTION_KERNELS or spec.kind == "gpu":
         return ""
     return (f"--attention-kernel {kernel} is a GPU kernel ({'FlashAttention-2' if kernel == 'flash2' else 'Triton'}"
@@ -430,6 +445,10 @@ def attention_kernel_bwd_rate(kernel: str, cal: Calibration) -> float:
 
 def attention_kernel_note(kernel: str, cal: Calibration) -> str:
     """What a prediction must print when the kernel's rate is a default ('' when it is a cited figure or needs none)."""
+    if kernel == "nki_flash":
+        return (f"attention kernel nki_flash: no published NKI flash-attention rate for device family {cal.family!r}; "
+                "its attention core (the kernel's own tile work, causal blocks skipped) runs on the GEMM curve "
+                "instead (a default)")
     if kernel not in ("flash2", "triton") or attention_kernel_rate(kernel, cal) > 0:
         return ""
     what = "FlashAttention-2" if kernel == "flash2" else "FlashAttention-in-Triton"
@@ -526,13 +545,56 @@ def causal_work_keys(model: TransformerConfig, seq_len: Arr, keys: Arr) -> Arr:
     return (keys * (keys + 1.0) / 2.0 + (seq_len - keys) * keys) / seq_len
 
 
+NKI_FLASH_QK_TILE_KEYS = 512.0
+"""Keys per tile of the NKI flash kernel's Q K^T products in the forward and of all five products in the backward:
+B_F_SIZE = 512 in flash_fwd's _flash_attention_core (the 128-query x 512-key matmul, masked by
+`multiplication_required_selection`: key tile start <= query tile start) and k_seq_tile_size = 512 in flash_attn_bwd /
+_flash_attn_bwd_core (seqlen_k >= 512; `mask = q tile start >= k tile start` on the QK^T, dV, dP, dK and dQ matmuls)
+(aws-neuron/nki-samples src/reference/attention.py at a33dfbc883a80f3875ec534a6bb5e7d3b159543e)."""
+NKI_FLASH_PV_TILE_KEYS = 2048.0
+"""Keys per tile of the forward's P V product: the large K/V tile, FlashConfig.seq_tile_size = 2048 by default, whose
+whole P V matmul runs under `forward_mask` (large tile start <= query tile start) (same file). NeuronX Distributed
+passes no seq_tile_size (src/neuronx_distributed/kernels/flash_attn.py at e83494557cb4c5b7e185ccf6c9240bfed9a1993d:
+FlashConfig(**config_kwargs) with lse_dtype / should_transpose_v only, or config None) and refuses a sequence that is
+not a multiple of 2K ('Only support sequence as multiples of 2K')."""
+NKI_FLASH_QUERY_TILE = 128.0
+"""Queries per tile (B_P_SIZE = 128, the partition dimension) in both passes (same file)."""
+
+
+def nki_flash_work_keys(model: TransformerConfig, seq_len: Arr, tile_keys: float) -> Arr:
+    """Keys the NKI flash kernel computes per query, on average, for products tiled `tile_keys` keys wide: a
+    128-query tile starting at q0 runs every key tile whose start is <= q0, i.e. tile_keys x (floor(q0 / tile) + 1)
+    keys. Over the S / 128 query tiles of a causal sequence whose length is a multiple of the tile (NxD's
+    nki_flash_attn_func requires multiples of 2048) the mean is tile x ((S / tile - 1) / 2 + 1) = (S + tile) / 2:
+    (S + 512) / 2 for Q K^T and the backward, (S + 2048) / 2 for the forward's P V, against FlashAttention-2's
+    (S + 1) / 2 (causal_work_keys: per-row skipping); at most S. An encoder (no causal mask) computes all S."""
+    if model.encoder_only:
+        return np.asarray(seq_len, dtype=float)
+    return np.minimum(seq_len, (np.asarray(seq_len, dtype=float) + tile_keys) / 2.0)
+
+
+def nki_flash_work(model: TransformerConfig, seq_len: Arr) -> tuple[Arr, Arr]:
+    """(forward, backward) per-query work of the NKI flash kernel in units of 2 x head-width FLOPs per key, summed
+    over its products: forward Q K^T (qk wide, 512-key tiles) + P V (v wide, 2048-key tiles); backward Q K^T
+    recomputed, dP = dO V^T (v), dV = P^T dO (v), dK = dS^T Q (qk), dQ = dS K (qk), all on 512-key tiles (the steps
+    of flash_attn_bwd's docstring and _flash_attn_bwd_core, nki-samples at a33dfbc)."""
+    dqk, dv = model.qk_head_dim, model.v_head_dim
+    k_qk = nki_flash_work_keys(model, seq_len, NKI_FLASH_QK_TILE_KEYS)
+    k_pv = nki_flash_work_keys(model, seq_len, NKI_FLASH_PV_TILE_KEYS)
+    return dqk * k_qk + dv * k_pv, (3.0 * dqk + 2.0 * dv) * k_qk
+
+
 FA2_FUSED_FAMILIES = ("nvidia-ampere", "nvidia-hopper", "nvidia-blackwell")
 """Families whose 'fused' attention kernel (cuDNN through Transformer Engine) runs the FlashAttention-2 algorithm:
 cuDNN's scaled dot product attention 'using the FlashAttention-2 algorithm as described in the paper', SM80 (Ampere)
 or newer (NVIDIA cuDNN frontend documentation, Operations > Attention, Scaled Dot Product Attention,
 https://docs.nvidia.com/deeplearning/cudnn/frontend/latest/operations/Attention.html). The other families' fused
-kernels (TPU splash attention, ROCm CK/AOTriton, Gaudi FusedSDPA, Neuron NKI) keep the count of every score and a
-2x backward, as before: no source read here says how they treat a causal mask or what their backward recomputes."""
+kernels (TPU splash attention, ROCm CK/AOTriton, Gaudi FusedSDPA) keep the count of every score and a 2x backward, as
+before: no source read here says how they treat a causal mask or what their backward recomputes. aws-trainium1 is not
+here: its 'fused' default stays that generic shape, and a Neuron run names its kernel, per run and release, in the
+attention_kernel cell: nki_flash where NeuronX Distributed's NKI flash kernel ran (its own tile shape, not FA2's per-row
+skip: nki_flash_work_keys), unfused where CoreAttention ran (NxD before Neuron 2.19, or with
+--use_flash_attention 0)."""
 
 
 def runs_fa2_algorithm(kernel: str, family: str) -> bool:
@@ -545,23 +607,33 @@ def runs_fa2_algorithm(kernel: str, family: str) -> bool:
     return kernel in ("flash2", "triton") or (kernel == "fused" and family in FA2_FUSED_FAMILIES)
 
 
-def attention_bwd_ratio(kernel: str, family: str) -> float:
+def attention_bwd_ratio(kernel: str, family: str, model: TransformerConfig | None = None,
+                        seq_len: Arr | None = None) -> Arr:
     """Backward / forward time of the attention core. The FlashAttention-2 algorithm (runs_fa2_algorithm) keeps no
     scores, so its backward recomputes S = Q K^T besides dV = P^T dO, dP = dO V^T, dQ = dS K and dK = dS^T Q: 5
     products to the forward's 2 (Dao 2023, 'FlashAttention-2', sec. 3.1.2 and Algorithm 2;
     Dao-AILab/flash-attention benchmarks/benchmark_flash_attention.py at c082294e0f6c01d46318694a6f3e0274225a9683,
-    flops(): the backward is '2.5 * f'), 2.5x at the same rate. Otherwise 2x, as every GEMM (unfused: 4 products)."""
+    flops(): the backward is '2.5 * f'), 2.5x at the same rate. The NKI flash kernel (nki_flash) recomputes S too,
+    but tiles its passes differently (nki_flash_work): its ratio depends on the sequence, 5 (S + 512) / (2 S + 2560)
+    at equal head widths (2.30x at 8K, 2.14x at 4K), and needs `model` and `seq_len`. Otherwise 2x, as every GEMM
+    (unfused: 4 products)."""
+    if kernel == "nki_flash":
+        if model is None or seq_len is None:
+            raise ValueError("attention_bwd_ratio('nki_flash', ...) needs the model and the sequence length")
+        fwd, bwd = nki_flash_work(model, seq_len)
+        return bwd / fwd
     return 2.5 if runs_fa2_algorithm(kernel, family) else 2.0
 
 
-def attention_bwd_time_ratio(kernel: str, cal: Calibration) -> float:
+def attention_bwd_time_ratio(kernel: str, cal: Calibration, model: TransformerConfig | None = None,
+                             seq_len: Arr | None = None) -> Arr:
     """Backward / forward TIME of the attention core: the work ratio (attention_bwd_ratio) times forward rate /
     backward rate, where the kernel runs at published per-pass rates. FlashAttention-2 on an A100 reaches 'up to 73%
     of the theoretical max throughput in the forward pass, and up to 63% ... in the backward pass' (Dao 2023, arXiv
     2307.08691, sec. 1), so its backward takes 2.5 x 0.73 / 0.63 = 2.90x the forward's time, not 2.5x. Exact when the
     core is compute bound (it is at training shapes: fused_attention_s); the forward's launch and memory floor are
     scaled with it, as the 2.5x did. A kernel on the GEMM curve (rate 0) keeps the work ratio."""
-    work = attention_bwd_ratio(kernel, cal.family)
+    work = attention_bwd_ratio(kernel, cal.family, model, seq_len)
     fwd, bwd = attention_kernel_rate(kernel, cal), attention_kernel_bwd_rate(kernel, cal)
     return work * fwd / bwd if fwd > 0 and bwd > 0 else work
 
@@ -577,6 +649,8 @@ def attention_core_s(model: TransformerConfig, b: Arr, s: Arr, keys: Arr, tp: Ar
         f_core = 2.0 * b * heads_local * s * keys * (dqk + dv)
         skip = work_keys is not None and runs_fa2_algorithm(kernel, dev.cal.family)  # causal blocks skipped
         f_work = 2.0 * b * heads_local * s * work_keys * (dqk + dv) if skip else f_core
+        if kernel == "nki_flash":  # the NKI kernel's own tiles: (S + 512) / 2 keys for Q K^T, (S + 2048) / 2 for P V
+            f_work = 2.0 * b * heads_local * s * nki_flash_work(model, keys)[0]
         core_bytes = flash_attention_bytes(model, b, s, keys, tp, dtb)
         rate = attention_kernel_rate(kernel, dev.cal)
         if rate > 0:  # the run's attention kernel at its published share of the peak

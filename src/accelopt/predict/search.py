@@ -421,7 +421,8 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
 
 _ALL_UNSUPPORTED_FIX = {
     "--tp-comm-overlap": "leave --tp-comm-overlap out or add a device with a cited SM count to --hardware",
-    "--attention-kernel": "give --attention-kernel fused (the default) or unfused, or add a GPU to --hardware",
+    "--attention-kernel": ("give --attention-kernel fused (the default) or unfused, or add a GPU to --hardware "
+                           "(an AWS Neuron device for nki_flash)"),
     "--eager-cross-entropy": "leave --eager-cross-entropy out, or add a GPU to --hardware",
     "--fp8-recipe": "use --fp8-recipe delayed or current, or add a Blackwell device to --hardware",
 }
@@ -431,7 +432,9 @@ _ALL_UNSUPPORTED_FIX = {
 def _skip_label(option: str, setup: Setup) -> str:
     """The short reason, in the dropped counts, for a device left out for `option` (DeviceUnsupportedError.option)."""
     return {"--tp-comm-overlap": "no cited SM count for --tp-comm-overlap",
-            "--attention-kernel": f"no --attention-kernel {setup.attention_kernel} (not a GPU)",
+            "--attention-kernel": (f"no --attention-kernel {setup.attention_kernel} ("
+                                   + ("not an AWS Neuron device" if setup.attention_kernel == "nki_flash"
+                                      else "not a GPU") + ")"),
             "--eager-cross-entropy": "no --eager-cross-entropy (not a GPU)",
             "--fp8-recipe": f"no --fp8-recipe {setup.fp8_recipe}"}.get(option, f"no {option}")
 

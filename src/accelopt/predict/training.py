@@ -387,6 +387,10 @@ class Setup:
         attention_kernel_of(self.flash, self.attention_kernel)  # a known kernel, and a fused one only with flash on
         if self.attention_kernel == "unfused":  # --attention-kernel unfused is --no-flash
             object.__setattr__(self, "flash", False)
+        if self.attention_kernel == "nki_flash" and self.model.windowed_layers:
+            raise InputError(f"--attention-kernel nki_flash with the {self.model.name}'s sliding-window layers: the "
+                             "modelled NKI kernel (nki-samples attention.py at a33dfbc, flash_fwd / flash_attn_bwd) "
+                             "has no window", "give --attention-kernel fused or unfused for a sliding-window model")
         if self.attention_unpad and not self.flash:
             raise InputError("--attention-unpad with an unfused attention (--no-flash or --attention-kernel unfused): "
                              "the padding copies wrap a fused varlen kernel",
@@ -756,7 +760,8 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     t_logits_last = logits_step_s(mdl, T, tp, dtb, dev, setup.eager_cross_entropy, setup.fp8_output_head)
     # A fused attention kernel's backward does 2.5x its forward's work, not the 2x of a GEMM (attention_bwd_ratio), at
     # the kernel's published backward rate where it has one (attention_bwd_time_ratio: FlashAttention-2 on an A100).
-    bwd_extra_layer = ((attention_bwd_time_ratio(setup.attention_kernel, dev.cal) - 2.0) * lt.attn_core_s
+    bwd_extra_layer = ((attention_bwd_time_ratio(setup.attention_kernel, dev.cal, mdl, float(setup.seq_len)) - 2.0)
+                       * lt.attn_core_s
                        + unpad_b - 2.0 * unpad_f)
     logits_on = np.ones_like(T)
     if edge is not None:
