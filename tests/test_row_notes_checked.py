@@ -84,7 +84,27 @@ _L4_REASON = ("the C 1 TTFT gap's split between prefill compute and a cost outsi
               "minimum of 2 x (2 + N) = 6 vCPUs, a mechanism its docs give no size; searched again 2026-12-03, "
               "row_srv: no public run of a sub-1B model at 1 request in flight sizes the host part; the record is "
               "in the runs file's L4 block, its figures recomputed by tests/test_serving_l4.py)")
+_RTX_PP_REASON = ("TensorRT-LLM v1.0's Llama 3.3 70B throughput on RTX PRO 6000 grows with --pp less than the model's "
+                  "on decode-heavy loads (128/2048: x2.06 / x3.27 / x4.06 at --pp 2 / 4 / 8 over --pp 1, the model "
+                  "x2.31 / x4.66 / x8.76 as its requests in flight grow 146 -> 1873 with the KV room of pp devices), "
+                  "while the long-prompt rows stay within 25% up to --pp 4 and the 405B --pp 8 rows (a stage about 3x "
+                  "longer) within 11% but at 128/128. Searched 2026-12-03 (srv_pp): TensorRT-LLM's PP executor loop "
+                  "(PyExecutor._executor_loop_pp: every micro-batch's new tokens go rank to rank as host objects, "
+                  "recv_object / isend_object) is a candidate per-micro-batch cost that a shorter stage cannot hide, "
+                  "but no source sizes it, and the page gives no concurrency; not modelled (figures recomputed by "
+                  "tests/test_serving_pp_rows.py)")
 UNEXPLAINED: dict[str, str] = {
+    # srv_pp (2026-12-03): the RTX PRO 6000 pipeline-parallel rows, held out against the unfitted [serving.default]
+    **{f"trt10-rtx6k-l33-70b-tp1-{c}": _RTX_PP_REASON for c in (
+        "pp2-128-128", "pp4-128-128", "pp8-128-128", "pp4-128-2048", "pp8-128-2048", "pp8-128-4096", "pp8-500-2000",
+        "pp4-1000-1000", "pp8-1000-1000", "pp8-1000-2000", "pp8-2048-128", "pp8-2048-2048")},
+    "trt10-rtx6k-l33-70b-tp1-pp1-128-128": "the only --pp 1 row of the RTX PRO 6000 table beyond 25% (+32%; its "
+    "others -12% to +1%) against the unfitted [serving.default]: 128/128 keeps the most requests in flight (1230, "
+    "KV-bound); the page gives no concurrency to compare (searched 2026-12-03, srv_pp; figures recomputed by "
+    "tests/test_serving_pp_rows.py)",
+    "trt10-rtx6k-l31-405b-tp1-pp8-128-128": "+32% where the 405B's other --pp 8 rows are -2% to +11%: 128/128 runs "
+    "trtllm-bench's cap, 4096 in flight (512 per micro-batch), the most of the table; the page gives no concurrency "
+    "(searched 2026-12-03, srv_pp; figures recomputed by tests/test_serving_pp_rows.py)",
     # The 20 llm-foundry A100-80GB rows at seq >= 8192 listed here by ampfsdp (2026-12-02) left the same day (longseq):
     # their attention_kernel cells read flash2; the table ran FlashAttention in Triton (runs-file header), and at its
     # derived rates every one is within 25%

@@ -40,15 +40,16 @@ def test_the_last_stage_carries_the_lm_head_by_hand() -> None:
     assert head_s > 2.5e-4  # what the even spread left out of the cycle, less the hop
 
 
-def test_the_notes_place_the_head_and_say_no_pp_row_validates_it(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_notes_place_the_head_and_name_the_pp_rows(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_main(["plan", "serve", "--model", "llama3-8b", "--hardware", "h100-sxm", "--pp", "2",
                                "--batch", "2", "--json"], capsys)
     assert code == 0, err
     (note,) = [n for n in json.loads(out)["notes"] if n.startswith("--pp 2: ")]
     assert "the last the LM head" in note and "busiest stage" in note
-    assert "No published serving run with --pp > 1 validates this" in note
+    assert "The published serving runs with --pp > 1" in note and "RTX PRO 6000" in note
     rows, _ = read_serving_runs()
-    assert rows and all(r["pp"] == "1" for r in rows)  # the note's claim; a pp row added must change the note
+    piped = [r for r in rows if r["pp"] != "1"]  # the note's claim: the only pp rows are TensorRT-LLM v1.0's RTX ones
+    assert piped and {(r["source"], r["hardware"]) for r in piped} == {("trtllm-v10-rtx", "rtx-pro-6000-server")}
     code, out, _ = run_main(["plan", "serve", "--model", "llama3-8b", "--hardware", "h100-sxm", "--batch", "2",
                              "--json"], capsys)
     assert code == 0 and not [n for n in json.loads(out)["notes"] if n.startswith("--pp ")]

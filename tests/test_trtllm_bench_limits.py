@@ -77,7 +77,7 @@ def trtllm_bench_limits(row: dict[str, str]) -> tuple[int, int]:
 
 def _bench_rows() -> list[dict[str, str]]:
     rows, _ = read_serving_runs()
-    return [r for r in rows if r["source"] in ("trtllm-v10", "trtllm-v10-moe")]
+    return [r for r in rows if r["source"] in ("trtllm-v10", "trtllm-v10-moe", "trtllm-v10-rtx")]
 
 
 def test_every_trtllm_bench_row_carries_the_heuristic_limit() -> None:
@@ -115,9 +115,10 @@ def test_validate_caps_max_load_rows_at_the_row_limit_per_attention_dp_rank(resu
                                       weight_dtype=r["weight_dtype"], kv_dtype=r["kv_dtype"],
                                       memory_fraction=cal.memory_utilization, memory_basis=cal.memory_basis,
                                       max_batch_size=row_max_batch_size(r), ep=int(r.get("ep") or 1),
-                                      attention_dp=dp))
+                                      attention_dp=dp, pp=int(r["pp"])))
         fits = run.sweeps[0].max_batch
-        assert by_id[r["id"]].batch == min(fits, cal.max_batch_size * dp), r["id"]
+        # TensorRT-LLM admits max_batch_size per micro-batch, x pp in all (serving.ENGINES batch_cap_per_microbatch)
+        assert by_id[r["id"]].batch == min(fits, cal.max_batch_size * dp * int(r["pp"])), r["id"]
         raised += by_id[r["id"]].batch > 2048 * dp  # beyond the LLM API default the column replaces
     assert raised >= 5  # the 128/128 rows whose KV room holds more than 2048 requests
 
@@ -125,10 +126,11 @@ def test_validate_caps_max_load_rows_at_the_row_limit_per_attention_dp_rank(resu
 def test_max_num_tokens_does_not_bind_the_predicted_steady_state(result: ServingValidateResult) -> None:
     # Each request needs ISL prompt tokens once and one token per output step: at C requests in flight per rank a
     # step carries C x (1 + ISL/OSL) tokens on average. The heuristic's per-rank max_num_tokens is at least that on
-    # every row, which is why the runs file carries no max_num_tokens column.
+    # every row, which is why the runs file carries no max_num_tokens column. With pp > 1 an iteration runs one of the
+    # pp micro-batches (PyExecutor._executor_loop_pp); the heuristic's limits are per micro-batch (requests / pp).
     by_id = {r.id: r for r in result.runs}
     for r in _bench_rows():
-        per_rank = by_id[r["id"]].batch / int(r.get("attention_dp") or 1)
+        per_rank = by_id[r["id"]].batch / int(r.get("attention_dp") or 1) / int(r["pp"])
         tokens_per_step = per_rank * (1 + int(r["prompt_len"]) / int(r["output_len"]))
         assert trtllm_bench_limits(r)[1] >= tokens_per_step - 1e-9, r["id"]
 

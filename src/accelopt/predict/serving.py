@@ -52,7 +52,7 @@ from accelopt.workload.transformer import TransformerConfig
 # Bytes per stored element. int4 adds its group scales separately, nvfp4/mxfp4 their block scales (see
 # weight_bytes_per_param).
 DTYPE_BYTES: dict[str, float] = dtypes.bytes_map(("fp32", "bf16", "fp16", "fp8", "int8", "int4"))
-SCHEDULING = ("static", "continuous")
+SCHEDULING = ("static", "continuous", "waves")
 WEIGHT_DTYPES = ("bf16", "fp16", "fp8", "int8", "w8a8", "int4", "nvfp4", "mxfp4")
 """--weight-dtype: int8 is weight-only (W8A16: gpt-fast's `--mode int8`, TensorRT-LLM's `--weight_only_precision
 int8`), w8a8 int8 weights and activations (SmoothQuant: TensorRT-LLM's `--smoothquant`, vLLM's INT8 W8A8); see
@@ -617,7 +617,9 @@ class ServingPrediction:
     expert_compute_dtype: str | None = None
     """The same for the routed experts, when expert_weight_dtype is given; None otherwise."""
     scheduling: str = "static"
-    """'static' (the batch starts together) or 'continuous' (`batch` requests in flight, staggered)."""
+    """'static' (the batch starts together), 'continuous' (`batch` requests in flight, staggered) or 'waves' (a
+    closed loop of fixed-length requests at max load, `--batch max`: static batches one after another, a pipeline
+    kept full between them)."""
     ttft_s: float = unit("s")
     """Time to first token (estimate): static, the request overhead + prefill of the whole batch; continuous, the
     request overhead + half a decode step + this request's prefill, and with one output token (no request decodes)
@@ -1886,7 +1888,14 @@ def _pipelined_prefill(s: _Setup, batch: int, prompt_len: int, scheduling: str) 
     (the fill of an empty pipeline: m + pp - 1 stage times for m micro-batches over pp stages; Huang et al. 2019,
     "GPipe", sec. 2.2), P + (m-1) x share x (roof + the chunks' per-forward overhead: each micro-batch's forward
     pays it, _decode_cycle_s). Continuous: the prefills join micro-batches of a pipeline that
-    is already full, so they take the device time of a decode cycle (_decode_cycle_s): no fill."""
+    is already full, so they take the device time of a decode cycle (_decode_cycle_s): no fill. Waves (a closed
+    loop at max load): also no fill. The engine schedules each micro-batch slot on its own (TensorRT-LLM's
+    PyExecutor._executor_loop_pp: each iteration schedules the next of its pp slots with the requests that fit,
+    prompts or decode steps, and frees a slot's finished requests when its tokens come back), so a micro-batch's
+    wave of new prompts enters stage 1 while the other micro-batches hold the other stages: the pipeline fills once,
+    at the start of the run, not once per wave. (Until 2026-12-03 a wave paid the fill: TensorRT-LLM v1.0's RTX PRO
+    6000 rows, Llama 3.3 70B at --pp 2/4/8, 2048/128, 5000/500 and 20000/2000, were then -18% to -33%, 2 to 6
+    times the --pp 1 row's error.)"""
     m = microbatches_in_flight(s, batch)
     micro = math.ceil(batch / m)
     one = _prefill_time(s, micro, prompt_len)
@@ -1896,7 +1905,7 @@ def _pipelined_prefill(s: _Setup, batch: int, prompt_len: int, scheduling: str) 
     chunks = math.ceil(micro * prompt_len / s.cal.max_prefill_chunk_tokens)  # as _prefill_time: a head read each
     ends = _end_stages(s, micro * prompt_len, micro, chunks, s.cal.prefill_compute_efficiency)  # last token: head
     busiest = _busiest_stage(s, one, ends)
-    if scheduling == "continuous":
+    if scheduling in ("continuous", "waves"):  # a pipeline kept full: no fill
         return _pipelined(one, m, _decode_cycle_s(one.total_s, roof_s, m, one.overhead_s, busiest))
     return _pipelined(one, m, one.total_s + (m - 1) * (busiest.roof * roof_s + busiest.overhead * one.overhead_s))
 
@@ -1948,7 +1957,9 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
                     allow_oom: bool = False, scheduling: str = "static", moe: MoELayout = NO_MOE) -> ServingPrediction:
     """Predict TTFT, TPOT, throughput, memory per device, max batch, cost and energy per token.
 
-    scheduling 'static': `batch` requests start together (TTFT = prefill of the whole batch); 'continuous':
+    scheduling 'static': `batch` requests start together (TTFT = prefill of the whole batch); 'waves': the same,
+    batch after batch in a closed loop at max load, so with pp > 1 a batch's prefill finds the pipeline full
+    (_pipelined_prefill: no fill); 'continuous':
     `batch` requests are in flight at once and arrive staggered (in-flight / continuous batching, Yu et al. 2022,
     "Orca", sec. 4; Kwon et al. 2023): a new request waits for the running decode step (half of one on average),
     then its own prefill; throughput over a request's life is the static batch's (each request's prefill runs
@@ -1996,7 +2007,7 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
     step_s = _decode_cycle_s(one_s, one_s - one.comm_s - one.overhead_s, m, one.overhead_s,
                              busiest)  # at the mean step, the busiest stage's shares at the middle one
     decode_s = (output_len - 1) * step_s
-    if scheduling == "static" or output_len == 1:
+    if scheduling in ("static", "waves") or output_len == 1:
         # static: the other prefills fall before the first token. One output token (prefill only, e.g. scoring): no
         # request decodes, so none waits for a decode step and the prefills in flight run together, as a static batch
         ttft = calibration.per_request_overhead_s + prefill.total_s

@@ -352,9 +352,10 @@ def _predict_row(row: dict[str, str], cals: dict[str, serving.ServingCalibration
         # bench_serving with --random-range-ratio 1 or --ignore-eos at a --max-concurrency): the C requests that
         # start together finish together and the next C are prefilled together, so they move in waves, i.e. a
         # static batch of C: the other requests' prefills fall in TTFT, and TPOT is the decode step. (Staggered
-        # arrivals, `plan serve --concurrency`, put those prefills in TPOT instead; throughput is the same.)
+        # arrivals, `plan serve --concurrency`, put those prefills in TPOT instead; throughput is the same. With
+        # pp > 1 a wave's prefill enters a pipeline the other micro-batches keep full: scheduling 'waves'.)
         batch = serving.max_load_concurrency(model, spec, **common)
-        p = serving.predict_serving(model, spec, batch=max(batch, 1), scheduling="static", **common)
+        p = serving.predict_serving(model, spec, batch=max(batch, 1), scheduling="waves", **common)
     else:
         p = serving.predict_serving(model, spec, batch=int(row["batch"]), allow_oom=True, **common)
     value = {"output_tok_s": p.output_tokens_per_s, "output_tok_s_per_device": p.output_tokens_per_s_per_device,
