@@ -324,3 +324,27 @@ def test_held_out_batches_that_change_on_each_call_are_refused(tmp_path: Path,
     flat = " ".join(err.split())
     assert "'drift' yields other held-out batches on each call" in flat and "manual_seed" in flat
     check_held_out_repeats(load_user_factory(f"{f}:steady"))  # the same batches each call: no error
+
+
+@pytest.mark.parametrize(("opt", "value"), [("--budget-min", "0"), ("--block-s", "0"), ("--quality-tolerance", "-1"),
+                                            ("--budget-min", "-0.5")])
+def test_a_refused_number_is_echoed_as_typed(opt: str, value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--budget-min 0` was refused as '--budget-min 0.0 is not a finite positive number': a number the user did
+    not type."""
+    code, _, err = run_main([*OPT, opt, value], capsys)
+    assert code == 2 and f"{opt} {value} is " in err, err
+
+
+def test_a_float_loss_is_named_without_a_stray_space() -> None:
+    """A loss_fn returning a Python float read 'loss_fn returned float , not a scalar Tensor' (the empty shape of a
+    non-Tensor left a space before the comma); a Tensor's shape is still named."""
+    torch = pytest.importorskip("torch")
+    from accelopt.errors import InputError
+    from accelopt.workload.userfile import ModelBundle
+
+    bundle = ModelBundle(name="m", model=torch.nn.Linear(2, 2), batches=lambda: iter([]), loss_fn=lambda o, t: 0.5,
+                         metric="loss")
+    with pytest.raises(InputError, match=r"loss_fn returned float, not a scalar Tensor"):
+        bundle.scalar_loss(0.5)
+    with pytest.raises(InputError, match=r"loss_fn returned Tensor torch.Size\(\[8\]\), not a scalar Tensor"):
+        bundle.scalar_loss(torch.zeros(8))

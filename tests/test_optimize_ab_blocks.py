@@ -136,3 +136,46 @@ def test_a_run_at_one_thread_is_not_told_to_rerun_at_one_thread() -> None:
     rec = recommend(_result(1.75, 1.38, 28.7e-3), fewer_threads_help=False)  # type: ignore[arg-type]
     assert rec.name == "baseline" and "bf16 (1.75x from its rounds)" in rec.reason
     assert "rerun on a quiet machine)" in rec.reason and "--threads" not in rec.reason, rec.reason
+
+
+def _busy_report() -> Any:
+    """What a busy 2-core run's contention checks saw (numbers of the ut_sim session: load average 9-11)."""
+    from accelopt.measure.contention import ContentionReport
+
+    report = ContentionReport(load_average_1min=9.3, usable_cores=2, others_busy_cores=1.7, steal_fraction=0.23,
+                              threads=2)
+    report.add("load average 9.30 over the last minute exceeds the 2 usable cores", "step time")
+    return report
+
+
+def test_a_busy_runs_mismatch_note_names_the_load_and_does_not_say_trust() -> None:
+    """A busy run's bf16 read 0.00039x from re-measured rounds that agreed, and the note said 'trust the speed-up':
+    under load the fastest steps the rounds compare wait for busy cores too, so the note says what the rounds show
+    (the bracket, the ratio of fastest steps) and the load it saw, and asks for a quiet rerun."""
+    from accelopt.measure.contention import load_seen
+
+    note = speedup_mismatch_note("bf16", 0.00039, 25e-3, 0.1e-3, rounds=(0.00035, 0.00042),
+                                 busy=load_seen(_busy_report()))
+    assert note is not None and "trust" not in note, note
+    assert "rounds 0.00035-0.00042x" in note and "bf16's fastest step took 2564.10x the baseline's" in note, note
+    assert "load average 9.30" in note and "2 usable cores" in note and "other processes using 1.70 cores" in note
+    assert "CPU steal 23%" in note and "rerun on a quiet machine" in note, note
+
+
+def test_a_quiet_runs_mismatch_note_does_not_say_trust_either() -> None:
+    """Called as before the fix (no rounds, no load): the note said 'trust the speed-up' whatever the run saw."""
+    note = speedup_mismatch_note("bf16", 0.00039, 25e-3, 0.1e-3)
+    assert note is not None and "trust" not in note and "load average" not in note, note
+    assert "go by the rounds' speed-up" in note, note
+
+
+def test_the_runner_hands_the_load_it_saw_to_the_mismatch_note() -> None:
+    """_Run.note_speedup_mismatches with a busy run's contention report: the variant's note names the load."""
+    from types import SimpleNamespace
+
+    from accelopt.optimize.runner import _Run
+
+    result: Any = _result(0.00039, 0.00035, 25e-3)
+    _Run.note_speedup_mismatches(SimpleNamespace(result=result), 0.1e-3, _busy_report())  # type: ignore[arg-type]
+    notes = result.get("bf16").notes
+    assert len(notes) == 1 and "load average 9.30" in notes[0] and "trust" not in notes[0], notes

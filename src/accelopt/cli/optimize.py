@@ -106,7 +106,7 @@ def check(o: OptimizeOptions) -> None:
 
     check_args(mode=o.mode, dtype=o.dtype, device=o.device, steps=3, warmup=0)
     if not 0 < o.budget_min < math.inf:
-        raise InputError(f"--budget-min {o.budget_min} is not a finite positive number",
+        raise InputError(f"--budget-min {o.budget_min:g} is not a finite positive number",
                          "give the run's time budget in minutes, e.g. --budget-min 5")
     if o.rounds < 3:
         raise InputError(f"--rounds {o.rounds} is too few to tell a gain from noise", "use --rounds 3 or more")
@@ -114,7 +114,7 @@ def check(o: OptimizeOptions) -> None:
         raise InputError(f"--rounds {o.rounds} is more than {MAX_ROUNDS} A/B rounds per variant (the budget would "
                          "end the run inside the first variants)", f"use --rounds 3 to {MAX_ROUNDS}")
     if not 0.001 <= o.block_s <= 60.0:  # our bound: a block of a minute times 10 rounds is past any budget
-        raise InputError(f"--block-s {o.block_s} is outside 0.001..60 seconds per timed block",
+        raise InputError(f"--block-s {o.block_s:g} is outside 0.001..60 seconds per timed block",
                          "give a block duration in seconds, e.g. --block-s 0.1 (the default)")
     for flag, n, top in (("--warmup", o.warmup, 1000), ("--quality-steps", o.quality_steps, 100_000),
                          ("--combinations", o.combinations, 1000)):
@@ -127,7 +127,7 @@ def check(o: OptimizeOptions) -> None:
         raise InputError(f"--threads {o.threads} is more than this machine's {cpus} logical CPUs "
                          "(oversubscribed threads time contention, not the model)", f"pass --threads 1 to {cpus}")
     if o.quality_tolerance is not None and not 0 <= o.quality_tolerance < math.inf:
-        raise InputError(f"--quality-tolerance {o.quality_tolerance} is not a finite number >= 0",
+        raise InputError(f"--quality-tolerance {o.quality_tolerance:g} is not a finite number >= 0",
                          "pass 0 or more (accuracy: points; otherwise percent of the baseline)")
     if o.model is None and not o.apply:
         raise InputError("MODEL is missing", "pass MODEL (digits, chargpt, a zoo name, path/file.py:factory or an "

@@ -206,6 +206,21 @@ def check_setup(report: ContentionReport, *, threads: int | None, load_1min: flo
                    f"process's {own} thread{'' if own == 1 else 's'} at the start", *figures)
 
 
+def load_seen(report: ContentionReport) -> str:
+    """What a report saw of the machine's load, in a few words for a note beside one figure (its warnings, which
+    the busy-machine note prints in full, state the thresholds): the load average at the start, and the other
+    processes' cores, the steal and torch's oversubscription where they were over their thresholds."""
+    seen = [f"load average {report.load_average_1min:.2f} over the minute before on {report.usable_cores} usable "
+            f"cores" if report.load_average_1min is not None else f"{report.usable_cores} usable cores"]
+    if report.others_busy_cores is not None and report.others_busy_cores > OTHERS_BUSY_CORES_MAX:
+        seen.append(f"other processes using {report.others_busy_cores:.2f} cores")
+    if report.steal_fraction is not None and report.steal_fraction > STEAL_FRACTION_MAX:
+        seen.append(f"CPU steal {report.steal_fraction:.0%}")
+    if report.threads is not None and report.threads > report.usable_cores:
+        seen.append(f"torch at {report.threads} threads")
+    return ", ".join(seen)
+
+
 def bimodal(samples: Sequence[float]) -> tuple[float, float] | None:
     """(lower cluster median, upper cluster median) when the sorted samples split in two by a gap
     above BIMODAL_GAP_MIN x median with at least BIMODAL_CLUSTER_MIN of the samples on each side."""

@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from accelopt.errors import UnsupportedError
-from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, register
+from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, get_technique, register
 from accelopt.optimize.compress import (
     copy_model,
     evaluate,
@@ -139,7 +139,7 @@ class _Late(BaseException):
 
 
 @contextlib.contextmanager
-def _time_limit(seconds: float | None, what: str) -> Iterator[None]:
+def _time_limit(seconds: float | None, what: str, fix: str) -> Iterator[None]:
     """UnsupportedError when the block runs past `seconds` (SIGALRM, so a pure-Python loop is stopped too; main
     thread on POSIX only, elsewhere no limit). torch-pruning's dependency analysis did not end on a Hugging Face
     Llama (examples/hf_tiny_llama cut to one layer: get_all_groups still running after 120 s, torch-pruning 1.6.1),
@@ -158,8 +158,7 @@ def _time_limit(seconds: float | None, what: str) -> Iterator[None]:
         yield
     except _Late:
         raise UnsupportedError(f"{what} did not finish within {seconds:.1f} s (half this technique's time budget)",
-                               "use prune-unstructured, or give distill a smaller student as "
-                               "ModelBundle.meta['student']") from None
+                               fix) from None
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
@@ -182,15 +181,19 @@ def _grad_traced(model: Any) -> Iterator[None]:
             p.requires_grad_(flags.get(n, True))
 
 
+STUDENT_FIX = "use prune-unstructured, or give distill a smaller student as ModelBundle.meta['student']"
+
+
 def prune_structured(model: Any, inputs: tuple[Any, ...], ratio: float, *, round_to: int | None = None,
-                     time_limit_s: float | None = None) -> tuple[Any, list[str], list[str]]:
+                     time_limit_s: float | None = None, fix: str = STUDENT_FIX) -> tuple[Any, list[str], list[str]]:
     """Prune `ratio` of the channels/neurons of every prunable group of `model` in place (torch-pruning,
     L2-magnitude importance). Returns (model, names kept whole because pruning them breaks the forward,
-    names of never-pruned layers). `time_limit_s` bounds torch-pruning's analysis (UnsupportedError past it)."""
+    names of never-pruned layers). `time_limit_s` bounds torch-pruning's analysis (UnsupportedError past it, with
+    `fix`)."""
     tp = _import_tp()
     out_width = _output_width(model, inputs)
     keep = _never_pruned(model, out_width)
-    with _time_limit(time_limit_s, "torch-pruning's dependency analysis of the model"), _grad_traced(model):
+    with _time_limit(time_limit_s, "torch-pruning's dependency analysis of the model", fix), _grad_traced(model):
         # torch-pruning warns of 'Unwrapped parameters' (a GRU's, a raw nn.Parameter) on each graph it builds, telling
         # the user to 'provide an unwrapped_parameters argument', which accelopt's user cannot: said as MetaPruner's
         with warnings.catch_warnings():
@@ -213,6 +216,21 @@ def prune_structured(model: Any, inputs: tuple[Any, ...], ratio: float, *, round
                                "report this model to accelopt; skip prune-structured meanwhile")
     names = {id(m): n for n, m in model.named_modules()}
     return model, bad, [names.get(id(m), "?") for m in keep]
+
+
+def _instead(bundle: ModelBundle, target: Target) -> str:
+    """The fix when prune-structured cannot prune `bundle`'s model: prune-unstructured, and distill only as far as
+    it can run here. Its own check (not_applicable) first; then its student: one it derives is this same structured
+    pruning of the model (distillation.make_student), which found nothing, so only a student of the user's
+    (meta['student']) helps. A raw nn.LSTM's fix read 'use prune-unstructured or distill', and distill then failed
+    with 'nothing could be narrowed into a student'."""
+    why = get_technique("distill").not_applicable(bundle, target)
+    if why:
+        return f"use prune-unstructured (distill does not apply here either: {why})"
+    if bundle.meta.get("student") is not None:
+        return "use prune-unstructured, or distill into the bundle's meta['student']"
+    return ("use prune-unstructured, or distill into a smaller student given as ModelBundle.meta['student'] (a "
+            "zero-argument factory): the student distill derives is this same structured pruning's")
 
 
 @register
@@ -247,12 +265,12 @@ class StructuredPrune(Technique):
         inputs = to_device(bundle.first_batch()[0], target.device)
         params0, flops0 = param_count(model), forward_flops(model, inputs)
         before_q = evaluate(model, bundle, target.device)
-        _, kept_whole, never = prune_structured(model, inputs, ratio, time_limit_s=target.budget_s / 2)
+        instead = _instead(bundle, target)
+        _, kept_whole, never = prune_structured(model, inputs, ratio, time_limit_s=target.budget_s / 2, fix=instead)
         params1, flops1 = param_count(model), forward_flops(model, inputs)
         if params1 >= params0:
             raise UnsupportedError(f"nothing in {bundle.name} could be pruned structurally (every group is an "
-                                   "output layer, an embedding, or breaks the forward when pruned)",
-                                   "use prune-unstructured or distill")
+                                   "output layer, an embedding, or breaks the forward when pruned)", instead)
         pruned_q = evaluate(model, bundle, target.device)
         left_s = max(0.0, target.budget_s - (time.perf_counter() - t0))
         run = train_for(model, bundle, target, max_steps=max_steps, budget_s=left_s) if max_steps else None

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accelopt.errors import AcceloptError, InputError, UnsupportedError
-from accelopt.measure.contention import ContentionReport, Watch, check_setup
+from accelopt.measure.contention import ContentionReport, Watch, check_setup, load_seen
 from accelopt.measure.profiler import check_trainable
 from accelopt.measure.timing import cuda_sync_for, quantile
 from accelopt.optimize.base import Target, Technique, Variant, all_techniques, check_step, technique_named
@@ -223,19 +223,33 @@ def _disagrees(speedup: float | None, step_p50_s: float | None, base_p50_s: floa
     return max(speedup / p50_ratio, p50_ratio / speedup) > MISMATCH_FACTOR
 
 
-def speedup_mismatch_note(name: str, speedup: float, step_p50_s: float, base_p50_s: float) -> str | None:
+def speedup_mismatch_note(name: str, speedup: float, step_p50_s: float, base_p50_s: float, *,
+                          rounds: tuple[float | None, float | None] = (None, None),
+                          busy: str | None = None) -> str | None:
     """A note when the round-paired speed-up and the ratio of the printed p50 step times differ by more than
-    MISMATCH_FACTOR (ratios and times as the table prints them, fmt_ratio and fmt_seconds):
-    the p50s are over different stretches of the run (the baseline's over every baseline block), so load that
-    changed between them moves one and not the other; the paired rounds are the comparison to trust."""
+    MISMATCH_FACTOR (ratios and times as the table prints them, fmt_ratio and fmt_seconds): the p50s are over
+    different stretches of the run (the baseline's over every baseline block), so load that changed between them
+    moves one and not the other. `rounds` is the variant's (speedup_low, speedup_high); `busy` what the run's
+    contention checks saw (measure.contention.load_seen), None on a quiet machine. On a busy machine the advice
+    names the load and stops at what the rounds show: a busy run's bf16 read 0.00039x from rounds that agreed, and
+    the note said 'trust the speed-up' (STARVED_FACTOR's 44 ms against 68 µs: the fastest steps move with load too)."""
     if not _disagrees(speedup, step_p50_s, base_p50_s):
         return None
     p50_ratio = base_p50_s / step_p50_s
-    return (f"speed-up {fmt_ratio(speedup)}x from its paired A/B rounds, but the p50s give {fmt_ratio(p50_ratio)}x "
-            f"(baseline {fmt_seconds(base_p50_s)} over the whole run / {name} {fmt_seconds(step_p50_s)} over its "
-            "rounds): the machine's load changed between stretches of the run and slowed many steps (the p50s), while "
-            "each round compares the fastest, undisturbed steps of blocks timed side by side: trust the speed-up, "
-            "or rerun on a quiet machine")
+    low, high = rounds
+    bracket = f" (rounds {fmt_ratio(low)}-{fmt_ratio(high)}x)" if low and high else ""
+    seen = (f"speed-up {fmt_ratio(speedup)}x from its paired A/B rounds{bracket}, but the p50s give "
+            f"{fmt_ratio(p50_ratio)}x (baseline {fmt_seconds(base_p50_s)} over the whole run / {name} "
+            f"{fmt_seconds(step_p50_s)} over its rounds): the machine's load changed between stretches of the run and "
+            "moved the p50s, while each round compares the fastest steps of blocks timed side by side")
+    if busy is None:
+        return (seen + ": go by the rounds' speed-up (the table's and the recommendation's), or rerun to see whether "
+                "the p50s settle")
+    slower, faster = (name, "the baseline") if speedup < 1.0 else ("the baseline", name)
+    return (seen + f"; in the median round {slower}'s fastest step took {fmt_ratio(max(speedup, 1.0 / speedup))}x "
+            f"{faster}'s, but the machine was busy ({busy}), and under load the fastest steps wait for busy cores too: "
+            "the speed-up is what this run measured under that load, not the technique's; rerun on a quiet machine "
+            "before relying on it")
 
 
 # ---------------------------------------------------------------- quality
@@ -1042,28 +1056,31 @@ class _Run:
                 f"technique{'s' if n > 1 else ''} started ({', '.join(cut)}): the recommendation is the best of "
                 "those measured; give a larger --budget-min, or --only, to measure the rest")
 
-    def note_speedup_mismatches(self, base_p50_s: float) -> None:
+    def note_speedup_mismatches(self, base_p50_s: float, contention: ContentionReport) -> None:
+        busy = load_seen(contention) if contention.busy else None
         for r in self.result.variants:
             if r.measured and r.name != "baseline" and r.speedup and r.step_time_p50_s:
-                note = speedup_mismatch_note(r.name, r.speedup, r.step_time_p50_s, base_p50_s)
+                note = speedup_mismatch_note(r.name, r.speedup, r.step_time_p50_s, base_p50_s,
+                                             rounds=(r.speedup_low, r.speedup_high), busy=busy)
                 if note:
                     r.notes.append(note)
 
     def finish(self) -> None:
         import torch
 
+        contention = _contention(self.watch, self.opts.device)
         base = self.result.get("baseline")
         if base is not None and base.measured and self.base_samples:  # every baseline block of the run
             xs = sorted(self.base_samples)
             base.step_time_p50_s, base.step_time_p99_s = statistics.median(xs), quantile(xs, 0.99)
             base.step_samples = len(xs)
             base.samples_per_s = self.bundle.batch_size / base.step_time_p50_s
-            self.note_speedup_mismatches(base.step_time_p50_s)
+            self.note_speedup_mismatches(base.step_time_p50_s, contention)
         pareto_flags(self.result.variants, self.bundle.higher_is_better)
         self.result.recommendation = recommend(
             self.result, fewer_threads_help=self.opts.device == "cpu" and torch.get_num_threads() > 1)
         self.result.duration_s = time.perf_counter() - self.t0
-        busy = _busy_note(self.watch, self.opts.device)
+        busy = _busy_note(contention)
         if busy:
             self.result.notes.insert(0, busy)
         self.note_budget_cut()
@@ -1095,19 +1112,26 @@ def _under_dtype(v: Variant, target: Target) -> Variant:
                                                           f"autocast (--dtype {target.dtype}), as the baseline"])
 
 
-def _busy_note(watch: Watch, device: str) -> str | None:
-    """A note when other processes competed for the cores during the run (measure/contention's checks and
-    thresholds), None on a quiet machine. On a CPU the gains are the most distorted: torch's intra-op pool waits at
-    every op for its threads to be scheduled, ONNX Runtime's (spinning off) less so. Measured on 2 cores at load 9:
-    a 2-layer GPT-2's step took 264 ms at torch's 2 threads, 1.1 ms at 1; onnx-fp32 read 307x."""
+def _contention(watch: Watch, device: str) -> ContentionReport:
+    """What competed for the cores during the run (measure/contention's checks and thresholds), torch's intra-op
+    threads counted on a CPU."""
     import torch
 
     threads = torch.get_num_threads() if device == "cpu" else None
     report = ContentionReport()
     check_setup(report, threads=threads, load_1min=watch.load_1min)
     watch.finish(report, ("step time",), threads=threads)
+    return report
+
+
+def _busy_note(report: ContentionReport) -> str | None:
+    """A note when other processes competed for the cores during the run, None on a quiet machine. On a CPU the
+    gains are the most distorted: torch's intra-op pool waits at every op for its threads to be scheduled, ONNX
+    Runtime's (spinning off) less so. Measured on 2 cores at load 9: a 2-layer GPT-2's step took 264 ms at torch's
+    2 threads, 1.1 ms at 1; onnx-fp32 read 307x."""
     if not report.busy:
         return None
+    threads = report.threads
     advice = (f"on a CPU torch's {threads} intra-op threads wait for busy cores at every op, other runtimes less, "
               "so speed-ups over torch can be off by orders of magnitude: rerun on a quiet machine, or with --threads 1"
               if threads is not None and threads > 1 else "rerun on a quiet machine to trust them")

@@ -1396,23 +1396,25 @@ def _kv_bytes_per_token_per_device(model: TransformerConfig, tp: int, pp: int, k
 def _weights_bytes_per_device(model: TransformerConfig, tp: int, pp: int, weight_dtype: str,
                               cal: ServingCalibration, moe: MoELayout = NO_MOE) -> float:
     """Transformer layers split over tp x pp (fullest stage: ceil(L/pp) layers), plus the K/V heads a device
-    holds replicated when tp > kv_heads (kv_replica_weight_bytes); embeddings split over tp (Megatron
-    vocab-parallel); with pp > 1 an end stage holds one embedding matrix. With pp > 1 the ceil(L/pp) layers and the
+    holds replicated when tp > kv_heads (kv_replica_weight_bytes); the token table and the LM head split over tp
+    (Megatron vocab-parallel), a learned position table whole on every tp rank at any pp (vLLM's GPT-2:
+    `wte = VocabParallelEmbedding`, `wpe = nn.Embedding`, vllm/model_executor/models/gpt2.py at
+    vllm-project/vllm@e7dffa683de5; split over tp at pp 1 until 2026-12-03, GPT-3 175B at tp 8 was 44 MB under a
+    rank's bytes); with pp > 1 an end stage holds one embedding matrix. With pp > 1 the ceil(L/pp) layers and the
     larger end stage's tables are charged to one device: an upper bound on the busiest stage's bytes, exact where the
     fullest stage is the first (pp divides L, or L mod pp = pp - 1 under pp_stage_layers' split), above it by up to a
     layer's or the head's bytes otherwise (README, `plan serve --pp`). The larger end is the first for a model with
-    learned positions: its token table (as large as the head) split over tp, and its position table whole on every
-    tp rank (vLLM's GPT-2: `wte = VocabParallelEmbedding`, `wpe = nn.Embedding`, vllm/model_executor/models/gpt2.py);
-    charged the head alone, GPT-3 13B's first stage at --pp 2 was 21 MB above this 'upper bound'."""
+    learned positions: its token table (as large as the head) split over tp, and its position table whole; charged
+    the head alone, GPT-3 13B's first stage at --pp 2 was 21 MB above this 'upper bound'."""
     emb_in, head = _embedding_params(model)
-    emb_bytes = (emb_in + head) * ACT_BYTES
-    body = _weight_bytes_total(model, weight_dtype, cal, moe) - emb_bytes
+    body = _weight_bytes_total(model, weight_dtype, cal, moe) - (emb_in + head) * ACT_BYTES
     stage_share = math.ceil(model.layers / pp) / model.layers
     replicas = kv_replica_weight_bytes(model, tp, weight_dtype, cal) * stage_share
-    if pp == 1:
-        return (body * stage_share + emb_bytes) / tp + replicas
-    # the first stage's token table is as large as the LM head (vocab x hidden, tied or not); its positions whole
-    return (body * stage_share + head * ACT_BYTES) / tp + model.position_params() * ACT_BYTES + replicas
+    positions = model.position_params()
+    # pp 1: the token table (none beside a tied head) and the head; pp > 1: the first stage's token table, as large
+    # as the LM head (vocab x hidden, tied or not)
+    split_tables = emb_in - positions + head if pp == 1 else head
+    return (body * stage_share + split_tables * ACT_BYTES) / tp + positions * ACT_BYTES + replicas
 
 
 def kv_replica_flops(model: TransformerConfig, tp: int, tokens: float) -> float:

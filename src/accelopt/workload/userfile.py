@@ -174,8 +174,9 @@ class ModelBundle:
         import torch
 
         if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
-            raise InputError(f"model {self.name!r}: loss_fn returned {type(loss).__name__} "
-                             f"{getattr(loss, 'shape', '')}, not a scalar Tensor",
+            shape = f" {loss.shape}" if hasattr(loss, "shape") else ""  # a float or a tuple has none
+            raise InputError(f"model {self.name!r}: loss_fn returned {type(loss).__name__}{shape}, not a scalar "
+                             "Tensor",
                              "make loss_fn return a 0-dim tensor (e.g. reduce with .mean())")
         return loss
 

@@ -1,0 +1,81 @@
+"""prune-structured on a model it cannot prune (a raw nn.LSTM from a model file: no prunable group) said
+'fix: use prune-unstructured or distill', while distill on the same model was not applicable either: without
+eval_batches by its own check, and otherwise because the student it derives is this same structured pruning
+('nothing in raw-lstm could be narrowed into a student'). The fix now names distill only as far as it applies:
+with its reason where it does not, with a student of the user's (meta['student']) where it needs one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("torch_pruning")
+
+from conftest import run_main
+
+MODEL_FILE = '''
+import torch
+from torch import nn
+from accelopt.workload.userfile import ModelBundle
+
+
+def lstm(eval_batches=True, student=False):
+    g = torch.Generator().manual_seed(0)
+    data = [(torch.randn(4, 6, 5, generator=g), torch.randn(4, 6, 8, generator=g)) for _ in range(2)]
+    meta = {"student": lambda: nn.LSTM(5, 8, batch_first=True)} if student else {}
+    # the raw module: its forward returns (output (B, T, 8), (h, c))
+    return ModelBundle(name="raw-lstm", model=nn.LSTM(5, 8, batch_first=True), batches=lambda: iter(data),
+                       eval_batches=(lambda: iter(data)) if eval_batches else None, batch_size=4, metric="loss",
+                       loss_fn=lambda out, y: nn.functional.mse_loss(out[0], y), meta=meta)
+
+
+def lstm_no_eval():
+    return lstm(eval_batches=False)
+
+
+def lstm_with_student():
+    return lstm(student=True)
+'''
+
+
+def _reasons(tmp_path: Path, factory: str, capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
+    path = tmp_path / "models.py"
+    path.write_text(MODEL_FILE)
+    code, out, err = run_main(["optimize", f"{path}:{factory}", "--only", "prune-structured,distill", "--rounds",
+                               "3", "--block-s", "0.01", "--json"], capsys)
+    assert code == 0, err
+    return {v["name"]: v.get("reason") or "" for v in json.loads(out)["variants"]}
+
+
+def test_without_eval_batches_distill_is_not_suggested(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    reasons = _reasons(tmp_path, "lstm_no_eval", capsys)
+    assert "without eval_batches" in reasons["distill"], reasons
+    fix = reasons["prune-structured"].split("(fix: ", 1)[1]
+    assert "could be pruned structurally" in reasons["prune-structured"], reasons
+    assert fix.startswith("use prune-unstructured (distill does not apply here either: without eval_batches"), fix
+
+
+def test_distill_is_suggested_with_the_student_it_needs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With eval_batches distill passes its own check, but its derived student is this same pruning: the fix asks
+    for meta['student'], as distill's own failure does."""
+    reasons = _reasons(tmp_path, "lstm", capsys)
+    assert "could be narrowed into a student" in reasons["distill"], reasons
+    fix = reasons["prune-structured"].split("(fix: ", 1)[1]
+    assert fix.startswith("use prune-unstructured, or distill into a smaller student given as "
+                          "ModelBundle.meta['student']"), fix
+
+
+def test_a_bundle_with_a_student_is_pointed_at_it(tmp_path: Path) -> None:
+    from accelopt.errors import UnsupportedError
+    from accelopt.optimize.base import Target, get_technique
+    from accelopt.workload.userfile import load_user_factory
+
+    path = tmp_path / "models.py"
+    path.write_text(MODEL_FILE)
+    bundle = load_user_factory(f"{path}:lstm_with_student")
+    with pytest.raises(UnsupportedError, match="could be pruned structurally") as e:
+        get_technique("prune-structured").apply(bundle, Target(mode="inference", device="cpu"), {"finetune_steps": 0})
+    assert e.value.fix == "use prune-unstructured, or distill into the bundle's meta['student']"
