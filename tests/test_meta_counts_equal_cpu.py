@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from accelopt.workload import zoo
 from accelopt.workload.capture import capture_workload
 from accelopt.workload.inference_zoo import build_example, capture_inference, list_examples
 from accelopt.workload.types import Workload
@@ -46,3 +47,13 @@ def test_bert_attention_on_meta_is_the_cpus_fused_kernel() -> None:
     fused = "aten._scaled_dot_product_flash_attention_for_cpu"
     assert sum(o.count for o in on_meta.ops if o.name == fused) == 12
     assert [(o.name, o.count) for o in on_meta.ops] == [(o.name, o.count) for o in on_cpu.ops]
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+@pytest.mark.parametrize("size", ["tiny", "small"])
+def test_zoo_models_count_on_meta_what_the_cpu_counts(name: str, size: str) -> None:
+    """`plan infer gpt --size small` etc. capture the zoo model on meta too (tiny and small build on the CPU fast)."""
+    on_meta = capture_inference(zoo.build(name, size, batch_size=1, meta=True))
+    on_cpu = capture_workload(zoo.build(name, size, batch_size=1), mode="inference", device="cpu", compact=True)
+    assert on_meta.meta["capture_device"] == "meta"
+    assert _totals(on_meta) == _totals(on_cpu)
