@@ -294,11 +294,13 @@ def capture_inference(bundle: ModelBundle, rebuild: Callable[[], ModelBundle] | 
     the weights, so the CPU capture needs a fresh bundle). meta['mode'] = 'inference'."""
     from accelopt.workload.capture import capture_workload
     from accelopt.workload.fast_path import fast_path_modules, record_unfused
+    from accelopt.workload.meta_build import cpu_attention_on_meta
 
     in_bytes, in_float = _input_bytes(bundle)
     try:
         fast = fast_path_modules(bundle.model)
-        wl = capture_workload(bundle, mode="inference", device="meta", compact=True)
+        with cpu_attention_on_meta():  # attention as the CPU runs it (one fused op), not meta's math path
+            wl = capture_workload(bundle, mode="inference", device="meta", compact=True)
         wl.meta["capture_device"] = "meta"
         record_unfused(wl, fast)  # the fast path is off on meta: said in plan infer's notes
     except AcceloptError as e:  # a model with data-dependent Python (e.g. .item()) cannot run on meta
