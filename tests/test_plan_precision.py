@@ -91,7 +91,11 @@ def test_fp4_weights_need_an_fp4_peak() -> None:
     assert linear_precision(spec, "bf16", cal) is None
 
 
-KNOWN_FAMILY_GAPS: dict[str, str] = {}
+KNOWN_FAMILY_GAPS: dict[str, str] = {
+    "aws-trainium1": "12.48% over 23 since 2026-12-03 (trnfix): the Llama 2 7B rows of Neuron 2.16 / 2.17 ran "
+                     "CoreAttention (flash 0 / unfused) and rule v2's re-run moved 0.46 -> 0.50 (11.82% before); "
+                     "tests/test_validate_trainium.py::test_trainium1_held_out_within_family_bound, a strict xfail",
+}
 # nvidia-blackwell left it 2026-12-01 (bwell: 14.1% -> 8.4% by the FP8 fit's rule 2, calibration.toml;
 # tests/test_validate_unseen_runs.py::test_blackwell_family_within_the_family_bound, now a passing test);
 # amd-instinct-cdna3 left it when its MI325X scaling brought it to 8.8% (tests/test_amd_rows.py::
