@@ -208,10 +208,12 @@ def test_dense_held_out_median_target() -> None:
     assert len(runs) >= 150 and statistics.median(runs) <= 0.06
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10's 6% target missed since 2026-12-03: 6.01% over 325 held-out runs "
+@pytest.mark.xfail(strict=True, reason="issue 10's 6% target missed since 2026-12-03: 6.07% over 325 held-out runs "
                    "once fp8head timed the FP8 LM head the AMD Infinity Hub / ROCm TE #78 stacks run (7 rows 3-10 "
                    "points further too fast; 5.99% over 315 alone) and newrows added 10 MaxText tpu-recipes rows, "
-                   "unseen (5.88% over 325 alone); nothing re-fitted to compensate")
+                   "unseen (5.88% over 325 alone), and trnfix corrected two Trainium1 rows' attention cells from their "
+                   "scripts (the declared aws-trainium1 rule re-run 0.46 -> 0.50; 6.01% before); nothing re-fitted "
+                   "to compensate")
 def test_overall_held_out_median_target() -> None:
     # Issue 10's target. 2026-11-30: 5.4% over 74 held-out runs after the FSDP per-layer ring latencies, the TP/p2p
     # comm overlap of the Megatron configs, Llama 3's derived vp 8 and the TPU slice layout (7.5% over 65 before).
