@@ -73,29 +73,43 @@ _GRANULARITY_ABOVE_3PCT = ("trn1-nxd-llama31-8b", "trn1-nxd-llama31-8b-n221", "t
                            "trn1-nxd-llama31-8b-n221d")
 
 
+def _per_chip(query: LayoutQuery) -> LayoutQuery:
+    """The same run on trainium1 chips: devices and tp halved."""
+    return replace(query, hardware="trainium1", devices=query.devices // CORES_PER_CHIP,
+                   tp=query.tp // CORES_PER_CHIP)
+
+
+def _core_and_chip_forms(row: dict[str, str]) -> tuple[float, float]:
+    """Step times of the NeuronCore form and the per-chip form. Rows without sequence parallel (the Megatron-LM
+    GPT3-6.7B rows) also replicate the unsharded memory-bound work (norms, residuals, dropout) on every TP rank, twice
+    as many ranks per chip with half a chip's memory bandwidth each: a real per-core cost, not a granularity one, so
+    for them both forms are taken with sequence parallel (which shards that work)."""
+    q = run_query(row)
+    q_sp = q if q.sp else replace(q, sp=True)
+    return predict_layout(q_sp).terms["step_time_s"], predict_layout(_per_chip(q_sp)).terms["step_time_s"]
+
+
+@pytest.mark.parametrize("row", TRN1_ROWS, ids=lambda r: r["id"])
+def test_per_core_rows_keep_the_per_chip_flops_and_no_unit_slip(row: dict[str, str]) -> None:
+    """The per-chip form of the same run has the same model FLOPs per step, and the NeuronCore form is not a factor
+    near 2 off it (a core/chip slip in FLOPs or rate): every row, the four 8B rows included (their granularity bound
+    below is a strict xfail since 2026-12-03, so this guard is kept apart from it)."""
+    q = run_query(row)
+    assert predict_layout(q).terms["model_flops_per_step"] == \
+           pytest.approx(predict_layout(_per_chip(q)).terms["model_flops_per_step"], rel=1e-9)
+    core_s, chip_s = _core_and_chip_forms(row)
+    assert 1.0 <= core_s / chip_s < 1.5
+
+
 @pytest.mark.parametrize("row", [pytest.param(r, marks=pytest.mark.xfail(
     strict=True, reason="2026-12-03 (trnfix): at matmul_eff_max 0.50 the 8B layout's core form is 3.5% slower than "
     "its chip form (the rings over 32 cores stay, the compute shrinks); the bound is 3%")) if r["id"] in
     _GRANULARITY_ABOVE_3PCT else r for r in TRN1_ROWS], ids=lambda r: r["id"])
-def test_per_core_rows_keep_the_per_chip_flops_and_differ_by_granularity_only(row: dict[str, str]) -> None:
-    """The per-chip form of the same run (devices and tp halved on trainium1) has the same model FLOPs per step, and
-    the NeuronCore form is slower only by its half-size kernels and longer rings: 0 to 3%. The bound is set for a
-    unit slip (a factor near 2 in FLOPs or rate), not from the error seen (0.6-2.2%).
-    Rows without sequence parallel (the Megatron-LM GPT3-6.7B rows) also replicate the unsharded memory-bound work
-    (norms, residuals, dropout) on every TP rank, twice as many ranks per chip with half a chip's memory bandwidth each:
-    a real per-core cost, not a granularity one, so for them the bound is checked on the sequence-parallel form of the
-    same run (which shards that work), and the FLOPs on the run as published."""
-    q = run_query(row)
-
-    def per_chip(query: LayoutQuery) -> LayoutQuery:
-        return replace(query, hardware="trainium1", devices=query.devices // CORES_PER_CHIP,
-                       tp=query.tp // CORES_PER_CHIP)
-
-    assert predict_layout(q).terms["model_flops_per_step"] == \
-           pytest.approx(predict_layout(per_chip(q)).terms["model_flops_per_step"], rel=1e-9)
-    q_sp = q if q.sp else replace(q, sp=True)
-    core, chip = predict_layout(q_sp), predict_layout(per_chip(q_sp))
-    assert 1.0 <= core.terms["step_time_s"] / chip.terms["step_time_s"] <= 1.03
+def test_per_core_rows_differ_by_granularity_only(row: dict[str, str]) -> None:
+    """The NeuronCore form is slower than the per-chip form only by its half-size kernels and longer rings: 0 to 3%
+    (the error seen was 0.6-2.2% when the bound was set; the 8B layout is above it since the rule's re-run)."""
+    core_s, chip_s = _core_and_chip_forms(row)
+    assert 1.0 <= core_s / chip_s <= 1.03
 
 
 # AWS's own MFU column (Neuron 2.13 table, general/benchmarks/trn1/trn1_trn1n_nlp_data.csv): (seq/s, MFU %) per GPT3
