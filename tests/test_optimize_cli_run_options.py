@@ -33,7 +33,7 @@ def test_the_run_options_reach_the_runner(capsys: pytest.CaptureFixture[str], mo
 
 
 @pytest.mark.parametrize(("args", "says"), [
-    (["--block-s", "0"], "--block-s 0.0 is outside 0.001..60 seconds"),
+    (["--block-s", "0"], "--block-s 0 is outside 0.001..60 seconds"),  # the number as typed (leftovers)
     (["--warmup", "-1"], "--warmup -1 is outside 0..1000"),
     (["--combinations", "5000"], "--combinations 5000 is outside 0..1000"),
     (["--quality-steps", "-3"], "--quality-steps -3 is outside 0..100000"),
