@@ -124,6 +124,9 @@ def test_plan_explain_takes_the_kernel_on_trainium(capsys: pytest.CaptureFixture
     assert "no published NKI flash-attention rate" in " ".join((out + err).split())
     code, _, err = run_main([a if a != "trainium1-core" else "h100-sxm" for a in args], capsys)
     assert code == 2 and "AWS Neuron kernel" in " ".join(err.split())
+    # the fix names a device that runs the kernel (it read "or a GPU with --hardware", the flash2 / triton advice)
+    assert "or an AWS Neuron device (e.g. trainium1-core) with --hardware" in " ".join(err.split())
+    assert "a GPU with --hardware" not in err
 
 
 def test_nki_flash_refuses_a_sliding_window_model() -> None:

@@ -460,7 +460,8 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
                   recompute_modules=q.recompute_modules, facility=q.facility)
     spec = slice_spec(get_device(q.hardware, q.catalog), q.slice_devices)
     if kernel_problem := attention_kernel_device_problem(kernel, spec):
-        raise InputError(kernel_problem, "give --attention-kernel fused (the default) or unfused, or a GPU with "
+        device = "an AWS Neuron device (e.g. trainium1-core)" if kernel == "nki_flash" else "a GPU"
+        raise InputError(kernel_problem, f"give --attention-kernel fused (the default) or unfused, or {device} with "
                                          "--hardware")
     if ce_problem := eager_cross_entropy_device_problem(q.eager_cross_entropy, spec):
         raise InputError(ce_problem, "leave --eager-cross-entropy out, or give a GPU with --hardware")
