@@ -121,3 +121,15 @@ def test_the_unexplained_notes_figures() -> None:
     for r in ROWS.values():  # every row beyond 25% says it is not explained, and only those
         beyond = abs(_err_pct(r["id"])) > 25.0
         assert beyond == r["note"].startswith("not explained (tests/test_row_notes_checked.py UNEXPLAINED)"), r["id"]
+
+
+def test_the_pp_help_names_the_rows_that_check_it(capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan serve --help` said of --pp 'No published serving run with --pp > 1 validates it' after srv_pp added the
+    46 TensorRT-LLM v1.0 rows, 36 of them at --pp 2-8 (the result's note already named them): the help now names the
+    rows and what they show."""
+    assert sum(int(r["pp"]) > 1 for r in ROWS.values()) == 36
+    code, out, _ = run_main(["plan", "serve", "--help"], capsys)
+    text = " ".join(out.replace("│", " ").split())
+    assert code == 0
+    assert "No published serving run with --pp > 1" not in text
+    assert "Checked by `validate --serving`'s --pp 2-8 rows" in text
