@@ -148,3 +148,17 @@ def test_nki_flash_refuses_a_sequence_the_kernel_does_not_run(seq_len: int, caps
     assert "Traceback" not in err
     code, _, err = run_main([*args, "6144"], capsys)
     assert code == 0, err
+
+
+def test_plan_search_names_a_neuron_device_for_nki_flash(capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan` (the search) over GPUs only with --attention-kernel nki_flash advised 'add a GPU to --hardware (an AWS
+    Neuron device for nki_flash)': a GPU runs no NKI kernel. d4ed499e fixed `plan explain`'s fix, not the search's.
+    The fix names the devices of the kernel asked; flash2 off a GPU keeps 'add a GPU'."""
+    args = ["plan", "--model", "llama3-8b", "--devices", "8", "--attention-kernel"]
+    code, _, err = run_main([*args, "nki_flash", "--hardware", "h100-sxm"], capsys)
+    said = " ".join(err.split())
+    assert code == 2 and "or add an AWS Neuron device (e.g. trainium1-core) to --hardware" in said, err
+    assert "add a GPU" not in said
+    code, _, err = run_main([*args, "flash2", "--hardware", "trainium1-core"], capsys)
+    said = " ".join(err.split())
+    assert code == 2 and "or add a GPU to --hardware" in said and "nki_flash" not in said.split("fix:")[1], err

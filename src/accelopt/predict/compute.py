@@ -405,6 +405,12 @@ NEURON_VENDOR = "AWS"
 devices an NKI kernel compiles for (neuronx-cc)."""
 
 
+def attention_kernel_device(kernel: str) -> str:
+    """The devices that run `kernel`, for a fix that says which to give: an AWS Neuron device for nki_flash, a GPU for
+    flash2 and triton (attention_kernel_device_problem)."""
+    return "an AWS Neuron device (e.g. trainium1-core)" if kernel == "nki_flash" else "a GPU"
+
+
 def attention_kernel_device_problem(kernel: str, spec: Any) -> str:
     """Why `spec` cannot run the attention kernel `kernel` ('' when it can): flash2 and triton on a device that is not
     a GPU, nki_flash on a device that is not an AWS Neuron device. A refusal, as --fp8-recipe mxfp8 off Blackwell and
