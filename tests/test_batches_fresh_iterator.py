@@ -36,6 +36,38 @@ def same_eval_iterator(batch_size: int = 4):
                        loss_fn=nn.functional.cross_entropy, batch_size=4, metric="accuracy")
 
 
+class Resetting:
+    # an iterator class whose __iter__ starts it over: the same object every call, iterated afresh by every run
+
+    def __init__(self, regenerate=False):
+        self.regenerate, self.pos = regenerate, 0
+
+    def __iter__(self):
+        self.pos, self.g = 0, torch.Generator().manual_seed(1)
+        return self
+
+    def __next__(self):
+        if self.pos == len(DATA):
+            raise StopIteration
+        self.pos += 1
+        if self.regenerate:  # new tensors each pass, the same values: drawn from the generator reseeded in __iter__
+            return torch.randn(4, 6, generator=self.g), torch.randint(0, 3, (4,), generator=self.g)
+        return DATA[self.pos - 1]
+
+
+STORED, REGENERATED = Resetting(), Resetting(regenerate=True)
+
+
+def resetting_stored(batch_size: int = 4):
+    return ModelBundle(name="resetting", model=_model(), batches=lambda: STORED, loss_fn=nn.functional.cross_entropy,
+                       batch_size=4)
+
+
+def resetting_regenerated(batch_size: int = 4):
+    return ModelBundle(name="resetting", model=_model(), batches=lambda: REGENERATED,
+                       loss_fn=nn.functional.cross_entropy, batch_size=4)
+
+
 def a_list_each_time(batch_size: int = 4):
     return ModelBundle(name="list", model=_model(), batches=lambda: DATA, loss_fn=nn.functional.cross_entropy,
                        batch_size=4)
@@ -69,3 +101,13 @@ def test_a_list_returned_each_time_is_not_refused(model_file: Path) -> None:
     from accelopt.workload.userfile import load_user_factory
 
     load_user_factory(f"{model_file}:a_list_each_time").check_batch_rows()  # a list is iterated afresh each time
+
+
+@pytest.mark.parametrize("factory", ["resetting_stored", "resetting_regenerated"])
+def test_an_iterator_whose_iter_starts_it_over_is_not_refused(model_file: Path, factory: str,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """One object returned by every batches() call, whose __iter__ resets its position: every run calls iter() on it,
+    so each pass starts over (profile ran it before ut_sim); the same-iterator check refused it (exit 2)."""
+    code, _, err = run_main(["profile", f"{model_file}:{factory}", "--steps", "3", "--warmup", "1"], capsys)
+    assert code == 0, err
+    assert "same iterator" not in err

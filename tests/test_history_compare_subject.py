@@ -7,6 +7,7 @@ JSON has no `subject_warning` and the text no warning."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from conftest import run_main_expect as _cli
@@ -71,3 +72,22 @@ def test_profile_results_name_mode_and_dtype() -> None:
     assert "A: model mlp, mode train, device cpu, dtype fp32; B: model mlp, mode inference, device cpu, dtype bf16" \
         in warning
     assert subject_warning(train, side({"name": "mlp"})) is None
+
+
+def test_compare_of_two_plan_searches_on_two_devices_warns(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """`plan` names its device per ranked layout (best[].hardware), not at the top: two searches of one model on an
+    H100 and an A100 were compared with device n/a on both sides and no warning, and the `--html` page's 'runs
+    compared' table showed n/a too."""
+    search = ("plan", "--model", "llama3-8b", "--devices", "8", "--top", "2", "--json")
+    _cli(capsys, *search, "--hardware", "h100-sxm")
+    _cli(capsys, *search, "--hardware", "a100-sxm-80gb")
+    doc, text = _compare(capsys)
+    a, b = doc["a"], doc["b"]
+    assert isinstance(a, dict) and isinstance(b, dict)
+    assert (a["device"], b["device"]) == ("h100-sxm", "a100-sxm-80gb")
+    warning = doc["subject_warning"]
+    assert isinstance(warning, str) and "differ in device" in warning and "warning:" in text
+    id_b, id_a = (r.id for r in history.list_runs(limit=2))
+    page = tmp_path / "c.html"
+    _cli(capsys, "history", "compare", id_a, id_b, "--html", str(page))
+    assert ">h100-sxm<" in page.read_text() and ">a100-sxm-80gb<" in page.read_text()  # the device cells

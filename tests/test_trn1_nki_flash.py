@@ -133,3 +133,32 @@ def test_nki_flash_refuses_a_sliding_window_model() -> None:
     q = run_query(TRN1["trn1-nxd-llama31-8b"])
     with pytest.raises(InputError, match="sliding-window"):
         predict_layout(replace(q, model=replace(q.model, sliding_window=4096)))
+
+
+@pytest.mark.parametrize("seq_len", [1024, 3000, 6144 + 1])
+def test_nki_flash_refuses_a_sequence_the_kernel_does_not_run(seq_len: int, capsys: pytest.CaptureFixture[str]) -> None:
+    """NxD's nki_flash_attn_func raises NotImplementedError('Only support sequence as multiples of 2K') for any other
+    length (aws-neuron/neuronx-distributed src/neuronx_distributed/kernels/flash_attn.py at 3aa65c66); a prediction
+    there would rank a kernel that cannot run (exit 2 naming the length and the fix). 2048-multiples still run."""
+    args = ["plan", "explain", "--model", "llama3-8b", "--hardware", "trainium1-core", "--devices", "32", "--tp", "32",
+            "--pp", "1", "--global-batch", "32", "--attention-kernel", "nki_flash", "--seq-len"]
+    code, _, err = run_main([*args, str(seq_len)], capsys)
+    said = " ".join(err.split())
+    assert code == 2 and f"--seq-len {seq_len:,}" in said and "multiples of 2,048" in said, err
+    assert "Traceback" not in err
+    code, _, err = run_main([*args, "6144"], capsys)
+    assert code == 0, err
+
+
+def test_plan_search_names_a_neuron_device_for_nki_flash(capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan` (the search) over GPUs only with --attention-kernel nki_flash advised 'add a GPU to --hardware (an AWS
+    Neuron device for nki_flash)': a GPU runs no NKI kernel. d4ed499e fixed `plan explain`'s fix, not the search's.
+    The fix names the devices of the kernel asked; flash2 off a GPU keeps 'add a GPU'."""
+    args = ["plan", "--model", "llama3-8b", "--devices", "8", "--attention-kernel"]
+    code, _, err = run_main([*args, "nki_flash", "--hardware", "h100-sxm"], capsys)
+    said = " ".join(err.split())
+    assert code == 2 and "or add an AWS Neuron device (e.g. trainium1-core) to --hardware" in said, err
+    assert "add a GPU" not in said
+    code, _, err = run_main([*args, "flash2", "--hardware", "trainium1-core"], capsys)
+    said = " ".join(err.split())
+    assert code == 2 and "or add a GPU to --hardware" in said and "nki_flash" not in said.split("fix:")[1], err

@@ -262,10 +262,13 @@ def _side(run: RunRecord) -> ComparedRun:
 
 # where each command's --json names what it ran: the first of these top-level fields that holds a name
 # (profile/optimize: name; plan-workload: workload; plan-infer: workload_mode, requested_dtype; probe: device.name;
-# plan explain: hardware); plan serve names model and device per point (results[]).
+# plan explain: hardware); plan serve names model and device per point (results[]), plan its device per ranked
+# layout (best[].hardware).
 _SUBJECT_FIELDS = {"model": ("model", "name", "workload"), "mode": ("mode", "workload_mode"),
                    "device": ("device", "hardware"), "dtype": ("dtype", "requested_dtype")}
 SUBJECT_NAMES = tuple(_SUBJECT_FIELDS)
+_POINT_LISTS = ("results", "best")
+"""The lists whose entries name a model or device where the top level does not (plan serve: results; plan: best)."""
 
 
 def _subject(result: Any) -> dict[str, str | None]:
@@ -273,8 +276,8 @@ def _subject(result: Any) -> dict[str, str | None]:
     out: dict[str, str | None] = dict.fromkeys(_SUBJECT_FIELDS)
     if not isinstance(result, dict):
         return out
-    points = [p for p in result.get("results") or [] if isinstance(p, dict)] if isinstance(
-        result.get("results"), list) else []
+    points = [p for key in _POINT_LISTS if isinstance(result.get(key), list) for p in result[key]
+              if isinstance(p, dict)]
     for what, keys in _SUBJECT_FIELDS.items():
         for key in keys:
             value = result.get(key)
@@ -283,8 +286,8 @@ def _subject(result: Any) -> dict[str, str | None]:
             if isinstance(value, str) and value:
                 out[what] = value
                 break
-        else:  # plan serve: one model and device per point
-            names = sorted({p[what] for p in points if isinstance(p.get(what), str)} if what in (
+        else:  # plan serve: one model and device per point; plan: a device per ranked layout
+            names = sorted({p[key] for p in points for key in keys if isinstance(p.get(key), str)} if what in (
                 "model", "device") else set())
             out[what] = ",".join(names) or None
     return out

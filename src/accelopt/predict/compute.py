@@ -405,6 +405,12 @@ NEURON_VENDOR = "AWS"
 devices an NKI kernel compiles for (neuronx-cc)."""
 
 
+def attention_kernel_device(kernel: str) -> str:
+    """The devices that run `kernel`, for a fix that says which to give: an AWS Neuron device for nki_flash, a GPU for
+    flash2 and triton (attention_kernel_device_problem)."""
+    return "an AWS Neuron device (e.g. trainium1-core)" if kernel == "nki_flash" else "a GPU"
+
+
 def attention_kernel_device_problem(kernel: str, spec: Any) -> str:
     """Why `spec` cannot run the attention kernel `kernel` ('' when it can): flash2 and triton on a device that is not
     a GPU, nki_flash on a device that is not an AWS Neuron device. A refusal, as --fp8-recipe mxfp8 off Blackwell and
@@ -557,6 +563,11 @@ whole P V matmul runs under `forward_mask` (large tile start <= query tile start
 passes no seq_tile_size (src/neuronx_distributed/kernels/flash_attn.py at e83494557cb4c5b7e185ccf6c9240bfed9a1993d:
 FlashConfig(**config_kwargs) with lse_dtype / should_transpose_v only, or config None) and refuses a sequence that is
 not a multiple of 2K ('Only support sequence as multiples of 2K')."""
+NKI_FLASH_SEQ_MULTIPLE = 2048
+"""Sequence lengths NeuronX Distributed's nki_flash_attn_func accepts: multiples of 2048 only ('if seqlen % 2048 != 0:
+raise NotImplementedError("Only support sequence as multiples of 2K")', aws-neuron/neuronx-distributed
+src/neuronx_distributed/kernels/flash_attn.py at 3aa65c661c45f133a99052746ed70a0121d0e695); nki_flash_work_keys's
+(S + tile) / 2 holds for those lengths."""
 NKI_FLASH_QUERY_TILE = 128.0
 """Queries per tile (B_P_SIZE = 128, the partition dimension) in both passes (same file)."""
 

@@ -26,6 +26,7 @@ from accelopt.predict.comm import (
     slice_words,
 )
 from accelopt.predict.compute import (
+    attention_kernel_device,
     attention_kernel_device_problem,
     attention_kernel_note,
     attention_kernel_of,
@@ -460,9 +461,8 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
                   recompute_modules=q.recompute_modules, facility=q.facility)
     spec = slice_spec(get_device(q.hardware, q.catalog), q.slice_devices)
     if kernel_problem := attention_kernel_device_problem(kernel, spec):
-        device = "an AWS Neuron device (e.g. trainium1-core)" if kernel == "nki_flash" else "a GPU"
-        raise InputError(kernel_problem, f"give --attention-kernel fused (the default) or unfused, or {device} with "
-                                         "--hardware")
+        raise InputError(kernel_problem, "give --attention-kernel fused (the default) or unfused, or "
+                                         f"{attention_kernel_device(kernel)} with --hardware")
     if ce_problem := eager_cross_entropy_device_problem(q.eager_cross_entropy, spec):
         raise InputError(ce_problem, "leave --eager-cross-entropy out, or give a GPU with --hardware")
     cal = calibration_for(spec, cals if cals is not None else load_calibrations(q.calibration), q.stack)

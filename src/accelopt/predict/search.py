@@ -44,7 +44,7 @@ from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import userbuffers
 from accelopt.predict.calibration import Calibration, calibration_for
 from accelopt.predict.comm import Assumption, MeasuredLink
-from accelopt.predict.compute import fp8_cast_bytes
+from accelopt.predict.compute import attention_kernel_device, fp8_cast_bytes
 from accelopt.predict.training import (
     LAYOUT_FIELDS,
     SCHEDULES,
@@ -375,7 +375,7 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
     if unsupported and not {s.name for s in specs} - skipped - set(unsupported):
         options = dict.fromkeys(e.option for _, e in sorted(unsupported.items()))
         raise InputError(f"{', '.join(f'{n}: {e.problem}' for n, e in sorted(unsupported.items()))}",
-                         "; or ".join(_ALL_UNSUPPORTED_FIX[o] for o in options))
+                         "; or ".join(_all_unsupported_fix(o, setup) for o in options))
     if skipped == {s.name for s in specs}:
         listed = {s.name: [d for d in ("bf16", "fp16", "fp8") if s.peak(d) is not None] for s in specs}
         options_text = "; ".join(f"{n} lists {', '.join(d) if d else 'no bf16/fp16/fp8 peak'}"
@@ -421,12 +421,17 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
 
 _ALL_UNSUPPORTED_FIX = {
     "--tp-comm-overlap": "leave --tp-comm-overlap out or add a device with a cited SM count to --hardware",
-    "--attention-kernel": ("give --attention-kernel fused (the default) or unfused, or add a GPU to --hardware "
-                           "(an AWS Neuron device for nki_flash)"),
+    "--attention-kernel": "give --attention-kernel fused (the default) or unfused, or add {device} to --hardware",
     "--eager-cross-entropy": "leave --eager-cross-entropy out, or add a GPU to --hardware",
     "--fp8-recipe": "use --fp8-recipe delayed or current, or add a Blackwell device to --hardware",
 }
 """The fix when every device searched is left out for the option (DeviceUnsupportedError.option) it cannot run."""
+
+
+def _all_unsupported_fix(option: str, setup: Setup) -> str:
+    """_ALL_UNSUPPORTED_FIX[option], naming the devices that run the asked attention kernel (a GPU for flash2 and
+    triton, an AWS Neuron device for nki_flash)."""
+    return _ALL_UNSUPPORTED_FIX[option].format(device=attention_kernel_device(setup.attention_kernel))
 
 
 def _skip_label(option: str, setup: Setup) -> str:

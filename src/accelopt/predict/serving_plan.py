@@ -365,8 +365,9 @@ def pp_stages_note(opts: ServeOptions, cfg: TransformerConfig) -> str | None:
             f"ceil(layers / pp) layers and an end stage's tables (the LM head, or the input embedding) to one device: "
             f"{memory}. The published serving runs "
             "with --pp > 1 (`validate --serving`: TensorRT-LLM v1.0, Llama 3.3 70B at --pp 2-8 and Llama 3.1 405B at "
-            "--pp 8 on RTX PRO 6000, max load) are within 25% where prompts are long; at --pp 4-8 with short prompts "
-            "the published throughput is well below the predicted one (the rows' notes), for a reason not established")
+            "--pp 8 on RTX PRO 6000, max load) are within 25% at prompts of 5,000 tokens or more (at 2,048 tokens "
+            "up to +34%, at --pp 8); at --pp 4-8 with prompts of 1,000 tokens or fewer the published throughput is "
+            "below the predicted one, by up to 2.7x (the rows' notes), for a reason not established")
 
 
 def pp_microbatches_note(opts: ServeOptions) -> str | None:

@@ -61,6 +61,7 @@ from accelopt.predict import comm, userbuffers
 from accelopt.predict.calibration import DEFAULT_STACK, Calibration, calibration_for
 from accelopt.predict.compute import (
     FP8_RECIPES,
+    NKI_FLASH_SEQ_MULTIPLE,
     Device,
     activation_bytes,
     attention_bwd_time_ratio,
@@ -437,6 +438,12 @@ class Setup:
             raise InputError(f"--seq-len {self.seq_len:,} / --global-batch {self.global_batch:,} sequences is past "
                              f"any training run (limits {MAX_SEQ_LEN:,} tokens / {MAX_COUNT:,} sequences)",
                              "give the --seq-len and --global-batch of a real run")
+        if self.attention_kernel == "nki_flash" and self.seq_len % NKI_FLASH_SEQ_MULTIPLE:
+            raise InputError(f"--attention-kernel nki_flash with --seq-len {self.seq_len:,}: NeuronX Distributed's "
+                             f"NKI flash attention runs sequences of multiples of {NKI_FLASH_SEQ_MULTIPLE:,} tokens "
+                             "only (nki_flash_attn_func: 'Only support sequence as multiples of 2K')",
+                             f"give a --seq-len that is a multiple of {NKI_FLASH_SEQ_MULTIPLE:,}, or "
+                             "--attention-kernel unfused (NxD's CoreAttention) for this length")
         e, n_layers = self.edge_stage_layers, self.model.layers
         if e is not None and n_layers < 3:  # 'must each hold 1..0 layers', 'between 1 and 0' was said before
             raise InputError(f"--edge-stage-layers {e}: the {n_layers}-layer {self.model.name} has too few layers for "

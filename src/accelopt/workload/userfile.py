@@ -234,10 +234,12 @@ def check_fresh_iterator(bundle: ModelBundle, source: str, make: Callable[[], An
     """InputError when two calls of `make` (the bundle's batches or eval_batches) return the same iterator, made once
     (`it = iter(data)` in the factory, then `batches=lambda: it`): its first pass consumed it, and profile stopped with
     'batches() yielded nothing' after it had yielded 3 batches. A list, a DataLoader or a new generator per call is
-    iterated afresh and passes. An error in the user's function is left to the run that calls it."""
+    iterated afresh and passes, and so does one object whose __iter__ starts it over (a hand-written iterator class
+    that resets its position there: every run calls iter() on what batches() returns), _restarts. An error in the
+    user's function is left to the run that calls it."""
     try:
         first, second = make(), make()
-        same = first is second and iter(first) is first
+        same = first is second and iter(first) is first and not _restarts(first, make)
     except Exception:  # the user's function raising is named, in its own words, where the run calls it
         return
     if same:
@@ -247,6 +249,34 @@ def check_fresh_iterator(bundle: ModelBundle, source: str, make: Callable[[], An
                          f"make {source}() return a fresh iterator on every call: build it inside the function, e.g. "
                          f"{source}=lambda: iter(my_list_of_batches), a generator function, or iter(DataLoader(...)), "
                          "not an iterator made once in the factory")
+
+
+_NOTHING = object()
+
+
+def _restarts(it: Any, make: Callable[[], Any]) -> bool:
+    """Whether iter() starts `it` (what make() returns each time) over: its first item, then the first item after
+    iter(make()) again, is the same batch (the same object, or equal tensors: a class that regenerates its batches
+    from a generator it reseeds in __iter__). An iterator made once yields its second item instead; one made of one
+    batch repeated passes here and is named later as before ('batches() yielded nothing')."""
+    first = next(iter(it), _NOTHING)
+    again = next(iter(make()), _NOTHING)
+    return first is not _NOTHING and _same_batch(first, again)
+
+
+def _same_batch(a: Any, b: Any) -> bool:
+    """a and b are one batch: the same object, or tuples/lists/dicts of equal tensors and equal plain values."""
+    import torch
+
+    if a is b:
+        return True
+    if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
+        return a.shape == b.shape and a.dtype == b.dtype and a.device == b.device and bool(torch.equal(a, b))
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return type(a) is type(b) and len(a) == len(b) and all(_same_batch(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_batch(a[k], b[k]) for k in a)
+    return type(a) is type(b) and not isinstance(a, torch.Tensor) and a == b
 
 
 def _first_items(make: Callable[[], Iterator[Any]], n: int) -> list[Any]:
