@@ -34,3 +34,23 @@ def test_gemma2_preset_names_its_softcapping_as_its_config_does(tmp_path: Path, 
         notes[model] = _softcap_notes(out)
     assert len(notes[str(cfg)]) == 1 and "--attention-kernel flash2" in notes[str(cfg)][0]
     assert notes["gemma2-9b"] == notes[str(cfg)]
+
+
+def test_plan_serve_html_is_written_when_no_device_serves(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan serve --html` wrote no page when no device could serve the model (Mixtral 8x7B in bf16 on one H100 or
+    one L4: the weights alone need 87 GiB), while `--json` printed the same run's per-device errors and `plan` /
+    `plan explain` write their page on exit 2 too: the reasons were on the console only. The page now names each
+    device's problem, as --json does, and the exit status stays 2."""
+    page = tmp_path / "serve.html"
+    code, _, err = run_main(["plan", "serve", "--model", "mixtral-8x7b", "--hardware", "h100-sxm,l4", "--batch", "1",
+                             "--html", str(page)], capsys)
+    assert code == 2 and "error:" in err
+    code, out, _ = run_main(["plan", "serve", "--model", "mixtral-8x7b", "--hardware", "h100-sxm,l4", "--batch", "1",
+                             "--json"], capsys)
+    errors = json.loads(out)["errors"]
+    assert code == 2 and [e["device"] for e in errors] == ["h100-sxm", "l4"]
+    assert page.is_file(), "no HTML page written"
+    text = page.read_text(encoding="utf-8")
+    for e in errors:  # the page says what --json says, device by device
+        assert e["device"] in text and e["problem"].split(":")[-1].strip()[:40] in text
