@@ -54,3 +54,32 @@ def test_plan_serve_html_is_written_when_no_device_serves(tmp_path: Path,
     text = page.read_text(encoding="utf-8")
     for e in errors:  # the page says what --json says, device by device
         assert e["device"] in text and e["problem"].split(":")[-1].strip()[:40] in text
+
+
+def _seq_notes(out: str) -> list[str]:
+    return [n for n in json.loads(out)["notes"] if n.startswith("training sequences of")]
+
+
+@pytest.mark.parametrize("preset, seq_len", [("qwen3-8b", 40960), ("qwen2.5-0.5b", 32768), ("mistral-7b-v0.2", 32768)])
+def test_preset_trained_at_its_context_says_so(capsys: pytest.CaptureFixture[str], preset: str, seq_len: int) -> None:
+    """`plan --model qwen3-8b` trained on 40,960-token sequences (the preset's seq_len: Qwen3-8B's config.json
+    max_position_embeddings, past its 32,768 native positions by YaRN) without a word, while the same model's
+    config.json trains on 8,192 with the note 'training sequences of 8,192 tokens assumed (--seq-len left out)'.
+    A preset whose sequence is its context length, not a published run's, now says so too; the figure is kept."""
+    code, out, err = run_main(["plan", "explain", "--model", preset, "--hardware", "h100-sxm", "--devices", "8",
+                               "--cp", "8", "--zero", "3", "--json"], capsys)
+    assert code == 0, err
+    [note] = _seq_notes(out)
+    assert f"{seq_len:,} tokens" in note and "--seq-len" in note
+    code, out, err = run_main(["plan", "explain", "--model", preset, "--seq-len", "4096", "--hardware", "h100-sxm",
+                               "--devices", "8", "--zero", "3", "--json"], capsys)
+    assert code == 0 and _seq_notes(out) == [], err
+
+
+@pytest.mark.parametrize("preset", ["llama3-8b", "gemma2-9b", "deepseek-v3", "gpt3-175b"])
+def test_preset_at_its_published_sequence_says_nothing(capsys: pytest.CaptureFixture[str], preset: str) -> None:
+    """Presets whose seq_len is their published run's (Llama 3's 8,192, DeepSeek-V3's 4,096, GPT-3's 2,048) keep
+    no such note."""
+    code, out, err = run_main(["plan", "explain", "--model", preset, "--hardware", "h100-sxm", "--devices", "1024",
+                               "--tp", "8", "--json"], capsys)
+    assert code in (0, 2) and _seq_notes(out) == [], err

@@ -1292,6 +1292,10 @@ def _check_flags(cfg: dict[str, Any], where: str) -> None:
                              f"write {key} = true or false (a JSON boolean, without quotes), or leave it out")
 
 
+TRAIN_SEQ_CAP = 8192
+"""The training sequence of a config.json whose context is longer: min(context, 8192) tokens (`plan` notes it)."""
+
+
 def load_hf_config(path: Path | str) -> TransformerConfig:
     """Parse a local Hugging Face config.json (no `transformers` import).
 
@@ -1396,7 +1400,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     defaults += _kv_heads_note(mtype, heads, kv_heads, mla)
     try:
         return TransformerConfig(name=name, layers=layers, hidden=hidden, heads=heads, ffn=ffn, vocab=vocab,
-                                 seq_len=min(seq, 8192), kv_heads=kv_heads,
+                                 seq_len=min(seq, TRAIN_SEQ_CAP), kv_heads=kv_heads,
                                  mlp="swiglu" if gated else "gelu", experts=experts, top_k=top_k or 1,
                                  attn_head_dim=head_dim, sliding_window=window, sliding_window_layers=n_window,
                                  mla=mla, parallel_block=parallel, norms_per_layer=norms,
