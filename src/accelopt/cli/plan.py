@@ -310,9 +310,19 @@ def _config_read_note(mdl: Any, figures: ModelFigures) -> str | None:
 
 def _train_seq_note(mdl: Any) -> str | None:
     """A config.json's training sequence length when its context is longer: load_hf_config caps it (an assumption,
-    printed; a preset's seq_len is its published run's)."""
+    printed). A preset's seq_len is its published run's, except the presets that take their context length as it
+    (Qwen3's 40,960: its config.json's max_position_embeddings, past the 32,768 native positions by YaRN; Qwen2.5's
+    and Mistral 7B v0.2's 32,768): that is an assumption too, printed, where the config.json is planned at 8,192."""
+    from accelopt.workload.presets import TRAIN_SEQ_CAP
+
     ctx = mdl.context
-    if ctx is None or not mdl.source.startswith("Hugging Face config") or ctx.positions <= mdl.seq_len:
+    if not mdl.source.startswith("Hugging Face config"):
+        if mdl.seq_len <= TRAIN_SEQ_CAP:
+            return None
+        return (f"training sequences of {mdl.seq_len:,} tokens assumed (--seq-len left out): the {mdl.name} preset's "
+                "sequence length is the longest context the model takes, not a published training run's (its "
+                f"config.json is planned at {TRAIN_SEQ_CAP:,}); give --seq-len")
+    if ctx is None or ctx.positions <= mdl.seq_len:
         return None
     return (f"training sequences of {mdl.seq_len:,} tokens assumed (--seq-len left out): the config's "
             f"{ctx.positions:,} positions are the longest context the model takes, not the sequence length it "

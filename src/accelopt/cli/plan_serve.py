@@ -185,6 +185,7 @@ def serve_command(opts: Any, json_out: bool, html: Path | None) -> None:
     warnings = [*busy, *warn_training_tables(opts.calibration)]
     run = dataclasses.replace(run, result=dataclasses.replace(run.result, input_warnings=warnings))
     if not run.sweeps and run.overflow:  # no device can serve it: the document (errors only) on stdout, exit 2
+        finish_run("plan-serve", run.result, html)  # recorded and --html written, as `plan` does on exit 2
         if json_out:
             from accelopt.report.jsonout import emit
 

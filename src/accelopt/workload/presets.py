@@ -26,7 +26,7 @@ _MISTRAL = ("Jiang et al. 2023, 'Mistral 7B', Table 1 (dim 4096, n_layers 32, he
 _GEMMA2 = ("Gemma Team 2024, 'Gemma 2', Table 1 (9B: d_model 3584, 42 layers, GeGLU feed-forward 28672 = 2 x 14336, "
            "16 heads, 8 KV heads, head size 256, pre- and post-norm, local sliding window 4096 alternating with "
            "global attention, span 8192) + google/gemma-2-9b config.json (vocab_size 256000, head_dim 256, "
-           "sliding_window 4096, tied embeddings)")
+           "sliding_window 4096, attn_logit_softcapping 50.0, tied embeddings)")
 _GPTJ = ("Wang & Komatsuzaki 2021, GPT-J-6B (kingoflolz/mesh-transformer-jax README: n_layers 28, d_model 4096, "
          "n_heads 16, d_head 256, n_ctx 2048, n_vocab 50257 padded to 50400; attention and feed-forward computed in "
          "parallel) = EleutherAI/gpt-j-6b config.json")
@@ -64,6 +64,21 @@ _QWEN25_05B = ("Qwen/Qwen2.5-0.5B-Instruct config.json (as pinned in public repo
 _DSMOE = ("Dai et al. 2024, 'DeepSeekMoE', section 5 / Appendix A + deepseek-ai/deepseek-moe-16b-base config.json "
           "(28 layers, hidden 2048, 16 heads, first layer dense ffn 10944, 64 routed + 2 shared experts "
           "of 1408, top-6)")
+
+
+def _softcap_note(cfg: dict[str, Any]) -> tuple[str, ...]:
+    """A note for attention-logit soft-capping (Gemma 2's attn_logit_softcapping: cap x tanh(scores / cap) before the
+    softmax). Its arithmetic is elementwise, so the figures leave it out (_IRRELEVANT_KEYS), but it decides the
+    kernel: Transformer Engine disqualifies cuDNN FusedAttention when softcap != 0 and picks FlashAttention-2 or the
+    unfused path (NVIDIA/TransformerEngine PR #3391, get_attention_backend; Megatron-LM PR #6590), so the default
+    --attention-kernel fused is not what such a training run executes."""
+    cap = cfg.get("attn_logit_softcapping")
+    if isinstance(cap, bool) or not isinstance(cap, int | float) or not cap:
+        return ()
+    return (f"attn_logit_softcapping {cap:g}: the attention core is timed without the cap (elementwise); cuDNN fused "
+            "attention does not take one (Transformer Engine then runs FlashAttention-2 or unfused attention, "
+            "NVIDIA/TransformerEngine PR #3391): a training run of it is predicted by `plan` / `plan explain` with "
+            "--attention-kernel flash2 (or unfused), not the default fused",)
 
 
 def _positions(n: int, basis: str = "its config's max_position_embeddings") -> ContextLimit:
@@ -148,7 +163,9 @@ _PRESETS: dict[str, TransformerConfig] = {
     "gemma2-9b": TransformerConfig(name="gemma2-9b", layers=42, hidden=3584, heads=16, kv_heads=8, attn_head_dim=256,
                                    ffn=14336, vocab=256000, seq_len=8192, mlp="swiglu", sliding_window=4096,
                                    sliding_window_layers=21, norms_per_layer=4, tied_embeddings=True,
-                                   source=_GEMMA2, context=_positions(8192)),  # config.json: tests/hf_configs.py
+                                   source=_GEMMA2, context=_positions(8192),  # config.json: tests/hf_configs.py
+                                   # the config's attn_logit_softcapping, said as its config.json says it
+                                   config_defaults=_softcap_note({"attn_logit_softcapping": 50.0})),
     "gptj-6b": TransformerConfig(name="gptj-6b", layers=28, hidden=4096, heads=16, ffn=16384, vocab=50400,
                                  seq_len=2048, parallel_block=True, norms_per_layer=1, source=_GPTJ,
                                  context=_positions(2048, "its config's n_positions")),  # tests/hf_configs.py
@@ -625,21 +642,6 @@ def _compressed_tensors_dtype(q: dict[str, Any]) -> str | None:
                                                (4, "int", False): "int4", (4, "float", True): "nvfp4",
                                                (4, "float", False): "nvfp4"}
     return table.get(kinds.pop()) if len(kinds) == 1 else None
-
-
-def _softcap_note(cfg: dict[str, Any]) -> tuple[str, ...]:
-    """A note for attention-logit soft-capping (Gemma 2's attn_logit_softcapping: cap x tanh(scores / cap) before the
-    softmax). Its arithmetic is elementwise, so the figures leave it out (_IRRELEVANT_KEYS), but it decides the
-    kernel: Transformer Engine disqualifies cuDNN FusedAttention when softcap != 0 and picks FlashAttention-2 or the
-    unfused path (NVIDIA/TransformerEngine PR #3391, get_attention_backend; Megatron-LM PR #6590), so the default
-    --attention-kernel fused is not what such a training run executes."""
-    cap = cfg.get("attn_logit_softcapping")
-    if isinstance(cap, bool) or not isinstance(cap, int | float) or not cap:
-        return ()
-    return (f"attn_logit_softcapping {cap:g}: the attention core is timed without the cap (elementwise); cuDNN fused "
-            "attention does not take one (Transformer Engine then runs FlashAttention-2 or unfused attention, "
-            "NVIDIA/TransformerEngine PR #3391): a training run of it is predicted by `plan` / `plan explain` with "
-            "--attention-kernel flash2 (or unfused), not the default fused",)
 
 
 def _quantization_note(cfg: dict[str, Any]) -> tuple[str, ...]:
@@ -1290,6 +1292,10 @@ def _check_flags(cfg: dict[str, Any], where: str) -> None:
                              f"write {key} = true or false (a JSON boolean, without quotes), or leave it out")
 
 
+TRAIN_SEQ_CAP = 8192
+"""The training sequence of a config.json whose context is longer: min(context, 8192) tokens (`plan` notes it)."""
+
+
 def load_hf_config(path: Path | str) -> TransformerConfig:
     """Parse a local Hugging Face config.json (no `transformers` import).
 
@@ -1394,7 +1400,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     defaults += _kv_heads_note(mtype, heads, kv_heads, mla)
     try:
         return TransformerConfig(name=name, layers=layers, hidden=hidden, heads=heads, ffn=ffn, vocab=vocab,
-                                 seq_len=min(seq, 8192), kv_heads=kv_heads,
+                                 seq_len=min(seq, TRAIN_SEQ_CAP), kv_heads=kv_heads,
                                  mlp="swiglu" if gated else "gelu", experts=experts, top_k=top_k or 1,
                                  attn_head_dim=head_dim, sliding_window=window, sliding_window_layers=n_window,
                                  mla=mla, parallel_block=parallel, norms_per_layer=norms,
