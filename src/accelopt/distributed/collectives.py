@@ -18,6 +18,7 @@ LINK_MODEL_MAX_ERROR.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -183,8 +184,9 @@ def measure_collectives(nproc: int, *, device: str = "cpu", quick: bool = False,
 
     if nproc < 2:
         raise InputError(f"--nproc {nproc}: a collective needs 2 or more ranks", "pass --nproc 2 or more")
+    check_device(device)
     check_local_ranks(nproc, device, least=2)
-    sizes = sizes_bytes or (QUICK_SIZES_BYTES if quick else DEFAULT_SIZES_BYTES)
+    sizes = (QUICK_SIZES_BYTES if quick else DEFAULT_SIZES_BYTES) if sizes_bytes is None else check_sizes(sizes_bytes)
     job = Job(kind="collectives", device=device, sizes_bytes=sizes)
     watch = Watch()  # the ranks' CPU time counts as this process's own once torchrun has reaped them
     raw = launch_job(job, Launch(nproc=nproc, timeout_s=timeout_s, threads_per_rank=1))
@@ -192,6 +194,30 @@ def measure_collectives(nproc: int, *, device: str = "cpu", quick: bool = False,
     watch.finish(report, [ALL_FIGURES], threads=nproc)
     rank0 = next(r for r in raw.ranks if r["rank"] == 0)
     return build_result(rank0, "nccl" if device.startswith("cuda") else "gloo", device, nproc, report)
+
+
+def check_device(device: str) -> None:
+    """The devices a collective runs on here: cpu (gloo) or cuda / cuda:N (NCCL); any other (mps, xla) is refused
+    before the launch, where its ranks would fail inside torch."""
+    if not (device == "cpu" or device == "cuda" or re.fullmatch(r"cuda:[0-9]+", device)):
+        raise InputError(f"device {device!r} for the collective benchmark", "use device='cpu' (gloo) or 'cuda' (NCCL)")
+
+
+def check_sizes(sizes_bytes: list[int]) -> list[int]:
+    """The message sizes as given, each a whole number of bytes >= 1: a size of 0 or below used to run as the
+    smallest message the ranks can split (4 bytes a rank) and be reported under that size; an empty list ran the
+    default sweep."""
+    if not sizes_bytes:
+        raise InputError("sizes_bytes is empty: no collective would be timed",
+                         "pass message sizes in bytes (e.g. [1024, 1048576]), or None for the default sweep")
+    for size in sizes_bytes:
+        if not isinstance(size, int) or isinstance(size, bool):
+            raise InputError(f"sizes_bytes holds {size!r}, not a whole number of bytes",
+                             "pass message sizes as integers in bytes (e.g. 1024)")
+        if size < 1:
+            raise InputError(f"sizes_bytes holds {size}: a message size must be 1 byte or more",
+                             "pass message sizes of 1 byte or more, in bytes (e.g. 1024)")
+    return list(sizes_bytes)
 
 
 def spec_lines(result: CollectivesResult) -> tuple[dict[str, Any], str]:

@@ -223,6 +223,60 @@ def _checked_layers(model: str, layers: Any) -> list[Any]:
     return out
 
 
+def check_composition(model: Any, layers: list[Any], inputs: tuple[Any, ...]) -> None:
+    """Refuse layers whose composition, as the pipeline's stages run them (stage_module: layer(*outputs) in turn),
+    does not compute the model's forward on `inputs` (one micro-batch): a pipeline_layers() that leaves out a layer,
+    loses a residual or returns a module the forward does not use trains another model than the one-process run, and
+    nothing else says so (its losses just differ). Compared in eval mode without gradients (dropout off, batch norm on
+    its running statistics, the same in both), with every module's training flag, buffer and torch's random state
+    put back. Tolerance: relative sqrt(eps) of the output's dtype (fp32: 3.5e-4) of the largest output magnitude; a
+    changed composition moves outputs by O(1) of their size, a reordered float sum by a few eps."""
+    import torch
+
+    modules = {id(m): m for root in [model, *layers] for m in root.modules()}.values()
+    training = [(m, m.training) for m in modules]
+    buffers = [(b, b.detach().clone()) for m in modules for b in m.buffers(recurse=False)]
+    try:
+        with torch.random.fork_rng(), torch.no_grad():
+            for m, _ in training:
+                m.eval()
+            want = split_output(model(*inputs))[0]
+            got = split_output(stage_module(layers)(*inputs))[0]
+    except Exception:  # the user's code failed: the partitioner's timing of each layer names it
+        return
+    finally:
+        for m, flag in training:
+            m.train(flag)
+        with torch.no_grad():
+            for b, saved in buffers:
+                b.copy_(saved)
+    _compare_outputs(type(model).__name__, want, got)
+
+
+def _compare_outputs(model: str, want: list[Any], got: list[Any]) -> None:
+    import torch
+
+    fix = ("make pipeline_layers() return, in order, the modules whose composition (each called on the previous "
+           "one's outputs) is the forward, residual additions and activations included (as modules); or run "
+           "--parallel ddp or fsdp, which run the forward itself")
+    shapes = [tuple(t.shape) for t in want], [tuple(t.shape) for t in got]
+    if shapes[0] != shapes[1]:
+        raise InputError(f"the layers of {model}.pipeline_layers() composed give outputs of shapes {shapes[1]}, its "
+                         f"forward {shapes[0]}: the pipeline would train another model than the forward", fix)
+    for k, (a, b) in enumerate(zip(want, got, strict=True)):
+        if not (a.is_floating_point() and b.is_floating_point()):
+            same = torch.equal(a, b)
+            miss = 0.0 if same else 1.0
+        else:
+            scale = float(a.abs().max()) if a.numel() else 0.0
+            miss = float((a.float() - b.float()).abs().max()) / scale if a.numel() and scale > 0 else 0.0
+            same = miss <= torch.finfo(a.dtype).eps ** 0.5
+        if not same:
+            raise InputError(f"the layers of {model}.pipeline_layers() composed do not compute its forward: output "
+                             f"{k} differs by {miss:.3g} of its largest magnitude on the first micro-batch (eval "
+                             "mode): the pipeline would train another model than the one-process run", fix)
+
+
 def stage_module(layers: list[Any], in_spec: Any = None, flatten_out: bool = False, split_last: bool = False) -> Any:
     """The layers of one pipeline stage as one module, called as the partitioner times them: each layer on the
     previous one's outputs unpacked, layer(*outputs), so a first layer taking several inputs (model(x, z)) or layers

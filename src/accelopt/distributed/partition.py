@@ -325,10 +325,16 @@ def partition_model(bundle: Any, stages: int, *, microbatches: int, schedule: st
         raise InputError(f"global batch {bundle.batch_size} does not split into {microbatches} equal micro-batches",
                          f"pass --microbatches dividing {bundle.batch_size}, or "
                          + batch_multiple_fix(bundle, microbatches))
+    from torch import nn
+
+    from accelopt.distributed.model import check_composition, shard
+
     modules = pipeline_layers(bundle.model)
     tied = tied_spans(modules)
     check_stages(len(modules), stages)  # before timing every layer of a large model
     check_ties([layer_name(i, m) for i, m in enumerate(modules)], stages, tied)
+    if type(bundle.model).forward is not nn.Sequential.forward:  # a Sequential's children compose its forward
+        check_composition(bundle.model, modules, shard(as_tuple(next(iter(bundle.batches()))[0]), 0, microbatches))
     layers = profile_layers(bundle, bundle.batch_size // microbatches, device=device)
     return partition(layers, stages, microbatches=microbatches, schedule=schedule,
                      memory_limit_bytes=memory_limit_bytes, tied=tied)

@@ -27,6 +27,7 @@ from accelopt.distributed.model import (
 )
 from accelopt.distributed.types import PARALLEL, SCHEDULES, DistributedResult, Job, Partition, RankResult
 from accelopt.errors import AcceloptError, InputError, MeasurementError, is_out_of_memory
+from accelopt.measure.collective_figures import link_fit_warning
 from accelopt.measure.contention import (
     ContentionReport,
     Watch,
@@ -325,15 +326,23 @@ def _add_prediction(cfg: DistConfig, result: DistributedResult, spec: Any) -> No
 def busy_spec_warnings(report: ContentionReport, spec: Any, link_source: str) -> None:
     """A spec `probe` measured on a busy machine (its peaks or bandwidth, and its `--collectives` link when the
     prediction used it) is a warning naming the prediction, as `profile` and `plan` say it; the prediction used them
-    unsaid."""
+    unsaid. So is a measured link whose ring model missed a measured all-reduce past LINK_MODEL_MAX_ERROR (the
+    poor-fit warning probe saved with it, which `plan --collectives` prints)."""
     from accelopt.distributed.predict_check import MEASURED_LINK
 
     flag = "--probed" if spec.measured else "--catalog-device"
     text = spec_warning_text(spec, flag)
     if text is not None:
         report.add(text, PREDICTION_FIGURES)
-    link = link_warning(spec.source_of("scaleup_bandwidth_byte_per_s") or "")
-    if link is not None and link_source.startswith(MEASURED_LINK):
+    if not link_source.startswith(MEASURED_LINK):
+        return
+    source = spec.source_of("scaleup_bandwidth_byte_per_s") or ""
+    fit = link_fit_warning(source)
+    if fit is not None:  # as `plan --collectives` prints it beside the same link (report/plan_warnings.py)
+        report.add(f"{flag} {spec.name}'s measured link (probe --collectives), which the prediction's communication "
+                   f"uses: {fit}", PREDICTION_FIGURES)
+    link = link_warning(source)
+    if link is not None:
         report.add(f"{flag} {spec.name}'s measured link (probe --collectives), which the prediction's communication "
                    f"uses, was disturbed while measured: {link}; rerun `accelopt probe --collectives` on a quiet "
                    "machine to trust it", PREDICTION_FIGURES)

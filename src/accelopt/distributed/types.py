@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from accelopt.measure.collective_figures import CollectiveFigure, CollectivesResult
 from accelopt.measure.contention import ContentionReport
+from accelopt.measure.timing import quantile
 from accelopt.units import unit
 
 PARALLEL = ("ddp", "fsdp", "pipeline")
@@ -83,7 +84,7 @@ class CommTime:
 class RankResult:
     """One rank's measured steps, collectives and memory."""
 
-    DERIVED_UNITS: ClassVar[dict[str, str]] = {"step_median_s": "s"}
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"step_median_s": "s", "step_p10_s": "s", "step_p90_s": "s"}
 
     rank: int = unit("count")
     world_size: int = unit("count")
@@ -106,6 +107,16 @@ class RankResult:
     @property
     def step_median_s(self) -> float:
         return statistics.median(self.step_times_s)
+
+    @property
+    def step_p10_s(self) -> float:
+        """10th percentile of the timed steps: with step_p90_s, the spread the contention check measures
+        ((p90 - p10) / median, measure.timing.Stats) and `profile` prints beside its medians."""
+        return quantile(sorted(self.step_times_s), 0.10)
+
+    @property
+    def step_p90_s(self) -> float:
+        return quantile(sorted(self.step_times_s), 0.90)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RankResult:
@@ -215,10 +226,11 @@ class DistributedResult:
     """`accelopt profile --nproc N`: a measured N-rank run beside the one-process run on the same global batch."""
 
     SCHEMA_KIND: ClassVar[str] = "profile-distributed"
-    SCHEMA_VERSION: ClassVar[int] = 5
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4)  # 2 added prediction_left_out; 3 ranks'
+    SCHEMA_VERSION: ClassVar[int] = 6
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5)  # 2 added prediction_left_out; 3 ranks'
     # unused_parameters, contention, notes; 4 partition.unlimited; 5 partition.naive_cut_ties and
-    # partition.layers[].frozen_param_bytes and optimizer_state_bytes
+    # partition.layers[].frozen_param_bytes and optimizer_state_bytes; 6 ranks[].step_p10_s and step_p90_s (and
+    # single's), derived from step_times_s
     LEGACY_UNVERSIONED: ClassVar[bool] = True
     """Records written before the schema (no `schema` field) have this shape and load as version 1."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"step_median_s": "s", "straggler_ratio": "x", "slowest_rank": "count",
