@@ -68,22 +68,25 @@ def test_row_cells_are_the_table_line() -> None:
 def test_the_8k_miss_is_in_every_measurement_of_the_configuration() -> None:
     """The row's miss is not one reading of the A100 table and not the A100's Triton attention core: the same
     configuration measured twice on A100 (bf16 PURE, then amp_bf16 DEFAULT) and once on H100 (FlashAttention-2 cells)
-    is predicted 12-22 points faster at seq 8192 than at 4096 (the A100 amp_bf16 figures are the runs-file rows')."""
+    is predicted 11-22 points faster at seq 8192 than at 4096 (the A100 amp_bf16 figures are the runs-file rows';
+    a100_long's re-derived Triton backward rate, 0.315 -> 0.280, 2026-12-03, moved the A100 figures: amp_bf16
+    -26.6 / -4.5 / +2.6% -> -25.6 / -3.7 / +3.0%, bf16 PURE -20.5 / -8.6% -> -19.4 / -7.9%)."""
     a100_amp = {8192: round(100 * V.reproduce(ROWS[ROW]).error, 1),
                 4096: round(100 * V.reproduce(ROWS["mpt-a100-30b-8-4k"]).error, 1)}
-    assert a100_amp == {8192: -26.6, 4096: -4.5}
-    assert round(100 * V.reproduce(ROWS["mpt-a100-30b-8"]).error, 1) == 2.6  # the 2048 line (3 | 21 | 504)
-    assert _errors(ROW, A100_PURE) == {8192: -20.5, 4096: -8.6}
+    assert a100_amp == {8192: -25.6, 4096: -3.7}
+    assert round(100 * V.reproduce(ROWS["mpt-a100-30b-8"]).error, 1) == 3.0  # the 2048 line (3 | 21 | 504)
+    assert _errors(ROW, A100_PURE) == {8192: -19.4, 4096: -7.9}
     h100 = _errors("mpt-30b-8", H100_AMP)
     assert h100 == {1024: -6.7, 2048: -8.5, 4096: -14.2, 8192: -29.3}
     assert ROWS["mpt-30b-8"]["attention_kernel"] == "flash2" and ROWS[ROW]["attention_kernel"] == "triton"
     for errs in (a100_amp, _errors(ROW, A100_PURE), h100):
-        assert errs[8192] == min(errs.values()) and 11.9 <= errs[4096] - errs[8192] <= 22.1
+        assert errs[8192] == min(errs.values()) and 11.4 <= errs[4096] - errs[8192] <= 22.1
 
 
 def test_published_8k_over_4k_time_per_token_against_the_model() -> None:
     """Per token, the 8192 line takes 1.25-1.42x the 4096 line's time in the three measurements; the model's FLOPs
-    (the README's MFU formula, 6 N + 12 L d s per token) grow 1.086x and its predicted step 1.07-1.09x."""
+    (the README's MFU formula, 6 N + 12 L d s per token) grow 1.086x and its predicted step 1.07-1.10x (A100 1.089x
+    before a100_long's Triton backward rate, 2026-12-03)."""
     def per_token(tokens_per_s: dict[int, float]) -> float:
         return round(tokens_per_s[4096] / tokens_per_s[8192], 3)
     assert per_token({s: v[2] for s, v in A100_AMP.items()}) == 1.418
@@ -94,7 +97,7 @@ def test_published_8k_over_4k_time_per_token_against_the_model() -> None:
     for base, table in ((ROW, A100_AMP), ("mpt-30b-8", H100_AMP)):
         step = {seq: V.reproduce(_row(base, seq, *table[seq])).predicted_step_s / (table[seq][1] * seq)
                 for seq in (4096, 8192)}
-        assert round(step[8192] / step[4096], 3) == {ROW: 1.089, "mpt-30b-8": 1.073}[base]
+        assert round(step[8192] / step[4096], 3) == {ROW: 1.096, "mpt-30b-8": 1.073}[base]
 
 
 def test_model_memory_of_the_30b_lines() -> None:
@@ -108,3 +111,13 @@ def test_model_memory_of_the_30b_lines() -> None:
     assert round(V.reproduce(ROWS[ROW]).memory_capacity_bytes / 2**30, 1) == 80.0
     tokens = {k: int(ROWS[k]["mbs"]) * int(ROWS[k]["seq"]) for k in gib}
     assert max(tokens, key=lambda k: tokens[k]) == ROW and sorted(set(tokens.values())) == [4096, 6144, 8192]
+
+
+def test_the_8k_line_is_the_tables_only_long_row_beyond_the_others() -> None:
+    """Since a100_long (2026-12-03: the Triton core's backward 0.315 -> 0.280) the table's other 27 held-out rows at
+    seq >= 8192 are -5.8..+7.5% (median 3.2%), this row -25.6%: it is not the long-sequence stratum's miss."""
+    others = [round(100 * V.reproduce(r).error, 1) for k, r in ROWS.items()
+              if k.startswith("mpt-a100-") and k != ROW and int(r["seq"]) >= 8192]
+    assert len(others) == 27 and (min(others), max(others)) == (-5.8, 7.5)
+    assert round(sorted(abs(e) for e in others)[13], 1) == 3.2
+    assert round(100 * V.reproduce(ROWS[ROW]).error, 1) == -25.6

@@ -79,8 +79,9 @@ class Calibration:
     run whose attention kernel is 'triton' (flash_attn.flash_attn_triton) runs at it. Derived from a published
     speed-up against a cited FlashAttention-2 rate, not fitted (calibration.toml); 0: no figure (GEMM curve, noted)."""
     triton_bwd_attention_eff: float = 0.0
-    """Its backward rate, where a source gives one apart from the forward's; 0: the forward's. Needs
-    triton_attention_eff."""
+    """Its backward rate, where a source gives one apart from the forward's (derived, not fitted: nvidia-ampere's from
+    the kernel's own header, forward + backward no faster than FlashAttention's published A100 rates; calibration.toml);
+    0: the forward's. Needs triton_attention_eff."""
     expert_gemm_floor_s: float = 0.0
     """The least time one routed expert's GEMM takes in an MoE layer's grouped GEMM, seconds: Transformer Engine's
     GroupedLinear issues one cuBLASLt call per local expert from one host thread, each call building its descriptors
