@@ -371,7 +371,11 @@ def batch_quality(bundle: ModelBundle, out: Any, targets: Any, raw: Any = None) 
         # 'only one element tensors can be converted to Python scalars', blamed on the model)
         return float(bundle.scalar_loss(bundle.loss_fn(raw if structured else out, targets))) * elements, elements
     # the model's output as it returned it (a metric reading out[0] of a (logits, aux) tuple scored the first row)
-    return float(bundle.metric(out if raw is None else raw, targets)) * rows, rows  # type: ignore[operator]
+    metric = bundle.metric
+    assert callable(metric)  # "accuracy" and "loss" returned above; ModelBundle refuses any other string
+    value = user_call(bundle, f"in its metric {bundle.metric_name}(outputs, targets)", metric,
+                      out if raw is None else raw, targets)
+    return bundle.scalar_metric(value) * rows, rows
 
 
 def _ignored_target(loss_fn: Any) -> int | None:
