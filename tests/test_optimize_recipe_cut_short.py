@@ -39,6 +39,8 @@ def test_the_recipe_records_how_its_run_was_cut_short(tmp_path: Path) -> None:
     assert cut_short(budget) == ("ran out of its time budget (--budget-min) before 8 techniques ran "
                                  "(t0, t1, t2, t3, t4, t5, ... (2 more))")
     assert cut_short(load_recipe(_recipe(tmp_path / "c.json", interrupted=False, not_run=[]))) is None
+    assert cut_short(load_recipe(_recipe(tmp_path / "d.json", interrupted=True, not_run=[]))) == ("was interrupted "
+                                                                                                  "(Ctrl-C)")
 
 
 def test_apply_of_a_cut_short_baseline_says_the_run_was_cut_short(tmp_path: Path,

@@ -189,7 +189,7 @@ def cut_short(recipe: Recipe) -> str | None:
     if how is None:
         return None
     shown = ", ".join(names[:6]) + (f", ... ({len(names) - 6} more)" if len(names) > 6 else "")
-    return f"{how} before {len(names)} technique{'s' if len(names) != 1 else ''} ran" + (f" ({shown})" if names else "")
+    return how + (f" before {len(names)} technique{'s' if len(names) != 1 else ''} ran ({shown})" if names else "")
 
 
 def recipe_tolerance(recipe: Recipe) -> tuple[float | None, str | None]:
