@@ -81,3 +81,30 @@ def test_outputs_are_compared_with_the_baselines_on_the_same_training_batches(fa
     assert same is not None and same.quality is not None
     assert same.quality.value is None  # no quality: nothing held out
     assert same.quality.max_abs_diff == 0.0 and same.quality.top1_agreement == 1.0
+
+
+class _NaNLoss(_NaNs):
+    """Train mode: a step whose loss is NaN (fp16 without a GradScaler overflowing, a broken fused optimizer)."""
+
+    name = "test-noeval-nan-loss"
+    modes = ("train",)
+
+    def apply(self, bundle: Any, target: Target, options: dict[str, Any]) -> Variant:
+        def step(inputs: Any, targets: Any) -> Any:
+            return torch.tensor(float("nan"))
+
+        return Variant(technique=self.name, model=bundle.model, forward=bundle.model, train_step=step)
+
+
+def test_a_train_variant_whose_loss_is_not_finite_is_a_quality_failure_without_eval_batches() -> None:
+    base.register(_NaNLoss)
+    try:
+        result, _ = run_optimize(_bundle(), RunOptions(mode="train", only=[_NaNLoss.name], rounds=3, block_s=0.005,
+                                                       profile_bounds=False, combinations=0, quality_steps=2,
+                                                       progress=lambda m: None))
+    finally:
+        base._REGISTRY.pop(_NaNLoss.name, None)
+    nan = result.get(_NaNLoss.name)
+    assert nan is not None and nan.status == "quality-failure", (nan.status, nan.reason)
+    assert result.recommendation is not None and result.recommendation.name == "baseline"
+    assert any("loss over 2 training steps (--quality-steps) was checked finite" in n for n in result.notes)

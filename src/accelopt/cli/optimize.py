@@ -425,9 +425,9 @@ def register(app: typer.Typer) -> None:
         block_s: float = typer.Option(0.1, "--block-s", help="duration of one timed block of whole steps, seconds "
                                                              "(a round times one baseline and one variant block)"),
         warmup: int = typer.Option(2, "--warmup", help="untimed steps of each variant before its timing"),
-        quality_steps: int = typer.Option(8, "--quality-steps", help="--mode train with eval batches: training "
-                                                                     "steps each variant takes before its quality "
-                                                                     "is scored"),
+        quality_steps: int = typer.Option(8, "--quality-steps", help="--mode train: training steps each variant "
+                                                                     "takes before its quality is scored (without "
+                                                                     "eval batches: whose loss is checked finite)"),
         combinations: int = typer.Option(3, "--combinations", help="most pairs of compatible techniques measured "
                                                                    "(0: none)"),
         profile_bounds: bool = typer.Option(True, "--profile-bounds/--no-profile-bounds",

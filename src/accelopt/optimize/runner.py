@@ -865,6 +865,9 @@ class _Run:
         if target.mode == "train" and bundle.eval_batches is not None:
             steps = self.opts.quality_steps
             train_finite = _train_for_quality(v, bundle, target, steps)
+        elif target.mode == "train":  # nothing to score: the same steps guard the loss alone (a NaN variant won)
+            train_finite = _train_for_quality(v, bundle, target, self.opts.quality_steps)
+        steps_run = self.opts.quality_steps if target.mode == "train" else 0
         if bundle.eval_batches is None and target.mode == "inference":
             if is_base:
                 self.agreement_inputs = _first_training_inputs(bundle)
@@ -881,7 +884,7 @@ class _Run:
             if scored.scores_note:
                 self.result.notes.append(scored.scores_note)
             if not q.finite:
-                raise _baseline_not_finite(bundle, scored, train_finite, steps)
+                raise _baseline_not_finite(bundle, scored, train_finite, steps_run)
             q.delta, q.worse_by, q.within_tolerance = 0.0, 0.0, True
             if target.mode == "inference":
                 q.max_abs_diff, q.top1_agreement = _agreement(scored.outputs, scored.outputs)
@@ -1152,7 +1155,9 @@ class _Run:
                                      "(quantized, pruned, distilled) is recommended (see examples/my_model.py)"
                                      + (f"; each variant's outputs were compared with the baseline's on the first "
                                         f"{len(self.agreement_inputs)} training batches (max |diff|, top-1 agree; "
-                                        "non-finite outputs fail it)" if self.agreement_inputs else ""))
+                                        "non-finite outputs fail it)" if self.agreement_inputs else "")
+                                     + (f"; each variant's loss over {self.opts.quality_steps} training steps "
+                                        "(--quality-steps) was checked finite" if self.target.mode == "train" else ""))
 
 
 def _under_dtype(v: Variant, target: Target) -> Variant:
