@@ -191,7 +191,7 @@ def test_profile_names_a_forward_that_fails_after_the_capture(models: Path, mode
 
 
 @pytest.mark.parametrize(("factory", "words"), [
-    ("text_metric", ("'text-metric'", "could not convert")),
+    ("text_metric", ("'text-metric'", "returned str 'high', not one number")),
     ("empty_eval", ("eval_batches()", "no held-out batch")),
     ("one_logit", ("'accuracy'", "(8, 1)", "callable metric")),
 ])

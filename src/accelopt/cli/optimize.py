@@ -264,7 +264,7 @@ def run(o: OptimizeOptions) -> Any:
 def _run(o: OptimizeOptions) -> tuple[Any, Any]:
     """(the OptimizeResult, the AcceloptError --save raised or None): the result is kept when saving fails."""
     from accelopt.errors import AcceloptError, InputError
-    from accelopt.optimize.recipe import check_save_dir, check_save_free, load_recipe, recipe_tolerance
+    from accelopt.optimize.recipe import check_save_dir, check_save_free, cut_short, load_recipe, recipe_tolerance
     from accelopt.optimize.runner import RunOptions, run_optimize
 
     check(o)
@@ -315,8 +315,12 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
     if shape is not None:
         result.notes.append(shape)
     if recipe is not None and not recipe.techniques:
+        short = cut_short(recipe)
         result.notes.append("the recipe is the baseline (the run that saved it found no technique faster within its "
-                            "quality tolerance): the model was measured as it is")
+                            "quality tolerance): the model was measured as it is" if short is None else
+                            f"the recipe is the baseline of a run that {short}: it chose among what it had measured, "
+                            "not among every technique; the model was measured as it is (run optimize without "
+                            "--apply to measure the rest)")
     save_failed: AcceloptError | None = None
     if o.save:
         from accelopt.optimize.recipe import save as save_recipe
@@ -421,9 +425,9 @@ def register(app: typer.Typer) -> None:
         block_s: float = typer.Option(0.1, "--block-s", help="duration of one timed block of whole steps, seconds "
                                                              "(a round times one baseline and one variant block)"),
         warmup: int = typer.Option(2, "--warmup", help="untimed steps of each variant before its timing"),
-        quality_steps: int = typer.Option(8, "--quality-steps", help="--mode train with eval batches: training "
-                                                                     "steps each variant takes before its quality "
-                                                                     "is scored"),
+        quality_steps: int = typer.Option(8, "--quality-steps", help="--mode train: training steps each variant "
+                                                                     "takes before its quality is scored (without "
+                                                                     "eval batches: whose loss is checked finite)"),
         combinations: int = typer.Option(3, "--combinations", help="most pairs of compatible techniques measured "
                                                                    "(0: none)"),
         profile_bounds: bool = typer.Option(True, "--profile-bounds/--no-profile-bounds",

@@ -24,6 +24,7 @@ from accelopt.optimize.steps import (  # one size for all
     state_dict_saver,
 )
 from accelopt.workload.batch import to_device
+from accelopt.workload.usercode import user_call
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 __all__ = ["TrainRun", "batch_quality", "batch_stream", "copy_model", "evaluate", "first_tensor", "forward_flops",
@@ -271,10 +272,14 @@ def _as_fp32(x: Any) -> Any:
     return tree_map_only(torch.Tensor, lambda t: t.float() if t.is_floating_point() else t, x)
 
 
-def train_for(model: Any, bundle: ModelBundle, target: Target, *, max_steps: int, budget_s: float,
+def train_for(model: Any, bundle: ModelBundle, target: Target, *, what: str, max_steps: int, budget_s: float,
               step: Callable[[Any, Any], Any] | None = None) -> TrainRun:
     """Train `model` (train mode) on the bundle's batches for `max_steps` steps or `budget_s` seconds,
     whichever comes first; back in eval mode afterwards.
+
+    `what` names the training for an error of the model's own code ("in prune-structured's fine-tune"): each step
+    runs through user_call, so a model raising in training mode (an inference-only model refusing it) is that
+    variant's ModelCodeError naming the model and where, not a bare 'RuntimeError: ...' read as the technique's bug.
 
     A model whose weights are float16/bfloat16 (the model as given) trains in fp32, its inputs cast alike, and is
     cast back after: AdamW's update in float16 (eps 1e-8 rounds to 0) turned a half-precision CNN's weights to NaN
@@ -306,7 +311,8 @@ def train_for(model: Any, bundle: ModelBundle, target: Target, *, max_steps: int
                 break
             if low:
                 inputs, targets = _as_fp32(inputs), _as_fp32(targets)
-            last = float(step(inputs, targets))
+            last = float(user_call(bundle, f"{what}, training step {done + 1} (model.train())", step, inputs,
+                                   targets))
             done += 1
         model.eval()
     finally:
@@ -365,7 +371,11 @@ def batch_quality(bundle: ModelBundle, out: Any, targets: Any, raw: Any = None) 
         # 'only one element tensors can be converted to Python scalars', blamed on the model)
         return float(bundle.scalar_loss(bundle.loss_fn(raw if structured else out, targets))) * elements, elements
     # the model's output as it returned it (a metric reading out[0] of a (logits, aux) tuple scored the first row)
-    return float(bundle.metric(out if raw is None else raw, targets)) * rows, rows  # type: ignore[operator]
+    metric = bundle.metric
+    assert callable(metric)  # "accuracy" and "loss" returned above; ModelBundle refuses any other string
+    value = user_call(bundle, f"in its metric {bundle.metric_name}(outputs, targets)", metric,
+                      out if raw is None else raw, targets)
+    return bundle.scalar_metric(value) * rows, rows
 
 
 def _ignored_target(loss_fn: Any) -> int | None:

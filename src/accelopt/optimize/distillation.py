@@ -263,9 +263,12 @@ class Distill(Technique):
         student, how = make_student(bundle, target, width, seed)
         label_only = copy.deepcopy(student)  # same initial weights
         # distilled student first, within half the budget; the label-only one then runs the same step count
-        kd_run = train_for(student, bundle, target, max_steps=steps, budget_s=target.budget_s / 2,
+        kd_run = train_for(student, bundle, target, what="in distill's training of the student on the teacher's soft "
+                           "targets", max_steps=steps, budget_s=target.budget_s / 2,
                            step=_distill_step(student, teacher, bundle, temperature, alpha, lr))
-        lab_run = train_for(label_only, bundle, target, max_steps=kd_run.steps, budget_s=float("inf"),
+        lab_run = train_for(label_only, bundle, target,
+                            what="in distill's training of the same student on labels alone", max_steps=kd_run.steps,
+                            budget_s=float("inf"),
                             step=train_step_for(label_only, bundle, optimizer=_optimizer(label_only, lr)))
         result = self._result(bundle, target, teacher, student, label_only, kd_run, lab_run)
         notes = _notes(result, how, temperature, alpha, kd_run)

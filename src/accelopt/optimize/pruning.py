@@ -273,7 +273,8 @@ class StructuredPrune(Technique):
                                    "output layer, an embedding, or breaks the forward when pruned)", instead)
         pruned_q = evaluate(model, bundle, target.device)
         left_s = max(0.0, target.budget_s - (time.perf_counter() - t0))
-        run = train_for(model, bundle, target, max_steps=max_steps, budget_s=left_s) if max_steps else None
+        run = (train_for(model, bundle, target, what="in prune-structured's fine-tune", max_steps=max_steps,
+                         budget_s=left_s) if max_steps else None)
         tuned_q = evaluate(model, bundle, target.device)
         notes = _structured_notes(ratio, params0, params1, flops0, flops1, before_q, pruned_q, tuned_q, run,
                                   bundle.metric_name)
@@ -402,7 +403,7 @@ class UnstructuredPrune(Technique):
         by_parent = _masks_kept_by_the_root(model, to_device(bundle.first_batch()[0], target.device))
         run = None
         if max_steps:  # masks stay on during the fine-tune, so pruned weights stay zero
-            run = train_for(model, bundle, target, max_steps=max_steps,
+            run = train_for(model, bundle, target, what="in prune-unstructured's fine-tune", max_steps=max_steps,
                             budget_s=max(0.0, target.budget_s - (time.perf_counter() - t0)))
         dense_copy = _masks_folded(model, copy_model(bundle, target))  # what is saved and sized
         if target.mode == "inference":

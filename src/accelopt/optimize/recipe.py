@@ -171,7 +171,25 @@ def recipe_for(result: OptimizeResult, r: VariantResult) -> Recipe:
                   measured={"variant": r.name, "speedup": r.speedup, "quality": q, "metric": result.metric,
                             "device": result.device, "step_time_p50_s": r.step_time_p50_s,
                             "quality_tolerance": result.quality_tolerance,
-                            "quality_tolerance_unit": result.quality_tolerance_unit})
+                            "quality_tolerance_unit": result.quality_tolerance_unit,
+                            # a run cut short (Ctrl-C, --budget-min) chose among what it measured: --apply says so
+                            "interrupted": result.interrupted,
+                            "not_run": [v.name for v in result.variants if v.status == "not-run"]})
+
+
+def cut_short(recipe: Recipe) -> str | None:
+    """How the run that saved `recipe` was cut short, from its measured.interrupted / measured.not_run: 'was
+    interrupted (Ctrl-C) before 9 techniques ran (compile, ...)'; None for a whole run or a recipe that does not say
+    (written by hand or before accelopt recorded it). A Ctrl-C'd run's --save wrote the baseline, and --apply said
+    'the run that saved it found no technique faster within its quality tolerance' of a run that had measured one."""
+    not_run = recipe.measured.get("not_run")
+    names = [str(n) for n in not_run] if isinstance(not_run, list) else []
+    how = ("was interrupted (Ctrl-C)" if recipe.measured.get("interrupted") is True
+           else "ran out of its time budget (--budget-min)" if names else None)
+    if how is None:
+        return None
+    shown = ", ".join(names[:6]) + (f", ... ({len(names) - 6} more)" if len(names) > 6 else "")
+    return how + (f" before {len(names)} technique{'s' if len(names) != 1 else ''} ran ({shown})" if names else "")
 
 
 def recipe_tolerance(recipe: Recipe) -> tuple[float | None, str | None]:

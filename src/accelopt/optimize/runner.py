@@ -330,6 +330,60 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
     return _Scored(value, finite, outs, outputs_finite, notes[0] if notes else None)
 
 
+AGREEMENT_BATCHES = 2
+"""Inference without eval_batches: the variants' outputs are compared with the baseline's on this many of the first
+training batches (fetched once: agreement only, no quality value)."""
+AGREEMENT_MAX_ELEMENTS = 1 << 22
+"""Of each such output, the first rows up to this many elements (16 MiB in fp32) are kept for the comparison, at
+least one row: a language model's (B, T, vocab) logits at a realistic size would hold GBs per batch."""
+
+
+def _outputs_on(v: Variant, bundle: ModelBundle, target: Target, batches: list[tuple[Any, ...]]) -> _Scored:
+    """`v`'s outputs (scores, fp32, on the CPU) on `batches`, with no quality value: where a model has no held-out
+    data, a non-lossy variant's outputs were never looked at, so one giving NaN (or constant scores) was measured
+    fast and recommended as 'quality not measured'. `finite` says whether every output is finite."""
+    import torch
+
+    if v.model is not None and hasattr(v.model, "eval"):
+        v.model.eval()
+    outs: list[Any] = []
+    what = (f"running {v.technique} on the first training batches (no eval_batches: outputs compared with the "
+            "baseline's)")
+    try:
+        for inputs in batches:
+            x = to_device(inputs, target.device)
+            if v.prepare_inputs is not None:
+                x = v.prepare_inputs(x)
+
+            def forward(x: tuple[Any, ...] = x) -> Any:
+                with torch.inference_mode():
+                    return _first_tensor(fp32_output(v.forward(*x)))
+
+            out = user_call(bundle, what, forward)
+            if out is None:
+                return _Scored(None, True, [])
+            rows = max(1, AGREEMENT_MAX_ELEMENTS // max(1, out[0].numel())) if out.dim() else 1
+            outs.append((out[:rows] if out.dim() else out).detach().float().cpu())
+    finally:
+        if v.model is not None and hasattr(v.model, "train"):
+            v.model.train(target.mode == "train")
+    finite = all(bool(torch.isfinite(o).all()) for o in outs)
+    return _Scored(None, finite, outs, finite)
+
+
+def _first_training_inputs(bundle: ModelBundle) -> list[tuple[Any, ...]]:
+    """The inputs of the first AGREEMENT_BATCHES training batches, fetched once for every variant's comparison (a
+    batches() drawing new random data per call would otherwise read as disagreement)."""
+    out: list[tuple[Any, ...]] = []
+    it = user_call(bundle, "in batches() (outputs compared without eval_batches)", lambda: iter(bundle.batches()))
+    while len(out) < AGREEMENT_BATCHES:
+        item = user_call(bundle, "in batches() (outputs compared without eval_batches)", next, it, _END)
+        if item is _END:
+            break
+        out.append(as_tuple(_pair(item, bundle, "batches")[0]))
+    return out
+
+
 def _baseline_not_finite(bundle: ModelBundle, scored: _Scored, train_finite: bool, steps: int) -> InputError:
     """What made the baseline's quality non-finite. A callable metric returning NaN on finite outputs was reported
     as 'non-finite outputs or loss', sending the user to the model and data instead of the metric."""
@@ -643,6 +697,7 @@ class _Run:
         self.variants: dict[str, Variant] = {}
         self.base_samples: list[float] = []
         self.base_outputs: list[Any] = []
+        self.agreement_inputs: list[tuple[Any, ...]] = []  # inference without eval_batches: _first_training_inputs
         self.bounds: Any = None
         self.watch = Watch()  # the machine's load over the whole run: said in the notes when it was busy
 
@@ -810,7 +865,18 @@ class _Run:
         if target.mode == "train" and bundle.eval_batches is not None:
             steps = self.opts.quality_steps
             train_finite = _train_for_quality(v, bundle, target, steps)
-        scored = _score(v, bundle, target, keep_outputs=target.mode == "inference", strict=is_base)
+        elif target.mode == "train":  # nothing to score: the same steps guard the loss alone (a NaN variant won)
+            train_finite = _train_for_quality(v, bundle, target, self.opts.quality_steps)
+        steps_run = self.opts.quality_steps if target.mode == "train" else 0
+        if bundle.eval_batches is None and target.mode == "inference":
+            if is_base:
+                self.agreement_inputs = _first_training_inputs(bundle)
+            scored = _outputs_on(v, bundle, target, self.agreement_inputs)
+            if is_base and not scored.finite:
+                raise InputError(f"the baseline itself gives non-finite outputs (NaN/inf) on {bundle.name}'s first "
+                                 "training batches", "fix the model or its data before optimizing it")
+        else:
+            scored = _score(v, bundle, target, keep_outputs=target.mode == "inference", strict=is_base)
         q = Quality(metric=metric, value=scored.value, finite=scored.finite and train_finite, train_steps=steps)
         if is_base:
             self.base_outputs = scored.outputs
@@ -818,7 +884,7 @@ class _Run:
             if scored.scores_note:
                 self.result.notes.append(scored.scores_note)
             if not q.finite:
-                raise _baseline_not_finite(bundle, scored, train_finite, steps)
+                raise _baseline_not_finite(bundle, scored, train_finite, steps_run)
             q.delta, q.worse_by, q.within_tolerance = 0.0, 0.0, True
             if target.mode == "inference":
                 q.max_abs_diff, q.top1_agreement = _agreement(scored.outputs, scored.outputs)
@@ -1086,7 +1152,12 @@ class _Run:
         self.note_budget_cut()
         if self.bundle.eval_batches is None:
             self.result.notes.append("the model has no eval_batches: quality was not measured, so no lossy variant "
-                                     "(quantized, pruned, distilled) is recommended (see examples/my_model.py)")
+                                     "(quantized, pruned, distilled) is recommended (see examples/my_model.py)"
+                                     + (f"; each variant's outputs were compared with the baseline's on the first "
+                                        f"{len(self.agreement_inputs)} training batches (max |diff|, top-1 agree; "
+                                        "non-finite outputs fail it)" if self.agreement_inputs else "")
+                                     + (f"; each variant's loss over {self.opts.quality_steps} training steps "
+                                        "(--quality-steps) was checked finite" if self.target.mode == "train" else ""))
 
 
 def _under_dtype(v: Variant, target: Target) -> Variant:

@@ -180,6 +180,26 @@ class ModelBundle:
                              "make loss_fn return a 0-dim tensor (e.g. reduce with .mean())")
         return loss
 
+    def scalar_metric(self, value: Any) -> float:
+        """What a callable metric returned, as a float: a real number or a one-element Tensor/array; else an
+        InputError naming the metric. float() of anything else raised inside optimize's scoring and was blamed on the
+        model ("model 'm' raised ValueError scoring baseline ...: could not convert string to float: 'high'")."""
+        import numbers
+
+        if isinstance(value, numbers.Real):  # int, float, bool, numpy scalars
+            return float(value)
+        size = getattr(value, "numel", None)
+        size = size() if callable(size) else getattr(value, "size", None)
+        if size == 1 and hasattr(value, "item"):  # a one-element Tensor or numpy array
+            return float(value.item())
+        shape = getattr(value, "shape", None)
+        text = repr(value)
+        what = f"of shape {tuple(shape)}" if shape is not None else text[:60] + ("..." if len(text) > 60 else "")
+        raise InputError(f"the metric {self.metric_name} of model {self.name!r} returned {type(value).__name__} "
+                         f"{what}, not one number",
+                         "make the metric return one number for the batch, e.g. "
+                         "(out.argmax(-1) == y).float().mean().item()")
+
     def first_batch(self) -> tuple[tuple[Any, ...], Any]:
         """The first `(inputs, targets)` of a fresh iterator, inputs normalized to a tuple."""
         try:
