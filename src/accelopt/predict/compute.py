@@ -400,6 +400,15 @@ GPU_ATTENTION_KERNELS = ("flash2", "triton")
 GPUs (triton-lang/triton README, 'Compatibility'); a TPU, ASIC, NPU, FPGA or CPU runs neither."""
 
 
+def nvidia_turing_or_newer(spec: Any) -> bool:
+    """An NVIDIA GPU of compute capability 7.5 (Turing) or newer, told by the catalog's peaks: Turing's tensor cores
+    added int8 and int4 (NVIDIA Turing GPU Architecture whitepaper, 2018, 'Turing Tensor Cores') and Ampere's bf16
+    (NVIDIA A100 Tensor Core GPU Architecture whitepaper, 2020), so an NVIDIA GPU listing a bf16 or an int8 peak is
+    Turing or newer, and one listing neither (v100-sxm: fp16/fp32/fp64 only) is Volta or older. False off NVIDIA."""
+    return (spec.kind == "gpu" and spec.vendor == "NVIDIA"
+            and any(spec.peak(d) is not None for d in ("bf16", "int8")))
+
+
 def nvidia_ampere_or_newer(spec: Any) -> bool:
     """An NVIDIA GPU of compute capability 8.0 (Ampere) or newer: one listing a bf16 peak (bf16 tensor cores came
     with Ampere, A100 whitepaper 2020; t4 and v100-sxm list none). False off NVIDIA."""
