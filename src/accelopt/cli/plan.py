@@ -241,6 +241,7 @@ def _setup(opts: SetupOptions) -> Any:
     return Setup(model=mdl, seq_len=s, global_batch=_global_batch(opts.global_batch, s),
                  tokens=_tokens(opts.tokens), dtype=opts.dtype, flash=opts.flash,
                  attention_kernel=attention_kernel_of(opts.flash, opts.attention_kernel),
+                 attention_kernel_auto=not opts.attention_kernel and opts.flash,
                  attention_unpad=opts.attention_unpad, eager_cross_entropy=opts.eager_cross_entropy,
                  edge_stage_layers=opts.edge_stage_layers, p2p_overlap=opts.p2p_overlap,
                  tp_comm_overlap=opts.tp_comm_overlap, tp_overlap_cfg=opts.tp_overlap_cfg, fp8_params=opts.fp8_params,
@@ -610,6 +611,7 @@ def _run_search(opts: PlanOptions) -> None:
         attention_kernel_note,
         check_stack_flags,
         expert_gemm_floor_note,
+        softcap_kernel_note,
     )
     from accelopt.predict.curve_basis import curve_basis
     from accelopt.predict.search import OBJECTIVES, closest_to_limits, pareto_front, rank, search
@@ -685,14 +687,17 @@ def _run_search(opts: PlanOptions) -> None:
                       assumed=c.assumed, unused_config_keys=list(setup.model.unused_keys), search_s=elapsed,
                       skipped_devices=dict(c.skipped_devices),
                       skipped_options=dict(c.skipped_options), schedule=opts.schedule, measured_link=measured,
-                      axes=axes, slice_devices=opts.slice_devices, objective=objective, **_setup_flags(setup),
+                      axes=axes, slice_devices=opts.slice_devices, objective=objective,
+                      **_setup_flags(_searched_kernel(setup, c.kernels)),
                       model_figures=figures,
                       notes=[*model_notes(setup, opts.setup.seq_len is not None, figures,
                                           opts.setup.global_batch is not None, opts.setup.tokens is not None),
                              *_unranked_notes(unranked, objective),
                              *[f"{sp.name}: {n}" for sp in specs
-                               if (n := attention_kernel_note(setup.attention_kernel,
+                               if (n := attention_kernel_note(c.kernels.get(sp.name, setup.attention_kernel),
                                                               calibration_for(sp, cals, stack)))],
+                             *[n for n in (softcap_kernel_note(setup.model, c.kernels)
+                                           if setup.attention_kernel_auto else "",) if n],
                              *[n for sp in specs
                                if (n := expert_gemm_floor_note(setup.model, calibration_for(sp, cals, stack),
                                                                sp.name))],
@@ -813,6 +818,16 @@ def print_measured(con: Any, measured: Any) -> None:
 
     for i, text in enumerate(measured_lines(measured)):  # the link, then a busy-machine warning saved with it
         con.print(plain(text, "cyan" if i == 0 else "yellow"))
+
+
+def _searched_kernel(setup: Any, kernels: dict[str, str]) -> Any:
+    """`setup` with the attention kernel every searched device was timed with (search.Candidates.kernels: flash2
+    for a soft-capped model on NVIDIA Ampere or newer, --attention-kernel left out); `setup` itself when the devices
+    differ (the softcap_kernel_note names each one's kernel) or none was searched."""
+    chosen = set(kernels.values())
+    if len(chosen) != 1:
+        return setup
+    return dataclasses.replace(setup, attention_kernel=chosen.pop())
 
 
 def _setup_flags(setup: Any) -> dict[str, Any]:
@@ -1194,7 +1209,9 @@ def _explain(opts: ExplainOptions) -> None:
         raise InputError(f"--tokens {opts.setup.tokens!r} must be > 0", "give the tokens to train on, e.g. 300e9")
     # LayoutFlags' fields are LayoutQuery's layout fields, passed by name (a new layout flag needs no copy here)
     res = predict_layout(LayoutQuery(**dataclasses.asdict(lo), model=base.model, hardware=opts.hardware,
-                                     flash=opts.setup.flash, attention_kernel=base.attention_kernel,
+                                     flash=opts.setup.flash,
+                                     # left out: predict_layout picks a soft-capped model's kernel for the device
+                                     attention_kernel=None if base.attention_kernel_auto else base.attention_kernel,
                                      attention_unpad=opts.setup.attention_unpad,
                                      eager_cross_entropy=opts.setup.eager_cross_entropy,
                                      edge_stage_layers=opts.setup.edge_stage_layers,

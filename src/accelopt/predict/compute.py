@@ -400,6 +400,21 @@ GPU_ATTENTION_KERNELS = ("flash2", "triton")
 GPUs (triton-lang/triton README, 'Compatibility'); a TPU, ASIC, NPU, FPGA or CPU runs neither."""
 
 
+def nvidia_turing_or_newer(spec: Any) -> bool:
+    """An NVIDIA GPU of compute capability 7.5 (Turing) or newer, told by the catalog's peaks: Turing's tensor cores
+    added int8 and int4 (NVIDIA Turing GPU Architecture whitepaper, 2018, 'Turing Tensor Cores') and Ampere's bf16
+    (NVIDIA A100 Tensor Core GPU Architecture whitepaper, 2020), so an NVIDIA GPU listing a bf16 or an int8 peak is
+    Turing or newer, and one listing neither (v100-sxm: fp16/fp32/fp64 only) is Volta or older. False off NVIDIA."""
+    return (spec.kind == "gpu" and spec.vendor == "NVIDIA"
+            and any(spec.peak(d) is not None for d in ("bf16", "int8")))
+
+
+def nvidia_ampere_or_newer(spec: Any) -> bool:
+    """An NVIDIA GPU of compute capability 8.0 (Ampere) or newer: one listing a bf16 peak (bf16 tensor cores came
+    with Ampere, A100 whitepaper 2020; t4 and v100-sxm list none). False off NVIDIA."""
+    return spec.kind == "gpu" and spec.vendor == "NVIDIA" and spec.peak("bf16") is not None
+
+
 NEURON_VENDOR = "AWS"
 """The catalog vendor of AWS's Neuron devices (hardware/catalog/data/aws_neuron.toml: Trainium, Inferentia2), the only
 devices an NKI kernel compiles for (neuronx-cc)."""
@@ -425,6 +440,54 @@ def attention_kernel_device_problem(kernel: str, spec: Any) -> str:
         return ""
     return (f"--attention-kernel {kernel} is a GPU kernel ({'FlashAttention-2' if kernel == 'flash2' else 'Triton'}"
             f": NVIDIA and AMD GPUs); {spec.name} is {_a_kind(spec)}")
+
+
+SOFTCAP_KERNEL_SOURCE = (
+    "FlashAttention-2 takes softcap since v2.6 (Dao-AILab/flash-attention README, '2.6: Softcapping', PR #1025; its "
+    "backward since 2.6.2, axolotl-ai-cloud/axolotl PR #1781) and runs on NVIDIA Ampere, Ada, Hopper (its README, "
+    "'Installation and features'); cuDNN fused attention takes no cap (NVIDIA/TransformerEngine PR #3391)")
+"""Where a soft-capped model's attention runs fused (softcap_attention_kernel)."""
+
+
+def softcap_attention_kernel(model: Any, spec: Any) -> str:
+    """The kernel that times a soft-capped model's attention (TransformerConfig.attn_logit_softcap) on `spec` when
+    --attention-kernel is left out: flash2 on an NVIDIA GPU of Ampere or newer (SOFTCAP_KERNEL_SOURCE), '' where
+    the model does not soft-cap or no soft-capping kernel is modelled on the device (TPU, Trainium, AMD, V100, T4:
+    the default fused stays, said by softcap_kernel_note). AMD's FlashAttention-2 (ROCm CK) is left out: no cited
+    softcap support in the flash-attn package there."""
+    if not model.attn_logit_softcap or not nvidia_ampere_or_newer(spec):
+        return ""
+    return "flash2"
+
+
+def softcap_fused_problem(model: Any, kernel: str, spec: Any) -> str:
+    """Why an explicit --attention-kernel fused cannot time `model` on `spec` ('' when it can): the model soft-caps
+    and the device runs a soft-capping kernel (softcap_attention_kernel), so cuDNN fused attention, which takes no
+    cap, is not what a run of it executes. A refusal, as nki_flash with a sliding window is; on a device with no
+    soft-capping kernel modelled the fused figure stays (the only one) with its note."""
+    if kernel != "fused" or not softcap_attention_kernel(model, spec):
+        return ""
+    return (f"--attention-kernel fused with {model.name}'s attention-logit soft-capping (attn_logit_softcapping "
+            f"{model.attn_logit_softcap:g}) on {spec.name}: cuDNN fused attention takes no cap, so a run of it uses "
+            f"another kernel ({SOFTCAP_KERNEL_SOURCE})")
+
+
+def softcap_kernel_note(model: Any, kernels: dict[str, str]) -> str:
+    """What `plan` / `plan explain` print for a soft-capped model timed with the kernel chosen per device (`kernels`:
+    device name -> kernel, --attention-kernel left out); '' for a model that does not soft-cap."""
+    if not model.attn_logit_softcap or not kernels:
+        return ""
+    flash = sorted(n for n, k in kernels.items() if k == "flash2")
+    rest = sorted(n for n, k in kernels.items() if k != "flash2")
+    parts = []
+    if flash:
+        parts.append(f"timed with flash2 on {', '.join(flash)} ({SOFTCAP_KERNEL_SOURCE})")
+    if rest:
+        parts.append(f"timed with the default fused kernel on {', '.join(rest)}, as before: no soft-capping kernel "
+                     "is modelled there (FlashAttention-2 with softcap: NVIDIA GPUs of Ampere or newer); give "
+                     "--attention-kernel unfused to time the scores materialised instead")
+    return (f"attention kernel chosen for the soft-capped attention logits (cap {model.attn_logit_softcap:g}, "
+            "--attention-kernel left out): " + "; ".join(parts))
 
 
 def _a_kind(spec: Any) -> str:

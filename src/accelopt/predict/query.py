@@ -33,6 +33,8 @@ from accelopt.predict.compute import (
     check_stack_flags,
     eager_cross_entropy_device_problem,
     expert_gemm_floor_note,
+    softcap_fused_problem,
+    softcap_kernel_note,
 )
 from accelopt.predict.cost import Facility, energy_defaults_note
 from accelopt.predict.memory import MLP_MODE_MODULES, layers_per_stage, middle_stage_layers
@@ -43,6 +45,7 @@ from accelopt.predict.training import (
     Layouts,
     Rule,
     Setup,
+    device_setup,
     dist_opt_bucket_params,
     evaluate,
     micro_batches,
@@ -450,6 +453,7 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     kernel = attention_kernel_of(q.flash, q.attention_kernel)
     setup = Setup(model=q.model, seq_len=seq_len, global_batch=batch, tokens=q.tokens, dtype=q.dtype,
                   flash=q.flash, attention_kernel=kernel, attention_unpad=q.attention_unpad,
+                  attention_kernel_auto=not q.attention_kernel and q.flash,
                   eager_cross_entropy=q.eager_cross_entropy,
                   edge_stage_layers=q.edge_stage_layers,
                   p2p_overlap=q.p2p_overlap,
@@ -463,6 +467,11 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     if kernel_problem := attention_kernel_device_problem(kernel, spec):
         raise InputError(kernel_problem, "give --attention-kernel fused (the default) or unfused, or "
                                          f"{attention_kernel_device(kernel)} with --hardware")
+    if not setup.attention_kernel_auto and (softcap_problem := softcap_fused_problem(q.model, kernel, spec)):
+        raise InputError(softcap_problem, "leave --attention-kernel out (a soft-capped model is timed with flash2 "
+                                          "where FlashAttention-2 runs), or give --attention-kernel flash2 or unfused")
+    setup = device_setup(setup, spec)  # a soft-capped model's kernel on this device (--attention-kernel left out)
+    kernel = setup.attention_kernel
     if ce_problem := eager_cross_entropy_device_problem(q.eager_cross_entropy, spec):
         raise InputError(ce_problem, "leave --eager-cross-entropy out, or give a GPU with --hardware")
     cal = calibration_for(spec, cals if cals is not None else load_calibrations(q.calibration), q.stack)
@@ -490,6 +499,7 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     notes += [n for n in (ignored_bucket_note(q, spec, dp), recompute_modules_note(setup, q.recompute, pred.row(0)))
               if n]
     notes += [n for n in (measured_share_note(spec, pred.measured), attention_kernel_note(kernel, cal),
+                          softcap_kernel_note(q.model, {spec.name: kernel}) if setup.attention_kernel_auto else "",
                           expert_gemm_floor_note(q.model, cal, spec.name)) if n]
     notes += [n for n in (energy_defaults_note([spec], q.facility),) if n]
     return LayoutResult(setup=setup, spec=spec, layout=lay, cal=cal, terms=pred.row(0),

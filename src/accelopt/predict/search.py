@@ -51,6 +51,7 @@ from accelopt.predict.training import (
     Layouts,
     Prediction,
     Setup,
+    device_setup,
     evaluate,
     micro_batches,
     splits_kv_heads,
@@ -189,6 +190,8 @@ class Candidates:
     skipped_devices: dict[str, str] = field(default_factory=dict)  # device name -> why it was not searched
     skipped_options: dict[str, str] = field(default_factory=dict)  # device name -> the flag it cannot run
     # ('--dtype': no peak at it; else DeviceUnsupportedError.option)
+    kernels: dict[str, str] = field(default_factory=dict)  # device name -> the attention kernel its rows were timed
+    # with (training.device_setup: a soft-capped model's per-device kernel when --attention-kernel is left out)
 
     def __len__(self) -> int:
         return len(self.hardware)
@@ -383,10 +386,13 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
         raise InputError(f"none of {', '.join(sorted(skipped))} lists a {setup.dtype} peak in the catalog",
                          f"pick a --dtype the device lists ({options_text}) or other --hardware; training needs "
                          "bf16, fp16 or fp8")
+    kernels = {}
     for spec in specs:
         if spec.name in skipped or spec.name in unsupported:
             continue
-        lay, pred = search_spec(setup, spec, device_counts, calibration_for(spec, cals, stack), schedule=schedule,
+        dsetup = device_setup(setup, spec)  # a soft-capped model's kernel on this device
+        kernels[spec.name] = dsetup.attention_kernel
+        lay, pred = search_spec(dsetup, spec, device_counts, calibration_for(spec, cals, stack), schedule=schedule,
                                 measured=measured, axes=axes)
         hw.append(np.full(len(lay), spec.name, dtype=object))
         lays.append(lay)
@@ -412,7 +418,7 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
         ok &= ~over
     why = f"no {setup.dtype} peak in the catalog"
     return Candidates(hardware=np.concatenate(hw), layouts=layouts, terms=terms, feasible=ok, fits_memory=fits,
-                      reasons=reasons, assumed=assumed,
+                      reasons=reasons, assumed=assumed, kernels=kernels,
                       skipped_devices={**{name: why for name in sorted(skipped)},
                                        **{name: e.problem for name, e in unsupported.items()}},
                       skipped_options={**{name: "--dtype" for name in sorted(skipped)},
@@ -422,6 +428,8 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
 _ALL_UNSUPPORTED_FIX = {
     "--tp-comm-overlap": "leave --tp-comm-overlap out or add a device with a cited SM count to --hardware",
     "--attention-kernel": "give --attention-kernel fused (the default) or unfused, or add {device} to --hardware",
+    "--attention-kernel fused": ("leave --attention-kernel out (a soft-capped model is timed with flash2 where "
+                                 "FlashAttention-2 runs), or give --attention-kernel flash2 or unfused"),
     "--eager-cross-entropy": "leave --eager-cross-entropy out, or add a GPU to --hardware",
     "--fp8-recipe": "use --fp8-recipe delayed or current, or add a Blackwell device to --hardware",
 }
@@ -431,6 +439,8 @@ _ALL_UNSUPPORTED_FIX = {
 def _all_unsupported_fix(option: str, setup: Setup) -> str:
     """_ALL_UNSUPPORTED_FIX[option], naming the devices that run the asked attention kernel (a GPU for flash2 and
     triton, an AWS Neuron device for nki_flash)."""
+    if option == "--attention-kernel" and setup.attention_kernel == "fused":  # softcap_fused_problem
+        return _ALL_UNSUPPORTED_FIX["--attention-kernel fused"]
     return _ALL_UNSUPPORTED_FIX[option].format(device=attention_kernel_device(setup.attention_kernel))
 
 
@@ -439,7 +449,8 @@ def _skip_label(option: str, setup: Setup) -> str:
     return {"--tp-comm-overlap": "no cited SM count for --tp-comm-overlap",
             "--attention-kernel": (f"no --attention-kernel {setup.attention_kernel} ("
                                    + ("not an AWS Neuron device" if setup.attention_kernel == "nki_flash"
-                                      else "not a GPU") + ")"),
+                                      else f"{setup.model.name} soft-caps its attention logits"
+                                      if setup.attention_kernel == "fused" else "not a GPU") + ")"),
             "--eager-cross-entropy": "no --eager-cross-entropy (not a GPU)",
             "--fp8-recipe": f"no --fp8-recipe {setup.fp8_recipe}"}.get(option, f"no {option}")
 
@@ -452,13 +463,21 @@ def _recipe_unsupported(setup: Setup, specs: list[AcceleratorSpec], cals: dict[s
     compute.eager_cross_entropy_device_problem): such a device is left out of a search over several, with the reason
     printed, as one without the dtype's peak is. Only a DeviceUnsupportedError is a skip (its option says which
     flag); any other error of a device's checks is raised, whatever its words."""
-    from accelopt.predict.compute import attention_kernel_device_problem, eager_cross_entropy_device_problem
+    from accelopt.predict.compute import (
+        attention_kernel_device_problem,
+        eager_cross_entropy_device_problem,
+        softcap_fused_problem,
+    )
 
     out = {}
     for spec in specs:
         try:
             if problem := attention_kernel_device_problem(setup.attention_kernel, spec):
                 raise DeviceUnsupportedError(problem, "give --attention-kernel fused or unfused",
+                                             option="--attention-kernel")
+            if not setup.attention_kernel_auto and (
+                    problem := softcap_fused_problem(setup.model, setup.attention_kernel, spec)):
+                raise DeviceUnsupportedError(problem, _ALL_UNSUPPORTED_FIX["--attention-kernel fused"],
                                              option="--attention-kernel")
             if problem := eager_cross_entropy_device_problem(setup.eager_cross_entropy, spec):
                 raise DeviceUnsupportedError(problem, "leave --eager-cross-entropy out",

@@ -44,7 +44,7 @@ from accelopt.errors import InfeasibleError, InputError, case_hint, unknown_fiel
 from accelopt.hardware.spec import LIMITS, AcceleratorSpec
 from accelopt.predict import comm, launch_floor, serving_moe
 from accelopt.predict.calibration import BUNDLED_TABLE_FILE
-from accelopt.predict.compute import FP4_OPERAND_BYTES
+from accelopt.predict.compute import FP4_OPERAND_BYTES, nvidia_turing_or_newer
 from accelopt.predict.serving_moe import NO_MOE, MoELayout, MoEServing
 from accelopt.units import fmt_bytes, unit
 from accelopt.workload.transformer import TransformerConfig
@@ -1250,6 +1250,31 @@ def weight_only_fp4(spec: AcceleratorSpec, weight_dtype: str) -> bool:
     return weight_dtype in FP4_OPERAND_BYTES and spec.peak("fp4") is None
 
 
+FP4_WEIGHT_ONLY_SOURCE = ("vLLM's FP4 Marlin kernel, the weight-only path for nvfp4 and mxfp4 weights off FP4 tensor "
+                          "cores, needs CUDA compute capability 7.5 (Turing) or newer "
+                          "(vllm/model_executor/layers/quantization/utils/marlin_utils_fp4.py at "
+                          "de5f26d5923e2b31dbb3d80efc45d5fd41f09946: is_fp4_marlin_supported() is "
+                          "current_platform.has_device_capability(75); 8.0 in earlier releases)")
+"""Where weight-only FP4 runs on NVIDIA GPUs (fp4_weight_only_problem). TensorRT-LLM has no weight-only FP4 path for
+older GPUs: NVIDIA Model Optimizer's support matrix (https://nvidia.github.io/Model-Optimizer/guides/
+0_support_matrix.html) lists FP4 as 'Per-Block FP4 Weight & Activations, GPUs: Blackwell and Later' for TensorRT /
+TensorRT-LLM (W4A4 at the fp4 peak, compute_dtype_for), and its weight-only 4-bit rows (W4A16) are INT4 (AWQ)."""
+
+
+def fp4_weight_only_problem(spec: AcceleratorSpec, weight_dtype: str) -> str:
+    """Why `spec` cannot serve nvfp4/mxfp4 weights weight-only ('' when it can, or when they run W4A4 at its fp4
+    peak): an NVIDIA GPU older than Turing (nvidia_turing_or_newer: V100), where no published engine has an FP4
+    weight-only kernel (FP4_WEIGHT_ONLY_SOURCE). Other vendors' devices keep the weight-only path (no cited support
+    matrix either way)."""
+    if weight_dtype not in FP4_OPERAND_BYTES or spec.peak("fp4") is not None:
+        return ""
+    if spec.kind != "gpu" or spec.vendor != "NVIDIA" or nvidia_turing_or_newer(spec):
+        return ""
+    return (f"--weight-dtype {weight_dtype} on {spec.name}: it has no fp4 peak, so {weight_dtype} weights would run "
+            f"weight-only, and {FP4_WEIGHT_ONLY_SOURCE}; {spec.name} lists neither a bf16 nor an int8 tensor peak "
+            "(Volta or older)")
+
+
 def _int8_read_words(cal: ServingCalibration, dense_int8: bool) -> str:
     """How the int8 weight-only weights are read (int8_weight_only_bandwidth_ratio): the table's cited ratio, or
     the 16-bit path's efficiency as a default where the family has none. Only the dense weights take the ratio
@@ -1315,6 +1340,11 @@ def compute_dtype_for(spec: AcceleratorSpec, weight_dtype: str) -> str:
     """
     _check_dtype("--weight-dtype", weight_dtype, WEIGHT_DTYPES)
     sixteen = next((d for d in ("bf16", "fp16") if spec.peak(d) is not None), None)
+    if problem := fp4_weight_only_problem(spec, weight_dtype):
+        others = [d for d in WEIGHT_DTYPES if d not in FP4_OPERAND_BYTES and _runs_on(spec, d)]
+        raise InfeasibleError(problem, f"use --weight-dtype {' or '.join(others) or 'of another kind'} on "
+                                       f"{spec.name}, or an NVIDIA GPU of Turing or newer (t4, a100, h100-sxm) or "
+                                       "one with an fp4 peak (b200) for 4-bit float weights")
     peak_key = "fp4" if weight_dtype in FP4_OPERAND_BYTES else "int8" if weight_dtype == "w8a8" else weight_dtype
     weight_only = weight_dtype in WEIGHT_ONLY or weight_only_fp4(spec, weight_dtype)
     if weight_only:  # dequantized to 16 bits for the matmul
@@ -1325,7 +1355,8 @@ def compute_dtype_for(spec: AcceleratorSpec, weight_dtype: str) -> str:
     usable = [d for d in ("bf16", "fp16", "fp8") if spec.peak(d) is not None]
     usable += ["w8a8"] if spec.peak("int8") is not None else []
     usable += list(WEIGHT_ONLY) if sixteen is not None else []
-    usable += list(FP4_OPERAND_BYTES) if sixteen is not None or spec.peak("fp4") is not None else []
+    usable += [d for d in FP4_OPERAND_BYTES if (sixteen is not None or spec.peak("fp4") is not None)
+               and not fp4_weight_only_problem(spec, d)]
     need = (f"a bf16/fp16 peak for {weight_dtype} weight-only matmuls" if weight_only
             else f"a peak for {peak_key} matmuls")
     listed = ", ".join(spec.peak_flop_per_s) or "none"

@@ -49,7 +49,7 @@ of one micro-batch overlap the other micro-batch's compute in each steady-state 
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -80,6 +80,7 @@ from accelopt.predict.compute import (
     op_s,
     roofline_s,
     shared_experts_gemms,
+    softcap_attention_kernel,
 )
 from accelopt.predict.cost import Facility, carbon_kg, cost_usd, energy_j
 from accelopt.predict.memory import RECOMPUTE_MODULES, memory_per_device, middle_stage_layers, module_on, stage_params
@@ -297,6 +298,9 @@ class Setup:
     attention_kernel: str = "fused"
     """Which fused kernel runs the attention core (compute.ATTENTION_KERNELS; 'unfused' with flash off): its rate,
     compute.attention_kernel_rate (flash2: the family's published FlashAttention-2 rate)."""
+    attention_kernel_auto: bool = False
+    """The kernel was not given (--attention-kernel left out, flash on): a soft-capped model takes the soft-capping
+    kernel of each device (device_setup); False: the kernel as given (a runs-file row, an explicit flag)."""
     attention_unpad: bool = False
     """The fused attention runs through a padded-batch wrapper that gathers Q, K, V to (tokens, width) before a varlen
     kernel and scatters the output back, every layer (llm-foundry's flash_attn_fn): compute.attention_unpad_s."""
@@ -478,6 +482,16 @@ class Setup:
             if missing:
                 raise InputError(f"--recompute-modules {m}: the {mdl.name} {why}",
                                  f"leave {m} out of --recompute-modules (it recomputes nothing here)")
+
+
+def device_setup(setup: Setup, spec: AcceleratorSpec) -> Setup:
+    """`setup` as timed on `spec`: a soft-capped model with --attention-kernel left out (attention_kernel_auto) takes
+    the device's soft-capping kernel (compute.softcap_attention_kernel: flash2 on NVIDIA Ampere or newer) in place of
+    the default fused one, which takes no cap; otherwise `setup` itself."""
+    if not setup.attention_kernel_auto or setup.attention_kernel != "fused":
+        return setup
+    kernel = softcap_attention_kernel(setup.model, spec)
+    return replace(setup, attention_kernel=kernel) if kernel else setup
 
 
 def seqs_per_rank(global_batch: int, dp: Arr) -> tuple[Arr, Arr]:

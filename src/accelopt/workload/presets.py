@@ -72,13 +72,22 @@ def _softcap_note(cfg: dict[str, Any]) -> tuple[str, ...]:
     kernel: Transformer Engine disqualifies cuDNN FusedAttention when softcap != 0 and picks FlashAttention-2 or the
     unfused path (NVIDIA/TransformerEngine PR #3391, get_attention_backend; Megatron-LM PR #6590), so the default
     --attention-kernel fused is not what such a training run executes."""
-    cap = cfg.get("attn_logit_softcapping")
-    if isinstance(cap, bool) or not isinstance(cap, int | float) or not cap:
+    cap = _softcap_of(cfg)
+    if cap is None:
         return ()
     return (f"attn_logit_softcapping {cap:g}: the attention core is timed without the cap (elementwise); cuDNN fused "
             "attention does not take one (Transformer Engine then runs FlashAttention-2 or unfused attention, "
-            "NVIDIA/TransformerEngine PR #3391): a training run of it is predicted by `plan` / `plan explain` with "
-            "--attention-kernel flash2 (or unfused), not the default fused",)
+            "NVIDIA/TransformerEngine PR #3391), so where --attention-kernel is left out `plan` / `plan explain` "
+            "time a training run of it with --attention-kernel flash2 on NVIDIA GPUs of Ampere or newer and say "
+            "which kernel each device got",)
+
+
+def _softcap_of(cfg: dict[str, Any]) -> float | None:
+    """The config's attn_logit_softcapping as TransformerConfig.attn_logit_softcap (None: absent, null or 0)."""
+    cap = cfg.get("attn_logit_softcapping")
+    if isinstance(cap, bool) or not isinstance(cap, int | float) or not cap:
+        return None
+    return float(cap)
 
 
 def _positions(n: int, basis: str = "its config's max_position_embeddings") -> ContextLimit:
@@ -165,6 +174,7 @@ _PRESETS: dict[str, TransformerConfig] = {
                                    sliding_window_layers=21, norms_per_layer=4, tied_embeddings=True,
                                    source=_GEMMA2, context=_positions(8192),  # config.json: tests/hf_configs.py
                                    # the config's attn_logit_softcapping, said as its config.json says it
+                                   attn_logit_softcap=50.0,
                                    config_defaults=_softcap_note({"attn_logit_softcapping": 50.0})),
     "gptj-6b": TransformerConfig(name="gptj-6b", layers=28, hidden=4096, heads=16, ffn=16384, vocab=50400,
                                  seq_len=2048, parallel_block=True, norms_per_layer=1, source=_GPTJ,
@@ -1404,6 +1414,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                                  mlp="swiglu" if gated else "gelu", experts=experts, top_k=top_k or 1,
                                  attn_head_dim=head_dim, sliding_window=window, sliding_window_layers=n_window,
                                  mla=mla, parallel_block=parallel, norms_per_layer=norms,
+                                 attn_logit_softcap=_softcap_of(cfg),
                                  tied_embeddings=tied, encoder_only=mtype in _ENCODER_TYPES,
                                  classifier_head=classifier,
                                  learned_positions=(context or _GPT2_DEFAULT_POSITIONS) if gpt2_style

@@ -101,6 +101,10 @@ class TransformerConfig:
     """How many layers use the window (Gemma 2: every other layer; Gemma 3: 5 of every 6); None: all layers."""
     mla: MLAConfig | None = None
     """Multi-head latent attention (DeepSeek-V2/V3) instead of the Q/K/V projections; None: standard attention."""
+    attn_logit_softcap: float | None = None
+    """Attention-logit soft-capping, cap x tanh(scores / cap) before the softmax (Gemma 2's attn_logit_softcapping:
+    50.0); None: none. Elementwise, so no FLOPs are counted for it, but it decides which attention kernels run the
+    model (compute.softcap_attention_kernel: cuDNN fused attention takes no cap)."""
     parallel_block: bool = False
     """Attention and MLP read the same normed input and their outputs are summed (GPT-J, PaLM, Falcon-7B):
     y = x + Attn(LN(x)) + MLP(LN(x)), PaLM sec. 2. Same FLOPs; one all-reduce per layer forward under Megatron
