@@ -590,7 +590,12 @@ cuDNN's scaled dot product attention 'using the FlashAttention-2 algorithm as de
 or newer (NVIDIA cuDNN frontend documentation, Operations > Attention, Scaled Dot Product Attention,
 https://docs.nvidia.com/deeplearning/cudnn/frontend/latest/operations/Attention.html). The other families' fused
 kernels (TPU splash attention, ROCm CK/AOTriton, Gaudi FusedSDPA) keep the count of every score and a 2x backward, as
-before: no source read here says how they treat a causal mask or what their backward recomputes. aws-trainium1 is not
+before: no source read here says how TPU's or Gaudi's treat a causal mask or what their backward recomputes. ROCm's CK
+kernels do skip the key tiles outside a causal mask and a sliding window, forward and backward (ROCm/composable_kernel
+include/ck_tile/ops/fmha/block/block_masking.hpp at 5cc5797eec2f63278a8a1bda4963218c0312a12f, GetTileRangeAlongX /
+GetTileRangeAlongY; tests/test_amd_ck_attention.py), but amd-instinct-cdna3 is not listed yet: its bf16 matmul_eff_max
+was fitted with every score charged, and listing it needs that fit's declared rule re-run (a strict xfail there holds
+the gap and the re-run's figures). aws-trainium1 is not
 here: its 'fused' default stays that generic shape, and a Neuron run names its kernel, per run and release, in the
 attention_kernel cell: nki_flash where NeuronX Distributed's NKI flash kernel ran (its own tile shape, not FA2's per-row
 skip: nki_flash_work_keys), unfused where CoreAttention ran (NxD before Neuron 2.19, or with
