@@ -7,8 +7,11 @@ Sources (stored copies in the public code index):
   'MI3' devices runs flash-attn's FlashSelfAttention(window_size=(window_size - 1, 0)) called with causal=True; the
   FP8 model a TE TransformerLayer(self_attn_mask_type='causal', window_size=(window_size, 0));
   configs/mistral-7b-v0.1.json window_size 1024.
-- flash-attn's ROCm CK backend (ROCm/flash-attention csrc/flash_attn_ck/mha_fwd.cpp and mha_bwd.cpp): with is_causal the
-  mask is mask_info::decode('b:' + window_size_left + ',0'), so the left window is kept, not dropped.
+- flash-attn's ROCm CK backend (ROCm/flash-attention csrc/flash_attn_ck/mha_fwd.cpp at
+  1a122470301ca894704834ea0c5849623f1bdda4, and mha_bwd.cpp): with is_causal the mask is mask_info::decode('b:' +
+  window_size_left + ',0'), so the left window is kept, not dropped. (FlashSelfAttention's window_size keyword, which
+  it hands to flash_attn_qkvpacked_func, exists since flash-attn 2.3; no stored copy of 2.6.3's modules/mha.py was
+  read: the run passing the keyword without a TypeError is the evidence that the installed version took it.)
 - ROCm/TransformerEngine transformer_engine/common/fused_attn_rocm/fused_attn_ck.cpp (2024 copy, the 'swa filter' of
   is_ck_backend_supported): a causal mask takes a window (-1, 0) or (>=0, 0), and ck_attn_fwd / ck_attn_bwd receive
   window_size_left.
