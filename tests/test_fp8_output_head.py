@@ -47,27 +47,28 @@ def test_proxy_head_difference_by_hand() -> None:
     """amd-mi300x-llama3-70b-proxy-fp8-fsdp, one micro-batch of 10 x 4096 tokens per MI300X, pp 1 (the logits on
     the one stage, once per step): the cell takes 3 x (bf16 GEMM - FP8 GEMM - its quantize pass) off the step, the
     head [T, h] x [h, V] timed by hand from the family's values and the catalog's peaks:
-      bf16: F = 2 T h V at 0.44 x 1307.4 TFLOP/s, F_half 0.5e9; bytes (T h + h V + T V) x 2
-      fp8:  F at 0.40 x 2614.9 TFLOP/s, F_half 0.5e9 x 2614.9 / 1307.4; bytes (T h + h V) x 1 + T V x 2;
+      bf16: F = 2 T h V at 0.40 x 1307.4 TFLOP/s, F_half 0.5e9; bytes (T h + h V + T V) x 2
+      fp8:  F at 0.36 x 2614.9 TFLOP/s, F_half 0.5e9 x 2614.9 / 1307.4; bytes (T h + h V) x 1 + T V x 2;
             + the delayed-scaling quantize of the [T, h] input, 2 B read + 1 B written + 1 B transpose
             (cdna3 GEMMs are TN-only) in one kernel
-    at 0.80 x 5.3 TB/s and 4 us per kernel."""
+    at 0.80 x 5.3 TB/s and 4 us per kernel. (0.44 / 0.40 until the bf16 rule's re-run with CK's causal tile skip,
+    2026-12-03, amd_fix: 449 / 248 ms then.)"""
     spec = get_device("mi300x")
     cal = calibration_for(spec, load_calibrations())
     assert (cal.matmul_eff_max, cal.fp8_matmul_eff_max, cal.matmul_half_flop, cal.matmul_half_s) == (
-        0.44, 0.40, 0.5e9, 0)
+        0.40, 0.36, 0.5e9, 0)
     assert (cal.memory_eff, cal.kernel_overhead_s) == (0.80, 4e-6)
     peak16, peak8 = spec.peak_flop_per_s["bf16"], spec.peak_flop_per_s["fp8"]
     bw = spec.memory_bandwidth_byte_per_s * cal.memory_eff
     t, h, v = 10 * 4096.0, 8192.0, 128256.0
     flops = 2 * t * h * v
-    t16 = _gemm_s(flops, (t * h + h * v + t * v) * 2, peak16, 0.44, 0.5e9, bw, 4e-6)
-    t8 = (_gemm_s(flops, (t * h + h * v) * 1 + t * v * 2, peak8, 0.40, 0.5e9 * peak8 / peak16, bw, 4e-6)
+    t16 = _gemm_s(flops, (t * h + h * v + t * v) * 2, peak16, 0.40, 0.5e9, bw, 4e-6)
+    t8 = (_gemm_s(flops, (t * h + h * v) * 1 + t * v * 2, peak8, 0.36, 0.5e9 * peak8 / peak16, bw, 4e-6)
           + t * h * (2 + 1 + 1) / bw + 4e-6)
     row = _rows()[PROXY]
     on, off = reproduce(row).predicted_step_s, reproduce({**row, "fp8_output_head": ""}).predicted_step_s
     assert off - on == pytest.approx(3 * (t16 - t8), rel=1e-9)
-    assert 3 * t16 == pytest.approx(0.449, abs=0.0005) and 3 * t8 == pytest.approx(0.248, abs=0.0005)
+    assert 3 * t16 == pytest.approx(0.494, abs=0.0005) and 3 * t8 == pytest.approx(0.275, abs=0.0005)
 
 
 def test_the_rows_that_ran_an_fp8_head_carry_the_cell() -> None:

@@ -54,10 +54,12 @@ def test_causal_work_keys_by_hand() -> None:
 
 
 def test_which_kernels_run_the_fa2_algorithm() -> None:
-    """flash2 everywhere; fused only where it is cuDNN's FlashAttention-2 (NVIDIA Ampere and later); never unfused."""
-    assert runs_fa2_algorithm("flash2", "amd-instinct-cdna3")
+    """flash2 everywhere; fused only where it is cuDNN's FlashAttention-2 (NVIDIA Ampere and later) or ROCm CK's
+    tile-skipping kernel (amd-instinct-cdna3 since 2026-12-03, amd_fix: tests/test_amd_ck_attention.py); never
+    unfused."""
+    assert runs_fa2_algorithm("flash2", "amd-instinct-cdna3") and runs_fa2_algorithm("fused", "amd-instinct-cdna3")
     assert runs_fa2_algorithm("fused", "nvidia-hopper") and runs_fa2_algorithm("fused", "nvidia-ampere")
-    assert not runs_fa2_algorithm("fused", "amd-instinct-cdna3") and not runs_fa2_algorithm("fused", "google-tpu-v5p")
+    assert not runs_fa2_algorithm("fused", "google-tpu-v5p") and not runs_fa2_algorithm("fused", "intel-gaudi2")
     assert not runs_fa2_algorithm("unfused", "nvidia-hopper")
     assert attention_bwd_ratio("fused", "nvidia-hopper") == attention_bwd_ratio("flash2", "intel-gaudi2") == 2.5
     assert attention_bwd_ratio("unfused", "nvidia-hopper") == attention_bwd_ratio("fused", "intel-gaudi2") == 2.0

@@ -658,13 +658,18 @@ def nki_flash_work(model: TransformerConfig, seq_len: Arr) -> tuple[Arr, Arr]:
     return dqk * k_qk + dv * k_pv, (3.0 * dqk + 2.0 * dv) * k_qk
 
 
-FA2_FUSED_FAMILIES = ("nvidia-ampere", "nvidia-hopper", "nvidia-blackwell")
+FA2_FUSED_FAMILIES = ("nvidia-ampere", "nvidia-hopper", "nvidia-blackwell", "amd-instinct-cdna3")
 """Families whose 'fused' attention kernel (cuDNN through Transformer Engine) runs the FlashAttention-2 algorithm:
 cuDNN's scaled dot product attention 'using the FlashAttention-2 algorithm as described in the paper', SM80 (Ampere)
 or newer (NVIDIA cuDNN frontend documentation, Operations > Attention, Scaled Dot Product Attention,
 https://docs.nvidia.com/deeplearning/cudnn/frontend/latest/operations/Attention.html). The other families' fused
 kernels (TPU splash attention, ROCm CK/AOTriton, Gaudi FusedSDPA) keep the count of every score and a 2x backward, as
-before: no source read here says how they treat a causal mask or what their backward recomputes. aws-trainium1 is not
+before: no source read here says how TPU's or Gaudi's treat a causal mask or what their backward recomputes. ROCm's CK
+kernels do skip the key tiles outside a causal mask and a sliding window, forward and backward (ROCm/composable_kernel
+include/ck_tile/ops/fmha/block/block_masking.hpp at 5cc5797eec2f63278a8a1bda4963218c0312a12f, GetTileRangeAlongX /
+GetTileRangeAlongY; tests/test_amd_ck_attention.py), and their backward recomputes S = Q K^T from the saved LSE (the
+dq_dk_dv pipelines' five block GEMMs): amd-instinct-cdna3 is listed (its bf16 rule re-run with it, calibration.toml).
+aws-trainium1 is not
 here: its 'fused' default stays that generic shape, and a Neuron run names its kernel, per run and release, in the
 attention_kernel cell: nki_flash where NeuronX Distributed's NKI flash kernel ran (its own tile shape, not FA2's per-row
 skip: nki_flash_work_keys), unfused where CoreAttention ran (NxD before Neuron 2.19, or with
