@@ -189,12 +189,6 @@ def test_dense_held_out_median_target() -> None:
     assert len(runs) >= 150 and statistics.median(runs) <= 0.06
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10's 6% target missed since 2026-12-03: 6.07% over 325 held-out runs "
-                   "once fp8head timed the FP8 LM head the AMD Infinity Hub / ROCm TE #78 stacks run (7 rows 3-10 "
-                   "points further too fast; 5.99% over 315 alone) and newrows added 10 MaxText tpu-recipes rows, "
-                   "unseen (5.88% over 325 alone), and trnfix corrected two Trainium1 rows' attention cells from their "
-                   "scripts (the declared aws-trainium1 rule re-run 0.46 -> 0.50; 6.01% before); nothing re-fitted "
-                   "to compensate")
 def test_overall_held_out_median_target() -> None:
     # Issue 10's target. 2026-11-30: 5.4% over 74 held-out runs after the FSDP per-layer ring latencies, the TP/p2p
     # comm overlap of the Megatron configs, Llama 3's derived vp 8 and the TPU slice layout (7.5% over 65 before).
@@ -217,6 +211,11 @@ def test_overall_held_out_median_target() -> None:
     # PyTorch eager cross-entropy (mosaicml/examples' F.cross_entropy under autocast, eager_cross_entropy; 5.76% with
     # that alone) and the declared nvidia-ampere/pytorch-fsdp rule re-run on it (0.66 -> 0.68). A thin margin again.
     # 2026-12-03: a strict xfail again (the reason above): modelling what the stacks run and adding unseen rows.
+    # 2026-12-03: a strict xfail from the morning (6.07% over 325: fp8head, newrows, trnfix; nothing re-fitted to
+    # compensate); met again the same day (the xfail XPASSed and was removed): 5.27% over 325 after a100_long's
+    # derived Triton FlashAttention backward rate for the llm-foundry A100 table (0.315 -> 0.280 from the kernel's own
+    # header and FlashAttention-1's published rates; 6.07 -> 5.37% alone) and amd_ih's CK block-skipping for the AMD
+    # family with the declared cdna3 bf16 rule re-run 0.44 -> 0.40 (6.07 -> 6.01% alone).
     assert validate_report().median_abs_error_held_out <= 0.06
 
 
