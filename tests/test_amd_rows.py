@@ -405,6 +405,23 @@ def test_te_rows_ran_nearer_the_models_bf16_time_than_its_fp8_time() -> None:
         assert figure in llama2["note"], figure
 
 
+@pytest.mark.xfail(strict=True, reason="the band -20%..+10% was stated before computing (row_amdfp8, 2026-12-02) and "
+                   "held until amd_fix (2026-12-03): CK's tile skip and the declared cdna3 bf16 rule re-run 0.44 -> "
+                   "0.40 slow the BF16 model's GEMMs, which puts the proxy at batch 10 at +11.5% and the Llama 2 7B "
+                   "log at +11.1%; the band is not widened")
+def test_te_rows_ran_at_about_the_models_bf16_speed() -> None:
+    """The stated band of the test above, kept as it was stated: each FP8 run within -20%..+10% of the model's BF16
+    time for its layout."""
+    runs = _runs()
+    published, _ = _proxy_iterations_s()
+    proxy = runs[PROXY_ROW]
+    bf16 = [reproduce({**proxy, "mbs": str(b), "global_batch": str(8 * b), "dtype": "bf16", "fp8_output_head": ""})
+            .predicted_step_s / published[b] - 1 for b in published]
+    llama2 = runs[AMD_ROW]
+    bf16.append(reproduce({**llama2, "dtype": "bf16"}).predicted_step_s / float(llama2["step_s"]) - 1)
+    assert all(-0.20 <= e <= 0.10 for e in bf16), bf16
+
+
 def test_proxy_fp8_head_moves_the_row_further_too_fast() -> None:
     """The proxy's head is a TE LayerNormLinear inside te.fp8_autocast (the #78 script, code index 26629902806), so its
     three logits GEMMs ran in FP8: the row's fp8_output_head cell (fp8head, 2026-12-03) times them as the FP8 linear
