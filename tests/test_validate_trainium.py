@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -347,3 +348,47 @@ def test_audit_record_says_which_rows_the_corrections_moved_away(tmp_path: Path)
     readme = " ".join((Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8").split())
     assert ("13.3% until two inputs of nine held-out rows were corrected from their scripts: |error| shrank on seven "
             f"and grew on the two Llama2 13B PP 8 rows, {moved};") in readme
+
+
+def _header_text() -> str:
+    """The bundled runs file's comment lines, read from the installed package (as validate reads it), joined."""
+    text = (resources.files("accelopt.predict") / "data" / "published_training_runs.csv").read_text("utf-8")
+    return " ".join(line.lstrip("# ") for line in text.splitlines() if line.startswith("#"))
+
+
+def test_megatron_lm_gpt3_search_record_recomputes() -> None:
+    """issue 10 (trn1_fam, 2026-12-03): the runs file's record of what was searched for the Megatron-LM GPT-3 6.7B rows
+    quotes figures; they are recomputed here, so a model change that moves them fails until the record is rewritten.
+    The fork's Throughput counts micro_batch_size x data-parallel ranks x micro-batches per step (megatron/training.py
+    at 2249d1a): the global batch, so the rows' step is the global batch over the table's seq/s."""
+    rows = {r["id"]: r for r in TRN1_ROWS if r["id"].startswith("trn1-meglm-gpt3-6.7b")}
+    one, nlp, n212 = (rows[f"trn1-meglm-gpt3-6.7b-{k}"] for k in ("1n-nlp", "nlp", "n212"))
+    header = _header_text()
+    for row in rows.values():
+        res = predict_layout(run_query(row))
+        m = res.layout.m  # micro-batches per step
+        assert (m, res.layout.recompute) == (16, "none"), row["id"]
+        assert int(row["mbs"]) * int(row["dp"]) * m == int(row["global_batch"]), row["id"]
+    assert "(1 x 64 x 16 = 1024; 1 x 4 x 16 = 64 on one node)" in header
+    t1, t16 = predict_layout(run_query(one)).terms, predict_layout(run_query(nlp)).terms
+    pub1, pub16 = float(one["step_s"]), float(nlp["step_s"])
+    parts = ", ".join(f"{name} {t1[key]:.2f}" for name, key in (
+        ("forward", "t_fwd_s"), ("backward", "t_bwd_s"), ("logits", "t_logits_s"), ("TP all-reduce", "t_tp_comm_s"),
+        ("optimizer", "t_optimizer_s")))
+    assert (f"one node {t1['step_time_s']:.2f} s ({parts}) against the published {pub1:.2f} s, so "
+            f"{pub1 - t1['step_time_s']:.2f} s is missing") in header
+    assert (f"16 nodes add {pub16 - pub1:.2f} s published ({pub16:.2f} s) and "
+            f"{t16['step_time_s'] - t1['step_time_s']:.2f} s modelled ({t16['step_time_s']:.2f} s)") in header
+    # the same layout at a later release: the model's figure is the same, the published step falls
+    assert predict_layout(run_query(n212)).terms["step_time_s"] == pytest.approx(t16["step_time_s"])
+    assert f"published step falls {pub16:.2f} -> {float(n212['step_s']):.2f} s from Neuron" in header
+
+
+# neuronx-nemo-megatron nemo/examples/nlp/language_modeling/test.sh (stored commit 05dde85) passes
+# model.hidden_dropout=0.1, so the NeMo GPT-3 rows run with dropout (their no_dropout cell empty: the model charges it).
+def test_nemo_gpt3_rows_run_with_dropout() -> None:
+    rows = [r for r in TRN1_ROWS if r["id"].startswith("trn1-nemo-gpt3")]
+    assert len(rows) == 8
+    assert all(r["no_dropout"] == "" for r in rows), [r["id"] for r in rows if r["no_dropout"]]
+    assert all(run_query(r).no_dropout is False for r in rows)
+    assert "model.hidden_dropout=0.1 agrees with their no_dropout cell (empty)" in _header_text()
