@@ -90,3 +90,34 @@ def test_a_limit_no_split_fits_exits_2_before_launch(no_launch: None, capsys: py
     err = " ".join(err.split())
     assert code == 2 and "Traceback" not in err
     assert "no split of 5 layers into 2 pipeline stages fits it" in err and "the least limit any split fits is" in err
+
+
+def test_an_infeasible_limit_says_what_the_machine_allows_for_more_stages() -> None:
+    """The fix said 'use more stages (--nproc)' even where the machine could hold no more ranks (ut_dist: a 2-CPU
+    machine refuses --nproc 3). It now names the most --nproc the machine and the layers allow, and says more stages
+    cannot help where --nproc is already that."""
+    # 2 ranks on a 2-CPU machine: already the most
+    with pytest.raises(InfeasibleError) as e:
+        balanced_bounds(_layers(), 2, memory_limit_bytes=200.0, room=(2, 1, "this machine's 2 logical CPUs"))
+    fix = " ".join(e.value.fix.split())
+    assert ("(more stages cannot help: --nproc 2 is already the most this machine's 2 logical CPUs and the model's "
+            "4 layers allow") in fix
+    assert "use more stages" not in fix
+    # 16 CPUs, 4 layers: up to 4 stages
+    with pytest.raises(InfeasibleError) as e:
+        balanced_bounds(_layers(), 2, memory_limit_bytes=200.0, room=(16, 1, "this machine's 16 logical CPUs"))
+    assert "use more stages (--nproc up to 4: this machine's 16 logical CPUs, 4 layers)" in e.value.fix
+    # two nodes of 2 GPUs, --nproc 1 each: up to --nproc 2 per node
+    with pytest.raises(InfeasibleError) as e:
+        balanced_bounds(_layers(), 2, memory_limit_bytes=200.0, room=(2, 2, "the 2 GPUs torch sees on this node"))
+    assert "use more stages (--nproc up to 2: the 2 GPUs torch sees on this node, 4 layers)" in e.value.fix
+
+
+def test_the_cli_fix_names_this_machines_cores(no_launch: None, capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    code, _, err = run_main(["profile", "tests/dist_models.py:mlp", "--nproc", "2", "--parallel", "pipeline",
+                             "--stage-memory-gib", "1e-9"], capsys)
+    err = " ".join(err.split())
+    assert code == 2 and "Traceback" not in err
+    assert "--nproc 2 is already the most this machine's 2 logical CPUs and the model's 5 layers allow" in err

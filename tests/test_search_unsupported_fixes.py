@@ -27,5 +27,6 @@ def test_one_setting_keeps_its_one_fix(capsys: pytest.CaptureFixture[str]) -> No
     code, _, err = run_main([*_PLAN, "--hardware", "tpu-v5p", "--attention-kernel", "flash2"], capsys)
     said = " ".join(err.split())
     assert code == 2, err
-    assert "fix: give --attention-kernel fused (the default) or unfused, or add a GPU to --hardware" in said
+    assert ("fix: give --attention-kernel fused (the default) or unfused, or add an NVIDIA GPU of Ampere or newer or "
+            "an AMD MI200/MI300 (e.g. a100-sxm-80gb, h100-sxm, mi300x) to --hardware") in said
     assert "; " not in said.split("fix:")[1]

@@ -693,7 +693,7 @@ def _run_search(opts: PlanOptions) -> None:
                       notes=[*model_notes(setup, opts.setup.seq_len is not None, figures,
                                           opts.setup.global_batch is not None, opts.setup.tokens is not None),
                              *_unranked_notes(unranked, objective),
-                             *[f"{sp.name}: {n}" for sp in specs
+                             *[f"{sp.name}: {n}" for sp in specs if sp.name not in c.skipped_devices
                                if (n := attention_kernel_note(c.kernels.get(sp.name, setup.attention_kernel),
                                                               calibration_for(sp, cals, stack)))],
                              *[n for n in (softcap_kernel_note(setup.model, c.kernels)

@@ -214,6 +214,8 @@ def _import(folder: Path | None, as_json: bool, skip_invalid: bool) -> None:
     from accelopt.report.jsonout import emit
 
     rep = history.import_json(folder, skip_invalid=skip_invalid)
+    if rep.note:  # stderr: --json keeps stdout to the document
+        typer.echo(printable(f"note: {rep.note}"), err=True)
     if as_json:
         from accelopt.report.history_documents import HistoryImportDocument, RenamedFile, SkippedFile
 

@@ -95,11 +95,9 @@ def check_local_ranks(nproc: int, device: str, *, least: int = 1) -> None:
     `least` is the fewest ranks the caller accepts (2 for a collective or a one-node pipeline): a fix never
     suggests fewer, which the caller would refuse in turn."""
     if device.startswith("cuda"):
-        import torch
-
         from accelopt.errors import UnsupportedError
 
-        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        count, _ = local_rank_room(device)
         if count < nproc:
             instead = "--device cpu (gloo: one process per rank)"
             fix = (f"use {_nproc_choice(least, count)} or {instead}" if count >= least else
@@ -107,11 +105,23 @@ def check_local_ranks(nproc: int, device: str, *, least: int = 1) -> None:
             raise UnsupportedError(f"--nproc {nproc} on cuda needs {nproc} GPUs on this node; torch sees {count}",
                                    fix)
         return
-    cores = max(2, os.cpu_count() or 1)
+    cores, _ = local_rank_room(device)
     if nproc > cores:
         raise InputError(f"--nproc {nproc} is more ranks than this machine's {cores} logical CPUs (each rank is a "
                          "process needing a core; more would time the contention, not the model)",
                          f"pass {_nproc_choice(max(least, 2), cores)}")
+
+
+def local_rank_room(device: str) -> tuple[int, str]:
+    """(the most ranks one node holds, what sets it): on cuda the GPUs torch sees, one per rank; on cpu the logical
+    CPUs, one per rank (2 on a 1-core machine, the least a collective needs): check_local_ranks refuses more."""
+    if device.startswith("cuda"):
+        import torch
+
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        return count, f"the {count} GPU{'s' if count != 1 else ''} torch sees on this node"
+    cores = max(2, os.cpu_count() or 1)
+    return cores, f"this machine's {cores} logical CPUs"
 
 
 def _nproc_choice(least: int, most: int) -> str:

@@ -266,10 +266,27 @@ def _round_up(x: float, digits: int = 4) -> float:
     return math.ceil(x / scale - 1e-9) * scale
 
 
+def more_stages_fix(stages: int, n_layers: int, room: tuple[int, int, str] | None) -> tuple[str, str]:
+    """(the 'more stages' choice of an infeasible memory limit's fix, or '', and an aside saying why it is left
+    out, or ''), bounded by what the run can hold: `room` = (most ranks per node, nodes, what sets that: 'this
+    machine's 2 logical CPUs'), None where unknown. Stages are ranks (one stage each) and at most one per layer;
+    where --nproc is already the most, more stages are no fix."""
+    if room is None:
+        return "use more stages (--nproc)", ""
+    per_node, nodes, why = room
+    most = min(per_node, n_layers // nodes)  # --nproc is per node; every stage needs a layer
+    if most * nodes <= stages:
+        return "", (f" (more stages cannot help: --nproc {stages // nodes} is already the most {why} and the "
+                    f"model's {n_layers} layers allow, one stage per rank)")
+    return f"use more stages (--nproc up to {most}: {why}, {n_layers} layers)", ""
+
+
 def balanced_bounds(layers: list[LayerCost], stages: int, *, microbatches: int = 1, schedule: str = "1f1b",
-                    memory_limit_bytes: float | None = None, tied: Sequence[tuple[int, int]] = ()) -> list[int]:
+                    memory_limit_bytes: float | None = None, tied: Sequence[tuple[int, int]] = (),
+                    room: tuple[int, int, str] | None = None) -> list[int]:
     """The contiguous split minimizing the slowest stage's time with every stage within the memory limit and
-    every span of `tied` layers (tied_spans) on one stage (_min_max_split)."""
+    every span of `tied` layers (tied_spans) on one stage (_min_max_split). `room`: what the run's machines hold,
+    for the fix of a limit no split fits (more_stages_fix)."""
     n = len(layers)
     check_stages(n, stages)
     check_ties([x.name for x in layers], stages, tied)
@@ -289,24 +306,26 @@ def balanced_bounds(layers: list[LayerCost], stages: int, *, microbatches: int =
         assert memory_limit_bytes is not None  # without a limit every split with a layer per stage qualifies
         least, _ = _min_max_split(n, stages, memory, lambda i, j, s: True, no_start)
         least_gib = _round_up(least / GiB)  # rounded up: passing the printed figure fits
+        more, aside = more_stages_fix(stages, n, room)
         raise InfeasibleError(
             f"--stage-memory-gib {memory_limit_bytes / GiB:.4g}: no split of {n} layers into {stages} pipeline "
             "stages fits it (stage memory, an estimate: weights, gradients and optimizer state + the activations "
             "of the "
             f"micro-batches in flight, {schedule}, {microbatches} micro-batch{'es' if microbatches != 1 else ''}); "
             f"the least limit any split fits is {least_gib:.4g} GiB",
-            f"pass --stage-memory-gib {least_gib:.4g} or more, use more stages (--nproc), or "
+            f"pass --stage-memory-gib {least_gib:.4g} or more, " + (f"{more}, " if more else "") + "or "
             + ("--schedule 1f1b (GPipe holds the activations of every micro-batch)" if schedule == "gpipe" else
-               "more --microbatches (smaller ones: 1F1B holds one per stage from this one on)"))
+               "more --microbatches (smaller ones: 1F1B holds one per stage from this one on)") + aside)
     return bounds
 
 
 def partition(layers: list[LayerCost], stages: int, *, microbatches: int = 1, schedule: str = "1f1b",
-              memory_limit_bytes: float | None = None, tied: Sequence[tuple[int, int]] = ()) -> Partition:
+              memory_limit_bytes: float | None = None, tied: Sequence[tuple[int, int]] = (),
+              room: tuple[int, int, str] | None = None) -> Partition:
     """The balanced split beside the equal-layer split and, where a memory limit is given, the split the partitioner
     would pick without it (so the output shows what the limit changed)."""
     bounds = balanced_bounds(layers, stages, microbatches=microbatches, schedule=schedule,
-                             memory_limit_bytes=memory_limit_bytes, tied=tied)
+                             memory_limit_bytes=memory_limit_bytes, tied=tied, room=room)
     unlimited = None
     if memory_limit_bytes is not None:
         free = balanced_bounds(layers, stages, microbatches=microbatches, schedule=schedule, tied=tied)
@@ -319,8 +338,10 @@ def partition(layers: list[LayerCost], stages: int, *, microbatches: int = 1, sc
 
 
 def partition_model(bundle: Any, stages: int, *, microbatches: int, schedule: str = "1f1b",
-                    memory_limit_bytes: float | None = None, device: str = "cpu") -> Partition:
-    """Profile the bundle's layers on one micro-batch and split them into `stages` balanced stages."""
+                    memory_limit_bytes: float | None = None, device: str = "cpu",
+                    room: tuple[int, int, str] | None = None) -> Partition:
+    """Profile the bundle's layers on one micro-batch and split them into `stages` balanced stages (`room`: what the
+    run's machines hold, balanced_bounds)."""
     if bundle.batch_size % microbatches:
         raise InputError(f"global batch {bundle.batch_size} does not split into {microbatches} equal micro-batches",
                          f"pass --microbatches dividing {bundle.batch_size}, or "
@@ -337,4 +358,4 @@ def partition_model(bundle: Any, stages: int, *, microbatches: int, schedule: st
         check_composition(bundle.model, modules, shard(as_tuple(next(iter(bundle.batches()))[0]), 0, microbatches))
     layers = profile_layers(bundle, bundle.batch_size // microbatches, device=device)
     return partition(layers, stages, microbatches=microbatches, schedule=schedule,
-                     memory_limit_bytes=memory_limit_bytes, tied=tied)
+                     memory_limit_bytes=memory_limit_bytes, tied=tied, room=room)

@@ -166,6 +166,14 @@ def _job(cfg: DistConfig, parallel: str, microbatches: int, bounds: list[int], *
                profile_steps=cfg.profile_steps, device=cfg.device.split(":")[0], seed=cfg.seed, dump_grads=dump_grads)
 
 
+def _rank_room(device: str, nodes: int) -> tuple[int, int, str]:
+    """(most ranks per node, nodes, what sets the first) for the partitioner's fix (partition.more_stages_fix)."""
+    from accelopt.distributed.launch import local_rank_room
+
+    per_node, why = local_rank_room(device)
+    return per_node, nodes, why
+
+
 def _check_device(cfg: DistConfig, launch: Launch) -> None:
     from accelopt.distributed.launch import check_local_ranks
 
@@ -208,7 +216,8 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
         torch.set_num_threads(threads)  # the layers are timed with the threads one stage will have
         try:
             partition = partition_model(bundle, world, microbatches=m, schedule=cfg.schedule,
-                                        memory_limit_bytes=cfg.stage_memory_limit_bytes)
+                                        memory_limit_bytes=cfg.stage_memory_limit_bytes,
+                                        room=_rank_room(cfg.device, launch.nnodes))
         finally:
             torch.set_num_threads(before)
         bounds = partition.balanced.bounds

@@ -257,6 +257,21 @@ def _memory_above_roof_note(f: Facts, step_s: float) -> str | None:
             "attain is a DRAM roof under cache-resident bytes; fusing them with torch.compile may still pay)")
 
 
+def _conv_rows(f: Facts) -> list[RooflineRow]:
+    """The profiled step's convolution ops (opcount kind 'conv', or an aten convolution by name)."""
+    return [r for r in f.rows if "conv" in r.kinds or "convolution" in r.op]
+
+
+def _compute_techniques(f: Facts) -> tuple[str, ...]:
+    """The optimize techniques that test 'raise matmul efficiency' on this model: torch.compile (Inductor picks its
+    own GEMM/conv kernels; max-autotune benchmarks them) always, and channels-last only where the step has
+    convolutions still in NCHW: channels_last changes the layout of 4-D conv activations and nothing else
+    (optimize/layout.py, PyTorch tutorial 'Channels Last Memory Format in PyTorch'), so for a model without
+    convolutions (a GPT) it is not a technique to test."""
+    layout = ("channels-last",) if _conv_rows(f) and not f.meta.get("channels_last") else ()
+    return (*layout, "compile", "compile-max-autotune")
+
+
 def _rec_compute(f: Facts, step_s: float) -> Recommendation | None:
     s, eff, bound = _at_roof(f, "compute-bound", step_s)
     if s < MIN_SHARE or eff >= LOW_EFFICIENCY:
@@ -268,13 +283,13 @@ def _rec_compute(f: Facts, step_s: float) -> Recommendation | None:
         evidence=f"compute-bound ops take {_pct(s)} of the step at {_pct(eff)} of the compute roof",
         share=s, speedup_max=bound,
         formula="1 / ((1 - s_comp) + s_comp * t_roof / t), ops at the compute roof (one above it keeps its time)",
-        category="compute-bound ops", techniques=("channels-last", "compile", "compile-max-autotune"))
+        category="compute-bound ops", techniques=_compute_techniques(f))
 
 
 def _rec_channels_last(f: Facts, step_s: float) -> Recommendation | None:
     """Convolutions in NCHW: channels_last (NHWC) lets oneDNN/cuDNN pick their fastest kernels. The bound is
     what any layout can give: the convolutions at their roofline."""
-    rows = [r for r in f.rows if "conv" in r.kinds or "convolution" in r.op]
+    rows = _conv_rows(f)
     t = sum(r.time_s for r in rows)
     s = t / step_s if step_s > 0 else 0.0
     if s < MIN_SHARE or f.meta.get("channels_last"):
@@ -432,11 +447,12 @@ def gain_bound(d: Diagnosis, techniques: Iterable[str]) -> tuple[float | None, s
 def removable_fraction(recs: Iterable[Recommendation]) -> tuple[float, bool]:
     """(the fraction of the step `recs` can remove together, whether their overlap capped it).
 
-    Recommendations' shares overlap (channels-last is named by 'compute-bound ops at the roof' and by
-    'convolutions at the roof': mostly the same ops), so summing r_i = 1 - 1/speedup_max_i can reach 1 (an
-    infinite bound). For any one recommendation i, its ops still take floor_i = share_i - r_i of the step
-    whatever the others do, so the step keeps at least max floor_i: removed <= 1 - max floor_i. Where the shares
-    are disjoint (sum share_i <= 1) sum r_i <= 1 - floor_i already, and the cap changes nothing."""
+    Recommendations' shares overlap (channels-last is named by 'compute-bound ops at the roof', where the step
+    has convolutions (_compute_techniques), and by 'convolutions at the roof': mostly the same ops), so summing
+    r_i = 1 - 1/speedup_max_i can reach 1 (an infinite bound). For any one recommendation i, its ops still take
+    floor_i = share_i - r_i of the step whatever the others do, so the step keeps at least max floor_i:
+    removed <= 1 - max floor_i. Where the shares are disjoint (sum share_i <= 1) sum r_i <= 1 - floor_i already,
+    and the cap changes nothing."""
     recs = [r for r in recs if r.speedup_max > 0]
     removed = sum(1.0 - 1.0 / r.speedup_max for r in recs)
     kept = max((max(0.0, min(r.share, 1.0) - (1.0 - 1.0 / r.speedup_max)) for r in recs), default=0.0)

@@ -397,13 +397,27 @@ def _baseline_not_finite(bundle: ModelBundle, scored: _Scored, train_finite: boo
                       "fix the model or its data before optimizing it")
 
 
+def _failed_fix(fix: str, techniques: list[str]) -> str:
+    """' (fix: ...)' for a variant whose model code raised (ModelCodeError): the error's own fix, and for a single
+    technique the way to leave it out of the run (--skip), as a not-applicable row carries its fix. A combination
+    is left out by skipping one of its parts, which the user chooses, so only the error's fix is given there."""
+    parts = [fix] if fix else []
+    if len(techniques) == 1:
+        parts.append(f"leave it out: --skip {techniques[0]}")
+    return f" (fix: {'; or '.join(parts)})" if parts else ""
+
+
 def _baseline_training_not_finite(bundle: ModelBundle, steps: int) -> InputError:
     """The baseline's own training steps (train mode's quality steps) gave a non-finite loss. A float16 model, whose
     inference outputs are finite, read 'the baseline itself gives non-finite outputs ... fix the model or its data':
-    one AdamW step on float16 weights made them NaN (its eps, 1e-8, is 0 in float16, so an update divides by 0)."""
+    one AdamW step on float16 weights made them NaN (its eps, 1e-8, is 0 in float16, so an update divides by 0).
+    With eval_batches the steps run before the quality is scored; without them nothing is scored and the steps only
+    check that the loss stays finite (Runner.quality), and the problem says which."""
     own = _own_dtypes(bundle.model)
-    problem = (f"the baseline's training loss became non-finite (NaN/inf) within its {steps} training steps before "
-               f"its quality is scored (--quality-steps; the bundle's optimizer on batches())")
+    why = ("before its quality is scored on eval_batches" if bundle.eval_batches is not None else
+           "run to check that the loss stays finite (no eval_batches, so no quality is scored)")
+    problem = (f"the baseline's training loss became non-finite (NaN/inf) within its {steps} training steps {why} "
+               f"(--quality-steps; the bundle's optimizer on batches())")
     if own and "float16" in own.split(" and "):
         return InputError(f"{problem}; model {bundle.name!r} has float16 weights, which the optimizer updates "
                           "directly (Adam's and AdamW's default eps, 1e-8, is 0 in float16)",
@@ -1000,7 +1014,8 @@ class _Run:
             if r not in self.result.variants:
                 self.add(r)
         except ModelCodeError as e:  # the model's own code failed under this technique: that variant's failure
-            r.status, r.reason = "failed", e.problem + self._scores_hint([t for t, _ in techs])
+            r.status, r.reason = "failed", (e.problem + self._scores_hint([t for t, _ in techs])
+                                            + _failed_fix(e.fix, [t.name for t, _ in techs]))
             if r not in self.result.variants:
                 self.add(r)
         except InputError:

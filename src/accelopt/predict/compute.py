@@ -420,22 +420,44 @@ NEURON_VENDOR = "AWS"
 devices an NKI kernel compiles for (neuronx-cc)."""
 
 
+FLASH2_GPU_SOURCE = (
+    "Dao-AILab/flash-attention README at 014c349, 'NVIDIA CUDA Support': FlashAttention-2 with CUDA supports Ampere, "
+    "Ada, or Hopper GPUs; Turing (T4) is 'coming soon, please use FlashAttention 1.x for Turing GPUs for now', and "
+    "Volta (V100) is not listed")
+"""Which NVIDIA GPUs run FlashAttention-2 (attention_kernel_device_problem). Its ROCm build (composable_kernel) runs on
+MI200 and MI300 (the same README, 'AMD ROCm Support'); AMD GPUs are not refused here: every AMD GPU of the catalog is
+CDNA2 or newer. The Triton kernel (flash_attn_triton) states no minimum GPU, so it is not refused on any GPU."""
+
+
 def attention_kernel_device(kernel: str) -> str:
-    """The devices that run `kernel`, for a fix that says which to give: an AWS Neuron device for nki_flash, a GPU for
-    flash2 and triton (attention_kernel_device_problem)."""
-    return "an AWS Neuron device (e.g. trainium1-core)" if kernel == "nki_flash" else "a GPU"
+    """The devices that run `kernel`, for a fix that says which to give: an AWS Neuron device for nki_flash, an NVIDIA
+    GPU of Ampere or newer or an AMD MI200/MI300 for flash2 (FLASH2_GPU_SOURCE), a GPU for triton
+    (attention_kernel_device_problem)."""
+    if kernel == "nki_flash":
+        return "an AWS Neuron device (e.g. trainium1-core)"
+    if kernel == "flash2":
+        return "an NVIDIA GPU of Ampere or newer or an AMD MI200/MI300 (e.g. a100-sxm-80gb, h100-sxm, mi300x)"
+    return "a GPU"
+
+
+def _nvidia_gpu_before_ampere(spec: Any) -> bool:
+    """An NVIDIA GPU older than Ampere (v100-sxm, t4 in the catalog): no bf16 peak (nvidia_ampere_or_newer)."""
+    return spec.kind == "gpu" and spec.vendor == "NVIDIA" and not nvidia_ampere_or_newer(spec)
 
 
 def attention_kernel_device_problem(kernel: str, spec: Any) -> str:
     """Why `spec` cannot run the attention kernel `kernel` ('' when it can): flash2 and triton on a device that is not
-    a GPU, nki_flash on a device that is not an AWS Neuron device. A refusal, as --fp8-recipe mxfp8 off Blackwell and
-    --tp-comm-overlap without an SM count are: a prediction on the GEMM curve in its place would rank a kernel that
-    cannot run there."""
+    a GPU, flash2 on an NVIDIA GPU older than Ampere (FLASH2_GPU_SOURCE), nki_flash on a device that is not an AWS
+    Neuron device. A refusal, as --fp8-recipe mxfp8 off Blackwell and --tp-comm-overlap without an SM count are: a
+    prediction on the GEMM curve in its place would rank a kernel that cannot run there."""
     if kernel == "nki_flash":
         if spec.vendor == NEURON_VENDOR:
             return ""
         return (f"--attention-kernel nki_flash is an AWS Neuron kernel (NKI, compiled by neuronx-cc for Trainium "
                 f"and Inferentia2); {spec.name} is {_a_kind(spec)} of {spec.vendor}")
+    if kernel == "flash2" and _nvidia_gpu_before_ampere(spec):
+        return (f"--attention-kernel flash2 needs an NVIDIA GPU of Ampere or newer ({FLASH2_GPU_SOURCE}); "
+                f"{spec.name} is older (no bf16 tensor cores in its catalog peaks)")
     if kernel not in GPU_ATTENTION_KERNELS or spec.kind == "gpu":
         return ""
     return (f"--attention-kernel {kernel} is a GPU kernel ({'FlashAttention-2' if kernel == 'flash2' else 'Triton'}"

@@ -450,7 +450,9 @@ def _skip_label(option: str, setup: Setup) -> str:
             "--attention-kernel": (f"no --attention-kernel {setup.attention_kernel} ("
                                    + ("not an AWS Neuron device" if setup.attention_kernel == "nki_flash"
                                       else f"{setup.model.name} soft-caps its attention logits"
-                                      if setup.attention_kernel == "fused" else "not a GPU") + ")"),
+                                      if setup.attention_kernel == "fused"
+                                      else "not a GPU that runs FlashAttention-2" if setup.attention_kernel == "flash2"
+                                      else "not a GPU") + ")"),
             "--eager-cross-entropy": "no --eager-cross-entropy (not a GPU)",
             "--fp8-recipe": f"no --fp8-recipe {setup.fp8_recipe}"}.get(option, f"no {option}")
 

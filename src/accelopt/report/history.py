@@ -98,6 +98,8 @@ class ImportReport:
     renamed: list[tuple[str, str]] = field(default_factory=list)
     """(file, id it was stored under): a run whose id the store already holds for a different run (another
     machine's history) is imported under a new id of its own time, so neither run is lost."""
+    note: str = ""
+    """Said beside the counts where nothing was read (the default folder missing: import_json); '' otherwise."""
 
 
 @dataclass(frozen=True)
@@ -680,7 +682,14 @@ def import_json(folder: Path | None = None, *, skip_invalid: bool = False) -> Im
     """Import a folder of one-JSON-file-per-run records (default: the legacy history folder), in one
     transaction; idempotent. Every file is read and checked before the store is written: an invalid one is an
     InputError naming each such file and why, and nothing is imported (the store is unchanged), unless
-    `skip_invalid`, which imports the valid files and skips the others with a warning each."""
+    `skip_invalid`, which imports the valid files and skips the others with a warning each. A folder given that does
+    not exist is an error (a mistyped source); the default one missing is not: a home that never ran accelopt <= 0.1
+    has no legacy files, so nothing is imported and the report's note says so (the store is not created)."""
+    if folder is None and not legacy_dir().exists():
+        return ImportReport(folder=str(legacy_dir()), imported=0, already_present=0, skipped=[],
+                            note=(f"nothing to import: {legacy_dir()} does not exist (accelopt <= 0.1 kept its "
+                                  "one-file-per-run history there; newer runs are recorded in the store directly); "
+                                  "give FOLDER to import run .json files from another folder"))
     folder = Path(folder) if folder is not None else legacy_dir()
     if folder.is_file():  # e.g. the `history show ID --json > run.json` README says imports on another machine
         raise InputError(f"{folder} is a file: history import reads every run .json file of a folder",

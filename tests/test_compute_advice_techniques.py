@@ -1,0 +1,52 @@
+"""`profile` of a model without convolutions (a GPT) advised 'optimize MODEL --only
+channels-last,compile,compile-max-autotune' for its slow matmuls, though channels_last only changes the layout of 4-D
+conv activations (optimize/layout.py refuses it there: 'the model has no 2-D convolutions'). The compute advice now
+names channels-last only where the step has convolutions still in NCHW, and the 'gain up to' bound optimize prints
+for channels-last comes from the recommendations that name it, so a GPT's list and bound agree."""
+
+from __future__ import annotations
+
+from accelopt.measure.diagnose import Facts, diagnose_facts, gain_bound
+from accelopt.measure.roofline import RooflineRow
+from accelopt.report.profile_view import diagnosis_table
+
+
+def _row(op: str, time_s: float, kinds: tuple[str, ...], t_roof: float) -> RooflineRow:
+    return RooflineRow(op=op, calls_per_step=1, time_s=time_s, flops=0.0, bytes=0.0, intensity_flop_per_byte=None,
+                       attained_flop_per_s=0.0, attained_byte_per_s=0.0, roofline_time_s=t_roof,
+                       efficiency=t_roof / time_s, verdict="compute-bound", kinds=kinds, dtypes=("bf16",))
+
+
+def _facts(rows: list[RooflineRow], meta: dict | None = None) -> Facts:
+    phases = {"data_wait": 0.0, "h2d_copy": 0.0, "forward": 0.3, "backward": 0.5, "optimizer": 0.0}
+    return Facts(phase_s=phases, rows=rows, profiled_step_s=1.0, dtype="bf16", device="cpu", train=True,
+                 meta=meta or {})
+
+
+def _compute_rec(f: Facts):  # type: ignore[no-untyped-def]
+    return next(r for r in diagnose_facts(f).recommendations if r.action.startswith("raise matmul efficiency"))
+
+
+def test_a_model_without_convolutions_is_not_told_to_try_channels_last() -> None:
+    f = _facts([_row("aten::mm", 0.8, ("matmul",), t_roof=0.08)])  # 10% of the compute roof
+    rec = _compute_rec(f)
+    assert rec.techniques == ("compile", "compile-max-autotune")
+    d = diagnose_facts(f)
+    said = " ".join(str(c) for col in diagnosis_table(d).columns for c in col._cells)
+    assert "--only compile,compile-max-autotune" in said and "channels-last" not in said
+    # no recommendation names channels-last, so optimize gives it no bound (it is not applicable there anyway)
+    assert gain_bound(d, ("channels-last",))[0] is None
+    # compile keeps its bound, formed from the recommendations that name it (the compute one among them)
+    bound, how = gain_bound(d, ("compile",))
+    assert bound is not None and bound >= rec.speedup_max and "compute-bound ops" in how
+
+
+def test_a_model_with_convolutions_keeps_channels_last_and_its_bound() -> None:
+    rows = [_row("aten::convolution", 0.6, ("conv",), t_roof=0.12), _row("aten::mm", 0.2, ("matmul",), t_roof=0.02)]
+    rec = _compute_rec(_facts(rows))
+    assert rec.techniques == ("channels-last", "compile", "compile-max-autotune")
+    d = diagnose_facts(_facts(rows))
+    bound, how = gain_bound(d, ("channels-last",))
+    assert bound is not None and "compute-bound ops" in how
+    # already channels_last: nothing left for the layout to change
+    assert _compute_rec(_facts(rows, {"channels_last": True})).techniques == ("compile", "compile-max-autotune")
