@@ -80,7 +80,8 @@ def _derived_cdna3_table() -> str:
     """The bundled [family.amd-instinct-cdna3] table as it was while its bf16 value was derived and fitted on nothing
     (a user's --calibration file may be so): matmul_eff_max 0.47, derived_from the MAMF pair, fitted_on empty."""
     text = BUNDLED.read_text()
-    start = text.index("[family.amd-instinct-cdna3]")
+    # the table header at a line start: the file's dated records name "[family.amd-instinct-cdna3]" in comments above it
+    start = text.index("\n[family.amd-instinct-cdna3]\n") + 1
     table = text[start:text.index("\n\n", start)]
     table = re.sub(r"^fitted_on = .*$", "fitted_on = []", table, flags=re.M)
     return re.sub(r"^matmul_eff_max = .*$", f"matmul_eff_max = 0.47\nderived_from = {json.dumps(MAMF_DERIVED_FROM)}",

@@ -64,7 +64,8 @@ def test_basis_names_the_fit_and_the_scaling() -> None:
 
 def _family_without_reference(tmp_path: Path) -> Path:
     text = bundled_text()
-    start = text.index("[family.amd-instinct-cdna3]")
+    # the table header at a line start: the file's dated records name "[family.amd-instinct-cdna3]" in comments above it
+    start = text.index("\n[family.amd-instinct-cdna3]\n") + 1
     end = text.index("\n[", start + 1)
     block = text[start:end].replace('reference_device = "mi300x"\n', "")
     path = tmp_path / "cal.toml"
@@ -129,7 +130,7 @@ def test_carried_from_must_name_a_family(tmp_path: Path, text: str, capsys: pyte
     """`plan` prints 'carried over from FAMILY' from the text before the first ':'; a name that is no family (a typo,
     or no ':') would print a basis that points nowhere, so loading refuses it (exit 2 naming the field)."""
     bundled = bundled_text()
-    start = bundled.index("[family.nvidia-blackwell]")
+    start = bundled.index("\n[family.nvidia-blackwell]\n") + 1  # the table header, not a comment naming it
     block = bundled[start:bundled.index("\n[", start + 1)]
     old = next(line for line in block.splitlines() if line.startswith("carried_from = "))
     path = tmp_path / "cal.toml"

@@ -108,3 +108,16 @@ def test_a_train_variant_whose_loss_is_not_finite_is_a_quality_failure_without_e
     assert nan is not None and nan.status == "quality-failure", (nan.status, nan.reason)
     assert result.recommendation is not None and result.recommendation.name == "baseline"
     assert any("loss over 2 training steps (--quality-steps) was checked finite" in n for n in result.notes)
+
+
+def test_an_output_whose_one_row_is_over_the_cap_is_cut_to_the_cap() -> None:
+    """review_s16: the cap kept 'at least one row', and one row of a language model's (B, T, vocab) logits is T x
+    vocab elements (8192 x 152064 = 1.25 G, 5 GB in fp32, per batch and variant). Now the rows of the last dimension
+    (each a score vector, so top-1 still compares them) are kept up to the cap: here 2 x 1100 x 4000 scores, each
+    sample's 4.4 M over the 4.19 M cap, keep 1048 score rows of 4000 (was 4.4 M elements, a whole sample)."""
+    from accelopt.optimize.runner import AGREEMENT_MAX_ELEMENTS, _outputs_on
+
+    big = Variant(technique="test-big", model=None, forward=lambda x: torch.ones(2, 1100, 4000))
+    scored = _outputs_on(big, _bundle(), Target(mode="inference", device="cpu"), [(torch.zeros(2, 6),)])
+    (kept,) = scored.outputs
+    assert kept.numel() <= AGREEMENT_MAX_ELEMENTS and kept.shape == (AGREEMENT_MAX_ELEMENTS // 4000, 4000)

@@ -88,3 +88,21 @@ def test_preset_gemma2_soft_caps_as_its_config(capsys: pytest.CaptureFixture[str
     code, res, err = _explain(capsys, "gemma2-9b", "--hardware", "a100-sxm-80gb", "--tp", "8")
     assert code == 0, err
     assert res["attention_kernel"] == "flash2"
+
+
+@pytest.mark.parametrize("hardware", ["a100-sxm-80gb", "t4"])
+def test_explicit_triton_with_a_softcapped_model_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                            hardware: str) -> None:
+    """review_s16: flash_attn_triton takes no cap on any GPU (FlashAttnFunc.forward(q, k, v, bias, causal,
+    softmax_scale) at 00583fb), so --attention-kernel triton with a soft-capped model times a kernel no run of it
+    uses. Before: timed (exit 0 on an A100, with the cuDNN fused note beside it), as fused was before ut_plan2. Now
+    refused as fused is: exit 2, naming triton, the cap and the fix; `plan` leaves the device out with the reason."""
+    cfg = _config(tmp_path)
+    code, _, err = _explain(capsys, cfg, "--hardware", hardware, "--attention-kernel", "triton")
+    assert code == 2 and "Traceback" not in err
+    assert "--attention-kernel triton" in err and "soft-capping" in err and "leave --attention-kernel out" in err
+    # `plan` over two GPUs: both left out for the cap, so exit 2 with the soft-cap fix (not 'add a GPU', not fused)
+    base = ["plan", "--model", cfg, "--devices", "16", "--tokens", "1e9", "--top", "1"]
+    code, _, err = run_main([*base, "--hardware", f"{hardware},h100-sxm", "--attention-kernel", "triton"], capsys)
+    assert code == 2 and "Traceback" not in err
+    assert "soft-capping" in err and "fix: leave --attention-kernel out" in err and "add a GPU" not in err

@@ -327,7 +327,7 @@ def test_audit_record_says_which_rows_the_corrections_moved_away(tmp_path: Path)
     overshoot (|error| grew). It now says which shrank and which grew, with `validate`'s errors at the record's value
     of the family's fit (0.46: the rule-v2 re-run of 2026-12-03 moved it to 0.50, after the record)."""
     text = (Path(__file__).resolve().parent.parent / "src/accelopt/predict/data/calibration.toml").read_text()
-    block = text[text.index("[family.aws-trainium1]"):]
+    block = text[text.index("\n[family.aws-trainium1]\n") + 1:]  # the table header, not a comment naming it
     block = block[:block.index("\n\n")]
     assert "\nmatmul_eff_max = 0.50\n" in block
     at_record = tmp_path / "trn1_at_0.46.toml"

@@ -228,9 +228,10 @@ def check_composition(model: Any, layers: list[Any], inputs: tuple[Any, ...]) ->
     does not compute the model's forward on `inputs` (one micro-batch): a pipeline_layers() that leaves out a layer,
     loses a residual or returns a module the forward does not use trains another model than the one-process run, and
     nothing else says so (its losses just differ). Compared in eval mode without gradients (dropout off, batch norm on
-    its running statistics, the same in both), with every module's training flag, buffer and torch's random state
-    put back. Tolerance: relative sqrt(eps) of the output's dtype (fp32: 3.5e-4) of the largest output magnitude; a
-    changed composition moves outputs by O(1) of their size, a reordered float sum by a few eps."""
+    its running statistics, the same in both; each from the same random state, as a forward may draw noise in
+    eval mode), with every module's training flag, buffer and torch's random state put back. Tolerance: relative
+    sqrt(eps) of the output's dtype (fp32: 3.5e-4) of the largest output magnitude; a changed composition moves
+    outputs by O(1) of their size, a reordered float sum by a few eps."""
     import torch
 
     modules = {id(m): m for root in [model, *layers] for m in root.modules()}.values()
@@ -240,7 +241,8 @@ def check_composition(model: Any, layers: list[Any], inputs: tuple[Any, ...]) ->
         with torch.random.fork_rng(), torch.no_grad():
             for m, _ in training:
                 m.eval()
-            want = split_output(model(*inputs))[0]
+            with torch.random.fork_rng():  # both from the same random state: a forward may draw noise in eval
+                want = split_output(model(*inputs))[0]
             got = split_output(stage_module(layers)(*inputs))[0]
     except Exception:  # the user's code failed: the partitioner's timing of each layer names it
         return

@@ -334,8 +334,21 @@ AGREEMENT_BATCHES = 2
 """Inference without eval_batches: the variants' outputs are compared with the baseline's on this many of the first
 training batches (fetched once: agreement only, no quality value)."""
 AGREEMENT_MAX_ELEMENTS = 1 << 22
-"""Of each such output, the first rows up to this many elements (16 MiB in fp32) are kept for the comparison, at
-least one row: a language model's (B, T, vocab) logits at a realistic size would hold GBs per batch."""
+"""Of each such output, the first score rows (along the last dimension) up to this many elements (16 MiB in fp32) are
+kept for the comparison, at least one score row (_capped): a language model's (B, T, vocab) logits at a realistic size
+would hold GBs per batch."""
+
+
+def _capped(out: Any) -> Any:
+    """The first score rows of `out` (vectors along its last dimension, which top-1 compares) up to
+    AGREEMENT_MAX_ELEMENTS elements, at least one; a 0-d or 1-d output up to that many elements. Cut before the copy
+    to fp32 on the CPU: one sample of an LM's (B, T, vocab) logits alone is T x vocab (8192 x 152064: 5 GB in fp32)."""
+    if out.dim() < 2:
+        return out[:AGREEMENT_MAX_ELEMENTS] if out.dim() else out
+    width = max(1, out.shape[-1])
+    rows = max(1, AGREEMENT_MAX_ELEMENTS // width)
+    lead = max(1, -(-rows // max(1, out[0].numel() // width)))  # leading-dim entries that hold `rows` score rows
+    return out[:lead].reshape(-1, out.shape[-1])[:rows]
 
 
 def _outputs_on(v: Variant, bundle: ModelBundle, target: Target, batches: list[tuple[Any, ...]]) -> _Scored:
@@ -362,8 +375,7 @@ def _outputs_on(v: Variant, bundle: ModelBundle, target: Target, batches: list[t
             out = user_call(bundle, what, forward)
             if out is None:
                 return _Scored(None, True, [])
-            rows = max(1, AGREEMENT_MAX_ELEMENTS // max(1, out[0].numel())) if out.dim() else 1
-            outs.append((out[:rows] if out.dim() else out).detach().float().cpu())
+            outs.append(_capped(out).detach().float().cpu())
     finally:
         if v.model is not None and hasattr(v.model, "train"):
             v.model.train(target.mode == "train")

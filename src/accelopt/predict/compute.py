@@ -482,11 +482,23 @@ def softcap_attention_kernel(model: Any, spec: Any) -> str:
     return "flash2"
 
 
+TRITON_NO_SOFTCAP_SOURCE = (
+    "Dao-AILab/flash-attention flash_attn/flash_attn_triton.py at 00583fb14af7b84c4dca7531dc23126870eb0d35: "
+    "FlashAttnFunc.forward(ctx, q, k, v, bias=None, causal=False, softmax_scale=None), no softcap argument")
+"""Why FlashAttention in Triton (the triton kernel) cannot run a soft-capped model's attention."""
+
+
 def softcap_fused_problem(model: Any, kernel: str, spec: Any) -> str:
-    """Why an explicit --attention-kernel fused cannot time `model` on `spec` ('' when it can): the model soft-caps
-    and the device runs a soft-capping kernel (softcap_attention_kernel), so cuDNN fused attention, which takes no
-    cap, is not what a run of it executes. A refusal, as nki_flash with a sliding window is; on a device with no
-    soft-capping kernel modelled the fused figure stays (the only one) with its note."""
+    """Why an explicit --attention-kernel fused or triton cannot time `model` on `spec` ('' when it can). fused: the
+    model soft-caps and the device runs a soft-capping kernel (softcap_attention_kernel), so cuDNN fused attention,
+    which takes no cap, is not what a run of it executes; on a device with no soft-capping kernel modelled the fused
+    figure stays (the only one) with its note. triton: flash_attn_triton takes no cap on any device
+    (TRITON_NO_SOFTCAP_SOURCE), so no run of a soft-capped model uses it. Refusals, as nki_flash with a sliding window
+    is."""
+    if kernel == "triton" and model.attn_logit_softcap:
+        return (f"--attention-kernel triton with {model.name}'s attention-logit soft-capping (attn_logit_softcapping "
+                f"{model.attn_logit_softcap:g}) on {spec.name}: FlashAttention in Triton takes no cap "
+                f"({TRITON_NO_SOFTCAP_SOURCE}), so a run of it uses another kernel")
     if kernel != "fused" or not softcap_attention_kernel(model, spec):
         return ""
     return (f"--attention-kernel fused with {model.name}'s attention-logit soft-capping (attn_logit_softcapping "

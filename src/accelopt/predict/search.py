@@ -439,7 +439,8 @@ _ALL_UNSUPPORTED_FIX = {
 def _all_unsupported_fix(option: str, setup: Setup) -> str:
     """_ALL_UNSUPPORTED_FIX[option], naming the devices that run the asked attention kernel (a GPU for flash2 and
     triton, an AWS Neuron device for nki_flash)."""
-    if option == "--attention-kernel" and setup.attention_kernel == "fused":  # softcap_fused_problem
+    if option == "--attention-kernel" and (setup.attention_kernel == "fused" or (  # softcap_fused_problem
+            setup.attention_kernel == "triton" and setup.model.attn_logit_softcap)):
         return _ALL_UNSUPPORTED_FIX["--attention-kernel fused"]
     return _ALL_UNSUPPORTED_FIX[option].format(device=attention_kernel_device(setup.attention_kernel))
 
