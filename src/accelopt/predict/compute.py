@@ -697,8 +697,9 @@ FA2_FUSED_FAMILIES = ("nvidia-ampere", "nvidia-hopper", "nvidia-blackwell", "amd
 cuDNN's scaled dot product attention 'using the FlashAttention-2 algorithm as described in the paper', SM80 (Ampere)
 or newer (NVIDIA cuDNN frontend documentation, Operations > Attention, Scaled Dot Product Attention,
 https://docs.nvidia.com/deeplearning/cudnn/frontend/latest/operations/Attention.html). The other families' fused
-kernels (TPU splash attention, ROCm CK/AOTriton, Gaudi FusedSDPA) keep the count of every score and a 2x backward, as
-before: no source read here says how TPU's or Gaudi's treat a causal mask or what their backward recomputes. ROCm's CK
+kernels (TPU splash attention, Gaudi FusedSDPA, Trainium's generic default) keep the count of every score and a 2x
+backward, as before: no source read here says how TPU's or Gaudi's treat a causal mask or what their backward
+recomputes. ROCm's CK
 kernels do skip the key tiles outside a causal mask and a sliding window, forward and backward (ROCm/composable_kernel
 include/ck_tile/ops/fmha/block/block_masking.hpp at 5cc5797eec2f63278a8a1bda4963218c0312a12f, GetTileRangeAlongX /
 GetTileRangeAlongY; tests/test_amd_ck_attention.py), and their backward recomputes S = Q K^T from the saved LSE (the
