@@ -222,6 +222,20 @@ def test_gaudi2_held_out_figures() -> None:
         _same_as_written(written, _pct(RESULTS[run]))
 
 
+def test_gaudi2_other_release_figures() -> None:
+    """gaudi_amd_new's seven held-out rows (Intel's 1.18.0 and 1.16.0 tables) and the family median they give."""
+    quoted = _quoted(r"software 1\.18\.0 .*? Llama 2 7B ([+-][\d.]+)%,\s+13B ([+-][\d.]+)%, Llama 3\.1 8B "
+                     r"([+-][\d.]+)% .*?, 70B ([+-][\d.]+)%; software 1\.16\.0 .*? Llama 2 7B ([+-][\d.]+)%, 13B "
+                     r"([+-][\d.]+)%, 70B on 64 cards .*? ([+-][\d.]+)%\. Family held out: ([\d.]+)%\s+over (\d+)")
+    runs = [f"gaudi2-llama{m}-fp8-v118" for m in ("2-7b", "2-13b", "31-8b", "31-70b")]
+    runs += [f"gaudi2-llama2-{m}-fp8-v116" for m in ("7b", "13b", "70b")]
+    for written, run in zip(quoted[:7], runs, strict=True):
+        _same_as_written(written, _pct(RESULTS[run]))
+    fam = next(s for s in REPORT.by_family if s.group == "intel-gaudi2")
+    _same_as_written(quoted[7], 100.0 * fam.median_abs_error)
+    assert int(quoted[8]) == fam.held_out_runs
+
+
 def test_trainium_figures() -> None:
     """Rule v2 (calibration.toml): the fit rows' errors, the held-out median / worst, and the split between held-out
     rows of a new layout and fit-row layouts at another release (the runs-file notes label each)."""
