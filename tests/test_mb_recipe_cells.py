@@ -265,7 +265,9 @@ def _recipe_ub_cfg(row: dict[str, str]) -> str:
                 ("16384", True): "mb-fp8_h100_h16384_tp8_cp2_mbs1_seqlen8192",
                 ("8192", False): "fp8_b200_h8192_tp2_mbs1_seqlen8192",
                 ("16384", False): "fp8_b200_h16384_tp4_cp2_mbs1_seqlen8192"}[(hidden, h100)]
-    assert row["source"].startswith(("NeMo25.02", "NeMo25.04")) and not h100
+    assert row["source"].startswith(("NeMo25.02", "NeMo25.04", "NeMo25.07"))
+    if h100:  # nemonew (2026-12-03): the 25.02 pretrain_gpt3_175b.py (stored 013fdca) ub_cfg['h100']['fp8']
+        return {"12288": "fp8_h100_h12288_tp4_mbs1_seqlen2048"}[hidden]
     if row["source"].startswith("NeMo25.02") and hidden == "18432":
         return "bf16_b200_h18432_tp8_mbs1_seqlen4096"
     return {"8192": "fp8_b200_h8192_tp2_mbs1_seqlen8192", "12288": "fp8_b200_h12288_tp4_mbs1_seqlen2048",
@@ -277,9 +279,10 @@ UB_ROWS = tuple(sorted(r for r, row in ROWS.items() if row["source"].startswith(
 
 
 def test_ub_rows_are_every_tp_overlapped_mb_and_nemo25_row() -> None:
-    """30 rows: the Llama 3 70B / 3.1 405B rows of Megatron-Bridge 25.09-26.02.01 and NeMo 25.02 / 25.04's GPT-3 175B,
-    Llama and Nemotron-4 340B rows (the MoE rows run without TP overlap: tp_overlap blank)."""
-    assert len(UB_ROWS) == 30
+    """32 rows: the Llama 3 70B / 3.1 405B rows of Megatron-Bridge 25.09-26.02.01 and NeMo 25.02 / 25.04's GPT-3 175B,
+    Llama and Nemotron-4 340B rows (the MoE rows run without TP overlap: tp_overlap blank); since nemonew (2026-12-03)
+    also NeMo 25.07's GB200 Llama 3.1 405B (FSDP, TP 2) and 25.02's H100 GPT-3 175B."""
+    assert len(UB_ROWS) == 32
     assert {ROWS[r]["hardware"] for r in UB_ROWS} == {"h100-sxm", "b200", "gb200", "gb300"}
 
 
@@ -289,7 +292,8 @@ def test_tp_overlap_cfg_is_the_recipes(run_id: str) -> None:
     quotes ('it took this row from A% to B%') is recomputed: the row with the cell blank, then as it is."""
     row = ROWS[run_id]
     assert row["tp_overlap_cfg"] == _recipe_ub_cfg(row)
-    assert "(ubuf2, 2026-12-01)" in row["note"] and "tp_comm_overlap_cfg" in row["note"]
+    assert ("(ubuf2, 2026-12-01)" in row["note"] or "(nemonew, 2026-12-03)" in row["note"]) \
+        and "tp_comm_overlap_cfg" in row["note"]
     moved = re.search(r"it took this row from ([+-][\d.]+)% to ([+-][\d.]+)%", row["note"])
     assert moved, run_id
     _written(moved.group(1), 100 * reproduce({**row, "tp_overlap_cfg": ""}).error)
