@@ -93,6 +93,14 @@ def test_per_family_run_counts_and_runs_beyond_25() -> None:
     tpu = [r for r in beyond if r.id.startswith("maxtext-v5p-")]  # newrows' tpu-recipes DeepSeek-V3, 2026-12-03
     (n_tpu,) = _quoted(r"(\d+) MaxText TPU v5p DeepSeek-V3 rows? \(")
     assert int(n_tpu) == len(tpu) and all("-dsv3-" in r.id for r in tpu)
+    # tpu_new (2026-12-03): the MaxText v5e README's 128B column, unseen; x8, x16 and x32 beyond 25% (strict xfails)
+    v5e_128b = [r for r in beyond if r.id.startswith("maxtext-v5e-128b-")]
+    n_v5e, *v5e_errs = _quoted(r"(\d+) MaxText TPU v5e\s+128B rows \(on 8, 16 and 32 v5e-256 slices, ([+-][\d.]+)%, "
+                               r"([+-][\d.]+)%, ([+-][\d.]+)%")
+    assert int(n_v5e) == len(v5e_128b) == 3
+    for written, slices in zip(v5e_errs, (8, 16, 32), strict=True):
+        _same_as_written(written, _pct(RESULTS[f"maxtext-v5e-128b-x{slices}"]))
+    tpu += v5e_128b
     fams = [r.family for r in beyond if r not in moe and r not in dsv3 and r not in a3 and r not in tpu]
     # the AMD rows: 3 since amdfp8's derived cdna3 fp8 value, 2026-12-02 (GPT-2 XL on one GPU, the Llama 2 7B log
     # and the 70B proxy; 1 before); the dense Blackwell rows: mb-gb300-llama31-405b and mb2602-gb300-llama31-405b-fp8

@@ -309,6 +309,22 @@ UNEXPLAINED: dict[str, str] = {
     "is 64.8 s (-28.5%): the kernel's rate lies between, and no source gives it for v5p (searched 2026-12-03: the "
     "recipe READMEs and run_recipe.sh, MaxText base.yml's gmm tile sizes, GitHub threads on megablox gmm such as "
     "AI-Hypercomputer/maxtext PR #689 and pytorch/xla PR #6940: no measured rate for training shapes on v5p)",
+    # tpu_new (2026-12-03): the MaxText v5e README's 128B column, held out, its cells set before it was predicted
+    # (figures recomputed by tests/test_newrows_maxtext.py).
+    **{rid: f"MaxText v5e README 128B on {n} x v5e-256 predicted {err} too fast (11.273 s against {pub} s), in two "
+       "parts, neither explained. (1) The 1-slice row is already -21.5% (14.366 s): 128b.sh runs tp 16 x fsdp 16 "
+       "with remat_policy minimal_offloaded, and the model charges minimal's recompute (0.14 s) and tp 16's ICI "
+       "traffic exposed (1.63 s). A candidate, not adopted: the offloaded minimal set is 47.5 GB per chip per step "
+       "(the model's saved-tensor count with offload_layers 0), 3.17 s each way at the ~1.5e10 B/s per-chip PCIe "
+       "figure the v5e block comment cites ('How to Scale Your Model'), about the 3.09 s gap one way, but how much "
+       "of it XLA overlaps (HOST_OFFLOAD flags) and v5e's real host-transfer rate are not published; no other row "
+       "offloads that much (the v6e rows offload layer inputs only). (2) Above x1 the step grows "
+       f"{loss} ms per layer, MaxText's multi-slice loss (tests/test_tpu_dcn.py; searched 2026-12-02, msdcn). The "
+       "128B series refutes the log-depth form recorded there: it needs c of 2.9-3.9 ms per layer per hop alone, an "
+       "empty window, where the 16B/32B/64B/v4 rows fit 3.3-4.2 ms"
+       for rid, n, err, pub, loss in (("maxtext-v5e-128b-x8", 8, "25.9%", "15.215", "13.3"),
+                                      ("maxtext-v5e-128b-x16", 16, "28.8%", "15.834", "22.9"),
+                                      ("maxtext-v5e-128b-x32", 32, "35.3%", "17.413", "47.6"))},
 }
 """Rows beyond 25% with no checked reason, each with why (strict xfails below)."""
 
