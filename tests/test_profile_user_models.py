@@ -1,0 +1,58 @@
+"""`accelopt profile` of user models a new user writes (ut_profile): each either profiles or stops with an
+`error:` naming the real problem and a `fix:` that solves it (exit 2, no traceback)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import run_main
+
+FAST = ["--steps", "3", "--warmup", "0", "--catalog-device", "xeon-8480plus"]  # spec roofs: no in-process roofs
+
+MODELS = '''
+import torch
+from torch import nn
+from accelopt.workload.userfile import ModelBundle
+
+
+def _bundle(name, model, device="cpu", batch_size=2):
+    def batches():
+        for _ in range(2):
+            yield torch.randn(batch_size, 8, device=device), torch.randn(batch_size, 8, device=device)
+    return ModelBundle(name=name, model=model, batches=batches, loss_fn=nn.functional.mse_loss,
+                       batch_size=batch_size)
+
+
+def meta_weights(batch_size=2):
+    return _bundle("meta-weights", nn.Linear(8, 8, device="meta"), batch_size=batch_size)
+
+
+def meta_batches(batch_size=2):
+    return _bundle("meta-batches", nn.Linear(8, 8), device="meta", batch_size=batch_size)
+'''
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("user_models")
+    (d / "models.py").write_text(MODELS)
+    return d
+
+
+def _clear_error(code: int, err: str) -> None:
+    assert code == 2, err
+    assert "error:" in err and "fix:" in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize(("factory", "problem", "fix"), [
+    ("meta_weights", "has weights on PyTorch's meta device", "to_empty(device='cpu')"),
+    ("meta_batches", "batches() yields tensors on PyTorch's meta device", "make the data on the CPU"),
+])
+def test_meta_device_is_named(factory: str, problem: str, fix: str, models: Path,
+                              capsys: pytest.CaptureFixture[str]) -> None:
+    """A model built on 'meta' (shapes only) stopped with torch's 'Cannot copy out of meta tensor' and a fix about
+    shapes and dtypes; the error now says the weights (or data) have no values and how to give them some."""
+    code, _, err = run_main(["profile", f"{models}/models.py:{factory}", *FAST], capsys)
+    _clear_error(code, err)
+    assert problem in err and fix in err, err
