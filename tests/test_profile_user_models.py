@@ -30,6 +30,18 @@ def meta_weights(batch_size=2):
 
 def meta_batches(batch_size=2):
     return _bundle("meta-batches", nn.Linear(8, 8), device="meta", batch_size=batch_size)
+
+
+def fp16_weights(batch_size=2):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 64), nn.GELU(), nn.Linear(64, 8)).half()
+
+    def batches():
+        g = torch.Generator().manual_seed(0)
+        for _ in range(2):
+            yield (torch.randn(batch_size, 8, generator=g).half(), torch.randn(batch_size, 8, generator=g).half())
+    return ModelBundle(name="fp16-weights", model=model, batches=batches, loss_fn=nn.functional.mse_loss,
+                       batch_size=batch_size)  # no make_optimizer: accelopt's default AdamW(lr=1e-4), eps 1e-8
 '''
 
 
@@ -56,3 +68,11 @@ def test_meta_device_is_named(factory: str, problem: str, fix: str, models: Path
     code, _, err = run_main(["profile", f"{models}/models.py:{factory}", *FAST], capsys)
     _clear_error(code, err)
     assert problem in err and fix in err, err
+
+
+def test_fp16_weights_with_adam_eps_that_rounds_to_zero(models: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A model with fp16 weights, trained with the default AdamW (eps 1e-8, which is 0 in fp16), went NaN after its
+    first step; the fix read 'fp16 overflows: try bf16 or fp32'. It now names the eps and a working optimizer."""
+    code, _, err = run_main(["profile", f"{models}/models.py:fp16_weights", *FAST], capsys)
+    _clear_error(code, err)
+    assert "eps = 1e-08 rounds to 0" in err and "eps=1e-4" in err, err
