@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,14 @@ def test_fp16_weights_with_adam_eps_that_rounds_to_zero(models: Path, capsys: py
     code, _, err = run_main(["profile", f"{models}/models.py:fp16_weights", *FAST], capsys)
     _clear_error(code, err)
     assert "eps = 1e-08 rounds to 0" in err and "eps=1e-4" in err, err
+
+
+def test_failed_run_with_no_figure_is_listed_as_such(models: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A profile that failed in its warm-up is recorded with no timed figure: `history list` said 'FAILED in the
+    warm-up pass, partial:' and nothing after the colon."""
+    code, _, err = run_main(["profile", f"{models}/models.py:fp16_weights", *FAST], capsys)
+    assert code == 2, err
+    code, out, err = run_main(["history", "list", "--json"], capsys)
+    assert code == 0, err
+    summary = json.loads(out)["runs"][0]["summary"]
+    assert summary == "FAILED in the warm-up pass, partial: no figure measured", summary
