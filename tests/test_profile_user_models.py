@@ -12,6 +12,8 @@ from conftest import run_main
 FAST = ["--steps", "3", "--warmup", "0", "--catalog-device", "xeon-8480plus"]  # spec roofs: no in-process roofs
 
 MODELS = '''
+import dataclasses
+
 import torch
 from torch import nn
 from accelopt.workload.userfile import ModelBundle
@@ -31,6 +33,24 @@ def meta_weights(batch_size=2):
 
 def meta_batches(batch_size=2):
     return _bundle("meta-batches", nn.Linear(8, 8), device="meta", batch_size=batch_size)
+
+
+@dataclasses.dataclass
+class Out:
+    scores: torch.Tensor
+
+
+class NaNInDataclass(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.l = nn.Linear(8, 8)
+
+    def forward(self, x):
+        return Out(self.l(x) * float("nan"))
+
+
+def nan_in_dataclass(batch_size=2):
+    return _bundle("nan-in-dataclass", NaNInDataclass(), batch_size=batch_size)
 
 
 def fp16_weights(batch_size=2):
@@ -88,3 +108,11 @@ def test_failed_run_with_no_figure_is_listed_as_such(models: Path, capsys: pytes
     assert code == 0, err
     summary = json.loads(out)["runs"][0]["summary"]
     assert summary == "FAILED in the warm-up pass, partial: no figure measured", summary
+
+
+def test_nan_output_in_a_dataclass_stops_inference(models: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A forward returning a dataclass whose tensor is NaN profiled as if finite (rc 0, nothing flagged): the
+    non-finite check opened tensors, tuples, lists and dicts only."""
+    code, _, err = run_main(["profile", f"{models}/models.py:nan_in_dataclass", "--mode", "inference", *FAST], capsys)
+    _clear_error(code, err)
+    assert "the output is not finite" in err, err

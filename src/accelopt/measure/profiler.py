@@ -15,6 +15,7 @@ appendix B, with the FLOPs counted from the captured step instead of 6N per toke
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -368,6 +369,8 @@ class StepRunner:
                 return any(bad(v) for v in x)
             if isinstance(x, dict):
                 return any(bad(v) for v in x.values())
+            if dataclasses.is_dataclass(x) and not isinstance(x, type):  # an output dataclass: a NaN in it passed
+                return any(bad(getattr(x, f.name)) for f in dataclasses.fields(x))
             return False
 
         what = "loss" if self.train else "output"
