@@ -27,6 +27,10 @@ def _bundle(name, model, device="cpu", batch_size=2):
                        batch_size=batch_size)
 
 
+def small(batch_size=2):
+    return _bundle("small", nn.Linear(8, 8), batch_size=batch_size)
+
+
 def meta_weights(batch_size=2):
     return _bundle("meta-weights", nn.Linear(8, 8, device="meta"), batch_size=batch_size)
 
@@ -116,3 +120,22 @@ def test_nan_output_in_a_dataclass_stops_inference(models: Path, capsys: pytest.
     code, _, err = run_main(["profile", f"{models}/models.py:nan_in_dataclass", "--mode", "inference", *FAST], capsys)
     _clear_error(code, err)
     assert "the output is not finite" in err, err
+
+
+def test_mfu_vs_a_cpu_socket_says_the_share_of_cores_in_use(models: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """MFU against a CPU catalog entry divides by the whole socket (xeon-8480plus: 56 cores) while the step runs on
+    torch's threads: 0.0016% on 2 threads, with no word that 2 of 56 cores bound it to 4%; the energy estimate beside
+    it charged 2/56 of the socket. A note now says the share, in the text and the --json diagnosis."""
+    import torch
+
+    threads = torch.get_num_threads()
+    if threads >= 56:
+        pytest.skip(f"torch runs {threads} threads here: as many as the socket's 56 cores")
+    code, out, err = run_main(["profile", f"{models}/models.py:small", "--json", *FAST], capsys)
+    assert code == 0, err
+    result = json.loads(out)
+    notes = [n for n in result["diagnosis"]["notes"] if n.startswith("MFU vs catalog peak divides by the whole")]
+    assert len(notes) == 1, result["diagnosis"]["notes"]
+    share = threads / 56
+    assert f"{threads}/56" in notes[0] and f"{100 * share:.0f}%" in notes[0], notes[0]
+    assert result["mfu_catalog"] < share  # what the note bounds
