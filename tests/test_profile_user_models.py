@@ -139,3 +139,18 @@ def test_mfu_vs_a_cpu_socket_says_the_share_of_cores_in_use(models: Path, capsys
     share = threads / 56
     assert f"{threads}/56" in notes[0] and f"{100 * share:.0f}%" in notes[0], notes[0]
     assert result["mfu_catalog"] < share  # what the note bounds
+
+
+def test_simulate_run_model_given_a_profiled_workload_names_its_flag(models: Path, tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """`profile --save-workload w.json` then `simulate run -m w.json` (the README: a profiled model is a workload for
+    plan and simulate) was told to use `plan --model`; simulate's own flag for it, --workload, was not named."""
+    wl = tmp_path / "w.json"
+    code, _, err = run_main(["profile", f"{models}/models.py:small", "--save-workload", str(wl), *FAST], capsys)
+    assert code == 0, err
+    code, _, err = run_main(["simulate", "run", "-d", "tpu-v1", "-m", str(wl)], capsys)
+    _clear_error(code, err)
+    assert f"--workload {wl}" in err, err
+    code, out, err = run_main(["simulate", "run", "-d", "tpu-v1", "--workload", str(wl)], capsys)  # the fix works
+    assert code == 0, err
+    assert f"workload {wl}" in out, out
