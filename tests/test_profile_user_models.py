@@ -31,6 +31,17 @@ def small(batch_size=2):
     return _bundle("small", nn.Linear(8, 8), batch_size=batch_size)
 
 
+def small_bf16(batch_size=2):
+    torch.manual_seed(0)
+    model = nn.Linear(8, 8).to(torch.bfloat16)
+
+    def batches():
+        for _ in range(2):
+            yield torch.randn(batch_size, 8).to(torch.bfloat16), torch.randn(batch_size, 8).to(torch.bfloat16)
+    return ModelBundle(name="small-bf16", model=model, batches=batches, loss_fn=nn.functional.mse_loss,
+                       batch_size=batch_size)
+
+
 def meta_weights(batch_size=2):
     return _bundle("meta-weights", nn.Linear(8, 8, device="meta"), batch_size=batch_size)
 
@@ -139,6 +150,13 @@ def test_mfu_vs_a_cpu_socket_says_the_share_of_cores_in_use(models: Path, capsys
     share = threads / 56
     assert f"{threads}/56" in notes[0] and f"{100 * share:.0f}%" in notes[0], notes[0]
     assert result["mfu_catalog"] < share  # what the note bounds
+    # epyc-9654 lists no bf16 peak: a bf16 model's MFU vs it is n/a, and no note qualifies it
+    code, out, err = run_main(["profile", f"{models}/models.py:small_bf16", "--json", *FAST,
+                               "--catalog-device", "epyc-9654"], capsys)
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["mfu_catalog"] is None, result["mfu_catalog"]
+    assert not any(n.startswith("MFU vs catalog peak") for n in result["diagnosis"]["notes"]), result["diagnosis"]
 
 
 def test_simulate_run_model_given_a_profiled_workload_names_its_flag(models: Path, tmp_path: Path,

@@ -417,7 +417,8 @@ def cpu_share_note(result: Any, spec: Any) -> str | None:
     energy estimate charges the same share (measure.energy)."""
     threads = (getattr(result, "environment", None) or {}).get("threads")
     cores = getattr(spec, "cores", None)
-    if result.device != "cpu" or spec is None or spec.kind != "cpu" or not cores or not threads or threads >= cores:
+    if (result.device != "cpu" or spec is None or spec.kind != "cpu" or result.mfu_catalog is None or not cores
+            or not threads or threads >= cores):  # no MFU (no peak for the step's dtype): nothing to qualify
         return None
     return (f"MFU vs catalog peak divides by the whole {spec.name} socket ({cores} cores); this step ran on {threads} "
             f"torch threads, {threads}/{cores} = {_pct(threads / cores)} of its cores, so with the peak shared "
