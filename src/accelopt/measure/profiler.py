@@ -40,6 +40,7 @@ from accelopt.measure.roofline import (
 from accelopt.measure.timing import Stats, cuda_sync_for, time_fn
 from accelopt.units import unit
 from accelopt.workload.batch import to_device
+from accelopt.workload.storage import sparse_parts
 from accelopt.workload.usercode import user_call
 
 PHASES = ("data_wait", "h2d_copy", "forward", "backward", "optimizer")
@@ -364,6 +365,8 @@ class StepRunner:
 
         def bad(x: Any) -> bool:
             if isinstance(x, torch.Tensor):
+                parts = sparse_parts(x)  # a sparse gradient (Embedding(sparse=True)): isfinite has no sparse kernel
+                x = parts[-1] if parts else x
                 return x.is_floating_point() and not bool(torch.isfinite(x).all())
             if isinstance(x, tuple | list):
                 return any(bad(v) for v in x)
