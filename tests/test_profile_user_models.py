@@ -61,6 +61,12 @@ def sparse_embedding(batch_size=2):
                        make_optimizer=lambda p: torch.optim.SGD(p, lr=0.1))  # AdamW takes no sparse gradient
 
 
+def sparse_embedding_default_optimizer(batch_size=2):
+    bundle = sparse_embedding(batch_size)
+    bundle.make_optimizer = None
+    return bundle
+
+
 def meta_weights(batch_size=2):
     return _bundle("meta-weights", nn.Linear(8, 8, device="meta"), batch_size=batch_size)
 
@@ -203,3 +209,11 @@ def test_sparse_embedding_gradient(models: Path, capsys: pytest.CaptureFixture[s
     # sparse COO gradient: indices (1, 6) int64 48 B + values (6, 4) fp32 96 B; Linear(4, 2): 32 B + 8 B
     assert memory["gradients_bytes"] == 48 + 96 + 32 + 8, memory
     assert memory["parameters_bytes"] == 100 * 4 * 4 + 32 + 8, memory
+
+
+def test_sparse_embedding_with_the_default_optimizer(models: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The same model without make_optimizer got accelopt's default AdamW, which refuses sparse gradients: reported as
+    the model's own error (torch's 'Adam does not support sparse gradients') with a fix about shapes and dtypes."""
+    code, _, err = run_main(["profile", f"{models}/models.py:sparse_embedding_default_optimizer", *FAST], capsys)
+    _clear_error(code, err)
+    assert "'e' is an embedding with sparse=True" in err and "torch.optim.SGD" in err, err
