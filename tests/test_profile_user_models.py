@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -217,3 +218,38 @@ def test_sparse_embedding_with_the_default_optimizer(models: Path, capsys: pytes
     code, _, err = run_main(["profile", f"{models}/models.py:sparse_embedding_default_optimizer", *FAST], capsys)
     _clear_error(code, err)
     assert "'e' is an embedding with sparse=True" in err and "torch.optim.SGD" in err, err
+
+
+def test_checkpointed_backward_ops_keep_their_module() -> None:
+    """Activation checkpointing (torch.utils.checkpoint, use_reentrant=False) stops its recompute by raising inside
+    the forward; the module-path stack kept the modules it left, and every later backward op took the last one: the
+    first Linear's dX and dW GEMMs were put on the second ('a.2'), so by_module moved 32,768 FLOPs between them."""
+    import torch
+    from torch import nn
+    from torch.utils.checkpoint import checkpoint
+
+    from accelopt.workload.capture import capture_workload
+    from accelopt.workload.userfile import ModelBundle
+
+    class Checkpointed(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a = nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 32))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return checkpoint(self.a, x, use_reentrant=False)
+
+    def batches() -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        yield torch.randn(4, 32, requires_grad=True), torch.randn(4, 32)
+
+    torch.manual_seed(0)
+    bundle = ModelBundle(name="checkpointed", model=Checkpointed(), batches=batches,
+                         loss_fn=nn.functional.mse_loss, batch_size=4)
+    w = capture_workload(bundle, mode="train")
+    backward_mm = {o.shapes: o.module for o in w.ops if o.name == "aten.mm" and o.phase == "backward"}
+    # a.0 = Linear(32, 64), weight (64, 32): dX = g (4, 64) @ W, dW = g^T (64, 4) @ x (4, 32)
+    assert backward_mm[((4, 64), (64, 32))] == "a.0", backward_mm
+    assert backward_mm[((64, 4), (4, 32))] == "a.0", backward_mm
+    # a.2 = Linear(64, 32), weight (32, 64): dX = g (4, 32) @ W, dW = g^T (32, 4) @ h (4, 64)
+    assert backward_mm[((4, 32), (32, 64))] == "a.2", backward_mm
+    assert backward_mm[((32, 4), (4, 64))] == "a.2", backward_mm

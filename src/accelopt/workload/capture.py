@@ -128,7 +128,12 @@ class _ModulePaths:
     def __enter__(self) -> _ModulePaths:
         from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
 
-        self._handles = [register_module_forward_pre_hook(self._pre), register_module_forward_hook(self._post)]
+        # always_call: _post pops the stack also when a forward raises. Activation checkpointing
+        # (torch.utils.checkpoint, use_reentrant=False) stops its recompute by raising inside the forward once the
+        # tensors backward needs exist; without it the modules left on the stack took every later backward op (an
+        # MLP's first Linear's dX and dW GEMMs were put on its last Linear)
+        self._handles = [register_module_forward_pre_hook(self._pre),
+                         register_module_forward_hook(self._post, always_call=True)]
         return self
 
     def __exit__(self, *exc: object) -> None:
