@@ -55,7 +55,9 @@ def _summary(run: RunRecord, n: int = 3) -> str:
         return "n/a (result unreadable)"
     text = "; ".join(f"{f.label} {fmt(f.value, f.unit)}" + ("*" if f.estimate else "") for f in figs)
     mark = _stopped(run.command, run.result)
-    return f"{mark}: {text}" if mark else text
+    if mark:  # a run stopped before its first figure said 'FAILED in the warm-up pass, partial:' and nothing after
+        return f"{mark}: {text or 'no figure measured'}"
+    return text
 
 
 INTERRUPTED = "INTERRUPTED (Ctrl-C), partial"

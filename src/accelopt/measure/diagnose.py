@@ -404,8 +404,26 @@ def diagnose(result: Any, *, spec: Any = None, probed_spec: Any = None) -> Diagn
     if given:  # the generic note told the user to pass the very flag they gave
         d.notes = [_ratio_note_for(given, result.peak_dtype) if n.startswith(_RATIO_UNKNOWN) else n for n in d.notes]
     d.notes.extend(probed_on_a_busy_machine(((probed_spec, "--probed"), (spec, "--catalog-device"))))
+    if (share := cpu_share_note(result, spec)) is not None:
+        d.notes.append(share)
     result.diagnosis = d
     return d
+
+
+def cpu_share_note(result: Any, spec: Any) -> str | None:
+    """What the MFU vs a CPU catalog peak divides by: the whole socket of spec.cores cores, while the step ran on
+    torch's threads (fewer on a VM or a laptop): 0.0016% against xeon-8480plus on 2 threads read as a model at a
+    hundred-thousandth of the machine, where 2 of 56 cores bound it to 4% (if the peak scales with cores). The
+    energy estimate charges the same share (measure.energy)."""
+    threads = (getattr(result, "environment", None) or {}).get("threads")
+    cores = getattr(spec, "cores", None)
+    if (result.device != "cpu" or spec is None or spec.kind != "cpu" or result.mfu_catalog is None or not cores
+            or not threads or threads >= cores):  # no MFU (no peak for the step's dtype): nothing to qualify
+        return None
+    return (f"MFU vs catalog peak divides by the whole {spec.name} socket ({cores} cores); this step ran on {threads} "
+            f"torch threads, {threads}/{cores} = {_pct(threads / cores)} of its cores, so with the peak shared "
+            f"evenly among the cores that MFU is at most {_pct(threads / cores)} here (the energy estimate charges "
+            "the same share)")
 
 
 def probed_on_a_busy_machine(specs: Iterable[tuple[Any, str]]) -> list[str]:

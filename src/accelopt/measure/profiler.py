@@ -15,6 +15,7 @@ appendix B, with the FLOPs counted from the captured step instead of 6N per toke
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -39,6 +40,7 @@ from accelopt.measure.roofline import (
 from accelopt.measure.timing import Stats, cuda_sync_for, time_fn
 from accelopt.units import unit
 from accelopt.workload.batch import to_device
+from accelopt.workload.storage import sparse_parts
 from accelopt.workload.usercode import user_call
 
 PHASES = ("data_wait", "h2d_copy", "forward", "backward", "optimizer")
@@ -363,11 +365,15 @@ class StepRunner:
 
         def bad(x: Any) -> bool:
             if isinstance(x, torch.Tensor):
+                parts = sparse_parts(x)  # a sparse gradient (Embedding(sparse=True)): isfinite has no sparse kernel
+                x = parts[-1] if parts else x
                 return x.is_floating_point() and not bool(torch.isfinite(x).all())
             if isinstance(x, tuple | list):
                 return any(bad(v) for v in x)
             if isinstance(x, dict):
                 return any(bad(v) for v in x.values())
+            if dataclasses.is_dataclass(x) and not isinstance(x, type):  # an output dataclass: a NaN in it passed
+                return any(bad(getattr(x, f.name)) for f in dataclasses.fields(x))
             return False
 
         what = "loss" if self.train else "output"
@@ -720,8 +726,31 @@ def _check_finite(runner: StepRunner, allow: bool, *, when: str, grads: bool = F
     problem = f"model {runner.bundle.name!r}: {problem} {when}"
     if allow:
         return problem
+    eps = fp16_zero_eps(runner.model, runner.optimizer)
+    if eps is not None:
+        raise MeasurementError(
+            f"{problem}: the optimizer's eps = {eps:g} rounds to 0 in the fp16 weights' dtype (its smallest value is "
+            "6e-8), so a weight whose squared gradient underflows to 0 takes an update of gradient / 0",
+            "give the factory make_optimizer=lambda p: torch.optim.AdamW(p, lr=1e-4, eps=1e-4) (eps at least 6e-8), "
+            "or keep fp32 weights and pass --dtype fp16 (autocast); or pass --allow-nonfinite to profile it anyway")
     raise MeasurementError(problem, "check the data, the loss and the learning rate (fp16 overflows: try bf16 or "
                                     "fp32); or pass --allow-nonfinite to profile it anyway, flagged")
+
+
+def fp16_zero_eps(model: Any, optimizer: Any) -> float | None:
+    """The optimizer's `eps` when it rounds to 0 in fp16 and the model has fp16 weights (Adam/AdamW's default 1e-8
+    does: fp16's smallest subnormal is 2**-24 = 6e-8, IEEE 754 binary16), else None. torch adds eps to the fp16
+    sqrt of the second moment, so a gradient under 2.4e-4 (its square underflows) divides by 0: a pure-fp16 model
+    profiled with the default AdamW went NaN after its first step."""
+    import torch
+
+    if optimizer is None or not any(p.dtype == torch.float16 for p in model.parameters()):
+        return None
+    for group in optimizer.param_groups:
+        eps = group.get("eps")
+        if isinstance(eps, float) and eps > 0 and float(torch.tensor(eps, dtype=torch.float16)) == 0.0:
+            return eps
+    return None
 
 
 def check_passes(report: ContentionReport, headline_s: float, phases_sum_s: float, profiled_s: float) -> None:

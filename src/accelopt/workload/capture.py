@@ -128,7 +128,12 @@ class _ModulePaths:
     def __enter__(self) -> _ModulePaths:
         from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
 
-        self._handles = [register_module_forward_pre_hook(self._pre), register_module_forward_hook(self._post)]
+        # always_call: _post pops the stack also when a forward raises. Activation checkpointing
+        # (torch.utils.checkpoint, use_reentrant=False) stops its recompute by raising inside the forward once the
+        # tensors backward needs exist; without it the modules left on the stack took every later backward op (an
+        # MLP's first Linear's dX and dW GEMMs were put on its last Linear)
+        self._handles = [register_module_forward_pre_hook(self._pre),
+                         register_module_forward_hook(self._post, always_call=True)]
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -218,6 +223,27 @@ def _check_args(mode: str, dtype: str, device: str) -> Any:
     return dev
 
 
+def refuse_meta_tensors(bundle: ModelBundle, batch: Any) -> None:
+    """InputError when the model's weights or the batch are on PyTorch's meta device (shapes, no data: a model built
+    under torch.device('meta') or accelerate's init_empty_weights) and the step is to run on a real device. Without
+    it the user read torch's 'Cannot copy out of meta tensor; no data!' beside a fix about shapes and dtypes."""
+    import torch
+    from torch.utils._pytree import tree_flatten
+
+    on_meta = [n for n, t in (*bundle.model.named_parameters(), *bundle.model.named_buffers()) if t.is_meta]
+    if on_meta:
+        more = f" and {len(on_meta) - 1} more" if len(on_meta) > 1 else ""
+        raise InputError(f"model {bundle.name!r} has weights on PyTorch's meta device (shapes without data: "
+                         f"{on_meta[0]!r}{more}): a real step cannot run on them",
+                         "build the model on a real device (leave out device='meta' / init_empty_weights), or "
+                         "materialize it with model.to_empty(device='cpu') and initialize its weights; `accelopt plan "
+                         "infer` predicts a model from its shapes alone")
+    if any(isinstance(t, torch.Tensor) and t.is_meta for t in tree_flatten(batch)[0]):
+        raise InputError(f"model {bundle.name!r}: batches() yields tensors on PyTorch's meta device (shapes without "
+                         "data): a real step cannot run on them", "make the data on the CPU (torch.randn(..., "
+                         "device='cpu')); accelopt moves it to --device")
+
+
 def _autocast(dev: Any, dtype: str) -> contextlib.AbstractContextManager[Any]:
     import torch
 
@@ -280,6 +306,8 @@ def capture_workload(bundle: ModelBundle, *, mode: str = "train", dtype: str = "
     if not isinstance(warmup_steps, int) or warmup_steps < 0:
         raise InputError(f"warmup_steps = {warmup_steps!r} must be a non-negative integer", "pass 0 or more")
     inputs, targets = bundle.first_batch()
+    if dev.type != "meta":
+        refuse_meta_tensors(bundle, (inputs, targets))
     inputs, targets = to_device(inputs, dev), to_device(targets, dev)
     # counted before the move: Module.to gives each module its own new Parameter, so weights shared by two modules
     # (GPT-2's tied input embedding and LM head) are counted twice after it

@@ -1280,9 +1280,12 @@ def _check_not_a_workload(cfg: dict[str, Any], where: str) -> None:
     mode = meta.get("mode") if isinstance(meta, dict) else None
     route = (f"predict its inference with `accelopt plan infer {where}`" if mode == "inference" else
              f"plan its training with `accelopt plan --model {where}` (data parallel x ZeRO)")
+    # `simulate run -m FILE` lands here too: its own flag for the file is --workload (a user told only of `plan`
+    # took the profiled workload to be unusable by simulate)
     raise InputError(f"{where} is a workload JSON (the ops of a captured step, `accelopt profile --save-workload`), "
                      "not a model's config.json: this command reads a transformer's shape (a preset or a "
-                     "config.json)", f"{route}; or give the model's config.json or a preset here")
+                     "config.json)", f"{route}; simulate its GEMMs on a design with `accelopt simulate run -d DESIGN "
+                     f"--workload {where}`; or give the model's config.json or a preset here")
 
 
 # Switches this reader reads as true / false (tie_word_embeddings has its own check, after its class default;

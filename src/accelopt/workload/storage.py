@@ -8,9 +8,29 @@ from typing import Any
 
 
 def storage_key(t: Any) -> tuple[int, int]:
-    """Identity of a tensor's memory: (storage data pointer, storage nbytes)."""
+    """Identity of a tensor's memory: (storage data pointer, storage nbytes). A sparse tensor has no storage of its
+    own (untyped_storage() raises): its indices and values hold its bytes, keyed by the values' storage."""
+    parts = sparse_parts(t)
+    if parts:
+        return (int(parts[-1].untyped_storage().data_ptr()), sum(int(p.untyped_storage().nbytes()) for p in parts))
     s = t.untyped_storage()
     return (int(s.data_ptr()), int(s.nbytes()))
+
+
+def sparse_parts(t: Any) -> tuple[Any, ...]:
+    """The dense tensors of a sparse tensor, values last (an nn.Embedding(sparse=True) gradient is sparse COO: its
+    storage read stopped `profile` with 'Cannot access storage of SparseTensorImpl'); () for a strided tensor."""
+    import torch
+
+    if t.layout == torch.strided:
+        return ()
+    if t.layout == torch.sparse_coo:
+        return (t._indices(), t._values())
+    if t.layout in (torch.sparse_csr, torch.sparse_bsr):
+        return (t.crow_indices(), t.col_indices(), t.values())
+    if t.layout in (torch.sparse_csc, torch.sparse_bsc):
+        return (t.ccol_indices(), t.row_indices(), t.values())
+    return ()
 
 
 def tensor_bytes(tensors: Iterable[Any]) -> float:

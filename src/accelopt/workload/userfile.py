@@ -52,6 +52,21 @@ def _default_optimizer(params: Iterable[Any]) -> Any:
     return torch.optim.AdamW(params, lr=1e-4)
 
 
+def refuse_sparse_for_default(name: str, model: Any) -> None:
+    """An InputError before the step when the model makes sparse gradients (nn.Embedding / EmbeddingBag with
+    sparse=True) and no make_optimizer was given: the default AdamW refuses them at its first step, reported as the
+    model's own error ('Adam does not support sparse gradients') with a fix about shapes and dtypes."""
+    from torch import nn
+
+    sparse = [n for n, m in model.named_modules() if isinstance(m, nn.Embedding | nn.EmbeddingBag) and m.sparse]
+    if sparse:
+        raise InputError(f"model {name!r}: {sparse[0] or 'the model'!r} is an embedding with sparse=True, whose "
+                         "sparse gradients accelopt's default optimizer (AdamW) does not take",
+                         "give the factory make_optimizer=lambda p: torch.optim.SGD(p, lr=0.1) (SGD takes sparse "
+                         "gradients; torch.optim.SparseAdam takes only sparse ones), or build the embedding with "
+                         "sparse=False")
+
+
 def refuse_closure_optimizer(name: str, opt: Any) -> None:
     """An InputError naming the model and the fix when `opt.step` requires a closure (torch.optim.LBFGS:
     step(closure), no default). Its step re-evaluates the loss, forward and backward, inside the optimizer step (up
@@ -163,6 +178,8 @@ class ModelBundle:
     def optimizer(self) -> Any:
         """A fresh optimizer over the model's parameters; one whose step() requires a closure is refused
         (refuse_closure_optimizer)."""
+        if self.make_optimizer is None:
+            refuse_sparse_for_default(self.name, self.model)
         make = self.make_optimizer or _default_optimizer
         opt = make(self.model.parameters())
         refuse_closure_optimizer(self.name, opt)
