@@ -130,7 +130,9 @@ def test_median_held_out_error_target_on_all_runs() -> None:
     # 154 + 6 MoE + 7 torchtitan + 9 DeepSeek-V3 / GPT-OSS + 6 MoE (26.02) + 6 MB 26.02.x + 3 FP8-MX + 4 Nemotron-4
     # + 17 GB300/B300 + 18 NeMo 24.07 / Megatron-Bridge 26.02 H100 / 25.09 + 27 dgxc H100 BF16 + 5 MaxText A3
     # + 55 llm-foundry A100 - 2 of them fitted (nvidia-ampere/pytorch-fsdp) + 10 MaxText tpu-recipes (newrows)
-    assert len(held_out) == 325
+    # + 79 Megatron-Bridge 26.02.01 / 26.04 / 26.04.01 rows (mbnew, 2026-12-03: held out, committed before they were
+    # predicted, no calibration value changed: 404, 6.13%; tests/test_mb_later_tables.py)
+    assert len(held_out) == 404
     assert median_abs_error(list(RESULTS.values()), held_out_only=True) <= 0.10
 
 
