@@ -312,3 +312,21 @@ def test_readme_paragraph_figures() -> None:
     within25, within6 = sum(e <= ISSUE_BOUND for e in errs.values()), sum(e <= 0.06 for e in errs.values())
     assert f"{within25} of them within 25%, {within6} within 6%. The {79 - within25} beyond 25%" in text
     assert f"GPT-OSS-120B's {sum(1 for i in _beyond() if '-gptoss-' in i)}" in text
+
+
+# --- the GPT-OSS recompute cells read from the stored V2 presets (after the first prediction) ------------------------
+
+
+@pytest.mark.parametrize("rid", sorted(r for r in TABLE if "-gptoss-" in r))
+def test_gptoss_recompute_modules_are_the_v2_presets(rid: str) -> None:
+    """GPT_OSS_120B_PRETRAIN_CONFIG_{GB200,B200,H100}_BF16_V2: recompute_modules ['layernorm', 'moe_act']; GB300 / B300
+    V2: none (code index id 52038606814). The note's move is the row without the cell, then as it stands."""
+    row = ROWS[rid]
+    system = rid.split("-")[1]
+    want = "layernorm+moe_act" if system in ("gb200", "b200", "h100") else ""
+    assert (row["recompute_modules"] or "") == want
+    if want:
+        before = reproduce({**row, "recompute_modules": ""}).error
+        assert ("recompute_modules blank -> layernorm+moe_act (mbnew, 2026-12-03, recipe read after the first "
+                "prediction)") in row["note"] and "52038606814" in row["note"]
+        assert f"{_pct(before)} -> {_pct(_result(rid).error)}." in row["note"]

@@ -99,7 +99,10 @@ _MB_LATER = ("Megatron-Bridge's later tables (docs/performance-summary.md '26.02
              "not read; figures recomputed by tests/test_mb_later_tables.py)")
 _GPTOSS_LATER = ("; the 25.11 Blackwell rows' checked reason is the unfused, host-synchronised MoE block (48.2% of "
                  "NVIDIA's GPT-OSS step by its fused-kernel blog of 2026-06-15; tests/test_moe_gptoss_stack.py), but "
-                 "whether this release still ran it was not established (no source found dates the fused CuTe-DSL "
+                 "whether this release still ran it was not established (the stored GPT-OSS presets with these "
+                 "tables' layouts, scripts/performance/configs/gpt_oss/gpt_oss_workload_base_configs.py, code index "
+                 "id 52038606814, name no fused-MoE option, but the release's llm_pretrain script and recipe were not "
+                 "read, and no source found dates the fused CuTe-DSL "
                  "grouped-GEMM path in a Megatron-Bridge release; searched 2026-12-03: Megatron-Bridge, "
                  "TransformerEngine and NeMo-RL pull requests on the fusion, NeMo-RL PR #4194 enabling it by config "
                  "in 2026-09)")
@@ -297,24 +300,24 @@ UNEXPLAINED: dict[str, str] = {
     **{rid: f"GPT-OSS-120B BF16 predicted {err} (too fast), {_MB_LATER}; with the model's step x 1.93 (the blog's "
        f"share) it would be {scaled}{_GPTOSS_LATER}"
        for rid, err, scaled in (("mb260201-gb300-gptoss-120b", "-45.1%", "+5.9%"),
-                                ("mb260201-gb200-gptoss-120b", "-53.6%", "-10.4%"),
+                                ("mb260201-gb200-gptoss-120b", "-52.7%", "-8.7%"),
                                 ("mb260201-b300-gptoss-120b", "-48.5%", "-0.7%"),
-                                ("mb260201-b200-gptoss-120b", "-41.8%", "+12.3%"),
+                                ("mb260201-b200-gptoss-120b", "-41.0%", "+13.8%"),
                                 ("mb2604-gb300-gptoss-120b", "-45.4%", "+5.4%"),
-                                ("mb2604-gb200-gptoss-120b", "-53.0%", "-9.3%"),
+                                ("mb2604-gb200-gptoss-120b", "-52.2%", "-7.7%"),
                                 ("mb2604-b300-gptoss-120b", "-48.3%", "-0.1%"),
-                                ("mb2604-b200-gptoss-120b", "-44.7%", "+6.7%"),
+                                ("mb2604-b200-gptoss-120b", "-44.0%", "+8.2%"),
                                 ("mb260401-gb300-gptoss-120b", "-45.2%", "+5.7%"),
-                                ("mb260401-gb200-gptoss-120b", "-51.0%", "-5.3%"),
+                                ("mb260401-gb200-gptoss-120b", "-50.1%", "-3.6%"),
                                 ("mb260401-b300-gptoss-120b", "-47.9%", "+0.6%"),
-                                ("mb260401-b200-gptoss-120b", "-42.5%", "+11.0%"))},
+                                ("mb260401-b200-gptoss-120b", "-41.7%", "+12.5%"))},
     **{rid: f"GPT-OSS-120B BF16 on 64 H100 at GBS 1280, MBS 1 (80 micro-batches a step per pipeline) predicted {err} "
        f"(too fast), {_MB_LATER}; the 25.11 H100 row (GBS 512, MBS 4: 8) is -21.5%; x 1.93, the blog's share "
        f"(measured on Blackwell, not on H100), it would be {scaled}; a per-micro-batch host cost is a candidate that "
        "no source sizes"
-       for rid, err, scaled in (("mb260201-h100-gptoss-120b", "-33.5%", "+28.3%"),
-                                ("mb2604-h100-gptoss-120b", "-35.5%", "+24.5%"),
-                                ("mb260401-h100-gptoss-120b", "-35.3%", "+24.8%"))},
+       for rid, err, scaled in (("mb260201-h100-gptoss-120b", "-32.7%", "+29.9%"),
+                                ("mb2604-h100-gptoss-120b", "-34.7%", "+26.1%"),
+                                ("mb260401-h100-gptoss-120b", "-34.5%", "+26.4%"))},
     **{rid: f"Llama 3.1 405B FP8 on 256 GB300 predicted {err} too slow, {_MB_LATER}: the GB300 gap of "
        f"mb-gb300-llama31-405b and mb2602-gb300-llama31-405b-fp8 (their entry above: GB300 keeps B200's "
        f"efficiencies, no GB300 GEMM measurement found); the same table's GB200 405B FP8 row is {twin}, its "
