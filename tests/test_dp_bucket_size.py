@@ -69,7 +69,11 @@ MB_SRC = "src/megatron/bridge/training/comm_overlap.py (stored 0685ff5)"
 # db2bfdd: 'Communication overlap (default None ...)'), and the DeepSeek-V3 H100 config turns overlap_grad_reduce off
 # (scripts/performance/configs/deepseek/deepseek_llm_pretrain.py stored 0132842), so Megatron-Core keeps one bucket.
 OVERLAP_DEFAULT_KEPT = {"mb-gb200-gptoss-120b", "mb-b200-gptoss-120b", "mb-h100-gptoss-120b", "mb-gb300-gptoss-120b",
-                        "mb2509-h100-dsv3-fp8"}
+                        "mb2509-h100-dsv3-fp8",
+                        # mbnew (2026-12-03): the GPT-OSS rows of the 26.02.01 / 26.04 / 26.04.01 tables keep their
+                        # siblings' blank (the later GPT-OSS recipes were not read)
+                        *(f"{rel}-{sys}-gptoss-120b" for rel in ("mb260201", "mb2604", "mb260401")
+                          for sys in ("gb300", "gb200", "b300", "b200", "h100"))}
 
 
 def _on_overlap_default(rid: str) -> bool:
@@ -83,8 +87,9 @@ OVERLAP_ROWS = sorted(rid for rid in ROWS if _on_overlap_default(rid))
 
 def test_overlap_rows_are_the_nemo2_and_bridge_distributed_optimizer_rows() -> None:
     # 72 since nemonew's NeMo 25.07 GB200 Llama 3 8B / Llama 4 Scout and 25.02 H100 GPT3-175B rows (2026-12-03; its
-    # 25.07 70B and 405B rows run FSDP, zero 3)
-    assert len(OVERLAP_ROWS) == 72
+    # 25.07 70B and 405B rows run FSDP, zero 3); 69 before mbnew (2026-12-03), whose 59 non-GPT-OSS distributed-optimizer
+    # rows joined: 131 with both
+    assert len(OVERLAP_ROWS) == 131
     for rid in OVERLAP_DEFAULT_KEPT:  # on the distributed optimizer with DP > 1, yet the default by their recipes
         row = ROWS[rid]
         assert row["zero"].strip() == "1" and int(row["dp"]) > 1 and not (row.get("dp_bucket_params") or "").strip()

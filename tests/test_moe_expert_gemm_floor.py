@@ -33,6 +33,11 @@ TE3134_PURE_MULTISTREAM_S, TE3134_EXPERTS, TE3134_TOKENS, TE3134_N, TE3134_K = 0
 """TransformerEngine PR #3134, TN (fprop) table, row '8e x 128 | 2048 | 2048 | 1024 | pure', multi-stream column."""
 RUNS = {r["id"]: r for r in read_runs()}
 MOE_IDS = frozenset(i for i, r in RUNS.items() if (r.get("experts") or "").strip() not in ("", "0"))
+FLOOR_OVERSHOOTS = {"mb260201-b300-dsv3": ("+3.0%", "+12.1%"), "mb260201-b200-dsv3": ("-4.9%", "+3.6%"),
+                    "mb2604-b300-dsv3": ("+4.1%", "+13.3%"), "mb2604-b200-dsv3": ("-4.0%", "+4.5%")}
+"""Unseen held-out rows (mbnew, 2026-12-03: Megatron-Bridge 26.02.01 / 26.04 DeepSeek-V3 MXFP8 on 256 B300 / B200,
+PP 16, EP 8, GBS 4096) on which the floor overshoots: the model ends too slow (error without -> with the floor).
+Reported, not hidden; the floor is not re-fitted on them."""
 
 
 def test_the_floor_is_te_benchmarks_time_per_expert_gemm() -> None:
@@ -75,6 +80,10 @@ def test_only_moe_rows_move_and_each_toward_its_published_step(monkeypatch: pyte
     for i in moved:
         before, after = without[i], with_floor[i]
         assert after.predicted_step_s > before.predicted_step_s, i  # a floor only lengthens
+        if i in FLOOR_OVERSHOOTS:
+            assert (f"{100 * before.error:+.1f}%", f"{100 * after.error:+.1f}%") == FLOOR_OVERSHOOTS[i]
+            assert after.error > 0, i
+            continue
         assert abs(after.error) < abs(before.error) and after.error < 0, i
     assert {i for i in moved if RUNS[i]["hardware"].startswith(("h100", "h200"))} == set()
 

@@ -88,7 +88,8 @@ def test_per_family_run_counts_and_runs_beyond_25() -> None:
         r"at seq >= 8192 .*? and (\d+) Megatron-Bridge Qwen3 MoE rows, and (\d+) Megatron-Bridge DeepSeek-V3 / GPT-OSS")
     beyond = [r for r in REPORT.runs if not r.fitted and abs(r.error) > 0.25]
     moe = [r for r in beyond if r.id.startswith("mb") and "-qwen3-" in r.id]  # 25.11 and 26.02 (mb2602-)
-    dsv3 = [r for r in beyond if r.id.startswith("mb") and ("-dsv3-" in r.id or "-gptoss-" in r.id)]  # dsv3's rows
+    # dsv3's rows, and mbnew's (2026-12-03; their DeepSeek-V3 ids end in '-dsv3')
+    dsv3 = [r for r in beyond if r.id.startswith("mb") and ("-dsv3" in r.id or "-gptoss-" in r.id)]
     a3 = [r for r in beyond if r.id.startswith("maxtext-a3-")]  # unseen's MaxText A3 (H100) rows, 2026-12-02
     tpu = [r for r in beyond if r.id.startswith("maxtext-v5p-")]  # newrows' tpu-recipes DeepSeek-V3, 2026-12-03
     (n_tpu,) = _quoted(r"(\d+) MaxText TPU v5p DeepSeek-V3 rows? \(")

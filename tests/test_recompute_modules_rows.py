@@ -34,7 +34,11 @@ LEFT_BLANK = ("mb-gb200-dsv3-fp8", "mb-gb300-dsv3-bf16", "mb-gb300-dsv3-fp8", "m
 # Set later from a recipe by another session, its note and figures checked there: moe3 (2026-12-02) found the GB200
 # GPT-OSS preset with the table's layout (workload_base_configs.py at 6b296ac; tests/test_moe_gptoss_stack.py);
 # memread (2026-12-02) set the H100 one from every stored H100 BF16 preset (tests/test_plan_memory_recipes.py)
-SET_ELSEWHERE = {"mb-gb200-gptoss-120b": "layernorm+moe_act", "mb-h100-gptoss-120b": "layernorm+moe_act"}
+SET_ELSEWHERE = {"mb-gb200-gptoss-120b": "layernorm+moe_act", "mb-h100-gptoss-120b": "layernorm+moe_act",
+                 # mbnew (2026-12-03): the GB200 / B200 / H100 GPT-OSS rows of the 26.02.01 / 26.04 / 26.04.01 tables,
+                 # from the stored V2 presets with those layouts (tests/test_mb_later_tables.py checks note and move)
+                 **{f"{rel}-{sys}-gptoss-120b": "layernorm+moe_act" for rel in ("mb260201", "mb2604", "mb260401")
+                    for sys in ("gb200", "b200", "h100")}}
 
 
 def test_the_cells_are_the_recipes_and_only_those() -> None:

@@ -140,7 +140,9 @@ def test_median_held_out_error_target_on_all_runs() -> None:
     # + 17 GB300/B300 + 18 NeMo 24.07 / Megatron-Bridge 26.02 H100 / 25.09 + 27 dgxc H100 BF16 + 5 MaxText A3
     # + 55 llm-foundry A100 - 2 of them fitted (nvidia-ampere/pytorch-fsdp) + 10 MaxText tpu-recipes (newrows)
     # + 7 Gaudi 2 (Intel 1.18.0 / 1.16.0 tables, gaudi_amd_new) + 5 NeMo 25.07 / 25.02 H100 (nemonew) + 9 TPU (tpu_new)
-    assert len(held_out) == 346
+    # + 79 Megatron-Bridge 26.02.01 / 26.04 / 26.04.01 rows (mbnew, 2026-12-03: held out, committed before they were
+    # predicted, no calibration value changed: 404, 6.13% alone; tests/test_mb_later_tables.py)
+    assert len(held_out) == 425
     assert median_abs_error(list(RESULTS.values()), held_out_only=True) <= 0.10
 
 

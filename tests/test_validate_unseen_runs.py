@@ -179,10 +179,12 @@ def test_blackwell_family_within_the_family_bound() -> None:
     # the 25.09 rows -29.9%..+2.9% (2026-12-01). 5.57% over 43 after fa2, ubuf, ubuf2, hopdiag, rcb and the Blackwell
     # fp8 rule's re-runs (0.58 -> 0.50 -> 0.46; 2026-12-01): the GB300 rows +3.2%..+30.7%, the 25.09 rows -18.2%..+5.3%.
     # 5.53% over 43 after 2026-12-02's merges: the GB300 rows +3.2%..+30.8%, the 25.09 rows -18.0%..+1.7%.
-    # 5.34% over 46 with nemonew's three dense NeMo 25.07 GB200 rows (2026-12-03, held out; its Scout row is MoE).
+    # 5.34% over 46 with nemonew's three dense NeMo 25.07 GB200 rows (2026-12-03, held out; its Scout row is MoE);
+    # 8.25% over 63 with mbnew's 20 dense GB300 / GB200 Llama rows of the 26.02.01 / 26.04 / 26.04.01 tables alone
+    # (held out, committed before they were predicted, nothing re-fitted; tests/test_mb_later_tables.py), 2026-12-03.
     dense = [abs(r.error) for r in REPORT.runs
              if r.family == "nvidia-blackwell" and not r.fitted and not (ROWS[r.id].get("experts") or "").strip()]
-    assert len(dense) == 46
+    assert len(dense) == 66
     assert statistics.median(dense) <= FAMILY_BOUND
 
 
@@ -193,6 +195,7 @@ def test_blackwell_family_with_the_moe_rows_within_the_family_bound() -> None:
     # the median than the MoE ones, so the family is within its bound without any row predicted closer. 11.15% over 67
     # after fa2, ubuf, ubuf2, hopdiag, rcb and the Blackwell fp8 rule's re-runs (2026-12-01); 9.97% over 67 after
     # 2026-12-02's merges (moe's per-expert launches above all); 9.98% over 67 after gptoss2's expert-gradient
-    # reduction (2026-12-02; worst -59.4%, GB200 GPT-OSS-120B).
+    # reduction (2026-12-02; worst -59.4%, GB200 GPT-OSS-120B). 10.67% over 133 with mbnew's 66 Blackwell rows of the
+    # 26.02.01 / 26.04 / 26.04.01 tables (2026-12-03; worst +157.3%, B200 DeepSeek-V3 at EP 32 over four nodes).
     fam = next(g for g in REPORT.by_family if g.group == "nvidia-blackwell")
     assert fam.median_abs_error <= FAMILY_BOUND
