@@ -27,10 +27,10 @@ from accelopt.workload.batch import to_device
 from accelopt.workload.usercode import user_call
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
-__all__ = ["TrainRun", "batch_quality", "batch_stream", "copy_model", "evaluate", "first_tensor", "forward_flops",
-           "fp32_output", "model_variant", "output_tensors", "param_count", "quality_text", "scores_note",
-           "scores_place", "state_dict_bytes", "state_dict_saver", "tied_groups", "train_for", "train_step_for",
-           "untied_notes"]
+__all__ = ["TrainRun", "already_quantized", "batch_quality", "batch_stream", "copy_model", "evaluate", "first_tensor",
+           "forward_flops", "fp32_output", "model_variant", "output_tensors", "param_count", "quality_text",
+           "scores_note", "scores_place", "state_dict_bytes", "state_dict_saver", "tied_groups", "train_for",
+           "train_step_for", "untied_notes"]
 
 
 def first_tensor(out: Any) -> Any:
@@ -478,6 +478,38 @@ def dynamic_int8_count(model: Any) -> int:
 
     return (linear_count(model) + raw_matrix_count(model)
             + sum(1 for m in model.modules() if isinstance(m, (nn.Embedding, nn.LSTM))))
+
+
+_QUANTIZED_NAMESPACES = ("torch.ao.nn.quantized", "torch.nn.quantized", "torch.ao.nn.intrinsic.quantized")
+
+
+def quantized_layers(model: Any) -> list[str]:
+    """'name (Class)' of each layer already quantized: a torch.ao quantized module (quantize_dynamic's
+    DynamicQuantizedLinear, convert's QuantizedConv2d: int8 packed weights, not an nn.Linear/Conv), or a layer whose
+    weight is a torchao tensor subclass (quantize_'s)."""
+    out: list[str] = []
+    for name, m in model.named_modules():
+        if any(name.startswith(f"{seen.partition(' ')[0]}.") for seen in out):
+            continue  # a quantized layer's own parts (its LinearPackedParams)
+        weight = m.__dict__.get("_parameters", {}).get("weight")
+        where = type(m).__module__.partition(".modules")[0]  # the public path: torch.ao.nn.quantized.dynamic
+        torchao = type(weight).__module__.startswith("torchao")
+        if where.startswith(_QUANTIZED_NAMESPACES) or torchao:
+            out.append(f"{name or type(m).__name__} ({where}.{type(m).__name__}"
+                       + (f", torchao {type(weight).__name__} weight)" if torchao else ")"))
+    return out
+
+
+def already_quantized(bundle: ModelBundle, technique: str) -> str | None:
+    """Why `technique`, which needs float weights, does not apply to a model already quantized; None otherwise. Each
+    technique's own check misread such a model ('has no nn.Linear layer', 'every group is an output layer') and
+    pointed at another that did not apply either."""
+    layers = quantized_layers(bundle.model)
+    if not layers:
+        return None
+    return (f"{bundle.name} is already quantized ({len(layers)} quantized layers: {', '.join(layers[:3])}"
+            f"{', ...' if len(layers) > 3 else ''}), and {technique} starts from float weights — give optimize the "
+            "float model (before quantize_dynamic / convert / quantize_): it measures int8 against it")
 
 
 def conv_count(model: Any) -> int:

@@ -36,6 +36,7 @@ from typing import Any, ClassVar
 from accelopt.errors import UnsupportedError
 from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, get_technique, register
 from accelopt.optimize.compress import (
+    already_quantized,
     copy_model,
     evaluate,
     first_tensor,
@@ -279,7 +280,7 @@ class StructuredPrune(Technique):
     composable = True
 
     def not_applicable(self, bundle: ModelBundle, target: Target) -> str | None:
-        why = super().not_applicable(bundle, target)
+        why = super().not_applicable(bundle, target) or already_quantized(bundle, self.name)
         if why:
             return why
         try:
@@ -417,7 +418,7 @@ class UnstructuredPrune(Technique):
     risks = "quality loss at high sparsity; no speed-up on dense kernels, and no smaller file unless compressed"
 
     def not_applicable(self, bundle: ModelBundle, target: Target) -> str | None:
-        why = super().not_applicable(bundle, target)
+        why = super().not_applicable(bundle, target) or already_quantized(bundle, self.name)
         if why is None and not _prunable_weights(bundle.model):
             return f"{bundle.name} has no Linear or Conv layer to prune"
         return why
@@ -565,7 +566,7 @@ class SemiStructured24(Technique):
     def not_applicable(self, bundle: ModelBundle, target: Target) -> str | None:
         from torch import nn
 
-        why = super().not_applicable(bundle, target)
+        why = super().not_applicable(bundle, target) or already_quantized(bundle, self.name)
         if why:
             return why
         if not target.on_cuda:
