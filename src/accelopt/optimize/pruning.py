@@ -283,6 +283,12 @@ class StructuredPrune(Technique):
         why = super().not_applicable(bundle, target) or already_quantized(bundle, self.name)
         if why:
             return why
+        roots = tuple(_root_types())
+        if not any(isinstance(m, roots) for m in bundle.model.modules()):  # nothing for torch-pruning to start from
+            distill_why = get_technique("distill").not_applicable(bundle, target)
+            return (f"{bundle.name} has no Linear, Conv or MultiheadAttention layer, whose channels structured pruning "
+                    "removes — " + ("distill into a smaller student given as ModelBundle.meta['student']"
+                                    if distill_why is None else f"distill does not apply either: {distill_why}"))
         try:
             _import_tp()
         except UnsupportedError as e:
