@@ -385,3 +385,26 @@ def test_a_model_frozen_whole_is_pruned_and_fine_tuned() -> None:
     assert _params(v.model) == 340 + 2 and v.params["finetune_steps"] == 5
     assert not any(p.requires_grad for p in v.model.parameters())  # frozen again, as the user's model was
     assert any("every parameter trained though the model's are all frozen" in n for n in v.notes), v.notes
+
+
+class _NoLayers(nn.Module):
+    """Scores from raw parameters and an embedding's weight: no Linear, Conv or MultiheadAttention."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(16))
+        self.emb = nn.Embedding(16, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, 16) -> (B, 4)
+        return ((x * self.scale).unsqueeze(-1) * self.emb.weight).sum(1)
+
+
+def test_structured_pruning_of_a_model_without_layers_to_prune_says_so_without_pointing_elsewhere() -> None:
+    # it ran torch-pruning and then said 'every group is an output layer, an embedding, or breaks the forward' with
+    # the fix 'use prune-unstructured', which said 'no Linear or Conv layer to prune' in the next row
+    data = [(torch.randn(4, 16), torch.zeros(4, dtype=torch.long))]
+    bundle = ModelBundle(name="no-layers", model=_NoLayers(), batches=lambda: iter(data), batch_size=4,
+                         loss_fn=nn.functional.cross_entropy)
+    why = get_technique("prune-structured").not_applicable(bundle, CPU)
+    assert why is not None and "no Linear, Conv or MultiheadAttention layer" in why, why
+    assert "prune-unstructured" not in why

@@ -27,10 +27,10 @@ from accelopt.workload.batch import to_device
 from accelopt.workload.usercode import user_call
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
-__all__ = ["TrainRun", "batch_quality", "batch_stream", "copy_model", "evaluate", "first_tensor", "forward_flops",
-           "fp32_output", "model_variant", "output_tensors", "param_count", "quality_text", "scores_note",
-           "scores_place", "state_dict_bytes", "state_dict_saver", "tied_groups", "train_for", "train_step_for",
-           "untied_notes"]
+__all__ = ["TrainRun", "already_quantized", "batch_quality", "batch_stream", "copy_model", "evaluate", "first_tensor",
+           "forward_flops", "fp32_output", "model_variant", "output_tensors", "param_count", "quality_text",
+           "scores_note", "scores_place", "state_dict_bytes", "state_dict_saver", "tied_groups", "train_for",
+           "train_step_for", "untied_notes"]
 
 
 def first_tensor(out: Any) -> Any:
@@ -327,10 +327,11 @@ def train_for(model: Any, bundle: ModelBundle, target: Target, *, what: str, max
                     fp32_from=str(low[0][1]).removeprefix("torch.") if low else None, unfrozen=unfrozen)
 
 
-def _check_accuracy_targets(out: Any, targets: Any, raw: Any = None) -> None:
+def _check_accuracy_targets(out: Any, targets: Any, raw: Any = None, ignored: int | None = None) -> None:
     """Accuracy compares argmax(-1) of the scores (B, ..., C) with class indices (B, ...): targets of another shape
     (one-hot (B, C)) failed deep in the comparison, or, with as many rows as classes, broadcast to (B, B) and gave
-    a wrong accuracy without a word."""
+    a wrong accuracy without a word. Targets outside 0..C-1 (other than the loss's `ignored` padding) can match no
+    argmax: every variant scored 0% like the baseline, 'within tolerance', and the quality guard was void."""
     want = tuple(out.shape[:-1])
     got = tuple(getattr(targets, "shape", ()))
     if got != want:
@@ -338,6 +339,14 @@ def _check_accuracy_targets(out: Any, targets: Any, raw: Any = None) -> None:
                          f"{want}, with the "
                          f"targets, shape {got}: they must be class indices of shape {want}",
                          "yield class indices from eval_batches (one-hot targets: y.argmax(-1)), or use "
+                         "metric='loss' or a callable metric")
+    labels = targets if ignored is None else targets[targets != ignored]
+    classes = int(out.shape[-1])
+    if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= classes):
+        raise InputError(f"metric 'accuracy': the held-out targets range {int(labels.min())}..{int(labels.max())}, "
+                         f"but {scores_place(raw)} has {classes} classes along its last dim (indices "
+                         f"0..{classes - 1}): no argmax can match a target outside them",
+                         "yield class indices 0..C-1 from eval_batches (labels numbered from 1: y - 1), or use "
                          "metric='loss' or a callable metric")
 
 
@@ -357,8 +366,12 @@ def batch_quality(bundle: ModelBundle, out: Any, targets: Any, raw: Any = None) 
     loss_fn reading out["logits"] or out[0] raised, or scored the first row alone, when handed the scores)."""
     rows = float(targets.shape[0]) if getattr(targets, "shape", None) else 1.0  # (B, ...); a 0-dim target is 1
     elements = float(targets.numel()) if hasattr(targets, "numel") else rows
-    if bundle.metric == "accuracy":
-        _check_accuracy_targets(out, targets, raw)
+    if bundle.metric == "accuracy":  # targets equal to the loss's ignore_index (padding) left out, as its mean does
+        ignored = _ignored_target(bundle.loss_fn)
+        _check_accuracy_targets(out, targets, raw, ignored)
+        if ignored is not None:
+            kept = targets != ignored
+            return float((out.argmax(-1) == targets)[kept].sum()), float(kept.sum())
         return float((out.argmax(-1) == targets).sum()), elements
     if bundle.metric == "loss":
         ignored = _ignored_target(bundle.loss_fn)
@@ -465,6 +478,38 @@ def dynamic_int8_count(model: Any) -> int:
 
     return (linear_count(model) + raw_matrix_count(model)
             + sum(1 for m in model.modules() if isinstance(m, (nn.Embedding, nn.LSTM))))
+
+
+_QUANTIZED_NAMESPACES = ("torch.ao.nn.quantized", "torch.nn.quantized", "torch.ao.nn.intrinsic.quantized")
+
+
+def quantized_layers(model: Any) -> list[str]:
+    """'name (Class)' of each layer already quantized: a torch.ao quantized module (quantize_dynamic's
+    DynamicQuantizedLinear, convert's QuantizedConv2d: int8 packed weights, not an nn.Linear/Conv), or a layer whose
+    weight is a torchao tensor subclass (quantize_'s)."""
+    out: list[str] = []
+    for name, m in model.named_modules():
+        if any(name.startswith(f"{seen.partition(' ')[0]}.") for seen in out):
+            continue  # a quantized layer's own parts (its LinearPackedParams)
+        weight = m.__dict__.get("_parameters", {}).get("weight")
+        where = type(m).__module__.partition(".modules")[0]  # the public path: torch.ao.nn.quantized.dynamic
+        torchao = type(weight).__module__.startswith("torchao")
+        if where.startswith(_QUANTIZED_NAMESPACES) or torchao:
+            out.append(f"{name or type(m).__name__} ({where}.{type(m).__name__}"
+                       + (f", torchao {type(weight).__name__} weight)" if torchao else ")"))
+    return out
+
+
+def already_quantized(bundle: ModelBundle, technique: str) -> str | None:
+    """Why `technique`, which needs float weights, does not apply to a model already quantized; None otherwise. Each
+    technique's own check misread such a model ('has no nn.Linear layer', 'every group is an output layer') and
+    pointed at another that did not apply either."""
+    layers = quantized_layers(bundle.model)
+    if not layers:
+        return None
+    return (f"{bundle.name} is already quantized ({len(layers)} quantized layers: {', '.join(layers[:3])}"
+            f"{', ...' if len(layers) > 3 else ''}), and {technique} starts from float weights — give optimize the "
+            "float model (before quantize_dynamic / convert / quantize_): it measures int8 against it")
 
 
 def conv_count(model: Any) -> int:

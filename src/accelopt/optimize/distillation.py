@@ -29,6 +29,7 @@ from accelopt.errors import InputError, UnsupportedError
 from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, register
 from accelopt.optimize.compress import (
     TrainRun,
+    already_quantized,
     copy_model,
     evaluate,
     first_tensor,
@@ -226,7 +227,10 @@ class Distill(Technique):
         why = super().not_applicable(bundle, target)
         if why:
             return why
-        if bundle.meta.get("student") is None:
+        if bundle.meta.get("student") is None:  # a student of the user's may distill a quantized teacher
+            why = already_quantized(bundle, "distill's derived student (a pruned copy of the model)")
+            if why:
+                return why + ", or give a float student as ModelBundle.meta['student']"
             try:
                 from accelopt.optimize.pruning import _import_tp
 

@@ -35,7 +35,7 @@ from typing import Any, ClassVar
 
 from accelopt.errors import UnsupportedError
 from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, register
-from accelopt.optimize.compress import conv_count, copy_model, dynamic_int8_count, state_dict_bytes
+from accelopt.optimize.compress import already_quantized, conv_count, copy_model, dynamic_int8_count, state_dict_bytes
 from accelopt.optimize.steps import wrapper_name
 from accelopt.userio import exception_text
 from accelopt.workload.batch import to_device
@@ -514,7 +514,7 @@ class _OnnxTechnique(Technique):
     modes: ClassVar[tuple[str, ...]] = ("inference",)
 
     def not_applicable(self, bundle: ModelBundle, target: Target) -> str | None:
-        why = super().not_applicable(bundle, target)
+        why = super().not_applicable(bundle, target) or already_quantized(bundle, self.name)
         if why:
             return why
         if target.device_type != "cpu":

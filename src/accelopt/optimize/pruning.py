@@ -36,6 +36,7 @@ from typing import Any, ClassVar
 from accelopt.errors import UnsupportedError
 from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, get_technique, register
 from accelopt.optimize.compress import (
+    already_quantized,
     copy_model,
     evaluate,
     first_tensor,
@@ -46,6 +47,7 @@ from accelopt.optimize.compress import (
     quality_text,
     state_dict_bytes,
     state_dict_saver,
+    tied_groups,
     train_for,
 )
 from accelopt.optimize.steps import mark_structural
@@ -193,6 +195,7 @@ def prune_structured(model: Any, inputs: tuple[Any, ...], ratio: float, *, round
     tp = _import_tp()
     out_width = _output_width(model, inputs)
     keep = _never_pruned(model, out_width)
+    ties = tied_groups(model)
     with _time_limit(time_limit_s, "torch-pruning's dependency analysis of the model", fix), _grad_traced(model):
         # torch-pruning warns of 'Unwrapped parameters' (a GRU's, a raw nn.Parameter) on each graph it builds, telling
         # the user to 'provide an unwrapped_parameters argument', which accelopt's user cannot: said as MetaPruner's
@@ -200,7 +203,7 @@ def prune_structured(model: Any, inputs: tuple[Any, ...], ratio: float, *, round
             warnings.simplefilter("ignore")
             bad = _breaking_roots(model, inputs, keep, ratio)
         modules = dict(model.named_modules())
-        ignored = keep + [modules[n] for n in bad]
+        ignored = keep + [modules[n] for n in bad] + _shared_holders(model, ties)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             pruner = tp.pruner.MetaPruner(model, inputs, importance=tp.importance.MagnitudeImportance(p=2),
@@ -211,11 +214,40 @@ def prune_structured(model: Any, inputs: tuple[Any, ...], ratio: float, *, round
     for m, heads in _heads(model).items():  # torch-pruning's documented follow-up for MHA
         m.num_heads = heads
         m.head_dim = m.embed_dim // heads
+    _retie(model, ties, fix)
     if _output_width(model, inputs) != out_width:
         raise UnsupportedError("structured pruning changed the model's output width",
                                "report this model to accelopt; skip prune-structured meanwhile")
     names = {id(m): n for n, m in model.named_modules()}
     return model, bad, [names.get(id(m), "?") for m in keep]
+
+
+def _shared_holders(model: Any, ties: list[list[str]]) -> list[Any]:
+    """The modules holding a weight that is one tensor under two or more names (`ties`, compress.tied_groups):
+    ignored as roots, since torch-pruning ranks and cuts each holder's own channels in its own group, with other
+    rows removed from each (ALBERT's layer shared across depth became two layers). Not the model itself (a weight
+    of its own): torch-pruning ignores every submodule of an ignored module."""
+    holders = {name.rpartition(".")[0] for group in ties for name in group}
+    return [model.get_submodule(h) for h in sorted(holders) if h]
+
+
+def _retie(model: Any, ties: list[list[str]], fix: str) -> None:
+    """Make each group of `ties` one tensor again. torch-pruning replaces each holder's Parameter on its own, so
+    the input channels it cut from a shared weight (a channel of the stream feeding both holders, one group, the
+    same indices) left equal copies: the first copy is put back in every holder. Copies that differ were cut by
+    different groups (the shared layer fed from two pruned streams) and cannot be one tensor: UnsupportedError."""
+    import torch
+
+    for group in ties:
+        tensors = [model.get_parameter(name) for name in group]
+        if all(t is tensors[0] for t in tensors):
+            continue
+        if not all(t.shape == tensors[0].shape and torch.equal(t, tensors[0]) for t in tensors):
+            raise UnsupportedError(f"structured pruning cut the shared weight {' = '.join(group)} differently in "
+                                   "each of its holders (different channels removed)", fix)
+        for name in group[1:]:
+            holder, _, attr = name.rpartition(".")
+            setattr(model.get_submodule(holder), attr, tensors[0])
 
 
 def _instead(bundle: ModelBundle, target: Target) -> str:
@@ -248,9 +280,15 @@ class StructuredPrune(Technique):
     composable = True
 
     def not_applicable(self, bundle: ModelBundle, target: Target) -> str | None:
-        why = super().not_applicable(bundle, target)
+        why = super().not_applicable(bundle, target) or already_quantized(bundle, self.name)
         if why:
             return why
+        roots = tuple(_root_types())
+        if not any(isinstance(m, roots) for m in bundle.model.modules()):  # nothing for torch-pruning to start from
+            distill_why = get_technique("distill").not_applicable(bundle, target)
+            return (f"{bundle.name} has no Linear, Conv or MultiheadAttention layer, whose channels structured pruning "
+                    "removes — " + ("distill into a smaller student given as ModelBundle.meta['student']"
+                                    if distill_why is None else f"distill does not apply either: {distill_why}"))
         try:
             _import_tp()
         except UnsupportedError as e:
@@ -264,6 +302,7 @@ class StructuredPrune(Technique):
         model = copy_model(bundle, target)
         inputs = to_device(bundle.first_batch()[0], target.device)
         params0, flops0 = param_count(model), forward_flops(model, inputs)
+        ties = tied_groups(model)
         before_q = evaluate(model, bundle, target.device)
         instead = _instead(bundle, target)
         _, kept_whole, never = prune_structured(model, inputs, ratio, time_limit_s=target.budget_s / 2, fix=instead)
@@ -283,6 +322,8 @@ class StructuredPrune(Technique):
         notes.append(f"not pruned: {', '.join(never) or 'nothing'} (output layer / embeddings)"
                      + (f"; {', '.join(kept_whole)} kept whole: pruning them alone broke the forward pass (e.g. "
                         "q/k/v split by a fixed width)" if kept_whole else ""))
+        notes += [f"shared weight kept one tensor: {' = '.join(g)} (its holders' own channels not pruned: "
+                  "torch-pruning would cut each holder differently)" for g in ties]
         params = {"ratio": ratio, "finetune_steps": run.steps if run else 0, "params_before": params0,
                   "params_after": params1, "forward_flops_before": flops0, "forward_flops_after": flops1}
         return model_variant(self.name, mark_structural(model), bundle, target, setup_s=time.perf_counter() - t0,
@@ -383,7 +424,7 @@ class UnstructuredPrune(Technique):
     risks = "quality loss at high sparsity; no speed-up on dense kernels, and no smaller file unless compressed"
 
     def not_applicable(self, bundle: ModelBundle, target: Target) -> str | None:
-        why = super().not_applicable(bundle, target)
+        why = super().not_applicable(bundle, target) or already_quantized(bundle, self.name)
         if why is None and not _prunable_weights(bundle.model):
             return f"{bundle.name} has no Linear or Conv layer to prune"
         return why
@@ -531,7 +572,7 @@ class SemiStructured24(Technique):
     def not_applicable(self, bundle: ModelBundle, target: Target) -> str | None:
         from torch import nn
 
-        why = super().not_applicable(bundle, target)
+        why = super().not_applicable(bundle, target) or already_quantized(bundle, self.name)
         if why:
             return why
         if not target.on_cuda:

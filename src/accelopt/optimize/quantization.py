@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 from accelopt.errors import UnsupportedError
 from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, register
 from accelopt.optimize.compress import (
+    already_quantized,
     conv_count,
     copy_model,
     dynamic_int8_count,
@@ -94,7 +95,7 @@ class _TorchAOQuant(Technique):
         return None
 
     def not_applicable(self, bundle: ModelBundle, target: Target) -> str | None:
-        why = super().not_applicable(bundle, target)
+        why = super().not_applicable(bundle, target) or already_quantized(bundle, self.name)
         if why:
             return why
         if self.min_capability is not None:

@@ -158,8 +158,12 @@ class ActivationCheckpointing(Technique):
             # segment's activations, recomputed in backward; the checkpoints alone (`after`) read 279 for batch 8
             # of 2 LSTM segments, where the recomputed segment alone holds half the baseline's activations
             larger = int(bundle.batch_size * before / (after + recompute))
-            notes.append(f"at the baseline's activation memory, batch {bundle.batch_size} could grow to about "
-                         f"{larger} (estimate: the {fmt_bytes(after, binary=True)} kept + the largest checkpointed "
+            # one block holding nearly all the activations leaves no room: 'batch 16 could grow to about 15'
+            grows = (f"batch {bundle.batch_size} could grow to about {larger}" if larger > bundle.batch_size else
+                     f"no batch larger than {bundle.batch_size} fits (the largest block's recomputation needs about "
+                     f"what the baseline saved, {fmt_bytes(before, binary=True)})")
+            notes.append(f"at the baseline's activation memory, {grows} (estimate: the "
+                         f"{fmt_bytes(after, binary=True)} kept + the largest checkpointed "
                          f"block's {fmt_bytes(recompute, binary=True)} recomputed in backward (Chen et al. 2016, "
                          "sec. 3), scaling linearly with the batch)")
         params = {"blocks": ", ".join(names), "saved_bytes_before": before, "saved_bytes_after": after}
