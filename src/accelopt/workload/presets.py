@@ -939,6 +939,34 @@ _TEXT_TYPE_OF = {"gemma3": "gemma3_text", "llama4": "llama4_text", "llava": "lla
                  "mistral3": "mistral", "paligemma": "gemma"}
 
 
+# The keys a multimodal config gives its encoder towers under (transformers' vision-language and speech-language
+# classes: Qwen2-VL, Gemma 3, Llama 4, LLaVA vision_config; Qwen2-Audio audio_config); their depth and width keys
+# (Qwen2-VL's vision_config: depth, embed_dim; its hidden_size is the merger's output, the text model's width)
+_TOWER_KEYS = ("vision_config", "audio_config")
+_TOWER_DEPTH_KEYS = ("depth", "num_hidden_layers", "num_layers")
+_TOWER_WIDTH_KEYS = ("embed_dim", "hidden_size", "d_model")
+
+
+def _tower_note(outer: dict[str, Any]) -> tuple[str, ...]:
+    """A note naming what a vision-language (or audio-language) config's figures leave out: its encoder tower is not
+    modelled, so its weights are not in the memory per device and no image or audio is encoded in any time. The key
+    alone was listed among the unused keys, beside numerics flags; Qwen2-VL-7B's 675M-parameter tower (8.29B of the
+    model card, 7.62B planned) was left out of its weights without a sentence saying so (a usertest, ut_plan3)."""
+    notes = []
+    for key in _TOWER_KEYS:
+        tower = outer.get(key)
+        if not isinstance(tower, dict):
+            continue
+        depth = next((tower[k] for k in _TOWER_DEPTH_KEYS if isinstance(tower.get(k), int)), None)
+        width = next((tower[k] for k in _TOWER_WIDTH_KEYS if isinstance(tower.get(k), int)), None)
+        size = f": {depth} layers of width {width:,}" if depth and width else ""
+        kind, item = ("vision", "image") if key == "vision_config" else ("audio", "audio")
+        notes.append(f"the {kind} tower ({key}{size}) is not modelled: every figure is the language model's alone, "
+                     f"without the tower's weights in memory or its encoding of the {item} inputs in any time; the "
+                     f"{item} tokens of a prompt are counted as text tokens")
+    return tuple(notes)
+
+
 def _mla(cfg: dict[str, Any], where: str) -> MLAConfig | None:
     """DeepSeek-V2/V3 multi-head latent attention, when the config has kv_lora_rank. kv_lora_rank 0 is an error, not
     'left out': it was read as multi-head attention without a word (DeepSeek-V2-Lite then counted 82M parameters and
@@ -1361,7 +1389,8 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                          "give the MLP's hidden width, or leave the key out (null) for the type's default")
     defaults, ffn, tied = _config_defaults(cfg, mtype, hidden, ffn_given, context)
     classifier, classifier_note = _classifier_head(cfg, mtype, vocab, hidden)
-    defaults = (*class_defaults, *defaults, *_quantization_note(cfg), *_softcap_note(cfg), *classifier_note)
+    defaults = (*class_defaults, *defaults, *_quantization_note(cfg), *_softcap_note(cfg), *classifier_note,
+                *_tower_note(outer))
     if not isinstance(tied, bool):
         raise InputError(f"{where}: tie_word_embeddings = {tied!r} is not true or false",
                          "write tie_word_embeddings = true or false, or leave it out")
