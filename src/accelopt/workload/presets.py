@@ -396,6 +396,13 @@ _IRRELEVANT_KEYS = frozenset({
     # keys that are (a usertest pass on Nemotron-Mini-4B, StarCoder2-7B, OPT-6.7B, ModernBERT-base configs)
     "norm_eps", "norm_epsilon", "dropout", "activation_dropout", "embedding_dropout", "residual_dropout",
     "mlp_dropout", "init_std", "initializer_cutoff_factor",
+    # Megatron-DeepSpeed's kernel-fusion and softmax-precision switches that BLOOM's config.json carries (BloomConfig
+    # defines none of them: bigscience/bloom-7b1 config.json), PhiMoE's training-time input jitter, and Granite's
+    # scalar multipliers of the embeddings, residuals, scores and logits (elementwise; GraniteMoeConfig): listed as
+    # not modelled, they were every key of BLOOM's warning and four of Granite-3.0-MoE's (a usertest, ut_plan3)
+    "attention_softmax_in_fp32", "masked_softmax_fusion", "bias_dropout_fusion", "skip_bias_add", "skip_bias_add_qkv",
+    "offset_alibi", "input_jitter_noise", "attention_multiplier", "embedding_multiplier", "residual_multiplier",
+    "logits_scaling",
 })
 
 
