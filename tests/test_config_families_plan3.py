@@ -94,3 +94,14 @@ def test_granite_moe_active_figure_is_without_embeddings(tmp_path: Path) -> None
 def test_only_keys_that_change_the_arithmetic_are_listed(tmp_path: Path, cfg: dict[str, Any],
                                                          listed: tuple[str, ...]) -> None:
     assert _load(tmp_path, cfg).unused_keys == listed
+
+
+@pytest.mark.parametrize("cfg", [OLMOE, PHIMOE, GRANITE_MOE])
+def test_moe_families_have_a_rule(tmp_path: Path, cfg: dict[str, Any]) -> None:
+    # they were read with the unknown-type note ('has no rule in this reader ... compare the parameter count'), over
+    # counts that match the published ones above; without tie_word_embeddings they are untied as their config
+    # classes default, and without hidden_act their experts are gated (the classes' silu), with no note either way
+    m = _load(tmp_path, cfg)
+    assert not any("has no rule" in n for n in m.config_defaults), m.config_defaults
+    bare = _load(tmp_path, {k: v for k, v in cfg.items() if k not in ("tie_word_embeddings", "hidden_act")})
+    assert not bare.tied_embeddings and bare.mlp == "swiglu" and bare.config_defaults == ()

@@ -434,8 +434,14 @@ def unused_config_keys(cfg: dict[str, Any], mtype: str | None = None) -> tuple[s
     return tuple(sorted(out))
 
 
+# Mixture-of-experts families read as Mixtral is: a pre-norm block (2 norms), gated experts (gate, up, down; their
+# classes' hidden_act default silu), untied (OLMoE: OlmoeSparseMoeBlock; Phi-3.5-MoE: PhimoeBlockSparseTop2MLP w1, w3,
+# w2; Granite MoE: GraniteMoeParallelExperts input_linear of 2 x ffn). They had the unknown-type note, which asked
+# to check counts that match the published ones (tests/test_config_families_plan3.py).
+_SILU_MOE_TYPES = frozenset({"olmoe", "phimoe", "granitemoe"})
 # Families whose MLP is gated (three matrices: SwiGLU or GeGLU; Shazeer 2020, "GLU Variants").
-_GATED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "deepseek",
+_GATED_TYPES = _SILU_MOE_TYPES | frozenset({
+                          "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "deepseek",
                           "deepseek_v2", "deepseek_v3", "gemma", "gemma2", "gemma3", "gemma3_text", "phi3",
                           # transformers Llama4TextMLP/Llama4TextExperts and GptOssExperts: gate and up projections
                           "llama4", "llama4_text", "gpt_oss",
@@ -1073,7 +1079,11 @@ _UNTIED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", 
                            "llama4", "llama4_text", "gpt_oss", "olmo2",
                            "dbrx",  # DbrxConfig: tie_word_embeddings False
                            "chatglm",  # ChatGLMForConditionalGeneration: output_layer beside the embedding
-                           "qwen"})  # QWenConfig: tie_word_embeddings False (Qwen/Qwen-7B configuration_qwen.py)
+                           "qwen",  # QWenConfig: tie_word_embeddings False (Qwen/Qwen-7B configuration_qwen.py)
+                           # OlmoeConfig, PhimoeConfig, GraniteMoeConfig: tie_word_embeddings False (transformers
+                           # models/olmoe/configuration_olmoe.py @008e574, granitemoe/configuration_granitemoe.py
+                           # @040e1a7, phimoe/configuration_phimoe.py)
+                           }) | _SILU_MOE_TYPES
 # Families built as GPT-2 (transformers GPT2Model, GPTBigCodeModel): a learned position table of n_positions rows
 # (wpe), biases on c_attn, c_proj, c_fc and every LayerNorm. GPT2Config's default n_positions is 1024.
 _GPT2_STYLE_TYPES = frozenset({"gpt2", "gpt_bigcode"})
