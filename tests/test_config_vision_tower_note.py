@@ -58,3 +58,17 @@ def test_plan_serve_prints_it_in_text_and_json(tmp_path: Path, capsys: pytest.Ca
     code, out, err = run_main(["plan", "serve", "--model", str(path), "--hardware", "h100-sxm", "--batch", "1"],
                               capsys)
     assert code == 0 and NOTE in " ".join((out + err).split())
+
+
+def test_the_original_llava_config_names_its_tower_by_checkpoint(tmp_path: Path) -> None:
+    # liuhaotian/llava-v1.5-13b config.json (the LLaVA repository's format): the Llama keys at the top level and the
+    # tower named by its checkpoint, mm_vision_tower, with no vision_config
+    llava = {"architectures": ["LlavaLlamaForCausalLM"], "model_type": "llava", "hidden_act": "silu",
+             "hidden_size": 5120, "intermediate_size": 13824, "max_position_embeddings": 4096, "mm_hidden_size": 1024,
+             "mm_projector_type": "mlp2x_gelu", "mm_vision_tower": "openai/clip-vit-large-patch14-336",
+             "num_attention_heads": 40, "num_hidden_layers": 40, "num_key_value_heads": 40,
+             "tie_word_embeddings": False, "vocab_size": 32000}
+    m = load_hf_config(_write(tmp_path, llava))
+    assert any(n.startswith("the vision tower (mm_vision_tower openai/clip-vit-large-patch14-336) is not modelled")
+               for n in m.config_defaults), m.config_defaults
+    assert "mm_vision_tower" in m.unused_keys

@@ -958,6 +958,7 @@ _TEXT_TYPE_OF = {"gemma3": "gemma3_text", "llama4": "llama4_text", "llava": "lla
 _TOWER_KEYS = ("vision_config", "audio_config")
 _TOWER_DEPTH_KEYS = ("depth", "num_hidden_layers", "num_layers")
 _TOWER_WIDTH_KEYS = ("embed_dim", "hidden_size", "d_model")
+_TOWER_INPUT = {"vision": "image", "audio": "audio"}
 
 
 def _tower_note(outer: dict[str, Any]) -> tuple[str, ...]:
@@ -965,19 +966,22 @@ def _tower_note(outer: dict[str, Any]) -> tuple[str, ...]:
     modelled, so its weights are not in the memory per device and no image or audio is encoded in any time. The key
     alone was listed among the unused keys, beside numerics flags; Qwen2-VL-7B's 675M-parameter tower (8.29B of the
     model card, 7.62B planned) was left out of its weights without a sentence saying so (a usertest, ut_plan3)."""
-    notes = []
+    towers = []  # (kind, what the config says of it)
     for key in _TOWER_KEYS:
         tower = outer.get(key)
         if not isinstance(tower, dict):
             continue
         depth = next((tower[k] for k in _TOWER_DEPTH_KEYS if isinstance(tower.get(k), int)), None)
         width = next((tower[k] for k in _TOWER_WIDTH_KEYS if isinstance(tower.get(k), int)), None)
-        size = f": {depth} layers of width {width:,}" if depth and width else ""
-        kind, item = ("vision", "image") if key == "vision_config" else ("audio", "audio")
-        notes.append(f"the {kind} tower ({key}{size}) is not modelled: every figure is the language model's alone, "
-                     f"without the tower's weights in memory or its encoding of the {item} inputs in any time; the "
-                     f"{item} tokens of a prompt are counted as text tokens")
-    return tuple(notes)
+        towers.append(("vision" if key == "vision_config" else "audio",
+                       f"{key}: {depth} layers of width {width:,}" if depth and width else key))
+    # the original LLaVA repository's config.json (liuhaotian/llava-v1.5-13b: model_type llava, the Llama keys at the
+    # top) names its tower by checkpoint: mm_vision_tower "openai/clip-vit-large-patch14-336"
+    if isinstance(outer.get("mm_vision_tower"), str):
+        towers.append(("vision", f"mm_vision_tower {outer['mm_vision_tower']}"))
+    return tuple(f"the {kind} tower ({said}) is not modelled: every figure is the language model's alone, without the "
+                 f"tower's weights in memory or its encoding of the {_TOWER_INPUT[kind]} inputs in any time; the "
+                 f"{_TOWER_INPUT[kind]} tokens of a prompt are counted as text tokens" for kind, said in towers)
 
 
 def _mla(cfg: dict[str, Any], where: str) -> MLAConfig | None:
