@@ -1355,6 +1355,17 @@ TRAIN_SEQ_CAP = 8192
 """The training sequence of a config.json whose context is longer: min(context, 8192) tokens (`plan` notes it)."""
 
 
+def config_model_name(name_or_path: Any, path: Path) -> str:
+    """The name a config.json gives its model: its _name_or_path (a Hub id such as meta-llama/Llama-3.1-8B), unless
+    that is a path on the machine that saved it, else the checkpoint folder (NAME/config.json), else the file's name.
+    liuhaotian/llava-v1.5-13b's _name_or_path './checkpoints/vicuna-13b-v1.5' (the base model's training folder)
+    named it in every table, JSON `model` and the run history (a usertest, ut_plan3)."""
+    given = name_or_path if isinstance(name_or_path, str) else ""
+    if given.startswith(("/", "./", "../", "~", ".\\")) or "\\" in given or re.match(r"[A-Za-z]:[\\/]", given):
+        given = ""
+    return given or (path.parent.name if path.name == "config.json" else path.stem) or path.stem
+
+
 def load_hf_config(path: Path | str) -> TransformerConfig:
     """Parse a local Hugging Face config.json (no `transformers` import).
 
@@ -1435,8 +1446,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
             defaults += _all_dense_note(cfg, layers, experts, kwargs)
             ffn, experts, top_k = kwargs.get("dense_ffn") or ffn, 1, 1
             kwargs = {}
-    # a Hugging Face checkpoint folder names the model (NAME/config.json); any other file name is the model's
-    name = str(cfg.get("_name_or_path") or (p.parent.name if p.name == "config.json" else p.stem) or p.stem)
+    name = config_model_name(cfg.get("_name_or_path"), p)
     unused = tuple(sorted(set(unused_config_keys(cfg, mtype)) | set(outer_unused)))
     window, n_window = _window_layers(cfg, mtype, layers, where)
     if mtype.startswith("qwen") and window and cfg.get("max_window_layers") is None:  # the class's 28, said
