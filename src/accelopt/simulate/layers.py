@@ -310,7 +310,8 @@ def transformer_layers(cfg: TransformerConfig, batch: int = 1, seq_len: int | No
     (Vaswani et al. 2017, eq. 1; qk = v = head_dim unless MLA); K/V projections are narrower under grouped-query
     attention; multi-head latent attention has down- and up-projections (DeepSeek-V2 eqs. 9-14); sliding-window
     layers attend to min(s, window) keys ("attn.qk.local"/"attn.av.local", Beltagy et al. 2020 sec. 3.1);
-    the dense layers of an MoE model ("mlp.*.dense") are listed apart from its expert layers.
+    the dense layers of an MoE model ("mlp.*.dense") are listed apart from its expert layers, whose routed experts
+    are one GEMM each ("mlp.*.experts", _expert_gemms) beside the shared experts ("mlp.*.shared").
     """
     s = seq_len or cfg.seq_len
     if batch < 1 or s < 1:
@@ -331,12 +332,33 @@ def transformer_layers(cfg: TransformerConfig, batch: int = 1, seq_len: int | No
         out += [from_gemm(f"mlp.up{tag}", Gemm(m=t, n=gate * f, k=h), L - n_moe),
                 from_gemm(f"mlp.down{tag}", Gemm(m=t, n=h, k=f), L - n_moe)]
     if n_moe:
-        routed = t * (cfg.top_k + cfg.shared_experts)
-        out += [from_gemm("mlp.router", Gemm(m=t, n=cfg.experts, k=h), n_moe),
-                from_gemm("mlp.up", Gemm(m=routed, n=gate * cfg.ffn, k=h), n_moe),
-                from_gemm("mlp.down", Gemm(m=routed, n=h, k=cfg.ffn), n_moe)]
+        out += [from_gemm("mlp.router", Gemm(m=t, n=cfg.experts, k=h), n_moe), *_expert_gemms(cfg, t, gate, n_moe)]
     if not cfg.encoder_only:
         out.append(from_gemm("lm_head", Gemm(m=t, n=cfg.vocab, k=h)))
+    return out
+
+
+def _expert_gemms(cfg: TransformerConfig, t: int, gate: int, n_moe: int) -> list[Layer]:
+    """The expert GEMMs of `t` tokens over the n_moe MoE layers: one GEMM per routed expert that gets tokens, and the
+    shared experts' (one MLP of shared_experts x ffn on every token, as plan's shared_experts_gemms).
+
+    Balanced routing, as `plan` times training (predict/compute.py moe_forward; Lepikhin et al. 2021): the t x top_k
+    token copies spread evenly over the E experts, t top_k mod E of them taking one token more than the rest; with
+    t top_k < E, t top_k experts get one token each and the others' weights are not read. Each expert is a GEMM with
+    its own weights: one GEMM of t x top_k rows at one expert's width loaded one expert's weights per layer (Llama 4
+    Scout at 128 tokens: 2 of its 17 experts' weights, the DRAM traffic of the rest left out)."""
+    copies, experts = t * cfg.top_k, cfg.experts
+    base, extra = divmod(copies, experts)
+    out: list[Layer] = []
+    # (name suffix, tokens per expert, experts with that many): the busier experts first
+    for tag, rows, n in ((".experts_busier", base + 1, extra), (".experts", base, experts - extra)):
+        if rows and n:
+            out += [from_gemm(f"mlp.up{tag}", Gemm(m=rows, n=gate * cfg.ffn, k=cfg.hidden), n_moe * n),
+                    from_gemm(f"mlp.down{tag}", Gemm(m=rows, n=cfg.hidden, k=cfg.ffn), n_moe * n)]
+    if cfg.shared_experts:
+        width = cfg.shared_experts * cfg.ffn
+        out += [from_gemm("mlp.up.shared", Gemm(m=t, n=gate * width, k=cfg.hidden), n_moe),
+                from_gemm("mlp.down.shared", Gemm(m=t, n=cfg.hidden, k=width), n_moe)]
     return out
 
 

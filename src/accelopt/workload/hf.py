@@ -15,6 +15,7 @@ from typing import Any
 from accelopt.errors import InputError, UnsupportedError, first_line, is_out_of_memory
 from accelopt.units import fmt_bytes
 from accelopt.userio import path_kind, read_user_json
+from accelopt.workload.presets import config_model_name
 from accelopt.workload.userfile import ModelBundle
 
 __all__ = ["build_from_hf_config"]
@@ -327,10 +328,9 @@ def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: i
                 yield tok, torch.where(masked, tok, torch.full_like(tok, -100))
 
     loss = {"causal": _causal_loss, "masked": _masked_loss, "classify": _classify_loss, "base": _base_loss}[head]
-    # named as `plan` names the file (presets.load_hf_config): its _name_or_path, else its folder (NAME/config.json)
-    # or file name; every config without _name_or_path was 'hf-llama', 'hf-gpt2', ... whatever its folder
-    name = (d.get("_name_or_path") or (p.parent.name if p.name == "config.json" else p.stem)
-            or f"hf-{d['model_type']}")
+    # named as `plan` names the file: its _name_or_path (not a local path), else its folder (NAME/config.json) or
+    # file name; every config without _name_or_path was 'hf-llama', 'hf-gpt2', ... whatever its folder
+    name = config_model_name(d.get("_name_or_path"), p) or f"hf-{d['model_type']}"
     # the head that was built is part of the name every report prints (the architectures list decides it)
     name = f"{name} ({type(model).__name__}{f', {labels} labels' if head == 'classify' else ''})"
     facts = {"seq_len": t, "tokens_per_batch": b * t, "model_type": d["model_type"], "head": head,

@@ -396,6 +396,13 @@ _IRRELEVANT_KEYS = frozenset({
     # keys that are (a usertest pass on Nemotron-Mini-4B, StarCoder2-7B, OPT-6.7B, ModernBERT-base configs)
     "norm_eps", "norm_epsilon", "dropout", "activation_dropout", "embedding_dropout", "residual_dropout",
     "mlp_dropout", "init_std", "initializer_cutoff_factor",
+    # Megatron-DeepSpeed's kernel-fusion and softmax-precision switches that BLOOM's config.json carries (BloomConfig
+    # defines none of them: bigscience/bloom-7b1 config.json), PhiMoE's training-time input jitter, and Granite's
+    # scalar multipliers of the embeddings, residuals, scores and logits (elementwise; GraniteMoeConfig): listed as
+    # not modelled, they were every key of BLOOM's warning and four of Granite-3.0-MoE's (a usertest, ut_plan3)
+    "attention_softmax_in_fp32", "masked_softmax_fusion", "bias_dropout_fusion", "skip_bias_add", "skip_bias_add_qkv",
+    "offset_alibi", "input_jitter_noise", "attention_multiplier", "embedding_multiplier", "residual_multiplier",
+    "logits_scaling",
 })
 
 
@@ -427,8 +434,14 @@ def unused_config_keys(cfg: dict[str, Any], mtype: str | None = None) -> tuple[s
     return tuple(sorted(out))
 
 
+# Mixture-of-experts families read as Mixtral is: a pre-norm block (2 norms), gated experts (gate, up, down; their
+# classes' hidden_act default silu), untied (OLMoE: OlmoeSparseMoeBlock; Phi-3.5-MoE: PhimoeBlockSparseTop2MLP w1, w3,
+# w2; Granite MoE: GraniteMoeParallelExperts input_linear of 2 x ffn). They had the unknown-type note, which asked
+# to check counts that match the published ones (tests/test_config_families_plan3.py).
+_SILU_MOE_TYPES = frozenset({"olmoe", "phimoe", "granitemoe"})
 # Families whose MLP is gated (three matrices: SwiGLU or GeGLU; Shazeer 2020, "GLU Variants").
-_GATED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "deepseek",
+_GATED_TYPES = _SILU_MOE_TYPES | frozenset({
+                          "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "deepseek",
                           "deepseek_v2", "deepseek_v3", "gemma", "gemma2", "gemma3", "gemma3_text", "phi3",
                           # transformers Llama4TextMLP/Llama4TextExperts and GptOssExperts: gate and up projections
                           "llama4", "llama4_text", "gpt_oss",
@@ -939,6 +952,38 @@ _TEXT_TYPE_OF = {"gemma3": "gemma3_text", "llama4": "llama4_text", "llava": "lla
                  "mistral3": "mistral", "paligemma": "gemma"}
 
 
+# The keys a multimodal config gives its encoder towers under (transformers' vision-language and speech-language
+# classes: Qwen2-VL, Gemma 3, Llama 4, LLaVA vision_config; Qwen2-Audio audio_config); their depth and width keys
+# (Qwen2-VL's vision_config: depth, embed_dim; its hidden_size is the merger's output, the text model's width)
+_TOWER_KEYS = ("vision_config", "audio_config")
+_TOWER_DEPTH_KEYS = ("depth", "num_hidden_layers", "num_layers")
+_TOWER_WIDTH_KEYS = ("embed_dim", "hidden_size", "d_model")
+_TOWER_INPUT = {"vision": "image", "audio": "audio"}
+
+
+def _tower_note(outer: dict[str, Any]) -> tuple[str, ...]:
+    """A note naming what a vision-language (or audio-language) config's figures leave out: its encoder tower is not
+    modelled, so its weights are not in the memory per device and no image or audio is encoded in any time. The key
+    alone was listed among the unused keys, beside numerics flags; Qwen2-VL-7B's 675M-parameter tower (8.29B of the
+    model card, 7.62B planned) was left out of its weights without a sentence saying so (a usertest, ut_plan3)."""
+    towers = []  # (kind, what the config says of it)
+    for key in _TOWER_KEYS:
+        tower = outer.get(key)
+        if not isinstance(tower, dict):
+            continue
+        depth = next((tower[k] for k in _TOWER_DEPTH_KEYS if isinstance(tower.get(k), int)), None)
+        width = next((tower[k] for k in _TOWER_WIDTH_KEYS if isinstance(tower.get(k), int)), None)
+        towers.append(("vision" if key == "vision_config" else "audio",
+                       f"{key}: {depth} layers of width {width:,}" if depth and width else key))
+    # the original LLaVA repository's config.json (liuhaotian/llava-v1.5-13b: model_type llava, the Llama keys at the
+    # top) names its tower by checkpoint: mm_vision_tower "openai/clip-vit-large-patch14-336"
+    if isinstance(outer.get("mm_vision_tower"), str):
+        towers.append(("vision", f"mm_vision_tower {outer['mm_vision_tower']}"))
+    return tuple(f"the {kind} tower ({said}) is not modelled: every figure is the language model's alone, without the "
+                 f"tower's weights in memory or its encoding of the {_TOWER_INPUT[kind]} inputs in any time; the "
+                 f"{_TOWER_INPUT[kind]} tokens of a prompt are counted as text tokens" for kind, said in towers)
+
+
 def _mla(cfg: dict[str, Any], where: str) -> MLAConfig | None:
     """DeepSeek-V2/V3 multi-head latent attention, when the config has kv_lora_rank. kv_lora_rank 0 is an error, not
     'left out': it was read as multi-head attention without a word (DeepSeek-V2-Lite then counted 82M parameters and
@@ -1038,7 +1083,11 @@ _UNTIED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", 
                            "llama4", "llama4_text", "gpt_oss", "olmo2",
                            "dbrx",  # DbrxConfig: tie_word_embeddings False
                            "chatglm",  # ChatGLMForConditionalGeneration: output_layer beside the embedding
-                           "qwen"})  # QWenConfig: tie_word_embeddings False (Qwen/Qwen-7B configuration_qwen.py)
+                           "qwen",  # QWenConfig: tie_word_embeddings False (Qwen/Qwen-7B configuration_qwen.py)
+                           # OlmoeConfig, PhimoeConfig, GraniteMoeConfig: tie_word_embeddings False (transformers
+                           # models/olmoe/configuration_olmoe.py @008e574, granitemoe/configuration_granitemoe.py
+                           # @040e1a7, phimoe/configuration_phimoe.py)
+                           }) | _SILU_MOE_TYPES
 # Families built as GPT-2 (transformers GPT2Model, GPTBigCodeModel): a learned position table of n_positions rows
 # (wpe), biases on c_attn, c_proj, c_fc and every LayerNorm. GPT2Config's default n_positions is 1024.
 _GPT2_STYLE_TYPES = frozenset({"gpt2", "gpt_bigcode"})
@@ -1309,6 +1358,17 @@ TRAIN_SEQ_CAP = 8192
 """The training sequence of a config.json whose context is longer: min(context, 8192) tokens (`plan` notes it)."""
 
 
+def config_model_name(name_or_path: Any, path: Path) -> str:
+    """The name a config.json gives its model: its _name_or_path (a Hub id such as meta-llama/Llama-3.1-8B), unless
+    that is a path on the machine that saved it, else the checkpoint folder (NAME/config.json), else the file's name.
+    liuhaotian/llava-v1.5-13b's _name_or_path './checkpoints/vicuna-13b-v1.5' (the base model's training folder)
+    named it in every table, JSON `model` and the run history (a usertest, ut_plan3)."""
+    given = name_or_path if isinstance(name_or_path, str) else ""
+    if given.startswith(("/", "./", "../", "~", ".\\")) or "\\" in given or re.match(r"[A-Za-z]:[\\/]", given):
+        given = ""
+    return given or (path.parent.name if path.name == "config.json" else path.stem) or path.stem
+
+
 def load_hf_config(path: Path | str) -> TransformerConfig:
     """Parse a local Hugging Face config.json (no `transformers` import).
 
@@ -1364,7 +1424,8 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                          "give the MLP's hidden width, or leave the key out (null) for the type's default")
     defaults, ffn, tied = _config_defaults(cfg, mtype, hidden, ffn_given, context)
     classifier, classifier_note = _classifier_head(cfg, mtype, vocab, hidden)
-    defaults = (*class_defaults, *defaults, *_quantization_note(cfg), *_softcap_note(cfg), *classifier_note)
+    defaults = (*class_defaults, *defaults, *_quantization_note(cfg), *_softcap_note(cfg), *classifier_note,
+                *_tower_note(outer))
     if not isinstance(tied, bool):
         raise InputError(f"{where}: tie_word_embeddings = {tied!r} is not true or false",
                          "write tie_word_embeddings = true or false, or leave it out")
@@ -1388,8 +1449,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
             defaults += _all_dense_note(cfg, layers, experts, kwargs)
             ffn, experts, top_k = kwargs.get("dense_ffn") or ffn, 1, 1
             kwargs = {}
-    # a Hugging Face checkpoint folder names the model (NAME/config.json); any other file name is the model's
-    name = str(cfg.get("_name_or_path") or (p.parent.name if p.name == "config.json" else p.stem) or p.stem)
+    name = config_model_name(cfg.get("_name_or_path"), p)
     unused = tuple(sorted(set(unused_config_keys(cfg, mtype)) | set(outer_unused)))
     window, n_window = _window_layers(cfg, mtype, layers, where)
     if mtype.startswith("qwen") and window and cfg.get("max_window_layers") is None:  # the class's 28, said
