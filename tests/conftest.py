@@ -49,6 +49,17 @@ def run_main_expect(capsys: pytest.CaptureFixture[str], *args: str, code: int = 
     return out, err
 
 
+@pytest.fixture
+def torch_one_thread() -> Any:
+    """torch on one thread for the test (digits_bundle.one_thread: tiny models, where a second OpenMP thread on a
+    loaded 2-core machine spins); a file applies it to all its tests with
+    `pytestmark = pytest.mark.usefixtures("torch_one_thread")`."""
+    from digits_bundle import one_thread
+
+    with one_thread():
+        yield
+
+
 def _cuda_available() -> bool:
     try:
         import torch

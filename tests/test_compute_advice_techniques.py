@@ -50,3 +50,35 @@ def test_a_model_with_convolutions_keeps_channels_last_and_its_bound() -> None:
     assert bound is not None and "compute-bound ops" in how
     # already channels_last: nothing left for the layout to change
     assert _compute_rec(_facts(rows, {"channels_last": True})).techniques == ("compile", "compile-max-autotune")
+
+
+def test_a_conv1d_only_model_is_not_told_to_try_channels_last() -> None:
+    """leftovers3: a model whose only convolutions are Conv1d (3-D activations, no channels_last layout: PyTorch
+    raises 'required rank 4 tensor to use channels_last format') was offered channels-last, which optimize then
+    reported not applicable ('the model has no 2-D convolutions'). The profiler's meta 'conv2d' (False here) now
+    keeps it out of the compute advice and drops the channels-last recommendation."""
+    rows = [_row("aten::convolution", 0.6, ("conv",), t_roof=0.12), _row("aten::mm", 0.2, ("matmul",), t_roof=0.02)]
+    d = diagnose_facts(_facts(rows, {"conv2d": False}))
+    assert _compute_rec(_facts(rows, {"conv2d": False})).techniques == ("compile", "compile-max-autotune")
+    assert all("channels-last" not in r.techniques for r in d.recommendations)
+    assert gain_bound(d, ("channels-last",))[0] is None
+    # a 2-D conv net keeps both
+    d2 = diagnose_facts(_facts(rows, {"conv2d": True}))
+    assert any(r.techniques == ("channels-last",) for r in d2.recommendations)
+
+
+def test_the_profiler_records_whether_the_model_has_2d_convolutions() -> None:
+    import torch
+    from torch import nn
+
+    from accelopt.measure.profiler import _result_meta
+    from accelopt.workload.userfile import ModelBundle
+
+    def bundle(model: nn.Module) -> ModelBundle:
+        return ModelBundle(name="m", model=model, batches=lambda: iter([(torch.zeros(1), torch.zeros(1))]),
+                           loss_fn=nn.functional.mse_loss, batch_size=1, meta={"num_workers": 2})
+
+    audio = nn.Sequential(nn.Conv1d(1, 8, 5), nn.ReLU(), nn.Conv1d(8, 8, 5))
+    meta = _result_meta(bundle(audio))
+    assert meta["conv2d"] is False and meta["num_workers"] == 2  # the bundle's own facts kept
+    assert _result_meta(bundle(nn.Sequential(nn.Conv2d(3, 8, 3))))["conv2d"] is True

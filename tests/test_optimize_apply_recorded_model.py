@@ -114,16 +114,22 @@ def test_without_model_a_recipe_recording_none_is_exit_2(tmp_path: Path, capsys:
     assert code == 2 and "MODEL is missing" in " ".join(err.split())
 
 
+def _apply_edited_source(tmp_path: Path, field: str, value: object,
+                         capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """`optimize --apply` of a digits bf16 recipe whose model_source has `field` hand-edited to `value`."""
+    p = tmp_path / "recipe.json"
+    p.write_text(json.dumps({"accelopt_recipe": 1, "model": "digits", "mode": "inference", "dtype": "fp32",
+                             "techniques": [{"name": "bf16", "params": {}}], "measured": {},
+                             "model_source": {"model": "digits", field: value}}))
+    return run_main(["optimize", "--apply", str(p), *FAST], capsys)
+
+
 @pytest.mark.parametrize(("field", "value"), [("batch_size", -1), ("seq_len", 0)])
 def test_a_recorded_count_below_one_names_the_recipe_field(field: str, value: int, tmp_path: Path,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     """A hand-edited model_source.batch_size of -1 read '--batch-size -1 is not a number 1..' with the fix 'pass
     --batch-size 1 or more, or leave it out', of a flag the user never typed: it is refused as the recipe's field."""
-    p = tmp_path / "recipe.json"
-    p.write_text(json.dumps({"accelopt_recipe": 1, "model": "digits", "mode": "inference", "dtype": "fp32",
-                             "techniques": [{"name": "bf16", "params": {}}], "measured": {},
-                             "model_source": {"model": "digits", field: value}}))
-    code, stdout, err = run_main(["optimize", "--apply", str(p), *FAST], capsys)
+    code, stdout, err = _apply_edited_source(tmp_path, field, value, capsys)
     flat = " ".join(err.split())
     assert code == 2 and stdout == "" and f"model_source.{field} = {value} is not 1 or more" in flat, flat
     assert f"--{field.replace('_', '-')}" not in flat.split("fix:")[0]
@@ -159,11 +165,7 @@ def test_a_typed_batch_size_overrides_the_recorded_one_and_is_said(saved: tuple[
 def test_a_recorded_field_of_the_wrong_type_is_named_in_words(field: str, value: object, said: str, tmp_path: Path,
                                                                capsys: pytest.CaptureFixture[str]) -> None:
     """A hand-edited model_source field of the wrong type read "is not a int" / "is not a str" (Python type names)."""
-    p = tmp_path / "recipe.json"
-    p.write_text(json.dumps({"accelopt_recipe": 1, "model": "digits", "mode": "inference", "dtype": "fp32",
-                             "techniques": [{"name": "bf16", "params": {}}], "measured": {},
-                             "model_source": {"model": "digits", field: value}}))
-    code, stdout, err = run_main(["optimize", "--apply", str(p), *FAST], capsys)
+    code, stdout, err = _apply_edited_source(tmp_path, field, value, capsys)
     flat = " ".join(err.split())
     assert code == 2 and stdout == "" and f"model_source.{field} = {said}" in flat, flat
 

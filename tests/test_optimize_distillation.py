@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import torch
 import torch.nn.functional as F
-from digits_bundle import digits_bundle, digits_data, in_order, one_thread, shuffled
+from digits_bundle import digits_bundle, digits_data, in_order, shuffled
 from torch import nn
 
 from accelopt.optimize.base import Target, get_technique
@@ -28,10 +28,7 @@ pytest.importorskip("torch_pruning")
 CPU = Target(mode="inference", device="cpu", budget_s=60)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> Any:
-    with one_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("torch_one_thread")  # conftest: these models are tiny
 
 
 def _transfer_bundle(n_images: int = 128, **meta: Any) -> ModelBundle:

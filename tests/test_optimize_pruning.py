@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import torch
-from digits_bundle import accuracy, digits_bundle, mlp, one_thread
+from digits_bundle import accuracy, digits_bundle, mlp
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -26,10 +26,7 @@ pytest.importorskip("torch_pruning")
 CPU = Target(mode="inference", device="cpu", budget_s=30)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> Any:
-    with one_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("torch_one_thread")  # conftest: these models are tiny
 
 
 def _flops(model: nn.Module, x: torch.Tensor) -> int:

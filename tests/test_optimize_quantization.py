@@ -28,10 +28,7 @@ pytest.importorskip("torchao")
 CPU = Target(mode="inference", device="cpu")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> Any:
-    with one_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("torch_one_thread")  # conftest: these models are tiny
 
 
 def _logits(forward: Any) -> torch.Tensor:

@@ -107,8 +107,8 @@ def test_probe_collectives_are_in_json_history_and_html(capsys: pytest.CaptureFi
                           "--collectives", "--nproc", "2", "--json", "--html", str(page))
     assert code == 0, err
     d = json.loads(out)
-    assert d["schema_version"] == 8  # 4: spread of the rates shown (fixb); 5: unit; 6: the ladder; 7: its fit error;
-    # 8: the link's ring-model error
+    assert d["schema_version"] == 9  # 4: spread of the rates shown (fixb); 5: unit; 6: the ladder; 7: its fit error;
+    # 8: the link's ring-model error; 9: a figure's asked_size_bytes
     coll = d["collectives"]
     assert coll["link_model_error_size_bytes"] in {f["size_bytes"] for f in coll["figures"]}
     assert coll["nranks"] == 2 and {f["op"] for f in coll["figures"]} == {"all_reduce", "all_gather",
@@ -135,7 +135,7 @@ def test_probe_version_1_document_still_loads() -> None:
     del doc["collectives"]
     doc["schema_version"] = 1
     assert schema.load("probe", doc).collectives is None
-    doc["schema_version"] = 9  # a version newer than this accelopt's (8)
+    doc["schema_version"] = 10  # a version newer than this accelopt's (9)
     with pytest.raises(schema.OtherVersionError):
         schema.load("probe", doc)
 

@@ -1,5 +1,6 @@
 """ut_plan2 (2026-12-03), a defect a user trial left: `plan serve` ran nvfp4 / mxfp4 weights weight-only on a V100,
-where no published engine has an FP4 weight-only kernel. Each test names what it did before."""
+where no published engine has an FP4 weight-only kernel; leftovers3 the same off a GPU (TPU, Gaudi, Trainium, CPU)
+and nvfp4 at an MI355X's MXFP4 peak. Each test names what it did before."""
 
 from __future__ import annotations
 
@@ -32,3 +33,55 @@ def test_fp4_all_hardware_lists_v100_as_not_served(capsys: pytest.CaptureFixture
     assert [e["device"] for e in res["errors"]] == ["v100-sxm"]
     assert "Marlin" in res["errors"][0]["problem"]
     assert {r["device"] for r in res["results"]} == {"t4", "h100-sxm"}
+
+
+def _serve_json(capsys: pytest.CaptureFixture[str], hardware: str, dtype: str) -> tuple[int, dict, str]:
+    code, out, err = run_main(["plan", "serve", "--model", "llama2-7b", "--hardware", hardware, "--weight-dtype",
+                               dtype, "--json"], capsys)
+    return code, (json.loads(out) if out.strip() else {}), err
+
+
+@pytest.mark.parametrize("hardware", ["tpu-v5p", "gaudi3", "trainium2", "xeon-8480plus"])
+@pytest.mark.parametrize("dtype", ["nvfp4", "mxfp4"])
+def test_fp4_weights_refused_off_a_gpu(capsys: pytest.CaptureFixture[str], hardware: str, dtype: str) -> None:
+    """leftovers3: before, a TPU, Gaudi, Trainium or CPU served nvfp4/mxfp4 weights weight-only with the note citing
+    vLLM's Marlin / triton_kernels on Hopper; vLLM's get_mxfp4_backend (mxfp4.py at 007d500) has no backend off CUDA,
+    XPU and ROCm, and no stored source gives these devices an FP4 weight path. Now exit 2 with that source and a fix."""
+    code, _, err = run_main(["plan", "serve", "--model", "llama2-7b", "--hardware", hardware, "--weight-dtype", dtype],
+                            capsys)
+    said = " ".join(err.split())
+    assert code == 2, err
+    assert f"--weight-dtype {dtype} on {hardware}" in said and "get_mxfp4_backend returns NONE" in said
+    assert "fix: use --weight-dtype bf16" in said and "an AMD GPU (mi300x)" in said
+    assert "Traceback" not in err
+
+
+def test_fp4_search_lists_a_tpu_as_not_served(capsys: pytest.CaptureFixture[str]) -> None:
+    code, res, err = _serve_json(capsys, "tpu-v5p,h100-sxm", "mxfp4")
+    assert code == 0, err
+    assert [e["device"] for e in res["errors"]] == ["tpu-v5p"]
+    assert {r["device"] for r in res["results"]} == {"h100-sxm"}
+
+
+def test_nvfp4_on_mi355x_runs_at_the_16_bit_peak(capsys: pytest.CaptureFixture[str]) -> None:
+    """leftovers3: before, nvfp4 weights on an MI355X ran W4A4 at its fp4 peak (10 PFLOPS), which the datasheet gives
+    for MXFP4/MXFP6; AMD has no native NVFP4 path (ROCm/aiter PR #4021, meta-pytorch/MSLK PR #381) and vLLM runs
+    NVFP4 there by emulation (vllm PR #35733). Now the matmuls run at the bf16 peak, said with the assumption; mxfp4
+    keeps the fp4 peak."""
+    code, res, err = _serve_json(capsys, "mi355x", "nvfp4")
+    assert code == 0, err
+    assert {p["compute_dtype"] for p in res["results"][0]["points"]} == {"bf16"}
+    notes = " ".join(res["notes"])
+    assert "mi355x has no NVFP4 path" in notes and "ROCm/aiter PR #4021" in notes and "lower bound" in notes
+    code, res, err = _serve_json(capsys, "mi355x", "mxfp4")
+    assert code == 0, err
+    assert {p["compute_dtype"] for p in res["results"][0]["points"]} == {"fp4"}
+
+
+def test_mxfp4_on_mi300x_cites_vllms_rocm_backend(capsys: pytest.CaptureFixture[str]) -> None:
+    """leftovers3: before, the weight-only note on an AMD GPU cited vLLM's kernels 'on Hopper'; now vLLM's ROCm Triton
+    MXFP4 backend (mxfp4.py at 007d500)."""
+    code, res, err = _serve_json(capsys, "mi300x", "mxfp4")
+    assert code == 0, err
+    notes = " ".join(res["notes"])
+    assert "returns TRITON on ROCm" in notes and "on Hopper" not in notes

@@ -90,7 +90,7 @@ def test_preset_gemma2_soft_caps_as_its_config(capsys: pytest.CaptureFixture[str
     assert res["attention_kernel"] == "flash2"
 
 
-@pytest.mark.parametrize("hardware", ["a100-sxm-80gb", "t4"])
+@pytest.mark.parametrize("hardware", ["a100-sxm-80gb", "mi300x"])  # t4 until leftovers3: triton is refused there
 def test_explicit_triton_with_a_softcapped_model_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                             hardware: str) -> None:
     """review_s16: flash_attn_triton takes no cap on any GPU (FlashAttnFunc.forward(q, k, v, bias, causal,

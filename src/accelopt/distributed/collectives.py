@@ -38,12 +38,22 @@ LINK_FIGURES = "link for plan (bandwidth, latency)"
 """How a warning names the link figures saved for plan, which come from the all-reduce times."""
 
 
+FP32_BYTES = 4
+"""The benchmark's element: fp32, as nccl-tests' default (-d float)."""
+
+
+def moved_elements(size_bytes: int, world: int) -> int:
+    """The fp32 elements one collective of `size_bytes` moves over `world` ranks: rounded down to a multiple of the
+    rank count (each rank's share of all-gather, reduce-scatter and all-to-all is whole), one a rank at the least."""
+    return max(world, size_bytes // FP32_BYTES // world * world)
+
+
 def _op(name: str, size_bytes: int, world: int, device: str) -> Any:
-    """A zero-argument callable running one collective of nccl-tests' size S (fp32 elements)."""
+    """A zero-argument callable running one collective of nccl-tests' size S (fp32 elements, moved_elements)."""
     import torch
     import torch.distributed as dist
 
-    n = max(world, size_bytes // 4 // world * world)  # elements, a multiple of the rank count
+    n = moved_elements(size_bytes, world)
     big = torch.ones(n, device=device)
     small = torch.ones(n // world, device=device)
     if name == "all_reduce":
@@ -80,8 +90,9 @@ def run_collectives(job: Job, rank: int, world: int, device: str,
                     times.append(time.perf_counter() - t0)
             t = torch.tensor(times, dtype=torch.float64, device=device)
             dist.all_reduce(t, op=dist.ReduceOp.MAX)  # a repeat lasts until its slowest rank is done
-            real = max(world, size // 4 // world * world) * 4
-            out["times"].append({"op": name, "size_bytes": real, "times_s": [float(x) for x in t.cpu()]})
+            moved = moved_elements(size, world) * FP32_BYTES
+            out["times"].append({"op": name, "size_bytes": moved, "asked_size_bytes": size if size != moved else None,
+                                 "times_s": [float(x) for x in t.cpu()]})
             on_progress(len(out["times"]) - 1)
     return out
 
@@ -144,8 +155,9 @@ def build_result(rank0: dict[str, Any], backend: str, device: str, nranks: int,
     figs = []
     for t in rank0["times"]:
         stats = Stats.of(t["times_s"])
+        asked = t.get("asked_size_bytes")
         fig = CollectiveFigure(op=t["op"], size_bytes=int(t["size_bytes"]), time_s=stats.median, nranks=nranks,
-                               p10_s=stats.p10, p90_s=stats.p90)
+                               p10_s=stats.p10, p90_s=stats.p90, asked_size_bytes=None if asked is None else int(asked))
         check_samples(report, figure_name(fig), t["times_s"])
         figs.append(fig)
     ar = sorted((f for f in figs if f.op == "all_reduce"), key=lambda f: f.size_bytes)

@@ -60,7 +60,9 @@ def layer_name(index: int, module: Any) -> str:
 
 def profile_layers(bundle: Any, microbatch: int, *, repeats: int = 5, device: str = "cpu") -> list[LayerCost]:
     """Forward + backward time (median of `repeats`, after one warm-up) and output size of each layer on one
-    micro-batch of `microbatch` samples. The last layer is timed with the loss, as the last stage runs it."""
+    micro-batch of `microbatch` samples, on `device` (the run's: a CUDA run's stages run on GPUs). The last layer
+    is timed with the loss, as the last stage runs it. Off the CPU the model goes back to the CPU afterwards, so
+    this process holds no GPU memory while the ranks run."""
 
     from accelopt.distributed.model import flat_spec, shard
     from accelopt.workload.batch import to_device
@@ -69,7 +71,7 @@ def profile_layers(bundle: Any, microbatch: int, *, repeats: int = 5, device: st
     inputs, targets = next(iter(bundle.batches()))
     parts = bundle.batch_size // microbatch
     x: Any = shard(as_tuple(inputs), 0, parts)
-    y = shard(targets, 0, parts)
+    y = to_device(shard(targets, 0, parts), device)  # the last layer's loss takes them beside its outputs
     x = to_device(x, device)
     flat_spec(x, "the model's inputs")  # before the launch: every stage passes tensors only
     out: list[LayerCost] = []
@@ -91,7 +93,15 @@ def profile_layers(bundle: Any, microbatch: int, *, repeats: int = 5, device: st
                 "samples in training); every stage would run it the same way. Each layer is called on the previous "
                 "one's outputs unpacked, layer(*outputs): a layer returning extras (nn.LSTM's (output, (h, c))) "
                 "needs a wrapper module returning only what the next layer takes") from e
+        finally:
+            if device != "cpu":
+                layer.to("cpu")
         out.append(cost)
+    if device.startswith("cuda"):
+        import torch
+
+        del x, y  # the last layer's outputs and the targets: nothing of the timing stays on the GPU
+        torch.cuda.empty_cache()
     return out
 
 

@@ -214,10 +214,10 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
         m_note = microbatch_note(cfg, m, world, bundle)
         before = torch.get_num_threads()
         torch.set_num_threads(threads)  # the layers are timed with the threads one stage will have
-        try:
+        try:  # and on the run's device: a CUDA run's stages run on GPUs, whose layer times differ from the CPU's
             partition = partition_model(bundle, world, microbatches=m, schedule=cfg.schedule,
                                         memory_limit_bytes=cfg.stage_memory_limit_bytes,
-                                        room=_rank_room(cfg.device, launch.nnodes))
+                                        device=cfg.device, room=_rank_room(cfg.device, launch.nnodes))
         finally:
             torch.set_num_threads(before)
         bounds = partition.balanced.bounds

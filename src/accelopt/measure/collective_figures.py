@@ -49,6 +49,20 @@ class CollectiveFigure:
     p10_s: float | None = unit("s", "10th percentile over repeats of the slowest rank's time (null in records "
                                     "written before it was kept)", default=None)
     p90_s: float | None = unit("s", "90th percentile, as p10_s", default=None)
+    asked_size_bytes: int | None = unit(
+        "B", "the size asked for where the ranks moved another (size_bytes): whole fp32 elements, a multiple of the "
+             "rank count and at least one a rank, so 1 B over 2 ranks moves 8 B; null where they are the same (and in "
+             "documents written before it was kept)", default=None)
+
+    @property
+    def size_text(self) -> str:
+        """'8 B (asked 1 B)': the size moved, with the size asked for beside it where they differ."""
+        from accelopt.units import fmt_bytes
+
+        moved = fmt_bytes(self.size_bytes, binary=True)
+        if self.asked_size_bytes is None:
+            return moved
+        return f"{moved} (asked {fmt_bytes(self.asked_size_bytes, binary=True)})"
 
     @property
     def spread(self) -> float | None:

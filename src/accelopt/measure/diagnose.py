@@ -262,13 +262,24 @@ def _conv_rows(f: Facts) -> list[RooflineRow]:
     return [r for r in f.rows if "conv" in r.kinds or "convolution" in r.op]
 
 
+def _channels_last_applies(f: Facts) -> bool:
+    """The step has convolutions that channels_last would change: 2-D ones (meta 'conv2d', set by the profiler from
+    the model's nn.Conv2d modules; a result without it is taken to have them) still in NCHW. channels_last is a
+    4-D memory format (PyTorch docs, torch.memory_format: channels_last strides are 'NHWC order', channels_last_3d
+    'NDHWC'): a Conv1d's 3-D activations have none (torch 2.13: a rank-3 tensor's .contiguous(memory_format=
+    torch.channels_last) raises 'required rank 4 tensor to use channels_last format', and Conv1d weights keep their
+    strides), and optimize's channels-last refuses a model without nn.Conv2d (optimize/layout.py), so offering it
+    there offers a technique that reports 'not applicable'."""
+    return bool(_conv_rows(f)) and bool(f.meta.get("conv2d", True)) and not f.meta.get("channels_last")
+
+
 def _compute_techniques(f: Facts) -> tuple[str, ...]:
     """The optimize techniques that test 'raise matmul efficiency' on this model: torch.compile (Inductor picks its
-    own GEMM/conv kernels; max-autotune benchmarks them) always, and channels-last only where the step has
-    convolutions still in NCHW: channels_last changes the layout of 4-D conv activations and nothing else
-    (optimize/layout.py, PyTorch tutorial 'Channels Last Memory Format in PyTorch'), so for a model without
-    convolutions (a GPT) it is not a technique to test."""
-    layout = ("channels-last",) if _conv_rows(f) and not f.meta.get("channels_last") else ()
+    own GEMM/conv kernels; max-autotune benchmarks them) always, and channels-last only where the step has 2-D
+    convolutions still in NCHW (_channels_last_applies): channels_last changes the layout of 4-D conv activations
+    and nothing else (optimize/layout.py, PyTorch tutorial 'Channels Last Memory Format in PyTorch'), so for a
+    model without them (a GPT, a Conv1d-only audio net) it is not a technique to test."""
+    layout = ("channels-last",) if _channels_last_applies(f) else ()
     return (*layout, "compile", "compile-max-autotune")
 
 
@@ -287,12 +298,12 @@ def _rec_compute(f: Facts, step_s: float) -> Recommendation | None:
 
 
 def _rec_channels_last(f: Facts, step_s: float) -> Recommendation | None:
-    """Convolutions in NCHW: channels_last (NHWC) lets oneDNN/cuDNN pick their fastest kernels. The bound is
-    what any layout can give: the convolutions at their roofline."""
+    """2-D convolutions in NCHW (_channels_last_applies): channels_last (NHWC) lets oneDNN/cuDNN pick their fastest
+    kernels. The bound is what any layout can give: the convolutions at their roofline."""
     rows = _conv_rows(f)
     t = sum(r.time_s for r in rows)
     s = t / step_s if step_s > 0 else 0.0
-    if s < MIN_SHARE or f.meta.get("channels_last"):
+    if s < MIN_SHARE or not _channels_last_applies(f):
         return None
     bound = _roof_bound(rows, s)
     if bound <= 1.0:

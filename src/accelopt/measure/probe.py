@@ -142,8 +142,8 @@ class ProbeResult:
     """`accelopt probe`: measured rates of one local device, beside its catalog figures."""
 
     SCHEMA_KIND: ClassVar[str] = "probe"
-    SCHEMA_VERSION: ClassVar[int] = 8
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (5, 6, 7)
+    SCHEMA_VERSION: ClassVar[int] = 9
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (5, 6, 7, 8)
     UPGRADES: ClassVar[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {
         1: upgrade_from_v3, 2: upgrade_from_v3, 3: upgrade_from_v3, 4: upgrade_unit_names}
     """Version 2 added `collectives`; version 3 its figures' p10_s/p90_s/spread and its `contention` (documents
@@ -155,7 +155,8 @@ class ProbeResult:
     without them); version 8 the collectives' link latency from the line through the smallest and largest
     all-reduce, and how far the ring model misses the measured all-reduce (collectives.link_model_error,
     link_model_error_size_bytes, link_warning; 5 to 7 read without them, their latency said to be a least-squares
-    fit)."""
+    fit); version 9 a collective figure's asked_size_bytes, the size asked for beside the size moved where the
+    rounding to whole fp32 elements per rank changed it (5 to 8 read without it)."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"best_matmul_metric": "", "ridge_flop_per_byte": "FLOP/B"}
 
     device: DetectedDevice

@@ -706,9 +706,22 @@ def _run_passes(got: _Passes, say: Callable[[str], None], bundle: Any, *, mode: 
         mfu_probed=mfu(flops, headline.median, probed_peak), memory=memory, energy=energy, ceilings=roofs,
         roofline=rows, op_time_kind=times.time_kind,
         profiled_step_s=times.wall_per_step_s, environment=_environment(device),
-        meta=dict(getattr(bundle, "meta", {}) or {}), call_overhead_s=times.call_overhead_s,
+        meta=_result_meta(bundle), call_overhead_s=times.call_overhead_s,
         trace_path=trace_path, trace_error=times.trace_error, contention=contention, nonfinite=nonfinite,
         unmodeled_ops=dict(getattr(workload, "meta", {}).get("unmodeled_ops", {}) or {}))
+
+
+def has_conv2d(model: Any) -> bool:
+    """The model has an nn.Conv2d: the only convolutions channels_last changes (diagnose._channels_last_applies,
+    optimize/layout.py)."""
+    from torch import nn
+
+    return any(isinstance(m, nn.Conv2d) for m in model.modules())
+
+
+def _result_meta(bundle: Any) -> dict[str, Any]:
+    """The bundle's own meta (num_workers, pin_memory, ...) and 'conv2d' (has_conv2d)."""
+    return {**dict(getattr(bundle, "meta", {}) or {}), "conv2d": has_conv2d(bundle.model)}
 
 
 def _cpu_threads(device: str) -> int | None:

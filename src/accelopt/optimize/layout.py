@@ -30,12 +30,12 @@ class ChannelsLast(Technique):
     composable: ClassVar[bool] = True
 
     def not_applicable(self, bundle: ModelBundle, target: Target) -> str | None:
-        from torch import nn
+        from accelopt.measure.profiler import has_conv2d
 
         why = super().not_applicable(bundle, target)
         if why:
             return why
-        if not any(isinstance(m, nn.Conv2d) for m in bundle.model.modules()):
+        if not has_conv2d(bundle.model):
             return "the model has no 2-D convolutions: channels_last only changes conv layouts"
         inputs, _ = bundle.first_batch()
         if not any(getattr(x, "dim", lambda: 0)() == 4 for x in inputs):

@@ -426,17 +426,30 @@ FLASH2_GPU_SOURCE = (
     "Volta (V100) is not listed")
 """Which NVIDIA GPUs run FlashAttention-2 (attention_kernel_device_problem). Its ROCm build (composable_kernel) runs on
 MI200 and MI300 (the same README, 'AMD ROCm Support'); AMD GPUs are not refused here: every AMD GPU of the catalog is
-CDNA2 or newer. The Triton kernel (flash_attn_triton) states no minimum GPU, so it is not refused on any GPU."""
+CDNA2 or newer."""
+
+
+TRITON_GPU_SOURCE = (
+    "triton-lang/triton README at c449ceff706fde18c0a2c8dd47bbc98bbf853c41, 'Compatibility': NVIDIA GPUs of compute "
+    "capability 8.0+ and AMD GPUs (ROCm 6.2+); Triton's own FlashAttention op refuses compute capability below 8.0 "
+    "(python/triton/ops/flash_attention.py at 41e336fd91dc36c7ba9b9ffec1bb1ce768b0911a, _attention.forward: 'Flash "
+    "attention currently only supported for compute capability >= 80'); flash_attn_triton 'has only been tested on "
+    "A100' (Dao-AILab/flash-attention flash_attn/flash_attn_triton.py at 00583fb, header)")
+"""Which NVIDIA GPUs run FlashAttention in Triton (attention_kernel_device_problem): Ampere (sm80) or newer. Older
+Triton READMEs listed compute capability 7.0+ (the 2.x era), but no source shows the FlashAttention kernel running
+below sm80, and Triton's own op of that kernel refused it there; V100 (sm70) and T4 (sm75) are refused."""
 
 
 def attention_kernel_device(kernel: str) -> str:
     """The devices that run `kernel`, for a fix that says which to give: an AWS Neuron device for nki_flash, an NVIDIA
-    GPU of Ampere or newer or an AMD MI200/MI300 for flash2 (FLASH2_GPU_SOURCE), a GPU for triton
-    (attention_kernel_device_problem)."""
+    GPU of Ampere or newer or an AMD MI200/MI300 for flash2 (FLASH2_GPU_SOURCE), an NVIDIA GPU of Ampere or newer or
+    an AMD GPU for triton (TRITON_GPU_SOURCE)."""
     if kernel == "nki_flash":
         return "an AWS Neuron device (e.g. trainium1-core)"
     if kernel == "flash2":
         return "an NVIDIA GPU of Ampere or newer or an AMD MI200/MI300 (e.g. a100-sxm-80gb, h100-sxm, mi300x)"
+    if kernel == "triton":
+        return "an NVIDIA GPU of Ampere or newer or an AMD GPU (e.g. a100-sxm-80gb, h100-sxm, mi300x)"
     return "a GPU"
 
 
@@ -447,9 +460,9 @@ def _nvidia_gpu_before_ampere(spec: Any) -> bool:
 
 def attention_kernel_device_problem(kernel: str, spec: Any) -> str:
     """Why `spec` cannot run the attention kernel `kernel` ('' when it can): flash2 and triton on a device that is not
-    a GPU, flash2 on an NVIDIA GPU older than Ampere (FLASH2_GPU_SOURCE), nki_flash on a device that is not an AWS
-    Neuron device. A refusal, as --fp8-recipe mxfp8 off Blackwell and --tp-comm-overlap without an SM count are: a
-    prediction on the GEMM curve in its place would rank a kernel that cannot run there."""
+    a GPU, flash2 and triton on an NVIDIA GPU older than Ampere (FLASH2_GPU_SOURCE, TRITON_GPU_SOURCE), nki_flash on
+    a device that is not an AWS Neuron device. A refusal, as --fp8-recipe mxfp8 off Blackwell and --tp-comm-overlap
+    without an SM count are: a prediction on the GEMM curve in its place would rank a kernel that cannot run there."""
     if kernel == "nki_flash":
         if spec.vendor == NEURON_VENDOR:
             return ""
@@ -457,6 +470,9 @@ def attention_kernel_device_problem(kernel: str, spec: Any) -> str:
                 f"and Inferentia2); {spec.name} is {_a_kind(spec)} of {spec.vendor}")
     if kernel == "flash2" and _nvidia_gpu_before_ampere(spec):
         return (f"--attention-kernel flash2 needs an NVIDIA GPU of Ampere or newer ({FLASH2_GPU_SOURCE}); "
+                f"{spec.name} is older (no bf16 tensor cores in its catalog peaks)")
+    if kernel == "triton" and _nvidia_gpu_before_ampere(spec):
+        return (f"--attention-kernel triton needs an NVIDIA GPU of Ampere or newer ({TRITON_GPU_SOURCE}); "
                 f"{spec.name} is older (no bf16 tensor cores in its catalog peaks)")
     if kernel not in GPU_ATTENTION_KERNELS or spec.kind == "gpu":
         return ""

@@ -451,9 +451,10 @@ def _skip_label(option: str, setup: Setup) -> str:
             "--attention-kernel": (f"no --attention-kernel {setup.attention_kernel} ("
                                    + ("not an AWS Neuron device" if setup.attention_kernel == "nki_flash"
                                       else f"{setup.model.name} soft-caps its attention logits"
-                                      if setup.attention_kernel == "fused"
+                                      if setup.attention_kernel == "fused" or (  # softcap_fused_problem
+                                          setup.attention_kernel == "triton" and setup.model.attn_logit_softcap)
                                       else "not a GPU that runs FlashAttention-2" if setup.attention_kernel == "flash2"
-                                      else "not a GPU") + ")"),
+                                      else "not a GPU that runs FlashAttention in Triton") + ")"),
             "--eager-cross-entropy": "no --eager-cross-entropy (not a GPU)",
             "--fp8-recipe": f"no --fp8-recipe {setup.fp8_recipe}"}.get(option, f"no {option}")
 

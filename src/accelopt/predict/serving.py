@@ -1246,8 +1246,35 @@ def weight_only_fp4(spec: AcceleratorSpec, weight_dtype: str) -> bool:
     weights dequantized to 16 bits inside the matmul kernel, as vLLM serves gpt-oss's MXFP4 experts on Hopper and
     Ampere (vllm/model_executor/layers/quantization/mxfp4.py at 007d50058a06dec0f82472d63c819244d460c40d:
     get_mxfp4_backend picks the Marlin or triton_kernels MoE backend off SM100, get_supported_act_dtypes is
-    bfloat16). Their bytes stay 4-bit + the block scales (weight_bytes_per_param)."""
-    return weight_dtype in FP4_OPERAND_BYTES and spec.peak("fp4") is None
+    bfloat16). Their bytes stay 4-bit + the block scales (weight_bytes_per_param). So are nvfp4 weights on an AMD GPU
+    with an fp4 peak (mi355x): that peak is MXFP4's, and NVFP4 has no native path there (NVFP4_AMD_SOURCE)."""
+    if weight_dtype not in FP4_OPERAND_BYTES:
+        return False
+    return spec.peak("fp4") is None or (weight_dtype == "nvfp4" and _amd_gpu(spec))
+
+
+def _amd_gpu(spec: AcceleratorSpec) -> bool:
+    return spec.kind == "gpu" and spec.vendor == "AMD"
+
+
+NVFP4_AMD_SOURCE = (
+    "NVFP4 has no native path on AMD GPUs: the MI355X's FP4 matrix rate is MXFP4's ('MXFP6/MXFP4 matrix', its product "
+    "page), ROCm/aiter PR #4021 (a maintainer: 'there's no native hardware support for that', gfx942/gfx950) and "
+    "meta-pytorch/MSLK PR #381 (ROCm FP4 GEMMs: MXFP4 native on gfx950 only, 'Not supported on ROCm: NVFP4'); vLLM "
+    "runs NVFP4 models on MI300 and MI355X by emulation (vllm-project/vllm PR #35733, merged 2026-03)")
+"""Why nvfp4 weights on an AMD GPU run at a 16-bit peak (weight_only_fp4, weight_only_note)."""
+
+MXFP4_ROCM_SOURCE = (
+    "vLLM serves MXFP4 MoE weights on ROCm with its Triton backend, activations bf16 "
+    "(vllm/model_executor/layers/quantization/mxfp4.py at 007d50058a06dec0f82472d63c819244d460c40d: get_mxfp4_backend "
+    "returns TRITON on ROCm with triton_kernels)")
+"""Where weight-only MXFP4 runs on an AMD GPU without an fp4 peak (weight_only_note)."""
+
+FP4_NO_PATH_SOURCE = (
+    "vLLM's MXFP4 backends run on CUDA, XPU and ROCm GPUs only (vllm/model_executor/layers/quantization/mxfp4.py at "
+    "007d50058a06dec0f82472d63c819244d460c40d: get_mxfp4_backend returns NONE on any other platform: TPU, HPU, "
+    "Neuron, CPU), and no stored source gives an NVFP4 or MXFP4 weight path for a device that is not a GPU")
+"""Why 4-bit float weights are refused on a device that is not a GPU and lists no fp4 peak (fp4_weight_only_problem)."""
 
 
 FP4_WEIGHT_ONLY_SOURCE = ("vLLM's FP4 Marlin kernel, the weight-only path for nvfp4 and mxfp4 weights off FP4 tensor "
@@ -1264,15 +1291,19 @@ TensorRT-LLM (W4A4 at the fp4 peak, compute_dtype_for), and its weight-only 4-bi
 def fp4_weight_only_problem(spec: AcceleratorSpec, weight_dtype: str) -> str:
     """Why `spec` cannot serve nvfp4/mxfp4 weights weight-only ('' when it can, or when they run W4A4 at its fp4
     peak): an NVIDIA GPU older than Turing (nvidia_turing_or_newer: V100), where no published engine has an FP4
-    weight-only kernel (FP4_WEIGHT_ONLY_SOURCE). Other vendors' devices keep the weight-only path (no cited support
-    matrix either way)."""
+    weight-only kernel (FP4_WEIGHT_ONLY_SOURCE), and a device that is not a GPU (TPU, Gaudi, Trainium, CPU, ...),
+    where none has an FP4 path at all (FP4_NO_PATH_SOURCE). AMD GPUs keep the weight-only path (MXFP4_ROCM_SOURCE,
+    NVFP4_AMD_SOURCE), as do GPUs of other vendors from a --catalog file (no cited support matrix either way)."""
     if weight_dtype not in FP4_OPERAND_BYTES or spec.peak("fp4") is not None:
         return ""
-    if spec.kind != "gpu" or spec.vendor != "NVIDIA" or nvidia_turing_or_newer(spec):
+    if spec.kind != "gpu":
+        why = f"{FP4_NO_PATH_SOURCE}; {spec.name} is {spec.vendor}'s {spec.kind}"
+    elif spec.vendor != "NVIDIA" or nvidia_turing_or_newer(spec):
         return ""
+    else:
+        why = f"{FP4_WEIGHT_ONLY_SOURCE}; {spec.name} lists neither a bf16 nor an int8 tensor peak (Volta or older)"
     return (f"--weight-dtype {weight_dtype} on {spec.name}: it has no fp4 peak, so {weight_dtype} weights would run "
-            f"weight-only, and {FP4_WEIGHT_ONLY_SOURCE}; {spec.name} lists neither a bf16 nor an int8 tensor peak "
-            "(Volta or older)")
+            f"weight-only, and {why}")
 
 
 def _int8_read_words(cal: ServingCalibration, dense_int8: bool) -> str:
@@ -1298,7 +1329,7 @@ def _int8_read_words(cal: ServingCalibration, dense_int8: bool) -> str:
             "[serving.*] table to replace it")
 
 
-def weight_only_note(p: ServingPrediction) -> str | None:
+def weight_only_note(p: ServingPrediction, vendor: str = "") -> str | None:
     """The line `plan serve` prints under a prediction whose nvfp4/mxfp4 weights (or routed experts) run weight-only
     (weight_only_fp4: computed at a 16-bit peak) or whose int8 ones do (always weight-only: compute_dtype_for), None
     otherwise."""
@@ -1311,10 +1342,7 @@ def weight_only_note(p: ServingPrediction) -> str | None:
     lines = []
     if hit:
         who, w, c = hit[0]
-        lines.append(f"{p.device} has no fp4 peak: the {who}{w} weights are served as weight-only 4-bit (stored and "
-                     f"read at {weight_bytes_per_param(w):g} B per weight with their block scales, dequantized "
-                     f"to 16 bits inside the matmul kernel, as vLLM's Marlin / triton_kernels MXFP4 kernels do on "
-                     f"Hopper), so their matmuls run at the {c} peak")
+        lines.append(_fp4_weight_only_words(p.device, who, w, c, vendor))
     if int8:  # beside an fp4 line too: --weight-dtype int8 --expert-weight-dtype mxfp4 has both
         who, c = int8[0]
         lines.append(f"on {p.device} the {who}int8 weights are served weight-only (W8A16: 1 B per weight, "
@@ -1323,6 +1351,23 @@ def weight_only_note(p: ServingPrediction) -> str | None:
                      "activations (SmoothQuant W8A8) at the int8 peak are --weight-dtype w8a8; "
                      f"{_int8_read_words(p.calibration, p.weight_dtype == 'int8')}")
     return "; ".join(lines) or None
+
+
+def _fp4_weight_only_words(device: str, who: str, w: str, c: str, vendor: str) -> str:
+    """weight_only_note's line for 4-bit float weights served weight-only on `device` (of `vendor`), with the source
+    of the path it assumes: vLLM's Marlin / triton_kernels on NVIDIA, its ROCm Triton backend for MXFP4 on AMD, and
+    for NVFP4 on AMD an emulation whose own dequantize pass is not charged (an assumption, said)."""
+    stored = (f"the {who}{w} weights are served as weight-only 4-bit (stored and read at "
+              f"{weight_bytes_per_param(w):g} B per weight with their block scales, dequantized to 16 bits inside the "
+              "matmul kernel")
+    if vendor == "AMD" and w == "nvfp4":
+        return (f"{device} has no NVFP4 path ({NVFP4_AMD_SOURCE}): {stored}), so their matmuls run at the {c} peak; "
+                "an assumption: vLLM's emulation dequantizes the weights in a pass of their own, which is not charged, "
+                "so the time is a lower bound")
+    if vendor == "AMD":
+        return f"{device} has no fp4 peak: {stored}, as {MXFP4_ROCM_SOURCE}), so their matmuls run at the {c} peak"
+    return (f"{device} has no fp4 peak: {stored}, as vLLM's Marlin / triton_kernels MXFP4 kernels do on Hopper), so "
+            f"their matmuls run at the {c} peak")
 
 
 def compute_dtype_for(spec: AcceleratorSpec, weight_dtype: str) -> str:
@@ -1343,8 +1388,8 @@ def compute_dtype_for(spec: AcceleratorSpec, weight_dtype: str) -> str:
     if problem := fp4_weight_only_problem(spec, weight_dtype):
         others = [d for d in WEIGHT_DTYPES if d not in FP4_OPERAND_BYTES and _runs_on(spec, d)]
         raise InfeasibleError(problem, f"use --weight-dtype {' or '.join(others) or 'of another kind'} on "
-                                       f"{spec.name}, or an NVIDIA GPU of Turing or newer (t4, a100, h100-sxm) or "
-                                       "one with an fp4 peak (b200) for 4-bit float weights")
+                                       f"{spec.name}, or an NVIDIA GPU of Turing or newer (t4, a100, h100-sxm), an "
+                                       "AMD GPU (mi300x) or one with an fp4 peak (b200) for 4-bit float weights")
     peak_key = "fp4" if weight_dtype in FP4_OPERAND_BYTES else "int8" if weight_dtype == "w8a8" else weight_dtype
     weight_only = weight_dtype in WEIGHT_ONLY or weight_only_fp4(spec, weight_dtype)
     if weight_only:  # dequantized to 16 bits for the matmul

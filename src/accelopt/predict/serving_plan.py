@@ -320,7 +320,9 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     if (n := cap_microbatches_note(opts, at_max_load, cap_bound)) is not None:
         notes.append(n)
     notes += [n for sp in specs if sp.name in served and (n := attention_peak_note(sp, opts.weight_dtype))]
-    notes += [n for sw in sweeps if sw.points and (n := weight_only_note(sw.points[0])) is not None]
+    vendors = {sp.name: sp.vendor for sp in specs}  # whose FP4 weight-only path the note cites
+    notes += [n for sw in sweeps
+              if sw.points and (n := weight_only_note(sw.points[0], vendors.get(sw.points[0].device, ""))) is not None]
     # J/out tok: the idle draw and the facility's host share and PUE (no flags here: cost.Facility's defaults)
     served_specs = [sp for sp in specs if sp.name in served]
     notes += [n for n in (unpriced_note(served_specs, opts),) if n]

@@ -210,7 +210,7 @@ def render_collectives(result: CollectivesResult, console: Any) -> None:
     for col in ("collective", "size", "time", "p10", "p90", "spread", "algbw", "busbw"):
         t.add_column(col, justify="right")
     for f in result.figures:
-        t.add_row(f.op, fmt_bytes(f.size_bytes, binary=True), fmt_seconds(f.time_s), fmt_quantity(f.p10_s, "s"),
+        t.add_row(f.op, f.size_text, fmt_seconds(f.time_s), fmt_quantity(f.p10_s, "s"),
                   fmt_quantity(f.p90_s, "s"), fmt_pct(f.spread), fmt_byte_per_s(f.algbw_byte_per_s),
                   fmt_byte_per_s(f.busbw_byte_per_s))
     console.print(t)

@@ -143,7 +143,8 @@ def _warnings_tables(contention: Any, extra: list[str]) -> list[Table]:
 def _collectives_table(c: Any) -> Table:
     t = Table(f"collectives — {c.backend} over {c.nranks} ranks ({c.device})",
               ["collective", "size", "time", "p10", "p90", "spread", "algbw", "busbw"])
-    t.rows += [[f.op, q(f, "size_bytes"), q(f, "time_s"), q(f, "p10_s"), q(f, "p90_s"), q(f, "spread"),
+    t.rows += [[f.op, q(f, "size_bytes") + (f" (asked {q(f, 'asked_size_bytes')})" if f.asked_size_bytes else ""),
+                q(f, "time_s"), q(f, "p10_s"), q(f, "p90_s"), q(f, "spread"),
                 q(f, "algbw_byte_per_s"), q(f, "busbw_byte_per_s")] for f in c.figures]
     t.note = (f"link for plan: bandwidth {q(c, 'link_bandwidth_byte_per_s')} (all-reduce busbw at the largest size), "
               f"latency {q(c, 'link_latency_s')} ({c.latency_how})"
