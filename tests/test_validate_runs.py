@@ -132,12 +132,15 @@ def test_median_held_out_error_target_on_all_runs() -> None:
     # 2026-12-03 (nemonew): NeMo 25.07 DGX-GB200 (4) and 25.02 DGX-H100 (1) performance-summary rows, held out,
     # committed before they were predicted, no calibration value changed: 330, 5.24%
     # (tests/test_validate_unseen_runs.py). Both merged on int: 337, 5.21%.
+    # 2026-12-03 (mixrows): the NeMo 25.02 DGX-B200 / 25.04 DGX-GB200 tables' four Mixtral rows, held out, committed
+    # before they were predicted, no calibration value changed: 341, 5.20% (5.20% over the 337 before).
     held_out = [r for r in RESULTS.values() if not r.fitted]
     # 154 + 6 MoE + 7 torchtitan + 9 DeepSeek-V3 / GPT-OSS + 6 MoE (26.02) + 6 MB 26.02.x + 3 FP8-MX + 4 Nemotron-4
     # + 17 GB300/B300 + 18 NeMo 24.07 / Megatron-Bridge 26.02 H100 / 25.09 + 27 dgxc H100 BF16 + 5 MaxText A3
     # + 55 llm-foundry A100 - 2 of them fitted (nvidia-ampere/pytorch-fsdp) + 10 MaxText tpu-recipes (newrows)
     # + 7 Gaudi 2 (Intel 1.18.0 / 1.16.0 tables, gaudi_amd_new) + 5 NeMo 25.07 / 25.02 H100 (nemonew)
-    assert len(held_out) == 337
+    # + 4 NeMo 25.02 / 25.04 Mixtral (mixrows)
+    assert len(held_out) == 341
     assert median_abs_error(list(RESULTS.values()), held_out_only=True) <= 0.10
 
 
