@@ -88,8 +88,9 @@ OVERLAP_ROWS = sorted(rid for rid in ROWS if _on_overlap_default(rid))
 def test_overlap_rows_are_the_nemo2_and_bridge_distributed_optimizer_rows() -> None:
     # 72 since nemonew's NeMo 25.07 GB200 Llama 3 8B / Llama 4 Scout and 25.02 H100 GPT3-175B rows (2026-12-03; its
     # 25.07 70B and 405B rows run FSDP, zero 3); 69 before mbnew (2026-12-03), whose 59 non-GPT-OSS
-    # distributed-optimizer rows joined: 131 with both
-    assert len(OVERLAP_ROWS) == 131
+    # distributed-optimizer rows joined; and mixrows' four NeMo 25.02 B200 / 25.04 GB200 Mixtral rows (2026-12-03: DP 64
+    # and 4, the distributed optimizer under MegatronCommOverlapCallback): 135 with all three
+    assert len(OVERLAP_ROWS) == 135
     for rid in OVERLAP_DEFAULT_KEPT:  # on the distributed optimizer with DP > 1, yet the default by their recipes
         row = ROWS[rid]
         assert row["zero"].strip() == "1" and int(row["dp"]) > 1 and not (row.get("dp_bucket_params") or "").strip()

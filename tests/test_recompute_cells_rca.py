@@ -68,6 +68,10 @@ UNVERIFIED = frozenset(
 READ_AT_ENTRY: dict[str, str] = {
     "nemo2507-gb200-llama3-8b": "none", "nemo2507-gb200-llama3-70b": "none", "nemo2507-gb200-llama31-405b": "none+sp",
     "nemo2507-gb200-llama4-scout": "none", "nemo2502-h100-gpt3-175b": "none+sp",
+    # mixrows (2026-12-03): model_configs_b200.csv 026c682 / model_configs_gb200.csv 06c0e70 mixtral lines,
+    # recompute_layers 0 and no recompute_modules (sequence parallel at TP 2: set_primary_perf_configs)
+    "nemo2502-b200-mixtral-8x7b": "none", "nemo2502-b200-mixtral-8x22b": "none+sp",
+    "nemo2504-gb200-mixtral-8x7b": "none", "nemo2504-gb200-mixtral-8x22b": "none+sp",
 }
 SCOPE = ("nemo-", "nemo2502-", "nemo2504-", "nemo2507-", "dgxc-h100-", "llama3-405b-")
 

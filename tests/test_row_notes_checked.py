@@ -119,7 +119,22 @@ _GPTOSS_LATER = ("; the 25.11 Blackwell rows' checked reason is the unfused, hos
                  "grouped-GEMM path in a Megatron-Bridge release; searched 2026-12-03: Megatron-Bridge, "
                  "TransformerEngine and NeMo-RL pull requests on the fusion, NeMo-RL PR #4194 enabling it by config "
                  "in 2026-09)")
+_MIXTRAL_8X22B = (
+    "Mixtral-8x22B at seq 65536 (CP 8, TP 2, ETP 1, PP 4, VP 14, EP 8) predicted too fast: 25.02 B200 -29.3% (5.19 s "
+    "against 7.34 s), 25.04 GB200 -33.7% (3.98 s against 6.00 s), where the same tables' Mixtral-8x7B rows (EP 8, TP "
+    "1, seq 4096) are -1.2% / -2.8%, so the routed-expert path at EP 8 is not what is missed. The model's B200 step "
+    "holds 3.77 s of forward + backward and 1.08 s of exposed CP ring (2.01 s before overlap: TP 2 x CP 8 = 16 ranks,"
+    " beyond the 8-GPU NVLink domain); on GB200 (NVL72) the ring is 0.12 s before overlap and the miss is larger, so "
+    "the ring's link is not it. Read: pretrain_mixtral_8x22b.py of 25.02 (stored 00c06c8), the mixtral_8x22b recipe's"
+    " performance mode (00138e2), the 25.02 helpers' set_primary_perf_configs and MegatronCommOverlapCallback (TP "
+    "overlap off, as the cells). Not found in any stored source: the runs' cp_comm_type and attention backend on "
+    "8192-token CP chunks, a profile or per-kernel time of these runs; the page's 824 TFLOP/s at 2232 tokens/s counts"
+    " 369 GFLOP per token, the model's FLOP count is 504 GFLOP per token (searched 2026-12-03, mixrows)"
+)
 UNEXPLAINED: dict[str, str] = {
+    # mixrows (2026-12-03): held-out NeMo 25.02 DGX-B200 / 25.04 DGX-GB200 Mixtral-8x22B rows (runs-file block
+    # 'mixrows'); figures recomputed by tests/test_validate_unseen_runs.py (test_nemo_mixtral_8x22b_terms_as_quoted)
+    **{rid: _MIXTRAL_8X22B for rid in ("nemo2502-b200-mixtral-8x22b", "nemo2504-gb200-mixtral-8x22b")},
     # srv_new (2026-12-03): held-out TensorRT-LLM v0.9.0 rows (the trtllm-v09 block of the serving runs file)
     **{f"trt09-{d}-mistral-{b}": _TRT09_GQA for d in ("h200", "h100") for b in ("b120-128-2048", "b56-2048-2048")},
     "trt09-a100-mistral-b120-128-2048": _TRT09_GQA,

@@ -18,7 +18,8 @@ import statistics
 
 import pytest
 
-from accelopt.predict.validation import read_runs, reproduce, validate_report
+from accelopt.predict.query import predict_layout
+from accelopt.predict.validation import read_runs, reproduce, run_query, validate_report
 
 REPORT = validate_report()
 RESULTS = {r.id: r for r in REPORT.runs}
@@ -56,7 +57,16 @@ NEMO_NEW = {
     "nemo2507-gb200-llama3-8b": 31737, "nemo2507-gb200-llama3-70b": 4066, "nemo2507-gb200-llama31-405b": 706,
     "nemo2507-gb200-llama4-scout": 13783, "nemo2502-h100-gpt3-175b": 866,
 }
-NEW = (*MAXTEXT_V5P, *MAXTEXT_V4, *TORCHTITAN_A100, *NEMO_BLACKWELL, *NEMO_NEW)
+# mixrows (2026-12-03): every Mixtral row of the stored NeMo 25.02 DGX-B200 and 25.04 DGX-GB200 tables (runs-file block
+# 'mixrows', committed before any was predicted). Tokens / sec / GPU as published.
+NEMO_MIXTRAL = {
+    "nemo2502-b200-mixtral-8x7b": 15457, "nemo2502-b200-mixtral-8x22b": 2232,
+    "nemo2504-gb200-mixtral-8x7b": 19275, "nemo2504-gb200-mixtral-8x22b": 2731,
+}
+# the 8x22B rows are beyond the row bound: UNEXPLAINED in tests/test_row_notes_checked.py, figures checked below
+MIXTRAL_WITHIN = tuple(i for i in NEMO_MIXTRAL if "8x7b" in i)
+MIXTRAL_BEYOND = tuple(i for i in NEMO_MIXTRAL if "8x22b" in i)
+NEW = (*MAXTEXT_V5P, *MAXTEXT_V4, *TORCHTITAN_A100, *NEMO_BLACKWELL, *NEMO_NEW, *MIXTRAL_WITHIN)
 ROW_BOUND = 0.25  # issue 10: a held-out row beyond 25% needs a checked note
 FAMILY_BOUND = 0.12  # issue 10: no family's held-out median above 12%
 
@@ -102,15 +112,20 @@ def test_nemo_blackwell_step_is_the_tables_columns(run_id: str) -> None:
     assert float(row["step_s"]) == pytest.approx(tokens / (NEMO_BLACKWELL[run_id] * int(row["devices"])), abs=1e-4)
 
 
+def _nemo_step_layout_and_note(row: dict[str, str], tokens_per_s_per_gpu: int) -> None:
+    """step = GBS x seq / (tokens/s/GPU x GPUs), the devices the layout's product, and the note quoting the published
+    figure and naming the recipe CSV its layout and recompute cells were read from."""
+    tokens = int(row["global_batch"]) * int(row["seq"])
+    assert float(row["step_s"]) == pytest.approx(tokens / (tokens_per_s_per_gpu * int(row["devices"])), abs=1e-4)
+    assert int(row["devices"]) == int(row["tp"]) * int(row["pp"]) * int(row["dp"]) * int(row["cp"])
+    assert f"Published {tokens_per_s_per_gpu} Tokens/sec/GPU" in row["note"]
+    assert "model_configs_" in row["note"]
+
+
 @pytest.mark.parametrize("run_id", NEMO_NEW)
 def test_nemo_new_rows_step_layout_and_sources(run_id: str) -> None:
     row = ROWS[run_id]
-    tokens = int(row["global_batch"]) * int(row["seq"])
-    assert float(row["step_s"]) == pytest.approx(tokens / (NEMO_NEW[run_id] * int(row["devices"])), abs=1e-4)
-    assert int(row["devices"]) == int(row["tp"]) * int(row["pp"]) * int(row["dp"]) * int(row["cp"])
-    # each note quotes the published figure and names the recipe CSV its layout and recompute cells were read from
-    assert f"Published {NEMO_NEW[run_id]} Tokens/sec/GPU" in row["note"]
-    assert "model_configs_" in row["note"]
+    _nemo_step_layout_and_note(row, NEMO_NEW[run_id])
     release = "NeMo25.07 perf summary DGX-GB200" if run_id.startswith("nemo2507") else "NeMo25.02 perf summary DGX-H100"
     assert row["source"] == release
 
@@ -137,6 +152,47 @@ def test_nemo_new_release_twins_share_their_layouts() -> None:
                      ("nemo2502-h100-gpt3-175b", "nemo-gpt3-175b-512")):
         assert [ROWS[new][k] for k in layout] == [ROWS[old][k] for k in layout], (new, old)
         assert ROWS[new]["step_s"] != ROWS[old]["step_s"]
+
+
+@pytest.mark.parametrize("run_id", NEMO_MIXTRAL)
+def test_nemo_mixtral_rows_step_layout_and_sources(run_id: str) -> None:
+    row = ROWS[run_id]
+    _nemo_step_layout_and_note(row, NEMO_MIXTRAL[run_id])
+    # Mixtral: 8 routed experts, top-2, every layer; the tables' EP 8
+    assert (row["experts"], row["top_k"], row["ep"]) == ("8", "2", "8")
+    release = "NeMo25.02 perf summary DGX-B200" if run_id.startswith("nemo2502") else "NeMo25.04 perf summary DGX-GB200"
+    assert row["source"] == release
+    assert not RESULTS[run_id].fitted
+
+
+@pytest.mark.parametrize("run_id", MIXTRAL_BEYOND)
+def test_nemo_mixtral_8x22b_gbs_and_mbs_as_the_ga_column_reads_them(run_id: str) -> None:
+    # The page's cells read '1 | 64' under GBS | MBS; the rows take GBS 64, MBS 1, because the page's GA 16 is
+    # GBS / (MBS x DP) only that way round (DP = 256 / (TP 2 x PP 4 x CP 8) = 4)
+    row = ROWS[run_id]
+    assert (row["global_batch"], row["mbs"], row["dp"]) == ("64", "1", "4")
+    assert int(row["global_batch"]) // (int(row["mbs"]) * int(row["dp"])) == 16
+    assert "'1 | 64'" in row["note"]
+
+
+def test_nemo_mixtral_errors_as_quoted() -> None:
+    # README (the *Held-out* paragraph), calibration.toml's record and the UNEXPLAINED entry quote these
+    errors = {i: round(100 * RESULTS[i].error, 1) for i in NEMO_MIXTRAL}
+    assert errors == {"nemo2502-b200-mixtral-8x7b": -1.2, "nemo2502-b200-mixtral-8x22b": -29.3,
+                      "nemo2504-gb200-mixtral-8x7b": -2.8, "nemo2504-gb200-mixtral-8x22b": -33.7}
+
+
+def test_nemo_mixtral_8x22b_terms_as_quoted() -> None:
+    # The figures tests/test_row_notes_checked.py's UNEXPLAINED entry relies on, from the same path as plan explain
+    b200 = predict_layout(run_query(ROWS["nemo2502-b200-mixtral-8x22b"])).terms
+    gb200 = predict_layout(run_query(ROWS["nemo2504-gb200-mixtral-8x22b"])).terms
+    assert round(b200["step_time_s"], 2) == 5.19 and round(gb200["step_time_s"], 2) == 3.98
+    assert round(b200["t_fwd_s"] + b200["t_bwd_s"], 2) == 3.77
+    assert (round(b200["t_cp_comm_s"], 2), round(b200["t_cp_comm_raw_s"], 2)) == (1.08, 2.01)
+    assert round(gb200["t_cp_comm_raw_s"], 2) == 0.12
+    # the model's FLOPs per token (the page's 824 TFLOP/s at 2232 tokens/s per GPU is 369 GFLOP per token)
+    tokens = int(ROWS["nemo2502-b200-mixtral-8x22b"]["global_batch"]) * int(ROWS["nemo2502-b200-mixtral-8x22b"]["seq"])
+    assert round(b200["model_flops_per_step"] / tokens / 1e9) == 504
 
 
 def test_v5p_v4_and_ampere_families_stay_within_the_family_bound() -> None:
