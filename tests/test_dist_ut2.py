@@ -3,11 +3,14 @@ layers, very unequal layers, ranks that fail, Ctrl-C. Each test failed before it
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torch import nn
 
 from accelopt.distributed.model import fsdp_units, pipeline_layers, tied_spans
-from accelopt.distributed.partition import partition_model
+from accelopt.distributed.partition import partition, partition_model
+from accelopt.distributed.types import LayerCost
+from accelopt.report.distributed_view import split_line
 from accelopt.workload.userfile import ModelBundle
 
 
@@ -67,3 +70,22 @@ def test_fsdp_shards_a_block_a_module_list_repeats_once() -> None:
     model = _LoopList()
     units = fsdp_units(model)
     assert [id(u) for u in units] == [id(model.blocks[0]), id(model.blocks[1])]  # was [0, 1, 0]
+
+
+def _costs(times_s: list[float]) -> list[LayerCost]:
+    return [LayerCost(name=f"{i}:Linear", fwd_bwd_s=t, activation_bytes=1024.0, param_bytes=4096.0)
+            for i, t in enumerate(times_s)]
+
+
+def test_a_split_one_layer_dominates_says_it_cannot_balance_with_the_figures() -> None:
+    # layer 2 takes 100x each other layer: on 2 stages no split gets below 100 ms, 1.92x the 52 ms mean stage
+    split = partition(_costs([1e-3, 1e-3, 100e-3, 1e-3, 1e-3]), 2)
+    assert split.bottleneck_layer == "2:Linear"
+    assert split.balance_floor == pytest.approx(100 / 52)
+    line = split_line(split)
+    assert "cannot balance" in line and "2:Linear" in line and "100 ms" in line and "1.92" in line
+
+
+def test_a_split_of_even_layers_names_no_bottleneck() -> None:
+    split = partition(_costs([1e-3] * 4), 2)
+    assert split.bottleneck_layer == "" and "cannot balance" not in split_line(split)
