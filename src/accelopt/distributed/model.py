@@ -190,7 +190,9 @@ def pipeline_layers(model: Any) -> list[Any]:
     from torch import nn
 
     if isinstance(model, nn.Sequential):
-        return list(model.children())
+        # its forward calls every entry in turn, a module placed twice (a loop sharing one layer) twice; children()
+        # lists such a module once, and the stages trained a shorter model than the one-process run
+        return list(model)
     fn = getattr(model, "pipeline_layers", None)
     if callable(fn):
         named = SimpleNamespace(name=type(model).__name__)  # user_call names the model by its .name
@@ -433,7 +435,9 @@ def fsdp_units(model: Any) -> list[Any]:
     # its layers, and fully_shard on a layer whose parameters the block's group already holds crashed every rank
     # ("Invariant encountered: value was None", torch 2.x _init_sharding_spec_tp)
     inner = {id(m) for u in kept for m in u.modules() if m is not u}
-    return [u for u in kept if id(u) not in inner]
+    # each once: a ModuleList may hold one block twice (a loop reusing it), and fully_shard applied to a module a
+    # second time crashed every rank ("can only be applied to a module once")
+    return list({id(u): u for u in kept if id(u) not in inner}.values())
 
 
 def _shares_outside(unit: Any, holders: dict[int, set[int]]) -> bool:

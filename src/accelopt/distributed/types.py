@@ -173,7 +173,7 @@ class LayerCost:
 class Partition:
     """Result of the pipeline partitioner: the balanced split beside the naive equal-layer split."""
 
-    DERIVED_UNITS: ClassVar[dict[str, str]] = {"method": ""}
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"method": "", "bottleneck_layer": "", "balance_floor": "x"}
 
     layers: list[LayerCost]
     stages: int = unit("count")
@@ -192,6 +192,23 @@ class Partition:
     def method(self) -> str:
         return ("dynamic program over contiguous splits minimizing the slowest stage's forward+backward time, "
                 "each stage within memory_limit_bytes")
+
+    @property
+    def balance_floor(self) -> float:
+        """The best balance any split of these layers into `stages` can reach: max(1, slowest layer / mean stage),
+        the mean stage being all layers' time / stages. A stage holds whole layers, so a layer longer than the mean
+        stage sets the slowest stage by itself (a lower bound: ties and a memory limit may force worse)."""
+        total_s = sum(x.fwd_bwd_s for x in self.layers)
+        if not self.layers or total_s <= 0:
+            return 1.0
+        return max(1.0, max(x.fwd_bwd_s for x in self.layers) / (total_s / self.stages))
+
+    @property
+    def bottleneck_layer(self) -> str:
+        """The layer longer than the mean stage, which no split can balance (balance_floor > 1); "" when none."""
+        if self.balance_floor <= 1.0:
+            return ""
+        return max(self.layers, key=lambda x: x.fwd_bwd_s).name
 
 
 @dataclass(kw_only=True)
@@ -226,11 +243,11 @@ class DistributedResult:
     """`accelopt profile --nproc N`: a measured N-rank run beside the one-process run on the same global batch."""
 
     SCHEMA_KIND: ClassVar[str] = "profile-distributed"
-    SCHEMA_VERSION: ClassVar[int] = 6
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5)  # 2 added prediction_left_out; 3 ranks'
+    SCHEMA_VERSION: ClassVar[int] = 7
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6)  # 2 added prediction_left_out; 3 ranks'
     # unused_parameters, contention, notes; 4 partition.unlimited; 5 partition.naive_cut_ties and
     # partition.layers[].frozen_param_bytes and optimizer_state_bytes; 6 ranks[].step_p10_s and step_p90_s (and
-    # single's), derived from step_times_s
+    # single's), derived from step_times_s; 7 partition.bottleneck_layer and balance_floor, derived from its layers
     LEGACY_UNVERSIONED: ClassVar[bool] = True
     """Records written before the schema (no `schema` field) have this shape and load as version 1."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"step_median_s": "s", "straggler_ratio": "x", "slowest_rank": "count",

@@ -131,10 +131,24 @@ def unused_line(r: DistributedResult) -> str:
 def split_line(p: Any) -> str:
     line = (f"pipeline split (balanced, from profiled layer times): stages start at layers {p.balanced.bounds[:-1]}, "
             f"balance {p.balanced.balance:.2f} (slowest / mean stage) vs the equal-layer split {p.naive.bounds[:-1]}: "
-            f"{p.naive.balance:.2f}{_not_runnable(p)}"
+            f"{p.naive.balance:.2f}{_not_runnable(p)}{_bottleneck(p)}"
             f"; stage memory (estimate: {_state_words(p)}{_frozen(p)}, + activations in flight): "
             f"{_gib_list(p.balanced.stage_memory_bytes)}")
     return line if p.memory_limit_bytes is None else f"{line}; {limit_line(p)}"
+
+
+def _bottleneck(p: Any) -> str:
+    """Why the split cannot balance: one layer longer than the mean stage (its name is the user's class name: the
+    caller prints the line as plain text)."""
+    name = p.bottleneck_layer
+    if not name:
+        return ""
+    layer_s = max(x.fwd_bwd_s for x in p.layers)
+    total_s = sum(x.fwd_bwd_s for x in p.layers)
+    return (f"; it cannot balance: layer {name} alone takes {fmt_seconds(layer_s)} of the "
+            f"{fmt_seconds(total_s)} all layers take ({layer_s / total_s:.0%}), {p.balance_floor:.2f}x the mean "
+            f"stage time over {p.stages} stages, the best balance any split reaches; split that layer into "
+            "several (list its parts in pipeline_layers()) to balance")
 
 
 def _state_words(p: Any) -> str:
