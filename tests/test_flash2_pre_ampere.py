@@ -85,3 +85,12 @@ def test_no_runs_file_row_uses_a_gpu_kernel_before_ampere() -> None:
                   if r["attention_kernel"] in KERNELS and attention_kernel_device_problem(r["attention_kernel"],
                                                                                            get_device(r["hardware"]))]
     assert pre_ampere == []
+
+
+def test_attention_kernel_help_names_the_pre_ampere_refusal(capsys: pytest.CaptureFixture[str]) -> None:
+    """review_prod: `plan --help` said flash2 and triton are refused on a non-GPU device only, while both are refused
+    on a V100 or T4 too (985f6a75 for triton)."""
+    code, out, _ = run_main(["plan", "--help"], capsys)
+    assert code == 0
+    words = " ".join(out.replace("│", " ").split())
+    assert "Ampere or newer on NVIDIA (refused on a TPU or other non-GPU device and on a V100 or T4" in words

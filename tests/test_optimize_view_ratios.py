@@ -123,3 +123,30 @@ def test_the_caption_says_the_rules_behind_a_speed_up_on_a_busy_machine() -> Non
     text = " ".join(buf.getvalue().split())
     assert "robust to the machine's load" not in text
     assert "rounds over 2x apart are re-measured once" in text and "at 1 thread" in text, text
+
+
+def test_the_page_shows_no_setup_as_the_console_does() -> None:
+    """review_prod (ut_opt2 noticed it): the baseline's setup read '0 ns' on the page where the console says '—'."""
+    import html
+    import re
+
+    from accelopt.report.html import render_html
+
+    base = VariantResult(name="baseline", techniques=[], family="", status="measured", speedup=1.0)
+    compiled = VariantResult(name="compile", techniques=["compile"], family="compile", status="measured",
+                             speedup=1.5, setup_s=12.5)
+    result = OptimizeResult(name="m", mode="inference", device="cpu", dtype="fp32", batch_size=8, metric="loss",
+                            higher_is_better=False, quality_tolerance=1.0, quality_tolerance_unit="percent",
+                            variants=[base, compiled],
+                            recommendation=Recommendation(name="compile", techniques=[], speedup=1.5, reason="r"))
+    buf = io.StringIO()
+    render(result, Console(file=buf, width=250))
+    console_base = next(line for line in buf.getvalue().splitlines() if "baseline" in line)
+    assert console_base.rstrip(" │").endswith("—"), console_base
+    page = render_html("optimize", result, title="optimize", argv=["optimize", "m"])
+
+    def cells(name: str) -> list[str]:
+        return [html.unescape(re.sub(r"<[^>]+>", "", c)).strip()
+                for row in re.findall(r"<tr>.*?</tr>", page, re.S) if f"{name}</td>" in row
+                for c in re.findall(r"<td.*?</td>", row, re.S)]
+    assert cells("baseline")[-1] == "—" and cells("compile")[-1] == "12.5 s", (cells("baseline"), cells("compile"))

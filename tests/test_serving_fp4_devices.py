@@ -85,3 +85,14 @@ def test_mxfp4_on_mi300x_cites_vllms_rocm_backend(capsys: pytest.CaptureFixture[
     assert code == 0, err
     notes = " ".join(res["notes"])
     assert "returns TRITON on ROCm" in notes and "on Hopper" not in notes
+
+
+def test_weight_dtype_help_names_the_fp4_refusals(capsys: pytest.CaptureFixture[str]) -> None:
+    """review_prod: `plan serve --help` said nvfp4/mxfp4 run 'elsewhere weight-only 4-bit at the 16-bit peak' after
+    leftovers3 refused them off a GPU (and ut_plan2 on a V100) and ran nvfp4 at the 16-bit peak on an MI355X."""
+    code, out, _ = run_main(["plan", "serve", "--help"], capsys)
+    assert code == 0
+    words = " ".join(out.replace("│", " ").split())
+    assert "elsewhere weight-only" not in words
+    assert "refused on a device that is not a GPU" in words and "older than Turing" in words
+    assert "nvfp4 on AMD ones, weight-only" in words

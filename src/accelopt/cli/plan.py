@@ -1037,10 +1037,10 @@ ATTENTION_KERNEL_HELP = ("the kernel that runs the attention core: fused (cuDNN 
                          "Distributed since Neuron 2.19: causal blocks skipped at its 512 / 2048-key tiles, S "
                          "recomputed in the backward; on the GEMM curve; Neuron devices and sequences of multiples "
                          "of 2048 only) or unfused (as --no-flash); flash2 and triton are GPU "
-                         "kernels (refused on a TPU or other non-GPU device; left out of a search over several with "
-                         "the reason); fused on NVIDIA devices, flash2 and triton skip the blocks above a "
-                         "causal mask's diagonal and charge a backward of 2.5x the forward (the FlashAttention-2 "
-                         "algorithm)")
+                         "kernels of Ampere or newer on NVIDIA (refused on a TPU or other non-GPU device and on a V100 "
+                         "or T4; left out of a search over several with the reason); fused on NVIDIA devices, "
+                         "flash2 and triton skip the blocks above a causal mask's diagonal and charge a backward of "
+                         "2.5x the forward (the FlashAttention-2 algorithm)")
 FLASH_HELP = ("fused (flash) attention: no s x s score tensor in memory, one kernel for the attention core "
               "(default); --no-flash for runs without it, e.g. Megatron-LM 2021-22")
 

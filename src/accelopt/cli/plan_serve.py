@@ -78,8 +78,10 @@ def register_serve(plan_app: typer.Typer) -> None:
                                          "peak, as gpt-fast's int8 and TensorRT-LLM's --weight_only_precision), w8a8 "
                                          "(int8 weights and activations at the int8 peak: SmoothQuant, TensorRT-LLM "
                                          "--smoothquant, vLLM INT8 W8A8), nvfp4 or mxfp4 (4-bit block-scaled: fp4 "
-                                         "matmuls where the device has an fp4 peak, Blackwell; elsewhere weight-only "
-                                         "4-bit at the 16-bit peak, printed)."),
+                                         "matmuls where the device has an fp4 peak: Blackwell, and mxfp4 on an MI355X; "
+                                         "on other GPUs, and nvfp4 on AMD ones, weight-only 4-bit at the 16-bit peak, "
+                                         "printed; refused on a device that is not a GPU, and on NVIDIA GPUs older "
+                                         "than Turing)."),
         expert_weight_dtype: Optional[str] = typer.Option(
             None, "--expert-weight-dtype", help="The routed experts' weights of a mixture-of-experts model, when the "
             "checkpoint stores them apart from the other linear layers (same choices as --weight-dtype): gpt-oss is "

@@ -544,7 +544,7 @@ def _variant_row(v: Any, r: Any) -> list[str]:
             q(v, "step_time_p50_s"), q(v, "step_time_p99_s"), ratio_text(v.speedup), rounds,
             ratio_text(v.gain_bound) + (" ABOVE BOUND" if v.above_bound else ""), q(v, "samples_per_s"),
             q(v, "memory_bytes"), q(v, "energy_per_step_j") + (" (estimate)" if v.energy_is_estimate else ""),
-            q(v, "size_bytes"), *quality_cells, q(v, "setup_s")]
+            q(v, "size_bytes"), *quality_cells, q(v, "setup_s") if v.setup_s else "—"]  # no setup: as the console
 
 
 def _validate_serving_tables(r: Any) -> list[Table]:
