@@ -342,15 +342,15 @@ UNEXPLAINED: dict[str, str] = {
     **{rid: f"GPT-OSS-120B BF16 predicted {err} (too fast), {_MB_LATER}; with the model's step x 1.93 (the blog's "
        f"share) it would be {scaled}{_GPTOSS_LATER}"
        for rid, err, scaled in (("mb260201-gb300-gptoss-120b", "-45.1%", "+5.9%"),
-                                ("mb260201-gb200-gptoss-120b", "-52.7%", "-8.7%"),
+                                ("mb260201-gb200-gptoss-120b", "-60.1%", "-23.0%"),
                                 ("mb260201-b300-gptoss-120b", "-48.5%", "-0.7%"),
                                 ("mb260201-b200-gptoss-120b", "-41.0%", "+13.8%"),
                                 ("mb2604-gb300-gptoss-120b", "-45.4%", "+5.4%"),
-                                ("mb2604-gb200-gptoss-120b", "-52.2%", "-7.7%"),
+                                ("mb2604-gb200-gptoss-120b", "-59.6%", "-22.1%"),
                                 ("mb2604-b300-gptoss-120b", "-48.3%", "-0.1%"),
                                 ("mb2604-b200-gptoss-120b", "-44.0%", "+8.2%"),
                                 ("mb260401-gb300-gptoss-120b", "-45.2%", "+5.7%"),
-                                ("mb260401-gb200-gptoss-120b", "-50.1%", "-3.6%"),
+                                ("mb260401-gb200-gptoss-120b", "-57.9%", "-18.7%"),
                                 ("mb260401-b300-gptoss-120b", "-47.9%", "+0.6%"),
                                 ("mb260401-b200-gptoss-120b", "-41.7%", "+12.5%"))},
     **{rid: f"GPT-OSS-120B BF16 on 64 H100 at GBS 1280, MBS 1 (80 micro-batches a step per pipeline) predicted {err} "
