@@ -132,7 +132,9 @@ UNEXPLAINED: dict[str, str] = {
         "trt09-ttft-a100-mixtral-tp2-128")},
     **{f"trt09-ttft-{d}-70b-tp4-128": _TRT09_TP4 for d in ("h200", "h100", "a100")},
     "trt09-a100-70b-tp4-b1024-128-128": _TRT09 + "Llama 2 70B fp16 TP 4 batch 1024 at 128/128 predicted 27.9% too "
-    "slow; beyond the page's --max_batch_size 64 build, the engine that ran it is not given",
+    "slow; beyond the page's --max_batch_size 64 build, the engine that ran it is not given; searched (review_rows, "
+    "2026-12-03): the page's build commands, 'Engine Building Setups' (a single-setting engine per network) and "
+    "'Running on A100' (the stored performance.md with 'All data was generated using version 0.9.0')",
     # srv_pp (2026-12-03): the RTX PRO 6000 pipeline-parallel rows, held out against the unfitted [serving.default]
     **{f"trt10-rtx6k-l33-70b-tp1-{c}": _RTX_PP_REASON for c in (
         "pp2-128-128", "pp4-128-128", "pp8-128-128", "pp4-128-2048", "pp8-128-2048", "pp8-128-4096", "pp8-500-2000",
