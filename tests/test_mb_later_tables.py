@@ -326,7 +326,22 @@ def test_gptoss_recompute_modules_are_the_v2_presets(rid: str) -> None:
     want = "layernorm+moe_act" if system in ("gb200", "b200", "h100") else ""
     assert (row["recompute_modules"] or "") == want
     if want:
-        before = reproduce({**row, "recompute_modules": ""}).error
+        # the move as mbnew measured it, before review_rows set the GB200 rows' ep_a2a_overlap (next test)
+        at_mbnew = {**row, "ep_a2a_overlap": ""}
+        before = reproduce({**at_mbnew, "recompute_modules": ""}).error
         assert ("recompute_modules blank -> layernorm+moe_act (mbnew, 2026-12-03, recipe read after the first "
                 "prediction)") in row["note"] and "52038606814" in row["note"]
+        assert f"{_pct(before)} -> {_pct(reproduce(at_mbnew).error)}." in row["note"]
+
+
+@pytest.mark.parametrize("rid", sorted(r for r in TABLE if "-gptoss-" in r))
+def test_gptoss_gb200_a2a_overlap_is_the_v2_preset(rid: str) -> None:
+    """GPT_OSS_120B_PRETRAIN_CONFIG_GB200_BF16_V2 sets moe_a2a_overlap=True in the stored version (code index id
+    52038606814) whose V2 presets are the only ones giving all five tables' layouts; no other V2 preset sets it."""
+    row = ROWS[rid]
+    want = "1" if rid.split("-")[1] == "gb200" else ""
+    assert (row["ep_a2a_overlap"] or "") == want
+    if want:
+        before = reproduce({**row, "ep_a2a_overlap": ""}).error
+        assert "ep_a2a_overlap blank -> 1 (review_rows, 2026-12-03" in row["note"]
         assert f"{_pct(before)} -> {_pct(_result(rid).error)}." in row["note"]

@@ -147,7 +147,9 @@ UNEXPLAINED: dict[str, str] = {
         "trt09-ttft-a100-mixtral-tp2-128")},
     **{f"trt09-ttft-{d}-70b-tp4-128": _TRT09_TP4 for d in ("h200", "h100", "a100")},
     "trt09-a100-70b-tp4-b1024-128-128": _TRT09 + "Llama 2 70B fp16 TP 4 batch 1024 at 128/128 predicted 27.9% too "
-    "slow; beyond the page's --max_batch_size 64 build, the engine that ran it is not given",
+    "slow; beyond the page's --max_batch_size 64 build, the engine that ran it is not given; searched (review_rows, "
+    "2026-12-03): the page's build commands, 'Engine Building Setups' (a single-setting engine per network) and "
+    "'Running on A100' (the stored performance.md with 'All data was generated using version 0.9.0')",
     # srv_pp (2026-12-03): the RTX PRO 6000 pipeline-parallel rows, held out against the unfitted [serving.default]
     **{f"trt10-rtx6k-l33-70b-tp1-{c}": _RTX_PP_REASON for c in (
         "pp2-128-128", "pp4-128-128", "pp8-128-128", "pp4-128-2048", "pp8-128-2048", "pp8-128-4096", "pp8-500-2000",
@@ -357,15 +359,15 @@ UNEXPLAINED: dict[str, str] = {
     **{rid: f"GPT-OSS-120B BF16 predicted {err} (too fast), {_MB_LATER}; with the model's step x 1.93 (the blog's "
        f"share) it would be {scaled}{_GPTOSS_LATER}"
        for rid, err, scaled in (("mb260201-gb300-gptoss-120b", "-45.1%", "+5.9%"),
-                                ("mb260201-gb200-gptoss-120b", "-52.7%", "-8.7%"),
+                                ("mb260201-gb200-gptoss-120b", "-60.1%", "-23.0%"),
                                 ("mb260201-b300-gptoss-120b", "-48.5%", "-0.7%"),
                                 ("mb260201-b200-gptoss-120b", "-41.0%", "+13.8%"),
                                 ("mb2604-gb300-gptoss-120b", "-45.4%", "+5.4%"),
-                                ("mb2604-gb200-gptoss-120b", "-52.2%", "-7.7%"),
+                                ("mb2604-gb200-gptoss-120b", "-59.6%", "-22.1%"),
                                 ("mb2604-b300-gptoss-120b", "-48.3%", "-0.1%"),
                                 ("mb2604-b200-gptoss-120b", "-44.0%", "+8.2%"),
                                 ("mb260401-gb300-gptoss-120b", "-45.2%", "+5.7%"),
-                                ("mb260401-gb200-gptoss-120b", "-50.1%", "-3.6%"),
+                                ("mb260401-gb200-gptoss-120b", "-57.9%", "-18.7%"),
                                 ("mb260401-b300-gptoss-120b", "-47.9%", "+0.6%"),
                                 ("mb260401-b200-gptoss-120b", "-41.7%", "+12.5%"))},
     **{rid: f"GPT-OSS-120B BF16 on 64 H100 at GBS 1280, MBS 1 (80 micro-batches a step per pipeline) predicted {err} "
