@@ -106,7 +106,16 @@ _TRT09_MIX = _TRT09 + ("Mixtral 8x7B on Hopper far faster in the model where man
                        "FP8 for the out-of-the-box MoE came in 0.12.0 (release notes), the page gives no Mixtral "
                        "command, so the experts' dtype is not known; searched: the page, 0.9.0 / 0.12.0 release notes")
 _TRT09_TP4 = _TRT09 + ("Llama 2 70B TP 4 batch-1 128-token TTFT, 33-104 us per all-reduce above the model, as the v0.5 "
-                       "TP 4 rows; no cited NCCL per-call latency of that size")
+                       "TP 4 rows; no cited NCCL per-call latency of that size (128 tokens x 8192 x 2 B = 2 MiB on 4 "
+                       "GPUs). Searched 2026-12-03 (unexpl_searched; issues and pages: 'NCCL all-reduce small message "
+                       "latency H100', 'all_reduce_perf H100 2097152 4 GPUs', 'use_custom_all_reduce default 0.9'): "
+                       "NVIDIA/nccl issue #1259 (HGX H100, NCCL 2.20.5, CUDA graphs) has ~6 us on 2 GPUs at <= 64 KiB "
+                       "only; sgl-project/sglang PR #2904 times H100 TP 4 all-reduces up to 1 MiB, custom kernels only "
+                       "(vLLM's 40.2 us, TensorRT-LLM's 31.1 us at 1 MiB, no CUDA graph), not NCCL; IBM/pytorch-"
+                       "communication-benchmarks issue #1 has ~115-121 us for a 1-1.25 MB torch all-reduce on 8 H100, "
+                       "host cost included; nccl-tests issues #212 / #290 give H100 bus bandwidth at large sizes only; "
+                       "none gives NCCL at 2 MiB on 4 GPUs of the 0.9.0 era (the use_custom_all_reduce knob left "
+                       "trtllm-build only in 0.12: NVIDIA/TensorRT-LLM PR #2008, issue #1601)")
 _MB_LATER = ("Megatron-Bridge's later tables (docs/performance-summary.md '26.02.01', '26.04', '26.04.01 NeMo "
              "Container'; mbnew, 2026-12-03: held out, cells the table's and the sibling row's, the release's recipe "
              "not read; figures recomputed by tests/test_mb_later_tables.py)")
@@ -373,14 +382,26 @@ UNEXPLAINED: dict[str, str] = {
     **{rid: f"GPT-OSS-120B BF16 on 64 H100 at GBS 1280, MBS 1 (80 micro-batches a step per pipeline) predicted {err} "
        f"(too fast), {_MB_LATER}; the 25.11 H100 row (GBS 512, MBS 4: 8) is -21.5%; x 1.93, the blog's share "
        f"(measured on Blackwell, not on H100), it would be {scaled}; a per-micro-batch host cost is a candidate that "
-       "no source sizes"
+       "no source sizes; searched 2026-12-03 (unexpl_searched; code and issues: 'GPT-OSS 120B H100 pretrain recipe "
+       "Megatron-Bridge flags', 'gpt-oss 120b H100 training throughput Megatron MoE'): the stored scripts/performance/"
+       "configs/gpt_oss/gpt_oss_llm_pretrain.py (code index id 56355832684, commit 0501207) builds the H100 120B "
+       "config from the base preset and set_gpt_oss_common_configs alone (grad_reduce_in_fp32 off, moe_router_fusion "
+       "and moe_router_force_load_balancing on; no CUDA graph, dispatcher or fused-MoE flag, where its 20B Blackwell "
+       "configs set HybridEP and CUDA graphs); no issue or page gives this run's profile or host time"
        for rid, err, scaled in (("mb260201-h100-gptoss-120b", "-32.7%", "+29.9%"),
                                 ("mb2604-h100-gptoss-120b", "-34.7%", "+26.1%"),
                                 ("mb260401-h100-gptoss-120b", "-34.5%", "+26.4%"))},
     **{rid: f"Llama 3.1 405B FP8 on 256 GB300 predicted {err} too slow, {_MB_LATER}: the GB300 gap of "
        f"mb-gb300-llama31-405b and mb2602-gb300-llama31-405b-fp8 (their entry above: GB300 keeps B200's "
        f"efficiencies, no GB300 GEMM measurement found); the same table's GB200 405B FP8 row is {twin}, its "
-       f"published GB300 / GB200 ratio {ratio}"
+       f"published GB300 / GB200 ratio {ratio}; searched 2026-12-03 (unexpl_searched; code and issues: "
+       "'Megatron-Bridge Llama 3.1 405B GB300 FP8 recipe', 'GB300 Llama3.1 405B FP8 performance'): the stored "
+       "scripts/performance/configs/llama/llama31_workload_base_configs.py (code index id 56481504594, commit "
+       "0013c9a) gives GB300 FP8_CS_V2 TP 4, PP 8, CP 1, VP 4 and FP8_MX_V2 TP 2, PP 8, CP 2, VP 4 at 256 GPUs, GBS "
+       "1536 (the 26.04 / 26.04.01 rows have the FP8_CS layout; the 26.02.01 row's TP 2, CP 2 is the FP8_MX one) and "
+       "no GB300-only flag beyond the layout; Megatron-Bridge PR #2198 (2026-02-03, the TP "
+       "4 CP 1 GB300 FP8-CS layout) and issue #2118 (2026-01-29, GB300 405B FP8-CS tuning: gradient-accumulation "
+       "fusion, low-SM NVLink communication, TP 1) name no rate; no GB300 GEMM or clock measurement found"
        for rid, err, twin, ratio in (("mb260201-gb300-llama31-405b-fp8", "+31.1%", "+13.5%", "1.25"),
                                      ("mb2604-gb300-llama31-405b-fp8", "+37.1%", "+16.9%", "1.23"),
                                      ("mb260401-gb300-llama31-405b-fp8", "+35.5%", "+15.5%", "1.23"))},
@@ -404,7 +425,17 @@ UNEXPLAINED: dict[str, str] = {
     "at the 26.04 row's EP 8 inside a node); without it 15.39 s, -21.8%. The published step fell 23.28 -> 19.69 s "
     "from the 26.04 layout to this one where the model's rose 24.32 -> 50.66 s: the cross-node all-to-all costs the "
     "run far less than the model charges; the 26.04.01 recipe (its dispatcher: HybridEP's hierarchical RDMA + "
-    "NVLink dispatch is the candidate, not modelled) was not read",
+    "NVLink dispatch is the candidate, not modelled) was not read. Searched 2026-12-03 (unexpl_searched; code and "
+    "issues: 'DeepSeek-V3 B200 HybridEP EP 32 Megatron-Bridge performance config', 'DeepEP internode EP 32 dispatch "
+    "bandwidth'): Megatron-Bridge PR #3368 ('b200 DSv3 better cfg', merged 2026-04-17) gives the B200 MXFP8 V2 "
+    "preset this row's layout (PP 8, VP 2, EP 32) with moe_flex_dispatcher_backend 'deepep', not HybridEP, and "
+    "moe_a2a_overlap True; so does the stored deepseek_workload_base_configs.py (code index id 56610329550, commit "
+    "0426418: also CUDA graphs of attn / moe_router / moe_preprocess and recompute_modules mla_up_proj + mlp); "
+    "whether 26.04.01 ran that preset is not established (the row's ep_a2a_overlap and recompute_modules cells are "
+    "blank). PRs #6020 / #6021 (2026-09) later dropped DeepEP and went back to EP 8 on B200 (an illegal memory "
+    "access in DeepEP's internode_dispatch). DeepEP's README measures its internode dispatch at EP 32 at 58 GB/s per "
+    "GPU (H800, CX7 400 Gb/s), the NIC's rate, but gives no B200 figure at this layout; no source sizes the step's "
+    "exposed all-to-all",
 }
 """Rows beyond 25% with no checked reason, each with why (strict xfails below)."""
 
