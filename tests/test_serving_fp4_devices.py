@@ -161,3 +161,12 @@ def test_weight_dtype_help_names_the_mxfp4_ampere_floor(capsys: pytest.CaptureFi
     code, out, _ = run_main(["plan", "serve", "--help"], capsys)
     assert code == 0
     assert "mxfp4 older than Ampere" in " ".join(out.replace("│", " ").split())
+
+
+def test_nvfp4_note_on_t4_cites_the_fp4_marlin_kernel(capsys: pytest.CaptureFixture[str]) -> None:
+    """Before: the weight-only note for nvfp4 on a T4 said the weights run 'as vLLM's Marlin / triton_kernels MXFP4
+    kernels do on Hopper'; vLLM serves NVFP4 off FP4 tensor cores with its FP4 Marlin kernel, from sm75."""
+    code, res, err = _serve_json(capsys, "t4", "nvfp4")
+    assert code == 0, err
+    notes = " ".join(res["notes"])
+    assert "FP4 Marlin kernel does from compute capability 7.5" in notes and "on Hopper" not in notes

@@ -1391,6 +1391,10 @@ def _fp4_weight_only_words(device: str, who: str, w: str, c: str, vendor: str) -
                 "so the time is a lower bound")
     if vendor == "AMD":
         return f"{device} has no fp4 peak: {stored}, as {MXFP4_ROCM_SOURCE}), so their matmuls run at the {c} peak"
+    if w == "nvfp4":  # NVFP4's weight-only path is the FP4 Marlin GEMM alone (modelopt.py W4A16 / its Marlin backend)
+        return (f"{device} has no fp4 peak: {stored}, as vLLM's FP4 Marlin kernel does from compute capability 7.5: "
+                "marlin_utils_fp4.py at de5f26d5923e2b31dbb3d80efc45d5fd41f09946), so their matmuls run at the "
+                f"{c} peak")
     return (f"{device} has no fp4 peak: {stored}, as vLLM's Marlin / triton_kernels MXFP4 kernels do on Hopper), so "
             f"their matmuls run at the {c} peak")
 
