@@ -44,7 +44,7 @@ from accelopt.errors import InfeasibleError, InputError, case_hint, unknown_fiel
 from accelopt.hardware.spec import LIMITS, AcceleratorSpec
 from accelopt.predict import comm, launch_floor, serving_moe
 from accelopt.predict.calibration import BUNDLED_TABLE_FILE
-from accelopt.predict.compute import FP4_OPERAND_BYTES, nvidia_turing_or_newer
+from accelopt.predict.compute import FP4_OPERAND_BYTES, nvidia_ampere_or_newer, nvidia_turing_or_newer
 from accelopt.predict.serving_moe import NO_MOE, MoELayout, MoEServing
 from accelopt.units import fmt_bytes, unit
 from accelopt.workload.transformer import TransformerConfig
@@ -1282,6 +1282,25 @@ FP4_WEIGHT_ONLY_SOURCE = ("vLLM's FP4 Marlin kernel, the weight-only path for nv
                           "(vllm/model_executor/layers/quantization/utils/marlin_utils_fp4.py at "
                           "de5f26d5923e2b31dbb3d80efc45d5fd41f09946: is_fp4_marlin_supported() is "
                           "current_platform.has_device_capability(75); 8.0 in earlier releases)")
+
+MXFP4_MIN_CAPABILITY_SOURCE = (
+    "vLLM loads MXFP4 checkpoints only on compute capability 8.0 (Ampere) or newer, whatever its Marlin kernel runs "
+    "on: Mxfp4Config.get_min_capability() returns 80 (vllm/model_executor/layers/quantization/mxfp4.py at "
+    "007d50058a06dec0f82472d63c819244d460c40d, as at afdb4a4ff429377d0fcfac3752e814ffc36ea41d), and vLLM refuses a "
+    "quantization method whose minimum capability is above the GPU's ('The quantization method ... is not supported "
+    "for the current GPU'); its activations are bfloat16 only (get_supported_act_dtypes), which Ampere brought")
+"""Why mxfp4 weights are refused on a Turing GPU (t4) that serves nvfp4 ones (fp4_weight_only_problem)."""
+
+NVFP4_MIN_CAPABILITY_SOURCE = (
+    f"{FP4_WEIGHT_ONLY_SOURCE}, and vLLM loads NVFP4 checkpoints from 7.5 too: ModelOptNvFp4Config."
+    "get_min_capability() returns 75 (vllm/model_executor/layers/quantization/modelopt.py at "
+    "00155cdecca722d98e34234c3d172725b7720b7d)")
+"""Why nvfp4 weights are refused on an NVIDIA GPU older than Turing (v100) and served on a t4."""
+
+FP4_MIN_GPU_WORDS = {"nvfp4": "an NVIDIA GPU of Turing or newer (t4, a100, h100-sxm)",
+                     "mxfp4": "an NVIDIA GPU of Ampere or newer (a100, l4, h100-sxm)"}
+"""The NVIDIA GPUs vLLM serves each 4-bit float format on (NVFP4_MIN_CAPABILITY_SOURCE,
+MXFP4_MIN_CAPABILITY_SOURCE)."""
 """Where weight-only FP4 runs on NVIDIA GPUs (fp4_weight_only_problem). TensorRT-LLM has no weight-only FP4 path for
 older GPUs: NVIDIA Model Optimizer's support matrix (https://nvidia.github.io/Model-Optimizer/guides/
 0_support_matrix.html) lists FP4 as 'Per-Block FP4 Weight & Activations, GPUs: Blackwell and Later' for TensorRT /
@@ -1291,17 +1310,23 @@ TensorRT-LLM (W4A4 at the fp4 peak, compute_dtype_for), and its weight-only 4-bi
 def fp4_weight_only_problem(spec: AcceleratorSpec, weight_dtype: str) -> str:
     """Why `spec` cannot serve nvfp4/mxfp4 weights weight-only ('' when it can, or when they run W4A4 at its fp4
     peak): an NVIDIA GPU older than Turing (nvidia_turing_or_newer: V100), where no published engine has an FP4
-    weight-only kernel (FP4_WEIGHT_ONLY_SOURCE), and a device that is not a GPU (TPU, Gaudi, Trainium, CPU, ...),
-    where none has an FP4 path at all (FP4_NO_PATH_SOURCE). AMD GPUs keep the weight-only path (MXFP4_ROCM_SOURCE,
-    NVFP4_AMD_SOURCE), as do GPUs of other vendors from a --catalog file (no cited support matrix either way)."""
+    weight-only kernel (FP4_WEIGHT_ONLY_SOURCE); mxfp4 on an NVIDIA GPU older than Ampere (nvidia_ampere_or_newer:
+    T4 too), below vLLM's MXFP4 minimum capability (MXFP4_MIN_CAPABILITY_SOURCE); and a device that is not a GPU
+    (TPU, Gaudi, Trainium, CPU, ...), where none has an FP4 path at all (FP4_NO_PATH_SOURCE). AMD GPUs keep the
+    weight-only path (MXFP4_ROCM_SOURCE, NVFP4_AMD_SOURCE), as do GPUs of other vendors from a --catalog file (no
+    cited support matrix either way)."""
     if weight_dtype not in FP4_OPERAND_BYTES or spec.peak("fp4") is not None:
         return ""
     if spec.kind != "gpu":
         why = f"{FP4_NO_PATH_SOURCE}; {spec.name} is {spec.vendor}'s {spec.kind}"
-    elif spec.vendor != "NVIDIA" or nvidia_turing_or_newer(spec):
+    elif spec.vendor != "NVIDIA" or (nvidia_ampere_or_newer(spec) or
+                                     (weight_dtype == "nvfp4" and nvidia_turing_or_newer(spec))):
         return ""
     else:
-        why = f"{FP4_WEIGHT_ONLY_SOURCE}; {spec.name} lists neither a bf16 nor an int8 tensor peak (Volta or older)"
+        source = MXFP4_MIN_CAPABILITY_SOURCE if weight_dtype == "mxfp4" else NVFP4_MIN_CAPABILITY_SOURCE
+        peaks = ("an int8 but no bf16 tensor peak (Turing)" if nvidia_turing_or_newer(spec)
+                 else "neither a bf16 nor an int8 tensor peak (Volta or older)")
+        why = f"{source}; {spec.name} lists {peaks}"
     return (f"--weight-dtype {weight_dtype} on {spec.name}: it has no fp4 peak, so {weight_dtype} weights would run "
             f"weight-only, and {why}")
 
@@ -1366,6 +1391,10 @@ def _fp4_weight_only_words(device: str, who: str, w: str, c: str, vendor: str) -
                 "so the time is a lower bound")
     if vendor == "AMD":
         return f"{device} has no fp4 peak: {stored}, as {MXFP4_ROCM_SOURCE}), so their matmuls run at the {c} peak"
+    if w == "nvfp4":  # NVFP4's weight-only path is the FP4 Marlin GEMM alone (modelopt.py W4A16 / its Marlin backend)
+        return (f"{device} has no fp4 peak: {stored}, as vLLM's FP4 Marlin kernel does from compute capability 7.5: "
+                "marlin_utils_fp4.py at de5f26d5923e2b31dbb3d80efc45d5fd41f09946), so their matmuls run at the "
+                f"{c} peak")
     return (f"{device} has no fp4 peak: {stored}, as vLLM's Marlin / triton_kernels MXFP4 kernels do on Hopper), so "
             f"their matmuls run at the {c} peak")
 
@@ -1388,8 +1417,8 @@ def compute_dtype_for(spec: AcceleratorSpec, weight_dtype: str) -> str:
     if problem := fp4_weight_only_problem(spec, weight_dtype):
         others = [d for d in WEIGHT_DTYPES if d not in FP4_OPERAND_BYTES and _runs_on(spec, d)]
         raise InfeasibleError(problem, f"use --weight-dtype {' or '.join(others) or 'of another kind'} on "
-                                       f"{spec.name}, or an NVIDIA GPU of Turing or newer (t4, a100, h100-sxm), an "
-                                       "AMD GPU (mi300x) or one with an fp4 peak (b200) for 4-bit float weights")
+                                       f"{spec.name}, or {FP4_MIN_GPU_WORDS[weight_dtype]}, an AMD GPU (mi300x) or "
+                                       f"one with an fp4 peak (b200) for {weight_dtype} weights")
     peak_key = "fp4" if weight_dtype in FP4_OPERAND_BYTES else "int8" if weight_dtype == "w8a8" else weight_dtype
     weight_only = weight_dtype in WEIGHT_ONLY or weight_only_fp4(spec, weight_dtype)
     if weight_only:  # dequantized to 16 bits for the matmul
