@@ -27,7 +27,8 @@ model looks as good as any other):
                     never seen in training; scored after each technique;
   - metric:         "accuracy" (argmax of the scores' last dimension == targets, the scores being the
                     output, its first item if a tuple, its "logits" key if a dict; a fraction, higher is
-                    better; targets are class indices 0..C-1, those equal to loss_fn's ignore_index left out), "loss" (mean loss_fn over the held-out batches, lower is better), or a
+                    better; targets are class indices 0..C-1, those equal to loss_fn's ignore_index
+                    left out), "loss" (mean loss_fn over the held-out batches, lower is better), or a
                     callable metric(outputs, targets) -> float, handed the model's output as it returns
                     it (averaged over batches, weighted by batch size) together with
   - higher_is_better: True/False (required with a callable metric; implied by "accuracy" and "loss").
