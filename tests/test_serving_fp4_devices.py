@@ -170,3 +170,12 @@ def test_nvfp4_note_on_t4_cites_the_fp4_marlin_kernel(capsys: pytest.CaptureFixt
     assert code == 0, err
     notes = " ".join(res["notes"])
     assert "FP4 Marlin kernel does from compute capability 7.5" in notes and "on Hopper" not in notes
+
+
+def test_mxfp4_note_on_a100_names_the_capability_not_hopper(capsys: pytest.CaptureFixture[str]) -> None:
+    """Before: MXFP4 weight-only on an A100 (no fp4 peak, compute capability 8.0) read 'as vLLM's Marlin /
+    triton_kernels MXFP4 kernels do on Hopper', a device it is not; vLLM's MXFP4 floor is compute capability 8.0."""
+    code, res, err = _serve_json(capsys, "a100-sxm-80gb", "mxfp4")
+    assert code == 0, err
+    notes = " ".join(res["notes"])
+    assert "compute capability 8.0 or newer" in notes and "on Hopper" not in notes

@@ -1395,7 +1395,10 @@ def _fp4_weight_only_words(device: str, who: str, w: str, c: str, vendor: str) -
         return (f"{device} has no fp4 peak: {stored}, as vLLM's FP4 Marlin kernel does from compute capability 7.5: "
                 "marlin_utils_fp4.py at de5f26d5923e2b31dbb3d80efc45d5fd41f09946), so their matmuls run at the "
                 f"{c} peak")
-    return (f"{device} has no fp4 peak: {stored}, as vLLM's Marlin / triton_kernels MXFP4 kernels do on Hopper), so "
+    # MXFP4 weight-only reaches here on NVIDIA GPUs of compute capability 8.0 or newer without an fp4 peak (A100, L4,
+    # H100, ...): older ones are refused (MXFP4_MIN_CAPABILITY_SOURCE)
+    return (f"{device} has no fp4 peak: {stored}, as vLLM's Marlin / triton_kernels MXFP4 kernels do on NVIDIA GPUs "
+            "of compute capability 8.0 or newer: vllm mxfp4.py at 007d50058a06dec0f82472d63c819244d460c40d), so "
             f"their matmuls run at the {c} peak")
 
 
