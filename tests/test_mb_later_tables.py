@@ -345,3 +345,23 @@ def test_gptoss_gb200_a2a_overlap_is_the_v2_preset(rid: str) -> None:
         before = reproduce({**row, "ep_a2a_overlap": ""}).error
         assert "ep_a2a_overlap blank -> 1 (review_rows, 2026-12-03" in row["note"]
         assert f"{_pct(before)} -> {_pct(_result(rid).error)}." in row["note"]
+
+
+def test_gb300_405b_fp8_26_02_01_at_the_recipes_layout() -> None:
+    """gb300 (2026-12-03): the 26.02.01 table gives the GB300 405B FP8 (current scaling) row TP 2, CP 2, its MXFP8 row's
+    layout; the release line's FP8-CS preset is TP 4, CP 1 since PR #2198 (the 26.02, 26.04 and 26.04.01 rows' cells).
+    The UNEXPLAINED entry quotes the row at that layout: the 26.04.01 row's prediction, as its published step is the
+    same (1024 tokens/s)."""
+    rid, mx, r0401 = ("mb260201-gb300-llama31-405b-fp8", "mb260201-gb300-llama31-405b-mxfp8",
+                      "mb260401-gb300-llama31-405b-fp8")
+    row = ROWS[rid]
+    layout = ("tp", "pp", "cp", "vp")
+    assert [row[k] for k in layout] == [ROWS[mx][k] for k in layout] == ["2", "8", "2", "4"]  # the table's, kept
+    at_recipe = reproduce({**row, "tp": "4", "cp": "1"})
+    assert [ROWS[r][k] for r in ("mb2602-gb300-llama31-405b-fp8", r0401) for k in layout] == ["4", "8", "1", "4"] * 2
+    assert at_recipe.predicted_step_s == pytest.approx(_result(r0401).predicted_step_s, rel=1e-12)
+    assert TABLE[rid][1] == TABLE[r0401][1] == 1024
+    assert abs(at_recipe.error) > ISSUE_BOUND
+    quoted = (f"At the recipe's layout (the 26.02 row's cells, which the 26.04.01 row has at the same 1024 tokens/s) "
+              f"the model is {_pct(at_recipe.error)}")
+    assert quoted in " ".join(UNEXPLAINED[rid].split())

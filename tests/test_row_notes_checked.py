@@ -140,6 +140,27 @@ _MIXTRAL_8X22B = (
     "8192-token CP chunks, a profile or per-kernel time of these runs; the page's 824 TFLOP/s at 2232 tokens/s counts"
     " 369 GFLOP per token, the model's FLOP count is 504 GFLOP per token (searched 2026-12-03, mixrows)"
 )
+_GB300_PEAKS = (
+    "searched again 2026-12-03 (gb300; tests/test_catalog_blackwell_ultra.py): the catalog's GB300 FP8 peak is "
+    "NVIDIA's and equals GB200's (both NVL72 pages print 720 PFLOPS sparse for 72 GPUs: 5 PFLOPS dense per GPU; HGX "
+    "B300 = HGX B200, 4.5 PFLOPS, Blackwell Architecture Technical Brief v2.1 Table 3 as copied in code index id "
+    "69618267955); Blackwell Ultra's gains are dense NVFP4 (1.5x) and the SFU exponent rate (10.7 vs 5 "
+    "TeraExponentials/s; NVIDIA's softmax blog of 2026-02-25 measured a MUFU.EX2 loop at 10,024 vs 4,943 Gop/s on "
+    "GB300 vs GB200), so no peak is corrected; the model's fused attention core has no exponent term, and cuDNN "
+    "9.18.1's measured GB300 attention in its place makes these rows slower (tests/test_big405_gb300_rows.py); no "
+    "GB300 GEMM, clock or sustained-power measurement at 1,400 W was found (code: 'GB300 FP8 GEMM TFLOPS measured "
+    "cuBLAS'; pages: 'Blackwell Ultra dense FP8', 'GB300 NVL72 technical specifications'; verda.com's GB300 NVL72 "
+    "post says the higher power limit 'increases headroom to sustain higher SM/Tensor-Core clocks' with no figure)"
+)
+_R0201_LAYOUT = (
+    "; which layout 26.02.01 ran (gb300, 2026-12-03): Megatron-Bridge PR #2175 ('Change TP2-CP2 to TP4-CP1 for "
+    "Llama3.1 405B GB300 FP8-CS', merged 2026-02-02) was cherry-picked into r0.3.0, the 26.02 line (r0.5.0 is "
+    "26.06.01's branch, r0.6.0 26.08's: PR #5168), as PR #2198 (2026-02-03), and the 26.02 table shows TP 4, CP 1; so "
+    "the release's FP8-CS preset is TP 4, PP 8, CP 1, VP 4, and this table's TP 2, CP 2 is the FP8_MX_V2 preset's "
+    "layout (its MXFP8 row's cells) and 25.11's FP8-CS one: a likely table slip, kept as published (no stored copy of "
+    "the 26.02.01 tag's configs confirms it). At the recipe's layout (the 26.02 row's cells, which the 26.04.01 row "
+    "has at the same 1024 tokens/s) the model is +35.5%, so the layout is not the gap"
+)
 UNEXPLAINED: dict[str, str] = {
     # mixrows (2026-12-03): held-out NeMo 25.02 DGX-B200 / 25.04 DGX-GB200 Mixtral-8x22B rows (runs-file block
     # 'mixrows'); figures recomputed by tests/test_validate_unseen_runs.py (test_nemo_mixtral_8x22b_terms_as_quoted)
@@ -267,7 +288,8 @@ UNEXPLAINED: dict[str, str] = {
        "GB200 405B FP8 ratio is 1.23-1.25 in all five tables, at either GB300 layout (TP 2 CP 2 or TP 4 CP 1), "
        "so the GB300 factor is "
        "no single run's noise (tests/test_big405_gb300_rows.py); still no GB300 GEMM or clock measurement (a "
-       "cloud blog, verda.com gb300-nvl72-architecture, gives datasheet peaks and the 1.4 / 1.2 kW TDPs only)"
+       "cloud blog, verda.com gb300-nvl72-architecture, gives datasheet peaks and the 1.4 / 1.2 kW TDPs only); "
+       f"{_GB300_PEAKS}"
        for rid, err, before in (("mb-gb300-llama31-405b", "27.9%", "+19.2%"),  # 27.8% / 30.7% before 2026-12-02's
                                 ("mb2602-gb300-llama31-405b-fp8", "30.8%", "+22.2%"))},  # merges (recon3)
     **{rid: "vLLM PR #2192 A100-80G latency rows (a100tp, 2026-12-01): vLLM of December 2023 took about twice "
@@ -401,7 +423,8 @@ UNEXPLAINED: dict[str, str] = {
        "1536 (the 26.04 / 26.04.01 rows have the FP8_CS layout; the 26.02.01 row's TP 2, CP 2 is the FP8_MX one) and "
        "no GB300-only flag beyond the layout; Megatron-Bridge PR #2198 (2026-02-03, the TP "
        "4 CP 1 GB300 FP8-CS layout) and issue #2118 (2026-01-29, GB300 405B FP8-CS tuning: gradient-accumulation "
-       "fusion, low-SM NVLink communication, TP 1) name no rate; no GB300 GEMM or clock measurement found"
+       "fusion, low-SM NVLink communication, TP 1) name no rate; no GB300 GEMM or clock measurement found; "
+       f"{_GB300_PEAKS}{_R0201_LAYOUT if rid.startswith('mb260201-') else ''}"
        for rid, err, twin, ratio in (("mb260201-gb300-llama31-405b-fp8", "+31.1%", "+13.5%", "1.25"),
                                      ("mb2604-gb300-llama31-405b-fp8", "+37.1%", "+16.9%", "1.23"),
                                      ("mb260401-gb300-llama31-405b-fp8", "+35.5%", "+15.5%", "1.23"))},
@@ -412,7 +435,9 @@ UNEXPLAINED: dict[str, str] = {
     "llama/llama3_workload_base_configs.py, code index id 52014364621: LLAMA3_70B_PRETRAIN_CONFIG_GB300_FP8_MX_V1 and "
     "_V2, PP 4, VP 5, the base MBS); at that layout the model is +19.2%. A lead, not adopted: the table's cells are "
     "the source and which preset 26.02.01 ran was not established (the table's GB300 NVFP4 row, TP 1, PP 1, no FSDP, "
-    "MBS 2 for a 70B model, looks mis-filled too)",
+    "MBS 2 for a 70B model, looks mis-filled too; so does its GB300 405B FP8 row, whose TP 2, CP 2 is the FP8_MX "
+    "preset's layout where the release line's FP8-CS preset is TP 4, CP 1 since PR #2198: that row's entry, gb300, "
+    "2026-12-03)",
     **{rid: f"Qwen3-30B-A3B FP8 on 16 H100 at PP 1, EP 16 (over the two DGX-H100 nodes) predicted {err} too slow, "
        f"{_MB_LATER}: the model's expert all-to-all, charged over InfiniBand once per routed copy, is 22.09 s of its "
        "39.56 s; without it 17.47 s. The recipe runs HybridEP since PR #2477 "
