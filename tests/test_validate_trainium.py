@@ -450,3 +450,8 @@ def test_trn1_search_record_figures() -> None:
     assert f"+{100 * min(ratios):.1f}% .. +{100 * max(ratios):.1f}%" in record
     m8, m4 = terms("trn1-nxd-llama2-70b-pp8-n220")["step_time_s"], terms("trn1-nxd-llama2-70b")["step_time_s"]
     assert f"the model gives +{100 * (m8 / m4 - 1):.1f}% ({m8:.2f} against {m4:.2f} s)" in record
+    # (5) every modelled TP second tripled and exposed: an upper bound on the 8B and Llama 3.1 70B fit rows
+    for run_id in ("trn1-nxd-llama31-8b", "trn1-nxd-llama31-70b"):
+        t, pub = terms(run_id), float(rows[run_id]["step_s"])
+        before, after = t["step_time_s"] / pub - 1, (t["step_time_s"] + 2 * t["t_tp_comm_s"]) / pub - 1
+        assert f"{100 * before:+.1f}% -> {100 * after:+.1f}%" in record, run_id
