@@ -348,7 +348,10 @@ class Setup:
     """Layers per pipeline stage whose saved activations are held in host memory (Megatron-Core / NeMo
     cpu_offloading_num_layers; MaxText remat_policy names set to 'offload'); 0: none. Memory only: the copies are
     assumed hidden behind compute (Megatron-Core overlaps them with the next layer's compute; XLA runs host offload
-    asynchronously) and are not timed."""
+    asynchronously) and are not timed. Checked on the MaxText v5e 128B rows (remat minimal_offloaded; runs-file
+    tpu_new block): 738.2 MB per chip per layer each way is 49.2 ms at the ~1.5e10 B/s per-chip PCIe figure ('How
+    to Scale Your Model') against 49.3 ms of forward compute per layer, hidden with nothing to spare; a slower host
+    link or less compute per layer would expose copies this model does not price."""
     tp_async: bool = True
     """Megatron-LM's asynchronous backward tensor-parallel communication (stack megatron, tp > 1): each column-
     parallel layer's input-gradient all-reduce (no sequence parallel; Megatron-LM async_tensor_model_parallel_allreduce,
