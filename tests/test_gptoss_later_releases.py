@@ -9,7 +9,9 @@ Throughput with Advanced Fusion Kernels' (developer.nvidia.com, 2026-06-15) size
    only where is_supported() (compute capability 10.0 or newer) and fuses only under an MXFP8 recipe (NVIDIA/
    TransformerEngine@000c2736de297055fa8464b776ca62a2766dd6b2, transformer_engine/pytorch/ops/fused/
    forward_grouped_mlp.py, fuse_forward_ops: 'if recipe is None: return ops' / 'if not recipe.mxfp8(): return ops';
-   the same in the later stored versions read).
+   the same at fb28b6e0). At those two commits it also refuses biased expert linears and widths not multiples of
+   256: GPT-OSS's experts carry biases and are 2880 wide (Megatron-Bridge gpt_oss_provider.py at 12bc34a,
+   add_bias_linear True).
 2. The recipes' switch came after these releases: Megatron-Bridge PR #3983 (opened 2026-05-27) added
    WorkloadBaseConfig's cutedsl_fused_grouped_mlp; PR #4173 (opened 2026-06-05, 'full-iter CG for GPT-OSS 120B') set it,
    with full-iteration CUDA graphs, HybridEP and the a2a overlap, for 'MXFP* precision on GB200 and GB300'. The 26.04
@@ -81,6 +83,10 @@ def test_the_rows_are_bf16_where_the_fused_op_needs_mxfp8(rid: str) -> None:
         assert f"NVIDIA/TransformerEngine@{TE_COMMIT}" in note
         assert "'if recipe is None: return ops', 'if not recipe.mxfp8(): return ops'" in note
         assert "code index id 52038606814" in note  # the stored presets: no fused-MoE option
+        # the op's shape rule at those commits (in_features / out_features % 256) against the row's expert widths
+        width = int(row["ffn"])
+        assert width == int(row["hidden"]) and width % 256 != 0
+        assert f"are {width} wide, {width} % 256 = {width % 256}" in note and "add_bias_linear True" in note
 
 
 def test_the_recipes_switch_came_after_these_releases() -> None:
