@@ -1432,6 +1432,8 @@ def explain_terms() -> dict[str, str]:
         "t_cp_comm_s": "m x L_s x 3 (cp-1) max(0, p2p(K,V block) - overlap_eff x t_core / cp)",
         "t_ep_comm_s": "m x L_s x frac_moe x 4 x alltoall(b s top_k h x 2 B / t over ep; link of etp x ep ranks; "
                        "wider than the domain: max(domain peers' share / scale-up, the rest / scale-out)); "
+                       "--moe-dispatcher hybridep / deepep over more than one domain: b s / t x nodes per token x h "
+                       "x 2 B at the published rate x scale-out / 50 GB/s (comm.hierarchical_dispatch_s); "
                        "--ep-a2a-overlap: in a share (m v - warmup) / (m v) of the passes (warmup (p-1) x 2 + (v-1) "
                        "p + 1), a forward/backward pair exposes per MoE layer max(0, a - eff x attn_fwd) + max(0, 2a "
                        "- eff x 3 mlp_fwd) + max(0, a - eff x 2 attn_fwd), a = one all-to-all",
