@@ -438,19 +438,18 @@ UNEXPLAINED: dict[str, str] = {
     "MBS 2 for a 70B model, looks mis-filled too; so does its GB300 405B FP8 row, whose TP 2, CP 2 is the FP8_MX "
     "preset's layout where the release line's FP8-CS preset is TP 4, CP 1 since PR #2198: that row's entry, gb300, "
     "2026-12-03)",
-    **{rid: f"Qwen3-30B-A3B FP8 on 16 H100 at PP 1, EP 16 (over the two DGX-H100 nodes) predicted {err} too slow, "
-       f"{_MB_LATER}: the model's expert all-to-all, charged over InfiniBand once per routed copy, is 22.09 s of its "
-       "39.56 s; without it 17.47 s. The recipe runs HybridEP since PR #2477 "
-       "(tests/test_qwen3_30b_dispatcher_change.py), whose dispatch is hierarchical, RDMA between nodes and NVLink "
-       "inside one (DeepEP's docs/README_Hybrid-EP.md, 'Hierarchical Communication Design', febyeji/DeepEP); the "
-       "model charges every routed copy over InfiniBand, with no such forwarding, and no source sizes the saving"
-       for rid, err in (("mb2604-h100-qwen3-30b", "+34.3%"), ("mb260401-h100-qwen3-30b", "+35.2%"))},
     "mb260401-b200-dsv3": f"DeepSeek-V3 MXFP8 on 256 B200 at PP 8, VP 2, EP 32 (over four DGX-B200 nodes) predicted "
     f"+157.3% too slow, {_MB_LATER}: the model's expert all-to-all over InfiniBand is 35.27 s of its 50.66 s (2.29 s "
-    "at the 26.04 row's EP 8 inside a node); without it 15.39 s, -21.8%. The published step fell 23.28 -> 19.69 s "
+    "at the 26.04 row's EP 8 inside a node); without it 15.39 s, -21.8%. With the row's dispatcher set to DeepEP "
+    "(plan --moe-dispatcher deepep, hybridep 2026-12-03: one copy per destination node at DeepEP's published EP 32 "
+    "58 / 57 GB/s) the model gives 29.20 s, +48.3%; with PR #3368's whole preset (also moe_a2a_overlap and "
+    "recompute_modules mla_up_proj + mlp) 21.07 s, +7.0%: a lead, not adopted, the cells stay blank until the "
+    "26.04.01 recipe is read (searched 2026-12-03, hybridep: issues 'cp: b200 DSv3 better cfg (3368) into r0.4.0', "
+    "code 'DSv3 better cfg': no cherry-pick into a release branch found). The published step fell 23.28 -> 19.69 s "
     "from the 26.04 layout to this one where the model's rose 24.32 -> 50.66 s: the cross-node all-to-all costs the "
-    "run far less than the model charges; the 26.04.01 recipe (its dispatcher: HybridEP's hierarchical RDMA + "
-    "NVLink dispatch is the candidate, not modelled) was not read. Searched 2026-12-03 (unexpl_searched; code and "
+    "run far less than the model charges; the 26.04.01 recipe (its dispatcher: DeepEP's hierarchical RDMA + "
+    "NVLink dispatch is the candidate, modelled since hybridep but not set on the row) was not read. Searched "
+    "2026-12-03 (unexpl_searched; code and "
     "issues: 'DeepSeek-V3 B200 HybridEP EP 32 Megatron-Bridge performance config', 'DeepEP internode EP 32 dispatch "
     "bandwidth'): Megatron-Bridge PR #3368 ('b200 DSv3 better cfg', merged 2026-04-17) gives the B200 MXFP8 V2 "
     "preset this row's layout (PP 8, VP 2, EP 32) with moe_flex_dispatcher_backend 'deepep', not HybridEP, and "
@@ -459,8 +458,8 @@ UNEXPLAINED: dict[str, str] = {
     "whether 26.04.01 ran that preset is not established (the row's ep_a2a_overlap and recompute_modules cells are "
     "blank). PRs #6020 / #6021 (2026-09) later dropped DeepEP and went back to EP 8 on B200 (an illegal memory "
     "access in DeepEP's internode_dispatch). DeepEP's README measures its internode dispatch at EP 32 at 58 GB/s per "
-    "GPU (H800, CX7 400 Gb/s), the NIC's rate, but gives no B200 figure at this layout; no source sizes the step's "
-    "exposed all-to-all",
+    "GPU (H800, CX7 400 Gb/s), the NIC's rate, but gives no B200 figure at this layout (the model scales the H800 "
+    "figure by the B200's own 400 Gb/s NIC)",
 }
 """Rows beyond 25% with no checked reason, each with why (strict xfails below)."""
 

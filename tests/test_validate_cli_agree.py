@@ -62,7 +62,8 @@ def _flags(row: dict[str, str], config: Path) -> list[str]:
                       ("recompute_layers", "--recompute-layers"), ("slice_devices", "--slice-devices"),
                       ("offload_layers", "--offload-layers"), ("optimizer_state_bytes", "--optimizer-bytes"),
                       ("fp8_recipe", "--fp8-recipe"), ("attention_kernel", "--attention-kernel"),
-                      ("tp_overlap_cfg", "--tp-overlap-cfg"), ("dp_bucket_params", "--dp-bucket-params")):
+                      ("tp_overlap_cfg", "--tp-overlap-cfg"), ("dp_bucket_params", "--dp-bucket-params"),
+                      ("moe_dispatcher", "--moe-dispatcher")):
         if (row.get(col) or "").strip():  # optional columns (issue 10 layouts)
             flags += [flag, row[col].strip()]
     for col, flag in (("p2p_overlap", "--p2p-overlap"), ("tp_overlap", "--tp-comm-overlap"),

@@ -55,6 +55,7 @@ class SetupOptions:
     tp_overlap_cfg: str = ""
     tp_async: bool = True
     ep_a2a_overlap: bool = False
+    moe_dispatcher: str = "alltoall"
     fp8_params: bool = False
     offload_layers: int = 0
     fp8_saved_inputs: bool = False
@@ -247,6 +248,7 @@ def _setup(opts: SetupOptions) -> Any:
                  tp_comm_overlap=opts.tp_comm_overlap, tp_overlap_cfg=opts.tp_overlap_cfg, fp8_params=opts.fp8_params,
                  offload_layers=opts.offload_layers, tp_async=opts.tp_async, fp8_saved_inputs=opts.fp8_saved_inputs,
                  fp8_output_head=opts.fp8_output_head, ep_a2a_overlap=opts.ep_a2a_overlap,
+                 moe_dispatcher=opts.moe_dispatcher,
                  no_dropout=opts.no_dropout, optimizer_state_bytes=opts.optimizer_state_bytes,
                  fp8_recipe=canonical_fp8_recipe(opts.fp8_recipe), dp_bucket_params=_dp_bucket(opts.dp_bucket_params),
                  recompute_modules=parse_recompute_modules(opts.recompute_modules), facility=_facility(opts))
@@ -833,7 +835,7 @@ def _searched_kernel(setup: Any, kernels: dict[str, str]) -> Any:
 def _setup_flags(setup: Any) -> dict[str, Any]:
     """The Setup flags a result records (PlanResult / ExplainResult fields of the same names)."""
     return {k: getattr(setup, k) for k in ("edge_stage_layers", "p2p_overlap", "tp_comm_overlap", "tp_overlap_cfg",
-                                           "ep_a2a_overlap",
+                                           "ep_a2a_overlap", "moe_dispatcher",
                                            "fp8_params",
                                            "offload_layers", "tp_async", "fp8_saved_inputs", "fp8_output_head",
                                            "no_dropout",
@@ -849,6 +851,7 @@ def _flags_text(setup: Any) -> str:
              (f"userbuffers config {setup.tp_overlap_cfg or 'of Transformer Engine defaults (no --tp-overlap-cfg)'}"
               if setup.tp_comm_overlap else ""),
              "expert all-to-all overlap" if setup.ep_a2a_overlap else "",
+             f"moe dispatcher {setup.moe_dispatcher}" if setup.moe_dispatcher != "alltoall" else "",
              "" if setup.tp_async else "synchronous tp collectives",
              "fp8 parameters" if setup.fp8_params else "",
              f"{setup.offload_layers} layers/stage offloaded" if setup.offload_layers else "",
@@ -948,9 +951,9 @@ _NOT_FOR_WORKLOADS = ("seq_len", "global_batch", "deadline", "budget_usd", "obje
                       "host_w", "schedule", "hsdp", "etp", "recompute_layers", "slice_devices")
 _MODEL_FLAGS_NOT_FOR_WORKLOADS = ("flash", "attention_kernel", "attention_unpad", "eager_cross_entropy",
                                   "edge_stage_layers", "p2p_overlap",
-                                  "tp_comm_overlap", "tp_overlap_cfg", "no_tp_async", "ep_a2a_overlap", "fp8_params",
-                                  "offload_layers", "fp8_saved_inputs", "fp8_output_head", "fp8_recipe", "no_dropout",
-                                  "dp_bucket_params",
+                                  "tp_comm_overlap", "tp_overlap_cfg", "no_tp_async", "ep_a2a_overlap",
+                                  "moe_dispatcher", "fp8_params", "offload_layers", "fp8_saved_inputs",
+                                  "fp8_output_head", "fp8_recipe", "no_dropout", "dp_bucket_params",
                                   "optimizer_state_bytes", "recompute_modules")
 """Flags of the transformer model's terms (Setup fields) that training.evaluate_workload never reads: its step is
 the profiled ops' roofline sum plus a data-parallel all-reduce, its optimizer state 12 bytes per parameter; typed
@@ -1085,6 +1088,12 @@ FP8_HEAD_HELP = ("with --dtype fp8: the output layer (logits GEMM) is a Transfor
                  "its forward and backward GEMMs are timed at the FP8 linear layers' rate with their quantize pass; "
                  "default: a 16-bit head, as Megatron-Core's ColumnParallelLinear output layer (Megatron-LM, NeMo, "
                  "Megatron-Bridge); time only")
+MOE_DISPATCHER_HELP = ("MoE: the token dispatcher the run uses: alltoall (default; Megatron-Core's NCCL all-to-all "
+                       "dispatcher, one copy of a token per expert rank it is routed to), hybridep or deepep (its "
+                       "flex dispatcher's HybridEP / DeepEP backend: across nodes a token crosses the network once "
+                       "per destination node and is forwarded over NVLink there, timed at the published rate, "
+                       "DeepEP's README_Hybrid-EP.md H100 table / legacy.md H800 table, scaled by the device's "
+                       "scale-out bandwidth over their 400 Gb/s NICs; inside one node: the all-to-all's time)")
 FP8_RECIPE_HELP = ("with --dtype fp8: the linear layers' scaling recipe, what quantizing each GEMM input costs: "
                    "delayed "
                    "(amax history, one fused cast; Megatron-LM's default), current (per-tensor scale from this step's "
@@ -1219,6 +1228,7 @@ def _explain(opts: ExplainOptions) -> None:
                                      tp_comm_overlap=opts.setup.tp_comm_overlap,
                                      tp_overlap_cfg=opts.setup.tp_overlap_cfg, tp_async=opts.setup.tp_async,
                                      ep_a2a_overlap=opts.setup.ep_a2a_overlap,
+                                     moe_dispatcher=opts.setup.moe_dispatcher,
                                      fp8_params=opts.setup.fp8_params, offload_layers=opts.setup.offload_layers,
                                      fp8_saved_inputs=opts.setup.fp8_saved_inputs, no_dropout=opts.setup.no_dropout,
                                      fp8_output_head=opts.setup.fp8_output_head,
@@ -1356,6 +1366,7 @@ def register(app: typer.Typer) -> None:
         tp_overlap_cfg: str = typer.Option("", "--tp-overlap-cfg", help=TP_OVERLAP_CFG_HELP),
         no_tp_async: bool = typer.Option(False, "--no-tp-async", help=TP_ASYNC_HELP),
         ep_a2a_overlap: bool = typer.Option(False, "--ep-a2a-overlap", help=EP_A2A_OVERLAP_HELP),
+        moe_dispatcher: str = typer.Option("alltoall", "--moe-dispatcher", help=MOE_DISPATCHER_HELP),
         fp8_params: bool = typer.Option(False, "--fp8-params", help=FP8_PARAMS_HELP),
         offload_layers: int = typer.Option(0, "--offload-layers", help=OFFLOAD_HELP),
         fp8_saved_inputs: bool = typer.Option(False, "--fp8-saved-inputs", help=FP8_INPUTS_HELP),
@@ -1402,7 +1413,7 @@ def register(app: typer.Typer) -> None:
                                edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
                                tp_comm_overlap=tp_comm_overlap, tp_overlap_cfg=tp_overlap_cfg,
                                tp_async=not no_tp_async, fp8_params=fp8_params,
-                               ep_a2a_overlap=ep_a2a_overlap,
+                               ep_a2a_overlap=ep_a2a_overlap, moe_dispatcher=moe_dispatcher,
                                offload_layers=offload_layers, fp8_saved_inputs=fp8_saved_inputs,
                                fp8_output_head=fp8_output_head,
                                no_dropout=no_dropout, optimizer_state_bytes=optimizer_state_bytes,
@@ -1469,6 +1480,7 @@ def register(app: typer.Typer) -> None:
         tp_overlap_cfg: str = typer.Option("", "--tp-overlap-cfg", help=TP_OVERLAP_CFG_HELP),
         no_tp_async: bool = typer.Option(False, "--no-tp-async", help=TP_ASYNC_HELP),
         ep_a2a_overlap: bool = typer.Option(False, "--ep-a2a-overlap", help=EP_A2A_OVERLAP_HELP),
+        moe_dispatcher: str = typer.Option("alltoall", "--moe-dispatcher", help=MOE_DISPATCHER_HELP),
         fp8_params: bool = typer.Option(False, "--fp8-params", help=FP8_PARAMS_HELP),
         offload_layers: int = typer.Option(0, "--offload-layers", help=OFFLOAD_HELP),
         fp8_saved_inputs: bool = typer.Option(False, "--fp8-saved-inputs", help=FP8_INPUTS_HELP),
@@ -1502,7 +1514,7 @@ def register(app: typer.Typer) -> None:
                                edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
                                tp_comm_overlap=tp_comm_overlap, tp_overlap_cfg=tp_overlap_cfg,
                                tp_async=not no_tp_async, fp8_params=fp8_params,
-                               ep_a2a_overlap=ep_a2a_overlap,
+                               ep_a2a_overlap=ep_a2a_overlap, moe_dispatcher=moe_dispatcher,
                                offload_layers=offload_layers, fp8_saved_inputs=fp8_saved_inputs,
                                fp8_output_head=fp8_output_head,
                                no_dropout=no_dropout, optimizer_state_bytes=optimizer_state_bytes,

@@ -415,6 +415,70 @@ def alltoall_direct_s(n_bytes: float, p: int, domain: int, up_bw: float, up_lat:
     return max(t_in, t_out) + (out_lat if p > d_in else up_lat)
 
 
+MOE_DISPATCHERS = ("alltoall", "hybridep", "deepep")
+"""The MoE token dispatchers the training model times (Setup.moe_dispatcher): alltoall (Megatron-Core's NCCL
+all-to-all dispatcher, alltoall_split_s), hybridep and deepep (its flex dispatcher's backends; across scale-up domains
+hierarchical_dispatch_s, inside one the all-to-all's time)."""
+
+HIER_DISPATCH_NIC_BYTE_PER_S = 50e9
+"""The scale-out link per GPU of both measured systems below: one ConnectX-7 400 Gb/s NIC per GPU = 400e9 / 8 B/s
+(DeepEP docs/legacy.md: 'CX7 InfiniBand 400 Gb/s RDMA network card (~50 GB/s maximum bandwidth)'; HybridEP's H100
+table, DGX-H100: 8 x ConnectX-7 400 Gb/s). A device's figure is scaled by its own scale-out rate over this one."""
+
+HIER_DISPATCH_GB_S: dict[str, tuple[tuple[int, float, float], ...]] = {
+    # (EP ranks measured, dispatch GB/s, combine GB/s): the published algorithm bandwidth, 4096 tokens per rank,
+    # hidden 7168, top-8, 8 experts per rank.
+    # HybridEP: deepseek-ai/DeepEP docs/README_Hybrid-EP.md (stored 41cad944), 'H100 Platform', router random
+    # uniform, the 16-SM rows (Megatron-Core's moe_hybridep_num_sms default, 'moe_hybridep_num_sms: int = 16'),
+    # 'Torch API' columns (what Megatron calls), BF16 dispatch (the model's 16-bit activations) and combine.
+    "hybridep": ((16, 54.47, 53.35), (32, 47.36, 52.53), (64, 41.24, 46.57)),
+    # DeepEP V1 normal kernels: deepseek-ai/DeepEP docs/legacy.md (stored 0297fc80), 'Normal kernels with NVLink and
+    # RDMA forwarding', H800 with one CX7 400 Gb/s NIC each, top-4 groups of top-8, FP8 dispatch and BF16 combine
+    # (its FP8 dispatch rate is used for the model's 16-bit bytes: a BF16 dispatch moves more bytes per second in
+    # HybridEP's table, so this errs slow).
+    "deepep": ((16, 43.0, 43.0), (32, 58.0, 57.0), (64, 51.0, 50.0)),
+}
+"""Published dispatch / combine bandwidth of the hierarchical MoE dispatchers, counted as both benchmarks count it:
+bytes = tokens x (distinct destination NODES per token, the local node included) x hidden x bytes per element
+(DeepEP tests/legacy/test_internode.py: num_rdma_token_sent from rdma_idx = topk_idx // experts-per-node, deduplicated
+per token; HybridEP tests/utils.py count_rdma_send_from_routing_map: 'we do not set the local node map to zeros', to
+align with DeepEP). So a token bound for several experts of one node crosses the network once and is forwarded over
+NVLink there (README_Hybrid-EP.md, 'Hierarchical Communication Design'; DeepEP: 'forwarding data from NVLink domain
+to RDMA domain'); the NCCL all-to-all sends one copy per expert rank."""
+
+
+def expected_nodes_per_token(experts: int, top_k: int, nodes: np.ndarray) -> np.ndarray:
+    """Distinct nodes a token's top_k experts lie on, the experts spread evenly over `nodes` and chosen uniformly at
+    random (both benchmarks' routers; no load imbalance): nodes x (1 - C(E - E/nodes, k) / C(E, k)), the chance that
+    one node holds none of the k as the product over i < k of (E - E/nodes - i) / (E - i)."""
+    n = np.maximum(_f(nodes), 1.0)
+    none = np.ones_like(n)
+    for i in range(max(int(top_k), 1)):
+        none = none * np.clip((experts - experts / n - i) / max(experts - i, 1), 0.0, 1.0)
+    return n * (1.0 - none)
+
+
+def hier_dispatch_rate(dispatcher: str, ep: np.ndarray) -> np.ndarray:
+    """The published (dispatch + combine) / 2 bandwidth (B/s) of `dispatcher` at the smallest measured EP size at or
+    above `ep` (the largest, 64, beyond it: not extrapolated): HIER_DISPATCH_GB_S."""
+    rows = HIER_DISPATCH_GB_S[dispatcher]
+    e = _f(ep)
+    rates = [0.5 * (d + c) * 1e9 for _, d, c in rows]
+    return np.select([e <= r for r, _, _ in rows[:-1]], rates[:-1], default=rates[-1])
+
+
+def hierarchical_dispatch_s(dispatcher: str, tokens: np.ndarray, hidden_bytes: float, experts: int, top_k: int,
+                            ep: np.ndarray, nodes: np.ndarray, out_byte_per_s: float) -> np.ndarray:
+    """One dispatch or combine of a hierarchical MoE dispatcher (HybridEP, DeepEP) over `ep` ranks on `nodes` scale-up
+    domains: tokens x expected_nodes_per_token x hidden_bytes at the published rate (hier_dispatch_rate, the mean of
+    the dispatch and combine figures: a MoE layer runs two of each, forward and backward), scaled by the device's
+    scale-out rate over the measured NIC's (HIER_DISPATCH_NIC_BYTE_PER_S). The published time includes the NVLink
+    forwarding inside the node, pipelined with the RDMA sends. `tokens`: one rank's tokens; `hidden_bytes`: one
+    token's hidden vector."""
+    volume = _f(tokens) * expected_nodes_per_token(experts, top_k, nodes) * hidden_bytes
+    return volume / (hier_dispatch_rate(dispatcher, ep) * out_byte_per_s / HIER_DISPATCH_NIC_BYTE_PER_S)
+
+
 def p2p_s(n_bytes: np.ndarray, bw: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return lat + n_bytes / bw
 

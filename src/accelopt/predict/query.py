@@ -144,6 +144,8 @@ class LayoutQuery(LayoutFlags):
     """Megatron-LM's asynchronous backward tensor-parallel collectives (Setup.tp_async; off: --no-tp-async)."""
     ep_a2a_overlap: bool = False
     """Expert all-to-alls overlapped with another micro-batch's compute (Setup.ep_a2a_overlap)."""
+    moe_dispatcher: str = "alltoall"
+    """The MoE token dispatcher: alltoall, hybridep or deepep (Setup.moe_dispatcher)."""
     fp8_params: bool = False
     """GEMM weights kept in FP8 (Setup.fp8_params)."""
     offload_layers: int = 0
@@ -338,6 +340,9 @@ def ignored_overlap_notes(q: LayoutQuery) -> list[str]:
         notes.append("--ep-a2a-overlap has no effect here: it overlaps the expert all-to-alls of one micro-batch with "
                      "another's compute in the 1F1B schedule (needs --ep > 1, --schedule 1f1b and, with --pp > 1, "
                      "--vp > 1, as Megatron-Core's --overlap-moe-expert-parallel-comm)")
+    if q.moe_dispatcher != "alltoall" and q.ep == 1:
+        notes.append(f"--moe-dispatcher {q.moe_dispatcher} has no effect here: it times the expert dispatch across "
+                     "nodes (needs --ep > 1 over more than one scale-up domain)")
     if not q.tp_async and (q.tp == 1 or q.stack != DEFAULT_STACK or (q.tp_comm_overlap and q.sp)):
         notes.append("--no-tp-async has no effect here: it exposes the megatron stack's asynchronous backward tensor-"
                      "parallel collectives (needs --tp > 1, --stack megatron, and no --tp-comm-overlap, which "
@@ -459,7 +464,8 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
                   p2p_overlap=q.p2p_overlap,
                   tp_comm_overlap=q.tp_comm_overlap, tp_overlap_cfg=q.tp_overlap_cfg,
                   fp8_params=q.fp8_params, offload_layers=q.offload_layers,
-                  tp_async=q.tp_async, ep_a2a_overlap=q.ep_a2a_overlap, fp8_saved_inputs=q.fp8_saved_inputs,
+                  tp_async=q.tp_async, ep_a2a_overlap=q.ep_a2a_overlap, moe_dispatcher=q.moe_dispatcher,
+                  fp8_saved_inputs=q.fp8_saved_inputs,
                   fp8_output_head=q.fp8_output_head, no_dropout=q.no_dropout, fp8_recipe=q.fp8_recipe,
                   optimizer_state_bytes=q.optimizer_state_bytes, dp_bucket_params=q.dp_bucket_params,
                   recompute_modules=q.recompute_modules, facility=q.facility)

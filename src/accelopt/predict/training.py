@@ -338,6 +338,12 @@ class Setup:
     step runs one micro-batch's forward and another's backward layer by layer, the dispatch/combine all-to-alls of
     each on a communication stream beside the other's attention or expert-MLP compute (ep_a2a_exposed_s). Needs
     ep > 1, the 1f1b schedule and, with pp > 1, the interleaved one (vp > 1); otherwise it has no effect."""
+    moe_dispatcher: str = "alltoall"
+    """The MoE token dispatcher (comm.MOE_DISPATCHERS): alltoall, Megatron-Core's NCCL all-to-all dispatcher (one copy
+    per routed expert rank, comm.alltoall_split_s); hybridep / deepep, its flex dispatcher's HybridEP or DeepEP backend
+    (Megatron-Core --moe-token-dispatcher-type flex --moe-flex-dispatcher-backend; Megatron-Bridge
+    moe_flex_dispatcher_backend): across scale-up domains one copy per destination node at the published rate
+    (comm.hierarchical_dispatch_s), inside one domain the all-to-all's time."""
     fp8_params: bool = False
     """GEMM weights kept in FP8 between steps, their fp32 master copy in the optimizer state (Megatron-LM
     --fp8-param-gather, Transformer Engine fp8_model_init; Megatron-Bridge's FP8 current-scaling and MXFP8 recipes set
@@ -418,6 +424,9 @@ class Setup:
                 raise InputError(f"--tp-overlap-cfg {self.tp_overlap_cfg} without --tp-comm-overlap: the config "
                                  "says how userbuffers overlap", "give --tp-comm-overlap too, or leave "
                                  "--tp-overlap-cfg out")
+        if self.moe_dispatcher not in comm.MOE_DISPATCHERS:
+            raise InputError(f"--moe-dispatcher {self.moe_dispatcher!r} is not a dispatcher the predictor models",
+                             f"give --moe-dispatcher {', '.join(comm.MOE_DISPATCHERS)}")
         if self.fp8_recipe not in FP8_RECIPES:
             raise InputError(f"--fp8-recipe {self.fp8_recipe!r} is not a recipe the predictor models",
                              f"give --fp8-recipe {', '.join(FP8_RECIPES)}")
@@ -771,6 +780,14 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # domain peers' share on the scale-up link (comm.alltoall_split_s): domain // etp ep ranks per domain.
     ep_in = np.clip(links.domain // np.maximum(etp, 1), 1, ep)
     t_a2a = comm.alltoall_split_s(T * mdl.top_k * mdl.hidden * act_b / tp, ep, ep_in, links, etp)  # one all-to-all
+    if setup.moe_dispatcher != "alltoall":
+        # HybridEP / DeepEP across scale-up domains: one copy per destination node over the network, forwarded over
+        # NVLink there, at the published rate (comm.hierarchical_dispatch_s); inside one domain the all-to-all's time.
+        ep_nodes = comm.split_domain(np.asarray(ep), np.asarray(etp), links.domain)[1]
+        out_raw = spec.scaleout_bandwidth_byte_per_s or comm.DEFAULT_SCALEOUT_BW
+        t_hier = comm.hierarchical_dispatch_s(setup.moe_dispatcher, T / tp, mdl.hidden * act_b, mdl.experts,
+                                              mdl.top_k, ep, ep_nodes, out_raw)
+        t_a2a = np.where(ep_nodes > 1, t_hier, t_a2a)
     # (+2 with Megatron-Core's moe recompute module: the checkpointed MoE layer redoes its dispatch and combine)
     t_ep_raw_layer = frac_moe * (4.0 + 2.0 * mod_on["moe"]) * t_a2a
     t_ep_layer = t_ep_raw_layer
@@ -1418,6 +1435,8 @@ def explain_terms() -> dict[str, str]:
         "t_cp_comm_s": "m x L_s x 3 (cp-1) max(0, p2p(K,V block) - overlap_eff x t_core / cp)",
         "t_ep_comm_s": "m x L_s x frac_moe x 4 x alltoall(b s top_k h x 2 B / t over ep; link of etp x ep ranks; "
                        "wider than the domain: max(domain peers' share / scale-up, the rest / scale-out)); "
+                       "--moe-dispatcher hybridep / deepep over more than one domain: b s / t x nodes per token x h "
+                       "x 2 B at the published rate x scale-out / 50 GB/s (comm.hierarchical_dispatch_s); "
                        "--ep-a2a-overlap: in a share (m v - warmup) / (m v) of the passes (warmup (p-1) x 2 + (v-1) "
                        "p + 1), a forward/backward pair exposes per MoE layer max(0, a - eff x attn_fwd) + max(0, 2a "
                        "- eff x 3 mlp_fwd) + max(0, a - eff x 2 attn_fwd), a = one all-to-all",
