@@ -38,7 +38,10 @@ SET_ELSEWHERE = {"mb-gb200-gptoss-120b": "layernorm+moe_act", "mb-h100-gptoss-12
                  # mbnew (2026-12-03): the GB200 / B200 / H100 GPT-OSS rows of the 26.02.01 / 26.04 / 26.04.01 tables,
                  # from the stored V2 presets with those layouts (tests/test_mb_later_tables.py checks note and move)
                  **{f"{rel}-{sys}-gptoss-120b": "layernorm+moe_act" for rel in ("mb260201", "mb2604", "mb260401")
-                    for sys in ("gb200", "b200", "h100")}}
+                    for sys in ("gb200", "b200", "h100")},
+                 # newrows (2026-12-03): the same three systems' 26.02 rows, from the stored preset version whose V2
+                 # presets are the 26.02 table's layouts (1e7adfa; tests/test_mb2602_moe_rows.py checks cells and notes)
+                 **{f"mb2602-{sys}-gptoss-120b": "layernorm+moe_act" for sys in ("gb200", "b200", "h100")}}
 
 
 def test_the_cells_are_the_recipes_and_only_those() -> None:
