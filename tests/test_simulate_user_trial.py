@@ -79,3 +79,42 @@ def test_an_unknown_sweep_dataflow_is_said_before_the_model_is_captured(monkeypa
         cli.run_design_sweep(opts)
     assert "--dataflow 'os,xs'" in e.value.problem and "'xs'" in e.value.problem, e.value.problem
     assert "rs" in e.value.fix
+
+
+def test_rs_psum_scratchpads_too_small_name_ofmap_sram_bytes() -> None:
+    """Eyeriss with ofmap_sram_bytes = 16 (its psum scratchpads: 0 words per PE) said 'a filter row of 11 words does
+    not fit a 224-word filter scratchpad' and told the user to enlarge filter_sram_bytes, which was fine. The error
+    now names the psum scratchpads and ofmap_sram_bytes, and the filter case says how large is enough."""
+    from accelopt.simulate.design import load_preset
+    from accelopt.simulate.engine import simulate
+    from accelopt.simulate.layers import alexnet_conv_layers
+
+    eyeriss = load_preset("eyeriss")
+    with pytest.raises(InputError) as e:
+        simulate(eyeriss.with_(ofmap_sram_bytes=16), alexnet_conv_layers())
+    assert "psum scratchpads hold no word" in e.value.problem and "filter row" not in e.value.problem, e.value.problem
+    assert "ofmap_sram_bytes" in e.value.fix and "168 words" in e.value.fix, e.value.fix
+    with pytest.raises(InputError) as e:
+        simulate(eyeriss.with_(filter_sram_bytes=64), alexnet_conv_layers())
+    # CONV1's 11-wide filter rows on 168 PEs: 11 x 168 = 1,848 words
+    assert "at least 11 x 168 = 1,848 words" in e.value.fix, e.value.fix
+
+
+@pytest.mark.parametrize(("line", "said"), [("rows = true", "rows = true must be a positive integer"),
+                                            ('rows = "8"', 'rows = "8" must be a positive integer'),
+                                            ("clock_hz = false", "clock_hz = false must be a positive number")])
+def test_a_bad_design_value_is_quoted_as_the_toml_writes_it(line: str, said: str, tmp_path: Path) -> None:
+    """`rows = true` in a design TOML was reported as 'rows = True' and `rows = "8"` as "rows = '8'": Python's
+    spelling, not the file's, so the value could not be found by searching the file for it."""
+    from accelopt.simulate.design import load_design_file
+
+    text = (Path(__file__).resolve().parent.parent / "examples" / "my_design.toml").read_text(encoding="utf-8")
+    field = line.split(" = ")[0]
+    lines = text.splitlines()
+    at = next(i for i, x in enumerate(lines) if x.startswith(f"{field} = "))  # in [design], above [sources]
+    lines[at] = line
+    path = tmp_path / "d.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        load_design_file(path)
+    assert said in e.value.problem, e.value.problem
