@@ -124,7 +124,13 @@ def _read_layers(src: SourceOptions) -> tuple[list[Any], str]:
         layers = read_topology(topology, own, scalesim_rounding=convention == "scalesim-code")
         return layers, f"SCALE-Sim topology {topology}, batch {own}"
     if workload is not None:
-        from accelopt.simulate.layers import from_workload, is_unshaped_matmul, unshaped_note
+        from accelopt.simulate.layers import (
+            from_workload,
+            is_unshaped_matmul,
+            unmodeled_note,
+            unmodeled_ops,
+            unshaped_note,
+        )
         from accelopt.workload.types import Workload
 
         w = Workload.load(workload)
@@ -135,8 +141,9 @@ def _read_layers(src: SourceOptions) -> tuple[list[Any], str]:
             raise InputError(f"workload file {workload}: {e.problem}", e.fix) from None
         # a fused op of the forward pass is in `skipped` too: said apart, with its share of the work
         fused = sum(1 for op in w.ops if (op.phase == "forward" or not op.phase) and is_unshaped_matmul(op))
-        plain_ops = len(skipped) - fused
-        note = (f"; {plain_ops} non-GEMM ops not simulated" if plain_ops > 0 else "") + unshaped_note(w)
+        plain_ops = len(skipped) - fused - len(unmodeled_ops(w))  # ops of unknown work: named by unmodeled_note
+        note = (f"; {plain_ops} non-GEMM ops not simulated" if plain_ops > 0 else "") + unshaped_note(w) + \
+            unmodeled_note(w)
         return layers, f"workload {workload} ({_workload_step(w)}{note})"
     from accelopt.simulate.models import model_layers
 
@@ -578,10 +585,15 @@ def run_design_sweep(opts: SweepOptions) -> None:
            else [base.dram_bandwidth_byte_per_s])
     # dict.fromkeys: a repeated dataflow would evaluate (and list) the same designs twice
     dataflows = list(dict.fromkeys(x.strip().lower() for x in opts.dataflow.split(",") if x.strip()))
-    if not dataflows:
-        from accelopt.errors import InputError
+    from accelopt.errors import InputError
+    from accelopt.simulate.design import DATAFLOWS
 
+    if not dataflows:
         raise InputError(f"--dataflow {opts.dataflow!r} names no dataflow", "write e.g. --dataflow os,ws,is")
+    unknown = [x for x in dataflows if x not in DATAFLOWS]
+    if unknown:  # said here, by its flag: grid() said it after the model was captured (minutes for a large one)
+        raise InputError(f"--dataflow {opts.dataflow!r}: {', '.join(map(repr, unknown))} is not a dataflow",
+                         "use os, ws, is (systolic) or rs (row-stationary), comma-separated, e.g. --dataflow os,ws")
     bws = list(dict.fromkeys(bws))  # a repeated bandwidth would simulate (and list) the same designs twice
     rows, cols, sram_kib = _array_axes(opts)
     layers, source = _layers(opts.source)
@@ -592,8 +604,6 @@ def run_design_sweep(opts: SweepOptions) -> None:
     points = _sweep_with_progress(designs, layers, opts.source.convention, run_sweep, skipped)
     interrupted = len(points) + len(skipped) < len(designs)  # Ctrl-C: what was simulated is kept and recorded
     if not points and skipped and not interrupted:
-        from accelopt.errors import InputError
-
         raise InputError(f"no design of the sweep can run this model ({len(skipped)} tried); e.g. {skipped[0]}",
                          "widen the grid: larger --sram-kib (an rs design's global buffer), --rows or --cols")
     if not points:

@@ -27,6 +27,7 @@ TOML format (`accelopt simulate run --design my.toml`):
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 from collections.abc import Mapping
@@ -258,7 +259,8 @@ def validate_design(d: Design, where: str = "") -> None:
     for f in _INT_FIELDS:
         v = getattr(d, f)
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise InputError(f"{label}: {f} = {v!r} must be a positive integer", f"set {f} to an integer >= 1")
+            raise InputError(f"{label}: {f} = {_as_written(v)} must be a positive integer",
+                             f"set {f} to an integer >= 1")
         if v > _INT_LIMITS[f]:
             raise InputError(f"{label}: {f} = {v:,} is more than {_INT_LIMITS[f]:,}, past any built accelerator",
                              f"set {f} to at most {_INT_LIMITS[f]:,}")
@@ -269,7 +271,7 @@ def validate_design(d: Design, where: str = "") -> None:
         if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v <= 0:
             unlimited = " (or inf, unquoted, for unlimited bandwidth)" if f == "dram_bandwidth_byte_per_s" else ""
             quoted = _unquote_fix(f, v) if isinstance(v, str) else ""  # '"25.6e9"' or '"inf"' is text in TOML
-            raise InputError(f"{label}: {f} = {v!r} must be a positive number",
+            raise InputError(f"{label}: {f} = {_as_written(v)} must be a positive number",
                              quoted or f"set {f} in SI units (> 0){unlimited}")
     if d.clock_hz > MAX_CLOCK_HZ:
         raise InputError(f"{label}: clock_hz = {d.clock_hz:g} is more than {MAX_CLOCK_HZ:g} Hz (100 GHz), past any "
@@ -329,6 +331,15 @@ def validate_design(d: Design, where: str = "") -> None:
         node_factor(d.tech_node_nm, d.vdd_v)
     except InputError as e:
         raise InputError(f"{label}: {e.problem}", e.fix) from None
+
+
+def _as_written(v: Any) -> str:
+    """A field's value as the TOML file writes it: `rows = true` read back as 'rows = True' (Python's spelling)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return json.dumps(v)  # a TOML basic string: "8"
+    return repr(v)
 
 
 def _finite_number(v: Any) -> bool:

@@ -254,6 +254,32 @@ def unshaped_note(w: Workload) -> str:
             f"recorded ({_counted(calls)}){why}")
 
 
+def unmodeled_ops(w: Workload) -> list[Op]:
+    """The forward ops the capture has no FLOP formula for (the workload's meta 'unmodeled_ops', e.g. nn.Bilinear's
+    aten._trilinear): their work, MACs included, is unknown, so the array cannot run them."""
+    names = w.meta.get("unmodeled_ops")
+    if not isinstance(names, dict) or not names:
+        return []
+    unknown = {f"aten.{n}" for n in names}
+    return [op for op in w.ops if op.name in unknown and (op.phase == "forward" or not op.phase) and not is_mapped(op)]
+
+
+def unmodeled_note(w: Workload) -> str:
+    """'' or a clause naming the forward ops with no FLOP formula and their modules: left out of the simulation, said
+    apart from the ops without MACs (an nn.Bilinear layer's MACs vanished into '85 ops without MACs to map')."""
+    ops = unmodeled_ops(w)
+    if not ops:
+        return ""
+    calls: dict[str, int] = {}
+    for op in ops:
+        where = f"{op.name} in {op.module}" if op.module else op.name
+        calls[where] = calls.get(where, 0) + op.count
+    n = sum(calls.values())
+    listed = ", ".join(f"{k} x{v}" for k, v in sorted(calls.items())[:8]) + (", ..." if len(calls) > 8 else "")
+    return (f"; NOT SIMULATED: {n} op{'' if n == 1 else 's'} with no FLOP formula, work (MACs included) unknown "
+            f"({listed}): write such a layer with nn.Linear / torch.matmul / einsum, which the array runs")
+
+
 # --------------------------------------------------------------------------- built-in models
 def resnet50_layers(batch: int = 1, image: int = 224, stride_in_3x3: bool = False) -> list[Layer]:
     """ResNet-50 of He et al. 2016 ("Deep Residual Learning", CVPR), Table 1, 50-layer column.

@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from accelopt.errors import InputError, first_line, unknown_name
-from accelopt.simulate.layers import Layer, alexnet_conv_layers, from_workload, resnet50_layers, transformer_layers
+from accelopt.simulate.layers import (
+    Layer,
+    alexnet_conv_layers,
+    from_workload,
+    resnet50_layers,
+    transformer_layers,
+    unmodeled_note,
+    unmodeled_ops,
+)
 from accelopt.workload.meta_build import META_BUILT, build_on_meta, cpu_attention_on_meta
 
 MAX_BATCH = 2**20
@@ -84,7 +92,8 @@ def _captured(bundle: Any, what: str, capture: Any = None) -> tuple[list[Layer],
             finally:
                 torch.backends.mha.set_fastpath_enabled(fastpath)
     layers, skipped = from_workload(w)
-    note = f"; {len(skipped)} ops without MACs to map not simulated" if skipped else ""
+    plain = len(skipped) - len(unmodeled_ops(w))  # an op of unknown work is named apart (unmodeled_note)
+    note = (f"; {plain} ops without MACs to map not simulated" if plain > 0 else "") + unmodeled_note(w)
     return layers, f"{what} captured in inference mode (one forward pass){note}"
 
 

@@ -4,11 +4,11 @@ Eyeriss's measured AlexNet figures (JSSC 2017 Table V; at the end of this file).
 Source: NVIDIA, "NVDLA Primer" (nvdla.org/primer.html), section "Example Area and Performance with
 NVDLA": NVDLA configurations "optimized for the popular ResNet-50", no on-chip SRAM, int8, with
 # MACs, convolution buffer size (KB), SDRAM bandwidth (GB/s), silicon area (mm^2, 28 nm) and ResNet-50
-frames/second. The table is an estimate of NVIDIA's own performance estimator, not a measurement.
+frames/second, "shown for a 1GHz frequency" (the sentence above the table; the clock used here). The table is
+an estimate of NVIDIA's own performance estimator, not a measurement.
 
 What the table does not say, and what is assumed here (each recorded in the design's sources and
 printed beside the prediction; chosen before comparing, not fitted):
-- clock: 1 GHz (the primer gives none);
 - MAC array shape: NVDLA's convolution core multiplies Atomic-C input channels by Atomic-K kernels per
   cycle. Where NVIDIA's hardware repository has a build of that MAC count, its Atomic-C x Atomic-K is used
   (github.com/nvdla/hw, spec/defs/*.spec: nv_large 64 x 32 = 2048, nv_medium_1024_full 64 x 16,
@@ -34,7 +34,9 @@ from accelopt.units import unit
 
 NVDLA_PRIMER = "NVIDIA NVDLA Primer (nvdla.org/primer.html), 'Example Area and Performance with NVDLA' table"
 CLOCK_HZ = 1e9
-CLOCK_NOTE = "assumption: the NVDLA primer table gives no clock; 1 GHz"
+CLOCK_NOTE = ("NVDLA primer, above the table: 'Power and performance in the following table are shown for a 1GHz "
+              "frequency.' (nvdla/nvdla.github.io primer.html @8aca14f8)")
+"""The table's clock, as the primer states it (this read 'assumption: the NVDLA primer table gives no clock')."""
 NVDLA_HW_SPECS = "NVIDIA nvdla/hw repository, spec/defs/<project>.spec (MAC_ATOMIC_C_SIZE x MAC_ATOMIC_K_SIZE)"
 # MACs -> (Atomic-C, Atomic-K, the nvdla/hw project that builds it; None: no build of that size there)
 ATOMIC_SHAPES: dict[int, tuple[int, int, str | None]] = {

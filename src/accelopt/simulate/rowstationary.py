@@ -211,9 +211,16 @@ def _map_shape(dims: tuple[int, ...], arr: RsArray) -> RsMapping:
     n_img, c, m_f, r_f, s_f, e_full, f, u, h_pad, w_pad, ifmap_words = dims
     chunks = -(-r_f // arr.rows)                 # filter rows taller than the array: sequential chunks
     rr = -(-r_f // chunks)                       # physical set height per chunk
-    if s_f > arr.filter_spad_words or arr.psum_spad_words < 1:
+    if arr.psum_spad_words < 1:  # said apart: it read 'a filter row of 11 words does not fit a 224-word filter
+        # scratchpad' and blamed filter_sram_bytes when the psum scratchpads (ofmap_sram_bytes) held no word
+        raise InputError(f"the psum scratchpads hold no word per PE ({arr.pes} PEs share ofmap_sram_bytes)",
+                         f"enlarge ofmap_sram_bytes (all PEs' psum spads) for rs to at least {arr.pes} words, one "
+                         "per PE (Eyeriss: 24 words per PE)")
+    if s_f > arr.filter_spad_words:
         raise InputError(f"a filter row of {s_f} words does not fit a {arr.filter_spad_words}-word "
-                         "filter scratchpad", "enlarge filter_sram_bytes (all PEs' filter spads) for rs")
+                         "filter scratchpad",
+                         f"enlarge filter_sram_bytes (all PEs' filter spads) for rs to at least {s_f} x {arr.pes} = "
+                         f"{s_f * arr.pes:,} words, a filter row per PE")
     max_e = arr.cols * (arr.rows // rr)          # widest strip that folds into the array
     # candidates (e, t, r) whose r x t physical sets fit the array; then x images per pass x channels per PE
     e3: np.ndarray

@@ -1,0 +1,120 @@
+"""`accelopt simulate` as an outside user meets it (user trial utsim): models and designs it has not seen, and bad
+inputs. Each case failed before its fix."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from accelopt.errors import InputError
+
+BILINEAR_NET = '''
+import torch
+from torch import nn
+
+
+class BilinearNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.bil = nn.Bilinear(16, 16, 8)
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x):
+        return self.fc(self.bil(x, x))
+'''
+
+
+def test_a_layer_of_unknown_work_is_named_not_counted_as_without_macs(tmp_path: Path) -> None:
+    """nn.Bilinear runs as aten._trilinear, which the capture has no FLOP formula for (workload meta
+    'unmodeled_ops'): its 5 x 8 x 16 x 16 = 10,240 MACs were left out under '... ops without MACs to map not
+    simulated', a claim that is false for it. The source line now names the op and its module as NOT SIMULATED."""
+    from accelopt.simulate.models import model_layers
+
+    path = tmp_path / "bil.py"
+    path.write_text(BILINEAR_NET, encoding="utf-8")
+    layers, source = model_layers(f"{path}:BilinearNet", None, None, (5, 16), "float32")
+    assert [x.name for x in layers] == ["fc"]  # the array runs the Linear only
+    assert "NOT SIMULATED: 1 op with no FLOP formula" in source, source
+    assert "aten._trilinear in bil x1" in source, source
+
+
+def test_a_workload_file_names_its_ops_of_unknown_work(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The same for `--workload` (a `profile --save-workload` file records 'unmodeled_ops' in its meta): the op
+    was counted among the 'non-GEMM ops not simulated'."""
+    from conftest import run_main
+
+    from accelopt.workload.types import Gemm, Op, Workload
+
+    ops = [Op(name="aten._trilinear", kind="other", flops=0.0, bytes_read=4.0 * 2208, bytes_written=160.0,
+              phase="forward", module="bil"),
+           Op(name="aten.mm", kind="matmul", flops=2.0 * 5 * 4 * 8, bytes_read=4.0 * 72, bytes_written=80.0,
+              phase="forward", module="fc", gemm=Gemm(m=5, n=4, k=8)),
+           Op(name="aten.relu", kind="elementwise", flops=20.0, bytes_read=80.0, bytes_written=80.0,
+              phase="forward", module="act")]
+    path = tmp_path / "w.json"
+    Workload(name="w", ops=ops, meta={"mode": "inference", "batch_size": 5,
+                                      "unmodeled_ops": {"_trilinear": 1}}).save(path)
+    code, out, err = run_main(["simulate", "run", "-d", "tpu-v1", "--workload", str(path), "--json"], capsys)
+    assert code == 0, err
+    source = json.loads(out)["source"]
+    assert "1 non-GEMM ops not simulated" in source, source  # the relu only
+    assert "NOT SIMULATED: 1 op with no FLOP formula" in source and "aten._trilinear in bil x1" in source, source
+
+
+def test_an_unknown_sweep_dataflow_is_said_before_the_model_is_captured(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`sweep --dataflow os,xs` captured the model first (minutes for a large zoo model or --hf config) and only
+    then said "dataflow 'xs' in the sweep is unknown", without naming the flag. It is now refused first, by
+    --dataflow, as --rows / --cols / --sram-kib / --bandwidth-gbps already were."""
+    from accelopt.cli import simulate as cli
+
+    def no_capture(src: object) -> object:
+        raise AssertionError("the model was captured before --dataflow was checked")
+
+    monkeypatch.setattr(cli, "_layers", no_capture)
+    opts = cli.SweepOptions(source=cli.SourceOptions(model="resnet50"), dataflow="os,xs", rows="16", cols="16",
+                            sram_kib="64")
+    with pytest.raises(InputError) as e:
+        cli.run_design_sweep(opts)
+    assert "--dataflow 'os,xs'" in e.value.problem and "'xs'" in e.value.problem, e.value.problem
+    assert "rs" in e.value.fix
+
+
+def test_rs_psum_scratchpads_too_small_name_ofmap_sram_bytes() -> None:
+    """Eyeriss with ofmap_sram_bytes = 16 (its psum scratchpads: 0 words per PE) said 'a filter row of 11 words does
+    not fit a 224-word filter scratchpad' and told the user to enlarge filter_sram_bytes, which was fine. The error
+    now names the psum scratchpads and ofmap_sram_bytes, and the filter case says how large is enough."""
+    from accelopt.simulate.design import load_preset
+    from accelopt.simulate.engine import simulate
+    from accelopt.simulate.layers import alexnet_conv_layers
+
+    eyeriss = load_preset("eyeriss")
+    with pytest.raises(InputError) as e:
+        simulate(eyeriss.with_(ofmap_sram_bytes=16), alexnet_conv_layers())
+    assert "psum scratchpads hold no word" in e.value.problem and "filter row" not in e.value.problem, e.value.problem
+    assert "ofmap_sram_bytes" in e.value.fix and "168 words" in e.value.fix, e.value.fix
+    with pytest.raises(InputError) as e:
+        simulate(eyeriss.with_(filter_sram_bytes=64), alexnet_conv_layers())
+    # CONV1's 11-wide filter rows on 168 PEs: 11 x 168 = 1,848 words
+    assert "at least 11 x 168 = 1,848 words" in e.value.fix, e.value.fix
+
+
+@pytest.mark.parametrize(("line", "said"), [("rows = true", "rows = true must be a positive integer"),
+                                            ('rows = "8"', 'rows = "8" must be a positive integer'),
+                                            ("clock_hz = false", "clock_hz = false must be a positive number")])
+def test_a_bad_design_value_is_quoted_as_the_toml_writes_it(line: str, said: str, tmp_path: Path) -> None:
+    """`rows = true` in a design TOML was reported as 'rows = True' and `rows = "8"` as "rows = '8'": Python's
+    spelling, not the file's, so the value could not be found by searching the file for it."""
+    from accelopt.simulate.design import load_design_file
+
+    text = (Path(__file__).resolve().parent.parent / "examples" / "my_design.toml").read_text(encoding="utf-8")
+    field = line.split(" = ")[0]
+    lines = text.splitlines()
+    at = next(i for i, x in enumerate(lines) if x.startswith(f"{field} = "))  # in [design], above [sources]
+    lines[at] = line
+    path = tmp_path / "d.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        load_design_file(path)
+    assert said in e.value.problem, e.value.problem
