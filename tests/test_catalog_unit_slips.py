@@ -69,3 +69,28 @@ def test_export_refuses_a_design_its_catalog_file_would_refuse(tmp_path: Path,
     assert code == 2 and "clock_hz = 1000 is under" in err and not out.exists()
     code, _out, err = run_main(["simulate", "export", "-d", "examples/my_design.toml", "--out", str(out)], capsys)
     assert code == 0 and load_file(out)[0].name == "my-design", err
+
+
+# A power figure in milliwatts (NVML's nvmlDeviceGetPowerManagementLimit and Zeus report mW), found by the utval user
+# trial, 2026-12-03: an A40 entry (NVIDIA A40 datasheet: max power consumption 300 W) written tdp_w = [300000, ...]
+# loaded (the limit was 1e6 W) and plan put its energy at 1000x. Refused above 5e4 W, twice the whole Cerebras CS-3.
+@pytest.mark.parametrize(("line", "field", "fix"), [
+    ('tdp_w = [300000, "ds"]', "tdp_w", "write 300 if 300000 is in mW"),
+    ('idle_w = [72000, "ds"]', "idle_w", "write 72 if 72000 is in mW"),  # without a tdp_w (idle >= tdp says so)
+    ('tdp_w = [300, "ds"]\nhost_w = [80000, "ds"]', "host_w", "write 80 if 80000 is in mW"),
+])
+def test_a_power_in_milliwatts_is_refused_with_the_watts(tmp_path: Path, line: str, field: str, fix: str) -> None:
+    with pytest.raises(InputError) as e:
+        load_file(_write(tmp_path, f"{GOOD}{line}\n"))
+    assert f"{field} = " in e.value.problem and "likely a figure in mW" in e.value.problem and fix in e.value.fix
+
+
+def test_a_power_in_milliwatts_exits_2_and_real_draws_load(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """The CLI names the file, device and field; 300 W and a 23 kW wafer-scale system as one device load."""
+    path = _write(tmp_path, f'{GOOD}tdp_w = [300000, "ds"]\n')
+    code, _out, err = run_main(["catalog", "show", "my-gpu", "--catalog", str(path)], capsys)
+    assert code == 2 and "my-gpu" in err and "tdp_w = 300000 W is above 50000 W" in err
+    for watts in (300, 23000):
+        assert load_file(_write(tmp_path, f'{GOOD}tdp_w = [{watts}, "ds"]\n'))[0].tdp_w == watts
+    assert max(s.tdp_w or 0 for s in default_catalog()) <= 5e4

@@ -153,12 +153,13 @@ def _print(data: Any) -> None:
 
 def _warn_params(data: Any) -> None:
     """A warning on stderr for each run whose architecture cells miss its params_b (one unexplained by its note)."""
-    from accelopt.predict.validation import params_lines
+    from accelopt.predict.validation import params_lines, slow_figure_line
     from accelopt.report.console import make_console, plain
 
     con = make_console(stderr=True)
-    for line in params_lines(data):
-        con.print(plain(line, "yellow" if line.startswith("warning:") else ""))
+    for line in [*params_lines(data), slow_figure_line(data.runs)]:
+        if line:
+            con.print(plain(line, "yellow" if line.startswith("warning:") else ""))
 
 
 # Cells a user's runs file may leave blank whose default (the bundled file's, its Megatron-LM 2021 rows') is the

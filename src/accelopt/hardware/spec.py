@@ -76,7 +76,13 @@ UNIT_SLIPS: tuple[tuple[str, float, str, str], ...] = (
     ("sram_bytes", 256.0, "MB", "e6"), ("scaleup_bandwidth_byte_per_s", 1e4, "GB/s", "e9"),
     ("scaleup_peer_bandwidth_byte_per_s", 1e4, "GB/s", "e9"), ("scaleout_bandwidth_byte_per_s", 1e4, "GB/s", "e9"),
     ("scaleup_latency_s", 1.0, "microseconds", "e-6"), ("scaleout_latency_s", 1.0, "microseconds", "e-6"),
+    ("tdp_w", 5e4, "mW", "e-3"), ("idle_w", 5e4, "mW", "e-3"), ("host_w", 5e4, "mW", "e-3"),
 )
+# The power bounds are upper ones, like the latencies': a draw in milliwatts (NVML's nvmlDeviceGetPowerManagementLimit
+# and Zeus report mW) read as watts put a 300 W A40 at 300 kW and its energy 1000x (the limit above, 1e6 W, let it
+# through). 5e4 W is twice the whole Cerebras CS-3 system (~23 kW, the largest single device built) and under any
+# data-center part's draw in mW (an L4's 72 W is 72000); an edge part under 50 W written in mW passes unnoticed.
+_UPPER_SLIPS = frozenset({"scaleup_latency_s", "scaleout_latency_s", "tdp_w", "idle_w", "host_w"})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -258,11 +264,11 @@ def unit_slip(spec: AcceleratorSpec) -> tuple[str, float, str] | None:
         for dtype, v in (per.items() if isinstance(per, Mapping) else [("", per)]):
             if v is None or v == 0:  # 0: a latency not given as such; other fields refuse 0 in validate_spec
                 continue
-            latency = name.endswith("_latency_s")
-            if (v > bound) if latency else (v < bound):
+            upper = name in _UPPER_SLIPS
+            if (v > bound) if upper else (v < bound):
                 si = _SI_UNIT[name]
                 return (f"{name}.{dtype}" if dtype else name, v,
-                        f"{v:g} {si} is {'above' if latency else 'below'} {bound:g} {si}, past any real device")
+                        f"{v:g} {si} is {'above' if upper else 'below'} {bound:g} {si}, past any real device")
     return None
 
 
@@ -278,8 +284,9 @@ def check_units(spec: AcceleratorSpec) -> None:
     if unit in _BINARY_OF:  # memory sizes are often given in GiB / MiB (2**30, 2**20 bytes), not GB / MB
         b_unit, power = _BINARY_OF[unit]
         binary = f", or {v:g} x 2**{power} = {fmt_si_literal(v * 2.0**power)} if in {b_unit}"
+    si = fmt_si_literal(v / 1e3) if unit == "mW" else f"{v:g}{exp}"  # 300 for 300000 mW
     raise InputError(f"{path} = {what}: likely a figure in {unit}",
-                     f"write {v:g}{exp} if {v:g} is in {unit}{binary}; every catalog number is in SI units")
+                     f"write {si} if {v:g} is in {unit}{binary}; every catalog number is in SI units")
 
 
 _BINARY_OF = {"GB": ("GiB", 30), "MB": ("MiB", 20)}
@@ -289,4 +296,5 @@ _BINARY_OF = {"GB": ("GiB", 30), "MB": ("MiB", 20)}
 _SI_UNIT = {"peak_flop_per_s": "FLOP/s", "measured_matmul_flop_per_s": "FLOP/s", "memory_bytes": "bytes",
             "sram_bytes": "bytes", "scaleup_latency_s": "seconds", "scaleout_latency_s": "seconds"}
 _SI_UNIT.update({name: "bytes/s" for name, *_ in UNIT_SLIPS if name.endswith("_byte_per_s")})
+_SI_UNIT.update({"tdp_w": "W", "idle_w": "W", "host_w": "W"})
 

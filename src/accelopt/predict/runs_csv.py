@@ -78,12 +78,72 @@ def resolve_path_cells(rows: list[dict[str, str]], path: Path | str | None) -> N
 def csv_rows(lines: list[str], where: str, bundled: str) -> list[dict[str, str]]:
     """The rows of a runs file's non-comment `lines` under its header. skipinitialspace: a hand-written 'id, source,
     hardware' header (a space after each comma) is the bundled one, not columns ' source', ' hardware' the readers
-    never find (they were all reported missing)."""
+    never find (they were all reported missing). A row is one line: a cell whose opening quote its line does not
+    close, and a column named twice in the header, are refused (check_line_quotes, check_header_names)."""
     try:
+        check_line_quotes(lines, where)
+        if lines:
+            check_header_names(next(csv.reader(lines[:1], skipinitialspace=True)), where)
         return list(csv.DictReader(lines, skipinitialspace=True))
     except csv.Error as e:  # e.g. a field over csv's 128 KiB limit: not a runs file
         raise InputError(f"{where} is not a readable CSV ({e})",
                          f"pass a CSV in the bundled format (see predict/data/{bundled})") from None
+
+
+def unclosed_quote_cell(line: str) -> int | None:
+    """The index of the cell of one CSV `line` that opens a quote the line does not close, or None. csv reads the
+    file's next lines into such a cell (without a word: a note '"see table 2' swallowed every run after it, which
+    then counted in no median); the rules are csv's with skipinitialspace: a cell is quoted when it starts with '"'
+    (after spaces), '""' inside it is one quote, and a quote inside an unquoted cell is a plain character."""
+    cell, i, n = 0, 0, len(line)
+    while True:
+        while i < n and line[i] == " ":
+            i += 1
+        if i < n and line[i] == '"':
+            i += 1
+            while True:
+                j = line.find('"', i)
+                if j < 0:
+                    return cell
+                if line.startswith('""', j):
+                    i = j + 2
+                    continue
+                i = j + 1
+                break
+        j = line.find(",", i)
+        if j < 0:
+            return None
+        cell, i = cell + 1, j + 1
+
+
+def check_line_quotes(lines: list[str], where: str) -> None:
+    """An InputError naming the first line of `lines` (the header, then one row per line) with a cell whose quote
+    the line does not close: the run's id and the column."""
+    for n, line in enumerate(lines):
+        cell = unclosed_quote_cell(line)
+        if cell is None:
+            continue
+        header = next(csv.reader(lines[:1], skipinitialspace=True)) if n else []
+        col = header[cell] if cell < len(header) else f"cell {cell + 1}"
+        first = line.split(",", 1)[0].strip()
+        what = "its header" if not n else (f"run {first!r}" if first and cell else f"run {n} (counting data rows "
+                                           "from 1, after the header)")
+        raise InputError(f"{where}: {what}: the {col} cell opens a quote (\") that its line does not close, so the "
+                         "rest of the file would be read into that cell (a row is one line)",
+                         'close the quote at the end of the cell ("...") or remove it; a quote inside a quoted cell '
+                         'is written twice ("")')
+
+
+def check_header_names(header: list[str], where: str) -> None:
+    """An InputError for a column the header names twice: csv keeps the last one's cells and drops the first's
+    without a word (a second step_s column replaced every published figure)."""
+    seen: set[str] = set()
+    for c in header:
+        if c in seen and c.strip():  # unnamed columns (trailing commas): check_table names them
+            raise InputError(f"{where}: column {c!r} appears {header.count(c)} times in the header; the reader "
+                             "would keep the last one's cells and drop the others'",
+                             f"keep one {c} column" + ("" if c == "note" else " (put remarks in the note column)"))
+        seen.add(c)
 
 
 def check_columns(rows: list[dict[str, str]], required: tuple[str, ...], where: str, bundled: str) -> None:

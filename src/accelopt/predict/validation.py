@@ -188,6 +188,27 @@ def params_lines(result: ValidateResult) -> list[str]:
     return out
 
 
+SLOW_FIGURE = 0.03
+"""A published step this slow (its model FLOPs under 3% of the devices' peak; the bundled runs' least is 5.8%,
+mb-b200-qwen3-30b) is likely a figure in another unit: a TFLOP/s per device written in step_s (137 for a
+3.53 s step)."""
+
+
+def slow_figure_line(runs: list[RunResult]) -> str:
+    """A warning naming the runs whose published step puts the predicted utilization x predicted / published step
+    under SLOW_FIGURE of the peak, or ''. Not refused: a run can be that slow (a tiny model on a slow network)."""
+    slow = [(r, r.predicted_mfu * r.predicted_step_s / r.published_step_s) for r in runs
+            if r.published_step_s > 0 and r.predicted_mfu * r.predicted_step_s / r.published_step_s < SLOW_FIGURE]
+    if not slow:
+        return ""
+    return (f"warning: {len(slow)} run(s) whose published step puts the step's FLOPs under {SLOW_FIGURE:.0%} of the "
+            f"devices' peak (the bundled runs' least is 5.8%): "
+            + ", ".join(f"{r.id} ({u:.2%} {r.utilization}, {r.published_step_s:g} s)" for r, u in slow)
+            + ": a figure in another unit? step_s is seconds per optimizer step (= global_batch x seq / (tokens/s per "
+            "device x devices)); a TFLOP/s per device goes in tflops_per_gpu (Narayanan et al. 2021 eq. 3 only), an "
+            "MFU in mfu_pct")
+
+
 def calibration_lines(runs: list[RunResult]) -> list[str]:
     """One line per calibration basis that is not a fit on published runs of the device's family (an uncalibrated
     --catalog device, a carried or derived curve), naming the runs it entered, as `plan explain` prints the basis."""

@@ -363,6 +363,7 @@ def _validate_tables(r: Any) -> list[Table]:
         calibration_lines,
         memory_line,
         params_lines,
+        slow_figure_line,
     )
 
     t = Table("published vs predicted step time", ["run", "source", "family", "stack", "dtype", "hardware", "devices",
@@ -384,7 +385,8 @@ def _validate_tables(r: Any) -> list[Table]:
     notes = [[x.id, f"{100 * x.error:+.1f}%", x.note] for x in r.runs if x.note]
     if notes:
         out.append(Table("why a held-out run misses by more than 25%", ["run", "error", "note"], notes))
-    lines = (*params_lines(r), memory_line(r.runs), *calibration_lines(r.runs), *assumed_lines(r.runs))
+    lines = (*params_lines(r), slow_figure_line(r.runs), memory_line(r.runs), *calibration_lines(r.runs),
+             *assumed_lines(r.runs))
     return out + _console_lines_tables([ln for ln in lines if ln])
 
 
