@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from conftest import run_main
 
+from accelopt.hardware.catalog import get_device
 from accelopt.measure import probe
 from accelopt.units import MiB
 
@@ -107,8 +108,8 @@ def test_probe_collectives_are_in_json_history_and_html(capsys: pytest.CaptureFi
                           "--collectives", "--nproc", "2", "--json", "--html", str(page))
     assert code == 0, err
     d = json.loads(out)
-    assert d["schema_version"] == 9  # 4: spread of the rates shown (fixb); 5: unit; 6: the ladder; 7: its fit error;
-    # 8: the link's ring-model error; 9: a figure's asked_size_bytes
+    assert d["schema_version"] == 10  # 4: spread of the rates shown (fixb); 5: unit; 6: the ladder; 7: its fit error;
+    # 8: the link's ring-model error; 9: a figure's asked_size_bytes; 10: core_share, core_share_note
     coll = d["collectives"]
     assert coll["link_model_error_size_bytes"] in {f["size_bytes"] for f in coll["figures"]}
     assert coll["nranks"] == 2 and {f["op"] for f in coll["figures"]} == {"all_reduce", "all_gather",
@@ -135,7 +136,7 @@ def test_probe_version_1_document_still_loads() -> None:
     del doc["collectives"]
     doc["schema_version"] = 1
     assert schema.load("probe", doc).collectives is None
-    doc["schema_version"] = 10  # a version newer than this accelopt's (9)
+    doc["schema_version"] = 11  # a version newer than this accelopt's (10)
     with pytest.raises(schema.OtherVersionError):
         schema.load("probe", doc)
 
@@ -153,3 +154,61 @@ def test_an_unwritable_default_save_folder_is_refused_before_measuring(capsys: p
     assert code == 2 and out == "", err
     assert "the default save folder '/proc/accelopt-test-home/probe' cannot be created or written" in err
     assert "--no-save" in err and "Traceback" not in err
+
+
+XEON = get_device("xeon-8480plus")
+
+
+def _threads_below_xeon_cores() -> int:
+    import torch
+
+    threads = torch.get_num_threads()
+    if XEON.cores is None or threads >= XEON.cores:
+        pytest.skip(f"torch runs {threads} threads here: as many as xeon-8480plus's {XEON.cores} cores")
+    return threads
+
+
+def test_probe_compare_cpu_entry_says_the_share_of_cores_in_use(capsys: pytest.CaptureFixture[str],
+                                                                tiny: None, tmp_path: Path) -> None:
+    """`probe --compare` with a CPU catalog entry: its figures are the whole socket's, so on fewer torch threads than
+    the entry has cores the `% of catalog` column read as a share of the machine with no word of the cores in use
+    (117 GFLOP/s fp32 on 2 threads: 1.6% of xeon-8480plus, 56 cores, where 2/56 = 3.6% bounds a matmul if the peak
+    scales with cores). The share and its note are printed and in the JSON (schema `probe` version 10), from the
+    code that gives `profile`'s MFU against a CPU entry the same note (measure.diagnose.socket_share_note)."""
+    threads = _threads_below_xeon_cores()
+    share = threads / XEON.cores  # type: ignore[operator]
+    code, out, err = run_main(["probe", "--device", "cpu", "--dtypes", "fp32", "--compare", "xeon-8480plus",
+                               "--no-save", "--json"], capsys)
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["core_share"] == pytest.approx(share), d.get("core_share")
+    note = d["core_share_note"]
+    assert note.startswith("% of catalog divides by the whole xeon-8480plus socket (56 cores)"), note
+    assert f"{threads}/56 = {100 * share:.0f}% of its cores" in note and "matmul" in note, note
+    code, out, err = run_main(["probe", "--device", "cpu", "--dtypes", "fp32", "--compare", "xeon-8480plus",
+                               "--no-save", "--html", str(tmp_path / "p.html")], capsys)
+    assert code == 0, err
+    assert f"{threads}/56 = {100 * share:.0f}% of its cores" in " ".join(out.split()), out
+    assert f"{threads}/56 = {100 * share:.0f}% of its cores" in (tmp_path / "p.html").read_text()
+
+
+def test_no_share_note_against_a_gpu_entry(capsys: pytest.CaptureFixture[str], tiny: None) -> None:
+    """A GPU entry's figures are no socket of cores: nothing to qualify."""
+    code, out, err = run_main(["probe", "--device", "cpu", "--dtypes", "fp32", "--compare", "h100-sxm",
+                               "--no-save", "--json"], capsys)
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["core_share"] is None and d["core_share_note"] is None, d
+
+
+def test_profile_and_probe_share_one_note() -> None:
+    """profile's MFU note and probe's come from one function: the same figures in the same words."""
+    from accelopt.measure.diagnose import socket_share_note
+
+    threads = _threads_below_xeon_cores()
+    share, note = probe.compared_core_share(XEON, threads)
+    assert share == pytest.approx(threads / 56)
+    assert note == socket_share_note(XEON, threads, "% of catalog", "this probe",
+                                     "a matmul's % of catalog is at most {share} here; the stream rows need not stay "
+                                     "under it (memory bandwidth is not shared evenly among the cores)")
+    assert probe.compared_core_share(XEON, 56) == (None, None)

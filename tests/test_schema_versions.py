@@ -17,7 +17,7 @@ import pytest
 from accelopt.report import schema
 
 SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
-    "probe": (9, "c9540a2c37e76a4b"),  # 3: collectives figures p10_s/p90_s/spread, collectives.contention;
+    "probe": (10, "4870524a17e98e1f"),  # 3: collectives figures p10_s/p90_s/spread, collectives.contention;
     # 4: a figure's spread is that of its rates (same shape, new meaning; older documents upgraded);
     # 5: a figure's unit is 'FLOP/s' or 'B/s' (accelopt.units' names, an enum; was a free 'flop_per_s' string);
     # 6: the matmul ladder and the op-size curve fitted on it (ladder_dtype, ladder, curve_*; 5 reads)
@@ -25,6 +25,7 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # 8: collectives.link_model_error, link_model_error_size_bytes, link_warning (the link latency from the line
     # through the smallest and largest all-reduce; 5 to 7 read)
     # 9: collectives.figures[].asked_size_bytes (the size asked for where the ranks moved another; 5 to 8 read)
+    # 10: core_share, core_share_note (the share of a CPU entry's cores the probe ran on; 5 to 9 read)
     "profile": (2, "15e5a8a739db53cc"),  # 2: samples_per_s is samples/s (was count)
     "plan": (14, "84231997699d80a1"),  # 2: optimizer_state_bytes is B/param (was B); ep_a2a_overlap (default false);
     # 3: model_figures (params_total, params_active, training_flops_per_token, seq_len); fp8_recipe (default delayed)

@@ -355,7 +355,8 @@ def _usage_error(e: UsageError, argv: list[str]) -> int:
     if number is not None:
         _print_error(*number)
         return 2
-    fix = _command_fix(e, where) or _flag_value_fix(e, argv) or f"see `{where} --help` for the options and their values"
+    fix = (_command_fix(e, where) or _flag_value_fix(e, argv) or _missing_argument_fix(e, where)
+           or f"see `{where} --help` for the options and their values")
     _print_error(e.format_message(), fix)
     return 2
 
@@ -376,6 +377,17 @@ def _flag_value_fix(e: UsageError, argv: list[str]) -> str | None:
     if after is None:
         return None
     return f"{after} is a flag: it takes no value; write `{after}` alone (leave out {word!r})"
+
+
+def _missing_argument_fix(e: UsageError, where: str) -> str | None:
+    """The fix for a missing positional argument, from its own help (`accelopt profile` alone said 'Missing argument
+    'model'' and 'see --help', naming no kind of model); None for any other usage error."""
+    param = getattr(e, "param", None)  # click's MissingParameter (typer's own copy of click or the package)
+    text = getattr(param, "help", None)
+    if type(e).__name__ != "MissingParameter" or getattr(param, "param_type_name", None) != "argument" or not text:
+        return None
+    name = (getattr(param, "name", None) or "argument").upper()
+    return f"pass {name}: {text} (`{where} {name}`)"
 
 
 def _command_fix(e: UsageError, where: str) -> str | None:

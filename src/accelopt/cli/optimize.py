@@ -440,7 +440,9 @@ def register(app: typer.Typer) -> None:
                                                                "without MODEL, on the model it records, refused "
                                                                "if that file changed since; with the recorded "
                                                                "--size/--batch-size/--seq-len unless typed, also "
-                                                               "when MODEL names the recorded model)"),
+                                                               "when MODEL names the recorded model; a technique "
+                                                               "that does not apply to the model is skipped and "
+                                                               "named, none applying is exit 2)"),
         as_json: bool = typer.Option(False, "--json", help="print one JSON document instead of tables"),
         html: str | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),
     ) -> None:

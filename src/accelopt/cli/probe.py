@@ -228,6 +228,8 @@ def _print_human(result: ProbeResult, saved: Path | None) -> None:
         con.print(f"measured ridge point: {ridge_text} ({best.metric} / stream.triad)")
     cat = result.catalog_name or "none (no catalog entry for this device: % of catalog is n/a)"
     con.print(f"catalog entry compared: {cat}")
+    if result.core_share_note is not None:
+        con.print(f"  {result.core_share_note}", highlight=False)
     for metric, why in result.skipped:
         con.print(line(("not measured", "yellow"), f" {metric}: {why}"))
     for warning in result.contention.warnings:

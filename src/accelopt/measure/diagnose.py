@@ -427,14 +427,31 @@ def cpu_share_note(result: Any, spec: Any) -> str | None:
     hundred-thousandth of the machine, where 2 of 56 cores bound it to 4% (if the peak scales with cores). The
     energy estimate charges the same share (measure.energy)."""
     threads = (getattr(result, "environment", None) or {}).get("threads")
-    cores = getattr(spec, "cores", None)
-    if (result.device != "cpu" or spec is None or spec.kind != "cpu" or result.mfu_catalog is None or not cores
-            or not threads or threads >= cores):  # no MFU (no peak for the step's dtype): nothing to qualify
+    if result.device != "cpu" or result.mfu_catalog is None:  # no MFU (no peak for the step's dtype): nothing to say
         return None
-    return (f"MFU vs catalog peak divides by the whole {spec.name} socket ({cores} cores); this step ran on {threads} "
-            f"torch threads, {threads}/{cores} = {_pct(threads / cores)} of its cores, so with the peak shared "
-            f"evenly among the cores that MFU is at most {_pct(threads / cores)} here (the energy estimate charges "
-            "the same share)")
+    return socket_share_note(spec, threads, "MFU vs catalog peak", "this step",
+                             "that MFU is at most {share} here (the energy estimate charges the same share)")
+
+
+def socket_share(spec: Any, threads: int | None) -> float | None:
+    """threads / spec.cores where `spec` is a CPU catalog entry whose figures are a whole socket of more cores than
+    the `threads` a measurement ran on; None otherwise (not a CPU entry, no core count, as many threads as cores)."""
+    cores = getattr(spec, "cores", None)
+    if spec is None or spec.kind != "cpu" or not cores or not threads or threads >= cores:
+        return None
+    return threads / cores
+
+
+def socket_share_note(spec: Any, threads: int | None, ratio: str, ran: str, bound: str) -> str | None:
+    """The note that `ratio` (a figure over a CPU catalog entry's) divides by the whole socket while `ran` used
+    `threads` of its cores, and what that share bounds (`bound`, with {share} for it); None where socket_share is.
+    profile's MFU (cpu_share_note) and probe's % of catalog (measure.probe) both say it."""
+    share = socket_share(spec, threads)
+    if share is None:
+        return None
+    return (f"{ratio} divides by the whole {spec.name} socket ({spec.cores} cores); {ran} ran on {threads} torch "
+            f"threads, {threads}/{spec.cores} = {_pct(share)} of its cores, so with the peak shared evenly among the "
+            f"cores {bound.format(share=_pct(share))}")
 
 
 def probed_on_a_busy_machine(specs: Iterable[tuple[Any, str]]) -> list[str]:

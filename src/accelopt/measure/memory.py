@@ -82,6 +82,8 @@ class SavedTensorMeter:
         self._exclude = {storage_key(t) for t in exclude}
         self._seen: set[tuple[int, int]] = set()
         self.saved_bytes = 0.0
+        self.recomputed_forwards = 0
+        """Module forwards that ran inside backward (watch_backward): activation checkpointing's recomputation."""
 
     def _pack(self, t: Any) -> Any:
         key = storage_key(t)
@@ -94,6 +96,23 @@ class SavedTensorMeter:
     def track(self) -> Iterator[SavedTensorMeter]:
         with counting_saved_tensors(self._pack):
             yield self
+
+    @contextmanager
+    def watch_backward(self) -> Iterator[None]:
+        """Count the module forwards that run during backward (recomputed_forwards): a model under
+        torch.utils.checkpoint saves only its blocks' inputs in the forward and reruns the blocks in backward, so
+        saved_bytes is then its checkpoints, not what backward holds at once. The hook is global (not per thread):
+        CUDA's backward runs on the autograd engine's own threads."""
+        from torch.nn.modules.module import register_module_forward_pre_hook
+
+        def count(module: Any, args: Any) -> None:
+            self.recomputed_forwards += 1
+
+        handle = register_module_forward_pre_hook(count)
+        try:
+            yield
+        finally:
+            handle.remove()
 
 
 def _unpack(t: Any) -> Any:
@@ -249,7 +268,8 @@ def measure_memory(*, model: Any, optimizer: Any | None, step: Callable[[], Any]
     if train and saved is not None:
         activations: float | None = saved.saved_bytes
         methods["activations"] = ("bytes saved for backward, counted directly with "
-                                  "torch.autograd.graph.saved_tensors_hooks (once per storage, weights excluded)")
+                                  "torch.autograd.graph.saved_tensors_hooks (once per storage, weights excluded)"
+                                  + recompute_text(saved.recomputed_forwards))
     elif not train and live is not None:
         activations = float(live.peak_bytes)
         methods["activations"] = ("peak of live tensor bytes created by the forward pass (TorchDispatchMode over "
@@ -267,6 +287,16 @@ def measure_memory(*, model: Any, optimizer: Any | None, step: Callable[[], Any]
     return MemoryBreakdown(peak_bytes=peak, baseline_bytes=baseline, parameters_bytes=params,
                            gradients_bytes=grads, optimizer_state_bytes=opt, activations_bytes=activations,
                            peak_kind=kind, methods=methods)
+
+
+def recompute_text(forwards: int) -> str:
+    """What the saved bytes are not, where module forwards ran in backward (SavedTensorMeter.watch_backward)."""
+    if not forwards:
+        return ""
+    return (f"; not the activations' peak: {forwards} module forward{'s' if forwards > 1 else ''} ran again in "
+            "backward (activation checkpointing, e.g. torch.utils.checkpoint), so these are the checkpoints the "
+            "forward kept, and each recomputed block's tensors, alive during backward on top of them, are not "
+            "counted (the peak row includes them)")
 
 
 def device_memory_bytes(device: str) -> float | None:

@@ -142,8 +142,8 @@ class ProbeResult:
     """`accelopt probe`: measured rates of one local device, beside its catalog figures."""
 
     SCHEMA_KIND: ClassVar[str] = "probe"
-    SCHEMA_VERSION: ClassVar[int] = 9
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (5, 6, 7, 8)
+    SCHEMA_VERSION: ClassVar[int] = 10
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (5, 6, 7, 8, 9)
     UPGRADES: ClassVar[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {
         1: upgrade_from_v3, 2: upgrade_from_v3, 3: upgrade_from_v3, 4: upgrade_unit_names}
     """Version 2 added `collectives`; version 3 its figures' p10_s/p90_s/spread and its `contention` (documents
@@ -156,7 +156,9 @@ class ProbeResult:
     all-reduce, and how far the ring model misses the measured all-reduce (collectives.link_model_error,
     link_model_error_size_bytes, link_warning; 5 to 7 read without them, their latency said to be a least-squares
     fit); version 9 a collective figure's asked_size_bytes, the size asked for beside the size moved where the
-    rounding to whole fp32 elements per rank changed it (5 to 8 read without it)."""
+    rounding to whole fp32 elements per rank changed it (5 to 8 read without it); version 10 core_share and
+    core_share_note, the share of a CPU catalog entry's cores the probe ran on where it used fewer (5 to 9 read
+    without them)."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"best_matmul_metric": "", "ridge_flop_per_byte": "FLOP/B"}
 
     device: DetectedDevice
@@ -201,6 +203,13 @@ class ProbeResult:
     curve_warning: str | None = None
     """Why the fitted curve is not to be trusted (its fit error past the bound of
     predict.inference_validation.MEASURED_CURVE_MAX_ERROR), or None; saved in the spec with the curve's source."""
+    core_share: float | None = unit_field("fraction", "threads / cores of the compared CPU catalog entry, whose "
+                                          "figures are a whole socket's, where the probe ran on fewer threads than "
+                                          "it has cores (a matmul's % of catalog is at most this if the peak "
+                                          "scales with cores); null otherwise", default=None)
+    core_share_note: str | None = None
+    """What core_share means for the % of catalog column (measure.diagnose.socket_share_note, the note `profile`
+    gives its MFU against a CPU entry), or None."""
 
     def get(self, metric: str) -> Figure | None:
         return next((f for f in self.figures if f.metric == metric), None)
@@ -840,6 +849,8 @@ def run_probe(device: DetectedDevice, *, quick: bool = False, dtypes: list[str] 
                 load_1min=watch.load_1min, figures=[s.metric for s in steps])
     figures = _run_steps(steps, result, on_step)
     result.figures = attach_peaks(figures, spec)
+    if device.kind == "cpu":
+        result.core_share, result.core_share_note = compared_core_share(spec, result.threads)
     _run_ladder(torch, device.torch_device, result, settings.ladder_budget_s)
     result.duration_s = time.perf_counter() - t0
     watch.finish(result.contention, [f.metric for f in figures], threads=result.threads)
@@ -853,6 +864,18 @@ def run_probe(device: DetectedDevice, *, quick: bool = False, dtypes: list[str] 
         raise MeasurementError(f"nothing could be measured on {device.torch_device}",
                                "see the skipped list: " + "; ".join(f"{m}: {w}" for m, w in result.skipped))
     return result
+
+
+def compared_core_share(spec: AcceleratorSpec | None, threads: int) -> tuple[float | None, str | None]:
+    """(threads / cores, its note) where `spec` is a CPU entry of more cores than the probe's torch threads: its
+    figures are the whole socket's, so 117 GFLOP/s fp32 on 2 threads read as 1.6% of xeon-8480plus (56 cores) with
+    no word that 2 of 56 cores bound a matmul to 4% if the peak scales with cores; (None, None) otherwise."""
+    from accelopt.measure.diagnose import socket_share, socket_share_note
+
+    note = socket_share_note(spec, threads, "% of catalog", "this probe",
+                             "a matmul's % of catalog is at most {share} here; the stream rows need not stay under "
+                             "it (memory bandwidth is not shared evenly among the cores)")
+    return socket_share(spec, threads), note
 
 
 def _run_steps(steps: list[Step], result: ProbeResult,

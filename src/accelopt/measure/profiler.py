@@ -355,7 +355,11 @@ class StepRunner:
         else:
             loss = self.forward(inputs, targets)
         self.last_value = loss.detach()
-        self.backward(loss)
+        if saved is not None:
+            with saved.watch_backward():  # a checkpointed model's blocks run again here
+                self.backward(loss)
+        else:
+            self.backward(loss)
         self.optimizer_step()
 
     def nonfinite(self, *, grads: bool = False) -> str | None:

@@ -726,6 +726,7 @@ class _Run:
         self.agreement_inputs: list[tuple[Any, ...]] = []  # inference without eval_batches: _first_training_inputs
         self.bounds: Any = None
         self.watch = Watch()  # the machine's load over the whole run: said in the notes when it was busy
+        self.skipped_steps: list[VariantResult] = []  # --apply: recipe steps that never apply here
 
     # ---- bookkeeping
     def left_s(self) -> float:
@@ -1079,6 +1080,7 @@ class _Run:
 
     def run(self) -> OptimizeResult:
         base_v = self.baseline()
+        self.drop_inapplicable_steps()
         self.check_bundle()
         current = "baseline"
         planned: list[Technique] = []  # the techniques the run means to try, for the not-run list after a Ctrl-C
@@ -1112,8 +1114,37 @@ class _Run:
             self.result.interrupted = True
             self.result.notes.append(f"interrupted (Ctrl-C) during {current}; the results measured before are kept")
             self.not_started(planned)
+        for r in self.skipped_steps:  # drop_inapplicable_steps: listed after the chain's row
+            self.add(r)
         self.finish()
         return self.result
+
+    def drop_inapplicable_steps(self) -> None:
+        """--apply: each step of the recipe that never applies here (Technique.not_applicable on the model as given)
+        is left out of the chain, named with its reason in a note and a not-applicable row; when none applies it is
+        an InputError before anything is measured. A recipe of channels-last applied to an MLP measured the
+        baseline, listed the chain as not-applicable and exited 0 recommending the baseline."""
+        if not self.opts.recipe:
+            return
+        known = all_techniques()
+        why = {n: _not_applicable_anyway([known[n]()], self.bundle, self.target) for n, _ in self.opts.recipe}
+        out = [(n, w) for n, w in why.items() if w]
+        if not out:
+            return
+        listed = "; ".join(f"{n}: {w}" for n, w in out)
+        where = f"{self.bundle.name} ({self.target.mode}, {self.target.device}, {self.target.dtype})"
+        if len(out) == len(self.opts.recipe):
+            raise InputError(f"no technique of the recipe applies to {where}: {listed}",
+                             "run `accelopt optimize MODEL` without --apply to measure the techniques that apply "
+                             "here, or --apply a recipe that `optimize --save` wrote for this model and device")
+        rest = [(n, p) for n, p in self.opts.recipe if not why[n]]
+        self.opts = dataclasses.replace(self.opts, recipe=rest)
+        self.skipped_steps = [VariantResult(name=n, techniques=[n], family=(t := known[n]()).family,
+                                            status="not-applicable", reason=w, changes=t.changes, risks=t.risks)
+                              for n, w in out]
+        kept = "+".join(n for n, _ in rest)
+        self.result.notes.append(f"skipped from the recipe, not applicable to {where}: {listed}; this run applies "
+                                 f"the rest of its chain, {kept}")
 
     def check_bundle(self) -> None:
         """Each technique the run will try checks the inputs only it reads (Technique.check_bundle), before anything

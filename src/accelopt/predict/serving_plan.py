@@ -301,8 +301,9 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     if not sweeps:  # no device can serve: the typed result names each one (`plan serve --json` prints it), exit 2
         assert isinstance(first_error, InfeasibleError)
         return ServeRun(result=ServeResult(results=[], errors=errors, unused_config_keys=list(cfg.unused_keys),
-                                           notes=[*cfg.config_defaults]), sweeps=[], overflow=first_error)
-    notes = [*cfg.config_defaults]  # figures the config.json left out, with the values used instead
+                                           notes=_config_notes(cfg, opts, int4_groups)), sweeps=[],
+                        overflow=first_error)
+    notes = _config_notes(cfg, opts, int4_groups)  # figures the config.json left out, with the values used instead
     notes += [n for sp in specs if (n := measured_share_note(sp, measured))]  # the words of `plan`'s notes
     served = {sw.points[0].device for sw in sweeps if sw.points}
     notes += tp_notes
@@ -465,6 +466,21 @@ def batch_cap_note(opts: ServeOptions, at_max_load: bool) -> str | None:
             "max_batch_size x pp; the "
             "default max_batch_size 2048 is TensorRT-LLM's) — give --engine vllm for vLLM's, whose max_num_seqs caps "
             "all micro-batches together (v1 Scheduler.max_num_running_reqs)")
+
+
+def _config_notes(cfg: TransformerConfig, opts: ServeOptions, int4_groups: set[int]) -> list[str]:
+    """cfg.config_defaults less the advice to pass the flags a quantized checkpoint's weights are predicted as stored
+    with, where this run was given them (workload.presets.stored_weights_advice_followed)."""
+    from accelopt.workload.presets import stored_weights_advice_followed
+
+    given = {"--weight-dtype": opts.weight_dtype,
+             "--expert-weight-dtype": opts.expert_weight_dtype or opts.weight_dtype}
+    group = opts.int4_group_size
+    if group is None and len(int4_groups) == 1:
+        group = next(iter(int4_groups))
+    if group is not None:  # the group every device ran (--int4-group-size, or the [serving.*] table's default)
+        given["--int4-group-size"] = str(group)
+    return [n for n in cfg.config_defaults if not stored_weights_advice_followed(n, given)]
 
 
 def check_int4_group(cfg: TransformerConfig, opts: ServeOptions, moe: MoELayout, cal: ServingCalibration) -> None:

@@ -102,7 +102,8 @@ def _probe_tables(r: Any) -> list[Table]:
         t.rows.append([f.metric, fmt(f.median, u), fmt(f.p10, u), fmt(f.p90, u), q(f, "spread"),
                        fmt(f.catalog_peak, u), q(f, "fraction_of_peak"), f.detail])
     t.note = (f"catalog entry compared: {r.catalog_name or 'none'}; measured in {q(r, 'duration_s')} with "
-              f"{r.threads} torch thread{'' if r.threads == 1 else 's'}, torch {r.torch_version}")
+              f"{r.threads} torch thread{'' if r.threads == 1 else 's'}, torch {r.torch_version}"
+              + (f"; {r.core_share_note}" if r.core_share_note else ""))
     out = [t]
     if r.skipped:
         out.append(Table("not measured", ["metric", "why"], [[m, w] for m, w in r.skipped]))
@@ -189,7 +190,8 @@ def _profile_tables(r: Any) -> list[Table]:
     mem = r.memory
     mt = Table("memory", ["", "bytes", "how"])
     for key in ("peak", "baseline", "parameters", "gradients", "optimizer_state", "activations"):
-        mt.rows.append([key.replace("_", " "), q(mem, f"{key}_bytes"), mem.methods.get(key, "")])
+        label = "activations saved for backward" if key == "activations" and r.mode == "train" else key
+        mt.rows.append([label.replace("_", " "), q(mem, f"{key}_bytes"), mem.methods.get(key, "")])
     e = r.energy
     et = Table("energy", ["", "value"], estimate=e.is_estimate)
     et.rows += [["per step", q(e, "energy_per_step_j")], ["per sample", q(e, "energy_per_sample_j")],

@@ -91,8 +91,11 @@ def memory_table(r: Any) -> Table:
     t.add_column("how", justify="left", overflow="fold")
     t.add_row(f"peak ({m.peak_kind})", fmt_bytes(m.peak_bytes, binary=True), m.methods.get("peak", ""))
     t.add_row("  before the step", fmt_bytes(m.baseline_bytes, binary=True), "")
+    # a training step's figure is what its forward saved for backward, not the activations' peak (a checkpointed
+    # model's recomputed blocks are not in it): the label says which
+    acts = "activations saved for backward" if r.mode == "train" else "activations"
     for key, label in (("parameters", "parameters"), ("gradients", "gradients"),
-                       ("optimizer_state", "optimizer state"), ("activations", "activations")):
+                       ("optimizer_state", "optimizer state"), ("activations", acts)):
         t.add_row(f"  {label}", fmt_bytes(getattr(m, f"{key}_bytes"), binary=True), m.methods.get(key, ""))
     return t
 

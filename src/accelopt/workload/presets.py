@@ -693,6 +693,21 @@ def _quantization_note(cfg: dict[str, Any]) -> tuple[str, ...]:
             f"predicted at --weight-dtype (bf16 unless given); {fix}",)
 
 
+_STORED_ADVICE = re.compile(r"pass `plan serve (?P<flags>[^`]+)` to predict the weights as stored")
+"""The advice of _quantization_note, whose flags stored_weights_advice_followed reads back."""
+
+
+def stored_weights_advice_followed(note: str, given: dict[str, str]) -> bool:
+    """Whether `note` is _quantization_note's 'pass `plan serve FLAGS`' advice and `given` (flag -> the value the run
+    used, e.g. {'--weight-dtype': 'fp8'}) already follows every flag of it: `plan serve --weight-dtype fp8` on an fp8
+    checkpoint printed 'pass `plan serve --weight-dtype fp8` to predict the weights as stored'."""
+    m = _STORED_ADVICE.search(note)
+    if m is None:
+        return False
+    words = m["flags"].split()
+    return all(given.get(flag) == value for flag, value in zip(words[::2], words[1::2], strict=True))
+
+
 def _int4_group(q: dict[str, Any], cfg: dict[str, Any]) -> int | None:
     """`plan serve --int4-group-size` of a 4-bit checkpoint: AWQ/GPTQ's group_size (AutoAWQ's q_group_size), or the
     compressed-tensors weights' group_size; group_size -1 (GPTQ per-channel: one scale per output row) is the layer
