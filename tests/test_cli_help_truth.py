@@ -27,3 +27,21 @@ def test_attention_kernel_help_names_the_soft_capping_exception(cmd: list[str]) 
     text = _help_text(cmd)
     assert "except for a model with attention-logit soft-capping (Gemma 2) on NVIDIA GPUs of Ampere or newer, " \
            "which left out gets flash2" in text, text[:400]
+
+
+def test_plan_infer_dtype_help_and_refusal_list_every_dtype_it_takes() -> None:
+    """`plan infer --dtype tf32` runs (tf32 where the catalog has its peak, else fp32, marked (!)), but its help and
+    the refusal of a bad --dtype listed int8, fp16, bf16, fp32, fp8, int4 only."""
+    from accelopt.errors import InputError
+    from accelopt.hardware.catalog import get_device
+    from accelopt.predict.inference import FLOAT_DTYPES, INT_DTYPES, run_precision
+
+    assert run_precision(get_device("h100-sxm"), "tf32").run == "tf32"
+    text = _help_text(["plan", "infer"])
+    start = text.index("precision asked for")
+    line = text[start:text.index("--latency-budget-ms", start)]
+    with pytest.raises(InputError) as e:
+        run_precision(get_device("h100-sxm"), "fp64")
+    for dtype in FLOAT_DTYPES + INT_DTYPES:
+        assert dtype in line, (dtype, line)
+        assert dtype in e.value.fix, (dtype, e.value.fix)
