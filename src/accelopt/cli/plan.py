@@ -1033,8 +1033,12 @@ STACK_HELP = ("software stack the efficiencies are calibrated for: megatron (Meg
 
 
 ATTENTION_KERNEL_HELP = ("the kernel that runs the attention core: fused (cuDNN / Transformer Engine fused attention, "
-                         "on the GEMM curve; the default), flash2 (FlashAttention-2: TE with NVTE_FUSED_ATTN=0, "
-                         "the flash-attn package, PyTorch SDPA's flash backend; at the family's published rate), "
+                         "on the GEMM curve; the default, except for a model with attention-logit soft-capping "
+                         "(Gemma 2) on NVIDIA GPUs of Ampere or newer, which left out gets flash2 and typed fused is "
+                         "refused: "
+                         "Transformer Engine's fused attention takes no softcap), flash2 (FlashAttention-2: TE with "
+                         "NVTE_FUSED_ATTN=0, the flash-attn package, PyTorch SDPA's flash backend; at the family's "
+                         "published rate), "
                          "triton (FlashAttention in Triton, flash_attn.flash_attn_triton: llm-foundry's attn_impl "
                          "triton; at the family's triton rate), nki_flash (AWS Neuron's NKI flash kernel, NeuronX "
                          "Distributed since Neuron 2.19: causal blocks skipped at its 512 / 2048-key tiles, S "

@@ -75,8 +75,8 @@ def register_infer(plan_app: typer.Typer) -> None:
         batch: str = typer.Option(None, "--batch", help=f"batch sizes, a list such as 1,8,64, or {RANGE_SYNTAX}; "
                                                         "batch 1 gives the single-stream latency (default "
                                                         f"{DEFAULT_BATCHES}; a workload JSON: its own batch)"),
-        dtype: str = typer.Option("fp16", "--dtype", help="precision asked for: int8, fp16, bf16, fp32 (fp8, "
-                                                          "int4); a device without it runs the one it has"),
+        dtype: str = typer.Option("fp16", "--dtype", help="precision asked for: int8, fp16, bf16, fp32 (tf32, "
+                                                          "fp8, int4); a device without it runs the one it has"),
         latency_budget_ms: float = typer.Option(None, "--latency-budget-ms",
                                                 help="keep devices whose batch-1 latency meets this (e.g. 33 for "
                                                      "30 frames/s) and rank them by --objective"),

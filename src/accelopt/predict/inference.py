@@ -226,7 +226,7 @@ def run_precision(spec: AcceleratorSpec, requested: str) -> Precision:
     an int8-only NPU). For an integer request without that integer: the other integer, else the narrowest float."""
     if requested not in FLOAT_DTYPES + INT_DTYPES:
         raise InputError(f"--dtype {requested!r} is not an inference dtype",
-                         f"use one of {', '.join(('int8', 'fp16', 'bf16', 'fp32', 'fp8', 'int4'))}")
+                         f"use one of {', '.join(('int8', 'fp16', 'bf16', 'fp32', 'tf32', 'fp8', 'int4'))}")
     have = set(spec.peak_flop_per_s)
     if requested in have:
         return Precision(requested=requested, run=requested, reason="as requested", quality_risk="")
