@@ -155,3 +155,21 @@ def test_flag_in_help(capsys: pytest.CaptureFixture[str]) -> None:
     for cmd in (["plan", "--help"], ["plan", "explain", "--help"]):
         code, out, _ = run_main(cmd, capsys)
         assert code == 0 and "--moe-dispatcher" in out, cmd
+
+
+def _explain_on(cfg: Path, hardware: str) -> list[str]:
+    args = _explain_args(cfg)
+    return [*args[:args.index("--hardware") + 1], hardware, *args[args.index("--hardware") + 2:]]
+
+
+def test_other_vendor_says_the_rate_is_nvidias(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Both published rates were measured on NVIDIA GPUs (H100 / H800 with ConnectX-7): on an MI300X the plan says so
+    beside the result (integration, 2026-12-03); on an H100 it does not. Fails before: no such note."""
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps(QWEN3_CONFIG), encoding="utf-8")
+    code, out, err = run_main([*_explain_on(cfg, "mi300x"), "--moe-dispatcher", "deepep"], capsys)
+    assert code in (0, 2), err
+    assert any("measured on NVIDIA H100 / H800" in n and "mi300x (AMD)" in n for n in json.loads(out)["notes"])
+    code, out, err = run_main([*_explain_args(cfg), "--moe-dispatcher", "deepep"], capsys)
+    assert code in (0, 2), err
+    assert not any("measured on NVIDIA H100 / H800" in n for n in json.loads(out)["notes"])
