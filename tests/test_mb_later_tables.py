@@ -226,24 +226,27 @@ def test_h100_qwen3_30b_hybridep_dispatch(rid: str) -> None:
 
 
 def test_b200_dsv3_cross_node_expert_all_to_all() -> None:
+    """Since dispatch (2026-12-03) the row carries its preset's DeepEP dispatcher; the entry quotes both the
+    DeepEP figures and the NCCL all-to-all's it had before (tests/test_moe_dispatcher_rows.py)."""
     rid, before = "mb260401-b200-dsv3", "mb2604-b200-dsv3"
+    assert ROWS[rid]["moe_dispatcher"] == "deepep"
     t, t0 = _terms(rid), _terms(before)
+    a2a_row = {**ROWS[rid], "moe_dispatcher": ""}
+    a2a = predict_layout(run_query(a2a_row)).terms
     rest = t["step_time_s"] - t["t_ep_comm_s"]
-    reason = UNEXPLAINED[rid]
+    reason = " ".join(UNEXPLAINED[rid].split())
     rest_err = _pct(rest / float(ROWS[rid]["step_s"]) - 1)
     assert (f"is {t['t_ep_comm_s']:.2f} s of its {t['step_time_s']:.2f} s ({t0['t_ep_comm_s']:.2f} s at the 26.04 "
             f"row's EP 8 inside a node); without it {rest:.2f} s, {rest_err}") in reason
+    assert (f"(the cell blank, before dispatch) it was {_pct(reproduce(a2a_row).error)}, {a2a['t_ep_comm_s']:.2f} s "
+            f"of {a2a['step_time_s']:.2f} s") in reason
     pub0, pub = float(ROWS[before]["step_s"]), float(ROWS[rid]["step_s"])
     assert pub < pub0 and t["step_time_s"] > t0["step_time_s"]
     assert (f"fell {pub0:.2f} -> {pub:.2f} s from the 26.04 layout to this one where the model's rose "
             f"{t0['step_time_s']:.2f} -> {t['step_time_s']:.2f} s") in reason
-    deepep = reproduce({**ROWS[rid], "moe_dispatcher": "deepep"})
-    preset = reproduce({**ROWS[rid], "moe_dispatcher": "deepep", "ep_a2a_overlap": "1",
-                        "recompute_modules": "mla_up_proj+mlp"})  # PR #3368's B200 MXFP8 V2 preset
-    assert ROWS[rid].get("moe_dispatcher", "") in ("", None)  # not set: 26.04.01 running the preset is not established
-    assert (f"the model gives {deepep.predicted_step_s:.2f} s, {_pct(deepep.error)}; with PR #3368's whole preset "
-            f"(also moe_a2a_overlap and recompute_modules mla_up_proj + mlp) {preset.predicted_step_s:.2f} s, "
-            f"{_pct(preset.error)}") in " ".join(reason.split())
+    preset = reproduce({**ROWS[rid], "ep_a2a_overlap": "1", "recompute_modules": "mla_up_proj+mlp"})  # PR #3368's
+    assert (f"(also moe_a2a_overlap and recompute_modules mla_up_proj + mlp) {preset.predicted_step_s:.2f} s, "
+            f"{_pct(preset.error)}") in reason
 
 
 # --- the checked note of mb260201-b300-qwen3-235b -----------------------------------------------------------------

@@ -109,10 +109,12 @@ def test_inside_one_node_the_dispatcher_changes_nothing() -> None:
 
 
 def test_default_is_the_all_to_all() -> None:
-    """A blank cell is alltoall, and no other row carries the cell (the two H100 rows above)."""
+    """A blank cell is alltoall, and no other row carries the cell (the two H100 rows above and, since dispatch,
+    2026-12-03, the two DeepSeek-V3 rows whose recipe runs DeepEP across nodes: tests/test_moe_dispatcher_rows.py)."""
     assert comm.MOE_DISPATCHERS[0] == "alltoall"
-    assert sorted(rid for rid, r in ROWS.items() if (r.get("moe_dispatcher") or "").strip()) == sorted(H100_ROWS)
-    assert not (ROWS[DSV3].get("moe_dispatcher") or "").strip()
+    assert sorted(rid for rid, r in ROWS.items() if (r.get("moe_dispatcher") or "").strip()) == sorted(
+        (*H100_ROWS, DSV3, "mb2509-h100-dsv3-fp8"))
+    assert ROWS[DSV3]["moe_dispatcher"] == "deepep"
 
 
 def test_bad_cell_is_refused() -> None:

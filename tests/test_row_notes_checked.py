@@ -80,6 +80,8 @@ RECOMPUTED_BY: dict[str, str] = {
     # gptoss: the later releases' Blackwell GPT-OSS-120B rows, the same unfused MoE block as 25.11's
     **{f"{rel}-{system}-gptoss-": "test_gptoss_later_releases.py" for rel in ("mb260201", "mb2604", "mb260401")
        for system in ("gb300", "gb200", "b300", "b200")},
+    # dispatch (2026-12-03): the same reason for newrows' three 26.02 Blackwell rows beyond 25%
+    **{f"mb2602-{system}-gptoss-": "test_gptoss_later_releases.py" for system in ("gb300", "gb200", "b300")},
 }
 
 _L4_REASON = ("the C 1 TTFT gap's split between prefill compute and a cost outside the forward pass is not "
@@ -428,17 +430,9 @@ UNEXPLAINED: dict[str, str] = {
                                 ("mb260401-h100-gptoss-120b", "-34.5%", "+26.4%"))},
     # newrows (2026-12-03): the 26.02 GPT-OSS-120B rows of Megatron-Bridge's archive table, held out, cells from the
     # 26.02.01 rows and the stored preset version with the table's layouts (figures: tests/test_mb2602_moe_rows.py)
-    **{rid: f"GPT-OSS-120B BF16 on 64 {sys} predicted {err} (too fast), {_MB2602}; with the model's step x 1.93 (the "
-       f"blog's share) it would be {scaled}{_GPTOSS_2602}"
-       for rid, sys, err, scaled in (("mb2602-gb300-gptoss-120b", "GB300 at EP 64", "-45.0%", "+6.2%"),
-                                     ("mb2602-gb200-gptoss-120b", "GB200 at EP 64", "-52.6%", "-8.6%"))},
-    "mb2602-b300-gptoss-120b": f"GPT-OSS-120B BF16 on 64 B300 at EP 64 (eight 8-GPU NVLink nodes: the expert "
-    f"all-to-all crosses the 800 Gb/s NICs) predicted -45.7% (too fast), {_MB2602}; with the model's step x 1.93 (the "
-    "blog's share) it would be +4.7%, but that share does not fit the same table's B200 row at the same layout, "
-    "which the model gives -17.8% (x 1.93: +58.7%): the model's cross-node all-to-all is 3.34 s of this row's 5.32 s "
-    "and 6.31 s of B200's 8.37 s (B200's NICs are 400 Gb/s), so the model puts B300 1.57x faster than B200 where the "
-    "table gives 1.04x (8359 / 8047 tokens/s/GPU); the two errors pull apart on the network term, not the MoE "
-    f"block{_GPTOSS_2602}",
+    # dispatch (2026-12-03): mb2602-gb300 / -gb200 / -b300-gptoss-120b (-45.0%, -52.6%, -45.7%) left with gptoss's
+    # checked reason (the 26.02 line ran the unfused MoE block; x 1.93 brings each within 25%: +6.2%, -8.6%, +4.7%);
+    # figures recomputed by tests/test_gptoss_later_releases.py, the B300 note keeping the B200 sibling's figures.
     "mb2602-h100-gptoss-120b": f"GPT-OSS-120B BF16 on 64 H100 at GBS 1280, MBS 1, PP 4, EP 8 predicted -32.6% (too "
     f"fast), {_MB2602}; the same layout in the 26.02.01 / 26.04 / 26.04.01 tables is -32.7% / -34.7% / -34.5% (their "
     "entries above: a per-micro-batch host cost is a candidate no source sizes) and the 25.11 H100 row (GBS 512, "
@@ -469,24 +463,27 @@ UNEXPLAINED: dict[str, str] = {
     "preset's layout where the release line's FP8-CS preset is TP 4, CP 1 since PR #2198: that row's entry, gb300, "
     "2026-12-03)",
     "mb260401-b200-dsv3": f"DeepSeek-V3 MXFP8 on 256 B200 at PP 8, VP 2, EP 32 (over four DGX-B200 nodes) predicted "
-    f"+157.3% too slow, {_MB_LATER}: the model's expert all-to-all over InfiniBand is 35.27 s of its 50.66 s (2.29 s "
-    "at the 26.04 row's EP 8 inside a node); without it 15.39 s, -21.8%. With the row's dispatcher set to DeepEP "
-    "(plan --moe-dispatcher deepep, hybridep 2026-12-03: one copy per destination node at DeepEP's published EP 32 "
-    "58 / 57 GB/s) the model gives 29.20 s, +48.3%; with PR #3368's whole preset (also moe_a2a_overlap and "
-    "recompute_modules mla_up_proj + mlp) 21.07 s, +7.0%: a lead, not adopted, the cells stay blank until the "
-    "26.04.01 recipe is read (searched 2026-12-03, hybridep: issues 'cp: b200 DSv3 better cfg (3368) into r0.4.0', "
-    "code 'DSv3 better cfg': no cherry-pick into a release branch found). The published step fell 23.28 -> 19.69 s "
-    "from the 26.04 layout to this one where the model's rose 24.32 -> 50.66 s: the cross-node all-to-all costs the "
-    "run far less than the model charges; the 26.04.01 recipe (its dispatcher: DeepEP's hierarchical RDMA + "
-    "NVLink dispatch is the candidate, modelled since hybridep but not set on the row) was not read. Searched "
+    f"+48.3% too slow, {_MB_LATER}, with its preset's DeepEP dispatcher (moe_dispatcher deepep since dispatch, "
+    "2026-12-03: the 26.04.01 table's PP 8, VP 2, EP 32 is PR #3368's B200 MXFP8 V2 preset, written in one replace() "
+    "with moe_flex_dispatcher_backend 'deepep', where the 26.04 table has the older PP 16, EP 8 preset; one copy per "
+    "destination node at DeepEP's published EP 32 58 / 57 GB/s): the model's expert dispatch is 14.37 s of its "
+    "29.20 s (2.29 s at the 26.04 row's EP 8 inside a node); without it 14.82 s, -24.7%. With the NCCL all-to-all "
+    "(the cell blank, before dispatch) it was +157.3%, 35.27 s of 50.66 s. With the rest of PR #3368's preset (also "
+    "moe_a2a_overlap and recompute_modules mla_up_proj + mlp) 21.07 s, +7.0%: a lead, not adopted, those cells stay "
+    "blank (mbnew's rule: set only where the release's recipe was read; dispatch set the dispatcher column alone; "
+    "searched 2026-12-03, hybridep: issues 'cp: b200 DSv3 better cfg (3368) into r0.4.0', code 'DSv3 better cfg': no "
+    "cherry-pick into a release branch found). The published step fell 23.28 -> 19.69 s from the 26.04 layout to "
+    "this one where the model's rose 24.32 -> 29.20 s: the cross-node expert dispatch still costs the model more than "
+    "the run; the a2a overlap the preset sets is the candidate, no cell set. Searched "
     "2026-12-03 (unexpl_searched; code and "
     "issues: 'DeepSeek-V3 B200 HybridEP EP 32 Megatron-Bridge performance config', 'DeepEP internode EP 32 dispatch "
     "bandwidth'): Megatron-Bridge PR #3368 ('b200 DSv3 better cfg', merged 2026-04-17) gives the B200 MXFP8 V2 "
     "preset this row's layout (PP 8, VP 2, EP 32) with moe_flex_dispatcher_backend 'deepep', not HybridEP, and "
     "moe_a2a_overlap True; so does the stored deepseek_workload_base_configs.py (code index id 56610329550, commit "
     "0426418: also CUDA graphs of attn / moe_router / moe_preprocess and recompute_modules mla_up_proj + mlp); "
-    "whether 26.04.01 ran that preset is not established (the row's ep_a2a_overlap and recompute_modules cells are "
-    "blank). PRs #6020 / #6021 (2026-09) later dropped DeepEP and went back to EP 8 on B200 (an illegal memory "
+    "whether 26.04.01 ran that preset was not established then (hybridep; dispatch took the layout's identity as "
+    "the answer for the dispatcher only: the row's ep_a2a_overlap and recompute_modules cells are blank). "
+    "PRs #6020 / #6021 (2026-09) later dropped DeepEP and went back to EP 8 on B200 (an illegal memory "
     "access in DeepEP's internode_dispatch). DeepEP's README measures its internode dispatch at EP 32 at 58 GB/s per "
     "GPU (H800, CX7 400 Gb/s), the NIC's rate, but gives no B200 figure at this layout (the model scales the H800 "
     "figure by the B200's own 400 Gb/s NIC)",
