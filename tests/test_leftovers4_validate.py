@@ -66,3 +66,13 @@ def test_no_bundled_serving_row_is_warned_slow() -> None:
 
     worst = max(x for r in validate_serving().runs if (x := slowdown(r)) is not None)
     assert worst == pytest.approx(7.36, abs=0.01) and worst < SLOW_SERVING  # the constant's docstring quotes 7.4x
+
+
+def test_the_help_says_what_serving_and_inference_reproduce(capsys: pytest.CaptureFixture[str],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "400")  # the description on as few lines as rich allows
+    code, out, _ = run_main(["validate", "--help"], capsys)
+    assert code == 0
+    head = " ".join(out.split("Options")[0].split())  # the description, before the option table
+    assert "--serving does the same for published LLM serving figures" in head
+    assert "--inference for published inference latencies" in head

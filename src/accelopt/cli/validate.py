@@ -33,7 +33,9 @@ class ValidateOptions:
 def register(app: typer.Typer) -> None:
     @app.command("validate", help="Reproduce published training runs (bundled CSV, cited) and print the error: "
                  "per run, then the held-out median and worst |error| per source, per device family and per "
-                 "precision; each run uses the calibration of its software stack (the CSV's stack column).")
+                 "precision; each run uses the calibration of its software stack (the CSV's stack column). "
+                 "--serving does the same for published LLM serving figures (throughput, TTFT, TPOT through plan "
+                 "serve's model), --inference for published inference latencies (through plan infer's model).")
     def validate(
         runs: str = typer.Option(None, "--runs", help="CSV of runs in the bundled format (default: bundled); "
                                  "its columns, the required ones and what a blank cell means: docs/runs_files.md; "
