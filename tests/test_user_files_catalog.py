@@ -67,3 +67,22 @@ def test_a_name_that_hardware_cannot_take_is_refused(line: str, shown: str, tmp_
     path = _spec(tmp_path, SPEC.replace('name = "my-npu"', line))
     _, err = _cli(capsys, "catalog", "list", "--catalog", path, code=2)
     assert shown in err and "comma" in err and "fix:" in err
+
+
+@pytest.mark.parametrize(("line", "shown", "fix"), [('name = "my npu"', "'my npu'", "'my-npu'"),
+                                                    ('name = "my-npu"\naliases = ["npu\\tv2"]', "alias 'npu\\tv2'",
+                                                     "'npu-v2'")])
+def test_a_name_with_a_blank_inside_is_refused(line: str, shown: str, fix: str, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """'my npu' loaded, and `--hardware my npu` then passed two words; no bundled device name or alias holds a
+    blank (they are one --hardware word each)."""
+    path = _spec(tmp_path, SPEC.replace('name = "my-npu"', line))
+    _, err = _cli(capsys, "catalog", "list", "--catalog", path, code=2)
+    assert shown in err and "one word" in err and fix in err.split("fix:")[1]
+
+
+def test_no_bundled_device_name_holds_a_blank() -> None:
+    from accelopt.hardware.catalog import load_catalog
+
+    labels = [x for s in load_catalog().specs.values() for x in (s.name, *s.aliases)]
+    assert labels and not [x for x in labels if any(c.isspace() for c in x)]

@@ -317,7 +317,8 @@ def _int_range(text: str, what: str) -> list[int]:
                              ) from None
         lo, hi = _whole(lo_n, what, text), _whole(hi_n, what, text)
         if lo < 1 or hi < lo:
-            raise InputError(f"bad {what} {text!r}: need 1 <= low <= high", "write e.g. 512..8192")
+            fit = f"{hi}..{lo}" if 1 <= hi < lo else f"1..{max(hi, 1)}"  # the user's own values: '64..16' -> '16..64'
+            raise InputError(f"bad {what} {text!r}: need 1 <= low <= high", f"write the low end first, e.g. {fit}")
         out, v = [], lo
         while v <= hi:
             out.append(v)

@@ -33,7 +33,9 @@ class ValidateOptions:
 def register(app: typer.Typer) -> None:
     @app.command("validate", help="Reproduce published training runs (bundled CSV, cited) and print the error: "
                  "per run, then the held-out median and worst |error| per source, per device family and per "
-                 "precision; each run uses the calibration of its software stack (the CSV's stack column).")
+                 "precision; each run uses the calibration of its software stack (the CSV's stack column). "
+                 "--serving does the same for published LLM serving figures (throughput, TTFT, TPOT through plan "
+                 "serve's model), --inference for published inference latencies (through plan infer's model).")
     def validate(
         runs: str = typer.Option(None, "--runs", help="CSV of runs in the bundled format (default: bundled); "
                                  "its columns, the required ones and what a blank cell means: docs/runs_files.md; "
@@ -118,7 +120,7 @@ def _print(data: Any) -> None:
     from rich.text import Text
 
     from accelopt.cli.plan import console
-    from accelopt.predict.validation import assumed_lines, calibration_lines, memory_line
+    from accelopt.predict.validation import assumed_lines, calibration_lines, large_miss_notes, memory_line
     from accelopt.units import fmt_pct, fmt_seconds
 
     tb = Table(title="published vs predicted step time (prediction = estimate)")
@@ -143,9 +145,8 @@ def _print(data: Any) -> None:
             st.add_row(Text(g.group), str(g.held_out_runs), _pct(g.median_abs_error), _pct(g.worst_abs_error),
                        Text(g.worst_run))
         con.print(st)
-    for r in data.runs:
-        if r.note:
-            con.print(Text(f"note {r.id} ({100 * r.error:+.1f}%): {r.note}"))
+    for r in large_miss_notes(data.runs):  # the HTML's "why a held-out run misses by more than 25%"
+        con.print(Text(f"note {r.id} ({100 * r.error:+.1f}%): {r.note}"))
     for line in [memory_line(data.runs), *calibration_lines(data.runs), *assumed_lines(data.runs)]:
         if line:
             con.print(Text(line), soft_wrap=True)  # one line each: a run id is never split

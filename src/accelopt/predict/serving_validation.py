@@ -377,12 +377,11 @@ _UNIT_FIX = {"ttft_ms": "give milliseconds (a figure in seconds is 1000x too sma
              "tpot_ms": "give milliseconds (a figure in seconds is 1000x too small)"}
 
 
-def _check_below_roofline(row: dict[str, str], spec: AcceleratorSpec, model: TransformerConfig) -> None:
-    """An InputError when the published figure is faster than the devices can go whatever the engine (a unit slip:
-    seconds in a _ms column, a whole run's tokens/s in a per-device one): TTFT below the prompts' linear-layer FLOPs
-    (2 per weight per token, embeddings left out) at the device's highest peak; TPOT below one read of the active
-    weights at its memory bandwidth; tokens/s above that peak's rate for those FLOPs. The least work, the fastest
-    rate: bundled rows reach at most 65% of these bounds."""
+def _roofline_share(row: dict[str, str], spec: AcceleratorSpec, model: TransformerConfig) -> float | None:
+    """The published figure as a share of what the devices can do whatever the engine (1.0: the bound itself):
+    TTFT against the prompts' linear-layer FLOPs (2 per weight per token, embeddings left out) at the device's
+    highest peak; TPOT against one read of the active weights at its memory bandwidth; tokens/s against that peak's
+    rate for those FLOPs. None for a max-load TTFT row (its batch is the model's; the bound needs the run's)."""
     published, metric = float(row["published"]), row["metric"]
     n = int(row["tp"]) * int(row["pp"]) * row_moe_layout(row).attention_dp
     linear_flop_per_token = 2.0 * (model.params_active() - model.vocab * model.hidden * (1 if model.tied_embeddings
@@ -390,7 +389,7 @@ def _check_below_roofline(row: dict[str, str], spec: AcceleratorSpec, model: Tra
     peak = max(v for v in spec.peak_flop_per_s.values() if v)
     if metric == "ttft_ms":
         if row["batch"] == "max":
-            return  # its batch is the model's; the bound needs the run's
+            return None
         least_s = linear_flop_per_token * int(row["batch"]) * int(row["prompt_len"]) / (n * peak)
         share = least_s / (published * 1e-3)
     elif metric == "tpot_ms":
@@ -399,7 +398,17 @@ def _check_below_roofline(row: dict[str, str], spec: AcceleratorSpec, model: Tra
         share = least_s / (published * 1e-3)
     else:
         share = published * linear_flop_per_token / ((1 if metric.endswith("_per_device") else n) * peak)
-    if share > 1.0:
+    return share
+
+
+def _check_below_roofline(row: dict[str, str], spec: AcceleratorSpec, model: TransformerConfig) -> None:
+    """An InputError when the published figure is faster than the devices can go whatever the engine (a unit slip:
+    seconds in a _ms column, a whole run's tokens/s in a per-device one): its _roofline_share above 1. The least
+    work, the fastest rate: bundled rows reach at most 65% of these bounds."""
+    share = _roofline_share(row, spec, model)
+    n = int(row["tp"]) * int(row["pp"]) * row_moe_layout(row).attention_dp
+    metric = row["metric"]
+    if share is not None and share > 1.0:
         raise cell_error(_WHAT, row, "published", f"is {share:.0%} of what {n} x {spec.name} can do for {metric} "
                          "(the least work at the device's peak rates): faster than any engine",
                          _UNIT_FIX.get(metric, "give tokens per second (per device where the metric says so)"))
@@ -477,7 +486,36 @@ def validate_serving(runs_path: Path | str | None = None, calibration: str | Non
         runs=results, median_abs_error_held_out=statistics.median(e for e, _ in test) if test else math.nan,
         worst_abs_error_held_out=worst[0], worst_held_out_id=worst[1],
         median_abs_error_fit=statistics.median(e for e, _ in fit) if fit else math.nan, groups=_groups(results),
-        sources={k: v for k, v in sources.items() if k in cited}, input_warnings=unused_key_lines(rows))
+        sources={k: v for k, v in sources.items() if k in cited},
+        input_warnings=[*unused_key_lines(rows), *([line] if (line := slow_serving_line(results)) else [])])
+
+
+SLOW_SERVING = 20.0
+"""A published serving figure this many times slower than `plan serve`'s prediction (tok/s below 1/20 of it, a
+TTFT or TPOT above 20x it) is likely a figure in another unit, as validation.SLOW_FIGURE judges a training step:
+the bundled rows' slowest is 7.4x (wmx-l4-q25-05b-256-128-c2-ttft, 2026-12-03); a figure in thousands of tokens
+per second (19.7 for 19,694) or microseconds in an _ms cell is 1000x."""
+
+
+def slowdown(r: ServingRunResult) -> float | None:
+    """How many times slower the published figure is than the prediction (None for a 'gap' row)."""
+    if not r.predicted or r.published <= 0:
+        return None
+    return r.published / r.predicted if r.metric.endswith("_ms") else r.predicted / r.published
+
+
+def slow_serving_line(runs: list[ServingRunResult]) -> str:
+    """A warning naming the rows whose published figure is more than SLOW_SERVING times slower than predicted, or ''.
+    Not refused: an engine can be that slow (a debug build, a CPU fallback); the training check's wording
+    (validation.slow_figure_line)."""
+    slow = [(r, x) for r in runs if (x := slowdown(r)) is not None and x > SLOW_SERVING]
+    if not slow:
+        return ""
+    return (f"warning: {len(slow)} serving row(s) whose published figure is more than {SLOW_SERVING:g}x slower than "
+            "the prediction (the bundled rows' most is 7.4x): "
+            + ", ".join(f"{r.id} ({r.published:g} {r.metric}, {x:.3g}x)" for r, x in slow)
+            + ": a figure in another unit? _tok_s metrics are tokens per second (per device only where the metric "
+            "ends in _per_device), ttft_ms / tpot_ms are milliseconds")
 
 
 def unused_key_lines(rows: list[dict[str, str]]) -> list[str]:

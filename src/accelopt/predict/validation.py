@@ -76,7 +76,8 @@ class RunResult:
     dtype: str = "bf16"
     """Training precision of the run (fp8: FP8 linear layers, the rest bf16)."""
     note: str = ""
-    """Why a held-out run misses by more than 25% (the runs file's note column), '' when none is given."""
+    """The runs file's note column ('' when blank): why the run misses, or how its cells were read; the console and
+    HTML list it under "why a held-out run misses by more than 25%" only for a held-out run beyond LARGE_ERROR."""
     memory_bytes_per_device: float | None = unit("B", "estimate: the busiest device's predicted memory, plan "
                                                  "explain's mem_total_bytes (None in a version-2 document)",
                                                  default=None)
@@ -238,6 +239,12 @@ def _lines_by_text(head: str, runs: list[RunResult], texts: Callable[[RunResult]
 
 LARGE_ERROR = 0.25
 """A held-out run beyond this |error| must carry a note (the runs file's note column) with a checked reason."""
+
+
+def large_miss_notes(runs: list[RunResult]) -> list[RunResult]:
+    """The held-out runs beyond LARGE_ERROR that carry a note: what "why a held-out run misses by more than 25%"
+    lists (console and HTML); a fitted run's or a closer run's note stays in the JSON's note field only."""
+    return [r for r in runs if r.note and not r.fitted and abs(r.error) > LARGE_ERROR]
 
 
 def summarize(results: list[RunResult], key: Callable[[RunResult], str]) -> list[ErrorSummary]:
@@ -549,6 +556,12 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None,
         raise InputError(f"run {row.get('id', '?')!r}: mfu_pct = {row['mfu_pct']} is above 100%",
                          "give the utilization in percent of the peak (0-100]")
     need = "step_s" if published["step_s"] else "mfu_pct" if _quotes_mfu(row) else "tflops_per_gpu"
+    if need not in row:  # csv.DictReader gives no key for a column the header lacks: not a blank cell
+        absent = [c for c in ("step_s", "tflops_per_gpu", "mfu_pct") if c not in row]
+        raise InputError(f"run {row.get('id', '?')!r} has no published figure: the runs file's header has no "
+                         f"{' / '.join(absent)} column" + (" and the row's step_s is blank" if "step_s" in row else ""),
+                         "add a column that carries the published figure to the header: step_s (seconds per step), "
+                         f"tflops_per_gpu, or mfu_pct (for {'/'.join(_MFU_SOURCES)} rows), and fill it in that row")
     if published[need] is None:
         raise InputError(f"run {row.get('id', '?')!r} has no published figure ({need} is blank)",
                          f"give step_s, or tflops_per_gpu (mfu_pct for {'/'.join(_MFU_SOURCES)} rows), in that row")

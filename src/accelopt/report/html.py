@@ -363,6 +363,7 @@ def _validate_tables(r: Any) -> list[Table]:
     from accelopt.predict.validation import (  # the console's lines, word for word
         assumed_lines,
         calibration_lines,
+        large_miss_notes,
         memory_line,
         params_lines,
         slow_figure_line,
@@ -384,7 +385,7 @@ def _validate_tables(r: Any) -> list[Table]:
             g.rows.append([x.group, q(x, "held_out_runs"), q(x, "median_abs_error"), q(x, "worst_abs_error"),
                            x.worst_run])
         out.append(g)
-    notes = [[x.id, f"{100 * x.error:+.1f}%", x.note] for x in r.runs if x.note]
+    notes = [[x.id, f"{100 * x.error:+.1f}%", x.note] for x in large_miss_notes(r.runs)]
     if notes:
         out.append(Table("why a held-out run misses by more than 25%", ["run", "error", "note"], notes))
     lines = (*params_lines(r), slow_figure_line(r.runs), memory_line(r.runs), *calibration_lines(r.runs),

@@ -345,7 +345,7 @@ def user_model_layers(spec: str, batch: int | None, input_shape: tuple[int, ...]
                          "give the sequence length in --input-shape (e.g. --input-shape 128 --input-dtype int64 for "
                          "128 token ids), and leave --seq-len out")
     if not isinstance(built, torch.nn.Module):
-        raise InputError(f"{what} built a {type(built).__name__}, not an nn.Module or a ModelBundle",
+        raise InputError(f"{what} returned a value of type {type(built).__name__}, not an nn.Module or a ModelBundle",
                          "return the model (nn.Module) or an accelopt ModelBundle")
     if input_shape is None:
         raise InputError(f"{what} is a plain nn.Module: its input shape is unknown",

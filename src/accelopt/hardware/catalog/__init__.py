@@ -168,7 +168,8 @@ def _check_scaleup_domain(table: dict[str, Any], domain: int | None, where: str)
 
 
 def _check_nameable(where: str, name: str, aliases: list[str]) -> None:
-    """A device name or alias that `--hardware` can name: not blank, no comma (`--hardware a,b` is a list of two
+    """A device name or alias that `--hardware` can name: not blank, no space, tab or control character (one shell
+    word), no comma (`--hardware a,b` is a list of two
     devices: a device named 'a,b' loaded, and `plan --hardware a,b` then said "unknown device 'a': did you mean
     'a,b'?")."""
     for label in (name, *aliases):
@@ -177,6 +178,12 @@ def _check_nameable(where: str, name: str, aliases: list[str]) -> None:
             raise InputError(f"{where}: device {kind} {label!r} cannot be given to --hardware (a comma separates "
                              "devices there; a blank names none)",
                              f"rename it without commas, e.g. {label.replace(',', '-').strip() or 'my-device'!r}")
+        if any(c.isspace() or not c.isprintable() for c in label):  # no bundled name or alias has one (2026-12-03)
+            kind = "alias" if label is not name else "name"
+            word = "-".join("".join(c if c.isprintable() else " " for c in label).split())
+            raise InputError(f"{where}: device {kind} {label!r} holds a space or other blank, which --hardware "
+                             "cannot take as one word (the shell splits it, and `catalog show` could not name it)",
+                             f"rename it as one word, e.g. {word!r} (display_name may hold spaces)")
         _check_not_reserved(where, label, "alias" if label is not name else "name")
 
 
