@@ -25,3 +25,14 @@ def test_a_step_in_another_unit_is_named(step: str, warned: bool, tmp_path: Path
     assert code == 0
     assert ("my-70b (1.99% MFU, 400 s): a figure in another unit?" in flat) is warned, flat
     assert ("a figure in another unit?" in page.read_text(encoding="utf-8")) is warned
+
+
+def test_the_quoted_least_share_is_the_bundled_runs() -> None:
+    """The warning quotes the bundled runs' least share of peak (BUNDLED_LEAST_SHARE): recomputed here, so a new row
+    that goes below it fails until the constant is rewritten; and no bundled run is warned."""
+    from accelopt.predict.validation import BUNDLED_LEAST_SHARE, SLOW_FIGURE, slow_figure_line, validate_report
+
+    runs = validate_report().runs
+    least = min(r.predicted_mfu * r.predicted_step_s / r.published_step_s for r in runs if r.published_step_s > 0)
+    assert round(least, 3) == BUNDLED_LEAST_SHARE
+    assert least > SLOW_FIGURE and slow_figure_line(runs) == ""

@@ -142,8 +142,8 @@ def _read_layers(src: SourceOptions) -> tuple[list[Any], str]:
         # a fused op of the forward pass is in `skipped` too: said apart, with its share of the work
         fused = sum(1 for op in w.ops if (op.phase == "forward" or not op.phase) and is_unshaped_matmul(op))
         plain_ops = len(skipped) - fused - len(unmodeled_ops(w))  # ops of unknown work: named by unmodeled_note
-        note = (f"; {plain_ops} non-GEMM ops not simulated" if plain_ops > 0 else "") + unshaped_note(w) + \
-            unmodeled_note(w)
+        note = ((f"; {plain_ops} non-GEMM ops not simulated" if plain_ops > 0 else "") + unshaped_note(w)
+                + unmodeled_note(w))
         return layers, f"workload {workload} ({_workload_step(w)}{note})"
     from accelopt.simulate.models import model_layers
 
