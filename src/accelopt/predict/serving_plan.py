@@ -470,9 +470,7 @@ def batch_cap_note(opts: ServeOptions, at_max_load: bool) -> str | None:
 
 def _config_notes(cfg: TransformerConfig, opts: ServeOptions, int4_groups: set[int]) -> list[str]:
     """cfg.config_defaults less the advice to pass the flags a quantized checkpoint's weights are predicted as stored
-    with, where this run was given them (workload.presets.stored_weights_advice_followed)."""
-    from accelopt.workload.presets import stored_weights_advice_followed
-
+    with (cfg.stored_weight_flags), where this run was given every one of them."""
     given = {"--weight-dtype": opts.weight_dtype,
              "--expert-weight-dtype": opts.expert_weight_dtype or opts.weight_dtype}
     group = opts.int4_group_size
@@ -480,7 +478,9 @@ def _config_notes(cfg: TransformerConfig, opts: ServeOptions, int4_groups: set[i
         group = next(iter(int4_groups))
     if group is not None:  # the group every device ran (--int4-group-size, or the [serving.*] table's default)
         given["--int4-group-size"] = str(group)
-    return [n for n in cfg.config_defaults if not stored_weights_advice_followed(n, given)]
+    if not cfg.stored_weight_flags or any(given.get(f) != v for f, v in cfg.stored_weight_flags):
+        return list(cfg.config_defaults)
+    return [n for n in cfg.config_defaults if n != cfg.stored_weights_note]
 
 
 def check_int4_group(cfg: TransformerConfig, opts: ServeOptions, moe: MoELayout, cal: ServingCalibration) -> None:

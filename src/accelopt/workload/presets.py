@@ -667,45 +667,40 @@ def _compressed_tensors_dtype(q: dict[str, Any]) -> str | None:
     return table.get(kinds.pop()) if len(kinds) == 1 else None
 
 
-def _quantization_note(cfg: dict[str, Any]) -> tuple[str, ...]:
-    """A note for a checkpoint that stores its weights quantized: its quantization_config is not modelled (listed with
-    the unused keys), and serving is predicted at --weight-dtype (bf16 unless given), so the note names the flag that
-    predicts the weights as stored."""
+def _stored_weight_flags(cfg: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The `plan serve` flags (flag, value) that predict a quantized checkpoint's weights as stored; () where its
+    quantization_config names no format a flag says (TransformerConfig.stored_weight_flags)."""
     q = cfg.get("quantization_config")
-    if not isinstance(q, dict) or not q:
+    if not isinstance(q, dict) or not q or (dtype := _stored_weight_dtype(q)) is None:
         return ()
-    method = q.get("quant_method", "unnamed")
-    dtype = _stored_weight_dtype(q)
     # gpt-oss stores only its experts in MXFP4: modules_to_not_convert keeps attention, router, embeddings and lm_head
     # in bf16 (openai/gpt-oss-20b config.json), which plan serve's --expert-weight-dtype says
     kept = " ".join(str(m) for m in q.get("modules_to_not_convert") or ())
     experts_only = "attn" in kept and any(cfg.get(k) for k in ("num_local_experts", "num_experts", "n_routed_experts"))
-    flags = f"--weight-dtype bf16 --expert-weight-dtype {dtype}" if experts_only else f"--weight-dtype {dtype}"
+    flags: tuple[tuple[str, str], ...] = ((("--weight-dtype", "bf16"), ("--expert-weight-dtype", dtype))
+                                          if experts_only else (("--weight-dtype", dtype),))
     group = _int4_group(q, cfg) if dtype == "int4" else None
     if group is not None:  # else plan serve takes its default 128 ('default used:') for an AWQ group of 64
-        flags += f" --int4-group-size {group}"
+        flags += (("--int4-group-size", str(group)),)
+    return flags
+
+
+def _quantization_note(cfg: dict[str, Any]) -> tuple[str, ...]:
+    """A note for a checkpoint that stores its weights quantized: its quantization_config is not modelled (listed with
+    the unused keys), and serving is predicted at --weight-dtype (bf16 unless given), so the note names the flags that
+    predict the weights as stored (_stored_weight_flags)."""
+    q = cfg.get("quantization_config")
+    if not isinstance(q, dict) or not q:
+        return ()
+    method = q.get("quant_method", "unnamed")
+    flags = " ".join(f"{flag} {value}" for flag, value in _stored_weight_flags(cfg))
     # on a device without fp4 matmuls (H100 and older) mxfp4/nvfp4 weights run weight-only: 4-bit weights, 16-bit
     # compute (plan serve prints it), as vLLM serves gpt-oss on Hopper
-    fix = (f"pass `plan serve {flags}` to predict the weights as stored" if dtype
+    fix = (f"pass `plan serve {flags}` to predict the weights as stored" if flags
            else "give `plan serve` the --weight-dtype closest to its format (bf16, fp16, fp8, int8 (weight-only), "
            "w8a8, int4, nvfp4, mxfp4)")
     return (f"the checkpoint stores its weights quantized (quantization_config: quant_method {method}): serving is "
             f"predicted at --weight-dtype (bf16 unless given); {fix}",)
-
-
-_STORED_ADVICE = re.compile(r"pass `plan serve (?P<flags>[^`]+)` to predict the weights as stored")
-"""The advice of _quantization_note, whose flags stored_weights_advice_followed reads back."""
-
-
-def stored_weights_advice_followed(note: str, given: dict[str, str]) -> bool:
-    """Whether `note` is _quantization_note's 'pass `plan serve FLAGS`' advice and `given` (flag -> the value the run
-    used, e.g. {'--weight-dtype': 'fp8'}) already follows every flag of it: `plan serve --weight-dtype fp8` on an fp8
-    checkpoint printed 'pass `plan serve --weight-dtype fp8` to predict the weights as stored'."""
-    m = _STORED_ADVICE.search(note)
-    if m is None:
-        return False
-    words = m["flags"].split()
-    return all(given.get(flag) == value for flag, value in zip(words[::2], words[1::2], strict=True))
 
 
 def _int4_group(q: dict[str, Any], cfg: dict[str, Any]) -> int | None:
@@ -1501,7 +1496,8 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                                  biases=gpt2_style,
                                  source=f"Hugging Face config {p}",
                                  unused_keys=tuple(sorted({*unused, *_keys_not_applied(cfg, mla, window)})),
-                                 config_defaults=defaults,
+                                 config_defaults=defaults, stored_weight_flags=_stored_weight_flags(cfg),
+                                 stored_weights_note=next(iter(_quantization_note(cfg)), ""),
                                  context=limit, **kwargs)
     except InputError as e:  # TransformerConfig's own checks name its fields: name the file and the config's keys
         raise InputError(f"{where}: {e.problem}", f"{e.fix}{_config_keys_of(e.problem, cfg)}") from None

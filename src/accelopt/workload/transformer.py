@@ -137,6 +137,12 @@ class TransformerConfig:
     config_defaults: tuple[str, ...] = ()
     """Figures the config file left out, each with the value used instead (e.g. no max_position_embeddings:
     sequence length 2048): printed beside the result and in its JSON notes, never used silently."""
+    stored_weight_flags: tuple[tuple[str, str], ...] = ()
+    """For a checkpoint that stores its weights quantized: the `plan serve` flags (flag, value) that predict them as
+    stored, which the note of config_defaults that names them advises (e.g. (('--weight-dtype', 'fp8'),)); plan
+    serve leaves that note out where the run was given every one of them. (): none (or no format that a flag says)."""
+    stored_weights_note: str = ""
+    """That note of config_defaults (the quantized checkpoint's), '' where the config stores no quantized weights."""
 
     def __post_init__(self) -> None:
         for f in ("layers", "hidden", "heads", "ffn", "vocab", "seq_len", "experts", "top_k", "moe_every"):
