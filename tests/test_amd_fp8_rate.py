@@ -6,7 +6,8 @@ ROCm/rocm-blogs blogs/software-tools-optimization/measuring-max-achievable-flops
 ROCm 6.3.0: MI300X BF16 708, FP8 1273 TFLOP/s; MI325X BF16 843, FP8 1519 TFLOP/s. The family's fp8_matmul_eff_max is
 its bf16 fit (0.40 since the 2026-12-03 re-run, amd_fix; 0.44 before) times MI300X's measured FP8 / BF16 fractions of
 peak; it replaced a fit that sat on its grid floor (0.30) on a run whose sibling's checked note says it is bound by
-something else than FP8 GEMMs."""
+something else than FP8 GEMMs. A declared one-row fit on the bf16 fit row's FP8 sibling (amdfit, 2026-12-03) also landed
+on the grid floor and was rejected by its rule: the derivation stays bundled (calibration.toml, 'fp8 FIT RULE')."""
 
 from __future__ import annotations
 
@@ -17,10 +18,10 @@ import pytest
 from conftest import run_main
 
 from accelopt.hardware.catalog import get_device
-from accelopt.predict.calibration import calibration_for, load_calibrations
+from accelopt.predict.calibration import calibration_for, load_calibrations, with_values
 from accelopt.predict.compute import Device, gemm_s, linear_precision
 from accelopt.predict.curve_basis import curve_basis
-from accelopt.predict.validation import read_runs
+from accelopt.predict.validation import fit_fp8_eff_max, read_runs, reproduce
 
 MAF_FP8_FLOP_PER_S = {"mi300x": 1273e12, "mi325x": 1519e12}  # Table 1 of the blog above
 MAF_BF16_MI300X_FLOP_PER_S = 708e12
@@ -110,3 +111,25 @@ def test_a_users_fp8_derivation_is_printed_as_its_basis(tmp_path: Path) -> None:
     spec = get_device("mi300x")
     b = curve_basis(spec.name, calibration_for(spec, cals), "fp8", cals)
     assert (b.kind, b.family) == ("derived", "my-mi300x") and b.text.endswith("my own hipBLASLt sweep")
+
+
+# amdfit (2026-12-03): the declared fp8 rule's one row and the signed errors calibration.toml quotes for it per value
+FP8_FIT_ROW = "amd-ih-mi300x-llama31-8b-fp8-s8192"
+QUOTED_GRID = {0.30: 1.11, 0.32: -3.37, 0.34: -7.33, 0.36: -10.85, 0.38: -14.00, 0.40: -16.84, 0.98: -48.71}
+
+
+def test_the_declared_fp8_fit_lands_on_the_grid_floor_and_the_derivation_stays() -> None:
+    """The rule (calibration.toml, 'fp8 FIT RULE'): fit_fp8_eff_max on the one row, grid 0.30..0.98 step 0.02, rejected
+    on a grid edge or above the measured FP8 rate. Its optimum is 0.30, the floor, so 0.36 (derived) stays bundled."""
+    cals = load_calibrations()
+    fam = cals["amd-instinct-cdna3"]
+    assert fit_fp8_eff_max("amd-instinct-cdna3", [FP8_FIT_ROW]).fp8_matmul_eff_max == pytest.approx(0.30)
+    assert MAF_FP8_FLOP_PER_S["mi300x"] > 0.30 * MI300X_PEAK_FP8  # term (b) alone would not have rejected it
+    assert fam.fp8_matmul_eff_max == 0.36 and fam.fp8_derived_from and not fam.fp8_fitted_on
+    assert fam.retired_fit_rows == ("amd-mi300x-gpt2xl-fp8-ddp",)  # unchanged by the rule
+    row = next(r for r in read_runs() if r["id"] == FP8_FIT_ROW)
+    text = (Path(__file__).parents[1] / "src/accelopt/predict/data/calibration.toml").read_text(encoding="utf-8")
+    for value, err_pct in QUOTED_GRID.items():
+        err = reproduce(row, {**cals, "amd-instinct-cdna3": with_values(fam, fp8_matmul_eff_max=value)}).error
+        assert round(100 * err, 2) == err_pct, value
+        assert f"{value:.2f} {err_pct:+.2f}%" in text, value

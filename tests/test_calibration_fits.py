@@ -67,6 +67,28 @@ def test_bundled_fp8_value_is_its_declared_derivation(family: str) -> None:
     assert fam.fp8_own and fam.fp8_matmul_eff_max == pytest.approx(FP8_DERIVED[family](fam))
 
 
+# Declared rules that were run and REJECTED by their own terms (calibration.toml records the run and the term): the
+# bundled value stays what it was. Re-run here, so a model change that moves such a rule's result off its grid edge
+# fails this test: the declared rule (not a new reading of it) then applies, and the bundled value becomes its result.
+GRID_EDGES = (0.30, 0.98)  # fit_stack_eff_max's and fit_fp8_eff_max's grid, 0.30..0.98 step 0.02
+REJECTED_ON_EDGE: dict[str, tuple[Callable[[str, list[str]], Calibration], tuple[str, ...], str]] = {
+    # amdfit (2026-12-03): the bf16 fit row's FP8 sibling, one row; optimum 0.30, the grid floor (the rule's term (a))
+    "amd-instinct-cdna3/fp8": (fit_fp8_eff_max, ("amd-ih-mi300x-llama31-8b-fp8-s8192",), "fp8_matmul_eff_max"),
+}
+
+
+@pytest.mark.parametrize("key", sorted(REJECTED_ON_EDGE))
+def test_a_rule_rejected_on_a_grid_edge_still_lands_there(key: str) -> None:
+    rule, rows, name = REJECTED_ON_EDGE[key]
+    family = key.partition("/")[0]
+    fit = rule(family, list(rows))
+    assert any(getattr(fit, name) == pytest.approx(edge) for edge in GRID_EDGES), (key, getattr(fit, name))
+    bundled = load_calibrations()[family]
+    fitted_on = bundled.fp8_fitted_on if key.endswith("/fp8") else bundled.fitted_on
+    assert key not in RULES and not set(rows) & set(fitted_on)
+    assert getattr(bundled, name) != pytest.approx(getattr(fit, name))  # the rejected value is not bundled
+
+
 def _bundled(key: str) -> tuple[Calibration, list[str]]:
     cals = load_calibrations()
     family, _, part = key.partition("/")
