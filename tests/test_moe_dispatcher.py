@@ -110,10 +110,14 @@ def test_inside_one_node_the_dispatcher_changes_nothing() -> None:
 
 def test_default_is_the_all_to_all() -> None:
     """A blank cell is alltoall, and no other row carries the cell (the two H100 rows above and, since dispatch,
-    2026-12-03, the two DeepSeek-V3 rows whose recipe runs DeepEP across nodes: tests/test_moe_dispatcher_rows.py)."""
+    2026-12-03, the two DeepSeek-V3 rows whose recipe runs DeepEP across nodes: tests/test_moe_dispatcher_rows.py;
+    since automodel, 2026-12-03, the six NeMo AutoModel rows, whose benchmark configs all enable DeepEP, the two EP 8
+    ones inside a node too: tests/test_automodel_rows.py)."""
     assert comm.MOE_DISPATCHERS[0] == "alltoall"
+    automodel = ("am-h100-dsv3-1024", "am-h100-dsv3-256", "am-h100-kimik2-256", "am-h100-qwen3-30b-8",
+                 "am-h100-gptoss-20b-8", "am-h100-gptoss-120b-64")
     assert sorted(rid for rid, r in ROWS.items() if (r.get("moe_dispatcher") or "").strip()) == sorted(
-        (*H100_ROWS, DSV3, "mb2509-h100-dsv3-fp8"))
+        (*H100_ROWS, DSV3, "mb2509-h100-dsv3-fp8", *automodel))
     assert ROWS[DSV3]["moe_dispatcher"] == "deepep"
 
 

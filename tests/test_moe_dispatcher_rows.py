@@ -29,6 +29,9 @@ CROSS_NODE = {
     "mb2604-h100-qwen3-30b": "hybridep", "mb260401-h100-qwen3-30b": "hybridep",
     "mb2509-h100-dsv3-fp8": "deepep", "mb260401-b200-dsv3": "deepep",
     "mb2602-b300-gptoss-120b": "", "mb2602-b200-gptoss-120b": "",
+    # NeMo AutoModel (automodel, 2026-12-03): enable_deepep true / dispatcher deepep in every benchmark config
+    "am-h100-dsv3-1024": "deepep", "am-h100-dsv3-256": "deepep", "am-h100-kimik2-256": "deepep",
+    "am-h100-gptoss-120b-64": "deepep",
 }
 # (before: the all-to-all, after: the cell) as the two rows' notes quote them
 MOVED = {"mb2509-h100-dsv3-fp8": ("+21.3%", "-14.1%", "11.31 -> 2.49 s", "30.64 -> 21.70 s"),

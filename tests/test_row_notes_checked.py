@@ -171,6 +171,12 @@ _R0201_LAYOUT = (
     "has at the same 1024 tokens/s) the model is +35.5%, so the layout is not the gap"
 )
 UNEXPLAINED: dict[str, str] = {
+    # automodel (2026-12-03): the held-out NeMo AutoModel DGX-H100 table's GPT-OSS 20B row (runs-file block 'automodel')
+    "am-h100-gptoss-20b-8": "GPT-OSS 20B on 8 H100s (EP 8, GA 16, FlexAttention, no recompute) predicted 25.7% too "
+    "fast where the same table's GPT-OSS 120B row is -1.1%; searched (automodel, 2026-12-03): the attention cores' "
+    "share (about 6% of the FLOPs: a FlexAttention rate half the fused one does not reach the gap), the "
+    "Megatron-Bridge H100 GPT-OSS rows' unfused-MoE-block miss (not established for AutoModel; its 120B row argues "
+    "against it), the FSDP2 gradient sync per micro-batch (the training loop not read)",
     # mixrows (2026-12-03): held-out NeMo 25.02 DGX-B200 / 25.04 DGX-GB200 Mixtral-8x22B rows (runs-file block
     # 'mixrows'); figures recomputed by tests/test_validate_unseen_runs.py (test_nemo_mixtral_8x22b_terms_as_quoted)
     **{rid: _MIXTRAL_8X22B for rid in ("nemo2502-b200-mixtral-8x22b", "nemo2504-gb200-mixtral-8x22b")},
