@@ -1442,7 +1442,10 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     experts = _opt(cfg, ("num_local_experts", "n_routed_experts", "num_experts"), 1, where) or 1
     top_k = _opt(cfg, _TOP_K_KEYS, 1, where) if experts > 1 else 1
     if experts == 1 and (_opt(cfg, ("num_experts_per_tok",), None, where) or 1) > 1:  # was read as a dense model
-        raise InputError(f"{where}: num_experts_per_tok = {cfg['num_experts_per_tok']} with one expert",
+        given = next((f"{k} = {cfg[k]}" for k in ("num_local_experts", "n_routed_experts", "num_experts")
+                      if cfg.get(k) is not None), "")  # 'with one expert' answered num_local_experts = 0
+        raise InputError(f"{where}: num_experts_per_tok = {cfg['num_experts_per_tok']} with "
+                         + (f"{given} (read as a dense model, one expert)" if given else "one expert"),
                          "give the experts (num_local_experts / n_routed_experts / num_experts), or "
                          "num_experts_per_tok 1 (or leave it out) for a dense model")
     if top_k == 0:  # not 'absent': it would silently become top-1 routing
