@@ -159,3 +159,19 @@ def test_version_tuple() -> None:
     assert _version_tuple("4.45.0.dev0") == (4, 45, 0)
     assert _version_tuple("4.31.0") < _version_tuple("4.45.0.dev0")
     assert _version_tuple("") == ()
+
+
+@pytest.mark.parametrize("groups, top, listed", [(8, 3, True), (1, 1, False), (8, 8, False)])
+def test_group_limited_routing_is_listed_as_not_modelled(groups: int, top: int, listed: bool, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """DeepSeek-V2's device-limited routing (n_group 8, topk_group 3: a token's experts on at most 3 of 8 groups;
+    DeepSeek-V2 report sec. 2.2.2) bounds the expert dispatch, which the predictors time as if every group could be
+    chosen. The keys were in the irrelevant list, dropped without a word; a binding limit is now warned and listed
+    in `unused_config_keys`. V2-Lite's n_group 1 limits nothing and stays quiet."""
+    path = _write(tmp_path, "dsv2", {**DEEPSEEK_V2_LITE, "n_group": groups, "topk_group": top})
+    code, out, err = run_main(["plan", "--model", str(path), "--hardware", "h100-sxm", "--devices", "64", "--top", "1",
+                               "--json"], capsys)
+    assert code == 0, err
+    unused = json.loads(out)["unused_config_keys"]
+    assert (unused == ["n_group", "topk_group"]) is listed, unused
+    assert ("n_group" in err) is listed, err
