@@ -168,14 +168,16 @@ def _explain_on(cfg: Path, hardware: str) -> list[str]:
     return [*args[:args.index("--hardware") + 1], hardware, *args[args.index("--hardware") + 2:]]
 
 
-def test_other_vendor_says_the_rate_is_nvidias(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """Both published rates were measured on NVIDIA GPUs (H100 / H800 with ConnectX-7): on an MI300X the plan says so
-    beside the result (integration, 2026-12-03); on an H100 it does not. Fails before: no such note."""
+def test_other_vendor_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """DeepEP and HybridEP are CUDA libraries for NVIDIA GPUs (DeepEP's README 'Requirements': Hopper (SM90) or SM90
+    PTX ISA, CUDA 12.3+, NVLink peer access; HybridEP: TMA instructions, TORCH_CUDA_ARCH_LIST '9.0 10.0'). On an
+    MI300X the plan was priced at the NVIDIA-measured rates with a note (integration, 2026-12-03); it now exits 2
+    naming the device and the fix --moe-dispatcher alltoall (utplan). On an H100 it runs, without the note."""
     cfg = tmp_path / "config.json"
     cfg.write_text(json.dumps(QWEN3_CONFIG), encoding="utf-8")
     code, out, err = run_main([*_explain_on(cfg, "mi300x"), "--moe-dispatcher", "deepep"], capsys)
-    assert code in (0, 2), err
-    assert any("measured on NVIDIA H100 / H800" in n and "mi300x (AMD)" in n for n in json.loads(out)["notes"])
+    assert code == 2, out + err
+    assert "--moe-dispatcher deepep does not run on mi300x" in err and "--moe-dispatcher alltoall" in err, err
     code, out, err = run_main([*_explain_args(cfg), "--moe-dispatcher", "deepep"], capsys)
     assert code in (0, 2), err
-    assert not any("measured on NVIDIA H100 / H800" in n for n in json.loads(out)["notes"])
+    assert not any("does not run on" in n for n in json.loads(out)["notes"])

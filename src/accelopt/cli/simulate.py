@@ -505,6 +505,15 @@ def _bytes(n_bytes: float) -> str:
     return units.fmt_quantity(n_bytes, "B")
 
 
+def _check_html(html: Path | None) -> None:
+    """--html checked before the simulation (a sweep of a large model takes minutes): a missing folder, a folder
+    or an unwritable place exits 2 naming the path, where it was said only after the run (kept in the history)."""
+    if html is not None:
+        from accelopt.userio import check_writable
+
+        check_writable(html, "--html", "report.html")
+
+
 def run_simulation(opts: RunOptions) -> None:
     """`simulate run`: one design on one model, per layer; JSON or a table."""
     from accelopt.errors import InputError
@@ -515,6 +524,7 @@ def run_simulation(opts: RunOptions) -> None:
     if opts.max_rows < 0:
         raise InputError(f"--max-rows {opts.max_rows} is negative", "give 0 or more (--json lists every layer)")
     d = _with_bandwidth(get_design(opts.design), opts.unlimited_bandwidth)
+    _check_html(opts.html)
     layers, source = _layers(opts.source)
     result = simulate(d, layers, opts.source.convention)
     from accelopt.report.runs import finish_run
@@ -596,6 +606,7 @@ def run_design_sweep(opts: SweepOptions) -> None:
                          "use os, ws, is (systolic) or rs (row-stationary), comma-separated, e.g. --dataflow os,ws")
     bws = list(dict.fromkeys(bws))  # a repeated bandwidth would simulate (and list) the same designs twice
     rows, cols, sram_kib = _array_axes(opts)
+    _check_html(opts.html)
     layers, source = _layers(opts.source)
     designs = grid(base, rows, cols, [s * 1024 for s in sram_kib], bws, dataflows)
     grid_note = _grid_note(opts, base.name, {"rows": rows, "cols": cols, "sram_kib": sram_kib,
@@ -700,10 +711,7 @@ def _published(convention: str, chip: str, json_out: bool, html: Path | None) ->
     if chip.lower() == "eyeriss" and convention != "paper":  # it was dropped without a word
         raise InputError(f"--convention {convention} applies to --chip nvdla only: Eyeriss is row-stationary, which "
                          "has no SCALE-Sim convention", "leave --convention out with --chip eyeriss")
-    if html is not None:
-        from accelopt.userio import check_writable
-
-        check_writable(html, "--html", "report.html")  # before the run, not after
+    _check_html(html)
     result = published_result(chip.lower(), convention)
     finish_run("simulate-published", result, html)
     if json_out:

@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from accelopt.errors import InputError, unknown_fields
+from accelopt.errors import InputError, close_matches, unknown_fields
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.userio import read_user_text
 
@@ -311,11 +311,32 @@ def _family(name: str, table: dict[str, Any], where: str, base: Calibration | No
     return replace(fam, stacks=merged)
 
 
+CALIBRATION_TABLES = ("family", "serving")
+"""The top-level tables a calibration file holds: [family.NAME] (training) and [serving.NAME] (serving)."""
+
+
+def check_top_level(doc: Mapping[str, Any], where: str) -> None:
+    """An InputError naming a key or table of a calibration file outside [family.*] and [serving.*]: neither reader
+    looked there, so `gemm_eff = 0.5` above the first table (TOML puts it at the top level) or a misspelt
+    [famly.my-h100] was dropped without a word and the prediction ran on the bundled values."""
+    stray = [k for k in doc if k not in CALIBRATION_TABLES]
+    if not stray:
+        return
+    hint = next((f"did you mean {close[0]!r} for {k!r}? " for k in stray
+                 if (close := close_matches(k, CALIBRATION_TABLES, n=1, cutoff=0.6))), "")
+    raise InputError(f"calibration file {where}: {', '.join(map(repr, stray))} "
+                     f"{'is' if len(stray) == 1 else 'are'} outside its family and serving tables, so no prediction "
+                     "would read it (a key written above the first table header is a top-level key in TOML)",
+                     f"{hint}move each value under the [family.NAME] or [serving.NAME] table it belongs to (names as "
+                     "in the bundled predict/data/calibration.toml), or delete it")
+
+
 def _parse(text: str, where: str, base: dict[str, Calibration] | None = None) -> dict[str, Calibration]:
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise InputError(f"calibration file {where} is not valid TOML: {e}", "fix the TOML syntax") from None
+    check_top_level(doc, where)
     fam = doc.get("family")
     if not isinstance(fam, dict) or not fam:
         if isinstance(doc.get("serving"), dict) and doc["serving"]:  # a serving-only file given to a training command
@@ -545,6 +566,7 @@ def load_serving_tables(path: Path | str | None = None) -> dict[str, ServingTabl
             doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError as e:
             raise InputError(f"calibration file {where} is not valid TOML: {e}", "fix the TOML syntax") from None
+        check_top_level(doc, where)
         serving = doc.get("serving", {})
         if not isinstance(serving, dict):
             raise InputError(f"{where}: `serving` is not a table", "write [serving.NAME] tables")

@@ -420,6 +420,28 @@ MOE_DISPATCHERS = ("alltoall", "hybridep", "deepep")
 all-to-all dispatcher, alltoall_split_s), hybridep and deepep (its flex dispatcher's backends; across scale-up domains
 hierarchical_dispatch_s, inside one the all-to-all's time)."""
 
+HIER_DISPATCH_REQUIREMENTS = (
+    "DeepEP's README, 'Requirements': 'Hopper (SM90) GPUs, or other architectures with SM90 PTX ISA support', CUDA "
+    "12.3 and above, 'NVLink with full directed CUDA peer access' (deepseek-ai/DeepEP@0297fc80); HybridEP: 'NVLink-"
+    "optimized data transfer using Tensor Memory Accelerator (TMA) instructions', built with TORCH_CUDA_ARCH_LIST "
+    "'9.0 10.0' and probing with libnvidia-ml (docs/README_Hybrid-EP.md@41cad944)")
+"""What hybridep and deepep need to run (moe_dispatcher_device_problem): CUDA kernels on NVIDIA GPUs."""
+
+
+def moe_dispatcher_device_problem(dispatcher: str, spec: AcceleratorSpec) -> str:
+    """Why `spec` cannot run `dispatcher` ('' when it can): hybridep and deepep are CUDA libraries for NVIDIA GPUs
+    (HIER_DISPATCH_REQUIREMENTS). Refused, not priced at the NVIDIA-measured rates with a note: a plan that ranks a
+    layout on a dispatcher that does not run on its hardware answers a question nobody can act on."""
+    if dispatcher == "alltoall" or (spec.kind == "gpu" and spec.vendor.upper() == "NVIDIA"):
+        return ""
+    return (f"--moe-dispatcher {dispatcher} does not run on {spec.name} ({spec.vendor} {spec.kind}): DeepEP and "
+            "HybridEP are CUDA libraries for NVIDIA GPUs (DeepEP's README, 'Requirements': Hopper (SM90) or SM90 PTX "
+            "ISA, CUDA 12.3+; HybridEP: TMA instructions)")
+
+
+MOE_DISPATCHER_DEVICE_FIX = "give --moe-dispatcher alltoall (the default), or an NVIDIA GPU with --hardware"
+
+
 HIER_DISPATCH_NIC_BYTE_PER_S = 50e9
 """The scale-out link per GPU of both measured systems below: one ConnectX-7 400 Gb/s NIC per GPU = 400e9 / 8 B/s
 (DeepEP docs/legacy.md: 'CX7 InfiniBand 400 Gb/s RDMA network card (~50 GB/s maximum bandwidth)'; HybridEP's H100

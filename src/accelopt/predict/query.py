@@ -17,11 +17,13 @@ from accelopt.hardware.catalog import get_device
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict.calibration import DEFAULT_STACK, STACKS, Calibration, calibration_for, load_calibrations
 from accelopt.predict.comm import (
+    MOE_DISPATCHER_DEVICE_FIX,
     Assumption,
     MeasuredLink,
     chains_in_domain,
     load_measured,
     measured_peer_bw,
+    moe_dispatcher_device_problem,
     slice_spec,
     slice_words,
 )
@@ -327,16 +329,6 @@ def measured_share_note(spec: AcceleratorSpec, measured: MeasuredLink | None) ->
             f"of them: {shares}{r} or more {bw / 1e9:.4g} GB/s (not extrapolated past the probe's {r} ranks)")
 
 
-def dispatcher_vendor_note(q: LayoutQuery, spec: AcceleratorSpec) -> str:
-    """The sentence saying that a hierarchical dispatcher's rate was measured on NVIDIA GPUs only, when the run's
-    device is another vendor's (comm.HIER_DISPATCH_GB_S: H100 / H800 with ConnectX-7 NICs)."""
-    if q.moe_dispatcher == "alltoall" or spec.vendor.upper() == "NVIDIA":
-        return ""
-    return (f"--moe-dispatcher {q.moe_dispatcher}: its published rates were measured on NVIDIA H100 / H800 GPUs with "
-            f"ConnectX-7 NICs (DeepEP docs); on {spec.name} ({spec.vendor}) they are only scaled by its scale-out "
-            "rate, not measured on this vendor's hardware")
-
-
 def ignored_overlap_notes(q: LayoutQuery) -> list[str]:
     """The sentences saying that a requested overlap has no effect on this layout (training.evaluate skips it)."""
     notes = []
@@ -480,6 +472,8 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
                   optimizer_state_bytes=q.optimizer_state_bytes, dp_bucket_params=q.dp_bucket_params,
                   recompute_modules=q.recompute_modules, facility=q.facility)
     spec = slice_spec(get_device(q.hardware, q.catalog), q.slice_devices)
+    if dispatcher_problem := moe_dispatcher_device_problem(q.moe_dispatcher, spec):
+        raise InputError(dispatcher_problem, MOE_DISPATCHER_DEVICE_FIX)
     if kernel_problem := attention_kernel_device_problem(kernel, spec):
         raise InputError(kernel_problem, "give --attention-kernel fused (the default) or unfused, or "
                                          f"{attention_kernel_device(kernel)} with --hardware")
@@ -512,7 +506,6 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     notes = [n for n in (uneven_note(batch, dp), slice_note(spec, q.devices, q.slice_devices),
                          uneven_vp_note(q.model.layers, q.pp, q.vp, q.edge_stage_layers)) if n]
     notes += ignored_overlap_notes(q)
-    notes += [n for n in (dispatcher_vendor_note(q, spec),) if n]
     notes += [n for n in (ignored_bucket_note(q, spec, dp), recompute_modules_note(setup, q.recompute, pred.row(0)))
               if n]
     notes += [n for n in (measured_share_note(spec, pred.measured), attention_kernel_note(kernel, cal),

@@ -43,7 +43,7 @@ from accelopt.errors import DeviceUnsupportedError
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import userbuffers
 from accelopt.predict.calibration import Calibration, calibration_for
-from accelopt.predict.comm import Assumption, MeasuredLink
+from accelopt.predict.comm import MOE_DISPATCHER_DEVICE_FIX, Assumption, MeasuredLink, moe_dispatcher_device_problem
 from accelopt.predict.compute import attention_kernel_device, fp8_cast_bytes
 from accelopt.predict.training import (
     LAYOUT_FIELDS,
@@ -432,6 +432,7 @@ _ALL_UNSUPPORTED_FIX = {
                                  "FlashAttention-2 runs), or give --attention-kernel flash2 or unfused"),
     "--eager-cross-entropy": "leave --eager-cross-entropy out, or add a GPU to --hardware",
     "--fp8-recipe": "use --fp8-recipe delayed or current, or add a Blackwell device to --hardware",
+    "--moe-dispatcher": "give --moe-dispatcher alltoall (the default), or add an NVIDIA GPU to --hardware",
 }
 """The fix when every device searched is left out for the option (DeviceUnsupportedError.option) it cannot run."""
 
@@ -456,7 +457,9 @@ def _skip_label(option: str, setup: Setup) -> str:
                                       else "not a GPU that runs FlashAttention-2" if setup.attention_kernel == "flash2"
                                       else "not a GPU that runs FlashAttention in Triton") + ")"),
             "--eager-cross-entropy": "no --eager-cross-entropy (not a GPU)",
-            "--fp8-recipe": f"no --fp8-recipe {setup.fp8_recipe}"}.get(option, f"no {option}")
+            "--fp8-recipe": f"no --fp8-recipe {setup.fp8_recipe}",
+            "--moe-dispatcher": f"no --moe-dispatcher {setup.moe_dispatcher} (not an NVIDIA GPU)",
+            }.get(option, f"no {option}")
 
 
 def _recipe_unsupported(setup: Setup, specs: list[AcceleratorSpec], cals: dict[str, Calibration] | None,
@@ -483,6 +486,8 @@ def _recipe_unsupported(setup: Setup, specs: list[AcceleratorSpec], cals: dict[s
                     problem := softcap_fused_problem(setup.model, setup.attention_kernel, spec)):
                 raise DeviceUnsupportedError(problem, _ALL_UNSUPPORTED_FIX["--attention-kernel fused"],
                                              option="--attention-kernel")
+            if problem := moe_dispatcher_device_problem(setup.moe_dispatcher, spec):
+                raise DeviceUnsupportedError(problem, MOE_DISPATCHER_DEVICE_FIX, option="--moe-dispatcher")
             if problem := eager_cross_entropy_device_problem(setup.eager_cross_entropy, spec):
                 raise DeviceUnsupportedError(problem, "leave --eager-cross-entropy out",
                                              option="--eager-cross-entropy")

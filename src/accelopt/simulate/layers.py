@@ -255,13 +255,15 @@ def unshaped_note(w: Workload) -> str:
 
 
 def unmodeled_ops(w: Workload) -> list[Op]:
-    """The forward ops the capture has no FLOP formula for (the workload's meta 'unmodeled_ops', e.g. nn.Bilinear's
-    aten._trilinear): their work, MACs included, is unknown, so the array cannot run them."""
+    """The forward and backward ops the capture has no FLOP formula for (the workload's meta 'unmodeled_ops', e.g.
+    nn.Bilinear's aten._trilinear, which its backward runs too): their work, MACs included, is unknown, so the array
+    cannot run them. A training step's backward ones were counted among the 'non-GEMM ops not simulated'."""
     names = w.meta.get("unmodeled_ops")
     if not isinstance(names, dict) or not names:
         return []
     unknown = {f"aten.{n}" for n in names}
-    return [op for op in w.ops if op.name in unknown and (op.phase == "forward" or not op.phase) and not is_mapped(op)]
+    return [op for op in w.ops if op.name in unknown and op.phase in ("forward", "backward", "")
+            and not is_mapped(op)]
 
 
 def unmodeled_note(w: Workload) -> str:
@@ -273,6 +275,7 @@ def unmodeled_note(w: Workload) -> str:
     calls: dict[str, int] = {}
     for op in ops:
         where = f"{op.name} in {op.module}" if op.module else op.name
+        where += " (backward)" if op.phase == "backward" else ""
         calls[where] = calls.get(where, 0) + op.count
     n = sum(calls.values())
     listed = ", ".join(f"{k} x{v}" for k, v in sorted(calls.items())[:8]) + (", ..." if len(calls) > 8 else "")

@@ -8,6 +8,7 @@ builds it on PyTorch's meta device instead: the same modules and shapes, no weig
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -242,6 +243,30 @@ def _config_notes(config: Any, d: dict[str, Any], version: str) -> list[str]:
     return notes
 
 
+def _version_tuple(text: str) -> tuple[int, ...]:
+    """'4.45.0.dev0' -> (4, 45, 0): the leading numeric parts of a version string."""
+    out = []
+    for part in text.split("."):
+        digits = "".join(itertools.takewhile(str.isdigit, part))
+        if not digits:
+            break
+        out.append(int(digits))
+    return tuple(out)
+
+
+def _refused_config_fix(installed: str, d: dict[str, Any]) -> str:
+    """The fix for a config the installed transformers refuses: a published config written by a newer transformers
+    (Llama 3.2's llama3 rope_scaling, refused by 4.31 as 'must be a dictionary with two fields') is not the user's
+    to fix, so 'fix that field' alone sent them editing a correct file."""
+    written = d.get("transformers_version")
+    newer = isinstance(written, str) and _version_tuple(written) > _version_tuple(installed)
+    upgrade = ("upgrade transformers (pip install -U transformers): " + (
+        f"the config was written by transformers {written}, newer than the installed {installed}" if newer else
+        "a config published for a newer transformers carries fields an older one refuses"))
+    return (f"{upgrade}; or fix that field of config.json if it is wrong (`plan`, `plan explain` and `plan serve` "
+            "read a config.json without transformers)")
+
+
 def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: int | None = None,
                          meta: bool = False) -> ModelBundle:
     """ModelBundle for the architecture in `path` (a directory with config.json, or the JSON file).
@@ -268,7 +293,7 @@ def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: i
     except (ValueError, KeyError, TypeError) as e:  # a known type with a field its config class refuses
         raise InputError(f"Hugging Face config {str(p)!r}: transformers {tf.__version__} refuses its "
                          f"{d['model_type']!r} config: {first_line(e)}",
-                         "fix that field of config.json") from None
+                         _refused_config_fix(tf.__version__, d)) from None
     if not hasattr(config, "vocab_size"):  # vision, audio: set vocab_size would not make it read token ids
         raise UnsupportedError(f"Hugging Face config {str(p)!r}: model_type {d['model_type']!r} takes no token ids "
                                "(its config has no vocab_size), and accelopt builds token inputs for HF configs",

@@ -383,7 +383,7 @@ _IRRELEVANT_KEYS = frozenset({
     "gradient_checkpointing", "classifier_dropout", "scale_attn_weights", "reorder_and_upcast_attn",
     "scale_attn_by_inverse_layer_idx", "is_decoder", "router_aux_loss_coef",
     "output_router_logits", "router_jitter_noise", "aux_loss_alpha", "seq_aux", "norm_topk_prob",
-    "routed_scaling_factor", "scoring_func", "topk_method", "n_group", "topk_group",
+    "routed_scaling_factor", "scoring_func", "topk_method",
     # rotary width, numerics of the scores/logits (elementwise), how HF caches, the checkpoint's own EP size
     "rotary", "rotary_dim", "rotary_pct", "partial_rotary_factor", "query_pre_attn_scalar", "attn_logit_softcapping",
     "final_logit_softcapping", "cache_implementation", "ep_size", "rope_local_base_freq",
@@ -417,11 +417,28 @@ _FAMILY_KEYS = {"multi_query": _FALCON_TYPES | {"gpt_bigcode"}, "parallel_attn":
                                 frozenset({"llama4", "llama4_text"}))}
 
 
+# DeepSeek's group-limited routing: a token's top-k experts come from at most topk_group of the n_group expert groups
+# (DeepSeek-V2 report sec. 2.2.2 'Device-Limited Routing', M = 3 devices; DeepSeek-V3 report sec. 2.1.2, at most 4
+# nodes). The expert dispatch is timed as if each token's experts were drawn from every group (predict/serving_moe.py,
+# 'Not modelled: ... node-limited routing'; comm.expected_nodes_per_token), so a limit that binds is listed as not
+# modelled. They were in _IRRELEVANT_KEYS, dropped without a word (user trial utplan). n_group 1 limits nothing.
+_ROUTING_LIMIT_KEYS = frozenset({"n_group", "topk_group"})
+
+
+def _routing_limited(cfg: dict[str, Any]) -> bool:
+    groups, top = cfg.get("n_group"), cfg.get("topk_group")
+    if not isinstance(groups, int) or not isinstance(top, int) or isinstance(groups, bool) or isinstance(top, bool):
+        return False
+    return 0 < top < groups
+
+
 def unused_config_keys(cfg: dict[str, Any], mtype: str | None = None) -> tuple[str, ...]:
     """Keys of a config.json the predictors do not model, with a value that matters (not null/false/0); with the
     model type `mtype`, also the family keys of other families (_FAMILY_KEYS)."""
     out = []
     for key, value in cfg.items():
+        if key in _ROUTING_LIMIT_KEYS and not _routing_limited(cfg):
+            continue
         if mtype is not None and key in _FAMILY_KEYS and mtype not in _FAMILY_KEYS[key] \
                 and value not in (None, False, 0):
             out.append(key)
@@ -1442,7 +1459,10 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     experts = _opt(cfg, ("num_local_experts", "n_routed_experts", "num_experts"), 1, where) or 1
     top_k = _opt(cfg, _TOP_K_KEYS, 1, where) if experts > 1 else 1
     if experts == 1 and (_opt(cfg, ("num_experts_per_tok",), None, where) or 1) > 1:  # was read as a dense model
-        raise InputError(f"{where}: num_experts_per_tok = {cfg['num_experts_per_tok']} with one expert",
+        given = next((f"{k} = {cfg[k]}" for k in ("num_local_experts", "n_routed_experts", "num_experts")
+                      if cfg.get(k) is not None), "")  # 'with one expert' answered num_local_experts = 0
+        raise InputError(f"{where}: num_experts_per_tok = {cfg['num_experts_per_tok']} with "
+                         + (f"{given} (read as a dense model, one expert)" if given else "one expert"),
                          "give the experts (num_local_experts / n_routed_experts / num_experts), or "
                          "num_experts_per_tok 1 (or leave it out) for a dense model")
     if top_k == 0:  # not 'absent': it would silently become top-1 routing
