@@ -296,3 +296,28 @@ def test_batchnorm_over_each_ranks_slice_is_said(parallel: str, said: bool, monk
     r = run_mod.profile_distributed(run_mod.DistConfig(bundle_ref="tests/dist_models.py:batchnorm", parallel=parallel),
                                     run_mod.Launch(nproc=2))
     assert any("1 (BatchNorm1d)" in n and ("SyncBatchNorm" in n or "4 micro-batches" in n) for n in r.notes) == said
+
+
+def test_a_distributed_run_says_each_stage_on_stderr(monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    # a 2-rank FSDP run of a small model took 90 s on a busy 2-core machine with nothing printed until its table
+    def launched(*_: Any, **__: Any) -> None:
+        raise KeyboardInterrupt  # stops the run where torchrun would start, after the stages before it were said
+
+    monkeypatch.setattr("accelopt.distributed.run.launch_job", launched)
+    code, out, err = run_main(["profile", "tests/dist_models.py:mlp", "--nproc", "2", "--timeout-s", "50"], capsys)
+    assert code == 130 and out == ""
+    assert "profile: loading tests/dist_models.py:mlp" in err
+    assert "ddp on 2 ranks under torchrun" in err and "for 50 s" in err, err
+
+
+def test_probe_says_the_collectives_start_on_stderr(monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    # `probe --quick --collectives` printed its device plan, then nothing for the collectives' 50 s
+    from accelopt.cli import probe
+
+    monkeypatch.setattr("accelopt.distributed.collectives.measure_collectives", lambda *a, **k: "measured")
+    assert probe._collectives("cpu", 2, True) == "measured"
+    out, err = capsys.readouterr()
+    assert out == "" and "all-reduce, all-gather, reduce-scatter and all-to-all on 2 ranks (gloo" in err, err
+    assert "1 KiB to 4 MiB" in err

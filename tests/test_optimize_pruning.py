@@ -405,3 +405,17 @@ def test_structured_pruning_of_a_model_without_layers_to_prune_says_so_without_p
     why = get_technique("prune-structured").not_applicable(bundle, CPU)
     assert why is not None and "no Linear, Conv or MultiheadAttention layer" in why, why
     assert "prune-unstructured" not in why
+
+
+def test_a_hidden_layer_as_wide_as_the_output_is_pruned_and_the_head_kept() -> None:
+    # the output layer was found by its width alone: a hidden Linear with the classes' width (10 here; a
+    # transformer's 64-neuron feed-forward under a 64-token vocabulary) was kept whole as if it were the head,
+    # and a model whose every hidden layer had that width was 'nothing could be pruned structurally'
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 10), nn.ReLU(), nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 10))
+    x = torch.randn(6, 8)
+    pruned, _, never = prune_structured(copy.deepcopy(model), (x,), 0.5)
+    widths = [m.out_features for m in pruned.modules() if isinstance(m, nn.Linear)]
+    assert widths == [5, 16, 10], widths  # both hidden layers halved; the head's 10 classes kept
+    assert never == ["4"], never
+    assert pruned(x).shape == (6, 10)

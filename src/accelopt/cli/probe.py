@@ -341,8 +341,17 @@ def check_default_save_folder() -> None:
 
 
 def _collectives(torch_device: str, nproc: int, quick: bool) -> Any:
-    from accelopt.distributed.collectives import measure_collectives
+    from accelopt.distributed.collectives import DEFAULT_SIZES_BYTES, QUICK_SIZES_BYTES, measure_collectives
+    from accelopt.report.console import make_console
+    from accelopt.units import fmt_bytes
 
+    # the device's figures are printed when they end; the collectives then ran 50 s on a busy 2-core machine
+    # with nothing said
+    sizes = QUICK_SIZES_BYTES if quick else DEFAULT_SIZES_BYTES
+    backend = "NCCL" if torch_device.startswith("cuda") else "gloo"
+    span = f"{fmt_bytes(sizes[0], binary=True)} to {fmt_bytes(sizes[-1], binary=True)}"
+    make_console(stderr=True).print(f"timing all-reduce, all-gather, reduce-scatter and all-to-all on {nproc} ranks "
+                                    f"({backend}, torchrun), {span} ...", markup=False, highlight=False)
     return measure_collectives(nproc, device="cuda" if torch_device.startswith("cuda") else "cpu", quick=quick)
 
 

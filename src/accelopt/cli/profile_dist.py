@@ -128,4 +128,9 @@ def measure(o: DistOptions) -> Any:
                      parallel=o.parallel, schedule=o.schedule, microbatches=o.microbatches, steps=o.steps,
                      warmup=o.warmup, device="cuda" if o.device.startswith("cuda") else o.device,
                      stage_memory_limit_bytes=stage_memory_limit_bytes(o.stage_memory_gib))
-    return profile_distributed(cfg, launch, spec=_spec(o.catalog_device, o.probed, o.device, o.catalog))
+    from accelopt.cli.profile import _progress
+
+    spec = _spec(o.catalog_device, o.probed, o.device, o.catalog)
+    progress = _progress()
+    progress(f"loading {o.model}")
+    return profile_distributed(cfg, launch, spec=spec, on_pass=progress)

@@ -13,6 +13,7 @@ import math
 import os
 import platform
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -181,10 +182,14 @@ def _check_device(cfg: DistConfig, launch: Launch) -> None:
     check_local_ranks(launch.nproc, cfg.device, least=2 if cfg.parallel == "pipeline" and launch.nnodes == 1 else 1)
 
 
-def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, dump_grads: bool = False
-                        ) -> DistributedResult:
-    """Measure `cfg` on `launch.nproc` ranks (and the one-process baseline); predict it on `spec` when given."""
+def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, dump_grads: bool = False,
+                        on_pass: Callable[[str], None] | None = None) -> DistributedResult:
+    """Measure `cfg` on `launch.nproc` ranks (and the one-process baseline); predict it on `spec` when given.
+    `on_pass` is told each stage as it starts (the CLI prints it on stderr: a 2-rank run of a small model on a busy
+    2-core machine took 90 s, silent until its table)."""
     import torch
+
+    say = on_pass or (lambda text: None)
 
     _check_device(cfg, launch)
     world = launch.world_size
@@ -212,6 +217,7 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
         m = cfg.microbatches or default_microbatches(bundle.batch_size, world)
         check_1f1b(cfg, m, world, bundle)
         m_note = microbatch_note(cfg, m, world, bundle)
+        say(f"timing each layer on one micro-batch of {bundle.batch_size // m} for the split into {world} stages")
         before = torch.get_num_threads()
         torch.set_num_threads(threads)  # the layers are timed with the threads one stage will have
         try:  # and on the run's device: a CUDA run's stages run on GPUs, whose layer times differ from the CPU's
@@ -226,6 +232,8 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
                          batch_multiple_fix(bundle, world))
     contention = ContentionReport()
     watch = Watch()  # the ranks' CPU time counts as this process's own once torchrun has reaped them
+    say(f"{cfg.parallel} on {launch.world_size} ranks under torchrun: {cfg.warmup} warm-up + {cfg.steps} timed steps, "
+        f"then the profiled ones (stopped if no rank finishes a step for {launch.timeout_s:g} s)")
     raw = launch_job(_job(cfg, cfg.parallel, m, bounds, dump_grads=dump_grads), launch)
     _watched(contention, watch, run_label(launch), [RANK_FIGURES, TRACE_FIGURES, SCALING_FIGURES],
              launch.nproc * threads)
@@ -239,6 +247,7 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
     if cfg.baseline and launch.nnodes == 1:
         one = Launch(nproc=1, timeout_s=launch.timeout_s, threads_per_rank=threads)
         watch = Watch()
+        say(f"the one-process run of the same global batch {bundle.batch_size}, {threads} thread(s)")
         try:
             base = launch_job(_job(cfg, "none", 1, [], dump_grads=dump_grads), one)
         except RankOutOfMemory as e:  # a run sharded to fit (FSDP, a pipeline): its measured ranks are kept

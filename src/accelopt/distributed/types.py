@@ -195,7 +195,7 @@ class Partition:
 
     @property
     def balance_floor(self) -> float:
-        """The best balance any split of these layers into `stages` can reach: max(1, slowest layer / mean stage),
+        """A floor under the balance of any split of these layers into `stages`: max(1, slowest layer / mean stage),
         the mean stage being all layers' time / stages. A stage holds whole layers, so a layer longer than the mean
         stage sets the slowest stage by itself (a lower bound: ties and a memory limit may force worse)."""
         total_s = sum(x.fwd_bwd_s for x in self.layers)

@@ -82,8 +82,13 @@ def _output_width(model: Any, inputs: tuple[Any, ...]) -> int | None:
     return int(out.shape[-1]) if out is not None and out.dim() > 0 else None
 
 
-def _never_pruned(model: Any, out_width: int | None) -> list[Any]:
-    """Embeddings and layers producing the model's output width (the classifier / vocabulary head)."""
+def _never_pruned(model: Any, out_width: int | None, inputs: tuple[Any, ...] | None = None) -> list[Any]:
+    """Embeddings and the layers whose channels are the model's output (the classifier / vocabulary head).
+
+    A layer is a candidate when it produces the output's width; with `inputs`, a candidate is kept only when
+    pruning its out channels on a throwaway copy changes the output's width (or fails): a hidden layer that merely
+    has that width (a transformer's 64-neuron feed-forward under a 64-token vocabulary) is pruned like the others.
+    Judged by width alone, such a model was 'nothing could be pruned structurally'."""
     from torch import nn
 
     def output_like(m: Any) -> bool:
@@ -91,7 +96,26 @@ def _never_pruned(model: Any, out_width: int | None) -> list[Any]:
             return bool(m.out_features == out_width)
         return isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d)) and m.out_channels == out_width
 
-    return [m for m in model.modules() if isinstance(m, nn.Embedding) or output_like(m)]
+    candidates = [m for m in model.modules() if output_like(m)]
+    if inputs is not None and len(candidates) > 1:
+        candidates = [m for m in candidates if _feeds_output(model, inputs, m, out_width)]
+    return [m for m in model.modules() if isinstance(m, nn.Embedding)] + candidates
+
+
+def _feeds_output(model: Any, inputs: tuple[Any, ...], layer: Any, out_width: int | None) -> bool:
+    """Whether pruning one out channel of `layer` (on a copy) changes the model's output width, or cannot be
+    tried: then the layer's channels are the output's, kept whole."""
+    tp = _import_tp()
+    names = {id(m): n for n, m in model.named_modules()}
+    trial = copy.deepcopy(model)
+    try:
+        dg = tp.DependencyGraph().build_dependency(trial, example_inputs=inputs, output_transform=output_tensors)
+        target = trial.get_submodule(names[id(layer)])
+        group = dg.get_pruning_group(target, dg.get_pruner_of_module(target).prune_out_channels, idxs=[0])
+        group.prune()
+        return _output_width(trial, inputs) != out_width
+    except Exception:  # torch-pruning cannot cut it alone, or the forward breaks: keep it whole, as before
+        return True
 
 
 def _root_types() -> list[Any]:
@@ -194,9 +218,11 @@ def prune_structured(model: Any, inputs: tuple[Any, ...], ratio: float, *, round
     `fix`)."""
     tp = _import_tp()
     out_width = _output_width(model, inputs)
-    keep = _never_pruned(model, out_width)
     ties = tied_groups(model)
     with _time_limit(time_limit_s, "torch-pruning's dependency analysis of the model", fix), _grad_traced(model):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            keep = _never_pruned(model, out_width, inputs)
         # torch-pruning warns of 'Unwrapped parameters' (a GRU's, a raw nn.Parameter) on each graph it builds, telling
         # the user to 'provide an unwrapped_parameters argument', which accelopt's user cannot: said as MetaPruner's
         with warnings.catch_warnings():

@@ -147,7 +147,8 @@ def _bottleneck(p: Any) -> str:
     total_s = sum(x.fwd_bwd_s for x in p.layers)
     return (f"; it cannot balance: layer {name} alone takes {fmt_seconds(layer_s)} of the "
             f"{fmt_seconds(total_s)} all layers take ({layer_s / total_s:.0%}), {p.balance_floor:.2f}x the mean "
-            f"stage time over {p.stages} stages, the best balance any split reaches; split that layer into "
+            f"stage time over {p.stages} stages, a floor no split gets below (the layers sharing its stage add "
+            "to it); split that layer into "
             "several (list its parts in pipeline_layers()) to balance")
 
 
