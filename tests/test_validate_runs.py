@@ -149,7 +149,10 @@ def test_median_held_out_error_target_on_all_runs() -> None:
     # + 79 Megatron-Bridge 26.02.01 / 26.04 / 26.04.01 rows (mbnew, 2026-12-03: held out, committed before they were
     # predicted, no calibration value changed: 404, 6.13% alone; tests/test_mb_later_tables.py)
     # + 4 NeMo 25.02 / 25.04 Mixtral (mixrows) + 9 Megatron-Bridge 26.02 DeepSeek-V3 / GPT-OSS (newrows)
-    assert len(held_out) == 438
+    # + 4 tiering rows (2026-12-03: MaxText's tiering page v5p Llama 2 70B and Mixtral 8x7B, ROCm TE issue #79's two
+    # Llama 3 8B FP8 rows; held out, committed before they were predicted, no calibration value changed: 442, 6.35%;
+    # tests/test_tiering_rows.py)
+    assert len(held_out) == 442
     assert median_abs_error(list(RESULTS.values()), held_out_only=True) <= 0.10
 
 
