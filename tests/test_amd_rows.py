@@ -166,7 +166,8 @@ def test_cdna3_held_out_within_family_bound() -> None:
     were seen, which the file says). It was a strict xfail at 13.2% before that scaling."""
     report = validate_report()
     fam = next(g for g in report.by_family if g.group == "amd-instinct-cdna3")
-    assert fam.held_out_runs == 16 and fam.median_abs_error <= 0.12
+    # 18 since tiering's two held-out ROCm TE issue #79 rows (2026-12-03; 8.58%, 8.18% over the 16 before)
+    assert fam.held_out_runs == 18 and fam.median_abs_error <= 0.12
 
 
 @pytest.mark.parametrize("device", ["mi300x", "mi325x"])

@@ -29,7 +29,9 @@ PROXY = "amd-mi300x-llama3-70b-proxy-fp8-fsdp"
 # The rows whose source shows the head inside te.fp8_autocast (runs-file header, fp8_output_head).
 FP8_HEAD_ROWS = {PROXY, "amd-ih-mi300x-llama31-8b-fp8-s8192", "amd-ih-mi300x-llama31-8b-fp8-s4096",
                  "amd-ih-mi325x-llama31-8b-fp8-s8192", "amd-ih-mi325x-llama31-8b-fp8-s4096",
-                 "amd-ih-mi300x-mistral-7b-fp8-s8192", "amd-ih-mi325x-mistral-7b-fp8-s8192"}
+                 "amd-ih-mi300x-mistral-7b-fp8-s8192", "amd-ih-mi325x-mistral-7b-fp8-s8192",
+                 # ROCm/TransformerEngine issue #79's Fp8LLaMA (tiering, 2026-12-03): the #78 script's TE head
+                 "amd-mi300x-llama3-8b-fp8-fsdp-b2", "amd-mi300x-llama3-8b-fp8-fsdp-b4"}
 
 
 def _rows() -> dict[str, dict[str, str]]:
@@ -81,7 +83,7 @@ def test_the_rows_that_ran_an_fp8_head_carry_the_cell() -> None:
     assert all(rows[rid]["fp8_output_head"] == "1" and rows[rid]["dtype"] == "fp8" for rid in on)
 
 
-@pytest.mark.parametrize("rid", sorted(FP8_HEAD_ROWS - {PROXY}))
+@pytest.mark.parametrize("rid", sorted(FP8_HEAD_ROWS - {PROXY} - {r for r in FP8_HEAD_ROWS if "-fsdp-b" in r}))
 def test_infinity_hub_notes_quote_both_predictions(rid: str) -> None:
     """Each Infinity Hub FP8 row's note quotes its prediction with the FP8 head and with the bf16 head it had before
     the cell, as computed here; the head moves it further too fast (3-4 points)."""

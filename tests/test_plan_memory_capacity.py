@@ -121,6 +121,11 @@ MEMORY_GAPS = {
        "GPU stack (2.5e9 B, not measured)"
        # newrows (2026-12-03): the 26.02 table's row at the same layout (tests/test_mb2602_moe_rows.py)
        for rid in ("mb260201-gb300-dsv3", "mb2604-gb300-dsv3", "mb260401-gb300-dsv3", "mb2602-gb300-dsv3")},
+    # tiering (2026-12-03): held-out v5p row of MaxText's tiering page; figures recomputed by tests/test_tiering_rows.py
+    "maxtext-v5p-llama2-70b-512": "163.4 GB predicted against 102.8 GB: its remat save_dot_except_mlpwi is priced "
+    "as recompute selective + module mlp, whose memory keeps Megatron's per-layer tensors; the policy saves the Q, K, "
+    "V, out_proj and mlpwo outputs and the layer input (34,816 values x 2 B per token and layer: 91.3 GB at 16,384 "
+    "tokens x 80 layers), which fits; a memory-model miss for this policy, not changed",
 }
 
 

@@ -189,8 +189,8 @@ def test_dense_held_out_median_target() -> None:
     assert len(runs) >= 150 and statistics.median(runs) <= 0.06
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10's 6% held-out target missed since mbnew (2026-12-03): 6.32% over "
-                   "438 with the session's 113 unseen rows, among them the 79 Megatron-Bridge 26.02.01 / 26.04 / "
+@pytest.mark.xfail(strict=True, reason="issue 10's 6% held-out target missed since mbnew (2026-12-03): 6.35% over "
+                   "448 with the 123 unseen rows of the last two sessions, among them the 79 Megatron-Bridge 26.02.01 / 26.04 / "
                    "26.04.01 rows (13.28% median among them; 5.27% over the 325 before) and newrows' nine 26.02 "
                    "DeepSeek-V3 / GPT-OSS rows (17.75% among them; 6.29% over the 429 before), held out, nothing "
                    "re-fitted to compensate")
@@ -233,6 +233,9 @@ def test_overall_held_out_median_target() -> None:
     # beyond 25%: tests/test_mb2602_moe_rows.py).
     # 2026-12-03 (automodel): 6.32% over 444 (6.32% over 438 before; 213 -> 216 within 6%) with the six unseen NeMo
     # AutoModel DGX-H100 BF16 rows (-25.7%..+20.5%, GPT-OSS 20B beyond 25%: tests/test_automodel_rows.py).
+    # 2026-12-03 (tiering): 6.35% over 442 (6.32% over 438 before) with four unseen rows: MaxText's tiering page v5p
+    # Llama 2 70B +12.2% and Mixtral 8x7B -4.9%, ROCm TE issue #79's Llama 3 8B FP8 at batch 2 / 4 -47.5% / -44.5%
+    # (tests/test_tiering_rows.py).
     assert validate_report().median_abs_error_held_out <= 0.06
 
 

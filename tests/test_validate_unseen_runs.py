@@ -198,8 +198,9 @@ def test_nemo_mixtral_8x22b_terms_as_quoted() -> None:
 def test_v5p_v4_and_ampere_families_stay_within_the_family_bound() -> None:
     fam = {g.group: g for g in REPORT.by_family}
     # 11 + newrows' two tpu-recipes v5p rows (Llama 3.1 405B, DeepSeek-V3; 2026-12-03): 3.0% over 11 -> 5.1% over 13;
-    # + tpu_new's Llama 4 Maverick and Scout rows (2026-12-03): 6.4% over 15
-    assert fam["google-tpu-v5p"].held_out_runs == 15 and fam["google-tpu-v5p"].median_abs_error <= FAMILY_BOUND
+    # + tpu_new's Llama 4 Maverick and Scout rows (2026-12-03): 6.4% over 15; + tiering's Llama 2 70B and Mixtral 8x7B
+    # rows of MaxText's tiering page (2026-12-03): 6.4% over 17 (tests/test_tiering_rows.py)
+    assert fam["google-tpu-v5p"].held_out_runs == 17 and fam["google-tpu-v5p"].median_abs_error <= FAMILY_BOUND
     # 26 + torchtitan's 5 selective AC rows (tests/test_torchtitan_ac.py): 4.4% -> 4.9% (2026-12-01, utitan); + the 55
     # other rows of llm-foundry's A100-80GB table - its 2 fit rows (2026-12-02, ampfsdp): 5.0% over 31 -> 10.2% over 84
     assert fam["nvidia-ampere"].held_out_runs == 84 and fam["nvidia-ampere"].median_abs_error <= FAMILY_BOUND
