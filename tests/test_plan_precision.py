@@ -190,7 +190,8 @@ def test_dense_held_out_median_target() -> None:
 
 
 @pytest.mark.xfail(strict=True, reason="issue 10's 6% held-out target missed since mbnew (2026-12-03): 6.35% over "
-                   "448 with the 123 unseen rows of the last two sessions, among them the 79 Megatron-Bridge 26.02.01 / 26.04 / "
+                   "448 with the 123 unseen rows of the last two sessions, among them the 79 Megatron-Bridge "
+                   "26.02.01 / 26.04 / "
                    "26.04.01 rows (13.28% median among them; 5.27% over the 325 before) and newrows' nine 26.02 "
                    "DeepSeek-V3 / GPT-OSS rows (17.75% among them; 6.29% over the 429 before), held out, nothing "
                    "re-fitted to compensate")
