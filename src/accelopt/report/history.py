@@ -378,13 +378,37 @@ def _store(*, create: bool) -> Iterator[sqlite3.Connection | None]:
         path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: no implicit transactions; each write below opens its own BEGIN IMMEDIATE
         con = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-        _prepare(con, path)
+        try:
+            _prepare(con, path)
+        except sqlite3.OperationalError as e:
+            if create or not _read_only_place(path, e):
+                raise
+            con.close()
+            con = _connect_read_only(path)
+            _prepare(con, path)
         yield con
     except (sqlite3.Error, OSError) as e:
         raise _store_error(path, e) from e
     finally:
         if con is not None:
             con.close()
+
+
+def _read_only_place(path: Path, e: sqlite3.OperationalError) -> bool:
+    """Whether `e` is SQLite failing to open the store `path` for want of a writable folder: a WAL store is read
+    through its -shm file, which SQLite creates beside it, so a store on a read-only mount (a backup, a colleague's
+    home shared read-only) or in a folder this user cannot write could not even be listed ('unable to open
+    database file'). Only when the store has no -wal file: then the database file holds every committed run."""
+    return ("unable to open database file" in str(e) and path.is_file()
+            and not path.with_name(path.name + "-wal").exists())
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """The store opened read-only and immutable (SQLite reads the file without the -shm file it cannot create;
+    a write through it fails with 'attempt to write a readonly database'): `history list`, `show` and `compare`
+    of a store in a folder this user cannot write."""
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, timeout=BUSY_TIMEOUT_S,
+                           isolation_level=None)
 
 
 @contextlib.contextmanager
