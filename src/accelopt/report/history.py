@@ -197,8 +197,15 @@ def record_from_json(doc: Any, default_id: str | None = None, *, time_is_stored:
         raise ValueError(f"a run record is a JSON object, not {type(doc).__name__}")
     if "command" not in doc and isinstance(doc.get("schema"), str) and doc["schema"].startswith("accelopt."):
         kind = doc["schema"].removeprefix("accelopt.")
-        raise ValueError(f"is {'an' if kind[:1] in tuple('aeiou') else 'a'} {kind} result (a command's --json output), "
-                         "not a run record: the command recorded its run when it ran (accelopt history list)")
+        article = "an" if kind[:1] in tuple("aeiou") else "a"
+        export = ("`accelopt history show ID --json > FOLDER/ID.json` on the machine that ran it writes a run file "
+                  "that imports")
+        if _is_document_kind(kind):  # env, catalog list, history list ...: never recorded, nothing to import
+            raise ValueError(f"is {article} {kind} document (a command's --json output), not a run record: that "
+                             "command records no run (only results do: accelopt schema --list names them); to move "
+                             f"a recorded run, {export}")
+        raise ValueError(f"is {article} {kind} result (a command's --json output), not a run record: the command "
+                         f"recorded its run when it ran (accelopt history list); {export}")
     _check_record_schema(doc.get("schema"), doc.get("schema_version"))
     run_id = doc.get("id", default_id)
     # a run record of accelopt <= 0.1 always held these: a file without one was skipped as '"time" is NoneType'
@@ -237,6 +244,12 @@ def record_from_json(doc: Any, default_id: str | None = None, *, time_is_stored:
     return RunRecord(id=run_id, command=doc["command"], argv=list(argv), time_utc=stamp,
                      versions=dict(doc.get("versions") or {}), host=dict(doc.get("host") or {}),
                      result=doc["result"])
+
+
+def _is_document_kind(kind: str) -> bool:
+    from accelopt.report import schema
+
+    return kind in schema.DOCUMENT_CLASSES and kind != "history-show"
 
 
 SHOW_SCHEMA = "accelopt.history-show"
