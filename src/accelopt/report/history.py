@@ -627,8 +627,9 @@ def _read_json_file(path: Path) -> RunRecord:
         raw = path.read_bytes()
     except OSError as e:
         raise ValueError(f"cannot be read ({e.strerror or e})") from None
-    try:
-        doc = json.loads(raw.decode("utf-8"))
+    try:  # bytes: json reads UTF-8 with or without a BOM, UTF-16 and UTF-32 (RFC 8259 8.1 lets a reader skip a BOM):
+        # Windows PowerShell 5.1's `accelopt history show ID --json > run.json` writes UTF-16 LE with a BOM
+        doc = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ValueError(f"is not JSON ({e})") from None
     except RecursionError:  # json.loads recurses once per nesting level
