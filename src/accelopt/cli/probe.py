@@ -252,6 +252,15 @@ def _print_human(result: ProbeResult, saved: Path | None) -> None:
                   highlight=False)
 
 
+def _kind_mismatch(name: str, spec_kind: str, device_kind: str) -> str:
+    """The warning of a --compare entry of another kind than the probed device (a CPU probe against a GPU entry
+    read as '0.1% of catalog' with no word that the two are different kinds of device)."""
+    article = "an" if spec_kind[:1] in tuple("aeiou") else "a"
+    return (f"--compare {name} is {article} {spec_kind} entry and this probe measures a {device_kind}: its % of "
+            f"catalog compares different kinds of device, not how well this {device_kind} does (a {device_kind} "
+            f"entry gauges that: accelopt catalog list --kind {device_kind})")
+
+
 def _run(device: str, quick: bool, dtypes: list[str] | None, compare: str | None, progress: bool,
          catalog: tuple[Path, ...] = ()) -> ProbeResult:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -265,9 +274,11 @@ def _run(device: str, quick: bool, dtypes: list[str] | None, compare: str | None
     check_dtypes(dev, dtypes)  # a bad --dtypes fails before anything is measured
     # --compare '' is an unknown name, not "none"; a user's device: a --catalog file's, or a spec TOML's path
     spec = get_device(compare, catalog) if compare is not None else None
-    from accelopt.report.console import make_console
+    from accelopt.report.console import line, make_console
 
     err = make_console(stderr=True)
+    if spec is not None and spec.kind != dev.kind:
+        err.print(line(("warning:", "bold yellow"), f" {_kind_mismatch(spec.name, spec.kind, dev.kind)}"))
     bar = Progress(TextColumn("{task.description}", markup=False), BarColumn(),
                    TextColumn("{task.completed}/{task.total}"),
                    TimeElapsedColumn(), console=err, transient=True, disable=not progress)

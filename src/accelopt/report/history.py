@@ -197,8 +197,15 @@ def record_from_json(doc: Any, default_id: str | None = None, *, time_is_stored:
         raise ValueError(f"a run record is a JSON object, not {type(doc).__name__}")
     if "command" not in doc and isinstance(doc.get("schema"), str) and doc["schema"].startswith("accelopt."):
         kind = doc["schema"].removeprefix("accelopt.")
-        raise ValueError(f"is {'an' if kind[:1] in tuple('aeiou') else 'a'} {kind} result (a command's --json output), "
-                         "not a run record: the command recorded its run when it ran (accelopt history list)")
+        article = "an" if kind[:1] in tuple("aeiou") else "a"
+        export = ("`accelopt history show ID --json > FOLDER/ID.json` on the machine that ran it writes a run file "
+                  "that imports")
+        if _is_document_kind(kind):  # env, catalog list, history list ...: never recorded, nothing to import
+            raise ValueError(f"is {article} {kind} document (a command's --json output), not a run record: that "
+                             "command records no run (only results do: accelopt schema --list names them); to move "
+                             f"a recorded run, {export}")
+        raise ValueError(f"is {article} {kind} result (a command's --json output), not a run record: the command "
+                         f"recorded its run when it ran (accelopt history list); {export}")
     _check_record_schema(doc.get("schema"), doc.get("schema_version"))
     run_id = doc.get("id", default_id)
     # a run record of accelopt <= 0.1 always held these: a file without one was skipped as '"time" is NoneType'
@@ -237,6 +244,12 @@ def record_from_json(doc: Any, default_id: str | None = None, *, time_is_stored:
     return RunRecord(id=run_id, command=doc["command"], argv=list(argv), time_utc=stamp,
                      versions=dict(doc.get("versions") or {}), host=dict(doc.get("host") or {}),
                      result=doc["result"])
+
+
+def _is_document_kind(kind: str) -> bool:
+    from accelopt.report import schema
+
+    return kind in schema.DOCUMENT_CLASSES and kind != "history-show"
 
 
 SHOW_SCHEMA = "accelopt.history-show"
@@ -378,13 +391,37 @@ def _store(*, create: bool) -> Iterator[sqlite3.Connection | None]:
         path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: no implicit transactions; each write below opens its own BEGIN IMMEDIATE
         con = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-        _prepare(con, path)
+        try:
+            _prepare(con, path)
+        except sqlite3.OperationalError as e:
+            if create or not _read_only_place(path, e):
+                raise
+            con.close()
+            con = _connect_read_only(path)
+            _prepare(con, path)
         yield con
     except (sqlite3.Error, OSError) as e:
         raise _store_error(path, e) from e
     finally:
         if con is not None:
             con.close()
+
+
+def _read_only_place(path: Path, e: sqlite3.OperationalError) -> bool:
+    """Whether `e` is SQLite failing to open the store `path` for want of a writable folder: a WAL store is read
+    through its -shm file, which SQLite creates beside it, so a store on a read-only mount (a backup, a colleague's
+    home shared read-only) or in a folder this user cannot write could not even be listed ('unable to open
+    database file'). Only when the store has no -wal file: then the database file holds every committed run."""
+    return ("unable to open database file" in str(e) and path.is_file()
+            and not path.with_name(path.name + "-wal").exists())
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """The store opened read-only and immutable (SQLite reads the file without the -shm file it cannot create;
+    a write through it fails with 'attempt to write a readonly database'): `history list`, `show` and `compare`
+    of a store in a folder this user cannot write."""
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, timeout=BUSY_TIMEOUT_S,
+                           isolation_level=None)
 
 
 @contextlib.contextmanager
@@ -590,8 +627,9 @@ def _read_json_file(path: Path) -> RunRecord:
         raw = path.read_bytes()
     except OSError as e:
         raise ValueError(f"cannot be read ({e.strerror or e})") from None
-    try:
-        doc = json.loads(raw.decode("utf-8"))
+    try:  # bytes: json reads UTF-8 with or without a BOM, UTF-16 and UTF-32 (RFC 8259 8.1 lets a reader skip a BOM):
+        # Windows PowerShell 5.1's `accelopt history show ID --json > run.json` writes UTF-16 LE with a BOM
+        doc = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ValueError(f"is not JSON ({e})") from None
     except RecursionError:  # json.loads recurses once per nesting level
