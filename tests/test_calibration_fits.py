@@ -33,6 +33,9 @@ RULES: dict[str, tuple[Callable[[str, list[str]], Calibration], tuple[str, ...]]
     "intel-gaudi2/fp8": (fit_fp8_eff_max, ("fp8_matmul_eff_max",)),
     "amd-instinct-cdna3": (lambda fam, rows: fit_stack_eff_max(fam, "megatron", rows), ("matmul_eff_max",)),
     "aws-trainium1": (lambda fam, rows: fit_stack_eff_max(fam, "megatron", rows), ("matmul_eff_max",)),
+    # trnstack (2026-12-03): only the stack's matmul_eff_max, on the Megatron-LM GPT3-6.7B row of the newest release
+    "aws-trainium1/neuron-megatron-lm": (lambda fam, rows: fit_stack_eff_max(fam, "neuron-megatron-lm", rows),
+                                         ("matmul_eff_max",)),
 }
 
 

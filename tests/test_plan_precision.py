@@ -91,17 +91,15 @@ def test_fp4_weights_need_an_fp4_peak() -> None:
     assert linear_precision(spec, "bf16", cal) is None
 
 
-KNOWN_FAMILY_GAPS: dict[str, str] = {
-    "aws-trainium1": "12.48% over 23 since 2026-12-03 (trnfix): the Llama 2 7B rows of Neuron 2.16 / 2.17 ran "
-                     "CoreAttention (flash 0 / unfused) and rule v2's re-run moved 0.46 -> 0.50 (11.82% before); "
-                     "tests/test_validate_trainium.py::test_trainium1_held_out_within_family_bound, a strict xfail",
-}
+KNOWN_FAMILY_GAPS: dict[str, str] = {}
 # nvidia-blackwell left it 2026-12-01 (bwell: 14.1% -> 8.4% by the FP8 fit's rule 2, calibration.toml;
 # tests/test_validate_unseen_runs.py::test_blackwell_family_within_the_family_bound, now a passing test);
 # amd-instinct-cdna3 left it when its MI325X scaling brought it to 8.8% (tests/test_amd_rows.py::
 # test_cdna3_held_out_within_family_bound, a passing test; its entry stayed until 2026-11-30's review); intel-gaudi2
 # left it 2026-11-30 (tests/test_validate_gaudi.py); aws-trainium1 left it 2026-11-30 (t-trn: 11.85%,
-# tests/test_validate_trainium.py::test_trainium1_held_out_within_family_bound, now a passing test)
+# tests/test_validate_trainium.py::test_trainium1_held_out_within_family_bound, now a passing test), came back
+# 2026-12-03 (trnfix: 12.48% over 23) and left again the same day (trnstack: 10.28% over 22, the Megatron-LM GPT3-6.7B
+# rows' own stack value, calibration.toml)
 """Families whose held-out median misses the 12% bound, each with its own strict xfail (the test named here)."""
 
 

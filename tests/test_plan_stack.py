@@ -31,12 +31,13 @@ def test_stack_picks_the_override_or_the_family() -> None:
 
 
 def test_unknown_stack_is_an_input_error_listing_the_known_ones(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="megatron, pytorch-fsdp, maxtext") as e:
+    with pytest.raises(InputError, match="megatron, pytorch-fsdp, maxtext, neuron-megatron-lm") as e:
         calibration_for(get_device("h100-sxm"), load_calibrations(), "deepspeed")
     assert "deepspeed" in str(e.value)
     p = tmp_path / "cal.toml"
     p.write_text("[family.nvidia-hopper.stack.jax]\nmatmul_eff_max = 0.5\n")
-    with pytest.raises(InputError, match=r"stack\.jax\].*unknown software stack .*megatron, pytorch-fsdp, maxtext"):
+    with pytest.raises(InputError, match=r"stack\.jax\].*unknown software stack .*megatron, pytorch-fsdp, maxtext, "
+                                         r"neuron-megatron-lm"):
         load_calibrations(p)
     p.write_text("[family.nvidia-hopper.stack.megatron]\nmatmul_eff_max = 0.5\n")
     with pytest.raises(InputError, match="default stack"):
@@ -47,7 +48,7 @@ def test_unknown_stack_is_an_input_error_listing_the_known_ones(tmp_path: Path) 
     p.write_text("[family.nvidia-hopper.stack.pytorch-fsdp]\nmatmul_eff_max = 1.5\n")
     with pytest.raises(InputError, match="matmul_eff_max"):
         load_calibrations(p)
-    assert STACKS == ("megatron", "pytorch-fsdp", "maxtext")
+    assert STACKS == ("megatron", "pytorch-fsdp", "maxtext", "neuron-megatron-lm")
 
 
 def test_user_file_with_only_stack_tables_keeps_the_bundled_family(tmp_path: Path) -> None:

@@ -1028,7 +1028,8 @@ def _typed(ctx: typer.Context, name: str) -> bool:
 
 
 STACK_HELP = ("software stack the efficiencies are calibrated for: megatron (Megatron-LM-style 3D parallel, "
-              "default), pytorch-fsdp (PyTorch FSDP, e.g. llm-foundry) or maxtext (JAX MaxText on TPU); see "
+              "default), pytorch-fsdp (PyTorch FSDP, e.g. llm-foundry), maxtext (JAX MaxText on TPU) or "
+              "neuron-megatron-lm (AWS's Neuron Reference for Megatron-LM on Trainium); see "
               "predict/data/calibration.toml")
 
 

@@ -3,8 +3,8 @@
 The bundled file is predict/data/calibration.toml (its header says which runs it was fitted on);
 `--calibration FILE` loads another file whose families replace the bundled ones by name.
 A family may carry per-software-stack overrides, `[family.NAME.stack.STACK]` with a subset of the fields
-(the rest come from the family). Stacks: 'megatron' (the family's own values, the default) and
-'pytorch-fsdp'; a stack without an override table uses the family's values.
+(the rest come from the family). Stacks: 'megatron' (the family's own values, the default) and the others of
+STACKS; a stack without an override table uses the family's values.
 A spec measured by `accelopt probe` (spec.measured) uses the 'probed' family: its peaks are
 already achieved rates, so they are not derated again.
 """
@@ -174,12 +174,17 @@ its efficiency; a per-kernel gap (or per-expert GEMM floor) of a second is 1e5 x
 is spec.LIMITS' memory."""
 
 
-STACKS = ("megatron", "pytorch-fsdp", "maxtext")
+STACKS = ("megatron", "pytorch-fsdp", "maxtext", "neuron-megatron-lm")
 """Software stacks a calibration can be given for. 'megatron': Megatron-LM-style tensor/pipeline/data parallel
 stacks (the family's own values, fitted on Narayanan et al. 2021); 'pytorch-fsdp': PyTorch FSDP stacks such as
-MosaicML llm-foundry; 'maxtext': JAX/XLA MaxText (FSDP over a TPU slice). See calibration.toml for what was
-fitted on what."""
+MosaicML llm-foundry; 'maxtext': JAX/XLA MaxText (FSDP over a TPU slice); 'neuron-megatron-lm': AWS's Neuron
+Reference for Megatron-LM (aws-neuron/aws-neuron-reference-for-megatron-lm, a PyTorch/XLA port of an early
+Megatron-LM: tensor + data parallel, local DDP) on Trainium. See calibration.toml for what was fitted on what."""
 DEFAULT_STACK = "megatron"
+MEGATRON_STACKS = ("megatron", "neuron-megatron-lm")
+"""The stacks modelled as Megatron-LM (its asynchronous tensor-parallel backward collectives, its distributed
+optimizer for ZeRO-1/2): 'neuron-megatron-lm' is Megatron-LM's code ported to XLA devices, so it differs from
+'megatron' only in its calibration table."""
 
 _NUM_FIELDS = ("matmul_eff_max", "matmul_half_flop", "memory_eff", "scaleup_bw_eff", "scaleout_bw_eff",
                "overlap_eff", "kernel_overhead_s", "framework_overhead_bytes")

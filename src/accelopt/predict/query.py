@@ -15,7 +15,14 @@ import numpy as np
 from accelopt.errors import InfeasibleError, InputError, case_hint
 from accelopt.hardware.catalog import get_device
 from accelopt.hardware.spec import AcceleratorSpec
-from accelopt.predict.calibration import DEFAULT_STACK, STACKS, Calibration, calibration_for, load_calibrations
+from accelopt.predict.calibration import (
+    DEFAULT_STACK,
+    MEGATRON_STACKS,
+    STACKS,
+    Calibration,
+    calibration_for,
+    load_calibrations,
+)
 from accelopt.predict.comm import (
     MOE_DISPATCHER_DEVICE_FIX,
     Assumption,
@@ -345,10 +352,10 @@ def ignored_overlap_notes(q: LayoutQuery) -> list[str]:
     if q.moe_dispatcher != "alltoall" and q.ep == 1:
         notes.append(f"--moe-dispatcher {q.moe_dispatcher} has no effect here: it times the expert dispatch across "
                      "nodes (needs --ep > 1 over more than one scale-up domain)")
-    if not q.tp_async and (q.tp == 1 or q.stack != DEFAULT_STACK or (q.tp_comm_overlap and q.sp)):
+    if not q.tp_async and (q.tp == 1 or q.stack not in MEGATRON_STACKS or (q.tp_comm_overlap and q.sp)):
         notes.append("--no-tp-async has no effect here: it exposes the megatron stack's asynchronous backward tensor-"
-                     "parallel collectives (needs --tp > 1, --stack megatron, and no --tp-comm-overlap, which "
-                     "replaces them)")
+                     f"parallel collectives (needs --tp > 1, --stack {' or '.join(MEGATRON_STACKS)}, and no "
+                     "--tp-comm-overlap, which replaces them)")
     return notes
 
 
@@ -356,7 +363,7 @@ def bucket_charged(stack: str, zero: int, dp_cp: int, spec: AcceleratorSpec) -> 
     """Whether training.evaluate counts the distributed optimizer's buckets on this layout: only for the megatron
     stack's distributed optimizer (ZeRO-1/2) on NCCL / RCCL devices (comm.chains_in_domain); a ring over one rank has
     no steps to charge."""
-    return stack == DEFAULT_STACK and zero in (1, 2) and dp_cp > 1 and chains_in_domain(spec)
+    return stack in MEGATRON_STACKS and zero in (1, 2) and dp_cp > 1 and chains_in_domain(spec)
 
 
 def bucket_note(dp_bucket_params: int | None, charged_dp_cp: list[int]) -> str | None:
@@ -373,8 +380,8 @@ def bucket_note(dp_bucket_params: int | None, charged_dp_cp: list[int]) -> str |
     if charged_dp_cp:
         return None
     return ("--dp-bucket-params has no effect here: it counts the distributed optimizer's per-bucket reduce-scatters "
-            "/ all-gathers (needs --stack megatron, --zero 1 or 2, dp x cp > 1 and an NVIDIA / AMD GPU, whose NCCL / "
-            "RCCL ring latencies are charged)")
+            f"/ all-gathers (needs --stack {' or '.join(MEGATRON_STACKS)}, --zero 1 or 2, dp x cp > 1 and an NVIDIA / "
+            "AMD GPU, whose NCCL / RCCL ring latencies are charged)")
 
 
 def ignored_bucket_note(q: LayoutQuery, spec: AcceleratorSpec, dp: int) -> str | None:

@@ -58,7 +58,7 @@ from accelopt import dtypes
 from accelopt.errors import InputError, case_hint
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import comm, userbuffers
-from accelopt.predict.calibration import DEFAULT_STACK, Calibration, calibration_for
+from accelopt.predict.calibration import MEGATRON_STACKS, Calibration, calibration_for
 from accelopt.predict.compute import (
     FP8_RECIPES,
     NKI_FLASH_SEQ_MULTIPLE,
@@ -750,7 +750,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
                                                                     np.where(rc == RECOMPUTE["op"], 1.0, 0.0)) + k_mod)
     t_tp_layer = n_tp * comm.allreduce_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat, p_in=tp_in, lat_in=tp_lat_in)
     t_rs = comm.reduce_scatter_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat)  # one 16-bit sequence-parallel collective
-    if cal.stack == DEFAULT_STACK and setup.tp_async:
+    if cal.stack in MEGATRON_STACKS and setup.tp_async:
         # Megatron-LM / Transformer Engine linear layers without userbuffers (_tp_async_layer_s): FP8 runs gather FP8;
         # without sequence parallel, the asynchronous input-gradient all-reduce (_tp_async_allreduce_layer_s).
         t_ag = comm.reduce_scatter_s(T * mdl.hidden * (1.0 if setup.dtype == "fp8" else act_b), tp, tp_bw, tp_lat)
@@ -875,9 +875,9 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # shard group by the hierarchical all-reduce); ZeRO-3's reduce-scatter replaced it, leaving HSDP's replica
     # all-reduce. Either overlaps the last micro-batch's backward.
     t_dp_raw = np.where(z3, t_repl_raw, t_dp_raw)
-    # The megatron stack's ZeRO-1/2 is the distributed optimizer, whose overlap setting covers the parameter
+    # The megatron stacks' ZeRO-1/2 is the distributed optimizer, whose overlap setting covers the parameter
     # all-gather too (dp_exposed_s).
-    dist_opt = (cal.stack == DEFAULT_STACK) & ((lay.zero == 1) | (lay.zero == 2))
+    dist_opt = (cal.stack in MEGATRON_STACKS) & ((lay.zero == 1) | (lay.zero == 2))
     t_dp = np.where(overlap, dp_exposed_s(t_dp_raw, t_bwd, t_fwd, m, pp, vp, cal.overlap_eff, dist_opt), t_dp_raw)
     t_fsdp_lat = fsdp_latency_s(cal.stack, lay.zero, ls, g_shard, lay.tp, links)
     # + the distributed optimizer's per-bucket ring latencies, on the critical path (dist_opt_latency_s)
