@@ -113,7 +113,7 @@ def test_default_is_the_all_to_all() -> None:
     2026-12-03, the two DeepSeek-V3 rows whose recipe runs DeepEP across nodes: tests/test_moe_dispatcher_rows.py)."""
     assert comm.MOE_DISPATCHERS[0] == "alltoall"
     assert sorted(rid for rid, r in ROWS.items() if (r.get("moe_dispatcher") or "").strip()) == sorted(
-        (*H100_ROWS, DSV3, "mb2509-h100-dsv3-fp8"))
+        (*H100_ROWS, DSV3, "mb2509-h100-dsv3-fp8", "mb2606-h100-qwen3-30b"))  # mb2606: its 26.04.01 sibling's cell
     assert ROWS[DSV3]["moe_dispatcher"] == "deepep"
 
 
