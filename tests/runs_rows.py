@@ -13,6 +13,20 @@ def table_step_s(row: dict[str, str], tokens_per_s_per_device: float) -> float:
     return int(row["global_batch"]) * int(row["seq"]) / (tokens_per_s_per_device * int(row["devices"]))
 
 
+def assert_mb_table_row(row: dict[str, str], tokens: int, release: str, code_index_id: str) -> str:
+    """A Megatron-Bridge performance-summary row: its step_s is the table's Tokens/sec/GPU, its source and note cite
+    the release's section and the stored version's code index id, dp x tp x pp x cp is its GPU count. The note."""
+    import pytest
+
+    assert float(row["step_s"]) == pytest.approx(table_step_s(row, tokens), abs=1e-4)
+    assert row["source"] == f"Megatron-Bridge{release} perf summary"
+    note = row["note"]
+    assert f"Published {tokens} Tokens/sec/GPU" in note and code_index_id in note
+    assert f"section '{release} NeMo Container'" in note
+    assert int(row["dp"]) * int(row["tp"]) * int(row["pp"]) * int(row["cp"]) == int(row["devices"])
+    return note
+
+
 def write_runs_file(path: Path, row: dict[str, str]) -> Path:
     """path: a runs CSV holding `row` alone (its keys are the header)."""
     with open(path, "w", encoding="utf-8", newline="") as f:

@@ -75,7 +75,9 @@ OVERLAP_DEFAULT_KEPT = {"mb-gb200-gptoss-120b", "mb-b200-gptoss-120b", "mb-h100-
                         *(f"{rel}-{sys}-gptoss-120b" for rel in ("mb260201", "mb2604", "mb260401")
                           for sys in ("gb300", "gb200", "b300", "b200", "h100")),
                         # newrows (2026-12-03): the 26.02 GPT-OSS rows, likewise (their 26.02.01 siblings' blank)
-                        *(f"mb2602-{sys}-gptoss-120b" for sys in ("gb300", "gb200", "b300", "b200", "h100"))}
+                        *(f"mb2602-{sys}-gptoss-120b" for sys in ("gb300", "gb200", "b300", "b200", "h100")),
+                        # mb2606 (2026-12-03): the 26.06 GPT-OSS rows, likewise (their 26.04.01 siblings' blank)
+                        "mb2606-gb300-gptoss-120b", "mb2606-gb200-gptoss-120b"}
 
 
 def _on_overlap_default(rid: str) -> bool:
@@ -92,8 +94,9 @@ def test_overlap_rows_are_the_nemo2_and_bridge_distributed_optimizer_rows() -> N
     # 25.07 70B and 405B rows run FSDP, zero 3); 69 before mbnew (2026-12-03), whose 59 non-GPT-OSS
     # distributed-optimizer rows joined; and mixrows' four NeMo 25.02 B200 / 25.04 GB200 Mixtral rows (2026-12-03: DP 64
     # and 4, the distributed optimizer under MegatronCommOverlapCallback): 135 with all three; 139 with newrows' four
-    # Megatron-Bridge 26.02 DeepSeek-V3 rows (2026-12-03: their 26.02.01 siblings' cell)
-    assert len(OVERLAP_ROWS) == 139
+    # Megatron-Bridge 26.02 DeepSeek-V3 rows (2026-12-03: their 26.02.01 siblings' cell); 152 with mb2606's 13
+    # non-GPT-OSS Megatron-Bridge 26.06 rows (2026-12-03: their 26.04.01 siblings' cell)
+    assert len(OVERLAP_ROWS) == 152
     for rid in OVERLAP_DEFAULT_KEPT:  # on the distributed optimizer with DP > 1, yet the default by their recipes
         row = ROWS[rid]
         assert row["zero"].strip() == "1" and int(row["dp"]) > 1 and not (row.get("dp_bucket_params") or "").strip()

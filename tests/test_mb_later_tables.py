@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 
 import pytest
-from runs_rows import table_step_s
+from runs_rows import assert_mb_table_row
 from test_gptoss_later_releases import RECOMPUTED_IDS as GPTOSS_CHECKED
 from test_row_notes_checked import UNEXPLAINED
 
@@ -141,12 +141,7 @@ def test_counts_match_the_blocks_list() -> None:
 def test_row_is_its_tables_figure_and_cites_it(rid: str) -> None:
     release, tokens = TABLE[rid]
     row = ROWS[rid]
-    assert float(row["step_s"]) == pytest.approx(table_step_s(row, tokens), abs=1e-4)
-    assert row["source"] == f"Megatron-Bridge{release} perf summary"
-    note = row["note"]
-    assert f"Published {tokens} Tokens/sec/GPU" in note and CODE_INDEX_ID[release] in note
-    assert f"section '{release} NeMo Container'" in note
-    assert int(row["dp"]) * int(row["tp"]) * int(row["pp"]) * int(row["cp"]) == int(row["devices"])
+    assert_mb_table_row(row, tokens, release, CODE_INDEX_ID[release])
     assert row["hardware"] in {"gb300", "gb200", "b300", "b200", "h100-sxm"}
 
 

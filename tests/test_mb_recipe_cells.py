@@ -286,8 +286,8 @@ def test_ub_rows_are_every_tp_overlapped_mb_and_nemo25_row() -> None:
     """48 rows: the Llama 3 70B / 3.1 405B rows of Megatron-Bridge 25.09-26.04.01 (16 of them the mbnew block's,
     2026-12-03) and NeMo 25.02 / 25.04's GPT-3 175B, Llama and Nemotron-4 340B rows (the MoE rows run without TP
     overlap: tp_overlap blank); since nemonew (2026-12-03) also NeMo 25.07's GB200 Llama 3.1 405B (FSDP, TP 2) and
-    25.02's H100 GPT-3 175B."""
-    assert len(UB_ROWS) == 48
+    25.02's H100 GPT-3 175B; since mb2606 (2026-12-03) also the 26.06 table's five Llama 3.1 405B rows (53)."""
+    assert len(UB_ROWS) == 53
     assert {ROWS[r]["hardware"] for r in UB_ROWS} == {"h100-sxm", "b200", "gb200", "gb300"}
 
 
@@ -298,7 +298,8 @@ def test_tp_overlap_cfg_is_the_recipes(run_id: str) -> None:
     row = ROWS[run_id]
     assert row["tp_overlap_cfg"] == _recipe_ub_cfg(row)
     assert ("(ubuf2, 2026-12-01)" in row["note"] or "(nemonew, 2026-12-03)" in row["note"]
-            or "(mbnew, 2026-12-03" in row["note"]) and "tp_comm_overlap_cfg" in row["note"]
+            or "(mbnew, 2026-12-03" in row["note"] or "(mb2606, 2026-12-03" in row["note"]) \
+        and "tp_comm_overlap_cfg" in row["note"]
     moved = re.search(r"it took this row from ([+-][\d.]+)% to ([+-][\d.]+)%", row["note"])
     assert moved, run_id
     _written(moved.group(1), 100 * reproduce({**row, "tp_overlap_cfg": ""}).error)

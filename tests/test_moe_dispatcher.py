@@ -117,7 +117,8 @@ def test_default_is_the_all_to_all() -> None:
     automodel = ("am-h100-dsv3-1024", "am-h100-dsv3-256", "am-h100-kimik2-256", "am-h100-qwen3-30b-8",
                  "am-h100-gptoss-20b-8", "am-h100-gptoss-120b-64")
     assert sorted(rid for rid, r in ROWS.items() if (r.get("moe_dispatcher") or "").strip()) == sorted(
-        (*H100_ROWS, DSV3, "mb2509-h100-dsv3-fp8", *automodel))
+        (*H100_ROWS, DSV3, "mb2509-h100-dsv3-fp8", *automodel,
+         "mb2606-h100-qwen3-30b"))  # mb2606: its 26.04.01 sibling's cell
     assert ROWS[DSV3]["moe_dispatcher"] == "deepep"
 
 

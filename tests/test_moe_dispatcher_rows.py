@@ -27,6 +27,7 @@ CROSS_NODE = {
     "mb-h100-qwen3-235b": "", "mb2602-h100-qwen3-235b": "", "mb260201-h100-qwen3-235b": "",
     "mb2604-h100-qwen3-235b": "", "mb260401-h100-qwen3-235b": "",
     "mb2604-h100-qwen3-30b": "hybridep", "mb260401-h100-qwen3-30b": "hybridep",
+    "mb2606-h100-qwen3-30b": "hybridep",  # mb2606 (2026-12-03): the 26.04.01 sibling's cell (PR #2477's HybridEP)
     "mb2509-h100-dsv3-fp8": "deepep", "mb260401-b200-dsv3": "deepep",
     "mb2602-b300-gptoss-120b": "", "mb2602-b200-gptoss-120b": "",
     # NeMo AutoModel (automodel, 2026-12-03): enable_deepep true / dispatcher deepep in every benchmark config

@@ -187,12 +187,11 @@ def test_dense_held_out_median_target() -> None:
     assert len(runs) >= 150 and statistics.median(runs) <= 0.06
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10's 6% held-out target missed since mbnew (2026-12-03): 6.35% over "
-                   "448 with the 123 unseen rows of the last two sessions, among them the 79 Megatron-Bridge "
-                   "26.02.01 / 26.04 / "
-                   "26.04.01 rows (13.28% median among them; 5.27% over the 325 before) and newrows' nine 26.02 "
-                   "DeepSeek-V3 / GPT-OSS rows (17.75% among them; 6.29% over the 429 before), held out, nothing "
-                   "re-fitted to compensate")
+@pytest.mark.xfail(strict=True, reason="issue 10's 6% held-out target missed since mbnew (2026-12-03): 6.62% over "
+                   "462 with the 138 unseen rows of the last two sessions, among them the 79 Megatron-Bridge "
+                   "26.02.01 / 26.04 / 26.04.01 rows (13.28% median among them; 5.27% over the 325 before), newrows' "
+                   "nine 26.02 DeepSeek-V3 / GPT-OSS rows (17.75% among them; 6.29% over the 429 before) and mb2606's "
+                   "15 26.06 rows (21.31% among them), held out, nothing re-fitted to compensate")
 def test_overall_held_out_median_target() -> None:
     # Issue 10's target. 2026-11-30: 5.4% over 74 held-out runs after the FSDP per-layer ring latencies, the TP/p2p
     # comm overlap of the Megatron configs, Llama 3's derived vp 8 and the TPU slice layout (7.5% over 65 before).
@@ -235,6 +234,8 @@ def test_overall_held_out_median_target() -> None:
     # 2026-12-03 (tiering): 6.35% over 442 (6.32% over 438 before) with four unseen rows: MaxText's tiering page v5p
     # Llama 2 70B +12.2% and Mixtral 8x7B -4.9%, ROCm TE issue #79's Llama 3 8B FP8 at batch 2 / 4 -47.5% / -44.5%
     # (tests/test_tiering_rows.py).
+    # 2026-12-03 (mb2606): 6.65% over 453 (6.32% over 438 before) with the 15 unseen rows of Megatron-Bridge's 26.06
+    # table (+6.2%..+40.0% and -27.0%..-6.1%, seven beyond 25%: tests/test_mb2606_rows.py).
     assert validate_report().median_abs_error_held_out <= 0.06
 
 

@@ -41,7 +41,9 @@ SET_ELSEWHERE = {"mb-gb200-gptoss-120b": "layernorm+moe_act", "mb-h100-gptoss-12
                     for sys in ("gb200", "b200", "h100")},
                  # newrows (2026-12-03): the same three systems' 26.02 rows, from the stored preset version whose V2
                  # presets are the 26.02 table's layouts (1e7adfa; tests/test_mb2602_moe_rows.py checks cells and notes)
-                 **{f"mb2602-{sys}-gptoss-120b": "layernorm+moe_act" for sys in ("gb200", "b200", "h100")}}
+                 **{f"mb2602-{sys}-gptoss-120b": "layernorm+moe_act" for sys in ("gb200", "b200", "h100")},
+                 # mb2606 (2026-12-03): the 26.06 GB200 row, its 26.04.01 sibling's cell (the 26.06 recipe not read)
+                 "mb2606-gb200-gptoss-120b": "layernorm+moe_act"}
 
 
 def test_the_cells_are_the_recipes_and_only_those() -> None:

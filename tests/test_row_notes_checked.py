@@ -124,6 +124,9 @@ _TRT09_TP4 = _TRT09 + ("Llama 2 70B TP 4 batch-1 128-token TTFT, 33-104 us per a
 _MB_LATER = ("Megatron-Bridge's later tables (docs/performance-summary.md '26.02.01', '26.04', '26.04.01 NeMo "
              "Container'; mbnew, 2026-12-03: held out, cells the table's and the sibling row's, the release's recipe "
              "not read; figures recomputed by tests/test_mb_later_tables.py)")
+_MB2606 = ("Megatron-Bridge's 26.06 table (docs/performance-summary.md '26.06 NeMo Container', code index id "
+           "56371468647; mb2606, 2026-12-03: held out, committed before it was predicted, cells the table's and the "
+           "26.04.01 sibling's, the 26.06 recipe not read; figures recomputed by tests/test_mb2606_rows.py)")
 _MB2602 = ("Megatron-Bridge's 26.02 table (docs/performance-summary-archive.md at 0a25f911, section '26.02 NeMo "
            "Container', table 'Model: GPT OSS 120B'; newrows, 2026-12-03: held out, committed before it was predicted, "
            "cells the 26.02.01 row's and the stored preset's with this table's layouts)")
@@ -502,6 +505,38 @@ UNEXPLAINED: dict[str, str] = {
     "access in DeepEP's internode_dispatch). DeepEP's README measures its internode dispatch at EP 32 at 58 GB/s per "
     "GPU (H800, CX7 400 Gb/s), the NIC's rate, but gives no B200 figure at this layout (the model scales the H800 "
     "figure by the B200's own 400 Gb/s NIC)",
+    # mb2606 (2026-12-03): the 26.06 table's rows beyond 25%, each predicted once after the rows' commit (40a0a543)
+    "mb2606-gb300-llama31-405b-fp8": f"Llama 3.1 405B FP8 on 256 GB300 predicted +38.7% too slow, {_MB2606}: the "
+    "same cells as mb260401-gb300-llama31-405b-fp8 (+35.5%, its entry above: the GB300 gap, no GB300 GEMM measurement "
+    "found); the model's step is unchanged (65.05 s), the published one 48.00 -> 46.90 s; searched 2026-12-03 "
+    "(issues: 'Megatron-Bridge Qwen3 30B GB300 performance config 26.06', 'Enable ... Full-Iter CUDA Graphs for "
+    "26.06 deepseek'): "
+    "no 26.06 Llama 405B recipe change found",
+    **{rid: f"DeepSeek-V3 MXFP8 on 256 GB300 at PP 2, VP 8, EP 32, MBS 1 predicted {err} too slow, {_MB2606}; the "
+       "26.04.01 sibling (MBS 2) is +5.0%. Searched 2026-12-03 (issues: 'Enable Qwen3 GB200/GB300 MXFP8 CuTeDSL Fusion "
+       "and Full-Iter CUDA Graphs for 26.06 deepseek'): Megatron-Bridge PR #3983 ('DSV3 GB300 MXFP8 full-iter CG "
+       "recipe', merged 2026-05-27) gives the GB300 FP8_MX V1/V2 presets MBS 1 (this table's), full-iteration CUDA "
+       "graphs, MoE A2A overlap, the cuTeDSL fused grouped MLP, FP8 dot-product attention and no recompute: the "
+       "candidate, not adopted (plan has no cell for full-iteration graphs or the fused grouped MLP; that 26.06 ran "
+       "the preset is read from its MBS alone; no cell changed after the prediction)"
+       for rid, err in (("mb2606-gb300-dsv3", "+39.1%"), ("mb2606-gb300-dsv3-gbs15360", "+40.0%"))},
+    "mb2606-gb200-gptoss-120b": f"GPT-OSS-120B MXFP8 on 64 GB200 at EP 64, MBS 4 predicted -27.0% too fast, "
+    f"{_MB2606}; the table's GB300 row (EP 16) is -6.1%; the model's step is the BF16 sibling's within 0.5% (2.07 s) "
+    "where the published one fell 4.92 -> 2.83 s (the sibling -57.9%, its checked reason the unfused MoE block: "
+    "tests/test_gptoss_later_releases.py); the 26.06 GPT-OSS recipe (MXFP8, the fused block or not) was not read; "
+    "searched 2026-12-03 (issues: 'Megatron-Bridge GPT-OSS 120B MXFP8 performance recipe GB300 GB200'): issue #2884 "
+    "('GPT-OSS with MXFP8: recipe and test', closed) and PR #5717 (GB300 MXFP8 model card, 2481 ms, 33017 "
+    "tokens/s/GPU, after this release) name no GB200 layout or flag",
+    **{rid: f"Qwen3 {size} MXFP8 on {n} {sysname} predicted {err} too slow, {_MB2606}; the 26.04.01 sibling at the "
+       f"same cells is {sib}, the published step fell {fall}. Searched 2026-12-03 (issues: 'Megatron-Bridge Qwen3 "
+       "30B GB300 performance config 26.06 cuda graph moe'): Megatron-Bridge PR #4249 ('Enable Qwen3 "
+       "GB200/GB300/GB300 MXFP8 CuTeDSL Fusion and Full-Iter CUDA Graphs for 26.06', merged, run against nemo-ci "
+       "r26.06) gives these presets full-iteration CUDA graphs and the cuTeDSL fused grouped MLP: the candidate, "
+       "not adopted (plan has no cell for either and no source sizes their share at this layout)"
+       for rid, size, n, sysname, err, sib, fall in (
+           ("mb2606-gb300-qwen3-30b", "30B-A3B", 8, "GB300", "+31.8%", "-9.1%", "1.45x (8.39 -> 5.79 s)"),
+           ("mb2606-gb200-qwen3-30b", "30B-A3B", 8, "GB200", "+37.9%", "-11.6%", "1.56x (10.04 -> 6.44 s)"),
+           ("mb2606-gb300-qwen3-235b", "235B-A22B", 256, "GB300", "+32.1%", "+2.3%", "1.29x (18.75 -> 14.51 s)"))},
 }
 """Rows beyond 25% with no checked reason, each with why (strict xfails below)."""
 

@@ -239,9 +239,11 @@ def test_blackwell_family_within_the_family_bound() -> None:
     # 5.34% over 46 with nemonew's three dense NeMo 25.07 GB200 rows (2026-12-03, held out; its Scout row is MoE);
     # 8.25% over 63 with mbnew's 20 dense GB300 / GB200 Llama rows of the 26.02.01 / 26.04 / 26.04.01 tables alone
     # (held out, committed before they were predicted, nothing re-fitted; tests/test_mb_later_tables.py), 2026-12-03.
+    # 70 with mb2606's four dense GB300 / GB200 Llama 3.1 405B rows of the 26.06 table (+6.2%..+38.7%; the H100 one is
+    # Hopper; held out, committed before they were predicted; tests/test_mb2606_rows.py), 2026-12-03.
     dense = [abs(r.error) for r in REPORT.runs
              if r.family == "nvidia-blackwell" and not r.fitted and not (ROWS[r.id].get("experts") or "").strip()]
-    assert len(dense) == 66
+    assert len(dense) == 70
     assert statistics.median(dense) <= FAMILY_BOUND
 
 
