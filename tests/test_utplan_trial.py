@@ -139,10 +139,12 @@ def test_a_config_newer_than_transformers_says_upgrade(tmp_path: Path) -> None:
     that field of config.json', sending the user to edit a correct file. The fix now says to upgrade transformers,
     naming both versions."""
     tf = pytest.importorskip("transformers")
-    from accelopt.errors import InputError
-    from accelopt.workload.hf import _version_tuple, build_from_hf_config
+    from packaging.version import Version
 
-    if _version_tuple(tf.__version__) >= (4, 43):
+    from accelopt.errors import InputError
+    from accelopt.workload.hf import build_from_hf_config
+
+    if Version(tf.__version__) >= Version("4.43"):
         pytest.skip("this transformers reads rope_type llama3 (4.43 on)")
     rope = {"factor": 32.0, "high_freq_factor": 4.0, "low_freq_factor": 1.0, "original_max_position_embeddings": 8192,
             "rope_type": "llama3"}
@@ -153,12 +155,11 @@ def test_a_config_newer_than_transformers_says_upgrade(tmp_path: Path) -> None:
     assert tf.__version__ in e.value.fix, e.value.fix
 
 
-def test_version_tuple() -> None:
-    from accelopt.workload.hf import _version_tuple
+def test_newer_version() -> None:
+    from accelopt.workload.hf import _newer_version
 
-    assert _version_tuple("4.45.0.dev0") == (4, 45, 0)
-    assert _version_tuple("4.31.0") < _version_tuple("4.45.0.dev0")
-    assert _version_tuple("") == ()
+    assert _newer_version("4.45.0.dev0", "4.31.0") and not _newer_version("4.31.0", "4.45.0.dev0")
+    assert not _newer_version("not a version", "4.31.0") and not _newer_version(None, "4.31.0")
 
 
 @pytest.mark.parametrize("groups, top, listed", [(8, 3, True), (1, 1, False), (8, 8, False)])

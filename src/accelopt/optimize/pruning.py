@@ -219,24 +219,20 @@ def prune_structured(model: Any, inputs: tuple[Any, ...], ratio: float, *, round
     tp = _import_tp()
     out_width = _output_width(model, inputs)
     ties = tied_groups(model)
-    with _time_limit(time_limit_s, "torch-pruning's dependency analysis of the model", fix), _grad_traced(model):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            keep = _never_pruned(model, out_width, inputs)
-        # torch-pruning warns of 'Unwrapped parameters' (a GRU's, a raw nn.Parameter) on each graph it builds, telling
-        # the user to 'provide an unwrapped_parameters argument', which accelopt's user cannot: said as MetaPruner's
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            bad = _breaking_roots(model, inputs, keep, ratio)
+    # torch-pruning warns of 'Unwrapped parameters' (a GRU's, a raw nn.Parameter) on each graph it builds, telling
+    # the user to 'provide an unwrapped_parameters argument', which accelopt's user cannot: said as MetaPruner's
+    with (_time_limit(time_limit_s, "torch-pruning's dependency analysis of the model", fix), _grad_traced(model),
+          warnings.catch_warnings()):
+        warnings.simplefilter("ignore")
+        keep = _never_pruned(model, out_width, inputs)
+        bad = _breaking_roots(model, inputs, keep, ratio)
         modules = dict(model.named_modules())
         ignored = keep + [modules[n] for n in bad] + _shared_holders(model, ties)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            pruner = tp.pruner.MetaPruner(model, inputs, importance=tp.importance.MagnitudeImportance(p=2),
-                                          pruning_ratio=ratio, ignored_layers=ignored, round_to=round_to,
-                                          num_heads=_heads(model), root_module_types=_root_types(),
-                                          output_transform=output_tensors)
-            pruner.step()
+        pruner = tp.pruner.MetaPruner(model, inputs, importance=tp.importance.MagnitudeImportance(p=2),
+                                      pruning_ratio=ratio, ignored_layers=ignored, round_to=round_to,
+                                      num_heads=_heads(model), root_module_types=_root_types(),
+                                      output_transform=output_tensors)
+        pruner.step()
     for m, heads in _heads(model).items():  # torch-pruning's documented follow-up for MHA
         m.num_heads = heads
         m.head_dim = m.embed_dim // heads

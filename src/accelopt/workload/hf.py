@@ -8,7 +8,6 @@ builds it on PyTorch's meta device instead: the same modules and shapes, no weig
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -243,15 +242,16 @@ def _config_notes(config: Any, d: dict[str, Any], version: str) -> list[str]:
     return notes
 
 
-def _version_tuple(text: str) -> tuple[int, ...]:
-    """'4.45.0.dev0' -> (4, 45, 0): the leading numeric parts of a version string."""
-    out = []
-    for part in text.split("."):
-        digits = "".join(itertools.takewhile(str.isdigit, part))
-        if not digits:
-            break
-        out.append(int(digits))
-    return tuple(out)
+def _newer_version(written: object, installed: str) -> bool:
+    """Whether the version string `written` is a later release than `installed` (packaging's PEP 440 ordering:
+    packaging is a requirement of transformers, the only caller's library, and of matplotlib); False when either
+    is not a version."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return isinstance(written, str) and Version(written) > Version(installed)
+    except InvalidVersion:
+        return False
 
 
 def _refused_config_fix(installed: str, d: dict[str, Any]) -> str:
@@ -259,7 +259,7 @@ def _refused_config_fix(installed: str, d: dict[str, Any]) -> str:
     (Llama 3.2's llama3 rope_scaling, refused by 4.31 as 'must be a dictionary with two fields') is not the user's
     to fix, so 'fix that field' alone sent them editing a correct file."""
     written = d.get("transformers_version")
-    newer = isinstance(written, str) and _version_tuple(written) > _version_tuple(installed)
+    newer = _newer_version(written, installed)
     upgrade = ("upgrade transformers (pip install -U transformers): " + (
         f"the config was written by transformers {written}, newer than the installed {installed}" if newer else
         "a config published for a newer transformers carries fields an older one refuses"))
