@@ -383,7 +383,8 @@ UNEXPLAINED: dict[str, str] = {
        "set enable_profiler=true where 1vm.sh @78daad19 sets false (5 of the 30 steps traced from step 1: base.yml "
        "skip_first_n_steps_for_profiler 1, profiler_steps 5); no source says which steps the README's figure is from. "
        "The 1-VM row's own -10.4% is carried: against the 1-VM step the rows would be -17.3 / -16.9 / -23.8% "
-       "(figures: tests/test_a3_network.py)"
+       "(figures: tests/test_a3_network.py). Rechecked 2026-12-04 (multislice) with the TPU series: nothing new "
+       "(the runs file's v5e block lists what was read)"
        for rid, err in (("maxtext-a3-llama2-7b-x4", "25.9%"), ("maxtext-a3-llama2-7b-x8", "25.5%"),
                         ("maxtext-a3-llama2-7b-x16", "31.7%"))},
     # newrows (2026-12-03): a held-out MaxText TPU v5p row from AI-Hypercomputer/tpu-recipes, its cells set before it
@@ -419,7 +420,10 @@ UNEXPLAINED: dict[str, str] = {
        "step grows "
        f"{loss} ms per layer, MaxText's multi-slice loss (tests/test_tpu_dcn.py; searched 2026-12-02, msdcn). The "
        "128B series refutes the log-depth form recorded there: it needs c of 2.9-3.9 ms per layer per hop alone, an "
-       "empty window, where the 16B/32B/64B/v4 rows fit 3.3-4.2 ms"
+       "empty window, where the 16B/32B/64B/v4 rows fit 3.3-4.2 ms. Searched again 2026-12-04 (multislice): the "
+       "scripts' data-parallel overlap flags (on in every v5e / v5p script), libtpu's Megascale host reduction and a "
+       "measured DCN all-reduce share (59%) from a public MaxText note: both in proportion to the bytes, below the "
+       "loss (the runs file's v5e block; tests/test_tpu_dcn.py)"
        for rid, n, err, pub, loss in (("maxtext-v5e-128b-x8", 8, "25.9%", "15.215", "13.3"),
                                       ("maxtext-v5e-128b-x16", 16, "28.8%", "15.834", "22.9"),
                                       ("maxtext-v5e-128b-x32", 32, "35.3%", "17.413", "47.6"))},

@@ -250,3 +250,60 @@ def test_exposed_last_gradient_chunk_is_a_sliver_of_the_v5e_loss(results: dict[s
     for rid, (n, _layers, loss_s, _step) in rows.items():
         tail_s = 2 * (n - 1) / n * chunk_b / dcn
         assert tail_s < 0.02 * loss_s, (rid, tail_s, loss_s)
+
+
+# ---- Rechecked 2026-12-04 (multislice, issue 10): libtpu's Megascale defaults, the not-overlapped case ----
+# The v5e / v5p scripts at the README's commits set the data-parallel overlap flags (configs/v5e/16b.sh and 32b.sh,
+# configs/v5p/128b.sh at 0777510), so the DCN all-reduce is scheduled to overlap in every series. A public MaxText
+# benchmark note (code index id 70690007450; TPU7x, MaxText ce38f6b, libtpu 0.0.44.1) saw a 1 -> 2 slice loss equal
+# to the exposed all-reduce with every overlap flag false, and names two libtpu defaults the model lacks: Megascale
+# host reduction (the DCN sum done by the host CPU) and a best measured DCN all-reduce of 236 of a host's 400 Gbps.
+# Both cost in proportion to the bytes; the two tests below bound them against the v5e rows.
+
+ACHIEVED_DCN_SHARE = 236 / 400
+"""The note's best measured DCN all-reduce rate over its host's line rate (2 x 200 Gbps): 59%. Another chip and
+libtpu than the v5e rows' (the note's own job reached 137 Gbps with a single NIC's worth of traffic): a bound only."""
+
+
+@pytest.mark.parametrize(
+    ("model", "params", "exposed_s", "loss_s"),
+    [
+        ("16b", P_16B, (0.13, 0.26), (0.30, 1.21)),
+        ("32b", P_32B, (0.27, 0.52), (0.38, 1.30)),
+        ("64b", P_64B, (0.53, 1.03), (0.77, 2.61)),
+    ],
+)
+def test_fp32_allreduce_exposed_at_the_measured_dcn_share_is_below_every_v5e_loss(
+    results: dict[str, RunResult], model: str, params: float, exposed_s: tuple[float, float],
+    loss_s: tuple[float, float]
+) -> None:
+    """The worst case of both Megascale defaults: the fp32 gradient shard (4 B x params / 256 chips), fully exposed,
+    in a ring over the N slices at 59% of the cited 3.125e9 B/s per chip. It stays below the published loss at every
+    slice count (the figures the runs file's v5e block quotes, 2 and 32 slices)."""
+    dcn = get_device("tpu-v5e").scaleout_bandwidth_byte_per_s
+    assert dcn is not None
+    one = results[f"maxtext-v5e-{model}-x1"].published_step_s
+    exposed, loss = [], []
+    for n in (2, 4, 8, 16, 32):
+        loss.append(results[f"maxtext-v5e-{model}-x{n}"].published_step_s - one)
+        exposed.append(2 * (n - 1) / n * (4 * params / 256) / (ACHIEVED_DCN_SHARE * dcn))
+        assert exposed[-1] < loss[-1], (model, n, exposed[-1], loss[-1])
+    assert (round(exposed[0], 2), round(exposed[-1], 2)) == exposed_s
+    assert (round(loss[0], 2), round(loss[-1], 2)) == loss_s
+
+
+def test_per_layer_loss_does_not_follow_the_gradient_bytes_per_layer(results: dict[str, RunResult]) -> None:
+    """The 16B and 32B columns have 32 layers each and the 32B's layer holds 2.00x the 16B's gradient bytes (emb 8192
+    against 4096, the same 64 x 128 attention width and mlp 28672), yet its per-layer loss is only 1.07-1.53x the
+    16B's at 2-32 slices: a cost in proportion to the bytes (DCN rate, host reduction, gradient dtype) scales both
+    columns alike and cannot fit both."""
+    bytes_ratio = _layer_params(8192, 64 * 128, 28672) / _layer_params(4096, 64 * 128, 28672)
+    assert round(bytes_ratio, 2) == 2.00
+    losses = _multislice_losses(results)
+    ratios = []
+    for n in (2, 4, 8, 16, 32):
+        _n16, layers16, loss16, _s16 = losses[f"maxtext-v5e-16b-x{n}"]
+        _n32, layers32, loss32, _s32 = losses[f"maxtext-v5e-32b-x{n}"]
+        ratios.append((loss32 / layers32) / (loss16 / layers16))
+    assert (round(min(ratios), 2), round(max(ratios), 2)) == (1.07, 1.53)
+    assert max(ratios) < 0.8 * bytes_ratio
