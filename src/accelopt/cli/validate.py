@@ -92,6 +92,24 @@ def run_validate(opts: ValidateOptions) -> None:
         _print(data)
     if opts.runs is not None:
         _note_blank_defaults(opts.runs)
+        _warn_model_keys(opts.runs)
+
+
+def _warn_model_keys(runs: str) -> None:
+    """The unused-config-keys warning of `plan explain --model` (plan.warn_unused_keys), once per config a `model`
+    cell names: a row typed from a config.json is told what the predictor leaves out of it, as the command tells."""
+    from accelopt.cli.plan import warn_unused_keys
+    from accelopt.errors import InputError
+    from accelopt.predict.validation import read_runs
+    from accelopt.workload.presets import get_model
+
+    try:  # a second read, after the results are out, as _note_blank_defaults
+        rows = read_runs(runs)
+        for name in dict.fromkeys((r.get("model") or "").strip() for r in rows):
+            if name:
+                warn_unused_keys(get_model(name))
+    except InputError:
+        return
 
 
 def _refuse_mixed(opts: ValidateOptions) -> None:
@@ -173,11 +191,11 @@ _OFF_BY_DEFAULT = {"flash": "attention without a fused kernel (the s x s scores 
 def _note_blank_defaults(runs: str) -> None:
     """A note on stderr naming the runs whose flash / overlap cells are blank (or whose file has no such column)."""
     from accelopt.errors import InputError
-    from accelopt.predict.runs_csv import read_runs_csv
+    from accelopt.predict.validation import read_runs
     from accelopt.report.console import make_console, plain
 
     try:  # a second read, after the results are out: a file changed or removed meanwhile loses no result
-        rows, _ = read_runs_csv(runs, "published_training_runs.csv", "runs file", ())
+        rows = read_runs(runs)  # validate's own reader: a schedule or model column is read, not refused (no notes)
     except InputError:
         return
     blank = {col: [r.get("id") or "?" for r in rows if not (r.get(col) or "").strip()] for col in _OFF_BY_DEFAULT}

@@ -126,6 +126,9 @@ def measured_of(spec: AcceleratorSpec, path: str = "") -> MeasuredLink | None:
 _UP_LAT_BASIS = "ring step latency measured on DGX-A100, nccl-tests issue #123"
 _OUT_LAT_BASIS = "NCCL tuning.cc network per-step latency, near the Simple-protocol end"
 _BW_BASIS = "100 Gb/s Ethernet per device, an assumption"
+_DOMAIN_BASIS = ("no scale-up link listed, so every collective between devices, tensor-parallel ones too, runs on "
+                 "the scale-out link; give scaleup_domain_devices and scaleup_bandwidth_byte_per_s (an HGX node: 8 "
+                 "devices, NVLink) in the spec TOML")
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,11 @@ class Links:
     @classmethod
     def _catalog(cls, spec: AcceleratorSpec, cal: Calibration) -> Links:
         assumed: list[Assumption] = []
+        if spec.scaleup_domain_devices == 1 and "scaleup_domain_devices" not in spec.sources:
+            # The field's default, not a datasheet figure (AcceleratorSpec.numbers): a spec TOML that lists no link
+            # puts every collective, tensor-parallel ones included, on the scale-out figure below; said once the
+            # job spans two devices, as the scale-out defaults are (used_by).
+            assumed.append(Assumption("scaleup_domain_devices", 1.0, _DOMAIN_BASIS, "scale-out"))
         out_raw = spec.scaleout_bandwidth_byte_per_s
         if out_raw is None:
             out_raw = DEFAULT_SCALEOUT_BW

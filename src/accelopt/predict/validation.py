@@ -328,7 +328,9 @@ def read_runs(path: Path | str | None = None) -> list[dict[str, str]]:
     if not rows:
         raise InputError(f"{where} holds no runs (a header line and one row per run are needed)",
                          "pass a CSV in the bundled format (see predict/data/published_training_runs.csv)")
-    check_columns(rows, _REQUIRED_COLUMNS, where, "published_training_runs.csv")
+    header = [c for c in rows[0] if c is not None]
+    required = tuple(c for c in _REQUIRED_COLUMNS if "model" not in header or c not in MODEL_ARCH_CELLS)
+    check_columns(rows, required, where, "published_training_runs.csv")
     check_table(rows, "published_training_runs.csv", where, also_read=_READ_BEYOND_HEADER)
     resolve_path_cells(rows, path)  # a spec TOML named relative to the CSV's folder
     return rows
@@ -337,9 +339,9 @@ def read_runs(path: Path | str | None = None) -> list[dict[str, str]]:
 # Columns every run needs; the published figure comes from step_s, mfu_pct or tflops_per_gpu (see reproduce).
 _REQUIRED_COLUMNS = ("id", "source", "hardware", "devices", "layers", "hidden", "heads", "ffn", "vocab", "seq", "mlp",
                      "global_batch", "tp", "pp", "dp", "recompute")
-# Read by run_query (-> plan --schedule, --recompute-layers) though no bundled row needs them, so the bundled
-# header lacks them: a user's runs file may carry them (check_table must not refuse them).
-_READ_BEYOND_HEADER = ("schedule",)
+# Read by run_query (-> plan --schedule; model -> plan explain --model, _model_cell) though no bundled row needs
+# them, so the bundled header lacks them: a user's runs file may carry them (check_table must not refuse them).
+_READ_BEYOND_HEADER = ("schedule", "model")
 
 
 def _positive_cell(row: dict[str, str], key: str) -> float | None:
@@ -449,11 +451,39 @@ def _window_cells(row: dict[str, str]) -> tuple[int | None, int | None]:
     return window, whole_cell("run", row, "sliding_window_layers", 0, layers, unit="layers (0..layers)")
 
 
+MODEL_ARCH_CELLS = ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "mlp", "tied", "head_dim", "parallel",
+                    "sliding_window", "sliding_window_layers", "experts", "top_k", "moe_ffn", "shared_experts",
+                    "first_dense", "moe_every", "q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim",
+                    "v_head_dim")
+"""The cells run_model reads the architecture from; a `model` cell (a preset or config.json) says all of them."""
+
+
+def _model_cell(row: dict[str, str]) -> TransformerConfig | None:
+    """The model a row's `model` cell names, as `plan explain --model` reads it (a preset, a config.json or its
+    folder; get_model), or None when the cell is blank or absent. A config says what the cells cannot (GPT-NeoX's
+    two norms in its parallel block, OPT's learned position table), so a row typed from one predicts as the command
+    does; an architecture cell beside it would be a second, possibly different, answer: refused."""
+    from accelopt.workload.presets import get_model
+
+    name = (row.get("model") or "").strip()
+    if not name:
+        return None
+    both = [c for c in MODEL_ARCH_CELLS if (row.get(c) or "").strip()]
+    if both:
+        raise cell_error("run", row, "model", f"gives the architecture, and so do the cell(s) "
+                         f"{', '.join(both)}", f"leave {', '.join(both)} blank in that row (the config says "
+                         "them), or the model cell blank")
+    return get_model(name)
+
+
 def run_model(row: dict[str, str]) -> TransformerConfig:
-    """The architecture of a run (its columns layers .. tied, and the optional head_dim, parallel, sliding_window and
-    sliding_window_layers: a head width other than hidden / heads, GPT-J/PaLM parallel attention + MLP blocks with one
-    LayerNorm, PaLM sec. 2, and a sliding attention window on every layer or on some, _window_cells; the multi-head
-    latent attention cells, _mla_cells; and the expert cells, _moe_fields)."""
+    """The architecture of a run: its `model` cell's (_model_cell), else its columns layers .. tied, and the optional
+    head_dim, parallel, sliding_window and sliding_window_layers: a head width other than hidden / heads, GPT-J/PaLM
+    parallel attention + MLP blocks with one LayerNorm, PaLM sec. 2, and a sliding attention window on every layer or
+    on some, _window_cells; the multi-head latent attention cells, _mla_cells; and the expert cells, _moe_fields)."""
+    named = _model_cell(row)
+    if named is not None:
+        return named
     try:
         parallel = _flag(row, "parallel")
         mlp = row["mlp"].strip()
