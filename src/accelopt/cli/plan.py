@@ -56,6 +56,7 @@ class SetupOptions:
     tp_async: bool = True
     ep_a2a_overlap: bool = False
     moe_dispatcher: str = "alltoall"
+    moe_router_dtype: str = "bf16"
     fp8_params: bool = False
     offload_layers: int = 0
     fp8_saved_inputs: bool = False
@@ -248,7 +249,7 @@ def _setup(opts: SetupOptions) -> Any:
                  tp_comm_overlap=opts.tp_comm_overlap, tp_overlap_cfg=opts.tp_overlap_cfg, fp8_params=opts.fp8_params,
                  offload_layers=opts.offload_layers, tp_async=opts.tp_async, fp8_saved_inputs=opts.fp8_saved_inputs,
                  fp8_output_head=opts.fp8_output_head, ep_a2a_overlap=opts.ep_a2a_overlap,
-                 moe_dispatcher=opts.moe_dispatcher,
+                 moe_dispatcher=opts.moe_dispatcher, moe_router_dtype=opts.moe_router_dtype,
                  no_dropout=opts.no_dropout, optimizer_state_bytes=opts.optimizer_state_bytes,
                  fp8_recipe=canonical_fp8_recipe(opts.fp8_recipe), dp_bucket_params=_dp_bucket(opts.dp_bucket_params),
                  recompute_modules=parse_recompute_modules(opts.recompute_modules), facility=_facility(opts))
@@ -282,8 +283,22 @@ def model_notes(setup: Any, seq_len_given: bool, figures: ModelFigures, batch_gi
     read = _config_read_note(mdl, figures)
     batch = None if batch_given else default_batch_note(setup.global_batch, setup.seq_len)
     tokens = None if tokens_given else default_tokens_note()
+    router = _router_dtype_note(setup)
     return [*([read] if read else []), *mdl.config_defaults, *([assumed] if assumed else []),
-            *([beyond] if beyond else []), *([batch] if batch else []), *([tokens] if tokens else [])]
+            *([beyond] if beyond else []), *([batch] if batch else []), *([tokens] if tokens else []),
+            *([router] if router else [])]
+
+
+def _router_dtype_note(setup: Any) -> str | None:
+    """With --moe-router-dtype fp32: the rate its gradient GEMMs are timed at (training.ROUTER_FP32_ASSUMPTION, an
+    assumption printed beside the result), or that it changes nothing for a model without MoE layers."""
+    from accelopt.predict.training import ROUTER_FP32_ASSUMPTION
+
+    if setup.moe_router_dtype != "fp32":
+        return None
+    if not setup.model.is_moe:
+        return "--moe-router-dtype fp32 has no effect here: the model has no MoE layer (no router)"
+    return ROUTER_FP32_ASSUMPTION
 
 
 def _tokens(text: str | None) -> float:
@@ -835,7 +850,7 @@ def _searched_kernel(setup: Any, kernels: dict[str, str]) -> Any:
 def _setup_flags(setup: Any) -> dict[str, Any]:
     """The Setup flags a result records (PlanResult / ExplainResult fields of the same names)."""
     return {k: getattr(setup, k) for k in ("edge_stage_layers", "p2p_overlap", "tp_comm_overlap", "tp_overlap_cfg",
-                                           "ep_a2a_overlap", "moe_dispatcher",
+                                           "ep_a2a_overlap", "moe_dispatcher", "moe_router_dtype",
                                            "fp8_params",
                                            "offload_layers", "tp_async", "fp8_saved_inputs", "fp8_output_head",
                                            "no_dropout",
@@ -852,6 +867,7 @@ def _flags_text(setup: Any) -> str:
               if setup.tp_comm_overlap else ""),
              "expert all-to-all overlap" if setup.ep_a2a_overlap else "",
              f"moe dispatcher {setup.moe_dispatcher}" if setup.moe_dispatcher != "alltoall" else "",
+             "fp32 moe router" if setup.moe_router_dtype == "fp32" else "",
              "" if setup.tp_async else "synchronous tp collectives",
              "fp8 parameters" if setup.fp8_params else "",
              f"{setup.offload_layers} layers/stage offloaded" if setup.offload_layers else "",
@@ -952,7 +968,8 @@ _NOT_FOR_WORKLOADS = ("seq_len", "global_batch", "deadline", "budget_usd", "obje
 _MODEL_FLAGS_NOT_FOR_WORKLOADS = ("flash", "attention_kernel", "attention_unpad", "eager_cross_entropy",
                                   "edge_stage_layers", "p2p_overlap",
                                   "tp_comm_overlap", "tp_overlap_cfg", "no_tp_async", "ep_a2a_overlap",
-                                  "moe_dispatcher", "fp8_params", "offload_layers", "fp8_saved_inputs",
+                                  "moe_dispatcher", "moe_router_dtype", "fp8_params", "offload_layers",
+                                  "fp8_saved_inputs",
                                   "fp8_output_head", "fp8_recipe", "no_dropout", "dp_bucket_params",
                                   "optimizer_state_bytes", "recompute_modules")
 """Flags of the transformer model's terms (Setup fields) that training.evaluate_workload never reads: its step is
@@ -1100,6 +1117,11 @@ MOE_DISPATCHER_HELP = ("MoE: the token dispatcher the run uses: alltoall (defaul
                        "DeepEP's README_Hybrid-EP.md H100 table / legacy.md H800 table, scaled by the device's "
                        "scale-out bandwidth over their 400 Gb/s NICs; inside one node: the all-to-all's time); "
                        "hybridep and deepep are CUDA libraries: refused off an NVIDIA GPU")
+MOE_ROUTER_DTYPE_HELP = ("MoE: the router GEMM's precision, as Megatron-Core's --moe-router-dtype: bf16 (default; "
+                         "Megatron-Core's None, the input's dtype: a 16-bit GEMM) or fp32 (its forward writes fp32 "
+                         "logits; its data- and weight-gradient GEMMs run in fp32, on the TF32 tensor cores under "
+                         "Transformer Engine, timed at the catalog TF32 peak, FP32 where none, on the family's 16-bit "
+                         "GEMM efficiency curve, with their fp32 casts); time only")
 FP8_RECIPE_HELP = ("with --dtype fp8: the linear layers' scaling recipe, what quantizing each GEMM input costs: "
                    "delayed "
                    "(amax history, one fused cast; Megatron-LM's default), current (per-tensor scale from this step's "
@@ -1235,6 +1257,7 @@ def _explain(opts: ExplainOptions) -> None:
                                      tp_overlap_cfg=opts.setup.tp_overlap_cfg, tp_async=opts.setup.tp_async,
                                      ep_a2a_overlap=opts.setup.ep_a2a_overlap,
                                      moe_dispatcher=opts.setup.moe_dispatcher,
+                                     moe_router_dtype=opts.setup.moe_router_dtype,
                                      fp8_params=opts.setup.fp8_params, offload_layers=opts.setup.offload_layers,
                                      fp8_saved_inputs=opts.setup.fp8_saved_inputs, no_dropout=opts.setup.no_dropout,
                                      fp8_output_head=opts.setup.fp8_output_head,
@@ -1373,6 +1396,7 @@ def register(app: typer.Typer) -> None:
         no_tp_async: bool = typer.Option(False, "--no-tp-async", help=TP_ASYNC_HELP),
         ep_a2a_overlap: bool = typer.Option(False, "--ep-a2a-overlap", help=EP_A2A_OVERLAP_HELP),
         moe_dispatcher: str = typer.Option("alltoall", "--moe-dispatcher", help=MOE_DISPATCHER_HELP),
+        moe_router_dtype: str = typer.Option("bf16", "--moe-router-dtype", help=MOE_ROUTER_DTYPE_HELP),
         fp8_params: bool = typer.Option(False, "--fp8-params", help=FP8_PARAMS_HELP),
         offload_layers: int = typer.Option(0, "--offload-layers", help=OFFLOAD_HELP),
         fp8_saved_inputs: bool = typer.Option(False, "--fp8-saved-inputs", help=FP8_INPUTS_HELP),
@@ -1420,6 +1444,7 @@ def register(app: typer.Typer) -> None:
                                tp_comm_overlap=tp_comm_overlap, tp_overlap_cfg=tp_overlap_cfg,
                                tp_async=not no_tp_async, fp8_params=fp8_params,
                                ep_a2a_overlap=ep_a2a_overlap, moe_dispatcher=moe_dispatcher,
+                               moe_router_dtype=moe_router_dtype,
                                offload_layers=offload_layers, fp8_saved_inputs=fp8_saved_inputs,
                                fp8_output_head=fp8_output_head,
                                no_dropout=no_dropout, optimizer_state_bytes=optimizer_state_bytes,
@@ -1487,6 +1512,7 @@ def register(app: typer.Typer) -> None:
         no_tp_async: bool = typer.Option(False, "--no-tp-async", help=TP_ASYNC_HELP),
         ep_a2a_overlap: bool = typer.Option(False, "--ep-a2a-overlap", help=EP_A2A_OVERLAP_HELP),
         moe_dispatcher: str = typer.Option("alltoall", "--moe-dispatcher", help=MOE_DISPATCHER_HELP),
+        moe_router_dtype: str = typer.Option("bf16", "--moe-router-dtype", help=MOE_ROUTER_DTYPE_HELP),
         fp8_params: bool = typer.Option(False, "--fp8-params", help=FP8_PARAMS_HELP),
         offload_layers: int = typer.Option(0, "--offload-layers", help=OFFLOAD_HELP),
         fp8_saved_inputs: bool = typer.Option(False, "--fp8-saved-inputs", help=FP8_INPUTS_HELP),
@@ -1521,6 +1547,7 @@ def register(app: typer.Typer) -> None:
                                tp_comm_overlap=tp_comm_overlap, tp_overlap_cfg=tp_overlap_cfg,
                                tp_async=not no_tp_async, fp8_params=fp8_params,
                                ep_a2a_overlap=ep_a2a_overlap, moe_dispatcher=moe_dispatcher,
+                               moe_router_dtype=moe_router_dtype,
                                offload_layers=offload_layers, fp8_saved_inputs=fp8_saved_inputs,
                                fp8_output_head=fp8_output_head,
                                no_dropout=no_dropout, optimizer_state_bytes=optimizer_state_bytes,

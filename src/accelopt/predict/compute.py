@@ -904,7 +904,8 @@ def moe_forward(model: TransformerConfig, T: Arr, tp: Arr, etp: Arr, ep: Arr, ma
     t_e_dn, f_e_dn = grouped_gemm_s(tok_e, h, ffn_e, dtb, dev, n_local)
     # The router is a plain 16-bit GEMM even in FP8 runs: Megatron-Core Router.gating calls
     # torch.nn.functional.linear(input, self.weight) (megatron/core/transformer/moe/router.py), not a Transformer
-    # Engine FP8 Linear (--moe-router-dtype fp32 runs it in fp32: not modelled).
+    # Engine FP8 Linear. Megatron-Core's moe_router_dtype fp32 changes its cost: router_fp32_extra_s (added by the
+    # training model, Setup.moe_router_dtype).
     t_r, f_r = gemm16_s(T, model.experts, h, dtb, dev)
     t_perm = moe_permute_s(model, T, dtb, dev)
     act_elems = moe_act_elems(model, T, tp, mats, k) + moe_act_elems(model, T, tp, mats, model.shared_experts)
@@ -916,6 +917,47 @@ def moe_forward(model: TransformerConfig, T: Arr, tp: Arr, etp: Arr, ep: Arr, ma
         moe_s = moe_s + t_s_up + t_s_dn
         f_moe = f_moe + f_s_up + f_s_dn
     return moe_s, f_moe
+
+
+MOE_ROUTER_DTYPES = ("bf16", "fp32")
+"""The router GEMM precisions the training model times (plan --moe-router-dtype; Megatron-Core TransformerConfig
+moe_router_dtype: None, the default, runs the router in the input's dtype, bf16 here; 'fp32' as below)."""
+
+
+def router_fp32_extra_s(model: TransformerConfig, T: Arr, dtb: float, dev: Device, dev32: Device) -> tuple[Arr, Arr]:
+    """(forward, backward) time an MoE layer's router adds on one device for T tokens when Megatron-Core runs it
+    with moe_router_dtype fp32, over the 16-bit router moe_forward times (whose backward the model charges as 2x its
+    forward). Megatron-Core Router.gating passes router_dtype torch.float32 to moe_utils.router_gating_linear, a
+    RouterGatingLinearFunction (NVIDIA/Megatron-LM megatron/core/transformer/moe/router.py at
+    005742ff1f002035922b88a648fa615aec22eeff, Router.gating: 'if self.config.moe_router_dtype == 'fp32':
+    router_dtype = torch.float32'; moe_utils.py, code index id 2633913279), with Transformer Engine present:
+      forward  'te_general_gemm(weight, inp, router_dtype, layout="TN")': the 16-bit weight [E, h] and input [T, h]
+               (its docstring: 'accepts bfloat16 input and weight, and can return output with router_dtype'), so a
+               16-bit tensor-core GEMM that writes fp32 logits [T, E] (4 B, not 2);
+      dgrad    'te_general_gemm(weight.to(ctx.router_dtype), grad_output, ctx.router_dtype, layout="NN")': casts
+               the weight to fp32 (read 2, write 4 B an element), then fp32 x fp32 -> fp32 [T, h], then
+               '.to(ctx.input_dtype)' (read 4, write 2);
+      wgrad    'te_general_gemm(inp.to(ctx.router_dtype), grad_output, ..., layout="NT")': casts the input [T, h]
+               to fp32 (read 2, write 4), fp32 [E, h] out, then '.to(ctx.weight_dtype)' (read 4, write 2).
+    Transformer Engine runs an all-fp32 GEMM on the TF32 tensor cores: 'Use TF32 only for pure FP32 GEMM ...
+    gemm_compute_type = CUBLAS_COMPUTE_32F_FAST_TF32' when A, B and D are CUDA_R_32F (transformer_engine/common/gemm/
+    cublaslt_gemm.cu, code index id 789925899; NVIDIA/TransformerEngine at 0143a5e04dcbf72c71f96f66011754309515d7ae,
+    older, defaults every non-E5M2 GEMM to it), whatever torch.backends.cuda.matmul.allow_tf32 says (that flag
+    governs torch.mm, the path without Transformer Engine). So the two backward GEMMs
+    run at dev32's peak (the device's catalog TF32 peak, its FP32 one where it lists no TF32) on the family's 16-bit
+    efficiency curve (no measured TF32 GEMM efficiency found: an assumption, stated where it is printed), with fp32
+    operands (4 B). The softmax / sigmoid, top-k and aux-loss passes over the [T, E] scores already run in fp32 in
+    the default (topk_softmax_with_capacity's softmax(..., dtype=torch.float32)); their only change, fp32 logits in
+    and probabilities out (E = 128-256 elements a token against h = 2048-7168), is not charged."""
+    h, E = model.hidden, model.experts
+    fwd16, _ = gemm16_s(T, E, h, dtb, dev)
+    fwd32 = roofline_s(2.0 * T * E * h, (T * h + E * h) * dtb + T * E * 4.0, dev)  # fp32 logits written
+    dgrad, _ = gemm16_s(T, h, E, 4.0, dev32)
+    wgrad, _ = gemm16_s(E, h, T, 4.0, dev32)
+    # casts: weight to fp32 twice (dgrad, wgrad) and the fp32 weight gradient back; input to fp32; dgrad output back
+    cast_bytes = 2.0 * E * h * 6.0 + E * h * 6.0 + T * h * 6.0 + T * h * 6.0
+    t_cast = memory_ops_s(cast_bytes, dev, 5.0)
+    return fwd32 - fwd16, dgrad + wgrad + t_cast - 2.0 * fwd16
 
 
 def logits_gemm_s(model: TransformerConfig, T: Arr, tp: Arr, dtb: float, dev: Device,

@@ -155,6 +155,8 @@ class LayoutQuery(LayoutFlags):
     """Expert all-to-alls overlapped with another micro-batch's compute (Setup.ep_a2a_overlap)."""
     moe_dispatcher: str = "alltoall"
     """The MoE token dispatcher: alltoall, hybridep or deepep (Setup.moe_dispatcher)."""
+    moe_router_dtype: str = "bf16"
+    """The MoE router GEMM's precision: bf16 or fp32 (Setup.moe_router_dtype)."""
     fp8_params: bool = False
     """GEMM weights kept in FP8 (Setup.fp8_params)."""
     offload_layers: int = 0
@@ -474,6 +476,7 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
                   tp_comm_overlap=q.tp_comm_overlap, tp_overlap_cfg=q.tp_overlap_cfg,
                   fp8_params=q.fp8_params, offload_layers=q.offload_layers,
                   tp_async=q.tp_async, ep_a2a_overlap=q.ep_a2a_overlap, moe_dispatcher=q.moe_dispatcher,
+                  moe_router_dtype=q.moe_router_dtype,
                   fp8_saved_inputs=q.fp8_saved_inputs,
                   fp8_output_head=q.fp8_output_head, no_dropout=q.no_dropout, fp8_recipe=q.fp8_recipe,
                   optimizer_state_bytes=q.optimizer_state_bytes, dp_bucket_params=q.dp_bucket_params,

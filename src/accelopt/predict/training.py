@@ -61,6 +61,7 @@ from accelopt.predict import comm, userbuffers
 from accelopt.predict.calibration import MEGATRON_STACKS, Calibration, calibration_for
 from accelopt.predict.compute import (
     FP8_RECIPES,
+    MOE_ROUTER_DTYPES,
     NKI_FLASH_SEQ_MULTIPLE,
     Device,
     activation_bytes,
@@ -79,6 +80,7 @@ from accelopt.predict.compute import (
     norm_elems,
     op_s,
     roofline_s,
+    router_fp32_extra_s,
     shared_experts_gemms,
     softcap_attention_kernel,
 )
@@ -344,6 +346,12 @@ class Setup:
     (Megatron-Core --moe-token-dispatcher-type flex --moe-flex-dispatcher-backend; Megatron-Bridge
     moe_flex_dispatcher_backend): across scale-up domains one copy per destination node at the published rate
     (comm.hierarchical_dispatch_s), inside one domain the all-to-all's time."""
+    moe_router_dtype: str = "bf16"
+    """The MoE router GEMM's precision (compute.MOE_ROUTER_DTYPES; Megatron-Core --moe-router-dtype, TransformerConfig
+    moe_router_dtype, Megatron-Bridge cfg.model.moe_router_dtype): bf16, the default (None in Megatron-Core: the
+    input's dtype), a 16-bit GEMM and its 2x backward (compute.moe_forward); fp32, its forward GEMM writes fp32 logits
+    and its data- and weight-gradient GEMMs run in fp32 (TF32 tensor cores under Transformer Engine) with their casts
+    (compute.router_fp32_extra_s)."""
     fp8_params: bool = False
     """GEMM weights kept in FP8 between steps, their fp32 master copy in the optimizer state (Megatron-LM
     --fp8-param-gather, Transformer Engine fp8_model_init; Megatron-Bridge's FP8 current-scaling and MXFP8 recipes set
@@ -427,6 +435,9 @@ class Setup:
         if self.moe_dispatcher not in comm.MOE_DISPATCHERS:
             raise InputError(f"--moe-dispatcher {self.moe_dispatcher!r} is not a dispatcher the predictor models",
                              f"give --moe-dispatcher {', '.join(comm.MOE_DISPATCHERS)}")
+        if self.moe_router_dtype not in MOE_ROUTER_DTYPES:
+            raise InputError(f"--moe-router-dtype {self.moe_router_dtype!r} is not a router precision the predictor "
+                             "models", f"give --moe-router-dtype {' or '.join(MOE_ROUTER_DTYPES)}")
         if self.fp8_recipe not in FP8_RECIPES:
             raise InputError(f"--fp8-recipe {self.fp8_recipe!r} is not a recipe the predictor models",
                              f"give --fp8-recipe {', '.join(FP8_RECIPES)}")
@@ -686,6 +697,24 @@ def _device(spec: AcceleratorSpec, dtype: str, cal: Calibration, fp8_recipe: str
     return Device(peak_flop_per_s=peak, bw_byte_per_s=spec.memory_bandwidth_byte_per_s, cal=cal)
 
 
+def _router32_device(spec: AcceleratorSpec, dev: Device) -> Device:
+    """The rates of an fp32 router's gradient GEMMs (compute.router_fp32_extra_s): the catalog's TF32 peak (Transformer
+    Engine runs an all-fp32 GEMM as CUBLAS_COMPUTE_32F_FAST_TF32), its FP32 peak where it lists no TF32, on the
+    family's 16-bit GEMM efficiency curve (no measured TF32 efficiency: ROUTER_FP32_ASSUMPTION)."""
+    peak = spec.peak("tf32") or spec.peak("fp32")
+    if peak is None:
+        raise InputError(f"--moe-router-dtype fp32 times the router's gradient GEMMs at the device's TF32 or FP32 "
+                         f"peak, and {spec.name!r} lists neither in the catalog "
+                         f"({', '.join(spec.peak_flop_per_s) or 'no peak'} only)",
+                         "leave --moe-router-dtype at bf16 for this device, or pick other --hardware")
+    return replace(dev, peak_flop_per_s=peak, linear=None)
+
+
+ROUTER_FP32_ASSUMPTION = ("--moe-router-dtype fp32: the router's gradient GEMMs at the catalog TF32 peak (FP32 where "
+                          "none) on the family's 16-bit GEMM efficiency curve (no measured TF32 GEMM efficiency "
+                          "found), fp32 operands; forward a 16-bit GEMM writing fp32 logits")
+
+
 def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration | None = None, *,
              measured: comm.MeasuredLink | None = None) -> Prediction:
     """Predict every layout in `lay` on `spec` (see the module docstring for the model). `measured`: a scale-up
@@ -804,6 +833,11 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     bwd_extra_layer = ((attention_bwd_time_ratio(setup.attention_kernel, dev.cal, mdl, float(setup.seq_len)) - 2.0)
                        * lt.attn_core_s
                        + unpad_b - 2.0 * unpad_f)
+    if setup.moe_router_dtype == "fp32" and mdl.is_moe:
+        # fp32 router (compute.router_fp32_extra_s): fp32 logits in the forward, TF32 / FP32 gradient GEMMs and casts
+        r_fwd, r_bwd = router_fp32_extra_s(mdl, T, dtb, dev, _router32_device(spec, dev))
+        fwd_layer = fwd_layer + frac_moe * r_fwd
+        bwd_extra_layer = bwd_extra_layer + frac_moe * r_bwd
     logits_on = np.ones_like(T)
     if edge is not None:
         # Uneven stages (Llama Team 2024 sec. 3.3.2: one layer fewer on the first and the last stage "to balance the
