@@ -91,7 +91,11 @@ def test_fp4_weights_need_an_fp4_peak() -> None:
     assert linear_precision(spec, "bf16", cal) is None
 
 
-KNOWN_FAMILY_GAPS: dict[str, str] = {}
+KNOWN_FAMILY_GAPS: dict[str, str] = {
+    # newfam (2026-12-04): the uncalibrated default curve's one held-out training row, MLPerf v5.1 MI355X Llama 3.1 8B
+    # FP8 (-20.2%); one row is too few for the declared per-family fit (>= 3 rows), so mi355x stays on default
+    "default": "tests/test_newfam_rows.py::test_default_family_within_the_family_bound",
+}
 # nvidia-blackwell left it 2026-12-01 (bwell: 14.1% -> 8.4% by the FP8 fit's rule 2, calibration.toml;
 # tests/test_validate_unseen_runs.py::test_blackwell_family_within_the_family_bound, now a passing test);
 # amd-instinct-cdna3 left it when its MI325X scaling brought it to 8.8% (tests/test_amd_rows.py::
