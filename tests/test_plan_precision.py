@@ -91,7 +91,11 @@ def test_fp4_weights_need_an_fp4_peak() -> None:
     assert linear_precision(spec, "bf16", cal) is None
 
 
-KNOWN_FAMILY_GAPS: dict[str, str] = {}
+KNOWN_FAMILY_GAPS: dict[str, str] = {
+    # newfam (2026-12-04): the uncalibrated default curve's one held-out training row, MLPerf v5.1 MI355X Llama 3.1 8B
+    # FP8 (-20.2%); one row is too few for the declared per-family fit (>= 3 rows), so mi355x stays on default
+    "default": "tests/test_newfam_rows.py::test_default_family_within_the_family_bound",
+}
 # nvidia-blackwell left it 2026-12-01 (bwell: 14.1% -> 8.4% by the FP8 fit's rule 2, calibration.toml;
 # tests/test_validate_unseen_runs.py::test_blackwell_family_within_the_family_bound, now a passing test);
 # amd-instinct-cdna3 left it when its MI325X scaling brought it to 8.8% (tests/test_amd_rows.py::
@@ -191,7 +195,8 @@ def test_dense_held_out_median_target() -> None:
                    "462 with the 138 unseen rows of the last two sessions, among them the 79 Megatron-Bridge "
                    "26.02.01 / 26.04 / 26.04.01 rows (13.28% median among them; 5.27% over the 325 before), newrows' "
                    "nine 26.02 DeepSeek-V3 / GPT-OSS rows (17.75% among them; 6.29% over the 429 before) and mb2606's "
-                   "15 26.06 rows (21.31% among them), held out, nothing re-fitted to compensate")
+                   "15 26.06 rows (21.31% among them), held out, nothing re-fitted to compensate; 6.65% over 463 with "
+                   "newfam's MLPerf v5.1 MI355X row (2026-12-04, -20.2%, uncalibrated)")
 def test_overall_held_out_median_target() -> None:
     # Issue 10's target. 2026-11-30: 5.4% over 74 held-out runs after the FSDP per-layer ring latencies, the TP/p2p
     # comm overlap of the Megatron configs, Llama 3's derived vp 8 and the TPU slice layout (7.5% over 65 before).
