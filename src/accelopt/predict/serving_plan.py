@@ -42,7 +42,7 @@ from accelopt.predict.serving import (
     weight_only_note,
     with_price,
 )
-from accelopt.predict.serving_moe import MoELayout, check_layout
+from accelopt.predict.serving_moe import GROUPED_GEMM_UNCALIBRATED, MoELayout, check_layout, grouped_gemm_calibrated
 from accelopt.workload.transformer import TransformerConfig
 
 MAX_LOAD = "max"
@@ -298,6 +298,9 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                 share_notes.append(floor_note)
             if note := custom_allreduce_note(spec, opts.tp, cal):
                 tp_notes.append(note)
+            if cfg.is_moe and not moe.active and not grouped_gemm_calibrated(cal):  # --ep/--attention-dp print it
+                tp_notes.append(f"assumed: {spec.name}: {GROUPED_GEMM_UNCALIBRATED} ([serving.{cal.family}] gives no "
+                                "grouped_gemm_* efficiencies)")
         except InfeasibleError as e:
             errors.append(ServeError(device=spec.name, problem=e.problem, fix=e.fix))
             first_error = first_error or e
