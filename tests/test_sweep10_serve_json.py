@@ -50,7 +50,9 @@ def test_a_saturated_rate_keeps_the_rates_the_device_completes(capsys: pytest.Ca
     out, err = capsys.readouterr()
     doc = json.loads(out)
     assert e.value.code == 2 and "1000 requests/s exceeds" in err
-    assert [p["request_rate_per_s"] for p in doc["results"][0]["points"]] == [1.0] and doc["errors"] == []
+    assert [p["request_rate_per_s"] for p in doc["results"][0]["points"]] == [1.0]
+    # the reason of the exit is in the document too, under the device (utserve: `errors` was [] beside exit 2)
+    assert [x["device"] for x in doc["errors"]] == ["h100-sxm"] and "1000 requests/s" in doc["errors"][0]["problem"]
 
 
 def test_no_rate_completed_is_the_device_error(capsys: pytest.CaptureFixture[str]) -> None:

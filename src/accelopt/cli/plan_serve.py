@@ -201,7 +201,7 @@ def serve_command(opts: Any, json_out: bool, html: Path | None) -> None:
 
         emit(run.result)
     else:
-        _print_tables(run.sweeps, run.result.errors)
+        _print_tables(run.sweeps, _not_raised(run.result.errors, run.overflow))
         _print_measured(run.result)
     if run.overflow:  # a requested batch that does not fit: exit 2, like `plan explain`
         raise run.overflow
@@ -277,6 +277,13 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
                   "J/out tok includes the host share (a device's catalog host_w, 0 W for an edge module such as a "
                   "Jetson; else the facility default) and PUE (accelopt.predict.cost.Facility). "
                   "All figures are estimates.")
+
+
+def _not_raised(errors: list[ServeError], raised: Any) -> list[ServeError]:
+    """The errors the exit-2 message does not already say: that message names its devices as 'N x DEVICE' (a
+    saturated --rate, a batch that does not fit), so those are not printed twice on the console."""
+    said = raised.problem if raised is not None else ""
+    return [e for e in errors if f" x {e.device} " not in said]
 
 
 def _print_errors(errors: list[ServeError]) -> None:

@@ -694,7 +694,9 @@ class ServeSweep:
 
 @dataclass(frozen=True, kw_only=True)
 class ServeError:
-    """A device on which the model cannot be served (problem and fix, as the CLI prints them)."""
+    """A device on which the model cannot be served, or a request it cannot serve beside the points it shows (a
+    requested batch over its memory, a --rate beyond what it completes: why the command exits 2); problem and fix,
+    as the CLI prints them."""
 
     device: str
     problem: str
@@ -2241,7 +2243,8 @@ def predict_at_rate(model: TransformerConfig, spec: AcceleratorSpec, *, rate_per
         raise InfeasibleError(f"{rate_per_s:g} requests/s exceeds what {model.name} on "
                               f"{tp * pp * moe.attention_dp} x {spec.name} "
                               f"completes ({saturation:.3g} requests/s at {cap} in flight): the queue grows without "
-                              "bound", f"use --rate < {saturation:.3g}, more devices, or fp8 weights/KV cache"
+                              "bound", f"use --rate < {saturation:.3g}, "
+                              + _fp8_fix(weight_dtype, kv_dtype).replace("use ", "", 1) + "or more devices"
                               + _engine_cap_fix(model, spec, cap, kw))
     lo, hi = 1, cap  # smallest C that completes the rate: C >= rate x E2E(C) (Little's law) and the device keeps up
     while lo < hi:
@@ -2439,8 +2442,17 @@ def overflow_error(sweeps: list[BatchSweep]) -> InfeasibleError | None:
     limits = ", ".join(sorted({f"{sw.points[0].device}: <= {sw.max_batch}" for sw in sweeps
                                if any(not p.fits for p in sw.points)}))
     return InfeasibleError("; ".join(parts) + " (every point is still shown, with fits = false)",
-                           f"use a --{what} that fits ({limits}), raise --tp/--pp, use --weight-dtype/--kv-dtype "
-                           "fp8, or shorter --prompt/--output")
+                           f"use a --{what} that fits ({limits}), raise --tp/--pp, "
+                           + _fp8_fix(bad[0].weight_dtype, bad[0].kv_dtype) + "or shorter --prompt/--output")
+
+
+def _fp8_fix(weight_dtype: str, kv_dtype: str) -> str:
+    """'use --weight-dtype/--kv-dtype fp8, ' naming only the flags whose dtype is wider than fp8's byte: a run
+    already at fp8 or 4-bit weights and an fp8 KV cache was told to use fp8 (utserve, 2026-12-04: Llama 3.1 70B
+    nvfp4 / KV fp8 at a 131k prompt on B200); '' when neither is."""
+    flags = [f for f, wide in (("--weight-dtype", weight_bytes_per_param(weight_dtype) > 1),
+                               ("--kv-dtype", DTYPE_BYTES[kv_dtype] > 1)) if wide]
+    return f"use {'/'.join(flags)} fp8, " if flags else ""
 
 
 def with_price(spec: AcceleratorSpec, usd_per_hour: float) -> AcceleratorSpec:

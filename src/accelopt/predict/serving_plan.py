@@ -42,7 +42,7 @@ from accelopt.predict.serving import (
     weight_only_note,
     with_price,
 )
-from accelopt.predict.serving_moe import MoELayout, check_layout
+from accelopt.predict.serving_moe import GROUPED_GEMM_UNCALIBRATED, MoELayout, check_layout, grouped_gemm_calibrated
 from accelopt.workload.transformer import TransformerConfig
 
 MAX_LOAD = "max"
@@ -244,6 +244,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     specs = resolve_devices(opts.hardware, opts.catalog)  # 'all', or names; unknown ones fail before any work
     sweeps: list[BatchSweep] = []
     errors: list[ServeError] = []
+    beside: list[ServeError] = []  # devices with points shown and the error the command exits 2 with
     tp_notes: list[str] = []  # where the engine's custom all-reduce gives way to NCCL/RCCL's (across domains)
     share_notes: list[str] = []  # 'default used:' for a memory share the engine derives from the device (SGLang)
     int4_groups: set[int] = set()  # the int4 group sizes the devices' calibrations used
@@ -286,6 +287,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                 points, saturated = _rate_points(cfg, spec, opts, cal, moe)
                 sweep = replace(sweep, points=points)
                 rate_error = rate_error or saturated
+                if saturated is not None:  # in the document beside the rates it completes, as the exit 2 says it
+                    beside.append(ServeError(device=spec.name, problem=saturated.problem, fix=saturated.fix))
             if at_max_load or opts.rate.strip():
                 cap_bound = cap_bound or _cap_binds(cfg, spec, opts, cal, moe, sweep.points, saturated is not None)
             sweeps.append(sweep)
@@ -295,6 +298,9 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                 share_notes.append(floor_note)
             if note := custom_allreduce_note(spec, opts.tp, cal):
                 tp_notes.append(note)
+            if cfg.is_moe and not moe.active and not grouped_gemm_calibrated(cal):  # --ep/--attention-dp print it
+                tp_notes.append(f"assumed: {spec.name}: {GROUPED_GEMM_UNCALIBRATED} ([serving.{cal.family}] gives no "
+                                "grouped_gemm_* efficiencies)")
         except InfeasibleError as e:
             errors.append(ServeError(device=spec.name, problem=e.problem, fix=e.fix))
             first_error = first_error or e
@@ -338,7 +344,11 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     if measured is not None and opts.tp == 1 and opts.pp == 1 and not (cfg.is_moe and moe.active):
         notes.append("--collectives has no effect here: no collective runs on one device per replica (--tp 1, "
                      "--pp 1, no expert parallelism)")
-    result = ServeResult(results=[ServeSweep.of(s) for s in sweeps], errors=errors,
+    # a device whose points are shown but whose requested batch does not fit: its error in the document too (the
+    # command exits 2 with it; `--json` printed `errors: []` beside that exit, utserve 2026-12-04)
+    beside += [ServeError(device=sw.points[0].device, problem=over.problem, fix=over.fix)
+               for sw in sweeps if sw.points and (over := overflow_error([sw])) is not None]
+    result = ServeResult(results=[ServeSweep.of(s) for s in sweeps], errors=errors + beside,
                          unused_config_keys=list(cfg.unused_keys), measured_link=measured, notes=notes)
     return ServeRun(result=result, sweeps=sweeps, overflow=overflow_error(sweeps) or rate_error)
 

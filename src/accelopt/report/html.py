@@ -334,7 +334,7 @@ def _serve_tables(r: Any) -> list[Table]:
         elif m0 is not None:
             out.append(_serve_moe_table(s))
     if r.errors:
-        out.append(Table("infeasible devices", ["device", "problem", "fix"],
+        out.append(Table("infeasible devices and requests", ["device", "problem", "fix"],
                          [[e.device, e.problem, e.fix] for e in r.errors]))
     return _console_lines_tables(plan_warnings.serve_lines(r)) + out + _notes_tables(r.notes)
 
