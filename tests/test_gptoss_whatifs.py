@@ -2,7 +2,9 @@
 
 1. Sink attention unfused (Transformer Engine's fallback below cuDNN 9.13.1) would only fit memory with core-attention
    recompute: the model with --no-flash --recompute selective overshoots the GB200 and H100 rows and still undershoots
-   the B200 one, so no one setting explains the three rows of one table.
+   the B200 one, so no one setting explains the three rows of one table. Since 2026-12-04 (gptossattn) also ruled
+   out at the source: the 25.11 container ships cuDNN 9.13.1.26 and Transformer Engine 2.9, so the sinks ran in cuDNN
+   fused attention (tests/test_gptoss_attention_backend.py).
 2. The attention cores at head_dim 64 with a 128-token window on every other layer: the model runs them on the GEMM
    curve; they are a small share of each step, the windowed layers' cores launch- and memory-bound (a kernel that
    computes 2 key blocks of 128, 256 keys per query, costs the same), so even the full layers at half the rate do not
