@@ -215,11 +215,12 @@ def _unfused_err_pct(rid: str) -> float:
 
 
 def test_unfused_what_if_fits_no_release_set() -> None:
-    """The model's --attention-kernel unfused brings the 26.04 rows within 25% but overshoots the 25.11 GB200 / GB300
-    rows (seq 8192): no one setting for the releases, and the sources above say fused."""
+    """The model's --attention-kernel unfused (every key scored on the windowed layers too: test_unfused_sliding_window)
+    overshoots the 26.04 rows and, by far more, the 25.11 GB200 / GB300 rows (seq 8192); the sources above say fused.
+    Before the unfused core's windowed layers were charged every key: -17.4..+5.8% and +34.8% / +49.3%."""
     later = [_unfused_err_pct(f"mb2604-{s}-gptoss-120b") for s in ("gb300", "gb200", "b300", "b200", "h100")]
-    assert (min(later), max(later)) == (-17.4, 5.8)
-    assert (_unfused_err_pct("mb-gb200-gptoss-120b"), _unfused_err_pct("mb-gb300-gptoss-120b")) == (34.8, 49.3)
+    assert (min(later), max(later)) == (16.1, 55.6)
+    assert (_unfused_err_pct("mb-gb200-gptoss-120b"), _unfused_err_pct("mb-gb300-gptoss-120b")) == (117.9, 145.4)
 
 
 @pytest.mark.parametrize("rid", [rid for rid in MB_GPTOSS_BF16 if ARCH[ROWS[rid]["hardware"]] != "SM90"])
