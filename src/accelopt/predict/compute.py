@@ -803,8 +803,9 @@ def layer_forward(model: TransformerConfig, b: Arr, s: Arr, s_kv: Arr, tp: Arr, 
       QKV   [b*s, h] x [h, (q + k + v)/t] (see qkv_gemms_s for MLA);  out [b*s, o/t] x [o/t, h]
       scores (b*a/t) x [s, qk] x [qk, keys];  AV (b*a/t) x [s, keys] x [keys, v]
       MLP   [b*s, h] x [h, f/t] (x2 gates for SwiGLU), [b*s, f/t] x [f/t, h]
-    keys = s_kv, or min(s_kv, window) on sliding-window layers (Beltagy et al. 2020 sec. 3.1); the attention
-    terms returned are the average over the model's windowed and full layers. An MoE layer's expert block is
+    keys = s_kv, or min(s_kv, window) on sliding-window layers (Beltagy et al. 2020 sec. 3.1) under a fused kernel
+    (the unfused core scores all s_kv keys and masks the window); the attention terms returned are the average over
+    the model's windowed and full layers. An MoE layer's expert block is
     moe_forward's, on the etp x ep expert grid (etp None: tp).
     """
     h = model.hidden
@@ -815,7 +816,11 @@ def layer_forward(model: TransformerConfig, b: Arr, s: Arr, s_kv: Arr, tp: Arr, 
                                       work_keys=causal_work_keys(model, s_kv, s_kv))
     frac_win = model.windowed_layers / model.layers
     if frac_win > 0:
-        win_keys = model.keys_attended(s_kv, True)
+        # The unfused core has no window: it computes the whole [s, s_kv] score matrix and masks it (Transformer
+        # Engine's get_attention_backend: UnfusedDotProductAttention 'converts window_size to an 'arbitrary' mask',
+        # transformer_engine/pytorch/attention/dot_product_attention/utils.py, code index id 4649700217; Megatron-LM's
+        # and HF's eager cores likewise baddbmm every score, then mask), so only a fused kernel attends the window.
+        win_keys = model.keys_attended(s_kv, True) if flash else s_kv
         t_win, f_win = attention_core_s(model, b, s, win_keys, tp, flash, dtb, dev, kernel,
                                         work_keys=causal_work_keys(model, s_kv, win_keys))
         t_core = (1 - frac_win) * t_core + frac_win * t_win

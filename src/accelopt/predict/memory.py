@@ -214,10 +214,11 @@ def activation_bytes_per_layer(model: TransformerConfig, b: Arr, s: Arr, tp: Arr
     split = 2 * s * b * (model.q_width + model.o_width) + mlp_inner
     if fp8_inputs:  # out-projection: its FP8 copy beside the fused kernel's 16-bit output, or alone (1 B, not 2)
         split = split + (1.0 if flash else -1.0) * s * b * model.o_width
-    # softmax 2, dropout mask 1, dropout output 2 bytes per score; windowed layers keep min(s, window) keys.
-    frac_win = model.windowed_layers / model.layers
-    keys = (1 - frac_win) * s + frac_win * model.keys_attended(s, True)
-    attn_sq = (5.0 if dropout else 2.0) * a * s * keys * b
+    # softmax 2, dropout mask 1, dropout output 2 bytes per score, kept by the unfused core only (keep_sq), which
+    # computes and keeps all s keys on a windowed layer too: it masks the window on the full score matrix
+    # (compute.layer_forward; Transformer Engine's UnfusedDotProductAttention 'converts window_size to an
+    # 'arbitrary' mask').
+    attn_sq = (5.0 if dropout else 2.0) * a * s * s * b
     keep_sq = ((recompute == 0) | (recompute == 4)) & (not flash)  # mlp recompute keeps the attention's tensors
     keep_sq = keep_sq & (module_on(recompute, modules, "core_attn") == 0)
     split = split + np.where(keep_sq, attn_sq, 0.0)
