@@ -91,3 +91,38 @@ def test_compare_of_two_plan_searches_on_two_devices_warns(capsys: pytest.Captur
     page = tmp_path / "c.html"
     _cli(capsys, "history", "compare", id_a, id_b, "--html", str(page))
     assert ">h100-sxm<" in page.read_text() and ">a100-sxm-80gb<" in page.read_text()  # the device cells
+
+
+def test_compare_of_two_simulate_runs_names_model_design_and_dtype(capsys: pytest.CaptureFixture[str]) -> None:
+    """simulate run names its design in design.name and its model in `source`: two runs of different designs and
+    models were compared with model, device and dtype null on both sides and no warning (utsim's trial); two
+    batches of one model on one design are one subject."""
+    _cli(capsys, "simulate", "run", "-d", "edge-npu", "-m", "alexnet-conv", "--json")
+    _cli(capsys, "simulate", "run", "-d", "tpu-v1", "-m", "resnet50", "--json")
+    doc, text = _compare(capsys)
+    a, b = doc["a"], doc["b"]
+    assert isinstance(a, dict) and isinstance(b, dict)
+    assert (a["device"], b["device"], a["dtype"], b["dtype"]) == ("edge-npu", "tpu-v1", "int8", "int8")
+    assert isinstance(a["model"], str) and a["model"].startswith("AlexNet") and b["model"] == "ResNet-50 v1"
+    warning = doc["subject_warning"]
+    assert isinstance(warning, str) and "differ in model and device" in warning and "warning:" in text
+    _cli(capsys, "simulate", "run", "-d", "tpu-v1", "-m", "resnet50", "--batch", "4", "--json")
+    doc, text = _compare(capsys)
+    assert doc["subject_warning"] is None and "warning" not in text
+
+
+def test_compare_of_two_simulate_sweeps_of_two_models_warns() -> None:
+    from accelopt.cli.report import _subject, subject_warning
+    from accelopt.report.history_documents import ComparedRun
+
+    def side(source: str) -> ComparedRun:
+        return ComparedRun(id="x", argv=[], command_line="accelopt simulate sweep",
+                           **_subject({"source": source, "base_design": "edge-npu"}))
+
+    cnn = side("model file net.py:CNN (nn.Module, batch 8, input 8x3x32x32 float32) captured in inference mode")
+    mlp = side("model file net.py:MLP (nn.Module, batch 1, input 1x256 float32) captured in inference mode")
+    csv = side("SCALE-Sim topology layers.csv, batch 2")
+    assert (cnn.model, cnn.device, csv.model) == ("model file net.py:CNN", "edge-npu", "SCALE-Sim topology layers.csv")
+    warning = subject_warning(cnn, mlp)
+    assert warning is not None and "differ in model (" in warning
+    assert subject_warning(cnn, side("model file net.py:CNN (nn.Module, batch 1, input 1x3x32x32 float32)")) is None

@@ -17,3 +17,12 @@ def test_a_missing_argument_names_what_to_pass(argv: list[str], fix: str, capsys
     code, out, err = run_main(argv, capsys)
     assert code == 2 and out == "", (code, out, err)
     assert fix in " ".join(err.split()), err
+
+
+def test_the_usage_names_every_argument_of_a_two_argument_command(capsys: pytest.CaptureFixture[str]) -> None:
+    """`history compare ID_A` (one id of two) printed the usage `history compare ID_B`, as if compare took one id
+    (utsim's trial); the usage now lists both arguments in order."""
+    code, out, err = run_main(["history", "compare", "20261204T015241.447Z-simulate-run-b38ec1"], capsys)
+    assert code == 2 and out == "", (code, out, err)
+    joined = " ".join(err.split())
+    assert "pass ID_B:" in joined and "history compare ID_A ID_B`" in joined, err

@@ -43,6 +43,15 @@ def wrong_type(batch_size=4):
     return nn.Linear(8, 2)
 
 
+class Net(nn.Module):  # a plain module class, as `simulate run -m models.py:Net --input-shape 8` takes it
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
 def non_scalar(batch_size=4):
     return ModelBundle(name="non-scalar", model=nn.Linear(8, 2), batches=_batches(batch_size),
                        loss_fn=lambda out, t: (out - t) ** 2, batch_size=batch_size)
@@ -119,6 +128,8 @@ def test_cuda_index_past_the_devices(monkeypatch: pytest.MonkeyPatch, capsys: py
     ("broken.py:build", [], "SyntaxError"),
     ("models.py:raises", [], "boom in the factory"),
     ("models.py:wrong_type", [], "not a ModelBundle"),
+    # a module class (simulate run's -m FILE.py:Class) read 'factory 'Net' ... returned a Net, not a ModelBundle'
+    ("models.py:Net", [], "gave a plain nn.Module (Net), not a ModelBundle: a step needs the model's batches and loss"),
     ("models.py:non_scalar", [], "not a scalar Tensor"),
     ("models.py:empty", [], "yielded nothing"),
     ("models.py:no_args", ["--batch-size", "2"], "takes no batch_size"),

@@ -387,7 +387,16 @@ def _missing_argument_fix(e: UsageError, where: str) -> str | None:
     if type(e).__name__ != "MissingParameter" or getattr(param, "param_type_name", None) != "argument" or not text:
         return None
     name = (getattr(param, "name", None) or "argument").upper()
-    return f"pass {name}: {text} (`{where} {name}`)"
+    return f"pass {name}: {text} (`{where} {_arguments_usage(e, name)}`)"
+
+
+def _arguments_usage(e: UsageError, missing: str) -> str:
+    """Every positional argument of the command, in order (`history compare ID_A ID_B`): a usage naming only the
+    missing one (`history compare ID_B` for a compare given one id) read as a command that takes one."""
+    command = e.ctx.command if e.ctx is not None else None
+    names = [(p.name or "").upper() + ("..." if getattr(p, "nargs", 1) == -1 else "")
+             for p in getattr(command, "params", ()) if getattr(p, "param_type_name", None) == "argument"]
+    return " ".join(names) if missing in (n.rstrip(".") for n in names) else missing
 
 
 def _command_fix(e: UsageError, where: str) -> str | None:

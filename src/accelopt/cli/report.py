@@ -266,10 +266,11 @@ def _side(run: RunRecord) -> ComparedRun:
 
 # where each command's --json names what it ran: the first of these top-level fields that holds a name
 # (profile/optimize: name; plan-workload: workload; plan-infer: workload_mode, requested_dtype; probe: device.name;
-# plan explain: hardware); plan serve names model and device per point (results[]), plan its device per ranked
-# layout (best[].hardware).
+# plan explain: hardware; simulate run: design.name, simulate sweep: base_design); plan serve names model and
+# device per point (results[]), plan its device per ranked layout (best[].hardware); simulate run and sweep name
+# their model in `source` and their dtype in design.dtype (_simulate_subject).
 _SUBJECT_FIELDS = {"model": ("model", "name", "workload"), "mode": ("mode", "workload_mode"),
-                   "device": ("device", "hardware"), "dtype": ("dtype", "requested_dtype")}
+                   "device": ("device", "hardware", "design", "base_design"), "dtype": ("dtype", "requested_dtype")}
 SUBJECT_NAMES = tuple(_SUBJECT_FIELDS)
 _POINT_LISTS = ("results", "best")
 """The lists whose entries name a model or device where the top level does not (plan serve: results; plan: best)."""
@@ -294,7 +295,24 @@ def _subject(result: Any) -> dict[str, str | None]:
             names = sorted({p[key] for p in points for key in keys if isinstance(p.get(key), str)} if what in (
                 "model", "device") else set())
             out[what] = ",".join(names) or None
+    if "design" in result or "base_design" in result:
+        _simulate_subject(result, out)
     return out
+
+
+def _simulate_subject(result: dict[str, Any], out: dict[str, str | None]) -> None:
+    """simulate run / sweep: the model is the name its `source` opens with, before the details that follow it
+    (' (', ', batch', ';': 'model file net.py:CNN (nn.Module, batch 4, ...)', 'SCALE-Sim topology t.csv, batch 1'),
+    so two batches of one model are one subject; the dtype is the design's. Two runs of different models or designs
+    were compared with model, device and dtype null on both sides and no warning."""
+    import re
+
+    source = result.get("source")
+    if out["model"] is None and isinstance(source, str) and source:
+        out["model"] = re.split(r" \(|, batch |;", source, maxsplit=1)[0].strip() or None
+    design = result.get("design")
+    if out["dtype"] is None and isinstance(design, dict) and isinstance(design.get("dtype"), str):
+        out["dtype"] = design["dtype"] or None
 
 
 def subject_warning(a: ComparedRun, b: ComparedRun) -> str | None:

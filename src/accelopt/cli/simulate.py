@@ -625,7 +625,8 @@ def run_design_sweep(opts: SweepOptions) -> None:
     from accelopt.simulate.results import SimSweepResult
 
     notes = ["energy is an estimate (Horowitz ISSCC 2014 table scaled to the node by "
-             "Stillmaker & Baas 2017); DRAM traffic from a tiling model", grid_note]
+             "Stillmaker & Baas 2017); DRAM traffic from a tiling model", grid_note,
+             *_fixed_notes(base, swept_bandwidth=bool(opts.bandwidth_gbps.strip()))]
     if skipped:
         notes.append(f"{len(skipped)} of {len(designs)} designs cannot run this model and were skipped: "
                      + "; ".join(skipped))
@@ -659,6 +660,25 @@ def _grid_note(opts: SweepOptions, base: str, grid: dict[str, list[Any]]) -> str
                                   axis("DRAM GB/s", "bandwidth_gbps", bw), axis("dataflow", "dataflow")))
 
 
+_SWEPT_FIELDS = frozenset({"rows", "cols", "dataflow", "ifmap_sram_bytes", "filter_sram_bytes", "ofmap_sram_bytes"})
+"""The design fields every sweep point sets (sweep.grid); the bandwidth too when --bandwidth-gbps is given."""
+
+
+def _fixed_notes(base: Any, *, swept_bandwidth: bool) -> list[str]:
+    """What every point keeps from the base design, with the base's assumptions on those fields: the sweep printed
+    only '(base edge-npu)', not the clock, dtype, node, cores or DRAM latency its latencies and energies rest on,
+    nor that the DRAM latency was an assumption (`simulate run` prints them)."""
+    from accelopt import units
+
+    latency = units.fmt_seconds(base.dram_latency_s) if base.dram_latency_s else "0 s"
+    vdd = f"{base.vdd_v:g} V" if base.vdd_v is not None else "the node's nominal supply"
+    fixed = (f"fixed at {base.name}'s: {base.cores} core{'' if base.cores == 1 else 's'}, "
+             f"{base.clock_hz / 1e6:g} MHz, {base.dtype}, {base.tech_node_nm:g} nm, {vdd}, DRAM latency {latency}")
+    swept = _SWEPT_FIELDS | ({"dram_bandwidth_byte_per_s"} if swept_bandwidth else set())
+    kept = base.with_(sources={k: v for k, v in base.sources.items() if k not in swept})
+    return [fixed, *(f"  {note}" for note in assumptions(kept))]
+
+
 def _show_sweep(data: Any, points: Any, front: Any, base: Any, grid_note: str, as_json: bool) -> None:
     """The sweep as JSON, or the front as a table under the grid swept (`grid_note`, also among data.notes)."""
     from accelopt import units
@@ -675,6 +695,9 @@ def _show_sweep(data: Any, points: Any, front: Any, base: Any, grid_note: str, a
     designs = f"{len(points)} design{'' if len(points) == 1 else 's'}"  # '1 designs on' before
     con.print(f"{designs} on {data.source} (base {base.name}); Pareto front: {len(front)}")
     con.print(grid_note)  # the grid, defaults marked
+    for note in data.notes:  # what every point keeps from the base design (_fixed_notes), user text plain
+        if note.startswith(("fixed at ", "  ")):
+            con.print(note, markup=False, highlight=False)
     t = Table()
     for c in ("rows", "cols", "dataflow", "SRAM each", "DRAM BW", "MAC units", "latency", "energy*", "util",
               "TOPS/W*"):

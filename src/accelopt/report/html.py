@@ -475,9 +475,16 @@ def _sim_sweep_tables(r: Any) -> list[Table]:
               heads, est_cols={8, 10}, note=" ".join(r.notes))
     for p in r.pareto_front:
         t.rows.append([p.name, q(p, "rows"), q(p, "cols"), p.dataflow, q(p, "sram_bytes_each"),
-                       q(p, "dram_bandwidth_byte_per_s"), q(p, "macs"), q(p, "latency_s"), q(p, "energy_j"),
+                       _sweep_bandwidth(p), q(p, "macs"), q(p, "latency_s"), q(p, "energy_j"),
                        q(p, "utilization"), q(p, "tops_per_w")])
     return [t]
+
+
+def _sweep_bandwidth(p: Any) -> str:
+    """A point's DRAM bandwidth cell; an unlimited one (inf, null in the JSON) reads 'inf' as on the console and in
+    the point's name ('...-infGBps'): q() showed it as n/a, a figure not known."""
+    bw = p.dram_bandwidth_byte_per_s
+    return "inf" if bw is None or bw == float("inf") else q(p, "dram_bandwidth_byte_per_s")
 
 
 def _compare_tables(r: Any) -> list[Table]:

@@ -5,6 +5,7 @@ Every number declares its unit (accelopt.units.unit); energy and DRAM traffic ar
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -164,7 +165,8 @@ class SweepRow:
     sram_bytes_each: int = unit("B", "each of the three operand SRAMs")
     sram_bytes: int = unit("B", "all operand SRAMs")
     macs: int = unit("count", "MAC units")
-    dram_bandwidth_byte_per_s: float = unit("B/s")
+    dram_bandwidth_byte_per_s: float = field(metadata={"unit": "B/s", "doc": "", "null_means": math.inf})
+    """inf = unlimited (no bandwidth stalls); JSON writes it as null, read back as inf."""
     latency_s: float = unit("s")
     energy_j: float = unit("J", "estimate")
     utilization: float = unit("fraction")

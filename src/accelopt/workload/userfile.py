@@ -450,6 +450,13 @@ def load_user_factory(spec: str, **kwargs: Any) -> ModelBundle:
             raise _factory_oom(func_name, path, kwargs, e) from None
         raise InputError(f"factory {func_name!r} in {str(path)!r} raised {_describe(e)}",
                          "fix the factory (call it directly in Python to see the traceback)") from e
+    if not isinstance(bundle, ModelBundle) and _is_module(bundle):  # `profile net.py:Net`, a class simulate takes
+        raise InputError(f"{func_name!r} in {str(path)!r} gave a plain nn.Module ({type(bundle).__name__}), not a "
+                         "ModelBundle: a step needs the model's batches and loss too",
+                         f"write a factory that returns ModelBundle(name=..., model={func_name}(), "
+                         "batches=..., loss_fn=..., batch_size=...) and name it (see examples/my_model.py); "
+                         f"`accelopt simulate run -m {path.name}:{func_name} --input-shape ...` takes the module "
+                         "as it is")
     if not isinstance(bundle, ModelBundle):
         raise InputError(f"factory {func_name!r} in {str(path)!r} returned a {type(bundle).__name__}, "
                          "not a ModelBundle",
@@ -464,6 +471,12 @@ def load_user_factory(spec: str, **kwargs: Any) -> ModelBundle:
     bundle.meta.setdefault("factory", f"{path}:{func_name}")  # where a bad bundle's messages point
     bundle.meta.setdefault("size_arguments", _size_arguments(factory))  # what batch_multiple_fix may suggest
     return bundle
+
+
+def _is_module(obj: Any) -> bool:
+    import torch
+
+    return isinstance(obj, torch.nn.Module)
 
 
 def _size_arguments(factory: Callable[..., Any]) -> tuple[str, ...]:
