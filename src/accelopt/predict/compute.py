@@ -401,18 +401,28 @@ GPUs (triton-lang/triton README, 'Compatibility'); a TPU, ASIC, NPU, FPGA or CPU
 
 
 def nvidia_turing_or_newer(spec: Any) -> bool:
-    """An NVIDIA GPU of compute capability 7.5 (Turing) or newer, told by the catalog's peaks: Turing's tensor cores
-    added int8 and int4 (NVIDIA Turing GPU Architecture whitepaper, 2018, 'Turing Tensor Cores') and Ampere's bf16
-    (NVIDIA A100 Tensor Core GPU Architecture whitepaper, 2020), so an NVIDIA GPU listing a bf16 or an int8 peak is
-    Turing or newer, and one listing neither (v100-sxm: fp16/fp32/fp64 only) is Volta or older. False off NVIDIA."""
-    return (spec.kind == "gpu" and spec.vendor == "NVIDIA"
-            and any(spec.peak(d) is not None for d in ("bf16", "int8")))
+    """An NVIDIA GPU of compute capability 7.5 (Turing) or newer: read from the spec's cited compute_capability; a
+    spec without one is told by its peaks: Turing's tensor cores added int8 and int4 (NVIDIA Turing GPU Architecture
+    whitepaper, 2018, 'Turing Tensor Cores') and Ampere's bf16 (NVIDIA A100 Tensor Core GPU Architecture whitepaper,
+    2020), so an NVIDIA GPU listing a bf16 or an int8 peak is Turing or newer, and one listing neither (v100-sxm:
+    fp16/fp32/fp64 only) is Volta or older. False off NVIDIA."""
+    return _nvidia_at_least(spec, (7, 5), ("bf16", "int8"))
 
 
 def nvidia_ampere_or_newer(spec: Any) -> bool:
-    """An NVIDIA GPU of compute capability 8.0 (Ampere) or newer: one listing a bf16 peak (bf16 tensor cores came
-    with Ampere, A100 whitepaper 2020; t4 and v100-sxm list none). False off NVIDIA."""
-    return spec.kind == "gpu" and spec.vendor == "NVIDIA" and spec.peak("bf16") is not None
+    """An NVIDIA GPU of compute capability 8.0 (Ampere) or newer: read from the spec's cited compute_capability; a
+    spec without one is told by a bf16 peak (bf16 tensor cores came with Ampere, A100 whitepaper 2020; t4 and
+    v100-sxm list none). False off NVIDIA."""
+    return _nvidia_at_least(spec, (8, 0), ("bf16",))
+
+
+def _nvidia_at_least(spec: Any, capability: tuple[int, int], peaks: tuple[str, ...]) -> bool:
+    """An NVIDIA GPU of `capability` or newer: its cited compute_capability where the spec has one (a --catalog spec
+    of an A100 listing fp16 alone is Ampere), else a peak among `peaks` (the generation that brought that dtype)."""
+    if not (spec.kind == "gpu" and spec.vendor == "NVIDIA"):
+        return False
+    cc = spec.cuda_capability()
+    return cc >= capability if cc is not None else any(spec.peak(d) is not None for d in peaks)
 
 
 NEURON_VENDOR = "AWS"
@@ -454,8 +464,15 @@ def attention_kernel_device(kernel: str) -> str:
 
 
 def _nvidia_gpu_before_ampere(spec: Any) -> bool:
-    """An NVIDIA GPU older than Ampere (v100-sxm, t4 in the catalog): no bf16 peak (nvidia_ampere_or_newer)."""
+    """An NVIDIA GPU older than Ampere (v100-sxm 7.0, t4 7.5 in the catalog; nvidia_ampere_or_newer)."""
     return spec.kind == "gpu" and spec.vendor == "NVIDIA" and not nvidia_ampere_or_newer(spec)
+
+
+def _why_older(spec: Any) -> str:
+    """How an NVIDIA GPU was told older than Ampere: its cited compute capability, else its catalog peaks."""
+    if spec.compute_capability is not None:
+        return f"compute capability {spec.compute_capability}, below 8.0"
+    return "no bf16 tensor cores in its catalog peaks, and no compute_capability cited"
 
 
 def attention_kernel_device_problem(kernel: str, spec: Any) -> str:
@@ -470,10 +487,10 @@ def attention_kernel_device_problem(kernel: str, spec: Any) -> str:
                 f"and Inferentia2); {spec.name} is {_a_kind(spec)} of {spec.vendor}")
     if kernel == "flash2" and _nvidia_gpu_before_ampere(spec):
         return (f"--attention-kernel flash2 needs an NVIDIA GPU of Ampere or newer ({FLASH2_GPU_SOURCE}); "
-                f"{spec.name} is older (no bf16 tensor cores in its catalog peaks)")
+                f"{spec.name} is older ({_why_older(spec)})")
     if kernel == "triton" and _nvidia_gpu_before_ampere(spec):
         return (f"--attention-kernel triton needs an NVIDIA GPU of Ampere or newer ({TRITON_GPU_SOURCE}); "
-                f"{spec.name} is older (no bf16 tensor cores in its catalog peaks)")
+                f"{spec.name} is older ({_why_older(spec)})")
     if kernel not in GPU_ATTENTION_KERNELS or spec.kind == "gpu":
         return ""
     return (f"--attention-kernel {kernel} is a GPU kernel ({'FlashAttention-2' if kernel == 'flash2' else 'Triton'}"

@@ -1118,6 +1118,11 @@ _UNTIED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", 
 # Families built as GPT-2 (transformers GPT2Model, GPTBigCodeModel): a learned position table of n_positions rows
 # (wpe), biases on c_attn, c_proj, c_fc and every LayerNorm. GPT2Config's default n_positions is 1024.
 _GPT2_STYLE_TYPES = frozenset({"gpt2", "gpt_bigcode"})
+# Families whose every norm is a LayerNorm with a bias while the projections are bias-free (TransformerConfig.norm_bias)
+# Falcon, one LayerNorm per block with parallel_attn (input_layernorm), two without (post_attention_layernorm) or with
+# new_decoder_architecture (ln_attn, ln_mlp), and ln_f, all nn.LayerNorm (transformers models/falcon/modeling_falcon.py,
+# 4.31.0): Falcon-7B 33 x 4544 = 149,952 biases, Falcon-40B 121 x 8192 = 991,232, which the count left out.
+_LAYERNORM_BIAS_TYPES = _FALCON_TYPES
 _GPT2_DEFAULT_POSITIONS = 1024
 # ModernBERT: bidirectional (ModernBertEncoderLayer; its model is an encoder, with a masked-LM head); read as a
 # causal decoder without a rule, it counted 130M parameters (a plain MLP) against ModernBERT-base's 149M and was
@@ -1513,7 +1518,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                                  learned_positions=(context or _GPT2_DEFAULT_POSITIONS) if gpt2_style
                                  else (context + _POSITION_ROW_OFFSET.get(mtype, 0) if context else 0)
                                  if mtype in _LEARNED_POSITION_TYPES else 0,
-                                 biases=gpt2_style,
+                                 biases=gpt2_style, norm_bias=mtype in _LAYERNORM_BIAS_TYPES,
                                  source=f"Hugging Face config {p}",
                                  unused_keys=tuple(sorted({*unused, *_keys_not_applied(cfg, mla, window)})),
                                  config_defaults=defaults, stored_weight_flags=_stored_weight_flags(cfg),
