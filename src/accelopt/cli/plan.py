@@ -1099,7 +1099,8 @@ MOE_DISPATCHER_HELP = ("MoE: the token dispatcher the run uses: alltoall (defaul
                        "per destination node and is forwarded over NVLink there, timed at the published rate, "
                        "DeepEP's README_Hybrid-EP.md H100 table / legacy.md H800 table, scaled by the device's "
                        "scale-out bandwidth over their 400 Gb/s NICs; inside one node: the all-to-all's time); "
-                       "hybridep and deepep are CUDA libraries: refused off an NVIDIA GPU")
+                       "hybridep and deepep are CUDA libraries for compute capability 9.0 (SM90, Hopper) or newer: "
+                       "refused off an NVIDIA GPU and below 9.0 (the catalog's compute_capability)")
 FP8_RECIPE_HELP = ("with --dtype fp8: the linear layers' scaling recipe, what quantizing each GEMM input costs: "
                    "delayed "
                    "(amax history, one fused cast; Megatron-LM's default), current (per-tensor scale from this step's "
