@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run_main
+from conftest import run_main, write_hf_config
 
 # stabilityai/stablelm-2-1_6b config.json
 STABLELM2_1_6B: dict[str, Any] = {
@@ -62,17 +62,11 @@ REFERENCE = {
 }
 
 
-def _write(tmp_path: Path, name: str, cfg: dict[str, Any]) -> Path:
-    path = tmp_path / name / "config.json"
-    path.parent.mkdir()
-    path.write_text(json.dumps({"_name_or_path": name, **cfg}), encoding="utf-8")
-    return path
-
 
 @pytest.mark.parametrize("name", sorted(REFERENCE))
 def test_plan_counts_and_keys(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg, total, _, warned = REFERENCE[name]
-    path = _write(tmp_path, name, cfg)
+    path = write_hf_config(tmp_path, name, cfg)
     code, out, err = run_main(["plan", "--model", str(path), "--hardware", "h100-sxm", "--devices", "8", "--top", "1",
                                "--json"], capsys)
     assert code == 0, err
@@ -90,7 +84,7 @@ def test_plan_infer_refuses_cleanly_where_transformers_lacks_the_type(name: str,
     naming the type and the version, never a traceback. With a transformers that knows it the build runs."""
     tf = pytest.importorskip("transformers")
     cfg, *_ = REFERENCE[name]
-    path = _write(tmp_path, name, cfg)
+    path = write_hf_config(tmp_path, name, cfg)
     code, _, err = run_main(["plan", "infer", str(path), "--hardware", "h100-sxm", "--json"], capsys)
     if code == 0:
         return
@@ -104,10 +98,11 @@ def test_stablelm_counts_its_biases(tmp_path: Path) -> None:
     LayerNorm per block (StableLmDecoderLayer: no post_attention_layernorm)."""
     from accelopt.workload.presets import load_hf_config
 
-    m = load_hf_config(_write(tmp_path, "a", STABLELM2_1_6B))
+    m = load_hf_config(write_hf_config(tmp_path, "a", STABLELM2_1_6B))
     assert m.norm_bias and m.qkv_bias and not m.biases and m.norms_per_layer == 2 and not m.parallel_block
     assert m.params_total() == 1_644_515_328
-    p = load_hf_config(_write(tmp_path, "b", {**STABLELM2_1_6B, "use_parallel_residual": True, "use_qkv_bias": False}))
+    parallel = {**STABLELM2_1_6B, "use_parallel_residual": True, "use_qkv_bias": False}
+    p = load_hf_config(write_hf_config(tmp_path, "b", parallel))
     assert p.parallel_block and p.norms_per_layer == 1 and not p.qkv_bias
     assert m.params_total() - p.params_total() == 24 * (2 * 2048 + 3 * 2048)
 
@@ -115,6 +110,6 @@ def test_stablelm_counts_its_biases(tmp_path: Path) -> None:
 def test_minicpm_ties_its_embeddings(tmp_path: Path) -> None:
     from accelopt.workload.presets import load_hf_config
 
-    m = load_hf_config(_write(tmp_path, "a", MINICPM_2B))
+    m = load_hf_config(write_hf_config(tmp_path, "a", MINICPM_2B))
     assert m.tied_embeddings
     assert m.params_total() - 122_753 * 2304 == 2_442_057_984
