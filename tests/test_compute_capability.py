@@ -183,3 +183,26 @@ def test_catalog_generations_unchanged() -> None:
     assert {s.name for s in nv if not nvidia_turing_or_newer(s)} == {"v100-sxm"}
     for s in nv:
         assert nvidia_ampere_or_newer(s) == (s.peak("bf16") is not None), s.name
+
+
+def test_mxfp8_is_read_from_the_capability(tmp_path: Path) -> None:
+    """--fp8-recipe mxfp8 was allowed by calibration family (its device name): a --catalog B200 named 'my-gpu' fell
+    in the default family and was refused, and a 12.0 part in the Blackwell family would have run it, which
+    Transformer Engine refuses ('MXFP8 (for all gemm layouts) is not supported on 12.0+ architectures yet',
+    check_mxfp8_support, NVIDIA/TransformerEngine@f2b6810c). With the capability cited it decides: 10.x runs it."""
+    from accelopt.errors import DeviceUnsupportedError
+    from accelopt.predict.compute import fp8_cast_bytes, mxfp8_problem
+
+    spec = tmp_path / "my.toml"
+    spec.write_text(USER_GPU + 'compute_capability = ["10.0", "my sheet"]\n', encoding="utf-8")
+    (b200_like,) = load_file(spec)
+    assert mxfp8_problem("default", b200_like) == ""
+    assert fp8_cast_bytes("mxfp8", "default", b200_like) == (2.0 + 2.0 * 33.0 / 32.0, 1.0)
+    spec.write_text(USER_GPU + 'compute_capability = ["12.0", "my sheet"]\n', encoding="utf-8")
+    (sm120,) = load_file(spec)
+    with pytest.raises(DeviceUnsupportedError, match=r"compute capability 12\.0"):
+        fp8_cast_bytes("mxfp8", "nvidia-blackwell", sm120)
+    cat = default_catalog()
+    runs = {s.name for s in cat if s.vendor == "NVIDIA" and not mxfp8_problem("default", s)}
+    assert runs == {"b200", "gb200", "b300", "gb300"}
+    assert "needs block-scaled FP8 tensor cores" in mxfp8_problem("nvidia-hopper", cat.get("h100-sxm"))

@@ -1298,7 +1298,7 @@ def _explain(opts: ExplainOptions) -> None:
     if setup.dtype == "fp8":  # the recipe's quantize traffic per element of each FP8 GEMM's input (fp8_cast_bytes)
         from accelopt.predict.compute import fp8_cast_bytes
 
-        cast_b, _ = fp8_cast_bytes(setup.fp8_recipe, cal.family)
+        cast_b, _ = fp8_cast_bytes(setup.fp8_recipe, cal.family, spec)
         fp8 = (f"; fp8 linear layers at {cal.fp8_matmul_eff_max} of the fp8 peak, {setup.fp8_recipe} scaling: "
                f"{cast_b:g} B moved per quantized input element")
     con.print(line((setup.model.name, "bold"), f" on {devices} x {spec.name}: {layout_text(lay)}{_flags_text(setup)} "
