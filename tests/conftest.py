@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,6 +42,14 @@ def run_main(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, 
         code = int(e.code or 0)
     out = capsys.readouterr()
     return code, out.out, out.err
+
+
+def write_hf_config(tmp_path: Path, name: str, cfg: dict[str, Any]) -> Path:
+    """`cfg` written as tmp_path/NAME/config.json with `_name_or_path` NAME (the model's name in every result)."""
+    path = tmp_path / name / "config.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps({"_name_or_path": name, **cfg}), encoding="utf-8")
+    return path
 
 
 def run_main_expect(capsys: pytest.CaptureFixture[str], *args: str, code: int = 0) -> tuple[str, str]:

@@ -52,6 +52,14 @@ FALCON_7B: dict[str, Any] = {  # tiiuae/falcon-7b config.json (auto_map left out
     "parallel_attn": True, "torch_dtype": "bfloat16", "transformers_version": "4.27.4", "use_cache": True,
     "vocab_size": 65024,
 }
+FALCON_40B: dict[str, Any] = {  # tiiuae/falcon-40b config.json (auto_map left out): new decoder arch., 8 KV heads
+    "alibi": False, "apply_residual_connection_post_layernorm": False, "architectures": ["FalconForCausalLM"],
+    "attention_dropout": 0.0, "bias": False, "bos_token_id": 11, "eos_token_id": 11, "hidden_dropout": 0.0,
+    "hidden_size": 8192, "initializer_range": 0.02, "layer_norm_epsilon": 1e-05, "model_type": "falcon",
+    "multi_query": True, "new_decoder_architecture": True, "num_attention_heads": 128, "num_hidden_layers": 60,
+    "num_kv_heads": 8, "parallel_attn": True, "torch_dtype": "bfloat16", "transformers_version": "4.27.4",
+    "use_cache": True, "vocab_size": 65024,
+}
 QWEN15_MOE_A27B: dict[str, Any] = {  # Qwen/Qwen1.5-MoE-A2.7B config.json (the keys the GPTQ-Int4 chat copy also lists)
     "architectures": ["Qwen2MoeForCausalLM"], "attention_dropout": 0.0, "bos_token_id": 151643,
     "decoder_sparse_step": 1, "eos_token_id": 151643, "hidden_act": "silu", "hidden_size": 2048,

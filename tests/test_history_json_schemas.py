@@ -44,7 +44,8 @@ def test_history_documents_validate(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     ("catalog-show", ["catalog", "show", "edge-tpu", "--json"])])
 def test_machine_and_catalog_documents_validate(kind: str, args: list[str]) -> None:
     doc = _json(args)
-    assert doc["schema"] == f"accelopt.{kind}" and doc["schema_version"] == 1, doc
+    version = 2 if kind.startswith("catalog") else 1  # catalog-list / -show 2: compute_capability (utcc)
+    assert doc["schema"] == f"accelopt.{kind}" and doc["schema_version"] == version, doc
     jsonschema.Draft202012Validator(_json(["schema", kind])).validate(doc)
 
 

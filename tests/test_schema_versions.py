@@ -76,8 +76,8 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     "history-prune": (1, "0538e9b1e68f10bc"),
     "history-import": (1, "c0a191be4196c8d4"),
     "env": (1, "e78bedba1f3fb1d9"),
-    "catalog-list": (1, "845a8a0693891eb4"),
-    "catalog-show": (1, "7a570265839ae8dc"),
+    "catalog-list": (2, "a859f6a8f04a7c19"),  # 2: each row's compute_capability (1 reads)
+    "catalog-show": (2, "fe5598db4b8b73de"),  # 2: compute_capability, compute_capability_source (1 reads)
     "plan-models": (1, "61e0db5925142efc"),  # plan --list-models --json (a bare list before)
     "plan-infer-models": (1, "00ef6e33a033dcc0"),  # plan infer --list-models --json (a bare list of dicts before)
     "simulate-presets": (1, "faa04652e4f8a8ff"),  # simulate presets --json (a bare list before)

@@ -62,11 +62,19 @@ def test_fp4_weights_need_an_fp4_or_a_16_bit_peak() -> None:
     assert serving.compute_dtype_for(h100, "nvfp4") == serving.compute_dtype_for(h100, "mxfp4") == "bf16"
     with_fp4 = replace(h100, peak_flop_per_s={**h100.peak_flop_per_s, "fp4": 4e15})
     assert serving.compute_dtype_for(with_fp4, "mxfp4") == "fp4"
-    fp8_only = replace(h100, peak_flop_per_s={"fp8": h100.peak_flop_per_s["fp8"]}, measured_matmul_flop_per_s={})
+    # without a cited compute capability the generation is told by the peaks: no bf16 and no int8 peak reads as
+    # Volta or older, refused as such (utcc: with compute_capability the spec is Hopper, below)
+    fp8_only = replace(h100, peak_flop_per_s={"fp8": h100.peak_flop_per_s["fp8"]}, measured_matmul_flop_per_s={},
+                       compute_capability=None, sources={k: v for k, v in h100.sources.items()
+                                                         if k != "compute_capability"})
     with pytest.raises(InfeasibleError, match="fp4 peak") as e:
         serving.predict_serving(get_model("llama3-8b"), fp8_only, prompt_len=128, output_len=8, weight_dtype="nvfp4")
     # the dtypes it suggests are fp8 alone (the fix names the format it was given after them since fix_t4fp4)
     assert e.value.fix.startswith("use --weight-dtype fp8 on h100-sxm, or ")
+    hopper = replace(fp8_only, compute_capability="9.0")  # Hopper: refused for the peaks it lacks, not its age
+    with pytest.raises(InfeasibleError, match="no fp4 peak and no bf16/fp16 peak") as e:
+        serving.predict_serving(get_model("llama3-8b"), hopper, prompt_len=128, output_len=8, weight_dtype="nvfp4")
+    assert e.value.fix == "use --weight-dtype fp8"
 
 
 def test_plan_serve_weight_dtype_nvfp4(capsys: pytest.CaptureFixture[str]) -> None:

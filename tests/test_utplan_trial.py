@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_main
+from conftest import run_main, write_hf_config
 
 PHI3_MINI = {  # microsoft/Phi-3-mini-4k-instruct config.json
     "model_type": "phi3", "hidden_act": "silu", "hidden_size": 3072, "intermediate_size": 8192,
@@ -64,12 +64,6 @@ PUBLISHED = {
 }
 
 
-def _write(tmp_path: Path, name: str, cfg: dict[str, object]) -> Path:
-    path = tmp_path / name / "config.json"
-    path.parent.mkdir()
-    path.write_text(json.dumps({"_name_or_path": name, **cfg}), encoding="utf-8")
-    return path
-
 
 @pytest.mark.parametrize("name", sorted(PUBLISHED))
 def test_parameter_counts_match_the_published_ones(name: str, tmp_path: Path,
@@ -78,7 +72,7 @@ def test_parameter_counts_match_the_published_ones(name: str, tmp_path: Path,
     config dropped without a word. DeepSeek-V2-Lite's '2.4B activated' is not asserted: the model counts the
     embedding table in the active parameters (2.66B; 2.45B without it), DeepSeek's card does not."""
     cfg, total, active, _ = PUBLISHED[name]
-    path = _write(tmp_path, name, cfg)
+    path = write_hf_config(tmp_path, name, cfg)
     code, out, err = run_main(["plan", "--model", str(path), "--hardware", "h100-sxm", "--devices", "64", "--top",
                                "1", "--json"], capsys)
     assert code == 0, err
@@ -94,7 +88,7 @@ def test_a_layout_that_does_not_fit_exits_2_in_plan_explain_and_plan_serve(tmp_p
                                                                            capsys: pytest.CaptureFixture[str]) -> None:
     """Mixtral 8x7B (46.7B parameters, 87 GiB of bf16 weights) on one H100: neither trains (ZeRO 1, 8 devices) nor
     serves (tp 1); both exit 2 naming what does not fit and the fix."""
-    path = _write(tmp_path, "mixtral", MIXTRAL_8X7B)
+    path = write_hf_config(tmp_path, "mixtral", MIXTRAL_8X7B)
     code, _, err = run_main(["plan", "explain", "--model", str(path), "--hardware", "h100-sxm", "--devices", "8"],
                             capsys)
     assert code == 2 and "does not fit" in err and "fix:" in err, err
@@ -115,7 +109,7 @@ def test_a_calibration_key_outside_its_tables_is_refused(text: str, key: str, tm
     a word (exit 0 on the bundled values). It now exits 2 in plan, plan explain and plan serve naming the key."""
     cal = tmp_path / "cal.toml"
     cal.write_text(text, encoding="utf-8")
-    path = _write(tmp_path, "llama", LLAMA32_1B)
+    path = write_hf_config(tmp_path, "llama", LLAMA32_1B)
     for argv in (["plan", "explain", "--devices", "8"], ["plan", "--devices", "8"], ["plan", "serve"]):
         code, _, err = run_main([*argv, "--model", str(path), "--hardware", "h100-sxm", "--calibration", str(cal)],
                                 capsys)
@@ -127,7 +121,7 @@ def test_a_calibration_key_outside_its_tables_is_refused(text: str, key: str, tm
 
 def test_zero_experts_with_a_top_k_names_the_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """num_local_experts = 0 with num_experts_per_tok = 2 said '... with one expert', a count the user never wrote."""
-    path = _write(tmp_path, "mixtral", {**MIXTRAL_8X7B, "num_local_experts": 0})
+    path = write_hf_config(tmp_path, "mixtral", {**MIXTRAL_8X7B, "num_local_experts": 0})
     code, _, err = run_main(["plan", "explain", "--model", str(path), "--hardware", "h100-sxm", "--devices", "8"],
                             capsys)
     assert code == 2 and "num_local_experts = 0" in err, err
@@ -148,7 +142,8 @@ def test_a_config_newer_than_transformers_says_upgrade(tmp_path: Path) -> None:
         pytest.skip("this transformers reads rope_type llama3 (4.43 on)")
     rope = {"factor": 32.0, "high_freq_factor": 4.0, "low_freq_factor": 1.0, "original_max_position_embeddings": 8192,
             "rope_type": "llama3"}
-    path = _write(tmp_path, "llama", {**LLAMA32_1B, "rope_scaling": rope, "transformers_version": "4.45.0.dev0"})
+    path = write_hf_config(tmp_path, "llama",
+                           {**LLAMA32_1B, "rope_scaling": rope, "transformers_version": "4.45.0.dev0"})
     with pytest.raises(InputError) as e:
         build_from_hf_config(str(path), meta=True)
     assert "upgrade transformers" in e.value.fix and "4.45.0.dev0" in e.value.fix, e.value.fix
@@ -169,7 +164,7 @@ def test_group_limited_routing_is_listed_as_not_modelled(groups: int, top: int, 
     DeepSeek-V2 report sec. 2.2.2) bounds the expert dispatch, which the predictors time as if every group could be
     chosen. The keys were in the irrelevant list, dropped without a word; a binding limit is now warned and listed
     in `unused_config_keys`. V2-Lite's n_group 1 limits nothing and stays quiet."""
-    path = _write(tmp_path, "dsv2", {**DEEPSEEK_V2_LITE, "n_group": groups, "topk_group": top})
+    path = write_hf_config(tmp_path, "dsv2", {**DEEPSEEK_V2_LITE, "n_group": groups, "topk_group": top})
     code, out, err = run_main(["plan", "--model", str(path), "--hardware", "h100-sxm", "--devices", "64", "--top", "1",
                                "--json"], capsys)
     assert code == 0, err

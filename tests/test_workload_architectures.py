@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hf_configs import DEEPSEEK_V3, FALCON_7B, GEMMA2_9B, GPTJ_6B, MISTRAL_7B_V01, QWEN15_MOE_A27B
+from hf_configs import DEEPSEEK_V3, FALCON_7B, FALCON_40B, GEMMA2_9B, GPTJ_6B, MISTRAL_7B_V01, QWEN15_MOE_A27B
 
 from accelopt.errors import InputError
 from accelopt.hardware.catalog import get_device
@@ -37,14 +37,17 @@ from accelopt.workload.transformer import MLAConfig, TransformerConfig
 # Parameters of the real model, counted by transformers 4.57.1 (AutoModelForCausalLM.from_config on the meta
 # device) from the configs in tests/hf_configs.py; GPT-J and Falcon also by the installed 4.31.0. The test below
 # rebuilds them whenever the installed transformers knows the model type.
+# Falcon-40B by transformers 4.31.0 (AutoModelForCausalLM.from_config on the meta device; models/falcon/
+# modeling_falcon.py: per layer query_key_value, dense, dense_h_to_4h, dense_4h_to_h and, with
+# new_decoder_architecture, ln_attn + ln_mlp with biases; ln_f; tied word embeddings): 41,303,293,952.
 HF_PARAMS = {"MISTRAL_7B_V01": 7_241_732_096, "GEMMA2_9B": 9_241_705_984, "GPTJ_6B": 6_050_882_784,
-             "DEEPSEEK_V3": 671_026_404_352, "FALCON_7B": 6_921_720_704}
+             "DEEPSEEK_V3": 671_026_404_352, "FALCON_7B": 6_921_720_704, "FALCON_40B": 41_303_293_952}
 # Terms the predictor does not model (biases), counted from the same modules:
-# GPT-J: LayerNorm biases 29 x 4096, MLP biases 28 x (16384 + 4096), LM-head bias 50400; Falcon-7B: LayerNorm
-# biases 33 x 4544.
-UNMODELLED = {"GPTJ_6B": 29 * 4096 + 28 * (16384 + 4096) + 50400, "FALCON_7B": 33 * 4544}
+# GPT-J: LayerNorm biases 29 x 4096, MLP biases 28 x (16384 + 4096), LM-head bias 50400. (Falcon's LayerNorm biases,
+# 33 x 4544 for Falcon-7B, were here until TransformerConfig.norm_bias counted them: utcc, 2026-12-04.)
+UNMODELLED = {"GPTJ_6B": 29 * 4096 + 28 * (16384 + 4096) + 50400}
 CONFIGS = {"MISTRAL_7B_V01": MISTRAL_7B_V01, "GEMMA2_9B": GEMMA2_9B, "GPTJ_6B": GPTJ_6B, "DEEPSEEK_V3": DEEPSEEK_V3,
-           "FALCON_7B": FALCON_7B}
+           "FALCON_7B": FALCON_7B, "FALCON_40B": FALCON_40B}
 PRESET_OF = {"MISTRAL_7B_V01": "mistral-7b", "GEMMA2_9B": "gemma2-9b", "GPTJ_6B": "gptj-6b",
              "DEEPSEEK_V3": "deepseek-v3"}
 
@@ -100,8 +103,7 @@ def test_params_against_the_installed_transformers(tmp_path: Path, name: str) ->
     n_hf = sum(p.numel() for p in model.parameters())
     ours = _load(tmp_path, cfg)
     layers = ours.layers
-    unmodelled = {"GPTJ_6B": (layers + 1) * 4096 + layers * (16384 + 4096) + 50400,
-                  "FALCON_7B": (layers + 1) * 4544}.get(name, 0)
+    unmodelled = {"GPTJ_6B": (layers + 1) * 4096 + layers * (16384 + 4096) + 50400}.get(name, 0)
     assert ours.params_total() == n_hf - unmodelled
 
 
@@ -513,3 +515,16 @@ def test_phi_and_cohere_blocks_are_parallel(model_type: str, parallel: bool, nor
     path.write_text(json.dumps(cfg), encoding="utf-8")
     model = load_hf_config(path)
     assert (model.parallel_block, model.norms_per_layer) == (parallel, norms)
+
+
+@pytest.mark.parametrize(("name", "norms", "layers", "hidden"), [("FALCON_7B", 1, 32, 4544),
+                                                                 ("FALCON_40B", 2, 60, 8192)])
+def test_falcon_layernorm_biases_are_counted(tmp_path: Path, name: str, norms: int, layers: int, hidden: int) -> None:
+    """Falcon's LayerNorms carry a bias (modeling_falcon.py: nn.LayerNorm, bias on): parallel_attn alone one per block
+    (input_layernorm), new_decoder_architecture two (ln_attn, ln_mlp), plus ln_f. Falcon-7B 33 x 4544 = 149,952 and
+    Falcon-40B 121 x 8192 = 991,232 more parameters than weights alone; the projections stay bias-free (bias false)."""
+    cfg = _load(tmp_path, CONFIGS[name])
+    assert cfg.norm_bias and not cfg.biases and cfg.norms_per_layer == norms
+    assert cfg.norm_params == 2 * hidden
+    without = replace(cfg, norm_bias=False)
+    assert cfg.params_total() - without.params_total() == (layers * norms + 1) * hidden

@@ -129,7 +129,8 @@ def list_rows(specs: list[AcceleratorSpec], dtype: str) -> list[CatalogListRow]:
     return [CatalogListRow(name=s.name, display_name=s.display_name, kind=s.kind, vendor=s.vendor,
                            aliases=list(s.aliases), peak_flop_per_s=s.peak(dtype), memory_bytes=s.memory_bytes,
                            memory_bandwidth_byte_per_s=s.memory_bandwidth_byte_per_s, tdp_w=s.tdp_w,
-                           price_usd_per_hour=s.price_usd_per_hour, price_date=s.price_date, measured=s.measured)
+                           price_usd_per_hour=s.price_usd_per_hour, price_date=s.price_date, measured=s.measured,
+                           compute_capability=s.compute_capability)
             for s in specs]
 
 
@@ -141,7 +142,9 @@ def show_data(spec: AcceleratorSpec) -> CatalogShowDocument:
                for path, v in spec.numbers().items()]
     ridges = {d: spec.ridge_flop_per_byte(d) for d in spec.peak_flop_per_s}
     return CatalogShowDocument(device=spec.to_dict(), numbers=numbers, ridge_flop_per_byte=ridges,
-                               ridge_formula="peak_flop_per_s[dtype] / memory_bandwidth_byte_per_s")
+                               ridge_formula="peak_flop_per_s[dtype] / memory_bandwidth_byte_per_s",
+                               compute_capability=spec.compute_capability,
+                               compute_capability_source=spec.sources.get("compute_capability"))
 
 
 def _fmt_row_value(path: str, v: float | None) -> str:
@@ -325,6 +328,8 @@ def _print_show(spec: AcceleratorSpec) -> None:
         table.add_column(col, overflow="fold")
     for path, v in spec.numbers().items():
         table.add_row(path, fmt_value(path, v), spec.sources.get(path, "—"))
+    if spec.compute_capability is not None:  # a cited figure that is text ('10.3'), not among numbers()
+        table.add_row("compute_capability", spec.compute_capability, spec.sources.get("compute_capability", "—"))
     console.print(table)
     if spec.price_date:
         console.print(f"price date: {spec.price_date}")

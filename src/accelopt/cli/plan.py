@@ -1117,7 +1117,8 @@ MOE_DISPATCHER_HELP = ("MoE: the token dispatcher the run uses: alltoall (defaul
                        "per destination node and is forwarded over NVLink there, timed at the published rate, "
                        "DeepEP's README_Hybrid-EP.md H100 table / legacy.md H800 table, scaled by the device's "
                        "scale-out bandwidth over their 400 Gb/s NICs; inside one node: the all-to-all's time); "
-                       "hybridep and deepep are CUDA libraries: refused off an NVIDIA GPU")
+                       "hybridep and deepep are CUDA libraries for compute capability 9.0 (SM90, Hopper) or newer: "
+                       "refused off an NVIDIA GPU and below 9.0 (the catalog's compute_capability)")
 MOE_ROUTER_DTYPE_HELP = ("MoE: the router GEMM's precision, as Megatron-Core's --moe-router-dtype: bf16 (default; "
                          "Megatron-Core's None, the input's dtype: a 16-bit GEMM) or fp32 (its forward writes fp32 "
                          "logits; its data- and weight-gradient GEMMs run in fp32, on the TF32 tensor cores under "
@@ -1321,7 +1322,7 @@ def _explain(opts: ExplainOptions) -> None:
     if setup.dtype == "fp8":  # the recipe's quantize traffic per element of each FP8 GEMM's input (fp8_cast_bytes)
         from accelopt.predict.compute import fp8_cast_bytes
 
-        cast_b, _ = fp8_cast_bytes(setup.fp8_recipe, cal.family)
+        cast_b, _ = fp8_cast_bytes(setup.fp8_recipe, cal.family, spec)
         fp8 = (f"; fp8 linear layers at {cal.fp8_matmul_eff_max} of the fp8 peak, {setup.fp8_recipe} scaling: "
                f"{cast_b:g} B moved per quantized input element")
     con.print(line((setup.model.name, "bold"), f" on {devices} x {spec.name}: {layout_text(lay)}{_flags_text(setup)} "

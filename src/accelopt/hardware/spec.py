@@ -10,6 +10,7 @@ Conventions (SI, in names):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
@@ -127,6 +128,12 @@ class AcceleratorSpec:
     """GPUs: streaming multiprocessors (SMs) per device, from the architecture's whitepaper or blog; used where a
     kernel takes some of them, e.g. Transformer Engine's userbuffers communication (predict/userbuffers.py). None:
     not cited (a --tp-comm-overlap prediction on the device then stops with an error naming this field)."""
+    compute_capability: str | None = None
+    """NVIDIA GPUs: the CUDA compute capability 'major.minor' ('9.0' Hopper, '10.0' B200, '12.0' RTX PRO 6000
+    Blackwell), cited like a number (sources['compute_capability']; NVIDIA's 'CUDA GPU Compute Capability' page).
+    What a kernel library requires is stated in it (DeepEP: SM90 or newer; MXFP8: 10.0 or newer), so a check reads
+    this field, not the device's name or family. None: not cited (a check that needs it refuses, naming this field,
+    where no cited peak tells the answer; compute.py nvidia_ampere_or_newer)."""
     price_date: str | None = None
     aliases: tuple[str, ...] = ()
     notes: str = ""
@@ -149,6 +156,13 @@ class AcceleratorSpec:
     def peak(self, dtype: str) -> float | None:
         """Dense peak FLOP/s for `dtype`, or None where the device does not define it."""
         return self.peak_flop_per_s.get(dtype)
+
+    def cuda_capability(self) -> tuple[int, int] | None:
+        """compute_capability as (major, minor) for ordering ((8, 9) < (9, 0) < (10, 3)); None when not cited."""
+        if self.compute_capability is None:
+            return None
+        major, minor = self.compute_capability.split(".")
+        return int(major), int(minor)
 
     def measured_matmul_fraction(self, dtype: str) -> float | None:
         """Measured matmul rate over the dense peak, for `dtype`; None where either is missing."""
@@ -216,6 +230,7 @@ def validate_spec(spec: AcceleratorSpec, where: str = "") -> None:
                              f"device's peak_flop_per_s.{dtype} ({peak!r})",
                              "give a measured matmul rate in FLOP/s for a dtype the spec lists a peak for")
     _check_inference_curve(spec, label)
+    _check_compute_capability(spec, label)
     for name in ("memory_bytes", "memory_bandwidth_byte_per_s"):
         v = getattr(spec, name)
         if v is None or not v > 0:
@@ -242,6 +257,27 @@ def validate_spec(spec: AcceleratorSpec, where: str = "") -> None:
         raise InputError(f"{label}: idle_w ({spec.idle_w}) >= tdp_w ({spec.tdp_w})", "check the two power figures")
     if spec.price_usd_per_hour is not None and not spec.price_date:
         raise InputError(f"{label}: price_usd_per_hour has no price_date", "add price_date = 'YYYY-MM'")
+
+
+COMPUTE_CAPABILITY = re.compile(r"[1-9]\d?\.\d")
+"""A CUDA compute capability as NVIDIA writes it: major.minor, one minor digit ('8.9', '10.3', '12.0')."""
+
+
+def _check_compute_capability(spec: AcceleratorSpec, label: str) -> None:
+    """InputError for a compute_capability that is not 'major.minor' text, or one given to a device that is not an
+    NVIDIA GPU (a ROCm build of torch reports a (major, minor) too, 9.4 for an MI300X, which is no CUDA capability)."""
+    cc = spec.compute_capability
+    if cc is None:
+        return
+    if not isinstance(cc, str) or not COMPUTE_CAPABILITY.fullmatch(cc):
+        raise InputError(f"{label}: compute_capability = {cc!r} is not a CUDA compute capability 'major.minor'",
+                         'write it as text, e.g. compute_capability = ["9.0", "NVIDIA CUDA GPUs page"] (nvidia-smi '
+                         "--query-gpu=compute_cap prints it)")
+    if spec.kind != "gpu" or spec.vendor.upper() != "NVIDIA":
+        raise InputError(f"{label}: compute_capability = {cc!r} on a device that is not an NVIDIA GPU "
+                         f"({spec.vendor or 'no vendor'} {spec.kind})",
+                         "remove compute_capability (it is NVIDIA's CUDA figure), or set vendor = \"NVIDIA\" and "
+                         "kind = \"gpu\" if the device is one")
 
 
 def _check_inference_curve(spec: AcceleratorSpec, label: str) -> None:

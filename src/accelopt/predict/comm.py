@@ -436,18 +436,40 @@ HIER_DISPATCH_REQUIREMENTS = (
 """What hybridep and deepep need to run (moe_dispatcher_device_problem): CUDA kernels on NVIDIA GPUs."""
 
 
+HIER_DISPATCH_MIN_CAPABILITY = (9, 0)
+"""The lowest CUDA compute capability HybridEP and DeepEP run on: SM90, Hopper (HIER_DISPATCH_REQUIREMENTS: DeepEP's
+'Hopper (SM90) GPUs, or other architectures with SM90 PTX ISA support'; HybridEP's TMA instructions, which came with
+SM90, and its build list '9.0 10.0'). An A100 (8.0), L4 / L40S / RTX 4090 (8.9), T4 (7.5) or V100 (7.0) runs neither."""
+
+
 def moe_dispatcher_device_problem(dispatcher: str, spec: AcceleratorSpec) -> str:
-    """Why `spec` cannot run `dispatcher` ('' when it can): hybridep and deepep are CUDA libraries for NVIDIA GPUs
-    (HIER_DISPATCH_REQUIREMENTS). Refused, not priced at the NVIDIA-measured rates with a note: a plan that ranks a
+    """Why `spec` cannot run `dispatcher` ('' when it can): hybridep and deepep are CUDA libraries for NVIDIA GPUs of
+    compute capability 9.0 or newer (HIER_DISPATCH_REQUIREMENTS, HIER_DISPATCH_MIN_CAPABILITY), told by the spec's
+    cited compute_capability; an NVIDIA GPU whose spec cites none is refused naming the field, as --tp-comm-overlap
+    is without a cited SM count. Refused, not priced at the NVIDIA-measured rates with a note: a plan that ranks a
     layout on a dispatcher that does not run on its hardware answers a question nobody can act on."""
-    if dispatcher == "alltoall" or (spec.kind == "gpu" and spec.vendor.upper() == "NVIDIA"):
+    if dispatcher == "alltoall":
         return ""
-    return (f"--moe-dispatcher {dispatcher} does not run on {spec.name} ({spec.vendor} {spec.kind}): DeepEP and "
-            "HybridEP are CUDA libraries for NVIDIA GPUs (DeepEP's README, 'Requirements': Hopper (SM90) or SM90 PTX "
-            "ISA, CUDA 12.3+; HybridEP: TMA instructions)")
+    if not (spec.kind == "gpu" and spec.vendor.upper() == "NVIDIA"):
+        return (f"--moe-dispatcher {dispatcher} does not run on {spec.name} ({spec.vendor} {spec.kind}): DeepEP and "
+                "HybridEP are CUDA libraries for NVIDIA GPUs (DeepEP's README, 'Requirements': Hopper (SM90) or SM90 "
+                "PTX ISA, CUDA 12.3+; HybridEP: TMA instructions)")
+    cc = spec.cuda_capability()
+    need = ".".join(map(str, HIER_DISPATCH_MIN_CAPABILITY))
+    if cc is None:
+        return (f"--moe-dispatcher {dispatcher} needs an NVIDIA GPU of compute capability {need} (SM90, Hopper) or "
+                f"newer, and {spec.name}'s spec cites no compute_capability to tell")
+    if cc < HIER_DISPATCH_MIN_CAPABILITY:
+        return (f"--moe-dispatcher {dispatcher} does not run on {spec.name} (compute capability "
+                f"{spec.compute_capability}): DeepEP and HybridEP need compute capability {need} (SM90, Hopper) or "
+                "newer (DeepEP's README, 'Requirements': 'Hopper (SM90) GPUs, or other architectures with SM90 PTX "
+                "ISA support'; HybridEP: TMA instructions, built for '9.0 10.0')")
+    return ""
 
 
-MOE_DISPATCHER_DEVICE_FIX = "give --moe-dispatcher alltoall (the default), or an NVIDIA GPU with --hardware"
+MOE_DISPATCHER_DEVICE_FIX = ("give --moe-dispatcher alltoall (the default), or an NVIDIA GPU of compute capability 9.0 "
+                             "or newer with --hardware (h100-sxm, h200, b200, gb200); a --catalog spec of one adds "
+                             'compute_capability = ["9.0", "source"]')
 
 
 HIER_DISPATCH_NIC_BYTE_PER_S = 50e9

@@ -82,6 +82,33 @@ MXFP8_FAMILIES = ("nvidia-blackwell",)
 "Device compute capability 10.0 or higher required for MXFP8 execution", i.e. Blackwell; its ROCm port asks gfx950,
 CDNA 4, which no catalog family here is: MI300X/MI325X are gfx942)."""
 
+MXFP8_CAPABILITY = ((10, 0), (12, 0))
+"""The NVIDIA compute capabilities MXFP8 GEMMs run on, [10.0, 12.0): Transformer Engine check_mxfp8_support
+(NVIDIA/TransformerEngine@f2b6810c transformer_engine/pytorch/quantization.py): ">= (12, 0)": "MXFP8 (for all gemm
+layouts) is not supported on 12.0+ architectures yet"; ">= (10, 0)": supported; else "Device compute capability 10.0
+or higher required for MXFP8 execution". Read from the spec's compute_capability (mxfp8_problem); a spec without
+one falls back to MXFP8_FAMILIES."""
+
+
+def mxfp8_problem(family: str, spec: Any = None) -> str:
+    """Why `--fp8-recipe mxfp8` cannot run ('' when it can): on an NVIDIA GPU whose spec cites its compute capability,
+    that capability against MXFP8_CAPABILITY (B200 / GB200 10.0 and B300 / GB300 10.3 run it, an H100's 9.0 and an
+    RTX PRO 6000 Blackwell's 12.0 do not, whatever calibration family the name falls in); else the family
+    (MXFP8_FAMILIES)."""
+    cc = spec.cuda_capability() if spec is not None and spec.vendor == "NVIDIA" else None
+    if cc is not None:
+        lo, hi = MXFP8_CAPABILITY
+        if lo <= cc < hi:
+            return ""
+        return (f"--fp8-recipe mxfp8 needs block-scaled FP8 tensor cores of compute capability 10.x (Transformer "
+                f"Engine's check_mxfp8_support: 10.0 or higher, 12.0+ not yet supported); {spec.name} is compute "
+                f"capability {spec.compute_capability}")
+    if family in MXFP8_FAMILIES:
+        return ""
+    return (f"--fp8-recipe mxfp8 needs block-scaled FP8 tensor cores (NVIDIA Blackwell), which the {family} family "
+            "lacks")
+
+
 FP8_RECIPE_ALIASES = {"ds": "delayed", "cs": "current", "tensorwise": "current", "mx": "mxfp8", "fp8-cs": "current",
                       "fp8-mx": "mxfp8"}
 """Names the stacks use for the same recipes: NeMo's performance scripts --fp8_recipe ds / cs / mxfp8, Megatron-LM
@@ -131,7 +158,7 @@ def fp8_weight_transpose(family: str) -> bool:
     return FP8_GEMM_LAYOUTS.get(family) == "tn-only"
 
 
-def fp8_cast_bytes(recipe: str, family: str) -> tuple[float, float]:
+def fp8_cast_bytes(recipe: str, family: str, spec: Any = None) -> tuple[float, float]:
     """(bytes moved per element, kernels) to quantize one FP8 GEMM's 16-bit activation input [m,k] under `recipe`.
 
     Every recipe reads the 2-byte input and writes its 1-byte FP8 value (Micikevicius et al. 2022, "FP8 Formats for Deep
@@ -147,11 +174,9 @@ def fp8_cast_bytes(recipe: str, family: str) -> tuple[float, float]:
     if recipe not in FP8_RECIPES:
         raise InputError(f"FP8 recipe {recipe!r} is not one the predictor models", f"use {', '.join(FP8_RECIPES)}")
     if recipe == "mxfp8":
-        if family not in MXFP8_FAMILIES:
-            raise DeviceUnsupportedError(f"--fp8-recipe mxfp8 needs block-scaled FP8 tensor cores (NVIDIA "
-                                         f"Blackwell), which the {family} family lacks",
-                                         "use --fp8-recipe delayed or current, or a Blackwell device",
-                                         option="--fp8-recipe")
+        if problem := mxfp8_problem(family, spec):  # spec: its compute capability decides where it cites one
+            raise DeviceUnsupportedError(problem, "use --fp8-recipe delayed or current, or a Blackwell device of "
+                                         "compute capability 10.x (b200, gb200, b300, gb300)", option="--fp8-recipe")
         return 2.0 + 2.0 * (1.0 + 1.0 / 32), 1.0
     transpose_b = 1.0 if fp8_activation_transpose(family) else 0.0
     cast_b = 2.0 + 1.0 + transpose_b
@@ -184,7 +209,7 @@ def linear_precision(spec: Any, dtype: str, cal: Calibration, fp8_recipe: str = 
     peak16 = spec.peak("bf16") or spec.peak("fp16")
     cast_kernels = 1.0
     if dtype == "fp8":
-        cast_b, cast_kernels = fp8_cast_bytes(fp8_recipe, cal.family)
+        cast_b, cast_kernels = fp8_cast_bytes(fp8_recipe, cal.family, spec)
         peak, operand_b = spec.peak("fp8"), (1.0 + 1.0 / 32 if fp8_recipe == "mxfp8" else 1.0)
     elif dtype in FP4_OPERAND_BYTES:
         peak, operand_b, cast_b = spec.peak("fp4"), FP4_OPERAND_BYTES[dtype], 0.0
@@ -401,18 +426,28 @@ GPUs (triton-lang/triton README, 'Compatibility'); a TPU, ASIC, NPU, FPGA or CPU
 
 
 def nvidia_turing_or_newer(spec: Any) -> bool:
-    """An NVIDIA GPU of compute capability 7.5 (Turing) or newer, told by the catalog's peaks: Turing's tensor cores
-    added int8 and int4 (NVIDIA Turing GPU Architecture whitepaper, 2018, 'Turing Tensor Cores') and Ampere's bf16
-    (NVIDIA A100 Tensor Core GPU Architecture whitepaper, 2020), so an NVIDIA GPU listing a bf16 or an int8 peak is
-    Turing or newer, and one listing neither (v100-sxm: fp16/fp32/fp64 only) is Volta or older. False off NVIDIA."""
-    return (spec.kind == "gpu" and spec.vendor == "NVIDIA"
-            and any(spec.peak(d) is not None for d in ("bf16", "int8")))
+    """An NVIDIA GPU of compute capability 7.5 (Turing) or newer: read from the spec's cited compute_capability; a
+    spec without one is told by its peaks: Turing's tensor cores added int8 and int4 (NVIDIA Turing GPU Architecture
+    whitepaper, 2018, 'Turing Tensor Cores') and Ampere's bf16 (NVIDIA A100 Tensor Core GPU Architecture whitepaper,
+    2020), so an NVIDIA GPU listing a bf16 or an int8 peak is Turing or newer, and one listing neither (v100-sxm:
+    fp16/fp32/fp64 only) is Volta or older. False off NVIDIA."""
+    return _nvidia_at_least(spec, (7, 5), ("bf16", "int8"))
 
 
 def nvidia_ampere_or_newer(spec: Any) -> bool:
-    """An NVIDIA GPU of compute capability 8.0 (Ampere) or newer: one listing a bf16 peak (bf16 tensor cores came
-    with Ampere, A100 whitepaper 2020; t4 and v100-sxm list none). False off NVIDIA."""
-    return spec.kind == "gpu" and spec.vendor == "NVIDIA" and spec.peak("bf16") is not None
+    """An NVIDIA GPU of compute capability 8.0 (Ampere) or newer: read from the spec's cited compute_capability; a
+    spec without one is told by a bf16 peak (bf16 tensor cores came with Ampere, A100 whitepaper 2020; t4 and
+    v100-sxm list none). False off NVIDIA."""
+    return _nvidia_at_least(spec, (8, 0), ("bf16",))
+
+
+def _nvidia_at_least(spec: Any, capability: tuple[int, int], peaks: tuple[str, ...]) -> bool:
+    """An NVIDIA GPU of `capability` or newer: its cited compute_capability where the spec has one (a --catalog spec
+    of an A100 listing fp16 alone is Ampere), else a peak among `peaks` (the generation that brought that dtype)."""
+    if not (spec.kind == "gpu" and spec.vendor == "NVIDIA"):
+        return False
+    cc = spec.cuda_capability()
+    return cc >= capability if cc is not None else any(spec.peak(d) is not None for d in peaks)
 
 
 NEURON_VENDOR = "AWS"
@@ -454,8 +489,15 @@ def attention_kernel_device(kernel: str) -> str:
 
 
 def _nvidia_gpu_before_ampere(spec: Any) -> bool:
-    """An NVIDIA GPU older than Ampere (v100-sxm, t4 in the catalog): no bf16 peak (nvidia_ampere_or_newer)."""
+    """An NVIDIA GPU older than Ampere (v100-sxm 7.0, t4 7.5 in the catalog; nvidia_ampere_or_newer)."""
     return spec.kind == "gpu" and spec.vendor == "NVIDIA" and not nvidia_ampere_or_newer(spec)
+
+
+def _why_older(spec: Any) -> str:
+    """How an NVIDIA GPU was told older than Ampere: its cited compute capability, else its catalog peaks."""
+    if spec.compute_capability is not None:
+        return f"compute capability {spec.compute_capability}, below 8.0"
+    return "no bf16 tensor cores in its catalog peaks, and no compute_capability cited"
 
 
 def attention_kernel_device_problem(kernel: str, spec: Any) -> str:
@@ -470,10 +512,10 @@ def attention_kernel_device_problem(kernel: str, spec: Any) -> str:
                 f"and Inferentia2); {spec.name} is {_a_kind(spec)} of {spec.vendor}")
     if kernel == "flash2" and _nvidia_gpu_before_ampere(spec):
         return (f"--attention-kernel flash2 needs an NVIDIA GPU of Ampere or newer ({FLASH2_GPU_SOURCE}); "
-                f"{spec.name} is older (no bf16 tensor cores in its catalog peaks)")
+                f"{spec.name} is older ({_why_older(spec)})")
     if kernel == "triton" and _nvidia_gpu_before_ampere(spec):
         return (f"--attention-kernel triton needs an NVIDIA GPU of Ampere or newer ({TRITON_GPU_SOURCE}); "
-                f"{spec.name} is older (no bf16 tensor cores in its catalog peaks)")
+                f"{spec.name} is older ({_why_older(spec)})")
     if kernel not in GPU_ATTENTION_KERNELS or spec.kind == "gpu":
         return ""
     return (f"--attention-kernel {kernel} is a GPU kernel ({'FlashAttention-2' if kernel == 'flash2' else 'Triton'}"

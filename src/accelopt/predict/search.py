@@ -492,7 +492,7 @@ def _recipe_unsupported(setup: Setup, specs: list[AcceleratorSpec], cals: dict[s
                 raise DeviceUnsupportedError(problem, "leave --eager-cross-entropy out",
                                              option="--eager-cross-entropy")
             if setup.dtype == "fp8":
-                fp8_cast_bytes(setup.fp8_recipe, calibration_for(spec, cals, stack).family)
+                fp8_cast_bytes(setup.fp8_recipe, calibration_for(spec, cals, stack).family, spec)
             if setup.tp_comm_overlap:  # userbuffers take SMs from the GEMMs: the device's SM count is needed
                 userbuffers.sm_count(spec)
         except DeviceUnsupportedError as e:

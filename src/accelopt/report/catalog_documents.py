@@ -28,6 +28,9 @@ class CatalogListRow:
     price_usd_per_hour: float | None = unit("USD/h")
     price_date: str | None = field(metadata={"doc": "YYYY-MM of the price"})
     measured: bool = field(metadata={"doc": "a spec measured by `accelopt probe`, not a datasheet"})
+    compute_capability: str | None = field(default=None, metadata={
+        "doc": "NVIDIA GPUs: the CUDA compute capability 'major.minor' (null: not an NVIDIA GPU, or not cited); added "
+               "in version 2"})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,7 +38,9 @@ class CatalogListDocument:
     """`accelopt catalog list --json`: the catalog's devices (of one --kind, or all)."""
 
     SCHEMA_KIND: ClassVar[str] = "catalog-list"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)
+    """Version 2 added each row's compute_capability (version 1 reads without it)."""
 
     kind: str | None = field(metadata={"doc": "the --kind asked (null: every kind)"})
     dtype: str = field(metadata={"doc": "the precision of each row's peak_flop_per_s (--dtype)"})
@@ -59,7 +64,9 @@ class CatalogShowDocument:
     """`accelopt catalog show NAME --json`: one device, every number with its source, ridge points per dtype."""
 
     SCHEMA_KIND: ClassVar[str] = "catalog-show"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)
+    """Version 2 added compute_capability and compute_capability_source (version 1 reads without them)."""
 
     device: dict[str, Any] = field(metadata={"doc": "the catalog entry as its TOML holds it (numbers as [value, "
                                                     "source]; the catalog file format, see docs)"})
@@ -67,3 +74,8 @@ class CatalogShowDocument:
     ridge_flop_per_byte: dict[str, float | None] = unit("FLOP/B", "dtype -> peak / memory bandwidth (integer "
                                                                   "dtypes: OP/B)")
     ridge_formula: str
+    compute_capability: str | None = field(default=None, metadata={
+        "doc": "NVIDIA GPUs: the CUDA compute capability 'major.minor', a cited figure that is text, so not among "
+               "`numbers` (null: not an NVIDIA GPU, or not cited)"})
+    compute_capability_source: str | None = field(default=None, metadata={"doc": "where compute_capability comes "
+                                                                                 "from"})

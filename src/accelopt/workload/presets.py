@@ -359,6 +359,7 @@ _USED_KEYS = frozenset({
     # parallel attention + MLP blocks and the Falcon/GPT-NeoX attention layout
     "parallel_attn", "use_parallel_residual", "new_decoder_architecture", "multi_query", "num_kv_heads",
     "n_head_kv",
+    "use_qkv_bias",  # StableLM: biases on q, k and v (TransformerConfig.qkv_bias)
     # how far the positions reach with rope scaling (workload/context.py)
     "rope_scaling", "rope_parameters", "original_max_position_embeddings",
     # gpt-oss's second spelling of num_experts_per_tok; Llama 4's MoE interleave, dense width and chunked attention
@@ -403,6 +404,10 @@ _IRRELEVANT_KEYS = frozenset({
     "attention_softmax_in_fp32", "masked_softmax_fusion", "bias_dropout_fusion", "skip_bias_add", "skip_bias_add_qkv",
     "offset_alibi", "input_jitter_noise", "attention_multiplier", "embedding_multiplier", "residual_multiplier",
     "logits_scaling",
+    # MiniCPM's muP scalars, the same kind as Granite's: the embeddings times scale_emb, each residual branch times
+    # scale_depth / sqrt(num_hidden_layers), the logits' input divided by hidden_size / dim_model_base (elementwise;
+    # openbmb/MiniCPM-2B-sft-bf16 modeling_minicpm.py; MiniCPM report arXiv 2404.06395 sec. 3.1)
+    "scale_emb", "scale_depth", "dim_model_base",
 })
 
 
@@ -411,7 +416,8 @@ _IRRELEVANT_KEYS = frozenset({
 _FALCON_TYPES = frozenset({"falcon", "refinedweb", "refinedwebmodel"})
 _FAMILY_KEYS = {"multi_query": _FALCON_TYPES | {"gpt_bigcode"}, "parallel_attn": _FALCON_TYPES,
                 "new_decoder_architecture": _FALCON_TYPES, "num_kv_heads": _FALCON_TYPES, "n_head_kv": _FALCON_TYPES,
-                "use_parallel_residual": frozenset({"gpt_neox"}),
+                "use_parallel_residual": frozenset({"gpt_neox", "stablelm"}),
+                "use_qkv_bias": frozenset({"stablelm"}),
                 **dict.fromkeys(("interleave_moe_layer_step", "moe_layers", "intermediate_size_mlp",
                                  "attention_chunk_size", "no_rope_layers", "no_rope_layer_interval"),
                                 frozenset({"llama4", "llama4_text"}))}
@@ -473,7 +479,12 @@ _GATED_TYPES = _SILU_MOE_TYPES | frozenset({
                           # (GeGLU), Wo = Linear(intermediate_size, hidden) (transformers
                           # models/modernbert/modeling_modernbert.py @000c33f)
                           "modernbert",
-                          "phi3small"})  # Phi3SmallMLP: up_proj of 2 x ff_intermediate_size (GeGLU), down_proj
+                          "phi3small",  # Phi3SmallMLP: up_proj of 2 x ff_intermediate_size (GeGLU), down_proj
+                          # StableLmMLP: gate_proj, up_proj, down_proj (transformers models/stablelm/
+                          # modeling_stablelm.py @00dcc6d); MiniCPMMLP and InternLM2MLP (w1, w3, w2) the same,
+                          # as Llama's (openbmb/MiniCPM-2B-sft-bf16 modeling_minicpm.py, internlm/internlm2-7b
+                          # modeling_internlm2.py)
+                          "stablelm", "minicpm", "internlm2"})
 # Gemma 2/3 normalise both before and after attention and the MLP (Gemma Team 2024, "Gemma 2", Table 1:
 # pre-norm and post-norm): 4 RMSNorms per block.
 _FOUR_NORM_TYPES = frozenset({"gemma2", "gemma3", "gemma3_text"})
@@ -1060,6 +1071,9 @@ def _block_layout(cfg: dict[str, Any], mtype: str) -> tuple[bool, int]:
         return bool(cfg.get("parallel_attn", True)) or new, 2 if new else 1
     if mtype == "gpt_neox":
         return bool(cfg.get("use_parallel_residual", True)), 2
+    if mtype == "stablelm":  # StableLmConfig use_parallel_residual default False; parallel: input_layernorm alone
+        parallel = bool(cfg.get("use_parallel_residual", False))
+        return parallel, 1 if parallel else 2
     return False, 4 if mtype in _FOUR_NORM_TYPES else 2
 
 
@@ -1103,12 +1117,20 @@ _TIED_TYPES = _FALCON_TYPES | {"gpt2", "bert", "roberta", "xlm-roberta", "camemb
                                # @008e574; Command R's config.json gives none, and was read as untied)
                                "cohere", "mpt",
                                "modernbert",  # ModernBertConfig: tie_word_embeddings True
-                               "phi3small"}  # logits through embed_tokens (mlx-lm phi3small.py); every gemma* type
+                               "phi3small",  # logits through embed_tokens (mlx-lm phi3small.py); every gemma* type
+                               # MiniCPMConfig: tie_word_embeddings True (openbmb/MiniCPM-2B-sft-bf16
+                               # configuration_minicpm.py; config.json gives none): read untied, MiniCPM-2B counted
+                               # 3.01B for its 2.72B, the 282,822,912-weight table twice
+                               "minicpm"}
 _UNTIED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gpt_neox",
                            "gptj", "codegen", "phi3", "deepseek", "deepseek_v2", "deepseek_v3",
                            # Llama4TextConfig / GptOssConfig / Olmo2Config: tie_word_embeddings False
                            "llama4", "llama4_text", "gpt_oss", "olmo2",
                            "dbrx",  # DbrxConfig: tie_word_embeddings False
+                           # StableLmConfig / InternLM2Config: tie_word_embeddings False (transformers
+                           # models/stablelm/configuration_stablelm.py; internlm/internlm2-7b
+                           # configuration_internlm2.py)
+                           "stablelm", "internlm2",
                            "chatglm",  # ChatGLMForConditionalGeneration: output_layer beside the embedding
                            "qwen",  # QWenConfig: tie_word_embeddings False (Qwen/Qwen-7B configuration_qwen.py)
                            # OlmoeConfig, PhimoeConfig, GraniteMoeConfig: tie_word_embeddings False (transformers
@@ -1118,6 +1140,13 @@ _UNTIED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", 
 # Families built as GPT-2 (transformers GPT2Model, GPTBigCodeModel): a learned position table of n_positions rows
 # (wpe), biases on c_attn, c_proj, c_fc and every LayerNorm. GPT2Config's default n_positions is 1024.
 _GPT2_STYLE_TYPES = frozenset({"gpt2", "gpt_bigcode"})
+# Families whose every norm is a LayerNorm with a bias while the projections are bias-free (TransformerConfig.norm_bias)
+# Falcon, one LayerNorm per block with parallel_attn (input_layernorm), two without (post_attention_layernorm) or with
+# new_decoder_architecture (ln_attn, ln_mlp), and ln_f, all nn.LayerNorm (transformers models/falcon/modeling_falcon.py,
+# 4.31.0): Falcon-7B 33 x 4544 = 149,952 biases, Falcon-40B 121 x 8192 = 991,232, which the count left out.
+# StableLM: input_layernorm, post_attention_layernorm (none with use_parallel_residual) and the final norm are
+# nn.LayerNorm (transformers models/stablelm/modeling_stablelm.py @00dcc6d, StableLmDecoderLayer / StableLmModel).
+_LAYERNORM_BIAS_TYPES = _FALCON_TYPES | {"stablelm"}
 _GPT2_DEFAULT_POSITIONS = 1024
 # ModernBERT: bidirectional (ModernBertEncoderLayer; its model is an encoder, with a masked-LM head); read as a
 # causal decoder without a rule, it counted 130M parameters (a plain MLP) against ModernBERT-base's 149M and was
@@ -1367,7 +1396,7 @@ def _check_not_a_workload(cfg: dict[str, Any], where: str) -> None:
 # Switches this reader reads as true / false (tie_word_embeddings has its own check, after its class default;
 # add_cross_attention other than true is listed as not modelled, tests/test_config_cross_attention.py).
 _FLAG_KEYS = ("parallel_attn", "use_parallel_residual", "new_decoder_architecture", "multi_query",
-              "use_sliding_window")
+              "use_sliding_window", "use_qkv_bias")
 
 
 def _check_flags(cfg: dict[str, Any], where: str) -> None:
@@ -1513,7 +1542,8 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                                  learned_positions=(context or _GPT2_DEFAULT_POSITIONS) if gpt2_style
                                  else (context + _POSITION_ROW_OFFSET.get(mtype, 0) if context else 0)
                                  if mtype in _LEARNED_POSITION_TYPES else 0,
-                                 biases=gpt2_style,
+                                 biases=gpt2_style, norm_bias=mtype in _LAYERNORM_BIAS_TYPES,
+                                 qkv_bias=mtype == "stablelm" and bool(cfg.get("use_qkv_bias")),
                                  source=f"Hugging Face config {p}",
                                  unused_keys=tuple(sorted({*unused, *_keys_not_applied(cfg, mla, window)})),
                                  config_defaults=defaults, stored_weight_flags=_stored_weight_flags(cfg),

@@ -120,6 +120,15 @@ class TransformerConfig:
     """GPT-2-style biases: every linear layer of a block (Wq, Wk, Wv, Wo and both MLP matrices; HF GPT2Attention
     c_attn / c_proj and GPT2MLP c_fc / c_proj are Conv1D with bias) and every LayerNorm (a bias beside its weight,
     the final one included). False: none counted (Llama-style RMSNorm and bias-free projections)."""
+    norm_bias: bool = False
+    """Every normalisation layer is a LayerNorm with a bias beside its weight (`hidden` more parameters each, the
+    final one included) while the projections stay bias-free: Falcon (transformers models/falcon/modeling_falcon.py,
+    FalconDecoderLayer's input_layernorm / post_attention_layernorm or ln_attn / ln_mlp and FalconModel.ln_f are
+    nn.LayerNorm, bias on by default). `biases` implies it."""
+    qkv_bias: bool = False
+    """Biases on the q, k and v projections alone (q_width + k_width + v_width per layer), the out-projection and the
+    MLP bias-free: StableLM's use_qkv_bias (transformers models/stablelm/modeling_stablelm.py StableLmAttention:
+    q_proj / k_proj / v_proj bias=config.use_qkv_bias, o_proj bias=False). `biases` implies it."""
     encoder_only: bool = False
     """BERT-style (bidirectional attention, no causal mask); decoders are causal."""
     classifier_head: str = ""
@@ -338,13 +347,16 @@ class TransformerConfig:
 
     @property
     def norm_params(self) -> int:
-        """Weights of one normalisation layer: `hidden`, and as many biases for a LayerNorm with bias (`biases`)."""
-        return self.hidden * (2 if self.biases else 1)
+        """Weights of one normalisation layer: `hidden`, and as many biases for a LayerNorm with bias (`biases`,
+        `norm_bias`)."""
+        return self.hidden * (2 if self.biases or self.norm_bias else 1)
 
     def attn_bias_params(self) -> int:
         """Biases of one layer's attention projections (`biases`): q, k, v outputs and the out-projection's `hidden`
-        (GPT-2: c_attn 3h + c_proj h); 0 without biases."""
-        return self.q_width + self.k_width + self.v_width + self.hidden if self.biases else 0
+        (GPT-2: c_attn 3h + c_proj h); the q, k, v outputs alone with `qkv_bias`; 0 without biases."""
+        if self.biases:
+            return self.q_width + self.k_width + self.v_width + self.hidden
+        return self.q_width + self.k_width + self.v_width if self.qkv_bias else 0
 
     def position_params(self) -> int:
         """The learned position-embedding table: learned_positions x hidden (GPT-2 124M: 1024 x 768 = 786,432)."""

@@ -49,7 +49,9 @@ _PER_DTYPE = ("peak_flop_per_s", "measured_matmul_flop_per_s")
 _PER_KEY = (*_PER_DTYPE, "inference_curve")
 """Tables of sourced numbers: the per-dtype fields, and inference_curve (keys of spec.INFERENCE_CURVE_KEYS:
 { matmul_eff_max = [0.8, "fitted on ..."] }, written by `simulate export`)."""
-_ALLOWED = set(_TEXT_FIELDS) | set(NUMERIC_FIELDS) | {"aliases", "measured", *_PER_KEY}
+_SOURCED_TEXT = ("compute_capability",)
+"""Text figures cited like numbers: compute_capability = ["9.0", "cuda-gpus"] (NVIDIA's 'major.minor')."""
+_ALLOWED = set(_TEXT_FIELDS) | set(NUMERIC_FIELDS) | {"aliases", "measured", *_PER_KEY, *_SOURCED_TEXT}
 
 
 def _value_and_source(raw: Any, path: str, sources: dict[str, str], where: str) -> tuple[float, str]:
@@ -69,11 +71,34 @@ def _value_and_source(raw: Any, path: str, sources: dict[str, str], where: str) 
                          f'give a plain number in SI units, e.g. {path} = [48e9, "my datasheet"] for 48 GB')
     if not isinstance(src, str) or not src.strip():
         raise InputError(f"{where}: field {path} has an empty source", "name the document the number comes from")
+    _check_source_key(src, path, sources, where)
+    return float(value), sources.get(src, src)
+
+
+def _text_and_source(raw: Any, path: str, sources: dict[str, str], where: str) -> tuple[str, str]:
+    """A cited text figure, [text, source] or { value = text, source = ... }: compute_capability = ["9.0", "src"]. A
+    number in its place (9.0 unquoted) is refused: 10.30 and 10.3 would read alike, and 12 has no minor."""
+    if isinstance(raw, list) and len(raw) == 2:
+        value, src = raw
+    elif isinstance(raw, dict) and set(raw) == {"value", "source"}:
+        value, src = raw["value"], raw["source"]
+    else:
+        raise InputError(f"{where}: field {path} = {raw!r} is not [\"text\", \"source\"]",
+                         f'write {path} = ["9.0", "NVIDIA CUDA GPUs page"]: the figure in quotes, then its source')
+    if not isinstance(value, str):
+        raise InputError(f"{where}: field {path} = {value!r} is not text",
+                         f'write it in quotes as NVIDIA does, e.g. {path} = ["9.0", "{src}"]')
+    if not isinstance(src, str) or not src.strip():
+        raise InputError(f"{where}: field {path} has an empty source", "name the document the figure comes from")
+    _check_source_key(src, path, sources, where)
+    return value, sources.get(src, src)
+
+
+def _check_source_key(src: str, path: str, sources: dict[str, str], where: str) -> None:
+    """One word beside a [sources] table is a key, misspelt: it printed as the citation itself ('h100-dss')."""
     if sources and src not in sources and not any(c.isspace() for c in src.strip()):
-        # one word beside a [sources] table is a key, misspelt: it printed as the citation itself ('h100-dss')
         raise InputError(f"{where}: field {path} cites {src!r}, which is not a key of [sources] "
                          f"({', '.join(sorted(sources))})", "use one of those keys, or write the citation out in words")
-    return float(value), sources.get(src, src)
 
 
 def _not_a_pair(raw: Any, path: str, where: str) -> InputError:
@@ -243,6 +268,9 @@ def spec_from_table(table: dict[str, Any], sources: dict[str, str], where: str) 
     for fname in _TEXT_FIELDS:
         if fname in table:
             kwargs[fname] = _text(table[fname], fname, where)
+    for fname in _SOURCED_TEXT:
+        if fname in table:
+            kwargs[fname], cited[fname] = _text_and_source(table[fname], fname, sources, where)
     kwargs.setdefault("display_name", name)
     kwargs.setdefault("vendor", "")
     aliases = table.get("aliases", [])
