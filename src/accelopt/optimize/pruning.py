@@ -27,6 +27,7 @@ import copy
 import gzip
 import io
 import signal
+import sys
 import threading
 import time
 import warnings
@@ -58,6 +59,9 @@ __all__ = [
     "SemiStructured24",
     "StructuredPrune",
     "UnstructuredPrune",
+    "conv1d_as_linear",
+    "conv1d_type",
+    "linear_as_conv1d",
     "mask_2_4",
     "prune_structured",
     "weight_sparsity",
@@ -116,6 +120,63 @@ def _feeds_output(model: Any, inputs: tuple[Any, ...], layer: Any, out_width: in
         return _output_width(trial, inputs) != out_width
     except Exception:  # torch-pruning cannot cut it alone, or the forward breaks: keep it whole, as before
         return True
+
+
+def conv1d_type() -> Any:
+    """transformers' Conv1D class (GPT-2's and GPT's layers: `x @ W + b`, weight stored (in, out), the transpose of
+    nn.Linear's) when transformers is imported, else None: a model holding one has imported it."""
+    return getattr(sys.modules.get("transformers.pytorch_utils"), "Conv1D", None)
+
+
+def conv1d_as_linear(model: Any) -> dict[str, Any]:
+    """Replace every transformers Conv1D of `model` (in place) by an nn.Linear computing the same: weight W.T
+    (out, in), the same bias, device, dtype, requires_grad and train/eval mode. Returns {name: the Conv1D taken out}
+    for linear_as_conv1d. torch-pruning 1.6.1 has no pruner for Conv1D (none in its code), so its dependency graph
+    stopped at them and a Hugging Face GPT-2 was 'nothing could be pruned structurally'. Exact: the Linear's output
+    equals the Conv1D's bit for bit (tests/test_optimize_prune_conv1d.py). A Conv1D whose weight another module
+    shares is left as it is (its holders would part)."""
+    from torch import nn
+
+    conv1d = conv1d_type()
+    if conv1d is None:
+        return {}
+    holders: dict[int, int] = {}
+    for m in model.modules():
+        for p in m.parameters(recurse=False):
+            holders[id(p)] = holders.get(id(p), 0) + 1
+    taken: dict[str, Any] = {}
+    for name, m in list(model.named_modules()):
+        if not name or not isinstance(m, conv1d) or holders.get(id(m.weight), 0) > 1 or m.weight.dim() != 2:
+            continue
+        lin = nn.Linear.__new__(nn.Linear)  # not Linear(in, out): its init would draw from torch's generator
+        nn.Module.__init__(lin)
+        lin.in_features, lin.out_features = m.weight.shape
+        lin.weight = nn.Parameter(m.weight.detach().t().contiguous(), requires_grad=m.weight.requires_grad)
+        lin.register_parameter("bias", None if m.bias is None
+                               else nn.Parameter(m.bias.detach().clone(), requires_grad=m.bias.requires_grad))
+        lin.train(m.training)
+        _set_submodule(model, name, lin)
+        taken[name] = m
+    return taken
+
+
+def linear_as_conv1d(model: Any, taken: dict[str, Any]) -> None:
+    """Put back each Conv1D that conv1d_as_linear took out, with the (pruned) Linear's parameters transposed back
+    and its `nf` (output width) set to the Linear's: the model keeps its own classes (its code, --save's file)."""
+    from torch import nn
+
+    for name, conv in taken.items():
+        lin = model.get_submodule(name)
+        conv.weight = nn.Parameter(lin.weight.detach().t().contiguous(), requires_grad=lin.weight.requires_grad)
+        if lin.bias is not None:
+            conv.bias = nn.Parameter(lin.bias.detach(), requires_grad=lin.bias.requires_grad)
+        conv.nf = lin.out_features
+        _set_submodule(model, name, conv)
+
+
+def _set_submodule(model: Any, name: str, module: Any) -> None:
+    parent, _, attr = name.rpartition(".")
+    setattr(model.get_submodule(parent) if parent else model, attr, module)
 
 
 def _root_types() -> list[Any]:
@@ -215,7 +276,17 @@ def prune_structured(model: Any, inputs: tuple[Any, ...], ratio: float, *, round
     """Prune `ratio` of the channels/neurons of every prunable group of `model` in place (torch-pruning,
     L2-magnitude importance). Returns (model, names kept whole because pruning them breaks the forward,
     names of never-pruned layers). `time_limit_s` bounds torch-pruning's analysis (UnsupportedError past it, with
-    `fix`)."""
+    `fix`). A Hugging Face GPT-2's Conv1D layers are pruned as the nn.Linear they equal (conv1d_as_linear), then put
+    back narrowed."""
+    taken = conv1d_as_linear(model)
+    try:
+        return _prune_linear_form(model, inputs, ratio, round_to, time_limit_s, fix)
+    finally:
+        linear_as_conv1d(model, taken)
+
+
+def _prune_linear_form(model: Any, inputs: tuple[Any, ...], ratio: float, round_to: int | None,
+                       time_limit_s: float | None, fix: str) -> tuple[Any, list[str], list[str]]:
     tp = _import_tp()
     out_width = _output_width(model, inputs)
     ties = tied_groups(model)
@@ -305,7 +376,7 @@ class StructuredPrune(Technique):
         why = super().not_applicable(bundle, target) or already_quantized(bundle, self.name)
         if why:
             return why
-        roots = tuple(_root_types())
+        roots = tuple(_root_types() + [t for t in [conv1d_type()] if t is not None])  # Conv1D: pruned as a Linear
         if not any(isinstance(m, roots) for m in bundle.model.modules()):  # nothing for torch-pruning to start from
             distill_why = get_technique("distill").not_applicable(bundle, target)
             return (f"{bundle.name} has no Linear, Conv or MultiheadAttention layer, whose channels structured pruning "
