@@ -63,6 +63,7 @@ __all__ = [
     "conv1d_type",
     "linear_as_conv1d",
     "mask_2_4",
+    "output_layers",
     "prune_structured",
     "weight_sparsity",
 ]
@@ -87,12 +88,21 @@ def _output_width(model: Any, inputs: tuple[Any, ...]) -> int | None:
 
 
 def _never_pruned(model: Any, out_width: int | None, inputs: tuple[Any, ...] | None = None) -> list[Any]:
-    """Embeddings and the layers whose channels are the model's output (the classifier / vocabulary head).
+    """Embeddings and the layers whose channels are the model's output (output_layers)."""
+    from torch import nn
+
+    return [m for m in model.modules() if isinstance(m, nn.Embedding)] + output_layers(model, out_width, inputs)
+
+
+def output_layers(model: Any, out_width: int | None, inputs: tuple[Any, ...] | None = None) -> list[Any]:
+    """The Linear/Conv layers whose channels are the model's output (the classifier / vocabulary head), which
+    prune-structured keeps whole and sparse-2-4 keeps dense.
 
     A layer is a candidate when it produces the output's width; with `inputs`, a candidate is kept only when
     pruning its out channels on a throwaway copy changes the output's width (or fails): a hidden layer that merely
-    has that width (a transformer's 64-neuron feed-forward under a 64-token vocabulary) is pruned like the others.
-    Judged by width alone, such a model was 'nothing could be pruned structurally'."""
+    has that width (a transformer's 64-neuron feed-forward under a 64-token vocabulary) is not the output layer.
+    Judged by width alone, such a model was 'nothing could be pruned structurally', and sparse-2-4 left its hidden
+    layer dense. Without torch-pruning (the trial's tool), by width alone."""
     from torch import nn
 
     def output_like(m: Any) -> bool:
@@ -101,9 +111,16 @@ def _never_pruned(model: Any, out_width: int | None, inputs: tuple[Any, ...] | N
         return isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d)) and m.out_channels == out_width
 
     candidates = [m for m in model.modules() if output_like(m)]
-    if inputs is not None and len(candidates) > 1:
-        candidates = [m for m in candidates if _feeds_output(model, inputs, m, out_width)]
-    return [m for m in model.modules() if isinstance(m, nn.Embedding)] + candidates
+    if inputs is None or len(candidates) < 2:
+        return candidates
+    try:
+        _import_tp()
+    except UnsupportedError:
+        return candidates
+    # torch-pruning finds layers through grad_fn (_grad_traced); its 'Unwrapped parameters' warnings: prune_structured
+    with _grad_traced(model), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return [m for m in candidates if _feeds_output(model, inputs, m, out_width)]
 
 
 def _feeds_output(model: Any, inputs: tuple[Any, ...], layer: Any, out_width: int | None) -> bool:
@@ -410,8 +427,7 @@ class StructuredPrune(Technique):
         tuned_q = evaluate(model, bundle, target.device)
         notes = _structured_notes(ratio, params0, params1, flops0, flops1, before_q, pruned_q, tuned_q, run,
                                   bundle.metric_name)
-        modules = dict(model.named_modules())  # a layer of an nn.Sequential is named by its index: '8 (Linear)'
-        never = [f"{n} ({type(modules[n]).__name__})" if n in modules else n for n in never]
+        never = _typed(model, never)
         notes.append(f"not pruned: {', '.join(never) or 'nothing'} (output layer / embeddings)"
                      + (f"; {', '.join(kept_whole)} kept whole: pruning them alone broke the forward pass (e.g. "
                         "q/k/v split by a fixed width)" if kept_whole else ""))
@@ -421,6 +437,12 @@ class StructuredPrune(Technique):
                   "params_after": params1, "forward_flops_before": flops0, "forward_flops_after": flops1}
         return model_variant(self.name, mark_structural(model), bundle, target, setup_s=time.perf_counter() - t0,
                              params=params, notes=notes)
+
+
+def _typed(model: Any, names: list[str]) -> list[str]:
+    """Each layer name with its class: a layer of an nn.Sequential is named by its index, '8 (Linear)'."""
+    modules = dict(model.named_modules())
+    return [f"{n} ({type(modules[n]).__name__})" if n in modules else n for n in names]
 
 
 def _structured_notes(ratio: float, params0: int, params1: int, flops0: int, flops1: int, before_q: float | None,
@@ -684,11 +706,16 @@ class SemiStructured24(Technique):
         from torch.sparse import to_sparse_semi_structured
 
         t0 = time.perf_counter()
-        out_width = _output_width(bundle.model, to_device(bundle.first_batch()[0], "cpu"))
+        inputs = to_device(bundle.first_batch()[0], "cpu")
+        out_width = _output_width(bundle.model, inputs)
+        names = {id(m): n for n, m in bundle.model.named_modules()}
+        with _time_limit(target.budget_s / 2, "finding the output layer (torch-pruning, on a copy)",
+                         "skip sparse-2-4 (--skip sparse-2-4)"):
+            heads = sorted(names[id(m)] for m in output_layers(bundle.model, out_width, inputs))
         model = copy_model(bundle, target).half() if target.dtype != "bf16" else copy_model(bundle, target)
         done = 0
-        for m in model.modules():
-            if isinstance(m, nn.Linear) and _semi_structured_ok(m) and m.out_features != out_width:
+        for name, m in model.named_modules():
+            if isinstance(m, nn.Linear) and _semi_structured_ok(m) and name not in heads:
                 with torch.no_grad():
                     dense = m.weight * mask_2_4(m.weight)
                 m.weight = nn.Parameter(to_sparse_semi_structured(dense), requires_grad=False)
@@ -701,7 +728,7 @@ class SemiStructured24(Technique):
         def forward(*inputs: Any) -> Any:
             return model(*(x.to(dtype) if x.is_floating_point() else x for x in as_tuple(inputs)))
 
-        notes = [f"{done} Linear layers made 2:4 sparse (magnitude mask, no fine-tune), {dtype} weights; the "
-                 "output layer kept dense"]
+        notes = [f"{done} Linear layers made 2:4 sparse (magnitude mask, no fine-tune), {dtype} weights; kept "
+                 f"dense: the output layer ({', '.join(_typed(model, heads)) or 'none of Linear/Conv'})"]
         return Variant(technique=self.name, model=model, forward=forward, setup_s=time.perf_counter() - t0,
                        size_bytes=None, params={"layers": done}, notes=notes)
