@@ -128,3 +128,13 @@ def test_distill_on_gpt2_trains_the_derived_student() -> None:
     v = get_technique("distill").apply(_bundle(), CPU, {"steps": 3})
     assert (v.params["teacher_params"], v.params["student_params"]) == (136_960, 103_936)
     assert v.params["distilled_quality"] is not None
+
+
+def test_prune_unstructured_reaches_gpt2_conv1d_weights() -> None:
+    # only nn.Linear/Conv weights were pruned: a GPT-2's blocks (Conv1D) stayed dense, and of its weights only the
+    # tied head (= the token embedding) got zeros
+    v = get_technique("prune-unstructured").apply(_bundle(), CPU, {"sparsity": 0.5})
+    fc = v.model.transformer.h[0].mlp.c_fc.weight
+    assert 0.2 < float((fc == 0).float().mean()) < 0.8
+    assert abs(v.params["sparsity_reached"] - 0.5) < 0.01
+    assert any("pruning of 9 Linear/Conv weights" in n for n in v.notes), v.notes  # 8 Conv1D + the tied head

@@ -460,15 +460,17 @@ def _structured_notes(ratio: float, params0: int, params1: int, flops0: int, flo
 
 
 def _prunable_weights(model: Any) -> list[tuple[Any, str]]:
-    """(module, 'weight') of every Linear/Conv, one entry per weight tensor: a weight tied into two layers is
+    """(module, 'weight') of every Linear/Conv (a Hugging Face GPT-2's Conv1D too: its blocks' weights, which were
+    left dense while the tied head alone was pruned), one entry per weight tensor: a weight tied into two layers is
     pruned, counted and sized once (listing it twice let global pruning give the two holders different masks
     where magnitudes tie at the threshold)."""
     from torch import nn
 
+    kinds = tuple([nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d] + [t for t in [conv1d_type()] if t is not None])
     seen: set[int] = set()
     out = []
     for m in model.modules():
-        if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)) and id(m.weight) not in seen:
+        if isinstance(m, kinds) and id(m.weight) not in seen:
             seen.add(id(m.weight))
             out.append((m, "weight"))
     return out
