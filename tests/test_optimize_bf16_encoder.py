@@ -52,3 +52,8 @@ def test_bf16_variant_of_a_padded_encoder_runs_on_cpu() -> None:
     assert torch.backends.mha.get_fastpath_enabled()  # put back after each forward
     assert any("fast path off under CPU autocast" in n for n in v.notes), v.notes
 
+
+
+def test_bf16_in_train_mode_does_not_speak_of_the_inference_fast_path() -> None:
+    v = get_technique("bf16").apply(_bundle(), Target(mode="train", device="cpu", budget_s=30), {})
+    assert not any("fast path" in n for n in v.notes), v.notes
