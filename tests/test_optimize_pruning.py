@@ -419,3 +419,27 @@ def test_a_hidden_layer_as_wide_as_the_output_is_pruned_and_the_head_kept() -> N
     assert widths == [5, 16, 10], widths  # both hidden layers halved; the head's 10 classes kept
     assert never == ["4"], never
     assert pruned(x).shape == (6, 10)
+
+
+def test_sparse_2_4_finds_the_output_layer_as_prune_structured_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """sparse-2-4 took any Linear as wide as the output for the output layer: the hidden 64->128 and 128->128 layers
+    of this 128-class model were left dense with the head ('no Linear layer fits the 2:4 kernels'). It now asks
+    pruning.output_layers, the function prune-structured keeps its head with (each candidate pruned on a copy);
+    to_sparse_semi_structured (CUDA only) mocked at its boundary."""
+    import accelopt.optimize.pruning as pruning
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 128))
+    bundle = ModelBundle(name="m", model=model, batches=lambda: iter([(torch.randn(2, 64), None)]),
+                         loss_fn=lambda o, t: o.sum())
+    gpu = Target(mode="inference", device="cuda", budget_s=30)
+    monkeypatch.setattr(Target, "cuda_capability", lambda self: (8, 0))
+    seen: list[tuple[int, ...]] = []
+    monkeypatch.setattr(torch.sparse, "to_sparse_semi_structured", lambda w: seen.append(tuple(w.shape)) or w)
+    monkeypatch.setattr(pruning, "copy_model", lambda b, t: copy.deepcopy(b.model))
+    v = get_technique("sparse-2-4").apply(bundle, gpu, {})
+    assert v.params["layers"] == 2 and seen == [(128, 64), (128, 128)]
+    dense = v.model[4].weight
+    assert int((dense == 0).sum()) == 0  # the head kept dense
+    assert any("kept dense: the output layer (4 (Linear))" in n for n in v.notes), v.notes
+    assert pruning.output_layers(model, 128, (torch.randn(2, 64),)) == [model[4]]  # one function for both

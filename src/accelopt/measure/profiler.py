@@ -39,6 +39,7 @@ from accelopt.measure.roofline import (
 )
 from accelopt.measure.timing import Stats, cuda_sync_for, time_fn
 from accelopt.units import unit
+from accelopt.workload.amp import autocast
 from accelopt.workload.batch import to_device
 from accelopt.workload.storage import sparse_parts
 from accelopt.workload.usercode import user_call
@@ -315,7 +316,7 @@ class StepRunner:
         """Forward + loss (train) or forward only (inference)."""
         import torch
 
-        ctx: Any = (torch.autocast(self.device_type, dtype=self.autocast_dtype) if self.autocast_dtype is not None
+        ctx: Any = (autocast(self.device_type, self.autocast_dtype, self.model) if self.autocast_dtype is not None
                     else _Null())
         with ctx:
             if not self.train:

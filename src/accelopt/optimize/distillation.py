@@ -64,14 +64,25 @@ def kd_loss(student_logits: Any, teacher_logits: Any, hard_loss: Any, temperatur
 
 
 def reinitialize(model: Any, seed: int) -> Any:
-    """Every submodule with reset_parameters() re-initialized from `seed` (PyTorch's default inits)."""
+    """Every submodule with reset_parameters() re-initialized from `seed` (PyTorch's default inits); a Hugging Face
+    Conv1D (GPT-2's blocks), which has none, as its own __init__ does: weight N(0, 0.02), bias zeros
+    (transformers/pytorch_utils.py, Conv1D). Without that, a GPT-2 student derived by pruning kept the teacher's
+    pruned block weights while its embeddings, norms and head were reset."""
     import torch
 
+    from accelopt.optimize.pruning import conv1d_type
+
     torch.manual_seed(seed)
+    conv1d = conv1d_type()
     for m in model.modules():
         reset = getattr(m, "reset_parameters", None)
         if callable(reset):
             reset()
+        elif conv1d is not None and isinstance(m, conv1d):
+            with torch.no_grad():
+                torch.nn.init.normal_(m.weight, std=0.02)
+                if m.bias is not None:
+                    m.bias.zero_()
     return model
 
 

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from accelopt.optimize.base import Target, Technique, Variant, register
 from accelopt.optimize.steps import AutocastModule, copy_model, make_train_step, state_dict_saver
+from accelopt.workload.amp import has_fast_path
 from accelopt.workload.userfile import ModelBundle
 
 
@@ -55,6 +56,10 @@ class Bf16Autocast(Technique):
         model = AutocastModule(copy_model(bundle, target), target.device_type, torch.bfloat16)
         notes = [] if target.on_cuda else ["on CPU, bf16 pays off only with AVX512-BF16/AMX units; "
                                            "without them the casts can make it slower (measured below)"]
+        if not target.on_cuda and target.mode == "inference" and has_fast_path(bundle.model):  # train: no fast path
+            notes.append("nn.MultiheadAttention / TransformerEncoder inference fast path off under CPU autocast (its "
+                         "fused fp32 kernel fails on bf16 activations, pytorch/pytorch#132613): the baseline runs it, "
+                         "this variant the layers' ordinary modules, as autocast on a GPU does")
         return Variant(technique=self.name, model=model, forward=model,
                        train_step=make_train_step(model, bundle, target) if target.mode == "train" else None,
                        params={}, notes=notes, save=state_dict_saver(model, self.name))

@@ -27,6 +27,7 @@ import copy
 import gzip
 import io
 import signal
+import sys
 import threading
 import time
 import warnings
@@ -58,7 +59,11 @@ __all__ = [
     "SemiStructured24",
     "StructuredPrune",
     "UnstructuredPrune",
+    "conv1d_as_linear",
+    "conv1d_type",
+    "linear_as_conv1d",
     "mask_2_4",
+    "output_layers",
     "prune_structured",
     "weight_sparsity",
 ]
@@ -83,12 +88,21 @@ def _output_width(model: Any, inputs: tuple[Any, ...]) -> int | None:
 
 
 def _never_pruned(model: Any, out_width: int | None, inputs: tuple[Any, ...] | None = None) -> list[Any]:
-    """Embeddings and the layers whose channels are the model's output (the classifier / vocabulary head).
+    """Embeddings and the layers whose channels are the model's output (output_layers)."""
+    from torch import nn
+
+    return [m for m in model.modules() if isinstance(m, nn.Embedding)] + output_layers(model, out_width, inputs)
+
+
+def output_layers(model: Any, out_width: int | None, inputs: tuple[Any, ...] | None = None) -> list[Any]:
+    """The Linear/Conv layers whose channels are the model's output (the classifier / vocabulary head), which
+    prune-structured keeps whole and sparse-2-4 keeps dense.
 
     A layer is a candidate when it produces the output's width; with `inputs`, a candidate is kept only when
     pruning its out channels on a throwaway copy changes the output's width (or fails): a hidden layer that merely
-    has that width (a transformer's 64-neuron feed-forward under a 64-token vocabulary) is pruned like the others.
-    Judged by width alone, such a model was 'nothing could be pruned structurally'."""
+    has that width (a transformer's 64-neuron feed-forward under a 64-token vocabulary) is not the output layer.
+    Judged by width alone, such a model was 'nothing could be pruned structurally', and sparse-2-4 left its hidden
+    layer dense. Without torch-pruning (the trial's tool), by width alone."""
     from torch import nn
 
     def output_like(m: Any) -> bool:
@@ -97,9 +111,16 @@ def _never_pruned(model: Any, out_width: int | None, inputs: tuple[Any, ...] | N
         return isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d)) and m.out_channels == out_width
 
     candidates = [m for m in model.modules() if output_like(m)]
-    if inputs is not None and len(candidates) > 1:
-        candidates = [m for m in candidates if _feeds_output(model, inputs, m, out_width)]
-    return [m for m in model.modules() if isinstance(m, nn.Embedding)] + candidates
+    if inputs is None or len(candidates) < 2:
+        return candidates
+    try:
+        _import_tp()
+    except UnsupportedError:
+        return candidates
+    # torch-pruning finds layers through grad_fn (_grad_traced); its 'Unwrapped parameters' warnings: prune_structured
+    with _grad_traced(model), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return [m for m in candidates if _feeds_output(model, inputs, m, out_width)]
 
 
 def _feeds_output(model: Any, inputs: tuple[Any, ...], layer: Any, out_width: int | None) -> bool:
@@ -116,6 +137,63 @@ def _feeds_output(model: Any, inputs: tuple[Any, ...], layer: Any, out_width: in
         return _output_width(trial, inputs) != out_width
     except Exception:  # torch-pruning cannot cut it alone, or the forward breaks: keep it whole, as before
         return True
+
+
+def conv1d_type() -> Any:
+    """transformers' Conv1D class (GPT-2's and GPT's layers: `x @ W + b`, weight stored (in, out), the transpose of
+    nn.Linear's) when transformers is imported, else None: a model holding one has imported it."""
+    return getattr(sys.modules.get("transformers.pytorch_utils"), "Conv1D", None)
+
+
+def conv1d_as_linear(model: Any) -> dict[str, Any]:
+    """Replace every transformers Conv1D of `model` (in place) by an nn.Linear computing the same: weight W.T
+    (out, in), the same bias, device, dtype, requires_grad and train/eval mode. Returns {name: the Conv1D taken out}
+    for linear_as_conv1d. torch-pruning 1.6.1 has no pruner for Conv1D (none in its code), so its dependency graph
+    stopped at them and a Hugging Face GPT-2 was 'nothing could be pruned structurally'. Exact: the Linear's output
+    equals the Conv1D's bit for bit (tests/test_optimize_prune_conv1d.py). A Conv1D whose weight another module
+    shares is left as it is (its holders would part)."""
+    from torch import nn
+
+    conv1d = conv1d_type()
+    if conv1d is None:
+        return {}
+    holders: dict[int, int] = {}
+    for m in model.modules():
+        for p in m.parameters(recurse=False):
+            holders[id(p)] = holders.get(id(p), 0) + 1
+    taken: dict[str, Any] = {}
+    for name, m in list(model.named_modules()):
+        if not name or not isinstance(m, conv1d) or holders.get(id(m.weight), 0) > 1 or m.weight.dim() != 2:
+            continue
+        lin = nn.Linear.__new__(nn.Linear)  # not Linear(in, out): its init would draw from torch's generator
+        nn.Module.__init__(lin)
+        lin.in_features, lin.out_features = m.weight.shape
+        lin.weight = nn.Parameter(m.weight.detach().t().contiguous(), requires_grad=m.weight.requires_grad)
+        lin.register_parameter("bias", None if m.bias is None
+                               else nn.Parameter(m.bias.detach().clone(), requires_grad=m.bias.requires_grad))
+        lin.train(m.training)
+        _set_submodule(model, name, lin)
+        taken[name] = m
+    return taken
+
+
+def linear_as_conv1d(model: Any, taken: dict[str, Any]) -> None:
+    """Put back each Conv1D that conv1d_as_linear took out, with the (pruned) Linear's parameters transposed back
+    and its `nf` (output width) set to the Linear's: the model keeps its own classes (its code, --save's file)."""
+    from torch import nn
+
+    for name, conv in taken.items():
+        lin = model.get_submodule(name)
+        conv.weight = nn.Parameter(lin.weight.detach().t().contiguous(), requires_grad=lin.weight.requires_grad)
+        if lin.bias is not None:
+            conv.bias = nn.Parameter(lin.bias.detach(), requires_grad=lin.bias.requires_grad)
+        conv.nf = lin.out_features
+        _set_submodule(model, name, conv)
+
+
+def _set_submodule(model: Any, name: str, module: Any) -> None:
+    parent, _, attr = name.rpartition(".")
+    setattr(model.get_submodule(parent) if parent else model, attr, module)
 
 
 def _root_types() -> list[Any]:
@@ -215,7 +293,17 @@ def prune_structured(model: Any, inputs: tuple[Any, ...], ratio: float, *, round
     """Prune `ratio` of the channels/neurons of every prunable group of `model` in place (torch-pruning,
     L2-magnitude importance). Returns (model, names kept whole because pruning them breaks the forward,
     names of never-pruned layers). `time_limit_s` bounds torch-pruning's analysis (UnsupportedError past it, with
-    `fix`)."""
+    `fix`). A Hugging Face GPT-2's Conv1D layers are pruned as the nn.Linear they equal (conv1d_as_linear), then put
+    back narrowed."""
+    taken = conv1d_as_linear(model)
+    try:
+        return _prune_linear_form(model, inputs, ratio, round_to, time_limit_s, fix)
+    finally:
+        linear_as_conv1d(model, taken)
+
+
+def _prune_linear_form(model: Any, inputs: tuple[Any, ...], ratio: float, round_to: int | None,
+                       time_limit_s: float | None, fix: str) -> tuple[Any, list[str], list[str]]:
     tp = _import_tp()
     out_width = _output_width(model, inputs)
     ties = tied_groups(model)
@@ -305,7 +393,7 @@ class StructuredPrune(Technique):
         why = super().not_applicable(bundle, target) or already_quantized(bundle, self.name)
         if why:
             return why
-        roots = tuple(_root_types())
+        roots = tuple(_root_types() + [t for t in [conv1d_type()] if t is not None])  # Conv1D: pruned as a Linear
         if not any(isinstance(m, roots) for m in bundle.model.modules()):  # nothing for torch-pruning to start from
             distill_why = get_technique("distill").not_applicable(bundle, target)
             return (f"{bundle.name} has no Linear, Conv or MultiheadAttention layer, whose channels structured pruning "
@@ -339,8 +427,7 @@ class StructuredPrune(Technique):
         tuned_q = evaluate(model, bundle, target.device)
         notes = _structured_notes(ratio, params0, params1, flops0, flops1, before_q, pruned_q, tuned_q, run,
                                   bundle.metric_name)
-        modules = dict(model.named_modules())  # a layer of an nn.Sequential is named by its index: '8 (Linear)'
-        never = [f"{n} ({type(modules[n]).__name__})" if n in modules else n for n in never]
+        never = _typed(model, never)
         notes.append(f"not pruned: {', '.join(never) or 'nothing'} (output layer / embeddings)"
                      + (f"; {', '.join(kept_whole)} kept whole: pruning them alone broke the forward pass (e.g. "
                         "q/k/v split by a fixed width)" if kept_whole else ""))
@@ -350,6 +437,12 @@ class StructuredPrune(Technique):
                   "params_after": params1, "forward_flops_before": flops0, "forward_flops_after": flops1}
         return model_variant(self.name, mark_structural(model), bundle, target, setup_s=time.perf_counter() - t0,
                              params=params, notes=notes)
+
+
+def _typed(model: Any, names: list[str]) -> list[str]:
+    """Each layer name with its class: a layer of an nn.Sequential is named by its index, '8 (Linear)'."""
+    modules = dict(model.named_modules())
+    return [f"{n} ({type(modules[n]).__name__})" if n in modules else n for n in names]
 
 
 def _structured_notes(ratio: float, params0: int, params1: int, flops0: int, flops1: int, before_q: float | None,
@@ -367,15 +460,17 @@ def _structured_notes(ratio: float, params0: int, params1: int, flops0: int, flo
 
 
 def _prunable_weights(model: Any) -> list[tuple[Any, str]]:
-    """(module, 'weight') of every Linear/Conv, one entry per weight tensor: a weight tied into two layers is
+    """(module, 'weight') of every Linear/Conv (a Hugging Face GPT-2's Conv1D too: its blocks' weights, which were
+    left dense while the tied head alone was pruned), one entry per weight tensor: a weight tied into two layers is
     pruned, counted and sized once (listing it twice let global pruning give the two holders different masks
     where magnitudes tie at the threshold)."""
     from torch import nn
 
+    kinds = tuple([nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d] + [t for t in [conv1d_type()] if t is not None])
     seen: set[int] = set()
     out = []
     for m in model.modules():
-        if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)) and id(m.weight) not in seen:
+        if isinstance(m, kinds) and id(m.weight) not in seen:
             seen.add(id(m.weight))
             out.append((m, "weight"))
     return out
@@ -613,11 +708,16 @@ class SemiStructured24(Technique):
         from torch.sparse import to_sparse_semi_structured
 
         t0 = time.perf_counter()
-        out_width = _output_width(bundle.model, to_device(bundle.first_batch()[0], "cpu"))
+        inputs = to_device(bundle.first_batch()[0], "cpu")
+        out_width = _output_width(bundle.model, inputs)
+        names = {id(m): n for n, m in bundle.model.named_modules()}
+        with _time_limit(target.budget_s / 2, "finding the output layer (torch-pruning, on a copy)",
+                         "skip sparse-2-4 (--skip sparse-2-4)"):
+            heads = sorted(names[id(m)] for m in output_layers(bundle.model, out_width, inputs))
         model = copy_model(bundle, target).half() if target.dtype != "bf16" else copy_model(bundle, target)
         done = 0
-        for m in model.modules():
-            if isinstance(m, nn.Linear) and _semi_structured_ok(m) and m.out_features != out_width:
+        for name, m in model.named_modules():
+            if isinstance(m, nn.Linear) and _semi_structured_ok(m) and name not in heads:
                 with torch.no_grad():
                     dense = m.weight * mask_2_4(m.weight)
                 m.weight = nn.Parameter(to_sparse_semi_structured(dense), requires_grad=False)
@@ -630,7 +730,7 @@ class SemiStructured24(Technique):
         def forward(*inputs: Any) -> Any:
             return model(*(x.to(dtype) if x.is_floating_point() else x for x in as_tuple(inputs)))
 
-        notes = [f"{done} Linear layers made 2:4 sparse (magnitude mask, no fine-tune), {dtype} weights; the "
-                 "output layer kept dense"]
+        notes = [f"{done} Linear layers made 2:4 sparse (magnitude mask, no fine-tune), {dtype} weights; kept "
+                 f"dense: the output layer ({', '.join(_typed(model, heads)) or 'none of Linear/Conv'})"]
         return Variant(technique=self.name, model=model, forward=forward, setup_s=time.perf_counter() - t0,
                        size_bytes=None, params={"layers": done}, notes=notes)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from accelopt.optimize.base import Target, Variant
+from accelopt.workload.amp import autocast
 from accelopt.workload.batch import to_device
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
@@ -58,9 +59,7 @@ def _autocast_module_class() -> type:
             self.dtype = dtype
 
         def forward(self, *args: Any) -> Any:
-            import torch
-
-            with torch.autocast(self.device_type, dtype=self.dtype):
+            with autocast(self.device_type, self.dtype, self.inner):
                 return self.inner(*args)
 
     return _Autocast
@@ -83,7 +82,6 @@ def make_train_step(model: Any, bundle: ModelBundle, target: Target, *, optimize
 
     `target.dtype` bf16/fp16 (the baseline's own mixed precision) runs the forward under autocast unless
     `autocast_dtype` says otherwise; `scaler` (torch.amp.GradScaler) scales the loss for fp16."""
-    import torch
 
     opt = optimizer if optimizer is not None else bundle_optimizer(bundle, model)
     if autocast_dtype is None and target.dtype != "fp32":
@@ -94,7 +92,7 @@ def make_train_step(model: Any, bundle: ModelBundle, target: Target, *, optimize
     def step(inputs: Any, targets: Any) -> Any:
         opt.zero_grad(set_to_none=True)
         if autocast_dtype is not None:
-            with torch.autocast(target.device_type, dtype=autocast_dtype):
+            with autocast(target.device_type, autocast_dtype, model):
                 loss = bundle.loss_fn(model(*as_tuple(inputs)), targets)
         else:
             loss = bundle.loss_fn(model(*as_tuple(inputs)), targets)

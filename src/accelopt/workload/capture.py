@@ -26,6 +26,7 @@ from typing import Any
 
 from accelopt import dtypes
 from accelopt.errors import InputError, UnsupportedError
+from accelopt.workload.amp import autocast
 from accelopt.workload.batch import to_device
 from accelopt.workload.storage import state_tensors, tensor_bytes
 from accelopt.workload.types import Op, Workload
@@ -244,13 +245,13 @@ def refuse_meta_tensors(bundle: ModelBundle, batch: Any) -> None:
                          "device='cpu')); accelopt moves it to --device")
 
 
-def _autocast(dev: Any, dtype: str) -> contextlib.AbstractContextManager[Any]:
+def _autocast(dev: Any, dtype: str, model: Any) -> contextlib.AbstractContextManager[Any]:
     import torch
 
     name = _AUTOCAST[dtype]
     if name is None:
         return contextlib.nullcontext()
-    return torch.autocast(device_type=dev.type, dtype=getattr(torch, name))
+    return autocast(dev.type, getattr(torch, name), model)
 
 
 def _run_step(bundle: ModelBundle, inputs: tuple[Any, ...], targets: Any, opt: Any, mode: str, dev: Any,
@@ -260,12 +261,12 @@ def _run_step(bundle: ModelBundle, inputs: tuple[Any, ...], targets: Any, opt: A
 
     ctx: contextlib.AbstractContextManager[Any] = rec.active() if rec is not None else contextlib.nullcontext()
     if mode == "inference":
-        with torch.no_grad(), ctx, _autocast(dev, dtype):
+        with torch.no_grad(), ctx, _autocast(dev, dtype, bundle.model):
             bundle.model(*inputs)
         return
     opt.zero_grad(set_to_none=True)
     with ctx:
-        with _autocast(dev, dtype):
+        with _autocast(dev, dtype, bundle.model):
             loss = bundle.scalar_loss(bundle.loss_fn(bundle.model(*inputs), targets))
         with rec.in_phase("backward") if rec is not None else contextlib.nullcontext():
             loss.backward()
