@@ -25,6 +25,8 @@ RULES: dict[str, tuple[Callable[[str, list[str]], Calibration], tuple[str, ...]]
     "nvidia-hopper": (lambda fam, rows: fit_stack_eff_max(fam, "megatron", rows), ("matmul_eff_max",)),
     "nvidia-hopper/pytorch-fsdp": (lambda fam, rows: fit_stack_eff_max(fam, "pytorch-fsdp", rows),
                                    ("matmul_eff_max",)),
+    # a3stack (2026-12-04): only the stack's matmul_eff_max, on the one single-VM MaxText A3 row (no DCN traffic)
+    "nvidia-hopper/maxtext": (lambda fam, rows: fit_stack_eff_max(fam, "maxtext", rows), ("matmul_eff_max",)),
     # ampfsdp (2026-12-02): the Hopper stack rule carried over, on llm-foundry's A100 MPT-1B and MPT-70B at seq 2048
     "nvidia-ampere/pytorch-fsdp": (lambda fam, rows: fit_stack_eff_max(fam, "pytorch-fsdp", rows),
                                    ("matmul_eff_max",)),

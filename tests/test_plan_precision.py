@@ -191,8 +191,9 @@ def test_dense_held_out_median_target() -> None:
     assert len(runs) >= 150 and statistics.median(runs) <= 0.06
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10's 6% held-out target missed since mbnew (2026-12-03): 6.62% over "
-                   "462 with the 138 unseen rows of the last two sessions, among them the 79 Megatron-Bridge "
+@pytest.mark.xfail(strict=True, reason="issue 10's 6% held-out target missed since mbnew (2026-12-03): 6.59% over "
+                   "461 since a3stack's maxtext stack fit (2026-12-04; 6.62% over 462 before) with the 138 "
+                   "unseen rows of the last two sessions, among them the 79 Megatron-Bridge "
                    "26.02.01 / 26.04 / 26.04.01 rows (13.28% median among them; 5.27% over the 325 before), newrows' "
                    "nine 26.02 DeepSeek-V3 / GPT-OSS rows (17.75% among them; 6.29% over the 429 before) and mb2606's "
                    "15 26.06 rows (21.31% among them), held out, nothing re-fitted to compensate; 6.65% over 463 with "
@@ -241,6 +242,8 @@ def test_overall_held_out_median_target() -> None:
     # (tests/test_tiering_rows.py).
     # 2026-12-03 (mb2606): 6.65% over 453 (6.32% over 438 before) with the 15 unseen rows of Megatron-Bridge's 26.06
     # table (+6.2%..+40.0% and -27.0%..-6.1%, seven beyond 25%: tests/test_mb2606_rows.py).
+    # 2026-12-04 (a3stack): 6.59% over 461 (6.62% over 462 before; 218 within 6% before and after): the nvidia-hopper
+    # maxtext stack table fitted on maxtext-a3-llama2-7b-x1 (0.54), the four multi-VM A3 rows 7.6-7.8 points slower.
     assert validate_report().median_abs_error_held_out <= 0.06
 
 

@@ -99,3 +99,26 @@ def test_validate_shows_the_stack(capsys: pytest.CaptureFixture[str]) -> None:
     d = json.loads(_run(capsys, "validate", "--json"))
     stacks = {r["id"]: r["stack"] for r in d["runs"]}
     assert stacks["mpt-7b-8"] == "pytorch-fsdp" and stacks["meg-t1-1.7b"] == "megatron"
+
+
+def test_maxtext_on_hopper_has_its_own_fitted_table(capsys: pytest.CaptureFixture[str]) -> None:
+    """a3stack (2026-12-04, calibration.toml): [family.nvidia-hopper.stack.maxtext] holds only matmul_eff_max, fitted
+    by its declared rule on the one single-VM MaxText A3 row; `plan explain --stack maxtext` on an H100 prints that
+    basis, and an fp8 plan says its fp8 GEMMs use the megatron stack's fp8 fit (no MaxText fp8 row to fit)."""
+    cals = load_calibrations()
+    h100 = get_device("h100-sxm")
+    meg, mt = calibration_for(h100, cals), calibration_for(h100, cals, "maxtext")
+    assert (mt.stack, mt.family, mt.fitted_on) == ("maxtext", "nvidia-hopper", ("maxtext-a3-llama2-7b-x1",))
+    assert mt.matmul_eff_max == 0.54 and mt.matmul_eff_max != meg.matmul_eff_max
+    # value x the bf16 dense peak stays below the catalog's measured H100 matmul rate (the rule's second term)
+    measured = h100.measured_matmul_flop_per_s["bf16"]
+    assert mt.matmul_eff_max * h100.peak_flop_per_s["bf16"] < measured
+    # every other field is the family's; fp8 is not fitted on this stack
+    assert (mt.matmul_half_flop, mt.fp8_matmul_eff_max, mt.fp8_fitted_on) == (meg.matmul_half_flop,
+                                                                              meg.fp8_matmul_eff_max, ())
+    ex = ["plan", "explain", "--model", "llama2-7b", "--hardware", "h100-sxm", "--devices", "8", "--stack", "maxtext"]
+    text = " ".join(_run(capsys, *ex).split())
+    assert "16-bit GEMM efficiency of [family.nvidia-hopper] (maxtext stack): fitted on maxtext-a3-llama2-7b-x1" in text
+    fp8 = " ".join(_run(capsys, *ex, "--dtype", "fp8").split())
+    assert ("fp8 GEMM efficiency of [family.nvidia-hopper] (maxtext stack): carried over from the fit of "
+            "[family.nvidia-hopper] (megatron stack) on nemo-llama2-7b, nemo-gpt3-175b-128") in fp8
