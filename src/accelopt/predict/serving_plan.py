@@ -42,7 +42,7 @@ from accelopt.predict.serving import (
     weight_only_note,
     with_price,
 )
-from accelopt.predict.serving_moe import MoELayout, check_layout
+from accelopt.predict.serving_moe import MoELayout, check_layout, grouped_gemm_carried
 from accelopt.workload.transformer import TransformerConfig
 
 MAX_LOAD = "max"
@@ -270,6 +270,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                                      max_batch_size_per_microbatch=rule.batch_cap_per_microbatch if rule else None)
             check_int4_group(cfg, opts, moe, cal)  # the given group or the table's default, one check for both
             int4_groups.add(cal.int4_group_size)
+            if cfg.is_moe and not moe.active and (carried := grouped_gemm_carried(cal)):  # --ep: in the MoE table
+                tp_notes.append(f"assumed: {spec.name}: {carried}")
             _check_custom_allreduce(opts, spec, cal)
             if at_max_load:  # per device: its own KV cache decides
                 batches = [max_load_concurrency(cfg, spec, tp=opts.tp, pp=opts.pp, prompt_len=opts.prompt,
