@@ -79,3 +79,17 @@ def test_ampere_bandwidth_is_the_published_achieved_fraction() -> None:
     peak_byte_per_s = get_device("a100-sxm-80gb").memory_bandwidth_byte_per_s
     bundled = serving.serving_calibrations()["nvidia-ampere"]
     assert bundled.decode_bandwidth_efficiency == round(GPT_FAST_A100_7B_BYTE_PER_S / peak_byte_per_s, 2)
+
+
+def test_grouped_gemm_rules_hopper_fitted_blackwell_carried() -> None:
+    """[serving.nvidia-hopper]'s grouped-GEMM pair is what serving_moe.fit_grouped_gemm gives on the kernel table's
+    fit rows (mean |log error| 0.057, calibration.toml); [serving.nvidia-blackwell] carries it (srvmoe, 2026-12-04:
+    the rule's branch (2), no Blackwell kernel table; test_serving_blackwell_grouped_gemm.py)."""
+    from accelopt.predict import serving_moe
+
+    compute_eff, bandwidth_eff, loss = serving_moe.fit_grouped_gemm(serving_moe.read_grouped_gemm_table()[0])
+    assert loss == pytest.approx(0.057, abs=0.0005)
+    tables = serving.serving_calibrations()
+    for table in ("nvidia-hopper", "nvidia-blackwell"):
+        got = (tables[table].grouped_gemm_compute_efficiency, tables[table].grouped_gemm_bandwidth_efficiency)
+        assert got == pytest.approx((compute_eff, bandwidth_eff)), table

@@ -33,7 +33,8 @@ routed experts are split over EP = `ep` ranks, each expert tensor-parallel over 
   eff_bw)) (the roofline, Williams et al. 2009, applied to that one kernel) over its FLOPs and its A (token copies),
   B (the local experts the tokens touch) and D (outputs) bytes. At a few tokens per expert the call is bound by
   reading the experts' weights; at thousands it is compute-bound. eff_c and eff_bw are fitted on DeepGEMM's
-  published H800 grouped-GEMM table (predict/data/published_grouped_gemm.csv, rule in calibration.toml).
+  published H800 grouped-GEMM table (predict/data/published_grouped_gemm.csv, rule in calibration.toml);
+  [serving.nvidia-blackwell] carries them (no Blackwell table found), and says so (GROUPED_GEMM_CARRIED).
 Not modelled: tile padding of each expert's tokens to the kernel's block (64/128 rows), per-domain
 de-duplication of dispatch in DeepEP's normal (prefill) kernels and node-limited routing (every top-k copy is
 sent), the placement EPLB chooses (balance is the `expert_load_imbalance` ratio).
@@ -41,6 +42,7 @@ sent), the placement EPLB chooses (balance is the `expert_load_imbalance` ratio)
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -57,6 +59,9 @@ if TYPE_CHECKING:
 
 GROUPED_GEMM_UNCALIBRATED = ("routed experts at the dense decode/prefill efficiencies: no grouped-GEMM efficiency is "
                              "calibrated for this device family")
+GROUPED_GEMM_CARRIED = ("routed experts' grouped-GEMM efficiencies carried from {families} (fitted on the published "
+                        "kernel table's {devices} rows, predict/data/published_grouped_gemm.csv), NOT fitted on this "
+                        "family's devices: no published grouped-GEMM table of them was found (calibration.toml)")
 ROUTING_RULE = "uniform, independent top-k routing: experts touched = E x (1 - (1 - k/E)^tokens) (a formula)"
 DENSE_REPLICAS = ("a dense model has no experts: its attention-DP ranks are independent data-parallel replicas (vLLM "
                   "--data-parallel-size), each with the whole model's weights over tp x pp and its own "
@@ -458,6 +463,32 @@ def grouped_gemm_calibrated(cal: ServingCalibration) -> bool:
     return cal.grouped_gemm_compute_efficiency is not None
 
 
+@functools.cache
+def _kernel_fit_families() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the bundled [serving.*] families, the catalog devices) of the kernel table's `fit` rows."""
+    from accelopt.hardware.catalog import get_device
+    from accelopt.predict import serving as sv
+
+    fit = [r for r in read_grouped_gemm_table()[0] if r.role == "fit"]
+    return (tuple(sorted({sv.calibration_for_spec(get_device(r.device)).family for r in fit})),
+            tuple(sorted({r.device for r in fit})))
+
+
+def grouped_gemm_carried(cal: ServingCalibration) -> str:
+    """The assumed note of a bundled table whose grouped-GEMM efficiencies were carried from another family's fit
+    (no fit row of the kernel table ran on its devices: [serving.nvidia-blackwell], srvmoe 2026-12-04); '' when the
+    family's own devices are fit rows, it has no such values, or the table is a user's (--calibration)."""
+    from accelopt.predict.calibration import BUNDLED_TABLE_FILE
+
+    if not grouped_gemm_calibrated(cal) or cal.table_file != BUNDLED_TABLE_FILE:
+        return ""
+    families, devices = _kernel_fit_families()
+    if cal.family in families:
+        return ""
+    return GROUPED_GEMM_CARRIED.format(families="/".join(f"[serving.{f}]" for f in families),
+                                       devices="/".join(devices))
+
+
 @dataclass(frozen=True)
 class ExpertKernel:
     """The routed experts of one phase on one device, taken out of the dense roofline (all zero when the model has
@@ -578,6 +609,8 @@ def summary(s: _Setup, batch: int, prompt_len: int) -> MoEServing:
     notes += () if m.is_moe else (DENSE_REPLICAS,)
     if m.is_moe and not grouped_gemm_calibrated(s.cal):
         notes += (GROUPED_GEMM_UNCALIBRATED,)
+    if m.is_moe and (carried := grouped_gemm_carried(s.cal)):
+        notes += (carried,)
     per_expert = batch * m.top_k * lay.expert_load_imbalance / lay.physical_experts(m) if m.is_moe else 0.0
     gemm_s = 0.0
     if m.is_moe:

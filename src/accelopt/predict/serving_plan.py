@@ -7,7 +7,7 @@ from pathlib import Path
 
 from accelopt.errors import AcceloptError, InfeasibleError, InputError, case_hint, unknown_name
 from accelopt.hardware.spec import AcceleratorSpec
-from accelopt.predict import comm
+from accelopt.predict import comm, serving_moe
 from accelopt.predict.comm import load_measured
 from accelopt.predict.cost import Facility, energy_defaults_note
 from accelopt.predict.query import measured_share_note
@@ -271,6 +271,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                                      max_batch_size_per_microbatch=rule.batch_cap_per_microbatch if rule else None)
             check_int4_group(cfg, opts, moe, cal)  # the given group or the table's default, one check for both
             int4_groups.add(cal.int4_group_size)
+            if cfg.is_moe and not moe.active and (carried := serving_moe.grouped_gemm_carried(cal)):  # --ep: MoE table
+                tp_notes.append(f"assumed: {spec.name}: {carried}")
             _check_custom_allreduce(opts, spec, cal)
             if at_max_load:  # per device: its own KV cache decides
                 batches = [max_load_concurrency(cfg, spec, tp=opts.tp, pp=opts.pp, prompt_len=opts.prompt,
