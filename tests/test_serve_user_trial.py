@@ -67,11 +67,12 @@ def test_console_says_each_devices_saturated_rate_once(capsys: pytest.CaptureFix
 
 def test_dense_efficiency_experts_are_said_under_plain_tp(capsys: pytest.CaptureFixture[str]) -> None:
     # Qwen3-30B-A3B nvfp4 on one B200 (TensorRT-LLM v1.0 perf-overview, B200 TP1 FP4: 25,828 tok/s at 1000/1000;
-    # predicted 54,946, +113%): its routed experts ran at the dense efficiencies ([serving.nvidia-blackwell] has no
-    # grouped-GEMM values) unsaid under plain --tp, while --ep/--attention-dp layouts print it as 'assumed:'
+    # predicted 54,946, +113%): its routed experts ran at the dense efficiencies ([serving.nvidia-blackwell] had no
+    # grouped-GEMM values then; srvmoe, 2026-12-04, carried Hopper's to it) unsaid under plain --tp, while
+    # --ep/--attention-dp layouts print it as 'assumed:'. A family still without them (AMD cdna3) says so.
     run = ["plan", "serve", "--model", "mixtral-8x7b", "--tp", "2", "--batch", "8", "--json", "--hardware"]
-    for device, said in (("b200", True), ("h100-sxm", False)):
+    for device, said in (("mi300x", True), ("h100-sxm", False)):
         code, out, _err = run_main([*run, device], capsys)
         notes = [n for n in json.loads(out)["notes"] if "no grouped-GEMM efficiency" in n]
         assert code == 0 and bool(notes) is said, notes
-        assert not said or notes[0].startswith("assumed: b200: routed experts at the dense"), notes
+        assert not said or notes[0].startswith(f"assumed: {device}: routed experts at the dense"), notes
