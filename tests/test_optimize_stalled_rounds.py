@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 import torch
+from _fake_technique import SameModel
 from torch import nn
 
 from accelopt.optimize import base, runner
-from accelopt.optimize.base import Target, Technique, Variant
+from accelopt.optimize.base import Target, Variant
 from accelopt.optimize.runner import RunOptions, run_optimize
 from accelopt.workload.userfile import ModelBundle
 
@@ -24,17 +25,8 @@ STALL_S = 90e-3
 """A stalled baseline block's every step (torch's threads waiting for busy cores): 30x the undisturbed one."""
 
 
-class _Same(Technique):
+class _Same(SameModel):
     """The model as given, under another name: its speed is whatever the scripted clock says."""
-
-    name = "test-same"
-    family = "test"
-    modes = ("train", "inference")
-    changes = "test"
-    risks = "test"
-
-    def apply(self, bundle: Any, target: Target, options: dict[str, Any]) -> Variant:
-        return Variant(technique=self.name, model=bundle.model, forward=bundle.model)
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ Per variant, in this order:
 
 Then the Pareto front (step time by the A/B speed-up, memory, energy vs quality) and the recommendation: the fastest
 variant inside the quality tolerance whose speed-up holds in (nearly) every round (speedup_low > 1), whose rounds
-agree within ROUND_SPREAD_LIMIT, and whose p50 step time does not contradict it by over MISMATCH_FACTOR.
+agree within ROUND_SPREAD_LIMIT, and whose p50 step time does not contradict it by over MISMATCH_FACTOR; among the
+variants whose rounds' brackets overlap the fastest's (within noise of it), the one that loses less, then the simpler.
 Ctrl-C stops the run and keeps everything measured so far.
 """
 
@@ -1387,10 +1388,47 @@ def _unsteady_text(result: OptimizeResult, rec: Recommendation) -> str:
             "with more --rounds, on a quiet machine, to settle it")
 
 
+def _overlaps(a: VariantResult, b: VariantResult) -> bool:
+    """The rounds' brackets (speedup_low-speedup_high, the 10th-90th percentile of the per-round ratios, the
+    spread the table prints beside the speed-up) overlap: the rounds cannot tell the two speed-ups apart."""
+    if None in (a.speedup_low, a.speedup_high, b.speedup_low, b.speedup_high):
+        return False
+    return max(a.speedup_low or 0, b.speedup_low or 0) <= min(a.speedup_high or 0, b.speedup_high or 0)
+
+
+def _loss_key(r: VariantResult) -> tuple[bool, float]:
+    """What the variant gives up: a lossy technique (Technique.lossy) first, then how much worse its measured
+    quality is (worse_by; a gain counts as none: it is as likely noise as a loss is)."""
+    worse = r.quality.worse_by if r.quality is not None and r.quality.worse_by is not None else 0.0
+    return _lossy(r), max(worse, 0.0)
+
+
+def _within_noise_pick(fastest: VariantResult, ok: list[VariantResult]) -> VariantResult:
+    """Among the variants whose rounds overlap the fastest median's (within noise of it), the one that loses less
+    (_loss_key), then the simpler (fewer techniques), then the faster median. A 2-technique lossy chain at 2.21x
+    was recommended over a lossless single technique at 2.20x from rounds that could not tell them apart."""
+    tied = [r for r in ok if r is fastest or _overlaps(r, fastest)]
+    return min(tied, key=lambda r: (_loss_key(r), len(r.techniques), -(r.speedup or 0)))
+
+
+def _noise_text(fastest: VariantResult, chosen: VariantResult, tol: str) -> str:
+    """The reason's clause for a choice other than the fastest median: whose rounds it overlaps, and why it won."""
+    why = []
+    if _loss_key(chosen) < _loss_key(fastest):
+        why.append("lossless" if not _lossy(chosen) and _loss_key(chosen)[1] == 0 else "loses less")
+    if len(chosen.techniques) < len(fastest.techniques):
+        why.append(f"{len(chosen.techniques)} technique{'s' if len(chosen.techniques) > 1 else ''} "
+                   f"instead of {len(fastest.techniques)}")
+    return (f"within noise of {fastest.name} ({fmt_ratio(fastest.speedup)}x, rounds {fmt_ratio(fastest.speedup_low)}-"
+            f"{fmt_ratio(fastest.speedup_high)}x, overlapping {chosen.name}'s): chose {chosen.name}, "
+            f"{', '.join(why) or 'no worse'}, inside the tolerance ({tol})")
+
+
 def _recommend_among(result: OptimizeResult, ok: list[VariantResult]) -> Recommendation:
     singles = [r for r in ok if len(r.techniques) == 1]
     best_single = max(singles, key=lambda r: r.speedup or 0, default=None)
-    best = max(ok, key=lambda r: r.speedup or 0, default=None)
+    fastest = max(ok, key=lambda r: r.speedup or 0, default=None)
+    best = _within_noise_pick(fastest, ok) if fastest is not None else None
     tol = f"{result.quality_tolerance:g} {'accuracy points' if result.quality_tolerance_unit == 'points' else '%'}"
     if best is None:
         return Recommendation(name="baseline", techniques=[], speedup=1.0, reason=_no_variant_text(result, tol))
@@ -1399,8 +1437,10 @@ def _recommend_among(result: OptimizeResult, ok: list[VariantResult]) -> Recomme
     # as the table shows them (the reason said 'accuracy 0.375 vs baseline 0.5781' beside 37.50% and 57.81%)
     qtext = (f"{result.metric} {_value_text(q.value, result)} vs baseline {_value_text(base_q.value, result)}"
              if q and q.value is not None and base_q and base_q.value is not None else "quality not measured")
+    lead = (f"fastest inside the tolerance ({tol})" if best is fastest or fastest is None
+            else _noise_text(fastest, best, tol))
     return Recommendation(name=best.name, techniques=list(best.techniques), speedup=best.speedup,
-                          reason=f"fastest inside the tolerance ({tol}): {fmt_ratio(best.speedup)}x "
+                          reason=f"{lead}: {fmt_ratio(best.speedup)}x "
                                  f"(rounds {fmt_ratio(best.speedup_low)}-{fmt_ratio(best.speedup_high)}x), {qtext}",
                           best_single=best_single.name if best_single else None,
                           best_single_speedup=best_single.speedup if best_single else None)
