@@ -295,11 +295,13 @@ def user_model_layers(spec: str, batch: int | None, input_shape: tuple[int, ...]
     module = _import_file(path)
     obj = getattr(module, attr, None)
     if obj is None:
+        # what the command accepts: an nn.Module class or a factory function (a torch.autograd.Function class, a
+        # dataclass of settings, was suggested beside them and refused when named)
         names = [n for n, v in vars(module).items()
-                 if not n.startswith("_") and (inspect.isfunction(v) or inspect.isclass(v))
-                 and getattr(v, "__module__", None) == module.__name__]
+                 if not n.startswith("_") and getattr(v, "__module__", None) == module.__name__
+                 and (inspect.isfunction(v) or (inspect.isclass(v) and issubclass(v, torch.nn.Module)))]
         raise InputError(f"model file {str(path)!r} has no {attr!r}",
-                         f"use one of: {', '.join(names) or '(no classes or functions defined)'}")
+                         f"use one of: {', '.join(names) or '(no nn.Module classes or functions defined)'}")
     if not callable(obj):
         raise InputError(f"{attr!r} in {str(path)!r} is a value of type {type(obj).__name__}, not a class or function",
                          "name an nn.Module class or a function returning an nn.Module or a ModelBundle")
