@@ -27,6 +27,6 @@ def test_a_thousandth_is_not_printed_as_zero(tmp_path: Path, capsys: pytest.Capt
                               capsys)
     assert code == 0, err
     memory = next(line for line in out.splitlines() if line.startswith("│ memory "))
-    assert "(0.0010x)" in memory and "0.00x" not in memory  # edge-tpu 8 MB / 8 GB = 0.001 (catalog: 8e6 B)
+    assert "(0.001x)" in memory and "0.00x" not in memory  # edge-tpu 8 MB / 8 GB = 0.001 (catalog: 8e6 B)
     text = html.unescape(page.read_text())
-    assert "(0.0010x)" in text and "(0.00x)" not in text
+    assert "(0.001x)" in text and "(0.00x)" not in text

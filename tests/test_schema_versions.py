@@ -70,7 +70,7 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     "simulate-published": (3, "393cede5fe63c345"),  # 3: Eyeriss Table V rows in mW, ms, MB, GMAC
     # (were count)
     # documents that are not results (schema.DOCUMENT_KINDS): 1 = their first declared shape
-    "history-list": (1, "d080a31b0a19d40c"),
+    "history-list": (2, "e1efcd0ed5e17c0a"),  # 2: runs[].busy_machine (default [], 1 reads)
     "history-show": (1, "0e2fdcbf43066c91"),
     "history-compare": (2, "9ca6f9477e7686e5"),  # 2: a/b model, mode, device, dtype; subject_warning
     "history-prune": (1, "0538e9b1e68f10bc"),

@@ -129,11 +129,12 @@ def test_a_number_that_is_not_finite_prints_n_a_everywhere(fmt: object, value: f
 
 
 @pytest.mark.parametrize(("ratio", "shown"), [(float("nan"), "n/a"), (None, "n/a"), (0.0028, "0.0028"),
-                                              (-0.0028, "-0.0028"), (0.00995, "0.010"), (1.37, "1.37"),
+                                              (-0.0028, "-0.0028"), (0.00995, "0.00995"), (0.0104, "0.0104"),
+                                              (0.523, "0.523"), (0.5, "0.50"), (1.37, "1.37"),
                                               (0.0, "0.00"), (1.2e-11, "1.2e-11"), (float("inf"), "inf")])
 def test_fmt_ratio_prints_nan_as_not_applicable(ratio: float | None, shown: str) -> None:
     """fmt_ratio printed a NaN ratio (0/0) as 'nan', where every other formatter prints 'n/a'; its small ratios are
-    units._two_digits_fixed's two significant digits, as fmt_pct's and fmt_usd's."""
+    up to three significant digits (units._three_digits_fixed)."""
     from accelopt.units import fmt_ratio
 
     assert fmt_ratio(ratio) == shown

@@ -425,7 +425,7 @@ def fmt_quantity(value: float | None, unit_name: str) -> str:
     if unit_name == "cycles" or unit_name in COUNT_RATES:
         return f"{fmt_count(value)} {unit_name}"
     if unit_name == "x":
-        return f"{value:.3g}x"
+        return f"{fmt_ratio(value)}x"  # the one ratio rule (was .3g: 1.23e+03x where the console printed 1234.50x)
     if unit_name == "USD/h":
         return f"{fmt_usd(value)}/h"
     if unit_name in ("FLOP/J", "FLOP/USD", "OP/J", "OP/USD"):  # 1.41 TFLOP/J, as FLOP/s reads (was 1.414e+12 FLOP/J)
@@ -486,12 +486,26 @@ def axis_scale(values: list[float | None], unit_name: str) -> tuple[float, str]:
 
 def fmt_ratio(v: float | None) -> str:
     """A ratio's number, the one rule for every ratio printed (speed-ups, their rounds, bounds, scaling):
-    two decimals from 0.01 up (1.37), two significant digits in fixed point below (0.0028, not 0.00: a bf16
-    variant 360 times slower is not a speed-up of zero), as fmt_pct does for small percentages; 0 is 0.00."""
+    two decimals from 1 up (1.37, 123.46); below 1 up to three significant digits in fixed point, trailing zeros
+    dropped down to two decimals (0.523, 0.52, 0.0104 where two decimals printed 0.01, 0.0028, not 0.00: a bf16
+    variant 360 times slower is not a speed-up of zero); 0 is 0.00."""
     if v is None or math.isnan(v):  # not measured, or 0/0: 'n/a' as every formatter prints it (was 'nan')
         return "n/a"
     if _too_wide(v) and not math.isinf(v):
         return f"{v:.3g}"
-    if v == 0 or math.isinf(v) or abs(v) >= 0.01:  # inf: an unbounded Amdahl bound, 1 / (1 - 1)
+    if v == 0 or math.isinf(v) or abs(v) >= 1:  # inf: an unbounded Amdahl bound, 1 / (1 - 1)
         return f"{v:.2f}"
-    return f"{'-' if v < 0 else ''}{_two_digits_fixed(abs(v))}"
+    return f"{'-' if v < 0 else ''}{_three_digits_fixed(abs(v))}"
+
+
+def _three_digits_fixed(value: float) -> str:
+    """0 < value < 1 with up to three significant digits in fixed point, trailing zeros dropped down to two
+    decimals (0.0104, 0.50, 0.001), or in scientific notation past 8 decimals (1.2e-11)."""
+    rounded = float(f"{value:.3g}")  # 0.000999 rounds to 0.001: its decimals are counted after rounding
+    if rounded >= 1:
+        return "1.00"
+    decimals = 2 - math.floor(math.log10(rounded))  # three significant digits: 0.0104 -> 4 decimals
+    if decimals > 8:
+        return f"{value:.1e}"
+    text = f"{value:.{decimals}f}".rstrip("0")
+    return text + "0" * max(0, 2 - len(text.split(".")[1]))

@@ -94,7 +94,8 @@ def _list(limit: int, offset: int, as_json: bool) -> None:
 
         emit(HistoryListDocument(store=str(history.store_path()), total=total, offset=offset,
                                  runs=[HistoryRunLine(id=r.id, command=r.command, time=r.time_utc, argv=list(r.argv),
-                                                      summary=_summary(r)) for r in runs]))
+                                                      summary=_summary(r), busy_machine=_disturbed(r))
+                                       for r in runs]))
         return
     from accelopt.report.console import make_console
 
@@ -120,8 +121,19 @@ def _list_table(runs: list[RunRecord], offset: int, last_row: int, total: int, s
     t.add_column("command", overflow="fold")
     t.add_column("key figures (* = estimate)", overflow="fold")
     for r in runs:
-        t.add_row(r.id, r.command_line(), _summary(r))
+        t.add_row(r.id, r.command_line(), _busy_mark(r) + _summary(r))
     return t
+
+
+BUSY = "BUSY machine"
+"""How `history list` marks a run whose measured result carries busy-machine warnings (probe, profile): its
+figures may reflect the machine; `history compare` and `show` name the warnings."""
+
+
+def _busy_mark(run: RunRecord) -> str:
+    """'BUSY machine (N warnings): ' before a disturbed run's figures, '' for a quiet run or a prediction."""
+    n = len(_disturbed(run))
+    return f"{BUSY} ({n} warning{'s' if n > 1 else ''}): " if n else ""
 
 
 def show_document(run: RunRecord) -> HistoryShowDocument:
@@ -433,7 +445,8 @@ def register(app: typer.Typer) -> None:
             return
         _check_no_group_options(ctx)
 
-    @hist.command("list", help="List the newest runs with their key figures (* = estimate), a page at a time.")
+    @hist.command("list", help="List the newest runs with their key figures (* = estimate; BUSY machine: a measured "
+                  "run that carries busy-machine warnings), a page at a time.")
     def list_cmd(
         limit: int = typer.Option(20, "--limit", help="newest runs to list"),
         offset: int = typer.Option(0, "--offset", help="skip this many of the newest runs (next page)"),

@@ -49,7 +49,7 @@ from accelopt.measure.profiler import _a
 from accelopt.predict import comm
 from accelopt.predict.calibration import calibration_for, with_values
 from accelopt.predict.compute import Device, op_s
-from accelopt.units import fmt_seconds
+from accelopt.units import fmt_ratio, fmt_seconds
 from accelopt.workload.types import MATMUL_LIKE
 
 
@@ -211,7 +211,7 @@ def frame_note(measured: list[Any], step_s: float) -> str:
     without any time being counted twice (the profiled step is the sum of its compute and its idle time)."""
     prof = statistics.median(r.comm.profiled_step_s for r in measured)
     comp = statistics.median(r.comm.compute_s for r in measured)
-    ratio = f", {prof / step_s:.2f}x the uninstrumented step median {fmt_seconds(step_s)}" if step_s > 0 else ""
+    ratio = f", {fmt_ratio(prof / step_s)}x the uninstrumented step median {fmt_seconds(step_s)}" if step_s > 0 else ""
     return (f"bubble + sends measured = profiled step {fmt_seconds(prof)} - compute {fmt_seconds(comp)}, in the "
             f"profiled steps' frame (torch.profiler on{ratio}); the step term is the uninstrumented median")
 

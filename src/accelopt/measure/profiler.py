@@ -38,7 +38,7 @@ from accelopt.measure.roofline import (
     torch_dtype,
 )
 from accelopt.measure.timing import Stats, cuda_sync_for, time_fn
-from accelopt.units import unit
+from accelopt.units import fmt_ratio, unit
 from accelopt.workload.amp import autocast
 from accelopt.workload.batch import to_device
 from accelopt.workload.storage import sparse_parts
@@ -779,11 +779,11 @@ def check_passes(report: ContentionReport, headline_s: float, phases_sum_s: floa
     lo, hi = BREAKDOWN_RATIO_RANGE
     ratio = phases_sum_s / headline_s
     if not lo <= ratio <= hi:
-        report.add(f"the phased pass summed to {ratio:.2f}x the headline step (tolerance {lo}-{hi}x): "
+        report.add(f"the phased pass summed to {fmt_ratio(ratio)}x the headline step (tolerance {lo}-{hi}x): "
                    "the breakdown does not describe the headline run", "breakdown")
     ratio = profiled_s / headline_s
     if ratio > PROFILED_RATIO_MAX and profiled_s - headline_s > PROFILED_EXTRA_FLOOR_S:
-        report.add(f"the profiled pass ran {ratio:.1f}x slower than the headline step (tolerance "
+        report.add(f"the profiled pass ran {fmt_ratio(ratio)}x slower than the headline step (tolerance "
                    f"{PROFILED_RATIO_MAX}x): roofline shares are unreliable and no diagnosis is drawn from them",
                    "roofline", "diagnosis")
 

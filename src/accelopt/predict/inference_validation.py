@@ -21,7 +21,7 @@ from accelopt.errors import AcceloptError, InputError, out_of_memory_as_infeasib
 from accelopt.hardware.catalog import get_device
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict.inference import InferenceRuntime, compute_time_s, load_runtimes, plan_inference
-from accelopt.predict.runs_csv import cell_error, naming_file, read_runs_csv
+from accelopt.predict.runs_csv import cell_error, missing_path_cell, naming_file, read_runs_csv
 from accelopt.units import unit
 from accelopt.workload.types import Workload
 
@@ -125,6 +125,9 @@ def _workload(model: str, size: int, batch: int) -> Workload:
 
 def reproduce_inference(row: dict[str, str], runtimes: list[InferenceRuntime] | None = None,
                         sources: dict[str, str] | None = None) -> InferenceRunResult:
+    missing = missing_path_cell("run", row, "hardware")  # a relative spec TOML that names nothing: both paths said
+    if missing is not None:
+        raise missing
     spec = get_device(row["hardware"])
     batch, size = int(row["batch"]), int(row["input_size"])
     with out_of_memory_as_infeasible(lambda said: f"run {row['id']!r}: one batch of inputs (batch = {batch}, "

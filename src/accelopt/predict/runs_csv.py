@@ -72,7 +72,34 @@ def resolve_path_cells(rows: list[dict[str, str]], path: Path | str | None) -> N
             with contextlib.suppress(OSError, ValueError):  # a name too long or odd for a path is a name
                 looks = looks or _readable_beside(base / v, col)
             if looks:
-                row[col] = str(base / v)
+                row[col] = PathCell(str(base / v), v, str(base))
+
+
+class PathCell(str):
+    """A path cell resolve_path_cells joined to the runs file's folder: the joined path, and what the user wrote
+    (`written`), so that a missing file is reported as both (missing_path_cell)."""
+
+    written: str
+    folder: str
+
+    def __new__(cls, joined: str, written: str, folder: str) -> PathCell:
+        cell = super().__new__(cls, joined)
+        cell.written, cell.folder = written, folder
+        return cell
+
+
+def missing_path_cell(what: str, row: Mapping[str, str | None], col: str) -> InputError | None:
+    """The InputError for a relative path in the `col` cell that, joined to the runs file's folder, names nothing
+    (None when the cell was not joined or the path exists): it names what the user wrote and the path read, as
+    'model cell "x/config.json" (resolved against the runs file's folder: /abs/x/config.json) not found' (the
+    joined path alone read as a path the user never typed)."""
+    cell = row.get(col)
+    if not isinstance(cell, PathCell) or Path(cell).exists():
+        return None
+    rid = (row.get("id") or "").strip()
+    return InputError(f"{what} {rid!r}: {col} cell {cell.written!r} (resolved against the runs file's folder: "
+                      f"{cell}) not found", f"write the path relative to the runs file's folder ({cell.folder}) or "
+                      f"as an absolute path (in the {col} cell of row {rid!r})")
 
 
 def csv_rows(lines: list[str], where: str, bundled: str) -> list[dict[str, str]]:

@@ -24,10 +24,12 @@ from accelopt.hardware.catalog import get_device
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import serving
 from accelopt.predict.runs_csv import (
+    PATH_COLUMNS,
     bundled_header,
     cell_error,
     choice_cell,
     flags_as_cells,
+    missing_path_cell,
     naming_file,
     positive_cell,
     read_runs_csv,
@@ -341,6 +343,10 @@ def predict_row(row: dict[str, str], cals: dict[str, serving.ServingCalibration]
 
 def _predict_row(row: dict[str, str], cals: dict[str, serving.ServingCalibration] | None,
                  path: str | None) -> tuple[float, serving.ServingPrediction]:
+    for col in PATH_COLUMNS:  # a relative path joined to the CSV's folder that names nothing: both paths said
+        missing = missing_path_cell(_WHAT, row, col)
+        if missing is not None:
+            raise missing
     spec = _device(row["hardware"])
     model = get_model(row["model"])
     cal = row_calibration(row, spec, cals, path)
@@ -366,7 +372,11 @@ def _predict_row(row: dict[str, str], cals: dict[str, serving.ServingCalibration
 
 
 def _named_cell(row: dict[str, str], col: str, lookup: Any) -> Any:
-    """lookup(row[col]) (the catalog's device, the model preset), an unknown name naming the row and column too."""
+    """lookup(row[col]) (the catalog's device, the model preset), an unknown name naming the row and column too; a
+    relative path joined to the CSV's folder that names nothing, named as written and as joined."""
+    missing = missing_path_cell(_WHAT, row, col)
+    if missing is not None:
+        raise missing
     try:
         return lookup(row[col])
     except InputError as e:

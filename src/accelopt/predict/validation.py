@@ -38,6 +38,7 @@ from accelopt.predict.runs_csv import (
     check_table,
     csv_rows,
     flags_as_cells,
+    missing_path_cell,
     naming_file,
     params_mismatch,
     positive_cell,
@@ -468,6 +469,9 @@ def _model_cell(row: dict[str, str]) -> TransformerConfig | None:
     name = (row.get("model") or "").strip()
     if not name:
         return None
+    missing = missing_path_cell("run", row, "model")
+    if missing is not None:
+        raise missing
     both = [c for c in MODEL_ARCH_CELLS if (row.get(c) or "").strip()]
     if both:
         raise cell_error("run", row, "model", f"gives the architecture, and so do the cell(s) "
@@ -513,6 +517,9 @@ def run_query(row: dict[str, str], calibration: Path | str | None = None,
     """The `plan explain` inputs of a run: the one public path both `validate` and the CLI take
     (predict.query.predict_layout); tests/test_validate_cli_agree.py runs the CLI on every row. `catalog`: extra
     catalog TOML files in which the row's hardware cell may name a device (`validate --catalog`)."""
+    missing = missing_path_cell("run", row, "hardware")  # a relative spec TOML that names nothing: both paths said
+    if missing is not None:
+        raise missing
     try:
         rec = row["recompute"]  # a training.RECOMPUTE mode, '+sp' for sequence parallel (e.g. full+sp)
         rec_kind, plus, suffix = rec.partition("+")

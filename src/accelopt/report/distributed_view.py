@@ -89,7 +89,7 @@ def straggler_line(r: DistributedResult) -> str:
     why = (" (a pipeline's first stage ends each step last by its schedule: it runs the last micro-batch's backward "
            "after every other stage has run it)" if first_stage else "")
     return (f"step (slowest rank's median): {fmt_seconds(r.step_median_s)}; straggler: rank {r.slowest_rank} at "
-            f"{r.straggler_ratio:.2f}x the median rank{why}")
+            f"{fmt_ratio(r.straggler_ratio)}x the median rank{why}")
 
 
 def loss_line(r: DistributedResult) -> str:
@@ -146,7 +146,7 @@ def _bottleneck(p: Any) -> str:
     layer_s = max(x.fwd_bwd_s for x in p.layers)
     total_s = sum(x.fwd_bwd_s for x in p.layers)
     return (f"; it cannot balance: layer {name} alone takes {fmt_seconds(layer_s)} of the "
-            f"{fmt_seconds(total_s)} all layers take ({layer_s / total_s:.0%}), {p.balance_floor:.2f}x the mean "
+            f"{fmt_seconds(total_s)} all layers take ({layer_s / total_s:.0%}), {fmt_ratio(p.balance_floor)}x the mean "
             f"stage time over {p.stages} stages, a floor no split gets below (the layers sharing its stage add "
             "to it); split that layer into "
             "several (list its parts in pipeline_layers()) to balance")

@@ -21,6 +21,10 @@ class HistoryRunLine:
     time: str = field(metadata={"doc": "when it ran, ISO 8601 UTC"})
     argv: list[str] = field(metadata={"doc": "the command line after `accelopt`, as typed"})
     summary: str = field(metadata={"doc": "its key figures, as the table shows them"})
+    busy_machine: list[str] = field(default_factory=list, metadata={
+        "doc": "the busy-machine warnings its measured result carries (a probe or profile run on a loaded machine: "
+               "its figures may reflect the machine), as `history compare` names them in `disturbed`; [] for a "
+               "quiet run or a prediction"})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,7 +32,8 @@ class HistoryListDocument:
     """`accelopt history list --json`: recorded runs, newest first."""
 
     SCHEMA_KIND: ClassVar[str] = "history-list"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2  # 2: runs[].busy_machine (default [])
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)
 
     store: str = field(metadata={"doc": "path of the history store"})
     total: int = unit("count", "runs in the store")

@@ -295,11 +295,13 @@ def user_model_layers(spec: str, batch: int | None, input_shape: tuple[int, ...]
     module = _import_file(path)
     obj = getattr(module, attr, None)
     if obj is None:
+        # what the command accepts: an nn.Module class or a factory function (a torch.autograd.Function class, a
+        # dataclass of settings, was suggested beside them and refused when named)
         names = [n for n, v in vars(module).items()
-                 if not n.startswith("_") and (inspect.isfunction(v) or inspect.isclass(v))
-                 and getattr(v, "__module__", None) == module.__name__]
+                 if not n.startswith("_") and getattr(v, "__module__", None) == module.__name__
+                 and (inspect.isfunction(v) or (inspect.isclass(v) and issubclass(v, torch.nn.Module)))]
         raise InputError(f"model file {str(path)!r} has no {attr!r}",
-                         f"use one of: {', '.join(names) or '(no classes or functions defined)'}")
+                         f"use one of: {', '.join(names) or '(no nn.Module classes or functions defined)'}")
     if not callable(obj):
         raise InputError(f"{attr!r} in {str(path)!r} is a value of type {type(obj).__name__}, not a class or function",
                          "name an nn.Module class or a function returning an nn.Module or a ModelBundle")
@@ -358,13 +360,52 @@ def user_model_layers(spec: str, batch: int | None, input_shape: tuple[int, ...]
 
     capture = OnMeta(lambda: _plain_module_bundle(make(), attr, batch, input_shape, input_dtype), "its own weights",
                      built_on_meta=on_meta, why=why)
-    with _last_module_entered(built) as entered:
+    with _last_module_entered(built) as entered, _integer_into_float_layer(built) as wrong:
         try:
-            return _captured_on_meta(bundle, f"model file {what} (nn.Module, batch {batch}, input {shape} "
-                                             f"{input_dtype})", capture)
+            captured = _captured_on_meta(bundle, f"model file {what} (nn.Module, batch {batch}, input {shape} "
+                                                 f"{input_dtype})", capture)
         except ModelCodeError as e:  # the input is ours, made from --input-shape: that is what to check first
             e.fix = _input_shape_fix(input_shape, input_dtype, entered)
             raise
+    if wrong:  # on the meta device F.linear(int64, float32) returns float32: the model would raise when run
+        name, kind, dtype = wrong[0]
+        raise InputError(f"{what}: layer {name!r} ({kind}) has floating-point weights and is given the {dtype} "
+                         f"input --input-dtype {input_dtype} makes: the model cannot run on it (PyTorch refuses "
+                         "mixed integer x float matmuls and convolutions), so nothing is simulated",
+                         "pass --input-dtype float32 for a model that takes real-valued inputs (int64 is for token "
+                         "ids entering an nn.Embedding first)")
+    return captured
+
+
+@contextlib.contextmanager
+def _integer_into_float_layer(model: Any) -> Iterator[list[tuple[str, str, str]]]:
+    """[(name, class, dtype)] of the first PyTorch layer with floating-point weights entered with an integer or bool
+    tensor (an nn.Linear given --input-dtype int64 token ids): shape-only capture on the meta device does not check
+    dtypes, so this is the check PyTorch makes when the model runs; nn.Embedding takes integer ids and is not one."""
+    import torch
+
+    wrong: list[tuple[str, str, str]] = []
+
+    def hook(name: str) -> Any:
+        def pre(module: Any, args: Any) -> None:
+            x = args[0] if args else None  # the layer's input (a later one may be a bool mask)
+            if isinstance(x, torch.Tensor) and not (x.is_floating_point() or x.is_complex()) and not wrong:
+                wrong.append((name, type(module).__name__, str(x.dtype).removeprefix("torch.")))
+        return pre
+
+    nn = torch.nn
+    # PyTorch's own layers that multiply their input by floating-point weights (a model's own leaf module may look
+    # integer ids up in its weight, as nn.Embedding does: not checked)
+    float_only = (nn.Linear, nn.Bilinear, nn.modules.conv._ConvNd, nn.modules.batchnorm._NormBase, nn.LayerNorm,
+                  nn.GroupNorm, nn.RNNBase, nn.MultiheadAttention)
+    leaves = [(n, m) for n, m in model.named_modules() if isinstance(m, float_only)
+              and any(p.is_floating_point() for p in m.parameters(recurse=False))]
+    handles = [m.register_forward_pre_hook(hook(n)) for n, m in leaves]
+    try:
+        yield wrong
+    finally:
+        for h in handles:
+            h.remove()
 
 
 @contextlib.contextmanager
