@@ -513,7 +513,8 @@ def test_what_if_note_puts_an_before_a_vowel_sounding_kind() -> None:
     from accelopt.distributed.types import DistributedResult
     from accelopt.hardware.catalog import get_device
 
-    spec = dataclasses.replace(get_device("h100-sxm"), name="my-asic", kind="asic")
+    spec = dataclasses.replace(get_device("h100-sxm"), name="my-asic", kind="asic",
+                               compute_capability=None)
     run = DistributedResult(name="m", parallel="ddp", schedule=None, nproc=2, nnodes=1, backend="gloo",
                             device="cpu", global_batch=4, microbatches=1, ranks=[], single=None)
     _, notes = _rank_share(run, spec)
