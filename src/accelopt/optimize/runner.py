@@ -1326,13 +1326,13 @@ def _quality_unmeasured(r: VariantResult) -> bool:
 
 
 def recommend(result: OptimizeResult, fewer_threads_help: bool = True) -> Recommendation:
-    """The fastest measured variant inside the quality tolerance whose speed-up holds in (nearly) every
-    interleaved round (speedup_low > 1), or, among those within noise of it (rounds' brackets overlapping), the one
-    that loses less, then the simpler (_within_noise_pick); the baseline when none does. A lossy variant (quantized,
-    pruned, distilled) whose quality was not measured is never recommended: nothing would guard what it changed (the reason names the
-    fastest one withheld). fewer_threads_help: torch ran on a CPU at 2+ threads, so a variant passed over for the
-    machine's load may be settled by rerunning with --threads 1 (a run already at 1 thread, or on a GPU, was told
-    to rerun 'with --threads 1')."""
+    """The fastest measured variant inside the quality tolerance whose speed-up holds in (nearly) every interleaved
+    round (speedup_low > 1), or, among those within noise of it (rounds' brackets overlapping), the one that loses
+    less, then the simpler (_within_noise_pick); the baseline when none does. A lossy variant (quantized, pruned,
+    distilled) whose quality was not measured is never recommended: nothing would guard what it changed (the reason
+    names the fastest one withheld). fewer_threads_help: torch ran on a CPU at 2+ threads, so a variant passed over
+    for the machine's load may be settled by rerunning with --threads 1 (a run already at 1 thread, or on a GPU, was
+    told to rerun 'with --threads 1')."""
     or_one_thread = ", or with --threads 1" if fewer_threads_help else ""
     faster = [r for r in result.variants if r.measured and r.name != "baseline"
               and (r.quality is None or r.quality.within_tolerance is not False)
