@@ -1,7 +1,8 @@
 """A runs file's cell naming a file by a relative path (hardware = my.toml, a serving row's model = m/config.json)
 resolves against the runs file's folder (tests/test_validate_paths_relative_to_csv.py); the error said only
 'catalog file my.toml does not exist' / "--model 'm/config.json': no such file", without the folder a relative path
-is read from: it now names it. Absolute paths read as before."""
+is read from: it now names it (since utsmall, 2026-12-04, a runs-file cell names the cell as written, the path it was
+resolved to and the runs file's folder; plan's --model names the current folder). Absolute paths read as before."""
 
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ def test_a_missing_relative_hardware_file_names_the_folder(tmp_path: Path, capsy
     monkeypatch.chdir(tmp_path)
     code, out, err = run_main(["validate", "--runs", "runs/train.csv"], capsys)
     assert code == 2, out  # the cell is read beside the runs file: runs/mine.toml from the current folder
-    assert f"catalog file runs/mine.toml does not exist (relative to the current folder {tmp_path})" in err
+    # utsmall (2026-12-04): the cell as written, where it was resolved, and the folder to write it against
+    assert ("hardware cell 'mine.toml' (resolved against the runs file's folder: runs/mine.toml) not found" in err
+            and "relative to the runs file's folder (runs)" in err), err
 
 
 def test_a_missing_relative_model_cell_names_the_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str],
@@ -34,7 +37,8 @@ def test_a_missing_relative_model_cell_names_the_folder(tmp_path: Path, capsys: 
     monkeypatch.chdir(tmp_path)
     code, out, err = run_main(["validate", "--serving", "--runs", runs.name], capsys)
     assert code == 2, out
-    assert f"no such file (relative to the current folder {tmp_path})" in err
+    assert ("model cell 'tiny/config.json' (resolved against the runs file's folder: tiny/config.json) not found"
+            in err), err
     code, out, err = run_main(["plan", "--model", "nope/config.json", "--devices", "8"], capsys)
     assert code == 2 and f"no such file (relative to the current folder {tmp_path})" in err
 
