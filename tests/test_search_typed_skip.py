@@ -29,10 +29,10 @@ def test_an_error_that_is_not_a_device_skip_is_raised(monkeypatch: pytest.Monkey
     not a quiet 'not searched: b200' with a fix for another problem."""
     real = search_mod.fp8_cast_bytes
 
-    def cast(recipe: str, family: str) -> tuple[float, float]:
+    def cast(recipe: str, family: str, spec: object = None) -> tuple[float, float]:
         if family == search_mod.calibration_for(get_device("b200"), None, "megatron").family:
             raise InputError("calibration table broken for this family", "repair it")
-        return real(recipe, family)
+        return real(recipe, family, spec)
 
     monkeypatch.setattr(search_mod, "fp8_cast_bytes", cast)
     with pytest.raises(InputError, match="calibration table broken") as got:
