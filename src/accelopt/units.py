@@ -169,11 +169,11 @@ def fmt_usd(usd: float) -> str:
     return f"{sign}${_g(usd)}"
 
 
-def _two_digits_fixed(value: float) -> str:
-    """A small positive finite value with two significant digits in fixed point (0.000012), or in scientific
-    notation past 8 decimals (1.2e-11)."""
-    rounded = float(f"{value:.2g}")  # 0.00999 rounds to 0.01: its decimals are counted after rounding
-    decimals = 1 - math.floor(math.log10(rounded))  # two significant digits: 0.012 -> 3 decimals
+def _two_digits_fixed(value: float, digits: int = 2) -> str:
+    """A small positive finite value with `digits` significant digits in fixed point (0.000012 at two), or in
+    scientific notation past 8 decimals (1.2e-11)."""
+    rounded = float(f"{value:.{digits}g}")  # 0.00999 rounds to 0.01: its decimals are counted after rounding
+    decimals = digits - 1 - math.floor(math.log10(rounded))  # two significant digits: 0.012 -> 3 decimals
     return f"{value:.{decimals}f}" if decimals <= 8 else f"{value:.1e}"
 
 
@@ -499,13 +499,10 @@ def fmt_ratio(v: float | None) -> str:
 
 
 def _three_digits_fixed(value: float) -> str:
-    """0 < value < 1 with up to three significant digits in fixed point, trailing zeros dropped down to two
-    decimals (0.0104, 0.50, 0.001), or in scientific notation past 8 decimals (1.2e-11)."""
-    rounded = float(f"{value:.3g}")  # 0.000999 rounds to 0.001: its decimals are counted after rounding
-    if rounded >= 1:
-        return "1.00"
-    decimals = 2 - math.floor(math.log10(rounded))  # three significant digits: 0.0104 -> 4 decimals
-    if decimals > 8:
-        return f"{value:.1e}"
-    text = f"{value:.{decimals}f}".rstrip("0")
+    """0 < value < 1 with up to three significant digits (_two_digits_fixed at three), trailing zeros dropped down
+    to two decimals (0.0104, 0.50, 0.001; 0.9996 is 1.00), or in scientific notation past 8 decimals (1.2e-11)."""
+    text = _two_digits_fixed(value, 3)
+    if "e" in text:
+        return text
+    text = text.rstrip("0")
     return text + "0" * max(0, 2 - len(text.split(".")[1]))
