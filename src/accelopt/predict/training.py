@@ -1199,8 +1199,9 @@ def fsdp_latency_s(stack: str, zero: Arr, ls: Arr, shard: Arr, inner: Arr, links
 
 def early_stop_skipped(stack: str, mdl: TransformerConfig, T: Arr, tp: Arr, sp: Arr, frac_moe: float, dtb: float,
                        dev: Device) -> tuple[Arr, Arr]:
-    """(time, FLOPs) per layer that full recompute does NOT redo on the FSDP stacks (FSDP_STACKS): the MLP down-projection
-    GEMM [T, f/t] x [f/t, h] and the residual add after it (dense layers; MoE layers keep the full recompute).
+    """(time, FLOPs) per layer that full recompute does NOT redo on the FSDP stacks (FSDP_STACKS): the MLP
+    down-projection GEMM [T, f/t] x [f/t, h] and the residual add after it (dense layers; MoE layers keep the full
+    recompute).
 
     PyTorch FSDP stacks checkpoint each block with torch.utils.checkpoint's non-reentrant variant (llm-foundry's
     benchmarks set activation_checkpointing_reentrant false, scripts/train/benchmarking/submit_benchmarks.py; PyTorch's
@@ -1433,7 +1434,8 @@ def explain_inputs() -> dict[str, str]:
                          "--dp-bucket-params, or by default max(40e6, 1e6 x dp cp), Megatron-Core's default "
                          "bucket); else 0",
         "in_fsdp_collectives": "NCCL all-gathers + reduce-scatters per micro-batch, one per FSDP unit (stack "
-                               "pytorch-fsdp or torchtitan: (3 zero-3 or 2 zero-2) x L_s + 2 for the root unit; else 0)",
+                               "pytorch-fsdp or torchtitan: (3 zero-3 or 2 zero-2) x L_s + 2 for the root unit; "
+                               "else 0)",
     }
 
 
@@ -1491,9 +1493,9 @@ def explain_terms() -> dict[str, str]:
         "t_zero3_comm_s": "m x max(0, 3 x allgather(stage params x 2 B over the shard group; routed experts over "
                           "the in_edp_ranks) - overlap_eff x t_mb "
                           "compute)",
-        "t_fsdp_latency_s": ("stack pytorch-fsdp or torchtitan, zero 2/3: m x (k L_s + 2) x [(g - d_out) x scale-up latency + "
-                             "(d_out - 1) x scale-out latency]: per-layer NCCL ring step latencies over the g shard "
-                             "ranks (d_out domains), exposed; k = 3 (zero 3) or 2 (zero 2)"),
+        "t_fsdp_latency_s": ("stack pytorch-fsdp or torchtitan, zero 2/3: m x (k L_s + 2) x [(g - d_out) x scale-up "
+                             "latency + (d_out - 1) x scale-out latency]: per-layer NCCL ring step latencies over the "
+                             "g shard ranks (d_out domains), exposed; k = 3 (zero 3) or 2 (zero 2)"),
         "t_dp_comm_s": "max(0, A - overlap_eff x t_bwd(1 mb)), A = hier_allreduce(stage dense grads x 2 B over dp x "
                        "cp) + hier_allreduce(routed-expert grads x 2 B over the in_edp_ranks, etp x ep apart; "
                        "Megatron-Core's separate expert buffers) ("
