@@ -12,7 +12,7 @@ import pytest
 
 from accelopt.hardware.catalog import get_device
 from accelopt.predict.calibration import Calibration, load_calibrations
-from accelopt.predict.validation import fit_family, fit_fp8_eff_max, fit_stack_eff_max
+from accelopt.predict.validation import fit_family, fit_fp8_eff_max, fit_stack_eff_max, fit_stack_fp8_eff_max
 
 # family (or family/stack) -> (the declared rule, the fields it fits); rows are the file's fitted_on / fp8_fitted_on
 RULES: dict[str, tuple[Callable[[str, list[str]], Calibration], tuple[str, ...]]] = {
@@ -30,6 +30,12 @@ RULES: dict[str, tuple[Callable[[str, list[str]], Calibration], tuple[str, ...]]
     # ampfsdp (2026-12-02): the Hopper stack rule carried over, on llm-foundry's A100 MPT-1B and MPT-70B at seq 2048
     "nvidia-ampere/pytorch-fsdp": (lambda fam, rows: fit_stack_eff_max(fam, "pytorch-fsdp", rows),
                                    ("matmul_eff_max",)),
+    # ttstack (2026-12-04): only the stack's matmul_eff_max, on the one torchtitan A100 row without activation
+    # checkpointing (tt-a100-llama2-13b-noac: no recompute model enters the fit)
+    "nvidia-ampere/torchtitan": (lambda fam, rows: fit_stack_eff_max(fam, "torchtitan", rows), ("matmul_eff_max",)),
+    # ttstack (2026-12-04): only the stack's fp8_matmul_eff_max, on the torchtitan H200 FP8 row on fewer hosts (4 of 8)
+    "nvidia-hopper/torchtitan/fp8": (lambda fam, rows: fit_stack_fp8_eff_max(fam, "torchtitan", rows),
+                                     ("fp8_matmul_eff_max",)),
     "nvidia-hopper/fp8": (fit_fp8_eff_max, ("fp8_matmul_eff_max",)),
     "nvidia-blackwell/fp8": (fit_fp8_eff_max, ("fp8_matmul_eff_max",)),
     "intel-gaudi2/fp8": (fit_fp8_eff_max, ("fp8_matmul_eff_max",)),
@@ -100,8 +106,9 @@ def _bundled(key: str) -> tuple[Calibration, list[str]]:
     fam = cals[family]
     if part == "fp8":
         return fam, list(fam.fp8_fitted_on)
-    cal = fam.stacks[part] if part else fam
-    return cal, list(cal.fitted_on)
+    stack, _, fp8 = part.partition("/")  # 'STACK' or 'STACK/fp8' (a stack's own fp8 fit)
+    cal = fam.stacks[stack] if stack else fam
+    return cal, list(cal.fp8_fitted_on if fp8 else cal.fitted_on)
 
 
 def test_every_fitted_family_has_a_rule_here() -> None:
@@ -109,6 +116,7 @@ def test_every_fitted_family_has_a_rule_here() -> None:
     fitted = {name for name, c in cals.items() if c.fitted_on}
     fitted |= {f"{name}/fp8" for name, c in cals.items() if c.fp8_fitted_on}
     fitted |= {f"{name}/{s}" for name, c in cals.items() for s, sc in c.stacks.items() if sc.fitted_on}
+    fitted |= {f"{name}/{s}/fp8" for name, c in cals.items() for s, sc in c.stacks.items() if sc.fp8_fitted_on}
     assert fitted == set(RULES)
 
 

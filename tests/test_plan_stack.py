@@ -48,7 +48,7 @@ def test_unknown_stack_is_an_input_error_listing_the_known_ones(tmp_path: Path) 
     p.write_text("[family.nvidia-hopper.stack.pytorch-fsdp]\nmatmul_eff_max = 1.5\n")
     with pytest.raises(InputError, match="matmul_eff_max"):
         load_calibrations(p)
-    assert STACKS == ("megatron", "pytorch-fsdp", "maxtext", "neuron-megatron-lm")
+    assert STACKS == ("megatron", "pytorch-fsdp", "maxtext", "neuron-megatron-lm", "torchtitan")
 
 
 def test_user_file_with_only_stack_tables_keeps_the_bundled_family(tmp_path: Path) -> None:

@@ -210,7 +210,12 @@ def test_h200_rows_cells_are_the_published_page(run_id: str) -> None:
 
 def test_h200_rows_are_held_out_and_within_the_row_bound() -> None:
     # Stated before prediction (issue 10): each within 25%. Measured 2026-12-01 (utitan): +9.3% (32 GPUs), +8.1% (64).
+    # 2026-12-04 (ttstack): the 32-GPU row (4 hosts, the fewer) is the fit row of nvidia-hopper/torchtitan's
+    # fp8_matmul_eff_max (calibration.toml, a rule declared before it was run): -5.6% -> -1.2%; the 64-GPU row stays
+    # held out: -6.6% -> -2.3%.
     got = {r.id: r for r in validate_report().runs if r.id in TT_H200_ROWS}
     assert set(got) == set(TT_H200_ROWS)
+    assert got["tt-h200-llama31-8b-fp8-32"].fitted
     for run_id, r in got.items():
-        assert not r.fitted and abs(r.error) <= ROW_BOUND, f"{run_id}: {r.error:+.1%}"
+        assert (run_id == "tt-h200-llama31-8b-fp8-32" or not r.fitted) and abs(r.error) <= ROW_BOUND, \
+            f"{run_id}: {r.error:+.1%}"

@@ -212,15 +212,17 @@ def test_ampere_fsdp_stack_overrides_only_eff_max() -> None:
 
 
 def test_a100_pytorch_fsdp_rows_run_on_the_stack_table() -> None:
-    """Every A100 pytorch-fsdp row (llm-foundry and torchtitan) is predicted with the stack's value: at the megatron
-    values instead (the table removed) each comes out faster."""
+    """Every A100 pytorch-fsdp row (llm-foundry) and torchtitan row is predicted with its stack's value: at the
+    megatron values instead (the tables removed) each comes out faster. (The eight torchtitan rows ran on the
+    pytorch-fsdp table until 2026-12-04, ttstack; their own table's 0.60 is below the megatron 0.70 too.)"""
     spec = get_device("a100-sxm-80gb")
     assert calibration_for(spec, stack="pytorch-fsdp").matmul_eff_max == 0.68
+    assert calibration_for(spec, stack="torchtitan").matmul_eff_max == 0.60
     assert calibration_for(spec).matmul_eff_max == 0.70
     cals = load_calibrations()
     no_table = {**cals, "nvidia-ampere": dataclasses.replace(cals["nvidia-ampere"], stacks={})}
-    rows = [r for r in read_runs() if r["hardware"] == "a100-sxm-80gb" and r["stack"] == "pytorch-fsdp"]
-    assert len(rows) == 61 + 8
+    rows = [r for r in read_runs() if r["hardware"] == "a100-sxm-80gb" and r["stack"] in ("pytorch-fsdp", "torchtitan")]
+    assert len(rows) == 61 + 8 and sum(r["stack"] == "torchtitan" for r in rows) == 8
     for row in rows:
         assert reproduce(row).predicted_step_s == RESULTS[row["id"]].predicted_step_s
         assert reproduce(row, no_table).predicted_step_s < RESULTS[row["id"]].predicted_step_s, row["id"]

@@ -164,7 +164,9 @@ def test_median_held_out_error_target_on_all_runs() -> None:
     # no calibration value changed: 463, 6.65%; tests/test_newfam_rows.py)
     # - 1 MaxText A3 row fitted (nvidia-hopper/maxtext, a3stack, 2026-12-04: maxtext-a3-llama2-7b-x1)
     # = 462 with both (integration, 2026-12-04)
-    assert len(held_out) == 462
+    # - 2 torchtitan rows fitted (ttstack, 2026-12-04: nvidia-ampere/torchtitan on tt-a100-llama2-13b-noac,
+    # nvidia-hopper/torchtitan fp8 on tt-h200-llama31-8b-fp8-32): 460, 6.27% (6.62% over 462 before)
+    assert len(held_out) == 460
     assert median_abs_error(list(RESULTS.values()), held_out_only=True) <= 0.10
 
 
@@ -185,7 +187,9 @@ def test_fitted_runs_are_marked() -> None:
         "amd-ih-mi300x-llama31-8b-bf16-s8192",  # amd-instinct-cdna3 bf16 (2026-11-30, s-amd2)
         "dgxc-h100-llama31-8b-bf16-8", "dgxc-h100-nemotron4-340b-bf16-128",  # nvidia-hopper bf16 (2026-12-01, hopbf16)
         "mpt-a100-1b-8", "mpt-a100-70b-64",  # nvidia-ampere/pytorch-fsdp (2026-12-02, ampfsdp)
-        "maxtext-a3-llama2-7b-x1"}  # nvidia-hopper/maxtext (2026-12-04, a3stack): the only single-VM A3 row
+        "maxtext-a3-llama2-7b-x1",  # nvidia-hopper/maxtext (2026-12-04, a3stack): the only single-VM A3 row
+        "tt-a100-llama2-13b-noac",  # nvidia-ampere/torchtitan (2026-12-04, ttstack): the only torchtitan row without AC
+        "tt-h200-llama31-8b-fp8-32"}  # nvidia-hopper/torchtitan fp8 (2026-12-04, ttstack): the one on fewer hosts
 
 
 def test_narayanan_utilization_is_compared_as_hfu() -> None:

@@ -74,7 +74,8 @@ FAMILY_BOUND = 0.12  # issue 10: no family's held-out median above 12%
 @pytest.mark.parametrize("run_id", NEW)
 def test_new_row_is_held_out_and_within_the_row_bound(run_id: str) -> None:
     r = RESULTS[run_id]
-    assert not r.fitted
+    # tt-a100-llama2-13b-noac: the fit row of nvidia-ampere/torchtitan since 2026-12-04 (ttstack, calibration.toml)
+    assert not r.fitted or run_id == "tt-a100-llama2-13b-noac"
     assert abs(r.error) <= ROW_BOUND, f"{run_id}: {r.error:+.1%} (needs a checked note or UNEXPLAINED)"
 
 
@@ -203,7 +204,8 @@ def test_v5p_v4_and_ampere_families_stay_within_the_family_bound() -> None:
     assert fam["google-tpu-v5p"].held_out_runs == 17 and fam["google-tpu-v5p"].median_abs_error <= FAMILY_BOUND
     # 26 + torchtitan's 5 selective AC rows (tests/test_torchtitan_ac.py): 4.4% -> 4.9% (2026-12-01, utitan); + the 55
     # other rows of llm-foundry's A100-80GB table - its 2 fit rows (2026-12-02, ampfsdp): 5.0% over 31 -> 10.2% over 84
-    assert fam["nvidia-ampere"].held_out_runs == 84 and fam["nvidia-ampere"].median_abs_error <= FAMILY_BOUND
+    # - the torchtitan stack's fit row tt-a100-llama2-13b-noac (2026-12-04, ttstack): 3.39% over 84 -> 3.15% over 83
+    assert fam["nvidia-ampere"].held_out_runs == 83 and fam["nvidia-ampere"].median_abs_error <= FAMILY_BOUND
     assert fam["google-tpu-v4"].held_out_runs == 7 and fam["google-tpu-v4"].median_abs_error <= FAMILY_BOUND
 
 

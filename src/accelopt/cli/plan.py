@@ -1045,8 +1045,9 @@ def _typed(ctx: typer.Context, name: str) -> bool:
 
 
 STACK_HELP = ("software stack the efficiencies are calibrated for: megatron (Megatron-LM-style 3D parallel, "
-              "default), pytorch-fsdp (PyTorch FSDP, e.g. llm-foundry), maxtext (JAX MaxText on TPU) or "
-              "neuron-megatron-lm (AWS's Neuron Reference for Megatron-LM on Trainium); see "
+              "default), pytorch-fsdp (PyTorch FSDP, e.g. llm-foundry), maxtext (JAX MaxText on TPU), "
+              "neuron-megatron-lm (AWS's Neuron Reference for Megatron-LM on Trainium) or torchtitan (PyTorch's "
+              "torchtitan: FSDP2, modelled as pytorch-fsdp with its own calibration); see "
               "predict/data/calibration.toml")
 
 

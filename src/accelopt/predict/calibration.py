@@ -174,12 +174,15 @@ its efficiency; a per-kernel gap (or per-expert GEMM floor) of a second is 1e5 x
 is spec.LIMITS' memory."""
 
 
-STACKS = ("megatron", "pytorch-fsdp", "maxtext", "neuron-megatron-lm")
+STACKS = ("megatron", "pytorch-fsdp", "maxtext", "neuron-megatron-lm", "torchtitan")
 """Software stacks a calibration can be given for. 'megatron': Megatron-LM-style tensor/pipeline/data parallel
 stacks (the family's own values, fitted on Narayanan et al. 2021); 'pytorch-fsdp': PyTorch FSDP stacks such as
 MosaicML llm-foundry; 'maxtext': JAX/XLA MaxText (FSDP over a TPU slice); 'neuron-megatron-lm': AWS's Neuron
 Reference for Megatron-LM (aws-neuron/aws-neuron-reference-for-megatron-lm, a PyTorch/XLA port of an early
-Megatron-LM: tensor + data parallel, local DDP) on Trainium. See calibration.toml for what was fitted on what."""
+Megatron-LM: tensor + data parallel, local DDP) on Trainium; 'torchtitan': PyTorch's torchtitan (FSDP2: fully_shard per
+transformer block and the root, parameters as dim-0-sharded DTensors, no FlatParameter, pytorch/torchtitan
+docs/fsdp.md; its own Llama model code and activation checkpointing), modelled as 'pytorch-fsdp' (one FSDP unit per
+block, FSDP_STACKS) with calibration tables of its own. See calibration.toml for what was fitted on what."""
 DEFAULT_STACK = "megatron"
 MEGATRON_STACKS = ("megatron", "neuron-megatron-lm")
 """The stacks modelled as Megatron-LM (its asynchronous tensor-parallel backward collectives, its distributed

@@ -1054,7 +1054,7 @@ EAGER_CE_FWD_KERNELS = 3.0
 EAGER_CE_BWD_KERNELS = 4.0
 
 
-PYTORCH_STACKS = ("megatron", "pytorch-fsdp", "neuron-megatron-lm")
+PYTORCH_STACKS = ("megatron", "pytorch-fsdp", "neuron-megatron-lm", "torchtitan")
 """The stacks (calibration.STACKS) that run PyTorch, so may compute the loss with eager F.cross_entropy and use the
 PYTORCH_ONLY_FLAGS; maxtext is JAX, whose loss XLA compiles (no eager kernels: the passes above are aten's CUDA
 ones)."""

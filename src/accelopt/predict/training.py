@@ -7,7 +7,7 @@ Step time (all predictions, estimates):
     t_mb     = L_s (t_fwd + t_bwd + t_recompute + t_tp + t_cp + t_ep) [+ logits on the last stage]
                + t_zero3 (exposed) + t_p2p (exposed; 2 v sends, fewer   one micro-batch on the busiest stage
                  in the interleaved steady state, interleaved_p2p_transfers)
-               + t_fsdp_lat  (stack pytorch-fsdp: per-layer NCCL ring latencies, fsdp_latency_s)
+               + t_fsdp_lat  (stacks pytorch-fsdp, torchtitan: per-layer NCCL ring latencies, fsdp_latency_s)
     step     = m t_mb + bubble + t_dp (exposed, + the distributed optimizer's per-bucket ring latencies,
                dist_opt_latency_s) + t_optimizer
     m        = ceil(ceil(B / dp) / mbs): the busiest data-parallel rank's micro-batches (B not divisible by dp:
@@ -1158,7 +1158,12 @@ def ep_a2a_exposed_s(t_a2a: Arr, attn_f: Arr, mlp_f: Arr, eff: float) -> Arr:
             + np.maximum(0.0, t_a2a - eff * 2.0 * attn_f))
 
 
-FSDP_STACK = "pytorch-fsdp"
+FSDP_STACKS = ("pytorch-fsdp", "torchtitan")
+"""The stacks that shard with PyTorch FSDP, one unit per transformer block plus the root: llm-foundry's FSDP1
+(FullyShardedDataParallel wrapping each block) and torchtitan's FSDP2 ('for module in model.modules(): if
+isinstance(module, TransformerBlock): fully_shard(module)', then 'fully_shard(model)': pytorch/torchtitan
+docs/fsdp.md, stored 00293cb, 'Meta-Device Initialization'), both checkpointing a block with torch's non-reentrant
+checkpoint (torchtitan: ptd_checkpoint_wrapper, CheckpointImpl.NO_REENTRANT)."""
 
 
 def fsdp_collectives(stack: str, zero: Arr, ls: Arr) -> Arr:
@@ -1171,7 +1176,7 @@ def fsdp_collectives(stack: str, zero: Arr, ls: Arr) -> Arr:
     forward: one all-gather and one reduce-scatter. Other stacks (Megatron's distributed optimizer, MaxText on TPU)
     issue bucketed or compiler-scheduled collectives, not one per layer: 0 here."""
     per_block = np.where(zero >= 3, 3.0, np.where(zero == 2, 2.0, 0.0))
-    return np.where((stack == FSDP_STACK) & (per_block > 0), per_block * ls + 2.0, 0.0)
+    return np.where((stack in FSDP_STACKS) & (per_block > 0), per_block * ls + 2.0, 0.0)
 
 
 def fsdp_latency_s(stack: str, zero: Arr, ls: Arr, shard: Arr, inner: Arr, links: comm.Links) -> Arr:
@@ -1194,8 +1199,9 @@ def fsdp_latency_s(stack: str, zero: Arr, ls: Arr, shard: Arr, inner: Arr, links
 
 def early_stop_skipped(stack: str, mdl: TransformerConfig, T: Arr, tp: Arr, sp: Arr, frac_moe: float, dtb: float,
                        dev: Device) -> tuple[Arr, Arr]:
-    """(time, FLOPs) per layer that full recompute does NOT redo on the pytorch-fsdp stack: the MLP down-projection
-    GEMM [T, f/t] x [f/t, h] and the residual add after it (dense layers; MoE layers keep the full recompute).
+    """(time, FLOPs) per layer that full recompute does NOT redo on the FSDP stacks (FSDP_STACKS): the MLP
+    down-projection GEMM [T, f/t] x [f/t, h] and the residual add after it (dense layers; MoE layers keep the full
+    recompute).
 
     PyTorch FSDP stacks checkpoint each block with torch.utils.checkpoint's non-reentrant variant (llm-foundry's
     benchmarks set activation_checkpointing_reentrant false, scripts/train/benchmarking/submit_benchmarks.py; PyTorch's
@@ -1210,7 +1216,7 @@ def early_stop_skipped(stack: str, mdl: TransformerConfig, T: Arr, tp: Arr, sp: 
     (torch 1.13.1) did. Nothing tells the model a run's torch, so those rows are charged this early stop too: a
     known gap (runs file, mpt-a100 block; tests/test_a100_checkpoint_recompute.py)."""
     zero = np.zeros_like(T, dtype=float)
-    if stack != FSDP_STACK:
+    if stack not in FSDP_STACKS:
         return zero, zero
     ffn = mdl.dense_ffn or mdl.ffn
     t_down, f_down = gemm_s(T, mdl.hidden, ffn / tp, dtb, dev)
@@ -1428,7 +1434,8 @@ def explain_inputs() -> dict[str, str]:
                          "--dp-bucket-params, or by default max(40e6, 1e6 x dp cp), Megatron-Core's default "
                          "bucket); else 0",
         "in_fsdp_collectives": "NCCL all-gathers + reduce-scatters per micro-batch, one per FSDP unit (stack "
-                               "pytorch-fsdp: (3 zero-3 or 2 zero-2) x L_s + 2 for the root unit; else 0)",
+                               "pytorch-fsdp or torchtitan: (3 zero-3 or 2 zero-2) x L_s + 2 for the root unit; "
+                               "else 0)",
     }
 
 
@@ -1441,7 +1448,8 @@ def explain_terms() -> dict[str, str]:
         "t_bwd_s": "2 x t_fwd (data- and weight-gradient GEMMs) + 0.5 x the attention core when it runs the "
                    "FlashAttention-2 algorithm (its backward: 5 products to the forward's 2, Dao 2023); a flash2 "
                    "core with a backward rate of its own: + (2.5 x forward rate / backward rate - 2) x the core",
-        "t_recompute_s": "full: one more forward (x N / L_s with --recompute-layers N; stack pytorch-fsdp: less the "
+        "t_recompute_s": "full: one more forward (x N / L_s with --recompute-layers N; stack pytorch-fsdp or "
+                         "torchtitan: less the "
                          "MLP down-projection and its residual add, where torch's non-reentrant checkpoint stops "
                          "early, torch 2.1 on; torch 1.13 and 2.0 re-ran the whole block); selective and minimal: "
                          "the attention core (Korthikanti 2022; MaxText 'minimal' saves no 'context'; "
@@ -1485,9 +1493,9 @@ def explain_terms() -> dict[str, str]:
         "t_zero3_comm_s": "m x max(0, 3 x allgather(stage params x 2 B over the shard group; routed experts over "
                           "the in_edp_ranks) - overlap_eff x t_mb "
                           "compute)",
-        "t_fsdp_latency_s": ("stack pytorch-fsdp, zero 2/3: m x (k L_s + 2) x [(g - d_out) x scale-up latency + "
-                             "(d_out - 1) x scale-out latency]: per-layer NCCL ring step latencies over the g shard "
-                             "ranks (d_out domains), exposed; k = 3 (zero 3) or 2 (zero 2)"),
+        "t_fsdp_latency_s": ("stack pytorch-fsdp or torchtitan, zero 2/3: m x (k L_s + 2) x [(g - d_out) x scale-up "
+                             "latency + (d_out - 1) x scale-out latency]: per-layer NCCL ring step latencies over the "
+                             "g shard ranks (d_out domains), exposed; k = 3 (zero 3) or 2 (zero 2)"),
         "t_dp_comm_s": "max(0, A - overlap_eff x t_bwd(1 mb)), A = hier_allreduce(stage dense grads x 2 B over dp x "
                        "cp) + hier_allreduce(routed-expert grads x 2 B over the in_edp_ranks, etp x ep apart; "
                        "Megatron-Core's separate expert buffers) ("

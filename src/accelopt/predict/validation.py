@@ -780,6 +780,15 @@ def fit_stack_eff_max(family: str, stack: str, run_ids: list[str],
     return _grid_fit(family, stack, run_ids, {"matmul_eff_max": [x / 100 for x in range(30, 100, 2)]}, calibration)
 
 
+def fit_stack_fp8_eff_max(family: str, stack: str, run_ids: list[str],
+                          calibration: Path | str | None = None) -> Calibration:
+    """Grid-search only fp8_matmul_eff_max of one family's `stack` override on FP8 `run_ids` (every other value the
+    stack table's, else the family's): fit_fp8_eff_max's grid 0.30..0.98 step 0.02 for a non-default stack. This is
+    how the bundled nvidia-hopper/torchtitan fp8 value was made (calibration.toml)."""
+    return _grid_fit(family, stack, run_ids, {"fp8_matmul_eff_max": [x / 100 for x in range(30, 100, 2)]},
+                     calibration)
+
+
 def fit_fp8_eff_max(family: str, run_ids: list[str], calibration: Path | str | None = None) -> Calibration:
     """Grid-search only fp8_matmul_eff_max of one family (megatron stack) on FP8 `run_ids`: the fraction of the FP8
     peak the linear layers' FP8 GEMMs reach (compute.linear_precision). Grid 0.30..0.98 step 0.02. This is how the
