@@ -157,6 +157,21 @@ def test_a_model_with_dropout_gets_a_note_that_its_losses_differ() -> None:
     assert dropout_note(nn.Sequential(nn.Linear(4, 2), nn.Dropout(0.0)), "ddp") == []
 
 
+def test_the_dropout_of_an_rnn_or_attention_gets_the_note_too() -> None:
+    """nn.LSTM(dropout=0.1, num_layers=2) and nn.MultiheadAttention(dropout=0.1) draw masks by a float attribute,
+    not an nn.Dropout module: an LSTM language model under fsdp got no note. One layer: the LSTM draws none."""
+    from torch import nn
+
+    from accelopt.distributed.model import dropout_note
+
+    model = nn.ModuleDict({"rnn": nn.LSTM(4, 4, num_layers=2, dropout=0.1), "one": nn.GRU(4, 4, dropout=0.0),
+                           "attn": nn.MultiheadAttention(4, 2, dropout=0.1)})
+    notes = dropout_note(model, "ddp")
+    assert len(notes) == 1 and "2 dropout layer(s) with p > 0 (rnn, attn)" in notes[0], notes
+    assert dropout_note(nn.ModuleDict({"rnn": nn.LSTM(4, 4, num_layers=2), "attn": nn.MultiheadAttention(4, 2)}),
+                        "ddp") == []
+
+
 def test_fsdp_shards_the_outer_blocks_of_nested_module_lists() -> None:
     """`profile MODEL --nproc 2 --parallel fsdp` on a Hugging Face T5 crashed every rank ('Invariant encountered:
     value was None'): the units were each block and then the layers of its inner ModuleList, already held by the

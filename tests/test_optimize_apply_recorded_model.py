@@ -188,3 +188,33 @@ def test_a_recorded_flag_the_model_refuses_is_named_as_the_recipes(source: dict[
     assert code == 2 and stdout == "" and "Traceback" not in err, err
     assert f"{flag} came from the recipe's model_source" in flat, flat
     assert f"model_source.{key} in {p}" in flat.split("fix:")[1], flat
+
+
+def test_the_recorded_sha256_is_the_file_the_run_measured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """A file edited while the run measures (a 10-minute run) is not what the recipe records: the sha256 was read
+    at save time, after the run, so `--apply` rebuilt the edited model saying 'unchanged since the recipe was
+    saved', and a file deleted meanwhile recorded no file at all ('fix: check the path')."""
+    import hashlib
+
+    import accelopt.optimize.runner as runner
+
+    model = tmp_path / "my_model.py"
+    _write(model)
+    measured = hashlib.sha256(model.read_bytes()).hexdigest()
+    real = runner.run_optimize
+
+    def edit_while_measuring(*args: object, **kwargs: object) -> object:
+        _write(model, width=64)  # the user edits the file while the run measures the 32-wide model
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runner, "run_optimize", edit_while_measuring)
+    out = tmp_path / "out"
+    code, _, err = run_main(["optimize", f"{model}:build", "--only", "prune-unstructured", "--quality-tolerance",
+                             "100", "--save", str(out), "--json", *FAST], capsys)
+    assert code == 0, err
+    src = json.loads((out / "recipe.json").read_text())["model_source"]
+    assert src["sha256"] == measured and src["file"] == str(model.resolve())
+    monkeypatch.setattr(runner, "run_optimize", real)
+    code, _, err = run_main(["optimize", "--apply", str(out), "--json", *FAST], capsys)
+    assert code == 2 and "changed since the recipe was saved" in err, err

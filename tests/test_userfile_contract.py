@@ -91,6 +91,14 @@ def test_bundle_validates_fields() -> None:
         ModelBundle(**ok).first_batch()  # type: ignore[arg-type]
 
 
+def test_a_module_class_for_model_is_named_as_a_class() -> None:
+    """model=Net (the class, a common slip) read 'ModelBundle.model is a type, not a torch.nn.Module'."""
+    with pytest.raises(InputError, match=r"ModelBundle\.model is the class Linear, not an instance of it") as e:
+        ModelBundle(name="m", model=torch.nn.Linear, batches=lambda: iter([]),  # type: ignore[arg-type]
+                    loss_fn=torch.nn.functional.mse_loss)
+    assert "model=Linear(...)" in e.value.fix
+
+
 def test_bad_batch_shape() -> None:
     b = ModelBundle(name="m", model=torch.nn.Linear(2, 2), batches=lambda: iter([torch.zeros(2)]),
                     loss_fn=torch.nn.functional.mse_loss)

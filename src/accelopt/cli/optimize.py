@@ -293,6 +293,9 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
     # not a traceback; what the model's code or an exporter (torch.onnx) prints goes to stderr: stdout keeps the
     # tables or the --json document only
     assert o.model is not None  # given, or the recipe's (_use_recorded_model)
+    # the recipe's model_source (the file's sha256) of the file as the model is loaded from it, not as it is when
+    # the run ends: a file edited or deleted while the run measured was recorded as the edited one, or as none
+    source = _source(o) if o.save else None
     with (out_of_memory_as_error(oom_what(o.model, o.batch_size, o.seq_len), o.device, oom_fix(o.model)),
           contextlib.redirect_stdout(sys.stderr)):
         try:
@@ -326,7 +329,7 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
         from accelopt.optimize.recipe import save as save_recipe
 
         try:
-            save_recipe(o.save, result, variants, bundle.model, source=_source(o))
+            save_recipe(o.save, result, variants, bundle.model, source=source)
         except AcceloptError as e:  # printed after the result, which is recorded and shown first
             save_failed = e
             result.notes.append(f"--save failed: {e.problem}")

@@ -166,16 +166,30 @@ def batchnorm_note(model: Any, parallel: str, microbatches: int = 1) -> list[str
 def dropout_note(model: Any, parallel: str) -> list[str]:
     """Dropout draws its masks for each rank's share of the batch (each micro-batch in a pipeline), not for the global
     batch as the one-process run does, so a model with dropout has losses that differ from that run's: a Hugging Face
-    T5 (dropout 0.1) under fsdp read 6.458 vs 6.188 on its first step with no word, where BatchNorm is said."""
-    from torch import nn
-
-    names = [n for n, m in model.named_modules() if isinstance(m, nn.modules.dropout._DropoutNd) and m.p > 0]
+    T5 (dropout 0.1) under fsdp read 6.458 vs 6.188 on its first step with no word, where BatchNorm is said. Besides
+    nn.Dropout layers, the dropout an nn.LSTM/GRU/RNN applies between its layers (num_layers > 1) and the one
+    nn.MultiheadAttention applies to its attention weights, both a float attribute, not a module (an LSTM language
+    model with dropout 0.1 got no note)."""
+    names = [n for n, m in model.named_modules() if _drops(m)]
     if not names:
         return []
     shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
     share = "micro-batch" if parallel == "pipeline" else "rank's slice of the batch"
     return [f"{len(names)} dropout layer(s) with p > 0 ({shown}) draw their masks for each {share}, not for the "
             "global batch as the one-process run does, so the losses differ from the one-process run's"]
+
+
+def _drops(module: Any) -> bool:
+    """Whether `module` itself draws dropout masks in training (p > 0), by a layer or by a float attribute."""
+    from torch import nn
+
+    if isinstance(module, nn.modules.dropout._DropoutNd):
+        return module.p > 0
+    if isinstance(module, nn.RNNBase):  # between stacked layers only (torch.nn.LSTM docs, `dropout`)
+        return module.dropout > 0 and module.num_layers > 1
+    if isinstance(module, nn.MultiheadAttention):  # on the attention weights (F.multi_head_attention_forward)
+        return module.dropout > 0
+    return False
 
 
 def check_divisible(batch_size: int, parts: int, what: str) -> None:

@@ -39,7 +39,7 @@ from accelopt.measure.roofline import (
 )
 from accelopt.measure.timing import Stats, cuda_sync_for, time_fn
 from accelopt.units import fmt_ratio, unit
-from accelopt.workload.amp import autocast
+from accelopt.workload.amp import autocast, autocast_refusal
 from accelopt.workload.batch import to_device
 from accelopt.workload.storage import sparse_parts
 from accelopt.workload.usercode import user_call
@@ -537,9 +537,24 @@ def capture_for_profile(bundle: Any, mode: str, dtype: str, device: str) -> Any:
         raise UnsupportedError("workload capture (accelopt.workload.capture) is not available",
                                "pass a Workload to profile_step(workload=...)") from e
     check_trainable(bundle, mode)
+    check_autocast(bundle, dtype, device, _AUTOCAST_FIX)
     # one un-recorded step first so optimizer-state allocation (first step only) is not in the steady-state work
     return user_call(bundle, f"while its {mode} step was captured", lambda: capture_workload(
         bundle, mode=mode, dtype=dtype, device=device, warmup_steps=1 if mode == "train" else 0))
+
+
+_AUTOCAST_FIX = ("profile it at --dtype fp32 on this CPU, or give it bf16 weights (model.to(torch.bfloat16): it then "
+                 "runs without autocast, as this CPU's LSTM kernel takes it)")
+
+
+def check_autocast(bundle: Any, dtype: str, device: str, fix: str) -> None:
+    """An InputError, before anything runs, where `dtype`'s autocast cannot run the model on `device` (an nn.LSTM
+    under CPU bf16 autocast: amp.autocast_refusal), instead of the model's 'raised RuntimeError' mid-capture."""
+    if dtype == "fp32" or not weights_fp32(bundle.model):  # weights already bf16/fp16 run without autocast
+        return
+    why = autocast_refusal(bundle.model, "cuda" if device.startswith("cuda") else device, torch_dtype(dtype))
+    if why is not None:
+        raise InputError(f"model {bundle.name!r} at --dtype {dtype}: {why}", fix)
 
 
 def check_trainable(bundle: Any, mode: str, fix: str = "use --mode inference") -> None:
@@ -629,6 +644,7 @@ def profile_step(bundle: Any, *, mode: str = "train", dtype: str = "fp32", devic
     from accelopt.workload.capture import step_dtype  # lazily, as capture_for_profile imports capture
 
     dtype = step_dtype(bundle.model, dtype)  # a model already in bf16 runs (and is reported) in bf16
+    check_autocast(bundle, dtype, device, _AUTOCAST_FIX)
     got = _Passes()
     try:
         return _run_passes(got, say, bundle, mode=mode, dtype=dtype, device=device, steps=steps, warmup=warmup,

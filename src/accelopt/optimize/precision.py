@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from accelopt.optimize.base import Target, Technique, Variant, register
 from accelopt.optimize.steps import AutocastModule, copy_model, make_train_step, state_dict_saver
-from accelopt.workload.amp import has_fast_path
+from accelopt.workload.amp import autocast_refusal, has_fast_path
 from accelopt.workload.userfile import ModelBundle
 
 
@@ -48,6 +48,10 @@ class Bf16Autocast(Technique):
             if cap < (8, 0):
                 return (f"this GPU (compute capability {cap[0]}.{cap[1]}) has no bf16 tensor cores (needs 8.0+, "
                         "Ampere or newer); try fp16")
+        if why is None and not target.on_cuda:
+            import torch
+
+            why = autocast_refusal(bundle.model, target.device_type, torch.bfloat16)
         return why
 
     def apply(self, bundle: ModelBundle, target: Target, options: dict[str, Any]) -> Variant:

@@ -35,7 +35,7 @@ from typing import Any
 
 from accelopt.errors import AcceloptError, InputError, UnsupportedError
 from accelopt.measure.contention import ContentionReport, Watch, check_setup, load_seen
-from accelopt.measure.profiler import check_trainable
+from accelopt.measure.profiler import check_autocast, check_trainable
 from accelopt.measure.timing import cuda_sync_for, quantile
 from accelopt.optimize.base import Target, Technique, Variant, all_techniques, check_step, technique_named
 from accelopt.optimize.compress import batch_quality, fp32_output, scores_note, scores_place
@@ -740,6 +740,9 @@ class _Run:
     # ---- the baseline
     def baseline(self) -> Variant:
         check_trainable(self.bundle, self.target.mode)
+        check_autocast(self.bundle, self.target.dtype, self.target.device,
+                       "optimize it at --dtype fp32 on this CPU (its bf16 variant is then listed as not applicable, "
+                       "with the reason)")
         check_held_out_repeats(self.bundle)
         overlap = held_out_overlap_note(self.bundle)
         if overlap:

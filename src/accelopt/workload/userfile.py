@@ -135,6 +135,10 @@ class ModelBundle:
 
         if not isinstance(self.name, str) or not self.name:
             raise InputError(f"ModelBundle.name = {self.name!r} must be a non-empty string", "give the model a name")
+        if isinstance(self.model, type) and issubclass(self.model, torch.nn.Module):  # read 'is a type'
+            name = self.model.__name__
+            raise InputError(f"ModelBundle.model is the class {name}, not an instance of it",
+                             f"pass an instance: model={name}(...)")
         if not isinstance(self.model, torch.nn.Module):
             raise InputError(f"ModelBundle.model is a {type(self.model).__name__}, not a torch.nn.Module",
                              "pass the nn.Module instance itself")
