@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,7 +86,8 @@ def register_infer(plan_app: typer.Typer) -> None:
         host: str = typer.Option(None, "--host", help="catalog CPU that runs the ops a device cannot (default: "
                                                       "the device family's, see predict/data/inference.toml)"),
         input_size: int = typer.Option(None, "--input-size", help="image side (vision), frames (speech) or "
-                                                                  "tokens (text, zoo, HF); default: the model's"),
+                                                                  "tokens (text, zoo, HF); a FILE.py:factory gets "
+                                                                  "it as seq_len=; default: the model's"),
         size: str = typer.Option(None, "--size", help=ZOO_SIZE_HELP),
         runtimes: str = typer.Option(None, "--runtimes", help="inference runtime TOML replacing the bundled "
                                                               "predict/data/inference.toml"),
@@ -217,7 +219,12 @@ def _workloads(model: str, batches: list[int] | None, input_size: int | None, si
         except InputError as e:
             # the zoo's and the trained examples' messages name profile's --seq-len; plan infer's flag for the same
             # value is --input-size (it has no --seq-len)
-            raise InputError(*(t.replace("--seq-len", "--input-size") for t in (e.problem, e.fix))) from None
+            problem, fix = (t.replace("--seq-len", "--input-size") for t in (e.problem, e.fix))
+            if input_size is not None and re.search(r"takes no .*\bseq_len argument", problem):
+                # a factory without seq_len was told 'or do not pass that option', an option plan infer does not have
+                fix = (f"plan infer passes --input-size {input_size} to a model file's factory as seq_len=: "
+                       f"{fix.replace('or do not pass that option', 'or leave --input-size out')}")
+            raise InputError(problem, fix) from None
     return out
 
 

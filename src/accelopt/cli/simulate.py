@@ -205,7 +205,8 @@ def _bandwidths_byte_per_s(text: str) -> list[float]:
             raise InputError(f"--bandwidth-gbps {x!r} is not a number",
                              "write GB/s as plain numbers, e.g. 25.6,100") from None
         if not math.isfinite(v) or v <= 0:
-            raise InputError(f"--bandwidth-gbps {x!r} must be a positive number of GB/s", "e.g. 25.6 or 100")
+            raise InputError(f"--bandwidth-gbps {x!r} must be a positive number of GB/s",
+                             "e.g. 25.6 or 100, or inf for unlimited bandwidth (SCALE-Sim's CALC mode)")
         low, high = MIN_DRAM_BANDWIDTH_BYTE_PER_S / 1e9, MAX_DRAM_BANDWIDTH_BYTE_PER_S / 1e9
         if not low <= v <= high:  # bytes/s typed for GB/s (25.6e9), or MB/s shifted: named by the flag's unit
             raise InputError(f"--bandwidth-gbps {x!r} is {v:g} GB/s, outside {low:g}..{high:g} GB/s (10 kB/s to "

@@ -611,6 +611,16 @@ def _capture_notes(meta: dict[str, Any]) -> list[str]:
     return notes
 
 
+def op_time_note(rt: InferenceRuntime) -> str:
+    """The per-op time formula (_op_time, compute_time_s) with the family's values, so that a latency in the roofline
+    table can be checked by hand from its FLOPs and bytes: the values were nowhere in the output."""
+    memory = ("0 (activations on chip)" if rt.activations_on_chip
+              else f"bytes / (bandwidth x {rt.memory_eff:g})")
+    return (f"time per op = max(FLOPs / (peak x eff), {memory}) + {rt.op_overhead_s * 1e6:g} us launch; eff = "
+            f"{rt.matmul_eff_max:g} x FLOPs / (FLOPs + {rt.matmul_half_flop:.3g}) for conv and matmul, "
+            f"{rt.matmul_eff_max:g} for other ops (family {rt.family!r}, predict/data/inference.toml)")
+
+
 def _notes(spec: AcceleratorSpec, rt: InferenceRuntime, host: AcceleratorSpec | None, any_host_ops: bool,
            all_on_host: bool = False) -> list[str]:
     out = []
@@ -625,6 +635,8 @@ def _notes(spec: AcceleratorSpec, rt: InferenceRuntime, host: AcceleratorSpec | 
         out.append(f"{basis}; the other runtime values are family {rt.family!r}'s")
     elif not rt.fitted_on:
         out.append(f"efficiencies of family {rt.family!r} not fitted on inference runs (estimate)")
+    if basis is None:
+        out.append(op_time_note(rt))
     if rt.workspace_bytes > 0:
         out.append(f"runtime workspace {rt.workspace_bytes / 1e9:g} GB: family {rt.family!r} default "
                    "(an assumption, predict/data/inference.toml)")

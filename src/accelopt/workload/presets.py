@@ -923,6 +923,27 @@ _PHI3SMALL_IRRELEVANT = frozenset({
     "ffn_dropout_prob"})
 
 
+# DistilBERT names its sizes its own way (transformers DistilBertConfig, models/distilbert/configuration_distilbert.py:
+# dim, n_layers, n_heads, hidden_dim, activation) and its block is BERT's (post-norm encoder layers, a learned
+# position table of max_position_embeddings rows even with sinusoidal_pos_embds, which only fills it; no token-type
+# table; the masked-LM head's vocab_projector tied to the word embeddings: DistilBertForMaskedLM). Read as the common
+# keys, its config.json was refused by `plan` as 'holds no model sizes ... not a model's config.json'.
+_DISTILBERT_KEYS = {"dim": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
+                    "hidden_dim": "intermediate_size", "activation": "hidden_act"}
+# dropout of the QA and classification heads, the position table's initialisation, the head-tying switch DistilBERT
+# spells with a trailing underscore (DistilBertConfig.tie_weights_): none changes FLOPs, bytes or memory
+_DISTILBERT_IRRELEVANT = frozenset({"qa_dropout", "seq_classif_dropout", "sinusoidal_pos_embds", "tie_weights_"})
+
+
+def _distilbert_config(cfg: dict[str, Any]) -> dict[str, Any]:
+    """A DistilBERT config with its sizes under the common keys (a key spelt both ways keeps the common one)."""
+    out = {k: v for k, v in cfg.items() if k not in _DISTILBERT_KEYS and k not in _DISTILBERT_IRRELEVANT}
+    for key, common in _DISTILBERT_KEYS.items():
+        if key in cfg and common not in out:
+            out[common] = cfg[key]
+    return out
+
+
 def _phi3small_config(cfg: dict[str, Any]) -> dict[str, Any]:
     """A Phi-3-small config with its MLP width under the common key (a bad value is named by _opt's own check)."""
     out = {k: v for k, v in cfg.items() if k not in _PHI3SMALL_IRRELEVANT and k != "ff_intermediate_size"}
@@ -1112,6 +1133,7 @@ _FFN_4H_TYPES = _FALCON_TYPES | {"gpt2", "gptj", "bloom", "gpt_neo", "gpt_bigcod
 # gpt_bigcode, opt, bloom, falcon; False for llama, gpt_neox, gptj, codegen. Gemma (tied), Mistral, Mixtral, Qwen,
 # Phi-3 and DeepSeek (untied) as this reader had them before: not in 4.31, not re-checked here).
 _TIED_TYPES = _FALCON_TYPES | {"gpt2", "bert", "roberta", "xlm-roberta", "camembert", "electra", "gpt_neo",
+                               "distilbert",  # DistilBertForMaskedLM: vocab_projector tied to word_embeddings
                                "gpt_bigcode", "opt", "bloom",
                                # CohereConfig: tie_word_embeddings True (models/cohere/configuration_cohere.py
                                # @008e574; Command R's config.json gives none, and was read as untied)
@@ -1151,7 +1173,7 @@ _GPT2_DEFAULT_POSITIONS = 1024
 # ModernBERT: bidirectional (ModernBertEncoderLayer; its model is an encoder, with a masked-LM head); read as a
 # causal decoder without a rule, it counted 130M parameters (a plain MLP) against ModernBERT-base's 149M and was
 # served as a token generator. Its local-attention layers (local_attention, global_attn_every_n_layers) stay listed.
-_ENCODER_TYPES = frozenset({"bert", "roberta", "xlm-roberta", "camembert", "electra", "modernbert"})
+_ENCODER_TYPES = frozenset({"bert", "roberta", "xlm-roberta", "camembert", "electra", "modernbert", "distilbert"})
 # Types with a learned position table of max_position_embeddings rows (TransformerConfig.learned_positions), as
 # GPT-2's: GPTNeoModel's wpe; BertEmbeddings' (and RoBERTa's, XLM-R's, CamemBERT's, ELECTRA's) position_embeddings =
 # nn.Embedding(config.max_position_embeddings, hidden) (transformers models/bert/modeling_bert.py). BERT's 512 x hidden
@@ -1455,6 +1477,8 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         cfg = _qwen1_config(cfg, where)
     elif mtype == "phi3small":
         cfg = _phi3small_config(cfg)
+    elif mtype == "distilbert":
+        cfg = _distilbert_config(cfg)
     _check_flags(cfg, where)
     _check_modelled(cfg, mtype, where)
     _check_token_model(cfg, mtype, where)
