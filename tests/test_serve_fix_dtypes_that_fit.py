@@ -1,0 +1,34 @@
+"""`plan serve`: when the weights alone overflow a device, the fix names only the smaller weight dtypes one request
+then fits at (utmisc 2026-12-04: Llama 3 70B on one L4, 20.2 GiB usable, was told 'use --weight-dtype fp8 or int4',
+whose weights (65.7 / 37.0 GiB) are refused in turn; on an RTX 4090 'fp8 or int4', the same)."""
+from __future__ import annotations
+
+import pytest
+from conftest import run_main
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code, _, err = run_main(args, capsys)
+    return code, err
+
+
+def test_no_dtype_suggested_when_none_fits(capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = _run(["plan", "serve", "-m", "llama3-70b", "--hardware", "l4", "--batch", "1"], capsys)
+    assert code == 2 and "the weights alone need 131.4 GiB" in err
+    fix = err.split("fix:", 1)[1]
+    assert "use --weight-dtype" not in fix
+    assert "even --weight-dtype int4 would not fit one request: its weights need 37.0 GiB per device" in fix
+
+
+def test_only_the_fitting_dtype_is_suggested_and_then_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    # Jetson AGX Orin 64 GB: 53.6 GiB usable; int8 weights (65.7 GiB) do not fit, int4 (37.0 GiB) does
+    code, err = _run(["plan", "serve", "-m", "llama3-70b", "--hardware", "jetson-agx-orin", "--batch", "1"], capsys)
+    assert code == 2 and "use --weight-dtype int4, or a device" in err and "int8" not in err.split("fix:", 1)[1]
+    code, err = _run(["plan", "serve", "-m", "llama3-70b", "--hardware", "jetson-agx-orin", "--batch", "1",
+                      "--weight-dtype", "int4"], capsys)
+    assert code == 0, err
+
+
+def test_every_smaller_dtype_named_where_each_fits(capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = _run(["plan", "serve", "-m", "llama3-70b", "--hardware", "h100-sxm", "--batch", "1"], capsys)
+    assert code == 2 and "use --weight-dtype fp8 or int4, or a device with more memory\n" in err
