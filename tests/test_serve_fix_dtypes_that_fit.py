@@ -32,3 +32,14 @@ def test_only_the_fitting_dtype_is_suggested_and_then_accepted(capsys: pytest.Ca
 def test_every_smaller_dtype_named_where_each_fits(capsys: pytest.CaptureFixture[str]) -> None:
     code, err = _run(["plan", "serve", "-m", "llama3-70b", "--hardware", "h100-sxm", "--batch", "1"], capsys)
     assert code == 2 and "use --weight-dtype fp8 or int4, or a device with more memory\n" in err
+
+
+def test_fp8_kv_named_only_where_one_request_then_fits(capsys: pytest.CaptureFixture[str]) -> None:
+    # 1,000,000 + 10 tokens of Llama 3 8B: 122.1 GiB of bf16 KV cache, 61.0 GiB at fp8, 55.8 GiB left on an H100
+    code, err = _run(["plan", "serve", "-m", "llama3-8b", "--batch", "1", "--prompt", "1000000", "--output", "10"],
+                     capsys)
+    assert code == 2 and "needs 122.1 GiB of KV cache" in err and "--kv-dtype fp8" not in err.split("fix:", 1)[1]
+    # 500,000 tokens: 61.0 GiB at bf16, 30.5 GiB at fp8, which fits
+    code, err = _run(["plan", "serve", "-m", "llama3-8b", "--batch", "1", "--prompt", "500000", "--output", "10"],
+                     capsys)
+    assert code == 2 and "use --kv-dtype fp8, " in err.split("fix:", 1)[1]

@@ -2397,7 +2397,10 @@ def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
         problem = (f"{where}: one request of {prompt_len:,} + {output_len:,} tokens needs {_gib_text(kv1)} of KV "
                    f"cache per device ({kv_dtype}), but weights {_gib_text(w)} + workspace {_gib_text(ws)} leave "
                    f"{_gib_text(usable - w - ws)} of the {_gib_text(usable)} usable ({rule})")
-        fix = ("shorten --prompt/--output, " + ("use --kv-dtype fp8, " if DTYPE_BYTES[kv_dtype] > 1 else "")
+        # fp8 named only where one request then fits (1,000,000 tokens of Llama 3 8B on an H100: 61 GiB at fp8)
+        fp8_fits = DTYPE_BYTES[kv_dtype] > 1 and _fits_one_request(model, spec, tp, pp, prompt_len, output_len,
+                                                                    weight_dtype, "fp8", cal, moe)
+        fix = ("shorten --prompt/--output, " + ("use --kv-dtype fp8, " if fp8_fits else "")
                + f"raise {more} to split the KV cache over more devices, or a device with more memory")
     if requested is not None and requested > 1:
         _, kv_b, ws_b = _memory_per_device(model, tp, pp, requested, prompt_len, output_len, weight_dtype, kv_dtype,
