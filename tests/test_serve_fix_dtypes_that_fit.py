@@ -43,3 +43,16 @@ def test_fp8_kv_named_only_where_one_request_then_fits(capsys: pytest.CaptureFix
     code, err = _run(["plan", "serve", "-m", "llama3-8b", "--batch", "1", "--prompt", "500000", "--output", "10"],
                      capsys)
     assert code == 2 and "use --kv-dtype fp8, " in err.split("fix:", 1)[1]
+
+
+def test_expert_dtypes_named_only_where_one_request_then_fits(capsys: pytest.CaptureFixture[str]) -> None:
+    # Mixtral 8x7B on an L4 (20.2 GiB usable): 25.3 GiB of weights with mxfp4 experts; it was told to quantize the
+    # experts with fp8 or mxfp4 or int4, all refused next
+    code, err = _run(["plan", "serve", "-m", "mixtral-8x7b", "--hardware", "l4", "--batch", "1"], capsys)
+    assert code == 2 and "--expert-weight-dtype" not in err.split("fix:", 1)[1]
+    # an L40S (43.2 GiB usable): fp8 experts (~44 GiB) do not fit, mxfp4 and int4 do
+    code, err = _run(["plan", "serve", "-m", "mixtral-8x7b", "--hardware", "l40s", "--batch", "1"], capsys)
+    assert code == 2 and "--expert-weight-dtype mxfp4 or int4 (" in err
+    code, err = _run(["plan", "serve", "-m", "mixtral-8x7b", "--hardware", "l40s", "--batch", "1",
+                      "--expert-weight-dtype", "mxfp4"], capsys)
+    assert code == 0, err

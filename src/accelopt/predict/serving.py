@@ -2392,7 +2392,8 @@ def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
                      f"{_gib_text(w_least)} per device)")
         fix = (f"raise {more} to split the weights over more devices, "
                + (f"use --weight-dtype {' or '.join(fitting)}, " if fitting else "") + _smaller_experts_fix(
-                   model, spec, weight_dtype, moe, cal) + "or a device with more memory" + still)
+                   model, spec, weight_dtype, moe, cal, (tp, pp, prompt_len, output_len, kv_dtype))
+               + "or a device with more memory" + still)
     else:
         problem = (f"{where}: one request of {prompt_len:,} + {output_len:,} tokens needs {_gib_text(kv1)} of KV "
                    f"cache per device ({kv_dtype}), but weights {_gib_text(w)} + workspace {_gib_text(ws)} leave "
@@ -2411,13 +2412,18 @@ def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
 
 
 def _smaller_experts_fix(model: TransformerConfig, spec: AcceleratorSpec, weight_dtype: str, moe: MoELayout,
-                         cal: ServingCalibration) -> str:
+                         cal: ServingCalibration, request: tuple[int, int, int, int, str]) -> str:
     """'--expert-weight-dtype D (...), ' naming the smaller dtypes the device runs for an MoE model's routed experts
-    (most of its weights), as quantized checkpoints store them (gpt-oss: MXFP4 experts only); '' otherwise."""
+    (most of its weights), as quantized checkpoints store them (gpt-oss: MXFP4 experts only), where one request
+    (tp, pp, prompt, output, KV dtype) then fits (Mixtral 8x7B on an L4 was told 'fp8 or mxfp4 or int4': 25.3 GiB
+    with mxfp4 experts, 20.2 usable); '' otherwise."""
     if not model.is_moe:
         return ""
+    tp, pp, prompt_len, output_len, kv_dtype = request
     now = weight_bytes_per_param(expert_dtype(weight_dtype, moe), cal)
-    smaller = [d for d in ("fp8", "mxfp4", "int4") if weight_bytes_per_param(d, cal) < now and _runs_on(spec, d)]
+    smaller = [d for d in ("fp8", "mxfp4", "int4") if weight_bytes_per_param(d, cal) < now and _runs_on(spec, d)
+               and _fits_one_request(model, spec, tp, pp, prompt_len, output_len, weight_dtype, kv_dtype, cal,
+                                     replace(moe, expert_weight_dtype=d))]
     if not smaller:
         return ""
     return (f"quantize the routed experts alone with --expert-weight-dtype {' or '.join(smaller)} (as gpt-oss's "
