@@ -283,7 +283,8 @@ def test_serve_nothing_fits_says_what_does_not_fit(capsys: pytest.CaptureFixture
     assert f"one request of 10,000,000 + 256 tokens needs {kv1_gib:.1f} GiB of KV cache per device" in err
     assert f"the requested batch 8 would need {8 * kv1_gib:.1f} GiB of KV cache" in err
     fix = err.split("fix:", 1)[1]
-    assert "--prompt" in fix and "--kv-dtype fp8" in fix and "--weight-dtype" not in fix
+    # an fp8 KV cache would still need half of 1,221 GiB: not named (utmisc 2026-12-04: it was, and was refused next)
+    assert "--prompt" in fix and "--kv-dtype fp8" not in fix and "--weight-dtype" not in fix
 
     err = _fails(capsys, "plan", "serve", "--model", "llama3.1-405b", "--hardware", "h100-sxm", "--tp", "8")
     m = get_model("llama3.1-405b")

@@ -159,7 +159,8 @@ def test_moe_that_does_not_fit_names_expert_quantization(tmp_path: Path, capsys:
     p = tmp_path / "gpt-oss-120b.json"
     p.write_text(json.dumps(cfg), encoding="utf-8")
     code, _, err = run_main(["plan", "serve", "--model", str(p), "--hardware", "h100-sxm", "--batch", "1"], capsys)
-    assert code == 2 and "--expert-weight-dtype fp8 or mxfp4 or int4" in err
+    # fp8 experts (~120 GB) do not fit one H100 either, so only the 4-bit ones are named (utmisc 2026-12-04)
+    assert code == 2 and "--expert-weight-dtype mxfp4 or int4 (" in err and "fp8 or mxfp4" not in err
     pt = _point(capsys, "--model", str(p), "--hardware", "h100-sxm", "--weight-dtype", "bf16",
                 "--expert-weight-dtype", "mxfp4")
     assert pt["fits"] and pt["weights_bytes_per_device"] == pytest.approx(60.8 * 2**30, rel=0.01)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -255,9 +256,9 @@ def compare_data(a: RunRecord, b: RunRecord) -> HistoryCompareDocument:
     fb = {f.label: f for f in _figures(b)}
     for run, figs in ((a, fa), (b, fb)):
         _check_readable(run, figs)
+    pairs = {label: (fa.get(label), fb.get(label)) for label in [*fa, *(k for k in fb if k not in fa)]}
     rows = []
-    for label in [*fa, *(k for k in fb if k not in fa)]:
-        x, y = fa.get(label), fb.get(label)
+    for label, (x, y) in _pair_by_subject(pairs).items():
         va, vb = (x.value if x else None), (y.value if y else None)
         # a ratio of two finite figures only: n/a (NaN) or infinity on either side read '0x' or 'infx'
         ratio = vb / va if va is not None and vb is not None and _finite(va) and _finite(vb) and va != 0 else None
@@ -268,6 +269,37 @@ def compare_data(a: RunRecord, b: RunRecord) -> HistoryCompareDocument:
     return HistoryCompareDocument(command=a.command, a=side_a, b=side_b, figures=rows,
                                   disturbed=DisturbedRuns(a=_disturbed(a), b=_disturbed(b)),
                                   subject_warning=subject_warning(side_a, side_b))
+
+
+def _pair_by_subject(pairs: dict[str, tuple[Any, Any]]) -> dict[str, tuple[Any, Any]]:
+    """Join a figure only A has with one only B has when their labels differ in the point it was read at alone, a
+    trailing '(batch N)' or '(concurrency N)' (figures.serve_point_label): `plan serve`'s 'h100-sxm: best
+    tok/s/device (batch 198)' against '(batch 395)' (a default sweep ends at the largest batch that fits, which
+    --kv-dtype fp8 doubles) was two rows of n/a, the headline figure never compared (utmisc 2026-12-04). The
+    joined row names both points: '(A: batch 198, B: batch 395)'; a stem more than one row of a side shares stays
+    unjoined, and so does any other parenthesis (a probe's 'ridge point (matmul.bf16 / stream.triad)' names what
+    the figure is)."""
+    def stem(label: str) -> tuple[str, str] | None:
+        m = re.fullmatch(r"(.+) \(((?:batch|concurrency) \d+)\)", label)
+        return (m.group(1), m.group(2)) if m else None
+
+    only_a = {label: st for label, (x, y) in pairs.items() if y is None and (st := stem(label))}
+    only_b = {label: st for label, (x, y) in pairs.items() if x is None and (st := stem(label))}
+    stems_a = [st[0] for st in only_a.values()]
+    stems_b = [st[0] for st in only_b.values()]
+    joined: dict[str, str] = {}  # A's label -> B's label
+    for la, (base, _) in only_a.items():
+        lbs = [lb for lb, st in only_b.items() if st[0] == base]
+        if len(lbs) == 1 and stems_a.count(base) == 1 and stems_b.count(base) == 1:
+            joined[la] = lbs[0]
+    out: dict[str, tuple[Any, Any]] = {}
+    for label, (x, y) in pairs.items():
+        if label in joined:
+            lb = joined[label]
+            out[f"{only_a[label][0]} (A: {only_a[label][1]}, B: {only_b[lb][1]})"] = (x, pairs[lb][1])
+        elif label not in joined.values():
+            out[label] = (x, y)
+    return out
 
 
 def _side(run: RunRecord) -> ComparedRun:

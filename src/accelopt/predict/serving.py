@@ -2381,14 +2381,27 @@ def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
         for same in ("int8", "w8a8"):  # 1 byte as fp8: name only the first the device runs (fp8, else weight-only)
             if same in smaller and smaller.index(same) > 0 and weight_bytes_per_param(smaller[0], cal) == 1.0:
                 smaller.remove(same)
+        # name only the dtypes one request then fits at: Llama 3 70B on an L4 (20.2 GiB usable) was told 'use
+        # --weight-dtype fp8 or int4', whose 65.7 / 34.3 GiB of weights are refused in turn (utmisc 2026-12-04)
+        fitting = [d for d in smaller if _fits_one_request(model, spec, tp, pp, prompt_len, output_len, d, kv_dtype,
+                                                           cal, moe)]
+        still = ""
+        if smaller and not fitting:
+            w_least = _memory_per_device(model, tp, pp, 1, prompt_len, output_len, smaller[-1], kv_dtype, cal, moe)[0]
+            still = (f" (even --weight-dtype {smaller[-1]} would not fit one request: its weights need "
+                     f"{_gib_text(w_least)} per device)")
         fix = (f"raise {more} to split the weights over more devices, "
-               + (f"use --weight-dtype {' or '.join(smaller)}, " if smaller else "") + _smaller_experts_fix(
-                   model, spec, weight_dtype, moe, cal) + "or a device with more memory")
+               + (f"use --weight-dtype {' or '.join(fitting)}, " if fitting else "") + _smaller_experts_fix(
+                   model, spec, weight_dtype, moe, cal, (tp, pp, prompt_len, output_len, kv_dtype))
+               + "or a device with more memory" + still)
     else:
         problem = (f"{where}: one request of {prompt_len:,} + {output_len:,} tokens needs {_gib_text(kv1)} of KV "
                    f"cache per device ({kv_dtype}), but weights {_gib_text(w)} + workspace {_gib_text(ws)} leave "
                    f"{_gib_text(usable - w - ws)} of the {_gib_text(usable)} usable ({rule})")
-        fix = ("shorten --prompt/--output, " + ("use --kv-dtype fp8, " if DTYPE_BYTES[kv_dtype] > 1 else "")
+        # fp8 named only where one request then fits (1,000,000 tokens of Llama 3 8B on an H100: 61 GiB at fp8)
+        fp8_fits = DTYPE_BYTES[kv_dtype] > 1 and _fits_one_request(model, spec, tp, pp, prompt_len, output_len,
+                                                                    weight_dtype, "fp8", cal, moe)
+        fix = ("shorten --prompt/--output, " + ("use --kv-dtype fp8, " if fp8_fits else "")
                + f"raise {more} to split the KV cache over more devices, or a device with more memory")
     if requested is not None and requested > 1:
         _, kv_b, ws_b = _memory_per_device(model, tp, pp, requested, prompt_len, output_len, weight_dtype, kv_dtype,
@@ -2399,13 +2412,18 @@ def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
 
 
 def _smaller_experts_fix(model: TransformerConfig, spec: AcceleratorSpec, weight_dtype: str, moe: MoELayout,
-                         cal: ServingCalibration) -> str:
+                         cal: ServingCalibration, request: tuple[int, int, int, int, str]) -> str:
     """'--expert-weight-dtype D (...), ' naming the smaller dtypes the device runs for an MoE model's routed experts
-    (most of its weights), as quantized checkpoints store them (gpt-oss: MXFP4 experts only); '' otherwise."""
+    (most of its weights), as quantized checkpoints store them (gpt-oss: MXFP4 experts only), where one request
+    (tp, pp, prompt, output, KV dtype) then fits (Mixtral 8x7B on an L4 was told 'fp8 or mxfp4 or int4': 25.3 GiB
+    with mxfp4 experts, 20.2 usable); '' otherwise."""
     if not model.is_moe:
         return ""
+    tp, pp, prompt_len, output_len, kv_dtype = request
     now = weight_bytes_per_param(expert_dtype(weight_dtype, moe), cal)
-    smaller = [d for d in ("fp8", "mxfp4", "int4") if weight_bytes_per_param(d, cal) < now and _runs_on(spec, d)]
+    smaller = [d for d in ("fp8", "mxfp4", "int4") if weight_bytes_per_param(d, cal) < now and _runs_on(spec, d)
+               and _fits_one_request(model, spec, tp, pp, prompt_len, output_len, weight_dtype, kv_dtype, cal,
+                                     replace(moe, expert_weight_dtype=d))]
     if not smaller:
         return ""
     return (f"quantize the routed experts alone with --expert-weight-dtype {' or '.join(smaller)} (as gpt-oss's "
@@ -2417,6 +2435,15 @@ def _gib_text(n_bytes: float) -> str:
     device's capacity and the need it is compared with in one unit: they mixed GB and GiB); below 0.05 GiB the
     binary unit that shows it (an Edge TPU's 8 MB printed '0.0 GB')."""
     return f"{n_bytes / 2**30:.1f} GiB" if n_bytes >= 0.05 * 2**30 else fmt_bytes(n_bytes, binary=True)
+
+
+def _fits_one_request(model: TransformerConfig, spec: AcceleratorSpec, tp: int, pp: int, prompt_len: int,
+                      output_len: int, weight_dtype: str, kv_dtype: str, cal: ServingCalibration,
+                      moe: MoELayout) -> bool:
+    """One request's weights + KV cache + workspace fit the usable memory per device at `weight_dtype` (max_batch's
+    test at batch 1), so a fix that names the dtype is then accepted."""
+    w, kv, ws = _memory_per_device(model, tp, pp, 1, prompt_len, output_len, weight_dtype, kv_dtype, cal, moe)
+    return w + kv + ws <= usable_bytes(spec, w, ws, cal)
 
 
 def _runs_on(spec: AcceleratorSpec, weight_dtype: str) -> bool:

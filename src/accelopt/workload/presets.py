@@ -1553,6 +1553,9 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                      "embeddings counted (transformers GPT2Config's default; give n_positions)",)
     # each of these names the file in its own errors (inside the try below it was named twice)
     kv_heads, mla, limit = _kv_heads(cfg, mtype, where), _mla(cfg, where), context_limit(cfg, context, where)
+    key = next((k for k in _CONTEXT_KEYS if cfg.get(k) is not None), _CONTEXT_KEYS[0])
+    if limit is not None and key != _CONTEXT_KEYS[0]:  # a GPT-2 config's n_positions was named max_position_embeddings
+        limit = replace(limit, basis=f"its config's {key}")
     defaults += _kv_heads_note(mtype, heads, kv_heads, mla)
     try:
         return TransformerConfig(name=name, layers=layers, hidden=hidden, heads=heads, ffn=ffn, vocab=vocab,
