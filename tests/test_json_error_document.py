@@ -30,7 +30,7 @@ def _config(tmp_path: Path, text: str) -> str:
 ])
 def test_a_bad_config_prints_an_error_document(tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str],
                                                command: str, said: str) -> None:
-    code, out, err = run_main([*argv, "--model", _config(tmp_path, ""), "--json"], capsys)
+    code, out, err = run_main([*argv, "--model", _config(tmp_path, '{"model_type": '), "--json"], capsys)
     assert code == 2
     doc = json.loads(out)
     assert doc["schema"] == "accelopt.error" and doc["schema_version"] == schema.result_class("error")[1]
@@ -54,3 +54,16 @@ def test_without_json_stdout_stays_empty_and_a_printed_document_is_not_followed_
     code, out, _ = run_main(["plan", "--model", "llama3-405b", "--hardware", "h100-sxm", "--devices", "8",
                              "--json"], capsys)
     assert code == 2 and json.loads(out)["schema"] == "accelopt.plan"
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("", "is empty (0 bytes)"),  # was 'not valid JSON syntax: Expecting value: line 1 column 1 (char 0)'
+    (" \n", "is empty (2 blank characters)"),
+    # a checkpoint's model.safetensors.index.json was asked whether it was a generation_config.json
+    (json.dumps({"metadata": {"total_size": 15442649088}, "weight_map": {"lm_head.weight": "model-00004.safetensors"}}),
+     "is a safetensors index"),
+])
+def test_what_the_file_is_is_said(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, said: str) -> None:
+    code, out, err = run_main(["plan", "serve", "--model", _config(tmp_path, text), "--hardware", "h100-sxm",
+                               "--json"], capsys)
+    assert code == 2 and said in json.loads(out)["error"] and said in " ".join(err.split())

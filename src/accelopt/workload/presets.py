@@ -1469,6 +1469,10 @@ def _check_has_sizes(cfg: dict[str, Any], where: str) -> None:
     config', as if a model's config.json had lost one key."""
     if any(cfg.get(k) is not None for k in (*_LAYER_KEYS, "hidden_size", "n_embd", "d_model", *_HEAD_KEYS)):
         return
+    if isinstance(cfg.get("weight_map"), dict):  # was asked whether it was a generation_config.json
+        raise InputError(f"{where} is a safetensors index (its weight_map names the shard file of each weight): the "
+                         "checkpoint's weights, not its model sizes", "pass the config.json beside it in the "
+                         "checkpoint folder (or the folder itself)")
     raise InputError(f"{where} holds no model sizes (no num_hidden_layers, hidden_size or num_attention_heads, nor "
                      "their other spellings): not a model's config.json (a generation_config.json or "
                      "tokenizer_config.json?)", "pass the model's config.json (in a Hugging Face checkpoint folder, "
