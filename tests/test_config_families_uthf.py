@@ -118,3 +118,22 @@ def test_an_all_attention_mixer_list_is_planned(tmp_path: Path) -> None:
     # attn_type_list of 1s only (every layer softmax attention): nothing to refuse
     m = load_hf_config(_write(tmp_path, {**MINIMAX_M1, "model_type": "my_minimax", "attn_type_list": [1] * 80}))
     assert m.layers == 80
+
+
+def test_tied_embeddings_said_beside_text_config_are_read(tmp_path: Path) -> None:
+    # Qwen2.5-VL-3B (Qwen/Qwen2.5-VL-3B-Instruct) says tie_word_embeddings true beside its language model's sizes; in
+    # the nested form (text_config without the key) it was untied by the type's default, with the note 'the config
+    # gives no tie_word_embeddings'. Qwen2.5 3B model card: 3.09B parameters, 2.77B without the embedding (0.01B
+    # rounding: 0.5%)
+    text = {"model_type": "qwen2_5_vl_text", "hidden_act": "silu", "hidden_size": 2048, "intermediate_size": 11008,
+            "num_hidden_layers": 36, "num_attention_heads": 16, "num_key_value_heads": 2, "vocab_size": 151936,
+            "max_position_embeddings": 128000, "use_sliding_window": False}
+    cfg = {"model_type": "qwen2_5_vl", "tie_word_embeddings": True, "text_config": text,
+           "vision_config": {"depth": 32, "hidden_size": 1280}}
+    m = load_hf_config(_write(tmp_path, cfg))
+    assert m.tied_embeddings and m.params_total() == pytest.approx(3.09e9, rel=0.005)
+    assert m.params_total() - 151936 * 2048 == pytest.approx(2.77e9, rel=0.005)
+    assert not any("tie_word_embeddings" in n for n in m.config_defaults), m.config_defaults
+    # the text model's own word wins where it gives one
+    assert not load_hf_config(_write(tmp_path, {**cfg, "text_config": {**text, "tie_word_embeddings": False}}
+                                     )).tied_embeddings

@@ -1068,7 +1068,12 @@ def _text_model(cfg: dict[str, Any], where: str) -> tuple[dict[str, Any], tuple[
     # a text_config without model_type is built as its outer class's text model: read with that family's rules (it
     # was read as an unnamed type: no Gemma norms, window pattern or class defaults)
     kind = {} if "model_type" in text else {"model_type": _TEXT_TYPE_OF.get(str(cfg.get("model_type", "")), "")}
-    return {**text, **kind, "_name_or_path": name}, unused_config_keys(outer)
+    # tie_word_embeddings given beside text_config, not in it (Qwen2.5-VL-3B's tied embeddings: the key is the outer
+    # config's in its published config.json): the model's own word, which the text model was read without, untied
+    # by the type's default and told 'the config gives no tie_word_embeddings' (a user trial, uthf)
+    tied = ({"tie_word_embeddings": outer["tie_word_embeddings"]}
+            if text.get("tie_word_embeddings") is None and outer.get("tie_word_embeddings") is not None else {})
+    return {**text, **kind, **tied, "_name_or_path": name}, unused_config_keys(outer)
 
 
 # The keys a multimodal config nests its language model under: text_config (transformers' multimodal classes),
