@@ -490,7 +490,11 @@ _GATED_TYPES = _SILU_MOE_TYPES | frozenset({
                           "ernie4_5", "ernie4_5_moe",
                           # HunYuanMLP: gate_and_up_proj (2 x width, SwiGLU), down_proj (tencent/Hunyuan-A13B-Instruct
                           # modeling_hunyuan.py; _hunyuan_config)
-                          "hunyuan_v1_moe", "hunyuan_v1_dense", "hunyuan"})
+                          "hunyuan_v1_moe", "hunyuan_v1_dense", "hunyuan",
+                          # Glm4MoeMLP: gate_proj, up_proj, down_proj (transformers models/glm4_moe/
+                          # modeling_glm4_moe.py); DeepSeek-V3.2-Exp's MLP and Expert: w1, w2, w3 as DeepSeek-V3's
+                          # (deepseek-ai/DeepSeek-V3.2-Exp inference/model.py), its indexer keys listed as not modelled
+                          "glm4_moe", "deepseek_v32"})
 _ERNIE_MOE_TYPES = frozenset({"ernie4_5_moe"})
 # Gemma 2/3 normalise both before and after attention and the MLP (Gemma Team 2024, "Gemma 2", Table 1:
 # pre-norm and post-norm): 4 RMSNorms per block.
@@ -1179,7 +1183,8 @@ def _block_layout(cfg: dict[str, Any], mtype: str) -> tuple[bool, int]:
 # families: a config of one that leaves it out was read as multi-head attention without a word. Not qwen (QWen-1:
 # multi-head only), modernbert (an encoder, multi-head), chatglm (multi_query_group_num, required) or dbrx
 # (attn_config.kv_n_heads); MLA types (deepseek_v2/v3) have no K/V heads to group.
-_GQA_KEY_TYPES = _GATED_TYPES - {"qwen", "modernbert", "chatglm", "dbrx", "deepseek_v2", "deepseek_v3"}
+_GQA_KEY_TYPES = _GATED_TYPES - {"qwen", "modernbert", "chatglm", "dbrx", "deepseek_v2", "deepseek_v3",
+                                  "deepseek_v32"}
 
 
 def _kv_heads_note(mtype: str, heads: int, kv_heads: int | None, mla: Any) -> tuple[str, ...]:
@@ -1225,6 +1230,8 @@ _UNTIED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", 
                            # Llama4TextConfig / GptOssConfig / Olmo2Config: tie_word_embeddings False
                            "llama4", "llama4_text", "gpt_oss", "olmo2",
                            "dbrx",  # DbrxConfig: tie_word_embeddings False
+                           # Glm4MoeConfig: tie_word_embeddings False; DeepSeek-V3.2-Exp: a head beside the embedding
+                           "glm4_moe", "deepseek_v32",
                            # StableLmConfig / InternLM2Config: tie_word_embeddings False (transformers
                            # models/stablelm/configuration_stablelm.py; internlm/internlm2-7b
                            # configuration_internlm2.py)
