@@ -165,3 +165,20 @@ def test_glm45_and_deepseek_v32_have_a_rule(tmp_path: Path) -> None:
     m = load_hf_config(_write(tmp_path, v32))
     assert {"index_topk", "index_n_heads", "index_head_dim"} <= set(m.unused_keys)
     assert not any("has no rule" in n for n in m.config_defaults), m.config_defaults
+
+
+def test_active_count_is_said_without_the_input_embedding_too(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    # openai/gpt-oss-20b config.json (the sizes): OpenAI's gpt-oss model card, Table 1: 20.91B total, 3.61B active,
+    # which leaves out the input embedding (201,088 x 2,880); the note printed 4.19B active and nothing to compare
+    cfg = {"model_type": "gpt_oss", "hidden_size": 2880, "intermediate_size": 2880, "head_dim": 64,
+           "num_attention_heads": 64, "num_key_value_heads": 8, "num_hidden_layers": 24, "num_local_experts": 32,
+           "num_experts_per_tok": 4, "experts_per_token": 4, "vocab_size": 201088, "sliding_window": 128,
+           "layer_types": ["sliding_attention", "full_attention"] * 12, "max_position_embeddings": 131072,
+           "tie_word_embeddings": False}
+    code, out, _ = run_main(["plan", "--model", str(_write(tmp_path, cfg)), "--hardware", "h100-sxm", "--devices", "8",
+                             "--json"], capsys)
+    assert code == 0
+    note = next(n for n in json.loads(out)["notes"] if "as read from its config" in n)
+    assert "20,907,927,360 parameters" in note and "3,607,283,520 without the input embedding" in note
+    assert round(3_607_283_520 / 1e9, 2) == 3.61
