@@ -62,6 +62,10 @@ def test_without_json_stdout_stays_empty_and_a_printed_document_is_not_followed_
     # a checkpoint's model.safetensors.index.json was asked whether it was a generation_config.json
     (json.dumps({"metadata": {"total_size": 15442649088}, "weight_map": {"lm_head.weight": "model-00004.safetensors"}}),
      "is a safetensors index"),
+    # Mistral's native params.json (mistralai/Mistral-Small-3.1-24B-Instruct-2503 ships it beside config.json): it was
+    # told it 'holds no model sizes'
+    (json.dumps({"dim": 5120, "n_layers": 40, "head_dim": 128, "hidden_dim": 32768, "n_heads": 32, "n_kv_heads": 8,
+                 "norm_eps": 1e-05, "vocab_size": 131072}), "is a Mistral-format params.json"),
 ])
 def test_what_the_file_is_is_said(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, said: str) -> None:
     code, out, err = run_main(["plan", "serve", "--model", _config(tmp_path, text), "--hardware", "h100-sxm",

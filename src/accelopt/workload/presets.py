@@ -1481,6 +1481,12 @@ def _check_has_sizes(cfg: dict[str, Any], where: str) -> None:
     config', as if a model's config.json had lost one key."""
     if any(cfg.get(k) is not None for k in (*_LAYER_KEYS, "hidden_size", "n_embd", "d_model", *_HEAD_KEYS)):
         return
+    if cfg.get("dim") is not None and cfg.get("n_layers") is not None:  # told it held no model sizes
+        raise InputError(f"{where} is a Mistral-format params.json (mistral-inference's names: dim, n_layers, "
+                         "n_heads, hidden_dim), not a Hugging Face config.json",
+                         "pass the config.json of the model's Hugging Face repository (Mistral's ship both), or "
+                         "write one: hidden_size = dim, num_hidden_layers = n_layers, num_attention_heads = n_heads, "
+                         "num_key_value_heads = n_kv_heads, intermediate_size = hidden_dim, and head_dim, vocab_size")
     if isinstance(cfg.get("weight_map"), dict):  # was asked whether it was a generation_config.json
         raise InputError(f"{where} is a safetensors index (its weight_map names the shard file of each weight): the "
                          "checkpoint's weights, not its model sizes", "pass the config.json beside it in the "
