@@ -38,7 +38,7 @@ def test_an_invalid_file_stops_the_import_and_names_it(tmp_path: Path, capsys: p
     (tmp_path / "a-good.json").write_text(json.dumps(_copy(good, "aaaaaa")))
     (tmp_path / "b-edited.json").write_text(json.dumps(_copy(good, "bbbbbb", latency_s=-2.0)))
     code, out, err = run_main(["history", "import", str(tmp_path), "--json"], capsys)
-    assert code == 2 and out == ""
+    assert code == 2 and json.loads(out)["schema"] == "accelopt.error"  # no import document: the error's (uthf)
     text = " ".join(err.split())
     assert f"1 of the 2 run files in {tmp_path} is not a valid run, so nothing was imported" in text
     assert f'{tmp_path / "b-edited.json"}: "result.totals.latency_s" is -2.0, a negative time' in text

@@ -134,6 +134,10 @@ def read_user_json(path: Path | str, what: str, fix_missing: str, *, one_value_p
     """The parsed JSON of `path` (errors name the file, the line and the fix). With `one_value_per_key`, a key that an
     object gives twice with different values is an error (a config a person edits), not the last one read."""
     text = read_user_text(path, what, fix_missing)
+    if not text.strip():  # was 'not valid JSON syntax: Expecting value: line 1 column 1 (char 0)'
+        raise InputError(f"{what} {path} is empty" + (f" ({len(text)} blank characters)" if text else " (0 bytes)"),
+                         f"pass a {what} in JSON (an interrupted download or copy leaves an empty file: fetch it "
+                         "again)")
     try:
         if one_value_per_key:
             return json.loads(text, object_pairs_hook=_one_value_per_key(path, what))

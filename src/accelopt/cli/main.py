@@ -183,6 +183,10 @@ def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)  # what app(...) runs, built here to wrap its commands' callbacks
     _say_when_interrupted(command)
     refuse_empty_values(command)  # `--batch ""` (an unset shell variable) is an error, not the default
+    from accelopt.report import jsonout
+
+    args = sys.argv[1:] if argv is None else list(argv)
+    documents_before = jsonout.emitted()
     try:
         # standalone_mode=False: click's own usage errors come here too, to be printed as error + fix
         code = command.main(args=argv, standalone_mode=False)
@@ -194,12 +198,12 @@ def main(argv: list[str] | None = None) -> None:
         raise e from None
     except AcceloptError as e:
         _print_error(e.problem, e.fix)
-        sys.exit(2)
+        sys.exit(_error_document(command, args, documents_before, 2))
     except UsageError as e:
-        sys.exit(_usage_error(e, sys.argv[1:] if argv is None else list(argv)))
+        sys.exit(_error_document(command, args, documents_before, _usage_error(e, args)))
     except ClickException as e:  # e.g. a file click could not open
         _print_error(e.format_message(), "check the value and run again")
-        sys.exit(2)
+        sys.exit(_error_document(command, args, documents_before, 2))
     except typer.Abort:
         print("aborted", file=sys.stderr)
         sys.exit(1)
@@ -325,9 +329,42 @@ def _say_when_interrupted(command: Any, name: str = "accelopt") -> None:
         _say_when_interrupted(sub, f"{name} {sub_name}")
 
 
+_LAST_ERROR: list[tuple[str, str]] = []  # (problem, fix) of the last error _print_error printed
+
+
+def _json_command(command: Any, args: list[str]) -> tuple[str, bool]:
+    """(the command path as typed, e.g. 'accelopt plan serve'; whether its options include --json and args give it
+    before any '--')."""
+    words, cmd = ["accelopt"], command
+    for word in args:
+        sub = getattr(cmd, "commands", {}).get(word) if not word.startswith("-") else None
+        if sub is None:
+            break
+        words.append(word)
+        cmd = sub
+    takes_json = any("--json" in getattr(p, "opts", ()) for p in getattr(cmd, "params", ()))
+    given = "--json" in (args[:args.index("--")] if "--" in args else args)
+    return " ".join(words), takes_json and given
+
+
+def _error_document(command: Any, args: list[str], documents_before: int, status: int) -> int:
+    """`status`, after printing the error _print_error printed last as a JSON document on stdout (report/
+    error_document.py) when the command was given --json and printed no document of its own: a script reading
+    stdout as JSON got an empty stdout (json.loads: 'Expecting value') beside the exit 2 (a user trial, uthf)."""
+    from accelopt.report import jsonout
+    from accelopt.report.error_document import ErrorDocument
+
+    path, wants_json = _json_command(command, args)
+    if wants_json and _LAST_ERROR and jsonout.emitted() == documents_before:
+        problem, fix = _LAST_ERROR[-1]
+        jsonout.emit(ErrorDocument(command=path, error=problem, fix=fix, exit_status=status))
+    return status
+
+
 def _print_error(problem: str, fix: str) -> None:
     from accelopt.report.console import printable  # a name in the message may hold control characters
 
+    _LAST_ERROR.append((problem, fix))
     err = "error:" if _no_colour() else typer.style("error:", fg=typer.colors.RED, bold=True)
     typer.echo(f"{err} {printable(problem)}", err=True)  # click strips the colour when stderr is not a tty
     if fix:

@@ -318,8 +318,13 @@ def _config_read_note(mdl: Any, figures: ModelFigures) -> str | None:
     from accelopt.units import fmt_count
 
     f = figures
-    moe = (f", {fmt_count(f.params_active)} active per token ({mdl.top_k} of {mdl.experts} experts)" if mdl.is_moe
-           else "")
+    # a model card's active count often leaves out the input embedding (a lookup, no FLOPs): gpt-oss-20b's 3.61B is
+    # this count less its 201,088 x 2,880 table (OpenAI's gpt-oss model card, Table 1); said beside it for an untied
+    # model, whose table is not also the output layer (a user trial, uthf: 4.19B printed, nothing to compare)
+    lookup = (f"; {fmt_count(f.params_active - mdl.vocab * mdl.hidden)} without the input embedding"
+              if not mdl.tied_embeddings else "")
+    moe = (f", {fmt_count(f.params_active)} active per token ({mdl.top_k} of {mdl.experts} experts{lookup})"
+           if mdl.is_moe else "")
     return (f"{mdl.name} as read from its config: {fmt_count(f.params_total)} parameters{moe}; "
             f"{fmt_count(f.training_flops_per_token)} training FLOPs per token at sequence "
             f"{f.seq_len:,} (3 x forward: 2 per weight used, the logits, attention over the sequence; "

@@ -38,6 +38,16 @@ def dumps(obj: Any) -> str:
     return json.dumps(to_jsonable(obj), indent=2, sort_keys=False)
 
 
+_EMITTED: list[bool] = []  # one entry per document printed to stdout in this process (emitted())
+
+
 def emit(obj: Any) -> None:
     """Print one JSON document to stdout (nothing else may go to stdout under --json)."""
     print(dumps(obj))
+    _EMITTED.append(True)
+
+
+def emitted() -> int:
+    """How many --json documents this process printed: an error after a command's own document (a result printed,
+    then exit 2) adds no second one (cli.main's error document)."""
+    return len(_EMITTED)

@@ -484,7 +484,18 @@ _GATED_TYPES = _SILU_MOE_TYPES | frozenset({
                           # modeling_stablelm.py @00dcc6d); MiniCPMMLP and InternLM2MLP (w1, w3, w2) the same,
                           # as Llama's (openbmb/MiniCPM-2B-sft-bf16 modeling_minicpm.py, internlm/internlm2-7b
                           # modeling_internlm2.py)
-                          "stablelm", "minicpm", "internlm2"})
+                          "stablelm", "minicpm", "internlm2",
+                          # Ernie4_5_MoeMLP / Ernie4_5_MoeExperts: gate_proj, up_proj, down_proj (transformers
+                          # models/ernie4_5_moe/modeling_ernie4_5_moe.py; _ernie_moe_config)
+                          "ernie4_5", "ernie4_5_moe",
+                          # HunYuanMLP: gate_and_up_proj (2 x width, SwiGLU), down_proj (tencent/Hunyuan-A13B-Instruct
+                          # modeling_hunyuan.py; _hunyuan_config)
+                          "hunyuan_v1_moe", "hunyuan_v1_dense", "hunyuan",
+                          # Glm4MoeMLP: gate_proj, up_proj, down_proj (transformers models/glm4_moe/
+                          # modeling_glm4_moe.py); DeepSeek-V3.2-Exp's MLP and Expert: w1, w2, w3 as DeepSeek-V3's
+                          # (deepseek-ai/DeepSeek-V3.2-Exp inference/model.py), its indexer keys listed as not modelled
+                          "glm4_moe", "deepseek_v32"})
+_ERNIE_MOE_TYPES = frozenset({"ernie4_5_moe"})
 # Gemma 2/3 normalise both before and after attention and the MLP (Gemma Team 2024, "Gemma 2", Table 1:
 # pre-norm and post-norm): 4 RMSNorms per block.
 _FOUR_NORM_TYPES = frozenset({"gemma2", "gemma3", "gemma3_text"})
@@ -952,6 +963,92 @@ def _phi3small_config(cfg: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# Baidu ERNIE 4.5 MoE (transformers models/ernie4_5_moe, Ernie4_5_MoeConfig; baidu/ERNIE-4.5-21B-A3B-PT config.json):
+# its own names for the MoE figures. moe_num_experts routed experts of moe_intermediate_size, moe_k per token, and a
+# shared MLP of moe_intermediate_size x moe_num_shared_experts (Ernie4_5_MoeSparseMoeBlock), read as DeepSeek's
+# n_shared_experts; layer i runs the experts when (i + 1) % moe_layer_interval == 0 and moe_layer_start_index <= i <=
+# moe_layer_end_index (Ernie4_5_MoeDecoderLayer; an end of -1 or null is the last layer, the config class's rule),
+# else a dense MLP of intermediate_size. Without this rule the experts were in the unused-keys warning and the model
+# planned as a dense 3.3B one (ERNIE-4.5-21B-A3B: 21B in all, 3B active; a user trial, uthf).
+_ERNIE_MOE_KEYS = {"moe_num_experts": "n_routed_experts", "moe_k": "num_experts_per_tok",
+                   "moe_num_shared_experts": "n_shared_experts"}
+_ERNIE_IRRELEVANT = frozenset({"moe_layer_start_index", "moe_layer_end_index", "moe_layer_interval",
+                               "moe_gate_act", "moe_norm_min", "moe_capacity", "moe_use_aux_free"})
+
+
+def _ernie_moe_config(cfg: dict[str, Any], where: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """(an ERNIE 4.5 MoE config with its MoE figures under the common keys, the notes): the dense layers counted as
+    first_k_dense_replace (those past moe_layer_end_index named in a note: the predictors place dense layers first);
+    a moe_layer_interval above 1 with dense layers besides is refused (no published ERNIE config has one).
+    use_bias false (no biases, what the common block counts) is dropped; true stays listed."""
+    out = {k: v for k, v in cfg.items() if k not in _ERNIE_MOE_KEYS and k not in _ERNIE_IRRELEVANT
+           and not (k == "use_bias" and v is False)}
+    for key, common in _ERNIE_MOE_KEYS.items():
+        if cfg.get(key) is not None:
+            _opt(cfg, (key,), None, where)  # a bad value named by its own key
+            out[common] = cfg[key]
+    layers = _req(cfg, _LAYER_KEYS, where)
+    start = _opt(cfg, ("moe_layer_start_index",), 0, where) or 0
+    end_given = cfg.get("moe_layer_end_index")
+    end = layers - 1 if end_given in (None, -1) else _opt(cfg, ("moe_layer_end_index",), None, where)
+    every = _opt(cfg, ("moe_layer_interval",), 1, where)
+    if every == 0:
+        raise InputError(f"{where}: moe_layer_interval = 0 (the spacing of the MoE layers; transformers divides by "
+                         "it)", "give moe_layer_interval 1 for an MoE layer on every layer, or leave it out")
+    end = min(end or 0, layers - 1)
+    if (every or 1) > 1 and (start or end < layers - 1):
+        raise InputError(f"{where}: moe_layer_interval {every} with moe_layer_start_index {start} and "
+                         f"moe_layer_end_index {end}: the predictors model dense layers first, then MoE layers at one "
+                         "interval", "give moe_layer_interval 1, or moe_layer_start_index 0 with moe_layer_end_index "
+                         "-1 (MoE layers every moe_layer_interval layers)")
+    if (every or 1) > 1:
+        out["decoder_sparse_step"] = every
+        return out, ()
+    moe_layers = max(0, end - start + 1)
+    out["first_k_dense_replace"] = layers - moe_layers
+    tail = layers - 1 - end
+    note = (f"moe_layer_end_index {end}: the {tail} dense layer(s) after it are counted among the "
+            f"{layers - moe_layers} dense layers placed first; their parameters and FLOPs are the config's, their "
+            "place in a pipeline is not",) if tail > 0 and moe_layers else ()
+    return out, note
+
+
+# Tencent Hunyuan MoE (model_type hunyuan_v1_moe in transformers, hunyuan in the remote code of tencent/Hunyuan-A13B-
+# Instruct modeling_hunyuan.py HunYuanMLP): moe_topk, moe_intermediate_size and num_shared_expert are given per layer
+# (a list of num_hidden_layers values) or as one number; the shared MLP (use_mixed_mlp_moe) is moe_intermediate_size x
+# num_shared_expert wide, read as DeepSeek's n_shared_experts; attention_head_dim is the head width. A list stopped at
+# 'moe_intermediate_size = [3072, ...] is not a whole number >= 0 ... fix moe_intermediate_size' for the model's own
+# config (a user trial, uthf).
+_HUNYUAN_TYPES = frozenset({"hunyuan_v1_moe", "hunyuan_v1_dense", "hunyuan"})
+_HUNYUAN_PER_LAYER = {"moe_topk": "num_experts_per_tok", "moe_intermediate_size": "moe_intermediate_size",
+                      "num_shared_expert": "n_shared_experts"}
+
+
+def _hunyuan_config(cfg: dict[str, Any], where: str) -> dict[str, Any]:
+    """A Hunyuan config with its per-layer MoE figures as one number each under the common keys; per-layer values
+    that differ are refused (the predictors give every MoE layer the same experts)."""
+    out = {k: v for k, v in cfg.items() if k not in _HUNYUAN_PER_LAYER and k not in ("use_mixed_mlp_moe",
+           "attention_head_dim") and not (k == "mlp_bias" and v is False)}
+    for key, common in _HUNYUAN_PER_LAYER.items():
+        value = cfg.get(key)
+        if isinstance(value, list):
+            if not value or any(v != value[0] for v in value):
+                raise InputError(f"{where}: {key} gives different values per layer ({sorted(set(map(str, value)))})",
+                                 "the predictors give every MoE layer the same experts: give one value (a list of "
+                                 "equal values, or a number)")
+            value = value[0]
+        if value is not None:
+            _opt({key: value}, (key,), None, where)  # a bad value named by its own key
+            out[common] = value
+    if not cfg.get("use_mixed_mlp_moe"):  # no shared MLP beside the experts (HunYuanMoE.shared_mlp only when set)
+        out.pop("n_shared_experts", None)
+    if cfg.get("attention_head_dim") is not None and cfg.get("head_dim") is None:
+        out["head_dim"] = cfg["attention_head_dim"]
+    elif cfg.get("attention_head_dim") not in (None, cfg.get("head_dim")):
+        out["attention_head_dim"] = cfg["attention_head_dim"]  # listed: differs from head_dim, which is read
+    return out
+
+
 def _mpt_sizes(cfg: dict[str, Any], out: dict[str, Any], where: str) -> dict[str, Any]:
     """MPT's MLP width (expansion_ratio x d_model, llm-foundry's MPTMLP; 4 when left out), its attention's KV heads
     (attn_config.attn_type: multi-head unless grouped-query with kv_n_heads, or multi-query), and its keys of no cost
@@ -996,7 +1093,12 @@ def _text_model(cfg: dict[str, Any], where: str) -> tuple[dict[str, Any], tuple[
     # a text_config without model_type is built as its outer class's text model: read with that family's rules (it
     # was read as an unnamed type: no Gemma norms, window pattern or class defaults)
     kind = {} if "model_type" in text else {"model_type": _TEXT_TYPE_OF.get(str(cfg.get("model_type", "")), "")}
-    return {**text, **kind, "_name_or_path": name}, unused_config_keys(outer)
+    # tie_word_embeddings given beside text_config, not in it (Qwen2.5-VL-3B's tied embeddings: the key is the outer
+    # config's in its published config.json): the model's own word, which the text model was read without, untied
+    # by the type's default and told 'the config gives no tie_word_embeddings' (a user trial, uthf)
+    tied = ({"tie_word_embeddings": outer["tie_word_embeddings"]}
+            if text.get("tie_word_embeddings") is None and outer.get("tie_word_embeddings") is not None else {})
+    return {**text, **kind, **tied, "_name_or_path": name}, unused_config_keys(outer)
 
 
 # The keys a multimodal config nests its language model under: text_config (transformers' multimodal classes),
@@ -1102,7 +1204,8 @@ def _block_layout(cfg: dict[str, Any], mtype: str) -> tuple[bool, int]:
 # families: a config of one that leaves it out was read as multi-head attention without a word. Not qwen (QWen-1:
 # multi-head only), modernbert (an encoder, multi-head), chatglm (multi_query_group_num, required) or dbrx
 # (attn_config.kv_n_heads); MLA types (deepseek_v2/v3) have no K/V heads to group.
-_GQA_KEY_TYPES = _GATED_TYPES - {"qwen", "modernbert", "chatglm", "dbrx", "deepseek_v2", "deepseek_v3"}
+_GQA_KEY_TYPES = _GATED_TYPES - {"qwen", "modernbert", "chatglm", "dbrx", "deepseek_v2", "deepseek_v3",
+                                  "deepseek_v32"}
 
 
 def _kv_heads_note(mtype: str, heads: int, kv_heads: int | None, mla: Any) -> tuple[str, ...]:
@@ -1149,6 +1252,8 @@ _UNTIED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", 
                            # Llama4TextConfig / GptOssConfig / Olmo2Config: tie_word_embeddings False
                            "llama4", "llama4_text", "gpt_oss", "olmo2",
                            "dbrx",  # DbrxConfig: tie_word_embeddings False
+                           # Glm4MoeConfig: tie_word_embeddings False; DeepSeek-V3.2-Exp: a head beside the embedding
+                           "glm4_moe", "deepseek_v32",
                            # StableLmConfig / InternLM2Config: tie_word_embeddings False (transformers
                            # models/stablelm/configuration_stablelm.py; internlm/internlm2-7b
                            # configuration_internlm2.py)
@@ -1197,7 +1302,17 @@ _NO_ATTENTION_TYPES = frozenset({"mamba", "mamba2", "falcon_mamba", "rwkv", "rwk
                                  # and Mamba heads in one layer), PLaMo 2 (Mamba + attention), Phi-4-mini-flash
                                  # (SambaY: Mamba, sliding-window and gated memory units): read before as transformers
                                  # whose every layer attends, with their SSM keys only in the unused-keys warning
-                                 "kimi_linear", "hymba", "plamo2", "phi4flash"})
+                                 "kimi_linear", "hymba", "plamo2", "phi4flash",
+                                 # MiniMax-M1 / MiniMax-Text-01 under their remote-code names (MiniMaxAI/MiniMax-M1-80k
+                                 # config.json: lightning attention on 7 of every 8 layers, attn_type_list): read
+                                 # before as transformers whose every layer attends, attn_type_list only in the
+                                 # unused-keys warning (a user trial, uthf)
+                                 "minimax_m1", "minimax_text_01"})
+# Per-layer mixer lists other configs give beside (or instead of) layer_types: MiniMax's attn_type_list (0 = lightning
+# attention, 1 = softmax attention; vllm-project/vllm model_executor/models/minimax_text_01.py reads it so), Jamba's /
+# Zamba's layers_block_type ('mamba' / 'attention') and Nemotron-H's hybrid_override_pattern ('M' a Mamba-2 layer,
+# '*' attention, '-' an MLP). The attention entries of each (the others are layers without a KV cache of that form).
+_MIXER_LIST_ATTENTION = {"attn_type_list": frozenset({1}), "layers_block_type": frozenset({"attention"})}
 # The layer kinds of a config's layer_types the predictors model: softmax attention over all keys, a sliding window,
 # or Llama 4's chunks. Any other ('linear_attention', 'mamba', 'conv') is a layer without a KV cache of that form.
 _ATTENTION_LAYER_KINDS = frozenset({"full_attention", "sliding_attention", "chunked_attention"})
@@ -1208,6 +1323,19 @@ def _check_modelled(cfg: dict[str, Any], mtype: str, where: str) -> None:
     if mtype in _NO_ATTENTION_TYPES:
         raise InputError(f"{where}: model_type {mtype!r} is a state-space/recurrent model (no attention, or attention "
                          "in only some layers): the predictors model transformers only",
+                         "pass a transformer's config.json (llama, mistral, qwen, gemma, gpt2, bert, ...)")
+    for key, attending in _MIXER_LIST_ATTENTION.items():
+        mixers = cfg.get(key)
+        other = sorted({k for k in mixers if k not in attending}, key=str) if isinstance(mixers, list) else []
+        if other:
+            raise InputError(f"{where}: {key} lists {', '.join(repr(k) for k in other)} layers beside attention (a "
+                             "linear-attention or state-space layer): the predictors model transformers whose every "
+                             "layer is softmax attention", "pass a transformer's config.json (llama, mistral, qwen, "
+                             "gemma, gpt2, bert, ...)")
+    pattern = cfg.get("hybrid_override_pattern")
+    if isinstance(pattern, str) and "M" in pattern:
+        raise InputError(f"{where}: hybrid_override_pattern {pattern!r} has Mamba layers ('M') beside attention "
+                         "('*'): the predictors model transformers whose every layer is softmax attention",
                          "pass a transformer's config.json (llama, mistral, qwen, gemma, gpt2, bert, ...)")
     kinds = cfg.get("layer_types")
     other = sorted({k for k in kinds if k not in _ATTENTION_LAYER_KINDS}, key=str) if isinstance(kinds, list) else []
@@ -1375,6 +1503,16 @@ def _check_has_sizes(cfg: dict[str, Any], where: str) -> None:
     config', as if a model's config.json had lost one key."""
     if any(cfg.get(k) is not None for k in (*_LAYER_KEYS, "hidden_size", "n_embd", "d_model", *_HEAD_KEYS)):
         return
+    if cfg.get("dim") is not None and cfg.get("n_layers") is not None:  # told it held no model sizes
+        raise InputError(f"{where} is a Mistral-format params.json (mistral-inference's names: dim, n_layers, "
+                         "n_heads, hidden_dim), not a Hugging Face config.json",
+                         "pass the config.json of the model's Hugging Face repository (Mistral's ship both), or "
+                         "write one: hidden_size = dim, num_hidden_layers = n_layers, num_attention_heads = n_heads, "
+                         "num_key_value_heads = n_kv_heads, intermediate_size = hidden_dim, and head_dim, vocab_size")
+    if isinstance(cfg.get("weight_map"), dict):  # was asked whether it was a generation_config.json
+        raise InputError(f"{where} is a safetensors index (its weight_map names the shard file of each weight): the "
+                         "checkpoint's weights, not its model sizes", "pass the config.json beside it in the "
+                         "checkpoint folder (or the folder itself)")
     raise InputError(f"{where} holds no model sizes (no num_hidden_layers, hidden_size or num_attention_heads, nor "
                      "their other spellings): not a model's config.json (a generation_config.json or "
                      "tokenizer_config.json?)", "pass the model's config.json (in a Hugging Face checkpoint folder, "
@@ -1479,6 +1617,11 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         cfg = _phi3small_config(cfg)
     elif mtype == "distilbert":
         cfg = _distilbert_config(cfg)
+    ernie_notes: tuple[str, ...] = ()
+    if mtype in _ERNIE_MOE_TYPES:
+        cfg, ernie_notes = _ernie_moe_config(cfg, where)
+    elif mtype in _HUNYUAN_TYPES:
+        cfg = _hunyuan_config(cfg, where)
     _check_flags(cfg, where)
     _check_modelled(cfg, mtype, where)
     _check_token_model(cfg, mtype, where)
@@ -1504,8 +1647,8 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                          "give the MLP's hidden width, or leave the key out (null) for the type's default")
     defaults, ffn, tied = _config_defaults(cfg, mtype, hidden, ffn_given, context)
     classifier, classifier_note = _classifier_head(cfg, mtype, vocab, hidden)
-    defaults = (*class_defaults, *defaults, *_quantization_note(cfg), *_softcap_note(cfg), *classifier_note,
-                *_tower_note(outer))
+    defaults = (*class_defaults, *defaults, *ernie_notes, *_quantization_note(cfg), *_softcap_note(cfg),
+                *classifier_note, *_tower_note(outer))
     if not isinstance(tied, bool):
         raise InputError(f"{where}: tie_word_embeddings = {tied!r} is not true or false",
                          "write tie_word_embeddings = true or false, or leave it out")
