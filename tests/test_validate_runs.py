@@ -164,7 +164,10 @@ def test_median_held_out_error_target_on_all_runs() -> None:
     # no calibration value changed: 463, 6.65%; tests/test_newfam_rows.py)
     # - 1 MaxText A3 row fitted (nvidia-hopper/maxtext, a3stack, 2026-12-04: maxtext-a3-llama2-7b-x1)
     # = 462 with both (integration, 2026-12-04)
-    assert len(held_out) == 462
+    # + 5 dgxc-benchmarking 143b90d GPT3 175B FP8 (hopaudit, 2026-12-04: the README_175b FP8 table beside the BF16
+    # rows, held out, committed before they were predicted, no calibration value changed: 467, 6.65%;
+    # tests/test_dgxc_fp8_rows.py)
+    assert len(held_out) == 467
     assert median_abs_error(list(RESULTS.values()), held_out_only=True) <= 0.10
 
 
