@@ -40,6 +40,9 @@ RECIPES: dict[str, tuple[str, int, int]] = {
     "nemo-llama3-8b": (f"{LAUNCHER}llama/llama3_8b.yaml (stored 14860f7)", 125, FP32_B),
     **{f"dgxc-h100-gpt3-175b-bf16-{n}": ("NVIDIA/dgxc-benchmarking nemo_megatron/gpt3_175b_hydra.yaml (stored 35a9aec)",
                                          220, BF16_B) for n in (128, 256, 512, 1024, 2048)},
+    # hopaudit (2026-12-04): the FP8 table beside them runs the same hydra yaml
+    **{f"dgxc-h100-gpt3-175b-fp8-{n}": ("NVIDIA/dgxc-benchmarking nemo_megatron/gpt3_175b_hydra.yaml (stored 35a9aec)",
+                                        220, BF16_B) for n in (128, 256, 512, 1024, 2048)},
     **{f"dgxc-h100-nemotron4-340b-bf16-{n}": ("NVIDIA/dgxc-benchmarking nemotron/nemotron4-340b-synth.yaml (stored "
                                               "8f5cbb3)", 50, BF16_B) for n in (128, 256, 512, 1024, 2048)},
 }

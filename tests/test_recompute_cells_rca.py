@@ -72,6 +72,9 @@ READ_AT_ENTRY: dict[str, str] = {
     # recompute_layers 0 and no recompute_modules (sequence parallel at TP 2: set_primary_perf_configs)
     "nemo2502-b200-mixtral-8x7b": "none", "nemo2502-b200-mixtral-8x22b": "none+sp",
     "nemo2504-gb200-mixtral-8x7b": "none", "nemo2504-gb200-mixtral-8x22b": "none+sp",
+    # hopaudit (2026-12-04): dgxc-benchmarking 143b90d README_175b's FP8 table, the BF16 rows' recipe
+    # (nemo_megatron/gpt3_175b_hydra.yaml stored 35a9aec: activations_checkpoint_granularity null, sequence_parallel)
+    **{f"dgxc-h100-gpt3-175b-fp8-{g}": "none+sp" for g in (128, 256, 512, 1024, 2048)},
 }
 SCOPE = ("nemo-", "nemo2502-", "nemo2504-", "nemo2507-", "dgxc-h100-", "llama3-405b-")
 

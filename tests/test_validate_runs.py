@@ -166,7 +166,10 @@ def test_median_held_out_error_target_on_all_runs() -> None:
     # = 462 with both (integration, 2026-12-04)
     # - 2 torchtitan rows fitted (ttstack, 2026-12-04: nvidia-ampere/torchtitan on tt-a100-llama2-13b-noac,
     # nvidia-hopper/torchtitan fp8 on tt-h200-llama31-8b-fp8-32): 460, 6.27% (6.62% over 462 before)
-    assert len(held_out) == 460
+    # + 5 dgxc-benchmarking 143b90d GPT3 175B FP8 (hopaudit, 2026-12-04: the README_175b FP8 table beside the BF16
+    # rows, held out, committed before they were predicted, no calibration value changed: 465 with ttstack's, 6.29%;
+    # tests/test_dgxc_fp8_rows.py)
+    assert len(held_out) == 465
     assert median_abs_error(list(RESULTS.values()), held_out_only=True) <= 0.10
 
 
