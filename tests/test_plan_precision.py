@@ -247,8 +247,8 @@ def test_overall_held_out_median_target() -> None:
     # maxtext stack table fitted on maxtext-a3-llama2-7b-x1 (0.54), the four multi-VM A3 rows 7.6-7.8 points slower.
     # 2026-12-04 (ttstack): 6.27% over 460 (224 within 6%, 218 before): the torchtitan rows on a stack of their own,
     # fitted on tt-a100-llama2-13b-noac (nvidia-ampere, 0.60) and tt-h200-llama31-8b-fp8-32 (nvidia-hopper fp8, 0.46).
-    # 2026-12-04 (hopaudit): 6.29% over 465 with ttstack (6.27% over 460 before; 226 within 6%, 224 before) with dgxc-benchmarking
-    # 143b90d's five GPT3 175B FP8 rows, -14.0..-2.6%, held out (tests/test_dgxc_fp8_rows.py).
+    # 2026-12-04 (hopaudit): 6.29% over 465 with ttstack (6.27% over 460 before; 226 within 6%, 224 before) with
+    # dgxc-benchmarking 143b90d's five GPT3 175B FP8 rows, -14.0..-2.6%, held out (tests/test_dgxc_fp8_rows.py).
     assert validate_report().median_abs_error_held_out <= 0.06
 
 
