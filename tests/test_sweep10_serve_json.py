@@ -68,3 +68,34 @@ def test_every_failing_device_is_named_in_text_too(capsys: pytest.CaptureFixture
         main(["plan", "serve", "--model", "llama3-70b", "--hardware", "h100-sxm,l40s", "--tp", "1", "--batch", "1"])
     out, err = capsys.readouterr()
     assert e.value.code == 2 and "1 x h100-sxm" in err and "l40s: infeasible" in out and "weights alone need" in out
+
+
+def test_the_memory_terms_are_numbers_in_the_document(capsys: pytest.CaptureFixture[str]) -> None:
+    """ut10 2026-12-04: where not one request fits, `errors[]` held the memory terms only inside the problem's text
+    (issue 10: exit 2 'with the memory terms in the JSON too'); they are numbers now, the same as a point's fields
+    (b200 holds the 70B at tp 1: its point's weights are the H100's, same model, dtype and tp) and the text's GiB."""
+    with pytest.raises(SystemExit) as e:
+        main(["plan", "serve", "--model", "llama3-70b", "--hardware", "h100-sxm,b200", "--tp", "1", "--batch", "4",
+              "--prompt", "1000", "--output", "100", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert (e.value.code or 0) == 0
+    (err,) = doc["errors"]
+    mem, point = err["memory"], doc["results"][0]["points"][0]
+    assert err["device"] == "h100-sxm" and mem["batch"] == 4 == point["batch"]
+    assert mem["weights_bytes_per_device"] == point["weights_bytes_per_device"]
+    assert mem["kv_cache_bytes_per_device"] == point["kv_cache_bytes_per_device"]  # 4 requests' KV, device-free
+    assert mem["memory_bytes_per_device"] == pytest.approx(
+        mem["weights_bytes_per_device"] + mem["kv_cache_bytes_per_device"] + mem["workspace_bytes_per_device"])
+    assert mem["memory_bytes_per_device"] > mem["usable_memory_bytes_per_device"]
+    assert f"weights alone need {mem['weights_bytes_per_device'] / 2**30:.1f} GiB" in err["problem"]
+    assert f"above the {mem['usable_memory_bytes_per_device'] / 2**30:.1f} GiB usable" in err["problem"]
+
+
+def test_other_errors_carry_no_memory_terms(capsys: pytest.CaptureFixture[str]) -> None:
+    """A requested batch over the memory of a device whose points are shown: its points carry the terms."""
+    with pytest.raises(SystemExit) as e:
+        main(["plan", "serve", "--model", "llama3-8b", "--hardware", "l4", "--tp", "1", "--batch", "256",
+              "--prompt", "8000", "--output", "100", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert e.value.code == 2 and [x["memory"] for x in doc["errors"]] == [None]
+    assert doc["results"][0]["points"][0]["fits"] is False

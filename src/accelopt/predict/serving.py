@@ -693,6 +693,24 @@ class ServeSweep:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ServeMemory:
+    """Memory per device of a serving request on a device where not even one request fits: the figures the error's
+    text gives in GiB, in bytes (as each point's memory fields)."""
+
+    batch: int = unit("count")
+    """The requests counted: the requested --batch / --concurrency (1 when none is given)."""
+    weights_bytes_per_device: float = unit("B")
+    kv_cache_bytes_per_device: float = unit("B")
+    """The KV cache of `batch` requests at prompt + output tokens."""
+    workspace_bytes_per_device: float = unit("B")
+    """The runtime workspace at `batch` (the problem's text names batch 1's beside the weights)."""
+    memory_bytes_per_device: float = unit("B")
+    """weights + KV cache + workspace."""
+    usable_memory_bytes_per_device: float = unit("B")
+    """What the engine's memory rule leaves for them (its fraction of the capacity)."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class ServeError:
     """A device on which the model cannot be served, or a request it cannot serve beside the points it shows (a
     requested batch over its memory, a --rate beyond what it completes: why the command exits 2); problem and fix,
@@ -701,6 +719,17 @@ class ServeError:
     device: str
     problem: str
     fix: str
+    memory: ServeMemory | None = None
+    """Where not even one request fits the device (no points shown): the memory terms the problem names, as
+    numbers (null for the other errors: their points carry them)."""
+
+
+class NothingFitsError(InfeasibleError):
+    """Not even one request fits the device: the problem and fix, and the memory terms as numbers."""
+
+    def __init__(self, problem: str, fix: str, *, memory: ServeMemory) -> None:
+        super().__init__(problem, fix)
+        self.memory = memory
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -708,14 +737,15 @@ class ServeResult:
     """`accelopt plan serve`: serving latency, throughput, memory, cost and energy per batch (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-serve"
-    SCHEMA_VERSION: ClassVar[int] = 10
+    SCHEMA_VERSION: ClassVar[int] = 11
     # 3 added calibration.published_runs_of_device; 4 calibration.tp_allreduce (a default: older documents read);
     # 5 points[].expert_weight_dtype and expert_compute_dtype (defaults null); 6 input_warnings (a default: []);
     # 7 points[].pp_microbatches (default 1) and calibration.pp_microbatches (default null);
     # 8 calibration.max_batch_size_per_microbatch (default null); 9 points[].prefill / decode_step.launch_floor_s
     # (default 0) and their bound 'launch' (a fitted NVIDIA table's launch floor, srvfit; any table's since srv2);
-    # 10 calibration.int8_weight_only_bandwidth_ratio (default 1.0)
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7, 8, 9)
+    # 10 calibration.int8_weight_only_bandwidth_ratio (default 1.0); 11 errors[].memory (the memory terms where not
+    # one request fits, as numbers; default null)
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7, 8, 9, 10)
     """2: each point carries `moe` (expert / attention-data parallelism, null for tensor parallelism only)."""
 
     results: list[ServeSweep]
@@ -2353,7 +2383,7 @@ def sweep_batch(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int = 1,
 
 def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int, pp: int, prompt_len: int,
                        output_len: int, weight_dtype: str, kv_dtype: str, calibration: ServingCalibration,
-                       moe: MoELayout = NO_MOE, requested: int | None = None) -> InfeasibleError:
+                       moe: MoELayout = NO_MOE, requested: int | None = None) -> NothingFitsError:
     """Not even one request fits (max_batch 0): say whether the weights (+ workspace) alone overflow the usable
     memory or one request's KV cache does not fit in what they leave, in GiB per device (as every serving message
     and table: _gib_text), with the KV cache of the `requested` batch (--batch/--concurrency) beside it, and the fix
@@ -2403,12 +2433,17 @@ def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
                                                                     weight_dtype, "fp8", cal, moe)
         fix = ("shorten --prompt/--output, " + ("use --kv-dtype fp8, " if fp8_fits else "")
                + f"raise {more} to split the KV cache over more devices, or a device with more memory")
+    kv_b, ws_b = kv1, ws
     if requested is not None and requested > 1:
         _, kv_b, ws_b = _memory_per_device(model, tp, pp, requested, prompt_len, output_len, weight_dtype, kv_dtype,
                                            cal, moe)
         problem += (f"; the requested batch {requested:,} would need {_gib_text(kv_b)} of KV cache "
                     f"({_gib_text(w + kv_b + ws_b)} in all) per device")
-    return InfeasibleError(problem, fix)
+    # the terms as numbers too: `plan serve --json` carried them only inside the problem's text (ut10 2026-12-04)
+    memory = ServeMemory(batch=max(requested or 1, 1), weights_bytes_per_device=w, kv_cache_bytes_per_device=kv_b,
+                         workspace_bytes_per_device=ws_b, memory_bytes_per_device=w + kv_b + ws_b,
+                         usable_memory_bytes_per_device=usable)
+    return NothingFitsError(problem, fix, memory=memory)
 
 
 def _smaller_experts_fix(model: TransformerConfig, spec: AcceleratorSpec, weight_dtype: str, moe: MoELayout,

@@ -17,6 +17,7 @@ from accelopt.predict.serving import (
     MEMORY_BASES,
     TP_ALLREDUCES,
     BatchSweep,
+    NothingFitsError,
     ServeError,
     ServeResult,
     ServeSweep,
@@ -304,7 +305,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                 tp_notes.append(f"assumed: {spec.name}: {GROUPED_GEMM_UNCALIBRATED} ([serving.{cal.family}] gives no "
                                 "grouped_gemm_* efficiencies)")
         except InfeasibleError as e:
-            errors.append(ServeError(device=spec.name, problem=e.problem, fix=e.fix))
+            errors.append(ServeError(device=spec.name, problem=e.problem, fix=e.fix,
+                                     memory=e.memory if isinstance(e, NothingFitsError) else None))
             first_error = first_error or e
     if not sweeps:  # no device can serve: the typed result names each one (`plan serve --json` prints it), exit 2
         assert isinstance(first_error, InfeasibleError)
