@@ -7,6 +7,7 @@ Measured after the fix (2 gloo ranks, stages [0, 1], the pair crossing the stage
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torch import nn
 from torch.utils import _pytree as pytree
@@ -76,3 +77,36 @@ def test_a_later_stage_of_a_sequential_takes_a_single_tensor_as_it_left() -> Non
     second = stage_module(layers[1:], pytree.tree_flatten(edge)[1], packed=True, first=False)
     with torch.no_grad():
         torch.testing.assert_close(second(edge), model(x))
+
+
+class _NotSplittable(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = nn.Linear(8, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.lin(x)
+
+
+def not_splittable(batch_size: int = 8) -> ModelBundle:
+    def batches():  # type: ignore[no-untyped-def]
+        g = torch.Generator().manual_seed(1)
+        yield torch.randn(batch_size, 8, generator=g), torch.randint(0, 4, (batch_size,), generator=g)
+
+    return ModelBundle(name="not-splittable", model=_NotSplittable(), batches=batches,
+                       loss_fn=nn.functional.cross_entropy, batch_size=batch_size)
+
+
+def test_a_model_that_does_not_split_is_refused_before_its_layers_are_said_timed() -> None:
+    """The progress line 'timing each layer on one micro-batch of 1 for the split into 2 stages' came before 'model
+    TiedLM cannot be split into pipeline stages' (a model that is neither an nn.Sequential nor has
+    pipeline_layers()): nothing was timed."""
+    from accelopt.distributed.launch import Launch
+    from accelopt.distributed.run import DistConfig, profile_distributed
+    from accelopt.errors import InputError
+
+    said: list[str] = []
+    with pytest.raises(InputError, match="cannot be split into pipeline stages"):
+        profile_distributed(DistConfig(bundle_ref=f"{__file__}:not_splittable", parallel="pipeline"),
+                            Launch(nproc=2), on_pass=said.append)
+    assert not any("timing each layer" in s for s in said), said
