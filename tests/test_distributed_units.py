@@ -605,3 +605,26 @@ def test_link_warning_reaches_json_mode_stderr_and_the_html_warnings(capsys: pyt
     assert f"link for plan: {kneed.link_warning}" in " ".join(capsys.readouterr().err.split())
     rows = [row for t in _probe_tables(result) for row in t.rows]
     assert [row for row in rows if f"link for plan: {kneed.link_warning}" in row]
+
+
+def test_a_whole_socket_cpu_spec_against_ranks_on_few_threads_is_said() -> None:
+    """utopt2: `profile --nproc 2 --parallel ddp --catalog-device xeon-8480plus` on a 2-core machine printed compute
+    predicted 383 us vs measured 7.13 ms (-94.6%) with only '1/2 of the CPU's cores': each rank was predicted on 28 of
+    the socket's 56 cores and ran on 1 torch thread, which nothing said."""
+    from accelopt.distributed.predict_check import _rank_share
+    from accelopt.distributed.types import CommTime, DistributedResult, RankResult
+    from accelopt.hardware.catalog import get_device
+
+    spec = get_device("xeon-8480plus")
+    assert spec.cores == 56
+    ranks = [RankResult(rank=r, world_size=2, host="h", step_times_s=[0.01] * 3, losses=[1.0], threads=1,
+                        comm=CommTime(comm_s=0.002, overlapped_s=0.001, compute_s=0.006), peak_memory_bytes=1.0,
+                        memory_source="test") for r in range(2)]
+    run = DistributedResult(name="m", parallel="ddp", schedule=None, nproc=2, nnodes=1, backend="gloo",
+                            device="cpu", global_batch=4, microbatches=1, ranks=ranks, single=None)
+    share, notes = _rank_share(run, spec)
+    assert share == 0.5
+    said = [n for n in notes if "torch thread" in n]
+    assert len(said) == 1 and "each rank 28 of xeon-8480plus's 56 cores" in said[0] and "1/28" in said[0], notes
+    whole = [dataclasses.replace(r, threads=28) for r in ranks]  # ranks using their share of the socket: no note
+    assert not any("torch thread" in n for n in _rank_share(dataclasses.replace(run, ranks=whole), spec)[1])

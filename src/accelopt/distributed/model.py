@@ -217,6 +217,24 @@ def pipeline_layers(model: Any) -> list[Any]:
                      "--parallel ddp or fsdp, which take any model (a Hugging Face config's model among them)")
 
 
+def sequential_calls(model: Any) -> bool:
+    """Whether the pipeline's layers are called as nn.Sequential's forward calls them, each on the previous one's
+    output as one argument (call_layer): the layers of an nn.Sequential; a pipeline_layers() model's are called on
+    the previous one's outputs unpacked, layer(*outputs), its documented convention."""
+    from torch import nn
+
+    return isinstance(model, nn.Sequential)
+
+
+def call_layer(layer: Any, x: Any, *, packed: bool, inputs: bool) -> Any:
+    """One layer of the pipeline's composition on `x`: the model's inputs (`inputs`, a tuple: model(*inputs)) or the
+    previous layer's output. `packed` (an nn.Sequential, sequential_calls): the output is passed as nn.Sequential's
+    forward passes it, one argument, a tuple as a tuple (a layer returning (a, b) into one taking the pair ran in one
+    process and was refused by the partitioner, 'takes 2 positional arguments but 3 were given'); else unpacked,
+    layer(*outputs)."""
+    return layer(x) if packed and not inputs else layer(*as_tuple(x))
+
+
 def _checked_layers(model: str, layers: Any) -> list[Any]:
     """What a model's pipeline_layers() returned, as a list of modules; an InputError naming what is wrong (None, or
     an item that is not an nn.Module, such as torch.relu: each ended the run in a traceback)."""
@@ -259,7 +277,7 @@ def check_composition(model: Any, layers: list[Any], inputs: tuple[Any, ...]) ->
                 m.eval()
             with torch.random.fork_rng():  # both from the same random state: a forward may draw noise in eval
                 want = split_output(model(*inputs))[0]
-            got = split_output(stage_module(layers)(*inputs))[0]
+            got = split_output(stage_module(layers, packed=sequential_calls(model))(*inputs))[0]
     except Exception:  # the user's code failed: the partitioner's timing of each layer names it
         return
     finally:
@@ -295,10 +313,14 @@ def _compare_outputs(model: str, want: list[Any], got: list[Any]) -> None:
                              "mode): the pipeline would train another model than the one-process run", fix)
 
 
-def stage_module(layers: list[Any], in_spec: Any = None, flatten_out: bool = False, split_last: bool = False) -> Any:
-    """The layers of one pipeline stage as one module, called as the partitioner times them: each layer on the
-    previous one's outputs unpacked, layer(*outputs), so a first layer taking several inputs (model(x, z)) or layers
-    passing tuples work (nn.Sequential's forward takes one input).
+def stage_module(layers: list[Any], in_spec: Any = None, flatten_out: bool = False, split_last: bool = False,
+                 packed: bool = False, first: bool = True) -> Any:
+    """The layers of one pipeline stage as one module, called as the partitioner times them (call_layer): each layer
+    on the previous one's outputs unpacked, layer(*outputs), so a first layer taking several inputs (model(x, z)) or
+    layers passing tuples work; the layers of an nn.Sequential (`packed`) each on the previous one's output as one
+    argument, as its forward calls them, the first stage's (`first`) first layer on the model's inputs. A later
+    stage of an nn.Sequential is given `in_spec` even for a flat edge, so that a tensor and a tuple of one arrive as
+    they left.
 
     torch's pipeline stages pass tensors only (a dict argument is refused: "All stage args must be tensors"), so a
     stage whose inputs hold a dict or nested tuples receives them flat and rebuilds them with `in_spec` (the pytree
@@ -327,8 +349,8 @@ def stage_module(layers: list[Any], in_spec: Any = None, flatten_out: bool = Fal
                     a.register_hook(lambda grad: grad.contiguous())
                     a._accelopt_contiguous_grad = True  # type: ignore[attr-defined]
             out: Any = pytree.tree_unflatten(list(args), in_spec) if in_spec is not None else args
-            for layer in self.layers:
-                out = layer(*as_tuple(out))
+            for k, layer in enumerate(self.layers):
+                out = call_layer(layer, out, packed=packed, inputs=first and k == 0)
             if split_last:
                 return tuple(split_output(out)[0])
             return on_tensors(tuple(pytree.tree_leaves(out)) if flatten_out else out, lambda t: t.contiguous())

@@ -25,7 +25,14 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from accelopt.distributed.model import on_tensors, pipeline_layers, tensor_bytes, tied_spans
+from accelopt.distributed.model import (
+    call_layer,
+    on_tensors,
+    pipeline_layers,
+    sequential_calls,
+    tensor_bytes,
+    tied_spans,
+)
 from accelopt.distributed.types import LayerCost, Partition, StageBalance
 from accelopt.errors import AcceloptError, InfeasibleError, InputError, MeasurementError
 from accelopt.units import GiB
@@ -68,6 +75,7 @@ def profile_layers(bundle: Any, microbatch: int, *, repeats: int = 5, device: st
     from accelopt.workload.batch import to_device
 
     layers = pipeline_layers(bundle.model)
+    packed = sequential_calls(bundle.model)
     inputs, targets = next(iter(bundle.batches()))
     parts = bundle.batch_size // microbatch
     x: Any = shard(as_tuple(inputs), 0, parts)
@@ -80,19 +88,23 @@ def profile_layers(bundle: Any, microbatch: int, *, repeats: int = 5, device: st
         layer.to(device)
         try:
             cost, x = _time_layer(layer, i, _detached(x), _checked_loss(bundle) if i == len(layers) - 1 else None,
-                                  y, repeats, device, counted, bundle)
+                                  y, repeats, device, counted, bundle, packed)
         except AcceloptError:
             raise
         except Exception as e:  # the user's layer failed: name it and the micro-batch, not a traceback
             raise MeasurementError(
                 f"layer {layer_name(i, layer)} failed while the partitioner timed it on one micro-batch of "
-                f"{microbatch} sample{'s' if microbatch != 1 else ''}, called with {_described(x)}"
+                f"{microbatch} sample{'s' if microbatch != 1 else ''}, called with "
+                f"{_described((x,) if packed and i else x)}"
                 f"{f' (the outputs of layer {layer_name(i - 1, layers[i - 1])})' if i else ''}: "
                 f"{type(e).__name__}: {e}",
                 "fix the layer, or use fewer --microbatches (larger micro-batches; e.g. BatchNorm needs 2 or more "
-                "samples in training); every stage would run it the same way. Each layer is called on the previous "
-                "one's outputs unpacked, layer(*outputs): a layer returning extras (nn.LSTM's (output, (h, c))) "
-                "needs a wrapper module returning only what the next layer takes") from e
+                "samples in training); every stage would run it the same way. " + (
+                    "Each layer of an nn.Sequential is called on the previous one's output as one argument, as its "
+                    "forward calls it" if packed else
+                    "Each layer is called on the previous one's outputs unpacked, layer(*outputs): a layer returning "
+                    "extras (nn.LSTM's (output, (h, c))) needs a wrapper module returning only what the next layer "
+                    "takes")) from e
         finally:
             if device != "cpu":
                 layer.to("cpu")
@@ -149,7 +161,7 @@ def optimizer_state_bytes(bundle: Any, params: list[Any]) -> float | None:
 
 
 def _time_layer(layer: Any, index: int, args: Any, loss_fn: Any, targets: Any, repeats: int,
-                device: str, counted: set[int], bundle: Any) -> tuple[LayerCost, Any]:
+                device: str, counted: set[int], bundle: Any, packed: bool = False) -> tuple[LayerCost, Any]:
     """One layer's LayerCost (median forward + backward of `repeats` after one warm-up) and its output. Its
     param_bytes leave out the parameters in `counted` (held by an earlier layer: tied weights, which the split keeps
     on that layer's stage, whose rank holds them once) and add its own to `counted`."""
@@ -159,14 +171,14 @@ def _time_layer(layer: Any, index: int, args: Any, loss_fn: Any, targets: Any, r
     for _ in range(repeats + 1):
         layer.zero_grad(set_to_none=True)
         t0 = time.perf_counter()
-        res = layer(*as_tuple(args))
+        res = call_layer(layer, args, packed=packed, inputs=index == 0)
         _backward(res, loss_fn, targets)
         if device.startswith("cuda"):
             torch.cuda.synchronize()
         times.append(time.perf_counter() - t0)
     layer.zero_grad(set_to_none=True)
     with torch.no_grad():
-        res = layer(*as_tuple(args))
+        res = call_layer(layer, args, packed=packed, inputs=index == 0)
     own = [p for p in layer.parameters() if id(p) not in counted]
     counted.update(id(p) for p in own)
     params = tensor_bytes(own)

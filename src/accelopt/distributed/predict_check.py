@@ -181,11 +181,22 @@ def _rank_share(result: DistributedResult, spec: AcceleratorSpec) -> tuple[float
         notes.append(f"{spec.name} is {_a(spec.kind)} {spec.kind}, the run was measured on {result.device}: the "
                      "error compares two different devices (pass --probed with this machine's probe for a "
                      "like-for-like check)")
-    if measured_kind == "cpu" and spec.kind == "cpu" and result.nproc > 1:
+    share = 1.0 / result.nproc if measured_kind == "cpu" and spec.kind == "cpu" and result.nproc > 1 else 1.0
+    if share < 1.0:
         notes.append(f"each of the {result.nproc} ranks per node runs on 1/{result.nproc} of the CPU's cores and "
                      f"memory bandwidth, so its peak and bandwidth are {spec.name}'s / {result.nproc}")
-        return 1.0 / result.nproc, notes
-    return 1.0, notes
+    if measured_kind == "cpu" and spec.kind == "cpu" and spec.cores and result.ranks:
+        # a whole-socket entry against ranks on a few threads (a 2-core VM against xeon-8480plus's 56 cores):
+        # compute read -94.6% with no word that the prediction gives each rank 28 cores and the rank ran on 1
+        threads = min(r.threads for r in result.ranks)
+        cores = spec.cores * share
+        if threads < cores:
+            notes.append(f"the compute prediction gives each rank {cores:.3g} of {spec.name}'s {spec.cores} cores; the "
+                         f"ranks ran on {threads} torch thread{'s' if threads != 1 else ''} each, "
+                         f"{threads}/{cores:.3g} of that: the prediction is for the catalog CPU's cores, not "
+                         "the ones this run had (pass --probed with this machine's `accelopt probe --save` for a "
+                         "like-for-like check)")
+    return share, notes
 
 
 def _slowest_stage_ranks(result: DistributedResult, notes: list[str]) -> list[Any]:

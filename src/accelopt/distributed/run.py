@@ -24,6 +24,7 @@ from accelopt.distributed.model import (
     dropout_note,
     fsdp_units,
     load_bundle,
+    pipeline_layers,
     tensor_bytes,
 )
 from accelopt.distributed.types import PARALLEL, SCHEDULES, DistributedResult, Job, Partition, RankResult
@@ -217,6 +218,7 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
         m = cfg.microbatches or default_microbatches(bundle.batch_size, world)
         check_1f1b(cfg, m, world, bundle)
         m_note = microbatch_note(cfg, m, world, bundle)
+        pipeline_layers(bundle.model)  # a model that does not split is refused before its layers are said timed
         say(f"timing each layer on one micro-batch of {bundle.batch_size // m} for the split into {world} stages")
         before = torch.get_num_threads()
         torch.set_num_threads(threads)  # the layers are timed with the threads one stage will have

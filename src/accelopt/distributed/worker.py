@@ -22,12 +22,14 @@ from typing import Any
 
 from accelopt.distributed.model import (
     BatchStream,
+    call_layer,
     check_divisible,
     flat_spec,
     fsdp_units,
     is_flat,
     load_bundle,
     pipeline_layers,
+    sequential_calls,
     shard,
     split_output,
     stage_args,
@@ -180,7 +182,9 @@ class Trainer:
         self.stage = me.rank
         self.in_spec, flatten_out, rebuild = self._stage_io(layers, bounds)
         self.stage_module = stage_module(layers[bounds[me.rank]:bounds[me.rank + 1]], self.in_spec,
-                                         flatten_out, split_last=rebuild is not None).to(self.device)
+                                         flatten_out, split_last=rebuild is not None,
+                                         packed=sequential_calls(self.bundle.model), first=me.rank == 0
+                                         ).to(self.device)
         stage = PipelineStage(self.stage_module, me.rank, me.world, torch.device(self.device))
         schedule_cls = Schedule1F1B if job.schedule == "1f1b" else ScheduleGPipe
         loss_fn = self.bundle.loss_fn
@@ -203,8 +207,10 @@ class Trainer:
         the stage's edges comes from one forward of the layers before them on one micro-batch, in eval mode under
         no_grad, with the random state put back (BatchNorm statistics and dropout draws untouched)."""
         import torch
+        from torch.utils import _pytree as pytree
 
         me, last = self.me.rank, self.me.rank == self.me.world - 1
+        packed = sequential_calls(self.bundle.model)
         inputs = to_device(self.stream.peek()[0], self.device)
         x: Any = take(inputs, torch.arange(self.bundle.batch_size // self.job.microbatches))
         in_spec = flat_spec(x, "the model's inputs") if me == 0 else None
@@ -215,13 +221,15 @@ class Trainer:
         try:
             with torch.random.fork_rng(devices=cuda), torch.no_grad():
                 for i, layer in enumerate(layers[:upto]):
-                    x = layer(*as_tuple(x))
+                    x = call_layer(layer, x, packed=packed, inputs=i == 0)
                     edges[i + 1] = x
         finally:
             self.model.train()
         if me > 0:
             before = bounds[me] - 1
             in_spec = flat_spec(edges[bounds[me]], f"the outputs of layer {layer_name(before, layers[before])}")
+            if packed:  # the edge rebuilt as it left, a tensor or a tuple (stage_module)
+                in_spec = pytree.tree_flatten(edges[bounds[me]])[1]
         if last:
             return in_spec, False, None if is_flat(edges[len(layers)]) else split_output(edges[len(layers)])[1]
         return in_spec, not is_flat(edges[bounds[me + 1]]), None
