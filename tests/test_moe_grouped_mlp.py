@@ -136,3 +136,28 @@ def test_flag_in_help(capsys: pytest.CaptureFixture[str]) -> None:
     for cmd in (["plan", "--help"], ["plan", "explain", "--help"]):
         code, out, _ = run_main(cmd, capsys)
         assert code == 0 and "--moe-grouped-mlp" in out, cmd
+
+
+SET_ROWS = {  # run id -> the Megatron-Bridge PR its note cites for cutedsl_fused_grouped_mlp and moe_a2a_overlap
+    "mb2606-gb200-qwen3-30b": "PR #4249", "mb2606-gb300-qwen3-30b": "PR #4249",
+    "mb2606-gb200-qwen3-235b": "PR #4249", "mb2606-gb300-qwen3-235b": "PR #4249",
+    "mb2606-gb300-dsv3": "PR #3983", "mb2606-gb300-dsv3-gbs15360": "PR #3983",
+}
+
+
+def test_rows_carrying_the_cell() -> None:
+    """qwen3moe (2026-12-04) set moe_grouped_mlp cutedsl, with ep_a2a_overlap 1, where a source shows the 26.06
+    recipe set cutedsl_fused_grouped_mlp and moe_a2a_overlap: the GB200 / GB300 Qwen3 MXFP8 presets (Megatron-Bridge
+    PR #4249; PR #4606 names that path) and the GB300 DeepSeek-V3 MXFP8 preset (PR #3983). Every such row is MXFP8;
+    the 26.04.01 siblings and the GB200 DeepSeek-V3 row (PR #3983: 'non-GB300 hardware ... untouched') stay blank.
+    Each note quotes its prediction with the cells."""
+    carrying = sorted(rid for rid, r in ROWS.items() if (r.get("moe_grouped_mlp") or "").strip())
+    assert carrying == sorted(SET_ROWS)
+    for rid, pr in SET_ROWS.items():
+        row = ROWS[rid]
+        assert (row["moe_grouped_mlp"], row["ep_a2a_overlap"], row["fp8_recipe"]) == ("cutedsl", "1", "mxfp8"), rid
+        assert pr in row["note"] and "after the first prediction, for a cited reason" in row["note"], rid
+        r = reproduce(row)
+        quoted = f"{100 * r.error:+.1f}% ({r.predicted_step_s:.2f} s against {r.published_step_s:.2f} s)"
+        assert f"Predicted with these cells (qwen3moe, 2026-12-04, once after they were set): {quoted}" in row["note"]
+    assert not (ROWS["mb2606-gb200-dsv3"].get("moe_grouped_mlp") or "").strip()
