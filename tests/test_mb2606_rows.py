@@ -94,7 +94,9 @@ def test_no_ep_a2a_overlap_with_pipeline_but_no_vp() -> None:
 def test_every_row_beyond_25pct_is_unexplained() -> None:
     beyond = sorted(rid for rid in TABLE if abs(_result(rid).error) > ISSUE_BOUND)
     assert sorted(rid for rid in UNEXPLAINED if rid in TABLE) == beyond
-    assert len(beyond) == 7
+    # 2026-12-04, qwen3moe: 7 -> 2 (the GB300 DeepSeek-V3 rows and the GB200 / GB300 Qwen3 MXFP8 rows, their recipes'
+    # moe_grouped_mlp cutedsl and ep_a2a_overlap cells set: tests/test_moe_grouped_mlp.py)
+    assert len(beyond) == 2
 
 
 @pytest.mark.parametrize("rid", sorted(r for r in TABLE if r in UNEXPLAINED))
@@ -109,7 +111,8 @@ def test_the_published_steps_fall_the_unexplained_entries_quote() -> None:
                       ("mb2606-gb200-qwen3-30b", "1.56x (10.04 -> 6.44 s)"),
                       ("mb2606-gb300-qwen3-235b", "1.29x (18.75 -> 14.51 s)")):
         before, after = _result(_sibling(rid)).published_step_s, _result(rid).published_step_s
-        assert f"{before / after:.2f}x ({before:.2f} -> {after:.2f} s)" == fall and fall in UNEXPLAINED[rid]
+        # qwen3moe (2026-12-04): within 25% now, out of UNEXPLAINED; the fall is quoted in the row note
+        assert f"{before / after:.2f}x ({before:.2f} -> {after:.2f} s)" == fall and fall in ROWS[rid]["note"]
     gb200, sib = _result("mb2606-gb200-gptoss-120b"), _result("mb260401-gb200-gptoss-120b")
     assert abs(gb200.predicted_step_s / sib.predicted_step_s - 1) < 0.005
     assert f"{sib.published_step_s:.2f} -> {gb200.published_step_s:.2f} s" in UNEXPLAINED["mb2606-gb200-gptoss-120b"]

@@ -93,7 +93,9 @@ def test_no_bundled_row_sets_fp32_and_its_size() -> None:
         before = reproduce(ROWS[rid]).predicted_step_s
         grow.append(100 * (reproduce({**ROWS[rid], "moe_router_dtype": "fp32"}).predicted_step_s / before - 1))
     assert len(grow) == 109
-    assert (f"{min(grow):+.2f}", f"{max(grow):+.2f}", f"{statistics.median(grow):+.2f}") == ("+0.32", "+1.24", "+0.83")
+    # 2026-12-04, qwen3moe: max +1.24 -> +1.49% (the six 26.06 rows whose expert GEMMs run as one fused grouped kernel,
+    # moe_grouped_mlp cutedsl: a shorter step, so the router's fp32 share is larger); min and median unchanged
+    assert (f"{min(grow):+.2f}", f"{max(grow):+.2f}", f"{statistics.median(grow):+.2f}") == ("+0.32", "+1.49", "+0.83")
     dense = next(r for r in ROWS.values() if not (r.get("experts") or "").strip())
     assert reproduce({**dense, "moe_router_dtype": "fp32"}).predicted_step_s == reproduce(dense).predicted_step_s
 

@@ -109,7 +109,7 @@ def _fused_fc1_moe_forward(monkeypatch: pytest.MonkeyPatch) -> None:
     original_forward, original_grouped = C.moe_forward, C.grouped_gemm_s
 
     def fused(model: TransformerConfig, T: C.Arr, tp: C.Arr, etp: C.Arr, ep: C.Arr, mats: int, dtb: float,
-              dev: C.Device) -> tuple[C.Arr, C.Arr]:
+              dev: C.Device, grouped_mlp: str = "te") -> tuple[C.Arr, C.Arr]:  # grouped_mlp: qwen3moe, 2026-12-04
         calls = [0]
 
         def grouped(m: C.Arr, n: C.Arr, k: C.Arr, dtb_: float, dev_: C.Device, groups: C.Arr) -> tuple[C.Arr, C.Arr]:
@@ -121,7 +121,7 @@ def _fused_fc1_moe_forward(monkeypatch: pytest.MonkeyPatch) -> None:
 
         monkeypatch.setattr(C, "grouped_gemm_s", grouped)
         try:
-            return original_forward(model, T, tp, etp, ep, mats, dtb, dev)
+            return original_forward(model, T, tp, etp, ep, mats, dtb, dev, grouped_mlp)
         finally:
             monkeypatch.setattr(C, "grouped_gemm_s", original_grouped)
 

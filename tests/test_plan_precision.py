@@ -249,6 +249,8 @@ def test_overall_held_out_median_target() -> None:
     # fitted on tt-a100-llama2-13b-noac (nvidia-ampere, 0.60) and tt-h200-llama31-8b-fp8-32 (nvidia-hopper fp8, 0.46).
     # 2026-12-04 (hopaudit): 6.29% over 465 with ttstack (6.27% over 460 before; 226 within 6%, 224 before) with
     # dgxc-benchmarking 143b90d's five GPT3 175B FP8 rows, -14.0..-2.6%, held out (tests/test_dgxc_fp8_rows.py).
+    # 2026-12-04 (qwen3moe): 6.29% -> 6.20% over 465 (226 -> 228 within 6%): six 26.06 MXFP8 rows' recipe cells
+    # moe_grouped_mlp cutedsl and ep_a2a_overlap (tests/test_moe_grouped_mlp.py); no other row moved.
     assert validate_report().median_abs_error_held_out <= 0.06
 
 

@@ -492,14 +492,9 @@ UNEXPLAINED: dict[str, str] = {
     "(issues: 'Megatron-Bridge Qwen3 30B GB300 performance config 26.06', 'Enable ... Full-Iter CUDA Graphs for "
     "26.06 deepseek'): "
     "no 26.06 Llama 405B recipe change found",
-    **{rid: f"DeepSeek-V3 MXFP8 on 256 GB300 at PP 2, VP 8, EP 32, MBS 1 predicted {err} too slow, {_MB2606}; the "
-       "26.04.01 sibling (MBS 2) is +5.0%. Searched 2026-12-03 (issues: 'Enable Qwen3 GB200/GB300 MXFP8 CuTeDSL Fusion "
-       "and Full-Iter CUDA Graphs for 26.06 deepseek'): Megatron-Bridge PR #3983 ('DSV3 GB300 MXFP8 full-iter CG "
-       "recipe', merged 2026-05-27) gives the GB300 FP8_MX V1/V2 presets MBS 1 (this table's), full-iteration CUDA "
-       "graphs, MoE A2A overlap, the cuTeDSL fused grouped MLP, FP8 dot-product attention and no recompute: the "
-       "candidate, not adopted (plan has no cell for full-iteration graphs or the fused grouped MLP; that 26.06 ran "
-       "the preset is read from its MBS alone; no cell changed after the prediction)"
-       for rid, err in (("mb2606-gb300-dsv3", "+39.1%"), ("mb2606-gb300-dsv3-gbs15360", "+40.0%"))},
+    # qwen3moe (2026-12-04): mb2606-gb300-dsv3, -gbs15360 and the GB200 / GB300 Qwen3-30B / 235B MXFP8 rows left this
+    # list: their recipes' cutedsl fused grouped MLP and MoE A2A overlap (PR #3983, PR #4249 / #4606) set as cells,
+    # +39.1 / +40.0 / +31.8 / +37.9 / +32.1% -> +9.1 / +8.4 / -5.7 / -13.5 / -0.5% (their row notes)
     "mb2606-gb200-gptoss-120b": f"GPT-OSS-120B MXFP8 on 64 GB200 at EP 64, MBS 4 predicted -27.0% too fast, "
     f"{_MB2606}; the table's GB300 row (EP 16) is -6.1%; the model's step is the BF16 sibling's within 0.5% (2.07 s) "
     "where the published one fell 4.92 -> 2.83 s (the sibling -57.9%, its checked reason the unfused MoE block: "
@@ -507,16 +502,6 @@ UNEXPLAINED: dict[str, str] = {
     "searched 2026-12-03 (issues: 'Megatron-Bridge GPT-OSS 120B MXFP8 performance recipe GB300 GB200'): issue #2884 "
     "('GPT-OSS with MXFP8: recipe and test', closed) and PR #5717 (GB300 MXFP8 model card, 2481 ms, 33017 "
     "tokens/s/GPU, after this release) name no GB200 layout or flag",
-    **{rid: f"Qwen3 {size} MXFP8 on {n} {sysname} predicted {err} too slow, {_MB2606}; the 26.04.01 sibling at the "
-       f"same cells is {sib}, the published step fell {fall}. Searched 2026-12-03 (issues: 'Megatron-Bridge Qwen3 "
-       "30B GB300 performance config 26.06 cuda graph moe'): Megatron-Bridge PR #4249 ('Enable Qwen3 "
-       "GB200/GB300/GB300 MXFP8 CuTeDSL Fusion and Full-Iter CUDA Graphs for 26.06', merged, run against nemo-ci "
-       "r26.06) gives these presets full-iteration CUDA graphs and the cuTeDSL fused grouped MLP: the candidate, "
-       "not adopted (plan has no cell for either and no source sizes their share at this layout)"
-       for rid, size, n, sysname, err, sib, fall in (
-           ("mb2606-gb300-qwen3-30b", "30B-A3B", 8, "GB300", "+31.8%", "-9.1%", "1.45x (8.39 -> 5.79 s)"),
-           ("mb2606-gb200-qwen3-30b", "30B-A3B", 8, "GB200", "+37.9%", "-11.6%", "1.56x (10.04 -> 6.44 s)"),
-           ("mb2606-gb300-qwen3-235b", "235B-A22B", 256, "GB300", "+32.1%", "+2.3%", "1.29x (18.75 -> 14.51 s)"))},
 }
 """Rows beyond 25% with no checked reason, each with why (strict xfails below)."""
 

@@ -27,7 +27,7 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # 9: collectives.figures[].asked_size_bytes (the size asked for where the ranks moved another; 5 to 8 read)
     # 10: core_share, core_share_note (the share of a CPU entry's cores the probe ran on; 5 to 9 read)
     "profile": (2, "15e5a8a739db53cc"),  # 2: samples_per_s is samples/s (was count)
-    "plan": (15, "b9a770b24d3c7c24"),  # 2: optimizer_state_bytes is B/param (was B); ep_a2a_overlap (default false);
+    "plan": (16, "aa19d4bf9088f764"),  # 2: optimizer_state_bytes is B/param (was B); ep_a2a_overlap (default false);
     # 3: model_figures (params_total, params_active, training_flops_per_token, seq_len); fp8_recipe (default delayed)
     # 4: attention_kernel (default fused); tp_overlap_cfg (--tp-overlap-cfg, default ''); 5: input_warnings;
     # 6: attention_unpad (--attention-unpad, default false); 7: dp_bucket_params (--dp-bucket-params, default null);
@@ -36,14 +36,14 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # --budget-usd when none meets them, default []); 11: eager_cross_entropy (--eager-cross-entropy, default false)
     # 12: skipped_options (device not searched -> the flag it cannot run; default {})
     # 13: fp8_output_head (--fp8-output-head, default false); 14: moe_dispatcher (--moe-dispatcher, default alltoall)
-    # 15: moe_router_dtype (--moe-router-dtype, default bf16)
+    # 15: moe_router_dtype (--moe-router-dtype, default bf16); 16: moe_grouped_mlp (--moe-grouped-mlp, default te)
     "plan-workload": (4, "a9c7fde1161fee3d"),  # 3: input_warnings (default []); 4: notes (defaults used; default [])
-    "plan-explain": (13, "5dbf2fe40b17072b"),  # 2: optimizer_state_bytes is B/param; ep_a2a_overlap; 3: model_figures;
+    "plan-explain": (14, "6d58c8af648af8a5"),  # 2: optimizer_state_bytes is B/param; ep_a2a_overlap; 3: model_figures;
     # fp8_recipe; 4: attention_kernel (default fused); tp_overlap_cfg; 5: input_warnings (default []);
     # 6: attention_unpad (default false); 7: dp_bucket_params (default null); 8: recompute_modules (default []);
     # 9: prediction.recompute_modules (default []); 10: eager_cross_entropy (default false)
     # 11: fp8_output_head (--fp8-output-head, default false); 12: moe_dispatcher (--moe-dispatcher, default alltoall)
-    # 13: moe_router_dtype (--moe-router-dtype, default bf16)
+    # 13: moe_router_dtype (--moe-router-dtype, default bf16); 14: moe_grouped_mlp (--moe-grouped-mlp, default te)
     "plan-serve": (11, "b8164f125034ec5f"),  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce;
     # 5: points[].expert_weight_dtype, expert_compute_dtype (--expert-weight-dtype); 6: input_warnings;
     # 7: points[].pp_microbatches (default 1), calibration.pp_microbatches (--pp-microbatches, default null);

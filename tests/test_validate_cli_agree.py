@@ -63,7 +63,8 @@ def _flags(row: dict[str, str], config: Path) -> list[str]:
                       ("offload_layers", "--offload-layers"), ("optimizer_state_bytes", "--optimizer-bytes"),
                       ("fp8_recipe", "--fp8-recipe"), ("attention_kernel", "--attention-kernel"),
                       ("tp_overlap_cfg", "--tp-overlap-cfg"), ("dp_bucket_params", "--dp-bucket-params"),
-                      ("moe_dispatcher", "--moe-dispatcher"), ("moe_router_dtype", "--moe-router-dtype")):
+                      ("moe_dispatcher", "--moe-dispatcher"), ("moe_router_dtype", "--moe-router-dtype"),
+                      ("moe_grouped_mlp", "--moe-grouped-mlp")):
         if (row.get(col) or "").strip():  # optional columns (issue 10 layouts)
             flags += [flag, row[col].strip()]
     for col, flag in (("p2p_overlap", "--p2p-overlap"), ("tp_overlap", "--tp-comm-overlap"),

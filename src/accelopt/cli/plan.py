@@ -57,6 +57,7 @@ class SetupOptions:
     ep_a2a_overlap: bool = False
     moe_dispatcher: str = "alltoall"
     moe_router_dtype: str = "bf16"
+    moe_grouped_mlp: str = "te"
     fp8_params: bool = False
     offload_layers: int = 0
     fp8_saved_inputs: bool = False
@@ -250,6 +251,7 @@ def _setup(opts: SetupOptions) -> Any:
                  offload_layers=opts.offload_layers, tp_async=opts.tp_async, fp8_saved_inputs=opts.fp8_saved_inputs,
                  fp8_output_head=opts.fp8_output_head, ep_a2a_overlap=opts.ep_a2a_overlap,
                  moe_dispatcher=opts.moe_dispatcher, moe_router_dtype=opts.moe_router_dtype,
+                 moe_grouped_mlp=opts.moe_grouped_mlp,
                  no_dropout=opts.no_dropout, optimizer_state_bytes=opts.optimizer_state_bytes,
                  fp8_recipe=canonical_fp8_recipe(opts.fp8_recipe), dp_bucket_params=_dp_bucket(opts.dp_bucket_params),
                  recompute_modules=parse_recompute_modules(opts.recompute_modules), facility=_facility(opts))
@@ -856,6 +858,7 @@ def _setup_flags(setup: Any) -> dict[str, Any]:
     """The Setup flags a result records (PlanResult / ExplainResult fields of the same names)."""
     return {k: getattr(setup, k) for k in ("edge_stage_layers", "p2p_overlap", "tp_comm_overlap", "tp_overlap_cfg",
                                            "ep_a2a_overlap", "moe_dispatcher", "moe_router_dtype",
+                                           "moe_grouped_mlp",
                                            "fp8_params",
                                            "offload_layers", "tp_async", "fp8_saved_inputs", "fp8_output_head",
                                            "no_dropout",
@@ -873,6 +876,7 @@ def _flags_text(setup: Any) -> str:
              "expert all-to-all overlap" if setup.ep_a2a_overlap else "",
              f"moe dispatcher {setup.moe_dispatcher}" if setup.moe_dispatcher != "alltoall" else "",
              "fp32 moe router" if setup.moe_router_dtype == "fp32" else "",
+             "cutedsl grouped mlp" if setup.moe_grouped_mlp == "cutedsl" else "",
              "" if setup.tp_async else "synchronous tp collectives",
              "fp8 parameters" if setup.fp8_params else "",
              f"{setup.offload_layers} layers/stage offloaded" if setup.offload_layers else "",
@@ -973,7 +977,8 @@ _NOT_FOR_WORKLOADS = ("seq_len", "global_batch", "deadline", "budget_usd", "obje
 _MODEL_FLAGS_NOT_FOR_WORKLOADS = ("flash", "attention_kernel", "attention_unpad", "eager_cross_entropy",
                                   "edge_stage_layers", "p2p_overlap",
                                   "tp_comm_overlap", "tp_overlap_cfg", "no_tp_async", "ep_a2a_overlap",
-                                  "moe_dispatcher", "moe_router_dtype", "fp8_params", "offload_layers",
+                                  "moe_dispatcher", "moe_router_dtype", "moe_grouped_mlp", "fp8_params",
+                                  "offload_layers",
                                   "fp8_saved_inputs",
                                   "fp8_output_head", "fp8_recipe", "no_dropout", "dp_bucket_params",
                                   "optimizer_state_bytes", "recompute_modules")
@@ -1130,6 +1135,11 @@ MOE_ROUTER_DTYPE_HELP = ("MoE: the router GEMM's precision, as Megatron-Core's -
                          "logits; its data- and weight-gradient GEMMs run in fp32, on the TF32 tensor cores under "
                          "Transformer Engine, timed at the catalog TF32 peak, FP32 where none, on the family's 16-bit "
                          "GEMM efficiency curve, with their fp32 casts); time only")
+MOE_GROUPED_MLP_HELP = ("MoE: the routed experts' GEMM path: te (default; Transformer Engine's GroupedLinear, one "
+                        "cuBLASLt call per local expert, each at least the family's expert_gemm_floor_s) or cutedsl "
+                        "(Megatron-Bridge's cutedsl_fused_grouped_mlp: Transformer Engine's CuTe DSL MXFP8 fused "
+                        "grouped MLP, one grouped kernel per GEMM, no per-expert floor; with --dtype fp8 --fp8-recipe "
+                        "mxfp8 only); time only")
 FP8_RECIPE_HELP = ("with --dtype fp8: the linear layers' scaling recipe, what quantizing each GEMM input costs: "
                    "delayed "
                    "(amax history, one fused cast; Megatron-LM's default), current (per-tensor scale from this step's "
@@ -1266,6 +1276,7 @@ def _explain(opts: ExplainOptions) -> None:
                                      ep_a2a_overlap=opts.setup.ep_a2a_overlap,
                                      moe_dispatcher=opts.setup.moe_dispatcher,
                                      moe_router_dtype=opts.setup.moe_router_dtype,
+                                     moe_grouped_mlp=opts.setup.moe_grouped_mlp,
                                      fp8_params=opts.setup.fp8_params, offload_layers=opts.setup.offload_layers,
                                      fp8_saved_inputs=opts.setup.fp8_saved_inputs, no_dropout=opts.setup.no_dropout,
                                      fp8_output_head=opts.setup.fp8_output_head,
@@ -1405,6 +1416,7 @@ def register(app: typer.Typer) -> None:
         ep_a2a_overlap: bool = typer.Option(False, "--ep-a2a-overlap", help=EP_A2A_OVERLAP_HELP),
         moe_dispatcher: str = typer.Option("alltoall", "--moe-dispatcher", help=MOE_DISPATCHER_HELP),
         moe_router_dtype: str = typer.Option("bf16", "--moe-router-dtype", help=MOE_ROUTER_DTYPE_HELP),
+        moe_grouped_mlp: str = typer.Option("te", "--moe-grouped-mlp", help=MOE_GROUPED_MLP_HELP),
         fp8_params: bool = typer.Option(False, "--fp8-params", help=FP8_PARAMS_HELP),
         offload_layers: int = typer.Option(0, "--offload-layers", help=OFFLOAD_HELP),
         fp8_saved_inputs: bool = typer.Option(False, "--fp8-saved-inputs", help=FP8_INPUTS_HELP),
@@ -1452,7 +1464,7 @@ def register(app: typer.Typer) -> None:
                                tp_comm_overlap=tp_comm_overlap, tp_overlap_cfg=tp_overlap_cfg,
                                tp_async=not no_tp_async, fp8_params=fp8_params,
                                ep_a2a_overlap=ep_a2a_overlap, moe_dispatcher=moe_dispatcher,
-                               moe_router_dtype=moe_router_dtype,
+                               moe_router_dtype=moe_router_dtype, moe_grouped_mlp=moe_grouped_mlp,
                                offload_layers=offload_layers, fp8_saved_inputs=fp8_saved_inputs,
                                fp8_output_head=fp8_output_head,
                                no_dropout=no_dropout, optimizer_state_bytes=optimizer_state_bytes,
@@ -1521,6 +1533,7 @@ def register(app: typer.Typer) -> None:
         ep_a2a_overlap: bool = typer.Option(False, "--ep-a2a-overlap", help=EP_A2A_OVERLAP_HELP),
         moe_dispatcher: str = typer.Option("alltoall", "--moe-dispatcher", help=MOE_DISPATCHER_HELP),
         moe_router_dtype: str = typer.Option("bf16", "--moe-router-dtype", help=MOE_ROUTER_DTYPE_HELP),
+        moe_grouped_mlp: str = typer.Option("te", "--moe-grouped-mlp", help=MOE_GROUPED_MLP_HELP),
         fp8_params: bool = typer.Option(False, "--fp8-params", help=FP8_PARAMS_HELP),
         offload_layers: int = typer.Option(0, "--offload-layers", help=OFFLOAD_HELP),
         fp8_saved_inputs: bool = typer.Option(False, "--fp8-saved-inputs", help=FP8_INPUTS_HELP),
@@ -1555,7 +1568,7 @@ def register(app: typer.Typer) -> None:
                                tp_comm_overlap=tp_comm_overlap, tp_overlap_cfg=tp_overlap_cfg,
                                tp_async=not no_tp_async, fp8_params=fp8_params,
                                ep_a2a_overlap=ep_a2a_overlap, moe_dispatcher=moe_dispatcher,
-                               moe_router_dtype=moe_router_dtype,
+                               moe_router_dtype=moe_router_dtype, moe_grouped_mlp=moe_grouped_mlp,
                                offload_layers=offload_layers, fp8_saved_inputs=fp8_saved_inputs,
                                fp8_output_head=fp8_output_head,
                                no_dropout=no_dropout, optimizer_state_bytes=optimizer_state_bytes,

@@ -318,6 +318,37 @@ def grouped_gemm_s(m: Arr, n: Arr, k: Arr, dtb: float, dev: Device, groups: Arr)
     return groups * np.maximum(floor_s, t / groups), flops
 
 
+MOE_GROUPED_MLPS = ("te", "cutedsl")
+"""The routed experts' GEMM paths the training model times (plan --moe-grouped-mlp; Setup.moe_grouped_mlp): te,
+Transformer Engine's GroupedLinear, one cuBLASLt call per local expert (grouped_gemm_s); cutedsl, Transformer Engine's
+operation-fuser grouped MLP with its CuTe DSL MXFP8 kernels, one grouped kernel per GEMM (fused_grouped_gemm_s)."""
+
+
+def fused_grouped_gemm_s(m: Arr, n: Arr, k: Arr, dtb: float, dev: Device, groups: Arr) -> tuple[Arr, Arr]:
+    """(time, flops) of `groups` local experts' [m,k]x[k,n] GEMMs run as ONE grouped kernel: Transformer Engine's
+    fused grouped MLP (NVIDIA/TransformerEngine PR #2622, 'a fused operation for a grouped MLP block, using a CuTe DSL
+    kernel that computes an MXFP8 grouped GEMM and SwiGLU'; PR #2769, 'GEMM + Swiglu fused Grouped MLP for MXFP8',
+    merged 2026-03-17, with its backward in transformer_engine/pytorch/ops/fused/backward_grouped_mlp.py), which
+    Megatron-Core's MoE layer runs through TE's operation fuser when Megatron-Bridge's cutedsl_fused_grouped_mlp is set
+    (use_transformer_engine_op_fuser and NVTE_CUTEDSL_FUSED_GROUPED_MLP=1: NVIDIA-NeMo/Megatron-Bridge PR #3983's
+    table; selected 'on SM100+ with MXFP8', NVIDIA-NeMo/RL PR #4194). One launch and no per-expert host call, so no
+    expert_gemm_floor_s; the size-dependent efficiency sees the whole kernel's FLOPs (as bmm_s); every expert's weight
+    is read (groups x k n operands) and the [groups m, k] input quantized once. Time in dev.linear's precision (the
+    path is MXFP8 only: Setup refuses it otherwise); without one, as one 16-bit GEMM of the same FLOPs.
+    Not modelled: the SwiGLU the fc1 kernel fuses (the activation pass stays charged in moe_forward)."""
+    lin = dev.linear
+    if lin is None:
+        return gemm16_s(m * groups, n, k, dtb, dev)
+    flops = 2.0 * m * n * k * groups
+    bw = dev.bw_byte_per_s * dev.cal.memory_eff
+    n_bytes = groups * ((m * k + k * n) * lin.operand_bytes + m * n * dtb)
+    t_gemm = np.maximum(flops / (lin.peak_flop_per_s * dev.linear_eff(flops)), n_bytes / bw) + dev.cal.kernel_overhead_s
+    t_cast = np.where(lin.cast_bytes_per_input > 0,
+                      groups * m * k * lin.cast_bytes_per_input / bw + lin.cast_kernels * dev.cal.kernel_overhead_s,
+                      0.0)
+    return t_gemm + t_cast, flops
+
+
 def bmm_s(m: Arr, n: Arr, k: Arr, dtb: float, dev: Device, batch: Arr) -> tuple[Arr, Arr]:
     """(time, flops) of one batched GEMM: `batch` products [m,k]x[k,n] in a single kernel (torch.bmm /
     cublasGemmStridedBatched), so the size-dependent efficiency sees the whole kernel's FLOPs."""
@@ -617,13 +648,17 @@ def attention_kernel_note(kernel: str, cal: Calibration) -> str:
             f"(calibration {kernel}_attention_eff); its attention core runs on the GEMM curve instead (a default)")
 
 
-def expert_gemm_floor_note(model: TransformerConfig, cal: Calibration, device: str = "") -> str:
+def expert_gemm_floor_note(model: TransformerConfig, cal: Calibration, device: str = "",
+                           grouped_mlp: str = "te") -> str:
     """What a training prediction of an MoE model on `device` prints about grouped_gemm_s's per-expert floor: the
     cited value where the family has one; where it has none, the 0 used in its place, as a 'default used:' note (the
     project's wording for a default standing in for a missing figure) with the setting that replaces it; '' for a
-    dense model."""
+    dense model. With grouped_mlp cutedsl (one grouped kernel per GEMM, fused_grouped_gemm_s) no floor applies."""
     if not model.is_moe:
         return ""
+    if grouped_mlp == "cutedsl":
+        return (f"{device + ': ' if device else ''}routed expert GEMMs: one CuTe DSL MXFP8 grouped kernel each "
+                "(--moe-grouped-mlp cutedsl: Transformer Engine's fused grouped MLP), no per-expert floor")
     if cal.expert_gemm_floor_s > 0:
         return (f"{device + ': ' if device else ''}routed expert GEMMs: each lasts at least "
                 f"{cal.expert_gemm_floor_s * 1e6:.1f} us (calibration expert_gemm_floor_s of {cal.family!r}: the host "
@@ -838,7 +873,8 @@ def attention_core_s(model: TransformerConfig, b: Arr, s: Arr, keys: Arr, tp: Ar
 
 
 def layer_forward(model: TransformerConfig, b: Arr, s: Arr, s_kv: Arr, tp: Arr, sp: Arr, flash: bool,
-                  ep: Arr, dtb: float, dev: Device, etp: Arr | None = None, kernel: str = "fused") -> LayerTimes:
+                  ep: Arr, dtb: float, dev: Device, etp: Arr | None = None, kernel: str = "fused",
+                  grouped_mlp: str = "te") -> LayerTimes:
     """One layer's forward pass for micro-batch b, local sequence s (queries) over s_kv keys.
 
     Shapes per device (tensor parallel t splits heads and the MLP width, Shoeybi et al. 2019 sec. 3):
@@ -848,7 +884,7 @@ def layer_forward(model: TransformerConfig, b: Arr, s: Arr, s_kv: Arr, tp: Arr, 
     keys = s_kv, or min(s_kv, window) on sliding-window layers (Beltagy et al. 2020 sec. 3.1) under a fused kernel
     (the unfused core scores all s_kv keys and masks the window); the attention terms returned are the average over
     the model's windowed and full layers. An MoE layer's expert block is
-    moe_forward's, on the etp x ep expert grid (etp None: tp).
+    moe_forward's, on the etp x ep expert grid (etp None: tp), its routed GEMMs on the grouped_mlp path.
     """
     h = model.hidden
     T = b * s  # tokens of the micro-batch on this device (context parallel splits s)
@@ -883,7 +919,7 @@ def layer_forward(model: TransformerConfig, b: Arr, s: Arr, s_kv: Arr, tp: Arr, 
     moe_s = np.zeros_like(T, dtype=float)
     f_moe_mlp = np.zeros_like(T, dtype=float)
     if model.is_moe:
-        moe_s, f_moe_mlp = moe_forward(model, T, tp, tp if etp is None else etp, ep, mats, dtb, dev)
+        moe_s, f_moe_mlp = moe_forward(model, T, tp, tp if etp is None else etp, ep, mats, dtb, dev, grouped_mlp)
     base = t_qkv + t_out + t_ew
     f_base = f_qkv + f_out + f_core
     return LayerTimes(dense_s=base + dense_mlp_s, attn_core_s=t_core, moe_mlp_s=moe_s, dense_mlp_s=dense_mlp_s,
@@ -925,7 +961,7 @@ def moe_permute_s(model: TransformerConfig, T: Arr, dtb: float, dev: Device) -> 
 
 
 def moe_forward(model: TransformerConfig, T: Arr, tp: Arr, etp: Arr, ep: Arr, mats: int, dtb: float,
-                dev: Device) -> tuple[Arr, Arr]:
+                dev: Device, grouped_mlp: str = "te") -> tuple[Arr, Arr]:
     """(time, flops) of one MoE layer's expert block forward on one device: router, permutation, the routed experts'
     grouped GEMMs and activation, un-permutation, shared experts. T tokens per device enter the layer.
 
@@ -938,17 +974,20 @@ def moe_forward(model: TransformerConfig, T: Arr, tp: Arr, etp: Arr, ep: Arr, ma
     The expert activation (SiLU(gate) x up, or GeLU) runs over the routed tokens, T top_k etp/tp rows of ffn/etp,
     reading mats-1 and writing 1 element each (as the dense MLP's in layer_forward; Megatron-Core GroupedMLP
     applies it once over all local experts): mats T top_k ffn/tp elements, not the dense MLP's mats T ffn_dense/tp.
+    grouped_mlp (MOE_GROUPED_MLPS): te, the per-expert cuBLASLt loop (grouped_gemm_s); cutedsl, one grouped kernel
+    per GEMM (fused_grouped_gemm_s).
     """
     h, k = model.hidden, model.top_k
     tok_e = T * etp / tp * ep * k / model.experts  # tokens per local expert (m of its GEMMs)
     n_local = model.experts / ep
     ffn_e = model.ffn / etp
-    t_e_up, f_e_up = grouped_gemm_s(tok_e, ffn_e, h, dtb, dev, n_local)
+    grouped = fused_grouped_gemm_s if grouped_mlp == "cutedsl" else grouped_gemm_s
+    t_e_up, f_e_up = grouped(tok_e, ffn_e, h, dtb, dev, n_local)
     # gate and up: one grouped GEMM each here, where Megatron-Core runs one fc1 of width 2 x ffn (experts.py,
     # GroupedMLP / TEGroupedMLP); kept as layer_forward's dense MLP (the fitted rows' convention): a known gap, a
     # strict xfail in tests/test_moe_small_expert_search.py (moegemm, 2026-12-03)
     t_e_up, f_e_up = (mats - 1) * t_e_up, (mats - 1) * f_e_up
-    t_e_dn, f_e_dn = grouped_gemm_s(tok_e, h, ffn_e, dtb, dev, n_local)
+    t_e_dn, f_e_dn = grouped(tok_e, h, ffn_e, dtb, dev, n_local)
     # The router is a plain 16-bit GEMM even in FP8 runs: Megatron-Core Router.gating calls
     # torch.nn.functional.linear(input, self.weight) (megatron/core/transformer/moe/router.py), not a Transformer
     # Engine FP8 Linear. Megatron-Core's moe_router_dtype fp32 changes its cost: router_fp32_extra_s (added by the

@@ -157,6 +157,8 @@ class LayoutQuery(LayoutFlags):
     """The MoE token dispatcher: alltoall, hybridep or deepep (Setup.moe_dispatcher)."""
     moe_router_dtype: str = "bf16"
     """The MoE router GEMM's precision: bf16 or fp32 (Setup.moe_router_dtype)."""
+    moe_grouped_mlp: str = "te"
+    """The routed experts' GEMM path: te or cutedsl (Setup.moe_grouped_mlp)."""
     fp8_params: bool = False
     """GEMM weights kept in FP8 (Setup.fp8_params)."""
     offload_layers: int = 0
@@ -476,7 +478,7 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
                   tp_comm_overlap=q.tp_comm_overlap, tp_overlap_cfg=q.tp_overlap_cfg,
                   fp8_params=q.fp8_params, offload_layers=q.offload_layers,
                   tp_async=q.tp_async, ep_a2a_overlap=q.ep_a2a_overlap, moe_dispatcher=q.moe_dispatcher,
-                  moe_router_dtype=q.moe_router_dtype,
+                  moe_router_dtype=q.moe_router_dtype, moe_grouped_mlp=q.moe_grouped_mlp,
                   fp8_saved_inputs=q.fp8_saved_inputs,
                   fp8_output_head=q.fp8_output_head, no_dropout=q.no_dropout, fp8_recipe=q.fp8_recipe,
                   optimizer_state_bytes=q.optimizer_state_bytes, dp_bucket_params=q.dp_bucket_params,
@@ -520,7 +522,7 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
               if n]
     notes += [n for n in (measured_share_note(spec, pred.measured), attention_kernel_note(kernel, cal),
                           softcap_kernel_note(q.model, {spec.name: kernel}) if setup.attention_kernel_auto else "",
-                          expert_gemm_floor_note(q.model, cal, spec.name)) if n]
+                          expert_gemm_floor_note(q.model, cal, spec.name, q.moe_grouped_mlp)) if n]
     notes += [n for n in (energy_defaults_note([spec], q.facility),) if n]
     return LayoutResult(setup=setup, spec=spec, layout=lay, cal=cal, terms=pred.row(0),
                         fits_memory=bool(pred.feasible[0]), assumed=pred.assumed, measured=pred.measured, notes=notes)

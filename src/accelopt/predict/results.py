@@ -132,6 +132,9 @@ class SetupFlagFields:
     moe_router_dtype: str = "bf16"
     """--moe-router-dtype: the MoE router GEMM's precision (bf16: a 16-bit GEMM; fp32: Megatron-Core's fp32 router,
     its gradient GEMMs in fp32 / TF32 with their casts)."""
+    moe_grouped_mlp: str = "te"
+    """--moe-grouped-mlp: the routed experts' GEMM path (te: Transformer Engine's per-expert cuBLASLt loop, each GEMM at
+    least the family's expert_gemm_floor_s; cutedsl: its CuTe DSL MXFP8 fused grouped MLP, one kernel per GEMM)."""
     fp8_params: bool = False
     """--fp8-params: GEMM weights kept in FP8 (memory only)."""
     tp_async: bool = True
@@ -171,8 +174,8 @@ class PlanResult(SetupFlagFields):
     """`accelopt plan`: the layout search for a model preset or config (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan"
-    SCHEMA_VERSION: ClassVar[int] = 15
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14)
+    SCHEMA_VERSION: ClassVar[int] = 16
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
     reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)
     and tp_overlap_cfg (a default: ''). Version 5 adds input_warnings (a default: []). Version 6 adds
@@ -181,7 +184,7 @@ class PlanResult(SetupFlagFields):
     Version 10 adds closest_to_limits (a default: []). Version 11 adds eager_cross_entropy (a default: false).
     Version 12 adds skipped_options (a default: {}; an older document's skipped device is printed without a fix).
     Version 13 adds fp8_output_head (a default: false). Version 14 adds moe_dispatcher (a default: alltoall).
-    Version 15 adds moe_router_dtype (a default: bf16)."""
+    Version 15 adds moe_router_dtype (a default: bf16). Version 16 adds moe_grouped_mlp (a default: te)."""
 
     model: str
     seq_len: int = unit("count", "tokens per sequence")
@@ -319,15 +322,16 @@ class ExplainResult(SetupFlagFields):
     """`accelopt plan explain`: one layout's whole arithmetic (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-explain"
-    SCHEMA_VERSION: ClassVar[int] = 13
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
+    SCHEMA_VERSION: ClassVar[int] = 14
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
     reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)
     and tp_overlap_cfg (a default: ''). Version 5 adds input_warnings (a default: []). Version 6 adds
     attention_unpad (a default: false). Version 7 adds dp_bucket_params (a default: null). Version 8 adds
     recompute_modules (a default: []). Version 9 adds each layout row's recompute_modules (a default: []).
     Version 10 adds eager_cross_entropy (a default: false). Version 11 adds fp8_output_head (a default: false).
-    Version 12 adds moe_dispatcher (a default: alltoall). Version 13 adds moe_router_dtype (a default: bf16)."""
+    Version 12 adds moe_dispatcher (a default: alltoall). Version 13 adds moe_router_dtype (a default: bf16).
+    Version 14 adds moe_grouped_mlp (a default: te)."""
 
     model: str
     hardware: str

@@ -61,6 +61,7 @@ from accelopt.predict import comm, userbuffers
 from accelopt.predict.calibration import MEGATRON_STACKS, Calibration, calibration_for
 from accelopt.predict.compute import (
     FP8_RECIPES,
+    MOE_GROUPED_MLPS,
     MOE_ROUTER_DTYPES,
     NKI_FLASH_SEQ_MULTIPLE,
     Device,
@@ -352,6 +353,11 @@ class Setup:
     input's dtype), a 16-bit GEMM and its 2x backward (compute.moe_forward); fp32, its forward GEMM writes fp32 logits
     and its data- and weight-gradient GEMMs run in fp32 (TF32 tensor cores under Transformer Engine) with their casts
     (compute.router_fp32_extra_s)."""
+    moe_grouped_mlp: str = "te"
+    """The routed experts' GEMM path (compute.MOE_GROUPED_MLPS; Megatron-Bridge's cutedsl_fused_grouped_mlp): te, the
+    default, Transformer Engine's GroupedLinear, one cuBLASLt call per local expert, each at least the family's
+    expert_gemm_floor_s (compute.grouped_gemm_s); cutedsl, Transformer Engine's operation-fuser grouped MLP, one CuTe
+    DSL MXFP8 grouped kernel per GEMM (compute.fused_grouped_gemm_s): with dtype fp8 and fp8_recipe mxfp8 only."""
     fp8_params: bool = False
     """GEMM weights kept in FP8 between steps, their fp32 master copy in the optimizer state (Megatron-LM
     --fp8-param-gather, Transformer Engine fp8_model_init; Megatron-Bridge's FP8 current-scaling and MXFP8 recipes set
@@ -438,6 +444,14 @@ class Setup:
         if self.moe_router_dtype not in MOE_ROUTER_DTYPES:
             raise InputError(f"--moe-router-dtype {self.moe_router_dtype!r} is not a router precision the predictor "
                              "models", f"give --moe-router-dtype {' or '.join(MOE_ROUTER_DTYPES)}")
+        if self.moe_grouped_mlp not in MOE_GROUPED_MLPS:
+            raise InputError(f"--moe-grouped-mlp {self.moe_grouped_mlp!r} is not an expert GEMM path the predictor "
+                             "models", f"give --moe-grouped-mlp {' or '.join(MOE_GROUPED_MLPS)}")
+        if self.moe_grouped_mlp == "cutedsl" and (self.dtype != "fp8" or self.fp8_recipe != "mxfp8"):
+            raise InputError(f"--moe-grouped-mlp cutedsl with --dtype {self.dtype}"
+                             + (f" --fp8-recipe {self.fp8_recipe}" if self.dtype == "fp8" else "")
+                             + ": Transformer Engine's CuTe DSL grouped MLP runs MXFP8 GEMMs only",
+                             "give --dtype fp8 --fp8-recipe mxfp8, or leave --moe-grouped-mlp at te")
         if self.fp8_recipe not in FP8_RECIPES:
             raise InputError(f"--fp8-recipe {self.fp8_recipe!r} is not a recipe the predictor models",
                              f"give --fp8-recipe {', '.join(FP8_RECIPES)}")
@@ -734,7 +748,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     T = mbs * s_loc  # tokens per micro-batch per device
     # Each rank's s/cp queries meet all seq_len keys over the cp ring steps (ring attention).
     lt = layer_forward(mdl, mbs, s_loc, np.full_like(T, float(setup.seq_len)), tp, lay.sp, setup.flash, ep, dtb, dev,
-                       etp=etp, kernel=setup.attention_kernel)
+                       etp=etp, kernel=setup.attention_kernel, grouped_mlp=setup.moe_grouped_mlp)
     frac_moe = mdl.moe_layers / mdl.layers
     # Forward of one layer: projections, MLP and elementwise ops (dense_s) plus the attention core (scores,
     # softmax, AV: 4 s h FLOPs per token, counted in model_flops_per_token too); MoE layers swap the MLP and its
