@@ -62,8 +62,31 @@ def _cdna3_fp8(fam: Calibration) -> float:
     return round(fam.matmul_eff_max * fp8 / (AMD_MAF_BF16_MI300X_FLOP_PER_S / mi300x.peak_flop_per_s["bf16"]), 2)
 
 
-# family -> the declared derivation of its fp8_matmul_eff_max (a value derived from a cited measurement, not fitted)
-FP8_DERIVED: dict[str, Callable[[Calibration], float]] = {"amd-instinct-cdna3": _cdna3_fp8}
+# stas00/ml-engineering's MAMF table, BF16 (the catalog's 'mamf' source, code index id 58395098631): 'AMD MI355X |
+# 1565.0'; the catalog stores no MI355X measured rate (its 'Theory' column prints 2300: calibration.toml, cdna4).
+MAMF_BF16_MI355X_FLOP_PER_S = 1565.0e12
+
+
+def _cdna4_bf16() -> float:
+    """calibration.toml (amd-instinct-cdna4, cdna4 2026-12-04; two rows, no fit): amd-instinct-cdna3's fitted bf16 value
+    x the MI355X / MI300X measured BF16 GEMM fractions of peak (one suite, MAMF), rounded to two decimals."""
+    mi355x, mi300x = get_device("mi355x"), get_device("mi300x")
+    mi300x_bf16 = mi300x.measured_matmul_fraction("bf16")
+    assert mi300x_bf16 is not None
+    share = (MAMF_BF16_MI355X_FLOP_PER_S / mi355x.peak_flop_per_s["bf16"]) / mi300x_bf16
+    return round(load_calibrations()["amd-instinct-cdna3"].matmul_eff_max * share, 2)
+
+
+# family -> the declared derivation of its fp8_matmul_eff_max (a value derived from a cited measurement, not fitted);
+# amd-instinct-cdna4 (cdna4, 2026-12-04) takes cdna3's MI300X FP8 / BF16 ratio on its own derived bf16 value
+FP8_DERIVED: dict[str, Callable[[Calibration], float]] = {"amd-instinct-cdna3": _cdna3_fp8,
+                                                          "amd-instinct-cdna4": _cdna3_fp8}
+
+
+def test_cdna4_bf16_value_is_its_declared_derivation() -> None:
+    """A re-run of amd-instinct-cdna3's bf16 rule moves this derivation's input: the bundled value must follow."""
+    fam = load_calibrations()["amd-instinct-cdna4"]
+    assert not fam.fitted_on and fam.derived_from and fam.matmul_eff_max == pytest.approx(_cdna4_bf16())
 
 
 def test_every_derived_fp8_value_has_its_derivation_here() -> None:

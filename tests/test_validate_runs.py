@@ -169,7 +169,9 @@ def test_median_held_out_error_target_on_all_runs() -> None:
     # + 5 dgxc-benchmarking 143b90d GPT3 175B FP8 (hopaudit, 2026-12-04: the README_175b FP8 table beside the BF16
     # rows, held out, committed before they were predicted, no calibration value changed: 465 with ttstack's, 6.29%;
     # tests/test_dgxc_fp8_rows.py)
-    assert len(held_out) == 465
+    # + 1 MLPerf Training v5.1 MI350X Llama 3.1 8B FP8 (2026-12-04, cdna4: held out, committed before it was predicted;
+    # the derived amd-instinct-cdna4 family: 465 -> 466, 6.29% -> 6.27%; tests/test_cdna4_rows.py)
+    assert len(held_out) == 466
     assert median_abs_error(list(RESULTS.values()), held_out_only=True) <= 0.10
 
 

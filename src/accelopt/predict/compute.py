@@ -122,7 +122,7 @@ def canonical_fp8_recipe(name: str) -> str:
 
 
 FP8_GEMM_LAYOUTS: dict[str, str] = {
-    "nvidia-hopper": "tn-only", "amd-instinct-cdna3": "tn-only",
+    "nvidia-hopper": "tn-only", "amd-instinct-cdna3": "tn-only", "amd-instinct-cdna4": "tn-only",
     "nvidia-blackwell": "any", "intel-gaudi2": "any", "intel-gaudi3": "any",
 }
 """Operand layouts each family's per-tensor FP8 GEMMs take, in the stack that trains on it: 'tn-only' = both operands
@@ -136,6 +136,8 @@ weight the data-gradient GEMM reads; 'any' = the GEMM reads either layout, no FP
   07f3c6a5fb0586e9cf0f267ff40a19e3601bdcd6, is_non_tn_fp8_gemm_supported: "# TODO: release until rocm support non-TN
   fp8 gemms / return (not IS_HIP_EXTENSION) and ...": False on every ROCm device (MI300X/MI325X are gfx942), so
   activations and weights both carry the FP8 transpose, as on Hopper.
+  amd-instinct-cdna4 (MI355X / MI350X, gfx950) tn-only on the same line: it returns False for every HIP build,
+  whatever the device (cdna4, 2026-12-04).
 - intel-gaudi2 / intel-gaudi3 any: Intel Gaudi Transformer Engine (HabanaAI/gaudi-pytorch-bridge,
   python_packages/habana_frameworks/torch/hpex/experimental/transformer_engine/module/linear.py at commit
   0cec8dd4b5cfbe36a9ae3bbef1292559362ea532): the forward casts input and weight with cast_to_fp8 (no transpose
@@ -785,7 +787,7 @@ def nki_flash_work(model: TransformerConfig, seq_len: Arr) -> tuple[Arr, Arr]:
     return dqk * k_qk + dv * k_pv, (3.0 * dqk + 2.0 * dv) * k_qk
 
 
-FA2_FUSED_FAMILIES = ("nvidia-ampere", "nvidia-hopper", "nvidia-blackwell", "amd-instinct-cdna3")
+FA2_FUSED_FAMILIES = ("nvidia-ampere", "nvidia-hopper", "nvidia-blackwell", "amd-instinct-cdna3", "amd-instinct-cdna4")
 """Families whose 'fused' attention kernel (cuDNN through Transformer Engine) runs the FlashAttention-2 algorithm:
 cuDNN's scaled dot product attention 'using the FlashAttention-2 algorithm as described in the paper', SM80 (Ampere)
 or newer (NVIDIA cuDNN frontend documentation, Operations > Attention, Scaled Dot Product Attention,
@@ -796,7 +798,9 @@ recomputes. ROCm's CK
 kernels do skip the key tiles outside a causal mask and a sliding window, forward and backward (ROCm/composable_kernel
 include/ck_tile/ops/fmha/block/block_masking.hpp at 5cc5797eec2f63278a8a1bda4963218c0312a12f, GetTileRangeAlongX /
 GetTileRangeAlongY; tests/test_amd_ck_attention.py), and their backward recomputes S = Q K^T from the saved LSE (the
-dq_dk_dv pipelines' five block GEMMs): amd-instinct-cdna3 is listed (its bf16 rule re-run with it, calibration.toml).
+dq_dk_dv pipelines' five block GEMMs): amd-instinct-cdna3 is listed (its bf16 rule re-run with it, calibration.toml),
+and amd-instinct-cdna4 (cdna4, 2026-12-04: its MLPerf rows run TE's CK backend, NVTE_FUSED_ATTN_CK=1 in
+mlcommons/training_results_v5.1 AMD config_MI355X_1x8x1_8b.sh; the same ck_tile fmha masking code for gfx950).
 aws-trainium1 is not
 here: its 'fused' default stays that generic shape, and a Neuron run names its kernel, per run and release, in the
 attention_kernel cell: nki_flash where NeuronX Distributed's NKI flash kernel ran (its own tile shape, not FA2's per-row
