@@ -9,13 +9,16 @@ Step time (all predictions, estimates):
                  in the interleaved steady state, interleaved_p2p_transfers)
                + t_fsdp_lat  (stacks pytorch-fsdp, torchtitan: per-layer NCCL ring latencies, fsdp_latency_s)
     step     = m t_mb + bubble + t_dp (exposed, + the distributed optimizer's per-bucket ring latencies,
-               dist_opt_latency_s) + t_optimizer
+               dist_opt_latency_s, + a tied embedding's first/last-stage gradient all-reduce, tied_embedding_grad_s)
+               + t_optimizer
     m        = ceil(ceil(B / dp) / mbs): the busiest data-parallel rank's micro-batches (B not divisible by dp:
                B mod dp ranks take one more sequence and the step waits for them)
     L_s      = the busiest stage's layers: ceil(L / (p v)) v, or with uneven edge stages the middle stages' layers
                or the last stage's (edge layers, with the logits), whichever takes longer (Llama Team 2024 sec. 3.3.2)
     bubble   = (p - 1) / v * t_mb      (1F1B: (p-1)/m of the ideal time; interleaved: (p-1)/(v m);
                                         Narayanan et al. 2021, sec. 2.2.1-2.2.2)
+               + 2 (p - 1) t_send      interleaved with overlapped sends: the fill and drain wait for theirs
+                                        (fill_drain_p2p_s)
                (p - 1)(t_mb - 2 T_W)   ZB-H1, (p - 1)(t_mb - 3 T_W) ZB-H2 (Qi et al. 2024, sec. 2; T_W = weight-
                                         gradient pass, the backward's weight GEMMs)
     MFU      = model FLOPs / (step x devices x peak);  HFU adds recompute FLOPs (Chowdhery et al. 2022, App. B)
