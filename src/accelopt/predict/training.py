@@ -9,13 +9,16 @@ Step time (all predictions, estimates):
                  in the interleaved steady state, interleaved_p2p_transfers)
                + t_fsdp_lat  (stacks pytorch-fsdp, torchtitan: per-layer NCCL ring latencies, fsdp_latency_s)
     step     = m t_mb + bubble + t_dp (exposed, + the distributed optimizer's per-bucket ring latencies,
-               dist_opt_latency_s) + t_optimizer
+               dist_opt_latency_s, + a tied embedding's first/last-stage gradient all-reduce, tied_embedding_grad_s)
+               + t_optimizer
     m        = ceil(ceil(B / dp) / mbs): the busiest data-parallel rank's micro-batches (B not divisible by dp:
                B mod dp ranks take one more sequence and the step waits for them)
     L_s      = the busiest stage's layers: ceil(L / (p v)) v, or with uneven edge stages the middle stages' layers
                or the last stage's (edge layers, with the logits), whichever takes longer (Llama Team 2024 sec. 3.3.2)
     bubble   = (p - 1) / v * t_mb      (1F1B: (p-1)/m of the ideal time; interleaved: (p-1)/(v m);
                                         Narayanan et al. 2021, sec. 2.2.1-2.2.2)
+               + 2 (p - 1) t_send      interleaved with overlapped sends: the fill and drain wait for theirs
+                                        (fill_drain_p2p_s)
                (p - 1)(t_mb - 2 T_W)   ZB-H1, (p - 1)(t_mb - 3 T_W) ZB-H2 (Qi et al. 2024, sec. 2; T_W = weight-
                                         gradient pass, the backward's weight GEMMs)
     MFU      = model FLOPs / (step x devices x peak);  HFU adds recompute FLOPs (Chowdhery et al. 2022, App. B)
@@ -939,7 +942,9 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     t_dp_lat = (dist_opt_latency_s(n_buckets, dp_group, lay.tp, links)
                 + dist_opt_latency_s(n_buckets_exp, edp_group, edp_inner, links))
     n_buckets = n_buckets + n_buckets_exp
-    t_dp = t_dp + t_dp_lat
+    t_emb = tied_embedding_grad_s(mdl.vocab * mdl.hidden / tp * act_b, pp, cal.stack, mdl.tied_embeddings, pp_bw,
+                                  pp_lat)
+    t_dp = t_dp + t_dp_lat + t_emb
     t_mb = t_fwd + t_bwd + t_rec + t_tp + t_cp + t_ep + t_logits + t_p2p + t_z3 + t_fsdp_lat
     # Pipeline bubble. 1F1B: (p-1) t_mb, /v interleaved (Narayanan et al. 2021 sec. 2.2.1-2.2.2). Zero bubble
     # (Qi et al. 2024 sec. 2, Table 2): with T_F + T_B + T_W = t_mb, ZB-H1 leaves (p-1)(T_F + T_B - T_W) and ZB-H2
@@ -949,6 +954,10 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     sched = lay.schedule
     bubble = (pp - 1) * np.where(sched == 1, np.maximum(0.0, t_mb - 2.0 * t_w),
                                  np.where(sched == 2, np.maximum(0.0, t_mb - 3.0 * t_w), t_mb / vp))
+    # Overlapped sends (interleaved) leave t_mb, but not the fill and the drain: there each of the p - 1 hops waits
+    # for its transfer (fill_drain_p2p_s); without the overlap t_mb, and so the bubble, already holds them.
+    if setup.p2p_overlap:
+        bubble = bubble + np.where((sched == 0) & (pp > 1) & (vp > 1), fill_drain_p2p_s(pp, t_p2p_one), 0.0)
     # --- optimizer: Adam reads/writes 16 (+2 weights) bytes per local parameter (memory-bound).
     shard = np.where(lay.zero >= 1, g_shard, 1.0)
     opt_bytes = (prm.dense + prm.expert) / shard * (12.0 * 2 + 2.0 + 2.0)
@@ -1112,6 +1121,36 @@ def dist_opt_latency_s(n_buckets: Arr, dp_group: Arr, inner: Arr, links: comm.Li
     0.07 s and 0.06 s over those series (the model's step grew by < 0.01 s before), a part of the published growth.
     The scale-up and scale-out step latencies are comm.py's defaults (2.4 us, 8 us) unless the catalog gives them."""
     return 2.0 * n_buckets * comm.ring_latency_s(dp_group, inner, links)
+
+
+def tied_embedding_grad_s(shard_bytes: Arr, pp: Arr, stack: str, tied: bool, bw: Arr, lat: Arr) -> Arr:
+    """Per step, exposed: the all-reduce of a tied word embedding's gradient between the first and the last pipeline
+    stage, which both hold a copy (the input embedding and the output layer). Megatron-Core runs it in
+    finalize_model_grads (_allreduce_word_embedding_grads: torch.distributed.all_reduce(weight.main_grad,
+    group=parallel_state.get_embedding_group()), after finish_grad_sync and before the optimizer step;
+    NVIDIA/Megatron-LM megatron/core/distributed/finalize_model_grads.py at
+    c3d057f5865cf7c8fb2e05ae9df55d2fa3e8528f), called by the pipeline schedules once the last backward has ended, so
+    nothing overlaps it. The group is those 2 ranks of each tensor-parallel rank's pipeline; each all-reduces its
+    vocab-parallel shard `shard_bytes` (V / t x h gradient elements at the gradient width the data-parallel
+    reduction is modelled with). Megatron stacks only (the other stacks' pipeline code was not read); 0 without a
+    tied embedding or without pipelining."""
+    on = (np.asarray(pp) > 1) & tied & (stack in MEGATRON_STACKS)
+    return np.where(on, comm.ring_allreduce_s(np.asarray(shard_bytes, dtype=float), np.full_like(bw, 2.0), bw, lat),
+                    0.0)
+
+
+def fill_drain_p2p_s(pp: Arr, t_send: Arr) -> Arr:
+    """Pipeline transfers in the bubble of an interleaved schedule whose sends overlap compute (--p2p-overlap): in
+    the fill the last stage starts its first chunk forward only after p - 1 hops, each a chunk forward and its send to
+    the next stage, and in the drain the first stage ends its last chunk backward p - 1 hops of a chunk backward and a
+    send after the last stage's (Narayanan et al. 2021 sec. 2.2.1-2.2.2: the bubble is the p - 1 stages' wait for the
+    pipeline to fill and drain). A stage waiting for its input has no other work to hide the transfer behind: with
+    overlap_p2p_comm Megatron-Core's interleaved schedule posts the receive ahead and waits on it right before the
+    chunk that consumes it (forward_backward_pipelining_with_interleaving, recv_prev_wait_handles / recv_next
+    _wait_handles; NVIDIA/Megatron-LM megatron/core/pipeline_parallel/schedules.py at 00611e6). So 2 (p - 1) sends of
+    `t_send` each. Without the overlap these sends are already in t_mb (interleaved_p2p_transfers), which the bubble
+    scales."""
+    return 2.0 * (np.asarray(pp, dtype=float) - 1.0) * t_send
 
 
 def interleaved_warmup(m: Arr, pp: Arr, vp: Arr) -> Arr:
@@ -1517,14 +1556,17 @@ def explain_terms() -> dict[str, str]:
                        "max(0, A/2 - overlap_eff x t_bwd(1 mb)) + max(0, A/2 - overlap_eff x t_fwd(1 mb)); "
                        "interleaved (v > 1): max(A / v, A - overlap_eff x (v - 1) min(p, m) t_bwd(1 mb) / v), each "
                        "chunk's reduction launched when its last backward ends (Megatron-Core schedules.py); + "
-                       "t_dp_latency_s",
+                       "t_dp_latency_s; + stack megatron, tied embedding, p > 1: ring all-reduce of the word "
+                       "embedding's V / t x h gradient between the first and last stage, exposed "
+                       "(finalize_model_grads, tied_embedding_grad_s)",
         "t_dp_latency_s": ("stack megatron, zero 1/2, NCCL / RCCL: 2 x in_dp_buckets x [(g - d_out) x scale-up "
                            "latency + (d_out - 1) x scale-out latency], one flat NCCL ring reduce-scatter and "
                            "all-gather per bucket over the g = dp x cp ranks (d_out domains; expert buckets over "
                            "the expert-data-parallel ranks), exposed "
                            "(dist_opt_latency_s); part of "
                            "t_dp_comm_s"),
-        "t_bubble_s": "1f1b: (p - 1) / v x t_mb (Narayanan 2021); zb-h1: (p-1)(t_mb - 2 T_W); zb-h2: "
+        "t_bubble_s": "1f1b: (p - 1) / v x t_mb (Narayanan 2021), + 2 (p - 1) pipeline sends with --p2p-overlap "
+                      "(the fill and drain wait for them, fill_drain_p2p_s); zb-h1: (p-1)(t_mb - 2 T_W); zb-h2: "
                       "(p-1)(t_mb - 3 T_W) (Qi 2024)",
         "t_optimizer_s": "Adam: 28 bytes per local parameter / (BW x mem_eff)",
         "step_time_s": "m x t_microbatch + bubble + exposed dp + optimizer",
