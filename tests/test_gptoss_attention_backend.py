@@ -139,8 +139,8 @@ def test_note_states_the_backend(rid: str) -> None:
     assert attention_note(rid) in ROWS[rid]["note"]
 
 
-# 2026-12-04 (sortchunks): gb300 7.2 -> 7.0, gb200 6.9 -> 6.7, mb2604 b200 2.2 -> 2.1, gb300 3.5 -> 3.3, h100 2.9 -> 2.8,
-# the local-expert sort cost (a larger base step)
+# 2026-12-04 (sortchunks): gb300 7.2 -> 7.0, gb200 6.9 -> 6.7, mb2604 b200 2.2 -> 2.1, gb300 3.5 -> 3.3,
+# h100 2.9 -> 2.8, the local-expert sort cost (a larger base step)
 WINDOW_CREDIT = {"mb-gb300-gptoss-120b": 7.0, "mb-gb200-gptoss-120b": 6.7, "mb-b200-gptoss-120b": 1.1,
                  "mb2604-b200-gptoss-120b": 2.1, "mb2604-gb300-gptoss-120b": 3.3, "mb2604-h100-gptoss-120b": 2.8}
 """Step growth, %, were the windowed layers charged as full causal ones (a kernel that does not skip the key tiles
