@@ -35,8 +35,10 @@ def test_unfused_sink_attention_with_recompute_fits_no_row_set() -> None:
     # and 43.5 before. GB200 +51.9% and -59.4% as committed before moe3 (2026-12-02) set its recompute_modules and
     # ep_a2a_overlap cells from the recipe with its layout (workload_base_configs.py at 6b296ac;
     # tests/test_moe_gptoss_stack.py); H100 +42.5% and -22.5% before its recompute_modules cell (memread 2026-12-02)
-    assert (_err_pct(GB200, **UNFUSED), _err_pct(B200, **UNFUSED), _err_pct(H100, **UNFUSED)) == (174.5, -6.9, 107.2)
-    assert (_err_pct(GB200), _err_pct(B200), _err_pct(H100)) == (-47.6, -49.7, -21.5)  # as committed
+    # 2026-12-04 (sortchunks): (174.5, -6.9, 107.2) -> (176.3, -6.2, 109.2) and (-47.6, -49.7, -21.5) ->
+    # (-45.9, -49.2, -19.6), the local-expert sort cost
+    assert (_err_pct(GB200, **UNFUSED), _err_pct(B200, **UNFUSED), _err_pct(H100, **UNFUSED)) == (176.3, -6.2, 109.2)
+    assert (_err_pct(GB200), _err_pct(B200), _err_pct(H100)) == (-45.9, -49.2, -19.6)  # as committed
 
 
 def attention_step_s(rid: str, keys_per_query: float | None = None) -> tuple[float, float]:
@@ -70,7 +72,8 @@ def attention_step_s(rid: str, keys_per_query: float | None = None) -> tuple[flo
     return float(full) * passes * (mdl.layers - n_win), float(win) * passes * n_win
 
 
-@pytest.mark.parametrize(("rid", "full_s", "win_s", "gap_s"), [(GB200, 0.40, 0.03, 4.91), (B200, 0.04, 0.01, 1.98)])
+# 2026-12-04 (sortchunks): gaps 4.91 -> 4.73 s and 1.98 -> 1.96 s, the local-expert sort cost
+@pytest.mark.parametrize(("rid", "full_s", "win_s", "gap_s"), [(GB200, 0.40, 0.03, 4.73), (B200, 0.04, 0.01, 1.96)])
 def test_attention_cores_are_a_small_share(rid: str, full_s: float, win_s: float, gap_s: float) -> None:
     full, win = attention_step_s(rid)
     assert (round(full, 2), round(win, 2)) == (full_s, win_s)
