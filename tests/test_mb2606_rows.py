@@ -96,7 +96,8 @@ def test_every_row_beyond_25pct_is_unexplained() -> None:
     assert sorted(rid for rid in UNEXPLAINED if rid in TABLE) == beyond
     # 2026-12-04, qwen3moe: 7 -> 2 (the GB300 DeepSeek-V3 rows and the GB200 / GB300 Qwen3 MXFP8 rows, their recipes'
     # moe_grouped_mlp cutedsl and ep_a2a_overlap cells set: tests/test_moe_grouped_mlp.py)
-    assert len(beyond) == 2
+    # 2026-12-04 (sortchunks): 2 -> 1, the local-expert sort cost (mb2606-gb200-gptoss-120b -27.0% -> -23.9%)
+    assert len(beyond) == 1
 
 
 @pytest.mark.parametrize("rid", sorted(r for r in TABLE if r in UNEXPLAINED))
@@ -115,8 +116,13 @@ def test_the_published_steps_fall_the_unexplained_entries_quote() -> None:
         assert f"{before / after:.2f}x ({before:.2f} -> {after:.2f} s)" == fall and fall in ROWS[rid]["note"]
     gb200, sib = _result("mb2606-gb200-gptoss-120b"), _result("mb260401-gb200-gptoss-120b")
     assert abs(gb200.predicted_step_s / sib.predicted_step_s - 1) < 0.005
-    assert f"{sib.published_step_s:.2f} -> {gb200.published_step_s:.2f} s" in UNEXPLAINED["mb2606-gb200-gptoss-120b"]
-    assert f"is {_pct(_result('mb2606-gb300-gptoss-120b').error)}" in UNEXPLAINED["mb2606-gb200-gptoss-120b"]
+    # 2026-12-04 (sortchunks): -27.0% -> -23.9%, the local-expert sort cost: within 25%, out of UNEXPLAINED; the
+    # figures its entry quoted are quoted in the row note
+    gptoss_note = ROWS["mb2606-gb200-gptoss-120b"]["note"]
+    assert "mb2606-gb200-gptoss-120b" not in UNEXPLAINED
+    assert f"{sib.published_step_s:.2f} -> {gb200.published_step_s:.2f} s" in gptoss_note
+    assert f"is {_pct(_result('mb2606-gb300-gptoss-120b').error)}" in gptoss_note
+    assert f"the model's {sib.predicted_step_s:.2f} -> {gb200.predicted_step_s:.2f} s" in gptoss_note
     r405, s405 = _result("mb2606-gb300-llama31-405b-fp8"), _result("mb260401-gb300-llama31-405b-fp8")
     text = UNEXPLAINED["mb2606-gb300-llama31-405b-fp8"]
     assert f"({_pct(s405.error)}" in text and f"({r405.predicted_step_s:.2f} s)" in text

@@ -151,11 +151,21 @@ def test_qwen3_notes_quote_the_permutation_bound(rid: str) -> None:
     assert "#1921" in note and "+0.4% MFU" in note and "2603.07685" in note
 
 
+PERMUTATION_OVER_HALF_THE_GAP = ("mb-gb200-qwen3-30b",)
+"""2026-12-04 (sortchunks): old -> new, the local-expert sort cost: the GB200 Qwen3-30B gap fell 2.15 -> 1.62 s, so
+its 0.91 s bound now exceeds half the gap (0.81 s), while still under the whole gap."""
+
+
 def test_permutation_cannot_reach_the_qwen3_gaps() -> None:
-    """Even 3x slower (TE PR #1921's largest unfused/fused ratio) the permutation copies add under half of each gap."""
+    """Even 3x slower (TE PR #1921's largest unfused/fused ratio) the permutation copies add under half of each gap
+    (under the whole gap, above half of it, on PERMUTATION_OVER_HALF_THE_GAP's row)."""
     for rid in QWEN3:
         r = reproduce(ROWS[rid])
-        assert (TE1921_UNPERMUTE_MAX - 1) * permutation_s(rid) < (r.published_step_s - r.predicted_step_s) / 2, rid
+        extra, gap = (TE1921_UNPERMUTE_MAX - 1) * permutation_s(rid), r.published_step_s - r.predicted_step_s
+        if rid in PERMUTATION_OVER_HALF_THE_GAP:
+            assert gap / 2 < extra < gap, rid
+        else:
+            assert extra < gap / 2, rid
 
 
 def test_dsv3_b200_note_quotes_the_sources() -> None:
