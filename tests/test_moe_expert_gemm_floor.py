@@ -33,9 +33,15 @@ TE3134_PURE_MULTISTREAM_S, TE3134_EXPERTS, TE3134_TOKENS, TE3134_N, TE3134_K = 0
 """TransformerEngine PR #3134, TN (fprop) table, row '8e x 128 | 2048 | 2048 | 1024 | pure', multi-stream column."""
 RUNS = {r["id"]: r for r in read_runs()}
 MOE_IDS = frozenset(i for i, r in RUNS.items() if (r.get("experts") or "").strip() not in ("", "0"))
-FLOOR_OVERSHOOTS = {"mb260201-b300-dsv3": ("+3.0%", "+12.1%"), "mb260201-b200-dsv3": ("-4.9%", "+3.6%"),
-                    "mb2604-b300-dsv3": ("+4.1%", "+13.3%"), "mb2604-b200-dsv3": ("-4.0%", "+4.5%"),
-                    "mb2602-b300-dsv3": ("-0.8%", "+7.9%"),
+# 2026-12-04 (sortchunks): the local-expert sort cost moved the figures: mb260201-b300-dsv3 +3.0% -> +12.1% became
+# +6.0% -> +15.1%, mb260201-b200-dsv3 -4.9% -> +3.6% became -2.2% -> +6.3%, mb2604-b300-dsv3 +4.1% -> +13.3% became
+# +7.1% -> +16.2%, mb2604-b200-dsv3 -4.0% -> +4.5% became -1.3% -> +7.2%, mb2602-b300-dsv3 -0.8% -> +7.9% became
+# +2.0% -> +10.7%; two rows now overshoot with the floor too: mb2602-b200-dsv3 (-5.7% -> +2.4%) and mb-gb300-qwen3-30b
+# (-3.8% -> +2.7%)
+FLOOR_OVERSHOOTS = {"mb260201-b300-dsv3": ("+6.0%", "+15.1%"), "mb260201-b200-dsv3": ("-2.2%", "+6.3%"),
+                    "mb2604-b300-dsv3": ("+7.1%", "+16.2%"), "mb2604-b200-dsv3": ("-1.3%", "+7.2%"),
+                    "mb2602-b300-dsv3": ("+2.0%", "+10.7%"), "mb2602-b200-dsv3": ("-5.7%", "+2.4%"),
+                    "mb-gb300-qwen3-30b": ("-3.8%", "+2.7%"),
                     # mb2606 (2026-12-03): the 26.06 GB200 Qwen3-30B MXFP8 row, 8 GPUs, MBS 4, EP 8 (UNEXPLAINED)
                     "mb2606-gb200-qwen3-30b": ("+29.8%", "+37.9%")}
 """Unseen held-out rows (mbnew, 2026-12-03: Megatron-Bridge 26.02.01 / 26.04 DeepSeek-V3 MXFP8 on 256 B300 / B200,
@@ -93,10 +99,11 @@ def test_only_moe_rows_move_and_each_toward_its_published_step(monkeypatch: pyte
 
 def test_b200_qwen3_30b_row() -> None:
     """Megatron-Bridge 25.11 performance summary, DGX-B200, Qwen3_30B_a3B, FP8-MX, 8 GPUs, GBS 512, MBS 1, EP 8:
-    9299 tokens/s/GPU (step 28.19 s). Predicted 11.95 s (-57.6%) before the floor, 20.62 s (-26.8%) with it."""
+    9299 tokens/s/GPU (step 28.19 s). Predicted 11.95 s (-57.6%) before the floor, 20.62 s (-26.8%) with it.
+    2026-12-04 (sortchunks): 12.53 s (-55.5%) without the floor, 21.21 s (-24.8%) with it (the local-expert sort)."""
     r = reproduce(RUNS["mb-b200-qwen3-30b"])
     assert r.published_step_s == pytest.approx(512 * 4096 / (8 * 9299), rel=1e-3)
-    assert r.predicted_step_s == pytest.approx(20.62, rel=0.01)
+    assert r.predicted_step_s == pytest.approx(21.21, rel=0.01)  # 2026-12-04 (sortchunks): 20.62 -> 21.21
 
 
 @pytest.mark.parametrize("value", ["-1e-6", "2.0", '"33us"'])

@@ -86,7 +86,8 @@ def test_row_terms_carry_the_router() -> None:
 def test_no_bundled_row_sets_fp32_and_its_size() -> None:
     """Every MoE row's cell is blank: their recipes leave Megatron-Core's default (None, the input's dtype; the runs
     file's moe_router_dtype block). Set to fp32, the 109 Megatron MoE rows' predicted steps grow by +0.32 to +1.24%,
-    median +0.83% (the figures the runs file and the README quote): a tenth of the Qwen3-30B Blackwell rows' 6-12%."""
+    median +0.83% (the figures the runs file and the README quote): a tenth of the Qwen3-30B Blackwell rows' 6-12%.
+    2026-12-04 (sortchunks): +0.31 to +1.36%, median +0.80%, with the all-to-all dispatcher's local-expert sorts."""
     assert not [rid for rid, r in ROWS.items() if (r.get("moe_router_dtype") or "").strip()]
     grow = []
     for rid in _megatron_moe_rows():
@@ -95,7 +96,9 @@ def test_no_bundled_row_sets_fp32_and_its_size() -> None:
     assert len(grow) == 109
     # 2026-12-04, qwen3moe: max +1.24 -> +1.49% (the six 26.06 rows whose expert GEMMs run as one fused grouped kernel,
     # moe_grouped_mlp cutedsl: a shorter step, so the router's fp32 share is larger); min and median unchanged
-    assert (f"{min(grow):+.2f}", f"{max(grow):+.2f}", f"{statistics.median(grow):+.2f}") == ("+0.32", "+1.49", "+0.83")
+    # 2026-12-04 (sortchunks): +0.32 / +1.49 / +0.83 -> +0.31 / +1.36 / +0.80, the local-expert sort cost (a longer
+    # step on the all-to-all rows, so the router's fp32 share is smaller)
+    assert (f"{min(grow):+.2f}", f"{max(grow):+.2f}", f"{statistics.median(grow):+.2f}") == ("+0.31", "+1.36", "+0.80")
     dense = next(r for r in ROWS.values() if not (r.get("experts") or "").strip())
     assert reproduce({**dense, "moe_router_dtype": "fp32"}).predicted_step_s == reproduce(dense).predicted_step_s
 

@@ -26,6 +26,9 @@ name is the dispatcher (all-to-all -> HybridEP; on B200 also the attention added
 has no cell and no source sizes its cost per MoE layer, so no mechanism is adopted and the rows stay beyond 25%
 (B200 25.11, H100) with this reason. Reported too, not hidden: at the 26.04 H100 layout (EP 16 across two nodes) the
 model is about 35% too SLOW (its expert all-to-all over the scale-out links).
+2026-12-04 (sortchunks): the local-expert sort cost (compute.moe_sort_chunks_s) moves these all-to-all rows: B200 25.11
+-26.8% -> -24.8% (no longer beyond 25%), 26.02 -23.8% -> -21.6%; H100 -54.7% -> -52.2% and -49.8% -> -47.3%; the 26.04
+H100 layout +34.3% / +35.2% -> +38.7% / +39.6% too slow; B200 235B -31.0% -> -28.4%. Each note carries the new figures.
 Each figure below must appear in the row's note as written.
 """
 

@@ -431,10 +431,12 @@ UNEXPLAINED: dict[str, str] = {
     # dispatch (2026-12-03): mb2602-gb300 / -gb200 / -b300-gptoss-120b (-45.0%, -52.6%, -45.7%) left with gptoss's
     # checked reason (the 26.02 line ran the unfused MoE block; x 1.93 brings each within 25%: +6.2%, -8.6%, +4.7%);
     # figures recomputed by tests/test_gptoss_later_releases.py, the B300 note keeping the B200 sibling's figures.
-    "mb2602-h100-gptoss-120b": f"GPT-OSS-120B BF16 on 64 H100 at GBS 1280, MBS 1, PP 4, EP 8 predicted -32.6% (too "
-    f"fast), {_MB2602}; the same layout in the 26.02.01 / 26.04 / 26.04.01 tables is -32.7% / -34.7% / -34.5% (their "
+    # 2026-12-04 (sortchunks): -32.6% -> -31.0%, -32.7% / -34.7% / -34.5% -> -31.1% / -33.1% / -32.9%, -21.5% ->
+    # -19.6%, +30.1% -> +33.2%, the local-expert sort cost (figures: tests/test_mb2602_moe_rows.py)
+    "mb2602-h100-gptoss-120b": f"GPT-OSS-120B BF16 on 64 H100 at GBS 1280, MBS 1, PP 4, EP 8 predicted -31.0% (too "
+    f"fast), {_MB2602}; the same layout in the 26.02.01 / 26.04 / 26.04.01 tables is -31.1% / -33.1% / -32.9% (their "
     "entries above: a per-micro-batch host cost is a candidate no source sizes) and the 25.11 H100 row (GBS 512, "
-    f"MBS 4) -21.5%; x 1.93, the blog's share (measured on Blackwell, not on H100), it would be +30.1%{_GPTOSS_2602}",
+    f"MBS 4) -19.6%; x 1.93, the blog's share (measured on Blackwell, not on H100), it would be +33.2%{_GPTOSS_2602}",
     **{rid: f"Llama 3.1 405B FP8 on 256 GB300 predicted {err} too slow, {_MB_LATER}: the GB300 gap of "
        f"mb-gb300-llama31-405b and mb2602-gb300-llama31-405b-fp8 (their entry above: GB300 keeps B200's "
        f"efficiencies, no GB300 GEMM measurement found); the same table's GB200 405B FP8 row is {twin}, its "
