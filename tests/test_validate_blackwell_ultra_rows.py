@@ -69,6 +69,9 @@ def test_b300_qwen3_235b_note_figures() -> None:
     b300, b200 = rows[B300_235B], rows[B200_235B]
     assert _tokens_per_gpu(b300) / _tokens_per_gpu(b200) == pytest.approx(2691 / 3805, rel=1e-4)
     assert round(2691 / 3805, 3) == 0.707
+    # 2026-12-04 (vpfix): (23.3, 28.3) -> (24.3, 29.3) s, 1.22 -> 1.21x, -52.2 -> -50.2%, without the a2a overlap
+    # 27.0 -> 28.0 s, -44.5 -> -42.5%: the day's merges (the sort cost, vpchunk's edge costs); the sentence rewritten in
+    # place, its bracketed record keeping the old figures
     p300, p200 = reproduce(b300).predicted_step_s, reproduce(b200).predicted_step_s
     # 2026-12-04 (sortchunks): 23.3 / 28.3 s -> 24.3 / 29.3 s, 1.22x -> 1.21x (1.2149 already before), -52.2% ->
     # -50.2%, without the a2a overlap 27.0 s -> 28.0 s and -44.5% -> -42.5%, the local-expert sort cost
@@ -113,6 +116,7 @@ def test_gb300_gptoss_note_figures() -> None:
     copy of the GB200 row's): 46.0%, 4.82 s (55.7%, 3.95 s before). Recomputed by sortchunks (2026-12-04) after
     compute.moe_sort_chunks_s (the all-to-all dispatcher's local-expert sorts): 44.1%, 4.99 s (46.0%, 4.82 s before)."""
     row = _rows()[GB300_GPTOSS]
+    # 2026-12-04 (vpfix): 4.82 -> 4.99 s, -46.0 -> -44.1%, the day's merges (the row's note appends them)
     pred = reproduce(row).predicted_step_s
     # 2026-12-04 (sortchunks): 4.82 s -> 4.99 s and -46.0% -> -44.1%, the local-expert sort cost
     assert round(pred, 2) == 4.99

@@ -134,10 +134,11 @@ def test_nemo_new_rows_step_layout_and_sources(run_id: str) -> None:
 def test_nemo_new_rows_errors_as_quoted() -> None:
     # README (the *Held-out* paragraph) and calibration.toml's record quote these: the four 25.07 GB200 rows
     # -7.6%..-1.0% (median 2.0%), the 25.02 H100 GPT3-175B row +15.9%, all within the row bound without a note
+    # 2026-12-04 (vpfix): nemo2502-h100-gpt3-175b +15.9 -> +16.1%, vpchunk's pipeline edge costs
     errors = {i: round(100 * RESULTS[i].error, 1) for i in NEMO_NEW}
     assert errors == {"nemo2507-gb200-llama3-8b": -1.0, "nemo2507-gb200-llama3-70b": -2.0,
                       "nemo2507-gb200-llama31-405b": -7.6, "nemo2507-gb200-llama4-scout": -2.1,
-                      "nemo2502-h100-gpt3-175b": 15.9}
+                      "nemo2502-h100-gpt3-175b": 16.1}
     gb200 = [abs(RESULTS[i].error) for i in NEMO_NEW if i.startswith("nemo2507")]
     assert round(100 * statistics.median(gb200), 1) == 2.0
 
@@ -178,16 +179,18 @@ def test_nemo_mixtral_8x22b_gbs_and_mbs_as_the_ga_column_reads_them(run_id: str)
 
 def test_nemo_mixtral_errors_as_quoted() -> None:
     # README (the *Held-out* paragraph), calibration.toml's record and the UNEXPLAINED entry quote these
+    # 2026-12-04 (vpfix): 8x22B -29.3 -> -29.2% (B200), -33.7 -> -33.6% (GB200), vpchunk's pipeline edge costs (VP 14)
     errors = {i: round(100 * RESULTS[i].error, 1) for i in NEMO_MIXTRAL}
-    assert errors == {"nemo2502-b200-mixtral-8x7b": -1.2, "nemo2502-b200-mixtral-8x22b": -29.3,
-                      "nemo2504-gb200-mixtral-8x7b": -2.8, "nemo2504-gb200-mixtral-8x22b": -33.7}
+    assert errors == {"nemo2502-b200-mixtral-8x7b": -1.2, "nemo2502-b200-mixtral-8x22b": -29.2,
+                      "nemo2504-gb200-mixtral-8x7b": -2.8, "nemo2504-gb200-mixtral-8x22b": -33.6}
 
 
 def test_nemo_mixtral_8x22b_terms_as_quoted() -> None:
     # The figures tests/test_row_notes_checked.py's UNEXPLAINED entry relies on, from the same path as plan explain
     b200 = predict_layout(run_query(ROWS["nemo2502-b200-mixtral-8x22b"])).terms
     gb200 = predict_layout(run_query(ROWS["nemo2504-gb200-mixtral-8x22b"])).terms
-    assert round(b200["step_time_s"], 2) == 5.19 and round(gb200["step_time_s"], 2) == 3.98
+    # 2026-12-04 (vpfix): B200 step 5.19 -> 5.20 s, vpchunk's pipeline edge costs
+    assert round(b200["step_time_s"], 2) == 5.20 and round(gb200["step_time_s"], 2) == 3.98
     assert round(b200["t_fwd_s"] + b200["t_bwd_s"], 2) == 3.77
     assert (round(b200["t_cp_comm_s"], 2), round(b200["t_cp_comm_raw_s"], 2)) == (1.08, 2.01)
     assert round(gb200["t_cp_comm_raw_s"], 2) == 0.12
