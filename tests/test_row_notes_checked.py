@@ -171,8 +171,7 @@ _R0201_LAYOUT = (
     "the release's FP8-CS preset is TP 4, PP 8, CP 1, VP 4, and this table's TP 2, CP 2 is the FP8_MX_V2 preset's "
     "layout (its MXFP8 row's cells) and 25.11's FP8-CS one: a likely table slip, kept as published (no stored copy of "
     "the 26.02.01 tag's configs confirms it). At the recipe's layout (the 26.02 row's cells, which the 26.04.01 row "
-    "has at the same 1024 tokens/s) the model is +35.2% (+35.5% before fp8norm, 2026-12-04), so the layout is not "
-    "the gap"
+    "has at the same 1024 tokens/s) the model is +35.5%, so the layout is not the gap"
 )
 _GB300_GAP = (
     "; examined again 2026-12-04 (gb300; figures recomputed by tests/test_gb300_dense_gap.py): the Llama 3 70B "
@@ -325,10 +324,10 @@ UNEXPLAINED: dict[str, str] = {
        "LFS pointers in the stored copies; vendor and cloud pages give datasheet peaks only), so the printed "
        "default stays. Examined 2026-12-02 (big405; figures in the row notes, recomputed by "
        "tests/test_big405_gb300_rows.py): the cells are the recipe's; the forward + backward compute alone is already "
-       "+23.2% / +24.7% over the published step, so the gap is the per-GPU compute rate; each error is the GB200 "
-       "twin's (+12.6% / +9.8%, a 405B-layout factor) times the GB300 factor of the same tables' 8B / 70B pairs "
-       "(1.134 / 1.188); cuDNN 9.18.1's measured GB300 / GB200 attention rules the doubled softmax exponent rate out "
-       "(it makes the rows slower, +29.0% / +31.8%). No cited source gives either factor's mechanism (no GB300 GEMM "
+       "+23.4% / +24.9% over the published step, so the gap is the per-GPU compute rate; each error is the GB200 "
+       "twin's (+12.8% / +10.1%, a 405B-layout factor) times the GB300 factor of the same tables' 8B / 70B pairs "
+       "(1.133 / 1.188); cuDNN 9.18.1's measured GB300 / GB200 attention rules the doubled softmax exponent rate out "
+       "(it makes the rows slower, +29.2% / +32.1%). No cited source gives either factor's mechanism (no GB300 GEMM "
        "measurement; the 1400 W limit against 1200 W has no figure). Searched again 2026-12-03 (row_bw): the "
        "later Megatron-Bridge tables (26.02.01, 26.04, 26.04.01) publish the pair again: the published GB300 / "
        "GB200 405B FP8 ratio is 1.23-1.25 in all five tables, at either GB300 layout (TP 2 CP 2 or TP 4 CP 1), "
@@ -336,11 +335,8 @@ UNEXPLAINED: dict[str, str] = {
        "no single run's noise (tests/test_big405_gb300_rows.py); still no GB300 GEMM or clock measurement (a "
        "cloud blog, verda.com gb300-nvl72-architecture, gives datasheet peaks and the 1.4 / 1.2 kW TDPs only); "
        f"{_GB300_PEAKS}{_GB300_GAP}"
-       # 2026-12-04 (fp8norm, norm-fused amax of FP8 current scaling): 27.9% -> 27.6%, 30.8% -> 30.4%, and the figures
-       # quoted above (compute alone +23.4 / +24.9 -> +23.2 / +24.7%, twins +12.8 / +10.1 -> +12.6 / +9.8%,
-       # 1.133 -> 1.134, with cuDNN's rates +29.2 / +32.1 -> +29.0 / +31.8%)
-       for rid, err, before in (("mb-gb300-llama31-405b", "27.6%", "+19.2%"),  # 27.8% / 30.7% before 2026-12-02's
-                                ("mb2602-gb300-llama31-405b-fp8", "30.4%", "+22.2%"))},  # merges (recon3)
+       for rid, err, before in (("mb-gb300-llama31-405b", "27.9%", "+19.2%"),  # 27.8% / 30.7% before 2026-12-02's
+                                ("mb2602-gb300-llama31-405b-fp8", "30.8%", "+22.2%"))},  # merges (recon3)
     **{rid: "vLLM PR #2192 A100-80G latency rows (a100tp, 2026-12-01): vLLM of December 2023 took about twice "
        "the model's decode step, and its NCCL -> custom all-reduce saving (44 us per 1 MiB all-reduce) is a "
        "CUDA-graph host cost outside the kernel; no source gives vLLM 0.2's per-step host cost. Examined 2026-12-02 "
@@ -451,11 +447,9 @@ UNEXPLAINED: dict[str, str] = {
        "4 CP 1 GB300 FP8-CS layout) and issue #2118 (2026-01-29, GB300 405B FP8-CS tuning: gradient-accumulation "
        "fusion, low-SM NVLink communication, TP 1) name no rate; no GB300 GEMM or clock measurement found; "
        f"{_GB300_PEAKS}{_R0201_LAYOUT if rid.startswith('mb260201-') else ''}{_GB300_GAP}"
-       # 2026-12-04 (fp8norm, norm-fused amax): +31.1 -> +30.8% (twin +13.5 -> +13.2%), +37.1 -> +36.8% (+16.9 ->
-       # +16.6%), +35.5 -> +35.2% (+15.5 -> +15.2%)
-       for rid, err, twin, ratio in (("mb260201-gb300-llama31-405b-fp8", "+30.8%", "+13.2%", "1.25"),
-                                     ("mb2604-gb300-llama31-405b-fp8", "+36.8%", "+16.6%", "1.23"),
-                                     ("mb260401-gb300-llama31-405b-fp8", "+35.2%", "+15.2%", "1.23"))},
+       for rid, err, twin, ratio in (("mb260201-gb300-llama31-405b-fp8", "+31.1%", "+13.5%", "1.25"),
+                                     ("mb2604-gb300-llama31-405b-fp8", "+37.1%", "+16.9%", "1.23"),
+                                     ("mb260401-gb300-llama31-405b-fp8", "+35.5%", "+15.5%", "1.23"))},
     "mb260201-gb300-llama3-70b-mxfp8": f"Llama 3 70B MXFP8 on 64 GB300 predicted +56.9% too slow, {_MB_LATER}. The "
     "26.02.01 table gives this row PP 4 with no VP and MBS 2 (8 micro-batches per pipeline: the model's 1F1B bubble "
     "3/8), where the 26.02, 26.04 and 26.04.01 tables give the same benchmark PP 4, VP 5, MBS 1 (4596 / 4742 / 4736 "
@@ -492,10 +486,9 @@ UNEXPLAINED: dict[str, str] = {
     "GPU (H800, CX7 400 Gb/s), the NIC's rate, but gives no B200 figure at this layout (the model scales the H800 "
     "figure by the B200's own 400 Gb/s NIC)",
     # mb2606 (2026-12-03): the 26.06 table's rows beyond 25%, each predicted once after the rows' commit (40a0a543)
-    "mb2606-gb300-llama31-405b-fp8": f"Llama 3.1 405B FP8 on 256 GB300 predicted +38.3% too slow, {_MB2606}: the "
-    "same cells as mb260401-gb300-llama31-405b-fp8 (+35.2%, its entry above: the GB300 gap, no GB300 GEMM measurement "
-    "found); the model's step is unchanged (64.88 s), 65.05 s and +38.7% / +35.5% before fp8norm (2026-12-04); "
-    "the published one 48.00 -> 46.90 s; searched 2026-12-03 "
+    "mb2606-gb300-llama31-405b-fp8": f"Llama 3.1 405B FP8 on 256 GB300 predicted +38.7% too slow, {_MB2606}: the "
+    "same cells as mb260401-gb300-llama31-405b-fp8 (+35.5%, its entry above: the GB300 gap, no GB300 GEMM measurement "
+    "found); the model's step is unchanged (65.05 s), the published one 48.00 -> 46.90 s; searched 2026-12-03 "
     "(issues: 'Megatron-Bridge Qwen3 30B GB300 performance config 26.06', 'Enable ... Full-Iter CUDA Graphs for "
     "26.06 deepseek'): "
     "no 26.06 Llama 405B recipe change found",

@@ -1133,9 +1133,7 @@ MOE_ROUTER_DTYPE_HELP = ("MoE: the router GEMM's precision, as Megatron-Core's -
 FP8_RECIPE_HELP = ("with --dtype fp8: the linear layers' scaling recipe, what quantizing each GEMM input costs: "
                    "delayed "
                    "(amax history, one fused cast; Megatron-LM's default), current (per-tensor scale from this step's "
-                   "amax: one more read of the input, which Transformer Engine >= 2.7 folds into the norm before "
-                   "the QKV and fc1 GEMMs in the Megatron stack; Megatron-Bridge 'FP8-CS'), current-unfused (the "
-                   "same on Transformer Engine < 2.7: every input read again), mxfp8 (32-element block scales, "
+                   "amax: one more read of the input; Megatron-Bridge 'FP8-CS'), mxfp8 (32-element block scales, "
                    "row- and column-wise copies; Blackwell only); also read: ds, cs, tensorwise (Megatron-LM's name "
                    "for current), fp8-cs, fp8-mx")
 ATTENTION_UNPAD_HELP = ("the fused attention runs through a padded-batch wrapper that gathers Q, K, V to (tokens, "

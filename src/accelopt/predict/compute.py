@@ -40,9 +40,6 @@ class LinearPrecision:
     """Memory traffic per element of each GEMM's activation input to quantize it (0: inputs already quantized)."""
     cast_kernels: float = 1.0
     """Kernels per quantize of one GEMM input (fp8_cast_bytes: 2 for current scaling's amax pass and cast)."""
-    norm_amax_fused: bool = False
-    """Whether a GEMM whose input is a fused LayerNorm/RMSNorm's output skips that input's forward amax pass
-    (norm_amax_fused; current scaling under Transformer Engine >= 2.7 in the Megatron stack)."""
 
 
 @dataclass(frozen=True)
@@ -73,40 +70,12 @@ class Device:
         return self.matmul_eff(flops) if lin is None else lin.eff_max * flops / (flops + lin.half_flop)
 
 
-FP8_RECIPES = ("delayed", "current", "mxfp8", "current-unfused")
+FP8_RECIPES = ("delayed", "current", "mxfp8")
 """FP8 scaling recipes of Transformer Engine's linear layers (plan --fp8-recipe; Megatron-LM --fp8-recipe, default
 'delayed'): delayed = per-tensor scale from an amax history (TE DelayedScaling, its default recipe); current =
 per-tensor scale from the tensor's own amax in this step (TE Float8CurrentScaling; Megatron-Bridge 'FP8-CS'; NeMo
-25.04's "scaling factors computed in the current step"), as Transformer Engine >= 2.7 runs it (the norm computes the
-amax of the layers that read it: norm_amax_fused); current-unfused = the same recipe on Transformer Engine < 2.7,
-where every FP8 GEMM input gets its own amax pass (the NeMo 25.04 / 25.07 containers); mxfp8 = one E8M0 scale per 32
-elements (TE MXFP8BlockScaling; OCP Microscaling Formats (MX) Specification v1.0, 2023, sec. 5)."""
-
-CURRENT_RECIPES = ("current", "current-unfused")
-"""The per-tensor current-scaling recipes (the same quantize per GEMM input; they differ in norm_amax_fused)."""
-
-NORM_AMAX_FAMILIES = ("nvidia-hopper", "nvidia-blackwell")
-"""Families whose Transformer Engine computes a current-scaling amax inside its LayerNorm/RMSNorm forward kernel
-(norm_amax_fused): NVIDIA's TE >= 2.7. ROCm's TE fork (amd-instinct-cdna3) was not read for it: unfused there."""
-
-
-def norm_amax_fused(dtype: str, recipe: str, cal: Calibration) -> bool:
-    """Whether the FP8 GEMMs that read a fused norm's output skip their input's forward amax pass.
-
-    Transformer Engine PR #2013 ("Fuse amax computation into normalization kernel for current scaling", opened
-    2025-07-30; merged by 2025-08-11, when PR #2061 fixes "the original fusion introduced in #2013"; in TE v2.7,
-    released 2025-10-01): with a Float8CurrentScalingQuantizer, layernorm_fwd / rmsnorm_fwd write the 16-bit output
-    together with its amax (create_hp_tensor_with_amax), then cast it with that amax (quantize_with_amax), where
-    before a separate nvte_compute_amax kernel read the output again (NVIDIA/TransformerEngine@c38e4ba1
-    transformer_engine/pytorch/csrc/extensions/normalization.cpp). It applies inside TE's LayerNormLinear only, which
-    Megatron-Core builds for the QKV projection and a dense MLP's fc1 (linear_qkv / linear_fc1 =
-    column_parallel_layer_norm_linear, pre_mlp_layernorm IdentityOp without experts) and for MLA's Q and KV
-    up-projections (after q_layernorm / kv_layernorm, with qk_layernorm); MLA's down-projections read a separate
-    input_layernorm and an MoE layer's experts and router a separate pre_mlp_layernorm (NVIDIA/Megatron-LM@00611e6e
-    megatron/core/models/gpt/gpt_layer_specs.py, get_gpt_layer_with_transformer_engine_submodules). So: the
-    'current' recipe, the Megatron stack, a family of NORM_AMAX_FAMILIES."""
-    return (dtype == "fp8" and recipe == "current" and cal.stack == "megatron"
-            and cal.family in NORM_AMAX_FAMILIES)
+25.04's "scaling factors computed in the current step"); mxfp8 = one E8M0 scale per 32 elements (TE
+MXFP8BlockScaling; OCP Microscaling Formats (MX) Specification v1.0, 2023, sec. 5)."""
 
 MXFP8_FAMILIES = ("nvidia-blackwell",)
 """Families with block-scaled FP8 tensor cores, which MXFP8 GEMMs need (Transformer Engine check_mxfp8_support:
@@ -211,7 +180,7 @@ def fp8_cast_bytes(recipe: str, family: str, spec: Any = None) -> tuple[float, f
         return 2.0 + 2.0 * (1.0 + 1.0 / 32), 1.0
     transpose_b = 1.0 if fp8_activation_transpose(family) else 0.0
     cast_b = 2.0 + 1.0 + transpose_b
-    return (cast_b + 2.0, 2.0) if recipe in CURRENT_RECIPES else (cast_b, 1.0)
+    return (cast_b + 2.0, 2.0) if recipe == "current" else (cast_b, 1.0)
 
 
 FP4_OPERAND_BYTES = {"nvfp4": 0.5 + 1.0 / 16, "mxfp4": 0.5 + 1.0 / 32}
@@ -255,8 +224,7 @@ def linear_precision(spec: Any, dtype: str, cal: Calibration, fp8_recipe: str = 
     eff_max = cal.fp8_matmul_eff_max if dtype == "fp8" else cal.matmul_eff_max
     half = cal.matmul_half_s * peak * eff_max if cal.matmul_half_s > 0 else cal.matmul_half_flop * peak / peak16
     return LinearPrecision(dtype=dtype, peak_flop_per_s=peak, operand_bytes=operand_b, eff_max=eff_max,
-                           half_flop=half, cast_bytes_per_input=cast_b, cast_kernels=cast_kernels,
-                           norm_amax_fused=norm_amax_fused(dtype, fp8_recipe, cal))
+                           half_flop=half, cast_bytes_per_input=cast_b, cast_kernels=cast_kernels)
 
 
 def roofline_s(flops: Arr, n_bytes: Arr, dev: Device, n_kernels: float | Arr = 1.0, matmul: bool = True) -> Arr:
@@ -314,18 +282,6 @@ def gemm_s(m: Arr, n: Arr, k: Arr, dtb: float, dev: Device, count: float | Arr =
     t_cast = np.where(lin.cast_bytes_per_input > 0,
                       m * k * lin.cast_bytes_per_input / bw + lin.cast_kernels * dev.cal.kernel_overhead_s, 0.0)
     return count * (t_gemm + t_cast), flops * count
-
-
-def norm_amax_saved_s(rows: Arr, width: Arr, dtb: float, dev: Device) -> Arr:
-    """Forward time one FP8 GEMM saves when its input, the [rows, width] output of a fused norm, has its amax computed
-    by the norm (LinearPrecision.norm_amax_fused): the separate amax kernel's read of that 16-bit output, and its
-    launch; 0 otherwise. rows: the norm's own rows on this device (T / tp under sequence parallelism: TE quantizes the
-    local shard, its amax reduced over the group, before the FP8 all-gather). Forward only: the backward's quantizes
-    (of gradients) are unchanged."""
-    lin = dev.linear
-    if lin is None or not lin.norm_amax_fused:
-        return np.zeros_like(np.asarray(rows * width, dtype=float))
-    return rows * width * dtb / (dev.bw_byte_per_s * dev.cal.memory_eff) + dev.cal.kernel_overhead_s
 
 
 def grouped_gemm_s(m: Arr, n: Arr, k: Arr, dtb: float, dev: Device, groups: Arr) -> tuple[Arr, Arr]:
@@ -388,11 +344,6 @@ class LayerTimes:
     tp_gemms_s: tuple[Arr, ...] = ()
     """The GEMMs the tensor-parallel collectives of a layer feed or follow, in order: QKV, out-projection, MLP up
     (+ gate), MLP down (dense MLP; used to hide those collectives with --tp-comm-overlap)."""
-    norm_amax_attn_s: Arr = 0.0
-    """Forward time the attention block's norm-fused amax saves (norm_amax_saved_s; already taken off dense_s): the
-    training model adds 2 x this back to the backward, which the norm fusion does not change."""
-    norm_amax_mlp_s: Arr = 0.0
-    """The same for the dense MLP's fc1 (taken off dense_mlp_s, so an MoE layer, which swaps that out, has none)."""
 
 
 def qkv_gemms_s(model: TransformerConfig, T: Arr, tp: Arr, dtb: float, dev: Device) -> tuple[Arr, Arr]:
@@ -901,19 +852,7 @@ def layer_forward(model: TransformerConfig, b: Arr, s: Arr, s_kv: Arr, tp: Arr, 
     """
     h = model.hidden
     T = b * s  # tokens of the micro-batch on this device (context parallel splits s)
-    rep = np.where(sp, tp, 1.0)
     t_qkv, f_qkv = qkv_gemms_s(model, T, tp, dtb, dev)
-    # FP8 current scaling, TE >= 2.7: the norms before the QKV projection (MLA: before its Q and KV up-projections)
-    # and before a dense MLP's fc1 compute those GEMMs' input amax (norm_amax_fused, norm_amax_saved_s)
-    mla = model.mla
-    if mla is None:
-        save_attn = norm_amax_saved_s(T / rep, h, dtb, dev)
-    else:
-        save_attn = norm_amax_saved_s(T / rep, mla.kv_lora_rank, dtb, dev)
-        if mla.q_lora_rank is not None:
-            save_attn = save_attn + norm_amax_saved_s(T / rep, mla.q_lora_rank, dtb, dev)
-    save_mlp = norm_amax_saved_s(T / rep, h, dtb, dev)
-    t_qkv = t_qkv - save_attn
     t_out, f_out = gemm_s(T, h, model.o_width / tp, dtb, dev)
     t_core, f_core = attention_core_s(model, b, s, s_kv, tp, flash, dtb, dev, kernel,
                                       work_keys=causal_work_keys(model, s_kv, s_kv))
@@ -931,11 +870,11 @@ def layer_forward(model: TransformerConfig, b: Arr, s: Arr, s_kv: Arr, tp: Arr, 
     mats = 3 if model.mlp == "swiglu" else 2
     dense_ffn = model.dense_ffn or model.ffn
     t_up, f_up = gemm_s(T, dense_ffn / tp, h, dtb, dev, mats - 1)
-    t_up = t_up - save_mlp  # fc1 reads its input once (gate and up are one GEMM in Megatron-Core)
     t_down, f_down = gemm_s(T, h, dense_ffn / tp, dtb, dev)
     # Elementwise (memory-bound): the norms + 2 residual adds on [T, h] (split by t under sequence
     # parallelism, Korthikanti et al. 2022 sec. 4.2.2), the activation on [T, f/t].
     # A parallel block (PaLM sec. 2) has one residual add of three tensors (read 3, write 1) instead of two.
+    rep = np.where(sp, tp, 1.0)
     norms, adds_bytes = model.norms_per_layer, (4 if model.parallel_block else 6)
     ew_bytes = (norm_elems(model, T, norms) + adds_bytes * T * h) / rep * dtb + (mats * T * dense_ffn / tp) * dtb
     t_ew = memory_ops_s(ew_bytes, dev, norms + (1.0 if model.parallel_block else 2.0) + 1.0)
@@ -950,7 +889,7 @@ def layer_forward(model: TransformerConfig, b: Arr, s: Arr, s_kv: Arr, tp: Arr, 
     return LayerTimes(dense_s=base + dense_mlp_s, attn_core_s=t_core, moe_mlp_s=moe_s, dense_mlp_s=dense_mlp_s,
                       dense_act_s=t_act_dense,
                       flops_dense=f_base + f_up + f_down, flops_moe=f_base + f_moe_mlp, flops_attn_core=f_core,
-                      tp_gemms_s=(t_qkv, t_out, t_up, t_down), norm_amax_attn_s=save_attn, norm_amax_mlp_s=save_mlp)
+                      tp_gemms_s=(t_qkv, t_out, t_up, t_down))
 
 
 def norm_elems(model: TransformerConfig, T: Arr, norms: float) -> Arr:

@@ -830,12 +830,9 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     t_logits_last = logits_step_s(mdl, T, tp, dtb, dev, setup.eager_cross_entropy, setup.fp8_output_head)
     # A fused attention kernel's backward does 2.5x its forward's work, not the 2x of a GEMM (attention_bwd_ratio), at
     # the kernel's published backward rate where it has one (attention_bwd_time_ratio: FlashAttention-2 on an A100).
-    # The norm-fused amax (compute.norm_amax_saved_s) shortens the forward only: the backward keeps its 2x of the
-    # unfused forward GEMMs (MoE layers have no fused fc1).
     bwd_extra_layer = ((attention_bwd_time_ratio(setup.attention_kernel, dev.cal, mdl, float(setup.seq_len)) - 2.0)
                        * lt.attn_core_s
-                       + unpad_b - 2.0 * unpad_f
-                       + 2.0 * (lt.norm_amax_attn_s + (1.0 - frac_moe) * lt.norm_amax_mlp_s))
+                       + unpad_b - 2.0 * unpad_f)
     if setup.moe_router_dtype == "fp32" and mdl.is_moe:
         # fp32 router (compute.router_fp32_extra_s): fp32 logits in the forward, TF32 / FP32 gradient GEMMs and casts
         r_fwd, r_bwd = router_fp32_extra_s(mdl, T, dtb, dev, _router32_device(spec, dev))
@@ -1447,14 +1444,10 @@ def explain_terms() -> dict[str, str]:
     return {
         "t_fwd_s": "m x L_s x sum over ops of max(F/(peak x eff(F)), bytes/(BW x mem_eff)) + launch; an attention "
                    "core that runs the FlashAttention-2 algorithm (flash2, or NVIDIA's fused cuDNN kernel) computes "
-                   "the causal mean (S + 1) / 2 keys per query, not S (Dao 2023 sec. 3.1.1); FP8 current scaling on "
-                   "TE >= 2.7 (megatron stack): the QKV / MLA up-projection and dense fc1 inputs' amax comes from "
-                   "their norm (one input read and launch fewer each)",
+                   "the causal mean (S + 1) / 2 keys per query, not S (Dao 2023 sec. 3.1.1)",
         "t_bwd_s": "2 x t_fwd (data- and weight-gradient GEMMs) + 0.5 x the attention core when it runs the "
                    "FlashAttention-2 algorithm (its backward: 5 products to the forward's 2, Dao 2023); a flash2 "
-                   "core with a backward rate of its own: + (2.5 x forward rate / backward rate - 2) x the core; "
-                   "FP8 current scaling on TE >= 2.7: + 2 x the forward amax passes the norms saved (the backward "
-                   "keeps them)",
+                   "core with a backward rate of its own: + (2.5 x forward rate / backward rate - 2) x the core",
         "t_recompute_s": "full: one more forward (x N / L_s with --recompute-layers N; stack pytorch-fsdp or "
                          "torchtitan: less the "
                          "MLP down-projection and its residual add, where torch's non-reentrant checkpoint stops "
