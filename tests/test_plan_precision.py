@@ -249,9 +249,6 @@ def test_overall_held_out_median_target() -> None:
     # fitted on tt-a100-llama2-13b-noac (nvidia-ampere, 0.60) and tt-h200-llama31-8b-fp8-32 (nvidia-hopper fp8, 0.46).
     # 2026-12-04 (hopaudit): 6.29% over 465 with ttstack (6.27% over 460 before; 226 within 6%, 224 before) with
     # dgxc-benchmarking 143b90d's five GPT3 175B FP8 rows, -14.0..-2.6%, held out (tests/test_dgxc_fp8_rows.py).
-    # 2026-12-04 (xlarecomp): 6.29% -> 6.24% over 465 (226 within 6% before and after, 57 -> 54 beyond 25%): an XLA
-    # program never recomputes a checkpointed region's last op (training.xla_dead_recompute; TPU v4 / v5e / v6e and
-    # Trainium1 rules re-run: 0.80 -> 0.72, 0.96 -> 0.90, 0.72 -> 0.68, 0.50 -> 0.48).
     assert validate_report().median_abs_error_held_out <= 0.06
 
 

@@ -169,7 +169,6 @@ def test_median_held_out_error_target_on_all_runs() -> None:
     # + 5 dgxc-benchmarking 143b90d GPT3 175B FP8 (hopaudit, 2026-12-04: the README_175b FP8 table beside the BF16
     # rows, held out, committed before they were predicted, no calibration value changed: 465 with ttstack's, 6.29%;
     # tests/test_dgxc_fp8_rows.py)
-    # 2026-12-04 (xlarecomp): 465 unchanged, 6.29% -> 6.24% (XLA dead recompute, TPU / Trainium rules re-run)
     assert len(held_out) == 465
     assert median_abs_error(list(RESULTS.values()), held_out_only=True) <= 0.10
 
