@@ -423,22 +423,18 @@ UNEXPLAINED: dict[str, str] = {
        "Engine's fused grouped-MLP op is not supported below compute capability 10.0 ('Kernel requires SM100+', "
        "forward_grouped_mlp.py at NVIDIA/TransformerEngine@000c2736); but the share was measured on Blackwell, "
        "and x 1.93 leaves these rows beyond 25%; no source sizes the unfused block on H100"
-       # gptoss, 2026-12-04 (Megatron-Core's local-expert sorts, compute.moe_sort_chunks_s): -32.7% / -34.7% / -34.5%
-       # -> -31.1% / -33.1% / -32.9%, x 1.93 +29.9% / +26.1% / +26.4% -> +33.0% / +29.1% / +29.4%
-       for rid, err, scaled in (("mb260201-h100-gptoss-120b", "-31.1%", "+33.0%"),
-                                ("mb2604-h100-gptoss-120b", "-33.1%", "+29.1%"),
-                                ("mb260401-h100-gptoss-120b", "-32.9%", "+29.4%"))},
+       for rid, err, scaled in (("mb260201-h100-gptoss-120b", "-32.7%", "+29.9%"),
+                                ("mb2604-h100-gptoss-120b", "-34.7%", "+26.1%"),
+                                ("mb260401-h100-gptoss-120b", "-34.5%", "+26.4%"))},
     # newrows (2026-12-03): the 26.02 GPT-OSS-120B rows of Megatron-Bridge's archive table, held out, cells from the
     # 26.02.01 rows and the stored preset version with the table's layouts (figures: tests/test_mb2602_moe_rows.py)
     # dispatch (2026-12-03): mb2602-gb300 / -gb200 / -b300-gptoss-120b (-45.0%, -52.6%, -45.7%) left with gptoss's
     # checked reason (the 26.02 line ran the unfused MoE block; x 1.93 brings each within 25%: +6.2%, -8.6%, +4.7%);
     # figures recomputed by tests/test_gptoss_later_releases.py, the B300 note keeping the B200 sibling's figures.
-    # gptoss, 2026-12-04 (the local-expert sorts): -32.6% -> -31.0%, the siblings -32.7 / -34.7 / -34.5% -> -31.1 /
-    # -33.1 / -32.9%, 25.11's -21.5% -> -19.6%, x 1.93 +30.1% -> +33.2%
-    "mb2602-h100-gptoss-120b": f"GPT-OSS-120B BF16 on 64 H100 at GBS 1280, MBS 1, PP 4, EP 8 predicted -31.0% (too "
-    f"fast), {_MB2602}; the same layout in the 26.02.01 / 26.04 / 26.04.01 tables is -31.1% / -33.1% / -32.9% (their "
+    "mb2602-h100-gptoss-120b": f"GPT-OSS-120B BF16 on 64 H100 at GBS 1280, MBS 1, PP 4, EP 8 predicted -32.6% (too "
+    f"fast), {_MB2602}; the same layout in the 26.02.01 / 26.04 / 26.04.01 tables is -32.7% / -34.7% / -34.5% (their "
     "entries above: a per-micro-batch host cost is a candidate no source sizes) and the 25.11 H100 row (GBS 512, "
-    f"MBS 4) -19.6%; x 1.93, the blog's share (measured on Blackwell, not on H100), it would be +33.2%{_GPTOSS_2602}",
+    f"MBS 4) -21.5%; x 1.93, the blog's share (measured on Blackwell, not on H100), it would be +30.1%{_GPTOSS_2602}",
     **{rid: f"Llama 3.1 405B FP8 on 256 GB300 predicted {err} too slow, {_MB_LATER}: the GB300 gap of "
        f"mb-gb300-llama31-405b and mb2602-gb300-llama31-405b-fp8 (their entry above: GB300 keeps B200's "
        f"efficiencies, no GB300 GEMM measurement found); the same table's GB200 405B FP8 row is {twin}, its "
@@ -497,16 +493,20 @@ UNEXPLAINED: dict[str, str] = {
     "26.06 deepseek'): "
     "no 26.06 Llama 405B recipe change found",
     **{rid: f"DeepSeek-V3 MXFP8 on 256 GB300 at PP 2, VP 8, EP 32, MBS 1 predicted {err} too slow, {_MB2606}; the "
-       "26.04.01 sibling (MBS 2) is +9.4%. Searched 2026-12-03 (issues: 'Enable Qwen3 GB200/GB300 MXFP8 CuTeDSL Fusion "
+       "26.04.01 sibling (MBS 2) is +5.0%. Searched 2026-12-03 (issues: 'Enable Qwen3 GB200/GB300 MXFP8 CuTeDSL Fusion "
        "and Full-Iter CUDA Graphs for 26.06 deepseek'): Megatron-Bridge PR #3983 ('DSV3 GB300 MXFP8 full-iter CG "
        "recipe', merged 2026-05-27) gives the GB300 FP8_MX V1/V2 presets MBS 1 (this table's), full-iteration CUDA "
        "graphs, MoE A2A overlap, the cuTeDSL fused grouped MLP, FP8 dot-product attention and no recompute: the "
        "candidate, not adopted (plan has no cell for full-iteration graphs or the fused grouped MLP; that 26.06 ran "
        "the preset is read from its MBS alone; no cell changed after the prediction)"
-       # gptoss, 2026-12-04 (the local-expert sorts): +39.1% / +40.0% -> +44.8% / +45.8%, the sibling +5.0% -> +9.4%
-       for rid, err in (("mb2606-gb300-dsv3", "+44.8%"), ("mb2606-gb300-dsv3-gbs15360", "+45.8%"))},
-    # mb2606-gb200-gptoss-120b left 2026-12-04 (gptoss): -23.9% (-27.0% before) once Megatron-Core's local-expert
-    # sorts of the all-to-all dispatcher were charged (compute.moe_sort_chunks_s)
+       for rid, err in (("mb2606-gb300-dsv3", "+39.1%"), ("mb2606-gb300-dsv3-gbs15360", "+40.0%"))},
+    "mb2606-gb200-gptoss-120b": f"GPT-OSS-120B MXFP8 on 64 GB200 at EP 64, MBS 4 predicted -27.0% too fast, "
+    f"{_MB2606}; the table's GB300 row (EP 16) is -6.1%; the model's step is the BF16 sibling's within 0.5% (2.07 s) "
+    "where the published one fell 4.92 -> 2.83 s (the sibling -57.9%, its checked reason the unfused MoE block: "
+    "tests/test_gptoss_later_releases.py); the 26.06 GPT-OSS recipe (MXFP8, the fused block or not) was not read; "
+    "searched 2026-12-03 (issues: 'Megatron-Bridge GPT-OSS 120B MXFP8 performance recipe GB300 GB200'): issue #2884 "
+    "('GPT-OSS with MXFP8: recipe and test', closed) and PR #5717 (GB300 MXFP8 model card, 2481 ms, 33017 "
+    "tokens/s/GPU, after this release) name no GB200 layout or flag",
     **{rid: f"Qwen3 {size} MXFP8 on {n} {sysname} predicted {err} too slow, {_MB2606}; the 26.04.01 sibling at the "
        f"same cells is {sib}, the published step fell {fall}. Searched 2026-12-03 (issues: 'Megatron-Bridge Qwen3 "
        "30B GB300 performance config 26.06 cuda graph moe'): Megatron-Bridge PR #4249 ('Enable Qwen3 "
@@ -514,12 +514,9 @@ UNEXPLAINED: dict[str, str] = {
        "r26.06) gives these presets full-iteration CUDA graphs and the cuTeDSL fused grouped MLP: the candidate, "
        "not adopted (plan has no cell for either and no source sizes their share at this layout)"
        for rid, size, n, sysname, err, sib, fall in (
-           # gptoss, 2026-12-04 (the local-expert sorts): +31.8 / +37.9 / +32.1% -> +40.8 / +46.1 / +39.1%, the
-           # siblings -9.1 / -11.6 / +2.3% -> -2.8 / -6.3 / +7.7%; mb2606-gb200-qwen3-235b joins, +21.3% -> +26.9%
-           ("mb2606-gb300-qwen3-30b", "30B-A3B", 8, "GB300", "+40.8%", "-2.8%", "1.45x (8.39 -> 5.79 s)"),
-           ("mb2606-gb200-qwen3-30b", "30B-A3B", 8, "GB200", "+46.1%", "-6.3%", "1.56x (10.04 -> 6.44 s)"),
-           ("mb2606-gb300-qwen3-235b", "235B-A22B", 256, "GB300", "+39.1%", "+7.7%", "1.29x (18.75 -> 14.51 s)"),
-           ("mb2606-gb200-qwen3-235b", "235B-A22B", 256, "GB200", "+26.9%", "-2.0%", "1.29x (23.01 -> 17.77 s)"))},
+           ("mb2606-gb300-qwen3-30b", "30B-A3B", 8, "GB300", "+31.8%", "-9.1%", "1.45x (8.39 -> 5.79 s)"),
+           ("mb2606-gb200-qwen3-30b", "30B-A3B", 8, "GB200", "+37.9%", "-11.6%", "1.56x (10.04 -> 6.44 s)"),
+           ("mb2606-gb300-qwen3-235b", "235B-A22B", 256, "GB300", "+32.1%", "+2.3%", "1.29x (18.75 -> 14.51 s)"))},
 }
 """Rows beyond 25% with no checked reason, each with why (strict xfails below)."""
 

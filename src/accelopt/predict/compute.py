@@ -924,26 +924,6 @@ def moe_permute_s(model: TransformerConfig, T: Arr, dtb: float, dev: Device) -> 
     return memory_ops_s(2.0 * T * model.hidden * (model.top_k + 1) * dtb, dev, 2.0)
 
 
-def moe_sort_chunks_s(model: TransformerConfig, T: Arr, tp: Arr, etp: Arr, ep: Arr, dtb: float, dev: Device) -> Arr:
-    """Forward time of the two local-expert sorts of Megatron-Core's all-to-all dispatcher, for T tokens entering one
-    MoE layer on one device: with more than one local expert, the tokens the all-to-all brings (rank-major) are sorted
-    into expert-major order before the experts ('Permutation 2: Sort tokens by local expert', dispatch_postprocess:
-    sort_chunks_by_idxs) and back after them ('Unpermutation 2', combine_preprocess), each a copy that reads and
-    writes every routed row, T etp/tp x top_k rows of h (moe_forward's balanced count), fused or not
-    (moe_permute_fusion picks the kernel, not the bytes): NVIDIA/Megatron-LM megatron/core/transformer/moe/
-    token_dispatcher.py at 0014f13713bfa38a8bab4ae11edd6917d35165ce, MoEAlltoAllTokenDispatcher. One local expert:
-    no sort (0). The backward of each sort is the inverse sort, the same bytes (charged once, not 2x: training).
-    Fused, TE's _moe_chunk_sort (transformer_engine/pytorch/permutation.py, moe_sort_chunks_by_index) is one Triton
-    copy each way, its backward one more with the inverse map; unfused, split + cat copies once, the backward of the
-    cat is views and of the split one cat; the capacity (drop-and-pad) path copies with transpose().contiguous().
-    Only this dispatcher sorts: the allgather dispatcher permutes its gathered tokens once, and the flex dispatcher
-    (DeepEP / HybridEP, the rows' moe_dispatcher cell) receives the tokens from the fused dispatch and groups them by
-    local expert with one permute (get_permuted_hidden_states_by_experts), no sort_chunks_by_idxs."""
-    rows = T * etp / tp * model.top_k
-    t = memory_ops_s(2.0 * 2.0 * rows * model.hidden * dtb, dev, 2.0)
-    return np.where(model.experts / ep > 1, t, 0.0)
-
-
 def moe_forward(model: TransformerConfig, T: Arr, tp: Arr, etp: Arr, ep: Arr, mats: int, dtb: float,
                 dev: Device) -> tuple[Arr, Arr]:
     """(time, flops) of one MoE layer's expert block forward on one device: router, permutation, the routed experts'
