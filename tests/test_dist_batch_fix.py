@@ -21,7 +21,10 @@ def _bundle(batch_size):
     def batches():
         for _ in range(2):
             yield torch.randn(batch_size, 4), torch.randn(batch_size, 2)
-    return ModelBundle(name="odd", model=nn.Linear(4, 2), batches=batches, loss_fn=nn.functional.mse_loss,
+    # an nn.Sequential, so that `--parallel pipeline` gets as far as the batch check: a model that does not split is
+    # refused before it since utopt2 (2026-12-04)
+    model = nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 2))
+    return ModelBundle(name="odd", model=model, batches=batches, loss_fn=nn.functional.mse_loss,
                        batch_size=batch_size)
 
 
