@@ -8,8 +8,8 @@
 # there: the project runs from the source tree (PYTHONPATH=src) with the machine's python3, which holds torch,
 # typer, rich, matplotlib, scikit-learn and pytest; a missing module is named at the start.
 # Steps, in this order, each with its own timeout, the whole run under BUDGET_S (default 450 s); one failing step
-# does not stop the others: `accelopt env --json`, a full `accelopt probe --json --save`, the tests marked gpu (the
-# test files holding one), gpu_profile.py, gpu_compress.py, a DDP `profile --nproc N` over NCCL (bench_distributed.py
+# does not stop the others: `accelopt env --json`, a full `accelopt probe --json --save`, gpu_matmul_clocks.py, the
+# tests marked gpu (the test files holding one), gpu_profile.py, gpu_compress.py, a DDP `profile --nproc N` over NCCL (bench_distributed.py
 # too with 2 or more GPUs), and gpu_optimize.py.
 # Results: one file per step and gpu_summary.txt in the folder gpu_<GPU name>/ under benchmarks/results/. With $OUT
 # set (the device tool's output folder, which brings back at most 8 files) that folder is packed after every step
@@ -107,6 +107,9 @@ fi
 
 step "accelopt env" 30 "$DEST/env.json" "$PY" -m accelopt env --json
 step "accelopt probe" 150 "$DEST/probe.json" "$PY" -m accelopt probe --json "${PROBE_SAVE[@]}"
+# the sustained bf16 matmul rate against a short burst, with NVML's clocks, power and throttle reasons: the H200 of
+# 2026-12-04 ran 784 TFLOP/s for a burst and 663 sustained at its 700 W software power cap (results/gpu_nvidia-h200)
+step "gpu_matmul_clocks.py" 40 "$DEST/gpu_matmul_clocks.log" "$PY" benchmarks/gpu_matmul_clocks.py --seconds 8
 # Only the files holding a gpu test: collecting every file would stop pytest at the first test file whose import
 # (jsonschema, tomli_w, ...) the image lacks, and then no test runs.
 mapfile -t GPU_TESTS < <(grep -l 'pytest.mark.gpu' tests/test_*.py)

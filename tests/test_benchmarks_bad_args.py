@@ -30,6 +30,8 @@ CASES = [  # (script, arguments, the flag or argument the error names)
     ("bench_probe.py", ["--out", "/nonexistent-folder/p.json"], "argument --out"),
     ("gpu_optimize.py", ["--budget-s", "nan"], "argument --budget-s"),
     ("gpu_profile.py", ["--steps", "0"], "argument --steps"),
+    ("gpu_matmul_clocks.py", ["--sides", "8192,0"], "argument --sides"),
+    ("gpu_matmul_clocks.py", ["--seconds", "-1"], "argument --seconds"),
     ("scalesim_user_refs.py", ["--layers", "conv1,nope"], "argument --layers"),
 ]
 

@@ -310,10 +310,74 @@ def test_pairs_put_a_composable_technique_first() -> None:
                              quality=Quality(metric="accuracy", value=1.0, within_tolerance=True))
 
     run = _Run.__new__(_Run)
-    run.opts = RunOptions(combinations=5)
+    run.opts, run.target = RunOptions(combinations=5), Target(mode="inference", device="cpu")
     pairs = run.pairs([(Compile(), r("compile", 2.0)), (Bf16Autocast(), r("bf16", 1.2)),
                        (ChannelsLast(), r("channels-last", 0.8))])
     assert [[t.name for t in p] for p in pairs] == [["bf16", "compile"]]  # compile never first; slower ones out
+
+
+def test_on_cuda_a_slower_torchao_technique_is_measured_compiled() -> None:
+    """Eager torchao lost to bf16 eager on an H200 (int8-dynamic 0.02x, float8-dynamic 0.08x; results/
+    gpu_nvidia-h200), and pairs took only faster singles, so quantize-then-compile (torchao's documented path) was
+    never measured. On a CUDA target each such technique that kept the quality is paired with compile, first;
+    not on a CPU, not one that lost the quality, not without a measured compile; --combinations caps the total."""
+    from accelopt.optimize.compiling import Compile
+    from accelopt.optimize.precision import Bf16Autocast
+    from accelopt.optimize.quantization import Float8Dynamic, Int4WeightOnly, Int8Dynamic
+    from accelopt.optimize.results import Quality, VariantResult
+    from accelopt.optimize.runner import _Run
+
+    def r(name: str, sp: float, kept: bool = True) -> VariantResult:
+        return VariantResult(name=name, techniques=[name], family="", status="measured", speedup=sp,
+                             quality=Quality(metric="accuracy", value=1.0, within_tolerance=kept))
+
+    singles = [(Compile(), r("compile", 1.1)), (Bf16Autocast(), r("bf16", 1.3)),
+               (Int8Dynamic(), r("int8-dynamic", 0.02)), (Float8Dynamic(), r("float8-dynamic", 0.08)),
+               (Int4WeightOnly(), r("int4-weight-only", 0.5, kept=False))]
+    run = _Run.__new__(_Run)
+    run.opts, run.target = RunOptions(combinations=5), Target(mode="inference", device="cuda")
+    names = [[t.name for t in p] for p in run.pairs(singles)]
+    assert names == [["float8-dynamic", "compile"], ["int8-dynamic", "compile"], ["bf16", "compile"]]
+    run.opts = RunOptions(combinations=1)
+    assert [[t.name for t in p] for p in run.pairs(singles)] == [["float8-dynamic", "compile"]]
+    run.opts, run.target = RunOptions(combinations=5), Target(mode="inference", device="cpu")
+    assert [[t.name for t in p] for p in run.pairs(singles)] == [["bf16", "compile"]]
+    run.target = Target(mode="inference", device="cuda")
+    assert run.pairs([s for s in singles if s[0].name != "compile"]) == []  # no compile measured: no pair
+
+
+def test_a_chain_step_gets_the_earlier_steps_prepared_inputs(digits: Any) -> None:
+    """A chain's later step (compile) warms its model on the bundle's first batch: after a step whose inputs need a
+    preparation (int4 / float8 cast them to bf16), it got the raw fp32 batch, and a bf16 model fails on it. The
+    first step here keeps its model in float64 and casts the inputs in prepare_inputs; the second runs its model on
+    the bundle's first batch in apply, as compile's warm-up does."""
+
+    class Double(_Fake):
+        name = "test-double"
+        composable = True
+
+        def apply(self, bundle: Any, target: Target, options: dict[str, Any]) -> Variant:
+            model = copy.deepcopy(bundle.model).double()
+            return Variant(technique=self.name, model=model, forward=model,
+                           prepare_inputs=lambda xs: tuple(x.double() for x in xs))
+
+    class Warm(_Fake):
+        name = "test-warm"
+
+        def apply(self, bundle: Any, target: Target, options: dict[str, Any]) -> Variant:
+            inputs = bundle.first_batch()[0]
+            bundle.model(*(inputs if isinstance(inputs, tuple) else (inputs,)))  # fp32 inputs: a dtype error
+            return Variant(technique=self.name, model=bundle.model, forward=bundle.model)
+
+    for cls in (Double, Warm):
+        base.register(cls)
+    try:
+        res, _ = run_optimize(digits, _opts(recipe=[("test-double", {}), ("test-warm", {})]))
+    finally:
+        for cls in (Double, Warm):
+            base._REGISTRY.pop(cls.name, None)
+    row = res.get("test-double+test-warm")
+    assert row is not None and row.measured, (row.status, row.reason) if row else res.variants
 
 
 # ---------------------------------------------------------------- GPU-only paths, mocked at their boundary

@@ -443,3 +443,21 @@ def test_sparse_2_4_finds_the_output_layer_as_prune_structured_does(monkeypatch:
     assert int((dense == 0).sum()) == 0  # the head kept dense
     assert any("kept dense: the output layer (4 (Linear))" in n for n in v.notes), v.notes
     assert pruning.output_layers(model, 128, (torch.randn(2, 64),)) == [model[4]]  # one function for both
+
+
+def test_sparse_2_4_feeds_the_model_inputs_on_its_own_device(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A model already on its device (a factory may return model.cuda(); benchmarks/gpu_compress.py moved it): the
+    output-layer search fed it CPU inputs, 'Expected all tensors to be on the same device' on the H200 run of
+    2026-12-04. The meta device stands in for the GPU (shapes propagate, no data); the CUDA kernel mocked."""
+    import accelopt.optimize.pruning as pruning
+
+    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 10))
+    model = model.to("meta")
+    bundle = ModelBundle(name="m", model=model, batches=lambda: iter([(torch.randn(2, 64), None)]),
+                         loss_fn=lambda o, t: o.sum())
+    gpu = Target(mode="inference", device="cuda", budget_s=30)
+    monkeypatch.setattr(Target, "cuda_capability", lambda self: (8, 0))
+    monkeypatch.setattr(torch.sparse, "to_sparse_semi_structured", lambda w: w)
+    monkeypatch.setattr(pruning, "copy_model", lambda b, t: copy.deepcopy(b.model))
+    v = get_technique("sparse-2-4").apply(bundle, gpu, {})
+    assert v.params["layers"] == 2

@@ -104,6 +104,16 @@ def test_gpu_only_configs_say_why_not_here(monkeypatch: pytest.MonkeyPatch) -> N
     assert "train" in (get_technique("int8-dynamic").not_applicable(bundle, Target(mode="train", device="cpu")) or "")
 
 
+def test_int4_config_names_a_layout_the_installed_torchao_knows() -> None:
+    """The packing format passed is one of the installed torchao's Int4PackingFormat values (a typo or a renamed
+    format would surface only on a GPU)."""
+    pytest.importorskip("torchao")
+    from accelopt.optimize.quantization import INT4_PACKING, import_torchao
+
+    cfg = import_torchao().Int4WeightOnlyConfig(group_size=128, int4_packing_format=INT4_PACKING)
+    assert str(getattr(cfg.int4_packing_format, "value", cfg.int4_packing_format)) == INT4_PACKING
+
+
 def test_int4_quantizes_only_layers_its_groups_divide(monkeypatch: pytest.MonkeyPatch) -> None:
     """torchao mocked at its boundary: which layers int4 is asked to quantize, and in which dtype."""
     import accelopt.optimize.quantization as quant
@@ -112,8 +122,8 @@ def test_int4_quantizes_only_layers_its_groups_divide(monkeypatch: pytest.Monkey
 
     class FakeAO:
         class Int4WeightOnlyConfig:
-            def __init__(self, group_size: int) -> None:
-                self.group_size = group_size
+            def __init__(self, group_size: int, int4_packing_format: str = "plain") -> None:
+                self.group_size, self.packing = group_size, int4_packing_format
 
         @staticmethod
         def quantize_(model: Any, config: Any, filter_fn: Any = None) -> None:
@@ -130,9 +140,12 @@ def test_int4_quantizes_only_layers_its_groups_divide(monkeypatch: pytest.Monkey
     v = get_technique("int4-weight-only").apply(bundle, Target(mode="inference", device="cpu"), {"group_size": 64})
     (model, cfg, keep), = calls
     assert cfg.group_size == 64 and next(model.parameters()).dtype == torch.bfloat16
+    # torch's own tinygemm kernel: torchao 0.18's default 'plain' layout raised "Requires mslk >= 1.0.0" on an H200
+    assert cfg.packing == "tile_packed_to_4d"
     chosen = [name for name, m in model.named_modules() if keep(m, name)]
     assert chosen == ["0"]  # 96 inputs do not split into groups of 64; 10 outputs are not a multiple of 8
-    assert v.forward(torch.zeros(2, 64)).dtype == torch.bfloat16
+    assert v.prepare_inputs is not None  # the cast is the inputs' preparation, so a chained compile sees it too
+    assert v.forward(*v.prepare_inputs((torch.zeros(2, 64),))).dtype == torch.bfloat16
 
 
 def test_no_linear_no_torchao() -> None:

@@ -205,6 +205,10 @@ class Technique(abc.ABC):
     """True when the whole effect lives in `Variant.model` (+ `prepare_inputs`), so the runner may apply
     another technique on top of it (a bundle whose model is this variant's model) to measure the pair,
     e.g. bf16 then compile, int8 then compile."""
+    made_for_compile: ClassVar[bool] = False
+    """True when the technique's kernels are meant to run under torch.compile (torchao's quantization configs:
+    its README quantizes, then compiles): on a CUDA target optimize also measures it followed by `compile` when
+    it lost time alone (runner._Run.compile_pairs)."""
 
     @classmethod
     def check_options(cls, options: dict[str, Any]) -> None:

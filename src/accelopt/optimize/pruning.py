@@ -52,7 +52,7 @@ from accelopt.optimize.compress import (
     train_for,
 )
 from accelopt.optimize.steps import mark_structural
-from accelopt.workload.batch import to_device
+from accelopt.workload.batch import model_device, to_device
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
 __all__ = [
@@ -708,7 +708,7 @@ class SemiStructured24(Technique):
         from torch.sparse import to_sparse_semi_structured
 
         t0 = time.perf_counter()
-        inputs = to_device(bundle.first_batch()[0], "cpu")
+        inputs = to_device(bundle.first_batch()[0], model_device(bundle.model))
         out_width = _output_width(bundle.model, inputs)
         names = {id(m): n for n, m in bundle.model.named_modules()}
         with _time_limit(target.budget_s / 2, "finding the output layer (torch-pruning, on a copy)",

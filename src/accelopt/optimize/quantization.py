@@ -6,7 +6,7 @@
 - int8-dynamic: Int8DynamicActivationInt8WeightConfig; activations quantized per token at run time, int8 x
   int8 matmul. The compute-bound path on CPUs with VNNI and on GPUs.
 - int4-weight-only: Int4WeightOnlyConfig (group-wise, bf16 activations); needs a CUDA GPU of compute
-  capability 8.0+ (torchao's int4 kernels).
+  capability 8.0+ (torchao's tile-packed layout on torch's tinygemm kernel; no other kernel library).
 - float8-dynamic: Float8DynamicActivationFloat8WeightConfig; needs a CUDA GPU with fp8 tensor cores (compute
   capability 8.9+: Ada, Hopper, Blackwell).
 
@@ -41,6 +41,8 @@ from accelopt.workload.userfile import ModelBundle
 __all__ = ["Float8Dynamic", "Int4WeightOnly", "Int8Dynamic", "Int8WeightOnly", "import_torchao"]
 
 INSTALL_FIX = "pip install torchao (a release built for your torch; accelopt is tested with torchao 0.18)"
+INT4_PACKING = "tile_packed_to_4d"
+"""torchao's Int4PackingFormat for int4-weight-only: tinygemm's layout (inputs padded to multiples of 1024)."""
 
 
 @contextlib.contextmanager
@@ -82,6 +84,7 @@ class _TorchAOQuant(Technique):
     lossy: ClassVar[bool] = True
     modes: ClassVar[tuple[str, ...]] = ("inference",)
     composable: ClassVar[bool] = True
+    made_for_compile: ClassVar[bool] = True  # torchao's README: quantize_(model, config), then torch.compile(model)
     min_capability: ClassVar[tuple[int, int] | None] = None
     """CUDA compute capability the kernels need; None: any device (CPU included)."""
     weight_dtype: ClassVar[str | None] = None
@@ -144,22 +147,29 @@ class _TorchAOQuant(Technique):
             notes.append("model cast to bf16 first (the kernels take bf16 activations)")
         notes += untied_notes(ties, model, "torchao quantized the nn.Linear's copy, the other holder (e.g. an "
                               "embedding) keeps the original")
-        notes += self.extra_notes(target)
-        forward = model if self.weight_dtype is None else _cast_inputs(model, torch.bfloat16)
-        return Variant(technique=self.name, model=model, forward=forward, setup_s=setup_s, size_bytes=size,
-                       params=dict(options), notes=notes, save=state_dict_saver(model, self.name))
+        notes += self.extra_notes(target) + self.model_notes(model, options)
+        # the bf16 cast of the inputs is prepare_inputs, not a wrapper of forward: a technique chained after this one
+        # (compile) takes the model and its prepared inputs, as Technique.composable says
+        prepare = None if self.weight_dtype is None else _cast_inputs(torch.bfloat16)
+        return Variant(technique=self.name, model=model, forward=model, setup_s=setup_s, size_bytes=size,
+                       params=dict(options), notes=notes, save=state_dict_saver(model, self.name),
+                       prepare_inputs=prepare)
 
     def extra_notes(self, target: Target) -> list[str]:
         return []
 
+    def model_notes(self, model: Any, options: dict[str, Any]) -> list[str]:
+        """Notes on the quantized model's layers (after quantize_)."""
+        return []
 
-def _cast_inputs(model: Any, dtype: Any) -> Any:
-    """forward(*inputs) with floating inputs cast to `dtype` (integer token ids pass unchanged)."""
 
-    def forward(*inputs: Any) -> Any:
-        return model(*(x.to(dtype) if getattr(x, "is_floating_point", lambda: False)() else x for x in inputs))
+def _cast_inputs(dtype: Any) -> Any:
+    """prepare_inputs: the inputs tuple with its floating tensors cast to `dtype` (integer token ids unchanged)."""
 
-    return forward
+    def prepare(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(x.to(dtype) if getattr(x, "is_floating_point", lambda: False)() else x for x in inputs)
+
+    return prepare
 
 
 @register
@@ -205,7 +215,10 @@ class Int4WeightOnly(_TorchAOQuant):
 
     def config(self, options: dict[str, Any]) -> Any:
         group = self.opt(options, "group_size")
-        return import_torchao().Int4WeightOnlyConfig(group_size=group)
+        # tinygemm's tile-packed layout runs on torch's own CUDA kernels (aten._weight_int4pack_mm, compute
+        # capability 8.0+); torchao 0.18's default 'plain' layout needs the separate mslk library, which raised
+        # "ImportError: Requires mslk >= 1.0.0" on the H200 run of 2026-12-04 (benchmarks/results/gpu_nvidia-h200)
+        return import_torchao().Int4WeightOnlyConfig(group_size=group, int4_packing_format=INT4_PACKING)
 
     def filter_fn(self, options: dict[str, Any]) -> Any:
         from torch import nn
@@ -217,6 +230,27 @@ class Int4WeightOnly(_TorchAOQuant):
             return isinstance(module, nn.Linear) and module.in_features % group == 0 and module.out_features % 8 == 0
 
         return keep
+
+    def model_notes(self, model: Any, options: dict[str, Any]) -> list[str]:
+        padded = _padded_int4_layers(model)
+        if not padded:
+            return []
+        return [f"{len(padded)} quantized layer(s) with in_features not a multiple of {INT4_K_MULTIPLE} "
+                f"({', '.join(padded[:3])}{', ...' if len(padded) > 3 else ''}) are zero-padded to one by "
+                "tinygemm's layout: their int4 weights are larger than in_features alone needs"]
+
+
+INT4_K_MULTIPLE = 1024
+"""torchao's Int4TilePackedTo4dTensor.from_hp pads in_features to a multiple of 1024 (find_multiple(k, 1024))."""
+
+
+def _padded_int4_layers(model: Any) -> list[str]:
+    """Names of the Linear layers holding torchao's tile-packed int4 weight whose in_features is padded."""
+    from torch import nn
+
+    return [name for name, m in model.named_modules()
+            if isinstance(m, nn.Linear) and "Int4" in type(m.weight).__name__
+            and m.in_features % INT4_K_MULTIPLE != 0]
 
 
 @register

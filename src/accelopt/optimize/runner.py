@@ -1013,7 +1013,8 @@ class _Run:
                     prepares.append(v.prepare_inputs)
                 params[t.name] = dict(v.params)
                 if t is not last:
-                    bundle = dataclasses.replace(bundle, model=v.model, meta=dict(bundle.meta))
+                    bundle = dataclasses.replace(bundle, model=v.model, meta=dict(bundle.meta),
+                                                 batches=_prepared(bundle.batches, v.prepare_inputs))
                     earlier_notes += [f"{t.name}: {n}" for n in v.notes]
             assert v is not None
             if len(techs) > 1:
@@ -1075,12 +1076,29 @@ class _Run:
         out.sort(key=lambda x: -x[0])
         seen: set[frozenset[str]] = set()
         chosen = []
-        for _, pair in out:
+        for _, pair in [(0.0, p) for p in self.compile_pairs(singles)] + out:
             key = frozenset(t.name for t in pair)
             if key not in seen:
                 seen.add(key)
                 chosen.append(pair)
         return chosen[: self.opts.combinations]
+
+    def compile_pairs(self, singles: list[tuple[Technique, VariantResult]]) -> list[list[Technique]]:
+        """On a CUDA target, each technique made to run compiled (Technique.made_for_compile: torchao's configs) that
+        kept the quality but lost time, paired with `compile` where compile itself was measured: eager torchao ran
+        int8-dynamic at 0.02x, float8-dynamic 0.08x and int4-weight-only 0.12x of bf16 eager on an H200
+        (benchmarks/results/gpu_nvidia-h200), and the pairs above take only faster singles, so the compiled
+        quantized model, the path torchao documents, was never measured. First in the list, slowest loss first
+        out; --combinations still caps the total."""
+        if not self.target.on_cuda:
+            return []
+        compiler = next((t for t, r in singles if t.name == "compile" and r.measured), None)
+        if compiler is None:
+            return []
+        lost = [(r.speedup or 0.0, t) for t, r in singles
+                if t.made_for_compile and r.measured and r.quality and r.quality.within_tolerance is not False
+                and (r.speedup or 0.0) <= 1.0]
+        return [[t, compiler] for _, t in sorted(lost, key=lambda x: -x[0])]
 
     def run(self) -> OptimizeResult:
         base_v = self.baseline()
@@ -1220,6 +1238,20 @@ class _Run:
                                         "non-finite outputs fail it)" if self.agreement_inputs else "")
                                      + (f"; each variant's loss over {self.opts.quality_steps} training steps "
                                         "(--quality-steps) was checked finite" if self.target.mode == "train" else ""))
+
+
+def _prepared(batches: Any, prepare: Any) -> Any:
+    """`batches` with each batch's inputs passed through a chain step's prepare_inputs, for the next step's own
+    first calls (compile warms the model on the bundle's first batch: a bf16 int4 model given fp32 inputs failed).
+    Unchanged without a prepare."""
+    if prepare is None:
+        return batches
+
+    def stream() -> Any:
+        for inputs, targets in batches():
+            yield prepare(as_tuple(inputs)), targets  # prepare_inputs takes and returns the inputs as a tuple
+
+    return stream
 
 
 def _under_dtype(v: Variant, target: Target) -> Variant:

@@ -27,3 +27,12 @@ def to_device(obj: Any, device: Any) -> Any:
         return x.to(device) if hasattr(x, "to") else x
 
     return pytree.tree_map(one, obj)
+
+
+def model_device(model: Any, default: str = "cpu") -> Any:
+    """The device of the model's first parameter (or buffer), else `default`: where its example inputs must go. A
+    factory may return a model already on a GPU (benchmarks/gpu_compress.py moved the bundle's model to cuda, and
+    sparse-2-4 fed it cpu inputs: 'Expected all tensors to be on the same device', H200 run of 2026-12-04)."""
+    for t in (*model.parameters(), *model.buffers()):
+        return t.device
+    return default
