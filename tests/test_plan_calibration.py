@@ -72,3 +72,16 @@ def test_a_probed_cpu_holds_the_cpu_frameworks_footprint_not_a_gpu_stacks() -> N
     assert on_cpu.framework_overhead_bytes == cals["cpu"].framework_overhead_bytes < 1e9
     assert on_gpu.framework_overhead_bytes == cals["probed"].framework_overhead_bytes == 2.5e9
     assert on_cpu.matmul_eff_max == on_gpu.matmul_eff_max == cals["probed"].matmul_eff_max  # the probe's rates
+
+
+def test_a_probed_specs_mfu_is_said_to_divide_by_its_measured_peaks(capsys: pytest.CaptureFixture[str]) -> None:
+    """The H200 probed on 2026-12-04 (benchmarks/results/gpu_nvidia-h200/probe_spec.toml: bf16 665 TFLOP/s, the
+    sustained rate at its power cap): plan printed 'MFU 91.3%' for it beside 60.2% for the catalog h200 at nearly
+    the same step time, and said nothing of why. The probed basis now says what its MFU divides by."""
+    from conftest import run_main_expect
+
+    spec = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "gpu_nvidia-h200" / "probe_spec.toml"
+    out, err = run_main_expect(capsys, "plan", "--model", "llama2-7b", "--hardware", f"h200,{spec}",
+                               "--devices", "8", "--tokens", "1e9", "--json")
+    text = " ".join((out + err).split())
+    assert "divides by those measured peaks, not the datasheet's" in text

@@ -319,3 +319,37 @@ def test_cuda_matmul_ladder_runs_fp32_with_tf32_off() -> None:
     assert fake.tf32_during_mm and not any(fake.tf32_during_mm)
     assert fake.backends.cuda.matmul.allow_tf32 is True  # restored after
     assert set(fake.synced) == {"cuda:1"}
+
+
+def test_a_gpu_spec_takes_what_the_probe_cannot_measure_from_its_catalog_entry(
+        cpu_result: probe.ProbeResult, tmp_path: Path) -> None:
+    """A one-GPU probe of an H200 (2026-12-04) wrote a spec with no links, TDP or compute capability: plan over 8
+    such devices assumed 100 Gb/s Ethernet between them. The fields the probe cannot measure come from the catalog
+    entry detected for the GPU, each citing that entry's source; measured figures win, and a catalog spec given only
+    to compare with lends nothing."""
+    h200 = DetectedDevice(torch_device="cuda:0", kind="gpu", vendor="NVIDIA", name="NVIDIA H200", memory_bytes=150e9,
+                          index=0, catalog_name="h200")
+
+    def saved(device: DetectedDevice, catalog: str, extra: list[probe.Figure], name: str) -> Any:
+        result = probe.ProbeResult(device=device, host="node1", date="2026-12-04", torch_version="2.11.0",
+                                   quick=True, threads=1, figures=[*cpu_result.figures, *extra], catalog_name=catalog)
+        return get_device(str(probe.save_spec(result, tmp_path / name)))
+
+    spec = saved(h200, "h200", [], "one.toml")
+    cat = get_device("h200")
+    assert spec.scaleup_domain_devices == 8 and spec.scaleup_bandwidth_byte_per_s == cat.scaleup_bandwidth_byte_per_s
+    assert spec.tdp_w == 700 and spec.compute_capability == "9.0"
+    assert spec.scaleout_bandwidth_byte_per_s == cat.scaleout_bandwidth_byte_per_s
+    src = spec.source_of("scaleup_bandwidth_byte_per_s") or ""
+    assert src.startswith("not measured by accelopt probe: the built-in catalog's h200 entry, which cites ")
+    assert src.endswith(cat.source_of("scaleup_bandwidth_byte_per_s") or "?")
+    assert spec.peak("bf16") == cpu_result.get("matmul.bf16").median  # type: ignore[union-attr]  # measured stays
+
+    d2d = probe.Figure(metric="d2d.cuda:0->cuda:1", unit="B/s", median=3e11, p10=3e11, p90=3e11, spread=0.0, n=3,
+                       detail="x")
+    two = saved(h200, "h200", [d2d], "two.toml")
+    assert two.scaleup_domain_devices == 2 and two.scaleup_bandwidth_byte_per_s == 3e11  # measured wins
+    assert two.tdp_w == 700
+
+    compared = saved(_gpu(), "h200", [], "compared.toml")  # an A100 probed with --compare h200
+    assert compared.tdp_w is None and compared.scaleup_domain_devices == 1

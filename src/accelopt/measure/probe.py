@@ -968,14 +968,51 @@ def spec_toml(result: ProbeResult, links: tuple[dict[str, Any], str] | None = No
         sources["count"] = f"local GPUs with device-to-device copies measured by accelopt probe {where}"
         device["scaleup_domain_devices"] = [cuda_device_count_from(d2d), "count"]
         device["scaleup_bandwidth_byte_per_s"] = _sourced(min(f.median for f in d2d), "probe")
+    copied = _copy_unmeasured_from_catalog(result, device, sources)
     notes = "; ".join(f"{f.metric}: {f.detail}" for f in mm.values())
     notes += f"; memory bandwidth is the STREAM triad ({triad.detail})"
     if d2d:
         notes += "; scaleup bandwidth is the slowest one-way device-to-device copy between local GPUs"
+    if copied:
+        notes += (f"; not measured, copied from the built-in catalog's {result.catalog_name} entry with its "
+                  f"sources: {', '.join(copied)}")
     device["notes"] = notes
     return catalog_toml(device, sources=sources, comment=(
         f"Measured spec of {dev.name} ({dev.torch_device}) written by `accelopt probe`.\n"
         "Give this file's path wherever a device is asked for, or add `--catalog THIS_FILE` and the name below."))
+
+
+CATALOG_COPIED_FIELDS = (
+    "scaleup_domain_devices", "scaleup_bandwidth_byte_per_s", "scaleup_peer_bandwidth_byte_per_s",
+    "scaleup_latency_s", "scaleout_bandwidth_byte_per_s", "scaleout_latency_s", "tdp_w", "idle_w", "host_w",
+    "streaming_multiprocessors", "compute_capability")
+"""Fields a GPU probe cannot measure on its own (the links beyond the GPUs it sees, the power, the SM count and compute
+capability) that a measured spec takes from the catalog entry of the same GPU: a one-GPU H200 probe planned 8 devices
+over the 100 Gb/s Ethernet assumed for a spec with no links (the HGX node's NVLink unknown to it), with no TDP for
+the energy and no compute capability for the fp8 / kernel-library checks. Measured figures win (the device-to-device
+copies of `probe` on several GPUs, the links of --collectives)."""
+
+
+def _copy_unmeasured_from_catalog(result: ProbeResult, device: dict[str, Any], sources: dict[str, str]) -> list[str]:
+    """Into `device` (the spec's fields) and `sources`: CATALOG_COPIED_FIELDS the catalog entry of the probed GPU
+    cites and the probe did not measure, each with the catalog's own citation; the names copied. Only for a GPU whose
+    catalog entry is the one detected for it (not a spec given to compare with)."""
+    from accelopt.hardware.catalog import get_device
+
+    dev = result.device
+    if dev.kind != "gpu" or not result.catalog_name or result.catalog_name != dev.catalog_name:
+        return []
+    spec = get_device(result.catalog_name)
+    copied = []
+    for name in CATALOG_COPIED_FIELDS:
+        value, cited = getattr(spec, name), spec.source_of(name)
+        if name in device or value is None or cited is None or (name == "scaleup_domain_devices" and value == 1):
+            continue
+        key = f"catalog_{name}"
+        sources[key] = f"not measured by accelopt probe: the built-in catalog's {spec.name} entry, which cites {cited}"
+        device[name] = [value, key]
+        copied.append(name)
+    return copied
 
 
 def _cache_source(dev: DetectedDevice) -> str:
