@@ -52,6 +52,16 @@ def explain_doc(capsys: pytest.CaptureFixture[str], argv: list[str], codes: tupl
     return dict(json.loads(out))
 
 
+def row_explain_argv(row: dict[str, str], folder: Path, catalog: tuple[str, ...] = ()) -> list[str]:
+    """The `plan explain --json` arguments of a runs-file row: the command `validate --row ID` prints
+    (predict.run_command; the row's architecture cells written as a config.json under `folder`)."""
+    from accelopt.predict.run_command import write_row_command
+
+    command = write_row_command(row, folder, catalog=catalog)
+    assert command.gaps == [], command.gaps
+    return [*command.argv, "--json"]
+
+
 QWEN3_30B_A3B_CONFIG = {"_name_or_path": "user-qwen3-30b", "num_hidden_layers": 48, "hidden_size": 2048,
                         "num_attention_heads": 32, "num_key_value_heads": 4, "head_dim": 128,
                         "intermediate_size": 6144, "moe_intermediate_size": 768, "num_experts": 128,
