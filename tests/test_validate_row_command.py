@@ -131,3 +131,31 @@ def test_the_report_names_the_option(tmp_path: Path, capsys: pytest.CaptureFixtu
     code, out, err = run_main(["validate", "--runs", str(runs)], capsys)
     assert code == 0, err
     assert f"accelopt validate --runs '{runs}' --row RUN_ID" in out
+
+
+def test_model_gaps_name_each_field() -> None:
+    """The read-back check names each architecture field the config.json says otherwise; names and notes are not
+    compared, and a window-less model's windowed-layer count (None or 0) is no difference."""
+    from dataclasses import replace
+
+    from accelopt.predict.run_command import model_gaps
+    from accelopt.predict.validation import run_model
+
+    row = run_model(ROWS["palm-540b-1pod"])
+    assert model_gaps(row, replace(row, name="other", source="", sliding_window_layers=0)) == []
+    assert model_gaps(row, replace(row, parallel_block=False, norms_per_layer=2)) == [
+        "parallel_block: row True, config False", "norms_per_layer: row 1, config 2"]
+
+
+def test_a_gap_is_printed_as_plain_text(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Were a row's architecture not sayable in a config.json, the command is printed with what it leaves out,
+    verbatim (a bracket in it is not read as console markup), not as a reproduction."""
+    import accelopt.predict.run_command as rc
+
+    monkeypatch.setattr(rc, "model_gaps", lambda *_: ["mla: row [bold]x[/bold], config None"])
+    code, out, err = run_main(["validate", "--row", "meg-t1-1.7b", "--config-dir", str(tmp_path)], capsys)
+    assert code == 0, err
+    assert ("not reproduced by that command: the config.json does not say the row's mla: row [bold]x[/bold], "
+            "config None") in out
+    assert "its step_time_s term is the predicted step time above" not in out
