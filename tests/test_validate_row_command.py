@@ -108,7 +108,7 @@ def test_bad_row_inputs_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str
     code, _, err = run_main(["validate", "--row", "llama3-405b-8kk", "--config-dir", str(tmp_path)], capsys)
     assert code == 2 and "unknown run id 'llama3-405b-8kk'" in err and "'llama3-405b-8k'" in err
     assert list(tmp_path.iterdir()) == []  # nothing written for a run list with an unknown id
-    for extra in (["--json"], ["--serving"], ["--html", str(tmp_path / "p.html")]):
+    for extra in (["--serving"], ["--html", str(tmp_path / "p.html")]):
         code, _, err = run_main(["validate", "--row", "llama3-405b-8k", *extra], capsys)
         assert code == 2 and f"--row with {extra[0]}" in err, err
     code, _, err = run_main(["validate", "--config-dir", str(tmp_path)], capsys)
@@ -159,3 +159,22 @@ def test_a_gap_is_printed_as_plain_text(tmp_path: Path, capsys: pytest.CaptureFi
     assert ("not reproduced by that command: the config.json does not say the row's mla: row [bold]x[/bold], "
             "config None") in out
     assert "its step_time_s term is the predicted step time above" not in out
+
+
+def test_json_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--row ID --json`: the validate-row document, each run's validate figures beside the command's argv, which
+    gives the same predicted step time."""
+    from accelopt.report.schema import load
+
+    rid = "maxtext-v5e-32b-x1"
+    code, out, err = run_main(["validate", "--row", rid, "--config-dir", str(tmp_path), "--json"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["schema"] == "accelopt.validate-row" and doc["schema_version"] == 1
+    (run,) = doc["runs"]
+    assert run["result"]["id"] == rid and run["command"]["gaps"] == []
+    assert shlex.split(run["command"]["command"])[1:] == run["command"]["argv"]
+    assert run["command"]["config_path"] == str(tmp_path / f"{rid}.config.json")
+    want = run["result"]["predicted_step_s"]
+    assert want == reproduce(ROWS[rid]).predicted_step_s == _explain_step(run["command"]["argv"], capsys)
+    assert load("validate-row", doc).runs[0].command.argv == run["command"]["argv"]

@@ -64,7 +64,8 @@ def register(app: typer.Typer) -> None:
                                       "training run's published and predicted step time and the `accelopt plan "
                                       "explain` command that reproduces the prediction, its architecture cells "
                                       "written as a config.json under --config-dir (an existing different file is "
-                                      "not overwritten); text only"),
+                                      "not overwritten); --json: the validate-row document (`accelopt schema "
+                                      "validate-row`)"),
         config_dir: str = typer.Option(".", "--config-dir", help="with --row: the folder its ID.config.json files "
                                        "are written to (default: the current folder)"),
     ) -> None:
@@ -150,13 +151,12 @@ def _refuse_mixed(opts: ValidateOptions) -> None:
                          + (", and write your device's spec TOML path in the row's hardware cell (relative to the "
                             "CSV's folder)" if opts.serving else "")
                          + ", or validate training runs (`accelopt validate --runs FILE --catalog FILE`)")
-    row_only = [flag for flag, given in (("--json", opts.as_json), ("--html", opts.html is not None),
+    row_only = [flag for flag, given in (("--html", opts.html is not None),
                                          ("--inference", opts.inference), ("--serving", opts.serving)) if given]
     if opts.rows and row_only:
-        raise InputError(f"--row with {', '.join(row_only)}: --row prints, as text, the `plan explain` command of "
-                         "training runs (no report, page or JSON document)",
-                         f"leave {', '.join(row_only)} out with --row; the command's own --json gives its prediction "
-                         "as JSON")
+        raise InputError(f"--row with {', '.join(row_only)}: --row prints the `plan explain` command of training "
+                         "runs (no report or page; --json: the validate-row document)",
+                         f"leave {', '.join(row_only)} out with --row")
     if opts.config_dir != "." and not opts.rows:
         raise InputError("--config-dir without --row: only --row writes config files",
                          "add --row RUN_ID, or leave --config-dir out")
@@ -179,6 +179,12 @@ def _print_commands(opts: ValidateOptions) -> None:
         load_catalog(opts.catalog)
     found = row_commands(opts.rows, Path(opts.config_dir), opts.runs, opts.calibration,
                          tuple(str(p) for p in opts.catalog))
+    if opts.as_json:
+        from accelopt.predict.run_command import ValidateRowDocument
+        from accelopt.report.jsonout import emit
+
+        emit(ValidateRowDocument(runs=found))
+        return
     con = console()
     for one in found:
         r, cmd = one.result, one.command

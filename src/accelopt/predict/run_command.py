@@ -15,7 +15,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from accelopt.errors import InputError, unknown_name
 from accelopt.predict.query import LayoutQuery
@@ -156,6 +156,8 @@ class RowCommand:
     gaps: list[str] = field(default_factory=list)
     """What the command does not reproduce (empty: all of it)."""
 
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"command": ""}
+
     @property
     def command(self) -> str:
         """The command line, quoted for a POSIX shell."""
@@ -201,6 +203,17 @@ class RowReproduction:
 
     result: RunResult
     command: RowCommand
+
+
+@dataclass(frozen=True, kw_only=True)
+class ValidateRowDocument:
+    """`accelopt validate --row ID --json`: each named run's validate result and the `plan explain` command that
+    reproduces its prediction. Not a run of its own: not recorded, no HTML page (schema.DOCUMENT_CLASSES)."""
+
+    SCHEMA_KIND: ClassVar[str] = "validate-row"
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    runs: list[RowReproduction]
 
 
 def row_commands(ids: tuple[str, ...], folder: Path, runs_path: str | None = None, calibration: str | None = None,
