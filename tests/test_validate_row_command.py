@@ -178,3 +178,23 @@ def test_json_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     want = run["result"]["predicted_step_s"]
     assert want == reproduce(ROWS[rid]).predicted_step_s == _explain_step(run["command"]["argv"], capsys)
     assert load("validate-row", doc).runs[0].command.argv == run["command"]["argv"]
+
+
+def test_a_calibration_dropping_stack_tables_is_said(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--row with a --calibration whose [family.nvidia-hopper] lacks the bundled stack sub-tables warns on stderr, as
+    the report does (calibration.dropped_stack_lines), and the printed command carries the file."""
+    import tomli_w
+    import tomllib
+
+    from accelopt.predict.calibration import bundled_text
+
+    table = dict(tomllib.loads(bundled_text())["family"]["nvidia-hopper"])
+    table.pop("stack")
+    cal = tmp_path / "mine.toml"
+    cal.write_text(tomli_w.dumps({"family": {"nvidia-hopper": table}}), encoding="utf-8")
+    code, out, err = run_main(["validate", "--row", "llama3-405b-8k", "--calibration", str(cal), "--config-dir",
+                               str(tmp_path)], capsys)
+    assert code == 0, err
+    assert "[family.nvidia-hopper.stack.pytorch-fsdp]" in err
+    (argv,) = _commands(out)
+    assert argv[argv.index("--calibration") + 1] == str(cal)

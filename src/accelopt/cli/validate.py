@@ -179,6 +179,9 @@ def _print_commands(opts: ValidateOptions) -> None:
         load_catalog(opts.catalog)
     found = row_commands(opts.rows, Path(opts.config_dir), opts.runs, opts.calibration,
                          tuple(str(p) for p in opts.catalog))
+    from accelopt.cli.plan import warn_dropped_stacks
+
+    warn_dropped_stacks(opts.calibration)  # stderr, as the report's: a --calibration dropping bundled stack tables
     if opts.as_json:
         from accelopt.predict.run_command import ValidateRowDocument
         from accelopt.report.jsonout import emit
