@@ -44,6 +44,41 @@ def run_main(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, 
     return code, out.out, out.err
 
 
+def explain_doc(capsys: pytest.CaptureFixture[str], argv: list[str], codes: tuple[int, ...] = (0,)) -> dict[str, Any]:
+    """The `plan explain --json` document of `argv` (run_main), asserting its exit status is one of `codes` (2: a
+    layout that overflows memory still prints its terms)."""
+    code, out, err = run_main(argv, capsys)
+    assert code in codes, err
+    return dict(json.loads(out))
+
+
+def row_explain_argv(row: dict[str, str], folder: Path, catalog: tuple[str, ...] = ()) -> list[str]:
+    """The `plan explain --json` arguments of a runs-file row: the command `validate --row ID` prints
+    (predict.run_command; the row's architecture cells written as a config.json under `folder`)."""
+    from accelopt.predict.run_command import write_row_command
+
+    command = write_row_command(row, folder, catalog=catalog)
+    assert command.gaps == [], command.gaps
+    return [*command.argv, "--json"]
+
+
+QWEN3_30B_A3B_CONFIG = {"_name_or_path": "user-qwen3-30b", "num_hidden_layers": 48, "hidden_size": 2048,
+                        "num_attention_heads": 32, "num_key_value_heads": 4, "head_dim": 128,
+                        "intermediate_size": 6144, "moe_intermediate_size": 768, "num_experts": 128,
+                        "num_experts_per_tok": 8, "vocab_size": 151936, "max_position_embeddings": 4096,
+                        "hidden_act": "silu", "tie_word_embeddings": False}
+"""Qwen3-30B-A3B as a user's config.json (Qwen/Qwen3-30B-A3B config.json: 48 layers, 128 experts, 8 routed per
+token, expert width 768), the MoE model the --moe-* flag tests run `plan explain` on."""
+
+
+@pytest.fixture
+def qwen3_cfg(tmp_path: Path) -> Path:
+    """tmp_path/config.json holding QWEN3_30B_A3B_CONFIG."""
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps(QWEN3_30B_A3B_CONFIG), encoding="utf-8")
+    return cfg
+
+
 def write_hf_config(tmp_path: Path, name: str, cfg: dict[str, Any]) -> Path:
     """`cfg` written as tmp_path/NAME/config.json with `_name_or_path` NAME (the model's name in every result)."""
     path = tmp_path / name / "config.json"

@@ -39,10 +39,6 @@ ROWS = {r["id"]: r for r in read_runs()}
 H100_ROWS = ("mb2604-h100-qwen3-30b", "mb260401-h100-qwen3-30b")
 DSV3 = "mb260401-b200-dsv3"
 NIC_B_S = 400e9 / 8  # one ConnectX-7 400 Gb/s per GPU: DGX-H100, DGX-B200 and the H800 of DeepEP's table
-QWEN3_CONFIG = {"_name_or_path": "user-qwen3-30b", "num_hidden_layers": 48, "hidden_size": 2048,
-                "num_attention_heads": 32, "num_key_value_heads": 4, "head_dim": 128, "intermediate_size": 6144,
-                "moe_intermediate_size": 768, "num_experts": 128, "num_experts_per_tok": 8, "vocab_size": 151936,
-                "max_position_embeddings": 4096, "hidden_act": "silu", "tie_word_embeddings": False}
 
 
 def _nodes_per_token(experts: int, top_k: int, nodes: int) -> float:
@@ -140,11 +136,10 @@ def _explain_args(cfg: Path) -> list[str]:
             "current", "--zero", "1", "--recompute", "none", "--flash", "--no-sp", "--json"]
 
 
-def test_flag_at_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_flag_at_the_cli(qwen3_cfg: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`plan explain --moe-dispatcher hybridep` records the choice in its JSON and cuts the expert all-to-all the
     hand-computed way; the default is alltoall."""
-    cfg = tmp_path / "config.json"
-    cfg.write_text(json.dumps(QWEN3_CONFIG), encoding="utf-8")
+    cfg = qwen3_cfg
     code, out, err = run_main([*_explain_args(cfg), "--moe-dispatcher", "hybridep"], capsys)
     assert code in (0, 2), err
     doc = json.loads(out)
@@ -157,9 +152,8 @@ def test_flag_at_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert explain_terms(doc)["t_ep_comm_s"] > 2.5 * hyb > 0
 
 
-def test_bad_flag_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    cfg = tmp_path / "config.json"
-    cfg.write_text(json.dumps(QWEN3_CONFIG), encoding="utf-8")
+def test_bad_flag_exits_2(qwen3_cfg: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = qwen3_cfg
     code, out, err = run_main([*_explain_args(cfg), "--moe-dispatcher", "nccl"], capsys)
     assert code == 2
     assert "--moe-dispatcher 'nccl'" in out + err and "alltoall, hybridep, deepep" in out + err
@@ -176,13 +170,12 @@ def _explain_on(cfg: Path, hardware: str) -> list[str]:
     return [*args[:args.index("--hardware") + 1], hardware, *args[args.index("--hardware") + 2:]]
 
 
-def test_other_vendor_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_other_vendor_is_refused(qwen3_cfg: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """DeepEP and HybridEP are CUDA libraries for NVIDIA GPUs (DeepEP's README 'Requirements': Hopper (SM90) or SM90
     PTX ISA, CUDA 12.3+, NVLink peer access; HybridEP: TMA instructions, TORCH_CUDA_ARCH_LIST '9.0 10.0'). On an
     MI300X the plan was priced at the NVIDIA-measured rates with a note (integration, 2026-12-03); it now exits 2
     naming the device and the fix --moe-dispatcher alltoall (utplan). On an H100 it runs, without the note."""
-    cfg = tmp_path / "config.json"
-    cfg.write_text(json.dumps(QWEN3_CONFIG), encoding="utf-8")
+    cfg = qwen3_cfg
     code, out, err = run_main([*_explain_on(cfg, "mi300x"), "--moe-dispatcher", "deepep"], capsys)
     assert code == 2, out + err
     assert "--moe-dispatcher deepep does not run on mi300x" in err and "--moe-dispatcher alltoall" in err, err

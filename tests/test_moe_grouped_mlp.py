@@ -12,12 +12,11 @@ field and the column are new.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import explain_terms, run_main
+from conftest import explain_doc, explain_terms, run_main
 
 from accelopt.errors import InputError
 from accelopt.hardware.catalog import get_device
@@ -27,10 +26,6 @@ from accelopt.predict.validation import read_runs, reproduce, run_query
 
 ROWS = {r["id"]: r for r in read_runs()}
 GB200_30B = "mb260401-gb200-qwen3-30b"  # 8 GB200, TP 1, EP 8, MBS 4, GBS 512, 48 MoE layers, MXFP8, blank cell
-QWEN3_CONFIG = {"_name_or_path": "user-qwen3-30b", "num_hidden_layers": 48, "hidden_size": 2048,
-                "num_attention_heads": 32, "num_key_value_heads": 4, "head_dim": 128, "intermediate_size": 6144,
-                "moe_intermediate_size": 768, "num_experts": 128, "num_experts_per_tok": 8, "vocab_size": 151936,
-                "max_position_embeddings": 4096, "hidden_act": "silu", "tie_word_embeddings": False}
 
 
 def _mxfp8_device(name: str) -> Device:
@@ -107,17 +102,8 @@ def _explain_args(cfg: Path) -> list[str]:
             "--zero", "1", "--recompute", "none", "--flash", "--json"]
 
 
-@pytest.fixture
-def qwen3_cfg(tmp_path: Path) -> Path:
-    cfg = tmp_path / "config.json"
-    cfg.write_text(json.dumps(QWEN3_CONFIG), encoding="utf-8")
-    return cfg
-
-
 def _explain_doc(capsys: pytest.CaptureFixture[str], cfg: Path, *extra: str) -> dict[str, Any]:
-    code, out, err = run_main([*_explain_args(cfg), *extra], capsys)
-    assert code == 0, err
-    return dict(json.loads(out))
+    return explain_doc(capsys, [*_explain_args(cfg), *extra])
 
 
 def test_flag_at_the_cli(qwen3_cfg: Path, capsys: pytest.CaptureFixture[str]) -> None:

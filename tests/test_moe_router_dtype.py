@@ -13,13 +13,12 @@ All of these fail before the change: the function, the flag, the Setup field and
 
 from __future__ import annotations
 
-import json
 import statistics
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import explain_terms, run_main
+from conftest import explain_doc, explain_terms, run_main
 
 from accelopt.errors import InputError
 from accelopt.hardware.catalog import get_device
@@ -30,10 +29,6 @@ from accelopt.predict.validation import read_runs, reproduce, run_query
 
 ROWS = {r["id"]: r for r in read_runs()}
 B200_30B = "mb-b200-qwen3-30b"  # 8 B200, TP 1, EP 8, MBS 1, GBS 512, 48 MoE layers, FP8
-QWEN3_CONFIG = {"_name_or_path": "user-qwen3-30b", "num_hidden_layers": 48, "hidden_size": 2048,
-                "num_attention_heads": 32, "num_key_value_heads": 4, "head_dim": 128, "intermediate_size": 6144,
-                "moe_intermediate_size": 768, "num_experts": 128, "num_experts_per_tok": 8, "vocab_size": 151936,
-                "max_position_embeddings": 4096, "hidden_act": "silu", "tie_word_embeddings": False}
 
 
 def _megatron_moe_rows() -> list[str]:
@@ -117,17 +112,8 @@ def _explain_args(cfg: Path) -> list[str]:
             "--recompute", "none", "--flash", "--json"]
 
 
-@pytest.fixture
-def qwen3_cfg(tmp_path: Path) -> Path:
-    cfg = tmp_path / "config.json"
-    cfg.write_text(json.dumps(QWEN3_CONFIG), encoding="utf-8")
-    return cfg
-
-
 def _explain_doc(capsys: pytest.CaptureFixture[str], cfg: Path, *extra: str) -> dict[str, Any]:
-    code, out, err = run_main([*_explain_args(cfg), *extra], capsys)
-    assert code in (0, 2), err
-    return dict(json.loads(out))
+    return explain_doc(capsys, [*_explain_args(cfg), *extra], codes=(0, 2))
 
 
 def test_flag_at_the_cli(qwen3_cfg: Path, capsys: pytest.CaptureFixture[str]) -> None:

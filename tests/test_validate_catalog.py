@@ -8,8 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import explain_terms, run_main
-from test_validate_cli_agree import _config, _flags
+from conftest import explain_terms, row_explain_argv, run_main
 
 CATALOG = str(Path(__file__).resolve().parents[1] / "examples" / "my_accelerator.toml")  # my-asic, bf16 65.5 TF
 ROW = {"id": "asic-1", "source": "our lab 2026-11", "hardware": "my-asic", "devices": "8", "layers": "16",
@@ -29,7 +28,7 @@ def test_a_run_on_a_device_of_the_users_catalog(tmp_path: Path, capsys: pytest.C
     code, out, err = run_main(["validate", "--runs", str(runs), "--catalog", CATALOG, "--json"], capsys)
     assert code == 0, err
     (got,) = json.loads(out)["runs"]
-    code, out, err = run_main([*_flags(ROW, _config(ROW, tmp_path / "config.json")), "--catalog", CATALOG], capsys)
+    code, out, err = run_main(row_explain_argv(ROW, tmp_path, (CATALOG,)), capsys)
     assert code in (0, 2), err
     plan = json.loads(out)
     assert got["hardware"] == plan["hardware"] == "my-asic"

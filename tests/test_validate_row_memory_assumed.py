@@ -10,8 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import explain_terms, run_main
-from test_validate_cli_agree import _config, _flags
+from conftest import explain_terms, row_explain_argv, run_main
 
 CATALOG = str(Path(__file__).resolve().parents[1] / "examples" / "my_accelerator.toml")  # my-asic: no links
 ROW = {"id": "big-70b", "source": "our lab 2026-12", "hardware": "h100-sxm", "devices": "8", "layers": "80",
@@ -34,7 +33,7 @@ def test_a_run_over_its_devices_memory_is_named(tmp_path: Path, capsys: pytest.C
     code, out, err = run_main(["validate", "--runs", str(runs), "--json"], capsys)
     assert code == 0, err
     got = {r["id"]: r for r in json.loads(out)["runs"]}
-    code, plan_out, err = run_main(_flags(ROW, _config(ROW, tmp_path / "config.json")), capsys)
+    code, plan_out, err = run_main(row_explain_argv(ROW, tmp_path), capsys)
     assert code == 2, err  # plan explain: exit 2 when the layout overflows memory
     terms = explain_terms(json.loads(plan_out))
     big = got["big-70b"]
@@ -55,7 +54,7 @@ def test_an_assumed_link_figure_is_listed_per_run(tmp_path: Path, capsys: pytest
     code, out, err = run_main(["validate", "--runs", str(runs), "--catalog", CATALOG, "--json"], capsys)
     assert code == 0, err
     (got,) = json.loads(out)["runs"]
-    code, plan_out, err = run_main([*_flags(row, _config(row, tmp_path / "config.json")), "--catalog", CATALOG],
+    code, plan_out, err = run_main(row_explain_argv(row, tmp_path, (CATALOG,)),
                                    capsys)
     assert code == 0, err
     assumed = json.loads(plan_out)["assumed"]

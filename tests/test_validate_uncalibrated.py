@@ -9,9 +9,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_main
+from conftest import row_explain_argv, run_main
 from test_validate_catalog import CATALOG, ROW
-from test_validate_cli_agree import _config, _flags
 
 H100_ROW = {**ROW, "id": "h100-1", "hardware": "h100-sxm", "step_s": "0.5"}
 
@@ -38,7 +37,7 @@ def test_a_run_on_an_uncalibrated_device_says_so(tmp_path: Path, capsys: pytest.
     assert (asic["family"], asic["calibration_tag"]) == ("default", "uncalibrated: default curve")
     assert h100["calibration_tag"] == "" and h100["calibration_basis"] == ""
     # the same basis `plan explain` prints for the row's layout, word for word
-    code, out, err = run_main([*_flags(ROW, _config(ROW, tmp_path / "config.json")), "--catalog", CATALOG], capsys)
+    code, out, err = run_main(row_explain_argv(ROW, tmp_path, (CATALOG,)), capsys)
     assert json.loads(out)["calibration_basis"]["text"] == asic["calibration_basis"]
 
 

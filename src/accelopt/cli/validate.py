@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,10 @@ class ValidateOptions:
     """Reproduce published LLM serving figures instead."""
     catalog: tuple[Path, ...] = ()
     """Extra catalog TOML files whose devices the runs' hardware cells may name (training runs)."""
+    rows: tuple[str, ...] = ()
+    """Run ids whose `plan explain` command is printed instead of the report (training runs)."""
+    config_dir: str = "."
+    """Where --row writes each run's architecture cells as ID.config.json."""
 
 
 def register(app: typer.Typer) -> None:
@@ -35,7 +40,8 @@ def register(app: typer.Typer) -> None:
                  "per run, then the held-out median and worst |error| per source, per device family and per "
                  "precision; each run uses the calibration of its software stack (the CSV's stack column). "
                  "--serving does the same for published LLM serving figures (throughput, TTFT, TPOT through plan "
-                 "serve's model), --inference for published inference latencies (through plan infer's model).")
+                 "serve's model), --inference for published inference latencies (through plan infer's model). "
+                 "--row ID prints the `accelopt plan explain` command that reproduces a training run's prediction.")
     def validate(
         runs: str = typer.Option(None, "--runs", help="CSV of runs in the bundled format (default: bundled); "
                                  "its columns, the required ones and what a blank cell means: docs/runs_files.md; "
@@ -54,14 +60,26 @@ def register(app: typer.Typer) -> None:
                                      "error, held-out median and worst |error| per source, family and precision"),
         catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP + " A --runs row's hardware cell may "
                                            "name its devices (training runs; not with --serving or --inference)."),
+        row: list[str] = typer.Option([], "--row", help="run id (repeatable): instead of the report, print that "
+                                      "training run's published and predicted step time and the `accelopt plan "
+                                      "explain` command that reproduces the prediction, its architecture cells "
+                                      "written as a config.json under --config-dir (an existing different file is "
+                                      "not overwritten); --json: the validate-row document (`accelopt schema "
+                                      "validate-row`)"),
+        config_dir: str = typer.Option(".", "--config-dir", help="with --row: the folder its ID.config.json files "
+                                       "are written to (default: the current folder)"),
     ) -> None:
         run_validate(ValidateOptions(runs=runs, calibration=calibration, as_json=as_json, html=html,
-                                     inference=inference, serving=serving, catalog=tuple(catalog)))
+                                     inference=inference, serving=serving, catalog=tuple(catalog),
+                                     rows=tuple(row), config_dir=config_dir))
 
 
 def run_validate(opts: ValidateOptions) -> None:
     """One library call (predict.validation.validate_report), then rendering."""
     _refuse_mixed(opts)
+    if opts.rows:
+        _print_commands(opts)
+        return
     if opts.serving:
         from accelopt.cli.plan_serve import validate_serving_cmd
 
@@ -90,6 +108,12 @@ def run_validate(opts: ValidateOptions) -> None:
         emit(data)
     else:
         _print(data)
+        from accelopt.cli.plan import console
+        from accelopt.report.console import plain
+
+        runs = f" --runs {shlex.quote(opts.runs)}" if opts.runs is not None else ""
+        console().print(plain(f"each run's prediction as an `accelopt plan explain` command: accelopt validate{runs} "
+                              "--row RUN_ID"), soft_wrap=True)
     if opts.runs is not None:
         _note_blank_defaults(opts.runs)
         _warn_model_keys(opts.runs)
@@ -127,10 +151,57 @@ def _refuse_mixed(opts: ValidateOptions) -> None:
                          + (", and write your device's spec TOML path in the row's hardware cell (relative to the "
                             "CSV's folder)" if opts.serving else "")
                          + ", or validate training runs (`accelopt validate --runs FILE --catalog FILE`)")
+    row_only = [flag for flag, given in (("--html", opts.html is not None),
+                                         ("--inference", opts.inference), ("--serving", opts.serving)) if given]
+    if opts.rows and row_only:
+        raise InputError(f"--row with {', '.join(row_only)}: --row prints the `plan explain` command of training "
+                         "runs (no report or page; --json: the validate-row document)",
+                         f"leave {', '.join(row_only)} out with --row")
+    if opts.config_dir != "." and not opts.rows:
+        raise InputError("--config-dir without --row: only --row writes config files",
+                         "add --row RUN_ID, or leave --config-dir out")
     if opts.calibration is not None and opts.inference:
         raise InputError("--calibration with --inference: --inference uses the bundled calibration (the file's "
                          "[family.NAME] tables apply to training runs, its [serving.NAME] tables to --serving)",
                          "leave --calibration out with --inference")
+
+
+def _print_commands(opts: ValidateOptions) -> None:
+    """`validate --row ID`: each run's figures and the command line that reproduces its prediction (plain text)."""
+    from accelopt.cli.plan import console
+    from accelopt.predict.run_command import row_commands
+    from accelopt.report.console import plain
+    from accelopt.units import fmt_seconds
+
+    if opts.catalog:  # a missing or bad --catalog file is the flag's error, not the first row's
+        from accelopt.hardware.catalog import load_catalog
+
+        load_catalog(opts.catalog)
+    found = row_commands(opts.rows, Path(opts.config_dir), opts.runs, opts.calibration,
+                         tuple(str(p) for p in opts.catalog))
+    from accelopt.cli.plan import warn_dropped_stacks
+
+    warn_dropped_stacks(opts.calibration)  # stderr, as the report's: a --calibration dropping bundled stack tables
+    if opts.as_json:
+        from accelopt.predict.run_command import ValidateRowDocument
+        from accelopt.report.jsonout import emit
+
+        emit(ValidateRowDocument(runs=found))
+        return
+    con = console()
+    for one in found:
+        r, cmd = one.result, one.command
+        con.print(plain(f"run {r.id} ({r.source}): published {fmt_seconds(r.published_step_s)}, predicted "
+                        f"{fmt_seconds(r.predicted_step_s)} (estimate), error {100 * r.error:+.1f}%; {r.hardware}, "
+                        f"{r.dtype}, stack {r.stack}, family {r.family_text}, {'fit' if r.fitted else 'held out'}"),
+                  soft_wrap=True)
+        if cmd.config_path is not None:
+            con.print(plain(f"  the run's architecture cells as a Hugging Face config.json: {cmd.config_path}"),
+                      soft_wrap=True)
+        con.print(plain(f"  {cmd.command}"), soft_wrap=True)  # one line: copied and run as it stands
+        con.print(plain("  its step_time_s term is the predicted step time above (`plan explain` prints every term; "
+                        "add --json for them as JSON)" if not cmd.gaps else
+                        "  not reproduced by that command: " + "; ".join(cmd.gaps)), soft_wrap=True)
 
 
 def _print(data: Any) -> None:

@@ -80,6 +80,7 @@ DOCUMENT_CLASSES = {
     "simulate-presets": "accelopt.simulate.results:SimPresetsDocument",
     "simulate-export": "accelopt.simulate.results:SimExportDocument",
     "schema-list": "accelopt.report.schema_documents:SchemaListDocument",
+    "validate-row": "accelopt.predict.run_command:ValidateRowDocument",
     "error": "accelopt.report.error_document:ErrorDocument",
 }
 DOCUMENT_KINDS = tuple(DOCUMENT_CLASSES)
