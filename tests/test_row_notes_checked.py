@@ -352,8 +352,9 @@ UNEXPLAINED: dict[str, str] = {
        for rid in ("vllm2192-a100-l2-70b-tp4-b64-nccl", "vllm2192-a100-l2-70b-tp4-b64-custom")},
     "trn1-nxd-llama31-8b-n220": "held-out row of the 8B layout (Neuron 2.20), beyond 25% since the NKI flash "
     "kernel's tile shape (attention_kernel nki_flash, 2026-12-03: -23.4% -> -27.6%; -31.5% after the rule-v2 re-run "
-    "0.46 -> 0.50, trnfix); the layout's gap as on the fit row below: 26.1% published utilization against the "
-    "model's 38.2% (36.1% at 0.46), no source separates the layout (searched 2026-12-03: nki-samples attention.py at "
+    "0.46 -> 0.50, trnfix; -29.8% at 0.48 since the XLA dead recompute's re-run, 2026-12-04, xla); the layout's gap as "
+    "on the fit row below: 26.1% published utilization against the model's 37.2% (38.2% at 0.50, 36.1% at 0.46), no "
+    "source separates the layout (searched 2026-12-03: nki-samples attention.py at "
     "a33dfbc, NxD kernels/flash_attn.py at e834945, NxD 0.8.0 release notes)",
     # 2026-12-04 (xlaadopt): trn1-nxd-llama31-8b-n221d's entry removed: -25.9% -> -24.0% (XLA dead recompute and
     # rule v2's re-run 0.50 -> 0.48), within 25%.
