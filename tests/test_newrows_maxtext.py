@@ -4,8 +4,8 @@ the recipes before any was predicted (runs-file block 'newrows', which names the
 Each recipe README publishes one training-log line, "completed step: N, seconds: S, TFLOP/s/device ..., Tokens/s/device
 T, total_weights W"; the row's step_s is S. Checked here against the row: W = per_device_batch_size x chips x seq =
 global_batch x seq, and S x T x chips = W. Then the errors the README and the runs-file notes quote are recomputed, and
-the DeepSeek-V3 row's two figures (UNEXPLAINED in tests/test_row_notes_checked.py): +40.5% with the routed experts
-priced one GEMM per expert (compute.grouped_gemm_s), -28.5% with each layer's local experts priced as one GEMM.
+the DeepSeek-V3 row's two figures (UNEXPLAINED in tests/test_row_notes_checked.py): +40.4% with the routed experts
+priced one GEMM per expert (compute.grouped_gemm_s), -28.7% with each layer's local experts priced as one GEMM.
 """
 
 from __future__ import annotations
@@ -35,11 +35,14 @@ LOG_LINES: dict[str, tuple[float, float, int, int, int, int]] = {
 }
 
 # The errors (predicted / published - 1, percent) the README and the notes quote, at the bundled calibration.
+# 2026-12-04 (xlaadopt): XLA dead recompute (training.xla_dead_recompute) and the v6e rule's re-run 0.72 -> 0.68:
+# v6e 8B-16 1.9 -> 2.1, 8B-32 -1.2 -> -1.0, 8B-64 -0.1 -> 0.0, 8B-128 -1.2 -> -1.0, GPT-3 175B -15.4 -> -17.7;
+# v5p Llama 3.1 405B 21.3 -> 13.8, DeepSeek-V3 40.5 -> 40.4 (the Gemma 3 rows run no remat: unmoved).
 ERROR_PCT: dict[str, float] = {
-    "maxtext-v6e-llama31-8b-16": 1.9, "maxtext-v6e-llama31-8b-32": -1.2, "maxtext-v6e-llama31-8b-64": -0.1,
-    "maxtext-v6e-llama31-8b-128": -1.2, "maxtext-v6e-gpt3-175b-256": -15.4, "maxtext-v6e-gemma3-12b-1x256": -7.7,
+    "maxtext-v6e-llama31-8b-16": 2.1, "maxtext-v6e-llama31-8b-32": -1.0, "maxtext-v6e-llama31-8b-64": 0.0,
+    "maxtext-v6e-llama31-8b-128": -1.0, "maxtext-v6e-gpt3-175b-256": -17.7, "maxtext-v6e-gemma3-12b-1x256": -7.7,
     "maxtext-v6e-gemma3-12b-2x256": -13.3, "maxtext-v6e-gemma3-12b-4x256": -19.5,
-    "maxtext-v5p-llama31-405b-512": 21.3, "maxtext-v5p-dsv3-671b-512": 40.5,
+    "maxtext-v5p-llama31-405b-512": 13.8, "maxtext-v5p-dsv3-671b-512": 40.4,
 }
 
 DSV3 = "maxtext-v5p-dsv3-671b-512"
@@ -81,10 +84,11 @@ def test_dsv3_row_brackets_between_per_expert_and_one_grouped_gemm(monkeypatch: 
     row = ROWS[DSV3]
     published_s = float(row["step_s"])
     per_expert_s = _step_s(row)
-    assert round(per_expert_s, 1) == 127.4 and round(100.0 * (per_expert_s / published_s - 1.0), 1) == 40.5
+    # 2026-12-04 (xlaadopt: XLA dead recompute): 127.4 s +40.5% -> 127.3 s +40.4%; 64.8 s -28.5% -> 64.7 s -28.7%
+    assert round(per_expert_s, 1) == 127.3 and round(100.0 * (per_expert_s / published_s - 1.0), 1) == 40.4
     monkeypatch.setattr(compute, "grouped_gemm_s", _one_gemm_for_all_local_experts)
     one_gemm_s = _step_s(row)
-    assert round(one_gemm_s, 1) == 64.8 and round(100.0 * (one_gemm_s / published_s - 1.0), 1) == -28.5
+    assert round(one_gemm_s, 1) == 64.7 and round(100.0 * (one_gemm_s / published_s - 1.0), 1) == -28.7
     # tokens per local expert per layer the note quotes: 6 sequences x 8192 x top-8 / 256 experts (ep 1)
     assert int(row["mbs"]) * int(row["seq"]) * int(row["top_k"]) // int(row["experts"]) == 1536
 
@@ -137,10 +141,12 @@ TPU_NEW_LOG_LINES: dict[str, tuple[float, float, int, int, int, int, int]] = {
 }
 # slices of v5e-256 -> the README's 128B MFU (%), MaxText/configs/v5e/README.md at 0ed7bd5
 V5E_128B_MFU: dict[int, float] = {1: 56.06, 2: 55.82, 4: 54.93, 8: 52.93, 16: 50.86, 32: 46.25}
+# 2026-12-04 (xlaadopt): the v5e rule's re-run 0.96 -> 0.90 under XLA dead recompute: v5e 128B x1..x32
+# -21.5/-21.9/-23.1/-25.9/-28.8/-35.3 -> -17.2/-17.6/-18.9/-21.8/-24.9/-31.7; Maverick 20.3 -> 18.8
 TPU_NEW_ERROR_PCT: dict[str, float] = {
-    "maxtext-v5e-128b-x1": -21.5, "maxtext-v5e-128b-x2": -21.9, "maxtext-v5e-128b-x4": -23.1,
-    "maxtext-v5e-128b-x8": -25.9, "maxtext-v5e-128b-x16": -28.8, "maxtext-v5e-128b-x32": -35.3,
-    "maxtext-v6e-mistral-7b-8": 2.8, "maxtext-v5p-llama4-maverick-128": 20.3, "maxtext-v5p-llama4-scout-512": 6.4,
+    "maxtext-v5e-128b-x1": -17.2, "maxtext-v5e-128b-x2": -17.6, "maxtext-v5e-128b-x4": -18.9,
+    "maxtext-v5e-128b-x8": -21.8, "maxtext-v5e-128b-x16": -24.9, "maxtext-v5e-128b-x32": -31.7,
+    "maxtext-v6e-mistral-7b-8": 2.8, "maxtext-v5p-llama4-maverick-128": 18.8, "maxtext-v5p-llama4-scout-512": 6.4,
 }
 TPU_NEW_SOURCES: dict[str, str] = {  # what each row's note must cite (path and stored commit)
     "maxtext-v6e-mistral-7b-8": "training/trillium/Mistral-7B-MaxText/README.md (7f2f5e6)",
@@ -205,9 +211,11 @@ def test_v5e_128b_unexplained_figures() -> None:
     one = ROWS["maxtext-v5e-128b-x1"]
     terms = predict_layout(run_query(one)).terms
     published_1 = validate_report_step("maxtext-v5e-128b-x1")
-    assert round(published_1, 3) == 14.366 and round(terms["step_time_s"], 3) == 11.273
-    assert round(published_1 - terms["step_time_s"], 2) == 3.09
-    assert round(terms["t_tp_comm_s"], 2) == 1.63 and round(terms["t_recompute_s"], 2) == 0.14
+    # 2026-12-04 (xlaadopt: v5e rule re-run 0.96 -> 0.90): step 11.273 -> 11.893 s, gap 3.09 -> 2.47 s, recompute
+    # 0.14 -> 0.15 s
+    assert round(published_1, 3) == 14.366 and round(terms["step_time_s"], 3) == 11.893
+    assert round(published_1 - terms["step_time_s"], 2) == 2.47
+    assert round(terms["t_tp_comm_s"], 2) == 1.63 and round(terms["t_recompute_s"], 2) == 0.15
     losses_ms = {rid: round(1000 * (validate_report_step(rid) - published_1) / 64, 1) for rid in V5E_128B_BEYOND}
     assert losses_ms == {"maxtext-v5e-128b-x8": 13.3, "maxtext-v5e-128b-x16": 22.9, "maxtext-v5e-128b-x32": 47.6}
 
@@ -244,13 +252,15 @@ def test_v5e_128b_offload_is_hidden_at_the_cited_rate() -> None:
     assert round(copy_s, 2) == 3.15 and round(1000 * per_layer_b / PCIE_BYTE_PER_S, 1) == 49.2
     terms = predict_layout(run_query(one)).terms
     fwd_s, bwd_s, step_s = terms["t_fwd_s"], terms["t_bwd_s"], terms["step_time_s"]
-    assert (round(1000 * fwd_s / layers, 1), round(1000 * bwd_s / layers, 1)) == (49.3, 98.6)
+    # 2026-12-04 (xlaadopt: v5e rule re-run 0.96 -> 0.90): (49.3, 98.6) -> (52.5, 104.9) ms per layer
+    assert (round(1000 * fwd_s / layers, 1), round(1000 * bwd_s / layers, 1)) == (52.5, 104.9)
     # overlapped, as XLA runs them: nothing exposed in either pass
     assert max(0.0, copy_s - fwd_s) == 0.0 and max(0.0, copy_s - bwd_s) == 0.0
     published = validate_report_step("maxtext-v5e-128b-x1")
-    # serialised (no source says so): the forward copies once +0.4%, both ways +22.3%
-    assert round(step_s + copy_s, 2) == 14.42 and round(100 * ((step_s + copy_s) / published - 1), 1) == 0.4
-    assert round(step_s + 2 * copy_s, 2) == 17.57 and round(100 * ((step_s + 2 * copy_s) / published - 1), 1) == 22.3
+    # serialised (no source says so): the forward copies once +4.7%, both ways +26.6% (2026-12-04, xlaadopt: +0.4%
+    # (14.42 s) and +22.3% (17.57 s) at v5e 0.96 before the rule's re-run)
+    assert round(step_s + copy_s, 2) == 15.04 and round(100 * ((step_s + copy_s) / published - 1), 1) == 4.7
+    assert round(step_s + 2 * copy_s, 2) == 18.19 and round(100 * ((step_s + 2 * copy_s) / published - 1), 1) == 26.6
 
 
 @functools.cache
@@ -264,7 +274,8 @@ def validate_report_step(run_id: str) -> float:
 
 
 @pytest.mark.parametrize(("run_id", "per_expert_pct", "one_gemm_pct"), [
-    ("maxtext-v5p-llama4-maverick-128", 20.3, -31.7), ("maxtext-v5p-llama4-scout-512", 6.4, -3.2)])
+    # 2026-12-04 (xlaadopt: XLA dead recompute): Maverick 20.3 / -31.7 -> 18.8 / -33.2
+    ("maxtext-v5p-llama4-maverick-128", 18.8, -33.2), ("maxtext-v5p-llama4-scout-512", 6.4, -3.2)])
 def test_llama4_megablox_rows_bracket_as_dsv3(monkeypatch: pytest.MonkeyPatch, run_id: str, per_expert_pct: float,
                                               one_gemm_pct: float) -> None:
     """Reported, not modelled: as the DeepSeek-V3 row, the megablox rows sit between the per-expert GEMM pricing

@@ -84,7 +84,7 @@ def test_per_family_run_counts_and_runs_beyond_25() -> None:
     for family, count in quoted:
         assert _count(count) == held[family], family
     n_amd, n_trn, n_bw, n_hop, n_a3, n_amp, n_moe, n_dsv3 = _quoted(
-        r"Runs beyond 25%: (\d+) AMD rows?, (\d+) Trainium rows, (\d+) dense Megatron-Bridge GB300 rows? .*?, "
+        r"Runs beyond 25%: (\d+) AMD rows?, (\d+) Trainium rows?, (\d+) dense Megatron-Bridge GB300 rows? .*?, "
         r"(\d+) dense Megatron-Bridge H100 rows? .*?, (\d+) MaxText A3 H100 rows .*?, (\d+) llm-foundry A100 rows? "
         r"at seq >= 8192 .*? and (\d+) Megatron-Bridge Qwen3 MoE rows, and (\d+) Megatron-Bridge DeepSeek-V3 / GPT-OSS")
     beyond = [r for r in REPORT.runs if not r.fitted and abs(r.error) > 0.25]
@@ -96,11 +96,11 @@ def test_per_family_run_counts_and_runs_beyond_25() -> None:
     (n_tpu,) = _quoted(r"(\d+) MaxText TPU v5p DeepSeek-V3 rows? \(")
     assert int(n_tpu) == len(tpu) and all("-dsv3-" in r.id for r in tpu)
     # tpu_new (2026-12-03): the MaxText v5e README's 128B column, unseen; x8, x16 and x32 beyond 25% (strict xfails)
+    # 2026-12-04 (xlarecomp): 3 -> 1, x32 alone (x8 -25.9 -> -21.8%, x16 -28.8 -> -24.9% with the v5e rule's re-run)
     v5e_128b = [r for r in beyond if r.id.startswith("maxtext-v5e-128b-")]
-    n_v5e, *v5e_errs = _quoted(r"(\d+) MaxText TPU v5e\s+128B rows \(on 8, 16 and 32 v5e-256 slices, ([+-][\d.]+)%, "
-                               r"([+-][\d.]+)%, ([+-][\d.]+)%")
-    assert int(n_v5e) == len(v5e_128b) == 3
-    for written, slices in zip(v5e_errs, (8, 16, 32), strict=True):
+    n_v5e, *v5e_errs = _quoted(r"(\d+) MaxText TPU v5e\s+128B rows? \(on 32 v5e-256 slices, ([+-][\d.]+)%")
+    assert int(n_v5e) == len(v5e_128b) == 1
+    for written, slices in zip(v5e_errs, (32,), strict=True):
         _same_as_written(written, _pct(RESULTS[f"maxtext-v5e-128b-x{slices}"]))
     tpu += v5e_128b
     # mixrows' NeMo Mixtral-8x22B rows, 2026-12-03
@@ -261,7 +261,7 @@ def test_trainium_figures() -> None:
     """Rule v2 (calibration.toml): the fit rows' errors, the held-out median / worst, and the split between held-out
     rows of a new layout and fit-row layouts at another release (the runs-file notes label each)."""
     fit_median, median, worst, new_median, new_n, n_fast, n_slow, old_median, old_n = _quoted(
-        r"fits 0\.50 on those ten rows \(fit errors median ([\d.]+)%\) .*?predicted\): median ([\d.]+)%, "
+        r"fits 0\.48 on those ten rows \(fit errors median ([\d.]+)%\) .*?predicted\): median ([\d.]+)%, "
         r"worst (-\d+)% .*?"
         r"([\d.]+)% over the (\d+) rows of a new layout \((\d+) too fast, (\d+) too slow\) "
         r"and ([\d.]+)% over the (\d+) fit-row layouts")

@@ -31,7 +31,8 @@ I79_TFLOPS = {2: 442e12, 4: 474e12}
 # Llama 3 8B as the #79 / #78 script builds it (te.TransformerLayer, fused QKV, SwiGLU, RMSNorm, untied TE head).
 L, E, H, KV_WIDTH, D_HID, V, T = 32, 4096, 32, 1024, 14336, 128256, 4096
 
-ERROR_PCT = {L2_70B: 12.2, MIXTRAL: -4.9, I79[2]: -47.5, I79[4]: -44.5}
+# 2026-12-04 (xlaadopt): Llama 2 70B 12.2 -> 5.0 (XLA dead recompute: the saved mlpwo is not re-run)
+ERROR_PCT = {L2_70B: 5.0, MIXTRAL: -4.9, I79[2]: -47.5, I79[4]: -44.5}
 
 
 @functools.cache
@@ -100,12 +101,14 @@ def test_issue79_gap_figures() -> None:
 def test_llama2_70b_recompute_and_memory_figures() -> None:
     written = _result(L2_70B)
     selective = _result(L2_70B, recompute_modules="")
-    assert round(written.predicted_step_s, 3) == 26.573 and round(selective.predicted_step_s, 3) == 21.458
+    # 2026-12-04 (xlaadopt): written 26.573 -> 24.868 s, its MLP charge 5.115 -> 3.410 s: under XLA the recomputed
+    # MLP block no longer re-runs mlpwo (training.xla_dead_recompute), the third of the block's three equal-FLOP
+    # GEMMs (mlpwi_0, mlpwi_1, mlpwo) that 'about +5% at the recipe's own policy' had taken off by hand
+    assert round(written.predicted_step_s, 3) == 24.868 and round(selective.predicted_step_s, 3) == 21.458
     assert round(_pct(selective.predicted_step_s, L2_70B), 1) == -9.4
     mlp_s = written.predicted_step_s - selective.predicted_step_s
-    assert round(mlp_s, 3) == 5.115
-    # a third of it the mlpwo GEMM (mlpwi_0, mlpwi_1, mlpwo of equal FLOPs): about +5% at the recipe's own policy
-    assert round(_pct(written.predicted_step_s - mlp_s / 3, L2_70B)) == 5
+    assert round(mlp_s, 3) == 3.410 and round(1.5 * mlp_s, 3) == 5.115
+    assert round(_pct(written.predicted_step_s, L2_70B), 1) == 5.0
     # mlpwo's share of the layer's GEMM weights (QKV 8192 x 10240, out 8192^2, MLP 3 x 8192 x 28672)
     weights = 8192 * 10240 + 8192 * 8192 + 3 * 8192 * 28672
     assert round(weights / 1e6, 1) == 855.6 and round(100 * 8192 * 28672 / weights, 1) == 27.5

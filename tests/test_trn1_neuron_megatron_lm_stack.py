@@ -64,10 +64,10 @@ def test_the_stack_differs_from_megatron_only_by_its_table() -> None:
     t_stack = predict_layout(q, same).terms["step_time_s"]
     t_meg = predict_layout(replace(q, stack="megatron"), same).terms["step_time_s"]
     assert t_stack == pytest.approx(t_meg, rel=1e-12)
-    assert predict_layout(q).terms["step_time_s"] > t_stack  # 0.38 < 0.50: slower
+    assert predict_layout(q).terms["step_time_s"] > t_stack  # 0.38 < 0.48: slower
     spec = get_device("trainium1-core")
     assert calibration_for(spec, cals, STACK).matmul_eff_max == 0.38
-    assert calibration_for(spec, cals).matmul_eff_max == 0.50
+    assert calibration_for(spec, cals).matmul_eff_max == 0.48  # 2026-12-04 (xlaadopt): 0.50 -> 0.48, rule v2 re-run
 
 
 def test_trainium1_held_out_rows_of_the_stack() -> None:

@@ -58,18 +58,20 @@ def test_llama31_8b_attention_core_by_hand() -> None:
     over 8192 keys. The NKI kernel computes (8192 + 512) / 2 = 4352 keys per query in Q K^T and (8192 + 2048) / 2 =
     5120 in P V: F = 2 x 8192 x 128 x (4352 + 5120) = 1.986e10 FLOPs (the full count is 2 x 8192 x 8192 x 256 =
     3.436e10, FlashAttention-2's per-row skip 2 x 8192 x 4096.5 x 256 = 1.718e10). On the GEMM curve (rule v2:
-    eff(F) = 0.50 F / (F + 5e8) of 95 TFLOP/s, the re-run of 2026-12-03;
-    0.4660 ms at 0.46) that is 0.4287 ms, compute bound (Q, K, V, O: 8.4 MB at 0.8 x 410 GiB/s,
+    eff(F) = 0.48 F / (F + 5e8) of 95 TFLOP/s, the re-run of 2026-12-04 (xlaadopt); 0.4287 ms at 0.50, the re-run of
+    2026-12-03; 0.4660 ms at 0.46) that is 0.4466 ms, compute bound (Q, K, V, O: 8.4 MB at 0.8 x 410 GiB/s,
     0.019 ms), plus one launch (4 us). Backward: 5 products on 512-key tiles, 5 x 4352 / (4352 + 5120) = 2.297x the
     forward (2.5x for FlashAttention-2; 2x for the generic 'fused' shape)."""
     model = run_query(TRN1["trn1-nxd-llama31-8b"]).model
-    assert (model.heads, model.head_dim, CAL.matmul_eff_max, CAL.matmul_half_flop) == (32, 128, 0.50, 0.5e9)
+    # 2026-12-04 (xlaadopt): matmul_eff_max 0.50 -> 0.48 (rule v2 re-run under XLA dead recompute)
+    assert (model.heads, model.head_dim, CAL.matmul_eff_max, CAL.matmul_half_flop) == (32, 128, 0.48, 0.5e9)
     one = np.ones(1)
     flops = 2.0 * 8192 * 128 * (4352 + 5120)
-    eff = 0.50 * flops / (flops + 0.5e9)
+    eff = 0.48 * flops / (flops + 0.5e9)
     want_s = flops / (95e12 * eff) + 4e-6
     t, f_model = attention_core_s(model, one, 8192 * one, 8192 * one, 32 * one, True, 2.0, _device(), "nki_flash")
-    assert float(t[0]) == pytest.approx(want_s, rel=1e-9) and want_s == pytest.approx(0.4327e-3, rel=1e-3)
+    # 0.4327 ms at 0.50 (until 2026-12-04, xlaadopt)
+    assert float(t[0]) == pytest.approx(want_s, rel=1e-9) and want_s == pytest.approx(0.4506e-3, rel=1e-3)
     assert float(f_model[0]) == 2.0 * 8192 * 8192 * 256  # model FLOPs keep the full count (MFU as published)
     ratio = attention_bwd_time_ratio("nki_flash", CAL, model, 8192.0)
     assert float(ratio) == pytest.approx(5 * 4352 / (4352 + 5120), rel=1e-12)

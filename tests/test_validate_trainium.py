@@ -69,7 +69,8 @@ def test_neuroncore_is_half_a_chip_with_the_chips_ring_link() -> None:
 
 # The 8B layout (TP 32 cores, 8K sequence, no recompute) at matmul_eff_max 0.50 (the rule-v2 re-run of 2026-12-03):
 # its compute gets faster, its longer core rings do not, so the core form is 3.5% slower than the chip form (within 3%
-# at 0.46): a real granularity cost above the bound's stated range, not a unit slip; the bound is kept.
+# at 0.46): a real granularity cost above the bound's stated range, not a unit slip; the bound is kept. 2026-12-04
+# (xla): at 0.48 (rule v2's re-run after the XLA dead recompute) 3.5% -> 3.03%, still above the bound.
 _GRANULARITY_ABOVE_3PCT = ("trn1-nxd-llama31-8b", "trn1-nxd-llama31-8b-n221", "trn1-nxd-llama31-8b-n220",
                            "trn1-nxd-llama31-8b-n221d")
 
@@ -104,7 +105,8 @@ def test_per_core_rows_keep_the_per_chip_flops_and_no_unit_slip(row: dict[str, s
 
 @pytest.mark.parametrize("row", [pytest.param(r, marks=pytest.mark.xfail(
     strict=True, reason="2026-12-03 (trnfix): at matmul_eff_max 0.50 the 8B layout's core form is 3.5% slower than "
-    "its chip form (the rings over 32 cores stay, the compute shrinks); the bound is 3%")) if r["id"] in
+    "its chip form (the rings over 32 cores stay, the compute shrinks); the bound is 3%; 3.03% at 0.48 "
+    "(2026-12-04, xla)")) if r["id"] in
     _GRANULARITY_ABOVE_3PCT else r for r in TRN1_ROWS], ids=lambda r: r["id"])
 def test_per_core_rows_differ_by_granularity_only(row: dict[str, str]) -> None:
     """The NeuronCore form is slower than the per-chip form only by its half-size kernels and longer rings: 0 to 3%
@@ -325,6 +327,11 @@ CORRECTED_ROWS = ("trn1-nxd-llama2-13b-pp8-n220", "trn1-nxd-llama2-70b-pp8-n220"
                   "trn1-meglm-gpt3-6.7b-n210", "trn1-meglm-gpt3-6.7b-n211", "trn1-meglm-gpt3-6.7b-n212")
 
 
+# The bundled family value, which the record helpers below replace by the value a record was made at. 2026-12-04 (xla):
+# 0.50 -> 0.48, rule v2's re-run after the XLA dead recompute (training.xla_dead_recompute).
+BUNDLED_EFF_LINE = "\nmatmul_eff_max = 0.48\n"
+
+
 def test_audit_record_says_which_rows_the_corrections_moved_away(tmp_path: Path) -> None:
     """The record said both corrections moved their rows toward the published figure; the two 13B PP 8 rows
     overshoot (|error| grew). It now says which shrank and which grew, with `validate`'s errors at the record's value
@@ -332,9 +339,9 @@ def test_audit_record_says_which_rows_the_corrections_moved_away(tmp_path: Path)
     text = (Path(__file__).resolve().parent.parent / "src/accelopt/predict/data/calibration.toml").read_text()
     block = text[text.index("\n[family.aws-trainium1]\n") + 1:]  # the table header, not a comment naming it
     block = block[:block.index("\n\n")]
-    assert "\nmatmul_eff_max = 0.50\n" in block
+    assert BUNDLED_EFF_LINE in block
     at_record = tmp_path / "trn1_at_0.46.toml"
-    at_record.write_text(block.replace("\nmatmul_eff_max = 0.50\n", "\nmatmul_eff_max = 0.46\n"), encoding="utf-8")
+    at_record.write_text(block.replace(BUNDLED_EFF_LINE, "\nmatmul_eff_max = 0.46\n"), encoding="utf-8")
     record = " ".join(line.lstrip("# ") for line in text.splitlines() if line.startswith("#"))
     listed = record.split("Held-out rows, before -> after:")[1].split("Family held-out median")[0]
     pairs = [(float(a), float(b)) for a, b in re.findall(r"([-+][\d.]+) -> ([-+][\d.]+)%", listed)]
@@ -360,9 +367,9 @@ def _family_table_file(tmp_path: Path, eff: str = "0.50") -> Path:
     text = (Path(__file__).resolve().parent.parent / "src/accelopt/predict/data/calibration.toml").read_text()
     block = text[text.index("\n[family.aws-trainium1]\n") + 1:]  # the table header, not a comment naming it
     block = block[:block.index("\n\n")]
-    assert "\nmatmul_eff_max = 0.50\n" in block and "stack" not in block
+    assert BUNDLED_EFF_LINE in block and "stack" not in block
     path = tmp_path / f"trn1_family_{eff}.toml"
-    path.write_text(block.replace("\nmatmul_eff_max = 0.50\n", f"\nmatmul_eff_max = {eff}\n"), encoding="utf-8")
+    path.write_text(block.replace(BUNDLED_EFF_LINE, f"\nmatmul_eff_max = {eff}\n"), encoding="utf-8")
     return path
 
 

@@ -72,6 +72,7 @@ from accelopt.predict.compute import (
     attention_bwd_time_ratio,
     attention_kernel_of,
     attention_unpad_s,
+    bmm_s,
     fp8_weight_transpose,
     gemm_s,
     layer_forward,
@@ -788,7 +789,14 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
                                np.where(rc == RECOMPUTE["op"], op_s_layer,
                                         np.where(rc == RECOMPUTE["mlp"], mlp_layer, 0.0) + mods_layer))
     skip_s, skip_flops = early_stop_skipped(cal.stack, mdl, T, tp, lay.sp, frac_moe, dtb, dev)
-    recompute_layer = recompute_layer - np.where(rc == 2, rec_frac * skip_s, 0.0)
+    # XLA programs (xla_dead_recompute): a checkpointed region's last op, whose output no backward op reads, is
+    # never recomputed; one early stop or the other applies to a stack, never both (max).
+    dead = xla_dead_recompute(cal.stack, spec, mdl, mbs, s_loc, float(setup.seq_len), T, tp, lay.sp, frac_moe,
+                              setup.flash, dtb, dev)
+    skip_s, skip_flops = np.maximum(skip_s, dead.full_s), np.maximum(skip_flops, dead.full_flops)
+    mlp_on = np.maximum((rc == RECOMPUTE["mlp"]).astype(float), mod_on["mlp"])  # the dense MLP block redone
+    recompute_layer = (recompute_layer - np.where(rc == 2, rec_frac * skip_s, 0.0) - mlp_on * dead.mlp_s
+                       - mod_on["core_attn"] * dead.core_s)
     # --- tensor parallel: 4 (+2 with full recompute) all-reduce-equivalents of b s h per layer.
     tp_bw, tp_lat = links.pick(tp)
     tp_in = links.tree_chain_ranks(lay.tp, np.ones_like(lay.tp))  # tp ranks NCCL's tree chains (one domain's)
@@ -989,7 +997,8 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
                                       np.where(rc == RECOMPUTE["mlp"], ls * _mlp_flops(mdl, T, tp, lt, frac_moe), 0.0)
                                       + ls * sum((mod_on[name] * mods[name][1] for name in RECOMPUTE_MODULES),
                                                  np.zeros_like(T))))
-    rec_flops_dev = rec_flops_dev - np.where(rc == 2, rec_frac * ls * skip_flops, 0.0)
+    rec_flops_dev = rec_flops_dev - np.where(rc == 2, rec_frac * ls * skip_flops, 0.0) - ls * (
+        mlp_on * dead.mlp_flops + mod_on["core_attn"] * dead.core_flops)
     hw_flops_step = model_flops_step + rec_flops_dev * m * n
     peak_dtype = float(spec.peak(setup.dtype) or dev.peak_flop_per_s)  # MFU against the training dtype's peak
     peak_total = n * peak_dtype
@@ -1284,6 +1293,74 @@ def early_stop_skipped(stack: str, mdl: TransformerConfig, T: Arr, tp: Arr, sp: 
     t_add = memory_ops_s(3.0 * T * mdl.hidden / np.where(sp, tp, 1.0) * dtb, dev, 1.0)
     dense = 1.0 - frac_moe
     return dense * (t_down + t_add), dense * f_down
+
+
+XLA_VENDORS = ("AWS",)
+"""Vendors whose devices run PyTorch only through PyTorch/XLA (AWS Trainium / Inferentia: torch-neuronx, whose
+neuronx-cc compiles the lazy-tensor graph; NeuronX Distributed checkpoints with torch_xla.utils.checkpoint)."""
+
+
+def runs_under_xla(stack: str, spec: AcceleratorSpec) -> bool:
+    """True where a training step is one compiled XLA program: the maxtext stack (JAX, on any device), any TPU (JAX:
+    MaxText, or T5X / GSPMD for PaLM) and the XLA_VENDORS' devices (PyTorch/XLA)."""
+    return stack == "maxtext" or spec.kind == "tpu" or spec.vendor.upper() in XLA_VENDORS
+
+
+@dataclass(frozen=True)
+class DeadRecompute:
+    """Per layer, (time, FLOPs) an XLA program does not recompute (xla_dead_recompute): under full recompute
+    (full_*), under a recomputed dense MLP block (mlp_*: recompute mlp, --recompute-modules mlp) and under a
+    recomputed attention core (core_*: selective, --recompute-modules core_attn)."""
+
+    full_s: Arr
+    full_flops: Arr
+    mlp_s: Arr
+    mlp_flops: Arr
+    core_s: Arr
+    core_flops: Arr
+
+
+def xla_dead_recompute(stack: str, spec: AcceleratorSpec, mdl: TransformerConfig, mbs: Arr, s_loc: Arr,
+                       keys: float, T: Arr, tp: Arr, sp: Arr, frac_moe: float, flash: bool, dtb: float,
+                       dev: Device) -> DeadRecompute:
+    """What a checkpointed region's recompute does NOT redo when the step is an XLA program (runs_under_xla): the
+    region's last ops, whose outputs no backward op reads (a matmul's backward reads its inputs, an add's nothing).
+
+    Sources. JAX: jax.checkpoint's partial evaluation dead-code-eliminates the recomputed jaxpr down to what the
+    backward needs ('DCE jaxpr_staged, keeping only instantiated outputs which are unknown': jax-ml/jax
+    jax/_src/ad_checkpoint.py remat_partial_eval, read at 0018095cdf076e52a510f9c5fcb76bb3b67a6add); the region's
+    primal output is known from the forward, so ops that only feed it are dropped. MaxText remats a whole decoder layer
+    (scanned, a policy per remat_policy), so under 'full' the layer's last GEMM (mlpwo) and residual add are dead.
+    PyTorch/XLA: torch_xla.utils.checkpoint re-runs the region in the backward and calls
+    torch.autograd.backward(outputs_with_grad, args_with_grad) (pytorch/xla torch_xla/utils/checkpoint.py
+    @16498c3458bcfc463512c28587956841a64b5d8e, CheckpointFunction.backward; use_reentrant=False raises 'XLA currently
+    does not support'), and lazy tracing executes only the graph a live tensor needs, so the recomputed output's own
+    op is never run. Regions and their dead last ops:
+      full (a layer): the MLP down-projection [T, f/t] x [f/t, h] and the residual add on dense layers (as
+        early_stop_skipped); a parallel block (PaLM sec. 2) sums both branches, so its attention out-projection
+        [T, o/t] x [o/t, h] is dead too. An MoE layer keeps its expert GEMMs: the combine's backward reads the
+        experts' outputs (the router weights' gradient), so only the combine is dead (not charged separately).
+      a recomputed dense MLP block (NxD's checkpointed LlamaMLP, Megatron's mlp module, MaxText's
+        save_dot_except_mlpwi): its down-projection.
+      a recomputed attention core: P V on the unfused core, where the checkpoint region ends at the core's output
+        (PyTorch/XLA: Megatron's / NxD's checkpointed CoreAttention; the out-projection outside reads the saved
+        output). Not under MaxText, whose region is the whole layer: the out-projection's weight gradient reads
+        'context', so P V is recomputed; nor a fused kernel (one op whose softmax statistics the backward reads).
+    Collectives after a dead GEMM (a sequence-parallel reduce-scatter) are not subtracted. Elsewhere: zeros."""
+    zero = np.zeros_like(T, dtype=float)
+    if not runs_under_xla(stack, spec):
+        return DeadRecompute(zero, zero, zero, zero, zero, zero)
+    dense = 1.0 - frac_moe
+    t_down, f_down = gemm_s(T, mdl.hidden, (mdl.dense_ffn or mdl.ffn) / tp, dtb, dev)
+    # the residual add [T, h] (read 2, write 1; a parallel block's three-way add reads 3), split by t under sp
+    add_bytes = (4.0 if mdl.parallel_block else 3.0) * T * mdl.hidden / np.where(sp, tp, 1.0) * dtb
+    t_add = memory_ops_s(add_bytes, dev, 1.0)
+    t_out, f_out = gemm_s(T, mdl.hidden, mdl.o_width / tp, dtb, dev) if mdl.parallel_block else (zero, zero)
+    core_s, core_f = zero, zero
+    if spec.vendor.upper() in XLA_VENDORS and not flash:  # (b*a/t) x [s, keys] x [keys, v], compute.attention_core_s
+        core_s, core_f = bmm_s(s_loc, mdl.v_head_dim, keys, dtb, dev, mbs * mdl.heads / tp)
+    return DeadRecompute(full_s=dense * (t_down + t_add) + t_out, full_flops=dense * f_down + f_out,
+                         mlp_s=dense * t_down, mlp_flops=dense * f_down, core_s=core_s, core_flops=core_f)
 
 
 def fp8_param_bytes(setup: Setup, cal: Calibration) -> float:
