@@ -10,7 +10,7 @@
 # Steps, in this order, each with its own timeout, the whole run under BUDGET_S (default 450 s); one failing step
 # does not stop the others: `accelopt env --json`, a full `accelopt probe --json --save`, gpu_matmul_clocks.py, the
 # tests marked gpu (the test files holding one), gpu_profile.py, gpu_compress.py, a DDP `profile --nproc N` over NCCL,
-# `accelopt optimize` on benchmarks/factory_mlp4096.py (bench_distributed.py
+# `accelopt optimize` on examples/mlp4096.py (bench_distributed.py
 # too with 2 or more GPUs), and gpu_optimize.py.
 # Results: one file per step and gpu_summary.txt in the folder gpu_<GPU name>/ under benchmarks/results/. With $OUT
 # set (the device tool's output folder, which brings back at most 8 files) that folder is packed after every step
@@ -129,8 +129,8 @@ fi
 if [ "${NGPU:-0}" -ge 1 ]; then
   # the CLI on a user's factory file: torchao techniques alone and followed by compile (optimize pairs them on CUDA);
   # H200, 2026-12-04: int8-dynamic 0.086x eager -> 0.76x compiled, float8-dynamic 0.27x -> 0.72x of bf16 autocast
-  step "optimize factory_mlp4096 (CLI)" 120 "$DEST/optimize_mlp_cuda.json" \
-    "$PY" -m accelopt optimize benchmarks/factory_mlp4096.py:build --device cuda --dtype bf16 \
+  step "optimize mlp4096 (CLI)" 120 "$DEST/optimize_mlp_cuda.json" \
+    "$PY" -m accelopt optimize examples/mlp4096.py:build --device cuda --dtype bf16 \
     --only compile,int8-dynamic,float8-dynamic,int4-weight-only --combinations 3 --quality-tolerance 15 \
     --no-profile-bounds --rounds 3 --block-s 0.05 --budget-min 1.7 --json
 fi

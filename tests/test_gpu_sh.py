@@ -242,14 +242,14 @@ def test_gpu_compress_runs_against_the_current_api_on_cpu(monkeypatch: pytest.Mo
 
 
 def test_the_factory_of_the_recorded_optimize_run_loads_and_agrees_with_itself() -> None:
-    """benchmarks/factory_mlp4096.py:build, the model of the H200 optimize run in results/gpu_nvidia-h200: a user's
+    """examples/mlp4096.py:build, the model of the H200 optimize run in results/gpu_nvidia-h200: a user's
     factory file the CLI loads; its held-out labels are the model's own top-1, so the unchanged model scores 100%."""
     import torch
 
     from accelopt.optimize.compress import evaluate
     from accelopt.workload.userfile import load_user_factory
 
-    bundle = load_user_factory(str(ROOT / "benchmarks" / "factory_mlp4096.py") + ":build", batch_size=4)
+    bundle = load_user_factory(str(ROOT / "examples" / "mlp4096.py") + ":build", batch_size=4)
     assert bundle.metric == "accuracy" and bundle.eval_batches is not None
     with torch.no_grad():
         assert evaluate(bundle.model, bundle, "cpu") == 1.0

@@ -1,6 +1,6 @@
 """A Linear-heavy model for `accelopt optimize` on a GPU, as a user's factory file:
 
-    accelopt optimize benchmarks/factory_mlp4096.py:build --device cuda --dtype bf16 \
+    accelopt optimize examples/mlp4096.py:build --device cuda --dtype bf16 \
         --only compile,int8-dynamic,float8-dynamic,int4-weight-only --quality-tolerance 5
 
 The MLP of gpu_compress.py (4 x Linear 4096 -> 4096 with ReLU, a 16-way head; batch 256), in fp32 weights (the
