@@ -116,8 +116,8 @@ def _family_basis(device: str, cal: Calibration, dtype: str, cals: dict[str, Cal
         return make(kind="measured", text=f"{head}: a probed spec, its measured peaks used as achieved "
                           f"rates (eff_max {cal.matmul_eff_max:g}), not fitted on published runs (estimate); its MFU "
                           "divides by those measured peaks, not the datasheet's that a published MFU divides by "
-                          "(PaLM, Chowdhery et al. 2022, app. B), so it reads higher: an H200 probed at 665 of its "
-                          "989.5 bf16 TFLOP/s reads 1.49x (benchmarks/results/gpu_nvidia-h200)")
+                          "(PaLM, Chowdhery et al. 2022, app. B), so it reads higher (e.g. an H200 probed at 665 of "
+                          "its 989.5 bf16 TFLOP/s: 1.49x, benchmarks/results/gpu_nvidia-h200)")
     rows = _rows(cal, fp8)
     if rows:
         fam = cals.get(cal.family)

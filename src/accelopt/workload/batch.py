@@ -4,6 +4,7 @@ others left it on the host; one rebuilt a namedtuple from a generator and failed
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 
@@ -33,6 +34,5 @@ def model_device(model: Any, default: str = "cpu") -> Any:
     """The device of the model's first parameter (or buffer), else `default`: where its example inputs must go. A
     factory may return a model already on a GPU (benchmarks/gpu_compress.py moved the bundle's model to cuda, and
     sparse-2-4 fed it cpu inputs: 'Expected all tensors to be on the same device', H200 run of 2026-12-04)."""
-    for t in (*model.parameters(), *model.buffers()):
-        return t.device
-    return default
+    first = next(itertools.chain(model.parameters(), model.buffers()), None)
+    return default if first is None else first.device
