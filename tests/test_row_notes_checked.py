@@ -208,15 +208,19 @@ _GPTOSSH100 = (
     "presets' MBS 1 (workload_base_configs.py at 6b296ac and every later stored H100 preset) would be -30.2% (-19.6% "
     "at its table's MBS 4, which the model puts over the H100's memory), and the model's gain from GBS 512 to 1280 "
     "at MBS 1 (+7.6% tokens/s/GPU) is the published 25.11 -> 26.02.01 one (+6.3%) within 1.3 points, so one miss of "
-    "about 31% runs through the five tables"
+    "about 31% runs through the five tables; (3) a Hopper per-expert GEMM floor (nvidia-hopper sets none) at either "
+    "figure calibration.toml cites, 20.3 us (yanring/Megatron-MoE-ModelZoo issue #7, mean host time of one "
+    "nvte_cublas_gemm) or 33.4 us (TransformerEngine PR #3134, Blackwell's floor), moves none of these rows: at 1024 "
+    "routed rows per local expert (4096 tokens x top 4 x EP 8 / 128 experts) their expert GEMMs already last longer "
+    "in the model"
 )
 _GPTOSSH100_HOST = (
-    "; (3) a per-micro-batch host cost as large as the GB200 pairs allow (at most 1.35 ms a layer, "
+    "; (4) a per-micro-batch host cost as large as the GB200 pairs allow (at most 1.35 ms a layer, "
     "tests/test_gptoss_host_bound.py, on Grace hosts) adds 1.01 s over 83 slots of 9 layers: {host}, an upper bound "
     "from another host, not a size"
 )
 _GPTOSSH100_B200 = (
-    "; (4) the same table's B200 row (EP 8, the same recompute, the unfused MoE block of its checked reason) misses "
+    "; (5) the same table's B200 row (EP 8, the same recompute, the unfused MoE block of its checked reason) misses "
     "{b200}: the H100 miss is the smaller share, which a cost in proportion to the GPU time (the blog's form) would "
     "not give; as a factor it would make this row {scaled}, which restates the two rows' difference, not a reason"
 )
@@ -478,7 +482,7 @@ UNEXPLAINED: dict[str, str] = {
     f"fast), {_MB2602}; the same layout in the 26.02.01 / 26.04 / 26.04.01 tables is -31.1% / -33.1% / -32.9% (their "
     "entries above: a per-micro-batch host cost is a candidate no source sizes) and the 25.11 H100 row (GBS 512, "
     f"MBS 4) -19.6%; x 1.93, the blog's share (measured on Blackwell, not on H100), it would be +33.2%{_GPTOSS_2602}"
-    f"{_GPTOSSH100}{_GPTOSSH100_HOST.format(host='this row -31.0% -> -23.6%')}; (4) the 26.02 table's B200 row runs "
+    f"{_GPTOSSH100}{_GPTOSSH100_HOST.format(host='this row -31.0% -> -23.6%')}; (5) the 26.02 table's B200 row runs "
     "EP 64 (-16.9%): no EP 8 sibling to compare",
     **{rid: f"Llama 3.1 405B FP8 on 256 GB300 predicted {err} too slow, {_MB_LATER}: the GB300 gap of "
        f"mb-gb300-llama31-405b and mb2602-gb300-llama31-405b-fp8 (their entry above: GB300 keeps B200's "
