@@ -191,13 +191,51 @@ _GB300_GAP = (
     "1000 W, where the MAMF table measures 0.948x (fractions of peak, rows of differing software), so the cap alone "
     "does not size a GB300 factor either"
 )
+# gptossh100 (2026-12-04): what was examined for the H100 GPT-OSS rows and ruled out, no reason established; every
+# figure is recomputed by tests/test_gptoss_h100_rows.py
+_GPTOSSH100 = (
+    "; examined 2026-12-04 (gptossh100; figures recomputed by tests/test_gptoss_h100_rows.py), no reason "
+    "established: (1) the release's recipe: gpt_oss_llm_pretrain.py (0501207) builds every 120B config alike (the "
+    "recipe, set_gpt_oss_common_configs, the preset; the recipe, gpt_oss_120b_pretrain_config in "
+    "src/megatron/bridge/recipes/gpt_oss/gpt_oss.py, a stored version, code index id 46104023892, commit not known, "
+    "sets the alltoall dispatcher, moe_permute_fusion and moe_grouped_gemm on, cuda_graph_impl 'none' and "
+    "cross_entropy_fusion_impl 'native'), so the H100 run differs from its B200 sibling only by its preset "
+    "(gpt_oss_workload_base_configs.py at 1e7adfa: H100_BF16_V2 = the base, EP 8, ETP 1, MBS 1, with PP 4 and "
+    "recompute_modules layernorm + moe_act; B200_BF16_V2 the same recompute at MBS 4 and PP 1; neither sets CUDA "
+    "graphs, which GB300 / B300 run on attn, moe_router and moe_preprocess); the model charges what PP 4 at MBS 1 "
+    "adds: the 1F1B bubble (0.34 s, 3.6% of its step at 80 micro-batches), the stage sends (0.10 s) and the last "
+    "stage's logits (2.51 s); (2) the release does not matter once MBS is the presets': the 25.11 H100 row at the "
+    "presets' MBS 1 (workload_base_configs.py at 6b296ac and every later stored H100 preset) would be -30.2% (-19.6% "
+    "at its table's MBS 4, which the model puts over the H100's memory), and the model's gain from GBS 512 to 1280 "
+    "at MBS 1 (+7.6% tokens/s/GPU) is the published 25.11 -> 26.02.01 one (+6.3%) within 1.3 points, so one miss of "
+    "about 31% runs through the five tables; (3) a Hopper per-expert GEMM floor (nvidia-hopper sets none) at either "
+    "figure calibration.toml cites, 20.3 us (yanring/Megatron-MoE-ModelZoo issue #7, mean host time of one "
+    "nvte_cublas_gemm) or 33.4 us (TransformerEngine PR #3134, Blackwell's floor), moves none of these rows: at 1024 "
+    "routed rows per local expert (4096 tokens x top 4 x EP 8 / 128 experts) their expert GEMMs already last longer "
+    "in the model"
+)
+_GPTOSSH100_HOST = (
+    "; (4) a per-micro-batch host cost as large as the GB200 pairs allow (at most 1.35 ms a layer, "
+    "tests/test_gptoss_host_bound.py, on Grace hosts) adds 1.01 s over 83 slots of 9 layers: {host}, an upper bound "
+    "from another host, not a size"
+)
+_GPTOSSH100_B200 = (
+    "; (5) the same table's B200 row (EP 8, the same recompute, the unfused MoE block of its checked reason) misses "
+    "{b200}: the H100 miss is the smaller share, which a cost in proportion to the GPU time (the blog's form) would "
+    "not give; as a factor it would make this row {scaled}, which restates the two rows' difference, not a reason"
+)
 UNEXPLAINED: dict[str, str] = {
     # automodel (2026-12-03): the held-out NeMo AutoModel DGX-H100 table's GPT-OSS 20B row (runs-file block 'automodel')
     "am-h100-gptoss-20b-8": "GPT-OSS 20B on 8 H100s (EP 8, GA 16, FlexAttention, no recompute) predicted 25.7% too "
     "fast where the same table's GPT-OSS 120B row is -1.1%; searched (automodel, 2026-12-03): the attention cores' "
     "share (about 6% of the FLOPs: a FlexAttention rate half the fused one does not reach the gap), the "
     "Megatron-Bridge H100 GPT-OSS rows' unfused-MoE-block miss (not established for AutoModel; its 120B row argues "
-    "against it), the FSDP2 gradient sync per micro-batch (the training loop not read)",
+    "against it), the FSDP2 gradient sync per micro-batch (the training loop not read); examined 2026-12-04 "
+    "(gptossh100; figures recomputed by tests/test_gptoss_h100_rows.py): the 120B row's -1.1% rests on the model's "
+    "EP 64 all-to-all across 8 nodes, 1.80 s of its 4.25 s (42.3%; -42.9% without it), where this row's EP 8 "
+    "all-to-all stays in one node (0.73 s of 7.46 s, 9.8%; -32.9% without it), so the 120B row's agreement does not "
+    "argue against a per-token MoE cost that this row shows; how DeepEP's inter-node dispatch compares with the "
+    "model's all-to-all rate on H100 was not sized",
     # mixrows (2026-12-03): held-out NeMo 25.02 DGX-B200 / 25.04 DGX-GB200 Mixtral-8x22B rows (runs-file block
     # 'mixrows'); figures recomputed by tests/test_validate_unseen_runs.py (test_nemo_mixtral_8x22b_terms_as_quoted)
     **{rid: _MIXTRAL_8X22B for rid in ("nemo2502-b200-mixtral-8x22b", "nemo2504-gb200-mixtral-8x22b")},
@@ -423,12 +461,16 @@ UNEXPLAINED: dict[str, str] = {
        "Engine's fused grouped-MLP op is not supported below compute capability 10.0 ('Kernel requires SM100+', "
        "forward_grouped_mlp.py at NVIDIA/TransformerEngine@000c2736); but the share was measured on Blackwell, "
        "and x 1.93 leaves these rows beyond 25%; no source sizes the unfused block on H100"
+       f"{_GPTOSSH100}{_GPTOSSH100_HOST.format(host=f'this row {err} -> {host}')}"
+       f"{_GPTOSSH100_B200.format(b200=b200, scaled=b200_scaled)}"
        # 2026-12-04 (vpfix): -32.7 / -34.7 / -34.5% -> -31.1 / -33.1 / -32.9%, x 1.93 +29.9 / +26.1 / +26.4% ->
        # +33.0 / +29.1 / +29.4%, the 25.11 H100 row -21.5 -> -19.6%: the day's merges (vpchunk's pipeline edge costs,
        # the local-expert sort cost)
-       for rid, err, scaled in (("mb260201-h100-gptoss-120b", "-31.1%", "+33.0%"),
-                                ("mb2604-h100-gptoss-120b", "-33.1%", "+29.1%"),
-                                ("mb260401-h100-gptoss-120b", "-32.9%", "+29.4%"))},
+       # 2026-12-04 (gptossh100): host, b200 and b200_scaled added, the figures of (3) and (4) in _GPTOSSH100_*
+       for rid, err, scaled, host, b200, b200_scaled in (
+           ("mb260201-h100-gptoss-120b", "-31.1%", "+33.0%", "-23.8%", "-39.8%", "+14.4%"),
+           ("mb2604-h100-gptoss-120b", "-33.1%", "+29.1%", "-26.0%", "-42.7%", "+16.8%"),
+           ("mb260401-h100-gptoss-120b", "-32.9%", "+29.4%", "-25.8%", "-40.4%", "+12.6%"))},
     # newrows (2026-12-03): the 26.02 GPT-OSS-120B rows of Megatron-Bridge's archive table, held out, cells from the
     # 26.02.01 rows and the stored preset version with the table's layouts (figures: tests/test_mb2602_moe_rows.py)
     # dispatch (2026-12-03): mb2602-gb300 / -gb200 / -b300-gptoss-120b (-45.0%, -52.6%, -45.7%) left with gptoss's
@@ -439,7 +481,9 @@ UNEXPLAINED: dict[str, str] = {
     "mb2602-h100-gptoss-120b": f"GPT-OSS-120B BF16 on 64 H100 at GBS 1280, MBS 1, PP 4, EP 8 predicted -31.0% (too "
     f"fast), {_MB2602}; the same layout in the 26.02.01 / 26.04 / 26.04.01 tables is -31.1% / -33.1% / -32.9% (their "
     "entries above: a per-micro-batch host cost is a candidate no source sizes) and the 25.11 H100 row (GBS 512, "
-    f"MBS 4) -19.6%; x 1.93, the blog's share (measured on Blackwell, not on H100), it would be +33.2%{_GPTOSS_2602}",
+    f"MBS 4) -19.6%; x 1.93, the blog's share (measured on Blackwell, not on H100), it would be +33.2%{_GPTOSS_2602}"
+    f"{_GPTOSSH100}{_GPTOSSH100_HOST.format(host='this row -31.0% -> -23.6%')}; (5) the 26.02 table's B200 row runs "
+    "EP 64 (-16.9%): no EP 8 sibling to compare",
     **{rid: f"Llama 3.1 405B FP8 on 256 GB300 predicted {err} too slow, {_MB_LATER}: the GB300 gap of "
        f"mb-gb300-llama31-405b and mb2602-gb300-llama31-405b-fp8 (their entry above: GB300 keeps B200's "
        f"efficiencies, no GB300 GEMM measurement found); the same table's GB200 405B FP8 row is {twin}, its "

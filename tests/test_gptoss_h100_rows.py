@@ -1,0 +1,195 @@
+"""GPT-OSS on H100, predicted too fast (issue 10, gptossh100, 2026-12-04): what was examined for the rows UNEXPLAINED
+keeps, recomputed, so a model change that moves a figure fails until the entry is rewritten.
+
+The rows: Megatron-Bridge's GPT-OSS-120B BF16 on 64 H100 in the 26.02 / 26.02.01 / 26.04 / 26.04.01 tables (GBS 1280,
+MBS 1, PP 4, EP 8; -31.0% to -33.1%) and NeMo AutoModel's GPT-OSS 20B on 8 H100 (-25.7%). The Blackwell GPT-OSS rows'
+checked reason (the unfused MoE block at the blog's 48.2% share, x 1.93; tests/test_gptoss_later_releases.py) does not
+carry over: x 1.93 overshoots every H100 row beyond 25%. Examined here, none a reason:
+1. The recipe. Megatron-Bridge's scripts/performance/configs/gpt_oss/gpt_oss_llm_pretrain.py (code index id
+   56355832684, commit 0501207) builds the 120B config for every GPU alike (gpt_oss_120b_pretrain_config,
+   set_gpt_oss_common_configs, set_workload_base_configs); only the preset differs. The recipe
+   (src/megatron/bridge/recipes/gpt_oss/gpt_oss.py, a stored version, code index id 46104023892, commit not
+   known) sets moe_token_dispatcher_type
+   'alltoall', moe_permute_fusion and moe_grouped_gemm True, cuda_graph_impl 'none', cross_entropy_fusion_impl
+   'native' for every GPU. gpt_oss_workload_base_configs.py at
+   1e7adfa90b18d15594c049ed3ca3554096495594: H100_BF16_V2 = BASE (EP 8, ETP 1, MBS 1) + PP 4 + recompute_modules
+   ['layernorm', 'moe_act'], GBS 1280; B200_BF16_V2 the same recompute at MBS 4 (the tables' B200 rows: EP 8); neither
+   sets CUDA graphs (GB300 / B300: attn, moe_router, moe_preprocess). What PP 4 at MBS 1 adds the model charges: the
+   1F1B bubble, the stage sends and the last stage's logits (their terms quoted below).
+2. The release. At the presets' MBS 1 (workload_base_configs.py at 6b296ac and every later stored H100 preset, cited
+   in the 25.11 row's note) the 25.11 row misses as the later rows do, and the model's per-GPU throughput gain from
+   GBS 512 to GBS 1280 is the published one within 1.3 points: one miss of about 31% across five tables.
+3. A Hopper per-expert GEMM floor (compute.grouped_gemm_s; nvidia-hopper sets none) at either host figure
+   calibration.toml cites: 20.3 us (yanring/Megatron-MoE-ModelZoo issue #7) or 33.4 us (TransformerEngine PR #3134,
+   the nvidia-blackwell value). It moves none of these rows.
+4. A per-micro-batch host cost of the size the GB200 pairs allow (tests/test_gptoss_host_bound.py, at most 1.35 ms a
+   layer per micro-batch, on Grace hosts), charged per 1F1B slot on the 9 layers of a stage: an upper bound measured
+   on another host, which still leaves the 26.04 / 26.04.01 rows beyond 25%.
+5. The B200 EP 8 sibling of the same table (the same recompute and unfused block) misses a larger share than the H100
+   row; a cost in proportion to GPU time would give both the same share.
+6. AutoModel's 20B row against its 120B sibling (-1.1%): the 120B row's agreement rests on its inter-node EP 64
+   all-to-all term.
+
+Fail before gptossh100: the UNEXPLAINED entries carry none of these figures (checked against the tree before the
+entries were extended).
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_gptoss_host_bound import LATER, _host_cost_per_microbatch
+from test_moe_gptoss_stack import ISSUE_BOUND
+from test_row_notes_checked import UNEXPLAINED
+
+from accelopt.predict.calibration import load_calibrations, with_values
+from accelopt.predict.query import predict_layout
+from accelopt.predict.validation import read_runs, reproduce, run_query
+
+ROWS = {r["id"]: r for r in read_runs()}
+H100 = {rel: f"{rel}-h100-gptoss-120b" for rel in ("mb2602", "mb260201", "mb2604", "mb260401")}
+H100_2511 = "mb-h100-gptoss-120b"
+PRESET_MBS = "1"  # every stored H100 GPT-OSS-120B preset (6b296ac, 07eea52 V1 / V2, 1e7adfa V1 / V2)
+AM_20B, AM_120B = "am-h100-gptoss-20b-8", "am-h100-gptoss-120b-64"
+# the two host figures calibration.toml cites for a per-expert GEMM floor (its nvidia-blackwell comment): issue #7's
+# mean nvte_cublas_gemm host time, and PR #3134's (the nvidia-blackwell value)
+FLOORS_S = (20.2666e-6, 33.4e-6)
+
+
+def _pct(x: float) -> str:
+    return f"{x:+.1%}"
+
+
+def _err(rid: str, **cells: str) -> float:
+    return reproduce(dict(ROWS[rid], **cells)).error
+
+
+def _tokens_per_s_per_gpu(row: dict[str, str], step_s: float) -> float:
+    return int(row["global_batch"]) * int(row["seq"]) / (step_s * int(row["devices"]))
+
+
+def _slots_and_layers(rid: str) -> tuple[int, int]:
+    """(1F1B slots per step: micro-batches + PP - 1, layers per stage) of a row."""
+    r = ROWS[rid]
+    pp = int(r["pp"])
+    return int(r["global_batch"]) // (int(r["dp"]) * int(r["mbs"])) + pp - 1, int(r["layers"]) // pp
+
+
+def _host_bound_s_per_layer() -> float:
+    """The most a GB200 pair allows per layer per micro-batch (tests/test_gptoss_host_bound.py, 36 layers)."""
+    return max(_host_cost_per_microbatch(rid) for rid in LATER) / int(ROWS[LATER[0]]["layers"])
+
+
+def test_the_h100_and_b200_presets_differ_only_in_pp_and_mbs() -> None:
+    # the cells the entries compare: the same EP, expert TP and recompute modules; the H100 row PP 4 at MBS 1
+    for rel, rid in H100.items():
+        h, b = ROWS[rid], ROWS.get(f"{rel}-b200-gptoss-120b")
+        assert (h["pp"], h["mbs"], h["ep"], h["etp"], h["recompute_modules"]) == ("4", "1", "8", "1",
+                                                                                  "layernorm+moe_act")
+        if rel != "mb2602":  # the 26.02 table's B200 row runs EP 64
+            assert b is not None and (b["pp"], b["mbs"], b["ep"], b["recompute_modules"]) == (
+                "1", "4", "8", "layernorm+moe_act")
+    assert ROWS["mb2602-b200-gptoss-120b"]["ep"] == "64"
+
+
+def test_the_pipeline_terms_the_entries_quote() -> None:
+    terms = predict_layout(run_query(ROWS[H100["mb2604"]])).terms
+    assert {ROWS[rid]["global_batch"] for rid in H100.values()} == {"1280"}
+    text = UNEXPLAINED[H100["mb2604"]]
+    assert (f"the 1F1B bubble ({terms['t_bubble_s']:.2f} s, {terms['t_bubble_s'] / terms['step_time_s']:.1%} of its "
+            f"step at {int(terms['in_micro_batches'])} micro-batches), the stage sends ({terms['t_pp_p2p_s']:.2f} s) "
+            f"and the last stage's logits ({terms['t_logits_s']:.2f} s)") in text
+
+
+def test_the_2511_row_at_the_presets_mbs_misses_as_the_later_rows() -> None:
+    base = ROWS[H100_2511]
+    at_table, at_preset = _err(H100_2511), _err(H100_2511, mbs=PRESET_MBS)
+    later = {rel: _err(rid) for rel, rid in H100.items()}
+    assert at_table > -ISSUE_BOUND and at_preset < -ISSUE_BOUND
+    # the table's MBS 4 does not fit the H100 in the model; the presets' MBS 1 does
+    t4, t1 = (predict_layout(run_query(dict(base, mbs=m))).terms for m in ("4", PRESET_MBS))
+    assert t4["mem_total_bytes"] > t4["mem_capacity_bytes"] > t1["mem_total_bytes"]
+    assert max(abs(at_preset - e) for e in later.values()) < 0.03  # one miss across the releases
+    # the GBS 512 -> 1280 gain at MBS 1: the model's against the published 25.11 -> 26.02.01
+    r0201 = ROWS[H100["mb260201"]]
+    model_gain = (_tokens_per_s_per_gpu(r0201, reproduce(r0201).predicted_step_s)
+                  / _tokens_per_s_per_gpu(base, reproduce(dict(base, mbs=PRESET_MBS)).predicted_step_s)) - 1
+    published_gain = (_tokens_per_s_per_gpu(r0201, float(r0201["step_s"]))
+                      / _tokens_per_s_per_gpu(base, float(base["step_s"]))) - 1
+    assert abs(model_gain - published_gain) < abs(at_preset) / 10  # the scaling is right; the miss is elsewhere
+    for rid in H100.values():
+        text = UNEXPLAINED[rid]
+        assert (f"would be {_pct(at_preset)} ({_pct(at_table)} at its table's MBS 4, which the model puts over the "
+                "H100's memory)") in text
+        assert (f"(+{model_gain:.1%} tokens/s/GPU) is the published 25.11 -> 26.02.01 one (+{published_gain:.1%}) "
+                f"within {abs(model_gain - published_gain) * 100:.1f} points") in text
+
+
+@pytest.mark.parametrize("rel", list(H100))
+def test_a_gb200_sized_host_cost_is_no_size_for_the_h100_rows(rel: str) -> None:
+    rid = H100[rel]
+    r = reproduce(ROWS[rid])
+    slots, layers = _slots_and_layers(rid)
+    per_layer = _host_bound_s_per_layer()
+    host_s = per_layer * layers * slots
+    with_host = (r.predicted_step_s + host_s) / r.published_step_s - 1
+    text = UNEXPLAINED[rid]
+    assert (f"(at most {per_layer * 1e3:.2f} ms a layer, tests/test_gptoss_host_bound.py, on Grace hosts) adds "
+            f"{host_s:.2f} s over {slots} slots of {layers} layers: this row {_pct(r.error)} -> "
+            f"{_pct(with_host)}") in text
+    assert with_host > r.error
+
+
+def test_the_gb200_sized_host_cost_leaves_the_2604_rows_beyond_the_bound() -> None:
+    per_layer = _host_bound_s_per_layer()
+    beyond = []
+    for rid in H100.values():
+        r = reproduce(ROWS[rid])
+        slots, layers = _slots_and_layers(rid)
+        if (r.predicted_step_s + per_layer * layers * slots) / r.published_step_s - 1 < -ISSUE_BOUND:
+            beyond.append(rid)
+    assert beyond == [H100["mb2604"], H100["mb260401"]]
+
+
+@pytest.mark.parametrize("rel", ["mb260201", "mb2604", "mb260401"])
+def test_the_b200_sibling_misses_a_larger_share(rel: str) -> None:
+    rid, sibling = H100[rel], f"{rel}-b200-gptoss-120b"
+    h, b = reproduce(ROWS[rid]), reproduce(ROWS[sibling])
+    scaled = h.predicted_step_s / (1 + b.error) / h.published_step_s - 1
+    assert b.error < h.error < -ISSUE_BOUND and abs(scaled) < ISSUE_BOUND
+    assert f"misses {_pct(b.error)}: the H100 miss is the smaller share" in UNEXPLAINED[rid]
+    assert f"as a factor it would make this row {_pct(scaled)}, which restates" in UNEXPLAINED[rid]
+
+
+def test_the_2602_entry_has_no_ep8_b200_sibling() -> None:
+    assert (f"the 26.02 table's B200 row runs EP 64 ({_pct(_err('mb2602-b200-gptoss-120b'))}): no EP 8 sibling"
+            in UNEXPLAINED[H100["mb2602"]])
+
+
+def test_the_automodel_120b_agreement_rests_on_its_inter_node_all_to_all() -> None:
+    figs = {}
+    for rid in (AM_20B, AM_120B):
+        t = predict_layout(run_query(ROWS[rid])).terms
+        figs[rid] = (t["t_ep_comm_s"], t["step_time_s"],
+                     (t["step_time_s"] - t["t_ep_comm_s"]) / float(ROWS[rid]["step_s"]) - 1, t["in_ep_group_span"])
+    (a20, s20, w20, span20), (a120, s120, w120, span120) = figs[AM_20B], figs[AM_120B]
+    assert (span20, span120) == (8, 64) and abs(_err(AM_120B)) < 0.05 < a120 / s120 - a20 / s20
+    assert (f"EP 64 all-to-all across 8 nodes, {a120:.2f} s of its {s120:.2f} s ({a120 / s120:.1%}; {_pct(w120)} "
+            f"without it), where this row's EP 8 all-to-all stays in one node ({a20:.2f} s of {s20:.2f} s, "
+            f"{a20 / s20:.1%}; {_pct(w20)} without it)") in UNEXPLAINED[AM_20B]
+
+
+@pytest.mark.parametrize("floor_s", FLOORS_S)
+def test_a_hopper_expert_gemm_floor_moves_none_of_the_rows(floor_s: float) -> None:
+    cals = load_calibrations()
+    assert cals["nvidia-hopper"].expert_gemm_floor_s == 0.0
+    floored = {**cals, "nvidia-hopper": with_values(cals["nvidia-hopper"], expert_gemm_floor_s=floor_s)}
+    if floor_s >= 33.4e-6:  # the floored table is the one predicted with: a smaller-expert Hopper row moves
+        control = ROWS["mb260201-h100-qwen3-30b"]
+        assert reproduce(control, floored).predicted_step_s > 1.05 * reproduce(control, cals).predicted_step_s
+    for rid in H100.values():
+        r = ROWS[rid]
+        routed_per_expert = (int(r["mbs"]) * int(r["seq"]) * int(r["top_k"]) * int(r["ep"]) // int(r["experts"]))
+        assert routed_per_expert == 1024
+        assert reproduce(r, floored).predicted_step_s == pytest.approx(reproduce(r, cals).predicted_step_s, rel=1e-9)
+        assert ("at 1024 routed rows per local expert (4096 tokens x top 4 x EP 8 / 128 experts) their expert GEMMs "
+                "already last longer in the model") in " ".join(UNEXPLAINED[rid].split())
