@@ -192,6 +192,17 @@ _GB300_GAP = (
     "1000 W, where the MAMF table measures 0.948x (fractions of peak, rows of differing software), so the cap alone "
     "does not size a GB300 factor either"
 )
+_GB300_RECIPE = (
+    "; the recipe split (gb300, 2026-12-04; recomputed by tests/test_gb300_dense_gap.py): from 26.02 to 26.06 the "
+    "published MXFP8 405B step is longer than the FP8-CS one in every table, on GB300 1.061 / 1.079 / 1.070 / 1.067 / "
+    "1.101x and on GB200 1.009 / 1.055 / 1.062 / 1.040 / 1.077x, where the model's MXFP8 step is the shorter (GB300 "
+    "0.956x at the two layouts, 0.988x at the 26.02.01 pair's identical cells, TP 2, CP 2, VP 4; GB200 0.978x): a "
+    "recipe term the model has backwards on both systems, inside every FP8-CS row's error; the GB300 MXFP8 rows are "
+    "still +17.8% to +22.5% where GB200's are +5.2% to +8.6%, so a GB300 term remains at either recipe. No mechanism "
+    "adopted: no cited cost of Transformer Engine's current-scaling vs MXFP8 path on Blackwell was found (issues: "
+    "'MXFP8 slower than FP8 current scaling Blackwell Transformer Engine'; OneTrainer PR #1686 reports plain FP8 "
+    "GEMMs slower than MXFP8 on its Blackwell GPU, the opposite direction)"
+)
 UNEXPLAINED: dict[str, str] = {
     # automodel (2026-12-03): the held-out NeMo AutoModel DGX-H100 table's GPT-OSS 20B row (runs-file block 'automodel')
     "am-h100-gptoss-20b-8": "GPT-OSS 20B on 8 H100s (EP 8, GA 16, FlexAttention, no recompute) predicted 25.7% too "
@@ -335,7 +346,7 @@ UNEXPLAINED: dict[str, str] = {
        "so the GB300 factor is "
        "no single run's noise (tests/test_big405_gb300_rows.py); still no GB300 GEMM or clock measurement (a "
        "cloud blog, verda.com gb300-nvl72-architecture, gives datasheet peaks and the 1.4 / 1.2 kW TDPs only); "
-       f"{_GB300_PEAKS}{_GB300_GAP}"
+       f"{_GB300_PEAKS}{_GB300_GAP}{_GB300_RECIPE}"
        for rid, err, before in (("mb-gb300-llama31-405b", "27.9%", "+19.2%"),  # 27.8% / 30.7% before 2026-12-02's
                                 ("mb2602-gb300-llama31-405b-fp8", "30.8%", "+22.2%"))},  # merges (recon3)
     **{rid: "vLLM PR #2192 A100-80G latency rows (a100tp, 2026-12-01): vLLM of December 2023 took about twice "
@@ -452,7 +463,7 @@ UNEXPLAINED: dict[str, str] = {
        "no GB300-only flag beyond the layout; Megatron-Bridge PR #2198 (2026-02-03, the TP "
        "4 CP 1 GB300 FP8-CS layout) and issue #2118 (2026-01-29, GB300 405B FP8-CS tuning: gradient-accumulation "
        "fusion, low-SM NVLink communication, TP 1) name no rate; no GB300 GEMM or clock measurement found; "
-       f"{_GB300_PEAKS}{_R0201_LAYOUT if rid.startswith('mb260201-') else ''}{_GB300_GAP}"
+       f"{_GB300_PEAKS}{_R0201_LAYOUT if rid.startswith('mb260201-') else ''}{_GB300_GAP}{_GB300_RECIPE}"
        # 2026-12-04 (vpfix): the 26.02.01 GB200 twin +13.5 -> +13.6%, vpchunk's pipeline edge costs
        for rid, err, twin, ratio in (("mb260201-gb300-llama31-405b-fp8", "+31.1%", "+13.6%", "1.25"),
                                      ("mb2604-gb300-llama31-405b-fp8", "+37.1%", "+16.9%", "1.23"),
@@ -495,7 +506,7 @@ UNEXPLAINED: dict[str, str] = {
     "found); the model's step is unchanged (65.06 s), the published one 48.00 -> 46.90 s; searched 2026-12-03 "
     "(issues: 'Megatron-Bridge Qwen3 30B GB300 performance config 26.06', 'Enable ... Full-Iter CUDA Graphs for "
     "26.06 deepseek'): "
-    "no 26.06 Llama 405B recipe change found",
+    f"no 26.06 Llama 405B recipe change found{_GB300_RECIPE}",
     # qwen3moe (2026-12-04): mb2606-gb300-dsv3, -gbs15360 and the GB200 / GB300 Qwen3-30B / 235B MXFP8 rows left this
     # list: their recipes' cutedsl fused grouped MLP and MoE A2A overlap (PR #3983, PR #4249 / #4606) set as cells,
     # +39.1 / +40.0 / +31.8 / +37.9 / +32.1% -> +9.1 / +8.4 / -5.7 / -13.5 / -0.5% (their row notes)
