@@ -199,3 +199,56 @@ def test_the_unexplained_entries_quote_the_examination(monkeypatch: pytest.Monke
     missing = [s for s in _expected_sentences(monkeypatch, fsdp_70b) if s not in text]
     assert not missing, missing
     assert all(text in UNEXPLAINED[rid] for rid in GB300_405B_FP8)
+
+
+# --- the recipe split (gb300, 2026-12-04) ----------------------------------------------------------------------------
+
+RECIPE_RELEASES = ("mb2602", "mb260201", "mb2604", "mb260401", "mb2606")
+"""The tables that publish the 405B FP8-CS and MXFP8 rows on both GB300 and GB200 (26.02 to 26.06)."""
+
+
+def _recipe_pair(rel: str, system: str) -> tuple[str, str]:
+    return f"{rel}-{system}-llama31-405b-fp8", f"{rel}-{system}-llama31-405b-mxfp8"
+
+
+def _mx_over_cs(system: str) -> tuple[list[float], list[float]]:
+    """Per table: the published and the model's MXFP8 / FP8-CS step ratio."""
+    pub, model = [], []
+    for rel in RECIPE_RELEASES:
+        cs, mx = (reproduce(ROWS[r]) for r in _recipe_pair(rel, system))
+        pub.append(mx.published_step_s / cs.published_step_s)
+        model.append(mx.predicted_step_s / cs.predicted_step_s)
+    return pub, model
+
+
+def _recipe_sentences() -> Iterator[str]:
+    g300, g200 = _mx_over_cs("gb300"), _mx_over_cs("gb200")
+    yield (f"on GB300 {' / '.join(f'{x:.3f}' for x in g300[0])}x and on GB200 "
+           f"{' / '.join(f'{x:.3f}' for x in g200[0])}x")
+    same = RECIPE_RELEASES.index("mb260201")
+    other = {f"{x:.3f}" for i, x in enumerate(g300[1]) if i != same}
+    assert len(other) == 1 and len({f"{x:.3f}" for x in g200[1]}) == 1
+    yield (f"(GB300 {other.pop()}x at the two layouts, {g300[1][same]:.3f}x at the 26.02.01 pair's identical cells, "
+           f"TP 2, CP 2, VP 4; GB200 {g200[1][0]:.3f}x)")
+    mx_err = {sysn: [reproduce(ROWS[_recipe_pair(rel, sysn)[1]]).error for rel in RECIPE_RELEASES]
+              for sysn in ("gb300", "gb200")}
+    yield (f"the GB300 MXFP8 rows are still {100 * min(mx_err['gb300']):+.1f}% to {100 * max(mx_err['gb300']):+.1f}% "
+           f"where GB200's are {100 * min(mx_err['gb200']):+.1f}% to {100 * max(mx_err['gb200']):+.1f}%")
+
+
+def test_the_recipe_term_is_backwards_on_both_systems() -> None:
+    """In every table both systems publish MXFP8 slower than FP8-CS and the model has it faster; the 26.02.01 GB300
+    pair differs in the fp8_recipe cell alone."""
+    a, b = (_cells(r) for r in _recipe_pair("mb260201", "gb300"))
+    assert {k for k in a if a[k] != b[k]} == {"fp8_recipe"}
+    for system in ("gb300", "gb200"):
+        pub, model = _mx_over_cs(system)
+        assert min(pub) > 1 > max(model), system
+
+
+def test_the_unexplained_entries_quote_the_recipe_split() -> None:
+    from test_row_notes_checked import _GB300_RECIPE, UNEXPLAINED
+
+    missing = [s for s in _recipe_sentences() if s not in _GB300_RECIPE]
+    assert not missing, missing
+    assert all(_GB300_RECIPE in UNEXPLAINED[rid] for rid in (*GB300_405B_FP8, "mb2606-gb300-llama31-405b-fp8"))

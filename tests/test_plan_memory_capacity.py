@@ -114,7 +114,7 @@ MEMORY_GAPS = {
     "mb260201-gb300-llama3-70b-mxfp8": "356.7 GiB predicted against 277.5 GiB at the 26.02.01 table's cells (PP 4, no "
     "VP, MBS 2, no FSDP; 290.0 GiB of activations): every stored GB300 FP8_MX preset runs PP 4, VP 5 and the base "
     "MBS, as the 26.02, 26.04 and 26.04.01 tables' row of the same benchmark, and there the layout fits (233.5 GiB); "
-    "the table's cells are kept (the row's UNEXPLAINED entry in tests/test_row_notes_checked.py)",
+    "the table's cells are kept (the row's note: its checked reason, gb300 2026-12-04)",
     **{rid: "280.0 GiB predicted against 277.5 GiB (MBS 2, PP 2, VP 8, EP 32 on 256 GB300; 183.9 GiB of activations "
        "with no recompute_modules: the sibling 25.11 row's cell is blank and the later GB300 recipes' recompute list "
        "was not read); 2.4 GiB (0.9%) over, about the 2.33 GiB framework overhead the calibration assumes for every "
