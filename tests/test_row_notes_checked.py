@@ -414,17 +414,23 @@ UNEXPLAINED: dict[str, str] = {
     "tests/test_validate_trainium.py)",
     # newrows (2026-12-03): a held-out MaxText TPU v5p row from AI-Hypercomputer/tpu-recipes, its cells set before it
     # was predicted (figures recomputed by tests/test_newrows_maxtext.py).
-    "maxtext-v5p-dsv3-671b-512": "DeepSeek-V3 671B on 512 TPU v5p chips (FSDP, no expert parallelism) predicted "
-    "40.4% too slow (127.3 s against the recipe log's 90.668 s). The cells are the recipe's (run_recipe.sh at MaxText "
-    "3eb77db: per_device_batch_size 6, seq 8192, megablox + sparse_matmul, custom remat = full but for the saved "
-    "out-projection). The routed experts' GEMMs are priced one per local expert (compute.grouped_gemm_s, Megatron-Core "
-    "/ Transformer Engine's GroupedLinear: 256 GEMMs of 1536 tokens each layer, each low on the GEMM curve); MaxText "
-    "runs them in megablox's one Pallas grouped-matmul kernel. Priced as one GEMM over all local experts' rows the row "
-    "is 64.7 s (-28.7%): the kernel's rate lies between, and no source gives it for v5p (searched 2026-12-03: the "
-    "recipe READMEs and run_recipe.sh, MaxText base.yml's gmm tile sizes, GitHub threads on megablox gmm such as "
-    "AI-Hypercomputer/maxtext PR #689 and pytorch/xla PR #6940: no measured rate for training shapes on v5p; "
-    "searched again 2026-12-03, tpuv5e: sgl-project/sglang-jax PR #180 times megablox gmm at m = 512 only, serving "
-    "shapes; openxla/tokamax PRs #78 and #980 add and document a TPU ragged_dot without a rate)",
+    # moerows (2026-12-04): maxtext-v5p-dsv3-671b-512 left (+40.4% -> -20.7%) once the MaxText MoE rows carry
+    # moe_grouped_mlp megablox (compute.megablox_gmm_s: MaxText's Pallas grouped matmul, one kernel per GEMM over
+    # 512-row tiles, a straddled tile computed once per group); its entry had recorded the per-expert / one-GEMM
+    # bracket (127.3 s / 64.7 s) and the searches for a megablox rate (none found). The same cell moved Maverick out
+    # of 25% the other way (figures recomputed by tests/test_moe_megablox.py and tests/test_newrows_maxtext.py).
+    "maxtext-v5p-llama4-maverick-128": "Llama 4 Maverick on 128 TPU v5p chips (ici_fsdp 32 x ici_tensor 4, ep 1, "
+    "megablox dropless, per_device_batch_size 4 x seq 8192) predicted 28.9% too fast (17.62 s against 24.792 s) since "
+    "moerows (2026-12-04) priced its routed experts as MaxText's megablox gmm (128 experts of 1024 rows a chip, 1.50x "
+    "the routed rows in 512-row tiles; +18.8% before, as Transformer Engine's per-expert loop, a path a TPU run does "
+    "not have). The same path puts Scout (tp 1, 16 experts) at -0.1% and DeepSeek-V3 (tp 1, 256 experts) at -20.7%, "
+    "so the miss comes with Maverick's own layout; its remat (q/k/v/out offloaded, modelled full) over-charges, the "
+    "other way. Candidates not sized: MaxText's sparse_matmul all-gathers the MoE input over the tensor axis ('We all "
+    "gather the input activations over tensor parallelism', MaxText/layers/moe.py RoutedMoE.sparse_matmul), so each "
+    "of the 4 chips of a tp group sorts and un-sorts (argsort / take) the group's routed rows, and the gather and the "
+    "output's reduction ride ICI per MoE layer; the model charges the permutation once per device's tokens. No "
+    "profile or per-op time of this recipe was found (searched 2026-12-04, moerows: code index 'llama4 maverick v5p "
+    "megablox step time profile', model cards and serving posts only)",
     # tpu_new (2026-12-03): the MaxText v5e README's 128B column, held out, its cells set before it was predicted
     # (figures recomputed by tests/test_newrows_maxtext.py). 2026-12-04 (xlaadopt): the v5e rule's re-run 0.96 ->
     # 0.90 under XLA dead recompute: x8 -25.9% -> -21.8% and x16 -28.8% -> -24.9% (entries removed, within 25%),

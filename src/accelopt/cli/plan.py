@@ -876,7 +876,7 @@ def _flags_text(setup: Any) -> str:
              "expert all-to-all overlap" if setup.ep_a2a_overlap else "",
              f"moe dispatcher {setup.moe_dispatcher}" if setup.moe_dispatcher != "alltoall" else "",
              "fp32 moe router" if setup.moe_router_dtype == "fp32" else "",
-             "cutedsl grouped mlp" if setup.moe_grouped_mlp == "cutedsl" else "",
+             f"{setup.moe_grouped_mlp} grouped mlp" if setup.moe_grouped_mlp != "te" else "",
              "" if setup.tp_async else "synchronous tp collectives",
              "fp8 parameters" if setup.fp8_params else "",
              f"{setup.offload_layers} layers/stage offloaded" if setup.offload_layers else "",
@@ -1139,7 +1139,9 @@ MOE_GROUPED_MLP_HELP = ("MoE: the routed experts' GEMM path: te (default; Transf
                         "cuBLASLt call per local expert, each at least the family's expert_gemm_floor_s) or cutedsl "
                         "(Megatron-Bridge's cutedsl_fused_grouped_mlp: Transformer Engine's CuTe DSL MXFP8 fused "
                         "grouped MLP, one grouped kernel per GEMM, no per-expert floor; with --dtype fp8 --fp8-recipe "
-                        "mxfp8 only); time only")
+                        "mxfp8 only) or megablox (MaxText's megablox Pallas grouped matmul, one kernel per GEMM over "
+                        "512-row tiles, a tile a group boundary crosses computed once per group; 16-bit dtypes "
+                        "only); time only")
 FP8_RECIPE_HELP = ("with --dtype fp8: the linear layers' scaling recipe, what quantizing each GEMM input costs: "
                    "delayed "
                    "(amax history, one fused cast; Megatron-LM's default), current (per-tensor scale from this step's "

@@ -320,10 +320,42 @@ def grouped_gemm_s(m: Arr, n: Arr, k: Arr, dtb: float, dev: Device, groups: Arr)
     return groups * np.maximum(floor_s, t / groups), flops
 
 
-MOE_GROUPED_MLPS = ("te", "cutedsl")
+MOE_GROUPED_MLPS = ("te", "cutedsl", "megablox")
 """The routed experts' GEMM paths the training model times (plan --moe-grouped-mlp; Setup.moe_grouped_mlp): te,
 Transformer Engine's GroupedLinear, one cuBLASLt call per local expert (grouped_gemm_s); cutedsl, Transformer Engine's
-operation-fuser grouped MLP with its CuTe DSL MXFP8 kernels, one grouped kernel per GEMM (fused_grouped_gemm_s)."""
+operation-fuser grouped MLP with its CuTe DSL MXFP8 kernels, one grouped kernel per GEMM (fused_grouped_gemm_s);
+megablox, MaxText's megablox grouped matmul, one Pallas kernel per GEMM over row tiles (megablox_gmm_s)."""
+
+MEGABLOX_TILE_ROWS = 512
+"""The m (token-row) tile of MaxText's megablox gmm: base.yml wi_tile_fwd_batch_seq / wo_tile_fwd_batch_seq 512 and
+the same 512 for the dlhs / drhs tiles (AI-Hypercomputer/maxtext src/MaxText/configs/base.yml at
+003b41698f6eca8280cd600919dc6e5a65686ece; tile_batch_seq 512 in the older form), which the tpu-recipes MoE scripts
+do not override; MaxText caps it at the GEMM's rows (moe.py sparse_matmul gmm: tiling=(min(tile_size[0], m), ...))."""
+
+
+def megablox_gmm_s(m: Arr, n: Arr, k: Arr, dtb: float, dev: Device, groups: Arr) -> tuple[Arr, Arr]:
+    """(time, flops) of `groups` local experts' [m,k]x[k,n] GEMMs as MaxText's megablox gmm runs them (sparse_matmul
+    with megablox true, base.yml's default): ONE Pallas kernel over the expert-sorted rows, whose grid walks tm-row
+    tiles and computes each whole tile once for every group that has rows in it (AI-Hypercomputer/maxtext
+    MaxText/kernels/megablox/gmm.py at 01164e142151bb7d1bb8e34536ea2affbdce458f, make_group_metadata: 'If a group
+    starts somewhere other than the start of a tile ... we need to compute that full tile', 'tiles_m <=
+    group_tiles.sum() <= tiles_m + num_groups - 1'; the kernel masks the rows of other groups at the store,
+    _get_store_mask). The backward's dlhs (gmm, transposed rhs) and drhs (tgmm) walk the same group metadata, so
+    every pass pays the same tiles.
+
+    MaxText does not force-balance its routing (the Megatron-Bridge perf runs do), so the groups' starts fall at
+    arbitrary rows: each group after the first starts inside a tile, one more tile visit, with probability
+    (tm - 1) / tm for a start uniform over the tile's rows: ceil(R / tm) + (groups - 1)(tm - 1)/tm tiles of tm rows
+    for the R = groups x m routed rows (tm = MEGABLOX_TILE_ROWS, capped at R). Timed as one kernel (one launch, no
+    per-expert host call, so no expert_gemm_floor_s) of those rows on the family's efficiency curve at its FLOPs, as
+    fused_grouped_gemm_s times one grouped kernel, in the 16-bit precision (Setup refuses megablox with fp8), every
+    expert's weight read ([groups, k, n]); the FLOPs returned are the routed rows' (the masked rows are hardware work,
+    not model work). Not modelled: empty groups (none at the balanced count the caller passes)."""
+    rows = m * groups
+    tm = np.minimum(float(MEGABLOX_TILE_ROWS), rows)
+    tiled_rows = (np.ceil(rows / tm) + (groups - 1.0) * (tm - 1.0) / tm) * tm  # [tiles x tm, k] x [k, n] per pass
+    n_bytes = (tiled_rows * k + groups * k * n + tiled_rows * n) * dtb
+    return roofline_s(2.0 * tiled_rows * n * k, n_bytes, dev), 2.0 * m * n * k * groups
 
 
 def fused_grouped_gemm_s(m: Arr, n: Arr, k: Arr, dtb: float, dev: Device, groups: Arr) -> tuple[Arr, Arr]:
@@ -655,12 +687,17 @@ def expert_gemm_floor_note(model: TransformerConfig, cal: Calibration, device: s
     """What a training prediction of an MoE model on `device` prints about grouped_gemm_s's per-expert floor: the
     cited value where the family has one; where it has none, the 0 used in its place, as a 'default used:' note (the
     project's wording for a default standing in for a missing figure) with the setting that replaces it; '' for a
-    dense model. With grouped_mlp cutedsl (one grouped kernel per GEMM, fused_grouped_gemm_s) no floor applies."""
+    dense model. With grouped_mlp cutedsl (one grouped kernel per GEMM, fused_grouped_gemm_s) or megablox
+    (megablox_gmm_s) no floor applies."""
     if not model.is_moe:
         return ""
     if grouped_mlp == "cutedsl":
         return (f"{device + ': ' if device else ''}routed expert GEMMs: one CuTe DSL MXFP8 grouped kernel each "
                 "(--moe-grouped-mlp cutedsl: Transformer Engine's fused grouped MLP), no per-expert floor")
+    if grouped_mlp == "megablox":
+        return (f"{device + ': ' if device else ''}routed expert GEMMs: one megablox Pallas kernel each "
+                f"(--moe-grouped-mlp megablox: MaxText's grouped matmul over {MEGABLOX_TILE_ROWS}-row tiles, a "
+                "straddled tile computed once per group), no per-expert floor")
     if cal.expert_gemm_floor_s > 0:
         return (f"{device + ': ' if device else ''}routed expert GEMMs: each lasts at least "
                 f"{cal.expert_gemm_floor_s * 1e6:.1f} us (calibration expert_gemm_floor_s of {cal.family!r}: the host "
@@ -999,13 +1036,13 @@ def moe_forward(model: TransformerConfig, T: Arr, tp: Arr, etp: Arr, ep: Arr, ma
     reading mats-1 and writing 1 element each (as the dense MLP's in layer_forward; Megatron-Core GroupedMLP
     applies it once over all local experts): mats T top_k ffn/tp elements, not the dense MLP's mats T ffn_dense/tp.
     grouped_mlp (MOE_GROUPED_MLPS): te, the per-expert cuBLASLt loop (grouped_gemm_s); cutedsl, one grouped kernel
-    per GEMM (fused_grouped_gemm_s).
+    per GEMM (fused_grouped_gemm_s); megablox, MaxText's Pallas grouped matmul (megablox_gmm_s).
     """
     h, k = model.hidden, model.top_k
     tok_e = T * etp / tp * ep * k / model.experts  # tokens per local expert (m of its GEMMs)
     n_local = model.experts / ep
     ffn_e = model.ffn / etp
-    grouped = fused_grouped_gemm_s if grouped_mlp == "cutedsl" else grouped_gemm_s
+    grouped = {"cutedsl": fused_grouped_gemm_s, "megablox": megablox_gmm_s}.get(grouped_mlp, grouped_gemm_s)
     t_e_up, f_e_up = grouped(tok_e, ffn_e, h, dtb, dev, n_local)
     # gate and up: one grouped GEMM each here, where Megatron-Core runs one fc1 of width 2 x ffn (experts.py,
     # GroupedMLP / TEGroupedMLP); kept as layer_forward's dense MLP (the fitted rows' convention): a known gap, a

@@ -362,7 +362,9 @@ class Setup:
     """The routed experts' GEMM path (compute.MOE_GROUPED_MLPS; Megatron-Bridge's cutedsl_fused_grouped_mlp): te, the
     default, Transformer Engine's GroupedLinear, one cuBLASLt call per local expert, each at least the family's
     expert_gemm_floor_s (compute.grouped_gemm_s); cutedsl, Transformer Engine's operation-fuser grouped MLP, one CuTe
-    DSL MXFP8 grouped kernel per GEMM (compute.fused_grouped_gemm_s): with dtype fp8 and fp8_recipe mxfp8 only."""
+    DSL MXFP8 grouped kernel per GEMM (compute.fused_grouped_gemm_s): with dtype fp8 and fp8_recipe mxfp8 only;
+    megablox, MaxText's megablox grouped matmul (sparse_matmul and megablox true, MaxText's defaults), one Pallas
+    kernel per GEMM over 512-row tiles (compute.megablox_gmm_s): 16-bit dtypes only."""
     fp8_params: bool = False
     """GEMM weights kept in FP8 between steps, their fp32 master copy in the optimizer state (Megatron-LM
     --fp8-param-gather, Transformer Engine fp8_model_init; Megatron-Bridge's FP8 current-scaling and MXFP8 recipes set
@@ -457,6 +459,10 @@ class Setup:
                              + (f" --fp8-recipe {self.fp8_recipe}" if self.dtype == "fp8" else "")
                              + ": Transformer Engine's CuTe DSL grouped MLP runs MXFP8 GEMMs only",
                              "give --dtype fp8 --fp8-recipe mxfp8, or leave --moe-grouped-mlp at te")
+        if self.moe_grouped_mlp == "megablox" and self.dtype == "fp8":
+            raise InputError("--moe-grouped-mlp megablox with --dtype fp8: MaxText's megablox grouped matmul takes "
+                             "16-bit operands (or AQT int8 / int4, which the predictor does not model)",
+                             "give --dtype bf16, or leave --moe-grouped-mlp at te")
         if self.fp8_recipe not in FP8_RECIPES:
             raise InputError(f"--fp8-recipe {self.fp8_recipe!r} is not a recipe the predictor models",
                              f"give --fp8-recipe {', '.join(FP8_RECIPES)}")
