@@ -10,8 +10,8 @@
 # Steps, in this order, each with its own timeout, the whole run under BUDGET_S (default 450 s); one failing step
 # does not stop the others: `accelopt env --json`, a full `accelopt probe --json --save`, gpu_matmul_clocks.py, the
 # tests marked gpu (the test files holding one), gpu_profile.py, gpu_compress.py, a DDP `profile --nproc N` over NCCL,
-# `accelopt optimize` on examples/mlp4096.py (bench_distributed.py
-# too with 2 or more GPUs), and gpu_optimize.py.
+# `accelopt optimize` on examples/mlp4096.py (bench_distributed.py too with 2 or more GPUs), gpu_interrupt.py (an
+# optimize stopped by SIGINT and by SIGTERM: is its JSON kept?) and gpu_optimize.py.
 # Results: one file per step and gpu_summary.txt in the folder gpu_<GPU name>/ under benchmarks/results/. With $OUT
 # set (the device tool's output folder, which brings back at most 8 files) that folder is packed after every step
 # into $OUT/gpu_results.tar.gz, beside $OUT/gpu_summary.txt: `tar -xzf gpu_results.tar.gz -C benchmarks/results`
@@ -41,9 +41,14 @@ mkdir -p "$DEST"
 export ACCELOPT_RESULTS_DIR="$DEST"   # gpu_*.py scripts write their JSON here
 SUMMARY="$DEST/gpu_summary.txt"
 : > "$SUMMARY"
+# SIGINT ignored in this shell (bit 2 of SigIgn): its children inherit it, and `timeout -s INT` cannot stop them
+SIGIGN=$(awk '/^SigIgn:/ {print $2}' /proc/$$/status 2>/dev/null)
+SIGINT_IGNORED=unknown
+[ -n "$SIGIGN" ] && SIGINT_IGNORED=$(( (16#$SIGIGN >> 1) & 1 ? 1 : 0 ))
 {
   echo "gpu.sh on $(hostname) at $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 || true
+  echo "SIGINT ignored in this shell (inherited by every step): $SIGINT_IGNORED (SigIgn ${SIGIGN:-?})"
 } >> "$SUMMARY"
 
 # Wheels carried in .gpu-wheels/ (benchmarks/gpu_wheels.sh): installed offline into a private folder.
@@ -70,8 +75,10 @@ pack() {
 remaining() { echo $(( BUDGET_S - ($(date +%s) - START) )); }
 
 # step NAME CAP_S LOG CMD...: run CMD with a timeout of min(CAP_S, time left); stdout to LOG, stderr to LOG.stderr.
-# The timeout sends SIGINT (Ctrl-C), which `accelopt probe` answers by printing what it measured so far and pytest by
-# its summary of the tests run; SIGKILL 10 s later if it still runs.
+# The timeout sends SIGTERM, which accelopt answers as Ctrl-C (probe, profile and optimize print what they measured
+# so far); SIGKILL 10 s later if it still runs. Not SIGINT: a child of a non-interactive shell (this script run by a
+# remote runner) may inherit SIGINT ignored, and then SIGINT does nothing (the H200 run of 2026-12-04 lost an
+# optimize's JSON so; see gpu_interrupt.py). SIG=INT step ... for pytest, which prints its summary on Ctrl-C only.
 step() {
   local name="$1" cap="$2" log="$3"; shift 3
   local left; left=$(remaining)
@@ -83,7 +90,7 @@ step() {
   local limit=$(( cap < left ? cap : left ))
   local t0; t0=$(date +%s)
   echo "== $name (timeout ${limit}s)"
-  timeout -s INT --kill-after=10 "$limit" "$@" > "$log" 2> "$log.stderr"
+  timeout -s "${SIG:-TERM}" --kill-after=10 "$limit" "$@" > "$log" 2> "$log.stderr"
   local rc=$?
   local status="ok"
   [ "$rc" -ne 0 ] && status="FAILED (exit $rc)"
@@ -116,7 +123,7 @@ step "gpu_matmul_clocks.py" 40 "$DEST/gpu_matmul_clocks.log" "$PY" benchmarks/gp
 mapfile -t GPU_TESTS < <(grep -l 'pytest.mark.gpu' tests/test_*.py)
 # faulthandler_timeout: a test still running after 60 s has its stack written to the log (a hang is named, not
 # only cut by the step's timeout); --durations: the slowest tests, to size the next run.
-step "pytest -m gpu" 120 "$DEST/pytest_gpu.log" "$PY" -m pytest -m gpu -rfEs -p no:cacheprovider \
+SIG=INT step "pytest -m gpu" 120 "$DEST/pytest_gpu.log" "$PY" -m pytest -m gpu -rfEs -p no:cacheprovider \
   --continue-on-collection-errors -o faulthandler_timeout=60 --durations=10 -k "not $POWER_TEST" "${GPU_TESTS[@]}"
 step "gpu_profile.py" 120 "$DEST/gpu_profile.log" "$PY" benchmarks/gpu_profile.py --steps 20
 step "gpu_compress.py" 90 "$DEST/gpu_compress.log" "$PY" benchmarks/gpu_compress.py
@@ -138,6 +145,10 @@ if [ "${NGPU:-0}" -ge 2 ]; then
   step "bench_distributed (NCCL)" 150 "$DEST/distributed_cuda.log" \
     "$PY" benchmarks/bench_distributed.py --device cuda --nproc "$NGPU"
 fi
+# optimize gpt-realistic on CUDA stopped by SIGINT, then SIGTERM, 5 s into torch.compile: is the JSON kept?
+# (H200, 2026-12-04: `timeout -s INT 130 accelopt optimize gpt --size realistic --device cuda --json` wrote nothing)
+step "gpu_interrupt.py" 150 "$DEST/gpu_interrupt.log" "$PY" benchmarks/gpu_interrupt.py --after-s 5 --wait-s 30 \
+  --grace-s 40
 # last: the longest (torch.compile and CUDA graphs compile), its JSON written after each mode; it gets what is left
 step "gpu_optimize.py" 150 "$DEST/gpu_optimize.log" "$PY" benchmarks/gpu_optimize.py --budget-s 45
 

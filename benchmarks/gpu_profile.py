@@ -55,6 +55,32 @@ def plain_loop(bundle: Any, dtype: str, steps: int, warmup: int, device: str = "
     return statistics.median(times)
 
 
+def gap_probe(bundle: Any, dtype: str, steps: int, device: str) -> dict[str, float]:
+    """For a row outside TOLERANCE, which side moved (the H200 run of 2026-12-04: gpt-realistic bf16 reported 39.3
+    ms where both plain loops read 30.4 ms, stable; the headline is uninstrumented, before the torch.profiler pass):
+    - runner_no_capture_s: profile's own StepRunner + time_fn, without the capture before it (profile's code path);
+    - plain_after_capture_s: capture_for_profile (TorchDispatchMode, module hooks), then the plain loop (the
+      capture's after-effects: allocator state, objects kept alive, an idle GPU clocking down while it runs);
+    - plain_gc_off_s: the plain loop with Python's cyclic garbage collector off (its passes over a big heap)."""
+    import gc
+
+    from accelopt.measure.profiler import StepRunner, capture_for_profile
+    from accelopt.measure.timing import time_fn
+
+    runner = StepRunner(bundle, mode="train", dtype=dtype, device=device)
+    runner.run(3)
+    out = {"runner_no_capture_s": time_fn(runner.step, warmup=0, repeats=steps, sync=runner.sync).median}
+    del runner
+    capture_for_profile(bundle, "train", dtype, device)
+    out["plain_after_capture_s"] = plain_loop(bundle, dtype, steps, 3, device)
+    gc.disable()
+    try:
+        out["plain_gc_off_s"] = plain_loop(bundle, dtype, steps, 3, device)
+    finally:
+        gc.enable()
+    return out
+
+
 def one(name: str, size: str, dtype: str, steps: int, spec: Any, device: str = "cuda:0") -> dict[str, Any]:
     from accelopt.measure.diagnose import diagnose
     from accelopt.measure.profiler import profile_step
@@ -67,6 +93,9 @@ def one(name: str, size: str, dtype: str, steps: int, spec: Any, device: str = "
     d = diagnose(r, spec=spec)
     plain = (plain_before + plain_after) / 2
     ratio = r.step_time.median / plain
+    half = len(r.step_time.samples) // 2
+    first, last = r.step_time.samples[:half], r.step_time.samples[half:]
+    gap = gap_probe(bundle, dtype, steps, device) if abs(ratio - 1) > TOLERANCE else {}
     return {"model": r.name, "dtype": dtype, "peak_dtype": r.peak_dtype, "step_time_s": r.step_time.to_dict(),
             "breakdown_median_s": {k: v.median for k, v in r.breakdown.items()},
             "flops_per_step": r.flops_per_step, "achieved_flop_per_s": r.achieved_flop_per_s,
@@ -79,7 +108,20 @@ def one(name: str, size: str, dtype: str, steps: int, spec: Any, device: str = "
             # on a busy or clocking host), not profile_step's timing (H200 run of 2026-12-04: 6 of 8 rows FAILED
             # with only their mean kept)
             "plain_before_s": plain_before, "plain_after_s": plain_after,
-            "plain_drift": abs(plain_after - plain_before) / plain}
+            "plain_drift": abs(plain_after - plain_before) / plain,
+            # a headline that speeds up from its first to its second half: a clock still ramping after the capture
+            "headline_first_half_median_s": statistics.median(first) if first else None,
+            "headline_second_half_median_s": statistics.median(last) if last else None,
+            "contention": list(r.contention.warnings),
+            **gap}
+
+
+def _gap_text(row: dict[str, Any]) -> str:
+    """gap_probe's figures of a row outside TOLERANCE, in ms ('' for a row within it)."""
+    keys = ("runner_no_capture_s", "plain_after_capture_s", "plain_gc_off_s")
+    if keys[0] not in row:
+        return ""
+    return " [" + ", ".join(f"{k.removesuffix('_s')} {row[k] * 1e3:.2f} ms" for k in keys) + "]"
 
 
 def write_json(path: Path, doc: dict[str, Any]) -> None:
@@ -125,7 +167,8 @@ def main() -> int:
                   f"MFU {mfu}, peak mem {row['memory']['peak_bytes'] / 2**30:.2f} GiB, "
                   f"energy/step {e['energy_per_step_j']} J ({e['source']}), plain ratio "
                   f"{row['ratio_reported_over_plain']:.4f} {'PASS' if row['pass'] else 'FAIL'} (plain before/after "
-                  f"{row['plain_before_s'] * 1e3:.2f}/{row['plain_after_s'] * 1e3:.2f} ms); {row['verdict']}",
+                  f"{row['plain_before_s'] * 1e3:.2f}/{row['plain_after_s'] * 1e3:.2f} ms){_gap_text(row)}; "
+                  f"{row['verdict']}",
                   flush=True)
             write_json(out_dir / "gpu_profile.json", doc)  # after every row: a timeout keeps what was measured
     print(f"written {out_dir / 'gpu_profile.json'}; {sum(r['pass'] for r in rows)}/{len(rows)} PASS")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import sys
+from collections.abc import Iterator
 from typing import Any, NoReturn
 
 import typer
@@ -173,8 +174,65 @@ def _streams_that_print_anything() -> None:
                 reconfigure(errors="accelopt-ascii")
 
 
+def _term_as_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_on_term() -> Any:
+    """SIGTERM handled as Ctrl-C (KeyboardInterrupt), so what profile, probe and optimize measured is printed and kept:
+    `timeout 120 accelopt ...` (TERM is timeout's default) and a batch scheduler's time limit (Slurm sends TERM) killed
+    the process with nothing written, where Ctrl-C kept the results. The way to stop a run from a script: a child of
+    a non-interactive shell (a job started with `&`, a remote runner) inherits SIGINT ignored, Python then never
+    raises KeyboardInterrupt and `timeout -s INT` does nothing, while TERM still arrives. Left as it is where SIGTERM
+    is ignored or has a handler already, and off the main thread. Returns the handler to put back (None: unchanged)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGTERM"):
+        return None
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return None
+    return signal.signal(signal.SIGTERM, _term_as_interrupt)
+
+
+@contextlib.contextmanager
+def interrupts_held(what: str) -> Iterator[None]:
+    """Ctrl-C and SIGTERM put off while `what` (a stopped run's result) is recorded and printed: a second Ctrl-C
+    there (a user pressing twice, a script's timeout after the first signal) raised KeyboardInterrupt inside the
+    printing and the run's measured results were lost ('nothing to show'). Each one put off is said on stderr; the
+    handlers are put back after (main thread only; elsewhere nothing is changed)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def later(signum: int, frame: Any) -> None:
+        print(f"{signal.Signals(signum).name} received: stopping already; writing {what} first", file=sys.stderr)
+
+    names = [n for n in ("SIGINT", "SIGTERM") if hasattr(signal, n)]
+    before = {n: signal.signal(getattr(signal, n), later) for n in names}
+    try:
+        yield
+    finally:
+        for n, handler in before.items():
+            signal.signal(getattr(signal, n), handler)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: user errors print problem + fix and exit 2, never a traceback."""
+    import signal
+
+    before = _stop_on_term()
+    try:
+        _main(argv)
+    finally:
+        if before is not None:  # main() called in a process of its own (a test): its TERM handler back
+            signal.signal(signal.SIGTERM, before)
+
+
+def _main(argv: list[str] | None) -> None:
     from accelopt.report.runs import set_command_line
 
     _streams_that_print_anything()

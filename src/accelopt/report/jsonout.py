@@ -42,8 +42,11 @@ _EMITTED: list[bool] = []  # one entry per document printed to stdout in this pr
 
 
 def emit(obj: Any) -> None:
-    """Print one JSON document to stdout (nothing else may go to stdout under --json)."""
-    print(dumps(obj))
+    """Print one JSON document to stdout (nothing else may go to stdout under --json), flushed at once: stdout to a
+    file is block-buffered, and a process that then hung on its way out (a Ctrl-C'd run's CUDA or compile-worker
+    teardown) until a kill lost a document already printed (`timeout -s INT 120 accelopt optimize ... --json >
+    out.json` on an H200, 2026-12-04, wrote nothing)."""
+    print(dumps(obj), flush=True)
     _EMITTED.append(True)
 
 
