@@ -1392,8 +1392,10 @@ def _check_token_model(cfg: dict[str, Any], mtype: str, where: str) -> None:
         raise InputError(f"{where}: model_type {mtype or '(none)'!r} takes images or audio, not token ids (it has "
                          f"{', '.join(inputs)} and {vocab}), and this reader builds "
                          "language transformers (token ids in)",
-                         "for its inference, write a model file that feeds its inputs (examples/my_model.py) and "
-                         "run `accelopt plan infer FILE.py:factory`")
+                         ("for its inference, run `accelopt plan infer` on this config.json (it builds a model "
+                          "that reads image_size x image_size pixels)" if {"image_size", "patch_size"} <= set(inputs)
+                          else "for its inference, write a model file that feeds its inputs (examples/my_model.py) "
+                          "and run `accelopt plan infer FILE.py:factory`"))
 
 
 # Types whose config class ties by default but whose block has no rule here (read as the common decoder, with the
