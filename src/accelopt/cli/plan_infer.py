@@ -26,7 +26,8 @@ MODEL is one of:
                        vgg16, vgg19 (vision), kws-dscnn (speech), bert-base (text)
   a zoo name           mlp, gpt, bert, resnet (with --size)
   path/file.py:factory a function returning accelopt.workload.userfile.ModelBundle
-  a HF config dir      or config.json (built on the meta device: shapes only, no weights; needs the hf extra)
+  a HF config dir      or config.json (built on the meta device: shapes only, no weights; needs the hf extra;
+                       token ids in, or pixels for a ViT-style config with image_size and patch_size)
   a workload JSON      saved by `accelopt profile MODEL --mode inference --save-workload FILE`
 
 \b

@@ -457,27 +457,52 @@ def register(app: typer.Typer) -> None:
                                             help="write the .toml spec without the op-size curve fitted on the "
                                                  "design's simulator (`plan infer` then labels its latency "
                                                  "uncalibrated)"),
+        tdp_w: str | None = typer.Option(None, "--tdp-w", metavar="WATTS",
+                                         help="the design's power in watts (e.g. 75: TPU v1's TDP, Jouppi et al. "
+                                              "2017 Table 2), for a .toml export: a design gives none, and without "
+                                              "it `plan` and `plan infer` print energy n/a on the device"),
         json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
     ) -> None:
-        _export(design, out, json_out, _dram_bytes_flag(dram_bytes), calibrate=not no_calibration)
+        _export(design, out, json_out, _dram_bytes_flag(dram_bytes), calibrate=not no_calibration,
+                tdp_w=_tdp_w_flag(tdp_w))
+
+
+def _finite_flag(flag: str, text: str, fix: str) -> float:
+    """A number flag as typed, finite (read here, so the error names the flag and the text the user wrote: 1e400
+    is infinity once a float)."""
+    import math
+
+    from accelopt.errors import InputError
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"{flag} {text!r} is not a number", fix) from None
+    if not math.isfinite(value):
+        raise InputError(f"{flag} {text} is not finite", fix)
+    return value
+
+
+def _tdp_w_flag(text: str | None) -> float | None:
+    """--tdp-w as typed: a finite number of watts > 0 (0 would be a device that draws no power)."""
+    from accelopt.errors import InputError
+
+    if text is None:
+        return None
+    fix = "give the design's power in watts, e.g. --tdp-w 75"
+    if _finite_flag("--tdp-w", text, fix) <= 0:
+        raise InputError(f"--tdp-w {text} is not a finite number of watts > 0", fix)
+    return float(text)
 
 
 def _dram_bytes_flag(text: str | None) -> float | None:
-    """--dram-bytes as typed: a finite number of bytes >= 1 (read here, so the error names the flag and the text
-    the user wrote: 1e400 is infinity once a float)."""
-    import math
-
+    """--dram-bytes as typed: a finite number of bytes >= 1."""
     from accelopt.errors import InputError
 
     if text is None:
         return None
     fix = "give the off-chip memory capacity in bytes, e.g. --dram-bytes 8e9 (8 GB)"
-    try:
-        n_bytes = float(text)
-    except ValueError:
-        raise InputError(f"--dram-bytes {text!r} is not a number", fix) from None
-    if not math.isfinite(n_bytes):
-        raise InputError(f"--dram-bytes {text} is not finite", fix)
+    n_bytes = _finite_flag("--dram-bytes", text, fix)
     if n_bytes < 1:
         raise InputError(f"--dram-bytes {text} must be a finite number of bytes >= 1", fix)
     from accelopt.simulate.design import MIN_DRAM_BYTES
@@ -770,12 +795,13 @@ def _render_nvdla(result: Any) -> None:
         con.print(f"  {n}")
 
 
-def _export(design: str, out: Path, json_out: bool, dram_bytes: float | None = None, calibrate: bool = True) -> None:
+def _export(design: str, out: Path, json_out: bool, dram_bytes: float | None = None, calibrate: bool = True,
+            tdp_w: float | None = None) -> None:
     from accelopt.errors import InputError
     from accelopt.hardware.spec import unit_slip
     from accelopt.report.jsonout import emit
     from accelopt.simulate.design import get_design
-    from accelopt.simulate.export import write_spec_toml, write_text
+    from accelopt.simulate.export import NO_TDP_LINE, write_spec_toml, write_text
     from accelopt.simulate.results import SimExportDocument
     from accelopt.userio import check_writable, refuse_foreign_file
 
@@ -792,6 +818,9 @@ def _export(design: str, out: Path, json_out: bool, dram_bytes: float | None = N
                              f"leave --dram-bytes out, or write --out {out.with_suffix('.toml')}")
         d = d.with_(dram_bytes=dram_bytes, sources={**d.sources, "dram_bytes": "--dram-bytes on the command line"})
     if out.suffix.lower() == ".cfg":
+        if tdp_w is not None:
+            raise InputError("--tdp-w is for a catalog TOML export: a SCALE-Sim config has no power figure",
+                             f"leave --tdp-w out, or write --out {out.with_suffix('.toml')}")
         if not calibrate:
             raise InputError("--no-calibration is for a catalog TOML export: a SCALE-Sim config carries no op-size "
                              "curve", f"leave --no-calibration out, or write --out {out.with_suffix('.toml')}")
@@ -807,6 +836,10 @@ def _export(design: str, out: Path, json_out: bool, dram_bytes: float | None = N
                 print(printable(f"  not in the config: {x}"))
         return
     spec = d.to_accelerator_spec()
+    if tdp_w is not None:
+        import dataclasses
+
+        spec = dataclasses.replace(spec, tdp_w=tdp_w, sources={**spec.sources, "tdp_w": "--tdp-w on the command line"})
     if calibrate:
         spec = with_fitted_curve(d, spec)
     slip = unit_slip(spec)
@@ -828,6 +861,8 @@ def _export(design: str, out: Path, json_out: bool, dram_bytes: float | None = N
                             f"{spec.sources['inference_curve.matmul_eff_max']}"))
         else:
             print("  no op-size curve (--no-calibration): `plan infer` labels its latency uncalibrated")
+        print(printable(f"  TDP {spec.tdp_w:g} W ({spec.sources['tdp_w']})" if spec.tdp_w is not None
+                        else f"  {NO_TDP_LINE}"))
 
 
 def with_fitted_curve(design: Any, spec: Any) -> Any:
@@ -862,5 +897,7 @@ def _export_slip_fix(field: str, value: float, dram_flag: bool) -> str:
     if field == "memory_bytes":
         where = "--dram-bytes" if dram_flag else "dram_bytes in the design's [design] table"
         return f"{where} is in bytes: give {value:g}e9 if {value:g} is in GB"
+    if field == "tdp_w":  # set by --tdp-w alone, in watts: a figure in mW is the likely slip
+        return f"--tdp-w is in watts: give {value / 1e3:g} if {value:g} is in mW"
     return (f"simulate the design (`accelopt simulate run`), or raise {_EXPORT_SOURCES.get(field, field)} before "
             "exporting it as a device")

@@ -36,6 +36,7 @@ The profiled steps run under torch.profiler, slower than the uninstrumented ones
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from accelopt.distributed.types import DistributedResult, PredictionCheck, TermError
+from accelopt.distributed.types import PREDICTION_TOLERANCE, DistributedResult, PredictionCheck, TermError
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.measure.profiler import _a
 from accelopt.predict import comm
@@ -315,6 +316,7 @@ def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec,
         terms.append(TermError(term="communication", predicted_s=comm_pred, measured_s=m_comm))
     terms.append(TermError(term="step", predicted_s=compute_pred + exposed + bubble_pred,
                            measured_s=result.step_median_s))
+    terms = [dataclasses.replace(t, tolerance=PREDICTION_TOLERANCE) for t in terms]  # each judged by the same bar
     return PredictionCheck(device=spec.name, link_source=link_src, terms=terms, notes=notes)
 
 

@@ -213,18 +213,33 @@ class Partition:
 
 @dataclass(kw_only=True)
 class TermError:
-    """One term of the step time: plan's prediction beside the measurement (estimate vs measured)."""
+    """One term of the step time: plan's prediction beside the measurement (estimate vs measured), judged by
+    `tolerance` (PREDICTION_TOLERANCE)."""
 
-    DERIVED_UNITS: ClassVar[dict[str, str]] = {"error": "fraction"}
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"error": "fraction", "within_tolerance": ""}
 
     term: str
     predicted_s: float = unit("s", "estimate")
     measured_s: float = unit("s")
+    tolerance: float | None = unit("fraction", "the |error| the comparison is judged by (None: a record written "
+                                   "before it was stated)", default=None)
 
     @property
     def error(self) -> float | None:
         """(predicted - measured) / measured."""
         return (self.predicted_s - self.measured_s) / self.measured_s if self.measured_s > 0 else None
+
+    @property
+    def within_tolerance(self) -> bool | None:
+        """|error| <= tolerance; None where either is unknown (nothing measured, or an older record)."""
+        err = self.error
+        return None if err is None or self.tolerance is None else abs(err) <= self.tolerance
+
+
+PREDICTION_TOLERANCE = 0.25
+"""The |error| a distributed run's predicted term is judged by: validate's LARGE_ERROR (predict/validation.py), the
+miss beyond which a held-out published run must carry a checked reason, and probe's LINK_MODEL_MAX_ERROR for a
+measured link's ring model (measure/collective_figures.py): plan's own bar for 'a miss to explain'."""
 
 
 @dataclass(kw_only=True)
@@ -243,11 +258,12 @@ class DistributedResult:
     """`accelopt profile --nproc N`: a measured N-rank run beside the one-process run on the same global batch."""
 
     SCHEMA_KIND: ClassVar[str] = "profile-distributed"
-    SCHEMA_VERSION: ClassVar[int] = 7
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6)  # 2 added prediction_left_out; 3 ranks'
+    SCHEMA_VERSION: ClassVar[int] = 8
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7)  # 2 added prediction_left_out; 3 ranks'
     # unused_parameters, contention, notes; 4 partition.unlimited; 5 partition.naive_cut_ties and
     # partition.layers[].frozen_param_bytes and optimizer_state_bytes; 6 ranks[].step_p10_s and step_p90_s (and
-    # single's), derived from step_times_s; 7 partition.bottleneck_layer and balance_floor, derived from its layers
+    # single's), derived from step_times_s; 7 partition.bottleneck_layer and balance_floor, derived from its layers;
+    # 8 prediction.terms[].tolerance (default None) and within_tolerance, derived
     LEGACY_UNVERSIONED: ClassVar[bool] = True
     """Records written before the schema (no `schema` field) have this shape and load as version 1."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"step_median_s": "s", "straggler_ratio": "x", "slowest_rank": "count",

@@ -100,7 +100,9 @@ def row_config(row: dict[str, str]) -> dict[str, Any]:
     """A row's architecture cells (validation.run_model) as a Hugging Face config.json, in the key names
     `plan --model` reads (workload.presets.load_hf_config): llama-style, a DeepSeek-V3's multi-head latent attention,
     a Qwen/Mixtral/DeepSeek mixture of experts, transformers >= 4.53 layer_types for the windowed layers, GPT-J's
-    model_type for a parallel attention + MLP block."""
+    model_type for a parallel attention + MLP block, else the declared pre-norm block."""
+    from accelopt.workload.presets import DECLARED_BLOCK, DECLARED_BLOCK_KEY
+
     def num(col: str) -> int:
         return int(row[col].strip())
 
@@ -126,6 +128,8 @@ def row_config(row: dict[str, str]) -> dict[str, Any]:
         cfg["layer_types"] = ["sliding_attention"] * windowed + ["full_attention"] * (num("layers") - windowed)
     if given("parallel") and num("parallel"):
         cfg["model_type"] = "gptj"  # GPT-J: attention and MLP in parallel on one LayerNorm (PaLM sec. 2's block)
+    else:  # the common pre-norm block, declared: read back without the unknown-type note (presets.DECLARED_BLOCK)
+        cfg[DECLARED_BLOCK_KEY] = DECLARED_BLOCK
     return cfg
 
 

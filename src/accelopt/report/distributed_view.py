@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from accelopt.distributed.types import CollectivesResult, DistributedResult, RankResult
+from accelopt.distributed.types import CollectivesResult, DistributedResult, PredictionCheck, RankResult, TermError
 from accelopt.units import fmt_byte_per_s, fmt_bytes, fmt_pct, fmt_quantity, fmt_ratio, fmt_seconds
 
 
@@ -204,14 +204,39 @@ def _render_prediction(result: DistributedResult, console: Any) -> None:
     pr = result.prediction
     assert pr is not None
     t = Table(title=Text(f"plan's prediction (estimate) on {pr.device} vs measured"))
-    for col in ("term", "predicted (estimate)", "measured", "error"):
+    for col in ("term", "predicted (estimate)", "measured", "error", _within_header(pr)):
         t.add_column(col, justify="right")
     for term in pr.terms:
         # fmt_pct as the page's table (a -99.92% miss read '-100%', a prediction of zero), signed
         err = f"{'+' if (term.error or 0) > 0 else ''}{fmt_pct(term.error)}"
-        t.add_row(term.term, fmt_seconds(term.predicted_s), fmt_seconds(term.measured_s), err)
+        t.add_row(term.term, fmt_seconds(term.predicted_s), fmt_seconds(term.measured_s), err, _within(term))
     console.print(t)
-    console.print(Text(f"links: {pr.link_source}; " + "; ".join(pr.notes)), style="dim")
+    console.print(Text(f"{_tolerance_line(pr)}; links: {pr.link_source}; " + "; ".join(pr.notes)), style="dim")
+
+
+def _tolerances(pr: PredictionCheck) -> set[float]:
+    return {t.tolerance for t in pr.terms if t.tolerance is not None}
+
+
+def _within_header(pr: PredictionCheck) -> str:
+    """'within +-25%', or 'within tolerance' for an older record that states none."""
+    tols = _tolerances(pr)
+    return f"within +-{100 * next(iter(tols)):g}%" if len(tols) == 1 else "within tolerance"
+
+
+def _within(term: TermError) -> str:
+    return {True: "yes", False: "NO", None: "n/a"}[term.within_tolerance]
+
+
+def _tolerance_line(pr: PredictionCheck) -> str:
+    """The bar each term is judged by, and where it comes from (types.PREDICTION_TOLERANCE)."""
+    tols = _tolerances(pr)
+    if not tols:
+        return "tolerance: not stated in this record (written before schema profile-distributed 8)"
+    inside = sum(1 for t in pr.terms if t.within_tolerance)
+    judged = sum(1 for t in pr.terms if t.within_tolerance is not None)
+    return (f"tolerance: |error| <= {', '.join(f'{100 * x:g}%' for x in sorted(tols))} (validate's bar for a miss that "
+            f"needs a reason), {inside} of {judged} measured terms inside")
 
 
 def render_collectives(result: CollectivesResult, console: Any) -> None:
@@ -287,9 +312,10 @@ def html_tables(r: DistributedResult) -> list[Any]:
     out += _warnings_tables(r.contention, [])
     pred = r.prediction
     if pred is not None:
-        t = Table(f"plan's prediction on {pred.device} vs measured", ["term", "predicted", "measured", "error"],
-                  est_cols={1}, note="; ".join([f"links: {pred.link_source}", *pred.notes]))
-        t.rows = [[x.term, q(x, "predicted_s"), q(x, "measured_s"), q(x, "error")] for x in pred.terms]
+        t = Table(f"plan's prediction on {pred.device} vs measured",
+                  ["term", "predicted", "measured", "error", _within_header(pred)], est_cols={1},
+                  note="; ".join([_tolerance_line(pred), f"links: {pred.link_source}", *pred.notes]))
+        t.rows = [[x.term, q(x, "predicted_s"), q(x, "measured_s"), q(x, "error"), _within(x)] for x in pred.terms]
         out.append(t)
     else:
         why = r.prediction_left_out or PREDICTION_LEFT_OUT

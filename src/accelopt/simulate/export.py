@@ -9,6 +9,11 @@ from accelopt.errors import InputError
 from accelopt.hardware.catalog_toml import catalog_toml, sourced
 from accelopt.hardware.spec import NUMERIC_FIELDS
 
+NO_TDP_LINE = ("no TDP: a simulated design has no power figure, so `plan` and `plan infer` print its energy, "
+               "J/inference and carbon n/a; give `simulate export --tdp-w WATTS`, or add tdp_w = [WATTS, \"source\"] "
+               "to the [[device]] table")
+"""Said beside an exported spec without tdp_w (the export's text and the file's header comment)."""
+
 
 def spec_toml(spec: Any) -> str:
     """The spec as one catalog `[[device]]`: its peaks, and every numeric field that has a source."""
@@ -25,8 +30,10 @@ def spec_toml(spec: Any) -> str:
                                      for k, v in spec.inference_curve.items()}
     if spec.notes:
         device["notes"] = spec.notes
-    return catalog_toml(device, comment="Written by `accelopt simulate export`: a simulated design, not a shipping "
-                                        "device.")
+    comment = "Written by `accelopt simulate export`: a simulated design, not a shipping device."
+    if spec.tdp_w is None:  # a design has no power figure: said in the file, not left silently absent
+        comment += f"\n{NO_TDP_LINE}"
+    return catalog_toml(device, comment=comment)
 
 
 def write_spec_toml(spec: Any, path: Path | str) -> None:

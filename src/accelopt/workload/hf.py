@@ -267,6 +267,58 @@ def _refused_config_fix(installed: str, d: dict[str, Any]) -> str:
             "read a config.json without transformers)")
 
 
+def _image_config(config: Any) -> bool:
+    """A config whose model reads pixel_values of one square size (ViTConfig and its kin: image_size, patch_size
+    and num_channels as whole numbers)."""
+    return all(isinstance(getattr(config, k, None), int) and not isinstance(getattr(config, k), bool)
+               and getattr(config, k) > 0 for k in ("image_size", "patch_size", "num_channels"))
+
+
+def _vision_bundle(tf: Any, config: Any, d: dict[str, Any], p: Path, *, batch_size: int | None,
+                   seq_len: int | None, meta: bool) -> ModelBundle:
+    """ModelBundle of a ViT-style config: transformers builds the model (its patch embedding, a Conv2d of kernel and
+    stride patch_size, then the encoder over (image_size / patch_size)^2 patches + the [CLS] token; Dosovitskiy et
+    al. 2021, sec. 3.1, eq. 1), fed seeded random pixel_values (B, num_channels, image_size, image_size). The head
+    follows `architectures` (...ForImageClassification: cross-entropy over num_labels classes), else the base model
+    with a synthetic loss."""
+    import torch
+
+    if seq_len is not None:  # the patches are the sequence: a --seq-len / --input-size would be ignored unsaid
+        raise InputError(f"Hugging Face config {str(p)!r}: model_type {d['model_type']!r} reads images; its sequence "
+                         f"is its {(config.image_size // config.patch_size) ** 2} patches of image_size "
+                         f"{config.image_size} / patch_size {config.patch_size}, not a sequence length",
+                         "leave the sequence length out (set image_size in the config to change the input)")
+    b = batch_size or 1
+    if not isinstance(b, int) or b < 1:
+        raise InputError(f"batch_size = {b!r} must be a positive integer", "pass a positive batch_size")
+    classify = "ForImageClassification" in " ".join(d.get("architectures") or [])
+    auto = tf.AutoModelForImageClassification if classify else tf.AutoModel
+    model, weights, meta_error = _build_model(auto, config, p, meta=meta)
+    labels = int(getattr(config, "num_labels", 2) or 2)
+    size, ch = config.image_size, config.num_channels
+    patches = (size // config.patch_size) ** 2
+
+    def batches() -> Iterator[tuple[Any, Any]]:
+        g = torch.Generator().manual_seed(0)
+        for _ in range(_NUM_BATCHES):
+            yield torch.randn(b, ch, size, size, generator=g), torch.randint(0, labels, (b,), generator=g)
+
+    name = config_model_name(d.get("_name_or_path"), p) or f"hf-{d['model_type']}"
+    name = f"{name} ({type(model).__name__}{f', {labels} labels' if classify else ''})"
+    # the encoder's sequence: the patches, + ViT's [CLS] token (Dosovitskiy et al. eq. 1; DeiT's and others' extra
+    # tokens are not counted in this label, which no figure reads: the captured ops carry the real shapes)
+    facts = {"seq_len": patches + (d["model_type"] == "vit"), "input_shape": [ch, size, size], "samples_per_batch": b,
+             "model_type": d["model_type"], "head": "classify" if classify else "base", "hf_config": str(p),
+             "transformers_version": tf.__version__, "weights": weights, "source_kind": "hf-config",
+             "config_notes": _config_notes(config, d, tf.__version__)}
+    if meta_error:
+        facts["meta_build_error"] = meta_error
+    bundle = ModelBundle(name=str(name), model=model, batches=batches,
+                         loss_fn=_classify_loss if classify else _base_loss, batch_size=b, meta=facts)
+    bundle.meta["params"] = bundle.param_count()
+    return bundle
+
+
 def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: int | None = None,
                          meta: bool = False) -> ModelBundle:
     """ModelBundle for the architecture in `path` (a directory with config.json, or the JSON file).
@@ -294,6 +346,8 @@ def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: i
         raise InputError(f"Hugging Face config {str(p)!r}: transformers {tf.__version__} refuses its "
                          f"{d['model_type']!r} config: {first_line(e)}",
                          _refused_config_fix(tf.__version__, d)) from None
+    if not hasattr(config, "vocab_size") and _image_config(config):  # ViT-style: pixel_values in
+        return _vision_bundle(tf, config, d, p, batch_size=batch_size, seq_len=seq_len, meta=meta)
     if not hasattr(config, "vocab_size"):  # vision, audio: set vocab_size would not make it read token ids
         raise UnsupportedError(f"Hugging Face config {str(p)!r}: model_type {d['model_type']!r} takes no token ids "
                                "(its config has no vocab_size), and accelopt builds token inputs for HF configs",

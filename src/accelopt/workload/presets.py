@@ -368,6 +368,7 @@ _USED_KEYS = frozenset({
     "mlp_only_layers",  # Qwen2-MoE / Qwen3-MoE: dense layers among the MoE ones
     "num_heads", "attention_layers", "attention_types", "window_size",  # GPT-Neo: heads, its local-window layers
     "activation_function",  # GPT-2/GPT-J/EXAONE: the activation (_ACTIVATION_KEYS; silu: a gated MLP)
+    "accelopt_block",  # DECLARED_BLOCK_KEY: a config declaring the common pre-norm block (`validate --row` writes it)
 })
 # Keys that change neither FLOPs, bytes nor memory at the level the predictors model: token ids, numerics
 # of norms and initialisation, dropout (off at inference, a few elementwise ops in training), bookkeeping,
@@ -1391,8 +1392,10 @@ def _check_token_model(cfg: dict[str, Any], mtype: str, where: str) -> None:
         raise InputError(f"{where}: model_type {mtype or '(none)'!r} takes images or audio, not token ids (it has "
                          f"{', '.join(inputs)} and {vocab}), and this reader builds "
                          "language transformers (token ids in)",
-                         "for its inference, write a model file that feeds its inputs (examples/my_model.py) and "
-                         "run `accelopt plan infer FILE.py:factory`")
+                         ("for its inference, run `accelopt plan infer` on this config.json (it builds a model "
+                          "that reads image_size x image_size pixels)" if {"image_size", "patch_size"} <= set(inputs)
+                          else "for its inference, write a model file that feeds its inputs (examples/my_model.py) "
+                          "and run `accelopt plan infer FILE.py:factory`"))
 
 
 # Types whose config class ties by default but whose block has no rule here (read as the common decoder, with the
@@ -1427,10 +1430,36 @@ def _activation(cfg: dict[str, Any]) -> tuple[str, Any]:
     return next(((k, cfg[k]) for k in _ACTIVATION_KEYS if cfg.get(k)), ("", None))
 
 
+# A config without model_type that declares the block this reader builds for one (the note below): `validate --row`
+# writes it for a runs-file row's architecture cells, which say exactly that block (predict/validation.py run_model:
+# 2 norms, no biases or learned positions, mlp gelu or swiglu) and belong to no one Hugging Face type (Megatron-LM's
+# GPT has biases and a learned position table: GPT2Config's). Read back, the note asked to compare a model card
+# the row has none of. Any other value, or the key beside a model_type, is refused (check_block_key).
+DECLARED_BLOCK_KEY = "accelopt_block"
+DECLARED_BLOCK = "pre-norm"
+
+
+def check_block_key(cfg: dict[str, Any], mtype: str, where: str) -> bool:
+    """Whether the config declares the common pre-norm block (DECLARED_BLOCK_KEY); a value other than
+    DECLARED_BLOCK, or the key beside a model_type (whose rule says the block), is an InputError."""
+    if DECLARED_BLOCK_KEY not in cfg:
+        return False
+    value = cfg[DECLARED_BLOCK_KEY]
+    if value != DECLARED_BLOCK:
+        raise InputError(f"{where}: {DECLARED_BLOCK_KEY} = {value!r} is not a block this reader builds",
+                         f'write {DECLARED_BLOCK_KEY} = "{DECLARED_BLOCK}" (attention then MLP, 2 norms per layer, '
+                         "no biases or learned positions), or give the model's model_type instead")
+    if mtype:
+        raise InputError(f"{where}: {DECLARED_BLOCK_KEY} is given beside model_type {mtype!r}",
+                         f"leave {DECLARED_BLOCK_KEY} out (model_type names the block) or model_type out")
+    return True
+
+
 def _unknown_type_note(cfg: dict[str, Any], mtype: str) -> str | None:
     """The note for a model type none of this reader's rules names: its block is read as the common decoder's,
-    which was a silent assumption (an MLP read as gated or not by hidden_act alone, no biases counted)."""
-    if mtype in _known_types() or mtype.startswith("gemma"):
+    which was a silent assumption (an MLP read as gated or not by hidden_act alone, no biases counted); none where
+    the config declares that block (DECLARED_BLOCK_KEY)."""
+    if mtype in _known_types() or mtype.startswith("gemma") or check_block_key(cfg, mtype, "config"):
         return None
     key, act = _activation(cfg)
     mlp = (f"a gated MLP (3 matrices; {key} silu)" if act == "silu"
@@ -1623,6 +1652,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     elif mtype in _HUNYUAN_TYPES:
         cfg = _hunyuan_config(cfg, where)
     _check_flags(cfg, where)
+    check_block_key(cfg, mtype, where)  # refused here, naming the file (the note's own call names no file)
     _check_modelled(cfg, mtype, where)
     _check_token_model(cfg, mtype, where)
     cfg, class_defaults = _class_defaults(cfg, mtype, nested)
