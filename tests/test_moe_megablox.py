@@ -137,7 +137,10 @@ def _explain_args(cfg: Path) -> list[str]:
 
 def test_flag_at_the_cli(qwen3_cfg: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`plan explain --moe-grouped-mlp megablox` records the choice and says one Pallas kernel, no floor."""
-    doc: dict[str, Any] = explain_doc(capsys, [*_explain_args(qwen3_cfg), "--moe-grouped-mlp", "megablox"])
+    # 2026-12-04 (int): with --stack maxtext, MaxText's own stack; on the default megatron stack the note now says
+    # that stack does not run megablox (tests/test_megablox_stack_note.py)
+    doc: dict[str, Any] = explain_doc(capsys, [*_explain_args(qwen3_cfg), "--stack", "maxtext",
+                                               "--moe-grouped-mlp", "megablox"])
     assert doc["moe_grouped_mlp"] == "megablox"
     assert any("one megablox Pallas kernel each" in n for n in doc["notes"]), doc["notes"]
     code, out, _ = run_main(["plan", "--help"], capsys)

@@ -691,6 +691,15 @@ def expert_gemm_floor_note(model: TransformerConfig, cal: Calibration, device: s
     (megablox_gmm_s) no floor applies."""
     if not model.is_moe:
         return ""
+    at = device + ": " if device else ""
+    if grouped_mlp == "megablox" and cal.stack != "maxtext":
+        return (f"{at}routed expert GEMMs timed as MaxText's megablox Pallas kernel (--moe-grouped-mlp megablox) on "
+                f"stack {cal.stack!r}, which does not run it: give --stack maxtext, or --moe-grouped-mlp te for "
+                "Transformer Engine's per-expert GEMMs")
+    if grouped_mlp == "te" and cal.stack == "maxtext":
+        return (f"{at}routed expert GEMMs timed as Transformer Engine's per-expert GEMMs (--moe-grouped-mlp te, the "
+                "default) on stack 'maxtext', which runs them through its megablox grouped matmul (sparse_matmul and "
+                "megablox true, MaxText base.yml's defaults): give --moe-grouped-mlp megablox for what MaxText runs")
     if grouped_mlp == "cutedsl":
         return (f"{device + ': ' if device else ''}routed expert GEMMs: one CuTe DSL MXFP8 grouped kernel each "
                 "(--moe-grouped-mlp cutedsl: Transformer Engine's fused grouped MLP), no per-expert floor")
