@@ -108,9 +108,13 @@ _TRT09_GQA = _TRT09 + ("Mistral 7B's GQA decode predicted too fast where Llama 2
                        "is not given; searched: the page's commands, XQA-kernel.md, the 0.9.0 release notes")
 _TRT09_B896 = _TRT09 + ("batch 896 at 128/128, beyond the page's --max_batch_size 64 build: the engine that ran it is "
                         "not given (as trt061-h100-7b-b768); searched: the page's build commands and methodology")
-_TRT09_MIX = _TRT09 + ("Mixtral 8x7B on Hopper far faster in the model where many tokens go through the experts; "
-                       "FP8 for the out-of-the-box MoE came in 0.12.0 (release notes), the page gives no Mixtral "
-                       "command, so the experts' dtype is not known; searched: the page, 0.9.0 / 0.12.0 release notes")
+_TRT09_MIX = _TRT09 + ("Mixtral 8x7B, what the Hopper rows' dense_experts cell (trt09, 2026-12-04: TensorRT-LLM "
+                       "0.9.0's MoE without its plugin, every expert on every token, the FP8 path; 9 of the 12 "
+                       "rows within 25% since) leaves: H200 128/2048 b256 too fast, H100 2048/2048 b32 and the A100 "
+                       "fp16 (plugin) 2048/2048 b32 too slow, the H100 and A100 128-token TTFT too slow; the "
+                       "engines that ran batches above the page's --max_batch_size 64 are not given, and the "
+                       "per-forward cost is the table's; searched: the page, 0.9.0 / 0.10.0 / 0.12.0 release notes, "
+                       "moe.py / mlp.py / mixtureOfExpertsPlugin.cpp / plugin.py at 250d9c29")
 _TRT09_TP4 = _TRT09 + ("Llama 2 70B TP 4 batch-1 128-token TTFT, 33-104 us per all-reduce above the model, as the v0.5 "
                        "TP 4 rows; no cited NCCL per-call latency of that size (128 tokens x 8192 x 2 B = 2 MiB on 4 "
                        "GPUs). Searched 2026-12-03 (unexpl_searched; issues and pages: 'NCCL all-reduce small message "
@@ -255,12 +259,11 @@ UNEXPLAINED: dict[str, str] = {
     **{f"trt09-{d}-mistral-{b}": _TRT09_GQA for d in ("h200", "h100") for b in ("b120-128-2048", "b56-2048-2048")},
     "trt09-a100-mistral-b120-128-2048": _TRT09_GQA,
     **{f"trt09-{d}-{m}-b896-128-128": _TRT09_B896 for d in ("h200", "h100") for m in ("7b", "mistral")},
+    # trt09 (2026-12-04): six Hopper Mixtral rows left the list with the dense_experts cell; the H100 128-token TTFT
+    # (+23.5% -> +27.8%) joined it
     **{rid: _TRT09_MIX for rid in (
-        "trt09-h200-mixtral-tp2-b1024-128-128", "trt09-h200-mixtral-tp2-b256-128-2048",
-        "trt09-h200-mixtral-tp2-b64-2048-128", "trt09-h100-mixtral-tp2-b512-128-128",
-        "trt09-h100-mixtral-tp2-b64-2048-128", "trt09-h100-mixtral-tp2-b32-2048-2048",
-        "trt09-a100-mixtral-tp2-b32-2048-2048", "trt09-ttft-h200-mixtral-tp2-2048", "trt09-ttft-h100-mixtral-tp2-2048",
-        "trt09-ttft-a100-mixtral-tp2-128")},
+        "trt09-h200-mixtral-tp2-b256-128-2048", "trt09-h100-mixtral-tp2-b32-2048-2048",
+        "trt09-a100-mixtral-tp2-b32-2048-2048", "trt09-ttft-h100-mixtral-tp2-128", "trt09-ttft-a100-mixtral-tp2-128")},
     **{f"trt09-ttft-{d}-70b-tp4-128": _TRT09_TP4 for d in ("h200", "h100", "a100")},
     "trt09-a100-70b-tp4-b1024-128-128": _TRT09 + "Llama 2 70B fp16 TP 4 batch 1024 at 128/128 predicted 27.9% too "
     "slow; beyond the page's --max_batch_size 64 build, the engine that ran it is not given; searched (review_rows, "

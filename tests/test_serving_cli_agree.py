@@ -34,6 +34,8 @@ def _flags(row: dict[str, str]) -> list[str]:
             flags += [flag, row[col].strip()]
     if (row.get("two_batch_overlap") or "").strip() == "yes":
         flags.append("--two-batch-overlap")
+    if (row.get("dense_experts") or "").strip() == "yes":  # trt09: every routed expert on every token
+        flags.append("--dense-experts")
     return flags
 
 

@@ -16,7 +16,15 @@ import pytest
 
 from accelopt.hardware.catalog import get_device
 from accelopt.predict import serving
-from accelopt.predict.serving_validation import _predict_row, read_serving_runs
+from accelopt.predict.serving_moe import MoELayout
+from accelopt.predict.serving_validation import (
+    _predict_row,
+    read_serving_runs,
+    row_calibration,
+    row_moe_layout,
+    validate_serving,
+)
+from accelopt.workload.presets import get_model
 
 ROWS, SOURCES = read_serving_runs()
 V09 = [r for r in ROWS if r["source"] == "trtllm-v09"]
@@ -102,16 +110,103 @@ def test_batch_896_times() -> None:
     assert [round(100 * _err(f"trt09-{d}-gptj-b1024-128-128"), 1) for d in ("h200", "h100")] == [16.9, 14.6]
 
 
-def test_mixtral_figures() -> None:
-    assert [round(_pred(f"trt09-ttft-{d}-mixtral-tp2-2048"), 1) for d in ("h200", "h100")] == [30.9, 31.7]
-    assert [round(100 * _err(f"trt09-ttft-{d}-mixtral-tp2-128"), 1) for d in ("h200", "h100")] == [7.9, 23.5]
-    a100 = {r["id"]: round(100 * _err(r["id"]), 1) for r in V09 if r["id"].startswith("trt09-a100-mixtral-")}
-    assert a100.pop("trt09-a100-mixtral-tp2-b32-2048-2048") == -50.0
-    assert (min(a100.values()), max(a100.values())) == (-9.5, -1.5)
-    assert round(100 * _err("trt09-ttft-a100-mixtral-tp2-128"), 1) == 42.0
-    assert round(_pub("trt09-ttft-a100-mixtral-tp2-2048") / _pub("trt09-ttft-h100-mixtral-tp2-2048"), 2) == 1.80
-    h100, a100_dev = get_device("h100-sxm"), get_device("a100-sxm-80gb")
-    assert round(h100.peak_flop_per_s["fp8"] / a100_dev.peak_flop_per_s["fp16"], 1) == 6.3
+HOPPER_MIX = [r["id"] for r in V09 if r["model"] == "mixtral-8x7b" and r["hardware"] != "a100-sxm-80gb"]
+A100_MIX = [r["id"] for r in V09 if r["model"] == "mixtral-8x7b" and r["hardware"] == "a100-sxm-80gb"]
+
+
+def _pred_layout(rid: str, lay: MoELayout) -> float:
+    """The row's prediction with another expert layout (--dense-experts, --expert-weight-dtype) than its cells'."""
+    r = BY_ID[rid]
+    spec = get_device(r["hardware"])
+    p = serving.predict_serving(get_model(r["model"]), spec, tp=int(r["tp"]), pp=1, batch=int(r["batch"]),
+                                prompt_len=int(r["prompt_len"]), output_len=int(r["output_len"]),
+                                weight_dtype=r["weight_dtype"], kv_dtype=r["kv_dtype"], allow_oom=True,
+                                calibration=row_calibration(r, spec, None, None), moe=lay)
+    return p.ttft_s * 1e3 if r["metric"] == "ttft_ms" else p.output_tokens_per_s_per_device
+
+
+def _errs_layout(ids: list[str], lay: MoELayout) -> list[float]:
+    return [round(100 * (_pred_layout(rid, lay) / _pub(rid) - 1), 1) for rid in ids]
+
+
+def test_mixtral_dense_experts_cells() -> None:
+    """trt09: the cell is on the 12 H200 / H100 Mixtral rows (FP8: the plugin has no FP8 runner), on no other row."""
+    assert len(HOPPER_MIX) == 12 and len(A100_MIX) == 6
+    assert {rid for rid in BY_ID if (BY_ID[rid].get("dense_experts") or "") == "yes"} == set(HOPPER_MIX)
+    rid = HOPPER_MIX[0]  # the layout helper is the validation's prediction
+    assert _pred_layout(rid, row_moe_layout(BY_ID[rid])) == pytest.approx(_pred(rid))
+
+
+def test_mixtral_errors_before_and_with_the_cell() -> None:
+    """Each Hopper row's note and the block quote its error without the cell and with it."""
+    for rid in HOPPER_MIX:
+        before = 100 * (_pred_layout(rid, MoELayout()) / _pub(rid) - 1)
+        after = 100 * _err(rid)
+        assert f"error {before:+.1f}% before the cell, {after:+.1f}% with it" in BY_ID[rid]["note"], rid
+        assert f"{before:+.1f}% -> {after:+.1f}%" in BLOCK, rid
+    assert round(100 * _err("trt09-ttft-h200-mixtral-tp2-128"), 1) == 11.3  # the H100 128-token TTFT's note
+    assert [round(100 * _err(f"trt09-{r}"), 1) for r in ("h100-mixtral-tp2-b128-128-2048",
+                                                       "h200-mixtral-tp2-b64-2048-2048")] == [-1.8, 1.1]
+
+
+def test_mixtral_other_expert_paths_ruled_out() -> None:
+    """The block: the plugin's 16-bit top-2 experts and every expert in 16 bits on the Hopper rows; the cell on A100."""
+    plugin = _errs_layout(HOPPER_MIX, MoELayout(expert_weight_dtype="fp16"))
+    assert (min(plugin), max(plugin)) == (-58.3, 106.2)
+    ttft = [f"trt09-ttft-{d}-mixtral-tp2-2048" for d in ("h200", "h100")]
+    assert _errs_layout(ttft, MoELayout(expert_weight_dtype="fp16")) == [-41.8, -41.3]
+    all16 = _errs_layout(HOPPER_MIX, MoELayout(expert_weight_dtype="fp16", dense_experts=True))
+    assert (min(all16), max(all16)) == (-61.2, 111.5)
+    thr = [rid for rid in A100_MIX if "-ttft-" not in rid]
+    with_cell = _errs_layout(thr, MoELayout(dense_experts=True))
+    assert (min(with_cell), max(with_cell)) == (-72.6, -35.1)
+    assert _errs_layout(["trt09-ttft-a100-mixtral-tp2-2048"], MoELayout(dense_experts=True)) == [174.7]
+    without = [round(100 * _err(rid), 1) for rid in thr if rid != "trt09-a100-mixtral-tp2-b32-2048-2048"]
+    assert (min(without), max(without)) == (-9.5, -1.5)
+    for words in ("-35.1% to -72.6%", "2048-token TTFT +174.7%", "-9.5% to -1.5%"):
+        assert words in BLOCK, words
+
+
+def test_mixtral_read_bounds() -> None:
+    """16-bit experts' read per H100 forward above the published 128-token TTFT; the fp8 and A100 fp16 reads."""
+    m = get_model("mixtral-8x7b")
+    experts = serving._expert_params_total(m)
+    h100, a100 = (get_device(d).memory_bandwidth_byte_per_s for d in ("h100-sxm", "a100-sxm-80gb"))
+    assert f"{experts / 1e9:.1f}e9 x 2 B / 2 GPUs per forward, {experts * 2 / 2 / h100 * 1e3:.2f} ms" in BLOCK
+    assert experts * 2 / 2 / h100 * 1e3 > _pub("trt09-ttft-h100-mixtral-tp2-128") == 13.4
+    h100_note = BY_ID["trt09-ttft-h100-mixtral-tp2-128"]["note"]
+    a100_note = BY_ID["trt09-ttft-a100-mixtral-tp2-128"]["note"]
+    fp8_read, a100_read = experts / 2, experts * 2 / 2  # bytes per GPU at tp 2: fp8 / fp16 experts
+    assert f"({fp8_read / 1e9:.1f} GB per GPU, {fp8_read / h100 * 1e3:.1f} ms at the full 3.35 TB/s)" in h100_note
+    assert f"({a100_read / 1e9:.1f} GB per GPU) is {a100_read / a100 * 1e3:.1f} ms" in a100_note
+    assert serving.serving_calibrations()["nvidia-hopper"].per_step_overhead_s == 0.0045  # '4.5 ms per forward'
+    assert [round(100 * _err(f"trt09-ttft-a100-mixtral-tp2-{n}"), 1) for n in (128, 2048)] == [42.0, -22.4]
+    assert [round(100 * _err(f"trt09-{d}-mixtral-tp2-b32-2048-2048"), 1) for d in ("a100", "h100")] == [-50.0, -35.7]
+    assert round(100 * _err("trt09-h200-mixtral-tp2-b256-128-2048"), 1) == 39.3
+
+
+def test_mixtral_cell_figures() -> None:
+    """The block's medians before -> with the cell: all held-out serving rows, trtllm-v09, nvidia-hopper."""
+    res = validate_serving()
+    held = [r for r in res.runs if r.role == "test"]
+    after = {r.id: abs(r.error) for r in held if r.error is not None}
+    before = dict(after) | {rid: abs(_pred_layout(rid, MoELayout()) / _pub(rid) - 1) for rid in HOPPER_MIX}
+    fam = {r.id: r.family for r in held}
+
+    def figs(errs: dict[str, float], keep) -> tuple[float, int]:  # type: ignore[no-untyped-def]
+        e = [v for k, v in errs.items() if keep(k)]
+        return round(100 * statistics.median(e), 2), len(e)
+
+    everything = figs(before, lambda k: True), figs(after, lambda k: True)
+    assert everything == ((12.89, 576), (12.56, 576))
+    assert [sum(v <= 0.06 for v in d.values()) for d in (before, after)] == [136, 141]
+    assert [sum(v > 0.25 for v in d.values()) for d in (before, after)] == [139, 134]
+    v09 = [figs(d, lambda k: k.startswith("trt09-")) for d in (before, after)]
+    hopper = [figs(d, lambda k: fam[k] == "nvidia-hopper") for d in (before, after)]
+    assert v09 == [(13.12, 108), (10.52, 108)] and hopper == [(13.1, 152), (11.82, 152)]
+    for words in ("12.89% -> 12.56% over 576", "136 -> 141", "139 -> 134", "13.12% -> 10.52% over 108",
+                  "13.10% -> 11.82% over 152"):
+        assert words in BLOCK, words
 
 
 def test_70b_tp4_ttft_gaps() -> None:

@@ -148,6 +148,9 @@ def register_serve(plan_app: typer.Typer) -> None:
                                                "of one micro-batch with the other's compute (SGLang "
                                                "--enable-two-batch-overlap; DeepSeek-V3 sec. 3.4); an MoE model "
                                                "with --ep or --attention-dp > 1."),
+        dense_experts: bool = typer.Option(False, "--dense-experts", help="Every routed expert runs on every "
+                                           "token, masked by the router (TensorRT-LLM's MoE without its plugin, "
+                                           "--moe_plugin disable); an MoE model under plain tensor parallelism."),
         calibration: Optional[str] = typer.Option(None, "--calibration", help=SERVE_CALIBRATION_HELP),
         collectives: Optional[Path] = typer.Option(None, "--collectives", help=COLLECTIVES_HELP + "; used by the "
                                                    "tensor-parallel all-reduces, pipeline hops and MoE all-to-alls "
@@ -170,7 +173,7 @@ def register_serve(plan_app: typer.Typer) -> None:
                             max_batch_size=max_batch_size, int4_group_size=int4_group_size, ep=ep,
                             attention_dp=attention_dp, redundant_experts=redundant_experts,
                             expert_imbalance=expert_imbalance, two_batch_overlap=two_batch_overlap,
-                            calibration=calibration, collectives=collectives)
+                            dense_experts=dense_experts, calibration=calibration, collectives=collectives)
         serve_command(opts, json_out, html)
 
 

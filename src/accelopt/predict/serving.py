@@ -1619,6 +1619,7 @@ def max_batch(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int = 1, p
     Memory grows monotonically with batch, so a doubling search then bisection finds it exactly.
     """
     _check_layout(model, tp, pp, moe)
+    model = serving_moe.routed_model(model, moe)  # --dense-experts: every expert on every token
     _check_counts(1, prompt_len, output_len)
     _check_dtype("--weight-dtype", weight_dtype, WEIGHT_DTYPES)
     _check_dtype("--kv-dtype", kv_dtype, KV_DTYPES)
@@ -2115,6 +2116,7 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
     _check_counts(batch, prompt_len, output_len)
     _check_dtype("--kv-dtype", kv_dtype, KV_DTYPES)
     _check_layout(model, tp, pp, moe)
+    model = serving_moe.routed_model(model, moe)  # --dense-experts: every expert on every token
     if scheduling not in SCHEDULING:
         raise InputError(f"scheduling {scheduling!r}", f"use one of {', '.join(SCHEDULING)}")
     calibration = calibration_for_spec(spec, calibration)

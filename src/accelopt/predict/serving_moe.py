@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -95,6 +95,13 @@ class MoELayout:
     (DeepSeek-V3 report sec. 3.4.1/3.4.2; SGLang --enable-two-batch-overlap): the exchange is then hidden up to the
     compute (or memory) time of the step; off, it adds to the step."""
 
+    dense_experts: bool = False
+    """Every routed expert runs on every token, its output masked by the router's top-k weights: TensorRT-LLM's
+    MoE without its plugin ('OOTB'; tensorrt_llm/layers/moe.py MixtureOfExperts.forward with moe_plugin disabled,
+    NVIDIA/TensorRT-LLM@250d9c293d5edbc2a45c20775b3150b1eb68b364, the commit whose docs/source/performance.md holds
+    the v0.9.0 tables: `out = expert(hidden_states)` for each expert, then `output += out * expert_weights`). The
+    experts' FLOPs and weight reads are then those of top_k = experts (routed_model); off, top_k of them."""
+
     def physical_experts(self, model: TransformerConfig) -> int:
         """Routed experts held per MoE layer over all EP ranks: experts + redundant copies."""
         return model.experts + self.redundant_experts if model.is_moe else 0
@@ -106,6 +113,12 @@ class MoELayout:
 
 
 NO_MOE = MoELayout()
+
+
+def routed_model(model: TransformerConfig, lay: MoELayout) -> TransformerConfig:
+    """The model as the experts compute it: with --dense-experts every routed expert runs on every token
+    (MoELayout.dense_experts), i.e. top_k = experts; otherwise the model itself."""
+    return replace(model, top_k=model.experts) if lay.dense_experts and model.is_moe else model
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -168,6 +181,13 @@ def check_layout(model: TransformerConfig, tp: int, lay: MoELayout) -> None:
                          f"{lay.attention_dp}: there is no MoE dispatch/combine to overlap",
                          "give a mixture-of-experts model with --ep > 1 or --attention-dp > 1, or leave "
                          "--two-batch-overlap out")
+    if lay.dense_experts and not model.is_moe:
+        raise InputError(f"--dense-experts on {model.name}: a dense model has no routed experts",
+                         "leave --dense-experts out, or give a mixture-of-experts model")
+    if lay.dense_experts and lay.active:  # the engine path it names (TensorRT-LLM's OOTB MoE) is modelled under TP
+        raise InputError(f"--dense-experts with --ep {lay.ep} and --attention-dp {lay.attention_dp}: every expert on "
+                         "every token is modelled under plain tensor parallelism only",
+                         "give --ep 1 and --attention-dp 1 with --dense-experts, or leave it out")
     if lay.redundant_experts and lay.ep == 1:
         raise InputError(f"--redundant-experts {lay.redundant_experts} without expert parallelism",
                          "give --ep > 1, or leave --redundant-experts out")

@@ -106,6 +106,9 @@ class ServeOptions:
     expert_imbalance: float | None = None
     """Busiest EP rank's tokens / mean; None: perfect balance (printed as an assumption)."""
     two_batch_overlap: bool = False
+    dense_experts: bool = False
+    """Every routed expert runs on every token (serving_moe.MoELayout.dense_experts: TensorRT-LLM's MoE without its
+    plugin)."""
     calibration: str | None = None
     """Calibration TOML whose `[serving.NAME]` tables replace the bundled tables of those names, whole (new names
     are added); None: the bundled predict/data/calibration.toml."""
@@ -131,7 +134,8 @@ def moe_layout(opts: ServeOptions) -> MoELayout:
     imb = opts.expert_imbalance
     return MoELayout(ep=opts.ep, attention_dp=opts.attention_dp, redundant_experts=opts.redundant_experts,
                      expert_load_imbalance=1.0 if imb is None else imb, imbalance_given=imb is not None,
-                     two_batch_overlap=opts.two_batch_overlap, expert_weight_dtype=opts.expert_weight_dtype)
+                     two_batch_overlap=opts.two_batch_overlap, expert_weight_dtype=opts.expert_weight_dtype,
+                     dense_experts=opts.dense_experts)
 
 
 @dataclass(frozen=True)
@@ -317,6 +321,10 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     notes += [n for sp in specs if (n := measured_share_note(sp, measured))]  # the words of `plan`'s notes
     served = {sw.points[0].device for sw in sweeps if sw.points}
     notes += tp_notes
+    if moe.dense_experts:  # given, so not an assumption: said beside the result, as the flag changes the experts' work
+        notes.append(f"given: --dense-experts: each of the {cfg.experts} routed experts runs on every token (its "
+                     f"output masked by the router's top {cfg.top_k}), as TensorRT-LLM's MoE without its plugin "
+                     "does; the experts' FLOPs and weight reads are those of all of them")
     notes += share_notes
     if (n := int4_group_note(opts, int4_groups)) is not None:
         notes.append(n)

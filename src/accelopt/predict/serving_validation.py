@@ -326,12 +326,13 @@ def row_int4_group_size(row: Mapping[str, str | None]) -> int | None:
 
 def row_moe_layout(row: Mapping[str, str | None]) -> MoELayout:
     """The expert / attention-data-parallel layout of a row: the optional columns ep, attention_dp,
-    redundant_experts (integers, empty: 1, 1, 0) and two_batch_overlap ('yes' or empty)."""
+    redundant_experts (integers, empty: 1, 1, 0), two_batch_overlap and dense_experts ('yes' or empty)."""
     tbo = choice_cell(_WHAT, row, "two_batch_overlap", ("yes",), blank_ok=True)
+    dense = choice_cell(_WHAT, row, "dense_experts", ("yes",), blank_ok=True)
     return MoELayout(ep=whole_cell(_WHAT, row, "ep", 1, MAX_COUNT, blank=1),
                      attention_dp=whole_cell(_WHAT, row, "attention_dp", 1, MAX_COUNT, blank=1),
                      redundant_experts=whole_cell(_WHAT, row, "redundant_experts", 0, MAX_COUNT, blank=0),
-                     two_batch_overlap=tbo == "yes")
+                     two_batch_overlap=tbo == "yes", dense_experts=dense == "yes")
 
 
 def predict_row(row: dict[str, str], cals: dict[str, serving.ServingCalibration] | None = None,

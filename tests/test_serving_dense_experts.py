@@ -1,0 +1,77 @@
+"""`plan serve --dense-experts` (serving_moe.MoELayout.dense_experts; trt09, 2026-12-04): every routed expert runs on
+every token, its output masked by the router, as TensorRT-LLM's MoE without its plugin ('OOTB') computes it
+(tensorrt_llm/layers/moe.py MixtureOfExperts.forward at NVIDIA/TensorRT-LLM@250d9c293d5edbc2a45c20775b3150b1eb68b364:
+`out = expert(hidden_states)` for each expert, then `output += out * expert_weights`).
+
+The flag's work is that of top_k = experts (the FLOPs and the weight reads of all experts, every step); the weights
+held and the KV cache are the model's. It is refused on a dense model and beside --ep / --attention-dp (the engine
+path it names is modelled under plain tensor parallelism), and said beside the result."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+from conftest import run_main
+
+from accelopt.errors import InputError
+from accelopt.hardware.catalog import get_device
+from accelopt.predict import serving as sv
+from accelopt.predict import serving_moe
+from accelopt.predict.serving_moe import MoELayout
+from accelopt.workload.presets import get_model
+
+MIXTRAL = get_model("mixtral-8x7b")
+H100 = get_device("h100-sxm")
+DENSE = MoELayout(dense_experts=True)
+KW = {"tp": 2, "weight_dtype": "fp8", "kv_dtype": "fp8", "allow_oom": True}
+
+
+def test_routed_model_is_every_expert_per_token() -> None:
+    assert (MIXTRAL.experts, MIXTRAL.top_k) == (8, 2)
+    assert serving_moe.routed_model(MIXTRAL, DENSE).top_k == 8
+    assert serving_moe.routed_model(MIXTRAL, MoELayout()) is MIXTRAL
+
+
+@pytest.mark.parametrize(("prompt", "output", "batch"), [(2048, 1, 1), (128, 1, 1), (128, 128, 512)])
+def test_prediction_is_that_of_top_k_equal_to_experts(prompt: int, output: int, batch: int) -> None:
+    """The work is all experts' on every token; the weights held and the KV cache stay the model's."""
+    cal = sv.engine_calibration(H100)
+    dense = sv.predict_serving(MIXTRAL, H100, batch=batch, prompt_len=prompt, output_len=output, calibration=cal,
+                               moe=DENSE, **KW)
+    all_k = sv.predict_serving(replace(MIXTRAL, top_k=8), H100, batch=batch, prompt_len=prompt, output_len=output,
+                               calibration=cal, **KW)
+    routed = sv.predict_serving(MIXTRAL, H100, batch=batch, prompt_len=prompt, output_len=output, calibration=cal,
+                                **KW)
+    assert dense.ttft_s == pytest.approx(all_k.ttft_s) and dense.tpot_s == pytest.approx(all_k.tpot_s)
+    assert dense.weights_bytes_per_device == routed.weights_bytes_per_device
+    assert dense.kv_cache_bytes_per_device == routed.kv_cache_bytes_per_device
+    assert dense.ttft_s > routed.ttft_s  # four times the experts' FLOPs and reads per token
+
+
+@pytest.mark.parametrize(("model", "lay", "words"), [
+    (get_model("llama2-7b"), DENSE, "a dense model has no routed experts"),
+    (MIXTRAL, MoELayout(dense_experts=True, ep=2), "give --ep 1 and --attention-dp 1 with --dense-experts"),
+    (MIXTRAL, MoELayout(dense_experts=True, attention_dp=2), "plain tensor parallelism only"),
+])
+def test_refused_where_it_cannot_apply(model, lay: MoELayout, words: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InputError) as e:
+        serving_moe.check_layout(model, 2, lay)
+    assert words in e.value.problem + e.value.fix and "--dense-experts" in e.value.problem + e.value.fix
+
+
+def test_cli_gives_the_library_result_and_says_the_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main(["plan", "serve", "--model", "mixtral-8x7b", "--hardware", "h100-sxm", "--tp", "2",
+                               "--weight-dtype", "fp8", "--kv-dtype", "fp8", "--prompt", "2048", "--output", "1",
+                               "--batch", "1", "--dense-experts", "--json"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    lib = sv.predict_serving(MIXTRAL, H100, batch=1, prompt_len=2048, output_len=1,
+                             calibration=sv.engine_calibration(H100), moe=DENSE, **KW)
+    assert doc["results"][0]["points"][0]["ttft_s"] == pytest.approx(lib.ttft_s)
+    assert any(n.startswith("given: --dense-experts: each of the 8 routed experts runs on every token")
+               for n in doc["notes"])
+    code, out, err = run_main(["plan", "serve", "--model", "llama2-7b", "--hardware", "h100-sxm", "--batch", "1",
+                               "--dense-experts"], capsys)
+    assert code == 2 and "--dense-experts on llama2-7b" in out + err
