@@ -431,9 +431,11 @@ def test_compile_without_a_compiler_does_not_apply_and_says_the_fix(digits: Any,
     monkeypatch.setattr(compiling, "cxx_compiler", lambda: None)
     why = compiling.Compile().not_applicable(digits, Target(mode="inference", device="cpu"))
     assert why is not None and "C++ compiler" in why and "apt-get install g++" in why
-    res, _ = run_optimize(digits, _opts(only=["compile"]))
-    r = res.get("compile")
-    assert r is not None and r.status == "not-applicable" and "C++" in r.reason
+    # --only compile alone: refused before measuring, with the reason (2026-12-04, utopt: was a not-applicable row
+    # after a measured baseline, exit 0)
+    with pytest.raises(InputError) as e:
+        run_optimize(digits, _opts(only=["compile"]))
+    assert "compile: " in e.value.problem and "apt-get install g++" in e.value.problem
 
 
 # ---------------------------------------------------------------- recipes, CLI, report
