@@ -6,6 +6,8 @@ for channels-last comes from the recommendations that name it, so a GPT's list a
 
 from __future__ import annotations
 
+import pytest
+
 from accelopt.measure.diagnose import Facts, diagnose_facts, gain_bound
 from accelopt.measure.roofline import RooflineRow
 from accelopt.report.profile_view import diagnosis_table
@@ -82,3 +84,21 @@ def test_the_profiler_records_whether_the_model_has_2d_convolutions() -> None:
     meta = _result_meta(bundle(audio))
     assert meta["conv2d"] is False and meta["num_workers"] == 2  # the bundle's own facts kept
     assert _result_meta(bundle(nn.Sequential(nn.Conv2d(3, 8, 3))))["conv2d"] is True
+
+
+def test_channels_last_is_bounded_by_the_convolutions_not_every_compute_bound_op() -> None:
+    """utopt (2026-12-04): `optimize` of a conv + attention net (odd.py:convattn: Conv2d, MultiheadAttention, Linear)
+    printed channels-last 'gain up to 531.94x': its bound summed the compute advice (compute-bound ops, 87% of the
+    step, 7.87x: the attention matmuls among them) with the convolutions' own (1.31x), and the overlap cap left
+    almost nothing of the step. channels_last changes the convolutions' layout only, so its bound is theirs;
+    compile, which the compute advice names too, keeps the compute share."""
+    rows = [_row("aten::convolution", 0.2, ("conv",), t_roof=0.1), _row("aten::mm", 0.7, ("matmul",), t_roof=0.007)]
+    d = diagnose_facts(_facts(rows))
+    conv = next(r for r in d.recommendations if r.techniques == ("channels-last",))
+    assert "channels-last" in _compute_rec(_facts(rows)).techniques  # the advice still lists it to try
+    bound, how = gain_bound(d, ("channels-last",))
+    assert bound == conv.speedup_max == pytest.approx(1 / (0.8 + 0.1))  # the convolutions at their roof: 0.2 -> 0.1 of the step
+    assert "convolutions" in how and "ops at the compute roof" not in how
+    # a combination with compile is bounded by the compute share it reaches
+    both, _ = gain_bound(d, ("channels-last", "compile"))
+    assert both is not None and both > 5 * bound

@@ -431,9 +431,11 @@ def test_compile_without_a_compiler_does_not_apply_and_says_the_fix(digits: Any,
     monkeypatch.setattr(compiling, "cxx_compiler", lambda: None)
     why = compiling.Compile().not_applicable(digits, Target(mode="inference", device="cpu"))
     assert why is not None and "C++ compiler" in why and "apt-get install g++" in why
-    res, _ = run_optimize(digits, _opts(only=["compile"]))
-    r = res.get("compile")
-    assert r is not None and r.status == "not-applicable" and "C++" in r.reason
+    # --only compile alone: refused before measuring, with the reason (2026-12-04, utopt: was a not-applicable row
+    # after a measured baseline, exit 0)
+    with pytest.raises(InputError) as e:
+        run_optimize(digits, _opts(only=["compile"]))
+    assert "compile: " in e.value.problem and "apt-get install g++" in e.value.problem
 
 
 # ---------------------------------------------------------------- recipes, CLI, report
@@ -518,9 +520,11 @@ def test_profile_recommendations_name_real_techniques() -> None:
                            category="compute-bound ops", techniques=("channels-last", "compile")),
             Recommendation(action="d", evidence="e", share=0.8, speedup_max=1 / 0.25, formula="f",
                            category="compute-bound ops", techniques=("channels-last",))]
-    bound, why = gain_bound(Diagnosis(bound="compute-bound ops", verdict="v", shares={}, recommendations=conv),
-                            ["channels-last"])
+    dc = Diagnosis(bound="compute-bound ops", verdict="v", shares={}, recommendations=conv)
+    bound, why = gain_bound(dc, ["channels-last", "compile"])
     assert bound == pytest.approx(1 / 0.05) and "overlap" in why  # 0.68 + 0.75 > 1: capped at 1 - 0.05
+    # channels-last alone changes the convolutions only: their own bound (2026-12-04, utopt: was the capped 20x)
+    assert gain_bound(dc, ["channels-last"])[0] == pytest.approx(1 / 0.25)
     d.shares["input pipeline"] = 0.02  # under MIN_SHARE: no recommendation, but the share still bounds the gain
     assert gain_bound(d, ["input-pipeline"])[0] == pytest.approx(1 / 0.98)
     import inspect

@@ -1103,6 +1103,7 @@ class _Run:
     def run(self) -> OptimizeResult:
         base_v = self.baseline()
         self.drop_inapplicable_steps()
+        self.check_only_applies()
         self.check_bundle()
         current = "baseline"
         planned: list[Technique] = []  # the techniques the run means to try, for the not-run list after a Ctrl-C
@@ -1167,6 +1168,21 @@ class _Run:
         kept = "+".join(n for n, _ in rest)
         self.result.notes.append(f"skipped from the recipe, not applicable to {where}: {listed}; this run applies "
                                  f"the rest of its chain, {kept}")
+
+    def check_only_applies(self) -> None:
+        """--only: when no technique it names ever applies here (Technique.not_applicable on the model as given), an
+        InputError naming each with its reason before anything is measured, as --apply's drop_inapplicable_steps does
+        for a recipe: `optimize MODEL --only power-limit` on a CPU measured the baseline, listed power-limit as not
+        applicable and exited 0 recommending the baseline. One that applies runs, and the table says why the others
+        did not."""
+        if self.opts.recipe is not None or not self.opts.only:
+            return
+        why = {t.name: _not_applicable_anyway([t], self.bundle, self.target) for t in self.selection()}
+        if why and all(why.values()):
+            where = f"{self.bundle.name} ({self.target.mode}, {self.target.device}, {self.target.dtype})"
+            raise InputError(f"no technique of --only applies to {where}: "
+                             + "; ".join(f"{n}: {w}" for n, w in why.items()),
+                             "leave out --only to measure every technique that applies here, or name ones that do")
 
     def check_bundle(self) -> None:
         """Each technique the run will try checks the inputs only it reads (Technique.check_bundle), before anything
