@@ -97,7 +97,8 @@ def test_channels_last_is_bounded_by_the_convolutions_not_every_compute_bound_op
     conv = next(r for r in d.recommendations if r.techniques == ("channels-last",))
     assert "channels-last" in _compute_rec(_facts(rows)).techniques  # the advice still lists it to try
     bound, how = gain_bound(d, ("channels-last",))
-    assert bound == conv.speedup_max == pytest.approx(1 / (0.8 + 0.1))  # the convolutions at their roof: 0.2 -> 0.1 of the step
+    # the convolutions at their roof: 0.2 -> 0.1 of the step
+    assert bound == conv.speedup_max == pytest.approx(1 / (0.8 + 0.1))
     assert "convolutions" in how and "ops at the compute roof" not in how
     # a combination with compile is bounded by the compute share it reaches
     both, _ = gain_bound(d, ("channels-last", "compile"))
