@@ -238,7 +238,19 @@ _GB300_RECIPE = (
     "still +17.8% to +22.5% where GB200's are +5.2% to +8.6%, so a GB300 term remains at either recipe. No mechanism "
     "adopted: no cited cost of Transformer Engine's current-scaling vs MXFP8 path on Blackwell was found (issues: "
     "'MXFP8 slower than FP8 current scaling Blackwell Transformer Engine'; OneTrainer PR #1686 reports plain FP8 "
-    "GEMMs slower than MXFP8 on its Blackwell GPU, the opposite direction)"
+    "GEMMs slower than MXFP8 on its Blackwell GPU, the opposite direction); the recipes' costs read from Transformer "
+    "Engine (recipe, 2026-12-04; recomputed by tests/test_gb300_dense_gap.py): normalization.cpp @01a4d04 keeps the "
+    "fused norm + cast for delayed scaling only, FP8-CS runs the norm in 16 bit, an amax pass (all-reduced over the "
+    "amax group where set) and a cast, MXFP8 one pass writing the row- and column-wise copies: the model's 5 B in two "
+    "kernels against 4.06 B in one, as the source has it, in MXFP8's favour; charging FP8-CS only delayed scaling's "
+    "fused cast (3 B, one kernel, no amax pass) gives the 26.02.01 GB300 pair 1.009x (published 1.079x; GB200 "
+    "1.008x) and the FP8-CS row +31.1% -> +28.4%; MXFP8 GEMMs first swizzle both operands' scales (gemm.cpp "
+    "swizzle_scaling_factors) unless the quantizer wrote them in the GEMM layout (optimize_for_gemm; which release "
+    "of the containers sets it was not established): the scale swizzle charged in full (2 more kernels and 4/32 B "
+    "per MXFP8 input element) gives 0.998x and the MXFP8 row +20.0% -> +21.2%; an MXFP8 GEMM rate of 0.90x the FP8 "
+    "peak would give the published ratio, and would move the MXFP8 row +20.0% -> +31.1%, with no source for such a "
+    "rate (the catalog's Blackwell FP8 peak is one figure for both). No mechanism adopted: by the source's costs the "
+    "recipe term lies in the FP8-CS rows' time outside the quantize pass, not in an MXFP8 cost"
 )
 UNEXPLAINED: dict[str, str] = {
     # automodel (2026-12-03): the held-out NeMo AutoModel DGX-H100 table's GPT-OSS 20B row (runs-file block 'automodel')
