@@ -105,9 +105,21 @@ _TRT09 = "TensorRT-LLM v0.9.0 static-batch / batch-1 TTFT table (srv_new, 2026-1
     "recomputed by tests/test_serving_trtllm_v09.py): "
 _TRT09_GQA = _TRT09 + ("Mistral 7B's GQA decode predicted too fast where Llama 2 7B (MHA) is within 15%; whether the "
                        "runs had the XQA kernel (the page enables it only for Llama 2 70B, whose rows are within 18%) "
-                       "is not given; searched: the page's commands, XQA-kernel.md, the 0.9.0 release notes")
+                       "is not given; searched: the page's commands, XQA-kernel.md, the 0.9.0 release notes. Ruled "
+                       "out (trt09b, 2026-12-04; test_serving_trtllm_v09.py test_mistral_kv_read_per_query_head_"
+                       "ruled_out): a decode reading the KV cache once per query head (4x, the most a kernel with one "
+                       "block per query head reads: mmha_launch_kernel_ex's grid {num_heads, batch_size}, "
+                       "decoderMaskedMultiheadAttentionLaunch.h at NVIDIA/TensorRT-LLM@250d9c29) makes these rows "
+                       "12-49% too slow and the same table's L40S Mistral rows (-4.4% to -9.0%) 27-65% too slow: no "
+                       "one device-independent kernel. At 250d9c29 the page's TRTLLM_ENABLE_XQA is not what the code "
+                       "reads (plugin.py enable_xqa, a build option, defaults True; envUtils.cpp reads only "
+                       "TRTLLM_FORCE_XQA), so that commit does not settle whether these engines ran XQA")
 _TRT09_B896 = _TRT09 + ("batch 896 at 128/128, beyond the page's --max_batch_size 64 build: the engine that ran it is "
-                        "not given (as trt061-h100-7b-b768); searched: the page's build commands and methodology")
+                        "not given (as trt061-h100-7b-b768); searched: the page's build commands and methodology. "
+                        "Ruled out (trt09b, 2026-12-04): the KV read, as 4x Mistral's decode KV read leaves the H200 "
+                        "row at +29.0% and the H100 row at +21.5% (the model's step is bound by compute there), and "
+                        "the MHA Llama 2 7B rows miss alike (test_serving_trtllm_v09.py "
+                        "test_mistral_kv_read_per_query_head_ruled_out)")
 _TRT09_MIX = _TRT09 + ("Mixtral 8x7B, what the Hopper rows' dense_experts cell (trt09, 2026-12-04: TensorRT-LLM "
                        "0.9.0's MoE without its plugin, every expert on every token, the FP8 path; 9 of the 12 "
                        "rows within 25% since) leaves: H200 128/2048 b256 too fast, H100 2048/2048 b32 and the A100 "
@@ -125,7 +137,10 @@ _TRT09_TP4 = _TRT09 + ("Llama 2 70B TP 4 batch-1 128-token TTFT, 33-104 us per a
                        "communication-benchmarks issue #1 has ~115-121 us for a 1-1.25 MB torch all-reduce on 8 H100, "
                        "host cost included; nccl-tests issues #212 / #290 give H100 bus bandwidth at large sizes only; "
                        "none gives NCCL at 2 MiB on 4 GPUs of the 0.9.0 era (the use_custom_all_reduce knob left "
-                       "trtllm-build only in 0.12: NVIDIA/TensorRT-LLM PR #2008, issue #1601)")
+                       "trtllm-build only in 0.12: NVIDIA/TensorRT-LLM PR #2008, issue #1601). Ruled out (trt09b, "
+                       "2026-12-04): the custom all-reduce (plugin.py at 250d9c29 defaults use_custom_all_reduce "
+                       "True): with tp_allreduce custom the rows are -28.6% / -25.7% / -34.8% (H200 / H100 / A100; "
+                       "-30.0 / -27.0 / -36.6 with nccl; test_serving_trtllm_v09.py test_70b_tp4_custom_allreduce)")
 _MB_LATER = ("Megatron-Bridge's later tables (docs/performance-summary.md '26.02.01', '26.04', '26.04.01 NeMo "
              "Container'; mbnew, 2026-12-03: held out, cells the table's and the sibling row's, the release's recipe "
              "not read; figures recomputed by tests/test_mb_later_tables.py)")
@@ -280,7 +295,10 @@ UNEXPLAINED: dict[str, str] = {
     "trt09-a100-70b-tp4-b1024-128-128": _TRT09 + "Llama 2 70B fp16 TP 4 batch 1024 at 128/128 predicted 27.9% too "
     "slow; beyond the page's --max_batch_size 64 build, the engine that ran it is not given; searched (review_rows, "
     "2026-12-03): the page's build commands, 'Engine Building Setups' (a single-setting engine per network) and "
-    "'Running on A100' (the stored performance.md with 'All data was generated using version 0.9.0')",
+    "'Running on A100' (the stored performance.md with 'All data was generated using version 0.9.0'). Ruled out "
+    "(trt09b, 2026-12-04): the custom all-reduce (plugin.py at NVIDIA/TensorRT-LLM@250d9c29 defaults "
+    "use_custom_all_reduce True): with tp_allreduce custom the row stays at -27.9% "
+    "(test_serving_trtllm_v09.py test_70b_tp4_custom_allreduce)",
     # srv_pp (2026-12-03): the RTX PRO 6000 pipeline-parallel rows, held out against the unfitted [serving.default]
     **{f"trt10-rtx6k-l33-70b-tp1-{c}": _RTX_PP_REASON for c in (
         "pp2-128-128", "pp4-128-128", "pp8-128-128", "pp4-128-2048", "pp8-128-2048", "pp8-128-4096", "pp8-500-2000",
