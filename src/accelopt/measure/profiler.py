@@ -39,7 +39,7 @@ from accelopt.measure.roofline import (
 )
 from accelopt.measure.timing import Stats, cuda_sync_for, time_fn
 from accelopt.units import fmt_ratio, unit
-from accelopt.workload.amp import autocast, autocast_refusal
+from accelopt.workload.amp import autocast, autocast_refusal, has_fast_path
 from accelopt.workload.batch import to_device
 from accelopt.workload.storage import sparse_parts
 from accelopt.workload.usercode import user_call
@@ -282,6 +282,8 @@ class StepRunner:
         self.optimizer = user_call(bundle, "building its optimizer", bundle.optimizer) if self.train else None
         self.autocast_dtype = torch_dtype(dtype) if dtype != "fp32" and weights_fp32(self.model) else None
         self.device_type = device.split(":")[0]
+        self.fast_path = (has_fast_path(self.model) if self.autocast_dtype is not None and self.device_type == "cpu"
+                          else False)  # once per run: autocast() would walk every module each step
         self.sync = cuda_sync_for(device)
         self._it: Iterator[Any] = iter(bundle.batches())
         self.last_value: Any = None
@@ -316,8 +318,8 @@ class StepRunner:
         """Forward + loss (train) or forward only (inference)."""
         import torch
 
-        ctx: Any = (autocast(self.device_type, self.autocast_dtype, self.model) if self.autocast_dtype is not None
-                    else _Null())
+        ctx: Any = (autocast(self.device_type, self.autocast_dtype, self.model, fast_path=self.fast_path)
+                    if self.autocast_dtype is not None else _Null())
         with ctx:
             if not self.train:
                 with torch.inference_mode():
