@@ -186,3 +186,10 @@ def test_fp16_autocast_on_a_cpu_is_said_to_be_emulated() -> None:
     assert r.meta["weights_dtype"] == "fp32"
     diagnose(r)
     assert any("emulated" in n for n in r.diagnosis.notes)  # type: ignore[union-attr]
+    half = ModelBundle(name="half", model=b.model.half(), batches=lambda: ((x.half(), y) for x, y in b.batches()),
+                       loss_fn=b.loss_fn, batch_size=b.batch_size)
+    r = profile_step(half, mode="inference", dtype="fp32", steps=3, warmup=0, breakdown_steps=3, profiler_steps=2,
+                     ceilings=ROOFS)
+    assert r.meta["weights_dtype"] == "fp16"
+    diagnose(r)
+    assert any("weights are fp16" in n and "emulated" in n for n in r.diagnosis.notes)  # type: ignore[union-attr]

@@ -417,9 +417,13 @@ def diagnose(result: Any, *, spec: Any = None, probed_spec: Any = None) -> Diagn
     d.notes.extend(probed_on_a_busy_machine(((probed_spec, "--probed"), (spec, "--catalog-device"))))
     if (share := cpu_share_note(result, spec)) is not None:
         d.notes.append(share)
-    if cpu_fp16_autocast(result.dtype, result.device, (result.meta or {}).get("weights_dtype") == "fp32"):
+    weights = (result.meta or {}).get("weights_dtype")
+    if cpu_fp16_autocast(result.dtype, result.device, weights == "fp32"):
         d.notes.append(f"--dtype fp16 on a CPU: {CPU_FP16_EMULATED}; this step measures that emulation, not how the "
                        "model runs on a CPU (profile it at --dtype fp32, or bf16)")
+    elif weights == "fp16" and not result.device.startswith("cuda"):  # no autocast: the weights' own dtype runs
+        d.notes.append(f"the model's weights are fp16 (as given) on a CPU: {CPU_FP16_EMULATED}; this step measures "
+                       "that emulation (give it fp32 weights, model.float(), for how it runs on a CPU)")
     result.diagnosis = d
     return d
 
