@@ -44,3 +44,18 @@ def test_megatron_te_keeps_its_floor_note(capsys: pytest.CaptureFixture[str]) ->
     code, out, err = run_main([*EXPLAIN, "--hardware", "h100-sxm"], capsys)
     assert code == 0, err
     assert "does not run it" not in out and "which runs them through its megablox" not in out, out
+
+
+@pytest.mark.parametrize("command", [EXPLAIN, ["plan", "--model", "mixtral-8x7b", "--devices", "256"]])
+def test_cutedsl_with_maxtext_is_refused(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """small (2026-12-04): `--stack maxtext --moe-grouped-mlp cutedsl` (on a Blackwell, fp8 mxfp8) printed 'one CuTe DSL
+    MXFP8 grouped kernel each (Transformer Engine's fused grouped MLP)' for a JAX MaxText run, with no note, while
+    the other PyTorch-library flags are refused with --stack maxtext (compute.check_stack_flags)."""
+    args = [*command, "--hardware", "b200", "--stack", "maxtext", "--moe-grouped-mlp", "cutedsl", "--dtype", "fp8",
+            "--fp8-recipe", "mxfp8"]
+    code, out, err = run_main(args, capsys)
+    assert code == 2, out + err
+    assert "--moe-grouped-mlp cutedsl" in err and "not a PyTorch stack" in err and "megablox" in err, err
+    code, out, err = run_main([*args[:args.index("--stack")], "--stack", "megatron", *args[args.index("cutedsl") - 1:]],
+                              capsys)
+    assert code == 0, err

@@ -253,3 +253,19 @@ def test_a_float16_model_is_said_to_run_in_float16() -> None:
     run = _Run(_bundle(), RunOptions(profile_bounds=False))
     run.baseline()
     assert not any("own weights" in n for n in run.result.notes)
+
+
+def test_an_fp16_baseline_on_a_cpu_is_said_to_be_emulated() -> None:
+    """small (2026-12-04): `optimize --device cpu --dtype fp16` measured its baseline under CPU fp16 autocast
+    (emulated, slow kernels) and ranked every variant against it without a note, though the fp16 technique itself
+    is not applicable on a CPU for that very reason."""
+    from accelopt.optimize.runner import RunOptions, _Run
+
+    run = _Run(_bundle(), RunOptions(profile_bounds=False, dtype="fp16"))
+    run.baseline()
+    assert any("--dtype fp16" in n and "emulated" in n and "--dtype fp32" in n for n in run.result.notes), \
+        run.result.notes
+    for dtype in ("fp32", "bf16"):
+        run = _Run(_bundle(), RunOptions(profile_bounds=False, dtype=dtype))
+        run.baseline()
+        assert not any("emulated" in n for n in run.result.notes), (dtype, run.result.notes)

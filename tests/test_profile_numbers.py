@@ -167,3 +167,29 @@ def test_children_dispatches_count_toward_the_fixed_cost() -> None:
                  call_overhead_s=1e-6, dispatches=dispatches)
     (row,) = roofline_rows(w, ot, ROOFS)
     assert row.verdict == "overhead-bound" and row.dispatches_per_step == 3
+
+
+def test_fp16_autocast_on_a_cpu_is_said_to_be_emulated() -> None:
+    """small (2026-12-04): `profile --dtype fp16 --device cpu` measured PyTorch's emulated CPU float16 kernels
+    without a word, while optimize's fp16 technique refuses a CPU for that reason (optimize/precision.py); a
+    user's factory model (no 'weights_dtype' in its meta) is told so too."""
+    from accelopt.workload.userfile import ModelBundle
+
+    r = _profile("fp16", None, None)
+    notes = r.diagnosis.notes  # type: ignore[attr-defined]
+    assert any("--dtype fp16 on a CPU" in n and "emulated" in n and "--dtype fp32" in n for n in notes), notes
+    r = _profile("bf16", None, None)
+    assert not any("emulated" in n for n in r.diagnosis.notes)  # type: ignore[attr-defined]
+    b = zoo.build("mlp", "tiny")
+    user = ModelBundle(name="mine", model=b.model, batches=b.batches, loss_fn=b.loss_fn, batch_size=b.batch_size)
+    r = profile_step(user, dtype="fp16", steps=3, warmup=0, breakdown_steps=3, profiler_steps=2, ceilings=ROOFS)
+    assert r.meta["weights_dtype"] == "fp32"
+    diagnose(r)
+    assert any("emulated" in n for n in r.diagnosis.notes)  # type: ignore[union-attr]
+    half = ModelBundle(name="half", model=b.model.half(), batches=lambda: ((x.half(), y) for x, y in b.batches()),
+                       loss_fn=b.loss_fn, batch_size=b.batch_size)
+    r = profile_step(half, mode="inference", dtype="fp32", steps=3, warmup=0, breakdown_steps=3, profiler_steps=2,
+                     ceilings=ROOFS)
+    assert r.meta["weights_dtype"] == "fp16"
+    diagnose(r)
+    assert any("weights are fp16" in n and "emulated" in n for n in r.diagnosis.notes)  # type: ignore[union-attr]

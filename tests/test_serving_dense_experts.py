@@ -75,3 +75,17 @@ def test_cli_gives_the_library_result_and_says_the_flag(capsys: pytest.CaptureFi
     code, out, err = run_main(["plan", "serve", "--model", "llama2-7b", "--hardware", "h100-sxm", "--batch", "1",
                                "--dense-experts"], capsys)
     assert code == 2 and "--dense-experts on llama2-7b" in out + err
+
+
+@pytest.mark.parametrize("engine", ["vllm", "sglang"])
+def test_refused_with_an_engine_that_runs_only_the_routed_experts(engine: str,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """small (2026-12-04): `--dense-experts --engine vllm` printed every expert's work 'as TensorRT-LLM's MoE
+    without its plugin does', for an engine whose MoE has no such path: exit 2 naming the engine and the fix."""
+    code, out, err = run_main(["plan", "serve", "--model", "mixtral-8x7b", "--hardware", "h100-sxm", "--tp", "2",
+                               "--batch", "1", "--dense-experts", "--engine", engine], capsys)
+    assert code == 2, out + err
+    assert f"--dense-experts with --engine {engine}" in err and "--engine trtllm" in err, err
+    code, _, err = run_main(["plan", "serve", "--model", "mixtral-8x7b", "--hardware", "h100-sxm", "--tp", "2",
+                             "--batch", "1", "--dense-experts", "--engine", "trtllm"], capsys)
+    assert code == 0, err

@@ -21,11 +21,11 @@ import pytest
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="sends SIGTERM to a child process")
 
 
-def _start(tmp_path: Path, args: list[str]) -> subprocess.Popen[str]:
+def _start(tmp_path: Path, args: list[str], **extra_env: str) -> subprocess.Popen[str]:
     import accelopt
 
     src = str(Path(accelopt.__file__).parents[1])  # the sources this test imported
-    env = {**os.environ, "ACCELOPT_HOME": str(tmp_path), "PYTHONPATH": src}
+    env = {**os.environ, "ACCELOPT_HOME": str(tmp_path), "PYTHONPATH": src, **extra_env}
     return subprocess.Popen([sys.executable, "-m", "accelopt", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=env, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
@@ -64,3 +64,21 @@ def test_sigterm_during_optimize_keeps_the_json(tmp_path: Path) -> None:
     doc = json.loads(out)
     assert doc["interrupted"] is True
     assert any(v["name"] == "baseline" and v["status"] == "measured" for v in doc["variants"]), doc["variants"]
+
+
+def test_sigterm_during_a_distributed_profile_exits_130_and_says_so(tmp_path: Path) -> None:
+    """small (2026-12-04): `profile --nproc 2` stopped by SIGTERM exited 143 with nothing said: the launcher's own
+    TERM handler (distributed/launch.py _sigterm_unwinds) replaced the CLI's, so the one-process run's answer (exit
+    130, the interruption said) never came. Ranks report their figures at the end of their run, so the message says
+    nothing was measured; what matters is that the run's processes and temporary folder are gone."""
+    tmp = tmp_path / "tmp"  # the run's own temporary folder, apart from other runs on this machine
+    tmp.mkdir()
+    proc = _start(tmp_path, ["profile", "mlp", "--nproc", "2", "--steps", "1000000", "--json"], TMPDIR=str(tmp))
+    seen = _wait_for(proc, "ranks under torchrun")
+    time.sleep(2.0)  # into launch_job (the line is said just before it), whose handler replaced the CLI's
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, seen + err
+    assert "interrupted (Ctrl-C or SIGTERM)" in err and "none of its processes is left" in err, err
+    assert out == ""  # no document: nothing was measured
+    assert not list(tmp.glob("accelopt-dist-*"))

@@ -653,7 +653,8 @@ def _run_search(opts: PlanOptions) -> None:
         raise InputError(f"--stack: unknown software stack {stack!r}{case_hint(stack, STACKS)}",
                          f"use one of: {', '.join(STACKS)}")
     check_stack_flags(stack, eager_cross_entropy=opts.setup.eager_cross_entropy,
-                      tp_comm_overlap=opts.setup.tp_comm_overlap, attention_unpad=opts.setup.attention_unpad)
+                      tp_comm_overlap=opts.setup.tp_comm_overlap, attention_unpad=opts.setup.attention_unpad,
+                      moe_grouped_mlp=opts.setup.moe_grouped_mlp)
     setup = _setup(opts.setup)
     if setup.tokens <= 0:
         raise InputError(f"--tokens {opts.setup.tokens!r} must be > 0", "give the tokens to train on, e.g. 15e12")
@@ -1139,9 +1140,9 @@ MOE_GROUPED_MLP_HELP = ("MoE: the routed experts' GEMM path: te (default; Transf
                         "cuBLASLt call per local expert, each at least the family's expert_gemm_floor_s) or cutedsl "
                         "(Megatron-Bridge's cutedsl_fused_grouped_mlp: Transformer Engine's CuTe DSL MXFP8 fused "
                         "grouped MLP, one grouped kernel per GEMM, no per-expert floor; with --dtype fp8 --fp8-recipe "
-                        "mxfp8 only) or megablox (MaxText's megablox Pallas grouped matmul, one kernel per GEMM over "
-                        "512-row tiles, a tile a group boundary crosses computed once per group; 16-bit dtypes "
-                        "only); time only")
+                        "mxfp8 only; a PyTorch library's: refused with --stack maxtext) or megablox (MaxText's "
+                        "megablox Pallas grouped matmul, one kernel per GEMM over 512-row tiles, a tile a group "
+                        "boundary crosses computed once per group; 16-bit dtypes only); time only")
 FP8_RECIPE_HELP = ("with --dtype fp8: the linear layers' scaling recipe, what quantizing each GEMM input costs: "
                    "delayed "
                    "(amax history, one fused cast; Megatron-LM's default), current (per-tensor scale from this step's "

@@ -150,7 +150,8 @@ def register_serve(plan_app: typer.Typer) -> None:
                                                "with --ep or --attention-dp > 1."),
         dense_experts: bool = typer.Option(False, "--dense-experts", help="Every routed expert runs on every "
                                            "token, masked by the router (TensorRT-LLM's MoE without its plugin, "
-                                           "--moe_plugin disable); an MoE model under plain tensor parallelism."),
+                                           "--moe_plugin disable); an MoE model under plain tensor parallelism; "
+                                           "not with --engine vllm or sglang (their MoE runs the top-k only)."),
         calibration: Optional[str] = typer.Option(None, "--calibration", help=SERVE_CALIBRATION_HELP),
         collectives: Optional[Path] = typer.Option(None, "--collectives", help=COLLECTIVES_HELP + "; used by the "
                                                    "tensor-parallel all-reduces, pipeline hops and MoE all-to-alls "

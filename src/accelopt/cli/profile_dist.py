@@ -21,8 +21,8 @@ def _spec(catalog_device: str | None, probed: str | None, device: str, catalog: 
     return _probed_spec(probed) or _catalog_spec(catalog_device, device, catalog)
 
 
-INTERRUPTED = ("interrupted (Ctrl-C): the distributed run was stopped and none of its processes is left; ranks report "
-               "their figures when their run ends, so nothing was measured to show or record")
+INTERRUPTED = ("interrupted (Ctrl-C or SIGTERM): the distributed run was stopped and none of its processes is left; "
+               "ranks report their figures when their run ends, so nothing was measured to show or record")
 
 
 def check_no_distributed_flags(given: dict[str, bool]) -> None:

@@ -417,8 +417,27 @@ def diagnose(result: Any, *, spec: Any = None, probed_spec: Any = None) -> Diagn
     d.notes.extend(probed_on_a_busy_machine(((probed_spec, "--probed"), (spec, "--catalog-device"))))
     if (share := cpu_share_note(result, spec)) is not None:
         d.notes.append(share)
+    weights = (result.meta or {}).get("weights_dtype")
+    if cpu_fp16_autocast(result.dtype, result.device, weights == "fp32"):
+        d.notes.append(f"--dtype fp16 on a CPU: {CPU_FP16_EMULATED}; this step measures that emulation, not how the "
+                       "model runs on a CPU (profile it at --dtype fp32, or bf16)")
+    elif weights == "fp16" and not result.device.startswith("cuda"):  # no autocast: the weights' own dtype runs
+        d.notes.append(f"the model's weights are fp16 (as given) on a CPU: {CPU_FP16_EMULATED}; this step measures "
+                       "that emulation (give it fp32 weights, model.float(), for how it runs on a CPU)")
     result.diagnosis = d
     return d
+
+
+CPU_FP16_EMULATED = ("PyTorch's float16 kernels on a CPU are emulated (no fp16 matmul units on most CPUs) and run "
+                     "slower than fp32")
+"""Why fp16 autocast on a CPU misleads: said by profile's diagnosis and optimize's baseline, and why optimize's fp16
+technique does not apply on a CPU (optimize/precision.py)."""
+
+
+def cpu_fp16_autocast(dtype: str, device: str, weights_fp32: bool) -> bool:
+    """True where --dtype fp16 runs fp32 weights under torch.autocast on a CPU (weights already fp16/bf16 run as
+    they are: no autocast)."""
+    return dtype == "fp16" and not device.startswith("cuda") and weights_fp32
 
 
 def cpu_share_note(result: Any, spec: Any) -> str | None:

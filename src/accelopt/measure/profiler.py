@@ -39,7 +39,7 @@ from accelopt.measure.roofline import (
 )
 from accelopt.measure.timing import Stats, cuda_sync_for, time_fn
 from accelopt.units import fmt_ratio, unit
-from accelopt.workload.amp import autocast, autocast_refusal
+from accelopt.workload.amp import autocast, autocast_refusal, has_fast_path
 from accelopt.workload.batch import to_device
 from accelopt.workload.storage import sparse_parts
 from accelopt.workload.usercode import user_call
@@ -282,6 +282,8 @@ class StepRunner:
         self.optimizer = user_call(bundle, "building its optimizer", bundle.optimizer) if self.train else None
         self.autocast_dtype = torch_dtype(dtype) if dtype != "fp32" and weights_fp32(self.model) else None
         self.device_type = device.split(":")[0]
+        self.fast_path = (has_fast_path(self.model) if self.autocast_dtype is not None and self.device_type == "cpu"
+                          else False)  # once per run: autocast() would walk every module each step
         self.sync = cuda_sync_for(device)
         self._it: Iterator[Any] = iter(bundle.batches())
         self.last_value: Any = None
@@ -316,8 +318,8 @@ class StepRunner:
         """Forward + loss (train) or forward only (inference)."""
         import torch
 
-        ctx: Any = (autocast(self.device_type, self.autocast_dtype, self.model) if self.autocast_dtype is not None
-                    else _Null())
+        ctx: Any = (autocast(self.device_type, self.autocast_dtype, self.model, fast_path=self.fast_path)
+                    if self.autocast_dtype is not None else _Null())
         with ctx:
             if not self.train:
                 with torch.inference_mode():
@@ -741,8 +743,15 @@ def has_conv2d(model: Any) -> bool:
 
 
 def _result_meta(bundle: Any) -> dict[str, Any]:
-    """The bundle's own meta (num_workers, pin_memory, ...) and 'conv2d' (has_conv2d)."""
-    return {**dict(getattr(bundle, "meta", {}) or {}), "conv2d": has_conv2d(bundle.model)}
+    """The bundle's own meta (num_workers, pin_memory, ...), 'conv2d' (has_conv2d) and, where the bundle does not
+    say it (a user's or HF model), 'weights_dtype' as the zoo names it: fp32 where --dtype bf16/fp16 runs under
+    autocast (weights_fp32), else the first parameter's dtype (fp16, bf16; another as torch names it, e.g. float64)."""
+    meta = {**dict(getattr(bundle, "meta", {}) or {}), "conv2d": has_conv2d(bundle.model)}
+    if "weights_dtype" not in meta:
+        first = next(bundle.model.parameters(), None)
+        name = "float32" if weights_fp32(bundle.model) or first is None else str(first.dtype).removeprefix("torch.")
+        meta["weights_dtype"] = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}.get(name, name)
+    return meta
 
 
 def _cpu_threads(device: str) -> int | None:

@@ -35,6 +35,7 @@ from typing import Any
 
 from accelopt.errors import AcceloptError, InputError, UnsupportedError
 from accelopt.measure.contention import ContentionReport, Watch, check_setup, load_seen
+from accelopt.measure.diagnose import CPU_FP16_EMULATED, cpu_fp16_autocast
 from accelopt.measure.profiler import check_autocast, check_trainable
 from accelopt.measure.timing import cuda_sync_for, quantile
 from accelopt.optimize.base import Target, Technique, Variant, all_techniques, check_step, technique_named
@@ -699,6 +700,13 @@ def _size(v: Variant) -> int | None:
 
 
 # ---------------------------------------------------------------- the runner
+
+CPU_FP16_BASELINE_NOTE = (
+    f"the baseline runs --dtype fp16 under torch.autocast on a CPU, where {CPU_FP16_EMULATED} (why the fp16 technique "
+    "does not apply here): every speedup below is against that slow baseline, and fp32 or bf16 variants gain partly "
+    "by leaving it; for a baseline of how this model runs on a CPU, pass --dtype fp32 (or bf16)")
+"""Said beside an optimize baseline at --dtype fp16 on a CPU (fp32 weights: autocast), as profile's diagnosis says."""
+
 class _Run:
     def __init__(self, bundle: ModelBundle, opts: RunOptions) -> None:
         import torch
@@ -758,6 +766,8 @@ class _Run:
                 f"({self.target.dtype}) says, which sets autocast only; the onnx-* variants export an fp32 copy"
                 + (", and on a CPU float16 kernels are emulated (slow), so their gains include leaving it"
                    if "float16" in own and not self.target.on_cuda else ""))
+        if cpu_fp16_autocast(self.target.dtype, self.target.device, not own):
+            self.result.notes.append(CPU_FP16_BASELINE_NOTE)
         fwd = model
         if self.target.dtype != "fp32" and self.target.mode == "inference":
             from accelopt.optimize.steps import AutocastModule, torch_dtype

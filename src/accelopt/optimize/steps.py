@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from accelopt.optimize.base import Target, Variant
-from accelopt.workload.amp import autocast
+from accelopt.workload.amp import autocast, has_fast_path
 from accelopt.workload.batch import to_device
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
@@ -57,9 +57,10 @@ def _autocast_module_class() -> type:
             self.inner = inner
             self.device_type = device_type
             self.dtype = dtype
+            self.fast_path = device_type == "cpu" and has_fast_path(inner)  # once, not a module walk per forward
 
         def forward(self, *args: Any) -> Any:
-            with autocast(self.device_type, self.dtype, self.inner):
+            with autocast(self.device_type, self.dtype, self.inner, fast_path=self.fast_path):
                 return self.inner(*args)
 
     return _Autocast
@@ -87,12 +88,13 @@ def make_train_step(model: Any, bundle: ModelBundle, target: Target, *, optimize
     if autocast_dtype is None and target.dtype != "fp32":
         autocast_dtype = torch_dtype(target.dtype)
 
+    fast_path = autocast_dtype is not None and target.device_type == "cpu" and has_fast_path(model)  # once a run
     unchecked = [True]  # the first loss is checked to be a scalar (backward() of a per-sample loss raised inside torch)
 
     def step(inputs: Any, targets: Any) -> Any:
         opt.zero_grad(set_to_none=True)
         if autocast_dtype is not None:
-            with autocast(target.device_type, autocast_dtype, model):
+            with autocast(target.device_type, autocast_dtype, model, fast_path=fast_path):
                 loss = bundle.loss_fn(model(*as_tuple(inputs)), targets)
         else:
             loss = bundle.loss_fn(model(*as_tuple(inputs)), targets)

@@ -1179,11 +1179,19 @@ PYTORCH_ONLY_FLAGS = {
 """The flags that describe a PyTorch library, so cannot go with a JAX stack (maxtext): what each one charges."""
 
 
-def check_stack_flags(stack: str, *, eager_cross_entropy: bool, tp_comm_overlap: bool, attention_unpad: bool) -> None:
+def check_stack_flags(stack: str, *, eager_cross_entropy: bool, tp_comm_overlap: bool, attention_unpad: bool,
+                      moe_grouped_mlp: str = "te") -> None:
     """Refuse a PyTorch-only flag (PYTORCH_ONLY_FLAGS) given with a JAX stack (InputError naming the flag, the stack
-    and the fix)."""
+    and the fix); --moe-grouped-mlp cutedsl (Transformer Engine's CuTe DSL kernel, a PyTorch library) too. The
+    default te on maxtext is a note instead (expert_gemm_floor_note): it was not chosen."""
     if stack in PYTORCH_STACKS:
         return
+    if moe_grouped_mlp == "cutedsl":  # printed 'one CuTe DSL MXFP8 grouped kernel each' for a MaxText run
+        raise InputError(f"--moe-grouped-mlp cutedsl times Transformer Engine's CuTe DSL fused grouped MLP, a PyTorch "
+                         f"library, and --stack {stack} is not a PyTorch stack (maxtext: JAX MaxText, whose routed "
+                         "experts run its megablox grouped matmul)",
+                         "give --moe-grouped-mlp megablox (with a 16-bit --dtype) for what MaxText runs, or --stack "
+                         f"{' or '.join(PYTORCH_STACKS)} for a PyTorch run")
     for flag, on in (("--eager-cross-entropy", eager_cross_entropy), ("--tp-comm-overlap", tp_comm_overlap),
                      ("--attention-unpad", attention_unpad)):
         if on:

@@ -230,7 +230,7 @@ def _check_values(q: LayoutQuery) -> None:
         raise InputError(f"--stack: unknown software stack {q.stack!r}{case_hint(q.stack, STACKS)}",
                          f"use one of: {', '.join(STACKS)}")
     check_stack_flags(q.stack, eager_cross_entropy=q.eager_cross_entropy, tp_comm_overlap=q.tp_comm_overlap,
-                      attention_unpad=q.attention_unpad)
+                      attention_unpad=q.attention_unpad, moe_grouped_mlp=q.moe_grouped_mlp)
     if q.seq_len is not None and q.seq_len < 1:
         raise InputError(f"--seq-len {q.seq_len} must be >= 1",
                          f"give a positive --seq-len (the model's is {q.model.seq_len})")

@@ -148,6 +148,16 @@ class ServeRun:
     overflow: InfeasibleError | None
 
 
+ROUTED_ONLY_ENGINES = {
+    "vllm": "vLLM's FusedMoE sorts the tokens to their top-k experts (moe_align_block_size) and runs only those "
+            "(vllm-project/vllm vllm/model_executor/layers/fused_moe/fused_moe.py)",
+    "sglang": "SGLang's fused MoE (adapted from vLLM's, python/sglang/srt/layers/moe/fused_moe_triton/fused_moe.py) "
+              "runs each token's top-k experts only",
+}
+"""Engines whose MoE has no dense path (--dense-experts: every expert on every token, TensorRT-LLM's without its
+plugin), with why."""
+
+
 def _check_engine_flags(opts: ServeOptions) -> None:
     """--memory-fraction, --max-prefill-tokens and --max-batch-size named in their own errors (the calibration
     checks the same fields again under their calibration names, for a user calibration file)."""
@@ -168,6 +178,11 @@ def _check_engine_flags(opts: ServeOptions) -> None:
     if m is not None and m > 1 and opts.pp == 1:
         raise InputError(f"--pp-microbatches {m} with --pp 1: there are no pipeline stages to keep busy",
                          f"give --pp > 1 (e.g. --pp {m}), or leave --pp-microbatches out")
+    if opts.dense_experts and opts.engine in ROUTED_ONLY_ENGINES:
+        raise InputError(f"--dense-experts with --engine {opts.engine}: {ROUTED_ONLY_ENGINES[opts.engine]}, so no "
+                         "run of it computes every expert on every token",
+                         f"leave out --dense-experts for {opts.engine} (each token's top-k experts), or give "
+                         "--engine trtllm (TensorRT-LLM built with --moe_plugin disable)")
     g = opts.int4_group_size
     if g is not None and g < 1:
         raise InputError(f"--int4-group-size {g} must be a positive integer: the weights that share one scale",

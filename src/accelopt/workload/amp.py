@@ -9,7 +9,7 @@ from typing import Any
 
 
 @contextlib.contextmanager
-def autocast(device_type: str, dtype: Any, model: Any) -> Iterator[None]:
+def autocast(device_type: str, dtype: Any, model: Any, *, fast_path: bool | None = None) -> Iterator[None]:
     """torch.autocast(device_type, dtype=dtype) around a forward of `model`; on a CPU, for a model holding an
     nn.MultiheadAttention or nn.TransformerEncoder(Layer), with their inference fast path off inside it
     (torch.backends.mha.set_fastpath_enabled, put back after).
@@ -18,11 +18,17 @@ def autocast(device_type: str, dtype: Any, model: Any) -> Iterator[None]:
     (False under CPU autocast, torch 2.13), so an eval-mode encoder given a padding mask ran its fused fp32 kernel on
     bf16 activations: 'expected scalar type Float but found BFloat16' (pytorch/pytorch#132613), and optimize's bf16
     variant of such a model read as the model's own error. With it off, the layers run their ordinary modules, as
-    under autocast on a GPU, where the guard turns the fast path off."""
+    under autocast on a GPU, where the guard turns the fast path off.
+
+    `fast_path`: has_fast_path(model), found once by a caller entering this every step (StepRunner, optimize's
+    steps); None: found here, a walk of every module of the model, host time inside each timed step."""
     import torch
 
     with torch.autocast(device_type, dtype=dtype):
-        if device_type != "cpu" or not has_fast_path(model):  # other models: autocast alone, nothing else touched
+        if device_type != "cpu":
+            yield
+            return
+        if not (has_fast_path(model) if fast_path is None else fast_path):  # autocast alone, nothing else touched
             yield
             return
         before = torch.backends.mha.get_fastpath_enabled()
