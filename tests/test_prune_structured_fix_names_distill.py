@@ -53,13 +53,20 @@ def _reasons(tmp_path: Path, factory: str, capsys: pytest.CaptureFixture[str]) -
 
 
 def test_without_eval_batches_distill_is_not_suggested(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    reasons = _reasons(tmp_path, "lstm_no_eval", capsys)
-    assert "without eval_batches" in reasons["distill"], reasons
-    why = reasons["prune-structured"]
+    # 2026-12-04 (int): neither technique applies here, so --only naming just these two is refused before anything
+    # is measured (utopt, tests/test_optimize_only_not_applicable.py); the refusal quotes each one's reason
+    path = tmp_path / "models.py"
+    path.write_text(MODEL_FILE)
+    code, _, err = run_main(["optimize", f"{path}:lstm_no_eval", "--only", "prune-structured,distill", "--rounds",
+                             "3", "--block-s", "0.01"], capsys)
+    assert code == 2, err
+    distill = "without eval_batches the student's quality gap cannot be measured"
+    assert f"distill: {distill}" in err, err
+    why = err.split("prune-structured: ", 1)[1]
     # not applicable before torch-pruning runs (ut_opt2); prune-unstructured, which the fix named, refuses a raw
     # LSTM too ('no Linear or Conv layer to prune')
     assert "has no Linear, Conv or MultiheadAttention layer" in why and "prune-unstructured" not in why, why
-    assert why.endswith("distill does not apply either: " + reasons["distill"]), why
+    assert f"distill does not apply either: {distill}" in why, why
 
 
 def test_distill_is_suggested_with_the_student_it_needs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
