@@ -7,43 +7,31 @@ prediction now says which kernel it timed and the flag that gives the stack's ow
 from __future__ import annotations
 
 import pytest
-from conftest import run_main
+from conftest import explain_doc, run_main
 
 EXPLAIN = ["plan", "explain", "--model", "mixtral-8x7b", "--devices", "256", "--ep", "8", "--global-batch", "256",
            "--seq-len", "4096"]
 
 
-def _expert_note(out: str) -> str:
-    lines = [ln for ln in " ".join(out.split()).split("routed expert GEMMs")[1:]]
-    return lines[0] if lines else ""
-
-
-def test_maxtext_moe_left_at_te_says_so(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_main([*EXPLAIN, "--hardware", "tpu-v5p", "--stack", "maxtext"], capsys)
+@pytest.mark.parametrize(("flags", "said", "not_said"), [
+    # maxtext left at the default te: the kernel MaxText does not run, and the flag that gives its own
+    (["--hardware", "tpu-v5p", "--stack", "maxtext"],
+     ["Transformer Engine's per-expert GEMMs", "--moe-grouped-mlp megablox"], ["does not run it"]),
+    (["--hardware", "tpu-v5p", "--stack", "maxtext", "--moe-grouped-mlp", "megablox"],
+     ["one megablox Pallas kernel each"], ["does not run it", "which runs them through its megablox"]),
+    (["--hardware", "h100-sxm", "--moe-grouped-mlp", "megablox"],
+     ["on stack 'megatron', which does not run it", "--stack maxtext"], []),
+    (["--hardware", "h100-sxm"], [], ["does not run it", "which runs them through its megablox"]),
+])
+def test_expert_gemm_note_in_text_and_json(flags: list[str], said: list[str], not_said: list[str],
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """The note that says which expert kernel was timed, in the text and in the --json notes alike."""
+    code, out, err = run_main([*EXPLAIN, *flags], capsys)
     assert code == 0, err
-    note = _expert_note(out + err)
-    assert "Transformer Engine's per-expert GEMMs" in note and "--moe-grouped-mlp megablox" in note, out
-
-
-def test_maxtext_moe_with_megablox_no_warning(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_main([*EXPLAIN, "--hardware", "tpu-v5p", "--stack", "maxtext", "--moe-grouped-mlp",
-                               "megablox"], capsys)
-    assert code == 0, err
-    note = _expert_note(out + err)
-    assert "one megablox Pallas kernel each" in note and "does not run it" not in note, out
-
-
-def test_megablox_off_maxtext_says_so(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_main([*EXPLAIN, "--hardware", "h100-sxm", "--moe-grouped-mlp", "megablox"], capsys)
-    assert code == 0, err
-    note = _expert_note(out + err)
-    assert "on stack 'megatron', which does not run it" in note and "--stack maxtext" in note, out
-
-
-def test_megatron_te_keeps_its_floor_note(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_main([*EXPLAIN, "--hardware", "h100-sxm"], capsys)
-    assert code == 0, err
-    assert "does not run it" not in out and "which runs them through its megablox" not in out, out
+    text = " ".join((out + err).split())
+    notes = " ".join(explain_doc(capsys, [*EXPLAIN, *flags, "--json"])["notes"])
+    for where in (text, notes):
+        assert all(s in where for s in said) and not any(s in where for s in not_said), where
 
 
 @pytest.mark.parametrize("command", [EXPLAIN, ["plan", "--model", "mixtral-8x7b", "--devices", "256"]])
