@@ -100,7 +100,11 @@ _RTX_PP_REASON = ("TensorRT-LLM v1.0's Llama 3.3 70B throughput on RTX PRO 6000 
                   "(PyExecutor._executor_loop_pp: every micro-batch's new tokens go rank to rank as host objects, "
                   "recv_object / isend_object) is a candidate per-micro-batch cost that a shorter stage cannot hide, "
                   "but no source sizes it, and the page gives no concurrency; not modelled (figures recomputed by "
-                  "tests/test_serving_pp_rows.py)")
+                  "tests/test_serving_pp_rows.py). Ruled out (srvpp, 2026-12-05): max_batch_size capping the "
+                  "requests in flight in all rather than per micro-batch (trtllm-bench's heuristic divides its cap by "
+                  "pp_size, tensorrt_llm/bench/build/tuning.py finetune_setting): so capped, the table's 46 rows go "
+                  "from a 10.4% to a 27.4% median |error| and the 405B --pp 8 rows to -40% to -77% "
+                  "(test_serving_pp_rows.py test_a_cap_in_all_is_ruled_out)")
 _TRT09 = "TensorRT-LLM v0.9.0 static-batch / batch-1 TTFT table (srv_new, 2026-12-03; the row's note; figures " \
     "recomputed by tests/test_serving_trtllm_v09.py): "
 _TRT09_GQA = _TRT09 + ("Mistral 7B's GQA decode predicted too fast where Llama 2 7B (MHA) is within 15%; whether the "
@@ -326,7 +330,8 @@ UNEXPLAINED: dict[str, str] = {
     "tests/test_serving_pp_rows.py)",
     "trt10-rtx6k-l31-405b-tp1-pp8-128-128": "+32% where the 405B's other --pp 8 rows are -2% to +11%: 128/128 runs "
     "trtllm-bench's cap, 4096 in flight (512 per micro-batch), the most of the table; the page gives no concurrency "
-    "(searched 2026-12-03, srv_pp; figures recomputed by tests/test_serving_pp_rows.py)",
+    "(searched 2026-12-03, srv_pp; figures recomputed by tests/test_serving_pp_rows.py; ruled out 2026-12-05, srvpp: "
+    "a max_batch_size of 512 in all rather than per micro-batch predicts it at -57.5%)",
     # The 20 llm-foundry A100-80GB rows at seq >= 8192 listed here by ampfsdp (2026-12-02) left the same day (longseq):
     # their attention_kernel cells read flash2; the table ran FlashAttention in Triton (runs-file header), and at its
     # derived rates every one is within 25%
