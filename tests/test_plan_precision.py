@@ -256,6 +256,8 @@ def test_overall_held_out_median_target() -> None:
     # TPU v4 / v5e / v6e and Trainium rules' re-runs (0.80 -> 0.72, 0.96 -> 0.90, 0.72 -> 0.68, 0.50 -> 0.48).
     # 2026-12-04 (moerows): 5.77% unchanged over 466 (237 -> 238 within 6%, beyond 25% 47 unchanged): the four MaxText
     # MoE rows' moe_grouped_mlp megablox (compute.megablox_gmm_s, tests/test_moe_megablox.py).
+    # 2026-12-05 (moenemo): 5.77% -> 5.73% over 466 (238 -> 239 within 6%, beyond 25% 47 -> 46): mb260401-b200-dsv3's
+    # ep_a2a_overlap cell from PR #3368's preset (issue #3385, labelled 26.04.01), +48.4% -> +5.4%; no other row moved.
     assert validate_report().median_abs_error_held_out <= 0.06
 
 

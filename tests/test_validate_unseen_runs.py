@@ -15,11 +15,15 @@ fit was broadened by a declared rule (2026-12-01, bwell: 8.4% over 22, a passing
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 
 import pytest
 
+from accelopt.hardware.catalog import get_device
+from accelopt.predict import compute
+from accelopt.predict.calibration import Calibration, load_calibrations
 from accelopt.predict.query import predict_layout
-from accelopt.predict.validation import read_runs, reproduce, run_query, validate_report
+from accelopt.predict.validation import fit_fp8_eff_max, read_runs, reproduce, run_query, validate_report
 
 REPORT = validate_report()
 RESULTS = {r.id: r for r in REPORT.runs}
@@ -197,6 +201,44 @@ def test_nemo_mixtral_8x22b_terms_as_quoted() -> None:
     # the model's FLOPs per token (the page's 824 TFLOP/s at 2232 tokens/s per GPU is 369 GFLOP per token)
     tokens = int(ROWS["nemo2502-b200-mixtral-8x22b"]["global_batch"]) * int(ROWS["nemo2502-b200-mixtral-8x22b"]["seq"])
     assert round(b200["model_flops_per_step"] / tokens / 1e9) == 504
+
+
+# NVIDIA/cudnn-frontend benchmark/sdpa_benchmark_training/artifacts/sdpa_bf16_benchmark_results_NVIDIA_B200.csv at
+# cb560b92882357764b874dc3be2c469a488a94a7 (its sample_b200_bf16_run.txt: cudnn 91002, torch 2.8.0a0 nv25.06): the
+# pyt_cudnn row of batch 1, 8192 x 8192, 128 query / 8 KV heads, head dim 128, is_causal True: fwd / bwd TFLOP/s.
+CUDNN_9102_B200_CAUSAL_8K_FLOP_PER_S = (1197.391e12, 939.954e12)
+
+
+def test_nemo_mixtral_8x22b_measured_attention_lead(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The UNEXPLAINED entry's lead (moenemo, 2026-12-05), not adopted: Blackwell's fused attention core at cuDNN
+    9.10.2's measured B200 causal rates (as fractions of B200's bf16 peak) instead of the GEMM curve, on every Blackwell
+    row, with the Blackwell fp8 rule re-run on its own rows; the two 8x22B rows' and the two 8x7B rows' errors."""
+    peak = get_device("b200").peak("bf16")
+    assert peak is not None
+    fwd, bwd = (rate / peak for rate in CUDNN_9102_B200_CAUSAL_8K_FLOP_PER_S)
+    assert (round(fwd, 3), round(bwd, 3)) == (0.532, 0.418)
+    rate0, bwd0 = compute.attention_kernel_rate, compute.attention_kernel_bwd_rate
+
+    def measured(kernel: str, cal: Calibration, value: float, orig: Callable[[str, Calibration], float]) -> float:
+        return value if kernel == "fused" and cal.family == "nvidia-blackwell" else orig(kernel, cal)
+
+    monkeypatch.setattr(compute, "attention_kernel_rate", lambda k, cal: measured(k, cal, fwd, rate0))
+    monkeypatch.setattr(compute, "attention_kernel_bwd_rate", lambda k, cal: measured(k, cal, bwd, bwd0))
+    cals = load_calibrations()
+    refit = fit_fp8_eff_max("nvidia-blackwell", list(cals["nvidia-blackwell"].fp8_fitted_on))
+    assert (cals["nvidia-blackwell"].fp8_matmul_eff_max, refit.fp8_matmul_eff_max) == (0.46, 0.52)
+    trial = {**cals, "nvidia-blackwell": refit}
+    moved = {rid: f"{RESULTS[rid].error:+.1%} -> {reproduce(ROWS[rid], trial).error:+.1%}" for rid in NEMO_MIXTRAL}
+    assert moved == {"nemo2502-b200-mixtral-8x7b": "-1.2% -> -3.7%",
+                     "nemo2502-b200-mixtral-8x22b": "-29.2% -> -22.9%",
+                     "nemo2504-gb200-mixtral-8x7b": "-2.8% -> -8.2%",
+                     "nemo2504-gb200-mixtral-8x22b": "-33.6% -> -22.9%"}
+    from test_row_notes_checked import UNEXPLAINED  # tests/ is on sys.path (pytest's rootdir import)
+
+    entry = " ".join(UNEXPLAINED["nemo2502-b200-mixtral-8x22b"].split())
+    assert "fp8 rule re-run 0.46 -> 0.52" in entry
+    assert ("25.02 B200 -29.2% -> -22.9%, 25.04 GB200 -33.6% -> -22.9%, the 8x7B rows -1.2% -> -3.7% and -2.8% -> "
+            "-8.2%") in entry
 
 
 def test_v5p_v4_and_ampere_families_stay_within_the_family_bound() -> None:
