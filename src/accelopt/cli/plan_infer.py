@@ -110,7 +110,8 @@ def infer_command(o: InferOptions) -> None:
         _check_list_alone(o)
         _list_models(o.as_json)
         return
-    plan = run_infer(o)
+    plan, specs = _run_infer(o)
+    from accelopt.predict.inference import unfit_error
     from accelopt.report.runs import finish_run
 
     finish_run("plan-infer", plan, o.html)
@@ -118,8 +119,11 @@ def infer_command(o: InferOptions) -> None:
         from accelopt.report.jsonout import emit
 
         emit(plan)
-        return
-    print_plan(plan)
+    else:
+        print_plan(plan)
+    # a batch no device holds: exit 2 after the figures, as `plan serve` does for a batch that does not fit
+    if (err := unfit_error(plan, {s.name: s.memory_bytes for s in specs})) is not None:
+        raise err
 
 
 def point_to_infer(model: str) -> None:
@@ -244,6 +248,11 @@ def _captured(model: str, batches: list[int] | None, input_size: int | None, siz
 def run_infer(o: InferOptions) -> Any:
     """Check the options, capture the model at each batch and plan (the library call behind `plan infer`):
     an InferencePlan."""
+    return _run_infer(o)[0]
+
+
+def _run_infer(o: InferOptions) -> tuple[Any, list[Any]]:
+    """run_infer's plan and the device specs it planned on."""
     from accelopt.cli.plan import warn_busy_specs
     from accelopt.errors import InputError
     from accelopt.hardware.catalog import get_device, resolve_devices
@@ -286,7 +295,7 @@ def run_infer(o: InferOptions) -> Any:
         own = f"batch {min(wls)}: the one the saved workload holds (no --batch given; a model file or name is " \
               "captured at any --batch)"
         plan = dataclasses.replace(plan, notes=(*plan.notes, own))
-    return plan
+    return plan, specs
 
 
 def _say_config_notes(plan: Any, wls: dict[int, Any]) -> Any:

@@ -32,10 +32,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
 
-from accelopt.errors import InputError, unknown_fields
+from accelopt.errors import InfeasibleError, InputError, unknown_fields
 from accelopt.hardware.power import device_power_w
 from accelopt.hardware.spec import AcceleratorSpec
-from accelopt.units import unit
+from accelopt.units import fmt_bytes, unit
 from accelopt.userio import read_user_text
 from accelopt.workload.types import DTYPE_BYTES, MATMUL_LIKE, Op, Workload
 
@@ -704,6 +704,25 @@ def plan_inference(workloads: dict[int, Workload], specs: list[AcceleratorSpec],
                          requested_dtype=dtype, batches=tuple(sorted(workloads)),
                          latency_budget_s=latency_budget_s, objective=objective, devices=tuple(results),
                          ranked=tuple(ranked), unranked=tuple(unranked), notes=tuple(notes))
+
+
+def unfit_error(plan: InferencePlan, memory_bytes: dict[str, float]) -> InfeasibleError | None:
+    """The error for a planned batch that fits on none of the devices (None when each batch fits one): the
+    need of each device's point against its memory (`memory_bytes`: device name -> capacity), as `plan serve`
+    names a batch that does not fit. The table and the JSON still show every point, with fits = false."""
+    bad = [b for b in plan.batches if not any(d.point(b).fits for d in plan.devices)]
+    if not bad:
+        return None
+    parts = []
+    for b in bad:
+        needs = ", ".join(f"{d.device} needs {fmt_bytes(d.point(b).memory_total_bytes, binary=True)} (weights "
+                          f"{fmt_bytes(d.point(b).weights_bytes, binary=True)}, activations "
+                          f"{fmt_bytes(d.point(b).activations_bytes, binary=True)}, workspace "
+                          f"{fmt_bytes(d.point(b).workspace_bytes, binary=True)}) > "
+                          f"{fmt_bytes(memory_bytes[d.device], binary=True)} of memory" for d in plan.devices)
+        parts.append(f"batch {b} fits on none of the devices: {needs}")
+    return InfeasibleError("; ".join(parts) + " (every point is still shown, with fits = false)",
+                           "use a smaller --batch or --input-size, or a device with more memory")
 
 
 def _objective_value(d: DeviceInference, objective: str) -> float:
