@@ -273,8 +273,8 @@ def get_model(name: str) -> TransformerConfig:
     if not key:  # Path('') is the working folder: `--model "$UNSET"` planned ./config.json as a model named 'config'
         raise InputError(f"--model {name!r} is empty", "give a preset name (`accelopt plan --list-models`) or the "
                          "path of a Hugging Face config.json")
-    if key in _LLAMA31_ALIASES:  # the Llama 3 architecture with Llama 3.1's 128K positions
-        return replace(_PRESETS[_ALIASES[key]], context=_CTX_LLAMA31)
+    if key in _LLAMA31_ALIASES:  # the Llama 3 architecture with Llama 3.1's 128K positions, under its own name
+        return replace(_PRESETS[_ALIASES[key]], name=key, context=_CTX_LLAMA31)
     key = _ALIASES.get(key, key)
     if key in _PRESETS:
         return _PRESETS[key]
