@@ -350,9 +350,9 @@ _USED_KEYS = frozenset({
     "model_type", "num_hidden_layers", "n_layer", "num_layers", "hidden_size", "n_embd", "d_model",
     "num_attention_heads", "n_head", "vocab_size", "hidden_act", "intermediate_size", "n_inner", "ffn_dim",
     "max_position_embeddings", "n_positions", "n_ctx", "tie_word_embeddings", "num_local_experts", "n_routed_experts",
-    "num_experts", "num_experts_per_tok", "moe_intermediate_size", "n_shared_experts", "first_k_dense_replace",
-    "moe_layer_freq", "shared_expert_intermediate_size", "decoder_sparse_step", "_name_or_path",
-    "num_key_value_heads", "hidden_activation",
+    "num_experts", "num_experts_per_tok", "moe_intermediate_size", "n_shared_experts", "num_shared_experts",
+    "first_k_dense_replace", "moe_layer_freq", "shared_expert_intermediate_size", "decoder_sparse_step",
+    "_name_or_path", "num_key_value_heads", "hidden_activation",
     # attention shape: explicit head width, sliding windows, multi-head latent attention
     "head_dim", "sliding_window", "sliding_window_size", "use_sliding_window", "max_window_layers", "layer_types",
     "sliding_window_pattern", "q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim",
@@ -495,7 +495,10 @@ _GATED_TYPES = _SILU_MOE_TYPES | frozenset({
                           # Glm4MoeMLP: gate_proj, up_proj, down_proj (transformers models/glm4_moe/
                           # modeling_glm4_moe.py); DeepSeek-V3.2-Exp's MLP and Expert: w1, w2, w3 as DeepSeek-V3's
                           # (deepseek-ai/DeepSeek-V3.2-Exp inference/model.py), its indexer keys listed as not modelled
-                          "glm4_moe", "deepseek_v32"})
+                          "glm4_moe", "deepseek_v32",
+                          # BailingMoeMLP (Ling's dense MLP, its experts and its shared MLP): gate_proj, up_proj,
+                          # down_proj (mlx-lm mlx_lm/models/bailing_moe.py @0506aad; _shared_experts)
+                          "bailing_moe"})
 _ERNIE_MOE_TYPES = frozenset({"ernie4_5_moe"})
 # Gemma 2/3 normalise both before and after attention and the MLP (Gemma Team 2024, "Gemma 2", Table 1:
 # pre-norm and post-norm): 4 RMSNorms per block.
@@ -558,8 +561,11 @@ def _gpt_neo_windows(cfg: dict[str, Any], layers: int, where: str) -> tuple[int 
 def _shared_experts(cfg: dict[str, Any], expert_ffn: int, where: str) -> int:
     """Shared experts in units of one routed expert's width: DeepSeek's n_shared_experts, or Qwen2-MoE's one shared
     expert of shared_expert_intermediate_size (transformers Qwen2MoeSparseMoeBlock: a gated MLP of that width beside
-    the routed experts; Qwen1.5-MoE-A2.7B 5632 = 4 x 1408). Both run as one MLP of shared x width (compute.py)."""
-    n = _opt(cfg, ("n_shared_experts",), 0, where) or 0
+    the routed experts; Qwen1.5-MoE-A2.7B 5632 = 4 x 1408). Both run as one MLP of shared x width (compute.py).
+    Ling's (bailing_moe) num_shared_experts is DeepSeek's n_shared_experts: one gated MLP of moe_intermediate_size x
+    num_shared_experts (mlx-lm mlx_lm/models/bailing_moe.py @0506aad, BailingMoeSparseMoeBlock); listed as not
+    modelled, Ling-lite-1.5 counted 2.27B of its 2.75B active parameters (a user trial, utconfigs)."""
+    n = _opt(cfg, ("n_shared_experts", "num_shared_experts"), 0, where) or 0
     width = _opt(cfg, ("shared_expert_intermediate_size",), 0, where) or 0
     if width and width % expert_ffn:
         raise InputError(f"{where}: shared_expert_intermediate_size {width} is not a multiple of the routed experts' "
@@ -1255,6 +1261,7 @@ _UNTIED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", 
                            "dbrx",  # DbrxConfig: tie_word_embeddings False
                            # Glm4MoeConfig: tie_word_embeddings False; DeepSeek-V3.2-Exp: a head beside the embedding
                            "glm4_moe", "deepseek_v32",
+                           "bailing_moe",  # BailingMoeConfig: tie_word_embeddings False (Ling's lm_head)
                            # StableLmConfig / InternLM2Config: tie_word_embeddings False (transformers
                            # models/stablelm/configuration_stablelm.py; internlm/internlm2-7b
                            # configuration_internlm2.py)
