@@ -7,11 +7,10 @@ parameters per token (a user trial, utconfigs)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
+from conftest import write_config
 
 from accelopt.errors import InputError
 from accelopt.workload.presets import load_hf_config
@@ -26,14 +25,8 @@ LING_LITE = {"architectures": ["BailingMoeForCausalLM"], "model_type": "bailing_
              "use_qkv_bias": False, "vocab_size": 126464, "norm_head": False}
 
 
-def _write(tmp_path: Path, cfg: dict[str, Any]) -> Path:
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(cfg), encoding="utf-8")
-    return path
-
-
 def test_ling_lite_counts_its_shared_experts(tmp_path: Path) -> None:
-    m = load_hf_config(_write(tmp_path, LING_LITE))
+    m = load_hf_config(write_config(tmp_path, LING_LITE))
     # Hand count of BailingMoeForCausalLM: embedding + lm_head 2 x 258,998,272 + 28 x (query_key_value 6,291,456
     # + dense 4,194,304 + 64 experts x 8,650,752 + shared MLP 17,301,504 + router 131,072 + norms 4,096)
     # + final norm 2,048
@@ -48,4 +41,4 @@ def test_ling_lite_counts_its_shared_experts(tmp_path: Path) -> None:
 
 def test_both_spellings_of_the_shared_experts_must_agree(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="n_shared_experts = 1 and num_shared_experts = 2"):
-        load_hf_config(_write(tmp_path, {**LING_LITE, "n_shared_experts": 1}))
+        load_hf_config(write_config(tmp_path, {**LING_LITE, "n_shared_experts": 1}))

@@ -353,6 +353,7 @@ _USED_KEYS = frozenset({
     "num_experts", "num_experts_per_tok", "moe_intermediate_size", "n_shared_experts", "num_shared_experts",
     "first_k_dense_replace", "moe_layer_freq", "shared_expert_intermediate_size", "decoder_sparse_step",
     "_name_or_path", "num_key_value_heads", "hidden_activation",
+    "embedding_size",  # read only where it equals hidden_size (_check_weights_countable refuses another)
     # attention shape: explicit head width, sliding windows, multi-head latent attention
     "head_dim", "sliding_window", "sliding_window_size", "use_sliding_window", "max_window_layers", "layer_types",
     "sliding_window_pattern", "q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim",
@@ -1326,6 +1327,31 @@ _MIXER_LIST_ATTENTION = {"attn_type_list": frozenset({1}), "layers_block_type": 
 _ATTENTION_LAYER_KINDS = frozenset({"full_attention", "sliding_attention", "chunked_attention"})
 
 
+_COUNTED_WEIGHTS_FIX = ("for its inference, run `accelopt plan infer` on this config.json (it builds the model with "
+                       "transformers and counts its real weights); `plan` and `plan serve` take a transformer whose "
+                       "layers each have their own weights and one embedding of hidden_size width")
+
+
+def _check_weights_countable(cfg: dict[str, Any], mtype: str, where: str) -> None:
+    """An InputError for weights the transformer model here would count wrong: ALBERT's layers sharing one set of
+    weights (num_hidden_groups of num_hidden_layers, AlbertConfig's default 1; Lan et al. 2020, 'ALBERT', sec. 3.1
+    'Cross-layer parameter sharing') and an embedding narrower than the layers, projected up (embedding_size:
+    ALBERT's factorized embedding, sec. 3.1; ELECTRA-small's 128 under 256, transformers ElectraModel
+    embeddings_project). Both keys were listed as not modelled while albert-base-v2 was counted at 131M parameters
+    for its 11M, ELECTRA-small at 17.4M for its 13.5M (a user trial, utconfigs)."""
+    layers, groups = cfg.get("num_hidden_layers"), cfg.get("num_hidden_groups", 1 if mtype == "albert" else None)
+    if isinstance(layers, int) and isinstance(groups, int) and 0 < groups < layers:
+        raise InputError(f"{where}: num_hidden_groups = {groups} of {layers} layers: model_type {mtype or '(none)'!r} "
+                         "shares its layers' weights across layers (ALBERT's cross-layer parameter sharing), and the "
+                         f"predictors count each layer's own weights ({layers // groups} x too many)",
+                         _COUNTED_WEIGHTS_FIX)
+    emb, hidden = cfg.get("embedding_size"), cfg.get("hidden_size")
+    if isinstance(emb, int) and isinstance(hidden, int) and emb != hidden:
+        raise InputError(f"{where}: embedding_size = {emb} with hidden_size {hidden}: the token embedding is "
+                         f"{emb} wide and projected up to the layers' {hidden} (a factorized embedding, as ALBERT's "
+                         "and ELECTRA-small's), which the predictors do not model", _COUNTED_WEIGHTS_FIX)
+
+
 def _check_modelled(cfg: dict[str, Any], mtype: str, where: str) -> None:
     """An InputError for an architecture the transformer model here cannot describe (before its keys are read)."""
     if mtype in _NO_ATTENTION_TYPES:
@@ -1662,6 +1688,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     check_block_key(cfg, mtype, where)  # refused here, naming the file (the note's own call names no file)
     _check_modelled(cfg, mtype, where)
     _check_token_model(cfg, mtype, where)
+    _check_weights_countable(cfg, mtype, where)
     cfg, class_defaults = _class_defaults(cfg, mtype, nested)
     _check_has_sizes(cfg, where)
     layers = _req(cfg, _LAYER_KEYS, where)
