@@ -1488,6 +1488,29 @@ def check_block_key(cfg: dict[str, Any], mtype: str, where: str) -> bool:
     return True
 
 
+# The model type of a config whose model_type has no rule here but whose `architectures` names one class this reader
+# has a rule for: vLLM picks a checkpoint's implementation by `architectures` (vllm model_executor/models/registry.py,
+# _VLLM_MODELS), so moonshotai/Kimi-K2-Instruct (model_type kimi_k2, architectures ["DeepseekV3ForCausalLM"]) runs as
+# DeepSeek-V3. It was read under 'model_type kimi_k2 has no rule in this reader' (a user trial, utconfigs).
+_ARCHITECTURE_TYPES = {"DeepseekV3ForCausalLM": "deepseek_v3", "DeepseekV2ForCausalLM": "deepseek_v2",
+                       "LlamaForCausalLM": "llama", "MistralForCausalLM": "mistral", "MixtralForCausalLM": "mixtral",
+                       "Qwen2ForCausalLM": "qwen2", "Qwen3ForCausalLM": "qwen3", "Qwen3MoeForCausalLM": "qwen3_moe"}
+
+
+def _type_by_architecture(cfg: dict[str, Any], mtype: str) -> tuple[str, tuple[str, ...]]:
+    """(the model type to read the config as, the note saying so): a named type without a rule whose one
+    architectures class is in _ARCHITECTURE_TYPES is read as that class's type; any other keeps its own."""
+    archs = cfg.get("architectures")
+    arch = archs[0] if isinstance(archs, list) and len(archs) == 1 and isinstance(archs[0], str) else ""
+    known = _ARCHITECTURE_TYPES.get(arch)
+    if not mtype or known is None or mtype in _known_types() or mtype in _NO_ATTENTION_TYPES \
+            or mtype.startswith("gemma"):
+        return mtype, ()
+    return known, (f"model_type {mtype!r} read as {known!r}, the type of its architectures class {arch} (the "
+                   f"implementation vLLM runs it with; this reader has no rule of its own for {mtype!r}); compare the "
+                   "parameter count with the model card's",)
+
+
 def _unknown_type_note(cfg: dict[str, Any], mtype: str) -> str | None:
     """The note for a model type none of this reader's rules names: its block is read as the common decoder's,
     which was a silent assumption (an MLP read as gated or not by hidden_act alone, no biases counted); none where
@@ -1668,7 +1691,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     if not isinstance(cfg.get("model_type", ""), str):
         raise InputError(f"{where}: model_type = {cfg['model_type']!r} is not a name", 'give model_type a name such '
                          'as "llama", or leave it out')
-    mtype = str(cfg.get("model_type", "")).lower()
+    mtype, arch_note = _type_by_architecture(cfg, str(cfg.get("model_type", "")).lower())
     if mtype in _NESTED_KEYS:
         cfg = _nested_config(cfg, mtype, where)
     elif mtype == "chatglm":
@@ -1711,7 +1734,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                          "give the MLP's hidden width, or leave the key out (null) for the type's default")
     defaults, ffn, tied = _config_defaults(cfg, mtype, hidden, ffn_given, context)
     classifier, classifier_note = _classifier_head(cfg, mtype, vocab, hidden)
-    defaults = (*class_defaults, *defaults, *ernie_notes, *_quantization_note(cfg), *_softcap_note(cfg),
+    defaults = (*arch_note, *class_defaults, *defaults, *ernie_notes, *_quantization_note(cfg), *_softcap_note(cfg),
                 *classifier_note, *_tower_note(outer))
     if not isinstance(tied, bool):
         raise InputError(f"{where}: tie_word_embeddings = {tied!r} is not true or false",
