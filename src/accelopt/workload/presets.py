@@ -350,9 +350,10 @@ _USED_KEYS = frozenset({
     "model_type", "num_hidden_layers", "n_layer", "num_layers", "hidden_size", "n_embd", "d_model",
     "num_attention_heads", "n_head", "vocab_size", "hidden_act", "intermediate_size", "n_inner", "ffn_dim",
     "max_position_embeddings", "n_positions", "n_ctx", "tie_word_embeddings", "num_local_experts", "n_routed_experts",
-    "num_experts", "num_experts_per_tok", "moe_intermediate_size", "n_shared_experts", "first_k_dense_replace",
-    "moe_layer_freq", "shared_expert_intermediate_size", "decoder_sparse_step", "_name_or_path",
-    "num_key_value_heads", "hidden_activation",
+    "num_experts", "num_experts_per_tok", "moe_intermediate_size", "n_shared_experts", "num_shared_experts",
+    "first_k_dense_replace", "moe_layer_freq", "shared_expert_intermediate_size", "decoder_sparse_step",
+    "_name_or_path", "num_key_value_heads", "hidden_activation",
+    "embedding_size",  # read only where it equals hidden_size (_check_weights_countable refuses another)
     # attention shape: explicit head width, sliding windows, multi-head latent attention
     "head_dim", "sliding_window", "sliding_window_size", "use_sliding_window", "max_window_layers", "layer_types",
     "sliding_window_pattern", "q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim",
@@ -495,7 +496,10 @@ _GATED_TYPES = _SILU_MOE_TYPES | frozenset({
                           # Glm4MoeMLP: gate_proj, up_proj, down_proj (transformers models/glm4_moe/
                           # modeling_glm4_moe.py); DeepSeek-V3.2-Exp's MLP and Expert: w1, w2, w3 as DeepSeek-V3's
                           # (deepseek-ai/DeepSeek-V3.2-Exp inference/model.py), its indexer keys listed as not modelled
-                          "glm4_moe", "deepseek_v32"})
+                          "glm4_moe", "deepseek_v32",
+                          # BailingMoeMLP (Ling's dense MLP, its experts and its shared MLP): gate_proj, up_proj,
+                          # down_proj (mlx-lm mlx_lm/models/bailing_moe.py @0506aad; _shared_experts)
+                          "bailing_moe"})
 _ERNIE_MOE_TYPES = frozenset({"ernie4_5_moe"})
 # Gemma 2/3 normalise both before and after attention and the MLP (Gemma Team 2024, "Gemma 2", Table 1:
 # pre-norm and post-norm): 4 RMSNorms per block.
@@ -558,8 +562,11 @@ def _gpt_neo_windows(cfg: dict[str, Any], layers: int, where: str) -> tuple[int 
 def _shared_experts(cfg: dict[str, Any], expert_ffn: int, where: str) -> int:
     """Shared experts in units of one routed expert's width: DeepSeek's n_shared_experts, or Qwen2-MoE's one shared
     expert of shared_expert_intermediate_size (transformers Qwen2MoeSparseMoeBlock: a gated MLP of that width beside
-    the routed experts; Qwen1.5-MoE-A2.7B 5632 = 4 x 1408). Both run as one MLP of shared x width (compute.py)."""
-    n = _opt(cfg, ("n_shared_experts",), 0, where) or 0
+    the routed experts; Qwen1.5-MoE-A2.7B 5632 = 4 x 1408). Both run as one MLP of shared x width (compute.py).
+    Ling's (bailing_moe) num_shared_experts is DeepSeek's n_shared_experts: one gated MLP of moe_intermediate_size x
+    num_shared_experts (mlx-lm mlx_lm/models/bailing_moe.py @0506aad, BailingMoeSparseMoeBlock); listed as not
+    modelled, Ling-lite-1.5 counted 2.27B of its 2.75B active parameters (a user trial, utconfigs)."""
+    n = _opt(cfg, ("n_shared_experts", "num_shared_experts"), 0, where) or 0
     width = _opt(cfg, ("shared_expert_intermediate_size",), 0, where) or 0
     if width and width % expert_ffn:
         raise InputError(f"{where}: shared_expert_intermediate_size {width} is not a multiple of the routed experts' "
@@ -1255,6 +1262,7 @@ _UNTIED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", 
                            "dbrx",  # DbrxConfig: tie_word_embeddings False
                            # Glm4MoeConfig: tie_word_embeddings False; DeepSeek-V3.2-Exp: a head beside the embedding
                            "glm4_moe", "deepseek_v32",
+                           "bailing_moe",  # BailingMoeConfig: tie_word_embeddings False (Ling's lm_head)
                            # StableLmConfig / InternLM2Config: tie_word_embeddings False (transformers
                            # models/stablelm/configuration_stablelm.py; internlm/internlm2-7b
                            # configuration_internlm2.py)
@@ -1317,6 +1325,31 @@ _MIXER_LIST_ATTENTION = {"attn_type_list": frozenset({1}), "layers_block_type": 
 # The layer kinds of a config's layer_types the predictors model: softmax attention over all keys, a sliding window,
 # or Llama 4's chunks. Any other ('linear_attention', 'mamba', 'conv') is a layer without a KV cache of that form.
 _ATTENTION_LAYER_KINDS = frozenset({"full_attention", "sliding_attention", "chunked_attention"})
+
+
+_COUNTED_WEIGHTS_FIX = ("for its inference, run `accelopt plan infer` on this config.json (it builds the model with "
+                       "transformers and counts its real weights); `plan` and `plan serve` take a transformer whose "
+                       "layers each have their own weights and one embedding of hidden_size width")
+
+
+def _check_weights_countable(cfg: dict[str, Any], mtype: str, where: str) -> None:
+    """An InputError for weights the transformer model here would count wrong: ALBERT's layers sharing one set of
+    weights (num_hidden_groups of num_hidden_layers, AlbertConfig's default 1; Lan et al. 2020, 'ALBERT', sec. 3.1
+    'Cross-layer parameter sharing') and an embedding narrower than the layers, projected up (embedding_size:
+    ALBERT's factorized embedding, sec. 3.1; ELECTRA-small's 128 under 256, transformers ElectraModel
+    embeddings_project). Both keys were listed as not modelled while albert-base-v2 was counted at 131M parameters
+    for its 11M, ELECTRA-small at 17.4M for its 13.5M (a user trial, utconfigs)."""
+    layers, groups = cfg.get("num_hidden_layers"), cfg.get("num_hidden_groups", 1 if mtype == "albert" else None)
+    if isinstance(layers, int) and isinstance(groups, int) and 0 < groups < layers:
+        raise InputError(f"{where}: num_hidden_groups = {groups} of {layers} layers: model_type {mtype or '(none)'!r} "
+                         "shares its layers' weights across layers (ALBERT's cross-layer parameter sharing), and the "
+                         f"predictors count each layer's own weights ({layers // groups} x too many)",
+                         _COUNTED_WEIGHTS_FIX)
+    emb, hidden = cfg.get("embedding_size"), cfg.get("hidden_size")
+    if isinstance(emb, int) and isinstance(hidden, int) and emb != hidden:
+        raise InputError(f"{where}: embedding_size = {emb} with hidden_size {hidden}: the token embedding is "
+                         f"{emb} wide and projected up to the layers' {hidden} (a factorized embedding, as ALBERT's "
+                         "and ELECTRA-small's), which the predictors do not model", _COUNTED_WEIGHTS_FIX)
 
 
 def _check_modelled(cfg: dict[str, Any], mtype: str, where: str) -> None:
@@ -1453,6 +1486,29 @@ def check_block_key(cfg: dict[str, Any], mtype: str, where: str) -> bool:
         raise InputError(f"{where}: {DECLARED_BLOCK_KEY} is given beside model_type {mtype!r}",
                          f"leave {DECLARED_BLOCK_KEY} out (model_type names the block) or model_type out")
     return True
+
+
+# The model type of a config whose model_type has no rule here but whose `architectures` names one class this reader
+# has a rule for: vLLM picks a checkpoint's implementation by `architectures` (vllm model_executor/models/registry.py,
+# _VLLM_MODELS), so moonshotai/Kimi-K2-Instruct (model_type kimi_k2, architectures ["DeepseekV3ForCausalLM"]) runs as
+# DeepSeek-V3. It was read under 'model_type kimi_k2 has no rule in this reader' (a user trial, utconfigs).
+_ARCHITECTURE_TYPES = {"DeepseekV3ForCausalLM": "deepseek_v3", "DeepseekV2ForCausalLM": "deepseek_v2",
+                       "LlamaForCausalLM": "llama", "MistralForCausalLM": "mistral", "MixtralForCausalLM": "mixtral",
+                       "Qwen2ForCausalLM": "qwen2", "Qwen3ForCausalLM": "qwen3", "Qwen3MoeForCausalLM": "qwen3_moe"}
+
+
+def _type_by_architecture(cfg: dict[str, Any], mtype: str) -> tuple[str, tuple[str, ...]]:
+    """(the model type to read the config as, the note saying so): a named type without a rule whose one
+    architectures class is in _ARCHITECTURE_TYPES is read as that class's type; any other keeps its own."""
+    archs = cfg.get("architectures")
+    arch = archs[0] if isinstance(archs, list) and len(archs) == 1 and isinstance(archs[0], str) else ""
+    known = _ARCHITECTURE_TYPES.get(arch)
+    if not mtype or known is None or mtype in _known_types() or mtype in _NO_ATTENTION_TYPES \
+            or mtype.startswith("gemma"):
+        return mtype, ()
+    return known, (f"model_type {mtype!r} read as {known!r}, the type of its architectures class {arch} (the "
+                   f"implementation vLLM runs it with; this reader has no rule of its own for {mtype!r}); compare the "
+                   "parameter count with the model card's",)
 
 
 def _unknown_type_note(cfg: dict[str, Any], mtype: str) -> str | None:
@@ -1635,7 +1691,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     if not isinstance(cfg.get("model_type", ""), str):
         raise InputError(f"{where}: model_type = {cfg['model_type']!r} is not a name", 'give model_type a name such '
                          'as "llama", or leave it out')
-    mtype = str(cfg.get("model_type", "")).lower()
+    mtype, arch_note = _type_by_architecture(cfg, str(cfg.get("model_type", "")).lower())
     if mtype in _NESTED_KEYS:
         cfg = _nested_config(cfg, mtype, where)
     elif mtype == "chatglm":
@@ -1655,6 +1711,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     check_block_key(cfg, mtype, where)  # refused here, naming the file (the note's own call names no file)
     _check_modelled(cfg, mtype, where)
     _check_token_model(cfg, mtype, where)
+    _check_weights_countable(cfg, mtype, where)
     cfg, class_defaults = _class_defaults(cfg, mtype, nested)
     _check_has_sizes(cfg, where)
     layers = _req(cfg, _LAYER_KEYS, where)
@@ -1677,7 +1734,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                          "give the MLP's hidden width, or leave the key out (null) for the type's default")
     defaults, ffn, tied = _config_defaults(cfg, mtype, hidden, ffn_given, context)
     classifier, classifier_note = _classifier_head(cfg, mtype, vocab, hidden)
-    defaults = (*class_defaults, *defaults, *ernie_notes, *_quantization_note(cfg), *_softcap_note(cfg),
+    defaults = (*arch_note, *class_defaults, *defaults, *ernie_notes, *_quantization_note(cfg), *_softcap_note(cfg),
                 *classifier_note, *_tower_note(outer))
     if not isinstance(tied, bool):
         raise InputError(f"{where}: tie_word_embeddings = {tied!r} is not true or false",

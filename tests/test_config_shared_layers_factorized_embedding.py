@@ -1,0 +1,50 @@
+"""Configs whose weights the transformer model here cannot count are refused, not planned with the key in the
+unused-keys warning: ALBERT shares one layer's weights across all its layers (num_hidden_groups of
+num_hidden_layers; Lan et al. 2020, 'ALBERT', sec. 3.1 'Cross-layer parameter sharing') and factorizes its embedding
+(embedding_size, sec. 3.1 'Factorized embedding parameterization'); ELECTRA-small's embedding is narrower than its
+layers (embedding_size 128, hidden 256, projected up: transformers ElectraEmbeddings + embeddings_project).
+albert-base-v2 was planned as a 131M-parameter causal decoder for the 11M of its model card, ELECTRA-small at 17.4M
+for the 13.5M transformers builds (a user trial, utconfigs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import run_main, write_config
+
+from accelopt.errors import InputError
+from accelopt.workload.presets import load_hf_config
+
+# albert/albert-base-v2 config.json (the sizes; dropout and token ids left out)
+ALBERT_BASE_V2 = {"architectures": ["AlbertForMaskedLM"], "model_type": "albert", "embedding_size": 128,
+                  "hidden_act": "gelu_new", "hidden_size": 768, "inner_group_num": 1, "intermediate_size": 3072,
+                  "max_position_embeddings": 512, "num_attention_heads": 12, "num_hidden_groups": 1,
+                  "num_hidden_layers": 12, "type_vocab_size": 2, "vocab_size": 30000}
+# google/electra-small-discriminator config.json (the sizes)
+ELECTRA_SMALL = {"architectures": ["ElectraForPreTraining"], "model_type": "electra", "embedding_size": 128,
+                 "hidden_act": "gelu", "hidden_size": 256, "intermediate_size": 1024, "max_position_embeddings": 512,
+                 "num_attention_heads": 4, "num_hidden_layers": 12, "type_vocab_size": 2, "vocab_size": 30522}
+
+
+@pytest.mark.parametrize(("cfg", "said"), [
+    (ALBERT_BASE_V2, "shares its layers' weights"),
+    ({**ALBERT_BASE_V2, "model_type": "albert_like", "embedding_size": 768}, "num_hidden_groups = 1"),
+    (ELECTRA_SMALL, "embedding_size = 128"),
+])
+def test_weights_the_model_cannot_count_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                    cfg: dict[str, Any], said: str) -> None:
+    path = write_config(tmp_path, cfg)
+    with pytest.raises(InputError, match=said):
+        load_hf_config(path)
+    code, _, err = run_main(["plan", "--model", str(path), "--hardware", "h100-sxm", "--devices", "8"], capsys)
+    assert code == 2, err
+    assert said in err and "fix:" in err
+
+
+def test_an_embedding_as_wide_as_the_layers_is_read(tmp_path: Path) -> None:
+    # google/electra-base-discriminator: embedding_size 768 = hidden_size, one table as BERT's
+    m = load_hf_config(write_config(tmp_path, {**ELECTRA_SMALL, "embedding_size": 768, "hidden_size": 768,
+                                         "intermediate_size": 3072, "num_attention_heads": 12}))
+    assert m.encoder_only and "embedding_size" not in m.unused_keys
