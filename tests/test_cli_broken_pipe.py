@@ -56,3 +56,15 @@ def test_only_a_gone_stdout_reader_counts(monkeypatch: pytest.MonkeyPatch) -> No
         os.close(read_fd)
         assert _stdout_reader_gone()
         monkeypatch.undo()
+
+
+@pytest.mark.parametrize("args", [["plan", "llama3-70b", "--json"], ["catalog", "show", "h100-sxn", "--json"]])
+def test_error_document_to_a_gone_reader_keeps_the_error(args: list[str], tmp_path: Path) -> None:
+    """A --json command that fails prints its error on stderr and an error document on stdout; a reader that left
+    (`accelopt plan llama3-70b --json | head -1`) printed a BrokenPipeError traceback from the document (a user
+    trial, 2026-12-05). Now: the error and its fix, no traceback, the error's status 2."""
+    done = _run_with_reader_gone(args, tmp_path)
+    err = done.stderr.decode()
+    assert "Traceback" not in err and "Exception ignored" not in err and "BrokenPipe" not in err, err
+    assert err.startswith("error:") and "fix:" in err, err
+    assert done.returncode == 2, (done.returncode, err)

@@ -313,16 +313,17 @@ SIGPIPE_STATUS = 128 + 13
 Neither 0 (the output was not all delivered) nor 1 or 2 (accelopt's failure and usage-error statuses)."""
 
 
-def _stop_for_gone_reader() -> NoReturn:
-    """Exit quietly with SIGPIPE_STATUS, stdout pointed at /dev/null first: the interpreter's last flush of what it
-    could not write would otherwise print 'Exception ignored ... BrokenPipeError'. The run was recorded (and its
-    --html page is written by the command's close) before it was printed, so nothing is lost."""
+def _stop_for_gone_reader(status: int = SIGPIPE_STATUS) -> NoReturn:
+    """Exit quietly with `status` (SIGPIPE_STATUS unless an error already set one), stdout pointed at /dev/null first:
+    the interpreter's last flush of what it could not write would otherwise print 'Exception ignored ...
+    BrokenPipeError'. The run was recorded (and its --html page is written by the command's close) before it was
+    printed, so nothing is lost."""
     import os
 
     with contextlib.suppress(OSError, ValueError):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-    sys.exit(SIGPIPE_STATUS)
+    sys.exit(status)
 
 
 def _stdout_reader_gone() -> bool:
@@ -415,7 +416,10 @@ def _error_document(command: Any, args: list[str], documents_before: int, status
     path, wants_json = _json_command(command, args)
     if wants_json and _LAST_ERROR and jsonout.emitted() == documents_before:
         problem, fix = _LAST_ERROR[-1]
-        jsonout.emit(ErrorDocument(command=path, error=problem, fix=fix, exit_status=status))
+        try:
+            jsonout.emit(ErrorDocument(command=path, error=problem, fix=fix, exit_status=status))
+        except BrokenPipeError:  # `... --json | head -1`: the error is on stderr already; its status stands
+            _stop_for_gone_reader(status)
     return status
 
 
