@@ -3,10 +3,80 @@
 from __future__ import annotations
 
 import json
+import os
+import types
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+_REPORT_INPUTS = ("accelopt.predict", "accelopt.workload", "accelopt.hardware", "accelopt.units")
+"""The packages whose code and data a validate report is computed from: patching one of them makes the cached
+bundled reports stale."""
+
+
+class _Patch(pytest.MonkeyPatch):
+    """pytest's monkeypatch, which also forgets the bundled validate reports (validation.validate_report and
+    serving_validation.validate_serving keep one per process) when a test patches something a report is computed
+    from (an attribute of a module, class or object of _REPORT_INPUTS; an item of any dict but os.environ): a report
+    computed before the patch is not the patched code's, and one computed under it is not the real code's after undo.
+    (unittest.mock.patch does not come here: a test patching the predictor with it calls _forget_reports itself.)"""
+
+    patched = False
+
+    def setattr(self, target: Any, *args: Any, **kwargs: Any) -> None:
+        self._touch(target)
+        super().setattr(target, *args, **kwargs)
+
+    def delattr(self, target: Any, *args: Any, **kwargs: Any) -> None:
+        self._touch(target)
+        super().delattr(target, *args, **kwargs)
+
+    def setitem(self, dic: Any, *args: Any, **kwargs: Any) -> None:
+        self._touch(None if dic is not os.environ else "os.environ")  # setenv/delenv come here
+        super().setitem(dic, *args, **kwargs)
+
+    def delitem(self, dic: Any, *args: Any, **kwargs: Any) -> None:
+        self._touch(None if dic is not os.environ else "os.environ")
+        super().delitem(dic, *args, **kwargs)
+
+    def undo(self) -> None:
+        super().undo()
+        if self.patched:
+            _forget_reports()
+            self.patched = False
+
+    def _touch(self, target: Any) -> None:
+        """Forget the reports when `target` (None: an item of a dict other than os.environ, whose owner is not known)
+        may be one they are computed from."""
+        if target is None or _module_of(target).startswith(_REPORT_INPUTS):
+            _forget_reports()
+            self.patched = True
+
+
+def _module_of(target: Any) -> str:
+    """The dotted module name a setattr target belongs to ('accelopt.predict.compute' for the module, a class or
+    function of it, an instance of its class, or the string 'accelopt.predict.compute.gemm_s')."""
+    if isinstance(target, str):
+        return target
+    return str(getattr(target, "__name__", "") if isinstance(target, types.ModuleType) else
+               getattr(target, "__module__", None) or type(target).__module__)
+
+
+def _forget_reports() -> None:
+    from accelopt.predict import serving_validation, validation
+
+    validation.clear_report_cache()
+    serving_validation.clear_report_cache()
+
+
+@pytest.fixture
+def monkeypatch() -> Iterator[pytest.MonkeyPatch]:
+    """pytest's own fixture (undone at teardown), as _Patch: it also forgets the cached validate reports."""
+    mp = _Patch()
+    yield mp
+    mp.undo()
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,7 @@ already achieved rates, so they are not derated again.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -375,10 +376,18 @@ def bundled_text() -> str:
     return (resources.files("accelopt.predict") / "data" / "calibration.toml").read_text(encoding="utf-8")
 
 
+@functools.lru_cache(maxsize=2)
+def _bundled_families(text: str) -> dict[str, Calibration]:
+    """The [family.NAME] tables of the bundled file's `text`, parsed once per text (callers copy the dict; a
+    Calibration is frozen). Keyed on the text, not read once: the file is read on every call, and a changed text
+    (a test's edited copy) is parsed anew."""
+    return _parse(text, BUNDLED_TABLE_FILE)
+
+
 def load_calibrations(path: Path | str | None = None) -> dict[str, Calibration]:
     """Bundled families, with those of `path` (if given) replacing them by name (a family there holding only
     `[family.NAME.stack.STACK]` tables adds those stacks to the bundled family instead)."""
-    cals = _parse(bundled_text(), BUNDLED_TABLE_FILE)
+    cals = dict(_bundled_families(bundled_text()))
     if path is not None:
         p = Path(path)
         text = read_user_text(p, "calibration file", "check the path given to --calibration")
@@ -564,29 +573,35 @@ def load_serving_tables(path: Path | str | None = None) -> dict[str, ServingTabl
     from 'default', the file's 'default' if it gives one). The file's tables come first, as training's families do:
     serving_table_for takes the first table whose globs match, so a new table for a device a bundled table also
     matches ([serving.my-h100] match = ["h100*"]) must be tried before the bundled one."""
-    texts = [(bundled_text(), BUNDLED_TABLE_FILE, False)]
+    tables = dict(_serving_tables_of(bundled_text(), BUNDLED_TABLE_FILE, False))
     if path is not None:
-        texts.append((read_user_text(Path(path), "calibration file", "check the path given to --calibration"),
-                      str(path), True))
-    tables: dict[str, ServingTable] = {}
-    for text, where, user in texts:
-        try:
-            doc = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as e:
-            raise InputError(f"calibration file {where} is not valid TOML: {e}", "fix the TOML syntax") from None
-        check_top_level(doc, where)
-        serving = doc.get("serving", {})
-        if not isinstance(serving, dict):
-            raise InputError(f"{where}: `serving` is not a table", "write [serving.NAME] tables")
-        if not serving and user:  # a training-only file: nothing of it would be used
-            raise InputError(f"calibration file {where} has no [serving.NAME] tables (serving predictions read "
-                             "only those)", "copy a [serving.NAME] table from the bundled predict/data/"
-                             "calibration.toml and edit it ([family.NAME] tables are the training calibration)")
-        read = {name: _serving_table(name, t, where) for name, t in serving.items()}
+        text = read_user_text(Path(path), "calibration file", "check the path given to --calibration")
+        read = _serving_tables_of(text, str(path), True)
         tables = {**read, **{name: t for name, t in tables.items() if name not in read}}  # the later file first
     if "default" not in tables:
         raise InputError("no [serving.default] table in the calibration file", "add one (see the bundled file)")
     return tables
+
+
+@functools.lru_cache(maxsize=8)
+def _serving_tables_of(text: str, where: str, user: bool) -> dict[str, ServingTable]:
+    """The [serving.NAME] tables of one calibration file's `text`, parsed once per text (callers copy the dict; a
+    ServingTable is frozen). Every serving prediction looks its device's table up here (serving.calibration_for_spec):
+    parsing the 200 kB bundled file each time was 86% of `validate --serving` (1,378 parses for 678 rows). The
+    file is still read on every call, so an edited file (a user's --calibration, a test's copy) is parsed anew."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise InputError(f"calibration file {where} is not valid TOML: {e}", "fix the TOML syntax") from None
+    check_top_level(doc, where)
+    serving = doc.get("serving", {})
+    if not isinstance(serving, dict):
+        raise InputError(f"{where}: `serving` is not a table", "write [serving.NAME] tables")
+    if not serving and user:  # a training-only file: nothing of it would be used
+        raise InputError(f"calibration file {where} has no [serving.NAME] tables (serving predictions read "
+                         "only those)", "copy a [serving.NAME] table from the bundled predict/data/"
+                         "calibration.toml and edit it ([family.NAME] tables are the training calibration)")
+    return {name: _serving_table(name, t, where) for name, t in serving.items()}
 
 
 def dropped_stack_lines(path: Path | str | None) -> list[str]:
@@ -598,7 +613,7 @@ def dropped_stack_lines(path: Path | str | None) -> list[str]:
     if path is None:
         return []
     load_calibrations(path)  # a bad file stops here with its own error (too large, not TOML, wrong types)
-    bundled = _parse(bundled_text(), BUNDLED_TABLE_FILE)
+    bundled = _bundled_families(bundled_text())
     mine = tomllib.loads(read_user_text(Path(path), "calibration file", "check the path given to --calibration"))
     lines = []
     for name, table in (mine.get("family") or {}).items():

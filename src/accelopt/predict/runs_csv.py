@@ -5,14 +5,16 @@ row's architecture cells against its published parameter count (params_b), which
 from __future__ import annotations
 
 import contextlib
+import copy
 import csv
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 from accelopt.errors import InputError
 from accelopt.units import MAX_COUNT, unit
@@ -20,12 +22,31 @@ from accelopt.userio import read_user_text
 from accelopt.workload.transformer import TransformerConfig
 
 
+def bundled_runs_text(name: str) -> str:
+    """The text of the bundled runs file predict/data/`name`."""
+    return (resources.files("accelopt.predict") / "data" / name).read_text("utf-8")
+
+
+_T = TypeVar("_T")
+
+
+def kept_copy(store: dict[Hashable, _T], key: Hashable, compute: Callable[[], _T]) -> _T:
+    """A deep copy of store[key], computed on first use and kept alone (a new key drops the old value): the bundled
+    validate reports, keyed on the texts they are computed from, so that a process asking again (a test suite) does
+    not reproduce every row again, and a caller may change what it gets."""
+    if key not in store:
+        value = compute()
+        store.clear()
+        store[key] = value
+    return copy.deepcopy(store[key])
+
+
 def read_runs_csv(path: Path | str | None, bundled: str, what: str,
                   required: tuple[str, ...]) -> tuple[list[dict[str, str]], dict[str, str]]:
     """(rows, sources) of `path`, or of the bundled predict/data/`bundled` when None. `what` names the file in
     messages ('serving runs file'); a missing `required` column is an InputError naming it."""
     if path is None:
-        text = (resources.files("accelopt.predict") / "data" / bundled).read_text("utf-8")
+        text = bundled_runs_text(bundled)
         where = f"the bundled {what}"
     else:
         text = read_user_text(path, what, "pass a CSV in the bundled format")

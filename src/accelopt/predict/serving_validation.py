@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import math
 import statistics
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -26,9 +26,11 @@ from accelopt.predict import serving
 from accelopt.predict.runs_csv import (
     PATH_COLUMNS,
     bundled_header,
+    bundled_runs_text,
     cell_error,
     choice_cell,
     flags_as_cells,
+    kept_copy,
     missing_path_cell,
     naming_file,
     positive_cell,
@@ -482,9 +484,31 @@ def _groups(results: list[ServingRunResult]) -> list[GroupError]:
     return out
 
 
+_BUNDLED_REPORT: dict[Hashable, ServingValidateResult] = {}
+"""The report of the bundled serving runs file under the bundled calibration, by (runs text, calibration text): the
+last one only, as validation._BUNDLED_REPORT keeps the training report."""
+
+
+def clear_report_cache() -> None:
+    """Forget the bundled report (validate_serving): needed only after patching the predictor's code in process
+    (tests/conftest.py's monkeypatch does it); a changed bundled file is a new key of its own."""
+    _BUNDLED_REPORT.clear()
+
+
 def validate_serving(runs_path: Path | str | None = None, calibration: str | None = None) -> ServingValidateResult:
     """Every row of the runs file predicted (with the `[serving.*]` tables of the file `calibration` replacing the
-    bundled ones by name, when given); held-out median and worst |error|, overall and per group."""
+    bundled ones by name, when given); held-out median and worst |error|, overall and per group. The bundled file's
+    report under the bundled calibration is computed once per process (its texts are the key) and returned as a
+    copy: the caller may change it."""
+    if runs_path is not None or calibration is not None:
+        return _validate_serving(runs_path, calibration)
+    from accelopt.predict import calibration as bundled  # by attribute: a patched bundled_text is a new key
+
+    key = (bundled_runs_text("published_serving_runs.csv"), bundled.bundled_text())
+    return kept_copy(_BUNDLED_REPORT, key, lambda: _validate_serving(None, None))
+
+
+def _validate_serving(runs_path: Path | str | None, calibration: str | None) -> ServingValidateResult:
     rows, sources = read_serving_runs(runs_path)
     if calibration is not None:  # a bad file fails once, named, before any row
         serving.serving_calibrations(calibration)

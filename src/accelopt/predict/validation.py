@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import functools
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from pathlib import Path
 from typing import ClassVar
 
@@ -33,11 +32,13 @@ from accelopt.predict.runs_csv import (
     ARCH_CELLS,
     ParamsMismatch,
     bundled_header,
+    bundled_runs_text,
     cell_error,
     check_columns,
     check_table,
     csv_rows,
     flags_as_cells,
+    kept_copy,
     missing_path_cell,
     naming_file,
     params_mismatch,
@@ -281,11 +282,34 @@ def _bundled_sources() -> frozenset[tuple[str, str]]:
     return frozenset((row["id"], row["source"]) for row in read_runs(None))
 
 
+_RUNS_FILE = "published_training_runs.csv"
+_BUNDLED_REPORT: dict[Hashable, ValidateResult] = {}
+"""The report of the bundled runs file under the bundled calibration, by (runs text, calibration text): the last
+one only. A process that asks for it again (a test suite: 40+ test files read it, 8 s each) gets a copy."""
+
+
+def clear_report_cache() -> None:
+    """Forget the bundled report (validate_report): needed only after patching the predictor's code in process
+    (tests/conftest.py's monkeypatch does it); a changed bundled file is a new key of its own."""
+    _BUNDLED_REPORT.clear()
+
+
 def validate_report(runs_path: Path | str | None = None, calibration: Path | str | None = None,
                     catalog: tuple[str, ...] = ()) -> ValidateResult:
     """`accelopt validate`: every run of the runs file reproduced, with the held-out error overall and per source,
     per family and per precision; `catalog`: extra catalog TOML files naming the devices of the rows' hardware
-    cells (`validate --catalog`)."""
+    cells (`validate --catalog`). The bundled file's report under the bundled calibration is computed once per
+    process (its texts are the key) and returned as a copy: the caller may change it."""
+    if runs_path is not None or calibration is not None or catalog:
+        return _validate_report(runs_path, calibration, catalog)
+    from accelopt.predict import calibration as bundled  # by attribute: a patched bundled_text is a new key
+
+    key = (bundled_runs_text(_RUNS_FILE), bundled.bundled_text())
+    return kept_copy(_BUNDLED_REPORT, key, lambda: _validate_report(None, None, ()))
+
+
+def _validate_report(runs_path: Path | str | None, calibration: Path | str | None,
+                     catalog: tuple[str, ...]) -> ValidateResult:
     rows = read_runs(runs_path)  # read and checked once: the runs reproduced and the params check share them
     cals = load_calibrations(calibration)  # its errors name the calibration file
     with naming_file("runs file", runs_path):
@@ -320,7 +344,7 @@ def check_params(rows: list[dict[str, str]]) -> list[ParamsMismatch]:
 
 def read_runs(path: Path | str | None = None) -> list[dict[str, str]]:
     if path is None:
-        text = (resources.files("accelopt.predict") / "data" / "published_training_runs.csv").read_text("utf-8")
+        text = bundled_runs_text(_RUNS_FILE)
     else:
         text = read_user_text(path, "runs file", "pass a CSV in the bundled format to --runs")
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
