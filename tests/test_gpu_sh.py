@@ -277,3 +277,14 @@ def test_the_factory_of_the_recorded_optimize_run_loads_and_agrees_with_itself()
     assert bundle.metric == "accuracy" and bundle.eval_batches is not None
     with torch.no_grad():
         assert evaluate(bundle.model, bundle, "cpu") == 1.0
+
+
+def test_the_mlp_factory_refuses_a_sequence_length_by_name() -> None:
+    """An MLP has no sequence: `profile examples/mlp4096.py:build --seq-len 512` took seq_len into **_ and ran batch
+    2 unchanged, saying nothing (2026-12-05, uttools). The factory takes no seq_len, so the option is refused by
+    name."""
+    from accelopt.errors import InputError
+    from accelopt.workload.userfile import load_user_factory
+
+    with pytest.raises(InputError, match="takes no seq_len argument"):
+        load_user_factory(str(ROOT / "examples" / "mlp4096.py") + ":build", batch_size=2, seq_len=512)
