@@ -96,7 +96,20 @@ def _run_gpu_sh(tmp_path: Path, **env_extra: str) -> tuple[subprocess.CompletedP
 @pytest.fixture(scope="module")
 def full_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path,
                                                                    list[list[str]]]:
-    return _run_gpu_sh(tmp_path_factory.mktemp("gpu_sh"))
+    folder = tmp_path_factory.mktemp("gpu_sh")
+    (folder / "tmp").mkdir()  # the run's $TMPDIR, where its staging folder is made
+    return _run_gpu_sh(folder, TMPDIR=str(folder / "tmp"))
+
+
+def test_with_out_set_no_staging_folder_is_left_behind(full_run: tuple) -> None:
+    """uttools (2026-12-05): with $OUT set the results were staged in /tmp/accelopt-gpu.XXXXXX, packed into $OUT and
+    the folder left behind; it is made in $TMPDIR and removed at the end, the archive holding all of it."""
+    proc, out, _ = full_run
+    tmp = out.parent / "tmp"
+    assert not list(tmp.glob("accelopt-gpu.*")), list(tmp.iterdir())
+    assert "results: packed in $OUT/gpu_results.tar.gz" in proc.stdout
+    with tarfile.open(out / "gpu_results.tar.gz") as tar:
+        assert "gpu_nvidia-h200/gpu_summary.txt" in tar.getnames()
 
 
 def test_every_step_runs_and_parses_in_the_current_cli(full_run: tuple) -> None:
