@@ -98,7 +98,11 @@ def full_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Compl
                                                                    list[list[str]]]:
     folder = tmp_path_factory.mktemp("gpu_sh")
     (folder / "tmp").mkdir()  # the run's $TMPDIR, where its staging folder is made
-    return _run_gpu_sh(folder, TMPDIR=str(folder / "tmp"))
+    before = set(Path("/tmp").glob("accelopt-gpu.*"))  # where it was made before, whatever $TMPDIR said
+    run = _run_gpu_sh(folder, TMPDIR=str(folder / "tmp"))
+    left = sorted(str(p) for p in set(Path("/tmp").glob("accelopt-gpu.*")) - before)
+    (folder / "left_in_tmp.json").write_text(json.dumps(left))
+    return run
 
 
 def test_with_out_set_no_staging_folder_is_left_behind(full_run: tuple) -> None:
@@ -107,6 +111,7 @@ def test_with_out_set_no_staging_folder_is_left_behind(full_run: tuple) -> None:
     proc, out, _ = full_run
     tmp = out.parent / "tmp"
     assert not list(tmp.glob("accelopt-gpu.*")), list(tmp.iterdir())
+    assert json.loads((out.parent / "left_in_tmp.json").read_text()) == []
     assert "results: packed in $OUT/gpu_results.tar.gz" in proc.stdout
     with tarfile.open(out / "gpu_results.tar.gz") as tar:
         assert "gpu_nvidia-h200/gpu_summary.txt" in tar.getnames()
