@@ -32,7 +32,9 @@ GPU_NAME=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head 
 SLUG=$(printf '%s' "${GPU_NAME:-unknown}" | tr '[:upper:]' '[:lower:]' | tr -cs 'a-z0-9' '-' | sed 's/^-*//; s/-*$//')
 NAME="gpu_${SLUG:-unknown}"
 if [ -n "${OUT:-}" ]; then
-  STAGE=$(mktemp -d /tmp/accelopt-gpu.XXXXXX)
+  # a staging folder, packed into $OUT after every step and removed when the script ends (it was left in /tmp)
+  STAGE=$(mktemp -d "${TMPDIR:-/tmp}/accelopt-gpu.XXXXXX")
+  trap 'rm -rf "$STAGE"' EXIT
 else
   STAGE=benchmarks/results
 fi
@@ -154,5 +156,5 @@ step "gpu_optimize.py" 150 "$DEST/gpu_optimize.log" "$PY" benchmarks/gpu_optimiz
 
 echo "total $(( $(date +%s) - START ))s" | tee -a "$SUMMARY"
 pack
-echo "results: $DEST${OUT:+ (packed in \$OUT/gpu_results.tar.gz)}"
+if [ -n "${OUT:-}" ]; then echo "results: packed in \$OUT/gpu_results.tar.gz"; else echo "results: $DEST"; fi
 cat "$SUMMARY"

@@ -12,7 +12,6 @@ often it changes the model's own answer. Nothing is trained or downloaded.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import torch
 from torch import nn
@@ -29,7 +28,9 @@ def _model() -> nn.Module:
     return nn.Sequential(*layers, nn.Linear(DIM, HEAD))
 
 
-def build(batch_size: int | None = None, **_: Any) -> ModelBundle:
+def build(batch_size: int | None = None) -> ModelBundle:
+    # No seq_len parameter (and no **kwargs): an MLP has no sequence, so `--seq-len` is refused by name rather than
+    # taken and ignored.
     torch.manual_seed(0)
     model = _model().eval()
     b = batch_size or BATCH

@@ -303,3 +303,23 @@ def test_a_sigterm_leaves_no_run_folder(monkeypatch: pytest.MonkeyPatch, tmp_pat
     with pytest.raises(SystemExit):
         launch.launch_job(Job(), launch.Launch(nproc=2))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_torchrun_leaves_no_folder_of_its_own_in_tmpdir(tmp_path: Any) -> None:
+    # uttools (2026-12-05): every `profile --nproc 2` left /tmp/torchelastic_* behind (two per run: the ranks' run and
+    # the one-process one), torchrun's agent's log folder that nothing removes. Our torchrun command, its worker
+    # swapped for one that exits at once, run with TMPDIR at an empty folder: its log folder is in the run's folder.
+    import os
+    import subprocess
+
+    from accelopt.distributed import launch
+
+    tmp, run = tmp_path / "tmp", tmp_path / "accelopt-dist-x"
+    tmp.mkdir()
+    run.mkdir()
+    (run / "job.json").write_text("{}")
+    cmd = launch.torchrun_command(run / "job.json", launch.Launch(nproc=1))
+    cmd[cmd.index("accelopt.distributed.worker")] = "json.tool"  # `python -m json.tool job.json`: exits 0
+    subprocess.run(cmd, env={**os.environ, "TMPDIR": str(tmp)}, check=True, capture_output=True, timeout=120)
+    assert list(tmp.iterdir()) == [], list(tmp.iterdir())
+    assert (run / "torchelastic").is_dir()

@@ -96,7 +96,25 @@ def _run_gpu_sh(tmp_path: Path, **env_extra: str) -> tuple[subprocess.CompletedP
 @pytest.fixture(scope="module")
 def full_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path,
                                                                    list[list[str]]]:
-    return _run_gpu_sh(tmp_path_factory.mktemp("gpu_sh"))
+    folder = tmp_path_factory.mktemp("gpu_sh")
+    (folder / "tmp").mkdir()  # the run's $TMPDIR, where its staging folder is made
+    before = set(Path("/tmp").glob("accelopt-gpu.*"))  # where it was made before, whatever $TMPDIR said
+    run = _run_gpu_sh(folder, TMPDIR=str(folder / "tmp"))
+    left = sorted(str(p) for p in set(Path("/tmp").glob("accelopt-gpu.*")) - before)
+    (folder / "left_in_tmp.json").write_text(json.dumps(left))
+    return run
+
+
+def test_with_out_set_no_staging_folder_is_left_behind(full_run: tuple) -> None:
+    """uttools (2026-12-05): with $OUT set the results were staged in /tmp/accelopt-gpu.XXXXXX, packed into $OUT and
+    the folder left behind; it is made in $TMPDIR and removed at the end, the archive holding all of it."""
+    proc, out, _ = full_run
+    tmp = out.parent / "tmp"
+    assert not list(tmp.glob("accelopt-gpu.*")), list(tmp.iterdir())
+    assert json.loads((out.parent / "left_in_tmp.json").read_text()) == []
+    assert "results: packed in $OUT/gpu_results.tar.gz" in proc.stdout
+    with tarfile.open(out / "gpu_results.tar.gz") as tar:
+        assert "gpu_nvidia-h200/gpu_summary.txt" in tar.getnames()
 
 
 def test_every_step_runs_and_parses_in_the_current_cli(full_run: tuple) -> None:
@@ -277,3 +295,14 @@ def test_the_factory_of_the_recorded_optimize_run_loads_and_agrees_with_itself()
     assert bundle.metric == "accuracy" and bundle.eval_batches is not None
     with torch.no_grad():
         assert evaluate(bundle.model, bundle, "cpu") == 1.0
+
+
+def test_the_mlp_factory_refuses_a_sequence_length_by_name() -> None:
+    """An MLP has no sequence: `profile examples/mlp4096.py:build --seq-len 512` took seq_len into **_ and ran batch
+    2 unchanged, saying nothing (2026-12-05, uttools). The factory takes no seq_len, so the option is refused by
+    name."""
+    from accelopt.errors import InputError
+    from accelopt.workload.userfile import load_user_factory
+
+    with pytest.raises(InputError, match="takes no seq_len argument"):
+        load_user_factory(str(ROOT / "examples" / "mlp4096.py") + ":build", batch_size=2, seq_len=512)

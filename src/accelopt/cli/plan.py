@@ -1245,7 +1245,7 @@ def _explain(opts: ExplainOptions) -> None:
     from accelopt.predict.curve_basis import curve_basis
     from accelopt.predict.query import LayoutQuery, layout_text, predict_layout
     from accelopt.predict.results import ExplainResult, LayoutRow, ModelFigures, terms_of
-    from accelopt.predict.training import explain_inputs, explain_terms
+    from accelopt.predict.training import explain_inputs, explain_terms, texts_for_stack
     from accelopt.report.jsonout import emit
     from accelopt.report.runs import finish_run
     from accelopt.units import MAX_COUNT, fmt_bytes, fmt_joules, fmt_quantity, fmt_seconds, fmt_usd
@@ -1293,10 +1293,11 @@ def _explain(opts: ExplainOptions) -> None:
                                      collectives=str(opts.collectives) if opts.collectives else None))
     setup, spec, lay, cal, row, fits = res.setup, res.spec, res.layout, res.cal, res.terms, res.fits_memory
     basis = curve_basis(spec.name, cal, setup.dtype, load_calibrations(opts.calibration))
-    formulas = explain_terms()
+    # the texts name the stack that ran where a clause holds for another one only
+    formulas, meanings = texts_for_stack(explain_terms(), cal.stack), texts_for_stack(explain_inputs(), cal.stack)
     # the typed result's figures, read back by name from nothing else: the summary and the why line print these
     prediction = LayoutRow.of(spec.name, lay, row, setup.recompute_modules)
-    terms = terms_of(row, formulas, explain_inputs())
+    terms = terms_of(row, formulas, meanings)
     term = {t.name: t for t in terms}
     why: list[str] = []
     if not fits:
@@ -1364,7 +1365,7 @@ def _explain(opts: ExplainOptions) -> None:
     inp.add_column("input")
     inp.add_column("value", justify="right")
     inp.add_column("meaning")
-    for k, meaning in explain_inputs().items():
+    for k, meaning in meanings.items():
         inp.add_row(k, fmt_quantity(term[k].value, term[k].unit), meaning)
     con.print(inp)
     con.print(tb)

@@ -271,8 +271,12 @@ def stop_run(proc: subprocess.Popen[bytes], marker: str, out_dir: Path) -> None:
 # ---- running ---------------------------------------------------------------------------------------------
 
 def torchrun_command(job_path: Path, launch: Launch) -> list[str]:
+    # --log-dir in the run's own folder: without it torchrun's agent makes tempfile.mkdtemp("torchelastic_") in
+    # $TMPDIR and never removes it (torch/distributed/elastic/multiprocessing/api.py DefaultLogsSpecs, torch 2.13),
+    # one folder left behind per run; here it goes with the run's folder (kept only where an error names it).
     cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc-per-node={launch.nproc}",
-           f"--nnodes={launch.nnodes}", "--max-restarts=0", "--monitor-interval=0.1"]
+           f"--nnodes={launch.nnodes}", "--max-restarts=0", "--monitor-interval=0.1",
+           f"--log-dir={job_path.parent / 'torchelastic'}"]
     if launch.rdzv_endpoint is None:
         cmd.append("--standalone")
     else:  # torchrun's static rendezvous: node 0 hosts the store at HOST:PORT

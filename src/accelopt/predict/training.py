@@ -1674,6 +1674,31 @@ def explain_terms() -> dict[str, str]:
     }
 
 
+# The stack conditions the formula texts name, as they are written there, and the stacks each covers (the code's
+# MEGATRON_STACKS / FSDP_STACKS tests).
+_STACK_CLAUSES = (("stack pytorch-fsdp or torchtitan", FSDP_STACKS), ("stack megatron", MEGATRON_STACKS))
+
+
+def texts_for_stack(texts: dict[str, str], stack: str) -> dict[str, str]:
+    """explain_terms() / explain_inputs() as one run on `stack` reads them: a text whose clauses are conditioned on
+    another stack names the stack that ran (`plan explain --stack maxtext` printed 'stack megatron, zero 1/2, ...'
+    beside t_dp_latency_s 0 ns, as though Megatron ran). A term that exists only under that other stack (its text
+    opens with the condition) reads '0 with stack S: ...'; a term with such a clause among others gets '[stack S ran:
+    its ... clauses do not apply]'."""
+    out: dict[str, str] = {}
+    for k, text in texts.items():
+        absent = [clause for clause, stacks in _STACK_CLAUSES if clause in text and stack not in stacks]
+        if absent and any(text.startswith(c) for c in absent):
+            out[k] = f"0 with stack {stack} (counted only with {absent[0]}): {text}"
+        elif absent:
+            out[k] = f"{text} [stack {stack} ran: its {' / '.join(repr(c) for c in absent)} clauses do not apply]"
+        elif stack != "megatron" and stack in MEGATRON_STACKS and "stack megatron" in text:
+            out[k] = f"{text} [stack {stack} ran: counted as 'stack megatron']"
+        else:
+            out[k] = text
+    return out
+
+
 def layout_dict(lay: Layout) -> dict[str, Any]:
     return asdict(lay)
 
