@@ -582,14 +582,17 @@ def _run_workload(opts: PlanOptions) -> None:
             raise InputError(f"--top {opts.top}", "give --top >= 1")
         rows = rows[:opts.top]
     per_sample = int(wl.meta.get("seq_len") or 1)  # as evaluate_workload counts them
-    from accelopt.predict.cost import Facility, energy_defaults_note
+    from accelopt.hardware.spec import max_memory_note
+    from accelopt.predict.cost import Facility, cpu_host_note, energy_defaults_note
     from accelopt.predict.query import default_tokens_note
     from accelopt.predict.training import workload_batch_note, workload_dtype, workload_state_bytes
 
     listed = {r.hardware for r in rows}  # evaluate_workload's facility: Facility()'s defaults (no flags here)
-    energy = energy_defaults_note([sp for sp in workload_specs if sp.name in listed], Facility(), flags=False,
-                                  carbon=False)
-    notes = [n for n in (workload_dtype(wl)[1], workload_batch_note(wl), workload_state_bytes(wl)[3], energy) if n]
+    listed_specs = [sp for sp in workload_specs if sp.name in listed]
+    energy = energy_defaults_note(listed_specs, Facility(), flags=False, carbon=False)
+    notes = [n for n in (workload_dtype(wl)[1], workload_batch_note(wl), workload_state_bytes(wl)[3], energy,
+                         cpu_host_note(listed_specs, Facility(), flags=False), max_memory_note(listed_specs, "fits"))
+             if n]
     notes += _listed_overhead_notes(workload_specs, cals, stack, rows, opts.calibration)
     notes += [] if opts.setup.tokens is not None else [default_tokens_note()]
     data = WorkloadPlanResult(workload=wl.name, stack=stack, layouts=rows, assumed=assumed, tokens=tokens,
@@ -911,14 +914,16 @@ def _attention_text(kernel: str, cal: Any) -> str:
 def _energy_notes(specs: list[Any], facility: Any, rows: list[Any]) -> list[str]:
     """The defaults under the energy and carbon of the listed `rows` (their devices among `specs`),
     cost.energy_defaults_note, and why their cost reads n/a (no catalog price); [] when neither applies."""
-    from accelopt.predict.cost import energy_defaults_note
+    from accelopt.hardware.spec import max_memory_note
+    from accelopt.predict.cost import cpu_host_note, energy_defaults_note
 
     listed = [sp for sp in specs if sp.name in {r.hardware for r in rows}]
     note = energy_defaults_note(listed, facility)
+    host, cap = cpu_host_note(listed, facility), max_memory_note(listed, "memory fits")
     unpriced = [sp.name for sp in listed if sp.price_usd_per_hour is None]
     price = (f"cost (est.) is n/a on {', '.join(unpriced)}: no price per device-hour in the catalog — give "
              "price_usd_per_hour (with price_date) in a --catalog TOML") if unpriced else None
-    return [n for n in (note, price) if n]
+    return [n for n in (note, host, price, cap) if n]
 
 
 def _search_notes(specs: list[Any], measured: Any, slice_devices: int, setup: Any,
@@ -1436,9 +1441,9 @@ def register(app: typer.Typer) -> None:
         grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity, kg CO2/kWh "
                                                                   "(default 0.367, US EIA 2023 average)"),
         host_w: float = typer.Option(None, "--host-w", help="host watts per device (default: the device's "
-                                                            "catalog host_w, 0 for an edge module such as Jetson, "
-                                                            "else 575, an upper estimate from the DGX H100 "
-                                                            "datasheet)"),
+                                                            "catalog host_w, 0 for an edge module such as Jetson "
+                                                            "or a CPU (the host itself), else 575, an upper "
+                                                            "estimate from the DGX H100 datasheet)"),
         catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP),
         schedule: str = typer.Option("1f1b", "--schedule", help=SCHEDULE_HELP),
         collectives: Path = typer.Option(None, "--collectives", help=COLLECTIVES_HELP),
@@ -1553,9 +1558,9 @@ def register(app: typer.Typer) -> None:
         grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity, kg CO2/kWh "
                                                                   "(default 0.367, US EIA 2023 average)"),
         host_w: float = typer.Option(None, "--host-w", help="host watts per device (default: the device's "
-                                                            "catalog host_w, 0 for an edge module such as Jetson, "
-                                                            "else 575, an upper estimate from the DGX H100 "
-                                                            "datasheet)"),
+                                                            "catalog host_w, 0 for an edge module such as Jetson "
+                                                            "or a CPU (the host itself), else 575, an upper "
+                                                            "estimate from the DGX H100 datasheet)"),
         catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP),
         collectives: Path = typer.Option(None, "--collectives", help=COLLECTIVES_HELP),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout (exit 2 if infeasible)"),

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from accelopt import dtypes
 from accelopt.errors import InputError
-from accelopt.units import fmt_si_literal
+from accelopt.units import fmt_bytes, fmt_si_literal
 
 KINDS = ("gpu", "tpu", "asic", "fpga", "npu", "cpu")
 Kind = Literal["gpu", "tpu", "asic", "fpga", "npu", "cpu"]
@@ -139,6 +139,11 @@ class AcceleratorSpec:
     notes: str = ""
     measured: bool = False
     """True for a spec produced by `accelopt probe` (numbers are measurements)."""
+    memory_is_max_supported: bool = False
+    """True where memory_bytes is the most the device supports, not what a machine has: a server CPU socket's
+    maximum memory (Intel ARK 'Max Memory Size', 4 TB for a Xeon 8480+), where a GPU's is the memory it carries.
+    Every figure derived from the capacity (fits, the largest batch) is then said to rest on it
+    (max_memory_note)."""
     measured_matmul_flop_per_s: Mapping[str, float] = field(default_factory=dict)
     """Per dtype: the largest matmul rate a cited benchmark measured on this device (a brute-force search over
     GEMM shapes, e.g. stas00/ml-engineering's 'Maximum Achievable Matmul FLOPS'), FLOP/s. Where a calibration
@@ -205,6 +210,19 @@ class AcceleratorSpec:
 
     def __post_init__(self) -> None:
         validate_spec(self)
+
+
+def max_memory_note(specs: list[AcceleratorSpec], what: str = "fits and memory figures") -> str | None:
+    """Said beside the capacity-derived figures (`what`) of devices whose memory_bytes is the maximum supported
+    (memory_is_max_supported), naming how to give the memory a machine has installed; None when no such device."""
+    capped = [s for s in specs if s.memory_is_max_supported]
+    if not capped:
+        return None
+    names = ", ".join(f"{s.name} ({fmt_bytes(s.memory_bytes)})" for s in capped)
+    return (f"default used: memory of {names} is the maximum the socket supports (the catalog's memory_bytes), not "
+            f"what a server has installed; the {what} rest on it — to give your server's memory, write a spec TOML "
+            f"(the format of examples/my_accelerator.toml, the numbers of `accelopt catalog show {capped[0].name}`) "
+            "under a new name with memory_bytes = [installed bytes, \"source\"] and pass its path to --hardware")
 
 
 def validate_spec(spec: AcceleratorSpec, where: str = "") -> None:

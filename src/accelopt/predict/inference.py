@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 
 from accelopt.errors import InfeasibleError, InputError, unknown_fields
 from accelopt.hardware.power import device_power_w
-from accelopt.hardware.spec import AcceleratorSpec
+from accelopt.hardware.spec import AcceleratorSpec, max_memory_note
 from accelopt.units import fmt_bytes, unit
 from accelopt.userio import read_user_text
 from accelopt.workload.types import DTYPE_BYTES, MATMUL_LIKE, Op, Workload
@@ -652,6 +652,8 @@ def _notes(spec: AcceleratorSpec, rt: InferenceRuntime, host: AcceleratorSpec | 
                    "every inference")
     if any_host_ops and host is not None and not all_on_host:
         out.append(f"ops the device cannot run are counted on host {host.name} ({rt.partition} partition)")
+    if (cap := max_memory_note([spec], "fits")) is not None:
+        out.append(cap)
     return out
 
 

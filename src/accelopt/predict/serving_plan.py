@@ -6,10 +6,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from accelopt.errors import AcceloptError, InfeasibleError, InputError, case_hint, unknown_name
-from accelopt.hardware.spec import AcceleratorSpec
+from accelopt.hardware.spec import AcceleratorSpec, max_memory_note
 from accelopt.predict import comm, serving_moe
 from accelopt.predict.comm import load_measured
-from accelopt.predict.cost import Facility, energy_defaults_note
+from accelopt.predict.cost import Facility, cpu_host_note, energy_defaults_note
 from accelopt.predict.query import measured_share_note
 from accelopt.predict.serving import (
     CUSTOM_ALLREDUCE_WORLD_SIZES,
@@ -360,7 +360,9 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     # J/out tok: the idle draw and the facility's host share and PUE (no flags here: cost.Facility's defaults)
     served_specs = [sp for sp in specs if sp.name in served]
     notes += [n for n in (unpriced_note(served_specs, opts),) if n]
-    notes += [n for n in (energy_defaults_note(served_specs, Facility(), flags=False, carbon=False),) if n]
+    notes += [n for n in (energy_defaults_note(served_specs, Facility(), flags=False, carbon=False),
+                          cpu_host_note(served_specs, Facility(), flags=False),
+                          max_memory_note(served_specs, "fits, mem/dev limit and max batch")) if n]
     if cfg.context is not None and (note := cfg.context.note(opts.prompt, opts.output)):
         notes.append(note)  # beyond the model's positions, or within them only through rope scaling
     if opts.output == 1:  # (E2E - TTFT) / (output - 1) is 0 / 0: serving._tpot_s puts a decode step there, said here

@@ -51,7 +51,9 @@ _PER_KEY = (*_PER_DTYPE, "inference_curve")
 { matmul_eff_max = [0.8, "fitted on ..."] }, written by `simulate export`)."""
 _SOURCED_TEXT = ("compute_capability",)
 """Text figures cited like numbers: compute_capability = ["9.0", "cuda-gpus"] (NVIDIA's 'major.minor')."""
-_ALLOWED = set(_TEXT_FIELDS) | set(NUMERIC_FIELDS) | {"aliases", "measured", *_PER_KEY, *_SOURCED_TEXT}
+_FLAGS = ("measured", "memory_is_max_supported")
+"""true/false fields (AcceleratorSpec's docstrings)."""
+_ALLOWED = set(_TEXT_FIELDS) | set(NUMERIC_FIELDS) | {"aliases", *_FLAGS, *_PER_KEY, *_SOURCED_TEXT}
 
 
 def _value_and_source(raw: Any, path: str, sources: dict[str, str], where: str) -> tuple[float, str]:
@@ -277,10 +279,11 @@ def spec_from_table(table: dict[str, Any], sources: dict[str, str], where: str) 
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
         raise InputError(f"{where}: aliases must be a list of strings", 'write aliases = ["h100"]')
     _check_nameable(file_where, name, aliases)
-    measured = table.get("measured", False)
-    if not isinstance(measured, bool):
-        raise InputError(f"{where}: measured = {measured!r} must be true or false",
-                         "write measured = true or remove it")
+    flags = {f: table.get(f, False) for f in _FLAGS}
+    for fname, flag in flags.items():
+        if not isinstance(flag, bool):
+            raise InputError(f"{where}: {fname} = {flag!r} must be true or false",
+                             f"write {fname} = true or remove it")
     _check_scaleup_domain(table, kwargs.get("scaleup_domain_devices"), where)
     if "price_usd_per_hour" in table and "price_date" not in table:
         raise InputError(f"{where}: price_usd_per_hour has no price_date", 'add price_date = "YYYY-MM"')
@@ -290,7 +293,7 @@ def spec_from_table(table: dict[str, Any], sources: dict[str, str], where: str) 
     if "price_date" in table:
         _check_price_not_future(str(table["price_date"]), where)
     try:
-        spec = AcceleratorSpec(aliases=tuple(aliases), measured=measured, sources=cited, **kwargs)
+        spec = AcceleratorSpec(aliases=tuple(aliases), sources=cited, **flags, **kwargs)
         check_units(spec)  # a file's number in the wrong unit (989 meaning TFLOP/s) would run as a real device
         return spec
     except InputError as e:  # validate_spec does not know the file: name it here (its problem names the device)
