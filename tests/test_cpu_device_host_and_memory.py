@@ -12,6 +12,7 @@ how to give the installed memory (a spec TOML passed to --hardware)."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -99,6 +100,8 @@ def test_plan_serve_on_a_cpu_says_both_in_text_and_json(capsys: pytest.CaptureFi
     flat = " ".join(out.split())
     assert "not counted: energy on xeon-8480plus" in flat
     assert "memory of xeon-8480plus (4 TB) is the maximum the socket supports" in flat
+    assert re.search(r"max batch that fits: \d+ \(in the 4 TB the socket supports at most, not a server's installed "
+                     r"memory", flat)
     code, out, err = run_main([*argv, "--json"], capsys)
     assert code == 0, err
     notes = json.loads(out)["notes"]

@@ -205,7 +205,7 @@ def serve_command(opts: Any, json_out: bool, html: Path | None) -> None:
 
         emit(run.result)
     else:
-        _print_tables(run.sweeps, _not_raised(run.result.errors, run.overflow))
+        _print_tables(run.sweeps, _not_raised(run.result.errors, run.overflow), run.max_supported_memory)
         _print_measured(run.result)
     if run.overflow:  # a requested batch that does not fit: exit 2, like `plan explain`
         raise run.overflow
@@ -232,7 +232,7 @@ def warn_training_tables(path: str | None) -> list[str]:
     return say_warnings(training_tables_lines(path))
 
 
-def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
+def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError], max_supported: dict[str, float]) -> None:
     from rich.table import Table
 
     from accelopt.report.console import make_console, plain
@@ -248,8 +248,9 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError]) -> None:
         title = (f"{p0.model} on {p0.n_devices} x {p0.device} ({layout}), prompt {p0.prompt_len}, "
                  f"output {p0.output_len}, weights {p0.weight_dtype}{experts}, KV {p0.kv_dtype} — estimates")
         # plain text: the model path, table name and file name come from the user
-        table = Table(title=plain(title), caption=plain(serve_caption(s.max_batch, s.ridge_batch, p0.calibration,
-                                                                      p0.device)))
+        caption = serve_caption(s.max_batch, s.ridge_batch, p0.calibration, p0.device,
+                                max_supported.get(p0.device))
+        table = Table(title=plain(title), caption=plain(caption))
         first = "concurrency" if p0.scheduling == "continuous" else "batch"
         rate_heads, rate_cells = serve_rate_columns(s.points)
         for col in (*rate_heads, first, "TTFT", "TPOT", "decode tok/s", "e2e tok/s/dev", "decode bound", "mem/dev",

@@ -146,6 +146,9 @@ class ServeRun:
     result: ServeResult
     sweeps: list[BatchSweep]
     overflow: InfeasibleError | None
+    max_supported_memory: dict[str, float] = field(default_factory=dict)
+    """Device name -> memory_bytes where it is the maximum supported, not installed (memory_is_max_supported): said
+    beside the console caption's largest batch (the note of max_memory_note says the fix)."""
 
 
 ROUTED_ONLY_ENGINES = {
@@ -379,7 +382,9 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                for sw in sweeps if sw.points and (over := overflow_error([sw])) is not None]
     result = ServeResult(results=[ServeSweep.of(s) for s in sweeps], errors=errors + beside,
                          unused_config_keys=list(cfg.unused_keys), measured_link=measured, notes=notes)
-    return ServeRun(result=result, sweeps=sweeps, overflow=overflow_error(sweeps) or rate_error)
+    return ServeRun(result=result, sweeps=sweeps, overflow=overflow_error(sweeps) or rate_error,
+                    max_supported_memory={sp.name: sp.memory_bytes for sp in served_specs
+                                          if sp.memory_is_max_supported})
 
 
 def pp_stages_note(opts: ServeOptions, cfg: TransformerConfig) -> str | None:

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from accelopt.units import fmt_bytes
+
 
 def unused_keys_line(model: str, keys: Sequence[str]) -> str | None:
     """'warning: MODEL: config key(s) not modelled by the predictor, ignored: a, b' (None: every key was used)."""
@@ -94,11 +96,16 @@ def pp_microbatches_text(points: Sequence[Any]) -> str:
     return f" x {m} micro-batch{'es' if m != 1 else ''}"
 
 
-def serve_caption(max_batch: int, ridge_batch: int | None, cal: Any, device: str) -> str:
+def serve_caption(max_batch: int, ridge_batch: int | None, cal: Any, device: str,
+                  max_supported_bytes: float | None = None) -> str:
     """The line under a `plan serve` table: largest batch, where decode turns compute-bound, the memory rule, and
-    the calibration table with where it comes from and its 'uncalibrated' label (ServingCalibration)."""
+    the calibration table with where it comes from and its 'uncalibrated' label (ServingCalibration).
+    `max_supported_bytes`: the device's memory is the most it supports, not installed (a CPU socket's), said beside
+    the largest batch."""
     ridge = str(ridge_batch) if ridge_batch is not None else "never (KV-cache reads grow as fast as FLOPs)"
-    return (f"max batch that fits: {max_batch}; decode turns compute-bound at batch: {ridge}; memory: "
+    cap = (f" (in the {fmt_bytes(max_supported_bytes)} the socket supports at most, not a server's installed memory: "
+           "see the note below)" if max_supported_bytes is not None else "")
+    return (f"max batch that fits: {max_batch}{cap}; decode turns compute-bound at batch: {ridge}; memory: "
             f"{_memory_rule(cal)}; calibration [serving.{cal.family}]{_table_file(cal)}"
             + (_fitted_on(cal) if cal.fitted else "") + cal.uncalibrated_caveat(device)
             + (f"; {cal.device_scaling.note}" if cal.device_scaling else ""))
