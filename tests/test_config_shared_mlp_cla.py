@@ -121,3 +121,9 @@ def test_cross_layer_attention_off_or_unshared_is_read(tmp_path: Path) -> None:
     off = load_hf_config(write_config(tmp_path, {**HUNYUAN_LARGE, "use_cla": False}))
     one = load_hf_config(write_config(tmp_path, {**HUNYUAN_LARGE, "cla_share_factor": 1}))
     assert off.params_total() == one.params_total() > 0
+
+
+def test_cross_layer_attention_flag_not_a_boolean_is_refused(tmp_path: Path) -> None:
+    # "true" (a string) is truthy to transformers' modeling code: it was listed as not modelled beside the 2x KV cache
+    with pytest.raises(InputError, match=r"use_cla = 'true' is not true or false"):
+        load_hf_config(write_config(tmp_path, {**HUNYUAN_LARGE, "use_cla": "true"}))

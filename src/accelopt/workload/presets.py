@@ -1086,6 +1086,9 @@ def _check_cla(cfg: dict[str, Any], where: str) -> None:
     own K/V: read, Hunyuan-Large's KV cache in `plan serve` was twice the real one, with the key only listed as not
     modelled beside it (a user trial, utconfigs; configs2)."""
     share = _opt(cfg, ("cla_share_factor",), 1, where) or 1
+    if cfg.get("use_cla") is not None and not isinstance(cfg["use_cla"], bool):  # "true" was listed, not refused
+        raise InputError(f"{where}: use_cla = {cfg['use_cla']!r} is not true or false",
+                         "write use_cla = true or false, or leave it out")
     if cfg.get("use_cla") is True and share > 1:
         raise InputError(f"{where}: use_cla = true with cla_share_factor {share}: cross-layer attention (each "
                          f"{share} adjacent layers share one layer's K/V projections and KV cache) is not modelled; "
