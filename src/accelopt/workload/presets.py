@@ -352,6 +352,7 @@ _USED_KEYS = frozenset({
     "max_position_embeddings", "n_positions", "n_ctx", "tie_word_embeddings", "num_local_experts", "n_routed_experts",
     "num_experts", "num_experts_per_tok", "moe_intermediate_size", "n_shared_experts", "num_shared_experts",
     "first_k_dense_replace", "moe_layer_freq", "shared_expert_intermediate_size", "decoder_sparse_step",
+    "moe_shared_expert_intermediate_size", "shared_intermediate_size",  # _shared_experts (the latter Granite's only)
     "_name_or_path", "num_key_value_heads", "hidden_activation",
     "embedding_size",  # read only where it equals hidden_size (_check_weights_countable refuses another)
     # attention shape: explicit head width, sliding windows, multi-head latent attention
@@ -420,6 +421,9 @@ _FAMILY_KEYS = {"multi_query": _FALCON_TYPES | {"gpt_bigcode"}, "parallel_attn":
                 "new_decoder_architecture": _FALCON_TYPES, "num_kv_heads": _FALCON_TYPES, "n_head_kv": _FALCON_TYPES,
                 "use_parallel_residual": frozenset({"gpt_neox", "stablelm"}),
                 "use_qkv_bias": frozenset({"stablelm"}),
+                # GraniteMoeShared's shared MLP width (_shared_experts); MiniMax-M3's key of that name is another
+                # layout (with n_shared_experts), listed there as not modelled
+                "shared_intermediate_size": frozenset({"granitemoeshared"}),
                 **dict.fromkeys(("interleave_moe_layer_step", "moe_layers", "intermediate_size_mlp",
                                  "attention_chunk_size", "no_rope_layers", "no_rope_layer_interval"),
                                 frozenset({"llama4", "llama4_text"}))}
@@ -463,7 +467,7 @@ def unused_config_keys(cfg: dict[str, Any], mtype: str | None = None) -> tuple[s
 # classes' hidden_act default silu), untied (OLMoE: OlmoeSparseMoeBlock; Phi-3.5-MoE: PhimoeBlockSparseTop2MLP w1, w3,
 # w2; Granite MoE: GraniteMoeParallelExperts input_linear of 2 x ffn). They had the unknown-type note, which asked
 # to check counts that match the published ones (tests/test_config_families_plan3.py).
-_SILU_MOE_TYPES = frozenset({"olmoe", "phimoe", "granitemoe"})
+_SILU_MOE_TYPES = frozenset({"olmoe", "phimoe", "granitemoe", "granitemoeshared"})
 # Families whose MLP is gated (three matrices: SwiGLU or GeGLU; Shazeer 2020, "GLU Variants").
 _GATED_TYPES = _SILU_MOE_TYPES | frozenset({
                           "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "deepseek",
@@ -559,19 +563,36 @@ def _gpt_neo_windows(cfg: dict[str, Any], layers: int, where: str) -> tuple[int 
     return (window, kinds.count("local")) if window and "local" in kinds else (None, 0)
 
 
-def _shared_experts(cfg: dict[str, Any], expert_ffn: int, where: str) -> int:
+def _shared_experts(cfg: dict[str, Any], expert_ffn: int, where: str, mtype: str = "") -> int:
     """Shared experts in units of one routed expert's width: DeepSeek's n_shared_experts, or Qwen2-MoE's one shared
     expert of shared_expert_intermediate_size (transformers Qwen2MoeSparseMoeBlock: a gated MLP of that width beside
     the routed experts; Qwen1.5-MoE-A2.7B 5632 = 4 x 1408). Both run as one MLP of shared x width (compute.py).
     Ling's (bailing_moe) num_shared_experts is DeepSeek's n_shared_experts: one gated MLP of moe_intermediate_size x
     num_shared_experts (mlx-lm mlx_lm/models/bailing_moe.py @0506aad, BailingMoeSparseMoeBlock); listed as not
-    modelled, Ling-lite-1.5 counted 2.27B of its 2.75B active parameters (a user trial, utconfigs)."""
+    modelled, Ling-lite-1.5 counted 2.27B of its 2.75B active parameters (a user trial, utconfigs).
+    Ling 2.0 gives each shared expert its own width, moe_shared_expert_intermediate_size (left out: the routed
+    experts'): one gated MLP of that width x num_shared_experts (mlx-lm mlx_lm/models/bailing_moe.py @a3f0eb4,
+    BailingMoeSparseMoeBlock: shared_dim = moe_shared_expert_intermediate_size or moe_intermediate_size).
+    GraniteMoeShared's shared_intermediate_size is one gated MLP of that width beside the experts, none at 0
+    (transformers models/granitemoeshared/modular_granitemoeshared.py @a878fc0, GraniteMoeSharedMLP: input_linear
+    of 2 x width). Both keys were listed as not modelled, their MLP's weights and FLOPs left out (configs2)."""
     n = _opt(cfg, ("n_shared_experts", "num_shared_experts"), 0, where) or 0
-    width = _opt(cfg, ("shared_expert_intermediate_size",), 0, where) or 0
+    each = _opt(cfg, ("moe_shared_expert_intermediate_size",), None, where)
+    if n and each:
+        if each * n % expert_ffn:
+            raise InputError(f"{where}: moe_shared_expert_intermediate_size {each} x {n} shared experts is not a "
+                             f"multiple of the routed experts' width {expert_ffn} (moe_intermediate_size)",
+                             "the predictor models a shared expert as whole routed-expert widths: fix the config")
+        n = each * n // expert_ffn
+    keys = ("shared_expert_intermediate_size", "shared_intermediate_size") if mtype == "granitemoeshared" \
+        else ("shared_expert_intermediate_size",)
+    key = next((k for k in keys if cfg.get(k) is not None), keys[0])
+    width = _opt(cfg, (key,), 0, where) or 0
     if width and width % expert_ffn:
-        raise InputError(f"{where}: shared_expert_intermediate_size {width} is not a multiple of the routed experts' "
-                         f"width {expert_ffn} (moe_intermediate_size)",
-                         "the predictor models a shared expert as whole routed-expert widths: fix the config")
+        ffn_key = "intermediate_size" if key == "shared_intermediate_size" else "moe_intermediate_size"
+        raise InputError(f"{where}: {key} {width} is not a multiple of the routed experts' width {expert_ffn} "
+                         f"({ffn_key})", "the predictor models a shared expert as whole routed-expert widths: fix "
+                         "the config")
     return n + width // expert_ffn
 
 
@@ -794,7 +815,7 @@ def _moe_layout(cfg: dict[str, Any], mtype: str, layers: int, ffn: int,
                          "intermediate_size wide)")
     if moe_ffn:
         kwargs["dense_ffn"], ffn = ffn, moe_ffn
-    kwargs["shared_experts"] = _shared_experts(cfg, ffn, where)
+    kwargs["shared_experts"] = _shared_experts(cfg, ffn, where, mtype)
     kwargs["first_dense_layers"] = _opt(cfg, ("first_k_dense_replace",), 0, where) or 0
     kwargs["moe_every"] = _moe_every(cfg, where)
     if mtype in _LLAMA4_TYPES:
@@ -1055,6 +1076,25 @@ def _hunyuan_config(cfg: dict[str, Any], where: str) -> dict[str, Any]:
     elif cfg.get("attention_head_dim") not in (None, cfg.get("head_dim")):
         out["attention_head_dim"] = cfg["attention_head_dim"]  # listed: differs from head_dim, which is read
     return out
+
+
+def _check_cla(cfg: dict[str, Any], where: str) -> None:
+    """Refuse cross-layer attention (CLA): with use_cla, only every cla_share_factor-th layer has K/V projections and
+    a KV cache, the layers after it attend to that layer's K/V (mlx-lm mlx_lm/models/hunyuan.py @269906b: kv_proj =
+    not use_cla or i % cla_share_factor == 0; Hunyuan-Large, arXiv 2411.02265 sec. 2.2, CLA beside GQA to compress
+    the KV cache; HunYuanConfig's default cla_share_factor is 1). The transformer model here gives every layer its
+    own K/V: read, Hunyuan-Large's KV cache in `plan serve` was twice the real one, with the key only listed as not
+    modelled beside it (a user trial, utconfigs; configs2)."""
+    share = _opt(cfg, ("cla_share_factor",), 1, where) or 1
+    if cfg.get("use_cla") is not None and not isinstance(cfg["use_cla"], bool):  # "true" was listed, not refused
+        raise InputError(f"{where}: use_cla = {cfg['use_cla']!r} is not true or false",
+                         "write use_cla = true or false, or leave it out")
+    if cfg.get("use_cla") is True and share > 1:
+        raise InputError(f"{where}: use_cla = true with cla_share_factor {share}: cross-layer attention (each "
+                         f"{share} adjacent layers share one layer's K/V projections and KV cache) is not modelled; "
+                         f"read as written, the KV cache, K/V weights and FLOPs would be {share} x too large",
+                         "the predictors model a K/V per layer: to plan that upper bound, set use_cla to false in a "
+                         "copy of the config (the KV cache then counts every layer's K/V)")
 
 
 def _mpt_sizes(cfg: dict[str, Any], out: dict[str, Any], where: str) -> dict[str, Any]:
@@ -1708,6 +1748,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     elif mtype in _HUNYUAN_TYPES:
         cfg = _hunyuan_config(cfg, where)
     _check_flags(cfg, where)
+    _check_cla(cfg, where)
     check_block_key(cfg, mtype, where)  # refused here, naming the file (the note's own call names no file)
     _check_modelled(cfg, mtype, where)
     _check_token_model(cfg, mtype, where)
