@@ -3,6 +3,7 @@ with --json), and every flag that a subcommand's --help prints is documented in 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shlex
@@ -53,7 +54,10 @@ INLINE = set(_inline_lines(README)) - set(_code_lines(README))  # fragments in p
 COMMANDS = list(dict.fromkeys(_code_lines(README) + _inline_lines(README)))
 
 
+@functools.cache
 def _tree() -> Any:
+    """The `accelopt` click command tree, built once for the file (typer reads every command's signature to build
+    it: 0.1-0.25 s a build, paid by each of the README line tests); the tests only read it and parse with it."""
     import typer.main
 
     from accelopt.cli.main import app
