@@ -12,15 +12,21 @@ import pytest
 from accelopt.predict import compute, serving_validation, validation
 
 
-def test_the_training_report_is_computed_once_and_handed_out_as_copies(monkeypatch: pytest.MonkeyPatch) -> None:
+def _count_calls(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[int]:
+    """Wrap module.name so that each call counts in the returned one-item list (calls[0])."""
     calls = [0]
-    real = validation.reproduce_rows
+    real = getattr(module, name)
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         calls[0] += 1
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(validation, "reproduce_rows", counting)  # (a patch of the predictor: the cache is emptied)
+    monkeypatch.setattr(module, name, counting)
+    return calls
+
+
+def test_the_training_report_is_computed_once_and_handed_out_as_copies(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _count_calls(monkeypatch, validation, "reproduce_rows")  # (a patch of the predictor: the cache is emptied)
     first = validation.validate_report()
     second = validation.validate_report(None, None, ())
     assert calls[0] == 1  # before: 2, every call reproduced every row
@@ -33,14 +39,7 @@ def test_the_training_report_is_computed_once_and_handed_out_as_copies(monkeypat
 
 
 def test_the_serving_report_is_computed_once_and_handed_out_as_copies(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = [0]
-    real = serving_validation.reproduce
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        calls[0] += 1
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(serving_validation, "reproduce", counting)
+    calls = _count_calls(monkeypatch, serving_validation, "reproduce")
     first = serving_validation.validate_serving()
     rows = calls[0]
     second = serving_validation.validate_serving()
