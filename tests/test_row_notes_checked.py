@@ -104,7 +104,17 @@ _RTX_PP_REASON = ("TensorRT-LLM v1.0's Llama 3.3 70B throughput on RTX PRO 6000 
                   "requests in flight in all rather than per micro-batch (trtllm-bench's heuristic divides its cap by "
                   "pp_size, tensorrt_llm/bench/build/tuning.py finetune_setting): so capped, the table's 46 rows go "
                   "from a 10.4% to a 27.4% median |error| and the 405B --pp 8 rows to -40% to -77% "
-                  "(test_serving_pp_rows.py test_a_cap_in_all_is_ruled_out)")
+                  "(test_serving_pp_rows.py test_a_cap_in_all_is_ruled_out). Ruled out (rtxpp2, 2026-12-05): the "
+                  "engine's per-step host overhead, [serving.nvidia-blackwell]'s 4.5 ms (carried from the H100 fit, "
+                  "TensorRT-LLM v1.0 and v0.5 rows), carried to this device: charged as now (the busiest stage's "
+                  "layer share per micro-batch) the 46 rows go from a 10.4% to a 13.0% median |error|; charged in "
+                  "full per micro-batch (every rank runs PyExecutor._executor_loop_pp's whole host loop for each "
+                  "micro-batch; PR #3878, PR #10349) 10.5% and 14 -> 9 rows beyond 25%, but --pp 8 128/128 stays at "
+                  "+112% and 128/2048 at +49% while 20000/2000 goes from -6% to -23%, and the serving held-out median "
+                  "gets worse; a host loop that overlaps the device work (m x 4.5 ms a cycle) binds on none of the 36 "
+                  "--pp rows (decode cycles 2.0x that or more); the --pp 1 rows alone fit best at 0 ms (mean |log "
+                  "error| 0.091, 0.133 at 4.5 ms) (test_serving_pp_rows.py "
+                  "test_the_engines_step_overhead_is_ruled_out)")
 _TRT09 = "TensorRT-LLM v0.9.0 static-batch / batch-1 TTFT table (srv_new, 2026-12-03; the row's note; figures " \
     "recomputed by tests/test_serving_trtllm_v09.py): "
 _TRT09_GQA = _TRT09 + ("Mistral 7B's GQA decode predicted too fast where Llama 2 7B (MHA) is within 15%; whether the "
@@ -343,11 +353,14 @@ UNEXPLAINED: dict[str, str] = {
     "trt10-rtx6k-l33-70b-tp1-pp1-128-128": "the only --pp 1 row of the RTX PRO 6000 table beyond 25% (+32%; its "
     "others -12% to +1%) against the unfitted [serving.default]: 128/128 keeps the most requests in flight (1230, "
     "KV-bound); the page gives no concurrency to compare (searched 2026-12-03, srv_pp; figures recomputed by "
-    "tests/test_serving_pp_rows.py)",
+    "tests/test_serving_pp_rows.py; ruled out 2026-12-05, rtxpp2: [serving.nvidia-blackwell]'s 4.5 ms per-step "
+    "overhead carried to this device leaves it at +30.1%)",
     "trt10-rtx6k-l31-405b-tp1-pp8-128-128": "+32% where the 405B's other --pp 8 rows are -2% to +11%: 128/128 runs "
     "trtllm-bench's cap, 4096 in flight (512 per micro-batch), the most of the table; the page gives no concurrency "
     "(searched 2026-12-03, srv_pp; figures recomputed by tests/test_serving_pp_rows.py; ruled out 2026-12-05, srvpp: "
-    "a max_batch_size of 512 in all rather than per micro-batch predicts it at -57.5%)",
+    "a max_batch_size of 512 in all rather than per micro-batch predicts it at -57.5%; ruled out 2026-12-05, rtxpp2: "
+    "[serving.nvidia-blackwell]'s 4.5 ms per-step overhead carried to this device and charged in full per "
+    "micro-batch leaves it at +25.1%)",
     # The 20 llm-foundry A100-80GB rows at seq >= 8192 listed here by ampfsdp (2026-12-02) left the same day (longseq):
     # their attention_kernel cells read flash2; the table ran FlashAttention in Triton (runs-file header), and at its
     # derived rates every one is within 25%
