@@ -114,7 +114,13 @@ _RTX_PP_REASON = ("TensorRT-LLM v1.0's Llama 3.3 70B throughput on RTX PRO 6000 
                   "gets worse; a host loop that overlaps the device work (m x 4.5 ms a cycle) binds on none of the 36 "
                   "--pp rows (decode cycles 2.0x that or more); the --pp 1 rows alone fit best at 0 ms (mean |log "
                   "error| 0.091, 0.133 at 4.5 ms) (test_serving_pp_rows.py "
-                  "test_the_engines_step_overhead_is_ruled_out)")
+                  "test_the_engines_step_overhead_is_ruled_out). Seen (rtxpp2, 2026-12-05): at 128/128 the time "
+                  "missing per output token (1/published - 1/predicted) is 44-54 us at --pp 2 / 4 / 8 and in both "
+                  "models (70B 45 / 44 / 53 us, 405B --pp 8 54 us; 70B --pp 1 75 us), while the model's own time per "
+                  "output token there ranges 31-231 us (the 405B's 5.5x the 70B's at --pp 8): a cost added per "
+                  "request-token that does not scale with the model's device work, like a host cost per request "
+                  "of the executor's loop; no source sizes it (test_serving_pp_rows.py "
+                  "test_the_time_missing_at_128_128_does_not_scale_with_the_model)")
 _TRT09 = "TensorRT-LLM v0.9.0 static-batch / batch-1 TTFT table (srv_new, 2026-12-03; the row's note; figures " \
     "recomputed by tests/test_serving_trtllm_v09.py): "
 _TRT09_GQA = _TRT09 + ("Mistral 7B's GQA decode predicted too fast where Llama 2 7B (MHA) is within 15%; whether the "

@@ -302,3 +302,34 @@ def test_the_engines_step_overhead_is_ruled_out(monkeypatch: pytest.MonkeyPatch)
     for rid, text in said.items():
         assert abs(runs[True][rid]) > 25.0 and abs(runs[False][rid]) > 25.0  # still beyond 25% either way
         assert text in ROWS[rid]["note"] and text in " ".join(UNEXPLAINED[rid].split()), rid
+
+
+def test_the_time_missing_at_128_128_does_not_scale_with_the_model() -> None:
+    """rtxpp2 (2026-12-05): at 128/128 the rows hold the most requests in flight (1230 at --pp 1, 3330 at --pp 2,
+    trtllm-bench's cap of 4096 at --pp 4 and 8, in both models), and the time missing per output token, 1/published
+    - 1/predicted, is about the same at every --pp > 1 and in both models, while the model's own time per output
+    token there differs 5.5x between the 70B and the 405B at --pp 8: a cost added per request-token, not a rate of
+    the device work; the figures the rows' notes and the UNEXPLAINED reasons quote."""
+    from test_row_notes_checked import UNEXPLAINED
+
+    ids = {**{pp: L70.format(pp=pp, isl=128, osl=128) for pp in (1, 2, 4, 8)}, 405: L405.format(isl=128, osl=128)}
+    pred = {k: _pred(rid)[0] for k, rid in ids.items()}
+    missing = {k: 1e6 * (1.0 / float(ROWS[rid]["published"]) - 1.0 / pred[k]) for k, rid in ids.items()}
+    own = {k: 1e6 / pred[k] for k in ids}
+    assert _pred(ids[8])[1].batch == _pred(ids[405])[1].batch == 4096
+    pp_gt_1 = [missing[k] for k in (2, 4, 8, 405)]
+    assert max(pp_gt_1) - min(pp_gt_1) < 0.25 * min(pp_gt_1)  # within a quarter of each other
+    assert own[405] / own[8] > 5.0  # ... where the model's device work per token differs 5x
+    figures = (f"Seen (rtxpp2, 2026-12-05): at 128/128 the time missing per output token (1/published - 1/predicted) "
+               f"is {min(pp_gt_1):.0f}-{max(pp_gt_1):.0f} us at --pp 2 / 4 / 8 and in both models (70B "
+               f"{missing[2]:.0f} / {missing[4]:.0f} / {missing[8]:.0f} us, 405B --pp 8 {missing[405]:.0f} us; 70B "
+               f"--pp 1 {missing[1]:.0f} us), while the model's own time per output token there ranges "
+               f"{min(own.values()):.0f}-{max(own.values()):.0f} us (the 405B's {own[405] / own[8]:.1f}x the 70B's "
+               f"at --pp 8): a cost added per request-token that does not scale with the model's device work, like a "
+               f"host cost per request of the executor's loop; no source sizes it")
+    assert [_pred(ids[k])[1].batch for k in (1, 2, 4)] == [1230, 3330, 4096]
+    pp_rows = [rid for rid in ROWS if ROWS[rid]["pp"] != "1" and rid in UNEXPLAINED and "l33-70b" in rid]
+    assert len(pp_rows) == 12
+    for rid in pp_rows:
+        assert figures in " ".join(ROWS[rid]["note"].split()), rid
+        assert figures in UNEXPLAINED[rid], rid
