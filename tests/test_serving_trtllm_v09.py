@@ -38,7 +38,8 @@ A100_TTFT = {"trt09-ttft-a100-7b-128": "6.57", "trt09-ttft-a100-mistral-128": "5
 MISTRAL_GQA = ("trt09-h200-mistral-b120-128-2048", "trt09-h200-mistral-b56-2048-2048",
                "trt09-h100-mistral-b120-128-2048", "trt09-h100-mistral-b56-2048-2048",
                "trt09-a100-mistral-b120-128-2048")
-RECOMPUTED_IDS = frozenset(A100_TTFT) | frozenset(MISTRAL_GQA)  # tests/test_row_notes_checked.py: checked notes here
+A100_MIX_B32 = "trt09-a100-mixtral-tp2-b32-2048-2048"  # trt09c: its checked note (the expert read), recomputed below
+RECOMPUTED_IDS = frozenset(A100_TTFT) | frozenset(MISTRAL_GQA) | {A100_MIX_B32}  # test_row_notes_checked.py's rule
 STEP_VALUES_S = (0.0, 0.00225, 0.0045, 0.007)  # the per-forward values of the block's sensitivity table
 
 
@@ -284,6 +285,46 @@ def test_mixtral_read_bounds() -> None:
     assert [round(100 * _err(f"trt09-ttft-a100-mixtral-tp2-{n}"), 1) for n in (128, 2048)] == [42.0, -22.4]
     assert [round(100 * _err(f"trt09-{d}-mixtral-tp2-b32-2048-2048"), 1) for d in ("a100", "h100")] == [-50.0, -35.7]
     assert round(100 * _err("trt09-h200-mixtral-tp2-b256-128-2048"), 1) == 39.3
+
+
+def _decode_step_bound_s(rid: str) -> float:
+    """The most one decode step can take under the published figure: the whole batch's time over output_len - 1
+    steps, with no prefill."""
+    row = BY_ID[rid]
+    batch, osl, tp = int(row["batch"]), int(row["output_len"]), int(row["tp"])
+    return batch * osl / (_pub(rid) * tp) / (osl - 1)
+
+
+def test_a100_mixtral_b32_expert_read_note() -> None:
+    """trt09c (2026-12-05): the A100 batch-32 2048/2048 row's checked note. The published figure leaves at most
+    20.0 ms per decode step, below the 22.1 ms a step needs to read every routed expert's fp16 weights at the full
+    bandwidth, and uniform top-2 routing of 32 tokens touches all 8 experts; the batch-128 / -512 rows have room."""
+    note = BY_ID[A100_MIX_B32]["note"]
+    assert note.startswith("checked: the expert read (trt09c, 2026-12-05;")
+    m = get_model("mixtral-8x7b")
+    bw = get_device("a100-sxm-80gb").memory_bandwidth_byte_per_s
+    experts = serving._expert_params_total(m) * 2 / 2  # fp16 bytes per GPU at tp 2
+    total_s = 32 * 2048 / (_pub(A100_MIX_B32) * 2)
+    bound = _decode_step_bound_s(A100_MIX_B32)
+    assert bound < experts / bw  # no run reading every expert each step gives the figure
+    touched = 1 - (1 - m.top_k / m.experts) ** 32
+    assert (m.experts, m.top_k) == (8, 2) and touched > 0.999
+    assert MoELayout().physical_experts(m) * (1 - (1 - m.top_k / m.experts) ** 32) > 7.99  # the model reads all 8
+    room = [_decode_step_bound_s(f"trt09-a100-mixtral-tp2-{c}") for c in ("b128-128-2048", "b512-128-128")]
+    assert min(room) > experts / bw
+    h100_b32, h100_bw = "trt09-h100-mixtral-tp2-b32-2048-2048", get_device("h100-sxm").memory_bandwidth_byte_per_s
+    all_fp8 = m.params_total() / 2  # every fp8 weight (1 B), per GPU at tp 2
+    assert (round(_decode_step_bound_s(h100_b32) * 1e3, 1), round(all_fp8 / h100_bw * 1e3, 1)) == (12.2, 7.0)
+    others = [round(100 * _err(r), 1) for r in A100_MIX if "-ttft-" not in r and r != A100_MIX_B32]
+    assert all(abs(e) < 10 for e in others) and (min(others), max(others)) == (-9.5, -1.5)
+    for words in (f"predicted {100 * _err(A100_MIX_B32):+.1f}% (too slow)", "rows are -9.5% to -1.5%",
+                  f"is {total_s:.2f} s for the batch's 32 x 2048 output tokens, at most {bound * 1e3:.1f} ms per",
+                  f"({experts / 1e9:.1f} GB per GPU at tp 2) takes {experts / bw * 1e3:.1f} ms at the A100's full "
+                  f"{bw / 1e12:.3f} TB/s", f"touch {100 * touched:.2f}% of the 8 experts",
+                  f"({room[0] * 1e3:.1f} and {room[1] * 1e3:.1f} ms at most), are within 10%",
+                  f"batch-32 2048/2048 row ({100 * _err('trt09-h100-mixtral-tp2-b32-2048-2048'):+.1f}%",
+                  "with it these rows would be -35.1% to -72.6%"):
+        assert words in note, words
 
 
 def test_mixtral_cell_figures() -> None:
