@@ -78,6 +78,11 @@ RECOMPUTED_BY: dict[str, str] = {
     "gptfast-mi250x-": "test_serving_gap_devices.py",  # srvgap: gpt-fast on one MI250X GCD
     "trtjet-orin-": "test_serving_gap_devices.py",  # srvgap: TensorRT-LLM on Jetson AGX Orin
     "trt09-ttft-a100-": "test_serving_trtllm_v09.py",  # srv_new: TensorRT-LLM v0.9.0's A100 batch-1 TTFT rows
+    # trt09c (2026-12-05): the v0.9.0 Mistral GQA rows' decode-kernel notes
+    **{f"trt09-{d}-mistral-{s}": "test_serving_trtllm_v09.py" for d, s in (
+        ("h200", "b120-128-2048"), ("h200", "b56-2048-2048"), ("h100", "b120-128-2048"), ("h100", "b56-2048-2048"),
+        ("a100", "b120-128-2048"))},
+    "trt09-a100-mixtral-tp2-b32-2048-2048": "test_serving_trtllm_v09.py",  # trt09c: the expert-read note
     # gptoss: the later releases' Blackwell GPT-OSS-120B rows, the same unfused MoE block as 25.11's
     **{f"{rel}-{system}-gptoss-": "test_gptoss_later_releases.py" for rel in ("mb260201", "mb2604", "mb260401")
        for system in ("gb300", "gb200", "b300", "b200")},
@@ -123,30 +128,26 @@ _RTX_PP_REASON = ("TensorRT-LLM v1.0's Llama 3.3 70B throughput on RTX PRO 6000 
                   "test_the_time_missing_at_128_128_does_not_scale_with_the_model)")
 _TRT09 = "TensorRT-LLM v0.9.0 static-batch / batch-1 TTFT table (srv_new, 2026-12-03; the row's note; figures " \
     "recomputed by tests/test_serving_trtllm_v09.py): "
-_TRT09_GQA = _TRT09 + ("Mistral 7B's GQA decode predicted too fast where Llama 2 7B (MHA) is within 15%; whether the "
-                       "runs had the XQA kernel (the page enables it only for Llama 2 70B, whose rows are within 18%) "
-                       "is not given; searched: the page's commands, XQA-kernel.md, the 0.9.0 release notes. Ruled "
-                       "out (trt09b, 2026-12-04; test_serving_trtllm_v09.py test_mistral_kv_read_per_query_head_"
-                       "ruled_out): a decode reading the KV cache once per query head (4x, the most a kernel with one "
-                       "block per query head reads: mmha_launch_kernel_ex's grid {num_heads, batch_size}, "
-                       "decoderMaskedMultiheadAttentionLaunch.h at NVIDIA/TensorRT-LLM@250d9c29) makes these rows "
-                       "12-49% too slow and the same table's L40S Mistral rows (-4.4% to -9.0%) 27-65% too slow: no "
-                       "one device-independent kernel. At 250d9c29 the page's TRTLLM_ENABLE_XQA is not what the code "
-                       "reads (plugin.py enable_xqa, a build option, defaults True; envUtils.cpp reads only "
-                       "TRTLLM_FORCE_XQA), so that commit does not settle whether these engines ran XQA")
 _TRT09_B896 = _TRT09 + ("batch 896 at 128/128, beyond the page's --max_batch_size 64 build: the engine that ran it is "
                         "not given (as trt061-h100-7b-b768); searched: the page's build commands and methodology. "
                         "Ruled out (trt09b, 2026-12-04): the KV read, as 4x Mistral's decode KV read leaves the H200 "
                         "row at +29.0% and the H100 row at +21.5% (the model's step is bound by compute there), and "
                         "the MHA Llama 2 7B rows miss alike (test_serving_trtllm_v09.py "
-                        "test_mistral_kv_read_per_query_head_ruled_out)")
+                        "test_mistral_kv_read_per_query_head_ruled_out). Read in the code (trt09c, 2026-12-05): "
+                        "the Mistral engines ran the one-block-per-query-head kernel, not XQA (XQA's dispatch, "
+                        "DecoderXQARunner::shouldUse, takes 8 or 1 query heads per KV head; the trtllm-v09 block "
+                        "cites it), so the 4x read above is their kernel's most, and it does not reach the miss")
 _TRT09_MIX = _TRT09 + ("Mixtral 8x7B, what the Hopper rows' dense_experts cell (trt09, 2026-12-04: TensorRT-LLM "
                        "0.9.0's MoE without its plugin, every expert on every token, the FP8 path; 9 of the 12 "
-                       "rows within 25% since) leaves: H200 128/2048 b256 too fast, H100 2048/2048 b32 and the A100 "
-                       "fp16 (plugin) 2048/2048 b32 too slow, the H100 and A100 128-token TTFT too slow; the "
+                       "rows within 25% since) leaves: H200 128/2048 b256 too fast, H100 2048/2048 b32 too slow, "
+                       "the H100 and A100 128-token TTFT too slow; the "
                        "engines that ran batches above the page's --max_batch_size 64 are not given, and the "
                        "per-forward cost is the table's; searched: the page, 0.9.0 / 0.10.0 / 0.12.0 release notes, "
-                       "moe.py / mlp.py / mixtureOfExpertsPlugin.cpp / plugin.py at 250d9c29")
+                       "moe.py / mlp.py / mixtureOfExpertsPlugin.cpp / plugin.py at 250d9c29. The A100 2048/2048 b32 "
+                       "row left (trt09c, 2026-12-05: its published step is below the time to read every expert); "
+                       "the H100 b32 row is not that case: with every fp8 expert on every token its published step "
+                       "(12.2 ms at most) is above the 7.0 ms read of all its weights at the full 3.35 TB/s "
+                       "(test_serving_trtllm_v09.py test_a100_mixtral_b32_expert_read_note)")
 _TRT09_TP4 = _TRT09 + ("Llama 2 70B TP 4 batch-1 128-token TTFT, 33-104 us per all-reduce above the model, as the v0.5 "
                        "TP 4 rows; no cited NCCL per-call latency of that size (128 tokens x 8192 x 2 B = 2 MiB on 4 "
                        "GPUs). Searched 2026-12-03 (unexpl_searched; issues and pages: 'NCCL all-reduce small message "
@@ -336,14 +337,18 @@ UNEXPLAINED: dict[str, str] = {
     # 'mixrows'); figures recomputed by tests/test_validate_unseen_runs.py (test_nemo_mixtral_8x22b_terms_as_quoted)
     **{rid: _MIXTRAL_8X22B for rid in ("nemo2502-b200-mixtral-8x22b", "nemo2504-gb200-mixtral-8x22b")},
     # srv_new (2026-12-03): held-out TensorRT-LLM v0.9.0 rows (the trtllm-v09 block of the serving runs file)
-    **{f"trt09-{d}-mistral-{b}": _TRT09_GQA for d in ("h200", "h100") for b in ("b120-128-2048", "b56-2048-2048")},
-    "trt09-a100-mistral-b120-128-2048": _TRT09_GQA,
+    # trt09c (2026-12-05): the five Mistral GQA rows left this list: their notes carry a checked reason (XQA's
+    # dispatch refuses Mistral's 4 query heads per KV head, so the engines ran the one-block-per-query-head kernel;
+    # each row lies between one and four reads of the KV cache), recomputed by tests/test_serving_trtllm_v09.py
     **{f"trt09-{d}-{m}-b896-128-128": _TRT09_B896 for d in ("h200", "h100") for m in ("7b", "mistral")},
     # trt09 (2026-12-04): six Hopper Mixtral rows left the list with the dense_experts cell; the H100 128-token TTFT
     # (+23.5% -> +27.8%) joined it
+    # trt09c (2026-12-05): the A100 batch-32 2048/2048 row left the list: its note carries a checked reason (the
+    # published figure is below the time to read every routed expert each decode step), recomputed by
+    # tests/test_serving_trtllm_v09.py
     **{rid: _TRT09_MIX for rid in (
         "trt09-h200-mixtral-tp2-b256-128-2048", "trt09-h100-mixtral-tp2-b32-2048-2048",
-        "trt09-a100-mixtral-tp2-b32-2048-2048", "trt09-ttft-h100-mixtral-tp2-128", "trt09-ttft-a100-mixtral-tp2-128")},
+        "trt09-ttft-h100-mixtral-tp2-128", "trt09-ttft-a100-mixtral-tp2-128")},
     **{f"trt09-ttft-{d}-70b-tp4-128": _TRT09_TP4 for d in ("h200", "h100", "a100")},
     "trt09-a100-70b-tp4-b1024-128-128": _TRT09 + "Llama 2 70B fp16 TP 4 batch 1024 at 128/128 predicted 27.9% too "
     "slow; beyond the page's --max_batch_size 64 build, the engine that ran it is not given; searched (review_rows, "

@@ -33,7 +33,13 @@ BLOCK = (Path(serving.__file__).parent / "data" / "published_serving_runs.csv").
 # the A100 128-token TTFT rows whose checked notes (a fixed per-forward cost) are recomputed here
 A100_TTFT = {"trt09-ttft-a100-7b-128": "6.57", "trt09-ttft-a100-mistral-128": "5.99",
              "trt09-ttft-a100-gptj-128": "6.16"}
-RECOMPUTED_IDS = frozenset(A100_TTFT)  # tests/test_row_notes_checked.py: checked notes recomputed here
+# trt09c (2026-12-05): the Mistral GQA rows whose checked notes (the decode kernel XQA's dispatch leaves them) are
+# recomputed by test_mistral_decode_kernel_notes
+MISTRAL_GQA = ("trt09-h200-mistral-b120-128-2048", "trt09-h200-mistral-b56-2048-2048",
+               "trt09-h100-mistral-b120-128-2048", "trt09-h100-mistral-b56-2048-2048",
+               "trt09-a100-mistral-b120-128-2048")
+A100_MIX_B32 = "trt09-a100-mixtral-tp2-b32-2048-2048"  # trt09c: its checked note (the expert read), recomputed below
+RECOMPUTED_IDS = frozenset(A100_TTFT) | frozenset(MISTRAL_GQA) | {A100_MIX_B32}  # test_row_notes_checked.py's rule
 STEP_VALUES_S = (0.0, 0.00225, 0.0045, 0.007)  # the per-forward values of the block's sensitivity table
 
 
@@ -117,9 +123,9 @@ MISTRAL_KV_PER_Q_HEAD = {
 }
 
 
-def test_mistral_kv_read_per_query_head_ruled_out(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The GQA reason's bound: every query head reading its KV head's cache (4x Mistral's decode KV read, nothing
-    else changed) turns the Hopper rows too slow and the same table's L40S rows (within 10% now) 27-65% too slow."""
+def _read_kv_per_query_head(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From here on, the decode step reads each KV head's cache once per query head (heads / kv_heads times), nothing
+    else changed; the prefill keeps its KV bytes."""
     decode_step, kv_bytes = serving._decode_step_time, serving._kv_bytes_per_token_per_device
 
     def per_query_head(model, tp, pp, kv_dtype):  # type: ignore[no-untyped-def]
@@ -132,13 +138,60 @@ def test_mistral_kv_read_per_query_head_ruled_out(monkeypatch: pytest.MonkeyPatc
         finally:
             monkeypatch.setattr(serving, "_kv_bytes_per_token_per_device", kv_bytes)
 
+    monkeypatch.setattr(serving, "_decode_step_time", step)
+
+
+def test_mistral_kv_read_per_query_head_ruled_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The GQA reason's bound: every query head reading its KV head's cache (4x Mistral's decode KV read, nothing
+    else changed) turns the Hopper rows too slow and the same table's L40S rows (within 10% now) 27-65% too slow."""
     assert sorted(MISTRAL_KV_PER_Q_HEAD) == sorted(
         r["id"] for r in V09 if r["model"] == "mistral-7b" and r["metric"] != "ttft_ms")
     now = {rid: round(100 * _err(rid), 1) for rid in MISTRAL_KV_PER_Q_HEAD}
-    monkeypatch.setattr(serving, "_decode_step_time", step)
+    _read_kv_per_query_head(monkeypatch)
     so = {rid: round(100 * (_predict_row(BY_ID[rid], None, None)[0] / _pub(rid) - 1), 1)
           for rid in MISTRAL_KV_PER_Q_HEAD}
     assert {rid: (now[rid], so[rid]) for rid in MISTRAL_KV_PER_Q_HEAD} == MISTRAL_KV_PER_Q_HEAD
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:+.1f}%"
+
+
+def test_mistral_decode_kernel_notes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """trt09c (2026-12-05): the GQA rows' checked reason. XQA's dispatch takes 8 (or 1) query heads per KV head, so
+    Mistral 7B (32 / 8 = 4) ran the one-block-per-query-head kernel; each note's row lies between the model's one read
+    of each KV head and four, and quotes the Mistral / Llama 2 7B ratios both ways (the block cites the code)."""
+    mistral, llama70 = get_model("mistral-7b"), get_model("llama2-70b")
+    assert (mistral.heads // mistral.n_kv_heads, mistral.head_dim) == (4, 128)  # refused: 8 or 1 only
+    assert (llama70.heads // llama70.n_kv_heads, llama70.head_dim) == (8, 128)  # passes
+    for words in ("WhiteD2125/TensorRT-LLM@6ad7cf1bcc08e31990c62ba929a8e84f35667654", "0.10.0.dev2024043000",
+                  "glqglq/TensorRT-LLM@9ebe326e6e882ea5e2b2b72fa20f42e69f16fb4b", "DecoderXQARunner::shouldUse"):
+        assert words in BLOCK, words
+    one = {rid: _pred(rid) for rid in MISTRAL_GQA}
+    same_batch = {rid: rid.replace("-mistral-", "-7b-") for rid in MISTRAL_GQA if "-a100-" not in rid}
+    llama = {rid: _pred(ll) for rid, ll in same_batch.items()}
+    a100_7b = [_err(r["id"]) for r in V09 if r["id"].startswith("trt09-a100-7b-")]
+    _read_kv_per_query_head(monkeypatch)
+    four = {rid: _predict_row(BY_ID[rid], None, None)[0] for rid in MISTRAL_GQA}
+    assert {ll: _predict_row(BY_ID[ll], None, None)[0] for ll in same_batch.values()} == {
+        ll: llama[rid] for rid, ll in same_batch.items()}  # MHA: one KV read per query head either way
+    for rid in MISTRAL_GQA:
+        note = BY_ID[rid]["note"]
+        assert note.startswith("checked: the decode kernel (trt09c, 2026-12-05;"), rid
+        e1, e4 = one[rid] / _pub(rid) - 1, four[rid] / _pub(rid) - 1
+        assert e4 < 0 < e1 and abs(e1) > 0.25, rid  # between one read (too fast) and four (too slow)
+        assert f"between the two: {_pct(e1)} with one read, {_pct(e4)} with four;" in note, rid
+        if rid in same_batch:
+            ll = same_batch[rid]
+            assert BY_ID[ll]["batch"] == BY_ID[rid]["batch"], rid
+            ratios = (_pub(rid) / _pub(ll), one[rid] / llama[rid], four[rid] / llama[rid])
+            assert ratios[2] < ratios[0] < ratios[1], rid
+            assert (f"is {ratios[0]:.2f}, the model's {ratios[1]:.2f} with one read and {ratios[2]:.2f} with four"
+                    in note), rid
+        else:
+            assert f"A100 Llama 2 7B (MHA) rows are {_pct(min(a100_7b))} to {_pct(max(a100_7b))}." in note
+        l40s = [MISTRAL_KV_PER_Q_HEAD[r][0] for r in MISTRAL_KV_PER_Q_HEAD if "-l40s-" in r]
+        assert f"L40S Mistral rows are {max(l40s):+.1f}% to {min(l40s):+.1f}% with one read" in note
 
 
 def test_70b_tp4_custom_allreduce() -> None:
@@ -232,6 +285,46 @@ def test_mixtral_read_bounds() -> None:
     assert [round(100 * _err(f"trt09-ttft-a100-mixtral-tp2-{n}"), 1) for n in (128, 2048)] == [42.0, -22.4]
     assert [round(100 * _err(f"trt09-{d}-mixtral-tp2-b32-2048-2048"), 1) for d in ("a100", "h100")] == [-50.0, -35.7]
     assert round(100 * _err("trt09-h200-mixtral-tp2-b256-128-2048"), 1) == 39.3
+
+
+def _decode_step_bound_s(rid: str) -> float:
+    """The most one decode step can take under the published figure: the whole batch's time over output_len - 1
+    steps, with no prefill."""
+    row = BY_ID[rid]
+    batch, osl, tp = int(row["batch"]), int(row["output_len"]), int(row["tp"])
+    return batch * osl / (_pub(rid) * tp) / (osl - 1)
+
+
+def test_a100_mixtral_b32_expert_read_note() -> None:
+    """trt09c (2026-12-05): the A100 batch-32 2048/2048 row's checked note. The published figure leaves at most
+    20.0 ms per decode step, below the 22.1 ms a step needs to read every routed expert's fp16 weights at the full
+    bandwidth, and uniform top-2 routing of 32 tokens touches all 8 experts; the batch-128 / -512 rows have room."""
+    note = BY_ID[A100_MIX_B32]["note"]
+    assert note.startswith("checked: the expert read (trt09c, 2026-12-05;")
+    m = get_model("mixtral-8x7b")
+    bw = get_device("a100-sxm-80gb").memory_bandwidth_byte_per_s
+    experts = serving._expert_params_total(m) * 2 / 2  # fp16 bytes per GPU at tp 2
+    total_s = 32 * 2048 / (_pub(A100_MIX_B32) * 2)
+    bound = _decode_step_bound_s(A100_MIX_B32)
+    assert bound < experts / bw  # no run reading every expert each step gives the figure
+    touched = 1 - (1 - m.top_k / m.experts) ** 32
+    assert (m.experts, m.top_k) == (8, 2) and touched > 0.999
+    assert MoELayout().physical_experts(m) * (1 - (1 - m.top_k / m.experts) ** 32) > 7.99  # the model reads all 8
+    room = [_decode_step_bound_s(f"trt09-a100-mixtral-tp2-{c}") for c in ("b128-128-2048", "b512-128-128")]
+    assert min(room) > experts / bw
+    h100_b32, h100_bw = "trt09-h100-mixtral-tp2-b32-2048-2048", get_device("h100-sxm").memory_bandwidth_byte_per_s
+    all_fp8 = m.params_total() / 2  # every fp8 weight (1 B), per GPU at tp 2
+    assert (round(_decode_step_bound_s(h100_b32) * 1e3, 1), round(all_fp8 / h100_bw * 1e3, 1)) == (12.2, 7.0)
+    others = [round(100 * _err(r), 1) for r in A100_MIX if "-ttft-" not in r and r != A100_MIX_B32]
+    assert all(abs(e) < 10 for e in others) and (min(others), max(others)) == (-9.5, -1.5)
+    for words in (f"predicted {100 * _err(A100_MIX_B32):+.1f}% (too slow)", "rows are -9.5% to -1.5%",
+                  f"is {total_s:.2f} s for the batch's 32 x 2048 output tokens, at most {bound * 1e3:.1f} ms per",
+                  f"({experts / 1e9:.1f} GB per GPU at tp 2) takes {experts / bw * 1e3:.1f} ms at the A100's full "
+                  f"{bw / 1e12:.3f} TB/s", f"touch {100 * touched:.2f}% of the 8 experts",
+                  f"({room[0] * 1e3:.1f} and {room[1] * 1e3:.1f} ms at most), are within 10%",
+                  f"batch-32 2048/2048 row ({100 * _err('trt09-h100-mixtral-tp2-b32-2048-2048'):+.1f}%",
+                  "with it these rows would be -35.1% to -72.6%"):
+        assert words in note, words
 
 
 def test_mixtral_cell_figures() -> None:
