@@ -60,3 +60,17 @@ def test_a_patch_of_the_predictor_forgets_the_reports_and_an_environment_variabl
     assert validation._BUNDLED_REPORT and serving_validation._BUNDLED_REPORT  # kept
     monkeypatch.setattr(compute, "gemm_s", compute.gemm_s)  # any attribute of accelopt.predict (here the same one)
     assert not validation._BUNDLED_REPORT and not serving_validation._BUNDLED_REPORT
+
+
+def test_validate_all_of_the_bundled_file_is_the_kept_report_s_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """validate_all() (test files call it at import, so every test worker did; 2026-12-05, cispeed3) reads the kept
+    report: the runs a fresh reproduction gives, computed once, handed out as copies."""
+    calls = _count_calls(monkeypatch, validation, "reproduce_rows")
+    fresh = validation.reproduce_rows(validation.read_runs(), None)
+    first = validation.validate_all()
+    second = validation.validate_all()
+    report = validation.validate_report()
+    assert calls[0] == 2  # the fresh one and the report's; before: 4, each validate_all() reproduced every row
+    assert repr(first) == repr(second) == repr(report.runs) == repr(fresh) and len(fresh) > 400
+    first.clear()
+    assert len(validation.validate_all()) == len(fresh) and calls[0] == 2

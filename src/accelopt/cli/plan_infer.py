@@ -256,7 +256,13 @@ def _run_infer(o: InferOptions) -> tuple[Any, list[Any]]:
     from accelopt.cli.plan import warn_busy_specs
     from accelopt.errors import InputError
     from accelopt.hardware.catalog import get_device, resolve_devices
-    from accelopt.predict.inference import OBJECTIVES, load_runtimes, plan_inference, run_precision
+    from accelopt.predict.inference import (
+        OBJECTIVES,
+        check_latency_budget,
+        load_runtimes,
+        plan_inference,
+        run_precision,
+    )
     if o.model is None:
         raise InputError("MODEL is required", "e.g. `accelopt plan infer resnet50` (see --list-models)")
     if o.objective not in OBJECTIVES:
@@ -276,8 +282,9 @@ def _run_infer(o: InferOptions) -> tuple[Any, list[Any]]:
     if host_spec is not None and host_spec.kind != "cpu":
         raise InputError(f"--host {o.host!r} is a {host_spec.kind}, not a CPU",
                          "name a catalog CPU, e.g. xeon-8480plus")
-    wls = _captured(o.model, batches, o.input_size, o.size)
     budget_s = o.latency_budget_ms / 1e3 if o.latency_budget_ms is not None else None
+    check_latency_budget(budget_s)  # a bad budget is refused before the capture, not after it
+    wls = _captured(o.model, batches, o.input_size, o.size)
     plan = plan_inference(wls, specs, dtype=o.dtype, latency_budget_s=budget_s, objective=o.objective, runtimes=rts,
                           host=host_spec, host_resolver=device)
     plan = _say_simulated_uncalibrated(plan, specs, o.model)

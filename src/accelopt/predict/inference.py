@@ -657,6 +657,14 @@ def _notes(spec: AcceleratorSpec, rt: InferenceRuntime, host: AcceleratorSpec | 
     return out
 
 
+def check_latency_budget(latency_budget_s: float | None) -> None:
+    """A latency budget must be a positive, finite number of seconds (None: no budget): `plan infer` checks it before
+    it captures the model (seconds of work), plan_inference again for a library caller."""
+    if latency_budget_s is not None and not 0 < latency_budget_s < math.inf:
+        raise InputError(f"--latency-budget-ms {latency_budget_s * 1e3!r} must be a positive number",
+                         "give milliseconds, e.g. 33 for 30 frames per second")
+
+
 def plan_inference(workloads: dict[int, Workload], specs: list[AcceleratorSpec], *, dtype: str,
                    latency_budget_s: float | None = None, objective: str = "energy",
                    runtimes: list[InferenceRuntime] | None = None, host: AcceleratorSpec | None = None,
@@ -667,9 +675,7 @@ def plan_inference(workloads: dict[int, Workload], specs: list[AcceleratorSpec],
     """
     if objective not in OBJECTIVES:
         raise InputError(f"--objective {objective!r}", f"use one of {', '.join(OBJECTIVES)}")
-    if latency_budget_s is not None and not 0 < latency_budget_s < math.inf:
-        raise InputError(f"--latency-budget-ms {latency_budget_s * 1e3!r} must be a positive number",
-                         "give milliseconds, e.g. 33 for 30 frames per second")
+    check_latency_budget(latency_budget_s)
     if not workloads:
         raise InputError("no batch sizes to plan", "pass --batch, e.g. 1,8,64")
     for wl in workloads.values():
