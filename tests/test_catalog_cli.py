@@ -112,3 +112,19 @@ def test_compare_takes_comma_separated_names() -> None:
     data = _json(["catalog", "compare", "h100-sxm,mi300x,gaudi3", "--json"])
     assert data["devices"] == ["h100-sxm", "mi300x", "gaudi3"]
     assert _json(["catalog", "compare", "h100-sxm,", "mi300x", "--json"])["devices"] == ["h100-sxm", "mi300x"]
+
+
+def test_show_says_the_idle_draw_used_in_place_of_a_missing_idle_w(tmp_path: Path) -> None:
+    # `catalog show l4` listed tdp_w and no idle_w, and said nothing of the 7.2 W (10% of TDP, an estimate) that
+    # `plan`, `plan serve` and `plan infer` draw for its idle time (2026-12-05, cpupower)
+    from accelopt.hardware.power import IDLE_FRACTION_SOURCE
+
+    out = " ".join(RUNNER.invoke(app, ["catalog", "show", "l4"]).stdout.split())
+    assert f"energy predictions count idle time at 7.2 W, {IDLE_FRACTION_SOURCE}" in out
+    spec = tmp_path / "idle.toml"
+    spec.write_text('[[device]]\nname = "idle-chip"\nkind = "gpu"\npeak_flop_per_s = { bf16 = [1e14, "sheet"] }\n'
+                    'memory_bytes = [1e10, "sheet"]\nmemory_bandwidth_byte_per_s = [1e11, "sheet"]\n'
+                    'tdp_w = [100, "sheet"]\nidle_w = [15, "my meter"]\n', encoding="utf-8")
+    result = RUNNER.invoke(app, ["catalog", "show", str(spec)])
+    assert result.exit_code == 0, result.output
+    assert "10% of TDP" not in result.stdout and "my meter" in result.stdout

@@ -127,7 +127,9 @@ def test_plan_of_a_workload_says_its_dtype_and_energy_defaults(capsys: pytest.Ca
     assert len(dtype_note) == 1 and "bf16 peak" in dtype_note[0]
     assert not [n for n in doc["notes"] if "names no batch_size" in n]  # it gives batch_size 4
     (energy,) = _energy_notes(doc)
-    assert "for the specs without idle_w: watt-chip" in energy and "PUE 1.1" in energy and "grid" not in energy
+    # 2026-12-05, cpupower: the note no longer names the idle estimate here: a workload's energy counts each device
+    # busy the whole run (P = TDP), so no idle draw enters it (test_workload_energy_names_no_idle_estimate)
+    assert "without idle_w" not in energy and "PUE 1.1" in energy and "grid" not in energy
     page = html.read_text(encoding="utf-8")
     assert "names no dtype in its meta" in page and "scaleout_bandwidth_byte_per_s = 1.25e+10 (assumed" in page
     # the step is the same either way: at the bf16 peak, as a workload that names bf16 (printing changes no number)
@@ -142,6 +144,25 @@ def test_plan_of_a_workload_says_its_dtype_and_energy_defaults(capsys: pytest.Ca
     (said,) = [n for n in json.loads(out3)["notes"] if "names no batch_size" in n]
     assert "1 sample per device per step" in said
     assert [r["step_time_s"] for r in doc2["layouts"]] == [r["step_time_s"] for r in doc["layouts"]]
+
+
+def test_workload_energy_names_no_idle_estimate(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # a profiled workload's `plan` said its energy rested on "idle power assumed 10% of TDP ... give idle_w to
+    # replace the idle draw", yet it counts every device busy the whole run (P = TDP): an idle_w of 400 W or the
+    # 50 W estimate gave the same joules, so the note named an estimate the figure does not use and a fix that fixes
+    # nothing (2026-12-05, cpupower)
+    docs = []
+    for name, extra in (("no-idle", ""), ("idle-400", "idle_w = [400, \"my meter\"]")):
+        hw = tmp_path / f"{name}.toml"
+        hw.write_text(SPEC.format(name=name, extra=LINKS + "tdp_w = [500, \"my sheet\"]\n" + extra), encoding="utf-8")
+        code, out, err = run_main(["plan", "--model", _workload(tmp_path), "--hardware", str(hw), "--devices", "1,4",
+                                   "--tokens", "1e9", "--json"], capsys)
+        assert code == 0, err
+        docs.append(json.loads(out))
+    energies = [[r["energy_j"] for r in d["layouts"]] for d in docs]
+    assert energies[0] == energies[1] and all(e > 0 for e in energies[0])  # the idle draw moves nothing
+    (note,) = _energy_notes(docs[0])
+    assert "10% of TDP" not in note and "idle_w" not in note and "PUE 1.1" in note
 
 
 # Issue #10: a spec TOML that gives a scale-up link (bandwidth, peer bandwidth or latency) but no scaleup_domain_devices

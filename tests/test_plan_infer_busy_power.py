@@ -47,3 +47,21 @@ def test_energy_is_idle_plus_the_busy_share_of_the_range(name: str, device: str,
     expected_w = idle + (spec.tdp_w - idle) * u
     assert p.power_w == pytest.approx(expected_w, rel=1e-9)
     assert p.energy_per_inference_j == pytest.approx(expected_w * p.latency_s / batch, rel=1e-9)
+
+
+def test_idle_note_says_the_estimate_and_its_fix_and_goes_with_idle_w() -> None:
+    # `plan infer` said "idle power assumed 10% of TDP (accelopt.hardware.power)": not the basis `plan` and `plan
+    # serve` print beside the same estimate, and no fix; a spec with idle_w prints no estimate (2026-12-05, cpupower)
+    from dataclasses import replace
+
+    from accelopt.hardware.power import IDLE_FRACTION_SOURCE
+
+    spec = get_device("l4")
+    assert spec.idle_w is None and spec.tdp_w is not None
+    wl = {1: _example("mobilenet-v2", 1)}
+    (no_idle,) = plan_inference(wl, [spec], dtype="fp16").devices
+    (said,) = [n for n in no_idle.notes if "idle" in n]
+    assert IDLE_FRACTION_SOURCE in said and "give idle_w in a --hardware spec TOML" in said
+    (with_idle,) = plan_inference(wl, [replace(spec, idle_w=20.0)], dtype="fp16").devices
+    assert not [n for n in with_idle.notes if "idle" in n]
+    assert with_idle.points[0].power_w != no_idle.points[0].power_w  # the idle draw enters this energy

@@ -339,6 +339,12 @@ def _print_show(spec: AcceleratorSpec) -> None:
     for d in spec.peak_flop_per_s:
         ridges.add_row(d, _fmt_row_value(f"ridge.{d}", spec.ridge_flop_per_byte(d)))
     console.print(ridges)
+    if spec.tdp_w is not None and spec.idle_w is None:  # what energy predictions use in its place, said here too
+        from accelopt.hardware.power import IDLE_FRACTION_SOURCE, idle_power_w
+
+        console.print(f"idle power: no idle_w in the spec; energy predictions count idle time at "
+                      f"{idle_power_w(spec):g} W, "
+                      f"{IDLE_FRACTION_SOURCE} — give idle_w in a spec TOML to replace it")
     if spec.notes:
         console.print(f"notes: {spec.notes}")
 

@@ -589,7 +589,8 @@ def _run_workload(opts: PlanOptions) -> None:
 
     listed = {r.hardware for r in rows}  # evaluate_workload's facility: Facility()'s defaults (no flags here)
     listed_specs = [sp for sp in workload_specs if sp.name in listed]
-    energy = energy_defaults_note(listed_specs, Facility(), flags=False, carbon=False)
+    # evaluate_workload counts each device busy the whole run (u = 1: P = TDP), so no idle draw enters its energy
+    energy = energy_defaults_note(listed_specs, Facility(), flags=False, carbon=False, idle_used=False)
     notes = [n for n in (workload_dtype(wl)[1], workload_batch_note(wl), workload_state_bytes(wl)[3], energy,
                          cpu_host_note(listed_specs, Facility(), flags=False), max_memory_note(listed_specs, "fits"))
              if n]

@@ -92,15 +92,17 @@ FACILITY_FLAGS = {"pue": "--pue", "grid_kg_co2_per_kwh": "--grid-kg-per-kwh", "h
 
 
 def energy_defaults_note(specs: Sequence[AcceleratorSpec], facility: Facility, flags: bool = True,
-                         carbon: bool = True) -> str | None:
+                         carbon: bool = True, idle_used: bool = True) -> str | None:
     """The defaults the energy and carbon estimates of `specs` rest on, said beside them: the idle draw of a device
     whose spec has a TDP but no idle_w (IDLE_FRACTION_OF_TDP) and each facility figure left at its default. None when
     no device has a TDP (energy is n/a, nothing assumed). `flags`: the command has --pue, --host-w and
-    --grid-kg-per-kwh to name (`plan serve` has none); `carbon`: the result has a carbon figure (Facility.defaulted)."""
+    --grid-kg-per-kwh to name (`plan serve` has none); `carbon`: the result has a carbon figure (Facility.defaulted);
+    `idle_used`: the energy draws on the idle power (False where every device counts busy the whole time, u = 1, so
+    P(u) is the TDP and neither the estimate nor an idle_w moves it: a profiled workload's `plan`)."""
     with_tdp = [s for s in specs if s.tdp_w is not None]
     if not with_tdp:
         return None
-    no_idle = [s.name for s in with_tdp if s.idle_w is None]
+    no_idle = [s.name for s in with_tdp if s.idle_w is None] if idle_used else []
     names = ", ".join(no_idle)
     parts = [f"idle power {IDLE_FRACTION_SOURCE}, for the specs without idle_w: {names}"] if no_idle else []
     # the others cite their own (an edge module's 0), or are the host themselves (a CPU: host_w)
@@ -109,9 +111,12 @@ def energy_defaults_note(specs: Sequence[AcceleratorSpec], facility: Facility, f
     parts += facility.defaulted(flags, carbon, host_for)
     if not parts:
         return None
-    fix = ("give the flag, or idle_w in a --hardware spec TOML, to replace them" if flags else
-           "give idle_w in a --hardware spec TOML to replace the idle draw; the facility figures are predict/cost.py "
-           "Facility's")
+    if flags:
+        fix = ("give the flag, or idle_w in a --hardware spec TOML, to replace them" if no_idle else
+               "give the flag to replace them")
+    else:
+        fix = ("give idle_w in a --hardware spec TOML to replace the idle draw; " if no_idle else "") + \
+            "the facility figures are predict/cost.py Facility's"
     what = "energy and carbon" if carbon else "energy"
     # 'default used: ' as query.bucket_note's: the words that mark a default among a result's notes
     return f"default used: {what} (estimates) rest on figures not given: " + "; ".join(parts) + f" — {fix}"

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from accelopt.errors import InfeasibleError, InputError, unknown_fields
-from accelopt.hardware.power import device_power_w
+from accelopt.hardware.power import IDLE_FRACTION_SOURCE, device_power_w
 from accelopt.hardware.spec import AcceleratorSpec, max_memory_note
 from accelopt.units import fmt_bytes, unit
 from accelopt.userio import read_user_text
@@ -627,7 +627,9 @@ def _notes(spec: AcceleratorSpec, rt: InferenceRuntime, host: AcceleratorSpec | 
     if spec.tdp_w is None:
         out.append("no TDP in the catalog: energy n/a")
     elif spec.idle_w is None:
-        out.append("idle power assumed 10% of TDP (accelopt.hardware.power)")
+        # the words of `plan` / `plan serve` (cost.energy_defaults_note), with the fix
+        out.append(f"idle power {IDLE_FRACTION_SOURCE}: the spec has no idle_w; give idle_w in a --hardware spec TOML "
+                   "to replace it")
     if spec.price_usd_per_hour is None:
         out.append("no price in the catalog: cost n/a")
     basis = spec_curve_note(spec)
