@@ -200,7 +200,7 @@ def _link_warnings(report: ContentionReport, figs: list[CollectiveFigure]) -> st
 def measure_collectives(nproc: int, *, device: str = "cpu", quick: bool = False, sizes_bytes: list[int] | None = None,
                         timeout_s: float = 300.0) -> CollectivesResult:
     """Launch `nproc` ranks and benchmark the four collectives (gloo on CPU, NCCL on CUDA)."""
-    from accelopt.distributed.launch import Launch, check_local_ranks, launch_job
+    from accelopt.distributed.launch import Launch, RankOutOfMemory, check_local_ranks, launch_job
 
     if nproc < 2:
         raise InputError(f"--nproc {nproc}: a collective needs 2 or more ranks", "pass --nproc 2 or more")
@@ -209,7 +209,14 @@ def measure_collectives(nproc: int, *, device: str = "cpu", quick: bool = False,
     sizes = (QUICK_SIZES_BYTES if quick else DEFAULT_SIZES_BYTES) if sizes_bytes is None else check_sizes(sizes_bytes)
     job = Job(kind="collectives", device=device, sizes_bytes=sizes)
     watch = Watch()  # the ranks' CPU time counts as this process's own once torchrun has reaped them
-    raw = launch_job(job, Launch(nproc=nproc, timeout_s=timeout_s, threads_per_rank=1))
+    try:
+        raw = launch_job(job, Launch(nproc=nproc, timeout_s=timeout_s, threads_per_rank=1))
+    except RankOutOfMemory as e:  # the worker's fix speaks of a model's batch and layout, which this job has none of
+        biggest = max(sizes)
+        raise RankOutOfMemory(
+            e.problem, f"pass smaller sizes_bytes: each rank holds two buffers of the largest message ({biggest:,} B: "
+                       f"the collective's and all-to-all's output), {nproc} ranks on this machine "
+                       f"{2 * nproc * biggest:,} B in all, or fewer ranks") from e
     report = ContentionReport()
     watch.finish(report, [ALL_FIGURES], threads=nproc)
     rank0 = next(r for r in raw.ranks if r["rank"] == 0)
