@@ -5,6 +5,9 @@ work dp, the sequences per rank or a stage's layers out to pick a value; the fix
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from conftest import run_main
 
@@ -35,3 +38,19 @@ def test_the_expert_grid_fix_names_tp_dp_cp(capsys: pytest.CaptureFixture[str]) 
                              "--tp", "2", "--ep", "8", "--etp", "2"], capsys)
     assert code == 2
     assert "--etp x --ep dividing tp x dp x cp (= 8)" in " ".join(err.split("fix:", 1)[1].split())
+
+
+def test_the_tp_fix_lists_every_divisor_of_the_heads(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A made-up 12-head model: the fix listed '(1, 2, 4)' (powers of two only), though tp 3, 6 and 12 are valid and
+    `plan explain --tp 3` takes them."""
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 1536,
+                               "intermediate_size": 4096, "num_attention_heads": 12, "num_key_value_heads": 12,
+                               "num_hidden_layers": 18, "vocab_size": 32000, "max_position_embeddings": 2048}))
+    code, _, err = run_main(["plan", "explain", "--model", str(cfg), "--hardware", "h100-sxm", "--devices", "40",
+                             "--tp", "5"], capsys)
+    assert code == 2
+    assert "a --tp dividing the 12 heads (1, 2, 3, 4, 6, 12)" in " ".join(err.split("fix:", 1)[1].split())
+    code, _, err = run_main(["plan", "explain", "--model", str(cfg), "--hardware", "h100-sxm", "--devices", "48",
+                             "--tp", "3"], capsys)
+    assert code == 0, err  # one of the values the fix lists is taken

@@ -423,8 +423,11 @@ def structural_fixes(model: TransformerConfig, mp: int, lay: Layout | None = Non
         return f" {text}" if lay is not None else ""
 
     dpcp = lay.dp * lay.cp if lay is not None else 0
-    heads = ", ".join(str(t) for t in (1, 2, 4, 8, 16, 32) if model.heads % t == 0)
-    kv_tp = ", ".join(str(t) for t in (1, 2, 4, 8, 16, 32) if model.heads % t == 0 and splits_kv_heads(model, t))
+    # every divisor of the heads (12 heads: 1, 2, 3, 4, 6, 12; the list of powers of two up to 32 it was said
+    # '(1, 2, 4)', as though the tp 3 that `plan explain` takes were refused)
+    divisors = [t for t in range(1, model.heads + 1) if model.heads % t == 0]
+    heads = ", ".join(map(str, divisors))
+    kv_tp = ", ".join(str(t) for t in divisors if splits_kv_heads(model, t))
     devices = f"--devices a multiple of tp x pp x cp (= {mp})"
     edge = "--pp >= 3 (and a --vp dividing the middle stages' layers) with --edge-stage-layers"
     return {
