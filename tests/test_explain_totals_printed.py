@@ -53,3 +53,24 @@ def test_explain_prints_the_memory_total_capacity_and_microbatch_time(capsys: py
     assert all(k in formula["mem_total_bytes"] for k in MEMORY_PARTS)
     assert all(k in formula["t_microbatch_s"] for k in PER_MICROBATCH)
     assert "t_microbatch_s" in formula["step_time_s"]
+
+
+def test_memory_formulas_name_the_shard_group_and_optimizer_bytes(capsys: pytest.CaptureFixture[str]) -> None:
+    """The formulas said '12 B x stage params (/ dp x cp with ZeRO >= 1)' beside a value divided by the --hsdp shard
+    group (4 of dp 8 here) and computed with --optimizer-bytes (4 here): the text now names in_zero_shard_ranks and
+    --optimizer-bytes, and the values follow them."""
+    base = ("plan", "explain", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "16", "--tp", "2",
+            "--zero", "1")
+
+    def doc(*extra: str) -> dict[str, object]:
+        return json.loads(run_main_expect(capsys, *base, *extra, "--json")[0])  # type: ignore[no-any-return]
+
+    plain, hsdp, small = doc(), doc("--hsdp", "4"), doc("--hsdp", "4", "--optimizer-bytes", "4")
+    t0, t1, t2 = (explain_terms(d) for d in (plain, hsdp, small))
+    assert (t0["in_zero_shard_ranks"], t1["in_zero_shard_ranks"]) == (8, 4)
+    assert t1["mem_optimizer_bytes"] == pytest.approx(2 * t0["mem_optimizer_bytes"], rel=1e-12)  # / 4, not / 8
+    assert t2["mem_optimizer_bytes"] == pytest.approx(t1["mem_optimizer_bytes"] / 3, rel=1e-12)  # 4 B, not 12
+    formula = {x["name"]: x["formula"] for x in hsdp["terms"]}  # type: ignore[attr-defined]
+    for name in ("mem_weights_bytes", "mem_grads_bytes", "mem_optimizer_bytes"):
+        assert "in_zero_shard_ranks" in formula[name] and "dp x cp" not in formula[name], formula[name]
+    assert "--optimizer-bytes" in formula["mem_optimizer_bytes"]

@@ -1665,9 +1665,13 @@ def explain_terms() -> dict[str, str]:
         "step_time_s": "m x t_microbatch_s + t_bubble_s + t_dp_comm_s (exposed) + t_optimizer_s",
         "mfu": "3 x model FLOPs/token x tokens/step / (step x devices x peak)",
         "hfu": "(model + recompute FLOPs) / (step x devices x peak)",
-        "mem_weights_bytes": "2 B x stage params (/ dp x cp with ZeRO-3, + 2 gathered layers)",
-        "mem_grads_bytes": "2 B x stage params (/ dp x cp with ZeRO >= 2)",
-        "mem_optimizer_bytes": "12 B x stage params (/ dp x cp with ZeRO >= 1)",
+        "mem_weights_bytes": ("2 B x stage params (--fp8-params: 1 B for the GEMM weights, + 1 for the transposed "
+                              "copy on Hopper) (with ZeRO-3: the dense ones / in_zero_shard_ranks, the routed experts "
+                              "/ in_edp_ranks, + 2 gathered layers)"),
+        "mem_grads_bytes": ("2 B x stage params (with ZeRO >= 2: the dense ones / in_zero_shard_ranks, the routed "
+                            "experts / in_edp_ranks)"),
+        "mem_optimizer_bytes": ("--optimizer-bytes (default 12) B x stage params (with ZeRO >= 1: the dense ones / "
+                                "in_zero_shard_ranks, the routed experts / in_edp_ranks)"),
         "mem_activations_bytes": "Korthikanti 2022 eq. 1-2 per layer (minimal: MaxText's saved projection "
                                  "outputs + layer input; minimal_flash: those + the attention output 'context'; op: "
                                  "the layer input + torchtitan's saved outputs of the "
