@@ -97,9 +97,13 @@ def test_link_fit_recovers_ring_model_and_feeds_plan(tmp_path: Path) -> None:
 
     res = build_result(_rank0(alpha=20e-6, bw=5e9, p=4), "gloo", "cpu", 4)
     assert res.link_latency_s == pytest.approx(20e-6, rel=1e-6)
-    # busbw at the largest size = B x (bandwidth term's share of t): B less the latency term's share
-    t = res.of("all_reduce")[-1].time_s
-    assert res.link_bandwidth_byte_per_s == pytest.approx(5e9 * (t - 6 * 20e-6) / t, rel=1e-9)
+    # 2026-12-05, utdist: B itself (the line's slope), no longer the busbw at the largest size, B x (t - 6 alpha) / t
+    # (4.56e9 here), which with alpha counted the latency twice at that size
+    assert res.link_bandwidth_byte_per_s == pytest.approx(5e9, rel=1e-9)
+    assert res.link_bandwidth_byte_per_s > res.of("all_reduce")[-1].busbw_byte_per_s
+    assert "slope" in res.bandwidth_how  # what the console and the page say; a probe saved before: the busbw
+    older = dataclasses.replace(res, source="accelopt probe --collectives: ...; bandwidth = busbw at 4194304 bytes")
+    assert older.bandwidth_how == "all-reduce busbw at the largest size"
     lines, source = spec_lines(res)
     toml = spec_toml(_probe_result(), (lines, source))
     path = tmp_path / "m.toml"
@@ -563,9 +567,9 @@ def test_link_model_error_is_reported_and_warned_of_past_the_bound() -> None:
     assert any(kneed.link_warning in line for line in measured_lines(measured))
     steady = build_result(_rank0(alpha=20e-6, bw=5e9, p=4), "gloo", "cpu", 4)
     assert steady.link_warning is None and link_fit_warning(steady.source) is None
-    # exact ring times: the model misses only the largest size, by its latency share (busbw there includes it)
-    t = steady.of("all_reduce")[-1].time_s
-    assert steady.link_model_error == pytest.approx(6 * 20e-6 / t, rel=1e-6)
+    # exact ring times: the model with the fitted alpha and B gives every one back (2026-12-05, utdist: it missed the
+    # largest size by its latency share, 8.7%, when B was the busbw there)
+    assert steady.link_model_error == pytest.approx(0.0, abs=1e-9)
     doc = schema.dump("probe", dataclasses.replace(_probe_result(), collectives=kneed))
     assert doc["collectives"]["link_model_error"] == pytest.approx(kneed.link_model_error)
     assert doc["collectives"]["link_warning"] == kneed.link_warning

@@ -320,14 +320,15 @@ def test_odd_inputs_name_the_flag(capsys: pytest.CaptureFixture[str], argv: tupl
 
 @pytest.mark.parametrize(("extra", "fix", "not_in_fix"), [
     # the fix was one generic list (devices, tp, pp x vp, mbs) whatever rule broke
-    (("--mbs", "100000"), "--mbs at most the sequences per data-parallel rank", "--tp dividing"),
+    # 2026-12-05, utdist: the fixes bounded by a figure name it (test_explain_fix_figures)
+    (("--mbs", "100000"), "--mbs at most the 8 sequences per data-parallel rank", "--tp dividing"),
     (("--zero", "3", "--hsdp", "3"), "an --hsdp dividing dp x cp", "--mbs"),
     (("--recompute-layers", "5"), "--recompute full with --recompute-layers", "--devices a multiple"),
     (("--vp", "2"), "--vp 1, or --pp > 1", "--mbs"),
     (("--tp", "3"), "a --tp dividing the 32 heads", "--mbs"),
     # 'recompute_layers cannot exceed the layers of a pipeline stage' held the phrase of the pp x vp rule ('cannot
     # exceed the layer'), so the fix also told to lower --pp x --vp
-    (("--recompute", "full", "--recompute-layers", "100"), "--recompute-layers at most the layers of a stage",
+    (("--recompute", "full", "--recompute-layers", "100"), "--recompute-layers at most the 32 layers of a stage",
      "--pp x --vp"),
 ])
 def test_explain_structural_fix_is_the_broken_rules(capsys: pytest.CaptureFixture[str], extra: tuple[str, ...],

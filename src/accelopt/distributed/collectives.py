@@ -7,10 +7,13 @@ all-to-all, so that busbw is comparable to the link's bandwidth whatever the ran
 of all-to-all. The time of one repeat is the slowest rank's (a collective is done when every rank is done).
 
 The measured link for plan's communication model (predict/comm.py, ring all-reduce
-T = 2(p-1) alpha + 2(p-1)/p n/B): B is the all-reduce busbw at the largest size (busbw = 2(p-1)/p S/t is
-exactly B when the latency term is negligible), alpha = a / (2(p-1)) from the line t = a + b S through the smallest
-and the largest all-reduce: Hockney's t0 from the shortest message and r_inf from the longest (R. W. Hockney, "The
-communication challenge for MPP: Intel Paragon and Meiko CS-2", Parallel Computing 20(3), 1994). A least-squares line
+T = 2(p-1) alpha + 2(p-1)/p n/B): alpha = a / (2(p-1)) and B = 2(p-1)/p / b from the line t = a + b S through the
+smallest and the largest all-reduce, so the model passes through both: Hockney's t0 from the shortest message and
+r_inf (as a busbw) from the slope up to the longest (R. W. Hockney, "The communication challenge for MPP: Intel Paragon
+and Meiko CS-2", Parallel Computing 20(3), 1994). The busbw at the largest size, 2(p-1)/p S/t, is B only where the
+latency term is negligible; taken as B (as probes did before) with alpha it counted a twice at that size: gloo's
+4 MiB all-reduce on 2 CPU ranks, 5.17 ms, modelled as 8.7 ms. Where the line fails (a or b not positive) B is that
+busbw. A least-squares line
 through every size let the large sizes set its intercept: 1 KiB measured 134 us where that line said 12 us. How far
 the ring model with these figures misses each measured all-reduce is reported, and warned of past
 LINK_MODEL_MAX_ERROR.
@@ -25,7 +28,7 @@ from typing import Any
 
 from accelopt.distributed.types import COLLECTIVES, CollectiveFigure, CollectivesResult, Job
 from accelopt.errors import InputError, MeasurementError
-from accelopt.measure.collective_figures import LATENCY_FIT, LINK_FIT_MARK, LINK_MODEL_MAX_ERROR
+from accelopt.measure.collective_figures import BANDWIDTH_FIT, LATENCY_FIT, LINK_FIT_MARK, LINK_MODEL_MAX_ERROR
 from accelopt.measure.contention import LINK_WARNING_MARK, ContentionReport, Watch, check_samples
 from accelopt.measure.timing import Stats
 
@@ -101,17 +104,20 @@ LATENCY_FALLBACK = ("the smallest message's time / (2 (p-1)), an upper bound (th
                     "smallest and the largest message crossed zero, or one size was measured)")
 
 
-def _fit_latency_s(figs: list[CollectiveFigure], nranks: int) -> tuple[float, str]:
-    """alpha of the ring model from the line t = a + b S through the smallest and the largest size of `figs`
-    (sorted by size; a = 2 (p-1) alpha), and how it was found: LATENCY_FIT, or LATENCY_FALLBACK when a is not
-    positive (the largest size's algbw below the smallest's) or there is one size."""
+def _fit_link(figs: list[CollectiveFigure], nranks: int) -> tuple[float, str, float | None]:
+    """(alpha, how it was found, B or None) of the ring model T = 2(p-1) alpha + 2(p-1)/p S / B from the line
+    t = a + b S through the smallest and the largest size of `figs` (sorted by size): alpha = a / (2(p-1)) and
+    B = 2(p-1)/p / b, so the model passes through both sizes (LATENCY_FIT, BANDWIDTH_FIT). LATENCY_FALLBACK and no B
+    (the caller takes the largest size's busbw) when a or b is not positive (the largest size's algbw below the
+    smallest's, or faster than it) or there is one size."""
     small, large = figs[0], figs[-1]
     if large.size_bytes > small.size_bytes:
         slope_s_per_byte = (large.time_s - small.time_s) / (large.size_bytes - small.size_bytes)
         intercept_s = small.time_s - slope_s_per_byte * small.size_bytes
-        if intercept_s > 0:
-            return intercept_s / (2 * (nranks - 1)), LATENCY_FIT
-    return small.time_s / (2 * (nranks - 1)), LATENCY_FALLBACK
+        if intercept_s > 0 and slope_s_per_byte > 0:
+            return (intercept_s / (2 * (nranks - 1)), LATENCY_FIT,
+                    2 * (nranks - 1) / nranks / slope_s_per_byte)
+    return small.time_s / (2 * (nranks - 1)), LATENCY_FALLBACK, None
 
 
 def ring_model_s(size_bytes: int, nranks: int, latency_s: float, bandwidth_byte_per_s: float) -> float:
@@ -166,13 +172,15 @@ def build_result(rank0: dict[str, Any], backend: str, device: str, nranks: int,
                                "include all_reduce in the collectives measured")
     if ALL_FIGURES in report.disturbed or any(figure_name(f) in report.disturbed for f in ar):
         report.disturbed.append(LINK_FIGURES)  # bandwidth and latency come from the all-reduce times
-    latency_s, how = _fit_latency_s(ar, nranks)
-    bandwidth = ar[-1].busbw_byte_per_s
+    latency_s, how, fitted_bw = _fit_link(ar, nranks)
+    bandwidth = ar[-1].busbw_byte_per_s if fitted_bw is None else fitted_bw
+    bw_how = (f"busbw at {ar[-1].size_bytes} bytes" if fitted_bw is None else
+              f"{BANDWIDTH_FIT} (busbw at {ar[-1].size_bytes} bytes: {ar[-1].busbw_byte_per_s:.4g} B/s)")
     error, error_size = _model_error(ar, nranks, latency_s, bandwidth)
     warning = _model_warning(error, error_size)
-    source = (f"accelopt probe --collectives: {backend} all-reduce over {nranks} ranks on {device}; bandwidth = "
-              f"busbw at {ar[-1].size_bytes} bytes (nccl-tests doc/PERFORMANCE.md), latency = {how} (ring model, "
-              f"predict/comm.py); the ring model with these figures misses the measured all-reduce most at "
+    source = (f"accelopt probe --collectives: {backend} all-reduce over {nranks} ranks on {device}; latency = {how} "
+              f"(ring model, predict/comm.py); bandwidth = {bw_how} (nccl-tests doc/PERFORMANCE.md); the ring model "
+              "with these figures misses the measured all-reduce most at "
               f"{error_size} bytes, by {error:+.0%}" + (LINK_FIT_MARK + warning if warning else ""))
     return CollectivesResult(
         backend=backend, device=device, nranks=nranks, figures=figs, contention=report,
@@ -192,7 +200,7 @@ def _link_warnings(report: ContentionReport, figs: list[CollectiveFigure]) -> st
 def measure_collectives(nproc: int, *, device: str = "cpu", quick: bool = False, sizes_bytes: list[int] | None = None,
                         timeout_s: float = 300.0) -> CollectivesResult:
     """Launch `nproc` ranks and benchmark the four collectives (gloo on CPU, NCCL on CUDA)."""
-    from accelopt.distributed.launch import Launch, check_local_ranks, launch_job
+    from accelopt.distributed.launch import Launch, RankOutOfMemory, check_local_ranks, launch_job
 
     if nproc < 2:
         raise InputError(f"--nproc {nproc}: a collective needs 2 or more ranks", "pass --nproc 2 or more")
@@ -201,7 +209,14 @@ def measure_collectives(nproc: int, *, device: str = "cpu", quick: bool = False,
     sizes = (QUICK_SIZES_BYTES if quick else DEFAULT_SIZES_BYTES) if sizes_bytes is None else check_sizes(sizes_bytes)
     job = Job(kind="collectives", device=device, sizes_bytes=sizes)
     watch = Watch()  # the ranks' CPU time counts as this process's own once torchrun has reaped them
-    raw = launch_job(job, Launch(nproc=nproc, timeout_s=timeout_s, threads_per_rank=1))
+    try:
+        raw = launch_job(job, Launch(nproc=nproc, timeout_s=timeout_s, threads_per_rank=1))
+    except RankOutOfMemory as e:  # the worker's fix speaks of a model's batch and layout, which this job has none of
+        biggest = max(sizes)
+        raise RankOutOfMemory(
+            e.problem, f"pass smaller sizes_bytes: each rank holds two buffers of the largest message ({biggest:,} B: "
+                       f"the collective's and all-to-all's output), {nproc} ranks on this machine "
+                       f"{2 * nproc * biggest:,} B in all, or fewer ranks") from e
     report = ContentionReport()
     watch.finish(report, [ALL_FIGURES], threads=nproc)
     rank0 = next(r for r in raw.ranks if r["rank"] == 0)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from accelopt.distributed.types import Job
-from accelopt.errors import InputError, MeasurementError
+from accelopt.errors import AcceloptError, InputError, MeasurementError
 
 POLL_S = 0.1
 TERM_GRACE_S = 5.0
@@ -359,6 +359,10 @@ def launch_job(job: Job, launch: Launch) -> RawRun:
         except (KeyboardInterrupt, SystemExit):  # Ctrl-C, or SIGTERM (_sigterm_unwinds; `timeout`, a scheduler):
             keep = job.dump_grads  # no log is named to anyone, so nothing is left behind
             raise
+        except AcceloptError as e:  # kept where the error names a file there (a crash's torchrun.log); a rank's
+            # out-of-memory or input error names none, and its folder was left in /tmp for nobody
+            keep = job.dump_grads or str(out_dir) in f"{e.problem} {e.fix}"
+            raise
         finally:
             stop_run(proc, str(job_path), out_dir)
             if not keep:
@@ -472,7 +476,7 @@ def _hang_error(out_dir: Path, launch: Launch, stacks: dict[int, str]) -> Except
     if not prog:
         return MeasurementError(f"no rank started within {max(launch.timeout_s, STARTUP_S):g} s",
                                 "check that every node runs the same command and can reach --rdzv-endpoint, "
-                                "or raise --timeout-s")
+                                f"or raise --timeout-s (torchrun's log: {log})")
     low = min(prog.values())
     stuck = [r for r, s in prog.items() if s == low]
     ahead = max(prog.values())

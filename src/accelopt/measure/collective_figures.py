@@ -16,6 +16,11 @@ from accelopt.units import unit
 LATENCY_FIT = ("a of the line t = a + b S through the smallest and the largest all-reduce, / (2 (p-1)) (Hockney's "
                "t0 from the shortest message, r_inf from the longest: R. W. Hockney, Parallel Computing 20(3), 1994)")
 """How the link latency is found (the source text of the measured link says it): the ring model's alpha."""
+BANDWIDTH_FIT = ("2(p-1)/p / b of that line: the all-reduce busbw as S grows (Hockney's r_inf), so that the ring "
+                 "model passes through the smallest and the largest all-reduce")
+"""How the link bandwidth is found (in the source text of the measured link). Before it, a probe saved the busbw at
+the largest size, 2(p-1)/p S / t, whose t holds the latency a as well: the ring model then counted a twice at that
+size (gloo on 2 CPU ranks: a 4 MiB all-reduce of 5.17 ms modelled as 8.7 ms, +68%)."""
 LATENCY_FIT_LEAST_SQUARES = "intercept of t = a + b S over sizes / (2 (p-1))"
 """The method of probe documents before schema version 8: a least-squares line, whose intercept the large sizes set
 (1 KiB measured 134 us where the line said 12 us)."""
@@ -96,7 +101,9 @@ class CollectivesResult:
     nranks: int = unit("count")
     figures: list[CollectiveFigure]
     link_bandwidth_byte_per_s: float = unit(
-        "B/s", "the all-reduce bus bandwidth at the largest size: the per-rank link bandwidth B of plan's ring model")
+        "B/s", "the per-rank link bandwidth B of plan's ring model: 2(p-1)/p / b of the line t = a + b S through the "
+               "smallest and the largest all-reduce (its busbw as S grows); the busbw at the largest size where that "
+               "line fails (as latency_how says) and in probes whose source does not name the line's slope")
     link_latency_s: float = unit("s", "alpha of plan's ring model: a / (2(p-1)) of the line t = a + b S through the "
                                       "smallest and the largest all-reduce (documents before schema 8: a "
                                       "least-squares line through every size)")
@@ -122,6 +129,13 @@ class CollectivesResult:
         if LATENCY_FIT_LEAST_SQUARES in self.source:  # a probe before schema 8
             return "least-squares ring-model fit of an older probe: may be far below the small messages' time"
         return "smallest all-reduce time / 2(p-1), an upper bound: the ring-model line crossed zero"
+
+    @property
+    def bandwidth_how(self) -> str:
+        """How link_bandwidth_byte_per_s was found, as the console says it (the method is recorded in `source`)."""
+        if BANDWIDTH_FIT in self.source:
+            return "all-reduce busbw as S grows: the slope of that line"
+        return "all-reduce busbw at the largest size"
 
     @property
     def model_error_text(self) -> str:

@@ -414,10 +414,20 @@ def recompute_modules_note(setup: Setup, recompute: str, terms: dict[str, float]
             "are in t_ep_comm_s, the MLP collectives of mlp / moe / shared_experts in t_tp_comm_s)")
 
 
-def structural_fixes(model: TransformerConfig, mp: int) -> dict[Rule, str]:
-    """The flags that fix each structural rule (training.Rule) of `plan explain`'s layout (mp = tp x pp x cp)."""
-    heads = ", ".join(str(t) for t in (1, 2, 4, 8, 16, 32) if model.heads % t == 0)
-    kv_tp = ", ".join(str(t) for t in (1, 2, 4, 8, 16, 32) if model.heads % t == 0 and splits_kv_heads(model, t))
+def structural_fixes(model: TransformerConfig, mp: int, lay: Layout | None = None, *, seq_len: int = 0,
+                     batch: int = 0) -> dict[Rule, str]:
+    """The flags that fix each structural rule (training.Rule) of `plan explain`'s layout (mp = tp x pp x cp). Given
+    the layout (`lay`, with its sequence length and global batch), a fix bounded by a figure of the layout names it
+    ('--mbs at most the 8 sequences per data-parallel rank', not '... at most the sequences ...')."""
+    def fig(text: str) -> str:  # ' (= N)', or '' without the layout
+        return f" {text}" if lay is not None else ""
+
+    dpcp = lay.dp * lay.cp if lay is not None else 0
+    # every divisor of the heads (12 heads: 1, 2, 3, 4, 6, 12; the list of powers of two up to 32 it was said
+    # '(1, 2, 4)', as though the tp 3 that `plan explain` takes were refused)
+    divisors = [t for t in range(1, model.heads + 1) if model.heads % t == 0]
+    heads = ", ".join(map(str, divisors))
+    kv_tp = ", ".join(str(t) for t in divisors if splits_kv_heads(model, t))
     devices = f"--devices a multiple of tp x pp x cp (= {mp})"
     edge = "--pp >= 3 (and a --vp dividing the middle stages' layers) with --edge-stage-layers"
     return {
@@ -430,16 +440,17 @@ def structural_fixes(model: TransformerConfig, mp: int) -> dict[Rule, str]:
         Rule.PP_VP_LAYERS: f"--pp x --vp <= {model.layers} layers",
         Rule.ZB_VP: "--schedule 1f1b with --vp > 1",
         Rule.ZB_NEEDS_PP: "--pp > 1 with --schedule zb-h1/zb-h2",
-        Rule.CP_SEQ: "a --cp dividing --seq-len",
+        Rule.CP_SEQ: f"a --cp dividing --seq-len{fig(str(seq_len))}",
         Rule.EP_NEEDS_MOE: "--ep 1 on a dense model",
         Rule.EP_EXPERTS: f"an --ep dividing the {model.experts} experts",
         Rule.ETP_NEEDS_MOE: "--etp 0 on a dense model",
-        Rule.ETP_EP_GRID: "--etp x --ep dividing tp x dp x cp",
+        Rule.ETP_EP_GRID: f"--etp x --ep dividing tp x dp x cp{fig(f'(= {lay.tp * dpcp})' if lay else '')}",
         Rule.HSDP_NEEDS_ZERO: "--zero 1, 2 or 3 with --hsdp",
-        Rule.HSDP_DIVIDES: "an --hsdp dividing dp x cp",
+        Rule.HSDP_DIVIDES: f"an --hsdp dividing dp x cp{fig(f'(= {dpcp})')}",
         Rule.HSDP_NO_EP: "--hsdp 0 with --ep > 1",
         Rule.RECOMPUTE_LAYERS_FULL: "--recompute full with --recompute-layers",
-        Rule.RECOMPUTE_LAYERS_STAGE: "--recompute-layers at most the layers of a stage",
+        Rule.RECOMPUTE_LAYERS_STAGE: ("--recompute-layers at most the"
+                                      f"{fig(str(-(-model.layers // lay.pp)) if lay else '')} layers of a stage"),
         Rule.RECOMPUTE_OP_MODEL: "--recompute selective or full (op: dense Llama-style blocks only)",
         Rule.RECOMPUTE_MODULES_MODE: "--recompute none, selective or mlp with --recompute-modules (or leave "
                                      "--recompute-modules out)",
@@ -447,16 +458,18 @@ def structural_fixes(model: TransformerConfig, mp: int) -> dict[Rule, str]:
         Rule.EDGE_VP: edge,
         Rule.EDGE_RANGE: f"--edge-stage-layers in 1..{(model.layers - 1) // 2}",
         Rule.EDGE_EMPTY_STAGE: "a smaller --edge-stage-layers or --pp",
-        Rule.DP_BATCH: "a --global-batch of at least dp, or fewer --devices",
-        Rule.MBS_RANK: "--mbs at most the sequences per data-parallel rank",
+        Rule.DP_BATCH: f"a --global-batch of at least dp{fig(f'(= {lay.dp})' if lay else '')}, or fewer --devices",
+        Rule.MBS_RANK: f"--mbs at most the{fig(str(-(-batch // lay.dp)) if lay else '')} sequences per data-parallel "
+                       "rank",
         Rule.MICROBATCH_COUNT: "a --global-batch and --mbs (the micro-batch count follows from them)",
     }
 
 
-def structural_fix(model: TransformerConfig, mp: int, broken: list[Rule]) -> str:
+def structural_fix(model: TransformerConfig, mp: int, broken: list[Rule], lay: Layout | None = None, *,
+                   seq_len: int = 0, batch: int = 0) -> str:
     """What to change so that a layout obeys the rules of `structural_problems`: the fix of each broken rule,
     looked up by the rule itself (a reworded message keeps its fix)."""
-    fixes = structural_fixes(model, mp)
+    fixes = structural_fixes(model, mp, lay, seq_len=seq_len, batch=batch)
     return ("give " + "; ".join(dict.fromkeys(fixes[r] for r in broken))
             + "; or run `accelopt plan` to search only valid layouts")
 
@@ -511,7 +524,8 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     if broken:
         raise InfeasibleError(f"layout {layout_text(lay)} on {q.devices} x {spec.name} is invalid: "
                               + "; ".join(why for _, why in broken),
-                              structural_fix(q.model, mp, [rule for rule, _ in broken]))
+                              structural_fix(q.model, mp, [rule for rule, _ in broken], lay, seq_len=seq_len,
+                                             batch=batch))
     _check_offload(q, lay)
     measured = load_measured(q.collectives) if q.collectives is not None else None
     pred = evaluate(setup, spec, arr, cal, measured=measured)

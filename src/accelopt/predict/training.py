@@ -1655,22 +1655,32 @@ def explain_terms() -> dict[str, str]:
                            "the expert-data-parallel ranks), exposed "
                            "(dist_opt_latency_s); part of "
                            "t_dp_comm_s"),
+        "t_microbatch_s": ("one micro-batch on the busiest stage, t_mb: (t_fwd_s + t_bwd_s + t_recompute_s + "
+                           "t_logits_s + t_tp_comm_s + t_cp_comm_s + t_ep_comm_s + t_pp_p2p_s + t_zero3_comm_s + "
+                           "t_fsdp_latency_s) / m, those rows being m x their per-micro-batch time"),
         "t_bubble_s": "1f1b: (p - 1) / v x t_mb (Narayanan 2021), + 2 (p - 1) pipeline sends with --p2p-overlap "
                       "(the fill and drain wait for them, fill_drain_p2p_s); zb-h1: (p-1)(t_mb - 2 T_W); zb-h2: "
                       "(p-1)(t_mb - 3 T_W) (Qi 2024)",
         "t_optimizer_s": "Adam: 28 bytes per local parameter / (BW x mem_eff)",
-        "step_time_s": "m x t_microbatch + bubble + exposed dp + optimizer",
+        "step_time_s": "m x t_microbatch_s + t_bubble_s + t_dp_comm_s (exposed) + t_optimizer_s",
         "mfu": "3 x model FLOPs/token x tokens/step / (step x devices x peak)",
         "hfu": "(model + recompute FLOPs) / (step x devices x peak)",
-        "mem_weights_bytes": "2 B x stage params (/ dp x cp with ZeRO-3, + 2 gathered layers)",
-        "mem_grads_bytes": "2 B x stage params (/ dp x cp with ZeRO >= 2)",
-        "mem_optimizer_bytes": "12 B x stage params (/ dp x cp with ZeRO >= 1)",
+        "mem_weights_bytes": ("2 B x stage params (--fp8-params: 1 B for the GEMM weights, + 1 for the transposed "
+                              "copy on Hopper) (with ZeRO-3: the dense ones / in_zero_shard_ranks, the routed experts "
+                              "/ in_edp_ranks, + 2 gathered layers)"),
+        "mem_grads_bytes": ("2 B x stage params (with ZeRO >= 2: the dense ones / in_zero_shard_ranks, the routed "
+                            "experts / in_edp_ranks)"),
+        "mem_optimizer_bytes": ("--optimizer-bytes (default 12) B x stage params (with ZeRO >= 1: the dense ones / "
+                                "in_zero_shard_ranks, the routed experts / in_edp_ranks)"),
         "mem_activations_bytes": "Korthikanti 2022 eq. 1-2 per layer (minimal: MaxText's saved projection "
                                  "outputs + layer input; minimal_flash: those + the attention output 'context'; op: "
                                  "the layer input + torchtitan's saved outputs of the "
                                  "odd matmuls, the flash kernel and the sequence-parallel reduce-scatters) x L_s x "
                                  "min(m, p) in flight (zb-h2: 2p - 1) (+ logits)",
         "mem_overhead_bytes": "framework overhead from the calibration file",
+        "mem_total_bytes": ("memory per device (`plan`'s mem/dev): mem_weights_bytes + mem_grads_bytes + "
+                            "mem_optimizer_bytes + mem_activations_bytes + mem_overhead_bytes"),
+        "mem_capacity_bytes": "the device's memory (catalog); the layout fits when mem_total_bytes <= this",
     }
 
 

@@ -254,8 +254,8 @@ def render_collectives(result: CollectivesResult, console: Any) -> None:
                   fmt_quantity(f.p90_s, "s"), fmt_pct(f.spread), fmt_byte_per_s(f.algbw_byte_per_s),
                   fmt_byte_per_s(f.busbw_byte_per_s))
     console.print(t)
-    console.print(f"link for plan: bandwidth {fmt_byte_per_s(result.link_bandwidth_byte_per_s)} (all-reduce busbw at "
-                  f"the largest size), latency {fmt_seconds(result.link_latency_s)} ({result.latency_how})",
+    console.print(f"link for plan: bandwidth {fmt_byte_per_s(result.link_bandwidth_byte_per_s)} "
+                  f"({result.bandwidth_how}), latency {fmt_seconds(result.link_latency_s)} ({result.latency_how})",
                   highlight=False)
     if result.model_error_text:
         console.print(Text(result.model_error_text))
