@@ -136,7 +136,16 @@ _TRT09_B896 = _TRT09 + ("batch 896 at 128/128, beyond the page's --max_batch_siz
                         "test_mistral_kv_read_per_query_head_ruled_out). Read in the code (trt09c, 2026-12-05): "
                         "the Mistral engines ran the one-block-per-query-head kernel, not XQA (XQA's dispatch, "
                         "DecoderXQARunner::shouldUse, takes 8 or 1 query heads per KV head; the trtllm-v09 block "
-                        "cites it), so the 4x read above is their kernel's most, and it does not reach the miss")
+                        "cites it), so the 4x read above is their kernel's most, and it does not reach the miss. "
+                        "Read in the code (trt09d, 2026-12-05): micro-batching is not what ran it: "
+                        "benchmarks/cpp/gptSessionBenchmark.cpp (WhiteD2125/TensorRT-LLM@6ad7cf1b, between 0.9.0 "
+                        "and 0.10.0) sets the session's maxBatchSize to the largest --batch_size, and with no "
+                        "--ctx_micro_batch_size / --gen_micro_batch_size (the page passes neither) "
+                        "GptSession::MicroBatchConfig (cpp/tensorrt_llm/runtime/gptSession.cpp, same copy) makes one "
+                        "generation batch of that size at pp 1, so GptSession::generate runs the 896 requests as one "
+                        "batch (the model's static batch), not as 14 micro-batches of 64, on an engine that accepted "
+                        "896 (the page's build says 64; how an engine refuses a larger batch, its shape profile, is "
+                        "not read)")
 _TRT09_MIX = _TRT09 + ("Mixtral 8x7B, what the Hopper rows' dense_experts cell (trt09, 2026-12-04: TensorRT-LLM "
                        "0.9.0's MoE without its plugin, every expert on every token, the FP8 path; 9 of the 12 "
                        "rows within 25% since) leaves: H200 128/2048 b256 too fast, H100 2048/2048 b32 too slow, "
@@ -363,7 +372,10 @@ UNEXPLAINED: dict[str, str] = {
     "'Running on A100' (the stored performance.md with 'All data was generated using version 0.9.0'). Ruled out "
     "(trt09b, 2026-12-04): the custom all-reduce (plugin.py at NVIDIA/TensorRT-LLM@250d9c29 defaults "
     "use_custom_all_reduce True): with tp_allreduce custom the row stays at -27.9% "
-    "(test_serving_trtllm_v09.py test_70b_tp4_custom_allreduce)",
+    "(test_serving_trtllm_v09.py test_70b_tp4_custom_allreduce). Read in the code (trt09d, 2026-12-05): "
+    "gptSessionBenchmark runs the 1024 requests as one batch, not as micro-batches of the page's 64 (the session's "
+    "maxBatchSize is the largest --batch_size and, with no micro-batch flag, GptSession::MicroBatchConfig makes one "
+    "generation batch of it at pp 1; the trtllm-v09 block cites the copy), the model's static batch",
     # srv_pp (2026-12-03): the RTX PRO 6000 pipeline-parallel rows, held out against the unfitted [serving.default]
     **{f"trt10-rtx6k-l33-70b-tp1-{c}": _RTX_PP_REASON for c in (
         "pp2-128-128", "pp4-128-128", "pp8-128-128", "pp4-128-2048", "pp8-128-2048", "pp8-128-4096", "pp8-500-2000",

@@ -212,6 +212,11 @@ def test_batch_896_times() -> None:
         tokens = 896 * 128
         assert (round(tokens / _pub(rid), 2), round(tokens / _pred(rid), 2)) == (pub_s, model_s), rid
     assert [round(100 * _err(f"trt09-{d}-gptj-b1024-128-128"), 1) for d in ("h200", "h100")] == [16.9, 14.6]
+    for words in ("gptSessionBenchmark.cpp\n#   (WhiteD2125/TensorRT-LLM@6ad7cf1b)", "GptSession::MicroBatchConfig",
+                  "runs a batch of 84 to 1024 as one batch"):  # trt09d: what the benchmark does with a large batch
+        assert words in BLOCK, words
+    assert {int(r["batch"]) for r in V09 if r["metric"] != "ttft_ms" and int(r["batch"]) > 64} == {
+        84, 96, 120, 128, 256, 512, 896, 1024}
 
 
 HOPPER_MIX = [r["id"] for r in V09 if r["model"] == "mixtral-8x7b" and r["hardware"] != "a100-sxm-80gb"]
