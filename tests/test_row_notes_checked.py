@@ -136,18 +136,31 @@ _TRT09_B896 = _TRT09 + ("batch 896 at 128/128, beyond the page's --max_batch_siz
                         "test_mistral_kv_read_per_query_head_ruled_out). Read in the code (trt09c, 2026-12-05): "
                         "the Mistral engines ran the one-block-per-query-head kernel, not XQA (XQA's dispatch, "
                         "DecoderXQARunner::shouldUse, takes 8 or 1 query heads per KV head; the trtllm-v09 block "
-                        "cites it), so the 4x read above is their kernel's most, and it does not reach the miss")
+                        "cites it), so the 4x read above is their kernel's most, and it does not reach the miss. "
+                        "Read in the code (trt09d, 2026-12-05): micro-batching is not what ran it: "
+                        "benchmarks/cpp/gptSessionBenchmark.cpp (WhiteD2125/TensorRT-LLM@6ad7cf1b, between 0.9.0 "
+                        "and 0.10.0) sets the session's maxBatchSize to the largest --batch_size, and with no "
+                        "--ctx_micro_batch_size / --gen_micro_batch_size (the page passes neither) "
+                        "GptSession::MicroBatchConfig (cpp/tensorrt_llm/runtime/gptSession.cpp, same copy) makes one "
+                        "generation batch of that size at pp 1, so GptSession::generate runs the 896 requests as one "
+                        "batch (the model's static batch), not as 14 micro-batches of 64, on an engine that accepted "
+                        "896 (the page's build says 64; how an engine refuses a larger batch, its shape profile, is "
+                        "not read)")
 _TRT09_MIX = _TRT09 + ("Mixtral 8x7B, what the Hopper rows' dense_experts cell (trt09, 2026-12-04: TensorRT-LLM "
                        "0.9.0's MoE without its plugin, every expert on every token, the FP8 path; 9 of the 12 "
                        "rows within 25% since) leaves: H200 128/2048 b256 too fast, H100 2048/2048 b32 too slow, "
-                       "the H100 and A100 128-token TTFT too slow; the "
+                       "the H100 128-token TTFT too slow; the "
                        "engines that ran batches above the page's --max_batch_size 64 are not given, and the "
                        "per-forward cost is the table's; searched: the page, 0.9.0 / 0.10.0 / 0.12.0 release notes, "
                        "moe.py / mlp.py / mixtureOfExpertsPlugin.cpp / plugin.py at 250d9c29. The A100 2048/2048 b32 "
                        "row left (trt09c, 2026-12-05: its published step is below the time to read every expert); "
                        "the H100 b32 row is not that case: with every fp8 expert on every token its published step "
                        "(12.2 ms at most) is above the 7.0 ms read of all its weights at the full 3.35 TB/s "
-                       "(test_serving_trtllm_v09.py test_a100_mixtral_b32_expert_read_note)")
+                       "(test_serving_trtllm_v09.py test_a100_mixtral_b32_expert_read_note). The A100 128-token "
+                       "TTFT left (trt09d, 2026-12-05: reading every weight once takes 25.85 ms at the best cited "
+                       "measured A100 read rate, 1.80 TB/s, above the published 23.8 ms; test_serving_trtllm_v09.py "
+                       "test_a100_mixtral_ttft_weight_read_note); the H100 one is not that case: every fp8 weight "
+                       "read at the full 3.35 TB/s takes 7.0 ms of its 13.4 ms")
 _TRT09_TP4 = _TRT09 + ("Llama 2 70B TP 4 batch-1 128-token TTFT, 33-104 us per all-reduce above the model, as the v0.5 "
                        "TP 4 rows; no cited NCCL per-call latency of that size (128 tokens x 8192 x 2 B = 2 MiB on 4 "
                        "GPUs). Searched 2026-12-03 (unexpl_searched; issues and pages: 'NCCL all-reduce small message "
@@ -369,9 +382,12 @@ UNEXPLAINED: dict[str, str] = {
     # trt09c (2026-12-05): the A100 batch-32 2048/2048 row left the list: its note carries a checked reason (the
     # published figure is below the time to read every routed expert each decode step), recomputed by
     # tests/test_serving_trtllm_v09.py
+    # trt09d (2026-12-05): the A100 128-token TTFT left the list: its note carries a checked reason (reading every
+    # weight once at the best cited measured A100 read rate takes longer than the published figure), recomputed by
+    # tests/test_serving_trtllm_v09.py
     **{rid: _TRT09_MIX for rid in (
         "trt09-h200-mixtral-tp2-b256-128-2048", "trt09-h100-mixtral-tp2-b32-2048-2048",
-        "trt09-ttft-h100-mixtral-tp2-128", "trt09-ttft-a100-mixtral-tp2-128")},
+        "trt09-ttft-h100-mixtral-tp2-128")},
     **{f"trt09-ttft-{d}-70b-tp4-128": _TRT09_TP4 for d in ("h200", "h100", "a100")},
     "trt09-a100-70b-tp4-b1024-128-128": _TRT09 + "Llama 2 70B fp16 TP 4 batch 1024 at 128/128 predicted 27.9% too "
     "slow; beyond the page's --max_batch_size 64 build, the engine that ran it is not given; searched (review_rows, "
@@ -379,7 +395,10 @@ UNEXPLAINED: dict[str, str] = {
     "'Running on A100' (the stored performance.md with 'All data was generated using version 0.9.0'). Ruled out "
     "(trt09b, 2026-12-04): the custom all-reduce (plugin.py at NVIDIA/TensorRT-LLM@250d9c29 defaults "
     "use_custom_all_reduce True): with tp_allreduce custom the row stays at -27.9% "
-    "(test_serving_trtllm_v09.py test_70b_tp4_custom_allreduce)",
+    "(test_serving_trtllm_v09.py test_70b_tp4_custom_allreduce). Read in the code (trt09d, 2026-12-05): "
+    "gptSessionBenchmark runs the 1024 requests as one batch, not as micro-batches of the page's 64 (the session's "
+    "maxBatchSize is the largest --batch_size and, with no micro-batch flag, GptSession::MicroBatchConfig makes one "
+    "generation batch of it at pp 1; the trtllm-v09 block cites the copy), the model's static batch",
     # srv_pp (2026-12-03): the RTX PRO 6000 pipeline-parallel rows, held out against the unfitted [serving.default]
     **{f"trt10-rtx6k-l33-70b-tp1-{c}": _RTX_PP_REASON for c in (
         "pp2-128-128", "pp4-128-128", "pp8-128-128", "pp4-128-2048", "pp8-128-2048", "pp8-128-4096", "pp8-500-2000",
