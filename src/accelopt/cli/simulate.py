@@ -245,17 +245,19 @@ def _print_run(result: Any, max_rows: int) -> None:
                    f"convention {result.convention}"))
     for note in assumptions(d):
         con.print(f"  {note}")
-    t = Table(show_lines=False)
-    for col in ("layer", "MxNxK", "rep", "cycles", "stall", "util", "DRAM*", "energy*"):
-        t.add_column(col, justify="left" if col == "layer" else "right", no_wrap=True)
     rows = result.layers
-    for r in rows[:max_rows]:
-        t.add_row(r.name, f"{r.m}x{r.n}x{r.k}", str(r.repeats), _count(r.compute_cycles),
-                  _count(r.stall_cycles), units.fmt_pct(r.utilization), _bytes(r.dram_bytes),
-                  _energy(r.energy_j))
-    con.print(t)
+    if max_rows:  # --max-rows 0: no table (it printed a header and rules with no row under them)
+        t = Table(show_lines=False)
+        for col in ("layer", "MxNxK", "rep", "cycles", "stall", "util", "DRAM*", "energy*"):
+            t.add_column(col, justify="left" if col == "layer" else "right", no_wrap=True)
+        for r in rows[:max_rows]:
+            t.add_row(r.name, f"{r.m}x{r.n}x{r.k}", str(r.repeats), _count(r.compute_cycles),
+                      _count(r.stall_cycles), units.fmt_pct(r.utilization), _bytes(r.dram_bytes),
+                      _energy(r.energy_j))
+        con.print(t)
     if len(rows) > max_rows:
-        con.print(f"... {len(rows) - max_rows} more layers (use --max-rows, or --json for every column: "
+        more = f"... {len(rows) - max_rows} more layers" if max_rows else f"{len(rows)} layers, not listed"
+        con.print(f"{more} (use --max-rows, or --json for every column: "
                   "folds, mapping efficiency, SRAM accesses, bandwidth needed, energy parts)")
     tot, roof = result.totals, result.roofline
     e = tot.energy_breakdown
@@ -385,7 +387,7 @@ def register(app: typer.Typer) -> None:
                                         help="input dtype for --input-shape: float32 or int64 (token ids)"),
         convention: str = typer.Option("paper", "--convention", help=_CONVENTION_HELP),
         unlimited_bandwidth: bool = typer.Option(False, "--unlimited-bandwidth", help=_UNLIMITED_HELP),
-        max_rows: int = typer.Option(60, "--max-rows", help="layers shown in the table"),
+        max_rows: int = typer.Option(60, "--max-rows", help="layers shown in the table (0: no table, the totals only)"),
         json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
         html: Path | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),
     ) -> None:
