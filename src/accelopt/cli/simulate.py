@@ -491,10 +491,15 @@ def _tdp_w_flag(text: str | None) -> float | None:
 
     if text is None:
         return None
+    from accelopt.hardware.spec import LIMITS
+
     fix = "give the design's power in watts, e.g. --tdp-w 75"
-    if _finite_flag("--tdp-w", text, fix) <= 0:
+    watts = _finite_flag("--tdp-w", text, fix)
+    if watts <= 0:
         raise InputError(f"--tdp-w {text} is not a finite number of watts > 0", fix)
-    return float(text)
+    if watts > LIMITS["tdp_w"]:  # named here: the spec's own check blamed a tdp_w field and asked for SI units
+        raise InputError(f"--tdp-w {text} is more than {LIMITS['tdp_w']:g} W, past any accelerator built", fix)
+    return watts
 
 
 def _dram_bytes_flag(text: str | None) -> float | None:
@@ -507,7 +512,12 @@ def _dram_bytes_flag(text: str | None) -> float | None:
     n_bytes = _finite_flag("--dram-bytes", text, fix)
     if n_bytes < 1:
         raise InputError(f"--dram-bytes {text} must be a finite number of bytes >= 1", fix)
+    from accelopt.hardware.spec import LIMITS
     from accelopt.simulate.design import MIN_DRAM_BYTES
+
+    if n_bytes > LIMITS["memory_bytes"]:  # named here: the spec's own check blamed memory_bytes, asking for SI units
+        raise InputError(f"--dram-bytes {text} is more than {LIMITS['memory_bytes']:g} bytes (10 PB), past any "
+                         "accelerator's memory", fix)
 
     if n_bytes < MIN_DRAM_BYTES:  # named here: the design's own check would blame a dram_bytes the user did not write
         raise InputError(f"--dram-bytes {text} (the exported memory_bytes) is under {MIN_DRAM_BYTES:g} bytes, smaller "
