@@ -330,3 +330,20 @@ def test_published_console_frames_per_s_read_as_the_page_shows_them(capsys: pyte
     for name in ("nvdla-2048", "nvdla-32"):
         row = next(line for line in out.splitlines() if f"│ {name} " in line)
         assert f" {figures[f'{name}: frames/s']} │" in row, (row, figures)
+
+
+def test_max_rows_zero_prints_no_empty_table(capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--max-rows 0` (accepted: 'layers shown in the table') printed the table's header and rules with no row under
+    them, then '... 5 more layers'. Now it prints no table and says how many layers it did not list; the totals
+    are those of the run with the table."""
+    from conftest import run_main
+
+    monkeypatch.setenv("ACCELOPT_NO_HISTORY", "1")
+    code, out, err = run_main(["simulate", "run", "-d", "edge-npu", "-m", "alexnet-conv", "--max-rows", "0"], capsys)
+    assert code == 0, err
+    assert "┃ layer" not in out and "┏" not in out and "└" not in out, out
+    assert "5 layers, not listed (use --max-rows" in out
+    code, full, err = run_main(["simulate", "run", "-d", "edge-npu", "-m", "alexnet-conv"], capsys)
+    assert code == 0, err
+    assert out.split("\ntotal: ")[1] == full.split("\ntotal: ")[1]

@@ -53,3 +53,21 @@ def test_tdp_with_a_scalesim_config_is_refused(tmp_path: Path, capsys: pytest.Ca
     code, _, err = run_main(["simulate", "export", "-d", "tpu-v1", "--out", str(tmp_path / "t.cfg"), "--tdp-w", "75"],
                             capsys)
     assert code == 2 and "SCALE-Sim config has no power figure" in err
+
+
+@pytest.mark.parametrize(("args", "said", "field"), [
+    (["--tdp-w", "2e6"], "--tdp-w 2e6 is more than 1e+06 W, past any accelerator built", "tdp_w"),
+    (["--dram-bytes", "1e30"], "--dram-bytes 1e30 is more than 1e+16 bytes (10 PB), past any accelerator's memory",
+     "memory_bytes"),
+])
+def test_a_figure_past_any_device_is_refused_naming_the_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                             args: list[str], said: str, field: str) -> None:
+    """Past the catalog's limits these were refused by the spec's check, naming its field and asking for SI units
+    ("memory_bytes = 1e+30 is not a finite number up to 1e+16 ...; give memory_bytes in SI units (bytes, bytes/s,
+    seconds, watts, USD)"): the user typed --dram-bytes, in bytes already."""
+    out = tmp_path / "tpu.toml"
+    code, _, err = run_main(["simulate", "export", "-d", "tpu-v1", "--out", str(out), "--no-calibration", *args],
+                            capsys)
+    flat = " ".join(err.split())
+    assert code == 2 and said in flat and not out.exists(), flat
+    assert f"{field} =" not in flat and "SI units" not in flat

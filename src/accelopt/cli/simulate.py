@@ -245,17 +245,19 @@ def _print_run(result: Any, max_rows: int) -> None:
                    f"convention {result.convention}"))
     for note in assumptions(d):
         con.print(f"  {note}")
-    t = Table(show_lines=False)
-    for col in ("layer", "MxNxK", "rep", "cycles", "stall", "util", "DRAM*", "energy*"):
-        t.add_column(col, justify="left" if col == "layer" else "right", no_wrap=True)
     rows = result.layers
-    for r in rows[:max_rows]:
-        t.add_row(r.name, f"{r.m}x{r.n}x{r.k}", str(r.repeats), _count(r.compute_cycles),
-                  _count(r.stall_cycles), units.fmt_pct(r.utilization), _bytes(r.dram_bytes),
-                  _energy(r.energy_j))
-    con.print(t)
+    if max_rows:  # --max-rows 0: no table (it printed a header and rules with no row under them)
+        t = Table(show_lines=False)
+        for col in ("layer", "MxNxK", "rep", "cycles", "stall", "util", "DRAM*", "energy*"):
+            t.add_column(col, justify="left" if col == "layer" else "right", no_wrap=True)
+        for r in rows[:max_rows]:
+            t.add_row(r.name, f"{r.m}x{r.n}x{r.k}", str(r.repeats), _count(r.compute_cycles),
+                      _count(r.stall_cycles), units.fmt_pct(r.utilization), _bytes(r.dram_bytes),
+                      _energy(r.energy_j))
+        con.print(t)
     if len(rows) > max_rows:
-        con.print(f"... {len(rows) - max_rows} more layers (use --max-rows, or --json for every column: "
+        more = f"... {len(rows) - max_rows} more layers" if max_rows else f"{len(rows)} layers, not listed"
+        con.print(f"{more} (use --max-rows, or --json for every column: "
                   "folds, mapping efficiency, SRAM accesses, bandwidth needed, energy parts)")
     tot, roof = result.totals, result.roofline
     e = tot.energy_breakdown
@@ -291,17 +293,40 @@ def _stalls_left(result: Any) -> str:
     """What the 'needs X for no ...' bandwidth removes: every stall, or the bandwidth stalls only when the design's
     DRAM latency (once per layer, not on a layer SCALE-Sim's buffers replay) or stationary-operand reloads (ws/is
     accumulator chunks) stall at any bandwidth (simulate/memory.py stalls(); the line said 'for no stalls' while
-    those cycles remained)."""
+    those cycles remained). Under the tiling and row-stationary models each layer's first fill (a systolic layer's
+    first stationary tile, an rs layer's first pass) waits at any finite bandwidth: said too, with its cycles where
+    the design's bandwidth is at least X (Eyeriss on AlexNet read 'needs 435 MB/s for no stalls' beside 34,126 stall
+    cycles at its 720 MB/s)."""
     from accelopt import units
 
     latency = sum(x.latency_cycles for x in result.layers)
     reloads = sum(x.reload_cycles for x in result.layers)
+    fill = "" if _replayed(result) else " beyond each layer's first fill" + _fill_here(result, latency + reloads)
     if not latency and not reloads:
-        return "stalls"
+        return "stalls" + fill
     parts = ([f"DRAM latency {units.fmt_quantity(latency, 'count')}"] if latency else []) + (
         [f"stationary-operand reloads {units.fmt_quantity(reloads, 'count')}"] if reloads else [])
-    return (f"bandwidth stalls; {units.fmt_quantity(latency + reloads, 'count')} stall cycles remain at any "
+    return (f"bandwidth stalls{fill}; {units.fmt_quantity(latency + reloads, 'count')} stall cycles remain at any "
             f"bandwidth: {', '.join(parts)}")
+
+
+def _replayed(result: Any) -> bool:
+    """SCALE-Sim's buffers set the traffic and stalls (scalesim-code at a finite bandwidth): no first-fill model."""
+    return result.convention == "scalesim-code" and not result.design.unlimited_bandwidth
+
+
+def _fill_here(result: Any, fixed_cycles: float) -> str:
+    """' (N cycles at B)': the first fills' stall cycles at the design's bandwidth B when B is at least the bandwidth
+    every layer needs (then no layer's transfers outlast its compute, so stall = fill + latency + reloads,
+    simulate/memory.py stalls()); '' below it (the fills are not told apart there) or where nothing is left."""
+    from accelopt import units
+
+    bandwidth = result.design.dram_bandwidth_byte_per_s
+    need = result.totals.bandwidth_needed_byte_per_s
+    fills = sum(x.stall_cycles for x in result.layers) - fixed_cycles
+    if result.design.unlimited_bandwidth or bandwidth < need or fills <= 0:
+        return ""
+    return f" ({units.fmt_quantity(fills, 'count')} cycles at {units.fmt_byte_per_s(bandwidth)})"
 
 
 def _traffic_source(result: Any) -> str:
@@ -385,7 +410,7 @@ def register(app: typer.Typer) -> None:
                                         help="input dtype for --input-shape: float32 or int64 (token ids)"),
         convention: str = typer.Option("paper", "--convention", help=_CONVENTION_HELP),
         unlimited_bandwidth: bool = typer.Option(False, "--unlimited-bandwidth", help=_UNLIMITED_HELP),
-        max_rows: int = typer.Option(60, "--max-rows", help="layers shown in the table"),
+        max_rows: int = typer.Option(60, "--max-rows", help="layers shown in the table (0: no table, the totals only)"),
         json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
         html: Path | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),
     ) -> None:
@@ -489,10 +514,15 @@ def _tdp_w_flag(text: str | None) -> float | None:
 
     if text is None:
         return None
+    from accelopt.hardware.spec import LIMITS
+
     fix = "give the design's power in watts, e.g. --tdp-w 75"
-    if _finite_flag("--tdp-w", text, fix) <= 0:
+    watts = _finite_flag("--tdp-w", text, fix)
+    if watts <= 0:
         raise InputError(f"--tdp-w {text} is not a finite number of watts > 0", fix)
-    return float(text)
+    if watts > LIMITS["tdp_w"]:  # named here: the spec's own check blamed a tdp_w field and asked for SI units
+        raise InputError(f"--tdp-w {text} is more than {LIMITS['tdp_w']:g} W, past any accelerator built", fix)
+    return watts
 
 
 def _dram_bytes_flag(text: str | None) -> float | None:
@@ -505,7 +535,12 @@ def _dram_bytes_flag(text: str | None) -> float | None:
     n_bytes = _finite_flag("--dram-bytes", text, fix)
     if n_bytes < 1:
         raise InputError(f"--dram-bytes {text} must be a finite number of bytes >= 1", fix)
+    from accelopt.hardware.spec import LIMITS
     from accelopt.simulate.design import MIN_DRAM_BYTES
+
+    if n_bytes > LIMITS["memory_bytes"]:  # named here: the spec's own check blamed memory_bytes, asking for SI units
+        raise InputError(f"--dram-bytes {text} is more than {LIMITS['memory_bytes']:g} bytes (10 PB), past any "
+                         "accelerator's memory", fix)
 
     if n_bytes < MIN_DRAM_BYTES:  # named here: the design's own check would blame a dram_bytes the user did not write
         raise InputError(f"--dram-bytes {text} (the exported memory_bytes) is under {MIN_DRAM_BYTES:g} bytes, smaller "

@@ -13,8 +13,8 @@ from accelopt.simulate.design import Design
 from accelopt.simulate.rowstationary import RsMapping
 from accelopt.units import unit
 
-_NEED_DOC = ("DRAM bandwidth for no bandwidth stalls (the DRAM latency and stationary-operand reloads stall at any "
-             "bandwidth)")
+_NEED_DOC = ("DRAM bandwidth for no bandwidth stalls beyond each layer's first fill (that fill, the DRAM latency and "
+             "stationary-operand reloads stall at any bandwidth)")
 
 
 @dataclass(frozen=True, kw_only=True)
