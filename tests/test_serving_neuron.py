@@ -17,6 +17,7 @@ from conftest import run_main
 from accelopt.hardware.catalog import get_device
 from accelopt.predict import serving
 from accelopt.predict.calibration import load_calibrations
+from accelopt.predict.runs_csv import bundled_runs_text
 from accelopt.predict.serving_validation import (
     ServingRunResult,
     _predict_row,
@@ -233,10 +234,10 @@ def test_gemm_size_is_not_the_7b_rows_reason() -> None:
 
 
 def _runs_record(heading: str) -> str:
-    """A comment record of the runs file that starts with `heading` (its comment lines up to the next row, joined)."""
-    runs_file = Path(__file__).resolve().parent.parent / "src/accelopt/predict/data/published_serving_runs.csv"
+    """A comment record of the bundled runs file that starts with `heading` (its comment lines up to the next row,
+    joined)."""
     block = []
-    for line in runs_file.read_text(encoding="utf-8").split(heading, 1)[1].splitlines()[1:]:
+    for line in bundled_runs_text("published_serving_runs.csv").split(heading, 1)[1].splitlines()[1:]:
         if not line.startswith("#"):
             break
         block.append(line.lstrip("#").strip())
@@ -313,3 +314,26 @@ def test_fixed_cost_per_forward_ruled_out_and_the_payload_lead() -> None:
         assert (f"the all-reduce payload ({min(g2):.1f}-{max(g2):.1f} ms per GB) rather than the FLOPs "
                 f"({min(f2):.2f}-{max(f2):.2f} ms per TFLOP)" in note and f"give {min(g3):.1f}-{max(g3):.1f} ms per GB"
                 in note)
+
+
+NCCOM_TEST_ALLG_32 = {1024: 151, 8192: 149, 65536: 150, 524288: 179}  # the guide's 32-rank all-gather, bytes: us
+
+
+def test_nccom_test_example_does_not_size_the_payload_lead() -> None:
+    """l4nrn (2026-12-05): the NCCOM-TEST guide's 32-rank all-gather example (the only 32-rank Trn1 collective time
+    found) against the Llama-2 rows' prefill own time per GB and the 7B's published TPOT, as the record quotes."""
+    record = _runs_record("# Examined 2026-12-05 (l4nrn, issue 10): a fixed cost per forward")
+    slope = (NCCOM_TEST_ALLG_32[524288] - NCCOM_TEST_ALLG_32[65536]) * 1e-3 / ((524288 - 65536) / 1e9)  # ms per GB
+    b1 = "nrn-trn1-l2-7b-b1-128-8064-ttft"
+    llama2 = [b1, "nrn-trn1-l2-7b-b8-128-8064-ttft",
+              *(f"nrn-trn1-l2-70b-b{b}-128-{n}-ttft" for b in (1, 4) for n in (128, 1024))]
+    most_per_gb = max(_prefill_own_ms(r) / _allreduce_payload_gb(r) for r in llama2)
+    per_step_ms = 2 * get_model("llama2-7b").layers * NCCOM_TEST_ALLG_32[65536] * 1e-3
+    tpot = PUB[b1.replace("-ttft", "-tpot")]
+    assert (f"an all-gather of {min(NCCOM_TEST_ALLG_32.values())}-{NCCOM_TEST_ALLG_32[1024]} us up to 65536 B and "
+            f"{NCCOM_TEST_ALLG_32[524288]} us at 524288 B") in record
+    assert f"Its slope, {slope:.1f} ms per GB, doubled" in record and f"is {2 * slope:.1f} ms per GB" in record
+    assert 2 * slope > most_per_gb  # "more than the Llama-2 rows' whole prefill own time per GB"
+    assert f"64 all-reduces a 7B decode step, would be {per_step_ms:.2f} ms" in record
+    assert f"the 7B's published TPOT of {tpot:.2f} ms" in record and per_step_ms > tpot
+    assert "size neither part of the lead" in record
