@@ -96,7 +96,10 @@ _L4_REASON = ("the C 1 TTFT gap's split between prefill compute and a cost outsi
               "tokens, 2026-12-01; examined 2026-12-02, hostcost: the run's 4-vCPU host is below vLLM's documented "
               "minimum of 2 x (2 + N) = 6 vCPUs, a mechanism its docs give no size; searched again 2026-12-03, "
               "row_srv: no public run of a sub-1B model at 1 request in flight sizes the host part; the record is "
-              "in the runs file's L4 block, its figures recomputed by tests/test_serving_l4.py)")
+              "in the runs file's L4 block, its figures recomputed by tests/test_serving_l4.py; examined 2026-12-05, "
+              "l4nrn: the C 32 throughput bounds a prefill-bearing step to 24.0 ms on average only if each prefill "
+              "had a step of its own (not established), so if the lone C 1 prefill is no slower, 3.0 ms or more of "
+              "its 27.0 ms TTFT is outside the forward pass, far from sizing the 22.2 ms gap)")
 _RTX_PP_REASON = ("TensorRT-LLM v1.0's Llama 3.3 70B throughput on RTX PRO 6000 grows with --pp less than the model's "
                   "on decode-heavy loads (128/2048: x2.06 / x3.27 / x4.06 at --pp 2 / 4 / 8 over --pp 1, the model "
                   "x2.31 / x4.66 / x8.76 as its requests in flight grow 146 -> 1873 with the KV room of pp devices), "
@@ -478,10 +481,16 @@ UNEXPLAINED: dict[str, str] = {
     "nrn-trn1-l2-7b-b1-128-8064-ttft": "the published Llama-2-7b TTFT at 128 tokens is 0.25x the 70B's with 0.10x its "
     "FLOPs and 0.40x its layers; no source names the fixed cost (searched again 2026-12-01: table columns, linked "
     "samples, transformers-neuronx buckets and context attention, release notes; the 7B's smaller per-core GEMMs "
-    "ruled out on the device's training curve, 2026-12-01; tests/test_serving_neuron.py)",
-    "nrn-trn1-l2-7b-b8-128-8064-ttft": "batch 8 of the row above; the same unexplained fixed cost",
+    "ruled out on the device's training curve, 2026-12-01; tests/test_serving_neuron.py). Ruled out (l4nrn, "
+    "2026-12-05): a fixed cost per forward, as the model misses 4.21 ms here and 26.12 ms at batch 8 (6.2x); seen: the "
+    "prefill's own time (TTFT - TPOT) over the Llama-2 128-token rows goes with the all-reduce payload (85.6-104.9 ms "
+    "per GB), not the FLOPs, but the Llama-3 rows give 75.6-149.9 ms per GB: no one rate, no source sizes it",
+    "nrn-trn1-l2-7b-b8-128-8064-ttft": "batch 8 of the row above; the same unexplained cost, not a fixed cost per "
+    "forward (l4nrn, 2026-12-05: its miss is 6.2x the batch-1 row's)",
     **{f"nrn-trn1-l3-8b-b1-128-{n}-ttft": "gap row (int8 weight-only); with its matmuls at the bf16 peak still beyond "
-       "25%, as the Llama-2-7b 128-token rows" for n in (8064, 3968)},
+       "25%, as the Llama-2-7b 128-token rows; seen (l4nrn, 2026-12-05): their prefill's own time (TTFT - TPOT) is "
+       "132.5-149.9 ms per GB of all-reduce payload, 1.3-1.5x the Llama-2-7b batch-1 row's 98.7 with the same payload, "
+       "so that row's rate does not carry to them either (tests/test_serving_neuron.py)" for n in (8064, 3968)},
     "trn1-nxd-llama31-8b-n221": "fit row (Neuron 2.21, May 2025 table); its note's release spread (22-28% published "
     "utilization) does not reach the model's figure at any release, as for the 2.24 row below (2026-12-01)",
     # dsv3 (2026-12-01): held-out DeepSeek-V3 / GPT-OSS-120B rows of Megatron-Bridge 25.11 (notes give the figures)
@@ -1084,6 +1093,31 @@ def test_unexplained_llama2_7b_ttft_notes_recompute(batch: int) -> None:
     assert a / m > 1.5 > 1.15 > c / mc  # "the miss is in the 128 tokens' work": the 7B's, not the 70B's
     assert abs(_err(rid.replace("-ttft", "-tpot"))) < 0.15  # "not a per-forward cost a decode step pays too"
     assert note.startswith("not explained:") and rid in UNEXPLAINED
+
+
+def test_l4nrn_reasons_quote_the_recomputed_figures() -> None:
+    """l4nrn (2026-12-05): the figures the Trainium1 and L4 UNEXPLAINED reasons added are those of the runs file's
+    records and row notes, which tests/test_serving_neuron.py and tests/test_serving_l4.py recompute."""
+    runs = (TESTS.parent / "src/accelopt/predict/data/published_serving_runs.csv").read_text(encoding="utf-8")
+    record = " ".join(ln.lstrip("#").strip() for ln in runs.splitlines() if ln.startswith("#"))
+    b1, b8 = (f"nrn-trn1-l2-7b-b{b}-128-8064-ttft" for b in (1, 8))
+    miss1, miss8 = (float(SERVING_ROWS[r]["published"]) - _pred(r)[0] for r in (b1, b8))
+    assert f"the model misses {miss1:.2f} ms here and {miss8:.2f} ms at batch 8 ({miss8 / miss1:.1f}x)" \
+        in UNEXPLAINED[b1]
+    assert f"its miss is {miss8 / miss1:.1f}x the batch-1 row's" in UNEXPLAINED[b8]
+    quoted = re.findall(r"\d+\.\d-\d+\.\d ms per GB", UNEXPLAINED[b1])
+    assert len(quoted) == 2 and all(q in NOTES[b1] for q in quoted)
+    for n in (8064, 3968):
+        reason = UNEXPLAINED[f"nrn-trn1-l3-8b-b1-128-{n}-ttft"]
+        rates = re.search(r"is (\d+\.\d-\d+\.\d) ms per GB .*'s (\d+\.\d) with the same payload", reason)
+        assert rates and f"the 8B at batch 1 {rates[1]} against the Llama-2-7b's {rates[2]} with the same payload" \
+            in record
+    l4 = re.search(r"bounds a prefill-bearing step to (\d+\.\d) ms on average only if each prefill had a step of "
+                   r"its own \(not established\), so if the lone C 1 prefill is no slower, (\d+\.\d) ms or more of "
+                   r"its (\d+\.\d) ms TTFT",
+                   UNEXPLAINED["wmx-l4-q25-05b-256-128-c1-ttft"])
+    assert l4 and f"the prefill-bearing steps average {l4[1]} ms or less" in record and "not established" in record
+    assert f"at least {l4[2]} ms of the C 1 TTFT's {l4[3]} ms is outside" in record
 
 
 DSV3_DECODE_ROW = "lmsys-h100-dsv3-decode-ep72"

@@ -286,3 +286,54 @@ def test_hostcost_record_arithmetic() -> None:
     assert f"their C 1 ITL is {c1_step_rise_ms:.2f} ms above the model's decode step" in record
     assert 0 < c1_step_rise_ms < 4.6  # PR #24174's least per-step CPU gap does not fit in it
     assert "nothing that closes a row" in record
+
+
+P95_MS = {"TTFT": (115.5, 48.2, 85.4, 88.4, 135.7, 191.8), "ITL": (6.1, 6.3, 6.4, 7.4, 8.9, 12.0)}  # the page's p95s
+
+
+def _prefill_step_bound_ms(c: int, per_step: int = 1) -> tuple[float, float, float, float]:
+    """The table's throughput at C in flight as an upper bound on the prefill-bearing steps' mean device time: steps a
+    second (out tok/s / C, one token a step per request), prefills a second (out tok/s / 128), the least time of a
+    step (one read of the bf16 weights at the peak bandwidth), and the bound (the GPU's second less the steps without
+    a prefill at that least time, over the prefill-bearing steps, `per_step` prefills in each)."""
+    tok_s = float(_row(f"c{c}-tput")["published"])
+    steps, prefills = tok_s / c, tok_s / 128
+    floor_ms = 2 * get_model("qwen2.5-0.5b").params_total() / get_device("l4").memory_bandwidth_byte_per_s * 1e3
+    bearing = prefills / per_step
+    return steps, prefills, floor_ms, (1e3 - (steps - bearing) * floor_ms) / bearing
+
+
+def test_throughput_bound_on_the_prefill_step() -> None:
+    """l4nrn (2026-12-05): the runs file's 'Examined 2026-12-05 (l4nrn' record and the C 1 note's sentence: the C 32
+    throughput bounds the prefill-bearing steps' mean time from above (an upper bound, unlike the least time at the
+    peaks), and under the stated assumption puts only a few ms of the C 1 TTFT outside the forward pass."""
+    record = _runs_file_record("# Examined 2026-12-05 (l4nrn, issue 10): an upper bound")
+    steps, prefills, floor_ms, bound_ms = _prefill_step_bound_ms(32)
+    tok_s, ttft_c1 = float(_row("c32-tput")["published"]), float(_row("c1-ttft")["published"])
+    weights_gb = 2 * get_model("qwen2.5-0.5b").params_total() / 1e9
+    bandwidth = get_device("l4").memory_bandwidth_byte_per_s / 1e9
+    outside_ms = ttft_c1 - bound_ms
+    assert (f"At C 32 the engine produced {tok_s:.0f} tokens/s" in record and f"at least {steps:.1f} steps a second"
+            in record and f"{prefills:.2f} prompts a second ({tok_s:.0f} / 128)" in record)
+    assert (f"the {weights_gb:.2f} GB of bf16 weights" in record and f"{floor_ms:.2f} ms at the L4's "
+            f"{bandwidth:.0f} GB/s" in record and f"take {(steps - prefills) * floor_ms:.1f} ms a second" in record)
+    assert f"the prefill-bearing steps average {bound_ms:.1f} ms or less" in record
+    two_ms = _prefill_step_bound_ms(32, per_step=2)[3]
+    assert f"two prefills to a step would allow {two_ms:.1f} ms" in record and two_ms > ttft_c1  # then no split
+    assert "which held is not established" in record
+    others = {c: _prefill_step_bound_ms(c)[3] for c in (1, 16)}
+    assert f"at C 16 gives {others[16]:.1f} ms, at C 1 {others[1]:.1f} ms" in record
+    assert bound_ms < min(_prefill_step_bound_ms(c)[3] for c in CONCURRENCY[:-1])  # C 32 is the tightest
+    assert f"at least {outside_ms:.1f} ms of the C 1 TTFT's {ttft_c1:.1f} ms is outside" in record
+    assert f"far below the {_gap_ms(1):.1f} ms the model misses" in record and 0 < outside_ms < _gap_ms(1) / 5
+    least_ms = 2 * get_model("qwen2.5-0.5b").params_total() * 256 / get_device("l4").peak_flop_per_s["bf16"] * 1e3
+    assert f"(the least time at the peaks, {least_ms:.1f} ms, is a lower bound" in record
+    cols = " / ".join(f"{v:.1f}" for v in P95_MS["TTFT"]), " / ".join(f"{v:.1f}" for v in P95_MS["ITL"])
+    assert f"(TTFT {cols[0]} ms, ITL {cols[1]} ms at C 1 to 32)" in record
+    note = _row("c1-ttft")["note"]
+    assert (f"the C 32 throughput ({tok_s:.0f} tokens/s, one a step per request in flight: {steps:.1f} steps a second, "
+            f"each reading the {weights_gb:.2f} GB of weights in {floor_ms:.2f} ms or more) leaves the prefill-bearing "
+            f"steps {bound_ms:.1f} ms or less on average if each prefill had a step of its own ({two_ms:.1f} ms if "
+            "two shared one; which held is not established)") in note
+    assert f"{outside_ms:.1f} ms or more of the {ttft_c1:.1f} ms is outside" in note
+    assert f"sizing the {_gap_ms(1):.1f} ms" in note and "at most" not in note

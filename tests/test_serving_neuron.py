@@ -17,6 +17,7 @@ from conftest import run_main
 from accelopt.hardware.catalog import get_device
 from accelopt.predict import serving
 from accelopt.predict.calibration import load_calibrations
+from accelopt.predict.runs_csv import bundled_runs_text
 from accelopt.predict.serving_validation import (
     ServingRunResult,
     _predict_row,
@@ -230,3 +231,109 @@ def test_gemm_size_is_not_the_7b_rows_reason() -> None:
     assert f"reach {figures[8][0]:.3f}" in record and f"that row faster, {figures[8][1] * 100:.1f}%" in record
     assert f"x{figures[1][2]:.2f} at batch 1 and x{figures[8][2]:.2f} at batch 8" in record
     assert abs(figures[1][1]) < ROW_NOTE_BOUND < abs(figures[8][1])  # closes one row, not the other: not a reason
+
+
+def _runs_record(heading: str) -> str:
+    """A comment record of the bundled runs file that starts with `heading` (its comment lines up to the next row,
+    joined)."""
+    block = []
+    for line in bundled_runs_text("published_serving_runs.csv").split(heading, 1)[1].splitlines()[1:]:
+        if not line.startswith("#"):
+            break
+        block.append(line.lstrip("#").strip())
+    return " ".join([heading.lstrip("#").strip(), *block])
+
+
+def _prefill_own_ms(rid: str) -> float:
+    """The prefill's own time: the published TTFT less the published TPOT of the same run."""
+    return PUB[rid] - PUB[rid.replace("-ttft", "-tpot")]
+
+
+def _allreduce_payload_gb(rid: str) -> float:
+    """Prompt tokens x 2 all-reduces a layer x layers x hidden x 2 B (bf16 activations)."""
+    row = next(r for r in AWS if r["id"] == rid)
+    m = get_model(row["model"])
+    return int(row["batch"]) * int(row["prompt_len"]) * 2 * m.layers * m.hidden * 2 / 1e9
+
+
+def _prefill_tflop(rid: str) -> float:
+    row = next(r for r in AWS if r["id"] == rid)
+    return 2 * get_model(row["model"]).params_total() * int(row["batch"]) * int(row["prompt_len"]) / 1e12
+
+
+def test_fixed_cost_per_forward_ruled_out_and_the_payload_lead() -> None:
+    """l4nrn (2026-12-05): the runs file's 'Examined 2026-12-05 (l4nrn' record and the two Llama-2-7b notes. A fixed
+    cost per forward cannot close both 7B rows (their misses differ 6.2x); the prefill's own time over the table's
+    Llama-2 128-token rows goes with the all-reduce payload, not the FLOPs, but the Llama-3 rows break the rate."""
+    record = _runs_record("# Examined 2026-12-05 (l4nrn, issue 10): a fixed cost per forward")
+    b1, b8 = "nrn-trn1-l2-7b-b1-128-8064-ttft", "nrn-trn1-l2-7b-b8-128-8064-ttft"
+    a70 = "nrn-trn1-l2-70b-b1-128-128-ttft"
+    rows = {r["id"]: r for r in AWS}
+    pred = {rid: _predict_row(rows[rid], None, None)[0] for rid in (b1, b8)}
+    miss1, miss8 = PUB[b1] - pred[b1], PUB[b8] - pred[b8]
+    flop_share = get_model("llama2-7b").params_total() / get_model("llama2-70b").params_total()
+    assert round(flop_share, 2) == 0.10
+    upper_f = (PUB[b1] - 0.10 * PUB[a70]) / 0.90  # F + w7 = 13.32, F + w70 = 53.91, w7 >= 0.10 w70
+    with_const = (pred[b8] + miss1) / PUB[b8] - 1
+    assert (f"the published {PUB[b1]:.2f} = F + w7 and {PUB[a70]:.2f} = F + w70 ms" in record
+            and f"constant F of up to {upper_f:.2f} ms, and the batch-1 row needs {miss1:.2f} ms" in record)
+    assert f"the model misses {miss8:.2f} ms at batch 8" in record and f"{miss8 / miss1:.1f}x the batch-1" in record
+    assert f"leaves batch 8 at {100 * with_const:.1f}%" in record
+    assert miss1 < upper_f and abs(with_const) > ROW_NOTE_BOUND  # the pair allows it; the batch-8 row does not
+    assert rows[b1]["source"] != rows[b8]["source"] and "two documentation commits" in record
+    llama2 = [b1, b8, *(f"nrn-trn1-l2-70b-b{b}-128-{n}-ttft" for b in (1, 4) for n in (128, 1024))]
+    llama3 = sorted(r for r in PUB if r.startswith(("nrn-trn1-l3-8b-", "nrn-trn1-l3-70b-")) and "-128-" in r
+                    and r.endswith("-ttft"))
+    assert len(llama3) == 8  # 8B at 128+3968 / 128+8064, batch 1 / 8; 70B at 128+128 / 128+1024, batch 1 / 4
+    per_gb = {rid: _prefill_own_ms(rid) / _allreduce_payload_gb(rid) for rid in (*llama2, *llama3)}
+    per_tflop = {rid: _prefill_own_ms(rid) / _prefill_tflop(rid) for rid in llama2}
+    g2, f2 = [per_gb[r] for r in llama2], list(per_tflop.values())
+    assert (f"is {min(g2):.1f}-{max(g2):.1f} ms per GB of all-reduce payload" in record
+            and f"a {max(g2) / min(g2):.2f}x spread) but {min(f2):.2f}-{max(f2):.2f} ms per TFLOP of prefill "
+                f"({max(f2) / min(f2):.2f}x)" in record)
+    assert max(g2) / min(g2) < 1.25 < 2.5 < max(f2) / min(f2)  # "goes with tokens x layers x hidden, not the FLOPs"
+    r70 = [per_gb[r] for r in llama2[2:]]
+    carried = {rid: [PUB[rid.replace("-ttft", "-tpot")] + r * _allreduce_payload_gb(rid) for r in (min(r70), max(r70))]
+               for rid in (b1, b8)}
+    assert (f"The 70B rows' {min(r70):.1f}-{max(r70):.1f} ms per GB carried to the 7B rows gives "
+            f"{carried[b1][0]:.2f}-{carried[b1][1]:.2f} ms at batch 1 (published {PUB[b1]:.2f}) and "
+            f"{carried[b8][0]:.2f}-{carried[b8][1]:.2f} ms at batch 8 ({PUB[b8]:.2f})") in record
+    g3 = [per_gb[r] for r in llama3]
+    l3_8b_b1 = [per_gb[r] for r in llama3 if "-l3-8b-b1-" in r]
+    assert f"give {min(g3):.1f}-{max(g3):.1f} ms per GB" in record
+    assert (f"the 8B at batch 1 {min(l3_8b_b1):.1f}-{max(l3_8b_b1):.1f} against the Llama-2-7b's {per_gb[b1]:.1f} "
+            "with the same payload") in record
+    assert _allreduce_payload_gb("nrn-trn1-l3-8b-b1-128-8064-ttft") == _allreduce_payload_gb(b1)
+    assert min(l3_8b_b1) / per_gb[b1] > 1.3
+    assert "A lead, not a reason" in record and "Not adopted." in record
+    for rid in (b1, b8):  # the notes quote the record's figures
+        note = rows[rid]["note"]
+        assert note.startswith("not explained:") and "Ruled out (l4nrn, 2026-12-05): a fixed cost per forward" in note
+        assert (f"the model misses {miss1:.2f} ms at batch 1 and {miss8:.2f} ms at batch 8" in note
+                and f"{miss8 / miss1:.1f}x apart" in note and f"leaves batch 8 at {100 * with_const:.1f}%" in note)
+        assert (f"the all-reduce payload ({min(g2):.1f}-{max(g2):.1f} ms per GB) rather than the FLOPs "
+                f"({min(f2):.2f}-{max(f2):.2f} ms per TFLOP)" in note and f"give {min(g3):.1f}-{max(g3):.1f} ms per GB"
+                in note)
+
+
+NCCOM_TEST_ALLG_32 = {1024: 151, 8192: 149, 65536: 150, 524288: 179}  # the guide's 32-rank all-gather, bytes: us
+
+
+def test_nccom_test_example_does_not_size_the_payload_lead() -> None:
+    """l4nrn (2026-12-05): the NCCOM-TEST guide's 32-rank all-gather example (the only 32-rank Trn1 collective time
+    found) against the Llama-2 rows' prefill own time per GB and the 7B's published TPOT, as the record quotes."""
+    record = _runs_record("# Examined 2026-12-05 (l4nrn, issue 10): a fixed cost per forward")
+    slope = (NCCOM_TEST_ALLG_32[524288] - NCCOM_TEST_ALLG_32[65536]) * 1e-3 / ((524288 - 65536) / 1e9)  # ms per GB
+    b1 = "nrn-trn1-l2-7b-b1-128-8064-ttft"
+    llama2 = [b1, "nrn-trn1-l2-7b-b8-128-8064-ttft",
+              *(f"nrn-trn1-l2-70b-b{b}-128-{n}-ttft" for b in (1, 4) for n in (128, 1024))]
+    most_per_gb = max(_prefill_own_ms(r) / _allreduce_payload_gb(r) for r in llama2)
+    per_step_ms = 2 * get_model("llama2-7b").layers * NCCOM_TEST_ALLG_32[65536] * 1e-3
+    tpot = PUB[b1.replace("-ttft", "-tpot")]
+    assert (f"an all-gather of {min(NCCOM_TEST_ALLG_32.values())}-{NCCOM_TEST_ALLG_32[1024]} us up to 65536 B and "
+            f"{NCCOM_TEST_ALLG_32[524288]} us at 524288 B") in record
+    assert f"Its slope, {slope:.1f} ms per GB, doubled" in record and f"is {2 * slope:.1f} ms per GB" in record
+    assert 2 * slope > most_per_gb  # "more than the Llama-2 rows' whole prefill own time per GB"
+    assert f"64 all-reduces a 7B decode step, would be {per_step_ms:.2f} ms" in record
+    assert f"the 7B's published TPOT of {tpot:.2f} ms" in record and per_step_ms > tpot
+    assert "size neither part of the lead" in record
