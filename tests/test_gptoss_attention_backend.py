@@ -141,8 +141,10 @@ def test_note_states_the_backend(rid: str) -> None:
 
 # 2026-12-04 (sortchunks): gb300 7.2 -> 7.0, gb200 6.9 -> 6.7, mb2604 b200 2.2 -> 2.1, gb300 3.5 -> 3.3,
 # h100 2.9 -> 2.8, the local-expert sort cost (a larger base step)
-WINDOW_CREDIT = {"mb-gb300-gptoss-120b": 7.0, "mb-gb200-gptoss-120b": 6.7, "mb-b200-gptoss-120b": 1.1,
-                 "mb2604-b200-gptoss-120b": 2.1, "mb2604-gb300-gptoss-120b": 3.3, "mb2604-h100-gptoss-120b": 2.8}
+# 2026-12-05 (fc2bias): gb300 7.0 -> 6.6, gb200 6.7 -> 6.3, b200 1.1 -> 1.0, mb2604 b200 2.1 -> 2.0, gb300 3.3 -> 3.1,
+# h100 2.8 -> 2.7, the fc2-bias charge (a larger base step)
+WINDOW_CREDIT = {"mb-gb300-gptoss-120b": 6.6, "mb-gb200-gptoss-120b": 6.3, "mb-b200-gptoss-120b": 1.0,
+                 "mb2604-b200-gptoss-120b": 2.0, "mb2604-gb300-gptoss-120b": 3.1, "mb2604-h100-gptoss-120b": 2.7}
 """Step growth, %, were the windowed layers charged as full causal ones (a kernel that does not skip the key tiles
 left of the window): the sliding_window cells blanked. Not the 41-60% misses."""
 
@@ -223,8 +225,9 @@ def test_unfused_what_if_fits_no_release_set() -> None:
     later = [_unfused_err_pct(f"mb2604-{s}-gptoss-120b") for s in ("gb300", "gb200", "b300", "b200", "h100")]
     # 2026-12-04 (sortchunks): (16.1, 55.6) -> (17.4, 57.7) and (117.9, 145.4) -> (119.7, 147.4), the local-expert
     # sort cost
-    assert (min(later), max(later)) == (17.4, 57.7)
-    assert (_unfused_err_pct("mb-gb200-gptoss-120b"), _unfused_err_pct("mb-gb300-gptoss-120b")) == (119.7, 147.4)
+    # 2026-12-05 (fc2bias): (17.4, 57.7) -> (20.8, 61.4) and (119.7, 147.4) -> (123.0, 150.9), the fc2-bias charge
+    assert (min(later), max(later)) == (20.8, 61.4)
+    assert (_unfused_err_pct("mb-gb200-gptoss-120b"), _unfused_err_pct("mb-gb300-gptoss-120b")) == (123.0, 150.9)
 
 
 @pytest.mark.parametrize("rid", [rid for rid in MB_GPTOSS_BF16 if ARCH[ROWS[rid]["hardware"]] != "SM90"])

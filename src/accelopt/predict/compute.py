@@ -1075,6 +1075,34 @@ def moe_forward(model: TransformerConfig, T: Arr, tp: Arr, etp: Arr, ep: Arr, ma
     return moe_s, f_moe
 
 
+def moe_fc2_bias_s(model: TransformerConfig, T: Arr, tp: Arr, etp: Arr, ep: Arr, dev: Device,
+                   fp32_probs: bool = False) -> tuple[Arr, Arr]:
+    """(forward, backward) time of the unfused fc2 bias of biased routed experts (TransformerConfig.expert_bias) in
+    Megatron-Core's TEGroupedMLP, for T tokens entering one MoE layer on one device. fc2 is built with
+    skip_bias_add True and TEGroupedMLP.forward then calls _apply_bias, eager PyTorch over the local experts
+    (megatron/core/transformer/moe/experts.py at svcnemo-autobot/Megatron-LM@37b95c51a9883f8b852ed586160f06345ad7d946,
+    a Megatron-LM mirror):
+        torch.cat([t + b * p for t, b, p in zip(torch.split(out, tokens_per_expert), biases,
+                   torch.split(permuted_probs, tokens_per_expert))]).view(shape).to(out.dtype)
+    (fc1's bias is added by Transformer Engine's GroupedLinear, skip_bias_add False, and the clamped, offset GLU
+    with its probability weighting is one fused weighted_bias_quick_geglu_impl / weighted_bias_swiglu_impl pass:
+    moe_forward's activation). Over the routed rows, T etp/tp x top_k of h, bytes per element with 16-bit
+    probabilities (Transformer Engine's fused router writes probs in the logits' dtype, transformer_engine/pytorch/
+    csrc/extensions/router.cpp at NVIDIA/TransformerEngine@017d75a6bc180cf7560c1faddbefef51b67d6991; bf16 logits
+    unless moe_router_dtype fp32): forward b * p writes 2, the add reads 4 and writes 2, the cat reads and writes 2:
+    12 B, 2 kernels per local expert + the cat; backward (autograd: MulBackward's g * p and g * b, each summed to
+    the bias' and the probability's shape, 6 B each; the add passes g on; the split's backward cats the gradients,
+    4 B): 16 B, 4 kernels per local expert + 1. fp32 probabilities (moe_router_dtype fp32) promote the product, the
+    add and the cat to fp32 and add a cast each way: 28 B forward (2 per expert + 2 kernels), 40 B backward (5 per
+    expert + 2)."""
+    elems = T * etp / tp * model.top_k * model.hidden
+    n_local = model.experts / ep
+    fwd_b, bwd_b, kf, kb = (28.0, 40.0, 2.0, 5.0) if fp32_probs else (12.0, 16.0, 2.0, 4.0)
+    extra = 2.0 if fp32_probs else 1.0
+    return (memory_ops_s(fwd_b * elems, dev, kf * n_local + extra),
+            memory_ops_s(bwd_b * elems, dev, kb * n_local + extra))
+
+
 MOE_ROUTER_DTYPES = ("bf16", "fp32")
 """The router GEMM precisions the training model times (plan --moe-router-dtype; Megatron-Core TransformerConfig
 moe_router_dtype: None, the default, runs the router in the input's dtype, bf16 here; 'fp32' as below)."""

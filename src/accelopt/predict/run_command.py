@@ -126,7 +126,11 @@ def row_config(row: dict[str, str]) -> dict[str, Any]:
     if given("sliding_window_layers"):  # each layer's kind: the windowed ones first
         windowed = num("sliding_window_layers")
         cfg["layer_types"] = ["sliding_attention"] * windowed + ["full_attention"] * (num("layers") - windowed)
-    if given("parallel") and num("parallel"):
+    if given("moe_expert_bias") and num("moe_expert_bias"):
+        # biased routed experts: a GPT-OSS (transformers GptOssExperts has gate_up_proj_bias and down_proj_bias; no
+        # config key says them, the model type does: presets.load_hf_config)
+        cfg["model_type"] = "gpt_oss"
+    elif given("parallel") and num("parallel"):
         cfg["model_type"] = "gptj"  # GPT-J: attention and MLP in parallel on one LayerNorm (PaLM sec. 2's block)
     else:  # the common pre-norm block, declared: read back without the unknown-type note (presets.DECLARED_BLOCK)
         cfg[DECLARED_BLOCK_KEY] = DECLARED_BLOCK

@@ -82,6 +82,7 @@ from accelopt.predict.compute import (
     mla_up_gemms_s,
     model_flops_per_token,
     moe_act_elems,
+    moe_fc2_bias_s,
     moe_sort_chunks_s,
     norm_elems,
     op_s,
@@ -773,8 +774,13 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # in the forward, and once more (the inverse sort) in the backward, below
     sort_f = (moe_sort_chunks_s(mdl, T, tp, etp, ep, dtb, dev)
               if mdl.is_moe and cal.stack == "megatron" and setup.moe_dispatcher == "alltoall" else zero)
-    fwd_layer = (lt.dense_s + lt.attn_core_s + frac_moe * (lt.moe_mlp_s - lt.dense_mlp_s - lt.dense_act_s + sort_f)
-                 + unpad_f)
+    # Biased routed experts on Megatron-Core's TEGroupedMLP add fc2's bias unfused, expert by expert
+    # (compute.moe_fc2_bias_s): in the forward (and every recompute of the MoE layer), and its own backward below
+    bias_f, bias_b = (moe_fc2_bias_s(mdl, T, tp, etp, ep, dev, setup.moe_router_dtype == "fp32")
+                      if mdl.is_moe and mdl.expert_bias and cal.stack == "megatron" and setup.moe_grouped_mlp == "te"
+                      else (zero, zero))
+    fwd_layer = (lt.dense_s + lt.attn_core_s
+                 + frac_moe * (lt.moe_mlp_s - lt.dense_mlp_s - lt.dense_act_s + sort_f + bias_f) + unpad_f)
     rc = lay.recompute
     edge = setup.edge_stage_layers
     ls = (np.ceil(mdl.layers / (pp * vp)) * vp if edge is None  # the busiest stage's layers
@@ -788,7 +794,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     mod_on = {name: module_on(rc, setup.recompute_modules, name) for name in RECOMPUTE_MODULES}
     mod_on["core_attn"] = np.maximum(mod_on["core_attn"], _attn_core_recomputed(rc, setup.flash).astype(float))
     mods_layer = sum((mod_on[name] * mods[name][0] for name in RECOMPUTE_MODULES), np.zeros_like(T))
-    mods_layer = mods_layer + mod_on["moe"] * frac_moe * sort_f  # the checkpointed MoE layer sorts again
+    mods_layer = mods_layer + mod_on["moe"] * frac_moe * (sort_f + bias_f)  # the checkpointed MoE layer redoes both
     # the MLP collectives the mlp, moe and shared_experts modules redo, per layer (the share of layers they cover)
     k_mod = mod_on["mlp"] * (1.0 - frac_moe) + (mod_on["moe"] + mod_on["shared_experts"]) * frac_moe
     recompute_layer = np.where(rc == 2, rec_frac * fwd_layer,
@@ -870,7 +876,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # the kernel's published backward rate where it has one (attention_bwd_time_ratio: FlashAttention-2 on an A100).
     bwd_extra_layer = ((attention_bwd_time_ratio(setup.attention_kernel, dev.cal, mdl, float(setup.seq_len)) - 2.0)
                        * lt.attn_core_s
-                       + unpad_b - 2.0 * unpad_f - frac_moe * sort_f)
+                       + unpad_b - 2.0 * unpad_f - frac_moe * sort_f + frac_moe * (bias_b - 2.0 * bias_f))
     if setup.moe_router_dtype == "fp32" and mdl.is_moe:
         # fp32 router (compute.router_fp32_extra_s): fp32 logits in the forward, TF32 / FP32 gradient GEMMs and casts
         r_fwd, r_bwd = router_fp32_extra_s(mdl, T, dtb, dev, _router32_device(spec, dev))

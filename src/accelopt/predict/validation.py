@@ -479,7 +479,7 @@ def _window_cells(row: dict[str, str]) -> tuple[int | None, int | None]:
 MODEL_ARCH_CELLS = ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "mlp", "tied", "head_dim", "parallel",
                     "sliding_window", "sliding_window_layers", "experts", "top_k", "moe_ffn", "shared_experts",
                     "first_dense", "moe_every", "q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim",
-                    "v_head_dim")
+                    "v_head_dim", "moe_expert_bias")
 """The cells run_model reads the architecture from; a `model` cell (a preset or config.json) says all of them."""
 
 
@@ -529,7 +529,7 @@ def run_model(row: dict[str, str]) -> TransformerConfig:
                                  tied_embeddings=_flag(row, "tied"), source=row["source"],
                                  experts=moe.experts, top_k=moe.top_k, shared_experts=moe.shared_experts,
                                  first_dense_layers=moe.first_dense_layers, moe_every=moe.moe_every,
-                                 dense_ffn=moe.dense_ffn)
+                                 dense_ffn=moe.dense_ffn, expert_bias=_flag(row, "moe_expert_bias"))
     except InputError:
         raise  # already names the run, the cell and the fix
     except (KeyError, ValueError) as e:

@@ -1842,6 +1842,10 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                                  if mtype in _LEARNED_POSITION_TYPES else 0,
                                  biases=gpt2_style, norm_bias=mtype in _LAYERNORM_BIAS_TYPES,
                                  qkv_bias=mtype == "stablelm" and bool(cfg.get("use_qkv_bias")),
+                                 # transformers GptOssExperts: gate_up_proj_bias and down_proj_bias on every expert
+                                 # (src/transformers/models/gpt_oss/modeling_gpt_oss.py at huggingface/transformers@
+                                 # 6edf5b311854175ff83c59179b3360beca1ceffc, GptOssExperts.__init__); no config key
+                                 expert_bias=mtype == "gpt_oss" and experts > 1,
                                  source=f"Hugging Face config {p}",
                                  unused_keys=tuple(sorted({*unused, *_keys_not_applied(cfg, mla, window)})),
                                  config_defaults=defaults, stored_weight_flags=_stored_weight_flags(cfg),

@@ -88,6 +88,11 @@ class TransformerConfig:
     moe_every: int = 1
     """Every n-th layer is MoE (1 = all layers when experts > 1)."""
     shared_experts: int = 0
+    expert_bias: bool = False
+    """The routed experts' two linear layers carry biases (GPT-OSS: transformers GptOssExperts gate_up_proj_bias and
+    down_proj_bias; Megatron-Bridge GPTOSSProvider add_bias_linear True); timed by the training model where
+    Megatron-Core's TEGroupedMLP adds fc2's bias unfused (compute.moe_fc2_bias_s). Parameter counts leave them out
+    (E x (2 ffn + h) a layer, under 0.1%)."""
     first_dense_layers: int = 0
     """MoE models whose first layers are dense (DeepSeekMoE: 1); those layers use `dense_ffn`."""
     dense_ffn: int | None = None
