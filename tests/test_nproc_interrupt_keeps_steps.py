@@ -166,3 +166,27 @@ def test_a_rank_that_measured_nothing_says_so(capsys: pytest.CaptureFixture[str]
     render_partial(p, make_console())
     out = " ".join(capsys.readouterr().out.split())
     assert "rank 1 measured nothing: it had not started" in out and "4 of 10" in out
+
+
+def test_ctrl_c_while_predicting_keeps_both_finished_runs(monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """Both runs had finished; the stop came while plan's prediction captured the one-process step: the whole result
+    is printed and recorded with the prediction left out (it said 'nothing was measured')."""
+    from accelopt.distributed import run
+    from accelopt.distributed.launch import RawRun
+
+    def launched(job: Any, launch: Any) -> RawRun:
+        return RawRun(ranks=[_rank_dict(r) for r in range(launch.nproc)], out_dir=Path("/nonexistent"))
+
+    def predicting(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run, "launch_job", launched)
+    monkeypatch.setattr(run, "_add_prediction", predicting)
+    code, out, err = run_main(["profile", "tests/dist_models.py:mlp", "--nproc", "2", "--steps", "3",
+                               "--catalog-device", "h100-sxm", "--json"], capsys)
+    assert code == 130, err
+    doc = json.loads(out)
+    assert doc["schema"] == "accelopt.profile-distributed" and doc["single"] is not None
+    assert doc["prediction"] is None and "interrupted" in doc["prediction_left_out"]
+    assert "every run had finished and is kept whole" in " ".join(err.split())
