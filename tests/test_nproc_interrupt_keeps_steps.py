@@ -190,3 +190,46 @@ def test_ctrl_c_while_predicting_keeps_both_finished_runs(monkeypatch: pytest.Mo
     assert doc["schema"] == "accelopt.profile-distributed" and doc["single"] is not None
     assert doc["prediction"] is None and "interrupted" in doc["prediction_left_out"]
     assert "every run had finished and is kept whole" in " ".join(err.split())
+
+
+def test_a_second_ctrl_c_while_the_run_is_stopped_keeps_the_steps(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """A user pressing Ctrl-C twice: the second came while the launcher stopped torchrun (up to its 5 s grace) and
+    raised there, so the ranks' records were never read and the run read as 'nothing measured'."""
+    import tempfile
+
+    from accelopt.distributed import launch
+    from accelopt.distributed.launch import RunInterrupted
+    from accelopt.distributed.types import Job
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the run's folder is made here
+    monkeypatch.setattr(launch, "torchrun_command", lambda *_: ["sleep", "30"])
+    real_stop = launch.stop_run
+
+    def first_ctrl_c(proc: Any, how: Any, out_dir: Path, log_path: Path) -> None:
+        (out_dir / "rank0.progress").write_text(json.dumps({"step": 1, "timed_done": 1}))
+        (out_dir / "rank0.times0.json").write_text(json.dumps([0.25]))
+        raise KeyboardInterrupt
+
+    sent = []
+
+    def second_ctrl_c(*args: Any) -> None:
+        if not sent:  # once: launch_job's `finally` stops the (stopped) run again
+            sent.append(True)
+            os.kill(os.getpid(), signal.SIGINT)  # delivered as this frame runs its next bytecode
+            time.sleep(0.05)
+        real_stop(*args)
+
+    monkeypatch.setattr(launch, "_wait", first_ctrl_c)
+    monkeypatch.setattr(launch, "stop_run", second_ctrl_c)
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, whatever runs the tests
+    stop: RunInterrupted | KeyboardInterrupt | None = None
+    try:
+        launch.launch_job(Job(), launch.Launch(nproc=1))
+    except KeyboardInterrupt as e:  # RunInterrupted is one; a bare one is the second Ctrl-C escaping
+        stop = e
+    finally:
+        signal.signal(signal.SIGINT, before)
+    assert isinstance(stop, RunInterrupted), f"the second Ctrl-C escaped as {stop!r}: the steps were lost"
+    assert stop.ranks[0]["progress"]["step_times_s"] == [0.25]
+    assert "SIGINT received: stopping already" in capsys.readouterr().err

@@ -30,6 +30,7 @@ from typing import Any
 
 from accelopt.distributed.types import TIMES_CHUNK, Job
 from accelopt.errors import InputError, MeasurementError
+from accelopt.interrupts import interrupts_held
 
 POLL_S = 0.1
 TERM_GRACE_S = 5.0
@@ -358,8 +359,10 @@ def launch_job(job: Job, launch: Launch) -> RawRun:
             keep = job.dump_grads
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM under the CLI (its handler raises KeyboardInterrupt):
             keep = job.dump_grads  # no log is named to anyone, so nothing is left behind
-            stop_run(proc, str(job_path), out_dir)  # every rank stopped first: their records no longer change
-            raise RunInterrupted(read_partial(out_dir, launch)) from None
+            with interrupts_held("the ranks' steps (stopping every process of the run)"):  # a second Ctrl-C too
+                stop_run(proc, str(job_path), out_dir)  # every rank stopped first: their records no longer change
+                ranks = read_partial(out_dir, launch)
+            raise RunInterrupted(ranks) from None
         except SystemExit:  # SIGTERM without the CLI's handler (_sigterm_unwinds)
             keep = job.dump_grads
             raise
