@@ -89,7 +89,7 @@ def test_sigterm_keeps_each_ranks_finished_steps_in_the_json(tmp_path: Path) -> 
     out, err, done = _stop(proc, signal.SIGTERM, tmp_path)
     doc = json.loads(out)
     assert doc["schema"] == "accelopt.profile-distributed-partial" and doc["interrupted"] is True
-    assert doc["interrupted_during"] == "distributed" and doc["steps"] == int(STEPS)
+    assert doc["steps"] == int(STEPS)
     assert [r["rank"] for r in doc["ranks"]] == [0, 1]
     for r in doc["ranks"]:
         assert r["timed_done"] >= done[r["rank"]] >= DONE  # at least what the files said before the signal
@@ -125,8 +125,8 @@ def _rank_dict(rank: int) -> dict[str, Any]:
 
 def test_ctrl_c_in_the_one_process_run_keeps_the_finished_ranks(monkeypatch: pytest.MonkeyPatch,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    """The N-rank run had finished; the stop came in the one-process run after it: the ranks' whole run is kept,
-    with the one-process run's finished steps."""
+    """The N-rank run had finished; the stop came in the one-process run after it: the ranks' whole result (their
+    collectives trace and losses too) is kept, the one-process run noted as interrupted."""
     from accelopt.distributed import run
     from accelopt.distributed.launch import RawRun, RunInterrupted
 
@@ -144,9 +144,11 @@ def test_ctrl_c_in_the_one_process_run_keeps_the_finished_ranks(monkeypatch: pyt
                               capsys)
     assert code == 130 and calls == ["ddp", "none"], err
     doc = json.loads(out)
-    assert doc["interrupted_during"] == "baseline"
+    assert doc["schema"] == "accelopt.profile-distributed" and doc["single"] is None
     assert [r["step_times_s"] for r in doc["ranks"]] == [[0.010, 0.012, 0.011]] * 2
-    assert doc["single"]["step_times_s"] == [0.02] and doc["single"]["timed_done"] == 1
+    assert [r["comm"]["comm_s"] for r in doc["ranks"]] == [0.001] * 2 and doc["ranks"][0]["losses"] == [1.0] * 6
+    assert any("one-process run was interrupted" in n and "after 1 of its 3 timed steps" in n for n in doc["notes"])
+    assert "in the one-process run" in " ".join(err.split())
 
 
 def test_a_rank_that_measured_nothing_says_so(capsys: pytest.CaptureFixture[str]) -> None:
@@ -161,7 +163,7 @@ def test_a_rank_that_measured_nothing_says_so(capsys: pytest.CaptureFixture[str]
     ranks = partial_ranks(records, DistConfig(bundle_ref="x:y", steps=10))
     p = PartialDistributedResult(name="m", parallel="ddp", schedule=None, nproc=2, nnodes=1, backend="gloo",
                                  device="cpu", global_batch=8, microbatches=1, steps=10, warmup=1, profile_steps=3,
-                                 interrupted_during="distributed", ranks=ranks, missing=["losses"])
+                                 ranks=ranks, missing=["losses"])
     assert p.step_median_s is None  # rank 0's median alone would understate the step every rank waits for
     render_partial(p, make_console())
     out = " ".join(capsys.readouterr().out.split())

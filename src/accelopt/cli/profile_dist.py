@@ -25,8 +25,6 @@ INTERRUPTED = ("interrupted (Ctrl-C or SIGTERM) before any rank finished a step:
                "record, and none of its processes is left")
 """Said when the stop came while the model was loaded, its layers timed for the pipeline split, or the ranks started
 (torch imports, the rendezvous, the first step)."""
-PREDICTION_STOPPED = ("interrupted (Ctrl-C or SIGTERM) while plan's prediction was made: every run had finished and "
-                      "is kept whole (recorded), the prediction is left out")
 
 
 def check_no_distributed_flags(given: dict[str, bool]) -> None:
@@ -85,13 +83,14 @@ def run_distributed(o: DistOptions) -> None:
     except DistributedInterrupted as stop:  # every rank is stopped (launch_job); what they measured is here
         keep_interrupted(stop.partial, o)
         raise typer.Exit(130) from None  # the shell's status for Ctrl-C, as the one-process profile exits
-    except MeasuredInterrupted as stop:  # stopped while predicting: both runs are whole, the prediction left out
+    except MeasuredInterrupted as stop:  # stopped after the N-rank run: the whole result, less what was cut short
         from accelopt.cli.main import interrupts_held
         from accelopt.report.console import make_console, plain
 
         with interrupts_held("what the ranks measured"):
             _finish(stop.result, o)
-            make_console(stderr=True).print(plain(PREDICTION_STOPPED, "yellow"))
+            make_console(stderr=True).print(plain(f"interrupted (Ctrl-C or SIGTERM) {stop.when}; none of the "
+                                                  "run's processes is left", "yellow"))
         raise typer.Exit(130) from None
     except KeyboardInterrupt:  # before any rank finished a step (run.profile_distributed): nothing measured
         from accelopt.report.console import make_console, plain

@@ -254,7 +254,7 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
         finished = partial_ranks(stop.ranks, cfg)
         if not any(r.warmup_done or r.timed_done for r in finished):  # not one step of any rank: nothing to keep
             raise KeyboardInterrupt from None
-        raise stopped.interrupted("distributed", finished, None) from None
+        raise stopped.interrupted(finished) from None
     _watched(contention, watch, run_label(launch), [RANK_FIGURES, TRACE_FIGURES, SCALING_FIGURES],
              launch.nproc * threads)
     ranks = sorted((RankResult.from_dict(d) for d in raw.ranks), key=lambda r: r.rank)
@@ -262,6 +262,7 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
     for r in ranks:
         check_samples(contention, f"rank {r.rank} step time", r.step_times_s, RANK_FIGURES, SCALING_FIGURES)
     single = None
+    baseline_stopped = ""
     run_dirs = [str(raw.out_dir)] if dump_grads else []
     left_out: list[str] = []
     if cfg.baseline and launch.nnodes == 1:
@@ -270,10 +271,14 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
         say(f"the one-process run of the same global batch {bundle.batch_size}, {threads} thread(s)")
         try:
             base = launch_job(_job(cfg, "none", 1, [], dump_grads=dump_grads), one)
-        except RunInterrupted as stop:  # the ranks' run had finished: all of it is kept
-            finished = [PartialRank.of_finished(r, cfg.warmup, cfg.profile_steps + PROFILER_WARMUP_STEPS)
-                        for r in ranks]
-            raise stopped.interrupted("baseline", finished, partial_ranks(stop.ranks, cfg)[0]) from None
+        except RunInterrupted as stop:  # the ranks' run had finished: the whole of it is kept, the baseline noted
+            (base_steps,) = partial_ranks(stop.ranks, cfg)
+            left_out.append(f"the one-process run was interrupted (Ctrl-C or SIGTERM) after {base_steps.timed_done} of "
+                            f"its {cfg.steps} timed steps, so there is no speedup or scaling efficiency; the "
+                            f"{launch.world_size}-rank run had finished and is whole")
+            baseline_stopped = (f"in the one-process run, after {base_steps.timed_done} of its {cfg.steps} timed "
+                                f"steps: the {launch.world_size}-rank run had finished and is kept whole (no speedup "
+                                "or scaling efficiency)")
         except RankOutOfMemory as e:  # a run sharded to fit (FSDP, a pipeline): its measured ranks are kept
             left_out.append(baseline_left_out(bundle.batch_size, e))
         except AcceloptError as e:  # it failed as 'rank 0', though the ranks' run had finished
@@ -295,12 +300,16 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
                      "threads_per_rank": threads, "run_dirs": run_dirs}, contention=contention,
         notes=left_out + m_note + (batchnorm_note(bundle.model, cfg.parallel, m)
                                    + dropout_note(bundle.model, cfg.parallel) if world > 1 else []))
+    if baseline_stopped:
+        result.prediction_left_out = "not made: the run was interrupted (Ctrl-C or SIGTERM) before it"
+        raise MeasuredInterrupted(result, baseline_stopped)
     if spec is not None:
         try:
             _add_prediction(cfg, result, spec)
         except KeyboardInterrupt:  # both runs had finished: every figure of them is kept, the prediction left out
             result.prediction, result.prediction_left_out = None, PREDICTION_INTERRUPTED
-            raise MeasuredInterrupted(result) from None
+            raise MeasuredInterrupted(result, "while plan's prediction was made: every run had finished and is "
+                                              "kept whole, the prediction is left out") from None
     return result
 
 
@@ -308,12 +317,13 @@ PREDICTION_INTERRUPTED = "interrupted (Ctrl-C or SIGTERM) while the one-process 
 
 
 class MeasuredInterrupted(KeyboardInterrupt):
-    """Ctrl-C or SIGTERM after every run was measured, while plan's prediction was made: `result` is the whole
-    DistributedResult, its prediction left out (PREDICTION_INTERRUPTED)."""
+    """Ctrl-C or SIGTERM after the N-rank run was measured (in the one-process run, or while plan's prediction was
+    made): `result` is the whole DistributedResult, without what the stop cut short (the one-process run: a note
+    says so; the prediction: prediction_left_out); `when` says what was stopped."""
 
-    def __init__(self, result: DistributedResult) -> None:
+    def __init__(self, result: DistributedResult, when: str) -> None:
         super().__init__()
-        self.result = result
+        self.result, self.when = result, when
 
 
 class DistributedInterrupted(KeyboardInterrupt):
@@ -352,20 +362,19 @@ class Stopped:
     partition: Partition | None
     threads: int
 
-    def interrupted(self, during: str, ranks: list[PartialRank], single: PartialRank | None
-                    ) -> DistributedInterrupted:
+    def interrupted(self, ranks: list[PartialRank]) -> DistributedInterrupted:
         import torch
 
         cfg, launch = self.cfg, self.launch
-        missing = (["the collectives trace (profiled steps)", "the losses"] if during == "distributed" else []) + [
-            "speedup and scaling efficiency", "plan's prediction"]
+        missing = ["the collectives trace (profiled steps)", "the losses", "speedup and scaling efficiency",
+                   "plan's prediction"]
         return DistributedInterrupted(PartialDistributedResult(
             name=self.name, parallel=cfg.parallel, schedule=cfg.schedule if cfg.parallel == "pipeline" else None,
             nproc=launch.nproc, nnodes=launch.nnodes, node_rank=launch.node_rank,
             backend="nccl" if cfg.device.startswith("cuda") else "gloo", device=cfg.device,
             global_batch=self.global_batch, microbatches=self.microbatches, steps=cfg.steps, warmup=cfg.warmup,
-            profile_steps=cfg.profile_steps + PROFILER_WARMUP_STEPS, interrupted_during=during, ranks=ranks,
-            single=single, partition=self.partition, missing=missing,
+            profile_steps=cfg.profile_steps + PROFILER_WARMUP_STEPS, ranks=ranks, partition=self.partition,
+            missing=missing,
             environment={"torch": torch.__version__, "python": platform.python_version(), "host": platform.node(),
                          "threads_per_rank": self.threads}))
 

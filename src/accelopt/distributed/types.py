@@ -391,8 +391,9 @@ class PartialRank:
 
 @dataclass(kw_only=True)
 class PartialDistributedResult:
-    """`accelopt profile --nproc N` stopped by Ctrl-C or SIGTERM: what every rank of this node had measured (its
-    finished steps), and which run was stopped. Recorded in the run history like a finished run; every figure here
+    """`accelopt profile --nproc N` stopped by Ctrl-C or SIGTERM during its N-rank run: what every rank of this node
+    had measured (its finished steps). (Stopped later, in the one-process run or while predicting, the whole
+    DistributedResult is kept instead.) Recorded in the run history like a finished run; every figure here
     is from the steps the rank finished."""
 
     SCHEMA_KIND: ClassVar[str] = "profile-distributed-partial"
@@ -413,13 +414,8 @@ class PartialDistributedResult:
     warmup: int = unit("count", "warm-up steps asked for (--warmup)")
     profile_steps: int = unit("count", "steps run under torch.profiler after the timed ones, its warm-up step included")
     interrupted: bool = True
-    interrupted_during: str
-    """'distributed': the N-rank run was stopped (`ranks` hold what they finished); 'baseline': the N-rank run had
-    finished and the one-process run of the same global batch was stopped (`single` holds what it finished)."""
     ranks: list[PartialRank]
     """This node's ranks (the ranks of other nodes report to their own node's launcher)."""
-    single: PartialRank | None = None
-    """The one-process run's finished steps when it was the one stopped; None otherwise."""
     partition: Partition | None = None
     missing: list[str] = field(default_factory=list)
     """The figures a finished run has that this one lacks (the collectives trace, the losses, the speedup, plan's

@@ -295,12 +295,7 @@ PARTIAL_COLUMNS = ("rank", "stage", "warm-up steps", "timed steps", "step median
 
 
 def stopped_text(p: PartialDistributedResult) -> str:
-    """'INTERRUPTED (Ctrl-C or SIGTERM) during the 2-rank run' or '... during the one-process run (the 2-rank run
-    had finished)'."""
-    world = p.nproc * p.nnodes
-    if p.interrupted_during == "baseline":
-        return f"INTERRUPTED (Ctrl-C or SIGTERM) during the one-process run (the {world}-rank run had finished)"
-    return f"INTERRUPTED (Ctrl-C or SIGTERM) during the {world}-rank run"
+    return f"INTERRUPTED (Ctrl-C or SIGTERM) during the {p.nproc * p.nnodes}-rank run"
 
 
 def partial_rows(p: PartialDistributedResult) -> list[tuple[PartialRank, list[str]]]:
@@ -337,10 +332,6 @@ def partial_lines(p: PartialDistributedResult) -> list[str]:
     lines += [t for t in (nothing_measured(r) for r in p.ranks) if t]
     if p.nnodes > 1:
         lines.append(f"ranks of this node (node {p.node_rank}) only: each node's launcher keeps its own ranks' steps")
-    if p.single is not None:
-        s = p.single
-        lines.append(f"one process, same global batch {p.global_batch}: {s.timed_done} of {p.steps} timed steps "
-                     f"finished, median {_seconds(s.step_median_s)}")
     lines.append("not measured (the run was stopped before them): " + ", ".join(p.missing))
     return lines
 
