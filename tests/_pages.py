@@ -35,10 +35,14 @@ COMMANDS: dict[str, list[str]] = {
     "profile-distributed": ["profile", "mlp", "--nproc", "2", "--parallel", "pipeline", "--steps", "3", "--warmup",
                             "1", "--catalog-device", "h100-sxm"],
     "profile-partial": ["profile", "mlp", "--steps", "5", "--warmup", "1"],  # Ctrl-C at the 4th headline step
+    # Ctrl-C once both ranks have finished 2 timed steps (DIST_INTERRUPTED)
+    "profile-distributed-partial": ["profile", "mlp", "--nproc", "2", "--steps", "100000", "--warmup", "1"],
     "simulate-published": ["simulate", "published", "--chip", "nvdla"],
 }
 INTERRUPTED = {"profile-partial": 5}
 """kind -> the StepRunner.step call (1-based) that raises KeyboardInterrupt, as Ctrl-C would (exit 130)."""
+DIST_INTERRUPTED = {"profile-distributed-partial": 2}
+"""kind -> the timed steps every rank of a `profile --nproc` run finishes before the launcher gets Ctrl-C (exit 130)."""
 
 
 @dataclass
@@ -74,11 +78,13 @@ def make_pages(folder: Path) -> dict[str, Page]:
             path = folder / f"{kind}.html"
             args = [str(workload) if a == "WORKLOAD" else a for a in argv] + ["--json", "--html", str(path)]
             out, err = io.StringIO(), io.StringIO()
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), ctrl_c_at(INTERRUPTED.get(kind)):
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), ctrl_c_at(INTERRUPTED.get(kind)), \
+                    ctrl_c_after_steps(DIST_INTERRUPTED.get(kind)):
                 try:
                     main(args)
                 except SystemExit as e:
-                    assert e.code == (130 if kind in INTERRUPTED else 0) or not e.code, (kind, err.getvalue())
+                    stopped = kind in INTERRUPTED or kind in DIST_INTERRUPTED
+                    assert e.code == (130 if stopped else 0) or not e.code, (kind, err.getvalue())
             pages[kind] = Page(kind, path, json.loads(out.getvalue()))
     finally:
         probe.settings_for = real_settings  # type: ignore[assignment]
@@ -109,6 +115,33 @@ def ctrl_c_at(call: int | None) -> Any:
         yield
     finally:
         profiler.StepRunner.step = real  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def ctrl_c_after_steps(steps: int | None) -> Any:
+    """Within the block, the launcher of a distributed run gets KeyboardInterrupt (as Ctrl-C) once every rank has
+    reported `steps` timed steps in its progress record (None: no Ctrl-C)."""
+    import time
+
+    from accelopt.distributed import launch
+
+    real = launch._wait
+
+    def wait(proc: Any, how: Any, out_dir: Path, log_path: Path) -> None:
+        deadline = time.monotonic() + 600
+        while proc.poll() is None and time.monotonic() < deadline:
+            records = [json.loads(f.read_text()) for f in out_dir.glob("rank*.progress")]
+            if len(records) == how.world_size and all(r.get("timed_done", 0) >= (steps or 0) for r in records):
+                raise KeyboardInterrupt
+            time.sleep(0.1)
+        real(proc, how, out_dir, log_path)
+
+    if steps is not None:
+        launch._wait = wait  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        launch._wait = real  # type: ignore[assignment]
 
 
 # ---------------------------------------------------------------- displayed text -> SI
@@ -225,6 +258,8 @@ KEY_FIGURE_PATHS: dict[str, dict[str, str]] = {
                             "straggler (slowest / median rank)": "straggler_ratio", "ranks": "nproc"},
     "profile-partial": {"step time (median of the completed steps)": "step_time.median",
                         "achieved": "achieved_flop_per_s"},
+    "profile-distributed-partial": {"step time (slowest rank's median of its finished steps)": "step_median_s",
+                                    "ranks": "nproc"},
     "simulate-published": {"median |error| of frames/s": "median_abs_error",
                            "nvdla-2048: frames/s": "nvdla.0.predicted_frames_per_s",
                            "nvdla-32: frames/s": "nvdla.6.predicted_frames_per_s"},

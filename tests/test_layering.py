@@ -14,6 +14,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "accelopt"
 # tier of each top-level module or package of accelopt; a module may import only from lower tiers.
 TIERS: dict[str, int] = {
     "errors": 0, "paths": 0,  # paths imports nothing of accelopt (a leaf, like errors)
+    "interrupts": 0,  # Ctrl-C held while a stopped run is kept: the launcher (distributed) and the commands use it
     "units": 1, "userio": 1, "dtypes": 1,
     "hardware": 2, "workload": 2,
     "measure": 3, "predict": 3, "simulate": 3,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import sys
-from collections.abc import Iterator
 from typing import Any, NoReturn
 
 import typer
@@ -22,6 +21,9 @@ except ImportError:  # pragma: no cover - older typer runs on the click package
 from accelopt.cli import catalog, env, optimize, plan, probe, profile, report, schema, simulate, validate
 from accelopt.cli.empty_values import refuse_empty_values
 from accelopt.errors import AcceloptError
+from accelopt.interrupts import interrupts_held
+
+__all__ = ["interrupts_held", "main"]  # interrupts_held: where the commands have imported it from
 
 HELP = """accelopt — measure, predict, simulate and optimize compute for AI models.
 
@@ -193,31 +195,6 @@ def _stop_on_term() -> Any:
     if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
         return None
     return signal.signal(signal.SIGTERM, _term_as_interrupt)
-
-
-@contextlib.contextmanager
-def interrupts_held(what: str) -> Iterator[None]:
-    """Ctrl-C and SIGTERM put off while `what` (a stopped run's result) is recorded and printed: a second Ctrl-C
-    there (a user pressing twice, a script's timeout after the first signal) raised KeyboardInterrupt inside the
-    printing and the run's measured results were lost ('nothing to show'). Each one put off is said on stderr; the
-    handlers are put back after (main thread only; elsewhere nothing is changed)."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def later(signum: int, frame: Any) -> None:
-        print(f"{signal.Signals(signum).name} received: stopping already; writing {what} first", file=sys.stderr)
-
-    names = [n for n in ("SIGINT", "SIGTERM") if hasattr(signal, n)]
-    before = {n: signal.signal(getattr(signal, n), later) for n in names}
-    try:
-        yield
-    finally:
-        for n, handler in before.items():
-            signal.signal(getattr(signal, n), handler)
 
 
 def main(argv: list[str] | None = None) -> None:

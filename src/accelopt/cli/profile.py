@@ -410,7 +410,10 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="print one JSON document instead of tables"),
         html: str | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),
         nproc: int | None = typer.Option(None, "--nproc", help="run on N ranks under torchrun (gloo on cpu, NCCL "
-                                                               "on cuda) beside the one-process run; see README"),
+                                                               "on cuda) beside the one-process run; Ctrl-C or "
+                                                               "SIGTERM stops every rank and keeps the steps each "
+                                                               "finished (printed, --json, recorded; exit 130); see "
+                                                               "README"),
         parallel: str | None = typer.Option(None, "--parallel", help="with --nproc: ddp (default), fsdp "
                                                                      "(fully_shard) or pipeline"),
         schedule: str | None = typer.Option(None, "--schedule", help="--parallel pipeline: 1f1b (default) or gpipe"),

@@ -21,8 +21,10 @@ def _spec(catalog_device: str | None, probed: str | None, device: str, catalog: 
     return _probed_spec(probed) or _catalog_spec(catalog_device, device, catalog)
 
 
-INTERRUPTED = ("interrupted (Ctrl-C or SIGTERM): the distributed run was stopped and none of its processes is left; "
-               "ranks report their figures when their run ends, so nothing was measured to show or record")
+INTERRUPTED = ("interrupted (Ctrl-C or SIGTERM) before any rank finished a step: nothing was measured to show or "
+               "record, and none of its processes is left")
+"""Said when the stop came while the model was loaded, its layers timed for the pipeline split, or the ranks started
+(torch imports, the rendezvous, the first step)."""
 
 
 def check_no_distributed_flags(given: dict[str, bool]) -> None:
@@ -69,18 +71,37 @@ class DistOptions:
 
 def run_distributed(o: DistOptions) -> None:
     """Check the options, run and measure the distributed job (one library call), record it and render it."""
+    import typer
+
+    from accelopt.distributed.run import DistributedInterrupted, MeasuredInterrupted
+
     try:
         # what the model's own code prints while this process loads it goes to stderr: stdout keeps the tables or
         # the --json document only (as for the one-process profile)
         with contextlib.redirect_stdout(sys.stderr):
             result = measure(o)
-    except KeyboardInterrupt:  # the launcher has stopped every rank (launch_job's finally) by the time it is here
-        import typer
+    except DistributedInterrupted as stop:  # every rank is stopped (launch_job); what they measured is here
+        keep_interrupted(stop.partial, o)
+        raise typer.Exit(130) from None  # the shell's status for Ctrl-C, as the one-process profile exits
+    except MeasuredInterrupted as stop:  # stopped after the N-rank run: the whole result, less what was cut short
+        from accelopt.cli.main import interrupts_held
+        from accelopt.report.console import make_console, plain
 
+        with interrupts_held("what the ranks measured"):
+            _finish(stop.result, o)
+            make_console(stderr=True).print(plain(f"interrupted (Ctrl-C or SIGTERM) {stop.when}; none of the "
+                                                  "run's processes is left", "yellow"))
+        raise typer.Exit(130) from None
+    except KeyboardInterrupt:  # before any rank finished a step (run.profile_distributed): nothing measured
         from accelopt.report.console import make_console, plain
 
         make_console(stderr=True).print(plain(INTERRUPTED, "yellow"))
         raise typer.Exit(130) from None  # the shell's status for Ctrl-C
+    _finish(result, o)
+
+
+def _finish(result: Any, o: DistOptions) -> None:
+    """Record, then print (tables, or the --json document) a measured DistributedResult."""
     from accelopt.report.runs import finish_run
 
     finish_run("profile-distributed", result, o.html)
@@ -93,6 +114,27 @@ def run_distributed(o: DistOptions) -> None:
     from accelopt.report.distributed_view import render
 
     render(result, make_console())
+
+
+def keep_interrupted(partial: Any, o: DistOptions) -> None:
+    """Record (history kind 'profile-distributed-partial'), print (--json: its document) and write the --html page
+    of what the ranks of a stopped run measured; a second Ctrl-C or SIGTERM meanwhile is put off, not obeyed."""
+    from accelopt.cli.main import interrupts_held
+    from accelopt.report.console import make_console, plain
+    from accelopt.report.distributed_view import interrupted_line
+    from accelopt.report.runs import finish_run
+
+    with interrupts_held("what the ranks measured"):
+        finish_run("profile-distributed-partial", partial, o.html)
+        if o.as_json:
+            from accelopt.report.jsonout import emit
+
+            emit(partial)
+        else:
+            from accelopt.report.distributed_view import render_partial
+
+            render_partial(partial, make_console())
+        make_console(stderr=True).print(plain(interrupted_line(partial), "yellow"))
 
 
 def _check(o: DistOptions) -> None:

@@ -12,8 +12,9 @@ def register(app: typer.Typer) -> None:
     @app.command("schema", help=HELP)
     def schema_cmd(
         kind: str | None = typer.Argument(None, help="probe, profile, profile-partial, profile-distributed, "
-                                          "optimize, plan, plan-workload, plan-explain, plan-serve, plan-infer, "
-                                          "validate, validate-inference, validate-serving, simulate-run, "
+                                          "profile-distributed-partial, optimize, plan, plan-workload, "
+                                          "plan-explain, plan-serve, plan-infer, validate, validate-inference, "
+                                          "validate-serving, simulate-run, "
                                           "simulate-sweep, simulate-published, catalog-compare, or a listing's "
                                           "document (`--list` names every kind)"),
         list_kinds: bool = typer.Option(False, "--list", help="list the result kinds with their schema versions"),

@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from accelopt.distributed.types import Job
+from accelopt.distributed.types import TIMES_CHUNK, Job
 from accelopt.errors import AcceloptError, InputError, MeasurementError
+from accelopt.interrupts import interrupts_held
 
 POLL_S = 0.1
 TERM_GRACE_S = 5.0
@@ -356,8 +357,14 @@ def launch_job(job: Job, launch: Launch) -> RawRun:
             _wait(proc, launch, out_dir, log_path)
             ranks = _read_results(out_dir, launch)
             keep = job.dump_grads
-        except (KeyboardInterrupt, SystemExit):  # Ctrl-C, or SIGTERM (_sigterm_unwinds; `timeout`, a scheduler):
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM under the CLI (its handler raises KeyboardInterrupt):
             keep = job.dump_grads  # no log is named to anyone, so nothing is left behind
+            with interrupts_held("the ranks' steps (stopping every process of the run)"):  # a second Ctrl-C too
+                stop_run(proc, str(job_path), out_dir)  # every rank stopped first: their records no longer change
+                ranks = read_partial(out_dir, launch)
+            raise RunInterrupted(ranks) from None
+        except SystemExit:  # SIGTERM without the CLI's handler (_sigterm_unwinds)
+            keep = job.dump_grads
             raise
         except AcceloptError as e:  # kept where the error names a file there (a crash's torchrun.log); a rank's
             # out-of-memory or input error names none, and its folder was left in /tmp for nobody
@@ -368,6 +375,50 @@ def launch_job(job: Job, launch: Launch) -> RawRun:
             if not keep:
                 shutil.rmtree(out_dir, ignore_errors=True)
     return RawRun(ranks=ranks, out_dir=out_dir)
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM under the CLI) stopped a run: every process of it is gone, and `ranks` holds what each
+    rank of this node had measured (read_partial). A KeyboardInterrupt still, for callers that only stop."""
+
+    def __init__(self, ranks: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.ranks = ranks
+
+
+def read_partial(out_dir: Path, launch: Launch) -> list[dict[str, Any]]:
+    """What each rank of this node had measured when its run was stopped, in rank order: {'rank', 'started' (it
+    wrote its first record), 'progress' (its last step record, with the figures a training rank keeps in it:
+    worker.Tally) or None, 'result' (its finished result, where it got that far) or None}. Global ranks
+    node_rank x nproc .. + nproc - 1 (torchrun numbers a node's ranks after the nodes before it)."""
+    out = []
+    first = launch.node_rank * launch.nproc
+    for r in range(first, first + launch.nproc):
+        records = {}
+        for suffix in (".progress", ".json"):
+            f = out_dir / f"rank{r}{suffix}"
+            try:
+                records[suffix] = json.loads(f.read_text()) if f.exists() else None
+            except (OSError, ValueError):  # written by rename, so whole; a file system error reads as none
+                records[suffix] = None
+        progress = records[".progress"]
+        if progress is not None and "timed_done" in progress:  # a training rank (worker.Tally): its times
+            progress["step_times_s"] = _step_times(out_dir, r, int(progress["timed_done"]))
+        out.append({"rank": r, "started": (out_dir / f"rank{r}.started").exists(), "progress": progress,
+                    "result": records[".json"]})
+    return out
+
+
+def _step_times(out_dir: Path, rank: int, n: int) -> list[float]:
+    """The first `n` timed step times of `rank`, from its chunks rank<R>.times<K>.json (worker.Tally). A chunk is
+    written before the count that includes it, so `n` never runs past them; a missing chunk ends the list."""
+    times: list[float] = []
+    for k in range((n + TIMES_CHUNK - 1) // TIMES_CHUNK):
+        try:
+            times += json.loads((out_dir / f"rank{rank}.times{k}.json").read_text())
+        except (OSError, ValueError):
+            break
+    return times[:n]
 
 
 def _last_progress(out_dir: Path) -> float | None:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from accelopt.distributed.launch import Launch, RankOutOfMemory, launch_job
+from accelopt.distributed.launch import Launch, RankOutOfMemory, RunInterrupted, launch_job
 from accelopt.distributed.model import (
     batchnorm_note,
     check_batch,
@@ -27,7 +27,17 @@ from accelopt.distributed.model import (
     pipeline_layers,
     tensor_bytes,
 )
-from accelopt.distributed.types import PARALLEL, SCHEDULES, DistributedResult, Job, Partition, RankResult
+from accelopt.distributed.types import (
+    PARALLEL,
+    SCHEDULES,
+    DistributedResult,
+    Job,
+    PartialDistributedResult,
+    PartialRank,
+    Partition,
+    RankResult,
+)
+from accelopt.distributed.worker import PROFILER_WARMUP_STEPS
 from accelopt.errors import AcceloptError, InputError, MeasurementError, is_out_of_memory
 from accelopt.measure.collective_figures import link_fit_warning
 from accelopt.measure.contention import (
@@ -236,7 +246,15 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
     watch = Watch()  # the ranks' CPU time counts as this process's own once torchrun has reaped them
     say(f"{cfg.parallel} on {launch.world_size} ranks under torchrun: {cfg.warmup} warm-up + {cfg.steps} timed steps, "
         f"then the profiled ones (stopped if no rank finishes a step for {launch.timeout_s:g} s)")
-    raw = launch_job(_job(cfg, cfg.parallel, m, bounds, dump_grads=dump_grads), launch)
+    stopped = Stopped(cfg=cfg, launch=launch, name=bundle.name, global_batch=bundle.batch_size, microbatches=m,
+                      partition=partition, threads=threads)
+    try:
+        raw = launch_job(_job(cfg, cfg.parallel, m, bounds, dump_grads=dump_grads), launch)
+    except RunInterrupted as stop:
+        finished = partial_ranks(stop.ranks, cfg)
+        if not any(r.warmup_done or r.timed_done for r in finished):  # not one step of any rank: nothing to keep
+            raise KeyboardInterrupt from None
+        raise stopped.interrupted(finished) from None
     _watched(contention, watch, run_label(launch), [RANK_FIGURES, TRACE_FIGURES, SCALING_FIGURES],
              launch.nproc * threads)
     ranks = sorted((RankResult.from_dict(d) for d in raw.ranks), key=lambda r: r.rank)
@@ -244,6 +262,7 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
     for r in ranks:
         check_samples(contention, f"rank {r.rank} step time", r.step_times_s, RANK_FIGURES, SCALING_FIGURES)
     single = None
+    baseline_stopped = ""
     run_dirs = [str(raw.out_dir)] if dump_grads else []
     left_out: list[str] = []
     if cfg.baseline and launch.nnodes == 1:
@@ -252,6 +271,14 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
         say(f"the one-process run of the same global batch {bundle.batch_size}, {threads} thread(s)")
         try:
             base = launch_job(_job(cfg, "none", 1, [], dump_grads=dump_grads), one)
+        except RunInterrupted as stop:  # the ranks' run had finished: the whole of it is kept, the baseline noted
+            (base_steps,) = partial_ranks(stop.ranks, cfg)
+            left_out.append(f"the one-process run was interrupted (Ctrl-C or SIGTERM) after {base_steps.timed_done} of "
+                            f"its {cfg.steps} timed steps, so there is no speedup or scaling efficiency; the "
+                            f"{launch.world_size}-rank run had finished and is whole")
+            baseline_stopped = (f"in the one-process run, after {base_steps.timed_done} of its {cfg.steps} timed "
+                                f"steps: the {launch.world_size}-rank run had finished and is kept whole (no speedup "
+                                "or scaling efficiency)")
         except RankOutOfMemory as e:  # a run sharded to fit (FSDP, a pipeline): its measured ranks are kept
             left_out.append(baseline_left_out(bundle.batch_size, e))
         except AcceloptError as e:  # it failed as 'rank 0', though the ranks' run had finished
@@ -273,9 +300,83 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
                      "threads_per_rank": threads, "run_dirs": run_dirs}, contention=contention,
         notes=left_out + m_note + (batchnorm_note(bundle.model, cfg.parallel, m)
                                    + dropout_note(bundle.model, cfg.parallel) if world > 1 else []))
+    if baseline_stopped:
+        result.prediction_left_out = "not made: the run was interrupted (Ctrl-C or SIGTERM) before it"
+        raise MeasuredInterrupted(result, baseline_stopped)
     if spec is not None:
-        _add_prediction(cfg, result, spec)
+        try:
+            _add_prediction(cfg, result, spec)
+        except KeyboardInterrupt:  # both runs had finished: every figure of them is kept, the prediction left out
+            result.prediction, result.prediction_left_out = None, PREDICTION_INTERRUPTED
+            raise MeasuredInterrupted(result, "while plan's prediction was made: every run had finished and is "
+                                              "kept whole, the prediction is left out") from None
     return result
+
+
+PREDICTION_INTERRUPTED = "interrupted (Ctrl-C or SIGTERM) while the one-process step was captured for it"
+
+
+class MeasuredInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM after the N-rank run was measured (in the one-process run, or while plan's prediction was
+    made): `result` is the whole DistributedResult, without what the stop cut short (the one-process run: a note
+    says so; the prediction: prediction_left_out); `when` says what was stopped."""
+
+    def __init__(self, result: DistributedResult, when: str) -> None:
+        super().__init__()
+        self.result, self.when = result, when
+
+
+class DistributedInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped `profile --nproc` while a run was measured: no process of it is left, and `partial`
+    holds what was measured (a PartialDistributedResult). A KeyboardInterrupt still, for callers that only stop."""
+
+    def __init__(self, partial: PartialDistributedResult) -> None:
+        super().__init__()
+        self.partial = partial
+
+
+def partial_ranks(records: list[dict[str, Any]], cfg: DistConfig) -> list[PartialRank]:
+    """launch.read_partial's records as PartialRanks: a rank's finished result, else its last progress record
+    (worker.Tally), else a rank that finished no step (started or not)."""
+    out = []
+    for rec in records:
+        if rec["result"] is not None:
+            out.append(PartialRank.of_finished(RankResult.from_dict(rec["result"]), cfg.warmup,
+                                               cfg.profile_steps + PROFILER_WARMUP_STEPS))
+        elif rec["progress"] is not None and "step_times_s" in rec["progress"]:
+            out.append(PartialRank.from_dict({**rec["progress"], "rank": rec["rank"]}))
+        else:
+            out.append(PartialRank(rank=rec["rank"], started=rec["started"]))
+    return out
+
+
+@dataclass(kw_only=True)
+class Stopped:
+    """What a stopped `profile --nproc` reports beside its ranks' figures (the run as it was set up)."""
+
+    cfg: DistConfig
+    launch: Launch
+    name: str
+    global_batch: int
+    microbatches: int
+    partition: Partition | None
+    threads: int
+
+    def interrupted(self, ranks: list[PartialRank]) -> DistributedInterrupted:
+        import torch
+
+        cfg, launch = self.cfg, self.launch
+        missing = ["the collectives trace (profiled steps)", "the losses", "speedup and scaling efficiency",
+                   "plan's prediction"]
+        return DistributedInterrupted(PartialDistributedResult(
+            name=self.name, parallel=cfg.parallel, schedule=cfg.schedule if cfg.parallel == "pipeline" else None,
+            nproc=launch.nproc, nnodes=launch.nnodes, node_rank=launch.node_rank,
+            backend="nccl" if cfg.device.startswith("cuda") else "gloo", device=cfg.device,
+            global_batch=self.global_batch, microbatches=self.microbatches, steps=cfg.steps, warmup=cfg.warmup,
+            profile_steps=cfg.profile_steps + PROFILER_WARMUP_STEPS, ranks=ranks, partition=self.partition,
+            missing=missing,
+            environment={"torch": torch.__version__, "python": platform.python_version(), "host": platform.node(),
+                         "threads_per_rank": self.threads}))
 
 
 def baseline_error(e: AcceloptError) -> AcceloptError:

@@ -23,6 +23,11 @@ SCHEDULES = ("1f1b", "gpipe")
 COLLECTIVES = ("all_reduce", "all_gather", "reduce_scatter", "all_to_all")
 __all__ = ["COLLECTIVES", "PARALLEL", "SCHEDULES", "CollectiveFigure", "CollectivesResult"]
 
+TIMES_CHUNK = 256
+"""Timed steps per `rank<R>.times<K>.json` file of a training rank (worker.Tally): a step rewrites only its own chunk
+(at most 256 numbers), so keeping every step costs the same at step 10 and step 10**6 (rewriting the whole list
+after each step grew with --steps)."""
+
 
 @dataclass(kw_only=True)
 class Job:
@@ -328,3 +333,99 @@ class DistributedResult:
     @property
     def scaling_formula(self) -> str:
         return "single.step_median_s / (nproc x nnodes x step_median_s), same global batch"
+
+
+@dataclass(kw_only=True)
+class PartialRank:
+    """What one rank of an interrupted run had measured when it was stopped: its finished steps, read from the record
+    it rewrites after every step (worker.Rank.progress; written atomically, so never half a record)."""
+
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"step_median_s": "s", "step_p10_s": "s", "step_p90_s": "s",
+                                               "timed_done": "count"}
+
+    rank: int = unit("count")
+    started: bool = True
+    """False: the rank never wrote its first record (still importing torch or joining the rendezvous)."""
+    warmup_done: int = unit("count", default=0)
+    """Warm-up steps finished (of `warmup`)."""
+    step_times_s: list[float] = unit("s", default_factory=list)
+    """Wall time of each timed step it finished (synchronized at both ends), as a finished run reports them."""
+    profiled_done: int = unit("count", default=0)
+    """Steps finished under torch.profiler after the timed ones (their trace figures are not kept: the trace is
+    read at the end of the profiled steps)."""
+    peak_memory_bytes: float | None = unit("B", default=None)
+    """Peak memory at its last finished step (None: no step finished)."""
+    memory_source: str = ""
+    threads: int | None = unit("count", default=None)
+    stage: int | None = unit("count", "pipeline stage (null: not a pipeline run, or no step finished)", default=None)
+    host: str = ""
+
+    @property
+    def timed_done(self) -> int:
+        return len(self.step_times_s)
+
+    @property
+    def step_median_s(self) -> float | None:
+        """Median of the timed steps it finished; None when none."""
+        return statistics.median(self.step_times_s) if self.step_times_s else None
+
+    @property
+    def step_p10_s(self) -> float | None:
+        return quantile(sorted(self.step_times_s), 0.10) if self.step_times_s else None
+
+    @property
+    def step_p90_s(self) -> float | None:
+        return quantile(sorted(self.step_times_s), 0.90) if self.step_times_s else None
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PartialRank:
+        return cls(**{f.name: d[f.name] for f in dataclasses.fields(cls) if f.name in d})
+
+    @classmethod
+    def of_finished(cls, r: RankResult, warmup: int, profiled: int) -> PartialRank:
+        """A rank that had finished its whole run when the run was stopped (the baseline was interrupted)."""
+        return cls(rank=r.rank, warmup_done=warmup, step_times_s=list(r.step_times_s), profiled_done=profiled,
+                   peak_memory_bytes=r.peak_memory_bytes, memory_source=r.memory_source, threads=r.threads,
+                   stage=r.stage, host=r.host)
+
+
+@dataclass(kw_only=True)
+class PartialDistributedResult:
+    """`accelopt profile --nproc N` stopped by Ctrl-C or SIGTERM during its N-rank run: what every rank of this node
+    had measured (its finished steps). (Stopped later, in the one-process run or while predicting, the whole
+    DistributedResult is kept instead.) Recorded in the run history like a finished run; every figure here
+    is from the steps the rank finished."""
+
+    SCHEMA_KIND: ClassVar[str] = "profile-distributed-partial"
+    SCHEMA_VERSION: ClassVar[int] = 1
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"step_median_s": "s"}
+
+    name: str
+    parallel: str
+    schedule: str | None
+    nproc: int = unit("count", "processes per node")
+    nnodes: int = unit("count")
+    node_rank: int = unit("count", default=0)
+    backend: str
+    device: str
+    global_batch: int = unit("count", "samples per step over all ranks")
+    microbatches: int = unit("count")
+    steps: int = unit("count", "timed steps asked for (--steps)")
+    warmup: int = unit("count", "warm-up steps asked for (--warmup)")
+    profile_steps: int = unit("count", "steps run under torch.profiler after the timed ones, its warm-up step included")
+    interrupted: bool = True
+    ranks: list[PartialRank]
+    """This node's ranks (the ranks of other nodes report to their own node's launcher)."""
+    partition: Partition | None = None
+    missing: list[str] = field(default_factory=list)
+    """The figures a finished run has that this one lacks (the collectives trace, the losses, the speedup, plan's
+    prediction)."""
+    environment: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def step_median_s(self) -> float | None:
+        """The slowest rank's median over its finished timed steps (every rank waits for it); None when a rank
+        finished none (the others' medians alone would understate the step)."""
+        meds = [r.step_median_s for r in self.ranks]
+        return None if not meds or any(m is None for m in meds) else max(m for m in meds if m is not None)

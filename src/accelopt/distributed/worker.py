@@ -1,8 +1,11 @@
 """What each rank runs under torchrun: `python -m accelopt.distributed.worker JOB.json`.
 
 Every rank writes into the job's folder: `rank<R>.started` (its pid, first), `rank<R>.progress` (the last step it
-finished), then `rank<R>.json` (its RankResult or collective times) or `rank<R>.error.json` (what went wrong);
-the launcher (launch.py) reads them to name the rank that crashed or hung.
+finished; in a training run also the counts and peak memory so far, rewritten after each step: Tally),
+`rank<R>.times<K>.json` (the timed steps' times, TIMES_CHUNK to a file), then `rank<R>.json` (its RankResult or
+collective times) or `rank<R>.error.json` (what went wrong). The launcher (launch.py) reads them to name the rank
+that crashed or hung, and, when the run is stopped (Ctrl-C, SIGTERM), to keep the steps every rank finished. Each
+file is written to a temporary name and renamed, so none is ever read half written.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from accelopt.distributed.model import (
     take,
 )
 from accelopt.distributed.partition import layer_name
-from accelopt.distributed.types import CommTime, Job, RankResult
+from accelopt.distributed.types import TIMES_CHUNK, CommTime, Job, RankResult
 from accelopt.errors import AcceloptError, first_line, is_out_of_memory
 from accelopt.measure.memory import host_memory_capped
 from accelopt.workload.batch import to_device
@@ -62,8 +65,34 @@ class Rank:
         tmp.write_text(json.dumps(data))
         tmp.replace(path)  # atomic: the launcher never reads half a file
 
+    def progress(self, step: int, **figures: Any) -> None:
+        """Step `step` (0-based, warm-up included) is finished; `figures`: what the rank has measured so far."""
+        self.write(".progress", {"step": step, "time": time.time(), **figures})
+
+
+class Tally:
+    """A training rank's figures so far, written with its progress after every step it finishes (warm-up, timed and
+    profiled steps alike), so a run stopped by Ctrl-C or SIGTERM keeps every finished step
+    (accelopt.distributed.types.PartialRank; launch.read_partial). The write comes after the step's clock stops."""
+
+    def __init__(self, job: Job, me: Rank, device: str, trainer: Trainer) -> None:
+        self.job, self.me, self.device, self.trainer = job, me, device, trainer
+        self.step_times_s: list[float] = []
+        self.host = socket.gethostname()
+
     def progress(self, step: int) -> None:
-        self.write(".progress", {"step": step, "time": time.time()})
+        import torch
+
+        job = self.job
+        n = len(self.step_times_s)
+        if job.warmup <= step < job.warmup + job.steps:  # a timed step: its chunk of times first, then the count
+            k = (n - 1) // TIMES_CHUNK
+            self.me.write(f".times{k}.json", self.step_times_s[k * TIMES_CHUNK:n])
+        peak, source = _peak_memory(self.device)
+        self.me.progress(step, warmup_done=min(step + 1, job.warmup), timed_done=n,
+                         profiled_done=max(0, step + 1 - job.warmup - job.steps), peak_memory_bytes=peak,
+                         memory_source=source, threads=torch.get_num_threads(), stage=self.trainer.stage,
+                         host=self.host)
 
 
 def _sync(device: str) -> Callable[[], None]:
@@ -350,7 +379,7 @@ first step carries its start-up (seen on 2 CPU ranks of a pipeline: 45 ms agains
 a mean over 2 profiled steps would spread over the whole frame (torch.profiler.schedule's `warmup` exists for it)."""
 
 
-def _profile(trainer: Trainer, first_step: int, n: int, me: Rank) -> tuple[CommTime, list[Any]]:
+def _profile(trainer: Trainer, first_step: int, n: int, me: Rank | Tally) -> tuple[CommTime, list[Any]]:
     """The trace figures of steps first_step + PROFILER_WARMUP_STEPS .. + n (the warm-up steps' trace and wall are
     dropped), and the loss of every step run under the profiler."""
     from torch.profiler import ProfilerActivity, profile, record_function, schedule
@@ -396,7 +425,8 @@ def run_train(job: Job, me: Rank, device: str) -> RankResult:
     sync = _sync(device)
     distributed = dist.is_initialized()
     losses: list[Any] = []
-    times: list[float] = []
+    tally = Tally(job, me, device, trainer)
+    times = tally.step_times_s
     for i in range(job.warmup + job.steps):
         if distributed:
             dist.barrier()  # every rank starts the step together; the wait is outside the clock
@@ -406,8 +436,8 @@ def run_train(job: Job, me: Rank, device: str) -> RankResult:
         sync()
         if i >= job.warmup:
             times.append(time.perf_counter() - t0)
-        me.progress(i)
-    comm, more = _profile(trainer, job.warmup + job.steps, job.profile_steps, me)
+        tally.progress(i)
+    comm, more = _profile(trainer, job.warmup + job.steps, job.profile_steps, tally)
     losses += more
     peak, source = _peak_memory(device)
     return RankResult(rank=me.rank, world_size=me.world, host=socket.gethostname(), step_times_s=times,

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from accelopt.distributed.types import CollectivesResult, DistributedResult, PredictionCheck, RankResult, TermError
+from accelopt.distributed.types import (
+    CollectivesResult,
+    DistributedResult,
+    PartialDistributedResult,
+    PartialRank,
+    PredictionCheck,
+    RankResult,
+    TermError,
+)
 from accelopt.units import fmt_byte_per_s, fmt_bytes, fmt_pct, fmt_quantity, fmt_ratio, fmt_seconds
 
 
@@ -25,15 +33,24 @@ def ranks_text(nproc: int, nnodes: int) -> str:
             f"{per_node}")
 
 
-def render(result: DistributedResult, console: Any) -> None:
+def run_table(r: DistributedResult | PartialDistributedResult, columns: tuple[str, ...], stopped: str = "") -> Any:
+    """The per-rank table, titled with the run's layout ('accelopt profile — gpt: ddp on 2 ranks on 1 node (gloo,
+    cpu)'), then `stopped` (how an interrupted run ended)."""
     from rich.table import Table
     from rich.text import Text
 
-    sched = f", {result.schedule} schedule, {result.microbatches} micro-batches" if result.schedule else ""
-    t = Table(title=Text(f"accelopt profile — {result.name}: {result.parallel} on "
-                         f"{ranks_text(result.nproc, result.nnodes)} ({result.backend}, {result.device}){sched}"))
-    for col in RANK_COLUMNS:
+    sched = f", {r.schedule} schedule, {r.microbatches} micro-batches" if r.schedule else ""
+    t = Table(title=Text(f"accelopt profile — {r.name}: {r.parallel} on {ranks_text(r.nproc, r.nnodes)} "
+                         f"({r.backend}, {r.device}){sched}{stopped}"))
+    for col in columns:
         t.add_column(col, justify="right")
+    return t
+
+
+def render(result: DistributedResult, console: Any) -> None:
+    from rich.text import Text
+
+    t = run_table(result, RANK_COLUMNS)
     for r in result.ranks:
         t.add_row(str(r.rank), "-" if r.stage is None else str(r.stage), fmt_seconds(r.step_median_s),
                   fmt_seconds(r.step_p10_s), fmt_seconds(r.step_p90_s), fmt_seconds(r.comm.profiled_step_s),
@@ -269,6 +286,92 @@ def render_collectives(result: CollectivesResult, console: Any) -> None:
     if result.contention.disturbed:
         console.print(Text("the machine was busy or the repeats noisy: these figures may be off: "
                            + ", ".join(result.contention.disturbed) + "; rerun on a quiet machine to trust them"))
+
+
+# ---- a run stopped by Ctrl-C or SIGTERM: what every rank had finished -----------------------------------------
+
+PARTIAL_COLUMNS = ("rank", "stage", "warm-up steps", "timed steps", "step median", "p10", "p90", "profiled steps",
+                   "peak memory")
+
+
+def stopped_text(p: PartialDistributedResult) -> str:
+    return f"INTERRUPTED (Ctrl-C or SIGTERM) during the {p.nproc * p.nnodes}-rank run"
+
+
+def partial_rows(p: PartialDistributedResult) -> list[tuple[PartialRank, list[str]]]:
+    """Each rank's row (PARTIAL_COLUMNS) as text: 'k of N' steps, its median and spread over the finished ones."""
+    rows = []
+    for r in p.ranks:
+        rows.append((r, [str(r.rank), "-" if r.stage is None else str(r.stage), f"{r.warmup_done} of {p.warmup}",
+                         f"{r.timed_done} of {p.steps}", _seconds(r.step_median_s), _seconds(r.step_p10_s),
+                         _seconds(r.step_p90_s), f"{r.profiled_done} of {p.profile_steps}",
+                         fmt_bytes(r.peak_memory_bytes, binary=True) if r.peak_memory_bytes is not None else "n/a"]))
+    return rows
+
+
+def _seconds(x: float | None) -> str:
+    return fmt_seconds(x) if x is not None else "n/a"
+
+
+def nothing_measured(r: PartialRank) -> str:
+    """'' for a rank that finished a step; else what it was doing when stopped (said, not left as a row of n/a)."""
+    if r.warmup_done or r.timed_done:
+        return ""
+    if not r.started:
+        return f"rank {r.rank} measured nothing: it had not started (still importing torch or building the model)"
+    return (f"rank {r.rank} measured nothing: it was stopped before it finished its first step (joining the "
+            "rendezvous, building the model, or in that step)")
+
+
+def partial_lines(p: PartialDistributedResult) -> list[str]:
+    """What the table means: the run's step over the finished steps, the ranks that measured nothing, the
+    one-process run's finished steps, and what is missing."""
+    med = p.step_median_s
+    lines = [f"step (slowest rank's median over its finished timed steps): {_seconds(med)}" if med is not None
+             else "step: n/a (a rank finished no timed step, and the others' medians alone would understate it)"]
+    lines += [t for t in (nothing_measured(r) for r in p.ranks) if t]
+    if p.nnodes > 1:
+        lines.append(f"ranks of this node (node {p.node_rank}) only: each node's launcher keeps its own ranks' steps")
+    lines.append("not measured (the run was stopped before them): " + ", ".join(p.missing))
+    return lines
+
+
+def interrupted_line(p: PartialDistributedResult) -> str:
+    """The line on stderr after the partial result: what was kept, and that no process is left."""
+    done = ", ".join(f"rank {r.rank}: {r.timed_done} of {p.steps}" for r in p.ranks)
+    return (f"interrupted (Ctrl-C or SIGTERM): the run was stopped and none of its processes is left; kept the timed "
+            f"steps each rank finished ({done})")
+
+
+def render_partial(p: PartialDistributedResult, console: Any) -> None:
+    from rich.text import Text
+
+    t = run_table(p, PARTIAL_COLUMNS, f": {stopped_text(p)}")
+    for _, row in partial_rows(p):
+        t.add_row(*row)
+    console.print(t)
+    for text in partial_lines(p):
+        console.print(Text(text))
+    if p.partition is not None:
+        console.print(Text(split_line(p.partition)))
+
+
+def partial_html_tables(p: PartialDistributedResult) -> list[Any]:
+    from accelopt.report.html import Table, q
+
+    t = Table(f"{p.name}: {p.parallel} on {ranks_text(p.nproc, p.nnodes)}: {stopped_text(p)}", list(PARTIAL_COLUMNS))
+    for r, row in partial_rows(p):
+        t.rows.append([*row[:4], q(r, "step_median_s"), q(r, "step_p10_s"), q(r, "step_p90_s"), row[7],
+                       q(r, "peak_memory_bytes") if r.peak_memory_bytes is not None else "n/a"])
+    t.note = ". ".join(partial_lines(p))
+    return [t]
+
+
+def partial_key_figures(p: PartialDistributedResult) -> list[Any]:
+    from accelopt.report.figures import KeyFigure, _f
+
+    return [_f("step time (slowest rank's median of its finished steps)", p, "step_median_s"),
+            KeyFigure("ranks", float(p.nproc * p.nnodes), "count")]
 
 
 # ---- HTML: tables, plots and key figures from the typed result ---------------------------------------------

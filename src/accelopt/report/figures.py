@@ -16,7 +16,7 @@ from accelopt.report import infer_view
 
 KINDS = ("probe", "profile", "optimize", "plan", "plan-workload", "plan-explain", "plan-serve", "validate",
          "simulate-run", "simulate-sweep", "catalog-compare", "plan-infer", "validate-inference", "validate-serving",
-         "profile-distributed", "profile-partial", "simulate-published")
+         "profile-distributed", "profile-partial", "profile-distributed-partial", "simulate-published")
 
 
 @dataclass(frozen=True)
@@ -250,7 +250,8 @@ _PICKERS = {"probe": _probe, "profile": _profile, "optimize": _optimize, "plan":
             "validate-inference": infer_view.validate_inference_key_figures,
             "validate-serving": _validate_serving, "profile-partial": _profile_partial,
             "simulate-published": _sim_published,
-            "profile-distributed": lambda r: _dist_view().key_figures(r)}
+            "profile-distributed": lambda r: _dist_view().key_figures(r),
+            "profile-distributed-partial": lambda r: _dist_view().partial_key_figures(r)}
 
 
 def _dist_view() -> Any:

@@ -592,7 +592,8 @@ _TABLES: dict[str, Callable[[Any], list[Any]]] = {
     "plan-infer": infer_view.infer_tables, "validate-inference": infer_view.validate_inference_tables,
     "validate-serving": _validate_serving_tables, "profile-partial": _profile_partial_tables,
     "simulate-published": _sim_published_tables,
-    "profile-distributed": lambda r: _dist_view().html_tables(r)}
+    "profile-distributed": lambda r: _dist_view().html_tables(r),
+    "profile-distributed-partial": lambda r: _dist_view().partial_html_tables(r)}
 
 
 def _dist_view() -> Any:

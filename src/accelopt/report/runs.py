@@ -23,6 +23,7 @@ TITLES = {"probe": "probe: what this device delivers", "profile": "profile: wher
           "simulate-run": "simulate run: systolic-array design", "simulate-sweep": "simulate sweep: design space",
           "catalog-compare": "catalog compare", "profile-distributed": "profile: a distributed run",
           "profile-partial": "profile: an interrupted or failed run",
+          "profile-distributed-partial": "profile: an interrupted distributed run",
           "validate-serving": "validate --serving: predicted vs published serving",
           "simulate-published": "simulate published: the simulator vs a chip's published figures"}
 """Every result kind (accelopt.report.schema.KINDS) has one: a page re-rendered from the history read
@@ -45,6 +46,7 @@ def _subject(kind: str, r: Any) -> str | None:
     subjects = {
         "probe": lambda: r.device.name, "profile": lambda: r.name, "plan": lambda: r.model,
         "profile-partial": lambda: r.name, "profile-distributed": lambda: r.name,
+        "profile-distributed-partial": lambda: r.name,
         "optimize": lambda: r.name, "plan-infer": lambda: r.model, "simulate-published": lambda: r.chip,
         "plan-workload": lambda: r.workload,
         "plan-explain": lambda: f"{r.model} on {r.hardware}",

@@ -61,6 +61,7 @@ CLASSES = {
     "validate-serving": "accelopt.predict.serving_validation:ServingValidateResult",
     "profile-distributed": "accelopt.distributed.types:DistributedResult",
     "profile-partial": "accelopt.measure.profiler:PartialProfile",
+    "profile-distributed-partial": "accelopt.distributed.types:PartialDistributedResult",
     "simulate-published": "accelopt.simulate.published:PublishedResult",
 }
 KINDS = tuple(CLASSES)

@@ -1,0 +1,34 @@
+"""Ctrl-C and SIGTERM put off while a stopped run's results are kept: one helper for the launcher (which stops a
+distributed run's processes and reads what they measured) and the commands (which record and print it)."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+
+@contextlib.contextmanager
+def interrupts_held(what: str) -> Iterator[None]:
+    """Ctrl-C and SIGTERM put off while `what` (a stopped run's result) is recorded and printed: a second Ctrl-C
+    there (a user pressing twice, a script's timeout after the first signal) raised KeyboardInterrupt inside the
+    printing and the run's measured results were lost ('nothing to show'). Each one put off is said on stderr; the
+    handlers are put back after (main thread only; elsewhere nothing is changed)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def later(signum: int, frame: Any) -> None:
+        print(f"{signal.Signals(signum).name} received: stopping already; writing {what} first", file=sys.stderr)
+
+    names = [n for n in ("SIGINT", "SIGTERM") if hasattr(signal, n)]
+    before = {n: signal.signal(getattr(signal, n), later) for n in names}
+    try:
+        yield
+    finally:
+        for n, handler in before.items():
+            signal.signal(getattr(signal, n), handler)
