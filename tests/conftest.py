@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 _REPORT_INPUTS = ("accelopt.predict", "accelopt.workload", "accelopt.hardware", "accelopt.units")
-"""The packages whose code and data a validate report is computed from: patching one of them makes the cached
-bundled reports stale."""
+"""The packages whose code and data a validate report (and a kept capture of a built-in inference example,
+inference_zoo.captured_example) is computed from: patching one of them makes the cached bundled reports stale."""
 
 
 class _Patch(pytest.MonkeyPatch):
@@ -66,9 +66,11 @@ def _module_of(target: Any) -> str:
 
 def _forget_reports() -> None:
     from accelopt.predict import serving_validation, validation
+    from accelopt.workload import inference_zoo
 
     validation.clear_report_cache()
     serving_validation.clear_report_cache()
+    inference_zoo.clear_capture_cache()  # the built-in examples' captures (plan infer, validate --inference)
 
 
 @pytest.fixture

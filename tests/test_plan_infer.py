@@ -33,10 +33,10 @@ def _release_captures() -> Any:
     yield
     import gc
 
-    from accelopt.predict import inference_validation
+    from accelopt.workload.inference_zoo import clear_capture_cache
 
     _example.cache_clear()
-    inference_validation._workload.cache_clear()
+    clear_capture_cache()
     gc.collect()
 
 

@@ -179,7 +179,7 @@ def _workloads(model: str, batches: list[int] | None, input_size: int | None, si
     """batch -> inference Workload, captured per batch (or the saved workload at its own batch; batches None:
     --batch not typed, which a saved workload takes as its own and a model as DEFAULT_BATCHES)."""
     from accelopt.errors import InputError
-    from accelopt.workload.inference_zoo import EXAMPLES, build_example, capture_inference
+    from accelopt.workload.inference_zoo import EXAMPLES, capture_inference, captured_example
 
     if _is_workload_file(model):
         from accelopt.predict.inference import check_inference_workload
@@ -199,7 +199,7 @@ def _workloads(model: str, batches: list[int] | None, input_size: int | None, si
     if model in EXAMPLES:
         if size is not None:
             raise InputError("--size applies to zoo models only", "use --input-size for the built-in examples")
-        return {b: capture_inference(build_example(model, b, input_size, meta=True)) for b in batches}
+        return {b: captured_example(model, b, input_size) for b in batches}  # kept per process: built-in code only
     from accelopt.workload import examples, zoo
 
     looks_like_path = "/" in model or "\\" in model or ":" in model or model.endswith((".py", ".json"))

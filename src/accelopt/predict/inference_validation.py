@@ -8,7 +8,6 @@ fitted on (declared in the CSV before fitting); the error that matters is the me
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 import statistics
@@ -116,11 +115,12 @@ def _positive(text: str, whole: bool) -> bool:
     return 0 < v < float("inf")
 
 
-@functools.lru_cache(maxsize=64)
 def _workload(model: str, size: int, batch: int) -> Workload:
-    from accelopt.workload.inference_zoo import build_example, capture_inference
+    """The row's built-in example captured at its batch and input size (kept once per process, shared with `plan
+    infer`: inference_zoo.captured_example)."""
+    from accelopt.workload.inference_zoo import captured_example
 
-    return capture_inference(build_example(model, batch, size, meta=True))
+    return captured_example(model, batch, size)
 
 
 def reproduce_inference(row: dict[str, str], runtimes: list[InferenceRuntime] | None = None,

@@ -8,6 +8,8 @@ meta, on the CPU. Nothing is downloaded. Each architecture cites the table it is
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +18,7 @@ from accelopt.errors import AcceloptError, InputError, first_line, unknown_name
 from accelopt.workload.types import Workload
 from accelopt.workload.userfile import ModelBundle
 
-__all__ = ["EXAMPLES", "build_example", "capture_inference", "list_examples"]
+__all__ = ["EXAMPLES", "build_example", "capture_inference", "captured_example", "clear_capture_cache", "list_examples"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -313,6 +315,26 @@ def capture_inference(bundle: ModelBundle, rebuild: Callable[[], ModelBundle] | 
     wl.meta.setdefault("input_bytes", in_bytes)
     wl.meta.setdefault("input_float", in_float)
     return wl
+
+
+def captured_example(name: str, batch: int = 1, size: int | None = None) -> Workload:
+    """capture_inference(build_example(name, batch, size, meta=True)): a deep copy of the capture kept once per process
+    for that (name, batch, size). A built-in example is code of this package, so these three are all its capture
+    depends on (a user's model file may change between calls: never kept). `plan infer` captures at each batch and
+    `validate --inference` each row's example, both on the meta device (seconds per capture)."""
+    return copy.deepcopy(_kept_capture(name, batch, size))
+
+
+@functools.lru_cache(maxsize=16, typed=True)
+def _kept_capture(name: str, batch: int, size: int | None) -> Workload:
+    # typed: True == 1 as a key, and build_example refuses batch=True (a bool), so a kept batch 1 must not answer it
+    return capture_inference(build_example(name, batch, size, meta=True))
+
+
+def clear_capture_cache() -> None:
+    """Forget the kept captures (captured_example): needed only after patching the capture's code in process
+    (tests/conftest.py's monkeypatch does it)."""
+    _kept_capture.cache_clear()
 
 
 def _input_bytes(bundle: ModelBundle) -> tuple[int, bool]:
