@@ -31,7 +31,9 @@ def test_explain_refuses_fractional_kv_heads(tmp_path: Path, capsys: pytest.Capt
     if ok:
         assert code == 0, err
     else:
-        assert code == 2 and "10 KV heads" in err and "(1, 2)" in err
+        # every divisor of the 40 heads that splits the 10 KV heads (2026-12-05, utdist: it was "(1, 2)", powers of two
+        # only, hiding --tp 5 / 10 / 20 / 40)
+        assert code == 2 and "10 KV heads" in err and "(1, 2, 5, 10, 20, 40)" in err
 
 
 def test_plan_searches_only_whole_kv_heads(tmp_path: Path) -> None:
