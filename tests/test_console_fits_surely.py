@@ -72,3 +72,12 @@ def test_a_table_wider_than_the_console_is_still_measured_and_kept_whole() -> No
     con = make_console(file=io.StringIO(), width=80)
     con.print(t)
     assert "value-11-long-word" in con.file.getvalue()  # no cell cut (test_console_narrow has the rest)
+
+
+def test_a_rich_without_the_private_names_is_measured_not_crashed() -> None:
+    """fits_surely reads rich's private Column._cells: where a rich version has no such list, it answers False (the
+    table is measured as before) instead of raising from every table printed (review, 2026-12-05)."""
+    t = _tables()[0]
+    assert console_mod.fits_surely(t, 10**6)
+    t.columns[0]._cells = None  # type: ignore[assignment]
+    assert not console_mod.fits_surely(t, 10**6)

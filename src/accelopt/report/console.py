@@ -110,10 +110,16 @@ def fits_surely(table: Table, width: int) -> bool:
     if table.width is not None:
         return False
     pad = table.padding[1] + table.padding[3]  # Table._get_cells gives a cell this padding or less
-    total = table._extra_width
+    # _extra_width and Column._cells are rich's private names (rich 13/14): another rich without them is measured
+    total = getattr(table, "_extra_width", None)
+    if not isinstance(total, int):
+        return False
     for column in table.columns:
         widest = max(column.width or 0, column.min_width or 0, 1)  # rich counts a column with no cells 1 wide
-        for cell in (column.header, column.footer, *column._cells):
+        cells = getattr(column, "_cells", None)
+        if not isinstance(cells, list):
+            return False
+        for cell in (column.header, column.footer, *cells):
             if not isinstance(cell, str | Text):
                 return False
             text = printable(cell) if isinstance(cell, str) else cell.plain  # a str as PlainConsole.render_str has it
