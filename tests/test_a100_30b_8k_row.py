@@ -18,9 +18,11 @@ Sources, each a table line of MPT-30B (48 x 7168, 56 heads) on 8 GPUs, FULL_SHAR
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import replace
 
 from accelopt.predict import validation as V
+from accelopt.predict.calibration import Calibration, load_calibrations
 
 ROWS = {r["id"]: r for r in V.read_runs()}
 ROW = "mpt-a100-30b-8-8k"
@@ -30,6 +32,10 @@ A100_AMP = {8192: (1, 168, 4594), 4096: (1, 168, 6513)}  # llm-foundry 061f2c7, 
 A100_PURE = {8192: (1, 168, 4977), 4096: (1, 168, 6227)}  # mosaicml/examples 3bbda73, bf16 PURE
 H100_AMP = {1024: (6, 1008, 16672), 2048: (3, 504, 16022), 4096: (1, 168, 14419), 8192: (1, 168, 11072)}
 GPUS = 8
+# mosaicml/examples 3bbda73 'A100 80GB' (bf16 PURE), MPT-30B on 8 GPUs: seq -> (MicroBatchSize, Throughput (T/s));
+# and the same model at seq 2048 on more GPUs: # GPUs -> MicroBatchSize
+A100_PURE_8 = {512: (12, 6754), 1024: (6, 7010), 2048: (3, 6305), 4096: (1, 6227), 8192: (1, 4977)}
+A100_PURE_2048_MBS = {16: 10, 32: 14, 64: 16}
 
 
 def _row(base: str, seq: int, mbs: int, gbs: int, tokens_per_s: float) -> dict[str, str]:
@@ -121,3 +127,64 @@ def test_the_8k_line_is_the_tables_only_long_row_beyond_the_others() -> None:
     assert len(others) == 27 and (min(others), max(others)) == (-5.8, 7.5)
     assert round(sorted(abs(e) for e in others)[13], 1) == 3.2
     assert round(100 * V.reproduce(ROWS[ROW]).error, 1) == -25.6
+
+
+def _triton_core_slower(factor: float) -> dict[str, Calibration]:
+    """The bundled calibrations with nvidia-ampere's Triton core rates (family and stacks) divided by `factor`."""
+    def slow(cal: Calibration) -> Calibration:
+        return dataclasses.replace(cal, triton_attention_eff=cal.triton_attention_eff / factor,
+                                   triton_bwd_attention_eff=cal.triton_bwd_attention_eff / factor)
+    cals = load_calibrations()
+    amp = cals["nvidia-ampere"]
+    return {**cals, "nvidia-ampere": dataclasses.replace(slow(amp), stacks={n: slow(c) for n, c in amp.stacks.items()})}
+
+
+def test_the_attention_core_would_need_three_times_its_time() -> None:
+    """mpt8k (2026-12-05): a cost of the attention core that grows with the sequence (a materialised bias, a slower
+    kernel path at 8192) cannot be the miss. For the row's published step the core would have to take 2.93x the time
+    the model gives it (core time = the step's growth with the core 1.25x slower / 0.25; need = 1 + (published -
+    predicted) / core), while the same kernel (Triton, head dim 128) at the same or longer sequences, in rows whose
+    core is a larger share of the step, needs 0.70-1.06x: 13b and 7b at 8192 (b x h 200 / 256), 13b at 16384, 7b at
+    65536 (b x h 32, the core 74% of its step). Its own 4096 line needs 1.40x of a core one tenth of its step."""
+    slower = _triton_core_slower(1.25)
+    need, share = {}, {}
+    for rid in (ROW, "mpt-a100-30b-8-4k", "mpt-a100-13b-8-8k", "mpt-a100-7b-8-8k", "mpt-a100-13b-8-16k",
+                "mpt-a100-7b-8-64k"):
+        own = V.reproduce(ROWS[rid])
+        core_s = (V.reproduce(ROWS[rid], slower).predicted_step_s - own.predicted_step_s) / 0.25
+        need[rid] = round(1 + (own.published_step_s - own.predicted_step_s) / core_s, 2)
+        share[rid] = round(core_s / own.predicted_step_s, 2)
+        assert ROWS[rid]["attention_kernel"] == "triton" and int(ROWS[rid]["hidden"]) // int(ROWS[rid]["heads"]) == 128
+    assert need == {ROW: 2.93, "mpt-a100-30b-8-4k": 1.4, "mpt-a100-13b-8-8k": 0.7, "mpt-a100-7b-8-8k": 0.8,
+                    "mpt-a100-13b-8-16k": 0.86, "mpt-a100-7b-8-64k": 1.06}
+    assert share == {ROW: 0.18, "mpt-a100-30b-8-4k": 0.1, "mpt-a100-13b-8-8k": 0.23, "mpt-a100-7b-8-8k": 0.27,
+                     "mpt-a100-13b-8-16k": 0.37, "mpt-a100-7b-8-64k": 0.74}
+
+
+def test_the_8k_line_holds_more_tokens_per_micro_batch_than_the_sweeps_other_30b_picks() -> None:
+    """mpt8k (2026-12-05), the memory candidate, from the tables' own cells: on 8 GPUs every MPT-30B line the sweeps
+    could size holds 6144 tokens per micro-batch (512 x 12, 1024 x 6, 2048 x 3) and the 4096 line runs MicroBatchSize 1
+    (4096 tokens; 2 would hold 8192), in all three measurements; only the 8192 line, which cannot go below 1, holds
+    8192. With the state sharded over more GPUs the same model runs 20480-32768 tokens per micro-batch at 2048 (16 / 32
+    / 64 GPUs). The picks are the sweeps' inputs (sweep.sh's --microbatch_size), not a published memory limit."""
+    for table in ({s: v[0] for s, v in A100_PURE_8.items()},
+                  {int(ROWS[k]["seq"]): int(ROWS[k]["mbs"]) for k in ROWS if k.startswith("mpt-a100-30b-8")},
+                  {s: v[0] for s, v in H100_AMP.items()}):
+        tokens = {seq: seq * mbs for seq, mbs in table.items()}
+        assert {t for s, t in tokens.items() if s <= 2048} == {6144}
+        assert (tokens[4096], tokens[8192]) == (4096, 8192) and max(tokens, key=lambda s: tokens[s]) == 8192
+    assert {g: 2048 * m for g, m in A100_PURE_2048_MBS.items()} == {16: 20480, 32: 28672, 64: 32768}
+
+
+def test_default_mixed_precision_is_faster_than_pure_except_at_8192() -> None:
+    """mpt8k (2026-12-05): the two A100 measurements of MPT-30B on 8 GPUs differ in FSDP mixed precision (llm-foundry
+    061f2c7: amp_bf16 / DEFAULT; mosaicml/examples 3bbda73: bf16 / PURE). In Composer's FSDP mixed-precision map
+    DEFAULT keeps one of FSDP's per-unit buffers in fp32 that PURE keeps in 16 bit (an early form: parameters
+    all-gathered in fp32, code index id 33217501880; later forms: gradients reduced in fp32, e.g. code index id
+    12347687018; the tables do not name their Composer version), so DEFAULT holds more memory. It is 5-16% faster at
+    every length but 8192, where it is 8% slower: the mode that holds more loses only on the line that holds the most
+    tokens. Two campaigns, so suggestive only; the model has no mixed-precision mode input and predicts neither."""
+    default = {int(ROWS[k]["seq"]): int(ROWS[k]["global_batch"]) * int(ROWS[k]["seq"]) / float(ROWS[k]["step_s"])
+               for k in ROWS if k.startswith("mpt-a100-30b-8")}
+    ratio = {seq: round(default[seq] / tps, 2) for seq, (_, tps) in A100_PURE_8.items()}
+    assert ratio == {512: 1.15, 1024: 1.08, 2048: 1.16, 4096: 1.05, 8192: 0.92}

@@ -440,7 +440,15 @@ UNEXPLAINED: dict[str, str] = {
     "against -14.2 / -8.5 / -6.7% at 4096 / 2048 / 1024; per token the 8192 line takes 1.25-1.42x the 4096 line's "
     "time, the model 1.07-1.10x. It holds the most tokens per micro-batch of the 30B lines and the model's highest "
     "memory estimate (67.5 of 80.0 GiB): allocator pressure near capacity is a candidate, but neither table publishes "
-    "memory or allocator-retry figures and no source sizes such a cost for this run",
+    "memory or allocator-retry figures and no source sizes such a cost for this run. Examined again 2026-12-05 (mpt8k; "
+    "tests/test_a100_30b_8k_row.py): not the attention core: for the published step the Triton core would need 2.93x "
+    "the time the model gives it, while the same kernel at head dim 128 needs 0.70-1.06x at 8192-65536 (7b at 65536: "
+    "b x h 32, the core 74% of its step, 1.06x), so no cost of that code growing with the sequence explains it (no "
+    "ALiBi either: both tables' NumParams count a learned position table). Two table facts for the memory candidate: "
+    "in all three measurements the 8192 line is the only 30B 8-GPU line above the sweeps' 6144 tokens per micro-batch "
+    "(the 4096 line runs MicroBatchSize 1, not 2 = 8192 tokens; 16-64 GPUs run 20480-32768 at 2048), and FSDP "
+    "DEFAULT mixed precision (a buffer in fp32 that PURE keeps in 16 bit) is 5-16% faster than PURE at every 30B "
+    "length but 8192, where it is 8% slower; still no published memory or allocator figure",
     # mb-gb200-qwen3-30b left 2026-12-02 (moe): -24.2% (28.0% before) once compute.grouped_gemm_s charges one launch
     # gap per local expert (TE GroupedLinear's per-expert cuBLAS GEMMs); within 25%, its strict xfail passed.
     # srvrows (2026-12-02): held-out SGLang 0.5.17 stock run on one MI355X, against the unfitted [serving.default]
