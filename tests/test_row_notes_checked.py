@@ -223,7 +223,17 @@ _MIXTRAL_8X22B = (
     "pinned: worse by the median rule, so not adopted; the same rates by the kernel's query length (the rows' CP 8 "
     "chunks of 8192 queries; CP 2 rows' 4096 at 0.389 / 0.309) gave 6.26%, 227 within 6% (on int before moenemo's "
     "DeepSeek-V3 cell, where the single rate gave 5.79%, 238). Even at those rates both rows stay 22.9% too fast: "
-    "nothing else found"
+    "nothing else found. FLOP counts reconciled 2026-12-05 (mpt8k; tests/test_nemo_mixtral_flop_count.py): NeMo's "
+    "mixtral() of the releases (nemo/utils/flops_formulas.py, stored 034b17b: attention over the full s x s square; "
+    "NVIDIA-NeMo/Speech issue #14376, 2025-08-01, still reports it) gives the 8x7B lines' TFLOP/s per token/s to 0.03% "
+    "and 504.3 GFLOP per token at this layout, the model's MFU count; the page's 369.2 is that formula with the "
+    "attention term halved (causal, NeMo's later form) or at seq 32768 (369.0 both), the one line of the two pages not "
+    "in its release's form; the expert terms (top-2 of 8) agree in every reading. The model charges its fused core the "
+    "causal mean (S + 1) / 2 keys per query, 369.0 GFLOP per token, the page's count: the counts show no part of the "
+    "step the model leaves out; reading the line at seq 32768 with GBS 128 (the same tokens per step) gives -30.2% / "
+    "-45.1%. cp_comm_type: no read source sets it for these runs (Transformer Engine's attention functions default to "
+    "'p2p', code index ids 61502647670 / 14225839233, the ring the model charges), and on GB200 the whole ring is "
+    "0.12 s before overlap, so the CP exchange cannot be the 2.0 s miss"
 )
 _GB300_PEAKS = (
     "searched again 2026-12-03 (gb300; tests/test_catalog_blackwell_ultra.py): the catalog's GB300 FP8 peak is "
