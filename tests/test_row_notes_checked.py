@@ -551,8 +551,14 @@ UNEXPLAINED: dict[str, str] = {
        "GQA's shared K/V (vLLM issue #1880), so the 70B read its cache once per query head, 8 times (6.9 ms a step "
        "were all reads HBM's, which brings the two rows' residuals within 2.4 ms), but vLLM PR #2744's kernel time "
        "shows some re-reads stay in L2 and no source gives how many at this shape; a cost per Ray worker (4 vs 2) "
-       "splits the residuals too, likewise unsized (the notes' figures: tests/test_serving_custom_allreduce_a100.py)"
-       for rid in ("vllm2192-a100-l2-70b-tp4-b64-nccl", "vllm2192-a100-l2-70b-tp4-b64-custom")},
+       "splits the residuals too, likewise unsized (the notes' figures: tests/test_serving_custom_allreduce_a100.py). "
+       "Examined 2026-12-05 (vllmgqa): the re-read is the run's kernel's (vLLM v0.2.6's paged_attention_v1/v2, one "
+       "thread block per query head loading its KV head's K and V, read in code), but charged in full, 8 reads of "
+       f"each KV head's cache a step at the model's KV rate, the row is still {g8} too fast (matching it takes "
+       f"{reads} reads, more than the kernel issues), {gap} points from the multi-head 33B row's {e33}: the "
+       "re-read is at most part of the miss, and the rest, this table's, has no source"
+       for rid, g8, reads, gap, e33 in (("vllm2192-a100-l2-70b-tp4-b64-nccl", "+27.4%", "17.7", "2.8", "+30.2%"),
+                                        ("vllm2192-a100-l2-70b-tp4-b64-custom", "+13.5%", "12.7", "2.3", "+15.7%"))},
     "trn1-nxd-llama31-8b-n220": "held-out row of the 8B layout (Neuron 2.20), beyond 25% since the NKI flash "
     "kernel's tile shape (attention_kernel nki_flash, 2026-12-03: -23.4% -> -27.6%; -31.5% after the rule-v2 re-run "
     "0.46 -> 0.50, trnfix; -29.8% at 0.48 since the XLA dead recompute's re-run, 2026-12-04, xla); the layout's gap as "
