@@ -568,7 +568,8 @@ UNEXPLAINED: dict[str, str] = {
        "thread block per query head loading its KV head's K and V, read in code), but charged in full, 8 reads of "
        f"each KV head's cache a step at the model's KV rate, the row is still {g8} too fast (matching it takes "
        f"{reads} reads, more than the kernel issues), {gap} points from the multi-head 33B row's {e33}: the "
-       "re-read is at most part of the miss, and the rest, this table's, has no source"
+       "re-read is at most part of the miss (8 reads at the model's rate are an upper end: vLLM PR #2744's kernel "
+       "time moved them at 1.82x it), and the rest, this table's, has no source"
        for rid, g8, reads, gap, e33 in (("vllm2192-a100-l2-70b-tp4-b64-nccl", "+27.4%", "17.7", "2.8", "+30.2%"),
                                         ("vllm2192-a100-l2-70b-tp4-b64-custom", "+13.5%", "12.7", "2.3", "+15.7%"))},
     "trn1-nxd-llama31-8b-n220": "held-out row of the 8B layout (Neuron 2.20), beyond 25% since the NKI flash "
