@@ -569,9 +569,12 @@ UNEXPLAINED: dict[str, str] = {
        f"each KV head's cache a step at the model's KV rate, the row is still {g8} too fast (matching it takes "
        f"{reads} reads, more than the kernel issues), {gap} points from the multi-head 33B row's {e33}: the "
        "re-read is at most part of the miss (8 reads at the model's rate are an upper end: vLLM PR #2744's kernel "
-       "time moved them at 1.82x it), and the rest, this table's, has no source"
-       for rid, g8, reads, gap, e33 in (("vllm2192-a100-l2-70b-tp4-b64-nccl", "+27.4%", "17.7", "2.8", "+30.2%"),
-                                        ("vllm2192-a100-l2-70b-tp4-b64-custom", "+13.5%", "12.7", "2.3", "+15.7%"))},
+       f"time moved them at 1.82x it); the rest is one per-step cost of this table's runs ({r70} ms a step here, "
+       f"{r33} ms in the 33B row, at 8 reads), unsized at vLLM 0.2.6 (vLLM PR #818's host shares of an August 2023 "
+       f"run, carried unscaled, would be {pr818} ms)"
+       for rid, g8, reads, gap, e33, r70, r33, pr818 in (
+           ("vllm2192-a100-l2-70b-tp4-b64-nccl", "+27.4%", "17.7", "2.8", "+30.2%", "13.8", "14.5", "5.8"),
+           ("vllm2192-a100-l2-70b-tp4-b64-custom", "+13.5%", "12.7", "2.3", "+15.7%", "6.8", "7.7", "5.0"))},
     "trn1-nxd-llama31-8b-n220": "held-out row of the 8B layout (Neuron 2.20), beyond 25% since the NKI flash "
     "kernel's tile shape (attention_kernel nki_flash, 2026-12-03: -23.4% -> -27.6%; -31.5% after the rule-v2 re-run "
     "0.46 -> 0.50, trnfix; -29.8% at 0.48 since the XLA dead recompute's re-run, 2026-12-04, xla); the layout's gap as "
