@@ -248,9 +248,10 @@ def gqa_kernel_sentence(rid: str) -> str:
     """The notes' 2026-12-05 (vllmgqa) sentence: the run's kernel re-reads, but charged in full the row stays too
     fast, beside the multi-head 33B row of the same table."""
     f = gqa_reread_figures(rid)
-    return (" Examined 2026-12-05 (vllmgqa): the re-read is the run's kernel's. vLLM v0.2.6 (2023-12-17, the version "
-            "the FlashInfer team benchmarked as vLLM's 'PageAttention 1&2', flashinfer-ai.github.io post of "
-            "2024-02-02) runs its decode kernels paged_attention_v1/v2 on the grid (num_heads, num_seqs, partitions), "
+    return (" Examined 2026-12-05 (vllmgqa): the re-read is the run's kernel's. vLLM v0.2.6 (2023-12-17, two days "
+            "before the PR's table; the version the FlashInfer team benchmarked as vLLM's 'PageAttention 1&2', "
+            "flashinfer-ai.github.io post of 2024-02-02) runs its decode kernels paged_attention_v1/v2 on the grid "
+            "(num_heads, num_seqs, partitions), "
             "one thread block per query head, each loading from global memory the K and V of kv_head_idx = "
             "head_idx / num_queries_per_kv (vLLM PR #1997, merged 2023-12-10; vllm-project/vllm@00f5113a "
             "csrc/attention/attention_kernels.cu, a later tree, has the grid and the loads): the "
