@@ -469,7 +469,19 @@ UNEXPLAINED: dict[str, str] = {
     "us, 22%); the rest (2.9 s a wave) has no figure on either page or in any source found: its decode attention "
     "(SGLANG_USE_AITER_UNIFIED_ATTN, fp8 KV cache, page 64) is untimed, where the same stack's bf16 Llama 3.1 8B "
     "row (+13%) runs another kernel (searched 2026-12-02, srvfp8; figures recomputed by "
-    "tests/test_serving_new_families.py)",
+    "tests/test_serving_new_families.py). Ruled out 2026-12-05 (vllmgqa): a KV cache read once per query head, as "
+    "vLLM 0.2's paged attention and TensorRT-LLM's MMHA read it (the vllm2192 and trt09 Mistral rows): aiter's Triton "
+    "unified attention (adapted from vLLM's triton_unified_attention, whose PR #16828 packs GQA 'along the query "
+    "dimension') runs one program per KV head and query block, its BLOCK_M rows the query positions times the "
+    "num_queries_per_kv query heads of that KV head (Qwen3-8B: 32 / 8 = 4), and loads each K and V tile once for "
+    "all of them, in the 2D kernel and in the split-KV 3D one (ROCm/aiter@04678497 "
+    "aiter/ops/triton/_triton_kernels/attention/unified_attention.py: kv_head_idx = tl.program_id(0), "
+    "query_offset_1 = kv_head_idx * num_queries_per_kv + offs_m % num_queries_per_kv; a stored tree whose order "
+    "against the run's d9e5ef7c is not known), so the model's one read of each KV head is the kernel's. A lead, not "
+    "sized: rocKE's gfx950 fp8-KV decode kernel is 'bound by the per-element fp8->bf16 dequant (VALU)' "
+    "(ROCm/rocm-libraries PR #11313, 2026-08-26), the upcast aiter's Triton kernel also does before its QK product "
+    "(aiter PR #4676); no time of aiter's kernel at fp8 KV, page 64, batch 64 and 8-9k tokens of context was found "
+    "(searched 2026-12-05: aiter PRs #4676, #5432, #5598, #2235; vLLM PRs #16828, #30191)",
     "amd-mi300x-llama2-7b-fp8": "predicted 27.8% too fast (28.1% before amd_fix, 2026-12-03: CK's tile skip with "
     "the cdna3 bf16 rule re-run, 0.44 -> 0.40, fp8 derived 0.40 -> 0.36) since the cdna3 fp8 value is derived from "
     "AMD's measured FP8 / BF16 GEMM rates (2026-12-02, amdfp8; -12.3% at the grid-floor fit 0.30 it replaced); what "
@@ -569,8 +581,18 @@ UNEXPLAINED: dict[str, str] = {
        "GQA's shared K/V (vLLM issue #1880), so the 70B read its cache once per query head, 8 times (6.9 ms a step "
        "were all reads HBM's, which brings the two rows' residuals within 2.4 ms), but vLLM PR #2744's kernel time "
        "shows some re-reads stay in L2 and no source gives how many at this shape; a cost per Ray worker (4 vs 2) "
-       "splits the residuals too, likewise unsized (the notes' figures: tests/test_serving_custom_allreduce_a100.py)"
-       for rid in ("vllm2192-a100-l2-70b-tp4-b64-nccl", "vllm2192-a100-l2-70b-tp4-b64-custom")},
+       "splits the residuals too, likewise unsized (the notes' figures: tests/test_serving_custom_allreduce_a100.py). "
+       "Examined 2026-12-05 (vllmgqa): the re-read is the run's kernel's (vLLM v0.2.6's paged_attention_v1/v2, one "
+       "thread block per query head loading its KV head's K and V, read in code), but charged in full, 8 reads of "
+       f"each KV head's cache a step at the model's KV rate, the row is still {g8} too fast (matching it takes "
+       f"{reads} reads, more than the kernel issues), {gap} points from the multi-head 33B row's {e33}: the "
+       "re-read is at most part of the miss (8 reads at the model's rate are an upper end: vLLM PR #2744's kernel "
+       f"time moved them at 1.82x it); the rest is one per-step cost of this table's runs ({r70} ms a step here, "
+       f"{r33} ms in the 33B row, at 8 reads), unsized at vLLM 0.2.6 (vLLM PR #818's host shares of an August 2023 "
+       f"run, carried unscaled, would be {pr818} ms)"
+       for rid, g8, reads, gap, e33, r70, r33, pr818 in (
+           ("vllm2192-a100-l2-70b-tp4-b64-nccl", "+27.4%", "17.7", "2.8", "+30.2%", "13.8", "14.5", "5.8"),
+           ("vllm2192-a100-l2-70b-tp4-b64-custom", "+13.5%", "12.7", "2.3", "+15.7%", "6.8", "7.7", "5.0"))},
     "trn1-nxd-llama31-8b-n220": "held-out row of the 8B layout (Neuron 2.20), beyond 25% since the NKI flash "
     "kernel's tile shape (attention_kernel nki_flash, 2026-12-03: -23.4% -> -27.6%; -31.5% after the rule-v2 re-run "
     "0.46 -> 0.50, trnfix; -29.8% at 0.48 since the XLA dead recompute's re-run, 2026-12-04, xla); the layout's gap as "

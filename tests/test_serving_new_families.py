@@ -268,3 +268,14 @@ def test_qwen_throughput_note_recomputes(results: list[ServingRunResult]) -> Non
     assert f"prefill GEMMs at {gemm_rate:.0%} of the bf16 peak" in note
     l8_err = next(r.error for r in results if r.id == L8_TPUT)
     assert f"bf16 Llama 3.1 8B row is {l8_err:+.1%}" in note
+
+
+def test_qwen_unexplained_reason_rules_out_the_gqa_reread() -> None:
+    """vllmgqa (2026-12-05): the row's UNEXPLAINED entry rules out a per-query-head KV read (aiter's unified attention
+    packs each KV head's query heads into one program), quoting the model's GQA ratio, and keeps the row listed."""
+    from test_row_notes_checked import UNEXPLAINED
+
+    m = get_model("qwen3-8b")
+    reason = UNEXPLAINED[Q8_TPUT]
+    assert f"(Qwen3-8B: {m.heads} / {m.n_kv_heads} = {m.heads // m.n_kv_heads})" in reason
+    assert "Ruled out 2026-12-05 (vllmgqa)" in reason and "ROCm/aiter@04678497" in reason
