@@ -46,9 +46,10 @@ def test_every_megatron_gptoss_row_pays_and_no_other_row() -> None:
     for rid in gptoss:
         without = reproduce(dict(ROWS[rid], moe_expert_bias="")).predicted_step_s
         with_ = reproduce(ROWS[rid]).predicted_step_s
-        # NeMo AutoModel's rows pay their own experts' bias passes (GroupedExpertsDeepEP; gptoss4's side commit,
-        # tests/test_automodel_expert_bias.py), the Megatron rows TEGroupedMLP's
-        assert with_ > without
+        if rid.startswith("am-"):  # NeMo AutoModel: its own experts, not TEGroupedMLP
+            assert with_ == without
+        else:
+            assert with_ > without
     assert not any((r.get("moe_expert_bias") or "").strip() for rid, r in ROWS.items() if rid not in gptoss)
 
 

@@ -1103,26 +1103,6 @@ def moe_fc2_bias_s(model: TransformerConfig, T: Arr, tp: Arr, etp: Arr, ep: Arr,
             memory_ops_s(bwd_b * elems, dev, kb * n_local + extra))
 
 
-def moe_fc1_bias_s(model: TransformerConfig, T: Arr, tp: Arr, etp: Arr, ep: Arr, dev: Device) -> tuple[Arr, Arr]:
-    """(forward, backward) time of an unfused fc1 bias of biased routed experts added expert by expert, for T tokens
-    entering one MoE layer on one device: NeMo AutoModel's GroupedExpertsDeepEP (the experts module its MoE layer
-    builds with the backend's enable_deepep; nemo_automodel/components/moe/layers.py, NVIDIA-NeMo/Automodel stored
-    version 01883b416cb5f5783c100a2c9b0828f5f850dc4f, GroupedExpertsDeepEP.forward) runs the expert GEMMs as
-    grouped_gemm's ops.gmm and then adds each bias in eager PyTorch:
-        output1 = ops.gmm(permuted_local_hidden_states, self.gate_and_up_projs.to_local(), tokens_per_expert)
-        output1 = self._apply_bias(output1, gate_and_up_bias, tokens_per_expert)
-    _apply_bias without probabilities is torch.cat([t + b for t, b in zip(torch.split(value.view(-1, shape[-1]),
-    tokens_per_expert.tolist()), bias)]).view(shape).to(value.dtype) (its fc2 call passes the probabilities and is
-    moe_fc2_bias_s). Over the routed rows, T etp/tp x top_k of the fc1 output's width (2 ffn with a GLU, ffn
-    without), bytes per element: forward the add reads 2 and writes 2, the cat reads and writes 2: 8 B, one kernel
-    per local expert + the cat; backward (autograd: the add passes g to t and sums it to the bias' shape, reading 2;
-    the split's backward cats the experts' gradients, reading and writing 2): 6 B, one kernel per local expert + 1."""
-    width = (2 if model.mlp == "swiglu" else 1) * model.ffn
-    elems = T * etp / tp * model.top_k * width
-    n_local = model.experts / ep
-    return memory_ops_s(8.0 * elems, dev, n_local + 1.0), memory_ops_s(6.0 * elems, dev, n_local + 1.0)
-
-
 MOE_ROUTER_DTYPES = ("bf16", "fp32")
 """The router GEMM precisions the training model times (plan --moe-router-dtype; Megatron-Core TransformerConfig
 moe_router_dtype: None, the default, runs the router in the input's dtype, bf16 here; 'fp32' as below)."""

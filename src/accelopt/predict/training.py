@@ -82,7 +82,6 @@ from accelopt.predict.compute import (
     mla_up_gemms_s,
     model_flops_per_token,
     moe_act_elems,
-    moe_fc1_bias_s,
     moe_fc2_bias_s,
     moe_sort_chunks_s,
     norm_elems,
@@ -776,22 +775,10 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     sort_f = (moe_sort_chunks_s(mdl, T, tp, etp, ep, dtb, dev)
               if mdl.is_moe and cal.stack == "megatron" and setup.moe_dispatcher == "alltoall" else zero)
     # Biased routed experts on Megatron-Core's TEGroupedMLP add fc2's bias unfused, expert by expert
-    # (compute.moe_fc2_bias_s): in the forward (and every recompute of the MoE layer), and its own backward below.
-    # The routing probabilities it multiplies are fp32 with moe_router_dtype fp32, and behind the DeepEP dispatcher
-    # whatever the router's dtype: _DeepepManager.dispatch casts them ('DeepEP only supports float32 probs':
-    # self.token_probs = self.token_probs.float(); Megatron-Core megatron/core/transformer/moe/token_dispatcher.py,
-    # code index id 67137348035, and AutoModel's copy, nemo_automodel/components/moe/megatron/token_dispatcher.py at
-    # NVIDIA-NeMo/Automodel@0231c64e3a1440e62f52b5724c600c3998293ac2, which asserts the permuted probs are fp32).
-    fp32_probs = setup.moe_router_dtype == "fp32" or setup.moe_dispatcher == "deepep"
-    bias_f, bias_b = zero, zero
-    if mdl.is_moe and mdl.expert_bias and cal.stack == "megatron" and setup.moe_grouped_mlp == "te":
-        bias_f, bias_b = moe_fc2_bias_s(mdl, T, tp, etp, ep, dev, fp32_probs)
-    elif mdl.is_moe and mdl.expert_bias and cal.stack == "pytorch-fsdp" and setup.moe_dispatcher == "deepep":
-        # NeMo AutoModel's GroupedExpertsDeepEP (the pytorch-fsdp stack's experts behind DeepEP) adds both biases
-        # unfused: fc1's without the probabilities (compute.moe_fc1_bias_s), fc2's with them, fp32 from DeepEP
-        f1, b1 = moe_fc1_bias_s(mdl, T, tp, etp, ep, dev)
-        f2, b2 = moe_fc2_bias_s(mdl, T, tp, etp, ep, dev, fp32_probs)
-        bias_f, bias_b = f1 + f2, b1 + b2
+    # (compute.moe_fc2_bias_s): in the forward (and every recompute of the MoE layer), and its own backward below
+    bias_f, bias_b = (moe_fc2_bias_s(mdl, T, tp, etp, ep, dev, setup.moe_router_dtype == "fp32")
+                      if mdl.is_moe and mdl.expert_bias and cal.stack == "megatron" and setup.moe_grouped_mlp == "te"
+                      else (zero, zero))
     fwd_layer = (lt.dense_s + lt.attn_core_s
                  + frac_moe * (lt.moe_mlp_s - lt.dense_mlp_s - lt.dense_act_s + sort_f + bias_f) + unpad_f)
     rc = lay.recompute
