@@ -58,6 +58,8 @@ carry over: x 1.93 overshoots every H100 row beyond 25%. Examined here, none a r
    Megatron-LM@00611e6e), the all-to-all dispatcher moves them uncast (token_dispatcher.py at Megatron-LM@0014f137)
    and Transformer Engine's fused permute and chunk sort keep their dtype (triton/permutation.py at
    TransformerEngine@04481874). Only the DeepEP dispatcher casts them to fp32, and these rows run the all-to-all one.
+   fc1's bias (unfused in AutoModel, item 9) is fused here both ways: Transformer Engine's BF16 GroupedLinear adds it
+   in the grouped GEMM's epilogue and takes its gradient from the wgrad GEMM's (grouped_linear.py at TE@0069563f).
 9. (gptoss4, 2026-12-05) NeMo AutoModel's GPT-OSS 20B row left UNEXPLAINED with a checked reason (its row note):
    GroupedExpertsDeepEP (nemo_automodel/components/moe/layers.py, stored version 01883b41) adds fc1's bias and fc2's
    bias x probability unfused, expert by expert, and behind DeepEP the probabilities are fp32
@@ -332,6 +334,7 @@ def test_the_h100_rows_run_16_bit_probabilities() -> None:
         assert "(7) the probabilities (6)'s fc2-bias pass multiplies are 16-bit on this row" in text
         assert "probs.type_as(logits) in moe_utils.topk_routing_with_score_function" in text
         assert "and this row runs the all-to-all one (moe_dispatcher blank)" in text
+        assert "Transformer Engine's GroupedLinear fuses both ways in BF16" in text  # fc1's bias, unlike AutoModel
 
 
 def _automodel_bias_layer_s(rid: str) -> tuple[tuple[float, float], tuple[float, float]]:

@@ -352,7 +352,11 @@ _GPTOSS4_PROBS = (
     "0448187486cb56234d50b2a9cc7b6832eb0d2495, permute_with_mask_map / sort_chunks_by_map: torch.empty(..., "
     "dtype=probs.dtype)); the one path that makes them fp32 with the router's default dtype is the DeepEP "
     "dispatcher, whose manager casts them ('DeepEP only supports float32 probs', self.token_probs.float()), and this "
-    "row runs the all-to-all one (moe_dispatcher blank)"
+    "row runs the all-to-all one (moe_dispatcher blank); fc1's bias, which NeMo AutoModel adds unfused "
+    "(am-h100-gptoss-20b-8's checked reason), Transformer Engine's GroupedLinear fuses both ways in BF16: the "
+    "grouped GEMM's bias epilogue in the forward and the wgrad grouped GEMM's bias-gradient epilogue in the "
+    "backward (general_grouped_gemm bias / use_bias, transformer_engine/pytorch/module/grouped_linear.py at "
+    "NVIDIA/TransformerEngine@0069563f606859d4fb5d663e1c92509a30e99f35)"
 )
 # gb300 (2026-12-05): which side of the pair carries the recipe term, recomputed by tests/test_gb300_dense_gap.py. It
 # replaces the clause that ended _GB300_RECIPE, "by the source's costs the recipe term lies in the FP8-CS rows' time
