@@ -74,9 +74,11 @@ def test_notes_quote_the_models_error(rid: str) -> None:
     assert float(m[2]) == pytest.approx(100 * res.error, abs=0.051)
 
 
-def test_gptoss_20b_is_unexplained_and_its_searched_figures_hold() -> None:
+def test_gptoss_20b_searched_figures_hold() -> None:
+    # 2026-12-05 (gptoss4): the row left UNEXPLAINED with a checked reason (its note; tests/test_gptoss_h100_rows.py
+    # recomputes it); the automodel search's figures below still hold
     rid = "am-h100-gptoss-20b-8"
-    assert rid in UNEXPLAINED
+    assert rid not in UNEXPLAINED
     res = reproduce(ROWS[rid])
     assert res.error is not None and res.error < -0.25
     note = ROWS[rid]["note"]

@@ -88,6 +88,8 @@ RECOMPUTED_BY: dict[str, str] = {
        for system in ("gb300", "gb200", "b300", "b200")},
     # dispatch (2026-12-03): the same reason for newrows' three 26.02 Blackwell rows beyond 25%
     **{f"mb2602-{system}-gptoss-": "test_gptoss_later_releases.py" for system in ("gb300", "gb200", "b300")},
+    # gptoss4 (2026-12-05): NeMo AutoModel's GPT-OSS 20B, its experts' unfused bias passes with DeepEP's fp32 probs
+    "am-h100-gptoss-20b": "test_gptoss_h100_rows.py",
 }
 
 _L4_REASON = ("the C 1 TTFT gap's split between prefill compute and a cost outside the forward pass is not "
@@ -337,6 +339,35 @@ _GPTOSS3_BIAS = (
     "Blackwell rows' checked reason is the blog's factor that their "
     "notes quote, not a term of the model, and no term is gated on the family or the release"
 )
+# gptoss4 (2026-12-05): finding (7) of the H100 GPT-OSS entries, the routing probabilities' dtype on the path to the
+# fc2-bias pass, read in Megatron-Bridge, Megatron-Core and Transformer Engine; checked by
+# tests/test_gptoss_h100_rows.py (test_the_h100_rows_run_16_bit_probabilities)
+_GPTOSS4_PROBS = (
+    "; examined 2026-12-05 (gptoss4; recomputed by tests/test_gptoss_h100_rows.py): (7) the probabilities (6)'s "
+    "fc2-bias pass multiplies are 16-bit on this row, so its fp32 figure does not apply: no layer of the recipe sets "
+    "moe_router_dtype (Megatron-Bridge's GPTOSSBridge.provider_bridge, src/megatron/bridge/models/gpt_oss/"
+    "gpt_oss_bridge.py at 0e4d6ed607e06973e29de76dcae494402568cf5e, and GPTOSSProvider at "
+    "12bc34a8ee308a638d4bfd29401085944d4a468e; the H100 perf recipe gpt_oss_120b_pretrain_64gpu_h100_bf16_config, "
+    "src/megatron/bridge/recipes/gpt_oss/gpt_oss_perf.py at 26f27ba2a8a83ba5851f3794f818e469fa4bb57f, sets only "
+    "moe_router_fusion and moe_router_force_load_balancing; Megatron-Core's default None 'means no changes for "
+    "dtype'), so the router's logits are bf16 and its probabilities too: Transformer Engine's fused router (the "
+    "recipe's moe_router_fusion) writes them in the logits' dtype (router.cpp above) and Megatron-Core's unfused "
+    "one casts them back ('The final probs are casted to the same dtype as the logits', probs.type_as(logits) in "
+    "moe_utils.topk_routing_with_score_function at NVIDIA/Megatron-LM@00611e6eeb0b09b5ee074750956855215ddbd67f); "
+    "the all-to-all dispatcher moves them as they are (token_dispatcher.py MoEAlltoAllTokenDispatcher "
+    "dispatch_all_to_all / dispatch_postprocess at NVIDIA/Megatron-LM@0014f13713bfa38a8bab4ae11edd6917d35165ce: "
+    "all_to_all and sort_chunks_by_idxs, no cast; MoELayer.routed_experts_compute hands them to the experts as "
+    "they come) and Transformer Engine's fused permute and chunk sort allocate the permuted probabilities in their "
+    "input's dtype (transformer_engine/pytorch/triton/permutation.py at NVIDIA/TransformerEngine@"
+    "0448187486cb56234d50b2a9cc7b6832eb0d2495, permute_with_mask_map / sort_chunks_by_map: torch.empty(..., "
+    "dtype=probs.dtype)); the one path that makes them fp32 with the router's default dtype is the DeepEP "
+    "dispatcher, whose manager casts them ('DeepEP only supports float32 probs', self.token_probs.float()), and this "
+    "row runs the all-to-all one (moe_dispatcher blank); fc1's bias, which NeMo AutoModel adds unfused "
+    "(am-h100-gptoss-20b-8's checked reason), Transformer Engine's GroupedLinear fuses both ways in BF16: the "
+    "grouped GEMM's bias epilogue in the forward and the wgrad grouped GEMM's bias-gradient epilogue in the "
+    "backward (general_grouped_gemm bias / use_bias, transformer_engine/pytorch/module/grouped_linear.py at "
+    "NVIDIA/TransformerEngine@0069563f606859d4fb5d663e1c92509a30e99f35)"
+)
 # gb300 (2026-12-05): which side of the pair carries the recipe term, recomputed by tests/test_gb300_dense_gap.py. It
 # replaces the clause that ended _GB300_RECIPE, "by the source's costs the recipe term lies in the FP8-CS rows' time
 # outside the quantize pass, not in an MXFP8 cost": the same-layout pairs below put it in the MXFP8 rows' time.
@@ -378,17 +409,10 @@ _GB300_RECIPE = (
     f"{_GB300_RECIPE_SIDE}"
 )
 UNEXPLAINED: dict[str, str] = {
-    # automodel (2026-12-03): the held-out NeMo AutoModel DGX-H100 table's GPT-OSS 20B row (runs-file block 'automodel')
-    "am-h100-gptoss-20b-8": "GPT-OSS 20B on 8 H100s (EP 8, GA 16, FlexAttention, no recompute) predicted 25.7% too "
-    "fast where the same table's GPT-OSS 120B row is -1.1%; searched (automodel, 2026-12-03): the attention cores' "
-    "share (about 6% of the FLOPs: a FlexAttention rate half the fused one does not reach the gap), the "
-    "Megatron-Bridge H100 GPT-OSS rows' unfused-MoE-block miss (not established for AutoModel; its 120B row argues "
-    "against it), the FSDP2 gradient sync per micro-batch (the training loop not read); examined 2026-12-04 "
-    "(gptossh100; figures recomputed by tests/test_gptoss_h100_rows.py): the 120B row's -1.1% rests on the model's "
-    "EP 64 all-to-all across 8 nodes, 1.80 s of its 4.25 s (42.3%; -42.9% without it), where this row's EP 8 "
-    "all-to-all stays in one node (0.73 s of 7.46 s, 9.8%; -32.9% without it), so the 120B row's agreement does not "
-    "argue against a per-token MoE cost that this row shows; how DeepEP's inter-node dispatch compares with the "
-    "model's all-to-all rate on H100 was not sized",
+    # automodel (2026-12-03): the held-out NeMo AutoModel DGX-H100 table's GPT-OSS 20B row (-25.7%) was listed here;
+    # gptoss4 (2026-12-05): it left the list: its note carries a checked reason (AutoModel's GroupedExpertsDeepEP adds
+    # both expert biases unfused, fc2's with DeepEP's fp32 probabilities; charged, -25.7% -> -12.1%), recomputed by
+    # tests/test_gptoss_h100_rows.py (test_the_automodel_20b_*)
     # mixrows (2026-12-03): held-out NeMo 25.02 DGX-B200 / 25.04 DGX-GB200 Mixtral-8x22B rows (runs-file block
     # 'mixrows'); figures recomputed by tests/test_validate_unseen_runs.py (test_nemo_mixtral_8x22b_terms_as_quoted)
     **{rid: _MIXTRAL_8X22B for rid in ("nemo2502-b200-mixtral-8x22b", "nemo2504-gb200-mixtral-8x22b")},
@@ -680,7 +704,7 @@ UNEXPLAINED: dict[str, str] = {
        "and x 1.93 leaves these rows beyond 25%; no source sizes the unfused block on H100"
        f"{_GPTOSSH100}{_GPTOSSH100_HOST.format(host=f'this row {err} -> {host}')}"
        f"{_GPTOSSH100_B200.format(b200=b200, scaled=b200_scaled)}"
-       f"{_GPTOSS3_BIAS.format(before=before, err=err, f32=f32)}"
+       f"{_GPTOSS3_BIAS.format(before=before, err=err, f32=f32)}{_GPTOSS4_PROBS}"
        # 2026-12-04 (vpfix): -32.7 / -34.7 / -34.5% -> -31.1 / -33.1 / -32.9%, x 1.93 +29.9 / +26.1 / +26.4% ->
        # +33.0 / +29.1 / +29.4%, the 25.11 H100 row -21.5 -> -19.6%: the day's merges (vpchunk's pipeline edge costs,
        # the local-expert sort cost)
@@ -709,7 +733,7 @@ UNEXPLAINED: dict[str, str] = {
     f"MBS 4) -15.7%; x 1.93, the blog's share (measured on Blackwell, not on H100), it would be +42.4%{_GPTOSS_2602}"
     f"{_GPTOSSH100}{_GPTOSSH100_HOST.format(host='this row -26.2% -> -18.9%')}; (5) the 26.02 table's B200 row runs "
     "EP 64 (-15.2%): no EP 8 sibling to compare"
-    f"{_GPTOSS3_BIAS.format(before='-31.0%', err='-26.2%', f32='-21.9%')}",
+    f"{_GPTOSS3_BIAS.format(before='-31.0%', err='-26.2%', f32='-21.9%')}{_GPTOSS4_PROBS}",
     **{rid: f"Llama 3.1 405B FP8 on 256 GB300 predicted {err} too slow, {_MB_LATER}: the GB300 gap of "
        f"mb-gb300-llama31-405b and mb2602-gb300-llama31-405b-fp8 (their entry above: GB300 keeps B200's "
        f"efficiencies, no GB300 GEMM measurement found); the same table's GB200 405B FP8 row is {twin}, its "
