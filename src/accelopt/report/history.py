@@ -372,10 +372,14 @@ def _store_error(path: Path, e: Exception) -> HistoryStoreError:
 
 def _check_place(path: Path) -> bool:
     """Whether the store file exists; a HistoryStoreError when its folder is a file or the store a folder."""
-    if path.parent.exists() and not path.parent.is_dir():  # else `list` would say "no runs" of a store never read
-        raise HistoryStoreError(f"history store {path} cannot be used: $ACCELOPT_HOME {path.parent} is a file, "
-                                "not a folder", "set ACCELOPT_HOME to a folder you can write to (or move the file "
-                                "aside); ACCELOPT_NO_HISTORY=1 stops recording")
+    # else `list` would say "no runs" of a store never read; a file above the home too (ACCELOPT_HOME=notes.txt/h,
+    # or HOME a file: ~/.accelopt under it), which said "no runs recorded" with exit 0 where the home itself erred
+    above = next((p for p in (path.parent, *path.parent.parents) if p.exists()), None)
+    if above is not None and not above.is_dir():
+        where = f"$ACCELOPT_HOME {above}" if above == path.parent else f"{above}, above $ACCELOPT_HOME {path.parent},"
+        raise HistoryStoreError(f"history store {path} cannot be used: {where} is a file, not a folder",
+                                "set ACCELOPT_HOME to a folder you can write to (or move the file aside); "
+                                "ACCELOPT_NO_HISTORY=1 stops recording")
     if path.is_dir():
         raise HistoryStoreError(f"history store {path} is a folder", _damage_hint(path))
     return path.exists()
