@@ -48,7 +48,8 @@ def _summary(run: RunRecord, n: int = 3) -> str:
     from accelopt.report.figures import fmt, typed, unreadable_note
 
     try:
-        figs = [f for f in _figures(run) if f.value is not None][:n]
+        # a figure a run has no number for (a device without a catalog price: cost NaN) is left out, not 'n/a*'
+        figs = [f for f in _figures(run) if f.value is not None and not math.isnan(f.value)][:n]
         if not figs and typed(run.command, run.result) is None:  # another version's: say so, not a blank cell
             return f"n/a ({unreadable_note(run.result, run.command)})"
     except InputError as e:  # listed all the same, with a warning
