@@ -37,3 +37,35 @@ def test_a_result_says_how_to_move_its_run(tmp_path: Path, capsys: pytest.Captur
     err = " ".join(err.split())
     assert "cc.json: is a catalog-compare result (a command's --json output), not a run record" in err
     assert "accelopt history show ID --json > FOLDER/ID.json" in err
+
+
+def test_a_compare_document_is_named_as_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`history compare --json` holds a "command" (the compared runs' command): it fell through to '"schema"
+    'accelopt.history-compare' is not a run record schema (this accelopt writes 1)', which named no fix."""
+    for devices in ("h100-sxm mi300x", "h100-sxm b200"):
+        _cli(capsys, "catalog", "compare", *devices.split(), "--json")
+    ids = [r["id"] for r in json.loads(_cli(capsys, "history", "list", "--json", "--limit", "2")[0])["runs"]]
+    out, _ = _cli(capsys, "history", "compare", *ids, "--json")
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    (folder / "cmp.json").write_text(out)
+    _, err = _cli(capsys, "history", "import", str(folder), code=2)
+    err = " ".join(err.split())
+    assert "cmp.json: is a history-compare document (a command's --json output), not a run record" in err
+    assert "accelopt history show ID --json > FOLDER/ID.json" in err
+    assert "not a run record schema" not in err
+
+
+def test_an_error_document_is_named_as_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A command given --json that stops on bad input prints an `error` document, which holds a "command" (the
+    command line): importing it said only that its schema is not a run record schema."""
+    out, _ = _cli(capsys, "history", "prune", "--keep", "-1", "--json", code=2)
+    assert json.loads(out)["schema"] == "accelopt.error"
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    (folder / "err.json").write_text(out)
+    _, err = _cli(capsys, "history", "import", str(folder), code=2)
+    err = " ".join(err.split())
+    assert "err.json: is an error document (the --json output of a command that stopped on bad input), not a run " \
+           "record: a command that stops records no run" in err
+    assert "accelopt history show ID --json > FOLDER/ID.json" in err

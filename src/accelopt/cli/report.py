@@ -48,7 +48,8 @@ def _summary(run: RunRecord, n: int = 3) -> str:
     from accelopt.report.figures import fmt, typed, unreadable_note
 
     try:
-        figs = [f for f in _figures(run) if f.value is not None][:n]
+        # a figure a run has no number for (a device without a catalog price: cost NaN) is left out, not 'n/a*'
+        figs = [f for f in _figures(run) if f.value is not None and not math.isnan(f.value)][:n]
         if not figs and typed(run.command, run.result) is None:  # another version's: say so, not a blank cell
             return f"n/a ({unreadable_note(run.result, run.command)})"
     except InputError as e:  # listed all the same, with a warning
@@ -104,8 +105,12 @@ def _list(limit: int, offset: int, as_json: bool) -> None:
     last_row = min(offset + limit, total)  # a page is `limit` rows of the store, damaged ones included (list_runs)
     if not runs and total > offset:  # the page's rows are all damaged (each named in a warning above)
         con.print(f"no readable run among runs {offset + 1}-{last_row} of {total:,} in {history.store_path()}")
+    elif not runs and total:  # past the last page: 'no runs recorded ... after the newest 1000' of a 28-run store
+        con.print(f"no runs recorded in {history.store_path()} past --offset {offset}: it holds {total:,} "
+                  f"run{'' if total == 1 else 's'}; the oldest page: accelopt history list --offset "
+                  f"{max(total - limit, 0)} --limit {limit}")
     elif not runs:
-        con.print(f"no runs recorded in {history.store_path()}" + (f" after the newest {offset}" if offset else ""))
+        con.print(f"no runs recorded in {history.store_path()}")
     else:
         con.print(_list_table(runs, offset, last_row, total, str(history.store_path())))
     if offset + limit < total:

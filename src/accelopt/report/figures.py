@@ -136,14 +136,16 @@ def _profile_partial(r: Any) -> list[KeyFigure]:
 
 
 def _layout_figures(row: Any) -> list[KeyFigure]:
-    return [_f("devices", row, "devices"), _f("step time", row, "step_time_s", True), _f("MFU", row, "mfu", True),
-            _f("memory per device", row, "mem_total_bytes", True), _f("time to train", row, "train_time_s", True),
-            _f("cost", row, "cost_usd", True), _f("energy", row, "energy_j", True)]
+    """The answer first: `history list` shows a run's first three figures ('devices 64; time to train 34.8 days*;
+    cost $133k*'); it showed 'layouts evaluated 17,531; feasible 14,219; devices 64' for every plan run."""
+    return [_f("devices", row, "devices"), _f("time to train", row, "train_time_s", True),
+            _f("cost", row, "cost_usd", True), _f("step time", row, "step_time_s", True), _f("MFU", row, "mfu", True),
+            _f("memory per device", row, "mem_total_bytes", True), _f("energy", row, "energy_j", True)]
 
 
 def _plan(r: Any) -> list[KeyFigure]:
     out = [_f("layouts evaluated", r, "candidates"), _f("feasible", r, "feasible")]
-    return out + (_layout_figures(r.best[0]) if r.best else [])
+    return (_layout_figures(r.best[0]) if r.best else []) + out
 
 
 def _plan_workload(r: Any) -> list[KeyFigure]:

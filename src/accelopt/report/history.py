@@ -195,11 +195,18 @@ def record_from_json(doc: Any, default_id: str | None = None, *, time_is_stored:
     time comes from the store, already in its normal form (checked by pattern, not re-parsed: listing speed)."""
     if not isinstance(doc, dict):
         raise ValueError(f"a run record is a JSON object, not {type(doc).__name__}")
-    if "command" not in doc and isinstance(doc.get("schema"), str) and doc["schema"].startswith("accelopt."):
+    # a command's --json document, not a run: `history compare --json` and an `error` document hold a "command" too
+    # (the compared runs' command, the command line that failed), so the schema alone tells them from a run record
+    # ('"schema" 'accelopt.history-compare' is not a run record schema (this accelopt writes 1)' named no fix)
+    if (isinstance(doc.get("schema"), str) and doc["schema"].startswith("accelopt.")
+            and doc["schema"] != SHOW_SCHEMA):
         kind = doc["schema"].removeprefix("accelopt.")
         article = "an" if kind[:1] in tuple("aeiou") else "a"
         export = ("`accelopt history show ID --json > FOLDER/ID.json` on the machine that ran it writes a run file "
                   "that imports")
+        if kind == "error":
+            raise ValueError("is an error document (the --json output of a command that stopped on bad input), not "
+                             f"a run record: a command that stops records no run; to move a recorded run, {export}")
         if _is_document_kind(kind):  # env, catalog list, history list ...: never recorded, nothing to import
             raise ValueError(f"is {article} {kind} document (a command's --json output), not a run record: that "
                              "command records no run (only results do: accelopt schema --list names them); to move "
@@ -365,10 +372,14 @@ def _store_error(path: Path, e: Exception) -> HistoryStoreError:
 
 def _check_place(path: Path) -> bool:
     """Whether the store file exists; a HistoryStoreError when its folder is a file or the store a folder."""
-    if path.parent.exists() and not path.parent.is_dir():  # else `list` would say "no runs" of a store never read
-        raise HistoryStoreError(f"history store {path} cannot be used: $ACCELOPT_HOME {path.parent} is a file, "
-                                "not a folder", "set ACCELOPT_HOME to a folder you can write to (or move the file "
-                                "aside); ACCELOPT_NO_HISTORY=1 stops recording")
+    # else `list` would say "no runs" of a store never read; a file above the home too (ACCELOPT_HOME=notes.txt/h,
+    # or HOME a file: ~/.accelopt under it), which said "no runs recorded" with exit 0 where the home itself erred
+    above = next((p for p in (path.parent, *path.parent.parents) if p.exists()), None)
+    if above is not None and not above.is_dir():
+        where = f"$ACCELOPT_HOME {above}" if above == path.parent else f"{above}, above $ACCELOPT_HOME {path.parent},"
+        raise HistoryStoreError(f"history store {path} cannot be used: {where} is a file, not a folder",
+                                "set ACCELOPT_HOME to a folder you can write to (or move the file aside); "
+                                "ACCELOPT_NO_HISTORY=1 stops recording")
     if path.is_dir():
         raise HistoryStoreError(f"history store {path} is a folder", _damage_hint(path))
     return path.exists()
