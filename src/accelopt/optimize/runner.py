@@ -472,7 +472,7 @@ def _tolerance(opts: RunOptions, unit: str) -> tuple[Any, str | None]:
 def worse_by(bundle: ModelBundle, value: float, base: float) -> float:
     """How much worse `value` is than `base`: accuracy in percentage points, else percent of |base|."""
     sign = 1.0 if bundle.higher_is_better else -1.0
-    diff = sign * (base - value)
+    diff = sign * (base - value) + 0.0  # + 0.0: a loss equal to the baseline's is 0, not -0.0 (the page read '-0')
     if bundle.metric == "accuracy":
         return diff * 100.0
     if base == 0:  # no scale to take a percent of: any change is infinitely large
