@@ -400,15 +400,53 @@ def _first_training_inputs(bundle: ModelBundle) -> list[tuple[Any, ...]]:
 
 def _baseline_not_finite(bundle: ModelBundle, scored: _Scored, train_finite: bool, steps: int) -> InputError:
     """What made the baseline's quality non-finite. A callable metric returning NaN on finite outputs was reported
-    as 'non-finite outputs or loss', sending the user to the model and data instead of the metric."""
-    if train_finite and scored.outputs_finite and scored.value is not None:
+    as 'non-finite outputs or loss', sending the user to the model and data instead of the metric; a NaN/inf in the
+    weights or the held-out data is named where it sits (_non_finite_source), also when only the loss was non-finite
+    (an inf target read 'the metric loss ... is inf ...: make the metric return a finite number')."""
+    if not train_finite:
+        return _baseline_training_not_finite(bundle, steps)
+    where = _non_finite_source(bundle)  # a NaN target read as the metric's own NaN (the metric 'loss' is loss_fn's)
+    if scored.outputs_finite and scored.value is not None and where is None:
         return InputError(f"the metric {bundle.metric_name} of model {bundle.name!r} is {scored.value} on the "
                           "baseline's held-out batches, whose outputs are finite",
                           "make the metric return a finite number for every held-out batch")
-    if not train_finite:
-        return _baseline_training_not_finite(bundle, steps)
+    if where is not None:
+        return InputError(f"the baseline itself gives non-finite outputs or loss on {bundle.name}'s held-out batches: "
+                          f"{where[0]}", where[1])
     return InputError(f"the baseline itself gives non-finite outputs or loss on {bundle.name}'s held-out batches",
                       "fix the model or its data before optimizing it")
+
+
+NON_FINITE_BATCHES = 64
+"""Most held-out batches _non_finite_source reads for NaN/inf."""
+
+
+def _non_finite_source(bundle: ModelBundle) -> tuple[str, str] | None:
+    """(where NaN/inf sits, the fix): a floating parameter or buffer of the model, else a Tensor of the first
+    NON_FINITE_BATCHES held-out batches (inputs, then targets); None where none holds one (the forward makes them).
+    A held-out input with one NaN read only 'non-finite outputs or loss ... fix the model or its data'."""
+    import torch
+
+    def bad(t: Any) -> int:
+        return int((~torch.isfinite(t)).sum()) if isinstance(t, torch.Tensor) and t.is_floating_point() else 0
+
+    for name, t in [*bundle.model.named_parameters(), *bundle.model.named_buffers()]:
+        if n := bad(t):
+            return (f"the model's {name} holds {n:,} NaN/inf of its {t.numel():,} values",
+                    "fix the model's weights (a training run that diverged, or a checkpoint that did not load) "
+                    "before optimizing it")
+    it = user_call(bundle, "in eval_batches()", lambda: iter(bundle.eval_batches() if bundle.eval_batches else ()))
+    for i in range(NON_FINITE_BATCHES):
+        item = user_call(bundle, "in eval_batches()", next, it, _END)
+        if item is _END:
+            break
+        inputs, targets = _pair(item, bundle, "eval_batches")
+        named = [(f"input in{k}", x) for k, x in enumerate(as_tuple(inputs))] + [("targets", targets)]
+        for what, t in named:
+            if n := bad(t):
+                return (f"held-out batch {i + 1}'s {what} holds {n:,} NaN/inf of its {t.numel():,} values",
+                        "clean the held-out data (eval_batches) of NaN/inf, or fill them, before optimizing")
+    return None
 
 
 def _failed_fix(fix: str, techniques: list[str]) -> str:
