@@ -155,8 +155,12 @@ def make_student(bundle: ModelBundle, target: Target, width: float, seed: int) -
         student = student.to(target.device, dtype=dtype)
         _check_output_shape(student, bundle, target)
         return student, "the bundle's meta['student'] factory"
-    from accelopt.optimize.pruning import prune_structured
+    from accelopt.optimize.pruning import has_prunable_layer, prune_structured
 
+    if not has_prunable_layer(bundle.model):  # it read 'every group is an output layer, ...' of a model with none
+        raise UnsupportedError(f"{bundle.name} has no Linear, Conv or MultiheadAttention layer to narrow into a "
+                               "student (its parameters are used directly, or by layers torch-pruning cannot cut)",
+                               "give a smaller student as ModelBundle.meta['student'] (a zero-argument factory)")
     student = copy_model(bundle, target)
     inputs = to_device(bundle.first_batch()[0], target.device)
     prune_structured(student, inputs, 1.0 - width, time_limit_s=target.budget_s / 2)
