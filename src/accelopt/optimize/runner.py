@@ -323,9 +323,7 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
             v.model.train(target.mode == "train")
     value = total / weight if weight else None
     if strict and not weight:
-        raise InputError(f"eval_batches() of model {bundle.name!r} yielded no held-out batch: quality could not be "
-                         "measured, so no technique's loss of quality would be seen", "make eval_batches() return an "
-                         "iterator of held-out (inputs, targets), or leave eval_batches out (None)")
+        raise _no_held_out(bundle)
     outputs_finite = finite
     if value is not None and not math.isfinite(value):
         finite = False
@@ -539,6 +537,12 @@ def _agreement(outs: list[Any], base: list[Any]) -> tuple[float | None, float | 
 _END = object()  # next()'s default: the held-out batches are exhausted
 
 
+def _no_held_out(bundle: ModelBundle) -> InputError:
+    return InputError(f"eval_batches() of model {bundle.name!r} yielded no held-out batch: quality could not be "
+                      "measured, so no technique's loss of quality would be seen", "make eval_batches() return an "
+                      "iterator of held-out (inputs, targets), or leave eval_batches out (None)")
+
+
 def check_held_out_repeats(bundle: ModelBundle) -> None:
     """InputError when two calls of eval_batches() start with different batches: the baseline and every variant
     would be scored on other held-out data (a generator seeded once outside the function eval_batches returns, a
@@ -549,8 +553,10 @@ def check_held_out_repeats(bundle: ModelBundle) -> None:
     what = "when eval_batches() was called twice to check it yields the same held-out batches"
     first = [user_call(bundle, what, lambda: next(iter(bundle.eval_batches()), _END))  # type: ignore[misc]
              for _ in range(2)]
+    if first[0] is _END and first[1] is _END:  # named here, before profile's pass: it was named after it
+        raise _no_held_out(bundle)
     if first[0] is _END or first[1] is _END:
-        return  # an empty held-out set is named when the baseline is scored
+        return  # the held-out batches ran out after one call: named where they are read
     if _same_batch(_pair(first[0], bundle, "eval_batches"), _pair(first[1], bundle, "eval_batches")):
         return
     raise InputError(f"eval_batches() of model {bundle.name!r} yields other held-out batches on each call (the first "
