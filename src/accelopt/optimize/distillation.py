@@ -87,8 +87,10 @@ def reinitialize(model: Any, seed: int) -> Any:
 
 
 def _check_output_shape(student: Any, bundle: ModelBundle, target: Target) -> None:
-    """The user's student must give the teacher's output shape on the first batch: the KD loss compares the two
-    class by class (another shape failed inside it: "shape '[-1, 7]' is invalid for input of size 40")."""
+    """The user's student must give the teacher's output on the first batch: the same structure (loss_fn reads the
+    student's output as it reads the teacher's) and scores (first_tensor: what kd_loss compares) of the same shape.
+    Another shape failed inside the KD loss ("shape '[-1, 7]' is invalid for input of size 40"); a teacher returning
+    a dict {"score": (32, 5), "aux": (32, 1)} was read as shape () and a student's (32, 7) said 'the teacher ()'."""
     import torch
 
     inputs = to_device(bundle.first_batch()[0], target.device)
@@ -96,11 +98,36 @@ def _check_output_shape(student: Any, bundle: ModelBundle, target: Target) -> No
         got = user_call(bundle, "in the forward of ModelBundle.meta['student']()'s model on the first batch",
                         student, *inputs)
         want = copy_model(bundle, target)(*inputs)
-    shape = [tuple(getattr(o, "shape", ())) for o in (got, want)]
-    if shape[0] != shape[1]:
-        raise InputError(f"ModelBundle.meta['student']'s model returns shape {shape[0]} on the first batch, the "
-                         f"teacher {shape[1]}: the distillation loss compares them element by element",
-                         "make the student's output the teacher's shape (same number of classes or logits)")
+    form = [_output_form(o) for o in (got, want)]
+    shape = [_scores_shape(o) for o in (got, want)]
+    if form[0] != form[1] or shape[0] != shape[1]:
+        said = [f"{f}, scores {s}" if f != "a Tensor" else f"shape {s}" for f, s in zip(form, shape, strict=True)]
+        raise InputError(f"ModelBundle.meta['student']'s model returns {said[0]} on the first batch, the teacher "
+                         f"{said[1]}: the distillation loss compares the scores element by element, and loss_fn "
+                         "reads the student's output as the teacher's",
+                         "make the student return what the teacher returns: the same structure, scores of the same "
+                         "shape (same number of classes or logits)")
+
+
+def _output_form(out: Any) -> str:
+    """A model output's structure, e.g. 'a Tensor', "a dict of 'score', 'aux'", 'a 2-item tuple'."""
+    from collections.abc import Mapping
+
+    import torch
+
+    if isinstance(out, torch.Tensor):
+        return "a Tensor"
+    if isinstance(out, Mapping):
+        return f"a {type(out).__name__} of {', '.join(repr(k) for k in out)}"
+    if isinstance(out, tuple | list):
+        return f"a {len(out)}-item {type(out).__name__}"
+    return f"a {type(out).__name__}"
+
+
+def _scores_shape(out: Any) -> tuple[int, ...] | str:
+    """The shape of the output's scores (first_tensor), or '(no Tensor)'."""
+    scores = first_tensor(out)
+    return tuple(scores.shape) if scores is not None else "(no Tensor)"
 
 
 def make_student(bundle: ModelBundle, target: Target, width: float, seed: int) -> tuple[Any, str]:
@@ -128,8 +155,12 @@ def make_student(bundle: ModelBundle, target: Target, width: float, seed: int) -
         student = student.to(target.device, dtype=dtype)
         _check_output_shape(student, bundle, target)
         return student, "the bundle's meta['student'] factory"
-    from accelopt.optimize.pruning import prune_structured
+    from accelopt.optimize.pruning import has_prunable_layer, prune_structured
 
+    if not has_prunable_layer(bundle.model):  # it read 'every group is an output layer, ...' of a model with none
+        raise UnsupportedError(f"{bundle.name} has no Linear, Conv or MultiheadAttention layer to narrow into a "
+                               "student (its parameters are used directly, or by layers torch-pruning cannot cut)",
+                               "give a smaller student as ModelBundle.meta['student'] (a zero-argument factory)")
     student = copy_model(bundle, target)
     inputs = to_device(bundle.first_batch()[0], target.device)
     prune_structured(student, inputs, 1.0 - width, time_limit_s=target.budget_s / 2)

@@ -196,6 +196,13 @@ def _set_submodule(model: Any, name: str, module: Any) -> None:
     setattr(model.get_submodule(parent) if parent else model, attr, module)
 
 
+def has_prunable_layer(model: Any) -> bool:
+    """The model holds a layer torch-pruning starts from (Linear, Conv, MultiheadAttention; a GPT-2 Conv1D, pruned as
+    a Linear): without one, nothing can be pruned structurally nor narrowed into a student."""
+    roots = tuple(_root_types() + [t for t in [conv1d_type()] if t is not None])
+    return any(isinstance(m, roots) for m in model.modules())
+
+
 def _root_types() -> list[Any]:
     from torch import nn
 
@@ -393,8 +400,7 @@ class StructuredPrune(Technique):
         why = super().not_applicable(bundle, target) or already_quantized(bundle, self.name)
         if why:
             return why
-        roots = tuple(_root_types() + [t for t in [conv1d_type()] if t is not None])  # Conv1D: pruned as a Linear
-        if not any(isinstance(m, roots) for m in bundle.model.modules()):  # nothing for torch-pruning to start from
+        if not has_prunable_layer(bundle.model):
             distill_why = get_technique("distill").not_applicable(bundle, target)
             return (f"{bundle.name} has no Linear, Conv or MultiheadAttention layer, whose channels structured pruning "
                     "removes — " + ("distill into a smaller student given as ModelBundle.meta['student']"

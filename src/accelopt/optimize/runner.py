@@ -323,9 +323,7 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
             v.model.train(target.mode == "train")
     value = total / weight if weight else None
     if strict and not weight:
-        raise InputError(f"eval_batches() of model {bundle.name!r} yielded no held-out batch: quality could not be "
-                         "measured, so no technique's loss of quality would be seen", "make eval_batches() return an "
-                         "iterator of held-out (inputs, targets), or leave eval_batches out (None)")
+        raise _no_held_out(bundle)
     outputs_finite = finite
     if value is not None and not math.isfinite(value):
         finite = False
@@ -400,15 +398,53 @@ def _first_training_inputs(bundle: ModelBundle) -> list[tuple[Any, ...]]:
 
 def _baseline_not_finite(bundle: ModelBundle, scored: _Scored, train_finite: bool, steps: int) -> InputError:
     """What made the baseline's quality non-finite. A callable metric returning NaN on finite outputs was reported
-    as 'non-finite outputs or loss', sending the user to the model and data instead of the metric."""
-    if train_finite and scored.outputs_finite and scored.value is not None:
+    as 'non-finite outputs or loss', sending the user to the model and data instead of the metric; a NaN/inf in the
+    weights or the held-out data is named where it sits (_non_finite_source), also when only the loss was non-finite
+    (an inf target read 'the metric loss ... is inf ...: make the metric return a finite number')."""
+    if not train_finite:
+        return _baseline_training_not_finite(bundle, steps)
+    where = _non_finite_source(bundle)  # a NaN target read as the metric's own NaN (the metric 'loss' is loss_fn's)
+    if scored.outputs_finite and scored.value is not None and where is None:
         return InputError(f"the metric {bundle.metric_name} of model {bundle.name!r} is {scored.value} on the "
                           "baseline's held-out batches, whose outputs are finite",
                           "make the metric return a finite number for every held-out batch")
-    if not train_finite:
-        return _baseline_training_not_finite(bundle, steps)
+    if where is not None:
+        return InputError(f"the baseline itself gives non-finite outputs or loss on {bundle.name}'s held-out batches: "
+                          f"{where[0]}", where[1])
     return InputError(f"the baseline itself gives non-finite outputs or loss on {bundle.name}'s held-out batches",
                       "fix the model or its data before optimizing it")
+
+
+NON_FINITE_BATCHES = 64
+"""Most held-out batches _non_finite_source reads for NaN/inf."""
+
+
+def _non_finite_source(bundle: ModelBundle) -> tuple[str, str] | None:
+    """(where NaN/inf sits, the fix): a floating parameter or buffer of the model, else a Tensor of the first
+    NON_FINITE_BATCHES held-out batches (inputs, then targets); None where none holds one (the forward makes them).
+    A held-out input with one NaN read only 'non-finite outputs or loss ... fix the model or its data'."""
+    import torch
+
+    def bad(t: Any) -> int:
+        return int((~torch.isfinite(t)).sum()) if isinstance(t, torch.Tensor) and t.is_floating_point() else 0
+
+    for name, t in [*bundle.model.named_parameters(), *bundle.model.named_buffers()]:
+        if n := bad(t):
+            return (f"the model's {name} holds {n:,} NaN/inf of its {t.numel():,} values",
+                    "fix the model's weights (a training run that diverged, or a checkpoint that did not load) "
+                    "before optimizing it")
+    it = user_call(bundle, "in eval_batches()", lambda: iter(bundle.eval_batches() if bundle.eval_batches else ()))
+    for i in range(NON_FINITE_BATCHES):
+        item = user_call(bundle, "in eval_batches()", next, it, _END)
+        if item is _END:
+            break
+        inputs, targets = _pair(item, bundle, "eval_batches")
+        named = [(f"input in{k}", x) for k, x in enumerate(as_tuple(inputs))] + [("targets", targets)]
+        for what, t in named:
+            if n := bad(t):
+                return (f"held-out batch {i + 1}'s {what} holds {n:,} NaN/inf of its {t.numel():,} values",
+                        "clean the held-out data (eval_batches) of NaN/inf, or fill them, before optimizing")
+    return None
 
 
 def _failed_fix(fix: str, techniques: list[str]) -> str:
@@ -472,7 +508,7 @@ def _tolerance(opts: RunOptions, unit: str) -> tuple[Any, str | None]:
 def worse_by(bundle: ModelBundle, value: float, base: float) -> float:
     """How much worse `value` is than `base`: accuracy in percentage points, else percent of |base|."""
     sign = 1.0 if bundle.higher_is_better else -1.0
-    diff = sign * (base - value)
+    diff = sign * (base - value) + 0.0  # + 0.0: a loss equal to the baseline's is 0, not -0.0 (the page read '-0')
     if bundle.metric == "accuracy":
         return diff * 100.0
     if base == 0:  # no scale to take a percent of: any change is infinitely large
@@ -501,6 +537,12 @@ def _agreement(outs: list[Any], base: list[Any]) -> tuple[float | None, float | 
 _END = object()  # next()'s default: the held-out batches are exhausted
 
 
+def _no_held_out(bundle: ModelBundle) -> InputError:
+    return InputError(f"eval_batches() of model {bundle.name!r} yielded no held-out batch: quality could not be "
+                      "measured, so no technique's loss of quality would be seen", "make eval_batches() return an "
+                      "iterator of held-out (inputs, targets), or leave eval_batches out (None)")
+
+
 def check_held_out_repeats(bundle: ModelBundle) -> None:
     """InputError when two calls of eval_batches() start with different batches: the baseline and every variant
     would be scored on other held-out data (a generator seeded once outside the function eval_batches returns, a
@@ -511,8 +553,10 @@ def check_held_out_repeats(bundle: ModelBundle) -> None:
     what = "when eval_batches() was called twice to check it yields the same held-out batches"
     first = [user_call(bundle, what, lambda: next(iter(bundle.eval_batches()), _END))  # type: ignore[misc]
              for _ in range(2)]
+    if first[0] is _END and first[1] is _END:  # named here, before profile's pass: it was named after it
+        raise _no_held_out(bundle)
     if first[0] is _END or first[1] is _END:
-        return  # an empty held-out set is named when the baseline is scored
+        return  # the held-out batches ran out after one call: named where they are read
     if _same_batch(_pair(first[0], bundle, "eval_batches"), _pair(first[1], bundle, "eval_batches")):
         return
     raise InputError(f"eval_batches() of model {bundle.name!r} yields other held-out batches on each call (the first "
@@ -1391,9 +1435,12 @@ def recommend(result: OptimizeResult, fewer_threads_help: bool = True) -> Recomm
     round (speedup_low > 1), or, among those within noise of it (rounds' brackets overlapping), the one that loses
     less, then the simpler (_within_noise_pick); the baseline when none does. A lossy variant (quantized, pruned,
     distilled) whose quality was not measured is never recommended: nothing would guard what it changed (the reason
-    names the fastest one withheld). fewer_threads_help: torch ran on a CPU at 2+ threads, so a variant passed over
-    for the machine's load may be settled by rerunning with --threads 1 (a run already at 1 thread, or on a GPU, was
-    told to rerun 'with --threads 1')."""
+    names the fastest one withheld). Nor is a variant whose speed-up is above profile's 'gain up to' bound
+    (above_bound): one of the two figures is wrong, and the reason says which variant and bound (a train run of a GRU
+    LM on a busy machine recommended input-pipeline at 1.11x, rounds 1.01-1.26x, where profile measured batch
+    loading at 0.16% of the step: at most 1.0016x). fewer_threads_help: torch ran on a CPU at 2+ threads, so a variant
+    passed over for the machine's load may be settled by rerunning with --threads 1 (a run already at 1 thread, or on
+    a GPU, was told to rerun 'with --threads 1')."""
     or_one_thread = ", or with --threads 1" if fewer_threads_help else ""
     faster = [r for r in result.variants if r.measured and r.name != "baseline"
               and (r.quality is None or r.quality.within_tolerance is not False)
@@ -1406,31 +1453,35 @@ def recommend(result: OptimizeResult, fewer_threads_help: bool = True) -> Recomm
                and (r.baseline_thread_slowdown or 0) > STARVED_FACTOR]
     disturbed = [r for r in faster if r not in withheld and r not in unsteady and r not in starved
                  and _disagrees(r.speedup, r.step_time_p50_s, base_p50_s)]
-    ok = [r for r in faster if r not in withheld and r not in disturbed and r not in unsteady and r not in starved]
+    above = [r for r in faster if r not in withheld and r not in unsteady and r not in starved and r not in disturbed
+             and r.above_bound]
+    ok = [r for r in faster if r not in withheld and r not in disturbed and r not in unsteady and r not in starved
+          and r not in above]
     rec = _recommend_among(result, ok)
-    top_starved = max(starved, key=lambda r: r.speedup or 0, default=None)
-    if top_starved is not None and (top_starved.speedup or 0) > (rec.speedup or 1.0):
-        rec.reason += (f"; not recommended: {top_starved.name} ({fmt_ratio(top_starved.speedup)}x), whose baseline "
-                       f"at torch's threads was {fmt_ratio(top_starved.baseline_thread_slowdown)}x slower than at 1 "
-                       f"thread (over {STARVED_FACTOR:g}x: its threads waited for busy cores, see its notes): rerun "
-                       "with --threads 1, or on a quiet machine")
-    top_unsteady = max(unsteady, key=lambda r: r.speedup or 0, default=None)
-    if top_unsteady is not None and (top_unsteady.speedup or 0) > (rec.speedup or 1.0):
-        rec.reason += (f"; not recommended: {top_unsteady.name} ({fmt_ratio(top_unsteady.speedup)}x, the median of "
-                       f"its rounds), whose rounds disagree ({fmt_ratio(top_unsteady.speedup_low)}-"
-                       f"{fmt_ratio(top_unsteady.speedup_high)}x, over {ROUND_SPREAD_LIMIT:g}x apart, after a "
-                       f"re-measure: the machine's load changed while it was timed): rerun on a quiet machine"
-                       f"{or_one_thread}")
-    top_disturbed = max(disturbed, key=lambda r: r.speedup or 0, default=None)
-    if top_disturbed is not None and (top_disturbed.speedup or 0) > (rec.speedup or 1.0):
-        rec.reason += (f"; not recommended: {top_disturbed.name} ({fmt_ratio(top_disturbed.speedup)}x from its "
-                       f"rounds), whose p50 step time says otherwise by over {MISMATCH_FACTOR:g}x (the machine's load: "
-                       f"rerun on a quiet machine{or_one_thread})")
-    top = max(withheld, key=lambda r: r.speedup or 0, default=None)
-    if top is not None and (top.speedup or 0) > (rec.speedup or 1.0):
-        others = " and the other lossy variants" if len(withheld) > 1 else ""
-        rec.reason += (f"; not recommended: {top.name} ({fmt_ratio(top.speedup)}x){others}, whose quality was "
-                       f"not measured (give the model eval_batches, see examples/my_model.py, to have it checked)")
+    others = " and the other lossy variants" if len(withheld) > 1 else ""
+    why_not: list[tuple[list[VariantResult], Callable[[VariantResult], str]]] = [
+        (starved, lambda r: f"({fmt_ratio(r.speedup)}x), whose baseline at torch's threads was "
+                            f"{fmt_ratio(r.baseline_thread_slowdown)}x slower than at 1 thread (over "
+                            f"{STARVED_FACTOR:g}x: its threads waited for busy cores, see its notes): rerun with "
+                            "--threads 1, or on a quiet machine"),
+        (unsteady, lambda r: f"({fmt_ratio(r.speedup)}x, the median of its rounds), whose rounds disagree "
+                             f"({fmt_ratio(r.speedup_low)}-{fmt_ratio(r.speedup_high)}x, over {ROUND_SPREAD_LIMIT:g}x "
+                             "apart, after a re-measure: the machine's load changed while it was timed): rerun on a "
+                             f"quiet machine{or_one_thread}"),
+        (disturbed, lambda r: f"({fmt_ratio(r.speedup)}x from its rounds), whose p50 step time says otherwise by "
+                              f"over {MISMATCH_FACTOR:g}x (the machine's load: rerun on a quiet machine"
+                              f"{or_one_thread})"),
+        (above, lambda r: f"({fmt_ratio(r.speedup)}x), above profile's bound {fmt_ratio(r.gain_bound)}x on what it "
+                          f"changes ({r.gain_bound_source}): one of the two is wrong; rerun on a quiet machine"
+                          f"{or_one_thread}, and if the gain holds there, the bound is what is wrong "
+                          "(--no-profile-bounds ranks without it)"),
+        (withheld, lambda r: f"({fmt_ratio(r.speedup)}x){others}, whose quality was not measured (give the model "
+                             "eval_batches, see examples/my_model.py, to have it checked)"),
+    ]
+    for group, why in why_not:  # the fastest of each group passed over, where it beat the recommendation
+        top = max(group, key=lambda r: r.speedup or 0, default=None)
+        if top is not None and (top.speedup or 0) > (rec.speedup or 1.0):
+            rec.reason += f"; not recommended: {top.name} {why(top)}"
     rec.reason += _unsteady_text(result, rec)
     return rec
 
