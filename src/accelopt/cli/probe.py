@@ -86,9 +86,11 @@ def _check_options(opts: ProbeOptions) -> None:
 def run_probe_command(opts: ProbeOptions) -> None:
     """Measure, optionally benchmark collectives, save the measured spec, record, print; Ctrl-C keeps what was
     measured (exit 130 after printing and recording it)."""
+    import contextlib
     import dataclasses
 
     from accelopt.errors import AcceloptError
+    from accelopt.interrupts import interrupts_held
     from accelopt.measure.probe import save_spec
     from accelopt.report.jsonout import emit
     from accelopt.report.runs import finish_run
@@ -103,39 +105,48 @@ def run_probe_command(opts: ProbeOptions) -> None:
         make_console(stderr=True).print(plain("interrupted (Ctrl-C) before the first figure was measured: nothing "
                                               "saved or recorded", "yellow"))
         raise typer.Exit(130) from None  # the shell's status for Ctrl-C
+    from accelopt.distributed.collectives import CollectivesInterrupted
+
     coll = None
+    save_link = True
     coll_failed: AcceloptError | None = None
     if opts.collectives and not result.interrupted:  # after a Ctrl-C nothing more is measured
         try:
             coll = _collectives(result.device.torch_device, opts.ranks, opts.quick)
+        except CollectivesInterrupted as stop:  # the figures measured before it are kept, printed and recorded
+            result.interrupted = True
+            coll, save_link = stop.result, stop.link_complete
+            result.skipped.append(("collectives", stop.summary))
         except KeyboardInterrupt:  # the device figures above are kept, saved and recorded
             result.interrupted = True
             result.skipped.append(("collectives", "not measured: interrupted (Ctrl-C)"))
         except AcceloptError as e:  # the device figures above are kept, saved and recorded; the error comes last
             coll_failed = e
             result.skipped.append(("collectives", f"not measured: {e.problem}"))
-    result = _with_curve(result)
-    saved: Path | None = None
-    save_failed: AcceloptError | None = None
-    if not opts.no_save:
-        try:
-            saved = save_spec(result, opts.save, _links(coll), result.inference_curve())
-        except AcceloptError as e:  # the measurements are still printed below, then the error
-            save_failed = e
-    save_error = f"{save_failed.problem} — {save_failed.fix}" if save_failed else None
-    data = dataclasses.replace(result, saved_spec=str(saved) if saved else None, save_error=save_error,
-                               collectives=coll)
-    finish_run("probe", data, opts.html)
-    if opts.as_json:
-        emit(data)
-        _warn_on_stderr(data)
-    else:
-        _print_human(data, saved)
-        if coll is not None:
-            from accelopt.report.console import make_console
-            from accelopt.report.distributed_view import render_collectives
+    # a second Ctrl-C or SIGTERM while an interrupted probe's figures are saved, recorded and printed lost them
+    with interrupts_held("what probe measured") if result.interrupted else contextlib.nullcontext():
+        result = _with_curve(result)
+        saved: Path | None = None
+        save_failed: AcceloptError | None = None
+        if not opts.no_save:
+            try:
+                saved = save_spec(result, opts.save, _links(coll if save_link else None), result.inference_curve())
+            except AcceloptError as e:  # the measurements are still printed below, then the error
+                save_failed = e
+        save_error = f"{save_failed.problem} — {save_failed.fix}" if save_failed else None
+        data = dataclasses.replace(result, saved_spec=str(saved) if saved else None, save_error=save_error,
+                                   collectives=coll)
+        finish_run("probe", data, opts.html)
+        if opts.as_json:
+            emit(data)
+            _warn_on_stderr(data)
+        else:
+            _print_human(data, saved)
+            if coll is not None:
+                from accelopt.report.console import make_console
+                from accelopt.report.distributed_view import render_collectives
 
-            render_collectives(coll, make_console())
+                render_collectives(coll, make_console())
     if save_failed is not None:
         raise save_failed
     if coll_failed is not None:
