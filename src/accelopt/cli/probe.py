@@ -238,7 +238,9 @@ def _print_human(result: ProbeResult, saved: Path | None) -> None:
         ridge_text = fmt_quantity(ridge, unit_of(result, "ridge_flop_per_byte"))  # as JSON's unit and the HTML
         con.print(f"measured ridge point: {ridge_text} ({best.metric} / stream.triad)")
     cat = result.catalog_name or "none (no catalog entry for this device: % of catalog is n/a)"
-    con.print(f"catalog entry compared: {cat}")
+    con.print(f"catalog entry compared: {cat}", highlight=False)
+    if (peaks := peaks_text(result)) is not None:
+        con.print(f"  {peaks}", highlight=False)
     if result.core_share_note is not None:
         con.print(f"  {result.core_share_note}", highlight=False)
     for metric, why in result.skipped:
@@ -261,6 +263,34 @@ def _print_human(result: ProbeResult, saved: Path | None) -> None:
     if (curve := result.curve_text()) is not None:
         con.print(line(("warning", "bold yellow"), f" {curve}") if result.curve_warning else f"  {curve}",
                   highlight=False)
+
+
+def peaks_text(result: ProbeResult) -> str | None:
+    """Which catalog figure each `% of catalog` divides by, and why a figure reads n/a: the table named neither
+    (0.2% of what? and matmul.bf16 'n/a' against epyc-9654, which gives no bf16 peak, with no word why); None
+    without a catalog entry (the line above says so)."""
+    from accelopt.units import fmt_quantity
+
+    name = result.catalog_name
+    if name is None:
+        return None
+    by: dict[str, list[str]] = {}
+    missing: list[str] = []
+    for f in result.figures:
+        if f.metric.startswith("matmul."):
+            what = f"dense {f.metric.split('.', 1)[1]} peak"
+        elif f.metric.startswith("stream."):
+            what = "memory bandwidth"
+        else:  # host<->device and device-to-device copies: the catalog has no figure to divide them by
+            missing.append(f"{f.metric} (no catalog figure for it)")
+            continue
+        if f.catalog_peak is None:
+            missing.append(f"{f.metric} ({name} gives no {what})")
+        else:
+            by.setdefault(f"{what} {fmt_quantity(f.catalog_peak, f.unit)}", []).append(f.metric)
+    parts = [f"{', '.join(metrics)} by its {what}" for what, metrics in by.items()]
+    text = f"% of catalog divides {'; '.join(parts)}" if parts else "% of catalog divides nothing"
+    return text + (f"; n/a: {', '.join(missing)}" if missing else "")
 
 
 def _kind_mismatch(name: str, spec_kind: str, device_kind: str) -> str:

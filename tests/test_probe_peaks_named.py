@@ -1,0 +1,57 @@
+"""`probe`'s text names what each `% of catalog` divides by and why a figure reads n/a: the table showed 0.2% for
+matmul.fp32 against xeon-8480plus with no word of the peak (its dense fp32 peak, not the bf16 AMX one the list shows),
+and n/a for matmul.bf16 against epyc-9654 with no word that the entry gives no bf16 peak (2026-12-05, utprobe)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from conftest import run_main
+
+from accelopt.hardware.catalog import get_device
+from accelopt.measure import probe
+from accelopt.units import MiB, fmt_quantity
+
+
+@pytest.fixture
+def tiny(monkeypatch: pytest.MonkeyPatch) -> None:
+    def settings_for(device: Any, quick: bool, llc: float | None) -> probe.ProbeSettings:
+        return probe.ProbeSettings(shapes={"fp32": [(64, 64, 64)], "bf16": [(32, 32, 32)]}, shape_budget_s=0.02,
+                                   max_call_s=1.0, stream_bytes=2 * MiB, stream_budget_s=0.03)
+
+    monkeypatch.setattr(probe, "settings_for", settings_for)
+    monkeypatch.setattr(probe, "LADDER_SIDES", (16, 32))
+
+
+def test_each_share_names_its_peak_and_a_missing_peak_is_said(capsys: pytest.CaptureFixture[str],
+                                                              tiny: None) -> None:
+    epyc = get_device("epyc-9654")
+    assert epyc.peak("bf16") is None and epyc.peak("fp32") is not None  # the case this test is about
+    code, out, err = run_main(["probe", "--device", "cpu", "--dtypes", "fp32,bf16", "--no-save", "--compare",
+                               "epyc-9654"], capsys)
+    assert code == 0, err
+    text = " ".join(out.split())
+    fp32 = fmt_quantity(epyc.peak("fp32"), "FLOP/s")
+    bw = fmt_quantity(epyc.memory_bandwidth_byte_per_s, "B/s")
+    assert (f"% of catalog divides matmul.fp32 by its dense fp32 peak {fp32}; stream.copy, stream.triad by its "
+            f"memory bandwidth {bw}; n/a: matmul.bf16 (epyc-9654 gives no dense bf16 peak)") in text
+
+
+def test_the_named_peak_is_the_one_the_share_divides_by(capsys: pytest.CaptureFixture[str], tiny: None) -> None:
+    xeon = get_device("xeon-8480plus")
+    code, out, err = run_main(["probe", "--device", "cpu", "--dtypes", "fp32,bf16", "--no-save", "--compare",
+                               "xeon-8480plus", "--json"], capsys)
+    assert code == 0, err
+    figs = {f["metric"]: f for f in json.loads(out)["figures"]}
+    for dtype in ("fp32", "bf16"):  # each matmul against its own dtype's peak, recomputed
+        f = figs[f"matmul.{dtype}"]
+        assert f["catalog_peak"] == xeon.peak(dtype)
+        assert f["fraction_of_peak"] == pytest.approx(f["median"] / xeon.peak(dtype))
+    code, out, _ = run_main(["probe", "--device", "cpu", "--dtypes", "fp32,bf16", "--no-save", "--compare",
+                             "xeon-8480plus"], capsys)
+    text = " ".join(out.split())
+    assert f"matmul.bf16 by its dense bf16 peak {fmt_quantity(xeon.peak('bf16'), 'FLOP/s')}" in text
+    assert "n/a:" not in text
+
