@@ -167,6 +167,10 @@ def _warn_on_stderr(result: ProbeResult) -> None:
         err.print(line(("warning:", "bold yellow"), f" op-size curve for `plan infer`: {result.curve_warning}"))
     if result.collectives is not None and result.collectives.link_warning is not None:
         err.print(line(("warning:", "bold yellow"), f" link for plan: {result.collectives.link_warning}"))
+    if result.interrupted:  # exit 130 said nothing on stderr of what the document holds and what it lacks
+        left = "; ".join(f"{metric}: {why}" for metric, why in result.skipped if "interrupted" in why)
+        err.print(line(("interrupted", "bold red"), " (Ctrl-C or SIGTERM): the JSON document holds the figures "
+                                                    f"measured before it ({left})"))
 
 
 def _with_curve(result: ProbeResult) -> ProbeResult:
