@@ -55,3 +55,26 @@ def test_the_named_peak_is_the_one_the_share_divides_by(capsys: pytest.CaptureFi
     assert f"matmul.bf16 by its dense bf16 peak {fmt_quantity(xeon.peak('bf16'), 'FLOP/s')}" in text
     assert "n/a:" not in text
 
+
+
+def test_a_gpu_probes_copies_have_no_catalog_figure_and_say_so() -> None:
+    """On a GPU the host<->device and device-to-device copies read n/a: the catalog holds no host link figure."""
+    from accelopt.cli.probe import peaks_text
+    from accelopt.hardware.detect import DetectedDevice
+
+    h100 = get_device("h100-sxm")
+    dev = DetectedDevice(torch_device="cuda:0", kind="gpu", vendor="NVIDIA", name="NVIDIA H100 80GB HBM3",
+                         memory_bytes=80e9, index=0, catalog_name="h100-sxm")
+
+    def fig(metric: str, unit: Any) -> probe.Figure:
+        return probe.Figure(metric=metric, unit=unit, median=1e12, p10=1e12, p90=1e12, spread=0.0, n=5, detail="")
+
+    figs = probe.attach_peaks([fig("matmul.fp8", "FLOP/s"), fig("matmul.tf32", "FLOP/s"), fig("stream.copy", "B/s"),
+                               fig("h2d.pinned", "B/s")], h100)
+    result = probe.ProbeResult(device=dev, host="h", date="d", torch_version="t", quick=True, threads=1,
+                               figures=figs, catalog_name="h100-sxm")
+    assert peaks_text(result) == (
+        f"% of catalog divides matmul.fp8 by its dense fp8 peak {fmt_quantity(h100.peak('fp8'), 'FLOP/s')}; "
+        f"matmul.tf32 by its dense tf32 peak {fmt_quantity(h100.peak('tf32'), 'FLOP/s')}; stream.copy by its memory "
+        f"bandwidth {fmt_quantity(h100.memory_bandwidth_byte_per_s, 'B/s')}; n/a: h2d.pinned (no catalog figure for "
+        "it)")
