@@ -89,7 +89,7 @@ def run_probe_command(opts: ProbeOptions) -> None:
     import contextlib
     import dataclasses
 
-    from accelopt.errors import AcceloptError
+    from accelopt.errors import AcceloptError, MeasurementError
     from accelopt.interrupts import interrupts_held
     from accelopt.measure.probe import save_spec
     from accelopt.report.jsonout import emit
@@ -133,6 +133,10 @@ def run_probe_command(opts: ProbeOptions) -> None:
                 saved = save_spec(result, opts.save, _links(coll if save_link else None), result.inference_curve())
             except AcceloptError as e:  # the measurements are still printed below, then the error
                 save_failed = e
+                if result.interrupted and isinstance(e, MeasurementError):  # a figure the spec needs was cut short:
+                    # exit 2 and 're-run the probe without errors in stream.triad' after a Ctrl-C before the triad
+                    save_failed = MeasurementError(f"{e.problem} (the run was interrupted before it)",
+                                                   "rerun accelopt probe and let it finish to save a measured spec")
         save_error = f"{save_failed.problem} — {save_failed.fix}" if save_failed else None
         data = dataclasses.replace(result, saved_spec=str(saved) if saved else None, save_error=save_error,
                                    collectives=coll)
@@ -147,7 +151,12 @@ def run_probe_command(opts: ProbeOptions) -> None:
                 from accelopt.report.distributed_view import render_collectives
 
                 render_collectives(coll, make_console())
-    if save_failed is not None:
+    if save_failed is not None and result.interrupted:  # exit 130 below: the interrupt, not the save, ended the run
+        from accelopt.report.console import make_console, plain
+
+        make_console(stderr=True).print(plain(f"measured spec not saved: {save_failed.problem} — {save_failed.fix}",
+                                              "yellow"))
+    elif save_failed is not None:
         raise save_failed
     if coll_failed is not None:
         raise coll_failed
