@@ -321,11 +321,14 @@ def _print_list(specs: list[AcceleratorSpec], dtype: str, kind: str | None) -> N
             price = f"{fmt_value('price_usd_per_hour', s.price_usd_per_hour)}\n{s.price_date}"
         table.add_row(s.name + (" (measured)" if s.measured else ""), s.kind, s.vendor,
                       fmt_value(f"peak_flop_per_s.{dtype}", s.peak(dtype)),
-                      units.fmt_bytes(s.memory_bytes),
+                      units.fmt_bytes(s.memory_bytes) + (" max*" if s.memory_is_max_supported else ""),
                       fmt_value("memory_bandwidth_byte_per_s", s.memory_bandwidth_byte_per_s),
                       fmt_value("tdp_w", s.tdp_w), price)
     console = make_console()
     console.print(table)
+    if any(s.memory_is_max_supported for s in specs):  # 'epyc-9654 memory 6 TB' read as memory it has
+        console.print("max*: the most memory the socket supports, not what a server has installed "
+                      "(memory_is_max_supported)")
     console.print("Sources for every number: accelopt catalog show NAME")
 
 
