@@ -78,3 +78,15 @@ def test_a_gpu_probes_copies_have_no_catalog_figure_and_say_so() -> None:
         f"matmul.tf32 by its dense tf32 peak {fmt_quantity(h100.peak('tf32'), 'FLOP/s')}; stream.copy by its memory "
         f"bandwidth {fmt_quantity(h100.memory_bandwidth_byte_per_s, 'B/s')}; n/a: h2d.pinned (no catalog figure for "
         "it)")
+
+
+@pytest.mark.parametrize("kernel, counted", [
+    ("copy", "2 arrays counted per pass (1 read + 1 write, no write-allocate)"),
+    ("triad", "3 arrays counted per pass (2 read + 1 write, no write-allocate)"),
+])
+def test_a_stream_figure_says_which_bytes_it_counts(kernel: str, counted: str) -> None:
+    """'2 arrays counted per pass' left open whether a write counts once or twice (with its write-allocate read)."""
+    import torch
+
+    fig = probe.measure_stream(torch, "cpu", kernel, 1 * MiB, budget_s=0.02)
+    assert fig.detail == f"1 MiB fp32 arrays, {counted}"
