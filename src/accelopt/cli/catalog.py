@@ -225,6 +225,25 @@ def _compare_names(args: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _resolve_all(cat: Catalog, names: tuple[str, ...]) -> list[AcceleratorSpec]:
+    """Every name resolved; where several are wrong, one error names them all with each one's fix (the first alone
+    was said: `compare h100 mi300 tpuv4` named mi300, and its fix then met 'unknown device tpuv4')."""
+    from accelopt.errors import InputError
+
+    specs: list[AcceleratorSpec] = []
+    wrong: list[tuple[str, InputError]] = []
+    for name in names:
+        try:
+            specs.append(resolve(cat, name))
+        except InputError as e:
+            wrong.append((name, e))
+    if len(wrong) == 1:
+        raise wrong[0][1]
+    if wrong:
+        raise InputError("; ".join(e.problem for _, e in wrong), "; ".join(f"{n!r}: {e.fix}" for n, e in wrong))
+    return specs
+
+
 def run_compare(opts: CompareOptions) -> None:
     from accelopt.errors import InputError
     from accelopt.report.jsonout import emit
@@ -236,7 +255,7 @@ def run_compare(opts: CompareOptions) -> None:
                          "name two or more, e.g. `accelopt catalog compare h100-sxm mi300x`")
     d = check_dtype(opts.dtype)
     cat = load(list(opts.catalog))
-    specs = [resolve(cat, n) for n in names]
+    specs = _resolve_all(cat, names)
     dup = sorted({sp.name for sp in specs if [x.name for x in specs].count(sp.name) > 1})
     if dup:  # comparing a device with itself gives only 1.00x ratios
         raise InputError(f"compare names {', '.join(dup)} more than once (names or aliases)",
@@ -302,11 +321,14 @@ def _print_list(specs: list[AcceleratorSpec], dtype: str, kind: str | None) -> N
             price = f"{fmt_value('price_usd_per_hour', s.price_usd_per_hour)}\n{s.price_date}"
         table.add_row(s.name + (" (measured)" if s.measured else ""), s.kind, s.vendor,
                       fmt_value(f"peak_flop_per_s.{dtype}", s.peak(dtype)),
-                      units.fmt_bytes(s.memory_bytes),
+                      units.fmt_bytes(s.memory_bytes) + (" max*" if s.memory_is_max_supported else ""),
                       fmt_value("memory_bandwidth_byte_per_s", s.memory_bandwidth_byte_per_s),
                       fmt_value("tdp_w", s.tdp_w), price)
     console = make_console()
     console.print(table)
+    if any(s.memory_is_max_supported for s in specs):  # 'epyc-9654 memory 6 TB' read as memory it has
+        console.print("max*: the most memory the socket supports, not what a server has installed "
+                      "(memory_is_max_supported)")
     console.print("Sources for every number: accelopt catalog show NAME")
 
 

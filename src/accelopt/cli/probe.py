@@ -86,9 +86,11 @@ def _check_options(opts: ProbeOptions) -> None:
 def run_probe_command(opts: ProbeOptions) -> None:
     """Measure, optionally benchmark collectives, save the measured spec, record, print; Ctrl-C keeps what was
     measured (exit 130 after printing and recording it)."""
+    import contextlib
     import dataclasses
 
-    from accelopt.errors import AcceloptError
+    from accelopt.errors import AcceloptError, MeasurementError
+    from accelopt.interrupts import interrupts_held
     from accelopt.measure.probe import save_spec
     from accelopt.report.jsonout import emit
     from accelopt.report.runs import finish_run
@@ -103,40 +105,58 @@ def run_probe_command(opts: ProbeOptions) -> None:
         make_console(stderr=True).print(plain("interrupted (Ctrl-C) before the first figure was measured: nothing "
                                               "saved or recorded", "yellow"))
         raise typer.Exit(130) from None  # the shell's status for Ctrl-C
+    from accelopt.distributed.collectives import CollectivesInterrupted
+
     coll = None
+    save_link = True
     coll_failed: AcceloptError | None = None
     if opts.collectives and not result.interrupted:  # after a Ctrl-C nothing more is measured
         try:
             coll = _collectives(result.device.torch_device, opts.ranks, opts.quick)
+        except CollectivesInterrupted as stop:  # the figures measured before it are kept, printed and recorded
+            result.interrupted = True
+            coll, save_link = stop.result, stop.link_complete
+            result.skipped.append(("collectives", stop.summary))
         except KeyboardInterrupt:  # the device figures above are kept, saved and recorded
             result.interrupted = True
             result.skipped.append(("collectives", "not measured: interrupted (Ctrl-C)"))
         except AcceloptError as e:  # the device figures above are kept, saved and recorded; the error comes last
             coll_failed = e
             result.skipped.append(("collectives", f"not measured: {e.problem}"))
-    result = _with_curve(result)
-    saved: Path | None = None
-    save_failed: AcceloptError | None = None
-    if not opts.no_save:
-        try:
-            saved = save_spec(result, opts.save, _links(coll), result.inference_curve())
-        except AcceloptError as e:  # the measurements are still printed below, then the error
-            save_failed = e
-    save_error = f"{save_failed.problem} — {save_failed.fix}" if save_failed else None
-    data = dataclasses.replace(result, saved_spec=str(saved) if saved else None, save_error=save_error,
-                               collectives=coll)
-    finish_run("probe", data, opts.html)
-    if opts.as_json:
-        emit(data)
-        _warn_on_stderr(data)
-    else:
-        _print_human(data, saved)
-        if coll is not None:
-            from accelopt.report.console import make_console
-            from accelopt.report.distributed_view import render_collectives
+    # a second Ctrl-C or SIGTERM while an interrupted probe's figures are saved, recorded and printed lost them
+    with interrupts_held("what probe measured") if result.interrupted else contextlib.nullcontext():
+        result = _with_curve(result)
+        saved: Path | None = None
+        save_failed: AcceloptError | None = None
+        if not opts.no_save:
+            try:
+                saved = save_spec(result, opts.save, _links(coll if save_link else None), result.inference_curve())
+            except AcceloptError as e:  # the measurements are still printed below, then the error
+                save_failed = e
+                if result.interrupted and isinstance(e, MeasurementError):  # a figure the spec needs was cut short:
+                    # exit 2 and 're-run the probe without errors in stream.triad' after a Ctrl-C before the triad
+                    save_failed = MeasurementError(f"{e.problem} (the run was interrupted before it)",
+                                                   "rerun accelopt probe and let it finish to save a measured spec")
+        save_error = f"{save_failed.problem} — {save_failed.fix}" if save_failed else None
+        data = dataclasses.replace(result, saved_spec=str(saved) if saved else None, save_error=save_error,
+                                   collectives=coll)
+        finish_run("probe", data, opts.html)
+        if opts.as_json:
+            emit(data)
+            _warn_on_stderr(data)
+        else:
+            _print_human(data, saved)
+            if coll is not None:
+                from accelopt.report.console import make_console
+                from accelopt.report.distributed_view import render_collectives
 
-            render_collectives(coll, make_console())
-    if save_failed is not None:
+                render_collectives(coll, make_console())
+    if save_failed is not None and result.interrupted:  # exit 130 below: the interrupt, not the save, ended the run
+        from accelopt.report.console import make_console, plain
+
+        make_console(stderr=True).print(plain(f"measured spec not saved: {save_failed.problem} — {save_failed.fix}",
+                                              "yellow"))
+    elif save_failed is not None:
         raise save_failed
     if coll_failed is not None:
         raise coll_failed
@@ -156,6 +176,10 @@ def _warn_on_stderr(result: ProbeResult) -> None:
         err.print(line(("warning:", "bold yellow"), f" op-size curve for `plan infer`: {result.curve_warning}"))
     if result.collectives is not None and result.collectives.link_warning is not None:
         err.print(line(("warning:", "bold yellow"), f" link for plan: {result.collectives.link_warning}"))
+    if result.interrupted:  # exit 130 said nothing on stderr of what the document holds and what it lacks
+        left = "; ".join(f"{metric}: {why}" for metric, why in result.skipped if "interrupted" in why)
+        err.print(line(("interrupted", "bold red"), " (Ctrl-C or SIGTERM): the JSON document holds the figures "
+                                                    f"measured before it ({left})"))
 
 
 def _with_curve(result: ProbeResult) -> ProbeResult:
@@ -227,7 +251,9 @@ def _print_human(result: ProbeResult, saved: Path | None) -> None:
         ridge_text = fmt_quantity(ridge, unit_of(result, "ridge_flop_per_byte"))  # as JSON's unit and the HTML
         con.print(f"measured ridge point: {ridge_text} ({best.metric} / stream.triad)")
     cat = result.catalog_name or "none (no catalog entry for this device: % of catalog is n/a)"
-    con.print(f"catalog entry compared: {cat}")
+    con.print(f"catalog entry compared: {cat}", highlight=False)
+    if (peaks := peaks_text(result)) is not None:
+        con.print(f"  {peaks}", highlight=False)
     if result.core_share_note is not None:
         con.print(f"  {result.core_share_note}", highlight=False)
     for metric, why in result.skipped:
@@ -250,6 +276,34 @@ def _print_human(result: ProbeResult, saved: Path | None) -> None:
     if (curve := result.curve_text()) is not None:
         con.print(line(("warning", "bold yellow"), f" {curve}") if result.curve_warning else f"  {curve}",
                   highlight=False)
+
+
+def peaks_text(result: ProbeResult) -> str | None:
+    """Which catalog figure each `% of catalog` divides by, and why a figure reads n/a: the table named neither
+    (0.2% of what? and matmul.bf16 'n/a' against epyc-9654, which gives no bf16 peak, with no word why); None
+    without a catalog entry (the line above says so)."""
+    from accelopt.units import fmt_quantity
+
+    name = result.catalog_name
+    if name is None:
+        return None
+    by: dict[str, list[str]] = {}
+    missing: list[str] = []
+    for f in result.figures:
+        if f.metric.startswith("matmul."):
+            what = f"dense {f.metric.split('.', 1)[1]} peak"
+        elif f.metric.startswith("stream."):
+            what = "memory bandwidth"
+        else:  # host<->device and device-to-device copies: the catalog has no figure to divide them by
+            missing.append(f"{f.metric} (no catalog figure for it)")
+            continue
+        if f.catalog_peak is None:
+            missing.append(f"{f.metric} ({name} gives no {what})")
+        else:
+            by.setdefault(f"{what} {fmt_quantity(f.catalog_peak, f.unit)}", []).append(f.metric)
+    parts = [f"{', '.join(metrics)} by its {what}" for what, metrics in by.items()]
+    text = f"% of catalog divides {'; '.join(parts)}" if parts else "% of catalog divides nothing"
+    return text + (f"; n/a: {', '.join(missing)}" if missing else "")
 
 
 def _kind_mismatch(name: str, spec_kind: str, device_kind: str) -> str:

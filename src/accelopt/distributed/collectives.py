@@ -21,6 +21,7 @@ LINK_MODEL_MAX_ERROR.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Callable
@@ -72,8 +73,10 @@ def _op(name: str, size_bytes: int, world: int, device: str) -> Any:
 
 
 def run_collectives(job: Job, rank: int, world: int, device: str,
-                    on_progress: Callable[[int], None] = lambda i: None) -> dict[str, Any]:
-    """On every rank: time each op at each size, REPEATS times after WARMUP, each repeat started together."""
+                    on_progress: Callable[..., None] = lambda i, **figures: None) -> dict[str, Any]:
+    """On every rank: time each op at each size, REPEATS times after WARMUP, each repeat started together.
+    `on_progress(i, times=...)` after each (op, size): its index and every time record so far, which the rank's
+    progress file keeps so that a run stopped by Ctrl-C or SIGTERM keeps the figures measured before it."""
     import torch
     import torch.distributed as dist
 
@@ -96,7 +99,7 @@ def run_collectives(job: Job, rank: int, world: int, device: str,
             moved = moved_elements(size, world) * FP32_BYTES
             out["times"].append({"op": name, "size_bytes": moved, "asked_size_bytes": size if size != moved else None,
                                  "times_s": [float(x) for x in t.cpu()]})
-            on_progress(len(out["times"]) - 1)
+            on_progress(len(out["times"]) - 1, times=out["times"])
     return out
 
 
@@ -200,7 +203,7 @@ def _link_warnings(report: ContentionReport, figs: list[CollectiveFigure]) -> st
 def measure_collectives(nproc: int, *, device: str = "cpu", quick: bool = False, sizes_bytes: list[int] | None = None,
                         timeout_s: float = 300.0) -> CollectivesResult:
     """Launch `nproc` ranks and benchmark the four collectives (gloo on CPU, NCCL on CUDA)."""
-    from accelopt.distributed.launch import Launch, RankOutOfMemory, check_local_ranks, launch_job
+    from accelopt.distributed.launch import Launch, RankOutOfMemory, RunInterrupted, check_local_ranks, launch_job
 
     if nproc < 2:
         raise InputError(f"--nproc {nproc}: a collective needs 2 or more ranks", "pass --nproc 2 or more")
@@ -211,6 +214,10 @@ def measure_collectives(nproc: int, *, device: str = "cpu", quick: bool = False,
     watch = Watch()  # the ranks' CPU time counts as this process's own once torchrun has reaped them
     try:
         raw = launch_job(job, Launch(nproc=nproc, timeout_s=timeout_s, threads_per_rank=1))
+    except RunInterrupted as stop:  # every rank is stopped; what rank 0 had measured is kept
+        report = ContentionReport()
+        watch.finish(report, [ALL_FIGURES], threads=nproc)
+        raise interrupted_result(stop.ranks, job, device, nproc, report) from None
     except RankOutOfMemory as e:  # the worker's fix speaks of a model's batch and layout, which this job has none of
         biggest = max(sizes)
         raise RankOutOfMemory(
@@ -221,6 +228,65 @@ def measure_collectives(nproc: int, *, device: str = "cpu", quick: bool = False,
     watch.finish(report, [ALL_FIGURES], threads=nproc)
     rank0 = next(r for r in raw.ranks if r["rank"] == 0)
     return build_result(rank0, "nccl" if device.startswith("cuda") else "gloo", device, nproc, report)
+
+
+class CollectivesInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped the collective benchmark: no rank is left; `result` holds the figures measured
+    before it (None when none was), `left_out` the (op, size asked) pairs not measured, and `link_complete` whether
+    the all-reduce sweep the link figures come from was finished (only then are they fit to save for plan). A
+    KeyboardInterrupt still, for callers that only stop."""
+
+    def __init__(self, result: CollectivesResult | None, left_out: list[tuple[str, int]], link_complete: bool) -> None:
+        super().__init__()
+        self.result, self.left_out, self.link_complete = result, left_out, link_complete
+
+    @property
+    def summary(self) -> str:
+        """'interrupted (Ctrl-C or SIGTERM) after 9 of 32 figures; not measured: all_gather 16 KiB, 64 KiB; ...'."""
+        from accelopt.units import fmt_bytes
+
+        done = 0 if self.result is None else len(self.result.figures)
+        if not done:
+            return "not measured: interrupted (Ctrl-C or SIGTERM) before the first collective figure was finished"
+        if not self.left_out:
+            return f"interrupted (Ctrl-C or SIGTERM) after all {done} figures were measured"
+        ops = list(dict.fromkeys(op for op, _ in self.left_out))
+        sizes = {op: [fmt_bytes(s, binary=True) for o, s in self.left_out if o == op] for op in ops}
+        done_of = {f.op for f in self.result.figures} if self.result else set()
+        parts = [f"{op} {', '.join(sizes[op])}" if op in done_of else f"{op} (every size)" for op in ops]
+        return (f"interrupted (Ctrl-C or SIGTERM) after {done} of {done + len(self.left_out)} figures; not measured: "
+                + "; ".join(parts))
+
+
+LINK_CUT_SHORT = ("the all-reduce sweep was interrupted after {done} of {asked} sizes ({first} to {last}): its link "
+                  "figures are fitted on those alone and are not saved into the measured spec for plan; rerun probe "
+                  "--collectives to save it")
+
+
+def interrupted_result(ranks: list[dict[str, Any]], job: Job, device: str, nranks: int,
+                       report: ContentionReport) -> CollectivesInterrupted:
+    """The CollectivesInterrupted of a run stopped by Ctrl-C or SIGTERM, from launch.read_partial's records: rank
+    0's finished result, else the time records of its last progress file (every rank holds the same times, each
+    repeat the slowest rank's)."""
+    from accelopt.units import fmt_bytes
+
+    rank0 = next((r for r in ranks if r["rank"] == 0), None)
+    record = None if rank0 is None else (rank0["result"] or rank0["progress"])
+    times = [] if record is None else list(record.get("times") or [])
+    done = {(t["op"], t.get("asked_size_bytes") or t["size_bytes"]) for t in times}
+    left_out = [(op, size) for op in job.ops for size in job.sizes_bytes if (op, size) not in done]
+    measured_ar = sorted(size for op, size in done if op == "all_reduce")
+    if not measured_ar:  # no link can be derived (build_result): nothing to keep
+        return CollectivesInterrupted(None, left_out, False)
+    result = build_result({"times": times}, "nccl" if device.startswith("cuda") else "gloo", device, nranks, report)
+    complete = len(measured_ar) == len(job.sizes_bytes)
+    if not complete:
+        cut = LINK_CUT_SHORT.format(done=len(measured_ar), asked=len(job.sizes_bytes),
+                                    first=fmt_bytes(measured_ar[0], binary=True),
+                                    last=fmt_bytes(measured_ar[-1], binary=True))
+        warning = cut if result.link_warning is None else f"{cut}; {result.link_warning}"
+        result = dataclasses.replace(result, link_warning=warning)
+    return CollectivesInterrupted(result, left_out, complete)
 
 
 def check_device(device: str) -> None:

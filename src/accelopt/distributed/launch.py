@@ -14,6 +14,7 @@ import dataclasses
 import errno
 import ipaddress
 import json
+import math
 import os
 import re
 import shutil
@@ -80,9 +81,15 @@ class Launch:
                              "pass node 0's address and a free port, the same on every node")
         if self.rdzv_endpoint is not None:
             split_endpoint(self.rdzv_endpoint)
-        if not self.timeout_s > 0:
-            raise InputError(f"--timeout-s {self.timeout_s} must be > 0",
+        if math.isnan(self.timeout_s):
+            raise InputError("--timeout-s nan is not a number of seconds",
                              "give the longest a step may take, in s (e.g. --timeout-s 600)")
+        if not self.timeout_s > 0:
+            raise InputError(f"--timeout-s {self.timeout_s:g} must be > 0",
+                             "give the longest a step may take, in s (e.g. --timeout-s 600)")
+        if math.isinf(self.timeout_s):  # was accepted: a hung rank then held the run for ever, named to no one
+            raise InputError("--timeout-s inf would never stop a hung run nor name its stuck rank",
+                             "give the longest a step may take, in s (e.g. --timeout-s 600; a day is 86400)")
 
     @property
     def world_size(self) -> int:

@@ -94,8 +94,11 @@ def _note(specs: list[AcceleratorSpec]) -> str:
     """What the values are: datasheet peaks, except the figures of a spec `accelopt probe` measured (they were
     called datasheet peaks beside the catalog's)."""
     measured = [s.name for s in specs if s.measured]
+    capped = [s.name for s in specs if s.memory_is_max_supported]  # 'memory 6 TB (70.16x)' of h100-sxm, unsaid
     return ("values are datasheet peaks (dense), measured matmul rates where the catalog has a cited measurement"
             + (f"; measured by accelopt probe, not datasheet figures: every value of {', '.join(measured)}"
                if measured else "")
+            + (f"; memory of {', '.join(capped)} is the most the socket supports, not what a server has installed "
+               "(memory_is_max_supported): its ratio compares that maximum" if capped else "")
             + "; derived rows show their formula; null: the device's file gives no figure (a missing "
               "scaleup_domain_devices is taken as 1, no scale-up link, by plan); sources: catalog show NAME")

@@ -598,7 +598,8 @@ def measure_stream(torch: Any, device: str, kernel: str, array_bytes: int, *, bu
     moved = (2 if kernel == "copy" else 3) * 4 * n
     stats = time_fn(fn, warmup=2, repeats=5, sync=sync, min_time_s=budget_s / 2, max_time_s=budget_s)
     return figure_from_times(f"stream.{kernel}", "B/s", moved, stats,
-                             f"{n * 4 / MiB:.0f} MiB fp32 arrays, {moved // (4 * n)} arrays counted per pass")
+                             f"{n * 4 / MiB:.0f} MiB fp32 arrays, {moved // (4 * n)} arrays counted per pass "
+                             f"({'1 read + 1 write' if kernel == 'copy' else '2 read + 1 write'}, no write-allocate)")
 
 
 def measure_transfer(torch: Any, src: str, dst: str, nbytes: int, *, pinned: bool, budget_s: float,
