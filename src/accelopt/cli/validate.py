@@ -111,12 +111,19 @@ def run_validate(opts: ValidateOptions) -> None:
         from accelopt.cli.plan import console
         from accelopt.report.console import plain
 
-        runs = f" --runs {shlex.quote(opts.runs)}" if opts.runs is not None else ""
-        console().print(plain(f"each run's prediction as an `accelopt plan explain` command: accelopt validate{runs} "
-                              "--row RUN_ID"), soft_wrap=True)
+        console().print(plain("each run's prediction as an `accelopt plan explain` command: accelopt validate"
+                              f"{_inputs_argv(opts)} --row RUN_ID"), soft_wrap=True)
     if opts.runs is not None:
         _note_blank_defaults(opts.runs)
         _warn_model_keys(opts.runs)
+
+
+def _inputs_argv(opts: ValidateOptions) -> str:
+    """The options that decide the report's predictions (--runs, --calibration, each --catalog), as flags: the
+    `--row RUN_ID` line without them named other predictions (the bundled calibration) or no device at all."""
+    pairs = [("--runs", opts.runs), ("--calibration", opts.calibration),
+             *(("--catalog", str(p)) for p in opts.catalog)]
+    return "".join(f" {flag} {shlex.quote(value)}" for flag, value in pairs if value is not None)
 
 
 def _warn_model_keys(runs: str) -> None:
