@@ -501,7 +501,10 @@ def _model_cell(row: dict[str, str]) -> TransformerConfig | None:
         raise cell_error("run", row, "model", f"gives the architecture, and so do the cell(s) "
                          f"{', '.join(both)}", f"leave {', '.join(both)} blank in that row (the config says "
                          "them), or the model cell blank")
-    return get_model(name)
+    try:
+        return get_model(name)
+    except InputError as e:  # an unknown preset or a bad config said only the name: which row of many to fix?
+        raise cell_error("run", row, "model", e.problem, e.fix) from None
 
 
 def run_model(row: dict[str, str]) -> TransformerConfig:
