@@ -291,6 +291,24 @@ def _note_blank_defaults(runs: str) -> None:
             f"{', ...' if len(no_sp) > 3 else ''}) with tp > 1: read as sequence parallelism off (`plan explain "
             "--no-sp`), while `accelopt plan` turns it on whenever tp > 1: add +sp to the recompute cell of a run "
             "that had it (e.g. write selective+sp)"))
+    for line in _uneven_lines(rows):
+        con.print(plain(line))
+
+
+def _uneven_lines(rows: list[dict[str, str]]) -> list[str]:
+    """`plan explain`'s uneven-batch note (query.uneven_note) for each run whose global_batch does not divide by its
+    dp: the run is timed at the fullest rank's share, which the command says and the report did not."""
+    from accelopt.predict.query import uneven_note
+
+    lines = []
+    for r in rows:
+        try:
+            note = uneven_note(int((r.get("global_batch") or "").strip()), int((r.get("dp") or "").strip()))
+        except ValueError:  # the row's own error was reported when it was read
+            continue
+        if note is not None:
+            lines.append(f"note: run {r.get('id') or '?'}: {note}")
+    return lines
 
 
 def _tp_above_one(row: dict[str, str]) -> bool:
