@@ -1,4 +1,5 @@
-"""A user's run whose global_batch the dp cell does not divide is timed at the fullest rank's share (query.uneven_note):
+"""What `validate --runs` says of a user's cells. A run whose global_batch the dp cell does not divide is timed at the
+fullest rank's share (query.uneven_note):
 `plan explain` with the row's flags says so, `validate --runs` said nothing (a typo of 63 for 64 went unseen)."""
 
 from __future__ import annotations
@@ -28,3 +29,16 @@ def test_uneven_global_batch_is_named(tmp_path: Path, capsys: pytest.CaptureFixt
                              f"{batch}seq"], capsys)
     assert code == 0, err
     assert ("uneven global batch" in " ".join((out + err).split())) == said  # the command's note, as validate's
+
+
+def test_an_mfu_of_another_source_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A row whose only figure is mfu_pct, from a source whose MFU is not the compared figure, was told it had 'no
+    published figure (tflops_per_gpu is blank)': the cell it gave was not named, nor why it was not read."""
+    runs = tmp_path / "runs.csv"
+    runs.write_text(f"{HEADER},mfu_pct\nmine,our lab,llama3-8b,h100-sxm,64,8192,64,8,1,8,selective+sp,,1,1,45\n",
+                    encoding="utf-8")
+    code, _, err = run_main(["validate", "--runs", str(runs)], capsys)
+    assert code == 2
+    text = " ".join(err.split())
+    assert "run 'mine': mfu_pct = '45' is the compared figure only for sources starting Llama3 or MaxText" in text
+    assert "give step_s" in text

@@ -625,6 +625,12 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None,
         raise InputError(f"run {row.get('id', '?')!r}: mfu_pct = {row['mfu_pct']} is above 100%",
                          "give the utilization in percent of the peak (0-100]")
     need = "step_s" if published["step_s"] else "mfu_pct" if _quotes_mfu(row) else "tflops_per_gpu"
+    if published[need] is None and published["mfu_pct"] is not None:  # said "no figure" with an MFU in the row
+        raise cell_error("run", row, "mfu_pct", f"is the compared figure only for sources starting "
+                         f"{' or '.join(_MFU_SOURCES)} (docs/runs_files.md, the mfu_pct column); this "
+                         f"row's source {row['source'].strip()!r} does not, so the row has no figure to compare",
+                         "give step_s (seconds per optimizer step) beside it; mfu_pct is then shown next to the "
+                         "prediction")
     if need not in row:  # csv.DictReader gives no key for a column the header lacks: not a blank cell
         absent = [c for c in ("step_s", "tflops_per_gpu", "mfu_pct") if c not in row]
         raise InputError(f"run {row.get('id', '?')!r} has no published figure: the runs file's header has no "
