@@ -53,6 +53,20 @@ def test_model_cell_beside_architecture_cells_is_refused(capsys: pytest.CaptureF
     assert "leave layers, hidden blank" in text
 
 
+@pytest.mark.parametrize("cell", ["llama3-8bb", "neox/bad.json"])
+def test_a_model_cell_that_does_not_read_names_its_row(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                       cell: str) -> None:
+    """An unknown preset or a config that is not JSON in a model cell named neither the run nor the column (a file
+    of many rows: which one?), where a serving row's says both."""
+    runs = _files(tmp_path, row=ROW.replace("neox/config.json", cell))
+    (tmp_path / "neox" / "bad.json").write_text('{"hidden_size": 6144', encoding="utf-8")
+    code, _, err = run_main(["validate", "--runs", str(runs)], capsys)
+    assert code == 2
+    text = " ".join(err.split())
+    assert "run 'neox-20b': model = '" in text and cell in text  # a relative path: as joined to the CSV's folder
+    assert "(in the model cell of row 'neox-20b')" in text
+
+
 def test_row_without_model_still_needs_its_architecture(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     runs = _files(tmp_path, HEADER + ",layers,hidden,heads,ffn,vocab,mlp",
                   ROW.replace(",neox/config.json,", ",,") + ",44,6144,64,24576,50432,")

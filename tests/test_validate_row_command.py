@@ -198,3 +198,36 @@ def test_a_calibration_dropping_stack_tables_is_said(tmp_path: Path, capsys: pyt
     assert "[family.nvidia-hopper.stack.pytorch-fsdp]" in err
     (argv,) = _commands(out)
     assert argv[argv.index("--calibration") + 1] == str(cal)
+
+
+def test_the_report_line_carries_catalog_and_calibration(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The report's last line, run as printed, gives each run's prediction of that report: with a --catalog device
+    and a --calibration of its own, a line naming --runs alone failed (unknown device) or, for a catalog row,
+    predicted with the bundled calibration instead."""
+    import tomli_w
+
+    row = {**ROWS["llama3-405b-8k"], "id": "mine", "model": "llama3-8b", "hardware": "my-asic", "devices": "64",
+           "tp": "8", "pp": "1", "dp": "8", "vp": "1", "edge_layers": "", "step_s": "300", "note": ""}
+    for c in ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "mlp", "tied"):
+        row[c] = ""
+    runs = _write_runs(tmp_path / "runs.csv", [row])
+    catalog = str(Path(__file__).parents[1] / "examples" / "my_accelerator.toml")
+    cal = tmp_path / "my cal.toml"
+    cal.write_text(tomli_w.dumps({"family": {"default": {"match": ["*"], "matmul_eff_max": 0.5,
+                                                         "matmul_half_flop": 0.5e9, "memory_eff": 0.8,
+                                                         "scaleup_bw_eff": 0.8, "scaleout_bw_eff": 0.8,
+                                                         "overlap_eff": 0.8, "kernel_overhead_s": 4e-6,
+                                                         "framework_overhead_bytes": 2.5e9, "fitted_on": []}}}),
+                   encoding="utf-8")
+    inputs = ["--runs", str(runs), "--calibration", str(cal), "--catalog", catalog]
+    code, out, err = run_main(["validate", *inputs], capsys)
+    assert code == 0, err
+    line = out.strip().splitlines()[-1]
+    argv = shlex.split(line.split(": ", 1)[1])[1:]  # without the program name
+    assert argv == ["validate", *inputs, "--row", "RUN_ID"]
+    code, doc, err = run_main([*argv[:-1], "mine", "--config-dir", str(tmp_path), "--json"], capsys)
+    assert code == 0, err
+    _, report, _ = run_main(["validate", *inputs, "--json"], capsys)
+    want = json.loads(report)["runs"][0]["predicted_step_s"]
+    assert json.loads(doc)["runs"][0]["result"]["predicted_step_s"] == want
+    assert want != reproduce(read_runs(runs)[0], catalog=(catalog,)).predicted_step_s  # the calibration counts

@@ -111,12 +111,19 @@ def run_validate(opts: ValidateOptions) -> None:
         from accelopt.cli.plan import console
         from accelopt.report.console import plain
 
-        runs = f" --runs {shlex.quote(opts.runs)}" if opts.runs is not None else ""
-        console().print(plain(f"each run's prediction as an `accelopt plan explain` command: accelopt validate{runs} "
-                              "--row RUN_ID"), soft_wrap=True)
+        console().print(plain("each run's prediction as an `accelopt plan explain` command: accelopt validate"
+                              f"{_inputs_argv(opts)} --row RUN_ID"), soft_wrap=True)
     if opts.runs is not None:
         _note_blank_defaults(opts.runs)
         _warn_model_keys(opts.runs)
+
+
+def _inputs_argv(opts: ValidateOptions) -> str:
+    """The options that decide the report's predictions (--runs, --calibration, each --catalog), as flags: the
+    `--row RUN_ID` line without them named other predictions (the bundled calibration) or no device at all."""
+    pairs = [("--runs", opts.runs), ("--calibration", opts.calibration),
+             *(("--catalog", str(p)) for p in opts.catalog)]
+    return "".join(f" {flag} {shlex.quote(value)}" for flag, value in pairs if value is not None)
 
 
 def _warn_model_keys(runs: str) -> None:
@@ -284,6 +291,24 @@ def _note_blank_defaults(runs: str) -> None:
             f"{', ...' if len(no_sp) > 3 else ''}) with tp > 1: read as sequence parallelism off (`plan explain "
             "--no-sp`), while `accelopt plan` turns it on whenever tp > 1: add +sp to the recompute cell of a run "
             "that had it (e.g. write selective+sp)"))
+    for line in _uneven_lines(rows):
+        con.print(plain(line))
+
+
+def _uneven_lines(rows: list[dict[str, str]]) -> list[str]:
+    """`plan explain`'s uneven-batch note (query.uneven_note) for each run whose global_batch does not divide by its
+    dp: the run is timed at the fullest rank's share, which the command says and the report did not."""
+    from accelopt.predict.query import uneven_note
+
+    lines = []
+    for r in rows:
+        try:
+            note = uneven_note(int((r.get("global_batch") or "").strip()), int((r.get("dp") or "").strip()))
+        except ValueError:  # the row's own error was reported when it was read
+            continue
+        if note is not None:
+            lines.append(f"note: run {r.get('id') or '?'}: {note}")
+    return lines
 
 
 def _tp_above_one(row: dict[str, str]) -> bool:

@@ -20,7 +20,7 @@ from accelopt.errors import AcceloptError, InputError, out_of_memory_as_infeasib
 from accelopt.hardware.catalog import get_device
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict.inference import InferenceRuntime, compute_time_s, load_runtimes, plan_inference
-from accelopt.predict.runs_csv import cell_error, missing_path_cell, naming_file, read_runs_csv
+from accelopt.predict.runs_csv import cell_error, missing_path_cell, naming_file, read_runs_csv, row_device
 from accelopt.units import unit
 from accelopt.workload.types import Workload
 
@@ -128,7 +128,7 @@ def reproduce_inference(row: dict[str, str], runtimes: list[InferenceRuntime] | 
     missing = missing_path_cell("run", row, "hardware")  # a relative spec TOML that names nothing: both paths said
     if missing is not None:
         raise missing
-    spec = get_device(row["hardware"])
+    spec = row_device(row["hardware"])
     batch, size = int(row["batch"]), int(row["input_size"])
     with out_of_memory_as_infeasible(lambda said: f"run {row['id']!r}: one batch of inputs (batch = {batch}, "
                                      f"input_size = {size}) does not fit this machine's memory to capture the "
@@ -306,4 +306,4 @@ def measured_curve_warning(mean_abs_log_error: float) -> str | None:
 def _family_of(hardware: str, rts: list[InferenceRuntime]) -> str:
     from accelopt.predict.inference import runtime_for
 
-    return runtime_for(get_device(hardware), rts).family
+    return runtime_for(row_device(hardware), rts).family

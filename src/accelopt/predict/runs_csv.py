@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import csv
+import functools
 import math
 import re
 from collections.abc import Callable, Hashable, Iterator, Mapping
@@ -16,7 +17,9 @@ from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
-from accelopt.errors import InputError
+from accelopt.errors import InputError, UnknownNameError
+from accelopt.hardware.catalog import get_device
+from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.units import MAX_COUNT, unit
 from accelopt.userio import read_user_text
 from accelopt.workload.transformer import TransformerConfig
@@ -276,6 +279,19 @@ def naming_file(what: str, path: Path | str | None) -> Iterator[None]:
         if path is None or e.problem.startswith(where):
             raise
         raise InputError(f"{where}: {e.problem}", e.fix) from None
+
+
+@functools.lru_cache(maxsize=16)
+def row_device(name: str) -> AcceleratorSpec:
+    """The device a serving or inference row's hardware cell names: the catalog's, or a spec TOML path. Those rows
+    read no --catalog (`validate --serving/--inference --catalog` exits 2), so an unknown name's fix offers the
+    hardware cell, not the flag (it offered `--catalog FILE`, which the same command then refused)."""
+    try:
+        return get_device(name, catalog_flag=False)
+    except UnknownNameError as e:
+        raise UnknownNameError(e.problem, e.fix + "; a device of your own: write its spec TOML path in the hardware "
+                               "cell (relative to the CSV's folder; --catalog is read for training runs only)"
+                               ) from None
 
 
 def cell_error(what: str, row: Mapping[str, str | None], col: str, problem: str, fix: str) -> InputError:

@@ -19,8 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
-from accelopt.errors import AcceloptError, InputError, UnknownNameError
-from accelopt.hardware.catalog import get_device
+from accelopt.errors import AcceloptError, InputError
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import serving
 from accelopt.predict.runs_csv import (
@@ -35,6 +34,7 @@ from accelopt.predict.runs_csv import (
     naming_file,
     positive_cell,
     read_runs_csv,
+    row_device,
     whole_cell,
 )
 from accelopt.predict.serving import ENGINES
@@ -223,17 +223,6 @@ def _check_row(r: dict[str, str]) -> None:
                                                     _columns())) from None
 
 
-@functools.lru_cache(maxsize=16)
-def _device(name: str) -> AcceleratorSpec:
-    """The catalog's device, or a spec TOML path; an unknown name's fix says how to give a device of one's own (the
-    hardware cell: --catalog is not read for serving runs)."""
-    try:
-        return get_device(name)
-    except UnknownNameError as e:
-        raise UnknownNameError(e.problem, e.fix + "; a device of your own: write its spec TOML path in the hardware "
-                               "cell (relative to the CSV's folder)") from None
-
-
 def _family(spec: AcceleratorSpec) -> str:
     from accelopt.predict.calibration import calibration_for
 
@@ -350,7 +339,7 @@ def _predict_row(row: dict[str, str], cals: dict[str, serving.ServingCalibration
         missing = missing_path_cell(_WHAT, row, col)
         if missing is not None:
             raise missing
-    spec = _device(row["hardware"])
+    spec = row_device(row["hardware"])
     model = get_model(row["model"])
     cal = row_calibration(row, spec, cals, path)
     common: dict[str, Any] = {"tp": int(row["tp"]), "pp": int(row["pp"]), "prompt_len": int(row["prompt_len"]),
@@ -429,7 +418,7 @@ def _check_below_roofline(row: dict[str, str], spec: AcceleratorSpec, model: Tra
 
 def reproduce(row: dict[str, str], sources: dict[str, str] | None = None,
               cals: dict[str, serving.ServingCalibration] | None = None, path: str | None = None) -> ServingRunResult:
-    spec = _named_cell(row, "hardware", _device)
+    spec = _named_cell(row, "hardware", row_device)
     model = _named_cell(row, "model", get_model)  # unknown: the CSV's error, not a 'gap' the model cannot express
     if (why := not_generative(model)) is not None:  # as plan serve --model refuses it
         raise cell_error(_WHAT, row, "model", *why)
@@ -577,14 +566,14 @@ def fit_serving(family: str, grid: dict[str, list[float]], runs_path: Path | str
     Returns (best calibration, its mean |log error|)."""
     rows, _ = read_serving_runs(runs_path)
     mine = [r for r in rows if r["role"] == "fit"
-            and serving.calibration_for_spec(_device(r["hardware"])).family == family]
+            and serving.calibration_for_spec(row_device(r["hardware"])).family == family]
     if not mine:
         raise InputError(f"no 'fit' row on a device of [serving.{family}]", "declare fit rows in the runs CSV")
 
     def loss(cal: serving.ServingCalibration) -> float:
         return statistics.mean(abs(math.log(predict_row(r, {family: cal})[0] / float(r["published"]))) for r in mine)
 
-    best = start or serving.calibration_for_spec(_device(mine[0]["hardware"]))
+    best = start or serving.calibration_for_spec(row_device(mine[0]["hardware"]))
     best_loss = loss(best)
     for _ in range(rounds):
         for name, values in grid.items():

@@ -501,7 +501,10 @@ def _model_cell(row: dict[str, str]) -> TransformerConfig | None:
         raise cell_error("run", row, "model", f"gives the architecture, and so do the cell(s) "
                          f"{', '.join(both)}", f"leave {', '.join(both)} blank in that row (the config says "
                          "them), or the model cell blank")
-    return get_model(name)
+    try:
+        return get_model(name)
+    except InputError as e:  # an unknown preset or a bad config said only the name: which row of many to fix?
+        raise cell_error("run", row, "model", e.problem, e.fix) from None
 
 
 def run_model(row: dict[str, str]) -> TransformerConfig:
@@ -622,6 +625,12 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None,
         raise InputError(f"run {row.get('id', '?')!r}: mfu_pct = {row['mfu_pct']} is above 100%",
                          "give the utilization in percent of the peak (0-100]")
     need = "step_s" if published["step_s"] else "mfu_pct" if _quotes_mfu(row) else "tflops_per_gpu"
+    if published[need] is None and published["mfu_pct"] is not None:  # said "no figure" with an MFU in the row
+        raise cell_error("run", row, "mfu_pct", f"is the compared figure only for sources starting "
+                         f"{' or '.join(_MFU_SOURCES)} (docs/runs_files.md, the mfu_pct column); this "
+                         f"row's source {row['source'].strip()!r} does not, so the row has no figure to compare",
+                         "give step_s (seconds per optimizer step) beside it; mfu_pct is then shown next to the "
+                         "prediction")
     if need not in row:  # csv.DictReader gives no key for a column the header lacks: not a blank cell
         absent = [c for c in ("step_s", "tflops_per_gpu", "mfu_pct") if c not in row]
         raise InputError(f"run {row.get('id', '?')!r} has no published figure: the runs file's header has no "
