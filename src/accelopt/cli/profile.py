@@ -143,6 +143,7 @@ def _run_local(opts: ProfileOptions) -> None:
         with out_of_memory_as_error(what, opts.device, oom_fix(opts.model)), contextlib.redirect_stdout(sys.stderr):
             progress(f"loading {opts.model}")
             bundle = _load_bundle(opts.model, size=opts.size, batch_size=opts.batch_size, seq_len=opts.seq_len)
+            _warn_config_notes(bundle.meta)  # before minutes of measuring a model the file did not describe
             if opts.mode == "train" and opts.device == "cpu":  # past it the OOM killer ends the run, unsaid
                 check_trainable(bundle, opts.mode)  # before bundle.optimizer(): torch refuses no parameters
                 check_training_fits_host(bundle.model, bundle.optimizer(), repr(bundle.name), _big_model_fix())
@@ -168,6 +169,7 @@ def _run_local(opts: ProfileOptions) -> None:
         raise typer.Exit(130) from None
     diagnose(result, spec=spec, probed_spec=probed_spec)
     _say_spec_kind(result, spec, probed_spec)
+    _note_config(result)
     from accelopt.report.runs import finish_run
 
     finish_run("profile", result, opts.html)
@@ -198,6 +200,29 @@ def _say_spec_kind(result: Any, spec: Any, probed_spec: Any) -> None:
 
     err = make_console(stderr=True)
     for note in notes:
+        err.print(plain(f"warning: {note}", "yellow"))
+
+
+def config_notes(meta: dict[str, Any]) -> list[str]:
+    """The notes of a Hugging Face config.json's build (workload/hf.py _config_notes: keys its config class does not
+    define, which transformers set as attributes no module reads, and sizes it took from the class's defaults), each
+    beginning 'config.json: '. They were in the --json document's meta only: a misspelt num_hiden_layers profiled
+    BertConfig's 12 layers, and the tables and the HTML page said nothing of it."""
+    return [f"config.json: {n}" for n in meta.get("config_notes") or []]
+
+
+def _note_config(result: Any) -> None:
+    """config_notes as the first diagnosis notes (console, JSON, HTML)."""
+    result.diagnosis.notes[:0] = config_notes(result.meta)
+
+
+def _warn_config_notes(meta: dict[str, Any]) -> None:
+    """config_notes as warnings on stderr, as soon as the model is built (the first diagnosis notes say them again
+    under the tables, in the JSON and on the HTML page)."""
+    from accelopt.report.console import make_console, plain
+
+    err = make_console(stderr=True)
+    for note in config_notes(meta):
         err.print(plain(f"warning: {note}", "yellow"))
 
 
