@@ -144,6 +144,7 @@ def _run_local(opts: ProfileOptions) -> None:
             progress(f"loading {opts.model}")
             bundle = _load_bundle(opts.model, size=opts.size, batch_size=opts.batch_size, seq_len=opts.seq_len)
             _warn_config_notes(bundle.meta)  # before minutes of measuring a model the file did not describe
+            asked_dtype = _warn_dtype(opts.dtype, bundle.model)
             if opts.mode == "train" and opts.device == "cpu":  # past it the OOM killer ends the run, unsaid
                 check_trainable(bundle, opts.mode)  # before bundle.optimizer(): torch refuses no parameters
                 check_training_fits_host(bundle.model, bundle.optimizer(), repr(bundle.name), _big_model_fix())
@@ -169,7 +170,7 @@ def _run_local(opts: ProfileOptions) -> None:
         raise typer.Exit(130) from None
     diagnose(result, spec=spec, probed_spec=probed_spec)
     _say_spec_kind(result, spec, probed_spec)
-    _note_config(result)
+    _note_first(result, [*config_notes(result.meta), *asked_dtype])
     from accelopt.report.runs import finish_run
 
     finish_run("profile", result, opts.html)
@@ -211,9 +212,20 @@ def config_notes(meta: dict[str, Any]) -> list[str]:
     return [f"config.json: {n}" for n in meta.get("config_notes") or []]
 
 
-def _note_config(result: Any) -> None:
-    """config_notes as the first diagnosis notes (console, JSON, HTML)."""
-    result.diagnosis.notes[:0] = config_notes(result.meta)
+def _note_first(result: Any, notes: list[str]) -> None:
+    """`notes` (config_notes, profiler.dtype_notes) as the first diagnosis notes (console, JSON, HTML)."""
+    result.diagnosis.notes[:0] = notes
+
+
+def _warn_dtype(asked: str, model: Any) -> list[str]:
+    """profiler.dtype_notes of --dtype for `model`, warned on stderr before the run; returned for the diagnosis."""
+    from accelopt.measure.profiler import dtype_notes
+    from accelopt.report.console import make_console, plain
+
+    notes = dtype_notes(asked, model)
+    for note in notes:
+        make_console(stderr=True).print(plain(f"warning: {note}", "yellow"))
+    return notes
 
 
 def _warn_config_notes(meta: dict[str, Any]) -> None:
