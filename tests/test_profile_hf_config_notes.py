@@ -44,3 +44,16 @@ def test_the_tables_say_it_and_a_complete_config_adds_no_such_note(
     assert code == 0 and "note: config.json:" in out and "num_hiden_layers" in out, out
     code, out, err = run_main(["profile", _config(tmp_path, {**TINY_BERT, "num_hidden_layers": 2}), *FAST], capsys)
     assert code == 0 and "config.json:" not in out + err, out + err
+
+
+def test_a_bf16_torch_dtype_the_fp32_step_does_not_apply_is_said(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    # a published Llama/Mistral config says torch_dtype bfloat16; from_config built fp32 weights, the step ran fp32
+    cfg = {**TINY_BERT, "num_hidden_layers": 1, "torch_dtype": "bfloat16"}
+    code, out, err = run_main(["profile", _config(tmp_path, cfg), *FAST, "--json"], capsys)
+    assert code == 0, err
+    assert "warning: config.json: torch_dtype bfloat16 is not applied" in err and "--dtype bf16" in err, err
+    doc = json.loads(out)
+    assert doc["dtype"] == "fp32" and any("torch_dtype bfloat16" in n for n in doc["diagnosis"]["notes"]), doc
+    code, out, err = run_main(["profile", _config(tmp_path, cfg), *FAST, "--dtype", "bf16", "--json"], capsys)
+    assert code == 0 and "is not applied" not in err + json.dumps(json.loads(out)["diagnosis"]), err
