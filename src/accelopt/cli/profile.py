@@ -441,7 +441,8 @@ def register(app: typer.Typer) -> None:
         device: str = typer.Option("cpu", "--device", help="cpu or cuda:N"),
         steps: int = typer.Option(20, "--steps", help="timed steps for the headline median/p10/p90 (3 or "
                                                               "more)"),
-        warmup: int = typer.Option(3, "--warmup", help="uninstrumented warm-up steps"),
+        warmup: int = typer.Option(3, "--warmup", help="uninstrumented warm-up steps (0 still runs one, untimed, "
+                                                       "whose loss is checked to be finite)"),
         catalog_device: str | None = typer.Option(None, "--catalog-device",
                                                   help="catalog entry for the peaks, e.g. h100-sxm, a device of a "
                                                        "--catalog file, or a spec TOML path "
