@@ -57,3 +57,10 @@ def test_a_bf16_torch_dtype_the_fp32_step_does_not_apply_is_said(tmp_path: Path,
     assert doc["dtype"] == "fp32" and any("torch_dtype bfloat16" in n for n in doc["diagnosis"]["notes"]), doc
     code, out, err = run_main(["profile", _config(tmp_path, cfg), *FAST, "--dtype", "bf16", "--json"], capsys)
     assert code == 0 and "is not applied" not in err + json.dumps(json.loads(out)["diagnosis"]), err
+
+
+def test_a_seq_len_beyond_the_positions_names_the_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the fix read "pass seq_len <= 16", the library's argument, at the command line whose option is --seq-len
+    cfg = {**TINY_BERT, "num_hidden_layers": 1}
+    code, _, err = run_main(["profile", _config(tmp_path, cfg), "--seq-len", "40", "--steps", "3"], capsys)
+    assert code == 2 and "exceeds the 16 positions" in err and "fix: pass --seq-len 16 or less" in err, err
