@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -55,6 +55,7 @@ def collect() -> EnvDocument:
     from accelopt.report.env_document import EnergyMeterInfo, EnvDocument
 
     driver, why = nvidia_driver()
+    devices = detect_devices()
     try:
         import numpy
 
@@ -64,8 +65,26 @@ def collect() -> EnvDocument:
     return EnvDocument(accelopt=getattr(accelopt, "__version__", None), python=sys.version.split()[0],
                        python_executable=sys.executable, platform=platform.platform(), machine=platform.machine(),
                        numpy=numpy_version, torch=_torch_info(), nvidia_driver=driver, nvidia_driver_note=why,
-                       devices=detect_devices(),
-                       energy_meters=[EnergyMeterInfo(name=n, readable=ok, why=w) for n, ok, w in available_meters()])
+                       devices=devices,
+                       energy_meters=[EnergyMeterInfo(name=n, readable=ok, why=estimate_why(w, devices) if
+                                                      n == "estimate" else w) for n, ok, w in available_meters()])
+
+
+def estimate_why(why: str, devices: list[Any]) -> str:
+    """The estimate meter's row, saying which local devices it serves without a flag: it needs a spec, and `profile`
+    takes only the device's own catalog entry unless told --catalog-device. A CPU maps to none, so on a machine
+    without readable RAPL the row read 'yes' while `profile` printed energy 'n/a'."""
+    mapped = [f"{d.torch_device} (its entry {d.catalog_name})" for d in devices if d.catalog_name]
+    unmapped = [d.torch_device for d in devices if not d.catalog_name]
+    parts = [why]
+    if mapped:
+        parts.append(f"`profile` uses it for {', '.join(mapped)} when no counter reads")
+    if unmapped:
+        parts.append(f"{', '.join(unmapped)} {'maps' if len(unmapped) == 1 else 'map'} to no catalog entry, so "
+                     "`profile` there has no estimate unless you name one with --catalog-device NAME (" +
+                     " or ".join(f"`accelopt catalog list --kind {k}`" for k in sorted({d.kind for d in devices
+                                                                                        if not d.catalog_name})) + ")")
+    return "; ".join(parts)
 
 
 def _print(info: EnvDocument) -> None:

@@ -622,6 +622,20 @@ def spec_kind_notes(device: str, specs: Iterable[tuple[Any, str]]) -> list[str]:
             for spec, flag in specs if spec is not None and spec.kind != kind]
 
 
+def dtype_notes(asked: str, model: Any) -> list[str]:
+    """A note where --dtype `asked` (bf16, fp16: autocast) is not the dtype `model`'s step runs in (step_dtype: every
+    floating weight already bf16 or fp16, run as it is): `--dtype fp16` of a bf16 model was profiled and reported as
+    bf16 without a word. fp32, the default, is not said: it asks for no autocast."""
+    from accelopt.workload.capture import step_dtype
+
+    ran = step_dtype(model, asked)
+    if asked == "fp32" or ran == asked:
+        return []
+    return [f"--dtype {asked} was not applied: every floating weight of the model is {ran} already, so its step runs "
+            f"as it is (autocast applies over fp32 weights only) and every figure here is {ran}'s; give the model "
+            f"fp32 weights to profile it under {asked} autocast"]
+
+
 def _a(kind: str) -> str:
     """The article of a device kind read letter by letter ('a gpu', 'an asic', 'an fpga', 'an npu')."""
     return "an" if kind[:1] in tuple("aefhilmnorsx") else "a"

@@ -371,7 +371,9 @@ def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: i
         if not isinstance(v, int) or v < 1:
             raise InputError(f"{name} = {v!r} must be a positive integer", f"pass a positive {name}")
     if max_pos is not None and t > max_pos:
-        raise InputError(f"seq_len {t} exceeds the model's {max_pos} positions", f"pass seq_len <= {max_pos}")
+        raise InputError(f"seq_len {t} (--seq-len) exceeds the {max_pos} positions of the model of {str(p)!r}",
+                         f"pass --seq-len {max_pos} or less, or raise the positions in the config "
+                         "(max_position_embeddings, n_positions in GPT-2's)")
     head = _head(config, d)
     auto = {"causal": tf.AutoModelForCausalLM, "masked": tf.AutoModelForMaskedLM,
             "classify": tf.AutoModelForSequenceClassification, "base": tf.AutoModel}[head]
