@@ -2467,6 +2467,35 @@ def _smaller_experts_fix(model: TransformerConfig, spec: AcceleratorSpec, weight
             "MXFP4 checkpoint stores them), ")
 
 
+def none_served_error(model_name: str, tp: int, pp: int, errors: list[ServeError]) -> InfeasibleError:
+    """The exit-2 error where none of several devices tried serves the model, each listed with its reason
+    (`errors`): how many refused it for memory (the closest one's need and its fix) and how many for another reason.
+    Before utserve2 (2026-12-05) the first device's own reason was the error: `--hardware all` with a model too big
+    for any one device ended on 'groq-lpu has no bf16 peak; fix: use --weight-dtype fp16', a fix that serves it
+    nowhere."""
+    mem = [e for e in errors if e.memory is not None]
+    parts = []
+    fix = "each device's own fix, listed with it (JSON: errors[].fix)"
+    if mem:
+        def short(e: ServeError) -> float:  # need / usable: the device that comes closest to holding one request
+            assert e.memory is not None
+            return e.memory.memory_bytes_per_device / max(e.memory.usable_memory_bytes_per_device, 1.0)
+        closest = min(mem, key=short)
+        m = closest.memory
+        assert m is not None
+        at = f" at the requested batch {m.batch:,}" if m.batch > 1 else ""
+        parts.append(f"{len(mem)} cannot hold one request in memory (the closest, {closest.device}: "
+                     f"{_gib_text(m.memory_bytes_per_device)} per device{at} against "
+                     f"{_gib_text(m.usable_memory_bytes_per_device)} usable)")
+        fix = f"{closest.device}: {closest.fix}; or " + fix
+    if len(errors) > len(mem):
+        parts.append(f"{len(errors) - len(mem)} for another reason (a dtype, an engine or a layout the device "
+                     "cannot run)")
+    return InfeasibleError(f"{model_name} (--tp {tp}, --pp {pp}) is served on none of the {len(errors)} devices "
+                           f"tried: {' and '.join(parts)}; each device is listed with its reason (JSON: errors[])",
+                           fix)
+
+
 def _gib_text(n_bytes: float) -> str:
     """GiB (2**30 B) with one decimal, the unit of every serving memory message and of the table's mem/dev (a
     device's capacity and the need it is compared with in one unit: they mixed GB and GiB); below 0.05 GiB the

@@ -35,6 +35,7 @@ from accelopt.predict.serving import (
     launch_floor_points_note,
     max_batch,
     max_load_concurrency,
+    none_served_error,
     overflow_error,
     pp_stage_layers,
     predict_at_rate,
@@ -337,7 +338,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         assert isinstance(first_error, InfeasibleError)
         return ServeRun(result=ServeResult(results=[], errors=errors, unused_config_keys=list(cfg.unused_keys),
                                            notes=_config_notes(cfg, opts, int4_groups)), sweeps=[],
-                        overflow=first_error)
+                        overflow=first_error if len(errors) == 1 else none_served_error(cfg.name, opts.tp, opts.pp,
+                                                                                         errors))
     notes = _config_notes(cfg, opts, int4_groups)  # figures the config.json left out, with the values used instead
     notes += [n for sp in specs if (n := measured_share_note(sp, measured))]  # the words of `plan`'s notes
     served = {sw.points[0].device for sw in sweeps if sw.points}
