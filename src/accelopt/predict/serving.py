@@ -1496,7 +1496,8 @@ def _check_layout(model: TransformerConfig, tp: int, pp: int, moe: MoELayout = N
     kv = model.n_kv_heads
     if kv % tp and tp % kv:
         raise InfeasibleError(f"--tp {tp} neither divides nor is a multiple of the {kv} KV heads of {model.name}",
-                              "give a --tp that divides the KV-head count or is a multiple of it")
+                              "give a --tp that divides the KV-head count or is a multiple of it (and divides the "
+                              f"{model.heads} attention heads), e.g. " + _tp_hint(model))
     if pp > model.layers:
         raise InfeasibleError(f"--pp {pp} exceeds the {model.layers} layers of {model.name}",
                               f"give --pp <= {model.layers}")
@@ -1504,10 +1505,12 @@ def _check_layout(model: TransformerConfig, tp: int, pp: int, moe: MoELayout = N
 
 
 def _tp_hint(model: TransformerConfig) -> str:
-    """The --tp values among 1, 2, 4, 8, 16 that _check_layout's head rules accept: each divides the attention
-    heads and divides, or is a multiple of, the KV heads ('1, 2, 4, 8, 16' for 32 heads)."""
+    """The --tp values up to 64 that _check_layout's head rules accept: each divides the attention heads and divides,
+    or is a multiple of, the KV heads ('1, 2, 4, 8, 16, 32' for 32 heads and 8 KV heads; '1, 2, 3, 6, 12, 24' for 24
+    heads and 6 KV heads, where the powers of two up to 16 named '1, 2' alone before utserve2, 2026-12-05)."""
     kv = model.n_kv_heads
-    return ", ".join(str(d) for d in (1, 2, 4, 8, 16) if model.heads % d == 0 and (kv % d == 0 or d % kv == 0))
+    return ", ".join(str(d) for d in range(1, min(model.heads, 64) + 1)
+                     if model.heads % d == 0 and (kv % d == 0 or d % kv == 0))
 
 
 def _check_counts(batch: int, prompt_len: int, output_len: int) -> None:
