@@ -88,7 +88,9 @@ def register_infer(plan_app: typer.Typer) -> None:
                                                       "the device family's, see predict/data/inference.toml)"),
         input_size: int = typer.Option(None, "--input-size", help="image side (vision), frames (speech) or "
                                                                   "tokens (text, zoo, HF); a FILE.py:factory gets "
-                                                                  "it as seq_len=; default: the model's"),
+                                                                  "it as seq_len=; default: the model's (an HF "
+                                                                  "config: 128 tokens, or its positions if fewer, "
+                                                                  "printed as 'default used:')"),
         size: str = typer.Option(None, "--size", help=ZOO_SIZE_HELP),
         runtimes: str = typer.Option(None, "--runtimes", help="inference runtime TOML replacing the bundled "
                                                               "predict/data/inference.toml"),

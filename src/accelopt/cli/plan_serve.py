@@ -196,8 +196,8 @@ def serve_command(opts: Any, json_out: bool, html: Path | None) -> None:
             from accelopt.report.jsonout import emit
 
             emit(run.result)
-        else:  # the first device's reason is the error below; the others' were not printed at all
-            _print_errors(run.result.errors[1:])
+        elif len(run.result.errors) > 1:  # each device's reason; the error below counts them (one: it is the error)
+            _print_errors(run.result.errors)
         raise run.overflow
     finish_run("plan-serve", run.result, html)
     if json_out:

@@ -604,6 +604,12 @@ def _capture_notes(meta: dict[str, Any]) -> list[str]:
     elif meta.get("meta_build_error"):  # a model file's factory (cli.profile._load_bundle)
         notes.append("built on the CPU as its factory builds it: the factory does not run on PyTorch's meta device "
                      f"({meta['meta_build_error']})")
+    if isinstance(d := meta.get("seq_len_default"), list):  # a Hugging Face config planned without --input-size
+        tokens, default, positions = d  # workload/hf.py build_from_hf_config
+        reach = f"; the model takes up to {positions:,}" if positions else ""
+        notes.append(f"default used: {tokens:,} tokens per inference (no length given: a Hugging Face config is "
+                     f"built at {default} tokens, or its positions if fewer{reach}) — give --input-size N (profile: "
+                     "--seq-len N) for the length of your requests (before utserve2, 2026-12-05, not said)")
     if meta.get("capture_device") == "cpu":
         why = meta.get("meta_capture_error") or "data-dependent code"
         notes.append(f"captured on the CPU, with random weights: the model does not run on PyTorch's meta device "

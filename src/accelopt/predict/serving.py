@@ -1496,7 +1496,8 @@ def _check_layout(model: TransformerConfig, tp: int, pp: int, moe: MoELayout = N
     kv = model.n_kv_heads
     if kv % tp and tp % kv:
         raise InfeasibleError(f"--tp {tp} neither divides nor is a multiple of the {kv} KV heads of {model.name}",
-                              "give a --tp that divides the KV-head count or is a multiple of it")
+                              "give a --tp that divides the KV-head count or is a multiple of it (and divides the "
+                              f"{model.heads} attention heads), e.g. " + _tp_hint(model))
     if pp > model.layers:
         raise InfeasibleError(f"--pp {pp} exceeds the {model.layers} layers of {model.name}",
                               f"give --pp <= {model.layers}")
@@ -1504,10 +1505,12 @@ def _check_layout(model: TransformerConfig, tp: int, pp: int, moe: MoELayout = N
 
 
 def _tp_hint(model: TransformerConfig) -> str:
-    """The --tp values among 1, 2, 4, 8, 16 that _check_layout's head rules accept: each divides the attention
-    heads and divides, or is a multiple of, the KV heads ('1, 2, 4, 8, 16' for 32 heads)."""
+    """The --tp values up to 64 that _check_layout's head rules accept: each divides the attention heads and divides,
+    or is a multiple of, the KV heads ('1, 2, 4, 8, 16, 32' for 32 heads and 8 KV heads; '1, 2, 3, 6, 12, 24' for 24
+    heads and 6 KV heads, where the powers of two up to 16 named '1, 2' alone before utserve2, 2026-12-05)."""
     kv = model.n_kv_heads
-    return ", ".join(str(d) for d in (1, 2, 4, 8, 16) if model.heads % d == 0 and (kv % d == 0 or d % kv == 0))
+    return ", ".join(str(d) for d in range(1, min(model.heads, 64) + 1)
+                     if model.heads % d == 0 and (kv % d == 0 or d % kv == 0))
 
 
 def _check_counts(batch: int, prompt_len: int, output_len: int) -> None:
@@ -2465,6 +2468,35 @@ def _smaller_experts_fix(model: TransformerConfig, spec: AcceleratorSpec, weight
         return ""
     return (f"quantize the routed experts alone with --expert-weight-dtype {' or '.join(smaller)} (as gpt-oss's "
             "MXFP4 checkpoint stores them), ")
+
+
+def none_served_error(model_name: str, tp: int, pp: int, errors: list[ServeError]) -> InfeasibleError:
+    """The exit-2 error where none of several devices tried serves the model, each listed with its reason
+    (`errors`): how many refused it for memory (the closest one's need and its fix) and how many for another reason.
+    Before utserve2 (2026-12-05) the first device's own reason was the error: `--hardware all` with a model too big
+    for any one device ended on 'groq-lpu has no bf16 peak; fix: use --weight-dtype fp16', a fix that serves it
+    nowhere."""
+    mem = [e for e in errors if e.memory is not None]
+    parts = []
+    fix = "each device's own fix, listed with it (JSON: errors[].fix)"
+    if mem:
+        def short(e: ServeError) -> float:  # need / usable: the device that comes closest to holding one request
+            assert e.memory is not None
+            return e.memory.memory_bytes_per_device / max(e.memory.usable_memory_bytes_per_device, 1.0)
+        closest = min(mem, key=short)
+        m = closest.memory
+        assert m is not None
+        at = f" at the requested batch {m.batch:,}" if m.batch > 1 else ""
+        parts.append(f"{len(mem)} cannot hold one request in memory (the closest, {closest.device}: "
+                     f"{_gib_text(m.memory_bytes_per_device)} per device{at} against "
+                     f"{_gib_text(m.usable_memory_bytes_per_device)} usable)")
+        fix = f"{closest.device}: {closest.fix}; or " + fix
+    if len(errors) > len(mem):
+        parts.append(f"{len(errors) - len(mem)} for another reason (a dtype, an engine or a layout the device "
+                     "cannot run)")
+    return InfeasibleError(f"{model_name} (--tp {tp}, --pp {pp}) is served on none of the {len(errors)} devices "
+                           f"tried: {' and '.join(parts)}; each device is listed with its reason (JSON: errors[])",
+                           fix)
 
 
 def _gib_text(n_bytes: float) -> str:

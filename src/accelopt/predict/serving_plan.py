@@ -35,6 +35,7 @@ from accelopt.predict.serving import (
     launch_floor_points_note,
     max_batch,
     max_load_concurrency,
+    none_served_error,
     overflow_error,
     pp_stage_layers,
     predict_at_rate,
@@ -272,6 +273,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     share_notes: list[str] = []  # 'default used:' for a memory share the engine derives from the device (SGLang)
     int4_groups: set[int] = set()  # the int4 group sizes the devices' calibrations used
     cap_bound = False  # the engine's cap on requests in flight, not memory, set a 'max' / --rate concurrency
+    bound_caps: dict[str, int] = {}  # that cap on each device where it did (its requests in flight)
     first_error: AcceloptError | None = None
     rate_error: InfeasibleError | None = None  # a --rate beyond what a device completes (its other rates are shown)
     for spec in specs:
@@ -314,8 +316,10 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                 rate_error = rate_error or saturated
                 if saturated is not None:  # in the document beside the rates it completes, as the exit 2 says it
                     beside.append(ServeError(device=spec.name, problem=saturated.problem, fix=saturated.fix))
-            if at_max_load or opts.rate.strip():
-                cap_bound = cap_bound or _cap_binds(cfg, spec, opts, cal, moe, sweep.points, saturated is not None)
+            if (at_max_load or opts.rate.strip()) and _cap_binds(cfg, spec, opts, cal, moe, sweep.points,
+                                                                  saturated is not None):
+                cap_bound = True
+                bound_caps[spec.name] = batch_cap_requests(cal, opts.pp) * moe.attention_dp
             sweeps.append(sweep)
             if share_note:  # the engine's device-dependent default (SGLang's), beside the result
                 share_notes.append(share_note)
@@ -334,7 +338,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         assert isinstance(first_error, InfeasibleError)
         return ServeRun(result=ServeResult(results=[], errors=errors, unused_config_keys=list(cfg.unused_keys),
                                            notes=_config_notes(cfg, opts, int4_groups)), sweeps=[],
-                        overflow=first_error)
+                        overflow=first_error if len(errors) == 1 else none_served_error(cfg.name, opts.tp, opts.pp,
+                                                                                         errors))
     notes = _config_notes(cfg, opts, int4_groups)  # figures the config.json left out, with the values used instead
     notes += [n for sp in specs if (n := measured_share_note(sp, measured))]  # the words of `plan`'s notes
     served = {sw.points[0].device for sw in sweeps if sw.points}
@@ -353,6 +358,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     if (n := fewer_microbatches_note(opts, [p for sw in sweeps for p in sw.points])) is not None:
         notes.append(n)
     if cap_bound and (n := batch_cap_note(opts, at_max_load)) is not None:
+        notes.append(n)
+    if (n := default_cap_note(opts, bound_caps)) is not None:
         notes.append(n)
     if (n := cap_microbatches_note(opts, at_max_load, cap_bound)) is not None:
         notes.append(n)
@@ -510,6 +517,23 @@ def batch_cap_note(opts: ServeOptions, at_max_load: bool) -> str | None:
             "max_batch_size x pp; the "
             "default max_batch_size 2048 is TensorRT-LLM's) — give --engine vllm for vLLM's, whose max_num_seqs caps "
             "all micro-batches together (v1 Scheduler.max_num_running_reqs)")
+
+
+def default_cap_note(opts: ServeOptions, bound_caps: dict[str, int]) -> str | None:
+    """'default used:' for the max_batch_size left out at --pp 1 where it, not the KV cache, set the requests in
+    flight of a 'max' or --rate run (`bound_caps`: device -> that cap; _cap_binds). Before utserve2 (2026-12-05)
+    nothing said so: `--batch max` of a small model on one H100 ran 2048 requests beside 'max batch that fits: 2985'.
+    None with --max-batch-size given, at --pp > 1 (batch_cap_note says it there) or where the cap did not bind."""
+    if opts.pp > 1 or opts.max_batch_size is not None or not bound_caps:
+        return None
+    where = ", ".join(f"{d}: {c:,}" for d, c in bound_caps.items())
+    ranks = moe_layout(opts).attention_dp
+    dp = f" per attention-DP rank, x {ranks} ranks" if ranks > 1 else ""
+    return (f"default used: --max-batch-size was left out, so the engine's cap on requests in flight is the "
+            f"[serving.*] table's max_batch_size, 2048 unless a --calibration table sets it{dp} (the TensorRT-LLM LLM "
+            f"API's default max_batch_size), and it, not the KV cache, set the requests in flight ({where}; the "
+            "'max batch that fits' is what the memory holds) — give --max-batch-size (the engine's max_batch_size, "
+            "vLLM's max_num_seqs) to replace it")
 
 
 def _config_notes(cfg: TransformerConfig, opts: ServeOptions, int4_groups: set[int]) -> list[str]:

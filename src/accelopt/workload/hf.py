@@ -419,6 +419,8 @@ def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: i
              "source_kind": "hf-config", "config_notes": _config_notes(config, d, tf.__version__)}
     if meta_error:
         facts["meta_build_error"] = meta_error
+    if seq_len is None:  # the default length was used: its reports say so (predict.inference._capture_notes)
+        facts["seq_len_default"] = [t, _DEFAULT_SEQ_LEN, max_pos or 0]  # tokens, the default, positions (0: none)
     bundle = ModelBundle(name=str(name), model=model, batches=batches, loss_fn=loss, batch_size=b, meta=facts)
     bundle.meta["params"] = bundle.param_count()
     return bundle
