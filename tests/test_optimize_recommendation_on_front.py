@@ -53,6 +53,7 @@ def _grulm(*extra: VariantResult) -> OptimizeResult:
 
 def test_the_trials_dominated_onnx_fp32_is_not_recommended() -> None:
     result = _grulm()
+    result.get("onnx-int8").quality.top1_agreement = 0.986  # the trial's figure: the outputs did change
     pareto_flags(result.variants, False)
     rec = recommend(result)
     assert rec.name == "onnx-int8", rec.reason
@@ -60,7 +61,8 @@ def test_the_trials_dominated_onnx_fp32_is_not_recommended() -> None:
     assert rec.reason.startswith("fastest inside the tolerance (1 %): 5.12x (rounds 3.43-5.91x), loss 5.316 vs "
                                  "baseline 5.317"), rec.reason
     assert ("; onnx-fp32 (lossless, 3.19x, rounds 2.73-4.08x) is within noise of it, and onnx-int8 measured no "
-            "quality loss (0%: loss 5.316 vs baseline 5.317), so it counts as lossless") in rec.reason, rec.reason
+            "quality loss (0%: loss 5.316 vs baseline 5.317; its top-1 predictions agree with the baseline's on "
+            "98.6%), so it counts as lossless") in rec.reason, rec.reason
     assert "off the Pareto front" not in rec.reason
 
 
@@ -76,6 +78,18 @@ def test_a_lossy_variant_that_loses_still_yields_to_the_lossless_one_with_the_fi
             "(1 %)") in rec.reason, rec.reason
     # onnx-int8 has the faster median and less memory, but a worse loss: neither dominates, both are starred
     assert "off the Pareto front" not in rec.reason
+
+
+def test_a_lossy_variant_with_no_loss_measured_is_not_called_lossless() -> None:
+    """int8-dynamic (declared lossy) measured the baseline's loss and is chosen within noise over a faster chain that
+    loses: the reason says 'no quality loss measured', not 'lossless'."""
+    result = _grulm(_v("int8-dynamic", (1.50, 1.44, 1.57), 500_000.0, BASE_LOSS),
+                    _v("int8-dynamic+compile", (1.52, 1.45, 1.60), 500_000.0, 5.33))
+    result.variants = [r for r in result.variants if not r.name.startswith("onnx")]
+    rec = recommend(result)
+    assert rec.name == "int8-dynamic", rec.reason
+    assert ("chose int8-dynamic, no quality loss measured, 1 technique instead of 2 (int8-dynamic+compile loses "
+            "0.24%: loss 5.33 vs baseline 5.317)") in rec.reason, rec.reason
 
 
 def test_a_candidate_ahead_beyond_noise_on_memory_wins_over_the_simpler_one() -> None:

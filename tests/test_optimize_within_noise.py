@@ -175,8 +175,8 @@ def test_run_optimize_a_lossy_one_that_measured_no_loss_counts_as_lossless(monke
     assert lossy.speedup_low <= exact.speedup_high  # ... from rounds that overlap the lossless one's
     assert res.recommendation.name == "test-lossy", res.recommendation.reason
     assert "test-exact (lossless, " in res.recommendation.reason
-    assert ("test-lossy measured no quality loss (0 accuracy points: accuracy 50.00% vs baseline 50.00%), so it counts "
-            "as lossless") in res.recommendation.reason
+    assert ("test-lossy measured no quality loss (0 accuracy points: accuracy 50.00% vs baseline 50.00%; its top-1 "
+            "predictions agree with the baseline's on 100.0%), so it counts as lossless") in res.recommendation.reason
 
 
 def test_run_optimize_recommends_the_faster_lossy_one_clearly_apart(monkeypatch: pytest.MonkeyPatch,

@@ -1492,10 +1492,10 @@ def _off_front_text(result: OptimizeResult, rec: Recommendation, ok: list[Varian
     """Why the recommendation is not starred on the Pareto front (pareto_flags, exact figures) where a measured
     variant's figures are ahead of it on every measure: a candidate ahead by less than each measure's noise, or one
     not recommended (its reason above or in its notes)."""
-    chosen = result.get(rec.name)
+    chosen, base = result.get(rec.name), result.get("baseline")
     if chosen is None or not chosen.measured or rec.name == "baseline":
         return ""
-    base_p50_s = result.baseline.step_time_p50_s
+    base_p50_s = base.step_time_p50_s if base is not None else None
     mine = _objectives(chosen, result.higher_is_better, base_p50_s)
     over = [r for r in result.variants if r.measured and r is not chosen
             and _dominates(_objectives(r, result.higher_is_better, base_p50_s), mine)]
@@ -1596,7 +1596,8 @@ def _noise_text(fastest: VariantResult, chosen: VariantResult, result: OptimizeR
     the figures (what the fastest loses; the measures the chosen is ahead on beyond noise)."""
     why, figures = [], []
     if _loss_key(chosen) < _loss_key(fastest):
-        why.append("lossless" if not _loss_key(chosen)[0] and _loss_key(chosen)[1] == 0 else "loses less")
+        lost = _loss_key(chosen)[0] or _loss_key(chosen)[1] > 0
+        why.append("loses less" if lost else "lossless" if not _lossy(chosen) else "no quality loss measured")
         figures.append(f"{fastest.name} loses {_worse_text(fastest, result)}"
                        + (f", {chosen.name} {_worse_text(chosen, result)}" if _loss_key(chosen)[1] > 0 else ""))
     ahead = [a for a in _ahead_beyond_noise(chosen, fastest) if a != "quality" or not why]  # quality said above
@@ -1644,9 +1645,12 @@ def _counts_lossless_text(best: VariantResult, tied: list[VariantResult], result
     if not _lossy(best) or _loss_key(best)[0] or not plain:
         return ""
     other = max(plain, key=lambda r: r.speedup or 0)
+    agree = best.quality.top1_agreement if best.quality is not None else None
+    # the outputs did change: say by how much, beside the metric the tolerance is on
+    agreed = f"; its top-1 predictions agree with the baseline's on {agree:.1%}" if agree is not None else ""
     return (f"; {other.name} (lossless, {fmt_ratio(other.speedup)}x, rounds {fmt_ratio(other.speedup_low)}-"
             f"{fmt_ratio(other.speedup_high)}x) is within noise of it, and {best.name} measured no quality loss "
-            f"({_worse_text(best, result)}), so it counts as lossless")
+            f"({_worse_text(best, result)}{agreed}), so it counts as lossless")
 
 
 def _recommend_among(result: OptimizeResult, ok: list[VariantResult]) -> Recommendation:
