@@ -17,7 +17,8 @@ Per variant, in this order:
 Then the Pareto front (step time by the A/B speed-up, memory, energy vs quality) and the recommendation: the fastest
 variant inside the quality tolerance whose speed-up holds in (nearly) every round (speedup_low > 1), whose rounds
 agree within ROUND_SPREAD_LIMIT, and whose p50 step time does not contradict it by over MISMATCH_FACTOR; among the
-variants whose rounds' brackets overlap the fastest's (within noise of it), the one that loses less, then the simpler.
+variants whose rounds' brackets overlap the fastest's (within noise of it) and that no candidate is ahead of beyond
+noise, the one that loses less (a lossy variant that measured no loss counts as lossless), then the simpler.
 Ctrl-C stops the run and keeps everything measured so far.
 """
 
@@ -43,7 +44,7 @@ from accelopt.optimize.compress import batch_quality, fp32_output, scores_note, 
 from accelopt.optimize.compress import first_tensor as _first_tensor
 from accelopt.optimize.results import OptimizeResult, Quality, Recommendation, VariantResult
 from accelopt.optimize.steps import copy_model, make_train_step, state_dict_bytes, state_dict_saver, wrapper_name
-from accelopt.units import fmt_ratio, fmt_seconds
+from accelopt.units import fmt_bytes, fmt_joules, fmt_ratio, fmt_seconds
 from accelopt.userio import exception_text
 from accelopt.workload.batch import to_device
 from accelopt.workload.usercode import ModelCodeError, user_call
@@ -1432,15 +1433,16 @@ def _quality_unmeasured(r: VariantResult) -> bool:
 
 def recommend(result: OptimizeResult, fewer_threads_help: bool = True) -> Recommendation:
     """The fastest measured variant inside the quality tolerance whose speed-up holds in (nearly) every interleaved
-    round (speedup_low > 1), or, among those within noise of it (rounds' brackets overlapping), the one that loses
-    less, then the simpler (_within_noise_pick); the baseline when none does. A lossy variant (quantized, pruned,
-    distilled) whose quality was not measured is never recommended: nothing would guard what it changed (the reason
-    names the fastest one withheld). Nor is a variant whose speed-up is above profile's 'gain up to' bound
-    (above_bound): one of the two figures is wrong, and the reason says which variant and bound (a train run of a GRU
-    LM on a busy machine recommended input-pipeline at 1.11x, rounds 1.01-1.26x, where profile measured batch
-    loading at 0.16% of the step: at most 1.0016x). fewer_threads_help: torch ran on a CPU at 2+ threads, so a variant
-    passed over for the machine's load may be settled by rerunning with --threads 1 (a run already at 1 thread, or on
-    a GPU, was told to rerun 'with --threads 1')."""
+    round (speedup_low > 1), or, among those within noise of it (rounds' brackets overlapping) that no candidate is
+    ahead of beyond noise, the one that loses less, then the simpler (_within_noise_pick); the baseline when none
+    does. A recommendation left unstarred on the Pareto front says whose figures are ahead of it (_off_front_text).
+    A lossy variant (quantized, pruned, distilled) whose quality was not measured is never recommended: nothing
+    would guard what it changed (the reason names the fastest one withheld). Nor is a variant whose speed-up is
+    above profile's 'gain up to' bound (above_bound): one of the two figures is wrong, and the reason says which
+    variant and bound (a train run of a GRU LM on a busy machine recommended input-pipeline at 1.11x, rounds
+    1.01-1.26x, where profile measured batch loading at 0.16% of the step: at most 1.0016x). fewer_threads_help:
+    torch ran on a CPU at 2+ threads, so a variant passed over for the machine's load may be settled by rerunning
+    with --threads 1 (a run already at 1 thread, or on a GPU, was told to rerun 'with --threads 1')."""
     or_one_thread = ", or with --threads 1" if fewer_threads_help else ""
     faster = [r for r in result.variants if r.measured and r.name != "baseline"
               and (r.quality is None or r.quality.within_tolerance is not False)
@@ -1482,8 +1484,29 @@ def recommend(result: OptimizeResult, fewer_threads_help: bool = True) -> Recomm
         top = max(group, key=lambda r: r.speedup or 0, default=None)
         if top is not None and (top.speedup or 0) > (rec.speedup or 1.0):
             rec.reason += f"; not recommended: {top.name} {why(top)}"
-    rec.reason += _unsteady_text(result, rec)
+    rec.reason += _unsteady_text(result, rec) + _off_front_text(result, rec, ok)
     return rec
+
+
+def _off_front_text(result: OptimizeResult, rec: Recommendation, ok: list[VariantResult]) -> str:
+    """Why the recommendation is not starred on the Pareto front (pareto_flags, exact figures) where a measured
+    variant's figures are ahead of it on every measure: a candidate ahead by less than each measure's noise, or one
+    not recommended (its reason above or in its notes)."""
+    chosen, base = result.get(rec.name), result.get("baseline")
+    if chosen is None or not chosen.measured or rec.name == "baseline":
+        return ""
+    base_p50_s = base.step_time_p50_s if base is not None else None
+    mine = _objectives(chosen, result.higher_is_better, base_p50_s)
+    over = [r for r in result.variants if r.measured and r is not chosen
+            and _dominates(_objectives(r, result.higher_is_better, base_p50_s), mine)]
+    if not over:
+        return ""
+    top = max(over, key=lambda r: r.speedup or 0)
+    why = ("by less than each measure's noise (speed-up rounds overlapping, memory and energy within "
+           f"{MEMORY_NOISE_FRACTION:.0%}, quality no worse)" if top in ok
+           else "but it is not a candidate (see its reason or notes)")
+    return (f"; off the Pareto front (no *): {top.name}'s figures ({fmt_ratio(top.speedup)}x) are ahead of it on "
+            f"every measure, {why}")
 
 
 def _unsteady_text(result: OptimizeResult, rec: Recommendation) -> str:
@@ -1510,31 +1533,124 @@ def _overlaps(a: VariantResult, b: VariantResult) -> bool:
 
 
 def _loss_key(r: VariantResult) -> tuple[bool, float]:
-    """What the variant gives up: a lossy technique (Technique.lossy) first, then how much worse its measured
-    quality is (worse_by; a gain counts as none: it is as likely noise as a loss is)."""
-    worse = r.quality.worse_by if r.quality is not None and r.quality.worse_by is not None else 0.0
-    return _lossy(r), max(worse, 0.0)
+    """What the variant gives up: a lossy technique (Technique.lossy) whose measured quality is worse than the
+    baseline's first, then how much worse its measured quality is (worse_by; a gain counts as none: it is as likely
+    noise as a loss is). A lossy variant that measured no loss counts as lossless: a GRU LM's onnx-int8 (5.12x, loss
+    5.3164, less memory) lost to onnx-fp32 (3.19x, loss 5.3173) as 'lossless' though it was ahead on every figure."""
+    worse = max(r.quality.worse_by if r.quality is not None and r.quality.worse_by is not None else 0.0, 0.0)
+    return _lossy(r) and (worse > 0.0 or _quality_unmeasured(r)), worse
+
+
+MEMORY_NOISE_FRACTION = 0.3
+MEMORY_NOISE_BYTES = 16 * 2**10
+"""Two memory figures closer than MEMORY_NOISE_FRACTION of the larger, or MEMORY_NOISE_BYTES, are within noise: on a
+CPU the step's peak is an RSS high-water mark, which moves by whole 4 KiB pages and with the allocator's arenas.
+prune-unstructured, whose weights are the baseline's own dense tensors, read 0.71x-1.23x of the baseline's memory
+in the recorded CPU inference runs of 2026-12-05 (utopt3's trials: dwnet, reg, grulm, dictout) and 16 KiB more on a
+180 B model (tiny). Energy per step (one meter window, no spread measured) is given the same fraction."""
+
+
+def _apart(a: float | None, b: float | None, floor: float) -> int:
+    """-1 when a is below b beyond noise (MEMORY_NOISE_FRACTION of the larger, at least `floor`), 1 when above, 0
+    within noise or unknown."""
+    if a is None or b is None:
+        return 0
+    band = max(MEMORY_NOISE_FRACTION * max(abs(a), abs(b)), floor)
+    return -1 if b - a > band else (1 if a - b > band else 0)
+
+
+def _ahead_beyond_noise(d: VariantResult, x: VariantResult) -> list[str]:
+    """The measures on which d is ahead of x beyond noise, where d is behind on none beyond noise (else []): speed-up
+    (rounds' brackets apart), memory and energy per step (MEMORY_NOISE_FRACTION), quality (worse_by, a gain counting
+    as none, as _loss_key: the held-out batches are the same for both, so any loss is the variant's)."""
+    ahead, behind = [], False
+    if None not in (d.speedup_low, d.speedup_high, x.speedup_low, x.speedup_high):
+        if (d.speedup_low or 0) > (x.speedup_high or 0):
+            ahead.append("speed-up")
+        behind |= (d.speedup_high or 0) < (x.speedup_low or 0)
+    for what, dv, xv, floor in (("memory", d.memory_bytes, x.memory_bytes, MEMORY_NOISE_BYTES),
+                                ("energy", d.energy_per_step_j, x.energy_per_step_j, 0.0)):
+        side = _apart(dv, xv, floor)
+        if side < 0:
+            ahead.append(what)
+        behind |= side > 0
+    dq, xq = _loss_key(d)[1], _loss_key(x)[1]
+    if dq < xq:
+        ahead.append("quality")
+    behind |= dq > xq
+    return [] if behind else ahead
 
 
 def _within_noise_pick(fastest: VariantResult, ok: list[VariantResult]) -> VariantResult:
-    """Among the variants whose rounds overlap the fastest median's (within noise of it), the one that loses less
-    (_loss_key), then the simpler (fewer techniques), then the faster median. A 2-technique lossy chain at 2.21x
-    was recommended over a lossless single technique at 2.20x from rounds that could not tell them apart."""
+    """Among the variants whose rounds overlap the fastest median's (within noise of it) and that no other candidate
+    is ahead of beyond noise (_ahead_beyond_noise), the one that loses less (_loss_key), then the simpler (fewer
+    techniques), then the faster median. A 2-technique lossy chain at 2.21x was recommended over a lossless single
+    technique at 2.20x from rounds that could not tell them apart."""
     tied = [r for r in ok if r is fastest or _overlaps(r, fastest)]
-    return min(tied, key=lambda r: (_loss_key(r), len(r.techniques), -(r.speedup or 0)))
+    kept = [r for r in tied if not any(_ahead_beyond_noise(o, r) for o in ok if o is not r)] or tied
+    return min(kept, key=lambda r: (_loss_key(r), len(r.techniques), -(r.speedup or 0)))
 
 
-def _noise_text(fastest: VariantResult, chosen: VariantResult, tol: str) -> str:
-    """The reason's clause for a choice other than the fastest median: whose rounds it overlaps, and why it won."""
-    why = []
+def _noise_text(fastest: VariantResult, chosen: VariantResult, result: OptimizeResult, tol: str) -> str:
+    """The reason's clause for a choice other than the fastest median: whose rounds it overlaps, and why it won, with
+    the figures (what the fastest loses; the measures the chosen is ahead on beyond noise)."""
+    why, figures = [], []
     if _loss_key(chosen) < _loss_key(fastest):
-        why.append("lossless" if not _lossy(chosen) and _loss_key(chosen)[1] == 0 else "loses less")
+        lost = _loss_key(chosen)[0] or _loss_key(chosen)[1] > 0
+        why.append("loses less" if lost else "lossless" if not _lossy(chosen) else "no quality loss measured")
+        figures.append(f"{fastest.name} loses {_worse_text(fastest, result)}"
+                       + (f", {chosen.name} {_worse_text(chosen, result)}" if _loss_key(chosen)[1] > 0 else ""))
+    ahead = [a for a in _ahead_beyond_noise(chosen, fastest) if a != "quality" or not why]  # quality said above
+    if ahead:
+        why.append(f"ahead of it beyond noise on {' and '.join(ahead)}")
+        figures += [f for f in (_figure_text(what, chosen, fastest, result) for what in ahead) if f]
     if len(chosen.techniques) < len(fastest.techniques):
         why.append(f"{len(chosen.techniques)} technique{'s' if len(chosen.techniques) > 1 else ''} "
                    f"instead of {len(fastest.techniques)}")
     return (f"within noise of {fastest.name} ({fmt_ratio(fastest.speedup)}x, rounds {fmt_ratio(fastest.speedup_low)}-"
             f"{fmt_ratio(fastest.speedup_high)}x, overlapping {chosen.name}'s): chose {chosen.name}, "
-            f"{', '.join(why) or 'no worse'}, inside the tolerance ({tol})")
+            f"{', '.join(why) or 'no worse'}{' (' + '; '.join(figures) + ')' if figures else ''}, inside the "
+            f"tolerance ({tol})")
+
+
+def _worse_text(r: VariantResult, result: OptimizeResult) -> str:
+    """How much worse r's quality is than the baseline's, in the tolerance's unit, with both values as the table
+    prints them."""
+    q, base_q = r.quality, result.baseline.quality
+    if q is None or q.worse_by is None or q.value is None or base_q is None or base_q.value is None:
+        return "quality not measured"
+    amount = (f"{max(q.worse_by, 0.0):.3g} accuracy points" if result.quality_tolerance_unit == "points"
+              else f"{max(q.worse_by, 0.0):.3g}%")
+    return (f"{amount}: {result.metric} {_value_text(q.value, result)} vs baseline "
+            f"{_value_text(base_q.value, result)}")
+
+
+def _figure_text(what: str, a: VariantResult, b: VariantResult, result: OptimizeResult) -> str | None:
+    """One measure of a against b as the table prints it (memory, energy per step; quality by _worse_text)."""
+    if what == "memory" and a.memory_bytes is not None and b.memory_bytes is not None:
+        return (f"memory {fmt_bytes(a.memory_bytes, binary=True)} vs {fmt_bytes(b.memory_bytes, binary=True)}, "
+                f"over {MEMORY_NOISE_FRACTION:.0%} apart")
+    if what == "energy" and a.energy_per_step_j is not None and b.energy_per_step_j is not None:
+        return (f"energy/step {fmt_joules(a.energy_per_step_j)} vs {fmt_joules(b.energy_per_step_j)}, over "
+                f"{MEMORY_NOISE_FRACTION:.0%} apart")
+    if what == "quality":
+        return f"{a.name} {_worse_text(a, result)}, {b.name} {_worse_text(b, result)}"
+    return None
+
+
+def _counts_lossless_text(best: VariantResult, tied: list[VariantResult], result: OptimizeResult) -> str:
+    """Where a lossy variant with no measured loss was chosen within noise of a lossless one: says that it counts as
+    lossless, with the figures."""
+    plain = [r for r in tied if r is not best and not _lossy(r)]
+    if not _lossy(best) or _loss_key(best)[0] or not plain:
+        return ""
+    other = max(plain, key=lambda r: r.speedup or 0)
+    agree = best.quality.top1_agreement if best.quality is not None else None
+    # the outputs did change: say by how much, beside the metric the tolerance is on
+    agreed = f"; its top-1 predictions agree with the baseline's on {agree:.1%}" if agree is not None else ""
+    return (f"; {other.name} (lossless, {fmt_ratio(other.speedup)}x, rounds {fmt_ratio(other.speedup_low)}-"
+            f"{fmt_ratio(other.speedup_high)}x) is within noise of it, and {best.name} measured no quality loss "
+            f"({_worse_text(best, result)}{agreed}), so it counts as lossless")
 
 
 def _recommend_among(result: OptimizeResult, ok: list[VariantResult]) -> Recommendation:
@@ -1551,10 +1667,11 @@ def _recommend_among(result: OptimizeResult, ok: list[VariantResult]) -> Recomme
     qtext = (f"{result.metric} {_value_text(q.value, result)} vs baseline {_value_text(base_q.value, result)}"
              if q and q.value is not None and base_q and base_q.value is not None else "quality not measured")
     lead = (f"fastest inside the tolerance ({tol})" if best is fastest or fastest is None
-            else _noise_text(fastest, best, tol))
+            else _noise_text(fastest, best, result, tol))
     return Recommendation(name=best.name, techniques=list(best.techniques), speedup=best.speedup,
                           reason=f"{lead}: {fmt_ratio(best.speedup)}x "
-                                 f"(rounds {fmt_ratio(best.speedup_low)}-{fmt_ratio(best.speedup_high)}x), {qtext}",
+                                 f"(rounds {fmt_ratio(best.speedup_low)}-{fmt_ratio(best.speedup_high)}x), {qtext}"
+                                 + _counts_lossless_text(best, [r for r in ok if _overlaps(r, best)], result),
                           best_single=best_single.name if best_single else None,
                           best_single_speedup=best_single.speedup if best_single else None)
 
