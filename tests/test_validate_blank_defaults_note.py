@@ -42,8 +42,8 @@ def test_given_cells_say_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[s
 # with sp off, 19.1 s and 102.1 GiB per device (over the H100's 79.6), against 17.9 s and 58.3 GiB as
 # 'selective+sp', without a word.
 SP_HEADER = ("id,source,hardware,devices,layers,hidden,heads,kv_heads,ffn,vocab,seq,mlp,global_batch,tp,pp,dp,"
-             "recompute,step_s,flash,overlap")
-SP_ROW = "{id},our lab,h100-sxm,64,80,8192,64,8,28672,128256,8192,swiglu,128,{tp},{pp},2,{rec},20,1,1"
+             "recompute,step_s,flash,overlap,zero")
+SP_ROW = "{id},our lab,h100-sxm,64,80,8192,64,8,28672,128256,8192,swiglu,128,{tp},{pp},2,{rec},20,1,1,1"
 
 
 def test_tp_without_sp_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -59,3 +59,30 @@ def test_tp_without_sp_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "recompute without +sp in 1 run(s) (no-sp) with tp > 1: read as sequence parallelism off" in err
     assert "with-sp" not in err and "tp1" not in err
     assert "write selective+sp" in err or "+sp to the recompute cell" in err
+
+
+# A blank zero cell reads as ZeRO 0 (docs/runs_files.md), where `plan explain --zero` defaults to 1: the 8B run above
+# with flash 1 and overlap 1 was predicted at 161.9 of 79.6 GiB per H100 (every rank holding all 8B x 12 B of Adam
+# state), as if it could not run, without a word on the cell (user trial utval, 2026-12-05, valzero).
+def test_blank_zero_is_named_with_the_runs_it_puts_over_memory(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    path = _runs(tmp_path, ",flash,overlap,zero", (",1,1,", ",1,1,1", ",1,1,0"))
+    code, out, err = run_main(["validate", "--runs", str(path), "--json"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    over = {r["id"] for r in doc["runs"] if r["fits"] is False}
+    assert over == {"my-run-0", "my-run-2"}  # zero 1 shards the optimizer state over dp 64; 0, blank or written, not
+    err = " ".join(err.split())  # the console wraps long lines
+    assert "note: blank zero in 1 run(s) (my-run-0): read as 0" in err
+    assert "1 of them predicted over their devices' memory (my-run-0)" in err
+    assert "`accelopt plan explain` assumes --zero 1" in err and "write 1 in the zero cell" in err
+    assert "my-run-1" not in err and "my-run-2" not in err  # a written zero cell, 1 or 0, is the user's word
+
+
+def test_blank_zero_in_text_mode_and_without_the_column(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main(["validate", "--runs", str(_runs(tmp_path, ",flash,overlap", (",1,1",)))], capsys)
+    assert code == 0, err
+    assert "my-run-0 (161.9 of 79.6 GiB)" in " ".join(out.split())
+    err = " ".join(err.split())
+    assert "note: blank zero in 1 run(s) (my-run-0): read as 0" in err
+    assert "blank flash" not in err and "blank overlap" not in err

@@ -5,11 +5,14 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from accelopt.cli.catalog import CATALOG_HELP
+
+if TYPE_CHECKING:
+    from accelopt.predict.validation import RunResult
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,7 +117,7 @@ def run_validate(opts: ValidateOptions) -> None:
         console().print(plain("each run's prediction as an `accelopt plan explain` command: accelopt validate"
                               f"{_inputs_argv(opts)} --row RUN_ID"), soft_wrap=True)
     if opts.runs is not None:
-        _note_blank_defaults(opts.runs)
+        _note_blank_defaults(opts.runs, data.runs)
         _warn_model_keys(opts.runs)
 
 
@@ -266,8 +269,10 @@ _OFF_BY_DEFAULT = {"flash": "attention without a fused kernel (the s x s scores 
                    "overlap": "the data-parallel gradient all-reduce not overlapped with the backward"}
 
 
-def _note_blank_defaults(runs: str) -> None:
-    """A note on stderr naming the runs whose flash / overlap cells are blank (or whose file has no such column)."""
+def _note_blank_defaults(runs: str, results: list[RunResult]) -> None:
+    """A note on stderr naming the runs whose flash / overlap / zero cells are blank (or whose file has no such
+    column), and those whose recompute cell leaves sequence parallelism off with tp > 1: each reads as other than
+    `accelopt plan` assumes. `results`: the report's runs (a blank-zero run predicted over memory is named)."""
     from accelopt.errors import InputError
     from accelopt.predict.validation import read_runs
     from accelopt.report.console import make_console, plain
@@ -276,23 +281,44 @@ def _note_blank_defaults(runs: str) -> None:
         rows = read_runs(runs)  # validate's own reader: a schedule or model column is read, not refused (no notes)
     except InputError:
         return
+    runs_over = {r.id for r in results if r.fits is False}
     blank = {col: [r.get("id") or "?" for r in rows if not (r.get(col) or "").strip()] for col in _OFF_BY_DEFAULT}
-    said = [f"{col} in {len(ids)} run(s) ({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''}): read as 0, "
+    said = [f"{col} in {len(ids)} run(s) ({_some(ids)}): read as 0, "
             f"{_OFF_BY_DEFAULT[col]}" for col, ids in blank.items() if ids]
     con = make_console(stderr=True)
     if said:
         con.print(plain(
             "note: blank " + "; blank ".join(said) + " — the bundled file's default (its Megatron-LM 2021 rows); "
             "`accelopt plan` assumes both on: write 1 in the flash / overlap cells of a run that had them"))
+    no_zero = [r.get("id") or "?" for r in rows if not (r.get("zero") or "").strip()]
+    if no_zero:
+        con.print(plain(_blank_zero_line(no_zero, runs_over)))
     no_sp = [r.get("id") or "?" for r in rows if _tp_above_one(r) and "+sp" not in (r.get("recompute") or "")]
     if no_sp:  # sequence parallelism is read from the recompute cell's suffix only (validation.run_query)
         con.print(plain(
-            f"note: recompute without +sp in {len(no_sp)} run(s) ({', '.join(no_sp[:3])}"
-            f"{', ...' if len(no_sp) > 3 else ''}) with tp > 1: read as sequence parallelism off (`plan explain "
-            "--no-sp`), while `accelopt plan` turns it on whenever tp > 1: add +sp to the recompute cell of a run "
-            "that had it (e.g. write selective+sp)"))
+            f"note: recompute without +sp in {len(no_sp)} run(s) ({_some(no_sp)}) with tp > 1: read as sequence "
+            "parallelism off (`plan explain --no-sp`), while `accelopt plan` turns it on whenever tp > 1: add +sp to "
+            "the recompute cell of a run that had it (e.g. write selective+sp)"))
     for line in _uneven_lines(rows):
         con.print(plain(line))
+
+
+def _blank_zero_line(ids: list[str], over: set[str]) -> str:
+    """The note on runs whose zero cell is blank: read as ZeRO 0 (every rank holds the whole optimizer state), where
+    `plan explain --zero` defaults to 1 (docs/runs_files.md); the ones predicted over memory are named, as a modern
+    run written without the cell reads as one that cannot fit (Llama 3 8B on 64 H100: 161.9 of 79.6 GiB)."""
+    over_ids = [i for i in ids if i in over]
+    said_over = f", {len(over_ids)} of them predicted over their devices' memory ({_some(over_ids)})" \
+        if over_ids else ""
+    return (f"note: blank zero in {len(ids)} run(s) ({_some(ids)}): read as 0, every data-parallel rank holding the "
+            f"whole optimizer state (no ZeRO sharding){said_over} — the bundled file's default; `accelopt plan "
+            "explain` assumes --zero 1 (optimizer state sharded over dp x cp, Megatron-LM's distributed optimizer): "
+            "write 1 in the zero cell of a run that sharded its optimizer state, 3 for FSDP")
+
+
+def _some(ids: list[str]) -> str:
+    """The first three run ids, then '...' when there are more."""
+    return ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
 
 
 def _uneven_lines(rows: list[dict[str, str]]) -> list[str]:
