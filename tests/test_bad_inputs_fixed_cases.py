@@ -125,7 +125,9 @@ def test_runs_cell_negative_devices(capsys: pytest.CaptureFixture[str], tmp_path
 
 def test_runs_row_without_published_figure(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     p = _runs_csv(tmp_path, (",137,44,", ",,44,"))
-    _expect_input_error(capsys, "validate", "--runs", str(p), says="no published figure")
+    # 2026-12-05 (utval, be71b6c8): a row whose only figure is an mfu_pct that is not compared now names that cell and
+    # why it is not compared (it said "no published figure (tflops_per_gpu is blank)")
+    _expect_input_error(capsys, "validate", "--runs", str(p), says="is the compared figure only for sources starting")
 
 
 # --- plan facility flags and price: NaN / inf were accepted silently ---
