@@ -243,12 +243,13 @@ def _config_notes(config: Any, d: dict[str, Any], version: str) -> list[str]:
     return notes
 
 
-def config_notes(meta: dict[str, Any], asked_dtype: str = "fp32",
+def config_notes(meta: dict[str, Any], asked_dtype: str | None = "fp32",
                  ran: str = "this step and every figure here are fp32") -> list[str]:
     """The notes of a Hugging Face config.json's build (`meta`: the bundle's), each beginning 'config.json: ':
     _config_notes (keys its config class does not define, which transformers set as attributes no module reads, and
     sizes it took from the class's defaults), and a torch_dtype of bf16/fp16 that an fp32 run (`asked_dtype`) does
-    not apply, saying what `ran` in fp32 (profile's step; optimize's baseline). profile and optimize warn and note
+    not apply, saying what `ran` in fp32 (profile's step; optimize's baseline; None: no torch dtype runs, as in
+    simulate, whose design fixes it). profile and optimize warn and note
     them: a misspelt num_hiden_layers built BertConfig's 12 layers, and a Llama config's torch_dtype bfloat16 ran in
     fp32, with nothing said but the --json document's meta."""
     notes = [f"config.json: {n}" for n in meta.get("config_notes") or []]
