@@ -151,6 +151,17 @@ def _bundle(o: OptimizeOptions) -> Any:
     return _load_bundle(o.model, size=o.size, batch_size=o.batch_size, seq_len=o.seq_len)
 
 
+def _warn_config_notes(o: OptimizeOptions, bundle: Any) -> list[str]:
+    """workload.hf.config_notes of a Hugging Face config's build (keys transformers ignored, sizes from its class's
+    defaults, a torch_dtype bfloat16 built in fp32), warned on stderr; returned for the result's first notes. They
+    were nowhere but in the model's meta: a misspelt num_hiden_layers measured BertConfig's 12 layers unsaid."""
+    from accelopt.cli.profile import warn_notes
+    from accelopt.workload.hf import config_notes
+
+    return warn_notes(config_notes(bundle.meta, o.dtype, ran="the baseline, and every variant that does not cast "
+                                                            "it, are fp32"))
+
+
 def _source(o: OptimizeOptions) -> ModelSource:
     """The recipe's model_source of this run's MODEL and model flags."""
     from accelopt.cli.profile import _model_path_kind
@@ -302,6 +313,7 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
             bundle = _bundle(o)
         except InputError as e:
             raise _recorded_flags_named(e, o, typed_shape) from None
+        first_notes = _warn_config_notes(o, bundle)  # before minutes of measuring a model the file did not describe
         opts = RunOptions(mode=o.mode, device=o.device, dtype=o.dtype, only=_names_or(o.only), skip=o.skip,
                           budget_s=o.budget_min * 60.0, quality_tolerance=o.quality_tolerance, rounds=o.rounds,
                           block_s=o.block_s, warmup=o.warmup, quality_steps=o.quality_steps,
@@ -310,6 +322,7 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
                           recipe_tolerance=recipe_tolerance(recipe) if recipe else None)
         with host_memory_capped(o.device):  # a step outgrowing the host fails at the allocation, not by OOM kill
             result, variants = run_optimize(bundle, opts)
+    result.notes[:0] = first_notes  # the first notes: tables, JSON and HTML
     if other_model is not None:
         result.notes.append(other_model)
     elif recipe is not None and recipe.model and recipe.model != bundle.name:

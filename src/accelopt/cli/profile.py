@@ -204,36 +204,6 @@ def _say_spec_kind(result: Any, spec: Any, probed_spec: Any) -> None:
         err.print(plain(f"warning: {note}", "yellow"))
 
 
-def config_notes(meta: dict[str, Any], asked_dtype: str = "fp32") -> list[str]:
-    """The notes of a Hugging Face config.json's build, each beginning 'config.json: ': workload/hf.py _config_notes
-    (keys its config class does not define, which transformers set as attributes no module reads, and sizes it took
-    from the class's defaults), and a torch_dtype of bf16/fp16 the fp32 step (`asked_dtype`) does not apply. They
-    were in the --json document's meta only, or nowhere: a misspelt num_hiden_layers profiled BertConfig's 12
-    layers, and a Llama config's torch_dtype bfloat16 ran in fp32, the tables and the HTML page saying nothing."""
-    notes = [f"config.json: {n}" for n in meta.get("config_notes") or []]
-    if meta.get("source_kind") == "hf-config" and asked_dtype == "fp32":
-        notes += _config_dtype_note(str(meta.get("hf_config") or ""))
-    return notes
-
-
-def _config_dtype_note(path: str) -> list[str]:
-    """The note on the config's torch_dtype (or dtype, its newer spelling) when it is bfloat16 or float16:
-    transformers' from_config builds the random weights in fp32 whatever it says (torch's default dtype)."""
-    import json
-
-    try:
-        d = json.loads(Path(path).read_text())
-    except (OSError, ValueError):  # the build read it a moment ago; nothing to add if it is gone
-        return []
-    said = d.get("torch_dtype", d.get("dtype")) if isinstance(d, dict) else None
-    ours = {"bfloat16": "bf16", "float16": "fp16"}.get(said) if isinstance(said, str) else None
-    if ours is None:
-        return []
-    return [f"config.json: torch_dtype {said} is not applied: transformers builds the random weights in fp32 "
-            f"(from_config), so this step and every figure here are fp32; pass --dtype {ours} to run it under "
-            f"{ours} autocast"]
-
-
 def _note_first(result: Any, notes: list[str]) -> None:
     """`notes` (_warn_first_notes) as the first diagnosis notes (console, JSON, HTML)."""
     result.diagnosis.notes[:0] = notes
@@ -243,9 +213,15 @@ def _warn_first_notes(asked_dtype: str, bundle: Any) -> list[str]:
     """config_notes and profiler.dtype_notes of the loaded model, warned on stderr before the run; returned for the
     diagnosis, whose first notes they become."""
     from accelopt.measure.profiler import dtype_notes
+    from accelopt.workload.hf import config_notes
+
+    return warn_notes([*config_notes(bundle.meta, asked_dtype), *dtype_notes(asked_dtype, bundle.model)])
+
+
+def warn_notes(notes: list[str]) -> list[str]:
+    """Print each of `notes` on stderr as a warning (plain text: a config's key is not markup); return them."""
     from accelopt.report.console import make_console, plain
 
-    notes = [*config_notes(bundle.meta, asked_dtype), *dtype_notes(asked_dtype, bundle.model)]
     err = make_console(stderr=True)
     for note in notes:
         err.print(plain(f"warning: {note}", "yellow"))

@@ -259,7 +259,7 @@ def hf_layers(config_dir: str, batch: int | None = None, seq_len: int | None = N
     initialisation: a 70B config is simulated on a laptop), as `plan infer` does. A model transformers cannot build
     on meta, or whose forward does not run there (data-dependent code such as BERT's pad-token check), is built
     with random weights and captured on the CPU, as before; the description says which and why."""
-    from accelopt.workload.hf import META_WEIGHTS, build_from_hf_config
+    from accelopt.workload.hf import META_WEIGHTS, build_from_hf_config, config_notes
 
     _check_counts(batch, seq_len)  # --hf used to run --batch 0 / --seq-len 0 and exit 0
     bundle = build_from_hf_config(config_dir, batch_size=batch, seq_len=seq_len, meta=True)
@@ -270,8 +270,10 @@ def hf_layers(config_dir: str, batch: int | None = None, seq_len: int | None = N
     # the sequence length said: its default (workload/hf.py) is not the one --model CONFIG.json takes (the preset's)
     what = f"Hugging Face config {config_dir}"
     layers, desc = _captured(bundle, what, capture)  # desc starts with `what`; `how` is known after the capture
+    # a misspelt num_hiden_layers simulated BertConfig's 12 layers unsaid: the description (heading, JSON, HTML) says it
+    said = "".join(f"; {n}" for n in config_notes(bundle.meta, None))
     return layers, (f"{what} (batch {bundle.batch_size}, seq_len {bundle.meta['seq_len']}; {capture.how})"
-                    f"{desc[len(what):]}")
+                    f"{desc[len(what):]}{said}")
 
 
 def user_model_layers(spec: str, batch: int | None, input_shape: tuple[int, ...] | None,

@@ -8,6 +8,7 @@ builds it on PyTorch's meta device instead: the same modules and shapes, no weig
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -240,6 +241,36 @@ def _config_notes(config: Any, d: dict[str, Any], version: str) -> list[str]:
         notes.append(f"the config gives no {', '.join(f.split()[0] for f in filled)}: {cls.__name__}'s default(s) "
                      f"used, as transformers builds it ({', '.join(filled)}; give them in the config to change them)")
     return notes
+
+
+def config_notes(meta: dict[str, Any], asked_dtype: str | None = "fp32",
+                 ran: str = "this step and every figure here are fp32") -> list[str]:
+    """The notes of a Hugging Face config.json's build (`meta`: the bundle's), each beginning 'config.json: ':
+    _config_notes (keys its config class does not define, which transformers set as attributes no module reads, and
+    sizes it took from the class's defaults), and a torch_dtype of bf16/fp16 that an fp32 run (`asked_dtype`) does
+    not apply, saying what `ran` in fp32 (profile's step; optimize's baseline; None: no torch dtype runs, as in
+    simulate, whose design fixes it). profile and optimize warn and note
+    them: a misspelt num_hiden_layers built BertConfig's 12 layers, and a Llama config's torch_dtype bfloat16 ran in
+    fp32, with nothing said but the --json document's meta."""
+    notes = [f"config.json: {n}" for n in meta.get("config_notes") or []]
+    if meta.get("source_kind") == "hf-config" and asked_dtype == "fp32":
+        notes += _config_dtype_note(str(meta.get("hf_config") or ""), ran)
+    return notes
+
+
+def _config_dtype_note(path: str, ran: str) -> list[str]:
+    """The note on the config's torch_dtype (or dtype, its newer spelling) when it is bfloat16 or float16:
+    transformers' from_config builds the random weights in fp32 whatever it says (torch's default dtype)."""
+    try:
+        d = json.loads(Path(path).read_text())
+    except (OSError, ValueError):  # the build read it a moment ago; nothing to add if it is gone
+        return []
+    said = d.get("torch_dtype", d.get("dtype")) if isinstance(d, dict) else None
+    ours = {"bfloat16": "bf16", "float16": "fp16"}.get(said) if isinstance(said, str) else None
+    if ours is None:
+        return []
+    return [f"config.json: torch_dtype {said} is not applied: transformers builds the random weights in fp32 "
+            f"(from_config), so {ran}; pass --dtype {ours} to run it under {ours} autocast"]
 
 
 def _newer_version(written: object, installed: str) -> bool:
