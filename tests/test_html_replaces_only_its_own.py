@@ -89,3 +89,21 @@ def test_the_path_is_checked_before_the_work(tmp_path: Path, capsys: pytest.Capt
     code, out, err = run_main([*argv, "--html", str(tmp_path / "nope" / "p.html")], capsys)
     assert code == 2 and "mkdir -p" in err and out == "" and history.count() == 0, out
 
+
+@pytest.mark.parametrize("name", ["catalog compare", "plan", "history show"])
+def test_a_pipe_is_refused_and_kept(tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str) -> None:
+    """A named pipe at the path: the writability try waited for a reader (forever, with none), then the page was
+    moved onto the pipe's name (write_text_whole), so the pipe was gone. A reader is held open here so that the
+    try does not wait."""
+    import os
+    import stat
+
+    pipe = tmp_path / "page.html"
+    os.mkfifo(pipe)
+    reader = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        code, _, err = _run(capsys, name, "--html", str(pipe))
+    finally:
+        os.close(reader)
+    assert code == 2 and "not a regular file" in err, err
+    assert stat.S_ISFIFO(pipe.lstat().st_mode)

@@ -168,6 +168,10 @@ def check_writable(path: Path | str, option: str, example: str = "out") -> Path:
     if kind == "folder":
         raise InputError(f"cannot write {option} {str(p)!r}: it is a folder",
                          f"give a file name, e.g. {option} {shlex.quote(str(p / example))}")
+    if kind == "other":  # the try below waited forever on a pipe; write_text_whole's os.replace put a file in its place
+        raise InputError(f"cannot write {option} {str(p)!r}: it is not a regular file (a device, pipe or socket), "
+                         "and the output is written as a file in its place",
+                         f"give a file path, e.g. {option} {example}")
     if option == "--html":  # the one rule for every command's --html: replace only accelopt's page; a .html name
         if kind == "file":
             _refuse_foreign_page(p, example)  # first: an existing file of yours is what a slip would lose
