@@ -1,6 +1,10 @@
-"""`--html PATH` over an existing file: a whitespace-only file, a page a browser saved ('<!-- saved from url=... -->'
-before <html>) and a page starting at <head> (<html> is optional in HTML) are pages to replace; they were refused as
-'not an HTML page'. A markdown file opening with a comment, or a comment never closed, is still kept."""
+"""`--html PATH` over an existing file: a whitespace-only file is written over, and a page accelopt wrote (its
+generator <meta>, in any case and spacing) is replaced by a rerun.
+
+2026-12-05, htmlsafe: this file held that a page a browser saved ('<!-- saved from url=... -->' before <html>) and a
+page starting at <head> were pages to replace, as any HTML page was. A user's own index.html was replaced by a
+report that way (user trial utreport). Only a page accelopt wrote is replaced now, so those pages are kept
+(tests/test_html_replaces_only_its_own.py); the old cases are turned round here."""
 
 from __future__ import annotations
 
@@ -9,25 +13,33 @@ from pathlib import Path
 import pytest
 from conftest import run_main_expect as _cli
 
-from accelopt.userio import _looks_like_page
-
 COMPARE = ("catalog", "compare", "h100-sxm", "mi300x")
 
 
 @pytest.mark.parametrize("old", [
     " \n\t\n",
-    "<!-- saved from url=(0014)about:internet -->\n<html><body>old</body></html>",
-    "<!-- a -->  <!-- b -->\n<!DOCTYPE html><html></html>",
-    "<head><title>old</title></head><body>old</body>",
+    '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>t</title>'
+    '<meta name="generator" content="accelopt plan"></head><body>an older run</body></html>',
+    '\ufeff<!doctype HTML><html><head><META NAME="generator"  CONTENT="accelopt catalog-compare"></head></html>',
 ])
-def test_these_pages_are_replaced(tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str) -> None:
+def test_these_files_are_replaced(tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str) -> None:
     page = tmp_path / "report.html"
     page.write_text(old, encoding="utf-8")
     _cli(capsys, *COMPARE, "--html", str(page))
     assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert "catalog compare" in page.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("text", ["<!-- badges -->\n# My project\n", "<!-- never closed\nimport torch\n",
-                                  "<header>not a page</header>"])
-def test_other_files_starting_with_a_tag_or_comment_are_not_pages(text: str) -> None:
-    assert not _looks_like_page(text)
+@pytest.mark.parametrize("old", [
+    "<!-- saved from url=(0014)about:internet -->\n<html><body>old</body></html>",
+    "<head><title>old</title></head><body>old</body>",
+    '<html><head><meta name="generator" content="Hugo 0.120"></head><body>my site</body></html>',
+    # the mark in the body (a page quoting accelopt's head as text) is not accelopt's head
+    '<html><head></head><body><meta name="generator" content="accelopt plan"></body></html>',
+])
+def test_pages_accelopt_did_not_write_are_kept(tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str) -> None:
+    page = tmp_path / "report.html"
+    page.write_text(old, encoding="utf-8")
+    _, err = _cli(capsys, *COMPARE, "--html", str(page), code=2)
+    assert "not an HTML page accelopt wrote" in err and "fix:" in err
+    assert page.read_text(encoding="utf-8") == old

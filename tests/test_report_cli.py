@@ -61,8 +61,23 @@ def test_serve_and_compare_html(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     assert [r.command for r in history.list_runs()] == ["catalog-compare", "plan-serve"]
 
 
-def test_bad_html_path_keeps_output_and_history(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    out, err = _cli(capsys, "validate", "--json", "--html", str(tmp_path / "nope" / "v.html"), code=2)
+def test_bad_html_path_keeps_output_and_history(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """2026-12-05, htmlsafe: the folder was missing from the start; every command now refuses such a path before
+    the work (tests/test_html_replaces_only_its_own.py), so here it goes missing during the run, as a folder
+    removed while validate runs would: the output and the run are still kept and the fix names the run."""
+    from accelopt.predict import validation
+
+    folder = tmp_path / "nope"
+    folder.mkdir()
+    report = validation.validate_report
+
+    def folder_removed_meanwhile(*args: object, **kwargs: object) -> object:
+        folder.rmdir()
+        return report(*args, **kwargs)
+
+    monkeypatch.setattr(validation, "validate_report", folder_removed_meanwhile)
+    out, err = _cli(capsys, "validate", "--json", "--html", str(folder / "v.html"), code=2)
     assert json.loads(out)["runs"]  # the JSON was printed before the error
     run_id = history.run_ids()[-1]
     assert "does not exist" in err and f"accelopt history show {run_id} --html" in err

@@ -159,17 +159,23 @@ def check_writable(path: Path | str, option: str, example: str = "out") -> Path:
     if not str(path).strip():  # Path("") is the current folder: 'it is a folder' named a '.' never typed
         raise InputError(f"{option} is empty", f"give a file name, e.g. {option} {example}")
     if str(path) == "-":  # the usual 'standard output', which an output file option here is not
+        other = "" if option == "--html" else " (or the full path, e.g. $PWD/-, of a file named '-')"  # not .html
         raise InputError(f"{option} - would write a file named '-': {option} takes a file, not standard output",
-                         f"give a file name, e.g. {option} {example} (or the full path, e.g. $PWD/-, of a file "
-                         "named '-')")
+                         f"give a file name, e.g. {option} {example}{other}")
     p = Path(path).expanduser()
     kind = path_kind(p, option)
     _refuse_history_store(p, option, example)
-    if option == "--html" and kind == "file":
-        _refuse_non_page(p, example)
     if kind == "folder":
         raise InputError(f"cannot write {option} {str(p)!r}: it is a folder",
                          f"give a file name, e.g. {option} {shlex.quote(str(p / example))}")
+    if kind == "other":  # the try below waited forever on a pipe; write_text_whole's os.replace put a file in its place
+        raise InputError(f"cannot write {option} {str(p)!r}: it is not a regular file (a device, pipe or socket), "
+                         "and the output is written as a file in its place",
+                         f"give a file path, e.g. {option} {example}")
+    if option == "--html":  # the one rule for every command's --html: replace only accelopt's page; a .html name
+        if kind == "file":
+            _refuse_foreign_page(p, example)  # first: an existing file of yours is what a slip would lose
+        _refuse_non_page_name(str(path), p, example)
     parent = p.parent if str(p.parent) else Path(".")
     if path_kind(parent, option) != "folder":
         raise InputError(f"cannot write {option} {str(p)!r}: folder {str(parent)!r} does not exist",
@@ -203,31 +209,54 @@ def _refuse_history_store(p: Path, option: str, example: str) -> None:
                          f"give another file name, e.g. {option} {example}")
 
 
-def _refuse_non_page(p: Path, example: str) -> None:
-    """An InputError when `p` holds something other than an HTML page (a rerun may replace its own page; a slip
-    such as `--html my_model.py` must not replace the model file)."""
+PAGE_SUFFIXES = (".html", ".htm")
+"""The names --html writes (any case): a page under another name (`--html results.json`) is a slip, refused."""
+
+
+def _refuse_non_page_name(typed: str, p: Path, example: str) -> None:
+    """An InputError when the --html path does not end in .html or .htm: `--html results.json` wrote a page under a
+    JSON name without a word, and `--html --json` (the flag's value left out) wrote a page named '--json'."""
+    if p.suffix.lower() in PAGE_SUFFIXES:
+        return
+    import shlex
+
+    if typed.startswith("-"):
+        raise InputError(f"--html {typed!r} looks like an option, not a file name: --html takes the page's path",
+                         f"give the path right after --html, e.g. --html {example} {typed}")
+    try:
+        named = p.with_suffix(".html")
+    except ValueError:  # no name to put a suffix on
+        named = Path(example)
+    raise InputError(f"--html {typed!r} does not end in .html or .htm: the page would be written under a name "
+                     "that says it is something else",
+                     f"name the page with .html, e.g. --html {shlex.quote(str(named))}")
+
+
+_GENERATOR = re.compile(r'<meta\s+name="generator"\s+content="accelopt[\s"]', re.IGNORECASE)
+"""What report/html.py's _page puts in the head of every page it writes (`<meta name="generator" content="accelopt
+KIND">`, in every version that wrote pages): the mark of a page a rerun may replace."""
+
+
+def _refuse_foreign_page(p: Path, example: str) -> None:
+    """An InputError when `p` holds anything but a page accelopt wrote (or nothing but blanks): a rerun replaces its
+    own page, while a hand-written index.html, a page a browser saved, or a slip such as `--html my_model.py` is
+    kept. Only the head is read (up to its </head>: the generator <meta> sits before the inline CSS)."""
     try:
         with open(p, "rb") as f:
-            head = f.read(4096)
+            head = f.read(1 << 20).decode("utf-8", "replace")
     except OSError:
         return  # unreadable: the open-for-writing check below says why
-    if not _looks_like_page(head.decode("utf-8", "replace")):
-        raise InputError(f"cannot write --html {str(p)!r}: the file exists and is not an HTML page, so the report "
-                         "would replace what it holds",
-                         f"give a new file name, e.g. --html {example}, or move that file aside first")
+    if not head.strip(_BLANK):
+        return  # empty or blanks only: nothing to lose
+    end = head.lower().find("</head>")
+    if _GENERATOR.search(head if end < 0 else head[:end]) is None:
+        raise InputError(f"cannot write --html {str(p)!r}: the file exists and is not an HTML page accelopt wrote "
+                         "(its head has no <meta name=\"generator\" content=\"accelopt ...\">), so the report would "
+                         "replace what it holds",
+                         f"give a new file name, e.g. --html {example}, or move that file aside (or remove it) first")
 
 
-_PAGE_START = re.compile(r"<(!doctype\s+html|html|head)[\s>]")  # a tag name ends at a space or '>': not <header>
 _BLANK = "\ufeff \t\r\n\f"
-
-
-def _looks_like_page(text: str) -> bool:
-    """An empty or whitespace-only file, or one whose first tag (after comments such as a browser's
-    '<!-- saved from url=... -->') opens an HTML page: <!DOCTYPE html>, <html> or <head> (both optional in HTML)."""
-    rest = text.lstrip(_BLANK).lower()
-    while rest.startswith("<!--") and "-->" in rest:
-        rest = rest[rest.index("-->") + 3:].lstrip(_BLANK)
-    return not rest or _PAGE_START.match(rest) is not None
 
 
 def check_distinct_outputs(outputs: list[tuple[str, Path | str | None]]) -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from accelopt.cli.html_first import HTML_RULE
 from accelopt.hardware.compare import compare_data
 
 if TYPE_CHECKING:
@@ -296,7 +297,8 @@ def register(app: typer.Typer) -> None:
         dtype: str = typer.Option("bf16", "--dtype", help="dtype for ridge point and efficiency rows"),
         catalog: list[Path] | None = typer.Option(None, "--catalog", help=CATALOG_HELP),
         json: bool = typer.Option(False, "--json", help="print JSON only"),
-        html: Path | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),
+        html: Path | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"
+                                                              + HTML_RULE),
     ) -> None:
         run_compare(CompareOptions(names=tuple(names), dtype=dtype, catalog=tuple(catalog or ()), as_json=json,
                                    html=html))

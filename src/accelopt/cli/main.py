@@ -20,6 +20,7 @@ except ImportError:  # pragma: no cover - older typer runs on the click package
 
 from accelopt.cli import catalog, env, optimize, plan, probe, profile, report, schema, simulate, validate
 from accelopt.cli.empty_values import refuse_empty_values
+from accelopt.cli.html_first import check_html_first
 from accelopt.errors import AcceloptError
 from accelopt.interrupts import interrupts_held
 
@@ -271,6 +272,7 @@ def _command() -> Any:
     key = _registrations(app)
     if key not in _BUILT:
         command = typer.main.get_command(app)
+        check_html_first(command)  # --html's path before the work (wrapped inside the Ctrl-C wrapper below)
         _say_when_interrupted(command)
         refuse_empty_values(command)
         _BUILT.clear()

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from accelopt.cli.html_first import HTML_RULE
+
 if TYPE_CHECKING:
     from accelopt.optimize.recipe import ModelSource
 
@@ -460,7 +462,8 @@ def register(app: typer.Typer) -> None:
                                                                "that does not apply to the model is skipped and "
                                                                "named, none applying is exit 2)"),
         as_json: bool = typer.Option(False, "--json", help="print one JSON document instead of tables"),
-        html: str | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),
+        html: str | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"
+                                                             + HTML_RULE),
     ) -> None:
         from accelopt.hardware.detect import device_name
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from accelopt.cli.catalog import CATALOG_HELP
+from accelopt.cli.html_first import HTML_RULE
 from accelopt.errors import InputError, case_hint
 from accelopt.units import RANGE_SYNTAX, fmt_count  # RANGE_SYNTAX: --devices/--batch help (imported from here)
 
@@ -1481,7 +1482,8 @@ def register(app: typer.Typer) -> None:
         slice_devices: int = typer.Option(0, "--slice-devices", help=SLICE_HELP + " (every --devices count)"),
         list_models: bool = typer.Option(False, "--list-models", help="print the model presets and exit"),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout"),
-        html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"),
+        html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"
+                                                      + HTML_RULE),
     ) -> None:
         if ctx.invoked_subcommand is not None:
             _refuse_before_subcommand(ctx)
@@ -1583,7 +1585,8 @@ def register(app: typer.Typer) -> None:
         catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP),
         collectives: Path = typer.Option(None, "--collectives", help=COLLECTIVES_HELP),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout (exit 2 if infeasible)"),
-        html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"),
+        html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"
+                                                      + HTML_RULE),
     ) -> None:
         from accelopt.predict.query import LayoutFlags
 

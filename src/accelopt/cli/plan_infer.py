@@ -12,6 +12,8 @@ from typing import Any
 
 import typer
 
+from accelopt.cli.html_first import HTML_RULE
+
 INFER_HELP = """Predict inference of any model on edge and data-center devices: latency per request (batch 1 =
 single stream), throughput (larger batches = offline), memory (weights + activations + runtime workspace; no
 gradients or optimizer state), energy per inference, inferences per joule, cost per million inferences, and
@@ -97,7 +99,8 @@ def register_infer(plan_app: typer.Typer) -> None:
         catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP),
         list_models: bool = typer.Option(False, "--list-models", help="print the built-in examples and exit"),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout"),
-        html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"),
+        html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"
+                                                      + HTML_RULE),
     ) -> None:
         o = InferOptions(model=model, hardware=hardware, batch=batch, dtype=dtype,
                          latency_budget_ms=latency_budget_ms, objective=objective, host=host, input_size=input_size,

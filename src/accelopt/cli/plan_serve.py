@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
+from accelopt.cli.html_first import HTML_RULE
+
 if TYPE_CHECKING:
     from accelopt.predict.serving import BatchSweep, ServeError
 
@@ -157,7 +159,8 @@ def register_serve(plan_app: typer.Typer) -> None:
                                                    "tensor-parallel all-reduces, pipeline hops and MoE all-to-alls "
                                                    "inside the scale-up domain"),
         json_out: bool = typer.Option(False, "--json", help="Print JSON only."),
-        html: Optional[Path] = typer.Option(None, "--html", help="Also write a self-contained HTML report here."),
+        html: Optional[Path] = typer.Option(None, "--html", help="Also write a self-contained HTML report here"
+                                                                 + HTML_RULE),
     ) -> None:
         from accelopt.cli.plan import refuse_python_file
         from accelopt.predict.serving_plan import ServeOptions

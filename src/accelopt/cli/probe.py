@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from accelopt.cli.catalog import CATALOG_HELP
+from accelopt.cli.html_first import HTML_RULE
 
 if TYPE_CHECKING:
     from accelopt.measure.probe import ProbeResult
@@ -369,7 +370,8 @@ def register(app: typer.Typer) -> None:
                                               "ACCELOPT_HOME defaults to ~/.accelopt)"),
         no_save: bool = typer.Option(False, "--no-save", help="do not write the measured spec"),
         as_json: bool = typer.Option(False, "--json", help="print the result as JSON only"),
-        html: Path | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),
+        html: Path | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"
+                                                              + HTML_RULE),
         collectives: bool = typer.Option(False, "--collectives",
                                          help="also benchmark all-reduce, all-gather, reduce-scatter and all-to-all "
                                               "across --nproc ranks (gloo on cpu, NCCL on cuda) and save the link "

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 import typer
 
 from accelopt.cli.catalog import CATALOG_HELP
+from accelopt.cli.html_first import HTML_RULE
 
 HELP = """Run real training or inference steps of MODEL and report step time (median, p10, p90), the
 breakdown (data wait, host-to-device copy, forward, backward, optimizer), achieved FLOP/s and MFU,
@@ -436,7 +437,8 @@ def register(app: typer.Typer) -> None:
                                              help="profile a step whose loss, output or gradients are NaN/inf "
                                                   "(flagged in the result) instead of stopping with an error"),
         as_json: bool = typer.Option(False, "--json", help="print one JSON document instead of tables"),
-        html: str | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),
+        html: str | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"
+                                                             + HTML_RULE),
         nproc: int | None = typer.Option(None, "--nproc", help="run on N ranks under torchrun (gloo on cpu, NCCL "
                                                                "on cuda) beside the one-process run; Ctrl-C or "
                                                                "SIGTERM stops every rank and keeps the steps each "

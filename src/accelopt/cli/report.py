@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from accelopt.cli.html_first import HTML_RULE
 from accelopt.errors import InputError
 from accelopt.report.console import printable
 
@@ -495,7 +496,8 @@ def register(app: typer.Typer) -> None:
     def show_cmd(
         run_id: str = typer.Argument(..., help="run id from `accelopt history list`, a unique prefix, or latest"),
         as_json: bool = typer.Option(False, "--json", help="the whole record as JSON on stdout"),
-        html: Path | None = typer.Option(None, "--html", help="write the run's self-contained HTML page here"),
+        html: Path | None = typer.Option(None, "--html", help="write the run's self-contained HTML page here"
+                                                              + HTML_RULE),
     ) -> None:
         _show(run_id, as_json, html)
 
@@ -506,7 +508,7 @@ def register(app: typer.Typer) -> None:
         id_b: str = typer.Argument(..., help="run B"),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout"),
         html: Path | None = typer.Option(None, "--html", help="also write the comparison as a self-contained HTML "
-                                         "page to this file"),
+                                         "page to this file" + HTML_RULE),
     ) -> None:
         _compare(id_a, id_b, as_json, html)
 

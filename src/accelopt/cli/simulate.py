@@ -10,6 +10,7 @@ from typing import Any
 
 import typer
 
+from accelopt.cli.html_first import HTML_RULE
 from accelopt.report.console import printable
 
 _CONVENTION_HELP = ("fill/drain convention: 'paper' (SCALE-Sim paper, 2R+C+T-2 cycles per fold, default) or "
@@ -412,7 +413,8 @@ def register(app: typer.Typer) -> None:
         unlimited_bandwidth: bool = typer.Option(False, "--unlimited-bandwidth", help=_UNLIMITED_HELP),
         max_rows: int = typer.Option(60, "--max-rows", help="layers shown in the table (0: no table, the totals only)"),
         json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
-        html: Path | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),
+        html: Path | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"
+                                                              + HTML_RULE),
     ) -> None:
         run_simulation(RunOptions(
             design=design, unlimited_bandwidth=unlimited_bandwidth, max_rows=max_rows, as_json=json_out, html=html,
@@ -447,7 +449,8 @@ def register(app: typer.Typer) -> None:
         input_dtype: str = typer.Option("float32", "--input-dtype", help="as for `simulate run`"),
         convention: str = typer.Option("paper", "--convention", help=_CONVENTION_HELP),
         json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
-        html: Path | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"),
+        html: Path | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"
+                                                              + HTML_RULE),
     ) -> None:
         run_design_sweep(SweepOptions(
             design=design, rows=rows, cols=cols, sram_kib=sram_kib, bandwidth_gbps=bandwidth_gbps, dataflow=dataflow,
@@ -464,7 +467,8 @@ def register(app: typer.Typer) -> None:
         chip: str = typer.Option("nvdla", "--chip", help="nvdla (NVDLA primer table) or eyeriss (JSSC 2017 "
                                  "Table V, row-stationary)"),
         json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
-        html: Path = typer.Option(None, "--html", help="also write an HTML report of the check to this file"),
+        html: Path = typer.Option(None, "--html", help="also write an HTML report of the check to this file"
+                                                       + HTML_RULE),
     ) -> None:
         _published(convention, chip, json_out, html)
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from accelopt.cli.catalog import CATALOG_HELP
+from accelopt.cli.html_first import HTML_RULE
 
 if TYPE_CHECKING:
     from accelopt.predict.validation import RunResult
@@ -54,7 +55,8 @@ def register(app: typer.Typer) -> None:
                                         "its family.NAME tables for the training runs, its serving.NAME tables "
                                         "with --serving (as `plan serve --calibration`); not with --inference"),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout"),
-        html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"),
+        html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"
+                                                      + HTML_RULE),
         inference: bool = typer.Option(False, "--inference", help="reproduce published inference latencies "
                                        "instead (predict/data/published_inference_runs.csv; --runs picks another "
                                        "CSV of that format)"),

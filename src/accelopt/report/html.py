@@ -649,7 +649,9 @@ def _page(title: str, kind: str, parts: list[str], json_text: str) -> str:
     body = "\n".join(parts)
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<meta name="generator" content="accelopt {esc(kind)}">'  # kind: a stored run's command
+            # kind: a stored run's command; the meta marks the page as accelopt's, which --html may replace
+            # (userio._GENERATOR): keep it in the head, before </head>
+            f'<meta name="generator" content="accelopt {esc(kind)}">'
             f"<style>{CSS}</style></head><body>\n{body}\n</body></html>\n")
 
 
