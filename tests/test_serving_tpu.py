@@ -14,7 +14,8 @@ from conftest import run_main
 
 from accelopt.predict import serving
 from accelopt.predict.calibration import load_serving_tables
-from accelopt.predict.serving_validation import ServingRunResult, _device, predict_row, read_serving_runs, reproduce
+from accelopt.predict.runs_csv import row_device as _device  # utval (2026-12-05) moved the cached lookup here
+from accelopt.predict.serving_validation import ServingRunResult, predict_row, read_serving_runs, reproduce
 
 HELD_OUT_MEDIAN_TARGET = 0.15  # issue #10, "Done when": serving held-out median <= 15%
 NOTE_BEYOND = 0.25  # a held-out row beyond 25% carries a note with a specific, checked reason
