@@ -43,6 +43,9 @@ RECOMPUTED_BY: dict[str, str] = {
     "trt061-h100-7b-b768": "test_serving_custom_allreduce_notes.py",
     "trt014-": "test_serving_trtllm_ada_ampere.py",
     "amd-mi300x-gpt2xl-fp8": "test_amd_rows.py",
+    # ramd (2026-12-05): the 2024-10 ROCm TE FSDP FP8 rows (#78 proxy, #79 Llama 3 8B), their FP8 GEMMs at the BF16 rate
+    "amd-mi300x-llama3-70b-proxy-fp8-fsdp": "test_amd_te_2024_fp8.py",
+    "amd-mi300x-llama3-8b-fp8-fsdp-": "test_amd_te_2024_fp8.py",
     "trn1-": "test_validate_trainium.py",
     "trt061-h100-70b": "test_row_notes_checked.py",
     "trt05-ttft": "test_row_notes_checked.py",
@@ -515,28 +518,13 @@ UNEXPLAINED: dict[str, str] = {
     "2026-12-02 (row_amdfp8): the log is steady state; the run took nearer the model's BF16 time for its layout "
     "(+11.1%; +7.4% before amd_fix) than its FP8 time, where the v25.2 FP8 rows got the FP8 speed; "
     "--no-gradient-accumulation-fusion is at most 4.5% of the gap; "
-    "which CK attention backward (v2 or v3) TE 8c4a512 ran and its rate were not found (figures: test_amd_rows.py)",
-    "amd-mi300x-llama3-70b-proxy-fp8-fsdp": "predicted 32.8% too fast since amd_fix (2026-12-03: CK's tile skip "
-    "with the cdna3 bf16 rule re-run, 0.44 -> 0.40, fp8 derived 0.40 -> 0.36; 22.1% with the head in bf16); 36.5% "
-    "before it, since fp8head (2026-12-03) times its TE "
-    "LayerNormLinear head in FP8 as the script runs it (fp8_output_head 1; 26.6% too fast with the head in bf16, since "
-    "the cdna3 fp8 value is derived, 0.40, 2026-12-02, amdfp8; -15.0% at the grid-floor fit 0.30); the 2024-10 ROCm "
-    "TE issue stack (#78) runs slower than the v25.2 Infinity Hub rows at the same fp8 value (whose heads are FP8 "
-    "too), for no reason a source gives (the row's note). Examined 2026-12-02 (row_amdfp8): the run took about the "
-    "model's BF16 time (-7.5% / +11.5% since amd_fix, -13.6% / +4.1% before; the FP8 model -43.8% / -32.8%) where "
-    "the v25.2 rows of the same script lineage got the FP8 speed; TE's FSDP "
-    "activation sharding does not run in the script. 2026-12-03 (fp8head): with the FP8 head AMD's batch-2 / "
-    "batch-10 figures put 84% of the gap in the per-sequence rate (86% before amd_fix; 77% with a bf16 head) (figures: "
-    "test_amd_rows.py)",
-    # tiering (2026-12-03): ROCm/TransformerEngine issue #79's Llama 3 8B FSDP FP8 rows, held out, committed before they
-    # were predicted (the runs file's tiering block); the #78 row's gap on the same reply and build
-    **{f"amd-mi300x-llama3-8b-fp8-fsdp-b{b}": "predicted 47.5% (batch 2) / 44.5% (batch 4) too fast; the 2024-10 "
-       "ROCm TE issue stack (#79, AMD's reply with PR #66, the #78 row's reply and build) ran nearer the model's BF16 "
-       "time for the layout (-19.0% / -13.8%) than its FP8 time, as the #78 row; AMD's two batches put the iteration "
-       "on 437.8 ms per sequence per GPU + 136.7 ms per iteration, the model's on 258.3 ms + 15.2 ms; no public "
-       "measurement of that stack's FP8 GEMM or attention rates was found (searched: ROCm TE issues #72-#79 and PR "
-       "#66 in the issues index, the #79 script's full text in the code index; figures: test_tiering_rows.py)"
-       for b in (2, 4)},
+    "which CK attention backward (v2 or v3) TE 8c4a512 ran and its rate were not found (figures: test_amd_rows.py). "
+    "Examined 2026-12-05 (ramd): the TE-issue rows' checked reason (their 2024-10 build's untuned hipBLASLt FP8 GEMMs "
+    "at about the BF16 rate, ROCm TE #73 / #78; tests/test_amd_te_2024_fp8.py) is of that build; this log's is a 2025 "
+    "one (ROCm 6.4, TE 8c4a512) and no source says whether its FP8 GEMMs were tuned, so it is not carried here",
+    # ramd (2026-12-05): the #78 proxy and the two #79 Llama 3 8B rows left this list: their notes carry a checked
+    # reason (the 2024-10 build's FP8 GEMMs at about the BF16 rate, ROCm TE #73 / #78; the per-iteration cost seen
+    # on H200 too, #79), recomputed by tests/test_amd_te_2024_fp8.py
     **{f"wmx-l4-q25-05b-256-128-{c}": _L4_REASON for c in (
         "c1-ttft", "c2-ttft", "c4-ttft", "c8-ttft", "c16-tput", "c16-ttft", "c32-tput", "c32-ttft")},
     "nrn-trn1-l2-7b-b1-128-8064-ttft": "the published Llama-2-7b TTFT at 128 tokens is 0.25x the 70B's with 0.10x its "
