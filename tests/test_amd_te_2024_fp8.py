@@ -169,3 +169,17 @@ def test_notes_carry_the_checked_reason_and_its_sources() -> None:
         for source in ("#73", "somewhat reached parity", "fp8 GEMM tuning in hipblasLt library",
                        "tests/test_amd_te_2024_fp8.py"):
             assert source in note, (rid, source)
+
+
+def test_readme_quotes_the_checked_reason_as_recomputed() -> None:
+    """README's AMD training paragraph: the per-sequence ratios and the H200 batch-4 error, as computed here."""
+    from pathlib import Path
+
+    readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8").split())
+    figures = _per_sequence_figures()
+    h200 = _published_s(L8B_H200_TFLOPS, L8B_FLOPS_PER_TOKEN)[4]
+    h200_err = _predicted_s(I79[4], 4, hardware="h200") / h200 - 1
+    for quoted in (f"the run's per-sequence time {figures[PROXY][0] / figures[PROXY][4]:.2f}x the model's BF16 one",
+                   f"per-sequence time {figures[I79[4]][0] / figures[I79[4]][4]:.2f}x the model's BF16 one, the rest",
+                   f"where the FP8 model is {h200_err:+.1%} at batch 4", "tests/test_amd_te_2024_fp8.py"):
+        assert quoted in readme, quoted
