@@ -552,8 +552,9 @@ UNEXPLAINED: dict[str, str] = {
     "per GB), not the FLOPs, but the Llama-3 rows give 75.6-149.9 ms per GB: no one rate, no source sizes it. "
     "Examined (rneuron, 2026-12-05): split by batch within one release, the per-sequence prefill work is one rate per "
     "layer x hidden (2.18.0: 7B 54.2, 70B 49.4-51.6 ns), not per FLOP, published 1.59x the model's slope; the Llama-3 "
-    "spread is the release (2.18.1: 35.4-38.8 ns); a static batch is one context pass (transformers-neuronx base.py); "
-    "no source sizes the cost (the runs file's 'Examined 2026-12-05 (rneuron' record)",
+    "rows' lower rate (2.18.1: 35.4-38.8 ns) comes with their release and their samples' BSH attention layout (the "
+    "Llama-2 samples, this row's and the 70B fit rows', keep the default HSB); a static batch is one context pass "
+    "(transformers-neuronx base.py); no source sizes the cost (the runs file's 'Examined 2026-12-05 (rneuron' record)",
     "nrn-trn1-l2-7b-b8-128-8064-ttft": "batch 8 of the row above; the same unexplained cost, not a fixed cost per "
     "forward (l4nrn, 2026-12-05: its miss is 6.2x the batch-1 row's), nor eight batch-1 passes (rneuron, 2026-12-05: "
     "transformers-neuronx runs a static batch as one context pass; its prefill is 8.5x the batch-1 row's)",
@@ -1280,7 +1281,7 @@ def test_rneuron_reasons_quote_the_recomputed_figures() -> None:
     b1, b8 = (f"nrn-trn1-l2-7b-b{b}-128-8064-ttft" for b in (1, 8))
     l3 = ns("l3-8b") + ns("l3-70b")
     assert (f"(2.18.0: 7B {span(ns('l2-7b'))}, 70B {span(ns('l2-70b'))} ns), not per FLOP, published "
-            f"{slopes[('l2-7b', 8064)]['vs_model']:.2f}x the model's slope; the Llama-3 spread is the release (2.18.1: "
+            f"{slopes[('l2-7b', 8064)]['vs_model']:.2f}x the model's slope; the Llama-3 rows' lower rate (2.18.1: "
             f"{span(l3)} ns)") in UNEXPLAINED[b1]
     assert f"its prefill is {slopes[('l2-7b', 8064)]['batch_x']:.1f}x the batch-1 row's" in UNEXPLAINED[b8]
     vm8 = [v["vs_model"] for k, v in slopes.items() if k[0] == "l3-8b"]

@@ -370,7 +370,8 @@ def _span(values: list[float], fmt: str = ".1f") -> str:
 def test_prefill_slope_by_batch_goes_with_layers_x_hidden_per_release() -> None:
     """rneuron (2026-12-05): the runs file's 'Examined 2026-12-05 (rneuron' record. Within one release the published
     per-sequence prefill work of the 7B / 8B and the 70B is one rate per layer x hidden unit (within 1.10x), not per
-    FLOP (1.7x-2.2x apart); the rate steps 1.38x between Neuron 2.18.0 and 2.18.1; the 8B's slope is the model's."""
+    FLOP (1.7x-2.2x apart); the rate steps 1.38x between the Llama-2 (2.18.0, HSB samples) and Llama-3 (2.18.1, BSH
+    samples) rows; the 8B's slope is the model's."""
     record = _runs_record("# Examined 2026-12-05 (rneuron, issue 10): the 128-token prefill split by batch")
     sl = batch_slopes()
     rel0 = {k: v for k, v in sl.items() if k[0].startswith("l2-")}  # 2.18.0
@@ -399,7 +400,8 @@ def test_prefill_slope_by_batch_goes_with_layers_x_hidden_per_release() -> None:
     gb0, gb1 = [v["ms_gb"] for v in rel0.values()], [v["ms_gb"] for v in rel1.values()]
     assert f"{_span(gb0, '.0f')} ms per GB at 2.18.0, {_span(gb1, '.0f')} at 2.18.1" in record
     step = (sum(v["ns_lh"] for v in rel0.values()) / 3) / (sum(v["ns_lh"] for v in rel1.values()) / 4)
-    assert f"(2.18.0 over 2.18.1: {step:.2f}x)" in record
+    assert f"(the Llama-2 rows over the Llama-3 rows: {step:.2f}x;" in record
+    assert "attention_layout='BSH'" in record and "optimum-neuron PR #587" in record  # the groups' sample layouts
     a = [v["a"] for v in sl.values()]
     assert f"the intercepts a ({min(a):+.2f} to {max(a):+.2f} ms)" in record
     a8 = [sl[("l3-8b", n)]["a"] for n in (3968, 8064)]
