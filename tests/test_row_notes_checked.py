@@ -134,6 +134,10 @@ _RTX_PP_REASON = ("TensorRT-LLM v1.0's Llama 3.3 70B throughput on RTX PRO 6000 
                   "request-token that does not scale with the model's device work, like a host cost per request "
                   "of the executor's loop; no source sizes it (test_serving_pp_rows.py "
                   "test_the_time_missing_at_128_128_does_not_scale_with_the_model)")
+_KV_SHARED = ("ruled out (rneuron, 2026-12-05): NxD's kv-shared all-reduces of the replicated K/V heads' output "
+              "gradients (qkv_linear.py @0598cd8), which the model does not charge: 2048 of 2 MiB over 4 cores a step, "
+              "0.119 s on the 8B layout (its 2.24 fit row -31.9% -> -31.4%), more on the 70B (the runs file's "
+              "'Examined 2026-12-05 (rneuron' record)")
 _TRT09 = "TensorRT-LLM v0.9.0 static-batch / batch-1 TTFT table (srv_new, 2026-12-03; the row's note; figures " \
     "recomputed by tests/test_serving_trtllm_v09.py): "
 _TRT09_B896 = _TRT09 + ("batch 896 at 128/128, beyond the page's --max_batch_size 64 build: the engine that ran it is "
@@ -533,15 +537,25 @@ UNEXPLAINED: dict[str, str] = {
     "ruled out on the device's training curve, 2026-12-01; tests/test_serving_neuron.py). Ruled out (l4nrn, "
     "2026-12-05): a fixed cost per forward, as the model misses 4.21 ms here and 26.12 ms at batch 8 (6.2x); seen: the "
     "prefill's own time (TTFT - TPOT) over the Llama-2 128-token rows goes with the all-reduce payload (85.6-104.9 ms "
-    "per GB), not the FLOPs, but the Llama-3 rows give 75.6-149.9 ms per GB: no one rate, no source sizes it",
+    "per GB), not the FLOPs, but the Llama-3 rows give 75.6-149.9 ms per GB: no one rate, no source sizes it. "
+    "Examined (rneuron, 2026-12-05): split by batch within one release, the per-sequence prefill work is one rate per "
+    "layer x hidden (2.18.0: 7B 54.2, 70B 49.4-51.6 ns), not per FLOP, published 1.59x the model's slope; the Llama-3 "
+    "rows' lower rate (2.18.1: 35.4-38.8 ns) comes with their release and their samples' BSH attention layout (the "
+    "Llama-2 samples, this row's and the 70B fit rows', keep the default HSB); a static batch is one context pass "
+    "(transformers-neuronx base.py); no source sizes the cost (the runs file's 'Examined 2026-12-05 (rneuron' record)",
     "nrn-trn1-l2-7b-b8-128-8064-ttft": "batch 8 of the row above; the same unexplained cost, not a fixed cost per "
-    "forward (l4nrn, 2026-12-05: its miss is 6.2x the batch-1 row's)",
+    "forward (l4nrn, 2026-12-05: its miss is 6.2x the batch-1 row's), nor eight batch-1 passes (rneuron, 2026-12-05: "
+    "transformers-neuronx runs a static batch as one context pass; its prefill is 8.5x the batch-1 row's)",
     **{f"nrn-trn1-l3-8b-b1-128-{n}-ttft": "gap row (int8 weight-only); with its matmuls at the bf16 peak still beyond "
        "25%, as the Llama-2-7b 128-token rows; seen (l4nrn, 2026-12-05): their prefill's own time (TTFT - TPOT) is "
        "132.5-149.9 ms per GB of all-reduce payload, 1.3-1.5x the Llama-2-7b batch-1 row's 98.7 with the same payload, "
-       "so that row's rate does not carry to them either (tests/test_serving_neuron.py)" for n in (8064, 3968)},
+       "so that row's rate does not carry to them either (tests/test_serving_neuron.py); examined (rneuron, "
+       "2026-12-05): split by batch, their per-sequence work is the model's (published 0.90-0.97 of its slope) and the "
+       "same release's 70B rate per layer x hidden (35.4-38.3 against 37.0-38.8 ns): the batch-1 miss is in the part "
+       "that does not grow with the batch, which no source sizes" for n in (8064, 3968)},
     "trn1-nxd-llama31-8b-n221": "fit row (Neuron 2.21, May 2025 table); its note's release spread (22-28% published "
-    "utilization) does not reach the model's figure at any release, as for the 2.24 row below (2026-12-01)",
+    "utilization) does not reach the model's figure at any release, as for the 2.24 row below (2026-12-01); "
+    + _KV_SHARED,
     # dsv3 (2026-12-01): held-out DeepSeek-V3 / GPT-OSS-120B rows of Megatron-Bridge 25.11 (notes give the figures)
     # mb-b200-dsv3-fp8 left 2026-12-02 (moe): -23.6% (27.5% before) with the per-expert launch gaps of
     # compute.grouped_gemm_s (32 local experts at EP 8); within 25%.
@@ -610,13 +624,13 @@ UNEXPLAINED: dict[str, str] = {
     "0.46 -> 0.50, trnfix; -29.8% at 0.48 since the XLA dead recompute's re-run, 2026-12-04, xla); the layout's gap as "
     "on the fit row below: 26.1% published utilization against the model's 37.2% (38.2% at 0.50, 36.1% at 0.46), no "
     "source separates the layout (searched 2026-12-03: nki-samples attention.py at "
-    "a33dfbc, NxD kernels/flash_attn.py at e834945, NxD 0.8.0 release notes)",
+    "a33dfbc, NxD kernels/flash_attn.py at e834945, NxD 0.8.0 release notes); " + _KV_SHARED,
     # 2026-12-04 (xlaadopt): trn1-nxd-llama31-8b-n221d's entry removed: -25.9% -> -24.0% (XLA dead recompute and
     # rule v2's re-run 0.50 -> 0.48), within 25%.
     "trn1-nxd-llama31-8b": "fit row, beyond 25% since its recompute was corrected to what the script runs "
     "(2026-12-01: the flash kernel bypasses the checkpointed CoreAttention): every release of the layout publishes "
     "22-28% utilization, below the model's; no source separates the layout (its figures: "
-    "tests/test_validate_trainium.py)",
+    "tests/test_validate_trainium.py); " + _KV_SHARED,
     # newrows (2026-12-03): a held-out MaxText TPU v5p row from AI-Hypercomputer/tpu-recipes, its cells set before it
     # was predicted (figures recomputed by tests/test_newrows_maxtext.py).
     # moerows (2026-12-04): maxtext-v5p-dsv3-671b-512 left (+40.4% -> -20.7%) once the MaxText MoE rows carry
@@ -1237,6 +1251,40 @@ def test_trainium1_training_notes_cross_release_figures() -> None:
         # -6.3% / -4.7%
         assert f"(2.16, 2.17) are within {math.ceil(100 * max(abs(e) for e in llama2_70b))}%: " \
                f"{_pct(llama2_70b[0])} / {_pct(llama2_70b[1])} at 0.48" in notes[rid]
+
+
+def test_rneuron_reasons_quote_the_recomputed_figures() -> None:
+    """rneuron (2026-12-05): the figures the Trainium1 UNEXPLAINED reasons added are those of the runs files' records,
+    which tests/test_serving_neuron.py and tests/test_validate_trainium.py recompute."""
+    slopes = importlib.import_module("test_serving_neuron").batch_slopes()
+    kv = importlib.import_module("test_validate_trainium").kv_shared_allreduces
+
+    def ns(model: str) -> list[float]:
+        return [v["ns_lh"] for k, v in slopes.items() if k[0] == model]
+
+    def span(xs: list[float], fmt: str = ".1f") -> str:
+        lo, hi = f"{min(xs):{fmt}}", f"{max(xs):{fmt}}"
+        return lo if lo == hi else f"{lo}-{hi}"
+
+    b1, b8 = (f"nrn-trn1-l2-7b-b{b}-128-8064-ttft" for b in (1, 8))
+    l3 = ns("l3-8b") + ns("l3-70b")
+    assert (f"(2.18.0: 7B {span(ns('l2-7b'))}, 70B {span(ns('l2-70b'))} ns), not per FLOP, published "
+            f"{slopes[('l2-7b', 8064)]['vs_model']:.2f}x the model's slope; the Llama-3 rows' lower rate (2.18.1: "
+            f"{span(l3)} ns)") in UNEXPLAINED[b1]
+    assert f"its prefill is {slopes[('l2-7b', 8064)]['batch_x']:.1f}x the batch-1 row's" in UNEXPLAINED[b8]
+    vm8 = [v["vs_model"] for k, v in slopes.items() if k[0] == "l3-8b"]
+    for n in (8064, 3968):
+        reason = UNEXPLAINED[f"nrn-trn1-l3-8b-b1-128-{n}-ttft"]
+        assert (f"(published {span(vm8, '.2f')} of its slope) and the same release's 70B rate per layer x hidden "
+                f"({span(ns('l3-8b'))} against {span(ns('l3-70b'))} ns)") in reason
+    k8 = kv("trn1-nxd-llama31-8b")
+    step = k8["step"] / k8["pub"] - 1
+    assert (f"{k8['calls']} of {k8['bytes'] / 2**20:.0f} MiB over 4 cores a step, {k8['total_s']:.3f} s on the 8B "
+            f"layout (its 2.24 fit row {100 * step:+.1f}% -> {100 * (step + k8['total_s'] / k8['pub']):+.1f}%)") \
+        in _KV_SHARED
+    assert kv("trn1-nxd-llama31-70b")["total_s"] > k8["total_s"]  # "more on the 70B"
+    for rid in ("trn1-nxd-llama31-8b", "trn1-nxd-llama31-8b-n220", "trn1-nxd-llama31-8b-n221"):
+        assert UNEXPLAINED[rid].endswith(_KV_SHARED)
 
 
 TRN1_L3_70B_TTFT_SHAPES = ("b1-2048-2048", "b4-2048-2048", "b4-128-1024", "b4-128-128")

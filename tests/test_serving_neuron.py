@@ -337,3 +337,74 @@ def test_nccom_test_example_does_not_size_the_payload_lead() -> None:
     assert f"64 all-reduces a 7B decode step, would be {per_step_ms:.2f} ms" in record
     assert f"the 7B's published TPOT of {tpot:.2f} ms" in record and per_step_ms > tpot
     assert "size neither part of the lead" in record
+
+
+# rneuron (2026-12-05): (model, batch of the throughput table's run, compiled length's output) of every 128-token pair
+# of one model, compiled length and release: the latency table's batch 1 and the throughput table's batch B
+BATCH_PAIRS = (("l2-7b", 8, 8064), ("l2-70b", 4, 128), ("l2-70b", 4, 1024),  # Neuron 2.18.0
+               ("l3-8b", 8, 3968), ("l3-8b", 8, 8064), ("l3-70b", 4, 128), ("l3-70b", 4, 1024))  # Neuron 2.18.1
+
+
+def batch_slopes() -> dict[tuple[str, int], dict[str, float]]:
+    """Per pair: the published prefill own time (TTFT - TPOT) as a + s x batch, s per layer x hidden unit (ns) and per
+    prefill TFLOP of one 128-token sequence (ms), the same per GB of its all-reduce payload, and s over the model's
+    slope of the TTFT."""
+    rows, out = {r["id"]: r for r in AWS}, {}
+    for name, batch, output_len in BATCH_PAIRS:
+        r1, rb = (f"nrn-trn1-{name}-b{b}-128-{output_len}-ttft" for b in (1, batch))
+        assert rows[r1]["source"] == "neuron-trn1-lat" and rows[rb]["source"] == "neuron-trn1-thr"
+        s = (_prefill_own_ms(rb) - _prefill_own_ms(r1)) / (batch - 1)
+        m = get_model(rows[r1]["model"])
+        model_s = (_predict_row(rows[rb], None, None)[0] - _predict_row(rows[r1], None, None)[0]) / (batch - 1)
+        out[(name, output_len)] = {"s": s, "a": _prefill_own_ms(r1) - s, "ns_lh": s * 1e6 / (m.layers * m.hidden),
+                                   "ms_tflop": s / _prefill_tflop(r1), "ms_gb": s / _allreduce_payload_gb(r1),
+                                   "vs_model": s / model_s, "batch_x": _prefill_own_ms(rb) / _prefill_own_ms(r1)}
+    return out
+
+
+def _span(values: list[float], fmt: str = ".1f") -> str:
+    lo, hi = min(values), max(values)
+    return f"{lo:{fmt}}" if f"{lo:{fmt}}" == f"{hi:{fmt}}" else f"{lo:{fmt}}-{hi:{fmt}}"
+
+
+def test_prefill_slope_by_batch_goes_with_layers_x_hidden_per_release() -> None:
+    """rneuron (2026-12-05): the runs file's 'Examined 2026-12-05 (rneuron' record. Within one release the published
+    per-sequence prefill work of the 7B / 8B and the 70B is one rate per layer x hidden unit (within 1.10x), not per
+    FLOP (1.7x-2.2x apart); the rate steps 1.38x between the Llama-2 (2.18.0, HSB samples) and Llama-3 (2.18.1, BSH
+    samples) rows; the 8B's slope is the model's."""
+    record = _runs_record("# Examined 2026-12-05 (rneuron, issue 10): the 128-token prefill split by batch")
+    sl = batch_slopes()
+    rel0 = {k: v for k, v in sl.items() if k[0].startswith("l2-")}  # 2.18.0
+    rel1 = {k: v for k, v in sl.items() if k[0].startswith("l3-")}  # 2.18.1
+    assert len(rel0) == 3 and len(rel1) == 4
+
+    def of(rel: dict[tuple[str, int], dict[str, float]], model: str, key: str) -> list[float]:
+        return [v[key] for k, v in rel.items() if k[0] == model]
+
+    s7, s70 = of(rel0, "l2-7b", "ns_lh"), of(rel0, "l2-70b", "ns_lh")
+    s8, s70b = of(rel1, "l3-8b", "ns_lh"), of(rel1, "l3-70b", "ns_lh")
+    assert (f"is {_span(s7)} ns (7B) and {_span(s70)} ns (70B) at 2.18.0, {_span(s8)} ns (8B int8) and "
+            f"{_span(s70b)} ns (70B) at 2.18.1") in record
+    spread = [max(r) / min(r) for r in ([v["ns_lh"] for v in rel0.values()], [v["ns_lh"] for v in rel1.values()])]
+    assert max(spread) < 1.105 and "within 1.10x in each release" in record
+    t7, t70 = of(rel0, "l2-7b", "ms_tflop"), of(rel0, "l2-70b", "ms_tflop")
+    t8, t70b = of(rel1, "l3-8b", "ms_tflop"), of(rel1, "l3-70b", "ms_tflop")
+    assert (f"it is {_span(t7, '.2f')} against {_span(t70, '.2f')} ms (2.18.0) and {_span(t8, '.2f')} against "
+            f"{_span(t70b, '.2f')} ms (2.18.1)") in record
+    assert min(t7) / max(t70) > 2.0 and min(t8) / max(t70b) > 1.6  # not one rate per FLOP
+    vm = {m: of(rel, m, "vs_model") for rel, m in ((rel0, "l2-7b"), (rel1, "l3-8b"), (rel0, "l2-70b"),
+                                                   (rel1, "l3-70b"))}
+    assert (f"{_span(vm['l2-7b'], '.2f')} for the 7B, {_span(vm['l3-8b'], '.2f')} for the 8B, "
+            f"{_span(vm['l2-70b'], '.2f')} and {_span(vm['l3-70b'], '.2f')} for the Llama-2 and Llama-3 70B") in record
+    assert vm["l2-7b"][0] > 1.25 and all(0.85 < v < 1.0 for v in vm["l3-8b"])
+    gb0, gb1 = [v["ms_gb"] for v in rel0.values()], [v["ms_gb"] for v in rel1.values()]
+    assert f"{_span(gb0, '.0f')} ms per GB at 2.18.0, {_span(gb1, '.0f')} at 2.18.1" in record
+    step = (sum(v["ns_lh"] for v in rel0.values()) / 3) / (sum(v["ns_lh"] for v in rel1.values()) / 4)
+    assert f"(the Llama-2 rows over the Llama-3 rows: {step:.2f}x;" in record
+    assert "attention_layout='BSH'" in record and "optimum-neuron PR #587" in record  # the groups' sample layouts
+    a = [v["a"] for v in sl.values()]
+    assert f"the intercepts a ({min(a):+.2f} to {max(a):+.2f} ms)" in record
+    a8 = [sl[("l3-8b", n)]["a"] for n in (3968, 8064)]
+    assert f"(a = {a8[0]:.2f} / {a8[1]:.2f} ms at 128+3968 / 128+8064)" in record
+    assert f"So the 7B batch-8 prefill's {sl[('l2-7b', 8064)]['batch_x']:.1f}x its batch-1 own time" in record
+    assert "A lead, not a reason" in record and "Not adopted." in record
