@@ -129,6 +129,10 @@ def test_the_trial_refit_and_held_out_figures(trial: dict[str, tuple[float, floa
     bw = [v for rid, v in held.items() if fams[rid] == "nvidia-blackwell"]
     assert (len(bw), round(100 * statistics.median(abs(v[0]) for v in bw), 2),
             round(100 * statistics.median(abs(v[1]) for v in bw), 2)) == (162, 8.0, 7.81)
+    dtypes = {r["id"]: r["dtype"] for r in read_runs()}
+    fp8 = [v for rid, v in held.items() if dtypes[rid] == "fp8"]
+    assert (len(fp8), round(100 * statistics.median(abs(v[0]) for v in fp8), 2),
+            round(100 * statistics.median(abs(v[1]) for v in fp8), 2)) == (204, 6.77, 6.85)
 
 
 EXPECTED_MOVES = {"mb-gb300-llama31-405b": "+27.9% -> +20.8%", "mb2602-gb300-llama31-405b-fp8": "+30.8% -> +23.7%",
@@ -159,3 +163,4 @@ def test_each_unexplained_entry_quotes_the_lead(rid: str) -> None:
     assert "fp8 rule re-run 0.46 -> 0.50" in entry
     assert "held-out median 5.73% -> 5.58%, 239 -> 241 within 6%, 46 -> 42 beyond 25%" in entry
     assert f"this row {EXPECTED_MOVES[rid]}" in entry
+    assert "while the held-out FP8 rows' median goes 6.77% -> 6.85%" in entry

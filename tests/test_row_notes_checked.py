@@ -428,9 +428,10 @@ def _r405_lead(rid: str) -> str:
         f"beyond 25% (nvidia-blackwell 8.00% -> 7.81%), this row {_R405_MOVES[rid]}; three of the six come within "
         "25%, the TP 4, CP 1 rows of 26.04 / 26.04.01 / 26.06 stay beyond (+28.3% to +31.3%: the GB300 factor "
         "above remains). moenemo's single B200 rate on every device had worsened the median (5.79%); per device it "
-        "improves every held-out figure; the rates hold across cuDNN versions (9.22 on GB300, results/llama3.1/gb300 "
-        "of 2026-04-24: 1856 / 1435, within 4%). Not adopted here: it moves 161 rows whose notes and tests quote "
-        "figures (refreshing them did not fit this session)"
+        "improves those three figures and the family's, while the held-out FP8 rows' median goes 6.77% -> 6.85%; "
+        "the rates hold across cuDNN versions (9.22 on GB300, results/llama3.1/gb300 of 2026-04-24: 1856 / 1435, "
+        "within 4%). Not adopted here: it moves 161 rows whose notes and tests quote figures (refreshing them did not "
+        "fit this session)"
     )
 
 
