@@ -638,3 +638,40 @@ def test_per_layer_cost_on_the_70b_decode_steps() -> None:
     for w in ("+3.6 / +17.8 / +16.6 / +12.6% -> -4.7 / +2.7 / +3.5 / -4.7%", "-21.1 / -14.7% -> -22.6 / -17.2%",
               "decoderPerRequest = false"):
         assert w in " ".join(BLOCK.replace("#", " ").split()), w
+
+
+def test_per_layer_session_overhead_trial() -> None:
+    """rtrt09's trial, not taken (the block): every trtllm-session row's per-forward cost scaled by its model's layers
+    / 32 (the layers of the session-engine fit rows, trt05-ttft-h100-7b-*: no fit row moves), in the tables that
+    charge one; the serving held-out figures before -> so, and the rows the block names."""
+    res = validate_serving()
+    held = {r.id: abs(r.error) for r in res.runs if r.role == "test" and r.error is not None}
+    tables = serving.serving_calibrations()
+    so, moved, fit_moved = dict(held), {}, []
+    for r in ROWS:
+        spec = get_device(r["hardware"])
+        fam = row_calibration(r, spec, None, None).family
+        layers = get_model(r["model"]).layers
+        if r["engine"] != "trtllm-session" or layers == 32 or tables.get(fam) is None:
+            continue
+        t = tables[fam]
+        if t.per_step_overhead_s == 0:
+            continue
+        scaled = replace(t, per_step_overhead_s=t.per_step_overhead_s * layers / 32)
+        err = _predict_row(r, {fam: scaled}, None)[0] / _pub(r["id"]) - 1
+        moved[r["id"]] = (_predict_row(r, None, None)[0] / _pub(r["id"]) - 1, err)
+        if r["role"] == "fit":
+            fit_moved.append(r["id"])
+        elif r["id"] in so:
+            so[r["id"]] = abs(err)
+    session_fit = [rid for cal in tables.values() for rid in cal.fitted_on if BY_ID[rid]["engine"] == "trtllm-session"]
+    assert not fit_moved and session_fit and all(get_model(BY_ID[rid]["model"]).layers == 32 for rid in session_fit)
+    figs = [(round(100 * statistics.median(d.values()), 2), sum(v <= 0.06 for v in d.values()),
+             sum(v > 0.25 for v in d.values())) for d in (held, so)]
+    named = ("trt05-ttft-h100-70b-128", "trt09-ttft-h200-70b-tp4-128", "trt09-ttft-h100-70b-tp4-128",
+             "trt061-h100-70b-b480-128-2048")
+    words = (f"{len(moved)} held-out rows move: serving held-out median {figs[0][0]:.2f}% -> {figs[1][0]:.2f}% over "
+             f"{len(held)}, within 6% {figs[0][1]} -> {figs[1][1]}, beyond 25% {figs[0][2]} -> {figs[1][2]}; "
+             + ", ".join(f"{rid} {100 * moved[rid][0]:+.1f}% -> {100 * moved[rid][1]:+.1f}%" for rid in named))
+    assert figs[1][0] < figs[0][0] and figs[1][2] < figs[0][2]
+    assert words in " ".join(BLOCK.replace("#", " ").split()), words
