@@ -152,7 +152,12 @@ _TRT09_MIX = _TRT09 + ("Mixtral 8x7B, what the Hopper rows' dense_experts cell (
                        "TTFT left (trt09d, 2026-12-05: reading every weight once takes 25.85 ms at the best cited "
                        "measured A100 read rate, 1.80 TB/s, above the published 23.8 ms; test_serving_trtllm_v09.py "
                        "test_a100_mixtral_ttft_weight_read_note); the H100 one is not that case: every fp8 weight "
-                       "read at the full 3.35 TB/s takes 7.0 ms of its 13.4 ms")
+                       "read at the full 3.35 TB/s takes 7.0 ms of its 13.4 ms. Seen (rtrt09, 2026-12-05): the "
+                       "published H100 - H200 128-token TTFT difference, 1.3 ms, is below the 2.1 ms by which one "
+                       "read of every fp8 weight (23.4 GB per GPU at tp 2) differs at the two datasheet rates (3.35 / "
+                       "4.80 TB/s), the model's difference 3.7 ms: the pair is not one read of every fp8 weight at "
+                       "one share of each device's rate; what else bounds the H100 forward is not sized "
+                       "(test_serving_trtllm_v09.py test_mixtral_ttft_pair_difference)")
 _MB_LATER = ("Megatron-Bridge's later tables (docs/performance-summary.md '26.02.01', '26.04', '26.04.01 NeMo "
              "Container'; mbnew, 2026-12-03: held out, cells the table's and the sibling row's, the release's recipe "
              "not read; figures recomputed by tests/test_mb_later_tables.py)")

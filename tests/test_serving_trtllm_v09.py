@@ -675,3 +675,22 @@ def test_per_layer_session_overhead_trial() -> None:
              + ", ".join(f"{rid} {100 * moved[rid][0]:+.1f}% -> {100 * moved[rid][1]:+.1f}%" for rid in named))
     assert figs[1][0] < figs[0][0] and figs[1][2] < figs[0][2]
     assert words in " ".join(BLOCK.replace("#", " ").split()), words
+
+
+def test_mixtral_ttft_pair_difference() -> None:
+    """rtrt09 (2026-12-05), in the Mixtral rows' UNEXPLAINED reason: the published H100 - H200 128-token TTFT
+    difference against the difference one read of every fp8 weight makes at the two datasheet rates (a lower bound
+    for any run bound by that read at one share of each rate), and the model's difference."""
+    m = get_model("mixtral-8x7b")
+    bw = {d: get_device(d).memory_bandwidth_byte_per_s for d in ("h100-sxm", "h200")}
+    fp8 = m.params_total() / 2  # every weight, 1 B, per GPU at tp 2
+    h100, h200 = "trt09-ttft-h100-mixtral-tp2-128", "trt09-ttft-h200-mixtral-tp2-128"
+    pub_d, read_d, model_d = _pub(h100) - _pub(h200), fp8 * (1 / bw["h100-sxm"] - 1 / bw["h200"]) * 1e3, (
+        _pred(h100) - _pred(h200))
+    assert pub_d < read_d < model_d
+    reason = (Path(__file__).parent / "test_row_notes_checked.py").read_text(encoding="utf-8")
+    reason = " ".join(reason.replace('"', " ").split())
+    words = (f"difference, {pub_d:.1f} ms, is below the {read_d:.1f} ms by which one read of every fp8 weight "
+             f"({fp8 / 1e9:.1f} GB per GPU at tp 2) differs at the two datasheet rates ({bw['h100-sxm'] / 1e12:.2f} / "
+             f"{bw['h200'] / 1e12:.2f} TB/s), the model's difference {model_d:.1f} ms")
+    assert " ".join(words.split()) in reason, words
