@@ -86,6 +86,11 @@ RECOMPUTED_BY: dict[str, str] = {
         ("h200", "b120-128-2048"), ("h200", "b56-2048-2048"), ("h100", "b120-128-2048"), ("h100", "b56-2048-2048"),
         ("a100", "b120-128-2048"))},
     "trt09-a100-mixtral-tp2-b32-2048-2048": "test_serving_trtllm_v09.py",  # trt09c: the expert-read note
+    # rtrt09 (2026-12-05): the batch-896 rows' attention-kernel notes and the Hopper 70B TP 4 TTFTs' per-layer notes
+    # (the A100 one falls under "trt09-ttft-a100-" above)
+    **{f"trt09-{d}-{m}-b896-128-128": "test_serving_trtllm_v09.py" for d in ("h200", "h100")
+       for m in ("7b", "mistral")},
+    **{f"trt09-ttft-{d}-70b-tp4-128": "test_serving_trtllm_v09.py" for d in ("h200", "h100")},
     # gptoss: the later releases' Blackwell GPT-OSS-120B rows, the same unfused MoE block as 25.11's
     **{f"{rel}-{system}-gptoss-": "test_gptoss_later_releases.py" for rel in ("mb260201", "mb2604", "mb260401")
        for system in ("gb300", "gb200", "b300", "b200")},
@@ -140,24 +145,6 @@ _KV_SHARED = ("ruled out (rneuron, 2026-12-05): NxD's kv-shared all-reduces of t
               "'Examined 2026-12-05 (rneuron' record)")
 _TRT09 = "TensorRT-LLM v0.9.0 static-batch / batch-1 TTFT table (srv_new, 2026-12-03; the row's note; figures " \
     "recomputed by tests/test_serving_trtllm_v09.py): "
-_TRT09_B896 = _TRT09 + ("batch 896 at 128/128, beyond the page's --max_batch_size 64 build: the engine that ran it is "
-                        "not given (as trt061-h100-7b-b768); searched: the page's build commands and methodology. "
-                        "Ruled out (trt09b, 2026-12-04): the KV read, as 4x Mistral's decode KV read leaves the H200 "
-                        "row at +29.0% and the H100 row at +21.5% (the model's step is bound by compute there), and "
-                        "the MHA Llama 2 7B rows miss alike (test_serving_trtllm_v09.py "
-                        "test_mistral_kv_read_per_query_head_ruled_out). Read in the code (trt09c, 2026-12-05): "
-                        "the Mistral engines ran the one-block-per-query-head kernel, not XQA (XQA's dispatch, "
-                        "DecoderXQARunner::shouldUse, takes 8 or 1 query heads per KV head; the trtllm-v09 block "
-                        "cites it), so the 4x read above is their kernel's most, and it does not reach the miss. "
-                        "Read in the code (trt09d, 2026-12-05): micro-batching is not what ran it: "
-                        "benchmarks/cpp/gptSessionBenchmark.cpp (WhiteD2125/TensorRT-LLM@6ad7cf1b, between 0.9.0 "
-                        "and 0.10.0) sets the session's maxBatchSize to the largest --batch_size, and with no "
-                        "--ctx_micro_batch_size / --gen_micro_batch_size (the page passes neither) "
-                        "GptSession::MicroBatchConfig (cpp/tensorrt_llm/runtime/gptSession.cpp, same copy) makes one "
-                        "generation batch of that size at pp 1, so GptSession::generate runs the 896 requests as one "
-                        "batch (the model's static batch), not as 14 micro-batches of 64, on an engine that accepted "
-                        "896 (the page's build says 64; how an engine refuses a larger batch, its shape profile, is "
-                        "not read)")
 _TRT09_MIX = _TRT09 + ("Mixtral 8x7B, what the Hopper rows' dense_experts cell (trt09, 2026-12-04: TensorRT-LLM "
                        "0.9.0's MoE without its plugin, every expert on every token, the FP8 path; 9 of the 12 "
                        "rows within 25% since) leaves: H200 128/2048 b256 too fast, H100 2048/2048 b32 too slow, "
@@ -172,21 +159,12 @@ _TRT09_MIX = _TRT09 + ("Mixtral 8x7B, what the Hopper rows' dense_experts cell (
                        "TTFT left (trt09d, 2026-12-05: reading every weight once takes 25.85 ms at the best cited "
                        "measured A100 read rate, 1.80 TB/s, above the published 23.8 ms; test_serving_trtllm_v09.py "
                        "test_a100_mixtral_ttft_weight_read_note); the H100 one is not that case: every fp8 weight "
-                       "read at the full 3.35 TB/s takes 7.0 ms of its 13.4 ms")
-_TRT09_TP4 = _TRT09 + ("Llama 2 70B TP 4 batch-1 128-token TTFT, 33-104 us per all-reduce above the model, as the v0.5 "
-                       "TP 4 rows; no cited NCCL per-call latency of that size (128 tokens x 8192 x 2 B = 2 MiB on 4 "
-                       "GPUs). Searched 2026-12-03 (unexpl_searched; issues and pages: 'NCCL all-reduce small message "
-                       "latency H100', 'all_reduce_perf H100 2097152 4 GPUs', 'use_custom_all_reduce default 0.9'): "
-                       "NVIDIA/nccl issue #1259 (HGX H100, NCCL 2.20.5, CUDA graphs) has ~6 us on 2 GPUs at <= 64 KiB "
-                       "only; sgl-project/sglang PR #2904 times H100 TP 4 all-reduces up to 1 MiB, custom kernels only "
-                       "(vLLM's 40.2 us, TensorRT-LLM's 31.1 us at 1 MiB, no CUDA graph), not NCCL; IBM/pytorch-"
-                       "communication-benchmarks issue #1 has ~115-121 us for a 1-1.25 MB torch all-reduce on 8 H100, "
-                       "host cost included; nccl-tests issues #212 / #290 give H100 bus bandwidth at large sizes only; "
-                       "none gives NCCL at 2 MiB on 4 GPUs of the 0.9.0 era (the use_custom_all_reduce knob left "
-                       "trtllm-build only in 0.12: NVIDIA/TensorRT-LLM PR #2008, issue #1601). Ruled out (trt09b, "
-                       "2026-12-04): the custom all-reduce (plugin.py at 250d9c29 defaults use_custom_all_reduce "
-                       "True): with tp_allreduce custom the rows are -28.6% / -25.7% / -34.8% (H200 / H100 / A100; "
-                       "-30.0 / -27.0 / -36.6 with nccl; test_serving_trtllm_v09.py test_70b_tp4_custom_allreduce)")
+                       "read at the full 3.35 TB/s takes 7.0 ms of its 13.4 ms. Seen (rtrt09, 2026-12-05): the "
+                       "published H100 - H200 128-token TTFT difference, 1.3 ms, is below the 2.1 ms by which one "
+                       "read of every fp8 weight (23.4 GB per GPU at tp 2) differs at the two datasheet rates (3.35 / "
+                       "4.80 TB/s), the model's difference 3.7 ms: the pair is not one read of every fp8 weight at "
+                       "one share of each device's rate; what else bounds the H100 forward is not sized "
+                       "(test_serving_trtllm_v09.py test_mixtral_ttft_pair_difference)")
 _MB_LATER = ("Megatron-Bridge's later tables (docs/performance-summary.md '26.02.01', '26.04', '26.04.01 NeMo "
              "Container'; mbnew, 2026-12-03: held out, cells the table's and the sibling row's, the release's recipe "
              "not read; figures recomputed by tests/test_mb_later_tables.py)")
@@ -454,7 +432,9 @@ UNEXPLAINED: dict[str, str] = {
     # trt09c (2026-12-05): the five Mistral GQA rows left this list: their notes carry a checked reason (XQA's
     # dispatch refuses Mistral's 4 query heads per KV head, so the engines ran the one-block-per-query-head kernel;
     # each row lies between one and four reads of the KV cache), recomputed by tests/test_serving_trtllm_v09.py
-    **{f"trt09-{d}-{m}-b896-128-128": _TRT09_B896 for d in ("h200", "h100") for m in ("7b", "mistral")},
+    # rtrt09 (2026-12-05): the four batch-896 rows left this list: their notes carry a checked reason (the decode
+    # attention is a kernel of its own; with each kernel's roofline added they are -6.6% to +20.2%), recomputed by
+    # tests/test_serving_trtllm_v09.py
     # trt09 (2026-12-04): six Hopper Mixtral rows left the list with the dense_experts cell; the H100 128-token TTFT
     # (+23.5% -> +27.8%) joined it
     # trt09c (2026-12-05): the A100 batch-32 2048/2048 row left the list: its note carries a checked reason (the
@@ -466,7 +446,9 @@ UNEXPLAINED: dict[str, str] = {
     **{rid: _TRT09_MIX for rid in (
         "trt09-h200-mixtral-tp2-b256-128-2048", "trt09-h100-mixtral-tp2-b32-2048-2048",
         "trt09-ttft-h100-mixtral-tp2-128")},
-    **{f"trt09-ttft-{d}-70b-tp4-128": _TRT09_TP4 for d in ("h200", "h100", "a100")},
+    # rtrt09 (2026-12-05): the three 70B TP 4 128-token TTFTs left this list: their notes carry a checked reason (the
+    # miss per layer is the same device's TP 1 rows' cost per layer; charged so, -1.1% to +0.6%), recomputed by
+    # tests/test_serving_trtllm_v09.py
     "trt09-a100-70b-tp4-b1024-128-128": _TRT09 + "Llama 2 70B fp16 TP 4 batch 1024 at 128/128 predicted 27.9% too "
     "slow; beyond the page's --max_batch_size 64 build, the engine that ran it is not given; searched (review_rows, "
     "2026-12-03): the page's build commands, 'Engine Building Setups' (a single-setting engine per network) and "
@@ -476,7 +458,11 @@ UNEXPLAINED: dict[str, str] = {
     "(test_serving_trtllm_v09.py test_70b_tp4_custom_allreduce). Read in the code (trt09d, 2026-12-05): "
     "gptSessionBenchmark runs the 1024 requests as one batch, not as micro-batches of the page's 64 (the session's "
     "maxBatchSize is the largest --batch_size and, with no micro-batch flag, GptSession::MicroBatchConfig makes one "
-    "generation batch of it at pp 1; the trtllm-v09 block cites the copy), the model's static batch",
+    "generation batch of it at pp 1; the trtllm-v09 block cites the copy), the model's static batch. Ruled out "
+    "(rtrt09, 2026-12-05): the decode attention as a kernel of its own after the GEMMs (the batch-896 rows' checked "
+    "trial) makes the row slower, not faster: with the trial the row is -29.3%; a decoder per request (one sampling "
+    "pass per request each step): gptSessionBenchmark.cpp sets decoderPerRequest = false (one StatefulGptDecoder for "
+    "the batch; the trtllm-v09 block)",
     # srv_pp (2026-12-03): the RTX PRO 6000 pipeline-parallel rows, held out against the unfitted [serving.default]
     **{f"trt10-rtx6k-l33-70b-tp1-{c}": _RTX_PP_REASON for c in (
         "pp2-128-128", "pp4-128-128", "pp8-128-128", "pp4-128-2048", "pp8-128-2048", "pp8-128-4096", "pp8-500-2000",
