@@ -584,7 +584,7 @@ def _run_workload(opts: PlanOptions) -> None:
         rows = rows[:opts.top]
     per_sample = int(wl.meta.get("seq_len") or 1)  # as evaluate_workload counts them
     from accelopt.hardware.spec import max_memory_note
-    from accelopt.predict.cost import Facility, cpu_host_note, energy_defaults_note
+    from accelopt.predict.cost import Facility, energy_defaults_note, host_not_counted_note
     from accelopt.predict.query import default_tokens_note
     from accelopt.predict.training import workload_batch_note, workload_dtype, workload_state_bytes
 
@@ -593,7 +593,8 @@ def _run_workload(opts: PlanOptions) -> None:
     # evaluate_workload counts each device busy the whole run (u = 1: P = TDP), so no idle draw enters its energy
     energy = energy_defaults_note(listed_specs, Facility(), flags=False, carbon=False, idle_used=False)
     notes = [n for n in (workload_dtype(wl)[1], workload_batch_note(wl), workload_state_bytes(wl)[3], energy,
-                         cpu_host_note(listed_specs, Facility(), flags=False), max_memory_note(listed_specs, "fits"))
+                         host_not_counted_note(listed_specs, Facility(), flags=False),
+                         max_memory_note(listed_specs, "fits"))
              if n]
     notes += _listed_overhead_notes(workload_specs, cals, stack, rows, opts.calibration)
     notes += [] if opts.setup.tokens is not None else [default_tokens_note()]
@@ -917,11 +918,11 @@ def _energy_notes(specs: list[Any], facility: Any, rows: list[Any]) -> list[str]
     """The defaults under the energy and carbon of the listed `rows` (their devices among `specs`),
     cost.energy_defaults_note, and why their cost reads n/a (no catalog price); [] when neither applies."""
     from accelopt.hardware.spec import max_memory_note
-    from accelopt.predict.cost import cpu_host_note, energy_defaults_note
+    from accelopt.predict.cost import energy_defaults_note, host_not_counted_note
 
     listed = [sp for sp in specs if sp.name in {r.hardware for r in rows}]
     note = energy_defaults_note(listed, facility)
-    host, cap = cpu_host_note(listed, facility), max_memory_note(listed, "memory fits")
+    host, cap = host_not_counted_note(listed, facility), max_memory_note(listed, "memory fits")
     unpriced = [sp.name for sp in listed if sp.price_usd_per_hour is None]
     price = (f"cost (est.) is n/a on {', '.join(unpriced)}: no price per device-hour in the catalog — give "
              "price_usd_per_hour (with price_date) in a --catalog TOML") if unpriced else None
@@ -1116,8 +1117,8 @@ TP_ASYNC_HELP = ("the megatron stack's backward tensor-parallel collectives all 
                  "weight-gradient GEMM (Korthikanti et al. 2022 sec. 6.2)")
 FP8_PARAMS_HELP = ("with --dtype fp8: keep the GEMM weights in FP8 (1 byte; +1 for the transposed copy on Hopper), "
                    "their fp32 master copy in the optimizer state (Megatron-LM --fp8-param-gather, Transformer "
-                   "Engine fp8_model_init; set by Megatron-Bridge's FP8 current-scaling and MXFP8 recipes); memory "
-                   "only")
+                   "Engine fp8_model_init; set by Megatron-Bridge's FP8 current-scaling and MXFP8 recipes); memory, "
+                   "and the weight bytes the optimizer step writes")
 OFFLOAD_HELP = ("layers per pipeline stage whose saved activations are held in host memory (Megatron-Core/NeMo "
                 "cpu_offloading_num_layers; MaxText remat_policy names set to 'offload'); memory only: the copies "
                 "are assumed hidden behind compute; at most a stage's layers (`plan explain`; `plan` offloads all "
@@ -1181,9 +1182,14 @@ NO_DROPOUT_HELP = ("the model trains at dropout 0 (Llama in Megatron-Bridge): no
                    "dropout returns its input at p = 0); memory only")
 SEQ_LEN_HELP = ("training sequence length (default: a preset's published one; a config.json's "
                 "max_position_embeddings, at most 8192, noted when capped)")
+HOST_W_HELP = ("host watts per device (default: the device's catalog host_w, 0 for an edge module such as Jetson, a "
+               "CPU (the host itself) or a PCIe card such as L4 or L40S (no PCIe server's figure is cited; a 'not "
+               "counted:' note says so), else 575, an upper estimate from the DGX H100 datasheet)")
 OPTIM_BYTES_HELP = ("optimizer state bytes per parameter beside the 16-bit weight and gradient: 12 = fp32 master + "
-                    "Adam m, v (default); 4 = 16-bit weights with 16-bit moments (MaxText weight_dtype bfloat16); "
-                    "memory only")
+                    "Adam m, v (default); 8 = fp32 master + 16-bit moments; 4 = 16-bit weights with 16-bit moments "
+                    "(MaxText weight_dtype bfloat16); memory, and the optimizer step's time: it reads and writes "
+                    "this state, reads the gradient and writes the weight, 2 x B + 4 bytes per local parameter "
+                    "(28 at the default)")
 EDGE_HELP = ("layers on the first and on the last pipeline stage when they hold fewer than the others "
              "(Megatron-LM --decoder-first/last-pipeline-num-layers; Llama 3 405B: 7 of 126 on 16 stages); "
              "needs pp >= 3; with --vp > 1 the middle stages' layers split into vp equal chunks, so vp must divide "
@@ -1442,10 +1448,7 @@ def register(app: typer.Typer) -> None:
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
         grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity, kg CO2/kWh "
                                                                   "(default 0.367, US EIA 2023 average)"),
-        host_w: float = typer.Option(None, "--host-w", help="host watts per device (default: the device's "
-                                                            "catalog host_w, 0 for an edge module such as Jetson "
-                                                            "or a CPU (the host itself), else 575, an upper "
-                                                            "estimate from the DGX H100 datasheet)"),
+        host_w: float = typer.Option(None, "--host-w", help=HOST_W_HELP),
         catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP),
         schedule: str = typer.Option("1f1b", "--schedule", help=SCHEDULE_HELP),
         collectives: Path = typer.Option(None, "--collectives", help=COLLECTIVES_HELP),
@@ -1560,10 +1563,7 @@ def register(app: typer.Typer) -> None:
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
         grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity, kg CO2/kWh "
                                                                   "(default 0.367, US EIA 2023 average)"),
-        host_w: float = typer.Option(None, "--host-w", help="host watts per device (default: the device's "
-                                                            "catalog host_w, 0 for an edge module such as Jetson "
-                                                            "or a CPU (the host itself), else 575, an upper "
-                                                            "estimate from the DGX H100 datasheet)"),
+        host_w: float = typer.Option(None, "--host-w", help=HOST_W_HELP),
         catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP),
         collectives: Path = typer.Option(None, "--collectives", help=COLLECTIVES_HELP),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout (exit 2 if infeasible)"),
