@@ -440,13 +440,27 @@ def _none_feasible(c: Any, near_limits: Any, top: int) -> Any:
                            "or run `accelopt plan explain` on a layout to see why it fails")
 
 
-def _print_table(title: str, rows: list[Any], tags: dict[str, str]) -> None:
-    """`rows` (LayoutRow) under `title`; `tags`: device -> the short basis of its calibration (CurveBasis.tag, '' when
-    fitted), printed beside the device name."""
+TABLE_ROWS_MAX = 200
+"""Most layout rows a console table of `plan` prints; past it a line says how many more there are and that --json
+lists every one. rich renders a 20-column row in about 15-35 ms on one core (benchmarks/bench_plan_table.py), so
+`plan --model llama3-8b --devices 8..64 --top 100000` spent 494 s printing its ~3,500 rows (2026-12-05, utplan2)."""
+
+PARETO_ROWS_MAX = 20
+"""Most Pareto-front rows the console prints (the JSON's pareto_front holds them all)."""
+
+
+def _print_table(title: str, rows: list[Any], tags: dict[str, str], limit: int = TABLE_ROWS_MAX) -> None:
+    """`rows` (LayoutRow) under `title`, the first `limit` of them (a line under the table says how many more the
+    JSON lists); `tags`: device -> the short basis of its calibration (CurveBasis.tag, '' when fitted), printed beside
+    the device name."""
     from rich.table import Table
     from rich.text import Text
 
+    from accelopt.report.console import plain
     from accelopt.units import fmt_bytes, fmt_joules, fmt_pct, fmt_seconds, fmt_usd
+
+    left_out = len(rows) - limit
+    rows = rows[:limit]
 
     tb = Table(title=title)
     # hsdp (shard group) and etp columns only when a row uses them; recomp 'full 24' = 24 layers per stage recomputed,
@@ -464,6 +478,9 @@ def _print_table(title: str, rows: list[Any], tags: dict[str, str]) -> None:
                    fmt_bytes(r.mem_total_bytes, binary=True), fmt_seconds(r.train_time_s), fmt_usd(r.cost_usd),
                    fmt_joules(r.energy_j))
     console().print(tb)
+    if left_out > 0:
+        console().print(plain(f"{left_out:,} more row(s) not printed: the table shows the first {limit:,} of "
+                              f"{limit + left_out:,} — give --json for every row", "yellow"))
 
 
 def refuse_python_file(model: str, *, serve: bool = False) -> None:
@@ -776,7 +793,7 @@ def _run_search(opts: PlanOptions) -> None:
             con.print(plain(note, "yellow"))
         raise none_fits
     _print_table(f"best {len(best)} by {objective} (predictions, estimates)", data.best, tags)
-    _print_table("Pareto front: time, cost, energy", data.pareto_front[:20], tags)
+    _print_table("Pareto front: time, cost, energy", data.pareto_front, tags, limit=PARETO_ROWS_MAX)
     print_bases(con, bases)
     print_assumed(con, c.assumed)
     print_measured(con, measured)
@@ -1419,7 +1436,8 @@ def register(app: typer.Typer) -> None:
                                      "its unit, e.g. 30d, 36h, 2w (a bare number is refused)"),
         budget_usd: float = typer.Option(None, "--budget-usd", help="drop layouts costing more (USD)"),
         objective: str = typer.Option("time", "--objective", help="rank by time, cost or energy"),
-        top: int = typer.Option(10, "--top", help="rows to show"),
+        top: int = typer.Option(10, "--top", help=f"rows to show (the console table prints at most {TABLE_ROWS_MAX} "
+                                "and says how many more; --json lists them all)"),
         dtype: str = typer.Option("bf16", "--dtype", help="bf16, fp16 or fp8"),
         calibration: str = typer.Option(None, "--calibration", help="calibration TOML overriding the bundled one"),
         stack: str = typer.Option("megatron", "--stack", help=STACK_HELP),
