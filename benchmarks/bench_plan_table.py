@@ -26,8 +26,8 @@ from accelopt.workload.presets import get_model
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rows", type=int, default=0, help="also time a table of this many rows")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=0, help="also time a table of this many rows (default 0: none)")
     args = ap.parse_args()
     setup = Setup(model=get_model("llama3-8b"), seq_len=8192, global_batch=512, tokens=300e9)
     t0 = time.perf_counter()

@@ -1134,8 +1134,8 @@ TP_ASYNC_HELP = ("the megatron stack's backward tensor-parallel collectives all 
                  "weight-gradient GEMM (Korthikanti et al. 2022 sec. 6.2)")
 FP8_PARAMS_HELP = ("with --dtype fp8: keep the GEMM weights in FP8 (1 byte; +1 for the transposed copy on Hopper), "
                    "their fp32 master copy in the optimizer state (Megatron-LM --fp8-param-gather, Transformer "
-                   "Engine fp8_model_init; set by Megatron-Bridge's FP8 current-scaling and MXFP8 recipes); memory, "
-                   "and the weight bytes the optimizer step writes")
+                   "Engine fp8_model_init; set by Megatron-Bridge's FP8 current-scaling and MXFP8 recipes); memory "
+                   "only")
 OFFLOAD_HELP = ("layers per pipeline stage whose saved activations are held in host memory (Megatron-Core/NeMo "
                 "cpu_offloading_num_layers; MaxText remat_policy names set to 'offload'); memory only: the copies "
                 "are assumed hidden behind compute; at most a stage's layers (`plan explain`; `plan` offloads all "
