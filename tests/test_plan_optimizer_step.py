@@ -4,9 +4,13 @@ Per parameter a rank updates, the step reads and writes its optimizer state (S b
 Rajbhandari et al. 2020 'ZeRO' sec. 3.1; 4 = 16-bit moments beside 16-bit weights, MaxText weight_dtype bfloat16),
 reads the 16-bit gradient and writes the 16-bit weight: 2 S + 4 bytes, memory-bound at BW x memory_eff. The
 parameters a rank updates are the ones whose state it holds, so `plan explain`'s mem_optimizer_bytes / S counts
-them (at ep 1 or ZeRO 0, where the experts shard as the dense weights: optimizer_step_bytes' docstring). Before the
-fix the step charged 28 B per parameter whatever S was."""
+them. Before the fix the step charged 28 B per parameter whatever S was.
 
+A known gap (strict xfail below): under ZeRO with ep > 1 the step still divides the routed experts by the dense
+dp x cp shard, where their state shards over the expert-data-parallel group, tp dp cp / (etp ep) ranks
+(memory._state_bytes, training.expert_dp_group; Mixtral 8x7B at tp 2, ep 8, dp 32: 4 ranks, not 32), so it
+undercounts their share ep x etp / tp times (the whole term on that layout: 1.19 ms charged, 7.63 ms with the
+experts' own shard)."""
 from __future__ import annotations
 
 import json
@@ -19,6 +23,10 @@ from accelopt.predict.calibration import calibration_for, load_calibrations
 
 H100 = get_device("h100-sxm")
 CAL = calibration_for(H100, load_calibrations())
+EP_ZERO_GAP = ("the optimizer step divides the routed experts by dp x cp, not their expert-data-parallel group: the "
+               "fix (a one-line shard) moves 73 MoE rows 0.05-0.5 points (held-out median 5.73% unchanged, 59 closer, "
+               "14 farther, nvidia-blackwell 8.00% -> 8.01%) whose notes quote figures to the digit (155+ tests), "
+               "left for a change that rewrites them (utplan2, 2026-12-05)")
 
 
 def _explain(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, float]:
@@ -34,6 +42,11 @@ def _explain(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, float]
     # Mixtral 8x7B at ep 1: its routed experts shard over dp like its dense weights
     ("--model", "mixtral-8x7b", "--devices", "64", "--tp", "2", "--zero", "1"),
     ("--model", "mixtral-8x7b", "--devices", "64", "--tp", "2", "--ep", "8", "--zero", "0"),
+    # ep > 1 under ZeRO: the experts' state shards over tp dp cp / (etp ep): 2 x 32 / (2 x 8) = 4 (etp 1, ep 4: 16)
+    pytest.param(("--model", "mixtral-8x7b", "--devices", "64", "--tp", "2", "--ep", "8", "--zero", "1"),
+                 marks=pytest.mark.xfail(reason=EP_ZERO_GAP, strict=True)),
+    pytest.param(("--model", "mixtral-8x7b", "--devices", "64", "--tp", "2", "--ep", "4", "--etp", "1", "--zero", "1"),
+                 marks=pytest.mark.xfail(reason=EP_ZERO_GAP, strict=True)),
 ])
 def test_optimizer_step_reads_and_writes_the_named_state(capsys: pytest.CaptureFixture[str], state_bytes: float,
                                                          layout: tuple[str, ...]) -> None:

@@ -1400,7 +1400,8 @@ def optimizer_step_bytes(dense: Arr, expert: Arr, shard: Arr, state_bytes: float
     adds to the 16-bit one rather than replacing it, and FP8 parameters stay memory only.
     The routed experts are counted over the same `shard` as the dense parameters, as before 2026-12-05 (the memory
     model shards their state over the expert-data-parallel group, memory._state_bytes; this term then undercounts an
-    ep > 1 layout's expert share, left for a change that recomputes the MoE rows' quoted errors)."""
+    ep > 1 layout's expert share ep x etp / tp times, left for a change that recomputes the MoE rows' quoted errors:
+    tests/test_plan_optimizer_step.py's strict xfail)."""
     return (2.0 * state_bytes + GRAD_BYTES + WEIGHT_BYTES) * (dense + expert) / shard
 
 
