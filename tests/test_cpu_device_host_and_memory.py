@@ -22,7 +22,13 @@ from conftest import run_main
 from accelopt.errors import InputError
 from accelopt.hardware.catalog import get_device, load_file
 from accelopt.hardware.spec import max_memory_note
-from accelopt.predict.cost import DEFAULT_HOST_W_PER_DEVICE, Facility, cpu_host_note, energy_defaults_note, energy_j
+from accelopt.predict.cost import (
+    DEFAULT_HOST_W_PER_DEVICE,
+    Facility,
+    energy_defaults_note,
+    energy_j,
+    host_not_counted_note,
+)
 from accelopt.predict.serving import predict_serving
 from accelopt.workload.presets import get_model
 
@@ -44,13 +50,13 @@ def test_the_notes_say_what_the_cpu_energy_leaves_out() -> None:
     assert f"host {DEFAULT_HOST_W_PER_DEVICE:g} W" not in alone  # no host default is used on it
     both = energy_defaults_note([xeon, h100], Facility()) or ""
     assert f"host {DEFAULT_HOST_W_PER_DEVICE:g} W per device for h100-sxm (--host-w" in both
-    serve = cpu_host_note([xeon, h100], Facility(), flags=False) or ""
+    serve = host_not_counted_note([xeon, h100], Facility(), flags=False) or ""
     assert serve.startswith("not counted: energy on xeon-8480plus ") and "h100-sxm" not in serve
     assert "DRAM" in serve and "host_w (watts per socket) in a --hardware spec TOML" in serve
-    assert "--host-w" in (cpu_host_note([xeon], Facility()) or "")
+    assert "--host-w" in (host_not_counted_note([xeon], Facility()) or "")
     typed = Facility(host_power_w_per_device=0.0, given=frozenset({"host_power_w_per_device"}))
-    assert cpu_host_note([xeon], typed) is None and cpu_host_note([h100], Facility()) is None
-    assert cpu_host_note([replace(xeon, host_w=90.0)], Facility()) is None  # a cited host_w: nothing left out
+    assert host_not_counted_note([xeon], typed) is None and host_not_counted_note([h100], Facility()) is None
+    assert host_not_counted_note([replace(xeon, host_w=90.0)], Facility()) is None  # a cited host_w: nothing left out
 
 
 def test_the_catalog_marks_the_cpu_capacities_as_maximum_supported() -> None:

@@ -39,8 +39,10 @@ def test_only_megatron_all_to_all_rows_pay_it() -> None:
     # sort_chunks_by_idxs) keep their steps; a Megatron alltoall MoE row pays
     # 2026-12-04 (sortchunks): mb2509-h100-dsv3-fp8 21.69742005003989 -> 21.70780809483989, its step on this tree
     # before the sort cost (6d8929c1, recomputed); the gptoss tree's figure predates a later merge
+    # 2026-12-05 (utplan2): -> 21.707677299330616, its optimizer step reading and writing the row's 8 B of state
+    # (optimizer_state_bytes 8: 2 x 8 + 4 = 20 B per parameter, was a fixed 28), not the dispatcher
     before = {"am-h100-gptoss-120b-64": 4.2525463721649235,  # as committed before (gptoss, 2026-12-04)
-              "mb2509-h100-dsv3-fp8": 21.70780809483989, "mb2606-h100-qwen3-30b": 25.09123923060549}
+              "mb2509-h100-dsv3-fp8": 21.707677299330616, "mb2606-h100-qwen3-30b": 25.09123923060549}
     for rid, step in before.items():
         assert predict_layout(run_query(ROWS[rid])).terms["step_time_s"] == step
     assert predict_layout(run_query(ROWS["mb260201-gb200-gptoss-120b"])).terms["step_time_s"] > 2.0746969903651995

@@ -440,13 +440,27 @@ def _none_feasible(c: Any, near_limits: Any, top: int) -> Any:
                            "or run `accelopt plan explain` on a layout to see why it fails")
 
 
-def _print_table(title: str, rows: list[Any], tags: dict[str, str]) -> None:
-    """`rows` (LayoutRow) under `title`; `tags`: device -> the short basis of its calibration (CurveBasis.tag, '' when
-    fitted), printed beside the device name."""
+TABLE_ROWS_MAX = 200
+"""Most layout rows a console table of `plan` prints; past it a line says how many more there are and that --json
+lists every one. rich renders a 20-column row in about 15-35 ms on one core (benchmarks/bench_plan_table.py), so
+`plan --model llama3-8b --devices 8..64 --top 100000` spent 494 s printing its ~3,500 rows (2026-12-05, utplan2)."""
+
+PARETO_ROWS_MAX = 20
+"""Most Pareto-front rows the console prints (the JSON's pareto_front holds them all)."""
+
+
+def _print_table(title: str, rows: list[Any], tags: dict[str, str], limit: int = TABLE_ROWS_MAX) -> None:
+    """`rows` (LayoutRow) under `title`, the first `limit` of them (a line under the table says how many more the
+    JSON lists); `tags`: device -> the short basis of its calibration (CurveBasis.tag, '' when fitted), printed beside
+    the device name."""
     from rich.table import Table
     from rich.text import Text
 
+    from accelopt.report.console import plain
     from accelopt.units import fmt_bytes, fmt_joules, fmt_pct, fmt_seconds, fmt_usd
+
+    left_out = len(rows) - limit
+    rows = rows[:limit]
 
     tb = Table(title=title)
     # hsdp (shard group) and etp columns only when a row uses them; recomp 'full 24' = 24 layers per stage recomputed,
@@ -464,6 +478,9 @@ def _print_table(title: str, rows: list[Any], tags: dict[str, str]) -> None:
                    fmt_bytes(r.mem_total_bytes, binary=True), fmt_seconds(r.train_time_s), fmt_usd(r.cost_usd),
                    fmt_joules(r.energy_j))
     console().print(tb)
+    if left_out > 0:
+        console().print(plain(f"{left_out:,} more row(s) not printed: the table shows the first {limit:,} of "
+                              f"{limit + left_out:,} — give --json for every row", "yellow"))
 
 
 def refuse_python_file(model: str, *, serve: bool = False) -> None:
@@ -584,7 +601,7 @@ def _run_workload(opts: PlanOptions) -> None:
         rows = rows[:opts.top]
     per_sample = int(wl.meta.get("seq_len") or 1)  # as evaluate_workload counts them
     from accelopt.hardware.spec import max_memory_note
-    from accelopt.predict.cost import Facility, cpu_host_note, energy_defaults_note
+    from accelopt.predict.cost import Facility, energy_defaults_note, host_not_counted_note
     from accelopt.predict.query import default_tokens_note
     from accelopt.predict.training import workload_batch_note, workload_dtype, workload_state_bytes
 
@@ -593,7 +610,8 @@ def _run_workload(opts: PlanOptions) -> None:
     # evaluate_workload counts each device busy the whole run (u = 1: P = TDP), so no idle draw enters its energy
     energy = energy_defaults_note(listed_specs, Facility(), flags=False, carbon=False, idle_used=False)
     notes = [n for n in (workload_dtype(wl)[1], workload_batch_note(wl), workload_state_bytes(wl)[3], energy,
-                         cpu_host_note(listed_specs, Facility(), flags=False), max_memory_note(listed_specs, "fits"))
+                         host_not_counted_note(listed_specs, Facility(), flags=False),
+                         max_memory_note(listed_specs, "fits"))
              if n]
     notes += _listed_overhead_notes(workload_specs, cals, stack, rows, opts.calibration)
     notes += [] if opts.setup.tokens is not None else [default_tokens_note()]
@@ -775,7 +793,7 @@ def _run_search(opts: PlanOptions) -> None:
             con.print(plain(note, "yellow"))
         raise none_fits
     _print_table(f"best {len(best)} by {objective} (predictions, estimates)", data.best, tags)
-    _print_table("Pareto front: time, cost, energy", data.pareto_front[:20], tags)
+    _print_table("Pareto front: time, cost, energy", data.pareto_front, tags, limit=PARETO_ROWS_MAX)
     print_bases(con, bases)
     print_assumed(con, c.assumed)
     print_measured(con, measured)
@@ -917,11 +935,11 @@ def _energy_notes(specs: list[Any], facility: Any, rows: list[Any]) -> list[str]
     """The defaults under the energy and carbon of the listed `rows` (their devices among `specs`),
     cost.energy_defaults_note, and why their cost reads n/a (no catalog price); [] when neither applies."""
     from accelopt.hardware.spec import max_memory_note
-    from accelopt.predict.cost import cpu_host_note, energy_defaults_note
+    from accelopt.predict.cost import energy_defaults_note, host_not_counted_note
 
     listed = [sp for sp in specs if sp.name in {r.hardware for r in rows}]
     note = energy_defaults_note(listed, facility)
-    host, cap = cpu_host_note(listed, facility), max_memory_note(listed, "memory fits")
+    host, cap = host_not_counted_note(listed, facility), max_memory_note(listed, "memory fits")
     unpriced = [sp.name for sp in listed if sp.price_usd_per_hour is None]
     price = (f"cost (est.) is n/a on {', '.join(unpriced)}: no price per device-hour in the catalog — give "
              "price_usd_per_hour (with price_date) in a --catalog TOML") if unpriced else None
@@ -1181,9 +1199,14 @@ NO_DROPOUT_HELP = ("the model trains at dropout 0 (Llama in Megatron-Bridge): no
                    "dropout returns its input at p = 0); memory only")
 SEQ_LEN_HELP = ("training sequence length (default: a preset's published one; a config.json's "
                 "max_position_embeddings, at most 8192, noted when capped)")
+HOST_W_HELP = ("host watts per device (default: the device's catalog host_w, 0 for an edge module such as Jetson, a "
+               "CPU (the host itself) or a PCIe card such as L4 or L40S (no PCIe server's figure is cited; a 'not "
+               "counted:' note says so), else 575, an upper estimate from the DGX H100 datasheet)")
 OPTIM_BYTES_HELP = ("optimizer state bytes per parameter beside the 16-bit weight and gradient: 12 = fp32 master + "
-                    "Adam m, v (default); 4 = 16-bit weights with 16-bit moments (MaxText weight_dtype bfloat16); "
-                    "memory only")
+                    "Adam m, v (default); 8 = fp32 master + 16-bit moments; 4 = 16-bit weights with 16-bit moments "
+                    "(MaxText weight_dtype bfloat16); memory, and the optimizer step's time: it reads and writes "
+                    "this state, reads the gradient and writes the weight, 2 x B + 4 bytes per local parameter "
+                    "(28 at the default)")
 EDGE_HELP = ("layers on the first and on the last pipeline stage when they hold fewer than the others "
              "(Megatron-LM --decoder-first/last-pipeline-num-layers; Llama 3 405B: 7 of 126 on 16 stages); "
              "needs pp >= 3; with --vp > 1 the middle stages' layers split into vp equal chunks, so vp must divide "
@@ -1413,7 +1436,8 @@ def register(app: typer.Typer) -> None:
                                      "its unit, e.g. 30d, 36h, 2w (a bare number is refused)"),
         budget_usd: float = typer.Option(None, "--budget-usd", help="drop layouts costing more (USD)"),
         objective: str = typer.Option("time", "--objective", help="rank by time, cost or energy"),
-        top: int = typer.Option(10, "--top", help="rows to show"),
+        top: int = typer.Option(10, "--top", help=f"rows to show (the console table prints at most {TABLE_ROWS_MAX} "
+                                "and says how many more; --json lists them all)"),
         dtype: str = typer.Option("bf16", "--dtype", help="bf16, fp16 or fp8"),
         calibration: str = typer.Option(None, "--calibration", help="calibration TOML overriding the bundled one"),
         stack: str = typer.Option("megatron", "--stack", help=STACK_HELP),
@@ -1442,10 +1466,7 @@ def register(app: typer.Typer) -> None:
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
         grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity, kg CO2/kWh "
                                                                   "(default 0.367, US EIA 2023 average)"),
-        host_w: float = typer.Option(None, "--host-w", help="host watts per device (default: the device's "
-                                                            "catalog host_w, 0 for an edge module such as Jetson "
-                                                            "or a CPU (the host itself), else 575, an upper "
-                                                            "estimate from the DGX H100 datasheet)"),
+        host_w: float = typer.Option(None, "--host-w", help=HOST_W_HELP),
         catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP),
         schedule: str = typer.Option("1f1b", "--schedule", help=SCHEDULE_HELP),
         collectives: Path = typer.Option(None, "--collectives", help=COLLECTIVES_HELP),
@@ -1560,10 +1581,7 @@ def register(app: typer.Typer) -> None:
         pue: float = typer.Option(None, "--pue", help="facility PUE (default 1.10, Google 2023)"),
         grid: float = typer.Option(None, "--grid-kg-per-kwh", help="grid carbon intensity, kg CO2/kWh "
                                                                   "(default 0.367, US EIA 2023 average)"),
-        host_w: float = typer.Option(None, "--host-w", help="host watts per device (default: the device's "
-                                                            "catalog host_w, 0 for an edge module such as Jetson "
-                                                            "or a CPU (the host itself), else 575, an upper "
-                                                            "estimate from the DGX H100 datasheet)"),
+        host_w: float = typer.Option(None, "--host-w", help=HOST_W_HELP),
         catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP),
         collectives: Path = typer.Option(None, "--collectives", help=COLLECTIVES_HELP),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout (exit 2 if infeasible)"),

@@ -283,7 +283,8 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError], max_suppor
                   "e2e tok/s/dev = output tokens per second per device over the whole request (prefill and any request "
                   "overhead included); "
                   "J/out tok includes the host share (a device's catalog host_w, 0 W for an edge module such as a "
-                  "Jetson or a CPU, which is the host; else the facility default) and PUE "
+                  "Jetson, a CPU, which is the host, or a PCIe card such as an L4, whose server's power is not "
+                  "cited: said in a 'not counted:' note; else the facility default) and PUE "
                   "(accelopt.predict.cost.Facility). "
                   "All figures are estimates.")
 

@@ -144,6 +144,11 @@ class AcceleratorSpec:
     maximum memory (Intel ARK 'Max Memory Size', 4 TB for a Xeon 8480+), where a GPU's is the memory it carries.
     Every figure derived from the capacity (fits, the largest batch) is then said to rest on it
     (max_memory_note)."""
+    pcie_card: bool = False
+    """True for a PCIe add-in card (L4, L40S, H100 PCIe, ...): its tdp_w is the card's alone, in a server whose
+    host power no catalog figure gives. Without a host_w its energy adds no host share (the facility default is a
+    DGX H100's, an SXM server's with NVSwitches and eight 400 Gb/s NICs per eight GPUs, 575 W per GPU, eight times an
+    L4's 72 W) and a 'not counted:' note says so (predict/cost.py host_not_counted_note)."""
     measured_matmul_flop_per_s: Mapping[str, float] = field(default_factory=dict)
     """Per dtype: the largest matmul rate a cited benchmark measured on this device (a brute-force search over
     GEMM shapes, e.g. stas00/ml-engineering's 'Maximum Achievable Matmul FLOPS'), FLOP/s. Where a calibration

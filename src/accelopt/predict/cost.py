@@ -22,8 +22,18 @@ from accelopt.errors import InputError
 from accelopt.hardware.power import IDLE_FRACTION_OF_TDP, IDLE_FRACTION_SOURCE, device_power_w, idle_power_w
 from accelopt.hardware.spec import AcceleratorSpec
 
-__all__ = ["IDLE_FRACTION_OF_TDP", "IDLE_FRACTION_SOURCE", "Facility", "carbon_kg", "cost_usd", "cpu_host_note",
-           "device_power_w", "energy_j", "host_is_device", "idle_power_w"]
+__all__ = [
+    "IDLE_FRACTION_OF_TDP",
+    "IDLE_FRACTION_SOURCE",
+    "Facility",
+    "carbon_kg",
+    "cost_usd",
+    "device_power_w",
+    "energy_j",
+    "host_is_device",
+    "host_not_counted_note",
+    "idle_power_w",
+]
 from accelopt.units import HOUR_S, KWH_J
 
 # Defaults of Facility, with their sources.
@@ -106,7 +116,7 @@ def energy_defaults_note(specs: Sequence[AcceleratorSpec], facility: Facility, f
     names = ", ".join(no_idle)
     parts = [f"idle power {IDLE_FRACTION_SOURCE}, for the specs without idle_w: {names}"] if no_idle else []
     # the others cite their own (an edge module's 0), or are the host themselves (a CPU: host_w)
-    default_host = [s.name for s in with_tdp if s.host_w is None and not host_is_device(s)]
+    default_host = [s.name for s in with_tdp if s.host_w is None and not host_is_device(s) and not s.pcie_card]
     host_for = "" if len(default_host) == len(with_tdp) else f" for {', '.join(default_host)}" if default_host else None
     parts += facility.defaulted(flags, carbon, host_for)
     if not parts:
@@ -125,38 +135,50 @@ def energy_defaults_note(specs: Sequence[AcceleratorSpec], facility: Facility, f
 def host_is_device(spec: AcceleratorSpec) -> bool:
     """A CPU socket is the host: the facility's default host share (DEFAULT_HOST_SOURCE, a DGX H100's CPUs, memory,
     NICs and fans per GPU) would count a CPU device's own power a second time, so none is added for it unless its
-    spec cites a host_w or the user gives one (cpu_host_note says what is then not counted)."""
+    spec cites a host_w or the user gives one (host_not_counted_note says what is then not counted)."""
     return spec.kind == "cpu" and spec.host_w is None
 
 
 def host_w(spec: AcceleratorSpec, facility: Facility) -> float:
     """Host watts per device of `spec`: the user's --host-w where given, else the catalog's host_w of the device (an
     edge module's 0: its CPU and memory are inside its own power figure), else 0 for a CPU device (it is the host:
-    host_is_device), else the facility's default (a data-center server's share per accelerator,
+    host_is_device) and for a PCIe card without one (AcceleratorSpec.pcie_card: no server's figure is cited;
+    host_not_counted_note says so), else the facility's default (a data-center server's share per accelerator,
     DEFAULT_HOST_SOURCE; printed as 'default used:')."""
     if "host_power_w_per_device" in facility.given:
         return facility.host_power_w_per_device
     if spec.host_w is not None:
         return spec.host_w
-    return 0.0 if host_is_device(spec) else facility.host_power_w_per_device
+    return 0.0 if host_is_device(spec) or spec.pcie_card else facility.host_power_w_per_device
 
 
-def cpu_host_note(specs: Sequence[AcceleratorSpec], facility: Facility, flags: bool = True) -> str | None:
-    """What the energy of a CPU device leaves out (host_is_device): its socket's TDP is the whole power counted, the
-    rest of the server not; None when no such device is listed or the user gave --host-w (`flags`: the command has
-    --host-w to name; `plan serve` and `plan infer` take a --hardware spec TOML's host_w instead)."""
+def host_not_counted_note(specs: Sequence[AcceleratorSpec], facility: Facility, flags: bool = True) -> str | None:
+    """What the energy leaves out where no host share is added: a CPU device (host_is_device), whose socket's TDP is
+    the whole power counted, and a PCIe card without a catalog host_w (AcceleratorSpec.pcie_card), whose card power
+    is; None when no such device is listed or the user gave --host-w (`flags`: the command has --host-w to name;
+    `plan serve` and `plan infer` take a --hardware spec TOML's host_w instead)."""
     if "host_power_w_per_device" in facility.given:
         return None
-    names = [s.name for s in specs if s.tdp_w is not None and host_is_device(s)]
-    if not names:
+    with_tdp = [s for s in specs if s.tdp_w is not None]
+    cpus = [s.name for s in with_tdp if host_is_device(s)]
+    cards = [s.name for s in with_tdp if s.pcie_card and s.host_w is None]
+    parts = []
+    if cpus:
+        parts.append(f"energy on {', '.join(cpus)} is the CPU socket's own power (its TDP; the device is the host, so "
+                     f"no host share is added: the facility default's {DEFAULT_HOST_W_PER_DEVICE:g} W per "
+                     "accelerator is a DGX H100's CPUs, memory, NICs and fans, and would count the CPU twice); the "
+                     "rest of the server (DRAM, NICs, storage, fans, power-supply losses) is not counted")
+    if cards:
+        parts.append(f"energy on {', '.join(cards)} is the PCIe card's own power (its TDP); no host share is added: "
+                     f"the facility default's {DEFAULT_HOST_W_PER_DEVICE:g} W per accelerator is a DGX H100's, an SXM "
+                     "server with NVSwitches and a 400 Gb/s NIC per GPU, and no PCIe server's host power is cited; "
+                     "the server's CPUs, DRAM, NICs, fans and power-supply losses are not counted")
+    if not parts:
         return None
-    fix = "--host-w (watts per socket), or host_w in a --hardware spec TOML" if flags else \
-        "host_w (watts per socket) in a --hardware spec TOML"
-    return (f"not counted: energy on {', '.join(names)} is the CPU socket's own power (its TDP; the device is the "
-            "host, so no host share is added: the facility default's "
-            f"{DEFAULT_HOST_W_PER_DEVICE:g} W per accelerator is a DGX H100's CPUs, memory, NICs and fans, and would "
-            "count the CPU twice); the rest of the server (DRAM, NICs, storage, "
-            f"fans, power-supply losses) is not counted — give {fix} to add it")
+    unit = "socket" if cpus and not cards else "card" if cards and not cpus else "device"
+    fix = f"--host-w (watts per {unit}), or host_w in a --hardware spec TOML" if flags else \
+        f"host_w (watts per {unit}) in a --hardware spec TOML"
+    return "not counted: " + "; ".join(parts) + f" — give {fix} to add it"
 
 
 def energy_j(spec: AcceleratorSpec, n_devices: float | np.ndarray, time_s: float | np.ndarray,

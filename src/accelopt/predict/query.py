@@ -45,7 +45,7 @@ from accelopt.predict.compute import (
     softcap_fused_problem,
     softcap_kernel_note,
 )
-from accelopt.predict.cost import Facility, cpu_host_note, energy_defaults_note
+from accelopt.predict.cost import Facility, energy_defaults_note, host_not_counted_note
 from accelopt.predict.memory import MLP_MODE_MODULES, layers_per_stage, middle_stage_layers
 from accelopt.predict.training import (
     RECOMPUTE,
@@ -537,7 +537,7 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     notes += [n for n in (measured_share_note(spec, pred.measured), attention_kernel_note(kernel, cal),
                           softcap_kernel_note(q.model, {spec.name: kernel}) if setup.attention_kernel_auto else "",
                           expert_gemm_floor_note(q.model, cal, spec.name, q.moe_grouped_mlp)) if n]
-    notes += [n for n in (energy_defaults_note([spec], q.facility), cpu_host_note([spec], q.facility),
+    notes += [n for n in (energy_defaults_note([spec], q.facility), host_not_counted_note([spec], q.facility),
                           max_memory_note([spec], "memory fits")) if n]
     return LayoutResult(setup=setup, spec=spec, layout=lay, cal=cal, terms=pred.row(0),
                         fits_memory=bool(pred.feasible[0]), assumed=pred.assumed, measured=pred.measured, notes=notes)

@@ -9,7 +9,7 @@ from accelopt.errors import AcceloptError, InfeasibleError, InputError, case_hin
 from accelopt.hardware.spec import AcceleratorSpec, max_memory_note
 from accelopt.predict import comm, serving_moe
 from accelopt.predict.comm import load_measured
-from accelopt.predict.cost import Facility, cpu_host_note, energy_defaults_note
+from accelopt.predict.cost import Facility, energy_defaults_note, host_not_counted_note
 from accelopt.predict.query import measured_share_note
 from accelopt.predict.serving import (
     CUSTOM_ALLREDUCE_WORLD_SIZES,
@@ -371,7 +371,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     served_specs = [sp for sp in specs if sp.name in served]
     notes += [n for n in (unpriced_note(served_specs, opts),) if n]
     notes += [n for n in (energy_defaults_note(served_specs, Facility(), flags=False, carbon=False),
-                          cpu_host_note(served_specs, Facility(), flags=False),
+                          host_not_counted_note(served_specs, Facility(), flags=False),
                           max_memory_note(served_specs, "fits, mem/dev limit and max batch")) if n]
     if cfg.context is not None and (note := cfg.context.note(opts.prompt, opts.output)):
         notes.append(note)  # beyond the model's positions, or within them only through rope scaling

@@ -92,7 +92,15 @@ from accelopt.predict.compute import (
     softcap_attention_kernel,
 )
 from accelopt.predict.cost import Facility, carbon_kg, cost_usd, energy_j
-from accelopt.predict.memory import RECOMPUTE_MODULES, memory_per_device, middle_stage_layers, module_on, stage_params
+from accelopt.predict.memory import (
+    GRAD_BYTES,
+    RECOMPUTE_MODULES,
+    WEIGHT_BYTES,
+    memory_per_device,
+    middle_stage_layers,
+    module_on,
+    stage_params,
+)
 from accelopt.units import MAX_COUNT, fmt_count, unit
 from accelopt.workload.transformer import TransformerConfig
 
@@ -404,8 +412,8 @@ class Setup:
     """The model trains at dropout 0: no dropout masks are kept (memory.py module docstring). Memory only."""
     optimizer_state_bytes: float = 12.0
     """Optimizer state per parameter beside the 16-bit weight and gradient: 12 (fp32 master + Adam m, v), 4 for
-    16-bit weights with 16-bit moments (MaxText weight_dtype bfloat16; memory.py module docstring). Memory only: the
-    optimizer step's time keeps its 28 bytes per parameter."""
+    16-bit weights with 16-bit moments (MaxText weight_dtype bfloat16; memory.py module docstring). The optimizer
+    step's time reads and writes this state (optimizer_step_bytes)."""
     dp_bucket_params: int | None = None
     """The distributed optimizer's bucket, in parameters per gradient reduce-scatter / parameter all-gather, as the
     run's recipe sets it (Megatron-Core ddp bucket_size; NeMo 1's Apex distributed_fused_adam bucket_cap_mb MiB over
@@ -985,9 +993,8 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # for its transfer (fill_drain_p2p_s); without the overlap t_mb, and so the bubble, already holds them.
     if setup.p2p_overlap:
         bubble = bubble + np.where((sched == 0) & (pp > 1) & (vp > 1), fill_drain_p2p_s(pp, t_p2p_one), 0.0)
-    # --- optimizer: Adam reads/writes 16 (+2 weights) bytes per local parameter (memory-bound).
-    shard = np.where(lay.zero >= 1, g_shard, 1.0)
-    opt_bytes = (prm.dense + prm.expert) / shard * (12.0 * 2 + 2.0 + 2.0)
+    opt_bytes = optimizer_step_bytes(prm.dense, prm.expert, np.where(lay.zero >= 1, g_shard, 1.0),
+                                     setup.optimizer_state_bytes)
     t_opt = roofline_s(np.zeros_like(opt_bytes), opt_bytes, dev, 1.0, matmul=False)
     step = m * t_mb + bubble + t_dp + t_opt
     mem = memory_per_device(mdl, tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, vp=vp, mbs=mbs, m=m, zero=lay.zero,
@@ -1375,6 +1382,29 @@ def xla_dead_recompute(stack: str, spec: AcceleratorSpec, mdl: TransformerConfig
                          mlp_s=dense * t_down, mlp_flops=dense * f_down, core_s=core_s, core_flops=core_f)
 
 
+def optimizer_step_bytes(dense: Arr, expert: Arr, shard: Arr, state_bytes: float) -> Arr:
+    """Memory traffic of one rank's optimizer step (memory-bound, roofline_s matmul=False), bytes.
+
+    Each parameter the rank updates (its ZeRO shard, 1/`shard` of the stage's; 1 = unsharded) has its optimizer state
+    read and written (`state_bytes` = Setup.optimizer_state_bytes, --optimizer-bytes: 12 = fp32 master + Adam m and
+    v, Rajbhandari et al. 2020 'ZeRO' sec. 3.1, K = 12 for mixed-precision Adam; 8 = fp32 master + 16-bit moments;
+    4 = 16-bit moments beside 16-bit weights, MaxText weight_dtype bfloat16), its 16-bit gradient read
+    (memory.GRAD_BYTES) and its 16-bit weight written (memory.WEIGHT_BYTES): 2 x 12 + 2 + 2 = 28 B per parameter by
+    default, 2 x 4 + 2 + 2 = 12 B with 16-bit moments.
+    Not counted: an fp32 main-gradient copy and the cast kernels; with no master copy in the state (4) the read of
+    the 16-bit weight the update changes (2 B); with FP8 parameters (Setup.fp8_params) the FP8 cast's own traffic.
+    FP8 parameters are charged the 16-bit write: Transformer Engine's cast_master_weights_to_fp8 casts the fp32
+    master to the model's 16-bit dtype first and quantizes that ('master_weight = master_weight.to(
+    model_weight.dtype)'; current scaling reads it once more for its amax; NVIDIA/TransformerEngine
+    transformer_engine/pytorch/tensor/utils.py at 002a3e573f49cb0345955745206084e289d0f346), so its 1-byte write
+    adds to the 16-bit one rather than replacing it, and FP8 parameters stay memory only.
+    The routed experts are counted over the same `shard` as the dense parameters, as before 2026-12-05 (the memory
+    model shards their state over the expert-data-parallel group, memory._state_bytes; this term then undercounts an
+    ep > 1 layout's expert share ep x etp / tp times, left for a change that recomputes the MoE rows' quoted errors:
+    tests/test_plan_optimizer_step.py's strict xfail)."""
+    return (2.0 * state_bytes + GRAD_BYTES + WEIGHT_BYTES) * (dense + expert) / shard
+
+
 def fp8_param_bytes(setup: Setup, cal: Calibration) -> float:
     """Bytes per GEMM weight on the device: 2 (16-bit), or with Setup.fp8_params 1 (+1 for the transposed copy
     where FP8 GEMMs need it)."""
@@ -1667,7 +1697,9 @@ def explain_terms() -> dict[str, str]:
         "t_bubble_s": "1f1b: (p - 1) / v x t_mb (Narayanan 2021), + 2 (p - 1) pipeline sends with --p2p-overlap "
                       "(the fill and drain wait for them, fill_drain_p2p_s); zb-h1: (p-1)(t_mb - 2 T_W); zb-h2: "
                       "(p-1)(t_mb - 3 T_W) (Qi 2024)",
-        "t_optimizer_s": "Adam: 28 bytes per local parameter / (BW x mem_eff)",
+        "t_optimizer_s": ("optimizer step: (2 x --optimizer-bytes state read + written + 2 B gradient read + the "
+                          "16-bit weight written) x local (ZeRO-sharded) parameters / "
+                          "(BW x mem_eff)"),
         "step_time_s": "m x t_microbatch_s + t_bubble_s + t_dp_comm_s (exposed) + t_optimizer_s",
         "mfu": "3 x model FLOPs/token x tokens/step / (step x devices x peak)",
         "hfu": "(model + recompute FLOPs) / (step x devices x peak)",

@@ -51,7 +51,7 @@ _PER_KEY = (*_PER_DTYPE, "inference_curve")
 { matmul_eff_max = [0.8, "fitted on ..."] }, written by `simulate export`)."""
 _SOURCED_TEXT = ("compute_capability",)
 """Text figures cited like numbers: compute_capability = ["9.0", "cuda-gpus"] (NVIDIA's 'major.minor')."""
-_FLAGS = ("measured", "memory_is_max_supported")
+_FLAGS = ("measured", "memory_is_max_supported", "pcie_card")
 """true/false fields (AcceleratorSpec's docstrings)."""
 _ALLOWED = set(_TEXT_FIELDS) | set(NUMERIC_FIELDS) | {"aliases", *_FLAGS, *_PER_KEY, *_SOURCED_TEXT}
 
