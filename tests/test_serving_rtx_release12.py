@@ -1,0 +1,168 @@
+"""rrtx (issue 10, 2026-12-05): TensorRT-LLM v1.0's RTX PRO 6000 Llama 3.3 70B rows at --pp 4-8 against the same
+benchmark in a later release of the same engine on the same device.
+
+The v1.0 rows (runs file, source trtllm-v10-rtx) grow with --pp less than the model on prompts of 2,048 tokens or
+fewer. The same page in release 1.2 (TensorRT-LLM docs/source/developer-guide/perf-overview.md, the copy in the public
+code index, id 53206213621, whose text says 'As of `release/1.2`, support for B300 and GB300 is in beta' and 'For NUMA
+systems, consult the "CPU Affinity configuration in TensorRT LLM" guide ... These options were enabled for relevant
+tests', as the published 1.2.0 page nvidia.github.io/TensorRT-LLM/1.2.0/developer-guide/perf-overview.html does)
+has a table 'LLaMA v3.3 70B - RTX 6000 Pro Blackwell Server Edition' at TP1 x PP 1/2/4/8 (FP4, the same
+nvidia/Llama-3.3-70B-Instruct-FP4 checkpoint, trtllm-bench throughput, PyTorch backend, max load), in output tokens
+per second per GPU. Its cells are predicted here exactly as validate predicts the v1.0 rows (the same preset, device,
+nvfp4 weights, fp8 KV, trtllm-bench's max_batch_size heuristic per micro-batch: tests/test_trtllm_bench_limits.py;
+that 1.2's heuristic is v1.0's is an assumption). Tolerance, set before the cells were predicted: issue 10's bound,
+25% on every cell.
+
+What the release table shows: at 1000/1000 (v1.0) vs 1024/1024 (1.2) the later release delivers about the same at
+--pp 1 / 2 and x1.21 / x1.51 at --pp 4 / 8, and the model is within 25% of all 13 of its cells. The v1.0 rows' miss
+at --pp 4-8 is that release's: a row whose error, once its published figure is scaled by the release ratio at its
+--pp, is within 25% carries that as its checked reason (CHECKED). What changed between the releases is not
+established here: the 1.2 page enabled NUMA-aware CPU affinity for relevant tests (PR #8805, opened 2025-10-30, adds
+it and says TRT-LLM had until then cleared the workers' affinity); the fully non-blocking PP executor loop (PR
+#10349) was merged to main on 2026-02-10, after release/1.2 branched (1.3.0rc4 the same week), so it is not it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_trtllm_bench_limits import trtllm_bench_limits
+
+from accelopt.predict.serving_validation import _predict_row, read_serving_runs
+
+ROWS = {r["id"]: r for r in read_serving_runs()[0] if r["source"] == "trtllm-v10-rtx"}
+L70 = "trt10-rtx6k-l33-70b-tp1-pp{pp}-{isl}-{osl}"
+L405 = "trt10-rtx6k-l31-405b-tp1-pp8-{isl}-{osl}"
+L405_PREFIX = "trt10-rtx6k-l31-405b-"
+BOUND = 0.25  # issue 10's bound, stated before the release-1.2 cells were predicted
+PPS = (1, 2, 4, 8)
+
+RELEASE_12_PER_GPU: dict[tuple[int, int], tuple[int | None, ...]] = {
+    (1024, 1024): (1724, 1881, 1798, 1545),
+    (1024, 8192): (None, None, 675, 630),
+    (8192, 1024): (306, 329, 323, 307),
+    (32768, 1024): (None, 66, 66, 64),
+}
+"""Release 1.2's table, output tokens/s per GPU at 1 / 2 / 4 / 8 GPUs (TP1,PP1 .. TP1,PP8); None: a blank cell."""
+
+CHECKED = (L70.format(pp=4, isl=128, osl=2048), L70.format(pp=8, isl=128, osl=4096),
+           L70.format(pp=8, isl=500, osl=2000), L70.format(pp=4, isl=1000, osl=1000),
+           L70.format(pp=8, isl=1000, osl=1000), L70.format(pp=8, isl=1000, osl=2000),
+           L70.format(pp=8, isl=2048, osl=128), L70.format(pp=8, isl=2048, osl=2048))
+"""The v1.0 --pp 4-8 rows beyond 25% whose miss the release ratio at their --pp accounts for (checked notes)."""
+
+STILL_BEYOND = (L70.format(pp=8, isl=128, osl=2048), *(L70.format(pp=pp, isl=128, osl=128) for pp in PPS),
+                L405.format(isl=128, osl=128))
+"""The rows it does not bring within 25% (UNEXPLAINED, their reasons quote the figure)."""
+
+RECOMPUTED_IDS = frozenset(CHECKED)  # tests/test_row_notes_checked.py RECOMPUTED_BY
+
+
+def _release_12_row(isl: int, osl: int, pp: int) -> dict[str, str]:
+    """A release-1.2 cell as a runs-file row: the v1.0 70B row's cells at these lengths and pp, max_batch_size from
+    trtllm-bench's heuristic."""
+    row = {**ROWS[L70.format(pp=1, isl=1000, osl=1000)], "id": f"rel12-pp{pp}-{isl}-{osl}", "pp": str(pp),
+           "prompt_len": str(isl), "output_len": str(osl)}
+    row["max_batch_size"] = str(trtllm_bench_limits(row)[0])
+    return row
+
+
+def _release_12_errors() -> dict[tuple[int, int, int], float]:
+    """(isl, osl, pp) -> the model's error against release 1.2's total throughput (per GPU x GPUs)."""
+    out = {}
+    for (isl, osl), cells in RELEASE_12_PER_GPU.items():
+        for pp, per_gpu in zip(PPS, cells, strict=True):
+            if per_gpu is not None:
+                out[isl, osl, pp] = _predict_row(_release_12_row(isl, osl, pp), None, None)[0] / (per_gpu * pp) - 1.0
+    return out
+
+
+def release_ratio(pp: int) -> float:
+    """Release 1.2's 1024/1024 total throughput over v1.0's 1000/1000 row at the same --pp (the nearest lengths the
+    two tables share)."""
+    return RELEASE_12_PER_GPU[1024, 1024][PPS.index(pp)] * pp / float(ROWS[L70.format(pp=pp, isl=1000,
+                                                                                         osl=1000)]["published"])
+
+
+def _err(rid: str) -> float:
+    return _predict_row(ROWS[rid], None, None)[0] / float(ROWS[rid]["published"]) - 1.0
+
+
+def _err_at_release_ratio(rid: str) -> float:
+    """The row's error with its published figure scaled by the release ratio at its --pp."""
+    return (1.0 + _err(rid)) / release_ratio(int(ROWS[rid]["pp"])) - 1.0
+
+
+def release_sentence() -> str:
+    """The sentence every note and UNEXPLAINED reason of these rows quotes (recomputed)."""
+    errs = _release_12_errors()
+    ratios = " / ".join(f"x{release_ratio(pp):.2f}" for pp in PPS)
+    return (f"the same page in release 1.2 (its RTX PRO 6000 Llama 3.3 70B table, TP1 x PP 1/2/4/8, FP4, "
+            f"trtllm-bench; code index id 53206213621) delivers {ratios} v1.0's throughput at --pp 1 / 2 / 4 / 8 "
+            f"(1024/1024 vs 1000/1000), and the model is within {100 * min(errs.values()):+.0f}% to "
+            f"{100 * max(errs.values()):+.0f}% of all {len(errs)} of its cells (1024/1024, 1024/8192, 8192/1024, "
+            f"32768/1024)")
+
+
+def _405b_others() -> list[float]:
+    """The 405B's other five --pp 8 rows' errors, as published."""
+    return [_err(L405.format(isl=i, osl=o)) for i, o in ((128, 2048), (1000, 1000), (1000, 2000), (2048, 128),
+                                                         (2048, 2048))]
+
+
+def row_sentence(rid: str) -> str:
+    pp = int(ROWS[rid]["pp"])
+    if rid.startswith(L405_PREFIX):
+        scaled = [100 * ((1 + e) / release_ratio(pp) - 1) for e in _405b_others()]
+        return (f"the 70B's ratio at --pp 8 (x{release_ratio(pp):.2f}) does not carry to the 405B: it would put this "
+                f"row at {100 * _err_at_release_ratio(rid):+.1f}% but the 405B's other five --pp 8 rows, within "
+                f"{100 * max(map(abs, _405b_others())):.0f}% as published, at {max(scaled):+.0f}% to "
+                f"{min(scaled):+.0f}%")
+    return (f"this row, its published figure scaled by the release ratio at --pp {pp} (x{release_ratio(pp):.2f}), "
+            f"is at {100 * _err_at_release_ratio(rid):+.1f}% ({100 * _err(rid):+.1f}% as published)")
+
+
+def test_the_model_reproduces_the_release_12_table() -> None:
+    errs = _release_12_errors()
+    assert len(errs) == 13
+    assert all(abs(e) <= BOUND for e in errs.values()), errs
+    # at --pp 8 the later release's 1024/1024 cell is the furthest (+17.4%), its decode-heavy and long-prompt cells
+    # within 10.3%
+    assert max(errs, key=lambda k: abs(errs[k])) == (1024, 1024, 8)
+
+
+def test_the_release_ratio_is_at_pp_4_and_8_only() -> None:
+    """Release 1.2 equals v1.0 at --pp 1 / 2 (within 4%) and exceeds it 1.21x / 1.51x at --pp 4 / 8."""
+    assert [round(release_ratio(pp), 2) for pp in PPS] == [0.96, 1.01, 1.21, 1.51]
+    assert all(abs(release_ratio(pp) - 1) < 0.04 for pp in (1, 2))
+
+
+@pytest.mark.parametrize("rid", CHECKED)
+def test_the_release_ratio_brings_the_checked_rows_within_25pct(rid: str) -> None:
+    assert abs(_err(rid)) > BOUND and int(ROWS[rid]["pp"]) >= 4
+    assert abs(_err_at_release_ratio(rid)) <= BOUND
+    note = " ".join(ROWS[rid]["note"].split())
+    assert note.startswith("checked (rrtx, 2026-12-05):"), rid
+    assert release_sentence() in note and row_sentence(rid) in note, rid
+
+
+@pytest.mark.parametrize("rid", STILL_BEYOND)
+def test_the_release_ratio_leaves_the_other_rows_beyond_25pct(rid: str) -> None:
+    from test_row_notes_checked import UNEXPLAINED
+
+    assert abs(_err(rid)) > BOUND
+    if rid.startswith(L405_PREFIX):  # the 70B's ratio over-corrects the 405B (its other --pp 8 rows fit as they are)
+        assert all(abs(e) <= BOUND < abs((1 + e) / release_ratio(8) - 1) for e in _405b_others())
+    else:
+        assert abs(_err_at_release_ratio(rid)) > BOUND
+    assert rid in UNEXPLAINED
+    said = f"Examined (rrtx, 2026-12-05): {release_sentence()}; {row_sentence(rid)}"
+    assert said in " ".join(UNEXPLAINED[rid].split()), rid
+    assert said in " ".join(ROWS[rid]["note"].split()), rid
+
+
+def test_every_rtx_row_beyond_25pct_is_checked_here_or_unexplained() -> None:
+    from test_row_notes_checked import UNEXPLAINED
+
+    beyond = {rid for rid in ROWS if abs(_err(rid)) > BOUND}
+    assert beyond == set(CHECKED) | set(STILL_BEYOND)
+    assert not set(CHECKED) & set(UNEXPLAINED)
