@@ -52,10 +52,12 @@ RECOMPUTED_BY: dict[str, str] = {
     "gptfast-a100q-": "test_serving_gap_devices.py",  # srvgap: gpt-fast's quantized A100 rows (before the next)
     "gptfast-a100": "test_row_notes_checked.py",
     "trt10-gb200-l3-70b-tp1-128-128": "test_serving_validation.py",
-    # rrtx (2026-12-05): the v1.0 RTX PRO 6000 70B --pp 4-8 rows that release 1.2's ratio brings within 25%
+    # rrtx (2026-12-05): the v1.0 RTX PRO 6000 rows that release 1.2's ratio (70B --pp 4-8) or the engine's decode
+    # GEMM rate (128/128) brings within 25%
     **{f"trt10-rtx6k-l33-70b-tp1-{c}": "test_serving_rtx_release12.py" for c in (
         "pp4-128-2048", "pp8-128-4096", "pp8-500-2000", "pp4-1000-1000", "pp8-1000-1000", "pp8-1000-2000",
-        "pp8-2048-128", "pp8-2048-2048")},
+        "pp8-2048-128", "pp8-2048-2048", "pp1-128-128", "pp2-128-128", "pp4-128-128")},
+    "trt10-rtx6k-l31-405b-tp1-pp8-128-128": "test_serving_rtx_release12.py",
     "trt10-h200-l3-70b": "test_row_notes_checked.py",
     "trt10-b200-l3-70b": "test_row_notes_checked.py",
     "trt10-gb200-l3-70b": "test_row_notes_checked.py",
@@ -459,28 +461,19 @@ UNEXPLAINED: dict[str, str] = {
     "maxBatchSize is the largest --batch_size and, with no micro-batch flag, GptSession::MicroBatchConfig makes one "
     "generation batch of it at pp 1; the trtllm-v09 block cites the copy), the model's static batch",
     # srv_pp (2026-12-03): the RTX PRO 6000 pipeline-parallel rows, held out against the unfitted [serving.default].
-    # rrtx (2026-12-05): eight of the 70B --pp 4-8 rows left this list: their notes carry a checked reason (release
-    # 1.2's table of the same benchmark on the same device, x1.21 / x1.51 v1.0's at --pp 4 / 8, the model within 17%
-    # of it; tests/test_serving_rtx_release12.py); the release ratio leaves these six beyond 25%
-    **{f"trt10-rtx6k-l33-70b-tp1-{c}": f"{_RTX_PP_REASON}. {_RRTX}; this row, its published figure scaled by the "
-       f"release ratio at --pp {c[2]} (x{ratio}), is at {scaled} ({published} as published)"
-       for c, ratio, scaled, published in (("pp2-128-128", "1.01", "+36.9%", "+38.9%"),
-                                           ("pp4-128-128", "1.21", "+44.8%", "+74.7%"),
-                                           ("pp8-128-128", "1.51", "+81.1%", "+174.0%"),
-                                           ("pp8-128-2048", "1.51", "+36.6%", "+106.8%"))},
-    "trt10-rtx6k-l33-70b-tp1-pp1-128-128": "the only --pp 1 row of the RTX PRO 6000 table beyond 25% (+32%; its "
-    "others -12% to +1%) against the unfitted [serving.default]: 128/128 keeps the most requests in flight (1230, "
-    "KV-bound); the page gives no concurrency to compare (searched 2026-12-03, srv_pp; figures recomputed by "
-    "tests/test_serving_pp_rows.py; ruled out 2026-12-05, rtxpp2: [serving.nvidia-blackwell]'s 4.5 ms per-step "
-    f"overhead carried to this device leaves it at +30.1%). {_RRTX}; this row, its published figure scaled by the "
-    "release ratio at --pp 1 (x0.96), is at +37.3% (+32.5% as published)",
-    "trt10-rtx6k-l31-405b-tp1-pp8-128-128": "+32% where the 405B's other --pp 8 rows are -2% to +11%: 128/128 runs "
-    "trtllm-bench's cap, 4096 in flight (512 per micro-batch), the most of the table; the page gives no concurrency "
-    "(searched 2026-12-03, srv_pp; figures recomputed by tests/test_serving_pp_rows.py; ruled out 2026-12-05, srvpp: "
-    "a max_batch_size of 512 in all rather than per micro-batch predicts it at -57.5%; ruled out 2026-12-05, rtxpp2: "
-    "[serving.nvidia-blackwell]'s 4.5 ms per-step overhead carried to this device and charged in full per "
-    f"micro-batch leaves it at +25.1%). {_RRTX}; the 70B's ratio at --pp 8 (x1.51) does not carry to the 405B: it "
-    "would put this row at -12.8% but the 405B's other five --pp 8 rows, within 11% as published, at -27% to -35%",
+    # rrtx (2026-12-05): twelve of the 14 left this list: their notes carry a checked reason (eight 70B --pp 4-8 rows:
+    # release 1.2's table of the same benchmark on the same device, x1.21 / x1.51 v1.0's at --pp 4 / 8, the model
+    # within 17% of it; four 128/128 rows: their compute-bound decode steps at the engine's fitted decode GEMM rate,
+    # 0.35, not [serving.default]'s unfitted 0.6; tests/test_serving_rtx_release12.py); these two stay beyond 25%
+    "trt10-rtx6k-l33-70b-tp1-pp8-128-2048": f"{_RTX_PP_REASON}. {_RRTX}; this row, its published figure scaled by "
+    "the release ratio at --pp 8 (x1.51), is at +36.6% (+106.8% as published)",
+    "trt10-rtx6k-l33-70b-tp1-pp8-128-128": f"{_RTX_PP_REASON}. {_RRTX}; this row, its published figure scaled by the "
+    "release ratio at --pp 8 (x1.51), is at +81.1% (+174.0% as published); its decode steps are compute-bound "
+    "(65.3 ms of GEMMs against 55.8 ms of memory traffic, at 4096 requests in flight), charged at this device's "
+    "[serving.default] decode_compute_efficiency 0.60, an unfitted estimate, where TensorRT-LLM's fitted tables give "
+    "its large-batch decode GEMMs 0.35 ([serving.nvidia-hopper], fitted on the engine's trtllm-bench rows, carried to "
+    "[serving.nvidia-blackwell]); at 0.35 this row is at +99.4% (+174.0% as published), and with the release ratio at "
+    "--pp 8 (x1.51) at +31.7%",
     # The 20 llm-foundry A100-80GB rows at seq >= 8192 listed here by ampfsdp (2026-12-02) left the same day (longseq):
     # their attention_kernel cells read flash2; the table ran FlashAttention in Triton (runs-file header), and at its
     # derived rates every one is within 25%
