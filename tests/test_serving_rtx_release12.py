@@ -19,7 +19,8 @@ at --pp 4-8 is that release's: a row whose error, once its published figure is s
 --pp, is within 25% carries that as its checked reason (CHECKED). What changed between the releases is not
 established here: the 1.2 page enabled NUMA-aware CPU affinity for relevant tests (PR #8805, opened 2025-10-30, adds
 it and says TRT-LLM had until then cleared the workers' affinity); the fully non-blocking PP executor loop (PR
-#10349) was merged to main on 2026-02-10, after release/1.2 branched (1.3.0rc4 the same week), so it is not it.
+#10349) was merged to main on 2026-02-10, after release/1.2 branched (1.3.0rc4 the same week), so a release/1.2 run
+would not have it (which build ran the table is not given).
 """
 
 from __future__ import annotations
