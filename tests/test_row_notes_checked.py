@@ -52,6 +52,12 @@ RECOMPUTED_BY: dict[str, str] = {
     "gptfast-a100q-": "test_serving_gap_devices.py",  # srvgap: gpt-fast's quantized A100 rows (before the next)
     "gptfast-a100": "test_row_notes_checked.py",
     "trt10-gb200-l3-70b-tp1-128-128": "test_serving_validation.py",
+    # rrtx (2026-12-05): the v1.0 RTX PRO 6000 rows that release 1.2's ratio (70B --pp 4-8) or the engine's decode
+    # GEMM rate (128/128) brings within 25%
+    **{f"trt10-rtx6k-l33-70b-tp1-{c}": "test_serving_rtx_release12.py" for c in (
+        "pp4-128-2048", "pp8-128-4096", "pp8-500-2000", "pp4-1000-1000", "pp8-1000-1000", "pp8-1000-2000",
+        "pp8-2048-128", "pp8-2048-2048", "pp1-128-128", "pp2-128-128", "pp4-128-128")},
+    "trt10-rtx6k-l31-405b-tp1-pp8-128-128": "test_serving_rtx_release12.py",
     "trt10-h200-l3-70b": "test_row_notes_checked.py",
     "trt10-b200-l3-70b": "test_row_notes_checked.py",
     "trt10-gb200-l3-70b": "test_row_notes_checked.py",
@@ -139,6 +145,14 @@ _RTX_PP_REASON = ("TensorRT-LLM v1.0's Llama 3.3 70B throughput on RTX PRO 6000 
                   "request-token that does not scale with the model's device work, like a host cost per request "
                   "of the executor's loop; no source sizes it (test_serving_pp_rows.py "
                   "test_the_time_missing_at_128_128_does_not_scale_with_the_model)")
+_RRTX = ("Examined (rrtx, 2026-12-05): the same page in release 1.2 (its RTX PRO 6000 Llama 3.3 70B table, TP1 x PP "
+         "1/2/4/8, FP4, trtllm-bench; code index id 53206213621) delivers x0.96 / x1.01 / x1.21 / x1.51 v1.0's "
+         "throughput at --pp 1 / 2 / 4 / 8 (1024/1024 vs 1000/1000), and the model is within -10% to +17% of all 13 "
+         "of its cells (1024/1024, 1024/8192, 8192/1024, 32768/1024)")
+_RRTX_ADDITIVE = ("read instead as an additive time per output token (v1.0's 41.6 us more than release 1.2's at --pp "
+                  "8, 1000/1000 vs 1024/1024; rtxpp2 saw the miss take that form), this row is at {at}, but that form "
+                  "leaves trt10-rtx6k-l33-70b-tp1-pp8-1000-2000 at +25.5%: neither form brings all twelve 70B --pp 2-8 "
+                  "rows within 25%, and which one the release change follows is not established")
 _KV_SHARED = ("ruled out (rneuron, 2026-12-05): NxD's kv-shared all-reduces of the replicated K/V heads' output "
               "gradients (qkv_linear.py @0598cd8), which the model does not charge: 2048 of 2 MiB over 4 cores a step, "
               "0.119 s on the 8B layout (its 2.24 fit row -31.9% -> -31.4%), more on the 70B (the runs file's "
@@ -463,21 +477,20 @@ UNEXPLAINED: dict[str, str] = {
     "trial) makes the row slower, not faster: with the trial the row is -29.3%; a decoder per request (one sampling "
     "pass per request each step): gptSessionBenchmark.cpp sets decoderPerRequest = false (one StatefulGptDecoder for "
     "the batch; the trtllm-v09 block)",
-    # srv_pp (2026-12-03): the RTX PRO 6000 pipeline-parallel rows, held out against the unfitted [serving.default]
-    **{f"trt10-rtx6k-l33-70b-tp1-{c}": _RTX_PP_REASON for c in (
-        "pp2-128-128", "pp4-128-128", "pp8-128-128", "pp4-128-2048", "pp8-128-2048", "pp8-128-4096", "pp8-500-2000",
-        "pp4-1000-1000", "pp8-1000-1000", "pp8-1000-2000", "pp8-2048-128", "pp8-2048-2048")},
-    "trt10-rtx6k-l33-70b-tp1-pp1-128-128": "the only --pp 1 row of the RTX PRO 6000 table beyond 25% (+32%; its "
-    "others -12% to +1%) against the unfitted [serving.default]: 128/128 keeps the most requests in flight (1230, "
-    "KV-bound); the page gives no concurrency to compare (searched 2026-12-03, srv_pp; figures recomputed by "
-    "tests/test_serving_pp_rows.py; ruled out 2026-12-05, rtxpp2: [serving.nvidia-blackwell]'s 4.5 ms per-step "
-    "overhead carried to this device leaves it at +30.1%)",
-    "trt10-rtx6k-l31-405b-tp1-pp8-128-128": "+32% where the 405B's other --pp 8 rows are -2% to +11%: 128/128 runs "
-    "trtllm-bench's cap, 4096 in flight (512 per micro-batch), the most of the table; the page gives no concurrency "
-    "(searched 2026-12-03, srv_pp; figures recomputed by tests/test_serving_pp_rows.py; ruled out 2026-12-05, srvpp: "
-    "a max_batch_size of 512 in all rather than per micro-batch predicts it at -57.5%; ruled out 2026-12-05, rtxpp2: "
-    "[serving.nvidia-blackwell]'s 4.5 ms per-step overhead carried to this device and charged in full per "
-    "micro-batch leaves it at +25.1%)",
+    # srv_pp (2026-12-03): the RTX PRO 6000 pipeline-parallel rows, held out against the unfitted [serving.default].
+    # rrtx (2026-12-05): twelve of the 14 left this list: their notes carry a checked reason (eight 70B --pp 4-8 rows:
+    # release 1.2's table of the same benchmark on the same device, x1.21 / x1.51 v1.0's at --pp 4 / 8, the model
+    # within 17% of it; four 128/128 rows: their compute-bound decode steps at the engine's fitted decode GEMM rate,
+    # 0.35, not [serving.default]'s unfitted 0.6; tests/test_serving_rtx_release12.py); these two stay beyond 25%
+    "trt10-rtx6k-l33-70b-tp1-pp8-128-2048": f"{_RTX_PP_REASON}. {_RRTX}; this row, its published figure scaled by "
+    "the release ratio at --pp 8 (x1.51), is at +36.6% (+106.8% as published); " + _RRTX_ADDITIVE.format(at="+22.3%"),
+    "trt10-rtx6k-l33-70b-tp1-pp8-128-128": f"{_RTX_PP_REASON}. {_RRTX}; this row, its published figure scaled by the "
+    "release ratio at --pp 8 (x1.51), is at +81.1% (+174.0% as published); its decode steps are compute-bound "
+    "(65.3 ms of GEMMs against 55.8 ms of memory traffic, at 4096 requests in flight), charged at this device's "
+    "[serving.default] decode_compute_efficiency 0.60, an unfitted estimate, where TensorRT-LLM's fitted tables give "
+    "its large-batch decode GEMMs 0.35 ([serving.nvidia-hopper], fitted on the engine's trtllm-bench rows, carried to "
+    "[serving.nvidia-blackwell]); at 0.35 this row is at +99.4% (+174.0% as published), and with the release ratio at "
+    "--pp 8 (x1.51) at +31.7%; " + _RRTX_ADDITIVE.format(at="+38.8% (+1.0% at the decode rate 0.35)"),
     # The 20 llm-foundry A100-80GB rows at seq >= 8192 listed here by ampfsdp (2026-12-02) left the same day (longseq):
     # their attention_kernel cells read flash2; the table ran FlashAttention in Triton (runs-file header), and at its
     # derived rates every one is within 25%

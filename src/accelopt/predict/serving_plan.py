@@ -421,7 +421,9 @@ def pp_stages_note(opts: ServeOptions, cfg: TransformerConfig) -> str | None:
             "with --pp > 1 (`validate --serving`: TensorRT-LLM v1.0, Llama 3.3 70B at --pp 2-8 and Llama 3.1 405B at "
             "--pp 8 on RTX PRO 6000, max load) are within 25% at prompts of 5,000 tokens or more (at 2,048 tokens "
             "up to +34%, at --pp 8); at --pp 4-8 with prompts of 1,000 tokens or fewer the published throughput is "
-            "below the predicted one, by up to 2.7x (the rows' notes), for a reason not established")
+            "below the predicted one, by up to 2.7x (the rows' notes); the same benchmark in TensorRT-LLM 1.2 on "
+            "that device is within -10% to +17% of the model at --pp 1-8 (its table delivers x1.21 / x1.51 v1.0's "
+            "throughput at --pp 4 / 8 at 1,000-token prompts), so most of that gap is the v1.0 release's")
 
 
 def pp_microbatches_note(opts: ServeOptions) -> str | None:
