@@ -44,13 +44,15 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # 9: prediction.recompute_modules (default []); 10: eager_cross_entropy (default false)
     # 11: fp8_output_head (--fp8-output-head, default false); 12: moe_dispatcher (--moe-dispatcher, default alltoall)
     # 13: moe_router_dtype (--moe-router-dtype, default bf16); 14: moe_grouped_mlp (--moe-grouped-mlp, default te)
-    "plan-serve": (11, "b8164f125034ec5f"),  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce;
+    "plan-serve": (12, "6ece6963c177ba68"),  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce;
     # 5: points[].expert_weight_dtype, expert_compute_dtype (--expert-weight-dtype); 6: input_warnings;
     # 7: points[].pp_microbatches (default 1), calibration.pp_microbatches (--pp-microbatches, default null);
     # 8: calibration.max_batch_size_per_microbatch (the --engine's cap rule with --pp, default null);
     # 9: points[].prefill / decode_step.launch_floor_s (a fitted NVIDIA table's launch floor, default 0)
     # 10: calibration.int8_weight_only_bandwidth_ratio (int8 weight-only reads, default 1.0; 9 reads)
     # 11: errors[].memory (the memory terms as numbers where not one request fits, default null; 10 reads)
+    # 12: calibration.per_step_overhead_layers (default null), calibration.per_layer_overhead (default false): a
+    # host-launched engine's per-forward overhead charged per layer (srvlayer, 2026-12-05; 11 reads)
     "validate": (4, "d14b23b6b3f0fa89"),  # 3: runs[] memory_bytes_per_device, memory_capacity_bytes, assumed, fits;
     # 4: runs[] calibration_tag, calibration_basis (an uncalibrated --catalog device said so; defaults '')
     "simulate-run": (3, "6e8daae45fa1e19b"),  # 2: roofline.ridge_mac_per_byte is MAC/B (was OP/B); 3:

@@ -52,21 +52,32 @@ STEP_VALUES_S = (0.0, 0.00225, 0.0045, 0.007)  # the per-forward values of the b
 
 
 @cache
-def _pred(rid: str, per_step_s: float | None = None, per_request_s: float | None = None) -> float:
-    """The row's prediction, with [serving.nvidia-hopper]'s per-step / per-request overhead replaced when given."""
-    if per_step_s is None and per_request_s is None:
+def _per_forward_tables() -> dict[str, serving.ServingCalibration]:
+    """The [serving.*] tables as the model stood before srvlayer (2026-12-05): per_step_overhead_s once per forward on
+    every engine (per_step_overhead_layers removed). The figures the block and the notes recorded before srvlayer
+    adopted the per-layer session overhead (trials, sensitivities, rulings) are recomputed with these."""
+    return {k: replace(t, per_step_overhead_layers=None) for k, t in serving.serving_calibrations().items()}
+
+
+@cache
+def _pred(rid: str, per_step_s: float | None = None, per_request_s: float | None = None,
+          per_forward: bool = False) -> float:
+    """The row's prediction, with [serving.nvidia-hopper]'s per-step / per-request overhead replaced when given;
+    per_forward: with the tables before srvlayer (_per_forward_tables)."""
+    if per_step_s is None and per_request_s is None and not per_forward:
         return _predict_row(BY_ID[rid], None, None)[0]
-    hopper = serving.serving_calibrations()["nvidia-hopper"]
+    tables = _per_forward_tables() if per_forward else serving.serving_calibrations()
+    hopper = tables["nvidia-hopper"]
     cal = replace(hopper, per_step_overhead_s=hopper.per_step_overhead_s if per_step_s is None else per_step_s,
                   per_request_overhead_s=hopper.per_request_overhead_s if per_request_s is None else per_request_s)
-    return _predict_row(BY_ID[rid], {"nvidia-hopper": cal}, None)[0]
+    return _predict_row(BY_ID[rid], {**tables, "nvidia-hopper": cal}, None)[0]
 
 
 def _pub(rid: str) -> float:
     return float(BY_ID[rid]["published"])
 
 
-def _err(rid: str, **kw: float | None) -> float:
+def _err(rid: str, **kw: float | bool | None) -> float:
     return _pred(rid, **kw) / _pub(rid) - 1.0
 
 
@@ -109,7 +120,7 @@ def test_mistral_gqa_ratios() -> None:
         assert -0.155 < _err(ll) < -0.045  # 'Llama 2 7B ... within -15% to -5%'
     xqa = {"trt09-h200-70b-tp2-b512-128-2048": 3.6, "trt09-h200-70b-b64-2048-2048": 17.8,
            "trt09-h100-70b-tp4-b512-128-2048": 16.6, "trt09-h100-70b-tp2-b64-2048-2048": 12.6}
-    assert {rid: round(100 * _err(rid), 1) for rid in xqa} == xqa
+    assert {rid: round(100 * _err(rid, per_forward=True), 1) for rid in xqa} == xqa  # trt09c's, before srvlayer
     assert round(100 * _err("trt09-a100-mistral-b120-128-2048"), 1) == 33.2
     a100_7b = [100 * _err(r["id"]) for r in V09 if r["id"].startswith("trt09-a100-7b-")]
     assert (round(min(a100_7b), 1), round(max(a100_7b), 1)) == (-8.4, 2.3)
@@ -207,8 +218,9 @@ def test_70b_tp4_custom_allreduce() -> None:
     quoted = {"trt09-ttft-h200-70b-tp4-128": (-30.0, -28.6), "trt09-ttft-h100-70b-tp4-128": (-27.0, -25.7),
               "trt09-ttft-a100-70b-tp4-128": (-36.6, -34.8), "trt09-a100-70b-tp4-b1024-128-128": (-27.9, -27.9)}
     for rid, (now, custom) in quoted.items():
-        pred = _predict_row({**BY_ID[rid], "tp_allreduce": "custom"}, None, None)[0]
-        assert (round(100 * _err(rid), 1), round(100 * (pred / _pub(rid) - 1), 1)) == (now, custom), rid
+        pred = _predict_row({**BY_ID[rid], "tp_allreduce": "custom"}, _per_forward_tables(), None)[0]
+        assert (round(100 * _err(rid, per_forward=True), 1), round(100 * (pred / _pub(rid) - 1), 1)) == (now,
+                                                                                                     custom), rid
 
 
 def test_batch_896_times() -> None:
@@ -217,7 +229,10 @@ def test_batch_896_times() -> None:
     for rid, (pub_s, model_s) in quoted.items():
         tokens = 896 * 128
         assert (round(tokens / _pub(rid), 2), round(tokens / _pred(rid), 2)) == (pub_s, model_s), rid
-    assert [round(100 * _err(f"trt09-{d}-gptj-b1024-128-128"), 1) for d in ("h200", "h100")] == [16.9, 14.6]
+    # the GPT-J batch-1024 rows: +16.9 / +14.6% before srvlayer's per-layer session overhead (28 of 32 layers' worth)
+    assert [round(100 * _err(f"trt09-{d}-gptj-b1024-128-128", per_forward=True), 1) for d in ("h200", "h100")] == [
+        16.9, 14.6]
+    assert [round(100 * _err(f"trt09-{d}-gptj-b1024-128-128"), 1) for d in ("h200", "h100")] == [19.2, 16.7]
     for words in ("gptSessionBenchmark.cpp\n#   (WhiteD2125/TensorRT-LLM@6ad7cf1b)", "GptSession::MicroBatchConfig",
                   "runs a batch of 84 to 1024 as one batch"):  # trt09d: what the benchmark does with a large batch
         assert words in BLOCK, words
@@ -407,11 +422,23 @@ def test_a100_mixtral_ttft_weight_read_note() -> None:
     assert f"weight once takes {at_best * 1e3:.2f} ms at the best cited " in reason
 
 
+@cache
+def _held_out_errs(per_forward: bool) -> dict[str, float]:
+    """|error| of every held-out serving row `validate --serving` scores, as the model stands (per_forward False) or
+    with the tables before srvlayer (_per_forward_tables: only trtllm-session rows differ)."""
+    held = {r.id: abs(r.error) for r in validate_serving().runs if r.role == "test" and r.error is not None}
+    if per_forward:
+        held |= {rid: abs(_predict_row(BY_ID[rid], _per_forward_tables(), None)[0] / _pub(rid) - 1)
+                 for rid in held if BY_ID[rid]["engine"] == "trtllm-session"}
+    return held
+
+
 def test_mixtral_cell_figures() -> None:
-    """The block's medians before -> with the cell: all held-out serving rows, trtllm-v09, nvidia-hopper."""
+    """The block's medians before -> with the cell (trt09, before srvlayer: the per-forward tables): all held-out
+    serving rows, trtllm-v09, nvidia-hopper."""
     res = validate_serving()
     held = [r for r in res.runs if r.role == "test"]
-    after = {r.id: abs(r.error) for r in held if r.error is not None}
+    after = dict(_held_out_errs(True))
     before = dict(after) | {rid: abs(_pred_layout(rid, MoELayout()) / _pub(rid) - 1) for rid in HOPPER_MIX}
     fam = {r.id: r.family for r in held}
 
@@ -432,14 +459,16 @@ def test_mixtral_cell_figures() -> None:
 
 
 def test_70b_tp4_ttft_gaps() -> None:
-    """Published minus the model's TTFT, and per each of a forward's 160 all-reduces (2 per layer x 80 layers)."""
+    """Published minus the model's TTFT, and per each of a forward's 160 all-reduces (2 per layer x 80 layers), as
+    the rows' reason gave them before rtrt09 (the per-forward tables, before srvlayer)."""
     quoted = {"h200": (5.34, 33), "h100": (5.29, 33), "a100": (16.68, 104)}
     for dev, (gap_ms, per_call_us) in quoted.items():
         rid = f"trt09-ttft-{dev}-70b-tp4-128"
-        gap = _pub(rid) - _pred(rid)
+        gap = _pub(rid) - _pred(rid, per_forward=True)
         assert (round(gap, 2), round(1000 * gap / 160)) == (gap_ms, per_call_us), dev
     others = ["trt09-ttft-h200-70b-tp4-2048", "trt09-ttft-h100-70b-tp8-2048", "trt09-ttft-a100-70b-tp8-2048"]
-    assert [round(100 * _err(rid), 1) for rid in others] == [-10.0, -19.1, -16.9]
+    assert [round(100 * _err(rid, per_forward=True), 1) for rid in others] == [-10.0, -19.1, -16.9]
+    assert [round(100 * _err(rid), 1) for rid in others] == [-3.4, -11.1, -16.9]  # since srvlayer
     rid = "trt09-a100-70b-tp4-b1024-128-128"
     assert (round(_pred(rid), 1), round(100 * _err(rid), 1)) == (494.7, -27.9)
     rest = ["trt09-a100-70b-tp8-b512-128-2048", "trt09-a100-70b-tp4-b96-2048-128", "trt09-a100-70b-tp4-b64-2048-2048"]
@@ -460,7 +489,8 @@ def test_a100_ttft_fixed_cost(rid: str) -> None:
 
 
 def _group_medians(ids: list[str], **kw: float | None) -> tuple[float, float]:
-    errs = [_err(rid, **kw) for rid in ids]
+    """Median |error| and median error of `ids` with the per-forward tables (the block's table predates srvlayer)."""
+    errs = [_err(rid, per_forward=True, **kw) for rid in ids]
     return round(100 * statistics.median(abs(e) for e in errs), 1), round(100 * statistics.median(errs), 1)
 
 
@@ -510,8 +540,10 @@ def test_per_request_split() -> None:
 
 
 def _throughput_errs() -> dict[str, float]:
-    """The table's throughput rows' errors as the model stands when called (not cached: a trial may be in force)."""
-    return {r["id"]: _predict_row(r, None, None)[0] / _pub(r["id"]) - 1 for r in V09 if r["metric"] != "ttft_ms"}
+    """The table's throughput rows' errors as the model stands when called (not cached: a trial may be in force), with
+    the per-forward tables (rtrt09's trial predates srvlayer; its GPT-J and 70B rows move since)."""
+    return {r["id"]: _predict_row(r, _per_forward_tables(), None)[0] / _pub(r["id"]) - 1 for r in V09
+            if r["metric"] != "ttft_ms"}
 
 
 def test_batch_896_attention_kernel_notes(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -573,18 +605,20 @@ def test_batch_896_attention_kernel_notes(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def _per_layer_residual_us(rid: str) -> float:
-    """Published minus the model's roofline terms and all-reduces (the prediction less its table's per-forward
-    overhead), per layer of the model, in us."""
+    """Published minus the model's roofline terms and all-reduces (the prediction less the per-forward overhead it
+    charges: per layer on this engine since srvlayer, step_overhead_s), per layer of the model, in us."""
     r = BY_ID[rid]
     cal = row_calibration(r, get_device(r["hardware"]), None, None)
-    roof_ms = _pred(rid) - cal.per_step_overhead_s * 1e3
-    return (_pub(rid) - roof_ms) / get_model(r["model"]).layers * 1e3
+    layers = get_model(r["model"]).layers
+    roof_ms = _pred(rid) - cal.step_overhead_s(layers) * 1e3
+    return (_pub(rid) - roof_ms) / layers * 1e3
 
 
 def _with_per_layer_ms(rid: str, per_layer_us: float) -> float:
     r = BY_ID[rid]
     cal = row_calibration(r, get_device(r["hardware"]), None, None)
-    return _pred(rid) - cal.per_step_overhead_s * 1e3 + per_layer_us * get_model(r["model"]).layers / 1e3
+    layers = get_model(r["model"]).layers
+    return _pred(rid) - cal.step_overhead_s(layers) * 1e3 + per_layer_us * layers / 1e3
 
 
 def test_70b_tp4_ttft_per_layer_notes() -> None:
@@ -601,22 +635,35 @@ def test_70b_tp4_ttft_per_layer_notes() -> None:
             28, 32}
         med, mine = statistics.median(per), _per_layer_residual_us(rid)
         fixed = _with_per_layer_ms(rid, med) / _pub(rid) - 1
-        assert abs(mine / med - 1) < 0.03 and abs(fixed) < 0.02 and _err(rid) < -0.25, rid
+        assert abs(mine / med - 1) < 0.03 and abs(fixed) < 0.02 and _err(rid, per_forward=True) < -0.25, rid
         figs.append((mine, min(per), max(per), fixed))
         cal = row_calibration(BY_ID[rid], get_device(BY_ID[rid]["hardware"]), None, None)
         note = BY_ID[rid]["note"]
         assert note.startswith("checked: a per-layer cost (rtrt09, 2026-12-05;"), rid
-        for w in (f"predicted {100 * _err(rid):+.1f}% (too fast)", f"is {mine:.1f} us per layer over its 80 layers",
-                  f"leave {min(per):.1f} to {max(per):.1f} us per layer (median {med:.1f})",
-                  f"charged {med:.1f} us per layer instead of the table's "
-                  f"{cal.per_step_overhead_s * 1e3:.1f} ms per forward, the row is {100 * fixed:+.1f}%"):
+        words = [f"is {mine:.1f} us per layer over its 80 layers",
+                 f"leave {min(per):.1f} to {max(per):.1f} us per layer (median {med:.1f})"]
+        if dev == "a100":  # [serving.nvidia-ampere] charges no per-forward cost: the row did not move (srvlayer)
+            assert _err(rid) < -0.25 and cal.per_step_overhead_s == 0, rid
+            words += [f"predicted {100 * _err(rid):+.1f}% (too fast)",
+                      f"charged {med:.1f} us per layer instead of the table's "
+                      f"{cal.per_step_overhead_s * 1e3:.1f} ms per forward, the row is {100 * fixed:+.1f}%"]
+        else:  # srvlayer: the table's per-forward cost charged per layer (trtllm-session: no CUDA graphs)
+            assert cal.per_layer_overhead and abs(_err(rid)) <= 0.25, rid
+            over = cal.step_overhead_s(80)
+            words += [f"predicted {100 * _err(rid):+.1f}% since srvlayer (2026-12-05), with the table's "
+                      f"{cal.per_step_overhead_s * 1e3:.1f} ms per forward charged per layer, "
+                      f"{over * 1e6 / 80:.1f} us x 80 layers = {over * 1e3:.2f} ms",
+                      f"{100 * _err(rid, per_forward=True):+.1f}% with it once per forward (too fast)",
+                      f"charged {med:.1f} us per layer instead, the row is {100 * fixed:+.1f}%"]
+        for w in words:
             assert w in note, (rid, w)
     # the one 2048-token row with the same layout (H200 TP 4), with the H200 TP 1 2048-token rows' median
     long_small = [_per_layer_residual_us(f"trt09-ttft-h200-{m}-2048") for m in ("gptj", "7b", "mistral")]
     long_id = "trt09-ttft-h200-70b-tp4-2048"
     long_fixed = _with_per_layer_ms(long_id, statistics.median(long_small)) / _pub(long_id) - 1
-    assert abs(long_fixed) < 0.25 and abs(long_fixed) < abs(_err(long_id))
-    for w in (f"the H200 TP 4 2048-token TTFT ({100 * _err(long_id):+.1f}% now) is {100 * long_fixed:+.1f}% with its "
+    assert abs(long_fixed) < 0.25 and abs(long_fixed) < abs(_err(long_id, per_forward=True))
+    then = _err(long_id, per_forward=True)
+    for w in (f"the H200 TP 4 2048-token TTFT ({100 * then:+.1f}% then) is {100 * long_fixed:+.1f}% with its "
               f"TP 1 rows' median ({statistics.median(long_small):.1f} us per layer",
               " / ".join(f"{f[0]:.1f}" for f in figs) + " us",
               " / ".join(f"{f[1]:.1f}-{f[2]:.1f}" for f in figs) + " us",
@@ -632,49 +679,61 @@ def test_per_layer_cost_on_the_70b_decode_steps() -> None:
     quoted = {"trt09-h200-70b-tp2-b512-128-2048": (3.6, -4.7), "trt09-h200-70b-b64-2048-2048": (17.8, 2.7),
               "trt09-h100-70b-tp4-b512-128-2048": (16.6, 3.5), "trt09-h100-70b-tp2-b64-2048-2048": (12.6, -4.7),
               "trt09-h200-70b-b1024-128-128": (-21.1, -22.6), "trt09-h100-70b-tp2-b1024-128-128": (-14.7, -17.2)}
-    for rid, pair in quoted.items():
+    for rid, pair in quoted.items():  # the lead predates srvlayer: the per-forward tables
         per_step = 80 * med[rid.split("-")[1]] * 1e-6
-        assert (round(100 * _err(rid), 1), round(100 * _err(rid, per_step_s=per_step), 1)) == pair, rid
+        assert (round(100 * _err(rid, per_forward=True), 1),
+                round(100 * _err(rid, per_step_s=per_step, per_forward=True), 1)) == pair, rid
     for w in ("+3.6 / +17.8 / +16.6 / +12.6% -> -4.7 / +2.7 / +3.5 / -4.7%", "-21.1 / -14.7% -> -22.6 / -17.2%",
               "decoderPerRequest = false"):
         assert w in " ".join(BLOCK.replace("#", " ").split()), w
 
 
-def test_per_layer_session_overhead_trial() -> None:
-    """rtrt09's trial, not taken (the block): every trtllm-session row's per-forward cost scaled by its model's layers
-    / 32 (the layers of the session-engine fit rows, trt05-ttft-h100-7b-*: no fit row moves), in the tables that
-    charge one; the serving held-out figures before -> so, and the rows the block names."""
-    res = validate_serving()
-    held = {r.id: abs(r.error) for r in res.runs if r.role == "test" and r.error is not None}
+def test_per_layer_session_overhead_adopted() -> None:
+    """srvlayer (2026-12-05), rtrt09's trial adopted in the model: a trtllm-session forward pays its table's
+    per_step_overhead_s x the model's layers / per_step_overhead_layers (32 in the Hopper and Ada tables: no fit row
+    moves, so the declared fits stand); the serving held-out figures before (the per-forward tables) -> now, the rows
+    that moved and the ones the block names. The trial's computation (the overhead scaled by layers / 32) gives the
+    same predictions as the model."""
     tables = serving.serving_calibrations()
-    so, moved, fit_moved = dict(held), {}, []
-    for r in ROWS:
-        spec = get_device(r["hardware"])
-        fam = row_calibration(r, spec, None, None).family
+    assert serving.ENGINES["trtllm-session"].host_launched_layers
+    assert not any(rule.host_launched_layers for name, rule in serving.ENGINES.items() if name != "trtllm-session")
+    per_layer = {k for k, t in tables.items() if t.per_step_overhead_layers is not None}
+    assert per_layer == {"nvidia-hopper", "nvidia-ada"} and all(
+        tables[k].per_step_overhead_layers == 32 for k in per_layer)
+    before, now = _held_out_errs(True), _held_out_errs(False)
+    moved = {rid: (_predict_row(BY_ID[rid], _per_forward_tables(), None)[0] / _pub(rid) - 1,
+                   _predict_row(BY_ID[rid], None, None)[0] / _pub(rid) - 1)
+             for rid in before if abs(before[rid] - now[rid]) > 1e-9}
+    for rid in moved:
+        r = BY_ID[rid]
+        cal = row_calibration(r, get_device(r["hardware"]), None, None)
         layers = get_model(r["model"]).layers
-        if r["engine"] != "trtllm-session" or layers == 32 or tables.get(fam) is None:
-            continue
-        t = tables[fam]
-        if t.per_step_overhead_s == 0:
-            continue
-        scaled = replace(t, per_step_overhead_s=t.per_step_overhead_s * layers / 32)
-        err = _predict_row(r, {fam: scaled}, None)[0] / _pub(r["id"]) - 1
-        moved[r["id"]] = (_predict_row(r, None, None)[0] / _pub(r["id"]) - 1, err)
-        if r["role"] == "fit":
-            fit_moved.append(r["id"])
-        elif r["id"] in so:
-            so[r["id"]] = abs(err)
-    session_fit = [rid for cal in tables.values() for rid in cal.fitted_on if BY_ID[rid]["engine"] == "trtllm-session"]
+        assert r["engine"] == "trtllm-session" and cal.family in per_layer and layers != 32, rid
+        scaled = replace(tables[cal.family], per_step_overhead_s=cal.per_step_overhead_s * layers / 32,
+                         per_step_overhead_layers=None)  # rtrt09's trial, as it computed it
+        assert _predict_row(r, {cal.family: scaled}, None)[0] == pytest.approx(_predict_row(r, None, None)[0])
+    fit_ids = [rid for cal in tables.values() for rid in cal.fitted_on]
+    fit_moved = [rid for rid in fit_ids if _predict_row(BY_ID[rid], _per_forward_tables(), None)[0]
+                 != pytest.approx(_predict_row(BY_ID[rid], None, None)[0], rel=1e-12)]
+    session_fit = [rid for rid in fit_ids if BY_ID[rid]["engine"] == "trtllm-session"]
     assert not fit_moved and session_fit and all(get_model(BY_ID[rid]["model"]).layers == 32 for rid in session_fit)
     figs = [(round(100 * statistics.median(d.values()), 2), sum(v <= 0.06 for v in d.values()),
-             sum(v > 0.25 for v in d.values())) for d in (held, so)]
+             sum(v > 0.25 for v in d.values())) for d in (before, now)]
     named = ("trt05-ttft-h100-70b-128", "trt09-ttft-h200-70b-tp4-128", "trt09-ttft-h100-70b-tp4-128",
              "trt061-h100-70b-b480-128-2048")
     words = (f"{len(moved)} held-out rows move: serving held-out median {figs[0][0]:.2f}% -> {figs[1][0]:.2f}% over "
-             f"{len(held)}, within 6% {figs[0][1]} -> {figs[1][1]}, beyond 25% {figs[0][2]} -> {figs[1][2]}; "
+             f"{len(now)}, within 6% {figs[0][1]} -> {figs[1][1]}, beyond 25% {figs[0][2]} -> {figs[1][2]}; "
              + ", ".join(f"{rid} {100 * moved[rid][0]:+.1f}% -> {100 * moved[rid][1]:+.1f}%" for rid in named))
-    assert figs[1][0] < figs[0][0] and figs[1][2] < figs[0][2]
-    assert words in " ".join(BLOCK.replace("#", " ").split()), words
+    assert figs[1][0] < figs[0][0] and figs[1][2] < figs[0][2] and len(moved) == 44
+    lead = ("trt09-h200-70b-tp2-b512-128-2048", "trt09-h200-70b-b64-2048-2048", "trt09-h100-70b-tp4-b512-128-2048",
+            "trt09-h100-70b-tp2-b64-2048-2048")
+    b1024 = ("trt09-h200-70b-b1024-128-128", "trt09-h100-70b-tp2-b1024-128-128")
+    lead_words = ("the lead's Hopper 70B decode-heavy rows are now " + " / ".join(
+        f"{100 * moved[r][1]:+.1f}" for r in lead) + "% and the batch-1024 ones " + " / ".join(
+        f"{100 * moved[r][1]:+.1f}" for r in b1024) + "%")
+    text = " ".join(BLOCK.replace("#", " ").split())
+    for w in (words, lead_words, "test_per_layer_session_overhead_adopted"):
+        assert w in text, w
 
 
 def test_mixtral_ttft_pair_difference() -> None:

@@ -125,6 +125,15 @@ class ServingCalibration:
     per_step_overhead_s: float = unit("s", default=0.0)
     """Time added to every forward pass (decode step or prefill chunk): scheduling, sampling, launch gaps. The
     kernel-launch floor of an NVIDIA GPU is not in it: a lower bound on the roofline term (PhaseTime.launch_floor_s)."""
+    per_step_overhead_layers: int | None = unit("count", default=None)
+    """The model layers of the fit rows that set per_step_overhead_s for an engine that launches every layer's kernels
+    from the host on each forward (no CUDA graphs: EngineRule.host_launched_layers, trtllm-session): on such an engine
+    a forward of an L-layer model pays per_step_overhead_s x L / this (step_overhead_s). None: the table does not say,
+    and the overhead is one per forward on every engine (printed as 'default used:' beside such an engine's result)."""
+    per_layer_overhead: bool = False
+    """Not a table value: True where the engine launches every layer's kernels from the host on each forward
+    (ENGINES' host_launched_layers: `plan serve --engine trtllm-session`, the runs file's trtllm-session rows), so
+    the per-forward overhead grows with the layers (step_overhead_s)."""
     per_request_overhead_s: float = unit("s", default=0.0)
     """Time added to time-to-first-token: request handling before the first forward (tokenizing, scheduling)."""
     memory_utilization: float = unit("fraction", default=0.9)
@@ -237,6 +246,36 @@ class ServingCalibration:
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise InputError(f"calibration {name} = {v!r} must be a whole number >= 1",
                                  f"give {name} as a whole number >= 1 with no decimal point, e.g. {example}")
+        n = self.per_step_overhead_layers
+        if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
+            raise InputError(f"calibration per_step_overhead_layers = {n!r} must be a whole number >= 1: the layers "
+                             "of the models whose forwards the fit rows timed",
+                             "give the fit rows' model layers with no decimal point, e.g. 32 (Llama 2 7B), or "
+                             "leave it out for an overhead per forward")
+
+    def step_overhead_s(self, layers: int) -> float:
+        """The overhead one forward of a `layers`-layer model pays: per_step_overhead_s, x layers /
+        per_step_overhead_layers where the engine launches every layer from the host (per_layer_overhead) and the
+        table gives the fit rows' layers; the table's figure as it is otherwise."""
+        if self.per_layer_overhead and self.per_step_overhead_layers is not None:
+            return self.per_step_overhead_s * layers / self.per_step_overhead_layers
+        return self.per_step_overhead_s
+
+    def step_overhead_note(self, layers: int) -> str | None:
+        """The line `plan serve` prints where the engine launches every layer from the host (per_layer_overhead):
+        the per-forward overhead it charges and how; None for an engine whose overhead is one per forward."""
+        if not self.per_layer_overhead or self.per_step_overhead_s == 0:
+            return None
+        table = f"the [serving.{self.family}] table ({self.table_file})"
+        if self.per_step_overhead_layers is None:
+            return (f"default used: per-forward overhead {self.per_step_overhead_s * 1e3:g} ms, one per forward "
+                    f"(per_step_overhead_s of {table}), though the engine launches every layer's kernels from the "
+                    f"host ({HOST_LAUNCH_SOURCE}): the table gives no per_step_overhead_layers, the layers of the "
+                    "fit rows that set it, to charge it per layer — give it in a --calibration table")
+        return (f"per-forward overhead {self.step_overhead_s(layers) * 1e3:.4g} ms: per_step_overhead_s "
+                f"{self.per_step_overhead_s * 1e3:g} ms x {layers} layers / {self.per_step_overhead_layers} (the "
+                f"fit rows' layers, per_step_overhead_layers of {table}): the engine launches every layer's kernels "
+                f"from the host on each forward ({HOST_LAUNCH_SOURCE})")
 
     def uncalibrated_caveat(self, device: str) -> str:
         """' — uncalibrated ...' where this table was not fitted on published runs of its family, or where no public
@@ -296,10 +335,20 @@ class EngineRule:
     """How the engine's max_batch_size caps the requests in flight with pipeline parallelism
     (ServingCalibration.max_batch_size_per_microbatch): True per micro-batch, False in all; None: not cited for
     this engine, the default rule applies (printed as 'default used:')."""
+    host_launched_layers: bool = False
+    """True: the engine runs each forward without CUDA graphs, launching every layer's kernels from the host, so its
+    per-forward overhead grows with the model's layers (ServingCalibration.per_layer_overhead, step_overhead_s);
+    False: one overhead per forward, whatever the layers (an engine that replays its forwards from CUDA graphs, or
+    one no source says launches per layer)."""
     devices: tuple[tuple[str, str], ...] = ()
     """(vendor, kind) pairs of the devices the engine runs on, as the catalog spells them (AcceleratorSpec.vendor,
     .kind); empty: not tied to one vendor's devices (vLLM, SGLang, gpt-fast run on several), any device is taken."""
 
+
+HOST_LAUNCH_SOURCE = ("TensorRT-LLM gptSessionBenchmark runs CUDA graphs only with --enable_cuda_graph, which the "
+                      "v0.5 - v0.9 performance pages' commands do not pass: benchmarks/cpp/gptSessionBenchmark.cpp "
+                      "at WhiteD2125/TensorRT-LLM@6ad7cf1b, docs/source/performance.md at v0.6.1 / v0.9.0")
+"""Where EngineRule.host_launched_layers comes from (trtllm-session), printed beside a per-layer overhead."""
 
 ENGINES: dict[str, EngineRule] = {
     # TensorRT-LLM: KV-cache pool = kv_cache_free_gpu_mem_fraction (default 0.9) of the memory FREE after the model
@@ -319,7 +368,11 @@ ENGINES: dict[str, EngineRule] = {
     # page's GPT-J, Llama 2 7B and 70B build commands have no --paged_kv_cache (only Falcon-180B's does), so the
     # session holds the batch's own contiguous KV cache for its input + output length, no pool: 1.0 of total, as
     # gpt-fast. All-reduce: NCCL (the builds omit --use_custom_all_reduce, off by default then).
-    "trtllm-session": EngineRule("total", 1.0, devices=(("NVIDIA", "gpu"),)),
+    # Host-launched layers (HOST_LAUNCH_SOURCE): gptSessionBenchmark uses CUDA graphs only with --enable_cuda_graph,
+    # which the v0.5 - v0.9 pages' commands do not pass, so every forward launches each layer's kernels from the host.
+    # (The Jetson page's command passes it; its rows are Llama 3 8B, 32 layers, on [serving.default], whose
+    # per_step_overhead_s is 0: charged per layer or not, the same.)
+    "trtllm-session": EngineRule("total", 1.0, host_launched_layers=True, devices=(("NVIDIA", "gpu"),)),
     # vLLM: gpu_memory_utilization (default 0.9) of TOTAL GPU memory: weights + activations + KV cache <= that share
     # of the device's total memory (docs.vllm.ai, engine arguments; vLLM-Omni's memory guide: "requested_memory =
     # total_gpu_memory x gpu_memory_utilization"). The stored docs.vllm.ai/en/stable vllm/config/cache.py page now
@@ -499,6 +552,7 @@ def _serving_calibrations(path: str | None) -> dict[str, ServingCalibration]:
     out: dict[str, ServingCalibration] = {}
     known = {f.name for f in fields(ServingCalibration)} - {"family", "fitted", "fitted_on", "table_file",
                                                              "measured_link", "device_scaling", "tp_allreduce",
+                                                             "per_layer_overhead",
                                                              "pp_microbatches", "max_batch_size_per_microbatch"}
     for name, t in tables.items():
         bad = set(t.values) - known
@@ -543,7 +597,8 @@ def engine_calibration(spec: AcceleratorSpec, *, memory_utilization: float | Non
                        measured_link: comm.MeasuredLink | None = None,
                        tp_allreduce: str | None = None, int4_group_size: int | None = None,
                        pp_microbatches: int | None = None,
-                       max_batch_size_per_microbatch: bool | None = None) -> ServingCalibration:
+                       max_batch_size_per_microbatch: bool | None = None,
+                       per_layer_overhead: bool | None = None) -> ServingCalibration:
     """The calibration `plan serve` uses on `spec` (the `[serving.*]` tables of `path` replacing the bundled ones
     by name, when given), with the engine settings (--pp-microbatches among them), the checkpoint's int4 group size
     (--int4-group-size) and the measured link (--collectives) a user gave (None: the default)."""
@@ -556,7 +611,8 @@ def engine_calibration(spec: AcceleratorSpec, *, memory_utilization: float | Non
                              "max_prefill_chunk_tokens": max_prefill_chunk_tokens, "max_batch_size": max_batch_size,
                              "measured_link": measured_link, "tp_allreduce": tp_allreduce,
                              "int4_group_size": int4_group_size, "pp_microbatches": pp_microbatches,
-                             "max_batch_size_per_microbatch": max_batch_size_per_microbatch}
+                             "max_batch_size_per_microbatch": max_batch_size_per_microbatch,
+                             "per_layer_overhead": per_layer_overhead}
     return replace(cal, **{k: v for k, v in given.items() if v is not None})
 
 
@@ -568,7 +624,8 @@ class PhaseTime:
     memory_s: float = unit("s")
     comm_s: float = unit("s")
     overhead_s: float = unit("s", default=0.0)
-    """Per-forward overheads (calibration per_step_overhead_s x forwards)."""
+    """Per-forward overheads (calibration step_overhead_s x forwards: per_step_overhead_s, per layer on an engine
+    that launches every layer from the host)."""
     launch_floor_s: float = unit("s", default=0.0)
     """The forwards' kernel-launch floor, a lower bound on the roofline term (launch_floor.forward_floor_s x
     forwards) on an NVIDIA GPU, under any `[serving.*]` table; 0 where none applies (no sourced floor for the
@@ -737,15 +794,16 @@ class ServeResult:
     """`accelopt plan serve`: serving latency, throughput, memory, cost and energy per batch (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-serve"
-    SCHEMA_VERSION: ClassVar[int] = 11
+    SCHEMA_VERSION: ClassVar[int] = 12
     # 3 added calibration.published_runs_of_device; 4 calibration.tp_allreduce (a default: older documents read);
     # 5 points[].expert_weight_dtype and expert_compute_dtype (defaults null); 6 input_warnings (a default: []);
     # 7 points[].pp_microbatches (default 1) and calibration.pp_microbatches (default null);
     # 8 calibration.max_batch_size_per_microbatch (default null); 9 points[].prefill / decode_step.launch_floor_s
     # (default 0) and their bound 'launch' (a fitted NVIDIA table's launch floor, srvfit; any table's since srv2);
     # 10 calibration.int8_weight_only_bandwidth_ratio (default 1.0); 11 errors[].memory (the memory terms where not
-    # one request fits, as numbers; default null)
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7, 8, 9, 10)
+    # one request fits, as numbers; default null); 12 calibration.per_step_overhead_layers (default null) and
+    # calibration.per_layer_overhead (default false): the per-forward overhead charged per layer (srvlayer)
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
     """2: each point carries `moe` (expert / attention-data parallelism, null for tensor parallelism only)."""
 
     results: list[ServeSweep]
@@ -1758,7 +1816,7 @@ def launch_floor_points_note(points: list[ServingPrediction], spec: AcceleratorS
         phases = [(what, [p.batch for p in points if getattr(p, attr).bound == "launch"])
                   for what, attr in (("the decode step", "decode_step"), ("the prefill", "prefill"))]
         where = "; ".join(f"{what} at batch {', '.join(map(str, b))}" for what, b in phases if b)
-        return launch_floor.bound_note(spec, cal.family, cal.fitted, cal.per_step_overhead_s, model.layers,
+        return launch_floor.bound_note(spec, cal.family, cal.fitted, cal.step_overhead_s(model.layers), model.layers,
                                        where) if where \
             else None
     if launch_floor.nvidia_gpu(spec):
@@ -1848,7 +1906,7 @@ def phase_time(s: _Setup, compute_s: float, memory_s: float, comm_s: float, forw
     """A phase of `forwards` forward passes: its roofline terms, at least the launch floor of its forwards
     (s.launch_floor_s, bounding_floor_s), + communication + the per-forward overhead."""
     floor = forwards * s.launch_floor_s
-    over = forwards * s.cal.per_step_overhead_s
+    over = forwards * s.cal.step_overhead_s(s.model.layers)
     return PhaseTime(compute_s=compute_s, memory_s=memory_s, comm_s=comm_s, overhead_s=over, launch_floor_s=floor,
                      total_s=max(compute_s, memory_s, floor) + comm_s + over)
 

@@ -293,7 +293,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                                      tp_allreduce=opts.tp_allreduce or (rule.tp_allreduce if rule else None),
                                      int4_group_size=opts.int4_group_size,
                                      pp_microbatches=opts.pp_microbatches,
-                                     max_batch_size_per_microbatch=rule.batch_cap_per_microbatch if rule else None)
+                                     max_batch_size_per_microbatch=rule.batch_cap_per_microbatch if rule else None,
+                                     per_layer_overhead=rule.host_launched_layers if rule else None)
             check_int4_group(cfg, opts, moe, cal)  # the given group or the table's default, one check for both
             int4_groups.add(cal.int4_group_size)
             if cfg.is_moe and not moe.active and (carried := serving_moe.grouped_gemm_carried(cal)):  # --ep: MoE table
@@ -325,6 +326,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                 share_notes.append(share_note)
             if floor_note := launch_floor_points_note(sweep.points, spec, cfg):  # where it decides, or none sourced
                 share_notes.append(floor_note)
+            if sweep.points and (over_note := sweep.points[0].calibration.step_overhead_note(cfg.layers)):
+                share_notes.append(f"{spec.name}: {over_note}")  # an engine that launches every layer from the host
             if note := custom_allreduce_note(spec, opts.tp, cal):
                 tp_notes.append(note)
             if cfg.is_moe and not moe.active and not grouped_gemm_calibrated(cal):  # --ep/--attention-dp print it

@@ -246,7 +246,8 @@ def row_calibration(row: dict[str, str], spec: AcceleratorSpec,
                                                mla=get_model(row["model"]).mla is not None)[0]
     cal = replace(cal, memory_basis=rule.memory_basis, memory_utilization=share,
                   tp_allreduce=row_tp_allreduce(row) or rule.tp_allreduce,
-                  max_batch_size_per_microbatch=rule.batch_cap_per_microbatch)
+                  max_batch_size_per_microbatch=rule.batch_cap_per_microbatch,
+                  per_layer_overhead=rule.host_launched_layers)
     if (group := row_int4_group_size(row)) is not None:
         cal = replace(cal, int4_group_size=group)
     limit = row_max_batch_size(row)
