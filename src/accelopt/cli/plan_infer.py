@@ -521,5 +521,8 @@ def print_validation(result: Any) -> None:
     bad = next((r for r in result.runs if r.id == result.worst_held_out), None)
     if bad is not None:
         con.print(f"worst held-out row: {bad.id} {100 * bad.error:+.1f}% ({bad.note or 'no note'})")
+    from accelopt.cli.validate import print_error_groups
+
+    print_error_groups(con, result, "rows")
     for src in sorted({r.source for r in result.runs}):
         con.print(f"source: {src}")
