@@ -60,6 +60,30 @@ def test_an_ignored_key_that_changes_nothing_still_plans(tmp_path: Path, capsys:
     assert doc["params"] == load_hf_config(path).params_total()
 
 
+# a BERT masked LM: transformers builds its MLM transform (hidden x hidden + norm) and decoder bias, which the config
+# reader leaves out (3.8% of this small one): the bar must judge the ignored key, not that difference
+BERT = {"architectures": ["BertForMaskedLM"], "model_type": "bert", "hidden_size": 128, "intermediate_size": 512,
+        "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 1000, "max_position_embeddings": 256}
+
+
+@pytest.mark.parametrize("extra", [{"head_dim": 32}, {"num_key_value_heads": 4}])
+def test_an_ignored_key_that_changes_nothing_is_not_refused_for_another_difference(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: dict[str, Any]) -> None:
+    # BertConfig 4.31 defines neither key; both say what BERT is anyway (32 = 128 / 4; as many KV heads as heads)
+    code, doc, err = _infer(write_hf_config(tmp_path, "cfg", {**BERT, **extra}), capsys)
+    assert code == 0 and doc is not None, err
+
+
+def test_an_ignored_key_that_changes_the_count_is_refused_on_bert_too(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_hf_config(tmp_path, "cfg", {**BERT, "num_key_value_heads": 2})
+    code, doc, err = _infer(path, capsys)
+    if code == 0:  # a BertConfig that reads the key (none yet)
+        assert doc is not None and abs(doc["params"] / load_hf_config(path).params_total() - 1) <= PARAMS_TOLERANCE
+        return
+    assert code == 2 and "num_key_value_heads" in err, err
+
+
 def test_the_bundled_tiny_llama_counts_alike() -> None:
     from accelopt.workload.hf import build_from_hf_config
 
