@@ -211,10 +211,12 @@ def _workloads(model: str, batches: list[int] | None, input_size: int | None, si
     from accelopt.userio import path_exists
 
     trained = examples.list_examples()  # digits, chargpt: built by _load_bundle like the zoo
-    if not looks_like_path and model.lower() not in [*zoo.list_models(), *trained] and not path_exists(model):
-        from accelopt.errors import unknown_name
+    if not looks_like_path and model.lower() not in [*zoo.list_models(), *trained]:
+        if not path_exists(model):
+            from accelopt.errors import unknown_name
 
-        raise unknown_name("model", model, [*EXAMPLES, *zoo.list_models(), *trained])
+            raise unknown_name("model", model, [*EXAMPLES, *zoo.list_models(), *trained])
+        _check_bare_path(model)
     from accelopt.cli.profile import _load_bundle
 
     out = {}
@@ -236,6 +238,25 @@ def _workloads(model: str, batches: list[int] | None, input_size: int | None, si
                        f"{fix.replace('or do not pass that option', 'or leave --input-size out')}")
             raise InputError(problem, fix) from None
     return out
+
+
+def _check_bare_path(model: str) -> None:
+    """A folder or file of the working directory named without a '/' and no model name: a folder is read for its
+    config.json; one without it, or a file, was told 'unknown model' with profile's zoo list as the fix (no built-in
+    example of plan infer in it), where `./NAME` said what the path lacks."""
+    from accelopt.errors import InputError
+    from accelopt.userio import path_kind
+
+    kind = path_kind(model, "model")
+    if kind == "folder" and not (Path(model) / "config.json").is_file():
+        raise InputError(f"model {model!r} is a folder without a config.json",
+                         "give a folder holding a Hugging Face config.json (or the config's path), a built-in example "
+                         "(`accelopt plan infer --list-models`) or a zoo name (mlp, gpt, bert, resnet)")
+    if kind != "folder":
+        raise InputError(f"model {model!r} is a {'file' if kind == 'file' else 'device or pipe'} that plan infer "
+                         "cannot read as a model", "pass path/file.py:factory, a Hugging Face config.json (or its "
+                         "folder), a saved inference workload JSON, or a built-in example (`accelopt plan infer "
+                         "--list-models`)")
 
 
 def _captured(model: str, batches: list[int] | None, input_size: int | None, size: str | None) -> dict[int, Any]:
@@ -271,7 +292,8 @@ def _run_infer(o: InferOptions) -> tuple[Any, list[Any]]:
     if o.model is None:
         raise InputError("MODEL is required", "e.g. `accelopt plan infer resnet50` (see --list-models)")
     if o.objective not in OBJECTIVES:
-        raise InputError(f"--objective {o.objective!r}", f"use one of {', '.join(OBJECTIVES)}")
+        raise InputError(f"--objective {o.objective!r} is not an objective of plan infer",
+                         f"use one of {', '.join(OBJECTIVES)}")
     if o.input_size is not None and o.input_size < 1:
         raise InputError(f"--input-size {o.input_size} must be >= 1", "give a positive size, or leave it out")
     batches = _batch_list(o.batch) if o.batch is not None else None
