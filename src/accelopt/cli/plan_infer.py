@@ -323,6 +323,8 @@ def _run_infer(o: InferOptions) -> tuple[Any, list[Any]]:
 
     if (fast := fast_path_note(wls[min(wls)])) is not None:
         plan = dataclasses.replace(plan, notes=(*plan.notes, fast))
+    if (unfused := unfused_attention_note(wls[min(wls)])) is not None:
+        plan = dataclasses.replace(plan, notes=(*plan.notes, unfused))
 
     plan = dataclasses.replace(plan, input_warnings=tuple(busy))
     if batches is None and _is_workload_file(o.model):
@@ -330,6 +332,30 @@ def _run_infer(o: InferOptions) -> tuple[Any, list[Any]]:
               "captured at any --batch)"
         plan = dataclasses.replace(plan, notes=(*plan.notes, own))
     return plan, specs
+
+
+SOFTMAX_OPS = ("aten._softmax", "aten.softmax", "aten._safe_softmax")
+
+
+def unfused_attention_note(wl: Any) -> str | None:
+    """The note on a workload whose attention was captured unfused: softmax ops over (..., T, T) scores, T its
+    sequence length (an HF config under transformers' eager attention). Each is timed and sized
+    as the captured op, its T x T scores written to and read from memory, where an inference engine's fused
+    attention kernel keeps them on chip (FlashAttention, Dao et al. 2022, sec. 3.1: the scores never reach HBM), so
+    their memory-bound time and working set are upper bounds for such an engine; nothing said so. None when no such
+    op was captured (a CNN; a fused scaled_dot_product_attention op)."""
+    seq = wl.meta.get("seq_len")
+    if not isinstance(seq, int) or seq < 2:
+        return None
+    scores = [o for o in wl.ops if o.name in SOFTMAX_OPS and o.shapes and len(o.shapes[0]) >= 2
+              and tuple(o.shapes[0][-2:]) == (seq, seq)]
+    if not scores:
+        return None
+    return (f"attention as captured: {len(scores)} softmax op(s) over {seq} x {seq} scores per head (shape "
+            f"{tuple(scores[0].shapes[0])} in {scores[0].module or 'the model'}), the model's unfused attention: its "
+            "scores are written to and read from memory and counted in the working set, where an engine's fused "
+            "attention kernel keeps them on chip (FlashAttention, Dao et al. 2022, sec. 3.1); for such an engine "
+            "those ops' time and memory are upper bounds")
 
 
 def _say_config_notes(plan: Any, wls: dict[int, Any]) -> Any:
