@@ -55,3 +55,17 @@ def test_a_version_4_document_still_loads(tmp_path: Path, capsys: pytest.Capture
     v4 = {k: v for k, v in json.loads(out).items() if k != "input_notes"}
     v4["schema_version"] = 4
     assert schema.load("validate", v4).input_notes == []
+
+
+def test_a_model_cells_unmodelled_config_keys_are_in_the_json(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    # the warning `plan explain --model CONFIG` prints, given once per config a model cell names, was stderr only too
+    from test_validate_model_column import NEOX, _files
+
+    runs = _files(tmp_path)
+    (tmp_path / "neox" / "config.json").write_text(json.dumps({**NEOX, "word_embed_proj_dim": 6144}), "utf-8")
+    code, out, err = run_main(["validate", "--runs", str(runs), "--json"], capsys)
+    assert code == 0, err
+    said = [n for n in json.loads(out)["input_notes"] if "not modelled by the predictor" in n]
+    assert len(said) == 1 and said[0].endswith("ignored: word_embed_proj_dim"), said
+    assert said[0] in " ".join(err.split())

@@ -102,6 +102,10 @@ def run_validate(opts: ValidateOptions) -> None:
 
         load_catalog(opts.catalog)
     data = validate_report(opts.runs, opts.calibration, tuple(str(p) for p in opts.catalog))
+    if opts.runs is not None:  # the model cells' config keys the predictor leaves out: in the result too
+        import dataclasses
+
+        data = dataclasses.replace(data, input_notes=[*data.input_notes, *_model_key_lines(opts.runs)])
     from accelopt.cli.plan import warn_dropped_stacks
 
     warn_dropped_stacks(opts.calibration)  # stderr: the report keeps no input warnings of its own
@@ -120,9 +124,7 @@ def run_validate(opts: ValidateOptions) -> None:
 
     err = make_console(stderr=True)
     for line in data.input_notes:  # on stderr as before, and now in the JSON document and the page too
-        err.print(plain(line))
-    if opts.runs is not None:
-        _warn_model_keys(opts.runs)
+        err.print(plain(line, "yellow" if line.startswith("warning:") else ""))
 
 
 def _inputs_argv(opts: ValidateOptions) -> str:
@@ -133,21 +135,25 @@ def _inputs_argv(opts: ValidateOptions) -> str:
     return "".join(f" {flag} {shlex.quote(value)}" for flag, value in pairs if value is not None)
 
 
-def _warn_model_keys(runs: str) -> None:
-    """The unused-config-keys warning of `plan explain --model` (plan.warn_unused_keys), once per config a `model`
-    cell names: a row typed from a config.json is told what the predictor leaves out of it, as the command tells."""
-    from accelopt.cli.plan import warn_unused_keys
+def _model_key_lines(runs: str) -> list[str]:
+    """The unused-config-keys warning of `plan explain --model` (report.plan_warnings.unused_keys_line), once per
+    config a `model` cell names: a row typed from a config.json is told what the predictor leaves out of it, as the
+    command tells (ValidateResult.input_notes; it was printed on stderr only)."""
     from accelopt.errors import InputError
     from accelopt.predict.validation import read_runs
+    from accelopt.report.plan_warnings import unused_keys_line
     from accelopt.workload.presets import get_model
 
-    try:  # a second read, after the results are out: a file changed or removed meanwhile loses no result
-        rows = read_runs(runs)
-        for name in dict.fromkeys((r.get("model") or "").strip() for r in rows):
+    lines = []
+    try:  # a second read of the file (its rows were checked by the report; a model the cells name is read again)
+        for name in dict.fromkeys((r.get("model") or "").strip() for r in read_runs(runs)):
             if name:
-                warn_unused_keys(get_model(name))
+                mdl = get_model(name)
+                if (text := unused_keys_line(mdl.name, mdl.unused_keys)) is not None:
+                    lines.append(text)
     except InputError:
-        return
+        return lines
+    return lines
 
 
 def _refuse_mixed(opts: ValidateOptions) -> None:
