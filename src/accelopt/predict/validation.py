@@ -154,8 +154,9 @@ class ValidateResult:
                                       default=0)
     input_notes: list[str] = field(default_factory=list)
     """Notes on a --runs file's cells that read otherwise than `accelopt plan` assumes (runs_file_notes: blank
-    flash / overlap / zero, recompute without +sp at tp > 1, a global batch dp does not divide), as the console
-    prints them on stderr; [] for the bundled file."""
+    flash / overlap / zero, recompute without +sp at tp > 1, a global batch dp does not divide), then the config keys
+    the predictor does not model of each config.json a model cell names (added by `validate`), as the console prints
+    them on stderr; [] for the bundled file."""
 
 
 def memory_line(runs: list[RunResult]) -> str:
