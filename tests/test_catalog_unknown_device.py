@@ -96,3 +96,16 @@ def test_a_misspelt_field_of_a_user_spec_names_the_field_meant(tmp_path: Path) -
     with pytest.raises(InputError) as e:
         load_catalog([path])
     assert "'48GB' is not a number" in e.value.problem and "48e9" in e.value.fix
+
+
+@pytest.mark.parametrize(("typed", "first"), [
+    # the start of a catalog name: 'a100-sxm' suggested 'h100-sxm' or 'v100-sxm' or 'h100-sxm5' (a one-letter
+    # substitution, difflib 0.875, above the names it begins, 0.82), never the A100s (a user trial of plan infer)
+    ("a100-sxm", "a100-sxm-40gb"),
+    ("jetson-agx", "jetson-agx-orin"),
+])
+def test_the_start_of_a_name_suggests_that_name(typed: str, first: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["plan", "infer", "resnet50", "--hardware", typed, "--batch", "1"])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and f"did you mean {first!r}" in err, err

@@ -36,6 +36,8 @@ def test_simulate_takes_both_names_with_the_same_macs() -> None:
 
 def test_each_command_says_which_resnet50() -> None:
     assert "v1.5" in EXAMPLES["resnet50"].source and "simulate" in EXAMPLES["resnet50"].source
+    # the command that simulates this model, whole: it read "resnet50-v1.5 there is this one"
+    assert "this model is `simulate run -m resnet50-v1.5`" in EXAMPLES["resnet50"].source
     out = CliRunner().invoke(app, ["plan", "infer", "resnet50", "--hardware", "edge-tpu", "--batch", "1", "--json"])
     assert any("v1.5" in n for n in json.loads(out.output)["notes"]), out.output
     sim = CliRunner().invoke(app, ["simulate", "run", "-d", "tpu-v1", "-m", "resnet50", "--json"]).output

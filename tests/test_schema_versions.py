@@ -53,8 +53,9 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # 11: errors[].memory (the memory terms as numbers where not one request fits, default null; 10 reads)
     # 12: calibration.per_step_overhead_layers (default null), calibration.per_layer_overhead (default false): a
     # host-launched engine's per-forward overhead charged per layer (srvlayer, 2026-12-05; 11 reads)
-    "validate": (4, "d14b23b6b3f0fa89"),  # 3: runs[] memory_bytes_per_device, memory_capacity_bytes, assumed, fits;
+    "validate": (5, "baa0702c880d6da7"),  # 3: runs[] memory_bytes_per_device, memory_capacity_bytes, assumed, fits;
     # 4: runs[] calibration_tag, calibration_basis (an uncalibrated --catalog device said so; defaults '')
+    # 5: input_notes (a --runs file's blank-cell / +sp / uneven-batch notes, stderr only before; default [])
     "simulate-run": (3, "6e8daae45fa1e19b"),  # 2: roofline.ridge_mac_per_byte is MAC/B (was OP/B); 3:
     # layers[].latency_cycles (the DRAM latency a layer waits, 0 where SCALE-Sim's buffers are replayed)
     "simulate-sweep": (1, "94c9aaca46b0185f"),
@@ -62,7 +63,8 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     "optimize": (3, "30dcc325a627725c"),  # 2: samples_per_s is samples/s (was count); 3: baseline_thread_slowdown
     "plan-infer": (4, "235d83b185487f03"),  # 2: throughput_per_s inferences/s (was count),
     # inferences_per_j inferences/J (was none); 3: input_warnings (default ()); 4: unranked (default ())
-    "validate-inference": (1, "d185ee4c43d2f233"),
+    "validate-inference": (2, "23b9f17caa4c78ec"),  # 2: by_source, by_family, by_precision (default []), runs[]
+    # source_key, dtype, family (default ''; 1 reads)
     "validate-serving": (3, "6d048a29cb555970"),  # 2: rows gained fits and the two memory fields; 3: input_warnings
     "profile-distributed": (8, "cb89558b149e6d4a"),  # 2: prediction_left_out; 3: unused_parameters, contention, notes;
     # 4: partition.unlimited (the split without --stage-memory-gib); 5: partition.naive_cut_ties,
@@ -156,10 +158,11 @@ def test_validate_version_2_document_still_loads() -> None:
     res = ValidateResult(runs=[row], median_abs_error_held_out=0.1, median_abs_error_all=0.1,
                          median_abs_error_held_out_by_source={}, by_source=[], by_family=[], by_precision=[])
     doc = schema.dump("validate", res)
-    assert doc["schema_version"] == 4 and doc["runs"][0]["fits"] is False
+    assert doc["schema_version"] == 5 and doc["runs"][0]["fits"] is False
     added = ("fits", "memory_bytes_per_device", "memory_capacity_bytes", "assumed", "calibration_tag",
              "calibration_basis")
-    v2 = {**doc, "schema_version": 2, "runs": [{k: v for k, v in r.items() if k not in added} for r in doc["runs"]]}
+    v2 = {**{k: v for k, v in doc.items() if k != "input_notes"}, "schema_version": 2,
+          "runs": [{k: v for k, v in r.items() if k not in added} for r in doc["runs"]]}
     old = schema.load("validate", v2)
     assert old.runs[0].memory_bytes_per_device is None and old.runs[0].fits is None and old.runs[0].assumed == []
     assert old.runs[0].error == pytest.approx(0.1)

@@ -65,12 +65,18 @@ def name_similarity(typed: str, known: str) -> float:
     """How close two names (already as `name_key` writes them) are, 0..1: difflib's similarity ratio, or for a
     name that contains the other or is contained in it ('t4-pcie' and 't4', 'mi300' and 'mi300x', 'llama3' and
     'llama3-8b') 0.7 + 0.2 x (shorter / longer length), so that a one-letter typo of a longer name ('h100-sxn':
-    'h100-sxm', 0.875) still ranks above the short name inside it ('h100', 0.8)."""
+    'h100-sxm', 0.875) still ranks above the short name inside it ('h100', 0.8). A typed name of 3 or more
+    characters that begins a known one ('a100-sxm' of 'a100-sxm-80gb') scores 0.9 + 0.05 x (shorter / longer): a
+    name cut short ranks above a one-letter substitution of another name (it suggested 'h100-sxm' and 'v100-sxm',
+    0.875, for 'a100-sxm', and never the A100s at 0.82)."""
     import difflib
 
     ratio = difflib.SequenceMatcher(None, typed, known).ratio()
-    if typed in known or known in typed:
-        ratio = max(ratio, 0.7 + 0.2 * min(len(known), len(typed)) / max(len(known), len(typed)))
+    shorter = min(len(known), len(typed)) / max(len(known), len(typed))
+    if len(typed) >= 3 and known.startswith(typed):
+        ratio = max(ratio, 0.9 + 0.05 * shorter)
+    elif typed in known or known in typed:
+        ratio = max(ratio, 0.7 + 0.2 * shorter)
     return ratio
 
 

@@ -211,10 +211,12 @@ def _workloads(model: str, batches: list[int] | None, input_size: int | None, si
     from accelopt.userio import path_exists
 
     trained = examples.list_examples()  # digits, chargpt: built by _load_bundle like the zoo
-    if not looks_like_path and model.lower() not in [*zoo.list_models(), *trained] and not path_exists(model):
-        from accelopt.errors import unknown_name
+    if not looks_like_path and model.lower() not in [*zoo.list_models(), *trained]:
+        if not path_exists(model):
+            from accelopt.errors import unknown_name
 
-        raise unknown_name("model", model, [*EXAMPLES, *zoo.list_models(), *trained])
+            raise unknown_name("model", model, [*EXAMPLES, *zoo.list_models(), *trained])
+        _check_bare_path(model)
     from accelopt.cli.profile import _load_bundle
 
     out = {}
@@ -236,6 +238,25 @@ def _workloads(model: str, batches: list[int] | None, input_size: int | None, si
                        f"{fix.replace('or do not pass that option', 'or leave --input-size out')}")
             raise InputError(problem, fix) from None
     return out
+
+
+def _check_bare_path(model: str) -> None:
+    """A folder or file of the working directory named without a '/' and no model name: a folder is read for its
+    config.json; one without it, or a file, was told 'unknown model' with profile's zoo list as the fix (no built-in
+    example of plan infer in it), where `./NAME` said what the path lacks."""
+    from accelopt.errors import InputError
+    from accelopt.userio import path_kind
+
+    kind = path_kind(model, "model")
+    if kind == "folder" and not (Path(model) / "config.json").is_file():
+        raise InputError(f"model {model!r} is a folder without a config.json",
+                         "give a folder holding a Hugging Face config.json (or the config's path), a built-in example "
+                         "(`accelopt plan infer --list-models`) or a zoo name (mlp, gpt, bert, resnet)")
+    if kind != "folder":
+        raise InputError(f"model {model!r} is a {'file' if kind == 'file' else 'device or pipe'} that plan infer "
+                         "cannot read as a model", "pass path/file.py:factory, a Hugging Face config.json (or its "
+                         "folder), a saved inference workload JSON, or a built-in example (`accelopt plan infer "
+                         "--list-models`)")
 
 
 def _captured(model: str, batches: list[int] | None, input_size: int | None, size: str | None) -> dict[int, Any]:
@@ -271,7 +292,8 @@ def _run_infer(o: InferOptions) -> tuple[Any, list[Any]]:
     if o.model is None:
         raise InputError("MODEL is required", "e.g. `accelopt plan infer resnet50` (see --list-models)")
     if o.objective not in OBJECTIVES:
-        raise InputError(f"--objective {o.objective!r}", f"use one of {', '.join(OBJECTIVES)}")
+        raise InputError(f"--objective {o.objective!r} is not an objective of plan infer",
+                         f"use one of {', '.join(OBJECTIVES)}")
     if o.input_size is not None and o.input_size < 1:
         raise InputError(f"--input-size {o.input_size} must be >= 1", "give a positive size, or leave it out")
     batches = _batch_list(o.batch) if o.batch is not None else None
@@ -301,6 +323,8 @@ def _run_infer(o: InferOptions) -> tuple[Any, list[Any]]:
 
     if (fast := fast_path_note(wls[min(wls)])) is not None:
         plan = dataclasses.replace(plan, notes=(*plan.notes, fast))
+    if (unfused := unfused_attention_note(wls[min(wls)])) is not None:
+        plan = dataclasses.replace(plan, notes=(*plan.notes, unfused))
 
     plan = dataclasses.replace(plan, input_warnings=tuple(busy))
     if batches is None and _is_workload_file(o.model):
@@ -308,6 +332,30 @@ def _run_infer(o: InferOptions) -> tuple[Any, list[Any]]:
               "captured at any --batch)"
         plan = dataclasses.replace(plan, notes=(*plan.notes, own))
     return plan, specs
+
+
+SOFTMAX_OPS = ("aten._softmax", "aten.softmax", "aten._safe_softmax")
+
+
+def unfused_attention_note(wl: Any) -> str | None:
+    """The note on a workload whose attention was captured unfused: softmax ops over (..., T, T) scores, T its
+    sequence length (an HF config under transformers' eager attention). Each is timed and sized
+    as the captured op, its T x T scores written to and read from memory, where an inference engine's fused
+    attention kernel keeps them on chip (FlashAttention, Dao et al. 2022, sec. 3.1: the scores never reach HBM), so
+    their memory-bound time and working set are upper bounds for such an engine; nothing said so. None when no such
+    op was captured (a CNN; a fused scaled_dot_product_attention op)."""
+    seq = wl.meta.get("seq_len")
+    if not isinstance(seq, int) or seq < 2:
+        return None
+    scores = [o for o in wl.ops if o.name in SOFTMAX_OPS and o.shapes and len(o.shapes[0]) >= 2
+              and tuple(o.shapes[0][-2:]) == (seq, seq)]
+    if not scores:
+        return None
+    return (f"attention as captured: {len(scores)} softmax op(s) over {seq} x {seq} scores per head (shape "
+            f"{tuple(scores[0].shapes[0])} in {scores[0].module or 'the model'}), the model's unfused attention: its "
+            "scores are written to and read from memory and counted in the working set, where an engine's fused "
+            "attention kernel keeps them on chip (FlashAttention, Dao et al. 2022, sec. 3.1); for such an engine "
+            "those ops' time and memory are upper bounds")
 
 
 def _say_config_notes(plan: Any, wls: dict[int, Any]) -> Any:
@@ -521,5 +569,8 @@ def print_validation(result: Any) -> None:
     bad = next((r for r in result.runs if r.id == result.worst_held_out), None)
     if bad is not None:
         con.print(f"worst held-out row: {bad.id} {100 * bad.error:+.1f}% ({bad.note or 'no note'})")
+    from accelopt.cli.validate import print_error_groups
+
+    print_error_groups(con, result, "rows")
     for src in sorted({r.source for r in result.runs}):
         con.print(f"source: {src}")

@@ -5,15 +5,12 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 
 from accelopt.cli.catalog import CATALOG_HELP
 from accelopt.cli.html_first import HTML_RULE
-
-if TYPE_CHECKING:
-    from accelopt.predict.validation import RunResult
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,7 +41,8 @@ def register(app: typer.Typer) -> None:
                  "per run, then the held-out median and worst |error| per source, per device family and per "
                  "precision; each run uses the calibration of its software stack (the CSV's stack column). "
                  "--serving does the same for published LLM serving figures (throughput, TTFT, TPOT through plan "
-                 "serve's model), --inference for published inference latencies (through plan infer's model). "
+                 "serve's model), --inference for published inference latencies (through plan infer's model; per "
+                 "source, inference family and precision too). "
                  "--row ID prints the `accelopt plan explain` command that reproduces a training run's prediction.")
     def validate(
         runs: str = typer.Option(None, "--runs", help="CSV of runs in the bundled format (default: bundled); "
@@ -104,6 +102,10 @@ def run_validate(opts: ValidateOptions) -> None:
 
         load_catalog(opts.catalog)
     data = validate_report(opts.runs, opts.calibration, tuple(str(p) for p in opts.catalog))
+    if opts.runs is not None:  # the model cells' config keys the predictor leaves out: in the result too
+        import dataclasses
+
+        data = dataclasses.replace(data, input_notes=[*data.input_notes, *_model_key_lines(opts.runs)])
     from accelopt.cli.plan import warn_dropped_stacks
 
     warn_dropped_stacks(opts.calibration)  # stderr: the report keeps no input warnings of its own
@@ -118,9 +120,11 @@ def run_validate(opts: ValidateOptions) -> None:
 
         console().print(plain("each run's prediction as an `accelopt plan explain` command: accelopt validate"
                               f"{_inputs_argv(opts)} --row RUN_ID"), soft_wrap=True)
-    if opts.runs is not None:
-        _note_blank_defaults(opts.runs, data.runs)
-        _warn_model_keys(opts.runs)
+    from accelopt.report.console import make_console, plain
+
+    err = make_console(stderr=True)
+    for line in data.input_notes:  # on stderr as before, and now in the JSON document and the page too
+        err.print(plain(line, "yellow" if line.startswith("warning:") else ""))
 
 
 def _inputs_argv(opts: ValidateOptions) -> str:
@@ -131,21 +135,25 @@ def _inputs_argv(opts: ValidateOptions) -> str:
     return "".join(f" {flag} {shlex.quote(value)}" for flag, value in pairs if value is not None)
 
 
-def _warn_model_keys(runs: str) -> None:
-    """The unused-config-keys warning of `plan explain --model` (plan.warn_unused_keys), once per config a `model`
-    cell names: a row typed from a config.json is told what the predictor leaves out of it, as the command tells."""
-    from accelopt.cli.plan import warn_unused_keys
+def _model_key_lines(runs: str) -> list[str]:
+    """The unused-config-keys warning of `plan explain --model` (report.plan_warnings.unused_keys_line), once per
+    config a `model` cell names: a row typed from a config.json is told what the predictor leaves out of it, as the
+    command tells (ValidateResult.input_notes; it was printed on stderr only)."""
     from accelopt.errors import InputError
     from accelopt.predict.validation import read_runs
+    from accelopt.report.plan_warnings import unused_keys_line
     from accelopt.workload.presets import get_model
 
-    try:  # a second read, after the results are out, as _note_blank_defaults
-        rows = read_runs(runs)
-        for name in dict.fromkeys((r.get("model") or "").strip() for r in rows):
+    lines = []
+    try:  # a second read of the file (its rows were checked by the report; a model the cells name is read again)
+        for name in dict.fromkeys((r.get("model") or "").strip() for r in read_runs(runs)):
             if name:
-                warn_unused_keys(get_model(name))
+                mdl = get_model(name)
+                if (text := unused_keys_line(mdl.name, mdl.unused_keys)) is not None:
+                    lines.append(text)
     except InputError:
-        return
+        return lines
+    return lines
 
 
 def _refuse_mixed(opts: ValidateOptions) -> None:
@@ -237,20 +245,29 @@ def _print(data: Any) -> None:
     held = sum(not r.fitted for r in data.runs)
     con.print(f"median |error| on runs the calibration was not fitted on: {_pct(data.median_abs_error_held_out)} "
               f"({held} runs); all runs: {_pct(data.median_abs_error_all)}")  # n/a, not nan%, with no held-out run
-    for title, groups in (("source", data.by_source), ("family", data.by_family),
-                          ("precision", data.by_precision)):
-        st = Table(title=f"held-out |error| by {title}")
-        for col in (title, "held-out runs", "median", "worst", "worst run"):
-            st.add_column(col)
-        for g in groups:
-            st.add_row(Text(g.group), str(g.held_out_runs), _pct(g.median_abs_error), _pct(g.worst_abs_error),
-                       Text(g.worst_run))
-        con.print(st)
+    print_error_groups(con, data, "runs")
     for r in large_miss_notes(data.runs):  # the HTML's "why a held-out run misses by more than 25%"
         con.print(Text(f"note {r.id} ({100 * r.error:+.1f}%): {r.note}"))
     for line in [memory_line(data.runs), *calibration_lines(data.runs), *assumed_lines(data.runs)]:
         if line:
             con.print(Text(line), soft_wrap=True)  # one line each: a run id is never split
+
+
+def print_error_groups(con: Any, data: Any, what: str) -> None:
+    """The held-out |error| tables by source, family and precision of a result with by_source, by_family and
+    by_precision (validate's; validate --inference's, whose `what` are 'rows')."""
+    from rich.table import Table
+    from rich.text import Text
+
+    for title, groups in (("source", data.by_source), ("family", data.by_family),
+                          ("precision", data.by_precision)):
+        st = Table(title=f"held-out |error| by {title}")
+        for col in (title, f"held-out {what}", "median", "worst", f"worst {what[:-1]}"):
+            st.add_column(col)
+        for g in groups:
+            st.add_row(Text(g.group), str(g.held_out_runs), _pct(g.median_abs_error), _pct(g.worst_abs_error),
+                       Text(g.worst_run))
+        con.print(st)
 
 
 def _warn_params(data: Any) -> None:
@@ -262,88 +279,6 @@ def _warn_params(data: Any) -> None:
     for line in [*params_lines(data), slow_figure_line(data.runs)]:
         if line:
             con.print(plain(line, "yellow" if line.startswith("warning:") else ""))
-
-
-# Cells a user's runs file may leave blank whose default (the bundled file's, its Megatron-LM 2021 rows') is the
-# opposite of `accelopt plan`'s: a modern run written without them was predicted ~2x slower without a word (Llama 3
-# 8B on 64 H100, 512 x 8192 tokens: 12.3 s blank, 5.8 s with flash 1 and overlap 1).
-_OFF_BY_DEFAULT = {"flash": "attention without a fused kernel (the s x s scores in memory)",
-                   "overlap": "the data-parallel gradient all-reduce not overlapped with the backward"}
-
-
-def _note_blank_defaults(runs: str, results: list[RunResult]) -> None:
-    """A note on stderr naming the runs whose flash / overlap / zero cells are blank (or whose file has no such
-    column), and those whose recompute cell leaves sequence parallelism off with tp > 1: each reads as other than
-    `accelopt plan` assumes. `results`: the report's runs (a blank-zero run predicted over memory is named)."""
-    from accelopt.errors import InputError
-    from accelopt.predict.validation import read_runs
-    from accelopt.report.console import make_console, plain
-
-    try:  # a second read, after the results are out: a file changed or removed meanwhile loses no result
-        rows = read_runs(runs)  # validate's own reader: a schedule or model column is read, not refused (no notes)
-    except InputError:
-        return
-    runs_over = {r.id for r in results if r.fits is False}
-    blank = {col: [r.get("id") or "?" for r in rows if not (r.get(col) or "").strip()] for col in _OFF_BY_DEFAULT}
-    said = [f"{col} in {len(ids)} run(s) ({_some(ids)}): read as 0, "
-            f"{_OFF_BY_DEFAULT[col]}" for col, ids in blank.items() if ids]
-    con = make_console(stderr=True)
-    if said:
-        con.print(plain(
-            "note: blank " + "; blank ".join(said) + " — the bundled file's default (its Megatron-LM 2021 rows); "
-            "`accelopt plan` assumes both on: write 1 in the flash / overlap cells of a run that had them"))
-    no_zero = [r.get("id") or "?" for r in rows if not (r.get("zero") or "").strip()]
-    if no_zero:
-        con.print(plain(_blank_zero_line(no_zero, runs_over)))
-    no_sp = [r.get("id") or "?" for r in rows if _tp_above_one(r) and "+sp" not in (r.get("recompute") or "")]
-    if no_sp:  # sequence parallelism is read from the recompute cell's suffix only (validation.run_query)
-        con.print(plain(
-            f"note: recompute without +sp in {len(no_sp)} run(s) ({_some(no_sp)}) with tp > 1: read as sequence "
-            "parallelism off (`plan explain --no-sp`), while `accelopt plan` turns it on whenever tp > 1: add +sp to "
-            "the recompute cell of a run that had it (e.g. write selective+sp)"))
-    for line in _uneven_lines(rows):
-        con.print(plain(line))
-
-
-def _blank_zero_line(ids: list[str], over: set[str]) -> str:
-    """The note on runs whose zero cell is blank: read as ZeRO 0 (every rank holds the whole optimizer state), where
-    `plan explain --zero` defaults to 1 (docs/runs_files.md); the ones predicted over memory are named, as a modern
-    run written without the cell reads as one that cannot fit (Llama 3 8B on 64 H100: 161.9 of 79.6 GiB)."""
-    over_ids = [i for i in ids if i in over]
-    said_over = f", {len(over_ids)} of them predicted over their devices' memory ({_some(over_ids)})" \
-        if over_ids else ""
-    return (f"note: blank zero in {len(ids)} run(s) ({_some(ids)}): read as 0, every data-parallel rank holding the "
-            f"whole optimizer state (no ZeRO sharding){said_over} — the bundled file's default; `accelopt plan "
-            "explain` assumes --zero 1 (optimizer state sharded over dp x cp, Megatron-LM's distributed optimizer): "
-            "write 1 in the zero cell of a run that sharded its optimizer state, 3 for FSDP")
-
-
-def _some(ids: list[str]) -> str:
-    """The first three run ids, then '...' when there are more."""
-    return ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
-
-
-def _uneven_lines(rows: list[dict[str, str]]) -> list[str]:
-    """`plan explain`'s uneven-batch note (query.uneven_note) for each run whose global_batch does not divide by its
-    dp: the run is timed at the fullest rank's share, which the command says and the report did not."""
-    from accelopt.predict.query import uneven_note
-
-    lines = []
-    for r in rows:
-        try:
-            note = uneven_note(int((r.get("global_batch") or "").strip()), int((r.get("dp") or "").strip()))
-        except ValueError:  # the row's own error was reported when it was read
-            continue
-        if note is not None:
-            lines.append(f"note: run {r.get('id') or '?'}: {note}")
-    return lines
-
-
-def _tp_above_one(row: dict[str, str]) -> bool:
-    try:
-        return int((row.get("tp") or "1").strip()) > 1
-    except ValueError:  # the row's own error was reported when it was read
-        return False
 
 
 def _pct(x: float) -> str:

@@ -12,7 +12,7 @@ import itertools
 import math
 import statistics
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -21,6 +21,7 @@ from accelopt.hardware.catalog import get_device
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict.inference import InferenceRuntime, compute_time_s, load_runtimes, plan_inference
 from accelopt.predict.runs_csv import cell_error, missing_path_cell, naming_file, read_runs_csv, row_device
+from accelopt.predict.validation import ErrorSummary, summarize
 from accelopt.units import unit
 from accelopt.workload.types import Workload
 
@@ -48,6 +49,14 @@ class InferenceRunResult:
     """The row was used to fit its device family's runtime values (role 'fit'); otherwise held out."""
     source: str
     note: str = ""
+    source_key: str = ""
+    """The row's source cell as written (a '# key = citation' line's key, else the citation): what by_source groups
+    by ('' in a version-1 document)."""
+    dtype: str = ""
+    """The precision the figure was measured and predicted at ('' in a version-1 document)."""
+    family: str = ""
+    """The device's inference family (predict/data/inference.toml) whose runtime values predicted the row ('' in a
+    version-1 document)."""
 
     @property
     def error(self) -> float:
@@ -60,7 +69,10 @@ class ValidateInferenceResult:
     """`accelopt validate --inference`: published inference figures vs `plan infer`'s predictions."""
 
     SCHEMA_KIND: ClassVar[str] = "validate-inference"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)
+    """Version 2 added by_source, by_family, by_precision (defaults []) and each row's source_key, dtype and family
+    (defaults '')."""
     LEGACY_UNVERSIONED: ClassVar[bool] = True
     """Records written before the schema (no `schema` field) have this shape and load as version 1."""
 
@@ -69,6 +81,13 @@ class ValidateInferenceResult:
     median_abs_error_all: float = unit("fraction", "median |error| over every row")
     worst_held_out: str | None
     """Id of the held-out row with the largest |error| (None without held-out rows)."""
+    by_source: list[ErrorSummary] = field(default_factory=list)
+    """Held-out median and worst |error| per source (the rows' source cells), as `validate` and `validate --serving`
+    give them."""
+    by_family: list[ErrorSummary] = field(default_factory=list)
+    """Held-out median and worst |error| per inference family (the runtime values that predicted the rows)."""
+    by_precision: list[ErrorSummary] = field(default_factory=list)
+    """Held-out median and worst |error| per precision."""
     estimate: bool = True
 
 
@@ -147,7 +166,9 @@ def reproduce_inference(row: dict[str, str], runtimes: list[InferenceRuntime] | 
     pred = pt.latency_s * 1e3 if row["metric"] == "latency_ms" else pt.throughput_per_s
     return InferenceRunResult(id=row["id"], hardware=spec.name, model=row["model"], metric=row["metric"],
                               published=float(row["published"]), predicted=pred, fitted=row["role"] == "fit",
-                              source=(sources or {}).get(row["source"], row["source"]), note=row.get("note", ""))
+                              source=(sources or {}).get(row["source"], row["source"]), note=row.get("note", ""),
+                              source_key=" ".join(row["source"].split()), dtype=ran.run,
+                              family=plan.devices[0].family)
 
 
 def _check_below_peak(row: dict[str, str], spec: AcceleratorSpec, flop_per_inference: float) -> None:
@@ -193,7 +214,10 @@ def validate_inference_result(runs_path: Path | str | None = None,
     bad = worst(results)
     return ValidateInferenceResult(runs=results, median_abs_error_held_out=median_abs_error(results, True),
                                    median_abs_error_all=median_abs_error(results, False),
-                                   worst_held_out=bad.id if bad else None)
+                                   worst_held_out=bad.id if bad else None,
+                                   by_source=summarize(results, lambda r: r.source_key),
+                                   by_family=summarize(results, lambda r: r.family),
+                                   by_precision=summarize(results, lambda r: r.dtype))
 
 
 def median_abs_error(results: list[InferenceRunResult], held_out_only: bool = True) -> float:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import functools
 import statistics
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Protocol, TypeVar
 
 from accelopt.errors import InfeasibleError, InputError
 from accelopt.predict.calibration import (
@@ -27,7 +27,7 @@ from accelopt.predict.calibration import (
 from accelopt.predict.comm import Assumption
 from accelopt.predict.compute import attention_kernel_of, canonical_fp8_recipe
 from accelopt.predict.curve_basis import CurveBasis, curve_basis
-from accelopt.predict.query import LayoutQuery, predict_layout
+from accelopt.predict.query import LayoutQuery, predict_layout, uneven_note
 from accelopt.predict.runs_csv import (
     ARCH_CELLS,
     ParamsMismatch,
@@ -131,11 +131,11 @@ class ValidateResult:
     """`accelopt validate`: published training runs reproduced by the predictor."""
 
     SCHEMA_KIND: ClassVar[str] = "validate"
-    SCHEMA_VERSION: ClassVar[int] = 4
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3)
+    SCHEMA_VERSION: ClassVar[int] = 5
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4)
     """Version 2 added params_mismatches and params_unchecked_runs; version 3 each run's memory_bytes_per_device,
     memory_capacity_bytes, assumed (defaults None, None, []) and the derived fits; version 4 each run's
-    calibration_tag and calibration_basis (defaults '')."""
+    calibration_tag and calibration_basis (defaults ''); version 5 input_notes (default [])."""
 
     runs: list[RunResult]
     median_abs_error_held_out: float = unit("fraction", "over runs the calibration was not fitted on")
@@ -152,6 +152,11 @@ class ValidateResult:
     """Runs whose architecture cells count other parameters than their params_b (check_params)."""
     params_unchecked_runs: int = unit("count", "runs with params_b blank: their architecture is not checked",
                                       default=0)
+    input_notes: list[str] = field(default_factory=list)
+    """Notes on a --runs file's cells that read otherwise than `accelopt plan` assumes (runs_file_notes: blank
+    flash / overlap / zero, recompute without +sp at tp > 1, a global batch dp does not divide), then the config keys
+    the predictor does not model of each config.json a model cell names (added by `validate`), as the console prints
+    them on stderr; [] for the bundled file."""
 
 
 def memory_line(runs: list[RunResult]) -> str:
@@ -252,7 +257,21 @@ def large_miss_notes(runs: list[RunResult]) -> list[RunResult]:
     return [r for r in runs if r.note and not r.fitted and abs(r.error) > LARGE_ERROR]
 
 
-def summarize(results: list[RunResult], key: Callable[[RunResult], str]) -> list[ErrorSummary]:
+class Judged(Protocol):
+    """A reproduced published figure, as summarize groups it (RunResult; inference_validation.InferenceRunResult)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def fitted(self) -> bool: ...
+    @property
+    def error(self) -> float: ...
+
+
+JudgedT = TypeVar("JudgedT", bound=Judged)
+
+
+def summarize(results: Sequence[JudgedT], key: Callable[[JudgedT], str]) -> list[ErrorSummary]:
     """Held-out median and worst |error| of the runs grouped by `key`, groups in name order."""
     out = []
     for group in sorted({key(r) for r in results}):
@@ -321,7 +340,80 @@ def _validate_report(runs_path: Path | str | None, calibration: Path | str | Non
                           median_abs_error_held_out_by_source={g.group: g.median_abs_error for g in by_source},
                           by_source=by_source, by_family=summarize(results, lambda r: r.family),
                           by_precision=summarize(results, lambda r: r.dtype), params_mismatches=params,
-                          params_unchecked_runs=sum(not (r.get("params_b") or "").strip() for r in rows))
+                          params_unchecked_runs=sum(not (r.get("params_b") or "").strip() for r in rows),
+                          input_notes=runs_file_notes(rows, results) if runs_path is not None else [])
+
+
+# Cells a user's runs file may leave blank whose default (the bundled file's, its Megatron-LM 2021 rows') is the
+# opposite of `accelopt plan`'s: a modern run written without them was predicted ~2x slower without a word (Llama 3
+# 8B on 64 H100, 512 x 8192 tokens: 12.3 s blank, 5.8 s with flash 1 and overlap 1).
+_OFF_BY_DEFAULT = {"flash": "attention without a fused kernel (the s x s scores in memory)",
+                   "overlap": "the data-parallel gradient all-reduce not overlapped with the backward"}
+
+
+def runs_file_notes(rows: list[dict[str, str]], results: list[RunResult]) -> list[str]:
+    """The notes on a user's runs file (ValidateResult.input_notes): the runs whose flash / overlap / zero cells are
+    blank (or whose file has no such column), those whose recompute cell leaves sequence parallelism off with tp > 1,
+    and those whose global_batch does not divide by dp: each reads as other than `accelopt plan` assumes.
+    `results`: the report's runs (a blank-zero run predicted over memory is named). They went to stderr only, so the
+    --json document and the page did not carry them."""
+    runs_over = {r.id for r in results if r.fits is False}
+    blank = {col: [r.get("id") or "?" for r in rows if not (r.get(col) or "").strip()] for col in _OFF_BY_DEFAULT}
+    said = [f"{col} in {len(ids)} run(s) ({_some(ids)}): read as 0, "
+            f"{_OFF_BY_DEFAULT[col]}" for col, ids in blank.items() if ids]
+    out = []
+    if said:
+        out.append("note: blank " + "; blank ".join(said) + " — the bundled file's default (its Megatron-LM 2021 "
+                   "rows); `accelopt plan` assumes both on: write 1 in the flash / overlap cells of a run that had "
+                   "them")
+    no_zero = [r.get("id") or "?" for r in rows if not (r.get("zero") or "").strip()]
+    if no_zero:
+        out.append(_blank_zero_line(no_zero, runs_over))
+    no_sp = [r.get("id") or "?" for r in rows if _tp_above_one(r) and "+sp" not in (r.get("recompute") or "")]
+    if no_sp:  # sequence parallelism is read from the recompute cell's suffix only (run_query)
+        out.append(f"note: recompute without +sp in {len(no_sp)} run(s) ({_some(no_sp)}) with tp > 1: read as "
+                   "sequence parallelism off (`plan explain --no-sp`), while `accelopt plan` turns it on whenever tp > "
+                   "1: add +sp to the recompute cell of a run that had it (e.g. write selective+sp)")
+    return out + _uneven_lines(rows)
+
+
+def _blank_zero_line(ids: list[str], over: set[str]) -> str:
+    """The note on runs whose zero cell is blank: read as ZeRO 0 (every rank holds the whole optimizer state), where
+    `plan explain --zero` defaults to 1 (docs/runs_files.md); the ones predicted over memory are named, as a modern
+    run written without the cell reads as one that cannot fit (Llama 3 8B on 64 H100: 161.9 of 79.6 GiB)."""
+    over_ids = [i for i in ids if i in over]
+    said_over = f", {len(over_ids)} of them predicted over their devices' memory ({_some(over_ids)})" \
+        if over_ids else ""
+    return (f"note: blank zero in {len(ids)} run(s) ({_some(ids)}): read as 0, every data-parallel rank holding the "
+            f"whole optimizer state (no ZeRO sharding){said_over} — the bundled file's default; `accelopt plan "
+            "explain` assumes --zero 1 (optimizer state sharded over dp x cp, Megatron-LM's distributed optimizer): "
+            "write 1 in the zero cell of a run that sharded its optimizer state, 3 for FSDP")
+
+
+def _some(ids: list[str]) -> str:
+    """The first three run ids, then '...' when there are more."""
+    return ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
+
+
+def _uneven_lines(rows: list[dict[str, str]]) -> list[str]:
+    """`plan explain`'s uneven-batch note (query.uneven_note) for each run whose global_batch does not divide by its
+    dp: the run is timed at the fullest rank's share, which the command says and the report did not."""
+    lines = []
+    for r in rows:
+        try:
+            note = uneven_note(int((r.get("global_batch") or "").strip()), int((r.get("dp") or "").strip()))
+        except ValueError:  # the row's own error was reported when it was read
+            continue
+        if note is not None:
+            lines.append(f"note: run {r.get('id') or '?'}: {note}")
+    return lines
+
+
+def _tp_above_one(row: dict[str, str]) -> bool:
+    try:
+        return int((row.get("tp") or "1").strip()) > 1
+    except ValueError:  # the row's own error was reported when it was read
+        return False
 
 
 def check_params(rows: list[dict[str, str]]) -> list[ParamsMismatch]:

@@ -378,19 +378,27 @@ def _validate_tables(r: Any) -> list[Table]:
                        q(x, "published_mfu"), q(x, "predicted_mfu"), "fit" if x.fitted else "test"])
     t.note = (f"median |error| on held-out runs {q(r, 'median_abs_error_held_out')}; "
               f"all runs {q(r, 'median_abs_error_all')}")
-    out = [t]
-    for title, groups in (("source", r.by_source), ("family", r.by_family), ("precision", r.by_precision)):
-        g = Table(f"held-out |error| by {title}", [title, "held-out runs", "median", "worst", "worst run"])
-        for x in groups:
-            g.rows.append([x.group, q(x, "held_out_runs"), q(x, "median_abs_error"), q(x, "worst_abs_error"),
-                           x.worst_run])
-        out.append(g)
+    out = [t, *error_group_tables(r, "runs")]
     notes = [[x.id, f"{100 * x.error:+.1f}%", x.note] for x in large_miss_notes(r.runs)]
     if notes:
         out.append(Table("why a held-out run misses by more than 25%", ["run", "error", "note"], notes))
     lines = (*params_lines(r), slow_figure_line(r.runs), memory_line(r.runs), *calibration_lines(r.runs),
-             *assumed_lines(r.runs))
+             *assumed_lines(r.runs), *r.input_notes)
     return out + _console_lines_tables([ln for ln in lines if ln])
+
+
+def error_group_tables(r: Any, what: str) -> list[Table]:
+    """The held-out |error| tables by source, family and precision (the console's: cli/validate.print_error_groups)
+    of a result with by_source, by_family and by_precision; `what`: 'runs' (validate), 'rows' (validate
+    --inference)."""
+    out = []
+    for title, groups in (("source", r.by_source), ("family", r.by_family), ("precision", r.by_precision)):
+        g = Table(f"held-out |error| by {title}", [title, f"held-out {what}", "median", "worst", f"worst {what[:-1]}"])
+        for x in groups:
+            g.rows.append([x.group, q(x, "held_out_runs"), q(x, "median_abs_error"), q(x, "worst_abs_error"),
+                           x.worst_run])
+        out.append(g)
+    return out
 
 
 def _sim_run_tables(r: Any) -> list[Table]:

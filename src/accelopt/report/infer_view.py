@@ -65,7 +65,7 @@ def _infer_notes_tables(r: Any) -> list[Any]:
 
 
 def validate_inference_tables(r: Any) -> list[Any]:
-    from accelopt.report.html import Table, q
+    from accelopt.report.html import Table, error_group_tables, q
     from accelopt.units import fmt_count
 
     t = Table("published vs predicted inference", ["run", "hardware", "model", "metric", "published", "predicted",
@@ -75,7 +75,7 @@ def validate_inference_tables(r: Any) -> list[Any]:
                        f"{100 * x.error:+.1f}%", "fit" if x.fitted else "test", x.note])
     t.note = (f"median |error| on held-out rows {q(r, 'median_abs_error_held_out')}; "
               f"worst held-out row: {r.worst_held_out}")
-    return [t]
+    return [t, *error_group_tables(r, "rows")]
 
 
 # ---------------------------------------------------------------- plots

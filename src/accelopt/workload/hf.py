@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from accelopt.errors import InputError, UnsupportedError, first_line, is_out_of_memory
+from accelopt.errors import AcceloptError, InputError, UnsupportedError, first_line, is_out_of_memory
 from accelopt.units import fmt_bytes
 from accelopt.userio import path_kind, read_user_json
 from accelopt.workload.presets import config_model_name
@@ -217,6 +217,15 @@ _DEFAULTED_SIZES = ("num_hidden_layers", "hidden_size", "num_attention_heads", "
                     "ffn_dim", "d_model")
 
 
+def _undefined_keys(cls: type, defaults: dict[str, Any], d: dict[str, Any]) -> list[str]:
+    """The keys of the file `d` that the config class `cls` (its `defaults`: cls().to_dict()) does not define: set as
+    attributes no module reads."""
+    aliases = dict(getattr(cls, "attribute_map", {}) or {})
+    # + the class's properties: PretrainedConfig reads num_labels as one (it builds id2label), which to_dict() omits
+    known = set(defaults) | set(aliases) | {k for k in d if isinstance(getattr(cls, k, None), property)}
+    return sorted(k for k in d if k not in known and not k.startswith("_"))
+
+
 def _config_notes(config: Any, d: dict[str, Any], version: str) -> list[str]:
     """Notes on what transformers did with the file without a word: keys its config class does not define (set as
     attributes no module reads: a misspelt num_hiden_layers built bert-large's width at BertConfig's 12 layers, 184M
@@ -228,10 +237,8 @@ def _config_notes(config: Any, d: dict[str, Any], version: str) -> list[str]:
     except (TypeError, ValueError, KeyError, AttributeError) as e:  # a class that needs sub-configs to be built
         return [f"the config's keys were not checked against {cls.__name__}'s: its defaults cannot be built alone "
                 f"({first_line(e)}); transformers ignores the keys it does not define"]
-    # + the class's properties: PretrainedConfig reads num_labels as one (it builds id2label), which to_dict() omits
-    known = set(defaults) | set(aliases) | {k for k in d if isinstance(getattr(cls, k, None), property)}
     notes = []
-    unknown = sorted(k for k in d if k not in known and not k.startswith("_"))
+    unknown = _undefined_keys(cls, defaults, d)
     if unknown:
         notes.append(f"config key(s) {cls.__name__} (transformers {version}) does not define, ignored when the model "
                      f"was built: {', '.join(unknown)}")
@@ -271,6 +278,65 @@ def _config_dtype_note(path: str, ran: str) -> list[str]:
         return []
     return [f"config.json: torch_dtype {said} is not applied: transformers builds the random weights in fp32 "
             f"(from_config), so {ran}; pass --dtype {ours} to run it under {ours} autocast"]
+
+
+PARAMS_TOLERANCE = 0.01
+"""How far an ignored key may move the config's own count (presets.load_hf_config: what `plan` and `plan serve`
+read), and the model transformers built may count from it, before the build is refused: 1%, set before any count
+was compared (the builds of configs both read agree within 0.02% for GPT-J-6B, Falcon-7B/40B and
+examples/hf_tiny_llama; a BERT masked LM's transform and decoder bias, which the reader leaves out, are 3.8% of a
+2-layer hidden-128 one, so the key is judged by the reader's count with and without it, not by that difference)."""
+
+
+def _check_one_count(config: Any, d: dict[str, Any], p: Path, built: int, version: str) -> None:
+    """InputError when the installed transformers' config class does not define keys of the file that `plan` and
+    `plan serve` read (a head_dim other than hidden_size / num_attention_heads or MoE keys under transformers 4.31's
+    LlamaConfig), those keys move the config's own count (load_hf_config with them against without them, or the
+    reader refuses the file without them), and the model transformers built counts other parameters than that
+    count: the figures would be those of another model (a Qwen3-4B-shaped llama config: 3.67 B parameters built,
+    4.02 B in `plan serve`), which the note naming the ignored keys did not stop."""
+    from accelopt.workload.presets import load_hf_config, reads_config_key
+
+    cls = type(config)
+    try:
+        defaults = cls().to_dict()
+    except (TypeError, ValueError, KeyError, AttributeError):  # _config_notes says the keys were not checked
+        return
+    ignored = [k for k in _undefined_keys(cls, defaults, d) if reads_config_key(k)]
+    if not ignored:
+        return
+    try:
+        counted = load_hf_config(p).params_total()
+    except AcceloptError:  # a config the transformers-free reader refuses: the note still names the keys
+        return
+    if counted <= 0 or abs(built / counted - 1) <= PARAMS_TOLERANCE or not _keys_move_count(d, ignored, counted):
+        return
+    keys = ", ".join(f"{k} = {d[k]!r}" for k in ignored)
+    newer = " (Llama's head_dim: 4.45 on)" if "head_dim" in ignored else ""
+    raise InputError(f"Hugging Face config {str(p)!r}: transformers {version}'s {cls.__name__} does not define "
+                     f"{keys}: the model it builds counts {built:,} parameters, where the config's sizes count "
+                     f"{counted:,} (as `plan` and `plan serve` read them), so its figures would be another model's",
+                     f"upgrade transformers (pip install -U transformers) to a release whose {cls.__name__} reads "
+                     f"{', '.join(ignored)}{newer}; or predict the model from the config without transformers: "
+                     f"`accelopt plan serve -m {p}` (serving), `accelopt plan --model {p}` (training)")
+
+
+def _keys_move_count(d: dict[str, Any], keys: list[str], counted: int) -> bool:
+    """Whether the config's own count without `keys` (the file `d` less them, read by load_hf_config) is more than
+    PARAMS_TOLERANCE from `counted` (with them), or the reader refuses the file without them (num_experts_per_tok
+    left without its experts): a head_dim of hidden / heads or as many KV heads as heads moves nothing."""
+    import tempfile
+
+    from accelopt.workload.presets import load_hf_config
+
+    with tempfile.TemporaryDirectory() as tmp:
+        q = Path(tmp) / "config.json"
+        q.write_text(json.dumps({k: v for k, v in d.items() if k not in keys}), encoding="utf-8")
+        try:
+            without = load_hf_config(q).params_total()
+        except AcceloptError:
+            return True
+    return abs(without / counted - 1) > PARAMS_TOLERANCE
 
 
 def _newer_version(written: object, installed: str) -> bool:
@@ -454,4 +520,5 @@ def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: i
         facts["seq_len_default"] = [t, _DEFAULT_SEQ_LEN, max_pos or 0]  # tokens, the default, positions (0: none)
     bundle = ModelBundle(name=str(name), model=model, batches=batches, loss_fn=loss, batch_size=b, meta=facts)
     bundle.meta["params"] = bundle.param_count()
+    _check_one_count(config, d, p, bundle.meta["params"], tf.__version__)
     return bundle

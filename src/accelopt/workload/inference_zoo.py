@@ -241,7 +241,8 @@ def _bert_base(b: int, side: int | None) -> ModelBundle:
 # in the 3x3 convolution") on the 3x3. MACs at 224x224 (conv + fc, checked by tests/test_resnet50_versions.py):
 # v1 3.86e9 (He et al. Table 1: 3.8e9 multiply-adds), v1.5 4.09e9 (torchvision ResNet50_Weights: 4.09 "GFLOPS" = MACs).
 _RESNET50_V15 = ("ResNet-50 v1.5 (stride 2 in the 3x3, as torchvision / NVIDIA DeepLearningExamples; He et al. 2016 "
-                 "Table 1 depths): 4.09 GMAC; `simulate run -m resnet50` is v1, resnet50-v1.5 there is this one")
+                 "Table 1 depths): 4.09 GMAC; `simulate run -m resnet50` is v1: this model is `simulate run -m "
+                 "resnet50-v1.5`")
 _RESNET50_V1 = ("ResNet-50 v1 (He et al. 2016 Table 1: stride 2 in the first 1x1 of conv3_1/4_1/5_1): 3.86 GMAC; "
                 "what `simulate run -m resnet50` runs")
 _RESNET152 = "ResNet-152 v1.5 (stride 2 in the 3x3, as torchvision; He et al. 2016 Table 1 depths)"

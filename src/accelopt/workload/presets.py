@@ -444,6 +444,11 @@ def _routing_limited(cfg: dict[str, Any]) -> bool:
     return 0 < top < groups
 
 
+def reads_config_key(key: str) -> bool:
+    """Whether load_hf_config reads `key` of a config.json (as one of the alternatives of a field)."""
+    return key in _USED_KEYS
+
+
 def unused_config_keys(cfg: dict[str, Any], mtype: str | None = None) -> tuple[str, ...]:
     """Keys of a config.json the predictors do not model, with a value that matters (not null/false/0); with the
     model type `mtype`, also the family keys of other families (_FAMILY_KEYS)."""
