@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from accelopt.distributed.types import TIMES_CHUNK, Job
-from accelopt.errors import AcceloptError, InputError, MeasurementError
+from accelopt.errors import AcceloptError, InputError, MeasurementError, of_kind
 from accelopt.interrupts import interrupts_held
 
 POLL_S = 0.1
@@ -348,7 +348,9 @@ def launch_job(job: Job, launch: Launch) -> RawRun:
     """Run `job` on `launch.nproc` ranks under torchrun and return what every rank reported.
 
     Raises InputError (a rank rejected the input, or the port is taken) or MeasurementError (a rank crashed or
-    hung), naming the rank and the fix; either way no process of the run remains."""
+    hung), naming the rank and the fix; either way no process of the run remains. An error of the run itself is a
+    RunFailed as well, carrying what each rank of this node had measured (read_partial, every process stopped), as
+    Ctrl-C's RunInterrupted does: a crash at step 500 kept nothing of the 499 before it."""
     if launch.rdzv_endpoint is not None and launch.node_rank == 0:
         check_port_free(*split_endpoint(launch.rdzv_endpoint))
     out_dir = Path(tempfile.mkdtemp(prefix="accelopt-dist-"))
@@ -376,12 +378,28 @@ def launch_job(job: Job, launch: Launch) -> RawRun:
         except AcceloptError as e:  # kept where the error names a file there (a crash's torchrun.log); a rank's
             # out-of-memory or input error names none, and its folder was left in /tmp for nobody
             keep = job.dump_grads or str(out_dir) in f"{e.problem} {e.fix}"
-            raise
+            with interrupts_held("the failed run's steps (stopping every process of the run)"):
+                stop_run(proc, str(job_path), out_dir)  # every rank stopped first: their records no longer change
+                ranks = read_partial(out_dir, launch)
+            raise of_kind(RunFailed, e)(e.problem, e.fix, ranks=ranks, error=e) from e
         finally:
             stop_run(proc, str(job_path), out_dir)
             if not keep:
                 shutil.rmtree(out_dir, ignore_errors=True)
     return RawRun(ranks=ranks, out_dir=out_dir)
+
+
+class RunFailed(AcceloptError):
+    """A run ended by an error of its own (a rank crashed, hung, ran out of memory or refused its input): the error's
+    problem and fix, and `ranks`, what each rank of this node had measured before it (read_partial). Made of the
+    error's class too (errors.of_kind), so a caller catching MeasurementError or RankOutOfMemory still catches it."""
+
+    def __init__(self, problem: str, fix: str = "", *, ranks: list[dict[str, Any]] | None = None,
+                 error: AcceloptError | None = None) -> None:
+        super().__init__(problem, fix)  # (problem, fix) first: a caller rewording it may rebuild it as type(e)(...)
+        self.ranks = ranks or []
+        self.error = error if error is not None else AcceloptError(problem, fix)
+        """The error as the launcher raised it (its own class)."""
 
 
 class RunInterrupted(KeyboardInterrupt):
