@@ -186,6 +186,14 @@ TINY_BERT = {"architectures": ["BertForMaskedLM"], "model_type": "bert", "hidden
 the HF-config notes tests add it, or misspell it); written for a test with write_config."""
 
 
+def machine_cpus(monkeypatch: pytest.MonkeyPatch, count: int, usable: int | None = None) -> None:
+    """This machine as one of `count` logical CPUs (os.cpu_count) of which this process may run on `usable` (its
+    CPU affinity, os.sched_getaffinity; default all): distributed.launch counts the usable ones."""
+    monkeypatch.setattr("os.cpu_count", lambda: count)
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(count if usable is None else usable)),
+                        raising=False)
+
+
 @pytest.fixture
 def torch_one_thread() -> Any:
     """torch on one thread for the test (digits_bundle.one_thread: tiny models, where a second OpenMP thread on a

@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import platform
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from accelopt.distributed.launch import Launch, RankOutOfMemory, RunFailed, RunInterrupted, launch_job
+from accelopt.distributed.launch import (
+    Launch,
+    RankOutOfMemory,
+    RunFailed,
+    RunInterrupted,
+    launch_job,
+    threads_per_rank,
+)
 from accelopt.distributed.model import (
     batchnorm_note,
     check_batch,
@@ -206,7 +212,7 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
     world = launch.world_size
     if cfg.parallel == "pipeline" and world < 2:
         raise InputError("--parallel pipeline needs 2 or more ranks (one per stage)", "pass --nproc 2 or more")
-    threads = launch.threads_per_rank or max(1, (os.cpu_count() or 1) // launch.nproc)
+    threads = launch.threads_per_rank or threads_per_rank(launch.nproc)
     launch = dataclasses.replace(launch, threads_per_rank=threads)
     torch.manual_seed(cfg.seed)
     bundle = load_bundle(cfg.bundle_ref, cfg.bundle_kwargs)
