@@ -167,6 +167,34 @@ def run_main_expect(capsys: pytest.CaptureFixture[str], *args: str, code: int = 
 
 
 @pytest.fixture
+def tiny_probe(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`probe` at tiny sizes (one 64^3 fp32 and one 32^3 bf16 matmul, 2 MiB stream arrays, budgets of tens of ms):
+    the CLI's tests check what it prints and saves, not the machine's figures."""
+    from accelopt.measure import probe
+    from accelopt.units import MiB
+
+    def settings_for(device: Any, quick: bool, llc: float | None) -> probe.ProbeSettings:
+        return probe.ProbeSettings(shapes={"fp32": [(64, 64, 64)], "bf16": [(32, 32, 32)]}, shape_budget_s=0.02,
+                                   max_call_s=1.0, stream_bytes=2 * MiB, stream_budget_s=0.03)
+
+    monkeypatch.setattr(probe, "settings_for", settings_for)
+
+
+TINY_BERT = {"architectures": ["BertForMaskedLM"], "model_type": "bert", "hidden_size": 32, "intermediate_size": 64,
+             "num_attention_heads": 2, "vocab_size": 100, "max_position_embeddings": 16}
+"""A Hugging Face BERT config.json small enough to build and step in well under a second (no num_hidden_layers:
+the HF-config notes tests add it, or misspell it); written for a test with write_config."""
+
+
+def machine_cpus(monkeypatch: pytest.MonkeyPatch, count: int, usable: int | None = None) -> None:
+    """This machine as one of `count` logical CPUs (os.cpu_count) of which this process may run on `usable` (its
+    CPU affinity, os.sched_getaffinity; default all): distributed.launch counts the usable ones."""
+    monkeypatch.setattr("os.cpu_count", lambda: count)
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(count if usable is None else usable)),
+                        raising=False)
+
+
+@pytest.fixture
 def torch_one_thread() -> Any:
     """torch on one thread for the test (digits_bundle.one_thread: tiny models, where a second OpenMP thread on a
     loaded 2-core machine spins); a file applies it to all its tests with

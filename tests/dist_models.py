@@ -34,16 +34,17 @@ def mlp(batch_size: int = 16, seq_len: int | None = None) -> ModelBundle:
 
 
 class _Fails(nn.Module):
-    """Rank `rank` misbehaves in its forward at its third call: `how` = crash (an exception) or hang (sleeps)."""
+    """Rank `rank` misbehaves in its forward at its call `at` (default the third: DDP's unused-parameter check, the
+    warm-up step, then the first timed step): `how` = crash (an exception) or hang (sleeps)."""
 
-    def __init__(self, how: str, rank: int) -> None:
+    def __init__(self, how: str, rank: int, at: int = 3) -> None:
         super().__init__()
         self.lin = nn.Linear(32, 8)
-        self.how, self.rank, self.calls = how, rank, 0
+        self.how, self.rank, self.at, self.calls = how, rank, at, 0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.calls += 1
-        if self.calls == 3 and int(os.environ.get("RANK", "0")) == self.rank:
+        if self.calls == self.at and int(os.environ.get("RANK", "0")) == self.rank:
             if self.how == "crash":
                 raise RuntimeError("injected failure in the model's forward")
             if self.how == "kill":
@@ -61,6 +62,20 @@ def failing(how: str = "crash", batch_size: int = 8, seq_len: int | None = None)
 
 def crashing(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
     return failing("crash", batch_size)
+
+
+def crashing_first(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    """Rank 1 raises in its 2nd forward: the first step after DDP's check, so no rank finishes a step."""
+    del seq_len
+    return ModelBundle(name="dist-crash-first", model=_Fails("crash", rank=1, at=2), batches=_data(batch_size, 32, 8),
+                       loss_fn=nn.functional.cross_entropy, batch_size=batch_size)
+
+
+def crashing_late(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    """Rank 1 raises in its 5th forward: with --warmup 1, after two timed steps (calls 3 and 4) on every rank."""
+    del seq_len
+    return ModelBundle(name="dist-crash-late", model=_Fails("crash", rank=1, at=5), batches=_data(batch_size, 32, 8),
+                       loss_fn=nn.functional.cross_entropy, batch_size=batch_size)
 
 
 def hanging(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:

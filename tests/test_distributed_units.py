@@ -208,9 +208,9 @@ def test_worker_picks_nccl_and_its_gpu_on_cuda(monkeypatch: pytest.MonkeyPatch, 
 
 
 def test_distributed_flags_need_nproc(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    from conftest import run_main
+    from conftest import machine_cpus, run_main
 
-    monkeypatch.setattr("os.cpu_count", lambda: 4)  # 3 ranks fit the cores: the batch split is what is refused
+    machine_cpus(monkeypatch, 4)  # 3 ranks fit the cores: the batch split is what is refused
 
     code, _, err = run_main(["profile", "mlp", "--parallel", "fsdp"], capsys)
     assert code == 2 and "--parallel applies to distributed runs only" in err and "--nproc" in err

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run_main
+from conftest import machine_cpus, run_main
 
 from accelopt.errors import InputError
 
@@ -87,7 +87,7 @@ def test_more_ranks_than_cores_refused_before_anything_runs(argv: list[str], mon
         raise AssertionError("measured before the options were checked")
 
     monkeypatch.setattr(probe_cli, "_run", no_measuring)
-    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    machine_cpus(monkeypatch, 4)
     code, _, err = run_main([a.replace("{n}", "1000000") for a in argv], capsys)
     assert code == 2 and "--nproc 1000000 is more ranks than this machine's 4 logical CPUs" in err, err
     assert "pass --nproc 2 to 4" in err

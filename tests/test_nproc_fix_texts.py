@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 import pytest
-from conftest import run_main
+from conftest import machine_cpus, run_main
 
 PASSED = 99
 """Exit status of the stand-in for the measurement: every option check passed."""
@@ -32,7 +32,7 @@ def node(monkeypatch: pytest.MonkeyPatch) -> Any:
 
     monkeypatch.setattr(probe_cli, "_run", _passed)
     monkeypatch.setattr(dist_run, "load_bundle", _passed)
-    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    machine_cpus(monkeypatch, 4)
 
     def set_gpus(gpus: int) -> None:
         monkeypatch.setattr(torch.cuda, "is_available", lambda: gpus > 0)

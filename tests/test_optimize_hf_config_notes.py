@@ -10,26 +10,20 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_main
+from conftest import TINY_BERT, run_main, write_config
 
 pytest.importorskip("transformers")
 
-TINY_BERT = {"architectures": ["BertForMaskedLM"], "model_type": "bert", "hidden_size": 32, "intermediate_size": 64,
-             "num_attention_heads": 2, "vocab_size": 100, "max_position_embeddings": 16}
 FAST = ["--only", "bf16", "--rounds", "3", "--block-s", "0.005", "--warmup", "0", "--no-profile-bounds",
         "--combinations", "0", "--batch-size", "1", "--seq-len", "8"]
 IGNORED = "ignored when the model was built: num_hiden_layers"
 
 
-def _config(tmp_path: Path, cfg: dict[str, object]) -> str:
-    (tmp_path / "config.json").write_text(json.dumps(cfg))
-    return str(tmp_path / "config.json")
-
-
 def test_a_misspelt_size_is_said_on_stderr_first_in_the_json_notes_and_on_the_html_page(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     html = tmp_path / "report.html"
-    code, out, err = run_main(["optimize", _config(tmp_path, {**TINY_BERT, "num_hiden_layers": 1}), *FAST, "--json",
+    cfg = write_config(tmp_path, {**TINY_BERT, "num_hiden_layers": 1})
+    code, out, err = run_main(["optimize", str(cfg), *FAST, "--json",
                                "--html", str(html)], capsys)
     assert code == 0, err
     assert "warning: config.json: config key(s) BertConfig" in err and IGNORED in err, err
@@ -42,10 +36,11 @@ def test_a_misspelt_size_is_said_on_stderr_first_in_the_json_notes_and_on_the_ht
 def test_the_tables_say_a_bf16_torch_dtype_built_in_fp32_and_a_complete_fp32_config_adds_no_note(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = {**TINY_BERT, "num_hidden_layers": 1, "torch_dtype": "bfloat16"}
-    code, out, err = run_main(["optimize", _config(tmp_path, cfg), *FAST], capsys)
+    code, out, err = run_main(["optimize", str(write_config(tmp_path, cfg)), *FAST], capsys)
     assert code == 0, err
     said = "config.json: torch_dtype bfloat16 is not applied"
     assert f"warning: {said}" in err and "--dtype bf16" in err, err
     assert f"note: {said}" in " ".join(out.split()) and "the baseline, and every variant" in " ".join(out.split()), out
-    code, out, err = run_main(["optimize", _config(tmp_path, {**TINY_BERT, "num_hidden_layers": 1}), *FAST], capsys)
+    complete = write_config(tmp_path, {**TINY_BERT, "num_hidden_layers": 1})
+    code, out, err = run_main(["optimize", str(complete), *FAST], capsys)
     assert code == 0 and "config.json:" not in out + err, out + err

@@ -11,23 +11,13 @@ from conftest import run_main
 
 from accelopt.hardware.catalog import get_device
 from accelopt.measure import probe
-from accelopt.units import MiB
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return run_main(list(args), capsys)
 
 
-@pytest.fixture
-def tiny(monkeypatch: pytest.MonkeyPatch) -> None:
-    def settings_for(device: Any, quick: bool, llc: float | None) -> probe.ProbeSettings:
-        return probe.ProbeSettings(shapes={"fp32": [(64, 64, 64)], "bf16": [(32, 32, 32)]}, shape_budget_s=0.02,
-                                   max_call_s=1.0, stream_bytes=2 * MiB, stream_budget_s=0.03)
-
-    monkeypatch.setattr(probe, "settings_for", settings_for)
-
-
-def test_probe_json_and_saved_spec(capsys: pytest.CaptureFixture[str], tiny: None, tmp_path: Path) -> None:
+def test_probe_json_and_saved_spec(capsys: pytest.CaptureFixture[str], tiny_probe: None, tmp_path: Path) -> None:
     path = tmp_path / "cpu.toml"
     code, out, err = _run(capsys, "probe", "--quick", "--device", "cpu", "--dtypes", "fp32", "--save", str(path),
                           "--json")
@@ -40,12 +30,12 @@ def test_probe_json_and_saved_spec(capsys: pytest.CaptureFixture[str], tiny: Non
     assert code == 0 and "measured" in out
 
 
-def test_probe_table(capsys: pytest.CaptureFixture[str], tiny: None) -> None:
+def test_probe_table(capsys: pytest.CaptureFixture[str], tiny_probe: None) -> None:
     code, out, _ = _run(capsys, "probe", "--device", "cpu", "--no-save")
     assert code == 0 and "matmul.bf16" in out and "ridge point" in out and "n/a" in out
 
 
-def test_probe_compare_with_catalog_entry(capsys: pytest.CaptureFixture[str], tiny: None) -> None:
+def test_probe_compare_with_catalog_entry(capsys: pytest.CaptureFixture[str], tiny_probe: None) -> None:
     code, out, _ = _run(capsys, "probe", "--device", "cpu", "--dtypes", "fp32", "--compare", "epyc-9654",
                         "--no-save", "--json")
     d = json.loads(out)
@@ -61,7 +51,7 @@ def test_probe_compare_with_catalog_entry(capsys: pytest.CaptureFixture[str], ti
     (["--device", "cpu", "--nproc", "2"], "--collectives"),  # the default value, given without --collectives
     (["--device", "cpu", "--nproc", "4"], "--collectives"),
 ])
-def test_probe_bad_inputs_exit_2(capsys: pytest.CaptureFixture[str], tiny: None, args: list[str],
+def test_probe_bad_inputs_exit_2(capsys: pytest.CaptureFixture[str], tiny_probe: None, args: list[str],
                                  needle: str) -> None:
     code, _, err = _run(capsys, "probe", *args)
     assert code == 2 and needle in err
@@ -96,7 +86,7 @@ def test_env_table(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Monke
     assert code == 0 and "580.159.04" not in out and "pynvml not installed" in out
 
 
-def test_probe_collectives_are_in_json_history_and_html(capsys: pytest.CaptureFixture[str], tiny: None,
+def test_probe_collectives_are_in_json_history_and_html(capsys: pytest.CaptureFixture[str], tiny_probe: None,
                                                         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`probe --collectives` measures 2 gloo ranks for real; its figures are part of the probe's document (JSON,
     history, HTML), not only of the saved spec."""
@@ -174,7 +164,7 @@ def _threads_below_xeon_cores() -> int:
 
 
 def test_probe_compare_cpu_entry_says_the_share_of_cores_in_use(capsys: pytest.CaptureFixture[str],
-                                                                tiny: None, tmp_path: Path) -> None:
+                                                                tiny_probe: None, tmp_path: Path) -> None:
     """`probe --compare` with a CPU catalog entry: its figures are the whole socket's, so on fewer torch threads than
     the entry has cores the `% of catalog` column read as a share of the machine with no word of the cores in use
     (117 GFLOP/s fp32 on 2 threads: 1.6% of xeon-8480plus, 56 cores, where 2/56 = 3.6% bounds a matmul if the peak
@@ -197,7 +187,7 @@ def test_probe_compare_cpu_entry_says_the_share_of_cores_in_use(capsys: pytest.C
     assert f"{threads}/56 = {100 * share:.0f}% of its cores" in (tmp_path / "p.html").read_text()
 
 
-def test_no_share_note_against_a_gpu_entry(capsys: pytest.CaptureFixture[str], tiny: None) -> None:
+def test_no_share_note_against_a_gpu_entry(capsys: pytest.CaptureFixture[str], tiny_probe: None) -> None:
     """A GPU entry's figures are no socket of cores: nothing to qualify."""
     code, out, err = run_main(["probe", "--device", "cpu", "--dtypes", "fp32", "--compare", "h100-sxm",
                                "--no-save", "--json"], capsys)

@@ -16,12 +16,8 @@ from accelopt.units import MiB, fmt_quantity
 
 
 @pytest.fixture
-def tiny(monkeypatch: pytest.MonkeyPatch) -> None:
-    def settings_for(device: Any, quick: bool, llc: float | None) -> probe.ProbeSettings:
-        return probe.ProbeSettings(shapes={"fp32": [(64, 64, 64)], "bf16": [(32, 32, 32)]}, shape_budget_s=0.02,
-                                   max_call_s=1.0, stream_bytes=2 * MiB, stream_budget_s=0.03)
-
-    monkeypatch.setattr(probe, "settings_for", settings_for)
+def tiny(tiny_probe: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """conftest's tiny probe, with a two-size matmul ladder."""
     monkeypatch.setattr(probe, "LADDER_SIDES", (16, 32))
 
 

@@ -219,18 +219,6 @@ def test_busy_machine_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
 
 # ---- probe ------------------------------------------------------------------------------------------
 
-@pytest.fixture
-def tiny_probe(monkeypatch: pytest.MonkeyPatch) -> None:
-    from accelopt.measure import probe
-    from accelopt.units import MiB
-
-    def settings_for(device: object, quick: bool, llc: float | None) -> probe.ProbeSettings:
-        return probe.ProbeSettings(shapes={"fp32": [(64, 64, 64)], "bf16": [(32, 32, 32)]}, shape_budget_s=0.02,
-                                   max_call_s=1.0, stream_bytes=2 * MiB, stream_budget_s=0.03)
-
-    monkeypatch.setattr(probe, "settings_for", settings_for)
-
-
 def test_probe_ctrl_c_keeps_what_was_measured(capsys: pytest.CaptureFixture[str], tiny_probe: None,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     import json

@@ -73,7 +73,8 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # longer than the mean stage, which no split balances); 8: prediction.terms[].tolerance and within_tolerance
     # (2026-12-04, leftovers: the bar each predicted term is judged by)
     "profile-partial": (2, "7ed80581bbbf2d7f"),  # 2: failed (the error that stopped a later pass; default "")
-    "profile-distributed-partial": (1, "890469986f8c9dcf"),  # 1: its first shape (nproc, 2026-12-05)
+    "profile-distributed-partial": (2, "dbf38222b7a63f8e"),  # 1: its first shape (nproc, 2026-12-05); 2: failed
+    # (a rank's error that stopped the run after steps were measured, default ""; utdist, 2026-12-05)
     "simulate-published": (3, "393cede5fe63c345"),  # 3: Eyeriss Table V rows in mW, ms, MB, GMAC
     # (were count)
     # documents that are not results (schema.DOCUMENT_KINDS): 1 = their first declared shape

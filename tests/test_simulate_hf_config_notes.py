@@ -8,17 +8,14 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_main
+from conftest import TINY_BERT, run_main, write_config
 
 pytest.importorskip("transformers")
 
-TINY_BERT = {"architectures": ["BertForMaskedLM"], "model_type": "bert", "hidden_size": 32, "intermediate_size": 64,
-             "num_attention_heads": 2, "vocab_size": 100, "max_position_embeddings": 16}
 
 
 def _run(tmp_path: Path, cfg: dict[str, object], capsys: pytest.CaptureFixture[str]) -> str:
-    (tmp_path / "config.json").write_text(json.dumps(cfg))
-    code, out, err = run_main(["simulate", "run", "-d", "edge-npu", "--hf", str(tmp_path / "config.json"),
+    code, out, err = run_main(["simulate", "run", "-d", "edge-npu", "--hf", str(write_config(tmp_path, cfg)),
                                "--seq-len", "8", "--json"], capsys)
     assert code == 0, err
     return json.dumps(json.loads(out))

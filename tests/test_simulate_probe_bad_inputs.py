@@ -10,7 +10,6 @@ import pytest
 from conftest import run_main
 
 from accelopt.measure import probe
-from accelopt.units import MiB
 
 GOOD = """[design]
 name = "x"
@@ -174,15 +173,6 @@ def test_export_to_unwritable_paths(capsys: pytest.CaptureFixture[str], tmp_path
 
 
 # --------------------------------------------------------------------------------------------- probe
-@pytest.fixture
-def tiny(monkeypatch: pytest.MonkeyPatch) -> None:
-    def settings_for(device: Any, quick: bool, llc: float | None) -> probe.ProbeSettings:
-        return probe.ProbeSettings(shapes={"fp32": [(32, 32, 32)], "bf16": [(32, 32, 32)]}, shape_budget_s=0.01,
-                                   max_call_s=1.0, stream_bytes=1 * MiB, stream_budget_s=0.02)
-
-    monkeypatch.setattr(probe, "settings_for", settings_for)
-
-
 @pytest.mark.parametrize(("args", "needle"), [
     (["--device", "cuda:0"], "'cuda:0' was not found"),
     (["--device", ""], "--device '' is empty"),
@@ -190,7 +180,7 @@ def tiny(monkeypatch: pytest.MonkeyPatch) -> None:
     (["--device", "cpu", "--compare", "unknown-gpu"], "unknown device 'unknown-gpu'"),
     (["--device", "cpu", "--save", "x.txt"], ".toml"),
 ])
-def test_probe_bad_inputs(capsys: pytest.CaptureFixture[str], tiny: None, args: list[str], needle: str) -> None:
+def test_probe_bad_inputs(capsys: pytest.CaptureFixture[str], tiny_probe: None, args: list[str], needle: str) -> None:
     import torch
 
     if torch.cuda.is_available() and "cuda:0" in args:
@@ -200,7 +190,7 @@ def test_probe_bad_inputs(capsys: pytest.CaptureFixture[str], tiny: None, args: 
     assert out == ""  # failed before measuring
 
 
-def test_probe_save_folder_checked_before_measuring(capsys: pytest.CaptureFixture[str], tiny: None,
+def test_probe_save_folder_checked_before_measuring(capsys: pytest.CaptureFixture[str], tiny_probe: None,
                                                     tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def no_measuring(*a: Any, **k: Any) -> Any:
         raise AssertionError("measured before checking --save")
@@ -214,7 +204,7 @@ def test_probe_save_folder_checked_before_measuring(capsys: pytest.CaptureFixtur
 
 
 @pytest.mark.parametrize("as_json", [False, True])
-def test_probe_results_kept_when_saving_fails(capsys: pytest.CaptureFixture[str], tiny: None, tmp_path: Path,
+def test_probe_results_kept_when_saving_fails(capsys: pytest.CaptureFixture[str], tiny_probe: None, tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch, as_json: bool) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TypeVar
 
 
 class AcceloptError(Exception):
@@ -18,6 +19,20 @@ class AcceloptError(Exception):
         self.problem = problem
         self.fix = fix
         super().__init__(f"{problem} — {fix}" if fix else problem)
+
+
+_KEPT_KINDS: dict[tuple[type, type], type] = {}
+_Carrier = TypeVar("_Carrier", bound=AcceloptError)
+
+
+def of_kind(carrier: type[_Carrier], error: AcceloptError) -> type[_Carrier]:
+    """`carrier` (an error that carries what was measured before `error`) made of `error`'s class as well, so a
+    caller catching the original class (MeasurementError for a NaN loss or a crashed rank, InputError) still catches
+    it, while the CLI catches `carrier` to keep the measured part; one class per pair, named 'Carrier[Kind]'."""
+    key = (carrier, type(error))
+    if key not in _KEPT_KINDS:
+        _KEPT_KINDS[key] = type(f"{carrier.__name__}[{type(error).__name__}]", key, {})
+    return _KEPT_KINDS[key]
 
 
 class InputError(AcceloptError, ValueError):

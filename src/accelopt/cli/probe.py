@@ -106,7 +106,7 @@ def run_probe_command(opts: ProbeOptions) -> None:
         make_console(stderr=True).print(plain("interrupted (Ctrl-C) before the first figure was measured: nothing "
                                               "saved or recorded", "yellow"))
         raise typer.Exit(130) from None  # the shell's status for Ctrl-C
-    from accelopt.distributed.collectives import CollectivesInterrupted
+    from accelopt.distributed.collectives import CollectivesFailed, CollectivesInterrupted
 
     coll = None
     save_link = True
@@ -118,6 +118,9 @@ def run_probe_command(opts: ProbeOptions) -> None:
             result.interrupted = True
             coll, save_link = stop.result, stop.link_complete
             result.skipped.append(("collectives", stop.summary))
+        except CollectivesFailed as failed:  # a rank failed: the figures before it are kept, then the error (exit 2)
+            coll, save_link, coll_failed = failed.kept.result, failed.kept.link_complete, failed
+            result.skipped.append(("collectives", failed.kept.summary))
         except KeyboardInterrupt:  # the device figures above are kept, saved and recorded
             result.interrupted = True
             result.skipped.append(("collectives", "not measured: interrupted (Ctrl-C)"))

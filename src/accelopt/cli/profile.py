@@ -442,8 +442,10 @@ def register(app: typer.Typer) -> None:
         nproc: int | None = typer.Option(None, "--nproc", help="run on N ranks under torchrun (gloo on cpu, NCCL "
                                                                "on cuda) beside the one-process run; Ctrl-C or "
                                                                "SIGTERM stops every rank and keeps the steps each "
-                                                               "finished (printed, --json, recorded; exit 130); see "
-                                                               "README"),
+                                                               "finished (printed, --json, recorded; exit 130), "
+                                                               "as does a rank that crashes or hangs after a step "
+                                                               "(then exit 2); on cpu at most the CPUs this process "
+                                                               "may run on; see README"),
         parallel: str | None = typer.Option(None, "--parallel", help="with --nproc: ddp (default), fsdp "
                                                                      "(fully_shard) or pipeline"),
         schedule: str | None = typer.Option(None, "--schedule", help="--parallel pipeline: 1f1b (default) or gpipe"),

@@ -73,7 +73,7 @@ def run_distributed(o: DistOptions) -> None:
     """Check the options, run and measure the distributed job (one library call), record it and render it."""
     import typer
 
-    from accelopt.distributed.run import DistributedInterrupted, MeasuredInterrupted
+    from accelopt.distributed.run import DistributedFailed, DistributedInterrupted, MeasuredInterrupted
 
     try:
         # what the model's own code prints while this process loads it goes to stderr: stdout keeps the tables or
@@ -83,6 +83,9 @@ def run_distributed(o: DistOptions) -> None:
     except DistributedInterrupted as stop:  # every rank is stopped (launch_job); what they measured is here
         keep_interrupted(stop.partial, o)
         raise typer.Exit(130) from None  # the shell's status for Ctrl-C, as the one-process profile exits
+    except DistributedFailed as failed:  # a rank crashed or hung after steps were measured: they are kept, then exit 2
+        keep_interrupted(failed.partial, o)
+        raise
     except MeasuredInterrupted as stop:  # stopped after the N-rank run: the whole result, less what was cut short
         from accelopt.cli.main import interrupts_held
         from accelopt.report.console import make_console, plain
@@ -118,7 +121,8 @@ def _finish(result: Any, o: DistOptions) -> None:
 
 def keep_interrupted(partial: Any, o: DistOptions) -> None:
     """Record (history kind 'profile-distributed-partial'), print (--json: its document) and write the --html page
-    of what the ranks of a stopped run measured; a second Ctrl-C or SIGTERM meanwhile is put off, not obeyed."""
+    of what the ranks of a stopped (interrupted or failed) run measured; a second Ctrl-C or SIGTERM meanwhile is put
+    off, not obeyed."""
     from accelopt.cli.main import interrupts_held
     from accelopt.report.console import make_console, plain
     from accelopt.report.distributed_view import interrupted_line
@@ -134,7 +138,8 @@ def keep_interrupted(partial: Any, o: DistOptions) -> None:
             from accelopt.report.distributed_view import render_partial
 
             render_partial(partial, make_console())
-        make_console(stderr=True).print(plain(interrupted_line(partial), "yellow"))
+        if not partial.failed:  # a failed run's error (printed next) says what was kept and that no process is left
+            make_console(stderr=True).print(plain(interrupted_line(partial), "yellow"))
 
 
 def _check(o: DistOptions) -> None:

@@ -71,12 +71,15 @@ INTERRUPTED = "INTERRUPTED (Ctrl-C), partial"
 
 def _stopped(command: str, result: Any) -> str:
     """The mark of a run that did not finish: INTERRUPTED, or for a profile whose model raised in a later pass
-    (profile-partial with `failed` set) the pass it failed in; '' for a finished run."""
+    (profile-partial with `failed` set) the pass it failed in, for a distributed run a rank failed in
+    (profile-distributed-partial with `failed` set) that run; '' for a finished run."""
     from accelopt.report.figures import typed
 
     r = typed(command, result)
     if getattr(r, "failed", ""):
-        return f"FAILED in the {r.interrupted_during} pass, partial"
+        during = getattr(r, "interrupted_during", None)
+        return (f"FAILED in the {during} pass, partial" if during is not None else
+                f"FAILED in the {r.nproc * r.nnodes}-rank run, partial")
     return INTERRUPTED if getattr(r, "interrupted", False) else ""
 
 

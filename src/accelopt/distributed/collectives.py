@@ -28,7 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from accelopt.distributed.types import COLLECTIVES, CollectiveFigure, CollectivesResult, Job
-from accelopt.errors import InputError, MeasurementError
+from accelopt.errors import AcceloptError, InputError, MeasurementError, of_kind
 from accelopt.measure.collective_figures import BANDWIDTH_FIT, LATENCY_FIT, LINK_FIT_MARK, LINK_MODEL_MAX_ERROR
 from accelopt.measure.contention import LINK_WARNING_MARK, ContentionReport, Watch, check_samples
 from accelopt.measure.timing import Stats
@@ -41,6 +41,9 @@ ALL_FIGURES = "every collective figure"
 LINK_FIGURES = "link for plan (bandwidth, latency)"
 """How a warning names the link figures saved for plan, which come from the all-reduce times."""
 
+INTERRUPTED = "interrupted (Ctrl-C or SIGTERM)"
+FAILED = "stopped by a failed rank"
+"""How a kept, cut-short collective run was stopped (CollectivesInterrupted.how)."""
 
 FP32_BYTES = 4
 """The benchmark's element: fp32, as nccl-tests' default (-d float)."""
@@ -203,7 +206,14 @@ def _link_warnings(report: ContentionReport, figs: list[CollectiveFigure]) -> st
 def measure_collectives(nproc: int, *, device: str = "cpu", quick: bool = False, sizes_bytes: list[int] | None = None,
                         timeout_s: float = 300.0) -> CollectivesResult:
     """Launch `nproc` ranks and benchmark the four collectives (gloo on CPU, NCCL on CUDA)."""
-    from accelopt.distributed.launch import Launch, RankOutOfMemory, RunInterrupted, check_local_ranks, launch_job
+    from accelopt.distributed.launch import (
+        Launch,
+        RankOutOfMemory,
+        RunFailed,
+        RunInterrupted,
+        check_local_ranks,
+        launch_job,
+    )
 
     if nproc < 2:
         raise InputError(f"--nproc {nproc}: a collective needs 2 or more ranks", "pass --nproc 2 or more")
@@ -218,12 +228,20 @@ def measure_collectives(nproc: int, *, device: str = "cpu", quick: bool = False,
         report = ContentionReport()
         watch.finish(report, [ALL_FIGURES], threads=nproc)
         raise interrupted_result(stop.ranks, job, device, nproc, report) from None
-    except RankOutOfMemory as e:  # the worker's fix speaks of a model's batch and layout, which this job has none of
-        biggest = max(sizes)
-        raise RankOutOfMemory(
-            e.problem, f"pass smaller sizes_bytes: each rank holds two buffers of the largest message ({biggest:,} B: "
-                       f"the collective's and all-to-all's output), {nproc} ranks on this machine "
-                       f"{2 * nproc * biggest:,} B in all, or fewer ranks") from e
+    except RunFailed as e:  # a rank crashed, hung or ran out of memory: the figures measured before it are kept
+        error = e.error
+        if isinstance(error, RankOutOfMemory):  # the worker's fix speaks of a model's batch and layout, which this
+            biggest = max(sizes)  # job has none of
+            error = RankOutOfMemory(
+                e.problem, f"pass smaller sizes_bytes: each rank holds two buffers of the largest message ({biggest:,} "
+                           f"B: the collective's and all-to-all's output), {nproc} ranks on this machine "
+                           f"{2 * nproc * biggest:,} B in all, or fewer ranks")
+        report = ContentionReport()
+        watch.finish(report, [ALL_FIGURES], threads=nproc)
+        kept = interrupted_result(e.ranks, job, device, nproc, report, how=FAILED)
+        if kept.result is None:  # not one all-reduce figure: the error alone
+            raise error from e
+        raise of_kind(CollectivesFailed, error)(kept, error) from e
     report = ContentionReport()
     watch.finish(report, [ALL_FIGURES], threads=nproc)
     rank0 = next(r for r in raw.ranks if r["rank"] == 0)
@@ -236,9 +254,10 @@ class CollectivesInterrupted(KeyboardInterrupt):
     the all-reduce sweep the link figures come from was finished (only then are they fit to save for plan). A
     KeyboardInterrupt still, for callers that only stop."""
 
-    def __init__(self, result: CollectivesResult | None, left_out: list[tuple[str, int]], link_complete: bool) -> None:
+    def __init__(self, result: CollectivesResult | None, left_out: list[tuple[str, int]], link_complete: bool,
+                 how: str = INTERRUPTED) -> None:
         super().__init__()
-        self.result, self.left_out, self.link_complete = result, left_out, link_complete
+        self.result, self.left_out, self.link_complete, self.how = result, left_out, link_complete, how
 
     @property
     def summary(self) -> str:
@@ -247,27 +266,36 @@ class CollectivesInterrupted(KeyboardInterrupt):
 
         done = 0 if self.result is None else len(self.result.figures)
         if not done:
-            return "not measured: interrupted (Ctrl-C or SIGTERM) before the first collective figure was finished"
+            return f"not measured: {self.how} before the first collective figure was finished"
         if not self.left_out:
-            return f"interrupted (Ctrl-C or SIGTERM) after all {done} figures were measured"
+            return f"{self.how} after all {done} figures were measured"
         ops = list(dict.fromkeys(op for op, _ in self.left_out))
         sizes = {op: [fmt_bytes(s, binary=True) for o, s in self.left_out if o == op] for op in ops}
         done_of = {f.op for f in self.result.figures} if self.result else set()
         parts = [f"{op} {', '.join(sizes[op])}" if op in done_of else f"{op} (every size)" for op in ops]
-        return (f"interrupted (Ctrl-C or SIGTERM) after {done} of {done + len(self.left_out)} figures; not measured: "
-                + "; ".join(parts))
+        return (f"{self.how} after {done} of {done + len(self.left_out)} figures; not measured: " + "; ".join(parts))
 
 
-LINK_CUT_SHORT = ("the all-reduce sweep was interrupted after {done} of {asked} sizes ({first} to {last}): its link "
+class CollectivesFailed(AcceloptError):
+    """A rank crashed, hung or ran out of memory during the collective benchmark after an all-reduce figure was
+    finished: the error's problem and fix, carrying the figures measured before it (`kept`: a CollectivesInterrupted,
+    how = FAILED) as Ctrl-C keeps them. Made of the error's class too (errors.of_kind)."""
+
+    def __init__(self, kept: CollectivesInterrupted, error: AcceloptError) -> None:
+        super().__init__(error.problem, error.fix)
+        self.kept = kept
+
+
+LINK_CUT_SHORT = ("the all-reduce sweep was {how} after {done} of {asked} sizes ({first} to {last}): its link "
                   "figures are fitted on those alone and are not saved into the measured spec for plan; rerun probe "
                   "--collectives to save it")
 
 
 def interrupted_result(ranks: list[dict[str, Any]], job: Job, device: str, nranks: int,
-                       report: ContentionReport) -> CollectivesInterrupted:
-    """The CollectivesInterrupted of a run stopped by Ctrl-C or SIGTERM, from launch.read_partial's records: rank
-    0's finished result, else the time records of its last progress file (every rank holds the same times, each
-    repeat the slowest rank's)."""
+                       report: ContentionReport, how: str = INTERRUPTED) -> CollectivesInterrupted:
+    """The CollectivesInterrupted of a run stopped by Ctrl-C or SIGTERM (or, `how` = FAILED, by a failed rank), from
+    launch.read_partial's records: rank 0's finished result, else the time records of its last progress file (every
+    rank holds the same times, each repeat the slowest rank's)."""
     from accelopt.units import fmt_bytes
 
     rank0 = next((r for r in ranks if r["rank"] == 0), None)
@@ -277,16 +305,17 @@ def interrupted_result(ranks: list[dict[str, Any]], job: Job, device: str, nrank
     left_out = [(op, size) for op in job.ops for size in job.sizes_bytes if (op, size) not in done]
     measured_ar = sorted(size for op, size in done if op == "all_reduce")
     if not measured_ar:  # no link can be derived (build_result): nothing to keep
-        return CollectivesInterrupted(None, left_out, False)
+        return CollectivesInterrupted(None, left_out, False, how)
     result = build_result({"times": times}, "nccl" if device.startswith("cuda") else "gloo", device, nranks, report)
     complete = len(measured_ar) == len(job.sizes_bytes)
     if not complete:
-        cut = LINK_CUT_SHORT.format(done=len(measured_ar), asked=len(job.sizes_bytes),
+        cut = LINK_CUT_SHORT.format(how="interrupted" if how == INTERRUPTED else how,
+                                    done=len(measured_ar), asked=len(job.sizes_bytes),
                                     first=fmt_bytes(measured_ar[0], binary=True),
                                     last=fmt_bytes(measured_ar[-1], binary=True))
         warning = cut if result.link_warning is None else f"{cut}; {result.link_warning}"
         result = dataclasses.replace(result, link_warning=warning)
-    return CollectivesInterrupted(result, left_out, complete)
+    return CollectivesInterrupted(result, left_out, complete, how)
 
 
 def check_device(device: str) -> None:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from accelopt.distributed.types import TIMES_CHUNK, Job
-from accelopt.errors import AcceloptError, InputError, MeasurementError
+from accelopt.errors import AcceloptError, InputError, MeasurementError, of_kind
 from accelopt.interrupts import interrupts_held
 
 POLL_S = 0.1
@@ -98,8 +98,9 @@ class Launch:
 
 def check_local_ranks(nproc: int, device: str, *, least: int = 1) -> None:
     """Ranks this node can hold, before any is started: on cuda one GPU each (UnsupportedError past the GPUs torch
-    sees); on cpu one core each, so at most this machine's logical CPUs (2 on a 1-core machine, the least a
-    collective needs): more ranks time the contention, and a huge --nproc would start that many processes.
+    sees); on cpu one core each, so at most the logical CPUs this process may run on (usable_cpus; 2 on a 1-core
+    machine, the least a collective needs): more ranks time the contention, and a huge --nproc would start that
+    many processes.
     `least` is the fewest ranks the caller accepts (2 for a collective or a one-node pipeline): a fix never
     suggests fewer, which the caller would refuse in turn."""
     if device.startswith("cuda"):
@@ -113,11 +114,29 @@ def check_local_ranks(nproc: int, device: str, *, least: int = 1) -> None:
             raise UnsupportedError(f"--nproc {nproc} on cuda needs {nproc} GPUs on this node; torch sees {count}",
                                    fix)
         return
-    cores, _ = local_rank_room(device)
+    cores, which = local_rank_room(device)
     if nproc > cores:
-        raise InputError(f"--nproc {nproc} is more ranks than this machine's {cores} logical CPUs (each rank is a "
-                         "process needing a core; more would time the contention, not the model)",
-                         f"pass {_nproc_choice(max(least, 2), cores)}")
+        raise InputError(f"--nproc {nproc} is more ranks than {which} (each rank is a process needing a core; more "
+                         "would time the contention, not the model)", f"pass {_nproc_choice(max(least, 2), cores)}")
+
+
+def usable_cpus() -> tuple[int, str]:
+    """(the logical CPUs this process may run on, how to name them): its CPU affinity (measure.contention's
+    usable_cores), which taskset, a cgroup cpuset, `docker --cpuset-cpus` or a job scheduler's allocation (Slurm's
+    --cpus-per-task) can make fewer than the machine's os.cpu_count(); counting the machine's instead, a job given 4
+    of a 64-CPU node's cores was allowed --nproc 8, each rank with 8 threads, 64 threads timed on 4 cores."""
+    from accelopt.measure.contention import usable_cores
+
+    usable, total = usable_cores(), os.cpu_count() or 1
+    if usable < total:
+        return usable, (f"the {usable} logical CPU{'s' if usable != 1 else ''} this process may run on (its CPU "
+                        f"affinity, of this machine's {total}: taskset, a cpuset or a job scheduler's allocation)")
+    return usable, f"this machine's {usable} logical CPU{'s' if usable != 1 else ''}"
+
+
+def threads_per_rank(nproc: int) -> int:
+    """Each rank's torch threads (OMP_NUM_THREADS) by default: the usable CPUs shared out, at least 1."""
+    return max(1, usable_cpus()[0] // nproc)
 
 
 def local_rank_room(device: str) -> tuple[int, str]:
@@ -128,8 +147,8 @@ def local_rank_room(device: str) -> tuple[int, str]:
 
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
         return count, f"the {count} GPU{'s' if count != 1 else ''} torch sees on this node"
-    cores = max(2, os.cpu_count() or 1)
-    return cores, f"this machine's {cores} logical CPUs"
+    usable, which = usable_cpus()
+    return (usable, which) if usable >= 2 else (2, f"{which}, counted as 2 (the least a collective needs)")
 
 
 def _nproc_choice(least: int, most: int) -> str:
@@ -298,8 +317,7 @@ def _env(launch: Launch) -> dict[str, str]:
     env = dict(os.environ)
     src = str(Path(accelopt.__file__).resolve().parents[1])  # the ranks import this same accelopt
     env["PYTHONPATH"] = os.pathsep.join([src, *filter(None, [env.get("PYTHONPATH")])])
-    threads = launch.threads_per_rank or max(1, (os.cpu_count() or 1) // launch.nproc)
-    env["OMP_NUM_THREADS"] = str(threads)
+    env["OMP_NUM_THREADS"] = str(launch.threads_per_rank or threads_per_rank(launch.nproc))
     return env
 
 
@@ -348,7 +366,9 @@ def launch_job(job: Job, launch: Launch) -> RawRun:
     """Run `job` on `launch.nproc` ranks under torchrun and return what every rank reported.
 
     Raises InputError (a rank rejected the input, or the port is taken) or MeasurementError (a rank crashed or
-    hung), naming the rank and the fix; either way no process of the run remains."""
+    hung), naming the rank and the fix; either way no process of the run remains. An error of the run itself is a
+    RunFailed as well, carrying what each rank of this node had measured (read_partial, every process stopped), as
+    Ctrl-C's RunInterrupted does: a crash at step 500 kept nothing of the 499 before it."""
     if launch.rdzv_endpoint is not None and launch.node_rank == 0:
         check_port_free(*split_endpoint(launch.rdzv_endpoint))
     out_dir = Path(tempfile.mkdtemp(prefix="accelopt-dist-"))
@@ -376,12 +396,28 @@ def launch_job(job: Job, launch: Launch) -> RawRun:
         except AcceloptError as e:  # kept where the error names a file there (a crash's torchrun.log); a rank's
             # out-of-memory or input error names none, and its folder was left in /tmp for nobody
             keep = job.dump_grads or str(out_dir) in f"{e.problem} {e.fix}"
-            raise
+            with interrupts_held("the failed run's steps (stopping every process of the run)"):
+                stop_run(proc, str(job_path), out_dir)  # every rank stopped first: their records no longer change
+                ranks = read_partial(out_dir, launch)
+            raise of_kind(RunFailed, e)(e.problem, e.fix, ranks=ranks, error=e) from e
         finally:
             stop_run(proc, str(job_path), out_dir)
             if not keep:
                 shutil.rmtree(out_dir, ignore_errors=True)
     return RawRun(ranks=ranks, out_dir=out_dir)
+
+
+class RunFailed(AcceloptError):
+    """A run ended by an error of its own (a rank crashed, hung, ran out of memory or refused its input): the error's
+    problem and fix, and `ranks`, what each rank of this node had measured before it (read_partial). Made of the
+    error's class too (errors.of_kind), so a caller catching MeasurementError or RankOutOfMemory still catches it."""
+
+    def __init__(self, problem: str, fix: str = "", *, ranks: list[dict[str, Any]] | None = None,
+                 error: AcceloptError | None = None) -> None:
+        super().__init__(problem, fix)  # (problem, fix) first: a caller rewording it may rebuild it as type(e)(...)
+        self.ranks = ranks or []
+        self.error = error if error is not None else AcceloptError(problem, fix)
+        """The error as the launcher raised it (its own class)."""
 
 
 class RunInterrupted(KeyboardInterrupt):

@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import platform
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from accelopt.distributed.launch import Launch, RankOutOfMemory, RunInterrupted, launch_job
+from accelopt.distributed.launch import (
+    Launch,
+    RankOutOfMemory,
+    RunFailed,
+    RunInterrupted,
+    launch_job,
+    threads_per_rank,
+)
 from accelopt.distributed.model import (
     batchnorm_note,
     check_batch,
@@ -38,7 +44,7 @@ from accelopt.distributed.types import (
     RankResult,
 )
 from accelopt.distributed.worker import PROFILER_WARMUP_STEPS
-from accelopt.errors import AcceloptError, InputError, MeasurementError, is_out_of_memory
+from accelopt.errors import AcceloptError, InputError, MeasurementError, is_out_of_memory, of_kind
 from accelopt.measure.collective_figures import link_fit_warning
 from accelopt.measure.contention import (
     ContentionReport,
@@ -206,7 +212,7 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
     world = launch.world_size
     if cfg.parallel == "pipeline" and world < 2:
         raise InputError("--parallel pipeline needs 2 or more ranks (one per stage)", "pass --nproc 2 or more")
-    threads = launch.threads_per_rank or max(1, (os.cpu_count() or 1) // launch.nproc)
+    threads = launch.threads_per_rank or threads_per_rank(launch.nproc)
     launch = dataclasses.replace(launch, threads_per_rank=threads)
     torch.manual_seed(cfg.seed)
     bundle = load_bundle(cfg.bundle_ref, cfg.bundle_kwargs)
@@ -255,6 +261,11 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
         if not any(r.warmup_done or r.timed_done for r in finished):  # not one step of any rank: nothing to keep
             raise KeyboardInterrupt from None
         raise stopped.interrupted(finished) from None
+    except RunFailed as e:  # a rank crashed, hung or ran out of memory: the steps finished before it are kept
+        finished = partial_ranks(e.ranks, cfg)
+        if not any(r.warmup_done or r.timed_done for r in finished):  # it failed in its first step: the error alone
+            raise
+        raise of_kind(DistributedFailed, e.error)(stopped.partial(finished, failed=e.problem), e.error) from e
     _watched(contention, watch, run_label(launch), [RANK_FIGURES, TRACE_FIGURES, SCALING_FIGURES],
              launch.nproc * threads)
     ranks = sorted((RankResult.from_dict(d) for d in raw.ranks), key=lambda r: r.rank)
@@ -335,6 +346,19 @@ class DistributedInterrupted(KeyboardInterrupt):
         self.partial = partial
 
 
+class DistributedFailed(AcceloptError):
+    """A rank crashed, hung or ran out of memory after some rank had finished a step: the error's problem and fix
+    (exit 2), carrying what every rank of this node had measured before it (`partial`, its `failed` set), as
+    profile's ProfileFailed carries a one-process run's finished passes. Made of the error's class too
+    (errors.of_kind), so a caller catching MeasurementError or InputError still catches it."""
+
+    def __init__(self, partial: PartialDistributedResult, error: AcceloptError) -> None:
+        done = ", ".join(f"rank {r.rank}: {r.timed_done} of {partial.steps}" for r in partial.ranks)
+        super().__init__(f"{error.problem} (the timed steps each rank finished before it are kept: {done})",
+                         error.fix)
+        self.partial = partial
+
+
 def partial_ranks(records: list[dict[str, Any]], cfg: DistConfig) -> list[PartialRank]:
     """launch.read_partial's records as PartialRanks: a rank's finished result, else its last progress record
     (worker.Tally), else a rank that finished no step (started or not)."""
@@ -363,12 +387,16 @@ class Stopped:
     threads: int
 
     def interrupted(self, ranks: list[PartialRank]) -> DistributedInterrupted:
+        return DistributedInterrupted(self.partial(ranks))
+
+    def partial(self, ranks: list[PartialRank], *, failed: str = "") -> PartialDistributedResult:
+        """What `ranks` measured before Ctrl-C or SIGTERM, or before the error `failed` stopped the run."""
         import torch
 
         cfg, launch = self.cfg, self.launch
         missing = ["the collectives trace (profiled steps)", "the losses", "speedup and scaling efficiency",
                    "plan's prediction"]
-        return DistributedInterrupted(PartialDistributedResult(
+        return PartialDistributedResult(
             name=self.name, parallel=cfg.parallel, schedule=cfg.schedule if cfg.parallel == "pipeline" else None,
             nproc=launch.nproc, nnodes=launch.nnodes, node_rank=launch.node_rank,
             backend="nccl" if cfg.device.startswith("cuda") else "gloo", device=cfg.device,
@@ -376,7 +404,7 @@ class Stopped:
             profile_steps=cfg.profile_steps + PROFILER_WARMUP_STEPS, ranks=ranks, partition=self.partition,
             missing=missing,
             environment={"torch": torch.__version__, "python": platform.python_version(), "host": platform.node(),
-                         "threads_per_rank": self.threads}))
+                         "threads_per_rank": self.threads}, interrupted=not failed, failed=failed)
 
 
 def baseline_error(e: AcceloptError) -> AcceloptError:

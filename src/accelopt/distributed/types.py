@@ -391,13 +391,15 @@ class PartialRank:
 
 @dataclass(kw_only=True)
 class PartialDistributedResult:
-    """`accelopt profile --nproc N` stopped by Ctrl-C or SIGTERM during its N-rank run: what every rank of this node
-    had measured (its finished steps). (Stopped later, in the one-process run or while predicting, the whole
+    """`accelopt profile --nproc N` stopped by Ctrl-C or SIGTERM during its N-rank run, or by a rank's failure (a
+    crash, a hang, out of memory: `failed`) after some rank had finished a step: what every rank of this node had
+    measured (its finished steps). (Stopped later, in the one-process run or while predicting, the whole
     DistributedResult is kept instead.) Recorded in the run history like a finished run; every figure here
     is from the steps the rank finished."""
 
     SCHEMA_KIND: ClassVar[str] = "profile-distributed-partial"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)  # 2 added failed (default '')
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"step_median_s": "s"}
 
     name: str
@@ -414,6 +416,10 @@ class PartialDistributedResult:
     warmup: int = unit("count", "warm-up steps asked for (--warmup)")
     profile_steps: int = unit("count", "steps run under torch.profiler after the timed ones, its warm-up step included")
     interrupted: bool = True
+    """True when Ctrl-C or SIGTERM stopped the run; False when `failed` did."""
+    failed: str = ""
+    """The error that stopped the run (a rank's crash or hang, as `profile --nproc` prints it after `error:`); ''
+    when Ctrl-C or SIGTERM did."""
     ranks: list[PartialRank]
     """This node's ranks (the ranks of other nodes report to their own node's launcher)."""
     partition: Partition | None = None

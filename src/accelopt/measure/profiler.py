@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from accelopt.errors import AcceloptError, InputError, MeasurementError, UnsupportedError
+from accelopt.errors import AcceloptError, InputError, MeasurementError, UnsupportedError, of_kind
 from accelopt.measure.contention import ContentionReport, Watch, check_samples, check_setup
 from accelopt.measure.diagnose import Diagnosis
 from accelopt.measure.memory import LiveTensorMeter, MemoryBreakdown, SavedTensorMeter, measure_memory
@@ -211,18 +211,11 @@ class ProfileFailed(AcceloptError):
         self.partial = partial
 
 
-_FAILED_KINDS: dict[type, type] = {}
-
-
 def _profile_failed(partial: PartialProfile, error: AcceloptError) -> ProfileFailed:
     """ProfileFailed of the same kind as `error`: a MeasurementError (a NaN loss) stays a MeasurementError, an
     InputError an InputError, so a library caller catching the original class still catches it (profile_step's
     contract before partial results were kept); the CLI catches ProfileFailed."""
-    kind = type(error)
-    if kind not in _FAILED_KINDS:
-        _FAILED_KINDS[kind] = type(f"ProfileFailed[{kind.__name__}]", (ProfileFailed, kind), {})
-    failed: ProfileFailed = _FAILED_KINDS[kind](partial, error)
-    return failed
+    return of_kind(ProfileFailed, error)(partial, error)
 
 
 class ProfileInterrupted(KeyboardInterrupt):

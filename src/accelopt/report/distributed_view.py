@@ -288,13 +288,15 @@ def render_collectives(result: CollectivesResult, console: Any) -> None:
                            + ", ".join(result.contention.disturbed) + "; rerun on a quiet machine to trust them"))
 
 
-# ---- a run stopped by Ctrl-C or SIGTERM: what every rank had finished -----------------------------------------
+# ---- a run stopped by Ctrl-C or SIGTERM, or by a failed rank: what every rank had finished -------------------------
 
 PARTIAL_COLUMNS = ("rank", "stage", "warm-up steps", "timed steps", "step median", "p10", "p90", "profiled steps",
                    "peak memory")
 
 
 def stopped_text(p: PartialDistributedResult) -> str:
+    if p.failed:  # the error itself: partial_lines
+        return f"FAILED during the {p.nproc * p.nnodes}-rank run"
     return f"INTERRUPTED (Ctrl-C or SIGTERM) during the {p.nproc * p.nnodes}-rank run"
 
 
@@ -333,6 +335,8 @@ def partial_lines(p: PartialDistributedResult) -> list[str]:
     if p.nnodes > 1:
         lines.append(f"ranks of this node (node {p.node_rank}) only: each node's launcher keeps its own ranks' steps")
     lines.append("not measured (the run was stopped before them): " + ", ".join(p.missing))
+    if p.failed:  # on the page and in a saved stdout too, not only on stderr
+        lines.append(f"stopped by: {p.failed}")
     return lines
 
 

@@ -23,7 +23,7 @@ TITLES = {"probe": "probe: what this device delivers", "profile": "profile: wher
           "simulate-run": "simulate run: systolic-array design", "simulate-sweep": "simulate sweep: design space",
           "catalog-compare": "catalog compare", "profile-distributed": "profile: a distributed run",
           "profile-partial": "profile: an interrupted or failed run",
-          "profile-distributed-partial": "profile: an interrupted distributed run",
+          "profile-distributed-partial": "profile: an interrupted or failed distributed run",
           "validate-serving": "validate --serving: predicted vs published serving",
           "simulate-published": "simulate published: the simulator vs a chip's published figures"}
 """Every result kind (accelopt.report.schema.KINDS) has one: a page re-rendered from the history read
