@@ -689,8 +689,8 @@ def run_design_sweep(opts: SweepOptions) -> None:
     from accelopt.report.runs import finish_run
     from accelopt.simulate.results import SimSweepResult
 
-    notes = ["energy is an estimate (Horowitz ISSCC 2014 table scaled to the node by "
-             "Stillmaker & Baas 2017); DRAM traffic from a tiling model", grid_note,
+    notes = ["estimates: energy from the Horowitz ISSCC 2014 table scaled to the node by "
+             "Stillmaker & Baas 2017; " + _sweep_traffic_note(opts.source.convention, dataflows, bws), grid_note,
              *_fixed_notes(base, swept_bandwidth=bool(opts.bandwidth_gbps.strip()))]
     if skipped:
         notes.append(f"{len(skipped)} of {len(designs)} designs cannot run this model and were skipped: "
@@ -704,6 +704,29 @@ def run_design_sweep(opts: SweepOptions) -> None:
     _show_sweep(data, points, front, base, grid_note, opts.as_json)
     if interrupted:
         raise typer.Exit(130)
+
+
+def _sweep_traffic_note(convention: str, dataflows: list[str], bandwidths: list[float]) -> str:
+    """Where the sweep's DRAM traffic and stalls come from, as `simulate run` says for one design (its footer and
+    notes): the note read 'DRAM traffic from a tiling model' for every sweep, also where the points replayed
+    SCALE-Sim's buffers (--convention scalesim-code at a finite bandwidth, engine._replay_scalesim_buffers) or ran
+    the row-stationary mapping (rs)."""
+    import math
+
+    parts = []
+    systolic = [x for x in dataflows if x != "rs"]
+    if systolic:
+        which = "/".join(systolic)
+        if convention == "scalesim-code" and any(math.isfinite(b) for b in bandwidths):
+            parts.append(f"{which} points at a finite bandwidth replay SCALE-Sim 3.0.0's USER-mode buffers "
+                         "(accelopt.simulate.scalesim_trace) where SCALE-Sim runs them (one array, a word per cycle "
+                         "or more, a layer it runs as one layer), the tiling model (accelopt.simulate.memory) "
+                         "elsewhere")
+        else:
+            parts.append(f"{which} points from a buffer-aware tiling model (accelopt.simulate.memory)")
+    if "rs" in dataflows:
+        parts.append("rs points from the row-stationary mapping (accelopt.simulate.rowstationary)")
+    return "DRAM traffic and stalls: " + "; ".join(parts)
 
 
 def _grid_note(opts: SweepOptions, base: str, grid: dict[str, list[Any]]) -> str:
@@ -775,7 +798,8 @@ def _show_sweep(data: Any, points: Any, front: Any, base: Any, grid_note: str, a
                   units.fmt_seconds(p.latency_s), _energy(p.energy_j), units.fmt_pct(p.utilization),
                   _total(p.row(), "tops_per_w"))
     con.print(t)
-    con.print("* estimates: energy from Horowitz ISSCC 2014 scaled to the node (Stillmaker & Baas 2017)")
+    # the JSON's first note, so the console says where the traffic and stalls behind each latency come from
+    con.print(f"* {data.notes[0]}", markup=False, highlight=False)
     for note in data.notes:
         if "cannot run this model and were skipped" in note:
             con.print(note, markup=False, highlight=False)
