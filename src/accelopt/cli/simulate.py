@@ -887,14 +887,15 @@ def _export(design: str, out: Path, json_out: bool, dram_bytes: float | None = N
         if not calibrate:
             raise InputError("--no-calibration is for a catalog TOML export: a SCALE-Sim config carries no op-size "
                              "curve", f"leave --no-calibration out, or write --out {out.with_suffix('.toml')}")
-        from accelopt.simulate.scalesim_cfg import cfg_omissions, scalesim_cfg_text
+        from accelopt.simulate.scalesim_cfg import cfg_omissions, scalesim_cfg_text, scalesim_command
 
         write_text(scalesim_cfg_text(d), out)
         omitted = cfg_omissions(d)
         if json_out:
             emit(SimExportDocument(written=str(out), format="scalesim-cfg", design=d, spec=None, not_in_cfg=omitted))
         else:
-            print(printable(f"wrote {out} (SCALE-Sim config of design {d.name!r}); run it with scalesim -c {out}"))
+            print(printable(f"wrote {out} (SCALE-Sim config of design {d.name!r}); run it in SCALE-Sim with "
+                            + scalesim_command(shlex.quote(str(out)))))
             for x in omitted:
                 print(printable(f"  not in the config: {x}"))
         return
