@@ -570,6 +570,21 @@ def _bytes(n_bytes: float) -> str:
     return units.fmt_quantity(n_bytes, "B")
 
 
+def _check_convention(convention: str) -> None:
+    """--convention read before the model is captured (gpt:realistic takes 40 s): a typo was said after the capture,
+    by the engine ('convention 'code' is unknown'), not by its flag."""
+    from accelopt.errors import InputError, close_matches
+    from accelopt.simulate.dataflow import CONVENTIONS
+
+    if convention in CONVENTIONS:
+        return
+    close = close_matches(convention, list(CONVENTIONS), n=1, cutoff=0.5)
+    hint = f"did you mean --convention {close[0]}? " if close else ""
+    raise InputError(f"--convention {convention!r} is unknown",
+                     f"{hint}use paper (SCALE-Sim paper's 2R+C+T-2 cycles per fold, the default) or scalesim-code "
+                     "(scalesim 3.0.0's own counts)")
+
+
 def _check_html(html: Path | None) -> None:
     """--html checked before the simulation (a sweep of a large model takes minutes): a missing folder, a folder
     or an unwritable place exits 2 naming the path, where it was said only after the run (kept in the history)."""
@@ -588,6 +603,7 @@ def run_simulation(opts: RunOptions) -> None:
 
     if opts.max_rows < 0:
         raise InputError(f"--max-rows {opts.max_rows} is negative", "give 0 or more (--json lists every layer)")
+    _check_convention(opts.source.convention)
     d = _with_bandwidth(get_design(opts.design), opts.unlimited_bandwidth)
     _check_html(opts.html)
     layers, source = _layers(opts.source)
@@ -653,6 +669,7 @@ def run_design_sweep(opts: SweepOptions) -> None:
     from accelopt.simulate.design import get_design
     from accelopt.simulate.sweep import OBJECTIVES, grid, pareto_front, run_sweep
 
+    _check_convention(opts.source.convention)
     base = get_design(opts.design)
     # the grid's flags are read before the model is captured (minutes for a large one), so a typo in them is
     # said at once, by its flag
@@ -820,6 +837,7 @@ def _published(convention: str, chip: str, json_out: bool, html: Path | None) ->
         close = close_matches(chip, ["nvdla", "eyeriss"], n=1, cutoff=0.6)
         hint = f"did you mean --chip {close[0]}? " if close else ""
         raise InputError(f"--chip {chip!r} has no published figures here", f"{hint}use --chip nvdla or --chip eyeriss")
+    _check_convention(convention)
     if chip.lower() == "eyeriss" and convention != "paper":  # it was dropped without a word
         raise InputError(f"--convention {convention} applies to --chip nvdla only: Eyeriss is row-stationary, which "
                          "has no SCALE-Sim convention", "leave --convention out with --chip eyeriss")
