@@ -14,6 +14,7 @@ from conftest import run_main
 
 from accelopt.simulate.design import get_design
 from accelopt.simulate.engine import simulate
+from accelopt.simulate.memory import MAX_REPLAY_ELEMS
 from accelopt.simulate.topology import read_topology
 
 
@@ -44,6 +45,7 @@ def test_scalesim_code_sweep_names_the_replayed_buffers(capsys: pytest.CaptureFi
                         "--convention", "scalesim-code")
     for said in (text, note):
         assert "replay SCALE-Sim 3.0.0's USER-mode buffers" in said and "scalesim_trace" in said
+        assert f"a demand matrix of at most {MAX_REPLAY_ELEMS:,} entries" in said  # larger layers: tiling model
     assert "DRAM traffic from a tiling model" not in note
 
 

@@ -735,10 +735,12 @@ def _sweep_traffic_note(convention: str, dataflows: list[str], bandwidths: list[
     if systolic:
         which = "/".join(systolic)
         if convention == "scalesim-code" and any(math.isfinite(b) for b in bandwidths):
+            from accelopt.simulate.memory import MAX_REPLAY_ELEMS
+
             parts.append(f"{which} points at a finite bandwidth replay SCALE-Sim 3.0.0's USER-mode buffers "
                          "(accelopt.simulate.scalesim_trace) where SCALE-Sim runs them (one array, a word per cycle "
-                         "or more, a layer it runs as one layer), the tiling model (accelopt.simulate.memory) "
-                         "elsewhere")
+                         "or more, a layer it runs as one layer, a demand matrix of at most "
+                         f"{MAX_REPLAY_ELEMS:,} entries), the tiling model (accelopt.simulate.memory) elsewhere")
         else:
             parts.append(f"{which} points from a buffer-aware tiling model (accelopt.simulate.memory)")
     if "rs" in dataflows:
