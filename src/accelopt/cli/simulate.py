@@ -302,7 +302,10 @@ def _stalls_left(result: Any) -> str:
 
     latency = sum(x.latency_cycles for x in result.layers)
     reloads = sum(x.reload_cycles for x in result.layers)
-    fill = "" if _replayed(result) else " beyond each layer's first fill" + _fill_here(result, latency + reloads)
+    # at unlimited bandwidth a first fill takes no cycle (the run printed 'beyond each layer's first fill' beside 0
+    # stall cycles)
+    fill = ("" if _replayed(result) or result.design.unlimited_bandwidth
+            else " beyond each layer's first fill" + _fill_here(result, latency + reloads))
     if not latency and not reloads:
         return "stalls" + fill
     parts = ([f"DRAM latency {units.fmt_quantity(latency, 'count')}"] if latency else []) + (
@@ -327,7 +330,8 @@ def _fill_here(result: Any, fixed_cycles: float) -> str:
     fills = sum(x.stall_cycles for x in result.layers) - fixed_cycles
     if result.design.unlimited_bandwidth or bandwidth < need or fills <= 0:
         return ""
-    return f" ({units.fmt_quantity(fills, 'count')} cycles at {units.fmt_byte_per_s(bandwidth)})"
+    return (f" ({units.fmt_quantity(fills, 'count')} cycle{'' if fills == 1 else 's'} at "
+            f"{units.fmt_byte_per_s(bandwidth)})")  # '(1 cycles at 34 GB/s)' before
 
 
 def _traffic_source(result: Any) -> str:
