@@ -302,7 +302,10 @@ def _stalls_left(result: Any) -> str:
 
     latency = sum(x.latency_cycles for x in result.layers)
     reloads = sum(x.reload_cycles for x in result.layers)
-    fill = "" if _replayed(result) else " beyond each layer's first fill" + _fill_here(result, latency + reloads)
+    # at unlimited bandwidth a first fill takes no cycle (the run printed 'beyond each layer's first fill' beside 0
+    # stall cycles)
+    fill = ("" if _replayed(result) or result.design.unlimited_bandwidth
+            else " beyond each layer's first fill" + _fill_here(result, latency + reloads))
     if not latency and not reloads:
         return "stalls" + fill
     parts = ([f"DRAM latency {units.fmt_quantity(latency, 'count')}"] if latency else []) + (
@@ -327,7 +330,8 @@ def _fill_here(result: Any, fixed_cycles: float) -> str:
     fills = sum(x.stall_cycles for x in result.layers) - fixed_cycles
     if result.design.unlimited_bandwidth or bandwidth < need or fills <= 0:
         return ""
-    return f" ({units.fmt_quantity(fills, 'count')} cycles at {units.fmt_byte_per_s(bandwidth)})"
+    return (f" ({units.fmt_quantity(fills, 'count')} cycle{'' if fills == 1 else 's'} at "
+            f"{units.fmt_byte_per_s(bandwidth)})")  # '(1 cycles at 34 GB/s)' before
 
 
 def _traffic_source(result: Any) -> str:
@@ -570,6 +574,21 @@ def _bytes(n_bytes: float) -> str:
     return units.fmt_quantity(n_bytes, "B")
 
 
+def _check_convention(convention: str) -> None:
+    """--convention read before the model is captured (gpt:realistic takes 40 s): a typo was said after the capture,
+    by the engine ('convention 'code' is unknown'), not by its flag."""
+    from accelopt.errors import InputError, close_matches
+    from accelopt.simulate.dataflow import CONVENTIONS
+
+    if convention in CONVENTIONS:
+        return
+    close = close_matches(convention, list(CONVENTIONS), n=1, cutoff=0.5)
+    hint = f"did you mean --convention {close[0]}? " if close else ""
+    raise InputError(f"--convention {convention!r} is unknown",
+                     f"{hint}use paper (SCALE-Sim paper's 2R+C+T-2 cycles per fold, the default) or scalesim-code "
+                     "(scalesim 3.0.0's own counts)")
+
+
 def _check_html(html: Path | None) -> None:
     """--html checked before the simulation (a sweep of a large model takes minutes): a missing folder, a folder
     or an unwritable place exits 2 naming the path, where it was said only after the run (kept in the history)."""
@@ -588,6 +607,7 @@ def run_simulation(opts: RunOptions) -> None:
 
     if opts.max_rows < 0:
         raise InputError(f"--max-rows {opts.max_rows} is negative", "give 0 or more (--json lists every layer)")
+    _check_convention(opts.source.convention)
     d = _with_bandwidth(get_design(opts.design), opts.unlimited_bandwidth)
     _check_html(opts.html)
     layers, source = _layers(opts.source)
@@ -653,6 +673,7 @@ def run_design_sweep(opts: SweepOptions) -> None:
     from accelopt.simulate.design import get_design
     from accelopt.simulate.sweep import OBJECTIVES, grid, pareto_front, run_sweep
 
+    _check_convention(opts.source.convention)
     base = get_design(opts.design)
     # the grid's flags are read before the model is captured (minutes for a large one), so a typo in them is
     # said at once, by its flag
@@ -689,8 +710,8 @@ def run_design_sweep(opts: SweepOptions) -> None:
     from accelopt.report.runs import finish_run
     from accelopt.simulate.results import SimSweepResult
 
-    notes = ["energy is an estimate (Horowitz ISSCC 2014 table scaled to the node by "
-             "Stillmaker & Baas 2017); DRAM traffic from a tiling model", grid_note,
+    notes = ["estimates: energy from the Horowitz ISSCC 2014 table scaled to the node by "
+             "Stillmaker & Baas 2017; " + _sweep_traffic_note(opts.source.convention, dataflows, bws), grid_note,
              *_fixed_notes(base, swept_bandwidth=bool(opts.bandwidth_gbps.strip()))]
     if skipped:
         notes.append(f"{len(skipped)} of {len(designs)} designs cannot run this model and were skipped: "
@@ -704,6 +725,31 @@ def run_design_sweep(opts: SweepOptions) -> None:
     _show_sweep(data, points, front, base, grid_note, opts.as_json)
     if interrupted:
         raise typer.Exit(130)
+
+
+def _sweep_traffic_note(convention: str, dataflows: list[str], bandwidths: list[float]) -> str:
+    """Where the sweep's DRAM traffic and stalls come from, as `simulate run` says for one design (its footer and
+    notes): the note read 'DRAM traffic from a tiling model' for every sweep, also where the points replayed
+    SCALE-Sim's buffers (--convention scalesim-code at a finite bandwidth, engine._replay_scalesim_buffers) or ran
+    the row-stationary mapping (rs)."""
+    import math
+
+    parts = []
+    systolic = [x for x in dataflows if x != "rs"]
+    if systolic:
+        which = "/".join(systolic)
+        if convention == "scalesim-code" and any(math.isfinite(b) for b in bandwidths):
+            from accelopt.simulate.memory import MAX_REPLAY_ELEMS
+
+            parts.append(f"{which} points at a finite bandwidth replay SCALE-Sim 3.0.0's USER-mode buffers "
+                         "(accelopt.simulate.scalesim_trace) where SCALE-Sim runs them (one array, a word per cycle "
+                         "or more, a layer it runs as one layer, a demand matrix of at most "
+                         f"{MAX_REPLAY_ELEMS:,} entries), the tiling model (accelopt.simulate.memory) elsewhere")
+        else:
+            parts.append(f"{which} points from a buffer-aware tiling model (accelopt.simulate.memory)")
+    if "rs" in dataflows:
+        parts.append("rs points from the row-stationary mapping (accelopt.simulate.rowstationary)")
+    return "DRAM traffic and stalls: " + "; ".join(parts)
 
 
 def _grid_note(opts: SweepOptions, base: str, grid: dict[str, list[Any]]) -> str:
@@ -775,7 +821,8 @@ def _show_sweep(data: Any, points: Any, front: Any, base: Any, grid_note: str, a
                   units.fmt_seconds(p.latency_s), _energy(p.energy_j), units.fmt_pct(p.utilization),
                   _total(p.row(), "tops_per_w"))
     con.print(t)
-    con.print("* estimates: energy from Horowitz ISSCC 2014 scaled to the node (Stillmaker & Baas 2017)")
+    # the JSON's first note, so the console says where the traffic and stalls behind each latency come from
+    con.print(f"* {data.notes[0]}", markup=False, highlight=False)
     for note in data.notes:
         if "cannot run this model and were skipped" in note:
             con.print(note, markup=False, highlight=False)
@@ -796,6 +843,7 @@ def _published(convention: str, chip: str, json_out: bool, html: Path | None) ->
         close = close_matches(chip, ["nvdla", "eyeriss"], n=1, cutoff=0.6)
         hint = f"did you mean --chip {close[0]}? " if close else ""
         raise InputError(f"--chip {chip!r} has no published figures here", f"{hint}use --chip nvdla or --chip eyeriss")
+    _check_convention(convention)
     if chip.lower() == "eyeriss" and convention != "paper":  # it was dropped without a word
         raise InputError(f"--convention {convention} applies to --chip nvdla only: Eyeriss is row-stationary, which "
                          "has no SCALE-Sim convention", "leave --convention out with --chip eyeriss")
@@ -863,14 +911,15 @@ def _export(design: str, out: Path, json_out: bool, dram_bytes: float | None = N
         if not calibrate:
             raise InputError("--no-calibration is for a catalog TOML export: a SCALE-Sim config carries no op-size "
                              "curve", f"leave --no-calibration out, or write --out {out.with_suffix('.toml')}")
-        from accelopt.simulate.scalesim_cfg import cfg_omissions, scalesim_cfg_text
+        from accelopt.simulate.scalesim_cfg import cfg_omissions, scalesim_cfg_text, scalesim_command
 
         write_text(scalesim_cfg_text(d), out)
         omitted = cfg_omissions(d)
         if json_out:
             emit(SimExportDocument(written=str(out), format="scalesim-cfg", design=d, spec=None, not_in_cfg=omitted))
         else:
-            print(printable(f"wrote {out} (SCALE-Sim config of design {d.name!r}); run it with scalesim -c {out}"))
+            print(printable(f"wrote {out} (SCALE-Sim config of design {d.name!r}); run it in SCALE-Sim with "
+                            + scalesim_command(shlex.quote(str(out)))))
             for x in omitted:
                 print(printable(f"  not in the config: {x}"))
         return

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -38,7 +39,7 @@ from typing import Any, ClassVar
 
 from accelopt import dtypes
 from accelopt.errors import InputError, unknown_fields, unknown_name
-from accelopt.units import unit
+from accelopt.units import parse_quantity, unit
 from accelopt.userio import path_exists, read_user_text
 
 if sys.version_info >= (3, 11):
@@ -238,13 +239,44 @@ def is_simulated_spec(spec: Any) -> bool:
                if k.startswith("peak_flop_per_s."))
 
 
+_HZ_TEXT = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\s*([kMG]?)Hz\s*")
+_HZ_POWER = {"": 0, "k": 3, "M": 6, "G": 9}
+
+
+def _unit_text_fix(name: str, text: str) -> str | None:
+    """The fix for a number written with its unit as TOML text ('64 KiB', '25.6 GB/s', '100 ns', '800 MHz'): the SI
+    number to write, with the arithmetic (KiB = 1024 bytes, KB = kB = 1000: units.parse_quantity), as a catalog file's
+    fix says it; None when the text is no quantity in the field's unit. A byte field said only 'must be a positive
+    integer' for "64 KiB"."""
+    if name.endswith("_hz"):
+        m = _HZ_TEXT.fullmatch(text)
+        if m is None:
+            return None
+        number, prefix = m.groups()
+        literal = f"{number}e{_HZ_POWER[prefix]}" if prefix else number
+        return (f"write {name} = {literal}: {text.strip()} = {literal} Hz (a TOML number in SI units, without quotes "
+                "or a unit)")
+    unit = next((u for end, u in (("_byte_per_s", "B/s"), ("_bytes", "B"), ("_s", "s")) if name.endswith(end)), "")
+    q = parse_quantity(text)
+    if not unit or q is None or q.unit != unit:
+        return None
+    literal = q.literal
+    if name in _INT_FIELDS:  # an integer field: 64000, not 64e3 (a TOML float)
+        if not q.value.is_integer():
+            return f"{text.strip()} = {q.arithmetic} {unit} is not a whole number of bytes: write {name} = an integer"
+        literal = str(int(q.value))
+    return (f"write {name} = {literal}: {text.strip()} = {q.arithmetic} {unit} (a TOML number in SI units, without "
+            "quotes or a unit)")
+
+
 def _unquote_fix(name: str, text: str) -> str:
     """The fix for a number written as TOML text: the same text unquoted when it is a number ('"25.6e9"', '"inf"'),
     else an example in SI units ('"800MHz"' unquoted is no TOML number either)."""
     try:
         float(text)
     except ValueError:
-        return f"write {name} as a TOML number in SI units, without quotes or a unit, e.g. {_SI_EXAMPLES[name]}"
+        return _unit_text_fix(name, text) or (f"write {name} as a TOML number in SI units, without quotes or a unit, "
+                                              f"e.g. {_SI_EXAMPLES[name]}")
     return f"write it as a TOML number, without quotes: {name} = {text.strip()}"
 
 def _slug(name: str) -> str:
@@ -259,8 +291,9 @@ def validate_design(d: Design, where: str = "") -> None:
     for f in _INT_FIELDS:
         v = getattr(d, f)
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            said = _unit_text_fix(f, v) if isinstance(v, str) else None  # "64 KiB": the bytes to write
             raise InputError(f"{label}: {f} = {_as_written(v)} must be a positive integer",
-                             f"set {f} to an integer >= 1")
+                             said or f"set {f} to an integer >= 1")
         if v > _INT_LIMITS[f]:
             raise InputError(f"{label}: {f} = {v:,} is more than {_INT_LIMITS[f]:,}, past any built accelerator",
                              f"set {f} to at most {_INT_LIMITS[f]:,}")
@@ -290,15 +323,17 @@ def validate_design(d: Design, where: str = "") -> None:
                          f"write {d.dram_bandwidth_byte_per_s:g}e9 if {d.dram_bandwidth_byte_per_s:g} is in GB/s "
                          "(or inf for unlimited bandwidth)")
     if not _finite_number(d.dram_latency_s) or d.dram_latency_s < 0:
-        raise InputError(f"{label}: dram_latency_s = {d.dram_latency_s!r} must be a number >= 0",
-                         "give seconds >= 0, e.g. 100e-9")
+        said = _unit_text_fix("dram_latency_s", d.dram_latency_s) if isinstance(d.dram_latency_s, str) else None
+        raise InputError(f"{label}: dram_latency_s = {_as_written(d.dram_latency_s)} must be a number >= 0",
+                         said or "give seconds >= 0, e.g. 100e-9")
     if d.dram_latency_s > MAX_DRAM_LATENCY_S:
         raise InputError(f"{label}: dram_latency_s = {d.dram_latency_s:g} s is more than {MAX_DRAM_LATENCY_S:g} s, "
                          "past any memory: likely a figure in ns or µs",
                          f"give seconds: write {d.dram_latency_s:g}e-9 if {d.dram_latency_s:g} is in ns")
     if d.dram_bytes is not None and (not _finite_number(d.dram_bytes) or d.dram_bytes <= 0):
-        raise InputError(f"{label}: dram_bytes = {d.dram_bytes!r} must be > 0",
-                         "give the DRAM capacity in bytes as a TOML number, e.g. dram_bytes = 8e9 for 8 GB")
+        said = _unit_text_fix("dram_bytes", d.dram_bytes) if isinstance(d.dram_bytes, str) else None
+        raise InputError(f"{label}: dram_bytes = {_as_written(d.dram_bytes)} must be > 0",
+                         said or "give the DRAM capacity in bytes as a TOML number, e.g. dram_bytes = 8e9 for 8 GB")
     if d.dram_bytes is not None and d.dram_bytes < MIN_DRAM_BYTES:
         raise InputError(f"{label}: dram_bytes = {d.dram_bytes:g} is under {MIN_DRAM_BYTES:g} bytes, smaller than any "
                          "DRAM part: likely a figure in GB or MB",

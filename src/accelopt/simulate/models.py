@@ -165,6 +165,8 @@ def model_layers(name: str, batch: int | None = None, seq_len: int | None = None
     _check_counts(batch, seq_len)
     if _is_user_file(name):
         return user_model_layers(name, batch, input_shape, input_dtype, seq_len)
+    if name.strip().rstrip(":").lower().endswith(".py"):  # 'net.py', 'net.py:': was 'unknown model ... mlp?'
+        _refuse_file_without_name(name.strip().rstrip(":"))
     given = [f for f, v in (("--input-shape", input_shape is not None), ("--input-dtype", input_dtype != "float32"))
              if v]
     if given:  # --input-dtype alone was silently ignored here
@@ -246,6 +248,32 @@ def _is_folder(name: str) -> bool:
         return False
 
 
+def _model_names(module: Any) -> list[str]:
+    """What `-m FILE.py:NAME` accepts from a model file: its own nn.Module classes and functions (a
+    torch.autograd.Function class, a dataclass of settings, was suggested beside them and refused when named)."""
+    import inspect
+
+    import torch
+
+    return [n for n, v in vars(module).items()
+            if not n.startswith("_") and getattr(v, "__module__", None) == module.__name__
+            and (inspect.isfunction(v) or (inspect.isclass(v) and issubclass(v, torch.nn.Module)))]
+
+
+def _refuse_file_without_name(path: str) -> None:
+    """`-m net.py` (or `net.py:`): a model file without the class or factory to build from it. It was looked up as a
+    model name ('unknown model', 'did you mean mlp?'); now the fix names the form and, for a file that exists, what
+    it defines (importing it, as a `net.py:Name` does; a missing file is said by _import_file)."""
+    from accelopt.workload.userfile import _import_file
+
+    names = _model_names(_import_file(Path(path)))
+    listed = f"{path} defines {', '.join(names)}" if names else f"{path} defines no nn.Module class or function"
+    example = names[0] if names else "MyNet"
+    raise InputError(f"--model {path!r} names a model file but not the model in it",
+                     "append ':' and the model's name (an nn.Module class, or a function returning an nn.Module or "
+                     f"a ModelBundle); {listed}: e.g. --model {path}:{example}")
+
+
 def _is_user_file(name: str) -> bool:
     path, sep, attr = name.rpartition(":")
     return bool(sep) and path.endswith(".py") and bool(attr)
@@ -287,8 +315,6 @@ def user_model_layers(spec: str, batch: int | None, input_shape: tuple[int, ...]
     ModelBundle brings its own inputs; a `batch` or `seq_len` given is passed to its factory as batch_size= /
     seq_len=, as `profile --batch-size / --seq-len` pass them; None keeps the factory's own.
     """
-    import inspect
-
     import torch
 
     from accelopt.workload.userfile import ModelBundle, _import_file, _split_spec, load_user_factory
@@ -297,11 +323,7 @@ def user_model_layers(spec: str, batch: int | None, input_shape: tuple[int, ...]
     module = _import_file(path)
     obj = getattr(module, attr, None)
     if obj is None:
-        # what the command accepts: an nn.Module class or a factory function (a torch.autograd.Function class, a
-        # dataclass of settings, was suggested beside them and refused when named)
-        names = [n for n, v in vars(module).items()
-                 if not n.startswith("_") and getattr(v, "__module__", None) == module.__name__
-                 and (inspect.isfunction(v) or (inspect.isclass(v) and issubclass(v, torch.nn.Module)))]
+        names = _model_names(module)
         raise InputError(f"model file {str(path)!r} has no {attr!r}",
                          f"use one of: {', '.join(names) or '(no nn.Module classes or functions defined)'}")
     if not callable(obj):

@@ -160,6 +160,18 @@ UseRamulatorTrace: False
 [layout] bank bandwidths), `mode` CALC (unlimited) or USER. `simulate export` and the reference runs write it."""
 
 
+def scalesim_command(cfg: str) -> str:
+    """How to run a written .cfg in SCALE-Sim 3.0.0 (PyPI scalesim; scalesim/scale.py and scale_sim.py): it installs
+    no `scalesim` command (the export said 'run it with scalesim -c FILE'), its -l layout file defaults to
+    ./layouts/conv_nets/test.csv and it exits 'Layout file not found' without one, and -i picks the topology format.
+    Its int(max(...)) on a 1-element array raises under NumPy >= 2.3 (accelopt.simulate.reference shims it for the
+    reference runs only)."""
+    return (f"python -m scalesim.scale -c {cfg} -t TOPOLOGY.csv -l LAYOUT.csv -p OUT_DIR (add -i gemm for a "
+            "'Layer, M, N, K' topology; scalesim 3.0.0 installs no `scalesim` command and stops with 'Layout file not "
+            "found' without -l: a LAYOUT.csv holding the line 'Layer name,' sets no custom layout; it needs "
+            "NumPy < 2.3)")
+
+
 def scalesim_cfg_text(d: Design) -> str:
     """The design as a SCALE-Sim 3.0.0 .cfg. SCALE-Sim counts 1-byte words, so buffers and bandwidth are
     written in elements of the design's dtype (a 16-bit design's 64 KiB buffer holds 32 Ki words).
@@ -179,7 +191,8 @@ def scalesim_cfg_text(d: Design) -> str:
     mode, words = ("CALC", 10) if d.unlimited_bandwidth else ("USER", _bandwidth_words(d)[1])
     run_name = "".join(c if c.isalnum() or c in "-_" else "_" for c in d.name)
     notes = "".join(f"\n# NOT IN THIS CONFIG: {x}" for x in cfg_omissions(d))
-    header = f"# Written by `accelopt simulate export` from design {d.name!r} ({d.dtype}, {d.clock_hz:g} Hz).{notes}\n"
+    header = (f"# Written by `accelopt simulate export` from design {d.name!r} ({d.dtype}, {d.clock_hz:g} Hz).{notes}\n"
+              f"# Run: {scalesim_command('THIS_FILE.cfg')}\n")
     return header + SCALESIM_CFG.format(run_name=run_name, rows=d.rows, cols=d.cols, dataflow=d.dataflow,
                                         ifmap_kb=int(elems["ifmap"] // 1024), filter_kb=int(elems["filter"] // 1024),
                                         ofmap_kb=int(elems["ofmap"] // 1024), bandwidth=words, mode=mode)

@@ -450,6 +450,7 @@ def load_catalog(extra_files: Iterable[Path | str] = ()) -> Catalog:
             cat.add(spec)
     builtin = dict(cat._alias)
     seen: set[str] = set()
+    origin: dict[str, Path | str] = {}  # a user device (lower case) -> the --catalog file it came from
     for path in extra_files:
         same = _same_file_key(path)
         if same in seen:  # else "device X is defined twice; rename one of them", of one file given twice
@@ -460,9 +461,24 @@ def load_catalog(extra_files: Iterable[Path | str] = ()) -> Catalog:
             _refuse_builtin_name(path, spec, builtin, "pass the new name")
             try:
                 cat.add(spec)
-            except InputError as e:  # name the user's file in the message
-                raise InputError(f"{path}: {e.problem}", e.fix) from None
+            except InputError as e:  # name the user's file in the message, and the other file where one holds it
+                raise _clash_in_files(path, spec, e, cat, origin) from None
+            origin[spec.name.lower()] = path
     return cat
+
+
+def _clash_in_files(path: Path | str, spec: AcceleratorSpec, e: InputError, cat: Catalog,
+                    origin: dict[str, Path | str]) -> InputError:
+    """`e` (a device defined twice, or a name or alias taken) said of `path`; where the other device came from an
+    earlier --catalog file, that file is named too: 'c2.toml: device 'my-asic' is defined twice' named one file of
+    the two, and 'rename one of them' did not say where the other one was."""
+    taken = next((cat._alias[a.lower()] for a in (spec.name, *spec.aliases) if a.lower() in cat._alias), None)
+    other = origin.get(taken) if taken is not None else None
+    if other is None or str(other) == str(path):
+        return InputError(f"{path}: {e.problem}", e.fix)
+    assert taken is not None  # other is set
+    return InputError(f"{path}: {e.problem} ({cat.specs[taken].name!r} is in --catalog {other})",
+                      f"{e.fix}, or pass only one of {other} and {path}")
 
 
 def _refuse_builtin_name(path: Path | str, spec: AcceleratorSpec, builtin: dict[str, str], use: str) -> None:
