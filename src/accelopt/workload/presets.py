@@ -1753,7 +1753,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     _check_modelled(cfg, mtype, where)
     _check_token_model(cfg, mtype, where)
     _check_weights_countable(cfg, mtype, where)
-    cfg, class_defaults = _class_defaults(cfg, mtype, nested)
+    as_written, (cfg, class_defaults) = cfg, _class_defaults(cfg, mtype, nested)  # before the class's defaults
     _check_has_sizes(cfg, where)
     layers = _req(cfg, _LAYER_KEYS, where)
     hidden = _req(cfg, ("hidden_size", "n_embd", "d_model"), where)
@@ -1805,6 +1805,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
             kwargs = {}
     name = config_model_name(cfg.get("_name_or_path"), p)
     unused = tuple(sorted(set(unused_config_keys(cfg, mtype)) | set(outer_unused)))
+    defaults += misspelt_key_notes(as_written, unused)
     window, n_window = _window_layers(cfg, mtype, layers, where)
     if mtype.startswith("qwen") and window and cfg.get("max_window_layers") is None:  # the class's 28, said
         defaults += (f"the config leaves out max_window_layers: transformers Qwen2Config / Qwen3Config's default "
@@ -1853,6 +1854,38 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                                  context=limit, **kwargs)
     except InputError as e:  # TransformerConfig's own checks name its fields: name the file and the config's keys
         raise InputError(f"{where}: {e.problem}", f"{e.fix}{_config_keys_of(e.problem, cfg)}") from None
+
+
+# Spellings of one figure beyond _FIELD_KEYS' (any one given: the figure is not left out)
+_SPELLINGS = (_CONTEXT_KEYS, _ACTIVATION_KEYS, ("sliding_window", "sliding_window_size", "window_size"),
+              ("n_shared_experts", "num_shared_experts", "shared_expert_intermediate_size",
+               "moe_shared_expert_intermediate_size", "shared_intermediate_size"))
+_MISSPELT_CUTOFF = 0.9
+"""How close (errors.name_similarity) an ignored key must be to a key the reader reads to be named as its misspelling:
+one letter off a name of 10 or more ('vocab_sise' for vocab_size: 0.9; 'num_key_value_head': 0.97), not another
+figure's key ('dense_intermediate_size' for moe_intermediate_size: 0.86)."""
+
+
+def misspelt_key_notes(cfg: dict[str, Any], unused: tuple[str, ...]) -> tuple[str, ...]:
+    """A note per ignored key (`unused`) that is a near spelling of a key this reader reads and the config `cfg` (as
+    written, before a config class's defaults fill it) leaves out (no spelling of that figure given): 'did you mean
+    ...?'. The warning listed 'num_key_value_head' as ignored, and
+    another note that the config gives no num_key_value_heads, multi-head attention assumed (Mistral 7B counted
+    8,047,038,464 parameters for 7,241,732,096), without tying the one to the other (a user trial, utplanhf)."""
+    from accelopt.errors import close_matches
+
+    notes = []
+    for key in unused:
+        meant = next(iter(close_matches(key, sorted(_USED_KEYS), n=1, cutoff=_MISSPELT_CUTOFF)), None)
+        if meant is None or meant == key:
+            continue
+        spellings = next((g for g in (*_FIELD_KEYS.values(), *_SPELLINGS) if meant in g), (meant,))
+        if any(cfg.get(k) is not None for k in spellings):
+            continue
+        notes.append(f"config key {key} is not one this reader knows (ignored): did you mean {meant}? The config "
+                     f"gives no {meant}, so it was read as left out (the value used instead, where one was, is in "
+                     f"the notes); rename the key to {meant} if it was meant")
+    return tuple(notes)
 
 
 # TransformerConfig's field -> the config.json keys it is read from (load_hf_config), in the order read
