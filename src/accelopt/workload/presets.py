@@ -606,7 +606,18 @@ _LLAMA4_TYPES = frozenset({"llama4", "llama4_text"})
 # is the class's default). Only the keys this reader uses; each one filled is printed beside the result.
 _GEMMA3_SRC = "transformers Gemma3TextConfig (models/gemma3/configuration_gemma3.py @008f5c8)"
 _LLAMA4_SRC = "transformers Llama4TextConfig (models/llama4/configuration_llama4.py @008e574)"
+# A head width or window the reader would otherwise take otherwise than transformers: GemmaConfig and Gemma2Config
+# default head_dim to 256 and Qwen3Config to 128 (not hidden / heads), Gemma2Config sliding_window to 4096 (every
+# other layer local); a hand-written Gemma 2 9B config without head_dim counted 9,010,494,976 parameters (heads of
+# 3584 / 16 = 224) for its 9,241,705,984, and one without sliding_window no window, with no word (a user trial,
+# utplanhf). Only these keys: a top-level config without its sizes is still refused.
+_GEMMA_SRC = "transformers GemmaConfig (models/gemma/configuration_gemma.py @008e574)"
+_GEMMA2_SRC = "transformers Gemma2Config (models/gemma2/configuration_gemma2.py @008e574)"
+_QWEN3_SRC = "transformers Qwen3Config (models/qwen3/configuration_qwen3.py @008e574)"
 _CLASS_DEFAULTS: dict[str, tuple[str, dict[str, int]]] = {
+    "gemma": (_GEMMA_SRC, {"head_dim": 256}),
+    "gemma2": (_GEMMA2_SRC, {"head_dim": 256, "sliding_window": 4096}),
+    "qwen3": (_QWEN3_SRC, {"head_dim": 128}),
     "gemma3_text": (_GEMMA3_SRC, {
         "vocab_size": 262_208, "hidden_size": 2304, "intermediate_size": 9216, "num_hidden_layers": 26,
         "num_attention_heads": 8, "num_key_value_heads": 4, "head_dim": 256, "max_position_embeddings": 131_072,
