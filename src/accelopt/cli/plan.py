@@ -275,19 +275,23 @@ def _dp_bucket(text: str | None) -> int | None:
 def model_notes(setup: Any, seq_len_given: bool, figures: ModelFigures, batch_given: bool = True,
                 tokens_given: bool = True) -> list[str]:
     """The notes about the model under `plan` and `plan explain`: its parameters and FLOPs as read from a config.json
-    (`figures`, the result's model_figures), figures its config leaves out, the training sequence length assumed for
+    (`figures`, the result's model_figures) and the architecture they are counted from (transformer.architecture_text),
+    figures its config leaves out, the training sequence length assumed for
     a config.json, training sequences beyond its positions (workload/context.py), and the global batch taken when
     --global-batch is left out (query.default_batch_note) and the tokens when --tokens is (default_tokens_note)."""
     from accelopt.predict.query import default_batch_note, default_tokens_note
+    from accelopt.workload.transformer import architecture_text
 
     mdl = setup.model
     beyond = mdl.context.training_note(setup.seq_len) if mdl.context is not None else None
     assumed = None if seq_len_given else _train_seq_note(mdl)
     read = _config_read_note(mdl, figures)
+    shape = architecture_text(mdl) if read else None  # where the count comes from (layers, heads, window, experts)
     batch = None if batch_given else default_batch_note(setup.global_batch, setup.seq_len)
     tokens = None if tokens_given else default_tokens_note()
     router = _router_dtype_note(setup)
-    return [*([read] if read else []), *mdl.config_defaults, *([assumed] if assumed else []),
+    return [*([read] if read else []), *([shape] if shape else []), *mdl.config_defaults,
+            *([assumed] if assumed else []),
             *([beyond] if beyond else []), *([batch] if batch else []), *([tokens] if tokens else []),
             *([router] if router else [])]
 
@@ -316,20 +320,14 @@ def _config_read_note(mdl: Any, figures: ModelFigures) -> str | None:
     """For a config.json: the parameters and FLOPs per token the predictors read from it, to check against the model
     card (nothing printed them: a misread config planned without a figure to compare). None for a preset (its count is
     tested against the published one, workload/presets.py PUBLISHED_PARAMS)."""
-    if not mdl.source.startswith("Hugging Face config"):
+    from accelopt.workload.transformer import config_params_text, read_from_config
+
+    if not read_from_config(mdl):
         return None
     from accelopt.units import fmt_count
 
     f = figures
-    # a model card's active count often leaves out the input embedding (a lookup, no FLOPs): gpt-oss-20b's 3.61B is
-    # this count less its 201,088 x 2,880 table (OpenAI's gpt-oss model card, Table 1); said beside it for an untied
-    # model, whose table is not also the output layer (a user trial, uthf: 4.19B printed, nothing to compare)
-    lookup = (f"; {fmt_count(f.params_active - mdl.vocab * mdl.hidden)} without the input embedding"
-              if not mdl.tied_embeddings else "")
-    moe = (f", {fmt_count(f.params_active)} active per token ({mdl.top_k} of {mdl.experts} experts{lookup})"
-           if mdl.is_moe else "")
-    return (f"{mdl.name} as read from its config: {fmt_count(f.params_total)} parameters{moe}; "
-            f"{fmt_count(f.training_flops_per_token)} training FLOPs per token at sequence "
+    return (f"{config_params_text(mdl)}; {fmt_count(f.training_flops_per_token)} training FLOPs per token at sequence "
             f"{f.seq_len:,} (3 x forward: 2 per weight used, the logits, attention over the sequence; "
             "predict/compute.py model_flops_per_token); compare with the model card")
 

@@ -356,6 +356,7 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
     from accelopt.errors import InputError
     from accelopt.predict.comm import slice_spec
     from accelopt.predict.query import check_slices
+    from accelopt.workload.hf import available_memory_bytes
 
     if slice_devices < 0:
         raise InputError(f"--slice-devices {slice_devices} must be >= 0",
@@ -387,9 +388,9 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
                          f"pick a --dtype the device lists ({options_text}) or other --hardware; training needs "
                          "bf16, fp16 or fp8")
     kernels = {}
-    for spec in specs:
-        if spec.name in skipped or spec.name in unsupported:
-            continue
+    todo = [s for s in specs if s.name not in skipped and s.name not in unsupported]
+    avail, held = available_memory_bytes(), 0
+    for i, spec in enumerate(todo):
         dsetup = device_setup(setup, spec)  # a soft-capped model's kernel on this device
         kernels[spec.name] = dsetup.attention_kernel
         lay, pred = search_spec(dsetup, spec, device_counts, calibration_for(spec, cals, stack), schedule=schedule,
@@ -399,6 +400,9 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
         preds.append(pred)
         if pred.assumed:
             assumed[spec.name] = pred.assumed
+        held += _candidate_bytes(lay, pred)
+        if avail is not None and i + 1 < len(todo):
+            _check_fits_in_memory(setup, device_counts, held, i + 1, len(todo), avail)
     layouts = Layouts(**{f: np.concatenate([getattr(p, f) for p in lays]) for f in LAYOUT_FIELDS})
     terms = {k: np.concatenate([p.terms[k] for p in preds]) for k in preds[0].terms}
     fits = np.concatenate([p.feasible for p in preds])
@@ -423,6 +427,32 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
                                        **{name: e.problem for name, e in unsupported.items()}},
                       skipped_options={**{name: "--dtype" for name in sorted(skipped)},
                                        **{name: e.option for name, e in unsupported.items()}})
+
+
+def _candidate_bytes(lay: Layouts, pred: Prediction) -> int:
+    """Bytes one device's evaluated layouts hold: their layout fields, every term and the fit mask (numpy arrays)."""
+    return (sum(np.asarray(getattr(lay, f)).nbytes for f in LAYOUT_FIELDS)
+            + sum(np.asarray(v).nbytes for v in pred.terms.values()) + pred.feasible.nbytes)
+
+
+def _check_fits_in_memory(setup: Setup, device_counts: list[int], held: int, done: int, total: int,
+                          avail: int) -> None:
+    """An InputError when the layouts of the devices still to search would not fit this machine's available memory:
+    `held` bytes for the first `done` of `total` devices, so about held / done x total for all, twice that while
+    search() joins them (np.concatenate copies). DeepSeek-V3's config with --devices 64..8192 --hardware all held
+    ~0.8M layouts (~1.5 GB) per device and the kernel's OOM killer ended the process after 4 minutes on a 23 GB
+    machine, without a word (a user trial, utplanhf)."""
+    from accelopt.errors import InputError
+    from accelopt.units import fmt_bytes
+
+    need = 2 * held / done * total
+    if need <= avail:
+        return
+    raise InputError(f"the layout search of {setup.model.name} over {total} devices x {len(device_counts)} device "
+                     f"counts would hold about {fmt_bytes(need)} of evaluated layouts ({fmt_bytes(held / done)} per "
+                     f"device, measured on the first {done}), more than the {fmt_bytes(avail)} this machine has "
+                     "available", "search fewer devices or device counts in one run (fewer --hardware names than "
+                     "'all', a narrower --devices range), or run on a machine with more memory")
 
 
 _ALL_UNSUPPORTED_FIX = {

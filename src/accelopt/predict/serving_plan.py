@@ -45,7 +45,7 @@ from accelopt.predict.serving import (
     with_price,
 )
 from accelopt.predict.serving_moe import GROUPED_GEMM_UNCALIBRATED, MoELayout, check_layout, grouped_gemm_calibrated
-from accelopt.workload.transformer import TransformerConfig
+from accelopt.workload.transformer import TransformerConfig, architecture_text, config_params_text, read_from_config
 
 MAX_LOAD = "max"
 """--concurrency max / --batch max: as many requests in flight as the engine holds (the largest batch whose KV cache
@@ -340,10 +340,12 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     if not sweeps:  # no device can serve: the typed result names each one (`plan serve --json` prints it), exit 2
         assert isinstance(first_error, InfeasibleError)
         return ServeRun(result=ServeResult(results=[], errors=errors, unused_config_keys=list(cfg.unused_keys),
-                                           notes=_config_notes(cfg, opts, int4_groups)), sweeps=[],
+                                           notes=[*_read_notes(cfg), *_config_notes(cfg, opts, int4_groups)]),
+                        sweeps=[],
                         overflow=first_error if len(errors) == 1 else none_served_error(cfg.name, opts.tp, opts.pp,
                                                                                          errors))
-    notes = _config_notes(cfg, opts, int4_groups)  # figures the config.json left out, with the values used instead
+    notes = _read_notes(cfg)  # a config.json's count and architecture, as `plan` prints them
+    notes += _config_notes(cfg, opts, int4_groups)  # figures the config.json left out, with the values used instead
     notes += [n for sp in specs if (n := measured_share_note(sp, measured))]  # the words of `plan`'s notes
     served = {sw.points[0].device for sw in sweeps if sw.points}
     notes += tp_notes
@@ -539,6 +541,16 @@ def default_cap_note(opts: ServeOptions, bound_caps: dict[str, int]) -> str | No
             f"API's default max_batch_size), and it, not the KV cache, set the requests in flight ({where}; the "
             "'max batch that fits' is what the memory holds) — give --max-batch-size (the engine's max_batch_size, "
             "vLLM's max_num_seqs) to replace it")
+
+
+def _read_notes(cfg: TransformerConfig) -> list[str]:
+    """For a config.json: its parameter count and the architecture it is counted from, the lines `plan` and `plan
+    explain` print (transformer.config_params_text, architecture_text), so that the three commands show the same
+    count to check against the model card; `plan serve` printed none (a user trial, utplanhf: its weights' memory
+    was the only trace of the count). [] for a preset (its count is tested against the published one)."""
+    if not read_from_config(cfg):
+        return []
+    return [f"{config_params_text(cfg)}; compare with the model card", architecture_text(cfg)]
 
 
 def _config_notes(cfg: TransformerConfig, opts: ServeOptions, int4_groups: set[int]) -> list[str]:

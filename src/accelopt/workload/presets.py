@@ -611,7 +611,18 @@ _LLAMA4_TYPES = frozenset({"llama4", "llama4_text"})
 # is the class's default). Only the keys this reader uses; each one filled is printed beside the result.
 _GEMMA3_SRC = "transformers Gemma3TextConfig (models/gemma3/configuration_gemma3.py @008f5c8)"
 _LLAMA4_SRC = "transformers Llama4TextConfig (models/llama4/configuration_llama4.py @008e574)"
+# A head width or window the reader would otherwise take otherwise than transformers: GemmaConfig and Gemma2Config
+# default head_dim to 256 and Qwen3Config to 128 (not hidden / heads), Gemma2Config sliding_window to 4096 (every
+# other layer local); a hand-written Gemma 2 9B config without head_dim counted 9,010,494,976 parameters (heads of
+# 3584 / 16 = 224) for its 9,241,705,984, and one without sliding_window no window, with no word (a user trial,
+# utplanhf). Only these keys: a top-level config without its sizes is still refused.
+_GEMMA_SRC = "transformers GemmaConfig (models/gemma/configuration_gemma.py @008e574)"
+_GEMMA2_SRC = "transformers Gemma2Config (models/gemma2/configuration_gemma2.py @008e574)"
+_QWEN3_SRC = "transformers Qwen3Config (models/qwen3/configuration_qwen3.py @008e574)"
 _CLASS_DEFAULTS: dict[str, tuple[str, dict[str, int]]] = {
+    "gemma": (_GEMMA_SRC, {"head_dim": 256}),
+    "gemma2": (_GEMMA2_SRC, {"head_dim": 256, "sliding_window": 4096}),
+    "qwen3": (_QWEN3_SRC, {"head_dim": 128}),
     "gemma3_text": (_GEMMA3_SRC, {
         "vocab_size": 262_208, "hidden_size": 2304, "intermediate_size": 9216, "num_hidden_layers": 26,
         "num_attention_heads": 8, "num_key_value_heads": 4, "head_dim": 256, "max_position_embeddings": 131_072,
@@ -1758,7 +1769,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     _check_modelled(cfg, mtype, where)
     _check_token_model(cfg, mtype, where)
     _check_weights_countable(cfg, mtype, where)
-    cfg, class_defaults = _class_defaults(cfg, mtype, nested)
+    as_written, (cfg, class_defaults) = cfg, _class_defaults(cfg, mtype, nested)  # before the class's defaults
     _check_has_sizes(cfg, where)
     layers = _req(cfg, _LAYER_KEYS, where)
     hidden = _req(cfg, ("hidden_size", "n_embd", "d_model"), where)
@@ -1810,6 +1821,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
             kwargs = {}
     name = config_model_name(cfg.get("_name_or_path"), p)
     unused = tuple(sorted(set(unused_config_keys(cfg, mtype)) | set(outer_unused)))
+    defaults += misspelt_key_notes(as_written, unused)
     window, n_window = _window_layers(cfg, mtype, layers, where)
     if mtype.startswith("qwen") and window and cfg.get("max_window_layers") is None:  # the class's 28, said
         defaults += (f"the config leaves out max_window_layers: transformers Qwen2Config / Qwen3Config's default "
@@ -1858,6 +1870,38 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                                  context=limit, **kwargs)
     except InputError as e:  # TransformerConfig's own checks name its fields: name the file and the config's keys
         raise InputError(f"{where}: {e.problem}", f"{e.fix}{_config_keys_of(e.problem, cfg)}") from None
+
+
+# Spellings of one figure beyond _FIELD_KEYS' (any one given: the figure is not left out)
+_SPELLINGS = (_CONTEXT_KEYS, _ACTIVATION_KEYS, ("sliding_window", "sliding_window_size", "window_size"),
+              ("n_shared_experts", "num_shared_experts", "shared_expert_intermediate_size",
+               "moe_shared_expert_intermediate_size", "shared_intermediate_size"))
+_MISSPELT_CUTOFF = 0.9
+"""How close (errors.name_similarity) an ignored key must be to a key the reader reads to be named as its misspelling:
+one letter off a name of 10 or more ('vocab_sise' for vocab_size: 0.9; 'num_key_value_head': 0.97), not another
+figure's key ('dense_intermediate_size' for moe_intermediate_size: 0.86)."""
+
+
+def misspelt_key_notes(cfg: dict[str, Any], unused: tuple[str, ...]) -> tuple[str, ...]:
+    """A note per ignored key (`unused`) that is a near spelling of a key this reader reads and the config `cfg` (as
+    written, before a config class's defaults fill it) leaves out (no spelling of that figure given): 'did you mean
+    ...?'. The warning listed 'num_key_value_head' as ignored, and
+    another note that the config gives no num_key_value_heads, multi-head attention assumed (Mistral 7B counted
+    8,047,038,464 parameters for 7,241,732,096), without tying the one to the other (a user trial, utplanhf)."""
+    from accelopt.errors import close_matches
+
+    notes = []
+    for key in unused:
+        meant = next(iter(close_matches(key, sorted(_USED_KEYS), n=1, cutoff=_MISSPELT_CUTOFF)), None)
+        if meant is None or meant == key:
+            continue
+        spellings = next((g for g in (*_FIELD_KEYS.values(), *_SPELLINGS) if meant in g), (meant,))
+        if any(cfg.get(k) is not None for k in spellings):
+            continue
+        notes.append(f"config key {key} is not one this reader knows (ignored): did you mean {meant}? The config "
+                     f"gives no {meant}, so it was read as left out (the value used instead, where one was, is in "
+                     f"the notes); rename the key to {meant} if it was meant")
+    return tuple(notes)
 
 
 # TransformerConfig's field -> the config.json keys it is read from (load_hf_config), in the order read

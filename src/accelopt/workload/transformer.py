@@ -398,3 +398,62 @@ def _mla_proj_weights(h: int, heads: int, m: MLAConfig) -> int:
     q = h * q_out if m.q_lora_rank is None else h * m.q_lora_rank + m.q_lora_rank * q_out
     kv = h * m.cache_width + m.kv_lora_rank * heads * (m.qk_nope_head_dim + m.v_head_dim)
     return q + kv + heads * m.v_head_dim * h
+
+
+def read_from_config(model: TransformerConfig) -> bool:
+    """Whether `model` was read from a Hugging Face config.json (load_hf_config's source), not a preset."""
+    return model.source.startswith("Hugging Face config")
+
+
+def config_params_text(model: TransformerConfig) -> str:
+    """'NAME as read from its config: N parameters[, A active per token (k of E experts[; X without the input
+    embedding])]': the count `plan`, `plan explain` and `plan serve` print for a config.json, to check against the
+    model card. A model card's active count often leaves out the input embedding (a lookup, no FLOPs): gpt-oss-20b's
+    3.61B is this count less its 201,088 x 2,880 table (OpenAI's gpt-oss model card, Table 1); said beside it for an
+    untied model, whose table is not also the output layer."""
+    from accelopt.units import fmt_count
+
+    active = model.params_active()
+    lookup = (f"; {fmt_count(active - model.vocab * model.hidden)} without the input embedding"
+              if not model.tied_embeddings else "")
+    moe = (f", {fmt_count(active)} active per token ({model.top_k} of {model.experts} experts{lookup})"
+           if model.is_moe else "")
+    return f"{model.name} as read from its config: {fmt_count(model.params_total())} parameters{moe}"
+
+
+def architecture_text(model: TransformerConfig) -> str:
+    """The architecture the predictors count, in one line ('NAME's architecture as read from its config: 32 layers,
+    hidden 4,096; attention ...; MLP ...; ...'), so that a config.json read otherwise than meant (a misspelt key
+    left to its default, a window or MLA not taken) shows where its parameter count comes from."""
+    m = model
+    if m.mla is not None:
+        a = m.mla
+        attn = (f"multi-head latent attention, {m.heads} heads (q/k {a.qk_nope_head_dim} + rotary "
+                f"{a.qk_rope_head_dim}, v {a.v_head_dim}), kv_lora_rank {a.kv_lora_rank}, q_lora_rank "
+                f"{a.q_lora_rank if a.q_lora_rank is not None else 'none (a full query projection)'}")
+    else:
+        kv = m.n_kv_heads
+        kind = ("multi-head" if kv == m.heads else "multi-query" if kv == 1 else "grouped-query")
+        attn = f"attention {m.heads} heads x {m.head_dim}, {kv} K/V head{'s' if kv != 1 else ''} ({kind})"
+    if m.windowed_layers:
+        attn += f", a sliding window of {m.sliding_window:,} keys on {m.windowed_layers} of {m.layers} layers"
+    if m.encoder_only:
+        attn += ", bidirectional (encoder)"
+    gated = "gated, 3 matrices" if m.mlp == "swiglu" else "2 matrices"
+    if m.is_moe:
+        shared = f" + {m.shared_experts} shared" if m.shared_experts else ""
+        mlp = (f"MLP: {m.moe_layers} MoE layers of {m.experts} experts x {m.ffn:,} ({gated}), top {m.top_k}"
+               f"{shared}")
+        if m.layers > m.moe_layers:
+            dense = m.layers - m.moe_layers
+            mlp += f"; {dense} dense layer{'s' if dense != 1 else ''} x {m.dense_ffn or m.ffn:,}"
+    else:
+        mlp = f"MLP {m.ffn:,} wide ({gated})"
+    block = ("attention and MLP in parallel" if m.parallel_block else "attention then MLP") + \
+        f", {m.norms_per_layer} norm{'s' if m.norms_per_layer != 1 else ''} per layer"
+    emb = f"vocab {m.vocab:,}, " + ("output layer tied to the input embedding" if m.tied_embeddings
+                                    else "untied output layer")
+    if m.learned_positions:
+        emb += f", {m.learned_positions:,} learned positions"
+    return (f"{m.name}'s architecture as read from its config: {m.layers} layers, hidden {m.hidden:,}; {attn}; "
+            f"{mlp}; {block}; {emb}")
