@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -81,6 +82,8 @@ class ProfileOptions:
     allow_nonfinite: bool = False
     as_json: bool = False
     html: str | None = None
+    threads: int | None = None
+    """--threads: torch's intra-op CPU threads for the run (None: torch's default)."""
     dist: DistOptions = DistOptions()
 
 
@@ -111,7 +114,7 @@ def _run_distributed(opts: ProfileOptions) -> None:
         timeout_s=d.value("timeout_s"), as_json=opts.as_json,
         html=opts.html,
         unsupported={"--trace": opts.trace, "--save-workload": opts.save_workload,
-                     "--allow-nonfinite": opts.allow_nonfinite}))
+                     "--allow-nonfinite": opts.allow_nonfinite, "--threads": opts.threads}))
 
 
 def _run_local(opts: ProfileOptions) -> None:
@@ -126,6 +129,7 @@ def _run_local(opts: ProfileOptions) -> None:
     )
 
     check_args(mode=opts.mode, dtype=opts.dtype, device=opts.device, steps=opts.steps, warmup=opts.warmup)
+    set_threads(opts.threads)
     _check_outputs(opts.trace, opts.save_workload, opts.html)
     if opts.html is not None:
         from accelopt.userio import check_writable
@@ -187,6 +191,24 @@ def _run_local(opts: ProfileOptions) -> None:
     console = make_console()
     render(result, console)
     _write_outputs(result, workload, opts.save_workload, console)
+
+
+def set_threads(threads: int | None) -> None:
+    """torch's intra-op CPU threads set to --threads, checked: a count from 1 to the machine's logical CPUs (as
+    optimize checks it). On a busy 2-core machine a 1,030-parameter model's training step took 163 ms at torch's
+    2 threads (each op waiting for a descheduled thread) and 659 µs at 1, and profile, unlike optimize, had no
+    --threads to say so (OMP_NUM_THREADS=1 was the only way)."""
+    if threads is None:
+        return
+    from accelopt.errors import InputError
+
+    cpus = os.cpu_count() or 1
+    if not 1 <= threads <= cpus:
+        raise InputError(f"--threads {threads} is not a count from 1 to this machine's {cpus} logical CPUs",
+                         f"pass --threads 1 to {cpus} (1 is steadier on a shared machine)")
+    import torch
+
+    torch.set_num_threads(threads)
 
 
 def _say_spec_kind(result: Any, spec: Any, probed_spec: Any) -> None:
@@ -436,6 +458,8 @@ def register(app: typer.Typer) -> None:
         allow_nonfinite: bool = typer.Option(False, "--allow-nonfinite",
                                              help="profile a step whose loss, output or gradients are NaN/inf "
                                                   "(flagged in the result) instead of stopping with an error"),
+        threads: int | None = typer.Option(None, "--threads", help="torch intra-op CPU threads (torch's default; 1 "
+                                           "is steadier on a shared machine)"),
         as_json: bool = typer.Option(False, "--json", help="print one JSON document instead of tables"),
         html: str | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"
                                                              + HTML_RULE),
@@ -477,6 +501,7 @@ def register(app: typer.Typer) -> None:
             steps=steps, warmup=warmup, catalog_device=catalog_device, catalog=tuple(catalog), probed=probed,
             trace=trace,
             save_workload=save_workload, allow_nonfinite=allow_nonfinite, as_json=as_json, html=html,
+            threads=threads,
             dist=DistOptions(nproc=nproc, parallel=parallel, schedule=schedule, microbatches=microbatches,
                              stage_memory_gib=stage_memory_gib, nnodes=nnodes, node_rank=node_rank,
                              rdzv_endpoint=rdzv_endpoint, timeout_s=timeout_s)))

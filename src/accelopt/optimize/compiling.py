@@ -98,6 +98,40 @@ def _warm(model: Any, bundle: ModelBundle, target: Target, prepare: Any) -> floa
     return time.perf_counter() - t0
 
 
+_BREAK_COUNTERS = ("graph_break", "unimplemented")
+"""torch._dynamo.utils.counters' groups whose keys are the reasons Dynamo stopped a graph (torch 2.13: a
+Tensor.item() call under 'graph_break', data-dependent branching under 'unimplemented')."""
+
+
+def _dynamo_counts() -> dict[str, dict[str, int]]:
+    """A copy of TorchDynamo's process-wide counters (torch._dynamo.utils.counters): the graphs captured
+    (stats/unique_graphs) and the graph-break reasons; {} where the module is not there."""
+    try:
+        from torch._dynamo.utils import counters
+    except ImportError:
+        return {}
+    return {group: dict(counters.get(group, {})) for group in ("stats", *_BREAK_COUNTERS)}
+
+
+def graph_break_note(before: dict[str, dict[str, int]], after: dict[str, dict[str, int]]) -> str | None:
+    """A note where compiling the model's first calls captured more than one graph: how many, and Dynamo's reason for
+    each break (the first line of its message), counted from the counters' change over the calls. A forward whose
+    `if h.mean() > 0.2` and `.item()` loop count broke it into 3 graphs ran 0.63x, and only Dynamo's log lines on
+    stderr (not the variant's notes, JSON or page) said why."""
+    def grew(group: str) -> dict[str, int]:
+        was = before.get(group, {})
+        return {k: n - was.get(k, 0) for k, n in after.get(group, {}).items() if n > was.get(k, 0)}
+
+    graphs = grew("stats").get("unique_graphs", 0)
+    reasons = {k.strip().splitlines()[0]: n for group in _BREAK_COUNTERS for k, n in grew(group).items() if k.strip()}
+    if not reasons:  # more graphs without a break reason are recompiles (a guard failed), not breaks
+        return None
+    said = "; ".join(f"{r} (x{n})" if n > 1 else r for r, n in list(reasons.items())[:3])
+    return (f"GRAPH BREAKS: TorchDynamo captured {graphs} graph{'s' if graphs != 1 else ''} over the first two calls"
+            + (f", breaking at: {said}" if said else "") + "; the Python between the graphs runs eagerly, each break "
+            "costs a return to the interpreter (torch._dynamo.explain(model)(*inputs) lists them with their lines)")
+
+
 def _untraced_rnn_note(model: Any) -> str | None:
     """A note naming the model's recurrent layers when TorchDynamo will not trace them
     (torch._dynamo.config.allow_rnn, False by default): a forward calling nn.LSTM runs eagerly around a graph break,
@@ -133,12 +167,14 @@ class _CompileBase(Technique):
 
         mode = self.opt({"mode": self.mode_arg, **options}, "mode")
         model = torch.compile(copy_model(bundle, target), mode=mode)
+        before = _dynamo_counts()
         setup_s = warm_compile(model, bundle, target)
+        breaks = graph_break_note(before, _dynamo_counts())
         step = make_train_step(model, bundle, target) if target.mode == "train" else None
         notes = [f"torch.compile(mode={mode!r}); first two calls (compilation) took {setup_s:.1f} s, reported as setup"]
         rnn = _untraced_rnn_note(bundle.model)
         return Variant(technique=self.name, model=model, forward=model, train_step=step, setup_s=setup_s,
-                       params={"mode": mode}, notes=notes + ([rnn] if rnn else []),
+                       params={"mode": mode}, notes=notes + [n for n in (breaks, rnn) if n],
                        save=state_dict_saver(model, self.name))
 
 

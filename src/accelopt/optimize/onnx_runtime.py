@@ -252,6 +252,10 @@ class Exported:
     constants: dict[int, Any] = field(default_factory=dict)
     """Inputs that were not Tensors at export (a Python float, int, None), by position: the exporter bakes them into
     the graph as constants, so the graph has no input for them."""
+    traced_python: list[str] = field(default_factory=list)
+    """The TorchScript exporter's TracerWarnings (a Tensor turned into a Python bool, int or float: a branch or a
+    loop count the trace fixes at the export batch's value), each with the line of the model that raised it;
+    check_trace compares the graph with the model where there are any."""
 
 
 SHAPE_SCAN_BATCHES = 16
@@ -319,9 +323,16 @@ def export_onnx(model: Any, inputs: tuple[Any, ...], path: Path, vary: list[set[
     dynamic = [f"{n} dims {sorted(axes[n])}" for n in names if axes[n]]
     with _quiet(), torch.no_grad():
         def torchscript() -> None:
-            torch.onnx.export(wrapped, inputs, str(path), input_names=names, output_names=layout.names,
-                              dynamic_axes=axes, dynamo=False)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("ignore")
+                warnings.simplefilter("always", torch.jit.TracerWarning)
+                torch.onnx.export(wrapped, inputs, str(path), input_names=names, output_names=layout.names,
+                                  dynamic_axes=axes, dynamo=False)
+            traced.extend(dict.fromkeys(  # the warning's first sentence: the rest is the same for every one
+                f"{Path(w.filename).name}:{w.lineno}: {' '.join(str(w.message).split()).split('. ')[0]}"
+                for w in caught if issubclass(w.category, torch.jit.TracerWarning)))
 
+        traced: list[str] = []
         try:
             torchscript()
             notes.append("exported with torch.onnx.export (TorchScript exporter), dynamic: "
@@ -354,7 +365,7 @@ def export_onnx(model: Any, inputs: tuple[Any, ...], path: Path, vary: list[set[
         notes.append("input shapes the graph accepts (* = dynamic; a dim is dynamic where its size varied among the "
                      f"first {SHAPE_SCAN_BATCHES} training and held-out batches): " + ", ".join(fixed))
     constants = {i: x for i, x in enumerate(inputs) if not isinstance(x, torch.Tensor)}  # session_forward keeps
-    return Exported(names, layout, static, notes, constants)  # those the written graph has no input for
+    return Exported(names, layout, static, notes, constants, traced)  # constants: the graph has no input for them
 
 
 def _export_dynamo(wrapped: Any, inputs: tuple[Any, ...], path: Path, names: list[str], out_names: list[str],
@@ -550,6 +561,7 @@ class _OnnxTechnique(Technique):
         with tempfile.TemporaryDirectory(prefix="accelopt-onnx-") as tmp:
             src = Path(tmp) / "model.onnx"
             exp = export_onnx(model, inputs, src, varying_dims(bundle, len(inputs)))
+            exp.notes.extend(check_trace(model, src.read_bytes(), bundle, exp, target.device))
             if exp.layout.fallback and bundle.metric == "loss":
                 raise UnsupportedError(f"{exp.layout.fallback}; metric 'loss' hands loss_fn the model's output, "
                                        "which the variant cannot rebuild",
@@ -717,6 +729,71 @@ def _check_runs(forward: Callable[..., Any], bundle: ModelBundle, exp: Exported,
                 f"batches, so they were exported as dynamic, but the trace fixed a size computed from them): "
                 f"{type(e).__name__}: {exception_text(e, 200)}",
                 "pad the inputs to one size in batches() and eval_batches(), or skip the onnx-* techniques") from e
+
+
+TRACE_TOLERANCE = 1e-3
+"""Most the fp32 graph's outputs may differ from the model's, as a fraction of the largest |output| (at least 1), on
+a batch before the trace is called wrong: both run the same fp32 arithmetic, and the exports here agree to ~1e-5
+(a BatchNorm CNN's onnx-fp32 max |diff| 6.7e-6, a TransformerEncoder's 1.8e-6), while a branch taken otherwise
+than at export changes outputs by whole terms (utopt4's model scaling its hidden state by 0.9 per loop turn, the
+turn count data-dependent)."""
+
+
+def check_trace(model: Any, fp32_graph: bytes, bundle: ModelBundle, exp: Exported, device: str) -> list[str]:
+    """Where the TorchScript exporter warned that it traced a Tensor into a Python value (Exported.traced_python):
+    the fp32 graph against the model on the first SHAPE_SCAN_BATCHES training and held-out batches. An
+    UnsupportedError naming the batch, the difference and the model's line where one disagrees beyond
+    TRACE_TOLERANCE (the graph computes another function than the model's for that input: a --save'd .onnx would
+    too); else a note that they agree on the batches read, and that inputs taking another branch would not. The
+    warnings were silenced, and a model whose forward branched on its activations' mean was exported with the
+    export batch's branch fixed and recommended as onnx-int8 (loss 2.295 vs 2.294, top-1 agreement 92%)."""
+    import itertools
+
+    import torch
+
+    if not exp.traced_python:
+        return []
+    forward = session_forward(_session(fp32_graph, 1), exp)
+    wrapped = _tensor_leaves(model, exp.layout)
+    where = "; ".join(exp.traced_python[:2]) + (f" (+{len(exp.traced_python) - 2} more)"
+                                                if len(exp.traced_python) > 2 else "")
+    read = 0
+    for source, make in (("training", bundle.batches), ("held-out", bundle.eval_batches)):
+        if make is None:
+            continue
+        for i, item in enumerate(itertools.islice(make(), SHAPE_SCAN_BATCHES)):
+            x = fp32_inputs(to_device(as_tuple(item[0]), device))
+            with torch.no_grad():
+                ref = [t.detach().float().cpu() for t in as_tuple(wrapped(*x))]
+                try:
+                    got = [t.float() for t in as_tuple(_tensor_leaves_of(forward(*x), exp.layout))]
+                except Exception:  # a shape the graph does not run: _check_runs, next, says so with its fix
+                    return []
+            read += 1
+            for r, g in zip(ref, got, strict=False):
+                scale = max(1.0, float(r.abs().max())) if r.numel() else 1.0
+                diff = float((r - g).abs().max()) if r.shape == g.shape and r.numel() else math.inf
+                if not diff <= TRACE_TOLERANCE * scale:
+                    raise UnsupportedError(
+                        f"the TorchScript exporter traced a Tensor into a Python value ({where}), fixing a branch or "
+                        f"loop count at the export batch's value, and the graph disagrees with the model on "
+                        f"{source} batch {i + 1} (max |diff| {diff:.3g}, over {TRACE_TOLERANCE:g} of its largest "
+                        "|output|): it computes another function than the model's for such inputs",
+                        "write the data-dependent branch with tensor ops (torch.where, torch.cond) instead of Python "
+                        "if/for on a Tensor's value, or skip the onnx-* techniques")
+    return [f"the TorchScript exporter traced a Tensor into a Python value ({where}); the fp32 graph agrees with "
+            f"the model on the {read} training and held-out batches read (within {TRACE_TOLERANCE:g} of the "
+            "largest |output|), but an input that takes another branch there would run the export batch's"]
+
+
+def _tensor_leaves_of(out: Any, layout: OutputLayout) -> tuple[Any, ...]:
+    """The Tensor leaves of a rebuilt output, in the layout's order (as _tensor_leaves returns the model's)."""
+    import torch
+    from torch.utils._pytree import tree_flatten
+
+    if layout.spec is None:
+        return (out,)
+    return tuple(x for x in tree_flatten(out)[0] if isinstance(x, torch.Tensor))
 
 
 def _calibration_feeds(bundle: ModelBundle, names: list[str], n_batches: int) -> Iterator[dict[str, Any]]:

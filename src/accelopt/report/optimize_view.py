@@ -77,7 +77,8 @@ def variants_table(result: Any) -> Table:
         if not r.measured and r.status != "quality-failure":
             continue
         name = plain(("* " if r.pareto else "  ") + r.name + ("" if r.measured else " (QUALITY FAILURE)"))
-        sp = ("1.00x" if r.name == "baseline" or r.speedup_low is None or r.speedup_high is None
+        sp = ("1.00x" if r.speedup_low is None or r.speedup_high is None
+              or (r.name == "baseline" and r.speedup_low == r.speedup_high == 1.0)
               else f"{ratio_text(r.speedup)} ({ratio_digits(r.speedup_low)}-{ratio_digits(r.speedup_high)})")
         bound = ratio_text(r.gain_bound) + (" ABOVE!" if r.above_bound else "")
         t.add_row(name, fmt_seconds(r.step_time_p50_s), fmt_seconds(r.step_time_p99_s), sp, plain(bound),
@@ -89,7 +90,9 @@ def variants_table(result: Any) -> Table:
     n = result.variants[0].step_samples if result.variants else 0
     t.caption = (f"* = on the Pareto front (speed-up, memory, energy vs {result.metric}). Speed-up: baseline / "
                  f"variant fastest step of each block, median of A/B interleaved rounds (pessimistic-optimistic "
-                 "round); rounds over 2x apart are re-measured once, and a variant whose rounds still disagree, or "
+                 "round; the baseline's: timed against itself, the noise a variant's pessimistic round must beat "
+                 "to be recommended); rounds over 2x apart are re-measured once, and a variant whose rounds still "
+                 "disagree, or "
                  "whose baseline ran over 2x slower at torch's threads than at 1 thread (a busy machine), is not "
                  f"recommended; p50/p99 over the timed steps (baseline: {n}, over the whole run) drift with the "
                  "machine's load. "

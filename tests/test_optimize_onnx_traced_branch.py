@@ -1,0 +1,76 @@
+"""onnx-* variants of a model whose forward branches on a Tensor's value (Python `if` / a loop count from `.item()`).
+
+utopt4's trial (2026-12-05): the TorchScript exporter traced `if h.mean() > 0.2` and `for _ in range(int(h.abs().sum()
+.item()) % 3)` at the export batch's values, its TracerWarnings silenced; the graph scaled the hidden state by the
+export batch's loop count on every input, and onnx-int8 was recommended (loss 2.295 vs 2.294, top-1 agreement 92%),
+its --save'd .onnx computing another function than the model. The exporter's TracerWarnings now make the fp32 graph
+be compared with the model on the training and held-out batches read for shapes: a disagreement beyond
+TRACE_TOLERANCE of the largest |output| is not applicable, naming the model's line and the batch; agreement is
+said in the notes, with what it does not cover."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("onnxruntime")
+
+from torch import nn  # noqa: E402
+
+from accelopt.errors import UnsupportedError  # noqa: E402
+from accelopt.optimize.base import Target, get_technique  # noqa: E402
+from accelopt.workload.userfile import ModelBundle  # noqa: E402
+
+CPU = Target(mode="inference", device="cpu")
+
+
+class _Branchy(nn.Module):
+    """Doubles its hidden state when the input's mean is positive: the branch depends on the data."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.head = nn.Linear(4, 8), nn.Linear(8, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.a(x)
+        if x.mean() > 0:  # a Python bool from a Tensor: the trace keeps the export batch's branch
+            h = 2 * h
+        return self.head(h)
+
+
+class _AlwaysTrue(_Branchy):
+    """The same warning, but the branch is taken on every input: the graph is right."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.a(x)
+        if x.abs().sum() >= 0:
+            h = 2 * h
+        return self.head(h)
+
+
+def _bundle(model: nn.Module) -> ModelBundle:
+    torch.manual_seed(0)
+    pos, neg = torch.rand(4, 4) + 0.5, -torch.rand(4, 4) - 0.5  # means of either sign: both branches
+    y = torch.zeros(4, dtype=torch.long)
+    return ModelBundle(name="branchy", model=model.eval(), batches=lambda: iter([(pos, y), (neg, y)]),
+                       loss_fn=nn.functional.cross_entropy, batch_size=4, eval_batches=lambda: iter([(neg, y)]),
+                       metric="accuracy")
+
+
+@pytest.mark.parametrize("name", ["onnx-fp32", "onnx-int8"])
+def test_a_branch_the_trace_fixed_is_refused_naming_the_line_and_batch(name: str) -> None:
+    with pytest.raises(UnsupportedError) as e:
+        get_technique(name).apply(_bundle(_Branchy()), CPU, {})
+    assert "test_optimize_onnx_traced_branch.py:36: Converting a tensor to a Python boolean" in e.value.problem
+    assert "disagrees with the model on training batch 2" in e.value.problem, e.value.problem
+    assert "torch.where" in e.value.fix and "skip the onnx-*" in e.value.fix
+
+
+def test_a_warned_branch_the_graph_gets_right_is_kept_and_said() -> None:
+    b = _bundle(_AlwaysTrue())
+    v = get_technique("onnx-fp32").apply(b, CPU, {})
+    said = [n for n in v.notes if "traced a Tensor into a Python value" in n]
+    assert said and "agrees with the model on the 3 training and held-out batches read" in said[0], v.notes
+    x = next(b.batches())[0]
+    with torch.no_grad():
+        assert torch.allclose(v.forward(x), b.model(x), atol=1e-5)
