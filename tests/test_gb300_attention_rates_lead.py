@@ -124,15 +124,17 @@ def test_the_trial_refit_and_held_out_figures(trial: dict[str, tuple[float, floa
     assert trial["refit"][:2] == (0.46, 0.50)
     held = {rid: v for rid, v in trial.items() if rid != "refit" and not v[2]}
     assert _figures([v[0] for v in held.values()]) == "5.73%, 239 within 6%, 46 beyond 25%"
-    assert _figures([v[1] for v in held.values()]) == "5.58%, 241 within 6%, 42 beyond 25%"
+    # 2026-12-05 (moeopt): 241 -> 242 within 6% under the trial, the experts' optimizer step over their
+    # expert-data-parallel group
+    assert _figures([v[1] for v in held.values()]) == "5.58%, 242 within 6%, 42 beyond 25%"
     fams = {r["id"]: reproduce(r).family for r in read_runs()}
     bw = [v for rid, v in held.items() if fams[rid] == "nvidia-blackwell"]
     assert (len(bw), round(100 * statistics.median(abs(v[0]) for v in bw), 2),
-            round(100 * statistics.median(abs(v[1]) for v in bw), 2)) == (162, 8.0, 7.81)
+            round(100 * statistics.median(abs(v[1]) for v in bw), 2)) == (162, 8.01, 7.84)  # 8.0, 7.81 before moeopt
     dtypes = {r["id"]: r["dtype"] for r in read_runs()}
     fp8 = [v for rid, v in held.items() if dtypes[rid] == "fp8"]
     assert (len(fp8), round(100 * statistics.median(abs(v[0]) for v in fp8), 2),
-            round(100 * statistics.median(abs(v[1]) for v in fp8), 2)) == (204, 6.77, 6.85)
+            round(100 * statistics.median(abs(v[1]) for v in fp8), 2)) == (204, 6.77, 6.8)  # 6.85 before moeopt
 
 
 EXPECTED_MOVES = {"mb-gb300-llama31-405b": "+27.9% -> +20.8%", "mb2602-gb300-llama31-405b-fp8": "+30.8% -> +23.7%",
@@ -140,8 +142,9 @@ EXPECTED_MOVES = {"mb-gb300-llama31-405b": "+27.9% -> +20.8%", "mb2602-gb300-lla
                   "mb2604-gb300-llama31-405b-fp8": "+37.1% -> +29.8%",
                   "mb260401-gb300-llama31-405b-fp8": "+35.5% -> +28.3%",
                   "mb2606-gb300-llama31-405b-fp8": "+38.7% -> +31.3%"}
+# 2026-12-05 (moeopt): nemo2502-b200-mixtral-8x22b -29.2% -> -29.1% before the trial, the experts' optimizer step
 OTHERS = {"mb2602-gb200-llama31-405b-fp8": "+10.1% -> +4.5%", "mb2606-gb200-llama31-405b-fp8": "+17.1% -> +11.1%",
-          "nemo2502-b200-mixtral-8x22b": "-29.2% -> -22.0%", "mb2509-gb200-llama31-405b": "-4.6% -> -9.6%",
+          "nemo2502-b200-mixtral-8x22b": "-29.1% -> -22.0%", "mb2509-gb200-llama31-405b": "-4.6% -> -9.6%",
           "mb-b200-llama3-8b": "+0.2% -> +4.4%"}
 """The GB200 twins of two of the six, the other row that leaves 25%, the held-out row and the fit row moved most the
 other way."""
@@ -161,6 +164,6 @@ def test_each_unexplained_entry_quotes_the_lead(rid: str) -> None:
 
     entry = " ".join(UNEXPLAINED[rid].split())
     assert "fp8 rule re-run 0.46 -> 0.50" in entry
-    assert "held-out median 5.73% -> 5.58%, 239 -> 241 within 6%, 46 -> 42 beyond 25%" in entry
+    assert "held-out median 5.73% -> 5.58%, 239 -> 242 within 6%, 46 -> 42 beyond 25%" in entry
     assert f"this row {EXPECTED_MOVES[rid]}" in entry
-    assert "while the held-out FP8 rows' median goes 6.77% -> 6.85%" in entry
+    assert "while the held-out FP8 rows' median goes 6.77% -> 6.80%" in entry

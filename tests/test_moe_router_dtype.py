@@ -96,7 +96,9 @@ def test_no_bundled_row_sets_fp32_and_its_size() -> None:
     # 2026-12-05 (fc2bias): +0.31 / +1.36 / +0.80 -> +0.39 / +10.42 / +0.86: the GPT-OSS rows' unfused fc2 bias pass
     # (compute.moe_fc2_bias_s) reads the routing probabilities in the router's dtype, 28 / 40 B per routed element in
     # fp32 against 12 / 16 B in 16 bit
-    assert (f"{min(grow):+.2f}", f"{max(grow):+.2f}", f"{statistics.median(grow):+.2f}") == ("+0.39", "+10.42", "+0.86")
+    # 2026-12-05 (moeopt): max +10.42 -> +10.38, the experts' optimizer step over their expert-data-parallel group (a
+    # longer step, so the router's fp32 share is smaller); min and median unchanged
+    assert (f"{min(grow):+.2f}", f"{max(grow):+.2f}", f"{statistics.median(grow):+.2f}") == ("+0.39", "+10.38", "+0.86")
     dense = next(r for r in ROWS.values() if not (r.get("experts") or "").strip())
     assert reproduce({**dense, "moe_router_dtype": "fp32"}).predicted_step_s == reproduce(dense).predicted_step_s
 

@@ -41,8 +41,11 @@ def test_only_megatron_all_to_all_rows_pay_it() -> None:
     # before the sort cost (6d8929c1, recomputed); the gptoss tree's figure predates a later merge
     # 2026-12-05 (utplan2): -> 21.707677299330616, its optimizer step reading and writing the row's 8 B of state
     # (optimizer_state_bytes 8: 2 x 8 + 4 = 20 B per parameter, was a fixed 28), not the dispatcher
-    before = {"am-h100-gptoss-120b-64": 4.2525463721649235,  # as committed before (gptoss, 2026-12-04)
-              "mb2509-h100-dsv3-fp8": 21.707677299330616, "mb2606-h100-qwen3-30b": 25.09123923060549}
+    # 2026-12-05 (moeopt): 4.2525463721649235 -> 4.270972010373879, 21.707677299330616 -> 21.712520966153225 and
+    # 25.09123923060549 -> 25.10898677066519, the routed experts' optimizer step over their expert-data-parallel group
+    # (tp dp cp / (etp ep) ranks, where it divided them by dp x cp), not the dispatcher
+    before = {"am-h100-gptoss-120b-64": 4.270972010373879,  # as committed before (gptoss, 2026-12-04), then moeopt
+              "mb2509-h100-dsv3-fp8": 21.712520966153225, "mb2606-h100-qwen3-30b": 25.10898677066519}
     for rid, step in before.items():
         assert predict_layout(run_query(ROWS[rid])).terms["step_time_s"] == step
     assert predict_layout(run_query(ROWS["mb260201-gb200-gptoss-120b"])).terms["step_time_s"] > 2.0746969903651995

@@ -6,11 +6,13 @@ reads the 16-bit gradient and writes the 16-bit weight: 2 S + 4 bytes, memory-bo
 parameters a rank updates are the ones whose state it holds, so `plan explain`'s mem_optimizer_bytes / S counts
 them. Before the fix the step charged 28 B per parameter whatever S was.
 
-A known gap (strict xfail below): under ZeRO with ep > 1 the step still divides the routed experts by the dense
-dp x cp shard, where their state shards over the expert-data-parallel group, tp dp cp / (etp ep) ranks
-(memory._state_bytes, training.expert_dp_group; Mixtral 8x7B at tp 2, ep 8, dp 32: 4 ranks, not 32), so it
-undercounts their share ep x etp / tp times (the whole term on that layout: 1.19 ms charged, 7.63 ms with the
-experts' own shard)."""
+Under ZeRO with ep > 1 the routed experts' state shards over the expert-data-parallel group, tp dp cp / (etp ep)
+ranks (memory._state_bytes, training.expert_dp_group; Mixtral 8x7B at tp 2, ep 8, dp 32: 4 ranks, not 32), as
+Megatron-Core builds the experts a distributed optimizer of their own over intra_expt_dp_group
+(get_megatron_optimizer, NVIDIA/Megatron-LM megatron/core/optimizer/__init__.py at
+0044db1f20bf9311d6cfc77e76fa05163e97ce44). Until moeopt (2026-12-05) the step divided them by the dense dp x cp
+shard and undercounted their share ep x etp / tp times (the whole term on that layout: 1.19 ms charged, 7.63 ms
+with the experts' own shard; utplan2's strict xfail)."""
 from __future__ import annotations
 
 import json
@@ -23,10 +25,6 @@ from accelopt.predict.calibration import calibration_for, load_calibrations
 
 H100 = get_device("h100-sxm")
 CAL = calibration_for(H100, load_calibrations())
-EP_ZERO_GAP = ("the optimizer step divides the routed experts by dp x cp, not their expert-data-parallel group: the "
-               "fix (a one-line shard) moves 73 MoE rows 0.05-0.5 points (held-out median 5.73% unchanged, 59 closer, "
-               "14 farther, nvidia-blackwell 8.00% -> 8.01%) whose notes quote figures to the digit (155+ tests), "
-               "left for a change that rewrites them (utplan2, 2026-12-05)")
 
 
 def _explain(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, float]:
@@ -43,10 +41,10 @@ def _explain(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, float]
     ("--model", "mixtral-8x7b", "--devices", "64", "--tp", "2", "--zero", "1"),
     ("--model", "mixtral-8x7b", "--devices", "64", "--tp", "2", "--ep", "8", "--zero", "0"),
     # ep > 1 under ZeRO: the experts' state shards over tp dp cp / (etp ep): 2 x 32 / (2 x 8) = 4 (etp 1, ep 4: 16)
-    pytest.param(("--model", "mixtral-8x7b", "--devices", "64", "--tp", "2", "--ep", "8", "--zero", "1"),
-                 marks=pytest.mark.xfail(reason=EP_ZERO_GAP, strict=True)),
-    pytest.param(("--model", "mixtral-8x7b", "--devices", "64", "--tp", "2", "--ep", "4", "--etp", "1", "--zero", "1"),
-                 marks=pytest.mark.xfail(reason=EP_ZERO_GAP, strict=True)),
+    ("--model", "mixtral-8x7b", "--devices", "64", "--tp", "2", "--ep", "8", "--zero", "1"),
+    ("--model", "mixtral-8x7b", "--devices", "64", "--tp", "2", "--ep", "4", "--etp", "1", "--zero", "1"),
+    # every ZeRO stage shards the optimizer state (Rajbhandari et al. 2020, Fig. 1): the experts' over the same group
+    ("--model", "mixtral-8x7b", "--devices", "64", "--tp", "2", "--ep", "8", "--zero", "3"),
 ])
 def test_optimizer_step_reads_and_writes_the_named_state(capsys: pytest.CaptureFixture[str], state_bytes: float,
                                                          layout: tuple[str, ...]) -> None:

@@ -344,7 +344,7 @@ def optimizer_step_at_28_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
     old charge is put back for it (the GPT3-6.7B one-node step 5.80 s has 0.03 s of optimizer at 28 B, 0.01 s now)."""
     from accelopt.predict import training
 
-    def old(dense, expert, shard, state_bytes):  # type: ignore[no-untyped-def]
+    def old(dense, expert, shard, expert_shard, state_bytes):  # type: ignore[no-untyped-def]
         return (dense + expert) / shard * 28.0
 
     monkeypatch.setattr(training, "optimizer_step_bytes", old)

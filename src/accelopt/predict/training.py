@@ -993,7 +993,10 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # for its transfer (fill_drain_p2p_s); without the overlap t_mb, and so the bubble, already holds them.
     if setup.p2p_overlap:
         bubble = bubble + np.where((sched == 0) & (pp > 1) & (vp > 1), fill_drain_p2p_s(pp, t_p2p_one), 0.0)
+    # Routed experts update the state of their expert-data-parallel shard (edp_group ranks; at ep 1 they shard as the
+    # dense weights), as memory._state_bytes holds it
     opt_bytes = optimizer_step_bytes(prm.dense, prm.expert, np.where(lay.zero >= 1, g_shard, 1.0),
+                                     np.where(lay.zero >= 1, np.where(ep > 1, edp_group, g_shard), 1.0),
                                      setup.optimizer_state_bytes)
     t_opt = roofline_s(np.zeros_like(opt_bytes), opt_bytes, dev, 1.0, matmul=False)
     step = m * t_mb + bubble + t_dp + t_opt
@@ -1382,10 +1385,14 @@ def xla_dead_recompute(stack: str, spec: AcceleratorSpec, mdl: TransformerConfig
                          mlp_s=dense * t_down, mlp_flops=dense * f_down, core_s=core_s, core_flops=core_f)
 
 
-def optimizer_step_bytes(dense: Arr, expert: Arr, shard: Arr, state_bytes: float) -> Arr:
+def optimizer_step_bytes(dense: Arr, expert: Arr, shard: Arr, expert_shard: Arr, state_bytes: float) -> Arr:
     """Memory traffic of one rank's optimizer step (memory-bound, roofline_s matmul=False), bytes.
 
-    Each parameter the rank updates (its ZeRO shard, 1/`shard` of the stage's; 1 = unsharded) has its optimizer state
+    Each parameter the rank updates (its ZeRO shard: 1/`shard` of the stage's dense parameters, 1/`expert_shard` of
+    its routed experts, sharded over their expert-data-parallel group as memory._state_bytes holds their state:
+    Megatron-Core's get_megatron_optimizer builds the expert-parallel parameter groups a distributed optimizer of
+    their own over intra_expt_dp_group, NVIDIA/Megatron-LM megatron/core/optimizer/__init__.py at
+    0044db1f20bf9311d6cfc77e76fa05163e97ce44; 1 = unsharded) has its optimizer state
     read and written (`state_bytes` = Setup.optimizer_state_bytes, --optimizer-bytes: 12 = fp32 master + Adam m and
     v, Rajbhandari et al. 2020 'ZeRO' sec. 3.1, K = 12 for mixed-precision Adam; 8 = fp32 master + 16-bit moments;
     4 = 16-bit moments beside 16-bit weights, MaxText weight_dtype bfloat16), its 16-bit gradient read
@@ -1398,11 +1405,9 @@ def optimizer_step_bytes(dense: Arr, expert: Arr, shard: Arr, state_bytes: float
     model_weight.dtype)'; current scaling reads it once more for its amax; NVIDIA/TransformerEngine
     transformer_engine/pytorch/tensor/utils.py at 002a3e573f49cb0345955745206084e289d0f346), so its 1-byte write
     adds to the 16-bit one rather than replacing it, and FP8 parameters stay memory only.
-    The routed experts are counted over the same `shard` as the dense parameters, as before 2026-12-05 (the memory
-    model shards their state over the expert-data-parallel group, memory._state_bytes; this term then undercounts an
-    ep > 1 layout's expert share ep x etp / tp times, left for a change that recomputes the MoE rows' quoted errors:
-    tests/test_plan_optimizer_step.py's strict xfail)."""
-    return (2.0 * state_bytes + GRAD_BYTES + WEIGHT_BYTES) * (dense + expert) / shard
+    Until 2026-12-05 (utplan2, landed by moeopt) the routed experts were divided by the dense `shard` (dp x cp),
+    which undercounted an ep > 1 layout's expert share ep x etp / tp times."""
+    return (2.0 * state_bytes + GRAD_BYTES + WEIGHT_BYTES) * (dense / shard + expert / expert_shard)
 
 
 def fp8_param_bytes(setup: Setup, cal: Calibration) -> float:
