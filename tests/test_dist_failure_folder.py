@@ -12,7 +12,7 @@ import pytest
 
 from accelopt.distributed import launch
 from accelopt.distributed.types import Job
-from accelopt.errors import AcceloptError, InputError, MeasurementError
+from accelopt.errors import AcceloptError, InputError, MeasurementError, of_kind
 
 
 def _fail_with(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, make: Any) -> AcceloptError:
@@ -53,8 +53,9 @@ def test_collectives_out_of_memory_names_the_message_size(monkeypatch: pytest.Mo
     smaller --batch-size or --parallel fsdp, flags of a model run the collective benchmark has none of."""
     from accelopt.distributed import collectives
 
-    def oom(*_: Any) -> None:
-        raise launch.RankOutOfMemory("rank 0: the step does not fit in memory", "use a smaller --batch-size")
+    def oom(*_: Any) -> None:  # as launch_job raises it since utdist: a RunFailed of the error's kind, no rank figure
+        error = launch.RankOutOfMemory("rank 0: the step does not fit in memory", "use a smaller --batch-size")
+        raise of_kind(launch.RunFailed, error)(error.problem, error.fix, ranks=[], error=error)
 
     monkeypatch.setattr(launch, "launch_job", oom)
     monkeypatch.setattr(launch, "check_local_ranks", lambda *_a, **_k: None)
