@@ -198,7 +198,8 @@ def test_an_unlimited_bandwidth_run_shows_again_from_the_history(
         'filter_sram_bytes = 65536\nofmap_sram_bytes = 65536\ndram_bandwidth_byte_per_s = inf\n'
         'clock_hz = 1e9\ndtype = "int8"\ntech_node_nm = 45\n', encoding="utf-8")
     (tmp_path / "g.csv").write_text("Layer, M, N, K,\ng1, 100, 70, 50,\n", encoding="utf-8")
-    args = ["simulate", "run", "-d", "tpu-v1", "--topology", "g.csv", *extra]
+    design = [] if "-d" in extra else ["-d", "tpu-v1"]  # -d typed twice is an error of its own
+    args = ["simulate", "run", *design, "--topology", "g.csv", *extra]
     code, out, err = run_main(args, capsys)
     assert code == 0, err
     code, out, err = run_main(["history", "show", "latest"], capsys)

@@ -26,7 +26,7 @@ def _error(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
 @pytest.mark.parametrize(("argv", "name"), [
     ([*EXPLAIN, "--dtype", "BF16"], "bf16"), ([*PLAN, "--dtype", "FP8"], "fp8"),
     ([*SERVE, "--weight-dtype", "FP8"], "fp8"), ([*SERVE, "--kv-dtype", "FP8"], "fp8"),
-    ([*SERVE, "--expert-weight-dtype", "MXFP4", "--model", "mixtral-8x7b"], "mxfp4"),
+    ([*SERVE[:3], "mixtral-8x7b", *SERVE[4:], "--expert-weight-dtype", "MXFP4"], "mxfp4"),
     ([*EXPLAIN, "--stack", "Megatron"], "megatron"), ([*PLAN, "--stack", "MaxText"], "maxtext"),
     ([*EXPLAIN, "--schedule", "ZB-H1", "--pp", "2"], "zb-h1")])
 def test_an_upper_case_name_is_told_apart(capsys: pytest.CaptureFixture[str], argv: list[str], name: str) -> None:

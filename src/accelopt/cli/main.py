@@ -21,6 +21,7 @@ except ImportError:  # pragma: no cover - older typer runs on the click package
 from accelopt.cli import catalog, env, optimize, plan, probe, profile, report, schema, simulate, validate
 from accelopt.cli.empty_values import refuse_empty_values
 from accelopt.cli.html_first import check_html_first
+from accelopt.cli.repeated_options import refuse_repeated_values
 from accelopt.errors import AcceloptError
 from accelopt.interrupts import interrupts_held
 
@@ -264,7 +265,8 @@ _BUILT: dict[tuple[Any, ...], Any] = {}
 
 def _command() -> Any:
     """What app(...) runs: typer's click command of `app`, its callbacks wrapped (_say_when_interrupted) and its
-    options refusing an empty value (`--batch ""`, an unset shell variable, is an error, not the default). Built
+    options refusing an empty value (`--batch ""`, an unset shell variable, is an error, not the default) and a
+    single-valued option typed twice with different values (repeated_options.py). Built
     once per process: typer reads every command's signature and type hints to build it, about half of a `plan
     explain`'s time in process (cProfile, 40 runs-file rows: 10.0 s of 20.3 s), which a process calling main()
     many times (the test suite runs thousands of commands in process) paid on every call. Both wrappers skip what
@@ -275,6 +277,7 @@ def _command() -> Any:
         check_html_first(command)  # --html's path before the work (wrapped inside the Ctrl-C wrapper below)
         _say_when_interrupted(command)
         refuse_empty_values(command)
+        refuse_repeated_values(command)  # `--hardware a --hardware b` kept b alone, without a word
         _BUILT.clear()
         _BUILT[key] = command
     return _BUILT[key]

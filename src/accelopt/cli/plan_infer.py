@@ -32,6 +32,8 @@ MODEL is one of:
                        token ids in, or pixels for a ViT-style config with image_size and patch_size)
   a workload JSON      saved by `accelopt profile MODEL --mode inference --save-workload FILE`
 
+MODEL may also be given as --model MODEL (-m), as `plan` and `plan serve` take it.
+
 \b
   accelopt plan infer resnet50 --hardware jetson-agx-orin,edge-tpu,h100-sxm --batch 1,8,64
   accelopt plan infer mobilenet-v2 --latency-budget-ms 33 --objective energy
@@ -74,6 +76,8 @@ def register_infer(plan_app: typer.Typer) -> None:
     def infer(
         model: str = typer.Argument(None, help="built-in example, zoo name, file.py:factory, HF config, or an "
                                                "inference workload JSON"),
+        model_option: str = typer.Option(None, "--model", "-m", help="MODEL given as an option, as `plan` and "
+                                                                     "`plan serve` take it (the same meaning)"),
         hardware: str = typer.Option("all", "--hardware", help="comma-separated catalog devices or spec TOML "
                                                                "paths; 'all' = every catalog device"),
         batch: str = typer.Option(None, "--batch", help=f"batch sizes, a list such as 1,8,64, or {RANGE_SYNTAX}; "
@@ -102,7 +106,7 @@ def register_infer(plan_app: typer.Typer) -> None:
         html: str = typer.Option(None, "--html", help="also write a self-contained HTML report (tables, SVG plots)"
                                                       + HTML_RULE),
     ) -> None:
-        o = InferOptions(model=model, hardware=hardware, batch=batch, dtype=dtype,
+        o = InferOptions(model=one_model(model, model_option), hardware=hardware, batch=batch, dtype=dtype,
                          latency_budget_ms=latency_budget_ms, objective=objective, host=host, input_size=input_size,
                          size=size, runtimes=runtimes, list_models=list_models, as_json=as_json, html=html,
                          catalog=tuple(catalog))
@@ -129,6 +133,18 @@ def infer_command(o: InferOptions) -> None:
     # a batch no device holds: exit 2 after the figures, as `plan serve` does for a batch that does not fit
     if (err := unfit_error(plan, {s.name: s.memory_bytes for s in specs})) is not None:
         raise err
+
+
+def one_model(argument: str | None, option: str | None) -> str | None:
+    """The model of `plan infer MODEL` or `plan infer --model MODEL` (`plan` and `plan serve` take --model, which
+    `plan infer` refused as 'No such option'); both given and different is an error naming both."""
+    if argument is not None and option is not None and argument != option:
+        from accelopt.errors import InputError
+
+        raise InputError(f"two models given: MODEL {argument!r} and --model {option!r}",
+                         f"give the model once, as MODEL or as --model: `accelopt plan infer {argument}` or "
+                         f"`accelopt plan infer --model {option}`")
+    return argument if argument is not None else option
 
 
 def point_to_infer(model: str) -> None:
@@ -290,7 +306,8 @@ def _run_infer(o: InferOptions) -> tuple[Any, list[Any]]:
         run_precision,
     )
     if o.model is None:
-        raise InputError("MODEL is required", "e.g. `accelopt plan infer resnet50` (see --list-models)")
+        raise InputError("MODEL is required", "e.g. `accelopt plan infer resnet50` or `accelopt plan infer --model "
+                         "resnet50` (see --list-models)")
     if o.objective not in OBJECTIVES:
         raise InputError(f"--objective {o.objective!r} is not an objective of plan infer",
                          f"use one of {', '.join(OBJECTIVES)}")

@@ -550,6 +550,25 @@ def _window_layers(cfg: dict[str, Any], mtype: str, layers: int, where: str) -> 
     return window, layers
 
 
+def _zero_window_note(cfg: dict[str, Any], mtype: str) -> tuple[str, ...]:
+    """The note for a window key of 0 (`"sliding_window": 0`, Mistral-style), read as no window with no word before.
+    transformers reads only null as no window: Mistral's mask masks every key at or before position - sliding_window
+    wherever `config.sliding_window is not None`, and its flash path passes the value as the window
+    (huggingface/transformers@005a187, models/mistral/modeling_mistral.py,
+    _prepare_4d_causal_attention_mask_with_cache_position and MistralFlashAttention2.forward), so 0 there is a
+    window of no keys, which no model is trained with; read as the full attention it most likely means, and said."""
+    off = cfg.get("use_sliding_window") is False or (mtype.startswith("qwen") and cfg.get("use_sliding_window")
+                                                      is not True)  # Qwen2: switched off anyway (_window_layers)
+    if mtype == "gpt_neo" or off:  # GPT-Neo's window is window_size
+        return ()
+    key = next((k for k in ("sliding_window", "sliding_window_size") if cfg.get(k) is not None), None)
+    if key is None or cfg[key] != 0 or isinstance(cfg[key], bool):
+        return ()
+    return (f"the config's {key} = 0 is read as no sliding window: full attention over the whole context in every "
+            "layer (transformers reads only null as no window; 0 there would be a window of no keys); write null "
+            "to say so, or the window in tokens (Mistral-7B-v0.1: 4096)",)
+
+
 def _gpt_neo_windows(cfg: dict[str, Any], layers: int, where: str) -> tuple[int | None, int]:
     """(window_size, its 'local' layers) of a GPT-Neo config: attention_layers as written by GPTNeoConfig (one entry
     per layer, expanded from attention_types: [[['global', 'local'], 12]] = 24 alternating layers), else (None, 0)."""
@@ -1823,6 +1842,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     unused = tuple(sorted(set(unused_config_keys(cfg, mtype)) | set(outer_unused)))
     defaults += misspelt_key_notes(as_written, unused)
     window, n_window = _window_layers(cfg, mtype, layers, where)
+    defaults += _zero_window_note(cfg, mtype)
     if mtype.startswith("qwen") and window and cfg.get("max_window_layers") is None:  # the class's 28, said
         defaults += (f"the config leaves out max_window_layers: transformers Qwen2Config / Qwen3Config's default "
                      f"{_QWEN_MAX_WINDOW_LAYERS} used, so {n_window} of the {layers} layers use the {window:,}-token "
