@@ -302,10 +302,13 @@ def test_bad_profile_number(opt: str, value: str, capsys: pytest.CaptureFixture[
 
 def test_plan_huge_sizes_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
     """A size past any machine is refused at the edge, before the search (it used to overflow)."""
-    for argv in ([*PLAN[:-2], "--tokens", "1e400"], [*PLAN[:6], "--devices", "1..1e30"],
-                 [*SIM_RUN, "--batch", "1000000000000"], [*SIM_SWEEP[:4], "--rows", "1e9"]):
+    # (PLAN[:5] ends before --devices: PLAN[:6] typed "--devices --devices 1..1e30", refused as a stray word, utcli)
+    for argv, named in (([*PLAN[:-2], "--tokens", "1e400"], "1e400"), ([*PLAN[:5], "--devices", "1..1e30"], "1e30"),
+                        ([*SIM_RUN, "--batch", "1000000000000"], "--batch"),
+                        ([*SIM_SWEEP[:4], "--rows", "1e9"], "--rows")):
         code, out, err = run_main(argv, capsys)
         check_outcome(code, out, err, must_refuse=True)
+        assert named in err, (argv, err)
 
 
 # ----------------------------------------------------------------- names
