@@ -347,7 +347,8 @@ class EngineRule:
 
 HOST_LAUNCH_SOURCE = ("TensorRT-LLM gptSessionBenchmark runs CUDA graphs only with --enable_cuda_graph, which the "
                       "v0.5 - v0.9 performance pages' commands do not pass: benchmarks/cpp/gptSessionBenchmark.cpp "
-                      "at WhiteD2125/TensorRT-LLM@6ad7cf1b, docs/source/performance.md at v0.6.1 / v0.9.0")
+                      "at WhiteD2125/TensorRT-LLM@6ad7cf1b, a copy of NVIDIA/TensorRT-LLM's main branch between "
+                      "0.9.0 and 0.10.0; docs/source/performance.md at v0.6.1 / v0.9.0")
 """Where EngineRule.host_launched_layers comes from (trtllm-session), printed beside a per-layer overhead."""
 
 ENGINES: dict[str, EngineRule] = {
