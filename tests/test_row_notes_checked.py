@@ -157,6 +157,11 @@ _KV_SHARED = ("ruled out (rneuron, 2026-12-05): NxD's kv-shared all-reduces of t
               "gradients (qkv_linear.py @0598cd8), which the model does not charge: 2048 of 2 MiB over 4 cores a step, "
               "0.119 s on the 8B layout (its 2.24 fit row -31.9% -> -31.4%), more on the 70B (the runs file's "
               "'Examined 2026-12-05 (rneuron' record)")
+_PRECISION = ("ruled out (rneuron2, 2026-12-05): NxD's GPU-compatible precision, the default of both Llama 3.1 "
+              "programs (fp32 gradient accumulation in a hook, fp32 ZeRO-1 reduce-scatter; torch_xla "
+              "zero_redundancy_optimizer.py @946fa8a), which the model does not charge: at most 0.251 + 0.214 s a "
+              "step on the 8B layout (its 2.24 fit row -31.9% -> -29.8%), more on the 70B (+3.8% -> +5.8%); both "
+              "layouts also log every step (the runs file's 'Examined 2026-12-05 (rneuron2' record)")
 _TRT09 = "TensorRT-LLM v0.9.0 static-batch / batch-1 TTFT table (srv_new, 2026-12-03; the row's note; figures " \
     "recomputed by tests/test_serving_trtllm_v09.py): "
 _TRT09_MIX = _TRT09 + ("Mixtral 8x7B, what the Hopper rows' dense_experts cell (trt09, 2026-12-04: TensorRT-LLM "
@@ -584,7 +589,7 @@ UNEXPLAINED: dict[str, str] = {
        "that does not grow with the batch, which no source sizes" for n in (8064, 3968)},
     "trn1-nxd-llama31-8b-n221": "fit row (Neuron 2.21, May 2025 table); its note's release spread (22-28% published "
     "utilization) does not reach the model's figure at any release, as for the 2.24 row below (2026-12-01); "
-    + _KV_SHARED,
+    + _KV_SHARED + "; " + _PRECISION,
     # dsv3 (2026-12-01): held-out DeepSeek-V3 / GPT-OSS-120B rows of Megatron-Bridge 25.11 (notes give the figures)
     # mb-b200-dsv3-fp8 left 2026-12-02 (moe): -23.6% (27.5% before) with the per-expert launch gaps of
     # compute.grouped_gemm_s (32 local experts at EP 8); within 25%.
@@ -653,13 +658,13 @@ UNEXPLAINED: dict[str, str] = {
     "0.46 -> 0.50, trnfix; -29.8% at 0.48 since the XLA dead recompute's re-run, 2026-12-04, xla); the layout's gap as "
     "on the fit row below: 26.1% published utilization against the model's 37.2% (38.2% at 0.50, 36.1% at 0.46), no "
     "source separates the layout (searched 2026-12-03: nki-samples attention.py at "
-    "a33dfbc, NxD kernels/flash_attn.py at e834945, NxD 0.8.0 release notes); " + _KV_SHARED,
+    "a33dfbc, NxD kernels/flash_attn.py at e834945, NxD 0.8.0 release notes); " + _KV_SHARED + "; " + _PRECISION,
     # 2026-12-04 (xlaadopt): trn1-nxd-llama31-8b-n221d's entry removed: -25.9% -> -24.0% (XLA dead recompute and
     # rule v2's re-run 0.50 -> 0.48), within 25%.
     "trn1-nxd-llama31-8b": "fit row, beyond 25% since its recompute was corrected to what the script runs "
     "(2026-12-01: the flash kernel bypasses the checkpointed CoreAttention): every release of the layout publishes "
     "22-28% utilization, below the model's; no source separates the layout (its figures: "
-    "tests/test_validate_trainium.py); " + _KV_SHARED,
+    "tests/test_validate_trainium.py); " + _KV_SHARED + "; " + _PRECISION,
     # newrows (2026-12-03): a held-out MaxText TPU v5p row from AI-Hypercomputer/tpu-recipes, its cells set before it
     # was predicted (figures recomputed by tests/test_newrows_maxtext.py).
     # moerows (2026-12-04): maxtext-v5p-dsv3-671b-512 left (+40.4% -> -20.7%) once the MaxText MoE rows carry
@@ -1337,8 +1342,25 @@ def test_rneuron_reasons_quote_the_recomputed_figures() -> None:
         in _KV_SHARED
     assert kv("trn1-nxd-llama31-70b")["total_s"] > k8["total_s"]  # "more on the 70B"
     for rid in ("trn1-nxd-llama31-8b", "trn1-nxd-llama31-8b-n220", "trn1-nxd-llama31-8b-n221"):
-        assert UNEXPLAINED[rid].endswith(_KV_SHARED)
+        assert _KV_SHARED in UNEXPLAINED[rid]
 
+
+
+def test_rneuron2_reasons_quote_the_recomputed_figures() -> None:
+    """rneuron2 (2026-12-05): the figures the three Trainium1 8B training reasons added are those of the runs file's
+    record, which tests/test_validate_trainium.py recomputes (gpu_compatible_precision)."""
+    prec = importlib.import_module("test_validate_trainium").gpu_compatible_precision
+    p8, p70 = prec("trn1-nxd-llama31-8b"), prec("trn1-nxd-llama31-70b")
+
+    def err(p: dict[str, float], extra: float) -> str:
+        return f"{100 * ((p['step'] + extra) / p['pub'] - 1):+.1f}%"
+
+    assert (f"at most {p8['hook_s']:.3f} + {p8['rs_s']:.3f} s a step on the 8B layout (its 2.24 fit row "
+            f"{err(p8, 0)} -> {err(p8, p8['hook_s'] + p8['rs_s'])}), more on the 70B ({err(p70, 0)} -> "
+            f"{err(p70, p70['hook_s'] + p70['rs_s'])})") in _PRECISION
+    assert p70["hook_s"] + p70["rs_s"] > p8["hook_s"] + p8["rs_s"]  # "more on the 70B"
+    for rid in ("trn1-nxd-llama31-8b", "trn1-nxd-llama31-8b-n220", "trn1-nxd-llama31-8b-n221"):
+        assert UNEXPLAINED[rid].endswith(_PRECISION)
 
 TRN1_L3_70B_TTFT_SHAPES = ("b1-2048-2048", "b4-2048-2048", "b4-128-1024", "b4-128-128")
 
