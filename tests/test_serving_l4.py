@@ -397,3 +397,13 @@ def test_vllm_defaults_record() -> None:
     assert max(sizes) == 512 and {1 * 256, 2 * 256} <= set(sizes) and max(sizes) < 4 * 256  # C 4: no graph
     assert "hold 256 and 512, so the C 1 and C 2 prefills replay the piecewise graphs" in record
     assert "none closes a row" in record and "the source gives none of those parts a time" in record
+    # the clock lead: at what share of the peak the C 1 prefill's compute would bind, and would fill the TTFT
+    eff = cal.prefill_compute_efficiency
+    compute_ms = (_predicted_ms("c16-ttft") - _predicted_ms("c8-ttft")) / 8
+    weights_ms, ttft_c1 = _predicted_ms("c1-ttft"), float(_row("c1-ttft")["published"])
+    assert eff == 0.6 and abs(weights_ms - _predicted_ms("c1-itl")) < 0.005  # C 1: the weight read, as a decode step
+    assert (f"the model's C 1 TTFT is its weight read ({weights_ms:.2f} ms), its prefill compute ({compute_ms:.2f} ms "
+            f"at {eff} of the peak) binds only below {100 * eff * compute_ms / weights_ms:.1f}% of the peak, and the "
+            f"whole {ttft_c1:.1f} ms needs {100 * eff * compute_ms / ttft_c1:.1f}%") in " ".join(record.split())
+    assert (f"this run's C 1 ITL is {float(_row('c1-itl')['published']) - _predicted_ms('c1-itl'):.2f} ms above the "
+            "model's decode step") in record
