@@ -115,7 +115,11 @@ _L4_REASON = ("the C 1 TTFT gap's split between prefill compute and a cost outsi
               "in the runs file's L4 block, its figures recomputed by tests/test_serving_l4.py; examined 2026-12-05, "
               "l4nrn: the C 32 throughput bounds a prefill-bearing step to 24.0 ms on average only if each prefill "
               "had a step of its own (not established), so if the lone C 1 prefill is no slower, 3.0 ms or more of "
-              "its 27.0 ms TTFT is outside the forward pass, far from sizing the 22.2 ms gap)")
+              "its 27.0 ms TTFT is outside the forward pass, far from sizing the 22.2 ms gap; examined 2026-12-05, "
+              "rl4: vLLM's own defaults for the run, from its source, do not size it either: the API server's "
+              "2048-token step budget on a device under 70 GiB widens the C 16 / C 32 gaps (to 73.0 / 73.7 ms at the "
+              "median request), the default CUDA-graph sizes hold the C 1 prefill's 256 tokens, and the client's TTFT "
+              "runs from before the HTTP POST to the first streamed chunk, the whole host path with no part timed)")
 _RTX_PP_REASON = ("TensorRT-LLM v1.0's Llama 3.3 70B throughput on RTX PRO 6000 grows with --pp less than the model's "
                   "on decode-heavy loads (128/2048: x2.06 / x3.27 / x4.06 at --pp 2 / 4 / 8 over --pp 1, the model "
                   "x2.31 / x4.66 / x8.76 as its requests in flight grow 146 -> 1873 with the KV room of pp devices), "
@@ -1255,6 +1259,17 @@ def test_l4nrn_reasons_quote_the_recomputed_figures() -> None:
                    UNEXPLAINED["wmx-l4-q25-05b-256-128-c1-ttft"])
     assert l4 and f"the prefill-bearing steps average {l4[1]} ms or less" in record and "not established" in record
     assert f"at least {l4[2]} ms of the C 1 TTFT's {l4[3]} ms is outside" in record
+
+
+def test_rl4_reason_quotes_the_recomputed_figures() -> None:
+    """rl4 (2026-12-05): the gaps the L4 reason adds are the runs file's 'Examined 2026-12-05 (rl4' record's, which
+    tests/test_serving_l4.py recomputes (test_vllm_defaults_record)."""
+    runs = (TESTS.parent / "src/accelopt/predict/data/published_serving_runs.csv").read_text(encoding="utf-8")
+    record = " ".join(ln.lstrip("#").strip() for ln in runs.splitlines() if ln.startswith("#"))
+    gaps = re.search(r"widens the C 16 / C 32 gaps \(to (\d+\.\d) / (\d+\.\d) ms", _L4_REASON)
+    assert gaps and f"(62.7 -> {gaps[1]}, 53.2 -> {gaps[2]} ms)" in record
+    assert "Examined 2026-12-05 (rl4, issue 10)" in record and "hold 256 and 512" in record
+    assert all(UNEXPLAINED[f"wmx-l4-q25-05b-256-128-{c}"] == _L4_REASON for c in ("c1-ttft", "c32-ttft", "c16-tput"))
 
 
 DSV3_DECODE_ROW = "lmsys-h100-dsv3-decode-ep72"

@@ -10,14 +10,16 @@ serving run prints 'uncalibrated' beside its numbers.
 from __future__ import annotations
 
 import re
+import statistics
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from conftest import run_main
 
 from accelopt.hardware.catalog import get_device
-from accelopt.predict.serving import kv_cache_bytes_per_token
-from accelopt.predict.serving_validation import read_serving_runs, reproduce
+from accelopt.predict.serving import kv_cache_bytes_per_token, predict_serving
+from accelopt.predict.serving_validation import read_serving_runs, reproduce, row_calibration
 from accelopt.workload.presets import get_model
 
 ROWS, SOURCES = read_serving_runs()
@@ -337,3 +339,71 @@ def test_throughput_bound_on_the_prefill_step() -> None:
             "two shared one; which held is not established)") in note
     assert f"{outside_ms:.1f} ms or more of the {ttft_c1:.1f} ms is outside" in note
     assert f"sizing the {_gap_ms(1):.1f} ms" in note and "at most" not in note
+
+
+VLLM_API_BUDGET_TOKENS = 2048  # vLLM's API-server max_num_batched_tokens on a device under 70 GiB (get_batch_defaults)
+VLLM_MAX_NUM_SEQS = 256  # its max_num_seqs there
+
+
+def _first_token_steps(c: int, budget: int = VLLM_API_BUDGET_TOKENS, prompt: int = 256) -> list[int]:
+    """The step in which each of C prompts that arrive together gets its first token under a vLLM V1 step budget:
+    each step serves the decode token of every request that has its first token, then the prompts in arrival order
+    (a prompt cut by the budget finishes in the next step)."""
+    left, steps, step = [prompt] * c, [0] * c, 0
+    while 0 in steps:
+        step += 1
+        room = budget - sum(1 for s in steps if s)
+        for i in range(c):
+            take = min(left[i], room)
+            left[i], room = left[i] - take, room - take
+            if take and not left[i]:
+                steps[i] = step
+    return steps
+
+
+def _capture_sizes(max_num_seqs: int = VLLM_MAX_NUM_SEQS, budget: int = VLLM_API_BUDGET_TOKENS) -> list[int]:
+    """vLLM's default CUDA-graph capture sizes (vllm/config/vllm.py, VllmConfig._set_cudagraph_sizes at 09f030ea)."""
+    top = min(min(max_num_seqs * 2, 512), budget)
+    return ([i for i in (1, 2, 4) if i <= top] + list(range(8, min(top + 1, 256), 8))
+            + (list(range(256, top + 1, 16)) if top >= 256 else []))
+
+
+def test_vllm_defaults_record() -> None:
+    """rl4 (2026-12-05): the runs file's 'Examined 2026-12-05 (rl4' record: vLLM's own defaults for this run (its
+    2048-token step budget and CUDA-graph capture sizes on a device under 70 GiB) widen or leave the gaps, every
+    figure recomputed; none closes a row."""
+    record = _runs_file_record("# Examined 2026-12-05 (rl4, issue 10)")
+    row = _row("c32-ttft")
+    cal = row_calibration(row, get_device("l4"))
+    assert cal.family == "default" and cal.max_prefill_chunk_tokens == 8192
+    whole = {chunk: predict_serving(get_model("qwen2.5-0.5b"), get_device("l4"), batch=32, allow_oom=True,
+                                    prompt_len=256, output_len=128,
+                                    calibration=replace(cal, max_prefill_chunk_tokens=chunk)).ttft_s * 1e3
+             for chunk in (8192, VLLM_API_BUDGET_TOKENS)}
+    assert round(whole[8192], 2) == round(whole[VLLM_API_BUDGET_TOKENS], 2) == round(_predicted_ms("c32-ttft"), 2)
+    assert f"({whole[8192]:.2f} ms at C 32 either way" in record
+    step_ms = _predicted_ms("c8-ttft")  # 8 x 256 = 2048 prompt tokens: one step of the budget
+    median_steps = {c: statistics.median(_first_token_steps(c)) for c in (16, 32)}
+    assert median_steps == {16: 1.5, 32: 3}
+    assert _first_token_steps(8) == [1] * 8  # C 8 and below: one step, the model's static batch
+    p50 = {c: median_steps[c] * step_ms for c in (16, 32)}
+    gaps = {c: float(_row(f"c{c}-ttft")["published"]) - p50[c] for c in (16, 32)}
+    assert (f"the median C 16 request has its first token after {median_steps[16]:.1f} steps and the median C 32 one "
+            f"after {median_steps[32]:.0f} steps: {p50[16]:.1f} and {p50[32]:.1f} ms at the model's {step_ms:.2f} ms "
+            "for a 2048-token step") in record
+    assert (f"(62.7 -> {gaps[16]:.1f}, 53.2 -> {gaps[32]:.1f} ms)" in record and f"{_gap_ms(16):.1f}" == "62.7"
+            and f"{_gap_ms(32):.1f}" == "53.2" and all(gaps[c] > _gap_ms(c) for c in (16, 32)))
+    sizes = _capture_sizes()
+    assert max(sizes) == 512 and {1 * 256, 2 * 256} <= set(sizes) and max(sizes) < 4 * 256  # C 4: no graph
+    assert "hold 256 and 512, so the C 1 and C 2 prefills replay the piecewise graphs" in record
+    assert "none closes a row" in record and "the source gives none of those parts a time" in record
+    # the clock lead: at what share of the peak the C 1 prefill's compute would bind, and would fill the TTFT
+    eff = cal.prefill_compute_efficiency
+    compute_ms = (_predicted_ms("c16-ttft") - _predicted_ms("c8-ttft")) / 8
+    weights_ms, ttft_c1 = _predicted_ms("c1-ttft"), float(_row("c1-ttft")["published"])
+    assert eff == 0.6 and abs(weights_ms - _predicted_ms("c1-itl")) < 0.005  # C 1: the weight read, as a decode step
+    assert (f"the model's C 1 TTFT is its weight read ({weights_ms:.2f} ms), its prefill compute ({compute_ms:.2f} ms "
+            f"at {eff} of the peak) binds only below {100 * eff * compute_ms / weights_ms:.1f}% of the peak, and the "
+            f"whole {ttft_c1:.1f} ms needs {100 * eff * compute_ms / ttft_c1:.1f}%") in " ".join(record.split())
+    assert (f"this run's C 1 ITL is {float(_row('c1-itl')['published']) - _predicted_ms('c1-itl'):.2f} ms above the "
+            "model's decode step") in record
