@@ -381,8 +381,10 @@ _GPTOSS_CE = (
     "and Transformer Engine's Triton parallel_cross_entropy (transformer_engine/pytorch/triton/cross_entropy.py at "
     "NVIDIA/TransformerEngine@02965d2eba9d93d129f25942f8ef1352f2eefd2d) reads the bf16 logits once in the forward "
     "(online_softmax_kernel; the loss kernel reads only each row's max, sum and target logit) and reads and writes "
-    "them once, in place, in the backward: 6 B per logit where the model charges three fp32 read + write passes, "
-    "24 B; at TE's bytes this row would be {err} -> {ce} ({dt} s less on the last stage)"
+    "them once, in place, in the backward: 6 B per logit (10 B in the earlier form, a stored copy with code index id "
+    "6426845364: cross_entropy_kernel writes the gradient in the forward, element_mul_kernel scales it in the "
+    "backward) where the model charges three fp32 read + write passes, 24 B; at TE's "
+    "bytes this row would be {err} -> {ce} ({dt} s less on the last stage)"
 )
 # gb300 (2026-12-05): which side of the pair carries the recipe term, recomputed by tests/test_gb300_dense_gap.py. It
 # replaces the clause that ended _GB300_RECIPE, "by the source's costs the recipe term lies in the FP8-CS rows' time
