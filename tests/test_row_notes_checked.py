@@ -713,7 +713,15 @@ UNEXPLAINED: dict[str, str] = {
     "76.1 ms a layer at the cited ~1.5e10 B/s PCIe figure (as the v5e 128B rows), against the model's 76.2 ms "
     "dense-layer and 91.7 ms MoE-layer forwards, so hidden, though with no margin on the dense layers; the forward's "
     "copies serialised would give -14.2% and both ways +0.5%, and no source says they are serialised (the Cloud TPU "
-    "v5p page, docs.cloud.google.com/tpu/docs/v5p, gives no host transfer figure: HBM, ICI, DCN, vCPUs and RAM)",
+    "v5p page, docs.cloud.google.com/tpu/docs/v5p, gives no host transfer figure: HBM, ICI, DCN, vCPUs and RAM); (3) a "
+    "lead, not adopted: the model gives a TPU's tensor-parallel collectives the chip's whole ICI bandwidth (all six "
+    "links, 600 GB/s a direction), where a collective over one mesh axis has that axis's links only ('How to Scale "
+    "Your Model', jax-ml/scaling-book @04d8de58: sharding.md, an AllGather takes 'bytes / (bidirectional ICI bandwidth "
+    "* num_axes)'; tpus.md, v5p 2e11 B/s bidirectional per link, an axis wrapping around when a multiple of 4), and "
+    "the tensor axis of 4 is one dimension of the 4x4x8 slice: at a third of the bandwidth the row is -19.2% (its tp "
+    "collectives 1.21 -> 3.63 s), but every v5p tp row moves with it, the fit row maxtext-v5p-32b-x1 (tp 4) -0.1% -> "
+    "+8.7%, and the v5p rule's re-run (0.80 -> 0.88) leaves this row -24.9% and moves the tp 1 rows faster "
+    "(maxtext-v5p-dsv3-671b-512 -20.7% -> -27.6%, Scout -0.1% -> -8.7%)",
     # tpu_new (2026-12-03): the MaxText v5e README's 128B column, held out, its cells set before it was predicted
     # (figures recomputed by tests/test_newrows_maxtext.py). 2026-12-04 (xlaadopt): the v5e rule's re-run 0.96 ->
     # 0.90 under XLA dead recompute: x8 -25.9% -> -21.8% and x16 -28.8% -> -24.9% (entries removed, within 25%),
