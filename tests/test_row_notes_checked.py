@@ -379,6 +379,22 @@ _GPTOSS4_PROBS = (
     "backward (general_grouped_gemm bias / use_bias, transformer_engine/pytorch/module/grouped_linear.py at "
     "NVIDIA/TransformerEngine@0069563f606859d4fb5d663e1c92509a30e99f35)"
 )
+# rmoe (2026-12-05): finding (8) of the H100 GPT-OSS entries, the loss the performance scripts run, read in
+# Megatron-Bridge and Transformer Engine; recomputed by tests/test_gptoss_h100_rows.py
+# (test_the_te_cross_entropy_passes_move_the_rows_the_other_way)
+_GPTOSS_CE = (
+    "; examined 2026-12-05 (rmoe; recomputed by tests/test_gptoss_h100_rows.py): (8) the loss is over-charged, not "
+    "under: the performance scripts set cross_entropy_fusion_impl 'te' for every model (scripts/performance/utils/"
+    "overrides.py _set_common_perf_overrides, Megatron-Bridge stored version 00538e26aa5419eb94c4fab3629b99059867a135, "
+    "called by set_workload_base_configs, over the recipe's 'native'; cross_entropy_loss_fusion True from the recipe), "
+    "and Transformer Engine's Triton parallel_cross_entropy (transformer_engine/pytorch/triton/cross_entropy.py at "
+    "NVIDIA/TransformerEngine@02965d2eba9d93d129f25942f8ef1352f2eefd2d) reads the bf16 logits once in the forward "
+    "(online_softmax_kernel; the loss kernel reads only each row's max, sum and target logit) and reads and writes "
+    "them once, in place, in the backward: 6 B per logit (10 B in the earlier form, a stored copy with code index id "
+    "6426845364: cross_entropy_kernel writes the gradient in the forward, element_mul_kernel scales it in the "
+    "backward) where the model charges three fp32 read + write passes, 24 B; at TE's "
+    "bytes this row would be {err} -> {ce} ({dt} s less on the last stage)"
+)
 # gb300 (2026-12-05): which side of the pair carries the recipe term, recomputed by tests/test_gb300_dense_gap.py. It
 # replaces the clause that ended _GB300_RECIPE, "by the source's costs the recipe term lies in the FP8-CS rows' time
 # outside the quantize pass, not in an MXFP8 cost": the same-layout pairs below put it in the MXFP8 rows' time.
@@ -693,7 +709,28 @@ UNEXPLAINED: dict[str, str] = {
     "for the shared expert's separate MlpBlock if XLA keeps it apart from the routed block's, 0.15 s a step (2.1 ms x "
     "3 passes x 24 layers) of the 7.2 s. No "
     "profile or per-op time of this recipe was found (searched 2026-12-04, moerows: code index 'llama4 maverick v5p "
-    "megablox step time profile', model cards and serving posts only)",
+    "megablox step time profile', model cards and serving posts only). Examined 2026-12-05 (rmoe; figures "
+    "recomputed by tests/test_moe_megablox_tp.py), neither explains it: (1) ep 1 under fsdp 32 all-gathers every MoE "
+    "layer's routed experts, 128 x 3 x 5120 x 8192 = 16.11 B parameters, a quarter a chip (tensor 4), 7.80 GB in "
+    "bf16 per pass (31 / 32 received): 16 ms at the model's 480 GB/s ICI figure (33 ms if gathered in fp32, the "
+    "recipe's weight_dtype float32) against the model's 92 ms MoE-layer forward, and the recipe's xla_flags add "
+    "CF_FOR_ALL_GATHER (MaxText benchmarks/xla_flags_library.py: async collective fusion of all-gathers, "
+    "xla_tpu_overlap_compute_collective_tc), so it overlaps; the model's whole ZeRO-3 traffic, 1.21 s, exposed would "
+    "give -24.0%, a bound no source supports; (2) the recipe's offloaded remat names (decoder_layer_input, "
+    "query_proj, key_proj, value_proj, out_proj: 5120 + 5120 + 1024 + 1024 + 5120 = 17,408 bf16 values a token a "
+    "layer, batch over fsdp and features over tensor) move 1.14 GB a chip a layer, 54.76 GB each way a step: "
+    "76.1 ms a layer at the cited ~1.5e10 B/s PCIe figure (as the v5e 128B rows), against the model's 76.2 ms "
+    "dense-layer and 91.7 ms MoE-layer forwards, so hidden, though with no margin on the dense layers; the forward's "
+    "copies serialised would give -14.2% and both ways +0.5%, and no source says they are serialised (the Cloud TPU "
+    "v5p page, docs.cloud.google.com/tpu/docs/v5p, gives no host transfer figure: HBM, ICI, DCN, vCPUs and RAM); (3) a "
+    "lead, not adopted: the model gives a TPU's tensor-parallel collectives the chip's whole ICI bandwidth (all six "
+    "links, 600 GB/s a direction), where a collective over one mesh axis has that axis's links only ('How to Scale "
+    "Your Model', jax-ml/scaling-book @04d8de58: sharding.md, an AllGather takes 'bytes / (bidirectional ICI bandwidth "
+    "* num_axes)'; tpus.md, v5p 2e11 B/s bidirectional per link, an axis wrapping around when a multiple of 4), and "
+    "the tensor axis of 4 is one dimension of the 4x4x8 slice: at a third of the bandwidth the row is -19.2% (its tp "
+    "collectives 1.21 -> 3.63 s), but every v5p tp row moves with it, the fit row maxtext-v5p-32b-x1 (tp 4) -0.1% -> "
+    "+8.7%, and the v5p rule's re-run (0.80 -> 0.88) leaves this row -24.9% and moves the tp 1 rows faster "
+    "(maxtext-v5p-dsv3-671b-512 -20.7% -> -27.6%, Scout -0.1% -> -8.7%)",
     # tpu_new (2026-12-03): the MaxText v5e README's 128B column, held out, its cells set before it was predicted
     # (figures recomputed by tests/test_newrows_maxtext.py). 2026-12-04 (xlaadopt): the v5e rule's re-run 0.96 ->
     # 0.90 under XLA dead recompute: x8 -25.9% -> -21.8% and x16 -28.8% -> -24.9% (entries removed, within 25%),
@@ -745,6 +782,7 @@ UNEXPLAINED: dict[str, str] = {
        f"{_GPTOSSH100}{_GPTOSSH100_HOST.format(host=f'this row {err} -> {host}')}"
        f"{_GPTOSSH100_B200.format(b200=b200, scaled=b200_scaled)}"
        f"{_GPTOSS3_BIAS.format(before=before, err=err, f32=f32)}{_GPTOSS4_PROBS}"
+       f"{_GPTOSS_CE.format(err=err, ce=ce, dt='0.46')}"
        # 2026-12-04 (vpfix): -32.7 / -34.7 / -34.5% -> -31.1 / -33.1 / -32.9%, x 1.93 +29.9 / +26.1 / +26.4% ->
        # +33.0 / +29.1 / +29.4%, the 25.11 H100 row -21.5 -> -19.6%: the day's merges (vpchunk's pipeline edge costs,
        # the local-expert sort cost)
@@ -760,10 +798,14 @@ UNEXPLAINED: dict[str, str] = {
        # -33.1 / -32.9% -> -31.0 / -33.0 / -32.8%, f32 -22.0 / -24.3 / -24.1% -> -21.9 / -24.2 / -24.0%; the host
        # cost 1.35 -> 1.37 ms a layer, 1.01 -> 1.02 s (_GPTOSSH100_HOST), the 25.11 row -25.6% (-15.7%) -> -25.3%
        # (-15.4%), the model's gain +7.4% -> +7.6%, within 1.1 -> 1.3 points (_GPTOSSH100)
-       for rid, err, scaled, host, b200, b200_scaled, before, f32 in (
-           ("mb260201-h100-gptoss-120b", "-26.2%", "+42.4%", "-18.7%", "-36.5%", "+16.2%", "-31.0%", "-21.9%"),
-           ("mb2604-h100-gptoss-120b", "-28.3%", "+38.3%", "-21.1%", "-39.6%", "+18.7%", "-33.0%", "-24.2%"),
-           ("mb260401-h100-gptoss-120b", "-28.2%", "+38.6%", "-20.9%", "-37.2%", "+14.4%", "-32.8%", "-24.0%"))},
+       # 2026-12-05 (rmoe): ce added, the figure of (8) in _GPTOSS_CE
+       for rid, err, scaled, host, b200, b200_scaled, before, f32, ce in (
+           ("mb260201-h100-gptoss-120b", "-26.2%", "+42.4%", "-18.7%", "-36.5%", "+16.2%", "-31.0%", "-21.9%",
+            "-29.6%"),
+           ("mb2604-h100-gptoss-120b", "-28.3%", "+38.3%", "-21.1%", "-39.6%", "+18.7%", "-33.0%", "-24.2%",
+            "-31.6%"),
+           ("mb260401-h100-gptoss-120b", "-28.2%", "+38.6%", "-20.9%", "-37.2%", "+14.4%", "-32.8%", "-24.0%",
+            "-31.4%"))},
     # newrows (2026-12-03): the 26.02 GPT-OSS-120B rows of Megatron-Bridge's archive table, held out, cells from the
     # 26.02.01 rows and the stored preset version with the table's layouts (figures: tests/test_mb2602_moe_rows.py)
     # dispatch (2026-12-03): mb2602-gb300 / -gb200 / -b300-gptoss-120b (-45.0%, -52.6%, -45.7%) left with gptoss's
@@ -782,7 +824,8 @@ UNEXPLAINED: dict[str, str] = {
     f"MBS 4) -15.4%; x 1.93, the blog's share (measured on Blackwell, not on H100), it would be +42.6%{_GPTOSS_2602}"
     f"{_GPTOSSH100}{_GPTOSSH100_HOST.format(host='this row -26.1% -> -18.6%')}; (5) the 26.02 table's B200 row runs "
     "EP 64 (-15.2%): no EP 8 sibling to compare"
-    f"{_GPTOSS3_BIAS.format(before='-30.9%', err='-26.1%', f32='-21.8%')}{_GPTOSS4_PROBS}",
+    f"{_GPTOSS3_BIAS.format(before='-30.9%', err='-26.1%', f32='-21.8%')}{_GPTOSS4_PROBS}"
+    f"{_GPTOSS_CE.format(err='-26.1%', ce='-29.5%', dt='0.46')}",
     **{rid: f"Llama 3.1 405B FP8 on 256 GB300 predicted {err} too slow, {_MB_LATER}: the GB300 gap of "
        f"mb-gb300-llama31-405b and mb2602-gb300-llama31-405b-fp8 (their entry above: GB300 keeps B200's "
        f"efficiencies, no GB300 GEMM measurement found); the same table's GB200 405B FP8 row is {twin}, its "
