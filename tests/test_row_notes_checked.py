@@ -159,26 +159,6 @@ _KV_SHARED = ("ruled out (rneuron, 2026-12-05): NxD's kv-shared all-reduces of t
               "'Examined 2026-12-05 (rneuron' record)")
 _TRT09 = "TensorRT-LLM v0.9.0 static-batch / batch-1 TTFT table (srv_new, 2026-12-03; the row's note; figures " \
     "recomputed by tests/test_serving_trtllm_v09.py): "
-_TRT09_MIX = _TRT09 + ("Mixtral 8x7B, what the Hopper rows' dense_experts cell (trt09, 2026-12-04: TensorRT-LLM "
-                       "0.9.0's MoE without its plugin, every expert on every token, the FP8 path; 9 of the 12 "
-                       "rows within 25% since) leaves: H200 128/2048 b256 too fast, H100 2048/2048 b32 too slow, "
-                       "the H100 128-token TTFT too slow; the "
-                       "engines that ran batches above the page's --max_batch_size 64 are not given, and the "
-                       "per-forward cost is the table's; searched: the page, 0.9.0 / 0.10.0 / 0.12.0 release notes, "
-                       "moe.py / mlp.py / mixtureOfExpertsPlugin.cpp / plugin.py at 250d9c29. The A100 2048/2048 b32 "
-                       "row left (trt09c, 2026-12-05: its published step is below the time to read every expert); "
-                       "the H100 b32 row is not that case: with every fp8 expert on every token its published step "
-                       "(12.2 ms at most) is above the 7.0 ms read of all its weights at the full 3.35 TB/s "
-                       "(test_serving_trtllm_v09.py test_a100_mixtral_b32_expert_read_note). The A100 128-token "
-                       "TTFT left (trt09d, 2026-12-05: reading every weight once takes 25.85 ms at the best cited "
-                       "measured A100 read rate, 1.80 TB/s, above the published 23.8 ms; test_serving_trtllm_v09.py "
-                       "test_a100_mixtral_ttft_weight_read_note); the H100 one is not that case: every fp8 weight "
-                       "read at the full 3.35 TB/s takes 7.0 ms of its 13.4 ms. Seen (rtrt09, 2026-12-05): the "
-                       "published H100 - H200 128-token TTFT difference, 1.3 ms, is below the 2.1 ms by which one "
-                       "read of every fp8 weight (23.4 GB per GPU at tp 2) differs at the two datasheet rates (3.35 / "
-                       "4.80 TB/s), the model's difference 3.7 ms: the pair is not one read of every fp8 weight at "
-                       "one share of each device's rate; what else bounds the H100 forward is not sized "
-                       "(test_serving_trtllm_v09.py test_mixtral_ttft_pair_difference)")
 _MB_LATER = ("Megatron-Bridge's later tables (docs/performance-summary.md '26.02.01', '26.04', '26.04.01 NeMo "
              "Container'; mbnew, 2026-12-03: held out, cells the table's and the sibling row's, the release's recipe "
              "not read; figures recomputed by tests/test_mb_later_tables.py)")
@@ -460,9 +440,8 @@ UNEXPLAINED: dict[str, str] = {
     # trt09d (2026-12-05): the A100 128-token TTFT left the list: its note carries a checked reason (reading every
     # weight once at the best cited measured A100 read rate takes longer than the published figure), recomputed by
     # tests/test_serving_trtllm_v09.py
-    **{rid: _TRT09_MIX for rid in (
-        "trt09-h200-mixtral-tp2-b256-128-2048", "trt09-h100-mixtral-tp2-b32-2048-2048",
-        "trt09-ttft-h100-mixtral-tp2-128")},
+    # rtrt (2026-12-05): the three Mixtral rows left this list within 25%: the dense_experts rows' experts are timed as
+    # the ordinary GEMMs TensorRT-LLM 0.9.0's OOTB MoE runs, not by the grouped-GEMM kernel (the trtllm-v09 block)
     # rtrt09 (2026-12-05): the three 70B TP 4 128-token TTFTs left this list: their notes carry a checked reason (the
     # miss per layer is the same device's TP 1 rows' cost per layer; charged so, -1.1% to +0.6%), recomputed by
     # tests/test_serving_trtllm_v09.py

@@ -352,7 +352,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     if moe.dense_experts:  # given, so not an assumption: said beside the result, as the flag changes the experts' work
         notes.append(f"given: --dense-experts: each of the {cfg.experts} routed experts runs on every token (its "
                      f"output masked by the router's top {cfg.top_k}), as TensorRT-LLM's MoE without its plugin "
-                     "does; the experts' FLOPs and weight reads are those of all of them")
+                     "does; the experts' FLOPs and weight reads are those of all of them, timed as ordinary GEMMs "
+                     "one expert after another (that path runs no grouped GEMM)")
     notes += share_notes
     if (n := int4_group_note(opts, int4_groups)) is not None:
         notes.append(n)
