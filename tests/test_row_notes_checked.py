@@ -458,7 +458,13 @@ UNEXPLAINED: dict[str, str] = {
     "(rtrt09, 2026-12-05): the decode attention as a kernel of its own after the GEMMs (the batch-896 rows' checked "
     "trial) makes the row slower, not faster: with the trial the row is -29.3%; a decoder per request (one sampling "
     "pass per request each step): gptSessionBenchmark.cpp sets decoderPerRequest = false (one StatefulGptDecoder for "
-    "the batch; the trtllm-v09 block)",
+    "the batch; the trtllm-v09 block). Ruled out (rtrt, 2026-12-05; test_serving_trtllm_v09.py "
+    "test_a100_70b_b1024_rtrt_checks): a KV cache too small for the batch (the session would run it in waves): 1024 x "
+    "256 tokens x 81920 B (80 layers x 2 KV heads per GPU at tp 4 x 128 x K and V x 2 B) = 21.5 GB per GPU beside "
+    "34.5 GB of fp16 weights, the model's 56.7 GB of the 85.9 GB: one batch; one decode GEMM rate for the table: the "
+    "model's decode step (0.342 s, compute-bound at M = 1024) at [serving.nvidia-ampere]'s prefill rate 0.7, not its "
+    "decode 0.35 (fitted on v0.14 in-flight rows), brings this row to +4.5% but the GPT-J batch-512 128/128 row "
+    "+7.2% -> +31.0%, Mixtral b512 -1.8% -> +29.5% and the 70B TP 8 b512 128/2048 row -7.0% -> +57.1%",
     # srv_pp (2026-12-03): the RTX PRO 6000 pipeline-parallel rows, held out against the unfitted [serving.default].
     # rrtx (2026-12-05): twelve of the 14 left this list: their notes carry a checked reason (eight 70B --pp 4-8 rows:
     # release 1.2's table of the same benchmark on the same device, x1.21 / x1.51 v1.0's at --pp 4 / 8, the model

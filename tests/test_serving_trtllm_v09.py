@@ -867,3 +867,37 @@ def test_mixtral_kv_read_per_query_head_not_taken(monkeypatch: pytest.MonkeyPatc
     text = " ".join(BLOCK.replace("#", " ").split())
     assert (f"would be {min(four):+.1f}% to {max(four):+.1f}% (one read: {min(one):+.1f}% to {max(one):+.1f}%)"
             in text)
+
+
+def test_a100_70b_b1024_rtrt_checks() -> None:
+    """rtrt (2026-12-05), in the A100 70B TP 4 batch-1024 row's UNEXPLAINED reason: its batch's KV cache fits beside
+    the weights (one batch, no waves), and one decode GEMM rate (the table's prefill 0.7) that brings it within 25%
+    takes three of the table's other throughput rows beyond."""
+    rid = "trt09-a100-70b-tp4-b1024-128-128"
+    m, a100 = get_model("llama2-70b"), get_device("a100-sxm-80gb")
+    per_token = m.layers * (m.n_kv_heads // 4) * m.head_dim * 2 * 2  # K and V, fp16, per GPU at tp 4
+    kv, weights = 1024 * (128 + 128) * per_token, m.params_total() * 2 / 4
+    pred = _predict_row(BY_ID[rid], None, None)[1]
+    assert pred.fits and kv + weights < pred.memory_bytes_per_device < a100.memory_bytes
+    tables = serving.serving_calibrations()
+    amp = tables["nvidia-ampere"]
+    fast = {**tables, "nvidia-ampere": replace(amp, decode_compute_efficiency=amp.prefill_compute_efficiency)}
+    step = pred.decode_step
+    assert step.compute_s > step.memory_s  # compute-bound
+
+    def err(r: str, t: dict[str, serving.ServingCalibration] | None) -> str:
+        return f"{100 * (_predict_row(BY_ID[r], t, None)[0] / _pub(r) - 1):+.1f}%"
+
+    others = ("trt09-a100-gptj-b512-128-128", "trt09-a100-mixtral-tp2-b512-128-128", "trt09-a100-70b-tp8-b512-128-2048")
+    reason = (Path(__file__).parent / "test_row_notes_checked.py").read_text(encoding="utf-8")
+    reason = " ".join(reason.replace('"', " ").split())
+    for w in (f"1024 x 256 tokens x {per_token} B",
+              f"= {kv / 1e9:.1f} GB per GPU beside {weights / 1e9:.1f} GB of fp16",
+              f"the model's {pred.memory_bytes_per_device / 1e9:.1f} GB of the {a100.memory_bytes / 1e9:.1f} GB",
+              f"({step.total_s:.3f} s, compute-bound at M = 1024)",
+              f"prefill rate {amp.prefill_compute_efficiency}, not its decode {amp.decode_compute_efficiency}",
+              f"brings this row to {err(rid, fast)}", f"row {err(others[0], None)} -> {err(others[0], fast)}",
+              f"Mixtral b512 {err(others[1], None)} -> {err(others[1], fast)}",
+              f"128/2048 row {err(others[2], None)} -> {err(others[2], fast)}"):
+        assert w in reason, w
+    assert all(float(err(r, fast)[:-1]) > 25 for r in others) and abs(float(err(rid, fast)[:-1])) < 25
