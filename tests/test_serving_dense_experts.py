@@ -114,3 +114,16 @@ def test_experts_are_ordinary_gemms(prompt: int, output: int, batch: int) -> Non
     grouped = sv.predict_serving(replace(MIXTRAL, top_k=8), H100, batch=batch, prompt_len=prompt, output_len=output,
                                  calibration=cal, **KW)
     assert dense.ttft_s != pytest.approx(grouped.ttft_s, rel=1e-3)
+
+
+def test_no_grouped_gemm_note_under_dense_experts(capsys: pytest.CaptureFixture[str]) -> None:
+    """rtrt (2026-12-05): on a family whose grouped-GEMM efficiencies are carried (B200), plan serve says so for the
+    routed experts but not under --dense-experts, which runs no grouped GEMM."""
+    args = ["plan", "serve", "--model", "mixtral-8x7b", "--hardware", "b200", "--tp", "2", "--weight-dtype", "fp8",
+            "--kv-dtype", "fp8", "--prompt", "128", "--output", "128", "--batch", "8", "--json"]
+    notes = {}
+    for dense in (False, True):
+        code, out, err = run_main([*args, *(["--dense-experts"] if dense else [])], capsys)
+        assert code == 0, err
+        notes[dense] = [n for n in json.loads(out)["notes"] if "grouped-GEMM efficiencies carried" in n]
+    assert notes[False] and not notes[True]

@@ -513,7 +513,7 @@ def grouped_gemm_carried(cal: ServingCalibration) -> str:
 @dataclass(frozen=True)
 class ExpertKernel:
     """The routed experts of one phase on one device, taken out of the dense roofline (all zero when the model has
-    no routed experts or the family no grouped-GEMM efficiencies)."""
+    no routed experts, the family no grouped-GEMM efficiencies, or --dense-experts runs them as ordinary GEMMs)."""
 
     flops: float = 0.0
     """Expert FLOPs per device (to remove from the dense compute term)."""
