@@ -130,10 +130,10 @@ def test_the_unexplained_notes_figures() -> None:
     assert _pred(L70.format(pp=1, isl=128, osl=128))[1].batch == 1230
     from test_row_notes_checked import UNEXPLAINED
 
-    for r in ROWS.values():  # every row beyond 25% says it is not explained or checked (rrtx), and only those
+    for r in ROWS.values():  # every row beyond 25% says it is not explained or checked (rrtx, rtrt), and only those
         beyond = abs(_err_pct(r["id"])) > 25.0
-        said = ("not explained (tests/test_row_notes_checked.py UNEXPLAINED)" if r["id"] in UNEXPLAINED
-                else "checked (rrtx, 2026-12-05)")
+        said = (("not explained (tests/test_row_notes_checked.py UNEXPLAINED)",) if r["id"] in UNEXPLAINED
+                else ("checked (rrtx, 2026-12-05)", "checked (rtrt, 2026-12-05)"))
         assert beyond == r["note"].startswith(said), r["id"]
 
 

@@ -100,7 +100,8 @@ class MoELayout:
     MoE without its plugin ('OOTB'; tensorrt_llm/layers/moe.py MixtureOfExperts.forward with moe_plugin disabled,
     NVIDIA/TensorRT-LLM@250d9c293d5edbc2a45c20775b3150b1eb68b364, the commit whose docs/source/performance.md holds
     the v0.9.0 tables: `out = expert(hidden_states)` for each expert, then `output += out * expert_weights`). The
-    experts' FLOPs and weight reads are then those of top_k = experts (routed_model); off, top_k of them."""
+    experts' FLOPs and weight reads are then those of top_k = experts (routed_model), timed as ordinary GEMMs in the
+    dense roofline, not as a grouped-GEMM kernel (tp_expert_kernel); off, top_k of them."""
 
     def physical_experts(self, model: TransformerConfig) -> int:
         """Routed experts held per MoE layer over all EP ranks: experts + redundant copies."""
@@ -512,7 +513,7 @@ def grouped_gemm_carried(cal: ServingCalibration) -> str:
 @dataclass(frozen=True)
 class ExpertKernel:
     """The routed experts of one phase on one device, taken out of the dense roofline (all zero when the model has
-    no routed experts or the family no grouped-GEMM efficiencies)."""
+    no routed experts, the family no grouped-GEMM efficiencies, or --dense-experts runs them as ordinary GEMMs)."""
 
     flops: float = 0.0
     """Expert FLOPs per device (to remove from the dense compute term)."""
@@ -528,7 +529,12 @@ def tp_expert_kernel(s: _Setup, tokens: int, chunk_tokens: int, chunks: int) -> 
     from accelopt.predict import serving as sv
 
     m, cal = s.model, s.cal
-    if not m.is_moe or not grouped_gemm_calibrated(cal):
+    # --dense-experts: no grouped GEMM runs. TensorRT-LLM's OOTB MoE calls each expert's GatedMLP (its fc, gate and
+    # proj Linear layers, FP8Linear under FP8) on the whole batch, one expert after another (moe.py
+    # MixtureOfExperts.forward at NVIDIA/TensorRT-LLM@250d9c29: `out = expert(hidden_states)`), so the experts are
+    # ordinary GEMMs of the dense roofline, at the step's linear-GEMM rates, not the grouped-GEMM kernel fitted on
+    # DeepGEMM's table (rtrt, 2026-12-05).
+    if not m.is_moe or not grouped_gemm_calibrated(cal) or s.moe.dense_experts:
         return ExpertKernel()
     pe = m.mlp_params_per_expert()
     flops = 2.0 * tokens * m.moe_layers * m.top_k * pe / s.tp

@@ -297,7 +297,9 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                                      per_layer_overhead=rule.host_launched_layers if rule else None)
             check_int4_group(cfg, opts, moe, cal)  # the given group or the table's default, one check for both
             int4_groups.add(cal.int4_group_size)
-            if cfg.is_moe and not moe.active and (carried := serving_moe.grouped_gemm_carried(cal)):  # --ep: MoE table
+            # --ep: the MoE table says it; --dense-experts runs no grouped GEMM (serving_moe.tp_expert_kernel)
+            if (cfg.is_moe and not moe.active and not moe.dense_experts
+                    and (carried := serving_moe.grouped_gemm_carried(cal))):
                 tp_notes.append(f"assumed: {spec.name}: {carried}")
             _check_custom_allreduce(opts, spec, cal)
             if at_max_load:  # per device: its own KV cache decides
@@ -352,7 +354,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     if moe.dense_experts:  # given, so not an assumption: said beside the result, as the flag changes the experts' work
         notes.append(f"given: --dense-experts: each of the {cfg.experts} routed experts runs on every token (its "
                      f"output masked by the router's top {cfg.top_k}), as TensorRT-LLM's MoE without its plugin "
-                     "does; the experts' FLOPs and weight reads are those of all of them")
+                     "does; the experts' FLOPs and weight reads are those of all of them, timed as ordinary GEMMs "
+                     "one expert after another (that path runs no grouped GEMM)")
     notes += share_notes
     if (n := int4_group_note(opts, int4_groups)) is not None:
         notes.append(n)
