@@ -551,7 +551,12 @@ UNEXPLAINED: dict[str, str] = {
     "2026-12-02 (row_amdfp8): the log is steady state; the run took nearer the model's BF16 time for its layout "
     "(+11.1%; +7.4% before amd_fix) than its FP8 time, where the v25.2 FP8 rows got the FP8 speed; "
     "--no-gradient-accumulation-fusion is at most 4.5% of the gap; "
-    "which CK attention backward (v2 or v3) TE 8c4a512 ran and its rate were not found (figures: test_amd_rows.py). "
+    "which CK attention backward (v2 or v3) TE 8c4a512 ran was not found then (figures: test_amd_rows.py). "
+    "Read 2026-12-05 (rmisc): it was CK's v2 (ROCm TE's v3 opt-in, NVTE_CK_USES_BWD_V3 default 0 from PR #98 "
+    "to the tree PR #272 edited, 2025-08-19, and off on Megatron's sbhd layout since PR #151; the run sets no such "
+    "variable); no source gives its rate at this shape: the published step needs it at 100 TFLOP/s (the model: 522), "
+    "within 25% at 368 or less, and aiter's measured v3 rates at the nearest shape (409-417) leave the row at -26% "
+    "(the row's note; test_amd_rows.py test_llama2_log_ran_cks_v2_backward_and_the_rate_the_row_needs_from_it). "
     "Examined 2026-12-05 (ramd): the TE-issue rows' checked reason (their 2024-10 build's untuned hipBLASLt FP8 GEMMs "
     "at about the BF16 rate, ROCm TE #73 / #78; tests/test_amd_te_2024_fp8.py) is of that build; this log's is a 2025 "
     "one (ROCm 6.4, TE 8c4a512) and no source says whether its FP8 GEMMs were tuned, so it is not carried here",
