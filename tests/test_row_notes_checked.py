@@ -716,7 +716,9 @@ UNEXPLAINED: dict[str, str] = {
        "empty window, where the 16B/32B/64B/v4 rows fit 3.3-4.2 ms. Searched again 2026-12-04 (multislice): the "
        "scripts' data-parallel overlap flags (on in every v5e / v5p script), libtpu's Megascale host reduction and a "
        "measured DCN all-reduce share (59%) from a public MaxText note: both in proportion to the bytes, below the "
-       "loss (the runs file's v5e block; tests/test_tpu_dcn.py)"
+       "loss (the runs file's v5e block; tests/test_tpu_dcn.py). Ruled out (rmisc, 2026-12-05): the all-reduce left "
+       "exposed: fp32 at 100% of the v5e page's 2 x 100 Gbps per 8-chip host it would be 10x the 128B column's 2-slice "
+       "loss (so hidden there) and 40% of this row's (charged in full: -24.7%, the x1 gap under it; the row's note)"
        for rid, n, err, pub, loss in (("maxtext-v5e-128b-x32", 32, "31.7%", "17.413", "47.6"),)},
     # mbnew (2026-12-03): unseen held-out rows of Megatron-Bridge's 26.02.01 / 26.04 / 26.04.01 tables
     # gptoss (2026-12-03): the 12 Blackwell GPT-OSS-120B rows of 26.02.01 / 26.04 / 26.04.01 (-41.0% to -60.1%) left
