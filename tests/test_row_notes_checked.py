@@ -541,7 +541,10 @@ UNEXPLAINED: dict[str, str] = {
     "sized: rocKE's gfx950 fp8-KV decode kernel is 'bound by the per-element fp8->bf16 dequant (VALU)' "
     "(ROCm/rocm-libraries PR #11313, 2026-08-26), the upcast aiter's Triton kernel also does before its QK product "
     "(aiter PR #4676); no time of aiter's kernel at fp8 KV, page 64, batch 64 and 8-9k tokens of context was found "
-    "(searched 2026-12-05: aiter PRs #4676, #5432, #5598, #2235; vLLM PRs #16828, #30191)",
+    "(searched 2026-12-05: aiter PRs #4676, #5432, #5598, #2235; vLLM PRs #16828, #30191). Sized (rmisc, "
+    "2026-12-05): the prefill attention at the bf16 Llama trace's measured rate (its stock CK batch-prefill kernel, "
+    "674 TFLOP/s, 27% of the bf16 peak; the same shapes) adds 1.04 s a wave, 19% of the gap, 67% with the three above; "
+    "that this fp8-KV, vectorized_5d run took that kernel is carried, not established (the row's note)",
     "amd-mi300x-llama2-7b-fp8": "predicted 27.8% too fast (28.1% before amd_fix, 2026-12-03: CK's tile skip with "
     "the cdna3 bf16 rule re-run, 0.44 -> 0.40, fp8 derived 0.40 -> 0.36) since the cdna3 fp8 value is derived from "
     "AMD's measured FP8 / BF16 GEMM rates (2026-12-02, amdfp8; -12.3% at the grid-floor fit 0.30 it replaced); what "
