@@ -654,9 +654,10 @@ UNEXPLAINED: dict[str, str] = {
        f"{r33} ms in the 33B row, at 8 reads), unsized at vLLM 0.2.6 (vLLM PR #818's host shares of an August 2023 "
        f"run, carried unscaled, would be {pr818} ms). Seen (rmisc, 2026-12-05): vLLM's own measurement of its later "
        "V0 engine's per-decode-step CPU work (RFC #6854, 2024-07-26: '5-13ms of GPU bubble' a step; #6801, 2024-08: "
-       "'can be 20ms' at batch 200) brackets the custom pair's residual at 8 reads (6.8 / 7.7 ms), the NCCL pair's "
-       "being that plus the PR's measured all-reduce saving (7.06 ms a step); at the model's one read the custom "
-       "residual, 16.8 ms, is above it; carried across versions and shapes (v0.2.6 also sent each step's metadata to "
+       "'can be 20ms' at batch 200) brackets the custom pair's residual at 8 reads (6.8 / 7.7 ms; the 70B's 12.0 ms "
+       "with the 8 reads at PR #2744's 1.82x rate), the NCCL pair's being that plus the PR's measured all-reduce "
+       "saving (7.06 ms a step); at the model's one read the custom residual, 16.8 ms, "
+       "is above it; carried across versions and shapes (v0.2.6 also sent each step's metadata to "
        "its Ray workers, PR #2221), not established (tests/test_serving_custom_allreduce_a100.py)"
        for rid, g8, reads, gap, e33, r70, r33, pr818 in (
            ("vllm2192-a100-l2-70b-tp4-b64-nccl", "+27.4%", "17.7", "2.8", "+30.2%", "13.8", "14.5", "5.8"),
