@@ -467,3 +467,66 @@ def test_llama2_log_is_steady_state_and_its_unfused_grad_accumulation_is_small()
     assert bound_s < 0.05 * gap_s
     for figure in (f"{bound_s * 1e3:.0f} ms", f"{bound_s / gap_s:.1%} of the {gap_s:.2f} s gap"):
         assert figure in row["note"], figure
+
+
+# ROCm/aiter op_tests/cpp/mha/README.md (stored 0403bcdf, the table of aiter PR #1270, 2025-10-28): the asm (v3)
+# attention backward on MI300X, bf16, BSHD, head dim 128, seqlen 4096, causal (the masked runs' FLOPs halved), dq
+# accumulated in fp32 ('BWD-a32', ROCm TE's NVTE_CK_IS_V3_ATOMIC_FP32 default 1), 32 query / 8 KV heads, batch 4 and 8
+V3_BWD_A32_CAUSAL_4096_TFLOPS = (416.54, 409.05)
+
+
+def _llama2_backward_at(bwd_flop_per_s: float) -> float:
+    """The Llama 2 7B FP8 row's predicted step with its attention core's backward at `bwd_flop_per_s` and the forward
+    at the model's own rate for it (a what-if: the row's fused CK core timed as a kernel of published per-pass rates,
+    the forward's rate the GEMM-curve efficiency the model gives the core's per-layer forward work)."""
+    import dataclasses
+
+    from accelopt.predict.training import _device
+
+    spec = get_device("mi300x")
+    cals = load_calibrations()
+    cal = calibration_for(spec, cals)
+    dev = _device(spec, "bf16", cal)
+    # one layer's causal core forward per micro-batch: b 4 x 32 heads x 4096 queries x (4096 + 1) / 2 keys x 2 x 256
+    fwd_eff = float(dev.matmul_eff(np.asarray([2.0 * 4 * 32 * 4096 * 4097 / 2 * 256]))[0])
+    what_if = dataclasses.replace(cal, flash2_attention_eff=fwd_eff,
+                                  flash2_bwd_attention_eff=bwd_flop_per_s / dev.peak_flop_per_s)
+    row = {**_row(), "attention_kernel": "flash2"}
+    return reproduce(row, dict(cals, **{cal.family: what_if})).predicted_step_s
+
+
+def test_llama2_log_ran_cks_v2_backward_and_the_rate_the_row_needs_from_it() -> None:
+    """rmisc (2026-12-05). Which fused-attention backward the log ran: CK's v2 tile kernels. ROCm TE's bwd v3 is opt-in
+    (PR #98, 2024-12: 'NVTE_CK_USES_BWD_V3 - by default 0'); the dev tree PR #272 edited (review 2025-08-19, after the
+    log's 2025-08-13 run on the older 8c4a512) still reads getenv<int>("NVTE_CK_USES_BWD_V3", 0) and, since PR #151
+    (2025-03-18, 'Disable calling CK v3 bwd on SBHD formats'), off on sbhd, the layout Megatron's TEDotProductAttention
+    passes (qkv_format 'sbhd'); neither run_llama2.sh nor train_llama2.sh (02b8aa7, bb3bcb65) sets it. The model runs
+    the core's backward at its forward's GEMM-curve rate, 522 TFLOP/s; no source gives CK v2's rate at this shape. What
+    the row needs from it, recomputed here: the published step takes a backward of 100 TFLOP/s; within 25% needs 368
+    TFLOP/s or less; aiter's v3 backward measured at the nearest shape (416.54 / 409.05 TFLOP/s) leaves the row beyond
+    25%."""
+    row = _row()
+    published = float(row["step_s"])
+    base = reproduce(row).predicted_step_s
+    spec = get_device("mi300x")
+    peak = float(spec.peak("bf16"))
+    from accelopt.predict.training import _device
+
+    dev = _device(spec, "bf16", calibration_for(spec, load_calibrations()))
+    model_rate = float(dev.matmul_eff(np.asarray([2.0 * 4 * 32 * 4096 * 4097 / 2 * 256]))[0]) * peak
+    assert _llama2_backward_at(model_rate) == pytest.approx(base, rel=1e-9)  # the what-if is the model at its rate
+
+    def rate_for(target_step_s: float) -> float:  # the predicted step falls as the backward's rate rises
+        lo, hi = 0.01 * peak, model_rate
+        for _ in range(50):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if _llama2_backward_at(mid) > target_step_s else (lo, mid)
+        return (lo + hi) / 2
+
+    to_match, within = rate_for(published), rate_for(0.75 * published)
+    assert 0.15 * model_rate < to_match < 0.25 * model_rate and within < 0.75 * model_rate
+    at_v3 = [_llama2_backward_at(r * 1e12) / published - 1 for r in V3_BWD_A32_CAUSAL_4096_TFLOPS]
+    assert all(err < -0.25 for err in at_v3)
+    for figure in (f"{model_rate / 1e12:.0f} TFLOP/s", f"{to_match / 1e12:.0f} TFLOP/s",
+                   f"{within / 1e12:.0f} TFLOP/s or less", f"{at_v3[0]:+.1%} / {at_v3[1]:+.1%}"):
+        assert figure in row["note"], figure

@@ -560,7 +560,10 @@ UNEXPLAINED: dict[str, str] = {
     "sized: rocKE's gfx950 fp8-KV decode kernel is 'bound by the per-element fp8->bf16 dequant (VALU)' "
     "(ROCm/rocm-libraries PR #11313, 2026-08-26), the upcast aiter's Triton kernel also does before its QK product "
     "(aiter PR #4676); no time of aiter's kernel at fp8 KV, page 64, batch 64 and 8-9k tokens of context was found "
-    "(searched 2026-12-05: aiter PRs #4676, #5432, #5598, #2235; vLLM PRs #16828, #30191)",
+    "(searched 2026-12-05: aiter PRs #4676, #5432, #5598, #2235; vLLM PRs #16828, #30191). Sized (rmisc, "
+    "2026-12-05): the prefill attention at the bf16 Llama trace's measured rate (its stock CK batch-prefill kernel, "
+    "674 TFLOP/s, 27% of the bf16 peak; the same shapes) adds 1.04 s a wave, 19% of the gap, 67% with the three above; "
+    "that this fp8-KV, vectorized_5d run took that kernel is carried, not established (the row's note)",
     "amd-mi300x-llama2-7b-fp8": "predicted 27.8% too fast (28.1% before amd_fix, 2026-12-03: CK's tile skip with "
     "the cdna3 bf16 rule re-run, 0.44 -> 0.40, fp8 derived 0.40 -> 0.36) since the cdna3 fp8 value is derived from "
     "AMD's measured FP8 / BF16 GEMM rates (2026-12-02, amdfp8; -12.3% at the grid-floor fit 0.30 it replaced); what "
@@ -570,7 +573,12 @@ UNEXPLAINED: dict[str, str] = {
     "2026-12-02 (row_amdfp8): the log is steady state; the run took nearer the model's BF16 time for its layout "
     "(+11.1%; +7.4% before amd_fix) than its FP8 time, where the v25.2 FP8 rows got the FP8 speed; "
     "--no-gradient-accumulation-fusion is at most 4.5% of the gap; "
-    "which CK attention backward (v2 or v3) TE 8c4a512 ran and its rate were not found (figures: test_amd_rows.py). "
+    "which CK attention backward (v2 or v3) TE 8c4a512 ran was not found then (figures: test_amd_rows.py). "
+    "Read 2026-12-05 (rmisc): it was CK's v2 (ROCm TE's v3 opt-in, NVTE_CK_USES_BWD_V3 default 0 from PR #98 "
+    "to the tree PR #272 edited, 2025-08-19, and off on Megatron's sbhd layout since PR #151; the run sets no such "
+    "variable); no source gives its rate at this shape: the published step needs it at 100 TFLOP/s (the model: 522), "
+    "within 25% at 368 or less, and aiter's measured v3 rates at the nearest shape (409-417) leave the row at -26% "
+    "(the row's note; test_amd_rows.py test_llama2_log_ran_cks_v2_backward_and_the_rate_the_row_needs_from_it). "
     "Examined 2026-12-05 (ramd): the TE-issue rows' checked reason (their 2024-10 build's untuned hipBLASLt FP8 GEMMs "
     "at about the BF16 rate, ROCm TE #73 / #78; tests/test_amd_te_2024_fp8.py) is of that build; this log's is a 2025 "
     "one (ROCm 6.4, TE 8c4a512) and no source says whether its FP8 GEMMs were tuned, so it is not carried here",
@@ -663,7 +671,13 @@ UNEXPLAINED: dict[str, str] = {
        "re-read is at most part of the miss (8 reads at the model's rate are an upper end: vLLM PR #2744's kernel "
        f"time moved them at 1.82x it); the rest is one per-step cost of this table's runs ({r70} ms a step here, "
        f"{r33} ms in the 33B row, at 8 reads), unsized at vLLM 0.2.6 (vLLM PR #818's host shares of an August 2023 "
-       f"run, carried unscaled, would be {pr818} ms)"
+       f"run, carried unscaled, would be {pr818} ms). Seen (rmisc, 2026-12-05): vLLM's own measurement of its later "
+       "V0 engine's per-decode-step CPU work (RFC #6854, 2024-07-26: '5-13ms of GPU bubble' a step; #6801, 2024-08: "
+       "'can be 20ms' at batch 200) brackets the custom pair's residual at 8 reads (6.8 / 7.7 ms; the 70B's 12.0 ms "
+       "with the 8 reads at PR #2744's 1.82x rate), the NCCL pair's being that plus the PR's measured all-reduce "
+       "saving (7.06 ms a step); at the model's one read the custom residual, 16.8 ms, "
+       "is above it; carried across versions and shapes (v0.2.6 also sent each step's metadata to "
+       "its Ray workers, PR #2221), not established (tests/test_serving_custom_allreduce_a100.py)"
        for rid, g8, reads, gap, e33, r70, r33, pr818 in (
            ("vllm2192-a100-l2-70b-tp4-b64-nccl", "+27.4%", "17.7", "2.8", "+30.2%", "13.8", "14.5", "5.8"),
            ("vllm2192-a100-l2-70b-tp4-b64-custom", "+13.5%", "12.7", "2.3", "+15.7%", "6.8", "7.7", "5.0"))},
@@ -751,7 +765,9 @@ UNEXPLAINED: dict[str, str] = {
        "empty window, where the 16B/32B/64B/v4 rows fit 3.3-4.2 ms. Searched again 2026-12-04 (multislice): the "
        "scripts' data-parallel overlap flags (on in every v5e / v5p script), libtpu's Megascale host reduction and a "
        "measured DCN all-reduce share (59%) from a public MaxText note: both in proportion to the bytes, below the "
-       "loss (the runs file's v5e block; tests/test_tpu_dcn.py)"
+       "loss (the runs file's v5e block; tests/test_tpu_dcn.py). Ruled out (rmisc, 2026-12-05): the all-reduce left "
+       "exposed: fp32 at 100% of the v5e page's 2 x 100 Gbps per 8-chip host it would be 10x the 128B column's 2-slice "
+       "loss (so hidden there) and 40% of this row's (charged in full: -24.7%, the x1 gap under it; the row's note)"
        for rid, n, err, pub, loss in (("maxtext-v5e-128b-x32", 32, "31.7%", "17.413", "47.6"),)},
     # mbnew (2026-12-03): unseen held-out rows of Megatron-Bridge's 26.02.01 / 26.04 / 26.04.01 tables
     # gptoss (2026-12-03): the 12 Blackwell GPT-OSS-120B rows of 26.02.01 / 26.04 / 26.04.01 (-41.0% to -60.1%) left
