@@ -29,7 +29,8 @@ def _flags(row: dict[str, str]) -> list[str]:
     flags += ["--batch", row["batch"]]
     for col, flag in (("ep", "--ep"), ("attention_dp", "--attention-dp"), ("redundant_experts", "--redundant-experts"),
                       ("max_batch_size", "--max-batch-size"), ("tp_allreduce", "--tp-allreduce"),
-                      ("memory_fraction", "--memory-fraction"), ("int4_group_size", "--int4-group-size")):
+                      ("memory_fraction", "--memory-fraction"), ("int4_group_size", "--int4-group-size"),
+                      ("requests", "--requests")):
         if (row.get(col) or "").strip():
             flags += [flag, row[col].strip()]
     if (row.get("two_batch_overlap") or "").strip() == "yes":

@@ -62,6 +62,11 @@ def register_serve(plan_app: typer.Typer) -> None:
                                   "in waves (fixed-length requests in a closed loop, e.g. trtllm-bench with fixed "
                                   "ISL/OSL: the others' prefills fall in TTFT); default: powers of two up to the "
                                   "largest that fits."),
+        requests: Optional[int] = typer.Option(
+            None, "--requests", help="With --batch max: the run's total requests (a benchmark's dataset, e.g. "
+            "trtllm-bench's --num-requests), served in waves of the requests the engine holds, the last wave holding "
+            "what is left: throughput, cost and energy per token are the whole run's. Left out: steady waves (an "
+            "endless run)."),
         concurrency: str = typer.Option("", "--concurrency", help="Requests in flight under continuous batching "
                                         "(same syntax as --batch, exclusive with it): TTFT is one request's prefill "
                                         "+ half a decode step; throughput as a static batch of that size; the other "
@@ -167,7 +172,7 @@ def register_serve(plan_app: typer.Typer) -> None:
 
         refuse_python_file(model, serve=True)
         opts = ServeOptions(model=model, hardware=hardware, tp=tp, pp=pp, pp_microbatches=pp_microbatches,
-                            batch=batch, concurrency=concurrency,
+                            batch=batch, requests=requests, concurrency=concurrency,
                             rate=rate,
                             prompt=prompt, output=output, weight_dtype=weight_dtype,
                             expert_weight_dtype=expert_weight_dtype, kv_dtype=kv_dtype,

@@ -721,6 +721,12 @@ class ServingPrediction:
     """Defaults used for link figures the device spec lacks (printed beside the result)."""
     moe: MoEServing | None = None
     """Expert / attention-data parallelism figures (serving_moe); None for plain tensor parallelism."""
+    requests: int | None = unit("count", default=None)
+    """A finite max-load run's requests (--requests, finite_run): served in waves of `batch`, the last holding what
+    is left (last_wave_batch); output_tokens_per_s, its per-device figure and the cost and energy per token are then
+    the whole run's. None: an endless run of steady waves (--batch max alone)."""
+    last_wave_batch: int | None = unit("count", default=None)
+    """The requests of a finite run's last wave (= batch where `batch` divides `requests`); None without requests."""
     estimate: bool = True
 
     def to_dict(self) -> dict[str, Any]:
@@ -795,7 +801,7 @@ class ServeResult:
     """`accelopt plan serve`: serving latency, throughput, memory, cost and energy per batch (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-serve"
-    SCHEMA_VERSION: ClassVar[int] = 12
+    SCHEMA_VERSION: ClassVar[int] = 13
     # 3 added calibration.published_runs_of_device; 4 calibration.tp_allreduce (a default: older documents read);
     # 5 points[].expert_weight_dtype and expert_compute_dtype (defaults null); 6 input_warnings (a default: []);
     # 7 points[].pp_microbatches (default 1) and calibration.pp_microbatches (default null);
@@ -803,8 +809,9 @@ class ServeResult:
     # (default 0) and their bound 'launch' (a fitted NVIDIA table's launch floor, srvfit; any table's since srv2);
     # 10 calibration.int8_weight_only_bandwidth_ratio (default 1.0); 11 errors[].memory (the memory terms where not
     # one request fits, as numbers; default null); 12 calibration.per_step_overhead_layers (default null) and
-    # calibration.per_layer_overhead (default false): the per-forward overhead charged per layer (srvlayer)
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
+    # calibration.per_layer_overhead (default false): the per-forward overhead charged per layer (srvlayer);
+    # 13 points[].requests and last_wave_batch (--requests: a finite max-load run's waves, rwaves; defaults null)
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
     """2: each point carries `moe` (expert / attention-data parallelism, null for tensor parallelism only)."""
 
     results: list[ServeSweep]
@@ -2265,6 +2272,37 @@ def _tpot_s(ttft_s: float, e2e_s: float, output_len: int, step_s: float) -> floa
     `tpots.append((outputs[i].latency - outputs[i].ttft) / (output_len - 1))`; trtllm-bench reports the same
     per-request TPOT). One output token has no TPOT: the mean decode step `step_s` stands in."""
     return (e2e_s - ttft_s) / (output_len - 1) if output_len > 1 else step_s
+
+
+def finite_run(model: TransformerConfig, spec: AcceleratorSpec, steady: ServingPrediction, requests: int, *,
+               calibration: ServingCalibration, moe: MoELayout = NO_MOE, **kw: Any) -> ServingPrediction:
+    """A max-load run of `requests` fixed-length requests (a benchmark's finite dataset: trtllm-bench throughput
+    serves the $num_requests of its prepare_dataset.py file, TensorRT-LLM perf-overview 'Preparing a Dataset'),
+    from `steady`, the 'waves' prediction at the requests the engine holds (C = steady.batch): ceil(requests / C)
+    waves, the last holding R = requests - (waves - 1) x C, predicted as a wave of R of its own (its decode steps
+    read the weights for fewer requests). Throughput = requests x output / ((waves - 1) x C x output / steady
+    tok/s + R x output / last-wave tok/s); cost and energy per output token are the waves' token-weighted means
+    (their totals over the run's tokens). The other figures (TTFT, TPOT, memory) stay the full wave's."""
+    if not isinstance(requests, int) or isinstance(requests, bool) or requests < 1:
+        raise InputError(f"--requests {requests!r} must be a positive whole number of requests",
+                         "give --requests >= 1 (the run's dataset size), or leave it out for steady waves")
+    c = steady.batch
+    waves = -(-requests // c)
+    rest = requests - (waves - 1) * c
+    last = steady if rest == c else predict_serving(model, spec, batch=rest, scheduling="waves",
+                                                    calibration=calibration, moe=moe, **kw)
+    out = steady.output_len
+    full_tokens, last_tokens = (waves - 1) * c * out, rest * out
+    tok_s = requests * out / (full_tokens / steady.output_tokens_per_s + last_tokens / last.output_tokens_per_s)
+
+    def mean(a: float | None, b: float | None) -> float | None:
+        return None if a is None or b is None else (full_tokens * a + last_tokens * b) / (requests * out)
+
+    return replace(steady, requests=requests, last_wave_batch=rest, output_tokens_per_s=tok_s,
+                   output_tokens_per_s_per_device=tok_s / steady.n_devices,
+                   usd_per_million_output_tokens=mean(steady.usd_per_million_output_tokens,
+                                                      last.usd_per_million_output_tokens),
+                   energy_j_per_output_token=mean(steady.energy_j_per_output_token, last.energy_j_per_output_token))
 
 
 def max_load_concurrency(model: TransformerConfig, spec: AcceleratorSpec, *, calibration: ServingCalibration,

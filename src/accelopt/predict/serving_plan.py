@@ -31,6 +31,7 @@ from accelopt.predict.serving import (
     engine_calibration,
     engine_device_mismatch,
     engine_memory_fraction,
+    finite_run,
     int4_group_problem,
     launch_floor_points_note,
     max_batch,
@@ -67,6 +68,9 @@ class ServeOptions:
     batch: str = ""
     """Static batch sizes '1,8,64' or '1..256', or 'max' (MAX_LOAD); empty: powers of two up to the largest batch
     that fits."""
+    requests: int | None = None
+    """With batch 'max': the run's total requests, served in waves of the requests the engine holds, the last one
+    partial (serving.finite_run); None: steady waves."""
     concurrency: str = ""
     """Requests in flight under continuous batching (same syntax as batch, or 'max': the most the engine holds,
     serving.max_load_concurrency); exclusive with batch."""
@@ -220,8 +224,28 @@ def check_batch_cap(batches: list[int] | None, flag: str, max_batch_size: int | 
                          f"not a {flag} you give)")
 
 
+STEADY_WAVES_NOTE = ("default used: --batch max without --requests: steady waves, every one full (an endless run); "
+                     "a run of a finite dataset ends in a partial wave: give its size as --requests N")
+
+
+def requests_note(p: ServingPrediction) -> str:
+    """What --requests did on one device: its waves and the last one's requests (serving.finite_run)."""
+    assert p.requests is not None and p.last_wave_batch is not None
+    waves = -(-p.requests // p.batch)
+    last = ("every wave full" if p.last_wave_batch == p.batch
+            else f"the last of {p.last_wave_batch:,}, predicted as a wave of its own")
+    return (f"given: --requests {p.requests:,}: on {p.device}, {waves:,} wave(s) of the {p.batch:,} requests the "
+            f"engine holds, {last}; throughput, cost and energy per output token are the whole run's")
+
+
 def _check_max_word(opts: ServeOptions, at_max_load: bool) -> None:
-    """'max' is a whole --concurrency / --batch value, never a list item."""
+    """'max' is a whole --concurrency / --batch value, never a list item; --requests goes with --batch max."""
+    if opts.requests is not None and not (at_max_load and opts.batch.strip()):
+        raise InputError(f"--requests {opts.requests} without --batch max: a run's requests are served in waves of "
+                         "the most the engine holds", "add --batch max, or leave --requests out")
+    if opts.requests is not None and (isinstance(opts.requests, bool) or opts.requests < 1):
+        raise InputError(f"--requests {opts.requests!r} must be a positive whole number of requests",
+                         "give --requests >= 1 (the run's dataset size), or leave it out for steady waves")
     for flag, text in (("--concurrency", opts.concurrency), ("--batch", opts.batch)):
         if not at_max_load and MAX_LOAD in text.lower():
             raise InputError(f"{flag} {text!r}: {MAX_LOAD} stands alone",
@@ -312,6 +336,11 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                 sweep_batch(cfg, spec, tp=opts.tp, pp=opts.pp, batches=batches, prompt_len=opts.prompt,
                             output_len=opts.output, weight_dtype=opts.weight_dtype, kv_dtype=opts.kv_dtype,
                             calibration=cal, scheduling=scheduling, moe=moe)
+            if opts.requests is not None and at_max_load:  # a finite dataset: its waves, the last a partial one
+                sweep = replace(sweep, points=[finite_run(cfg, spec, p, opts.requests, tp=opts.tp, pp=opts.pp,
+                                                          prompt_len=opts.prompt, output_len=opts.output,
+                                                          weight_dtype=opts.weight_dtype, kv_dtype=opts.kv_dtype,
+                                                          calibration=cal, moe=moe) for p in sweep.points])
             saturated = None
             if opts.rate.strip():
                 points, saturated = _rate_points(cfg, spec, opts, cal, moe)
@@ -356,6 +385,9 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                      f"output masked by the router's top {cfg.top_k}), as TensorRT-LLM's MoE without its plugin "
                      "does; the experts' FLOPs and weight reads are those of all of them, timed as ordinary GEMMs "
                      "one expert after another (that path runs no grouped GEMM)")
+    notes += [requests_note(sw.points[0]) for sw in sweeps if sw.points and sw.points[0].requests is not None]
+    if at_max_load and opts.batch.strip() and opts.requests is None:
+        notes.append(STEADY_WAVES_NOTE)
     notes += share_notes
     if (n := int4_group_note(opts, int4_groups)) is not None:
         notes.append(n)

@@ -210,6 +210,9 @@ def _check_row(r: dict[str, str]) -> None:
     row_tp_allreduce(r)
     row_memory_fraction(r)
     limit = row_max_batch_size(r)
+    if row_requests(r) is not None and r["batch"] != "max":  # plan serve refuses --requests without --batch max
+        raise cell_error(_WHAT, r, "requests", f"is given for batch {r['batch']!r}: a finite dataset's waves are "
+                         "those of a max-load run", "leave it blank, or write max in batch")
     if row_int4_group_size(r) is not None and r["weight_dtype"] != "int4":  # plan serve refuses the same flags
         raise cell_error(_WHAT, r, "int4_group_size", f"is given for weight_dtype {r['weight_dtype']!r}: no weights "
                          "are int4, so no group size applies", "leave it blank, or write int4 in weight_dtype")
@@ -308,6 +311,14 @@ def row_max_batch_size(row: Mapping[str, str | None]) -> int | None:
     return n or None
 
 
+def row_requests(row: Mapping[str, str | None]) -> int | None:
+    """The requests of a max-load run's finite dataset (optional column requests; empty: unknown, the model's
+    steady waves), as `plan serve --batch max --requests`: a trtllm-bench row's is its page's $num_requests (the
+    bundled rows leave it blank: the runs file says why)."""
+    n = whole_cell(_WHAT, row, "requests", 1, MAX_COUNT, blank=0, blank_means="steady waves (an endless run)")
+    return n or None
+
+
 def row_int4_group_size(row: Mapping[str, str | None]) -> int | None:
     """Weights per scale of the run's int4 checkpoint (optional column int4_group_size; empty: the calibration's,
     128), as `plan serve --int4-group-size`."""
@@ -355,6 +366,8 @@ def _predict_row(row: dict[str, str], cals: dict[str, serving.ServingCalibration
         # pp > 1 a wave's prefill enters a pipeline the other micro-batches keep full: scheduling 'waves'.)
         batch = serving.max_load_concurrency(model, spec, **common)
         p = serving.predict_serving(model, spec, batch=max(batch, 1), scheduling="waves", **common)
+        if (n := row_requests(row)) is not None:  # a finite dataset: its waves, the last a partial one
+            p = serving.finite_run(model, spec, p, n, **common)
     else:
         p = serving.predict_serving(model, spec, batch=int(row["batch"]), allow_oom=True, **common)
     value = {"output_tok_s": p.output_tokens_per_s, "output_tok_s_per_device": p.output_tokens_per_s_per_device,
