@@ -164,3 +164,24 @@ MOVES = {  # row: before -> now (%), every training row that moved by more than 
 def test_the_rows_that_moved(errors: dict[str, tuple[float, float, bool, str]]) -> None:
     moved = {rid: f"{100 * v[0]:+.1f} -> {100 * v[1]:+.1f}" for rid, v in errors.items() if abs(v[1] - v[0]) > 5e-4}
     assert moved == MOVES
+
+
+def test_plan_explain_shows_the_dimensions_and_the_default(capsys: pytest.CaptureFixture[str]) -> None:
+    """The CLI: v5p 64 chips, tp 4 (one of the 4x4x4's dimensions, FSDP on two); v4 (no cited shape) says its default
+    on a line of its own, without the spec-TOML fix the spec-figure defaults' line carries (no field replaces it)."""
+    from conftest import run_main
+
+    code, out, err = run_main(["plan", "explain", "--model", "gpt3-175b", "--hardware", "tpu-v5p", "--devices", "64",
+                               "--tp", "4", "--zero", "3"], capsys)
+    assert code == 0, err
+    rows = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in out.splitlines()
+            if line.count("│") >= 3 and line.split("│")[1].strip().startswith("in_")}
+    assert (rows["in_tp_ici_dims"], rows["in_dp_ici_dims"]) == ("1", "2")
+    assert "ici_slice_shape" not in out
+    code, out, err = run_main(["plan", "explain", "--model", "gpt3-175b", "--hardware", "tpu-v4", "--devices", "512",
+                               "--tp", "4", "--zero", "3", "--recompute", "full"], capsys)
+    assert code == 0, err
+    text = " ".join(out.split())
+    line = text.split("tpu-v4: ici_slice_shape = 512 (assumed, not in the spec: no cited torus shape")[1]
+    line = line.split("tpu-v4:")[0].split("default used:")[0]  # up to the next device line or the notes under it
+    assert "no spec field replaces it" in line and "spec TOML" not in line

@@ -620,6 +620,9 @@ ICI_SLICE_SHAPES: dict[str, dict[int, tuple[int, ...]]] = {
     "tpu-v5p": {4: (2, 2, 1), 8: (2, 2, 2), 32: (2, 4, 4), 64: (4, 4, 4), 128: (4, 4, 8), 256: (4, 8, 8),
                 512: (8, 8, 8), 1024: (8, 8, 16), 2048: (8, 16, 16), 4096: (16, 16, 16), 6144: (16, 16, 24)},
 }
+ICI_SHAPE_FIELD = "ici_slice_shape"
+"""The Assumption field said where a TPU slice's torus shape is not cited (ici_shape_assumption): no spec field
+replaces it, so `plan` prints it on a line of its own."""
 ICI_SHAPE_SOURCE = ("Google Cloud TPU docs, 'Supported TPU configurations' (v5e 2D slice shapes) and 'TPU v5p' "
                     "(Configurations table)")
 
@@ -691,7 +694,8 @@ def ici_shape_assumption(spec: AcceleratorSpec, chips: int) -> Assumption | None
     """The default said beside a TPU result whose slice shape is not cited: every group on the chip's whole ICI."""
     if spec.kind != "tpu" or tpu_slice_shape(spec.name, chips) is not None:
         return None
-    return Assumption("ici_slice_shape", float(chips),
+    return Assumption(ICI_SHAPE_FIELD, float(chips),
                       f"no cited torus shape for a {chips}-chip {spec.name} slice ({ICI_SHAPE_SOURCE} list the "
-                      "shapes used): every collective is given the chip's whole ICI, not its mesh axes' links",
+                      "shapes used): every collective is given the chip's whole ICI, not its mesh axes' links, so "
+                      "tensor-parallel collectives may be charged too fast; no spec field replaces it",
                       "scale-up")
