@@ -185,3 +185,16 @@ def test_plan_explain_shows_the_dimensions_and_the_default(capsys: pytest.Captur
     line = text.split("tpu-v4: ici_slice_shape = 512 (assumed, not in the spec: no cited torus shape")[1]
     line = line.split("tpu-v4:")[0].split("default used:")[0]  # up to the next device line or the notes under it
     assert "no spec field replaces it" in line and "spec TOML" not in line
+
+
+def test_dsv3_unexplained_entry_quotes_the_moves(errors: dict[str, tuple[float, float, bool, str]]) -> None:
+    """DeepSeek-V3 on v5p came back beyond 25% with the refit alone (tp 1); its entry quotes these moves."""
+    from test_row_notes_checked import UNEXPLAINED  # tests/ is on sys.path (pytest's rootdir import)
+
+    entry = " ".join(UNEXPLAINED["maxtext-v5p-dsv3-671b-512"].split())
+    dsv3 = errors["maxtext-v5p-dsv3-671b-512"]
+    assert f"predicted {-100 * dsv3[1]:.1f}% too fast" in entry and f"{100 * dsv3[0]:+.1f}% (71.93 s) before" in entry
+    for rid, name in (("maxtext-v5p-llama4-scout-512", "Scout"), ("maxtext-v5p-mixtral-8x7b-256", "Mixtral"),
+                      ("maxtext-v5p-llama31-405b-512", "Llama 3.1 405B")):
+        before, now = errors[rid][:2]
+        assert f"{name} {100 * before:+.1f}% -> {100 * now:+.1f}%" in entry, rid
