@@ -81,9 +81,10 @@ def _term(result: Any, name: str) -> float:
 
 def test_dsv3_expert_weight_gather_is_hidden_by_a_wide_margin(monkeypatch: pytest.MonkeyPatch) -> None:
     """DeepSeek-V3 (FSDP over all 512 chips, ep 1): one MoE layer's routed experts, 256 x 3 x 7168 x 2048 = 11.27 B
-    parameters, 22.5 GB in bf16, all-gathered per layer per pass: 47 ms at the model's 480 GB/s ICI figure, against
-    a forward of 292 ms a layer (t_fwd / 61). It would show only below 77 GB/s (a sixth of the figure), or in fp32
-    (weight_dtype float32, 45 GB, 94 ms) still hidden: not the -20.7%."""
+    parameters, 22.5 GB in bf16, all-gathered per layer per pass: 47 ms at the model's 480 GB/s ICI figure (tp 1: the
+    FSDP group on all three dimensions), against a forward of 266 ms a layer (t_fwd / 61; 292 ms before rtpuaxis's v5p
+    re-run 0.80 -> 0.88). It would show only below 84 GB/s (a sixth of the figure), or in fp32 (weight_dtype float32,
+    45 GB, 94 ms) still hidden: not the -27.6%."""
     row = ROWS[DSV3]
     _, _, result = _spy(monkeypatch, DSV3)
     params = int(row["experts"]) * 3 * int(row["hidden"]) * int(row["moe_ffn"])
@@ -92,8 +93,9 @@ def test_dsv3_expert_weight_gather_is_hidden_by_a_wide_margin(monkeypatch: pytes
     fwd_per_layer = _term(result, "t_fwd_s") / int(row["layers"])
     assert round(params / 1e9, 2) == 11.27 and round(gather_bytes / 1e9, 1) == 22.5
     assert round(link / 1e9) == 480
-    assert round(gather_bytes / link * 1e3) == 47 and round(fwd_per_layer * 1e3) == 292
-    assert round(gather_bytes / fwd_per_layer / 1e9) == 77
+    assert _term(result, "in_dp_ici_dims") == 3  # the whole slice: every dimension's links
+    assert round(gather_bytes / link * 1e3) == 47 and round(fwd_per_layer * 1e3) == 266
+    assert round(gather_bytes / fwd_per_layer / 1e9) == 84
     assert round(2 * gather_bytes / link * 1e3) == 94 < fwd_per_layer * 1e3
     quoted = (f"({gather_bytes / 1e9:.1f} GB, {gather_bytes / link * 1e3:.0f} ms at the model's {link / 1e9:.0f} GB/s "
               f"against a {fwd_per_layer * 1e3:.0f} ms layer forward; it would show only below "
@@ -107,8 +109,8 @@ def test_dsv3_unfused_unpermute_bounds_the_sort(monkeypatch: pytest.MonkeyPatch)
     writes 5.6 GB and reads up to 5.6; unpermute's take reads and writes 5.6 each; the weighted sum reads 5.6
     (its fp32 cast fused) and writes 0.7: 28.9 GB, 16.2 GB more, 7.3 ms a layer at the model's memory rate,
     x 58 MoE layers x 4 passes (forward, recompute, backward 2x; use_custom_sort_vjp true at the recipe's
-    3eb77db, so the backward is the inverse gather) = 1.7 s of the 18.7 s the row lacks: an upper bound,
-    not the cause."""
+    3eb77db, so the backward is the inverse gather) = 1.7 s of the 25.0 s the row lacks (18.7 s before rtpuaxis's
+    v5p re-run): an upper bound, not the cause."""
     row = ROWS[DSV3]
     _, perm, result = _spy(monkeypatch, DSV3)
     T, h, k = perm[0], float(row["hidden"]), float(row["top_k"])
@@ -124,7 +126,7 @@ def test_dsv3_unfused_unpermute_bounds_the_sort(monkeypatch: pytest.MonkeyPatch)
     assert round(extra / 1e9, 1) == 16.2 and round(per_layer * 1e3, 1) == 7.3
     total = per_layer * moe_layers * 4
     lacks = float(row["step_s"]) - _term(result, "step_time_s")
-    assert (moe_layers, round(total, 1), round(lacks, 1)) == (58, 1.7, 18.7)
+    assert (moe_layers, round(total, 1), round(lacks, 1)) == (58, 1.7, 25.0)
     quoted = (f"{extra / 1e9:.1f} GB a layer more than the model's {model_bytes / 1e9:.1f} GB, {total:.1f} s a step "
               f"of the {lacks:.1f} s")
     assert quoted in row["note"], quoted
@@ -167,29 +169,33 @@ def _maverick_layer_forwards(result: Any) -> tuple[float, float]:
 
 def test_maverick_expert_weight_gather_is_hidden(monkeypatch: pytest.MonkeyPatch) -> None:
     """ep 1 under fsdp 32: every MoE layer's 128 routed experts are all-gathered per pass, a quarter of them on each
-    chip (their width over the tensor axis of 4), 7.80 GB in bf16 (31 / 32 received): 16 ms at the model's ICI figure
-    (33 ms in the recipe's weight_dtype float32) against a 92 ms MoE-layer forward. The recipe's xla_flags add
-    CF_FOR_ALL_GATHER (MaxText benchmarks/xla_flags_library.py: async collective fusion of all-gathers,
-    xla_tpu_overlap_compute_collective_tc), so it overlaps; the model's whole ZeRO-3 traffic exposed would be -24.0%,
-    a bound no source supports."""
+    chip (their width over the tensor axis of 4), 7.80 GB in bf16 (31 / 32 received): 24 ms at the model's ICI figure
+    for the FSDP group (since rtpuaxis two of the 4x4x8's three dimensions: 320 of 480 GB/s; 49 ms in the recipe's
+    weight_dtype float32) against an 84 ms MoE-layer forward. The recipe's xla_flags add CF_FOR_ALL_GATHER (MaxText
+    benchmarks/xla_flags_library.py: async collective fusion of all-gathers, xla_tpu_overlap_compute_collective_tc),
+    so it overlaps; the model's whole ZeRO-3 traffic exposed would be -17.5%, a bound no source supports. The figures
+    stand in the row's note (the row is within 25% since rtpuaxis; before, its UNEXPLAINED entry)."""
     row = ROWS[MAVERICK]
     _, _, result = _spy(monkeypatch, MAVERICK)
     params = int(row["experts"]) * 3 * int(row["hidden"]) * int(row["moe_ffn"])
     fsdp, tp = int(row["dp"]), int(row["tp"])
     assert (row["ep"], fsdp, tp) == ("1", 32, 4)
     gather_bytes = params / tp * 2.0 * (fsdp - 1) / fsdp
-    link = _term(result, "in_scaleup_link_byte_per_s")
+    assert (_term(result, "in_tp_ici_dims"), _term(result, "in_dp_ici_dims")) == (1, 2)
+    link = _term(result, "in_scaleup_link_byte_per_s") * _term(result, "in_dp_ici_dims") / 3
     _, moe_fwd = _maverick_layer_forwards(result)
-    assert round(params / 1e9, 2) == 16.11 and round(gather_bytes / 1e9, 2) == 7.80 and round(link / 1e9) == 480
-    assert 2 * gather_bytes / link < moe_fwd / 2  # even in fp32, under half the layer's forward
+    assert round(params / 1e9, 2) == 16.11 and round(gather_bytes / 1e9, 2) == 7.80 and round(link / 1e9) == 320
+    assert 2 * gather_bytes / link < moe_fwd  # even in fp32, under the layer's forward (under half before rtpuaxis)
     raw = _term(result, "t_zero3_comm_raw_s")
     exposed = (_term(result, "step_time_s") + raw) / float(row["step_s"]) - 1
     assert -ISSUE_BOUND < exposed < 0
     quoted = (f"{params / 1e9:.2f} B parameters, a quarter a chip (tensor 4), {gather_bytes / 1e9:.2f} GB in bf16 per "
               f"pass (31 / 32 received): {gather_bytes / link * 1e3:.0f} ms at the model's {link / 1e9:.0f} GB/s ICI "
-              f"figure ({2 * gather_bytes / link * 1e3:.0f} ms if gathered in fp32, the recipe's weight_dtype "
-              f"float32) against the model's {moe_fwd * 1e3:.0f} ms MoE-layer forward")
-    text = " ".join(UNEXPLAINED[MAVERICK].split())
+              f"figure for the FSDP group (two of the three dimensions; {2 * gather_bytes / link * 1e3:.0f} ms if "
+              f"gathered in fp32, the recipe's weight_dtype float32) against the model's {moe_fwd * 1e3:.0f} ms "
+              "MoE-layer forward")
+    assert MAVERICK not in UNEXPLAINED
+    text = " ".join(row["note"].split())
     assert quoted in text, quoted
     assert f"the model's whole ZeRO-3 traffic, {raw:.2f} s, exposed would give {exposed:+.1%}" in text
 
@@ -197,9 +203,10 @@ def test_maverick_expert_weight_gather_is_hidden(monkeypatch: pytest.MonkeyPatch
 def test_maverick_host_offload_is_hidden_at_the_cited_rate(monkeypatch: pytest.MonkeyPatch) -> None:
     """The offloaded names carry 17,408 bf16 values a token a layer, sharded over all 128 chips (batch over fsdp,
     features over tensor): 1.14 GB a chip a layer, 54.76 GB each way a step, 76.1 ms a layer at the cited PCIe rate,
-    against the model's 76.2 ms dense-layer and 91.7 ms MoE-layer forwards: hidden (XLA issues host offloads
-    asynchronously, as tests/test_newrows_maxtext.py's v5e 128B check has it), with no margin on the dense layers.
-    Serialised, the forward's copies would give -14.2% and both ways +0.5%; no source says they are."""
+    against the model's 69.6 ms dense-layer and 83.8 ms MoE-layer forwards (76.2 / 91.7 ms before rtpuaxis's v5p
+    re-run 0.80 -> 0.88): hidden behind the MoE layers (XLA issues host offloads asynchronously, as tests/
+    test_newrows_maxtext.py's v5e 128B check has it), 6.5 ms over each of the 24 dense layers' forward, 0.16 s a step.
+    Serialised, the forward's copies would give -10.2% and both ways +4.6%; no source says they are."""
     row = ROWS[MAVERICK]
     _, _, result = _spy(monkeypatch, MAVERICK)
     mdl = result.setup.model
@@ -215,68 +222,21 @@ def test_maverick_host_offload_is_hidden_at_the_cited_rate(monkeypatch: pytest.M
     dense_fwd, moe_fwd = _maverick_layer_forwards(result)
     assert per_token == 17408 and round(per_layer_b / 1e9, 2) == 1.14
     assert round(mdl.layers * per_layer_b / 1e9, 2) == 54.76
-    assert copy_layer_s < dense_fwd < moe_fwd  # hidden, barely, on the dense layers
+    assert dense_fwd < copy_layer_s < moe_fwd  # hidden on the MoE layers, a little over the dense layers' forward
+    dense_layers = mdl.layers - mdl.moe_layers
+    over_s = dense_layers * (copy_layer_s - dense_fwd)
+    assert (dense_layers, round(1e3 * (copy_layer_s - dense_fwd), 1), round(over_s, 2)) == (24, 6.5, 0.16)
     step, published = _term(result, "step_time_s"), float(row["step_s"])
     fwd_serial, both_serial = (step + copy_s) / published - 1, (step + 2 * copy_s) / published - 1
     quoted = (f"{per_token:,} bf16 values a token a layer, batch over fsdp and features over tensor) move "
               f"{per_layer_b / 1e9:.2f} GB a chip a layer, {mdl.layers * per_layer_b / 1e9:.2f} GB each way a step: "
               f"{copy_layer_s * 1e3:.1f} ms a layer at the cited ~1.5e10 B/s PCIe figure (as the v5e 128B rows), "
               f"against the model's {dense_fwd * 1e3:.1f} ms dense-layer and {moe_fwd * 1e3:.1f} ms MoE-layer "
-              f"forwards, so hidden, though with no margin on the dense layers; the forward's copies serialised would "
+              f"forwards, hidden behind the MoE layers and {1e3 * (copy_layer_s - dense_fwd):.1f} ms over each of the "
+              f"{dense_layers} dense layers' forward ({over_s:.2f} s a step); the forward's copies serialised would "
               f"give {fwd_serial:+.1%} and both ways {both_serial:+.1%}")
-    assert quoted in " ".join(UNEXPLAINED[MAVERICK].split()), quoted
+    assert quoted in " ".join(row["note"].split()), quoted
 
 
-# 'How to Scale Your Model' (jax-ml/scaling-book @04d8de58): tpus.md, 'ICI BW/link': TPU v5p 1e11 bytes/s one-way,
-# 2e11 bidi per link, bidi 'the total number of outgoing bytes from a single TPU along a particular axis' where the
-# axis wraps around ('on training chips (v*p) when we have an axis which is a multiple of 4'); sharding.md: an
-# AllGather or ReduceScatter takes 'bytes / (bidirectional ICI bandwidth * num_axes)'. The catalog's v5p figure is
-# the chip's six links together (600e9 a direction), so one axis reaches a third of it.
-V5P_AXIS_SHARE = 2e11 / 6e11
-
-
-def _one_axis_tp_links(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Give the collectives of a group of up to 8 chips (the v5p tp groups: one physical dimension of the slice, 4 or
-    8 chips) one axis's links, V5P_AXIS_SHARE of the chip's ICI bandwidth."""
-    import numpy as np
-
-    from accelopt.predict import comm
-
-    real = comm.Links.pick
-
-    def pick(self: Any, span: Any) -> Any:
-        bw, lat = real(self, span)
-        return np.where(np.asarray(span) <= 8, bw * V5P_AXIS_SHARE, bw), lat
-
-    monkeypatch.setattr(comm.Links, "pick", pick)
-
-
-def test_maverick_tensor_axis_links_lead_is_not_adopted(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The lead of the entry's (3): on its one axis the row's tensor-parallel collectives take 3x as long (1.21 ->
-    3.64 s), -28.9% -> -19.2%; but the v5p rule's fit row (maxtext-v5p-32b-x1, tp 4 on one axis too) moves +8.7%,
-    and the rule re-run (calibration.toml, google-tpu-v5p: matmul_eff_max only, on that row) gives 0.88 for 0.80,
-    which leaves this row -24.9% and puts maxtext-v5p-dsv3-671b-512 (tp 1) beyond 25%: not adopted."""
-    from accelopt.predict.calibration import load_calibrations, with_values
-    from accelopt.predict.validation import fit_stack_eff_max, reproduce
-
-    fam, fit_row = "google-tpu-v5p", "maxtext-v5p-32b-x1"
-    cals = load_calibrations()
-    assert cals[fam].fitted_on == (fit_row,) and cals[fam].matmul_eff_max == 0.80
-    assert (ROWS[MAVERICK]["tp"], ROWS[fit_row]["tp"], ROWS[DSV3]["tp"], ROWS[SCOUT]["tp"]) == ("4", "4", "1", "1")
-    before = {rid: reproduce(ROWS[rid]).error for rid in (MAVERICK, fit_row, DSV3, SCOUT)}
-    tp_before = _term(predict_layout(run_query(ROWS[MAVERICK])), "t_tp_comm_s")
-    _one_axis_tp_links(monkeypatch)
-    tp_after = _term(predict_layout(run_query(ROWS[MAVERICK])), "t_tp_comm_s")
-    axis = {rid: reproduce(ROWS[rid]).error for rid in (MAVERICK, fit_row)}
-    refit = fit_stack_eff_max(fam, "megatron", [fit_row]).matmul_eff_max
-    new = {**cals, fam: with_values(cals[fam], matmul_eff_max=refit)}
-    after = {rid: reproduce(ROWS[rid], new).error for rid in (MAVERICK, DSV3, SCOUT)}
-    assert after[MAVERICK] < -ISSUE_BOUND + 0.005 and after[DSV3] < -ISSUE_BOUND < before[DSV3]  # no win overall
-    text = " ".join(UNEXPLAINED[MAVERICK].split())
-    quoted = (f"at a third of the bandwidth the row is {axis[MAVERICK]:+.1%} (its tp collectives {tp_before:.2f} -> "
-              f"{tp_after:.2f} s), but every v5p tp row moves with it, the fit row {fit_row} (tp 4) "
-              f"{before[fit_row]:+.1%} -> {axis[fit_row]:+.1%}, and the v5p rule's re-run "
-              f"({cals[fam].matmul_eff_max:.2f} -> {refit:.2f}) leaves this row {after[MAVERICK]:+.1%} and moves the "
-              "tp 1 rows faster "
-              f"({DSV3} {before[DSV3]:+.1%} -> {after[DSV3]:+.1%}, Scout {before[SCOUT]:+.1%} -> {after[SCOUT]:+.1%})")
-    assert quoted in text, quoted
+# rtpuaxis (2026-12-05): the one-axis lead rmoe measured here (a third of the v5p ICI for a tp group of up to 8
+# chips) was built and adopted (comm.ici_shares); its figures are recomputed by tests/test_tpu_ici_axes.py.

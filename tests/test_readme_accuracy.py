@@ -94,14 +94,17 @@ def test_per_family_run_counts_and_runs_beyond_25() -> None:
     a3 = [r for r in beyond if r.id.startswith("maxtext-a3-")]  # unseen's MaxText A3 (H100) rows, 2026-12-02
     # newrows' tpu-recipes DeepSeek-V3, 2026-12-03; 2026-12-04 (moerows): the megablox cells took DeepSeek-V3 within 25%
     # (+40.4 -> -20.7%) and Llama 4 Maverick beyond it (+18.8 -> -28.9%)
+    # 2026-12-05 (rtpuaxis: TPU ICI axis shares, the v5p rule re-run 0.80 -> 0.88): Maverick -28.9 -> -24.9%, within;
+    # DeepSeek-V3 (tp 1, the refit alone) -20.7 -> -27.6%, beyond again
     tpu = [r for r in beyond if r.id.startswith("maxtext-v5p-")]
-    (n_tpu,) = _quoted(r"(\d+) MaxText TPU v5p Llama 4 Maverick rows? \(")
-    assert int(n_tpu) == len(tpu) and all("-llama4-maverick-" in r.id for r in tpu)
+    (n_tpu,) = _quoted(r"(\d+) MaxText TPU v5p DeepSeek-V3 rows? \(")
+    assert int(n_tpu) == len(tpu) and all("-dsv3-" in r.id for r in tpu)
     # tpu_new (2026-12-03): the MaxText v5e README's 128B column, unseen; x8, x16 and x32 beyond 25% (strict xfails)
     # 2026-12-04 (xlarecomp): 3 -> 1, x32 alone (x8 -25.9 -> -21.8%, x16 -28.8 -> -24.9% with the v5e rule's re-run)
     v5e_128b = [r for r in beyond if r.id.startswith("maxtext-v5e-128b-")]
     n_v5e, *v5e_errs = _quoted(r"(\d+) MaxText TPU v5e\s+128B rows? \(on 32 v5e-256 slices, ([+-][\d.]+)%")
-    assert int(n_v5e) == len(v5e_128b) == 1
+    # 2026-12-05 (rtpuaxis): 1 -> 0, x32 -31.7 -> -22.4% (the tp 16 group on one of the 16x16's two dimensions)
+    assert int(n_v5e) == len(v5e_128b) == 0
     for written, slices in zip(v5e_errs, (32,), strict=True):
         _same_as_written(written, _pct(RESULTS[f"maxtext-v5e-128b-x{slices}"]))
     tpu += v5e_128b

@@ -432,8 +432,9 @@ def _r405_lead(rid: str) -> str:
         "device its own (NVIDIA/cudnn-frontend sdpa_benchmark_training, 8192 causal, forward / backward: B200 cuDNN "
         "9.10.2 1197 / 940, GB200 9.18.1 1563 / 1279, GB300 9.18.1 1927 / 1391 TFLOP/s, 0.53-0.77 of the bf16 peak "
         "where the GEMM curve charges 0.74; B300 unmeasured, left on the curve), with the Blackwell fp8 rule re-run "
-        "0.46 -> 0.50 as calibration.toml declares it: held-out median 5.73% -> 5.58%, 239 -> 242 within 6%, 46 -> 42 "
-        f"beyond 25% (nvidia-blackwell 8.01% -> 7.84%), this row {_R405_MOVES[rid]}; three of the six come within "
+        "0.46 -> 0.50 as calibration.toml declares it: held-out median 5.73% -> 5.58%, 239 -> 242 within 6%, 45 -> 41 "
+        "beyond 25% (46 -> 42 before rtpuaxis's TPU ICI axis shares; nvidia-blackwell 8.01% -> 7.84%), this row "
+        f"{_R405_MOVES[rid]}; three of the six come within "
         "25%, the TP 4, CP 1 rows of 26.04 / 26.04.01 / 26.06 stay beyond (+28.3% to +31.3%: the GB300 factor "
         "above remains). moenemo's single B200 rate on every device had worsened the median (5.79%); per device it "
         "improves those three figures and the family's, while the held-out FP8 rows' median goes 6.77% -> 6.80%; "
@@ -700,75 +701,23 @@ UNEXPLAINED: dict[str, str] = {
     # 512-row tiles, a straddled tile computed once per group); its entry had recorded the per-expert / one-GEMM
     # bracket (127.3 s / 64.7 s) and the searches for a megablox rate (none found). The same cell moved Maverick out
     # of 25% the other way (figures recomputed by tests/test_moe_megablox.py and tests/test_newrows_maxtext.py).
-    "maxtext-v5p-llama4-maverick-128": "Llama 4 Maverick on 128 TPU v5p chips (ici_fsdp 32 x ici_tensor 4, ep 1, "
-    "megablox dropless, per_device_batch_size 4 x seq 8192) predicted 28.9% too fast (17.62 s against 24.792 s) since "
-    "moerows (2026-12-04) priced its routed experts as MaxText's megablox gmm (128 experts of 1024 rows a chip, 1.50x "
-    "the routed rows in 512-row tiles; +18.8% before, as Transformer Engine's per-expert loop, a path a TPU run does "
-    "not have). The same path puts Scout (tp 1, 16 experts) at -0.1% and DeepSeek-V3 (tp 1, 256 experts) at -20.7%, "
-    "so the miss comes with Maverick's own layout; its remat (q/k/v/out offloaded, modelled full) over-charges, the "
-    "other way. Ruled out (maverick, 2026-12-04): MaxText's sparse_matmul all-gathers the MoE input over the tensor "
-    "axis ('We all gather the input activations over tensor parallelism', MaxText/layers/moe.py RoutedMoE."
-    "sparse_matmul: shard_map input spec (activation_batch, activation_length, None), w0/w1 ('exp', None, 'mlp'), "
-    "psum_scatter over 'tensor' after wo), so each of the 4 chips of a tp group sorts and runs the gmm over the "
-    "group's 131,072 routed rows at 8192 / 4 wide, but that is what the model already charges (moe_forward's etp = tp "
-    "layout: 128 x 1024 rows a chip, the permutation over 131,072 tokens; tests/test_moe_megablox_tp.py), and the "
-    "gather and the reduce-scatter are the layer's tensor-parallel pair the model counts (t_tp_comm_s; the dense "
-    "MaxText v5p tp 4 rows sit within 3%). Not modelled and too small: a second reduce-scatter of T x h a MoE layer "
-    "for the shared expert's separate MlpBlock if XLA keeps it apart from the routed block's, 0.15 s a step (2.1 ms x "
-    "3 passes x 24 layers) of the 7.2 s. No "
-    "profile or per-op time of this recipe was found (searched 2026-12-04, moerows: code index 'llama4 maverick v5p "
-    "megablox step time profile', model cards and serving posts only). Examined 2026-12-05 (rmoe; figures "
-    "recomputed by tests/test_moe_megablox_tp.py), neither explains it: (1) ep 1 under fsdp 32 all-gathers every MoE "
-    "layer's routed experts, 128 x 3 x 5120 x 8192 = 16.11 B parameters, a quarter a chip (tensor 4), 7.80 GB in "
-    "bf16 per pass (31 / 32 received): 16 ms at the model's 480 GB/s ICI figure (33 ms if gathered in fp32, the "
-    "recipe's weight_dtype float32) against the model's 92 ms MoE-layer forward, and the recipe's xla_flags add "
-    "CF_FOR_ALL_GATHER (MaxText benchmarks/xla_flags_library.py: async collective fusion of all-gathers, "
-    "xla_tpu_overlap_compute_collective_tc), so it overlaps; the model's whole ZeRO-3 traffic, 1.21 s, exposed would "
-    "give -24.0%, a bound no source supports; (2) the recipe's offloaded remat names (decoder_layer_input, "
-    "query_proj, key_proj, value_proj, out_proj: 5120 + 5120 + 1024 + 1024 + 5120 = 17,408 bf16 values a token a "
-    "layer, batch over fsdp and features over tensor) move 1.14 GB a chip a layer, 54.76 GB each way a step: "
-    "76.1 ms a layer at the cited ~1.5e10 B/s PCIe figure (as the v5e 128B rows), against the model's 76.2 ms "
-    "dense-layer and 91.7 ms MoE-layer forwards, so hidden, though with no margin on the dense layers; the forward's "
-    "copies serialised would give -14.2% and both ways +0.5%, and no source says they are serialised (the Cloud TPU "
-    "v5p page, docs.cloud.google.com/tpu/docs/v5p, gives no host transfer figure: HBM, ICI, DCN, vCPUs and RAM); (3) a "
-    "lead, not adopted: the model gives a TPU's tensor-parallel collectives the chip's whole ICI bandwidth (all six "
-    "links, 600 GB/s a direction), where a collective over one mesh axis has that axis's links only ('How to Scale "
-    "Your Model', jax-ml/scaling-book @04d8de58: sharding.md, an AllGather takes 'bytes / (bidirectional ICI bandwidth "
-    "* num_axes)'; tpus.md, v5p 2e11 B/s bidirectional per link, an axis wrapping around when a multiple of 4), and "
-    "the tensor axis of 4 is one dimension of the 4x4x8 slice: at a third of the bandwidth the row is -19.2% (its tp "
-    "collectives 1.21 -> 3.63 s), but every v5p tp row moves with it, the fit row maxtext-v5p-32b-x1 (tp 4) -0.1% -> "
-    "+8.7%, and the v5p rule's re-run (0.80 -> 0.88) leaves this row -24.9% and moves the tp 1 rows faster "
-    "(maxtext-v5p-dsv3-671b-512 -20.7% -> -27.6%, Scout -0.1% -> -8.7%)",
-    # tpu_new (2026-12-03): the MaxText v5e README's 128B column, held out, its cells set before it was predicted
-    # (figures recomputed by tests/test_newrows_maxtext.py). 2026-12-04 (xlaadopt): the v5e rule's re-run 0.96 ->
-    # 0.90 under XLA dead recompute: x8 -25.9% -> -21.8% and x16 -28.8% -> -24.9% (entries removed, within 25%),
-    # x32 -35.3% -> -31.7%; 11.273 -> 11.893 s, x1 -21.5% -> -17.2%, recompute 0.14 -> 0.15 s, 49.3 / 98.6 -> 52.5 /
-    # 104.9 ms, forward copies serialised 14.42 s +0.4% -> 15.04 s +4.7%, both ways +22.3% -> +26.6%.
-    **{rid: f"MaxText v5e README 128B on {n} x v5e-256 predicted {err} too fast (11.893 s against {pub} s), in two "
-       "parts, neither explained. (1) The 1-slice row is already -17.2% (14.366 s): 128b.sh runs tp 16 x fsdp 16 "
-       "with remat_policy minimal_offloaded, and the model charges minimal's recompute (0.15 s) and tp 16's ICI "
-       "traffic exposed (1.63 s). The host offload is checked and does not explain it (tpuv5e, 2026-12-03; "
-       "tests/test_newrows_maxtext.py): minimal_offloaded is jax offload_dot_with_no_batch_dims (MaxText "
-       "layers/models.py @0042423), here the fused qkv_proj, out_proj, fused mlpwi and mlpwo outputs in bf16, "
-       "738.2 MB per chip per layer, 47.24 GB per step each way, 3.15 s each way at the ~1.5e10 B/s per-chip PCIe "
-       "figure of 'How to Scale Your Model' (tpus.md: 'typically'; no measured v5e figure found: the Cloud TPU v5e "
-       "page gives none). XLA overlaps host offloads with compute (xla_tpu_host_transfer_overlap_limit, 'the maximum "
-       "number of overlapping host offloadings', apple/axlearn compiler_options.py): 49.2 ms of copies per layer "
-       "against the model's 52.5 ms forward and 104.9 ms backward compute, 0 s exposed. Only the forward copies "
-       "serialised would close the gap (15.04 s, +4.7%), and no source says they are; both ways would be +26.6%. "
-       "Not resolved either: the README does not date its table, and one stored form of 128b.sh ran another 128B "
-       "model (end_to_end/test_tflops_128b_params_medium_seq_len.sh @acea423: 84 layers, emb 10240, 64 heads of 256, "
-       "mlp 40960, seq 1024, per_device_batch_size 2, remat full). (2) Above x1 the "
-       "step grows "
-       f"{loss} ms per layer, MaxText's multi-slice loss (tests/test_tpu_dcn.py; searched 2026-12-02, msdcn). The "
-       "128B series refutes the log-depth form recorded there: it needs c of 2.9-3.9 ms per layer per hop alone, an "
-       "empty window, where the 16B/32B/64B/v4 rows fit 3.3-4.2 ms. Searched again 2026-12-04 (multislice): the "
-       "scripts' data-parallel overlap flags (on in every v5e / v5p script), libtpu's Megascale host reduction and a "
-       "measured DCN all-reduce share (59%) from a public MaxText note: both in proportion to the bytes, below the "
-       "loss (the runs file's v5e block; tests/test_tpu_dcn.py). Ruled out (rmisc, 2026-12-05): the all-reduce left "
-       "exposed: fp32 at 100% of the v5e page's 2 x 100 Gbps per 8-chip host it would be 10x the 128B column's 2-slice "
-       "loss (so hidden there) and 40% of this row's (charged in full: -24.7%, the x1 gap under it; the row's note)"
-       for rid, n, err, pub, loss in (("maxtext-v5e-128b-x32", 32, "31.7%", "17.413", "47.6"),)},
+    # rtpuaxis (2026-12-05): maxtext-v5p-llama4-maverick-128 (-28.9% -> -24.9%) and maxtext-v5e-128b-x32 (-31.7% ->
+    # -22.4%) left once a TPU's tensor-parallel collectives run on their mesh axes' ICI links (comm.ici_shares; v5e tp
+    # 16 on one of the 16x16's two dimensions, v5p tp 4 on one of three) and the v5p rule re-ran 0.80 -> 0.88; their
+    # entries' findings now stand in the rows' notes (figures recomputed by tests/test_moe_megablox_tp.py and tests/
+    # test_newrows_maxtext.py). The same re-run put maxtext-v5p-dsv3-671b-512 (tp 1) back beyond 25%.
+    "maxtext-v5p-dsv3-671b-512": "DeepSeek-V3 671B on 512 TPU v5p chips (FSDP over all 512, ep 1, megablox dropless, "
+    "per_device_batch_size 6 x seq 8192) predicted 27.6% too fast (65.65 s against 90.668 s) since rtpuaxis "
+    "(2026-12-05): at tp 1 no collective of it moved, but the v5p rule's fit row maxtext-v5p-32b-x1 (tp 4) did when "
+    "its tensor-parallel group got one of the 4x4x4's three dimensions (a third of the ICI, 'How to Scale Your Model' "
+    "sharding.md), and the rule's re-run (matmul_eff_max 0.80 -> 0.88) speeds every v5p GEMM: -20.7% (71.93 s) "
+    "before. One fit row carries both the GEMM rate and the tp share, so a tp 1 row takes the refit alone (Scout "
+    "-0.1% -> -8.7%, Mixtral -5.9% -> -13.9%, Llama 3.1 405B +13.8% -> +3.6%, tests/test_tpu_ici_axes.py). Checked "
+    "and ruled out (the row's note; tests/test_moe_megablox_tp.py): the FSDP all-gather of a MoE layer's routed "
+    "experts "
+    "(22.5 GB, 47 ms at the model's 480 GB/s against a 266 ms layer forward, hidden by a wide margin) and MaxText's "
+    "permutation unfused (16.2 GB a layer more than the model's 12.7 GB, 1.7 s a step of the 25.0 s the row lacks); "
+    "megablox's own rate lies between the per-expert and the one-GEMM pricing (+28.0% / -34.9%), no source gives it",
     # mbnew (2026-12-03): unseen held-out rows of Megatron-Bridge's 26.02.01 / 26.04 / 26.04.01 tables
     # gptoss (2026-12-03): the 12 Blackwell GPT-OSS-120B rows of 26.02.01 / 26.04 / 26.04.01 (-41.0% to -60.1%) left
     # with a checked reason: these releases ran the MoE block unfused, as 25.11 (the rows are BF16 and Transformer

@@ -33,7 +33,9 @@ L, E, H, KV_WIDTH, D_HID, V, T = 32, 4096, 32, 1024, 14336, 128256, 4096
 
 # 2026-12-04 (xlaadopt): Llama 2 70B 12.2 -> 5.0 (XLA dead recompute: the saved mlpwo is not re-run)
 # 2026-12-04 (moerows): Mixtral 8x7B -4.9 -> -5.9 (moe_grouped_mlp megablox, tests/test_moe_megablox.py)
-ERROR_PCT = {L2_70B: 5.0, MIXTRAL: -5.9, I79[2]: -47.5, I79[4]: -44.5}
+# 2026-12-05 (rtpuaxis): the v5p rule re-run 0.80 -> 0.88 (TPU tp collectives on their mesh axes' ICI links; both rows
+# tp 1, moved by the refit alone): Llama 2 70B 5.0 -> -4.3, Mixtral 8x7B -5.9 -> -13.9
+ERROR_PCT = {L2_70B: -4.3, MIXTRAL: -13.9, I79[2]: -47.5, I79[4]: -44.5}
 
 
 @functools.cache
@@ -105,11 +107,13 @@ def test_llama2_70b_recompute_and_memory_figures() -> None:
     # 2026-12-04 (xlaadopt): written 26.573 -> 24.868 s, its MLP charge 5.115 -> 3.410 s: under XLA the recomputed
     # MLP block no longer re-runs mlpwo (training.xla_dead_recompute), the third of the block's three equal-FLOP
     # GEMMs (mlpwi_0, mlpwi_1, mlpwo) that 'about +5% at the recipe's own policy' had taken off by hand
-    assert round(written.predicted_step_s, 3) == 24.868 and round(selective.predicted_step_s, 3) == 21.458
-    assert round(_pct(selective.predicted_step_s, L2_70B), 1) == -9.4
+    # 2026-12-05 (rtpuaxis: the v5p rule re-run 0.80 -> 0.88): written 24.868 -> 22.663 s (+5.0% -> -4.3%),
+    # selective 21.458 -> 19.563 s (-9.4% -> -17.4%), the MLP charge 3.410 -> 3.100 s (x 1.5: 5.115 -> 4.65)
+    assert round(written.predicted_step_s, 3) == 22.663 and round(selective.predicted_step_s, 3) == 19.563
+    assert round(_pct(selective.predicted_step_s, L2_70B), 1) == -17.4
     mlp_s = written.predicted_step_s - selective.predicted_step_s
-    assert round(mlp_s, 3) == 3.410 and round(1.5 * mlp_s, 3) == 5.115
-    assert round(_pct(written.predicted_step_s, L2_70B), 1) == 5.0
+    assert round(mlp_s, 3) == 3.100 and round(1.5 * mlp_s, 3) == 4.65
+    assert round(_pct(written.predicted_step_s, L2_70B), 1) == -4.3
     # mlpwo's share of the layer's GEMM weights (QKV 8192 x 10240, out 8192^2, MLP 3 x 8192 x 28672)
     weights = 8192 * 10240 + 8192 * 8192 + 3 * 8192 * 28672
     assert round(weights / 1e6, 1) == 855.6 and round(100 * 8192 * 28672 / weights, 1) == 27.5

@@ -24,8 +24,10 @@ bandwidth is already what the link achieves). The scale-out link stays the catal
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field  # a dataclass below has a field named `field`
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -150,6 +152,12 @@ class Links:
     """Direct-connected domains: the bandwidth between one pair of devices (spec scaleup_peer_bandwidth_byte_per_s x
     bw_eff, or the pair rate a measured link implies: measured_peer_bw); None for a switched domain (`up_bw_of`)."""
 
+    def with_up_share(self, share: np.ndarray) -> Links:
+        """These links with the scale-up bandwidth cut to `share` of it, per layout (ici_shares: the ICI links of
+        the mesh axes one group of a TPU slice runs on)."""
+        peer = None if self.up_peer_bw is None else self.up_peer_bw * share
+        return replace(self, up_bw=self.up_bw * share, up_peer_bw=peer)  # type: ignore[arg-type]  # per layout
+
     def up_bw_of(self, ranks: np.ndarray) -> np.ndarray:
         """Per-device scale-up bandwidth a group of `ranks` devices of one domain can use. Switched domain: all of
         it. Direct-connected domain (no switch, every pair wired by its own ports, e.g. HLS-Gaudi2's 21 ports all-
@@ -159,7 +167,7 @@ class Links:
         each rank sending 1/g of its data to every peer at once."""
         g = np.maximum(np.asarray(ranks, dtype=float), 2.0)
         if self.up_peer_bw is None:
-            return np.full_like(g, self.up_bw)
+            return np.ones_like(g) * self.up_bw  # a scalar, or one per layout (with_up_share)
         return np.minimum(self.up_bw, (g - 1.0) * self.up_peer_bw)
 
     @classmethod
@@ -588,3 +596,106 @@ def hier_reduce_scatter_s(n_bytes: np.ndarray, group: np.ndarray, inner: np.ndar
     t_out = reduce_scatter_s(n_bytes / d_in, d_out, np.full_like(n_bytes, links.out_bw),
                              np.full_like(n_bytes, links.out_lat))
     return t_in + t_out
+
+
+# --- TPU slices: which ICI links a collective's group runs on -------------------------------------------------------
+# A TPU chip has 2 ICI links per torus dimension, one each way (v5e / v6e: a 2D torus, 4 ports; v4 / v5p: 3D, 6 links;
+# the catalog's scale-up figure is all of them: Google Cloud 'TPU v5e' / 'TPU v5p' pages, bidirectional ICI 400 / 1200
+# GBps a chip). A collective over the devices of one mesh axis moves its bytes over that axis's links only: 'How to
+# Scale Your Model' (Austin et al. 2025, jax-ml/scaling-book @04d8de58), sharding.md, an AllGather takes 'bytes /
+# (bidirectional ICI bandwidth * num_axes)', the bandwidth being one link's, both ways; tpus.md: v5e 5e10, v5p 1e11
+# B/s one way a link (x 4 and x 6 links: the catalog's 2e11 and 6e11). So a group on k of the slice's d dimensions has
+# k / d of the chip's ICI. Which dimensions a group gets: JAX's mesh_utils.create_device_mesh, which MaxText calls
+# (jax-ml/jax jax/experimental/mesh_utils.py, _create_device_mesh_for_nd_torus): logical axes taken from the most
+# network-intensive (the last: MaxText's mesh lists 'tensor' after 'fsdp') to the least, each given the LARGEST set of
+# free physical axes whose sizes multiply to its size; the Cloud TPU 'Types and topologies' page says the same of a
+# layout ('4-way model parallelism in the X dimension and 256-way data parallelism in the Y and Z dimensions matches a
+# 4x16x16 topology'). Every axis is taken to wrap around (tpus.md: a v5e axis of 16, a v5p axis that is a multiple
+# of 4: every shape below from 4x4x4 and the v5e 16x16; smaller slices lack it and are not derated here).
+ICI_SLICE_SHAPES: dict[str, dict[int, tuple[int, ...]]] = {
+    # Google Cloud TPU docs, 'Supported TPU configurations', v5e 2D slice shapes (topology, chips)
+    "tpu-v5e": {1: (1, 1), 4: (2, 2), 8: (2, 4), 16: (4, 4), 32: (4, 8), 64: (8, 8), 128: (8, 16), 256: (16, 16)},
+    # Google Cloud TPU docs, 'TPU v5p' (cloud.google.com/tpu/docs/v5p-training), Configurations table: the most common
+    # single-slice shapes (topology, chips)
+    "tpu-v5p": {4: (2, 2, 1), 8: (2, 2, 2), 32: (2, 4, 4), 64: (4, 4, 4), 128: (4, 4, 8), 256: (4, 8, 8),
+                512: (8, 8, 8), 1024: (8, 8, 16), 2048: (8, 16, 16), 4096: (16, 16, 16), 6144: (16, 16, 24)},
+}
+ICI_SHAPE_FIELD = "ici_slice_shape"
+"""The Assumption field said where a TPU slice's torus shape is not cited (ici_shape_assumption): no spec field
+replaces it, so `plan` prints it on a line of its own."""
+ICI_SHAPE_SOURCE = ("Google Cloud TPU docs, 'Supported TPU configurations' (v5e 2D slice shapes) and 'TPU v5p' "
+                    "(Configurations table)")
+
+
+def tpu_slice_shape(device: str, chips: int) -> tuple[int, ...] | None:
+    """The torus shape of a `chips`-chip slice of the catalog `device` (ICI_SLICE_SHAPES), None where no cited shape
+    is known."""
+    shapes = ICI_SLICE_SHAPES.get(device, {})
+    return shapes.get(int(chips))
+
+
+def mesh_axes(shape: tuple[int, ...], sizes: tuple[int, ...]) -> tuple[tuple[int, ...], ...] | None:
+    """The physical axes of `shape` each logical axis of `sizes` (least network-intensive first) runs on, as JAX's
+    mesh_utils._create_device_mesh_for_nd_torus assigns them: from the last logical axis to the first, the largest
+    set of still-free physical axes whose sizes multiply to its size (ties: itertools.combinations' order). None where
+    some axis fits no such set (mesh_utils then refuses, or splits a physical axis if allowed)."""
+    free = list(shape)
+    out: list[tuple[int, ...]] = [() for _ in sizes]
+    for i in reversed(range(len(sizes))):
+        if sizes[i] == 1:
+            continue
+        for k in range(len(shape), 0, -1):
+            pick = next((c for c in itertools.combinations(range(len(shape)), k)
+                         if int(np.prod([free[j] for j in c])) == sizes[i]), None)
+            if pick is not None:
+                out[i] = pick
+                free = [0 if j in pick else v for j, v in enumerate(free)]
+                break
+        else:
+            return None
+    return tuple(out)
+
+
+@lru_cache(maxsize=256)
+def _ici_shares(device: str, chips: int, tp: int) -> tuple[float, float, int, int] | None:
+    shape = tpu_slice_shape(device, chips)
+    if shape is None or chips % tp:
+        return None
+    axes = mesh_axes(shape, (chips // tp, tp))
+    if axes is None:
+        return None
+    dims = len(shape)  # the chip's torus dimensions (2 links each): all of them carry the catalog's figure
+    n_dp, n_tp = (sum(1 for j in a if shape[j] > 1) for a in axes)
+    # a group of one device uses no link: share 1 keeps its (zero-time) collectives finite
+    return n_tp / dims if n_tp else 1.0, n_dp / dims if n_dp else 1.0, n_tp, n_dp
+
+
+def ici_shares(spec: AcceleratorSpec, chips: np.ndarray, tp: np.ndarray) -> tuple[np.ndarray, np.ndarray,
+                                                                                    np.ndarray, np.ndarray]:
+    """Per layout: (share of the chip's ICI the tensor-parallel group has, the share the data-parallel / FSDP group
+    inside the slice has, the torus dimensions of each) on a TPU slice of `chips` chips (mesh [chips / tp, tp]:
+    MaxText's ici_fsdp x ici_tensor). A group on k of the slice's d dimensions has k / d (the block comment above).
+    Where the shape is not cited (ICI_SLICE_SHAPES) or the mesh does not map onto whole axes: shares 1 (the chip's
+    whole ICI, the figure before; said by ici_shape_assumption) and NaN dimensions. Not a TPU: shares 1."""
+    c, t = np.asarray(chips, dtype=np.int64), np.asarray(tp, dtype=np.int64)
+    tp_s, dp_s, tp_k, dp_k = (np.ones(c.shape), np.ones(c.shape), np.full(c.shape, np.nan), np.full(c.shape, np.nan))
+    if spec.kind != "tpu":
+        return tp_s, dp_s, tp_k, dp_k
+    pairs, inverse = np.unique(np.stack([c.ravel(), t.ravel()]), axis=1, return_inverse=True)  # few distinct
+    for j, (ci, ti) in enumerate(pairs.T):
+        got = _ici_shares(spec.name, int(ci), max(int(ti), 1))
+        if got is not None:
+            at = np.asarray(inverse).ravel() == j
+            tp_s.flat[at], dp_s.flat[at], tp_k.flat[at], dp_k.flat[at] = got
+    return tp_s, dp_s, tp_k, dp_k
+
+
+def ici_shape_assumption(spec: AcceleratorSpec, chips: int) -> Assumption | None:
+    """The default said beside a TPU result whose slice shape is not cited: every group on the chip's whole ICI."""
+    if spec.kind != "tpu" or tpu_slice_shape(spec.name, chips) is not None:
+        return None
+    return Assumption(ICI_SHAPE_FIELD, float(chips),
+                      f"no cited torus shape for a {chips}-chip {spec.name} slice ({ICI_SHAPE_SOURCE} list the "
+                      "shapes used): every collective is given the chip's whole ICI, not its mesh axes' links, so "
+                      "tensor-parallel collectives may be charged too fast; no spec field replaces it",
+                      "scale-up")

@@ -38,7 +38,8 @@ TERM_UNITS: dict[str, str] = {
     "in_pp_link_byte_per_s": "B/s", "in_dp_ranks_in_domain": "count", "in_dp_domains": "count",
     "in_peak_flop_per_s": "FLOP/s", "in_seqs_per_rank_max": "count", "in_seqs_per_rank_min": "count",
     "in_zero_shard_ranks": "count", "in_ep_group_span": "count", "in_edp_ranks": "count",
-    "in_edp_domains": "count", "in_scaleup_link_byte_per_s": "B/s",
+    "in_edp_domains": "count", "in_tp_ici_dims": "count", "in_dp_ici_dims": "count",
+    "in_scaleup_link_byte_per_s": "B/s",
     "in_scaleup_latency_s": "s",
 }
 

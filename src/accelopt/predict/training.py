@@ -818,7 +818,13 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     recompute_layer = (recompute_layer - np.where(rc == 2, rec_frac * skip_s, 0.0) - mlp_on * dead.mlp_s
                        - mod_on["core_attn"] * dead.core_s)
     # --- tensor parallel: 4 (+2 with full recompute) all-reduce-equivalents of b s h per layer.
+    # On a TPU slice the tensor-parallel group and the data-parallel / FSDP group run on their own mesh axes' ICI
+    # links (comm.ici_shares; the slice: the job's chips, or one slice of a multi-slice job)
+    slice_chips = np.minimum(n, links.domain)
+    tp_share, dp_share, tp_axes, dp_axes = comm.ici_shares(spec, slice_chips, tp)
+    links_dp = links.with_up_share(dp_share)
     tp_bw, tp_lat = links.pick(tp)
+    tp_bw = np.where(tp <= links.domain, tp_bw * tp_share, tp_bw)
     tp_in = links.tree_chain_ranks(lay.tp, np.ones_like(lay.tp))  # tp ranks NCCL's tree chains (one domain's)
     tp_lat_in = np.full_like(tp_lat, links.up_lat)  # the chain's steps inside a domain (comm.tree_allreduce_s)
     # A parallel attention + MLP block all-reduces once per layer forward, not twice (PaLM sec. 2).
@@ -931,7 +937,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     dp_group = lay.dp * lay.cp
     edp_group, edp_inner = expert_dp_group(lay.tp, dp_group, lay.etp, lay.ep)
     t_dp_raw = dp_grad_allreduce_s(prm.dense * act_b, prm.expert * act_b, dp_group, lay.tp, edp_group, edp_inner,
-                                   links)
+                                   links_dp)
     dp_in, dp_out = comm.split_domain(dp_group, lay.tp, links.domain)
     # The first GEMM of a layer: the fused QKV projection; MLA has none, its first is the KV down-projection
     # [T, h] x [h, d_c + d_rope], replicated on every tensor-parallel rank (compute.qkv_gemms_s).
@@ -945,16 +951,17 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     hsdp = lay.hsdp > 0
     g_shard = np.where(hsdp, lay.hsdp, dp_group)
     r_repl = dp_group // g_shard
-    t_repl_raw = np.where(hsdp, comm.hier_allreduce_s(grad_bytes / g_shard, r_repl, lay.tp * g_shard, links), 0.0)
+    t_repl_raw = np.where(hsdp, comm.hier_allreduce_s(grad_bytes / g_shard, r_repl, lay.tp * g_shard, links_dp),
+                          0.0)
     # ZeRO-3 per micro-batch: all-gather weights for forward and for backward + reduce-scatter gradients: 3x the
     # parameter bytes vs 2x (one all-reduce = reduce-scatter + all-gather) for ZeRO-1/2 (Rajbhandari et al. 2020
     # sec. 7.2-7.3: 1.5x the baseline data-parallel volume). That whole volume is the traffic, and the overlap with
     # the micro-batch's forward and backward compute is subtracted from it afterwards.
     # Routed experts shard over their expert-data-parallel group (etp x ep apart), as their gradients reduce
     # (dp_grad_allreduce_s); hybrid sharding is not modelled with experts (rule HSDP_NO_EP), so g_shard = dp x cp here.
-    t_z3_raw = 3.0 * (comm.hier_reduce_scatter_s(prm.dense * 2.0, g_shard, lay.tp, links)
+    t_z3_raw = 3.0 * (comm.hier_reduce_scatter_s(prm.dense * 2.0, g_shard, lay.tp, links_dp)
                       + np.where(prm.expert > 0, comm.hier_reduce_scatter_s(prm.expert * 2.0, edp_group, edp_inner,
-                                                                            links), 0.0))
+                                                                            links_dp), 0.0))
     mb_compute = t_fwd + t_bwd + t_rec
     t_z3 = np.where(z3, np.where(overlap, np.maximum(0.0, t_z3_raw - cal.overlap_eff * mb_compute), t_z3_raw), 0.0)
     # End of step: ZeRO-0/1/2 all-reduce the gradients over dp x cp (HSDP: the same bytes, reduce-scattered in the
@@ -1064,12 +1071,17 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
         "in_edp_ranks": np.where(prm.expert > 0, edp_group, 0).astype(float),
         "in_edp_domains": np.where(prm.expert > 0, comm.split_domain(edp_group, edp_inner, links.domain)[1],
                                    0).astype(float),
+        "in_tp_ici_dims": np.where(tp > 1, tp_axes, np.nan), "in_dp_ici_dims": np.where(n > tp, dp_axes, np.nan),
         "in_scaleup_link_byte_per_s": np.where(links.uses_scaleup(n), links.up_bw, np.nan),
         "in_scaleup_latency_s": np.where(links.uses_scaleup(n), links.up_lat, np.nan),
         "in_fsdp_collectives": fsdp_collectives(cal.stack, lay.zero, ls),
     }
+    assumed = links.used_by(int(n.max())) if len(n) else []
+    # (with tp 1 the FSDP group is the whole slice, on every dimension: its shape does not matter)
+    split = (tp > 1) & (tp < slice_chips)
+    shape_default = comm.ici_shape_assumption(spec, int(slice_chips[split].max())) if split.any() else None
     return Prediction(terms=terms, feasible=mem.total <= spec.memory_bytes,
-                      assumed=links.used_by(int(n.max())) if len(n) else [], measured=links.measured)
+                      assumed=assumed + ([shape_default] if shape_default else []), measured=links.measured)
 
 
 def dp_exposed_s(t_raw: Arr, t_bwd_mb: Arr, t_fwd_mb: Arr, m: Arr, pp: Arr, vp: Arr, eff: float,
@@ -1597,6 +1609,12 @@ def explain_inputs() -> dict[str, str]:
         "in_tp_link_byte_per_s": ("tensor-parallel link: scale-up if tp <= domain, else scale-out (x bw_eff); in a "
                                   "direct-connected domain (no switch) at most (tp - 1) x the pair bandwidth; n/a "
                                   "with tp 1"),
+        "in_tp_ici_dims": ("TPU: torus dimensions of the slice the tensor-parallel group runs on (JAX mesh_utils' "
+                           "assignment, tensor first); its collectives get that many / the chip's dimensions of the "
+                           "ICI figure (scaling-book: bytes / (link bandwidth x axes)); n/a with tp 1, off a TPU, or "
+                           "where the slice shape is not cited (then the whole ICI, said as an assumption)"),
+        "in_dp_ici_dims": ("TPU: torus dimensions the data-parallel / FSDP group inside the slice runs on (the rest "
+                           "of the slice); its ICI share likewise; n/a off a TPU or without a cited slice shape"),
         "in_pp_link_byte_per_s": "pipeline link: scale-up if the whole job fits one domain, else scale-out",
         "in_dp_ranks_in_domain": "data-parallel ranks sharing a scale-up domain (reduce-scatter there first)",
         "in_dp_domains": "domains the data-parallel all-reduce crosses over the scale-out network",

@@ -44,15 +44,17 @@ def skipped_lines(skipped: Mapping[str, str], options: Mapping[str, str]) -> lis
 def assumed_lines(assumed: Mapping[str, Sequence[Any]]) -> list[str]:
     """Per device, the defaults used in place of figures its spec lacks (comm.Assumption), in one line, and an
     engine's custom all-reduce (not a spec figure: --tp-allreduce, its text says) in a line of its own."""
+    from accelopt.predict.comm import ICI_SHAPE_FIELD
     from accelopt.predict.serving import CUSTOM_ALLREDUCE_FIELD
 
+    own_line = (CUSTOM_ALLREDUCE_FIELD, ICI_SHAPE_FIELD)  # not spec figures: no TOML field replaces them
     out = []
     for device, items in assumed.items():
-        spec_items = [a for a in items if a.field != CUSTOM_ALLREDUCE_FIELD]
+        spec_items = [a for a in items if a.field not in own_line]
         if spec_items:
             out.append(f"{device}: " + "; ".join(a.text() for a in spec_items)
                        + " — give the figure in a --hardware spec TOML to replace it")
-        out += [f"{device}: {a.text()}" for a in items if a.field == CUSTOM_ALLREDUCE_FIELD]
+        out += [f"{device}: {a.text()}" for a in items if a.field in own_line]
     return out
 
 
