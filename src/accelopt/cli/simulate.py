@@ -781,7 +781,7 @@ def _fixed_notes(base: Any, *, swept_bandwidth: bool) -> list[str]:
     nor that the DRAM latency was an assumption (`simulate run` prints them)."""
     from accelopt import units
 
-    latency = units.fmt_seconds(base.dram_latency_s) if base.dram_latency_s else "0 s"
+    latency = units.fmt_seconds(base.dram_latency_s)
     vdd = f"{base.vdd_v:g} V" if base.vdd_v is not None else "the node's nominal supply"
     fixed = (f"fixed at {base.name}'s: {base.cores} core{'' if base.cores == 1 else 's'}, "
              f"{base.clock_hz / 1e6:g} MHz, {base.dtype}, {base.tech_node_nm:g} nm, {vdd}, DRAM latency {latency}")
