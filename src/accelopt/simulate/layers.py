@@ -48,9 +48,15 @@ class Layer:
                 raise InputError(f"layer {self.name!r}: {f} = {v!r} must be a positive integer",
                                  "give positive layer dimensions")
         if self.macs > MAX_LAYER_MACS:
+            # a model preset's entry stands for all its layers (126 q_proj GEMMs of Llama 3 405B): 64 x 8,192 tokens
+            # pass the bound though each GEMM (1.4e14 MACs) is a real one; 'past any real layer' said otherwise
+            what = (f"; the row stands for {self.repeats:,} GEMMs (layers, heads or groups) of "
+                    f"{self.m * self.n * self.k:.3g} MACs each" if self.repeats > 1 else ", past any real layer")
             raise InputError(f"layer {str(self.name)[:80]!r}: {self.m:,} x {self.n:,} x {self.k:,} x {self.repeats:,} "
-                             f"= {self.macs:.3g} MACs is more than {MAX_LAYER_MACS:.3g}, past any real layer",
-                             "check the layer's sizes (and --batch / --seq-len)")
+                             f"= {self.macs:.3g} MACs is more than {MAX_LAYER_MACS:.3g} (2**53, the most the "
+                             f"simulator counts exactly){what}",
+                             "check the layer's sizes, or simulate fewer tokens or images (a smaller --batch or "
+                             "--seq-len)")
 
     @property
     def macs(self) -> int:
