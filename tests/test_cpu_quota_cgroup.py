@@ -100,3 +100,19 @@ def test_profile_warns_when_torch_threads_pass_the_quota(monkeypatch: pytest.Mon
     assert seen["usable_cores"] == 1 and seen["threads"] == 2
     assert any("torch runs 2 threads on 1 usable core (cgroup CPU quota 1 CPU, /sys/fs/cgroup/cpu.max" in w
                for w in seen["warnings"]), seen["warnings"]
+
+
+def test_env_prints_the_usable_cores_and_what_sets_them(monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    machine_cpus(monkeypatch, 64, quota_cpus=2.0)
+    code, out, err = run_main(["env", "--json"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["schema_version"] == 2 and doc["usable_cores"] == 2
+    assert doc["usable_cores_note"] == ("cgroup CPU quota 2 CPUs, /sys/fs/cgroup/cpu.max: 200000 100000; 64 logical "
+                                        "CPUs in its affinity")
+    code, out, _ = run_main(["env"], capsys)
+    assert code == 0 and "usable CPU cores" in out and "cgroup CPU quota 2 CPUs" in " ".join(out.split())
+    machine_cpus(monkeypatch, 8, usable=4)
+    code, out, _ = run_main(["env", "--json"], capsys)
+    assert json.loads(out)["usable_cores_note"] == "its CPU affinity, of this machine's 8 logical CPUs"

@@ -102,18 +102,26 @@ def usable_cores() -> int:
     return cores if quota is None else min(cores, quota.whole_cpus)
 
 
-def cores_said(cores: int | None = None) -> str:
-    """'2 usable cores' and, where a cgroup quota or the affinity sets the count below the machine's, what set it:
-    '2 usable cores (cgroup CPU quota 2 CPUs, /sys/fs/cgroup/cpu.max: 200000 100000; 64 logical CPUs)'."""
+def cores_limit() -> str:
+    """What sets the usable cores below this machine's logical CPUs, '' where nothing does: 'cgroup CPU quota 2 CPUs,
+    /sys/fs/cgroup/cpu.max: 200000 100000; 64 logical CPUs in its affinity', or 'its CPU affinity, of this machine's
+    64 logical CPUs'."""
     quota, affinity, total = cgroups.cpu_quota(), affinity_cores(), os.cpu_count() or 1
-    cores = usable_cores() if cores is None else cores
-    text = f"{cores} usable core{'' if cores == 1 else 's'}"
     if quota is not None and quota.whole_cpus < affinity:
-        return (f"{text} (cgroup CPU quota {quota.cpus:g} CPU{'' if quota.cpus == 1 else 's'}, {quota.source}; "
-                f"{affinity} logical CPUs in its affinity)")
+        return (f"cgroup CPU quota {quota.cpus:g} CPU{'' if quota.cpus == 1 else 's'}, {quota.source}; "
+                f"{affinity} logical CPUs in its affinity")
     if affinity < total:
-        return f"{text} (its CPU affinity, of this machine's {total} logical CPUs)"
-    return text
+        return f"its CPU affinity, of this machine's {total} logical CPUs"
+    return ""
+
+
+def cores_said(cores: int | None = None) -> str:
+    """'2 usable cores' and, where a cgroup quota or the affinity sets the count (cores_limit), what set it:
+    '2 usable cores (cgroup CPU quota 2 CPUs, /sys/fs/cgroup/cpu.max: 200000 100000; 64 logical CPUs in its
+    affinity)'."""
+    cores = usable_cores() if cores is None else cores
+    limit = cores_limit()
+    return f"{cores} usable core{'' if cores == 1 else 's'}" + (f" ({limit})" if limit else "")
 
 
 LINK_WARNING_MARK = "; WARNING, disturbed while measured: "
