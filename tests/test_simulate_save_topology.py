@@ -84,3 +84,12 @@ def test_bad_outputs_exit_2_before_anything_runs(tmp_path: Path, capsys: pytest.
     code, out, err = run_main(["simulate", "run", "-d", "tpu-v1", "--topology", str(src), "--save-topology",
                                str(tmp_path / "big.csv")], capsys)
     assert code == 2 and out == "" and "would write 2 rows" in err and not (tmp_path / "big.csv").exists()
+
+
+def test_under_json_the_file_is_said_on_stderr(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text(GEMMS, encoding="utf-8")
+    text, err = run_main_expect(capsys, "simulate", "run", "-d", "tpu-v1", "--topology", str(src), "--json",
+                                "--save-topology", str(out))
+    assert json.loads(text)["totals"]["layers"] == 2  # stdout stays one JSON document
+    assert f"topology written to {out} (SCALE-Sim gemm format, 2 rows)" in err

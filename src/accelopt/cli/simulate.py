@@ -630,11 +630,13 @@ def run_simulation(opts: RunOptions) -> None:
         emit(data)
     else:
         _print_run(data, opts.max_rows)
-        if saved is not None:
-            print(printable(f"topology written to {saved.path} (SCALE-Sim {saved.format} format, {saved.rows:,} "
-                            f"rows); read it back with `accelopt simulate run --topology {shlex.quote(saved.path)}`"))
-            for note in saved.notes:
-                print(printable(f"  {note}"))
+    if saved is not None:  # on stderr under --json, as 'HTML report written to' is
+        out = sys.stderr if opts.as_json else sys.stdout
+        print(printable(f"topology written to {saved.path} (SCALE-Sim {saved.format} format, {saved.rows:,} "
+                        f"rows); read it back with `accelopt simulate run --topology {shlex.quote(saved.path)}`"),
+              file=out)
+        for note in saved.notes:
+            print(printable(f"  {note}"), file=out)
 
 
 def _check_save_topology(opts: RunOptions) -> None:
