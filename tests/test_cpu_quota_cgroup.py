@@ -116,3 +116,19 @@ def test_env_prints_the_usable_cores_and_what_sets_them(monkeypatch: pytest.Monk
     machine_cpus(monkeypatch, 8, usable=4)
     code, out, _ = run_main(["env", "--json"], capsys)
     assert json.loads(out)["usable_cores_note"] == "its CPU affinity, of this machine's 8 logical CPUs"
+
+
+def test_the_socket_share_counts_the_cores_the_quota_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    """profile's MFU and probe's % of catalog against a CPU entry divide by its whole socket; 56 torch threads on a
+    2-CPU quota had no share note (56 threads = the entry's 56 cores), though the step had 2 CPUs' worth of time."""
+    from accelopt.hardware.catalog import get_device
+    from accelopt.measure import probe
+
+    xeon = get_device("xeon-8480plus")
+    machine_cpus(monkeypatch, 64, quota_cpus=2.0)
+    share, note = probe.compared_core_share(xeon, 56)
+    assert share == pytest.approx(2 / 56) and note is not None
+    assert "this probe ran on 56 torch threads on 2 usable cores (cgroup CPU quota 2 CPUs" in note, note
+    assert "2/56 = 4% of its cores" in note, note
+    machine_cpus(monkeypatch, 64)  # no quota: 56 threads on 64 CPUs, the whole socket's cores
+    assert probe.compared_core_share(xeon, 56) == (None, None)
