@@ -4,6 +4,7 @@ SRAM, a design exported by `simulate export`)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,14 @@ def test_catalog_show_prints_a_small_sram_once(tmp_path: Path, capsys: pytest.Ca
     assert "300 B (300 B)" not in out and "512 B (512 B)" not in out
     sram = next(line for line in out.splitlines() if "sram_bytes" in line)
     assert sram.count("300 B") == 1, sram
+
+
+def test_compare_says_when_no_device_has_the_dtype(capsys: pytest.CaptureFixture[str]) -> None:
+    """utmisc: `catalog compare h100-sxm mi300x --dtype int4` printed its int4 rows (ridge, per joule, per dollar) as
+    '—' with nothing saying that neither device lists an int4 peak."""
+    out, _ = run_main_expect(capsys, "catalog", "compare", "h100-sxm", "groq-lpu", "--dtype", "int4", "--json")
+    note = json.loads(out)["note"]
+    assert note.endswith("; none of the devices compared gives a peak for int4, so the rows derived from it are "
+                         "empty; pick another --dtype (all of them give fp16, int8)"), note
+    out, _ = run_main_expect(capsys, "catalog", "compare", "h100-sxm", "mi300x", "--json")
+    assert "none of the devices" not in json.loads(out)["note"]
