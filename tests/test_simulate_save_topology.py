@@ -38,12 +38,16 @@ def test_a_gemm_topology_round_trips_exactly(tmp_path: Path, capsys: pytest.Capt
 
 def test_resnet50_is_written_as_conv_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "r50.csv"
-    run_main_expect(capsys, "simulate", "run", "-d", "tpu-v1", "-m", "resnet50", "--max-rows", "0",
-                    "--save-topology", str(out))
+    text, _ = run_main_expect(capsys, "simulate", "run", "-d", "tpu-v1", "-m", "resnet50", "--max-rows", "0",
+                              "--save-topology", str(out))
     lines = out.read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("Layer name, IFMAP Height") and lines[1] == "conv1, 230, 230, 7, 7, 3, 64, 2,"
     back, model = _totals(capsys, "--topology", str(out)), _totals(capsys, "-m", "resnet50")
     assert back["macs"] == model["macs"] and back["compute_cycles"] == model["compute_cycles"]
+    # conv1: (230 - 7) / 2 leaves a partial window, which SCALE-Sim's ceil rule counts: said beside the file
+    assert "7 strided layer(s) (first 'conv1') leave a partial last window" in " ".join(text.split())
+    ceil = _totals(capsys, "--topology", str(out), "--convention", "scalesim-code")
+    assert ceil["macs"] > model["macs"]
 
 
 def test_an_hf_llama_is_written_one_row_per_gemm(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -230,6 +230,13 @@ def save_topology(layers: Sequence[Layer], path: Path | str) -> SavedTopology:
     notes: list[str] = []
     if conv is not None:
         lines = [", ".join(CONV_COLUMNS) + ",", *conv]
+        partial = [x.name for x in layers if x.conv is not None
+                   and (x.conv.h_in + 2 * x.conv.padding - x.conv.kh) % x.conv.stride]
+        if partial:  # the two output-size rules of the module docstring
+            notes.append(f"{len(partial)} strided layer(s) (first {partial[0]!r}) leave a partial last window: "
+                         "SCALE-Sim, and --topology with --convention scalesim-code, count it (ceil), one more output "
+                         "row and column than simulated here; read back with the default --convention paper, they "
+                         "match")
         if any(x.conv is not None and x.conv.padding for x in layers):
             notes.append("padded convolutions are written with their padded input size (SCALE-Sim has no padding "
                          "column): read back, their input DRAM traffic counts the padding")
