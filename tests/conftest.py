@@ -186,12 +186,19 @@ TINY_BERT = {"architectures": ["BertForMaskedLM"], "model_type": "bert", "hidden
 the HF-config notes tests add it, or misspell it); written for a test with write_config."""
 
 
-def machine_cpus(monkeypatch: pytest.MonkeyPatch, count: int, usable: int | None = None) -> None:
+def machine_cpus(monkeypatch: pytest.MonkeyPatch, count: int, usable: int | None = None,
+                 quota_cpus: float | None = None) -> None:
     """This machine as one of `count` logical CPUs (os.cpu_count) of which this process may run on `usable` (its
-    CPU affinity, os.sched_getaffinity; default all): distributed.launch counts the usable ones."""
+    CPU affinity, os.sched_getaffinity; default all), under a cgroup CPU quota of `quota_cpus` (default none, whatever
+    the machine running the tests has): distributed.launch and measure.contention count the usable ones."""
+    from accelopt.measure import cgroups
+
     monkeypatch.setattr("os.cpu_count", lambda: count)
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(count if usable is None else usable)),
                         raising=False)
+    quota = None if quota_cpus is None else cgroups.CpuQuota(
+        cpus=quota_cpus, source=f"/sys/fs/cgroup/cpu.max: {quota_cpus * 100000:.0f} 100000")
+    monkeypatch.setattr(cgroups, "cpu_quota", lambda root=None, self_cgroup=None: quota)
 
 
 @pytest.fixture

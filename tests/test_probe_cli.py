@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run_main
+from conftest import machine_cpus, run_main
 
 from accelopt.hardware.catalog import get_device
 from accelopt.measure import probe
@@ -196,7 +196,7 @@ def test_no_share_note_against_a_gpu_entry(capsys: pytest.CaptureFixture[str], t
     assert d["core_share"] is None and d["core_share_note"] is None, d
 
 
-def test_profile_and_probe_share_one_note() -> None:
+def test_profile_and_probe_share_one_note(monkeypatch: pytest.MonkeyPatch) -> None:
     """profile's MFU note and probe's come from one function: the same figures in the same words."""
     from accelopt.measure.diagnose import socket_share_note
 
@@ -206,4 +206,5 @@ def test_profile_and_probe_share_one_note() -> None:
     assert note == socket_share_note(XEON, threads, "% of catalog", "this probe",
                                      "a matmul's % of catalog is at most {share} here; the stream rows need not stay "
                                      "under it (memory bandwidth is not shared evenly among the cores)")
+    machine_cpus(monkeypatch, 56)  # 56 threads on a 56-CPU machine: the whole socket (on fewer CPUs, the CPUs count)
     assert probe.compared_core_share(XEON, 56) == (None, None)

@@ -178,3 +178,11 @@ def test_plan_serve_at_a_vanishing_rate_keeps_every_cell_compact(capsys: pytest.
 ])
 def test_a_value_rounding_up_to_the_next_prefix_reads_in_it(fmt: object, value: float, want: str) -> None:
     assert fmt(value) == want  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(("seconds", "want"), [(0.0, "0 s"), (-0.0, "0 s"), (5e-9, "5 ns"), (2.5e-3, "2.5 ms")])
+def test_zero_duration_reads_0_s_everywhere(seconds: float, want: str) -> None:
+    """utmisc: fmt_seconds(0) printed '0 ns' (zero fell in the below-a-microsecond branch) where simulate's sweep and
+    the design notes printed '0 s' for the same zero; fmt_joules and fmt_bytes print '0 J' and '0 B'."""
+    assert units.fmt_seconds(seconds) == want
+    assert units.fmt_quantity(seconds, "s") == want

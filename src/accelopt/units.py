@@ -110,10 +110,13 @@ def fmt_byte_per_s(byte_per_s: float) -> str:
 
 
 def fmt_seconds(seconds: float) -> str:
-    """Durations from nanoseconds to years, in the most readable unit."""
+    """Durations from nanoseconds to years, in the most readable unit; zero is '0 s' (as fmt_joules prints '0 J'
+    and fmt_bytes '0 B': '0 ns' read as a small measured figure beside other tables' '0 s')."""
     if _missing(seconds):
         return "n/a"
     s = abs(seconds)
+    if s == 0:
+        return "0 s"
     if s < 1e-6:
         return f"{_g(seconds * 1e9)} ns"
     if s < 1e-3:

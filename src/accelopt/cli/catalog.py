@@ -101,8 +101,9 @@ def fmt_value(path: str, value: float | None) -> str:
     if path.startswith(("peak_flop_per_s.", "measured_matmul_flop_per_s.")):
         text = units.fmt_flop_per_s(value)
         return text.replace("FLOP/s", "OP/s") if path.split(".", 1)[1] in _INT_DTYPES else text
-    if path in ("memory_bytes", "sram_bytes"):
-        return f"{units.fmt_bytes(value)} ({units.fmt_bytes(value, binary=True)})"
+    if path in ("memory_bytes", "sram_bytes"):  # GB and GiB both, once where they read the same (under 1 kB)
+        decimal, binary = units.fmt_bytes(value), units.fmt_bytes(value, binary=True)
+        return decimal if decimal == binary else f"{decimal} ({binary})"
     if path.startswith("inference_curve."):  # keys of spec.INFERENCE_CURVE_KEYS: two fractions, FLOP, seconds
         key = path.split(".", 1)[1]
         if key.endswith("_eff_max") or key.endswith("_eff"):

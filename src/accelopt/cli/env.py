@@ -51,11 +51,13 @@ def collect() -> EnvDocument:
 
     import accelopt
     from accelopt.hardware.detect import detect_devices
+    from accelopt.measure.contention import cores_limit, usable_cores
     from accelopt.measure.energy import available_meters
     from accelopt.report.env_document import EnergyMeterInfo, EnvDocument
 
     driver, why = nvidia_driver()
     devices = detect_devices()
+    cores = usable_cores()
     try:
         import numpy
 
@@ -65,7 +67,7 @@ def collect() -> EnvDocument:
     return EnvDocument(accelopt=getattr(accelopt, "__version__", None), python=sys.version.split()[0],
                        python_executable=sys.executable, platform=platform.platform(), machine=platform.machine(),
                        numpy=numpy_version, torch=_torch_info(), nvidia_driver=driver, nvidia_driver_note=why,
-                       devices=devices,
+                       devices=devices, usable_cores=cores, usable_cores_note=cores_limit(),
                        energy_meters=[EnergyMeterInfo(name=n, readable=ok, why=estimate_why(w, devices) if
                                                       n == "estimate" else w) for n, ok, w in available_meters()])
 
@@ -98,6 +100,8 @@ def _print(info: EnvDocument) -> None:
     rows = [("accelopt", info.accelopt), ("python", f"{info.python} ({info.python_executable})"),
             ("platform", f"{info.platform} ({info.machine})"), ("numpy", info.numpy),
             ("torch", t.version if t.error is None else f"n/a ({t.error})"), ("torch threads", t.threads),
+            ("usable CPU cores", f"{info.usable_cores} ({info.usable_cores_note})" if info.usable_cores_note
+             else info.usable_cores),
             ("torch CUDA", t.cuda), ("torch ROCm", t.rocm), ("cuDNN", t.cudnn),
             ("NVIDIA driver", info.nvidia_driver or f"n/a ({info.nvidia_driver_note})")]
     versions = Table(title="accelopt env", show_header=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from dataclasses import dataclass
@@ -50,6 +51,8 @@ class RunOptions:
     max_rows: int = 60
     as_json: bool = False
     html: Path | None = None
+    save_topology: Path | None = None
+    """--save-topology: also write the layers simulated as a SCALE-Sim topology CSV."""
 
 
 @dataclass(frozen=True)
@@ -419,9 +422,14 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
         html: Path | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"
                                                               + HTML_RULE),
+        save_topology: Path | None = typer.Option(
+            None, "--save-topology", metavar="FILE.csv",
+            help="also write the layers simulated as a SCALE-Sim topology CSV (conv format for batch-1 CNNs, else "
+                 "GEMM format, one row per GEMM), for scalesim or `simulate run --topology`"),
     ) -> None:
         run_simulation(RunOptions(
             design=design, unlimited_bandwidth=unlimited_bandwidth, max_rows=max_rows, as_json=json_out, html=html,
+            save_topology=save_topology,
             source=SourceOptions(model=model, hf=hf, topology=topology, workload=workload, batch=batch,
                                  seq_len=seq_len, input_shape=input_shape, input_dtype=input_dtype,
                                  convention=convention)))
@@ -610,7 +618,9 @@ def run_simulation(opts: RunOptions) -> None:
     _check_convention(opts.source.convention)
     d = _with_bandwidth(get_design(opts.design), opts.unlimited_bandwidth)
     _check_html(opts.html)
+    _check_save_topology(opts)
     layers, source = _layers(opts.source)
+    saved = _save_topology(layers, opts.save_topology) if opts.save_topology is not None else None
     result = simulate(d, layers, opts.source.convention)
     from accelopt.report.runs import finish_run
 
@@ -620,6 +630,49 @@ def run_simulation(opts: RunOptions) -> None:
         emit(data)
     else:
         _print_run(data, opts.max_rows)
+    if saved is not None:  # on stderr under --json, as 'HTML report written to' is
+        out = sys.stderr if opts.as_json else sys.stdout
+        print(printable(f"topology written to {saved.path} (SCALE-Sim {saved.format} format, {saved.rows:,} "
+                        f"rows); read it back with `accelopt simulate run --topology {shlex.quote(saved.path)}`"),
+              file=out)
+        for note in saved.notes:
+            print(printable(f"  {note}"), file=out)
+
+
+def _check_save_topology(opts: RunOptions) -> None:
+    """--save-topology checked before the model is built: a path that cannot be written, the --topology file being
+    read, the --html page, or a file that is not a SCALE-Sim topology (a model file, a spreadsheet) exits 2."""
+    from accelopt.errors import InputError
+    from accelopt.userio import check_distinct_outputs, check_writable
+
+    out = opts.save_topology
+    if out is None:
+        return
+    check_writable(out, "--save-topology", "layers.csv")
+    src = opts.source.topology
+    if src is not None and os.path.realpath(src.expanduser()) == os.path.realpath(out.expanduser()):
+        raise InputError(f"--save-topology {str(out)!r} is the --topology file being read: writing it would replace "
+                         "the input", "give --save-topology a new file name, e.g. layers_out.csv")
+    check_distinct_outputs([("--save-topology", out), ("--html", opts.html)])
+    try:
+        with open(out.expanduser(), "rb") as f:
+            first = f.read(4096).decode("utf-8", "replace").lstrip("\ufeff \t\r\n").split("\n", 1)[0]
+    except OSError:
+        return  # a new file
+    if first and not first.replace(" ", "").lower().startswith(("layername,", "layer,")):
+        raise InputError(f"cannot write --save-topology {str(out)!r}: the file exists and is not a SCALE-Sim topology, "
+                         "so this would replace what it holds",
+                         "give a new file name, e.g. --save-topology layers.csv, or move that file aside first")
+
+
+def _save_topology(layers: Any, out: Path) -> Any:
+    from accelopt.errors import InputError
+    from accelopt.simulate.topology import save_topology
+
+    try:
+        return save_topology(layers, out.expanduser())
+    except OSError as e:
+        raise InputError(f"cannot write --save-topology {out}: {e.strerror or e}", "choose a writable path") from None
 
 
 def _presets(json_out: bool) -> None:
@@ -781,7 +834,7 @@ def _fixed_notes(base: Any, *, swept_bandwidth: bool) -> list[str]:
     nor that the DRAM latency was an assumption (`simulate run` prints them)."""
     from accelopt import units
 
-    latency = units.fmt_seconds(base.dram_latency_s) if base.dram_latency_s else "0 s"
+    latency = units.fmt_seconds(base.dram_latency_s)
     vdd = f"{base.vdd_v:g} V" if base.vdd_v is not None else "the node's nominal supply"
     fixed = (f"fixed at {base.name}'s: {base.cores} core{'' if base.cores == 1 else 's'}, "
              f"{base.clock_hz / 1e6:g} MHz, {base.dtype}, {base.tech_node_nm:g} nm, {vdd}, DRAM latency {latency}")

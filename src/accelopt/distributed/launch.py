@@ -124,10 +124,15 @@ def usable_cpus() -> tuple[int, str]:
     """(the logical CPUs this process may run on, how to name them): its CPU affinity (measure.contention's
     usable_cores), which taskset, a cgroup cpuset, `docker --cpuset-cpus` or a job scheduler's allocation (Slurm's
     --cpus-per-task) can make fewer than the machine's os.cpu_count(); counting the machine's instead, a job given 4
-    of a 64-CPU node's cores was allowed --nproc 8, each rank with 8 threads, 64 threads timed on 4 cores."""
-    from accelopt.measure.contention import usable_cores
+    of a 64-CPU node's cores was allowed --nproc 8, each rank with 8 threads, 64 threads timed on 4 cores. A cgroup
+    CPU quota (a container's CPU limit) lowers it further, rounded up (measure.cgroups)."""
+    from accelopt.measure import cgroups
+    from accelopt.measure.contention import affinity_cores, usable_cores
 
-    usable, total = usable_cores(), os.cpu_count() or 1
+    usable, total, quota = usable_cores(), os.cpu_count() or 1, cgroups.cpu_quota()
+    if quota is not None and usable < affinity_cores():  # `docker run --cpus 2`: every CPU in the affinity
+        return usable, (f"the {usable} CPU{'s' if usable != 1 else ''} of this process's cgroup CPU quota "
+                        f"({quota.cpus:g} CPUs, {quota.source}; {affinity_cores()} logical CPUs in its affinity)")
     if usable < total:
         return usable, (f"the {usable} logical CPU{'s' if usable != 1 else ''} this process may run on (its CPU "
                         f"affinity, of this machine's {total}: taskset, a cpuset or a job scheduler's allocation)")

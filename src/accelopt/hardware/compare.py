@@ -87,7 +87,18 @@ def compare_data(specs: list[AcceleratorSpec], dtype: str) -> CompareResult:
     add(f"{dtype} {op} per dollar at peak", f"flop_per_usd.{dtype}", f"{op}/USD",
         [_per(s.peak(dtype), s.price_usd_per_hour, 3600.0) for s in specs], "peak x 3600 / price per hour")
     return CompareResult(devices=[s.name for s in specs], dtype=dtype, rows=rows,
-                         sources={s.name: dict(s.sources) for s in specs}, note=_note(specs))
+                         sources={s.name: dict(s.sources) for s in specs}, note=_note(specs) + _no_peak(specs, dtype))
+
+
+def _no_peak(specs: list[AcceleratorSpec], dtype: str) -> str:
+    """'; none of the devices compared gives a peak for int4 ...' where none does: the --dtype rows read null with
+    nothing saying that --dtype picked a figure none of them lists."""
+    if any(s.peak(dtype) is not None for s in specs):
+        return ""
+    common = [d for d in DTYPES if all(s.peak(d) is not None for s in specs)]
+    instead = f" (all of them give {', '.join(common)})" if common else ""
+    return (f"; none of the devices compared gives a peak for {dtype}, so the rows derived from it are empty; pick "
+            f"another --dtype{instead}")
 
 
 def _note(specs: list[AcceleratorSpec]) -> str:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from accelopt.measure import cgroups
 from accelopt.units import fmt_pct, unit
 
 OTHERS_BUSY_CORES_MAX = 0.25
@@ -85,11 +86,42 @@ def read_cpu_times(proc_stat: Path = PROC_STAT) -> CpuTimes | None:
                     self_s=usage.ru_utime + usage.ru_stime + children.ru_utime + children.ru_stime)
 
 
-def usable_cores() -> int:
+def affinity_cores() -> int:
+    """The logical CPUs this process may run on (its CPU affinity: taskset, a cpuset, a scheduler's allocation)."""
     try:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         return os.cpu_count() or 1
+
+
+def usable_cores() -> int:
+    """The cores this process can keep busy: its CPU affinity, or fewer under a cgroup CPU quota (cgroups.cpu_quota,
+    rounded up: `docker run --cpus 2` on a 64-core host leaves all 64 in the affinity)."""
+    quota = cgroups.cpu_quota()
+    cores = affinity_cores()
+    return cores if quota is None else min(cores, quota.whole_cpus)
+
+
+def cores_limit() -> str:
+    """What sets the usable cores below this machine's logical CPUs, '' where nothing does: 'cgroup CPU quota 2 CPUs,
+    /sys/fs/cgroup/cpu.max: 200000 100000; 64 logical CPUs in its affinity', or 'its CPU affinity, of this machine's
+    64 logical CPUs'."""
+    quota, affinity, total = cgroups.cpu_quota(), affinity_cores(), os.cpu_count() or 1
+    if quota is not None and quota.whole_cpus < affinity:
+        return (f"cgroup CPU quota {quota.cpus:g} CPU{'' if quota.cpus == 1 else 's'}, {quota.source}; "
+                f"{affinity} logical CPUs in its affinity")
+    if affinity < total:
+        return f"its CPU affinity, of this machine's {total} logical CPUs"
+    return ""
+
+
+def cores_said(cores: int | None = None) -> str:
+    """'2 usable cores' and, where a cgroup quota or the affinity sets the count (cores_limit), what set it:
+    '2 usable cores (cgroup CPU quota 2 CPUs, /sys/fs/cgroup/cpu.max: 200000 100000; 64 logical CPUs in its
+    affinity)'."""
+    cores = usable_cores() if cores is None else cores
+    limit = cores_limit()
+    return f"{cores} usable core{'' if cores == 1 else 's'}" + (f" ({limit})" if limit else "")
 
 
 LINK_WARNING_MARK = "; WARNING, disturbed while measured: "
@@ -199,10 +231,12 @@ def check_setup(report: ContentionReport, *, threads: int | None, load_1min: flo
     """Thread oversubscription and a loaded machine at the start; `figures` are what they disturb."""
     cores = usable_cores()
     if threads is not None and threads > cores:
-        report.add(f"torch runs {threads} threads on {cores} usable cores (oversubscribed)", *figures)
+        report.add(f"torch runs {threads} threads on {cores_said(cores)}: oversubscribed, each op waits for "
+                   f"descheduled threads; run with --threads {cores} (profile, optimize) or OMP_NUM_THREADS={cores}",
+                   *figures)
     own = threads or 1  # this process's own recent work is in the load average too
     if load_1min is not None and load_1min - own > cores:
-        report.add(f"load average {load_1min:.2f} over the last minute exceeds the {cores} usable cores plus this "
+        report.add(f"load average {load_1min:.2f} over the last minute exceeds the {cores_said(cores)} plus this "
                    f"process's {own} thread{'' if own == 1 else 's'} at the start", *figures)
 
 

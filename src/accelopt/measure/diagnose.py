@@ -452,25 +452,40 @@ def cpu_share_note(result: Any, spec: Any) -> str | None:
                              "that MFU is at most {share} here (the energy estimate charges the same share)")
 
 
+def _cores_used(threads: int | None) -> int | None:
+    """The cores `threads` torch threads can keep busy here: at most the usable cores (the affinity, or a cgroup CPU
+    quota: 56 threads under `docker run --cpus 2` ran on 2 CPUs' worth of time, not 56 cores)."""
+    from accelopt.measure.contention import usable_cores
+
+    return min(threads, usable_cores()) if threads else threads
+
+
 def socket_share(spec: Any, threads: int | None) -> float | None:
-    """threads / spec.cores where `spec` is a CPU catalog entry whose figures are a whole socket of more cores than
-    the `threads` a measurement ran on; None otherwise (not a CPU entry, no core count, as many threads as cores)."""
-    cores = getattr(spec, "cores", None)
-    if spec is None or spec.kind != "cpu" or not cores or not threads or threads >= cores:
+    """cores used / spec.cores where `spec` is a CPU catalog entry whose figures are a whole socket of more cores
+    than a measurement's `threads` could use (_cores_used); None otherwise (not a CPU entry, no core count, as many
+    cores as the socket's)."""
+    cores, used = getattr(spec, "cores", None), _cores_used(threads)
+    if spec is None or spec.kind != "cpu" or not cores or not used or used >= cores:
         return None
-    return threads / cores
+    return used / cores
 
 
 def socket_share_note(spec: Any, threads: int | None, ratio: str, ran: str, bound: str) -> str | None:
     """The note that `ratio` (a figure over a CPU catalog entry's) divides by the whole socket while `ran` used
     `threads` of its cores, and what that share bounds (`bound`, with {share} for it); None where socket_share is.
     profile's MFU (cpu_share_note) and probe's % of catalog (measure.probe) both say it."""
-    share = socket_share(spec, threads)
+    share, used = socket_share(spec, threads), _cores_used(threads)
     if share is None:
         return None
-    return (f"{ratio} divides by the whole {spec.name} socket ({spec.cores} cores); {ran} ran on {threads} torch "
-            f"threads, {threads}/{spec.cores} = {_pct(share)} of its cores, so with the peak shared evenly among the "
-            f"cores {bound.format(share=_pct(share))}")
+    if used != threads:
+        from accelopt.measure.contention import cores_said
+
+        on = f"{threads} torch threads on {cores_said(used)}"
+    else:
+        on = f"{threads} torch threads"
+    return (f"{ratio} divides by the whole {spec.name} socket ({spec.cores} cores); {ran} ran on {on}, "
+            f"{used}/{spec.cores} = {_pct(share)} of its cores, so with the peak shared evenly among the cores "
+            f"{bound.format(share=_pct(share))}")
 
 
 def probed_on_a_busy_machine(specs: Iterable[tuple[Any, str]]) -> list[str]:

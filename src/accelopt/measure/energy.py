@@ -351,15 +351,11 @@ class ProcessCpuUtilization:
 def cpu_estimate_meter(spec: AcceleratorSpec) -> EstimateMeter:
     """A CPU socket's estimate scaled to this process: TDP x (cores used / the socket's cores), at the measured
     utilization of those cores. Without `cores` in the spec the whole socket is charged, and the note says so."""
-    import os
-
     import torch
 
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        usable = os.cpu_count() or 1
-    used = max(1, min(int(torch.get_num_threads()), usable))
+    from accelopt.measure.contention import usable_cores
+
+    used = max(1, min(int(torch.get_num_threads()), usable_cores()))  # affinity, and a cgroup CPU quota
     if spec.cores:
         share = min(1.0, used / spec.cores)
         return EstimateMeter(spec, ProcessCpuUtilization(used), share=share,

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from accelopt.measure.cgroups import CGROUP_ROOT, SELF_CGROUP, cgroup_dirs, own_cgroups
 from accelopt.units import unit
 from accelopt.workload.storage import state_tensors, storage_key, tensor_bytes
 
@@ -330,8 +331,8 @@ def out_of_memory_as_error(what: str, device: str, fix: str) -> AbstractContextM
 # ---- will a training step fit in host memory? ------------------------------------------------------
 
 _MEMINFO = Path("/proc/meminfo")
-_CGROUP_ROOT = Path("/sys/fs/cgroup")
-_SELF_CGROUP = Path("/proc/self/cgroup")
+_CGROUP_ROOT = CGROUP_ROOT
+_SELF_CGROUP = SELF_CGROUP
 # cgroup v1 writes "no limit" as PAGE_COUNTER_MAX pages (9223372036854771712 with 4 KiB pages; the figure moves with
 # the page size), so any limit from 2**62 bytes (4 EiB, more than any machine holds) up means none.
 _V1_NO_LIMIT_BYTES = 2.0**62
@@ -374,45 +375,18 @@ def _inactive_file_bytes(stat: Path, key: str) -> float:
     return 0.0
 
 
-def _cgroup_dirs(base: Path, own: str) -> list[Path]:
-    """`base`/`own` (this process's cgroup) and each ancestor up to `base`, those that exist: a limit anywhere
-    on the path applies. In a container the mount shows the container's own group at `base`, where `own` (the
-    host's path) does not exist, so `base` alone is read."""
-    parts = [p for p in own.strip("/").split("/") if p]
-    dirs = [base.joinpath(*parts[:n]) for n in range(len(parts), -1, -1)]
-    return [d for d in dirs if d.is_dir()]
-
-
-def _own_cgroups(self_cgroup: Path) -> tuple[str, str]:
-    """(v2 path, v1 memory-controller path) of this process from /proc/self/cgroup ("0::/a/b",
-    "4:memory:/a/b"); "/" where a line is missing or the file unreadable."""
-    v2 = v1 = "/"
-    try:
-        lines = self_cgroup.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return v2, v1
-    for line in lines:
-        hier, _, rest = line.partition(":")
-        controllers, _, path = rest.partition(":")
-        if hier == "0" and not controllers:
-            v2 = path or "/"
-        elif "memory" in controllers.split(","):
-            v1 = path or "/"
-    return v2, v1
-
-
 def cgroup_headroom_bytes(root: Path = _CGROUP_ROOT, self_cgroup: Path = _SELF_CGROUP) -> tuple[float, str] | None:
     """(bytes this process's memory cgroup can still grow before its OOM killer acts, the limit file read), the
     smallest over the group and its ancestors; None without a limit (or without cgroups). Headroom = limit -
     (usage - inactive file cache), usage less the cache the kernel reclaims first: the kubelet's "working set"
     (Kubernetes docs, node-pressure eviction). v2: memory.max ('max' = none) and memory.current, cgroup-v2.rst;
     v1: memory/memory.limit_in_bytes and memory.usage_in_bytes, cgroup-v1/memory.rst."""
-    v2_own, v1_own = _own_cgroups(self_cgroup)
+    v2_own, v1_own = own_cgroups(self_cgroup, "memory")
     layouts = [(root, v2_own, "memory.max", "memory.current", "inactive_file"),
                (root / "memory", v1_own, "memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file")]
     best: tuple[float, str] | None = None
     for base, own, limit_name, usage_name, inactive_key in layouts:
-        for d in _cgroup_dirs(base, own):
+        for d in cgroup_dirs(base, own):
             limit, usage = _read_number(d / limit_name), _read_number(d / usage_name)
             if limit is None or usage is None or limit >= _V1_NO_LIMIT_BYTES:
                 continue

@@ -38,7 +38,7 @@ class EnvDocument:
     """`accelopt env --json`: versions, devices and readable energy meters of this machine."""
 
     SCHEMA_KIND: ClassVar[str] = "env"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2  # 2: usable_cores, usable_cores_note
 
     accelopt: str | None
     python: str
@@ -51,3 +51,8 @@ class EnvDocument:
     nvidia_driver_note: str = field(metadata={"doc": "why no driver version was read (empty when read)"})
     devices: list[DetectedDevice]
     energy_meters: list[EnergyMeterInfo]
+    usable_cores: int = unit("count", "the CPU cores this process can keep busy: its CPU affinity, or fewer under a "
+                             "cgroup CPU quota (a container's CPU limit), rounded up; what profile and optimize "
+                             "judge torch's threads against", default=1)
+    usable_cores_note: str = field(default="", metadata={
+        "doc": "what set usable_cores where it is below the machine's logical CPUs (the quota file, the affinity)"})

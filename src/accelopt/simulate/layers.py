@@ -13,7 +13,9 @@ conv layers) so that the simulator runs without torch.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from accelopt.errors import InputError
@@ -46,9 +48,15 @@ class Layer:
                 raise InputError(f"layer {self.name!r}: {f} = {v!r} must be a positive integer",
                                  "give positive layer dimensions")
         if self.macs > MAX_LAYER_MACS:
+            # a model preset's entry stands for all its layers (126 q_proj GEMMs of Llama 3 405B): 64 x 8,192 tokens
+            # pass the bound though each GEMM (1.4e14 MACs) is a real one; 'past any real layer' said otherwise
+            what = (f"; the row stands for {self.repeats:,} GEMMs (layers, heads or groups) of "
+                    f"{self.m * self.n * self.k:.3g} MACs each" if self.repeats > 1 else ", past any real layer")
             raise InputError(f"layer {str(self.name)[:80]!r}: {self.m:,} x {self.n:,} x {self.k:,} x {self.repeats:,} "
-                             f"= {self.macs:.3g} MACs is more than {MAX_LAYER_MACS:.3g}, past any real layer",
-                             "check the layer's sizes (and --batch / --seq-len)")
+                             f"= {self.macs:.3g} MACs is more than {MAX_LAYER_MACS:.3g} (2**53, the most the "
+                             f"simulator counts exactly){what}",
+                             "check the layer's sizes, or simulate fewer tokens or images (a smaller --batch or "
+                             "--seq-len)")
 
     @property
     def macs(self) -> int:
@@ -105,6 +113,8 @@ def from_workload(w: Workload) -> tuple[list[Layer], list[str]]:
     shapes); the names of the ops left out (no MACs to map)."""
     layers: list[Layer] = []
     skipped: list[str] = []
+    backward: set[int] = set()  # indices into `layers` of a train step's backward GEMMs
+    batched: set[int] = set()  # and of batched matmuls (bmm)
     for i, op in enumerate(w.ops):
         name = op.module or f"{op.name}#{i}"
         if op.conv is not None:
@@ -113,6 +123,10 @@ def from_workload(w: Workload) -> tuple[list[Layer], list[str]]:
             # a train step's backward GEMMs (dX, dW) ran under their forward's module name: the table showed 'fc'
             # three times, none saying which was the forward; a conv's backward already reads 'c.dX' / 'c.dW'
             gname = f"{name}.backward" if op.phase == "backward" and op.module else name
+            if op.phase == "backward":
+                backward.add(len(layers))
+            if "bmm" in op.name or op.gemm.batch > 1:  # both operands activations (a Linear's weight is shared)
+                batched.add(len(layers))
             layer = from_gemm(gname, op.gemm, op.count, op.kind if op.kind in ("attention", "conv") else "gemm")
             layers.append(_unique_conv_inputs(layer, op) if op.kind == "conv" else layer)
         elif (grads := conv_backward_layers(name, op)) is not None:
@@ -135,7 +149,58 @@ def from_workload(w: Workload) -> tuple[list[Layer], list[str]]:
                          "matrix multiply, convolution or attention with its shape",
                          "give a model with Linear, Conv or attention layers; a workload JSON needs ops with gemm "
                          "or conv shapes (`accelopt profile ... --save-workload` writes them)")
-    return layers, skipped
+    return unique_names(layers, backward, batched), skipped
+
+
+def unique_names(layers: list[Layer], backward: Collection[int] = (), batched: Collection[int] = ()) -> list[Layer]:
+    """`layers` with no two rows of one name. Several GEMMs of one module share its name: an eager attention's two
+    batched matmuls (Hugging Face Llama's `self_attn` computes softmax(QK^T)V with two torch.matmul calls) printed two
+    'model.layers.0.self_attn' rows, and a Linear's two backward GEMMs two 'fc.backward' rows. Named by what they
+    compute where the shapes say it: a pair of one module's forward batched matmuls (`batched`: aten.bmm, or a batch
+    above 1), the second taking the first's output, (S x Sk) then (S x Sk) @ (Sk x Dv) with the same batch, is the
+    scores and the weighted sum: '.qk' and '.av' (as
+    transformer_layers and attention_layers name them); a Linear's backward GEMMs, against its forward
+    Y[T, out] = X[T, in] W^T: dX[T, in] = dY[T, out] W[out, in] is '.dX', the one reducing over the T rows is '.dW'
+    (as a convolution's backward reads). Rows still sharing a name get '(i of n)' in the order they ran."""
+    names = [x.name for x in layers]
+    groups: dict[str, list[int]] = {}
+    for i, n in enumerate(names):
+        groups.setdefault(n, []).append(i)
+    # a module of one forward GEMM (a Linear; not an attention's two matmuls, whose gradients have no weight)
+    forward = {n: layers[idx[0]] for n, idx in groups.items() if len([i for i in idx if i not in backward]) == 1}
+    for name, idx in groups.items():
+        if len(idx) < 2:
+            continue
+        if name.endswith(".backward") and (f := forward.get(name.removesuffix(".backward"))) is not None:
+            tags = [_gradient_tag(layers[i], f) for i in idx]
+            for i, tag in zip(idx, tags, strict=True):
+                if tag is not None and tags.count(tag) == 1:
+                    names[i] = f"{name.removesuffix('.backward')}.{tag}"
+            continue
+        fwd = [i for i in idx if i not in backward and i in batched]
+        for a, b in itertools.pairwise(fwd):
+            x, y = layers[a], layers[b]
+            if names[a] == names[b] == name and x.m == y.m and x.n == y.k and x.repeats == y.repeats:
+                names[a], names[b] = f"{name}.qk", f"{name}.av"
+    counts: dict[str, int] = {}
+    for n in names:
+        counts[n] = counts.get(n, 0) + 1
+    seen: dict[str, int] = {}
+    out = []
+    for x, n in zip(layers, names, strict=True):
+        if counts[n] > 1:
+            seen[n] = seen.get(n, 0) + 1
+            n = f"{n} ({seen[n]} of {counts[n]})"
+        out.append(x if n == x.name else dataclasses.replace(x, name=n))
+    return out
+
+
+def _gradient_tag(g: Layer, f: Layer) -> str | None:
+    """'dX' or 'dW' for a backward GEMM `g` of the Linear whose forward GEMM is `f` (M = T rows, N = out, K = in):
+    dX is T x in over out, dW is out x in (or in x out) over T; None where the shapes fit neither or both."""
+    dx = g.m == f.m and g.n == f.k and g.k == f.n
+    dw = g.k == f.m and sorted((g.m, g.n)) == sorted((f.n, f.k))
+    return "dX" if dx and not dw else "dW" if dw and not dx else None
 
 
 def _unique_conv_inputs(layer: Layer, op: Op) -> Layer:

@@ -23,6 +23,7 @@ import csv
 import dataclasses
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from accelopt.errors import InputError
@@ -161,3 +162,95 @@ def write_topology(layers: Sequence[Layer], path: Path | str, gemm: bool = False
         nf = c.c_out // c.groups if c.groups > 1 else c.c_out
         lines.append(f"{name}, {h}, {w}, {c.kh}, {c.kw}, {c.c_in}, {nf}, {c.stride},")
     write_text_whole(path, "\n".join(lines) + "\n")  # all or nothing: a Ctrl-C leaves the earlier file
+
+
+MAX_TOPOLOGY_ROWS = 1_000_000
+"""Most rows `save_topology` writes (about 40 MB): one row per GEMM, and an LLM's attention is one GEMM per head and
+layer (Llama 3 70B at batch 8: 80 layers x 64 heads x 8 = 40,960 rows for QK^T alone)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SavedTopology:
+    """What `save_topology` wrote."""
+
+    path: str
+    format: str
+    """'conv' or 'gemm' (SCALE-Sim's two topology formats)."""
+    rows: int
+    notes: list[str] = field(default_factory=list)
+    """What reading the file back does not reproduce exactly."""
+
+
+def _safe_name(name: str, depthwise: bool) -> str:
+    """A row name SCALE-Sim and parse_topology read back as written: no comma (the separator), and 'DP' only in a
+    depthwise row's name (either reader takes 'DP' anywhere in the name as depthwise)."""
+    name = " ".join(name.replace(",", ";").split()) or "layer"
+    if depthwise:
+        return name if "DP" in name else f"{name}_DP"
+    return name.replace("DP", "Dp")
+
+
+def _conv_rows(layers: Sequence[Layer]) -> list[str] | None:
+    """SCALE-Sim conv rows for `layers`, or None where one of them is not a batch-1 convolution of groups 1 or
+    depthwise (nor a GEMM of one row, which is a 1x1 convolution of one pixel: M = 1, N filters, K channels)."""
+    rows: list[str] = []
+    for x in layers:
+        c = x.conv
+        if c is None:
+            if x.m != 1:
+                return None
+            rows += [f"{name}, 1, 1, 1, 1, {x.k}, {x.n}, 1," for name in _row_names(x.name, False, x.repeats)]
+            continue
+        depthwise = c.groups > 1 and c.groups == c.c_in
+        if c.n != 1 or (c.groups != 1 and not depthwise) or x.repeats % c.groups:
+            return None
+        h, w = c.h_in + 2 * c.padding, c.w_in + 2 * c.padding
+        nf = c.c_out // c.groups if depthwise else c.c_out
+        rows += [f"{name}, {h}, {w}, {c.kh}, {c.kw}, {c.c_in}, {nf}, {c.stride},"
+                 for name in _row_names(x.name, depthwise, x.repeats // c.groups)]
+    return rows
+
+
+def _row_names(name: str, depthwise: bool, count: int) -> list[str]:
+    """One name per row of a layer that runs `count` times: 'fc', or 'fc.0', 'fc.1', ..."""
+    base = _safe_name(name, depthwise)
+    return [base] if count == 1 else [f"{base}.{i}" for i in range(count)]
+
+
+def save_topology(layers: Sequence[Layer], path: Path | str) -> SavedTopology:
+    """Write `layers` as a SCALE-Sim topology CSV that scalesim and `simulate run --topology` read back as the same
+    GEMMs: the conv format where every layer is a batch-1 convolution (groups 1 or depthwise) or a one-row GEMM,
+    else the GEMM format with one row per GEMM (a layer's `repeats`, its heads, groups and identical ops, each a row:
+    SCALE-Sim has no repeat column). InputError past MAX_TOPOLOGY_ROWS rows, before anything is written."""
+    conv = _conv_rows(layers)
+    total = len(conv) if conv is not None else sum(x.repeats for x in layers)
+    if total > MAX_TOPOLOGY_ROWS:
+        raise InputError(f"--save-topology would write {total:,} rows, one per GEMM (SCALE-Sim has no repeat column), "
+                         f"more than {MAX_TOPOLOGY_ROWS:,}", "simulate a smaller --batch or --seq-len for the file")
+    notes: list[str] = []
+    if conv is not None:
+        lines = [", ".join(CONV_COLUMNS) + ",", *conv]
+        partial = [x.name for x in layers if x.conv is not None
+                   and (x.conv.h_in + 2 * x.conv.padding - x.conv.kh) % x.conv.stride]
+        if partial:  # the two output-size rules of the module docstring
+            notes.append(f"{len(partial)} strided layer(s) (first {partial[0]!r}) leave a partial last window: "
+                         "SCALE-Sim, and --topology with --convention scalesim-code, count it (ceil), one more output "
+                         "row and column than simulated here; read back with the default --convention paper, they "
+                         "match")
+        if any(x.conv is not None and x.conv.padding for x in layers):
+            notes.append("padded convolutions are written with their padded input size (SCALE-Sim has no padding "
+                         "column): read back, their input DRAM traffic counts the padding")
+    else:
+        lines = [", ".join(GEMM_COLUMNS) + ","]
+        for x in layers:
+            lines += [f"{name}, {x.m}, {x.n}, {x.k}," for name in _row_names(x.name, False, x.repeats)]
+        if any(x.repeats > 1 for x in layers):
+            notes.append("a layer's repeats (heads, groups, identical ops) are one row each: read back, each row pays "
+                         "its own first DRAM fill, so the stall cycles can read higher")
+        if any(x.ifmap_elems != x.m * x.k for x in layers):
+            notes.append("convolutions are written as their im2col GEMMs: read back, their input DRAM traffic is "
+                         "M x K elements, not the input tensor's")
+        notes.append("read it back with --batch 1 (the default for --topology): its rows hold the batch")
+    write_text_whole(path, "\n".join(lines) + "\n")
+    return SavedTopology(path=str(path), format="conv" if conv is not None else "gemm", rows=len(lines) - 1,
+                         notes=notes)
