@@ -17,17 +17,24 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar, Protocol, TypeVar
 
-from accelopt.errors import InfeasibleError, InputError
+from accelopt.errors import AcceloptError, InfeasibleError, InputError
+from accelopt.hardware.catalog import get_device
 from accelopt.predict.calibration import (
     DEFAULT_STACK,
     Calibration,
     load_calibrations,
     with_values,
 )
-from accelopt.predict.comm import Assumption
+from accelopt.predict.comm import Assumption, slice_spec
 from accelopt.predict.compute import attention_kernel_of, canonical_fp8_recipe
 from accelopt.predict.curve_basis import CurveBasis, curve_basis
-from accelopt.predict.query import LayoutQuery, predict_layout, uneven_note
+from accelopt.predict.query import (
+    LayoutQuery,
+    ignored_bucket_note,
+    ignored_overlap_notes,
+    predict_layout,
+    uneven_note,
+)
 from accelopt.predict.runs_csv import (
     ARCH_CELLS,
     ParamsMismatch,
@@ -341,7 +348,8 @@ def _validate_report(runs_path: Path | str | None, calibration: Path | str | Non
                           by_source=by_source, by_family=summarize(results, lambda r: r.family),
                           by_precision=summarize(results, lambda r: r.dtype), params_mismatches=params,
                           params_unchecked_runs=sum(not (r.get("params_b") or "").strip() for r in rows),
-                          input_notes=runs_file_notes(rows, results) if runs_path is not None else [])
+                          input_notes=[*runs_file_notes(rows, results), *cell_effect_lines(rows, catalog)]
+                          if runs_path is not None else [])
 
 
 # Cells a user's runs file may leave blank whose default (the bundled file's, its Megatron-LM 2021 rows') is the
@@ -375,6 +383,28 @@ def runs_file_notes(rows: list[dict[str, str]], results: list[RunResult]) -> lis
                    "sequence parallelism off (`plan explain --no-sp`), while `accelopt plan` turns it on whenever tp > "
                    "1: add +sp to the recompute cell of a run that had it (e.g. write selective+sp)")
     return out + _uneven_lines(rows)
+
+
+def cell_effect_lines(rows: list[dict[str, str]], catalog: tuple[str, ...] = ()) -> list[str]:
+    """`plan explain`'s notes on the flags a row's cells stand for, one line per note with the runs it concerns:
+    the distributed optimizer's bucket a blank dp_bucket_params cell leaves at Megatron-Core's default ('default
+    used:', query.bucket_note), and a cell whose flag has no effect on the row's layout (p2p_overlap at pp 1, a bucket
+    under ZeRO 0: query.ignored_overlap_notes, ignored_bucket_note). The same row typed as the command printed them;
+    the report filled the default and dropped the cell without a word (utval, 2026-12-05). `catalog`: the --catalog
+    files the hardware cells may name."""
+    by_note: dict[str, list[str]] = {}
+    for row in rows:
+        try:
+            q = run_query(row, catalog=catalog)
+            spec = slice_spec(get_device(q.hardware, q.catalog), q.slice_devices)
+        except AcceloptError:  # the row's own error was reported when it was reproduced
+            continue
+        dp = max(1, q.devices // (q.tp * q.pp * q.cp))  # as predict_layout's
+        for note in [*ignored_overlap_notes(q), ignored_bucket_note(q, spec, dp)]:
+            if note:
+                by_note.setdefault(note, []).append(row.get("id") or "?")
+    return [f"note: {len(ids)} run(s) ({_some(ids)}): {note}"
+            f"{flags_as_cells(note, None, _RENAMED_FLAGS, _known_columns())}" for note, ids in by_note.items()]
 
 
 def _blank_zero_line(ids: list[str], over: set[str]) -> str:
