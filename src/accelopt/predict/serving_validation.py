@@ -523,7 +523,32 @@ def _validate_serving(runs_path: Path | str | None, calibration: str | None) -> 
         median_abs_error_fit=statistics.median(e for e, _ in fit) if fit else math.nan, groups=_groups(results),
         sources={k: v for k, v in sources.items() if k in cited},
         input_warnings=[*unused_key_lines(rows), *([line] if (line := slow_serving_line(results)) else []),
-                        *default_lines(rows, results, calibration)])
+                        *default_lines(rows, results, calibration), *role_lines(rows, calibration)])
+
+
+def role_lines(rows: list[dict[str, str]], path: str | None) -> list[str]:
+    """Warnings for the rows whose role cell the calibration they are predicted with contradicts: 'fit' on a row its
+    [serving.*] table was not fitted on (its fitted_on: the row counts in no held-out figure), 'test' on one it was
+    fitted on (its error counts in the held-out median as if unseen). The bundled file agrees with its tables; a
+    user's file said nothing of either (utval, 2026-12-05)."""
+    wrong: dict[tuple[str, str], list[str]] = {}
+    for row in rows:
+        if row["role"] == "gap":
+            continue
+        cal = row_calibration(row, row_device(row["hardware"]), None, path)
+        if (row["role"] == "fit") != (row["id"] in cal.fitted_on):
+            wrong.setdefault((row["role"], cal.family), []).append(row["id"])
+    lines = []
+    for (role, family), ids in wrong.items():
+        named = f"{len(ids)} serving run(s) ({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''})"
+        if role == "fit":
+            lines.append(f"warning: role fit in {named} that [serving.{family}] was not fitted on (its fitted_on does "
+                         "not list them): they count in no held-out figure — write test (held out), or list them in "
+                         f"fitted_on of the [serving.{family}] table of the --calibration file fitted on them")
+        else:
+            lines.append(f"warning: role test in {named} that [serving.{family}] was fitted on (its fitted_on lists "
+                         "them): their errors count in the held-out median as if unseen — write fit")
+    return lines
 
 
 def default_lines(rows: list[dict[str, str]], results: list[ServingRunResult], path: str | None) -> list[str]:
