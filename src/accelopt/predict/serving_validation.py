@@ -523,7 +523,27 @@ def _validate_serving(runs_path: Path | str | None, calibration: str | None) -> 
         median_abs_error_fit=statistics.median(e for e, _ in fit) if fit else math.nan, groups=_groups(results),
         sources={k: v for k, v in sources.items() if k in cited},
         input_warnings=[*unused_key_lines(rows), *([line] if (line := slow_serving_line(results)) else []),
-                        *default_lines(rows, results, calibration), *role_lines(rows, calibration)])
+                        *default_lines(rows, results, calibration), *role_lines(rows, calibration),
+                        *uncalibrated_lines(rows, calibration)])
+
+
+def uncalibrated_lines(rows: list[dict[str, str]], path: str | None) -> list[str]:
+    """A note per [serving.*] table that predicts rows without being fitted on published runs of their family, or of
+    their device (its values carried), in the words `plan serve` prints beside such a result
+    (ServingCalibration.uncalibrated_caveat): the report gave those rows' errors beside fitted ones without a word
+    (utval, 2026-12-05)."""
+    by_caveat: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
+    for row in rows:
+        spec = row_device(row["hardware"])
+        cal = row_calibration(row, spec, None, path)
+        if caveat := cal.uncalibrated_caveat(spec.name):
+            ids, devices = by_caveat.setdefault((cal.family, caveat), ([], []))
+            ids.append(row["id"])
+            if spec.name not in devices:
+                devices.append(spec.name)
+    return [f"note: {len(ids)} serving run(s) ({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''}) on "
+            f"{', '.join(devices)}: [serving.{family}]{caveat}, as `plan serve` says beside them"
+            for (family, caveat), (ids, devices) in by_caveat.items()]
 
 
 def role_lines(rows: list[dict[str, str]], path: str | None) -> list[str]:
