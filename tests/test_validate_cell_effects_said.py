@@ -56,3 +56,20 @@ def test_cells_the_layout_ignores_are_named(tmp_path: Path, capsys: pytest.Captu
     assert "--p2p-overlap is the p2p_overlap cell" in err
     assert "1 run(s) (my-l31-8b-b): --dp-bucket-params has no effect here" in err
     assert sum("has no effect here" in line for line in doc["input_notes"]) == 2
+
+
+def test_chunks_that_do_not_split_the_layers_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """pp 2 x vp 3 = 6 chunks over Llama 3.1 8B's 32 layers (a made-up layout of the row above): `plan explain --vp 3`
+    says the busiest rank is counted with 18 layers where 16 would do, an upper bound; the report did not."""
+    header = HEADER + ",vp"
+    row = ROW.format(suffix="-vp", zero=1, p2p="", bucket="134217728")
+    cells = row.split(",")
+    cells[12:16] = ["1", "2", "2", "2"]  # tp, pp, dp, cp: 1 x 2 x 2 x 2 = 8 devices
+    path = tmp_path / "runs.csv"
+    path.write_text(f"{header}\n{','.join(cells)},3\n", encoding="utf-8")
+    code, out, err = run_main(["validate", "--runs", str(path), "--json"], capsys)
+    assert code == 0, err
+    said = ("pp 2 x vp 3 = 6 chunks do not split 32 layers evenly: the busiest rank is counted with ceil(32 / 6) x 3 "
+            "= 18")
+    assert said in " ".join(err.split()) and "(my-l31-8b-vp)" in " ".join(err.split())
+    assert any(said in n for n in json.loads(out)["input_notes"])

@@ -33,7 +33,9 @@ from accelopt.predict.query import (
     ignored_bucket_note,
     ignored_overlap_notes,
     predict_layout,
+    slice_note,
     uneven_note,
+    uneven_vp_note,
 )
 from accelopt.predict.runs_csv import (
     ARCH_CELLS,
@@ -388,8 +390,10 @@ def runs_file_notes(rows: list[dict[str, str]], results: list[RunResult]) -> lis
 def cell_effect_lines(rows: list[dict[str, str]], catalog: tuple[str, ...] = ()) -> list[str]:
     """`plan explain`'s notes on the flags a row's cells stand for, one line per note with the runs it concerns:
     the distributed optimizer's bucket a blank dp_bucket_params cell leaves at Megatron-Core's default ('default
-    used:', query.bucket_note), and a cell whose flag has no effect on the row's layout (p2p_overlap at pp 1, a bucket
-    under ZeRO 0: query.ignored_overlap_notes, ignored_bucket_note). The same row typed as the command printed them;
+    used:', query.bucket_note), a cell whose flag has no effect on the row's layout (p2p_overlap at pp 1, a bucket
+    under ZeRO 0: query.ignored_overlap_notes, ignored_bucket_note), a vp whose chunks do not split the layers evenly
+    (the busiest rank counted as an upper bound: uneven_vp_note) and a job across slice_devices slices (slice_note).
+    The same row typed as the command printed them;
     the report filled the default and dropped the cell without a word (utval, 2026-12-05). `catalog`: the --catalog
     files the hardware cells may name."""
     by_note: dict[str, list[str]] = {}
@@ -400,7 +404,9 @@ def cell_effect_lines(rows: list[dict[str, str]], catalog: tuple[str, ...] = ())
         except AcceloptError:  # the row's own error was reported when it was reproduced
             continue
         dp = max(1, q.devices // (q.tp * q.pp * q.cp))  # as predict_layout's
-        for note in [*ignored_overlap_notes(q), ignored_bucket_note(q, spec, dp)]:
+        for note in [*ignored_overlap_notes(q), ignored_bucket_note(q, spec, dp),
+                     uneven_vp_note(q.model.layers, q.pp, q.vp, q.edge_stage_layers),
+                     slice_note(spec, q.devices, q.slice_devices)]:
             if note:
                 by_note.setdefault(note, []).append(row.get("id") or "?")
     return [f"note: {len(ids)} run(s) ({_some(ids)}): {note}"
