@@ -73,3 +73,15 @@ def test_chunks_that_do_not_split_the_layers_are_named(tmp_path: Path, capsys: p
             "= 18")
     assert said in " ".join(err.split()) and "(my-l31-8b-vp)" in " ".join(err.split())
     assert any(said in n for n in json.loads(out)["input_notes"])
+
+
+def test_a_kernel_without_a_published_rate_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """attention_kernel flash2 on an MI300X (the row above moved there, a made-up run): [family.amd-instinct-cdna3]
+    gives no flash2_attention_eff, so the attention core runs on the GEMM curve, a default `plan explain
+    --attention-kernel flash2` prints; the report did not."""
+    row = ROW.format(suffix="-mi300x", zero=1, p2p="", bucket="134217728").replace(",h100-sxm,", ",mi300x,")
+    err, doc = _validate(tmp_path, capsys, row.replace(",fused,", ",flash2,"))
+    said = ("attention kernel flash2: no published FlashAttention-2 rate for device family 'amd-instinct-cdna3' "
+            "(calibration flash2_attention_eff); its attention core runs on the GEMM curve instead (a default)")
+    assert f"1 run(s) (my-l31-8b-mi300x): {said}" in err
+    assert any(said in n for n in doc["input_notes"])
