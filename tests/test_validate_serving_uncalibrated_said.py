@@ -44,3 +44,14 @@ def test_rows_on_an_uncalibrated_table_are_named(tmp_path: Path, capsys: pytest.
 def test_rows_on_fitted_tables_say_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     err, warnings = _validate(tmp_path, capsys, H100)
     assert not [w for w in warnings if "uncalibrated" in w] and "uncalibrated" not in err
+
+
+def test_a_device_without_a_sourced_launch_floor_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan serve` of the tiny Llama config (examples/hf_tiny_llama) on the ASIC says its decode step falls under the
+    NVIDIA launch floor with no floor sourced for its runtime (serving.launch_floor_points_note: 'the time may be far
+    below what is achievable'); the report did not."""
+    shutil.copy(Path(__file__).parents[1] / "examples" / "hf_tiny_llama" / "config.json", tmp_path / "tiny.json")
+    err, warnings = _validate(tmp_path, capsys, H100, ASIC.replace(",llama2-7b,", ",tiny.json,"))
+    line = next((w for w in warnings if w.startswith("no sourced per-step floor for this device (my-asic")), None)
+    assert line is not None, warnings
+    assert line.endswith("— in 1 serving run(s) (asic-b8)") and " ".join(line.split()) in err

@@ -429,6 +429,13 @@ def _check_below_roofline(row: dict[str, str], spec: AcceleratorSpec, model: Tra
 
 def reproduce(row: dict[str, str], sources: dict[str, str] | None = None,
               cals: dict[str, serving.ServingCalibration] | None = None, path: str | None = None) -> ServingRunResult:
+    return _reproduce(row, cals, path)[0]
+
+
+def _reproduce(row: dict[str, str], cals: dict[str, serving.ServingCalibration] | None,
+               path: str | None) -> tuple[ServingRunResult, str | None]:
+    """(the row's result, `plan serve`'s launch-floor line for its prediction: serving.launch_floor_points_note, a
+    'default used:' floor deciding a phase or a device with no sourced floor; None when it says nothing)."""
     spec = _named_cell(row, "hardware", row_device)
     model = _named_cell(row, "model", get_model)  # unknown: the CSV's error, not a 'gap' the model cannot express
     if (why := not_generative(model)) is not None:  # as plan serve --model refuses it
@@ -447,6 +454,7 @@ def reproduce(row: dict[str, str], sources: dict[str, str] | None = None,
                              f"{e.fix}{flags_as_cells(e.problem + ' ' + e.fix, row['id'], _RENAMED_FLAGS, _columns())}"
                              "; or make it a 'gap' "
                              "row with the reason in its note") from None
+    floor = serving.launch_floor_points_note([p], spec, model) if p is not None else None
     return ServingRunResult(
         id=row["id"], source=row["source"], engine=row["engine"], hardware=spec.name, family=_family(spec),
         calibration=row_calibration(row, spec, cals, path).family, model=row["model"], tp=int(row["tp"]),
@@ -454,7 +462,7 @@ def reproduce(row: dict[str, str], sources: dict[str, str] | None = None,
         output_len=int(row["output_len"]), batch=p.batch if p else 0, metric=row["metric"],
         published=float(row["published"]), predicted=predicted, role=row["role"], note=note,
         memory_bytes_per_device=p.memory_bytes_per_device if p else None,
-        usable_memory_bytes_per_device=p.usable_memory_bytes_per_device if p else None)
+        usable_memory_bytes_per_device=p.usable_memory_bytes_per_device if p else None), floor
 
 
 _RENAMED_FLAGS = {"--prompt": "prompt_len", "--output": "output_len"}
@@ -513,7 +521,12 @@ def _validate_serving(runs_path: Path | str | None, calibration: str | None) -> 
     if calibration is not None:  # a bad file fails once, named, before any row
         serving.serving_calibrations(calibration)
     with naming_file("serving runs file", runs_path):  # an unknown device or model names the user's file too
-        results = [reproduce(r, sources, path=calibration) for r in rows]
+        reproduced = [_reproduce(r, None, calibration) for r in rows]
+    results = [r for r, _ in reproduced]
+    floors: dict[str, list[str]] = {}  # plan serve's launch-floor line -> the rows it concerns
+    for r, floor in reproduced:
+        if floor:
+            floors.setdefault(floor, []).append(r.id)
     test, fit = _abs_errors(results, "test"), _abs_errors(results, "fit")
     worst = max(test) if test else (math.nan, "")
     cited = {r["source"] for r in rows}  # a '# key = text' comment line that no row cites is prose, not a source
@@ -524,7 +537,9 @@ def _validate_serving(runs_path: Path | str | None, calibration: str | None) -> 
         sources={k: v for k, v in sources.items() if k in cited},
         input_warnings=[*unused_key_lines(rows), *([line] if (line := slow_serving_line(results)) else []),
                         *default_lines(rows, results, calibration), *role_lines(rows, calibration),
-                        *uncalibrated_lines(rows, calibration)])
+                        *uncalibrated_lines(rows, calibration),
+                        *(f"{floor} — in {len(ids)} serving run(s) ({', '.join(ids[:3])}"
+                          f"{', ...' if len(ids) > 3 else ''})" for floor, ids in floors.items())])
 
 
 def uncalibrated_lines(rows: list[dict[str, str]], path: str | None) -> list[str]:
