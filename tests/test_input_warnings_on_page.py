@@ -117,7 +117,8 @@ def test_unused_training_tables_warning_is_in_the_json_and_on_the_page(argv: lis
     line = f"warning: {cal}: its [family.*] tables (training calibration) are not used by serving predictions"
     out, err = run_main_expect(capsys, *argv, "--calibration", str(cal), "--json")
     assert line in " ".join(err.split())
-    assert json.loads(out)["input_warnings"][0].startswith(line)
+    # validate --serving's own 'default used:' lines (blank int4_group_size cells of the bundled rows) may come first
+    assert any(w.startswith(line) for w in json.loads(out)["input_warnings"])
     page = tmp_path / "page.html"
     run_main_expect(capsys, *argv, "--calibration", str(cal), "--html", str(page))
     assert line in _page_text(page)

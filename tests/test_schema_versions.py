@@ -64,8 +64,9 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     "optimize": (3, "30dcc325a627725c"),  # 2: samples_per_s is samples/s (was count); 3: baseline_thread_slowdown
     "plan-infer": (4, "235d83b185487f03"),  # 2: throughput_per_s inferences/s (was count),
     # inferences_per_j inferences/J (was none); 3: input_warnings (default ()); 4: unranked (default ())
-    "validate-inference": (2, "23b9f17caa4c78ec"),  # 2: by_source, by_family, by_precision (default []), runs[]
-    # source_key, dtype, family (default ''; 1 reads)
+    "validate-inference": (3, "0996dc92dd8b57d8"),  # 2: by_source, by_family, by_precision (default []), runs[]
+    # source_key, dtype, family (default ''; 1 reads); 3: input_warnings (rows whose role the family's fitted_on
+    # contradicts; default [])
     "validate-serving": (3, "6d048a29cb555970"),  # 2: rows gained fits and the two memory fields; 3: input_warnings
     "profile-distributed": (8, "cb89558b149e6d4a"),  # 2: prediction_left_out; 3: unused_parameters, contention, notes;
     # 4: partition.unlimited (the split without --stage-memory-gib); 5: partition.naive_cut_ties,

@@ -31,7 +31,7 @@ def test_json_groups_follow_the_rows(tmp_path: Path, capsys: pytest.CaptureFixtu
     code, out, err = run_main(["validate", "--inference", "--runs", str(runs), "--json"], capsys)
     assert code == 0, err
     doc = json.loads(out)
-    assert doc["schema_version"] == 2
+    assert doc["schema_version"] == 3  # 3: input_warnings (test_validate_inference_roles_checked.py)
     rows = {r["id"]: r for r in doc["runs"]}
     assert {r["source_key"] for r in rows.values()} == {"lab one", "lab two"}
     assert rows["a"]["family"] == "edge-tpu" and rows["d"]["family"] != "edge-tpu"

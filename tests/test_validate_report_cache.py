@@ -39,7 +39,7 @@ def test_the_training_report_is_computed_once_and_handed_out_as_copies(monkeypat
 
 
 def test_the_serving_report_is_computed_once_and_handed_out_as_copies(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = _count_calls(monkeypatch, serving_validation, "reproduce")
+    calls = _count_calls(monkeypatch, serving_validation, "_reproduce")  # the per-row call (with its floor line)
     first = serving_validation.validate_serving()
     rows = calls[0]
     second = serving_validation.validate_serving()

@@ -557,6 +557,9 @@ def validate_inference_cmd(runs: str | None, as_json: bool, html: str | None) ->
     from accelopt.report.runs import finish_run
 
     result = validate_inference_result(runs)
+    from accelopt.cli.plan import say_warnings
+
+    say_warnings(result.input_warnings)  # stderr (stdout stays one JSON document); the result carries them too
     finish_run("validate-inference", result, html)
     if as_json:
         from accelopt.report.jsonout import emit

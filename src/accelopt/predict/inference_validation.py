@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from accelopt.errors import AcceloptError, InputError, out_of_memory_as_infeasible
 from accelopt.hardware.catalog import get_device
 from accelopt.hardware.spec import AcceleratorSpec
-from accelopt.predict.inference import InferenceRuntime, compute_time_s, load_runtimes, plan_inference
+from accelopt.predict.inference import InferenceRuntime, compute_time_s, load_runtimes, plan_inference, runtime_for
 from accelopt.predict.runs_csv import cell_error, missing_path_cell, naming_file, read_runs_csv, row_device
 from accelopt.predict.validation import ErrorSummary, summarize
 from accelopt.units import unit
@@ -69,10 +69,10 @@ class ValidateInferenceResult:
     """`accelopt validate --inference`: published inference figures vs `plan infer`'s predictions."""
 
     SCHEMA_KIND: ClassVar[str] = "validate-inference"
-    SCHEMA_VERSION: ClassVar[int] = 2
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)
+    SCHEMA_VERSION: ClassVar[int] = 3
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
     """Version 2 added by_source, by_family, by_precision (defaults []) and each row's source_key, dtype and family
-    (defaults '')."""
+    (defaults ''); version 3 input_warnings (default [])."""
     LEGACY_UNVERSIONED: ClassVar[bool] = True
     """Records written before the schema (no `schema` field) have this shape and load as version 1."""
 
@@ -88,6 +88,9 @@ class ValidateInferenceResult:
     """Held-out median and worst |error| per inference family (the runtime values that predicted the rows)."""
     by_precision: list[ErrorSummary] = field(default_factory=list)
     """Held-out median and worst |error| per precision."""
+    input_warnings: list[str] = field(default_factory=list)
+    """Warnings about the runs file the console prints on stderr: rows whose role cell the family's fitted_on
+    contradicts (role_lines)."""
     estimate: bool = True
 
 
@@ -191,6 +194,11 @@ def _check_below_peak(row: dict[str, str], spec: AcceleratorSpec, flop_per_infer
 def validate_inference(runs_path: Path | str | None = None,
                        runtimes: list[InferenceRuntime] | None = None) -> list[InferenceRunResult]:
     rows, sources = read_inference_runs(runs_path)
+    return _reproduce_rows(rows, sources, runtimes, runs_path)
+
+
+def _reproduce_rows(rows: list[dict[str, str]], sources: dict[str, str], runtimes: list[InferenceRuntime] | None,
+                    runs_path: Path | str | None) -> list[InferenceRunResult]:
     with naming_file("inference runs file", runs_path):  # an unknown device or model names the user's file too
         return [_reproduce_named(r, runtimes, sources) for r in rows]
 
@@ -210,14 +218,41 @@ def _reproduce_named(row: dict[str, str], runtimes: list[InferenceRuntime] | Non
 def validate_inference_result(runs_path: Path | str | None = None,
                                runtimes: list[InferenceRuntime] | None = None) -> ValidateInferenceResult:
     """Every row of the runs CSV reproduced, with the median errors (what `validate --inference` reports)."""
-    results = validate_inference(runs_path, runtimes)
+    rows, sources = read_inference_runs(runs_path)  # read once: the rows reproduced and their roles checked
+    results = _reproduce_rows(rows, sources, runtimes, runs_path)
     bad = worst(results)
     return ValidateInferenceResult(runs=results, median_abs_error_held_out=median_abs_error(results, True),
                                    median_abs_error_all=median_abs_error(results, False),
                                    worst_held_out=bad.id if bad else None,
                                    by_source=summarize(results, lambda r: r.source_key),
                                    by_family=summarize(results, lambda r: r.family),
-                                   by_precision=summarize(results, lambda r: r.dtype))
+                                   by_precision=summarize(results, lambda r: r.dtype),
+                                   input_warnings=role_lines(rows, runtimes))
+
+
+def role_lines(rows: list[dict[str, str]], runtimes: list[InferenceRuntime] | None = None) -> list[str]:
+    """Warnings for the rows whose role cell the runtime values they are predicted with contradict: 'fit' on a row
+    its family was not fitted on (its fitted_on: the row counts in no held-out figure), 'test' on one it was fitted
+    on (its error counts in the held-out median as if unseen). The bundled file agrees with its families; a user's
+    file said nothing of either (utval, 2026-12-05)."""
+    rts = runtimes if runtimes is not None else load_runtimes()
+    wrong: dict[tuple[str, str], list[str]] = {}
+    for row in rows:
+        rt = runtime_for(row_device(row["hardware"]), rts)
+        if (row["role"] == "fit") != (row["id"] in rt.fitted_on):
+            wrong.setdefault((row["role"], rt.family), []).append(row["id"])
+    lines = []
+    for (role, family), ids in wrong.items():
+        named = f"{len(ids)} inference run(s) ({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''})"
+        if role == "fit":
+            lines.append(f"warning: role fit in {named} that [family.{family}] of predict/data/inference.toml was "
+                         "not fitted on (its fitted_on does not list them): they count in no held-out figure — write "
+                         "test (held out)")
+        else:
+            lines.append(f"warning: role test in {named} that [family.{family}] of predict/data/inference.toml was "
+                         "fitted on (its fitted_on lists them): their errors count in the held-out median as if "
+                         "unseen — write fit")
+    return lines
 
 
 def median_abs_error(results: list[InferenceRunResult], held_out_only: bool = True) -> float:

@@ -345,16 +345,17 @@ def choice_cell(what: str, row: Mapping[str, str | None], col: str, allowed: tup
                      f"write one of {', '.join(allowed)}" + (", or leave it blank" if blank_ok else ""))
 
 
-def flags_as_cells(text: str, rid: str, renamed: Mapping[str, str], columns: frozenset[str]) -> str:
+def flags_as_cells(text: str, rid: str | None, renamed: Mapping[str, str], columns: frozenset[str]) -> str:
     """' (--global-batch is the global_batch cell, ... of row 'r1')' for each command-line flag `text` names whose
-    cell is one of `columns`: `renamed[flag]` where the cell has another name, else the flag's words joined by '_'.
-    The predictors' errors speak in flags; a runs file's user edits cells (docs/runs_files.md)."""
+    cell is one of `columns`: `renamed[flag]` where the cell has another name, else the flag's words joined by '_'
+    (`rid` None: a note on several rows, without 'of row ...'). The predictors' errors speak in flags; a runs file's
+    user edits cells (docs/runs_files.md)."""
     named = []
     for flag in dict.fromkeys(re.findall(r"--[a-z][a-z0-9-]*", text)):
         cell = renamed.get(flag, flag[2:].replace("-", "_"))
         if cell.split(" ")[0] in columns:
             named.append(f"{flag} is the {cell} cell")
-    return f" ({', '.join(named)} of row {rid!r})" if named else ""
+    return f" ({', '.join(named)}{'' if rid is None else f' of row {rid!r}'})" if named else ""
 
 
 # ---- params_b: the published parameter count beside the architecture cells (issue 10) ----

@@ -348,7 +348,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                 rate_error = rate_error or saturated
                 if saturated is not None:  # in the document beside the rates it completes, as the exit 2 says it
                     beside.append(ServeError(device=spec.name, problem=saturated.problem, fix=saturated.fix))
-            if (at_max_load or opts.rate.strip()) and _cap_binds(cfg, spec, opts, cal, moe, sweep.points,
+            if (at_max_load or opts.rate.strip()) and cap_binds(cfg, spec, opts, cal, moe, sweep.points,
                                                                   saturated is not None):
                 cap_bound = True
                 bound_caps[spec.name] = batch_cap_requests(cal, opts.pp) * moe.attention_dp
@@ -529,7 +529,7 @@ def cap_microbatches_note(opts: ServeOptions, at_max_load: bool, cap_bound: bool
             "micro-batches in flight; --pp-microbatches sets only how the batch splits over the stages here")
 
 
-def _cap_binds(cfg: TransformerConfig, spec: AcceleratorSpec, opts: ServeOptions, cal: ServingCalibration,
+def cap_binds(cfg: TransformerConfig, spec: AcceleratorSpec, opts: ServeOptions, cal: ServingCalibration,
                moe: MoELayout, points: list[ServingPrediction], saturated: bool) -> bool:
     """Whether the engine's cap on requests in flight (serving.batch_cap_requests x attention-DP ranks), not the KV
     cache, set a 'max' or --rate run's concurrency on `spec`: more requests would fit (serving.max_batch), and the
@@ -546,7 +546,7 @@ def batch_cap_note(opts: ServeOptions, at_max_load: bool) -> str | None:
     """'default used:' for the engine's cap on requests in flight over --pp > 1 stages where no --engine with a cited
     rule set it (TensorRT-LLM's rule applies: the default max_batch_size is its); None where the cap plays no part
     (--pp 1, or a given --batch / --concurrency list, checked against --max-batch-size on its own). plan_serve prints
-    it only where the cap, not memory, set the concurrency on some device (_cap_binds)."""
+    it only where the cap, not memory, set the concurrency on some device (cap_binds)."""
     rule = ENGINES[opts.engine].batch_cap_per_microbatch if opts.engine else None
     if opts.pp == 1 or rule is not None or not (at_max_load or opts.rate.strip()):
         return None
@@ -563,7 +563,7 @@ def batch_cap_note(opts: ServeOptions, at_max_load: bool) -> str | None:
 
 def default_cap_note(opts: ServeOptions, bound_caps: dict[str, int]) -> str | None:
     """'default used:' for the max_batch_size left out at --pp 1 where it, not the KV cache, set the requests in
-    flight of a 'max' or --rate run (`bound_caps`: device -> that cap; _cap_binds). Before utserve2 (2026-12-05)
+    flight of a 'max' or --rate run (`bound_caps`: device -> that cap; cap_binds). Before utserve2 (2026-12-05)
     nothing said so: `--batch max` of a small model on one H100 ran 2048 requests beside 'max batch that fits: 2985'.
     None with --max-batch-size given, at --pp > 1 (batch_cap_note says it there) or where the cap did not bind."""
     if opts.pp > 1 or opts.max_batch_size is not None or not bound_caps:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import statistics
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field, replace
@@ -39,7 +40,16 @@ from accelopt.predict.runs_csv import (
 )
 from accelopt.predict.serving import ENGINES
 from accelopt.predict.serving_moe import MoELayout
-from accelopt.predict.serving_plan import check_batch_cap, not_generative
+from accelopt.predict.serving_plan import (
+    ServeOptions,
+    batch_cap_note,
+    cap_binds,
+    check_batch_cap,
+    default_cap_note,
+    int4_group_note,
+    not_generative,
+    pp_microbatches_note,
+)
 from accelopt.predict.training import MAX_SEQ_LEN
 from accelopt.units import MAX_COUNT, unit
 from accelopt.workload.presets import get_model
@@ -432,6 +442,13 @@ def _check_below_roofline(row: dict[str, str], spec: AcceleratorSpec, model: Tra
 
 def reproduce(row: dict[str, str], sources: dict[str, str] | None = None,
               cals: dict[str, serving.ServingCalibration] | None = None, path: str | None = None) -> ServingRunResult:
+    return _reproduce(row, cals, path)[0]
+
+
+def _reproduce(row: dict[str, str], cals: dict[str, serving.ServingCalibration] | None,
+               path: str | None) -> tuple[ServingRunResult, str | None]:
+    """(the row's result, `plan serve`'s launch-floor line for its prediction: serving.launch_floor_points_note, a
+    'default used:' floor deciding a phase or a device with no sourced floor; None when it says nothing)."""
     spec = _named_cell(row, "hardware", row_device)
     model = _named_cell(row, "model", get_model)  # unknown: the CSV's error, not a 'gap' the model cannot express
     if (why := not_generative(model)) is not None:  # as plan serve --model refuses it
@@ -450,6 +467,7 @@ def reproduce(row: dict[str, str], sources: dict[str, str] | None = None,
                              f"{e.fix}{flags_as_cells(e.problem + ' ' + e.fix, row['id'], _RENAMED_FLAGS, _columns())}"
                              "; or make it a 'gap' "
                              "row with the reason in its note") from None
+    floor = serving.launch_floor_points_note([p], spec, model) if p is not None else None
     return ServingRunResult(
         id=row["id"], source=row["source"], engine=row["engine"], hardware=spec.name, family=_family(spec),
         calibration=row_calibration(row, spec, cals, path).family, model=row["model"], tp=int(row["tp"]),
@@ -457,7 +475,7 @@ def reproduce(row: dict[str, str], sources: dict[str, str] | None = None,
         output_len=int(row["output_len"]), batch=p.batch if p else 0, metric=row["metric"],
         published=float(row["published"]), predicted=predicted, role=row["role"], note=note,
         memory_bytes_per_device=p.memory_bytes_per_device if p else None,
-        usable_memory_bytes_per_device=p.usable_memory_bytes_per_device if p else None)
+        usable_memory_bytes_per_device=p.usable_memory_bytes_per_device if p else None), floor
 
 
 _RENAMED_FLAGS = {"--prompt": "prompt_len", "--output": "output_len"}
@@ -516,7 +534,12 @@ def _validate_serving(runs_path: Path | str | None, calibration: str | None) -> 
     if calibration is not None:  # a bad file fails once, named, before any row
         serving.serving_calibrations(calibration)
     with naming_file("serving runs file", runs_path):  # an unknown device or model names the user's file too
-        results = [reproduce(r, sources, path=calibration) for r in rows]
+        reproduced = [_reproduce(r, None, calibration) for r in rows]
+    results = [r for r, _ in reproduced]
+    floors: dict[str, list[str]] = {}  # plan serve's launch-floor line -> the rows it concerns
+    for r, floor in reproduced:
+        if floor:
+            floors.setdefault(floor, []).append(r.id)
     test, fit = _abs_errors(results, "test"), _abs_errors(results, "fit")
     worst = max(test) if test else (math.nan, "")
     cited = {r["source"] for r in rows}  # a '# key = text' comment line that no row cites is prose, not a source
@@ -525,7 +548,106 @@ def _validate_serving(runs_path: Path | str | None, calibration: str | None) -> 
         worst_abs_error_held_out=worst[0], worst_held_out_id=worst[1],
         median_abs_error_fit=statistics.median(e for e, _ in fit) if fit else math.nan, groups=_groups(results),
         sources={k: v for k, v in sources.items() if k in cited},
-        input_warnings=[*unused_key_lines(rows), *([line] if (line := slow_serving_line(results)) else [])])
+        input_warnings=[*unused_key_lines(rows), *([line] if (line := slow_serving_line(results)) else []),
+                        *default_lines(rows, results, calibration), *role_lines(rows, calibration),
+                        *uncalibrated_lines(rows, calibration),
+                        *(f"{floor} — in {len(ids)} serving run(s) ({', '.join(ids[:3])}"
+                          f"{', ...' if len(ids) > 3 else ''})" for floor, ids in floors.items())])
+
+
+def uncalibrated_lines(rows: list[dict[str, str]], path: str | None) -> list[str]:
+    """A note per [serving.*] table that predicts rows without being fitted on published runs of their family, or of
+    their device (its values carried), in the words `plan serve` prints beside such a result
+    (ServingCalibration.uncalibrated_caveat): the report gave those rows' errors beside fitted ones without a word
+    (utval, 2026-12-05)."""
+    by_caveat: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
+    for row in rows:
+        spec = row_device(row["hardware"])
+        cal = row_calibration(row, spec, None, path)
+        if caveat := cal.uncalibrated_caveat(spec.name):
+            ids, devices = by_caveat.setdefault((cal.family, caveat), ([], []))
+            ids.append(row["id"])
+            if spec.name not in devices:
+                devices.append(spec.name)
+    return [f"note: {len(ids)} serving run(s) ({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''}) on "
+            f"{', '.join(devices)}: [serving.{family}]{caveat}, as `plan serve` says beside them"
+            for (family, caveat), (ids, devices) in by_caveat.items()]
+
+
+def role_lines(rows: list[dict[str, str]], path: str | None) -> list[str]:
+    """Warnings for the rows whose role cell the calibration they are predicted with contradicts: 'fit' on a row its
+    [serving.*] table was not fitted on (its fitted_on: the row counts in no held-out figure), 'test' on one it was
+    fitted on (its error counts in the held-out median as if unseen). The bundled file agrees with its tables; a
+    user's file said nothing of either (utval, 2026-12-05)."""
+    wrong: dict[tuple[str, str], list[str]] = {}
+    for row in rows:
+        if row["role"] == "gap":
+            continue
+        cal = row_calibration(row, row_device(row["hardware"]), None, path)
+        if (row["role"] == "fit") != (row["id"] in cal.fitted_on):
+            wrong.setdefault((row["role"], cal.family), []).append(row["id"])
+    lines = []
+    for (role, family), ids in wrong.items():
+        named = f"{len(ids)} serving run(s) ({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''})"
+        if role == "fit":
+            lines.append(f"warning: role fit in {named} that [serving.{family}] was not fitted on (its fitted_on does "
+                         "not list them): they count in no held-out figure — write test (held out), or list them in "
+                         f"fitted_on of the [serving.{family}] table of the --calibration file fitted on them")
+        else:
+            lines.append(f"warning: role test in {named} that [serving.{family}] was fitted on (its fitted_on lists "
+                         "them): their errors count in the held-out median as if unseen — write fit")
+    return lines
+
+
+def default_lines(rows: list[dict[str, str]], results: list[ServingRunResult], path: str | None) -> list[str]:
+    """`plan serve`'s 'default used:' lines for what the rows' blank cells leave to a default (int4_group_size: the
+    [serving.*] table's group; memory_fraction: SGLang's per-device rule; max_batch_size, where its cap and not the
+    KV cache set a max-load row's requests in flight) and for a --pp > 1 row's micro-batches in flight (no column:
+    one per stage), one line per note with the rows it concerns; the same row typed as `plan serve` printed them,
+    the report did not (utval, 2026-12-05). A row the model could not predict (a 'gap' row) used none."""
+    predicted = {r.id for r in results if r.predicted is not None}
+    by_note: dict[str, list[str]] = {}
+    for row in rows:
+        if row["id"] in predicted:
+            for note in _row_defaults(row, path):
+                by_note.setdefault(note, []).append(row["id"])
+    return [f"{note} — in {len(ids)} serving run(s) ({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''})"
+            f"{flags_as_cells(note, None, _RENAMED_FLAGS, _columns())}{_no_cell(note)}"
+            for note, ids in by_note.items()]
+
+
+def _no_cell(note: str) -> str:
+    """' (--pp-microbatches: no column of a runs file, `plan serve` only)' for the flags `note` names that no
+    column of the serving runs file sets: its advice to give one cannot be followed in a runs file."""
+    flags = [f for f in dict.fromkeys(re.findall(r"--[a-z][a-z0-9-]*", note))
+             if _RENAMED_FLAGS.get(f, f[2:].replace("-", "_")) not in _columns()]
+    return f" ({', '.join(flags)}: no column of a runs file, `plan serve` only)" if flags else ""
+
+
+def _row_defaults(row: dict[str, str], path: str | None) -> list[str]:
+    """The 'default used:' notes `plan serve` prints for `row` typed as its flags (serving_plan.plan_serve's)."""
+    blank_int4 = row["weight_dtype"] == "int4" and row_int4_group_size(row) is None
+    per_device_share = ENGINES[row["engine"]].per_device and row_memory_fraction(row) is None
+    default_cap = row["batch"] == "max" and row_max_batch_size(row) is None
+    if not (blank_int4 or per_device_share or default_cap or int(row["pp"]) > 1):
+        return []
+    spec, model, moe = row_device(row["hardware"]), get_model(row["model"]), row_moe_layout(row)
+    cal = row_calibration(row, spec, None, path)
+    opts = ServeOptions(model=row["model"], hardware=row["hardware"], tp=int(row["tp"]), pp=int(row["pp"]),
+                        batch=row["batch"], prompt=int(row["prompt_len"]), output=int(row["output_len"]),
+                        weight_dtype=row["weight_dtype"], kv_dtype=row["kv_dtype"], engine=row["engine"],
+                        memory_fraction=row_memory_fraction(row), max_batch_size=row_max_batch_size(row),
+                        int4_group_size=row_int4_group_size(row), tp_allreduce=row_tp_allreduce(row), ep=moe.ep,
+                        attention_dp=moe.attention_dp, redundant_experts=moe.redundant_experts,
+                        two_batch_overlap=moe.two_batch_overlap, dense_experts=moe.dense_experts, calibration=path)
+    notes = [int4_group_note(opts, {cal.int4_group_size}), pp_microbatches_note(opts)]
+    if per_device_share:
+        notes.append(serving.engine_memory_fraction(row["engine"], spec, tp=opts.tp, pp=opts.pp,
+                                                    attention_dp=moe.attention_dp, mla=model.mla is not None)[1])
+    if row["batch"] == "max" and cap_binds(model, spec, opts, cal, moe, [], False):
+        cap = serving.batch_cap_requests(cal, opts.pp) * moe.attention_dp
+        notes += [batch_cap_note(opts, True), default_cap_note(opts, {spec.name: cap})]
+    return [n for n in notes if n]
 
 
 SLOW_SERVING = 20.0

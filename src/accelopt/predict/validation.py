@@ -17,7 +17,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar, Protocol, TypeVar
 
-from accelopt.errors import InfeasibleError, InputError
+from accelopt.errors import AcceloptError, InfeasibleError, InputError
+from accelopt.hardware.spec import max_memory_note
 from accelopt.predict.calibration import (
     DEFAULT_STACK,
     Calibration,
@@ -26,6 +27,7 @@ from accelopt.predict.calibration import (
 )
 from accelopt.predict.comm import Assumption
 from accelopt.predict.compute import attention_kernel_of, canonical_fp8_recipe
+from accelopt.predict.cost import energy_defaults_note, host_not_counted_note
 from accelopt.predict.curve_basis import CurveBasis, curve_basis
 from accelopt.predict.query import LayoutQuery, predict_layout, uneven_note
 from accelopt.predict.runs_csv import (
@@ -341,7 +343,8 @@ def _validate_report(runs_path: Path | str | None, calibration: Path | str | Non
                           by_source=by_source, by_family=summarize(results, lambda r: r.family),
                           by_precision=summarize(results, lambda r: r.dtype), params_mismatches=params,
                           params_unchecked_runs=sum(not (r.get("params_b") or "").strip() for r in rows),
-                          input_notes=runs_file_notes(rows, results) if runs_path is not None else [])
+                          input_notes=[*runs_file_notes(rows, results), *cell_effect_lines(rows, cals, catalog)]
+                          if runs_path is not None else [])
 
 
 # Cells a user's runs file may leave blank whose default (the bundled file's, its Megatron-LM 2021 rows') is the
@@ -375,6 +378,35 @@ def runs_file_notes(rows: list[dict[str, str]], results: list[RunResult]) -> lis
                    "sequence parallelism off (`plan explain --no-sp`), while `accelopt plan` turns it on whenever tp > "
                    "1: add +sp to the recompute cell of a run that had it (e.g. write selective+sp)")
     return out + _uneven_lines(rows)
+
+
+def cell_effect_lines(rows: list[dict[str, str]], cals: dict[str, Calibration],
+                      catalog: tuple[str, ...] = ()) -> list[str]:
+    """`plan explain`'s notes on the step it predicts for each row (predict_layout's, as the command prints them),
+    one line per note with the runs it concerns: the distributed optimizer's bucket a blank dp_bucket_params cell
+    leaves at Megatron-Core's default ('default used:'), a cell whose flag has no effect on the row's layout
+    (p2p_overlap at pp 1, a bucket under ZeRO 0), a vp whose chunks do not split the layers evenly (an upper bound),
+    a job across slice_devices slices, an attention kernel or an MoE expert floor without a published rate (the
+    default in its place), what recompute_modules recompute. The same row typed as the command printed them; the
+    report filled the defaults and dropped the cells without a word (utval, 2026-12-05). Left out: the uneven batch
+    (_uneven_lines says it) and the energy / host / memory-limit notes (nothing of them is in the report).
+    `cals`: the calibration the rows were reproduced with; `catalog`: the --catalog files the hardware cells may
+    name."""
+    by_note: dict[str, list[str]] = {}
+    for row in rows:
+        try:
+            q = run_query(row, catalog=catalog)
+            res = predict_layout(q, cals)
+        except AcceloptError:  # the row's own error was reported when it was reproduced
+            continue
+        spec = res.spec
+        off = {uneven_note(q.global_batch_seqs or 0, res.layout.dp), energy_defaults_note([spec], q.facility),
+               host_not_counted_note([spec], q.facility), max_memory_note([spec], "memory fits")}
+        for note in res.notes:
+            if note not in off:
+                by_note.setdefault(note, []).append(row.get("id") or "?")
+    return [f"note: {len(ids)} run(s) ({_some(ids)}): {note}"
+            f"{flags_as_cells(note, None, _RENAMED_FLAGS, _known_columns())}" for note, ids in by_note.items()]
 
 
 def _blank_zero_line(ids: list[str], over: set[str]) -> str:

@@ -75,7 +75,7 @@ def validate_inference_tables(r: Any) -> list[Any]:
                        f"{100 * x.error:+.1f}%", "fit" if x.fitted else "test", x.note])
     t.note = (f"median |error| on held-out rows {q(r, 'median_abs_error_held_out')}; "
               f"worst held-out row: {r.worst_held_out}")
-    return [t, *error_group_tables(r, "rows")]
+    return [*_infer_lines_tables(r), t, *error_group_tables(r, "rows")]
 
 
 # ---------------------------------------------------------------- plots
