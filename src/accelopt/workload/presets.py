@@ -1556,6 +1556,11 @@ def _tied_by_default(mtype: str) -> bool | None:
     return False if mtype in _UNTIED_TYPES else None
 
 
+def reads_model_type(mtype: str) -> bool:
+    """Whether load_hf_config has a rule of its own for the model type `mtype` (its block, MLP, biases and ties)."""
+    return mtype in _known_types()
+
+
 def _known_types() -> frozenset[str]:
     """The model types this reader has a rule for (block layout, MLP, biases, ties, encoder or decoder)."""
     return (_GATED_TYPES | _FOUR_NORM_TYPES | _FALCON_TYPES | _PARALLEL_ONE_NORM_TYPES | _FFN_4H_TYPES | _TIED_TYPES
