@@ -52,7 +52,11 @@ def _read_config(path: str) -> tuple[Path, dict[str, Any]]:
         p = p / "config.json"
     d = read_user_json(p, "Hugging Face config", "pass a directory holding config.json, or the path of the "
                        "config JSON file", one_value_per_key=True)
-    if not isinstance(d, dict) or "model_type" not in d:
+    if not isinstance(d, dict):  # a JSON list or number was 'has no model_type', as if a key were missing
+        kind = {list: "list", str: "string", bool: "true/false", type(None): "null"}.get(type(d), "number")
+        raise InputError(f"Hugging Face config {str(p)!r} holds a JSON {kind}, not an object of keys",
+                         "pass the model's config.json (one JSON object: {\"model_type\": ..., ...})")
+    if "model_type" not in d:
         raise InputError(f"Hugging Face config {str(p)!r} has no 'model_type'",
                          "add \"model_type\" (e.g. \"gpt2\", \"llama\", \"bert\") as in the model's config.json")
     if not isinstance(d["model_type"], str) or not d["model_type"].strip():
