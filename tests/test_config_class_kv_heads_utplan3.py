@@ -73,3 +73,13 @@ def test_a_class_default_that_does_not_divide_the_heads_is_refused(tmp_path: Pat
     code, _, err = run_main(["plan", "serve", "-m", str(p), "--hardware", "h100-sxm", "--batch", "1", "--prompt",
                              "128", "--output", "8"], capsys)
     assert code == 2 and "give num_key_value_heads" in err and "Traceback" not in err
+
+
+def test_mistral_without_sliding_window_gets_the_class_window(tmp_path: Path) -> None:
+    # MistralConfig (transformers @008e574): `sliding_window: int | None = 4096`; null means no window
+    cfg = {"model_type": "mistral", "hidden_size": 4096, "num_attention_heads": 32, "num_key_value_heads": 8,
+           "num_hidden_layers": 32, "vocab_size": 32000, "intermediate_size": 14336, "max_position_embeddings": 32768}
+    read = load_hf_config(_write(tmp_path, cfg))
+    assert read.sliding_window == 4096 and read.windowed_layers == 32  # was: no window
+    assert [n for n in read.config_defaults if "sliding_window 4,096" in n and "MistralConfig" in n]
+    assert load_hf_config(_write(tmp_path, cfg | {"sliding_window": None}, "null.json")).sliding_window is None

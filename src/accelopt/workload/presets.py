@@ -650,8 +650,11 @@ _CLASS_DEFAULTS: dict[str, tuple[str, dict[str, int]]] = {
     "gemma": (_GEMMA_SRC, {"head_dim": 256, "num_key_value_heads": 16}),
     "gemma2": (_GEMMA2_SRC, {"head_dim": 256, "sliding_window": 4096, "num_key_value_heads": 4}),
     "qwen3": (_QWEN3_SRC, {"head_dim": 128, "num_key_value_heads": 32}),
+    # MistralConfig's sliding_window is 4096 too (null: none): a config without the key was read with no window
+    "mistral": (_KV_SRC.format("MistralConfig", "mistral", "mistral", "008e574"),
+                {"num_key_value_heads": 8, "sliding_window": 4096}),
     **{t: (_KV_SRC.format(cls, t, t, at), {"num_key_value_heads": kv}) for t, cls, kv, at in (
-        ("mistral", "MistralConfig", 8, "008e574"), ("mixtral", "MixtralConfig", 8, "008e574"),
+        ("mixtral", "MixtralConfig", 8, "008e574"),
         ("qwen2", "Qwen2Config", 32, "008e574"), ("qwen2_moe", "Qwen2MoeConfig", 16, "008e574"),
         ("qwen3_moe", "Qwen3MoeConfig", 4, "008e574"), ("glm4_moe", "Glm4MoeConfig", 8, "008e574"),
         ("ernie4_5", "Ernie4_5Config", 2, "008e574"), ("ernie4_5_moe", "Ernie4_5_MoeConfig", 4, "008e574"),
