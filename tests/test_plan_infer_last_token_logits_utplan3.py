@@ -69,3 +69,15 @@ def test_a_masked_lm_keeps_every_position(tmp_path: Path) -> None:
     assert "logits_last_token" not in wl.meta
     decoder = [op for op in wl.ops if op.module.endswith("predictions.decoder")]
     assert decoder and sum(op.flops * op.count for op in decoder) == 2 * B * T * H * 1000
+
+
+def test_the_zoo_gpt_head_is_charged_so_too() -> None:
+    from accelopt.workload import zoo
+    from accelopt.workload.inference_zoo import capture_inference
+
+    bundle = zoo.build("gpt", "tiny", batch_size=B)
+    t, h, v = bundle.meta["seq_len"], bundle.meta["hidden"], bundle.meta["vocab"]
+    wl = capture_inference(bundle)
+    head = [op for op in wl.ops if op.module == "head"]
+    assert t > 1 and head and sum(op.flops * op.count for op in head) == 2 * B * h * v  # was 2 x B x t x h x v
+    assert wl.meta["logits_last_token"] == "head"
