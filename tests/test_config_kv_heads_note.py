@@ -13,7 +13,9 @@ from conftest import run_main
 
 from accelopt.workload.presets import load_hf_config
 
-CFG = {"model_type": "mistral", "hidden_size": 1024, "num_attention_heads": 16, "num_hidden_layers": 4,
+# llama: LlamaConfig's num_key_value_heads default is None (= heads); a family whose class gives a number (Mistral's
+# 8) gets that number instead (tests/test_config_class_kv_heads_utplan3.py)
+CFG = {"model_type": "llama", "hidden_size": 1024, "num_attention_heads": 16, "num_hidden_layers": 4,
        "vocab_size": 32000, "intermediate_size": 2816, "max_position_embeddings": 4096}
 
 

@@ -12,7 +12,8 @@ from accelopt.errors import InputError
 from accelopt.workload.presets import load_hf_config
 
 BASE = {"model_type": "mistral", "num_hidden_layers": 4, "hidden_size": 256, "num_attention_heads": 4,
-        "vocab_size": 1000, "max_position_embeddings": 512, "intermediate_size": 1024, "sliding_window": 128}
+        "vocab_size": 1000, "max_position_embeddings": 512, "intermediate_size": 1024, "sliding_window": 128,
+        "num_key_value_heads": 4}  # multi-head, as read before MistralConfig's default 8 (which 4 heads cannot take)
 
 
 def _load(tmp_path: Path, **extra: object) -> object:

@@ -11,7 +11,7 @@ import pytest
 
 from accelopt.workload import zoo
 from accelopt.workload.capture import capture_workload
-from accelopt.workload.inference_zoo import build_example, capture_inference, list_examples
+from accelopt.workload.inference_zoo import build_example, capture_inference, last_token_logits, list_examples
 from accelopt.workload.types import Workload
 
 
@@ -54,6 +54,8 @@ def test_bert_attention_on_meta_is_the_cpus_fused_kernel() -> None:
 def test_zoo_models_count_on_meta_what_the_cpu_counts(name: str, size: str) -> None:
     """`plan infer gpt --size small` etc. capture the zoo model on meta too (tiny and small build on the CPU fast)."""
     on_meta = capture_inference(zoo.build(name, size, batch_size=1, meta=True))
-    on_cpu = capture_workload(zoo.build(name, size, batch_size=1), mode="inference", device="cpu", compact=True)
+    cpu = zoo.build(name, size, batch_size=1)
+    with last_token_logits(cpu):  # as capture_inference runs a causal LM's head: on its last position
+        on_cpu = capture_workload(cpu, mode="inference", device="cpu", compact=True)
     assert on_meta.meta["capture_device"] == "meta"
     assert _totals(on_meta) == _totals(on_cpu)

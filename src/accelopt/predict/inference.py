@@ -610,6 +610,13 @@ def _capture_notes(meta: dict[str, Any]) -> list[str]:
         notes.append(f"default used: {tokens:,} tokens per inference (no length given: a Hugging Face config is "
                      f"built at {default} tokens, or its positions if fewer{reach}) — give --input-size N (profile: "
                      "--seq-len N) for the length of your requests (before utserve2, 2026-12-05, not said)")
+    if meta.get("logits_last_token"):  # workload/inference_zoo.py last_token_logits
+        tokens = meta.get("seq_len")
+        per = f" of its {tokens:,}" if isinstance(tokens, int) else ""
+        notes.append(f"the output layer ({meta['logits_last_token']}, hidden x vocab) computed for the last token "
+                     f"of each sequence only (1{per}), as a serving engine samples the next token from it (vLLM; "
+                     "`plan serve` alike); scoring every position (perplexity) computes it, and its logits, for "
+                     "each token")
     if meta.get("capture_device") == "cpu":
         why = meta.get("meta_capture_error") or "data-dependent code"
         notes.append(f"captured on the CPU, with random weights: the model does not run on PyTorch's meta device "

@@ -34,6 +34,7 @@ best layout, checked against brute force in tests/test_plan_search_dims.py):
 from __future__ import annotations
 
 import itertools
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -390,6 +391,7 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
     kernels = {}
     todo = [s for s in specs if s.name not in skipped and s.name not in unsupported]
     avail, held = available_memory_bytes(), 0
+    rss = [current_rss_bytes()]  # the process's resident memory before the search, then after each device
     for i, spec in enumerate(todo):
         dsetup = device_setup(setup, spec)  # a soft-capped model's kernel on this device
         kernels[spec.name] = dsetup.attention_kernel
@@ -401,8 +403,9 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
         if pred.assumed:
             assumed[spec.name] = pred.assumed
         held += _candidate_bytes(lay, pred)
+        rss.append(current_rss_bytes())
         if avail is not None and i + 1 < len(todo):
-            _check_fits_in_memory(setup, device_counts, held, i + 1, len(todo), avail)
+            _check_fits_in_memory(setup, device_counts, held, i + 1, len(todo), avail, rss)
     layouts = Layouts(**{f: np.concatenate([getattr(p, f) for p in lays]) for f in LAYOUT_FIELDS})
     terms = {k: np.concatenate([p.terms[k] for p in preds]) for k in preds[0].terms}
     fits = np.concatenate([p.feasible for p in preds])
@@ -435,24 +438,47 @@ def _candidate_bytes(lay: Layouts, pred: Prediction) -> int:
             + sum(np.asarray(v).nbytes for v in pred.terms.values()) + pred.feasible.nbytes)
 
 
+def current_rss_bytes() -> int | None:
+    """This process's resident memory now (/proc/self/statm's resident pages), None where there is no /proc."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
 def _check_fits_in_memory(setup: Setup, device_counts: list[int], held: int, done: int, total: int,
-                          avail: int) -> None:
-    """An InputError when the layouts of the devices still to search would not fit this machine's available memory:
-    `held` bytes for the first `done` of `total` devices, so about held / done x total for all, twice that while
-    search() joins them (np.concatenate copies). DeepSeek-V3's config with --devices 64..8192 --hardware all held
-    ~0.8M layouts (~1.5 GB) per device and the kernel's OOM killer ended the process after 4 minutes on a 23 GB
-    machine, without a word (a user trial, utplanhf)."""
+                          avail: int, rss: list[int | None] | None = None) -> None:
+    """An InputError when the layouts of the devices still to search would not fit this machine's available memory
+    (`avail`, measured before the search): `held` bytes of evaluated layouts for the first `done` of `total`
+    devices, so about held / done x total for all, twice that while search() joins them (np.concatenate copies).
+    DeepSeek-V3's config with --devices 64..8192 --hardware all held ~0.8M layouts (~1.5 GB) per device and the
+    kernel's OOM killer ended the process after 4 minutes on a 23 GB machine, without a word (a user trial, utplanhf).
+    Where the process's resident memory is known (`rss`: before the search, then after each device), the projection
+    is what the process grew by so far + the devices left at the larger of held / done and the last device's growth
+    + one more copy of all the layouts: the arrays counted were not all it grew by (DeepSeek-V3 on h100-sxm, b200,
+    mi300x kept 0.47 GB per device, but the first device's search grew the process by 1.50 GB, the modules and
+    tables it loads once; the three devices' search peaked 3.2 GB above its start where 2 x 3 x 0.47 = 2.8 GB was
+    projected: a machine with 3 GB available passed the check and was then short of memory; utplan3)."""
     from accelopt.errors import InputError
     from accelopt.units import fmt_bytes
 
-    need = 2 * held / done * total
+    kept = held / done * total
+    need, grown = 2 * kept, ""
+    now, start = (rss[done], rss[0]) if rss and len(rss) > done else (None, None)
+    if now is not None and start is not None and rss:
+        before = rss[done - 1]
+        last = now - before if done > 1 and before is not None else 0
+        per_device = max(held / done, last)
+        need = max(need, (now - start) + (total - done) * per_device + kept)
+        grown = f"; this process grew by {fmt_bytes(now - start)} over those"
     if need <= avail:
         return
     raise InputError(f"the layout search of {setup.model.name} over {total} devices x {len(device_counts)} device "
-                     f"counts would hold about {fmt_bytes(need)} of evaluated layouts ({fmt_bytes(held / done)} per "
-                     f"device, measured on the first {done}), more than the {fmt_bytes(avail)} this machine has "
-                     "available", "search fewer devices or device counts in one run (fewer --hardware names than "
-                     "'all', a narrower --devices range), or run on a machine with more memory")
+                     f"counts would need about {fmt_bytes(need)} ({fmt_bytes(held / done)} of evaluated layouts per "
+                     f"device, measured on the first {done}{grown}), more than the {fmt_bytes(avail)} this machine "
+                     "has available", "search fewer devices or device counts in one run (fewer --hardware names "
+                     "than 'all', a narrower --devices range), or run on a machine with more memory")
 
 
 _ALL_UNSUPPORTED_FIX = {

@@ -1052,7 +1052,8 @@ def prefill_attention_flops(model: TransformerConfig, batch: int, prompt_len: in
 
 def prefill_flops(model: TransformerConfig, batch: int, prompt_len: int) -> float:
     """Forward FLOPs of prefilling `batch` prompts: 2 x params per token (Kaplan et al. 2020, sec. 2.1)
-    for every prompt token, the LM head for the last token only (the engine samples from it), and
+    for every prompt token, the LM head for the last token only (the engine samples from it: vLLM
+    vllm/v1/worker/gpu_model_runner.py gathers `hidden_states[logits_indices]` before `compute_logits`), and
     causal attention (prefill_attention_flops)."""
     _, head = _embedding_params(model)
     body = _matmul_params_per_token(model) - head

@@ -9,6 +9,7 @@ builds it on PyTorch's meta device instead: the same modules and shapes, no weig
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,11 @@ def _read_config(path: str) -> tuple[Path, dict[str, Any]]:
         p = p / "config.json"
     d = read_user_json(p, "Hugging Face config", "pass a directory holding config.json, or the path of the "
                        "config JSON file", one_value_per_key=True)
-    if not isinstance(d, dict) or "model_type" not in d:
+    if not isinstance(d, dict):  # a JSON list or number was 'has no model_type', as if a key were missing
+        kind = {list: "list", str: "string", bool: "true/false", type(None): "null"}.get(type(d), "number")
+        raise InputError(f"Hugging Face config {str(p)!r} holds a JSON {kind}, not an object of keys",
+                         "pass the model's config.json (one JSON object: {\"model_type\": ..., ...})")
+    if "model_type" not in d:
         raise InputError(f"Hugging Face config {str(p)!r} has no 'model_type'",
                          "add \"model_type\" (e.g. \"gpt2\", \"llama\", \"bert\") as in the model's config.json")
     if not isinstance(d["model_type"], str) or not d["model_type"].strip():
@@ -199,16 +204,23 @@ def _materialise(auto: Any, config: Any, p: Path) -> Any:
                          BUILD_FIX) from None
 
 
-def _unknown_type_fix(tf: Any, model_type: str) -> str:
+def _unknown_type_fix(tf: Any, model_type: str, p: Path) -> str:
     """Close matches among the model types this transformers knows, else the count of them; newer types (mixtral,
-    phi) need a newer transformers."""
+    phi) need a newer transformers. A type accelopt's own config reader has a rule for (Mistral, Qwen3, Gemma 2,
+    DeepSeek-V3 with transformers 4.31) is planned without transformers by `plan serve` and `plan`: the fix says so
+    (it named only the upgrade, which the dev venv's llm-analysis pin to 4.31 does not allow; a user trial, utplan3)."""
     from accelopt.errors import close_matches
+    from accelopt.workload.presets import reads_model_type
 
     known = sorted(tf.models.auto.configuration_auto.CONFIG_MAPPING.keys())
     close = close_matches(model_type, known, cutoff=0.75)
     hint = f"did you mean {' or '.join(repr(k) for k in close)}? " if close else ""
+    q = shlex.quote(str(p))
+    own = (f"; accelopt's own config reader reads {model_type!r} without transformers: `accelopt plan serve -m "
+           f"{q}` predicts its LLM serving (prefill, decode, KV cache), `accelopt plan --model {q}` its training"
+           ) if reads_model_type(model_type) else ""
     return (f"{hint}check model_type (transformers {tf.__version__} knows {len(known)} types), or upgrade "
-            "transformers (pip install -U transformers) for a newer architecture")
+            f"transformers (pip install -U transformers) for a newer architecture{own}")
 
 
 # The sizes whose absence transformers fills from its config class's defaults without a word (BertConfig: 12 layers).
@@ -436,7 +448,7 @@ def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: i
     if d["model_type"] not in tf.models.auto.configuration_auto.CONFIG_MAPPING:
         # for_model's message lists every known type (2,000+ characters): close matches instead
         raise InputError(f"Hugging Face config {str(p)!r}: model_type {d['model_type']!r} is not known to "
-                         f"transformers {tf.__version__}", _unknown_type_fix(tf, str(d["model_type"])))
+                         f"transformers {tf.__version__}", _unknown_type_fix(tf, str(d["model_type"]), p))
     try:
         config = tf.AutoConfig.for_model(d["model_type"], **fields)
     except (ValueError, KeyError, TypeError) as e:  # a known type with a field its config class refuses

@@ -8,9 +8,10 @@ meta, on the CPU. Nothing is downloaded. Each architecture cites the table it is
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,8 @@ from accelopt.errors import AcceloptError, InputError, first_line, unknown_name
 from accelopt.workload.types import Workload
 from accelopt.workload.userfile import ModelBundle
 
-__all__ = ["EXAMPLES", "build_example", "capture_inference", "captured_example", "clear_capture_cache", "list_examples"]
+__all__ = ["EXAMPLES", "build_example", "capture_inference", "captured_example", "clear_capture_cache",
+           "last_token_logits", "list_examples"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -302,20 +304,55 @@ def capture_inference(bundle: ModelBundle, rebuild: Callable[[], ModelBundle] | 
     in_bytes, in_float = _input_bytes(bundle)
     try:
         fast = fast_path_modules(bundle.model)
-        with cpu_attention_on_meta():  # attention as the CPU runs it (one fused op), not meta's math path
-            wl = capture_workload(bundle, mode="inference", device="meta", compact=True)
+        with cpu_attention_on_meta(), last_token_logits(bundle) as head:  # attention as the CPU runs it (one fused
+            wl = capture_workload(bundle, mode="inference", device="meta", compact=True)  # op), not meta's math
         wl.meta["capture_device"] = "meta"
         record_unfused(wl, fast)  # the fast path is off on meta: said in plan infer's notes
     except AcceloptError as e:  # a model with data-dependent Python (e.g. .item()) cannot run on meta
         if rebuild is None:
             raise
-        wl = capture_workload(rebuild(), mode="inference", device="cpu", compact=True)
+        again = rebuild()
+        with last_token_logits(again) as head:
+            wl = capture_workload(again, mode="inference", device="cpu", compact=True)
         wl.meta["capture_device"] = "cpu"
         cause = e.__cause__ or e  # the model's own exception (workload.usercode.user_call)
         wl.meta["meta_capture_error"] = f"{type(cause).__name__}: {first_line(cause)}"  # said in plan infer's notes
     wl.meta.setdefault("input_bytes", in_bytes)
     wl.meta.setdefault("input_float", in_float)
+    if head:  # said in plan infer's notes (predict.inference._capture_notes)
+        wl.meta["logits_last_token"] = head
     return wl
+
+
+@contextlib.contextmanager
+def last_token_logits(bundle: ModelBundle) -> Iterator[str]:
+    """While open, the output layer (LM head) of a Hugging Face causal LM runs on the last position of each sequence
+    only, as a serving engine computes it: vLLM gathers the hidden states of the positions it samples from (the last
+    prompt token of each request) before the LM head (vllm/v1/worker/gpu_model_runner.py, execute_model:
+    `sample_hidden_states = hidden_states[logits_indices]`, then `compute_logits`), and transformers' generate asks
+    for the last position's logits alone in its prefill (logits_to_keep). The capture charged the head (hidden x
+    vocab, the largest GEMM of a small LM: GPT-2's at 1,024 tokens) and its B x T x vocab logits for every token
+    (a user trial, utinfer / utplan3). Yields the head's module name ('' where nothing is changed: not a causal LM
+    built from a HF config, or its head not found); `accelopt plan serve` charges the head so as well."""
+    model = bundle.model
+    out: Any = model.get_output_embeddings() if bundle.meta.get("head") == "causal" and hasattr(
+        model, "get_output_embeddings") else None
+    name = next((n for n, m in model.named_modules() if m is out), "") if out is not None else ""
+    if not name:
+        yield ""
+        return
+
+    def last_position(_module: Any, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        x: Any = args[0] if args else None
+        if not hasattr(x, "dim") or x.dim() != 3 or x.shape[1] <= 1:
+            return None
+        return (x[:, -1:, :], *args[1:])  # (B, T, H) -> (B, 1, H)
+
+    hook = out.register_forward_pre_hook(last_position)
+    try:
+        yield name
+    finally:
+        hook.remove()
 
 
 def captured_example(name: str, batch: int = 1, size: int | None = None) -> Workload:

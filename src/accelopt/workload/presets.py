@@ -638,10 +638,28 @@ _LLAMA4_SRC = "transformers Llama4TextConfig (models/llama4/configuration_llama4
 _GEMMA_SRC = "transformers GemmaConfig (models/gemma/configuration_gemma.py @008e574)"
 _GEMMA2_SRC = "transformers Gemma2Config (models/gemma2/configuration_gemma2.py @008e574)"
 _QWEN3_SRC = "transformers Qwen3Config (models/qwen3/configuration_qwen3.py @008e574)"
+# num_key_value_heads where the class's default is a number, not None (None: = num_attention_heads, multi-head, as
+# LlamaConfig, Phi3Config, OlmoeConfig, Olmo2Config, HunYuanMoEV1Config; _kv_heads_note says so): a config that leaves
+# the key out gets that number from transformers (and so from vLLM, which builds the config class), not its heads.
+# A Qwen3 config without it was read as multi-head attention (64 K/V heads for Qwen3Config's 32; a user trial,
+# utplan3). The defaults: transformers @008e574 models/<type>/configuration_<type>.py for mistral 8, mixtral 8, qwen2
+# 32, qwen2_moe 16, qwen3 32, qwen3_moe 4, gemma 16, gemma2 4, glm4_moe 8, ernie4_5 2, ernie4_5_moe 4; StableLmConfig 32
+# (@05cd1ec), PhimoeConfig 8 (@040e1a7), GptOssConfig 8 (@02b8f42).
+_KV_SRC = "transformers {} (models/{}/configuration_{}.py @{})"
 _CLASS_DEFAULTS: dict[str, tuple[str, dict[str, int]]] = {
-    "gemma": (_GEMMA_SRC, {"head_dim": 256}),
-    "gemma2": (_GEMMA2_SRC, {"head_dim": 256, "sliding_window": 4096}),
-    "qwen3": (_QWEN3_SRC, {"head_dim": 128}),
+    "gemma": (_GEMMA_SRC, {"head_dim": 256, "num_key_value_heads": 16}),
+    "gemma2": (_GEMMA2_SRC, {"head_dim": 256, "sliding_window": 4096, "num_key_value_heads": 4}),
+    "qwen3": (_QWEN3_SRC, {"head_dim": 128, "num_key_value_heads": 32}),
+    # MistralConfig's sliding_window is 4096 too (null: none): a config without the key was read with no window
+    "mistral": (_KV_SRC.format("MistralConfig", "mistral", "mistral", "008e574"),
+                {"num_key_value_heads": 8, "sliding_window": 4096}),
+    **{t: (_KV_SRC.format(cls, t, t, at), {"num_key_value_heads": kv}) for t, cls, kv, at in (
+        ("mixtral", "MixtralConfig", 8, "008e574"),
+        ("qwen2", "Qwen2Config", 32, "008e574"), ("qwen2_moe", "Qwen2MoeConfig", 16, "008e574"),
+        ("qwen3_moe", "Qwen3MoeConfig", 4, "008e574"), ("glm4_moe", "Glm4MoeConfig", 8, "008e574"),
+        ("ernie4_5", "Ernie4_5Config", 2, "008e574"), ("ernie4_5_moe", "Ernie4_5_MoeConfig", 4, "008e574"),
+        ("stablelm", "StableLmConfig", 32, "05cd1ec"), ("phimoe", "PhimoeConfig", 8, "040e1a7"),
+        ("gpt_oss", "GptOssConfig", 8, "02b8f42"))},
     "gemma3_text": (_GEMMA3_SRC, {
         "vocab_size": 262_208, "hidden_size": 2304, "intermediate_size": 9216, "num_hidden_layers": 26,
         "num_attention_heads": 8, "num_key_value_heads": 4, "head_dim": 256, "max_position_embeddings": 131_072,
@@ -676,7 +694,10 @@ def _class_defaults(cfg: dict[str, Any], mtype: str, nested: bool = False) -> tu
     """(the config with its class's defaults for the keys it leaves out, a note naming them). As transformers, a
     key present (even null) keeps its value; a window pattern is not filled where layer_types lists the layers.
     `nested`: the config is a multimodal config's text_config (_NESTED_CLASS_DEFAULTS apply too)."""
-    src, table = _CLASS_DEFAULTS.get(mtype) or (nested and _NESTED_CLASS_DEFAULTS.get(mtype)) or ("", {})
+    src, table = _CLASS_DEFAULTS.get(mtype) or ("", {})
+    if nested and mtype in _NESTED_CLASS_DEFAULTS:  # a text_config's sizes too (its class's K/V heads kept)
+        src, more = _NESTED_CLASS_DEFAULTS[mtype]
+        table = {**table, **more}
     filled = {k: v for k, v in table.items() if k not in cfg
               and not (k == "sliding_window_pattern" and cfg.get("layer_types"))}
     if not filled:
@@ -684,6 +705,24 @@ def _class_defaults(cfg: dict[str, Any], mtype: str, nested: bool = False) -> tu
     given = ", ".join(f"{k} {v:,}" for k, v in filled.items())
     return {**cfg, **filled}, (f"the config leaves out {given}: the defaults of {src} used, as transformers builds "
                                "it (give them in the config to change them)",)
+
+
+def _check_class_kv_heads(as_written: dict[str, Any], cfg: dict[str, Any], mtype: str, heads: int,
+                          where: str) -> None:
+    """An InputError when the config leaves num_key_value_heads to its class's default (_CLASS_DEFAULTS) and that
+    default does not divide its attention heads: transformers would build that many K/V heads and fail to group the
+    query heads over them (num_key_value_groups = heads // kv_heads), so no count of it is right."""
+    kv = cfg.get("num_key_value_heads")
+    if "num_key_value_heads" in as_written or not isinstance(kv, int) or not isinstance(heads, int) or heads < 1:
+        return
+    if heads % kv == 0:
+        return
+    src = _CLASS_DEFAULTS[mtype][0] if mtype in _CLASS_DEFAULTS else f"model_type {mtype!r}'s config class"
+    raise InputError(f"{where}: the config leaves out num_key_value_heads, and the default of {src}, {kv} K/V heads, "
+                     f"does not divide its {heads} attention heads (transformers would build {kv} K/V heads and "
+                     "could not group the query heads over them)",
+                     "give num_key_value_heads in the config: a divisor of num_attention_heads (num_attention_heads "
+                     "itself for multi-head attention)")
 
 
 def _llama4_moe(cfg: dict[str, Any], layers: int, expert_ffn: int, where: str) -> dict[str, Any]:
@@ -1520,6 +1559,11 @@ def _tied_by_default(mtype: str) -> bool | None:
     return False if mtype in _UNTIED_TYPES else None
 
 
+def reads_model_type(mtype: str) -> bool:
+    """Whether load_hf_config has a rule of its own for the model type `mtype` (its block, MLP, biases and ties)."""
+    return mtype in _known_types()
+
+
 def _known_types() -> frozenset[str]:
     """The model types this reader has a rule for (block layout, MLP, biases, ties, encoder or decoder)."""
     return (_GATED_TYPES | _FOUR_NORM_TYPES | _FALCON_TYPES | _PARALLEL_ONE_NORM_TYPES | _FFN_4H_TYPES | _TIED_TYPES
@@ -1860,6 +1904,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         defaults += (f"the config gives no n_positions: {_GPT2_DEFAULT_POSITIONS:,} rows of learned position "
                      "embeddings counted (transformers GPT2Config's default; give n_positions)",)
     # each of these names the file in its own errors (inside the try below it was named twice)
+    _check_class_kv_heads(as_written, cfg, mtype, heads, where)
     kv_heads, mla, limit = _kv_heads(cfg, mtype, where), _mla(cfg, where), context_limit(cfg, context, where)
     key = next((k for k in _CONTEXT_KEYS if cfg.get(k) is not None), _CONTEXT_KEYS[0])
     if limit is not None and key != _CONTEXT_KEYS[0]:  # a GPT-2 config's n_positions was named max_position_embeddings

@@ -169,6 +169,10 @@ def _transformer_classes() -> tuple[type, type]:
                 x = blk(x)
             return self.head(self.ln_f(x))  # (B, T, V)
 
+        def get_output_embeddings(self) -> nn.Module:
+            """The vocab head, as transformers' models name it (inference_zoo.last_token_logits reads it)."""
+            return self.head
+
         def pipeline_layers(self) -> list[nn.Module]:
             """The forward as a list of modules to split into pipeline stages (accelopt.distributed)."""
             return [_Embed(self.tok, self.pos), *self.blocks, nn.Sequential(self.ln_f, self.head)]
@@ -222,6 +226,8 @@ def _build_lm(kind: str, size: str, batch_size: int | None, seq_len: int | None,
                             "heads": c.heads, "ffn": c.ffn, "vocab": c.vocab}
     if c.source:
         meta["source"] = c.source
+    if kind == "gpt":  # a causal LM: plan infer computes its head for the last position (last_token_logits)
+        meta["head"] = "causal"
     return _finish(ModelBundle(name=f"{kind}-{size}", model=model, batches=lambda: iter(SyntheticBatches(make)),
                                loss_fn=_lm_loss, batch_size=b, meta=meta), dtype)
 
