@@ -40,7 +40,15 @@ from accelopt.measure.contention import ContentionReport, Watch, check_setup, lo
 from accelopt.measure.diagnose import CPU_FP16_EMULATED, cpu_fp16_autocast
 from accelopt.measure.profiler import check_autocast, check_trainable
 from accelopt.measure.timing import cuda_sync_for, quantile
-from accelopt.optimize.base import Target, Technique, Variant, all_techniques, check_step, technique_named
+from accelopt.optimize.base import (
+    Target,
+    Technique,
+    Variant,
+    all_techniques,
+    check_step,
+    expand_families,
+    technique_named,
+)
 from accelopt.optimize.compress import batch_quality, fp32_output, scores_note, scores_place
 from accelopt.optimize.compress import first_tensor as _first_tensor
 from accelopt.optimize.results import OptimizeResult, Quality, Recommendation, VariantResult
@@ -1758,7 +1766,10 @@ def check_only_mode(only: Sequence[str] | None, mode: str) -> None:
 
 
 def run_optimize(bundle: ModelBundle, opts: RunOptions) -> tuple[OptimizeResult, dict[str, Variant]]:
-    """Measure the baseline and the techniques (or the recipe's chain); the result and the variants made."""
+    """Measure the baseline and the techniques (or the recipe's chain); the result and the variants made. `only` and
+    `skip` may name families (base.expand_families), as --only/--skip do."""
+    opts = dataclasses.replace(opts, only=expand_families(opts.only, "--only", opts.mode),
+                               skip=expand_families(opts.skip, "--skip", opts.mode) or [])
     check_technique_names(opts.only, opts.skip)
     check_only_mode(opts.only, opts.mode)
     for i, (name, params) in enumerate(opts.recipe or []):  # as load_recipe does for a file: before measuring
