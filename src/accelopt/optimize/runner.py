@@ -457,6 +457,42 @@ def _non_finite_source(bundle: ModelBundle) -> tuple[str, str] | None:
     return None
 
 
+def _copied_for_baseline(bundle: ModelBundle, target: Target) -> Any:
+    """copy_model of the baseline; a model copy.deepcopy refuses (an attribute holding a lock or an open file, which
+    `profile` runs as it is) is an InputError naming the attribute, with the fix: the error was 'model raised
+    TypeError when copied ...: cannot pickle '_thread.lock' object' with the fix 'check ... shapes, dtypes, devices'."""
+    try:
+        return user_call(bundle, "when copied (copy.deepcopy) for the baseline", copy_model, bundle, target)
+    except ModelCodeError as e:
+        if not isinstance(e.__cause__, TypeError | copy.Error | AttributeError | NotImplementedError):
+            raise
+        where = _uncopyable_attribute(bundle.model)
+        found = f" ({where})" if where else ""
+        raise InputError(f"model {bundle.name!r} cannot be copied with copy.deepcopy{found}: "
+                         f"{exception_text(e.__cause__, 300)}; optimize applies each technique to its own copy of "
+                         "the model (yours is left as it was), the baseline's too",
+                         "make the model deep-copyable: keep a lock, an open file, a socket or a process handle out "
+                         "of the nn.Module (a global, or an argument of forward), or give its class a __deepcopy__ "
+                         "that makes a new one") from None
+
+
+def _uncopyable_attribute(model: Any) -> str | None:
+    """'attribute lock of module inner.block (a lock)': the first plain attribute of the model's modules that
+    copy.deepcopy refuses, with its type; None when each copies alone (the failure is elsewhere). Parameters, buffers
+    and submodules are not tried one by one (tensors copy; a submodule's own attributes are walked)."""
+    held = ("_parameters", "_buffers", "_modules")
+    for path, module in model.named_modules():
+        for key, value in vars(module).items():
+            if key in held:
+                continue
+            try:
+                copy.deepcopy(value)
+            except Exception:
+                owner = f"module {path}" if path else "the model"
+                return f"attribute {key!r} of {owner}, a {type(value).__module__}.{type(value).__qualname__}"
+    return None
+
+
 def _failed_fix(fix: str, techniques: list[str]) -> str:
     """' (fix: ...)' for a variant whose model code raised (ModelCodeError): the error's own fix, and for a single
     technique the way to leave it out of the run (--skip), as a not-applicable row carries its fix. A combination
@@ -809,8 +845,7 @@ class _Run:
         overlap = held_out_overlap_note(self.bundle)
         if overlap:
             self.result.notes.append(overlap)
-        model = user_call(self.bundle, "when copied (copy.deepcopy) for the baseline", copy_model, self.bundle,
-                          self.target)
+        model = _copied_for_baseline(self.bundle, self.target)
         step = (user_call(self.bundle, "building its optimizer (make_optimizer) for the baseline", make_train_step,
                           model, self.bundle, self.target) if self.target.mode == "train" else None)
         own = _own_dtypes(model)
