@@ -136,7 +136,7 @@ def _list_table(runs: list[RunRecord], offset: int, last_row: int, total: int, s
 
 
 BUSY = "BUSY machine"
-"""How `history list` marks a run whose measured result carries busy-machine warnings (probe, profile): its
+"""How `history list` marks a run whose measured result carries busy-machine warnings (probe, profile, optimize): its
 figures may reflect the machine; `history compare` and `show` name the warnings."""
 
 
@@ -400,8 +400,8 @@ def _finite(x: float | None) -> bool:
 
 
 def _disturbed(run: RunRecord) -> list[str]:
-    """The busy-machine warnings a measured run (probe, profile) carries in its result: a ratio of its measured
-    figures may reflect the machine, not the change between the runs. [] for predictions and quiet runs."""
+    """The busy-machine warnings a measured run (probe, profile, optimize) carries in its result: a ratio of its
+    measured figures may reflect the machine, not the change between the runs. [] for predictions and quiet runs."""
     from accelopt.report.figures import typed
 
     try:

@@ -1359,6 +1359,7 @@ class _Run:
         self.result.recommendation = recommend(
             self.result, fewer_threads_help=self.opts.device == "cpu" and torch.get_num_threads() > 1)
         self.result.duration_s = time.perf_counter() - self.t0
+        self.result.contention = contention
         busy = _busy_note(contention)
         if busy:
             self.result.notes.insert(0, busy)
