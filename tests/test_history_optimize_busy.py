@@ -63,3 +63,23 @@ def test_a_version_3_record_still_reads(capsys: pytest.CaptureFixture[str], monk
     out, _ = _cli(capsys, "history", "show", run_id, "--json")
     shown = json.loads(out)
     assert shown["figures_note"] is None and "recommended speed-up" in {f["label"] for f in shown["figures"]}
+
+
+def test_compare_of_runs_recommending_different_variants_is_one_row(capsys: pytest.CaptureFixture[str],
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """'recommended (baseline) step time (p50)' and 'recommended (bf16) step time (p50)' were two rows, each n/a on
+    one side: the headline step time of two runs whose recommendations differ was never compared."""
+    from accelopt.report import history
+
+    doc = _run(capsys, monkeypatch, busy=False)
+    measured = [v for v in doc["variants"] if v["status"] == "measured"]
+    assert [v["name"] for v in measured] == ["baseline", "bf16"]
+    ids = []
+    for v in measured:
+        rec = {**doc["recommendation"], "name": v["name"], "techniques": v["techniques"]}
+        ids.append(history.record("optimize", ["optimize", "mlp"], {**doc, "recommendation": rec}))
+    compared = json.loads(_cli(capsys, "history", "compare", *ids, "--json")[0])
+    rows = [f for f in compared["figures"] if f["figure"].startswith("recommended step time")]
+    assert [f["figure"] for f in rows] == ["recommended step time (p50) (A: variant baseline, B: variant bf16)"]
+    assert rows[0]["a"] == measured[0]["step_time_p50_s"] and rows[0]["b"] == measured[1]["step_time_p50_s"]
+    assert rows[0]["ratio_b_over_a"] is not None
