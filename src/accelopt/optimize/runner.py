@@ -274,6 +274,8 @@ class _Scored:
     outputs_finite: bool = True
     scores_note: str | None = None
     """Which Tensor of a dict output was taken as the scores, when that is not plain (compress.scores_note)."""
+    non_finite: str | None = None
+    """Where the first non-finite output was (_non_finite_rows): the baseline's error names it."""
 
 
 def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, strict: bool = False) -> _Scored:
@@ -287,6 +289,8 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
         v.model.eval()
     total = weight = 0.0
     finite = True
+    where: str | None = None
+    batch_no = 1
     outs: list[Any] = []
     notes: list[str | None] = []  # the baseline's first batch: which Tensor of the output is the scores
     def one(inputs: Any, targets: Any) -> tuple[Any, float, float]:
@@ -323,7 +327,9 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
                                      "tuple/list/dict of Tensors, or .logits)", "return the scores as a Tensor (or the "
                                      "first item of a tuple), or leave eval_batches out")
                 return _Scored(None, True, [])
-            finite = finite and bool(torch.isfinite(out).all())
+            if finite and not bool(torch.isfinite(out).all()):
+                finite, where = False, _non_finite_rows(out, f"held-out batch {batch_no}")
+            batch_no += 1
             total += t
             weight += w
             if keep_outputs:
@@ -337,7 +343,28 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
     outputs_finite = finite
     if value is not None and not math.isfinite(value):
         finite = False
-    return _Scored(value, finite, outs, outputs_finite, notes[0] if notes else None)
+    return _Scored(value, finite, outs, outputs_finite, notes[0] if notes else None, where)
+
+
+def _non_finite_rows(out: Any, batch: str) -> str:
+    """"held-out batch 2's output holds 96 NaN/inf of its 128 values, in 24 of its 32 samples (rows 3, 7, 19, ...)":
+    where a forward made NaN/inf from finite weights and inputs, which the baseline's error said only as 'non-finite
+    outputs or loss ... fix the model or its data'. Rows along the first dimension (the batch)."""
+    import torch
+
+    if out.dim() < 1 or out.shape[0] < 1:
+        return f"{batch}'s output holds {int((~torch.isfinite(out)).sum()):,} NaN/inf of its {out.numel():,} values"
+    per_row = [int((~torch.isfinite(row)).sum()) for row in out]  # a row at a time: an LM's logits may be GBs
+    rows = [i for i, n in enumerate(per_row) if n]
+    text = f"{batch}'s output holds {sum(per_row):,} NaN/inf of its {out.numel():,} values"
+    shown = ", ".join(str(r) for r in rows[:8]) + (", ..." if len(rows) > 8 else "")
+    return text + f", in {len(rows):,} of its {out.shape[0]:,} samples (row{'s' if len(rows) > 1 else ''} {shown})"
+
+
+NON_FINITE_FORWARD_FIX = ("the model's forward makes NaN/inf from finite weights and inputs for those samples (a log "
+                          "or sqrt of a negative, a division by zero, an overflow, a NaN it writes): run the model on "
+                          "those rows, find the first module whose output is not finite (torch.isfinite in a forward "
+                          "hook) and fix it, or leave such inputs out of the batches")
 
 
 AGREEMENT_BATCHES = 2
@@ -370,6 +397,7 @@ def _outputs_on(v: Variant, bundle: ModelBundle, target: Target, batches: list[t
     if v.model is not None and hasattr(v.model, "eval"):
         v.model.eval()
     outs: list[Any] = []
+    where: str | None = None
     what = (f"running {v.technique} on the first training batches (no eval_batches: outputs compared with the "
             "baseline's)")
     try:
@@ -386,11 +414,13 @@ def _outputs_on(v: Variant, bundle: ModelBundle, target: Target, batches: list[t
             if out is None:
                 return _Scored(None, True, [])
             outs.append(_capped(out).detach().float().cpu())
+            if where is None and not bool(torch.isfinite(outs[-1]).all()):
+                where = _non_finite_rows(out, f"training batch {len(outs)}")
     finally:
         if v.model is not None and hasattr(v.model, "train"):
             v.model.train(target.mode == "train")
     finite = all(bool(torch.isfinite(o).all()) for o in outs)
-    return _Scored(None, finite, outs, finite)
+    return _Scored(None, finite, outs, finite, non_finite=where)
 
 
 def _first_training_inputs(bundle: ModelBundle) -> list[tuple[Any, ...]]:
@@ -421,6 +451,10 @@ def _baseline_not_finite(bundle: ModelBundle, scored: _Scored, train_finite: boo
     if where is not None:
         return InputError(f"the baseline itself gives non-finite outputs or loss on {bundle.name}'s held-out batches: "
                           f"{where[0]}", where[1])
+    if scored.non_finite is not None:
+        return InputError(f"the baseline itself gives non-finite outputs on {bundle.name}'s held-out batches: "
+                          f"{scored.non_finite}; the model's weights and the held-out inputs are finite",
+                          NON_FINITE_FORWARD_FIX)
     return InputError(f"the baseline itself gives non-finite outputs or loss on {bundle.name}'s held-out batches",
                       "fix the model or its data before optimizing it")
 
@@ -1022,7 +1056,9 @@ class _Run:
             scored = _outputs_on(v, bundle, target, self.agreement_inputs)
             if is_base and not scored.finite:
                 raise InputError(f"the baseline itself gives non-finite outputs (NaN/inf) on {bundle.name}'s first "
-                                 "training batches", "fix the model or its data before optimizing it")
+                                 "training batches" + (f": {scored.non_finite}" if scored.non_finite else ""),
+                                 "fix the model or its data before optimizing it: if the inputs are finite, "
+                                 + NON_FINITE_FORWARD_FIX)
         else:
             scored = _score(v, bundle, target, keep_outputs=target.mode == "inference", strict=is_base)
         q = Quality(metric=metric, value=scored.value, finite=scored.finite and train_finite, train_steps=steps)
