@@ -847,7 +847,8 @@ class _Run:
                              "pass --quality-tolerance 0.5 (accuracy points) or 1 (percent of the loss)")
         self.result = OptimizeResult(
             name=bundle.name, mode=opts.mode, device=opts.device, dtype=opts.dtype, batch_size=bundle.batch_size,
-            metric=bundle.metric_name, higher_is_better=bundle.higher_is_better, quality_tolerance=float(tol),
+            # + 0.0: a typed -0 is 0 (the reason, table and JSON read 'within -0 accuracy points', -0.0)
+            metric=bundle.metric_name, higher_is_better=bundle.higher_is_better, quality_tolerance=float(tol) + 0.0,
             quality_tolerance_unit=unit, variants=[],
             trained_quality=dict(bundle.meta.get("trained_quality") or {}),
             environment={"torch": torch.__version__, "threads": torch.get_num_threads(), "device": opts.device})
