@@ -8,6 +8,7 @@ copyable example.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import inspect
 import sys
@@ -34,12 +35,22 @@ def _seeded_call(factory: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
     """factory(**kwargs) with torch's generators at FACTORY_SEED (torch.manual_seed: CPU and CUDA, so a model built on
     the GPU is reproducible too), the caller's random state put back after: the CPU generator's always, CUDA's where
     CUDA was initialized before the call."""
+    with seeded():
+        return factory(**kwargs)
+
+
+@contextlib.contextmanager
+def seeded() -> Iterator[None]:
+    """torch's generators at FACTORY_SEED inside, the caller's random state put back after (see _seeded_call). A zoo
+    model and a Hugging Face config's random weights are built in it too: they drew other weights every run, so
+    `optimize --apply` of a recipe saved on `mlp` or a config.json rebuilt another model than the one saved (two
+    builds of causal.json: first weights summing 0.0280 and 0.0159) while its note said the same file."""
     import torch
 
     cuda = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
     with torch.random.fork_rng(devices=cuda):
         torch.manual_seed(FACTORY_SEED)
-        return factory(**kwargs)
+        yield
 
 
 # The named quality metrics of ModelBundle.metric and which way is better.

@@ -14,7 +14,7 @@ from typing import Any
 
 from accelopt import dtypes
 from accelopt.errors import InputError, unknown_name
-from accelopt.workload.userfile import ModelBundle
+from accelopt.workload.userfile import ModelBundle, seeded
 
 __all__ = ["SIZES", "build", "list_models", "list_sizes"]
 
@@ -401,5 +401,6 @@ def build(name: str, size: str = "tiny", *, batch_size: int | None = None, seq_l
         raise InputError("mlp has no sequence length: seq_len applies to gpt, bert (tokens) and resnet (image side)",
                          "leave out --seq-len for mlp")
     _torch_dtype(dtype)
-    with torch.device("meta") if meta else contextlib.nullcontext():
+    # seeded: the same weights and data every run, as a file.py factory's (userfile.FACTORY_SEED)
+    with torch.device("meta") if meta else contextlib.nullcontext(), seeded():
         return _BUILDERS[key](sz, batch_size, seq_len, dtype)
