@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from accelopt.errors import InfeasibleError, InputError, is_out_of_memory
+from accelopt.errors import InfeasibleError, InputError, close_matches, is_out_of_memory
 from accelopt.userio import path_kind, read_user_text
 
 __all__ = ["METRIC_HIGHER_IS_BETTER", "ModelBundle", "load_user_factory"]
@@ -377,8 +377,10 @@ def _split_spec(spec: str) -> tuple[Path, str]:
 
 def _import_file(path: Path) -> Any:
     if path_kind(path, "model file") == "missing":
+        near = near_model_files(str(path))
         raise InputError(f"model file {str(path)!r} does not exist",
-                         "check the path (relative to the current directory)")
+                         "check the path (relative to the current directory)"
+                         + (": did you mean " + " or ".join(repr(n) for n in near) + "?" if near else ""))
     if path.suffix != ".py":
         raise InputError(f"model file {str(path)!r} is not a .py file", "point to the Python file defining the factory")
     read_user_text(path, "model file", "check the path")  # a folder, binary or unreadable file: said plainly
@@ -516,3 +518,22 @@ def batch_multiple_fix(bundle: ModelBundle, multiple: int) -> str:
     return (f"make {where} return a ModelBundle whose batch_size (and batches) is a multiple of {multiple}, e.g. "
             f"{up} (it takes no batch_size argument, so --batch-size cannot change it; or add a batch_size "
             "parameter to it and pass --batch-size)")
+
+
+def near_model_files(name: str) -> list[str]:
+    """Files (.py:factory kept as typed, .json) or folders holding config.json in the folder `name` names whose
+    names are close to it: 'causal.json' for 'causal.jsn'. [] for a name with neither a dot nor a '/' (a misspelt zoo
+    name) or a folder that cannot be read."""
+    path_s, sep, func = name.rpartition(":")
+    typed = path_s if sep and "." in path_s else name
+    if "." not in Path(typed).name and "/" not in typed:
+        return []
+    folder = Path(typed).parent
+    try:
+        names = [p.name for p in folder.iterdir()
+                 if (p.is_file() and p.suffix in (".py", ".json")) or (p.is_dir() and (p / "config.json").is_file())]
+    except OSError:
+        return []
+    found = close_matches(Path(typed).name, names, n=2, cutoff=0.75)
+    prefix = "" if str(folder) == "." else f"{folder}/"
+    return [f"{prefix}{n}" + (f":{func}" if typed is path_s and n.endswith(".py") else "") for n in found]
