@@ -845,6 +845,12 @@ class _Run:
         if not (isinstance(tol, int | float) and math.isfinite(tol) and tol >= 0):
             raise InputError(f"quality tolerance {tol!r} is not a non-negative number",
                              "pass --quality-tolerance 0.5 (accuracy points) or 1 (percent of the loss)")
+        if unit == "points" and tol > 100:  # accuracy is 0-100%: a variant scoring 0% passed '1e+308 points'
+            typed = opts.quality_tolerance is not None
+            raise InputError(f"{'--quality-tolerance' if typed else 'the recipe records a quality tolerance of'} "
+                             f"{tol:g} accuracy points, more than accuracy's whole range (0-100 points): every "
+                             "variant, one scoring 0%, would be within it",
+                             "pass --quality-tolerance 0 to 100 (percentage points of accuracy; default 0.5)")
         self.result = OptimizeResult(
             name=bundle.name, mode=opts.mode, device=opts.device, dtype=opts.dtype, batch_size=bundle.batch_size,
             # + 0.0: a typed -0 is 0 (the reason, table and JSON read 'within -0 accuracy points', -0.0)
