@@ -72,3 +72,10 @@ def test_a_family_with_one_of_its_techniques_skipped_is_not_named_twice(capsys: 
 def test_help_says_a_family_name_is_taken(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_main(["optimize", "--help"], capsys)
     assert code == 0 and "a family's name stands for its techniques" in " ".join(out.split())
+
+
+def test_a_skipped_family_holding_every_only_technique_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    """--only bf16 --skip mixed-precision measured the baseline alone and recommended it, unsaid (--only bf16 --skip
+    bf16 is refused as named in both)."""
+    code, _, err = run_main(["optimize", "mlp", "--only", "bf16", "--skip", "mixed-precision"], capsys)
+    assert code == 2 and "--skip mixed-precision leaves out every technique of --only bf16" in err

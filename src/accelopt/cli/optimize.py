@@ -143,8 +143,13 @@ def check(o: OptimizeOptions) -> None:
     both = sorted(set(o.only or ()) & set(o.skip))  # as typed: `--only quantization --skip onnx-int8` is the family
     if both:                                       # but one
         raise InputError(f"{', '.join(both)} is both in --only and in --skip", "name each technique in one of them")
+    typed_only, typed_skip = o.only, o.skip
     o.only = expand_families(o.only, "--only", o.mode)
     o.skip = expand_families(o.skip, "--skip", o.mode) or []
+    if o.only is not None and not set(o.only) - set(o.skip):  # a family in --skip holding every --only technique
+        raise InputError(f"--skip {','.join(typed_skip)} leaves out every technique of --only "
+                         f"{','.join(typed_only or [])}: only the baseline would be measured",
+                         "name each technique in one of them")
     check_technique_names(o.only, o.skip)
     check_only_mode(o.only, o.mode)
 
