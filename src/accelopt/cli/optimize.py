@@ -46,7 +46,7 @@ MODEL is any model `profile` accepts, or a built-in trained example:
   left out with --apply RECIPE: the model the recipe records (refused if its file changed)
 
 \b
-Techniques (names for --only and --skip), by family:
+Techniques (names for --only and --skip; a family's name stands for its techniques), by family:
 """ + "\n".join("\n".join(textwrap.wrap(", ".join(names), 76, initial_indent=f"  {family:17}",
                                             subsequent_indent=" " * 19, break_on_hyphens=False))
                 for family, names in TECHNIQUES.items())
@@ -137,13 +137,21 @@ def check(o: OptimizeOptions) -> None:
     if o.apply and (o.only or o.skip):
         raise InputError("--apply measures exactly the recipe's techniques; --only/--skip do not combine with it",
                          "leave out --only and --skip with --apply")
+    from accelopt.optimize.base import expand_families
     from accelopt.optimize.runner import check_only_mode, check_technique_names
 
+    both = sorted(set(o.only or ()) & set(o.skip))  # as typed: `--only quantization --skip onnx-int8` is the family
+    if both:                                       # but one
+        raise InputError(f"{', '.join(both)} is both in --only and in --skip", "name each technique in one of them")
+    typed_only, typed_skip = o.only, o.skip
+    o.only = expand_families(o.only, "--only", o.mode)
+    o.skip = expand_families(o.skip, "--skip", o.mode) or []
+    if o.only is not None and not set(o.only) - set(o.skip):  # a family in --skip holding every --only technique
+        raise InputError(f"--skip {','.join(typed_skip)} leaves out every technique of --only "
+                         f"{','.join(typed_only or [])}: only the baseline would be measured",
+                         "name each technique in one of them")
     check_technique_names(o.only, o.skip)
     check_only_mode(o.only, o.mode)
-    both = sorted(set(o.only or ()) & set(o.skip))
-    if both:
-        raise InputError(f"{', '.join(both)} is both in --only and in --skip", "name each technique in one of them")
 
 
 def _bundle(o: OptimizeOptions) -> Any:

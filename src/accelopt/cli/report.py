@@ -136,7 +136,7 @@ def _list_table(runs: list[RunRecord], offset: int, last_row: int, total: int, s
 
 
 BUSY = "BUSY machine"
-"""How `history list` marks a run whose measured result carries busy-machine warnings (probe, profile): its
+"""How `history list` marks a run whose measured result carries busy-machine warnings (probe, profile, optimize): its
 figures may reflect the machine; `history compare` and `show` name the warnings."""
 
 
@@ -282,14 +282,15 @@ def compare_data(a: RunRecord, b: RunRecord) -> HistoryCompareDocument:
 
 def _pair_by_subject(pairs: dict[str, tuple[Any, Any]]) -> dict[str, tuple[Any, Any]]:
     """Join a figure only A has with one only B has when their labels differ in the point it was read at alone, a
-    trailing '(batch N)' or '(concurrency N)' (figures.serve_point_label): `plan serve`'s 'h100-sxm: best
+    trailing '(batch N)' or '(concurrency N)' (figures.serve_point_label), or optimize's '(variant NAME)' of the
+    recommended variant (two runs recommending different variants read two rows of n/a): `plan serve`'s 'h100-sxm: best
     tok/s/device (batch 198)' against '(batch 395)' (a default sweep ends at the largest batch that fits, which
     --kv-dtype fp8 doubles) was two rows of n/a, the headline figure never compared (utmisc 2026-12-04). The
     joined row names both points: '(A: batch 198, B: batch 395)'; a stem more than one row of a side shares stays
     unjoined, and so does any other parenthesis (a probe's 'ridge point (matmul.bf16 / stream.triad)' names what
     the figure is)."""
     def stem(label: str) -> tuple[str, str] | None:
-        m = re.fullmatch(r"(.+) \(((?:batch|concurrency) \d+)\)", label)
+        m = re.fullmatch(r"(.+) \(((?:batch|concurrency) \d+|variant [^()]+)\)", label)
         return (m.group(1), m.group(2)) if m else None
 
     only_a = {label: st for label, (x, y) in pairs.items() if y is None and (st := stem(label))}
@@ -400,8 +401,8 @@ def _finite(x: float | None) -> bool:
 
 
 def _disturbed(run: RunRecord) -> list[str]:
-    """The busy-machine warnings a measured run (probe, profile) carries in its result: a ratio of its measured
-    figures may reflect the machine, not the change between the runs. [] for predictions and quiet runs."""
+    """The busy-machine warnings a measured run (probe, profile, optimize) carries in its result: a ratio of its
+    measured figures may reflect the machine, not the change between the runs. [] for predictions and quiet runs."""
     from accelopt.report.figures import typed
 
     try:

@@ -280,6 +280,44 @@ def technique_named(name: str, where: str = "") -> type[Technique]:
     return known[name]
 
 
+def technique_families() -> dict[str, list[str]]:
+    """Each family's technique names (Technique.family), the families and their techniques in name order."""
+    out: dict[str, list[str]] = {}
+    for name, cls in all_techniques().items():
+        out.setdefault(cls.family, []).append(name)
+    return dict(sorted(out.items()))
+
+
+def expand_families(names: list[str] | None, flag: str, mode: str) -> list[str] | None:
+    """--only/--skip names with each family name (`quantization`, as `optimize --help` groups the techniques) replaced
+    by its techniques; technique names kept as given, each once. For --only, a family's techniques of the other mode
+    only are left out (`--only training-loop` at inference keeps input-pipeline): a family with none for `mode` is an
+    InputError. An unknown name is technique_named's error, its suggestions including the family names: `--only
+    quantization` read 'unknown technique' and offered activation-checkpointing."""
+    if names is None:
+        return None
+    known, families = all_techniques(), technique_families()
+    out: list[str] = []
+    for n in names:
+        if n in known or n not in families:
+            if n not in known:
+                err = unknown_name("technique", n, [*known, *families])
+                raise type(err)(f"{flag}: {err.problem}", f"{err.fix} (a family's name stands for all its "
+                                                          "techniques: `accelopt optimize --help` lists them)")
+            out.append(n)
+            continue
+        members = families[n]
+        if flag == "--only":
+            members = [m for m in members if mode in known[m].modes]
+            if not members:
+                other = "train" if mode == "inference" else "inference"
+                raise InputError(f"--only {n}: the {n} techniques ({', '.join(families[n])}) apply to --mode {other} "
+                                 f"only, and this run is --mode {mode}",
+                                 f"pass --mode {other}, or leave {n} out of --only")
+        out.extend(members)
+    return list(dict.fromkeys(out))
+
+
 def get_technique(name: str) -> Technique:
     """A technique by name; an unknown name is an error listing the known ones."""
     return technique_named(name)()

@@ -31,7 +31,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 from accelopt.errors import UnsupportedError
@@ -51,7 +51,7 @@ from accelopt.optimize.compress import (
     tied_groups,
     train_for,
 )
-from accelopt.optimize.steps import mark_structural
+from accelopt.optimize.steps import mark_structural, user_names
 from accelopt.workload.batch import model_device, to_device
 from accelopt.workload.userfile import ModelBundle, as_tuple
 
@@ -360,7 +360,9 @@ def _retie(model: Any, ties: list[list[str]], fix: str) -> None:
         if all(t is tensors[0] for t in tensors):
             continue
         if not all(t.shape == tensors[0].shape and torch.equal(t, tensors[0]) for t in tensors):
-            raise UnsupportedError(f"structured pruning cut the shared weight {' = '.join(group)} differently in "
+            rename = user_names(model)  # after bf16's autocast: 'emb.weight', not 'inner.emb.weight'
+            raise UnsupportedError(f"structured pruning cut the shared weight {' = '.join(map(rename, group))} "
+                                   "differently in "
                                    "each of its holders (different channels removed)", fix)
         for name in group[1:]:
             holder, _, attr = name.rpartition(".")
@@ -433,22 +435,25 @@ class StructuredPrune(Technique):
         tuned_q = evaluate(model, bundle, target.device)
         notes = _structured_notes(ratio, params0, params1, flops0, flops1, before_q, pruned_q, tuned_q, run,
                                   bundle.metric_name)
-        never = _typed(model, never)
+        rename = user_names(model)  # after another technique's wrapper (bf16's autocast): the user's names
+        never = _typed(model, never, rename)
+        kept_whole = [rename(n) for n in kept_whole]
         notes.append(f"not pruned: {', '.join(never) or 'nothing'} (output layer / embeddings)"
                      + (f"; {', '.join(kept_whole)} kept whole: pruning them alone broke the forward pass (e.g. "
                         "q/k/v split by a fixed width)" if kept_whole else ""))
-        notes += [f"shared weight kept one tensor: {' = '.join(g)} (its holders' own channels not pruned: "
-                  "torch-pruning would cut each holder differently)" for g in ties]
+        notes += [f"shared weight kept one tensor: {' = '.join(rename(n) for n in g)} (its holders' own channels not "
+                  "pruned: torch-pruning would cut each holder differently)" for g in ties]
         params = {"ratio": ratio, "finetune_steps": run.steps if run else 0, "params_before": params0,
                   "params_after": params1, "forward_flops_before": flops0, "forward_flops_after": flops1}
         return model_variant(self.name, mark_structural(model), bundle, target, setup_s=time.perf_counter() - t0,
                              params=params, notes=notes)
 
 
-def _typed(model: Any, names: list[str]) -> list[str]:
-    """Each layer name with its class: a layer of an nn.Sequential is named by its index, '8 (Linear)'."""
+def _typed(model: Any, names: list[str], rename: Callable[[str], str] = str) -> list[str]:
+    """Each layer name (rename: the user's name of it) with its class: a layer of an nn.Sequential is named by its
+    index, '8 (Linear)'."""
     modules = dict(model.named_modules())
-    return [f"{n} ({type(modules[n]).__name__})" if n in modules else n for n in names]
+    return [f"{rename(n)} ({type(modules[n]).__name__})" if n in modules else rename(n) for n in names]
 
 
 def _structured_notes(ratio: float, params0: int, params1: int, flops0: int, flops1: int, before_q: float | None,

@@ -253,6 +253,11 @@ def load_recipe(path: Path | str) -> Recipe:
     techs = data.get("techniques")
     if not isinstance(techs, list):
         raise _bad(path, "techniques is missing or not a list")
+    if data.get("measured") is not None and not isinstance(data["measured"], dict):  # its tolerance was dropped
+        raise _bad(path, f"measured = {data['measured']!r} is not an object (what the saving run measured: variant, "
+                         "speedup, quality_tolerance, ...)")
+    if not isinstance(data.get("model", ""), str):  # str(5) was taken as the model's name
+        raise _bad(path, f"model = {data['model']!r} is not a string (the name of the model the recipe was made on)")
     measured: dict[str, Any] = data["measured"] if isinstance(data.get("measured"), dict) else {}
     if not techs and measured.get("variant") != "baseline":  # would measure the baseline alone as the recipe
         raise _bad(path, "techniques is empty: the recipe applies nothing")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from accelopt.measure.contention import ContentionReport
 from accelopt.units import unit
 
 STATUSES = ("measured", "not-applicable", "failed", "quality-failure", "not-run")
@@ -115,12 +116,13 @@ class OptimizeResult:
     """`accelopt optimize`: every technique measured on the real model beside the baseline, and the recommendation."""
 
     SCHEMA_KIND: ClassVar[str] = "optimize"
-    SCHEMA_VERSION: ClassVar[int] = 3
+    SCHEMA_VERSION: ClassVar[int] = 4
     LEGACY_UNVERSIONED: ClassVar[bool] = True
     """Records written before the schema (a plain `"schema": 1`) have this shape and load as version 1."""
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3)
     """Version 2 declares samples_per_s a rate (samples/s, was 'count'); the values are the same, so version 1 reads.
-    Version 3 adds variants' baseline_thread_slowdown (default None), so version 2 reads."""
+    Version 3 adds variants' baseline_thread_slowdown (default None), so version 2 reads. Version 4 adds contention
+    (default: a quiet machine's, no warnings), so version 3 reads."""
 
     name: str
     mode: str
@@ -141,6 +143,10 @@ class OptimizeResult:
     """The built-in example's held-out metrics after its training."""
     profile_verdict: str = ""
     notes: list[str] = field(default_factory=list)
+    contention: ContentionReport = field(default_factory=ContentionReport)
+    """What disturbed the run's timing (other processes on the cores, the load average), as profile and probe record
+    it: `history list` and `history compare` flag a run measured on a busy machine from it (the BUSY MACHINE note
+    alone is text they did not read)."""
     environment: dict[str, Any] = field(default_factory=dict)
     recipe_path: str | None = None
     saved_model_path: str | None = None

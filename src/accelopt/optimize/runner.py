@@ -40,7 +40,15 @@ from accelopt.measure.contention import ContentionReport, Watch, check_setup, lo
 from accelopt.measure.diagnose import CPU_FP16_EMULATED, cpu_fp16_autocast
 from accelopt.measure.profiler import check_autocast, check_trainable
 from accelopt.measure.timing import cuda_sync_for, quantile
-from accelopt.optimize.base import Target, Technique, Variant, all_techniques, check_step, technique_named
+from accelopt.optimize.base import (
+    Target,
+    Technique,
+    Variant,
+    all_techniques,
+    check_step,
+    expand_families,
+    technique_named,
+)
 from accelopt.optimize.compress import batch_quality, fp32_output, scores_note, scores_place
 from accelopt.optimize.compress import first_tensor as _first_tensor
 from accelopt.optimize.results import OptimizeResult, Quality, Recommendation, VariantResult
@@ -266,6 +274,8 @@ class _Scored:
     outputs_finite: bool = True
     scores_note: str | None = None
     """Which Tensor of a dict output was taken as the scores, when that is not plain (compress.scores_note)."""
+    non_finite: str | None = None
+    """Where the first non-finite output was (_non_finite_rows): the baseline's error names it."""
 
 
 def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, strict: bool = False) -> _Scored:
@@ -279,6 +289,8 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
         v.model.eval()
     total = weight = 0.0
     finite = True
+    where: str | None = None
+    batch_no = 1
     outs: list[Any] = []
     notes: list[str | None] = []  # the baseline's first batch: which Tensor of the output is the scores
     def one(inputs: Any, targets: Any) -> tuple[Any, float, float]:
@@ -315,7 +327,9 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
                                      "tuple/list/dict of Tensors, or .logits)", "return the scores as a Tensor (or the "
                                      "first item of a tuple), or leave eval_batches out")
                 return _Scored(None, True, [])
-            finite = finite and bool(torch.isfinite(out).all())
+            if finite and not bool(torch.isfinite(out).all()):
+                finite, where = False, _non_finite_rows(out, f"held-out batch {batch_no}")
+            batch_no += 1
             total += t
             weight += w
             if keep_outputs:
@@ -329,7 +343,28 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
     outputs_finite = finite
     if value is not None and not math.isfinite(value):
         finite = False
-    return _Scored(value, finite, outs, outputs_finite, notes[0] if notes else None)
+    return _Scored(value, finite, outs, outputs_finite, notes[0] if notes else None, where)
+
+
+def _non_finite_rows(out: Any, batch: str) -> str:
+    """"held-out batch 2's output holds 96 NaN/inf of its 128 values, in 24 of its 32 samples (rows 3, 7, 19, ...)":
+    where a forward made NaN/inf from finite weights and inputs, which the baseline's error said only as 'non-finite
+    outputs or loss ... fix the model or its data'. Rows along the first dimension (the batch)."""
+    import torch
+
+    if out.dim() < 1 or out.shape[0] < 1:
+        return f"{batch}'s output holds {int((~torch.isfinite(out)).sum()):,} NaN/inf of its {out.numel():,} values"
+    per_row = [int((~torch.isfinite(row)).sum()) for row in out]  # a row at a time: an LM's logits may be GBs
+    rows = [i for i, n in enumerate(per_row) if n]
+    text = f"{batch}'s output holds {sum(per_row):,} NaN/inf of its {out.numel():,} values"
+    shown = ", ".join(str(r) for r in rows[:8]) + (", ..." if len(rows) > 8 else "")
+    return text + f", in {len(rows):,} of its {out.shape[0]:,} samples (row{'s' if len(rows) > 1 else ''} {shown})"
+
+
+NON_FINITE_FORWARD_FIX = ("the model's forward makes NaN/inf from finite weights and inputs for those samples (a log "
+                          "or sqrt of a negative, a division by zero, an overflow, a NaN it writes): run the model on "
+                          "those rows, find the first module whose output is not finite (torch.isfinite in a forward "
+                          "hook) and fix it, or leave such inputs out of the batches")
 
 
 AGREEMENT_BATCHES = 2
@@ -362,6 +397,7 @@ def _outputs_on(v: Variant, bundle: ModelBundle, target: Target, batches: list[t
     if v.model is not None and hasattr(v.model, "eval"):
         v.model.eval()
     outs: list[Any] = []
+    where: str | None = None
     what = (f"running {v.technique} on the first training batches (no eval_batches: outputs compared with the "
             "baseline's)")
     try:
@@ -378,11 +414,13 @@ def _outputs_on(v: Variant, bundle: ModelBundle, target: Target, batches: list[t
             if out is None:
                 return _Scored(None, True, [])
             outs.append(_capped(out).detach().float().cpu())
+            if where is None and not bool(torch.isfinite(outs[-1]).all()):
+                where = _non_finite_rows(out, f"training batch {len(outs)}")
     finally:
         if v.model is not None and hasattr(v.model, "train"):
             v.model.train(target.mode == "train")
     finite = all(bool(torch.isfinite(o).all()) for o in outs)
-    return _Scored(None, finite, outs, finite)
+    return _Scored(None, finite, outs, finite, non_finite=where)
 
 
 def _first_training_inputs(bundle: ModelBundle) -> list[tuple[Any, ...]]:
@@ -413,6 +451,10 @@ def _baseline_not_finite(bundle: ModelBundle, scored: _Scored, train_finite: boo
     if where is not None:
         return InputError(f"the baseline itself gives non-finite outputs or loss on {bundle.name}'s held-out batches: "
                           f"{where[0]}", where[1])
+    if scored.non_finite is not None:
+        return InputError(f"the baseline itself gives non-finite outputs on {bundle.name}'s held-out batches: "
+                          f"{scored.non_finite}; the model's weights and the held-out inputs are finite",
+                          NON_FINITE_FORWARD_FIX)
     return InputError(f"the baseline itself gives non-finite outputs or loss on {bundle.name}'s held-out batches",
                       "fix the model or its data before optimizing it")
 
@@ -446,6 +488,42 @@ def _non_finite_source(bundle: ModelBundle) -> tuple[str, str] | None:
             if n := bad(t):
                 return (f"held-out batch {i + 1}'s {what} holds {n:,} NaN/inf of its {t.numel():,} values",
                         "clean the held-out data (eval_batches) of NaN/inf, or fill them, before optimizing")
+    return None
+
+
+def _copied_for_baseline(bundle: ModelBundle, target: Target) -> Any:
+    """copy_model of the baseline; a model copy.deepcopy refuses (an attribute holding a lock or an open file, which
+    `profile` runs as it is) is an InputError naming the attribute, with the fix: the error was 'model raised
+    TypeError when copied ...: cannot pickle '_thread.lock' object' with the fix 'check ... shapes, dtypes, devices'."""
+    try:
+        return user_call(bundle, "when copied (copy.deepcopy) for the baseline", copy_model, bundle, target)
+    except ModelCodeError as e:
+        if not isinstance(e.__cause__, TypeError | copy.Error | AttributeError | NotImplementedError):
+            raise
+        where = _uncopyable_attribute(bundle.model)
+        found = f" ({where})" if where else ""
+        raise InputError(f"model {bundle.name!r} cannot be copied with copy.deepcopy{found}: "
+                         f"{exception_text(e.__cause__, 300)}; optimize applies each technique to its own copy of "
+                         "the model (yours is left as it was), the baseline's too",
+                         "make the model deep-copyable: keep a lock, an open file, a socket or a process handle out "
+                         "of the nn.Module (a global, or an argument of forward), or give its class a __deepcopy__ "
+                         "that makes a new one") from None
+
+
+def _uncopyable_attribute(model: Any) -> str | None:
+    """'attribute lock of module inner.block (a lock)': the first plain attribute of the model's modules that
+    copy.deepcopy refuses, with its type; None when each copies alone (the failure is elsewhere). Parameters, buffers
+    and submodules are not tried one by one (tensors copy; a submodule's own attributes are walked)."""
+    held = ("_parameters", "_buffers", "_modules")
+    for path, module in model.named_modules():
+        for key, value in vars(module).items():
+            if key in held:
+                continue
+            try:
+                copy.deepcopy(value)
+            except Exception:
+                owner = f"module {path}" if path else "the model"
+                return f"attribute {key!r} of {owner}, a {type(value).__module__}.{type(value).__qualname__}"
     return None
 
 
@@ -767,9 +845,16 @@ class _Run:
         if not (isinstance(tol, int | float) and math.isfinite(tol) and tol >= 0):
             raise InputError(f"quality tolerance {tol!r} is not a non-negative number",
                              "pass --quality-tolerance 0.5 (accuracy points) or 1 (percent of the loss)")
+        if unit == "points" and tol > 100:  # accuracy is 0-100%: a variant scoring 0% passed '1e+308 points'
+            typed = opts.quality_tolerance is not None
+            raise InputError(f"{'--quality-tolerance' if typed else 'the recipe records a quality tolerance of'} "
+                             f"{tol:g} accuracy points, more than accuracy's whole range (0-100 points): every "
+                             "variant, one scoring 0%, would be within it",
+                             "pass --quality-tolerance 0 to 100 (percentage points of accuracy; default 0.5)")
         self.result = OptimizeResult(
             name=bundle.name, mode=opts.mode, device=opts.device, dtype=opts.dtype, batch_size=bundle.batch_size,
-            metric=bundle.metric_name, higher_is_better=bundle.higher_is_better, quality_tolerance=float(tol),
+            # + 0.0: a typed -0 is 0 (the reason, table and JSON read 'within -0 accuracy points', -0.0)
+            metric=bundle.metric_name, higher_is_better=bundle.higher_is_better, quality_tolerance=float(tol) + 0.0,
             quality_tolerance_unit=unit, variants=[],
             trained_quality=dict(bundle.meta.get("trained_quality") or {}),
             environment={"torch": torch.__version__, "threads": torch.get_num_threads(), "device": opts.device})
@@ -801,8 +886,7 @@ class _Run:
         overlap = held_out_overlap_note(self.bundle)
         if overlap:
             self.result.notes.append(overlap)
-        model = user_call(self.bundle, "when copied (copy.deepcopy) for the baseline", copy_model, self.bundle,
-                          self.target)
+        model = _copied_for_baseline(self.bundle, self.target)
         step = (user_call(self.bundle, "building its optimizer (make_optimizer) for the baseline", make_train_step,
                           model, self.bundle, self.target) if self.target.mode == "train" else None)
         own = _own_dtypes(model)
@@ -979,7 +1063,9 @@ class _Run:
             scored = _outputs_on(v, bundle, target, self.agreement_inputs)
             if is_base and not scored.finite:
                 raise InputError(f"the baseline itself gives non-finite outputs (NaN/inf) on {bundle.name}'s first "
-                                 "training batches", "fix the model or its data before optimizing it")
+                                 "training batches" + (f": {scored.non_finite}" if scored.non_finite else ""),
+                                 "fix the model or its data before optimizing it: if the inputs are finite, "
+                                 + NON_FINITE_FORWARD_FIX)
         else:
             scored = _score(v, bundle, target, keep_outputs=target.mode == "inference", strict=is_base)
         q = Quality(metric=metric, value=scored.value, finite=scored.finite and train_finite, train_steps=steps)
@@ -1316,6 +1402,7 @@ class _Run:
         self.result.recommendation = recommend(
             self.result, fewer_threads_help=self.opts.device == "cpu" and torch.get_num_threads() > 1)
         self.result.duration_s = time.perf_counter() - self.t0
+        self.result.contention = contention
         busy = _busy_note(contention)
         if busy:
             self.result.notes.insert(0, busy)
@@ -1758,7 +1845,10 @@ def check_only_mode(only: Sequence[str] | None, mode: str) -> None:
 
 
 def run_optimize(bundle: ModelBundle, opts: RunOptions) -> tuple[OptimizeResult, dict[str, Variant]]:
-    """Measure the baseline and the techniques (or the recipe's chain); the result and the variants made."""
+    """Measure the baseline and the techniques (or the recipe's chain); the result and the variants made. `only` and
+    `skip` may name families (base.expand_families), as --only/--skip do."""
+    opts = dataclasses.replace(opts, only=expand_families(opts.only, "--only", opts.mode),
+                               skip=expand_families(opts.skip, "--skip", opts.mode) or [])
     check_technique_names(opts.only, opts.skip)
     check_only_mode(opts.only, opts.mode)
     for i, (name, params) in enumerate(opts.recipe or []):  # as load_recipe does for a file: before measuring

@@ -195,6 +195,25 @@ def _user_modules(model: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
             yield from _user_modules(child, f"{prefix}{name}.")
 
 
+def user_names(model: Any) -> Callable[[str], str]:
+    """A function from a module's or parameter's name in `model` (our wrappers in it: `inner.fc1` under bf16's
+    autocast, `_orig_mod.fc1` under torch.compile) to its name in the user's model (`fc1`, _user_modules); a name it
+    does not know is returned as it is. Notes name the user's layers so: prune-structured after bf16 listed
+    'not pruned: inner.classifier', a module the user's model does not have."""
+    by_id = {id(m): n for n, m in _user_modules(model)}
+    own = {n: by_id[id(m)] for n, m in model.named_modules() if id(m) in by_id}
+
+    def rename(name: str) -> str:
+        if name in own:
+            return own[name]
+        head, _, leaf = name.rpartition(".")
+        if head in own or (not head and "" in own):
+            return f"{own[head]}.{leaf}" if own[head] else leaf
+        return name
+
+    return rename
+
+
 CHECKPOINTED = "accelopt_checkpointed"
 """Class attribute (True) of activation-checkpointing's wrapper module (its block is its `inner`)."""
 CHECKPOINT_SEGMENTS = "_accelopt_checkpoint_segments"

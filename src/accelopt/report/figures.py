@@ -237,7 +237,9 @@ def _optimize(r: Any) -> list[KeyFigure]:
     best = r.recommended
     out = [_f("baseline step time (p50)", r.baseline, "step_time_p50_s")] if r.get("baseline") else []
     if best is not None:
-        out += [_f(f"recommended ({best.name}) step time (p50)", best, "step_time_p50_s"),
+        # the variant as a trailing '(variant NAME)': history compare joins two runs that recommended different
+        # variants into one row (cli.report._pair_by_subject); 'recommended (NAME) step time' was two rows of n/a
+        out += [_f(f"recommended step time (p50) (variant {best.name})", best, "step_time_p50_s"),
                 _f("recommended speed-up", r.recommendation, "speedup")]
         if best.quality is not None:
             out.append(KeyFigure(f"recommended {r.metric}", _num(best.quality.value), best.quality.value_unit))

@@ -22,9 +22,9 @@ class HistoryRunLine:
     argv: list[str] = field(metadata={"doc": "the command line after `accelopt`, as typed"})
     summary: str = field(metadata={"doc": "its key figures, as the table shows them"})
     busy_machine: list[str] = field(default_factory=list, metadata={
-        "doc": "the busy-machine warnings its measured result carries (a probe or profile run on a loaded machine: "
-               "its figures may reflect the machine), as `history compare` names them in `disturbed`; [] for a "
-               "quiet run or a prediction"})
+        "doc": "the busy-machine warnings its measured result carries (a probe, profile or optimize run on a loaded "
+               "machine: its figures may reflect the machine), as `history compare` names them in `disturbed`; [] "
+               "for a quiet run or a prediction"})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,7 +139,8 @@ class ComparedFigure:
 
 @dataclass(frozen=True, kw_only=True)
 class DisturbedRuns:
-    """The busy-machine warnings each measured run (probe, profile) carries: its ratios may reflect the machine."""
+    """The busy-machine warnings each measured run (probe, profile, optimize) carries: its ratios may reflect the
+    machine."""
 
     a: list[str]
     b: list[str]

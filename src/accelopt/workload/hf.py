@@ -18,7 +18,7 @@ from accelopt.errors import AcceloptError, InputError, UnsupportedError, first_l
 from accelopt.units import fmt_bytes
 from accelopt.userio import path_kind, read_user_json
 from accelopt.workload.presets import config_model_name
-from accelopt.workload.userfile import ModelBundle
+from accelopt.workload.userfile import ModelBundle, seeded
 
 __all__ = ["build_from_hf_config"]
 
@@ -190,7 +190,8 @@ def _build_model(auto: Any, config: Any, p: Path, *, meta: bool) -> tuple[Any, s
 def _materialise(auto: Any, config: Any, p: Path) -> Any:
     """auto.from_config(config) with random weights, its errors as InputError."""
     try:
-        return auto.from_config(config)
+        with seeded():  # the same random weights every run, as a file.py factory's (userfile.FACTORY_SEED)
+            return auto.from_config(config)
     except (ValueError, KeyError, TypeError) as e:  # mostly sizes: 'hidden size (65) is not a multiple of ...'
         raise InputError(f"transformers cannot build {type(config).__name__} with {auto.__name__}: {first_line(e)}",
                          BUILD_FIX + ", or its architectures / model_type") from None

@@ -8,6 +8,7 @@ copyable example.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import inspect
 import sys
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from accelopt.errors import InfeasibleError, InputError, is_out_of_memory
+from accelopt.errors import InfeasibleError, InputError, close_matches, is_out_of_memory
 from accelopt.userio import path_kind, read_user_text
 
 __all__ = ["METRIC_HIGHER_IS_BETTER", "ModelBundle", "load_user_factory"]
@@ -34,12 +35,22 @@ def _seeded_call(factory: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
     """factory(**kwargs) with torch's generators at FACTORY_SEED (torch.manual_seed: CPU and CUDA, so a model built on
     the GPU is reproducible too), the caller's random state put back after: the CPU generator's always, CUDA's where
     CUDA was initialized before the call."""
+    with seeded():
+        return factory(**kwargs)
+
+
+@contextlib.contextmanager
+def seeded() -> Iterator[None]:
+    """torch's generators at FACTORY_SEED inside, the caller's random state put back after (see _seeded_call). A zoo
+    model and a Hugging Face config's random weights are built in it too: they drew other weights every run, so
+    `optimize --apply` of a recipe saved on `mlp` or a config.json rebuilt another model than the one saved (two
+    builds of causal.json: first weights summing 0.0280 and 0.0159) while its note said the same file."""
     import torch
 
     cuda = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
     with torch.random.fork_rng(devices=cuda):
         torch.manual_seed(FACTORY_SEED)
-        return factory(**kwargs)
+        yield
 
 
 # The named quality metrics of ModelBundle.metric and which way is better.
@@ -366,8 +377,10 @@ def _split_spec(spec: str) -> tuple[Path, str]:
 
 def _import_file(path: Path) -> Any:
     if path_kind(path, "model file") == "missing":
+        near = near_model_files(str(path))
         raise InputError(f"model file {str(path)!r} does not exist",
-                         "check the path (relative to the current directory)")
+                         "check the path (relative to the current directory)"
+                         + (": did you mean " + " or ".join(repr(n) for n in near) + "?" if near else ""))
     if path.suffix != ".py":
         raise InputError(f"model file {str(path)!r} is not a .py file", "point to the Python file defining the factory")
     read_user_text(path, "model file", "check the path")  # a folder, binary or unreadable file: said plainly
@@ -505,3 +518,22 @@ def batch_multiple_fix(bundle: ModelBundle, multiple: int) -> str:
     return (f"make {where} return a ModelBundle whose batch_size (and batches) is a multiple of {multiple}, e.g. "
             f"{up} (it takes no batch_size argument, so --batch-size cannot change it; or add a batch_size "
             "parameter to it and pass --batch-size)")
+
+
+def near_model_files(name: str) -> list[str]:
+    """Files (.py:factory kept as typed, .json) or folders holding config.json in the folder `name` names whose
+    names are close to it: 'causal.json' for 'causal.jsn'. [] for a name with neither a dot nor a '/' (a misspelt zoo
+    name) or a folder that cannot be read."""
+    path_s, sep, func = name.rpartition(":")
+    typed = path_s if sep and "." in path_s else name
+    if "." not in Path(typed).name and "/" not in typed:
+        return []
+    folder = Path(typed).parent
+    try:
+        names = [p.name for p in folder.iterdir()
+                 if (p.is_file() and p.suffix in (".py", ".json")) or (p.is_dir() and (p / "config.json").is_file())]
+    except OSError:
+        return []
+    found = close_matches(Path(typed).name, names, n=2, cutoff=0.75)
+    prefix = "" if str(folder) == "." else f"{folder}/"
+    return [f"{prefix}{n}" + (f":{func}" if typed is path_s and n.endswith(".py") else "") for n in found]

@@ -14,7 +14,7 @@ from typing import Any
 
 from accelopt import dtypes
 from accelopt.errors import InputError, unknown_name
-from accelopt.workload.userfile import ModelBundle
+from accelopt.workload.userfile import ModelBundle, near_model_files, seeded
 
 __all__ = ["SIZES", "build", "list_models", "list_sizes"]
 
@@ -371,6 +371,11 @@ def unknown_model(name: str) -> InputError:
     chargpt: they were never suggested), and the other forms a model may take."""
     from accelopt.workload import examples
 
+    near = near_model_files(name)
+    if near:  # a misspelt file (causal.jsn) was offered zoo names only
+        return InputError(f"unknown model {name!r}: no zoo model, built-in example or model file of that name",
+                          "did you mean the file " + " or ".join(repr(n) for n in near) + "? (a model file is "
+                          "path/file.py:factory, a Hugging Face config.json or its folder)")
     err = unknown_name("model", name, [*list_models(), *examples.list_examples()])
     return type(err)(err.problem, f"{err.fix} (also accepted: path/file.py:factory, a function returning a "
                      "ModelBundle; a Hugging Face config.json or its folder)")
@@ -407,5 +412,6 @@ def build(name: str, size: str = "tiny", *, batch_size: int | None = None, seq_l
         raise InputError("mlp has no sequence length: seq_len applies to gpt, bert (tokens) and resnet (image side)",
                          "leave out --seq-len for mlp")
     _torch_dtype(dtype)
-    with torch.device("meta") if meta else contextlib.nullcontext():
+    # seeded: the same weights and data every run, as a file.py factory's (userfile.FACTORY_SEED)
+    with torch.device("meta") if meta else contextlib.nullcontext(), seeded():
         return _BUILDERS[key](sz, batch_size, seq_len, dtype)
