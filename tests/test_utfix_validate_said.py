@@ -145,3 +145,23 @@ def test_a_calibration_table_equal_to_another_familys_fit_is_not_carried_from_it
     doc = json.loads(out)
     basis = doc["calibration_basis"]
     assert basis["from_family"] == "" and basis["kind"] == "unfitted", basis  # was carried from nvidia-hopper
+
+
+@pytest.mark.parametrize("command", [["profile", "mlp", "--device", "cpu", "--steps", "3", "--warmup", "0"],
+                                     ["optimize", "mlp", "--device", "cpu", "--only", "no-such-technique"]])
+def test_threads_past_the_quota_are_said_before_the_run(command: list[str], monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """profile and optimize take --threads as one check (cli/profile.check_threads): past the machine's CPUs
+    refused with a fix inside the quota; past a cgroup CPU quota a warning naming it before anything runs (optimize
+    stops at its unknown --only name after the check: nothing is measured)."""
+    from conftest import machine_cpus
+
+    machine_cpus(monkeypatch, 64, quota_cpus=2.0)
+    code, _, err = run_main([*command, "--threads", "65"], capsys)
+    flat = " ".join(err.split())
+    assert code == 2 and "--threads 65 is not a count from 1 to this machine's 64 logical CPUs" in flat, flat
+    assert "fix: pass --threads 1 to 2 (the 2 CPUs of this process's cgroup CPU quota" in flat, flat  # was 1 to 64
+    code, _, err = run_main([*command, "--threads", "8", "--json"], capsys)
+    flat = " ".join(err.split())
+    assert "warning: --threads 8 is more than the 2 CPUs of this process's cgroup CPU quota" in flat, flat
+    assert "pass --threads 1 to 2" in flat
