@@ -165,3 +165,21 @@ def test_threads_past_the_quota_are_said_before_the_run(command: list[str], monk
     flat = " ".join(err.split())
     assert "warning: --threads 8 is more than the 2 CPUs of this process's cgroup CPU quota" in flat, flat
     assert "pass --threads 1 to 2" in flat
+
+
+def test_predict_notes_write_microseconds_as_the_units_formatter_does() -> None:
+    """The notes printed beside a prediction wrote 'us' where units.fmt_seconds writes 'µs' (utmisc's list: comm,
+    compute, inference, launch_floor, serving's custom all-reduce assumption)."""
+    import re
+
+    from accelopt.hardware.catalog import get_device
+    from accelopt.predict import comm, launch_floor
+    from accelopt.units import fmt_seconds
+
+    assert fmt_seconds(2.4e-6).endswith("µs")
+    spec = get_device("l4")
+    link = comm.MeasuredLink(bandwidth_byte_per_s=450e9, latency_s=2.4e-6, ranks=8, device="l4", path="l4.toml",
+                             source="probe")
+    for t in (launch_floor.bound_note(spec, "nvidia-ada", False, 0.002, 32, "the prefill"),
+              launch_floor.no_floor_note(spec, "nvidia-ada", 1e-6, 32), link.text()):
+        assert "µs" in t and not re.search(r"[0-9] us\b", t), t
