@@ -111,6 +111,18 @@ def test_an_fp8_recipe_alias_is_echoed_as_typed(capsys: pytest.CaptureFixture[st
     assert "--fp8-recipe tensorwise with --dtype bf16" in flat and "current" not in flat
 
 
+def test_an_fp8_recipe_cell_alias_is_echoed_as_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    runs = tmp_path / "runs.csv"
+    runs.write_text("id,source,hardware,devices,layers,hidden,heads,kv_heads,ffn,vocab,seq,mlp,global_batch,tp,pp,dp,"
+                    "zero,mbs,recompute,step_s,flash,overlap,dtype,fp8_recipe\n"
+                    "r1,our notes,h100-sxm,8,32,4096,32,8,14336,128256,8192,swiglu,16,1,1,8,1,1,selective,3,1,1,bf16,"
+                    "tensorwise\n", encoding="utf-8")
+    code, _, err = run_main(["validate", "--runs", str(runs)], capsys)
+    flat = " ".join(err.split())
+    assert code == 2 and "run 'r1': --fp8-recipe tensorwise with --dtype bf16" in flat, flat
+    assert "current" not in flat
+
+
 def test_the_default_bucket_is_one_line_for_all_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     head = "default used: distributed-optimizer bucket of Megatron-Core's default max(40M, 1M x dp x cp) = "
     header = TFLOPS_HEADER.replace("tflops_per_gpu", "step_s")

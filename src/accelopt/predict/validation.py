@@ -780,7 +780,9 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None,
     except (InputError, InfeasibleError) as e:  # the predictor names its flags (--dtype, --tp): here the row's cells
         if e.problem.startswith("run "):
             raise
-        raise InputError(f"run {row.get('id', '?')!r}: {e.problem}",
+        given = (row.get("fp8_recipe") or "").strip()  # an alias (tensorwise) echoed as the cell says it
+        problem = e.problem.replace(f"--fp8-recipe {query.fp8_recipe}", f"--fp8-recipe {given}") if given else e.problem
+        raise InputError(f"run {row.get('id', '?')!r}: {problem}",
                          e.fix + flags_as_cells(e.problem + " " + e.fix, row.get("id", "?"), _RENAMED_FLAGS,
                                                 _known_columns())) from None
     setup, spec, cal, pred = res.setup, res.spec, res.cal, res.terms
