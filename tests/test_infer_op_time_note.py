@@ -29,7 +29,7 @@ def build(batch_size=1):
                        batch_size=batch_size)
 '''
 NOTE = re.compile(r"time per op = max\(FLOPs / \(peak x eff\), bytes / \(bandwidth x (?P<me>[\d.e+-]+)\)\) \+ "
-                  r"(?P<us>[\d.e+-]+) us launch; eff = (?P<emax>[\d.e+-]+) x FLOPs / \(FLOPs \+ (?P<half>[\d.e+-]+)\) "
+                  r"(?P<us>[\d.e+-]+) µs launch; eff = (?P<emax>[\d.e+-]+) x FLOPs / \(FLOPs \+ (?P<half>[\d.e+-]+)\) "
                   r"for conv and matmul, (?P=emax) for other ops \(family 'default'")
 
 

@@ -136,7 +136,7 @@ def test_a_moe_prediction_prints_the_floor_or_its_absence() -> None:
     from accelopt.predict.validation import run_query
 
     b200 = predict_layout(run_query(RUNS["mb-b200-qwen3-30b"])).notes
-    assert any("each lasts at least 33.4 us" in n and "expert_gemm_floor_s" in n and "#3134" in n for n in b200)
+    assert any("each lasts at least 33.4 µs" in n and "expert_gemm_floor_s" in n and "#3134" in n for n in b200)
     h100 = predict_layout(run_query(RUNS["mb-h100-qwen3-30b"])).notes
     assert any(n.startswith("default used: no per-expert floor") and "'nvidia-hopper'" in n for n in h100)
     dense = predict_layout(run_query(RUNS["mb-b200-llama3-8b"])).notes
@@ -148,6 +148,6 @@ def test_plan_search_prints_the_floor_per_device(capsys: pytest.CaptureFixture[s
                                "--json"], capsys)
     assert code == 0, err
     notes = json.loads(out)["notes"]
-    assert any(n.startswith("b200: routed expert GEMMs: each lasts at least 33.4 us") for n in notes)
+    assert any(n.startswith("b200: routed expert GEMMs: each lasts at least 33.4 µs") for n in notes)
     assert any(n.startswith("default used: no per-expert floor for the routed expert GEMMs on h100-sxm")
                for n in notes)

@@ -103,7 +103,7 @@ def test_plan_serve_prints_both_lines_in_text_and_json(tiny_config: str, capsys:
     code, out, err = run_main(argv, capsys)
     assert code == 0, err
     text = " ".join(out.split())
-    assert ("default used: per-forward launch floor on a100-sxm-80gb 24.2 us as a lower bound on each forward's "
+    assert ("default used: per-forward launch floor on a100-sxm-80gb 24.2 µs as a lower bound on each forward's "
             "kernel time, max(roofline, floor): it decides the decode step at batch 1, 8; the prefill at batch 1, 8"
             in text)
     assert "no sourced per-step floor for this device (tpu-v6e" in text

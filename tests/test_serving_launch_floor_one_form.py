@@ -65,9 +65,9 @@ def test_an_unfitted_users_table_keeps_its_overhead_and_the_bound(tiny_config: s
     assert point["decode_step"]["overhead_s"] == pytest.approx(1e-5)
     assert point["tpot_s"] == pytest.approx(FLOOR_S + 1e-5)
     notes = [n for n in doc["notes"] if "launch floor on l4" in n]
-    assert len(notes) == 1 and notes[0].startswith("default used: per-forward launch floor on l4 24.2 us as a lower "
+    assert len(notes) == 1 and notes[0].startswith("default used: per-forward launch floor on l4 24.2 µs as a lower "
                                                    "bound on each forward's kernel time, max(roofline, floor)")
-    assert "(not fitted on published runs of this device; its per_step_overhead_s 10 us" in notes[0]
+    assert "(not fitted on published runs of this device; its per_step_overhead_s 10 µs" in notes[0]
 
 
 def test_the_console_says_the_same_for_the_bundled_unfitted_table(tiny_config: str,
@@ -76,8 +76,8 @@ def test_the_console_says_the_same_for_the_bundled_unfitted_table(tiny_config: s
                                "--prompt", "128", "--output", "128"], capsys)
     assert code == 0, err
     text = " ".join(out.split())
-    assert ("default used: per-forward launch floor on l4 24.2 us as a lower bound on each forward's kernel time, "
+    assert ("default used: per-forward launch floor on l4 24.2 µs as a lower bound on each forward's kernel time, "
             "max(roofline, floor): it decides the decode step at batch 1; the prefill at batch 1, above the roofline "
-            "of the 'default' calibration (not fitted on published runs of this device; its per_step_overhead_s 0 us"
+            "of the 'default' calibration (not fitted on published runs of this device; its per_step_overhead_s 0 µs"
             ) in text
     assert "in place of the 'default' calibration's per_step_overhead_s" not in text

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import sys
 import textwrap
 from dataclasses import dataclass, field
@@ -122,12 +121,9 @@ def check(o: OptimizeOptions) -> None:
                          ("--combinations", o.combinations, 1000)):
         if not 0 <= n <= top:
             raise InputError(f"{flag} {n} is outside 0..{top}", f"give {flag} as a whole number from 0 to {top}")
-    if o.threads is not None and o.threads < 1:
-        raise InputError(f"--threads {o.threads} is not a positive count", "pass --threads 1 or more")
-    cpus = os.cpu_count() or 1
-    if o.threads is not None and o.threads > cpus:
-        raise InputError(f"--threads {o.threads} is more than this machine's {cpus} logical CPUs "
-                         "(oversubscribed threads time contention, not the model)", f"pass --threads 1 to {cpus}")
+    from accelopt.cli.profile import check_threads
+
+    check_threads(o.threads)  # as profile: refused past the machine's CPUs, warned past the usable ones
     if o.quality_tolerance is not None and not 0 <= o.quality_tolerance < math.inf:
         raise InputError(f"--quality-tolerance {o.quality_tolerance:g} is not a finite number >= 0",
                          "pass 0 or more (accuracy: points; otherwise percent of the baseline)")

@@ -254,7 +254,8 @@ def _setup(opts: SetupOptions) -> Any:
                  moe_dispatcher=opts.moe_dispatcher, moe_router_dtype=opts.moe_router_dtype,
                  moe_grouped_mlp=opts.moe_grouped_mlp,
                  no_dropout=opts.no_dropout, optimizer_state_bytes=opts.optimizer_state_bytes,
-                 fp8_recipe=canonical_fp8_recipe(opts.fp8_recipe), dp_bucket_params=_dp_bucket(opts.dp_bucket_params),
+                 fp8_recipe=canonical_fp8_recipe(opts.fp8_recipe), fp8_recipe_given=opts.fp8_recipe,
+                 dp_bucket_params=_dp_bucket(opts.dp_bucket_params),
                  recompute_modules=parse_recompute_modules(opts.recompute_modules), facility=_facility(opts))
 
 

@@ -193,19 +193,39 @@ def _run_local(opts: ProfileOptions) -> None:
     _write_outputs(result, workload, opts.save_workload, console)
 
 
-def set_threads(threads: int | None) -> None:
-    """torch's intra-op CPU threads set to --threads, checked: a count from 1 to the machine's logical CPUs (as
-    optimize checks it). On a busy 2-core machine a 1,030-parameter model's training step took 163 ms at torch's
-    2 threads (each op waiting for a descheduled thread) and 659 µs at 1, and profile, unlike optimize, had no
-    --threads to say so (OMP_NUM_THREADS=1 was the only way)."""
+def check_threads(threads: int | None) -> None:
+    """--threads as profile and optimize check it: refused outside 1..this machine's logical CPUs; past the CPUs
+    this process may run on (its affinity, a cgroup CPU quota: distributed.launch.usable_cpus) a warning on stderr
+    before anything runs, naming what sets them and the --threads to pass. Both commands accepted up to
+    os.cpu_count() and suggested that range in the fix, while a 2-CPU container's quota made 3..64 threads
+    oversubscribed, which the contention warning said only after the run (utmisc, 2026-12-05)."""
     if threads is None:
         return
+    from accelopt.distributed.launch import usable_cpus
     from accelopt.errors import InputError
 
     cpus = os.cpu_count() or 1
+    usable, which = usable_cpus()
     if not 1 <= threads <= cpus:
         raise InputError(f"--threads {threads} is not a count from 1 to this machine's {cpus} logical CPUs",
-                         f"pass --threads 1 to {cpus} (1 is steadier on a shared machine)")
+                         f"pass --threads 1 to {min(usable, cpus)}" + (f" ({which})" if usable < cpus else "")
+                         + " (1 is steadier on a shared machine)")
+    if threads > usable:
+        from accelopt.report.console import make_console, plain
+
+        make_console(stderr=True).print(plain(
+            f"warning: --threads {threads} is more than {which}: oversubscribed threads time contention, not the "
+            f"model; pass --threads 1 to {usable}", "yellow"))
+
+
+def set_threads(threads: int | None) -> None:
+    """torch's intra-op CPU threads set to --threads, checked (check_threads, as optimize checks it). On a busy
+    2-core machine a 1,030-parameter model's training step took 163 ms at torch's 2 threads (each op waiting for a
+    descheduled thread) and 659 µs at 1, and profile, unlike optimize, had no --threads to say so (OMP_NUM_THREADS=1
+    was the only way)."""
+    if threads is None:
+        return
+    check_threads(threads)
     import torch
 
     torch.set_num_threads(threads)

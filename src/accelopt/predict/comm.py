@@ -83,7 +83,7 @@ class MeasuredLink:
     """The probe's method text (backend, ranks, how each figure was derived)."""
 
     def text(self) -> str:
-        return (f"scale-up link {self.bandwidth_byte_per_s / 1e9:.4g} GB/s, {self.latency_s * 1e6:.3g} us per step "
+        return (f"scale-up link {self.bandwidth_byte_per_s / 1e9:.4g} GB/s, {self.latency_s * 1e6:.3g} µs per step "
                 f"(measured: {self.ranks} ranks of {self.device}, {self.path})")
 
 

@@ -709,7 +709,7 @@ def expert_gemm_floor_note(model: TransformerConfig, cal: Calibration, device: s
                 "straddled tile computed once per group), no per-expert floor")
     if cal.expert_gemm_floor_s > 0:
         return (f"{device + ': ' if device else ''}routed expert GEMMs: each lasts at least "
-                f"{cal.expert_gemm_floor_s * 1e6:.1f} us (calibration expert_gemm_floor_s of {cal.family!r}: the host "
+                f"{cal.expert_gemm_floor_s * 1e6:.1f} µs (calibration expert_gemm_floor_s of {cal.family!r}: the host "
                 "work of one cuBLASLt call in Transformer Engine's per-expert grouped-GEMM loop, TransformerEngine PR "
                 "#3134's benchmark)")
     return (f"default used: no per-expert floor for the routed expert GEMMs{' on ' + device if device else ''} "

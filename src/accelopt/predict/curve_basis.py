@@ -83,9 +83,13 @@ def _tables(cals: dict[str, Calibration]) -> list[_Table]:
 
 
 def _fitted_source(cal: Calibration, fp8: bool, cals: dict[str, Calibration]) -> _Table | None:
-    """The first other fitted table whose curve at this precision is `cal`'s exactly."""
+    """The first other fitted table of `cal`'s own family whose curve at this precision is `cal`'s exactly: where
+    the curve came from (a stack table inherits what it does not set from its family's table, or copies a sibling
+    stack's fit, as calibration.toml's nvidia-hopper / torchtitan says). Another family's table is never the source
+    by equal values (an nvidia-ampere table edited to the nvidia-hopper fit's values was labelled as carried from
+    it); a family that keeps another's fit says so in carried_from."""
     for t in _tables(cals):
-        if t.cal.family == cal.family and t.cal.stack == cal.stack:
+        if t.cal.family != cal.family or t.cal.stack == cal.stack:
             continue
         if _rows(t.cal, fp8) and _curve(t.cal, fp8) == _curve(cal, fp8):
             return t

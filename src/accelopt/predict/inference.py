@@ -629,7 +629,7 @@ def op_time_note(rt: InferenceRuntime) -> str:
     table can be checked by hand from its FLOPs and bytes: the values were nowhere in the output."""
     memory = ("0 (activations on chip)" if rt.activations_on_chip
               else f"bytes / (bandwidth x {rt.memory_eff:g})")
-    return (f"time per op = max(FLOPs / (peak x eff), {memory}) + {rt.op_overhead_s * 1e6:g} us launch; eff = "
+    return (f"time per op = max(FLOPs / (peak x eff), {memory}) + {rt.op_overhead_s * 1e6:g} µs launch; eff = "
             f"{rt.matmul_eff_max:g} x FLOPs / (FLOPs + {rt.matmul_half_flop:.3g}) for conv and matmul, "
             f"{rt.matmul_eff_max:g} for other ops (family {rt.family!r}, predict/data/inference.toml)")
 

@@ -20,7 +20,7 @@ from accelopt.errors import AcceloptError, InputError, out_of_memory_as_infeasib
 from accelopt.hardware.catalog import get_device
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict.inference import InferenceRuntime, compute_time_s, load_runtimes, plan_inference, runtime_for
-from accelopt.predict.runs_csv import cell_error, missing_path_cell, naming_file, read_runs_csv, row_device
+from accelopt.predict.runs_csv import as_written, cell_error, missing_path_cell, naming_file, read_runs_csv, row_device
 from accelopt.predict.validation import ErrorSummary, summarize
 from accelopt.units import unit
 from accelopt.workload.types import Workload
@@ -167,7 +167,7 @@ def reproduce_inference(row: dict[str, str], runtimes: list[InferenceRuntime] | 
                          f"write the precision the published figure was measured at ({spec.name}: {ran.run})")
     pt = plan.devices[0].points[0]
     pred = pt.latency_s * 1e3 if row["metric"] == "latency_ms" else pt.throughput_per_s
-    return InferenceRunResult(id=row["id"], hardware=spec.name, model=row["model"], metric=row["metric"],
+    return InferenceRunResult(id=row["id"], hardware=spec.name, model=as_written(row["model"]), metric=row["metric"],
                               published=float(row["published"]), predicted=pred, fitted=row["role"] == "fit",
                               source=(sources or {}).get(row["source"], row["source"]), note=row.get("note", ""),
                               source_key=" ".join(row["source"].split()), dtype=ran.run,

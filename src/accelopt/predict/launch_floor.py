@@ -81,12 +81,12 @@ def bound_note(spec: AcceleratorSpec, family: str, fitted: bool, table_s: float,
     n = forward_kernels(layers)
     table = ("fitted on published runs of far larger models" if fitted
              else "not fitted on published runs of this device")
-    return (f"default used: per-forward launch floor on {spec.name} {forward_floor_s(layers) * 1e6:,.1f} us as a "
+    return (f"default used: per-forward launch floor on {spec.name} {forward_floor_s(layers) * 1e6:,.1f} µs as a "
             f"lower bound on each forward's kernel time, max(roofline, floor): it decides {where}, above the "
-            f"roofline of the {family!r} calibration ({table}; its per_step_overhead_s {table_s * 1e6:g} us, "
+            f"roofline of the {family!r} calibration ({table}; its per_step_overhead_s {table_s * 1e6:g} µs, "
             f"host-side costs, stays added): at least {n:,} kernels a forward ({KERNELS_PER_LAYER} per layer x "
             f"{layers} layers + {KERNELS_PER_FORWARD}: vLLM's Llama forward, vllm/model_executor/models/llama.py at "
-            f"0035bdf) x {GRAPH_KERNEL_S * 1e6:g} us each (one small kernel replayed from a CUDA graph, "
+            f"0035bdf) x {GRAPH_KERNEL_S * 1e6:g} µs each (one small kernel replayed from a CUDA graph, "
             "pytorch/pytorch issue #161104) — a launch floor, not a measured engine time")
 
 
@@ -94,8 +94,8 @@ def no_floor_note(spec: AcceleratorSpec, family: str, step_s: float, layers: int
     """The line for a device with no sourced per-forward floor whose decode step (`step_s`, its kernels and
     per-step overhead) is below what the same forward's launches alone take on an NVIDIA GPU."""
     return (f"no sourced per-step floor for this device ({spec.name}, the {family!r} calibration): the time may be "
-            f"far below what is achievable: its decode step here is {step_s * 1e6:,.2f} us (roofline and "
-            f"per_step_overhead_s), under the {forward_floor_s(layers) * 1e6:,.1f} us the same forward's "
-            f"{forward_kernels(layers):,} kernel launches take on an NVIDIA GPU ({GRAPH_KERNEL_S * 1e6:g} us each "
+            f"far below what is achievable: its decode step here is {step_s * 1e6:,.2f} µs (roofline and "
+            f"per_step_overhead_s), under the {forward_floor_s(layers) * 1e6:,.1f} µs the same forward's "
+            f"{forward_kernels(layers):,} kernel launches take on an NVIDIA GPU ({GRAPH_KERNEL_S * 1e6:g} µs each "
             "replayed from a CUDA graph, pytorch/pytorch issue #161104), a floor no source found gives for this "
             "device's runtime (an XLA program's per-step dispatch on a TPU, for one)")

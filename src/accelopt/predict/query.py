@@ -370,6 +370,12 @@ def bucket_charged(stack: str, zero: int, dp_cp: int, spec: AcceleratorSpec) -> 
     return stack in MEGATRON_STACKS and zero in (1, 2) and dp_cp > 1 and chains_in_domain(spec)
 
 
+BUCKET_DEFAULT_HEAD = "default used: distributed-optimizer bucket of Megatron-Core's default max(40M, 1M x dp x cp) = "
+BUCKET_DEFAULT_TAIL = (" parameters (give the run's with --dp-bucket-params; NeMo 2 / Megatron-Bridge recipes set "
+                       "134,217,728)")
+"""bucket_note's default sentence around its values (validate groups the runs' values into one line)."""
+
+
 def bucket_note(dp_bucket_params: int | None, charged_dp_cp: list[int]) -> str | None:
     """The sentence saying which bucket the distributed optimizer's latency term counts when --dp-bucket-params is not
     given (Megatron-Core's default, a default beside the result: its value for each dp x cp in `charged_dp_cp`, the
@@ -378,9 +384,7 @@ def bucket_note(dp_bucket_params: int | None, charged_dp_cp: list[int]) -> str |
         if not charged_dp_cp:
             return None
         values = sorted({int(b) for b in dist_opt_bucket_params(np.asarray(charged_dp_cp))})
-        return (f"default used: distributed-optimizer bucket of Megatron-Core's default max(40M, 1M x dp x cp) = "
-                f"{', '.join(f'{v:,}' for v in values)} parameters (give the run's with --dp-bucket-params; "
-                "NeMo 2 / Megatron-Bridge recipes set 134,217,728)")
+        return f"{BUCKET_DEFAULT_HEAD}{', '.join(f'{v:,}' for v in values)}{BUCKET_DEFAULT_TAIL}"
     if charged_dp_cp:
         return None
     return ("--dp-bucket-params has no effect here: it counts the distributed optimizer's per-bucket reduce-scatters "

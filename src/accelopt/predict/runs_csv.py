@@ -112,6 +112,12 @@ class PathCell(str):
         return cell
 
 
+def as_written(cell: str) -> str:
+    """A cell as the user wrote it in the runs file: a PathCell's `written` text (not the path joined to the file's
+    folder, which the table showed as a path the user never typed); any other cell unchanged."""
+    return cell.written if isinstance(cell, PathCell) else cell
+
+
 def missing_path_cell(what: str, row: Mapping[str, str | None], col: str) -> InputError | None:
     """The InputError for a relative path in the `col` cell that, joined to the runs file's folder, names nothing
     (None when the cell was not joined or the path exists): it names what the user wrote and the path read, as

@@ -1243,7 +1243,7 @@ def custom_allreduce_assumed(spec: AcceleratorSpec, tp: int, cal: ServingCalibra
         return None
     return comm.Assumption(CUSTOM_ALLREDUCE_FIELD, custom_allreduce_latency_s(tp),
                            "the engine's custom all-reduce (vLLM, TensorRT-LLM, SGLang) timed as vLLM's kernel "
-                           "measured on 8 x H100 (sgl-project/sglang PR #2904: 9.5/9.1/10.1 us at tp 2/4/8, 2 KiB) + "
+                           "measured on 8 x H100 (sgl-project/sglang PR #2904: 9.5/9.1/10.1 µs at tp 2/4/8, 2 KiB) + "
                            f"its bytes at {CUSTOM_ALLREDUCE_BANDWIDTH_RATIO} of NCCL's ring rate, up to 8 MiB "
                            "(NCCL above); --tp-allreduce nccl for NCCL/RCCL's chain", "scale-up")
 

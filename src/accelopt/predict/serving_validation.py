@@ -25,6 +25,7 @@ from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import serving
 from accelopt.predict.runs_csv import (
     PATH_COLUMNS,
+    as_written,
     bundled_header,
     bundled_runs_text,
     cell_error,
@@ -77,6 +78,7 @@ class ServingRunResult:
     calibration: str
     """The `[serving.NAME]` table used."""
     model: str
+    """The model cell as written in the runs file (a preset, or a config.json path relative to the file's folder)."""
     tp: int = unit("count")
     precision: str
     """weight dtype / KV-cache dtype, e.g. 'fp8/fp8'."""
@@ -446,9 +448,11 @@ def reproduce(row: dict[str, str], sources: dict[str, str] | None = None,
 
 
 def _reproduce(row: dict[str, str], cals: dict[str, serving.ServingCalibration] | None,
-               path: str | None) -> tuple[ServingRunResult, str | None]:
-    """(the row's result, `plan serve`'s launch-floor line for its prediction: serving.launch_floor_points_note, a
-    'default used:' floor deciding a phase or a device with no sourced floor; None when it says nothing)."""
+               path: str | None) -> tuple[ServingRunResult, list[str]]:
+    """(the row's result, the lines `plan serve` prints beside its prediction that the row's cells decide: the
+    launch-floor line, serving.launch_floor_points_note, a 'default used:' floor deciding a phase or a device with no
+    sourced floor; the per-forward overhead of an engine that launches every layer from the host,
+    ServingCalibration.step_overhead_note, as 'DEVICE: note')."""
     spec = _named_cell(row, "hardware", row_device)
     model = _named_cell(row, "model", get_model)  # unknown: the CSV's error, not a 'gap' the model cannot express
     if (why := not_generative(model)) is not None:  # as plan serve --model refuses it
@@ -467,15 +471,17 @@ def _reproduce(row: dict[str, str], cals: dict[str, serving.ServingCalibration] 
                              f"{e.fix}{flags_as_cells(e.problem + ' ' + e.fix, row['id'], _RENAMED_FLAGS, _columns())}"
                              "; or make it a 'gap' "
                              "row with the reason in its note") from None
-    floor = serving.launch_floor_points_note([p], spec, model) if p is not None else None
+    said = [serving.launch_floor_points_note([p], spec, model) if p is not None else None]
+    if p is not None and (over := p.calibration.step_overhead_note(model.layers)):  # plan serve's words
+        said.append(f"{spec.name}: {over}")
     return ServingRunResult(
         id=row["id"], source=row["source"], engine=row["engine"], hardware=spec.name, family=_family(spec),
-        calibration=row_calibration(row, spec, cals, path).family, model=row["model"], tp=int(row["tp"]),
+        calibration=row_calibration(row, spec, cals, path).family, model=as_written(row["model"]), tp=int(row["tp"]),
         precision=f"{row['weight_dtype']}/{row['kv_dtype']}", prompt_len=int(row["prompt_len"]),
         output_len=int(row["output_len"]), batch=p.batch if p else 0, metric=row["metric"],
         published=float(row["published"]), predicted=predicted, role=row["role"], note=note,
         memory_bytes_per_device=p.memory_bytes_per_device if p else None,
-        usable_memory_bytes_per_device=p.usable_memory_bytes_per_device if p else None), floor
+        usable_memory_bytes_per_device=p.usable_memory_bytes_per_device if p else None), [n for n in said if n]
 
 
 _RENAMED_FLAGS = {"--prompt": "prompt_len", "--output": "output_len"}
@@ -536,10 +542,10 @@ def _validate_serving(runs_path: Path | str | None, calibration: str | None) -> 
     with naming_file("serving runs file", runs_path):  # an unknown device or model names the user's file too
         reproduced = [_reproduce(r, None, calibration) for r in rows]
     results = [r for r, _ in reproduced]
-    floors: dict[str, list[str]] = {}  # plan serve's launch-floor line -> the rows it concerns
-    for r, floor in reproduced:
-        if floor:
-            floors.setdefault(floor, []).append(r.id)
+    floors: dict[str, list[str]] = {}  # plan serve's launch-floor / overhead line -> the rows it concerns
+    for r, said in reproduced:
+        for line in said:
+            floors.setdefault(line, []).append(r.id)
     test, fit = _abs_errors(results, "test"), _abs_errors(results, "fit")
     worst = max(test) if test else (math.nan, "")
     cited = {r["source"] for r in rows}  # a '# key = text' comment line that no row cites is prose, not a source

@@ -399,6 +399,9 @@ class Setup:
     fp8_recipe: str = "delayed"
     """With dtype fp8: the scaling recipe of the FP8 linear layers (compute.FP8_RECIPES; delayed, Megatron-LM's
     --fp8-recipe default): what quantizing each GEMM input costs (compute.fp8_cast_bytes)."""
+    fp8_recipe_given: str = field(default="", compare=False, repr=False)
+    """fp8_recipe as the user wrote it (an alias such as tensorwise, compute.FP8_RECIPE_ALIASES), echoed in the
+    messages about it; empty: fp8_recipe itself."""
     fp8_output_head: bool = False
     """With dtype fp8: the output layer (logits GEMM) is a Transformer Engine FP8 Linear / LayerNormLinear too (a
     te.LayerNormLinear head inside te.fp8_autocast, as AMD's pytorch-training-benchmark Fp8LLaMA / Fp8Mistral), so
@@ -463,9 +466,10 @@ class Setup:
         if self.moe_grouped_mlp not in MOE_GROUPED_MLPS:
             raise InputError(f"--moe-grouped-mlp {self.moe_grouped_mlp!r} is not an expert GEMM path the predictor "
                              "models", f"give --moe-grouped-mlp {' or '.join(MOE_GROUPED_MLPS)}")
+        recipe = self.fp8_recipe_given or self.fp8_recipe
         if self.moe_grouped_mlp == "cutedsl" and (self.dtype != "fp8" or self.fp8_recipe != "mxfp8"):
             raise InputError(f"--moe-grouped-mlp cutedsl with --dtype {self.dtype}"
-                             + (f" --fp8-recipe {self.fp8_recipe}" if self.dtype == "fp8" else "")
+                             + (f" --fp8-recipe {recipe}" if self.dtype == "fp8" else "")
                              + ": Transformer Engine's CuTe DSL grouped MLP runs MXFP8 GEMMs only",
                              "give --dtype fp8 --fp8-recipe mxfp8, or leave --moe-grouped-mlp at te")
         if self.moe_grouped_mlp == "megablox" and self.dtype == "fp8":
@@ -473,10 +477,10 @@ class Setup:
                              "16-bit operands (or AQT int8 / int4, which the predictor does not model)",
                              "give --dtype bf16, or leave --moe-grouped-mlp at te")
         if self.fp8_recipe not in FP8_RECIPES:
-            raise InputError(f"--fp8-recipe {self.fp8_recipe!r} is not a recipe the predictor models",
+            raise InputError(f"--fp8-recipe {recipe!r} is not a recipe the predictor models",
                              f"give --fp8-recipe {', '.join(FP8_RECIPES)}")
         if self.fp8_recipe != "delayed" and self.dtype != "fp8":
-            raise InputError(f"--fp8-recipe {self.fp8_recipe} with --dtype {self.dtype}: a recipe scales FP8 GEMMs",
+            raise InputError(f"--fp8-recipe {recipe} with --dtype {self.dtype}: a recipe scales FP8 GEMMs",
                              "give --dtype fp8 with --fp8-recipe, or leave --fp8-recipe out")
         if self.fp8_output_head and self.dtype != "fp8":
             raise InputError(f"--fp8-output-head with --dtype {self.dtype}: an FP8 output layer runs in an FP8 run "

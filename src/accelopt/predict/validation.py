@@ -29,7 +29,7 @@ from accelopt.predict.comm import Assumption
 from accelopt.predict.compute import attention_kernel_of, canonical_fp8_recipe
 from accelopt.predict.cost import energy_defaults_note, host_not_counted_note
 from accelopt.predict.curve_basis import CurveBasis, curve_basis
-from accelopt.predict.query import LayoutQuery, predict_layout, uneven_note
+from accelopt.predict.query import BUCKET_DEFAULT_HEAD, BUCKET_DEFAULT_TAIL, LayoutQuery, predict_layout, uneven_note
 from accelopt.predict.runs_csv import (
     ARCH_CELLS,
     ParamsMismatch,
@@ -393,6 +393,7 @@ def cell_effect_lines(rows: list[dict[str, str]], cals: dict[str, Calibration],
     `cals`: the calibration the rows were reproduced with; `catalog`: the --catalog files the hardware cells may
     name."""
     by_note: dict[str, list[str]] = {}
+    by_bucket: dict[str, list[str]] = {}  # run id -> its default bucket(s)
     for row in rows:
         try:
             q = run_query(row, catalog=catalog)
@@ -403,8 +404,14 @@ def cell_effect_lines(rows: list[dict[str, str]], cals: dict[str, Calibration],
         off = {uneven_note(q.global_batch_seqs or 0, res.layout.dp), energy_defaults_note([spec], q.facility),
                host_not_counted_note([spec], q.facility), max_memory_note([spec], "memory fits")}
         for note in res.notes:
-            if note not in off:
+            if note.startswith(BUCKET_DEFAULT_HEAD) and note.endswith(BUCKET_DEFAULT_TAIL):  # one line for them all
+                values = note[len(BUCKET_DEFAULT_HEAD):-len(BUCKET_DEFAULT_TAIL)].split(", ")
+                by_bucket.setdefault(row.get("id") or "?", values)
+            elif note not in off:
                 by_note.setdefault(note, []).append(row.get("id") or "?")
+    if by_bucket:
+        values = sorted({v for vs in by_bucket.values() for v in vs}, key=lambda v: int(v.replace(",", "")))
+        by_note = {f"{BUCKET_DEFAULT_HEAD}{', '.join(values)}{BUCKET_DEFAULT_TAIL}": list(by_bucket), **by_note}
     return [f"note: {len(ids)} run(s) ({_some(ids)}): {note}"
             f"{flags_as_cells(note, None, _RENAMED_FLAGS, _known_columns())}" for note, ids in by_note.items()]
 
@@ -773,7 +780,9 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None,
     except (InputError, InfeasibleError) as e:  # the predictor names its flags (--dtype, --tp): here the row's cells
         if e.problem.startswith("run "):
             raise
-        raise InputError(f"run {row.get('id', '?')!r}: {e.problem}",
+        given = (row.get("fp8_recipe") or "").strip()  # an alias (tensorwise) echoed as the cell says it
+        problem = e.problem.replace(f"--fp8-recipe {query.fp8_recipe}", f"--fp8-recipe {given}") if given else e.problem
+        raise InputError(f"run {row.get('id', '?')!r}: {problem}",
                          e.fix + flags_as_cells(e.problem + " " + e.fix, row.get("id", "?"), _RENAMED_FLAGS,
                                                 _known_columns())) from None
     setup, spec, cal, pred = res.setup, res.spec, res.cal, res.terms
@@ -797,6 +806,9 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None,
     pub_mfu = float(row["mfu_pct"]) / 100 if row.get("mfu_pct") else None
     # Narayanan 2021's utilization counts recomputed FLOPs (hardware FLOPs): compare like with like.
     kind = "HFU" if row["source"].startswith("Narayanan") else "MFU"
+    if pub_mfu is None and need == "tflops_per_gpu" and peak:  # the figure gives the utilization (docs/runs_files.md)
+        pub_mfu = (float(row["tflops_per_gpu"]) * 1e12 / peak if kind == "HFU"  # eq. 3's hardware FLOPs
+                   else pred["model_flops_per_step"] / (n * pub * peak))  # the model's FLOPs in the figure's step
     fit_rows = (*cal.fitted_on, *cal.fp8_fitted_on, *cal.retired_fit_rows)  # retired: a value was once chosen on it
     return RunResult(id=row["id"], source=row["source"], hardware=spec.name, devices=n, published_step_s=pub,
                      predicted_step_s=pred["step_time_s"], published_mfu=pub_mfu,
