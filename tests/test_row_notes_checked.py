@@ -209,7 +209,8 @@ _MIXTRAL_8X22B = (
     "the kernel's at 8192 queries, the rows' chunk length (its 32768 figures, 2031 / 1552 on GB300, are the only "
     "longer ones read). The model's B200 step holds 4.65 s of forward + backward and 0.71 s of exposed CP ring "
     "(2.01 s before overlap: TP 2 x CP 8 = 16 ranks, beyond the 8-GPU NVLink domain); on GB200 (NVL72) the ring is "
-    "0.12 s before overlap and the miss is larger, so the ring's link is not it. Read: pretrain_mixtral_8x22b.py of 25.02 (stored 00c06c8), the mixtral_8x22b recipe's"
+    "0.12 s before overlap and the miss is larger, so the ring's link is not it. Read: pretrain_mixtral_8x22b.py of "
+    "25.02 (stored 00c06c8), the mixtral_8x22b recipe's"
     " performance mode (00138e2), the 25.02 helpers' set_primary_perf_configs and MegatronCommOverlapCallback (TP "
     "overlap off, as the cells). Not found in any stored source: the runs' cp_comm_type and attention backend on "
     "8192-token CP chunks, a profile or per-kernel time of these runs; the page's 824 TFLOP/s at 2232 tokens/s counts"
@@ -220,7 +221,8 @@ _MIXTRAL_8X22B = (
     "2097152); the performance mode's MegatronTokenDropCallback pads each expert's input to capacity at capacity "
     "factor 1.0 (NVIDIA/NeMo nemo/lightning/pytorch/callbacks/moe_token_drop.py, stored 0067c7b), the mean load the "
     "model charges, as on the 8x7B rows (the same callback, within 3%): no cell differs from the recipe. A lead "
-    "(moenemo), adopted per device since (rblackwell, above): the fused attention core at cuDNN's measured B200 causal rates (NVIDIA/cudnn-frontend "
+    "(moenemo), adopted per device since (rblackwell, above): the fused attention core at cuDNN's measured B200 "
+    "causal rates (NVIDIA/cudnn-frontend "
     "sdpa_bf16_benchmark_results_NVIDIA_B200.csv at cb560b9, cuDNN 9.10.2, 8192 x 8192, 128 heads: forward 1197 / "
     "backward 940 TFLOP/s, 0.532 / 0.418 of the bf16 peak, where the model's GEMM curve gives both 0.74) on every "
     "Blackwell row, the Blackwell fp8 rule re-run 0.46 -> 0.52: 25.02 B200 -29.1% -> -22.9%, 25.04 GB200 -33.6% -> "
@@ -231,7 +233,8 @@ _MIXTRAL_8X22B = (
     "pinned: worse by the median rule, so not adopted; the same rates by the kernel's query length (the rows' CP 8 "
     "chunks of 8192 queries; CP 2 rows' 4096 at 0.389 / 0.309) gave 6.26%, 227 within 6% (on int before moenemo's "
     "DeepSeek-V3 cell, where the single rate gave 5.79%, 238). With each device's own rate (adopted) the GB200 row "
-    "stays 28.7% too fast: nothing else found. FLOP counts reconciled 2026-12-05 (mpt8k; tests/test_nemo_mixtral_flop_count.py): NeMo's "
+    "stays 28.7% too fast: nothing else found. FLOP counts reconciled 2026-12-05 (mpt8k; "
+    "tests/test_nemo_mixtral_flop_count.py): NeMo's "
     "mixtral() of the releases (nemo/utils/flops_formulas.py, stored 034b17b: attention over the full s x s square; "
     "NVIDIA-NeMo/Speech issue #14376, 2025-08-01, still reports it) gives the 8x7B lines' TFLOP/s per token/s to 0.03% "
     "and 504.3 GFLOP per token at this layout, the model's MFU count; the page's 369.2 is that formula with the "
@@ -239,7 +242,8 @@ _MIXTRAL_8X22B = (
     "in its release's form; the expert terms (top-2 of 8) agree in every reading. The model charges its fused core the "
     "causal mean (S + 1) / 2 keys per query, 369.0 GFLOP per token, the page's count: the counts show no part of the "
     "step the model leaves out; reading the line at seq 32768 with GBS 128 (the same tokens per step) gives -28.0% / "
-    "-43.8% (-30.1% / -45.1% before rblackwell; -30.2% on B200 before moeopt). cp_comm_type: no read source sets it for these runs (Transformer "
+    "-43.8% (-30.1% / -45.1% before rblackwell; -30.2% on B200 before moeopt). cp_comm_type: no read source sets it "
+    "for these runs (Transformer "
     "Engine's attention functions default to "
     "'p2p', code index ids 61502647670 / 14225839233, the ring the model charges), and on GB200 the whole ring is "
     "0.12 s before overlap, so the CP exchange cannot be the 1.7 s miss (2.0 s before rblackwell)"
@@ -447,7 +451,8 @@ UNEXPLAINED: dict[str, str] = {
     # mixrows (2026-12-03): held-out NeMo 25.02 DGX-B200 / 25.04 DGX-GB200 Mixtral-8x22B rows (runs-file block
     # 'mixrows'); figures recomputed by tests/test_validate_unseen_runs.py (test_nemo_mixtral_8x22b_terms_as_quoted)
     # rblackwell (2026-12-05): nemo2502-b200-mixtral-8x22b left this list, within 25% (-29.1% -> -22.0%: B200's fused
-    # attention core at its measured cuDNN rate, the fp8 rule re-run 0.46 -> 0.50; tests/test_blackwell_fused_attention.py)
+    # attention core at its measured cuDNN rate, the fp8 rule re-run 0.46 -> 0.50;
+    # tests/test_blackwell_fused_attention.py)
     "nemo2504-gb200-mixtral-8x22b": _MIXTRAL_8X22B,
     # srv_new (2026-12-03): held-out TensorRT-LLM v0.9.0 rows (the trtllm-v09 block of the serving runs file)
     # trt09c (2026-12-05): the five Mistral GQA rows left this list: their notes carry a checked reason (XQA's
@@ -763,7 +768,8 @@ UNEXPLAINED: dict[str, str] = {
     f"{_GPTOSS3_BIAS.format(before='-30.9%', err='-26.1%', f32='-21.8%')}{_GPTOSS4_PROBS}",
     **{rid: f"Llama 3.1 405B FP8 on 256 GB300 predicted {err} too slow, {_MB_LATER}: the GB300 gap of "
        f"mb-gb300-llama31-405b and mb2602-gb300-llama31-405b-fp8 (GB300 keeps B200's GEMM efficiencies, no GB300 "
-       f"GEMM measurement found; those two within 25% since rblackwell); the same table's GB200 405B FP8 row is {twin}, its "
+       f"GEMM measurement found; those two within 25% since rblackwell); the same table's GB200 405B FP8 row is "
+       f"{twin}, its "
        f"published GB300 / GB200 ratio {ratio}; searched 2026-12-03 (unexpl_searched; code and issues: "
        "'Megatron-Bridge Llama 3.1 405B GB300 FP8 recipe', 'GB300 Llama3.1 405B FP8 performance'): the stored "
        "scripts/performance/configs/llama/llama31_workload_base_configs.py (code index id 56481504594, commit "
