@@ -442,7 +442,8 @@ def _rblackwell(rid: str) -> str:
         "recomputed at the adopted rates; four of their claims no longer hold and are strict xfails with the figures "
         "in tests/test_gb300_dense_gap.py (attention removed leaves +12.9% to +21.3%, not all beyond 20%; the exponent "
         "term would bind on GB200 only; the FP8-CS fit row is +4.4%; a delayed-scaling-only cast re-fitted leaves "
-        "+22.3% at the least). Figures above quoted before the adoption keep their date; the row's error is the one here"
+        "+22.3% at the least). Figures above quoted before the adoption keep their date; the row's error is the "
+        "one here"
     )
 
 
