@@ -91,9 +91,10 @@ class Calibration:
     (the curve, said by fused_attention_basis)."""
     fused_bwd_attention_eff: float = 0.0
     """The same for the kernel's backward (its measured backward rate over the 16-bit peak); 0 with the forward's."""
-    fused_attention_basis: str = ""
-    """Where fused_attention_eff comes from ('cuDNN ... measured on gb300: SOURCE'), or why the fused core stays on the
-    GEMM curve ('no measured ...'); '' before with_fused_attention."""
+    fused_attention_basis: str = field(default="", compare=False)
+    """Where fused_attention_eff comes from ('the fused kernel's measured rates on gb300, ...: SOURCE'), or why the
+    fused core stays on the GEMM curve ('no measured ...'); '' before with_fused_attention. Not compared: two devices
+    whose rates agree (both unmeasured) have one calibration, as before the field."""
     expert_gemm_floor_s: float = 0.0
     """The least time one routed expert's GEMM takes in an MoE layer's grouped GEMM, seconds: Transformer Engine's
     GroupedLinear issues one cuBLASLt call per local expert from one host thread, each call building its descriptors
