@@ -143,9 +143,11 @@ def test_note_states_the_backend(rid: str) -> None:
 # h100 2.9 -> 2.8, the local-expert sort cost (a larger base step)
 # 2026-12-05 (fc2bias): gb300 7.0 -> 6.6, gb200 6.7 -> 6.3, b200 1.1 -> 1.0, mb2604 b200 2.1 -> 2.0, gb300 3.3 -> 3.1,
 # h100 2.8 -> 2.7, the fc2-bias charge (a larger base step); 2026-12-05 (moeopt): gb300 6.6 -> 6.5, the experts'
-# optimizer step over their expert-data-parallel group (a larger base step)
-WINDOW_CREDIT = {"mb-gb300-gptoss-120b": 6.5, "mb-gb200-gptoss-120b": 6.3, "mb-b200-gptoss-120b": 1.0,
-                 "mb2604-b200-gptoss-120b": 2.0, "mb2604-gb300-gptoss-120b": 3.1, "mb2604-h100-gptoss-120b": 2.7}
+# optimizer step over their expert-data-parallel group (a larger base step); 2026-12-05 (rblackwell): gb300 6.5 -> 7.8,
+# gb200 6.3 -> 8.0, b200 1.0 -> 1.8, mb2604 b200 2.0 -> 3.4, gb300 3.1 -> 3.8, each Blackwell device's fused attention
+# core at its measured cuDNN rate (below the GEMM curve: the windowed layers' skipped tiles are worth more)
+WINDOW_CREDIT = {"mb-gb300-gptoss-120b": 7.8, "mb-gb200-gptoss-120b": 8.0, "mb-b200-gptoss-120b": 1.8,
+                 "mb2604-b200-gptoss-120b": 3.4, "mb2604-gb300-gptoss-120b": 3.8, "mb2604-h100-gptoss-120b": 2.7}
 """Step growth, %, were the windowed layers charged as full causal ones (a kernel that does not skip the key tiles
 left of the window): the sliding_window cells blanked. Not the 41-60% misses."""
 
@@ -206,10 +208,11 @@ def test_mxfp8_notes_quote_why_the_step_matches_bf16(rid: str) -> None:
 
 def test_mxfp8_gains_nothing_on_2880_wide_experts() -> None:
     """The expert GEMMs do run in MXFP8 in the model (grouped_gemm_s -> gemm_s at dev.linear), but at GPT-OSS's
-    2880-wide shapes the calibrated MXFP8 rate with its quantize pass is no faster than the BF16 curve: equal at the
-    GB200 row's 32768 tokens per expert, 6% slower at the GB300 row's 8192."""
+    2880-wide shapes the calibrated MXFP8 rate with its quantize pass gains little on the BF16 curve: 6% faster at the
+    GB200 row's 32768 tokens per expert, equal at the GB300 row's 8192 (equal and 6% slower at the fp8 rule's 0.46,
+    before rblackwell's re-run to 0.50, 2026-12-05)."""
     ratios = {rid: expert_gemm_ms(rid, "fp8")[0] / expert_gemm_ms(rid, "bf16")[0] for rid in MXFP8_ROWS}
-    assert {rid: round(r, 2) for rid, r in ratios.items()} == {MXFP8_ROWS[0]: 1.0, MXFP8_ROWS[1]: 1.06}
+    assert {rid: round(r, 2) for rid, r in ratios.items()} == {MXFP8_ROWS[0]: 0.94, MXFP8_ROWS[1]: 1.0}
 
 
 # --- the unfused what-if the runs file's gptossattn comment quotes (seen, not adopted) -----------------------------

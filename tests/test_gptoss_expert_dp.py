@@ -104,8 +104,9 @@ def test_b200_gptoss_row_moves_by_the_expert_traffic() -> None:
     r = reproduce(RUNS[B200_GPTOSS])
     # 2026-12-04 (sortchunks): -49.7 -> -49.2, the local-expert sort cost; 2026-12-05 (fc2bias): -49.2 -> -47.8, the
     # fc2-bias charge; 2026-12-05 (moeopt): -47.8 -> -47.6, the experts' optimizer step over their expert-data-parallel
-    # group
-    assert round(r.error * 100, 1) == -47.6
+    # group; 2026-12-05 (rblackwell): -47.6 -> -47.2, B200's fused attention core at its measured cuDNN rate and the
+    # fp8 re-run
+    assert round(r.error * 100, 1) == -47.2
 
 
 def test_zero3_shards_experts_over_their_group() -> None:

@@ -252,7 +252,7 @@ def test_the_b200_sibling_misses_a_larger_share(rel: str) -> None:
 
 
 def test_the_2602_entry_has_no_ep8_b200_sibling() -> None:
-    assert (f"the 26.02 table's B200 row runs EP 64 ({_pct(_err('mb2602-b200-gptoss-120b'))}): no EP 8 sibling"
+    assert (f"the 26.02 table's B200 row runs EP 64 ({_pct(_err('mb2602-b200-gptoss-120b'))};"
             in UNEXPLAINED[H100["mb2602"]])
 
 

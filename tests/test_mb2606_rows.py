@@ -115,7 +115,9 @@ def test_the_published_steps_fall_the_unexplained_entries_quote() -> None:
         # qwen3moe (2026-12-04): within 25% now, out of UNEXPLAINED; the fall is quoted in the row note
         assert f"{before / after:.2f}x ({before:.2f} -> {after:.2f} s)" == fall and fall in ROWS[rid]["note"]
     gb200, sib = _result("mb2606-gb200-gptoss-120b"), _result("mb260401-gb200-gptoss-120b")
-    assert abs(gb200.predicted_step_s / sib.predicted_step_s - 1) < 0.005
+    # rblackwell (2026-12-05): 0.962 (within 0.5% before: the measured fused-attention rates and the fp8 re-run move
+    # the 26.04.01 sibling and this row apart)
+    assert round(gb200.predicted_step_s / sib.predicted_step_s, 3) == 0.962
     # 2026-12-04 (sortchunks): -27.0% -> -23.9%, the local-expert sort cost: within 25%, out of UNEXPLAINED; the
     # figures its entry quoted are quoted in the row note
     gptoss_note = ROWS["mb2606-gb200-gptoss-120b"]["note"]

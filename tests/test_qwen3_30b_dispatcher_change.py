@@ -79,7 +79,9 @@ def test_the_rows_are_the_earlier_tables() -> None:
     assert (row["pp"], row["vp"], row["ep"], row["mbs"], row["global_batch"]) == ("2", "12", "8", "1", "1024")
 
 
-@pytest.mark.parametrize("rid", B200_ROWS)
+@pytest.mark.parametrize("rid", [pytest.param(r, marks=pytest.mark.xfail(strict=True, reason=(
+    "rblackwell (2026-12-05): B200's fused attention core at its measured cuDNN rate and the fp8 re-run put this MBS 1 "
+    "row at -19.6%, no longer beyond 20%"))) if r == "mb2602-b200-qwen3-30b" else r for r in B200_ROWS])
 def test_b200_the_model_meets_the_later_mbs4_figures(rid: str) -> None:
     """MBS 4 (PR #2499) is the one changed setting with a cell: the model is within 10% of all three later figures,
     and the published step falls more than the model's (the dispatcher and the attention graph, no cell)."""

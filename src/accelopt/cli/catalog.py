@@ -98,6 +98,8 @@ def fmt_value(path: str, value: float | None) -> str:
 
     if value is None:
         return "—"
+    if path.startswith("measured_fused_attention_flop_per_s."):
+        return units.fmt_flop_per_s(value)
     if path.startswith(("peak_flop_per_s.", "measured_matmul_flop_per_s.")):
         text = units.fmt_flop_per_s(value)
         return text.replace("FLOP/s", "OP/s") if path.split(".", 1)[1] in _INT_DTYPES else text

@@ -921,13 +921,27 @@ def _flags_text(setup: Any) -> str:
 def _attention_text(kernel: str, cal: Any) -> str:
     """'; flash2 attention at 0.35 x peak' when the run's kernel has a published rate on this family, '; flash2
     attention at 0.73 (forward) / 0.63 (backward) x peak' when its passes have rates of their own ('' otherwise; a
-    flash2 kernel without one is a note, compute.attention_kernel_note)."""
+    flash2 kernel without one is a note, compute.attention_kernel_note); the fused kernel's rates where the device
+    has measured ones (their source, or why the core stays on the GEMM curve: _fused_attention_notes)."""
     from accelopt.predict.compute import attention_kernel_bwd_rate, attention_kernel_rate
 
     rate, bwd = attention_kernel_rate(kernel, cal), attention_kernel_bwd_rate(kernel, cal)
+    if kernel == "fused" and rate:  # the device's measured rates (their source: _fused_attention_notes)
+        return f"; fused attention at {rate:.3g} (forward) / {bwd:.3g} (backward) x peak, measured"
     if rate and bwd != rate:
         return f"; {kernel} attention at {rate} (forward) / {bwd} (backward) x peak"
     return f"; {kernel} attention at {rate} x peak" if rate else ""
+
+
+def _fused_attention_notes(kernel: str, cal: Any) -> list[str]:
+    """`plan explain`'s note on the fused attention core's rate (the kernel 'fused' only): the device's measured
+    rates and their source, or why the core runs on the GEMM curve (calibration.with_fused_attention)."""
+    if kernel != "fused" or not cal.fused_attention_basis:
+        return []
+    if not cal.fused_attention_eff:
+        return [f"attention core (fused kernel): {cal.fused_attention_basis}"]
+    return [f"attention core (fused kernel) at {cal.fused_attention_eff:.3g} (forward) / "
+            f"{cal.fused_bwd_attention_eff:.3g} (backward) x the 16-bit peak: {cal.fused_attention_basis}"]
 
 
 def _energy_notes(specs: list[Any], facility: Any, rows: list[Any]) -> list[str]:
@@ -1354,7 +1368,8 @@ def _explain(opts: ExplainOptions) -> None:
                                           opts.setup.global_batch is not None, opts.setup.tokens is not None),
                                 *res.notes,
                                 *framework_overhead_notes([spec], load_calibrations(opts.calibration),
-                                                          opts.stack, opts.calibration)],
+                                                          opts.stack, opts.calibration),
+                                *_fused_attention_notes(setup.attention_kernel, cal)],
                          calibration_basis=basis, input_warnings=busy,
                          **_setup_flags(setup))
     finish_run("plan-explain", data)

@@ -50,6 +50,10 @@ INFERENCE_CURVE_KEYS: dict[str, tuple[float, float, bool]] = {
 bandwidth), the FLOP count and the per-op seconds in [0, bound] (bounds past any op: 1e18 FLOP, 1 s)."""
 
 
+FUSED_ATTENTION_PASSES = ("forward", "backward")
+"""Keys of AcceleratorSpec.measured_fused_attention_flop_per_s."""
+
+
 # Upper limits per number, about 100x past the largest device built (Cerebras WSE-3, 2024: 125 PFLOP/s fp16,
 # 44 GB SRAM at 21 PB/s, ~23 kW): a value past them is a unit slip (bits for bytes, 1e300 for 1e30), not a device.
 LIMITS: dict[str, float] = {
@@ -73,6 +77,7 @@ LIMITS: dict[str, float] = {
 # figure such as 0.7 meaning us passes unnoticed). (field, bound, the unit a slip was likely in, its factor)
 UNIT_SLIPS: tuple[tuple[str, float, str, str], ...] = (
     ("peak_flop_per_s", 1e4, "TFLOP/s", "e12"), ("measured_matmul_flop_per_s", 1e4, "TFLOP/s", "e12"),
+    ("measured_fused_attention_flop_per_s", 1e4, "TFLOP/s", "e12"),
     ("memory_bytes", 256.0, "GB", "e9"), ("memory_bandwidth_byte_per_s", 1e4, "GB/s", "e9"),
     ("sram_bytes", 256.0, "MB", "e6"), ("scaleup_bandwidth_byte_per_s", 1e4, "GB/s", "e9"),
     ("scaleup_peer_bandwidth_byte_per_s", 1e4, "GB/s", "e9"), ("scaleout_bandwidth_byte_per_s", 1e4, "GB/s", "e9"),
@@ -155,6 +160,14 @@ class AcceleratorSpec:
     family names a reference device, the ratio of this device's measured fraction of its peak to the reference's
     scales the family's GEMM efficiency (predict/calibration.py): two devices of one family with the same
     datasheet peak do not sustain the same clock (power limit). Empty: not measured."""
+    measured_fused_attention_flop_per_s: Mapping[str, float] = field(default_factory=dict)
+    """Per pass (FUSED_ATTENTION_PASSES: forward, backward): the rate a cited benchmark measured for this device's
+    fused attention kernel in 16-bit precision (cuDNN's scaled dot product attention, which Transformer Engine runs as
+    its fused attention: NVIDIA/cudnn-frontend's sdpa_benchmark_training, a causal 8192 x 8192 Llama shape), FLOP/s
+    counted as FlashAttention's benchmark counts them (the causal half of the scores; the backward 2.5x the
+    forward's work). A training run whose attention kernel is 'fused' runs its attention core at this rate over
+    the 16-bit peak instead of on the GEMM curve (predict/calibration.py with_fused_attention). Empty: not
+    measured, the core stays on the curve (said by `plan explain`)."""
     inference_curve: Mapping[str, float] = field(default_factory=dict)
     """This device's own op-size curve for `plan infer` (keys of INFERENCE_CURVE_KEYS: matmul_eff_max,
     matmul_half_flop, memory_eff, op_overhead_s; the meaning of predict/data/inference.toml), each with its source:
@@ -193,6 +206,8 @@ class AcceleratorSpec:
         """Every number set on this spec, keyed by field path (for source checks and display)."""
         out: dict[str, float] = {f"peak_flop_per_s.{d}": v for d, v in self.peak_flop_per_s.items()}
         out.update({f"measured_matmul_flop_per_s.{d}": v for d, v in self.measured_matmul_flop_per_s.items()})
+        out.update({f"measured_fused_attention_flop_per_s.{p}": v
+                    for p, v in self.measured_fused_attention_flop_per_s.items()})
         out.update({f"inference_curve.{k}": v for k, v in self.inference_curve.items()})
         for name in NUMERIC_FIELDS:
             v = getattr(self, name)
@@ -252,6 +267,7 @@ def validate_spec(spec: AcceleratorSpec, where: str = "") -> None:
             raise InputError(f"{label}: measured_matmul_flop_per_s.{dtype} = {v!r} must be > 0 and at most the "
                              f"device's peak_flop_per_s.{dtype} ({peak!r})",
                              "give a measured matmul rate in FLOP/s for a dtype the spec lists a peak for")
+    _check_fused_attention(spec, label)
     _check_inference_curve(spec, label)
     _check_compute_capability(spec, label)
     for name in ("memory_bytes", "memory_bandwidth_byte_per_s"):
@@ -303,6 +319,24 @@ def _check_compute_capability(spec: AcceleratorSpec, label: str) -> None:
                          "kind = \"gpu\" if the device is one")
 
 
+def _check_fused_attention(spec: AcceleratorSpec, label: str) -> None:
+    """InputError for a measured_fused_attention_flop_per_s key that is not a pass, a value past the 16-bit peak, or
+    one pass given without the other."""
+    rates = spec.measured_fused_attention_flop_per_s
+    peak = spec.peak("bf16") or spec.peak("fp16")
+    for key, v in rates.items():
+        if key not in FUSED_ATTENTION_PASSES:
+            raise InputError(f"{label}: measured_fused_attention_flop_per_s has unknown key {key!r}",
+                             f"use {' and '.join(FUSED_ATTENTION_PASSES)} (the kernel's two passes)")
+        if peak is None or not 0 < v <= peak:  # NaN too
+            raise InputError(f"{label}: measured_fused_attention_flop_per_s.{key} = {v!r} must be > 0 and at most "
+                             f"the device's 16-bit peak ({peak!r})",
+                             "give the measured rate in FLOP/s of a device that lists a bf16 or fp16 peak")
+    if rates and set(rates) != set(FUSED_ATTENTION_PASSES):
+        raise InputError(f"{label}: measured_fused_attention_flop_per_s gives {', '.join(sorted(rates))} only",
+                         "give both passes, forward and backward, from the same measurement")
+
+
 def _check_inference_curve(spec: AcceleratorSpec, label: str) -> None:
     """InputError for an inference_curve key that is not one of INFERENCE_CURVE_KEYS or a value out of its range."""
     for key, v in spec.inference_curve.items():
@@ -352,7 +386,8 @@ _BINARY_OF = {"GB": ("GiB", 30), "MB": ("MiB", 20)}
 """A decimal unit of UNIT_SLIPS -> its binary twin and the power of two (GiB = 2**30 bytes, GB = 1e9)."""
 
 
-_SI_UNIT = {"peak_flop_per_s": "FLOP/s", "measured_matmul_flop_per_s": "FLOP/s", "memory_bytes": "bytes",
+_SI_UNIT = {"peak_flop_per_s": "FLOP/s", "measured_matmul_flop_per_s": "FLOP/s",
+            "measured_fused_attention_flop_per_s": "FLOP/s", "memory_bytes": "bytes",
             "sram_bytes": "bytes", "scaleup_latency_s": "seconds", "scaleout_latency_s": "seconds"}
 _SI_UNIT.update({name: "bytes/s" for name, *_ in UNIT_SLIPS if name.endswith("_byte_per_s")})
 _SI_UNIT.update({"tdp_w": "W", "idle_w": "W", "host_w": "W"})

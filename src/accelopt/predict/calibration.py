@@ -83,6 +83,18 @@ class Calibration:
     """Its backward rate, where a source gives one apart from the forward's (derived, not fitted: nvidia-ampere's from
     the kernel's own header, forward + backward no faster than FlashAttention's published A100 rates; calibration.toml);
     0: the forward's. Needs triton_attention_eff."""
+    fused_attention_eff: float = 0.0
+    """The forward rate of the device's fused attention kernel (cuDNN's, which Transformer Engine runs) as a fraction
+    of its 16-bit peak: its catalog measured_fused_attention_flop_per_s.forward over that peak, set per device by
+    with_fused_attention (never read from a calibration file: a device's measurement, not a family's value). A run
+    whose attention kernel is 'fused' runs its attention core at it instead of on the GEMM curve; 0: not measured
+    (the curve, said by fused_attention_basis)."""
+    fused_bwd_attention_eff: float = 0.0
+    """The same for the kernel's backward (its measured backward rate over the 16-bit peak); 0 with the forward's."""
+    fused_attention_basis: str = field(default="", compare=False)
+    """Where fused_attention_eff comes from ('the fused kernel's measured rates on gb300, ...: SOURCE'), or why the
+    fused core stays on the GEMM curve ('no measured ...'); '' before with_fused_attention. Not compared: two devices
+    whose rates agree (both unmeasured) have one calibration, as before the field."""
     expert_gemm_floor_s: float = 0.0
     """The least time one routed expert's GEMM takes in an MoE layer's grouped GEMM, seconds: Transformer Engine's
     GroupedLinear issues one cuBLASLt call per local expert from one host thread, each call building its descriptors
@@ -138,7 +150,7 @@ class Calibration:
                 raise InputError(f"calibration family {self.family!r}: {name} = {v!r} must be in (0, 1]",
                                  f"give {name} as a fraction, e.g. 0.8")
         for name in ("flash2_attention_eff", "flash2_bwd_attention_eff", "triton_attention_eff",
-                     "triton_bwd_attention_eff"):
+                     "triton_bwd_attention_eff", "fused_attention_eff", "fused_bwd_attention_eff"):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
                 raise InputError(f"calibration family {self.family!r}: {name} = {v!r} must be in [0, 1]",
@@ -408,7 +420,32 @@ def calibration_for(spec: AcceleratorSpec, cals: dict[str, Calibration] | None =
     with its `stack` override if it has one (else the family's own values, labelled with `stack`)."""
     _check_stack(stack, "--stack")
     cals = cals if cals is not None else load_calibrations()
-    return device_scaled(_with_stack(_family_for(spec, cals), stack), spec)
+    return with_fused_attention(device_scaled(_with_stack(_family_for(spec, cals), stack), spec), spec)
+
+
+def with_fused_attention(cal: Calibration, spec: AcceleratorSpec) -> Calibration:
+    """`cal` with the fused attention kernel's rates of `spec`: its catalog measured_fused_attention_flop_per_s
+    (forward, backward) over its 16-bit peak, the source beside them; without a measurement the rates stay 0 (the
+    core on the GEMM curve) and fused_attention_basis says so.
+
+    Why: the fused core is one kernel (cuDNN's scaled dot product attention through Transformer Engine), whose rate a
+    benchmark of that kernel measures directly; charging it the GEMM curve's eff_max assumed it runs as fast as a large
+    GEMM, while NVIDIA's own cudnn-frontend sdpa benchmark measures it below that on every Blackwell device it covers
+    and differently per device (B200 0.53 / 0.42, GB200 0.63 / 0.51, GB300 0.77 / 0.56 of the bf16 peak, forward /
+    backward, against the curve's 0.74: tests/test_blackwell_fused_attention.py)."""
+    rates = spec.measured_fused_attention_flop_per_s
+    peak = spec.peak("bf16") or spec.peak("fp16")
+    if not rates or not peak:
+        return replace(cal, fused_attention_eff=0.0, fused_bwd_attention_eff=0.0,
+                       fused_attention_basis=f"no measured fused-attention rate of {spec.name} (catalog "
+                                             "measured_fused_attention_flop_per_s), so its fused attention core runs "
+                                             "on the GEMM curve (a default)")
+    src = spec.sources.get("measured_fused_attention_flop_per_s.forward", "no source given")
+    fwd, bwd = rates["forward"] / peak, rates["backward"] / peak
+    return replace(cal, fused_attention_eff=fwd, fused_bwd_attention_eff=bwd,
+                   fused_attention_basis=f"the fused kernel's measured rates on {spec.name}, "
+                                         f"{rates['forward'] / 1e12:.0f} / {rates['backward'] / 1e12:.0f} TFLOP/s "
+                                         f"forward / backward over the {peak / 1e12:.0f} TFLOP/s 16-bit peak ({src})")
 
 
 def _reference_spec(cal: Calibration) -> AcceleratorSpec:

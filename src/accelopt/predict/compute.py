@@ -653,9 +653,12 @@ def _a_kind(spec: Any) -> str:
 
 
 def attention_kernel_rate(kernel: str, cal: Calibration) -> float:
-    """The fixed fraction of the 16-bit peak the attention core's forward runs at (0: the GEMM curve)."""
+    """The fixed fraction of the 16-bit peak the attention core's forward runs at (0: the GEMM curve): flash2 and
+    triton at the family's published rates, fused at the device's measured one (calibration.with_fused_attention)."""
     if kernel == "flash2":
         return cal.flash2_attention_eff
+    if kernel == "fused":
+        return cal.fused_attention_eff
     return cal.triton_attention_eff if kernel == "triton" else 0.0
 
 
@@ -666,6 +669,8 @@ def attention_kernel_bwd_rate(kernel: str, cal: Calibration) -> float:
         return cal.flash2_bwd_attention_eff or cal.flash2_attention_eff
     if kernel == "triton":
         return cal.triton_bwd_attention_eff or cal.triton_attention_eff
+    if kernel == "fused":
+        return cal.fused_bwd_attention_eff or cal.fused_attention_eff
     return 0.0
 
 

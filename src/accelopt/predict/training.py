@@ -1650,10 +1650,13 @@ def explain_terms() -> dict[str, str]:
     return {
         "t_fwd_s": "m x L_s x sum over ops of max(F/(peak x eff(F)), bytes/(BW x mem_eff)) + launch; an attention "
                    "core that runs the FlashAttention-2 algorithm (flash2, or NVIDIA's fused cuDNN kernel) computes "
-                   "the causal mean (S + 1) / 2 keys per query, not S (Dao 2023 sec. 3.1.1)",
+                   "the causal mean (S + 1) / 2 keys per query, not S (Dao 2023 sec. 3.1.1); a fused core on a "
+                   "device with a measured fused-attention rate (catalog measured_fused_attention_flop_per_s) at "
+                   "F/(peak x that rate)",
         "t_bwd_s": "2 x t_fwd (data- and weight-gradient GEMMs) + 0.5 x the attention core when it runs the "
                    "FlashAttention-2 algorithm (its backward: 5 products to the forward's 2, Dao 2023); a flash2 "
-                   "core with a backward rate of its own: + (2.5 x forward rate / backward rate - 2) x the core",
+                   "core with a backward rate of its own, or a fused core with the device's measured rates: + (2.5 x "
+                   "forward rate / backward rate - 2) x the core",
         "t_recompute_s": "full: one more forward (x N / L_s with --recompute-layers N; stack pytorch-fsdp or "
                          "torchtitan: less the "
                          "MLP down-projection and its residual add, where torch's non-reentrant checkpoint stops "

@@ -46,7 +46,7 @@ else:  # pragma: no cover
 _TEXT_FIELDS = ("name", "display_name", "kind", "vendor", "price_date", "notes")
 _PER_DTYPE = ("peak_flop_per_s", "measured_matmul_flop_per_s")
 """Fields given per dtype, each value with its source: { bf16 = [989.4e12, "h100-ds"] }."""
-_PER_KEY = (*_PER_DTYPE, "inference_curve")
+_PER_KEY = (*_PER_DTYPE, "measured_fused_attention_flop_per_s", "inference_curve")
 """Tables of sourced numbers: the per-dtype fields, and inference_curve (keys of spec.INFERENCE_CURVE_KEYS:
 { matmul_eff_max = [0.8, "fitted on ..."] }, written by `simulate export`)."""
 _SOURCED_TEXT = ("compute_capability",)
@@ -126,7 +126,7 @@ def _not_a_pair(raw: Any, path: str, where: str) -> InputError:
 def _si_unit(path: str) -> str:
     """The SI unit of a catalog field (path 'peak_flop_per_s.bf16' or 'memory_bytes'); '' for a count or a price."""
     name = path.split(".")[0]
-    if name in _PER_DTYPE:
+    if name in (*_PER_DTYPE, "measured_fused_attention_flop_per_s"):
         return "FLOP/s"
     return next((u for end, u in (("_byte_per_s", "B/s"), ("_bytes", "B"), ("_s", "s"), ("_w", "W"))
                  if name.endswith(end)), "")
@@ -256,7 +256,9 @@ def spec_from_table(table: dict[str, Any], sources: dict[str, str], where: str) 
         if fname not in table:
             continue
         if not isinstance(table[fname], dict):
-            example = "matmul_eff_max = [0.8, \"src\"]" if fname == "inference_curve" else 'bf16 = [1e15, "src"]'
+            example = {"inference_curve": "matmul_eff_max = [0.8, \"src\"]",
+                       "measured_fused_attention_flop_per_s": 'forward = [1.2e15, "src"], backward = [0.9e15, "src"]'
+                       }.get(fname, 'bf16 = [1e15, "src"]')
             raise InputError(f"{where}: {fname} must be a table", f"write {fname} = {{ {example} }}")
         per: dict[str, float] = {}
         for dtype, raw in table[fname].items():
