@@ -149,8 +149,9 @@ def test_the_held_out_figures_before_and_after(before_after: dict[str, tuple[flo
     """Held-out median / within 6% / beyond 25% before and after, the nvidia-blackwell family's median and the
     FP8 rows' (worse by 0.03 point, as r405 measured), as calibration.toml and the notes quote them."""
     held = {rid: v for rid, v in before_after.items() if not v[2]}
-    assert _figures([v[0] for v in held.values()]) == "5.73%, 239 within 6%, 46 beyond 25%"
-    assert _figures([v[1] for v in held.values()]) == "5.58%, 242 within 6%, 42 beyond 25%"
+    # 46 -> 42 beyond 25% when measured on its own; 45 -> 41 over rtpuaxis's TPU ICI axis shares (merged the same day)
+    assert _figures([v[0] for v in held.values()]) == "5.73%, 239 within 6%, 45 beyond 25%"
+    assert _figures([v[1] for v in held.values()]) == "5.58%, 242 within 6%, 41 beyond 25%"
     fams = {r["id"]: reproduce(r).family for r in read_runs()}
     bw = [v for rid, v in held.items() if fams[rid] == "nvidia-blackwell"]
     assert (len(bw), round(100 * statistics.median(abs(v[0]) for v in bw), 2),
