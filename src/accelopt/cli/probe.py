@@ -43,6 +43,15 @@ class ProbeOptions:
     collectives: bool = False
     nproc: int | None = None
     """Ranks for --collectives; None: not given (2 with --collectives)."""
+    sizes: str | None = None
+    """--sizes as typed: the collectives' message sizes; None: the sweep (QUICK_SIZES_BYTES with --quick)."""
+
+    @property
+    def sizes_bytes(self) -> list[int] | None:
+        """The message sizes of --sizes, in bytes (None: the default sweep)."""
+        from accelopt.distributed.collectives import parse_sizes
+
+        return None if self.sizes is None else parse_sizes(self.sizes)
 
     @property
     def ranks(self) -> int:
@@ -76,6 +85,10 @@ def _check_options(opts: ProbeOptions) -> None:
     if opts.nproc is not None and not opts.collectives:  # any value, the default 2 included, would be ignored
         raise InputError(f"--nproc {opts.nproc} applies to --collectives only (nothing else runs on several ranks)",
                          f"add --collectives to benchmark collectives across {opts.nproc} ranks, or leave out --nproc")
+    if opts.sizes is not None and not opts.collectives:  # the sizes of a benchmark that would not run
+        raise InputError(f"--sizes {opts.sizes} applies to --collectives only",
+                         "add --collectives to time the collectives at those sizes, or leave out --sizes")
+    _ = opts.sizes_bytes  # a size that cannot be read is refused before the device is measured
     if opts.ranks < 2 and opts.collectives:
         raise InputError(f"--nproc {opts.ranks}: collectives need 2 or more ranks", "pass --nproc 2 or more")
     if opts.collectives:  # before the device is measured: a refused --nproc would lose that minute
@@ -113,7 +126,7 @@ def run_probe_command(opts: ProbeOptions) -> None:
     coll_failed: AcceloptError | None = None
     if opts.collectives and not result.interrupted:  # after a Ctrl-C nothing more is measured
         try:
-            coll = _collectives(result.device.torch_device, opts.ranks, opts.quick)
+            coll = _collectives(result.device.torch_device, opts.ranks, opts.quick, opts.sizes_bytes)
         except CollectivesInterrupted as stop:  # the figures measured before it are kept, printed and recorded
             result.interrupted = True
             coll, save_link = stop.result, stop.link_complete
@@ -381,13 +394,19 @@ def register(app: typer.Typer) -> None:
                                               "(bus bandwidth, latency) into the measured spec for plan"),
         nproc: int | None = typer.Option(None, "--nproc",
                                          help="with --collectives: ranks on this machine (cuda: GPUs; default 2)"),
+        sizes: str | None = typer.Option(None, "--sizes",
+                                         help="with --collectives: the message sizes to time, in place of the sweep "
+                                              "(1 KiB to 16 MiB, x4; --quick: to 4 MiB, x16), a comma list of "
+                                              "bytes or sizes with a unit (1024,4MiB,25MiB; KiB = 1024 B, KB = "
+                                              "1000 B); the link saved for plan is fitted on the smallest and "
+                                              "largest all-reduce"),
     ) -> None:
         from accelopt.hardware.detect import device_name
 
         run_probe_command(ProbeOptions(device=None if device is None else device_name(device), quick=quick,
                                        dtypes=dtypes, compare=compare, catalog=tuple(catalog), save=save,
                                        no_save=no_save, as_json=as_json,
-                                       html=html, collectives=collectives, nproc=nproc))
+                                       html=html, collectives=collectives, nproc=nproc, sizes=sizes))
 
 
 def check_default_save_folder() -> None:
@@ -410,19 +429,21 @@ def check_default_save_folder() -> None:
                          "set ACCELOPT_HOME to a writable folder, pass --save PATH.toml, or --no-save") from None
 
 
-def _collectives(torch_device: str, nproc: int, quick: bool) -> Any:
+def _collectives(torch_device: str, nproc: int, quick: bool, sizes_bytes: list[int] | None = None) -> Any:
     from accelopt.distributed.collectives import DEFAULT_SIZES_BYTES, QUICK_SIZES_BYTES, measure_collectives
     from accelopt.report.console import make_console
     from accelopt.units import fmt_bytes
 
     # the device's figures are printed when they end; the collectives then ran 50 s on a busy 2-core machine
     # with nothing said
-    sizes = QUICK_SIZES_BYTES if quick else DEFAULT_SIZES_BYTES
+    sizes = sizes_bytes or (QUICK_SIZES_BYTES if quick else DEFAULT_SIZES_BYTES)
     backend = "NCCL" if torch_device.startswith("cuda") else "gloo"
-    span = f"{fmt_bytes(sizes[0], binary=True)} to {fmt_bytes(sizes[-1], binary=True)}"
+    span = (", ".join(fmt_bytes(s, binary=True) for s in sizes) if sizes_bytes and len(sizes) <= 4 else
+            f"{fmt_bytes(sizes[0], binary=True)} to {fmt_bytes(sizes[-1], binary=True)}")
     make_console(stderr=True).print(f"timing all-reduce, all-gather, reduce-scatter and all-to-all on {nproc} ranks "
                                     f"({backend}, torchrun), {span} ...", markup=False, highlight=False)
-    return measure_collectives(nproc, device="cuda" if torch_device.startswith("cuda") else "cpu", quick=quick)
+    return measure_collectives(nproc, device="cuda" if torch_device.startswith("cuda") else "cpu", quick=quick,
+                               sizes_bytes=sizes_bytes)
 
 
 def _links(coll: Any) -> Any:

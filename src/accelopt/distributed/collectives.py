@@ -233,8 +233,9 @@ def measure_collectives(nproc: int, *, device: str = "cpu", quick: bool = False,
         if isinstance(error, RankOutOfMemory):  # the worker's fix speaks of a model's batch and layout, which this
             biggest = max(sizes)  # job has none of
             error = RankOutOfMemory(
-                e.problem, f"pass smaller sizes_bytes: each rank holds two buffers of the largest message ({biggest:,} "
-                           f"B: the collective's and all-to-all's output), {nproc} ranks on this machine "
+                e.problem, f"pass smaller sizes_bytes (probe --collectives --sizes): each rank holds two buffers of "
+                           f"the largest message ({biggest:,} B: the collective's and all-to-all's output), {nproc} "
+                           "ranks on this machine "
                            f"{2 * nproc * biggest:,} B in all, or fewer ranks")
         report = ContentionReport()
         watch.finish(report, [ALL_FIGURES], threads=nproc)
@@ -340,6 +341,36 @@ def check_sizes(sizes_bytes: list[int]) -> list[int]:
             raise InputError(f"sizes_bytes holds {size}: a message size must be 1 byte or more",
                              "pass message sizes of 1 byte or more, in bytes (e.g. 1024)")
     return list(sizes_bytes)
+
+
+SIZES_SYNTAX = "a comma list of byte sizes, each a whole number of bytes or with a unit: 1024,4MiB,25MiB or 1KB,1MB"
+
+
+def parse_sizes(text: str) -> list[int]:
+    """`probe --collectives --sizes`: '1024,4MiB,25 MiB' -> [1024, 4194304, 26214400], in bytes (KiB = 2**10, KB =
+    1e3, as units.parse_quantity reads them), whole bytes >= 1, sorted, each once (a repeated size would be timed
+    and listed twice). Every bad item is an InputError naming it and the syntax."""
+    from accelopt.units import parse_quantity
+
+    items = str(text).split(",")
+    if not str(text).strip() or not all(i.strip() for i in items):
+        raise InputError(f"--sizes {text!r} has an empty item", f"write {SIZES_SYNTAX}")
+    sizes = []
+    for item in items:
+        plain = re.fullmatch(r"\s*(-?[0-9]+)\s*", item)
+        q = None if plain else parse_quantity(item)
+        if plain is None and (q is None or q.unit != "B"):
+            raise InputError(f"--sizes {text!r}: cannot read {item.strip()!r} as a number of bytes",
+                             f"write {SIZES_SYNTAX}")
+        value = float(plain.group(1)) if plain else float(q.value)  # type: ignore[union-attr]  # q set when not plain
+        if value != int(value):
+            raise InputError(f"--sizes {text!r}: {item.strip()!r} is {value:g} bytes, not a whole number",
+                             f"write whole bytes, e.g. {max(1, int(value))}; {SIZES_SYNTAX}")
+        if value < 1:
+            raise InputError(f"--sizes {text!r}: {item.strip()!r} is {value:g} bytes; a message is 1 byte or more",
+                             f"write sizes of 1 byte or more; {SIZES_SYNTAX}")
+        sizes.append(int(value))
+    return sorted(set(sizes))
 
 
 def spec_lines(result: CollectivesResult) -> tuple[dict[str, Any], str]:

@@ -1,0 +1,91 @@
+"""utdist2: `probe --collectives` timed a fixed sweep (1 KiB to 16 MiB, --quick to 4 MiB) and no flag chose the sizes,
+though the library's measure_collectives(sizes_bytes=...) takes any (README's 1 B over 2 ranks was 'asked through'
+it alone): a user could not time a DDP bucket (25 MiB), a size past 16 MiB or an odd size from the command line.
+`--sizes 1024,4MiB,25MiB` now passes them on (KiB = 1024 B, KB = 1000 B, as units.parse_quantity reads a quantity),
+and a size that cannot be read, or --sizes without --collectives, is refused with exit 2 before the device is
+measured."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import run_main
+
+from accelopt.distributed.collectives import parse_sizes
+from accelopt.errors import InputError
+
+
+def test_sizes_read_as_bytes_sorted_and_once() -> None:
+    assert parse_sizes("25MiB, 1024,1KB,4 MiB,1 KiB,1") == [1, 1000, 1024, 4 * 2**20, 25 * 2**20]
+    assert parse_sizes("2GiB") == [2**31]
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("", "empty item"), ("1024,,4096", "empty item"), ("1024,", "empty item"),
+    ("0", "1 byte or more"), ("-5", "1 byte or more"), ("1024,-1KiB", "cannot read '-1KiB'"),
+    ("1.5", "cannot read '1.5'"), ("1.5B", "not a whole number"), ("4MB/s", "cannot read '4MB/s'"),
+    ("4k", "cannot read '4k'"), ("lots", "cannot read 'lots'")])
+def test_a_size_that_is_no_whole_number_of_bytes_is_refused(text: str, says: str) -> None:
+    with pytest.raises(InputError) as e:
+        parse_sizes(text)
+    assert says in e.value.problem and "--sizes" in e.value.problem, e.value.problem
+    assert "1024,4MiB,25MiB" in e.value.fix
+
+
+def _launched(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
+    """launch_job replaced by ranks that 'time' each asked size as a ring of 40 us + S / 1 GB/s: the sizes each job
+    asked for are appended to the returned list."""
+    from accelopt.distributed.collectives import moved_elements
+    from accelopt.distributed.launch import RawRun
+
+    asked: list[list[int]] = []
+
+    def launch(job: Any, launch: Any) -> RawRun:
+        asked.append(list(job.sizes_bytes))
+        times = []
+        for op in job.ops:
+            for s in job.sizes_bytes:
+                moved = moved_elements(s, 2) * 4
+                times.append({"op": op, "size_bytes": moved, "asked_size_bytes": None if moved == s else s,
+                              "times_s": [40e-6 + moved / 1e9] * 10})
+        return RawRun(ranks=[{"rank": 0, "world_size": 2, "times": times}], out_dir=Path("."))
+
+    monkeypatch.setattr("accelopt.distributed.launch.check_local_ranks", lambda *a, **k: None)
+    monkeypatch.setattr("accelopt.distributed.launch.launch_job", launch)
+    return asked
+
+
+def test_probe_times_the_sizes_given(capsys: pytest.CaptureFixture[str], tiny_probe: None,
+                                     monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from accelopt.measure import probe
+
+    monkeypatch.setattr(probe, "LADDER_SIDES", (16, 32))
+    asked = _launched(monkeypatch)
+    code, out, err = run_main(["probe", "--quick", "--device", "cpu", "--dtypes", "fp32", "--collectives",
+                               "--sizes", "25MiB,1B,3KiB", "--no-save", "--json"], capsys)
+    assert code == 0, err
+    assert asked == [[1, 3 * 1024, 25 * 2**20]]
+    figures = json.loads(out)["collectives"]["figures"]
+    assert [(f["size_bytes"], f["asked_size_bytes"]) for f in figures if f["op"] == "all_reduce"] == [
+        (8, 1), (3 * 1024, None), (25 * 2**20, None)]
+    assert "1 B, 3 KiB, 25 MiB" in err  # the progress line names the sizes timed
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["--sizes", "1MiB"], "--sizes 1MiB applies to --collectives only"),
+    (["--collectives", "--sizes", "1MiB,0"], "'0' is 0 bytes"),
+    (["--collectives", "--sizes", "4 MB/s"], "cannot read '4 MB/s'")])
+def test_a_bad_sizes_flag_is_refused_before_the_device_is_measured(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, argv: list[str], says: str) -> None:
+    from accelopt.cli import probe
+
+    def measured(*a: Any, **k: Any) -> Any:
+        raise AssertionError("the device was measured before the flag was refused")
+
+    monkeypatch.setattr(probe, "_run", measured)
+    monkeypatch.setattr("accelopt.distributed.launch.check_local_ranks", lambda *a, **k: None)
+    code, _, err = run_main(["probe", "--quick", "--device", "cpu", "--no-save", *argv], capsys)
+    assert code == 2 and says in err, err
