@@ -89,3 +89,50 @@ def test_a_bad_sizes_flag_is_refused_before_the_device_is_measured(
     monkeypatch.setattr("accelopt.distributed.launch.check_local_ranks", lambda *a, **k: None)
     code, _, err = run_main(["probe", "--quick", "--device", "cpu", "--no-save", *argv], capsys)
     assert code == 2 and says in err, err
+
+
+def _headroom(monkeypatch: pytest.MonkeyPatch, available_bytes: float) -> None:
+    from accelopt.measure import memory
+
+    monkeypatch.setattr(memory, "host_headroom", lambda *a, **k: memory.HostHeadroom(
+        available_bytes=available_bytes, source="MemAvailable, /proc/meminfo", swap_on=False))
+
+
+def test_a_message_past_the_machines_memory_is_refused_before_launch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """1 GiB available, 2 ranks: 2 x (2 + 1/2) x S must fit, so 128 MiB does (640 MiB), 256 MiB (1.25 GiB) does not, and
+    the largest that does is 1 GiB / 2 / 2.5 = 204.8 MiB.
+    Before, a 1e30 B message crashed each rank inside torch ('Overflow when unpacking long long') and one past the
+    memory ran each rank out of memory after the launch."""
+    from accelopt.distributed import collectives, launch
+
+    _headroom(monkeypatch, 2**30)
+
+    def launched(*a: Any, **k: Any) -> Any:
+        raise AssertionError("launched")
+
+    monkeypatch.setattr(launch, "check_local_ranks", lambda *a, **k: None)
+    monkeypatch.setattr(launch, "launch_job", launched)
+    assert collectives.rank_buffer_bytes(128 * 2**20, 2) == 5 * 64 * 2**20
+    collectives.check_sizes_fit([1024, 128 * 2**20], 2, "cpu")
+    with pytest.raises(InputError) as e:
+        collectives.measure_collectives(2, sizes_bytes=[1024, 128 * 2**20, 256 * 2**20])
+    assert "message of 268,435,456 B (256 MiB) needs about 1,342,177,280 B (1.25 GiB)" in e.value.problem
+    assert "1 GiB is available (MemAvailable, /proc/meminfo)" in e.value.problem
+    assert "up to about 205 MiB" in e.value.fix and "e.g. 1024,134217728" in e.value.fix
+    with pytest.raises(InputError):
+        collectives.measure_collectives(2, sizes_bytes=[10**30])
+
+
+def test_probe_refuses_it_before_the_device_is_measured(capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from accelopt.cli import probe
+
+    def measured(*a: Any, **k: Any) -> Any:
+        raise AssertionError("the device was measured before the size was refused")
+
+    _headroom(monkeypatch, 2**30)
+    monkeypatch.setattr(probe, "_run", measured)
+    monkeypatch.setattr("accelopt.distributed.launch.check_local_ranks", lambda *a, **k: None)
+    code, _, err = run_main(["probe", "--quick", "--device", "cpu", "--no-save", "--collectives", "--sizes",
+                             "1KiB,2GiB"], capsys)
+    assert code == 2 and "message of 2,147,483,648 B (2 GiB)" in err and "--sizes" in err, err

@@ -220,6 +220,7 @@ def measure_collectives(nproc: int, *, device: str = "cpu", quick: bool = False,
     check_device(device)
     check_local_ranks(nproc, device, least=2)
     sizes = (QUICK_SIZES_BYTES if quick else DEFAULT_SIZES_BYTES) if sizes_bytes is None else check_sizes(sizes_bytes)
+    check_sizes_fit(sizes, nproc, device)
     job = Job(kind="collectives", device=device, sizes_bytes=sizes)
     watch = Watch()  # the ranks' CPU time counts as this process's own once torchrun has reaped them
     try:
@@ -371,6 +372,40 @@ def parse_sizes(text: str) -> list[int]:
                              f"write sizes of 1 byte or more; {SIZES_SYNTAX}")
         sizes.append(int(value))
     return sorted(set(sizes))
+
+
+def rank_buffer_bytes(size_bytes: int, world: int) -> int:
+    """The bytes one rank allocates for the largest of its collectives at `size_bytes` (_op): all-to-all's send and
+    receive buffers of the size moved, and the 1/world share beside them."""
+    moved = moved_elements(size_bytes, world) * FP32_BYTES
+    return 2 * moved + moved // world
+
+
+def check_sizes_fit(sizes_bytes: list[int], nproc: int, device: str) -> None:
+    """On cpu, refuse before launch a message whose buffers on this machine's `nproc` ranks (rank_buffer_bytes each)
+    exceed the memory it has available (measure.memory.host_headroom: MemAvailable or the cgroup's headroom): a
+    1e30 B message crashed each rank inside torch ('Overflow when unpacking long long', fix 'fix the error on that
+    rank'), and one past the memory left each rank out of memory after the launch. CUDA runs are not checked here
+    (a rank out of GPU memory names the sizes, measure_collectives)."""
+    from accelopt.measure.memory import host_headroom
+    from accelopt.units import fmt_bytes
+
+    have = host_headroom() if device == "cpu" else None
+    if have is None:
+        return
+    biggest = max(sizes_bytes)
+    need = nproc * rank_buffer_bytes(biggest, nproc)
+    if need <= have.available_bytes:
+        return
+    fits = [s for s in sizes_bytes if nproc * rank_buffer_bytes(s, nproc) <= have.available_bytes]
+    largest_ok = int(have.available_bytes / nproc / (2 + 1 / nproc)) // FP32_BYTES * FP32_BYTES
+    raise InputError(
+        f"a collective message of {biggest:,} B ({fmt_bytes(biggest, binary=True)}) needs about {need:,} B "
+        f"({fmt_bytes(need, binary=True)}) on this machine: each of its {nproc} ranks holds all-to-all's send and "
+        f"receive buffers and its 1/{nproc} share; {fmt_bytes(have.available_bytes, binary=True)} is available "
+        f"({have.source})",
+        f"pass sizes up to about {fmt_bytes(largest_ok, binary=True)} (probe --collectives --sizes, or sizes_bytes)"
+        + (f", e.g. {','.join(str(s) for s in fits)}" if fits else "") + ", or free memory")
 
 
 def spec_lines(result: CollectivesResult) -> tuple[dict[str, Any], str]:
