@@ -178,3 +178,16 @@ def test_the_gptoss_h100_rows_and_the_fit_rows(before_after: dict[str, tuple[flo
     crossed = sorted(rid for rid, v in before_after.items() if (abs(v[0]) > 0.25) != (abs(v[1]) > 0.25))
     assert crossed == ["mb2602-h100-gptoss-120b", "mb260201-h100-gptoss-120b"]
     assert all(abs(before_after[rid][1]) <= 0.25 for rid in crossed)
+
+
+def test_the_unexplained_entries_quote_the_lead(before_after: dict[str, tuple[float, float, bool]]) -> None:
+    """The four rows' UNEXPLAINED entries (tests/test_row_notes_checked.py, _HOPPER_ATTN) quote the move this lead
+    computes, and the rates and refits above."""
+    from test_row_notes_checked import _HOPPER_ATTN, UNEXPLAINED
+
+    for key in ("644 / 541 TFLOP/s", "0.651 / 0.547", "0.60 -> 0.58", "0.54 -> 0.52", "@df73764"):
+        assert key in _HOPPER_ATTN
+    for rid in GPTOSS_H100:
+        old, new = (100 * e for e in before_after[rid][:2])
+        within = " (within 25%)" if abs(new) <= 25 else ""
+        assert f"this row {old:+.1f}% -> {new:+.1f}%{within}" in UNEXPLAINED[rid], rid
