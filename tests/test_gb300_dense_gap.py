@@ -572,6 +572,11 @@ def _rgb300_sentences() -> Iterator[str]:
            f"{mt['8b']['gb200']} ({mt['8b']['gb300'] / mt['8b']['gb200']:.3f}x)")
     bub = [predict_layout(run_query(ROWS[r])).terms for r in (RGB300_ROWS[-1], "mb2606-gb200-llama31-405b-fp8")]
     yield f"the model charges that as a {bub[0]['t_bubble_s']:.2f} s vs {bub[1]['t_bubble_s']:.2f} s pipeline bubble"
+    # facebookexperimental/triton PR #2768 (2026-08-06, cuBLASLt 13.1.1 on GB300): the occupancy cap 'bisects to
+    # exactly 9728 output elements ... which is sm_count 152 * threads_per_sm 2048 / W 32, and both hardware counts are
+    # the same as GB200's'
+    sms, threads, w = 152, 2048, 32
+    yield f"an occupancy cap of {sms * threads // w} output elements = {sms} SMs x {threads} threads / {w}"
 
 
 def test_the_unexplained_entries_quote_the_gb300_ratio() -> None:

@@ -473,8 +473,11 @@ _RGB300 = (
     "presets differ in PP 8 (GB300) vs 16 (GB200) alone, both without recompute, offload or CUDA graphs (r405, "
     "llama31_workload_base_configs.py at 0013c9a), and the model charges that as a 0.57 s vs 0.68 s pipeline bubble; "
     "the TP userbuffers are the same on both (the rows' one tp_overlap_cfg, no GB300-only flag beyond the layout, "
-    "above), and the FP8 peak, exponent-rate and MXFP8 / FP8-CS leads are examined above. What the factor is made "
-    "of (a sustained clock at GB300's higher power "
+    "above), and the FP8 peak, exponent-rate and MXFP8 / FP8-CS leads are examined above; (5) nor GEMM software or "
+    "SM count: facebookexperimental/triton PR #2768 (2026-08-06) finds cuBLASLt 13.1.1 choosing on GB300 (sm_103) "
+    "the plans it chooses on sm_100 for all 496,906 shapes it reconstructs, with an occupancy cap of 9728 output "
+    "elements = 152 SMs x 2048 threads / 32, 'the same as GB200's', so a GB300 GEMM runs GB200's kernels on as many "
+    "SMs. What the factor is made of (a sustained clock at GB300's higher power "
     "limit is the candidate the sources name, with no figure) stays unmeasured: no GB300 GEMM rate is stored"
 )
 
