@@ -464,6 +464,51 @@ def _rblackwell(rid: str) -> str:
     )
 
 
+# rgb300 (2026-12-05): the GB300 factor of the three TP 4, CP 1 rows read as one ratio per table, beside a second
+# framework's figures; recomputed by tests/test_gb300_dense_gap.py (test_the_unexplained_entries_quote_the_gb300_ratio)
+_RGB300 = (
+    "; examined 2026-12-05 (rgb300; figures recomputed by tests/test_gb300_dense_gap.py), no mechanism found: (1) "
+    "the published GB200 / GB300 step ratio of this 405B FP8-CS benchmark is one figure in the six tables (25.11 to "
+    "26.06), 1.229 / 1.246 / 1.252 / 1.230 / 1.231 / 1.243, at GB300's TP 2, CP 2 and TP 4, CP 1 alike, where the "
+    "model gives 1.090 and 1.052; so the TP 4, CP 1 rows' excess over the TP 2, CP 2 ones is the model's layout term "
+    "(its TP 4 step 3.6% longer), not a published one, and the factor itself did not move with any release (the 70B "
+    "FSDP benchmark's did, above); (2) the 25.11 Llama 3 8B FP8 pair, whose cells differ in the device alone, "
+    "publishes 1.192 where the model gives 1.055 (GB300 +10.0%, GB200 -2.6%): the same GB300 factor at one set of "
+    "cells, with no layout, memory or release in between; (3) a second framework publishes it too: NVIDIA's blog "
+    "'Train Models Faster with JAX and MaxText Using NVFP4 on NVIDIA Blackwell' (2026-06-09) gives FP8 baselines of "
+    "Llama 3.1 405B 210.3 vs 155.7 (1.351x) and Llama 3 8B 175.9 vs 149.7 (1.175x) per GPU on GB300 vs GB200 (as "
+    "printed in the copy at agenticdaily.ai, its 'TF/s per GPU' a tenth of the blog's TFLOP/s; the stored NVIDIA page "
+    "stops before its table, and the 'identical hyperparameters, batch size, and parallelism' it reports compares FP8 "
+    "with NVFP4, not the two systems), so the lead is not a Megatron-Bridge recipe's; (4) HBM3e 288 GB: the V2 "
+    "presets differ in PP 8 (GB300) vs 16 (GB200) alone, both without recompute, offload or CUDA graphs (r405, "
+    "llama31_workload_base_configs.py at 0013c9a), and the model charges that as a 0.57 s vs 0.68 s pipeline bubble; "
+    "the TP userbuffers are the same on both (the rows' one tp_overlap_cfg, no GB300-only flag beyond the layout, "
+    "above), and the FP8 peak, exponent-rate and MXFP8 / FP8-CS leads are examined above; (5) nor GEMM software or "
+    "SM count: facebookexperimental/triton PR #2768 (2026-08-06) finds cuBLASLt 13.1.1 choosing on GB300 (sm_103) "
+    "the plans it chooses on sm_100 for all 496,906 shapes it reconstructs, with an occupancy cap of 9728 output "
+    "elements = 152 SMs x 2048 threads / 32, 'the same as GB200's', so a GB300 GEMM runs GB200's kernels on as many "
+    "SMs. What the factor is made of (a sustained clock at GB300's higher power "
+    "limit is the candidate the sources name, with no figure) stays unmeasured: no GB300 GEMM rate is stored"
+)
+
+
+# rgb300 (2026-12-05): the DeepSeek-V3 v5p recipe's host offload and fp32 weights sized; recomputed by
+# tests/test_moe_megablox_tp.py (test_the_dsv3_entry_quotes_the_offload)
+_RGB300_DSV3 = (
+    "; examined 2026-12-05 (rgb300; figures recomputed by tests/test_moe_megablox_tp.py), neither explains it: the "
+    "recipe (tpu-recipes run_recipe.sh, code index id 71082412967, from MaxText deepseek3_671b_v5p_1024 @ 3eb77db3c) "
+    "sets remat_policy custom with decoder_layer_input and out_proj offloaded to host (every other name "
+    "rematerialised: the row's full recompute) and weight_dtype float32; (1) the host offload, which the model does "
+    "not time: two [6 x 8192, 7168] bf16 tensors a layer, 1.41 GB a chip a layer, 86.0 GB each way a step, 94 ms a "
+    "layer at PCIe's ~1.5e10 B/s a chip against the model's 266 ms layer forward ('How to Scale Your Model' "
+    "tpus.md @04d8de58, as for Maverick), hidden as XLA issues host transfers asynchronously; serialised both ways "
+    "they would give -15.0%, the forward's alone -21.3%, and no source says they are; (2) the fp32 weights, if "
+    "gathered at 4 B (whether XLA moves the cast before the all-gather was not established), double the model's FSDP "
+    "traffic, 8.38 -> 16.76 s a step against 65.6 s of compute (exposed in full: -9.1%), hidden at any overlap of 26% "
+    "of the compute or more"
+)
+
+
 UNEXPLAINED: dict[str, str] = {
     # automodel (2026-12-03): the held-out NeMo AutoModel DGX-H100 table's GPT-OSS 20B row (-25.7%) was listed here;
     # gptoss4 (2026-12-05): it left the list: its note carries a checked reason (AutoModel's GroupedExpertsDeepEP adds
@@ -723,7 +768,8 @@ UNEXPLAINED: dict[str, str] = {
     "experts "
     "(22.5 GB, 47 ms at the model's 480 GB/s against a 266 ms layer forward, hidden by a wide margin) and MaxText's "
     "permutation unfused (16.2 GB a layer more than the model's 12.7 GB, 1.7 s a step of the 25.0 s the row lacks); "
-    "megablox's own rate lies between the per-expert and the one-GEMM pricing (+28.0% / -34.9%), no source gives it",
+    "megablox's own rate lies between the per-expert and the one-GEMM pricing (+28.0% / -34.9%), no source gives it"
+    + _RGB300_DSV3,
     # mbnew (2026-12-03): unseen held-out rows of Megatron-Bridge's 26.02.01 / 26.04 / 26.04.01 tables
     # gptoss (2026-12-03): the 12 Blackwell GPT-OSS-120B rows of 26.02.01 / 26.04 / 26.04.01 (-41.0% to -60.1%) left
     # with a checked reason: these releases ran the MoE block unfused, as 25.11 (the rows are BF16 and Transformer
@@ -809,7 +855,7 @@ UNEXPLAINED: dict[str, str] = {
        "4 CP 1 GB300 FP8-CS layout) and issue #2118 (2026-01-29, GB300 405B FP8-CS tuning: gradient-accumulation "
        "fusion, low-SM NVLink communication, TP 1) name no rate; no GB300 GEMM or clock measurement found; "
        f"{_GB300_PEAKS}{_R0201_LAYOUT if rid.startswith('mb260201-') else ''}{_GB300_GAP}{_GB300_RECIPE}"
-       f"{_rblackwell(rid)}"
+       f"{_rblackwell(rid)}{_RGB300}"
        # 2026-12-04 (vpfix): the 26.02.01 GB200 twin +13.5 -> +13.6%, vpchunk's pipeline edge costs
        # rblackwell (2026-12-05): mb260201-gb300-llama31-405b-fp8 (+31.1% -> +23.8%) left this list, within 25%
        for rid, err, twin, ratio in (("mb2604-gb300-llama31-405b-fp8", "+29.8%", "+11.0%", "1.23"),
@@ -827,7 +873,8 @@ UNEXPLAINED: dict[str, str] = {
     "found); the model's step is unchanged (61.56 s), the published one 48.00 -> 46.90 s; searched 2026-12-03 "
     "(issues: 'Megatron-Bridge Qwen3 30B GB300 performance config 26.06', 'Enable ... Full-Iter CUDA Graphs for "
     "26.06 deepseek'): "
-    f"no 26.06 Llama 405B recipe change found{_GB300_RECIPE}{_rblackwell('mb2606-gb300-llama31-405b-fp8')}",
+    f"no 26.06 Llama 405B recipe change found{_GB300_RECIPE}{_rblackwell('mb2606-gb300-llama31-405b-fp8')}"
+    f"{_RGB300}",
     # qwen3moe (2026-12-04): mb2606-gb300-dsv3, -gbs15360 and the GB200 / GB300 Qwen3-30B / 235B MXFP8 rows left this
     # list: their recipes' cutedsl fused grouped MLP and MoE A2A overlap (PR #3983, PR #4249 / #4606) set as cells,
     # +39.1 / +40.0 / +31.8 / +37.9 / +32.1% -> +9.1 / +8.4 / -5.7 / -13.5 / -0.5% (their row notes)
