@@ -141,4 +141,10 @@ def test_b300_note_quotes_the_b200_overlap_and_vp_cost() -> None:
         f"their size on B200, {with_} / {without} = {with_ / without:.2f}x, is well short of the "
         f"{r.published_step_s / r.predicted_step_s:.2f}x this row's {-r.error:.1%} miss implies"
     ) in note
+    # the examination's own sentence, not only the dated sortchunks record after it (rreview, 2026-12-05: a refresh
+    # had rewritten that record's 2.01x / 50.2% and left this sentence at them)
+    assert note.split("is well short of the ", 1)[1].startswith(
+        f"{r.published_step_s / r.predicted_step_s:.2f}x this row's {-r.error:.1%} miss implies")
+    assert ("(sortchunks, 2026-12-04): PR #1760's overlap and VP cost, their size on B200, 20.1 / 16.9 = 1.19x, is "
+            "well short of the 2.01x this row's 50.2% miss implies") in note
     assert ROWS[B300_235B]["ep_a2a_overlap"] == "1" and ROWS[B300_235B]["vp"] == "4"  # the recipe's, kept

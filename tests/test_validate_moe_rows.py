@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import explain_terms, run_main
+from test_note_history_records import outside_records
 
 from accelopt.errors import InputError
 from accelopt.hardware.catalog import get_device
@@ -248,8 +249,10 @@ def test_qwen3_row_notes_quote_the_model(rid: str) -> None:
     row = QWEN3_ROWS[rid]
     assert float(row["step_s"]) == pytest.approx(int(row["global_batch"]) * 4096
                                                  / (int(row["devices"]) * PUBLISHED_TOK_S[rid]), abs=0.006)
+    # outside the note's [...] records (rreview, 2026-12-05): a figure found only in an earlier record's quote is no
+    # sentence of today's
     for figure in _quoted(rid):
-        assert figure in row["note"], (rid, figure)
+        assert figure in outside_records(row["note"]), (rid, figure)
 
 
 def test_qwen3_rows_are_held_out() -> None:
