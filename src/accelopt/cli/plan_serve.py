@@ -65,8 +65,8 @@ def register_serve(plan_app: typer.Typer) -> None:
         requests: Optional[int] = typer.Option(
             None, "--requests", help="With --batch max: the run's total requests (a benchmark's dataset, e.g. "
             "trtllm-bench's --num-requests), served in waves of the requests the engine holds, the last wave holding "
-            "what is left: throughput, cost and energy per token are the whole run's. Left out: steady waves (an "
-            "endless run)."),
+            "what is left: throughput, cost and energy per token are the whole run's (no more requests than the "
+            "engine holds: one wave of them all, every figure its own). Left out: steady waves (an endless run)."),
         concurrency: str = typer.Option("", "--concurrency", help="Requests in flight under continuous batching "
                                         "(same syntax as --batch, exclusive with it): TTFT is one request's prefill "
                                         "+ half a decode step; throughput as a static batch of that size; the other "

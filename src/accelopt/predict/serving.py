@@ -2283,11 +2283,17 @@ def finite_run(model: TransformerConfig, spec: AcceleratorSpec, steady: ServingP
     waves, the last holding R = requests - (waves - 1) x C, predicted as a wave of R of its own (its decode steps
     read the weights for fewer requests). Throughput = requests x output / ((waves - 1) x C x output / steady
     tok/s + R x output / last-wave tok/s); cost and energy per output token are the waves' token-weighted means
-    (their totals over the run's tokens). The other figures (TTFT, TPOT, memory) stay the full wave's."""
+    (their totals over the run's tokens). The other figures (TTFT, TPOT, memory) stay the full wave's. A run of no
+    more requests than C is one wave of them all: every figure is that wave's (batch = requests; the engine never
+    holds C, so a full wave's TTFT, TPOT and memory would describe requests that never ran)."""
     if not isinstance(requests, int) or isinstance(requests, bool) or requests < 1:
         raise InputError(f"--requests {requests!r} must be a positive whole number of requests",
                          "give --requests >= 1 (the run's dataset size), or leave it out for steady waves")
     c = steady.batch
+    if requests <= c:  # one wave of them all: the prediction at batch = requests, every figure its own
+        one = steady if requests == c else predict_serving(model, spec, batch=requests, scheduling="waves",
+                                                           calibration=calibration, moe=moe, **kw)
+        return replace(one, requests=requests, last_wave_batch=requests)
     waves = -(-requests // c)
     rest = requests - (waves - 1) * c
     last = steady if rest == c else predict_serving(model, spec, batch=rest, scheduling="waves",

@@ -231,6 +231,9 @@ STEADY_WAVES_NOTE = ("default used: --batch max without --requests: steady waves
 def requests_note(p: ServingPrediction) -> str:
     """What --requests did on one device: its waves and the last one's requests (serving.finite_run)."""
     assert p.requests is not None and p.last_wave_batch is not None
+    if p.requests == p.batch:  # one wave of them all (finite_run): every figure is that wave's
+        return (f"given: --requests {p.requests:,}: on {p.device}, one wave of all {p.requests:,} request(s), which "
+                "the engine holds at once; every figure is that wave's (batch = the requests)")
     waves = -(-p.requests // p.batch)
     last = ("every wave full" if p.last_wave_batch == p.batch
             else f"the last of {p.last_wave_batch:,}, predicted as a wave of its own")
@@ -533,13 +536,13 @@ def cap_binds(cfg: TransformerConfig, spec: AcceleratorSpec, opts: ServeOptions,
                moe: MoELayout, points: list[ServingPrediction], saturated: bool) -> bool:
     """Whether the engine's cap on requests in flight (serving.batch_cap_requests x attention-DP ranks), not the KV
     cache, set a 'max' or --rate run's concurrency on `spec`: more requests would fit (serving.max_batch), and the
-    run reached the cap (a 'max' run always; a --rate run where a point ran at the cap or a rate saturated)."""
+    run reached the cap (a point ran at the cap, or a rate saturated; not a --requests run of fewer: one wave)."""
     cap = batch_cap_requests(cal, opts.pp) * moe.attention_dp
     fits = max_batch(cfg, spec, tp=opts.tp, pp=opts.pp, prompt_len=opts.prompt, output_len=opts.output,
                      weight_dtype=opts.weight_dtype, kv_dtype=opts.kv_dtype, calibration=cal, moe=moe)
     if fits <= cap:
         return False
-    return not opts.rate.strip() or saturated or any(p.batch >= cap for p in points)
+    return saturated or any(p.batch >= cap for p in points)  # a 'max' run's batch is min(fits, cap): the cap
 
 
 def batch_cap_note(opts: ServeOptions, at_max_load: bool) -> str | None:
