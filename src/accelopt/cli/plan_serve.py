@@ -94,7 +94,9 @@ def register_serve(plan_app: typer.Typer) -> None:
             "checkpoint stores them apart from the other linear layers (same choices as --weight-dtype): gpt-oss is "
             "--weight-dtype bf16 --expert-weight-dtype mxfp4 (its quantization_config.modules_to_not_convert keeps "
             "attention and the router in bf16). Default: --weight-dtype. Embeddings and the LM head stay 16-bit."),
-        kv_dtype: str = typer.Option("bf16", "--kv-dtype", help="KV-cache dtype: bf16, fp16, fp8 or int8."),
+        kv_dtype: str = typer.Option("bf16", "--kv-dtype", help="KV-cache dtype: bf16, fp16, fp8 or int8 (fp8 on a "
+                                     "device without an fp8 peak: 8-bit storage, converted in the attention kernel, "
+                                     "said in a note)."),
         price_usd_per_hour: Optional[float] = typer.Option(None, "--price-usd-per-hour",
                                                  help="Price per device-hour (overrides the catalog price)."),
         catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP),

@@ -1340,6 +1340,28 @@ def attention_peak_note(spec: AcceleratorSpec, weight_dtype: str) -> str | None:
             "TOML to replace it)")
 
 
+KV_FP8_STORAGE_SOURCE = ("vLLM's fp8 KV cache runs so on GPUs without FP8 math, tested on A100: vllm-project/vllm "
+                         "PR #2279, 'Support FP8-E5M2 KV Cache'")
+TRTLLM_NO_FP8_SOURCE = ("TensorRT-LLM lists no FP8 on Ampere or older (support matrix, v0.18.2: 'Ampere (SM80, SM86) - "
+                        "FP32, FP16, BF16, INT8, INT4'; its v0.6.1 performance.md: on A100 'remove --enable_fp8 "
+                        "--fp8_kv_cache')")
+
+
+def kv_fp8_storage_note(spec: AcceleratorSpec, kv_dtype: str, engine: str | None) -> str | None:
+    """The note for --kv-dtype fp8 on a device whose catalog entry lists no fp8 peak (A100, MI250X, V100): the cache
+    is modelled as 8-bit storage (1 B per value) converted to 16 bits inside the attention kernel, which is timed at
+    the 16-bit peak as on every device (_setup), a way of running it said rather than taken silently; with a
+    TensorRT-LLM engine the note adds that the engine has no FP8 there. None where the device lists an fp8 peak."""
+    if kv_dtype != "fp8" or spec.peak("fp8") is not None:
+        return None
+    note = (f"--kv-dtype fp8 on {spec.name}, which lists no fp8 peak: the KV cache is modelled as 8-bit storage "
+            f"converted to 16 bits inside the attention kernel ({KV_FP8_STORAGE_SOURCE})")
+    if engine in ("trtllm", "trtllm-session") and spec.vendor.lower() == "nvidia":
+        note += (f"; --engine {engine} cannot run it: {TRTLLM_NO_FP8_SOURCE} — give --kv-dtype int8 or bf16 for "
+                 "that engine")
+    return note
+
+
 def weight_only_fp4(spec: AcceleratorSpec, weight_dtype: str) -> bool:
     """nvfp4/mxfp4 weights on a device without an fp4 peak: served as weight-only 4-bit (W4A16), the block-scaled
     weights dequantized to 16 bits inside the matmul kernel, as vLLM serves gpt-oss's MXFP4 experts on Hopper and

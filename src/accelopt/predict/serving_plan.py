@@ -33,6 +33,7 @@ from accelopt.predict.serving import (
     engine_memory_fraction,
     finite_run,
     int4_group_problem,
+    kv_fp8_storage_note,
     launch_floor_points_note,
     max_batch,
     max_load_concurrency,
@@ -407,6 +408,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     if (n := cap_microbatches_note(opts, at_max_load, cap_bound)) is not None:
         notes.append(n)
     notes += [n for sp in specs if sp.name in served and (n := attention_peak_note(sp, opts.weight_dtype))]
+    notes += [n for sp in specs if sp.name in served and (n := kv_fp8_storage_note(sp, opts.kv_dtype, opts.engine))]
     vendors = {sp.name: sp.vendor for sp in specs}  # whose FP4 weight-only path the note cites
     notes += [n for sw in sweeps
               if sw.points and (n := weight_only_note(sw.points[0], vendors.get(sw.points[0].device, ""))) is not None]
