@@ -393,6 +393,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     if at_max_load and opts.batch.strip() and opts.requests is None:
         notes.append(STEADY_WAVES_NOTE)
     notes += share_notes
+    if (n := kv_replication_note(cfg, opts.tp)) is not None:
+        notes.append(n)
     if (n := int4_group_note(opts, int4_groups)) is not None:
         notes.append(n)
     if (n := pp_stages_note(opts, cfg)) is not None:
@@ -591,6 +593,21 @@ def _read_notes(cfg: TransformerConfig) -> list[str]:
     if not read_from_config(cfg):
         return []
     return [f"{config_params_text(cfg)}; compare with the model card", architecture_text(cfg)]
+
+
+def kv_replication_note(cfg: TransformerConfig, tp: int) -> str | None:
+    """Where --tp exceeds the model's K/V heads (grouped-query attention), each rank holds, computes and caches one
+    whole K/V head, each head replicated on tp / kv_heads ranks (TransformerConfig.kv_heads_per_device: vLLM's
+    QKVParallelLinear, TensorRT-LLM's dup_kv_weight): said, since the KV cache of a replica is then tp / kv_heads times
+    the model's. None where tp <= kv_heads or for MLA (its latent has its own rule)."""
+    if cfg.mla is not None or tp <= cfg.n_kv_heads:
+        return None
+    copies = tp / cfg.n_kv_heads
+    times = f"{copies:g}"
+    return (f"--tp {tp} over {cfg.name}'s {cfg.n_kv_heads} K/V heads: each rank holds, "
+            f"computes and caches one whole K/V head, each head replicated on {times} ranks, as vLLM "
+            "(QKVParallelLinear) and TensorRT-LLM (dup_kv_weight) build it: the K/V weights, K/V GEMMs and KV cache "
+            f"per device are one head's, and the replica's KV cache is {times}x the model's")
 
 
 def _config_notes(cfg: TransformerConfig, opts: ServeOptions, int4_groups: set[int]) -> list[str]:
