@@ -546,7 +546,9 @@ def cap_binds(cfg: TransformerConfig, spec: AcceleratorSpec, opts: ServeOptions,
                      weight_dtype=opts.weight_dtype, kv_dtype=opts.kv_dtype, calibration=cal, moe=moe)
     if fits <= cap:
         return False
-    return saturated or any(p.batch >= cap for p in points)  # a 'max' run's batch is min(fits, cap): the cap
+    if not opts.rate.strip():  # a 'max' run holds the cap, unless a --requests run is one wave of fewer (finite_run)
+        return not any(p.requests is not None and p.batch < cap for p in points)
+    return saturated or any(p.batch >= cap for p in points)
 
 
 def batch_cap_note(opts: ServeOptions, at_max_load: bool) -> str | None:
