@@ -2551,7 +2551,12 @@ def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
             w_least = _memory_per_device(model, tp, pp, 1, prompt_len, output_len, smaller[-1], kv_dtype, cal, moe)[0]
             still = (f" (even --weight-dtype {smaller[-1]} would not fit one request: its weights need "
                      f"{_gib_text(w_least)} per device)")
-        fix = (f"raise {more} to split the weights over more devices, "
+        # the smallest --pp at this --tp that holds one request: a layout to try, not only a direction (utserve3)
+        least = next((p for p in range(pp + 1, model.layers + 1) if _fits_one_request(
+            model, spec, tp, p, prompt_len, output_len, weight_dtype, kv_dtype, cal, moe)), None)
+        at = (f" (at --tp {tp}, --pp {least}: {tp * least * moe.attention_dp} devices, holds one request)"
+              if least is not None else "")
+        fix = (f"raise {more} to split the weights over more devices{at}, "
                + (f"use --weight-dtype {' or '.join(fitting)}, " if fitting else "") + _smaller_experts_fix(
                    model, spec, weight_dtype, moe, cal, (tp, pp, prompt_len, output_len, kv_dtype))
                + "or a device with more memory" + still)
