@@ -244,6 +244,12 @@ def requests_note(p: ServingPrediction) -> str:
 
 def _check_max_word(opts: ServeOptions, at_max_load: bool) -> None:
     """'max' is a whole --concurrency / --batch value, never a list item; --requests goes with --batch max."""
+    if opts.requests is not None and (opts.concurrency.strip() or opts.rate.strip()):  # the fix cannot be 'add'
+        flag = "--concurrency" if opts.concurrency.strip() else "--rate"
+        raise InputError(f"--requests {opts.requests} with {flag}: a finite run's requests are modelled only as "
+                         "--batch max waves (fixed-length requests in a closed loop)",
+                         f"write --batch max in place of {flag} {(opts.concurrency or opts.rate).strip()}, or leave "
+                         "--requests out")
     if opts.requests is not None and not (at_max_load and opts.batch.strip()):
         raise InputError(f"--requests {opts.requests} without --batch max: a run's requests are served in waves of "
                          "the most the engine holds", "add --batch max, or leave --requests out")
