@@ -122,7 +122,8 @@ def test_batch_max_alone_says_its_waves_are_steady(capsys: pytest.CaptureFixture
 
 
 @pytest.mark.parametrize(("extra", "said"), [(["--batch", "8", "--requests", "100"], "without --batch max"),
-                                             (["--concurrency", "max", "--requests", "100"], "without --batch max"),
+                                             (["--concurrency", "max", "--requests", "100"],
+                                              "in place of --concurrency max"),
                                              (["--batch", "max", "--requests", "0"], "positive whole number")])
 def test_requests_needs_batch_max_and_a_count(extra: list[str], said: str,
                                               capsys: pytest.CaptureFixture[str]) -> None:

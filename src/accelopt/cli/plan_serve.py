@@ -65,8 +65,8 @@ def register_serve(plan_app: typer.Typer) -> None:
         requests: Optional[int] = typer.Option(
             None, "--requests", help="With --batch max: the run's total requests (a benchmark's dataset, e.g. "
             "trtllm-bench's --num-requests), served in waves of the requests the engine holds, the last wave holding "
-            "what is left: throughput, cost and energy per token are the whole run's. Left out: steady waves (an "
-            "endless run)."),
+            "what is left: throughput, cost and energy per token are the whole run's (no more requests than the "
+            "engine holds: one wave of them all, every figure its own). Left out: steady waves (an endless run)."),
         concurrency: str = typer.Option("", "--concurrency", help="Requests in flight under continuous batching "
                                         "(same syntax as --batch, exclusive with it): TTFT is one request's prefill "
                                         "+ half a decode step; throughput as a static batch of that size; the other "
@@ -94,7 +94,9 @@ def register_serve(plan_app: typer.Typer) -> None:
             "checkpoint stores them apart from the other linear layers (same choices as --weight-dtype): gpt-oss is "
             "--weight-dtype bf16 --expert-weight-dtype mxfp4 (its quantization_config.modules_to_not_convert keeps "
             "attention and the router in bf16). Default: --weight-dtype. Embeddings and the LM head stay 16-bit."),
-        kv_dtype: str = typer.Option("bf16", "--kv-dtype", help="KV-cache dtype: bf16, fp16, fp8 or int8."),
+        kv_dtype: str = typer.Option("bf16", "--kv-dtype", help="KV-cache dtype: bf16, fp16, fp8 or int8 (fp8 on a "
+                                     "device without an fp8 peak: 8-bit storage, converted in the attention kernel, "
+                                     "said in a note)."),
         price_usd_per_hour: Optional[float] = typer.Option(None, "--price-usd-per-hour",
                                                  help="Price per device-hour (overrides the catalog price)."),
         catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP),

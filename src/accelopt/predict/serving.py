@@ -1340,6 +1340,28 @@ def attention_peak_note(spec: AcceleratorSpec, weight_dtype: str) -> str | None:
             "TOML to replace it)")
 
 
+KV_FP8_STORAGE_SOURCE = ("vLLM's fp8 KV cache runs so on GPUs without FP8 math, tested on A100: vllm-project/vllm "
+                         "PR #2279, 'Support FP8-E5M2 KV Cache'")
+TRTLLM_NO_FP8_SOURCE = ("TensorRT-LLM lists no FP8 on Ampere or older (support matrix, v0.18.2: 'Ampere (SM80, SM86) - "
+                        "FP32, FP16, BF16, INT8, INT4'; its v0.6.1 performance.md: on A100 'remove --enable_fp8 "
+                        "--fp8_kv_cache')")
+
+
+def kv_fp8_storage_note(spec: AcceleratorSpec, kv_dtype: str, engine: str | None) -> str | None:
+    """The note for --kv-dtype fp8 on a device whose catalog entry lists no fp8 peak (A100, MI250X, V100): the cache
+    is modelled as 8-bit storage (1 B per value) converted to 16 bits inside the attention kernel, which is timed at
+    the 16-bit peak as on every device (_setup), a way of running it said rather than taken silently; with a
+    TensorRT-LLM engine the note adds that the engine has no FP8 there. None where the device lists an fp8 peak."""
+    if kv_dtype != "fp8" or spec.peak("fp8") is not None:
+        return None
+    note = (f"--kv-dtype fp8 on {spec.name}, which lists no fp8 peak: the KV cache is modelled as 8-bit storage "
+            f"converted to 16 bits inside the attention kernel ({KV_FP8_STORAGE_SOURCE})")
+    if engine in ("trtllm", "trtllm-session") and spec.vendor.lower() == "nvidia":
+        note += (f"; --engine {engine} cannot run it: {TRTLLM_NO_FP8_SOURCE} — give --kv-dtype int8 or bf16 for "
+                 "that engine")
+    return note
+
+
 def weight_only_fp4(spec: AcceleratorSpec, weight_dtype: str) -> bool:
     """nvfp4/mxfp4 weights on a device without an fp4 peak: served as weight-only 4-bit (W4A16), the block-scaled
     weights dequantized to 16 bits inside the matmul kernel, as vLLM serves gpt-oss's MXFP4 experts on Hopper and
@@ -2283,11 +2305,17 @@ def finite_run(model: TransformerConfig, spec: AcceleratorSpec, steady: ServingP
     waves, the last holding R = requests - (waves - 1) x C, predicted as a wave of R of its own (its decode steps
     read the weights for fewer requests). Throughput = requests x output / ((waves - 1) x C x output / steady
     tok/s + R x output / last-wave tok/s); cost and energy per output token are the waves' token-weighted means
-    (their totals over the run's tokens). The other figures (TTFT, TPOT, memory) stay the full wave's."""
+    (their totals over the run's tokens). The other figures (TTFT, TPOT, memory) stay the full wave's. A run of no
+    more requests than C is one wave of them all: every figure is that wave's (batch = requests; the engine never
+    holds C, so a full wave's TTFT, TPOT and memory would describe requests that never ran)."""
     if not isinstance(requests, int) or isinstance(requests, bool) or requests < 1:
         raise InputError(f"--requests {requests!r} must be a positive whole number of requests",
                          "give --requests >= 1 (the run's dataset size), or leave it out for steady waves")
     c = steady.batch
+    if requests <= c:  # one wave of them all: the prediction at batch = requests, every figure its own
+        one = steady if requests == c else predict_serving(model, spec, batch=requests, scheduling="waves",
+                                                           calibration=calibration, moe=moe, **kw)
+        return replace(one, requests=requests, last_wave_batch=requests)
     waves = -(-requests // c)
     rest = requests - (waves - 1) * c
     last = steady if rest == c else predict_serving(model, spec, batch=rest, scheduling="waves",
@@ -2523,7 +2551,12 @@ def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
             w_least = _memory_per_device(model, tp, pp, 1, prompt_len, output_len, smaller[-1], kv_dtype, cal, moe)[0]
             still = (f" (even --weight-dtype {smaller[-1]} would not fit one request: its weights need "
                      f"{_gib_text(w_least)} per device)")
-        fix = (f"raise {more} to split the weights over more devices, "
+        # the smallest --pp at this --tp that holds one request: a layout to try, not only a direction (utserve3)
+        least = next((p for p in range(pp + 1, model.layers + 1) if _fits_one_request(
+            model, spec, tp, p, prompt_len, output_len, weight_dtype, kv_dtype, cal, moe)), None)
+        at = (f" (at --tp {tp}, --pp {least}: {tp * least * moe.attention_dp} devices, holds one request)"
+              if least is not None else "")
+        fix = (f"raise {more} to split the weights over more devices{at}, "
                + (f"use --weight-dtype {' or '.join(fitting)}, " if fitting else "") + _smaller_experts_fix(
                    model, spec, weight_dtype, moe, cal, (tp, pp, prompt_len, output_len, kv_dtype))
                + "or a device with more memory" + still)

@@ -203,7 +203,10 @@ def check_layout(model: TransformerConfig, tp: int, lay: MoELayout) -> None:
     if stage % lay.ep:
         raise InputError(f"--ep {lay.ep} does not divide the {stage} devices of a stage (--tp {tp} x --attention-dp "
                          f"{lay.attention_dp}): experts are split over those devices",
-                         f"use --ep {stage} (one expert group per device set), or an --ep dividing {stage}")
+                         f"keep --ep {lay.ep} and give a stage a multiple of it, e.g. --tp {tp} --attention-dp "
+                         f"{math.lcm(tp, lay.ep) // tp} (attention data-parallel ranks, SGLang's "
+                         f"--enable-dp-attention), or use --ep {stage} (one expert group per device set), or an --ep "
+                         f"dividing {stage}")
 
 
 def _check_expert_dtype(model: TransformerConfig, dtype: str | None) -> None:

@@ -33,6 +33,7 @@ from accelopt.predict.serving import (
     engine_memory_fraction,
     finite_run,
     int4_group_problem,
+    kv_fp8_storage_note,
     launch_floor_points_note,
     max_batch,
     max_load_concurrency,
@@ -231,6 +232,9 @@ STEADY_WAVES_NOTE = ("default used: --batch max without --requests: steady waves
 def requests_note(p: ServingPrediction) -> str:
     """What --requests did on one device: its waves and the last one's requests (serving.finite_run)."""
     assert p.requests is not None and p.last_wave_batch is not None
+    if p.requests == p.batch:  # one wave of them all (finite_run): every figure is that wave's
+        return (f"given: --requests {p.requests:,}: on {p.device}, one wave of all {p.requests:,} request(s), which "
+                "the engine holds at once; every figure is that wave's (batch = the requests)")
     waves = -(-p.requests // p.batch)
     last = ("every wave full" if p.last_wave_batch == p.batch
             else f"the last of {p.last_wave_batch:,}, predicted as a wave of its own")
@@ -240,6 +244,12 @@ def requests_note(p: ServingPrediction) -> str:
 
 def _check_max_word(opts: ServeOptions, at_max_load: bool) -> None:
     """'max' is a whole --concurrency / --batch value, never a list item; --requests goes with --batch max."""
+    if opts.requests is not None and (opts.concurrency.strip() or opts.rate.strip()):  # the fix cannot be 'add'
+        flag = "--concurrency" if opts.concurrency.strip() else "--rate"
+        raise InputError(f"--requests {opts.requests} with {flag}: a finite run's requests are modelled only as "
+                         "--batch max waves (fixed-length requests in a closed loop)",
+                         f"write --batch max in place of {flag} {(opts.concurrency or opts.rate).strip()}, or leave "
+                         "--requests out")
     if opts.requests is not None and not (at_max_load and opts.batch.strip()):
         raise InputError(f"--requests {opts.requests} without --batch max: a run's requests are served in waves of "
                          "the most the engine holds", "add --batch max, or leave --requests out")
@@ -389,6 +399,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     if at_max_load and opts.batch.strip() and opts.requests is None:
         notes.append(STEADY_WAVES_NOTE)
     notes += share_notes
+    if (n := kv_replication_note(cfg, opts.tp)) is not None:
+        notes.append(n)
     if (n := int4_group_note(opts, int4_groups)) is not None:
         notes.append(n)
     if (n := pp_stages_note(opts, cfg)) is not None:
@@ -404,6 +416,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     if (n := cap_microbatches_note(opts, at_max_load, cap_bound)) is not None:
         notes.append(n)
     notes += [n for sp in specs if sp.name in served and (n := attention_peak_note(sp, opts.weight_dtype))]
+    notes += [n for sp in specs if sp.name in served and (n := kv_fp8_storage_note(sp, opts.kv_dtype, opts.engine))]
     vendors = {sp.name: sp.vendor for sp in specs}  # whose FP4 weight-only path the note cites
     notes += [n for sw in sweeps
               if sw.points and (n := weight_only_note(sw.points[0], vendors.get(sw.points[0].device, ""))) is not None]
@@ -533,13 +546,15 @@ def cap_binds(cfg: TransformerConfig, spec: AcceleratorSpec, opts: ServeOptions,
                moe: MoELayout, points: list[ServingPrediction], saturated: bool) -> bool:
     """Whether the engine's cap on requests in flight (serving.batch_cap_requests x attention-DP ranks), not the KV
     cache, set a 'max' or --rate run's concurrency on `spec`: more requests would fit (serving.max_batch), and the
-    run reached the cap (a 'max' run always; a --rate run where a point ran at the cap or a rate saturated)."""
+    run reached the cap (a point ran at the cap, or a rate saturated; not a --requests run of fewer: one wave)."""
     cap = batch_cap_requests(cal, opts.pp) * moe.attention_dp
     fits = max_batch(cfg, spec, tp=opts.tp, pp=opts.pp, prompt_len=opts.prompt, output_len=opts.output,
                      weight_dtype=opts.weight_dtype, kv_dtype=opts.kv_dtype, calibration=cal, moe=moe)
     if fits <= cap:
         return False
-    return not opts.rate.strip() or saturated or any(p.batch >= cap for p in points)
+    if not opts.rate.strip():  # a 'max' run holds the cap, unless a --requests run is one wave of fewer (finite_run)
+        return not any(p.requests is not None and p.batch < cap for p in points)
+    return saturated or any(p.batch >= cap for p in points)
 
 
 def batch_cap_note(opts: ServeOptions, at_max_load: bool) -> str | None:
@@ -586,6 +601,21 @@ def _read_notes(cfg: TransformerConfig) -> list[str]:
     if not read_from_config(cfg):
         return []
     return [f"{config_params_text(cfg)}; compare with the model card", architecture_text(cfg)]
+
+
+def kv_replication_note(cfg: TransformerConfig, tp: int) -> str | None:
+    """Where --tp exceeds the model's K/V heads (grouped-query attention), each rank holds, computes and caches one
+    whole K/V head, each head replicated on tp / kv_heads ranks (TransformerConfig.kv_heads_per_device: vLLM's
+    QKVParallelLinear, TensorRT-LLM's dup_kv_weight): said, since the KV cache of a replica is then tp / kv_heads times
+    the model's. None where tp <= kv_heads or for MLA (its latent has its own rule)."""
+    if cfg.mla is not None or tp <= cfg.n_kv_heads:
+        return None
+    copies = tp / cfg.n_kv_heads
+    times = f"{copies:g}"
+    return (f"--tp {tp} over {cfg.name}'s {cfg.n_kv_heads} K/V heads: each rank holds, "
+            f"computes and caches one whole K/V head, each head replicated on {times} ranks, as vLLM "
+            "(QKVParallelLinear) and TensorRT-LLM (dup_kv_weight) build it: the K/V weights, K/V GEMMs and KV cache "
+            f"per device are one head's, and the replica's KV cache is {times}x the model's")
 
 
 def _config_notes(cfg: TransformerConfig, opts: ServeOptions, int4_groups: set[int]) -> list[str]:
