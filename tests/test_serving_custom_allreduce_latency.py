@@ -85,7 +85,7 @@ def test_plan_serve_prints_the_measured_latency(capsys: pytest.CaptureFixture[st
             "--prompt", "128", "--output", "16"]
     out, _ = run_main_expect(capsys, *args)
     flat = " ".join(out.split())  # the console wraps the note at its width
-    assert "PR #2904" in flat and "9.5/9.1/10.1 us" in flat and "--tp-allreduce nccl" in flat
+    assert "PR #2904" in flat and "9.5/9.1/10.1 µs" in flat and "--tp-allreduce nccl" in flat
     point = json.loads(run_main_expect(capsys, *args, "--json")[0])["results"][0]["points"][0]
     [a] = [a for a in point["assumed"] if a["field"] == sv.CUSTOM_ALLREDUCE_FIELD]
     assert a["value"] == pytest.approx(9.1e-6)
