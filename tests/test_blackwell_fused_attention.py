@@ -104,6 +104,16 @@ def test_a_bad_measurement_names_the_problem(rates: dict[str, float], says: str)
         _spec(**rates)
 
 
+def test_a_rate_on_a_device_without_a_16_bit_peak_says_so() -> None:
+    """The message named the peak as '(None)'; it says the device lists none."""
+    base = get_device("gb300")
+    peaks = {d: v for d, v in base.peak_flop_per_s.items() if d not in ("bf16", "fp16")}
+    with pytest.raises(InputError, match="lists no bf16 or fp16 peak") as e:
+        AcceleratorSpec(**{**base.to_dict(), "peak_flop_per_s": peaks,
+                           "measured_fused_attention_flop_per_s": {"forward": 1.9e15, "backward": 1.4e15}})
+    assert "None" not in str(e.value)
+
+
 def test_plan_explain_prints_the_rate_and_its_source(capsys: pytest.CaptureFixture[str]) -> None:
     """`plan explain` on GB300: the fused core's rates in the header and a note with the source; on B300 the note
     says the core stays on the GEMM curve, a default."""

@@ -328,7 +328,12 @@ def _check_fused_attention(spec: AcceleratorSpec, label: str) -> None:
         if key not in FUSED_ATTENTION_PASSES:
             raise InputError(f"{label}: measured_fused_attention_flop_per_s has unknown key {key!r}",
                              f"use {' and '.join(FUSED_ATTENTION_PASSES)} (the kernel's two passes)")
-        if peak is None or not 0 < v <= peak:  # NaN too
+        if peak is None:  # the check below printed "at most the device's 16-bit peak (None)"
+            raise InputError(f"{label}: measured_fused_attention_flop_per_s.{key} is given, but the device lists no "
+                             "bf16 or fp16 peak to compare it with",
+                             "add peak_flop_per_s.bf16 (or fp16) with its source, or leave out "
+                             "measured_fused_attention_flop_per_s")
+        if not 0 < v <= peak:  # NaN too
             raise InputError(f"{label}: measured_fused_attention_flop_per_s.{key} = {v!r} must be > 0 and at most "
                              f"the device's 16-bit peak ({peak!r})",
                              "give the measured rate in FLOP/s of a device that lists a bf16 or fp16 peak")
