@@ -135,3 +135,17 @@ def test_a_requests_cell_on_a_static_row_is_refused(tmp_path: Path, capsys: pyte
     row = {**BY_ID["trt061-h100-7b-b112-128-2048"], "requests": "3000"}
     code, _, err = run_main(["validate", "--serving", "--runs", str(_runs_file(tmp_path, row))], capsys)
     assert code == 2 and "requests = '3000'" in err and "write max in batch" in err, err
+
+
+def test_validate_says_a_blank_requests_cell_is_steady_waves(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """plan serve --batch max without --requests says 'default used: ... steady waves'; the same row in a runs file
+    with its requests cell blank took that default without a word (rv2, 2026-12-05)."""
+    row = {**BY_ID[CASES[0]], "requests": ""}
+    code, out, err = run_main(["validate", "--serving", "--runs", str(_runs_file(tmp_path, row)), "--json"], capsys)
+    assert code == 0, err
+    assert any(w.startswith(STEADY_WAVES_NOTE) and "the requests cell" in w for w in json.loads(out)["input_warnings"])
+    code, out, err = run_main(["validate", "--serving", "--runs", str(_runs_file(tmp_path, _with_requests(CASES[0]))),
+                               "--json"], capsys)
+    assert code == 0, err
+    assert not any(w.startswith(STEADY_WAVES_NOTE) for w in json.loads(out)["input_warnings"])

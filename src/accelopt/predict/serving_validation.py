@@ -42,6 +42,7 @@ from accelopt.predict.runs_csv import (
 from accelopt.predict.serving import ENGINES
 from accelopt.predict.serving_moe import MoELayout
 from accelopt.predict.serving_plan import (
+    STEADY_WAVES_NOTE,
     ServeOptions,
     batch_cap_note,
     cap_binds,
@@ -608,9 +609,10 @@ def role_lines(rows: list[dict[str, str]], path: str | None) -> list[str]:
 def default_lines(rows: list[dict[str, str]], results: list[ServingRunResult], path: str | None) -> list[str]:
     """`plan serve`'s 'default used:' lines for what the rows' blank cells leave to a default (int4_group_size: the
     [serving.*] table's group; memory_fraction: SGLang's per-device rule; max_batch_size, where its cap and not the
-    KV cache set a max-load row's requests in flight) and for a --pp > 1 row's micro-batches in flight (no column:
-    one per stage), one line per note with the rows it concerns; the same row typed as `plan serve` printed them,
-    the report did not (utval, 2026-12-05). A row the model could not predict (a 'gap' row) used none."""
+    KV cache set a max-load row's requests in flight; requests: a max-load row's steady waves) and for a --pp > 1
+    row's micro-batches in flight (no column: one per stage), one line per note with the rows it concerns; the same
+    row typed as `plan serve` printed them, the report did not (utval, 2026-12-05). A row the model could not
+    predict (a 'gap' row) used none."""
     predicted = {r.id for r in results if r.predicted is not None}
     by_note: dict[str, list[str]] = {}
     for row in rows:
@@ -635,7 +637,8 @@ def _row_defaults(row: dict[str, str], path: str | None) -> list[str]:
     blank_int4 = row["weight_dtype"] == "int4" and row_int4_group_size(row) is None
     per_device_share = ENGINES[row["engine"]].per_device and row_memory_fraction(row) is None
     default_cap = row["batch"] == "max" and row_max_batch_size(row) is None
-    if not (blank_int4 or per_device_share or default_cap or int(row["pp"]) > 1):
+    steady = row["batch"] == "max" and row_requests(row) is None  # plan serve's STEADY_WAVES_NOTE
+    if not (blank_int4 or per_device_share or default_cap or steady or int(row["pp"]) > 1):
         return []
     spec, model, moe = row_device(row["hardware"]), get_model(row["model"]), row_moe_layout(row)
     cal = row_calibration(row, spec, None, path)
@@ -653,6 +656,8 @@ def _row_defaults(row: dict[str, str], path: str | None) -> list[str]:
     if row["batch"] == "max" and cap_binds(model, spec, opts, cal, moe, [], False):
         cap = serving.batch_cap_requests(cal, opts.pp) * moe.attention_dp
         notes += [batch_cap_note(opts, True), default_cap_note(opts, {spec.name: cap})]
+    if steady:
+        notes.append(STEADY_WAVES_NOTE)
     return [n for n in notes if n]
 
 
