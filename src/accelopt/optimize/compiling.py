@@ -128,7 +128,7 @@ def graph_break_note(before: dict[str, dict[str, int]], after: dict[str, dict[st
         return None
     said = "; ".join(f"{r} (x{n})" if n > 1 else r for r, n in list(reasons.items())[:3])
     return (f"GRAPH BREAKS: TorchDynamo captured {graphs} graph{'s' if graphs != 1 else ''} over the first two calls"
-            + (f", breaking at: {said}" if said else "") + "; the Python between the graphs runs eagerly, each break "
+            + f", breaking at: {said}; the Python between the graphs runs eagerly, each break "
             "costs a return to the interpreter (torch._dynamo.explain(model)(*inputs) lists them with their lines)")
 
 

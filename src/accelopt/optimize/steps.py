@@ -207,7 +207,7 @@ def user_names(model: Any) -> Callable[[str], str]:
         if name in own:
             return own[name]
         head, _, leaf = name.rpartition(".")
-        if head in own or (not head and "" in own):
+        if head in own:
             return f"{own[head]}.{leaf}" if own[head] else leaf
         return name
 
