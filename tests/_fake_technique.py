@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from accelopt.optimize import base
 from accelopt.optimize.base import Target, Technique, Variant
 
 
@@ -19,3 +22,15 @@ class SameModel(Technique):
 
     def apply(self, bundle: Any, target: Target, options: dict[str, Any]) -> Variant:
         return Variant(technique=self.name, model=bundle.model, forward=bundle.model)
+
+
+@contextmanager
+def registered(*classes: type[Technique]) -> Iterator[None]:
+    """`classes` in the technique registry for the with-block, and out of it after (a test's fake techniques)."""
+    for cls in classes:
+        base.register(cls)
+    try:
+        yield
+    finally:
+        for cls in classes:
+            base._REGISTRY.pop(cls.name, None)

@@ -250,12 +250,30 @@ def edited_runs_csv(tmp_path: Any, name: str, column: str, value: str) -> Any:
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
     rows = list(csv.DictReader(lines[:2]))
     rows[0][column] = value
-    path = tmp_path / "runs.csv"
-    with open(path, "w", encoding="utf-8", newline="") as f:
+    return write_csv(tmp_path / "runs.csv", rows)
+
+
+def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
+    """`rows` written to `path` (its folder made) as a CSV whose header is the first row's keys."""
+    import csv
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
     return path
+
+
+def validate_serving_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str], header: str,
+                         *rows: str) -> tuple[str, list[str]]:
+    """`validate --serving --json` on tmp_path/serving.csv holding `header` and `rows` (it must exit 0): its stderr
+    with whitespace runs made one space, and its report's input_warnings."""
+    path = tmp_path / "serving.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    code, out, err = run_main(["validate", "--serving", "--runs", str(path), "--json"], capsys)
+    assert code == 0, err
+    return " ".join(err.split()), json.loads(out)["input_warnings"]
 
 
 SMALL_DESIGN_TOML = """[design]

@@ -6,12 +6,11 @@ config without the key was read as multi-head attention (a user trial, utplan3).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run_main
+from conftest import run_main, write_config
 
 from accelopt.errors import InputError
 from accelopt.workload.presets import load_hf_config
@@ -23,19 +22,13 @@ QWEN3_32B = {"architectures": ["Qwen3ForCausalLM"], "model_type": "qwen3", "hidd
              "use_sliding_window": False}
 
 
-def _write(tmp_path: Path, cfg: dict[str, Any], name: str = "config.json") -> Path:
-    p = tmp_path / name
-    p.write_text(json.dumps(cfg), encoding="utf-8")
-    return p
-
-
 def _without_kv(cfg: dict[str, Any], **more: Any) -> dict[str, Any]:
     return {k: v for k, v in cfg.items() if k != "num_key_value_heads"} | more
 
 
 def test_qwen3_without_kv_heads_gets_the_class_default_32(tmp_path: Path) -> None:
-    read = load_hf_config(_write(tmp_path, _without_kv(QWEN3_32B)))
-    as_32 = load_hf_config(_write(tmp_path, QWEN3_32B | {"num_key_value_heads": 32}, "32.json"))
+    read = load_hf_config(write_config(tmp_path, _without_kv(QWEN3_32B)))
+    as_32 = load_hf_config(write_config(tmp_path, QWEN3_32B | {"num_key_value_heads": 32}, "32.json"))
     assert read.n_kv_heads == 32  # was 64 (= num_attention_heads)
     assert read.params_total() == as_32.params_total()
     said = [n for n in read.config_defaults if "num_key_value_heads 32" in n]
@@ -50,24 +43,24 @@ def test_each_family_gets_its_own_class_default(tmp_path: Path, mtype: str, kv: 
            "vocab_size": 1000, "intermediate_size": 4096, "max_position_embeddings": 4096, "head_dim": 64}
     if mtype in ("mixtral", "qwen2_moe", "qwen3_moe"):
         cfg |= {"num_local_experts": 8, "num_experts": 8, "num_experts_per_tok": 2, "moe_intermediate_size": 512}
-    assert load_hf_config(_write(tmp_path, cfg)).n_kv_heads == kv
+    assert load_hf_config(write_config(tmp_path, cfg)).n_kv_heads == kv
 
 
 def test_a_null_kv_heads_is_still_multi_head(tmp_path: Path) -> None:
     # transformers: `if self.num_key_value_heads is None: self.num_key_value_heads = self.num_attention_heads`
-    assert load_hf_config(_write(tmp_path, QWEN3_32B | {"num_key_value_heads": None})).n_kv_heads == 64
+    assert load_hf_config(write_config(tmp_path, QWEN3_32B | {"num_key_value_heads": None})).n_kv_heads == 64
 
 
 def test_llama_without_kv_heads_stays_multi_head(tmp_path: Path) -> None:
     cfg = {"model_type": "llama", "hidden_size": 2048, "num_attention_heads": 32, "num_hidden_layers": 2,
            "vocab_size": 1000, "intermediate_size": 4096, "max_position_embeddings": 4096}
-    read = load_hf_config(_write(tmp_path, cfg))
+    read = load_hf_config(write_config(tmp_path, cfg))
     assert read.n_kv_heads == 32 and [n for n in read.config_defaults if "multi-head attention assumed" in n]
 
 
 def test_a_class_default_that_does_not_divide_the_heads_is_refused(tmp_path: Path,
                                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    p = _write(tmp_path, _without_kv(QWEN3_32B, num_attention_heads=40))
+    p = write_config(tmp_path, _without_kv(QWEN3_32B, num_attention_heads=40))
     with pytest.raises(InputError, match=r"default of transformers Qwen3Config.*32 K/V heads, does not divide its 40"):
         load_hf_config(p)
     code, _, err = run_main(["plan", "serve", "-m", str(p), "--hardware", "h100-sxm", "--batch", "1", "--prompt",
@@ -79,7 +72,7 @@ def test_mistral_without_sliding_window_gets_the_class_window(tmp_path: Path) ->
     # MistralConfig (transformers @008e574): `sliding_window: int | None = 4096`; null means no window
     cfg = {"model_type": "mistral", "hidden_size": 4096, "num_attention_heads": 32, "num_key_value_heads": 8,
            "num_hidden_layers": 32, "vocab_size": 32000, "intermediate_size": 14336, "max_position_embeddings": 32768}
-    read = load_hf_config(_write(tmp_path, cfg))
+    read = load_hf_config(write_config(tmp_path, cfg))
     assert read.sliding_window == 4096 and read.windowed_layers == 32  # was: no window
     assert [n for n in read.config_defaults if "sliding_window 4,096" in n and "MistralConfig" in n]
-    assert load_hf_config(_write(tmp_path, cfg | {"sliding_window": None}, "null.json")).sliding_window is None
+    assert load_hf_config(write_config(tmp_path, cfg | {"sliding_window": None}, "null.json")).sliding_window is None

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 import torch
-from _fake_technique import SameModel
+from _fake_technique import SameModel, registered
 from rich.console import Console
 from torch import nn
 
-from accelopt.optimize import base, runner
+from accelopt.optimize import runner
 from accelopt.optimize.results import OptimizeResult, Quality, VariantResult
 from accelopt.optimize.runner import RunOptions, recommend, run_optimize
 from accelopt.report.jsonout import dumps
@@ -78,9 +78,8 @@ class _Lossy(SameModel):
 
 @pytest.fixture
 def fake() -> Iterator[None]:
-    base.register(_Lossy)
-    yield
-    base._REGISTRY.pop(_Lossy.name, None)
+    with registered(_Lossy):
+        yield
 
 
 def _clock(variant_s: float) -> Any:

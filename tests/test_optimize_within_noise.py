@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 import torch
-from _fake_technique import SameModel
+from _fake_technique import SameModel, registered
 from torch import nn
 
-from accelopt.optimize import base, runner
+from accelopt.optimize import runner
 from accelopt.optimize.results import OptimizeResult, Quality, VariantResult
 from accelopt.optimize.runner import RunOptions, recommend, run_optimize
 from accelopt.report import html
@@ -121,11 +121,8 @@ class _Lossy(_Exact):
 
 @pytest.fixture
 def fakes() -> Iterator[None]:
-    base.register(_Exact)
-    base.register(_Lossy)
-    yield
-    base._REGISTRY.pop(_Exact.name, None)
-    base._REGISTRY.pop(_Lossy.name, None)
+    with registered(_Exact, _Lossy):
+        yield
 
 
 def _bundle() -> ModelBundle:

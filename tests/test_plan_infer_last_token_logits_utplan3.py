@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_main
+from conftest import run_main, write_config
 
 pytest.importorskip("transformers")
 
@@ -19,12 +19,6 @@ H, V, T, B, L = 128, 32000, 256, 2, 2
 LLAMA = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": H, "intermediate_size": 344,
          "num_hidden_layers": L, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": V,
          "max_position_embeddings": 1024, "tie_word_embeddings": False}
-
-
-def _config(tmp_path: Path, cfg: dict[str, object]) -> Path:
-    p = tmp_path / "config.json"
-    p.write_text(json.dumps(cfg), encoding="utf-8")
-    return p
 
 
 def _capture(p: Path):  # type: ignore[no-untyped-def]
@@ -36,7 +30,7 @@ def _capture(p: Path):  # type: ignore[no-untyped-def]
 
 
 def test_the_lm_head_is_charged_for_the_last_token_only(tmp_path: Path) -> None:
-    wl = _capture(_config(tmp_path, LLAMA))
+    wl = _capture(write_config(tmp_path, LLAMA))
     head = [op for op in wl.ops if op.module == "lm_head"]
     assert head and sum(op.flops * op.count for op in head) == 2 * B * 1 * H * V  # was 2 x B x T x H x V
     assert wl.meta["logits_last_token"] == "lm_head"
@@ -48,13 +42,13 @@ def test_the_lm_head_is_charged_for_the_last_token_only(tmp_path: Path) -> None:
 def test_a_tied_head_gpt2_is_charged_so_too(tmp_path: Path) -> None:
     gpt2 = {"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "n_embd": H, "n_head": 4, "n_layer": L,
             "n_positions": 1024, "vocab_size": V}
-    wl = _capture(_config(tmp_path, gpt2))
+    wl = _capture(write_config(tmp_path, gpt2))
     head = [op for op in wl.ops if op.module == "lm_head"]
     assert head and sum(op.flops * op.count for op in head) == 2 * B * H * V
 
 
 def test_plan_infer_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_main(["plan", "infer", str(_config(tmp_path, LLAMA)), "--hardware", "h100-sxm", "--batch",
+    code, out, err = run_main(["plan", "infer", str(write_config(tmp_path, LLAMA)), "--hardware", "h100-sxm", "--batch",
                                str(B), "--input-size", str(T), "--json"], capsys)
     assert code == 0, err
     notes = [n for n in json.dumps(json.loads(out)).split('"') if "output layer (lm_head" in n]
@@ -65,7 +59,7 @@ def test_a_masked_lm_keeps_every_position(tmp_path: Path) -> None:
     # BERT's MLM head predicts masked positions anywhere in the sequence: not a causal LM, unchanged
     bert = {"architectures": ["BertForMaskedLM"], "model_type": "bert", "hidden_size": H, "num_attention_heads": 4,
             "num_hidden_layers": L, "intermediate_size": 512, "vocab_size": 1000, "max_position_embeddings": 512}
-    wl = _capture(_config(tmp_path, bert))
+    wl = _capture(write_config(tmp_path, bert))
     assert "logits_last_token" not in wl.meta
     decoder = [op for op in wl.ops if op.module.endswith("predictions.decoder")]
     assert decoder and sum(op.flops * op.count for op in decoder) == 2 * B * T * H * 1000

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_main
+from conftest import run_main, write_config
 
 from accelopt.hardware.catalog import get_device
 from accelopt.predict import serving
@@ -24,9 +24,7 @@ FLAGS = ["--hardware", "h100-sxm", "--batch", "max", "--prompt", "1000", "--outp
 
 
 def _model(tmp_path: Path) -> str:
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(CONFIG), encoding="utf-8")
-    return str(path)
+    return str(write_config(tmp_path, CONFIG))
 
 
 def _point(model: str, requests: int, capsys: pytest.CaptureFixture[str]) -> tuple[dict, list[str]]:

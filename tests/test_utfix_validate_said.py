@@ -11,26 +11,16 @@ Each test failed before its fix (utval's and utmisc's notes, /work/wt/notes):
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 from pathlib import Path
 
 import pytest
-from conftest import run_main
+from conftest import run_main, write_csv
 
 from accelopt.units import fmt_pct
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-
-
-def _write(path: Path, rows: list[dict[str, str]]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    return path
 
 
 def _serving_row(row_id: str) -> dict[str, str]:
@@ -50,7 +40,7 @@ def test_the_serving_model_cell_is_shown_as_written(tmp_path: Path, capsys: pyte
     shutil.copytree(EXAMPLES / "hf_tiny_llama", tmp_path / "sub" / "tiny")
     row = {**base, "id": "tiny-run", "model": "tiny/config.json", "role": "test", "note": "",
            "source": sources.get(base["source"], base["source"])}
-    runs = _write(tmp_path / "sub" / "serving.csv", [row])
+    runs = write_csv(tmp_path / "sub" / "serving.csv", [row])
     code, out, err = run_main(["validate", "--serving", "--runs", str(runs), "--json"], capsys)
     assert code == 0, err
     (got,) = json.loads(out)["runs"]
@@ -88,7 +78,7 @@ def test_a_tflops_row_shows_its_published_utilization(source: str, tmp_path: Pat
 def test_validate_serving_says_plan_serves_per_forward_overhead(tmp_path: Path,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     row = _serving_row("trt09-ttft-h100-70b-tp4-128")  # trtllm-session, Llama 2 70B: 80 layers
-    runs = _write(tmp_path / "serving.csv", [row])
+    runs = write_csv(tmp_path / "serving.csv", [row])
     code, out, err = run_main(["plan", "serve", "--model", "llama2-70b", "--hardware", "h100-sxm", "--tp", "4",
                                "--batch", "1", "--prompt", "128", "--output", "1", "--weight-dtype", "fp8",
                                "--kv-dtype", "fp8", "--tp-allreduce", "nccl", "--engine", "trtllm-session"], capsys)

@@ -5,25 +5,15 @@ CSV's folder now (runs_csv.resolve_path_cells); absolute paths and catalog / pre
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 from pathlib import Path
 
 import pytest
-from conftest import run_main
+from conftest import run_main, write_csv
 from test_validate_catalog import ROW
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-
-
-def _write(path: Path, rows: list[dict[str, str]]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    return path
 
 
 def test_a_training_rows_spec_toml_is_read_beside_the_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -31,7 +21,7 @@ def test_a_training_rows_spec_toml_is_read_beside_the_csv(tmp_path: Path, monkey
     (tmp_path / "sub").mkdir()
     shutil.copy(EXAMPLES / "my_accelerator.toml", tmp_path / "sub" / "spec.toml")
     absolute = {**ROW, "id": "abs", "hardware": str(EXAMPLES / "my_accelerator.toml")}
-    runs = _write(tmp_path / "sub" / "runs.csv", [{**ROW, "hardware": "spec.toml"}, absolute])
+    runs = write_csv(tmp_path / "sub" / "runs.csv", [{**ROW, "hardware": "spec.toml"}, absolute])
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
@@ -52,7 +42,7 @@ def test_a_serving_rows_config_json_is_read_beside_the_csv(tmp_path: Path, monke
     shutil.copytree(EXAMPLES / "hf_tiny_llama", tmp_path / "sub" / "tiny")
     row = {**base, "id": "tiny-run", "model": "tiny/config.json", "role": "test", "note": "",
            "source": sources.get(base["source"], base["source"])}
-    runs = _write(tmp_path / "sub" / "serving.csv", [row])
+    runs = write_csv(tmp_path / "sub" / "serving.csv", [row])
     monkeypatch.chdir(tmp_path)  # not the CSV's folder: tiny/config.json is not here
     assert not Path("tiny/config.json").exists()
     code, out, err = run_main(["validate", "--serving", "--runs", str(runs), "--json"], capsys)
@@ -85,7 +75,7 @@ def test_a_folder_named_like_the_device_beside_the_csv_leaves_the_name_alone(
     (tmp_path / "h100-sxm").mkdir()
     (tmp_path / "h100-sxm" / "log.txt").write_text("step 1: 4.1 s\n")
     row = {**ROW, "id": "lab-1", "hardware": "h100-sxm"}
-    runs = _write(tmp_path / "runs.csv", [row])
+    runs = write_csv(tmp_path / "runs.csv", [row])
     monkeypatch.chdir(tmp_path.parent)
     code, out, err = run_main(["validate", "--runs", str(runs), "--json"], capsys)
     assert code == 0, err

@@ -11,11 +11,10 @@ MI300X: 1,993 tok/s; its max_batch_size 256 left blank here)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from conftest import run_main
+from conftest import validate_serving_csv
 
 HEADER = ("id,source,engine,hardware,model,tp,pp,weight_dtype,kv_dtype,prompt_len,output_len,batch,metric,published,"
           "role,note,max_batch_size,memory_fraction,int4_group_size")
@@ -29,11 +28,7 @@ CAP = "mi300x-max,oci-mi300x-405b,vllm,mi300x,llama3.1-405b,8,1,fp8,bf16,128,128
 
 
 def _validate(tmp_path: Path, capsys: pytest.CaptureFixture[str], *rows: str) -> tuple[str, list[str]]:
-    path = tmp_path / "serving.csv"
-    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
-    code, out, err = run_main(["validate", "--serving", "--runs", str(path), "--json"], capsys)
-    assert code == 0, err
-    return " ".join(err.split()), json.loads(out)["input_warnings"]
+    return validate_serving_csv(tmp_path, capsys, HEADER, *rows)
 
 
 def test_blank_cells_defaults_are_said(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

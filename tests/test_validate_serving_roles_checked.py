@@ -9,11 +9,10 @@ Rows: trt05-ttft-h100-7b-128 (the bundled row, TensorRT-LLM v0.6.1 performance p
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from conftest import run_main
+from conftest import validate_serving_csv
 
 HEADER = ("id,source,engine,hardware,model,tp,pp,weight_dtype,kv_dtype,prompt_len,output_len,batch,metric,published,"
           "role")
@@ -23,11 +22,7 @@ HELD = ("my-b112,trtllm-v061,trtllm-session,h100-sxm,llama2-7b,1,1,fp8,fp8,128,2
 
 
 def _validate(tmp_path: Path, capsys: pytest.CaptureFixture[str], *rows: str) -> tuple[str, list[str]]:
-    path = tmp_path / "serving.csv"
-    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
-    code, out, err = run_main(["validate", "--serving", "--runs", str(path), "--json"], capsys)
-    assert code == 0, err
-    return " ".join(err.split()), json.loads(out)["input_warnings"]
+    return validate_serving_csv(tmp_path, capsys, HEADER, *rows)
 
 
 def test_roles_the_calibration_contradicts_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

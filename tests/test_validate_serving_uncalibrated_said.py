@@ -10,12 +10,11 @@ made-up figure: the row is there for its table, not its error)."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import pytest
-from conftest import run_main
+from conftest import validate_serving_csv
 
 HEADER = "id,source,engine,hardware,model,tp,pp,weight_dtype,kv_dtype,prompt_len,output_len,batch,metric,published,role"
 H100 = ("h100-b112,trtllm-v061,trtllm-session,h100-sxm,llama2-7b,1,1,fp8,fp8,128,2048,112,output_tok_s_per_device,"
@@ -25,11 +24,7 @@ ASIC = "asic-b8,my lab,vllm,my_accelerator.toml,llama2-7b,1,1,bf16,bf16,128,128,
 
 def _validate(tmp_path: Path, capsys: pytest.CaptureFixture[str], *rows: str) -> tuple[str, list[str]]:
     shutil.copy(Path(__file__).parents[1] / "examples" / "my_accelerator.toml", tmp_path)
-    path = tmp_path / "serving.csv"
-    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
-    code, out, err = run_main(["validate", "--serving", "--runs", str(path), "--json"], capsys)
-    assert code == 0, err
-    return " ".join(err.split()), json.loads(out)["input_warnings"]
+    return validate_serving_csv(tmp_path, capsys, HEADER, *rows)
 
 
 def test_rows_on_an_uncalibrated_table_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
