@@ -7,9 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import run_main
+from conftest import run_main, write_csv
 from test_validate_catalog import ROW
-from test_validate_paths_relative_to_csv import _write
 
 ARCH = ("layers", "hidden", "heads", "ffn", "vocab", "mlp")
 
@@ -20,7 +19,7 @@ def test_a_missing_relative_path_cell_names_what_was_written_and_where_it_was_re
     row = {**ROW, "id": "r1", "model": "", col: written}
     if col == "model":
         row.update({c: "" for c in ARCH})
-    runs = _write(tmp_path / "sub" / "runs.csv", [row])
+    runs = write_csv(tmp_path / "sub" / "runs.csv", [row])
     code, out, err = run_main(["validate", "--runs", str(runs)], capsys)
     flat = " ".join(err.split())
     assert code == 2, out
@@ -38,7 +37,7 @@ def test_a_serving_rows_missing_config_json_names_both_paths(tmp_path: Path,
                      and r["weight_dtype"] == "bf16" and not r["int4_group_size"]))
     row = {**base, "id": "tiny-run", "model": "tiny/config.json", "role": "test", "note": "",
            "source": sources.get(base["source"], base["source"])}
-    runs = _write(tmp_path / "sub" / "serving.csv", [row])
+    runs = write_csv(tmp_path / "sub" / "serving.csv", [row])
     code, out, err = run_main(["validate", "--serving", "--runs", str(runs)], capsys)
     flat = " ".join(err.split())
     assert code == 2, out
