@@ -167,6 +167,15 @@ _PRECISION = ("ruled out (rneuron2, 2026-12-05): NxD's GPU-compatible precision,
               "zero_redundancy_optimizer.py @946fa8a), which the model does not charge: at most 0.251 + 0.214 s a "
               "step on the 8B layout (its 2.24 fit row -31.9% -> -29.8%), more on the 70B (+3.8% -> +5.8%); both "
               "layouts also log every step (the runs file's 'Examined 2026-12-05 (rneuron2' record)")
+_FP32_LOSS = ("ruled out (rtrn1, 2026-12-05): the fp32 loss both Llama 3.1 programs run over the 128256-entry output "
+               "layer (modeling_llama_nxd.py @e834945: the vocab-parallel logits cast to fp32 and cloned for the "
+               "shift; NxD's parallel_cross_entropy, loss_functions.py @3aa65c6), whose unfused passes, 76 B a logit, "
+               "the model charges 24 of: at most 0.155 s a step on the 8B layout (its 2.24 fit row -31.9% -> -31.2%), "
+               "more on the 70B (+3.8% -> +4.8%) (the runs file's 'Examined 2026-12-05 (rtrn1' record)")
+_LAST_TOKEN_LOGITS = ("read (rtrn1, 2026-12-05): the context pass computes the logits of the last prompt token only, "
+                      "not of all 128 (transformers-neuronx layers/transformer.py rms_lm_head, stored version, code "
+                      "index id 10912803411: 'return_all_outputs will be False' for the context encoding network), as "
+                      "the model has it: the per-sequence cost is not the prompt's logits")
 _TRT09 = "TensorRT-LLM v0.9.0 static-batch / batch-1 TTFT table (srv_new, 2026-12-03; the row's note; figures " \
     "recomputed by tests/test_serving_trtllm_v09.py): "
 _MB_LATER = ("Megatron-Bridge's later tables (docs/performance-summary.md '26.02.01', '26.04', '26.04.01 NeMo "
@@ -667,20 +676,22 @@ UNEXPLAINED: dict[str, str] = {
     "layer x hidden (2.18.0: 7B 54.2, 70B 49.4-51.6 ns), not per FLOP, published 1.59x the model's slope; the Llama-3 "
     "rows' lower rate (2.18.1: 35.4-38.8 ns) comes with their release and their samples' BSH attention layout (the "
     "Llama-2 samples, this row's and the 70B fit rows', keep the default HSB); a static batch is one context pass "
-    "(transformers-neuronx base.py); no source sizes the cost (the runs file's 'Examined 2026-12-05 (rneuron' record)",
+    "(transformers-neuronx base.py); no source sizes the cost (the runs file's 'Examined 2026-12-05 (rneuron' record); "
+    + _LAST_TOKEN_LOGITS,
     "nrn-trn1-l2-7b-b8-128-8064-ttft": "batch 8 of the row above; the same unexplained cost, not a fixed cost per "
     "forward (l4nrn, 2026-12-05: its miss is 6.2x the batch-1 row's), nor eight batch-1 passes (rneuron, 2026-12-05: "
-    "transformers-neuronx runs a static batch as one context pass; its prefill is 8.5x the batch-1 row's)",
+    "transformers-neuronx runs a static batch as one context pass; its prefill is 8.5x the batch-1 row's); "
+    + _LAST_TOKEN_LOGITS,
     **{f"nrn-trn1-l3-8b-b1-128-{n}-ttft": "gap row (int8 weight-only); with its matmuls at the bf16 peak still beyond "
        "25%, as the Llama-2-7b 128-token rows; seen (l4nrn, 2026-12-05): their prefill's own time (TTFT - TPOT) is "
        "132.5-149.9 ms per GB of all-reduce payload, 1.3-1.5x the Llama-2-7b batch-1 row's 98.7 with the same payload, "
        "so that row's rate does not carry to them either (tests/test_serving_neuron.py); examined (rneuron, "
        "2026-12-05): split by batch, their per-sequence work is the model's (published 0.90-0.97 of its slope) and the "
        "same release's 70B rate per layer x hidden (35.4-38.3 against 37.0-38.8 ns): the batch-1 miss is in the part "
-       "that does not grow with the batch, which no source sizes" for n in (8064, 3968)},
+       "that does not grow with the batch, which no source sizes; " + _LAST_TOKEN_LOGITS for n in (8064, 3968)},
     "trn1-nxd-llama31-8b-n221": "fit row (Neuron 2.21, May 2025 table); its note's release spread (22-28% published "
     "utilization) does not reach the model's figure at any release, as for the 2.24 row below (2026-12-01); "
-    + _KV_SHARED + "; " + _PRECISION,
+    + _KV_SHARED + "; " + _PRECISION + "; " + _FP32_LOSS,
     # dsv3 (2026-12-01): held-out DeepSeek-V3 / GPT-OSS-120B rows of Megatron-Bridge 25.11 (notes give the figures)
     # mb-b200-dsv3-fp8 left 2026-12-02 (moe): -23.6% (27.5% before) with the per-expert launch gaps of
     # compute.grouped_gemm_s (32 local experts at EP 8); within 25%.
@@ -738,13 +749,14 @@ UNEXPLAINED: dict[str, str] = {
     "0.46 -> 0.50, trnfix; -29.8% at 0.48 since the XLA dead recompute's re-run, 2026-12-04, xla); the layout's gap as "
     "on the fit row below: 26.1% published utilization against the model's 37.2% (38.2% at 0.50, 36.1% at 0.46), no "
     "source separates the layout (searched 2026-12-03: nki-samples attention.py at "
-    "a33dfbc, NxD kernels/flash_attn.py at e834945, NxD 0.8.0 release notes); " + _KV_SHARED + "; " + _PRECISION,
+    "a33dfbc, NxD kernels/flash_attn.py at e834945, NxD 0.8.0 release notes); " + _KV_SHARED + "; " + _PRECISION + "; "
+    + _FP32_LOSS,
     # 2026-12-04 (xlaadopt): trn1-nxd-llama31-8b-n221d's entry removed: -25.9% -> -24.0% (XLA dead recompute and
     # rule v2's re-run 0.50 -> 0.48), within 25%.
     "trn1-nxd-llama31-8b": "fit row, beyond 25% since its recompute was corrected to what the script runs "
     "(2026-12-01: the flash kernel bypasses the checkpointed CoreAttention): every release of the layout publishes "
     "22-28% utilization, below the model's; no source separates the layout (its figures: "
-    "tests/test_validate_trainium.py); " + _KV_SHARED + "; " + _PRECISION,
+    "tests/test_validate_trainium.py); " + _KV_SHARED + "; " + _PRECISION + "; " + _FP32_LOSS,
     # newrows (2026-12-03): a held-out MaxText TPU v5p row from AI-Hypercomputer/tpu-recipes, its cells set before it
     # was predicted (figures recomputed by tests/test_newrows_maxtext.py).
     # moerows (2026-12-04): maxtext-v5p-dsv3-671b-512 left (+40.4% -> -20.7%) once the MaxText MoE rows carry
@@ -1436,7 +1448,30 @@ def test_rneuron2_reasons_quote_the_recomputed_figures() -> None:
             f"{err(p70, p70['hook_s'] + p70['rs_s'])})") in _PRECISION
     assert p70["hook_s"] + p70["rs_s"] > p8["hook_s"] + p8["rs_s"]  # "more on the 70B"
     for rid in ("trn1-nxd-llama31-8b", "trn1-nxd-llama31-8b-n220", "trn1-nxd-llama31-8b-n221"):
-        assert UNEXPLAINED[rid].endswith(_PRECISION)
+        assert _PRECISION in UNEXPLAINED[rid]
+
+
+def test_rtrn1_reasons_quote_the_recomputed_figures() -> None:
+    """rtrn1 (2026-12-05): the figures the three Trainium1 8B training reasons added are those of the runs file's
+    record, which tests/test_validate_trainium.py recomputes (fp32_loss_passes); the four 128-token TTFT serving
+    reasons carry the context pass's last-token logits read."""
+    tvt = importlib.import_module("test_validate_trainium")
+    f8, f70 = tvt.fp32_loss_passes("trn1-nxd-llama31-8b"), tvt.fp32_loss_passes("trn1-nxd-llama31-70b")
+
+    def err(f: dict[str, float], extra: float) -> str:
+        return f"{100 * ((f['step'] + extra) / f['pub'] - 1):+.1f}%"
+
+    passes = tvt.FP32_LOSS_FWD_BYTES + tvt.FP32_LOSS_BWD_BYTES
+    assert (f"whose unfused passes, {passes} B a logit, the model charges {f8['charged_b']:.0f} of: at most "
+            f"{f8['total_s']:.3f} s a step on the 8B layout (its 2.24 fit row {err(f8, 0)} -> "
+            f"{err(f8, f8['total_s'])}), more on the 70B ({err(f70, 0)} -> {err(f70, f70['total_s'])})") in _FP32_LOSS
+    assert f70["total_s"] > f8["total_s"]  # "more on the 70B"
+    for rid in ("trn1-nxd-llama31-8b", "trn1-nxd-llama31-8b-n220", "trn1-nxd-llama31-8b-n221"):
+        assert UNEXPLAINED[rid].endswith(_FP32_LOSS)
+    for rid in ("nrn-trn1-l2-7b-b1-128-8064-ttft", "nrn-trn1-l2-7b-b8-128-8064-ttft",
+                "nrn-trn1-l3-8b-b1-128-8064-ttft", "nrn-trn1-l3-8b-b1-128-3968-ttft"):
+        assert UNEXPLAINED[rid].endswith(_LAST_TOKEN_LOGITS)
+
 
 TRN1_L3_70B_TTFT_SHAPES = ("b1-2048-2048", "b4-2048-2048", "b4-128-1024", "b4-128-128")
 

@@ -18,6 +18,7 @@ from conftest import run_main
 from accelopt.hardware.catalog import get_device
 from accelopt.predict import comm
 from accelopt.predict.calibration import calibration_for, load_calibrations
+from accelopt.predict.compute import Device, logits_gemm_s, logits_step_s
 from accelopt.predict.memory import stage_params
 from accelopt.predict.query import LayoutQuery, predict_layout
 from accelopt.predict.runs_csv import bundled_runs_text
@@ -608,3 +609,65 @@ def test_gpu_compatible_precision_is_not_the_8b_layouts_gap() -> None:
     assert "batch x DP x accumulation steps (1 x 32 x 32 = 1024 on the 8B)" in record
     row = {r["id"]: r for r in TRN1_ROWS}["trn1-nxd-llama31-8b"]
     assert int(row["global_batch"]) == 1 * 32 * 32 and int(row["dp"]) == 32 and int(row["mbs"]) == 1
+
+
+# rtrn1 (2026-12-05): the fp32 loss both Llama 3.1 programs run over the 128256-entry output layer. Both build
+# modeling_llama_nxd.py's LlamaForCausalLM (neuronx-distributed examples/training/llama @e834945): the vocab-parallel
+# logits are cast to fp32 ('logits.to(torch.float32)'; .double() under XLA_DOWNCAST_BF16, fp32 on the device), shifted
+# with '[..., :-1, :].clone().contiguous()', and passed to parallel_cross_entropy (src/neuronx_distributed/
+# parallel_layers/loss_functions.py @3aa65c6: max, sub_, exp, sum, div_; backward an index update and mul_). Bytes a
+# [T, V/t] logit, each op an unfused pass over the tensor (an upper end: XLA may fuse them).
+FP32_LOSS_FWD_BYTES = (2 + 4) + (4 + 4) + 4 + (4 + 4) + (4 + 4) + 4 + (4 + 4)  # cast, clone, max, sub_, exp, sum, div_
+FP32_LOSS_BWD_BYTES = (4 + 4) + (4 + 4) + (4 + 4) + (4 + 2)  # index update, mul_, the shift's gradient, the cast's
+
+
+def fp32_loss_passes(run_id: str) -> dict[str, float]:
+    """The loss passes over the fp32 [T, V/t] logits that the model does not charge: the code's (FP32_LOSS_*_BYTES)
+    less what compute.logits_step_s charges for the loss (its time less 3 x the output GEMM's, in bytes a logit at
+    memory_eff x the NeuronCore's HBM rate), per micro-batch, times the micro-batches that pass the loss a step."""
+    row = {r["id"]: r for r in TRN1_ROWS}[run_id]
+    q = run_query(row)
+    t = predict_layout(q).terms
+    spec = get_device(row["hardware"])
+    cal = calibration_for(spec)
+    peak = spec.peak("bf16")
+    assert peak is not None
+    dev = Device(peak_flop_per_s=peak, bw_byte_per_s=spec.memory_bandwidth_byte_per_s, cal=cal)
+    tokens, tp = np.asarray(float(int(row["seq"]) * int(row["mbs"]))), np.asarray(float(row["tp"]))
+    elems = float(tokens * q.model.vocab / tp)
+    rate = cal.memory_eff * spec.memory_bandwidth_byte_per_s
+    loss_charged_s = float(logits_step_s(q.model, tokens, tp, 2.0, dev)
+                           - 3.0 * logits_gemm_s(q.model, tokens, tp, 2.0, dev)[0]) - 6.0 * cal.kernel_overhead_s
+    charged_b = loss_charged_s * rate / elems
+    extra_b = FP32_LOSS_FWD_BYTES + FP32_LOSS_BWD_BYTES - charged_b
+    one = elems * extra_b / rate
+    m = t["in_micro_batches"]
+    return {"elems": elems, "per_v": q.model.vocab / float(tp), "charged_b": charged_b, "extra_b": extra_b,
+            "one_s": one, "m": m, "total_s": m * one, "step": t["step_time_s"], "pub": float(row["step_s"]),
+            "rate": spec.memory_bandwidth_byte_per_s}
+
+
+def test_fp32_loss_is_not_the_8b_layouts_gap() -> None:
+    """rtrn1 (2026-12-05): the runs file's 'Examined 2026-12-05 (rtrn1' record above the 8B fit row."""
+    text = bundled_runs_text("published_training_runs.csv")
+    start = text.index("# Examined 2026-12-05 (rtrn1, issue 10)")
+    end = text.index("\ntrn1-nxd-llama31-8b,", start)
+    record = " ".join(line.lstrip("# ") for line in text[start:end].splitlines())
+    f8, f70 = fp32_loss_passes("trn1-nxd-llama31-8b"), fp32_loss_passes("trn1-nxd-llama31-70b")
+
+    def err(f: dict[str, float], extra: float) -> str:
+        return f"{100 * ((f['step'] + extra) / f['pub'] - 1):+.1f}%"
+
+    assert (FP32_LOSS_FWD_BYTES, FP32_LOSS_BWD_BYTES) == (46, 30)
+    assert f"{FP32_LOSS_FWD_BYTES} B a logit forward" in record and f"{FP32_LOSS_BWD_BYTES} B backward" in record
+    assert f8["elems"] == f70["elems"] == 8192 * 4008 and f"8192 x {f8['per_v']:.0f} a core" in record
+    assert abs(f8["charged_b"] - 24.0) < 1e-6 and f"({f8['charged_b']:.0f} B a logit" in record
+    assert f"so {f8['extra_b']:.0f} B a logit more: {f8['one_s'] * 1e3:.3f} ms a micro-batch" in record
+    assert f"the NeuronCore's {f8['rate'] / 1e9:.1f} GB/s" in record and abs(f8["one_s"] - f70["one_s"]) < 1e-12
+    assert (f8["m"], f70["m"]) == (32, 256)
+    miss = f8["pub"] - f8["step"]
+    assert (f"The 8B pays it {f8['m']:.0f} times a step: {f8['total_s']:.3f} s, {err(f8, 0)} -> "
+            f"{err(f8, f8['total_s'])} ({100 * f8['total_s'] / miss:.1f}% of its {miss:.2f} s miss)") in record
+    assert (f"the 70B's last stage {f70['m']:.0f} times: {f70['total_s']:.3f} s, {err(f70, 0)} -> "
+            f"{err(f70, f70['total_s'])}") in record
+    assert f70["total_s"] > f8["total_s"] and f8["total_s"] / miss < 0.05  # more on the 70B; far from the 8B's miss
