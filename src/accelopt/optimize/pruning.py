@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 from accelopt.errors import UnsupportedError
-from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, get_technique, register
+from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, applicable_of, get_technique, register
 from accelopt.optimize.compress import (
     already_quantized,
     copy_model,
@@ -705,7 +705,8 @@ class SemiStructured24(Technique):
             return why
         if not target.on_cuda:
             return (f"2:4 sparse kernels run on NVIDIA GPUs of compute capability 8.0+; the target is "
-                    f"{target.device} — use prune-structured for a CPU speed-up")
+                    f"{target.device}" + (" — use prune-structured for a CPU speed-up"
+                                          if applicable_of(["prune-structured"], bundle, target) else ""))
         cap = target.cuda_capability()
         if cap is None or cap < (8, 0):
             return f"2:4 sparsity needs compute capability 8.0+; {target.device} has {cap}"
