@@ -85,7 +85,7 @@ def test_nproc_is_refused_past_the_quota(monkeypatch: pytest.MonkeyPatch) -> Non
     launch.check_local_ranks(4, "cpu")
     with pytest.raises(InputError) as e:
         launch.check_local_ranks(8, "cpu")
-    assert "the 4 CPUs of this process's cgroup CPU quota (4 CPUs" in e.value.problem, e.value.problem
+    assert "the 4 usable cores (cgroup CPU quota 4 CPUs" in e.value.problem, e.value.problem
     assert e.value.fix == "pass --nproc 2 to 4"
     assert launch.threads_per_rank(2) == 2  # was 32 a rank: 64 threads on 4 CPUs of run time
 

@@ -208,8 +208,8 @@ def check_threads(threads: int | None) -> None:
     usable, which = usable_cpus()
     if not 1 <= threads <= cpus:
         raise InputError(f"--threads {threads} is not a count from 1 to this machine's {cpus} logical CPUs",
-                         f"pass --threads 1 to {min(usable, cpus)}" + (f" ({which})" if usable < cpus else "")
-                         + " (1 is steadier on a shared machine)")
+                         f"pass --threads 1 to {min(usable, cpus)}" + (f", {which}" if usable < cpus else "")
+                         + "; 1 is steadier on a shared machine")
     if threads > usable:
         from accelopt.report.console import make_console, plain
 
