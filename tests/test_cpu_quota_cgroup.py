@@ -108,7 +108,7 @@ def test_env_prints_the_usable_cores_and_what_sets_them(monkeypatch: pytest.Monk
     code, out, err = run_main(["env", "--json"], capsys)
     assert code == 0, err
     doc = json.loads(out)
-    assert doc["schema_version"] == 2 and doc["usable_cores"] == 2
+    assert doc["schema_version"] == 3 and doc["usable_cores"] == 2
     assert doc["usable_cores_note"] == ("cgroup CPU quota 2 CPUs, /sys/fs/cgroup/cpu.max: 200000 100000; 64 logical "
                                         "CPUs in its affinity")
     code, out, _ = run_main(["env"], capsys)
