@@ -85,7 +85,7 @@ def test_nproc_is_refused_past_the_quota(monkeypatch: pytest.MonkeyPatch) -> Non
     launch.check_local_ranks(4, "cpu")
     with pytest.raises(InputError) as e:
         launch.check_local_ranks(8, "cpu")
-    assert "the 4 CPUs of this process's cgroup CPU quota (4 CPUs" in e.value.problem, e.value.problem
+    assert "the 4 usable cores (cgroup CPU quota 4 CPUs" in e.value.problem, e.value.problem
     assert e.value.fix == "pass --nproc 2 to 4"
     assert launch.threads_per_rank(2) == 2  # was 32 a rank: 64 threads on 4 CPUs of run time
 
@@ -108,7 +108,7 @@ def test_env_prints_the_usable_cores_and_what_sets_them(monkeypatch: pytest.Monk
     code, out, err = run_main(["env", "--json"], capsys)
     assert code == 0, err
     doc = json.loads(out)
-    assert doc["schema_version"] == 2 and doc["usable_cores"] == 2
+    assert doc["schema_version"] == 3 and doc["usable_cores"] == 2
     assert doc["usable_cores_note"] == ("cgroup CPU quota 2 CPUs, /sys/fs/cgroup/cpu.max: 200000 100000; 64 logical "
                                         "CPUs in its affinity")
     code, out, _ = run_main(["env"], capsys)

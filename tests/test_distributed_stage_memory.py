@@ -120,4 +120,4 @@ def test_the_cli_fix_names_this_machines_cores(no_launch: None, capsys: pytest.C
                              "--stage-memory-gib", "1e-9"], capsys)
     err = " ".join(err.split())
     assert code == 2 and "Traceback" not in err
-    assert "--nproc 2 is already the most this machine's 2 logical CPUs and the model's 5 layers allow" in err
+    assert "--nproc 2 is already the most the 2 usable cores and the model's 5 layers allow" in err

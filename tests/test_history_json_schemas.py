@@ -45,7 +45,8 @@ def test_history_documents_validate(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     ("catalog-show", ["catalog", "show", "edge-tpu", "--json"])])
 def test_machine_and_catalog_documents_validate(kind: str, args: list[str]) -> None:
     doc = _json(args)
-    version = 2  # catalog-list / -show 2: compute_capability (utcc); env 2: usable_cores (utmisc)
+    version = 3 if kind == "env" else 2  # catalog-list / -show 2: compute_capability (utcc); env 2: usable_cores
+    # (utmisc), 3: usable_cores null in a version-1 document read back (utleftmisc)
     assert doc["schema"] == f"accelopt.{kind}" and doc["schema_version"] == version, doc
     jsonschema.Draft202012Validator(_json(["schema", kind])).validate(doc)
 

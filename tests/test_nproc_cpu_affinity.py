@@ -20,7 +20,8 @@ def test_ranks_past_the_usable_cpus_are_refused_naming_both_counts(monkeypatch: 
     launch.check_local_ranks(4, "cpu")  # one a usable CPU: accepted
     with pytest.raises(InputError) as e:
         launch.check_local_ranks(8, "cpu")
-    assert "--nproc 8 is more ranks than the 4 logical CPUs this process may run on" in e.value.problem
+    assert ("--nproc 8 is more ranks than the 4 usable cores (its CPU affinity, of this machine's 8 logical CPUs)"
+            in e.value.problem)
     assert "of this machine's 8" in e.value.problem and e.value.fix == "pass --nproc 2 to 4"
 
 
@@ -36,11 +37,11 @@ def test_the_cli_refuses_before_loading_and_a_whole_machine_reads_as_before(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     machine_cpus(monkeypatch, 8, usable=2)
     code, out, err = run_main(["profile", "mlp", "--nproc", "4"], capsys)
-    assert code == 2 and out == "" and "the 2 logical CPUs this process may run on" in err, err
+    assert code == 2 and out == "" and "the 2 usable cores (its CPU affinity" in err, err
     assert "pass --nproc 2" in err
     code, _, err = run_main(["probe", "--quick", "--collectives", "--nproc", "4", "--no-save"], capsys)
-    assert code == 2 and "the 2 logical CPUs this process may run on" in err, err
+    assert code == 2 and "the 2 usable cores (its CPU affinity" in err, err
     machine_cpus(monkeypatch, 2)
     with pytest.raises(InputError) as e:
         launch.check_local_ranks(4, "cpu")
-    assert "--nproc 4 is more ranks than this machine's 2 logical CPUs (" in e.value.problem
+    assert "--nproc 4 is more ranks than the 2 usable cores (" in e.value.problem

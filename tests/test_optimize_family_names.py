@@ -64,8 +64,7 @@ def test_a_family_with_one_of_its_techniques_skipped_is_not_named_twice(capsys: 
     assert code == 2 and "quantization is both in --only and in --skip" in err
     from accelopt.cli.optimize import OptimizeOptions, check
 
-    o = OptimizeOptions(model="mlp", only=["quantization"], skip=["onnx-int8"])
-    check(o)
+    o = check(OptimizeOptions(model="mlp", only=["quantization"], skip=["onnx-int8"]))
     assert o.only is not None and "onnx-int8" in o.only and o.skip == ["onnx-int8"]
 
 

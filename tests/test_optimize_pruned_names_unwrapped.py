@@ -64,8 +64,10 @@ def test_user_names_takes_out_autocast_and_compile() -> None:
     assert compiled("_orig_mod.hidden") == "hidden" and compiled("_orig_mod.hidden.bias") == "hidden.bias"
 
 
-def test_a_tie_cut_apart_after_bf16_is_named_as_the_user_names_it() -> None:
-    """Its not-applicable reason read 'cut the shared weight inner.emb.weight = inner.out.weight differently'."""
+def test_a_tie_kept_after_bf16_is_named_as_the_user_names_it() -> None:
+    """Its not-applicable reason read 'cut the shared weight inner.emb.weight = inner.out.weight differently'; the
+    layers feeding the tied head are now kept whole (tests/test_prune_structured_tied_head.py), so the chain is
+    measured and its note names the tie as the user's model does."""
     from accelopt.optimize.runner import RunOptions, run_optimize
 
     bundle = _bundle()
@@ -74,5 +76,6 @@ def test_a_tie_cut_apart_after_bf16_is_named_as_the_user_names_it() -> None:
     result, _ = run_optimize(bundle, RunOptions(recipe=[("bf16", {}), ("prune-structured", {"finetune_steps": 0})],
                                                 profile_bounds=False, rounds=3, block_s=0.01, warmup=0))
     chain = result.get("bf16+prune-structured")
-    assert chain is not None and chain.status == "not-applicable"
-    assert "cut the shared weight emb.weight = out.weight differently" in chain.reason, chain.reason
+    assert chain is not None and chain.status == "measured", chain
+    notes = " | ".join(chain.notes)
+    assert "shared weight kept one tensor: emb.weight = out.weight" in notes and "inner." not in notes, notes

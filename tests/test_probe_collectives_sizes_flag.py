@@ -136,3 +136,48 @@ def test_probe_refuses_it_before_the_device_is_measured(capsys: pytest.CaptureFi
     code, _, err = run_main(["probe", "--quick", "--device", "cpu", "--no-save", "--collectives", "--sizes",
                              "1KiB,2GiB"], capsys)
     assert code == 2 and "message of 2,147,483,648 B (2 GiB)" in err and "--sizes" in err, err
+
+
+def _gpus(monkeypatch: pytest.MonkeyPatch, free_bytes: list[int]) -> None:
+    """torch.cuda at its boundary: len(free_bytes) GPUs, each with that much free memory (cudaMemGetInfo)."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: len(free_bytes))
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda i=0: (free_bytes[i], 80 * 10**9))
+
+
+def test_a_message_past_a_gpus_free_memory_is_refused_before_launch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On cuda each rank holds its buffers on its own GPU: 2 ranks, 2.5 x S a GPU. GPU 1 has 1 GiB free, so 256 MiB
+    (640 MiB) fits and 512 MiB (1.25 GiB) does not; the largest that does is 1 GiB / 2.5 = 409.6 MiB. Before, only the
+    host's memory was checked (on cpu), and a cuda message past the GPU's memory went to the launch."""
+    from accelopt.distributed import collectives, launch
+
+    def launched(*a: Any, **k: Any) -> Any:
+        raise AssertionError("launched")
+
+    monkeypatch.setattr(launch, "launch_job", launched)
+    _gpus(monkeypatch, [40 * 2**30, 2**30])
+    collectives.check_sizes_fit([1024, 256 * 2**20], 2, "cuda")
+    with pytest.raises(InputError) as e:
+        collectives.measure_collectives(2, device="cuda", sizes_bytes=[1024, 256 * 2**20, 512 * 2**20])
+    assert "message of 536,870,912 B (512 MiB) needs about 1,342,177,280 B (1.25 GiB) on each GPU" in e.value.problem
+    assert "cuda:1 has 1 GiB free (torch.cuda.mem_get_info)" in e.value.problem, e.value.problem
+    assert "up to about 410 MiB" in e.value.fix and "e.g. 1024,268435456" in e.value.fix, e.value.fix
+    _gpus(monkeypatch, [2**30])  # fewer GPUs than ranks: check_local_ranks refuses the --nproc, not this check
+    collectives.check_sizes_fit([512 * 2**20], 2, "cuda")
+
+
+def test_probe_refuses_a_cuda_size_before_the_device_is_measured(capsys: pytest.CaptureFixture[str],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from accelopt.cli import probe
+
+    def measured(*a: Any, **k: Any) -> Any:
+        raise AssertionError("the device was measured before the size was refused")
+
+    _headroom(monkeypatch, 2**40)  # the host could hold it: the GPUs cannot
+    _gpus(monkeypatch, [2**30, 2**30])
+    monkeypatch.setattr(probe, "_run", measured)
+    code, _, err = run_main(["probe", "--quick", "--device", "cuda", "--no-save", "--collectives", "--sizes",
+                             "1KiB,2GiB"], capsys)
+    assert code == 2 and "message of 2,147,483,648 B (2 GiB)" in err and "on each GPU" in err, err

@@ -86,7 +86,8 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     "history-compare": (2, "9ca6f9477e7686e5"),  # 2: a/b model, mode, device, dtype; subject_warning
     "history-prune": (1, "0538e9b1e68f10bc"),
     "history-import": (1, "c0a191be4196c8d4"),
-    "env": (2, "f7c28a89ab9e48f8"),  # 2: usable_cores, usable_cores_note (the cgroup CPU quota or affinity)
+    "env": (3, "57abd9c604347e22"),  # 2: usable_cores, usable_cores_note (the cgroup CPU quota or affinity);
+    # 3: usable_cores null where a version-1 document did not record it (READS_VERSIONS 1, 2)
     "catalog-list": (2, "a859f6a8f04a7c19"),  # 2: each row's compute_capability (1 reads)
     "catalog-show": (2, "fe5598db4b8b73de"),  # 2: compute_capability, compute_capability_source (1 reads)
     "plan-models": (1, "61e0db5925142efc"),  # plan --list-models --json (a bare list before)

@@ -46,6 +46,7 @@ def test_a_saved_recipe_with_its_model_file_still_loads(tmp_path: Path) -> None:
 
     p = tmp_path / "recipe.json"
     p.write_text(json.dumps({**RECIPE, "model_file": "model-compile.pt"}))
+    (tmp_path / "model-compile.pt").write_bytes(b"saved weights")
     assert load_recipe(p).techniques == [("compile", {"mode": "max-autotune"})]
 
 
@@ -95,3 +96,23 @@ def test_a_recipe_recording_no_tolerance_still_loads(tmp_path: Path) -> None:
     p = tmp_path / "recipe.json"
     p.write_text(json.dumps({**RECIPE, "measured": {"quality_tolerance": None}}))
     assert recipe_tolerance(load_recipe(p)) == (None, None)
+
+
+@pytest.mark.parametrize(("model_file", "named"), [
+    ("model-compile.pt", "model_file = 'model-compile.pt' is not a file beside the recipe"),
+    (5, "model_file = 5 is not a file name"),
+])
+def test_a_model_file_that_is_not_there_is_refused(model_file: Any, named: str, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """A recipe naming a saved model that is gone (copied without it, deleted) or a number was accepted unsaid."""
+    p = tmp_path / "recipe.json"
+    p.write_text(json.dumps({**RECIPE, "model_file": model_file}))
+    _, err = _cli(capsys, "optimize", "digits", "--apply", str(p), code=2)
+    flat = " ".join(err.split())
+    assert str(p) in flat and named in flat and "fix:" in flat, flat
+    if isinstance(model_file, str):
+        assert 'set "model_file": null' in flat and f"put {model_file} back beside the recipe" in flat, flat
+    p.write_text(json.dumps({**RECIPE, "model_file": None}))  # null: no saved model, as save() writes it
+    from accelopt.optimize.recipe import load_recipe
+
+    assert load_recipe(p).techniques == [("compile", {"mode": "max-autotune"})]

@@ -162,10 +162,10 @@ def test_threads_past_the_quota_are_said_before_the_run(command: list[str], monk
     code, _, err = run_main([*command, "--threads", "65"], capsys)
     flat = " ".join(err.split())
     assert code == 2 and "--threads 65 is not a count from 1 to this machine's 64 logical CPUs" in flat, flat
-    assert "fix: pass --threads 1 to 2 (the 2 CPUs of this process's cgroup CPU quota" in flat, flat  # was 1 to 64
+    assert "fix: pass --threads 1 to 2, the 2 usable cores (cgroup CPU quota 2 CPUs" in flat, flat  # was 1 to 64
     code, _, err = run_main([*command, "--threads", "8", "--json"], capsys)
     flat = " ".join(err.split())
-    assert "warning: --threads 8 is more than the 2 CPUs of this process's cgroup CPU quota" in flat, flat
+    assert "warning: --threads 8 is more than the 2 usable cores (cgroup CPU quota 2 CPUs" in flat, flat
     assert "pass --threads 1 to 2" in flat
 
 

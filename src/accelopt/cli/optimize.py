@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import sys
 import textwrap
@@ -101,7 +102,10 @@ def _names(texts: list[str] | None, flag: str) -> list[str] | None:
     return names
 
 
-def check(o: OptimizeOptions) -> None:
+def check(o: OptimizeOptions) -> OptimizeOptions:
+    """The options checked, with --only/--skip's family names expanded to their techniques: a copy; `o` is left as
+    given (check wrote the expanded lists back into the caller's options, so a library caller's object changed and a
+    second check of it no longer saw the names typed)."""
     from accelopt.errors import InputError
     from accelopt.measure.profiler import check_args
 
@@ -139,15 +143,15 @@ def check(o: OptimizeOptions) -> None:
     both = sorted(set(o.only or ()) & set(o.skip))  # as typed: `--only quantization --skip onnx-int8` is the family
     if both:                                       # but one
         raise InputError(f"{', '.join(both)} is both in --only and in --skip", "name each technique in one of them")
-    typed_only, typed_skip = o.only, o.skip
-    o.only = expand_families(o.only, "--only", o.mode)
-    o.skip = expand_families(o.skip, "--skip", o.mode) or []
-    if o.only is not None and not set(o.only) - set(o.skip):  # a family in --skip holding every --only technique
-        raise InputError(f"--skip {','.join(typed_skip)} leaves out every technique of --only "
-                         f"{','.join(typed_only or [])}: only the baseline would be measured",
+    only = expand_families(o.only, "--only", o.mode)
+    skip = expand_families(o.skip, "--skip", o.mode) or []
+    if only is not None and not set(only) - set(skip):  # a family in --skip holding every --only technique
+        raise InputError(f"--skip {','.join(o.skip)} leaves out every technique of --only "
+                         f"{','.join(o.only or [])}: only the baseline would be measured",
                          "name each technique in one of them")
-    check_technique_names(o.only, o.skip)
-    check_only_mode(o.only, o.mode)
+    check_technique_names(only, skip)
+    check_only_mode(only, o.mode)
+    return dataclasses.replace(o, only=only, skip=skip)
 
 
 def _bundle(o: OptimizeOptions) -> Any:
@@ -284,7 +288,7 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
     from accelopt.optimize.recipe import check_save_dir, check_save_free, cut_short, load_recipe, recipe_tolerance
     from accelopt.optimize.runner import RunOptions, run_optimize
 
-    check(o)
+    o = check(o)  # a copy: the recipe's mode, dtype and model below change it, not the caller's options
     recipe = load_recipe(o.apply) if o.apply else None
     other_model, typed_shape = None, None
     if recipe is not None:  # the recipe fixes mode and dtype

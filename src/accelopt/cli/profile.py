@@ -154,12 +154,15 @@ def _run_local(opts: ProfileOptions) -> None:
                 check_trainable(bundle, opts.mode)  # before bundle.optimizer(): torch refuses no parameters
                 check_training_fits_host(bundle.model, bundle.optimizer(), repr(bundle.name), _big_model_fix())
             progress("capturing one step's ops (FLOPs and bytes per op)")
-            with host_memory_capped(opts.device):  # the model is built: what grows now is the step's
+            # the model is built: what grows now is the step's; an HF causal LM's head on the last token only
+            with host_memory_capped(opts.device), _generation_head(bundle, opts.mode) as head:
                 workload = capture_for_profile(bundle, opts.mode, opts.dtype, opts.device)
                 result = profile_step(bundle, mode=opts.mode, dtype=opts.dtype, device=opts.device,
                                       steps=opts.steps, warmup=opts.warmup, spec=spec, probed_spec=probed_spec,
                                       trace_path=opts.trace, workload=workload,
                                       allow_nonfinite=opts.allow_nonfinite, on_pass=progress)
+            if head:
+                first_notes.append(head_note(head))
     except ProfileInterrupted as stop:
         _keep_interrupted(stop.partial, workload, opts)
         raise typer.Exit(130) from None  # the shell's status for Ctrl-C, after printing and recording
@@ -208,8 +211,8 @@ def check_threads(threads: int | None) -> None:
     usable, which = usable_cpus()
     if not 1 <= threads <= cpus:
         raise InputError(f"--threads {threads} is not a count from 1 to this machine's {cpus} logical CPUs",
-                         f"pass --threads 1 to {min(usable, cpus)}" + (f" ({which})" if usable < cpus else "")
-                         + " (1 is steadier on a shared machine)")
+                         f"pass --threads 1 to {min(usable, cpus)}" + (f", {which}" if usable < cpus else "")
+                         + "; 1 is steadier on a shared machine")
     if threads > usable:
         from accelopt.report.console import make_console, plain
 
@@ -245,6 +248,27 @@ def _say_spec_kind(result: Any, spec: Any, probed_spec: Any) -> None:
     err = make_console(stderr=True)
     for note in notes:
         err.print(plain(f"warning: {note}", "yellow"))
+
+
+def _generation_head(bundle: Any, mode: str) -> Any:
+    """At --mode inference, a Hugging Face causal LM's output layer on the last position of each sequence
+    (workload.inference_zoo.last_token_logits, yielding its name; '' for any other model or mode), as a generation
+    prefill runs it and as `plan infer` and `plan serve` charge it (vLLM's logits_indices, transformers' generate's
+    logits_to_keep). profile timed and counted the head and its logits for every position (GPT-2 at 1,024 tokens:
+    the largest op), so profile and plan infer of one model compared different work."""
+    if mode != "inference":
+        return contextlib.nullcontext("")
+    from accelopt.workload.inference_zoo import last_token_logits
+
+    return last_token_logits(bundle)
+
+
+def head_note(head: str) -> str:
+    """The note beside a profile whose causal LM ran its head on the last token only (_generation_head)."""
+    return (f"the output layer ({head}, hidden x vocab) ran on the last token of each sequence only, as a generation "
+            "prefill computes it and as plan infer charges it (vLLM gathers the last prompt token's hidden state "
+            "before the LM head: logits_indices); the logits of every token, as a training or scoring forward "
+            "computes them, are left out of the time, FLOPs and memory")
 
 
 def _note_first(result: Any, notes: list[str]) -> None:

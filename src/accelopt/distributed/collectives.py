@@ -415,11 +415,16 @@ def rank_buffer_bytes(size_bytes: int, world: int) -> int:
 
 
 def check_sizes_fit(sizes_bytes: list[int], nproc: int, device: str) -> None:
-    """On cpu, refuse before launch a message whose buffers on this machine's `nproc` ranks (rank_buffer_bytes each)
-    exceed the memory it has available (measure.memory.host_headroom: MemAvailable or the cgroup's headroom): a
-    1e30 B message crashed each rank inside torch ('Overflow when unpacking long long', fix 'fix the error on that
-    rank'), and one past the memory left each rank out of memory after the launch. CUDA runs are not checked here
-    (a rank out of GPU memory names the sizes, measure_collectives)."""
+    """Refuse before launch a message whose buffers (rank_buffer_bytes a rank) do not fit: on cpu, this machine's
+    `nproc` ranks together past the memory it has available (measure.memory.host_headroom: MemAvailable or the
+    cgroup's headroom): a 1e30 B message crashed each rank inside torch ('Overflow when unpacking long long', fix
+    'fix the error on that rank'), and one past the memory left each rank out of memory after the launch. On cuda,
+    one rank a GPU (cuda:0 .. cuda:nproc-1), each rank's buffers past its GPU's free memory
+    (measure.memory.cuda_free_bytes): a 64 GiB message on 80 GB GPUs went to the launch and out of memory there,
+    after the device's minute of probing."""
+    if device.startswith("cuda"):
+        _check_sizes_fit_cuda(sizes_bytes, nproc)
+        return
     from accelopt.measure.memory import host_headroom
     from accelopt.units import fmt_bytes
 
@@ -439,6 +444,31 @@ def check_sizes_fit(sizes_bytes: list[int], nproc: int, device: str) -> None:
         f"({have.source})",
         f"pass sizes up to about {fmt_bytes(largest_ok, binary=True)} (probe --collectives --sizes, or sizes_bytes)"
         + (f", e.g. {','.join(str(s) for s in fits)}" if fits else "") + ", or free memory")
+
+
+def _check_sizes_fit_cuda(sizes_bytes: list[int], nproc: int) -> None:
+    """check_sizes_fit on cuda: the GPU with the least free memory of the `nproc` the ranks take must hold one rank's
+    buffers at the largest size."""
+    from accelopt.measure.memory import cuda_free_bytes
+    from accelopt.units import fmt_bytes
+
+    free = cuda_free_bytes(nproc)
+    if not free:
+        return  # no CUDA here: check_local_ranks refuses the --nproc first
+    least, gpu = min((f, i) for i, f in enumerate(free))
+    biggest = max(sizes_bytes)
+    need = rank_buffer_bytes(biggest, nproc)
+    if need <= least:
+        return
+    fits = [s for s in sizes_bytes if rank_buffer_bytes(s, nproc) <= least]
+    largest_ok = int(least / (2 + 1 / nproc)) // FP32_BYTES * FP32_BYTES
+    raise InputError(
+        f"a collective message of {biggest:,} B ({fmt_bytes(biggest, binary=True)}) needs about {need:,} B "
+        f"({fmt_bytes(need, binary=True)}) on each GPU: each of the {nproc} ranks holds all-to-all's send and "
+        f"receive buffers and its 1/{nproc} share; cuda:{gpu} has {fmt_bytes(least, binary=True)} free "
+        "(torch.cuda.mem_get_info)",
+        f"pass sizes up to about {fmt_bytes(largest_ok, binary=True)} (probe --collectives --sizes, or sizes_bytes)"
+        + (f", e.g. {','.join(str(s) for s in fits)}" if fits else "") + ", or free GPU memory")
 
 
 def spec_lines(result: CollectivesResult) -> tuple[dict[str, Any], str]:

@@ -125,18 +125,13 @@ def usable_cpus() -> tuple[int, str]:
     usable_cores), which taskset, a cgroup cpuset, `docker --cpuset-cpus` or a job scheduler's allocation (Slurm's
     --cpus-per-task) can make fewer than the machine's os.cpu_count(); counting the machine's instead, a job given 4
     of a 64-CPU node's cores was allowed --nproc 8, each rank with 8 threads, 64 threads timed on 4 cores. A cgroup
-    CPU quota (a container's CPU limit) lowers it further, rounded up (measure.cgroups)."""
-    from accelopt.measure import cgroups
-    from accelopt.measure.contention import affinity_cores, usable_cores
+    CPU quota (a container's CPU limit) lowers it further, rounded up (measure.cgroups). Named as every command names
+    them (contention.cores_said: 'the 2 usable cores (cgroup CPU quota 2 CPUs, ...)'): --nproc and --threads said
+    'the 2 CPUs of this process's cgroup CPU quota' where env and the busy-machine warning said '2 usable cores'."""
+    from accelopt.measure.contention import cores_said, usable_cores
 
-    usable, total, quota = usable_cores(), os.cpu_count() or 1, cgroups.cpu_quota()
-    if quota is not None and usable < affinity_cores():  # `docker run --cpus 2`: every CPU in the affinity
-        return usable, (f"the {usable} CPU{'s' if usable != 1 else ''} of this process's cgroup CPU quota "
-                        f"({quota.cpus:g} CPUs, {quota.source}; {affinity_cores()} logical CPUs in its affinity)")
-    if usable < total:
-        return usable, (f"the {usable} logical CPU{'s' if usable != 1 else ''} this process may run on (its CPU "
-                        f"affinity, of this machine's {total}: taskset, a cpuset or a job scheduler's allocation)")
-    return usable, f"this machine's {usable} logical CPU{'s' if usable != 1 else ''}"
+    usable = usable_cores()
+    return usable, f"the {cores_said(usable)}"
 
 
 def threads_per_rank(nproc: int) -> int:

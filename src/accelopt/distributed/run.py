@@ -449,7 +449,9 @@ def _watched(report: ContentionReport, watch: Any, label: str, figures: list[str
     warning led by `label` (which of the runs); the machine's figures are the first launch's."""
     seen = ContentionReport()
     watch.finish(seen, figures, threads=threads)
-    check_setup(seen, threads=threads, load_1min=watch.load_1min, figures=figures)
+    check_setup(seen, threads=threads, load_1min=watch.load_1min, figures=figures,  # a --nproc run has no --threads
+                fix="pass a smaller --nproc (each rank runs its share of the {cores} usable cores as torch threads, "
+                    "at least 1), or run on a machine with more cores")
     if not report.warnings and report.others_busy_cores is None:
         report.others_busy_cores, report.steal_fraction = seen.others_busy_cores, seen.steal_fraction
         report.load_average_1min, report.usable_cores, report.threads = (seen.load_average_1min, seen.usable_cores,

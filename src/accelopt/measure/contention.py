@@ -226,14 +226,21 @@ class Watch:
                        "the hypervisor gave these vCPUs to others", *figures)
 
 
+THREADS_OPTION = "pass --threads {cores}"
+"""check_setup's fix for a command with a --threads option (profile, optimize); {cores}: the usable cores."""
+THREADS_ENV = "run it as OMP_NUM_THREADS={cores} accelopt {command} (it has no --threads option)"
+"""check_setup's fix for a command without one (probe): torch reads OMP_NUM_THREADS when it starts."""
+
+
 def check_setup(report: ContentionReport, *, threads: int | None, load_1min: float | None,
-                figures: Sequence[str] = ("step time",)) -> None:
-    """Thread oversubscription and a loaded machine at the start; `figures` are what they disturb."""
+                figures: Sequence[str] = ("step time",), fix: str = THREADS_OPTION) -> None:
+    """Thread oversubscription and a loaded machine at the start; `figures` are what they disturb. `fix`: what the
+    calling command offers to run fewer threads ({cores}: the usable cores), THREADS_OPTION by default. The warning
+    offered '--threads N (profile, optimize)' to probe and to a --nproc run, which have no such option."""
     cores = usable_cores()
     if threads is not None and threads > cores:
         report.add(f"torch runs {threads} threads on {cores_said(cores)}: oversubscribed, each op waits for "
-                   f"descheduled threads; run with --threads {cores} (profile, optimize) or OMP_NUM_THREADS={cores}",
-                   *figures)
+                   f"descheduled threads; {fix.format(cores=cores)}", *figures)
     own = threads or 1  # this process's own recent work is in the load average too
     if load_1min is not None and load_1min - own > cores:
         report.add(f"load average {load_1min:.2f} over the last minute exceeds the {cores_said(cores)} plus this "

@@ -422,6 +422,16 @@ def host_headroom(meminfo: Path = _MEMINFO, cgroup_root: Path = _CGROUP_ROOT,
     return HostHeadroom(available_bytes=avail, source="MemAvailable, /proc/meminfo", swap_on=swap_on)
 
 
+def cuda_free_bytes(count: int) -> list[int]:
+    """Free memory of CUDA devices 0 .. count-1 (torch.cuda.mem_get_info: cudaMemGetInfo, what the driver can still
+    hand out, other processes' allocations taken); [] without CUDA or with fewer than `count` devices."""
+    import torch
+
+    if not torch.cuda.is_available() or torch.cuda.device_count() < count:
+        return []
+    return [int(torch.cuda.mem_get_info(i)[0]) for i in range(count)]
+
+
 @contextmanager
 def host_memory_capped(device: str, ranks_here: int = 1) -> Iterator[None]:
     """On a CPU run under Linux, cap this process's address space (RLIMIT_AS) at its size now plus its share of

@@ -34,6 +34,7 @@ from accelopt.measure.collective_figures import CollectivesResult
 from accelopt.measure.contention import (
     LINK_WARNING_MARK,
     SPREAD_MAX,
+    THREADS_ENV,
     ContentionReport,
     Watch,
     check_setup,
@@ -847,7 +848,8 @@ def run_probe(device: DetectedDevice, *, quick: bool = False, dtypes: list[str] 
     t0 = time.perf_counter()
     watch = Watch()
     check_setup(result.contention, threads=result.threads if device.kind == "cpu" else None,
-                load_1min=watch.load_1min, figures=[s.metric for s in steps])
+                load_1min=watch.load_1min, figures=[s.metric for s in steps],
+                fix=THREADS_ENV.replace("{command}", "probe"))
     figures = _run_steps(steps, result, on_step)
     result.figures = attach_peaks(figures, spec)
     if device.kind == "cpu":

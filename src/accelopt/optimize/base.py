@@ -17,7 +17,7 @@ import abc
 import importlib
 import math
 import pkgutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -316,6 +316,29 @@ def expand_families(names: list[str] | None, flag: str, mode: str) -> list[str] 
                                  f"pass --mode {other}, or leave {n} out of --only")
         out.extend(members)
     return list(dict.fromkeys(out))
+
+
+_ASKED: set[str] = set()
+"""Techniques whose applicability applicable_of is deciding now (a reason asking about one that asks back)."""
+
+
+def applicable_of(names: Sequence[str], bundle: ModelBundle, target: Target) -> list[str]:
+    """Those of `names` that apply to `bundle` on `target` (each one's own not_applicable): what a not-applicable
+    reason may point at instead. Reasons pointed at techniques that refused in turn: a model with neither nn.Linear
+    nor a convolution was sent from int8-dynamic to onnx-int8, from onnx-int8 to onnx-int8-static and from
+    onnx-int8-static back to onnx-int8, each not applicable. A name already being asked about (a cycle) counts as
+    not applicable."""
+    out: list[str] = []
+    for name in names:
+        if name in _ASKED:
+            continue
+        _ASKED.add(name)
+        try:
+            if technique_named(name)().not_applicable(bundle, target) is None:
+                out.append(name)
+        finally:
+            _ASKED.discard(name)
+    return out
 
 
 def get_technique(name: str) -> Technique:

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from accelopt.errors import UnsupportedError
-from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, register
+from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, applicable_of, register
 from accelopt.optimize.compress import already_quantized, conv_count, copy_model, dynamic_int8_count, state_dict_bytes
 from accelopt.optimize.steps import wrapper_name
 from accelopt.userio import exception_text
@@ -657,8 +657,9 @@ class OnnxInt8Dynamic(_OnnxTechnique):
     def not_applicable(self, bundle: ModelBundle, target: Target) -> str | None:
         why = super().not_applicable(bundle, target)
         if why is None and dynamic_int8_count(bundle.model) == 0:
-            return (f"{bundle.name} has no Linear/MatMul layer for dynamic int8 to speed up — "
-                    "use onnx-int8-static (calibrated, for convolutions)")
+            return (f"{bundle.name} has no Linear/MatMul layer for dynamic int8 to speed up"
+                    + (" — use onnx-int8-static (calibrated, for convolutions)"
+                       if applicable_of(["onnx-int8-static"], bundle, target) else ""))
         return why
 
     def quantize(self, src: Path, dst: Path, bundle: ModelBundle, names: list[str], options: dict[str, Any]) -> Path:
@@ -685,8 +686,9 @@ class OnnxInt8Static(_OnnxTechnique):
     def not_applicable(self, bundle: ModelBundle, target: Target) -> str | None:
         why = super().not_applicable(bundle, target)
         if why is None and conv_count(bundle.model) == 0:
-            return (f"{bundle.name} has no convolution; static calibration pays off on convolutions — "
-                    "onnx-int8 (dynamic) covers Linear/MatMul models")
+            return (f"{bundle.name} has no convolution; static calibration pays off on convolutions"
+                    + (" — onnx-int8 (dynamic) covers Linear/MatMul models"
+                       if applicable_of(["onnx-int8"], bundle, target) else ""))
         return why
 
     def quantize(self, src: Path, dst: Path, bundle: ModelBundle, names: list[str], options: dict[str, Any]) -> Path:

@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 from accelopt.errors import UnsupportedError
-from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, get_technique, register
+from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, applicable_of, get_technique, register
 from accelopt.optimize.compress import (
     already_quantized,
     copy_model,
@@ -327,6 +327,7 @@ def _prune_linear_form(model: Any, inputs: tuple[Any, ...], ratio: float, round_
                                       pruning_ratio=ratio, ignored_layers=ignored, round_to=round_to,
                                       num_heads=_heads(model), root_module_types=_root_types(),
                                       output_transform=output_tensors)
+        pruner.ignored_layers.extend(_feeding_shared(pruner.DG, _shared_holders(model, ties)))
         pruner.step()
     for m, heads in _heads(model).items():  # torch-pruning's documented follow-up for MHA
         m.num_heads = heads
@@ -346,6 +347,31 @@ def _shared_holders(model: Any, ties: list[list[str]]) -> list[Any]:
     of its own): torch-pruning ignores every submodule of an ignored module."""
     holders = {name.rpartition(".")[0] for group in ties for name in group}
     return [model.get_submodule(h) for h in sorted(holders) if h]
+
+
+def _feeding_shared(graph: Any, holders: list[Any]) -> list[Any]:
+    """The layers whose output channels torch-pruning would cut together with a shared weight's holder's channels
+    (the groups of `graph`, a torch_pruning DependencyGraph, holding a holder): kept whole too. torch-pruning 1.6.1
+    couples layers through the traced graph of module inputs and outputs only (dependency/graph.py _trace; a weight
+    shared by two modules is two nodes), and Group.prune cuts each module's own Parameter (dependency/group.py), so a
+    tied head fed by a layer of its own (emb -> Linear -> Linear -> head = emb.weight, no residual) had its input
+    channels cut by that layer's group while the embedding's stayed whole: two shapes, no tie left. With the
+    producers kept, both holders keep the shared dimension; a residual model (GPT-2) has them in the embedding's
+    group already, which the holders' being ignored leaves unpruned."""
+    found: list[Any] = []
+    for holder in holders:
+        pruner = graph.get_pruner_of_module(holder)
+        if pruner is None:
+            continue
+        for cut, count in ((pruner.prune_in_channels, pruner.get_in_channels(holder)),
+                           (pruner.prune_out_channels, pruner.get_out_channels(holder))):
+            if not count:
+                continue
+            for dep, _ in graph.get_pruning_group(holder, cut, list(range(count))):
+                m = dep.target.module
+                if graph.is_out_channel_pruning_fn(dep.handler) and m is not holder and m not in found:
+                    found.append(m)
+    return found
 
 
 def _retie(model: Any, ties: list[list[str]], fix: str) -> None:
@@ -705,7 +731,8 @@ class SemiStructured24(Technique):
             return why
         if not target.on_cuda:
             return (f"2:4 sparse kernels run on NVIDIA GPUs of compute capability 8.0+; the target is "
-                    f"{target.device} — use prune-structured for a CPU speed-up")
+                    f"{target.device}" + (" — use prune-structured for a CPU speed-up"
+                                          if applicable_of(["prune-structured"], bundle, target) else ""))
         cap = target.cuda_capability()
         if cap is None or cap < (8, 0):
             return f"2:4 sparsity needs compute capability 8.0+; {target.device} has {cap}"

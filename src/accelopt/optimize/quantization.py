@@ -24,12 +24,10 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from accelopt.errors import UnsupportedError
-from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, register
+from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, applicable_of, register
 from accelopt.optimize.compress import (
     already_quantized,
-    conv_count,
     copy_model,
-    dynamic_int8_count,
     linear_count,
     state_dict_bytes,
     state_dict_saver,
@@ -103,17 +101,21 @@ class _TorchAOQuant(Technique):
             return why
         if self.min_capability is not None:
             need = ".".join(map(str, self.min_capability))
-            if not target.on_cuda:
+            if not target.on_cuda:  # on a CPU target, only those that apply here are offered
+                here = (["int8-dynamic", "onnx-int8"] if target.device_type != "cpu" else
+                        applicable_of(["int8-dynamic", "onnx-int8"], bundle, target))
                 return (f"{self.name} runs on NVIDIA GPUs of compute capability {need}+ (torchao kernels); "
-                        f"the target is {target.device} — use int8-dynamic or onnx-int8 on a CPU")
+                        f"the target is {target.device}" + (f" — use {' or '.join(here)} on a CPU" if here else ""))
             cap = target.cuda_capability()
             if cap is None or cap < self.min_capability:
                 return (f"{self.name} needs compute capability {need}+; {target.device} has "
                         f"{'.'.join(map(str, cap or ()))} — use int8-weight-only or int8-dynamic")
         if linear_count(bundle.model) == 0:  # the ONNX technique that applies to this model, not one that refuses it
-            other = ("onnx-int8 (ONNX Runtime quantizes MatMul, Gather and LSTM weights too)"
-                     if dynamic_int8_count(bundle.model) or not conv_count(bundle.model) else "onnx-int8-static")
-            return f"{bundle.name} has no nn.Linear layer, which is what torchao quantizes — use {other}"
+            other = {"onnx-int8": "onnx-int8 (ONNX Runtime quantizes MatMul, Gather and LSTM weights too)",
+                     "onnx-int8-static": "onnx-int8-static"}
+            here = applicable_of(list(other), bundle, target)
+            return (f"{bundle.name} has no nn.Linear layer, which is what torchao quantizes"
+                    + (f" — use {other[here[0]]}" if here else ""))
         if _has_float64_linear(bundle.model):  # torchao asserted 'Unsupported input dtype: torch.float64'
             return (f"{bundle.name}'s nn.Linear weights are float64, which torchao's int8/int4/float8 kernels do not "
                     "take — return model.float() (and float32 inputs) from the factory, or use onnx-int8 (exported "

@@ -258,6 +258,7 @@ def load_recipe(path: Path | str) -> Recipe:
                          "speedup, quality_tolerance, ...)")
     if not isinstance(data.get("model", ""), str):  # str(5) was taken as the model's name
         raise _bad(path, f"model = {data['model']!r} is not a string (the name of the model the recipe was made on)")
+    _check_model_file(path, data.get("model_file"))
     measured: dict[str, Any] = data["measured"] if isinstance(data.get("measured"), dict) else {}
     if not techs and measured.get("variant") != "baseline":  # would measure the baseline alone as the recipe
         raise _bad(path, "techniques is empty: the recipe applies nothing")
@@ -278,6 +279,22 @@ def load_recipe(path: Path | str) -> Recipe:
         chain.append((t["name"], params))
     return Recipe(model=str(data.get("model", "")), mode=mode, dtype=dtype, techniques=chain, measured=dict(measured),
                   source=_check_source(path, data.get("model_source")))
+
+
+def _check_model_file(path: Path, name: Any) -> None:
+    """model_file (the variant's weights save() wrote beside the recipe, or null): a string naming a file that is
+    there. A recipe naming a file that is gone, or a number, was accepted without a word, and its folder then read
+    as a saved model it no longer held. --apply itself rebuilds the model (MODEL or model_source) and does not read
+    the file, so null is the fix where the weights are not wanted."""
+    if name is None:
+        return
+    if not isinstance(name, str) or not name.strip():
+        raise _bad(path, f"model_file = {name!r} is not a file name (the saved model beside the recipe, or null)")
+    if not (path.parent / name).is_file():
+        raise InputError(f"recipe {str(path)!r}: model_file = {name!r} is not a file beside the recipe (looked for "
+                         f"{str(path.parent / name)!r})",
+                         f"put {name} back beside the recipe, or set \"model_file\": null (--apply rebuilds the model "
+                         "from MODEL or model_source and does not read that file)")
 
 
 FILE_SUFFIXES = (".json", ".pt", ".pth", ".onnx", ".safetensors", ".bin", ".toml", ".yaml", ".yml", ".txt",

@@ -38,7 +38,10 @@ class EnvDocument:
     """`accelopt env --json`: versions, devices and readable energy meters of this machine."""
 
     SCHEMA_KIND: ClassVar[str] = "env"
-    SCHEMA_VERSION: ClassVar[int] = 2  # 2: usable_cores, usable_cores_note
+    SCHEMA_VERSION: ClassVar[int] = 3  # 2: usable_cores, usable_cores_note; 3: usable_cores null where not recorded
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    """Version 1 reads with usable_cores None and usable_cores_note '' (it counted no cores; version 2 read as 1 core
+    where the field was missing, and no older version was read at all), version 2 as it is."""
 
     accelopt: str | None
     python: str
@@ -51,8 +54,9 @@ class EnvDocument:
     nvidia_driver_note: str = field(metadata={"doc": "why no driver version was read (empty when read)"})
     devices: list[DetectedDevice]
     energy_meters: list[EnergyMeterInfo]
-    usable_cores: int = unit("count", "the CPU cores this process can keep busy: its CPU affinity, or fewer under a "
-                             "cgroup CPU quota (a container's CPU limit), rounded up; what profile and optimize "
-                             "judge torch's threads against", default=1)
+    usable_cores: int | None = unit("count", "the CPU cores this process can keep busy: its CPU affinity, or fewer "
+                                    "under a cgroup CPU quota (a container's CPU limit), rounded up; what profile and "
+                                    "optimize judge torch's threads against; null in a version-1 document, written "
+                                    "before they were counted", default=None)
     usable_cores_note: str = field(default="", metadata={
         "doc": "what set usable_cores where it is below the machine's logical CPUs (the quota file, the affinity)"})

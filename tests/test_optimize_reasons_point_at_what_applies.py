@@ -1,0 +1,93 @@
+"""A not-applicable reason points only at a technique that applies to the same model on the same target.
+
+A model with neither nn.Linear nor a convolution (its matmul takes a plain tensor attribute) was sent from
+int8-dynamic to onnx-int8, from onnx-int8 to onnx-int8-static and from onnx-int8-static back to onnx-int8, each
+of them not applicable; float8-dynamic and int4-weight-only offered int8-dynamic or onnx-int8 "on a CPU" on a CPU
+run where both refused (utopt5's weird.py `elem`). Each now says its own reason and offers only what applies
+(optimize.base.applicable_of)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from accelopt.optimize.base import Target, all_techniques, get_technique
+
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
+
+
+def _bundle(model: Any, name: str) -> Any:
+    import torch
+
+    from accelopt.workload.userfile import ModelBundle
+
+    x, y = torch.randn(8, 16), torch.randint(0, 4, (8,))
+    return ModelBundle(name=name, model=model, batches=lambda: iter([(x, y)]),
+                       loss_fn=torch.nn.functional.cross_entropy, batch_size=8,
+                       eval_batches=lambda: iter([(x, y)]))
+
+
+def _elementwise() -> Any:
+    import torch
+    from torch import nn
+
+    class Elementwise(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.scale = nn.Parameter(torch.ones(16))
+            self.proj = torch.randn(16, 4)  # a plain tensor: not a Parameter nor a layer
+
+        def forward(self, x: Any) -> Any:
+            return (x * self.scale) @ self.proj
+
+    return Elementwise()
+
+
+def _pointed_at(reason: str, known: set[str]) -> list[str]:
+    """Technique names a reason offers instead: the names after 'use ' (and 'or'), or after an em dash, but not
+    one it says 'does not apply either' of."""
+    said: list[str] = []
+    for m in re.finditer(r"(?:\buse |— )([a-z0-9-]+(?: or [a-z0-9-]+)*)(?! does not apply)", reason):
+        said += [n for n in m.group(1).split(" or ") if n in known]
+    return said
+
+
+def _reasons(bundle: Any, target: Target) -> dict[str, str]:
+    out = {}
+    for name in all_techniques():
+        if target.mode not in get_technique(name).modes:
+            continue
+        why = get_technique(name).not_applicable(bundle, target)
+        if why is not None:
+            out[name] = why
+    return out
+
+
+def test_no_reason_points_at_a_technique_that_refuses_too() -> None:
+    target = Target(mode="inference", device="cpu")
+    bundle = _bundle(_elementwise(), "elem")
+    reasons = _reasons(bundle, target)
+    assert {"int8-dynamic", "onnx-int8", "onnx-int8-static"} <= set(reasons), reasons
+    for name, why in reasons.items():
+        for other in _pointed_at(why, set(all_techniques())):
+            assert other not in reasons, f"{name}: {why!r} points at {other}, not applicable: {reasons[other]!r}"
+    assert reasons["onnx-int8"] == "elem has no Linear/MatMul layer for dynamic int8 to speed up"
+    assert reasons["onnx-int8-static"] == ("elem has no convolution; static calibration pays off on convolutions")
+    assert reasons["int8-dynamic"] == "elem has no nn.Linear layer, which is what torchao quantizes"
+
+
+def test_a_technique_that_applies_is_still_offered() -> None:
+    from torch import nn
+
+    target = Target(mode="inference", device="cpu")
+    conv = _bundle(nn.Sequential(nn.Unflatten(1, (1, 4, 4)), nn.Conv2d(1, 4, 3), nn.Flatten(), nn.ReLU()), "conv")
+    reasons = _reasons(conv, target)
+    assert reasons["onnx-int8"].endswith("— use onnx-int8-static (calibrated, for convolutions)"), reasons
+    assert reasons["int8-dynamic"].endswith("— use onnx-int8-static"), reasons
+    mlp = _bundle(nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 4)), "mlp")
+    reasons = _reasons(mlp, target)
+    assert reasons["onnx-int8-static"].endswith("— onnx-int8 (dynamic) covers Linear/MatMul models"), reasons
+    assert reasons["float8-dynamic"].endswith("— use int8-dynamic or onnx-int8 on a CPU"), reasons
+    assert reasons["sparse-2-4"].endswith("— use prune-structured for a CPU speed-up"), reasons
