@@ -1464,6 +1464,17 @@ def _check_weights_countable(cfg: dict[str, Any], mtype: str, where: str) -> Non
         raise InputError(f"{where}: embedding_size = {emb} with hidden_size {hidden}: the token embedding is "
                          f"{emb} wide and projected up to the layers' {hidden} (a factorized embedding, as ALBERT's "
                          "and ELECTRA-small's), which the predictors do not model", _COUNTED_WEIGHTS_FIX)
+    # OPT's word_embed_proj_dim: the token embedding and the LM head are that wide, with project_in / project_out
+    # (proj x hidden each, no bias) between them and the layers where it differs from hidden_size (transformers
+    # models/opt/modeling_opt.py, OPTDecoder.__init__ and OPTForCausalLM.lm_head, 4.31.0 installed here). facebook/
+    # opt-350m (512 under 1024) was counted at 355,617,792 parameters by `plan` and `plan serve` and 331,196,416 by
+    # `plan infer`, the key only in the unused-keys warning (a user trial, utmodels).
+    proj = cfg.get("word_embed_proj_dim")
+    if isinstance(proj, int) and not isinstance(proj, bool) and isinstance(hidden, int) and proj != hidden:
+        raise InputError(f"{where}: word_embed_proj_dim = {proj} with hidden_size {hidden}: the token embedding and "
+                         f"the output layer are {proj} wide, projected in to the layers' {hidden} and back out "
+                         "(OPT's project_in and project_out), which the predictors do not model",
+                         _COUNTED_WEIGHTS_FIX)
 
 
 def _check_modelled(cfg: dict[str, Any], mtype: str, where: str) -> None:
