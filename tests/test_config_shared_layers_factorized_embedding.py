@@ -76,3 +76,22 @@ def test_a_projection_as_wide_as_the_layers_is_read(tmp_path: Path) -> None:
     # facebook/opt-125m..66b: word_embed_proj_dim = hidden_size, no projection (still listed as a key not read)
     m = load_hf_config(write_config(tmp_path, {**OPT_350M, "word_embed_proj_dim": 1024}))
     assert m.params_total() == 355_617_792
+
+
+# jetmoe/jetmoe-8b config.json (the sizes; its class sets num_attention_heads = num_key_value_heads x
+# num_experts_per_tok, transformers models/jetmoe/configuration_jetmoe.py)
+JETMOE_8B = {"activation_function": "silu", "architectures": ["JetMoeForCausalLM"], "hidden_size": 2048,
+             "intermediate_size": 5632, "kv_channels": 128, "max_position_embeddings": 4096, "model_type": "jetmoe",
+             "num_experts_per_tok": 2, "num_hidden_layers": 24, "num_key_value_heads": 16, "num_local_experts": 8,
+             "tie_word_embeddings": True, "vocab_size": 32000}
+
+
+@pytest.mark.parametrize("extra", [{}, {"num_attention_heads": 32}])
+def test_a_mixture_of_attention_experts_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   extra: dict[str, Any]) -> None:
+    # as published it was told 'none of num_attention_heads, n_head, num_heads is set' and to add the value 'of the
+    # model's published config.json' (which has none); with heads given, its attention experts were one dense layer
+    path = write_config(tmp_path, {**JETMOE_8B, **extra})
+    code, _, err = run_main(["plan", "serve", "-m", str(path), "--batch", "1"], capsys)
+    said = " ".join(err.split())
+    assert code == 2 and "routes its attention to experts" in said and "plan infer" in said, err

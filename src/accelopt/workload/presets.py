@@ -1508,6 +1508,17 @@ def _check_modelled(cfg: dict[str, Any], mtype: str, where: str) -> None:
         raise InputError(f"{where}: model_type {mtype or '(none)'!r} is an encoder-decoder model: the predictors "
                          "model decoder-only and encoder-only transformers, not a decoder with cross-attention",
                          "pass a decoder-only (llama, mistral, gpt2, ...) or encoder-only (bert) config.json")
+    if mtype == "jetmoe":
+        # JetMoE's attention is itself a mixture of experts (MoA): each token's query and output projections are
+        # routed to num_experts_per_tok of num_local_experts attention experts (JetMoeMoA), its heads
+        # num_key_value_heads x num_experts_per_tok (transformers models/jetmoe/configuration_jetmoe.py and
+        # modeling_jetmoe.py, JetMoeAttention). The published config gives no num_attention_heads, and was told to
+        # add the one 'its published config.json has'; given one, the attention was counted as a dense layer's.
+        raise InputError(f"{where}: model_type 'jetmoe' routes its attention to experts (JetMoE's mixture of "
+                         "attention heads, num_local_experts query/output projections, num_experts_per_tok per "
+                         "token), which the predictors do not model: they give every layer one dense attention",
+                         "for its inference, run `accelopt plan infer` on this config.json with a transformers that "
+                         "knows jetmoe (4.40 or newer: pip install -U transformers), which builds the real layers")
     if cfg.get("add_cross_attention") is True:  # the decoder half of an encoder-decoder model
         # transformers GPT2Block / BertLayer add a cross-attention sublayer (q, k, v, o and a norm) per block when
         # config.add_cross_attention; read as a plain decoder it was dropped without a word (GPT-2 124M's decoder
