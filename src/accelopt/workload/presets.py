@@ -411,6 +411,11 @@ _IRRELEVANT_KEYS = frozenset({
     # scale_depth / sqrt(num_hidden_layers), the logits' input divided by hidden_size / dim_model_base (elementwise;
     # openbmb/MiniCPM-2B-sft-bf16 modeling_minicpm.py; MiniCPM report arXiv 2404.06395 sec. 3.1)
     "scale_emb", "scale_depth", "dim_model_base",
+    # Cohere's scalar on the logits (CohereForCausalLM: self.logit_scale = config.logit_scale, logits * it;
+    # huggingface/transformers@015bfeb src/transformers/models/cohere/modeling_cohere.py) and GPT-BigCode's switch
+    # scaling the softmax in fp32 (GPTBigCodeConfig.scale_attention_softmax_in_fp32, beside attention_softmax_in_fp32
+    # above): elementwise numerics, listed as not modelled in Command-R's and StarCoder's warnings (utmodels)
+    "logit_scale", "scale_attention_softmax_in_fp32",
 })
 
 
