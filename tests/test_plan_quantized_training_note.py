@@ -1,0 +1,49 @@
+"""A quantized checkpoint's config.json under `plan` / `plan explain` (training): the config reader's note for it said
+'serving is predicted at --weight-dtype (bf16 unless given); pass `plan serve --weight-dtype int4 ...`', printed
+under a training plan that said nothing of how it treats the stored int4 weights (a user trial, utmodels). It now
+says the plan is full training at --dtype, that adapter training over frozen quantized weights (QLoRA) is not
+modelled, and names the `plan serve` flags; `plan serve` keeps its own note."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import run_main
+
+# a Llama-style config (meta-llama/Llama-2-7b-hf sizes) as AutoAWQ writes one: 4-bit weights in groups of 128
+AWQ_LLAMA = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 4096,
+             "intermediate_size": 11008, "num_hidden_layers": 32, "num_attention_heads": 32,
+             "num_key_value_heads": 32, "vocab_size": 32000, "max_position_embeddings": 4096, "hidden_act": "silu",
+             "quantization_config": {"quant_method": "awq", "bits": 4, "group_size": 128, "zero_point": True,
+                                     "version": "gemm"}}
+
+
+def _write(tmp_path: Path) -> str:
+    p = tmp_path / "config.json"
+    p.write_text(json.dumps(AWQ_LLAMA), encoding="utf-8")
+    return str(p)
+
+
+@pytest.mark.parametrize("args", [["plan", "--model", "{p}", "--tokens", "1e10", "--hardware", "h100-sxm",
+                                   "--devices", "8", "--top", "1", "--json"],
+                                  ["plan", "explain", "--model", "{p}", "--hardware", "h100-sxm", "--devices", "8",
+                                   "--tp", "8", "--json"]])
+def test_training_plan_says_how_it_treats_quantized_weights(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                            args: list[str]) -> None:
+    path = _write(tmp_path)
+    code, out, err = run_main([a.format(p=path) for a in args], capsys)
+    assert code == 0, err
+    notes = [n for n in json.loads(out)["notes"] if "stores its weights quantized" in n]
+    assert len(notes) == 1, notes
+    assert "serving is predicted" not in notes[0]
+    assert "training is planned as full training at --dtype" in notes[0] and "(QLoRA) is not modelled" in notes[0]
+    assert "`plan serve --weight-dtype int4 --int4-group-size 128`" in notes[0]
+
+
+def test_plan_serve_keeps_its_serving_note(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main(["plan", "serve", "-m", _write(tmp_path), "--batch", "1", "--json"], capsys)
+    assert code == 0, err
+    notes = [n for n in json.loads(out)["notes"] if "stores its weights quantized" in n]
+    assert len(notes) == 1 and "serving is predicted at --weight-dtype" in notes[0], notes
