@@ -1,4 +1,4 @@
-"""A quantized checkpoint's config.json under `plan` / `plan explain` (training): the config reader's note for it said
+"""Notes on a config.json under `plan` (utmodels). A quantized checkpoint's config.json under `plan` / `plan explain` (training): the config reader's note for it said
 'serving is predicted at --weight-dtype (bf16 unless given); pass `plan serve --weight-dtype int4 ...`', printed
 under a training plan that said nothing of how it treats the stored int4 weights (a user trial, utmodels). It now
 says the plan is full training at --dtype, that adapter training over frozen quantized weights (QLoRA) is not
@@ -47,3 +47,16 @@ def test_plan_serve_keeps_its_serving_note(tmp_path: Path, capsys: pytest.Captur
     assert code == 0, err
     notes = [n for n in json.loads(out)["notes"] if "stores its weights quantized" in n]
     assert len(notes) == 1 and "serving is predicted at --weight-dtype" in notes[0], notes
+
+
+def test_a_one_layer_models_architecture_line_reads_as_english(tmp_path: Path) -> None:
+    # a 1-layer, 1-head model (hidden 64) was '1 layers, hidden 64; attention 1 heads x 64'
+    from accelopt.workload.presets import load_hf_config
+    from accelopt.workload.transformer import architecture_text
+
+    p = tmp_path / "config.json"
+    p.write_text(json.dumps({"model_type": "llama", "hidden_size": 64, "intermediate_size": 128,
+                             "num_hidden_layers": 1, "num_attention_heads": 1, "vocab_size": 256,
+                             "max_position_embeddings": 128}), encoding="utf-8")
+    text = architecture_text(load_hf_config(p))
+    assert "1 layer, hidden 64; attention 1 head x 64, 1 K/V head" in text, text
