@@ -1,8 +1,8 @@
-"""Notes on a config.json under `plan` (utmodels). A quantized checkpoint's config.json under `plan` / `plan explain` (training): the config reader's note for it said
-'serving is predicted at --weight-dtype (bf16 unless given); pass `plan serve --weight-dtype int4 ...`', printed
-under a training plan that said nothing of how it treats the stored int4 weights (a user trial, utmodels). It now
-says the plan is full training at --dtype, that adapter training over frozen quantized weights (QLoRA) is not
-modelled, and names the `plan serve` flags; `plan serve` keeps its own note."""
+"""Notes on a config.json under `plan` (utmodels). A quantized checkpoint's config.json under `plan` / `plan explain`
+(training): the config reader's note for it said 'serving is predicted at --weight-dtype (bf16 unless given); pass
+`plan serve --weight-dtype int4 ...`', printed under a training plan that said nothing of how it treats the stored
+int4 weights (a user trial, utmodels). It now says the plan is full training at --dtype, that adapter training over
+frozen quantized weights (QLoRA) is not modelled, and names the `plan serve` flags; `plan serve` keeps its own note."""
 
 from __future__ import annotations
 
@@ -60,3 +60,25 @@ def test_a_one_layer_models_architecture_line_reads_as_english(tmp_path: Path) -
                              "max_position_embeddings": 128}), encoding="utf-8")
     text = architecture_text(load_hf_config(p))
     assert "1 layer, hidden 64; attention 1 head x 64, 1 K/V head" in text, text
+
+
+# HuggingFaceTB/SmolLM3-3B config.json (the sizes and its NoPE layout: RoPE off on every 4th layer)
+SMOLLM3_3B = {"architectures": ["SmolLM3ForCausalLM"], "model_type": "smollm3", "hidden_act": "silu",
+              "hidden_size": 2048, "intermediate_size": 11008, "max_position_embeddings": 65536,
+              "num_attention_heads": 16, "num_hidden_layers": 36, "num_key_value_heads": 4, "vocab_size": 128256,
+              "tie_word_embeddings": True, "no_rope_layer_interval": 4, "use_sliding_window": False,
+              "sliding_window": None, "no_rope_layers": [0 if (i + 1) % 4 == 0 else 1 for i in range(36)]}
+
+
+def test_nope_layers_are_not_listed_as_unmodelled(tmp_path: Path) -> None:
+    # SmolLM3Attention reads no_rope_layers only to leave the rotary off (elementwise): both keys were in the
+    # unused-keys warning; with use_sliding_window the config class makes those layers sliding ones: still listed
+    from accelopt.workload.presets import load_hf_config
+
+    p = tmp_path / "config.json"
+    p.write_text(json.dumps(SMOLLM3_3B), encoding="utf-8")
+    m = load_hf_config(p)
+    assert m.unused_keys == (), m.unused_keys
+    assert m.params_total() == 3_075_098_624  # its safetensors metadata total_parameters (tied embeddings)
+    p.write_text(json.dumps({**SMOLLM3_3B, "use_sliding_window": True, "sliding_window": 4096}), encoding="utf-8")
+    assert {"no_rope_layers", "no_rope_layer_interval"} <= set(load_hf_config(p).unused_keys)

@@ -454,12 +454,21 @@ def reads_config_key(key: str) -> bool:
     return key in _USED_KEYS
 
 
+# NoPE layers outside Llama 4: SmolLM3 leaves the rotary off its every 4th layer (SmolLM3Attention: self.use_rope =
+# config.no_rope_layers[layer_idx], transformers models/smollm3/modular_smollm3.py), elementwise on q and k like
+# rotary_pct. Only with use_sliding_window does SmolLM3Config make those layers sliding-window ones (a layout this
+# reader does not take from them), so there they stay listed. HuggingFaceTB/SmolLM3-3B's warning listed both (utmodels).
+_NOPE_KEYS = frozenset({"no_rope_layers", "no_rope_layer_interval"})
+
+
 def unused_config_keys(cfg: dict[str, Any], mtype: str | None = None) -> tuple[str, ...]:
     """Keys of a config.json the predictors do not model, with a value that matters (not null/false/0); with the
     model type `mtype`, also the family keys of other families (_FAMILY_KEYS)."""
     out = []
     for key, value in cfg.items():
         if key in _ROUTING_LIMIT_KEYS and not _routing_limited(cfg):
+            continue
+        if key in _NOPE_KEYS and cfg.get("use_sliding_window") is not True:  # _NOPE_KEYS: rotary off, elementwise
             continue
         if mtype is not None and key in _FAMILY_KEYS and mtype not in _FAMILY_KEYS[key] \
                 and value not in (None, False, 0):
