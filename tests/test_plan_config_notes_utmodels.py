@@ -82,3 +82,32 @@ def test_nope_layers_are_not_listed_as_unmodelled(tmp_path: Path) -> None:
     assert m.params_total() == 3_075_098_624  # its safetensors metadata total_parameters (tied embeddings)
     p.write_text(json.dumps({**SMOLLM3_3B, "use_sliding_window": True, "sliding_window": 4096}), encoding="utf-8")
     assert {"no_rope_layers", "no_rope_layer_interval"} <= set(load_hf_config(p).unused_keys)
+
+
+# openbmb/MiniCPM3-4B config.json (the sizes; its rope_scaling longrope factors and muP scalars left out): no
+# v_head_dim and no tie_word_embeddings, both left to MiniCPM3Config (configuration_minicpm.py: v_head_dim =
+# qk_nope_head_dim when None; tie_word_embeddings True)
+MINICPM3_4B = {"architectures": ["MiniCPM3ForCausalLM"], "model_type": "minicpm3", "hidden_act": "silu",
+               "hidden_size": 2560, "num_hidden_layers": 62, "intermediate_size": 6400,
+               "max_position_embeddings": 32768, "num_attention_heads": 40, "num_key_value_heads": 40,
+               "qk_nope_head_dim": 64, "qk_rope_head_dim": 32, "q_lora_rank": 768, "kv_lora_rank": 256,
+               "vocab_size": 73448}
+
+
+def test_minicpm3_reads_as_its_config_class_builds_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # it stopped with 'none of v_head_dim is set', told to add the value of the published config.json (none there)
+    p = tmp_path / "config.json"
+    p.write_text(json.dumps(MINICPM3_4B), encoding="utf-8")
+    code, out, err = run_main(["plan", "serve", "-m", str(p), "--batch", "1", "--json"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    # by hand, per layer: q_a 2560 x 768 + its norm 768 + q_b 768 x 40 x 96 + kv_a 2560 x (256 + 32) + its norm 256
+    # + kv_b 256 x 40 x (64 + 64) + o 40 x 64 x 2560 + MLP 3 x 2560 x 6400 + 2 norms x 2560; x 62 layers, + one tied
+    # 73448 x 2560 table + the final norm: 4,073,875,968 (the model card: 4B)
+    per_layer = (2560 * 768 + 768 + 768 * 40 * 96 + 2560 * 288 + 256 + 256 * 40 * 128 + 40 * 64 * 2560
+                 + 3 * 2560 * 6400 + 2 * 2560)
+    assert doc["results"][0]["points"][0]["weights_bytes_per_device"] == 2 * (62 * per_layer + 73448 * 2560 + 2560)
+    # MLA caches kv_lora_rank + qk_rope_head_dim values per token per layer (DeepSeek-V2's latent cache), 2 B each
+    assert doc["results"][0]["points"][0]["kv_cache_bytes_per_token"] == 62 * (256 + 32) * 2
+    assert any("gives no v_head_dim" in n and "qk_nope_head_dim (64)" in n for n in doc["notes"]), doc["notes"]
+    assert not any("has no rule in this reader" in n or "no tie_word_embeddings" in n for n in doc["notes"])

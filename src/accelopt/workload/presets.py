@@ -510,6 +510,10 @@ _GATED_TYPES = _SILU_MOE_TYPES | frozenset({
                           # as Llama's (openbmb/MiniCPM-2B-sft-bf16 modeling_minicpm.py, internlm/internlm2-7b
                           # modeling_internlm2.py)
                           "stablelm", "minicpm", "internlm2",
+                          # MiniCPM3: MiniCPM's Llama MLP (gate, up, down) under DeepSeek-V2's multi-head latent
+                          # attention (vllm-project/vllm model_executor/models/minicpm3.py: MiniCPM3DecoderLayer
+                          # builds MiniCPM3Attention over MiniCPMDecoderLayer's MLP)
+                          "minicpm3",
                           # Ernie4_5_MoeMLP / Ernie4_5_MoeExperts: gate_proj, up_proj, down_proj (transformers
                           # models/ernie4_5_moe/modeling_ernie4_5_moe.py; _ernie_moe_config)
                           "ernie4_5", "ernie4_5_moe",
@@ -1301,6 +1305,21 @@ def _mla(cfg: dict[str, Any], where: str) -> MLAConfig | None:
 _MLA_WIDTH_KEYS = ("q_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim")
 
 
+def _minicpm3_v_head_dim(cfg: dict[str, Any], mtype: str,
+                         notes: tuple[str, ...]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """(the config with MiniCPM3's value-head width where it gives none, the notes with one saying so). MiniCPM3Config
+    sets v_head_dim = qk_nope_head_dim when it is None (openbmb/MiniCPM3-4B configuration_minicpm.py @6fcf8b4), and
+    MiniCPM3-4B's config.json gives none: it stopped with 'none of v_head_dim is set', told to add the value of the
+    published config.json, which has none (a user trial, utmodels)."""
+    nope = cfg.get("qk_nope_head_dim")
+    if mtype != "minicpm3" or cfg.get("v_head_dim") is not None or not cfg.get("kv_lora_rank") \
+            or not isinstance(nope, int) or isinstance(nope, bool):
+        return cfg, notes
+    return {**cfg, "v_head_dim": nope}, (*notes, (
+        f"the config gives no v_head_dim: MiniCPM3Config's default, qk_nope_head_dim ({nope}), used as its modelling "
+        "code builds it (openbmb/MiniCPM3-4B configuration_minicpm.py; give v_head_dim to change it)"))
+
+
 def _keys_not_applied(cfg: dict[str, Any], mla: MLAConfig | None, window: int | None) -> tuple[str, ...]:
     """Keys read only beside another that the config lacks, so that nothing was read from them: MLA's widths without
     kv_lora_rank (q_lora_rank 1536 and the head widths of a DeepSeek-V3 config that lost kv_lora_rank: read as
@@ -1382,7 +1401,10 @@ _TIED_TYPES = _FALCON_TYPES | {"gpt2", "bert", "roberta", "xlm-roberta", "camemb
                                # MiniCPMConfig: tie_word_embeddings True (openbmb/MiniCPM-2B-sft-bf16
                                # configuration_minicpm.py; config.json gives none): read untied, MiniCPM-2B counted
                                # 3.01B for its 2.72B, the 282,822,912-weight table twice
-                               "minicpm"}
+                               "minicpm",
+                               # MiniCPM3Config: tie_word_embeddings True (openbmb/MiniCPM3-4B configuration_minicpm.py
+                               # @6fcf8b4; its config.json gives none)
+                               "minicpm3"}
 _UNTIED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gpt_neox",
                            "gptj", "codegen", "phi3", "deepseek", "deepseek_v2", "deepseek_v3",
                            # Llama4TextConfig / GptOssConfig / Olmo2Config: tie_word_embeddings False
@@ -1869,6 +1891,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     _check_token_model(cfg, mtype, where)
     _check_weights_countable(cfg, mtype, where)
     as_written, (cfg, class_defaults) = cfg, _class_defaults(cfg, mtype, nested)  # before the class's defaults
+    cfg, class_defaults = _minicpm3_v_head_dim(cfg, mtype, class_defaults)
     _check_has_sizes(cfg, where)
     layers = _req(cfg, _LAYER_KEYS, where)
     hidden = _req(cfg, ("hidden_size", "n_embd", "d_model"), where)
