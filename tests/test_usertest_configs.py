@@ -152,6 +152,9 @@ def test_a_lone_nan_size_is_named_as_not_a_number(tmp_path: Path, capsys: pytest
       "use_bias": True, "norm_type": "layer_norm"}, ("norm_type", "use_bias")),
     ({"model_type": "opt", "dropout": 0.1, "activation_dropout": 0.1, "init_std": 0.02,
       "word_embed_proj_dim": 4096}, ("word_embed_proj_dim",)),
+    # CohereForCausalLM multiplies its logits by logit_scale; GPT-BigCode's softmax scaling in fp32 (utmodels)
+    ({"model_type": "cohere", "logit_scale": 0.0625, "use_qk_norm": False}, ()),
+    ({"model_type": "gpt_bigcode", "scale_attention_softmax_in_fp32": True, "attention_softmax_in_fp32": True}, ()),
 ])
 def test_numerics_and_dropout_keys_are_not_listed_as_unmodelled(tmp_path: Path, extra: dict[str, Any],
                                                                 still_listed: tuple[str, ...]) -> None:

@@ -291,10 +291,24 @@ def model_notes(setup: Any, seq_len_given: bool, figures: ModelFigures, batch_gi
     batch = None if batch_given else default_batch_note(setup.global_batch, setup.seq_len)
     tokens = None if tokens_given else default_tokens_note()
     router = _router_dtype_note(setup)
-    return [*([read] if read else []), *([shape] if shape else []), *mdl.config_defaults,
+    stored = getattr(mdl, "stored_weights_note", "")
+    defaults = [_trained_quantized_note(mdl) if n and n == stored else n for n in mdl.config_defaults]
+    return [*([read] if read else []), *([shape] if shape else []), *defaults,
             *([assumed] if assumed else []),
             *([beyond] if beyond else []), *([batch] if batch else []), *([tokens] if tokens else []),
             *([router] if router else [])]
+
+
+def _trained_quantized_note(mdl: Any) -> str:
+    """The note of a quantized checkpoint's config under `plan` / `plan explain`: its serving note (the config reader's
+    stored_weights_note: 'serving is predicted at --weight-dtype ...; pass `plan serve ...`') was printed under a
+    training plan, which says nothing of how that plan treats the stored weights (a user trial, utmodels)."""
+    head = mdl.stored_weights_note.split("): serving is predicted", 1)[0] + ")"
+    flags = " ".join(f"{flag} {value}" for flag, value in mdl.stored_weight_flags)
+    serve = f"`plan serve {flags}` predicts serving it as stored" if flags else "`plan serve` predicts serving it"
+    return (f"{head}: training is planned as full training at --dtype, its weights, gradients and optimizer state "
+            "as an unquantized checkpoint's; training adapters over the frozen quantized weights (QLoRA) is not "
+            f"modelled; {serve}")
 
 
 def _router_dtype_note(setup: Any) -> str | None:

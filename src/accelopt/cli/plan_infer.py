@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -243,7 +244,8 @@ def _workloads(model: str, batches: list[int] | None, input_size: int | None, si
         try:
             # weights on the meta device (the capture counts shapes); real random weights only for the CPU capture
             # of a model that cannot run on meta
-            out[b] = capture_inference(make(meta=True), rebuild=make)
+            shapes = make(meta=True)
+            out[b] = capture_inference(shapes, rebuild=partial(_rebuild_on_cpu, make, b, shapes.param_count()))
         except InputError as e:
             # the zoo's and the trained examples' messages name profile's --seq-len; plan infer's flag for the same
             # value is --input-size (it has no --seq-len)
@@ -254,6 +256,19 @@ def _workloads(model: str, batches: list[int] | None, input_size: int | None, si
                        f"{fix.replace('or do not pass that option', 'or leave --input-size out')}")
             raise InputError(problem, fix) from None
     return out
+
+
+def _rebuild_on_cpu(make: Any, batch: int, params: int) -> Any:
+    """make(batch) (the model with random weights, for a capture on the CPU), said first on stderr: a forward that
+    does not run on PyTorch's meta device (GPT-NeoX's and BERT's on transformers 4.31) rebuilt EleutherAI/pythia-2.8b's
+    2.8B weights and ran them without a word, over ten minutes on a busy 2-core machine that looked hung (a user
+    trial, utmodels)."""
+    from accelopt.cli.plan import say_warnings
+
+    say_warnings([f"note: the model does not run on PyTorch's meta device: building its {params:,} parameters with "
+                  f"random weights on the CPU and capturing batch {batch} there, which takes far longer than on meta "
+                  "for a large model (the notes say why)"])
+    return make(batch)
 
 
 def _check_bare_path(model: str) -> None:

@@ -411,6 +411,11 @@ _IRRELEVANT_KEYS = frozenset({
     # scale_depth / sqrt(num_hidden_layers), the logits' input divided by hidden_size / dim_model_base (elementwise;
     # openbmb/MiniCPM-2B-sft-bf16 modeling_minicpm.py; MiniCPM report arXiv 2404.06395 sec. 3.1)
     "scale_emb", "scale_depth", "dim_model_base",
+    # Cohere's scalar on the logits (CohereForCausalLM: self.logit_scale = config.logit_scale, logits * it;
+    # huggingface/transformers@015bfeb src/transformers/models/cohere/modeling_cohere.py) and GPT-BigCode's switch
+    # scaling the softmax in fp32 (GPTBigCodeConfig.scale_attention_softmax_in_fp32, beside attention_softmax_in_fp32
+    # above): elementwise numerics, listed as not modelled in Command-R's and StarCoder's warnings (utmodels)
+    "logit_scale", "scale_attention_softmax_in_fp32",
 })
 
 
@@ -449,12 +454,21 @@ def reads_config_key(key: str) -> bool:
     return key in _USED_KEYS
 
 
+# NoPE layers outside Llama 4: SmolLM3 leaves the rotary off its every 4th layer (SmolLM3Attention: self.use_rope =
+# config.no_rope_layers[layer_idx], transformers models/smollm3/modular_smollm3.py), elementwise on q and k like
+# rotary_pct. Only with use_sliding_window does SmolLM3Config make those layers sliding-window ones (a layout this
+# reader does not take from them), so there they stay listed. HuggingFaceTB/SmolLM3-3B's warning listed both (utmodels).
+_NOPE_KEYS = frozenset({"no_rope_layers", "no_rope_layer_interval"})
+
+
 def unused_config_keys(cfg: dict[str, Any], mtype: str | None = None) -> tuple[str, ...]:
     """Keys of a config.json the predictors do not model, with a value that matters (not null/false/0); with the
     model type `mtype`, also the family keys of other families (_FAMILY_KEYS)."""
     out = []
     for key, value in cfg.items():
         if key in _ROUTING_LIMIT_KEYS and not _routing_limited(cfg):
+            continue
+        if key in _NOPE_KEYS and cfg.get("use_sliding_window") is not True:  # _NOPE_KEYS: rotary off, elementwise
             continue
         if mtype is not None and key in _FAMILY_KEYS and mtype not in _FAMILY_KEYS[key] \
                 and value not in (None, False, 0):
@@ -496,6 +510,10 @@ _GATED_TYPES = _SILU_MOE_TYPES | frozenset({
                           # as Llama's (openbmb/MiniCPM-2B-sft-bf16 modeling_minicpm.py, internlm/internlm2-7b
                           # modeling_internlm2.py)
                           "stablelm", "minicpm", "internlm2",
+                          # MiniCPM3: MiniCPM's Llama MLP (gate, up, down) under DeepSeek-V2's multi-head latent
+                          # attention (vllm-project/vllm model_executor/models/minicpm3.py: MiniCPM3DecoderLayer
+                          # builds MiniCPM3Attention over MiniCPMDecoderLayer's MLP)
+                          "minicpm3",
                           # Ernie4_5_MoeMLP / Ernie4_5_MoeExperts: gate_proj, up_proj, down_proj (transformers
                           # models/ernie4_5_moe/modeling_ernie4_5_moe.py; _ernie_moe_config)
                           "ernie4_5", "ernie4_5_moe",
@@ -1287,6 +1305,21 @@ def _mla(cfg: dict[str, Any], where: str) -> MLAConfig | None:
 _MLA_WIDTH_KEYS = ("q_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim")
 
 
+def _minicpm3_v_head_dim(cfg: dict[str, Any], mtype: str,
+                         notes: tuple[str, ...]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """(the config with MiniCPM3's value-head width where it gives none, the notes with one saying so). MiniCPM3Config
+    sets v_head_dim = qk_nope_head_dim when it is None (openbmb/MiniCPM3-4B configuration_minicpm.py @6fcf8b4), and
+    MiniCPM3-4B's config.json gives none: it stopped with 'none of v_head_dim is set', told to add the value of the
+    published config.json, which has none (a user trial, utmodels)."""
+    nope = cfg.get("qk_nope_head_dim")
+    if mtype != "minicpm3" or cfg.get("v_head_dim") is not None or not cfg.get("kv_lora_rank") \
+            or not isinstance(nope, int) or isinstance(nope, bool):
+        return cfg, notes
+    return {**cfg, "v_head_dim": nope}, (*notes, (
+        f"the config gives no v_head_dim: MiniCPM3Config's default, qk_nope_head_dim ({nope}), used as its modelling "
+        "code builds it (openbmb/MiniCPM3-4B configuration_minicpm.py; give v_head_dim to change it)"))
+
+
 def _keys_not_applied(cfg: dict[str, Any], mla: MLAConfig | None, window: int | None) -> tuple[str, ...]:
     """Keys read only beside another that the config lacks, so that nothing was read from them: MLA's widths without
     kv_lora_rank (q_lora_rank 1536 and the head widths of a DeepSeek-V3 config that lost kv_lora_rank: read as
@@ -1368,7 +1401,10 @@ _TIED_TYPES = _FALCON_TYPES | {"gpt2", "bert", "roberta", "xlm-roberta", "camemb
                                # MiniCPMConfig: tie_word_embeddings True (openbmb/MiniCPM-2B-sft-bf16
                                # configuration_minicpm.py; config.json gives none): read untied, MiniCPM-2B counted
                                # 3.01B for its 2.72B, the 282,822,912-weight table twice
-                               "minicpm"}
+                               "minicpm",
+                               # MiniCPM3Config: tie_word_embeddings True (openbmb/MiniCPM3-4B configuration_minicpm.py
+                               # @6fcf8b4; its config.json gives none)
+                               "minicpm3"}
 _UNTIED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gpt_neox",
                            "gptj", "codegen", "phi3", "deepseek", "deepseek_v2", "deepseek_v3",
                            # Llama4TextConfig / GptOssConfig / Olmo2Config: tie_word_embeddings False
@@ -1464,6 +1500,17 @@ def _check_weights_countable(cfg: dict[str, Any], mtype: str, where: str) -> Non
         raise InputError(f"{where}: embedding_size = {emb} with hidden_size {hidden}: the token embedding is "
                          f"{emb} wide and projected up to the layers' {hidden} (a factorized embedding, as ALBERT's "
                          "and ELECTRA-small's), which the predictors do not model", _COUNTED_WEIGHTS_FIX)
+    # OPT's word_embed_proj_dim: the token embedding and the LM head are that wide, with project_in / project_out
+    # (proj x hidden each, no bias) between them and the layers where it differs from hidden_size (transformers
+    # models/opt/modeling_opt.py, OPTDecoder.__init__ and OPTForCausalLM.lm_head, 4.31.0 installed here). facebook/
+    # opt-350m (512 under 1024) was counted at 355,617,792 parameters by `plan` and `plan serve` and 331,196,416 by
+    # `plan infer`, the key only in the unused-keys warning (a user trial, utmodels).
+    proj = cfg.get("word_embed_proj_dim")
+    if isinstance(proj, int) and not isinstance(proj, bool) and isinstance(hidden, int) and proj != hidden:
+        raise InputError(f"{where}: word_embed_proj_dim = {proj} with hidden_size {hidden}: the token embedding and "
+                         f"the output layer are {proj} wide, projected in to the layers' {hidden} and back out "
+                         "(OPT's project_in and project_out), which the predictors do not model",
+                         _COUNTED_WEIGHTS_FIX)
 
 
 def _check_modelled(cfg: dict[str, Any], mtype: str, where: str) -> None:
@@ -1497,6 +1544,17 @@ def _check_modelled(cfg: dict[str, Any], mtype: str, where: str) -> None:
         raise InputError(f"{where}: model_type {mtype or '(none)'!r} is an encoder-decoder model: the predictors "
                          "model decoder-only and encoder-only transformers, not a decoder with cross-attention",
                          "pass a decoder-only (llama, mistral, gpt2, ...) or encoder-only (bert) config.json")
+    if mtype == "jetmoe":
+        # JetMoE's attention is itself a mixture of experts (MoA): each token's query and output projections are
+        # routed to num_experts_per_tok of num_local_experts attention experts (JetMoeMoA), its heads
+        # num_key_value_heads x num_experts_per_tok (transformers models/jetmoe/configuration_jetmoe.py and
+        # modeling_jetmoe.py, JetMoeAttention). The published config gives no num_attention_heads, and was told to
+        # add the one 'its published config.json has'; given one, the attention was counted as a dense layer's.
+        raise InputError(f"{where}: model_type 'jetmoe' routes its attention to experts (JetMoE's mixture of "
+                         "attention heads, num_local_experts query/output projections, num_experts_per_tok per "
+                         "token), which the predictors do not model: they give every layer one dense attention",
+                         "for its inference, run `accelopt plan infer` on this config.json with a transformers that "
+                         "knows jetmoe (4.40 or newer: pip install -U transformers), which builds the real layers")
     if cfg.get("add_cross_attention") is True:  # the decoder half of an encoder-decoder model
         # transformers GPT2Block / BertLayer add a cross-attention sublayer (q, k, v, o and a norm) per block when
         # config.add_cross_attention; read as a plain decoder it was dropped without a word (GPT-2 124M's decoder
@@ -1833,6 +1891,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     _check_token_model(cfg, mtype, where)
     _check_weights_countable(cfg, mtype, where)
     as_written, (cfg, class_defaults) = cfg, _class_defaults(cfg, mtype, nested)  # before the class's defaults
+    cfg, class_defaults = _minicpm3_v_head_dim(cfg, mtype, class_defaults)
     _check_has_sizes(cfg, where)
     layers = _req(cfg, _LAYER_KEYS, where)
     hidden = _req(cfg, ("hidden_size", "n_embd", "d_model"), where)

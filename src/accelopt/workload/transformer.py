@@ -434,7 +434,8 @@ def architecture_text(model: TransformerConfig) -> str:
     else:
         kv = m.n_kv_heads
         kind = ("multi-head" if kv == m.heads else "multi-query" if kv == 1 else "grouped-query")
-        attn = f"attention {m.heads} heads x {m.head_dim}, {kv} K/V head{'s' if kv != 1 else ''} ({kind})"
+        attn = (f"attention {m.heads} head{'s' if m.heads != 1 else ''} x {m.head_dim}, {kv} K/V "
+                f"head{'s' if kv != 1 else ''} ({kind})")
     if m.windowed_layers:
         attn += f", a sliding window of {m.sliding_window:,} keys on {m.windowed_layers} of {m.layers} layers"
     if m.encoder_only:
@@ -442,7 +443,8 @@ def architecture_text(model: TransformerConfig) -> str:
     gated = "gated, 3 matrices" if m.mlp == "swiglu" else "2 matrices"
     if m.is_moe:
         shared = f" + {m.shared_experts} shared" if m.shared_experts else ""
-        mlp = (f"MLP: {m.moe_layers} MoE layers of {m.experts} experts x {m.ffn:,} ({gated}), top {m.top_k}"
+        mlp = (f"MLP: {m.moe_layers} MoE layer{'s' if m.moe_layers != 1 else ''} of {m.experts} experts x "
+               f"{m.ffn:,} ({gated}), top {m.top_k}"
                f"{shared}")
         if m.layers > m.moe_layers:
             dense = m.layers - m.moe_layers
@@ -455,5 +457,6 @@ def architecture_text(model: TransformerConfig) -> str:
                                     else "untied output layer")
     if m.learned_positions:
         emb += f", {m.learned_positions:,} learned positions"
-    return (f"{m.name}'s architecture as read from its config: {m.layers} layers, hidden {m.hidden:,}; {attn}; "
+    return (f"{m.name}'s architecture as read from its config: {m.layers} layer{'s' if m.layers != 1 else ''}, "
+            f"hidden {m.hidden:,}; {attn}; "
             f"{mlp}; {block}; {emb}")
