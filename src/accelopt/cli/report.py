@@ -322,9 +322,11 @@ def _side(run: RunRecord) -> ComparedRun:
 # (profile/optimize: name; plan-workload: workload; plan-infer: workload_mode, requested_dtype; probe: device.name;
 # plan explain: hardware; simulate run: design.name, simulate sweep: base_design); plan serve names model and
 # device per point (results[]), plan its device per ranked layout (best[].hardware); simulate run and sweep name
-# their model in `source` and their dtype in design.dtype (_simulate_subject).
+# their model in `source` and their dtype in design.dtype (_simulate_subject); simulate published names its chip
+# (nvdla, eyeriss: two chips' runs share no figure, and their compare printed every row n/a without a word).
 _SUBJECT_FIELDS = {"model": ("model", "name", "workload"), "mode": ("mode", "workload_mode"),
-                   "device": ("device", "hardware", "design", "base_design"), "dtype": ("dtype", "requested_dtype")}
+                   "device": ("device", "hardware", "design", "base_design", "chip"),
+                   "dtype": ("dtype", "requested_dtype")}
 SUBJECT_NAMES = tuple(_SUBJECT_FIELDS)
 _POINT_LISTS = ("results", "best")
 """The lists whose entries name a model or device where the top level does not (plan serve: results; plan: best)."""
