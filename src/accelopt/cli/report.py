@@ -422,7 +422,13 @@ def _compare(id_a: str, id_b: str, as_json: bool, html: Path | None) -> None:
         from accelopt.userio import check_writable
 
         check_writable(html, "--html", "compare.html")
-    data = compare_data(history.load(id_a), history.load(id_b))
+    run_a, run_b = history.load(id_a), history.load(id_b)
+    if run_a.id == run_b.id:  # `compare latest latest`, or an id and its prefix: a table of 1.00x, without a word
+        raise InputError(f"ID_A {id_a!r} and ID_B {id_b!r} are the same run, {run_a.id}: it would be compared with "
+                         "itself (every ratio 1.00x)",
+                         "give two different runs of one command (accelopt history list names them; `latest` is "
+                         "the newest)")
+    data = compare_data(run_a, run_b)
     if as_json:
         emit(data)
     else:
