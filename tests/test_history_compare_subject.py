@@ -126,3 +126,21 @@ def test_compare_of_two_simulate_sweeps_of_two_models_warns() -> None:
     warning = subject_warning(cnn, mlp)
     assert warning is not None and "differ in model (" in warning
     assert subject_warning(cnn, side("model file net.py:CNN (nn.Module, batch 1, input 1x3x32x32 float32)")) is None
+
+
+def test_compare_of_two_published_chips_warns(capsys: pytest.CaptureFixture[str]) -> None:
+    """simulate published names its chip in `chip`: the NVDLA primer's check against Eyeriss's was compared with
+    every row n/a on one side and no word that the two runs checked different chips; two runs of one chip are one
+    subject."""
+    _cli(capsys, "simulate", "published", "--json")
+    _cli(capsys, "simulate", "published", "--chip", "eyeriss", "--json")
+    doc, text = _compare(capsys)
+    a, b = doc["a"], doc["b"]
+    assert isinstance(a, dict) and isinstance(b, dict)
+    assert (a["device"], b["device"]) == ("nvdla", "eyeriss")
+    warning = doc["subject_warning"]
+    assert isinstance(warning, str) and "differ in device" in warning and "warning:" in text
+    _cli(capsys, "simulate", "published", "--json")
+    _cli(capsys, "simulate", "published", "--chip", "nvdla", "--json")
+    doc, text = _compare(capsys)
+    assert doc["subject_warning"] is None and "warning" not in text

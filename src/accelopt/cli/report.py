@@ -322,9 +322,11 @@ def _side(run: RunRecord) -> ComparedRun:
 # (profile/optimize: name; plan-workload: workload; plan-infer: workload_mode, requested_dtype; probe: device.name;
 # plan explain: hardware; simulate run: design.name, simulate sweep: base_design); plan serve names model and
 # device per point (results[]), plan its device per ranked layout (best[].hardware); simulate run and sweep name
-# their model in `source` and their dtype in design.dtype (_simulate_subject).
+# their model in `source` and their dtype in design.dtype (_simulate_subject); simulate published names its chip
+# (nvdla, eyeriss: two chips' runs share no figure, and their compare printed every row n/a without a word).
 _SUBJECT_FIELDS = {"model": ("model", "name", "workload"), "mode": ("mode", "workload_mode"),
-                   "device": ("device", "hardware", "design", "base_design"), "dtype": ("dtype", "requested_dtype")}
+                   "device": ("device", "hardware", "design", "base_design", "chip"),
+                   "dtype": ("dtype", "requested_dtype")}
 SUBJECT_NAMES = tuple(_SUBJECT_FIELDS)
 _POINT_LISTS = ("results", "best")
 """The lists whose entries name a model or device where the top level does not (plan serve: results; plan: best)."""
@@ -420,7 +422,13 @@ def _compare(id_a: str, id_b: str, as_json: bool, html: Path | None) -> None:
         from accelopt.userio import check_writable
 
         check_writable(html, "--html", "compare.html")
-    data = compare_data(history.load(id_a), history.load(id_b))
+    run_a, run_b = history.load(id_a), history.load(id_b)
+    if run_a.id == run_b.id:  # `compare latest latest`, or an id and its prefix: a table of 1.00x, without a word
+        raise InputError(f"ID_A {id_a!r} and ID_B {id_b!r} are the same run, {run_a.id}: it would be compared with "
+                         "itself (every ratio 1.00x)",
+                         "give two different runs of one command (accelopt history list names them; `latest` is "
+                         "the newest)")
+    data = compare_data(run_a, run_b)
     if as_json:
         emit(data)
     else:

@@ -9,8 +9,11 @@ HELP = ("Print the JSON Schema of a command's --json document; `--list` names th
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("schema", help=HELP)
+    # extra words kept (ctx.args): a command's words ('schema plan serve') are answered with the kind they mean, not
+    # with click's 'Got unexpected extra argument(s) (serve)'
+    @app.command("schema", help=HELP, context_settings={"allow_extra_args": True})
     def schema_cmd(
+        ctx: typer.Context,
         kind: str | None = typer.Argument(None, help="probe, profile, profile-partial, profile-distributed, "
                                           "profile-distributed-partial, optimize, plan, plan-workload, "
                                           "plan-explain, plan-serve, plan-infer, validate, validate-inference, "
@@ -21,7 +24,23 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="with --list: the list as JSON (a kind's schema is JSON "
                                      "either way)"),
     ) -> None:
-        _schema(kind, list_kinds, as_json)
+        _schema(_one_kind([kind, *ctx.args] if kind is not None else None), list_kinds, as_json)
+
+
+def _one_kind(words: list[str] | None) -> str | None:
+    """The kind typed; the words of a command ('plan serve', 'history list') are refused naming its kind."""
+    from accelopt.errors import InputError
+    from accelopt.report import schema
+
+    if not words:
+        return None
+    if len(words) == 1:
+        return words[0]
+    joined = "-".join(w.strip().lower() for w in words)
+    if joined in (*schema.KINDS, *schema.DOCUMENT_KINDS):
+        raise InputError(f"{' '.join(words)!r} names a command; the kind of its --json document is one word, "
+                         f"{joined!r}", f"run `accelopt schema {joined}` (`accelopt schema --list` names every kind)")
+    return " ".join(words)  # one kind of several words: the closest kinds are suggested (schema.result_class)
 
 
 def _schema(kind: str | None, list_kinds: bool, as_json: bool = False) -> None:

@@ -28,13 +28,16 @@ PIPE_WIDTH = 200
 
 # C0 controls except tab and newline, DEL, and C1 controls (ESC starts terminal escape sequences,
 # 0x9b is a one-byte CSI, 0x9d a one-byte OSC), and the bidirectional overrides and isolates (U+202A-202E,
-# U+2066-2069), which reorder the text after them on screen (a model named 'x\u202efdp.exe' reads 'xexe.pdf').
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# U+2066-2069), which reorder the text after them on screen (a model named 'x\u202efdp.exe' reads 'xexe.pdf'), and
+# lone surrogates (U+D800-DFFF): Python's stand-ins for the bytes of a command line or file name that are not UTF-8
+# (a Latin-1 'rapport_\xe9t\xe9.html' arrives as 'rapport_\udce9t\udce9.html'); no UTF-8 file or terminal can hold
+# them (an HTML page of such a command line raised UnicodeEncodeError after the run).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def printable(text: object) -> str:
-    """`text` as a str with control and bidi-override characters written as visible escapes ('\\x1b', '\\u202e'),
-    nothing else changed."""
+    """`text` as a str with control and bidi-override characters and lone surrogates written as visible escapes
+    ('\\x1b', '\\u202e', '\\udce9'), nothing else changed."""
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
                         str(text))
 

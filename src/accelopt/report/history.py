@@ -634,10 +634,21 @@ def _legacy_files() -> bool:
 
 
 def _read_json_file(path: Path) -> RunRecord:
+    import stat
+
+    from accelopt.userio import MAX_INPUT_BYTES
+
     try:
-        raw = path.read_bytes()
+        # a named pipe 'x.json' (mkfifo) blocked the import forever in read_bytes(), waiting for a writer; a huge
+        # file was read whole: a regular file only, read no further than the input limit
+        if not (stat.S_ISREG(path.stat().st_mode) or path.is_dir()):
+            raise ValueError("is a named pipe, socket or device, not a regular file")
+        with open(path, "rb") as f:
+            raw = f.read(MAX_INPUT_BYTES + 1)
     except OSError as e:
         raise ValueError(f"cannot be read ({e.strerror or e})") from None
+    if len(raw) > MAX_INPUT_BYTES:
+        raise ValueError(f"is larger than {MAX_INPUT_BYTES // 2**20} MiB, past any run record")
     try:  # bytes: json reads UTF-8 with or without a BOM, UTF-16 and UTF-32 (RFC 8259 8.1 lets a reader skip a BOM):
         # Windows PowerShell 5.1's `accelopt history show ID --json > run.json` writes UTF-16 LE with a BOM
         doc = json.loads(raw)

@@ -137,6 +137,12 @@ def _text_fix(text: str, path: str, src: str) -> str:
     unit ('80 GiB' -> 85899345920, GiB being 2**30 bytes and GB 1e9); else an example."""
     q = parse_quantity(text)
     unit = _si_unit(path)
+    try:  # '4.8e10' in quotes: the number is right, TOML reads it as text (the fix was the generic example)
+        plain = float(text.replace("_", ""))
+    except ValueError:
+        plain = math.nan
+    if math.isfinite(plain):
+        return f'write {path} = [{text.strip()}, "{src}"]: the number without quotes (quoted, TOML reads it as text)'
     if q is None or q.unit != unit:
         wrong = f" ({text!r} is in {q.unit}, {path} in {unit})" if q is not None and unit else ""
         return (f'write {path} = [number in SI units, "source"], e.g. [48e9, "my datasheet"] for 48 GB (GB = 1e9 '
