@@ -1,6 +1,6 @@
 """LEAD (rwindow, 2026-12-05, issue 10): a fused core on a 128-key sliding-window layer runs far below the device's
-fused rate; measured here, not adopted (the proposal: /work/wt/notes/rwindow_adopt.diff where written; the note
-/work/wt/notes/rwindow.md).
+fused rate; measured and sized here, not adopted (no model change proposed: it moves every GPT-OSS row by about a
+point and is measured on GB200 / GB300 only; the note /work/wt/notes/rwindow.md).
 
 The model charges every fused attention core (cuDNN through Transformer Engine: the runs file's blank
 attention_kernel) at the device's measured_fused_attention_flop_per_s, and on a sliding-window layer counts the work
