@@ -182,7 +182,7 @@ def _rec_precision(f: Facts, step_s: float) -> Recommendation | None:
         share=s_mm, speedup_max=bound,
         formula="1 / ((1 - s_mm) + s_mm / (peak_bf16 / peak_fp32) + s_cast), s_cast = 1.5 x weight bytes / "
                 "DRAM bandwidth / step",
-        category="compute-bound ops", techniques=_gpu_only_dropped(f, ("bf16", "fp16")))
+        category="compute-bound ops", techniques=_gpu_only_dropped(f, techniques=("bf16", "fp16")))
 
 
 def _rec_overhead(f: Facts, shares: Mapping[str, float]) -> Recommendation | None:
@@ -200,7 +200,8 @@ def _rec_overhead(f: Facts, shares: Mapping[str, float]) -> Recommendation | Non
                  f"outside any op {_pct(shares['unattributed'])} of the profiled step"
                  + (" (the GPU idles then)" if gpu else ""),
         share=s, speedup_max=amdahl(s, float("inf")), formula="1 / (1 - s_overhead), overhead removed entirely",
-        category="host overhead", techniques=_gpu_only_dropped(f, ("compile", "compile-max-autotune", "cuda-graphs")))
+        category="host overhead",
+        techniques=_gpu_only_dropped(f, techniques=("compile", "compile-max-autotune", "cuda-graphs")))
 
 
 OPTIMIZER_OP_PREFIXES = ("aten::_foreach_", "aten::_fused_adam", "aten::_fused_sgd")
