@@ -39,7 +39,8 @@ Keep data generation in process (or read local files): accelopt downloads nothin
 accelopt calls the factory with torch seeded (torch.manual_seed(0)), so weights it draws unseeded are the same on every
 run; call torch.manual_seed in the factory to choose others.
 
-The labels below are random, so the accuracy is chance (~0.1) and only shows the contract; the built-in
+The labels below are random, so the accuracy is chance (~0.1) and only shows the contract (optimize says so,
+ACCURACY AT CHANCE, and recommends no lossy variant on it); the built-in
 examples `digits` and `chargpt` learn real data (`accelopt optimize digits`).
 """
 

@@ -134,12 +134,12 @@ def test_bf16_bound_pays_for_the_weight_casts() -> None:
     rows = [_row("aten::mm", 0.5, "compute-bound", ("matmul",), t_roof=0.45)]
     common = dict(phase_s=_phases(), rows=rows, profiled_step_s=1.0, dtype="fp32", device="cpu", train=True,
                   peak_ratio_bf16=2.0, peak_ratio_source="test")
-    free = next(r for r in diagnose_facts(Facts(**common)).recommendations if r.techniques == ("bf16", "fp16"))
+    free = next(r for r in diagnose_facts(Facts(**common)).recommendations if r.techniques[:1] == ("bf16",))
     assert free.speedup_max == pytest.approx(1 / (0.5 + 0.25))
     # 100 MB of fp32 weights at 1 GB/s: 1.5 x 0.1 s = 0.15 s of casts per 1 s step
     paid = next(r for r in diagnose_facts(Facts(**common, parameters_bytes=100e6,
                                                 memory_bandwidth_byte_per_s=1e9)).recommendations
-                if r.techniques == ("bf16", "fp16"))
+                if r.techniques[:1] == ("bf16",))
     assert paid.speedup_max == pytest.approx(1 / (0.5 + 0.25 + 0.15))
 
 

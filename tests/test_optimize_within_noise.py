@@ -127,8 +127,9 @@ def fakes() -> Iterator[None]:
 
 def _bundle() -> ModelBundle:
     torch.manual_seed(0)
-    x, y = torch.randn(4, 8), torch.randint(0, 3, (4,))
-    return ModelBundle(name="mlp", model=nn.Linear(8, 3), batches=lambda: iter([(x, y)]),
+    x, model = torch.randn(4, 8), nn.Linear(8, 3)
+    y = model(x).argmax(-1).detach()  # labels it predicts: random ones leave its accuracy at chance, guarding nothing
+    return ModelBundle(name="mlp", model=model, batches=lambda: iter([(x, y)]),
                        loss_fn=nn.functional.cross_entropy, batch_size=4, eval_batches=lambda: iter([(x, y)]),
                        metric="accuracy")
 
@@ -172,7 +173,7 @@ def test_run_optimize_a_lossy_one_that_measured_no_loss_counts_as_lossless(monke
     assert lossy.speedup_low <= exact.speedup_high  # ... from rounds that overlap the lossless one's
     assert res.recommendation.name == "test-lossy", res.recommendation.reason
     assert "test-exact (lossless, " in res.recommendation.reason
-    assert ("test-lossy measured no quality loss (0 accuracy points: accuracy 50.00% vs baseline 50.00%; its top-1 "
+    assert ("test-lossy measured no quality loss (0 accuracy points: accuracy 100.00% vs baseline 100.00%; its top-1 "
             "predictions agree with the baseline's on 100.0%), so it counts as lossless") in res.recommendation.reason
 
 

@@ -149,6 +149,17 @@ def _rec_h2d(f: Facts, s_h2d: float) -> Recommendation | None:
         category="input pipeline", techniques=("input-pipeline",))
 
 
+GPU_ONLY_TECHNIQUES = ("fp16", "cuda-graphs")
+"""optimize techniques that are not applicable off a CUDA device (optimize/precision.py: fp16 autocast's kernels are
+emulated on a CPU; optimize/compiling.py: CUDA graphs), so profile's 'test it with' does not offer them there: a CPU
+profile said '--only compile,compile-max-autotune,cuda-graphs', which optimize then listed 'not applicable'."""
+
+
+def _gpu_only_dropped(f: Facts, techniques: tuple[str, ...]) -> tuple[str, ...]:
+    """`techniques` less GPU_ONLY_TECHNIQUES where the step ran off a CUDA device."""
+    return techniques if f.device.startswith("cuda") else tuple(t for t in techniques if t not in GPU_ONLY_TECHNIQUES)
+
+
 def _rec_precision(f: Facts, step_s: float) -> Recommendation | None:
     if f.dtype != "fp32" or f.peak_ratio_bf16 is None or f.peak_ratio_bf16 <= 1.0:
         return None
@@ -171,7 +182,7 @@ def _rec_precision(f: Facts, step_s: float) -> Recommendation | None:
         share=s_mm, speedup_max=bound,
         formula="1 / ((1 - s_mm) + s_mm / (peak_bf16 / peak_fp32) + s_cast), s_cast = 1.5 x weight bytes / "
                 "DRAM bandwidth / step",
-        category="compute-bound ops", techniques=("bf16", "fp16"))
+        category="compute-bound ops", techniques=_gpu_only_dropped(f, techniques=("bf16", "fp16")))
 
 
 def _rec_overhead(f: Facts, shares: Mapping[str, float]) -> Recommendation | None:
@@ -189,7 +200,8 @@ def _rec_overhead(f: Facts, shares: Mapping[str, float]) -> Recommendation | Non
                  f"outside any op {_pct(shares['unattributed'])} of the profiled step"
                  + (" (the GPU idles then)" if gpu else ""),
         share=s, speedup_max=amdahl(s, float("inf")), formula="1 / (1 - s_overhead), overhead removed entirely",
-        category="host overhead", techniques=("compile", "compile-max-autotune", "cuda-graphs"))
+        category="host overhead",
+        techniques=_gpu_only_dropped(f, techniques=("compile", "compile-max-autotune", "cuda-graphs")))
 
 
 OPTIMIZER_OP_PREFIXES = ("aten::_foreach_", "aten::_fused_adam", "aten::_fused_sgd")

@@ -27,6 +27,7 @@ from accelopt.measure.contention import ContentionReport, Watch, check_samples, 
 from accelopt.measure.diagnose import Diagnosis
 from accelopt.measure.memory import LiveTensorMeter, MemoryBreakdown, SavedTensorMeter, measure_memory
 from accelopt.measure.roofline import (
+    INPUT_LABEL,
     Ceilings,
     RooflineRow,
     ceilings_from_spec,
@@ -281,6 +282,9 @@ class StepRunner:
         self._it: Iterator[Any] = iter(bundle.batches())
         self.last_value: Any = None
         """The last step's loss (train) or output (inference), kept for the finiteness check (no sync)."""
+        self.input_label: str | None = None
+        """Set (roofline.INPUT_LABEL) in the roofline pass: the batch fetch and copy run in that record_function
+        range, which the op attribution leaves out (the input pipeline is the breakdown's data wait and h2d copy)."""
 
     def next_batch(self) -> tuple[Any, Any]:
         """The next (inputs, targets); the stream restarts from `batches()` when it runs out. A batch of fewer
@@ -334,7 +338,13 @@ class StepRunner:
         user_call(self.bundle, self.what, self._step, saved, live)
 
     def _step(self, saved: SavedTensorMeter | None, live: LiveTensorMeter | None) -> None:
-        inputs, targets = self.to_device(self.next_batch())
+        if self.input_label:
+            import torch
+
+            with torch.profiler.record_function(self.input_label):
+                inputs, targets = self.to_device(self.next_batch())
+        else:
+            inputs, targets = self.to_device(self.next_batch())
         if not self.train:
             self.last_value = None  # the previous output is not this step's activation
             if live is not None:
@@ -714,8 +724,12 @@ def _run_passes(got: _Passes, say: Callable[[str], None], bundle: Any, *, mode: 
     roofs = ceilings or _pick_ceilings(probed_spec, spec, pdt, device)
     say("roofline pass (torch.profiler)")
     known = {op_key(o.name) for o in workload.ops}
-    times = profile_op_times(runner.step, runner.sync, profiler_steps or max(2, min(steps, 5)), device, known,
-                             trace_path)
+    runner.input_label = INPUT_LABEL
+    try:
+        times = profile_op_times(runner.step, runner.sync, profiler_steps or max(2, min(steps, 5)), device, known,
+                                 trace_path)
+    finally:
+        runner.input_label = None
     roofs = lift_ceilings(workload, times, roofs)
     rows = roofline_rows(workload, times, roofs)
     check_passes(contention, headline.median, sum(b.median for b in breakdown.values()), times.wall_per_step_s)

@@ -347,6 +347,24 @@ def quiet_profiler_log() -> Iterator[None]:
                 sys.stderr.write("".join(kept))
 
 
+INPUT_LABEL = "accelopt::input"
+"""The torch.profiler record_function range around a profiled step's batch fetch and host-to-device copy
+(profiler.StepRunner.input_label): ops under it are the input pipeline, which the breakdown pass measures as data wait
+and h2d copy, so _attribute leaves them out of the model's ops. A user's batches() that makes its data with torch ops
+(torch.randint, slicing: the synthetic-data pattern of examples/my_model.py) had them as roofline rows, a GRU LM's
+aten::randint the top 'overhead-bound' op, counted into 'host overhead' beside the input pipeline's own share."""
+
+
+def _under_input(ev: Any) -> bool:
+    """The event is INPUT_LABEL's range or runs inside it."""
+    e = ev
+    while e is not None:
+        if e.name == INPUT_LABEL:
+            return True
+        e = e.cpu_parent
+    return False
+
+
 def profile_op_times(step: Callable[[], None], sync: Callable[[], None], steps: int, device: str,
                      known: Iterable[str] = (), trace_path: str | None = None) -> OpTimes:
     """Run `step()` 1 + `steps` times under torch.profiler (the first as the profiler's warm-up, not
@@ -440,7 +458,7 @@ def _attribute(events: Iterable[Any], known: set[str], on_gpu: bool, dispatches:
     instance_s: dict[int, float] = defaultdict(float)  # id(owning event) -> that call's time
     instance_owner: dict[int, str] = {}
     for ev in events:
-        if ev.name.startswith("ProfilerStep"):
+        if ev.name.startswith("ProfilerStep") or _under_input(ev):
             continue
         if on_gpu and not str(getattr(ev, "device_type", "CPU")).endswith("CPU"):
             continue  # a kernel's own event: its time is already in the launching op's self_device_time_total

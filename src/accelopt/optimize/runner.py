@@ -276,6 +276,10 @@ class _Scored:
     """Which Tensor of a dict output was taken as the scores, when that is not plain (compress.scores_note)."""
     non_finite: str | None = None
     """Where the first non-finite output was (_non_finite_rows): the baseline's error names it."""
+    classes: int | None = None
+    """The scores' last dimension (accuracy: the classes an argmax picks among), of the first held-out batch."""
+    counted: float = 0.0
+    """The metric's weight over the held-out batches (accuracy: the target elements scored)."""
 
 
 def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, strict: bool = False) -> _Scored:
@@ -293,6 +297,7 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
     batch_no = 1
     outs: list[Any] = []
     notes: list[str | None] = []  # the baseline's first batch: which Tensor of the output is the scores
+    shape: list[int] = []  # the baseline's first batch: the scores' last dimension
     def one(inputs: Any, targets: Any) -> tuple[Any, float, float]:
         """(output, metric total, weight) of one held-out batch."""
         x = to_device(as_tuple(inputs), target.device)
@@ -305,6 +310,7 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
             return None, 0.0, 0.0
         if strict and not notes:
             notes.append(scores_note(raw))
+            shape.append(int(out.shape[-1]) if out.dim() >= 1 else 1)
         out = out.float()  # integer scores (class ids) too, as before
         y = to_device(targets, target.device)
         if strict and bundle.metric == "accuracy" and (out.dim() < 2 or out.shape[-1] < 2):
@@ -343,7 +349,32 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
     outputs_finite = finite
     if value is not None and not math.isfinite(value):
         finite = False
-    return _Scored(value, finite, outs, outputs_finite, notes[0] if notes else None, where)
+    return _Scored(value, finite, outs, outputs_finite, notes[0] if notes else None, where,
+                   shape[0] if shape else None, weight)
+
+
+CHANCE_STANDARD_ERRORS = 2.0
+"""A baseline's held-out accuracy is 'at chance' (accuracy_at_chance) when it is no more than this many standard errors
+of a binomial proportion, sqrt(p (1 - p) / n) at p = 1 / classes over the n samples scored (the normal approximation,
+one-sided: about 2.3% of chance-level models read above it), over 1 / classes."""
+
+
+def accuracy_at_chance(accuracy: float, classes: int | None, samples: float) -> str | None:
+    """Why the baseline's held-out accuracy cannot guard a lossy variant, or None. A model whose predictions are
+    unrelated to the labels (random weights, or random labels) scores chance whatever a technique does to it: a user
+    ResNet at 16.67% on 24 held-out samples (10 classes) recommended prune-structured+onnx-fp32 at 3.12x 'inside the
+    tolerance, accuracy 16.67% vs baseline 16.67%', its top-1 predictions agreeing with the baseline's on 12.5%; a bf16
+    MLP recommended distill+onnx-fp32 at 35% agreement, accuracy 10.42% = baseline."""
+    if classes is None or classes < 2 or samples < 1:
+        return None
+    p = 1.0 / classes
+    bound = p + CHANCE_STANDARD_ERRORS * math.sqrt(p * (1.0 - p) / samples)
+    if accuracy > bound:
+        return None
+    return (f"the baseline's held-out accuracy {100 * accuracy:.2f}% is at chance for {classes} classes (at most "
+            f"1/{classes} = {100 * p:.2f}% + {CHANCE_STANDARD_ERRORS:g} standard errors over the {samples:,.0f} "
+            f"samples scored = {100 * bound:.2f}%): its predictions do not follow the labels, so a lossy variant's "
+            "accuracy stays at chance whatever it changes")
 
 
 def _non_finite_rows(out: Any, batch: str) -> str:
@@ -865,6 +896,7 @@ class _Run:
         self.base_outputs: list[Any] = []
         self.agreement_inputs: list[tuple[Any, ...]] = []  # inference without eval_batches: _first_training_inputs
         self.bounds: Any = None
+        self.at_chance: str | None = None  # the baseline's held-out accuracy is chance: accuracy_at_chance
         self.watch = Watch()  # the machine's load over the whole run: said in the notes when it was busy
         self.skipped_steps: list[VariantResult] = []  # --apply: recipe steps that never apply here
 
@@ -1072,6 +1104,13 @@ class _Run:
         if is_base:
             self.base_outputs = scored.outputs
             self.base_quality = scored.value
+            if bundle.metric == "accuracy" and scored.value is not None:
+                self.at_chance = accuracy_at_chance(scored.value, scored.classes, scored.counted)
+                if self.at_chance:
+                    self.result.notes.append(
+                        f"ACCURACY AT CHANCE: {self.at_chance}; no lossy variant (quantized, pruned, distilled) is "
+                        "recommended: give eval_batches the model predicts (train it first, real labels), or more "
+                        "held-out samples if it is only a little above chance")
             if scored.scores_note:
                 self.result.notes.append(scored.scores_note)
             if not q.finite:
@@ -1400,7 +1439,8 @@ class _Run:
             self.note_speedup_mismatches(base.step_time_p50_s, contention)
         pareto_flags(self.result.variants, self.bundle.higher_is_better)
         self.result.recommendation = recommend(
-            self.result, fewer_threads_help=self.opts.device == "cpu" and torch.get_num_threads() > 1)
+            self.result, fewer_threads_help=self.opts.device == "cpu" and torch.get_num_threads() > 1,
+            at_chance=self.at_chance)
         self.result.duration_s = time.perf_counter() - self.t0
         self.result.contention = contention
         busy = _busy_note(contention)
@@ -1537,7 +1577,7 @@ def _quality_unmeasured(r: VariantResult) -> bool:
     return r.quality is None or r.quality.value is None
 
 
-def recommend(result: OptimizeResult, fewer_threads_help: bool = True) -> Recommendation:
+def recommend(result: OptimizeResult, fewer_threads_help: bool = True, at_chance: str | None = None) -> Recommendation:
     """The fastest measured variant inside the quality tolerance whose speed-up holds in (nearly) every interleaved
     round beyond the baseline's own noise (speedup_low > _noise_floor), or, among those within noise of it (rounds'
     brackets overlapping) that no candidate is ahead of beyond noise, the one that loses less, then the simpler
@@ -1549,7 +1589,8 @@ def recommend(result: OptimizeResult, fewer_threads_help: bool = True) -> Recomm
     variant and bound (a train run of a GRU LM on a busy machine recommended input-pipeline at 1.11x, rounds
     1.01-1.26x, where profile measured batch loading at 0.16% of the step: at most 1.0016x). fewer_threads_help:
     torch ran on a CPU at 2+ threads, so a variant passed over for the machine's load may be settled by rerunning
-    with --threads 1 (a run already at 1 thread, or on a GPU, was told to rerun 'with --threads 1')."""
+    with --threads 1 (a run already at 1 thread, or on a GPU, was told to rerun 'with --threads 1'). at_chance: why the
+    baseline's held-out accuracy is chance (accuracy_at_chance), which withholds every lossy variant as well."""
     or_one_thread = ", or with --threads 1" if fewer_threads_help else ""
     base = result.get("baseline")
     floor = _noise_floor(base)
@@ -1557,6 +1598,8 @@ def recommend(result: OptimizeResult, fewer_threads_help: bool = True) -> Recomm
               and (r.quality is None or r.quality.within_tolerance is not False)
               and (r.speedup_low or 0) > floor]
     withheld = [r for r in faster if _lossy(r) and _quality_unmeasured(r)]
+    chance = [r for r in faster if at_chance and _lossy(r) and r not in withheld]
+    faster = [r for r in faster if r not in chance]
     base_p50_s = base.step_time_p50_s if base is not None else None
     unsteady = [r for r in faster if r not in withheld and _rounds_disagree(r)]  # each named for one reason
     starved = [r for r in faster if r not in withheld and r not in unsteady
@@ -1587,6 +1630,9 @@ def recommend(result: OptimizeResult, fewer_threads_help: bool = True) -> Recomm
                           "(--no-profile-bounds ranks without it)"),
         (withheld, lambda r: f"({fmt_ratio(r.speedup)}x){others}, whose quality was not measured (give the model "
                              "eval_batches, see examples/my_model.py, to have it checked)"),
+        (chance, lambda r: f"({fmt_ratio(r.speedup)}x){' and the other lossy variants' if len(chance) > 1 else ''}, "
+                           f"whose accuracy cannot guard quality here: {at_chance}"
+                           + _agree_text(r)),
     ]
     for group, why in why_not:  # the fastest of each group passed over, where it beat the recommendation
         top = max(group, key=lambda r: r.speedup or 0, default=None)
@@ -1594,6 +1640,12 @@ def recommend(result: OptimizeResult, fewer_threads_help: bool = True) -> Recomm
             rec.reason += f"; not recommended: {top.name} {why(top)}"
     rec.reason += _unsteady_text(result, rec) + _self_noise_text(result, rec, floor) + _off_front_text(result, rec, ok)
     return rec
+
+
+def _agree_text(r: VariantResult) -> str:
+    """'; its top-1 predictions agree with the baseline's on 12.5%': how much a withheld variant changed them."""
+    agree = r.quality.top1_agreement if r.quality is not None else None
+    return f" (its top-1 predictions agree with the baseline's on {agree:.1%})" if agree is not None else ""
 
 
 def _noise_floor(base: VariantResult | None) -> float:

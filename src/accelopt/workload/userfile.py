@@ -369,9 +369,11 @@ def as_tuple(inputs: Any) -> tuple[Any, ...]:
 def _split_spec(spec: str) -> tuple[Path, str]:
     path_s, sep, func = spec.rpartition(":")
     if not sep or not path_s or not func:
-        raise InputError(f"model spec {spec!r} is not of the form 'path/to/file.py:factory'",
-                         "append ':' and the name of the function that returns a ModelBundle, "
-                         "e.g. examples/my_model.py:build")
+        # 'models.py:' already has its ':' (the fix said to append one): name what is missing
+        fix = (f"name the function that returns a ModelBundle after the ':', e.g. {path_s}:build" if sep and path_s
+               else "append ':' and the name of the function that returns a ModelBundle, e.g. "
+               "examples/my_model.py:build")
+        raise InputError(f"model spec {spec!r} is not of the form 'path/to/file.py:factory'", fix)
     return Path(path_s), func
 
 
