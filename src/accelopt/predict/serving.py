@@ -1109,6 +1109,32 @@ def _link(spec: AcceleratorSpec, group: int, cal: ServingCalibration, what: str)
     return _Link(bw * eff, lat, p_in, lat_in, tuple(assumed), custom_allreduce_runs(spec, group, cal))
 
 
+def replica_slice_chips(spec: AcceleratorSpec, tp: int, pp: int, moe: MoELayout = NO_MOE) -> int:
+    """The chips of the TPU slice one replica runs on: its tp x pp x attention-dp devices, at most one scale-up
+    domain (training's slice: the job's chips, or one slice of a multi-slice job; training.evaluate)."""
+    return min(tp * pp * moe.attention_dp, max(int(spec.scaleup_domain_devices), 1))
+
+
+def tp_ici_share(spec: AcceleratorSpec, tp: int, pp: int, moe: MoELayout = NO_MOE) -> float:
+    """The share of a TPU chip's ICI the tensor-parallel group has: its own mesh axes' links (comm.ici_shares, the
+    rule training's tp collectives follow: 'How to Scale Your Model', sharding.md, 'bytes / (bidirectional ICI
+    bandwidth * num_axes)'), the replica's slice (replica_slice_chips) meshed as [the rest, tp]; 1 on any other
+    device, a group of one, or a slice whose torus shape is not cited (ici_shape_assumption says so)."""
+    if spec.kind != "tpu" or tp <= 1 or tp > spec.scaleup_domain_devices:
+        return 1.0
+    chips = np.asarray([replica_slice_chips(spec, tp, pp, moe)])
+    return float(comm.ici_shares(spec, chips, np.asarray([tp]))[0][0])
+
+
+def _tp_link(s: _Setup) -> _Link:
+    """The link the tensor-parallel all-reduces run on (_link), on a TPU slice cut to the group's own mesh axes'
+    share of the chip's ICI (tp_ici_share): the whole ICI charged a v5p tp-4 replica (a 2x2x1 slice) the links of
+    the dimension it does not span, as training's collectives were before rtpuaxis."""
+    link = _link(s.spec, s.tp, s.cal, "tensor parallelism")
+    share = tp_ici_share(s.spec, s.tp, s.pp, s.moe)
+    return link if share == 1.0 else replace(link, bandwidth_byte_per_s=link.bandwidth_byte_per_s * share)
+
+
 def _no_link(spec: AcceleratorSpec, group: int, what: str) -> tuple[str, str]:
     """(problem, fix) where comm.pick_link finds no bandwidth for a group of `group` devices: the spec has no scale-up
     link at all, or the group spans scale-up domains and it has no scale-out one. It said 'the catalog lists no link
@@ -1314,6 +1340,10 @@ def links_assumed(spec: AcceleratorSpec, tp: int, pp: int, cal: ServingCalibrati
             out += [a for a in _link(spec, group, cal, "").assumed if a not in out]
     if is_moe:
         out += [a for a in serving_moe.assumed_links(spec, tp, moe, cal) if a not in out]
+    # a TPU tp group inside a larger slice whose torus shape is not cited: given the whole ICI (training's rule)
+    chips = replica_slice_chips(spec, tp, pp, moe)
+    shape_default = comm.ici_shape_assumption(spec, chips) if 1 < tp < chips else None
+    out += [shape_default] if shape_default is not None else []
     if cal.link_step_latency_s is not None:  # the calibration's latency is used, not the default
         out = [a for a in out if not a.field.endswith("latency_s")]
     custom = custom_allreduce_assumed(spec, tp, cal)
@@ -1926,7 +1956,7 @@ def _prefill_time(s: _Setup, batch: int, prompt_len: int) -> PhaseTime:
     memory_s = bytes_ / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency) + ex.time_s
     comm_s = 0.0
     if s.tp > 1:
-        link = _link(s.spec, s.tp, s.cal, "tensor parallelism")
+        link = _tp_link(s)
         n_ar = m.tp_allreduces_per_layer * m.layers  # 2 per layer, 1 for parallel attention + MLP blocks
         comm_s = ring_or_tree_allreduces_s(n_ar * tokens * m.hidden * ACT_BYTES, s.tp, link, calls=n_ar * chunks)
     comm_s += _stage_hops_s(s, tokens * m.hidden * ACT_BYTES, chunks)
@@ -1968,7 +1998,7 @@ def _decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
                  + attn / s.tp / (s.attention_peak_flop_per_s * s.cal.decode_compute_efficiency)) + ex.time_s
     comm_s = 0.0
     if s.tp > 1:
-        link = _link(s.spec, s.tp, s.cal, "tensor parallelism")
+        link = _tp_link(s)
         n_ar = m.tp_allreduces_per_layer * m.layers  # 2 per layer, 1 for parallel attention + MLP blocks
         comm_s = ring_or_tree_allreduces_s(n_ar * batch * m.hidden * ACT_BYTES, s.tp, link, calls=n_ar)
     comm_s += _stage_hops_s(s, batch * m.hidden * ACT_BYTES, 1)
