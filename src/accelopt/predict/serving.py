@@ -692,7 +692,8 @@ class ServingPrediction:
     other in-flight requests' prefills that stall this request's decode, spread over its output tokens."""
     e2e_latency_s: float = unit("s")
     decode_tokens_per_s: float = unit("tok/s")
-    """Output tokens/s of one replica while decoding: batch / mean decode step (no prefill stalls)."""
+    """Output tokens/s of one replica while decoding: batch / mean decode step (no prefill stalls); a finite run's
+    (`requests`): its output tokens over its waves' decode time."""
     output_tokens_per_s: float = unit("tok/s")
     """Output tokens/s of one replica over the whole request (prefill and the calibration's per-request overhead
     included)."""
@@ -723,8 +724,8 @@ class ServingPrediction:
     """Expert / attention-data parallelism figures (serving_moe); None for plain tensor parallelism."""
     requests: int | None = unit("count", default=None)
     """A finite max-load run's requests (--requests, finite_run): served in waves of `batch`, the last holding what
-    is left (last_wave_batch); output_tokens_per_s, its per-device figure and the cost and energy per token are then
-    the whole run's. None: an endless run of steady waves (--batch max alone)."""
+    is left (last_wave_batch); decode_tokens_per_s, output_tokens_per_s, its per-device figure and the cost and
+    energy per token are then the whole run's. None: an endless run of steady waves (--batch max alone)."""
     last_wave_batch: int | None = unit("count", default=None)
     """The requests of a finite run's last wave (= batch where `batch` divides `requests`); None without requests."""
     estimate: bool = True
@@ -2334,8 +2335,9 @@ def finite_run(model: TransformerConfig, spec: AcceleratorSpec, steady: ServingP
     from `steady`, the 'waves' prediction at the requests the engine holds (C = steady.batch): ceil(requests / C)
     waves, the last holding R = requests - (waves - 1) x C, predicted as a wave of R of its own (its decode steps
     read the weights for fewer requests). Throughput = requests x output / ((waves - 1) x C x output / steady
-    tok/s + R x output / last-wave tok/s); cost and energy per output token are the waves' token-weighted means
-    (their totals over the run's tokens). The other figures (TTFT, TPOT, memory) stay the full wave's. A run of no
+    tok/s + R x output / last-wave tok/s), and the decode rate the same over the waves' decode tok/s; cost and
+    energy per output token are the waves' token-weighted means (their totals over the run's tokens). The other
+    figures (TTFT, TPOT, memory) stay the full wave's. A run of no
     more requests than C is one wave of them all: every figure is that wave's (batch = requests; the engine never
     holds C, so a full wave's TTFT, TPOT and memory would describe requests that never ran)."""
     if not isinstance(requests, int) or isinstance(requests, bool) or requests < 1:
@@ -2353,11 +2355,15 @@ def finite_run(model: TransformerConfig, spec: AcceleratorSpec, steady: ServingP
     out = steady.output_len
     full_tokens, last_tokens = (waves - 1) * c * out, rest * out
     tok_s = requests * out / (full_tokens / steady.output_tokens_per_s + last_tokens / last.output_tokens_per_s)
+    # the run's decoding rate the same way: its tokens over the waves' decode time (each wave's tokens / its rate);
+    # the steady wave's alone was printed beside the run's throughput (utserve3, 2026-12-05)
+    decode = requests * out / (full_tokens / steady.decode_tokens_per_s + last_tokens / last.decode_tokens_per_s)
 
     def mean(a: float | None, b: float | None) -> float | None:
         return None if a is None or b is None else (full_tokens * a + last_tokens * b) / (requests * out)
 
     return replace(steady, requests=requests, last_wave_batch=rest, output_tokens_per_s=tok_s,
+                   decode_tokens_per_s=decode,
                    output_tokens_per_s_per_device=tok_s / steady.n_devices,
                    usd_per_million_output_tokens=mean(steady.usd_per_million_output_tokens,
                                                       last.usd_per_million_output_tokens),

@@ -239,7 +239,8 @@ def requests_note(p: ServingPrediction) -> str:
     last = ("every wave full" if p.last_wave_batch == p.batch
             else f"the last of {p.last_wave_batch:,}, predicted as a wave of its own")
     return (f"given: --requests {p.requests:,}: on {p.device}, {waves:,} wave(s) of the {p.batch:,} requests the "
-            f"engine holds, {last}; throughput, cost and energy per output token are the whole run's")
+            f"engine holds, {last}; decode tok/s, throughput, cost and energy per output token are the whole "
+            "run's")
 
 
 def _check_max_word(opts: ServeOptions, at_max_load: bool) -> None:
