@@ -40,7 +40,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from accelopt import dtypes
-from accelopt.errors import InfeasibleError, InputError, case_hint, unknown_fields
+from accelopt.errors import AcceloptError, InfeasibleError, InputError, case_hint, unknown_fields
 from accelopt.hardware.spec import LIMITS, AcceleratorSpec
 from accelopt.predict import comm, launch_floor, serving_moe
 from accelopt.predict.calibration import BUNDLED_TABLE_FILE
@@ -2587,11 +2587,8 @@ def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
             w_least = _memory_per_device(model, tp, pp, 1, prompt_len, output_len, smaller[-1], kv_dtype, cal, moe)[0]
             still = (f" (even --weight-dtype {smaller[-1]} would not fit one request: its weights need "
                      f"{_gib_text(w_least)} per device)")
-        # the smallest --pp at this --tp that holds one request: a layout to try, not only a direction (utserve3)
-        least = next((p for p in range(pp + 1, model.layers + 1) if _fits_one_request(
-            model, spec, tp, p, prompt_len, output_len, weight_dtype, kv_dtype, cal, moe)), None)
-        at = (f" (at --tp {tp}, --pp {least}: {tp * least * moe.attention_dp} devices, holds one request)"
-              if least is not None else "")
+        # a layout to try, not only a direction (utserve3), and one that runs (utleftplan)
+        at = _least_layout_text(model, spec, tp, pp, cal, moe, (prompt_len, output_len, weight_dtype, kv_dtype))
         fix = (f"raise {more} to split the weights over more devices{at}, "
                + (f"use --weight-dtype {' or '.join(fitting)}, " if fitting else "") + _smaller_experts_fix(
                    model, spec, weight_dtype, moe, cal, (tp, pp, prompt_len, output_len, kv_dtype))
@@ -2616,6 +2613,53 @@ def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
                          workspace_bytes_per_device=ws_b, memory_bytes_per_device=w + kv_b + ws_b,
                          usable_memory_bytes_per_device=usable)
     return NothingFitsError(problem, fix, memory=memory)
+
+
+def _least_layout_text(model: TransformerConfig, spec: AcceleratorSpec, tp: int, pp: int, cal: ServingCalibration,
+                       moe: MoELayout, request: tuple[int, int, str, str]) -> str:
+    """' (at --tp T, --pp P: N devices, holds one request)': the layout of the fewest devices that holds one request
+    (weights that overflow a device), --tp from the given one up to the devices of one scale-up domain (a node: tp
+    runs its all-reduces on that link) among the values the heads allow (_check_layout), --pp from the given one up
+    to the layers, over one domain unless the spec has a scale-out link; of as many devices, the fewer stages (tensor
+    parallelism inside a node, pipeline stages across nodes). It searched --pp alone at the given --tp: Llama 3 70B
+    on one L4 was sent to --pp 8, and Llama 3.1 405B to --pp 63, 63 devices over 8 domains that its spec has no link
+    between, refused next (utserve3's leftover). Where no layout holds it: the devices its weights need at least, and
+    why none of those searched runs."""
+    prompt_len, output_len, weight_dtype, kv_dtype = request
+    kv, domain = model.n_kv_heads, int(spec.scaleup_domain_devices)
+    # a layout over several scale-up domains runs only where the spec has a link between them (_no_link refuses it)
+    joined = bool(spec.scaleout_bandwidth_byte_per_s)
+    tps = [t for t in range(tp, max(tp, domain) + 1)
+           if t == tp or (model.heads % t == 0 and (kv % t == 0 or t % kv == 0) and _moe_tp_ok(model, t, moe))]
+    best: tuple[int, int, int] | None = None  # (devices, pp, tp)
+    for t in tps:
+        p = next((p for p in range(max(pp, 1), model.layers + 1)
+                  if (joined or t * p * moe.attention_dp <= domain) and _fits_one_request(
+                      model, spec, t, p, prompt_len, output_len, weight_dtype, kv_dtype, cal, moe)), None)
+        if p is not None and (best is None or (t * p, p) < best[:2]):
+            best = (t * p, p, t)
+    if best is not None:
+        p, t = best[1], best[2]
+        return f" (at --tp {t}, --pp {p}: {t * p * moe.attention_dp} devices, holds one request)"
+    w_all = _weight_bytes_total(model, weight_dtype, cal, moe)
+    # the most weights one device can hold: its usable memory ('total' basis), or all of it ('free': the KV pool is
+    # a fraction of what the weights leave), so the count is a floor
+    most = spec.memory_bytes * (cal.memory_utilization if cal.memory_basis == "total" else 1.0)
+    where = (f"no --tp up to the {domain} devices of one scale-up domain with --pp up to the {model.layers} layers "
+             "holds one request" if joined else
+             f"no layout within one scale-up domain of {domain} holds one request, and its spec lists no scale-out "
+             "bandwidth (scaleout_bandwidth_byte_per_s) to join domains")
+    return (f" (its {weight_dtype} weights, {_gib_text(w_all)} in all, need at least {math.ceil(w_all / most):,} x "
+            f"{spec.name}: {where})")
+
+
+def _moe_tp_ok(model: TransformerConfig, tp: int, moe: MoELayout) -> bool:
+    """serving_moe.check_layout accepts this --tp with the MoE layout (True for a dense model)."""
+    try:
+        serving_moe.check_layout(model, tp, moe)
+    except AcceloptError:
+        return False
+    return True
 
 
 def _smaller_experts_fix(model: TransformerConfig, spec: AcceleratorSpec, weight_dtype: str, moe: MoELayout,
