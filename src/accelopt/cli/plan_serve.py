@@ -96,7 +96,8 @@ def register_serve(plan_app: typer.Typer) -> None:
             "attention and the router in bf16). Default: --weight-dtype. Embeddings and the LM head stay 16-bit."),
         kv_dtype: str = typer.Option("bf16", "--kv-dtype", help="KV-cache dtype: bf16, fp16, fp8 or int8 (fp8 on a "
                                      "device without an fp8 peak: 8-bit storage, converted in the attention kernel, "
-                                     "said in a note)."),
+                                     "said in a note; int8 with --engine vllm or sglang: a note says what the engine "
+                                     "needs for it, and sglang refuses it for an MLA model)."),
         price_usd_per_hour: Optional[float] = typer.Option(None, "--price-usd-per-hour",
                                                  help="Price per device-hour (overrides the catalog price)."),
         catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP),

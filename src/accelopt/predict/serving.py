@@ -1393,6 +1393,41 @@ def kv_fp8_storage_note(spec: AcceleratorSpec, kv_dtype: str, engine: str | None
     return note
 
 
+# An int8 KV cache in the engines that take one with conditions (what `plan serve` models: 1 byte a value, no scales)
+VLLM_INT8_KV_SOURCE = ("vLLM's CacheDType lists int8 only as 'int8_per_token_head', in recent versions "
+                       "(vllm-project/vllm vllm/config/cache.py at 002f10e0; at c1d86421 it lists auto, bfloat16 and "
+                       "the fp8 types alone)")
+SGLANG_INT8_KV_SOURCE = ("SGLang's INT8 KV cache (--int8-kv-cache) is 'a phase-1 feature': MHA models only, the Triton "
+                         "attention backend only, --page-size 1, stored as int8 plus an FP16 scale and zero point per "
+                         "token per head (sgl-project/sglang docs/advanced_features/quantized_kv_cache.md at 03cd2ec4)")
+
+
+def kv_int8_engine_note(model: TransformerConfig, kv_dtype: str, engine: str | None) -> str | None:
+    """The note for --kv-dtype int8 with --engine vllm or sglang, which take an int8 KV cache only in some versions
+    or with conditions (VLLM_INT8_KV_SOURCE, SGLANG_INT8_KV_SOURCE): what is modelled (1 byte a value; the
+    per-token-head scales, 4 / head_dim bytes a value with SGLang's two FP16 figures, are not counted) and what the
+    engine needs. It was taken without a word (utserve3's leftover). An MLA model with SGLang is refused
+    (check_kv_engine). None for any other dtype or engine."""
+    if kv_dtype != "int8" or engine not in ("vllm", "sglang"):
+        return None
+    if engine == "vllm":
+        return (f"--kv-dtype int8 with --engine vllm: {VLLM_INT8_KV_SOURCE}; modelled as 1 byte a value, the "
+                "per-token-head scales not counted (use that vLLM's --kv-cache-dtype int8_per_token_head, or "
+                "--kv-dtype fp8 for vLLM's fp8 cache)")
+    return (f"--kv-dtype int8 with --engine sglang: {SGLANG_INT8_KV_SOURCE}; modelled as 1 byte a value, the scale "
+            f"and zero point (4 B a token a head: {4 / model.head_dim:.1%} more at head dim {model.head_dim}) not "
+            "counted, and timed as any other attention kernel (not the Triton backend's own rate)")
+
+
+def check_kv_engine(model: TransformerConfig, kv_dtype: str, engine: str | None) -> None:
+    """Refuse --kv-dtype int8 with --engine sglang for an MLA model: SGLang's int8 KV cache runs MHA models only
+    (SGLANG_INT8_KV_SOURCE)."""
+    if kv_dtype == "int8" and engine == "sglang" and model.mla is not None:
+        raise InputError(f"--kv-dtype int8 with --engine sglang: {model.name} uses multi-head latent attention, and "
+                         f"{SGLANG_INT8_KV_SOURCE}",
+                         "use --kv-dtype fp8 (SGLang's fp8_e4m3 / fp8_e5m2 cache) or bf16, or another --engine")
+
+
 def weight_only_fp4(spec: AcceleratorSpec, weight_dtype: str) -> bool:
     """nvfp4/mxfp4 weights on a device without an fp4 peak: served as weight-only 4-bit (W4A16), the block-scaled
     weights dequantized to 16 bits inside the matmul kernel, as vLLM serves gpt-oss's MXFP4 experts on Hopper and

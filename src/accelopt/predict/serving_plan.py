@@ -25,6 +25,7 @@ from accelopt.predict.serving import (
     ServingPrediction,
     attention_peak_note,
     batch_cap_requests,
+    check_kv_engine,
     custom_allreduce_note,
     custom_allreduce_off,
     custom_allreduce_skipped,
@@ -34,6 +35,7 @@ from accelopt.predict.serving import (
     finite_run,
     int4_group_problem,
     kv_fp8_storage_note,
+    kv_int8_engine_note,
     launch_floor_points_note,
     max_batch,
     max_load_concurrency,
@@ -292,6 +294,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         raise InputError(f"--model {opts.model!r} {why[0]}", why[1])
     moe = moe_layout(opts)
     check_layout(cfg, opts.tp, moe)  # a bad --ep/--attention-dp fails before any device is tried
+    check_kv_engine(cfg, opts.kv_dtype, opts.engine)
     counts = opts.concurrency if opts.concurrency.strip() else opts.batch
     flag = "--concurrency" if opts.concurrency.strip() else "--batch"
     at_max_load = counts.strip().lower() == MAX_LOAD
@@ -418,6 +421,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         notes.append(n)
     notes += [n for sp in specs if sp.name in served and (n := attention_peak_note(sp, opts.weight_dtype))]
     notes += [n for sp in specs if sp.name in served and (n := kv_fp8_storage_note(sp, opts.kv_dtype, opts.engine))]
+    if served and (n := kv_int8_engine_note(cfg, opts.kv_dtype, opts.engine)) is not None:
+        notes.append(n)
     vendors = {sp.name: sp.vendor for sp in specs}  # whose FP4 weight-only path the note cites
     notes += [n for sw in sweeps
               if sw.points and (n := weight_only_note(sw.points[0], vendors.get(sw.points[0].device, ""))) is not None]

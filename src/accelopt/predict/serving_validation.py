@@ -458,6 +458,12 @@ def _reproduce(row: dict[str, str], cals: dict[str, serving.ServingCalibration] 
     model = _named_cell(row, "model", get_model)  # unknown: the CSV's error, not a 'gap' the model cannot express
     if (why := not_generative(model)) is not None:  # as plan serve --model refuses it
         raise cell_error(_WHAT, row, "model", *why)
+    try:  # an int8 KV cache the row's engine does not run for this model, as plan serve refuses it
+        serving.check_kv_engine(model, row["kv_dtype"], row["engine"])
+    except InputError as e:
+        fix = e.fix.replace("--kv-dtype", "kv_dtype").replace("--engine", "engine")  # the row's cells
+        raise cell_error(_WHAT, row, "kv_dtype", f"with engine {row['engine']}: " + e.problem.partition(": ")[2],
+                         fix) from None
     _check_int4_group(row, spec, model, cals, path)
     _check_below_roofline(row, spec, model)
     note = row.get("note", "") or ""
@@ -472,7 +478,8 @@ def _reproduce(row: dict[str, str], cals: dict[str, serving.ServingCalibration] 
                              f"{e.fix}{flags_as_cells(e.problem + ' ' + e.fix, row['id'], _RENAMED_FLAGS, _columns())}"
                              "; or make it a 'gap' "
                              "row with the reason in its note") from None
-    said = [serving.launch_floor_points_note([p], spec, model) if p is not None else None]
+    said = [serving.launch_floor_points_note([p], spec, model) if p is not None else None,
+            serving.kv_int8_engine_note(model, row["kv_dtype"], row["engine"])]  # plan serve's note on the engine
     if p is not None and (over := p.calibration.step_overhead_note(model.layers)):  # plan serve's words
         said.append(f"{spec.name}: {over}")
     return ServingRunResult(
