@@ -46,6 +46,8 @@ from accelopt.predict.runs_csv import (
     params_mismatch,
     positive_cell,
     resolve_path_cells,
+    runs_named,
+    some_ids,
     whole_cell,
 )
 from accelopt.predict.training import Layout, Setup, parse_recompute_modules, recompute_choices
@@ -362,7 +364,7 @@ def runs_file_notes(rows: list[dict[str, str]], results: list[RunResult]) -> lis
     --json document and the page did not carry them."""
     runs_over = {r.id for r in results if r.fits is False}
     blank = {col: [r.get("id") or "?" for r in rows if not (r.get(col) or "").strip()] for col in _OFF_BY_DEFAULT}
-    said = [f"{col} in {len(ids)} run(s) ({_some(ids)}): read as 0, "
+    said = [f"{col} in {runs_named(ids)}: read as 0, "
             f"{_OFF_BY_DEFAULT[col]}" for col, ids in blank.items() if ids]
     out = []
     if said:
@@ -374,7 +376,7 @@ def runs_file_notes(rows: list[dict[str, str]], results: list[RunResult]) -> lis
         out.append(_blank_zero_line(no_zero, runs_over))
     no_sp = [r.get("id") or "?" for r in rows if _tp_above_one(r) and "+sp" not in (r.get("recompute") or "")]
     if no_sp:  # sequence parallelism is read from the recompute cell's suffix only (run_query)
-        out.append(f"note: recompute without +sp in {len(no_sp)} run(s) ({_some(no_sp)}) with tp > 1: read as "
+        out.append(f"note: recompute without +sp in {runs_named(no_sp)} with tp > 1: read as "
                    "sequence parallelism off (`plan explain --no-sp`), while `accelopt plan` turns it on whenever tp > "
                    "1: add +sp to the recompute cell of a run that had it (e.g. write selective+sp)")
     return out + _uneven_lines(rows)
@@ -412,7 +414,7 @@ def cell_effect_lines(rows: list[dict[str, str]], cals: dict[str, Calibration],
     if by_bucket:
         values = sorted({v for vs in by_bucket.values() for v in vs}, key=lambda v: int(v.replace(",", "")))
         by_note = {f"{BUCKET_DEFAULT_HEAD}{', '.join(values)}{BUCKET_DEFAULT_TAIL}": list(by_bucket), **by_note}
-    return [f"note: {len(ids)} run(s) ({_some(ids)}): {note}"
+    return [f"note: {runs_named(ids)}: {note}"
             f"{flags_as_cells(note, None, _RENAMED_FLAGS, _known_columns())}" for note, ids in by_note.items()]
 
 
@@ -421,17 +423,12 @@ def _blank_zero_line(ids: list[str], over: set[str]) -> str:
     `plan explain --zero` defaults to 1 (docs/runs_files.md); the ones predicted over memory are named, as a modern
     run written without the cell reads as one that cannot fit (Llama 3 8B on 64 H100: 161.9 of 79.6 GiB)."""
     over_ids = [i for i in ids if i in over]
-    said_over = f", {len(over_ids)} of them predicted over their devices' memory ({_some(over_ids)})" \
+    said_over = f", {len(over_ids)} of them predicted over their devices' memory ({some_ids(over_ids)})" \
         if over_ids else ""
-    return (f"note: blank zero in {len(ids)} run(s) ({_some(ids)}): read as 0, every data-parallel rank holding the "
+    return (f"note: blank zero in {runs_named(ids)}: read as 0, every data-parallel rank holding the "
             f"whole optimizer state (no ZeRO sharding){said_over} — the bundled file's default; `accelopt plan "
             "explain` assumes --zero 1 (optimizer state sharded over dp x cp, Megatron-LM's distributed optimizer): "
             "write 1 in the zero cell of a run that sharded its optimizer state, 3 for FSDP")
-
-
-def _some(ids: list[str]) -> str:
-    """The first three run ids, then '...' when there are more."""
-    return ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
 
 
 def _uneven_lines(rows: list[dict[str, str]]) -> list[str]:
