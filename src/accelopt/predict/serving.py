@@ -2363,6 +2363,14 @@ def _tpot_s(ttft_s: float, e2e_s: float, output_len: int, step_s: float) -> floa
     return (e2e_s - ttft_s) / (output_len - 1) if output_len > 1 else step_s
 
 
+def check_requests(requests: Any) -> None:
+    """--requests is a positive whole number (the run's dataset size): one check for plan serve's options, before
+    any device is read, and for finite_run's library callers."""
+    if not isinstance(requests, int) or isinstance(requests, bool) or requests < 1:
+        raise InputError(f"--requests {requests!r} must be a positive whole number of requests",
+                         "give --requests >= 1 (the run's dataset size), or leave it out for steady waves")
+
+
 def finite_run(model: TransformerConfig, spec: AcceleratorSpec, steady: ServingPrediction, requests: int, *,
                calibration: ServingCalibration, moe: MoELayout = NO_MOE, **kw: Any) -> ServingPrediction:
     """A max-load run of `requests` fixed-length requests (a benchmark's finite dataset: trtllm-bench throughput
@@ -2375,9 +2383,7 @@ def finite_run(model: TransformerConfig, spec: AcceleratorSpec, steady: ServingP
     figures (TTFT, TPOT, memory) stay the full wave's. A run of no
     more requests than C is one wave of them all: every figure is that wave's (batch = requests; the engine never
     holds C, so a full wave's TTFT, TPOT and memory would describe requests that never ran)."""
-    if not isinstance(requests, int) or isinstance(requests, bool) or requests < 1:
-        raise InputError(f"--requests {requests!r} must be a positive whole number of requests",
-                         "give --requests >= 1 (the run's dataset size), or leave it out for steady waves")
+    check_requests(requests)
     c = steady.batch
     if requests <= c:  # one wave of them all: the prediction at batch = requests, every figure its own
         one = steady if requests == c else predict_serving(model, spec, batch=requests, scheduling="waves",

@@ -26,6 +26,7 @@ from accelopt.predict.serving import (
     attention_peak_note,
     batch_cap_requests,
     check_kv_engine,
+    check_requests,
     custom_allreduce_note,
     custom_allreduce_off,
     custom_allreduce_skipped,
@@ -256,9 +257,8 @@ def _check_max_word(opts: ServeOptions, at_max_load: bool) -> None:
     if opts.requests is not None and not (at_max_load and opts.batch.strip()):
         raise InputError(f"--requests {opts.requests} without --batch max: a run's requests are served in waves of "
                          "the most the engine holds", "add --batch max, or leave --requests out")
-    if opts.requests is not None and (isinstance(opts.requests, bool) or opts.requests < 1):
-        raise InputError(f"--requests {opts.requests!r} must be a positive whole number of requests",
-                         "give --requests >= 1 (the run's dataset size), or leave it out for steady waves")
+    if opts.requests is not None:
+        check_requests(opts.requests)
     for flag, text in (("--concurrency", opts.concurrency), ("--batch", opts.batch)):
         if not at_max_load and MAX_LOAD in text.lower():
             raise InputError(f"{flag} {text!r}: {MAX_LOAD} stands alone",
