@@ -59,3 +59,21 @@ def test_the_probed_link_and_its_caveat_are_said(with_flag: bool, tmp_path: Path
     assert code == 0, err
     link = json.loads(out)["measured_link"]
     assert link is not None and link["bandwidth_byte_per_s"] == 7.8e8 and FIT in link["source"]
+
+
+def test_plan_serve_says_the_probed_link_where_a_collective_runs(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    spec = _spec(tmp_path)
+    args = ["plan", "serve", "-m", "gpt3-125m", "--hardware", spec, "--batch", "1", "--prompt", "100", "--output",
+            "10"]
+    code, out, err = run_main([*args, "--tp", "2"], capsys)
+    assert code == 0, err
+    flat = " ".join(out.split())
+    assert "scale-up link 0.78 GB/s, 380 µs per step (measured: 2 ranks of test-cpu" in flat
+    assert f"warning: the measured link: {FIT}" in flat
+    code, out, err = run_main([*args, "--tp", "2", "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["measured_link"]["bandwidth_byte_per_s"] == 7.8e8
+    code, out, err = run_main([*args, "--json"], capsys)  # one device a replica: no collective, no link used
+    assert code == 0, err
+    assert json.loads(out)["measured_link"] is None

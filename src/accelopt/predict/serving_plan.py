@@ -8,7 +8,7 @@ from pathlib import Path
 from accelopt.errors import AcceloptError, InfeasibleError, InputError, case_hint, unknown_name
 from accelopt.hardware.spec import AcceleratorSpec, max_memory_note
 from accelopt.predict import comm, serving_moe
-from accelopt.predict.comm import load_measured
+from accelopt.predict.comm import load_measured, measured_of
 from accelopt.predict.cost import Facility, energy_defaults_note, host_not_counted_note
 from accelopt.predict.query import measured_share_note
 from accelopt.predict.serving import (
@@ -446,8 +446,13 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     # command exits 2 with it; `--json` printed `errors: []` beside that exit, utserve 2026-12-04)
     beside += [ServeError(device=sw.points[0].device, problem=over.problem, fix=over.fix)
                for sw in sweeps if sw.points and (over := overflow_error([sw])) is not None]
+    # a --hardware spec TOML written by `probe --collectives`: its own measured link is used (comm.measured_of,
+    # serving._link) and said as --collectives's is, where a collective runs (utleftplan, 2026-12-05: unsaid)
+    own = [link for sp in served_specs if (link := measured_of(sp, "its spec TOML, --hardware")) is not None]
+    runs_collectives = opts.tp > 1 or opts.pp > 1 or (cfg.is_moe and moe.active)
+    shown = measured if measured is not None else own[0] if len(own) == 1 and runs_collectives else None
     result = ServeResult(results=[ServeSweep.of(s) for s in sweeps], errors=errors + beside,
-                         unused_config_keys=list(cfg.unused_keys), measured_link=measured, notes=notes)
+                         unused_config_keys=list(cfg.unused_keys), measured_link=shown, notes=notes)
     return ServeRun(result=result, sweeps=sweeps, overflow=overflow_error(sweeps) or rate_error,
                     max_supported_memory={sp.name: sp.memory_bytes for sp in served_specs
                                           if sp.memory_is_max_supported})
