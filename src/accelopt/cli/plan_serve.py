@@ -96,7 +96,8 @@ def register_serve(plan_app: typer.Typer) -> None:
             "attention and the router in bf16). Default: --weight-dtype. Embeddings and the LM head stay 16-bit."),
         kv_dtype: str = typer.Option("bf16", "--kv-dtype", help="KV-cache dtype: bf16, fp16, fp8 or int8 (fp8 on a "
                                      "device without an fp8 peak: 8-bit storage, converted in the attention kernel, "
-                                     "said in a note)."),
+                                     "said in a note; int8 with --engine vllm or sglang: a note says what the engine "
+                                     "needs for it, and sglang refuses it for an MLA model)."),
         price_usd_per_hour: Optional[float] = typer.Option(None, "--price-usd-per-hour",
                                                  help="Price per device-hour (overrides the catalog price)."),
         catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP),
@@ -286,7 +287,8 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError], max_suppor
     console.print("TTFT = request overhead + prefill of the whole batch (static batching), or of one request + "
                   "half a decode step (--concurrency, continuous batching); TPOT = (E2E - TTFT) / (output - 1), as "
                   "vLLM and trtllm-bench report it: the decode step, plus with --concurrency/--rate the other "
-                  "requests' prefills run between its decode steps; decode tok/s = batch / decode step per replica; "
+                  "requests' prefills run between its decode steps; decode tok/s = batch / decode step per replica (a "
+                  "--requests run's: its output tokens over its waves' decode time); "
                   "e2e tok/s/dev = output tokens per second per device over the whole request (prefill and any request "
                   "overhead included); "
                   "J/out tok includes the host share (a device's catalog host_w, 0 W for an edge module such as a "

@@ -35,6 +35,7 @@ from accelopt.distributed.model import (
 )
 from accelopt.distributed.types import (
     PARALLEL,
+    PREDICTION_NO_SPEC,
     SCHEDULES,
     DistributedResult,
     Job,
@@ -321,6 +322,8 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
             result.prediction, result.prediction_left_out = None, PREDICTION_INTERRUPTED
             raise MeasuredInterrupted(result, "while plan's prediction was made: every run had finished and is "
                                               "kept whole, the prediction is left out") from None
+    else:  # said in the result itself, so --json, the page and the history carry it as the console does
+        result.prediction_left_out = PREDICTION_NO_SPEC
     return result
 
 

@@ -258,6 +258,11 @@ class PredictionCheck:
     is_estimate: bool = True
 
 
+PREDICTION_NO_SPEC = "no catalog entry for this device; pass --probed SPEC.toml or --catalog-device NAME"
+"""DistributedResult.prediction_left_out where no spec was given: `--json` carried prediction null with an empty
+reason while the console said this (utdist2's leftover)."""
+
+
 @dataclass(kw_only=True)
 class DistributedResult:
     """`accelopt profile --nproc N`: a measured N-rank run beside the one-process run on the same global batch."""
@@ -290,8 +295,9 @@ class DistributedResult:
     partition: Partition | None = None
     prediction: PredictionCheck | None = None
     prediction_left_out: str = ""
-    """Why `prediction` is None when a spec was given (the one-process capture it needs did not fit in memory);
-    '' otherwise (no spec: the report says which flag gives one)."""
+    """Why `prediction` is None: no spec to predict on (PREDICTION_NO_SPEC), the one-process capture it needs did
+    not fit in memory, an interrupt; '' where a prediction was made (and in documents written before the no-spec
+    reason was kept: the report then prints PREDICTION_NO_SPEC)."""
     environment: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     """How the run differs from the one-process run beyond its layout (e.g. BatchNorm over each rank's slice)."""

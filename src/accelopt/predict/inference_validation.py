@@ -20,7 +20,15 @@ from accelopt.errors import AcceloptError, InputError, out_of_memory_as_infeasib
 from accelopt.hardware.catalog import get_device
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict.inference import InferenceRuntime, compute_time_s, load_runtimes, plan_inference, runtime_for
-from accelopt.predict.runs_csv import as_written, cell_error, missing_path_cell, naming_file, read_runs_csv, row_device
+from accelopt.predict.runs_csv import (
+    as_written,
+    cell_error,
+    missing_path_cell,
+    naming_file,
+    read_runs_csv,
+    role_lines_of,
+    row_device,
+)
 from accelopt.predict.validation import ErrorSummary, summarize
 from accelopt.units import unit
 from accelopt.workload.types import Workload
@@ -234,25 +242,15 @@ def role_lines(rows: list[dict[str, str]], runtimes: list[InferenceRuntime] | No
     """Warnings for the rows whose role cell the runtime values they are predicted with contradict: 'fit' on a row
     its family was not fitted on (its fitted_on: the row counts in no held-out figure), 'test' on one it was fitted
     on (its error counts in the held-out median as if unseen). The bundled file agrees with its families; a user's
-    file said nothing of either (utval, 2026-12-05)."""
+    file said nothing of either (utval, 2026-12-05). runs_csv.role_lines_of builds them."""
     rts = runtimes if runtimes is not None else load_runtimes()
-    wrong: dict[tuple[str, str], list[str]] = {}
-    for row in rows:
+
+    def fitted(row: dict[str, str]) -> tuple[str, tuple[str, ...]]:
         rt = runtime_for(row_device(row["hardware"]), rts)
-        if (row["role"] == "fit") != (row["id"] in rt.fitted_on):
-            wrong.setdefault((row["role"], rt.family), []).append(row["id"])
-    lines = []
-    for (role, family), ids in wrong.items():
-        named = f"{len(ids)} inference run(s) ({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''})"
-        if role == "fit":
-            lines.append(f"warning: role fit in {named} that [family.{family}] of predict/data/inference.toml was "
-                         "not fitted on (its fitted_on does not list them): they count in no held-out figure — write "
-                         "test (held out)")
-        else:
-            lines.append(f"warning: role test in {named} that [family.{family}] of predict/data/inference.toml was "
-                         "fitted on (its fitted_on lists them): their errors count in the held-out median as if "
-                         "unseen — write fit")
-    return lines
+        return rt.family, rt.fitted_on
+
+    return role_lines_of(rows, "inference run", fitted,
+                         lambda family: f"[family.{family}] of predict/data/inference.toml")
 
 
 def median_abs_error(results: list[InferenceRunResult], held_out_only: bool = True) -> float:

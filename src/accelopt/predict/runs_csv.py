@@ -10,12 +10,12 @@ import csv
 import functools
 import math
 import re
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from accelopt.errors import InputError, UnknownNameError
 from accelopt.hardware.catalog import get_device
@@ -486,3 +486,40 @@ def _keystroke_candidates(typed: str, heads: int | None) -> set[int]:
         out |= {2 * int(typed), int(typed) // 2}
         out.discard(int(typed))
     return {v for v in out if 0 < v <= MAX_COUNT}
+
+
+def some_ids(ids: Sequence[str]) -> str:
+    """The first three run ids, then '...' when there are more: how every validate note names the runs it concerns
+    (one helper; the text was built in six places)."""
+    return ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
+
+
+def runs_named(ids: Sequence[str], what: str = "run") -> str:
+    """'3 serving run(s) (a, b, c)': how many runs of `what` kind, and the first of them (some_ids)."""
+    return f"{len(ids)} {what}(s) ({some_ids(ids)})"
+
+
+def role_lines_of(rows: list[dict[str, str]], what: str, fitted: Callable[[dict[str, str]], tuple[str, Any]],
+                  table: Callable[[str], str], fit_fix: Callable[[str], str] = lambda family: "") -> list[str]:
+    """Warnings for the rows (not 'gap') whose role cell contradicts the values they are predicted with: 'fit' on a
+    row its table was not fitted on (the row counts in no held-out figure), 'test' on one it was fitted on (its
+    error counts in the held-out median as if unseen). `fitted(row)`: (the table's family, its fitted_on ids);
+    `table(family)`: how the warning names the table; `fit_fix(family)`: more to the fix of a 'fit' row. One builder
+    for `validate --serving` and `validate --inference` (their two copies differed only in these)."""
+    wrong: dict[tuple[str, str], list[str]] = {}
+    for row in rows:
+        if row["role"] == "gap":
+            continue
+        family, fitted_on = fitted(row)
+        if (row["role"] == "fit") != (row["id"] in fitted_on):
+            wrong.setdefault((row["role"], family), []).append(row["id"])
+    lines = []
+    for (role, family), ids in wrong.items():
+        if role == "fit":
+            lines.append(f"warning: role fit in {runs_named(ids, what)} that {table(family)} was not fitted on (its "
+                         "fitted_on does not list them): they count in no held-out figure — write test (held out)"
+                         + fit_fix(family))
+        else:
+            lines.append(f"warning: role test in {runs_named(ids, what)} that {table(family)} was fitted on (its "
+                         "fitted_on lists them): their errors count in the held-out median as if unseen — write fit")
+    return lines

@@ -40,7 +40,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from accelopt import dtypes
-from accelopt.errors import InfeasibleError, InputError, case_hint, unknown_fields
+from accelopt.errors import AcceloptError, InfeasibleError, InputError, case_hint, unknown_fields
 from accelopt.hardware.spec import LIMITS, AcceleratorSpec
 from accelopt.predict import comm, launch_floor, serving_moe
 from accelopt.predict.calibration import BUNDLED_TABLE_FILE
@@ -692,7 +692,8 @@ class ServingPrediction:
     other in-flight requests' prefills that stall this request's decode, spread over its output tokens."""
     e2e_latency_s: float = unit("s")
     decode_tokens_per_s: float = unit("tok/s")
-    """Output tokens/s of one replica while decoding: batch / mean decode step (no prefill stalls)."""
+    """Output tokens/s of one replica while decoding: batch / mean decode step (no prefill stalls); a finite run's
+    (`requests`): its output tokens over its waves' decode time."""
     output_tokens_per_s: float = unit("tok/s")
     """Output tokens/s of one replica over the whole request (prefill and the calibration's per-request overhead
     included)."""
@@ -723,8 +724,8 @@ class ServingPrediction:
     """Expert / attention-data parallelism figures (serving_moe); None for plain tensor parallelism."""
     requests: int | None = unit("count", default=None)
     """A finite max-load run's requests (--requests, finite_run): served in waves of `batch`, the last holding what
-    is left (last_wave_batch); output_tokens_per_s, its per-device figure and the cost and energy per token are then
-    the whole run's. None: an endless run of steady waves (--batch max alone)."""
+    is left (last_wave_batch); decode_tokens_per_s, output_tokens_per_s, its per-device figure and the cost and
+    energy per token are then the whole run's. None: an endless run of steady waves (--batch max alone)."""
     last_wave_batch: int | None = unit("count", default=None)
     """The requests of a finite run's last wave (= batch where `batch` divides `requests`); None without requests."""
     estimate: bool = True
@@ -1109,6 +1110,32 @@ def _link(spec: AcceleratorSpec, group: int, cal: ServingCalibration, what: str)
     return _Link(bw * eff, lat, p_in, lat_in, tuple(assumed), custom_allreduce_runs(spec, group, cal))
 
 
+def replica_slice_chips(spec: AcceleratorSpec, tp: int, pp: int, moe: MoELayout = NO_MOE) -> int:
+    """The chips of the TPU slice one replica runs on: its tp x pp x attention-dp devices, at most one scale-up
+    domain (training's slice: the job's chips, or one slice of a multi-slice job; training.evaluate)."""
+    return min(tp * pp * moe.attention_dp, max(int(spec.scaleup_domain_devices), 1))
+
+
+def tp_ici_share(spec: AcceleratorSpec, tp: int, pp: int, moe: MoELayout = NO_MOE) -> float:
+    """The share of a TPU chip's ICI the tensor-parallel group has: its own mesh axes' links (comm.ici_shares, the
+    rule training's tp collectives follow: 'How to Scale Your Model', sharding.md, 'bytes / (bidirectional ICI
+    bandwidth * num_axes)'), the replica's slice (replica_slice_chips) meshed as [the rest, tp]; 1 on any other
+    device, a group of one, or a slice whose torus shape is not cited (ici_shape_assumption says so)."""
+    if spec.kind != "tpu" or tp <= 1 or tp > spec.scaleup_domain_devices:
+        return 1.0
+    chips = np.asarray([replica_slice_chips(spec, tp, pp, moe)])
+    return float(comm.ici_shares(spec, chips, np.asarray([tp]))[0][0])
+
+
+def _tp_link(s: _Setup) -> _Link:
+    """The link the tensor-parallel all-reduces run on (_link), on a TPU slice cut to the group's own mesh axes'
+    share of the chip's ICI (tp_ici_share): the whole ICI charged a v5p tp-4 replica (a 2x2x1 slice) the links of
+    the dimension it does not span, as training's collectives were before rtpuaxis."""
+    link = _link(s.spec, s.tp, s.cal, "tensor parallelism")
+    share = tp_ici_share(s.spec, s.tp, s.pp, s.moe)
+    return link if share == 1.0 else replace(link, bandwidth_byte_per_s=link.bandwidth_byte_per_s * share)
+
+
 def _no_link(spec: AcceleratorSpec, group: int, what: str) -> tuple[str, str]:
     """(problem, fix) where comm.pick_link finds no bandwidth for a group of `group` devices: the spec has no scale-up
     link at all, or the group spans scale-up domains and it has no scale-out one. It said 'the catalog lists no link
@@ -1314,6 +1341,10 @@ def links_assumed(spec: AcceleratorSpec, tp: int, pp: int, cal: ServingCalibrati
             out += [a for a in _link(spec, group, cal, "").assumed if a not in out]
     if is_moe:
         out += [a for a in serving_moe.assumed_links(spec, tp, moe, cal) if a not in out]
+    # a TPU tp group inside a larger slice whose torus shape is not cited: given the whole ICI (training's rule)
+    chips = replica_slice_chips(spec, tp, pp, moe)
+    shape_default = comm.ici_shape_assumption(spec, chips) if 1 < tp < chips else None
+    out += [shape_default] if shape_default is not None else []
     if cal.link_step_latency_s is not None:  # the calibration's latency is used, not the default
         out = [a for a in out if not a.field.endswith("latency_s")]
     custom = custom_allreduce_assumed(spec, tp, cal)
@@ -1360,6 +1391,41 @@ def kv_fp8_storage_note(spec: AcceleratorSpec, kv_dtype: str, engine: str | None
         note += (f"; --engine {engine} cannot run it: {TRTLLM_NO_FP8_SOURCE} — give --kv-dtype int8 or bf16 for "
                  "that engine")
     return note
+
+
+# An int8 KV cache in the engines that take one with conditions (what `plan serve` models: 1 byte a value, no scales)
+VLLM_INT8_KV_SOURCE = ("vLLM's CacheDType lists int8 only as 'int8_per_token_head', in recent versions "
+                       "(vllm-project/vllm vllm/config/cache.py at 002f10e0; at c1d86421 it lists auto, bfloat16 and "
+                       "the fp8 types alone)")
+SGLANG_INT8_KV_SOURCE = ("SGLang's INT8 KV cache (--int8-kv-cache) is 'a phase-1 feature': MHA models only, the Triton "
+                         "attention backend only, --page-size 1, stored as int8 plus an FP16 scale and zero point per "
+                         "token per head (sgl-project/sglang docs/advanced_features/quantized_kv_cache.md at 03cd2ec4)")
+
+
+def kv_int8_engine_note(model: TransformerConfig, kv_dtype: str, engine: str | None) -> str | None:
+    """The note for --kv-dtype int8 with --engine vllm or sglang, which take an int8 KV cache only in some versions
+    or with conditions (VLLM_INT8_KV_SOURCE, SGLANG_INT8_KV_SOURCE): what is modelled (1 byte a value; the
+    per-token-head scales, 4 / head_dim bytes a value with SGLang's two FP16 figures, are not counted) and what the
+    engine needs. It was taken without a word (utserve3's leftover). An MLA model with SGLang is refused
+    (check_kv_engine). None for any other dtype or engine."""
+    if kv_dtype != "int8" or engine not in ("vllm", "sglang"):
+        return None
+    if engine == "vllm":
+        return (f"--kv-dtype int8 with --engine vllm: {VLLM_INT8_KV_SOURCE}; modelled as 1 byte a value, the "
+                "per-token-head scales not counted (use that vLLM's --kv-cache-dtype int8_per_token_head, or "
+                "--kv-dtype fp8 for vLLM's fp8 cache)")
+    return (f"--kv-dtype int8 with --engine sglang: {SGLANG_INT8_KV_SOURCE}; modelled as 1 byte a value, the scale "
+            f"and zero point (4 B a token a head: {4 / model.head_dim:.1%} more at head dim {model.head_dim}) not "
+            "counted, and timed as any other attention kernel (not the Triton backend's own rate)")
+
+
+def check_kv_engine(model: TransformerConfig, kv_dtype: str, engine: str | None) -> None:
+    """Refuse --kv-dtype int8 with --engine sglang for an MLA model: SGLang's int8 KV cache runs MHA models only
+    (SGLANG_INT8_KV_SOURCE)."""
+    if kv_dtype == "int8" and engine == "sglang" and model.mla is not None:
+        raise InputError(f"--kv-dtype int8 with --engine sglang: {model.name} uses multi-head latent attention, and "
+                         f"{SGLANG_INT8_KV_SOURCE}",
+                         "use --kv-dtype fp8 (SGLang's fp8_e4m3 / fp8_e5m2 cache) or bf16, or another --engine")
 
 
 def weight_only_fp4(spec: AcceleratorSpec, weight_dtype: str) -> bool:
@@ -1926,7 +1992,7 @@ def _prefill_time(s: _Setup, batch: int, prompt_len: int) -> PhaseTime:
     memory_s = bytes_ / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency) + ex.time_s
     comm_s = 0.0
     if s.tp > 1:
-        link = _link(s.spec, s.tp, s.cal, "tensor parallelism")
+        link = _tp_link(s)
         n_ar = m.tp_allreduces_per_layer * m.layers  # 2 per layer, 1 for parallel attention + MLP blocks
         comm_s = ring_or_tree_allreduces_s(n_ar * tokens * m.hidden * ACT_BYTES, s.tp, link, calls=n_ar * chunks)
     comm_s += _stage_hops_s(s, tokens * m.hidden * ACT_BYTES, chunks)
@@ -1968,7 +2034,7 @@ def _decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
                  + attn / s.tp / (s.attention_peak_flop_per_s * s.cal.decode_compute_efficiency)) + ex.time_s
     comm_s = 0.0
     if s.tp > 1:
-        link = _link(s.spec, s.tp, s.cal, "tensor parallelism")
+        link = _tp_link(s)
         n_ar = m.tp_allreduces_per_layer * m.layers  # 2 per layer, 1 for parallel attention + MLP blocks
         comm_s = ring_or_tree_allreduces_s(n_ar * batch * m.hidden * ACT_BYTES, s.tp, link, calls=n_ar)
     comm_s += _stage_hops_s(s, batch * m.hidden * ACT_BYTES, 1)
@@ -2297,6 +2363,14 @@ def _tpot_s(ttft_s: float, e2e_s: float, output_len: int, step_s: float) -> floa
     return (e2e_s - ttft_s) / (output_len - 1) if output_len > 1 else step_s
 
 
+def check_requests(requests: Any) -> None:
+    """--requests is a positive whole number (the run's dataset size): one check for plan serve's options, before
+    any device is read, and for finite_run's library callers."""
+    if not isinstance(requests, int) or isinstance(requests, bool) or requests < 1:
+        raise InputError(f"--requests {requests!r} must be a positive whole number of requests",
+                         "give --requests >= 1 (the run's dataset size), or leave it out for steady waves")
+
+
 def finite_run(model: TransformerConfig, spec: AcceleratorSpec, steady: ServingPrediction, requests: int, *,
                calibration: ServingCalibration, moe: MoELayout = NO_MOE, **kw: Any) -> ServingPrediction:
     """A max-load run of `requests` fixed-length requests (a benchmark's finite dataset: trtllm-bench throughput
@@ -2304,13 +2378,12 @@ def finite_run(model: TransformerConfig, spec: AcceleratorSpec, steady: ServingP
     from `steady`, the 'waves' prediction at the requests the engine holds (C = steady.batch): ceil(requests / C)
     waves, the last holding R = requests - (waves - 1) x C, predicted as a wave of R of its own (its decode steps
     read the weights for fewer requests). Throughput = requests x output / ((waves - 1) x C x output / steady
-    tok/s + R x output / last-wave tok/s); cost and energy per output token are the waves' token-weighted means
-    (their totals over the run's tokens). The other figures (TTFT, TPOT, memory) stay the full wave's. A run of no
+    tok/s + R x output / last-wave tok/s), and the decode rate the same over the waves' decode tok/s; cost and
+    energy per output token are the waves' token-weighted means (their totals over the run's tokens). The other
+    figures (TTFT, TPOT, memory) stay the full wave's. A run of no
     more requests than C is one wave of them all: every figure is that wave's (batch = requests; the engine never
     holds C, so a full wave's TTFT, TPOT and memory would describe requests that never ran)."""
-    if not isinstance(requests, int) or isinstance(requests, bool) or requests < 1:
-        raise InputError(f"--requests {requests!r} must be a positive whole number of requests",
-                         "give --requests >= 1 (the run's dataset size), or leave it out for steady waves")
+    check_requests(requests)
     c = steady.batch
     if requests <= c:  # one wave of them all: the prediction at batch = requests, every figure its own
         one = steady if requests == c else predict_serving(model, spec, batch=requests, scheduling="waves",
@@ -2323,11 +2396,15 @@ def finite_run(model: TransformerConfig, spec: AcceleratorSpec, steady: ServingP
     out = steady.output_len
     full_tokens, last_tokens = (waves - 1) * c * out, rest * out
     tok_s = requests * out / (full_tokens / steady.output_tokens_per_s + last_tokens / last.output_tokens_per_s)
+    # the run's decoding rate the same way: its tokens over the waves' decode time (each wave's tokens / its rate);
+    # the steady wave's alone was printed beside the run's throughput (utserve3, 2026-12-05)
+    decode = requests * out / (full_tokens / steady.decode_tokens_per_s + last_tokens / last.decode_tokens_per_s)
 
     def mean(a: float | None, b: float | None) -> float | None:
         return None if a is None or b is None else (full_tokens * a + last_tokens * b) / (requests * out)
 
     return replace(steady, requests=requests, last_wave_batch=rest, output_tokens_per_s=tok_s,
+                   decode_tokens_per_s=decode,
                    output_tokens_per_s_per_device=tok_s / steady.n_devices,
                    usd_per_million_output_tokens=mean(steady.usd_per_million_output_tokens,
                                                       last.usd_per_million_output_tokens),
@@ -2551,11 +2628,8 @@ def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
             w_least = _memory_per_device(model, tp, pp, 1, prompt_len, output_len, smaller[-1], kv_dtype, cal, moe)[0]
             still = (f" (even --weight-dtype {smaller[-1]} would not fit one request: its weights need "
                      f"{_gib_text(w_least)} per device)")
-        # the smallest --pp at this --tp that holds one request: a layout to try, not only a direction (utserve3)
-        least = next((p for p in range(pp + 1, model.layers + 1) if _fits_one_request(
-            model, spec, tp, p, prompt_len, output_len, weight_dtype, kv_dtype, cal, moe)), None)
-        at = (f" (at --tp {tp}, --pp {least}: {tp * least * moe.attention_dp} devices, holds one request)"
-              if least is not None else "")
+        # a layout to try, not only a direction (utserve3), and one that runs (utleftplan)
+        at = _least_layout_text(model, spec, tp, pp, cal, moe, (prompt_len, output_len, weight_dtype, kv_dtype))
         fix = (f"raise {more} to split the weights over more devices{at}, "
                + (f"use --weight-dtype {' or '.join(fitting)}, " if fitting else "") + _smaller_experts_fix(
                    model, spec, weight_dtype, moe, cal, (tp, pp, prompt_len, output_len, kv_dtype))
@@ -2580,6 +2654,53 @@ def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
                          workspace_bytes_per_device=ws_b, memory_bytes_per_device=w + kv_b + ws_b,
                          usable_memory_bytes_per_device=usable)
     return NothingFitsError(problem, fix, memory=memory)
+
+
+def _least_layout_text(model: TransformerConfig, spec: AcceleratorSpec, tp: int, pp: int, cal: ServingCalibration,
+                       moe: MoELayout, request: tuple[int, int, str, str]) -> str:
+    """' (at --tp T, --pp P: N devices, holds one request)': the layout of the fewest devices that holds one request
+    (weights that overflow a device), --tp from the given one up to the devices of one scale-up domain (a node: tp
+    runs its all-reduces on that link) among the values the heads allow (_check_layout), --pp from the given one up
+    to the layers, over one domain unless the spec has a scale-out link; of as many devices, the fewer stages (tensor
+    parallelism inside a node, pipeline stages across nodes). It searched --pp alone at the given --tp: Llama 3 70B
+    on one L4 was sent to --pp 8, and Llama 3.1 405B to --pp 63, 63 devices over 8 domains that its spec has no link
+    between, refused next (utserve3's leftover). Where no layout holds it: the devices its weights need at least, and
+    why none of those searched runs."""
+    prompt_len, output_len, weight_dtype, kv_dtype = request
+    kv, domain = model.n_kv_heads, int(spec.scaleup_domain_devices)
+    # a layout over several scale-up domains runs only where the spec has a link between them (_no_link refuses it)
+    joined = bool(spec.scaleout_bandwidth_byte_per_s)
+    tps = [t for t in range(tp, max(tp, domain) + 1)
+           if t == tp or (model.heads % t == 0 and (kv % t == 0 or t % kv == 0) and _moe_tp_ok(model, t, moe))]
+    best: tuple[int, int, int] | None = None  # (devices, pp, tp)
+    for t in tps:
+        p = next((p for p in range(max(pp, 1), model.layers + 1)
+                  if (joined or t * p * moe.attention_dp <= domain) and _fits_one_request(
+                      model, spec, t, p, prompt_len, output_len, weight_dtype, kv_dtype, cal, moe)), None)
+        if p is not None and (best is None or (t * p, p) < best[:2]):
+            best = (t * p, p, t)
+    if best is not None:
+        p, t = best[1], best[2]
+        return f" (at --tp {t}, --pp {p}: {t * p * moe.attention_dp} devices, holds one request)"
+    w_all = _weight_bytes_total(model, weight_dtype, cal, moe)
+    # the most weights one device can hold: its usable memory ('total' basis), or all of it ('free': the KV pool is
+    # a fraction of what the weights leave), so the count is a floor
+    most = spec.memory_bytes * (cal.memory_utilization if cal.memory_basis == "total" else 1.0)
+    where = (f"no --tp up to the {domain} devices of one scale-up domain with --pp up to the {model.layers} layers "
+             "holds one request" if joined else
+             f"no layout within one scale-up domain of {domain} holds one request, and its spec lists no scale-out "
+             "bandwidth (scaleout_bandwidth_byte_per_s) to join domains")
+    return (f" (its {weight_dtype} weights, {_gib_text(w_all)} in all, need at least {math.ceil(w_all / most):,} x "
+            f"{spec.name}: {where})")
+
+
+def _moe_tp_ok(model: TransformerConfig, tp: int, moe: MoELayout) -> bool:
+    """serving_moe.check_layout accepts this --tp with the MoE layout (True for a dense model)."""
+    try:
+        serving_moe.check_layout(model, tp, moe)
+    except AcceloptError:
+        return False
+    return True
 
 
 def _smaller_experts_fix(model: TransformerConfig, spec: AcceleratorSpec, weight_dtype: str, moe: MoELayout,

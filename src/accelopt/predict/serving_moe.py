@@ -602,7 +602,7 @@ def _phase(s: _Setup, batch: int, seq_tokens: int, context: float, causal: bool)
     memory_s += gemm_s
     comm_s = 0.0
     if s.tp > 1:
-        link = sv._link(s.spec, s.tp, cal, "tensor parallelism")
+        link = sv._tp_link(s)
         n_ar = _tp_allreduces(m)
         comm_s = sv.ring_or_tree_allreduces_s(n_ar * tokens_r * m.hidden * sv.ACT_BYTES, s.tp, link,
                                               calls=n_ar * chunks)

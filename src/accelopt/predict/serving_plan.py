@@ -8,7 +8,7 @@ from pathlib import Path
 from accelopt.errors import AcceloptError, InfeasibleError, InputError, case_hint, unknown_name
 from accelopt.hardware.spec import AcceleratorSpec, max_memory_note
 from accelopt.predict import comm, serving_moe
-from accelopt.predict.comm import load_measured
+from accelopt.predict.comm import load_measured, measured_of
 from accelopt.predict.cost import Facility, energy_defaults_note, host_not_counted_note
 from accelopt.predict.query import measured_share_note
 from accelopt.predict.serving import (
@@ -25,6 +25,8 @@ from accelopt.predict.serving import (
     ServingPrediction,
     attention_peak_note,
     batch_cap_requests,
+    check_kv_engine,
+    check_requests,
     custom_allreduce_note,
     custom_allreduce_off,
     custom_allreduce_skipped,
@@ -34,6 +36,7 @@ from accelopt.predict.serving import (
     finite_run,
     int4_group_problem,
     kv_fp8_storage_note,
+    kv_int8_engine_note,
     launch_floor_points_note,
     max_batch,
     max_load_concurrency,
@@ -239,7 +242,8 @@ def requests_note(p: ServingPrediction) -> str:
     last = ("every wave full" if p.last_wave_batch == p.batch
             else f"the last of {p.last_wave_batch:,}, predicted as a wave of its own")
     return (f"given: --requests {p.requests:,}: on {p.device}, {waves:,} wave(s) of the {p.batch:,} requests the "
-            f"engine holds, {last}; throughput, cost and energy per output token are the whole run's")
+            f"engine holds, {last}; decode tok/s, throughput, cost and energy per output token are the whole "
+            "run's")
 
 
 def _check_max_word(opts: ServeOptions, at_max_load: bool) -> None:
@@ -253,9 +257,8 @@ def _check_max_word(opts: ServeOptions, at_max_load: bool) -> None:
     if opts.requests is not None and not (at_max_load and opts.batch.strip()):
         raise InputError(f"--requests {opts.requests} without --batch max: a run's requests are served in waves of "
                          "the most the engine holds", "add --batch max, or leave --requests out")
-    if opts.requests is not None and (isinstance(opts.requests, bool) or opts.requests < 1):
-        raise InputError(f"--requests {opts.requests!r} must be a positive whole number of requests",
-                         "give --requests >= 1 (the run's dataset size), or leave it out for steady waves")
+    if opts.requests is not None:
+        check_requests(opts.requests)
     for flag, text in (("--concurrency", opts.concurrency), ("--batch", opts.batch)):
         if not at_max_load and MAX_LOAD in text.lower():
             raise InputError(f"{flag} {text!r}: {MAX_LOAD} stands alone",
@@ -291,6 +294,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         raise InputError(f"--model {opts.model!r} {why[0]}", why[1])
     moe = moe_layout(opts)
     check_layout(cfg, opts.tp, moe)  # a bad --ep/--attention-dp fails before any device is tried
+    check_kv_engine(cfg, opts.kv_dtype, opts.engine)
     counts = opts.concurrency if opts.concurrency.strip() else opts.batch
     flag = "--concurrency" if opts.concurrency.strip() else "--batch"
     at_max_load = counts.strip().lower() == MAX_LOAD
@@ -417,6 +421,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         notes.append(n)
     notes += [n for sp in specs if sp.name in served and (n := attention_peak_note(sp, opts.weight_dtype))]
     notes += [n for sp in specs if sp.name in served and (n := kv_fp8_storage_note(sp, opts.kv_dtype, opts.engine))]
+    if served and (n := kv_int8_engine_note(cfg, opts.kv_dtype, opts.engine)) is not None:
+        notes.append(n)
     vendors = {sp.name: sp.vendor for sp in specs}  # whose FP4 weight-only path the note cites
     notes += [n for sw in sweeps
               if sw.points and (n := weight_only_note(sw.points[0], vendors.get(sw.points[0].device, ""))) is not None]
@@ -440,8 +446,13 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     # command exits 2 with it; `--json` printed `errors: []` beside that exit, utserve 2026-12-04)
     beside += [ServeError(device=sw.points[0].device, problem=over.problem, fix=over.fix)
                for sw in sweeps if sw.points and (over := overflow_error([sw])) is not None]
+    # a --hardware spec TOML written by `probe --collectives`: its own measured link is used (comm.measured_of,
+    # serving._link) and said as --collectives's is, where a collective runs (utleftplan, 2026-12-05: unsaid)
+    own = [link for sp in served_specs if (link := measured_of(sp, "its spec TOML, --hardware")) is not None]
+    runs_collectives = opts.tp > 1 or opts.pp > 1 or (cfg.is_moe and moe.active)
+    shown = measured if measured is not None else own[0] if len(own) == 1 and runs_collectives else None
     result = ServeResult(results=[ServeSweep.of(s) for s in sweeps], errors=errors + beside,
-                         unused_config_keys=list(cfg.unused_keys), measured_link=measured, notes=notes)
+                         unused_config_keys=list(cfg.unused_keys), measured_link=shown, notes=notes)
     return ServeRun(result=result, sweeps=sweeps, overflow=overflow_error(sweeps) or rate_error,
                     max_supported_memory={sp.name: sp.memory_bytes for sp in served_specs
                                           if sp.memory_is_max_supported})

@@ -36,7 +36,9 @@ from accelopt.predict.runs_csv import (
     naming_file,
     positive_cell,
     read_runs_csv,
+    role_lines_of,
     row_device,
+    runs_named,
     whole_cell,
 )
 from accelopt.predict.serving import ENGINES
@@ -458,6 +460,12 @@ def _reproduce(row: dict[str, str], cals: dict[str, serving.ServingCalibration] 
     model = _named_cell(row, "model", get_model)  # unknown: the CSV's error, not a 'gap' the model cannot express
     if (why := not_generative(model)) is not None:  # as plan serve --model refuses it
         raise cell_error(_WHAT, row, "model", *why)
+    try:  # an int8 KV cache the row's engine does not run for this model, as plan serve refuses it
+        serving.check_kv_engine(model, row["kv_dtype"], row["engine"])
+    except InputError as e:
+        fix = e.fix.replace("--kv-dtype", "kv_dtype").replace("--engine", "engine")  # the row's cells
+        raise cell_error(_WHAT, row, "kv_dtype", f"with engine {row['engine']}: " + e.problem.partition(": ")[2],
+                         fix) from None
     _check_int4_group(row, spec, model, cals, path)
     _check_below_roofline(row, spec, model)
     note = row.get("note", "") or ""
@@ -472,7 +480,8 @@ def _reproduce(row: dict[str, str], cals: dict[str, serving.ServingCalibration] 
                              f"{e.fix}{flags_as_cells(e.problem + ' ' + e.fix, row['id'], _RENAMED_FLAGS, _columns())}"
                              "; or make it a 'gap' "
                              "row with the reason in its note") from None
-    said = [serving.launch_floor_points_note([p], spec, model) if p is not None else None]
+    said = [serving.launch_floor_points_note([p], spec, model) if p is not None else None,
+            serving.kv_int8_engine_note(model, row["kv_dtype"], row["engine"])]  # plan serve's note on the engine
     if p is not None and (over := p.calibration.step_overhead_note(model.layers)):  # plan serve's words
         said.append(f"{spec.name}: {over}")
     return ServingRunResult(
@@ -558,8 +567,7 @@ def _validate_serving(runs_path: Path | str | None, calibration: str | None) -> 
         input_warnings=[*unused_key_lines(rows), *([line] if (line := slow_serving_line(results)) else []),
                         *default_lines(rows, results, calibration), *role_lines(rows, calibration),
                         *uncalibrated_lines(rows, calibration),
-                        *(f"{floor} — in {len(ids)} serving run(s) ({', '.join(ids[:3])}"
-                          f"{', ...' if len(ids) > 3 else ''})" for floor, ids in floors.items())])
+                        *(f"{floor} — in {runs_named(ids, 'serving run')}" for floor, ids in floors.items())])
 
 
 def uncalibrated_lines(rows: list[dict[str, str]], path: str | None) -> list[str]:
@@ -576,8 +584,8 @@ def uncalibrated_lines(rows: list[dict[str, str]], path: str | None) -> list[str
             ids.append(row["id"])
             if spec.name not in devices:
                 devices.append(spec.name)
-    return [f"note: {len(ids)} serving run(s) ({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''}) on "
-            f"{', '.join(devices)}: [serving.{family}]{caveat}, as `plan serve` says beside them"
+    return [f"note: {runs_named(ids, 'serving run')} on {', '.join(devices)}: [serving.{family}]{caveat}, as `plan "
+            "serve` says beside them"
             for (family, caveat), (ids, devices) in by_caveat.items()]
 
 
@@ -585,25 +593,14 @@ def role_lines(rows: list[dict[str, str]], path: str | None) -> list[str]:
     """Warnings for the rows whose role cell the calibration they are predicted with contradicts: 'fit' on a row its
     [serving.*] table was not fitted on (its fitted_on: the row counts in no held-out figure), 'test' on one it was
     fitted on (its error counts in the held-out median as if unseen). The bundled file agrees with its tables; a
-    user's file said nothing of either (utval, 2026-12-05)."""
-    wrong: dict[tuple[str, str], list[str]] = {}
-    for row in rows:
-        if row["role"] == "gap":
-            continue
+    user's file said nothing of either (utval, 2026-12-05). runs_csv.role_lines_of builds them."""
+    def fitted(row: dict[str, str]) -> tuple[str, tuple[str, ...]]:
         cal = row_calibration(row, row_device(row["hardware"]), None, path)
-        if (row["role"] == "fit") != (row["id"] in cal.fitted_on):
-            wrong.setdefault((row["role"], cal.family), []).append(row["id"])
-    lines = []
-    for (role, family), ids in wrong.items():
-        named = f"{len(ids)} serving run(s) ({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''})"
-        if role == "fit":
-            lines.append(f"warning: role fit in {named} that [serving.{family}] was not fitted on (its fitted_on does "
-                         "not list them): they count in no held-out figure — write test (held out), or list them in "
-                         f"fitted_on of the [serving.{family}] table of the --calibration file fitted on them")
-        else:
-            lines.append(f"warning: role test in {named} that [serving.{family}] was fitted on (its fitted_on lists "
-                         "them): their errors count in the held-out median as if unseen — write fit")
-    return lines
+        return cal.family, cal.fitted_on
+
+    return role_lines_of(rows, "serving run", fitted, lambda family: f"[serving.{family}]",
+                         lambda family: f", or list them in fitted_on of the [serving.{family}] table of the "
+                                        "--calibration file fitted on them")
 
 
 def default_lines(rows: list[dict[str, str]], results: list[ServingRunResult], path: str | None) -> list[str]:
@@ -619,7 +616,7 @@ def default_lines(rows: list[dict[str, str]], results: list[ServingRunResult], p
         if row["id"] in predicted:
             for note in _row_defaults(row, path):
                 by_note.setdefault(note, []).append(row["id"])
-    return [f"{note} — in {len(ids)} serving run(s) ({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''})"
+    return [f"{note} — in {runs_named(ids, 'serving run')}"
             f"{flags_as_cells(note, None, _RENAMED_FLAGS, _columns())}{_no_cell(note)}"
             for note, ids in by_note.items()]
 

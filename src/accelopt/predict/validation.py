@@ -15,7 +15,7 @@ import statistics
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import ClassVar, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from accelopt.errors import AcceloptError, InfeasibleError, InputError
 from accelopt.hardware.spec import max_memory_note
@@ -46,6 +46,8 @@ from accelopt.predict.runs_csv import (
     params_mismatch,
     positive_cell,
     resolve_path_cells,
+    runs_named,
+    some_ids,
     whole_cell,
 )
 from accelopt.predict.training import Layout, Setup, parse_recompute_modules, recompute_choices
@@ -334,7 +336,8 @@ def _validate_report(runs_path: Path | str | None, calibration: Path | str | Non
     rows = read_runs(runs_path)  # read and checked once: the runs reproduced and the params check share them
     cals = load_calibrations(calibration)  # its errors name the calibration file
     with naming_file("runs file", runs_path):
-        results = reproduce_rows(rows, cals, catalog)
+        kept: dict[int, tuple[Any, Any]] = {}  # each row's prediction, read again by cell_effect_lines
+        results = reproduce_rows(rows, cals, catalog, kept=kept)
         params = check_params(rows)
     by_source = summarize(results, source_key)
     return ValidateResult(runs=results, median_abs_error_held_out=median_abs_error(results, held_out_only=True),
@@ -343,7 +346,7 @@ def _validate_report(runs_path: Path | str | None, calibration: Path | str | Non
                           by_source=by_source, by_family=summarize(results, lambda r: r.family),
                           by_precision=summarize(results, lambda r: r.dtype), params_mismatches=params,
                           params_unchecked_runs=sum(not (r.get("params_b") or "").strip() for r in rows),
-                          input_notes=[*runs_file_notes(rows, results), *cell_effect_lines(rows, cals, catalog)]
+                          input_notes=[*runs_file_notes(rows, results), *cell_effect_lines(rows, cals, catalog, kept)]
                           if runs_path is not None else [])
 
 
@@ -362,7 +365,7 @@ def runs_file_notes(rows: list[dict[str, str]], results: list[RunResult]) -> lis
     --json document and the page did not carry them."""
     runs_over = {r.id for r in results if r.fits is False}
     blank = {col: [r.get("id") or "?" for r in rows if not (r.get(col) or "").strip()] for col in _OFF_BY_DEFAULT}
-    said = [f"{col} in {len(ids)} run(s) ({_some(ids)}): read as 0, "
+    said = [f"{col} in {runs_named(ids)}: read as 0, "
             f"{_OFF_BY_DEFAULT[col]}" for col, ids in blank.items() if ids]
     out = []
     if said:
@@ -374,14 +377,14 @@ def runs_file_notes(rows: list[dict[str, str]], results: list[RunResult]) -> lis
         out.append(_blank_zero_line(no_zero, runs_over))
     no_sp = [r.get("id") or "?" for r in rows if _tp_above_one(r) and "+sp" not in (r.get("recompute") or "")]
     if no_sp:  # sequence parallelism is read from the recompute cell's suffix only (run_query)
-        out.append(f"note: recompute without +sp in {len(no_sp)} run(s) ({_some(no_sp)}) with tp > 1: read as "
+        out.append(f"note: recompute without +sp in {runs_named(no_sp)} with tp > 1: read as "
                    "sequence parallelism off (`plan explain --no-sp`), while `accelopt plan` turns it on whenever tp > "
                    "1: add +sp to the recompute cell of a run that had it (e.g. write selective+sp)")
     return out + _uneven_lines(rows)
 
 
 def cell_effect_lines(rows: list[dict[str, str]], cals: dict[str, Calibration],
-                      catalog: tuple[str, ...] = ()) -> list[str]:
+                      catalog: tuple[str, ...] = (), kept: dict[int, tuple[Any, Any]] | None = None) -> list[str]:
     """`plan explain`'s notes on the step it predicts for each row (predict_layout's, as the command prints them),
     one line per note with the runs it concerns: the distributed optimizer's bucket a blank dp_bucket_params cell
     leaves at Megatron-Core's default ('default used:'), a cell whose flag has no effect on the row's layout
@@ -391,13 +394,13 @@ def cell_effect_lines(rows: list[dict[str, str]], cals: dict[str, Calibration],
     report filled the defaults and dropped the cells without a word (utval, 2026-12-05). Left out: the uneven batch
     (_uneven_lines says it) and the energy / host / memory-limit notes (nothing of them is in the report).
     `cals`: the calibration the rows were reproduced with; `catalog`: the --catalog files the hardware cells may
-    name."""
+    name; `kept`: the rows' predictions reproduce kept (reproduce_rows(kept=...)), read rather than made again
+    (utleftplan: on the bundled file given as --runs, 4.5 of its 9.7 s went to predicting every row twice)."""
     by_note: dict[str, list[str]] = {}
     by_bucket: dict[str, list[str]] = {}  # run id -> its default bucket(s)
     for row in rows:
         try:
-            q = run_query(row, catalog=catalog)
-            res = predict_layout(q, cals)
+            q, res = (kept or {}).get(id(row)) or _query_layout(row, cals, catalog)
         except AcceloptError:  # the row's own error was reported when it was reproduced
             continue
         spec = res.spec
@@ -412,8 +415,13 @@ def cell_effect_lines(rows: list[dict[str, str]], cals: dict[str, Calibration],
     if by_bucket:
         values = sorted({v for vs in by_bucket.values() for v in vs}, key=lambda v: int(v.replace(",", "")))
         by_note = {f"{BUCKET_DEFAULT_HEAD}{', '.join(values)}{BUCKET_DEFAULT_TAIL}": list(by_bucket), **by_note}
-    return [f"note: {len(ids)} run(s) ({_some(ids)}): {note}"
+    return [f"note: {runs_named(ids)}: {note}"
             f"{flags_as_cells(note, None, _RENAMED_FLAGS, _known_columns())}" for note, ids in by_note.items()]
+
+
+def _query_layout(row: dict[str, str], cals: dict[str, Calibration], catalog: tuple[str, ...]) -> tuple[Any, Any]:
+    q = run_query(row, catalog=catalog)
+    return q, predict_layout(q, cals)
 
 
 def _blank_zero_line(ids: list[str], over: set[str]) -> str:
@@ -421,17 +429,12 @@ def _blank_zero_line(ids: list[str], over: set[str]) -> str:
     `plan explain --zero` defaults to 1 (docs/runs_files.md); the ones predicted over memory are named, as a modern
     run written without the cell reads as one that cannot fit (Llama 3 8B on 64 H100: 161.9 of 79.6 GiB)."""
     over_ids = [i for i in ids if i in over]
-    said_over = f", {len(over_ids)} of them predicted over their devices' memory ({_some(over_ids)})" \
+    said_over = f", {len(over_ids)} of them predicted over their devices' memory ({some_ids(over_ids)})" \
         if over_ids else ""
-    return (f"note: blank zero in {len(ids)} run(s) ({_some(ids)}): read as 0, every data-parallel rank holding the "
+    return (f"note: blank zero in {runs_named(ids)}: read as 0, every data-parallel rank holding the "
             f"whole optimizer state (no ZeRO sharding){said_over} — the bundled file's default; `accelopt plan "
             "explain` assumes --zero 1 (optimizer state sharded over dp x cp, Megatron-LM's distributed optimizer): "
             "write 1 in the zero cell of a run that sharded its optimizer state, 3 for FSDP")
-
-
-def _some(ids: list[str]) -> str:
-    """The first three run ids, then '...' when there are more."""
-    return ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
 
 
 def _uneven_lines(rows: list[dict[str, str]]) -> list[str]:
@@ -746,7 +749,9 @@ def run_stack(row: dict[str, str]) -> str:
 
 
 def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None,
-              catalog: tuple[str, ...] = ()) -> RunResult:
+              catalog: tuple[str, ...] = (), *, kept: dict[int, tuple[Any, Any]] | None = None) -> RunResult:
+    """The row's prediction against its published figure; `kept`: where to keep (query, predict_layout's result)
+    under id(row), for cell_effect_lines to read rather than predict the row again."""
     _i(row, "devices")
     if not (row.get("source") or "").strip():  # every published row names where its figure comes from
         raise InputError(f"run {row.get('id', '?')!r}: source is blank",
@@ -785,6 +790,8 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None,
         raise InputError(f"run {row.get('id', '?')!r}: {problem}",
                          e.fix + flags_as_cells(e.problem + " " + e.fix, row.get("id", "?"), _RENAMED_FLAGS,
                                                 _known_columns())) from None
+    if kept is not None:
+        kept[id(row)] = (query, res)
     setup, spec, cal, pred = res.setup, res.spec, res.cal, res.terms
     n = int(row["devices"])
     mdl = setup.model
@@ -898,11 +905,11 @@ def validate_all(runs_path: Path | str | None = None, calibration: Path | str | 
 
 
 def reproduce_rows(rows: list[dict[str, str]], calibration: Path | str | dict[str, Calibration] | None = None,
-                   catalog: tuple[str, ...] = ()) -> list[RunResult]:
+                   catalog: tuple[str, ...] = (), *, kept: dict[int, tuple[Any, Any]] | None = None) -> list[RunResult]:
     """Every row of a runs file (read_runs) reproduced with the calibration of its stack (a file, or its families);
-    a row's hardware cell may name a device of the `catalog` files."""
+    a row's hardware cell may name a device of the `catalog` files; `kept`: as reproduce's."""
     cals = calibration if isinstance(calibration, dict) else load_calibrations(calibration)
-    return [reproduce(r, cals, catalog) for r in rows]
+    return [reproduce(r, cals, catalog, kept=kept) for r in rows]
 
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from accelopt.distributed.types import (
+    PREDICTION_NO_SPEC,
     CollectivesResult,
     DistributedResult,
     PartialDistributedResult,
@@ -91,7 +92,7 @@ it (torch.profiler slows a step down, so collectives can exceed the uninstrument
 NO_BASELINE_ON_NODES = ("one process: not run on several machines (--nnodes > 1), so no speedup or scaling efficiency; "
                         "run with --nnodes 1 for them")
 """Why a multi-node run shows no speedup (the console and the page said nothing of it)."""
-PREDICTION_LEFT_OUT = "no catalog entry for this device; pass --probed SPEC.toml or --catalog-device NAME"
+PREDICTION_LEFT_OUT = PREDICTION_NO_SPEC  # a document written before the result said it
 
 
 def spread_text(r: RankResult) -> str:
