@@ -71,6 +71,11 @@ carry over: x 1.93 overshoots every H100 row beyond 25%. Examined here, none a r
 
 Fail before gptossh100: the UNEXPLAINED entries carry none of these figures (checked against the tree before the
 entries were extended).
+
+rhopperadopt2 (2026-12-05): with the H100 SXM5 fused attention core at cuDNN's measured H200 rate and the Hopper
+re-runs (tests/test_hopper_fused_attention.py) the 26.02 and 26.02.01 rows came within 25% (-26.1% -> -24.5%, -26.2% ->
+-24.6%) and left UNEXPLAINED; the entries' figures are recomputed for the 26.04 / 26.04.01 rows (H100_BEYOND), and the
+claims about all four rows that no longer hold are strict xfails with their new figures.
 """
 
 from __future__ import annotations
@@ -91,6 +96,8 @@ from accelopt.predict.validation import read_runs, reproduce, run_query
 
 ROWS = {r["id"]: r for r in read_runs()}
 H100 = {rel: f"{rel}-h100-gptoss-120b" for rel in ("mb2602", "mb260201", "mb2604", "mb260401")}
+H100_BEYOND = {rel: H100[rel] for rel in ("mb2604", "mb260401")}
+"""The rows UNEXPLAINED keeps since rhopperadopt2 (2026-12-05); the 26.02 / 26.02.01 ones came within 25%."""
 H100_2511 = "mb-h100-gptoss-120b"
 PRESET_MBS = "1"  # every stored H100 GPT-OSS-120B preset (6b296ac, 07eea52 V1 / V2, 1e7adfa V1 / V2)
 AM_20B, AM_120B = "am-h100-gptoss-20b-8", "am-h100-gptoss-120b-64"
@@ -185,7 +192,7 @@ def test_the_pipeline_terms_the_entries_quote() -> None:
 def test_the_2511_row_at_the_presets_mbs_misses_as_the_later_rows() -> None:
     base = ROWS[H100_2511]
     at_table, at_preset = _err(H100_2511), _err(H100_2511, mbs=PRESET_MBS)
-    assert at_table > -ISSUE_BOUND and at_preset < -ISSUE_BOUND
+    assert at_table > at_preset  # beyond 25% at MBS 1 until rhopperadopt2: the strict xfail below
     # the table's MBS 4 does not fit the H100 in the model; the presets' MBS 1 does
     t4, t1 = (predict_layout(run_query(dict(base, mbs=m))).terms for m in ("4", PRESET_MBS))
     assert t4["mem_total_bytes"] > t4["mem_capacity_bytes"] > t1["mem_total_bytes"]
@@ -196,12 +203,20 @@ def test_the_2511_row_at_the_presets_mbs_misses_as_the_later_rows() -> None:
     published_gain = (_tokens_per_s_per_gpu(r0201, float(r0201["step_s"]))
                       / _tokens_per_s_per_gpu(base, float(base["step_s"]))) - 1
     assert abs(model_gain - published_gain) < abs(at_preset) / 10  # the scaling is right; the miss is elsewhere
-    for rid in H100.values():
+    for rid in H100_BEYOND.values():
         text = UNEXPLAINED[rid]
         assert (f"would be {_pct(at_preset)} ({_pct(at_table)} at its table's MBS 4, which the model puts over the "
                 "H100's memory)") in text
         assert (f"(+{model_gain:.1%} tokens/s/GPU) is the published 25.11 -> 26.02.01 one (+{published_gain:.1%}) "
                 f"within {abs(model_gain - published_gain) * 100:.1f} points") in text
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "rhopperadopt2 (2026-12-05): the H100 SXM5 fused attention core at cuDNN's measured H200 rate and the Hopper "
+    "re-runs move the 25.11 row at the presets' MBS 1 -25.3% -> -23.7% (-15.4% -> -13.4% at its table's MBS 4), "
+    "within 25%, as the 26.02 / 26.02.01 rows of the same layout (-24.5% / -24.6%); the 26.04 rows stay beyond"))
+def test_the_2511_row_at_the_presets_mbs_is_beyond_25pct() -> None:
+    assert _err(H100_2511) > -ISSUE_BOUND > _err(H100_2511, mbs=PRESET_MBS)
 
 
 @pytest.mark.xfail(strict=True, reason=(
@@ -214,7 +229,7 @@ def test_the_2511_row_at_the_presets_mbs_misses_within_3_points_of_the_later_row
     assert max(abs(at_preset - e) for e in later.values()) < 0.03  # one miss across the releases
 
 
-@pytest.mark.parametrize("rel", list(H100))
+@pytest.mark.parametrize("rel", list(H100_BEYOND))
 def test_a_gb200_sized_host_cost_is_no_size_for_the_h100_rows(rel: str) -> None:
     rid = H100[rel]
     r = reproduce(ROWS[rid])
@@ -241,7 +256,7 @@ def test_the_gb200_sized_host_cost_would_put_every_row_within_the_bound() -> Non
     assert beyond == []
 
 
-@pytest.mark.parametrize("rel", ["mb260201", "mb2604", "mb260401"])
+@pytest.mark.parametrize("rel", list(H100_BEYOND))
 def test_the_b200_sibling_misses_a_larger_share(rel: str) -> None:
     rid, sibling = H100[rel], f"{rel}-b200-gptoss-120b"
     h, b = reproduce(ROWS[rid]), reproduce(ROWS[sibling])
@@ -251,9 +266,12 @@ def test_the_b200_sibling_misses_a_larger_share(rel: str) -> None:
     assert f"as a factor it would make this row {_pct(scaled)}, which restates" in UNEXPLAINED[rid]
 
 
-def test_the_2602_entry_has_no_ep8_b200_sibling() -> None:
-    assert (f"the 26.02 table's B200 row runs EP 64 ({_pct(_err('mb2602-b200-gptoss-120b'))};"
-            in UNEXPLAINED[H100["mb2602"]])
+def test_the_26_02_rows_left_unexplained_within_25pct() -> None:
+    """rhopperadopt2 (2026-12-05): the 26.02 / 26.02.01 rows within 25%, out of UNEXPLAINED (test_the_2602_entry_has_
+    no_ep8_b200_sibling checked the 26.02 entry's (5) until then); the 26.04 / 26.04.01 ones still beyond."""
+    for rel, rid in H100.items():
+        beyond = _err(rid) < -ISSUE_BOUND
+        assert beyond == (rel in H100_BEYOND) == (rid in UNEXPLAINED), rid
 
 
 def test_the_automodel_120b_agreement_rests_on_its_inter_node_all_to_all() -> None:
@@ -277,7 +295,7 @@ def test_a_hopper_expert_gemm_floor_moves_none_of_the_rows(floor_s: float) -> No
     if floor_s >= 33.4e-6:  # the floored table is the one predicted with: a smaller-expert Hopper row moves
         control = ROWS["mb260201-h100-qwen3-30b"]
         assert reproduce(control, floored).predicted_step_s > 1.05 * reproduce(control, cals).predicted_step_s
-    for rid in H100.values():
+    for rid in H100_BEYOND.values():
         r = ROWS[rid]
         routed_per_expert = (int(r["mbs"]) * int(r["seq"]) * int(r["top_k"]) * int(r["ep"]) // int(r["experts"]))
         assert routed_per_expert == 1024
@@ -307,7 +325,7 @@ def _fc2_bias_step_s(rid: str, probs: str) -> float:
     return sum(_fc2_bias_layer_s(rid, probs)) * layers * slots
 
 
-@pytest.mark.parametrize("rel", list(H100))
+@pytest.mark.parametrize("rel", list(H100_BEYOND))
 def test_the_fc2_bias_passes_leave_the_rows_beyond_the_bound(rel: str) -> None:
     # 2026-12-05 (fc2bias): the charge is the model's now (compute.moe_fc2_bias_s); the per-slot arithmetic is added
     # to the row without it and must agree with the model's charge; the entry quotes without -> with
@@ -329,7 +347,7 @@ def test_the_fc2_bias_passes_per_layer_and_step_as_quoted() -> None:
     slots, layers = _slots_and_layers(rid)
     quoted = (f"at the model's memory rate {fwd * 1e3:.2f} + {bwd * 1e3:.2f} ms a layer per "
               f"micro-batch, {_fc2_bias_step_s(rid, 'bf16'):.2f} s over {slots} slots of {layers} layers")
-    for rid in H100.values():  # the four rows share the layout, so the same figures
+    for rid in H100_BEYOND.values():  # the rows share the layout, so the same figures
         assert quoted in " ".join(UNEXPLAINED[rid].split())
 
 
@@ -341,6 +359,8 @@ def test_the_h100_rows_run_16_bit_probabilities() -> None:
         assert not (r.get("moe_router_dtype") or "").strip() and not (r.get("moe_dispatcher") or "").strip()
         q = run_query(r)
         assert (q.moe_router_dtype, q.moe_dispatcher) == ("bf16", "alltoall")
+        if rid not in H100_BEYOND.values():
+            continue  # within 25% since rhopperadopt2: no entry
         text = " ".join(UNEXPLAINED[rid].split())
         assert "(7) the probabilities (6)'s fc2-bias pass multiplies are 16-bit on this row" in text
         assert "probs.type_as(logits) in moe_utils.topk_routing_with_score_function" in text
@@ -418,7 +438,9 @@ def test_the_automodel_20b_note_quotes_its_checked_reason() -> None:
     assert has_checked_marker(note) and AM_20B in recomputed_ids("test_gptoss_h100_rows.py")
     assert AM_20B not in UNEXPLAINED
     reason = note[note.index("Reason checked (gptoss4, 2026-12-05;"):]
-    assert reason == AUTOMODEL_20B_REASON.format(**automodel_20b_reason_figures())
+    want = AUTOMODEL_20B_REASON.format(**automodel_20b_reason_figures())
+    # the note ended with the reason until rhopperadopt2 (2026-12-05): its dated records follow it since
+    assert reason == want or reason.startswith(f"{want} [Recomputed 2026-12-05 (rhopperadopt2) ")
 
 
 # Transformer Engine's Triton parallel_cross_entropy (finding 8 of the entries; transformer_engine/pytorch/triton/
@@ -446,7 +468,7 @@ def _te_cross_entropy(passes: tuple[tuple[float, float], tuple[float, float]]) -
     return step_s
 
 
-@pytest.mark.parametrize("rel", list(H100))
+@pytest.mark.parametrize("rel", list(H100_BEYOND))
 def test_the_te_cross_entropy_passes_move_the_rows_the_other_way(monkeypatch: pytest.MonkeyPatch, rel: str) -> None:
     # rmoe (2026-12-05): the model's default loss is three fp32 read + write passes over [T, V] (24 B a logit,
     # compute.logits_step_s); the run's TE kernels move 6 B, so the loss is over-charged: a slower loss is no reason

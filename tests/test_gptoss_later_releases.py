@@ -44,6 +44,9 @@ BLACKWELL = tuple(f"{rel}-{system}-gptoss-120b" for rel in RELEASES for system i
 # would take it to +58.7%, which the B300 note records
 BLACKWELL_2602 = ("mb2602-gb300-gptoss-120b", "mb2602-gb200-gptoss-120b", "mb2602-b300-gptoss-120b")
 H100 = tuple(f"{rel}-h100-gptoss-120b" for rel in RELEASES)
+# rhopperadopt2 (2026-12-05): the 26.02.01 one came within 25% (-26.2% -> -24.6%, the H100 SXM5 fused attention core at
+# cuDNN's measured H200 rate; tests/test_hopper_fused_attention.py) and left UNEXPLAINED; the 26.04 / 26.04.01 ones stay
+H100_BEYOND = H100[1:]
 RECOMPUTED_IDS = frozenset(BLACKWELL + BLACKWELL_2602)
 MARKER = "Beyond 25%, reason CHECKED (gptoss, 2026-12-03; figures recomputed by tests/test_gptoss_later_releases.py)"
 MARKER_2602 = ("Beyond 25%, reason CHECKED (gptoss, 2026-12-03, extended to this 26.02 row by dispatch, 2026-12-03; "
@@ -106,7 +109,7 @@ def test_the_recipes_switch_came_after_these_releases() -> None:
     assert "Transformer Engine 2.14" in note and "Transformer Engine 2.12" in note
 
 
-@pytest.mark.parametrize("rid", H100)
+@pytest.mark.parametrize("rid", H100_BEYOND)
 def test_h100_rows_stay_unexplained_with_the_finding(rid: str) -> None:
     """The op needs SM100+, so H100 ran the unfused block too; the Blackwell share x 1.93 leaves the row beyond 25%."""
     r = _result(rid)
@@ -116,6 +119,11 @@ def test_h100_rows_stay_unexplained_with_the_finding(rid: str) -> None:
     assert f"predicted {100 * r.error:+.1f}%" in reason and f"it would be {100 * scaled:+.1f}%" in reason
     assert "'Kernel requires SM100+'" in reason and f"NVIDIA/TransformerEngine@{TE_COMMIT[:8]}" in reason
     assert rid not in RECOMPUTED_IDS
+
+
+def test_the_26_02_01_h100_row_is_within_25pct_since_rhopperadopt2() -> None:
+    r = _result(H100[0])
+    assert f"{100 * r.error:+.1f}%" == "-24.6%" and H100[0] not in UNEXPLAINED
 
 
 @pytest.mark.parametrize("rid", BLACKWELL_2602)

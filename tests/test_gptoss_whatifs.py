@@ -41,10 +41,12 @@ def test_unfused_sink_attention_with_recompute_fits_no_row_set() -> None:
     # (-42.6, -47.8, -15.7), the fc2-bias charge
     # 2026-12-05 (moeopt): (179.5, -4.3, 113.2) -> (179.6, -4.1, 113.5) and (-42.6, -47.8, -15.7) ->
     # (-42.5, -47.6, -15.4), the experts' optimizer step over their expert-data-parallel group
-    assert (_err_pct(GB200, **UNFUSED), _err_pct(B200, **UNFUSED), _err_pct(H100, **UNFUSED)) == (179.6, -4.1, 113.5)
+    # 2026-12-05 (rhopperadopt): H100 113.5 -> 115.3, the Hopper re-run 0.60 -> 0.58 (the unfused core is on the curve)
+    assert (_err_pct(GB200, **UNFUSED), _err_pct(B200, **UNFUSED), _err_pct(H100, **UNFUSED)) == (179.6, -4.1, 115.3)
     # 2026-12-05 (rblackwell): (-42.5, -47.6, -15.4) -> (-41.3, -47.2, -15.4), the fused attention core at each
     # Blackwell device's measured cuDNN rate and the fp8 re-run (the unfused what-if does not run the fused core)
-    assert (_err_pct(GB200), _err_pct(B200), _err_pct(H100)) == (-41.3, -47.2, -15.4)  # as committed
+    # 2026-12-05 (rhopperadopt): H100 -15.4 -> -13.4, the H100 fused core at cuDNN's measured rate and the re-run
+    assert (_err_pct(GB200), _err_pct(B200), _err_pct(H100)) == (-41.3, -47.2, -13.4)  # as committed
 
 
 def attention_step_s(rid: str, keys_per_query: float | None = None) -> tuple[float, float]:

@@ -71,7 +71,9 @@ def test_hybridep_h100_qwen3_by_hand() -> None:
 # 2026-12-04 (sortchunks): +34.3% -> +38.7% and +35.2% -> +39.6% (the all-to-all "before"), the local-expert sort cost
 # 2026-12-05 (moeopt): -14.8% -> -14.7% (the first row's "after"), the experts' optimizer step over their
 # expert-data-parallel group
-@pytest.mark.parametrize("rid, before, after", [(H100_ROWS[0], "+38.7%", "-14.7%"), (H100_ROWS[1], "+39.6%", "-14.2%")])
+# 2026-12-05 (rhopperadopt): +38.7% -> +39.2%, -14.7% -> -14.3%, +39.6% -> +40.1%, -14.2% -> -13.7%, the H100 fused
+# attention core at cuDNN's measured rate and the Hopper re-run 0.60 -> 0.58
+@pytest.mark.parametrize("rid, before, after", [(H100_ROWS[0], "+39.2%", "-14.3%"), (H100_ROWS[1], "+40.1%", "-13.7%")])
 def test_h100_rows_move(rid: str, before: str, after: str) -> None:
     """The two rows the runs-file block reports: the NCCL all-to-all's error -> HybridEP's."""
     assert f"{100 * reproduce({**ROWS[rid], 'moe_dispatcher': ''}).error:+.1f}%" == before

@@ -40,7 +40,9 @@ CROSS_NODE = {
 # (-14.1%, +48.4%: 21.70 -> 21.71 s and 29.20 -> 29.22 s and +48.3% -> +48.4% were already so before it)
 # 2026-12-05 (moeopt): steps 31.36 -> 31.37 s and 42.85 -> 20.76 s -> 42.86 -> 20.77 s, the experts' optimizer step
 # over their expert-data-parallel group
-MOVED = {"mb2509-h100-dsv3-fp8": ("+24.1%", "-14.1%", "11.31 -> 2.49 s", "31.37 -> 21.71 s"),
+# 2026-12-05 (rhopperadopt): +24.1% -> -14.1% (11.31 -> 2.49 s, 31.37 -> 21.71 s) before the H100 fused attention core
+# at cuDNN's measured rate and the Hopper re-run 0.60 -> 0.58
+MOVED = {"mb2509-h100-dsv3-fp8": ("+25.3%", "-12.9%", "11.41 -> 2.58 s", "31.65 -> 22.00 s"),
          # 2026-12-05 (moenemo): with the row's ep_a2a_overlap cell (PR #3368's preset) the move is +160.5% -> +48.4%
          # (35.27 -> 14.37 s, 51.31 -> 29.22 s) -> +117.6% -> +5.4% (27.04 -> 6.14 s, 42.85 -> 20.76 s)
          # 2026-12-05 (rblackwell): +117.6% -> +5.4% (27.04 -> 6.14 s; 42.86 -> 20.77 s) before B200's fused attention

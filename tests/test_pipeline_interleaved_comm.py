@@ -63,7 +63,9 @@ def test_llama31_405b_grad_reduction_per_chunk_by_hand() -> None:
     backward, 0.623 - 0.8 x 0.139 = 0.512 s."""
     t = _terms("mb2509-h100-llama31-405b")
     raw, bwd_mb = t["t_dp_comm_raw_s"], t["t_bwd_s"] / t["in_micro_batches"]
-    assert raw == pytest.approx(0.623, abs=0.001) and bwd_mb == pytest.approx(0.1387, abs=0.0005)
+    # bwd_mb 0.1387 s before rhopperadopt (2026-12-05: the H100 fused attention core at cuDNN's measured rate, the
+    # backward at 541 TFLOP/s, and the Hopper re-run 0.60 -> 0.58)
+    assert raw == pytest.approx(0.623, abs=0.001) and bwd_mb == pytest.approx(0.1396, abs=0.0005)
     assert raw - 0.8 * 7 * 8 * bwd_mb / 8 < raw / 8
     # + the per-bucket ring latencies (dpscale, training.dist_opt_latency_s; tests/test_dp_scaling.py), 0.0398 s here
     assert t["t_dp_comm_s"] - t["t_dp_latency_s"] == pytest.approx(raw / 8, rel=1e-9)  # 0.078 s

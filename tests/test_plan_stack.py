@@ -109,7 +109,7 @@ def test_maxtext_on_hopper_has_its_own_fitted_table(capsys: pytest.CaptureFixtur
     h100 = get_device("h100-sxm")
     meg, mt = calibration_for(h100, cals), calibration_for(h100, cals, "maxtext")
     assert (mt.stack, mt.family, mt.fitted_on) == ("maxtext", "nvidia-hopper", ("maxtext-a3-llama2-7b-x1",))
-    assert mt.matmul_eff_max == 0.54 and mt.matmul_eff_max != meg.matmul_eff_max
+    assert mt.matmul_eff_max == 0.52 and mt.matmul_eff_max != meg.matmul_eff_max  # 0.54 before rhopperadopt
     # value x the bf16 dense peak stays below the catalog's measured H100 matmul rate (the rule's second term)
     measured = h100.measured_matmul_flop_per_s["bf16"]
     assert mt.matmul_eff_max * h100.peak_flop_per_s["bf16"] < measured

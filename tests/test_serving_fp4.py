@@ -64,9 +64,11 @@ def test_fp4_weights_need_an_fp4_or_a_16_bit_peak() -> None:
     assert serving.compute_dtype_for(with_fp4, "mxfp4") == "fp4"
     # without a cited compute capability the generation is told by the peaks: no bf16 and no int8 peak reads as
     # Volta or older, refused as such (utcc: with compute_capability the spec is Hopper, below)
+    # no 16-bit peak, so no measured fused-attention rate either (a fraction of that peak; h100-sxm's since
+    # rhopperadopt2, 2026-12-05)
     fp8_only = replace(h100, peak_flop_per_s={"fp8": h100.peak_flop_per_s["fp8"]}, measured_matmul_flop_per_s={},
-                       compute_capability=None, sources={k: v for k, v in h100.sources.items()
-                                                         if k != "compute_capability"})
+                       measured_fused_attention_flop_per_s={}, compute_capability=None,
+                       sources={k: v for k, v in h100.sources.items() if k != "compute_capability"})
     with pytest.raises(InfeasibleError, match="fp4 peak") as e:
         serving.predict_serving(get_model("llama3-8b"), fp8_only, prompt_len=128, output_len=8, weight_dtype="nvfp4")
     # the dtypes it suggests are fp8 alone (the fix names the format it was given after them since fix_t4fp4)

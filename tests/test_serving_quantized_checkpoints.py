@@ -144,7 +144,9 @@ def test_expert_dtype_without_a_device_peak_names_its_flag(gpt_oss: Path) -> Non
     from accelopt.errors import InfeasibleError
 
     h100 = get_device("h100-sxm")
-    int8_only = replace(h100, peak_flop_per_s={"int8": h100.peak_flop_per_s["int8"]}, measured_matmul_flop_per_s={})
+    # no 16-bit peak, so no measured fused-attention rate either (h100-sxm's since rhopperadopt2, 2026-12-05)
+    int8_only = replace(h100, peak_flop_per_s={"int8": h100.peak_flop_per_s["int8"]}, measured_matmul_flop_per_s={},
+                        measured_fused_attention_flop_per_s={})
     with pytest.raises(InfeasibleError) as e:
         serving.predict_serving(load_hf_config(gpt_oss), int8_only, prompt_len=128, output_len=8, weight_dtype="w8a8",
                                 moe=serving_moe.MoELayout(expert_weight_dtype="fp8"), allow_oom=True)

@@ -143,7 +143,7 @@ def test_nemo_new_rows_errors_as_quoted() -> None:
     errors = {i: round(100 * RESULTS[i].error, 1) for i in NEMO_NEW}
     assert errors == {"nemo2507-gb200-llama3-8b": -1.9, "nemo2507-gb200-llama3-70b": -5.6,
                       "nemo2507-gb200-llama31-405b": -12.4, "nemo2507-gb200-llama4-scout": -3.4,
-                      "nemo2502-h100-gpt3-175b": 16.1}
+                      "nemo2502-h100-gpt3-175b": 16.4}  # 16.1 before rhopperadopt (2026-12-05)
     gb200 = [abs(RESULTS[i].error) for i in NEMO_NEW if i.startswith("nemo2507")]
     assert round(100 * statistics.median(gb200), 1) == 4.5
 
