@@ -2554,8 +2554,8 @@ def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
         # the smallest --pp at this --tp that holds one request: a layout to try, not only a direction (utserve3)
         least = next((p for p in range(pp + 1, model.layers + 1) if _fits_one_request(
             model, spec, tp, p, prompt_len, output_len, weight_dtype, kv_dtype, cal, moe)), None)
-        at = (f" (at --tp {tp}, --pp {least}: {tp * least * moe.attention_dp} devices, holds one request)"
-              if least is not None else "")
+        at = (f" (at --tp {tp}, --pp {least}: {tp * least * moe.attention_dp} devices, holds one request"
+              f"{_link_needed(spec, tp * least, cal)})" if least is not None else "")
         fix = (f"raise {more} to split the weights over more devices{at}, "
                + (f"use --weight-dtype {' or '.join(fitting)}, " if fitting else "") + _smaller_experts_fix(
                    model, spec, weight_dtype, moe, cal, (tp, pp, prompt_len, output_len, kv_dtype))
@@ -2635,6 +2635,21 @@ def _gib_text(n_bytes: float) -> str:
     device's capacity and the need it is compared with in one unit: they mixed GB and GiB); below 0.05 GiB the
     binary unit that shows it (an Edge TPU's 8 MB printed '0.0 GB')."""
     return f"{n_bytes / 2**30:.1f} GiB" if n_bytes >= 0.05 * 2**30 else fmt_bytes(n_bytes, binary=True)
+
+
+def _link_needed(spec: AcceleratorSpec, group: int, cal: ServingCalibration) -> str:
+    """'' where a group of `group` devices has a link to talk over (comm.pick_link, as _link), else what the layout
+    named in a fix needs first: the spec field and where to give it. A simulated design exported without links
+    (tpu-v1: llama3-8b w8a8) was sent to '--pp 2', which _link then refused (utreadme, 2026-12-05)."""
+    if group <= 1 or comm.pick_link(spec, group, cal.measured_link or comm.measured_of(spec))[0]:
+        return ""
+    if spec.scaleup_bandwidth_byte_per_s is None:
+        missing = f"{spec.name} lists no link between devices (scaleup_bandwidth_byte_per_s)"
+    else:
+        missing = (f"{group} devices span scale-up domains of {int(spec.scaleup_domain_devices)}, and {spec.name} "
+                   "lists no scale-out link (scaleout_bandwidth_byte_per_s)")
+    return (f", once its devices are linked: {missing}; give it in a spec TOML of your own (--catalog FILE, or "
+            "--hardware PATH)")
 
 
 def _fits_one_request(model: TransformerConfig, spec: AcceleratorSpec, tp: int, pp: int, prompt_len: int,
