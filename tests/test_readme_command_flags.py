@@ -72,3 +72,20 @@ def test_every_flag_of_a_readme_command_line_is_an_option_of_that_command() -> N
         flags = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", line))
         unknown += [f"{path}: {f}  (README: {line[:90]})" for f in sorted(flags - _options(cmd) - {"--help"})]
     assert not unknown, "\n".join(unknown)
+
+
+def test_every_flag_of_an_inline_command_is_an_option_of_that_command() -> None:
+    """The same for commands written inline in the prose (`plan serve --json`, `validate --row ID`): README said
+    '`plan --tp` and `plan serve --tp 2-8` on them' (plan takes no --tp: plan explain does, and plan searches tp)
+    and '`simulate --batch` up to 2^20' (simulate run / sweep take it)."""
+    top = set(getattr(typer.main.get_command(app), "commands", {}))
+    prose = re.sub(r"\s+", " ", README)
+    words = "|".join(sorted(top))
+    spans = re.findall(rf"`(?:accelopt )?((?:{words}) [^`]*--[^`]+)`", prose)
+    assert len(spans) >= 50, spans
+    unknown = []
+    for span in spans:
+        cmd, path = _resolve(re.findall(r"[a-z][a-z-]*", span.split(" -")[0]))
+        flags = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", span))
+        unknown += [f"{path}: {f}  (README: `{span[:90]}`)" for f in sorted(flags - _options(cmd) - {"--help"})]
+    assert not unknown, "\n".join(unknown)
