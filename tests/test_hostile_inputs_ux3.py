@@ -277,3 +277,17 @@ def test_input_pipeline_workers_are_bounded(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="option workers"):
         get_technique("input-pipeline").check_options({"workers": 1_000_000})
     assert "an integer in [0, 256]" in get_technique("input-pipeline").option_specs["workers"].describe()
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", "-d", "tpu-v1", "-m", "alexnet-conv", "--input-dtype", "float32", "--max-rows", "0"],
+    ["run", "-d", "tpu-v1", "--topology", "x.csv", "--input-dtype", "float32"],
+    ["sweep", "-d", "tpu-v1", "-m", "alexnet-conv", "--rows", "8", "--cols", "8", "--input-dtype", "float32"],
+])
+def test_input_dtype_float32_given_is_not_silently_ignored(argv: list[str],
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """utreadme (2026-12-05): README says --input-dtype float32|int64 is 'refused for any other model' than a
+    FILE.py:Class, but an explicit float32 (the option's default value) ran as if not given: the default could not
+    be told from the value typed. Left out, the option is now None (float32 for a plain module)."""
+    code, out, err = run_main(["simulate", *argv], capsys)
+    assert code == 2 and "--input-dtype" in err and "appl" in err and out == "", err

@@ -166,3 +166,18 @@ def test_what_it_answers_table_has_a_row_per_top_level_command() -> None:
     commands = set(getattr(typer.main.get_command(app), "commands", {}))
     assert commands and commands <= set(rows), sorted(commands - set(rows))
     assert all(word in rows["validate"] for word in ("training", "serving", "inference")), rows["validate"]
+
+
+def test_layout_names_every_docs_and_examples_file() -> None:
+    """utreadme (2026-12-05): README's Layout named docs/schemas.md but not docs/runs_files.md (each runs-file
+    column of `validate --runs`, which README points to), so a reader of the Layout did not know it was there."""
+    m = re.search(r"## Layout ``` src/accelopt/ (.*?)```", README)
+    assert m, "README.md's Layout block changed: update this test"
+    root = Path(__file__).resolve().parents[1]
+    for folder in ("docs", "examples"):
+        for entry in sorted((root / folder).iterdir()):
+            if entry.name.startswith((".", "_")):
+                continue
+            named = f"{folder}/{entry.name}" if folder == "docs" else entry.name
+            assert re.search(rf"(^|[ (,]){re.escape(named)}([/ ,)]|$)", m[1]), \
+                f"{folder}/{entry.name} is not in the Layout"

@@ -34,6 +34,18 @@ def test_readme_quotes_current_schema_versions() -> None:
     assert not [w for w in wrong if not re.search(rf"added in schema\s+`{w[0]}`\s+version\s+{w[1]}", text)], wrong
 
 
+def test_the_document_start_example_is_the_current_version() -> None:
+    """utreadme (2026-12-05): README's example of a document's first two fields read `"schema_version": 12` for
+    plan-explain while `plan explain --json` wrote 14; the check above let it pass, because an 'added in schema
+    `plan-explain` version 12' sentence elsewhere excused that kind and version. A document's start is always the
+    current version: no sentence excuses it."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    starts = re.findall(r'"schema":\s*"accelopt\.([a-z-]+)",\s*"schema_version":\s*(\d+)', text)
+    assert starts, "README shows no document start: the pattern above no longer finds it"
+    for kind, n in starts:
+        assert int(n) == schema.version_of(schema.result_class(kind)[0]), (kind, n)
+
+
 def test_schemas_doc_says_an_added_field_bumps_the_version() -> None:
     assert "whenever a field is added, renamed, removed or retyped" in schema.docs_markdown()
     assert (ROOT / "docs" / "schemas.md").read_text(encoding="utf-8") == schema.docs_markdown()

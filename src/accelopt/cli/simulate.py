@@ -37,7 +37,9 @@ class SourceOptions:
     seq_len: int | None = None
     input_shape: str | None = None
     """One sample's shape as typed ('3,224,224'), for --model FILE.py:Class."""
-    input_dtype: str = "float32"
+    input_dtype: str | None = None
+    """--input-dtype as typed; None: left out (float32 for a plain nn.Module), so a typed float32 is refused where
+    the option does not apply, as int64 is."""
     convention: str = "paper"
 
 
@@ -112,7 +114,7 @@ def _read_layers(src: SourceOptions) -> tuple[list[Any], str]:
     if (topology is not None or workload is not None) and seq_len is not None:
         raise InputError("--seq-len applies to --model and --hf only", "a topology or workload file fixes its "
                          "shapes; leave --seq-len out")
-    if model is None and (input_shape is not None or input_dtype != "float32"):
+    if model is None and (input_shape is not None or input_dtype is not None):
         raise InputError("--input-shape / --input-dtype apply to --model FILE.py:Class only",
                          "leave them out for --hf, --topology and --workload")
     if hf is not None:
@@ -414,8 +416,9 @@ def register(app: typer.Typer) -> None:
         input_shape: str | None = typer.Option(None, "--input-shape",
                                                help="one sample's input shape for --model FILE.py:Class, without "
                                                     "the batch dimension, e.g. 3,224,224"),
-        input_dtype: str = typer.Option("float32", "--input-dtype",
-                                        help="input dtype for --input-shape: float32 or int64 (token ids)"),
+        input_dtype: str | None = typer.Option(None, "--input-dtype",
+                                               help="input dtype for --input-shape: float32 (left out) or int64 "
+                                                    "(token ids)"),
         convention: str = typer.Option("paper", "--convention", help=_CONVENTION_HELP),
         unlimited_bandwidth: bool = typer.Option(False, "--unlimited-bandwidth", help=_UNLIMITED_HELP),
         max_rows: int = typer.Option(60, "--max-rows", help="layers shown in the table (0: no table, the totals only)"),
@@ -458,7 +461,7 @@ def register(app: typer.Typer) -> None:
         batch: int | None = typer.Option(None, "--batch", "-b", help="as for `simulate run`"),
         seq_len: int | None = typer.Option(None, "--seq-len", help="as for `simulate run`"),
         input_shape: str | None = typer.Option(None, "--input-shape", help="as for `simulate run`"),
-        input_dtype: str = typer.Option("float32", "--input-dtype", help="as for `simulate run`"),
+        input_dtype: str | None = typer.Option(None, "--input-dtype", help="as for `simulate run`"),
         convention: str = typer.Option("paper", "--convention", help=_CONVENTION_HELP),
         json_out: bool = typer.Option(False, "--json", help="JSON on stdout"),
         html: Path | None = typer.Option(None, "--html", help="also write a self-contained HTML report here"

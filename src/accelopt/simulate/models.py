@@ -156,7 +156,8 @@ def _check_counts(batch: int | None, seq_len: int | None) -> None:
 
 
 def model_layers(name: str, batch: int | None = None, seq_len: int | None = None,
-                 input_shape: tuple[int, ...] | None = None, input_dtype: str = "float32") -> tuple[list[Layer], str]:
+                 input_shape: tuple[int, ...] | None = None,
+                 input_dtype: str | None = None) -> tuple[list[Layer], str]:
     """(layers, description). Names: resnet50 (v1), resnet50-v1.5, alexnet-conv, a transformer preset
     ('bert-base', 'llama2-7b', ...), one of `plan infer`'s examples ('mobilenet-v2', 'vgg16', 'kws-dscnn', ...), a
     zoo model 'NAME[:SIZE]' ('gpt:tiny'), or a user file
@@ -167,7 +168,7 @@ def model_layers(name: str, batch: int | None = None, seq_len: int | None = None
         return user_model_layers(name, batch, input_shape, input_dtype, seq_len)
     if name.strip().rstrip(":").lower().endswith(".py"):  # 'net.py', 'net.py:': was 'unknown model ... mlp?'
         _refuse_file_without_name(name.strip().rstrip(":"))
-    given = [f for f, v in (("--input-shape", input_shape is not None), ("--input-dtype", input_dtype != "float32"))
+    given = [f for f, v in (("--input-shape", input_shape is not None), ("--input-dtype", input_dtype is not None))
              if v]
     if given:  # --input-dtype alone was silently ignored here
         raise InputError(f"{' / '.join(given)} appl{'y' if len(given) > 1 else 'ies'} to a model file (FILE.py:Class) "
@@ -305,7 +306,7 @@ def hf_layers(config_dir: str, batch: int | None = None, seq_len: int | None = N
 
 
 def user_model_layers(spec: str, batch: int | None, input_shape: tuple[int, ...] | None,
-                      input_dtype: str = "float32", seq_len: int | None = None) -> tuple[list[Layer], str]:
+                      input_dtype: str | None = None, seq_len: int | None = None) -> tuple[list[Layer], str]:
     """Layers of a user's model file 'FILE.py:NAME'.
 
     NAME may be an nn.Module subclass (built with no arguments), a function returning an nn.Module,
@@ -345,7 +346,7 @@ def user_model_layers(spec: str, batch: int | None, input_shape: tuple[int, ...]
         built = make()
     what = f"{path}:{attr}"
     if isinstance(built, ModelBundle):
-        if input_shape is not None or input_dtype != "float32":  # --input-dtype alone was silently ignored
+        if input_shape is not None or input_dtype is not None:  # --input-dtype alone was silently ignored
             raise InputError(f"{what} returns a ModelBundle, which brings its own inputs",
                              "leave --input-shape and --input-dtype out (change the bundle's batches to change "
                              "shapes or dtypes)")
@@ -378,6 +379,7 @@ def user_model_layers(spec: str, batch: int | None, input_shape: tuple[int, ...]
                          "pass --input-shape for one sample without the batch dimension, e.g. "
                          "--input-shape 3,224,224 (images) or --input-shape 128 --input-dtype int64 (token ids)")
     batch = DEFAULT_BATCH if batch is None else batch
+    input_dtype = "float32" if input_dtype is None else input_dtype  # left out: float32 (images, features)
     bundle = _plain_module_bundle(built, attr, batch, input_shape, input_dtype, on_meta=on_meta)
     shape = "x".join(str(s) for s in (batch, *input_shape))
     from accelopt.workload.usercode import ModelCodeError
