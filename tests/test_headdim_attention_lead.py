@@ -24,8 +24,8 @@ What a head-dim-keyed rate would do (the rows' head dim 64 at the device's head-
 else its head-dim-128 rate: the nearest listed; every other head dim keeps its rate): the before side is the model as
 it stands with Hopper's head-dim-128 rate (the catalog's since its adoption, tests/test_hopper_fused_attention.py:
 the H200 rate on the four SXM5 devices with its declared refits; a tree without it takes that lead's rates and
-refits); the after side adds the head-dim-64 rates. Tolerance: a rate's printed TFLOP/s within 0.2% of the script's FLOP count over its time; the
-ratios to 0.001.
+refits); the after side adds the head-dim-64 rates. Tolerance: a rate's printed TFLOP/s within 0.2% of the script's
+FLOP count over its time; the ratios to 0.001.
 """
 
 from __future__ import annotations
