@@ -55,6 +55,8 @@ class Job:
     sizes_bytes: list[int] = field(default_factory=list)
     """Collective benchmark: message sizes (bytes per rank, nccl-tests' 'size')."""
     ops: list[str] = field(default_factory=lambda: list(COLLECTIVES))
+    find_unused_parameters: bool = False
+    """DDP: wrap with find_unused_parameters=True whatever the first batch shows (--find-unused-parameters)."""
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Job:
