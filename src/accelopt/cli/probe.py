@@ -96,9 +96,10 @@ def _check_options(opts: ProbeOptions) -> None:
 
         check_local_ranks(opts.ranks, opts.device or _default_device(), least=2)
         if opts.sizes_bytes is not None:  # a message the machine cannot hold, refused before the device's minute
-            from accelopt.distributed.collectives import check_sizes_fit
+            from accelopt.distributed.collectives import check_link_sizes, check_sizes_fit
 
             check_sizes_fit(opts.sizes_bytes, opts.ranks, opts.device or _default_device())
+            check_link_sizes(opts.sizes_bytes, opts.ranks)
 
 
 def run_probe_command(opts: ProbeOptions) -> None:
