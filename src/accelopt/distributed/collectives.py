@@ -236,9 +236,15 @@ def _link_warnings(report: ContentionReport, figs: list[CollectiveFigure]) -> st
     return LINK_WARNING_MARK + "; ".join(w for w in report.warnings if not w.startswith(others))
 
 
+COLLECTIVES_TIMEOUT_S = 300.0
+"""The longest the benchmark may go without a figure finishing before its ranks are stopped as hung (probe
+--timeout-s)."""
+
+
 def measure_collectives(nproc: int, *, device: str = "cpu", quick: bool = False, sizes_bytes: list[int] | None = None,
-                        timeout_s: float = 300.0) -> CollectivesResult:
-    """Launch `nproc` ranks and benchmark the four collectives (gloo on CPU, NCCL on CUDA)."""
+                        timeout_s: float = COLLECTIVES_TIMEOUT_S) -> CollectivesResult:
+    """Launch `nproc` ranks and benchmark the four collectives (gloo on CPU, NCCL on CUDA); stopped as hung when no
+    figure finishes for `timeout_s` (probe --timeout-s)."""
     from accelopt.distributed.launch import (
         Launch,
         RankOutOfMemory,
