@@ -89,3 +89,12 @@ def test_the_cli_note_and_json_say_it(capsys: pytest.CaptureFixture[str]) -> Non
                                "--find-unused-parameters", "--json"], capsys)
     assert code == 0, err
     assert FIND_UNUSED_NOTE in json.loads(out)["notes"]
+
+
+def test_one_distributed_flag_without_nproc_is_called_it(capsys: pytest.CaptureFixture[str]) -> None:
+    # 'fix: add --nproc N (e.g. --nproc 2), or leave them out' named one flag as several
+    code, _out, err = run_main(["profile", f"{MODELS}:skips_later", "--find-unused-parameters"], capsys)
+    assert code == 2 and "or leave it out" in err, err
+    code, _out, err = run_main(["profile", f"{MODELS}:skips_later", "--find-unused-parameters", "--parallel", "ddp"],
+                               capsys)
+    assert code == 2 and "or leave them out" in err, err

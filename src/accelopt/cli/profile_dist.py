@@ -34,7 +34,7 @@ def check_no_distributed_flags(given: dict[str, bool]) -> None:
     used = [flag for flag, set_ in given.items() if set_]
     if used:
         raise InputError(f"{', '.join(used)} appl{'y' if len(used) > 1 else 'ies'} to distributed runs only",
-                         "add --nproc N (e.g. --nproc 2), or leave them out")
+                         f"add --nproc N (e.g. --nproc 2), or leave {'them' if len(used) > 1 else 'it'} out")
 
 
 @dataclass(kw_only=True)
