@@ -165,6 +165,47 @@ def unused(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
                        make_optimizer=lambda p: torch.optim.SGD(p, lr=0.5))
 
 
+class _SkipsLater(nn.Module):
+    """An auxiliary branch dropped at random in training, as LayerDrop drops a layer (Fan et al. 2019), with p = 0.2
+    from torch's global generator: every rank and the one-process run draw the same sequence from the same seed (DDP's
+    unused-parameter check forks the generator), which from seed 0 keeps `aux` on the first batch and drops it in a
+    later step (tests/test_ddp_find_unused_later.py)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.main = nn.Linear(32, 8)
+        self.aux = nn.Linear(32, 8)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.main(x) if float(torch.rand(())) < 0.2 else self.main(x) + self.aux(x)
+
+
+def skips_later(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    del seq_len
+    return ModelBundle(name="dist-skips-later", model=_SkipsLater(), batches=_data(batch_size, 32, 8),
+                       loss_fn=nn.functional.cross_entropy, batch_size=batch_size,
+                       make_optimizer=lambda p: torch.optim.SGD(p, lr=0.5))
+
+
+class _SlowOnRank1(nn.Module):
+    """Rank 1 sleeps 50 ms in every forward (a slower device, a stalled data read): the straggler."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = nn.Linear(32, 8)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if os.environ.get("RANK") == "1":
+            time.sleep(0.05)
+        return self.lin(x)
+
+
+def slow_on_rank1(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
+    del seq_len
+    return ModelBundle(name="dist-slow-rank1", model=_SlowOnRank1(), batches=_data(batch_size, 32, 8),
+                       loss_fn=nn.functional.cross_entropy, batch_size=batch_size)
+
+
 def empty(batch_size: int = 8, seq_len: int | None = None) -> ModelBundle:
     """batches() yields nothing."""
     del seq_len

@@ -118,7 +118,7 @@ def test_probe_prints_records_and_saves_what_the_collectives_measured(
 
     done = [("all_reduce", s) for s in all_reduce_sizes]
 
-    def stopped(torch_device: str, nproc: int, quick: bool, sizes_bytes: Any = None) -> Any:
+    def stopped(torch_device: str, nproc: int, quick: bool, sizes_bytes: Any = None, timeout_s: Any = None) -> Any:
         raise interrupted_result(_stopped(done), _job(), "cpu", nproc, ContentionReport())
 
     monkeypatch.setattr(probe_cli, "_collectives", stopped)

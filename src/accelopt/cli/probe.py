@@ -45,6 +45,9 @@ class ProbeOptions:
     """Ranks for --collectives; None: not given (2 with --collectives)."""
     sizes: str | None = None
     """--sizes as typed: the collectives' message sizes; None: the sweep (QUICK_SIZES_BYTES with --quick)."""
+    timeout_s: float | None = None
+    """--timeout-s: the longest the collectives may go without a figure finishing; None: not given (the library's
+    default, COLLECTIVES_TIMEOUT_S)."""
 
     @property
     def sizes_bytes(self) -> list[int] | None:
@@ -88,7 +91,14 @@ def _check_options(opts: ProbeOptions) -> None:
     if opts.sizes is not None and not opts.collectives:  # the sizes of a benchmark that would not run
         raise InputError(f"--sizes {opts.sizes} applies to --collectives only",
                          "add --collectives to time the collectives at those sizes, or leave out --sizes")
+    if opts.timeout_s is not None and not opts.collectives:  # only the collectives run under a watchdog
+        raise InputError(f"--timeout-s {opts.timeout_s:g} applies to --collectives only",
+                         "add --collectives to benchmark collectives with that limit, or leave out --timeout-s")
     _ = opts.sizes_bytes  # a size that cannot be read is refused before the device is measured
+    if opts.timeout_s is not None:  # nan, 0, negative or inf refused as profile --nproc refuses them
+        from accelopt.distributed.launch import Launch
+
+        Launch(nproc=max(opts.ranks, 1), timeout_s=opts.timeout_s)
     if opts.ranks < 2 and opts.collectives:
         raise InputError(f"--nproc {opts.ranks}: collectives need 2 or more ranks", "pass --nproc 2 or more")
     if opts.collectives:  # before the device is measured: a refused --nproc would lose that minute
@@ -96,9 +106,10 @@ def _check_options(opts: ProbeOptions) -> None:
 
         check_local_ranks(opts.ranks, opts.device or _default_device(), least=2)
         if opts.sizes_bytes is not None:  # a message the machine cannot hold, refused before the device's minute
-            from accelopt.distributed.collectives import check_sizes_fit
+            from accelopt.distributed.collectives import check_link_sizes, check_sizes_fit
 
             check_sizes_fit(opts.sizes_bytes, opts.ranks, opts.device or _default_device())
+            check_link_sizes(opts.sizes_bytes, opts.ranks)
 
 
 def run_probe_command(opts: ProbeOptions) -> None:
@@ -130,7 +141,8 @@ def run_probe_command(opts: ProbeOptions) -> None:
     coll_failed: AcceloptError | None = None
     if opts.collectives and not result.interrupted:  # after a Ctrl-C nothing more is measured
         try:
-            coll = _collectives(result.device.torch_device, opts.ranks, opts.quick, opts.sizes_bytes)
+            coll = _collectives(result.device.torch_device, opts.ranks, opts.quick, opts.sizes_bytes,
+                                opts.timeout_s)
         except CollectivesInterrupted as stop:  # the figures measured before it are kept, printed and recorded
             result.interrupted = True
             coll, save_link = stop.result, stop.link_complete
@@ -404,13 +416,19 @@ def register(app: typer.Typer) -> None:
                                               "bytes or sizes with a unit (1024,4MiB,25MiB; KiB = 1024 B, KB = "
                                               "1000 B); the link saved for plan is fitted on the smallest and "
                                               "largest all-reduce"),
+        timeout_s: float | None = typer.Option(None, "--timeout-s",
+                                               help="with --collectives: if no figure finishes for this long "
+                                                    "(default 300), the ranks are stopped and the stuck one named "
+                                                    "(start-up gets at least 120 s); raise it for large --sizes on "
+                                                    "a slow link"),
     ) -> None:
         from accelopt.hardware.detect import device_name
 
         run_probe_command(ProbeOptions(device=None if device is None else device_name(device), quick=quick,
                                        dtypes=dtypes, compare=compare, catalog=tuple(catalog), save=save,
                                        no_save=no_save, as_json=as_json,
-                                       html=html, collectives=collectives, nproc=nproc, sizes=sizes))
+                                       html=html, collectives=collectives, nproc=nproc, sizes=sizes,
+                                       timeout_s=timeout_s))
 
 
 def check_default_save_folder() -> None:
@@ -433,8 +451,14 @@ def check_default_save_folder() -> None:
                          "set ACCELOPT_HOME to a writable folder, pass --save PATH.toml, or --no-save") from None
 
 
-def _collectives(torch_device: str, nproc: int, quick: bool, sizes_bytes: list[int] | None = None) -> Any:
-    from accelopt.distributed.collectives import DEFAULT_SIZES_BYTES, QUICK_SIZES_BYTES, measure_collectives
+def _collectives(torch_device: str, nproc: int, quick: bool, sizes_bytes: list[int] | None = None,
+                 timeout_s: float | None = None) -> Any:
+    from accelopt.distributed.collectives import (
+        COLLECTIVES_TIMEOUT_S,
+        DEFAULT_SIZES_BYTES,
+        QUICK_SIZES_BYTES,
+        measure_collectives,
+    )
     from accelopt.report.console import make_console
     from accelopt.units import fmt_bytes
 
@@ -447,7 +471,8 @@ def _collectives(torch_device: str, nproc: int, quick: bool, sizes_bytes: list[i
     make_console(stderr=True).print(f"timing all-reduce, all-gather, reduce-scatter and all-to-all on {nproc} ranks "
                                     f"({backend}, torchrun), {span} ...", markup=False, highlight=False)
     return measure_collectives(nproc, device="cuda" if torch_device.startswith("cuda") else "cpu", quick=quick,
-                               sizes_bytes=sizes_bytes)
+                               sizes_bytes=sizes_bytes,
+                               timeout_s=COLLECTIVES_TIMEOUT_S if timeout_s is None else timeout_s)
 
 
 def _links(coll: Any) -> Any:

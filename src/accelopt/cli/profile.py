@@ -45,6 +45,8 @@ class DistOptions:
     node_rank: int | None = None
     rdzv_endpoint: str | None = None
     timeout_s: float | None = None
+    find_unused_parameters: bool | None = None
+    """True when --find-unused-parameters was typed; None: not given."""
 
     DEFAULTS: ClassVar[dict[str, Any]] = {"parallel": "ddp", "schedule": "1f1b", "nnodes": 1, "node_rank": 0,
                                           "timeout_s": 600.0}
@@ -111,7 +113,7 @@ def _run_distributed(opts: ProfileOptions) -> None:
         parallel=d.value("parallel"),
         schedule=d.value("schedule"), microbatches=d.microbatches, stage_memory_gib=d.stage_memory_gib,
         nnodes=d.value("nnodes"), node_rank=d.value("node_rank"), rdzv_endpoint=d.rdzv_endpoint,
-        timeout_s=d.value("timeout_s"), as_json=opts.as_json,
+        timeout_s=d.value("timeout_s"), find_unused_parameters=bool(d.find_unused_parameters), as_json=opts.as_json,
         html=opts.html,
         unsupported={"--trace": opts.trace, "--save-workload": opts.save_workload,
                      "--allow-nonfinite": opts.allow_nonfinite, "--threads": opts.threads}))
@@ -536,6 +538,11 @@ def register(app: typer.Typer) -> None:
                                                                           "for this long (default 600), the run is "
                                                                           "stopped and the stuck rank named (start-up "
                                                                           "gets at least 120 s)"),
+        find_unused_parameters: bool = typer.Option(
+            False, "--find-unused-parameters", help="--parallel ddp: DDP's find_unused_parameters=True every step "
+                                                    "(default: on only when the first batch leaves a trainable "
+                                                    "parameter without a gradient); for a model whose parameters' use "
+                                                    "changes from step to step"),
     ) -> None:
         from accelopt.hardware.detect import device_name
 
@@ -548,7 +555,8 @@ def register(app: typer.Typer) -> None:
             threads=threads,
             dist=DistOptions(nproc=nproc, parallel=parallel, schedule=schedule, microbatches=microbatches,
                              stage_memory_gib=stage_memory_gib, nnodes=nnodes, node_rank=node_rank,
-                             rdzv_endpoint=rdzv_endpoint, timeout_s=timeout_s)))
+                             rdzv_endpoint=rdzv_endpoint, timeout_s=timeout_s,
+                             find_unused_parameters=find_unused_parameters or None)))
 
 
 def _progress() -> Any:

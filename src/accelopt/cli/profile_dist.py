@@ -34,7 +34,7 @@ def check_no_distributed_flags(given: dict[str, bool]) -> None:
     used = [flag for flag, set_ in given.items() if set_]
     if used:
         raise InputError(f"{', '.join(used)} appl{'y' if len(used) > 1 else 'ies'} to distributed runs only",
-                         "add --nproc N (e.g. --nproc 2), or leave them out")
+                         f"add --nproc N (e.g. --nproc 2), or leave {'them' if len(used) > 1 else 'it'} out")
 
 
 @dataclass(kw_only=True)
@@ -63,6 +63,8 @@ class DistOptions:
     node_rank: int
     rdzv_endpoint: str | None
     timeout_s: float
+    find_unused_parameters: bool = False
+    """--find-unused-parameters: DDP's find_unused_parameters=True whatever the first batch shows."""
     as_json: bool
     html: str | None
     unsupported: dict[str, Any] = field(default_factory=dict)
@@ -174,7 +176,8 @@ def measure(o: DistOptions) -> Any:
                                     "seq_len": o.seq_len},
                      parallel=o.parallel, schedule=o.schedule, microbatches=o.microbatches, steps=o.steps,
                      warmup=o.warmup, device="cuda" if o.device.startswith("cuda") else o.device,
-                     stage_memory_limit_bytes=stage_memory_limit_bytes(o.stage_memory_gib))
+                     stage_memory_limit_bytes=stage_memory_limit_bytes(o.stage_memory_gib),
+                     find_unused_parameters=o.find_unused_parameters)
     from accelopt.cli.profile import _progress
 
     spec = _spec(o.catalog_device, o.probed, o.device, o.catalog)

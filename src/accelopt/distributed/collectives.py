@@ -236,9 +236,15 @@ def _link_warnings(report: ContentionReport, figs: list[CollectiveFigure]) -> st
     return LINK_WARNING_MARK + "; ".join(w for w in report.warnings if not w.startswith(others))
 
 
+COLLECTIVES_TIMEOUT_S = 300.0
+"""The longest the benchmark may go without a figure finishing before its ranks are stopped as hung (probe
+--timeout-s)."""
+
+
 def measure_collectives(nproc: int, *, device: str = "cpu", quick: bool = False, sizes_bytes: list[int] | None = None,
-                        timeout_s: float = 300.0) -> CollectivesResult:
-    """Launch `nproc` ranks and benchmark the four collectives (gloo on CPU, NCCL on CUDA)."""
+                        timeout_s: float = COLLECTIVES_TIMEOUT_S) -> CollectivesResult:
+    """Launch `nproc` ranks and benchmark the four collectives (gloo on CPU, NCCL on CUDA); stopped as hung when no
+    figure finishes for `timeout_s` (probe --timeout-s)."""
     from accelopt.distributed.launch import (
         Launch,
         RankOutOfMemory,
@@ -254,6 +260,7 @@ def measure_collectives(nproc: int, *, device: str = "cpu", quick: bool = False,
     check_local_ranks(nproc, device, least=2)
     sizes = (QUICK_SIZES_BYTES if quick else DEFAULT_SIZES_BYTES) if sizes_bytes is None else check_sizes(sizes_bytes)
     check_sizes_fit(sizes, nproc, device)
+    check_link_sizes(sizes, nproc)
     job = Job(kind="collectives", device=device, sizes_bytes=sizes)
     watch = Watch()  # the ranks' CPU time counts as this process's own once torchrun has reaped them
     try:
@@ -405,6 +412,29 @@ def parse_sizes(text: str) -> list[int]:
                              f"write sizes of 1 byte or more; {SIZES_SYNTAX}")
         sizes.append(int(value))
     return sorted(set(sizes))
+
+
+def check_link_sizes(sizes_bytes: list[int], world: int) -> None:
+    """Two or more sizes that move different bytes (moved_elements) over `world` ranks: the link saved for plan, a
+    latency and a bandwidth, is the line through the smallest and the largest all-reduce, and one time cannot give
+    two unknowns. With one size the fallback (its time / 2(p-1) as the latency, its busbw as the bandwidth) counted
+    that time twice: plan's ring model said +100% at the very size measured (gloo, 2 ranks, `--sizes 4MiB`), and the
+    console called it a line that 'crossed zero'."""
+    from accelopt.units import fmt_bytes
+
+    moved = sorted({moved_elements(s, world) * FP32_BYTES for s in sizes_bytes})
+    if len(moved) >= 2:
+        return
+    asked = ", ".join(f"{s:,} B" for s in sorted(set(sizes_bytes)))
+    same = (f" (each moves {moved[0]:,} B over {world} ranks: whole fp32 elements, one a rank at the least)"
+            if len(set(sizes_bytes)) > 1 else "")
+    large = max(moved[0], 4 * 2**20)
+    raise InputError(f"--sizes (sizes_bytes) {asked}: one message size{same} cannot give the link saved for plan, "
+                     "whose latency "
+                     "and bandwidth come from the all-reduce times at two sizes (one time cannot give two unknowns: "
+                     "taken as both, it made plan's ring model twice the time measured)",
+                     f"add a small size for the latency and a large one for the bandwidth, e.g. --sizes "
+                     f"1KiB,{fmt_bytes(large, binary=True).replace(' ', '')} (sizes_bytes=[1024, {large}])")
 
 
 def rank_buffer_bytes(size_bytes: int, world: int) -> int:

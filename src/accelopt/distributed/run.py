@@ -84,6 +84,10 @@ class DistConfig:
     stage_memory_limit_bytes: float | None = None
     """Pipeline: the most memory the partitioner lets one stage hold (its estimate; None: no limit)."""
     baseline: bool = True
+    find_unused_parameters: bool = False
+    """DDP: wrap the model with find_unused_parameters=True whatever the first batch shows (a model whose parameters'
+    use changes from step to step needs it; by default it is on only when the first batch leaves one without a
+    gradient)."""
 
     def __post_init__(self) -> None:
         if self.parallel not in PARALLEL:
@@ -106,6 +110,10 @@ class DistConfig:
                                             ("--microbatches", self.microbatches is not None),
                                             ("--stage-memory-gib", self.stage_memory_limit_bytes is not None))
                          if given]
+        if self.find_unused_parameters and self.parallel != "ddp":  # would be silently ignored
+            raise InputError(f"--find-unused-parameters applies to --parallel ddp only, not {self.parallel} (FSDP and "
+                             "the pipeline do not wait for a gradient of each parameter)",
+                             "add --parallel ddp, or leave out --find-unused-parameters")
         if self.parallel != "pipeline" and pipeline_only:  # would be silently ignored
             raise InputError(f"{' and '.join(pipeline_only)} appl{'y' if len(pipeline_only) > 1 else 'ies'} to "
                              f"--parallel pipeline only, not {self.parallel}",
@@ -182,7 +190,8 @@ def microbatch_note(cfg: DistConfig, microbatches: int, stages: int, bundle: Any
 def _job(cfg: DistConfig, parallel: str, microbatches: int, bounds: list[int], *, dump_grads: bool = False) -> Job:
     return Job(bundle_ref=cfg.bundle_ref, bundle_kwargs=cfg.bundle_kwargs, parallel=parallel, schedule=cfg.schedule,
                microbatches=microbatches, stage_bounds=bounds, steps=cfg.steps, warmup=cfg.warmup,
-               profile_steps=cfg.profile_steps, device=cfg.device.split(":")[0], seed=cfg.seed, dump_grads=dump_grads)
+               profile_steps=cfg.profile_steps, device=cfg.device.split(":")[0], seed=cfg.seed, dump_grads=dump_grads,
+               find_unused_parameters=cfg.find_unused_parameters)
 
 
 def _rank_room(device: str, nodes: int) -> tuple[int, int, str]:
@@ -310,8 +319,9 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
         partition=partition,
         environment={"torch": torch.__version__, "python": platform.python_version(), "host": platform.node(),
                      "threads_per_rank": threads, "run_dirs": run_dirs}, contention=contention,
-        notes=left_out + m_note + (batchnorm_note(bundle.model, cfg.parallel, m)
-                                   + dropout_note(bundle.model, cfg.parallel) if world > 1 else []))
+        notes=left_out + m_note + ([FIND_UNUSED_NOTE] if cfg.find_unused_parameters else [])
+        + (batchnorm_note(bundle.model, cfg.parallel, m) + dropout_note(bundle.model, cfg.parallel) if world > 1
+           else []))
     if baseline_stopped:
         result.prediction_left_out = "not made: the run was interrupted (Ctrl-C or SIGTERM) before it"
         raise MeasuredInterrupted(result, baseline_stopped)
@@ -325,6 +335,10 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
     else:  # said in the result itself, so --json, the page and the history carry it as the console does
         result.prediction_left_out = PREDICTION_NO_SPEC
     return result
+
+
+FIND_UNUSED_NOTE = ("--find-unused-parameters: DDP ran with find_unused_parameters=True, looking for parameters "
+                    "without a gradient every step (a walk of the autograd graph, which the step times include)")
 
 
 PREDICTION_INTERRUPTED = "interrupted (Ctrl-C or SIGTERM) while the one-process step was captured for it"

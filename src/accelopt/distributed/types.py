@@ -55,6 +55,8 @@ class Job:
     sizes_bytes: list[int] = field(default_factory=list)
     """Collective benchmark: message sizes (bytes per rank, nccl-tests' 'size')."""
     ops: list[str] = field(default_factory=lambda: list(COLLECTIVES))
+    find_unused_parameters: bool = False
+    """DDP: wrap with find_unused_parameters=True whatever the first batch shows (--find-unused-parameters)."""
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Job:
@@ -65,7 +67,7 @@ class Job:
 class CommTime:
     """Collective time of one rank per profiled step, from its torch.profiler trace."""
 
-    DERIVED_UNITS: ClassVar[dict[str, str]] = {"exposed_s": "s", "overlap_fraction": "fraction"}
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"exposed_s": "s", "overlap_fraction": "fraction", "own_work_s": "s"}
 
     comm_s: float = unit("s")
     """Union of collective intervals (gloo:* events, NCCL kernels) per step."""
@@ -83,6 +85,13 @@ class CommTime:
     @property
     def overlap_fraction(self) -> float | None:
         return self.overlapped_s / self.comm_s if self.comm_s > 0 else None
+
+    @property
+    def own_work_s(self) -> float:
+        """profiled_step_s - exposed_s: the rank's own work a step (compute, Python, data), outside the collectives
+        it waits in. A collective lasts until every rank has joined it, so the other ranks spend a slow rank's extra
+        work waiting in theirs: every rank's step time is then the same, and this figure tells the slow one."""
+        return max(0.0, self.profiled_step_s - self.exposed_s)
 
 
 @dataclass(kw_only=True)
@@ -268,17 +277,19 @@ class DistributedResult:
     """`accelopt profile --nproc N`: a measured N-rank run beside the one-process run on the same global batch."""
 
     SCHEMA_KIND: ClassVar[str] = "profile-distributed"
-    SCHEMA_VERSION: ClassVar[int] = 8
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7)  # 2 added prediction_left_out; 3 ranks'
+    SCHEMA_VERSION: ClassVar[int] = 9
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8)  # 2 added prediction_left_out; 3 ranks'
     # unused_parameters, contention, notes; 4 partition.unlimited; 5 partition.naive_cut_ties and
     # partition.layers[].frozen_param_bytes and optimizer_state_bytes; 6 ranks[].step_p10_s and step_p90_s (and
     # single's), derived from step_times_s; 7 partition.bottleneck_layer and balance_floor, derived from its layers;
-    # 8 prediction.terms[].tolerance (default None) and within_tolerance, derived
+    # 8 prediction.terms[].tolerance (default None) and within_tolerance, derived; 9 ranks[].comm.own_work_s,
+    # busiest_rank and work_straggler_ratio, derived from each rank's trace figures
     LEGACY_UNVERSIONED: ClassVar[bool] = True
     """Records written before the schema (no `schema` field) have this shape and load as version 1."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"step_median_s": "s", "straggler_ratio": "x", "slowest_rank": "count",
                                                "speedup": "x", "scaling_efficiency": "fraction",
-                                               "scaling_formula": ""}
+                                               "scaling_formula": "", "busiest_rank": "count",
+                                               "work_straggler_ratio": "x"}
 
     name: str
     parallel: str
@@ -319,6 +330,20 @@ class DistributedResult:
     @property
     def slowest_rank(self) -> int:
         return max(self.ranks, key=lambda r: r.step_median_s).rank
+
+    @property
+    def busiest_rank(self) -> int:
+        """The rank with the most own work a step (CommTime.own_work_s): the one the others wait for in their
+        collectives. DDP and FSDP ranks end each step together (gloo, 2 ranks, one sleeping 50 ms in its forward:
+        step medians 53.4 and 51.9 ms, slowest_rank named the rank that waited 49.5 ms in its all-reduce)."""
+        return max(self.ranks, key=lambda r: r.comm.own_work_s).rank
+
+    @property
+    def work_straggler_ratio(self) -> float | None:
+        """The busiest rank's own work / the median over ranks of theirs; None where that median is 0."""
+        work = [r.comm.own_work_s for r in self.ranks]
+        mid = statistics.median(work)
+        return max(work) / mid if mid > 0 else None
 
     @property
     def scaling_efficiency(self) -> float | None:

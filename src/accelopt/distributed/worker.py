@@ -14,6 +14,7 @@ import dataclasses
 import faulthandler
 import json
 import os
+import re
 import signal
 import socket
 import sys
@@ -41,7 +42,7 @@ from accelopt.distributed.model import (
 )
 from accelopt.distributed.partition import layer_name
 from accelopt.distributed.types import TIMES_CHUNK, CommTime, Job, RankResult
-from accelopt.errors import AcceloptError, first_line, is_out_of_memory
+from accelopt.errors import AcceloptError, InputError, first_line, is_out_of_memory
 from accelopt.measure.memory import host_memory_capped
 from accelopt.workload.batch import to_device
 from accelopt.workload.userfile import as_tuple
@@ -129,6 +130,32 @@ def stage_optimizer(bundle: Any, stage_module: Any) -> Any:
     return make(params) if make is not None else torch.optim.AdamW(params, lr=1e-4)
 
 
+DDP_UNFINISHED = "Expected to have finished reduction in the prior iteration"
+"""torch's DistributedDataParallel error (its forward) when a parameter got no gradient in the previous step."""
+LATE_UNUSED_FIX = ("pass --find-unused-parameters (DDP's find_unused_parameters=True: it walks the autograd graph "
+                   "each step to find them, and the step times include it), or make every trainable parameter take "
+                   "part in every step's loss")
+
+
+def late_unused_problem(message: str, names: list[str], step: int) -> str:
+    """What went wrong when DDP, run without find_unused_parameters (the first batch gave every trainable parameter a
+    gradient), found parameters without one in the step before step `step` (0-based, warm-up included: the one
+    whose forward raised, so the step without their gradients is number `step` counted from 1). `names`: the
+    reducer's parameters in its order; torch's message lists their indices ('Parameter indices which did not receive
+    grad for rank 0: 2 3'), or their names under TORCH_DISTRIBUTED_DEBUG=INFO ('Parameters which did not ...: b.bias,
+    b.weight')."""
+    found = re.search(r"did not receive grad for rank \d+: ([^\n]*)", message)
+    items = [x for x in re.split(r"[,\s]+", found.group(1)) if x] if found else []
+    if items and all(x.isdigit() and int(x) < len(names) for x in items):
+        items = [names[int(x)] for x in items]
+    which = f" ({', '.join(items)})" if items else ""
+    return (f"DDP: trainable parameters{which} got no gradient in step {step} (counted from 1, warm-up steps "
+            "included), though every one had a gradient from the first batch, so DDP ran without "
+            "find_unused_parameters and waited for them (torch: 'Expected to have finished reduction in the prior "
+            "iteration'); the parameters a step uses change from step to step (a branch taken by the data or the "
+            "step, layer drop, an MoE expert given no tokens)")
+
+
 class Trainer:
     """Builds the parallel model for job.parallel; `step(i)` runs one training step and returns its local loss."""
 
@@ -143,6 +170,8 @@ class Trainer:
         self.model.train()
         self.stage: int | None = None
         self.unused_parameters: list[str] = []
+        self.find_unused = False
+        """DDP: whether it was wrapped with find_unused_parameters=True (the first batch, or the user, asked)."""
         self.targets: Any = None
         """The last pipeline stage's targets of the step being run (its micro-batches' losses take theirs)."""
         build = {"none": self._plain, "ddp": self._ddp, "fsdp": self._fsdp, "pipeline": self._pipeline}
@@ -162,11 +191,29 @@ class Trainer:
         self.unused_parameters = self._unused_parameters()
         # DDP waits for every parameter's gradient unless told that some get none; telling it costs a walk of the
         # autograd graph each step, so only when some rank has such a parameter (the flag must agree on all ranks)
-        flag = torch.tensor([float(bool(self.unused_parameters))], device=self.device)
+        flag = torch.tensor([float(bool(self.unused_parameters) or self.job.find_unused_parameters)],
+                            device=self.device)
         dist.all_reduce(flag, op=dist.ReduceOp.MAX)
-        self.model = DistributedDataParallel(self.model, device_ids=ids, find_unused_parameters=bool(flag.item()))
+        self.find_unused = bool(flag.item())
+        self.model = DistributedDataParallel(self.model, device_ids=ids, find_unused_parameters=self.find_unused)
         self.optimizer = self.bundle.optimizer()
-        self.step_fn = self._data_parallel_step
+        self.step_fn = self._ddp_step
+
+    def _ddp_step(self, i: int) -> Any:
+        """One DDP step; a parameter that had a gradient from the first batch (so DDP was not told to look for
+        unused ones) but got none in a later step is named with the fix, not as torch's advice to pass an argument
+        the user cannot reach ('Expected to have finished reduction in the prior iteration')."""
+        try:
+            return self._data_parallel_step(i)
+        except RuntimeError as e:
+            if self.find_unused or DDP_UNFINISHED not in str(e):
+                raise
+            raise InputError(late_unused_problem(str(e), self._trainable_names(), i), LATE_UNUSED_FIX) from e
+
+    def _trainable_names(self) -> list[str]:
+        """The names of the parameters DDP's reducer indexes: the trainable ones, each once, in module order
+        (DistributedDataParallel._build_params_for_reducer; named_parameters walks the same order)."""
+        return [n.removeprefix("module.") for n, p in self.model.named_parameters() if p.requires_grad]
 
     def _unused_parameters(self) -> list[str]:
         """Trainable parameters with no gradient after a forward and backward of this rank's share of the first

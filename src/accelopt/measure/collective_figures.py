@@ -128,7 +128,15 @@ class CollectivesResult:
             return "ring-model line through the smallest and largest all-reduce"
         if LATENCY_FIT_LEAST_SQUARES in self.source:  # a probe before schema 8
             return "least-squares ring-model fit of an older probe: may be far below the small messages' time"
+        if len(self.all_reduce_sizes) < 2:  # a run cut short after one size (no link is saved from it)
+            return ("smallest all-reduce time / 2(p-1), an upper bound: one all-reduce size was measured, which "
+                    "cannot tell the latency from the bandwidth")
         return "smallest all-reduce time / 2(p-1), an upper bound: the ring-model line crossed zero"
+
+    @property
+    def all_reduce_sizes(self) -> list[int]:
+        """The distinct all-reduce sizes measured (bytes moved), smallest first."""
+        return sorted({f.size_bytes for f in self.of("all_reduce")})
 
     @property
     def bandwidth_how(self) -> str:
@@ -144,6 +152,10 @@ class CollectivesResult:
 
         if self.link_model_error is None or self.link_model_error_size_bytes is None:
             return ""
+        if len(self.all_reduce_sizes) == 2 and LATENCY_FIT in self.source:  # the line was drawn through both
+            return ("ring model with these figures vs the measured all-reduce: it passes through both sizes measured, "
+                    "as fitted, so nothing here checks it; time 3 sizes or more (--sizes) to see how far it misses "
+                    "between them")
         return (f"ring model with these figures vs the measured all-reduce: {self.link_model_error:+.0%} at "
                 f"{fmt_bytes(self.link_model_error_size_bytes, binary=True)}, its worst size")
 
