@@ -63,7 +63,7 @@ def _summary(run: RunRecord, n: int = 3) -> str:
     return text
 
 
-INTERRUPTED = "INTERRUPTED (Ctrl-C), partial"
+INTERRUPTED = "INTERRUPTED (Ctrl-C or SIGTERM), partial"
 """How `history list` and `show` mark a run stopped by Ctrl-C (an optimize or simulate sweep result with
 `interrupted: true`, an interrupted profile-partial): its figures read as a finished run's ('recommended speed-up
 1x' of a run stopped before its first technique)."""

@@ -12,6 +12,7 @@ from typing import Any
 import typer
 
 from accelopt.cli.html_first import HTML_RULE
+from accelopt.interrupts import stopped_by
 from accelopt.report.console import printable
 
 _CONVENTION_HELP = ("fill/drain convention: 'paper' (SCALE-Sim paper, 2R+C+T-2 cycles per fold, default) or "
@@ -757,7 +758,7 @@ def run_design_sweep(opts: SweepOptions) -> None:
         raise InputError(f"no design of the sweep can run this model ({len(skipped)} tried); e.g. {skipped[0]}",
                          "widen the grid: larger --sram-kib (an rs design's global buffer), --rows or --cols")
     if not points:
-        print("interrupted (Ctrl-C) before any design was simulated", file=sys.stderr)
+        print(f"interrupted ({stopped_by()}) before any design was simulated", file=sys.stderr)
         raise typer.Exit(130)
     front = pareto_front(points)
     from accelopt.report.runs import finish_run
@@ -770,7 +771,7 @@ def run_design_sweep(opts: SweepOptions) -> None:
         notes.append(f"{len(skipped)} of {len(designs)} designs cannot run this model and were skipped: "
                      + "; ".join(skipped))
     if interrupted:
-        notes.append(f"interrupted (Ctrl-C) after {len(points)} of {len(designs)} designs: the front is theirs")
+        notes.append(f"interrupted ({stopped_by()}) after {len(points)} of {len(designs)} designs: the front is theirs")
     data = SimSweepResult(source=source, base_design=base.name, evaluated=len(points),
                           objectives=list(OBJECTIVES), pareto_front=[p.row() for p in front], notes=notes,
                           interrupted=interrupted)
