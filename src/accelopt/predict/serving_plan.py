@@ -380,7 +380,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
             first_error = first_error or e
     if not sweeps:  # no device can serve: the typed result names each one (`plan serve --json` prints it), exit 2
         assert isinstance(first_error, InfeasibleError)
-        return ServeRun(result=ServeResult(results=[], errors=errors, unused_config_keys=list(cfg.unused_keys),
+        return ServeRun(result=ServeResult(results=[], errors=errors, model=cfg.name,
+                                           unused_config_keys=list(cfg.unused_keys),
                                            notes=[*_read_notes(cfg), *_config_notes(cfg, opts, int4_groups)]),
                         sweeps=[],
                         overflow=first_error if len(errors) == 1 else none_served_error(cfg.name, opts.tp, opts.pp,
@@ -441,7 +442,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     beside += [ServeError(device=sw.points[0].device, problem=over.problem, fix=over.fix)
                for sw in sweeps if sw.points and (over := overflow_error([sw])) is not None]
     result = ServeResult(results=[ServeSweep.of(s) for s in sweeps], errors=errors + beside,
-                         unused_config_keys=list(cfg.unused_keys), measured_link=measured, notes=notes)
+                         model=cfg.name, unused_config_keys=list(cfg.unused_keys), measured_link=measured, notes=notes)
     return ServeRun(result=result, sweeps=sweeps, overflow=overflow_error(sweeps) or rate_error,
                     max_supported_memory={sp.name: sp.memory_bytes for sp in served_specs
                                           if sp.memory_is_max_supported})
