@@ -19,6 +19,7 @@ except ImportError:  # pragma: no cover - older typer runs on the click package
     from click.exceptions import ClickException, NoArgsIsHelpError, UsageError  # type: ignore[no-redef]
 
 from accelopt.cli import catalog, env, optimize, plan, probe, profile, report, schema, simulate, validate
+from accelopt.cli.dtype_aliases import read_dtype_aliases
 from accelopt.cli.empty_values import refuse_empty_values
 from accelopt.cli.html_first import check_html_first
 from accelopt.cli.repeated_options import refuse_repeated_values
@@ -279,6 +280,7 @@ def _command() -> Any:
         _say_when_interrupted(command)
         refuse_empty_values(command)
         refuse_repeated_values(command)  # `--hardware a --hardware b` kept b alone, without a word
+        read_dtype_aliases(command)  # `--dtype bfloat16` read as bf16 (said on stderr), on every dtype option
         _BUILT.clear()
         _BUILT[key] = command
     return _BUILT[key]
