@@ -1847,6 +1847,36 @@ def config_model_name(name_or_path: Any, path: Path) -> str:
     return given or (path.parent.name if path.name == "config.json" else path.stem) or path.stem
 
 
+# Model types whose transformers config class has no expert field and whose modelling file builds one dense MLP in
+# every layer: a num_experts key in such a config.json is an attribute nothing reads (PreTrainedConfig keeps unknown
+# keys as attributes), so the model has no experts. LlamaConfig (fields vocab_size ... head_dim, none of experts) and
+# MistralConfig, both with base_model_tp_plan layers.*.mlp.gate_proj / up_proj / down_proj (huggingface/transformers
+# src/transformers/models/llama/configuration_llama.py @008e5743 and models/mistral/configuration_mistral.py).
+_NO_EXPERT_TYPES = {"llama": "LlamaConfig", "mistral": "MistralConfig"}
+_EXPERT_KEYS = ("num_local_experts", "n_routed_experts", "num_experts", "num_experts_per_tok", "experts_per_token",
+                "moe_intermediate_size", "n_shared_experts", "num_shared_experts", "first_k_dense_replace",
+                "moe_layer_freq", "shared_expert_intermediate_size", "decoder_sparse_step",
+                "moe_shared_expert_intermediate_size", "shared_intermediate_size", "interleave_moe_layer_step",
+                "moe_layers", "mlp_only_layers")
+
+
+def _without_expert_keys(cfg: dict[str, Any], mtype: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """(cfg without its mixture-of-experts keys, those keys) for a _NO_EXPERT_TYPES model: a llama config with
+    num_experts 8 was read as an 8-expert MoE that transformers' LlamaForCausalLM never builds. Else (cfg, ())."""
+    if mtype not in _NO_EXPERT_TYPES:
+        return cfg, ()
+    given = tuple(k for k in _EXPERT_KEYS if cfg.get(k) is not None)
+    return ({k: v for k, v in cfg.items() if k not in given}, given) if given else (cfg, ())
+
+
+def _ignored_experts_note(mtype: str, keys: tuple[str, ...]) -> tuple[str, ...]:
+    if not keys:
+        return ()
+    return (f"ignored: {', '.join(keys)}: model_type {mtype} has no experts (transformers' {_NO_EXPERT_TYPES[mtype]} "
+            "has no expert field and its model builds one dense MLP per layer), so it was read as a dense model; "
+            "for a mixture of experts give its own model_type (e.g. mixtral)",)
+
+
 def load_hf_config(path: Path | str) -> TransformerConfig:
     """Parse a local Hugging Face config.json (no `transformers` import).
 
@@ -1884,6 +1914,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         cfg, ernie_notes = _ernie_moe_config(cfg, where)
     elif mtype in _HUNYUAN_TYPES:
         cfg = _hunyuan_config(cfg, where)
+    cfg, ignored_experts = _without_expert_keys(cfg, mtype)
     _check_flags(cfg, where)
     _check_cla(cfg, where)
     check_block_key(cfg, mtype, where)  # refused here, naming the file (the note's own call names no file)
@@ -1942,7 +1973,8 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
             ffn, experts, top_k = kwargs.get("dense_ffn") or ffn, 1, 1
             kwargs = {}
     name = config_model_name(cfg.get("_name_or_path"), p)
-    unused = tuple(sorted(set(unused_config_keys(cfg, mtype)) | set(outer_unused)))
+    unused = tuple(sorted(set(unused_config_keys(cfg, mtype)) | set(outer_unused) | set(ignored_experts)))
+    defaults += _ignored_experts_note(mtype, ignored_experts)
     defaults += misspelt_key_notes(as_written, unused)
     window, n_window = _window_layers(cfg, mtype, layers, where)
     defaults += _zero_window_note(cfg, mtype)
