@@ -430,8 +430,10 @@ _FAMILY_KEYS = {"multi_query": _FALCON_TYPES | {"gpt_bigcode"}, "parallel_attn":
                 # layout (with n_shared_experts), listed there as not modelled
                 "shared_intermediate_size": frozenset({"granitemoeshared"}),
                 **dict.fromkeys(("interleave_moe_layer_step", "moe_layers", "intermediate_size_mlp",
-                                 "attention_chunk_size", "no_rope_layers", "no_rope_layer_interval"),
-                                frozenset({"llama4", "llama4_text"}))}
+                                 "attention_chunk_size"), frozenset({"llama4", "llama4_text"})),
+                # SmolLM3's NoPE layers: its sliding-window layers under use_sliding_window (_smollm3_window_layers)
+                **dict.fromkeys(("no_rope_layers", "no_rope_layer_interval"),
+                                frozenset({"llama4", "llama4_text", "smollm3"}))}
 
 
 # DeepSeek's group-limited routing: a token's top-k experts come from at most topk_group of the n_group expert groups
@@ -456,8 +458,8 @@ def reads_config_key(key: str) -> bool:
 
 # NoPE layers outside Llama 4: SmolLM3 leaves the rotary off its every 4th layer (SmolLM3Attention: self.use_rope =
 # config.no_rope_layers[layer_idx], transformers models/smollm3/modular_smollm3.py), elementwise on q and k like
-# rotary_pct. Only with use_sliding_window does SmolLM3Config make those layers sliding-window ones (a layout this
-# reader does not take from them), so there they stay listed. HuggingFaceTB/SmolLM3-3B's warning listed both (utmodels).
+# rotary_pct. With use_sliding_window SmolLM3Config makes those layers the sliding-window ones (read so:
+# _smollm3_window_layers). HuggingFaceTB/SmolLM3-3B's warning listed both (utmodels).
 _NOPE_KEYS = frozenset({"no_rope_layers", "no_rope_layer_interval"})
 
 
@@ -554,6 +556,9 @@ def _window_layers(cfg: dict[str, Any], mtype: str, layers: int, where: str) -> 
             raise InputError(f"{where}: layer_types must list {layers} entries of 'sliding_attention' or "
                              "'full_attention'", "fix layer_types in the config")
         return window, sum(t == "sliding_attention" for t in types)
+    if mtype == "smollm3":  # layer_types left out: SmolLM3Config builds it (_smollm3_window_layers)
+        return (window, _smollm3_window_layers(cfg, layers, where)) if cfg.get("use_sliding_window") is True \
+            else (None, 0)
     pattern = _opt(cfg, ("sliding_window_pattern",), None, where)
     if pattern == 0:  # was read as 'left out' (every layer windowed); transformers divides by it (Gemma 3 layers)
         raise InputError(f"{where}: sliding_window_pattern = 0", "give the period of the global layers (Gemma 3: 6, "
@@ -566,6 +571,25 @@ def _window_layers(cfg: dict[str, Any], mtype: str, layers: int, where: str) -> 
         max_window = _opt(cfg, ("max_window_layers",), _QWEN_MAX_WINDOW_LAYERS, where) or 0
         return window, max(0, layers - max_window)
     return window, layers
+
+
+def _smollm3_window_layers(cfg: dict[str, Any], layers: int, where: str) -> int:
+    """The sliding-window layers of a SmolLM3 config with use_sliding_window true and no layer_types: the NoPE ones
+    alone. SmolLM3Config.__post_init__ makes layer i 'sliding_attention' only where no_rope_layers[i] is 0 (no
+    rotary), and builds no_rope_layers, when left out, as int((i + 1) % no_rope_layer_interval != 0) (default 4:
+    every 4th layer NoPE) (huggingface/transformers src/transformers/models/smollm3/configuration_smollm3.py
+    @008e5743). Every layer was windowed here before: 36 of SmolLM3-3B's 36 where the class builds 9."""
+    rope = cfg.get("no_rope_layers")
+    if rope is None:
+        interval = _opt(cfg, ("no_rope_layer_interval",), 4, where)
+        if not interval:  # the class divides by it
+            raise InputError(f"{where}: no_rope_layer_interval = 0", "give the period of the NoPE layers (SmolLM3: "
+                             "4, every 4th layer), or leave the key out for 4")
+        return layers // interval  # layers i with (i + 1) % interval == 0
+    if not isinstance(rope, list) or len(rope) < layers or any(isinstance(r, bool) or r not in (0, 1) for r in rope):
+        raise InputError(f"{where}: no_rope_layers must list at least {layers} entries of 1 (RoPE) or 0 (NoPE, a "
+                         "sliding-window layer under use_sliding_window)", "fix no_rope_layers in the config")
+    return sum(r == 0 for r in rope[:layers])
 
 
 def _zero_window_note(cfg: dict[str, Any], mtype: str) -> tuple[str, ...]:
