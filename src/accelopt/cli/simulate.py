@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shlex
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -386,10 +387,40 @@ def _sweep_with_progress(designs: Any, layers: Any, convention: str, run_sweep: 
 
     bar = Progress(TextColumn("simulate sweep"), BarColumn(), TextColumn("{task.completed}/{task.total} designs"),
                    TimeElapsedColumn(), TimeRemainingColumn(), console=make_console(stderr=True), transient=True)
+    start, said = SWEEP_CLOCK(), list[str]()
+
+    def on_point(done: int, total: int) -> None:
+        bar.update(task, completed=done)
+        if not said and (line := _sweep_estimate(done, total, SWEEP_CLOCK() - start)) is not None:
+            said.append(line)
+            bar.console.print(line, markup=False, highlight=False)
+
     with bar:
         task = bar.add_task("sweep", total=len(designs))
-        return run_sweep(designs, layers, convention, on_point=lambda done, total: bar.update(task, completed=done),
-                         keep_on_interrupt=True, skipped=skipped)
+        return run_sweep(designs, layers, convention, on_point=on_point, keep_on_interrupt=True, skipped=skipped)
+
+
+SWEEP_CLOCK = time.monotonic
+"""The clock _sweep_with_progress times the designs by (a test replaces it)."""
+ESTIMATE_AFTER_S = 1.0
+"""Seconds of designs timed before the sweep's time is estimated (the first design alone includes warm-up)."""
+ESTIMATE_ABOVE_S = 60.0
+"""A sweep estimated to take longer is said on stderr, terminal or not."""
+
+
+def _sweep_estimate(done: int, total: int, elapsed_s: float) -> str | None:
+    """The line saying how long the sweep will take, once `elapsed_s` >= ESTIMATE_AFTER_S of designs are timed, when
+    the whole is above ESTIMATE_ABOVE_S: the progress bar's time left showed only on a terminal, so a sweep piped or
+    run by a script gave no word of its hours. None otherwise."""
+    from accelopt.units import fmt_seconds
+
+    if done < 1 or done >= total or elapsed_s < ESTIMATE_AFTER_S:
+        return None
+    per_s = elapsed_s / done
+    if per_s * total <= ESTIMATE_ABOVE_S:
+        return None
+    return (f"simulate sweep: {total:,} designs at {fmt_seconds(per_s)} each (the first {done:,} timed): about "
+            f"{fmt_seconds(per_s * (total - done))} left (estimate); Ctrl-C keeps the designs simulated so far")
 
 
 def register(app: typer.Typer) -> None:
