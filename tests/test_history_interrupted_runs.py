@@ -29,10 +29,11 @@ def test_list_and_show_mark_an_interrupted_optimize(capsys: pytest.CaptureFixtur
     stopped = history.record("optimize", ["optimize", "m.py:build"], to_jsonable(_optimize(True)))
     assert done and stopped
     runs = {r["id"]: r["summary"] for r in json.loads(_cli(capsys, "history", "list", "--json")[0])["runs"]}
-    assert runs[stopped].startswith("INTERRUPTED (Ctrl-C), partial: baseline step time (p50) 100 µs"), runs[stopped]
+    assert runs[stopped].startswith("INTERRUPTED (Ctrl-C or SIGTERM), partial: baseline step time (p50) 100 µs"), \
+        runs[stopped]
     assert not runs[done].startswith("INTERRUPTED"), runs[done]
     out = _cli(capsys, "history", "show", stopped)[0]
-    assert "INTERRUPTED (Ctrl-C), partial" in " ".join(out.split())
+    assert "INTERRUPTED (Ctrl-C or SIGTERM), partial" in " ".join(out.split())
     assert "INTERRUPTED" not in _cli(capsys, "history", "show", done)[0]
 
 
@@ -56,6 +57,6 @@ def test_a_failed_profile_is_marked_failed(capsys: pytest.CaptureFixture[str]) -
     assert failed and stopped
     runs = {r["id"]: r["summary"] for r in json.loads(_cli(capsys, "history", "list", "--json")[0])["runs"]}
     assert runs[failed].startswith("FAILED in the roofline pass, partial: step time"), runs[failed]
-    assert runs[stopped].startswith("INTERRUPTED (Ctrl-C), partial: step time"), runs[stopped]
+    assert runs[stopped].startswith("INTERRUPTED (Ctrl-C or SIGTERM), partial: step time"), runs[stopped]
     out = " ".join(_cli(capsys, "history", "show", failed)[0].split())
     assert "key figures (FAILED in the roofline pass, partial)" in out and "INTERRUPTED" not in out

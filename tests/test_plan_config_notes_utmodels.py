@@ -72,7 +72,8 @@ SMOLLM3_3B = {"architectures": ["SmolLM3ForCausalLM"], "model_type": "smollm3", 
 
 def test_nope_layers_are_not_listed_as_unmodelled(tmp_path: Path) -> None:
     # SmolLM3Attention reads no_rope_layers only to leave the rotary off (elementwise): both keys were in the
-    # unused-keys warning; with use_sliding_window the config class makes those layers sliding ones: still listed
+    # unused-keys warning; with use_sliding_window the config class makes those layers the sliding ones, read so
+    # (tests/test_smollm3_windows.py)
     from accelopt.workload.presets import load_hf_config
 
     p = tmp_path / "config.json"
@@ -81,7 +82,8 @@ def test_nope_layers_are_not_listed_as_unmodelled(tmp_path: Path) -> None:
     assert m.unused_keys == (), m.unused_keys
     assert m.params_total() == 3_075_098_624  # its safetensors metadata total_parameters (tied embeddings)
     p.write_text(json.dumps({**SMOLLM3_3B, "use_sliding_window": True, "sliding_window": 4096}), encoding="utf-8")
-    assert {"no_rope_layers", "no_rope_layer_interval"} <= set(load_hf_config(p).unused_keys)
+    windowed = load_hf_config(p)
+    assert windowed.unused_keys == () and windowed.sliding_window_layers == 9
 
 
 # openbmb/MiniCPM3-4B config.json (the sizes; its rope_scaling longrope factors and muP scalars left out): no

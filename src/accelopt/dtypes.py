@@ -48,6 +48,25 @@ PEAK_KEYS: tuple[str, ...] = tuple(d.peak_key for d in TABLE if d.peak_key)
 """The dtypes an AcceleratorSpec can list a peak for, in the catalog's order."""
 
 
+ALIASES: dict[str, str] = {
+    **{d.torch_name: d.name for d in reversed(TABLE) if d.torch_name and d.torch_name.startswith(("float", "bfloat"))},
+    # torch's own short names (torch.half is float16, torch.float float32, torch.double float64: torch/_C/__init__.pyi)
+    "half": "fp16", "float": "fp32", "double": "fp64",
+    # every float8 variant runs at the fp8 peak (from_torch below reads them all as fp8)
+    "float8": "fp8", "float8_e5m2": "fp8", "float8_e4m3fnuz": "fp8", "float8_e5m2fnuz": "fp8",
+    "e4m3": "fp8", "e5m2": "fp8",
+}
+"""The spellings torch users type for a dtype ('bfloat16', 'torch.float16', 'half') -> accelopt's name; float32 is
+fp32 (tf32 is fp32 storage too, but asked for by its own name). Read by every option that takes a dtype."""
+
+
+def canonical(name: str) -> str:
+    """accelopt's name of `name` where it is a torch spelling (ALIASES, case and a 'torch.' prefix ignored); else
+    `name` unchanged, for the command's own check to accept or refuse."""
+    key = name.strip().lower().removeprefix("torch.")
+    return ALIASES.get(key, name)
+
+
 def get(name: str, allowed: tuple[str, ...] | None = None, what: str = "dtype") -> DType:
     """The table row of `name`; InputError with close matches when unknown or not among `allowed`."""
     choices = list(allowed) if allowed is not None else list(BY_NAME)

@@ -8,6 +8,29 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+_STOPPED_BY: list[str] = []
+"""The signal that stopped this run, when it was not Ctrl-C: term_as_interrupt records SIGTERM here."""
+
+
+def term_as_interrupt(signum: int, frame: Any) -> None:
+    """SIGTERM raised as KeyboardInterrupt (cli/main.py installs it), with the signal recorded so that the run's
+    messages name what stopped it (stopped_by): `timeout 5 accelopt profile ...` said 'interrupted (Ctrl-C)'."""
+    import signal
+
+    _STOPPED_BY[:] = [signal.Signals(signum).name]
+    raise KeyboardInterrupt
+
+
+def stopped_by() -> str:
+    """What stopped the run, as the interruption messages name it: 'SIGTERM' after term_as_interrupt, else 'Ctrl-C'
+    (SIGINT: Python's own handler raises KeyboardInterrupt)."""
+    return _STOPPED_BY[0] if _STOPPED_BY else "Ctrl-C"
+
+
+def forget_stop() -> None:
+    """A new run (cli/main.py main): no signal has stopped it yet."""
+    _STOPPED_BY.clear()
+
 
 @contextlib.contextmanager
 def interrupts_held(what: str) -> Iterator[None]:

@@ -19,6 +19,7 @@ except ImportError:  # pragma: no cover - older typer runs on the click package
     from click.exceptions import ClickException, NoArgsIsHelpError, UsageError  # type: ignore[no-redef]
 
 from accelopt.cli import catalog, env, optimize, plan, probe, profile, report, schema, simulate, validate
+from accelopt.cli.dtype_aliases import read_dtype_aliases
 from accelopt.cli.empty_values import refuse_empty_values
 from accelopt.cli.html_first import check_html_first
 from accelopt.cli.repeated_options import refuse_repeated_values
@@ -178,10 +179,6 @@ def _streams_that_print_anything() -> None:
                 reconfigure(errors="accelopt-ascii")
 
 
-def _term_as_interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
 def _stop_on_term() -> Any:
     """SIGTERM handled as Ctrl-C (KeyboardInterrupt), so what profile, probe and optimize measured is printed and kept:
     `timeout 120 accelopt ...` (TERM is timeout's default) and a batch scheduler's time limit (Slurm sends TERM) killed
@@ -196,13 +193,18 @@ def _stop_on_term() -> Any:
         return None
     if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
         return None
-    return signal.signal(signal.SIGTERM, _term_as_interrupt)
+    from accelopt.interrupts import term_as_interrupt
+
+    return signal.signal(signal.SIGTERM, term_as_interrupt)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: user errors print problem + fix and exit 2, never a traceback."""
     import signal
 
+    from accelopt.interrupts import forget_stop
+
+    forget_stop()
     before = _stop_on_term()
     try:
         _main(argv)
@@ -278,6 +280,7 @@ def _command() -> Any:
         _say_when_interrupted(command)
         refuse_empty_values(command)
         refuse_repeated_values(command)  # `--hardware a --hardware b` kept b alone, without a word
+        read_dtype_aliases(command)  # `--dtype bfloat16` read as bf16 (said on stderr), on every dtype option
         _BUILT.clear()
         _BUILT[key] = command
     return _BUILT[key]
@@ -387,7 +390,9 @@ def _say_when_interrupted(command: Any, name: str = "accelopt") -> None:
                     raise
                 raise _ReaderGone from None
             except KeyboardInterrupt:
-                print(f"interrupted (Ctrl-C) before `{name}` finished: nothing to show, save or record",
+                from accelopt.interrupts import stopped_by
+
+                print(f"interrupted ({stopped_by()}) before `{name}` finished: nothing to show, save or record",
                       file=sys.stderr)
                 raise typer.Exit(130) from None
 

@@ -279,7 +279,12 @@ def _check_bare_path(model: str) -> None:
     from accelopt.userio import path_kind
 
     kind = path_kind(model, "model")
-    if kind == "folder" and not (Path(model) / "config.json").is_file():
+    config = path_kind(Path(model) / "config.json", "model") if kind == "folder" else "missing"
+    if config == "other":  # a named pipe or a device: 'a folder without a config.json' sent the user looking for one
+        raise InputError(f"model {model!r} is a folder whose config.json is not a regular file (a named pipe or a "
+                         "device)", "replace it with the Hugging Face config.json file (cp, not mkfifo), or give the "
+                         "config's path")
+    if kind == "folder" and config != "file":
         raise InputError(f"model {model!r} is a folder without a config.json",
                          "give a folder holding a Hugging Face config.json (or the config's path), a built-in example "
                          "(`accelopt plan infer --list-models`) or a zoo name (mlp, gpt, bert, resnet)")

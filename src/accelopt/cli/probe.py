@@ -11,6 +11,7 @@ import typer
 
 from accelopt.cli.catalog import CATALOG_HELP
 from accelopt.cli.html_first import HTML_RULE
+from accelopt.interrupts import stopped_by
 
 if TYPE_CHECKING:
     from accelopt.measure.probe import ProbeResult
@@ -131,8 +132,8 @@ def run_probe_command(opts: ProbeOptions) -> None:
     except KeyboardInterrupt:  # before the first figure (run_probe keeps every figure measured before a Ctrl-C)
         from accelopt.report.console import make_console, plain
 
-        make_console(stderr=True).print(plain("interrupted (Ctrl-C) before the first figure was measured: nothing "
-                                              "saved or recorded", "yellow"))
+        make_console(stderr=True).print(plain(f"interrupted ({stopped_by()}) before the first figure was measured: "
+                                              "nothing saved or recorded", "yellow"))
         raise typer.Exit(130) from None  # the shell's status for Ctrl-C
     from accelopt.distributed.collectives import CollectivesFailed, CollectivesInterrupted
 
@@ -152,7 +153,7 @@ def run_probe_command(opts: ProbeOptions) -> None:
             result.skipped.append(("collectives", failed.kept.summary))
         except KeyboardInterrupt:  # the device figures above are kept, saved and recorded
             result.interrupted = True
-            result.skipped.append(("collectives", "not measured: interrupted (Ctrl-C)"))
+            result.skipped.append(("collectives", f"not measured: interrupted ({stopped_by()})"))
         except AcceloptError as e:  # the device figures above are kept, saved and recorded; the error comes last
             coll_failed = e
             result.skipped.append(("collectives", f"not measured: {e.problem}"))
@@ -297,7 +298,7 @@ def _print_human(result: ProbeResult, saved: Path | None) -> None:
         con.print("the machine was busy: these figures may be low: " + ", ".join(result.contention.disturbed)
                   + "; rerun on a quiet machine to trust them")
     if result.interrupted:
-        con.print(line(("interrupted", "bold red"), " (Ctrl-C): the figures above were measured before it"))
+        con.print(line(("interrupted", "bold red"), f" ({stopped_by()}): the figures above were measured before it"))
     con.print(f"measured in {fmt_seconds(result.duration_s)} with {result.threads} torch "
               f"thread{'' if result.threads == 1 else 's'}, "
               f"torch {result.torch_version}")

@@ -13,6 +13,7 @@ import typer
 
 from accelopt.cli.catalog import CATALOG_HELP
 from accelopt.cli.html_first import HTML_RULE
+from accelopt.interrupts import stopped_by
 
 HELP = """Run real training or inference steps of MODEL and report step time (median, p10, p90), the
 breakdown (data wait, host-to-device copy, forward, backward, optimizer), achieved FLOP/s and MFU,
@@ -174,7 +175,7 @@ def _run_local(opts: ProfileOptions) -> None:
     except KeyboardInterrupt:  # while loading or capturing: nothing was measured yet
         from accelopt.report.console import make_console, plain
 
-        make_console(stderr=True).print(plain("interrupted (Ctrl-C) before any step was measured: nothing to "
+        make_console(stderr=True).print(plain(f"interrupted ({stopped_by()}) before any step was measured: nothing to "
                                               "show or record", "yellow"))
         _write_outputs(None, workload, opts.save_workload, None)
         raise typer.Exit(130) from None
@@ -318,7 +319,8 @@ def _keep_interrupted(partial: Any, workload: Any, opts: ProfileOptions) -> None
     err = make_console(stderr=True)
     how = "failed" if partial.failed else "interrupted"
     if saved:
-        err.print(plain(f"{how} run recorded: accelopt history show {saved}", "yellow"))
+        said = how if partial.failed else f"{how} ({stopped_by()})"  # the signal that stopped it: Ctrl-C or SIGTERM
+        err.print(plain(f"{said} run recorded: accelopt history show {saved}", "yellow"))
     if opts.html is not None:
         from accelopt.report.html import write_html
 

@@ -63,7 +63,7 @@ def _summary(run: RunRecord, n: int = 3) -> str:
     return text
 
 
-INTERRUPTED = "INTERRUPTED (Ctrl-C), partial"
+INTERRUPTED = "INTERRUPTED (Ctrl-C or SIGTERM), partial"
 """How `history list` and `show` mark a run stopped by Ctrl-C (an optimize or simulate sweep result with
 `interrupted: true`, an interrupted profile-partial): its figures read as a finished run's ('recommended speed-up
 1x' of a run stopped before its first technique)."""
@@ -218,6 +218,26 @@ def _print_show(doc: HistoryShowDocument) -> None:
         t.add_row(f.label + (" (estimate)" if f.estimate else ""), fmt(f.value, f.unit))
     con.print(t)
     con.print("all of it: accelopt history show ID --json; as a page: --html PATH")
+
+
+def _days(text: str | None) -> float | None:
+    """--older-than as typed: a number of days, read here so that an error names the text the user wrote (1e400 is
+    infinity once click has read it as a float, and was refused as '--older-than inf'); history.prune checks the
+    rest (negative)."""
+    import math
+
+    if text is None:
+        return None
+    fix = "give an age in days, e.g. --older-than 90 (or --keep N to keep the newest N runs)"
+    try:
+        days = float(text)
+    except ValueError:
+        raise InputError(f"--older-than {text!r} is not a number of days", fix) from None
+    if not math.isfinite(days):
+        past = "" if text.strip().lower().lstrip("+-") in ("inf", "infinity", "nan") else \
+            " (past about 1.8e308, the largest number a float holds)"
+        raise InputError(f"--older-than {text.strip()} is not a finite number of days{past}", fix)
+    return days
 
 
 def _prune(keep: int | None, older_than: float | None, as_json: bool) -> None:
@@ -528,10 +548,11 @@ def register(app: typer.Typer) -> None:
                   "options, a run goes only when it is outside the newest N AND older than DAYS.")
     def prune_cmd(
         keep: int | None = typer.Option(None, "--keep", help="keep the newest N runs"),
-        older_than: float | None = typer.Option(None, "--older-than", help="delete runs older than DAYS days"),
+        older_than: str | None = typer.Option(None, "--older-than", metavar="DAYS",
+                                              help="delete runs older than DAYS days"),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout"),
     ) -> None:
-        _prune(keep, older_than, as_json)
+        _prune(keep, _days(older_than), as_json)
 
     @hist.command("import", help="Import a folder of JSON run files (the one-file-per-run history of accelopt "
                   "<= 0.1; done automatically once when the store is created). Ids already stored are left alone. "

@@ -19,7 +19,8 @@ def register(app: typer.Typer) -> None:
                                           "plan-explain, plan-serve, plan-infer, validate, validate-inference, "
                                           "validate-serving, simulate-run, "
                                           "simulate-sweep, simulate-published, catalog-compare, or a listing's "
-                                          "document (`--list` names every kind)"),
+                                          "document (`--list` names every kind); or the name a document's "
+                                          "`schema` field carries, e.g. accelopt.plan"),
         list_kinds: bool = typer.Option(False, "--list", help="list the result kinds with their schema versions"),
         as_json: bool = typer.Option(False, "--json", help="with --list: the list as JSON (a kind's schema is JSON "
                                      "either way)"),
@@ -28,14 +29,16 @@ def register(app: typer.Typer) -> None:
 
 
 def _one_kind(words: list[str] | None) -> str | None:
-    """The kind typed; the words of a command ('plan serve', 'history list') are refused naming its kind."""
+    """The kind typed (or the schema name a document carries, 'accelopt.plan'); the words of a command ('plan serve',
+    'history list') are refused naming its kind."""
     from accelopt.errors import InputError
     from accelopt.report import schema
 
     if not words:
         return None
-    if len(words) == 1:
-        return words[0]
+    if len(words) == 1:  # the name a document carries in its `schema` field ('accelopt.plan') means its kind
+        kind = words[0].strip().removeprefix("accelopt.")
+        return kind if kind in (*schema.KINDS, *schema.DOCUMENT_KINDS) else words[0]
     joined = "-".join(w.strip().lower() for w in words)
     if joined in (*schema.KINDS, *schema.DOCUMENT_KINDS):
         raise InputError(f"{' '.join(words)!r} names a command; the kind of its --json document is one word, "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shlex
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import typer
 
 from accelopt.cli.html_first import HTML_RULE
+from accelopt.interrupts import stopped_by
 from accelopt.report.console import printable
 
 _CONVENTION_HELP = ("fill/drain convention: 'paper' (SCALE-Sim paper, 2R+C+T-2 cycles per fold, default) or "
@@ -387,10 +389,40 @@ def _sweep_with_progress(designs: Any, layers: Any, convention: str, run_sweep: 
 
     bar = Progress(TextColumn("simulate sweep"), BarColumn(), TextColumn("{task.completed}/{task.total} designs"),
                    TimeElapsedColumn(), TimeRemainingColumn(), console=make_console(stderr=True), transient=True)
+    start, said = SWEEP_CLOCK(), list[str]()
+
+    def on_point(done: int, total: int) -> None:
+        bar.update(task, completed=done)
+        if not said and (line := _sweep_estimate(done, total, SWEEP_CLOCK() - start)) is not None:
+            said.append(line)
+            bar.console.print(line, markup=False, highlight=False)
+
     with bar:
         task = bar.add_task("sweep", total=len(designs))
-        return run_sweep(designs, layers, convention, on_point=lambda done, total: bar.update(task, completed=done),
-                         keep_on_interrupt=True, skipped=skipped)
+        return run_sweep(designs, layers, convention, on_point=on_point, keep_on_interrupt=True, skipped=skipped)
+
+
+SWEEP_CLOCK = time.monotonic
+"""The clock _sweep_with_progress times the designs by (a test replaces it)."""
+ESTIMATE_AFTER_S = 1.0
+"""Seconds of designs timed before the sweep's time is estimated (the first design alone includes warm-up)."""
+ESTIMATE_ABOVE_S = 60.0
+"""A sweep estimated to take longer is said on stderr, terminal or not."""
+
+
+def _sweep_estimate(done: int, total: int, elapsed_s: float) -> str | None:
+    """The line saying how long the sweep will take, once `elapsed_s` >= ESTIMATE_AFTER_S of designs are timed, when
+    the whole is above ESTIMATE_ABOVE_S: the progress bar's time left showed only on a terminal, so a sweep piped or
+    run by a script gave no word of its hours. None otherwise."""
+    from accelopt.units import fmt_seconds
+
+    if done < 1 or done >= total or elapsed_s < ESTIMATE_AFTER_S:
+        return None
+    per_s = elapsed_s / done
+    if per_s * total <= ESTIMATE_ABOVE_S:
+        return None
+    return (f"simulate sweep: {total:,} designs at {fmt_seconds(per_s)} each (the first {done:,} timed): about "
+            f"{fmt_seconds(per_s * (total - done))} left (estimate); Ctrl-C keeps the designs simulated so far")
 
 
 def register(app: typer.Typer) -> None:
@@ -760,7 +792,7 @@ def run_design_sweep(opts: SweepOptions) -> None:
         raise InputError(f"no design of the sweep can run this model ({len(skipped)} tried); e.g. {skipped[0]}",
                          "widen the grid: larger --sram-kib (an rs design's global buffer), --rows or --cols")
     if not points:
-        print("interrupted (Ctrl-C) before any design was simulated", file=sys.stderr)
+        print(f"interrupted ({stopped_by()}) before any design was simulated", file=sys.stderr)
         raise typer.Exit(130)
     front = pareto_front(points)
     from accelopt.report.runs import finish_run
@@ -773,7 +805,7 @@ def run_design_sweep(opts: SweepOptions) -> None:
         notes.append(f"{len(skipped)} of {len(designs)} designs cannot run this model and were skipped: "
                      + "; ".join(skipped))
     if interrupted:
-        notes.append(f"interrupted (Ctrl-C) after {len(points)} of {len(designs)} designs: the front is theirs")
+        notes.append(f"interrupted ({stopped_by()}) after {len(points)} of {len(designs)} designs: the front is theirs")
     data = SimSweepResult(source=source, base_design=base.name, evaluated=len(points),
                           objectives=list(OBJECTIVES), pareto_front=[p.row() for p in front], notes=notes,
                           interrupted=interrupted)

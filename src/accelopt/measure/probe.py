@@ -30,6 +30,7 @@ from accelopt.errors import InputError, MeasurementError, UnsupportedError
 from accelopt.hardware.catalog_toml import catalog_toml, sourced
 from accelopt.hardware.detect import DetectedDevice
 from accelopt.hardware.spec import AcceleratorSpec
+from accelopt.interrupts import stopped_by
 from accelopt.measure.collective_figures import CollectivesResult
 from accelopt.measure.contention import (
     LINK_WARNING_MARK,
@@ -549,7 +550,7 @@ def _run_ladder(torch: Any, device: str, result: ProbeResult, budget_s: float) -
         result.ladder_dtype = dtype
     except KeyboardInterrupt:
         result.interrupted = True
-        result.skipped.append(("matmul ladder", "not measured: interrupted (Ctrl-C)"))
+        result.skipped.append(("matmul ladder", f"not measured: interrupted ({stopped_by()})"))
     except (MeasurementError, RuntimeError) as e:  # torch raises RuntimeError for an unsupported kernel
         result.skipped.append(("matmul ladder", str(e).splitlines()[0][:200]))
 
@@ -897,7 +898,8 @@ def _run_steps(steps: list[Step], result: ProbeResult,
         except KeyboardInterrupt:
             result.interrupted = True
             done = {s.metric for s in steps[:steps.index(step)]}
-            result.skipped += [(s.metric, "not measured: interrupted (Ctrl-C)") for s in steps if s.metric not in done]
+            result.skipped += [(s.metric, f"not measured: interrupted ({stopped_by()})") for s in steps
+                               if s.metric not in done]
             break
         if on_step:
             on_step(step, fig)

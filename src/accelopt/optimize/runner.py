@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accelopt.errors import AcceloptError, InputError, UnsupportedError
+from accelopt.interrupts import stopped_by
 from accelopt.measure.contention import ContentionReport, Watch, check_setup, load_seen
 from accelopt.measure.diagnose import CPU_FP16_EMULATED, cpu_fp16_autocast
 from accelopt.measure.profiler import check_autocast, check_trainable
@@ -1240,7 +1241,7 @@ class _Run:
         except KeyboardInterrupt:
             if r not in self.result.variants:
                 self.add(r)
-            r.status, r.reason = "not-run", "interrupted (Ctrl-C) while it ran"
+            r.status, r.reason = "not-run", f"interrupted ({stopped_by()}) while it ran"
             raise
         except Exception as e:  # a technique's bug must not lose the other results
             r.status, r.reason = "failed", (f"{type(e).__name__}: {exception_text(e, 300)}"
@@ -1334,7 +1335,8 @@ class _Run:
                     self.try_one([(t, {}) for t in pair], base_v)
         except KeyboardInterrupt:
             self.result.interrupted = True
-            self.result.notes.append(f"interrupted (Ctrl-C) during {current}; the results measured before are kept")
+            self.result.notes.append(f"interrupted ({stopped_by()}) during {current}; the results measured before are "
+                                     "kept")
             self.not_started(planned)
         for r in self.skipped_steps:  # drop_inapplicable_steps: listed after the chain's row
             self.add(r)
@@ -1404,7 +1406,8 @@ class _Run:
                 why = _not_applicable_anyway([t], self.bundle, self.target)
                 self.add(VariantResult(name=t.name, techniques=[t.name], family=t.family,
                                        status="not-applicable" if why else "not-run",
-                                       reason=why or "interrupted (Ctrl-C) before it started", changes=t.changes,
+                                       reason=why or f"interrupted ({stopped_by()}) before it started",
+                                       changes=t.changes,
                                        risks=t.risks))
 
     def note_budget_cut(self) -> None:

@@ -802,7 +802,7 @@ class ServeResult:
     """`accelopt plan serve`: serving latency, throughput, memory, cost and energy per batch (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-serve"
-    SCHEMA_VERSION: ClassVar[int] = 13
+    SCHEMA_VERSION: ClassVar[int] = 14
     # 3 added calibration.published_runs_of_device; 4 calibration.tp_allreduce (a default: older documents read);
     # 5 points[].expert_weight_dtype and expert_compute_dtype (defaults null); 6 input_warnings (a default: []);
     # 7 points[].pp_microbatches (default 1) and calibration.pp_microbatches (default null);
@@ -812,11 +812,15 @@ class ServeResult:
     # one request fits, as numbers; default null); 12 calibration.per_step_overhead_layers (default null) and
     # calibration.per_layer_overhead (default false): the per-forward overhead charged per layer (srvlayer);
     # 13 points[].requests and last_wave_batch (--requests: a finite max-load run's waves, rwaves; defaults null)
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
+    # 14 model (the model's name at the top, in a document whose results are empty too; default '')
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)
     """2: each point carries `moe` (expert / attention-data parallelism, null for tensor parallelism only)."""
 
     results: list[ServeSweep]
     errors: list[ServeError]
+    model: str = ""
+    """The model served, as each result's `model` names it; there also when no device can hold it (`results`
+    empty), so that `history compare` can tell two runs of different models apart ('' before version 14)."""
     unused_config_keys: list[str] = field(default_factory=list)
     """Keys of a Hugging Face config.json the model builder did not use."""
     measured_link: comm.MeasuredLink | None = None

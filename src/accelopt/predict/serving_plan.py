@@ -384,7 +384,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
             first_error = first_error or e
     if not sweeps:  # no device can serve: the typed result names each one (`plan serve --json` prints it), exit 2
         assert isinstance(first_error, InfeasibleError)
-        return ServeRun(result=ServeResult(results=[], errors=errors, unused_config_keys=list(cfg.unused_keys),
+        return ServeRun(result=ServeResult(results=[], errors=errors, model=cfg.name,
+                                           unused_config_keys=list(cfg.unused_keys),
                                            notes=[*_read_notes(cfg), *_config_notes(cfg, opts, int4_groups)]),
                         sweeps=[],
                         overflow=first_error if len(errors) == 1 else none_served_error(cfg.name, opts.tp, opts.pp,
@@ -452,7 +453,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     runs_collectives = opts.tp > 1 or opts.pp > 1 or (cfg.is_moe and moe.active)
     shown = measured if measured is not None else own[0] if len(own) == 1 and runs_collectives else None
     result = ServeResult(results=[ServeSweep.of(s) for s in sweeps], errors=errors + beside,
-                         unused_config_keys=list(cfg.unused_keys), measured_link=shown, notes=notes)
+                         model=cfg.name, unused_config_keys=list(cfg.unused_keys), measured_link=shown,
+                         notes=notes)
     return ServeRun(result=result, sweeps=sweeps, overflow=overflow_error(sweeps) or rate_error,
                     max_supported_memory={sp.name: sp.memory_bytes for sp in served_specs
                                           if sp.memory_is_max_supported})

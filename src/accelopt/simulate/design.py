@@ -8,7 +8,7 @@ TOML format (`accelopt simulate run --design my.toml`):
     cols = 32                       # PE columns
     cores = 1                       # independent arrays; folds are spread over them
     dataflow = "ws"                 # os | ws | is (output-, weight-, input-stationary systolic) | rs
-                                    # (row-stationary, Eyeriss; simulate/rowstationary.py)
+                                    # (row-stationary, Eyeriss; simulate/rowstationary.py); any case ("WS")
     ifmap_sram_bytes = 262144       # operand buffers, bytes (SCALE-Sim's three scratchpads); for rs: the
                                     # global buffer, all PEs' filter spads, all PEs' psum spads
     filter_sram_bytes = 262144
@@ -408,6 +408,9 @@ def design_from_table(table: Mapping[str, Any], sources: Mapping[str, str], wher
                          f"add them in SI units, e.g. {lines} (`accelopt simulate presets` lists every field of the "
                          "built-in designs)")
     kwargs: dict[str, Any] = dict(table)
+    flow = kwargs["dataflow"]
+    if isinstance(flow, str) and flow.strip().lower() in DATAFLOWS:  # "WS" as papers write it (--dataflow reads it
+        kwargs["dataflow"] = flow.strip().lower()  # so too); an unknown one is refused as written
     for f in _INT_FIELDS:
         v = kwargs.get(f)
         if isinstance(v, float) and v.is_integer():

@@ -430,8 +430,10 @@ _FAMILY_KEYS = {"multi_query": _FALCON_TYPES | {"gpt_bigcode"}, "parallel_attn":
                 # layout (with n_shared_experts), listed there as not modelled
                 "shared_intermediate_size": frozenset({"granitemoeshared"}),
                 **dict.fromkeys(("interleave_moe_layer_step", "moe_layers", "intermediate_size_mlp",
-                                 "attention_chunk_size", "no_rope_layers", "no_rope_layer_interval"),
-                                frozenset({"llama4", "llama4_text"}))}
+                                 "attention_chunk_size"), frozenset({"llama4", "llama4_text"})),
+                # SmolLM3's NoPE layers: its sliding-window layers under use_sliding_window (_smollm3_window_layers)
+                **dict.fromkeys(("no_rope_layers", "no_rope_layer_interval"),
+                                frozenset({"llama4", "llama4_text", "smollm3"}))}
 
 
 # DeepSeek's group-limited routing: a token's top-k experts come from at most topk_group of the n_group expert groups
@@ -456,8 +458,8 @@ def reads_config_key(key: str) -> bool:
 
 # NoPE layers outside Llama 4: SmolLM3 leaves the rotary off its every 4th layer (SmolLM3Attention: self.use_rope =
 # config.no_rope_layers[layer_idx], transformers models/smollm3/modular_smollm3.py), elementwise on q and k like
-# rotary_pct. Only with use_sliding_window does SmolLM3Config make those layers sliding-window ones (a layout this
-# reader does not take from them), so there they stay listed. HuggingFaceTB/SmolLM3-3B's warning listed both (utmodels).
+# rotary_pct. With use_sliding_window SmolLM3Config makes those layers the sliding-window ones (read so:
+# _smollm3_window_layers). HuggingFaceTB/SmolLM3-3B's warning listed both (utmodels).
 _NOPE_KEYS = frozenset({"no_rope_layers", "no_rope_layer_interval"})
 
 
@@ -554,6 +556,9 @@ def _window_layers(cfg: dict[str, Any], mtype: str, layers: int, where: str) -> 
             raise InputError(f"{where}: layer_types must list {layers} entries of 'sliding_attention' or "
                              "'full_attention'", "fix layer_types in the config")
         return window, sum(t == "sliding_attention" for t in types)
+    if mtype == "smollm3":  # layer_types left out: SmolLM3Config builds it (_smollm3_window_layers)
+        return (window, _smollm3_window_layers(cfg, layers, where)) if cfg.get("use_sliding_window") is True \
+            else (None, 0)
     pattern = _opt(cfg, ("sliding_window_pattern",), None, where)
     if pattern == 0:  # was read as 'left out' (every layer windowed); transformers divides by it (Gemma 3 layers)
         raise InputError(f"{where}: sliding_window_pattern = 0", "give the period of the global layers (Gemma 3: 6, "
@@ -566,6 +571,25 @@ def _window_layers(cfg: dict[str, Any], mtype: str, layers: int, where: str) -> 
         max_window = _opt(cfg, ("max_window_layers",), _QWEN_MAX_WINDOW_LAYERS, where) or 0
         return window, max(0, layers - max_window)
     return window, layers
+
+
+def _smollm3_window_layers(cfg: dict[str, Any], layers: int, where: str) -> int:
+    """The sliding-window layers of a SmolLM3 config with use_sliding_window true and no layer_types: the NoPE ones
+    alone. SmolLM3Config.__post_init__ makes layer i 'sliding_attention' only where no_rope_layers[i] is 0 (no
+    rotary), and builds no_rope_layers, when left out, as int((i + 1) % no_rope_layer_interval != 0) (default 4:
+    every 4th layer NoPE) (huggingface/transformers src/transformers/models/smollm3/configuration_smollm3.py
+    @008e5743). Every layer was windowed here before: 36 of SmolLM3-3B's 36 where the class builds 9."""
+    rope = cfg.get("no_rope_layers")
+    if rope is None:
+        interval = _opt(cfg, ("no_rope_layer_interval",), 4, where)
+        if not interval:  # the class divides by it
+            raise InputError(f"{where}: no_rope_layer_interval = 0", "give the period of the NoPE layers (SmolLM3: "
+                             "4, every 4th layer), or leave the key out for 4")
+        return layers // interval  # layers i with (i + 1) % interval == 0
+    if not isinstance(rope, list) or len(rope) < layers or any(isinstance(r, bool) or r not in (0, 1) for r in rope):
+        raise InputError(f"{where}: no_rope_layers must list at least {layers} entries of 1 (RoPE) or 0 (NoPE, a "
+                         "sliding-window layer under use_sliding_window)", "fix no_rope_layers in the config")
+    return sum(r == 0 for r in rope[:layers])
 
 
 def _zero_window_note(cfg: dict[str, Any], mtype: str) -> tuple[str, ...]:
@@ -1847,6 +1871,36 @@ def config_model_name(name_or_path: Any, path: Path) -> str:
     return given or (path.parent.name if path.name == "config.json" else path.stem) or path.stem
 
 
+# Model types whose transformers config class has no expert field and whose modelling file builds one dense MLP in
+# every layer: a num_experts key in such a config.json is an attribute nothing reads (PreTrainedConfig keeps unknown
+# keys as attributes), so the model has no experts. LlamaConfig (fields vocab_size ... head_dim, none of experts) and
+# MistralConfig, both with base_model_tp_plan layers.*.mlp.gate_proj / up_proj / down_proj (huggingface/transformers
+# src/transformers/models/llama/configuration_llama.py @008e5743 and models/mistral/configuration_mistral.py).
+_NO_EXPERT_TYPES = {"llama": "LlamaConfig", "mistral": "MistralConfig"}
+_EXPERT_KEYS = ("num_local_experts", "n_routed_experts", "num_experts", "num_experts_per_tok", "experts_per_token",
+                "moe_intermediate_size", "n_shared_experts", "num_shared_experts", "first_k_dense_replace",
+                "moe_layer_freq", "shared_expert_intermediate_size", "decoder_sparse_step",
+                "moe_shared_expert_intermediate_size", "shared_intermediate_size", "interleave_moe_layer_step",
+                "moe_layers", "mlp_only_layers")
+
+
+def _without_expert_keys(cfg: dict[str, Any], mtype: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """(cfg without its mixture-of-experts keys, those keys) for a _NO_EXPERT_TYPES model: a llama config with
+    num_experts 8 was read as an 8-expert MoE that transformers' LlamaForCausalLM never builds. Else (cfg, ())."""
+    if mtype not in _NO_EXPERT_TYPES:
+        return cfg, ()
+    given = tuple(k for k in _EXPERT_KEYS if cfg.get(k) is not None)
+    return ({k: v for k, v in cfg.items() if k not in given}, given) if given else (cfg, ())
+
+
+def _ignored_experts_note(mtype: str, keys: tuple[str, ...]) -> tuple[str, ...]:
+    if not keys:
+        return ()
+    return (f"ignored: {', '.join(keys)}: model_type {mtype} has no experts (transformers' {_NO_EXPERT_TYPES[mtype]} "
+            "has no expert field and its model builds one dense MLP per layer), so it was read as a dense model; "
+            "for a mixture of experts give its own model_type (e.g. mixtral)",)
+
+
 def load_hf_config(path: Path | str) -> TransformerConfig:
     """Parse a local Hugging Face config.json (no `transformers` import).
 
@@ -1884,6 +1938,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         cfg, ernie_notes = _ernie_moe_config(cfg, where)
     elif mtype in _HUNYUAN_TYPES:
         cfg = _hunyuan_config(cfg, where)
+    cfg, ignored_experts = _without_expert_keys(cfg, mtype)
     _check_flags(cfg, where)
     _check_cla(cfg, where)
     check_block_key(cfg, mtype, where)  # refused here, naming the file (the note's own call names no file)
@@ -1942,7 +1997,8 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
             ffn, experts, top_k = kwargs.get("dense_ffn") or ffn, 1, 1
             kwargs = {}
     name = config_model_name(cfg.get("_name_or_path"), p)
-    unused = tuple(sorted(set(unused_config_keys(cfg, mtype)) | set(outer_unused)))
+    unused = tuple(sorted(set(unused_config_keys(cfg, mtype)) | set(outer_unused) | set(ignored_experts)))
+    defaults += _ignored_experts_note(mtype, ignored_experts)
     defaults += misspelt_key_notes(as_written, unused)
     window, n_window = _window_layers(cfg, mtype, layers, where)
     defaults += _zero_window_note(cfg, mtype)

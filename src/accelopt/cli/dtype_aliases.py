@@ -1,0 +1,49 @@
+"""Read the dtype spellings torch users type (`--dtype bfloat16`, `--kv-dtype float8`, `--dtypes float32,half`) as
+accelopt's names (bf16, fp8, fp32, fp16: accelopt.dtypes.ALIASES), on every option that takes a dtype. They were
+refused ('not a known dtype') on some commands and not others. What was understood is said on stderr."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from typing import Any
+
+DTYPE_OPTIONS = ("--dtype", "--dtypes", "--weight-dtype", "--kv-dtype", "--expert-weight-dtype", "--moe-router-dtype")
+"""The options whose values are accelopt dtype names. Not `simulate --input-dtype`, which takes torch's names."""
+
+
+def read_dtype_aliases(command: Any) -> None:
+    """Make every DTYPE_OPTIONS option of `command` and its subcommands (click objects) read a torch spelling as
+    accelopt's name, each item of a comma-separated list alike, saying each one read so on stderr."""
+    for param in getattr(command, "params", ()):
+        if set(getattr(param, "opts", ())) & set(DTYPE_OPTIONS) and not getattr(param.process_value, "reads_aliases",
+                                                                                 False):
+            param.process_value = _reading(param)
+    for sub in getattr(command, "commands", {}).values():
+        read_dtype_aliases(sub)
+
+
+def _reading(param: Any) -> Any:
+    process = param.process_value
+
+    @functools.wraps(process)
+    def process_value(ctx: Any, value: Any) -> Any:
+        if isinstance(value, str) and value.strip():
+            read = canonical_list(value)
+            if read != value:
+                print(f"{max(param.opts, key=len)} {value} read as {read}", file=sys.stderr)
+            value = read
+        return process(ctx, value)
+
+    process_value.reads_aliases = True  # type: ignore[attr-defined]
+    return process_value
+
+
+def canonical_list(value: str) -> str:
+    """`value` (one dtype or a comma-separated list) with each torch spelling replaced by accelopt's name; items
+    that are not torch spellings are left as typed (the command's own check names them)."""
+    from accelopt.dtypes import canonical
+
+    items = value.split(",")
+    read = [canonical(item) for item in items]
+    return value if read == items else ",".join(read)

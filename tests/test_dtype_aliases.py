@@ -1,0 +1,61 @@
+"""The dtype spellings torch users type (`--dtype bfloat16`, `--kv-dtype float8`, `--dtypes float32,half`) were
+refused ('dtype 'bfloat16' is not a training dtype', '--dtype 'float16' is not a known dtype'). Every option that
+takes a dtype now reads them as accelopt's names (accelopt.dtypes.ALIASES), says so on stderr, and gives the same
+result as the name it stands for."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import run_main
+
+from accelopt.cli.dtype_aliases import canonical_list
+from accelopt.dtypes import canonical
+
+EXPLAIN = ["plan", "explain", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "8", "--zero", "3",
+           "--json"]
+SERVE = ["plan", "serve", "--model", "llama3-8b", "--hardware", "h100-sxm", "--batch", "1", "--json"]
+
+
+def _prediction(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[dict, str]:
+    code, out, err = run_main(argv, capsys)
+    assert code == 0, err
+    return json.loads(out), err
+
+
+@pytest.mark.parametrize(("typed", "meant"), [("bfloat16", "bf16"), ("torch.float16", "fp16"), ("half", "fp16"),
+                                               ("float8", "fp8"), ("float8_e4m3fn", "fp8"), ("Float32", "fp32"),
+                                               ("float32", "fp32"), ("bf16", "bf16"), ("tf32", "tf32")])
+def test_torch_spellings_read_as_accelopt_names(typed: str, meant: str) -> None:
+    assert canonical(typed) == meant
+
+
+def test_a_list_and_an_unknown_spelling() -> None:
+    assert canonical_list("float32,half") == "fp32,fp16"
+    assert canonical_list("bfloat17") == "bfloat17"  # left for the command's own check to refuse
+
+
+def test_plan_explain_bfloat16_is_bf16(capsys: pytest.CaptureFixture[str]) -> None:
+    typed, err = _prediction(capsys, [*EXPLAIN, "--dtype", "bfloat16"])
+    named, _ = _prediction(capsys, [*EXPLAIN, "--dtype", "bf16"])
+    assert typed["prediction"] == named["prediction"]
+    assert "--dtype bfloat16 read as bf16" in err
+
+
+def test_plan_serve_weight_and_kv_spellings(capsys: pytest.CaptureFixture[str]) -> None:
+    typed, err = _prediction(capsys, [*SERVE, "--weight-dtype", "torch.bfloat16", "--kv-dtype", "float8"])
+    named, _ = _prediction(capsys, [*SERVE, "--weight-dtype", "bf16", "--kv-dtype", "fp8"])
+    assert typed["results"] == named["results"]
+    assert "--kv-dtype float8 read as fp8" in err and "--weight-dtype torch.bfloat16 read as bf16" in err
+
+
+def test_catalog_list_float16(capsys: pytest.CaptureFixture[str]) -> None:
+    code, typed, err = run_main(["catalog", "list", "--dtype", "float16"], capsys)
+    assert code == 0 and "--dtype float16 read as fp16" in err, err
+    assert typed == run_main(["catalog", "list", "--dtype", "fp16"], capsys)[1]
+
+
+def test_an_unknown_spelling_is_still_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_main([*EXPLAIN, "--dtype", "bfloat17"], capsys)
+    assert code == 2 and "bfloat17" in err and "read as" not in err
