@@ -97,9 +97,11 @@ class ProfileResult(ProfileRun):
     """A Measurement of one model's step on one device (times in s, memory in bytes, energy in J)."""
 
     SCHEMA_KIND: ClassVar[str] = "profile"
-    SCHEMA_VERSION: ClassVar[int] = 2
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)
-    """Version 2 declares samples_per_s a rate (samples/s, was 'count'); the values are the same, so version 1 reads."""
+    SCHEMA_VERSION: ClassVar[int] = 3
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    """Version 2 declares samples_per_s a rate (samples/s, was 'count'); the values are the same, so version 1 reads.
+    Version 3: diagnosis.withheld and diagnosis.withheld_recommendations (a withheld diagnosis's recommendations are
+    moved there; 1 and 2 read, their diagnosis as standing)."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"samples_per_s": "samples/s", "mfu_formula": "", "overhead_rule": ""}
 
     step_time: Stats
