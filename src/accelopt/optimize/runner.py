@@ -391,6 +391,24 @@ def _cross_entropy_terms(bundle: ModelBundle, out: Any, targets: Any) -> Any:
     return torch.stack([loss, (logits.argmax(-1) == ids).float()])
 
 
+def accuracy_resolution(samples: float, tolerance_points: float) -> str | None:
+    """What the accuracy figure can tell, where one held-out sample moves it by more than the tolerance: on 24 samples
+    one changed prediction is 100/24 = 4.17 points against a 0.5-point tolerance, so 'within tolerance' meant no
+    prediction changed and a variant changing one was outside it, unsaid. None where one sample is inside it."""
+    if samples < 1:
+        return None
+    step = 100.0 / samples
+    if step <= tolerance_points:
+        return None
+    needed = math.ceil(100.0 / tolerance_points) if tolerance_points > 0 else None
+    more = (f"give eval_batches at least {needed:,} samples (100 / {tolerance_points:g}) to resolve the tolerance"
+            if needed is not None else "a tolerance of 0 accepts no changed prediction at any size")
+    return (f"ACCURACY RESOLUTION: one of the {samples:,.0f} held-out samples scored moves accuracy by 100/"
+            f"{samples:,.0f} = {step:.3g} points, more than the quality tolerance {tolerance_points:g} points: a "
+            "variant that changes one prediction's outcome is outside it, and 'within tolerance' means none changed; "
+            f"{more}, or pass --quality-tolerance {math.ceil(step * 100) / 100:g} to accept one changed prediction")
+
+
 LOSS_CHANCE_STANDARD_ERRORS = 2.0
 """A baseline's held-out cross-entropy is 'at chance' (loss_at_chance) when it is at least ln(classes), the
 cross-entropy of a uniform guess, less this many standard errors of the mean per-target loss (sd / sqrt(n) over the n
@@ -1181,6 +1199,9 @@ class _Run:
                         f"ACCURACY AT CHANCE: {self.at_chance}; no lossy variant (quantized, pruned, distilled) is "
                         "recommended: give eval_batches the model predicts (train it first, real labels), or more "
                         "held-out samples if it is only a little above chance")
+            if bundle.metric == "accuracy" and scored.value is not None and (
+                    coarse := accuracy_resolution(scored.counted, self.result.quality_tolerance)):
+                self.result.notes.append(coarse)
             if bundle.metric == "loss" and scored.value is not None and math.isfinite(scored.value):
                 self.at_chance = loss_at_chance(scored.value, scored.classes, scored.cross_entropy)
                 if self.at_chance:
