@@ -90,6 +90,23 @@ class ProfileOptions:
     dist: DistOptions = DistOptions()
 
 
+def optimize_command(opts: ProfileOptions) -> str:
+    """'accelopt optimize models.py:build --mode train --batch-size 24': the optimize run of the model and step shape
+    this profile measured, for the diagnosis's 'test it with' (it printed `accelopt optimize MODEL`, and optimize's
+    default --mode inference measured another step than profile's default train). MODEL as typed and the shape flags
+    the user gave (the same loader fills the rest from the same defaults), shell-quoted."""
+    import shlex
+
+    words = ["accelopt", "optimize", opts.model]
+    flags = (("--size", opts.size), ("--mode", opts.mode), ("--batch-size", opts.batch_size),
+             ("--seq-len", opts.seq_len), ("--dtype", None if opts.dtype == "fp32" else opts.dtype),
+             ("--device", None if opts.device == "cpu" else opts.device), ("--threads", opts.threads))
+    for flag, value in flags:
+        if value is not None:
+            words += [flag, str(value)]
+    return shlex.join(words)
+
+
 def run_profile(opts: ProfileOptions) -> None:
     """`accelopt profile`: a distributed run with --nproc, else the one-process profile."""
     if opts.dist.nproc is not None:
@@ -179,6 +196,7 @@ def _run_local(opts: ProfileOptions) -> None:
                                               "show or record", "yellow"))
         _write_outputs(None, workload, opts.save_workload, None)
         raise typer.Exit(130) from None
+    result.optimize_command = optimize_command(opts)
     diagnose(result, spec=spec, probed_spec=probed_spec)
     _say_spec_kind(result, spec, probed_spec)
     _note_first(result, first_notes)

@@ -55,18 +55,40 @@ class Recommendation:
         return {**self.__dict__, "techniques": list(self.techniques)}
 
 
+WITHHELD_REASON = ("the profiled pass disagrees with the headline step (contention.warnings; 'roofline' in "
+                   "contention.disturbed): the console and the page show no diagnosis, and its recommendations are "
+                   "moved to withheld_recommendations, not to be acted on; rerun on a quiet machine")
+"""Diagnosis.withheld of a profile whose roofline pass disagrees with the headline (ProfileResult.conclusions_withheld).
+"""
+
+
 @dataclass(kw_only=True)
 class Diagnosis:
+    withheld: str | None = None
+    """Why this diagnosis is not to be acted on (WITHHELD_REASON: the profiled pass it is drawn from disagrees with the
+    headline step; `recommendations` is then empty, what it would have said is in `withheld_recommendations`); null
+    when it stands."""
     bound: str
     """One of BOUNDS: the largest measured share."""
     verdict: str
     shares: dict[str, float] = unit("fraction")
     recommendations: list[Recommendation]
     notes: list[str] = field(default_factory=list)
+    withheld_recommendations: list[Recommendation] = field(default_factory=list)
+    """The recommendations of a withheld diagnosis (see `withheld`), kept for reference only; empty when it stands."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"bound": self.bound, "verdict": self.verdict, "shares": dict(self.shares),
-                "recommendations": [r.to_dict() for r in self.recommendations], "notes": list(self.notes)}
+        return {"withheld": self.withheld, "bound": self.bound, "verdict": self.verdict, "shares": dict(self.shares),
+                "recommendations": [r.to_dict() for r in self.recommendations], "notes": list(self.notes),
+                "withheld_recommendations": [r.to_dict() for r in self.withheld_recommendations]}
+
+    def withhold(self, reason: str = WITHHELD_REASON) -> None:
+        """Mark the diagnosis not to be acted on: its recommendations move to withheld_recommendations, so a reader
+        of the JSON's `recommendations` finds none, as the console shows none (they were kept there under
+        'contention.disturbed: diagnosis' alone, which a script reading the recommendations did not look at)."""
+        self.withheld = reason
+        self.withheld_recommendations = [*self.withheld_recommendations, *self.recommendations]
+        self.recommendations = []
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -436,6 +458,8 @@ def diagnose(result: Any, *, spec: Any = None, probed_spec: Any = None) -> Diagn
     elif weights == "fp16" and not result.device.startswith("cuda"):  # no autocast: the weights' own dtype runs
         d.notes.append(f"the model's weights are fp16 (as given) on a CPU: {CPU_FP16_EMULATED}; this step measures "
                        "that emulation (give it fp32 weights, model.float(), for how it runs on a CPU)")
+    if getattr(result, "conclusions_withheld", False):
+        d.withhold()
     result.diagnosis = d
     return d
 
@@ -516,7 +540,8 @@ def gain_bound(d: Diagnosis, techniques: Iterable[str]) -> tuple[float | None, s
     None when no recommendation names any of them (the share they address was under MIN_SHARE, or the peak
     ratio it needs is unknown)."""
     names = set(techniques)
-    recs = [r for r in d.recommendations if any(r in _recs_bounding(d.recommendations, t) for t in names)]
+    made = [*d.recommendations, *d.withheld_recommendations]  # optimize's own profile pass bounds, withheld or not
+    recs = [r for r in made if any(r in _recs_bounding(made, t) for t in names)]
     unbounded = sorted(t for t in names if not any(t in r.techniques for r in recs)
                        and not (t == "input-pipeline" and "input pipeline" in d.shares))
     if unbounded:

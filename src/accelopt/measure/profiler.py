@@ -97,9 +97,12 @@ class ProfileResult(ProfileRun):
     """A Measurement of one model's step on one device (times in s, memory in bytes, energy in J)."""
 
     SCHEMA_KIND: ClassVar[str] = "profile"
-    SCHEMA_VERSION: ClassVar[int] = 2
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)
-    """Version 2 declares samples_per_s a rate (samples/s, was 'count'); the values are the same, so version 1 reads."""
+    SCHEMA_VERSION: ClassVar[int] = 4
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3)
+    """Version 2 declares samples_per_s a rate (samples/s, was 'count'); the values are the same, so version 1 reads.
+    Version 3: diagnosis.withheld and diagnosis.withheld_recommendations (a withheld diagnosis's recommendations are
+    moved there; 1 and 2 read, their diagnosis as standing). Version 4: optimize_command (default null; 1 to 3
+    read)."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"samples_per_s": "samples/s", "mfu_formula": "", "overhead_rule": ""}
 
     step_time: Stats
@@ -136,6 +139,10 @@ class ProfileResult(ProfileRun):
     """What was not finite (loss, output or gradients) when --allow-nonfinite let the run continue."""
     unmodeled_ops: dict[str, int] = field(default_factory=dict, metadata={"unit": "count"})
     """Ops of the captured step whose FLOPs/bytes the capture does not model (name -> calls)."""
+    optimize_command: str | None = None
+    """The `accelopt optimize` command line that measures this model at the shape profiled: MODEL as typed and the
+    flags that set the step (--size, --mode, --batch-size, --seq-len, --dtype, --device, --threads); the diagnosis's
+    'test it with' adds --only. Null where the profile was not run from the command line."""
 
     @property
     def conclusions_withheld(self) -> bool:

@@ -50,7 +50,7 @@ from accelopt.optimize.base import (
     expand_families,
     technique_named,
 )
-from accelopt.optimize.compress import batch_quality, fp32_output, scores_note, scores_place
+from accelopt.optimize.compress import _ignored_target, batch_quality, fp32_output, scores_note, scores_place
 from accelopt.optimize.compress import first_tensor as _first_tensor
 from accelopt.optimize.results import OptimizeResult, Quality, Recommendation, VariantResult
 from accelopt.optimize.steps import copy_model, make_train_step, state_dict_bytes, state_dict_saver, wrapper_name
@@ -281,6 +281,10 @@ class _Scored:
     """The scores' last dimension (accuracy: the classes an argmax picks among), of the first held-out batch."""
     counted: float = 0.0
     """The metric's weight over the held-out batches (accuracy: the target elements scored)."""
+    cross_entropy: tuple[int, float, float, float] | None = None
+    """metric 'loss' whose loss_fn is the cross-entropy of the scores against class ids (_cross_entropy_terms matched
+    its mean on every held-out batch): (targets scored, mean and standard deviation of the per-target losses, the
+    fraction of those targets the scores' argmax hits)."""
 
 
 def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, strict: bool = False) -> _Scored:
@@ -299,6 +303,7 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
     outs: list[Any] = []
     notes: list[str | None] = []  # the baseline's first batch: which Tensor of the output is the scores
     shape: list[int] = []  # the baseline's first batch: the scores' last dimension
+    ce: list[Any] = []  # the baseline's per-target cross-entropies while loss_fn matches them (None once it does not)
     def one(inputs: Any, targets: Any) -> tuple[Any, float, float]:
         """(output, metric total, weight) of one held-out batch."""
         x = to_device(as_tuple(inputs), target.device)
@@ -321,7 +326,13 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
                              "dict's under 'logits'), or pass a callable metric, e.g. "
                              "metric=lambda out, y: ((out.squeeze(-1) > 0) == y).float().mean().item() with "
                              "higher_is_better=True")
-        return (out, *batch_quality(bundle, out, y, raw))
+        t, w = batch_quality(bundle, out, y, raw)
+        if strict and bundle.metric == "loss" and (not ce or ce[-1] is not None):
+            terms = _cross_entropy_terms(bundle, out, y)
+            same = terms is not None and w > 0 and terms.shape[1] == round(w) and math.isclose(
+                float(terms[0].mean()), t / w, rel_tol=1e-3, abs_tol=1e-6)
+            ce.append(terms if same else None)
+        return out, t, w
 
     what = f"scoring {v.technique} on the held-out batches (eval_batches, metric {bundle.metric_name})"
     try:
@@ -350,8 +361,85 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
     outputs_finite = finite
     if value is not None and not math.isfinite(value):
         finite = False
+    ce_figures = None
+    if ce and all(c is not None for c in ce):
+        every = torch.cat(ce, dim=1)  # (2, targets): the losses, the hits
+        loss = every[0]
+        ce_figures = (loss.numel(), float(loss.mean()), float(loss.std()) if loss.numel() > 1 else 0.0,
+                      float(every[1].mean()))
     return _Scored(value, finite, outs, outputs_finite, notes[0] if notes else None, where,
-                   shape[0] if shape else None, weight)
+                   shape[0] if shape else None, weight, ce_figures)
+
+
+def _cross_entropy_terms(bundle: ModelBundle, out: Any, targets: Any) -> Any:
+    """(2, targets): -log softmax(out)[target] per target element (padding at the loss's ignore_index left out) and
+    whether the argmax hit it (1.0/0.0), where the scores' last dimension is the classes and the targets are class
+    ids, one per row of scores; None where they are not (the caller keeps them only if their mean loss is loss_fn's:
+    then the loss is that cross-entropy)."""
+    import torch
+
+    if out.dim() < 2 or out.shape[-1] < 2 or not hasattr(targets, "is_floating_point") or \
+            targets.is_floating_point() or targets.is_complex() or targets.numel() * out.shape[-1] != out.numel():
+        return None
+    classes = out.shape[-1]
+    ids = targets.reshape(-1).long()
+    ignored = _ignored_target(bundle.loss_fn)
+    kept = ids != ignored if ignored is not None else torch.ones_like(ids, dtype=torch.bool)
+    ids, logits = ids[kept], out.reshape(-1, classes)[kept]
+    if ids.numel() == 0 or bool((ids < 0).any()) or bool((ids >= classes).any()):
+        return None
+    loss = -torch.log_softmax(logits.float(), -1).gather(1, ids[:, None]).squeeze(1)
+    return torch.stack([loss, (logits.argmax(-1) == ids).float()])
+
+
+def accuracy_resolution(samples: float, tolerance_points: float) -> str | None:
+    """What the accuracy figure can tell, where one held-out sample moves it by more than the tolerance: on 24 samples
+    one changed prediction is 100/24 = 4.17 points against a 0.5-point tolerance, so 'within tolerance' meant no
+    prediction changed and a variant changing one was outside it, unsaid. None where one sample is inside it."""
+    if samples < 1:
+        return None
+    step = 100.0 / samples
+    if step <= tolerance_points:
+        return None
+    needed = math.ceil(100.0 / tolerance_points) if tolerance_points > 0 else None
+    more = (f"give eval_batches at least {needed:,} samples (100 / {tolerance_points:g}) to resolve the tolerance"
+            if needed is not None else "a tolerance of 0 accepts no changed prediction at any size")
+    return (f"ACCURACY RESOLUTION: one of the {samples:,.0f} held-out samples scored moves accuracy by 100/"
+            f"{samples:,.0f} = {step:.3g} points, more than the quality tolerance {tolerance_points:g} points: a "
+            "variant that changes one prediction's outcome is outside it, and 'within tolerance' means none changed; "
+            f"{more}, or pass --quality-tolerance {math.ceil(step * 100) / 100:g} to accept one changed prediction")
+
+
+LOSS_CHANCE_STANDARD_ERRORS = 2.0
+"""A baseline's held-out cross-entropy is 'at chance' (loss_at_chance) when it is at least ln(classes), the
+cross-entropy of a uniform guess, less this many standard errors of the mean per-target loss (sd / sqrt(n) over the n
+targets scored; one-sided, as CHANCE_STANDARD_ERRORS is for accuracy), and the scores' top-1 accuracy on the same
+targets is at chance too (accuracy_at_chance): a confident model can score a loss above ln C while its argmax
+follows the targets (its loss still guards it)."""
+
+
+def loss_at_chance(loss: float, classes: int | None, figures: tuple[int, float, float, float] | None) -> str | None:
+    """Why the baseline's held-out cross-entropy cannot guard a lossy variant, or None. A uniform guess over C classes
+    has cross-entropy H(p, u) = -sum_y p(y) ln(1/C) = ln C against any target distribution p (the definition of
+    cross-entropy; Cover & Thomas, Elements of Information Theory, 2nd ed., Theorem 2.6.4: ln C is the entropy of the
+    uniform distribution and the most any distribution over C values has). A model at or above it predicts the targets
+    no better than guessing: an LSTM LM at 3.915 on a 50-token vocabulary (ln 50 = 3.912) had a lossy variant judged
+    by that loss, and a tied-embedding LM at 26.95 (worse than guessing) recommended distill at 'better' 12.86."""
+    if classes is None or classes < 2 or figures is None or figures[0] < 1:
+        return None
+    n, _, sd, hits = figures
+    chance = math.log(classes)
+    bound = chance - LOSS_CHANCE_STANDARD_ERRORS * sd / math.sqrt(n)
+    p = 1.0 / classes
+    top1_bound = p + CHANCE_STANDARD_ERRORS * math.sqrt(p * (1.0 - p) / n)
+    if loss < bound or hits > top1_bound:
+        return None
+    return (f"the baseline's held-out loss {loss:.4g} is no better than chance for {classes:,} classes (at least "
+            f"ln {classes:,} = {chance:.4g}, the cross-entropy of a uniform guess, less "
+            f"{LOSS_CHANCE_STANDARD_ERRORS:g} standard errors of the mean over the {n:,} targets scored = {bound:.4g}; "
+            f"its top-1 accuracy on them {100 * hits:.2f}%, at most 1/{classes:,} + {CHANCE_STANDARD_ERRORS:g} "
+            f"standard errors = {100 * top1_bound:.2f}%): its predictions do not follow the targets, so a lossy "
+            "variant's loss says nothing of what it lost")
 
 
 CHANCE_STANDARD_ERRORS = 2.0
@@ -897,7 +985,7 @@ class _Run:
         self.base_outputs: list[Any] = []
         self.agreement_inputs: list[tuple[Any, ...]] = []  # inference without eval_batches: _first_training_inputs
         self.bounds: Any = None
-        self.at_chance: str | None = None  # the baseline's held-out accuracy is chance: accuracy_at_chance
+        self.at_chance: str | None = None  # the baseline's held-out quality is chance: accuracy/loss_at_chance
         self.watch = Watch()  # the machine's load over the whole run: said in the notes when it was busy
         self.skipped_steps: list[VariantResult] = []  # --apply: recipe steps that never apply here
 
@@ -1112,6 +1200,16 @@ class _Run:
                         f"ACCURACY AT CHANCE: {self.at_chance}; no lossy variant (quantized, pruned, distilled) is "
                         "recommended: give eval_batches the model predicts (train it first, real labels), or more "
                         "held-out samples if it is only a little above chance")
+            if bundle.metric == "accuracy" and scored.value is not None and (
+                    coarse := accuracy_resolution(scored.counted, self.result.quality_tolerance)):
+                self.result.notes.append(coarse)
+            if bundle.metric == "loss" and scored.value is not None and math.isfinite(scored.value):
+                self.at_chance = loss_at_chance(scored.value, scored.classes, scored.cross_entropy)
+                if self.at_chance:
+                    self.result.notes.append(
+                        f"LOSS AT CHANCE: {self.at_chance}; no lossy variant (quantized, pruned, distilled) is "
+                        "recommended: give eval_batches the model predicts (train it first, real targets), or more "
+                        "held-out samples if it is only a little below chance")
             if scored.scores_note:
                 self.result.notes.append(scored.scores_note)
             if not q.finite:
@@ -1593,7 +1691,8 @@ def recommend(result: OptimizeResult, fewer_threads_help: bool = True, at_chance
     1.01-1.26x, where profile measured batch loading at 0.16% of the step: at most 1.0016x). fewer_threads_help:
     torch ran on a CPU at 2+ threads, so a variant passed over for the machine's load may be settled by rerunning
     with --threads 1 (a run already at 1 thread, or on a GPU, was told to rerun 'with --threads 1'). at_chance: why the
-    baseline's held-out accuracy is chance (accuracy_at_chance), which withholds every lossy variant as well."""
+    baseline's held-out accuracy (accuracy_at_chance) or cross-entropy (loss_at_chance) is chance, which withholds every
+    lossy variant as well."""
     or_one_thread = ", or with --threads 1" if fewer_threads_help else ""
     base = result.get("baseline")
     floor = _noise_floor(base)
@@ -1634,7 +1733,7 @@ def recommend(result: OptimizeResult, fewer_threads_help: bool = True, at_chance
         (withheld, lambda r: f"({fmt_ratio(r.speedup)}x){others}, whose quality was not measured (give the model "
                              "eval_batches, see examples/my_model.py, to have it checked)"),
         (chance, lambda r: f"({fmt_ratio(r.speedup)}x){' and the other lossy variants' if len(chance) > 1 else ''}, "
-                           f"whose accuracy cannot guard quality here: {at_chance}"
+                           f"whose {result.metric} cannot guard quality here: {at_chance}"
                            + _agree_text(r)),
     ]
     for group, why in why_not:  # the fastest of each group passed over, where it beat the recommendation

@@ -215,11 +215,11 @@ def _profile_tables(r: Any) -> list[Table]:
         if kept := notes_kept_when_withheld(d.notes):  # on the specs and figures: they qualify the MFU shown
             out.append(Table("diagnosis notes", ["note"], [[n] for n in kept]))
     elif d is not None:
-        dt = Table(f"verdict: {d.verdict}", ["#", "try", "evidence", "gain up to", "bound formula",
-                                             "test with accelopt optimize --only"])
+        dt = Table(f"verdict: {d.verdict}", ["#", "try", "evidence", "gain up to", "bound formula", "test it with"])
+        command = getattr(r, "optimize_command", None) or "accelopt optimize MODEL"  # the model and shape profiled
         for i, rec in enumerate(d.recommendations, 1):
             dt.rows.append([str(i), rec.action, rec.evidence, q(rec, "speedup_max"), rec.formula,
-                            ",".join(rec.techniques)])
+                            f"{command} --only {','.join(rec.techniques)}" if rec.techniques else ""])
         dt.note = step_shares_text(d)
         out.append(dt)
         if d.notes:  # on the console under the verdict; the page showed them only inside the folded JSON

@@ -154,14 +154,16 @@ def roofline_caption(r: Any) -> str:
             "(with profiler overhead); FLOPs and bytes per op in --json")
 
 
-def diagnosis_table(d: Any) -> Table:
+def diagnosis_table(d: Any, command: str | None = None) -> Table:
+    """The verdict and its recommendations; `command` (ProfileResult.optimize_command): the optimize run of the model
+    and shape profiled, which 'test it with' completes with --only (without it: `accelopt optimize MODEL`)."""
     t = Table(title=f"verdict: {d.verdict}", caption_justify="left")
     for col in ("#", "try", "evidence", "gain up to", "bound formula", "test it with"):
         t.add_column(col, justify="right" if col in ("#", "gain up to") else "left", overflow="fold")
     for i, rec in enumerate(d.recommendations, 1):
-        test = (f"accelopt optimize MODEL --only {','.join(rec.techniques)}" if getattr(rec, "techniques", ())
-                else "")
-        t.add_row(str(i), rec.action, rec.evidence, f"{fmt_ratio(rec.speedup_max)}x", rec.formula, test)
+        test = (f"{command or 'accelopt optimize MODEL'} --only {','.join(rec.techniques)}"
+                if getattr(rec, "techniques", ()) else "")
+        t.add_row(str(i), rec.action, rec.evidence, f"{fmt_ratio(rec.speedup_max)}x", rec.formula, Text(test))
     # one line each: joined on one centred line, "... no collectives measured ops whose FLOPs ..." read as one
     t.caption = Text("\n".join([step_shares_text(d), *(f"note: {n}" for n in d.notes)]))
     return t
@@ -204,7 +206,7 @@ def render(r: Any, console: Console | None = None) -> None:
                                                                       force_terminal=console.is_terminal)
     wide.print(roofline_table(r))
     if r.diagnosis is not None and not r.conclusions_withheld:
-        console.print(diagnosis_table(r.diagnosis))
+        console.print(diagnosis_table(r.diagnosis, r.optimize_command))
     elif r.diagnosis is not None:
         from accelopt.measure.diagnose import notes_kept_when_withheld
 
