@@ -22,5 +22,13 @@ def test_a_spec_ending_in_a_colon_is_told_to_name_the_function(tmp_path: Path) -
 
 def test_a_spec_without_a_colon_is_still_told_to_append_one() -> None:
     with pytest.raises(InputError) as e:
-        load_user_factory(":build")
+        load_user_factory("models.py")
     assert "append ':'" in e.value.fix
+
+
+def test_a_spec_without_a_file_is_told_to_name_the_file() -> None:
+    # ':build' has its ':' and its function: it was told to "append ':'"
+    with pytest.raises(InputError) as e:
+        load_user_factory(":build")
+    assert "append ':'" not in e.value.fix
+    assert "path of the Python file before the ':'" in e.value.fix and "examples/my_model.py:build" in e.value.fix

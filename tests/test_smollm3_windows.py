@@ -62,3 +62,15 @@ def test_a_bad_nope_list_is_refused(tmp_path: Path) -> None:
         _load(tmp_path, use_sliding_window=True, no_rope_layers=[1, 0])
     with pytest.raises(InputError, match="no_rope_layer_interval = 0"):
         _load(tmp_path, use_sliding_window=True, no_rope_layer_interval=0)
+
+
+def test_the_class_interval_is_said_where_used(tmp_path: Path) -> None:
+    # no_rope_layers and no_rope_layer_interval both left out: the class's interval 4 set 9 of 36 windowed layers,
+    # unsaid (the Qwen class's max_window_layers default is said so)
+    said = [n for n in _load(tmp_path, use_sliding_window=True).config_defaults if "no_rope_layer_interval" in n]
+    assert said == ["the config leaves out no_rope_layers and no_rope_layer_interval: SmolLM3Config's default "
+                    "interval 4 used (every 4th layer NoPE), so 9 of the 36 layers use the 4,096-token window (give "
+                    "no_rope_layers or no_rope_layer_interval to change it)"]
+    for given in ({"no_rope_layer_interval": 4}, {"no_rope_layers": [int((i + 1) % 4 != 0) for i in range(36)]}):
+        assert not any("no_rope" in n for n in _load(tmp_path, use_sliding_window=True, **given).config_defaults)
+    assert not any("no_rope" in n for n in _load(tmp_path).config_defaults)  # no window: nothing to say

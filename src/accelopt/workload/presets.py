@@ -2006,6 +2006,11 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         defaults += (f"the config leaves out max_window_layers: transformers Qwen2Config / Qwen3Config's default "
                      f"{_QWEN_MAX_WINDOW_LAYERS} used, so {n_window} of the {layers} layers use the {window:,}-token "
                      "window (give max_window_layers to change it)",)
+    if mtype == "smollm3" and n_window and not cfg.get("layer_types") \
+            and all(cfg.get(k) is None for k in _NOPE_KEYS):  # the class's interval, said as Qwen's 28 is
+        defaults += ("the config leaves out no_rope_layers and no_rope_layer_interval: SmolLM3Config's default "
+                     f"interval 4 used (every 4th layer NoPE), so {n_window} of the {layers} layers use the "
+                     f"{window:,}-token window (give no_rope_layers or no_rope_layer_interval to change it)",)
     if mtype in _LLAMA4_TYPES and window is None:
         window, n_window, chunk_note = _llama4_chunks(cfg, layers, where)
         defaults += chunk_note

@@ -370,8 +370,10 @@ def _split_spec(spec: str) -> tuple[Path, str]:
     path_s, sep, func = spec.rpartition(":")
     if not sep or not path_s or not func:
         # 'models.py:' already has its ':' (the fix said to append one): name what is missing
+        # ':build' has its ':' and its function: the file is what is missing (it was told to append a ':')
         fix = (f"name the function that returns a ModelBundle after the ':', e.g. {path_s}:build" if sep and path_s
-               else "append ':' and the name of the function that returns a ModelBundle, e.g. "
+               else f"put the path of the Python file before the ':', e.g. examples/my_model.py:{func}"
+               if sep and func else "append ':' and the name of the function that returns a ModelBundle, e.g. "
                "examples/my_model.py:build")
         raise InputError(f"model spec {spec!r} is not of the form 'path/to/file.py:factory'", fix)
     return Path(path_s), func
