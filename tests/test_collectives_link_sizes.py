@@ -9,6 +9,7 @@ through both, so '+0% at 1 KiB, its worst size' read as a check that passed; it 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -87,3 +88,17 @@ def test_one_size_measured_is_not_called_a_line_that_crossed_zero() -> None:
     one = _result([4 * MiB])  # a run stopped after its first size keeps it (no link is saved from it)
     assert "one all-reduce size was measured" in one.latency_how
     assert "crossed zero" not in one.latency_how
+
+
+@pytest.mark.parametrize("size", [12_345_678, 3 * MiB + 5, 6 * 2**30 + 1])
+def test_the_sizes_offered_are_ones_probe_accepts(size: int) -> None:
+    """The fix's --sizes is typed back: one size that is not a whole MiB was offered as '1KiB,11.8MiB', which --sizes
+    refuses ('not a whole number')."""
+    from accelopt.distributed.collectives import parse_sizes
+
+    with pytest.raises(InputError) as e:
+        check_link_sizes([size], 2)
+    offered = e.value.fix.split("--sizes ")[1].split()[0]
+    listed = e.value.fix.split("sizes_bytes=")[1].rstrip(")")
+    assert parse_sizes(offered) == json.loads(listed)
+    assert max(parse_sizes(offered)) >= min(size, 4 * MiB)

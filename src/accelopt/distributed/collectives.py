@@ -420,21 +420,19 @@ def check_link_sizes(sizes_bytes: list[int], world: int) -> None:
     two unknowns. With one size the fallback (its time / 2(p-1) as the latency, its busbw as the bandwidth) counted
     that time twice: plan's ring model said +100% at the very size measured (gloo, 2 ranks, `--sizes 4MiB`), and the
     console called it a line that 'crossed zero'."""
-    from accelopt.units import fmt_bytes
-
     moved = sorted({moved_elements(s, world) * FP32_BYTES for s in sizes_bytes})
     if len(moved) >= 2:
         return
     asked = ", ".join(f"{s:,} B" for s in sorted(set(sizes_bytes)))
     same = (f" (each moves {moved[0]:,} B over {world} ranks: whole fp32 elements, one a rank at the least)"
             if len(set(sizes_bytes)) > 1 else "")
-    large = max(moved[0], 4 * 2**20)
+    large = max(-(-moved[0] // 2**20), 4) * 2**20  # whole MiB: --sizes takes whole bytes ('11.8MiB' is refused)
     raise InputError(f"--sizes (sizes_bytes) {asked}: one message size{same} cannot give the link saved for plan, "
                      "whose latency "
                      "and bandwidth come from the all-reduce times at two sizes (one time cannot give two unknowns: "
                      "taken as both, it made plan's ring model twice the time measured)",
                      f"add a small size for the latency and a large one for the bandwidth, e.g. --sizes "
-                     f"1KiB,{fmt_bytes(large, binary=True).replace(' ', '')} (sizes_bytes=[1024, {large}])")
+                     f"1KiB,{large // 2**20}MiB (sizes_bytes=[1024, {large}])")
 
 
 def rank_buffer_bytes(size_bytes: int, world: int) -> int:
