@@ -37,7 +37,7 @@ def _one_kind(words: list[str] | None) -> str | None:
     if not words:
         return None
     if len(words) == 1:  # the name a document carries in its `schema` field ('accelopt.plan') means its kind
-        kind = words[0].strip().removeprefix("accelopt.")
+        kind = words[0].strip().lower().removeprefix("accelopt.")  # case ignored, as for a command's words below
         return kind if kind in (*schema.KINDS, *schema.DOCUMENT_KINDS) else words[0]
     joined = "-".join(w.strip().lower() for w in words)
     if joined in (*schema.KINDS, *schema.DOCUMENT_KINDS):
