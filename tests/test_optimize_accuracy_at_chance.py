@@ -32,6 +32,11 @@ def test_chance_accuracy_is_told_from_a_model_that_learned() -> None:
     assert accuracy_at_chance(0.30, 10, 1000) is None  # well above 10% + 1.9%: it learned something
     assert accuracy_at_chance(0.11, 10, 1000) is not None
     assert accuracy_at_chance(0.5, None, 24) is None and accuracy_at_chance(0.5, 2, 0) is None
+    # 4 of 4 right on 2 classes: 1/2 + 2 x sqrt(0.25 / 4) = 100%, so no accuracy can be told from chance; the
+    # predictions do follow the labels here, and the text said they did not
+    tiny = accuracy_at_chance(1.0, 2, 4) or ""
+    assert "do not follow the labels" not in tiny and "too few" in tiny and "4 samples" in tiny, tiny
+    assert "do not follow the labels" in (said or "")
 
 
 def _v(name: str, speedup: float, lossy_value: float = 1 / 6, agree: float = 1.0) -> VariantResult:

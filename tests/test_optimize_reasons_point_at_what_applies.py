@@ -91,3 +91,20 @@ def test_a_technique_that_applies_is_still_offered() -> None:
     assert reasons["onnx-int8-static"].endswith("— onnx-int8 (dynamic) covers Linear/MatMul models"), reasons
     assert reasons["float8-dynamic"].endswith("— use int8-dynamic or onnx-int8 on a CPU"), reasons
     assert reasons["sparse-2-4"].endswith("— use prune-structured for a CPU speed-up"), reasons
+
+
+def test_a_gpu_below_the_capability_points_only_at_what_applies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """float8-dynamic / int4-weight-only on a GPU below their compute capability offered int8-weight-only or
+    int8-dynamic whatever the model: a model with no nn.Linear was sent to two techniques refusing it."""
+    from torch import nn
+
+    monkeypatch.setattr(Target, "cuda_capability", lambda self: (7, 0))  # a V100: no GPU needed to ask
+    target = Target(mode="inference", device="cuda")
+    conv = _bundle(nn.Sequential(nn.Unflatten(1, (1, 4, 4)), nn.Conv2d(1, 4, 3), nn.Flatten(), nn.ReLU()), "conv")
+    for name in ("float8-dynamic", "int4-weight-only"):
+        why = get_technique(name).not_applicable(conv, target) or ""
+        assert why.endswith("needs compute capability " + ("8.9" if name == "float8-dynamic" else "8.0")
+                            + "+; cuda has 7.0"), why
+    mlp = _bundle(nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 4)), "mlp")
+    why = get_technique("int4-weight-only").not_applicable(mlp, target) or ""
+    assert why.endswith("— use int8-weight-only or int8-dynamic"), why

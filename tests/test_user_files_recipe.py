@@ -101,6 +101,7 @@ def test_a_recipe_recording_no_tolerance_still_loads(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("model_file", "named"), [
     ("model-compile.pt", "model_file = 'model-compile.pt' is not a file beside the recipe"),
     (5, "model_file = 5 is not a file name"),
+    ("m" * 300 + ".pt", "is not a file beside the recipe"),  # past NAME_MAX: is_file raised ENAMETOOLONG, a traceback
 ])
 def test_a_model_file_that_is_not_there_is_refused(model_file: Any, named: str, tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:

@@ -107,9 +107,10 @@ class _TorchAOQuant(Technique):
                 return (f"{self.name} runs on NVIDIA GPUs of compute capability {need}+ (torchao kernels); "
                         f"the target is {target.device}" + (f" — use {' or '.join(here)} on a CPU" if here else ""))
             cap = target.cuda_capability()
-            if cap is None or cap < self.min_capability:
+            if cap is None or cap < self.min_capability:  # as on a CPU: only those that apply to the model
+                here = applicable_of(["int8-weight-only", "int8-dynamic"], bundle, target)
                 return (f"{self.name} needs compute capability {need}+; {target.device} has "
-                        f"{'.'.join(map(str, cap or ()))} — use int8-weight-only or int8-dynamic")
+                        f"{'.'.join(map(str, cap or ()))}" + (f" — use {' or '.join(here)}" if here else ""))
         if linear_count(bundle.model) == 0:  # the ONNX technique that applies to this model, not one that refuses it
             other = {"onnx-int8": "onnx-int8 (ONNX Runtime quantizes MatMul, Gather and LSTM weights too)",
                      "onnx-int8-static": "onnx-int8-static"}

@@ -290,7 +290,11 @@ def _check_model_file(path: Path, name: Any) -> None:
         return
     if not isinstance(name, str) or not name.strip():
         raise _bad(path, f"model_file = {name!r} is not a file name (the saved model beside the recipe, or null)")
-    if not (path.parent / name).is_file():
+    try:
+        there = (path.parent / name).is_file()
+    except OSError:  # a name past the file system's limit (ENAMETOOLONG) raised out of is_file: a traceback
+        there = False
+    if not there:
         raise InputError(f"recipe {str(path)!r}: model_file = {name!r} is not a file beside the recipe (looked for "
                          f"{str(path.parent / name)!r})",
                          f"put {name} back beside the recipe, or set \"model_file\": null (--apply rebuilds the model "

@@ -460,10 +460,13 @@ def accuracy_at_chance(accuracy: float, classes: int | None, samples: float) -> 
     bound = p + CHANCE_STANDARD_ERRORS * math.sqrt(p * (1.0 - p) / samples)
     if accuracy > bound:
         return None
+    why = ("its predictions do not follow the labels, so a lossy variant's accuracy stays at chance whatever it "
+           "changes" if bound < 1.0 else  # 4 binary samples: even 100% is inside the bound
+           f"{samples:,.0f} samples are too few to tell any accuracy, 100% too, from chance, so a lossy variant's "
+           "accuracy cannot show what it changed")
     return (f"the baseline's held-out accuracy {100 * accuracy:.2f}% is at chance for {classes} classes (at most "
             f"1/{classes} = {100 * p:.2f}% + {CHANCE_STANDARD_ERRORS:g} standard errors over the {samples:,.0f} "
-            f"samples scored = {100 * bound:.2f}%): its predictions do not follow the labels, so a lossy variant's "
-            "accuracy stays at chance whatever it changes")
+            f"samples scored = {100 * bound:.2f}%): {why}")
 
 
 def _non_finite_rows(out: Any, batch: str) -> str:
