@@ -181,3 +181,16 @@ def test_probe_refuses_a_cuda_size_before_the_device_is_measured(capsys: pytest.
     code, _, err = run_main(["probe", "--quick", "--device", "cuda", "--no-save", "--collectives", "--sizes",
                              "1KiB,2GiB"], capsys)
     assert code == 2 and "message of 2,147,483,648 B (2 GiB)" in err and "on each GPU" in err, err
+
+
+@pytest.mark.parametrize("world", [2, 3, 4, 8])
+def test_the_largest_size_offered_fits_one_ranks_buffers(world: int) -> None:
+    """The 'pass sizes up to about' figure of both refusals (cpu and cuda) is one helper: the inverse of
+    rank_buffer_bytes, so the size it offers fits."""
+    from accelopt.distributed import collectives
+
+    for available in (10**6, 3 * 2**30 + 17, 7 * 10**9):
+        ok = collectives.largest_fitting_bytes(available, world)
+        assert ok % collectives.FP32_BYTES == 0
+        assert collectives.rank_buffer_bytes(ok, world) <= available
+        assert ok > available / 3

@@ -442,6 +442,12 @@ def rank_buffer_bytes(size_bytes: int, world: int) -> int:
     return 2 * moved + moved // world
 
 
+def largest_fitting_bytes(available_bytes: float, world: int) -> int:
+    """About the largest message (whole fp32 elements) whose rank_buffer_bytes fit in `available_bytes`: its inverse
+    (2 buffers and the 1/world share)."""
+    return int(available_bytes / (2 + 1 / world)) // FP32_BYTES * FP32_BYTES
+
+
 def check_sizes_fit(sizes_bytes: list[int], nproc: int, device: str) -> None:
     """Refuse before launch a message whose buffers (rank_buffer_bytes a rank) do not fit: on cpu, this machine's
     `nproc` ranks together past the memory it has available (measure.memory.host_headroom: MemAvailable or the
@@ -464,7 +470,7 @@ def check_sizes_fit(sizes_bytes: list[int], nproc: int, device: str) -> None:
     if need <= have.available_bytes:
         return
     fits = [s for s in sizes_bytes if nproc * rank_buffer_bytes(s, nproc) <= have.available_bytes]
-    largest_ok = int(have.available_bytes / nproc / (2 + 1 / nproc)) // FP32_BYTES * FP32_BYTES
+    largest_ok = largest_fitting_bytes(have.available_bytes / nproc, nproc)
     raise InputError(
         f"a collective message of {biggest:,} B ({fmt_bytes(biggest, binary=True)}) needs about {need:,} B "
         f"({fmt_bytes(need, binary=True)}) on this machine: each of its {nproc} ranks holds all-to-all's send and "
@@ -489,7 +495,7 @@ def _check_sizes_fit_cuda(sizes_bytes: list[int], nproc: int) -> None:
     if need <= least:
         return
     fits = [s for s in sizes_bytes if rank_buffer_bytes(s, nproc) <= least]
-    largest_ok = int(least / (2 + 1 / nproc)) // FP32_BYTES * FP32_BYTES
+    largest_ok = largest_fitting_bytes(least, nproc)
     raise InputError(
         f"a collective message of {biggest:,} B ({fmt_bytes(biggest, binary=True)}) needs about {need:,} B "
         f"({fmt_bytes(need, binary=True)}) on each GPU: each of the {nproc} ranks holds all-to-all's send and "
