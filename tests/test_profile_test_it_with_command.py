@@ -8,6 +8,7 @@ import dataclasses
 import io
 import shlex
 
+import pytest
 from test_report_html import _profile_result
 
 from accelopt.cli.profile import ProfileOptions, optimize_command
@@ -51,3 +52,17 @@ def test_the_console_and_page_print_it_with_only() -> None:
     assert "accelopt optimize MODEL" not in out.getvalue()
     page = render_html("profile", r, title="p", argv=["profile", "m"]).split("full result (JSON)")[0]
     assert f"--mode train --batch-size 24 --only {','.join(techniques)}" in page
+
+
+def test_a_result_without_the_command_says_the_same_on_the_console_and_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stored result from before optimize_command: both the console and the page print one constant."""
+    from accelopt.report import profile_view
+
+    monkeypatch.setattr(profile_view, "OPTIMIZE_COMMAND_UNKNOWN", "accelopt optimize THE-MODEL")
+    r = dataclasses.replace(_profile_result(False), optimize_command=None)
+    techniques = next(rec.techniques for rec in diagnose(r).recommendations if rec.techniques)
+    out = io.StringIO()
+    render(r, make_console(file=out, width=600))
+    assert f"accelopt optimize THE-MODEL --only {','.join(techniques)}" in out.getvalue()
+    page = render_html("profile", r, title="p", argv=["profile", "m"]).split("full result (JSON)")[0]
+    assert f"accelopt optimize THE-MODEL --only {','.join(techniques)}" in page

@@ -216,7 +216,9 @@ def _profile_tables(r: Any) -> list[Table]:
             out.append(Table("diagnosis notes", ["note"], [[n] for n in kept]))
     elif d is not None:
         dt = Table(f"verdict: {d.verdict}", ["#", "try", "evidence", "gain up to", "bound formula", "test it with"])
-        command = getattr(r, "optimize_command", None) or "accelopt optimize MODEL"  # the model and shape profiled
+        from accelopt.report.profile_view import OPTIMIZE_COMMAND_UNKNOWN
+
+        command = getattr(r, "optimize_command", None) or OPTIMIZE_COMMAND_UNKNOWN  # the model and shape profiled
         for i, rec in enumerate(d.recommendations, 1):
             dt.rows.append([str(i), rec.action, rec.evidence, q(rec, "speedup_max"), rec.formula,
                             f"{command} --only {','.join(rec.techniques)}" if rec.techniques else ""])

@@ -154,6 +154,11 @@ def roofline_caption(r: Any) -> str:
             "(with profiler overhead); FLOPs and bytes per op in --json")
 
 
+OPTIMIZE_COMMAND_UNKNOWN = "accelopt optimize MODEL"
+"""'test it with' of a stored result written before ProfileResult.optimize_command (version 4), on the console and
+the page."""
+
+
 def diagnosis_table(d: Any, command: str | None = None) -> Table:
     """The verdict and its recommendations; `command` (ProfileResult.optimize_command): the optimize run of the model
     and shape profiled, which 'test it with' completes with --only (without it: `accelopt optimize MODEL`)."""
@@ -161,7 +166,7 @@ def diagnosis_table(d: Any, command: str | None = None) -> Table:
     for col in ("#", "try", "evidence", "gain up to", "bound formula", "test it with"):
         t.add_column(col, justify="right" if col in ("#", "gain up to") else "left", overflow="fold")
     for i, rec in enumerate(d.recommendations, 1):
-        test = (f"{command or 'accelopt optimize MODEL'} --only {','.join(rec.techniques)}"
+        test = (f"{command or OPTIMIZE_COMMAND_UNKNOWN} --only {','.join(rec.techniques)}"
                 if getattr(rec, "techniques", ()) else "")
         t.add_row(str(i), rec.action, rec.evidence, f"{fmt_ratio(rec.speedup_max)}x", rec.formula, Text(test))
     # one line each: joined on one centred line, "... no collectives measured ops whose FLOPs ..." read as one
