@@ -133,7 +133,7 @@ def test_probe_prints_records_and_saves_what_the_collectives_measured(
     assert history.list_runs()[0].result["collectives"] == d["collectives"]
     assert ("scaleup_bandwidth_byte_per_s" in spec.read_text()) is link_saved
     assert ("link for plan: the all-reduce sweep was interrupted" in " ".join(err.split())) is not link_saved
-    assert ("interrupted (Ctrl-C or SIGTERM): the JSON document holds the figures measured before it (collectives: "
+    assert ("interrupted (Ctrl-C): the JSON document holds the figures measured before it (collectives: "
             f"interrupted (Ctrl-C or SIGTERM) after {len(done)} of 6 figures") in " ".join(err.split())
     code, out, err = run_main(["probe", "--device", "cpu", "--dtypes", "fp32", "--collectives", "--nproc", "2",
                                "--no-save"], capsys)

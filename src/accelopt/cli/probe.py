@@ -212,7 +212,7 @@ def _warn_on_stderr(result: ProbeResult) -> None:
         err.print(line(("warning:", "bold yellow"), f" link for plan: {result.collectives.link_warning}"))
     if result.interrupted:  # exit 130 said nothing on stderr of what the document holds and what it lacks
         left = "; ".join(f"{metric}: {why}" for metric, why in result.skipped if "interrupted" in why)
-        err.print(line(("interrupted", "bold red"), " (Ctrl-C or SIGTERM): the JSON document holds the figures "
+        err.print(line(("interrupted", "bold red"), f" ({stopped_by()}): the JSON document holds the figures "
                                                     f"measured before it ({left})"))
 
 

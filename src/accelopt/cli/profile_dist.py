@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from accelopt.interrupts import stopped_by
+
 BUNDLE_REF = "accelopt.cli.profile:_load_bundle"
 """Every rank resolves MODEL exactly as `profile` does (zoo name, file.py:factory, HF config)."""
 
@@ -21,10 +23,10 @@ def _spec(catalog_device: str | None, probed: str | None, device: str, catalog: 
     return _probed_spec(probed) or _catalog_spec(catalog_device, device, catalog)
 
 
-INTERRUPTED = ("interrupted (Ctrl-C or SIGTERM) before any rank finished a step: nothing was measured to show or "
-               "record, and none of its processes is left")
-"""Said when the stop came while the model was loaded, its layers timed for the pipeline split, or the ranks started
-(torch imports, the rendezvous, the first step)."""
+INTERRUPTED = ("interrupted ({by}) before any rank finished a step: nothing was measured to show or record, and "
+               "none of its processes is left")
+"""Said (`by`: interrupts.stopped_by, the signal) when the stop came while the model was loaded, its layers timed
+for the pipeline split, or the ranks started (torch imports, the rendezvous, the first step)."""
 
 
 def check_no_distributed_flags(given: dict[str, bool]) -> None:
@@ -94,13 +96,13 @@ def run_distributed(o: DistOptions) -> None:
 
         with interrupts_held("what the ranks measured"):
             _finish(stop.result, o)
-            make_console(stderr=True).print(plain(f"interrupted (Ctrl-C or SIGTERM) {stop.when}; none of the "
+            make_console(stderr=True).print(plain(f"interrupted ({stopped_by()}) {stop.when}; none of the "
                                                   "run's processes is left", "yellow"))
         raise typer.Exit(130) from None
     except KeyboardInterrupt:  # before any rank finished a step (run.profile_distributed): nothing measured
         from accelopt.report.console import make_console, plain
 
-        make_console(stderr=True).print(plain(INTERRUPTED, "yellow"))
+        make_console(stderr=True).print(plain(INTERRUPTED.format(by=stopped_by()), "yellow"))
         raise typer.Exit(130) from None  # the shell's status for Ctrl-C
     _finish(result, o)
 
