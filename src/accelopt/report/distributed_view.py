@@ -112,10 +112,17 @@ def straggler_line(r: DistributedResult) -> str:
 
 def work_line(r: DistributedResult) -> str:
     """'; by own work a step (...): rank 1, 51.8 ms, 1.96x the median rank': the rank the others wait for in their
-    collectives, which step times cannot name where every rank ends each step together (DDP, FSDP)."""
+    collectives, which step times cannot name where every rank ends each step together (DDP, FSDP). Named only
+    where the ratio is beyond the run's own noise, the widest rank's step-time spread ((p90 - p10) / median): a
+    1.02x rank among steps that spread 5% is no straggler, and the ranks' own work is said to be even."""
     if r.work_straggler_ratio is None:
         return ""
     busiest = next(x for x in r.ranks if x.rank == r.busiest_rank)
+    noise = max(((x.step_p90_s - x.step_p10_s) / x.step_median_s if x.step_median_s > 0 else 0.0) for x in r.ranks)
+    if r.work_straggler_ratio - 1 <= noise:
+        return (f"; by own work a step (profiled step less exposed collectives): even across the ranks (the most, "
+                f"rank {r.busiest_rank}, {fmt_ratio(r.work_straggler_ratio)}x the median rank, within the step "
+                f"times' spread of {fmt_pct(noise)})")
     other = (f" (the others wait for it in their collectives, so by step time it is not rank {r.slowest_rank})"
              if r.busiest_rank != r.slowest_rank else "")
     return (f"; by own work a step (profiled step less exposed collectives): rank {r.busiest_rank}, "
