@@ -77,3 +77,21 @@ def test_plan_serve_says_the_probed_link_where_a_collective_runs(tmp_path: Path,
     code, out, err = run_main([*args, "--json"], capsys)  # one device a replica: no collective, no link used
     assert code == 0, err
     assert json.loads(out)["measured_link"] is None
+
+
+def test_plan_says_the_probed_link_only_where_a_collective_runs(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan --hardware probed.toml --devices 1`: no layout shown runs a collective, so the spec's own link and its
+    poor-fit warning are not said (plan serve says them only where a collective runs); --devices 1,2 says them."""
+    spec = _spec(tmp_path)
+    args = ["plan", "--model", "gpt3-125m", "--hardware", spec, "--tokens", "1e9"]
+    code, out, err = run_main([*args, "--devices", "1"], capsys)
+    assert code == 0, err
+    flat = " ".join(out.split())
+    assert "scale-up link" not in flat and "the measured link" not in flat, flat
+    code, out, err = run_main([*args, "--devices", "1", "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["measured_link"] is None
+    code, out, err = run_main([*args, "--devices", "1,2"], capsys)
+    assert code == 0, err
+    assert "scale-up link 0.78 GB/s" in " ".join(out.split())
