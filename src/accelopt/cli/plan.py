@@ -767,6 +767,9 @@ def _run_search(opts: PlanOptions) -> None:
                              *[n for sp in specs
                                if (n := expert_gemm_floor_note(setup.model, calibration_for(sp, cals, stack),
                                                                sp.name))],
+                             *([f"measured_link holds one link (null here); the {len(links)} measured scale-up "
+                                 "links used, one per device: " + "; ".join(link.text() for link in links)]
+                               if len(links) > 1 else []),
                              *_search_notes(specs, measured, opts.slice_devices, setup,
                                             rows(best), stack),
                              *_unused_axis_notes(axes, c.layouts),
