@@ -36,6 +36,21 @@ def test_a_list_and_an_unknown_spelling() -> None:
     assert canonical_list("bfloat17") == "bfloat17"  # left for the command's own check to refuse
 
 
+@pytest.mark.parametrize(("typed", "item"), [("float32,,half", "item 2 of 3"), ("float32,", "item 2 of 2"),
+                                             (",bf16", "item 1 of 2"), ("fp32, ,bf16", "item 2 of 3")])
+def test_an_empty_item_is_refused_naming_it(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                                            typed: str, item: str) -> None:
+    from accelopt.cli import probe
+
+    def measured(*a: object, **k: object) -> None:
+        raise AssertionError("the device was measured with an empty --dtypes item")
+
+    monkeypatch.setattr(probe, "_run", measured)
+    code, out, err = run_main(["probe", "--quick", "--device", "cpu", "--no-save", "--dtypes", typed], capsys)
+    assert code == 2 and f"--dtypes {typed!r} has an empty item ({item}" in err, err
+    assert "e.g. --dtypes " in err and out == ""
+
+
 def test_plan_explain_bfloat16_is_bf16(capsys: pytest.CaptureFixture[str]) -> None:
     typed, err = _prediction(capsys, [*EXPLAIN, "--dtype", "bfloat16"])
     named, _ = _prediction(capsys, [*EXPLAIN, "--dtype", "bf16"])

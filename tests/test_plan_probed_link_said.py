@@ -77,3 +77,36 @@ def test_plan_serve_says_the_probed_link_where_a_collective_runs(tmp_path: Path,
     code, out, err = run_main([*args, "--json"], capsys)  # one device a replica: no collective, no link used
     assert code == 0, err
     assert json.loads(out)["measured_link"] is None
+
+
+def test_plan_says_the_probed_link_only_where_a_collective_runs(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan --hardware probed.toml --devices 1`: no layout shown runs a collective, so the spec's own link and its
+    poor-fit warning are not said (plan serve says them only where a collective runs); --devices 1,2 says them."""
+    spec = _spec(tmp_path)
+    args = ["plan", "--model", "gpt3-125m", "--hardware", spec, "--tokens", "1e9"]
+    code, out, err = run_main([*args, "--devices", "1"], capsys)
+    assert code == 0, err
+    flat = " ".join(out.split())
+    assert "scale-up link" not in flat and "the measured link" not in flat, flat
+    code, out, err = run_main([*args, "--devices", "1", "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["measured_link"] is None
+    code, out, err = run_main([*args, "--devices", "1,2"], capsys)
+    assert code == 0, err
+    assert "scale-up link 0.78 GB/s" in " ".join(out.split())
+
+
+def test_two_probed_specs_are_named_in_the_json_notes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two probed --hardware specs: the console prints both links and JSON's single measured_link is null; the notes
+    name the links used."""
+    one = _spec(tmp_path)
+    other = tmp_path / "other.toml"
+    other.write_text(SPEC.replace('name = "test-cpu"', 'name = "test-cpu-b"'))
+    code, out, err = run_main(["plan", "--model", "gpt3-125m", "--hardware", f"{one},{other}", "--devices", "2",
+                               "--tokens", "1e9", "--json"], capsys)
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["measured_link"] is None
+    note = next(n for n in data["notes"] if n.startswith("measured_link holds one link"))
+    assert "2 ranks of test-cpu," in note and "2 ranks of test-cpu-b," in note, note

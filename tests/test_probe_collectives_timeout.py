@@ -46,7 +46,8 @@ def test_the_limit_reaches_the_benchmark(monkeypatch: pytest.MonkeyPatch) -> Non
     (["--timeout-s", "900"], "--timeout-s 900 applies to --collectives only"),
     (["--collectives", "--timeout-s", "0"], "--timeout-s 0 must be > 0"),
     (["--collectives", "--timeout-s", "nan"], "--timeout-s nan is not a number of seconds"),
-    (["--collectives", "--timeout-s", "inf"], "--timeout-s inf would never stop a hung run"),
+    (["--collectives", "--timeout-s", "inf"], "--timeout-s inf would never stop a hung benchmark"),
+    (["--collectives", "--timeout-s", "-5"], "--timeout-s -5 must be > 0"),
 ])
 def test_a_bad_limit_is_refused_before_the_device_is_measured(capsys: pytest.CaptureFixture[str],
                                                               monkeypatch: pytest.MonkeyPatch, argv: list[str],
@@ -54,6 +55,9 @@ def test_a_bad_limit_is_refused_before_the_device_is_measured(capsys: pytest.Cap
     _no_device(monkeypatch)
     code, _, err = run_main(["probe", "--quick", "--device", "cpu", "--no-save", *argv], capsys)
     assert code == 2 and says in err, err
+    if "--collectives" in argv:  # probe's own wording: the collectives' limit (default 300), not profile's step
+        assert "the longest the collectives may go without a figure finishing" in err, err
+        assert "longest a step may take" not in err, err
 
 
 def test_probe_passes_the_typed_limit(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,

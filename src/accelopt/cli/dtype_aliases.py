@@ -29,7 +29,7 @@ def _reading(param: Any) -> Any:
     @functools.wraps(process)
     def process_value(ctx: Any, value: Any) -> Any:
         if isinstance(value, str) and value.strip():
-            read = canonical_list(value)
+            read = canonical_list(value, max(param.opts, key=len))
             if read != value:
                 print(f"{max(param.opts, key=len)} {value} read as {read}", file=sys.stderr)
             value = read
@@ -39,11 +39,19 @@ def _reading(param: Any) -> Any:
     return process_value
 
 
-def canonical_list(value: str) -> str:
+def canonical_list(value: str, flag: str = "--dtypes") -> str:
     """`value` (one dtype or a comma-separated list) with each torch spelling replaced by accelopt's name; items
-    that are not torch spellings are left as typed (the command's own check names them)."""
+    that are not torch spellings are left as typed (the command's own check names them). An empty item beside
+    named ones (`--dtypes float32,,half`: a dtype left out) is refused, naming it; a list of nothing but commas is
+    left to the command's own check ('names no dtype')."""
     from accelopt.dtypes import canonical
+    from accelopt.errors import InputError
 
     items = value.split(",")
+    named = [item.strip() for item in items if item.strip()]
+    if named and len(named) < len(items):
+        at = next(i for i, item in enumerate(items, 1) if not item.strip())
+        raise InputError(f"{flag} {value!r} has an empty item (item {at} of {len(items)}: nothing between its "
+                         "commas)", f"write each dtype once between commas, e.g. {flag} {','.join(named)}")
     read = [canonical(item) for item in items]
     return value if read == items else ",".join(read)

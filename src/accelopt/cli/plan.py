@@ -653,7 +653,7 @@ def _run_workload(opts: PlanOptions) -> None:
     con.print(line(f"time = --tokens {fmt_count(tokens)} {unit} / (batch {wl.meta.get('batch_size') or 1} x dp per "
                    "step) x step (estimates)"))
     print_assumed(con, assumed)
-    for link in shown_links(measured, workload_specs):
+    for link in shown_links(measured, workload_specs, any(r.dp > 1 for r in rows)):
         print_measured(con, link)
     for note in data.notes:
         con.print(plain(note, "yellow"))
@@ -707,7 +707,6 @@ def _run_search(opts: PlanOptions) -> None:
     c = search(setup, specs, counts, deadline_s=deadline_s, budget_usd=opts.budget_usd, cals=cals, stack=stack,
                schedule=opts.schedule, measured=measured, axes=axes, slice_devices=opts.slice_devices)
     bases = [b for b in bases if b.device not in c.skipped_devices]  # a device not searched has no efficiency used
-    links = shown_links(measured, [sp for sp in specs if sp.name not in c.skipped_devices])
     best = rank(c, objective, top)
     unranked = _unranked_devices(c, objective)
     if len(best) == 0 and c.feasible.any():  # every layout that fits lacks the figure ranked by: not 'none fits'
@@ -743,6 +742,9 @@ def _run_search(opts: PlanOptions) -> None:
         if not limit_rows:  # memory dropped them all: the layouts closest to fitting, with their memory terms
             closest_rows = rows(np.argsort(c.terms["mem_total_bytes"] / c.terms["mem_capacity_bytes"],
                                            kind="stable")[:top])
+    # a spec TOML's own link (and its caveat) said where a collective runs: a layout shown on more than one device
+    links = shown_links(measured, [sp for sp in specs if sp.name not in c.skipped_devices],
+                        any(r.devices > 1 for r in rows([*best, *front]) + closest_rows + limit_rows))
     figures = ModelFigures.of(setup.model, setup.seq_len)
     data = PlanResult(model=setup.model.name, seq_len=setup.seq_len, global_batch_seqs=setup.global_batch,
                       tokens=setup.tokens, dtype=setup.dtype, stack=stack, flash=setup.flash, candidates=len(c),
@@ -765,6 +767,9 @@ def _run_search(opts: PlanOptions) -> None:
                              *[n for sp in specs
                                if (n := expert_gemm_floor_note(setup.model, calibration_for(sp, cals, stack),
                                                                sp.name))],
+                             *([f"measured_link holds one link (null here); the {len(links)} measured scale-up "
+                                 "links used, one per device: " + "; ".join(link.text() for link in links)]
+                               if len(links) > 1 else []),
                              *_search_notes(specs, measured, opts.slice_devices, setup,
                                             rows(best), stack),
                              *_unused_axis_notes(axes, c.layouts),
@@ -876,16 +881,17 @@ def _measured(path: Path | None) -> Any:
     return load_measured(path)
 
 
-def shown_links(measured: Any, specs: list[Any]) -> list[Any]:
+def shown_links(measured: Any, specs: list[Any], collectives_run: bool) -> list[Any]:
     """The measured scale-up links the predictions use: --collectives's, else each device's own (a spec TOML written
-    by `probe --collectives` given as --hardware: comm.Links.of uses its link as measured). The second were used
+    by `probe --collectives` given as --hardware: comm.Links.of uses its link as measured) where a collective runs
+    (`collectives_run`: a layout shown spans more than one device), as plan serve says it. The second were used
     without a word, their poor-fit caveat too: a gloo-probed link's FSDP all-gathers and reduce-scatters were charged
     at the all-reduce's bandwidth unsaid (utleftplan, 2026-12-05; utdist2's leftover)."""
-    from accelopt.predict.comm import measured_of
+    from accelopt.predict.comm import own_links
 
     if measured is not None:
         return [measured]
-    return [link for sp in specs if (link := measured_of(sp, "its spec TOML, --hardware")) is not None]
+    return own_links(specs) if collectives_run else []
 
 
 def print_measured(con: Any, measured: Any) -> None:

@@ -96,10 +96,8 @@ def _check_options(opts: ProbeOptions) -> None:
         raise InputError(f"--timeout-s {opts.timeout_s:g} applies to --collectives only",
                          "add --collectives to benchmark collectives with that limit, or leave out --timeout-s")
     _ = opts.sizes_bytes  # a size that cannot be read is refused before the device is measured
-    if opts.timeout_s is not None:  # nan, 0, negative or inf refused as profile --nproc refuses them
-        from accelopt.distributed.launch import Launch
-
-        Launch(nproc=max(opts.ranks, 1), timeout_s=opts.timeout_s)
+    if opts.timeout_s is not None:  # nan, 0, negative or inf refused before the device is measured
+        _check_timeout(opts.timeout_s)
     if opts.ranks < 2 and opts.collectives:
         raise InputError(f"--nproc {opts.ranks}: collectives need 2 or more ranks", "pass --nproc 2 or more")
     if opts.collectives:  # before the device is measured: a refused --nproc would lose that minute
@@ -111,6 +109,23 @@ def _check_options(opts: ProbeOptions) -> None:
 
             check_sizes_fit(opts.sizes_bytes, opts.ranks, opts.device or _default_device())
             check_link_sizes(opts.sizes_bytes, opts.ranks)
+
+
+def _check_timeout(timeout_s: float) -> None:
+    """Refuse a --timeout-s that is no finite number of seconds above 0, in probe's own words: the limit is how long
+    the collectives may go without a figure finishing (default 300), not profile's 'longest a step may take'."""
+    import math
+
+    from accelopt.errors import InputError
+
+    fix = ("give the longest the collectives may go without a figure finishing, in s (the default is 300; e.g. "
+           "--timeout-s 900 for large --sizes on a slow link)")
+    if math.isnan(timeout_s):
+        raise InputError("--timeout-s nan is not a number of seconds", fix)
+    if not timeout_s > 0:
+        raise InputError(f"--timeout-s {timeout_s:g} must be > 0", fix)
+    if math.isinf(timeout_s):
+        raise InputError("--timeout-s inf would never stop a hung benchmark nor name its stuck rank", fix)
 
 
 def run_probe_command(opts: ProbeOptions) -> None:

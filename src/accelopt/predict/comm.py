@@ -125,6 +125,12 @@ def measured_of(spec: AcceleratorSpec, path: str = "") -> MeasuredLink | None:
                         source=spec.source_of("scaleup_bandwidth_byte_per_s") or "")
 
 
+def own_links(specs: list[AcceleratorSpec]) -> list[MeasuredLink]:
+    """The measured scale-up link of each spec in `specs` that has one (a spec TOML written by `probe --collectives`
+    given as --hardware: Links.of uses it as measured), as plan and plan serve say it."""
+    return [link for sp in specs if (link := measured_of(sp, "its spec TOML, --hardware")) is not None]
+
+
 _UP_LAT_BASIS = "ring step latency measured on DGX-A100, nccl-tests issue #123"
 _OUT_LAT_BASIS = "NCCL tuning.cc network per-step latency, near the Simple-protocol end"
 _BW_BASIS = "100 Gb/s Ethernet per device, an assumption"

@@ -8,7 +8,7 @@ from pathlib import Path
 from accelopt.errors import AcceloptError, InfeasibleError, InputError, case_hint, unknown_name
 from accelopt.hardware.spec import AcceleratorSpec, max_memory_note
 from accelopt.predict import comm, serving_moe
-from accelopt.predict.comm import load_measured, measured_of
+from accelopt.predict.comm import load_measured, own_links
 from accelopt.predict.cost import Facility, energy_defaults_note, host_not_counted_note
 from accelopt.predict.query import measured_share_note
 from accelopt.predict.serving import (
@@ -449,7 +449,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                for sw in sweeps if sw.points and (over := overflow_error([sw])) is not None]
     # a --hardware spec TOML written by `probe --collectives`: its own measured link is used (comm.measured_of,
     # serving._link) and said as --collectives's is, where a collective runs (utleftplan, 2026-12-05: unsaid)
-    own = [link for sp in served_specs if (link := measured_of(sp, "its spec TOML, --hardware")) is not None]
+    own = own_links(served_specs)
     runs_collectives = opts.tp > 1 or opts.pp > 1 or (cfg.is_moe and moe.active)
     shown = measured if measured is not None else own[0] if len(own) == 1 and runs_collectives else None
     result = ServeResult(results=[ServeSweep.of(s) for s in sweeps], errors=errors + beside,
