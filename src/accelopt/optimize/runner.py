@@ -1748,7 +1748,7 @@ def recommend(result: OptimizeResult, fewer_threads_help: bool = True, at_chance
 
 
 def _agree_text(r: VariantResult) -> str:
-    """'; its top-1 predictions agree with the baseline's on 12.5%': how much a withheld variant changed them."""
+    """' (its top-1 predictions agree with the baseline's on 12.5%)': how much a withheld variant changed them."""
     agree = r.quality.top1_agreement if r.quality is not None else None
     return f" (its top-1 predictions agree with the baseline's on {agree:.1%})" if agree is not None else ""
 
