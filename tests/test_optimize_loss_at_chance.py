@@ -118,3 +118,12 @@ def test_a_loss_that_is_not_the_plain_cross_entropy_is_not_judged(monkeypatch: p
                                                                    loss_fn: Callable[[Any, Any], Any]) -> None:
     res = _optimize(monkeypatch, _bundle(learned=False, loss_fn=loss_fn))
     assert not any(n.startswith("LOSS AT CHANCE") for n in res.notes), res.notes
+
+
+def test_both_chance_rules_read_one_binomial_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The top-1 chance bound (1 / C + 2 binomial standard errors) is one helper, runner._chance_bound, that
+    loss_at_chance and accuracy_at_chance both read (it was written out twice)."""
+    assert runner._chance_bound(10, 24) == pytest.approx(0.1 + 2.0 * math.sqrt(0.1 * 0.9 / 24))
+    monkeypatch.setattr(runner, "_chance_bound", lambda classes, samples: 0.0)  # nothing is at chance
+    assert runner.loss_at_chance(3.915, 50, (1536, 3.915, 0.3, 0.02)) is None
+    assert runner.accuracy_at_chance(1 / 6, 10, 24) is None

@@ -108,3 +108,25 @@ def test_a_gpu_below_the_capability_points_only_at_what_applies(monkeypatch: pyt
     mlp = _bundle(nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 4)), "mlp")
     why = get_technique("int4-weight-only").not_applicable(mlp, target) or ""
     assert why.endswith("— use int8-weight-only or int8-dynamic"), why
+
+
+def test_off_cpu_and_cuda_and_on_float64_only_what_applies_is_offered() -> None:
+    """On an mps target float8-dynamic / int4-weight-only offered 'int8-dynamic or onnx-int8 on a CPU' unchecked
+    (a conv model: both refuse on a CPU), and a float64 model's torchao reason offered onnx-int8 on a CUDA target,
+    where it refuses (ONNX Runtime's CPU execution provider). Each is now asked (applicable_of), on a CPU for the
+    'on a CPU' offer."""
+    from torch import nn
+
+    mps = Target(mode="inference", device="mps")
+    conv = _bundle(nn.Sequential(nn.Unflatten(1, (1, 4, 4)), nn.Conv2d(1, 4, 3), nn.Flatten(), nn.ReLU()), "conv")
+    for name in ("float8-dynamic", "int4-weight-only"):
+        why = get_technique(name).not_applicable(conv, mps) or ""
+        assert why.endswith("the target is mps"), why
+    mlp = _bundle(nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 4)), "mlp")
+    why = get_technique("float8-dynamic").not_applicable(mlp, mps) or ""
+    assert why.endswith("— use int8-dynamic or onnx-int8 on a CPU"), why
+    m64 = _bundle(nn.Sequential(nn.Linear(16, 4)).double(), "m64")
+    why = get_technique("int8-dynamic").not_applicable(m64, Target(mode="inference", device="cuda")) or ""
+    assert why.endswith("return model.float() (and float32 inputs) from the factory"), why
+    why = get_technique("int8-dynamic").not_applicable(m64, Target(mode="inference", device="cpu")) or ""
+    assert why.endswith(", or use onnx-int8 (exported from an fp32 copy)"), why

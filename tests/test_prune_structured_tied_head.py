@@ -40,7 +40,9 @@ class _TiedNoResidual(nn.Module):
 def test_the_hidden_layer_is_pruned_and_the_tie_holds() -> None:
     torch.manual_seed(0)
     model, ids = _TiedNoResidual(), torch.randint(0, VOCAB, (4, 6))
-    prune_structured(model, (ids,), 0.5)
+    fed: list[str] = []
+    prune_structured(model, (ids,), 0.5, feeding=fed)
+    assert fed == ["back"]  # named, not only kept whole
     assert model.head.weight is model.emb.weight and model.emb.weight.shape == (VOCAB, WIDTH)  # one tensor, whole
     assert model.up.out_features == HIDDEN // 2 and model.back.in_features == HIDDEN // 2  # the hidden layer cut
     assert model.back.out_features == WIDTH  # feeds the tied head: kept whole
@@ -65,3 +67,5 @@ def test_the_technique_applies_and_says_the_tie_was_kept() -> None:
     v = get_technique("prune-structured").apply(bundle, target, {"ratio": 0.5, "finetune_steps": 0})
     assert v.model.head.weight is v.model.emb.weight
     assert any("shared weight kept one tensor: emb.weight = head.weight" in n for n in v.notes), v.notes
+    assert any(n.startswith("not pruned: ") and "; back kept whole: feeding a shared weight" in n
+               for n in v.notes), v.notes

@@ -296,21 +296,24 @@ STUDENT_FIX = "use prune-unstructured, or give distill a smaller student as Mode
 
 
 def prune_structured(model: Any, inputs: tuple[Any, ...], ratio: float, *, round_to: int | None = None,
-                     time_limit_s: float | None = None, fix: str = STUDENT_FIX) -> tuple[Any, list[str], list[str]]:
+                     time_limit_s: float | None = None, fix: str = STUDENT_FIX,
+                     feeding: list[str] | None = None) -> tuple[Any, list[str], list[str]]:
     """Prune `ratio` of the channels/neurons of every prunable group of `model` in place (torch-pruning,
     L2-magnitude importance). Returns (model, names kept whole because pruning them breaks the forward,
     names of never-pruned layers). `time_limit_s` bounds torch-pruning's analysis (UnsupportedError past it, with
     `fix`). A Hugging Face GPT-2's Conv1D layers are pruned as the nn.Linear they equal (conv1d_as_linear), then put
-    back narrowed."""
+    back narrowed. The names of the layers kept whole because they feed a shared weight (_feeding_shared) are
+    appended to `feeding` when given."""
     taken = conv1d_as_linear(model)
     try:
-        return _prune_linear_form(model, inputs, ratio, round_to, time_limit_s, fix)
+        return _prune_linear_form(model, inputs, ratio, round_to, time_limit_s, fix, feeding)
     finally:
         linear_as_conv1d(model, taken)
 
 
 def _prune_linear_form(model: Any, inputs: tuple[Any, ...], ratio: float, round_to: int | None,
-                       time_limit_s: float | None, fix: str) -> tuple[Any, list[str], list[str]]:
+                       time_limit_s: float | None, fix: str,
+                       feeding: list[str] | None = None) -> tuple[Any, list[str], list[str]]:
     tp = _import_tp()
     out_width = _output_width(model, inputs)
     ties = tied_groups(model)
@@ -327,7 +330,8 @@ def _prune_linear_form(model: Any, inputs: tuple[Any, ...], ratio: float, round_
                                       pruning_ratio=ratio, ignored_layers=ignored, round_to=round_to,
                                       num_heads=_heads(model), root_module_types=_root_types(),
                                       output_transform=output_tensors)
-        pruner.ignored_layers.extend(_feeding_shared(pruner.DG, _shared_holders(model, ties)))
+        fed = _feeding_shared(pruner.DG, _shared_holders(model, ties))
+        pruner.ignored_layers.extend(fed)
         pruner.step()
     for m, heads in _heads(model).items():  # torch-pruning's documented follow-up for MHA
         m.num_heads = heads
@@ -337,6 +341,8 @@ def _prune_linear_form(model: Any, inputs: tuple[Any, ...], ratio: float, round_
         raise UnsupportedError("structured pruning changed the model's output width",
                                "report this model to accelopt; skip prune-structured meanwhile")
     names = {id(m): n for n, m in model.named_modules()}
+    if feeding is not None:
+        feeding += [names[id(m)] for m in fed if names.get(id(m))]  # not torch-pruning's own op nodes
     return model, bad, [names.get(id(m), "?") for m in keep]
 
 
@@ -449,7 +455,9 @@ class StructuredPrune(Technique):
         ties = tied_groups(model)
         before_q = evaluate(model, bundle, target.device)
         instead = _instead(bundle, target)
-        _, kept_whole, never = prune_structured(model, inputs, ratio, time_limit_s=target.budget_s / 2, fix=instead)
+        fed: list[str] = []
+        _, kept_whole, never = prune_structured(model, inputs, ratio, time_limit_s=target.budget_s / 2, fix=instead,
+                                                feeding=fed)
         params1, flops1 = param_count(model), forward_flops(model, inputs)
         if params1 >= params0:
             raise UnsupportedError(f"nothing in {bundle.name} could be pruned structurally (every group is an "
@@ -466,7 +474,9 @@ class StructuredPrune(Technique):
         kept_whole = [rename(n) for n in kept_whole]
         notes.append(f"not pruned: {', '.join(never) or 'nothing'} (output layer / embeddings)"
                      + (f"; {', '.join(kept_whole)} kept whole: pruning them alone broke the forward pass (e.g. "
-                        "q/k/v split by a fixed width)" if kept_whole else ""))
+                        "q/k/v split by a fixed width)" if kept_whole else "")
+                     + (f"; {', '.join(rename(n) for n in fed)} kept whole: feeding a shared weight, pruning them "
+                        "would cut its holders differently" if fed else ""))
         notes += [f"shared weight kept one tensor: {' = '.join(rename(n) for n in g)} (its holders' own channels not "
                   "pruned: torch-pruning would cut each holder differently)" for g in ties]
         params = {"ratio": ratio, "finetune_steps": run.steps if run else 0, "params_before": params0,

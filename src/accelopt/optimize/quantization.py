@@ -17,6 +17,7 @@ writes it (torchao's tensor subclasses serialize their int8/int4 data and scales
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import time
 import warnings
@@ -102,8 +103,8 @@ class _TorchAOQuant(Technique):
         if self.min_capability is not None:
             need = ".".join(map(str, self.min_capability))
             if not target.on_cuda:  # on a CPU target, only those that apply here are offered
-                here = (["int8-dynamic", "onnx-int8"] if target.device_type != "cpu" else
-                        applicable_of(["int8-dynamic", "onnx-int8"], bundle, target))
+                cpu = target if target.device_type == "cpu" else dataclasses.replace(target, device="cpu")
+                here = applicable_of(["int8-dynamic", "onnx-int8"], bundle, cpu)  # mps too: those apply on a CPU
                 return (f"{self.name} runs on NVIDIA GPUs of compute capability {need}+ (torchao kernels); "
                         f"the target is {target.device}" + (f" — use {' or '.join(here)} on a CPU" if here else ""))
             cap = target.cuda_capability()
@@ -118,9 +119,10 @@ class _TorchAOQuant(Technique):
             return (f"{bundle.name} has no nn.Linear layer, which is what torchao quantizes"
                     + (f" — use {other[here[0]]}" if here else ""))
         if _has_float64_linear(bundle.model):  # torchao asserted 'Unsupported input dtype: torch.float64'
+            onnx = applicable_of(["onnx-int8"], bundle, target)  # not on a CUDA target: ONNX Runtime's CPU path
             return (f"{bundle.name}'s nn.Linear weights are float64, which torchao's int8/int4/float8 kernels do not "
-                    "take — return model.float() (and float32 inputs) from the factory, or use onnx-int8 (exported "
-                    "from an fp32 copy)")
+                    "take — return model.float() (and float32 inputs) from the factory"
+                    + (", or use onnx-int8 (exported from an fp32 copy)" if onnx else ""))
         try:
             import_torchao()
         except UnsupportedError as e:

@@ -430,8 +430,7 @@ def loss_at_chance(loss: float, classes: int | None, figures: tuple[int, float, 
     n, _, sd, hits = figures
     chance = math.log(classes)
     bound = chance - LOSS_CHANCE_STANDARD_ERRORS * sd / math.sqrt(n)
-    p = 1.0 / classes
-    top1_bound = p + CHANCE_STANDARD_ERRORS * math.sqrt(p * (1.0 - p) / n)
+    top1_bound = _chance_bound(classes, n)
     if loss < bound or hits > top1_bound:
         return None
     return (f"the baseline's held-out loss {loss:.4g} is no better than chance for {classes:,} classes (at least "
@@ -448,6 +447,13 @@ of a binomial proportion, sqrt(p (1 - p) / n) at p = 1 / classes over the n samp
 one-sided: about 2.3% of chance-level models read above it), over 1 / classes."""
 
 
+def _chance_bound(classes: int, samples: float) -> float:
+    """The most a chance-level top-1 accuracy reads over `samples` samples of `classes` classes: 1 / classes plus
+    CHANCE_STANDARD_ERRORS standard errors of a binomial proportion, sqrt(p (1 - p) / n) at p = 1 / classes."""
+    p = 1.0 / classes
+    return p + CHANCE_STANDARD_ERRORS * math.sqrt(p * (1.0 - p) / samples)
+
+
 def accuracy_at_chance(accuracy: float, classes: int | None, samples: float) -> str | None:
     """Why the baseline's held-out accuracy cannot guard a lossy variant, or None. A model whose predictions are
     unrelated to the labels (random weights, or random labels) scores chance whatever a technique does to it: a user
@@ -457,7 +463,7 @@ def accuracy_at_chance(accuracy: float, classes: int | None, samples: float) -> 
     if classes is None or classes < 2 or samples < 1:
         return None
     p = 1.0 / classes
-    bound = p + CHANCE_STANDARD_ERRORS * math.sqrt(p * (1.0 - p) / samples)
+    bound = _chance_bound(classes, samples)
     if accuracy > bound:
         return None
     why = ("its predictions do not follow the labels, so a lossy variant's accuracy stays at chance whatever it "
@@ -1748,7 +1754,7 @@ def recommend(result: OptimizeResult, fewer_threads_help: bool = True, at_chance
 
 
 def _agree_text(r: VariantResult) -> str:
-    """'; its top-1 predictions agree with the baseline's on 12.5%': how much a withheld variant changed them."""
+    """' (its top-1 predictions agree with the baseline's on 12.5%)': how much a withheld variant changed them."""
     agree = r.quality.top1_agreement if r.quality is not None else None
     return f" (its top-1 predictions agree with the baseline's on {agree:.1%})" if agree is not None else ""
 
