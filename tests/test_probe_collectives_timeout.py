@@ -76,3 +76,14 @@ def test_probe_passes_the_typed_limit(capsys: pytest.CaptureFixture[str], monkey
     run_main(["probe", "--quick", "--device", "cpu", "--dtypes", "fp32", "--no-save", "--collectives",
               "--timeout-s", "1200"], capsys)
     assert seen == [1200.0]
+
+
+def test_the_refusal_says_the_library_default(capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """review (s30): the refusal's 'the default is 300' was typed out beside collectives.COLLECTIVES_TIMEOUT_S; it
+    is now read from it, so the two cannot part."""
+    _no_device(monkeypatch)
+    monkeypatch.setattr("accelopt.distributed.collectives.COLLECTIVES_TIMEOUT_S", 450.0)
+    code, _, err = run_main(["probe", "--quick", "--device", "cpu", "--no-save", "--collectives", "--timeout-s", "0"],
+                            capsys)
+    assert code == 2 and "the default is 450;" in err, err

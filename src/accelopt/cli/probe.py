@@ -116,10 +116,11 @@ def _check_timeout(timeout_s: float) -> None:
     the collectives may go without a figure finishing (default 300), not profile's 'longest a step may take'."""
     import math
 
+    from accelopt.distributed.collectives import COLLECTIVES_TIMEOUT_S
     from accelopt.errors import InputError
 
-    fix = ("give the longest the collectives may go without a figure finishing, in s (the default is 300; e.g. "
-           "--timeout-s 900 for large --sizes on a slow link)")
+    fix = (f"give the longest the collectives may go without a figure finishing, in s (the default is "
+           f"{COLLECTIVES_TIMEOUT_S:g}; e.g. --timeout-s 900 for large --sizes on a slow link)")
     if math.isnan(timeout_s):
         raise InputError("--timeout-s nan is not a number of seconds", fix)
     if not timeout_s > 0:
