@@ -325,12 +325,14 @@ def _prune_linear_form(model: Any, inputs: tuple[Any, ...], ratio: float, round_
         keep = _never_pruned(model, out_width, inputs)
         bad = _breaking_roots(model, inputs, keep, ratio)
         modules = dict(model.named_modules())
-        ignored = keep + [modules[n] for n in bad] + _shared_holders(model, ties)
+        holders = _shared_holders(model, ties)
+        ignored = keep + [modules[n] for n in bad] + holders
         pruner = tp.pruner.MetaPruner(model, inputs, importance=tp.importance.MagnitudeImportance(p=2),
                                       pruning_ratio=ratio, ignored_layers=ignored, round_to=round_to,
                                       num_heads=_heads(model), root_module_types=_root_types(),
                                       output_transform=output_tensors)
-        fed = _feeding_shared(pruner.DG, _shared_holders(model, ties))
+        # only the layers this keeps whole: one already kept (output layer, breaking root, holder) is named once
+        fed = [m for m in _feeding_shared(pruner.DG, holders) if not any(m is i for i in ignored)]
         pruner.ignored_layers.extend(fed)
         pruner.step()
     for m, heads in _heads(model).items():  # torch-pruning's documented follow-up for MHA

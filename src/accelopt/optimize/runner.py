@@ -1204,21 +1204,13 @@ class _Run:
             self.base_quality = scored.value
             if bundle.metric == "accuracy" and scored.value is not None:
                 self.at_chance = accuracy_at_chance(scored.value, scored.classes, scored.counted)
-                if self.at_chance:
-                    self.result.notes.append(
-                        f"ACCURACY AT CHANCE: {self.at_chance}; no lossy variant (quantized, pruned, distilled) is "
-                        "recommended: give eval_batches the model predicts (train it first, real labels), or more "
-                        "held-out samples if it is only a little above chance")
+                self._note_at_chance("ACCURACY", "labels", "above")
             if bundle.metric == "accuracy" and scored.value is not None and (
                     coarse := accuracy_resolution(scored.counted, self.result.quality_tolerance)):
                 self.result.notes.append(coarse)
             if bundle.metric == "loss" and scored.value is not None and math.isfinite(scored.value):
                 self.at_chance = loss_at_chance(scored.value, scored.classes, scored.cross_entropy)
-                if self.at_chance:
-                    self.result.notes.append(
-                        f"LOSS AT CHANCE: {self.at_chance}; no lossy variant (quantized, pruned, distilled) is "
-                        "recommended: give eval_batches the model predicts (train it first, real targets), or more "
-                        "held-out samples if it is only a little below chance")
+                self._note_at_chance("LOSS", "targets", "below")
             if scored.scores_note:
                 self.result.notes.append(scored.scores_note)
             if not q.finite:
@@ -1239,6 +1231,15 @@ class _Run:
         return q
 
     # ---- profile's bounds
+    def _note_at_chance(self, metric: str, truth: str, side: str) -> None:
+        """The note a baseline at chance gets (self.at_chance from accuracy_at_chance / loss_at_chance): the lossy
+        variants are withheld, and what would let the metric guard quality."""
+        if self.at_chance:
+            self.result.notes.append(
+                f"{metric} AT CHANCE: {self.at_chance}; no lossy variant (quantized, pruned, distilled) is "
+                f"recommended: give eval_batches the model predicts (train it first, real {truth}), or more "
+                f"held-out samples if it is only a little {side} chance")
+
     def profile(self) -> None:
         if not self.opts.profile_bounds:
             return
