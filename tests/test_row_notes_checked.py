@@ -515,6 +515,24 @@ _RGB300_DSV3 = (
 )
 
 
+# rmisc (2026-12-05): the DeepSeek-V3 v5p recipe's splash attention blocks and unfused backward against the model's
+# count and rate; recomputed by tests/test_dsv3_splash_attention.py (test_the_entry_quotes_these_figures)
+_RMISC_DSV3 = (
+    "; examined 2026-12-05 (rmisc; figures recomputed by tests/test_dsv3_splash_attention.py), not explained: the "
+    "recipe (run_recipe.sh at 6c62789, code index id 71612764658) sets every splash block to 2048 and "
+    "sa_use_fused_bwd_kernel false; JAX's splash kernel (jax-ml/jax splash_attention_kernel.py at 047c691c) runs "
+    "only the blocks its causal block map holds, 10 of 16 blocks at 8192 tokens (5120 keys a query), a 2-product "
+    "forward and, unfused, a 4-product dkv and a 3-product dq kernel; against the model's count for a TPU core "
+    "(every key, backward 2x) at the MLA widths 192 / 128 that is forward 0.625, backward 1.125, together 0.958 "
+    "(0.875 with the rematerialised forward): the count charges the kernel's work or more, so it does not make the "
+    "row too fast. The rate could: the core runs on the GEMM curve (the v5p rule's 0.88, no measured splash rate); "
+    "with the core at a fixed share of the peak the row is at 0.88 -27.7%, at 0.80 -25.5%, and within 25% at a "
+    "splash rate of 0.78 of the peak or less, a figure no source found gives (searched 2026-12-05: issues 'splash "
+    "attention TPU v5p TFLOPs benchmark'; jax-ml/jax #24633 times the older flash_attention kernel on a v5e at "
+    "128-wide default blocks, not this kernel or chip); such a rate moves the v5p rule's fit row too (a re-run)"
+)
+
+
 UNEXPLAINED: dict[str, str] = {
     # automodel (2026-12-03): the held-out NeMo AutoModel DGX-H100 table's GPT-OSS 20B row (-25.7%) was listed here;
     # gptoss4 (2026-12-05): it left the list: its note carries a checked reason (AutoModel's GroupedExpertsDeepEP adds
@@ -778,7 +796,7 @@ UNEXPLAINED: dict[str, str] = {
     "(22.5 GB, 47 ms at the model's 480 GB/s against a 266 ms layer forward, hidden by a wide margin) and MaxText's "
     "permutation unfused (16.2 GB a layer more than the model's 12.7 GB, 1.7 s a step of the 25.0 s the row lacks); "
     "megablox's own rate lies between the per-expert and the one-GEMM pricing (+28.0% / -34.9%), no source gives it"
-    + _RGB300_DSV3,
+    + _RGB300_DSV3 + _RMISC_DSV3,
     # mbnew (2026-12-03): unseen held-out rows of Megatron-Bridge's 26.02.01 / 26.04 / 26.04.01 tables
     # gptoss (2026-12-03): the 12 Blackwell GPT-OSS-120B rows of 26.02.01 / 26.04 / 26.04.01 (-41.0% to -60.1%) left
     # with a checked reason: these releases ran the MoE block unfused, as 25.11 (the rows are BF16 and Transformer
