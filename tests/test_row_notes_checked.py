@@ -755,10 +755,20 @@ UNEXPLAINED: dict[str, str] = {
        "with the 8 reads at PR #2744's 1.82x rate), the NCCL pair's being that plus the PR's measured all-reduce "
        "saving (7.06 ms a step); at the model's one read the custom residual, 16.8 ms, "
        "is above it; carried across versions and shapes (v0.2.6 also sent each step's metadata to "
-       "its Ray workers, PR #2221), not established (tests/test_serving_custom_allreduce_a100.py)"
-       for rid, g8, reads, gap, e33, r70, r33, pr818 in (
-           ("vllm2192-a100-l2-70b-tp4-b64-nccl", "+27.4%", "17.7", "2.8", "+30.2%", "13.8", "14.5", "5.8"),
-           ("vllm2192-a100-l2-70b-tp4-b64-custom", "+13.5%", "12.7", "2.3", "+15.7%", "6.8", "7.7", "5.0"))},
+       "its Ray workers, PR #2221), not established (tests/test_serving_custom_allreduce_a100.py). "
+       "Examined 2026-12-05 (rsrv): PR #2744's time carried as the kernel's work rate, not as a ratio to bandwidth "
+       "(the FlashInfer post, of v0.2.6: on A100 'traditional implementation of Grouped Query Attention is "
+       "compute-bound'): 3.82 G (query head, cached token) pairs a second; this step's 31.5 M pairs take 8.23 ms, "
+       f"5.75 of the model's KV reads, and the row is at {e_pair}; at that rate the multi-head 33B row's kernel would "
+       "take 0.72 of the model's read, faster than the model reads its bytes, so it keeps that one read "
+       f"({e33}), and the published steps exceed the model's by {p70} ms here and {r33} ms there, one per-step cost "
+       f"within {dp} ms; PR #2744's shape (batch 4: 256 thread blocks on 108 SMs, 1024 tokens each) is not this one "
+       "(1024 blocks of 257-511 tokens), so the rate is a reading, not established"
+       for rid, g8, reads, gap, e33, r70, r33, pr818, e_pair, p70, dp in (
+           ("vllm2192-a100-l2-70b-tp4-b64-nccl", "+27.4%", "17.7", "2.8", "+30.2%", "13.8", "14.5", "5.8", "+36.1%",
+            "17.0", "2.6"),
+           ("vllm2192-a100-l2-70b-tp4-b64-custom", "+13.5%", "12.7", "2.3", "+15.7%", "6.8", "7.7", "5.0", "+21.2%",
+            "10.0", "2.3"))},
     "trn1-nxd-llama31-8b-n220": "held-out row of the 8B layout (Neuron 2.20), beyond 25% since the NKI flash "
     "kernel's tile shape (attention_kernel nki_flash, 2026-12-03: -23.4% -> -27.6%; -31.5% after the rule-v2 re-run "
     "0.46 -> 0.50, trnfix; -29.8% at 0.48 since the XLA dead recompute's re-run, 2026-12-04, xla); the layout's gap as "
