@@ -184,6 +184,12 @@ _LAST_TOKEN_LOGITS = ("read (rtrn1, 2026-12-05): the context pass computes the l
                       "not of all 128 (transformers-neuronx layers/transformer.py rms_lm_head, stored version, code "
                       "index id 10912803411: 'return_all_outputs will be False' for the context encoding network), as "
                       "the model has it: the per-sequence cost is not the prompt's logits")
+_CONTEXT_BUCKET = ("read (rtrn, 2026-12-05): a 128-token prompt runs the 128 bucket at 256, 4096 and 8192 compiled "
+                   "positions alike, on a network compiled for that bucket whose K / V cache parameters are the "
+                   "bucket's slice (transformers-neuronx decoder.py init_context_decoder, _hlo_layers_params), so the "
+                   "pass does not grow with the compiled length, as the model has it; the table's Llama-3-8B TTFT "
+                   "does (+2.34 / +6.11 ms at batch 1 / 8 from 4096 to 8192 positions): a cost outside the context "
+                   "network as coded, which no source names (the runs file's 'Examined 2026-12-05 (rtrn' record)")
 _TRT09 = "TensorRT-LLM v0.9.0 static-batch / batch-1 TTFT table (srv_new, 2026-12-03; the row's note; figures " \
     "recomputed by tests/test_serving_trtllm_v09.py): "
 _MB_LATER = ("Megatron-Bridge's later tables (docs/performance-summary.md '26.02.01', '26.04', '26.04.01 NeMo "
@@ -682,18 +688,19 @@ UNEXPLAINED: dict[str, str] = {
     "rows' lower rate (2.18.1: 35.4-38.8 ns) comes with their release and their samples' BSH attention layout (the "
     "Llama-2 samples, this row's and the 70B fit rows', keep the default HSB); a static batch is one context pass "
     "(transformers-neuronx base.py); no source sizes the cost (the runs file's 'Examined 2026-12-05 (rneuron' record); "
-    + _LAST_TOKEN_LOGITS,
+    + _LAST_TOKEN_LOGITS + "; " + _CONTEXT_BUCKET,
     "nrn-trn1-l2-7b-b8-128-8064-ttft": "batch 8 of the row above; the same unexplained cost, not a fixed cost per "
     "forward (l4nrn, 2026-12-05: its miss is 6.2x the batch-1 row's), nor eight batch-1 passes (rneuron, 2026-12-05: "
     "transformers-neuronx runs a static batch as one context pass; its prefill is 8.5x the batch-1 row's); "
-    + _LAST_TOKEN_LOGITS,
+    + _LAST_TOKEN_LOGITS + "; " + _CONTEXT_BUCKET,
     **{f"nrn-trn1-l3-8b-b1-128-{n}-ttft": "gap row (int8 weight-only); with its matmuls at the bf16 peak still beyond "
        "25%, as the Llama-2-7b 128-token rows; seen (l4nrn, 2026-12-05): their prefill's own time (TTFT - TPOT) is "
        "132.5-149.9 ms per GB of all-reduce payload, 1.3-1.5x the Llama-2-7b batch-1 row's 98.7 with the same payload, "
        "so that row's rate does not carry to them either (tests/test_serving_neuron.py); examined (rneuron, "
        "2026-12-05): split by batch, their per-sequence work is the model's (published 0.90-0.97 of its slope) and the "
        "same release's 70B rate per layer x hidden (35.4-38.3 against 37.0-38.8 ns): the batch-1 miss is in the part "
-       "that does not grow with the batch, which no source sizes; " + _LAST_TOKEN_LOGITS for n in (8064, 3968)},
+       "that does not grow with the batch, which no source sizes; " + _LAST_TOKEN_LOGITS + "; " + _CONTEXT_BUCKET
+       for n in (8064, 3968)},
     "trn1-nxd-llama31-8b-n221": "fit row (Neuron 2.21, May 2025 table); its note's release spread (22-28% published "
     "utilization) does not reach the model's figure at any release, as for the 2.24 row below (2026-12-01); "
     + _KV_SHARED + "; " + _PRECISION + "; " + _FP32_LOSS + "; " + _MULTI_NODE,
@@ -1474,7 +1481,7 @@ def test_rtrn1_reasons_quote_the_recomputed_figures() -> None:
         assert _FP32_LOSS in UNEXPLAINED[rid]  # rtrn (2026-12-05) appended _MULTI_NODE after it
     for rid in ("nrn-trn1-l2-7b-b1-128-8064-ttft", "nrn-trn1-l2-7b-b8-128-8064-ttft",
                 "nrn-trn1-l3-8b-b1-128-8064-ttft", "nrn-trn1-l3-8b-b1-128-3968-ttft"):
-        assert UNEXPLAINED[rid].endswith(_LAST_TOKEN_LOGITS)
+        assert _LAST_TOKEN_LOGITS in UNEXPLAINED[rid]  # rtrn (2026-12-05) appended _CONTEXT_BUCKET after it
 
 
 
@@ -1500,6 +1507,19 @@ def test_rtrn_training_reasons_quote_the_recomputed_figures() -> None:
         assert f"{what} {err(p, p['model_s'])} -> {err(p, p['bound_s'])} ({err(p, p['bound_fp32_rs_s'])})" \
             in _MULTI_NODE
         assert UNEXPLAINED[rid].endswith(_MULTI_NODE)
+
+
+def test_rtrn_serving_reasons_quote_the_recomputed_figures() -> None:
+    """rtrn (2026-12-05): the figures the four 128-token TTFT reasons added (_CONTEXT_BUCKET) are those of the runs
+    file's record, which tests/test_serving_neuron.py recomputes (context_bucket, the published growth)."""
+    tsn = importlib.import_module("test_serving_neuron")
+    assert all(tsn.context_bucket(128, n) == 128 for n in (256, 4096, 8192))
+    pub = tsn.PUB
+    g1, g8 = (pub[f"nrn-trn1-l3-8b-b{b}-128-8064-ttft"] - pub[f"nrn-trn1-l3-8b-b{b}-128-3968-ttft"] for b in (1, 8))
+    assert f"(+{g1:.2f} / +{g8:.2f} ms at batch 1 / 8 from 4096 to 8192 positions)" in _CONTEXT_BUCKET
+    for rid in ("nrn-trn1-l2-7b-b1-128-8064-ttft", "nrn-trn1-l2-7b-b8-128-8064-ttft",
+                "nrn-trn1-l3-8b-b1-128-8064-ttft", "nrn-trn1-l3-8b-b1-128-3968-ttft"):
+        assert UNEXPLAINED[rid].endswith(_CONTEXT_BUCKET)
 
 TRN1_L3_70B_TTFT_SHAPES = ("b1-2048-2048", "b4-2048-2048", "b4-128-1024", "b4-128-128")
 
