@@ -172,10 +172,25 @@ _FP32_LOSS = ("ruled out (rtrn1, 2026-12-05): the fp32 loss both Llama 3.1 progr
                "shift; NxD's parallel_cross_entropy, loss_functions.py @3aa65c6), whose unfused passes, 76 B a logit, "
                "the model charges 24 of: at most 0.155 s a step on the 8B layout (its 2.24 fit row -31.9% -> -31.2%), "
                "more on the 70B (+3.8% -> +4.8%) (the runs file's 'Examined 2026-12-05 (rtrn1' record)")
+_MULTI_NODE = ("examined (rtrn, 2026-12-05): the multi-node collective rate: at the slowest EFA rate the one "
+               "published multi-instance Trn1 figure allows (the NCCOM-TEST guide's 64-rank all-reduce on two "
+               "instances, 1073741824 B in 41806 us: at least 25.68 GB/s an instance each way), the 8B's data-parallel "
+               "all-reduce takes at most 1.333 s (2.000 s with the fp32 reduce-scatter) where the model charges "
+               "0.428 s: the 2.24 fit row -31.9% -> -27.7% (-24.6%), the 2.20 row -29.8% -> -25.4% (-22.2%), the May "
+               "2025 2.21 row -40.4% -> -36.7% (-33.9%); an upper end, not a rate (the 41.8 ms holds the intra-node "
+               "phases too; the table's instance may be a trn1n, twice the EFA); sized instead from one table's "
+               "GPT-3 6.7B rows on 1 and 16 nodes (of 2022), the multi-node all-reduce took 1.82x the model's: "
+               "0.781 s, the fit row -30.3% (the runs file's 'Examined 2026-12-05 (rtrn' record)")
 _LAST_TOKEN_LOGITS = ("read (rtrn1, 2026-12-05): the context pass computes the logits of the last prompt token only, "
                       "not of all 128 (transformers-neuronx layers/transformer.py rms_lm_head, stored version, code "
                       "index id 10912803411: 'return_all_outputs will be False' for the context encoding network), as "
                       "the model has it: the per-sequence cost is not the prompt's logits")
+_CONTEXT_BUCKET = ("read (rtrn, 2026-12-05): a 128-token prompt runs the 128 bucket at 256, 4096 and 8192 compiled "
+                   "positions alike, on a network compiled for that bucket whose K / V cache parameters are the "
+                   "bucket's slice (transformers-neuronx decoder.py init_context_decoder, _hlo_layers_params), so the "
+                   "pass does not grow with the compiled length, as the model has it; the table's Llama-3-8B TTFT "
+                   "does (+2.34 / +6.11 ms at batch 1 / 8 from 4096 to 8192 positions): a cost outside the context "
+                   "network as coded, which no source names (the runs file's 'Examined 2026-12-05 (rtrn' record)")
 _TRT09 = "TensorRT-LLM v0.9.0 static-batch / batch-1 TTFT table (srv_new, 2026-12-03; the row's note; figures " \
     "recomputed by tests/test_serving_trtllm_v09.py): "
 _MB_LATER = ("Megatron-Bridge's later tables (docs/performance-summary.md '26.02.01', '26.04', '26.04.01 NeMo "
@@ -692,21 +707,22 @@ UNEXPLAINED: dict[str, str] = {
     "rows' lower rate (2.18.1: 35.4-38.8 ns) comes with their release and their samples' BSH attention layout (the "
     "Llama-2 samples, this row's and the 70B fit rows', keep the default HSB); a static batch is one context pass "
     "(transformers-neuronx base.py); no source sizes the cost (the runs file's 'Examined 2026-12-05 (rneuron' record); "
-    + _LAST_TOKEN_LOGITS,
+    + _LAST_TOKEN_LOGITS + "; " + _CONTEXT_BUCKET,
     "nrn-trn1-l2-7b-b8-128-8064-ttft": "batch 8 of the row above; the same unexplained cost, not a fixed cost per "
     "forward (l4nrn, 2026-12-05: its miss is 6.2x the batch-1 row's), nor eight batch-1 passes (rneuron, 2026-12-05: "
     "transformers-neuronx runs a static batch as one context pass; its prefill is 8.5x the batch-1 row's); "
-    + _LAST_TOKEN_LOGITS,
+    + _LAST_TOKEN_LOGITS + "; " + _CONTEXT_BUCKET,
     **{f"nrn-trn1-l3-8b-b1-128-{n}-ttft": "gap row (int8 weight-only); with its matmuls at the bf16 peak still beyond "
        "25%, as the Llama-2-7b 128-token rows; seen (l4nrn, 2026-12-05): their prefill's own time (TTFT - TPOT) is "
        "132.5-149.9 ms per GB of all-reduce payload, 1.3-1.5x the Llama-2-7b batch-1 row's 98.7 with the same payload, "
        "so that row's rate does not carry to them either (tests/test_serving_neuron.py); examined (rneuron, "
        "2026-12-05): split by batch, their per-sequence work is the model's (published 0.90-0.97 of its slope) and the "
        "same release's 70B rate per layer x hidden (35.4-38.3 against 37.0-38.8 ns): the batch-1 miss is in the part "
-       "that does not grow with the batch, which no source sizes; " + _LAST_TOKEN_LOGITS for n in (8064, 3968)},
+       "that does not grow with the batch, which no source sizes; " + _LAST_TOKEN_LOGITS + "; " + _CONTEXT_BUCKET
+       for n in (8064, 3968)},
     "trn1-nxd-llama31-8b-n221": "fit row (Neuron 2.21, May 2025 table); its note's release spread (22-28% published "
     "utilization) does not reach the model's figure at any release, as for the 2.24 row below (2026-12-01); "
-    + _KV_SHARED + "; " + _PRECISION + "; " + _FP32_LOSS,
+    + _KV_SHARED + "; " + _PRECISION + "; " + _FP32_LOSS + "; " + _MULTI_NODE,
     # dsv3 (2026-12-01): held-out DeepSeek-V3 / GPT-OSS-120B rows of Megatron-Bridge 25.11 (notes give the figures)
     # mb-b200-dsv3-fp8 left 2026-12-02 (moe): -23.6% (27.5% before) with the per-expert launch gaps of
     # compute.grouped_gemm_s (32 local experts at EP 8); within 25%.
@@ -775,13 +791,13 @@ UNEXPLAINED: dict[str, str] = {
     "on the fit row below: 26.1% published utilization against the model's 37.2% (38.2% at 0.50, 36.1% at 0.46), no "
     "source separates the layout (searched 2026-12-03: nki-samples attention.py at "
     "a33dfbc, NxD kernels/flash_attn.py at e834945, NxD 0.8.0 release notes); " + _KV_SHARED + "; " + _PRECISION + "; "
-    + _FP32_LOSS,
+    + _FP32_LOSS + "; " + _MULTI_NODE,
     # 2026-12-04 (xlaadopt): trn1-nxd-llama31-8b-n221d's entry removed: -25.9% -> -24.0% (XLA dead recompute and
     # rule v2's re-run 0.50 -> 0.48), within 25%.
     "trn1-nxd-llama31-8b": "fit row, beyond 25% since its recompute was corrected to what the script runs "
     "(2026-12-01: the flash kernel bypasses the checkpointed CoreAttention): every release of the layout publishes "
     "22-28% utilization, below the model's; no source separates the layout (its figures: "
-    "tests/test_validate_trainium.py); " + _KV_SHARED + "; " + _PRECISION + "; " + _FP32_LOSS,
+    "tests/test_validate_trainium.py); " + _KV_SHARED + "; " + _PRECISION + "; " + _FP32_LOSS + "; " + _MULTI_NODE,
     # newrows (2026-12-03): a held-out MaxText TPU v5p row from AI-Hypercomputer/tpu-recipes, its cells set before it
     # was predicted (figures recomputed by tests/test_newrows_maxtext.py).
     # moerows (2026-12-04): maxtext-v5p-dsv3-671b-512 left (+40.4% -> -20.7%) once the MaxText MoE rows carry
@@ -1491,11 +1507,51 @@ def test_rtrn1_reasons_quote_the_recomputed_figures() -> None:
             f"{err(f8, f8['total_s'])}), more on the 70B ({err(f70, 0)} -> {err(f70, f70['total_s'])})") in _FP32_LOSS
     assert f70["total_s"] > f8["total_s"]  # "more on the 70B"
     for rid in ("trn1-nxd-llama31-8b", "trn1-nxd-llama31-8b-n220", "trn1-nxd-llama31-8b-n221"):
-        assert UNEXPLAINED[rid].endswith(_FP32_LOSS)
+        assert _FP32_LOSS in UNEXPLAINED[rid]  # rtrn (2026-12-05) appended _MULTI_NODE after it
     for rid in ("nrn-trn1-l2-7b-b1-128-8064-ttft", "nrn-trn1-l2-7b-b8-128-8064-ttft",
                 "nrn-trn1-l3-8b-b1-128-8064-ttft", "nrn-trn1-l3-8b-b1-128-3968-ttft"):
-        assert UNEXPLAINED[rid].endswith(_LAST_TOKEN_LOGITS)
+        assert _LAST_TOKEN_LOGITS in UNEXPLAINED[rid]  # rtrn (2026-12-05) appended _CONTEXT_BUCKET after it
 
+
+
+def test_rtrn_training_reasons_quote_the_recomputed_figures() -> None:
+    """rtrn (2026-12-05): the figures the three Trainium1 8B training reasons added (_MULTI_NODE) are those of the runs
+    file's record, which tests/test_validate_trainium.py recomputes (multi_node_dp_bound)."""
+    tvt = importlib.import_module("test_validate_trainium")
+    b = {rid: tvt.multi_node_dp_bound(rid) for rid in ("trn1-nxd-llama31-8b", "trn1-nxd-llama31-8b-n220",
+                                                        "trn1-nxd-llama31-8b-n221")}
+    b8 = b["trn1-nxd-llama31-8b"]
+    n_bytes, seconds, _, _ = tvt.NCCOM_TEST_2_INSTANCE_ALLREDUCE
+    assert (f"instances, {n_bytes} B in {seconds * 1e6:.0f} us: at least {b8['node_rate'] / 1e9:.2f} GB/s an "
+            f"instance each way), the 8B's data-parallel all-reduce takes at most {b8['bound_s']:.3f} s "
+            f"({b8['bound_fp32_rs_s']:.3f} s with the fp32 reduce-scatter) where the model charges "
+            f"{b8['model_s']:.3f} s") in _MULTI_NODE
+
+    def err(p: dict[str, float], dp_s: float) -> str:
+        return f"{100 * ((p['step'] - p['model_s'] + dp_s) / p['pub'] - 1):+.1f}%"
+
+    for rid, what in (("trn1-nxd-llama31-8b", "2.24 fit row"), ("trn1-nxd-llama31-8b-n220", "2.20 row"),
+                      ("trn1-nxd-llama31-8b-n221", "May 2025 2.21 row")):
+        p = b[rid]
+        assert f"{what} {err(p, p['model_s'])} -> {err(p, p['bound_s'])} ({err(p, p['bound_fp32_rs_s'])})" \
+            in _MULTI_NODE
+        assert UNEXPLAINED[rid].endswith(_MULTI_NODE)
+    f = tvt.multi_node_pair_factor()["factor"]
+    assert (f"the multi-node all-reduce took {f:.2f}x the model's: {f * b8['model_s']:.3f} s, the fit row "
+            f"{err(b8, f * b8['model_s'])}") in _MULTI_NODE
+
+
+def test_rtrn_serving_reasons_quote_the_recomputed_figures() -> None:
+    """rtrn (2026-12-05): the figures the four 128-token TTFT reasons added (_CONTEXT_BUCKET) are those of the runs
+    file's record, which tests/test_serving_neuron.py recomputes (context_bucket, the published growth)."""
+    tsn = importlib.import_module("test_serving_neuron")
+    assert all(tsn.context_bucket(128, n) == 128 for n in (256, 4096, 8192))
+    pub = tsn.PUB
+    g1, g8 = (pub[f"nrn-trn1-l3-8b-b{b}-128-8064-ttft"] - pub[f"nrn-trn1-l3-8b-b{b}-128-3968-ttft"] for b in (1, 8))
+    assert f"(+{g1:.2f} / +{g8:.2f} ms at batch 1 / 8 from 4096 to 8192 positions)" in _CONTEXT_BUCKET
+    for rid in ("nrn-trn1-l2-7b-b1-128-8064-ttft", "nrn-trn1-l2-7b-b8-128-8064-ttft",
+                "nrn-trn1-l3-8b-b1-128-8064-ttft", "nrn-trn1-l3-8b-b1-128-3968-ttft"):
+        assert UNEXPLAINED[rid].endswith(_CONTEXT_BUCKET)
 
 TRN1_L3_70B_TTFT_SHAPES = ("b1-2048-2048", "b4-2048-2048", "b4-128-1024", "b4-128-128")
 

@@ -408,3 +408,50 @@ def test_prefill_slope_by_batch_goes_with_layers_x_hidden_per_release() -> None:
     assert f"(a = {a8[0]:.2f} / {a8[1]:.2f} ms at 128+3968 / 128+8064)" in record
     assert f"So the 7B batch-8 prefill's {sl[('l2-7b', 8064)]['batch_x']:.1f}x its batch-1 own time" in record
     assert "A lead, not a reason" in record and "Not adopted." in record
+
+
+# rtrn (2026-12-05): transformers-neuronx's bucket rule (utils.py power_of_two_bucket_sizes, bucket.py token_sizes /
+# context_sizes / find, stored 3e15a8b): token buckets double from 128 up to n_positions, context buckets are half of
+# them when no context_length_estimate is given, and a prompt runs on the smallest context bucket that holds it.
+def context_bucket(prompt_len: int, n_positions: int) -> int:
+    token, size = [], 128
+    while size < n_positions:
+        token.append(size)
+        size *= 2
+    context = [b // 2 for b in [*token, n_positions]]
+    return next((b for b in context if b >= prompt_len), context[-1])
+
+
+def test_long_compiled_length_runs_the_same_context_bucket() -> None:
+    """rtrn (2026-12-05): the runs file's 'Examined 2026-12-05 (rtrn' record. A 128-token prompt runs the 128 bucket at
+    every compiled length of the table's 128-token rows, so the context pass (compiled for its bucket, its cache the
+    bucket's slice) does not grow with the length, as the model has it; the published Llama-3-8B TTFT does."""
+    record = _runs_record("# Examined 2026-12-05 (rtrn, issue 10): what the 128-token TTFT holds")
+    rows = {r["id"]: r for r in AWS}
+    compiled = {rid: int(r["prompt_len"]) + int(r["output_len"]) for rid, r in rows.items()
+                if r["metric"] == "ttft_ms" and r["prompt_len"] == "128" and r["hardware"] == "trainium1-core"}
+    assert {256, 4096, 8192} <= set(compiled.values())  # the 70B fit row, the 8B at 128+3968, the 7B / 8B at 128+8064
+    assert all(context_bucket(128, n) == 128 for n in compiled.values())
+    assert context_bucket(1024, 2048) == 1024 and context_bucket(2048, 4096) == 2048  # the rule on the long prompts
+    assert "a 128-token prompt runs the 128 bucket at 256, 4096 and 8192 compiled positions alike" in record
+    pred = {b: [_predict_row(rows[f"nrn-trn1-l3-8b-b{b}-128-{n}-ttft"], None, None)[0] for n in (3968, 8064)]
+            for b in (1, 8)}
+    assert all(abs(p[0] - p[1]) < 1e-9 for p in pred.values())
+    assert f"{pred[1][0]:.2f} ms at batch 1, {pred[8][0]:.2f} ms at batch 8" in record
+
+    def grow(name: str, b: int, short: int, long_: int, metric: str = "ttft") -> float:
+        return PUB[f"nrn-trn1-{name}-b{b}-128-{long_}-{metric}"] - PUB[f"nrn-trn1-{name}-b{b}-128-{short}-{metric}"]
+
+    g1, g8 = grow("l3-8b", 1, 3968, 8064), grow("l3-8b", 8, 3968, 8064)
+    own1, own8 = g1 - grow("l3-8b", 1, 3968, 8064, "tpot"), g8 - grow("l3-8b", 8, 3968, 8064, "tpot")
+    assert (f"+{g1:.2f} ms at batch 1 ({PUB['nrn-trn1-l3-8b-b1-128-3968-ttft']:.2f} -> "
+            f"{PUB['nrn-trn1-l3-8b-b1-128-8064-ttft']:.2f}) and +{g8:.2f} ms at batch 8 "
+            f"({PUB['nrn-trn1-l3-8b-b8-128-3968-ttft']:.2f} -> {PUB['nrn-trn1-l3-8b-b8-128-8064-ttft']:.2f}), of which "
+            f"TTFT - TPOT +{own1:.2f} and +{own8:.2f} ms") in record
+    assert {rows[f"nrn-trn1-l3-8b-b{b}-128-{n}-ttft"]["source"] for b in (1, 8) for n in (3968, 8064)} \
+        == {"neuron-trn1-lat", "neuron-trn1-thr"}
+    moves = (grow("l2-70b", 1, 128, 1024), grow("l3-70b", 1, 128, 1024), grow("l3-70b", 4, 128, 1024))
+    assert (f"move {moves[0]:+.2f} ms (Llama-2, batch 1), {moves[1]:+.2f} ms (Llama-3, batch 1) and {moves[2]:+.2f} ms "
+            f"(Llama-3, batch 4)") in record
+    assert compiled["nrn-trn1-l2-70b-b1-128-1024-ttft"] == 1152 and compiled["nrn-trn1-l2-70b-b1-128-128-ttft"] == 256
+    assert "Not a reason; nothing modelled." in record
