@@ -125,7 +125,10 @@ _L4_REASON = ("the C 1 TTFT gap's split between prefill compute and a cost outsi
               "median, no bound), the C 32 throughput leaves a prefill-bearing step 12.6 ms or less, which under "
               "l4nrn's assumption puts 14.4 to 24.9 ms of the C 1 TTFT outside the forward pass, a range around the "
               "22.2 ms miss, not a size; the C 1 cycle (761.9 ms) leaves 114.2 ms a request beyond its median decode "
-              "steps, a heavy upper tail, so the p50 read as the model's mean does not make the gap)")
+              "steps, a heavy upper tail, so the p50 read as the model's mean does not make the gap; seen, not sized: "
+              "at v0.23.0 `vllm bench serve` sends no temperature (vLLM PR #32723), so the server samples with the "
+              "model's generation-config top-k/top-p through FlashInfer's sampler (PR #40376), a per-sequence cost of "
+              "every decode step the model does not charge (the tput rows' decode), timed on no L4)")
 _RTX_PP_REASON = ("TensorRT-LLM v1.0's Llama 3.3 70B throughput on RTX PRO 6000 grows with --pp less than the model's "
                   "on decode-heavy loads (128/2048: x2.06 / x3.27 / x4.06 at --pp 2 / 4 / 8 over --pp 1, the model "
                   "x2.31 / x4.66 / x8.76 as its requests in flight grow 146 -> 1873 with the KV room of pp devices), "
@@ -1360,6 +1363,8 @@ def test_rl4_second_pass_reason_quotes_the_record() -> None:
     cyc = re.search(r"the C 1 cycle \((\d+\.\d) ms\) leaves (\d+\.\d) ms a request", _L4_REASON)
     assert cyc and f"= {cyc[1]} ms, one request in flight)" in record and f"leaves {cyc[2]} ms a request" in record
     assert "Examined 2026-12-05 (rl4, second pass, issue 10)" in record
+    assert all(pr in _L4_REASON and pr in record for pr in ("PR #32723", "PR #40376"))
+    assert "no source sizes the sampler on the L4" in record
 
 
 DSV3_DECODE_ROW = "lmsys-h100-dsv3-decode-ep72"

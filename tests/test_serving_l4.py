@@ -449,3 +449,22 @@ def test_median_step_record() -> None:
     assert (f"the cycle exceeds the E2E p50 by {over[1]:.1f} ms; at C 2 to 32 by {min(rest):.1f} to {max(rest):.1f} ms"
             in record and over[1] > 4 * max(rest))
     assert "An indication, not a bound" in record and "neither share of the gap is established" in record
+
+
+def test_sampling_lead_record() -> None:
+    """rl4, second pass (2026-12-05): the sampling lead of the record (a per-sequence cost of every decode step that
+    the model does not charge, not sized on the L4): the ITL rise the model misses, per added sequence, against one read
+    of a sequence's fp32 logits at the L4's bandwidth; every figure recomputed."""
+    record = _runs_file_record("# Examined 2026-12-05 (rl4, second pass, issue 10)")
+    published_rise = float(_row("c32-itl")["published"]) - float(_row("c1-itl")["published"])
+    model_rise = _predicted_ms("c32-itl") - _predicted_ms("c1-itl")
+    excess_ms = published_rise - model_rise
+    per_seq_us = excess_ms / 31 * 1e3
+    vocab = get_model("qwen2.5-0.5b").vocab
+    read_us = vocab * 4 / get_device("l4").memory_bandwidth_byte_per_s * 1e6
+    assert (f"The published ITL p50 rises {published_rise:.1f} ms from C 1 to C 32 where the model's decode step rises "
+            f"{model_rise:.2f} ms: {excess_ms:.2f} ms more, {per_seq_us:.1f} us per added sequence a step") in record
+    gb_s = get_device("l4").memory_bandwidth_byte_per_s / 1e9
+    assert (f"one read of a sequence's fp32 logits ({vocab} x 4 B) takes {read_us:.1f} us at the L4's {gb_s:.0f} GB/s, "
+            f"so that is {per_seq_us / read_us:.1f} such reads") in record, (per_seq_us, read_us)
+    assert f"far below its {_gap_ms(1):.1f} ms gap" in record and "no source sizes the sampler on the L4" in record
