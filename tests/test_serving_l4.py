@@ -468,3 +468,6 @@ def test_sampling_lead_record() -> None:
     assert (f"one read of a sequence's fp32 logits ({vocab} x 4 B) takes {read_us:.1f} us at the L4's {gb_s:.0f} GB/s, "
             f"so that is {per_seq_us / read_us:.1f} such reads") in record, (per_seq_us, read_us)
     assert f"far below its {_gap_ms(1):.1f} ms gap" in record and "no source sizes the sampler on the L4" in record
+    logits_mb, l2_mb = 32 * vocab * 4 / 1e6, get_device("l4").sram_bytes / 1e6
+    assert logits_mb < l2_mb and f"logits ({logits_mb:.1f} MB) fit in the L4's {l2_mb:.0f} MB L2" in record
+    assert f"likely well below the {excess_ms:.2f} ms" in record
