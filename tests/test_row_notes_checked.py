@@ -120,7 +120,15 @@ _L4_REASON = ("the C 1 TTFT gap's split between prefill compute and a cost outsi
               "rl4: vLLM's own defaults for the run, from its source, do not size it either: the API server's "
               "2048-token step budget on a device under 70 GiB widens the C 16 / C 32 gaps (to 73.0 / 73.7 ms at the "
               "median request), the default CUDA-graph sizes hold the C 1 prefill's 256 tokens, and the client's TTFT "
-              "runs from before the HTTP POST to the first streamed chunk, the whole host path with no part timed)")
+              "runs from before the HTTP POST to the first streamed chunk, the whole host path with no part timed; "
+              "examined 2026-12-05, rl4 second pass: read with the page's ITL p50 as the steps without a prefill (a "
+              "median, no bound), the C 32 throughput leaves a prefill-bearing step 12.6 ms or less, which under "
+              "l4nrn's assumption puts 14.4 to 24.9 ms of the C 1 TTFT outside the forward pass, a range around the "
+              "22.2 ms miss, not a size; the C 1 cycle (761.9 ms) leaves 114.2 ms a request beyond its median decode "
+              "steps, a heavy upper tail, so the p50 read as the model's mean does not make the gap; seen, not sized: "
+              "at v0.23.0 `vllm bench serve` sends no temperature (vLLM PR #32723), so the server samples with the "
+              "model's generation-config top-k/top-p through FlashInfer's sampler (PR #40376), a per-sequence cost of "
+              "every decode step the model does not charge (the tput rows' decode), timed on no L4)")
 _RTX_PP_REASON = ("TensorRT-LLM v1.0's Llama 3.3 70B throughput on RTX PRO 6000 grows with --pp less than the model's "
                   "on decode-heavy loads (128/2048: x2.06 / x3.27 / x4.06 at --pp 2 / 4 / 8 over --pp 1, the model "
                   "x2.31 / x4.66 / x8.76 as its requests in flight grow 146 -> 1873 with the KV room of pp devices), "
@@ -1383,6 +1391,24 @@ def test_rl4_reason_quotes_the_recomputed_figures() -> None:
     assert gaps and f"(62.7 -> {gaps[1]}, 53.2 -> {gaps[2]} ms)" in record
     assert "Examined 2026-12-05 (rl4, issue 10)" in record and "hold 256 and 512" in record
     assert all(UNEXPLAINED[f"wmx-l4-q25-05b-256-128-{c}"] == _L4_REASON for c in ("c1-ttft", "c32-ttft", "c16-tput"))
+
+
+def test_rl4_second_pass_reason_quotes_the_record() -> None:
+    """rl4, second pass (2026-12-05): the figures the L4 reason adds are the runs file's 'Examined 2026-12-05 (rl4,
+    second pass' record's, which tests/test_serving_l4.py recomputes (test_median_step_record)."""
+    runs = (TESTS.parent / "src/accelopt/predict/data/published_serving_runs.csv").read_text(encoding="utf-8")
+    record = " ".join(ln.lstrip("#").strip() for ln in runs.splitlines() if ln.startswith("#"))
+    m = re.search(r"leaves a prefill-bearing step (\d+\.\d) ms or less, which under l4nrn's assumption puts "
+                  r"(\d+\.\d) to (\d+\.\d) ms of the C 1 TTFT outside the forward pass, a range around the "
+                  r"(\d+\.\d) ms miss", _L4_REASON)
+    assert m and f"/ {m[1]} ms or less on average at C 2 / 4 / 8 / 16 / 32" in record
+    assert f"{m[2]} to {m[3]} ms of the C 1 TTFT's 27.0 ms is then outside" in record
+    assert f"around the model's {m[4]} ms miss, not a size" in record
+    cyc = re.search(r"the C 1 cycle \((\d+\.\d) ms\) leaves (\d+\.\d) ms a request", _L4_REASON)
+    assert cyc and f"= {cyc[1]} ms, one request in flight)" in record and f"leaves {cyc[2]} ms a request" in record
+    assert "Examined 2026-12-05 (rl4, second pass, issue 10)" in record
+    assert all(pr in _L4_REASON and pr in record for pr in ("PR #32723", "PR #40376"))
+    assert "no source sizes the sampler on the L4" in record
 
 
 DSV3_DECODE_ROW = "lmsys-h100-dsv3-decode-ep72"

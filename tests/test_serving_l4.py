@@ -407,3 +407,67 @@ def test_vllm_defaults_record() -> None:
             f"whole {ttft_c1:.1f} ms needs {100 * eff * compute_ms / ttft_c1:.1f}%") in " ".join(record.split())
     assert (f"this run's C 1 ITL is {float(_row('c1-itl')['published']) - _predicted_ms('c1-itl'):.2f} ms above the "
             "model's decode step") in record
+
+
+def _median_step_bound_ms(c: int) -> float:
+    """As `_prefill_step_bound_ms` (one prefill a step) with the page's ITL p50 at C in place of the weight-read floor
+    as the time of a step without a prefill: a reading, not a bound (a median bounds no step)."""
+    tok_s, itl_ms = float(_row(f"c{c}-tput")["published"]), float(_row(f"c{c}-itl")["published"])
+    steps, prefills = tok_s / c, tok_s / 128
+    return (1e3 - (steps - prefills) * itl_ms) / prefills
+
+
+def test_median_step_record() -> None:
+    """rl4, second pass (2026-12-05): the runs file's 'Examined 2026-12-05 (rl4, second pass' record: the throughput
+    read with the ITL p50 as the steps without a prefill narrows the C 1 split to a range around the model's miss, and
+    the C 1 point's own cycle shows a heavy upper tail; every figure recomputed, none closes a row."""
+    record = _runs_file_record("# Examined 2026-12-05 (rl4, second pass, issue 10)")
+    bounds = {c: _median_step_bound_ms(c) for c in CONCURRENCY}
+    assert (f"steps {' / '.join(f'{bounds[c]:.1f}' for c in CONCURRENCY[1:])} ms or less on average at C "
+            f"{' / '.join(str(c) for c in CONCURRENCY[1:])}") in record
+    assert bounds[32] == min(bounds.values())  # C 32 is the tightest
+    assert bounds[32] < _prefill_step_bound_ms(32)[3]  # tighter than l4nrn's floor-based bound, as a reading
+    ttft_c1 = float(_row("c1-ttft")["published"])
+    least_ms = 2 * get_model("qwen2.5-0.5b").params_total() * 256 / get_device("l4").peak_flop_per_s["bf16"] * 1e3
+    low, high = ttft_c1 - bounds[32], ttft_c1 - least_ms
+    assert (f"{low:.1f} to {high:.1f} ms of the C 1 TTFT's {ttft_c1:.1f} ms is then outside the forward pass (the "
+            f"upper end: {ttft_c1:.1f} less the least time at the peaks, {least_ms:.1f} ms)") in record
+    assert low < _gap_ms(1) < high and f"the model's {_gap_ms(1):.1f} ms miss, not a size" in record
+    # C 1: one request in flight, so its cycle is the mean request time plus the client's gap between requests
+    tok_s, itl_ms = float(_row("c1-tput")["published"]), float(_row("c1-itl")["published"])
+    cycle_ms = {c: c * 128 / float(_row(f"c{c}-tput")["published"]) * 1e3 for c in CONCURRENCY}
+    decode_ms = 127 * itl_ms
+    assert abs(cycle_ms[1] - decode_ms - bounds[1]) < 1e-9  # the same figure: C 1 has one step a token
+    assert (f"its cycle (128 / {tok_s:.0f} tokens/s = {cycle_ms[1]:.1f} ms, one request in flight) less 127 decode "
+            f"steps at the ITL p50 ({decode_ms:.1f} ms) leaves {bounds[1]:.1f} ms a request, "
+            f"{bounds[1] / ttft_c1:.1f}x the TTFT p50") in record
+    ratio = {c: P95_MS["TTFT"][i] / float(_row(f"c{c}-ttft")["published"]) for i, c in enumerate(CONCURRENCY)}
+    rest = [ratio[c] for c in CONCURRENCY[1:]]
+    assert f"its TTFT p95 is {ratio[1]:.1f}x its p50 ({min(rest):.1f}x to {max(rest):.1f}x at C 2 to 32)" in record
+    over = {c: cycle_ms[c] - E2E_P50_MS[c] for c in CONCURRENCY}
+    rest = [over[c] for c in CONCURRENCY[1:]]
+    assert (f"the cycle exceeds the E2E p50 by {over[1]:.1f} ms; at C 2 to 32 by {min(rest):.1f} to {max(rest):.1f} ms"
+            in record and over[1] > 4 * max(rest))
+    assert "An indication, not a bound" in record and "neither share of the gap is established" in record
+
+
+def test_sampling_lead_record() -> None:
+    """rl4, second pass (2026-12-05): the sampling lead of the record (a per-sequence cost of every decode step that
+    the model does not charge, not sized on the L4): the ITL rise the model misses, per added sequence, against one read
+    of a sequence's fp32 logits at the L4's bandwidth; every figure recomputed."""
+    record = _runs_file_record("# Examined 2026-12-05 (rl4, second pass, issue 10)")
+    published_rise = float(_row("c32-itl")["published"]) - float(_row("c1-itl")["published"])
+    model_rise = _predicted_ms("c32-itl") - _predicted_ms("c1-itl")
+    excess_ms = published_rise - model_rise
+    per_seq_us = excess_ms / 31 * 1e3
+    vocab = get_model("qwen2.5-0.5b").vocab
+    read_us = vocab * 4 / get_device("l4").memory_bandwidth_byte_per_s * 1e6
+    assert (f"The published ITL p50 rises {published_rise:.1f} ms from C 1 to C 32 where the model's decode step rises "
+            f"{model_rise:.2f} ms: {excess_ms:.2f} ms more, {per_seq_us:.1f} us per added sequence a step") in record
+    gb_s = get_device("l4").memory_bandwidth_byte_per_s / 1e9
+    assert (f"one read of a sequence's fp32 logits ({vocab} x 4 B) takes {read_us:.1f} us at the L4's {gb_s:.0f} GB/s, "
+            f"so that is {per_seq_us / read_us:.1f} such reads") in record, (per_seq_us, read_us)
+    assert f"far below its {_gap_ms(1):.1f} ms gap" in record and "no source sizes the sampler on the L4" in record
+    logits_mb, l2_mb = 32 * vocab * 4 / 1e6, get_device("l4").sram_bytes / 1e6
+    assert logits_mb < l2_mb and f"logits ({logits_mb:.1f} MB) fit in the L4's {l2_mb:.0f} MB L2" in record
+    assert f"likely well below the {excess_ms:.2f} ms" in record
