@@ -430,6 +430,30 @@ _RGPTOSS_DUMP = (
 )
 _RGPTOSS_SHARED = {"bda_us": "21.6", "bda_s": "0.016", "grads_gib": "8.2", "scale_s": "0.007"}
 """The layout's figures of (10), the same on both rows (tests/test_gptoss_config_dump.py recomputes them)."""
+# rgptoss (2026-12-05): what amd-mi300x-llama2-7b-fp8's entry appends, the same author's later run of the row's
+# per-GPU work; its figures (_RGPTOSS_PRIMUS_FIGS) recomputed by tests/test_amd_llama2_primus_twin.py
+_RGPTOSS_PRIMUS = (
+    ". Examined 2026-12-05 (rgptoss; figures recomputed by tests/test_amd_llama2_primus_twin.py): the same author's "
+    "later run of this very per-GPU work gets the model's FP8 speed, so the miss lies in this run's stack, not in the "
+    "model's CDNA3 FP8 rates or the workload: hisohara/ai-scripts training/03_primus (README.md and "
+    "run-llama2-7B-8N.log at 4fb66ab5ffd47c65105d3125ca02a482fdebf701: Primus e16b27b in rocm/primus:v25.9_gfx942, "
+    "NVTE_CK_USES_BWD_V3=1, Llama 2 7B FP8 hybrid, GBS 2048 on 8 nodes of 8 MI325X; the config, AMD-AGI/Primus "
+    "examples/megatron/configs/llama2_7B-pretrain.yaml in a stored version at 2386c72, not the run's e16b27b: MBS 4, "
+    "seq 4096, TP 1, PP 1, no gradient-accumulation fusion, Primus-Turbo attention) gives each rank the row's 32 "
+    "sequences of 4096 tokens in 8 micro-batches of 4 and steps in {twin_s} s (iteration 50's running mean) where "
+    "this log takes {row_s} s ({speed}x); the model predicts that run at {twin_pred} s ({twin_err}; {err2} / {err8} at "
+    "MBS 2 / 8; the log's max allocated after iteration 1, {mem_gib} GiB, sits with the model's MBS 4 total, "
+    "{mem4} GiB, against {mem2} / {mem8} GiB at MBS 2 / 8); MI325X has MI300X's datasheet peaks and the model gives "
+    "the row's work {ratio}x the time on MI300X (the 1000 W part's measured GEMM clock, calibration.toml's fp8 "
+    "x1.193), so the twin's step carried to MI300X would be {twin_on_mi300x} s and this run takes {row_over}x it. "
+    "Which part of this stack pays it (CK's v2 backward against Primus-Turbo's attention, GEMM_TUNING=0 against "
+    "Primus's GEMMs, the TE 8c4a512 build) the twin does not separate: no checked reason, the row stays at {row_err}"
+)
+_RGPTOSS_PRIMUS_FIGS = {
+    "row_s": "10.25", "twin_s": "6.40", "speed": "1.60", "twin_pred": "6.30", "twin_err": "-1.7%", "err2": "+0.4%",
+    "err8": "-2.1%", "mem_gib": "108.9", "mem2": "63.7", "mem4": "98.8", "mem8": "169.0", "ratio": "1.18",
+    "twin_on_mi300x": "7.57", "row_over": "1.35", "row_err": "-27.8%"}
+"""The figures of _RGPTOSS_PRIMUS (tests/test_amd_llama2_primus_twin.py computes them)."""
 # gb300 (2026-12-05): which side of the pair carries the recipe term, recomputed by tests/test_gb300_dense_gap.py. It
 # replaces the clause that ended _GB300_RECIPE, "by the source's costs the recipe term lies in the FP8-CS rows' time
 # outside the quantize pass, not in an MXFP8 cost": the same-layout pairs below put it in the MXFP8 rows' time.
@@ -685,7 +709,8 @@ UNEXPLAINED: dict[str, str] = {
     "(the row's note; test_amd_rows.py test_llama2_log_ran_cks_v2_backward_and_the_rate_the_row_needs_from_it). "
     "Examined 2026-12-05 (ramd): the TE-issue rows' checked reason (their 2024-10 build's untuned hipBLASLt FP8 GEMMs "
     "at about the BF16 rate, ROCm TE #73 / #78; tests/test_amd_te_2024_fp8.py) is of that build; this log's is a 2025 "
-    "one (ROCm 6.4, TE 8c4a512) and no source says whether its FP8 GEMMs were tuned, so it is not carried here",
+    "one (ROCm 6.4, TE 8c4a512) and no source says whether its FP8 GEMMs were tuned, so it is not carried here"
+    + _RGPTOSS_PRIMUS.format(**_RGPTOSS_PRIMUS_FIGS),
     # ramd (2026-12-05): the #78 proxy and the two #79 Llama 3 8B rows left this list: their notes carry a checked
     # reason (the 2024-10 build's FP8 GEMMs at about the BF16 rate, ROCm TE #73 / #78; the per-iteration cost seen
     # on H200 too, #79), recomputed by tests/test_amd_te_2024_fp8.py
