@@ -91,3 +91,10 @@ def test_the_entry_quotes_the_figures() -> None:
     assert figures() == _RGPTOSS_PRIMUS_FIGS
     text = " ".join(UNEXPLAINED[ROW_ID].split())
     assert _RGPTOSS_PRIMUS.format(**figures()) in text
+
+
+def test_the_runs_file_note_points_to_the_twin() -> None:
+    f = figures()
+    note = " ".join(_row()["note"].split())
+    assert (f"steps in {f['twin_s']} s and the model predicts it at {f['twin_pred']} s ({f['twin_err']}): the miss "
+            "lies in this run's stack") in note

@@ -127,3 +127,11 @@ def test_the_entries_quote_the_figures() -> None:
         assert (f"both: this row {_pct(f['err'])} -> {_pct(f['both'])}, where within 25% needs "
                 f"{f['need_s']:.2f} s more a step;") in text
         assert _slots_and_layers(rid) == (83, 9)
+
+
+def test_the_runs_file_notes_point_to_the_finding() -> None:
+    for rid in H100_BEYOND.values():
+        f = _row_figures(rid)
+        note = " ".join(ROWS[rid]["note"].split())
+        assert "Examined 2026-12-05 (rgptoss; the row's UNEXPLAINED finding (10)" in note
+        assert f"passes the model does not charge, {f['bda_step_s'] + f['scale_s']:.3f} s a step together" in note
