@@ -424,6 +424,59 @@ _GPTOSS_CE = (
     "backward) where the model charges three fp32 read + write passes, 24 B; at TE's "
     "bytes this row would be {err} -> {ce} ({dt} s less on the last stage)"
 )
+# rgptoss (2026-12-05): finding (10) of the H100 GPT-OSS entries, the resolved config Megatron-Bridge dumped for this
+# layout, read against the rows' cells, and the two passes it shows that the model does not charge, sized; recomputed
+# by tests/test_gptoss_config_dump.py
+_RGPTOSS_DUMP = (
+    "; examined 2026-12-05 (rgptoss; figures recomputed by tests/test_gptoss_config_dump.py): (10) the resolved "
+    "config of this layout agrees with every cell the model reads: Megatron-Bridge's dumped H100 V2 ConfigContainer "
+    "(scripts/performance/dryrun_configs/gpt_oss/gpt_oss_120b_pretrain_h100_fp8_mx_v2.yaml at "
+    "a9497c6b1cad42f11d875f72317d404140b003fb, written by the --dryrun config saving of PR #3098, opened 2026-04-01, "
+    "so of the 26.04 era, which release not established; bf16 true, fp8 null: H100 has no MXFP8) gives TP 1, PP 4, "
+    "EP 8, ETP 1, MBS 1, GBS 1280, seq 4096, selective recompute of layernorm and moe_act, the alltoall dispatcher "
+    "with permute and router fusion, forced load balancing and grouped GEMM, cuda_graph_impl none, "
+    "overlap_moe_expert_parallel_comm and overlap_p2p_comm false, moe_router_dtype null, window_size [127, 0] on "
+    "every other layer (window_attn_skip_freq 2: 18 of 36 layers at 128 keys), softmax_type learnable, "
+    "add_bias_linear true, cross_entropy_fusion_impl te, grad_reduce_in_fp32 false; what it shows that the model "
+    "does not charge is no size for the miss: bias_dropout_fusion false runs the attention output's bias add as a "
+    "pass of its own (Megatron-Core megatron/core/fusions/fused_bias_dropout.py, a stored version, code index id "
+    "58967781580: bias_dropout_add_unfused, x + bias, then residual + x, where the fused form is the one residual "
+    "add the model charges; dropout at hidden_dropout 0.0 counted free; the MoE block's output carries no bias, its "
+    "experts add theirs, finding (6)), 2 x 4096 x 2880 x 2 B more a layer forward, {bda_us} us at the model's memory "
+    "rate, {bda_s} s over 83 slots of 9 layers; calculate_per_token_loss true scales the stage's 16-bit gradient "
+    "buffers by 1 / num_tokens once a step (finalize_model_grads, model_chunk.scale_gradients; megatron/core/"
+    "distributed/finalize_model_grads.py, a stored version, code index id 52381032741), a read and a write of "
+    "{grads_gib} GiB, {scale_s} s; both: this row {err} -> {both}, where within 25% needs {need_s} s more a step; "
+    "create_attention_mask true costs the GPU nothing: the step moves the dataset's mask to the device only when "
+    "skip_getting_attention_mask_from_dataset is False, default True (get_batch / get_batch_from_iterator, "
+    "src/megatron/bridge/training/gpt_step.py at 021ba66b112439ffc6f1ec9cac89c74f3fa5251b)"
+)
+_RGPTOSS_SHARED = {"bda_us": "21.6", "bda_s": "0.016", "grads_gib": "8.2", "scale_s": "0.007"}
+"""The layout's figures of (10), the same on both rows (tests/test_gptoss_config_dump.py recomputes them)."""
+# rgptoss (2026-12-05): what amd-mi300x-llama2-7b-fp8's entry appends, the same author's later run of the row's
+# per-GPU work; its figures (_RGPTOSS_PRIMUS_FIGS) recomputed by tests/test_amd_llama2_primus_twin.py
+_RGPTOSS_PRIMUS = (
+    ". Examined 2026-12-05 (rgptoss; figures recomputed by tests/test_amd_llama2_primus_twin.py): the same author's "
+    "later run of this very per-GPU work gets the model's FP8 speed, so the miss lies in this run's stack, not in the "
+    "model's CDNA3 FP8 rates or the workload: hisohara/ai-scripts training/03_primus (README.md and "
+    "run-llama2-7B-8N.log at 4fb66ab5ffd47c65105d3125ca02a482fdebf701: Primus e16b27b in rocm/primus:v25.9_gfx942, "
+    "NVTE_CK_USES_BWD_V3=1, Llama 2 7B FP8 hybrid, GBS 2048 on 8 nodes of 8 MI325X; the config, AMD-AGI/Primus "
+    "examples/megatron/configs/llama2_7B-pretrain.yaml in a stored version at 2386c72, not the run's e16b27b: MBS 4, "
+    "seq 4096, TP 1, PP 1, no gradient-accumulation fusion, Primus-Turbo attention) gives each rank the row's 32 "
+    "sequences of 4096 tokens in 8 micro-batches of 4 and steps in {twin_s} s (iteration 50's running mean) where "
+    "this log takes {row_s} s ({speed}x); the model predicts that run at {twin_pred} s ({twin_err}; {err2} / {err8} at "
+    "MBS 2 / 8; the log's max allocated after iteration 1, {mem_gib} GiB, sits with the model's MBS 4 total, "
+    "{mem4} GiB, against {mem2} / {mem8} GiB at MBS 2 / 8); MI325X has MI300X's datasheet peaks and the model gives "
+    "the row's work {ratio}x the time on MI300X (the 1000 W part's measured GEMM clock, calibration.toml's fp8 "
+    "x1.193), so the twin's step carried to MI300X would be {twin_on_mi300x} s and this run takes {row_over}x it. "
+    "Which part of this stack pays it (CK's v2 backward against Primus-Turbo's attention, GEMM_TUNING=0 against "
+    "Primus's GEMMs, the TE 8c4a512 build) the twin does not separate: no checked reason, the row stays at {row_err}"
+)
+_RGPTOSS_PRIMUS_FIGS = {
+    "row_s": "10.25", "twin_s": "6.40", "speed": "1.60", "twin_pred": "6.30", "twin_err": "-1.7%", "err2": "+0.4%",
+    "err8": "-2.1%", "mem_gib": "108.9", "mem2": "63.7", "mem4": "98.8", "mem8": "169.0", "ratio": "1.18",
+    "twin_on_mi300x": "7.57", "row_over": "1.35", "row_err": "-27.8%"}
+"""The figures of _RGPTOSS_PRIMUS (tests/test_amd_llama2_primus_twin.py computes them)."""
 # gb300 (2026-12-05): which side of the pair carries the recipe term, recomputed by tests/test_gb300_dense_gap.py. It
 # replaces the clause that ended _GB300_RECIPE, "by the source's costs the recipe term lies in the FP8-CS rows' time
 # outside the quantize pass, not in an MXFP8 cost": the same-layout pairs below put it in the MXFP8 rows' time.
@@ -697,7 +750,8 @@ UNEXPLAINED: dict[str, str] = {
     "(the row's note; test_amd_rows.py test_llama2_log_ran_cks_v2_backward_and_the_rate_the_row_needs_from_it). "
     "Examined 2026-12-05 (ramd): the TE-issue rows' checked reason (their 2024-10 build's untuned hipBLASLt FP8 GEMMs "
     "at about the BF16 rate, ROCm TE #73 / #78; tests/test_amd_te_2024_fp8.py) is of that build; this log's is a 2025 "
-    "one (ROCm 6.4, TE 8c4a512) and no source says whether its FP8 GEMMs were tuned, so it is not carried here",
+    "one (ROCm 6.4, TE 8c4a512) and no source says whether its FP8 GEMMs were tuned, so it is not carried here"
+    + _RGPTOSS_PRIMUS.format(**_RGPTOSS_PRIMUS_FIGS),
     # ramd (2026-12-05): the #78 proxy and the two #79 Llama 3 8B rows left this list: their notes carry a checked
     # reason (the 2024-10 build's FP8 GEMMs at about the BF16 rate, ROCm TE #73 / #78; the per-iteration cost seen
     # on H200 too, #79), recomputed by tests/test_amd_te_2024_fp8.py
@@ -855,6 +909,7 @@ UNEXPLAINED: dict[str, str] = {
        f"{_GPTOSSH100_B200.format(b200=b200, scaled=b200_scaled)}"
        f"{_GPTOSS3_BIAS.format(before=before, err=err, f32=f32)}{_GPTOSS4_PROBS}"
        f"{_GPTOSS_CE.format(err=err, ce=ce, dt='0.46')}{_HOPPER_ATTN.format(move=move, d64=d64)}"
+       f"{_RGPTOSS_DUMP.format(err=err, both=both, need_s=need, **_RGPTOSS_SHARED)}"
        # 2026-12-04 (vpfix): -32.7 / -34.7 / -34.5% -> -31.1 / -33.1 / -32.9%, x 1.93 +29.9 / +26.1 / +26.4% ->
        # +33.0 / +29.1 / +29.4%, the 25.11 H100 row -21.5 -> -19.6%: the day's merges (vpchunk's pipeline edge costs,
        # the local-expert sort cost)
@@ -882,11 +937,13 @@ UNEXPLAINED: dict[str, str] = {
        # -19.3%, b200_scaled +16.8 / +12.6% -> +19.4 / +15.1%, before -33.0 / -32.8% -> -31.4 / -31.2%, f32 -24.2 /
        # -24.0% -> -22.6 / -22.4%, ce -31.6 / -31.4% -> -30.0 / -29.9% (b200 and d64 unmoved); the 25.11 H100 row
        # -15.4% -> -13.4%
-       for rid, err, scaled, host, b200, b200_scaled, before, f32, ce, move, d64 in (
+       # 2026-12-05 (rgptoss): both and need added, the figures of (10) in _RGPTOSS_DUMP (the shared ones in
+       # _RGPTOSS_SHARED)
+       for rid, err, scaled, host, b200, b200_scaled, before, f32, ce, move, d64, both, need in (
            ("mb2604-h100-gptoss-120b", "-26.8%", "+41.4%", "-19.5%", "-38.6%", "+19.4%", "-31.4%", "-22.6%",
-            "-30.0%", "-28.3% -> -26.8%", "-24.8%"),
+            "-30.0%", "-28.3% -> -26.8%", "-24.8%", "-26.6%", "0.25"),
            ("mb260401-h100-gptoss-120b", "-26.6%", "+41.7%", "-19.3%", "-36.2%", "+15.1%", "-31.2%", "-22.4%",
-            "-29.9%", "-28.2% -> -26.6%", "-24.6%"))},
+            "-29.9%", "-28.2% -> -26.6%", "-24.6%", "-26.4%", "0.22"))},
     # newrows (2026-12-03): the 26.02 GPT-OSS-120B rows of Megatron-Bridge's archive table, held out, cells from the
     # 26.02.01 rows and the stored preset version with the table's layouts (figures: tests/test_mb2602_moe_rows.py)
     # dispatch (2026-12-03): mb2602-gb300 / -gb200 / -b300-gptoss-120b (-45.0%, -52.6%, -45.7%) left with gptoss's
