@@ -112,21 +112,14 @@ def _check_options(opts: ProbeOptions) -> None:
 
 
 def _check_timeout(timeout_s: float) -> None:
-    """Refuse a --timeout-s that is no finite number of seconds above 0, in probe's own words: the limit is how long
-    the collectives may go without a figure finishing (default 300), not profile's 'longest a step may take'."""
-    import math
-
+    """launch.check_timeout_s in probe's own words: the limit is how long the collectives may go without a figure
+    finishing (default COLLECTIVES_TIMEOUT_S), not profile's 'longest a step may take'."""
     from accelopt.distributed.collectives import COLLECTIVES_TIMEOUT_S
-    from accelopt.errors import InputError
+    from accelopt.distributed.launch import check_timeout_s
 
-    fix = (f"give the longest the collectives may go without a figure finishing, in s (the default is "
-           f"{COLLECTIVES_TIMEOUT_S:g}; e.g. --timeout-s 900 for large --sizes on a slow link)")
-    if math.isnan(timeout_s):
-        raise InputError("--timeout-s nan is not a number of seconds", fix)
-    if not timeout_s > 0:
-        raise InputError(f"--timeout-s {timeout_s:g} must be > 0", fix)
-    if math.isinf(timeout_s):
-        raise InputError("--timeout-s inf would never stop a hung benchmark nor name its stuck rank", fix)
+    check_timeout_s(timeout_s, "a hung benchmark",
+                    f"give the longest the collectives may go without a figure finishing, in s (the default is "
+                    f"{COLLECTIVES_TIMEOUT_S:g}; e.g. --timeout-s 900 for large --sizes on a slow link)")
 
 
 def run_probe_command(opts: ProbeOptions) -> None:
