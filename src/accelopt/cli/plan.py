@@ -302,8 +302,9 @@ def model_notes(setup: Any, seq_len_given: bool, figures: ModelFigures, batch_gi
 def _trained_quantized_note(mdl: Any) -> str:
     """The note of a quantized checkpoint's config under `plan` / `plan explain`: its serving note (the config reader's
     stored_weights_note: 'serving is predicted at --weight-dtype ...; pass `plan serve ...`') was printed under a
-    training plan, which says nothing of how that plan treats the stored weights (a user trial, utmodels)."""
-    head = mdl.stored_weights_note.split("): serving is predicted", 1)[0] + ")"
+    training plan, which says nothing of how that plan treats the stored weights (a user trial, utmodels). Its head
+    is the reader's stored_weights_text."""
+    head = mdl.stored_weights_text
     flags = " ".join(f"{flag} {value}" for flag, value in mdl.stored_weight_flags)
     serve = f"`plan serve {flags}` predicts serving it as stored" if flags else "`plan serve` predicts serving it"
     return (f"{head}: training is planned as full training at --dtype, its weights, gradients and optimizer state "
