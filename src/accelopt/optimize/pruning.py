@@ -70,13 +70,32 @@ __all__ = [
 ]
 
 
+TP_TESTED = ((1, 6, 1), (1, 7))
+"""The torch-pruning versions prune_structured was tested with, from the first up to (not with) the second: it reads
+the library's internals (MetaPruner.DG and its dependency groups in _feeding_shared, Conv1D having no pruner), which
+1.6.1 has (the version in the dev venv). pyproject.toml's optional dependency says the same (TP_REQUIREMENT)."""
+TP_REQUIREMENT = f"torch-pruning>={'.'.join(map(str, TP_TESTED[0]))},<{'.'.join(map(str, TP_TESTED[1]))}"
+
+
 def _import_tp() -> Any:
+    import importlib.metadata
+    import re
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             import torch_pruning as tp
     except ImportError as e:
-        raise UnsupportedError(f"torch-pruning cannot be imported ({e})", "pip install torch-pruning") from e
+        raise UnsupportedError(f"torch-pruning cannot be imported ({e})", f"pip install '{TP_REQUIREMENT}'") from e
+    try:  # the distribution's version: torch_pruning.__version__ of 1.6.1 reads 1.6.0
+        version = importlib.metadata.version("torch-pruning")
+    except importlib.metadata.PackageNotFoundError:  # a source checkout on the path: its internals unknown
+        version = "unknown"
+    parts = tuple(int(x) for x in re.findall(r"\d+", version)[:3])
+    if not parts or not TP_TESTED[0] <= parts < TP_TESTED[1]:
+        raise UnsupportedError(f"torch-pruning {version} is installed; prune-structured reads its internals "
+                               f"(MetaPruner's dependency graph) and was tested with {TP_REQUIREMENT}",
+                               f"pip install '{TP_REQUIREMENT}', or skip prune-structured")
     return tp
 
 
