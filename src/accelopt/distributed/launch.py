@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from accelopt.distributed.limits import STARTUP_S
 from accelopt.distributed.types import TIMES_CHUNK, Job
 from accelopt.errors import AcceloptError, InputError, MeasurementError, of_kind
 from accelopt.interrupts import interrupts_held
@@ -36,8 +37,6 @@ from accelopt.interrupts import interrupts_held
 POLL_S = 0.1
 TERM_GRACE_S = 5.0
 """After SIGTERM, how long torchrun gets to stop its workers before everything left is killed."""
-STARTUP_S = 120.0
-"""Least time allowed for start-up (torch imports, rendezvous, model building) before the first step is done."""
 FAIL_GRACE_S = 10.0
 """After a rank reported an error, how long torchrun gets to tear the group down on its own."""
 
