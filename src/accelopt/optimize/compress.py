@@ -374,8 +374,9 @@ def batch_quality(bundle: ModelBundle, out: Any, targets: Any, raw: Any = None) 
             return float((out.argmax(-1) == targets)[kept].sum()), float(kept.sum())
         return float((out.argmax(-1) == targets).sum()), elements
     if bundle.metric == "loss":
+        # class-index targets only: torch ignores ignore_index for class probabilities
         kept = (counted_targets(bundle.loss_fn, targets) if hasattr(targets, "is_floating_point")
-                and not targets.is_floating_point() else None)  # class-index targets; torch ignores it for probabilities
+                and not targets.is_floating_point() else None)
         if kept is not None:
             elements = float(kept.sum())
             if not elements:  # every target is padding: torch's mean is 0/0, the batch adds nothing

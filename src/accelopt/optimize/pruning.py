@@ -332,9 +332,9 @@ class StructuredPruning:
 def prune_structured(model: Any, inputs: tuple[Any, ...], ratio: float, *, round_to: int | None = None,
                      time_limit_s: float | None = None, fix: str = STUDENT_FIX) -> StructuredPruning:
     """Prune `ratio` of the channels/neurons of every prunable group of `model` in place (torch-pruning,
-    L2-magnitude importance); says which layers it kept whole and why. `time_limit_s` bounds torch-pruning's analysis (UnsupportedError past it, with
-    `fix`). A Hugging Face GPT-2's Conv1D layers are pruned as the nn.Linear they equal (conv1d_as_linear), then put
-    back narrowed."""
+    L2-magnitude importance); says which layers it kept whole and why. `time_limit_s` bounds torch-pruning's
+    analysis (UnsupportedError past it, with `fix`). A Hugging Face GPT-2's Conv1D layers are pruned as the
+    nn.Linear they equal (conv1d_as_linear), then put back narrowed."""
     taken = conv1d_as_linear(model)
     try:
         return _prune_linear_form(model, inputs, ratio, round_to, time_limit_s, fix)
