@@ -74,3 +74,12 @@ def test_catalog_list_float16(capsys: pytest.CaptureFixture[str]) -> None:
 def test_an_unknown_spelling_is_still_refused(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_main([*EXPLAIN, "--dtype", "bfloat17"], capsys)
     assert code == 2 and "bfloat17" in err and "read as" not in err
+
+
+@pytest.mark.parametrize("typed", ["bf16,", "bf16,,", "bfloat16,fp16"])
+def test_a_one_dtype_flag_refuses_a_list_in_its_own_words(capsys: pytest.CaptureFixture[str], typed: str) -> None:
+    """utcode (2026-12-05): `catalog list --dtype bf16,` was told it 'has an empty item' and to 'write each dtype once
+    between commas', a list form --dtype does not take."""
+    code, out, err = run_main(["catalog", "list", "--dtype", typed], capsys)
+    assert code == 2 and out == "" and f"--dtype {typed!r}: --dtype takes one dtype" in err, err
+    assert "fix: give one dtype, e.g. --dtype bf16" in err and "between commas" not in err, err

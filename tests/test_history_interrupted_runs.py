@@ -60,3 +60,17 @@ def test_a_failed_profile_is_marked_failed(capsys: pytest.CaptureFixture[str]) -
     assert runs[stopped].startswith("INTERRUPTED (Ctrl-C or SIGTERM), partial: step time"), runs[stopped]
     out = " ".join(_cli(capsys, "history", "show", failed)[0].split())
     assert "key figures (FAILED in the roofline pass, partial)" in out and "INTERRUPTED" not in out
+
+
+def test_a_record_that_names_its_signal_is_marked_with_it(capsys: pytest.CaptureFixture[str]) -> None:
+    """utcode (2026-12-05): every interrupted record was marked 'Ctrl-C or SIGTERM', though the run knew which
+    (interrupts.stopped_by); a partial profile records it (stopped_by, profile-partial version 3)."""
+    import dataclasses
+
+    stopped = history.record("profile-partial", ["profile", "late.py:build"],
+                             to_jsonable(dataclasses.replace(_partial(""), stopped_by="SIGTERM")))  # type: ignore[type-var]
+    assert stopped
+    runs = {r["id"]: r["summary"] for r in json.loads(_cli(capsys, "history", "list", "--json")[0])["runs"]}
+    assert runs[stopped].startswith("INTERRUPTED (SIGTERM), partial: step time"), runs[stopped]
+    out = " ".join(_cli(capsys, "history", "show", stopped)[0].split())
+    assert "INTERRUPTED (SIGTERM)" in out and "Ctrl-C" not in out, out

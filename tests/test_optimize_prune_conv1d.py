@@ -81,7 +81,8 @@ def test_prune_structured_narrows_gpt2_blocks_and_keeps_its_classes() -> None:
     model = _gpt2()
     x = _ids(1)
     before = sum(p.numel() for p in model.parameters())
-    _, kept, never = prune_structured(model, (x,), 0.5)
+    done = prune_structured(model, (x,), 0.5)
+    kept, never = done.broke_forward, done.never_pruned
     # the MLP's 256 hidden neurons halved in both blocks; q/k/v (split by a fixed width) and the head kept whole
     assert [b.mlp.c_fc.nf for b in model.transformer.h] == [128, 128]
     assert [tuple(b.mlp.c_proj.weight.shape) for b in model.transformer.h] == [(128, 64), (128, 64)]

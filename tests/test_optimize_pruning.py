@@ -72,7 +72,8 @@ def test_transformer_keeps_fused_qkv_and_prunes_mlp_neurons() -> None:
     model = LM(_TfCfg(2, 32, 4, 128, 50, 16, 2), 16, causal=True).eval()
     ids = torch.randint(0, 50, (2, 16))
     before_p, before_f = _params(model), _flops(model, ids)
-    _, kept, never = prune_structured(model, (ids,), 0.5)
+    done = prune_structured(model, (ids,), 0.5)
+    kept, never = done.broke_forward, done.never_pruned
     assert sorted(kept) == ["blocks.0.qkv", "blocks.1.qkv"]  # splitting q/k/v by a fixed width breaks if pruned
     assert {"tok", "pos", "head"} <= set(never)
     assert [b.fc1.out_features for b in model.blocks] == [64, 64]
@@ -336,7 +337,8 @@ def test_structured_pruning_of_a_model_returning_a_dataclass() -> None:
     torch.manual_seed(0)
     model = _DataclassOut()
     x = torch.rand(6, 8)
-    pruned, broken, _ = prune_structured(copy.deepcopy(model), (x,), 0.5)
+    done = prune_structured(copy.deepcopy(model), (x,), 0.5)
+    pruned, broken = done.model, done.broke_forward
     assert [m.out_features for m in pruned.modules() if isinstance(m, nn.Linear)] == [16, 4]  # hidden 32 -> 16
     assert first_tensor(pruned(x)).shape == (6, 4) and first_tensor(model(x)) is not None
     assert _params(pruned) == 8 * 16 + 16 + 16 * 4 + 4 and broken == []
@@ -360,7 +362,8 @@ def test_structured_pruning_of_a_model_with_a_scalar_aux_output() -> None:
     32 -> 16 gives 8 x 16 + 16 + 16 x 4 + 4 = 212 parameters."""
     torch.manual_seed(0)
     x = torch.rand(6, 8)
-    pruned, broken, _ = prune_structured(_ScalarAux(), (x,), 0.5)
+    done = prune_structured(_ScalarAux(), (x,), 0.5)
+    pruned, broken = done.model, done.broke_forward
     assert broken == [] and _params(pruned) == 212
     out = pruned(x)
     assert out["logits"].shape == (6, 4) and out["aux"].dim() == 0
@@ -414,7 +417,8 @@ def test_a_hidden_layer_as_wide_as_the_output_is_pruned_and_the_head_kept() -> N
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(8, 10), nn.ReLU(), nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 10))
     x = torch.randn(6, 8)
-    pruned, _, never = prune_structured(copy.deepcopy(model), (x,), 0.5)
+    done = prune_structured(copy.deepcopy(model), (x,), 0.5)
+    pruned, never = done.model, done.never_pruned
     widths = [m.out_features for m in pruned.modules() if isinstance(m, nn.Linear)]
     assert widths == [5, 16, 10], widths  # both hidden layers halved; the head's 10 classes kept
     assert never == ["4"], never

@@ -130,3 +130,27 @@ def test_off_cpu_and_cuda_and_on_float64_only_what_applies_is_offered() -> None:
     assert why.endswith("return model.float() (and float32 inputs) from the factory"), why
     why = get_technique("int8-dynamic").not_applicable(m64, Target(mode="inference", device="cpu")) or ""
     assert why.endswith(", or use onnx-int8 (exported from an fp32 copy)"), why
+
+
+def test_the_cycle_guard_is_this_threads_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """utcode (2026-12-05): the guard was a module-wide set (_ASKED), so another thread asking about a technique while
+    this one decided it was told 'not applicable' (taken for a cycle). It is now a context variable: the other
+    thread asks afresh; within one thread a cycle still counts as not applicable."""
+    import threading
+
+    from accelopt.optimize import base
+
+    other: list[list[str]] = []
+
+    class Asks:
+        def not_applicable(self, bundle: Any, target: Any) -> str | None:
+            if threading.current_thread() is threading.main_thread():
+                assert base.applicable_of(["x"], bundle, target) == []  # a cycle in this thread
+                t = threading.Thread(target=lambda: other.append(base.applicable_of(["x"], bundle, target)))
+                t.start()
+                t.join()
+            return None
+
+    monkeypatch.setattr(base, "technique_named", lambda name, where="": Asks)
+    assert base.applicable_of(["x"], None, None) == ["x"]  # type: ignore[arg-type]
+    assert other == [["x"]]

@@ -269,3 +269,23 @@ def test_an_fp16_baseline_on_a_cpu_is_said_to_be_emulated() -> None:
         run = _Run(_bundle(), RunOptions(profile_bounds=False, dtype=dtype))
         run.baseline()
         assert not any("emulated" in n for n in run.result.notes), (dtype, run.result.notes)
+
+
+def test_the_runners_cross_entropy_terms_use_the_one_target_filter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """utcode (2026-12-05): runner._cross_entropy_terms re-implemented compress's ignore_index filter; both now read
+    compress.counted_targets, so a change of what counts as padding reaches both scorers."""
+    from accelopt.optimize import runner
+
+    held = _padded_batches(VOCAB - 1)
+    b = ModelBundle(name="padded-lm", model=nn.Embedding(VOCAB, VOCAB), batches=lambda: iter(held),
+                    loss_fn=nn.CrossEntropyLoss(ignore_index=VOCAB - 1), batch_size=6, eval_batches=lambda: iter(held))
+    out, y = torch.randn(6, VOCAB), held[0][1]  # 1 of 6 targets is padding
+    assert runner._cross_entropy_terms(b, out, y).shape == (2, 5)
+    seen: list[Any] = []
+
+    def first_only(loss_fn: Any, targets: torch.Tensor) -> torch.Tensor:
+        seen.append(loss_fn)
+        return torch.arange(targets.numel()) == 0
+
+    monkeypatch.setattr(runner, "counted_targets", first_only)
+    assert runner._cross_entropy_terms(b, out, y).shape == (2, 1) and seen == [b.loss_fn]

@@ -113,3 +113,15 @@ def test_minicpm3_reads_as_its_config_class_builds_it(tmp_path: Path, capsys: py
     assert doc["results"][0]["points"][0]["kv_cache_bytes_per_token"] == 62 * (256 + 32) * 2
     assert any("gives no v_head_dim" in n and "qk_nope_head_dim (64)" in n for n in doc["notes"]), doc["notes"]
     assert not any("has no rule in this reader" in n or "no tie_word_embeddings" in n for n in doc["notes"])
+
+
+def test_the_training_note_is_built_from_the_readers_parts(tmp_path: Path) -> None:
+    """utcode (2026-12-05): _trained_quantized_note cut the reader's serving note at '): serving is predicted' (string
+    surgery on another module's prose); the reader now gives what the checkpoint stores as its own field."""
+    from accelopt.cli.plan import _trained_quantized_note
+    from accelopt.workload.presets import get_model
+
+    mdl = get_model(_write(tmp_path))
+    stored = "the checkpoint stores its weights quantized (quantization_config: quant_method awq)"
+    assert mdl.stored_weights_text == stored and mdl.stored_weights_note.startswith(stored + ": serving")
+    assert _trained_quantized_note(mdl).startswith(stored + ": training is planned")

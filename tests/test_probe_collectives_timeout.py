@@ -87,3 +87,26 @@ def test_the_refusal_says_the_library_default(capsys: pytest.CaptureFixture[str]
     code, _, err = run_main(["probe", "--quick", "--device", "cpu", "--no-save", "--collectives", "--timeout-s", "0"],
                             capsys)
     assert code == 2 and "the default is 450;" in err, err
+
+
+def test_probe_and_launch_share_one_check(capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """utcode (2026-12-05): probe's _check_timeout repeated Launch's three checks with its own copy of the messages;
+    both now call launch.check_timeout_s, each with its own fix."""
+    from accelopt.distributed import launch
+
+    _no_device(monkeypatch)
+    seen: list[tuple[float, str]] = []
+    real = launch.check_timeout_s
+
+    def check(timeout_s: float, stopped: str, fix: str) -> None:
+        seen.append((timeout_s, stopped))
+        real(timeout_s, stopped, fix)
+
+    monkeypatch.setattr(launch, "check_timeout_s", check)
+    code, _, err = run_main(["probe", "--quick", "--device", "cpu", "--no-save", "--collectives", "--timeout-s",
+                             "inf"], capsys)
+    assert code == 2 and seen == [(float("inf"), "a hung benchmark")], (seen, err)
+    with pytest.raises(launch.InputError, match="would never stop a hung run"):
+        launch.Launch(nproc=2, timeout_s=float("inf"))
+    assert seen[-1] == (float("inf"), "a hung run")

@@ -40,9 +40,7 @@ class _TiedNoResidual(nn.Module):
 def test_the_hidden_layer_is_pruned_and_the_tie_holds() -> None:
     torch.manual_seed(0)
     model, ids = _TiedNoResidual(), torch.randint(0, VOCAB, (4, 6))
-    fed: list[str] = []
-    prune_structured(model, (ids,), 0.5, feeding=fed)
-    assert fed == ["back"]  # named, not only kept whole
+    assert prune_structured(model, (ids,), 0.5).feeding_shared == ["back"]  # named, not only kept whole
     assert model.head.weight is model.emb.weight and model.emb.weight.shape == (VOCAB, WIDTH)  # one tensor, whole
     assert model.up.out_features == HIDDEN // 2 and model.back.in_features == HIDDEN // 2  # the hidden layer cut
     assert model.back.out_features == WIDTH  # feeds the tied head: kept whole

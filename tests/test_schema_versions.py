@@ -79,9 +79,11 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # longer than the mean stage, which no split balances); 8: prediction.terms[].tolerance and within_tolerance
     # (2026-12-04, leftovers: the bar each predicted term is judged by); 9: ranks[].comm.own_work_s, busiest_rank and
     # work_straggler_ratio (derived: the rank the others wait for in their collectives; utdist3, 2026-12-05)
-    "profile-partial": (2, "7ed80581bbbf2d7f"),  # 2: failed (the error that stopped a later pass; default "")
-    "profile-distributed-partial": (2, "dbf38222b7a63f8e"),  # 1: its first shape (nproc, 2026-12-05); 2: failed
-    # (a rank's error that stopped the run after steps were measured, default ""; utdist, 2026-12-05)
+    # profile-partial 2: failed (the error that stopped a later pass; default ""); 3: stopped_by (utcode)
+    "profile-partial": (3, "05c51f170e4d6be5"),
+    # profile-distributed-partial 1: its first shape (nproc, 2026-12-05); 2: failed (a rank's error that stopped the
+    # run after steps were measured, default ""; utdist, 2026-12-05); 3: stopped_by (utcode)
+    "profile-distributed-partial": (3, "869ecac37bca61ef"),
     "simulate-published": (3, "393cede5fe63c345"),  # 3: Eyeriss Table V rows in mW, ms, MB, GMAC
     # (were count)
     # documents that are not results (schema.DOCUMENT_KINDS): 1 = their first declared shape

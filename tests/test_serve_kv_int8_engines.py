@@ -77,3 +77,16 @@ def test_validate_serving_says_and_refuses_the_same(tmp_path: Path, capsys: pyte
     assert ("serving run 'u3': kv_dtype = 'int8' with engine sglang: deepseek-v3 uses multi-head latent "
             "attention") in flat
     assert "fix: use kv_dtype fp8" in flat and "or another engine (in the kv_dtype cell of row 'u3')" in flat
+
+
+def test_the_refusal_carries_its_parts() -> None:
+    """utcode (2026-12-05): validate --serving cut check_kv_engine's message at its first ': ' and rewrote its fix's
+    flags into cells; the refusal now gives (why, fix) with the names of the two inputs, each caller its own."""
+    from accelopt.predict.serving import kv_engine_refusal
+    from accelopt.workload.presets import get_model
+
+    mla, dense = get_model("deepseek-v3"), get_model("llama3-8b")
+    why, fix = kv_engine_refusal(mla, "int8", "sglang", kv="kv_dtype", engine_flag="engine") or ("", "")
+    assert why.startswith("deepseek-v3 uses multi-head latent attention, and SGLang's INT8 KV cache")
+    assert fix.startswith("use kv_dtype fp8") and fix.endswith("or another engine") and "--" not in fix
+    assert kv_engine_refusal(dense, "int8", "sglang") is None and kv_engine_refusal(mla, "fp8", "sglang") is None

@@ -27,6 +27,12 @@ def stopped_by() -> str:
     return _STOPPED_BY[0] if _STOPPED_BY else "Ctrl-C"
 
 
+def recorded_stop(record: Any) -> str:
+    """The signal a partial record says stopped it (its stopped_by, stopped_by() when it was made), or 'Ctrl-C or
+    SIGTERM' for a record written before it said which."""
+    return getattr(record, "stopped_by", "") or "Ctrl-C or SIGTERM"
+
+
 def forget_stop() -> None:
     """A new run (cli/main.py main): no signal has stopped it yet."""
     _STOPPED_BY.clear()

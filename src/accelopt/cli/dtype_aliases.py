@@ -10,6 +10,8 @@ from typing import Any
 
 DTYPE_OPTIONS = ("--dtype", "--dtypes", "--weight-dtype", "--kv-dtype", "--expert-weight-dtype", "--moe-router-dtype")
 """The options whose values are accelopt dtype names. Not `simulate --input-dtype`, which takes torch's names."""
+LIST_OPTIONS = ("--dtypes",)
+"""Those of DTYPE_OPTIONS that take a comma-separated list; every other one takes one dtype."""
 
 
 def read_dtype_aliases(command: Any) -> None:
@@ -43,12 +45,16 @@ def canonical_list(value: str, flag: str = "--dtypes") -> str:
     """`value` (one dtype or a comma-separated list) with each torch spelling replaced by accelopt's name; items
     that are not torch spellings are left as typed (the command's own check names them). An empty item beside
     named ones (`--dtypes float32,,half`: a dtype left out) is refused, naming it; a list of nothing but commas is
-    left to the command's own check ('names no dtype')."""
+    left to the command's own check ('names no dtype'). A flag that takes one dtype (not in LIST_OPTIONS) refuses
+    a comma beside a named dtype as a list: its fix was 'write each dtype once between commas' (`--dtype bf16,`)."""
     from accelopt.dtypes import canonical
     from accelopt.errors import InputError
 
     items = value.split(",")
     named = [item.strip() for item in items if item.strip()]
+    if named and len(items) > 1 and flag not in LIST_OPTIONS:
+        raise InputError(f"{flag} {value!r}: {flag} takes one dtype, not a comma-separated list",
+                         f"give one dtype, e.g. {flag} {canonical(named[0])}")
     if named and len(named) < len(items):
         at = next(i for i, item in enumerate(items, 1) if not item.strip())
         raise InputError(f"{flag} {value!r} has an empty item (item {at} of {len(items)}: nothing between its "

@@ -290,6 +290,11 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
 
     o = check(o)  # a copy: the recipe's mode, dtype and model below change it, not the caller's options
     recipe = load_recipe(o.apply) if o.apply else None
+    if recipe is not None and recipe.notes:  # said before the run's minutes, and kept in its notes below
+        from accelopt.report.console import make_console, plain
+
+        for note in recipe.notes:
+            make_console(stderr=True).print(plain(f"warning: {note}", "yellow"))
     other_model, typed_shape = None, None
     if recipe is not None:  # the recipe fixes mode and dtype
         _check_recipe_agrees(o, recipe)
@@ -332,7 +337,7 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
                           recipe_tolerance=recipe_tolerance(recipe) if recipe else None)
         with host_memory_capped(o.device):  # a step outgrowing the host fails at the allocation, not by OOM kill
             result, variants = run_optimize(bundle, opts)
-    result.notes[:0] = first_notes  # the first notes: tables, JSON and HTML
+    result.notes[:0] = [*(recipe.notes if recipe is not None else []), *first_notes]  # first: tables, JSON, HTML
     if other_model is not None:
         result.notes.append(other_model)
     elif recipe is not None and recipe.model and recipe.model != bundle.name:

@@ -302,8 +302,9 @@ def model_notes(setup: Any, seq_len_given: bool, figures: ModelFigures, batch_gi
 def _trained_quantized_note(mdl: Any) -> str:
     """The note of a quantized checkpoint's config under `plan` / `plan explain`: its serving note (the config reader's
     stored_weights_note: 'serving is predicted at --weight-dtype ...; pass `plan serve ...`') was printed under a
-    training plan, which says nothing of how that plan treats the stored weights (a user trial, utmodels)."""
-    head = mdl.stored_weights_note.split("): serving is predicted", 1)[0] + ")"
+    training plan, which says nothing of how that plan treats the stored weights (a user trial, utmodels). Its head
+    is the reader's stored_weights_text."""
+    head = mdl.stored_weights_text
     flags = " ".join(f"{flag} {value}" for flag, value in mdl.stored_weight_flags)
     serve = f"`plan serve {flags}` predicts serving it as stored" if flags else "`plan serve` predicts serving it"
     return (f"{head}: training is planned as full training at --dtype, its weights, gradients and optimizer state "
@@ -742,9 +743,11 @@ def _run_search(opts: PlanOptions) -> None:
         if not limit_rows:  # memory dropped them all: the layouts closest to fitting, with their memory terms
             closest_rows = rows(np.argsort(c.terms["mem_total_bytes"] / c.terms["mem_capacity_bytes"],
                                            kind="stable")[:top])
+    best_rows, front_rows = rows(best), rows(front)  # each row built once: the notes read the rows shown
+    shown = best_rows + front_rows + closest_rows + limit_rows
     # a spec TOML's own link (and its caveat) said where a collective runs: a layout shown on more than one device
     links = shown_links(measured, [sp for sp in specs if sp.name not in c.skipped_devices],
-                        any(r.devices > 1 for r in rows([*best, *front]) + closest_rows + limit_rows))
+                        any(r.devices > 1 for r in shown))
     figures = ModelFigures.of(setup.model, setup.seq_len)
     data = PlanResult(model=setup.model.name, seq_len=setup.seq_len, global_batch_seqs=setup.global_batch,
                       tokens=setup.tokens, dtype=setup.dtype, stack=stack, flash=setup.flash, candidates=len(c),
@@ -770,16 +773,12 @@ def _run_search(opts: PlanOptions) -> None:
                              *([f"measured_link holds one link (null here); the {len(links)} measured scale-up "
                                  "links used, one per device: " + "; ".join(link.text() for link in links)]
                                if len(links) > 1 else []),
-                             *_search_notes(specs, measured, opts.slice_devices, setup,
-                                            rows(best), stack),
+                             *_search_notes(specs, measured, opts.slice_devices, setup, best_rows, stack),
                              *_unused_axis_notes(axes, c.layouts),
-                             *_energy_notes(specs, setup.facility,
-                                            rows([*best, *front]) + closest_rows + limit_rows),
-                             *_listed_overhead_notes(specs, cals, stack,
-                                                    rows([*best, *front]) + closest_rows + limit_rows,
-                                                    opts.calibration)],
-                      best=rows(best),
-                      pareto_front=rows(front), closest_by_memory=closest_rows, closest_to_limits=limit_rows,
+                             *_energy_notes(specs, setup.facility, shown),
+                             *_listed_overhead_notes(specs, cals, stack, shown, opts.calibration)],
+                      best=best_rows,
+                      pareto_front=front_rows, closest_by_memory=closest_rows, closest_to_limits=limit_rows,
                       calibration_basis=bases, input_warnings=busy)
     finish_run("plan", data)
     if opts.as_json:

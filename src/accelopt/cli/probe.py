@@ -25,6 +25,10 @@ one) it is shown as a share of that entry's peak. The result is saved as a measu
 give its path wherever a device is asked for, or --catalog PATH and its name."""
 
 
+COLLECTIVES_RANKS = 2
+"""Ranks `probe --collectives` runs on when --nproc is left out (the fewest a collective needs)."""
+
+
 @dataclass(frozen=True)
 class ProbeOptions:
     """`accelopt probe`, as typed."""
@@ -59,8 +63,8 @@ class ProbeOptions:
 
     @property
     def ranks(self) -> int:
-        """Ranks the collectives run on: --nproc, or 2 when it was left out."""
-        return 2 if self.nproc is None else self.nproc
+        """Ranks the collectives run on: --nproc, or COLLECTIVES_RANKS when it was left out."""
+        return COLLECTIVES_RANKS if self.nproc is None else self.nproc
 
 
 def _check_options(opts: ProbeOptions) -> None:
@@ -112,21 +116,14 @@ def _check_options(opts: ProbeOptions) -> None:
 
 
 def _check_timeout(timeout_s: float) -> None:
-    """Refuse a --timeout-s that is no finite number of seconds above 0, in probe's own words: the limit is how long
-    the collectives may go without a figure finishing (default 300), not profile's 'longest a step may take'."""
-    import math
-
+    """launch.check_timeout_s in probe's own words: the limit is how long the collectives may go without a figure
+    finishing (default COLLECTIVES_TIMEOUT_S), not profile's 'longest a step may take'."""
     from accelopt.distributed.collectives import COLLECTIVES_TIMEOUT_S
-    from accelopt.errors import InputError
+    from accelopt.distributed.launch import check_timeout_s
 
-    fix = (f"give the longest the collectives may go without a figure finishing, in s (the default is "
-           f"{COLLECTIVES_TIMEOUT_S:g}; e.g. --timeout-s 900 for large --sizes on a slow link)")
-    if math.isnan(timeout_s):
-        raise InputError("--timeout-s nan is not a number of seconds", fix)
-    if not timeout_s > 0:
-        raise InputError(f"--timeout-s {timeout_s:g} must be > 0", fix)
-    if math.isinf(timeout_s):
-        raise InputError("--timeout-s inf would never stop a hung benchmark nor name its stuck rank", fix)
+    check_timeout_s(timeout_s, "a hung benchmark",
+                    f"give the longest the collectives may go without a figure finishing, in s (the default is "
+                    f"{COLLECTIVES_TIMEOUT_S:g}; e.g. --timeout-s 900 for large --sizes on a slow link)")
 
 
 def run_probe_command(opts: ProbeOptions) -> None:
@@ -401,6 +398,8 @@ def _run(device: str, quick: bool, dtypes: list[str] | None, compare: str | None
 
 
 def register(app: typer.Typer) -> None:
+    from accelopt.distributed import limits  # imports nothing: the help's figures are the limits the run uses
+
     @app.command("probe", help=HELP)
     def probe_cmd(
         quick: bool = typer.Option(False, "--quick", help="fewer shapes and shorter timings (under 30 s on a CPU)"),
@@ -426,7 +425,8 @@ def register(app: typer.Typer) -> None:
                                               "across --nproc ranks (gloo on cpu, NCCL on cuda) and save the link "
                                               "(bus bandwidth, latency) into the measured spec for plan"),
         nproc: int | None = typer.Option(None, "--nproc",
-                                         help="with --collectives: ranks on this machine (cuda: GPUs; default 2)"),
+                                         help="with --collectives: ranks on this machine (cuda: GPUs; default "
+                                              f"{COLLECTIVES_RANKS})"),
         sizes: str | None = typer.Option(None, "--sizes",
                                          help="with --collectives: the message sizes to time, in place of the sweep "
                                               "(1 KiB to 16 MiB, x4; --quick: to 4 MiB, x16), a comma list of "
@@ -435,9 +435,10 @@ def register(app: typer.Typer) -> None:
                                               "largest all-reduce"),
         timeout_s: float | None = typer.Option(None, "--timeout-s",
                                                help="with --collectives: if no figure finishes for this long "
-                                                    "(default 300), the ranks are stopped and the stuck one named "
-                                                    "(start-up gets at least 120 s); raise it for large --sizes on "
-                                                    "a slow link"),
+                                                    f"(default {limits.COLLECTIVES_TIMEOUT_S:g}), the ranks are "
+                                                    "stopped and the stuck one named (start-up gets at least "
+                                                    f"{limits.STARTUP_S:g} s); raise it for large --sizes on a "
+                                                    "slow link"),
     ) -> None:
         from accelopt.hardware.detect import device_name
 

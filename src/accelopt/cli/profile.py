@@ -494,6 +494,8 @@ ZOO_SIZE_HELP = "zoo models only: tiny (default), small or realistic (resnet als
 
 
 def register(app: typer.Typer) -> None:
+    from accelopt.distributed.limits import STARTUP_S  # imports nothing: the help says the limit the launcher uses
+
     @app.command("profile", help=HELP)
     def profile_cmd(
         model: str = typer.Argument(..., help="zoo name, path/file.py:factory, or HF config dir/config.json"),
@@ -555,9 +557,9 @@ def register(app: typer.Typer) -> None:
         rdzv_endpoint: str | None = typer.Option(None, "--rdzv-endpoint",
                                                  help="with --nnodes: HOST:PORT of node 0 (the same on every node)"),
         timeout_s: float | None = typer.Option(None, "--timeout-s", help="with --nproc: if no rank finishes a step "
-                                                                          "for this long (default 600), the run is "
-                                                                          "stopped and the stuck rank named (start-up "
-                                                                          "gets at least 120 s)"),
+                                                f"for this long (default {DistOptions.DEFAULTS['timeout_s']:g}), "
+                                                f"the run is stopped and the stuck rank named (start-up gets at least "
+                                                f"{STARTUP_S:g} s)"),
         find_unused_parameters: bool = typer.Option(
             False, "--find-unused-parameters", help="--parallel ddp: DDP's find_unused_parameters=True every step "
                                                     "(default: on only when the first batch leaves a trainable "

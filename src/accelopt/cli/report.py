@@ -63,9 +63,10 @@ def _summary(run: RunRecord, n: int = 3) -> str:
     return text
 
 
-INTERRUPTED = "INTERRUPTED (Ctrl-C or SIGTERM), partial"
-"""How `history list` and `show` mark a run stopped by Ctrl-C (an optimize or simulate sweep result with
-`interrupted: true`, an interrupted profile-partial): its figures read as a finished run's ('recommended speed-up
+INTERRUPTED = "INTERRUPTED ({by}), partial"
+"""How `history list` and `show` mark a run stopped by Ctrl-C or SIGTERM (an optimize or simulate sweep result with
+`interrupted: true`, an interrupted profile-partial), `by` the signal its record names (interrupts.recorded_stop:
+a partial profile's stopped_by, else 'Ctrl-C or SIGTERM'): its figures read as a finished run's ('recommended speed-up
 1x' of a run stopped before its first technique)."""
 
 
@@ -80,7 +81,11 @@ def _stopped(command: str, result: Any) -> str:
         during = getattr(r, "interrupted_during", None)
         return (f"FAILED in the {during} pass, partial" if during is not None else
                 f"FAILED in the {r.nproc * r.nnodes}-rank run, partial")
-    return INTERRUPTED if getattr(r, "interrupted", False) else ""
+    if not getattr(r, "interrupted", False):
+        return ""
+    from accelopt.interrupts import recorded_stop
+
+    return INTERRUPTED.format(by=recorded_stop(r))  # a partial profile's record says which signal; others do not
 
 
 def _list(limit: int, offset: int, as_json: bool) -> None:

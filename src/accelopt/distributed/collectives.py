@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from accelopt.distributed.limits import COLLECTIVES_TIMEOUT_S
 from accelopt.distributed.types import COLLECTIVES, CollectiveFigure, CollectivesResult, Job
 from accelopt.errors import AcceloptError, InputError, MeasurementError, of_kind
 from accelopt.measure.collective_figures import BANDWIDTH_FIT, LATENCY_FIT, LINK_FIT_MARK, LINK_MODEL_MAX_ERROR
@@ -234,11 +235,6 @@ def _link_warnings(report: ContentionReport, figs: list[CollectiveFigure]) -> st
         return ""
     others = tuple(figure_name(f) + ":" for f in figs if f.op != "all_reduce")  # warnings name a figure first
     return LINK_WARNING_MARK + "; ".join(w for w in report.warnings if not w.startswith(others))
-
-
-COLLECTIVES_TIMEOUT_S = 300.0
-"""The longest the benchmark may go without a figure finishing before its ranks are stopped as hung (probe
---timeout-s)."""
 
 
 def measure_collectives(nproc: int, *, device: str = "cpu", quick: bool = False, sizes_bytes: list[int] | None = None,

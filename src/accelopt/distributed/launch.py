@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from accelopt.distributed.limits import STARTUP_S
 from accelopt.distributed.types import TIMES_CHUNK, Job
 from accelopt.errors import AcceloptError, InputError, MeasurementError, of_kind
 from accelopt.interrupts import interrupts_held
@@ -36,8 +37,6 @@ from accelopt.interrupts import interrupts_held
 POLL_S = 0.1
 TERM_GRACE_S = 5.0
 """After SIGTERM, how long torchrun gets to stop its workers before everything left is killed."""
-STARTUP_S = 120.0
-"""Least time allowed for start-up (torch imports, rendezvous, model building) before the first step is done."""
 FAIL_GRACE_S = 10.0
 """After a rank reported an error, how long torchrun gets to tear the group down on its own."""
 
@@ -81,19 +80,24 @@ class Launch:
                              "pass node 0's address and a free port, the same on every node")
         if self.rdzv_endpoint is not None:
             split_endpoint(self.rdzv_endpoint)
-        if math.isnan(self.timeout_s):
-            raise InputError("--timeout-s nan is not a number of seconds",
-                             "give the longest a step may take, in s (e.g. --timeout-s 600)")
-        if not self.timeout_s > 0:
-            raise InputError(f"--timeout-s {self.timeout_s:g} must be > 0",
-                             "give the longest a step may take, in s (e.g. --timeout-s 600)")
-        if math.isinf(self.timeout_s):  # was accepted: a hung rank then held the run for ever, named to no one
-            raise InputError("--timeout-s inf would never stop a hung run nor name its stuck rank",
-                             "give the longest a step may take, in s (e.g. --timeout-s 600; a day is 86400)")
+        check_timeout_s(self.timeout_s, "a hung run",
+                        "give the longest a step may take, in s (e.g. --timeout-s 600; a day is 86400)")
 
     @property
     def world_size(self) -> int:
         return self.nproc * self.nnodes
+
+
+def check_timeout_s(timeout_s: float, stopped: str, fix: str) -> None:
+    """Refuse a --timeout-s that is no finite number of seconds above 0 (InputError with `fix`): the one check of
+    `profile --nproc` (Launch) and `probe --collectives`, which differ only in what the limit stops (`stopped`, e.g.
+    'a hung run') and in the fix's words. inf was accepted once: a hung rank then held the run for ever."""
+    if math.isnan(timeout_s):
+        raise InputError("--timeout-s nan is not a number of seconds", fix)
+    if not timeout_s > 0:
+        raise InputError(f"--timeout-s {timeout_s:g} must be > 0", fix)
+    if math.isinf(timeout_s):
+        raise InputError(f"--timeout-s inf would never stop {stopped} nor name its stuck rank", fix)
 
 
 def check_local_ranks(nproc: int, device: str, *, least: int = 1) -> None:

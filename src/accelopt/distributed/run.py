@@ -46,6 +46,7 @@ from accelopt.distributed.types import (
 )
 from accelopt.distributed.worker import PROFILER_WARMUP_STEPS
 from accelopt.errors import AcceloptError, InputError, MeasurementError, is_out_of_memory, of_kind
+from accelopt.interrupts import stopped_by
 from accelopt.measure.collective_figures import link_fit_warning
 from accelopt.measure.contention import (
     ContentionReport,
@@ -421,7 +422,8 @@ class Stopped:
             profile_steps=cfg.profile_steps + PROFILER_WARMUP_STEPS, ranks=ranks, partition=self.partition,
             missing=missing,
             environment={"torch": torch.__version__, "python": platform.python_version(), "host": platform.node(),
-                         "threads_per_rank": self.threads}, interrupted=not failed, failed=failed)
+                         "threads_per_rank": self.threads}, interrupted=not failed, failed=failed,
+            stopped_by="" if failed else stopped_by())
 
 
 def baseline_error(e: AcceloptError) -> AcceloptError:

@@ -429,8 +429,8 @@ class PartialDistributedResult:
     is from the steps the rank finished."""
 
     SCHEMA_KIND: ClassVar[str] = "profile-distributed-partial"
-    SCHEMA_VERSION: ClassVar[int] = 2
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)  # 2 added failed (default '')
+    SCHEMA_VERSION: ClassVar[int] = 3
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)  # 2 added failed (default ''); 3 stopped_by (default '')
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"step_median_s": "s"}
 
     name: str
@@ -451,6 +451,9 @@ class PartialDistributedResult:
     failed: str = ""
     """The error that stopped the run (a rank's crash or hang, as `profile --nproc` prints it after `error:`); ''
     when Ctrl-C or SIGTERM did."""
+    stopped_by: str = ""
+    """The signal that stopped the run, as interrupts.stopped_by names it: 'Ctrl-C' or 'SIGTERM'; '' when `failed`
+    did, and in a record written before version 3 (then said as 'Ctrl-C or SIGTERM')."""
     ranks: list[PartialRank]
     """This node's ranks (the ranks of other nodes report to their own node's launcher)."""
     partition: Partition | None = None

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from accelopt.errors import AcceloptError, InputError, MeasurementError, UnsupportedError, of_kind
+from accelopt.interrupts import stopped_by
 from accelopt.measure.contention import ContentionReport, Watch, check_samples, check_setup
 from accelopt.measure.diagnose import Diagnosis
 from accelopt.measure.memory import LiveTensorMeter, MemoryBreakdown, SavedTensorMeter, measure_memory
@@ -180,8 +181,8 @@ class PartialProfile(ProfileRun):
     JSON shape: accelopt.report.schema, kind 'profile-partial'."""
 
     SCHEMA_KIND: ClassVar[str] = "profile-partial"
-    SCHEMA_VERSION: ClassVar[int] = 2
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)  # 2 added failed (default '')
+    SCHEMA_VERSION: ClassVar[int] = 3
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)  # 2 added failed (default ''); 3 stopped_by (default '')
     LEGACY_UNVERSIONED: ClassVar[bool] = True
     """Records written before the schema (no `schema` field) have this shape and load as version 1."""
 
@@ -192,6 +193,9 @@ class PartialProfile(ProfileRun):
     failed: str = ""
     """The error that stopped the run in that pass (the model's own exception, as `profile` prints it); '' when
     Ctrl-C did."""
+    stopped_by: str = ""
+    """The signal that stopped the run, as interrupts.stopped_by names it: 'Ctrl-C' or 'SIGTERM'; '' when `failed`
+    did, and in a record written before version 3 (then said as 'Ctrl-C or SIGTERM')."""
     done: list[str]
     """Passes that finished before it."""
     missing: list[str]
@@ -256,7 +260,7 @@ class _Passes:
                               missing=[p for p in PASSES if p not in done], step_time=step_time,
                               breakdown=self.breakdown, memory=self.memory, flops_per_step=self.flops_per_step,
                               achieved_flop_per_s=achieved, environment=_environment(device),
-                              interrupted=not failed, failed=failed)
+                              interrupted=not failed, failed=failed, stopped_by="" if failed else stopped_by())
 
 
 # ---- running a step -------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ adding a technique is adding a module; no list to edit.
 from __future__ import annotations
 
 import abc
+import contextvars
 import importlib
 import math
 import pkgutil
@@ -318,8 +319,10 @@ def expand_families(names: list[str] | None, flag: str, mode: str) -> list[str] 
     return list(dict.fromkeys(out))
 
 
-_ASKED: set[str] = set()
-"""Techniques whose applicability applicable_of is deciding now (a reason asking about one that asks back)."""
+_ASKING: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar("accelopt_techniques_asking",
+                                                                        default=frozenset())
+"""Techniques whose applicability applicable_of is deciding now in this thread (a reason asking about one that asks
+back): a value of this context, not a module-wide set that another thread asking at the same time shared."""
 
 
 def applicable_of(names: Sequence[str], bundle: ModelBundle, target: Target) -> list[str]:
@@ -330,14 +333,15 @@ def applicable_of(names: Sequence[str], bundle: ModelBundle, target: Target) -> 
     not applicable."""
     out: list[str] = []
     for name in names:
-        if name in _ASKED:
+        asking = _ASKING.get()
+        if name in asking:
             continue
-        _ASKED.add(name)
+        token = _ASKING.set(asking | {name})
         try:
             if technique_named(name)().not_applicable(bundle, target) is None:
                 out.append(name)
         finally:
-            _ASKED.discard(name)
+            _ASKING.reset(token)
     return out
 
 

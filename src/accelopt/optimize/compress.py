@@ -327,10 +327,11 @@ def train_for(model: Any, bundle: ModelBundle, target: Target, *, what: str, max
                     fp32_from=str(low[0][1]).removeprefix("torch.") if low else None, unfrozen=unfrozen)
 
 
-def _check_accuracy_targets(out: Any, targets: Any, raw: Any = None, ignored: int | None = None) -> None:
+def _check_accuracy_targets(out: Any, targets: Any, raw: Any = None, kept: Any = None) -> None:
     """Accuracy compares argmax(-1) of the scores (B, ..., C) with class indices (B, ...): targets of another shape
     (one-hot (B, C)) failed deep in the comparison, or, with as many rows as classes, broadcast to (B, B) and gave
-    a wrong accuracy without a word. Targets outside 0..C-1 (other than the loss's `ignored` padding) can match no
+    a wrong accuracy without a word. Targets outside 0..C-1 (other than the loss's padding: `kept`, counted_targets)
+    can match no
     argmax: every variant scored 0% like the baseline, 'within tolerance', and the quality guard was void."""
     want = tuple(out.shape[:-1])
     got = tuple(getattr(targets, "shape", ()))
@@ -340,7 +341,7 @@ def _check_accuracy_targets(out: Any, targets: Any, raw: Any = None, ignored: in
                          f"targets, shape {got}: they must be class indices of shape {want}",
                          "yield class indices from eval_batches (one-hot targets: y.argmax(-1)), or use "
                          "metric='loss' or a callable metric")
-    labels = targets if ignored is None else targets[targets != ignored]
+    labels = targets if kept is None else targets[kept]
     classes = int(out.shape[-1])
     if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= classes):
         raise InputError(f"metric 'accuracy': the held-out targets range {int(labels.min())}..{int(labels.max())}, "
@@ -367,16 +368,17 @@ def batch_quality(bundle: ModelBundle, out: Any, targets: Any, raw: Any = None) 
     rows = float(targets.shape[0]) if getattr(targets, "shape", None) else 1.0  # (B, ...); a 0-dim target is 1
     elements = float(targets.numel()) if hasattr(targets, "numel") else rows
     if bundle.metric == "accuracy":  # targets equal to the loss's ignore_index (padding) left out, as its mean does
-        ignored = _ignored_target(bundle.loss_fn)
-        _check_accuracy_targets(out, targets, raw, ignored)
-        if ignored is not None:
-            kept = targets != ignored
+        kept = counted_targets(bundle.loss_fn, targets)
+        _check_accuracy_targets(out, targets, raw, kept)
+        if kept is not None:
             return float((out.argmax(-1) == targets)[kept].sum()), float(kept.sum())
         return float((out.argmax(-1) == targets).sum()), elements
     if bundle.metric == "loss":
-        ignored = _ignored_target(bundle.loss_fn)
-        if ignored is not None and hasattr(targets, "is_floating_point") and not targets.is_floating_point():
-            elements = float((targets != ignored).sum())  # class-index targets; torch ignores it for probabilities
+        # class-index targets only: torch ignores ignore_index for class probabilities
+        kept = (counted_targets(bundle.loss_fn, targets) if hasattr(targets, "is_floating_point")
+                and not targets.is_floating_point() else None)
+        if kept is not None:
+            elements = float(kept.sum())
             if not elements:  # every target is padding: torch's mean is 0/0, the batch adds nothing
                 return 0.0, 0.0
         structured = raw is not None and not isinstance(raw, type(out))
@@ -389,6 +391,14 @@ def batch_quality(bundle: ModelBundle, out: Any, targets: Any, raw: Any = None) 
     value = user_call(bundle, f"in its metric {bundle.metric_name}(outputs, targets)", metric,
                       out if raw is None else raw, targets)
     return bundle.scalar_metric(value) * rows, rows
+
+
+def counted_targets(loss_fn: Any, targets: Any) -> Any:
+    """The mask of the class-index `targets` that `loss_fn` averages over: those not at its ignore_index
+    (_ignored_target, padding); None where it names none (every element counts). The one filter of optimize's
+    scoring: batch_quality's accuracy and loss weights, and the runner's per-target cross-entropy terms."""
+    ignored = _ignored_target(loss_fn)
+    return None if ignored is None else targets != ignored
 
 
 def _ignored_target(loss_fn: Any) -> int | None:

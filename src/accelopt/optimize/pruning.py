@@ -32,6 +32,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from accelopt.errors import UnsupportedError
@@ -69,13 +70,32 @@ __all__ = [
 ]
 
 
+TP_TESTED = ((1, 6, 1), (1, 7))
+"""The torch-pruning versions prune_structured was tested with, from the first up to (not with) the second: it reads
+the library's internals (MetaPruner.DG and its dependency groups in _feeding_shared, Conv1D having no pruner), which
+1.6.1 has (the version in the dev venv). pyproject.toml's optional dependency says the same (TP_REQUIREMENT)."""
+TP_REQUIREMENT = f"torch-pruning>={'.'.join(map(str, TP_TESTED[0]))},<{'.'.join(map(str, TP_TESTED[1]))}"
+
+
 def _import_tp() -> Any:
+    import importlib.metadata
+    import re
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             import torch_pruning as tp
     except ImportError as e:
-        raise UnsupportedError(f"torch-pruning cannot be imported ({e})", "pip install torch-pruning") from e
+        raise UnsupportedError(f"torch-pruning cannot be imported ({e})", f"pip install '{TP_REQUIREMENT}'") from e
+    try:  # the distribution's version: torch_pruning.__version__ of 1.6.1 reads 1.6.0
+        version = importlib.metadata.version("torch-pruning")
+    except importlib.metadata.PackageNotFoundError:  # a source checkout on the path: its internals unknown
+        version = "unknown"
+    parts = tuple(int(x) for x in re.findall(r"\d+", version)[:3])
+    if not parts or not TP_TESTED[0] <= parts < TP_TESTED[1]:
+        raise UnsupportedError(f"torch-pruning {version} is installed; prune-structured reads its internals "
+                               f"(MetaPruner's dependency graph) and was tested with {TP_REQUIREMENT}",
+                               f"pip install '{TP_REQUIREMENT}', or skip prune-structured")
     return tp
 
 
@@ -295,25 +315,35 @@ def _grad_traced(model: Any) -> Iterator[None]:
 STUDENT_FIX = "use prune-unstructured, or give distill a smaller student as ModelBundle.meta['student']"
 
 
+@dataclass(frozen=True)
+class StructuredPruning:
+    """What prune_structured did to a model (pruned in place)."""
+
+    model: Any
+    broke_forward: list[str]
+    """Layers kept whole because pruning them alone broke the forward pass (e.g. q/k/v split by a fixed width)."""
+    never_pruned: list[str]
+    """Layers never pruned: the output layer, embeddings ('?' for a module with no name in the model)."""
+    feeding_shared: list[str]
+    """Layers kept whole because they feed a weight shared by two or more modules (_feeding_shared): pruning them
+    would cut its holders differently."""
+
+
 def prune_structured(model: Any, inputs: tuple[Any, ...], ratio: float, *, round_to: int | None = None,
-                     time_limit_s: float | None = None, fix: str = STUDENT_FIX,
-                     feeding: list[str] | None = None) -> tuple[Any, list[str], list[str]]:
+                     time_limit_s: float | None = None, fix: str = STUDENT_FIX) -> StructuredPruning:
     """Prune `ratio` of the channels/neurons of every prunable group of `model` in place (torch-pruning,
-    L2-magnitude importance). Returns (model, names kept whole because pruning them breaks the forward,
-    names of never-pruned layers). `time_limit_s` bounds torch-pruning's analysis (UnsupportedError past it, with
-    `fix`). A Hugging Face GPT-2's Conv1D layers are pruned as the nn.Linear they equal (conv1d_as_linear), then put
-    back narrowed. The names of the layers kept whole because they feed a shared weight (_feeding_shared) are
-    appended to `feeding` when given."""
+    L2-magnitude importance); says which layers it kept whole and why. `time_limit_s` bounds torch-pruning's
+    analysis (UnsupportedError past it, with `fix`). A Hugging Face GPT-2's Conv1D layers are pruned as the
+    nn.Linear they equal (conv1d_as_linear), then put back narrowed."""
     taken = conv1d_as_linear(model)
     try:
-        return _prune_linear_form(model, inputs, ratio, round_to, time_limit_s, fix, feeding)
+        return _prune_linear_form(model, inputs, ratio, round_to, time_limit_s, fix)
     finally:
         linear_as_conv1d(model, taken)
 
 
 def _prune_linear_form(model: Any, inputs: tuple[Any, ...], ratio: float, round_to: int | None,
-                       time_limit_s: float | None, fix: str,
-                       feeding: list[str] | None = None) -> tuple[Any, list[str], list[str]]:
+                       time_limit_s: float | None, fix: str) -> StructuredPruning:
     tp = _import_tp()
     out_width = _output_width(model, inputs)
     ties = tied_groups(model)
@@ -343,9 +373,8 @@ def _prune_linear_form(model: Any, inputs: tuple[Any, ...], ratio: float, round_
         raise UnsupportedError("structured pruning changed the model's output width",
                                "report this model to accelopt; skip prune-structured meanwhile")
     names = {id(m): n for n, m in model.named_modules()}
-    if feeding is not None:
-        feeding += [names[id(m)] for m in fed if names.get(id(m))]  # not torch-pruning's own op nodes
-    return model, bad, [names.get(id(m), "?") for m in keep]
+    return StructuredPruning(model, bad, [names.get(id(m), "?") for m in keep],
+                             [names[id(m)] for m in fed if names.get(id(m))])  # not torch-pruning's own op nodes
 
 
 def _shared_holders(model: Any, ties: list[list[str]]) -> list[Any]:
@@ -457,9 +486,8 @@ class StructuredPrune(Technique):
         ties = tied_groups(model)
         before_q = evaluate(model, bundle, target.device)
         instead = _instead(bundle, target)
-        fed: list[str] = []
-        _, kept_whole, never = prune_structured(model, inputs, ratio, time_limit_s=target.budget_s / 2, fix=instead,
-                                                feeding=fed)
+        done = prune_structured(model, inputs, ratio, time_limit_s=target.budget_s / 2, fix=instead)
+        kept_whole, never, fed = done.broke_forward, done.never_pruned, done.feeding_shared
         params1, flops1 = param_count(model), forward_flops(model, inputs)
         if params1 >= params0:
             raise UnsupportedError(f"nothing in {bundle.name} could be pruned structurally (every group is an "

@@ -39,6 +39,9 @@ class Recipe:
     source: ModelSource | None = None
     """model_source: what `--apply RECIPE` without MODEL rebuilds the model from (model_source() wrote it); None in
     a recipe written before accelopt recorded it."""
+    notes: list[str] = field(default_factory=list)
+    """What reading the file noticed that does not stop --apply (a model_file that is not beside it), to be said
+    beside the result; not written back by to_dict."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"accelopt_recipe": RECIPE_VERSION, "model": self.model, "mode": self.mode, "dtype": self.dtype,
@@ -258,7 +261,7 @@ def load_recipe(path: Path | str) -> Recipe:
                          "speedup, quality_tolerance, ...)")
     if not isinstance(data.get("model", ""), str):  # str(5) was taken as the model's name
         raise _bad(path, f"model = {data['model']!r} is not a string (the name of the model the recipe was made on)")
-    _check_model_file(path, data.get("model_file"))
+    gone = _check_model_file(path, data.get("model_file"))
     measured: dict[str, Any] = data["measured"] if isinstance(data.get("measured"), dict) else {}
     if not techs and measured.get("variant") != "baseline":  # would measure the baseline alone as the recipe
         raise _bad(path, "techniques is empty: the recipe applies nothing")
@@ -278,27 +281,27 @@ def load_recipe(path: Path | str) -> Recipe:
             raise _bad(path, f"techniques[{i}] names {t['name']} twice: a chain applies each technique once")
         chain.append((t["name"], params))
     return Recipe(model=str(data.get("model", "")), mode=mode, dtype=dtype, techniques=chain, measured=dict(measured),
-                  source=_check_source(path, data.get("model_source")))
+                  source=_check_source(path, data.get("model_source")), notes=[gone] if gone else [])
 
 
-def _check_model_file(path: Path, name: Any) -> None:
-    """model_file (the variant's weights save() wrote beside the recipe, or null): a string naming a file that is
-    there. A recipe naming a file that is gone, or a number, was accepted without a word, and its folder then read
-    as a saved model it no longer held. --apply itself rebuilds the model (MODEL or model_source) and does not read
-    the file, so null is the fix where the weights are not wanted."""
+def _check_model_file(path: Path, name: Any) -> str | None:
+    """model_file (the variant's weights save() wrote beside the recipe, or null): a string naming a file. A number
+    was accepted without a word; it is refused. A file that is gone (the recipe copied without it) was refused too,
+    though --apply rebuilds the model (MODEL or model_source) and never reads that file: it is said (returned, the
+    note printed beside the result), not refused. None when the file is there or null."""
     if name is None:
-        return
+        return None
     if not isinstance(name, str) or not name.strip():
         raise _bad(path, f"model_file = {name!r} is not a file name (the saved model beside the recipe, or null)")
     try:
         there = (path.parent / name).is_file()
     except OSError:  # a name past the file system's limit (ENAMETOOLONG) raised out of is_file: a traceback
         there = False
-    if not there:
-        raise InputError(f"recipe {str(path)!r}: model_file = {name!r} is not a file beside the recipe (looked for "
-                         f"{str(path.parent / name)!r})",
-                         f"put {name} back beside the recipe, or set \"model_file\": null (--apply rebuilds the model "
-                         "from MODEL or model_source and does not read that file)")
+    if there:
+        return None
+    return (f"recipe {str(path)!r}: model_file = {name!r} is not a file beside the recipe (looked for "
+            f"{str(path.parent / name)!r}); --apply rebuilds the model from MODEL or model_source and does not read "
+            "it (to silence this, put the file back or set \"model_file\": null)")
 
 
 FILE_SUFFIXES = (".json", ".pt", ".pth", ".onnx", ".safetensors", ".bin", ".toml", ".yaml", ".yml", ".txt",

@@ -50,7 +50,7 @@ from accelopt.optimize.base import (
     expand_families,
     technique_named,
 )
-from accelopt.optimize.compress import _ignored_target, batch_quality, fp32_output, scores_note, scores_place
+from accelopt.optimize.compress import batch_quality, counted_targets, fp32_output, scores_note, scores_place
 from accelopt.optimize.compress import first_tensor as _first_tensor
 from accelopt.optimize.results import OptimizeResult, Quality, Recommendation, VariantResult
 from accelopt.optimize.steps import copy_model, make_train_step, state_dict_bytes, state_dict_saver, wrapper_name
@@ -383,9 +383,10 @@ def _cross_entropy_terms(bundle: ModelBundle, out: Any, targets: Any) -> Any:
         return None
     classes = out.shape[-1]
     ids = targets.reshape(-1).long()
-    ignored = _ignored_target(bundle.loss_fn)
-    kept = ids != ignored if ignored is not None else torch.ones_like(ids, dtype=torch.bool)
-    ids, logits = ids[kept], out.reshape(-1, classes)[kept]
+    kept = counted_targets(bundle.loss_fn, ids)
+    logits = out.reshape(-1, classes)
+    if kept is not None:
+        ids, logits = ids[kept], logits[kept]
     if ids.numel() == 0 or bool((ids < 0).any()) or bool((ids >= classes).any()):
         return None
     loss = -torch.log_softmax(logits.float(), -1).gather(1, ids[:, None]).squeeze(1)

@@ -53,7 +53,7 @@ NOT_FROM_A_ROW = ("collectives", "tokens", "facility")
 # TransformerConfig fields a config.json read back may differ in without changing a prediction: names and notes
 # (the context limit is the config's max_position_embeddings; the step's sequence is the --seq-len flag).
 _MODEL_LABELS = ("name", "source", "seq_len", "context", "unused_keys", "config_defaults", "stored_weight_flags",
-                 "stored_weights_note")
+                 "stored_weights_note", "stored_weights_text")
 
 
 def unmapped_query_fields() -> list[str]:

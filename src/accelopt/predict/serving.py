@@ -1423,13 +1423,21 @@ def kv_int8_engine_note(model: TransformerConfig, kv_dtype: str, engine: str | N
             "counted, and timed as any other attention kernel (not the Triton backend's own rate)")
 
 
-def check_kv_engine(model: TransformerConfig, kv_dtype: str, engine: str | None) -> None:
-    """Refuse --kv-dtype int8 with --engine sglang for an MLA model: SGLang's int8 KV cache runs MHA models only
-    (SGLANG_INT8_KV_SOURCE)."""
+def kv_engine_refusal(model: TransformerConfig, kv_dtype: str, engine: str | None, *, kv: str = "--kv-dtype",
+                      engine_flag: str = "--engine") -> tuple[str, str] | None:
+    """(why, fix) where the engine cannot run that KV cache for this model, None where it can: --kv-dtype int8 with
+    --engine sglang for an MLA model, as SGLang's int8 KV cache runs MHA models only (SGLANG_INT8_KV_SOURCE). `kv`
+    and `engine_flag` name where the two come from in the fix (plan serve's flags, a runs-file row's cells)."""
     if kv_dtype == "int8" and engine == "sglang" and model.mla is not None:
-        raise InputError(f"--kv-dtype int8 with --engine sglang: {model.name} uses multi-head latent attention, and "
-                         f"{SGLANG_INT8_KV_SOURCE}",
-                         "use --kv-dtype fp8 (SGLang's fp8_e4m3 / fp8_e5m2 cache) or bf16, or another --engine")
+        return (f"{model.name} uses multi-head latent attention, and {SGLANG_INT8_KV_SOURCE}",
+                f"use {kv} fp8 (SGLang's fp8_e4m3 / fp8_e5m2 cache) or bf16, or another {engine_flag}")
+    return None
+
+
+def check_kv_engine(model: TransformerConfig, kv_dtype: str, engine: str | None) -> None:
+    """Refuse a KV cache the engine does not run for this model (kv_engine_refusal), naming the two flags."""
+    if (refused := kv_engine_refusal(model, kv_dtype, engine)) is not None:
+        raise InputError(f"--kv-dtype {kv_dtype} with --engine {engine}: {refused[0]}", refused[1])
 
 
 def weight_only_fp4(spec: AcceleratorSpec, weight_dtype: str) -> bool:

@@ -460,12 +460,10 @@ def _reproduce(row: dict[str, str], cals: dict[str, serving.ServingCalibration] 
     model = _named_cell(row, "model", get_model)  # unknown: the CSV's error, not a 'gap' the model cannot express
     if (why := not_generative(model)) is not None:  # as plan serve --model refuses it
         raise cell_error(_WHAT, row, "model", *why)
-    try:  # an int8 KV cache the row's engine does not run for this model, as plan serve refuses it
-        serving.check_kv_engine(model, row["kv_dtype"], row["engine"])
-    except InputError as e:
-        fix = e.fix.replace("--kv-dtype", "kv_dtype").replace("--engine", "engine")  # the row's cells
-        raise cell_error(_WHAT, row, "kv_dtype", f"with engine {row['engine']}: " + e.problem.partition(": ")[2],
-                         fix) from None
+    # an int8 KV cache the row's engine does not run for this model, as plan serve refuses it; the fix names the cells
+    refused = serving.kv_engine_refusal(model, row["kv_dtype"], row["engine"], kv="kv_dtype", engine_flag="engine")
+    if refused is not None:
+        raise cell_error(_WHAT, row, "kv_dtype", f"with engine {row['engine']}: {refused[0]}", refused[1])
     _check_int4_group(row, spec, model, cals, path)
     _check_below_roofline(row, spec, model)
     note = row.get("note", "") or ""

@@ -19,6 +19,7 @@ from accelopt.distributed.types import (
     RankResult,
     TermError,
 )
+from accelopt.interrupts import recorded_stop
 from accelopt.units import fmt_byte_per_s, fmt_bytes, fmt_pct, fmt_quantity, fmt_ratio, fmt_seconds
 
 
@@ -317,7 +318,7 @@ PARTIAL_COLUMNS = ("rank", "stage", "warm-up steps", "timed steps", "step median
 def stopped_text(p: PartialDistributedResult) -> str:
     if p.failed:  # the error itself: partial_lines
         return f"FAILED during the {p.nproc * p.nnodes}-rank run"
-    return f"INTERRUPTED (Ctrl-C or SIGTERM) during the {p.nproc * p.nnodes}-rank run"
+    return f"INTERRUPTED ({recorded_stop(p)}) during the {p.nproc * p.nnodes}-rank run"
 
 
 def partial_rows(p: PartialDistributedResult) -> list[tuple[PartialRank, list[str]]]:
@@ -363,7 +364,7 @@ def partial_lines(p: PartialDistributedResult) -> list[str]:
 def interrupted_line(p: PartialDistributedResult) -> str:
     """The line on stderr after the partial result: what was kept, and that no process is left."""
     done = ", ".join(f"rank {r.rank}: {r.timed_done} of {p.steps}" for r in p.ranks)
-    return (f"interrupted (Ctrl-C or SIGTERM): the run was stopped and none of its processes is left; kept the timed "
+    return (f"interrupted ({recorded_stop(p)}): the run was stopped and none of its processes is left; kept the timed "
             f"steps each rank finished ({done})")
 
 

@@ -255,7 +255,9 @@ def stopped_text(p: Any) -> str:
     as plain text: the model's message is user text)."""
     if getattr(p, "failed", ""):
         return f"FAILED in the {p.interrupted_during} pass: {p.failed}"
-    return f"INTERRUPTED (Ctrl-C or SIGTERM) during the {p.interrupted_during} pass"
+    from accelopt.interrupts import recorded_stop
+
+    return f"INTERRUPTED ({recorded_stop(p)}) during the {p.interrupted_during} pass"
 
 
 def render_partial(p: Any, console: Console | None = None) -> None:

@@ -873,18 +873,26 @@ def _quantization_note(cfg: dict[str, Any]) -> tuple[str, ...]:
     """A note for a checkpoint that stores its weights quantized: its quantization_config is not modelled (listed with
     the unused keys), and serving is predicted at --weight-dtype (bf16 unless given), so the note names the flags that
     predict the weights as stored (_stored_weight_flags)."""
-    q = cfg.get("quantization_config")
-    if not isinstance(q, dict) or not q:
+    stored = _stored_weights_text(cfg)
+    if not stored:
         return ()
-    method = q.get("quant_method", "unnamed")
     flags = " ".join(f"{flag} {value}" for flag, value in _stored_weight_flags(cfg))
     # on a device without fp4 matmuls (H100 and older) mxfp4/nvfp4 weights run weight-only: 4-bit weights, 16-bit
     # compute (plan serve prints it), as vLLM serves gpt-oss on Hopper
     fix = (f"pass `plan serve {flags}` to predict the weights as stored" if flags
            else "give `plan serve` the --weight-dtype closest to its format (bf16, fp16, fp8, int8 (weight-only), "
            "w8a8, int4, nvfp4, mxfp4)")
-    return (f"the checkpoint stores its weights quantized (quantization_config: quant_method {method}): serving is "
-            f"predicted at --weight-dtype (bf16 unless given); {fix}",)
+    return (f"{stored}: serving is predicted at --weight-dtype (bf16 unless given); {fix}",)
+
+
+def _stored_weights_text(cfg: dict[str, Any]) -> str:
+    """What a quantized checkpoint stores, the head of its note (TransformerConfig.stored_weights_text), which
+    `plan` ends in its own words; '' where the config stores no quantized weights."""
+    q = cfg.get("quantization_config")
+    if not isinstance(q, dict) or not q:
+        return ""
+    method = q.get("quant_method", "unnamed")
+    return f"the checkpoint stores its weights quantized (quantization_config: quant_method {method})"
 
 
 def _int4_group(q: dict[str, Any], cfg: dict[str, Any]) -> int | None:
@@ -2052,6 +2060,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                                  unused_keys=tuple(sorted({*unused, *_keys_not_applied(cfg, mla, window)})),
                                  config_defaults=defaults, stored_weight_flags=_stored_weight_flags(cfg),
                                  stored_weights_note=next(iter(_quantization_note(cfg)), ""),
+                                 stored_weights_text=_stored_weights_text(cfg),
                                  context=limit, **kwargs)
     except InputError as e:  # TransformerConfig's own checks name its fields: name the file and the config's keys
         raise InputError(f"{where}: {e.problem}", f"{e.fix}{_config_keys_of(e.problem, cfg)}") from None

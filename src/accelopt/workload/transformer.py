@@ -157,6 +157,9 @@ class TransformerConfig:
     serve leaves that note out where the run was given every one of them. (): none (or no format that a flag says)."""
     stored_weights_note: str = ""
     """That note of config_defaults (the quantized checkpoint's), '' where the config stores no quantized weights."""
+    stored_weights_text: str = ""
+    """What that checkpoint stores (the note's head, e.g. 'the checkpoint stores its weights quantized
+    (quantization_config: quant_method awq)'), for a command to say in its own words; '' where none."""
 
     def __post_init__(self) -> None:
         for f in ("layers", "hidden", "heads", "ffn", "vocab", "seq_len", "experts", "top_k", "moe_every"):
