@@ -54,8 +54,9 @@ _QWEN3_32B = ("Qwen/Qwen3-32B config.json (as quoted in public repositories' che
               "'expected_architecture' of a Qwen3-32B preflight: model_type qwen3, hidden_size 5120, intermediate_size "
               "25600, num_attention_heads 64, num_key_value_heads 8, head_dim 128, vocab_size 151936; a verl NPU "
               "note's copy of the config: 64 layers, tie_word_embeddings false, max_position_embeddings 40960)")
-# s-data (issue 10): Qwen2.5-0.5B(-Instruct), same weights shape for base and instruct. The QKV biases (1,152 per
-# layer) are not modelled.
+# s-data (issue 10): Qwen2.5-0.5B(-Instruct), same weights shape for base and instruct. Its q, k and v biases (896 +
+# 2 x 128 = 1,152 per layer, 27,648 in all; the model card's 'Attention QKV bias', transformers Qwen2Attention
+# bias=True: _QKV_BIAS_TYPES) are counted since s31 (rqkv); before, the preset was built without them.
 _QWEN25_05B = ("Qwen/Qwen2.5-0.5B-Instruct config.json (as pinned in public repositories' checks, e.g. a Qwen2 "
                "'VERIFIED' table and a config-loading test): num_hidden_layers 24, hidden_size 896, "
                "num_attention_heads 14, num_key_value_heads 2 (head_dim 64), intermediate_size 4864, vocab_size "
@@ -209,7 +210,7 @@ _PRESETS: dict[str, TransformerConfig] = {
     # s-data (issue 10): the model of the L4 vLLM serving rows (published_serving_runs.csv, block 'NVIDIA L4').
     "qwen2.5-0.5b": TransformerConfig(name="qwen2.5-0.5b", layers=24, hidden=896, heads=14, kv_heads=2, ffn=4864,
                                       vocab=151936, seq_len=32768, mlp="swiglu", tied_embeddings=True,
-                                      source=_QWEN25_05B, context=_positions(32768)),
+                                      qkv_bias=True, source=_QWEN25_05B, context=_positions(32768)),
 }
 
 # Llama 3.1 8B/70B keep the Llama 3 architecture (Llama 3 paper, Table 3); 405B only exists as 3.1.
@@ -362,6 +363,7 @@ _USED_KEYS = frozenset({
     "parallel_attn", "use_parallel_residual", "new_decoder_architecture", "multi_query", "num_kv_heads",
     "n_head_kv",
     "use_qkv_bias",  # StableLM: biases on q, k and v (TransformerConfig.qkv_bias)
+    "qkv_bias",  # Qwen2-MoE: the same (_qkv_bias)
     # how far the positions reach with rope scaling (workload/context.py)
     "rope_scaling", "rope_parameters", "original_max_position_embeddings",
     # gpt-oss's second spelling of num_experts_per_tok; Llama 4's MoE interleave, dense width and chunked attention
@@ -425,7 +427,7 @@ _FALCON_TYPES = frozenset({"falcon", "refinedweb", "refinedwebmodel"})
 _FAMILY_KEYS = {"multi_query": _FALCON_TYPES | {"gpt_bigcode"}, "parallel_attn": _FALCON_TYPES,
                 "new_decoder_architecture": _FALCON_TYPES, "num_kv_heads": _FALCON_TYPES, "n_head_kv": _FALCON_TYPES,
                 "use_parallel_residual": frozenset({"gpt_neox", "stablelm"}),
-                "use_qkv_bias": frozenset({"stablelm"}),
+                "use_qkv_bias": frozenset({"stablelm"}), "qkv_bias": frozenset({"qwen2_moe"}),
                 # GraniteMoeShared's shared MLP width (_shared_experts); MiniMax-M3's key of that name is another
                 # layout (with n_shared_experts), listed there as not modelled
                 "shared_intermediate_size": frozenset({"granitemoeshared"}),
@@ -1864,6 +1866,36 @@ def _check_flags(cfg: dict[str, Any], where: str) -> None:
                              f"write {key} = true or false (a JSON boolean, without quotes), or leave it out")
 
 
+# Families whose attention puts biases on q, k and v alone (TransformerConfig.qkv_bias), no config key: transformers
+# Qwen2Attention (src/transformers/models/qwen2/modeling_qwen2.py @63bb723747035466e5339aea864b133f709b067d:
+# q_proj / k_proj / v_proj bias=True, o_proj bias=False), Qwen2VLAttention (models/qwen2_vl/modeling_qwen2_vl.py
+# @928b5565ecea2852ac5a41701c90589321548522) and Qwen2_5_VLAttention (models/qwen2_5_vl/modeling_qwen2_5_vl.py
+# @efa7189c5546a94e8c1194b2ccc6669e0f7ad65e), the same; the text configs of the last two (qwen2_vl_text,
+# qwen2_5_vl_text) build those classes. Qwen3 has none (Qwen3Config attention_bias default False,
+# models/qwen3/configuration_qwen3.py @008e574): not listed. A Qwen2 config.json was read bias-free before s31.
+_QKV_BIAS_TYPES = frozenset({"qwen2", "qwen2_vl", "qwen2_vl_text", "qwen2_5_vl", "qwen2_5_vl_text"})
+# Families with a config key for it: (key, the class's default). StableLM: StableLmAttention bias=config.use_qkv_bias
+# (models/stablelm/modeling_stablelm.py), StableLmConfig default False; Qwen2-MoE: Qwen2MoeAttention
+# bias=config.qkv_bias (models/qwen2_moe/modular_qwen2_moe.py @8fb1742fe381414d1ba2a75dfd350d3d888b8f3e),
+# Qwen2MoeConfig qkv_bias default True (models/qwen2_moe/configuration_qwen2_moe.py @008e574; Qwen1.5-MoE-A2.7B's
+# config.json leaves it out).
+_QKV_BIAS_KEYS = {"stablelm": ("use_qkv_bias", False), "qwen2_moe": ("qkv_bias", True)}
+
+
+def _qkv_bias(cfg: dict[str, Any], mtype: str, where: str) -> bool:
+    """Whether the model's q, k and v projections carry biases (TransformerConfig.qkv_bias)."""
+    if mtype in _QKV_BIAS_TYPES:
+        return True
+    key, default = _QKV_BIAS_KEYS.get(mtype, ("", False))
+    value = cfg.get(key) if key else None
+    if value is None:
+        return default
+    if not isinstance(value, bool):  # "false" is a non-empty string: read as true it would add biases
+        raise InputError(f"{where}: {key} = {value!r} is not true or false",
+                         f"write {key} = true or false (a JSON boolean, without quotes), or leave it out")
+    return value
+
+
 TRAIN_SEQ_CAP = 8192
 """The training sequence of a config.json whose context is longer: min(context, 8192) tokens (`plan` notes it)."""
 
@@ -2051,7 +2083,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                                  else (context + _POSITION_ROW_OFFSET.get(mtype, 0) if context else 0)
                                  if mtype in _LEARNED_POSITION_TYPES else 0,
                                  biases=gpt2_style, norm_bias=mtype in _LAYERNORM_BIAS_TYPES,
-                                 qkv_bias=mtype == "stablelm" and bool(cfg.get("use_qkv_bias")),
+                                 qkv_bias=_qkv_bias(cfg, mtype, where),
                                  # transformers GptOssExperts: gate_up_proj_bias and down_proj_bias on every expert
                                  # (src/transformers/models/gpt_oss/modeling_gpt_oss.py at huggingface/transformers@
                                  # 6edf5b311854175ff83c59179b3360beca1ceffc, GptOssExperts.__init__); no config key

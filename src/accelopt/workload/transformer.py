@@ -133,7 +133,9 @@ class TransformerConfig:
     qkv_bias: bool = False
     """Biases on the q, k and v projections alone (q_width + k_width + v_width per layer), the out-projection and the
     MLP bias-free: StableLM's use_qkv_bias (transformers models/stablelm/modeling_stablelm.py StableLmAttention:
-    q_proj / k_proj / v_proj bias=config.use_qkv_bias, o_proj bias=False). `biases` implies it."""
+    q_proj / k_proj / v_proj bias=config.use_qkv_bias, o_proj bias=False); Qwen2, Qwen2-VL, Qwen2.5-VL always and
+    Qwen2-MoE by its qkv_bias (Qwen2Attention: q_proj / k_proj / v_proj bias=True; presets._QKV_BIAS_TYPES).
+    `biases` implies it."""
     encoder_only: bool = False
     """BERT-style (bidirectional attention, no causal mask); decoders are causal."""
     classifier_head: str = ""
