@@ -528,7 +528,11 @@ _GATED_TYPES = _SILU_MOE_TYPES | frozenset({
                           "glm4_moe", "deepseek_v32",
                           # BailingMoeMLP (Ling's dense MLP, its experts and its shared MLP): gate_proj, up_proj,
                           # down_proj (mlx-lm mlx_lm/models/bailing_moe.py @0506aad; _shared_experts)
-                          "bailing_moe"})
+                          "bailing_moe",
+                          # CohereMLP: gate_proj, up_proj, down_proj whatever hidden_act names (CohereConfig's
+                          # default "silu"; transformers models/cohere/modeling_cohere.py, stored commit 015bfeb): a
+                          # Command R config without hidden_act was read as a plain MLP, 27.6B of its 35B (uttrial)
+                          "cohere"})
 _ERNIE_MOE_TYPES = frozenset({"ernie4_5_moe"})
 # Gemma 2/3 normalise both before and after attention and the MLP (Gemma Team 2024, "Gemma 2", Table 1:
 # pre-norm and post-norm): 4 RMSNorms per block.
