@@ -150,3 +150,19 @@ def test_chatglm_sizes_are_read_from_its_own_keys(tmp_path: Path) -> None:
     assert m.unused_keys == ("add_qkv_bias",)  # its biases are not counted: said
     with pytest.raises(InputError, match="padded_vocab_size"):
         load_hf_config(_write(tmp_path, {**GLM4_9B, "padded_vocab_size": "151552"}))
+
+
+@pytest.mark.parametrize("act", [None, "gelu"])
+def test_cohere_mlp_is_gated_whatever_its_activation(tmp_path: Path, act: str | None) -> None:
+    # CohereMLP builds gate_proj, up_proj and down_proj whatever hidden_act names (transformers
+    # models/cohere/modeling_cohere.py, stored commit 015bfeb), and CohereConfig's hidden_act defaults to "silu".
+    # A config without hidden_act (or with another activation) was read as a plain 2-matrix MLP: 27,598,856,192
+    # parameters for Command R, whose card says 35 billion (by hand above: 34,980,831,232).
+    cfg: dict[str, Any] = {"architectures": ["CohereForCausalLM"], "model_type": "cohere", "hidden_size": 8192,
+                           "intermediate_size": 22528, "max_position_embeddings": 8192, "num_attention_heads": 64,
+                           "num_hidden_layers": 40, "num_key_value_heads": 64, "vocab_size": 256000}
+    if act is not None:
+        cfg["hidden_act"] = act
+    m = load_hf_config(_write(tmp_path, cfg))
+    assert m.mlp == "swiglu"
+    assert m.params_total() == pytest.approx(34_980_831_232, rel=1e-4)

@@ -128,3 +128,19 @@ def test_torchao_quantizers_say_how_much_of_the_model_they_quantized(technique: 
     note = next(n for n in v.notes if n.startswith("torchao"))
     assert "the quantized weights are 160 of the model's 5,765 parameters (2.8%)" in note, note
     assert note.endswith("left in float: Embedding, GRU"), note
+
+
+def test_the_train_mode_note_says_when_its_quality_was_scored() -> None:
+    """uttrial (2026-12-05): optimize --mode train printed 'prune-unstructured: held-out loss 13.32' under a table
+    whose prune-unstructured row read loss 12.76, with nothing saying that the note's figure is the pruned model's
+    as it came out of pruning and the table's the one after the run's training steps (--quality-steps)."""
+    torch.manual_seed(0)
+    data = [(torch.randint(0, 50, (4, 12)), torch.randint(0, 5, (4,))) for _ in range(2)]
+    b = ModelBundle(name="gru", model=_GruNet(), batches=lambda: iter(data), batch_size=4,
+                    eval_batches=lambda: iter(data), loss_fn=nn.functional.cross_entropy, metric="loss")
+    train = get_technique("prune-unstructured").apply(b, Target(mode="train", device="cpu"), {"finetune_steps": 0})
+    note = next(n for n in train.notes if n.startswith("held-out loss"))
+    assert "as pruned, before the run's --quality-steps training steps" in note, note
+    infer = get_technique("prune-unstructured").apply(b, Target(mode="inference", device="cpu"), {"finetune_steps": 0})
+    note = next(n for n in infer.notes if n.startswith("held-out loss"))
+    assert "--quality-steps" not in note, note

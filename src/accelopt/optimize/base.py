@@ -206,6 +206,12 @@ class Technique(abc.ABC):
     """True when the whole effect lives in `Variant.model` (+ `prepare_inputs`), so the runner may apply
     another technique on top of it (a bundle whose model is this variant's model) to measure the pair,
     e.g. bf16 then compile, int8 then compile."""
+    wraps_model: ClassVar[bool] = False
+    """True when the variant's model is one of our wrappers around the user's module (bf16's autocast wrapper,
+    optimize.steps.wrapper_name): the runner pairs it before no technique whose `takes_wrapped_model` is False."""
+    takes_wrapped_model: ClassVar[bool] = True
+    """False when it refuses a model another technique wrapped (the onnx-* exports, from the user's fp32 module):
+    a pair that chains a wrapping technique before it would only be listed as not-applicable."""
     made_for_compile: ClassVar[bool] = False
     """True when the technique's kernels are meant to run under torch.compile (torchao's quantization configs:
     its README quantizes, then compiles): on a CUDA target optimize also measures it followed by `compile` when

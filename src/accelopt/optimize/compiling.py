@@ -152,6 +152,7 @@ def _untraced_rnn_note(model: Any) -> str | None:
 class _CompileBase(Technique):
     family = "compilation"
     modes = ("train", "inference")
+    wraps_model: ClassVar[bool] = True  # torch.compile's OptimizedModule around a copy of the user's module
     mode_arg: ClassVar[str] = "default"
     option_specs: ClassVar[dict[str, OptionSpec]] = {  # torch.compile's modes (torch/__init__.py, compile())
         "mode": OptionSpec("default", str,

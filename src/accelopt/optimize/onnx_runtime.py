@@ -523,6 +523,7 @@ def _structured_input(bundle: ModelBundle) -> str:
 class _OnnxTechnique(Technique):
     family: ClassVar[str] = "quantization"
     modes: ClassVar[tuple[str, ...]] = ("inference",)
+    takes_wrapped_model: ClassVar[bool] = False  # not_applicable refuses a wrapped model (wrapper_name)
 
     def not_applicable(self, bundle: ModelBundle, target: Target) -> str | None:
         why = super().not_applicable(bundle, target) or already_quantized(bundle, self.name)

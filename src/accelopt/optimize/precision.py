@@ -40,6 +40,7 @@ class Bf16Autocast(Technique):
     changes = "matmuls and convolutions under torch.autocast(dtype=bfloat16); weights stay fp32"
     risks = "bf16 keeps 8 mantissa bits: outputs differ by ~1e-2 relative; rarely a training instability"
     composable: ClassVar[bool] = True
+    wraps_model: ClassVar[bool] = True  # AutocastModule around a copy of the user's module
 
     def not_applicable(self, bundle: ModelBundle, target: Target) -> str | None:
         why = super().not_applicable(bundle, target) or _baseline_fp32(bundle, target)
@@ -76,6 +77,7 @@ class Fp16Autocast(Technique):
     modes = ("train", "inference")
     changes = "matmuls and convolutions under torch.autocast(dtype=float16); training scales the loss (GradScaler)"
     risks = "fp16's 5-bit exponent overflows above 65504 and underflows small gradients (the scaler guards training)"
+    wraps_model: ClassVar[bool] = True  # AutocastModule around a copy of the user's module
 
     def not_applicable(self, bundle: ModelBundle, target: Target) -> str | None:
         why = super().not_applicable(bundle, target) or _baseline_fp32(bundle, target)

@@ -654,7 +654,10 @@ class UnstructuredPrune(Technique):
                  f"gzip-compressed {sparse_gz:,} bytes vs {dense_gz:,} dense",
                  "dense kernels do not get faster: the same matmuls run over zeros (expect the same step time); "
                  "speed needs structured pruning or 2:4 sparse tensor cores",
-                 f"held-out {bundle.metric_name} {quality_text(quality, bundle.metric_name)}"]
+                 f"held-out {bundle.metric_name} {quality_text(quality, bundle.metric_name)}"
+                 # train mode: the table's figure is scored after the runner's training steps, this one before them
+                 + (f" as pruned{', fine-tuned' if run is not None else ''}, before the run's --quality-steps "
+                    "training steps (the table's figure is scored after them)" if target.mode == "train" else "")]
         if ties:
             notes.append(f"tied weights kept one tensor with one mask ({', '.join(ties)}): the other holder shares "
                          "the zeros; counted and sized once")

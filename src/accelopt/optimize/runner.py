@@ -1371,7 +1371,9 @@ class _Run:
                 "them under the key 'logits' or first)")
 
     def pairs(self, singles: list[tuple[Technique, VariantResult]]) -> list[list[Technique]]:
-        """Compatible pairs of measured, faster-or-leaner, quality-keeping singles: a composable first."""
+        """Compatible pairs of measured, faster-or-leaner, quality-keeping singles: a composable first, and no
+        wrapping one (bf16's autocast) before one that refuses a wrapped model (onnx-*): bf16+onnx-int8 and
+        bf16+onnx-fp32 took every combination slot of a CPU run and were both listed as not-applicable."""
         good = [(t, r) for t, r in singles if r.measured and r.quality and r.quality.within_tolerance is not False
                 and (r.speedup or 0) > 1.0]
         out: list[tuple[float, list[Technique]]] = []
@@ -1379,7 +1381,7 @@ class _Run:
             if not ta.composable:
                 continue
             for tb, rb in good:
-                if tb.name == ta.name or tb.family == ta.family:
+                if tb.name == ta.name or tb.family == ta.family or (ta.wraps_model and not tb.takes_wrapped_model):
                     continue
                 out.append(((ra.speedup or 1) * (rb.speedup or 1), [ta, tb]))
         out.sort(key=lambda x: -x[0])

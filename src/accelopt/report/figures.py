@@ -186,6 +186,8 @@ def _serve(r: Any) -> list[KeyFigure]:
             if pts[0].moe is not None:
                 out.append(_f(f"{s.device}: MoE exchange per decode step at {serve_point_label(pts[0])}",
                               pts[0].moe, "exchange_decode_s", True))
+    if r.errors:  # last, as plan's 'feasible': a run no device could serve was listed with no figure at all
+        out.append(KeyFigure("devices that cannot serve it", float(len(r.errors)), "count"))
     return out
 
 

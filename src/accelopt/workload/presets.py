@@ -530,7 +530,21 @@ _GATED_TYPES = _SILU_MOE_TYPES | frozenset({
                           "glm4_moe", "deepseek_v32",
                           # BailingMoeMLP (Ling's dense MLP, its experts and its shared MLP): gate_proj, up_proj,
                           # down_proj (mlx-lm mlx_lm/models/bailing_moe.py @0506aad; _shared_experts)
-                          "bailing_moe"})
+                          "bailing_moe",
+                          # CohereMLP: gate_proj, up_proj, down_proj whatever hidden_act names (CohereConfig's
+                          # default "silu"; transformers models/cohere/modeling_cohere.py, stored commit 015bfeb): a
+                          # Command R config without hidden_act was read as a plain MLP, 27.6B of its 35B (uttrial)
+                          "cohere"})
+# Families whose MLP class is two matrices whatever its activation (transformers GPTNeoXMLP dense_h_to_4h /
+# dense_4h_to_h, BertIntermediate + BertOutput and its encoder kin, GPT2MLP c_fc / c_proj, OPTDecoderLayer fc1 / fc2,
+# FalconMLP, BloomMLP, PhiMLP fc1 / fc2, MPTMLP up_proj / down_proj, ...): a silu there changes the elementwise op,
+# not the layer count, so the silu rule below (gated where a type has no rule) does not apply. A GPT-NeoX config with
+# hidden_act silu was read as a gated MLP, 50% more MLP weights, without a word (uttrial). GPT-J keeps the rule:
+# `validate --row` writes model_type gptj for a runs-file row's parallel attention + MLP block, with hidden_act silu
+# for its SwiGLU (PaLM's; predict/run_command.py).
+_PLAIN_MLP_TYPES = frozenset({
+    "gpt_neox", "bert", "roberta", "xlm-roberta", "camembert", "electra", "distilbert", "gpt2", "gpt_bigcode",
+    "gpt_neo", "codegen", "bloom", "falcon", "refinedweb", "refinedwebmodel", "mpt", "opt", "phi"})
 _ERNIE_MOE_TYPES = frozenset({"ernie4_5_moe"})
 # Gemma 2/3 normalise both before and after attention and the MLP (Gemma Team 2024, "Gemma 2", Table 1:
 # pre-norm and post-norm): 4 RMSNorms per block.
@@ -1996,7 +2010,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         if cfg.get(key) is not None and not isinstance(cfg[key], str):
             raise InputError(f"{where}: {key} = {cfg[key]!r} is not the name of an activation",
                              f'give {key} a name such as "silu" or "gelu", or leave it out')
-    gated = mtype in _GATED_TYPES or _activation(cfg)[1] == "silu"
+    gated = mtype in _GATED_TYPES or (_activation(cfg)[1] == "silu" and mtype not in _PLAIN_MLP_TYPES)
     context = _opt(cfg, _CONTEXT_KEYS, None, where)
     if context == 0:  # not 'left out': the note said the config gave none, and training ran at 2048 tokens
         raise InputError(f"{where}: the context length (max_position_embeddings / n_positions / n_ctx) is 0",
