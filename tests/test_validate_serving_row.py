@@ -1,0 +1,57 @@
+"""`validate --serving --row ID` prints a serving run's published and predicted figure and the `plan serve` command
+that reproduces the prediction, as `validate --row` does for training runs (issue 10: every runs-file row written down
+from the command line, with validate's number). The printed command, run with --json, gives validate's figure."""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+import pytest
+from conftest import run_main
+
+from accelopt.predict.serving_validation import read_serving_runs, reproduce
+
+_ROWS = {r["id"]: r for r in read_serving_runs()[0]}
+# one row each of: a max-load MoE row on attention-data parallelism, a memory fraction the launch command set, an int4
+# group size, a TTFT row of a static batch, a TensorRT-LLM v0.9 row without the MoE plugin
+_IDS = ("trt10-h200-qwen3-235b-ep8-128-128", "sglang-mi355x-l31-8b-tp1-b64-8192-1024-tpot",
+        "trtjet-orin-l3-8b-int4-128-128-ttft", "wmx-l4-q25-05b-256-128-c1-ttft", "trt09-h200-mixtral-tp2-b1024-128-128")
+
+
+def _figure(point: dict, metric: str) -> float:
+    """The row's metric from `plan serve --json`'s first point, as validate_serving's _predict_row computes it."""
+    return {"output_tok_s": lambda: point["output_tokens_per_s"],
+            "output_tok_s_per_device": lambda: point["output_tokens_per_s_per_device"],
+            "decode_tok_s": lambda: point["decode_tokens_per_s"],
+            "decode_tok_s_per_device": lambda: point["decode_tokens_per_s"] / point["n_devices"],
+            "ttft_ms": lambda: point["ttft_s"] * 1e3, "tpot_ms": lambda: point["tpot_s"] * 1e3,
+            "prefill_tok_s_per_device": lambda: point["batch"] * point["prompt_len"] / point["prefill"]["total_s"]
+            / point["n_devices"]}[metric]()
+
+
+@pytest.mark.parametrize("rid", _IDS)
+def test_printed_command_gives_validates_figure(rid: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main(["validate", "--serving", "--row", rid], capsys)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith(f"run {rid} (")
+    want = reproduce(_ROWS[rid])
+    assert f"published {want.published:.4g}" in lines[0] and f"predicted {want.predicted:.4g}" in lines[0]
+    argv = shlex.split(lines[1])
+    assert argv[:3] == ["accelopt", "plan", "serve"]
+    code, out, err = run_main([*argv[1:], "--json"], capsys)
+    assert code in (0, 2), err  # 2: a static batch beyond memory; its figures are still in the JSON
+    point = json.loads(out)["results"][0]["points"][0]
+    assert _figure(point, _ROWS[rid]["metric"]) == pytest.approx(want.predicted, rel=1e-12)
+
+
+def test_unknown_id_names_the_nearest(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_main(["validate", "--serving", "--row", "trt10-h200-qwen3-235b-ep8-128-12"], capsys)
+    assert code == 2 and "unknown serving run id" in err and "trt10-h200-qwen3-235b-ep8-128-128" in err
+
+
+@pytest.mark.parametrize("flag", [["--json"], ["--config-dir", "x"]])
+def test_text_only(flag: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_main(["validate", "--serving", "--row", _IDS[0], *flag], capsys)
+    assert code == 2 and f"--row --serving with {flag[0]}" in " ".join(err.split())
