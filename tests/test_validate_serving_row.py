@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 import shlex
+from pathlib import Path
 
 import pytest
 from conftest import run_main
 
 from accelopt.predict.serving_validation import read_serving_runs, reproduce
+from accelopt.units import fmt_count
 
 _ROWS = {r["id"]: r for r in read_serving_runs()[0]}
 # one row each of: a max-load MoE row on attention-data parallelism, a memory fraction the launch command set, an int4
@@ -37,7 +39,7 @@ def test_printed_command_gives_validates_figure(rid: str, capsys: pytest.Capture
     lines = out.splitlines()
     assert lines[0].startswith(f"run {rid} (")
     want = reproduce(_ROWS[rid])
-    assert f"published {want.published:.4g}" in lines[0] and f"predicted {want.predicted:.4g}" in lines[0]
+    assert f"published {fmt_count(want.published)}" in lines[0] and f"predicted {fmt_count(want.predicted)}" in lines[0]
     argv = shlex.split(lines[1])
     assert argv[:3] == ["accelopt", "plan", "serve"]
     code, out, err = run_main([*argv[1:], "--json"], capsys)
@@ -55,3 +57,19 @@ def test_unknown_id_names_the_nearest(capsys: pytest.CaptureFixture[str]) -> Non
 def test_text_only(flag: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_main(["validate", "--serving", "--row", _IDS[0], *flag], capsys)
     assert code == 2 and f"--row --serving with {flag[0]}" in " ".join(err.split())
+
+
+def test_report_names_the_row_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the text report's last line says how to get a row's command, with the report's --runs (as the training one)
+    rows = (Path(__file__).parents[1] / "src/accelopt/predict/data/published_serving_runs.csv").read_text(
+        encoding="utf-8").splitlines()
+    head = next(i for i, line in enumerate(rows) if line.startswith("id,"))
+    mine = tmp_path / "mine.csv"
+    mine.write_text("\n".join([*rows[:head + 1], next(r for r in rows[head + 1:] if r.startswith(_IDS[3] + ","))])
+                    + "\n", encoding="utf-8")
+    code, out, err = run_main(["validate", "--serving", "--runs", str(mine)], capsys)
+    assert code == 0, err
+    last = out.strip().splitlines()[-1]
+    assert last.endswith(f"accelopt validate --serving --runs {mine} --row RUN_ID")
+    code, out, err = run_main(["validate", "--serving", "--runs", str(mine), "--row", _IDS[3]], capsys)
+    assert code == 0 and out.startswith(f"run {_IDS[3]} ("), err

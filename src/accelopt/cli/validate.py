@@ -140,6 +140,13 @@ def _inputs_argv(opts: ValidateOptions) -> str:
     return "".join(f" {flag} {shlex.quote(value)}" for flag, value in pairs if value is not None)
 
 
+def serving_row_hint(runs: str | None, calibration: str | None) -> str:
+    """The serving report's last line: the command that prints a row's `plan serve` command (as the training
+    report's `--row RUN_ID` line), with the report's --runs and --calibration."""
+    return ("each run's prediction as an `accelopt plan serve` command: accelopt validate --serving"
+            f"{_inputs_argv(ValidateOptions(runs=runs, calibration=calibration))} --row RUN_ID")
+
+
 def _model_key_lines(runs: str) -> list[str]:
     """The unused-config-keys warning of `plan explain --model` (report.plan_warnings.unused_keys_line), once per
     config a `model` cell names: a row typed from a config.json is told what the predictor leaves out of it, as the
@@ -241,14 +248,15 @@ def _print_serving_commands(opts: ValidateOptions) -> None:
     from accelopt.cli.plan import console
     from accelopt.predict.serving_validation import METRIC_FIELDS, serving_row_commands
     from accelopt.report.console import plain
+    from accelopt.units import fmt_count
 
     con = console()
     for one in serving_row_commands(opts.rows, opts.runs, opts.calibration):
         r = one.result
         predicted = ("not predicted (a 'gap' row: its note says what the model cannot express)"
-                     if r.predicted is None else f"predicted {r.predicted:.4g} (estimate), error "
-                     f"{100 * (r.predicted / r.published - 1):+.1f}%")
-        con.print(plain(f"run {r.id} ({r.source}): {r.metric} published {r.published:.4g}, {predicted}; "
+                     if r.predicted is None else f"predicted {fmt_count(r.predicted)} (estimate), error "
+                     f"{100 * (r.predicted / r.published - 1):+.1f}%")  # fmt_count: as the report's table
+        con.print(plain(f"run {r.id} ({r.source}): {r.metric} published {fmt_count(r.published)}, {predicted}; "
                         f"{r.hardware}, {r.precision}, engine {r.engine}, family {r.family}, "
                         f"{'fit' if r.role == 'fit' else 'held out' if r.role == 'test' else r.role}"),
                   soft_wrap=True)
