@@ -73,3 +73,28 @@ def test_report_names_the_row_command(tmp_path: Path, capsys: pytest.CaptureFixt
     assert last.endswith(f"accelopt validate --serving --runs {mine} --row RUN_ID")
     code, out, err = run_main(["validate", "--serving", "--runs", str(mine), "--row", _IDS[3]], capsys)
     assert code == 0 and out.startswith(f"run {_IDS[3]} ("), err
+
+
+def test_a_relative_model_cell_is_joined_to_the_csvs_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    # the model cell 'tiny/config.json' is read relative to the CSV's folder (docs/runs_files.md); the printed
+    # command names the joined path, so it runs from any folder and gives the same figure
+    import shutil
+
+    root = Path(__file__).parents[1]
+    shutil.copytree(root / "examples" / "hf_tiny_llama", tmp_path / "sub" / "tiny")
+    rows = (root / "src/accelopt/predict/data/published_serving_runs.csv").read_text(encoding="utf-8").splitlines()
+    head = next(i for i, line in enumerate(rows) if line.startswith("id,"))
+    base = next(r for r in rows[head + 1:] if r.startswith(_IDS[3] + ","))
+    mine = tmp_path / "sub" / "serving.csv"
+    mine.write_text("\n".join([*rows[:head + 1], base.replace(_IDS[3] + ",", "tiny-run,", 1).replace(
+        f",{_ROWS[_IDS[3]]['model']},", ",tiny/config.json,", 1)]) + "\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # not the CSV's folder
+    code, out, err = run_main(["validate", "--serving", "--runs", str(mine), "--row", "tiny-run"], capsys)
+    assert code == 0, err
+    argv = shlex.split(out.splitlines()[1])
+    assert argv[argv.index("--model") + 1] == str(tmp_path / "sub" / "tiny" / "config.json")
+    code, doc, err = run_main([*argv[1:], "--json"], capsys)
+    assert code == 0, err
+    predicted = float(out.split("predicted ")[1].split(" ")[0])  # printed to 4 significant digits (fmt_count)
+    assert json.loads(doc)["results"][0]["points"][0]["ttft_s"] * 1e3 == pytest.approx(predicted, rel=1e-3)
