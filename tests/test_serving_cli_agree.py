@@ -115,3 +115,24 @@ def test_engine_flag_is_its_memory_rule_and_explicit_flags_override_it(capsys: p
     assert usable("--engine", "optimum-habana", "--memory-fraction", "0.5") == pytest.approx(0.5 * cap)
     code, _, err = run_main([*base, "--engine", "vlm"], capsys)
     assert code == 2 and "vllm" in err
+
+
+def _pairs(argv: list[str]) -> list[tuple[str, ...]]:
+    """An argv as its flags, each with the value that follows it (order-free)."""
+    out: list[tuple[str, ...]] = []
+    for a in argv:
+        if a.startswith("--"):
+            out.append((a,))
+        elif out:
+            out[-1] = (*out[-1], a)
+    return sorted(out)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=lambda r: r["id"])
+def test_validate_row_prints_these_flags(row: dict[str, str]) -> None:
+    # `validate --serving --row ID` prints serving_row_argv: the same flags as the row written down above
+    from accelopt.predict.serving_validation import serving_row_argv
+
+    argv = serving_row_argv(row)
+    assert argv[:2] == ["plan", "serve"]
+    assert _pairs(argv) == _pairs([a for a in _flags(row) if a != "--json"])

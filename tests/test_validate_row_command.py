@@ -108,9 +108,12 @@ def test_bad_row_inputs_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str
     code, _, err = run_main(["validate", "--row", "llama3-405b-8kk", "--config-dir", str(tmp_path)], capsys)
     assert code == 2 and "unknown run id 'llama3-405b-8kk'" in err and "'llama3-405b-8k'" in err
     assert list(tmp_path.iterdir()) == []  # nothing written for a run list with an unknown id
-    for extra in (["--serving"], ["--html", str(tmp_path / "p.html")]):
+    for extra in (["--inference"], ["--html", str(tmp_path / "p.html")]):
         code, _, err = run_main(["validate", "--row", "llama3-405b-8k", *extra], capsys)
         assert code == 2 and f"--row with {extra[0]}" in err, err
+    # --serving --row prints serving runs' commands (tests/test_validate_serving_row.py): a training id is named so
+    code, _, err = run_main(["validate", "--row", "llama3-405b-8k", "--serving"], capsys)
+    assert code == 2 and "a training run" in err and "leave --serving out" in err, err
     code, _, err = run_main(["validate", "--config-dir", str(tmp_path)], capsys)
     assert code == 2 and "--config-dir without --row" in err
     (tmp_path / "afile").write_text("", encoding="utf-8")

@@ -448,10 +448,14 @@ def _none_feasible(c: Any, near_limits: Any, top: int) -> Any:
         return InfeasibleError(f"no feasible layout among {len(c):,} evaluated ({why}); {fit:,} fit memory but miss "
                                f"--deadline / --budget-usd: the {len(near_limits)} nearest the limits are listed",
                                "relax --deadline / --budget-usd, raise --devices, or add faster or cheaper --hardware")
+    # the rows carry memory per device and capacity (mem/dev; JSON mem_total_bytes, mem_capacity_bytes), not its
+    # terms: those are `plan explain`'s (terms.mem_*_bytes), so the fix sends the user there for them
     return InfeasibleError(f"no feasible layout among {len(c):,} evaluated ({why or 'none fits'}); the "
-                           f"{min(top, len(c))} closest to fitting memory are listed with their memory terms",
+                           f"{min(top, len(c))} closest to fitting memory are listed with their memory per device "
+                           "(mem/dev; JSON: closest_by_memory[].mem_total_bytes against mem_capacity_bytes)",
                            "raise --devices, add --hardware with more memory, relax --deadline/--budget-usd, "
-                           "or run `accelopt plan explain` on a layout to see why it fails")
+                           "or run `accelopt plan explain` on a listed layout (--tp, --pp, --mbs, --zero, ... as its "
+                           "row) for its memory terms: weights, gradients, optimizer state, activations")
 
 
 TABLE_ROWS_MAX = 200

@@ -401,3 +401,6 @@ def validate_serving_cmd(runs: str | None, as_json: bool, html: str | None, cali
         con.print(over, markup=False)
     for key, cite in data.sources.items():
         con.print(f"{key} = {cite}", markup=False)
+    from accelopt.cli.validate import serving_row_hint
+
+    con.print(serving_row_hint(runs, calibration), markup=False, soft_wrap=True)  # one line, copied as it stands

@@ -31,7 +31,7 @@ class ValidateOptions:
     catalog: tuple[Path, ...] = ()
     """Extra catalog TOML files whose devices the runs' hardware cells may name (training runs)."""
     rows: tuple[str, ...] = ()
-    """Run ids whose `plan explain` command is printed instead of the report (training runs)."""
+    """Run ids whose `plan explain` command (with `serving`: `plan serve` command) is printed instead of the report."""
     config_dir: str = "."
     """Where --row writes each run's architecture cells as ID.config.json."""
 
@@ -43,7 +43,8 @@ def register(app: typer.Typer) -> None:
                  "--serving does the same for published LLM serving figures (throughput, TTFT, TPOT through plan "
                  "serve's model), --inference for published inference latencies (through plan infer's model; per "
                  "source, inference family and precision too). "
-                 "--row ID prints the `accelopt plan explain` command that reproduces a training run's prediction.")
+                 "--row ID prints the `accelopt plan explain` command that reproduces a training run's prediction "
+                 "(with --serving: the `accelopt plan serve` command of a serving run).")
     def validate(
         runs: str = typer.Option(None, "--runs", help="CSV of runs in the bundled format (default: bundled); "
                                  "its columns, the required ones and what a blank cell means: docs/runs_files.md; "
@@ -68,7 +69,8 @@ def register(app: typer.Typer) -> None:
                                       "explain` command that reproduces the prediction, its architecture cells "
                                       "written as a config.json under --config-dir (an existing different file is "
                                       "not overwritten); --json: the validate-row document (`accelopt schema "
-                                      "validate-row`)"),
+                                      "validate-row`); with --serving: a serving run's published and predicted "
+                                      "figure and the `accelopt plan serve` command that gives it (text only)"),
         config_dir: str = typer.Option(".", "--config-dir", help="with --row: the folder its ID.config.json files "
                                        "are written to (default: the current folder)"),
     ) -> None:
@@ -80,6 +82,9 @@ def register(app: typer.Typer) -> None:
 def run_validate(opts: ValidateOptions) -> None:
     """One library call (predict.validation.validate_report), then rendering."""
     _refuse_mixed(opts)
+    if opts.rows and opts.serving:
+        _print_serving_commands(opts)
+        return
     if opts.rows:
         _print_commands(opts)
         return
@@ -135,6 +140,13 @@ def _inputs_argv(opts: ValidateOptions) -> str:
     return "".join(f" {flag} {shlex.quote(value)}" for flag, value in pairs if value is not None)
 
 
+def serving_row_hint(runs: str | None, calibration: str | None) -> str:
+    """The serving report's last line: the command that prints a row's `plan serve` command (as the training
+    report's `--row RUN_ID` line), with the report's --runs and --calibration."""
+    return ("each run's prediction as an `accelopt plan serve` command: accelopt validate --serving"
+            f"{_inputs_argv(ValidateOptions(runs=runs, calibration=calibration))} --row RUN_ID")
+
+
 def _model_key_lines(runs: str) -> list[str]:
     """The unused-config-keys warning of `plan explain --model` (report.plan_warnings.unused_keys_line), once per
     config a `model` cell names: a row typed from a config.json is told what the predictor leaves out of it, as the
@@ -172,11 +184,17 @@ def _refuse_mixed(opts: ValidateOptions) -> None:
                             "CSV's folder)" if opts.serving else "")
                          + ", or validate training runs (`accelopt validate --runs FILE --catalog FILE`)")
     row_only = [flag for flag, given in (("--html", opts.html is not None),
-                                         ("--inference", opts.inference), ("--serving", opts.serving)) if given]
+                                         ("--inference", opts.inference)) if given]
     if opts.rows and row_only:
         raise InputError(f"--row with {', '.join(row_only)}: --row prints the `plan explain` command of training "
-                         "runs (no report or page; --json: the validate-row document)",
+                         "runs (with --serving: the `plan serve` command of serving runs; no report or page; "
+                         "--json: the validate-row document)",
                          f"leave {', '.join(row_only)} out with --row")
+    if opts.rows and opts.serving and (opts.as_json or opts.config_dir != "."):
+        flag = "--json" if opts.as_json else "--config-dir"
+        raise InputError(f"--row --serving with {flag}: a serving row's command is printed as text (its model "
+                         "cell is a preset or a config.json path, so no config file is written)",
+                         f"leave {flag} out; add --json to the printed `plan serve` command for its figures as JSON")
     if opts.config_dir != "." and not opts.rows:
         raise InputError("--config-dir without --row: only --row writes config files",
                          "add --row RUN_ID, or leave --config-dir out")
@@ -222,6 +240,29 @@ def _print_commands(opts: ValidateOptions) -> None:
         con.print(plain("  its step_time_s term is the predicted step time above (`plan explain` prints every term; "
                         "add --json for them as JSON)" if not cmd.gaps else
                         "  not reproduced by that command: " + "; ".join(cmd.gaps)), soft_wrap=True)
+
+
+def _print_serving_commands(opts: ValidateOptions) -> None:
+    """`validate --serving --row ID`: each serving run's figures and the `plan serve` command that reproduces its
+    prediction (plain text)."""
+    from accelopt.cli.plan import console
+    from accelopt.predict.serving_validation import METRIC_FIELDS, serving_row_commands
+    from accelopt.report.console import plain
+    from accelopt.units import fmt_count
+
+    con = console()
+    for one in serving_row_commands(opts.rows, opts.runs, opts.calibration):
+        r = one.result
+        predicted = ("not predicted (a 'gap' row: its note says what the model cannot express)"
+                     if r.predicted is None else f"predicted {fmt_count(r.predicted)} (estimate), error "
+                     f"{100 * (r.predicted / r.published - 1):+.1f}%")  # fmt_count: as the report's table
+        con.print(plain(f"run {r.id} ({r.source}): {r.metric} published {fmt_count(r.published)}, {predicted}; "
+                        f"{r.hardware}, {r.precision}, engine {r.engine}, family {r.family}, "
+                        f"{'fit' if r.role == 'fit' else 'held out' if r.role == 'test' else r.role}"),
+                  soft_wrap=True)
+        con.print(plain(f"  {one.command}"), soft_wrap=True)  # one line: copied and run as it stands
+        con.print(plain(f"  its {r.metric} is {METRIC_FIELDS[r.metric]} of the command's first point (add --json: "
+                        "results[0].points[0])"), soft_wrap=True)
 
 
 def _print(data: Any) -> None:

@@ -59,6 +59,7 @@ from accelopt.predict.training import (
     evaluate,
     micro_batches,
     recompute_choices,
+    schedule_error,
     seqs_per_rank,
     splits_kv_heads,
     structural_problems,
@@ -220,8 +221,7 @@ def _check_values(q: LayoutQuery) -> None:
         raise InputError(f"--recompute {q.recompute!r} is not a recompute mode (the names are lower case)",
                          f"give --recompute {recompute_choices()}")
     if q.schedule not in SCHEDULES:
-        raise InputError(f"--schedule {q.schedule!r} is not a pipeline schedule{case_hint(q.schedule, SCHEDULES)}",
-                         f"give --schedule {', '.join(SCHEDULES)}")
+        raise schedule_error(q.schedule)
     for flag, val in (("--hsdp", q.hsdp), ("--etp", q.etp), ("--recompute-layers", q.recompute_layers),
                       ("--slice-devices", q.slice_devices)):
         if val < 0:

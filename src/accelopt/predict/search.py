@@ -55,6 +55,7 @@ from accelopt.predict.training import (
     device_setup,
     evaluate,
     micro_batches,
+    schedule_error,
     splits_kv_heads,
     structural_problems,
 )
@@ -366,7 +367,7 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
         check_slices(n, slice_devices)
     specs = [slice_spec(sp, slice_devices) for sp in specs]
     if schedule not in SCHEDULES:
-        raise InputError(f"--schedule {schedule!r}", f"use one of: {', '.join(SCHEDULES)}")
+        raise schedule_error(schedule)
     for flag, limit in (("--deadline", deadline_s), ("--budget-usd", budget_usd)):
         if limit is not None and not 0 < limit < float("inf"):  # NaN too: it would drop every layout unsaid
             raise InputError(f"{flag} {limit!r} must be a finite number > 0", f"give {flag} e.g. "

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import shlex
 import statistics
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field, replace
@@ -726,3 +727,70 @@ def fit_serving(family: str, grid: dict[str, list[float]], runs_path: Path | str
                 if c_loss < best_loss:
                     best, best_loss = cand, c_loss
     return best, best_loss
+
+
+# runs-file column -> the `plan serve` flag that takes the same value (given where the cell is not blank)
+_VALUED_FLAGS = (("ep", "--ep"), ("attention_dp", "--attention-dp"), ("redundant_experts", "--redundant-experts"),
+                 ("max_batch_size", "--max-batch-size"), ("tp_allreduce", "--tp-allreduce"),
+                 ("memory_fraction", "--memory-fraction"), ("int4_group_size", "--int4-group-size"),
+                 ("requests", "--requests"))
+# 'yes' column -> its `plan serve` switch
+_YES_FLAGS = (("two_batch_overlap", "--two-batch-overlap"), ("dense_experts", "--dense-experts"))
+METRIC_FIELDS = {"output_tok_s": "output_tokens_per_s", "output_tok_s_per_device": "output_tokens_per_s_per_device",
+                 "decode_tok_s": "decode_tokens_per_s", "decode_tok_s_per_device": "decode_tokens_per_s / n_devices",
+                 "ttft_ms": "ttft_s x 1000", "tpot_ms": "tpot_s x 1000",
+                 "prefill_tok_s_per_device": "batch x prompt_len / prefill.total_s / n_devices"}
+"""A row's metric as the fields of `plan serve --json`'s results[0].points[0] it is computed from (_predict_row)."""
+
+
+def serving_row_argv(row: Mapping[str, str | None], calibration: str | None = None) -> list[str]:
+    """The `accelopt plan serve` arguments that predict the row's figure as `validate --serving` does (_predict_row
+    reads the same cells): --engine applies the engine's memory rule, --batch max a max-load row's waves; a blank
+    optional cell is the flag left out (its default is the blank cell's meaning, docs/runs_files.md)."""
+    argv = ["plan", "serve", "--model", str(row["model"]), "--hardware", str(row["hardware"]),
+            "--tp", str(row["tp"]), "--pp", str(row["pp"]), "--prompt", str(row["prompt_len"]),
+            "--output", str(row["output_len"]), "--weight-dtype", str(row["weight_dtype"]),
+            "--kv-dtype", str(row["kv_dtype"]), "--engine", str(row["engine"]), "--batch", str(row["batch"])]
+    for col, flag in _VALUED_FLAGS:
+        if v := (row.get(col) or "").strip():
+            argv += [flag, v]
+    argv += [flag for col, flag in _YES_FLAGS if (row.get(col) or "").strip() == "yes"]
+    return argv + ([] if calibration is None else ["--calibration", calibration])
+
+
+@dataclass(frozen=True)
+class ServingRowCommand:
+    """`validate --serving --row ID`: the row's figures and the `plan serve` command that reproduces them."""
+
+    result: ServingRunResult
+    command: str
+    """One shell line: `accelopt plan serve ...`."""
+
+
+def _training_ids() -> set[str]:
+    from accelopt.predict.validation import read_runs
+
+    return {r["id"] for r in read_runs(None)}
+
+
+def serving_row_commands(ids: tuple[str, ...], runs_path: str | None = None,
+                         calibration: str | None = None) -> list[ServingRowCommand]:
+    """`validate --serving --row ID ...`: each named row of the serving runs file (the bundled one when `runs_path`
+    is None) predicted as `validate --serving` does, and its `plan serve` command. An id no row has is an error
+    naming the nearest ones, before any prediction."""
+    from accelopt.errors import unknown_name
+
+    rows = {r["id"]: r for r in read_serving_runs(runs_path)[0]}
+    for rid in ids:
+        if rid not in rows and runs_path is None and rid in _training_ids():
+            raise InputError(f"{rid!r} is a training run (the bundled training runs file), not a serving run",
+                             f"leave --serving out: `accelopt validate --row {rid}` prints its `plan explain` command")
+        if rid not in rows:
+            raise unknown_name("serving run id", rid, list(rows), listed_by="accelopt validate --serving" + (
+                f" --runs {runs_path}" if runs_path else ""))
+    if calibration is not None:  # a bad file fails once, named, before any row (as the report)
+        serving.serving_calibrations(calibration)
+    with naming_file("serving runs file", runs_path):  # an unknown device or model names the user's file too
+        return [ServingRowCommand(result=reproduce(rows[rid], path=calibration),
+                                  command=shlex.join(["accelopt", *serving_row_argv(rows[rid], calibration)]))
+                for rid in dict.fromkeys(ids)]

@@ -187,6 +187,14 @@ LAYOUT_FIELDS = ("tp", "pp", "dp", "cp", "ep", "vp", "mbs", "m", "zero", "recomp
                  "hsdp", "etp", "recompute_layers")
 
 
+def schedule_error(schedule: str) -> InputError:
+    """The error for a --schedule that is not one of SCHEDULES (`plan` and `plan explain`): an interleaved 1F1B
+    schedule is not a name of its own here but 1f1b with --vp > 1, so the fix says so."""
+    return InputError(f"--schedule {schedule!r} is not a pipeline schedule{case_hint(schedule, SCHEDULES)}",
+                      f"give --schedule {', '.join(SCHEDULES)}; an interleaved schedule is 1f1b with --vp > 1 "
+                      "(`plan explain --vp N`; `plan` searches vp)")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Layout:
     """One parallel layout. `m` is micro-batches per step (gradient accumulation steps)."""
