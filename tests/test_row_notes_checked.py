@@ -232,7 +232,16 @@ _MIXTRAL_8X22B = (
     "for these runs (Transformer "
     "Engine's attention functions default to "
     "'p2p', code index ids 61502647670 / 14225839233, the ring the model charges), and on GB200 the whole ring is "
-    "0.12 s before overlap, so the CP exchange cannot be the 1.7 s miss (2.0 s before rblackwell)"
+    "0.12 s before overlap, so the CP exchange cannot be the 1.7 s miss (2.0 s before rblackwell); examined "
+    "2026-12-05 (rgb300, session 31; figures recomputed by tests/test_blackwell_rate_leads.py), a lead, not adopted: "
+    "the run's fused core is charged GB200's cuDNN 9.18.1 rate, a release far later than the 25.04 container's, "
+    "while cudnn-frontend's own B200 runs of the same benchmark (8192 causal, 128 / 8 heads) are flat from 9.10.2 to "
+    "9.13 (1197 / 940 and 1171 / 943 TFLOP/s; sample_b200_bf16_run.txt at bb37575: cudnn 91300) and its GB200 run of "
+    "that config at 9.17 (artifacts at d48a60e, cudnn 91700) gives 1584 / 1211, 1.35 / 1.28x B200's 9.13 rate where "
+    "the bf16 peaks differ 1.11x; at B200's measured fractions of the peak (0.532 / 0.418: 1330 / 1044 TFLOP/s on "
+    "GB200) this row would be -28.7% -> -21.8%, but no stored run puts B200 and GB200 at one cuDNN version, so the "
+    "gap may be the device, and the 25.04 container's cuDNN version was not found: the version is not established "
+    "as the cause"
 )
 _GB300_PEAKS = (
     "searched again 2026-12-03 (gb300; tests/test_catalog_blackwell_ultra.py): the catalog's GB300 FP8 peak is "
@@ -495,6 +504,19 @@ _RGB300 = (
     "elements = 152 SMs x 2048 threads / 32, 'the same as GB200's', so a GB300 GEMM runs GB200's kernels on as many "
     "SMs. What the factor is made of (a sustained clock at GB300's higher power "
     "limit is the candidate the sources name, with no figure) stays unmeasured: no GB300 GEMM rate is stored"
+)
+
+
+# rgb300, session 31 (2026-12-05): GB300's cited SM count as a GEMM-rate factor, sized and not adopted; recomputed by
+# tests/test_blackwell_rate_leads.py (test_gb300_gemms_at_the_sm_ratio_as_quoted)
+_RGB300_SM = (
+    "; examined 2026-12-05 (rgb300, session 31; figures recomputed by tests/test_blackwell_rate_leads.py), a lead, not "
+    "adopted: the catalog cites 160 SMs for GB300 (blackwell-ultra-blog) and 148 for GB200 (cnc-b200) at equal dense "
+    "FP8 / BF16 peaks; GB300's GEMM efficiencies scaled by 160 / 148 = 1.081 (equal per-SM rates at equal sustained "
+    "clocks) would move mb2604 / mb260401 / mb2606-gb300-llama31-405b-fp8 +29.8% / +28.3% / +31.3% -> +22.1% / "
+    "+20.7% / +23.5%, but also mb-gb300-llama3-70b -1.2% -> -6.9% and mb-gb300-gptoss-120b -39.4% -> -41.7%; the "
+    "factor contradicts the datasheet's equal peaks, and triton PR #2768 (above) reads cuBLASLt's GB300 occupancy cap "
+    "as 152 SMs, GB200's count, so which SM count a GEMM runs on is not established: a guess, not a reason"
 )
 
 
@@ -863,7 +885,7 @@ UNEXPLAINED: dict[str, str] = {
        "4 CP 1 GB300 FP8-CS layout) and issue #2118 (2026-01-29, GB300 405B FP8-CS tuning: gradient-accumulation "
        "fusion, low-SM NVLink communication, TP 1) name no rate; no GB300 GEMM or clock measurement found; "
        f"{_GB300_PEAKS}{_R0201_LAYOUT if rid.startswith('mb260201-') else ''}{_GB300_GAP}{_GB300_RECIPE}"
-       f"{_rblackwell(rid)}{_RGB300}"
+       f"{_rblackwell(rid)}{_RGB300}{_RGB300_SM}"
        # 2026-12-04 (vpfix): the 26.02.01 GB200 twin +13.5 -> +13.6%, vpchunk's pipeline edge costs
        # rblackwell (2026-12-05): mb260201-gb300-llama31-405b-fp8 (+31.1% -> +23.8%) left this list, within 25%
        for rid, err, twin, ratio in (("mb2604-gb300-llama31-405b-fp8", "+29.8%", "+11.0%", "1.23"),
@@ -882,7 +904,7 @@ UNEXPLAINED: dict[str, str] = {
     "(issues: 'Megatron-Bridge Qwen3 30B GB300 performance config 26.06', 'Enable ... Full-Iter CUDA Graphs for "
     "26.06 deepseek'): "
     f"no 26.06 Llama 405B recipe change found{_GB300_RECIPE}{_rblackwell('mb2606-gb300-llama31-405b-fp8')}"
-    f"{_RGB300}",
+    f"{_RGB300}{_RGB300_SM}",
     # qwen3moe (2026-12-04): mb2606-gb300-dsv3, -gbs15360 and the GB200 / GB300 Qwen3-30B / 235B MXFP8 rows left this
     # list: their recipes' cutedsl fused grouped MLP and MoE A2A overlap (PR #3983, PR #4249 / #4606) set as cells,
     # +39.1 / +40.0 / +31.8 / +37.9 / +32.1% -> +9.1 / +8.4 / -5.7 / -13.5 / -0.5% (their row notes)
