@@ -16,7 +16,9 @@ adopted; every figure the UNEXPLAINED entries quote from them is recomputed here
    9.17 (artifacts/sdpa_bf16_benchmark_results_NVIDIA_GB200.csv at d48a60e, sample_gb200_bf16_run.txt cudnn 91700,
    torch nv25.11) gives 1584 / 1211: 1.35 / 1.28x B200's 9.13 rate where the bf16 peaks differ 1.11x. Whether that
    gap is the device or cuDNN 9.14-9.17 is not separable from the stored runs (no B200 and GB200 run at one version),
-   and the 25.04 container's cuDNN version was not found. At B200's measured fractions of the bf16 peak (0.532 /
+   and the 25.04 container's cuDNN version was not found (cudnn-frontend's v1.17.0 / v1.18.0 release notes say its
+   benchmark results were updated 'for the sdpa improvements added in cuDNN 9.17.0' / '9.18.1', with no size per
+   device). At B200's measured fractions of the bf16 peak (0.532 /
    0.418, 1330 / 1044 TFLOP/s on GB200), the row would be -28.7% -> -21.8%; a lead, not adopted.
 
 Tolerance: a row's error to the 0.1 point quoted, a rate to the TFLOP/s quoted (ratios to 0.01).

@@ -241,7 +241,10 @@ _MIXTRAL_8X22B = (
     "the bf16 peaks differ 1.11x; at B200's measured fractions of the peak (0.532 / 0.418: 1330 / 1044 TFLOP/s on "
     "GB200) this row would be -28.7% -> -21.8%, but no stored run puts B200 and GB200 at one cuDNN version, so the "
     "gap may be the device, and the 25.04 container's cuDNN version was not found: the version is not established "
-    "as the cause"
+    "as the cause, though cudnn-frontend's v1.17.0 and v1.18.0 release notes (github.com/NVIDIA/cudnn-frontend/"
+    "releases) say their benchmark results were 'updated ... for the sdpa improvements added in cuDNN 9.17.0' "
+    "('GB200 and GB300 data') and '... in cuDNN 9.18.1', releases after every B200 figure and after the run, with no "
+    "size per device"
 )
 _GB300_PEAKS = (
     "searched again 2026-12-03 (gb300; tests/test_catalog_blackwell_ultra.py): the catalog's GB300 FP8 peak is "
