@@ -127,3 +127,69 @@ def test_mixtral_gb200_at_b200s_measured_fractions_as_quoted() -> None:
     before = _errors((MIXTRAL_GB200,), None)[MIXTRAL_GB200]
     after = _errors((MIXTRAL_GB200,), at_b200_fractions)[MIXTRAL_GB200]
     assert (_pct(before), _pct(after)) == ("-28.7%", "-21.8%")
+
+
+# NVIDIA/cudnn-frontend benchmark/sdpa_benchmark_training/artifacts/sdpa_bf16_benchmark_results_NVIDIA_GB300.csv at
+# bb37575d103b9974bc619a193dc1a96d835dc117 (its sample_gb300_bf16_run.txt at 0b1577c: torch nv25.09, cudnn 91300),
+# pyt_cudnn, batch 1, 8192 x 8192, 128 / 8 heads, head dim 128, causal: the same device as the catalog's 9.18.1 row
+GB300_CUDNN_913 = (1495.674, 1130.076)
+PRE_917_RELEASES = ("nemo2502-", "nemo2504-", "nemo2507-", "mb2509-")
+"""Releases whose containers predate cuDNN 9.17.0: NeMo 25.02 / 25.04 / 25.07 and Megatron-Bridge 25.09 (nv25.09's
+torch container carries cuDNN 9.13, sample_gb200/b200/gb300 runs above; cudnn-frontend v1.16.0 of 2025-11-07 is the
+one 'recommended for cuDNN 9.15.0', v1.17.0 for 9.17.0)."""
+
+
+def _gb200_pre_917_rates() -> dict[str, float]:
+    """GB200's catalog (9.18.1) rates over GB300's own 9.13 -> 9.18.1 gain: a derivation, not a measurement."""
+    gb200, gb300 = get_device("gb200"), get_device("gb300")
+    m = gb300.measured_fused_attention_flop_per_s
+    gain = {"forward": m["forward"] / (GB300_CUDNN_913[0] * 1e12),
+            "backward": m["backward"] / (GB300_CUDNN_913[1] * 1e12)}
+    return {k: v / gain[k] for k, v in gb200.measured_fused_attention_flop_per_s.items()}
+
+
+@pytest.fixture(scope="module")
+def pre_917() -> Iterator[dict[str, tuple[float, float, bool]]]:
+    """{row id: (error now, error with the pre-9.17 GB200 rates on the PRE_917_RELEASES' GB200 rows, fitted)}."""
+    orig = calmod.with_fused_attention
+    rates = _gb200_pre_917_rates()
+
+    def older(cal: calmod.Calibration, spec: AcceleratorSpec) -> calmod.Calibration:
+        if spec.name == "gb200":
+            spec = AcceleratorSpec(**{**spec.to_dict(), "measured_fused_attention_flop_per_s": rates})
+        return orig(cal, spec)
+
+    cals = load_calibrations()
+    now = {i: reproduce(r, cals) for i, r in ROWS.items()}
+    moved = {i for i, r in ROWS.items() if i.startswith(PRE_917_RELEASES) and r["hardware"] == "gb200"}
+    lead = _errors(tuple(sorted(moved)), older)
+    yield {i: (res.error, lead.get(i, res.error), res.fitted) for i, res in now.items()}
+
+
+def test_the_cudnn_version_gain_on_one_device() -> None:
+    """GB300 9.13 -> 9.18.1: x1.29 / x1.23 on the same device (B200 9.10.2 -> 9.13: flat, within 3%); at 9.13 GB300 is
+    1.28 / 1.20x B200, the peaks 1.11x; GB200's 9.18.1 rate over GB300's gain: 1213 / 1039 TFLOP/s."""
+    m = get_device("gb300").measured_fused_attention_flop_per_s
+    assert (round(m["forward"] / 1e12 / GB300_CUDNN_913[0], 2), round(m["backward"] / 1e12 / GB300_CUDNN_913[1], 2)) \
+        == (1.29, 1.23)
+    assert (round(GB300_CUDNN_913[0] / B200_CUDNN_913[0], 2), round(GB300_CUDNN_913[1] / B200_CUDNN_913[1], 2)) == \
+        (1.28, 1.2)
+    rates = _gb200_pre_917_rates()
+    assert (round(rates["forward"] / 1e12), round(rates["backward"] / 1e12)) == (1213, 1039)
+
+
+def test_the_pre_917_lead_as_quoted(pre_917: dict[str, tuple[float, float, bool]]) -> None:
+    import statistics
+
+    def figures(k: int) -> tuple[str, int, int]:
+        held = [abs(v[k]) for v in pre_917.values() if not v[2]]
+        return f"{100 * statistics.median(held):.2f}%", sum(e <= 0.06 for e in held), sum(e > 0.25 for e in held)
+
+    assert (figures(0), figures(1)) == (("5.43%", 246, 39), ("5.22%", 250, 38))
+    moved = {i: v for i, v in pre_917.items() if v[0] != v[1]}
+    assert len(moved) == 19 and not any(v[2] for v in moved.values())  # no fit row among them
+    assert not any(abs(v[1]) > 0.25 >= abs(v[0]) for v in pre_917.values())  # none pushed beyond 25%
+    assert (_pct(moved[MIXTRAL_GB200][0]), _pct(moved[MIXTRAL_GB200][1])) == ("-28.7%", "-20.7%")
+    further = sorted(i for i, (a, b, _) in moved.items() if abs(b) > abs(a))
+    assert further == ["nemo2504-gb200-gpt3-175b", "nemo2504-gb200-llama3-8b", "nemo2507-gb200-llama3-8b"]
+    assert [_pct(moved[i][1]) for i in further] == ["+6.0%", "+6.9%", "+2.5%"]
