@@ -140,7 +140,8 @@ def before_after() -> Iterator[dict[str, tuple[float, float, bool]]]:
     was: every fused core on the GEMM curve (no device's measurement applied) and the fp8 rule's previous 0.46.
     'Now' is this change alone (rblackwell's): since rhopperadopt (2026-12-05) the Hopper devices' measured rates and
     the Hopper re-runs (0.60 -> 0.58, maxtext 0.54 -> 0.52) are left out of both sides, so the figures stay this
-    change's (tests/test_hopper_fused_attention.py measures that one)."""
+    change's (tests/test_hopper_fused_attention.py measures that one); so are rgb300's rates under a cuDNN release
+    before 9.17 (2026-12-05, the cudnn_before_9_17 cell: tests/test_cudnn_before_917.py)."""
     cals = load_calibrations()
     hop = cals["nvidia-hopper"]
     undo = {0.58: 0.60, 0.52: 0.54}
@@ -152,9 +153,9 @@ def before_after() -> Iterator[dict[str, tuple[float, float, bool]]]:
     mp = pytest.MonkeyPatch()
     try:
         mp.setattr(calmod, "with_fused_attention",
-                   lambda cal, spec: orig(cal, spec) if cal.family == "nvidia-blackwell" else cal)
+                   lambda cal, spec, **kw: orig(cal, spec) if cal.family == "nvidia-blackwell" else cal)
         now = {r["id"]: reproduce(r, base) for r in rows}
-        mp.setattr(calmod, "with_fused_attention", lambda cal, spec: cal)
+        mp.setattr(calmod, "with_fused_attention", lambda cal, spec, **kw: cal)
         old = {**base, "nvidia-blackwell": calmod.replace(cals["nvidia-blackwell"], fp8_matmul_eff_max=0.46)}
         yield {r["id"]: (reproduce(r, old).error, now[r["id"]].error, now[r["id"]].fitted) for r in rows}
     finally:

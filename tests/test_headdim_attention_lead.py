@@ -133,10 +133,10 @@ def _hopper_base() -> Iterator[None]:
         return
     original = calmod.with_fused_attention
 
-    def patched(cal: Calibration, spec: AcceleratorSpec) -> Calibration:
+    def patched(cal: Calibration, spec: AcceleratorSpec, **kw: bool) -> Calibration:
         if spec.name in HOPPER_SXM:
             spec = replace(spec, measured_fused_attention_flop_per_s=H200_D128)
-        return original(cal, spec)
+        return original(cal, spec, **kw)
 
     mp = pytest.MonkeyPatch()
     mp.setattr(calmod, "with_fused_attention", patched)
@@ -156,8 +156,8 @@ def _head_dim_rates(table: dict[str, tuple[float, float]] | None = None) -> Iter
     which: dict[tuple[float, float], str] = {}
     original = calmod.with_fused_attention
 
-    def recording(cal: Calibration, spec: AcceleratorSpec) -> Calibration:
-        out = original(cal, spec)
+    def recording(cal: Calibration, spec: AcceleratorSpec, **kw: bool) -> Calibration:
+        out = original(cal, spec, **kw)
         if out.fused_attention_eff > 0:
             which[(out.fused_attention_eff, out.fused_bwd_attention_eff)] = spec.name
         return out
@@ -363,8 +363,8 @@ def _key_range_rates() -> Iterator[None]:
     which: dict[tuple[float, float], str] = {}
     original, core = calmod.with_fused_attention, compute.attention_core_s
 
-    def recording(cal: Calibration, spec: AcceleratorSpec) -> Calibration:
-        out = original(cal, spec)
+    def recording(cal: Calibration, spec: AcceleratorSpec, **kw: bool) -> Calibration:
+        out = original(cal, spec, **kw)
         if out.fused_attention_eff > 0:
             which[(out.fused_attention_eff, out.fused_bwd_attention_eff)] = spec.name
         return out

@@ -137,9 +137,11 @@ def test_offload_by_hand_figures() -> None:
     _written("155.7", gb70)
     _written("0.69", 2 * gb70 / 450)
     _written("1.38", 2 * gb70 / 225)
-    # 0.326 since rblackwell (2026-12-05: the fused attention core at B200 / GB200's measured cuDNN rates, the fp8 rule
-    # re-run 0.46 -> 0.50); 0.182 after the re-run 0.50 -> 0.46 after rcb (2026-12-01); hopdiag 0.327 (0.365 before)
-    _written("0.326", gap70)
+    # 0.215 since rgb300 (2026-12-05: the row's cudnn_before_9_17 cell, GB200's fused core at its rate under a cuDNN
+    # release before 9.17); 0.326 since rblackwell (2026-12-05: the fused attention core at B200 / GB200's measured
+    # cuDNN rates, the fp8 rule re-run 0.46 -> 0.50); 0.182 after the re-run 0.50 -> 0.46 after rcb (2026-12-01);
+    # hopdiag 0.327 (0.365 before)
+    _written("0.215", gap70)
     _, gb25, m25, gap25 = _offload("mb-gb200-llama3-70b")  # the same layout at GA 2 in 25.11
     assert m25 == 2 and "1.38-2.77 s" in note70 and "gap 0.04 s" in note70
     _written("1.38", 2 * m25 * gb25 / 450)
@@ -148,14 +150,15 @@ def test_offload_by_hand_figures() -> None:
     per405, gb405, m405, gap405 = _offload(FSDP_405B)
     note405 = ROWS[FSDP_405B]["note"]
     assert m405 == 1 and "95 x 1.845 GB = 175.3 GB" in note405 and "0.78-1.56 s" in note405
-    assert "against this row's 0.54 s gap" in note405
+    assert "against this row's 0.45 s gap" in note405
     _written("1.845", per405)
     _written("175.3", gb405)
     _written("0.78", 2 * gb405 / 450)
     _written("1.56", 2 * gb405 / 225)
-    # 0.54 since rblackwell (2026-12-05); 0.26 after the Blackwell fp8 rule's re-run 0.50 -> 0.46 after rcb
-    # (2026-12-01); 0.61 after hopdiag / rcb, 0.84 after ubuf2 set the row's recipe userbuffers config, 0.95 before
-    _written("0.54", gap405)
+    # 0.45 since rgb300 (2026-12-05, the row's cudnn_before_9_17 cell); 0.54 since rblackwell (2026-12-05); 0.26
+    # after the Blackwell fp8 rule's re-run 0.50 -> 0.46 after rcb (2026-12-01); 0.61 after hopdiag / rcb, 0.84 after
+    # ubuf2 set the row's recipe userbuffers config, 0.95 before
+    _written("0.45", gap405)
 
 
 # --- the mixture-of-experts rows (moecells, 2026-12-01) ------------------------------------------------------------

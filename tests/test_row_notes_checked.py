@@ -255,7 +255,22 @@ _MIXTRAL_8X22B = (
     "for these runs (Transformer "
     "Engine's attention functions default to "
     "'p2p', code index ids 61502647670 / 14225839233, the ring the model charges), and on GB200 the whole ring is "
-    "0.12 s before overlap, so the CP exchange cannot be the 1.7 s miss (2.0 s before rblackwell)"
+    "0.12 s before overlap, so the CP exchange cannot be the 1.7 s miss (2.0 s before rblackwell); examined "
+    "2026-12-05 (rgb300, session 31; figures recomputed by tests/test_blackwell_rate_leads.py), a lead, not adopted: "
+    "the run's fused core is charged GB200's cuDNN 9.18.1 rate, a release far later than the 25.04 container's, "
+    "while cudnn-frontend's own B200 runs of the same benchmark (8192 causal, 128 / 8 heads) are flat from 9.10.2 to "
+    "9.13 (1197 / 940 and 1171 / 943 TFLOP/s; sample_b200_bf16_run.txt at bb37575: cudnn 91300) and its GB200 run of "
+    "that config at 9.17 (artifacts at d48a60e, cudnn 91700) gives 1584 / 1211, 1.35 / 1.28x B200's 9.13 rate where "
+    "the bf16 peaks differ 1.11x; at B200's measured fractions of the peak (0.532 / 0.418: 1330 / 1044 TFLOP/s on "
+    "GB200) this row would be -28.7% -> -21.8%, but no stored run puts B200 and GB200 at one cuDNN version, so the "
+    "gap may be the device, and the 25.04 container's cuDNN version was not found: the version is not established "
+    "as the cause, though cudnn-frontend's v1.17.0 and v1.18.0 release notes (github.com/NVIDIA/cudnn-frontend/"
+    "releases) say their benchmark results were 'updated ... for the sdpa improvements added in cuDNN 9.17.0' "
+    "('GB200 and GB300 data') and '... in cuDNN 9.18.1', releases after every B200 figure and after the run, with no "
+    "size per device; sized and adopted the same day (rgb300): GB300's own run of the benchmark under cuDNN 9.13 "
+    "(cudnn-frontend bb37575) gives the gain on one device, x1.29 / x1.23 to its 9.18.1 row, and the row's "
+    "cudnn_before_9_17 cell runs GB200's core at its 9.18.1 rate over that gain (1213 / 1039 TFLOP/s): -28.7% -> "
+    "-20.7%, within 25%, so the row left this list (tests/test_cudnn_before_917.py)"
 )
 _GB300_PEAKS = (
     "searched again 2026-12-03 (gb300; tests/test_catalog_blackwell_ultra.py): the catalog's GB300 FP8 peak is "
@@ -484,8 +499,9 @@ _GB300_RECIPE_SIDE = (
     "; which side carries the recipe term (gb300, 2026-12-05; recomputed by tests/test_gb300_dense_gap.py): the eight "
     "same-layout FP8-CS / MXFP8 pairs of the tables (25.11 and 25.09 B200 / GB200 Llama 3 8B and B200 405B, 25.11 "
     "GB300 8B, 26.02.01 GB300 405B) publish the MXFP8 step 1.021x to 1.079x the FP8-CS one where the model gives "
-    "0.977x to 0.988x; on the six B200 / GB200 pairs the FP8-CS rows are -3.0% to +4.4% (one a fit row) and the MXFP8 "
-    "rows -9.7% to -1.0%; on GB300 both are too slow, FP8-CS +10.0% / +23.8% and MXFP8 +3.8% / +13.3% (8B / 405B). "
+    "0.977x to 0.988x; on the six B200 / GB200 pairs the FP8-CS rows are -2.6% to +4.4% (one a fit row) and the MXFP8 "
+    "rows -9.7% to -1.0% (FP8-CS -3.0% to +4.4% before rgb300's cudnn_before_9_17 cell, 2026-12-05); on GB300 both "
+    "are too slow, FP8-CS +10.0% / +23.8% and MXFP8 +3.8% / +13.3% (8B / 405B). "
     "So the term is a cost the model lacks in MXFP8's time (no cited rate for it), not one it over-charges in "
     "FP8-CS's, and it does not explain these FP8-CS rows' error. Nor can a current-scaling cost take it out: "
     "the Blackwell fp8 rule fits three FP8-CS rows, so the declared re-fit takes back any FP8-CS cut: "
@@ -574,6 +590,19 @@ _RGB300 = (
 )
 
 
+# rgb300, session 31 (2026-12-05): GB300's cited SM count as a GEMM-rate factor, sized and not adopted; recomputed by
+# tests/test_blackwell_rate_leads.py (test_gb300_gemms_at_the_sm_ratio_as_quoted)
+_RGB300_SM = (
+    "; examined 2026-12-05 (rgb300, session 31; figures recomputed by tests/test_blackwell_rate_leads.py), a lead, not "
+    "adopted: the catalog cites 160 SMs for GB300 (blackwell-ultra-blog) and 148 for GB200 (cnc-b200) at equal dense "
+    "FP8 / BF16 peaks; GB300's GEMM efficiencies scaled by 160 / 148 = 1.081 (equal per-SM rates at equal sustained "
+    "clocks) would move mb2604 / mb260401 / mb2606-gb300-llama31-405b-fp8 +29.8% / +28.3% / +31.3% -> +22.1% / "
+    "+20.7% / +23.5%, but also mb-gb300-llama3-70b -1.2% -> -6.9% and mb-gb300-gptoss-120b -39.4% -> -41.7%; the "
+    "factor contradicts the datasheet's equal peaks, and triton PR #2768 (above) reads cuBLASLt's GB300 occupancy cap "
+    "as 152 SMs, GB200's count, so which SM count a GEMM runs on is not established: a guess, not a reason"
+)
+
+
 # rgb300 (2026-12-05): the DeepSeek-V3 v5p recipe's host offload and fp32 weights sized; recomputed by
 # tests/test_moe_megablox_tp.py (test_the_dsv3_entry_quotes_the_offload)
 _RGB300_DSV3 = (
@@ -619,7 +648,9 @@ UNEXPLAINED: dict[str, str] = {
     # rblackwell (2026-12-05): nemo2502-b200-mixtral-8x22b left this list, within 25% (-29.1% -> -22.0%: B200's fused
     # attention core at its measured cuDNN rate, the fp8 rule re-run 0.46 -> 0.50;
     # tests/test_blackwell_fused_attention.py)
-    "nemo2504-gb200-mixtral-8x22b": _MIXTRAL_8X22B,
+    # rgb300 (2026-12-05): nemo2504-gb200-mixtral-8x22b left this list, within 25% (-28.7% -> -20.7%: the NeMo 25.04
+    # container predates cuDNN 9.17, so its fused core runs at the catalog's GB200 rate under an earlier release,
+    # cudnn_before_9_17; tests/test_cudnn_before_917.py). Its entry's history stays in _MIXTRAL_8X22B above.
     # srv_new (2026-12-03): held-out TensorRT-LLM v0.9.0 rows (the trtllm-v09 block of the serving runs file)
     # trt09c (2026-12-05): the five Mistral GQA rows left this list: their notes carry a checked reason (XQA's
     # dispatch refuses Mistral's 4 query heads per KV head, so the engines ran the one-block-per-query-head kernel;
@@ -972,7 +1003,7 @@ UNEXPLAINED: dict[str, str] = {
        "4 CP 1 GB300 FP8-CS layout) and issue #2118 (2026-01-29, GB300 405B FP8-CS tuning: gradient-accumulation "
        "fusion, low-SM NVLink communication, TP 1) name no rate; no GB300 GEMM or clock measurement found; "
        f"{_GB300_PEAKS}{_R0201_LAYOUT if rid.startswith('mb260201-') else ''}{_GB300_GAP}{_GB300_RECIPE}"
-       f"{_rblackwell(rid)}{_RGB300}"
+       f"{_rblackwell(rid)}{_RGB300}{_RGB300_SM}"
        # 2026-12-04 (vpfix): the 26.02.01 GB200 twin +13.5 -> +13.6%, vpchunk's pipeline edge costs
        # rblackwell (2026-12-05): mb260201-gb300-llama31-405b-fp8 (+31.1% -> +23.8%) left this list, within 25%
        for rid, err, twin, ratio in (("mb2604-gb300-llama31-405b-fp8", "+29.8%", "+11.0%", "1.23"),
@@ -991,7 +1022,7 @@ UNEXPLAINED: dict[str, str] = {
     "(issues: 'Megatron-Bridge Qwen3 30B GB300 performance config 26.06', 'Enable ... Full-Iter CUDA Graphs for "
     "26.06 deepseek'): "
     f"no 26.06 Llama 405B recipe change found{_GB300_RECIPE}{_rblackwell('mb2606-gb300-llama31-405b-fp8')}"
-    f"{_RGB300}",
+    f"{_RGB300}{_RGB300_SM}",
     # qwen3moe (2026-12-04): mb2606-gb300-dsv3, -gbs15360 and the GB200 / GB300 Qwen3-30B / 235B MXFP8 rows left this
     # list: their recipes' cutedsl fused grouped MLP and MoE A2A overlap (PR #3983, PR #4249 / #4606) set as cells,
     # +39.1 / +40.0 / +31.8 / +37.9 / +32.1% -> +9.1 / +8.4 / -5.7 / -13.5 / -0.5% (their row notes)

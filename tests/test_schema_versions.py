@@ -29,7 +29,7 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     "profile": (4, "7eefed04f48b6038"),  # 2: samples_per_s is samples/s (was count); 3: diagnosis.withheld,
     # diagnosis.withheld_recommendations (a withheld diagnosis's recommendations moved there; 1 and 2 read);
     # 4: optimize_command (the optimize run of the model and shape profiled, default null; 1 to 3 read)
-    "plan": (16, "aa19d4bf9088f764"),  # 2: optimizer_state_bytes is B/param (was B); ep_a2a_overlap (default false);
+    "plan": (17, "e3b9b6851662aa76"),  # 2: optimizer_state_bytes is B/param (was B); ep_a2a_overlap (default false);
     # 3: model_figures (params_total, params_active, training_flops_per_token, seq_len); fp8_recipe (default delayed)
     # 4: attention_kernel (default fused); tp_overlap_cfg (--tp-overlap-cfg, default ''); 5: input_warnings;
     # 6: attention_unpad (--attention-unpad, default false); 7: dp_bucket_params (--dp-bucket-params, default null);
@@ -39,13 +39,15 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # 12: skipped_options (device not searched -> the flag it cannot run; default {})
     # 13: fp8_output_head (--fp8-output-head, default false); 14: moe_dispatcher (--moe-dispatcher, default alltoall)
     # 15: moe_router_dtype (--moe-router-dtype, default bf16); 16: moe_grouped_mlp (--moe-grouped-mlp, default te)
+    # 17: cudnn_before_9_17 (--cudnn-before-9-17, default false; rgb300, 2026-12-05)
     "plan-workload": (4, "a9c7fde1161fee3d"),  # 3: input_warnings (default []); 4: notes (defaults used; default [])
-    "plan-explain": (14, "6d58c8af648af8a5"),  # 2: optimizer_state_bytes is B/param; ep_a2a_overlap; 3: model_figures;
+    "plan-explain": (15, "15de43f9bcf00257"),  # 2: optimizer_state_bytes is B/param; ep_a2a_overlap; 3: model_figures;
     # fp8_recipe; 4: attention_kernel (default fused); tp_overlap_cfg; 5: input_warnings (default []);
     # 6: attention_unpad (default false); 7: dp_bucket_params (default null); 8: recompute_modules (default []);
     # 9: prediction.recompute_modules (default []); 10: eager_cross_entropy (default false)
     # 11: fp8_output_head (--fp8-output-head, default false); 12: moe_dispatcher (--moe-dispatcher, default alltoall)
     # 13: moe_router_dtype (--moe-router-dtype, default bf16); 14: moe_grouped_mlp (--moe-grouped-mlp, default te)
+    # 15: cudnn_before_9_17 (--cudnn-before-9-17, default false)
     "plan-serve": (14, "c886d8eb7187d0d2"),  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce;
     # 5: points[].expert_weight_dtype, expert_compute_dtype (--expert-weight-dtype); 6: input_warnings;
     # 7: points[].pp_microbatches (default 1), calibration.pp_microbatches (--pp-microbatches, default null);

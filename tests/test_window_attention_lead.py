@@ -151,8 +151,8 @@ def _window_rates(table: dict[str, tuple[float, float]]) -> Iterator[None]:
     which: dict[tuple[float, float], str] = {}
     original, core = calmod.with_fused_attention, compute.attention_core_s
 
-    def recording(cal: Calibration, spec: AcceleratorSpec) -> Calibration:
-        out = original(cal, spec)
+    def recording(cal: Calibration, spec: AcceleratorSpec, **kw: bool) -> Calibration:
+        out = original(cal, spec, **kw)
         if out.fused_attention_eff > 0:
             which[(out.fused_attention_eff, out.fused_bwd_attention_eff)] = spec.name
         return out

@@ -45,6 +45,8 @@ class SetupOptions:
     attention_kernel: str | None = None
     """--attention-kernel (compute.ATTENTION_KERNELS); None: fused, or unfused with --no-flash."""
     attention_unpad: bool = False
+    cudnn_before_9_17: bool = False
+    """--cudnn-before-9-17: the run's cuDNN predates 9.17.0 (the fused core at the device's rates under such a one)."""
     eager_cross_entropy: bool = False
     dp_bucket_params: str | None = None
     """--dp-bucket-params as written (a count, e.g. 40M); None: Megatron-Core's default bucket."""
@@ -246,7 +248,8 @@ def _setup(opts: SetupOptions) -> Any:
                  tokens=_tokens(opts.tokens), dtype=opts.dtype, flash=opts.flash,
                  attention_kernel=attention_kernel_of(opts.flash, opts.attention_kernel),
                  attention_kernel_auto=not opts.attention_kernel and opts.flash,
-                 attention_unpad=opts.attention_unpad, eager_cross_entropy=opts.eager_cross_entropy,
+                 attention_unpad=opts.attention_unpad, cudnn_before_9_17=opts.cudnn_before_9_17,
+                 eager_cross_entropy=opts.eager_cross_entropy,
                  edge_stage_layers=opts.edge_stage_layers, p2p_overlap=opts.p2p_overlap,
                  tp_comm_overlap=opts.tp_comm_overlap, tp_overlap_cfg=opts.tp_overlap_cfg, fp8_params=opts.fp8_params,
                  offload_layers=opts.offload_layers, tp_async=opts.tp_async, fp8_saved_inputs=opts.fp8_saved_inputs,
@@ -925,7 +928,8 @@ def _setup_flags(setup: Any) -> dict[str, Any]:
                                            "offload_layers", "tp_async", "fp8_saved_inputs", "fp8_output_head",
                                            "no_dropout",
                                            "optimizer_state_bytes", "fp8_recipe", "attention_kernel",
-                                           "attention_unpad", "eager_cross_entropy", "dp_bucket_params",
+                                           "attention_unpad", "cudnn_before_9_17", "eager_cross_entropy",
+                                           "dp_bucket_params",
                                            "recompute_modules")}
 
 
@@ -949,6 +953,7 @@ def _flags_text(setup: Any) -> str:
               if setup.attention_kernel in ("flash2", "triton", "nki_flash")
               else ""),
              "attention unpad/pad copies" if setup.attention_unpad else "",
+             "cuDNN before 9.17" if setup.cudnn_before_9_17 else "",
              "eager fp32 cross-entropy" if setup.eager_cross_entropy else "",
              f"dp bucket {setup.dp_bucket_params:,} parameters" if setup.dp_bucket_params is not None else "",
              f"recompute modules {'+'.join(setup.recompute_modules)}" if setup.recompute_modules else "",
@@ -1052,7 +1057,8 @@ def print_assumed(con: Any, assumed: dict[str, list[Any]]) -> None:
 # `plan` options a captured workload cannot use (its dtype, batch and sequence length were fixed at capture)
 _NOT_FOR_WORKLOADS = ("seq_len", "global_batch", "deadline", "budget_usd", "objective", "dtype", "pue", "grid",
                       "host_w", "schedule", "hsdp", "etp", "recompute_layers", "slice_devices")
-_MODEL_FLAGS_NOT_FOR_WORKLOADS = ("flash", "attention_kernel", "attention_unpad", "eager_cross_entropy",
+_MODEL_FLAGS_NOT_FOR_WORKLOADS = ("flash", "attention_kernel", "attention_unpad", "cudnn_before_9_17",
+                                  "eager_cross_entropy",
                                   "edge_stage_layers", "p2p_overlap",
                                   "tp_comm_overlap", "tp_overlap_cfg", "no_tp_async", "ep_a2a_overlap",
                                   "moe_dispatcher", "moe_router_dtype", "moe_grouped_mlp", "fp8_params",
@@ -1230,6 +1236,11 @@ ATTENTION_UNPAD_HELP = ("the fused attention runs through a padded-batch wrapper
                         "width) before a varlen FlashAttention call and scatters the output back, every layer "
                         "(llm-foundry's MPT flash_attn_fn): those copies and their backward are charged; a PyTorch "
                         "wrapper: refused with --stack maxtext (JAX)")
+CUDNN_BEFORE_917_HELP = ("the run's container carries a cuDNN release before 9.17.0, which added SDPA improvements "
+                         "(cudnn-frontend v1.17.0 release notes): a fused attention core runs at the device's rates "
+                         "under such a release where the catalog gives them (measured_fused_attention_flop_per_s "
+                         "forward/backward_before_cudnn_9_17: GB300 measured under 9.13, GB200 derived), its only "
+                         "rates otherwise (said)")
 EAGER_CE_HELP = ("the loss is PyTorch eager F.cross_entropy on the 16-bit logits computed in fp32 (torch.autocast "
                  "or logits.float(), outside torch.compile: llm-foundry's 2023 MPT examples, torchtitan before its "
                  "2025-04 compiled loss, AMD's pytorch-training-benchmark): its fp32 cast, log_softmax and "
@@ -1353,6 +1364,7 @@ def _explain(opts: ExplainOptions) -> None:
                                      # left out: predict_layout picks a soft-capped model's kernel for the device
                                      attention_kernel=None if base.attention_kernel_auto else base.attention_kernel,
                                      attention_unpad=opts.setup.attention_unpad,
+                                     cudnn_before_9_17=opts.setup.cudnn_before_9_17,
                                      eager_cross_entropy=opts.setup.eager_cross_entropy,
                                      edge_stage_layers=opts.setup.edge_stage_layers,
                                      p2p_overlap=opts.setup.p2p_overlap,
@@ -1512,6 +1524,7 @@ def register(app: typer.Typer) -> None:
         fp8_recipe: str = typer.Option("delayed", "--fp8-recipe", help=FP8_RECIPE_HELP),
         no_dropout: bool = typer.Option(False, "--no-dropout", help=NO_DROPOUT_HELP),
         attention_unpad: bool = typer.Option(False, "--attention-unpad", help=ATTENTION_UNPAD_HELP),
+        cudnn_before_9_17: bool = typer.Option(False, "--cudnn-before-9-17", help=CUDNN_BEFORE_917_HELP),
         eager_cross_entropy: bool = typer.Option(False, "--eager-cross-entropy", help=EAGER_CE_HELP),
         dp_bucket_params: str = typer.Option(None, "--dp-bucket-params", help=DP_BUCKET_HELP),
         recompute_modules: str = typer.Option("", "--recompute-modules", help=RECOMPUTE_MODULES_HELP),
@@ -1544,6 +1557,7 @@ def register(app: typer.Typer) -> None:
         run_plan(PlanOptions(
             setup=SetupOptions(model=model, tokens=tokens, seq_len=seq_len, global_batch=global_batch, dtype=dtype,
                                flash=flash, attention_kernel=attention_kernel, attention_unpad=attention_unpad,
+                               cudnn_before_9_17=cudnn_before_9_17,
                                eager_cross_entropy=eager_cross_entropy,
                                dp_bucket_params=dp_bucket_params, recompute_modules=recompute_modules,
                                edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
@@ -1627,6 +1641,7 @@ def register(app: typer.Typer) -> None:
         fp8_recipe: str = typer.Option("delayed", "--fp8-recipe", help=FP8_RECIPE_HELP),
         no_dropout: bool = typer.Option(False, "--no-dropout", help=NO_DROPOUT_HELP),
         attention_unpad: bool = typer.Option(False, "--attention-unpad", help=ATTENTION_UNPAD_HELP),
+        cudnn_before_9_17: bool = typer.Option(False, "--cudnn-before-9-17", help=CUDNN_BEFORE_917_HELP),
         eager_cross_entropy: bool = typer.Option(False, "--eager-cross-entropy", help=EAGER_CE_HELP),
         dp_bucket_params: str = typer.Option(None, "--dp-bucket-params", help=DP_BUCKET_HELP),
         recompute_modules: str = typer.Option("", "--recompute-modules", help=RECOMPUTE_MODULES_HELP),
@@ -1646,6 +1661,7 @@ def register(app: typer.Typer) -> None:
         _explain(ExplainOptions(
             setup=SetupOptions(model=model, tokens=tokens, seq_len=seq_len, global_batch=global_batch, dtype=dtype,
                                flash=flash, attention_kernel=attention_kernel, attention_unpad=attention_unpad,
+                               cudnn_before_9_17=cudnn_before_9_17,
                                eager_cross_entropy=eager_cross_entropy,
                                dp_bucket_params=dp_bucket_params, recompute_modules=recompute_modules,
                                edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,

@@ -51,7 +51,11 @@ bandwidth), the FLOP count and the per-op seconds in [0, bound] (bounds past any
 
 
 FUSED_ATTENTION_PASSES = ("forward", "backward")
-"""Keys of AcceleratorSpec.measured_fused_attention_flop_per_s."""
+"""Keys of AcceleratorSpec.measured_fused_attention_flop_per_s (both given together)."""
+FUSED_ATTENTION_BEFORE_CUDNN_9_17 = ("forward_before_cudnn_9_17", "backward_before_cudnn_9_17")
+"""Its optional keys (both or neither, beside the two passes): the kernel's rates under a cuDNN release before 9.17.0,
+where the device's main figures were taken on 9.17 or later; cuDNN 9.17.0 added SDPA improvements (cudnn-frontend
+v1.17.0's release notes), so a run whose container predates it (plan --cudnn-before-9-17) runs at these."""
 
 
 # Upper limits per number, about 100x past the largest device built (Cerebras WSE-3, 2024: 125 PFLOP/s fp16,
@@ -167,7 +171,8 @@ class AcceleratorSpec:
     counted as FlashAttention's benchmark counts them (the causal half of the scores; the backward 2.5x the
     forward's work). A training run whose attention kernel is 'fused' runs its attention core at this rate over
     the 16-bit peak instead of on the GEMM curve (predict/calibration.py with_fused_attention). Empty: not
-    measured, the core stays on the curve (said by `plan explain`)."""
+    measured, the core stays on the curve (said by `plan explain`). Optionally FUSED_ATTENTION_BEFORE_CUDNN_9_17's
+    two keys: the rates under a cuDNN release before 9.17.0, for runs that used one (--cudnn-before-9-17)."""
     inference_curve: Mapping[str, float] = field(default_factory=dict)
     """This device's own op-size curve for `plan infer` (keys of INFERENCE_CURVE_KEYS: matmul_eff_max,
     matmul_half_flop, memory_eff, op_overhead_s; the meaning of predict/data/inference.toml), each with its source:
@@ -325,9 +330,10 @@ def _check_fused_attention(spec: AcceleratorSpec, label: str) -> None:
     rates = spec.measured_fused_attention_flop_per_s
     peak = spec.peak("bf16") or spec.peak("fp16")
     for key, v in rates.items():
-        if key not in FUSED_ATTENTION_PASSES:
+        if key not in (*FUSED_ATTENTION_PASSES, *FUSED_ATTENTION_BEFORE_CUDNN_9_17):
             raise InputError(f"{label}: measured_fused_attention_flop_per_s has unknown key {key!r}",
-                             f"use {' and '.join(FUSED_ATTENTION_PASSES)} (the kernel's two passes)")
+                             f"use {' and '.join(FUSED_ATTENTION_PASSES)} (the kernel's two passes; optionally "
+                             f"{' and '.join(FUSED_ATTENTION_BEFORE_CUDNN_9_17)})")
         if peak is None:  # the check below printed "at most the device's 16-bit peak (None)"
             raise InputError(f"{label}: measured_fused_attention_flop_per_s.{key} is given, but the device lists no "
                              "bf16 or fp16 peak to compare it with",
@@ -337,9 +343,11 @@ def _check_fused_attention(spec: AcceleratorSpec, label: str) -> None:
             raise InputError(f"{label}: measured_fused_attention_flop_per_s.{key} = {v!r} must be > 0 and at most "
                              f"the device's 16-bit peak ({peak!r})",
                              "give the measured rate in FLOP/s of a device that lists a bf16 or fp16 peak")
-    if rates and set(rates) != set(FUSED_ATTENTION_PASSES):
+    main, before = set(rates) & set(FUSED_ATTENTION_PASSES), set(rates) & set(FUSED_ATTENTION_BEFORE_CUDNN_9_17)
+    if (rates and main != set(FUSED_ATTENTION_PASSES)) or (before and before != set(FUSED_ATTENTION_BEFORE_CUDNN_9_17)):
         raise InputError(f"{label}: measured_fused_attention_flop_per_s gives {', '.join(sorted(rates))} only",
-                         "give both passes, forward and backward, from the same measurement")
+                         "give both passes, forward and backward, from the same measurement (and both "
+                         f"{' and '.join(FUSED_ATTENTION_BEFORE_CUDNN_9_17)}, or neither)")
 
 
 def _check_inference_curve(spec: AcceleratorSpec, label: str) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from accelopt.errors import InputError, close_matches, unknown_fields
-from accelopt.hardware.spec import AcceleratorSpec
+from accelopt.hardware.spec import FUSED_ATTENTION_BEFORE_CUDNN_9_17, AcceleratorSpec
 from accelopt.userio import read_user_text
 
 BUNDLED_TABLE_FILE = "<bundled calibration.toml>"
@@ -415,15 +415,18 @@ def load_calibrations(path: Path | str | None = None) -> dict[str, Calibration]:
 
 
 def calibration_for(spec: AcceleratorSpec, cals: dict[str, Calibration] | None = None,
-                    stack: str = DEFAULT_STACK) -> Calibration:
+                    stack: str = DEFAULT_STACK, cudnn_before_9_17: bool = False) -> Calibration:
     """The family whose `match` globs fit the device name (first match in file order; 'probed' if measured),
-    with its `stack` override if it has one (else the family's own values, labelled with `stack`)."""
+    with its `stack` override if it has one (else the family's own values, labelled with `stack`); the fused
+    attention rates those of a cuDNN release before 9.17 with `cudnn_before_9_17` (with_fused_attention)."""
     _check_stack(stack, "--stack")
     cals = cals if cals is not None else load_calibrations()
-    return with_fused_attention(device_scaled(_with_stack(_family_for(spec, cals), stack), spec), spec)
+    cal = device_scaled(_with_stack(_family_for(spec, cals), stack), spec)
+    return with_fused_attention(cal, spec, cudnn_before_9_17=True) if cudnn_before_9_17 else \
+        with_fused_attention(cal, spec)
 
 
-def with_fused_attention(cal: Calibration, spec: AcceleratorSpec) -> Calibration:
+def with_fused_attention(cal: Calibration, spec: AcceleratorSpec, cudnn_before_9_17: bool = False) -> Calibration:
     """`cal` with the fused attention kernel's rates of `spec`: its catalog measured_fused_attention_flop_per_s
     (forward, backward) over its 16-bit peak, the source beside them; without a measurement the rates stay 0 (the
     core on the GEMM curve) and fused_attention_basis says so.
@@ -432,18 +435,35 @@ def with_fused_attention(cal: Calibration, spec: AcceleratorSpec) -> Calibration
     benchmark of that kernel measures directly; charging it the GEMM curve's eff_max assumed it runs as fast as a large
     GEMM, while NVIDIA's own cudnn-frontend sdpa benchmark measures it below that on every Blackwell device it covers
     and differently per device (B200 0.53 / 0.42, GB200 0.63 / 0.51, GB300 0.77 / 0.56 of the bf16 peak, forward /
-    backward, against the curve's 0.74: tests/test_blackwell_fused_attention.py)."""
-    rates = spec.measured_fused_attention_flop_per_s
+    backward, against the curve's 0.74: tests/test_blackwell_fused_attention.py).
+
+    `cudnn_before_9_17` (plan --cudnn-before-9-17: the run's container carries a cuDNN release before 9.17.0): the
+    device's rates under such a release where the catalog gives them (FUSED_ATTENTION_BEFORE_CUDNN_9_17's keys;
+    GB300 measured under 9.13, GB200 derived from it), its only rates otherwise (said in the basis). Why: cuDNN
+    9.17.0 added SDPA improvements (cudnn-frontend v1.17.0 release notes), x1.29 / x1.23 on GB300's own runs of the
+    benchmark between 9.13 and 9.18.1, where B200's runs are flat from 9.10.2 to 9.13
+    (tests/test_cudnn_before_917.py)."""
+    rates = dict(spec.measured_fused_attention_flop_per_s)
     peak = spec.peak("bf16") or spec.peak("fp16")
+    what, src_key = f"the fused kernel's measured rates on {spec.name}", "measured_fused_attention_flop_per_s.forward"
+    if cudnn_before_9_17 and rates:
+        fwd_key, bwd_key = FUSED_ATTENTION_BEFORE_CUDNN_9_17
+        if fwd_key in rates:
+            rates = {"forward": rates[fwd_key], "backward": rates[bwd_key]}
+            what = f"the fused kernel's rates on {spec.name} under a cuDNN release before 9.17 (--cudnn-before-9-17)"
+            src_key = f"measured_fused_attention_flop_per_s.{fwd_key}"
+        else:
+            what = (f"--cudnn-before-9-17, but the catalog gives {spec.name} no rate under a cuDNN release before "
+                    f"9.17, so {what}")
     if not rates or not peak:
         return replace(cal, fused_attention_eff=0.0, fused_bwd_attention_eff=0.0,
                        fused_attention_basis=f"no measured fused-attention rate of {spec.name} (catalog "
                                              "measured_fused_attention_flop_per_s), so its fused attention core runs "
                                              "on the GEMM curve (a default)")
-    src = spec.sources.get("measured_fused_attention_flop_per_s.forward", "no source given")
+    src = spec.sources.get(src_key, "no source given")
     fwd, bwd = rates["forward"] / peak, rates["backward"] / peak
     return replace(cal, fused_attention_eff=fwd, fused_bwd_attention_eff=bwd,
-                   fused_attention_basis=f"the fused kernel's measured rates on {spec.name}, "
+                   fused_attention_basis=f"{what}, "
                                          f"{rates['forward'] / 1e12:.0f} / {rates['backward'] / 1e12:.0f} TFLOP/s "
                                          f"forward / backward over the {peak / 1e12:.0f} TFLOP/s 16-bit peak ({src})")
 

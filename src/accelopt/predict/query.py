@@ -138,6 +138,9 @@ class LayoutQuery(LayoutFlags):
     """Fused attention (no s x s tensor); off for the pre-2022 Megatron-LM runs."""
     attention_kernel: str | None = None
     """The kernel that runs the attention core (compute.ATTENTION_KERNELS); None: fused, or unfused with flash off."""
+    cudnn_before_9_17: bool = False
+    """The run's cuDNN predates 9.17.0: the fused core at the device's rates under such a release
+    (Setup.cudnn_before_9_17)."""
     attention_unpad: bool = False
     """Padding copies around a varlen fused attention call, every layer (Setup.attention_unpad)."""
     eager_cross_entropy: bool = False
@@ -488,7 +491,7 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     kernel = attention_kernel_of(q.flash, q.attention_kernel)
     setup = Setup(model=q.model, seq_len=seq_len, global_batch=batch, tokens=q.tokens, dtype=q.dtype,
                   flash=q.flash, attention_kernel=kernel, attention_unpad=q.attention_unpad,
-                  attention_kernel_auto=not q.attention_kernel and q.flash,
+                  attention_kernel_auto=not q.attention_kernel and q.flash, cudnn_before_9_17=q.cudnn_before_9_17,
                   eager_cross_entropy=q.eager_cross_entropy,
                   edge_stage_layers=q.edge_stage_layers,
                   p2p_overlap=q.p2p_overlap,
@@ -513,7 +516,8 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     kernel = setup.attention_kernel
     if ce_problem := eager_cross_entropy_device_problem(q.eager_cross_entropy, spec):
         raise InputError(ce_problem, "leave --eager-cross-entropy out, or give a GPU with --hardware")
-    cal = calibration_for(spec, cals if cals is not None else load_calibrations(q.calibration), q.stack)
+    cal = calibration_for(spec, cals if cals is not None else load_calibrations(q.calibration), q.stack,
+                          q.cudnn_before_9_17)
     mp = q.tp * q.pp * q.cp
     dp = max(1, q.devices // mp)
     m = int(micro_batches(batch, np.asarray(dp), np.asarray(q.mbs)))

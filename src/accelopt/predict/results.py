@@ -159,6 +159,9 @@ class SetupFlagFields:
     rate; unfused: scores in memory, as --no-flash)."""
     attention_unpad: bool = False
     """--attention-unpad: padding copies around a varlen fused attention call, every layer (llm-foundry's MPT)."""
+    cudnn_before_9_17: bool = False
+    """--cudnn-before-9-17: the run's cuDNN predates 9.17.0; a fused attention core runs at the device's rates under
+    such a release where the catalog gives them."""
     eager_cross_entropy: bool = False
     """--eager-cross-entropy: the loss is PyTorch eager F.cross_entropy in fp32 on 16-bit logits (cast, log_softmax,
     nll_loss and their backward: 48 B per logit element instead of 24)."""
@@ -175,8 +178,8 @@ class PlanResult(SetupFlagFields):
     """`accelopt plan`: the layout search for a model preset or config (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan"
-    SCHEMA_VERSION: ClassVar[int] = 16
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+    SCHEMA_VERSION: ClassVar[int] = 17
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
     reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)
     and tp_overlap_cfg (a default: ''). Version 5 adds input_warnings (a default: []). Version 6 adds
@@ -185,7 +188,8 @@ class PlanResult(SetupFlagFields):
     Version 10 adds closest_to_limits (a default: []). Version 11 adds eager_cross_entropy (a default: false).
     Version 12 adds skipped_options (a default: {}; an older document's skipped device is printed without a fix).
     Version 13 adds fp8_output_head (a default: false). Version 14 adds moe_dispatcher (a default: alltoall).
-    Version 15 adds moe_router_dtype (a default: bf16). Version 16 adds moe_grouped_mlp (a default: te)."""
+    Version 15 adds moe_router_dtype (a default: bf16). Version 16 adds moe_grouped_mlp (a default: te). Version 17
+    adds cudnn_before_9_17 (a default: false)."""
 
     model: str
     seq_len: int = unit("count", "tokens per sequence")
@@ -323,8 +327,8 @@ class ExplainResult(SetupFlagFields):
     """`accelopt plan explain`: one layout's whole arithmetic (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-explain"
-    SCHEMA_VERSION: ClassVar[int] = 14
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)
+    SCHEMA_VERSION: ClassVar[int] = 15
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
     reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)
     and tp_overlap_cfg (a default: ''). Version 5 adds input_warnings (a default: []). Version 6 adds
@@ -332,7 +336,7 @@ class ExplainResult(SetupFlagFields):
     recompute_modules (a default: []). Version 9 adds each layout row's recompute_modules (a default: []).
     Version 10 adds eager_cross_entropy (a default: false). Version 11 adds fp8_output_head (a default: false).
     Version 12 adds moe_dispatcher (a default: alltoall). Version 13 adds moe_router_dtype (a default: bf16).
-    Version 14 adds moe_grouped_mlp (a default: te)."""
+    Version 14 adds moe_grouped_mlp (a default: te). Version 15 adds cudnn_before_9_17 (a default: false)."""
 
     model: str
     hardware: str

@@ -40,6 +40,7 @@ _VALUED = {"ep": "--ep", "schedule": "--schedule", "hsdp": "--hsdp", "etp": "--e
 _SWITCHES: dict[str, tuple[str | None, str | None]] = {
     "flash": ("--flash", "--no-flash"), "sp": (None, "--no-sp"), "overlap": (None, "--no-overlap"),
     "tp_async": (None, "--no-tp-async"), "attention_unpad": ("--attention-unpad", None),
+    "cudnn_before_9_17": ("--cudnn-before-9-17", None),
     "eager_cross_entropy": ("--eager-cross-entropy", None), "p2p_overlap": ("--p2p-overlap", None),
     "tp_comm_overlap": ("--tp-comm-overlap", None), "ep_a2a_overlap": ("--ep-a2a-overlap", None),
     "fp8_params": ("--fp8-params", None), "fp8_saved_inputs": ("--fp8-saved-inputs", None),

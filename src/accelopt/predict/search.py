@@ -396,7 +396,8 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
     for i, spec in enumerate(todo):
         dsetup = device_setup(setup, spec)  # a soft-capped model's kernel on this device
         kernels[spec.name] = dsetup.attention_kernel
-        lay, pred = search_spec(dsetup, spec, device_counts, calibration_for(spec, cals, stack), schedule=schedule,
+        lay, pred = search_spec(dsetup, spec, device_counts,
+                                calibration_for(spec, cals, stack, dsetup.cudnn_before_9_17), schedule=schedule,
                                 measured=measured, axes=axes)
         hw.append(np.full(len(lay), spec.name, dtype=object))
         lays.append(lay)

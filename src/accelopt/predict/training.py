@@ -326,6 +326,9 @@ class Setup:
     attention_kernel_auto: bool = False
     """The kernel was not given (--attention-kernel left out, flash on): a soft-capped model takes the soft-capping
     kernel of each device (device_setup); False: the kernel as given (a runs-file row, an explicit flag)."""
+    cudnn_before_9_17: bool = False
+    """The run's container carries a cuDNN release before 9.17.0: a 'fused' attention core runs at the device's rates
+    under such a release where the catalog gives them (calibration.with_fused_attention)."""
     attention_unpad: bool = False
     """The fused attention runs through a padded-batch wrapper that gathers Q, K, V to (tokens, width) before a varlen
     kernel and scatters the output back, every layer (llm-foundry's flash_attn_fn): compute.attention_unpad_s."""
