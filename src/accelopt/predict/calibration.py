@@ -401,17 +401,24 @@ def load_calibrations(path: Path | str | None = None) -> dict[str, Calibration]:
     `[family.NAME.stack.STACK]` tables adds those stacks to the bundled family instead)."""
     cals = dict(_bundled_families(bundled_text()))
     if path is not None:
-        p = Path(path)
-        text = read_user_text(p, "calibration file", "check the path given to --calibration")
-        mine = _parse(text, str(p), cals)
-        for name, cal in mine.items():
-            if not cal.match and name not in ("default", "probed"):  # _family_for would never pick it
-                raise InputError(f"{p}: [family.{name}] has no match globs, so it applies to no device",
-                                 'add match = ["device-name*"] (a glob of the catalog names it is for)')
+        mine = user_families(path)
         # the file's families first: _family_for takes the first family whose globs match, so a new family for a
         # device a bundled family also matches ([family.my-h100] match = ["h100*"]) must come before the bundled one
         cals = {**mine, **{name: cal for name, cal in cals.items() if name not in mine}}
     return cals
+
+
+def user_families(path: Path | str) -> dict[str, Calibration]:
+    """The [family.NAME] tables of a --calibration file alone, as load_calibrations lays them over the bundled ones
+    (a family holding only stack tables: the bundled family with those stacks added)."""
+    p = Path(path)
+    text = read_user_text(p, "calibration file", "check the path given to --calibration")
+    mine = _parse(text, str(p), dict(_bundled_families(bundled_text())))
+    for name, cal in mine.items():
+        if not cal.match and name not in ("default", "probed"):  # _family_for would never pick it
+            raise InputError(f"{p}: [family.{name}] has no match globs, so it applies to no device",
+                             'add match = ["device-name*"] (a glob of the catalog names it is for)')
+    return mine
 
 
 def calibration_for(spec: AcceleratorSpec, cals: dict[str, Calibration] | None = None,
