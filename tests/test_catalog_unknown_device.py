@@ -111,8 +111,8 @@ def test_the_start_of_a_name_suggests_that_name(typed: str, first: str, capsys: 
     assert e.value.code == 2 and f"did you mean {first!r}" in err, err
 
 
-def test_a_device_of_ones_own_is_offered_the_catalog_flag_beside_near_names(tmp_path: Path,
-                                                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_device_of_ones_own_is_offered_the_catalog_flag_beside_near_names(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A runs-file row naming the user's own device without --catalog was offered 'edge-tpu' or 'tpu-v4' alone; the fix
     now says how to read a device of one's own (--catalog FILE, or the spec TOML's path)."""
     cat = load_catalog()
