@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar
 
-from accelopt.errors import AcceloptError, InfeasibleError, InputError, close_matches
+from accelopt.errors import AcceloptError, InfeasibleError, InputError, case_hint, close_matches
 from accelopt.hardware.spec import max_memory_note
 from accelopt.predict.calibration import (
     DEFAULT_STACK,
@@ -684,7 +684,8 @@ def run_model(row: dict[str, str]) -> TransformerConfig:
         parallel = _flag(row, "parallel")
         mlp = row["mlp"].strip()
         if mlp not in ("gelu", "swiglu"):  # anything else would be timed as one of them, unsaid
-            raise InputError(f"run {row.get('id', '?')!r}: mlp = {mlp!r}", "give the mlp cell gelu or swiglu")
+            raise InputError(f"run {row.get('id', '?')!r}: mlp = {mlp!r} is not gelu or swiglu"
+                             f"{case_hint(mlp, ('gelu', 'swiglu'))}", "give the mlp cell gelu or swiglu")
         moe = _moe_fields(row)
         window, window_layers = _window_cells(row)
         return TransformerConfig(name=row["id"], layers=_i(row, "layers"), hidden=_i(row, "hidden"),
