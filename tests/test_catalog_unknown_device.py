@@ -109,3 +109,20 @@ def test_the_start_of_a_name_suggests_that_name(typed: str, first: str, capsys: 
         main(["plan", "infer", "resnet50", "--hardware", typed, "--batch", "1"])
     err = capsys.readouterr().err
     assert e.value.code == 2 and f"did you mean {first!r}" in err, err
+
+
+def test_a_device_of_ones_own_is_offered_the_catalog_flag_beside_near_names(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A runs-file row naming the user's own device without --catalog was offered 'edge-tpu' or 'tpu-v4' alone; the fix
+    now says how to read a device of one's own (--catalog FILE, or the spec TOML's path)."""
+    cat = load_catalog()
+    with pytest.raises(UnknownNameError) as e:
+        cat.get("my-tpu")
+    assert e.value.fix.startswith("did you mean ") and "--catalog FILE for a device of your own" in e.value.fix
+    runs = tmp_path / "mine.csv"
+    runs.write_text("id,source,hardware,devices,layers,hidden,heads,ffn,vocab,seq,global_batch,tp,pp,dp,recompute,"
+                    "step_s,mlp\nr1,our lab,my-tpu,8,32,4096,32,11008,32000,4096,64,1,1,8,none,5.1,swiglu\n")
+    with pytest.raises(SystemExit) as ex:
+        main(["validate", "--runs", str(runs)])
+    err = " ".join(capsys.readouterr().err.split())
+    assert ex.value.code == 2 and "unknown device 'my-tpu'" in err and "--catalog FILE" in err, err

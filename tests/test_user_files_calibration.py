@@ -82,3 +82,16 @@ def test_a_misspelt_serving_field_names_the_field_meant(tmp_path: Path, capsys: 
     flat = " ".join(err.split())
     assert "unknown field(s) decode_bandwidth_eficiency" in flat
     assert "did you mean 'decode_bandwidth_efficiency' for 'decode_bandwidth_eficiency'?" in flat
+
+
+@pytest.mark.parametrize(("overhead", "refused"), [("2.5", True), ("0", False), ("3.2e8", False)])
+def test_a_framework_overhead_in_gb_is_a_unit_slip(overhead: str, refused: bool, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """framework_overhead_bytes = 2.5 (meaning 2.5 GB) loaded as 2.5 bytes: every mem/dev left the overhead out and a
+    layout over the device's memory was reported as fitting (uttrial3). 0 (the TPU families') and the CPU family's
+    3.2e8 load."""
+    p = Path(_file(tmp_path))
+    p.write_text(p.read_text().replace("framework_overhead_bytes = 2.5e9", f"framework_overhead_bytes = {overhead}"))
+    _, err = _plan(capsys, "--calibration", str(p), code=2 if refused else 0)
+    said = "framework_overhead_bytes = 2.5 is under 1e+06 bytes"
+    assert (said in err and "write 2.5e9 if 2.5 is in GB" in err) if refused else said not in err, err

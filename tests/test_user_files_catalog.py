@@ -86,3 +86,15 @@ def test_no_bundled_device_name_holds_a_blank() -> None:
 
     labels = [x for s in load_catalog().specs.values() for x in (s.name, *s.aliases)]
     assert labels and not [x for x in labels if any(c.isspace() for c in x)]
+
+
+@pytest.mark.parametrize(("old", "new", "said"), [
+    ('kind = "npu"', 'kind = "NPU"',
+     "kind 'NPU' is not one of gpu, tpu, asic, fpga, npu, cpu (the names are lower case: npu)"),
+    ("{ bf16 = ", "{ BF16 = ", "unknown dtype 'BF16' (the names are lower case: bf16)"),
+])
+def test_a_name_refused_only_for_its_case_says_so(old: str, new: str, said: str, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """kind = "NPU" (a vendor's spelling) was told it is not a kind at all, as BF16 was not a dtype (uttrial3)."""
+    _, err = _cli(capsys, "catalog", "show", _spec(tmp_path, SPEC.replace(old, new)), code=2)
+    assert said in " ".join(err.split()), err

@@ -109,3 +109,11 @@ def test_a_bad_inference_cell_names_the_users_file(old: str, new: str, says: str
     p.write_text(_INFERENCE_CSV.replace(old, new, 1))
     _, err = _cli(capsys, "validate", "--inference", "--runs", str(p), code=2)
     assert f"inference runs file {p}: run 'mine': {says}" in " ".join(err.split())
+
+
+def test_an_mlp_cell_in_another_case_says_what_it_is_not(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`mlp = 'SwiGLU'` (the paper's spelling) was the whole problem text: no 'is not', no case hint (uttrial3)."""
+    p = tmp_path / "mine.csv"
+    p.write_text(f"{HEADER},mlp\n{ROW},SwiGLU\n")
+    _, err = _cli(capsys, "validate", "--runs", str(p), code=2)
+    assert "mlp = 'SwiGLU' is not gelu or swiglu (the names are lower case: swiglu)" in " ".join(err.split()), err

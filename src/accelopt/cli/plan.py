@@ -990,7 +990,8 @@ def _fused_attention_notes(kernel: str, cal: Any) -> list[str]:
 
 def _energy_notes(specs: list[Any], facility: Any, rows: list[Any]) -> list[str]:
     """The defaults under the energy and carbon of the listed `rows` (their devices among `specs`),
-    cost.energy_defaults_note, and why their cost reads n/a (no catalog price); [] when neither applies."""
+    cost.energy_defaults_note, why their cost reads n/a (no catalog price) and why their energy and carbon do (no
+    TDP); [] when none applies."""
     from accelopt.hardware.spec import max_memory_note
     from accelopt.predict.cost import energy_defaults_note, host_not_counted_note
 
@@ -1000,7 +1001,10 @@ def _energy_notes(specs: list[Any], facility: Any, rows: list[Any]) -> list[str]
     unpriced = [sp.name for sp in listed if sp.price_usd_per_hour is None]
     price = (f"cost (est.) is n/a on {', '.join(unpriced)}: no price per device-hour in the catalog — give "
              "price_usd_per_hour (with price_date) in a --catalog TOML") if unpriced else None
-    return [n for n in (note, host, price, cap) if n]
+    no_tdp = [sp.name for sp in listed if sp.tdp_w is None]  # cost.py: no TDP, no energy (nor carbon) estimate
+    watts = (f"energy (est.) and carbon are n/a on {', '.join(no_tdp)}: no TDP in the catalog — give tdp_w in a "
+             "--catalog TOML") if no_tdp else None
+    return [n for n in (note, host, price, watts, cap) if n]
 
 
 def _search_notes(specs: list[Any], measured: Any, slice_devices: int, setup: Any,

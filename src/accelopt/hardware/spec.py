@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from accelopt import dtypes
-from accelopt.errors import InputError
+from accelopt.errors import InputError, case_hint
 from accelopt.units import fmt_bytes, fmt_si_literal
 
 KINDS = ("gpu", "tpu", "asic", "fpga", "npu", "cpu")
@@ -255,13 +255,13 @@ def validate_spec(spec: AcceleratorSpec, where: str = "") -> None:
     at = f" in {where}" if where else ""
     label = f"device {spec.name!r}{at}"
     if spec.kind not in KINDS:
-        raise InputError(f"{label}: kind {spec.kind!r} is not one of {', '.join(KINDS)}",
+        raise InputError(f"{label}: kind {spec.kind!r} is not one of {', '.join(KINDS)}{case_hint(spec.kind, KINDS)}",
                          "set kind to gpu, tpu, asic, fpga, npu or cpu")
     if not spec.peak_flop_per_s:
         raise InputError(f"{label}: peak_flop_per_s is empty", "give at least one dtype, e.g. bf16 = [989e12, 'src']")
     for dtype, v in spec.peak_flop_per_s.items():
         if dtype not in DTYPES:
-            raise InputError(f"{label}: peak_flop_per_s has unknown dtype {dtype!r}",
+            raise InputError(f"{label}: peak_flop_per_s has unknown dtype {dtype!r}{case_hint(dtype, DTYPES)}",
                              f"use one of {', '.join(DTYPES)}")
         if not 0 < v <= LIMITS["peak_flop_per_s"]:  # NaN and inf too
             raise InputError(f"{label}: peak_flop_per_s.{dtype} = {v!r} must be > 0 and at most "

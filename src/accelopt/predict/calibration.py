@@ -168,6 +168,13 @@ class Calibration:
             if not 0 <= v <= limit:  # NaN and inf too: plan then crashed on overflow
                 raise InputError(f"calibration family {self.family!r}: {name} = {v!r} is not a number from 0 to "
                                  f"{limit:g}", f"give {name} >= 0 in SI units (FLOP, seconds, bytes)")
+        v = self.framework_overhead_bytes
+        if 0 < v < _OVERHEAD_SLIP_BYTES:  # 2.5 meaning GB passed as 2.5 bytes: mem/dev then left out the overhead
+            raise InputError(f"calibration family {self.family!r}: framework_overhead_bytes = {v!r} is under "
+                             f"{_OVERHEAD_SLIP_BYTES:g} bytes, less than any framework's memory beside the model: "
+                             "likely a figure in GB or GiB",
+                             f"give bytes: write {v:g}e9 if {v:g} is in GB, {v:g} x 2**30 = {v * 2**30:.0f} if in "
+                             "GiB (0: no overhead)")
 
     def calibrated(self, dtype: str) -> bool:
         """True when this family (and stack) was fitted on published runs of `dtype`'s kind (fp8 or 16 bit);
@@ -185,6 +192,12 @@ _UPPER_LIMITS = {"matmul_half_flop": 1e17, "matmul_half_s": 1.0, "kernel_overhea
 (a second of the largest chip's peak, Cerebras WSE-3's 125 PFLOP/s) or 1 s leaves every GEMM of any model under half
 its efficiency; a per-kernel gap (or per-expert GEMM floor) of a second is 1e5 x a launch (microseconds); 1e16 bytes
 is spec.LIMITS' memory."""
+
+
+_OVERHEAD_SLIP_BYTES = 1e6
+"""framework_overhead_bytes above 0 and under this is a unit slip (2.5 meaning 2.5 GB): the least the bundled file
+holds is the CPU family's 3.2e8 B, and a CUDA context alone takes hundreds of MB; 1 MB is no framework's whole
+footprint beside the model (0 stays allowed: the TPU families', whose capacity is the runtime's bytes_limit)."""
 
 
 STACKS = ("megatron", "pytorch-fsdp", "maxtext", "neuron-megatron-lm", "torchtitan")
@@ -401,17 +414,24 @@ def load_calibrations(path: Path | str | None = None) -> dict[str, Calibration]:
     `[family.NAME.stack.STACK]` tables adds those stacks to the bundled family instead)."""
     cals = dict(_bundled_families(bundled_text()))
     if path is not None:
-        p = Path(path)
-        text = read_user_text(p, "calibration file", "check the path given to --calibration")
-        mine = _parse(text, str(p), cals)
-        for name, cal in mine.items():
-            if not cal.match and name not in ("default", "probed"):  # _family_for would never pick it
-                raise InputError(f"{p}: [family.{name}] has no match globs, so it applies to no device",
-                                 'add match = ["device-name*"] (a glob of the catalog names it is for)')
+        mine = user_families(path)
         # the file's families first: _family_for takes the first family whose globs match, so a new family for a
         # device a bundled family also matches ([family.my-h100] match = ["h100*"]) must come before the bundled one
         cals = {**mine, **{name: cal for name, cal in cals.items() if name not in mine}}
     return cals
+
+
+def user_families(path: Path | str) -> dict[str, Calibration]:
+    """The [family.NAME] tables of a --calibration file alone, as load_calibrations lays them over the bundled ones
+    (a family holding only stack tables: the bundled family with those stacks added)."""
+    p = Path(path)
+    text = read_user_text(p, "calibration file", "check the path given to --calibration")
+    mine = _parse(text, str(p), dict(_bundled_families(bundled_text())))
+    for name, cal in mine.items():
+        if not cal.match and name not in ("default", "probed"):  # _family_for would never pick it
+            raise InputError(f"{p}: [family.{name}] has no match globs, so it applies to no device",
+                             'add match = ["device-name*"] (a glob of the catalog names it is for)')
+    return mine
 
 
 def calibration_for(spec: AcceleratorSpec, cals: dict[str, Calibration] | None = None,

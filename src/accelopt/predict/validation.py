@@ -17,12 +17,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar
 
-from accelopt.errors import AcceloptError, InfeasibleError, InputError
+from accelopt.errors import AcceloptError, InfeasibleError, InputError, case_hint, close_matches
 from accelopt.hardware.spec import max_memory_note
 from accelopt.predict.calibration import (
     DEFAULT_STACK,
     Calibration,
     load_calibrations,
+    user_families,
     with_values,
 )
 from accelopt.predict.comm import Assumption
@@ -157,10 +158,11 @@ class ValidateResult:
     params_unchecked_runs: int = unit("count", "runs with params_b blank: their architecture is not checked",
                                       default=0)
     input_notes: list[str] = field(default_factory=list)
-    """Notes on a --runs file's cells that read otherwise than `accelopt plan` assumes (runs_file_notes: blank
+    """Warnings on a --calibration file's fitted_on ids that no run of the report is fitted on (fitted_on_lines), then
+    notes on a --runs file's cells that read otherwise than `accelopt plan` assumes (runs_file_notes: blank
     flash / overlap / zero, recompute without +sp at tp > 1, a global batch dp does not divide), then the config keys
     the predictor does not model of each config.json a model cell names (added by `validate`), as the console prints
-    them on stderr; [] for the bundled file."""
+    them on stderr; [] for the bundled runs file under the bundled calibration."""
 
 
 def memory_line(runs: list[RunResult]) -> str:
@@ -340,14 +342,44 @@ def _validate_report(runs_path: Path | str | None, calibration: Path | str | Non
         results = reproduce_rows(rows, cals, catalog, kept=kept)
         params = check_params(rows)
     by_source = summarize(results, source_key)
+    fit_lines = fitted_on_lines(user_families(calibration), results) if calibration is not None else []
     return ValidateResult(runs=results, median_abs_error_held_out=median_abs_error(results, held_out_only=True),
                           median_abs_error_all=median_abs_error(results, held_out_only=False),
                           median_abs_error_held_out_by_source={g.group: g.median_abs_error for g in by_source},
                           by_source=by_source, by_family=summarize(results, lambda r: r.family),
                           by_precision=summarize(results, lambda r: r.dtype), params_mismatches=params,
                           params_unchecked_runs=sum(not (r.get("params_b") or "").strip() for r in rows),
-                          input_notes=[*runs_file_notes(rows, results), *cell_effect_lines(rows, cals, catalog, kept)]
-                          if runs_path is not None else [])
+                          input_notes=[*fit_lines, *runs_file_notes(rows, results),
+                                       *cell_effect_lines(rows, cals, catalog, kept)]
+                          if runs_path is not None else fit_lines)
+
+
+def fitted_on_lines(user: dict[str, Calibration], results: list[RunResult]) -> list[str]:
+    """Warnings on the fit rows a --calibration file declares (`user`: its families, calibration.user_families) that
+    no run of the report is fitted on: an id in neither the runs validated nor the bundled file (a typo, with the
+    closest ids), and an id of a run predicted with another table, whose fitted_on does not list it. Either left
+    the run the user meant as a fit row among the held-out ones without a word (uttrial3, 2026-12-05); a serving
+    row has its `role` cell, checked against its table (runs_csv.role_lines_of), a training row has none."""
+    by_id = {r.id: r for r in results}
+    bundled = {bid for bid, _ in _bundled_sources()}
+    out = []
+    for name, fam in user.items():
+        tables = [(f"[family.{name}]", fam), *((f"[family.{name}.stack.{s}]", t) for s, t in fam.stacks.items())]
+        for label, table in tables:
+            for key in ("fitted_on", "fp8_fitted_on"):
+                for rid in getattr(table, key):
+                    run = by_id.get(rid)
+                    if run is None and rid not in bundled:
+                        close = close_matches(rid, list(by_id), n=1)
+                        meant = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+                        out.append(f"warning: {label} {key} names {rid!r}, a run in neither the runs validated nor "
+                                   f"the bundled file{meant}, so no run is fitted on it — write the run's id as its "
+                                   "id cell spells it (a fit row left unnamed counts as held out)")
+                    elif run is not None and not run.fitted:
+                        out.append(f"warning: {label} {key} names {rid!r}, which this report holds out: it is "
+                                   f"predicted with [family.{run.family}] (stack {run.stack}), whose fitted_on does "
+                                   f"not list it — list it there, or remove it from {label} {key}")
+    return out
 
 
 # Cells a user's runs file may leave blank whose default (the bundled file's, its Megatron-LM 2021 rows') is the
@@ -653,7 +685,8 @@ def run_model(row: dict[str, str]) -> TransformerConfig:
         parallel = _flag(row, "parallel")
         mlp = row["mlp"].strip()
         if mlp not in ("gelu", "swiglu"):  # anything else would be timed as one of them, unsaid
-            raise InputError(f"run {row.get('id', '?')!r}: mlp = {mlp!r}", "give the mlp cell gelu or swiglu")
+            raise InputError(f"run {row.get('id', '?')!r}: mlp = {mlp!r} is not gelu or swiglu"
+                             f"{case_hint(mlp, ('gelu', 'swiglu'))}", "give the mlp cell gelu or swiglu")
         moe = _moe_fields(row)
         window, window_layers = _window_cells(row)
         return TransformerConfig(name=row["id"], layers=_i(row, "layers"), hidden=_i(row, "hidden"),

@@ -437,7 +437,10 @@ def unknown_device(name: str, known: list[str], n_devices: int, *, catalog_flag:
            "of your own catalog file" if catalog_flag else
            "pass the path of a spec TOML that holds one device, your own included (this command takes no --catalog; "
            "`accelopt catalog show h100-sxm` shows the fields)")
-    fix = (f"did you mean {' or '.join(repr(c) for c in close)}? ({full_list})" if close else f"{full_list}; or {own}")
+    # a near name is offered first, but the device may be the user's own, which no catalog name is near ('my-tpu' was
+    # offered 'edge-tpu' or 'tpu-v4' alone, without the --catalog FILE that would have read it: uttrial3, 2026-12-05)
+    fix = (f"did you mean {' or '.join(repr(c) for c in close)}? ({full_list}); for a device of your own, {own}"
+           if close else f"{full_list}; or {own}")
     return UnknownNameError(f"unknown device {name!r}", fix)
 
 
