@@ -83,3 +83,15 @@ def test_a_one_dtype_flag_refuses_a_list_in_its_own_words(capsys: pytest.Capture
     code, out, err = run_main(["catalog", "list", "--dtype", typed], capsys)
     assert code == 2 and out == "" and f"--dtype {typed!r}: --dtype takes one dtype" in err, err
     assert "fix: give one dtype, e.g. --dtype bf16" in err and "between commas" not in err, err
+
+
+@pytest.mark.parametrize(("typed", "example"), [("bfloat17,fp16", "e.g. --dtype fp16"),
+                                                ("bfloat17,fp16x", "the command's --help lists those --dtype takes")])
+def test_the_list_refusals_example_is_a_known_dtype(capsys: pytest.CaptureFixture[str], typed: str,
+                                                    example: str) -> None:
+    """rvcode (2026-12-05): `--dtype bfloat17,fp16` was told 'give one dtype, e.g. --dtype bfloat17', an example
+    the command then refuses; the example is the first item that is a known dtype, or none where no item is."""
+    code, out, err = run_main(["catalog", "list", "--dtype", typed], capsys)
+    flat = " ".join(err.split())
+    assert code == 2 and out == "" and "--dtype takes one dtype" in flat and example in flat, flat
+    assert "bfloat17" not in flat.partition("fix:")[2], flat

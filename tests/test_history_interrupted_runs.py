@@ -74,3 +74,26 @@ def test_a_record_that_names_its_signal_is_marked_with_it(capsys: pytest.Capture
     assert runs[stopped].startswith("INTERRUPTED (SIGTERM), partial: step time"), runs[stopped]
     out = " ".join(_cli(capsys, "history", "show", stopped)[0].split())
     assert "INTERRUPTED (SIGTERM)" in out and "Ctrl-C" not in out, out
+
+
+def test_the_readme_says_both_markings() -> None:
+    """rvcode (2026-12-05): the README said every stopped profile is marked 'INTERRUPTED (Ctrl-C or SIGTERM), partial'
+    after a partial profile began recording its signal (stopped_by, profile-partial version 3) and being marked with
+    it alone; it now quotes both markings, each as `history list` builds it."""
+    import dataclasses
+    import re
+    from pathlib import Path
+
+    from accelopt.cli.report import _stopped
+    from accelopt.measure.profiler import PartialProfile
+
+    text = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8").split())
+    said = re.search(r"is marked `(INTERRUPTED \([^`]*\), partial)` by `list` and `show` \(a `profile` recorded with "
+                     r"the signal, `stopped_by` since schema `profile-partial` version (\d+), by that signal alone: "
+                     r"`(INTERRUPTED \([^`]*\), partial)`\)", text)
+    assert said, "the README's history marking sentence"
+    old = _partial("")
+    signal = dataclasses.replace(old, stopped_by="SIGTERM")  # type: ignore[type-var]
+    assert said.group(1) == _stopped("profile-partial", to_jsonable(old))
+    assert said.group(3) == _stopped("profile-partial", to_jsonable(signal))
+    assert int(said.group(2)) == PartialProfile.SCHEMA_VERSION

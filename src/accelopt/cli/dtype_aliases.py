@@ -46,15 +46,18 @@ def canonical_list(value: str, flag: str = "--dtypes") -> str:
     that are not torch spellings are left as typed (the command's own check names them). An empty item beside
     named ones (`--dtypes float32,,half`: a dtype left out) is refused, naming it; a list of nothing but commas is
     left to the command's own check ('names no dtype'). A flag that takes one dtype (not in LIST_OPTIONS) refuses
-    a comma beside a named dtype as a list: its fix was 'write each dtype once between commas' (`--dtype bf16,`)."""
-    from accelopt.dtypes import canonical
+    a comma beside a named dtype as a list: its fix was 'write each dtype once between commas' (`--dtype bf16,`);
+    its example is the first item that is a known dtype (`--dtype bfloat17,fp16` was told 'e.g. --dtype bfloat17')."""
+    from accelopt.dtypes import BY_NAME, canonical
     from accelopt.errors import InputError
 
     items = value.split(",")
     named = [item.strip() for item in items if item.strip()]
     if named and len(items) > 1 and flag not in LIST_OPTIONS:
+        known = next((canonical(item) for item in named if canonical(item) in BY_NAME), None)
         raise InputError(f"{flag} {value!r}: {flag} takes one dtype, not a comma-separated list",
-                         f"give one dtype, e.g. {flag} {canonical(named[0])}")
+                         f"give one dtype, e.g. {flag} {known}" if known is not None else
+                         f"give one dtype (the command's --help lists those {flag} takes)")
     if named and len(named) < len(items):
         at = next(i for i, item in enumerate(items, 1) if not item.strip())
         raise InputError(f"{flag} {value!r} has an empty item (item {at} of {len(items)}: nothing between its "

@@ -331,8 +331,8 @@ def _check_accuracy_targets(out: Any, targets: Any, raw: Any = None, kept: Any =
     """Accuracy compares argmax(-1) of the scores (B, ..., C) with class indices (B, ...): targets of another shape
     (one-hot (B, C)) failed deep in the comparison, or, with as many rows as classes, broadcast to (B, B) and gave
     a wrong accuracy without a word. Targets outside 0..C-1 (other than the loss's padding: `kept`, counted_targets)
-    can match no
-    argmax: every variant scored 0% like the baseline, 'within tolerance', and the quality guard was void."""
+    can match no argmax: every variant scored 0% like the baseline, 'within tolerance', and the quality guard was
+    void."""
     want = tuple(out.shape[:-1])
     got = tuple(getattr(targets, "shape", ()))
     if got != want:
