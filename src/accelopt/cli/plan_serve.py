@@ -98,9 +98,8 @@ def register_serve(plan_app: typer.Typer) -> None:
                                      "on a device without an fp8 peak: 8-bit storage, converted in the attention "
                                      "kernel, said in a note; int8 with --engine vllm or sglang: a note says what the "
                                      "engine needs for it, and sglang refuses it for an MLA model; nvfp4: 4-bit "
-                                     "values + "
-                                     "one FP8 scale per 16 = 0.5625 B a value, on NVIDIA Blackwell GPUs only (b200, "
-                                     "gb200, b300), with --engine trtllm, vllm or sglang)."),
+                                     "values + one FP8 scale per 16 = 0.5625 B a value, on NVIDIA Blackwell GPUs "
+                                     "only (b200, gb200, b300), with --engine trtllm, vllm or sglang)."),
         price_usd_per_hour: Optional[float] = typer.Option(None, "--price-usd-per-hour",
                                                  help="Price per device-hour (overrides the catalog price)."),
         catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP),
