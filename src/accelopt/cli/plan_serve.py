@@ -94,10 +94,12 @@ def register_serve(plan_app: typer.Typer) -> None:
             "checkpoint stores them apart from the other linear layers (same choices as --weight-dtype): gpt-oss is "
             "--weight-dtype bf16 --expert-weight-dtype mxfp4 (its quantization_config.modules_to_not_convert keeps "
             "attention and the router in bf16). Default: --weight-dtype. Embeddings and the LM head stay 16-bit."),
-        kv_dtype: str = typer.Option("bf16", "--kv-dtype", help="KV-cache dtype: bf16, fp16, fp8 or int8 (fp8 on a "
-                                     "device without an fp8 peak: 8-bit storage, converted in the attention kernel, "
-                                     "said in a note; int8 with --engine vllm or sglang: a note says what the engine "
-                                     "needs for it, and sglang refuses it for an MLA model)."),
+        kv_dtype: str = typer.Option("bf16", "--kv-dtype", help="KV-cache dtype: bf16, fp16, fp8, int8 or nvfp4 (fp8 "
+                                     "on a device without an fp8 peak: 8-bit storage, converted in the attention "
+                                     "kernel, said in a note; int8 with --engine vllm or sglang: a note says what the "
+                                     "engine needs for it, and sglang refuses it for an MLA model; nvfp4: 4-bit "
+                                     "values + one FP8 scale per 16 = 0.5625 B a value, on NVIDIA Blackwell GPUs "
+                                     "only (b200, gb200, b300), with --engine trtllm, vllm or sglang)."),
         price_usd_per_hour: Optional[float] = typer.Option(None, "--price-usd-per-hour",
                                                  help="Price per device-hour (overrides the catalog price)."),
         catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP),

@@ -59,7 +59,9 @@ int8`), w8a8 int8 weights and activations (SmoothQuant: TensorRT-LLM's `--smooth
 compute_dtype_for."""
 WEIGHT_ONLY = ("int8", "int4")
 """Integer weights dequantized to 16 bits inside the matmul kernel, which runs at the 16-bit peak."""
-KV_DTYPES = ("bf16", "fp16", "fp8", "int8")
+KV_DTYPES = ("bf16", "fp16", "fp8", "int8", "nvfp4")
+"""--kv-dtype: nvfp4 is NVIDIA's 4-bit KV cache (E2M1 values, one FP8 E4M3 scale per 16), Blackwell GPUs only
+(kv_bytes_per_value, kv_device_problem, NVFP4_KV_SOURCE)."""
 ACT_BYTES = 2.0
 """Activations (and all-reduce messages) are 16-bit in every serving engine we model."""
 LOGIT_BYTES = 4.0
@@ -937,7 +939,17 @@ def kv_cache_bytes_per_token(model: TransformerConfig, kv_dtype: str = "bf16") -
     2 x 32 x 32 x 128 x 2 = 524288 B = 0.5 MiB per token. DeepSeek-V3 (MLA): 61 x 576 x 2 = 70272 B.
     """
     _check_dtype("--kv-dtype", kv_dtype, KV_DTYPES)
-    return float(model.layers * model.kv_cache_elems_per_token_layer() * DTYPE_BYTES[kv_dtype])
+    return float(model.layers * model.kv_cache_elems_per_token_layer() * kv_bytes_per_value(kv_dtype))
+
+
+def kv_bytes_per_value(kv_dtype: str) -> float:
+    """Stored bytes per cached K or V value: the dtype's width; nvfp4 0.5 B (a 4-bit E2M1 value) + one FP8 E4M3 scale
+    per 16 values = 0.5625 B (compute.FP4_OPERAND_BYTES['nvfp4'], the NVFP4 layout of NVFP4_KV_SOURCE; SGLang's FP4
+    KV cache, 'FP4 with block size 16 supports approximately 1.78x more tokens than FP8' = 1 / 0.5625, its
+    quantized_kv_cache.md at 03cd2ec4). NVFP4's one FP32 scale per tensor (TensorRT-LLM's per-layer K/V scale) is
+    left out: 4 B a layer, not a value. int8 and fp8 scales are not counted (per-tensor in TensorRT-LLM and vLLM's
+    fp8; kv_int8_engine_note says it for the per-head ones)."""
+    return FP4_OPERAND_BYTES["nvfp4"] if kv_dtype == "nvfp4" else DTYPE_BYTES[kv_dtype]
 
 
 def cached_tokens_per_layer(model: TransformerConfig, context: float) -> float:
@@ -1406,6 +1418,22 @@ SGLANG_INT8_KV_SOURCE = ("SGLang's INT8 KV cache (--int8-kv-cache) is 'a phase-1
                          "token per head (sgl-project/sglang docs/advanced_features/quantized_kv_cache.md at 03cd2ec4)")
 
 
+NVFP4_KV_SOURCE = ("TensorRT-LLM's NVFP4 KV cache: nvidia.github.io/TensorRT-LLM 1.3.0rc27 features/quantization.html "
+                   "'NVFP4 KV Cache' (offline ModelOpt quantization, then KvCacheConfig(dtype='nvfp4')); NVIDIA's "
+                   "blog 'Optimizing Inference for Long Context and Large Batch Sizes with NVFP4 KV Cache' "
+                   "(developer.nvidia.com, 2025-12-08): on Blackwell GPUs, the cache dequantized from NVFP4 to FP8 "
+                   "before the attention math")
+"""Where an NVFP4 KV cache's layout, devices and dequantization come from (kv_device_problem, kv_nvfp4_note)."""
+NVFP4_KV_ENGINES = {
+    "trtllm": "KvCacheConfig(dtype='nvfp4'), trtllm-serve --kv_cache_dtype nvfp4 (NVIDIA/TensorRT-LLM PR #11487)",
+    "vllm": "--kv-cache-dtype nvfp4 (vllm/config/cache.py at 002f10e0: CacheDType 'nvfp4'; 'nvfp4_4over6' uses "
+            "the NVFP4 layout, scales per 16 values)",
+    "sglang": "--kv-cache-dtype fp4_e2m1, experimental: E2M1 with one 8-bit exponent scale per 16 values, the same "
+              "0.5625 B a value (sgl-project/sglang docs/advanced_features/quantized_kv_cache.md at 03cd2ec4)",
+}
+"""The engines with a 4-bit KV cache of NVFP4's bytes, and how each is asked for one (kv_engine_refusal)."""
+
+
 def kv_int8_engine_note(model: TransformerConfig, kv_dtype: str, engine: str | None) -> str | None:
     """The note for --kv-dtype int8 with --engine vllm or sglang, which take an int8 KV cache only in some versions
     or with conditions (VLLM_INT8_KV_SOURCE, SGLANG_INT8_KV_SOURCE): what is modelled (1 byte a value; the
@@ -1431,7 +1459,51 @@ def kv_engine_refusal(model: TransformerConfig, kv_dtype: str, engine: str | Non
     if kv_dtype == "int8" and engine == "sglang" and model.mla is not None:
         return (f"{model.name} uses multi-head latent attention, and {SGLANG_INT8_KV_SOURCE}",
                 f"use {kv} fp8 (SGLang's fp8_e4m3 / fp8_e5m2 cache) or bf16, or another {engine_flag}")
+    if kv_dtype == "nvfp4" and engine is not None and engine not in NVFP4_KV_ENGINES:
+        return (f"{engine} has no NVFP4 KV cache (the engines that run one: "
+                f"{', '.join(f'{e}: {how}' for e, how in NVFP4_KV_ENGINES.items())})",
+                f"use {kv} fp8 or bf16 with {engine}, or {engine_flag} {' or '.join(NVFP4_KV_ENGINES)}")
     return None
+
+
+def kv_device_problem(spec: AcceleratorSpec, kv_dtype: str) -> tuple[str, str] | None:
+    """(why, fix) where `spec` cannot hold an NVFP4 KV cache, None where it can (or for another dtype): the engines
+    run it on NVIDIA Blackwell GPUs only (NVFP4_KV_SOURCE), told in the catalog by an NVIDIA GPU listing an fp4 peak
+    (b200, gb200, b300, rtx-pro-6000-server). An AMD GPU with an fp4 peak (mi355x) has MXFP4's, and NVFP4 no native
+    path there (NVFP4_AMD_SOURCE); Hopper and older list no fp4 peak."""
+    if kv_dtype != "nvfp4" or (spec.kind == "gpu" and spec.vendor == "NVIDIA" and spec.peak("fp4") is not None):
+        return None
+    why = (f"--kv-dtype nvfp4 on {spec.name}: an NVFP4 KV cache runs on NVIDIA Blackwell GPUs only ({NVFP4_KV_SOURCE})"
+           + (f", and {NVFP4_AMD_SOURCE}" if _amd_gpu(spec) else f"; {spec.name} lists no fp4 peak (not Blackwell)"
+              if spec.peak("fp4") is None else ""))
+    return why, (f"use --kv-dtype fp8 or bf16 on {spec.name}, or a Blackwell GPU (b200, gb200, b300) for an NVFP4 KV "
+                 "cache")
+
+
+def check_kv_device(spec: AcceleratorSpec, kv_dtype: str) -> None:
+    """An InfeasibleError (this device is listed as not served; alone, exit 2) for a KV cache `spec` cannot hold
+    (kv_device_problem)."""
+    if (problem := kv_device_problem(spec, kv_dtype)) is not None:
+        raise InfeasibleError(*problem)
+
+
+def kv_nvfp4_note(kv_dtype: str, engine: str | None) -> str | None:
+    """The note beside an --kv-dtype nvfp4 prediction: the bytes a value it counts and where they come from, that
+    the values are dequantized inside the attention kernel (timed as any other attention kernel: no dequantization
+    time of its own is added), and the engine's name for it. None for any other dtype."""
+    if kv_dtype != "nvfp4":
+        return None
+    how = f"; {engine}: {NVFP4_KV_ENGINES[engine]}" if engine in NVFP4_KV_ENGINES else ""
+    return (f"--kv-dtype nvfp4: {FP4_OPERAND_BYTES['nvfp4']:g} B per cached value (a 4-bit E2M1 value + one FP8 E4M3 "
+            f"scale per 16; the per-tensor FP32 scale not counted), as {NVFP4_KV_SOURCE}{how}; the values are "
+            "dequantized inside the attention kernel, which is timed as with a 16-bit cache (no dequantization time "
+            "is added)")
+
+
+def kv_engine_note(model: TransformerConfig, kv_dtype: str, engine: str | None) -> str | None:
+    """The note on how the KV dtype is modelled for the engine (kv_int8_engine_note, kv_nvfp4_note), None if none:
+    the one line `plan serve` and `validate --serving` print for it."""
+    return kv_int8_engine_note(model, kv_dtype, engine) or kv_nvfp4_note(kv_dtype, engine)
 
 
 def check_kv_engine(model: TransformerConfig, kv_dtype: str, engine: str | None) -> None:
@@ -1698,9 +1770,9 @@ def _kv_bytes_per_token_per_device(model: TransformerConfig, tp: int, pp: int, k
     Before a sliding window caps any layer."""
     layers_dev = math.ceil(model.layers / pp)
     if model.mla is not None:
-        return float(layers_dev * model.mla.cache_width * DTYPE_BYTES[kv_dtype])
+        return float(layers_dev * model.mla.cache_width * kv_bytes_per_value(kv_dtype))
     kv_heads_dev = float(model.kv_heads_per_device(tp))
-    return 2.0 * layers_dev * kv_heads_dev * model.head_dim * DTYPE_BYTES[kv_dtype]
+    return 2.0 * layers_dev * kv_heads_dev * model.head_dim * kv_bytes_per_value(kv_dtype)
 
 
 def _weights_bytes_per_device(model: TransformerConfig, tp: int, pp: int, weight_dtype: str,
@@ -1949,6 +2021,7 @@ def _expert_compute_dtype(spec: AcceleratorSpec, weight_dtype: str, moe: MoELayo
 
 def _setup(model: TransformerConfig, spec: AcceleratorSpec, tp: int, pp: int, weight_dtype: str, kv_dtype: str,
            cal: ServingCalibration, moe: MoELayout = NO_MOE) -> _Setup:
+    check_kv_device(spec, kv_dtype)
     compute_dtype = compute_dtype_for(spec, weight_dtype)
     cal = device_scaled(cal, spec, compute_dtype)
     peak = spec.peak(compute_dtype)
@@ -2611,6 +2684,7 @@ def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
     # a weight dtype the device cannot run at all is the first problem: naming memory first sent the user to more
     # devices (edge-tpu, int8 weight-only on a device with no 16-bit peak), only to be refused for the dtype next
     compute_dtype_for(spec, weight_dtype)
+    check_kv_device(spec, kv_dtype)  # so is a KV cache it cannot hold (nvfp4 off Blackwell)
     if moe.active:
         _expert_compute_dtype(spec, weight_dtype, moe)
     cal = calibration_for_spec(spec, calibration)
@@ -2651,7 +2725,7 @@ def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
                    f"cache per device ({kv_dtype}), but weights {_gib_text(w)} + workspace {_gib_text(ws)} leave "
                    f"{_gib_text(usable - w - ws)} of the {_gib_text(usable)} usable ({rule})")
         # fp8 named only where one request then fits (1,000,000 tokens of Llama 3 8B on an H100: 61 GiB at fp8)
-        fp8_fits = DTYPE_BYTES[kv_dtype] > 1 and _fits_one_request(model, spec, tp, pp, prompt_len, output_len,
+        fp8_fits = kv_bytes_per_value(kv_dtype) > 1 and _fits_one_request(model, spec, tp, pp, prompt_len, output_len,
                                                                     weight_dtype, "fp8", cal, moe)
         fix = ("shorten --prompt/--output, " + ("use --kv-dtype fp8, " if fp8_fits else "")
                + f"raise {more} to split the KV cache over more devices, or a device with more memory")
@@ -2811,7 +2885,7 @@ def _fp8_fix(weight_dtype: str, kv_dtype: str) -> str:
     already at fp8 or 4-bit weights and an fp8 KV cache was told to use fp8 (utserve, 2026-12-04: Llama 3.1 70B
     nvfp4 / KV fp8 at a 131k prompt on B200); '' when neither is."""
     flags = [f for f, wide in (("--weight-dtype", weight_bytes_per_param(weight_dtype) > 1),
-                               ("--kv-dtype", DTYPE_BYTES[kv_dtype] > 1)) if wide]
+                               ("--kv-dtype", kv_bytes_per_value(kv_dtype) > 1)) if wide]
     return f"use {'/'.join(flags)} fp8, " if flags else ""
 
 

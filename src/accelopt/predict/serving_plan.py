@@ -25,6 +25,7 @@ from accelopt.predict.serving import (
     ServingPrediction,
     attention_peak_note,
     batch_cap_requests,
+    check_kv_device,
     check_kv_engine,
     check_requests,
     custom_allreduce_note,
@@ -35,8 +36,8 @@ from accelopt.predict.serving import (
     engine_memory_fraction,
     finite_run,
     int4_group_problem,
+    kv_engine_note,
     kv_fp8_storage_note,
-    kv_int8_engine_note,
     launch_floor_points_note,
     max_batch,
     max_load_concurrency,
@@ -319,6 +320,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
             spec = with_price(spec, opts.price_usd_per_hour)
         try:
             _check_engine_device(opts, spec)
+            check_kv_device(spec, opts.kv_dtype)  # nvfp4 off Blackwell: this device is not served
             rule = ENGINES[opts.engine] if opts.engine else None
             share, share_note = (opts.memory_fraction, None) if opts.memory_fraction is not None or not opts.engine \
                 else engine_memory_fraction(opts.engine, spec, tp=opts.tp, pp=opts.pp, attention_dp=moe.attention_dp,
@@ -422,7 +424,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         notes.append(n)
     notes += [n for sp in specs if sp.name in served and (n := attention_peak_note(sp, opts.weight_dtype))]
     notes += [n for sp in specs if sp.name in served and (n := kv_fp8_storage_note(sp, opts.kv_dtype, opts.engine))]
-    if served and (n := kv_int8_engine_note(cfg, opts.kv_dtype, opts.engine)) is not None:
+    if served and (n := kv_engine_note(cfg, opts.kv_dtype, opts.engine)) is not None:
         notes.append(n)
     vendors = {sp.name: sp.vendor for sp in specs}  # whose FP4 weight-only path the note cites
     notes += [n for sw in sweeps

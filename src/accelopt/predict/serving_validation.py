@@ -461,7 +461,8 @@ def _reproduce(row: dict[str, str], cals: dict[str, serving.ServingCalibration] 
     model = _named_cell(row, "model", get_model)  # unknown: the CSV's error, not a 'gap' the model cannot express
     if (why := not_generative(model)) is not None:  # as plan serve --model refuses it
         raise cell_error(_WHAT, row, "model", *why)
-    # an int8 KV cache the row's engine does not run for this model, as plan serve refuses it; the fix names the cells
+    # an int8 / nvfp4 KV cache the row's engine does not run (for this model), as plan serve refuses it; the fix names
+    # the cells
     refused = serving.kv_engine_refusal(model, row["kv_dtype"], row["engine"], kv="kv_dtype", engine_flag="engine")
     if refused is not None:
         raise cell_error(_WHAT, row, "kv_dtype", f"with engine {row['engine']}: {refused[0]}", refused[1])
@@ -480,7 +481,7 @@ def _reproduce(row: dict[str, str], cals: dict[str, serving.ServingCalibration] 
                              "; or make it a 'gap' "
                              "row with the reason in its note") from None
     said = [serving.launch_floor_points_note([p], spec, model) if p is not None else None,
-            serving.kv_int8_engine_note(model, row["kv_dtype"], row["engine"])]  # plan serve's note on the engine
+            serving.kv_engine_note(model, row["kv_dtype"], row["engine"])]  # plan serve's note on the engine
     if p is not None and (over := p.calibration.step_overhead_note(model.layers)):  # plan serve's words
         said.append(f"{spec.name}: {over}")
     return ServingRunResult(
