@@ -3,9 +3,10 @@
 transformers LlamaAttention puts bias=config.attention_bias on q_proj, k_proj, v_proj AND o_proj, and LlamaMLP
 bias=config.mlp_bias on gate_proj, up_proj and down_proj (src/transformers/models/llama/modeling_llama.py
 @5dd4a63548857797727ae73eeb6a6e886ea02a3e); Qwen3Attention and Qwen3MoeAttention read attention_bias the same way
-(@9ee3f431, @16b6c53c) while their MLPs are bias-free. A true value was listed as 'not modelled' and its parameters
-left out; now they are counted (parameters and so weight memory), the key is read for those families only, and text
-is refused. Counts below are by hand from the config's sizes.
+(@9ee3f431, @16b6c53c), and Olmo2Attention (@7264638d), while their MLPs are bias-free; MistralAttention builds all
+four bias=False whatever the config says (@93e0020c), so Mistral's key stays listed. A true value was listed as 'not
+modelled' and its parameters left out; now they are counted (parameters and so weight memory), the key is read for
+those families only, and text is refused. Counts below are by hand from the config's sizes.
 """
 
 from __future__ import annotations
@@ -79,8 +80,16 @@ def test_qwen3_moe_reads_attention_bias_but_not_mlp_bias(tmp_path: Path) -> None
     assert "mlp_bias" in m.unused_keys and "attention_bias" not in m.unused_keys
 
 
+def test_olmo2_attention_bias_is_on_all_four(tmp_path: Path) -> None:
+    olmo2 = {**{k: v for k, v in TINY_LLAMA.items() if k != "architectures"}, "model_type": "olmo2"}
+    bare = load_hf_config(_write(tmp_path, olmo2, "bare"))
+    m = load_hf_config(_write(tmp_path, {**olmo2, "attention_bias": True, "mlp_bias": True}, "biased"))
+    assert m.attn_bias and not m.mlp_bias and m.params_total() - bare.params_total() == 4 * ATTN_BIAS
+    assert "mlp_bias" in m.unused_keys and "attention_bias" not in m.unused_keys
+
+
 def test_another_familys_keys_stay_listed(tmp_path: Path) -> None:
-    """A family whose class was not checked here (Mistral): its keys stay listed as not modelled, nothing counted."""
+    """Mistral's class builds no biases whatever its config says: its keys stay listed, nothing counted."""
     mistral = {**{k: v for k, v in TINY_LLAMA.items() if k != "architectures"}, "model_type": "mistral",
                "attention_bias": True, "mlp_bias": True}
     m = load_hf_config(_write(tmp_path, mistral))

@@ -5,9 +5,9 @@ parameter counts the authors state, which tests compare against `params_total()`
 `params_active()`. Learned position tables are counted (GPT-2/GPT-3's, BERT's 512 rows), and biases where the
 model's class has them: GPT-2/GPT-3's on every linear layer and LayerNorm; Falcon's and StableLM's LayerNorm biases;
 the q, k and v biases of StableLM (use_qkv_bias), Qwen2, Qwen2-VL, Qwen2.5-VL (the qwen2.5-0.5b preset's) and
-Qwen2-MoE (qkv_bias); the q, k, v and o biases of a Llama, Qwen3 or Qwen3-MoE config's attention_bias and the gate,
-up and down biases of a Llama config's mlp_bias. Not counted: BERT's biases and pooler, GPT-OSS's expert biases
-(TransformerConfig.expert_bias, timed where Megatron adds them unfused), and another family's attention_bias /
+Qwen2-MoE (qkv_bias); the q, k, v and o biases of a Llama, Qwen3, Qwen3-MoE or OLMo 2 config's attention_bias and
+the gate, up and down biases of a Llama config's mlp_bias. Not counted: BERT's biases and pooler, GPT-OSS's expert
+biases (TransformerConfig.expert_bias, timed where Megatron adds them unfused), and another family's attention_bias /
 mlp_bias, which a config.json's read lists as not modelled; the tolerance in the tests says how much that costs.
 """
 
@@ -433,14 +433,17 @@ _IRRELEVANT_KEYS = frozenset({
 # (src/transformers/models/llama/modeling_llama.py @5dd4a63548857797727ae73eeb6a6e886ea02a3e: q_proj / k_proj / v_proj
 # / o_proj bias=config.attention_bias), Qwen3Attention (models/qwen3/modeling_qwen3.py
 # @9ee3f431c32e9e5f6c0888f6b2b0ca3f6c289dd6, the same four) and Qwen3MoeAttention (models/qwen3_moe/
-# modeling_qwen3_moe.py @16b6c53c8ec3a720bd45c1c377bf94e1d01249c5, the same four). Another family's attention_bias
-# (GLM-4's puts none on o, DeepSeek-V2's sits on its latent projections, Mistral's and GPT-OSS's are not checked here)
-# stays listed as not modelled. Before s31 (rbias) every attention_bias was.
-_ATTENTION_BIAS_TYPES = frozenset({"llama", "qwen3", "qwen3_moe"})
+# modeling_qwen3_moe.py @16b6c53c8ec3a720bd45c1c377bf94e1d01249c5, the same four) and Olmo2Attention
+# (models/olmo2/modeling_olmo2.py @7264638d7b0ab5841670813ebed806189b8f7b71, the same four; its q/k norms are not
+# counted, _GATED_TYPES). Another family's attention_bias stays listed as not modelled: GLM-4's puts none on o,
+# DeepSeek-V2's sits on its latent projections, transformers' MistralAttention builds all four bias=False whatever
+# the config says (models/mistral/modeling_mistral.py @93e0020c96f1aaf6c380491c943fcf57502c5e19), GPT-OSS's and
+# PhiMoE's are not checked here. Before s31 (rbias) every attention_bias was listed.
+_ATTENTION_BIAS_TYPES = frozenset({"llama", "qwen3", "qwen3_moe", "olmo2"})
 # Families whose config's mlp_bias puts biases on the MLP's gate, up and down projections (TransformerConfig.mlp_bias;
-# default False): LlamaMLP (modeling_llama.py @5dd4a63: gate_proj / up_proj / down_proj bias=config.mlp_bias). Qwen3's
-# and Qwen3-MoE's MLPs are bias-free whatever the config says (Qwen3MLP, Qwen3MoeMLP bias=False at the commits
-# above): a mlp_bias in their configs stays listed.
+# default False): LlamaMLP (modeling_llama.py @5dd4a63: gate_proj / up_proj / down_proj bias=config.mlp_bias). Qwen3's,
+# Qwen3-MoE's and OLMo 2's MLPs are bias-free whatever the config says (Qwen3MLP, Qwen3MoeMLP, Olmo2MLP bias=False at
+# the commits above): a mlp_bias in their configs stays listed.
 _MLP_BIAS_TYPES = frozenset({"llama"})
 
 # Keys read for some families only (load_hf_config's _kv_heads and _block_layout): in another family's config they
