@@ -2,8 +2,13 @@
 
 Every preset cites the table or file its numbers come from. `PUBLISHED_PARAMS` holds the
 parameter counts the authors state, which tests compare against `params_total()` /
-`params_active()` (GPT-2/GPT-3's biases and learned position embeddings are counted; other families' biases,
-BERT's position table and pooler are not, and the tolerance in the tests says how much that costs).
+`params_active()`. Learned position tables are counted (GPT-2/GPT-3's, BERT's 512 rows), and biases where the
+model's class has them: GPT-2/GPT-3's on every linear layer and LayerNorm; Falcon's and StableLM's LayerNorm biases;
+the q, k and v biases of StableLM (use_qkv_bias), Qwen2, Qwen2-VL, Qwen2.5-VL (the qwen2.5-0.5b preset's) and
+Qwen2-MoE (qkv_bias); the q, k, v and o biases of a Llama, Qwen3, Qwen3-MoE or OLMo 2 config's attention_bias and
+the gate, up and down biases of a Llama config's mlp_bias. Not counted: BERT's biases and pooler, GPT-OSS's expert
+biases (TransformerConfig.expert_bias, timed where Megatron adds them unfused), and another family's attention_bias /
+mlp_bias, which a config.json's read lists as not modelled; the tolerance in the tests says how much that costs.
 """
 
 from __future__ import annotations
@@ -364,6 +369,8 @@ _USED_KEYS = frozenset({
     "n_head_kv",
     "use_qkv_bias",  # StableLM: biases on q, k and v (TransformerConfig.qkv_bias)
     "qkv_bias",  # Qwen2-MoE: the same (_qkv_bias)
+    # Llama-style biases on q, k, v and o, and on the MLP's gate, up and down (_ATTENTION_BIAS_TYPES, _MLP_BIAS_TYPES)
+    "attention_bias", "mlp_bias",
     # how far the positions reach with rope scaling (workload/context.py)
     "rope_scaling", "rope_parameters", "original_max_position_embeddings",
     # gpt-oss's second spelling of num_experts_per_tok; Llama 4's MoE interleave, dense width and chunked attention
@@ -421,6 +428,24 @@ _IRRELEVANT_KEYS = frozenset({
 })
 
 
+# Families whose config's attention_bias puts biases on all four attention projections, q, k, v and o
+# (TransformerConfig.attn_bias; the config class's default False): transformers LlamaAttention
+# (src/transformers/models/llama/modeling_llama.py @5dd4a63548857797727ae73eeb6a6e886ea02a3e: q_proj / k_proj / v_proj
+# / o_proj bias=config.attention_bias), Qwen3Attention (models/qwen3/modeling_qwen3.py
+# @9ee3f431c32e9e5f6c0888f6b2b0ca3f6c289dd6, the same four) and Qwen3MoeAttention (models/qwen3_moe/
+# modeling_qwen3_moe.py @16b6c53c8ec3a720bd45c1c377bf94e1d01249c5, the same four) and Olmo2Attention
+# (models/olmo2/modeling_olmo2.py @7264638d7b0ab5841670813ebed806189b8f7b71, the same four; its q/k norms are not
+# counted, _GATED_TYPES). Another family's attention_bias stays listed as not modelled: GLM-4's puts none on o,
+# DeepSeek-V2's sits on its latent projections, transformers' MistralAttention builds all four bias=False whatever
+# the config says (models/mistral/modeling_mistral.py @93e0020c96f1aaf6c380491c943fcf57502c5e19), GPT-OSS's and
+# PhiMoE's are not checked here. Before s31 (rbias) every attention_bias was listed.
+_ATTENTION_BIAS_TYPES = frozenset({"llama", "qwen3", "qwen3_moe", "olmo2"})
+# Families whose config's mlp_bias puts biases on the MLP's gate, up and down projections (TransformerConfig.mlp_bias;
+# default False): LlamaMLP (modeling_llama.py @5dd4a63: gate_proj / up_proj / down_proj bias=config.mlp_bias). Qwen3's,
+# Qwen3-MoE's and OLMo 2's MLPs are bias-free whatever the config says (Qwen3MLP, Qwen3MoeMLP, Olmo2MLP bias=False at
+# the commits above): a mlp_bias in their configs stays listed.
+_MLP_BIAS_TYPES = frozenset({"llama"})
+
 # Keys read for some families only (load_hf_config's _kv_heads and _block_layout): in another family's config they
 # are not modelled, and listed as such rather than taken as read.
 _FALCON_TYPES = frozenset({"falcon", "refinedweb", "refinedwebmodel"})
@@ -428,6 +453,7 @@ _FAMILY_KEYS = {"multi_query": _FALCON_TYPES | {"gpt_bigcode"}, "parallel_attn":
                 "new_decoder_architecture": _FALCON_TYPES, "num_kv_heads": _FALCON_TYPES, "n_head_kv": _FALCON_TYPES,
                 "use_parallel_residual": frozenset({"gpt_neox", "stablelm"}),
                 "use_qkv_bias": frozenset({"stablelm"}), "qkv_bias": frozenset({"qwen2_moe"}),
+                "attention_bias": _ATTENTION_BIAS_TYPES, "mlp_bias": _MLP_BIAS_TYPES,
                 # GraniteMoeShared's shared MLP width (_shared_experts); MiniMax-M3's key of that name is another
                 # layout (with n_shared_experts), listed there as not modelled
                 "shared_intermediate_size": frozenset({"granitemoeshared"}),
@@ -1885,8 +1911,9 @@ def _check_flags(cfg: dict[str, Any], where: str) -> None:
 # q_proj / k_proj / v_proj bias=True, o_proj bias=False), Qwen2VLAttention (models/qwen2_vl/modeling_qwen2_vl.py
 # @928b5565ecea2852ac5a41701c90589321548522) and Qwen2_5_VLAttention (models/qwen2_5_vl/modeling_qwen2_5_vl.py
 # @efa7189c5546a94e8c1194b2ccc6669e0f7ad65e), the same; the text configs of the last two (qwen2_vl_text,
-# qwen2_5_vl_text) build those classes. Qwen3 has none (Qwen3Config attention_bias default False,
-# models/qwen3/configuration_qwen3.py @008e574): not listed. A Qwen2 config.json was read bias-free before s31.
+# qwen2_5_vl_text) build those classes. Qwen3 has none by default (Qwen3Config attention_bias default False,
+# models/qwen3/configuration_qwen3.py @008e574): not listed; a Qwen3 attention_bias true is read as Llama's, on all
+# four projections (_ATTENTION_BIAS_TYPES, since s31 rbias). A Qwen2 config.json was read bias-free before s31.
 _QKV_BIAS_TYPES = frozenset({"qwen2", "qwen2_vl", "qwen2_vl_text", "qwen2_5_vl", "qwen2_5_vl_text"})
 # Families with a config key for it: (key, the class's default). StableLM: StableLmAttention bias=config.use_qkv_bias
 # (models/stablelm/modeling_stablelm.py), StableLmConfig default False; Qwen2-MoE: Qwen2MoeAttention
@@ -1901,13 +1928,26 @@ def _qkv_bias(cfg: dict[str, Any], mtype: str, where: str) -> bool:
     if mtype in _QKV_BIAS_TYPES:
         return True
     key, default = _QKV_BIAS_KEYS.get(mtype, ("", False))
-    value = cfg.get(key) if key else None
+    return _bias_switch(cfg, key, default, where) if key else default
+
+
+def _bias_switch(cfg: dict[str, Any], key: str, default: bool, where: str) -> bool:
+    """The config's `key` as true / false, `default` where it is left out (null); text or a number is refused."""
+    value = cfg.get(key)
     if value is None:
         return default
     if not isinstance(value, bool):  # "false" is a non-empty string: read as true it would add biases
         raise InputError(f"{where}: {key} = {value!r} is not true or false",
                          f"write {key} = true or false (a JSON boolean, without quotes), or leave it out")
     return value
+
+
+def _llama_biases(cfg: dict[str, Any], mtype: str, where: str) -> dict[str, bool]:
+    """TransformerConfig's attn_bias and mlp_bias from the config's attention_bias and mlp_bias, for the families
+    whose classes read them (_ATTENTION_BIAS_TYPES, _MLP_BIAS_TYPES; the classes' default False); False for others
+    (their keys are listed as not modelled by unused_config_keys)."""
+    return {"attn_bias": mtype in _ATTENTION_BIAS_TYPES and _bias_switch(cfg, "attention_bias", False, where),
+            "mlp_bias": mtype in _MLP_BIAS_TYPES and _bias_switch(cfg, "mlp_bias", False, where)}
 
 
 TRAIN_SEQ_CAP = 8192
@@ -2084,6 +2124,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     if limit is not None and key != _CONTEXT_KEYS[0]:  # a GPT-2 config's n_positions was named max_position_embeddings
         limit = replace(limit, basis=f"its config's {key}")
     defaults += _kv_heads_note(mtype, heads, kv_heads, mla)
+    bias_flags = {"qkv_bias": _qkv_bias(cfg, mtype, where), **_llama_biases(cfg, mtype, where)}
     try:
         return TransformerConfig(name=name, layers=layers, hidden=hidden, heads=heads, ffn=ffn, vocab=vocab,
                                  seq_len=min(seq, TRAIN_SEQ_CAP), kv_heads=kv_heads,
@@ -2097,7 +2138,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                                  else (context + _POSITION_ROW_OFFSET.get(mtype, 0) if context else 0)
                                  if mtype in _LEARNED_POSITION_TYPES else 0,
                                  biases=gpt2_style, norm_bias=mtype in _LAYERNORM_BIAS_TYPES,
-                                 qkv_bias=_qkv_bias(cfg, mtype, where),
+                                 **bias_flags,
                                  # transformers GptOssExperts: gate_up_proj_bias and down_proj_bias on every expert
                                  # (src/transformers/models/gpt_oss/modeling_gpt_oss.py at huggingface/transformers@
                                  # 6edf5b311854175ff83c59179b3360beca1ceffc, GptOssExperts.__init__); no config key

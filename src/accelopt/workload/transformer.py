@@ -136,6 +136,14 @@ class TransformerConfig:
     q_proj / k_proj / v_proj bias=config.use_qkv_bias, o_proj bias=False); Qwen2, Qwen2-VL, Qwen2.5-VL always and
     Qwen2-MoE by its qkv_bias (Qwen2Attention: q_proj / k_proj / v_proj bias=True; presets._QKV_BIAS_TYPES).
     `biases` implies it."""
+    attn_bias: bool = False
+    """Biases on every attention projection, q, k, v and the out-projection (q_width + k_width + v_width + hidden per
+    layer), the norms bias-free: Llama-style attention_bias (transformers LlamaAttention: q_proj / k_proj / v_proj /
+    o_proj bias=config.attention_bias; presets._ATTENTION_BIAS_TYPES). `biases` implies it."""
+    mlp_bias: bool = False
+    """Biases on every MLP projection, the gate and up projections' `width` outputs each and the down projection's
+    `hidden` (mlp_bias_params): Llama's mlp_bias (transformers LlamaMLP: gate_proj / up_proj / down_proj
+    bias=config.mlp_bias; presets._MLP_BIAS_TYPES). `biases` implies it."""
     encoder_only: bool = False
     """BERT-style (bidirectional attention, no causal mask); decoders are causal."""
     classifier_head: str = ""
@@ -349,9 +357,10 @@ class TransformerConfig:
         return mats * self.hidden * self.ffn + self.mlp_bias_params(self.ffn)
 
     def mlp_bias_params(self, width: int) -> int:
-        """Biases of one MLP of inner width `width` (`biases`): the up (and gate) projection's outputs and the down
-        projection's `hidden` outputs (GPT-2: c_fc 4h + c_proj h); 0 without biases."""
-        if not self.biases:
+        """Biases of one MLP of inner width `width` (`biases`, `mlp_bias`): the up (and gate) projection's outputs and
+        the down projection's `hidden` outputs (GPT-2: c_fc 4h + c_proj h; Llama: gate and up 2 x width + down h); 0
+        without biases."""
+        if not (self.biases or self.mlp_bias):
             return 0
         return (2 if self.mlp == "swiglu" else 1) * width + self.hidden
 
@@ -362,9 +371,10 @@ class TransformerConfig:
         return self.hidden * (2 if self.biases or self.norm_bias else 1)
 
     def attn_bias_params(self) -> int:
-        """Biases of one layer's attention projections (`biases`): q, k, v outputs and the out-projection's `hidden`
-        (GPT-2: c_attn 3h + c_proj h); the q, k, v outputs alone with `qkv_bias`; 0 without biases."""
-        if self.biases:
+        """Biases of one layer's attention projections (`biases`, `attn_bias`): q, k, v outputs and the
+        out-projection's `hidden` (GPT-2: c_attn 3h + c_proj h; Llama's attention_bias the same); the q, k, v outputs
+        alone with `qkv_bias`; 0 without biases."""
+        if self.biases or self.attn_bias:
             return self.q_width + self.k_width + self.v_width + self.hidden
         return self.q_width + self.k_width + self.v_width if self.qkv_bias else 0
 

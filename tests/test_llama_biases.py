@@ -1,0 +1,119 @@
+"""Llama-style attention_bias and mlp_bias (issue 10, s31 rbias).
+
+transformers LlamaAttention puts bias=config.attention_bias on q_proj, k_proj, v_proj AND o_proj, and LlamaMLP
+bias=config.mlp_bias on gate_proj, up_proj and down_proj (src/transformers/models/llama/modeling_llama.py
+@5dd4a63548857797727ae73eeb6a6e886ea02a3e); Qwen3Attention and Qwen3MoeAttention read attention_bias the same way
+(@9ee3f431, @16b6c53c), and Olmo2Attention (@7264638d), while their MLPs are bias-free; MistralAttention builds all
+four bias=False whatever the config says (@93e0020c), so Mistral's key stays listed. A true value was listed as 'not
+modelled' and its parameters left out; now they are counted (parameters and so weight memory), the key is read for
+those families only, and text is refused. Counts below are by hand from the config's sizes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import run_main_expect
+
+from accelopt.errors import InputError
+from accelopt.workload.presets import load_hf_config
+
+TINY_LLAMA: dict[str, Any] = json.loads(Path("examples/hf_tiny_llama/config.json").read_text(encoding="utf-8"))
+# by hand: hidden 128, 4 heads of 32 (q 128), 2 KV heads (k, v 64 each), MLP 344, 4 layers, vocab 1024, untied
+LAYER = 2 * 128 * 128 + 2 * 128 * 64 + 3 * 128 * 344 + 2 * 128  # q, o; k, v; gate, up, down; two RMSNorms
+BARE = 4 * LAYER + 128 + 2 * 1024 * 128  # + the final norm, input and output embeddings
+ATTN_BIAS = 128 + 64 + 64 + 128  # q, k, v outputs and o_proj's hidden outputs
+MLP_BIAS = 2 * 344 + 128  # gate and up outputs, down_proj's hidden outputs
+# Qwen/Qwen3-0.6B's shape (hidden 1024, 16 heads of 128, 8 KV heads, MLP 3072, 28 layers, tied): q is 2048 wide, o's
+# bias is its 1024 outputs, not q's width
+QWEN3_06B: dict[str, Any] = {
+    "model_type": "qwen3", "hidden_act": "silu", "hidden_size": 1024, "head_dim": 128, "intermediate_size": 3072,
+    "max_position_embeddings": 40960, "num_attention_heads": 16, "num_hidden_layers": 28, "num_key_value_heads": 8,
+    "tie_word_embeddings": True, "vocab_size": 151936}
+QWEN3_ATTN_BIAS = 16 * 128 + 8 * 128 + 8 * 128 + 1024
+QWEN3_MOE: dict[str, Any] = {
+    **QWEN3_06B, "model_type": "qwen3_moe", "num_experts": 8, "num_experts_per_tok": 2, "moe_intermediate_size": 768,
+    "decoder_sparse_step": 1}
+
+
+def _write(tmp_path: Path, cfg: dict[str, Any], name: str = "m") -> Path:
+    path = tmp_path / name / "config.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(cfg), encoding="utf-8")
+    return path
+
+
+def test_hand_count() -> None:
+    # BARE is also what transformers 4.31.0's LlamaForCausalLM builds from this config (988,288 parameters)
+    assert (LAYER, BARE, ATTN_BIAS, MLP_BIAS, QWEN3_ATTN_BIAS) == (181_504, 988_288, 384, 816, 5120)
+
+
+@pytest.mark.parametrize(("given", "attn", "mlp"), [
+    ({}, False, False), ({"attention_bias": False, "mlp_bias": False}, False, False),
+    ({"attention_bias": True}, True, False), ({"mlp_bias": True}, False, True),
+    ({"attention_bias": True, "mlp_bias": True}, True, True), ({"attention_bias": None}, False, False)])
+def test_llama_counts_what_its_keys_turn_on(tmp_path: Path, given: dict[str, Any], attn: bool, mlp: bool) -> None:
+    m = load_hf_config(_write(tmp_path, {**TINY_LLAMA, **given}))
+    assert (m.attn_bias, m.mlp_bias, m.qkv_bias, m.biases) == (attn, mlp, False, False)
+    assert m.attn_bias_params() == (ATTN_BIAS if attn else 0) and m.mlp_bias_params(m.ffn) == (MLP_BIAS if mlp else 0)
+    assert m.params_total() == BARE + 4 * (ATTN_BIAS * attn + MLP_BIAS * mlp)
+    assert not {"attention_bias", "mlp_bias"} & set(m.unused_keys)
+
+
+def test_qwen3_attention_bias_is_on_all_four(tmp_path: Path) -> None:
+    bare = load_hf_config(_write(tmp_path, QWEN3_06B, "bare"))
+    m = load_hf_config(_write(tmp_path, {**QWEN3_06B, "attention_bias": True}, "biased"))
+    assert m.attn_bias and not m.qkv_bias and m.attn_bias_params() == QWEN3_ATTN_BIAS
+    assert m.params_total() - bare.params_total() == 28 * QWEN3_ATTN_BIAS == 143_360
+    assert "attention_bias" not in m.unused_keys
+
+
+def test_qwen3_moe_reads_attention_bias_but_not_mlp_bias(tmp_path: Path) -> None:
+    """Qwen3MoeMLP is bias-free whatever the config says: its mlp_bias stays listed, the experts get none."""
+    bare = load_hf_config(_write(tmp_path, QWEN3_MOE, "bare"))
+    m = load_hf_config(_write(tmp_path, {**QWEN3_MOE, "attention_bias": True, "mlp_bias": True}, "biased"))
+    assert m.attn_bias and not m.mlp_bias and m.mlp_params_per_expert() == bare.mlp_params_per_expert()
+    assert m.params_total() - bare.params_total() == 28 * QWEN3_ATTN_BIAS
+    assert "mlp_bias" in m.unused_keys and "attention_bias" not in m.unused_keys
+
+
+def test_olmo2_attention_bias_is_on_all_four(tmp_path: Path) -> None:
+    olmo2 = {**{k: v for k, v in TINY_LLAMA.items() if k != "architectures"}, "model_type": "olmo2"}
+    bare = load_hf_config(_write(tmp_path, olmo2, "bare"))
+    m = load_hf_config(_write(tmp_path, {**olmo2, "attention_bias": True, "mlp_bias": True}, "biased"))
+    assert m.attn_bias and not m.mlp_bias and m.params_total() - bare.params_total() == 4 * ATTN_BIAS
+    assert "mlp_bias" in m.unused_keys and "attention_bias" not in m.unused_keys
+
+
+def test_another_familys_keys_stay_listed(tmp_path: Path) -> None:
+    """Mistral's class builds no biases whatever its config says: its keys stay listed, nothing counted."""
+    mistral = {**{k: v for k, v in TINY_LLAMA.items() if k != "architectures"}, "model_type": "mistral",
+               "attention_bias": True, "mlp_bias": True}
+    m = load_hf_config(_write(tmp_path, mistral))
+    assert not (m.attn_bias or m.mlp_bias) and m.params_total() == BARE
+    assert {"attention_bias", "mlp_bias"} <= set(m.unused_keys)
+
+
+@pytest.mark.parametrize("key", ["attention_bias", "mlp_bias"])
+def test_text_is_refused(tmp_path: Path, key: str) -> None:
+    with pytest.raises(InputError, match=rf"{key} = 'false' is not true or false"):
+        load_hf_config(_write(tmp_path, {**TINY_LLAMA, key: "false"}))
+    with pytest.raises(InputError, match=rf"{key} = 1 is not true or false"):
+        load_hf_config(_write(tmp_path, {**TINY_LLAMA, key: 1}))
+
+
+def test_plan_exits_2_on_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(tmp_path, {**TINY_LLAMA, "attention_bias": "true"})
+    _, err = run_main_expect(capsys, "plan", "--model", str(path), "--devices", "1", "--top", "1", code=2)
+    assert "attention_bias = 'true' is not true or false" in err and "without quotes" in err
+
+
+def test_plan_prints_no_not_modelled_line_for_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(tmp_path, {**TINY_LLAMA, "attention_bias": True, "mlp_bias": True})
+    out, err = run_main_expect(capsys, "plan", "--model", str(path), "--devices", "1", "--top", "1")
+    said = " ".join((out + err).split())
+    assert "attention_bias" not in said and "mlp_bias" not in said  # before: '... not modelled ..., ignored: ...'
+    assert f"{BARE + 4 * (ATTN_BIAS + MLP_BIAS):,} parameters" in said  # 993,088 as read from its config
