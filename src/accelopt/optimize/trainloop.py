@@ -395,6 +395,7 @@ class GradientAccumulation(Technique):
             opt.step()
             return total
 
+        step.optimizer = opt  # type: ignore[attr-defined]  # its state, counted in the CPU train memory (runner)
         return Variant(technique=self.name, model=model, forward=model, train_step=step, params={"micro_batches": k},
                        notes=[f"{k} micro-batches of {_micro_batch_sizes(bundle.batch_size, k)} samples per optimizer "
                               "step; same mean "
