@@ -36,3 +36,37 @@ def test_the_counted_memory_holds_adamws_two_moments() -> None:
     assert params_bytes == 4 * 676
     # weights + gradients + AdamW's exp_avg and exp_avg_sq (one each per parameter), before any activation
     assert memory is not None and memory >= 4 * params_bytes
+
+
+def test_the_activations_are_one_micro_batchs_not_the_sum_of_all() -> None:
+    """The saved-tensor meter summed what every micro-batch's forward saved over the whole step, though each
+    micro-batch's backward frees its own before the next forward: a BatchNorm CNN's grad-accumulation read 215,408 B
+    against the baseline's 215,468 B, its activations (189 KiB) counted as if the whole batch were held at once.
+    Now the figure holds the most one backward held: half the baseline's for 2 equal micro-batches of this MLP."""
+    from accelopt.optimize.runner import _counted_train_memory
+
+    b = _bundle()
+    target = Target(mode="train", device="cpu")
+    inputs, targets = b.first_batch()
+    counted = {}
+    for k in (2, 4):
+        v = get_technique("grad-accumulation").apply(b, target, {"micro_batches": k})
+        step = v.train_step
+        assert step is not None
+        counted[k], method = _counted_train_memory(lambda s=step: s(inputs, targets), v)
+        assert "the most one backward held" in method
+        assert step.backward_done == []  # type: ignore[attr-defined]  # the meter's hook taken out after
+    base = get_technique("fused-optimizer")  # a plain whole-batch step of the same model and AdamW
+    whole = base.apply(b, target, {})
+    assert whole.train_step is not None
+    whole_step = whole.train_step
+    whole_bytes, _ = _counted_train_memory(lambda: whole_step(inputs, targets), whole)
+    state = 4 * 4 * 676  # weights + gradients + AdamW's two moments, fp32 (test above)
+    assert whole_bytes is not None and counted[2] is not None and counted[4] is not None
+    act_whole, act_2, act_4 = whole_bytes - state, counted[2] - state, counted[4] - state
+    # Saved per row, fp32: ReLU's output (32 x 4 B, which the second addmm saves too: one storage) and
+    # log_softmax's (4 x 4 B) = 144 B; the input and the targets are saved as row slices of the whole batch's
+    # tensors, whose storages (8 x 16 x 4 B, 8 x 8 B) are alive whole whatever the slice: counted whole each time.
+    # So a micro-batch of 4 rows holds 4 x 144 B fewer than the batch of 8, one of 2 rows 6 x 144 B fewer.
+    assert act_whole - act_2 == 4 * 144, (act_whole, act_2)
+    assert act_whole - act_4 == 6 * 144, (act_whole, act_4)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 from accelopt.errors import InputError, UnsupportedError
@@ -383,6 +383,8 @@ class GradientAccumulation(Technique):
         model = copy_model(bundle, target)
         opt = bundle_optimizer(bundle, model)
 
+        backward_done: list[Callable[[], None]] = []  # the runner's memory meter, while it counts (runner)
+
         def step(inputs: Any, targets: Any) -> Any:
             opt.zero_grad(set_to_none=True)
             total = 0.0
@@ -391,11 +393,14 @@ class GradientAccumulation(Technique):
             for x, t in parts:  # mean loss over the whole batch: each micro-batch weighted by its share
                 loss = bundle.loss_fn(model(*x), t) * (_rows(t) / n)
                 loss.backward()
+                for done in backward_done:  # this micro-batch's activations are freed
+                    done()
                 total += float(loss.detach())
             opt.step()
             return total
 
         step.optimizer = opt  # type: ignore[attr-defined]  # its state, counted in the CPU train memory (runner)
+        step.backward_done = backward_done  # type: ignore[attr-defined]
         return Variant(technique=self.name, model=model, forward=model, train_step=step, params={"micro_batches": k},
                        notes=[f"{k} micro-batches of {_micro_batch_sizes(bundle.batch_size, k)} samples per optimizer "
                               "step; same mean "
