@@ -70,3 +70,30 @@ def test_the_activations_are_one_micro_batchs_not_the_sum_of_all() -> None:
     # So a micro-batch of 4 rows holds 4 x 144 B fewer than the batch of 8, one of 2 rows 6 x 144 B fewer.
     assert act_whole - act_2 == 4 * 144, (act_whole, act_2)
     assert act_whole - act_4 == 6 * 144, (act_whole, act_4)
+
+
+class _Recording(nn.Module):
+    """nn.Linear that records whether CPU autocast is on in each forward."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = nn.Linear(4, 2)
+        self.autocast_on: list[bool] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.autocast_on.append(torch.is_autocast_enabled("cpu"))
+        return self.lin(x)
+
+
+@pytest.mark.parametrize("dtype", ["bf16", "fp32"])
+def test_the_micro_batches_run_under_the_baselines_autocast(dtype: str) -> None:
+    """With --mode train --dtype bf16 every variant's step runs under the baseline's bf16 autocast (make_train_step),
+    but grad-accumulation's own step ran its micro-batches in fp32: its speed-up and quality compared fp32 with a
+    bf16 baseline. Now they run under it too; at fp32 under none."""
+    data = [(torch.randn(4, 4), torch.randint(0, 2, (4,)))]
+    b = ModelBundle(name="rec", model=_Recording(), batches=lambda: iter(data), batch_size=4,
+                    loss_fn=nn.functional.cross_entropy)
+    v = get_technique("grad-accumulation").apply(b, Target(mode="train", device="cpu", dtype=dtype), {})
+    assert v.train_step is not None
+    v.train_step(*data[0])
+    assert v.model.autocast_on == [dtype == "bf16"] * 2  # two micro-batches, each forward under it (or not)

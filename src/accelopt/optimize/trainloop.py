@@ -19,6 +19,7 @@ from accelopt.errors import InputError, UnsupportedError
 from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, register
 from accelopt.optimize.steps import (
     CHECKPOINT_SEGMENTS,
+    baseline_autocast,
     bundle_optimizer,
     copy_model,
     first_batch_on,
@@ -384,6 +385,7 @@ class GradientAccumulation(Technique):
         opt = bundle_optimizer(bundle, model)
 
         backward_done: list[Callable[[], None]] = []  # the runner's memory meter, while it counts (runner)
+        under_dtype = baseline_autocast(model, target)
 
         def step(inputs: Any, targets: Any) -> Any:
             opt.zero_grad(set_to_none=True)
@@ -391,7 +393,8 @@ class GradientAccumulation(Technique):
             parts = list(zip(_split(as_tuple(inputs), k), _split(targets, k), strict=True))
             n = sum(int(_rows(t)) for _, t in parts)
             for x, t in parts:  # mean loss over the whole batch: each micro-batch weighted by its share
-                loss = bundle.loss_fn(model(*x), t) * (_rows(t) / n)
+                with under_dtype():
+                    loss = bundle.loss_fn(model(*x), t) * (_rows(t) / n)
                 loss.backward()
                 for done in backward_done:  # this micro-batch's activations are freed
                     done()
