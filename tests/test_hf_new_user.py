@@ -123,3 +123,18 @@ def test_sizes_that_do_not_divide_point_at_the_sizes(tmp_path: Path) -> None:
         build_from_hf_config(_config(tmp_path, bad))
     assert "not a multiple of the number of attention heads" in e.value.problem
     assert "hidden_size by num_attention_heads" in e.value.fix
+
+
+def test_kv_heads_that_do_not_divide_the_heads_are_named_before_the_build(tmp_path: Path) -> None:
+    """num_key_value_heads 3 over 4 attention heads: transformers built the Llama, and `profile` stopped in the
+    train step with 'The size of tensor a (4) must match the size of tensor b (3)' and a fix about a model file's
+    batches(). Now the config is refused naming both fields."""
+    from accelopt.workload.hf import build_from_hf_config
+
+    cfg = {"model_type": "llama", "hidden_size": 64, "num_attention_heads": 4, "num_key_value_heads": 3,
+           "num_hidden_layers": 1, "intermediate_size": 128, "vocab_size": 100, "max_position_embeddings": 64}
+    with pytest.raises(AcceloptError) as e:
+        build_from_hf_config(_config(tmp_path, cfg), seq_len=8)
+    assert "num_key_value_heads 3 does not divide num_attention_heads 4" in e.value.problem
+    assert "divisor of num_attention_heads" in e.value.fix
+    build_from_hf_config(_config(tmp_path, {**cfg, "num_key_value_heads": 2}), seq_len=8)  # 2 divides 4: built

@@ -43,6 +43,17 @@ def small_bf16(batch_size=2):
                        batch_size=batch_size)
 
 
+def small_fp64(batch_size=2):
+    torch.manual_seed(0)
+    model = nn.Linear(8, 8).double()
+
+    def batches():
+        for _ in range(2):
+            yield torch.randn(batch_size, 8).double(), torch.randn(batch_size, 8).double()
+    return ModelBundle(name="small-fp64", model=model, batches=batches, loss_fn=nn.functional.mse_loss,
+                       batch_size=batch_size)
+
+
 class SparseEmbedding(nn.Module):
     def __init__(self):
         super().__init__()
@@ -256,3 +267,17 @@ def test_checkpointed_backward_ops_keep_their_module() -> None:
     # a.2 = Linear(64, 32), weight (32, 64): dX = g (4, 32) @ W, dW = g^T (32, 4) @ h (4, 64)
     assert backward_mm[((4, 32), (32, 64))] == "a.2", backward_mm
     assert backward_mm[((32, 4), (4, 64))] == "a.2", backward_mm
+
+
+def test_an_fp64_model_is_reported_in_fp64_against_the_fp64_peak(models: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A model whose weights are float64 (`.double()`) runs as it is, as a bf16 one does, but profile titled it
+    'train step, fp32' and took its MFU against the fp32 peak: 2x too low on xeon-8480plus (fp32 7.168 TFLOP/s,
+    fp64 3.584 TFLOP/s, its catalog entry), and its saved workload said fp32 to plan."""
+    code, out, err = run_main(["profile", f"{models}/models.py:small_fp64", "--json", *FAST], capsys)
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["dtype"] == "fp64", result["dtype"]
+    assert result["peak_dtype"] == "fp64" and result["catalog_peak_flop_per_s"] == 3.584e12
+    flop_per_s = result["flops_per_step"] / result["step_time"]["median"]
+    assert result["mfu_catalog"] == pytest.approx(flop_per_s / 3.584e12, rel=1e-6)

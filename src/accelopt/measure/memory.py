@@ -83,6 +83,8 @@ class SavedTensorMeter:
         self._exclude = {storage_key(t) for t in exclude}
         self._seen: set[tuple[int, int]] = set()
         self.saved_bytes = 0.0
+        self._segment_peak = 0.0
+        self._segment_start = 0.0
         self.recomputed_forwards = 0
         """Module forwards that ran inside backward (watch_backward): activation checkpointing's recomputation."""
 
@@ -97,6 +99,20 @@ class SavedTensorMeter:
     def track(self) -> Iterator[SavedTensorMeter]:
         with counting_saved_tensors(self._pack):
             yield self
+
+    def end_segment(self) -> None:
+        """A backward has run and freed what the forward before it saved (a micro-batch of gradient accumulation):
+        the bytes saved from here on are alive without those, and a storage saved again is counted again."""
+        self._segment_peak = self.peak_saved_bytes
+        self._segment_start = self.saved_bytes
+        self._seen.clear()
+
+    @property
+    def peak_saved_bytes(self) -> float:
+        """The most bytes saved for one backward (saved_bytes where no end_segment was called): a step of k
+        micro-batches, each forward followed by its backward, holds one micro-batch's activations at a time,
+        where saved_bytes sums all k."""
+        return max(self._segment_peak, self.saved_bytes - self._segment_start)
 
     @contextmanager
     def watch_backward(self) -> Iterator[None]:

@@ -899,13 +899,22 @@ def _counted_train_memory(step: Callable[[], None], v: Variant) -> tuple[float |
     from accelopt.measure.memory import SavedTensorMeter, gradient_bytes, optimizer_state_bytes
 
     meter = SavedTensorMeter(exclude=v.model.parameters())
-    with meter.track():
-        step()
+    segments = getattr(v.train_step, "backward_done", None)  # a step of micro-batches, each with its backward
+    if segments is not None:
+        segments.append(meter.end_segment)
+    try:
+        with meter.track():
+            step()
+    finally:
+        if segments is not None:
+            segments.remove(meter.end_segment)
     weights = _weights_bytes(v) or 0.0
     opt = optimizer_state_bytes(getattr(v.train_step, "optimizer", None))
-    return weights + gradient_bytes(v.model) + opt + meter.saved_bytes, (
+    micro = ("; of micro-batches, the most one backward held (each micro-batch's backward frees its own)"
+             if segments is not None else "")
+    return weights + gradient_bytes(v.model) + opt + meter.peak_saved_bytes, (
         "counted tensor bytes: weights + gradients + optimizer state + activations saved for backward "
-        "(saved_tensors_hooks), once per storage")
+        "(saved_tensors_hooks), once per storage" + micro)
 
 
 def _memory(step: Callable[[], None], v: Variant, device: str, train: bool) -> tuple[float | None, str]:

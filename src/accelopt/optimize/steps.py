@@ -77,6 +77,17 @@ def AutocastModule(inner: Any, device_type: str, dtype: Any) -> Any:
     return _AUTOCAST_CLS(inner, device_type, dtype)
 
 
+def baseline_autocast(model: Any, target: Target) -> Callable[[], contextlib.AbstractContextManager[Any]]:
+    """A context for a forward + loss under the baseline's --dtype bf16/fp16 autocast, as make_train_step runs
+    it (a no-op at fp32): a train step written apart from make_train_step (grad-accumulation's micro-batches) ran
+    in fp32 beside a bf16 baseline."""
+    if target.dtype == "fp32":
+        return contextlib.nullcontext
+    dtype = torch_dtype(target.dtype)
+    fast_path = target.device_type == "cpu" and has_fast_path(model)
+    return lambda: autocast(target.device_type, dtype, model, fast_path=fast_path)
+
+
 def make_train_step(model: Any, bundle: ModelBundle, target: Target, *, optimizer: Any = None,
                     autocast_dtype: Any = None, scaler: Any = None) -> Callable[[Any, Any], Any]:
     """One whole training step (zero_grad(set_to_none=True), forward, loss, backward, optimizer step).

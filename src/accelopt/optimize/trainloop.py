@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 from accelopt.errors import InputError, UnsupportedError
 from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, register
 from accelopt.optimize.steps import (
     CHECKPOINT_SEGMENTS,
+    baseline_autocast,
     bundle_optimizer,
     copy_model,
     first_batch_on,
@@ -383,18 +384,26 @@ class GradientAccumulation(Technique):
         model = copy_model(bundle, target)
         opt = bundle_optimizer(bundle, model)
 
+        backward_done: list[Callable[[], None]] = []  # the runner's memory meter, while it counts (runner)
+        under_dtype = baseline_autocast(model, target)
+
         def step(inputs: Any, targets: Any) -> Any:
             opt.zero_grad(set_to_none=True)
             total = 0.0
             parts = list(zip(_split(as_tuple(inputs), k), _split(targets, k), strict=True))
             n = sum(int(_rows(t)) for _, t in parts)
             for x, t in parts:  # mean loss over the whole batch: each micro-batch weighted by its share
-                loss = bundle.loss_fn(model(*x), t) * (_rows(t) / n)
+                with under_dtype():
+                    loss = bundle.loss_fn(model(*x), t) * (_rows(t) / n)
                 loss.backward()
+                for done in backward_done:  # this micro-batch's activations are freed
+                    done()
                 total += float(loss.detach())
             opt.step()
             return total
 
+        step.optimizer = opt  # type: ignore[attr-defined]  # its state, counted in the CPU train memory (runner)
+        step.backward_done = backward_done  # type: ignore[attr-defined]
         return Variant(technique=self.name, model=model, forward=model, train_step=step, params={"micro_batches": k},
                        notes=[f"{k} micro-batches of {_micro_batch_sizes(bundle.batch_size, k)} samples per optimizer "
                               "step; same mean "

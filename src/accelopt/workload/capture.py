@@ -345,12 +345,14 @@ def state_bytes(model: Any, opt: Any) -> dict[str, float]:
 
 def step_dtype(model: Any, dtype: str) -> str:
     """The dtype a step of `model` runs in: its weights' own when every floating parameter is one reduced precision
-    (bf16, fp16: run as they are, autocast applies over fp32 weights only), else `dtype` (autocast's).
+    (bf16, fp16: run as they are, autocast applies over fp32 weights only) or fp64, else `dtype` (autocast's).
+    A model all in fp64 (`.double()`) was labelled fp32 and its MFU taken against the fp32 peak (xeon-8480plus:
+    fp64 3.584 TFLOP/s, half of fp32's).
     A model already in bf16 was labelled fp32 (the default --dtype): profile took its MFU against the fp32 peak (16x
     too high against xeon-8480plus: fp32 7.17 TFLOP/s, bf16 115 TFLOP/s), and its saved workload's meta dtype made
     plan time it at the fp32 peak."""
     own = {dtypes.from_torch(p.dtype) for p in model.parameters() if p.is_floating_point()}
-    return str(own.pop()) if len(own) == 1 and own <= {"bf16", "fp16"} else dtype
+    return str(own.pop()) if len(own) == 1 and own <= {"bf16", "fp16", "fp64"} else dtype
 
 
 def _meta(bundle: ModelBundle, mode: str, dtype: str, dev: Any, rec: _Recorder, params: int) -> dict[str, Any]:

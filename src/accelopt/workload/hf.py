@@ -429,6 +429,23 @@ def _vision_bundle(tf: Any, config: Any, d: dict[str, Any], p: Path, *, batch_si
     return bundle
 
 
+def _check_kv_heads(config: Any, p: Path) -> None:
+    """An InputError when num_key_value_heads does not divide num_attention_heads: transformers builds such a
+    model without a word (LlamaConfig 4 heads over 3 K/V heads), and its first forward fails inside the attention
+    ('The size of tensor a (4) must match the size of tensor b (3)'), which `profile` reported as the model's own
+    code raising, with a fix about a model file's batches. Grouped-query attention shares each K/V head among
+    heads // kv_heads query heads (Ainslie et al. 2023; transformers' repeat_kv), so kv_heads must divide heads."""
+    heads, kv = getattr(config, "num_attention_heads", None), getattr(config, "num_key_value_heads", None)
+    if not isinstance(heads, int) or not isinstance(kv, int) or isinstance(kv, bool) or heads < 1:
+        return
+    if kv < 1 or heads % kv:
+        raise InputError(f"Hugging Face config {str(p)!r}: num_key_value_heads {kv} does not divide "
+                         f"num_attention_heads {heads} (grouped-query attention shares each K/V head among a whole "
+                         "number of query heads; transformers would build the model and fail in its first forward)",
+                         "set num_key_value_heads to a divisor of num_attention_heads (num_attention_heads itself "
+                         "for multi-head attention, 1 for multi-query)")
+
+
 def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: int | None = None,
                          meta: bool = False) -> ModelBundle:
     """ModelBundle for the architecture in `path` (a directory with config.json, or the JSON file).
@@ -474,6 +491,7 @@ def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: i
                                "does not build for HF configs)", "use a decoder-only config (add_cross_attention "
                                "false or left out), or write a model file (see examples/my_model.py) that feeds "
                                "the encoder's output too")
+    _check_kv_heads(config, p)
     b = batch_size or 1
     max_pos = _max_positions(config)
     t = seq_len or min(_DEFAULT_SEQ_LEN, max_pos or _DEFAULT_SEQ_LEN)

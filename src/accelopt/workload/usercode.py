@@ -40,7 +40,19 @@ def user_call(bundle: Any, what: str, fn: Callable[..., Any], *args: Any) -> Any
             raise
         name = getattr(bundle, "name", "?")
         raise ModelCodeError(f"model {name!r} raised {type(e).__name__} {what}: {exception_text(e, 400)}",
-                             _FIX + _dict_inputs_hint(bundle)) from e
+                             _fix(bundle)) from e
+
+
+def _fix(bundle: Any) -> str:
+    """The fix for `bundle`: a model built from a Hugging Face config.json (workload/hf.py, meta source_kind
+    'hf-config') has no model file, batches() or loss_fn of the user's to check: accelopt wrote them, and the
+    config is what the user can change."""
+    meta = getattr(bundle, "meta", None) or {}
+    if meta.get("source_kind") == "hf-config":
+        return (f"the model is transformers' build of {meta.get('hf_config', 'the config')!r} on accelopt's random "
+                "token ids: check the config's sizes against one another (the message names the one that does not "
+                "fit), or write a model file that builds and feeds it yourself (examples/my_model.py)")
+    return _FIX + _dict_inputs_hint(bundle)
 
 
 def _dict_inputs_hint(bundle: Any) -> str:
