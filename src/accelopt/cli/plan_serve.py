@@ -247,8 +247,12 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError], max_suppor
     from rich.table import Table
 
     from accelopt.report.console import make_console, plain
-    from accelopt.report.plan_warnings import (pp_microbatches_text, serve_caption, serve_rate_caption,
-                                               serve_rate_columns)
+    from accelopt.report.plan_warnings import (
+        pp_microbatches_text,
+        serve_caption,
+        serve_rate_caption,
+        serve_rate_columns,
+    )
     from accelopt.units import fmt_bytes, fmt_count, fmt_joules, fmt_seconds, fmt_usd
 
     console = make_console()
