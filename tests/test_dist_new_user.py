@@ -281,7 +281,39 @@ def test_a_layer_failing_while_it_is_timed_is_named(no_launch: None, capsys: pyt
     err = " ".join(err.split())
     assert code == 2 and "Traceback" not in err
     assert "1:BatchNorm1d" in err and "1 sample" in err and "Expected more than 1 value" in err
-    assert "--microbatches" in err
+    assert "pass --microbatches 4 (" in err  # micro-batches of 2: the most below 8 that 1F1B on 2 stages takes
+
+
+class _Launched(Exception):
+    """torchrun would start here: every check before the launch passed."""
+
+
+@pytest.mark.parametrize(("batch", "schedule", "advice"), [
+    ("7", "1f1b", ["--batch-size", "8", "--microbatches", "2"]),
+    ("7", "1f1b", ["--schedule", "gpipe", "--microbatches", "1"]),
+    ("7", "gpipe", ["--microbatches", "1"]),
+    ("8", "1f1b", ["--microbatches", "4"])])
+def test_a_failing_layers_microbatch_advice_names_a_count_that_works(
+        batch: str, schedule: str, advice: list[str], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A batch of 7 with BatchNorm on 2 stages: 7 micro-batches of 1 sample fail in the BatchNorm, and the advice
+    'use fewer --microbatches' led to 1, which the 1F1B schedule refuses. The advice now names counts (and a batch)
+    that pass both the layer and the schedule: each is run and reaches the launch."""
+    base = ["profile", "tests/dist_models.py:batchnorm", "--nproc", "2", "--parallel", "pipeline"]
+
+    def launched(*_: Any, **__: Any) -> None:
+        raise _Launched
+
+    monkeypatch.setattr("accelopt.distributed.run.launch_job", launched)
+    code, _, err = run_main([*base, "--batch-size", batch, "--microbatches", batch, "--schedule", schedule], capsys)
+    err = " ".join(err.split())
+    assert code == 2 and "1:BatchNorm1d" in err
+    fix = err.split("fix:", 1)[1]
+    assert " ".join(advice) in fix.replace("--batch-size a multiple of 4 (e.g. --batch-size 8) and", "--batch-size 8")
+    args = dict(zip(["--batch-size", "--schedule"], [batch, schedule], strict=True))
+    args.update(dict(zip(advice[::2], advice[1::2], strict=True)))
+    with pytest.raises(_Launched):
+        run_main([*base, *(x for kv in args.items() for x in kv)], capsys)
 
 
 def test_1f1b_with_fewer_microbatches_than_stages_is_refused_before_launch(

@@ -154,3 +154,47 @@ def test_the_cycle_guard_is_this_threads_own(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(base, "technique_named", lambda name, where="": Asks)
     assert base.applicable_of(["x"], None, None) == ["x"]  # type: ignore[arg-type]
     assert other == [["x"]]
+
+
+def _tied_lstm() -> Any:
+    """An LSTM language model whose only Linear is its vocabulary head, tied to the embedding (the trial's
+    tied-lstm): nothing in it is left for structured pruning."""
+    import torch
+    from torch import nn
+
+    class TiedLSTM(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.emb = nn.Embedding(50, 16)
+            self.lstm = nn.LSTM(16, 16, batch_first=True)
+            self.head = nn.Linear(16, 50)
+            self.head.weight = self.emb.weight
+
+        def forward(self, x: Any) -> Any:
+            return self.head(self.lstm(self.emb(x))[0]).mean(dim=1)
+
+    torch.manual_seed(0)
+    return TiedLSTM()
+
+
+def test_sparse_2_4_offers_prune_structured_only_where_it_prunes_something() -> None:
+    """sparse-2-4's CPU reason said 'use prune-structured for a CPU speed-up' on a tied-embedding LSTM, and
+    prune-structured then stopped with 'nothing in tied-lstm could be pruned structurally': the offer is made only
+    where a prunable layer is not the output layer (optimize.pruning.prunes_below_output), whose look leaves the
+    model in train mode as it was."""
+    import torch
+
+    from accelopt.errors import UnsupportedError
+    from accelopt.workload.userfile import ModelBundle
+
+    target = Target(mode="inference", device="cpu", budget_s=30)
+    x, y = torch.randint(0, 50, (8, 6)), torch.randint(0, 50, (8,))
+    model = _tied_lstm()
+    bundle = ModelBundle(name="tied-lstm", model=model, batches=lambda: iter([(x, y)]),
+                         loss_fn=torch.nn.functional.cross_entropy, batch_size=8, eval_batches=lambda: iter([(x, y)]))
+    why = get_technique("sparse-2-4").not_applicable(bundle, target) or ""
+    assert why.startswith("2:4 sparse kernels run on NVIDIA GPUs") and "prune-structured" not in why, why
+    assert model.training
+    assert get_technique("prune-structured").not_applicable(bundle, target) is None  # its cheap check passes ...
+    with pytest.raises(UnsupportedError, match="could be pruned structurally"):  # ... and the run finds nothing
+        get_technique("prune-structured").apply(bundle, target, {"finetune_steps": 0})

@@ -57,3 +57,38 @@ def test_dropped_zero_layouts_predict_as_zero_0(model: str, device: str, n: int,
                 assert pred.terms[name][i] == zero0.terms[name][i], (name, z)
         for i in np.nonzero(~nothing)[0]:  # MoE: experts shard over ep ranks, a layout of its own, kept
             assert _key(alt, i, z) in kept
+
+
+def test_zero3_over_one_rank_is_not_listed_beside_zero0(capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan --model llama3-8b --devices 1` listed ZeRO 0 and ZeRO 3 rows alternating at the same step time: over one
+    rank FSDP shards nothing (PyTorch clamps it to NO_SHARD), so only ZeRO 0 is listed."""
+    code, out, err = run_main(["plan", "--model", "llama3-8b", "--devices", "1", "--hardware", "h200", "--top", "50",
+                               "--json"], capsys)
+    assert code == 0, err
+    rows = json.loads(out)["best"]
+    assert rows
+    assert {r["layout"]["zero"] for r in rows} == {0}
+
+
+@pytest.mark.parametrize(("model", "device", "stack"), [("llama3-8b", "h200", "megatron"),
+                                                        ("llama3-8b", "a100-80gb", "pytorch-fsdp"),
+                                                        ("mixtral-8x7b", "h100-sxm", "megatron")])
+def test_dropped_zero3_is_never_better_than_zero0(model: str, device: str, stack: str) -> None:
+    """The dropped ZeRO-3 layouts lose no best layout: each predicts no faster and no smaller than its ZeRO 0."""
+    setup = Setup(model=get_model(model), seq_len=8192, global_batch=64, tokens=1e12)
+    spec = get_device(device)
+    cal = calibration_for(spec, stack=stack)
+    lay = enumerate_layouts(setup, [1, 8])
+    base = np.nonzero((lay.zero == 0) & (lay.dp * lay.cp == 1))[0]
+    assert len(base)
+    zero0 = evaluate(setup, spec, lay.take(base), cal)
+    alt = _with(lay, base, zero=np.full(len(base), 3))
+    pred = evaluate(setup, spec, alt, cal)
+    etp = np.where(alt.etp == 0, alt.tp, alt.etp)
+    nothing = np.nonzero(alt.tp // np.maximum(etp * alt.ep, 1) <= 1)[0]
+    assert len(nothing)
+    kept = {_key(lay, i, int(lay.zero[i])) for i in range(len(lay))}
+    for i in nothing:
+        assert _key(alt, i, 3) not in kept
+        assert pred.terms["step_time_s"][i] >= zero0.terms["step_time_s"][i]
+        assert pred.terms["mem_total_bytes"][i] >= zero0.terms["mem_total_bytes"][i]

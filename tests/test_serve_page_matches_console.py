@@ -54,11 +54,11 @@ def test_a_rate_sweep_names_each_rows_rate_and_queue_wait(tmp_path: Path, capsys
     head = next(r for r in _page_rows(page) if "TTFT" in r)
     assert head[:3] == ["rate", "queue wait", "concurrency"]
     page_rows = [r for r in _page_rows(page) if len(r) == len(head) and r[0].endswith("req/s")]
-    from accelopt.units import fmt_seconds
+    from accelopt.report.plan_warnings import fmt_queue_wait
 
     for rows in (console_rows, page_rows):
         assert [r[0] for r in rows] == ["1 req/s", "4 req/s"]
-        assert [r[1] for r in rows] == [fmt_seconds(p["queue_wait_s"]) for p in points]
+        assert [r[1] for r in rows] == [fmt_queue_wait(p["queue_wait_s"]) for p in points]
         assert [r[2] for r in rows] == [str(p["batch"]) for p in points]
     assert [p["request_rate_per_s"] for p in points] == [1.0, 4.0]
 
@@ -78,3 +78,27 @@ def test_one_output_token_says_what_its_tpot_column_holds(capsys: pytest.Capture
     assert code == 0 and "--output 1 decodes no token" in " ".join(out.split())
     code, out, err = run_main([*argv, "--output", "2", "--json"], capsys)
     assert code == 0 and not [n for n in json.loads(out)["notes"] if "decodes no token" in n]
+
+
+def test_a_queue_wait_below_the_resolution_is_said_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan serve --rate` at a low rate printed a queue wait of a few ns (432 ns at 0.0001 req/s), noise beside a TTFT
+    of tens of ms: below 0.01 ms (the resolution vLLM's benchmark_serving prints TTFT to) the console and the page
+    say '< 10 µs', the caption says why, and the JSON keeps the figure."""
+    import json
+
+    page = tmp_path / "serve.html"
+    argv = ["plan", "serve", "--model", "llama3-8b", "--hardware", "h100-sxm", "--rate", "0.0001,1"]
+    code, out, err = run_main([*argv, "--html", str(page)], capsys)
+    assert code == 0, err
+    code, doc, err = run_main([*argv, "--json"], capsys)
+    assert code == 0, err
+    waits = [p["queue_wait_s"] for p in json.loads(doc)["results"][0]["points"]]
+    assert 0 < waits[0] < 1e-5 < waits[1]
+    console_rows = [[c.strip() for c in ln.split("│")[1:-1]] for ln in out.splitlines() if ln.startswith("│")]
+    head = next(r for r in _page_rows(page) if "TTFT" in r)
+    page_rows = [r for r in _page_rows(page) if len(r) == len(head) and r[0].endswith("req/s")]
+    for rows in (console_rows, page_rows):
+        assert rows[0][1] == "< 10 µs"
+        assert rows[1][1].endswith(("µs", "ms")) and not rows[1][1].startswith("<")
+    assert "printed as '< 10 µs'" in " ".join(out.split())
+    assert "printed as '< 10 µs'" in html.unescape(page.read_text(encoding="utf-8"))

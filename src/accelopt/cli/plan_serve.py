@@ -249,7 +249,12 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError], max_suppor
     from rich.table import Table
 
     from accelopt.report.console import make_console, plain
-    from accelopt.report.plan_warnings import pp_microbatches_text, serve_caption, serve_rate_columns
+    from accelopt.report.plan_warnings import (
+        pp_microbatches_text,
+        serve_caption,
+        serve_rate_caption,
+        serve_rate_columns,
+    )
     from accelopt.units import fmt_bytes, fmt_count, fmt_joules, fmt_seconds, fmt_usd
 
     console = make_console()
@@ -262,7 +267,7 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError], max_suppor
                  f"output {p0.output_len}, weights {p0.weight_dtype}{experts}, KV {p0.kv_dtype} — estimates")
         # plain text: the model path, table name and file name come from the user
         caption = serve_caption(s.max_batch, s.ridge_batch, p0.calibration, p0.device,
-                                max_supported.get(p0.device))
+                                max_supported.get(p0.device)) + serve_rate_caption(s.points)
         table = Table(title=plain(title), caption=plain(caption))
         first = "concurrency" if p0.scheduling == "continuous" else "batch"
         rate_heads, rate_cells = serve_rate_columns(s.points)

@@ -65,11 +65,13 @@ def layer_name(index: int, module: Any) -> str:
     return f"{index}:{type(module).__name__}"
 
 
-def profile_layers(bundle: Any, microbatch: int, *, repeats: int = 5, device: str = "cpu") -> list[LayerCost]:
+def profile_layers(bundle: Any, microbatch: int, *, repeats: int = 5, device: str = "cpu", stages: int | None = None,
+                   schedule: str = "1f1b") -> list[LayerCost]:
     """Forward + backward time (median of `repeats`, after one warm-up) and output size of each layer on one
     micro-batch of `microbatch` samples, on `device` (the run's: a CUDA run's stages run on GPUs). The last layer
     is timed with the loss, as the last stage runs it. Off the CPU the model goes back to the CPU afterwards, so
-    this process holds no GPU memory while the ranks run."""
+    this process holds no GPU memory while the ranks run. `stages` and `schedule`: the run's, for the fix a failing
+    layer's error gives (_larger_microbatch_fix)."""
 
     from accelopt.distributed.model import flat_spec, shard
     from accelopt.workload.batch import to_device
@@ -98,8 +100,9 @@ def profile_layers(bundle: Any, microbatch: int, *, repeats: int = 5, device: st
                 f"{_described((x,) if packed and i else x)}"
                 f"{f' (the outputs of layer {layer_name(i - 1, layers[i - 1])})' if i else ''}: "
                 f"{type(e).__name__}: {e}",
-                "fix the layer, or use fewer --microbatches (larger micro-batches; e.g. BatchNorm needs 2 or more "
-                "samples in training); every stage would run it the same way. " + (
+                "fix the layer, or " + _larger_microbatch_fix(bundle, bundle.batch_size // microbatch, stages,
+                                                               schedule)
+                + "; every stage would run it the same way. " + (
                     "Each layer of an nn.Sequential is called on the previous one's output as one argument, as its "
                     "forward calls it" if packed else
                     "Each layer is called on the previous one's outputs unpacked, layer(*outputs): a layer returning "
@@ -115,6 +118,37 @@ def profile_layers(bundle: Any, microbatch: int, *, repeats: int = 5, device: st
         del x, y  # the last layer's outputs and the targets: nothing of the timing stays on the GPU
         torch.cuda.empty_cache()
     return out
+
+
+def _larger_microbatch_fix(bundle: Any, microbatches: int, stages: int | None, schedule: str) -> str:
+    """Larger micro-batches for a layer that failed on `microbatches` of the batch (e.g. BatchNorm needs 2 or more
+    samples in training): the most micro-batches below `microbatches` that divide the batch and, with 1F1B, are one
+    per stage at least (torch's Schedule1F1B refuses fewer, run.check_1f1b). "Use fewer --microbatches" read alone
+    led a batch of 7 on 2 stages from 7 micro-batches to 1, which 1F1B refuses: where no such count exists the fix
+    names a batch that has one, and GPipe, which takes fewer micro-batches than stages."""
+    from accelopt.workload.userfile import batch_multiple_fix
+
+    batch = bundle.batch_size
+    why = "larger micro-batches; e.g. BatchNorm needs 2 or more samples in training"
+    fewer = [d for d in range(microbatches - 1, 0, -1) if batch % d == 0]  # most micro-batches first
+    if stages is None:
+        return f"use fewer --microbatches ({why})"
+    if schedule != "1f1b":
+        if fewer:
+            return (f"pass --microbatches {fewer[0]} ({why}: {batch // fewer[0]} samples each, the most micro-batches "
+                    f"below {microbatches} that divide the batch {batch})")
+        return f"use a larger batch ({why}; one micro-batch is the whole batch of {batch}): " + batch_multiple_fix(
+            bundle, 2 * batch)
+    ok = [d for d in fewer if d >= stages]
+    if ok:
+        return (f"pass --microbatches {ok[0]} ({why}: {batch // ok[0]} samples each, the most micro-batches below "
+                f"{microbatches} that divide the batch {batch} and give the 1F1B schedule one per stage or more, "
+                f"{stages} stages)")
+    gpipe = f", or --schedule gpipe --microbatches {fewer[0]} (GPipe takes fewer micro-batches than stages)" \
+        if fewer else ""
+    return (f"no count below {microbatches} divides the batch {batch} and gives the 1F1B schedule one micro-batch "
+            f"per stage ({stages} stages; {why}): {batch_multiple_fix(bundle, 2 * stages)} and --microbatches "
+            f"{stages} ({stages} micro-batches of 2 or more samples){gpipe}")
 
 
 def _checked_loss(bundle: Any) -> Any:
@@ -378,6 +412,7 @@ def partition_model(bundle: Any, stages: int, *, microbatches: int, schedule: st
     check_ties([layer_name(i, m) for i, m in enumerate(modules)], stages, tied)
     if type(bundle.model).forward is not nn.Sequential.forward:  # a Sequential's children compose its forward
         check_composition(bundle.model, modules, shard(as_tuple(next(iter(bundle.batches()))[0]), 0, microbatches))
-    layers = profile_layers(bundle, bundle.batch_size // microbatches, device=device)
+    layers = profile_layers(bundle, bundle.batch_size // microbatches, device=device, stages=stages,
+                            schedule=schedule)
     return partition(layers, stages, microbatches=microbatches, schedule=schedule,
                      memory_limit_bytes=memory_limit_bytes, tied=tied, room=room)

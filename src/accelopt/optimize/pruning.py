@@ -223,6 +223,27 @@ def has_prunable_layer(model: Any) -> bool:
     return any(isinstance(m, roots) for m in model.modules())
 
 
+def prunes_below_output(bundle: ModelBundle) -> bool:
+    """A cheap look (one forward on the first batch) for what prune-structured would remove: a prunable layer
+    (has_prunable_layer's) that is not output-like (output_layers by width alone, without torch-pruning's trial).
+    sparse-2-4's CPU reason offered prune-structured on a tied-embedding LSTM whose one Linear is its vocabulary
+    head, and prune-structured then found 'nothing in tied-lstm could be pruned structurally' (utplan2 trial). By
+    width alone a hidden layer of the output's width counts as output-like, so this may say False where
+    prune-structured would prune something: the offer is left out then, never made where it cannot hold."""
+    roots = tuple(_root_types() + [t for t in [conv1d_type()] if t is not None])
+    model = bundle.model
+    was_training = model.training
+    model.eval()  # no BatchNorm statistics moved, no dropout draw taken before the baseline runs
+    try:
+        width = _output_width(model, to_device(bundle.first_batch()[0], model_device(model)))
+    except Exception:  # the model's own forward failing: the run says so; no offer meanwhile
+        return False
+    finally:
+        model.train(was_training)
+    out = {id(m) for m in output_layers(model, width)}
+    return any(isinstance(m, roots) and id(m) not in out for m in model.modules())
+
+
 def _root_types() -> list[Any]:
     from torch import nn
 
@@ -775,7 +796,8 @@ class SemiStructured24(Technique):
         if not target.on_cuda:
             return (f"2:4 sparse kernels run on NVIDIA GPUs of compute capability 8.0+; the target is "
                     f"{target.device}" + (" — use prune-structured for a CPU speed-up"
-                                          if applicable_of(["prune-structured"], bundle, target) else ""))
+                                          if applicable_of(["prune-structured"], bundle, target)
+                                          and prunes_below_output(bundle) else ""))
         cap = target.cuda_capability()
         if cap is None or cap < (8, 0):
             return f"2:4 sparsity needs compute capability 8.0+; {target.device} has {cap}"

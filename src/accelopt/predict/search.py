@@ -9,8 +9,8 @@ Enumerated per device kind and device count n (all combinations, then the rules 
     ep  powers of two dividing the experts (MoE only)
     vp  1, 2, 4 (interleaved 1F1B)            mbs  1, 2, 4, 8
     zero 0..3 (3 = FSDP)                      recompute none / selective / full
-        (ZeRO 1 and 2 only where a shard group has more than one rank: over one rank they shard nothing and are
-        ZeRO 0's layout, predicted the same, _zero_shards_nothing)
+        (ZeRO 1, 2 and 3 only where a shard group has more than one rank: over one rank they shard nothing and are
+        ZeRO 0's layout, _zero_shards_nothing)
     etp 0 (= tp) and powers of two below tp (MoE only: Megatron-Core's expert grid, so ep may exceed dp x cp),
         kept where no larger etp on the same link is valid (a larger one holds less, _etp_can_gain)
     dp = n / (tp pp cp),  m = ceil(ceil(global batch / dp) / mbs) (a dp not dividing the batch gives uneven
@@ -151,15 +151,19 @@ def enumerate_layouts(setup: Setup, device_counts: list[int], schedule: str = "1
 
 
 def _zero_shards_nothing(lay: Layouts) -> np.ndarray:
-    """ZeRO 1 and 2 layouts whose shard groups are one rank each: the dense state's (dp x cp) and the routed
+    """ZeRO 1, 2 and 3 layouts whose shard groups are one rank each: the dense state's (dp x cp) and the routed
     experts' (tp x dp x cp / (etp x ep), memory._state_bytes). They keep the whole optimizer state and gradients
     and all-reduce as ZeRO 0 does: the same layout, listed three times with the same numbers (`plan --model
-    llama3.1-405b --devices 8`: "closest to fitting memory" showed ZeRO 0, 1, 2 at dp 1). ZeRO 3 differs (its
-    gathered layers are counted), so it stays."""
+    llama3.1-405b --devices 8`: "closest to fitting memory" showed ZeRO 0, 1, 2 at dp 1). ZeRO 3 over one rank is
+    ZeRO 0 too: PyTorch FSDP clamps FULL_SHARD to NO_SHARD at world size 1, "since they are currently functionally
+    equivalent" (pytorch/pytorch@39ec502d torch/distributed/fsdp/_init_utils.py, _init_core_state). The model
+    would still charge it its gathered-layer buffers and list it beside ZeRO 0 at the same step time (`plan --model
+    llama3-8b --devices 1`: ZeRO 0 and 3 rows alternating, 1 GiB apart); never better than ZeRO 0's
+    (tests/test_plan_zero_one_rank.py), so it goes too."""
     etp = np.where(lay.etp == 0, lay.tp, lay.etp)
     dpcp = lay.dp * lay.cp
     expert_group = lay.tp * dpcp // np.maximum(etp * lay.ep, 1)
-    return ((lay.zero == 1) | (lay.zero == 2)) & (dpcp == 1) & (expert_group <= 1)
+    return (lay.zero > 0) & (dpcp == 1) & (expert_group <= 1)
 
 
 def _etp_can_gain(lay: Layouts, domain: int) -> np.ndarray:

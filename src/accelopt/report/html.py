@@ -323,7 +323,8 @@ def _serve_tables(r: Any) -> list[Table]:
                  "fits", "$/M out tok", "J/out tok"]
         pipe = plan_warnings.pp_microbatches_text(s.points)
         t = Table(f"{s.model} on {s.device} (tp={s.tp}, pp={s.pp}{pipe})", heads, estimate=True,
-                  note=plan_warnings.serve_caption(s.max_batch, s.decode_ridge_batch, s.calibration, s.device))
+                  note=plan_warnings.serve_caption(s.max_batch, s.decode_ridge_batch, s.calibration, s.device)
+                  + plan_warnings.serve_rate_caption(s.points))
         for p, rate in zip(s.points, rate_cells, strict=True):  # tokens/s as the console writes them (fmt_count)
             t.rows.append([*rate, q(p, "batch"), q(p, "ttft_s"), q(p, "tpot_s"), fmt_count(p.decode_tokens_per_s),
                            fmt_count(p.output_tokens_per_s_per_device), p.decode_step.bound,

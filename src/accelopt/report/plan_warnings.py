@@ -113,16 +113,47 @@ def serve_caption(max_batch: int, ridge_batch: int | None, cal: Any, device: str
             + (f"; {cal.device_scaling.note}" if cal.device_scaling else ""))
 
 
+# The finest queue wait the tables print: 0.01 ms, the resolution serving benchmarks report TTFT at (vLLM
+# benchmarks/benchmark_serving.py prints "Mean TTFT (ms):" with "{:<10.2f}"). The M/D/1 wait at a low --rate is a
+# few ns to µs (`plan serve --rate 0.0001`: 432 ns), far inside a TTFT of tens of ms and below what any engine's
+# scheduler step or a benchmark resolves; it is printed as "< 10 µs". The JSON's queue_wait_s keeps the figure.
+QUEUE_WAIT_RESOLUTION_S = 1e-5
+
+
+def fmt_queue_wait(seconds: float) -> str:
+    """A queue wait as the tables print it: fmt_seconds from QUEUE_WAIT_RESOLUTION_S up, '< 10 µs' below (0 stays
+    '0 s')."""
+    from accelopt.units import fmt_seconds
+
+    if 0 < seconds < QUEUE_WAIT_RESOLUTION_S:
+        return f"< {fmt_seconds(QUEUE_WAIT_RESOLUTION_S)}"
+    return fmt_seconds(seconds)
+
+
 def serve_rate_columns(points: Sequence[Any]) -> tuple[list[str], list[list[str]]]:
     """The columns a `--rate` sweep adds before its table's concurrency (console and page alike): the request rate
-    each row answers and the M/D/1 queue wait inside its TTFT (ServingPoint.request_rate_per_s, queue_wait_s);
-    none for --batch / --concurrency points. Without them the rows read 'concurrency 4, 17', not the rates asked."""
-    from accelopt.units import fmt_count, fmt_seconds
+    each row answers and the M/D/1 queue wait inside its TTFT (ServingPoint.request_rate_per_s, queue_wait_s;
+    fmt_queue_wait); none for --batch / --concurrency points. Without them the rows read 'concurrency 4, 17', not
+    the rates asked."""
+    from accelopt.units import fmt_count
 
     if not any(p.request_rate_per_s is not None for p in points):
         return [], [[] for _ in points]
-    return ["rate", "queue wait"], [[f"{fmt_count(p.request_rate_per_s)} req/s", fmt_seconds(p.queue_wait_s)]
+    return ["rate", "queue wait"], [[f"{fmt_count(p.request_rate_per_s)} req/s", fmt_queue_wait(p.queue_wait_s)]
                                     for p in points]
+
+
+def serve_rate_caption(points: Sequence[Any]) -> str:
+    """What a --rate table's queue-wait column holds, appended to its caption (console and page alike); '' for
+    --batch / --concurrency tables."""
+    from accelopt.units import fmt_seconds
+
+    if not any(p.request_rate_per_s is not None for p in points):
+        return ""
+    res = fmt_seconds(QUEUE_WAIT_RESOLUTION_S)
+    return ("; queue wait = M/D/1 mean wait before prefill, rho S / (2 (1 - rho)) (Pollaczek-Khinchine; rho = "
+            f"rate / saturation rate, S = 1 / saturation rate), inside TTFT; below {res} printed as '< {res}' (the "
+            "0.01 ms serving benchmarks report TTFT to; the JSON's queue_wait_s holds the figure)")
 
 
 def serve_lines(result: Any) -> list[str]:
