@@ -121,6 +121,18 @@ def test_bad_row_inputs_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert code == 2 and "is a file, not a folder" in err
 
 
+def test_a_serving_id_without_serving_is_named_as_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The reverse of the training id under --serving above (035739f3): a bundled serving run's id given to the
+    training --row was 'unknown run id' with training ids offered, not the --serving that prints its command
+    (rvtrial)."""
+    code, _, err = run_main(["validate", "--row", "trt10-h200-qwen3-235b-ep8-128-128", "--config-dir", str(tmp_path)],
+                            capsys)
+    text = " ".join(err.split())
+    assert code == 2 and "'trt10-h200-qwen3-235b-ep8-128-128' is a serving run" in text, text
+    assert "accelopt validate --serving --row trt10-h200-qwen3-235b-ep8-128-128" in text, text
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_every_query_field_has_a_flag() -> None:
     """A predictor input added to LayoutQuery without a flag in run_command would be dropped from the command."""
     from accelopt.predict.run_command import unmapped_query_fields

@@ -40,3 +40,19 @@ def test_a_rows_device_error_offers_the_hardware_cell(tmp_path: Path, capsys: py
         assert "holds 2 devices" in text and "a .toml file of its own" in text
     else:
         assert "write its spec TOML path in the hardware cell" in text
+
+
+@pytest.mark.parametrize("mode,template", [("--inference", INFERENCE), ("--serving", SERVING)])
+def test_a_near_named_device_of_ones_own_is_told_the_hardware_cell_once(tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str],
+                                                                        mode: str, template: str) -> None:
+    """'my-tpu' has near catalog names (edge-tpu, tpu-v4): since e84532e3 the catalog's fix adds how to read a device
+    of one's own, which for these rows said it twice ('pass the path of a spec TOML ... (this command takes no
+    --catalog ...)' and then the hardware cell), the first as if the path were an argument of the command (rvtrial)."""
+    runs = tmp_path / "runs.csv"
+    runs.write_text(template.format(hw="my-tpu"), encoding="utf-8")
+    code, _, err = run_main(["validate", mode, "--runs", str(runs)], capsys)
+    text = " ".join(err.split())
+    assert code == 2 and "did you mean 'edge-tpu' or 'tpu-v4'?" in text, text
+    assert text.count("of your own") == 1 and "this command takes no --catalog" not in text, text
+    assert "for a device of your own, write its spec TOML path in the hardware cell" in text, text

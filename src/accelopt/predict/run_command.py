@@ -225,6 +225,13 @@ class ValidateRowDocument:
     runs: list[RowReproduction]
 
 
+def _serving_ids() -> set[str]:
+    """The ids of the bundled serving runs file (serving_validation._training_ids' counterpart)."""
+    from accelopt.predict.serving_validation import read_serving_runs
+
+    return {r["id"] for r in read_serving_runs(None)[0]}
+
+
 def row_commands(ids: tuple[str, ...], folder: Path, runs_path: str | None = None, calibration: str | None = None,
                  catalog: tuple[str, ...] = ()) -> list[RowReproduction]:
     """`validate --row ID ...`: each named row of the runs file (the bundled one when `runs_path` is None) reproduced
@@ -234,6 +241,10 @@ def row_commands(ids: tuple[str, ...], folder: Path, runs_path: str | None = Non
 
     rows = {r["id"]: r for r in read_runs(runs_path)}
     for rid in ids:
+        if rid not in rows and runs_path is None and rid in _serving_ids():
+            raise InputError(f"{rid!r} is a serving run (the bundled serving runs file), not a training run",
+                             f"add --serving: `accelopt validate --serving --row {rid}` prints its `plan serve` "
+                             "command")
         if rid not in rows:
             raise unknown_name("run id", rid, list(rows), listed_by="accelopt validate" + (
                 f" --runs {runs_path}" if runs_path else ""))

@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
-from accelopt.errors import InputError, UnknownNameError
+from accelopt.errors import InputError
 from accelopt.hardware.catalog import get_device
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.units import MAX_COUNT, unit
@@ -291,13 +291,10 @@ def naming_file(what: str, path: Path | str | None) -> Iterator[None]:
 def row_device(name: str) -> AcceleratorSpec:
     """The device a serving or inference row's hardware cell names: the catalog's, or a spec TOML path. Those rows
     read no --catalog (`validate --serving/--inference --catalog` exits 2), so an unknown name's fix offers the
-    hardware cell, not the flag (it offered `--catalog FILE`, which the same command then refused)."""
-    try:
-        return get_device(name, catalog_flag=False)
-    except UnknownNameError as e:
-        raise UnknownNameError(e.problem, e.fix + "; a device of your own: write its spec TOML path in the hardware "
-                               "cell (relative to the CSV's folder; --catalog is read for training runs only)"
-                               ) from None
+    hardware cell, not the flag (it offered `--catalog FILE`, which the same command then refused), and that alone:
+    added after the catalog's own-device sentence, it said so twice, first as a command's argument (rvtrial)."""
+    return get_device(name, catalog_flag=False, own="write its spec TOML path in the hardware cell (relative to the "
+                      "CSV's folder; --catalog is read for training runs only)")
 
 
 def cell_error(what: str, row: Mapping[str, str | None], col: str, problem: str, fix: str) -> InputError:

@@ -386,13 +386,14 @@ class Catalog:
         for a in (spec.name, *spec.aliases):
             self._alias[a.lower()] = key
 
-    def get(self, name: str, *, catalog_flag: bool = True) -> AcceleratorSpec:
+    def get(self, name: str, *, catalog_flag: bool = True, own: str | None = None) -> AcceleratorSpec:
         """The spec of a name or alias; an UnknownNameError with the closest names (`catalog_flag`: whether the
-        command takes --catalog FILE, which the error then offers for a device of the user's own file)."""
+        command takes --catalog FILE, which the error then offers for a device of the user's own file; `own`:
+        unknown_device's)."""
         key = self._alias.get(name.strip().lower())
         if key is None:  # names and aliases, each once
             raise unknown_device(name, sorted(self._alias), len(self.specs), catalog_flag=catalog_flag,
-                                 user_files=self.user_files)
+                                 user_files=self.user_files, own=own)
         return self.specs[key]
 
     def __contains__(self, name: str) -> bool:
@@ -425,18 +426,19 @@ def closest_devices(name: str, known: list[str], n: int = 3) -> list[str]:
 
 
 def unknown_device(name: str, known: list[str], n_devices: int, *, catalog_flag: bool = True,
-                   user_files: Iterable[str] = ()) -> UnknownNameError:
+                   user_files: Iterable[str] = (), own: str | None = None) -> UnknownNameError:
     """The error for a device name not in the catalog: the closest names (not the alphabet's first ones), and where
     the full list is (`accelopt catalog list`). `catalog_flag`: the command takes --catalog FILE (a flag such as
-    `profile --probed`, which reads one spec file and no catalog, passes False)."""
+    `profile --probed`, which reads one spec file and no catalog, passes False). `own`: how the caller reads a device
+    of the user's own, where that is not a command's argument (a runs row's hardware cell); None: the command's."""
     # the count includes the --catalog files' devices: `catalog list` alone lists fewer
     files = "".join(f" --catalog {shlex.quote(f)}" for f in user_files)
     full_list = f"`accelopt catalog list{files}` lists all {n_devices} devices"
     close = closest_devices(name, known)
-    own = ("pass a spec TOML path (`accelopt catalog show h100-sxm` shows its fields), or --catalog FILE for a device "
-           "of your own catalog file" if catalog_flag else
-           "pass the path of a spec TOML that holds one device, your own included (this command takes no --catalog; "
-           "`accelopt catalog show h100-sxm` shows the fields)")
+    own = own or ("pass a spec TOML path (`accelopt catalog show h100-sxm` shows its fields), or --catalog FILE for "
+                  "a device of your own catalog file" if catalog_flag else
+                  "pass the path of a spec TOML that holds one device, your own included (this command takes no "
+                  "--catalog; `accelopt catalog show h100-sxm` shows the fields)")
     # a near name is offered first, but the device may be the user's own, which no catalog name is near ('my-tpu' was
     # offered 'edge-tpu' or 'tpu-v4' alone, without the --catalog FILE that would have read it: uttrial3, 2026-12-05)
     fix = (f"did you mean {' or '.join(repr(c) for c in close)}? ({full_list}); for a device of your own, {own}"
@@ -515,9 +517,11 @@ def default_catalog() -> Catalog:
     return _DEFAULT
 
 
-def get_device(name: str, extra_files: Iterable[Path | str] = (), *, catalog_flag: bool = True) -> AcceleratorSpec:
+def get_device(name: str, extra_files: Iterable[Path | str] = (), *, catalog_flag: bool = True,
+               own: str | None = None) -> AcceleratorSpec:
     """Resolve a device name (or a path to a measured/user spec TOML) to a spec. `catalog_flag`: whether the command
-    takes --catalog FILE (its errors offer the flag only then; `profile --probed`, one spec file, passes False)."""
+    takes --catalog FILE (its errors offer the flag only then; `profile --probed`, one spec file, passes False);
+    `own`: unknown_device's."""
     p = Path(name)
     if name.strip().lower().endswith(".toml"):  # a path, never a device name: a missing file says so
         specs = load_file(p)
@@ -531,7 +535,7 @@ def get_device(name: str, extra_files: Iterable[Path | str] = (), *, catalog_fla
         return specs[0]
     extra = list(extra_files)
     cat = load_catalog(extra) if extra else default_catalog()
-    return cat.get(name, catalog_flag=catalog_flag)
+    return cat.get(name, catalog_flag=catalog_flag, own=own)
 
 
 def resolve_devices(text: str, extra_files: Iterable[Path | str] = ()) -> list[AcceleratorSpec]:
