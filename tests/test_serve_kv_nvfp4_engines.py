@@ -133,3 +133,12 @@ def test_overflow_names_nvfp4_only_where_it_runs(model: str, hardware: str, engi
     flat = " ".join(err.split())
     assert code == 2 and "batch 4096 on" in flat and "use --kv-dtype fp8" in flat
     assert ("use --kv-dtype fp8 or nvfp4," in flat) is named
+
+
+def test_a_spec_without_compute_capability_is_asked_for_it_by_the_sm100_engines() -> None:
+    from accelopt.predict.serving import kv_device_problem
+
+    bare = replace(get_device("b200"), compute_capability=None)
+    why, fix = kv_device_problem(bare, "nvfp4", "vllm") or ("", "")
+    assert "no compute_capability in its catalog entry" in why and "give compute_capability in its spec TOML" in fix
+    assert kv_device_problem(bare, "nvfp4", "sglang") is None and kv_device_problem(bare, "nvfp4", None) is None

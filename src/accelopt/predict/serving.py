@@ -1541,7 +1541,8 @@ def kv_device_problem(spec: AcceleratorSpec, kv_dtype: str, engine: str | None =
         there = [e for e in NVFP4_KV_ENGINES if e not in NVFP4_KV_SM100_ENGINES]
         return (f"--kv-dtype nvfp4 with --engine {engine} on {spec.name} ({where}): {NVFP4_KV_SM100_ENGINES[engine]}",
                 f"use --kv-dtype fp8 or bf16 with --engine {engine} on {spec.name}, --engine {' or '.join(there)} "
-                "for its NVFP4 KV cache there, or a datacenter Blackwell GPU (b200, gb200, b300, gb300)")
+                "for its NVFP4 KV cache there, or a datacenter Blackwell GPU (b200, gb200, b300, gb300)"
+                + ("; or give compute_capability in its spec TOML, with its source" if cc is None else ""))
     why = (f"--kv-dtype nvfp4 on {spec.name}: an NVFP4 KV cache runs on NVIDIA Blackwell GPUs only ({NVFP4_KV_SOURCE})"
            + (f", and {NVFP4_AMD_SOURCE}" if _amd_gpu(spec) else f"; {spec.name} lists no fp4 peak (not Blackwell)"
               if spec.peak("fp4") is None else ""))
