@@ -1432,6 +1432,44 @@ NVFP4_KV_ENGINES = {
               "0.5625 B a value (sgl-project/sglang docs/advanced_features/quantized_kv_cache.md at 03cd2ec4)",
 }
 """The engines with a 4-bit KV cache of NVFP4's bytes, and how each is asked for one (kv_engine_refusal)."""
+NVFP4_KV_SM100_ENGINES = {
+    "trtllm": ("TensorRT-LLM runs its NVFP4 KV cache through trtllm-gen kernels built for SM100/SM103 only: 'Currently "
+               "NVFP4 is only available for SM10X in trtllm-gen' (NVIDIA/TensorRT-LLM issue #10241, 'Add NVFP4 KV "
+               "cache support for SM120 in trtllm-gen', put on the roadmap 2026-01-22, still asked for 2026-07-25); "
+               "its FP4 MLA kernel 'requires SM100 or SM103' (tensorrt_llm/_torch/attention_backend/fmha/fp4_mla.py "
+               "at a78bc11935101aa2522c46aba6658b27c08c72dc, Fp4MlaFmha.is_available)"),
+    "vllm": ("vLLM's --kv-cache-dtype nvfp4 'is hard-wired to the SM100 trtllm-gen path and rejected on SM120' "
+             "(vllm-project/vllm issue #49011, 2026-07-18; the SM120 pull requests #49818, closed unmerged, and "
+             "#54772, open on 2026-09-08)"),
+}
+"""Engines whose NVFP4 KV cache runs on datacenter Blackwell (compute capability 10.x: b200, gb200, b300, gb300)
+only, not on SM120 (rtx-pro-6000-server), with the source; SGLang's fp4_e2m1 cache is quantized and dequantized by
+its own PyTorch/Triton code (KVFP4QuantizeUtil, sgl-project/sglang PR #10078), so it is not tied to SM100
+(kv_device_problem)."""
+NVFP4_KV_VLLM_MLA_SOURCE = ("vLLM refuses it for a multi-head latent attention model: 'nvfp4 KV cache is not "
+                            "supported with MLA (Multi-head Latent Attention) backends' (vllm-project/vllm "
+                            "vllm/config/vllm.py at 000fc94b754f66aeb60ef5acf1ea2e94cdc65164, "
+                            "VllmConfig.validate_nvfp4_kv_cache_with_mla); its 'nvfp4_ds_mla' cache is the layout of "
+                            "the sparse MLA backends (DeepSeek V3.2/V4's sparse attention), which accelopt does not "
+                            "model")
+NVFP4_KV_TRTLLM_MLA_SOURCE = ("TensorRT-LLM sizes an MLA model's NVFP4 cache as the latent alone (kv_lora_rank + "
+                              "qk_rope_head_dim values a token and layer) at ceil(n/2) + ceil(n/16) bytes, 0.5625 B a "
+                              "value (NVIDIA/TensorRT-LLM tensorrt_llm/_torch/pyexecutor/kv_cache_manager_v2.py at "
+                              "00be09f78ecf0691f2b8e15dea518d1d6468679e, _get_static_cache_size_layer_components), and "
+                              "runs it through its FP4 MLA kernel, which requires qk_rope_head_dim 64 "
+                              "(FP4_MLA_Q_RESIDUAL_DIM; fmha/fp4_mla.py at a78bc11935101aa2522c46aba6658b27c08c72dc, "
+                              "Fp4MlaFmha.is_available)")
+"""Where an MLA model's NVFP4 KV cache stands in each engine (kv_engine_refusal, kv_nvfp4_note): vLLM refuses it,
+TensorRT-LLM sizes the latent at NVFP4's bytes (what kv_cache_bytes_per_token counts) with a 64-wide rotary key,
+SGLang's fp4_e2m1 cache came for MLA first (sgl-project/sglang PR #10078, cited by quantized_kv_cache.md at
+03cd2ec4: MLATokenToKVPool with one scale per 16 values, the same 0.5625 B a value)."""
+TRTLLM_FP4_MLA_POOLS = ("a 64-value FP4 key residual beside the latent, the value block scales, and a BF16 ring of "
+                        "16 tokens (+ the speculative rewind) a sequence and layer: "
+                        "tensorrt_llm/_torch/attention_backend/fp4_mla/cache_manager.py at "
+                        "2b5d7a1b9883eebb2878f9be709372347f26b149, Fp4MlaKVCacheManagerV2.get_layer_bytes_per_token")
+"""What TensorRT-LLM's FP4 MLA kernel keeps beside the NVFP4 latent, said in kv_nvfp4_note, not counted."""
+FP4_MLA_ROPE_DIM = 64
+"""The rotary key width TensorRT-LLM's FP4 MLA kernel takes (FP4_MLA_Q_RESIDUAL_DIM, NVFP4_KV_TRTLLM_MLA_SOURCE)."""
 
 
 def kv_int8_engine_note(model: TransformerConfig, kv_dtype: str, engine: str | None) -> str | None:
@@ -1463,16 +1501,48 @@ def kv_engine_refusal(model: TransformerConfig, kv_dtype: str, engine: str | Non
         return (f"{engine} has no NVFP4 KV cache (the engines that run one: "
                 f"{', '.join(f'{e}: {how}' for e, how in NVFP4_KV_ENGINES.items())})",
                 f"use {kv} fp8 or bf16 with {engine}, or {engine_flag} {' or '.join(NVFP4_KV_ENGINES)}")
+    if kv_dtype == "nvfp4" and model.mla is not None:
+        others = " or ".join(e for e in NVFP4_KV_ENGINES if nvfp4_mla_refusal(model, e) is None)
+        if (why := nvfp4_mla_refusal(model, engine)) is not None:
+            return (f"{model.name} uses multi-head latent attention, and {why}",
+                    f"use {kv} fp8 (an 8-bit latent cache) or bf16 with {engine}"
+                    + (f", or {engine_flag} {others}" if others else ""))
     return None
 
 
-def kv_device_problem(spec: AcceleratorSpec, kv_dtype: str) -> tuple[str, str] | None:
+def nvfp4_mla_refusal(model: TransformerConfig, engine: str | None) -> str | None:
+    """Why `engine` runs no NVFP4 KV cache for this multi-head latent attention model, None where it runs one (or no
+    engine is named: SGLang and TensorRT-LLM do): vLLM refuses NVFP4 with MLA (NVFP4_KV_VLLM_MLA_SOURCE);
+    TensorRT-LLM's FP4 MLA kernel takes a 64-wide rotary key only (NVFP4_KV_TRTLLM_MLA_SOURCE)."""
+    assert model.mla is not None
+    if engine == "vllm":
+        return NVFP4_KV_VLLM_MLA_SOURCE
+    if engine == "trtllm" and model.mla.qk_rope_head_dim != FP4_MLA_ROPE_DIM:
+        return (f"its rotary key is {model.mla.qk_rope_head_dim} wide, where TensorRT-LLM's FP4 MLA kernel takes "
+                f"{FP4_MLA_ROPE_DIM} only ({NVFP4_KV_TRTLLM_MLA_SOURCE})")
+    return None
+
+
+def kv_device_problem(spec: AcceleratorSpec, kv_dtype: str, engine: str | None = None) -> tuple[str, str] | None:
     """(why, fix) where `spec` cannot hold an NVFP4 KV cache, None where it can (or for another dtype): the engines
     run it on NVIDIA Blackwell GPUs only (NVFP4_KV_SOURCE), told in the catalog by an NVIDIA GPU listing an fp4 peak
     (b200, gb200, b300, rtx-pro-6000-server). An AMD GPU with an fp4 peak (mi355x) has MXFP4's, and NVFP4 no native
-    path there (NVFP4_AMD_SOURCE); Hopper and older list no fp4 peak."""
-    if kv_dtype != "nvfp4" or (spec.kind == "gpu" and spec.vendor == "NVIDIA" and spec.peak("fp4") is not None):
+    path there (NVFP4_AMD_SOURCE); Hopper and older list no fp4 peak. With `engine` named, TensorRT-LLM and vLLM
+    run it on compute capability 10.x only (NVFP4_KV_SM100_ENGINES): an SM120 part (rtx-pro-6000-server) is refused
+    for them, naming the engine that runs it there (SGLang)."""
+    if kv_dtype != "nvfp4":
         return None
+    if spec.kind == "gpu" and spec.vendor == "NVIDIA" and spec.peak("fp4") is not None:
+        cc = spec.cuda_capability()
+        if engine not in NVFP4_KV_SM100_ENGINES or (cc is not None and cc[0] == 10):
+            return None
+        where = (f"compute capability {spec.compute_capability}" if cc is not None
+                 else "no compute_capability in its catalog entry")
+        there = [e for e in NVFP4_KV_ENGINES if e not in NVFP4_KV_SM100_ENGINES]
+        return (f"--kv-dtype nvfp4 with --engine {engine} on {spec.name} ({where}): {NVFP4_KV_SM100_ENGINES[engine]}",
+                f"use --kv-dtype fp8 or bf16 with --engine {engine} on {spec.name}, --engine {' or '.join(there)} "
+                "for its NVFP4 KV cache there, or a datacenter Blackwell GPU (b200, gb200, b300, gb300)"
+                + ("; or give compute_capability in its spec TOML, with its source" if cc is None else ""))
     why = (f"--kv-dtype nvfp4 on {spec.name}: an NVFP4 KV cache runs on NVIDIA Blackwell GPUs only ({NVFP4_KV_SOURCE})"
            + (f", and {NVFP4_AMD_SOURCE}" if _amd_gpu(spec) else f"; {spec.name} lists no fp4 peak (not Blackwell)"
               if spec.peak("fp4") is None else ""))
@@ -1480,22 +1550,38 @@ def kv_device_problem(spec: AcceleratorSpec, kv_dtype: str) -> tuple[str, str] |
                  "cache")
 
 
-def check_kv_device(spec: AcceleratorSpec, kv_dtype: str) -> None:
+def nvfp4_kv_runs(model: TransformerConfig, spec: AcceleratorSpec, engine: str | None) -> bool:
+    """An NVFP4 KV cache runs for this model on `spec` with `engine` (None: with some engine): the device holds one
+    (kv_device_problem) and the engine runs it for this model (kv_engine_refusal); where it does, the memory fixes
+    name --kv-dtype nvfp4 (_smaller_dtype_fix, nothing_fits_error), and only there."""
+    return kv_device_problem(spec, "nvfp4", engine) is None and kv_engine_refusal(model, "nvfp4", engine) is None
+
+
+def check_kv_device(spec: AcceleratorSpec, kv_dtype: str, engine: str | None = None) -> None:
     """An InfeasibleError (this device is listed as not served; alone, exit 2) for a KV cache `spec` cannot hold
-    (kv_device_problem)."""
-    if (problem := kv_device_problem(spec, kv_dtype)) is not None:
+    with `engine` (kv_device_problem)."""
+    if (problem := kv_device_problem(spec, kv_dtype, engine)) is not None:
         raise InfeasibleError(*problem)
 
 
-def kv_nvfp4_note(kv_dtype: str, engine: str | None) -> str | None:
+def kv_nvfp4_note(kv_dtype: str, engine: str | None, model: TransformerConfig | None = None) -> str | None:
     """The note beside an --kv-dtype nvfp4 prediction: the bytes a value it counts and where they come from, that
     the values are dequantized inside the attention kernel (timed as any other attention kernel: no dequantization
-    time of its own is added), and the engine's name for it. None for any other dtype."""
+    time of its own is added), and the engine's name for it; for a multi-head latent attention model, the latent is
+    what is cached (NVFP4_KV_MLA_SOURCES), and with TensorRT-LLM the FP4 MLA kernel's side pools, not counted, are
+    said. None for any other dtype."""
     if kv_dtype != "nvfp4":
         return None
     how = f"; {engine}: {NVFP4_KV_ENGINES[engine]}" if engine in NVFP4_KV_ENGINES else ""
+    mla = ""
+    if model is not None and model.mla is not None:
+        mla = (f"; {model.name} caches its latent (kv_lora_rank + qk_rope_head_dim = {model.mla.cache_width} values "
+               "a token and layer) at that width")
+        if engine in (None, "trtllm"):
+            mla += (f", as {NVFP4_KV_TRTLLM_MLA_SOURCE}; that kernel's side pools are not counted (TensorRT-LLM: "
+                    f"{TRTLLM_FP4_MLA_POOLS})")
     return (f"--kv-dtype nvfp4: {FP4_OPERAND_BYTES['nvfp4']:g} B per cached value (a 4-bit E2M1 value + one FP8 E4M3 "
-            f"scale per 16; the per-tensor FP32 scale not counted), as {NVFP4_KV_SOURCE}{how}; the values are "
+            f"scale per 16; the per-tensor FP32 scale not counted), as {NVFP4_KV_SOURCE}{how}{mla}; the values are "
             "dequantized inside the attention kernel, which is timed as with a 16-bit cache (no dequantization time "
             "is added)")
 
@@ -1503,7 +1589,7 @@ def kv_nvfp4_note(kv_dtype: str, engine: str | None) -> str | None:
 def kv_engine_note(model: TransformerConfig, kv_dtype: str, engine: str | None) -> str | None:
     """The note on how the KV dtype is modelled for the engine (kv_int8_engine_note, kv_nvfp4_note), None if none:
     the one line `plan serve` and `validate --serving` print for it."""
-    return kv_int8_engine_note(model, kv_dtype, engine) or kv_nvfp4_note(kv_dtype, engine)
+    return kv_int8_engine_note(model, kv_dtype, engine) or kv_nvfp4_note(kv_dtype, engine, model)
 
 
 def check_kv_engine(model: TransformerConfig, kv_dtype: str, engine: str | None) -> None:
@@ -2530,9 +2616,10 @@ def batch_cap_requests(cal: ServingCalibration, pp: int) -> int:
 def predict_at_rate(model: TransformerConfig, spec: AcceleratorSpec, *, rate_per_s: float, tp: int = 1, pp: int = 1,
                     prompt_len: int, output_len: int, weight_dtype: str = "bf16", kv_dtype: str = "bf16",
                     calibration: ServingCalibration = DEFAULT_CALIBRATION,
-                    moe: MoELayout = NO_MOE) -> ServingPrediction:
+                    moe: MoELayout = NO_MOE, nvfp4_kv: bool = False) -> ServingPrediction:
     """Continuous batching fed by Poisson arrivals at `rate_per_s` requests/s (an open loop, like vLLM's
-    benchmark_serving --request-rate).
+    benchmark_serving --request-rate). `nvfp4_kv`: an NVFP4 KV cache runs here (nvfp4_kv_runs), so the fixes
+    name it.
 
     Concurrency: the smallest C that completes the rate, C >= rate x E2E(C) by Little's law (Little 1961), with
     the device time of C's batch (its prefills and decode steps) within the wall time, solved by bisection over C
@@ -2550,7 +2637,7 @@ def predict_at_rate(model: TransformerConfig, spec: AcceleratorSpec, *, rate_per
                           "calibration": calibration_for_spec(spec, calibration), "moe": moe}
     cap = max_load_concurrency(model, spec, **kw)
     if cap == 0:
-        raise nothing_fits_error(model, spec, **kw)
+        raise nothing_fits_error(model, spec, **kw, nvfp4_kv=nvfp4_kv)
 
     def at(c: int) -> ServingPrediction:
         return predict_serving(model, spec, batch=c, scheduling="continuous", **kw)
@@ -2567,7 +2654,7 @@ def predict_at_rate(model: TransformerConfig, spec: AcceleratorSpec, *, rate_per
                               f"{tp * pp * moe.attention_dp} x {spec.name} "
                               f"completes ({saturation:.3g} requests/s at {cap} in flight): the queue grows without "
                               "bound", f"use --rate < {saturation:.3g}, "
-                              + _fp8_fix(weight_dtype, kv_dtype).replace("use ", "", 1) + "or more devices"
+                              + _fp8_fix(weight_dtype, kv_dtype, nvfp4_kv).replace("use ", "", 1) + "or more devices"
                               + _engine_cap_fix(model, spec, cap, kw))
     lo, hi = 1, cap  # smallest C that completes the rate: C >= rate x E2E(C) (Little's law) and the device keeps up
     while lo < hi:
@@ -2650,16 +2737,16 @@ def decode_ridge_batch(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
 def sweep_batch(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int = 1, pp: int = 1,
                 batches: list[int] | None = None, prompt_len: int, output_len: int, weight_dtype: str = "bf16",
                 kv_dtype: str = "bf16", calibration: ServingCalibration = DEFAULT_CALIBRATION,
-                scheduling: str = "static", moe: MoELayout = NO_MOE) -> BatchSweep:
+                scheduling: str = "static", moe: MoELayout = NO_MOE, nvfp4_kv: bool = False) -> BatchSweep:
     """Predictions for `batches` (default: powers of two from 1 up to the largest batch that fits, and
     that largest batch itself). Batches that do not fit are returned with fits=False; when not even batch 1
-    fits, InfeasibleError says what the memory holds and the fix."""
+    fits, InfeasibleError says what the memory holds and the fix (naming --kv-dtype nvfp4 with `nvfp4_kv`)."""
     mb = max_batch(model, spec, tp=tp, pp=pp, prompt_len=prompt_len, output_len=output_len,
                    weight_dtype=weight_dtype, kv_dtype=kv_dtype, calibration=calibration, moe=moe)
     if mb == 0:  # nothing fits: what does not (weights, or one request's KV cache), with numbers and the fix
         raise nothing_fits_error(model, spec, tp=tp, pp=pp, prompt_len=prompt_len, output_len=output_len,
                                  weight_dtype=weight_dtype, kv_dtype=kv_dtype, calibration=calibration, moe=moe,
-                                 requested=max(batches) if batches else None)
+                                 requested=max(batches) if batches else None, nvfp4_kv=nvfp4_kv)
     if batches is None:
         batches = [1 << i for i in range(mb.bit_length()) if (1 << i) <= mb]
         if batches[-1] != mb:
@@ -2676,11 +2763,13 @@ def sweep_batch(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int = 1,
 
 def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int, pp: int, prompt_len: int,
                        output_len: int, weight_dtype: str, kv_dtype: str, calibration: ServingCalibration,
-                       moe: MoELayout = NO_MOE, requested: int | None = None) -> NothingFitsError:
+                       moe: MoELayout = NO_MOE, requested: int | None = None,
+                       nvfp4_kv: bool = False) -> NothingFitsError:
     """Not even one request fits (max_batch 0): say whether the weights (+ workspace) alone overflow the usable
     memory or one request's KV cache does not fit in what they leave, in GiB per device (as every serving message
     and table: _gib_text), with the KV cache of the `requested` batch (--batch/--concurrency) beside it, and the fix
-    for that cause."""
+    for that cause (a smaller KV dtype named where one request then fits: fp8, and nvfp4 where `nvfp4_kv` says an
+    NVFP4 KV cache runs here, nvfp4_kv_runs)."""
     # a weight dtype the device cannot run at all is the first problem: naming memory first sent the user to more
     # devices (edge-tpu, int8 weight-only on a device with no 16-bit peak), only to be refused for the dtype next
     compute_dtype_for(spec, weight_dtype)
@@ -2724,10 +2813,12 @@ def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
         problem = (f"{where}: one request of {prompt_len:,} + {output_len:,} tokens needs {_gib_text(kv1)} of KV "
                    f"cache per device ({kv_dtype}), but weights {_gib_text(w)} + workspace {_gib_text(ws)} leave "
                    f"{_gib_text(usable - w - ws)} of the {_gib_text(usable)} usable ({rule})")
-        # fp8 named only where one request then fits (1,000,000 tokens of Llama 3 8B on an H100: 61 GiB at fp8)
-        fp8_fits = kv_bytes_per_value(kv_dtype) > 1 and _fits_one_request(model, spec, tp, pp, prompt_len, output_len,
-                                                                    weight_dtype, "fp8", cal, moe)
-        fix = ("shorten --prompt/--output, " + ("use --kv-dtype fp8, " if fp8_fits else "")
+        # fp8 named only where one request then fits (1,000,000 tokens of Llama 3 8B on an H100: 61 GiB at fp8);
+        # nvfp4 too where its cache runs here (Blackwell, an engine that runs it for this model) and one request fits
+        smaller = [d for d in ("fp8", "nvfp4") if (d == "fp8" or nvfp4_kv)
+                   and kv_bytes_per_value(kv_dtype) > kv_bytes_per_value(d)
+                   and _fits_one_request(model, spec, tp, pp, prompt_len, output_len, weight_dtype, d, cal, moe)]
+        fix = ("shorten --prompt/--output, " + (f"use --kv-dtype {' or '.join(smaller)}, " if smaller else "")
                + f"raise {more} to split the KV cache over more devices, or a device with more memory")
     kv_b, ws_b = kv1, ws
     if requested is not None and requested > 1:
@@ -2862,8 +2953,9 @@ def _runs_on(spec: AcceleratorSpec, weight_dtype: str) -> bool:
     return True
 
 
-def overflow_error(sweeps: list[BatchSweep]) -> InfeasibleError | None:
-    """The error for requested batches that do not fit (None when all fit): each with its memory terms."""
+def overflow_error(sweeps: list[BatchSweep], nvfp4_kv_devices: frozenset[str] = frozenset()) -> InfeasibleError | None:
+    """The error for requested batches that do not fit (None when all fit): each with its memory terms; the fix
+    names --kv-dtype nvfp4 where the first such device is among `nvfp4_kv_devices` (nvfp4_kv_runs)."""
     bad = [p for sw in sweeps for p in sw.points if not p.fits]
     if not bad:
         return None
@@ -2877,16 +2969,22 @@ def overflow_error(sweeps: list[BatchSweep]) -> InfeasibleError | None:
                                if any(not p.fits for p in sw.points)}))
     return InfeasibleError("; ".join(parts) + " (every point is still shown, with fits = false)",
                            f"use a --{what} that fits ({limits}), raise --tp/--pp, "
-                           + _fp8_fix(bad[0].weight_dtype, bad[0].kv_dtype) + "or shorter --prompt/--output")
+                           + _fp8_fix(bad[0].weight_dtype, bad[0].kv_dtype, bad[0].device in nvfp4_kv_devices)
+                           + "or shorter --prompt/--output")
 
 
-def _fp8_fix(weight_dtype: str, kv_dtype: str) -> str:
+def _fp8_fix(weight_dtype: str, kv_dtype: str, nvfp4_kv: bool = False) -> str:
     """'use --weight-dtype/--kv-dtype fp8, ' naming only the flags whose dtype is wider than fp8's byte: a run
     already at fp8 or 4-bit weights and an fp8 KV cache was told to use fp8 (utserve, 2026-12-04: Llama 3.1 70B
-    nvfp4 / KV fp8 at a 131k prompt on B200); '' when neither is."""
+    nvfp4 / KV fp8 at a 131k prompt on B200); with `nvfp4_kv` (an NVFP4 KV cache runs for this model, device and
+    engine: nvfp4_kv_runs) '--kv-dtype nvfp4' too where the cache is wider than its 0.5625 B a value (the fixes
+    named fp8 alone on Blackwell); '' when none is."""
     flags = [f for f, wide in (("--weight-dtype", weight_bytes_per_param(weight_dtype) > 1),
                                ("--kv-dtype", kv_bytes_per_value(kv_dtype) > 1)) if wide]
-    return f"use {'/'.join(flags)} fp8, " if flags else ""
+    parts = [f"{'/'.join(flags)} fp8"] if flags else []
+    if nvfp4_kv and kv_bytes_per_value(kv_dtype) > kv_bytes_per_value("nvfp4"):
+        parts.append("nvfp4" if flags == ["--kv-dtype"] else "--kv-dtype nvfp4")  # '--kv-dtype fp8 or nvfp4'
+    return f"use {' or '.join(parts)}, " if parts else ""
 
 
 def with_price(spec: AcceleratorSpec, usd_per_hour: float) -> AcceleratorSpec:

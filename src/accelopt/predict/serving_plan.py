@@ -42,6 +42,7 @@ from accelopt.predict.serving import (
     max_batch,
     max_load_concurrency,
     none_served_error,
+    nvfp4_kv_runs,
     overflow_error,
     pp_stage_layers,
     predict_at_rate,
@@ -314,13 +315,17 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     cap_bound = False  # the engine's cap on requests in flight, not memory, set a 'max' / --rate concurrency
     bound_caps: dict[str, int] = {}  # that cap on each device where it did (its requests in flight)
     first_error: AcceloptError | None = None
+    nvfp4_devices: set[str] = set()  # where an NVFP4 KV cache runs for this model and engine (nvfp4_kv_runs)
     rate_error: InfeasibleError | None = None  # a --rate beyond what a device completes (its other rates are shown)
     for spec in specs:
         if opts.price_usd_per_hour is not None:
             spec = with_price(spec, opts.price_usd_per_hour)
         try:
             _check_engine_device(opts, spec)
-            check_kv_device(spec, opts.kv_dtype)  # nvfp4 off Blackwell: this device is not served
+            check_kv_device(spec, opts.kv_dtype, opts.engine)  # nvfp4 off (the engine's) Blackwell: not served
+            nvfp4_kv = nvfp4_kv_runs(cfg, spec, opts.engine)  # the memory fixes name --kv-dtype nvfp4 only here
+            if nvfp4_kv:
+                nvfp4_devices.add(spec.name)
             rule = ENGINES[opts.engine] if opts.engine else None
             share, share_note = (opts.memory_fraction, None) if opts.memory_fraction is not None or not opts.engine \
                 else engine_memory_fraction(opts.engine, spec, tp=opts.tp, pp=opts.pp, attention_dp=moe.attention_dp,
@@ -348,10 +353,11 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                                                 kv_dtype=opts.kv_dtype, calibration=cal, moe=moe) or 1]
             sweep = sweep_batch(cfg, spec, tp=opts.tp, pp=opts.pp, batches=batches or [1], prompt_len=opts.prompt,
                                 output_len=opts.output, weight_dtype=opts.weight_dtype, kv_dtype=opts.kv_dtype,
-                                calibration=cal, scheduling=scheduling, moe=moe) if opts.rate.strip() else \
+                                calibration=cal, scheduling=scheduling, moe=moe, nvfp4_kv=nvfp4_kv) \
+                if opts.rate.strip() else \
                 sweep_batch(cfg, spec, tp=opts.tp, pp=opts.pp, batches=batches, prompt_len=opts.prompt,
                             output_len=opts.output, weight_dtype=opts.weight_dtype, kv_dtype=opts.kv_dtype,
-                            calibration=cal, scheduling=scheduling, moe=moe)
+                            calibration=cal, scheduling=scheduling, moe=moe, nvfp4_kv=nvfp4_kv)
             if opts.requests is not None and at_max_load:  # a finite dataset: its waves, the last a partial one
                 sweep = replace(sweep, points=[finite_run(cfg, spec, p, opts.requests, tp=opts.tp, pp=opts.pp,
                                                           prompt_len=opts.prompt, output_len=opts.output,
@@ -359,7 +365,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                                                           calibration=cal, moe=moe) for p in sweep.points])
             saturated = None
             if opts.rate.strip():
-                points, saturated = _rate_points(cfg, spec, opts, cal, moe)
+                points, saturated = _rate_points(cfg, spec, opts, cal, moe, nvfp4_kv)
                 sweep = replace(sweep, points=points)
                 rate_error = rate_error or saturated
                 if saturated is not None:  # in the document beside the rates it completes, as the exit 2 says it
@@ -447,8 +453,9 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                      "--pp 1, no expert parallelism)")
     # a device whose points are shown but whose requested batch does not fit: its error in the document too (the
     # command exits 2 with it; `--json` printed `errors: []` beside that exit, utserve 2026-12-04)
+    nvfp4_devs = frozenset(nvfp4_devices)
     beside += [ServeError(device=sw.points[0].device, problem=over.problem, fix=over.fix)
-               for sw in sweeps if sw.points and (over := overflow_error([sw])) is not None]
+               for sw in sweeps if sw.points and (over := overflow_error([sw], nvfp4_devs)) is not None]
     # a --hardware spec TOML written by `probe --collectives`: its own measured link is used (comm.measured_of,
     # serving._link) and said as --collectives's is, where a collective runs (utleftplan, 2026-12-05: unsaid)
     own = own_links(served_specs)
@@ -457,7 +464,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     result = ServeResult(results=[ServeSweep.of(s) for s in sweeps], errors=errors + beside,
                          model=cfg.name, unused_config_keys=list(cfg.unused_keys), measured_link=shown,
                          notes=notes)
-    return ServeRun(result=result, sweeps=sweeps, overflow=overflow_error(sweeps) or rate_error,
+    return ServeRun(result=result, sweeps=sweeps, overflow=overflow_error(sweeps, nvfp4_devs) or rate_error,
                     max_supported_memory={sp.name: sp.memory_bytes for sp in served_specs
                                           if sp.memory_is_max_supported})
 
@@ -676,7 +683,7 @@ def int4_group_note(opts: ServeOptions, group_sizes: set[int]) -> str | None:
 
 
 def _rate_points(cfg: TransformerConfig, spec: AcceleratorSpec, opts: ServeOptions, cal: ServingCalibration,
-                 moe: MoELayout) -> tuple[list[ServingPrediction], InfeasibleError | None]:
+                 moe: MoELayout, nvfp4_kv: bool = False) -> tuple[list[ServingPrediction], InfeasibleError | None]:
     """The points of the --rate values `spec` completes, and the error of the first it cannot (its queue grows
     without bound; exit 2 after the others are shown). One such rate dropped the device's every point: `--rate
     1,1000` printed the error alone; none completed raises that error, as before."""
@@ -686,7 +693,7 @@ def _rate_points(cfg: TransformerConfig, spec: AcceleratorSpec, opts: ServeOptio
         try:
             points.append(predict_at_rate(cfg, spec, rate_per_s=r, tp=opts.tp, pp=opts.pp, prompt_len=opts.prompt,
                                           output_len=opts.output, weight_dtype=opts.weight_dtype,
-                                          kv_dtype=opts.kv_dtype, calibration=cal, moe=moe))
+                                          kv_dtype=opts.kv_dtype, calibration=cal, moe=moe, nvfp4_kv=nvfp4_kv))
         except InfeasibleError as e:
             saturated = saturated or e
     if not points:

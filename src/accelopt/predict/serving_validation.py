@@ -473,6 +473,9 @@ def _reproduce(row: dict[str, str], cals: dict[str, serving.ServingCalibration] 
     p: serving.ServingPrediction | None = None
     row_tp_allreduce(row)  # a bad cell is the CSV's error, with its own fix, even on a 'gap' row
     try:
+        # an NVFP4 KV cache on a part the row's engine does not run it on (TensorRT-LLM / vLLM off SM100), as plan
+        # serve --engine lists that device as not served
+        serving.check_kv_device(spec, row["kv_dtype"], row["engine"] or None)
         predicted, p = _predict_row(row, cals, path)
     except AcceloptError as e:
         if row["role"] != "gap":
