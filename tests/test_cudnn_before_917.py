@@ -124,3 +124,15 @@ def test_plan_explain_says_the_earlier_rate(capsys: pytest.CaptureFixture[str]) 
     assert code == 0
     assert "cuDNN before 9.17" in out and "on gb200 under a cuDNN release before 9.17 (--cudnn-before-9-17)" in out
     assert "1213 / 1039 TFLOP/s" in out
+
+
+def test_the_flag_on_a_device_without_a_fused_rate_says_it_changes_nothing(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """rvgb300 (2026-12-05): on a device with no fused-attention rate at all (MI300X: no cuDNN) the flag was dropped
+    without a word, while the header still said 'cuDNN before 9.17'."""
+    basis = calibration_for(get_device("mi300x"), cudnn_before_9_17=True).fused_attention_basis
+    assert "--cudnn-before-9-17 changes nothing on mi300x" in basis
+    assert "--cudnn-before-9-17" not in calibration_for(get_device("mi300x")).fused_attention_basis
+    code, out, _ = run_main(["plan", "explain", "--model", "llama3-8b", "--hardware", "mi300x", "--devices", "8",
+                             "--tp", "1", "--pp", "1", "--cudnn-before-9-17"], capsys)
+    assert code == 0 and "--cudnn-before-9-17 changes nothing on mi300x" in " ".join(out.split())

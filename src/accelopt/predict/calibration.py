@@ -479,7 +479,9 @@ def with_fused_attention(cal: Calibration, spec: AcceleratorSpec, cudnn_before_9
         return replace(cal, fused_attention_eff=0.0, fused_bwd_attention_eff=0.0,
                        fused_attention_basis=f"no measured fused-attention rate of {spec.name} (catalog "
                                              "measured_fused_attention_flop_per_s), so its fused attention core runs "
-                                             "on the GEMM curve (a default)")
+                                             "on the GEMM curve (a default)"
+                                             + (f"; --cudnn-before-9-17 changes nothing on {spec.name}: it has no "
+                                                "fused-attention rate to replace" if cudnn_before_9_17 else ""))
     src = spec.sources.get(src_key, "no source given")
     fwd, bwd = rates["forward"] / peak, rates["backward"] / peak
     return replace(cal, fused_attention_eff=fwd, fused_bwd_attention_eff=bwd,
