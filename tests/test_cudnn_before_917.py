@@ -21,6 +21,7 @@ Tolerance: the quoted digits (a row's error to 0.1 point, the medians to 0.01 po
 
 from __future__ import annotations
 
+import json
 import statistics
 from collections.abc import Iterator
 
@@ -64,7 +65,7 @@ def test_the_flag_picks_the_earlier_rates_and_says_so() -> None:
     assert (round(now.fused_attention_eff, 3), round(before.fused_attention_eff, 3)) == (0.625, 0.485)
     assert (round(before.fused_bwd_attention_eff, 3)) == 0.416
     assert before.fused_attention_basis.startswith(
-        "the fused kernel's rates on gb200 under a cuDNN release before 9.17 (--cudnn-before-9-17), "
+        "the fused kernel's derived rates on gb200 under a cuDNN release before 9.17 (--cudnn-before-9-17), "
         "1213 / 1039 TFLOP/s")
     assert "(Derived (rgb300, 2026-12-05): cudnn-sdpa-gb200's cuDNN 9.18.1 rates" in before.fused_attention_basis
     b = calibration_for(b200, cudnn_before_9_17=True)
@@ -123,7 +124,13 @@ def test_plan_explain_says_the_earlier_rate(capsys: pytest.CaptureFixture[str]) 
     out = " ".join(out.split())
     assert code == 0
     assert "cuDNN before 9.17" in out and "on gb200 under a cuDNN release before 9.17 (--cudnn-before-9-17)" in out
-    assert "1213 / 1039 TFLOP/s" in out
+    # rvgb300 (2026-12-05): GB200's earlier rate is derived from GB300's gain, and the header says so (it said
+    # 'measured'); GB300's is a run under cuDNN 9.13 and stays 'measured'
+    assert "x peak, derived)" in out and "x peak, measured" not in out and "1213 / 1039 TFLOP/s" in out
+    code, out, _ = run_main(["plan", "explain", "--model", "llama3-8b", "--hardware", "gb300", "--devices", "8",
+                             "--tp", "1", "--pp", "1", "--cudnn-before-9-17"], capsys)
+    out = " ".join(out.split())
+    assert code == 0 and "x peak, measured)" in out and "the fused kernel's measured rates on gb300 under" in out
 
 
 def test_the_flag_on_a_device_without_a_fused_rate_says_it_changes_nothing(
@@ -136,3 +143,22 @@ def test_the_flag_on_a_device_without_a_fused_rate_says_it_changes_nothing(
     code, out, _ = run_main(["plan", "explain", "--model", "llama3-8b", "--hardware", "mi300x", "--devices", "8",
                              "--tp", "1", "--pp", "1", "--cudnn-before-9-17"], capsys)
     assert code == 0 and "--cudnn-before-9-17 changes nothing on mi300x" in " ".join(out.split())
+
+
+def test_plan_says_per_device_what_the_flag_did(capsys: pytest.CaptureFixture[str]) -> None:
+    """rvgb300 (2026-12-05): `plan --cudnn-before-9-17` ranked GB200 at its derived rate and H100 / MI300X at their
+    only ones without a line saying which; each device's fused-core basis is now a note (text and JSON)."""
+    argv = ["plan", "--model", "llama3-8b", "--hardware", "gb200,h100-sxm,mi300x", "--devices", "8",
+            "--cudnn-before-9-17", "--top", "1"]
+    code, out, _ = run_main([*argv, "--json"], capsys)
+    assert code == 0
+    notes = json.loads(out)["notes"]
+    gb200 = [n for n in notes if n.startswith("gb200: attention core (fused kernel) at 0.485 (forward)")]
+    assert len(gb200) == 1 and "under a cuDNN release before 9.17" in gb200[0] and "(Derived (rgb300" in gb200[0]
+    assert any(n.startswith("h100-sxm: attention core") and "gives h100-sxm no rate under a cuDNN release before 9.17"
+               in n for n in notes)
+    assert any(n.startswith("mi300x: attention core") and "changes nothing on mi300x" in n for n in notes)
+    code, out, _ = run_main(argv, capsys)
+    assert code == 0 and "changes nothing on mi300x" in " ".join(out.split())
+    code, out, _ = run_main([*argv[:-3], "--top", "1", "--json"], capsys)  # without the flag: no such note
+    assert code == 0 and not any("attention core (fused kernel)" in n for n in json.loads(out)["notes"])

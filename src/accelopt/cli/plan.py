@@ -772,6 +772,7 @@ def _run_search(opts: PlanOptions) -> None:
                              *[f"{sp.name}: {n}" for sp in specs if sp.name not in c.skipped_devices
                                if (n := attention_kernel_note(c.kernels.get(sp.name, setup.attention_kernel),
                                                               calibration_for(sp, cals, stack)))],
+                             *_cudnn_before_917_notes(setup, specs, c, cals, stack),
                              *[n for n in (softcap_kernel_note(setup.model, c.kernels)
                                            if setup.attention_kernel_auto else "",) if n],
                              *[n for sp in specs
@@ -971,10 +972,23 @@ def _attention_text(kernel: str, cal: Any) -> str:
 
     rate, bwd = attention_kernel_rate(kernel, cal), attention_kernel_bwd_rate(kernel, cal)
     if kernel == "fused" and rate:  # the device's measured rates (their source: _fused_attention_notes)
-        return f"; fused attention at {rate:.3g} (forward) / {bwd:.3g} (backward) x peak, measured"
+        return (f"; fused attention at {rate:.3g} (forward) / {bwd:.3g} (backward) x peak, "
+                f"{'derived' if cal.fused_attention_derived else 'measured'}")
     if rate and bwd != rate:
         return f"; {kernel} attention at {rate} (forward) / {bwd} (backward) x peak"
     return f"; {kernel} attention at {rate} x peak" if rate else ""
+
+
+def _cudnn_before_917_notes(setup: Any, specs: list[Any], c: Any, cals: Any, stack: str) -> list[str]:
+    """`plan --cudnn-before-9-17`: each searched device's fused-core rate and its basis (_fused_attention_notes), so
+    the rate the flag picked (GB200's derived one), or that it changed nothing there, is said beside the ranking."""
+    from accelopt.predict.calibration import calibration_for
+
+    if not setup.cudnn_before_9_17:
+        return []
+    return [f"{sp.name}: {n}" for sp in specs if sp.name not in c.skipped_devices
+            for n in _fused_attention_notes(c.kernels.get(sp.name, setup.attention_kernel),
+                                            calibration_for(sp, cals, stack, cudnn_before_9_17=True))]
 
 
 def _fused_attention_notes(kernel: str, cal: Any) -> list[str]:
