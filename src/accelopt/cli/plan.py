@@ -1258,7 +1258,7 @@ CUDNN_BEFORE_917_HELP = ("the run's container carries a cuDNN release before 9.1
                          "(cudnn-frontend v1.17.0 release notes): a fused attention core runs at the device's rates "
                          "under such a release where the catalog gives them (measured_fused_attention_flop_per_s "
                          "forward/backward_before_cudnn_9_17: GB300 measured under 9.13, GB200 derived), its only "
-                         "rates otherwise (said)")
+                         "rates otherwise, and no change on a device with none (plan and plan explain say which)")
 EAGER_CE_HELP = ("the loss is PyTorch eager F.cross_entropy on the 16-bit logits computed in fp32 (torch.autocast "
                  "or logits.float(), outside torch.compile: llm-foundry's 2023 MPT examples, torchtitan before its "
                  "2025-04 compiled loss, AMD's pytorch-training-benchmark): its fp32 cast, log_softmax and "
