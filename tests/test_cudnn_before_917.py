@@ -194,3 +194,16 @@ def test_every_row_of_a_release_before_917_carries_the_cell() -> None:
         assert _before_917(version)
         rows = [r for r in ROWS.values() if r["source"].startswith(release)]
         assert rows and all(r.get("cudnn_before_9_17") == "1" for r in rows), release
+
+
+def test_the_flag_with_a_core_that_is_not_cudnns_says_it_changes_nothing(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """rvgb300 (2026-12-05): with --attention-kernel flash2 (or unfused) the core is not cuDNN's, and the flag was
+    dropped without a word by plan and plan explain."""
+    want = "--cudnn-before-9-17 changes nothing: the attention core runs flash2, not cuDNN's fused kernel"
+    base = ["--model", "llama3-8b", "--hardware", "gb200", "--devices", "8", "--attention-kernel", "flash2",
+            "--cudnn-before-9-17", "--json"]
+    code, out, _ = run_main(["plan", "explain", *base, "--tp", "1", "--pp", "1"], capsys)
+    assert code == 0 and want in json.loads(out)["notes"]
+    code, out, _ = run_main(["plan", *base, "--top", "1"], capsys)
+    assert code == 0 and f"gb200: {want}" in json.loads(out)["notes"]

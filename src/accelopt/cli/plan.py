@@ -987,8 +987,17 @@ def _cudnn_before_917_notes(setup: Any, specs: list[Any], c: Any, cals: Any, sta
     if not setup.cudnn_before_9_17:
         return []
     return [f"{sp.name}: {n}" for sp in specs if sp.name not in c.skipped_devices
-            for n in _fused_attention_notes(c.kernels.get(sp.name, setup.attention_kernel),
-                                            calibration_for(sp, cals, stack, cudnn_before_9_17=True))]
+            for kernel in (c.kernels.get(sp.name, setup.attention_kernel),)
+            for n in (_fused_attention_notes(kernel, calibration_for(sp, cals, stack, cudnn_before_9_17=True))
+                      or _cudnn_unused_notes(kernel, True))]
+
+
+def _cudnn_unused_notes(kernel: str, cudnn_before_9_17: bool) -> list[str]:
+    """--cudnn-before-9-17 with a core that is not cuDNN's fused kernel (flash2, triton, unfused...): it changes
+    nothing, said rather than dropped."""
+    if not cudnn_before_9_17 or kernel == "fused":
+        return []
+    return [f"--cudnn-before-9-17 changes nothing: the attention core runs {kernel}, not cuDNN's fused kernel"]
 
 
 def _fused_attention_notes(kernel: str, cal: Any) -> list[str]:
@@ -1438,7 +1447,8 @@ def _explain(opts: ExplainOptions) -> None:
                                 *res.notes,
                                 *framework_overhead_notes([spec], load_calibrations(opts.calibration),
                                                           opts.stack, opts.calibration),
-                                *_fused_attention_notes(setup.attention_kernel, cal)],
+                                *_fused_attention_notes(setup.attention_kernel, cal),
+                                *_cudnn_unused_notes(setup.attention_kernel, setup.cudnn_before_9_17)],
                          calibration_basis=basis, input_warnings=busy,
                          **_setup_flags(setup))
     finish_run("plan-explain", data)
