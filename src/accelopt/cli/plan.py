@@ -772,6 +772,7 @@ def _run_search(opts: PlanOptions) -> None:
                              *[f"{sp.name}: {n}" for sp in specs if sp.name not in c.skipped_devices
                                if (n := attention_kernel_note(c.kernels.get(sp.name, setup.attention_kernel),
                                                               calibration_for(sp, cals, stack)))],
+                             *_cudnn_before_917_notes(setup, specs, c, cals, stack),
                              *[n for n in (softcap_kernel_note(setup.model, c.kernels)
                                            if setup.attention_kernel_auto else "",) if n],
                              *[n for sp in specs
@@ -971,10 +972,32 @@ def _attention_text(kernel: str, cal: Any) -> str:
 
     rate, bwd = attention_kernel_rate(kernel, cal), attention_kernel_bwd_rate(kernel, cal)
     if kernel == "fused" and rate:  # the device's measured rates (their source: _fused_attention_notes)
-        return f"; fused attention at {rate:.3g} (forward) / {bwd:.3g} (backward) x peak, measured"
+        return (f"; fused attention at {rate:.3g} (forward) / {bwd:.3g} (backward) x peak, "
+                f"{'derived' if cal.fused_attention_derived else 'measured'}")
     if rate and bwd != rate:
         return f"; {kernel} attention at {rate} (forward) / {bwd} (backward) x peak"
     return f"; {kernel} attention at {rate} x peak" if rate else ""
+
+
+def _cudnn_before_917_notes(setup: Any, specs: list[Any], c: Any, cals: Any, stack: str) -> list[str]:
+    """`plan --cudnn-before-9-17`: each searched device's fused-core rate and its basis (_fused_attention_notes), so
+    the rate the flag picked (GB200's derived one), or that it changed nothing there, is said beside the ranking."""
+    from accelopt.predict.calibration import calibration_for
+
+    if not setup.cudnn_before_9_17:
+        return []
+    return [f"{sp.name}: {n}" for sp in specs if sp.name not in c.skipped_devices
+            for kernel in (c.kernels.get(sp.name, setup.attention_kernel),)
+            for n in (_fused_attention_notes(kernel, calibration_for(sp, cals, stack, cudnn_before_9_17=True))
+                      or _cudnn_unused_notes(kernel, True))]
+
+
+def _cudnn_unused_notes(kernel: str, cudnn_before_9_17: bool) -> list[str]:
+    """--cudnn-before-9-17 with a core that is not cuDNN's fused kernel (flash2, triton, unfused...): it changes
+    nothing, said rather than dropped."""
+    if not cudnn_before_9_17 or kernel == "fused":
+        return []
+    return [f"--cudnn-before-9-17 changes nothing: the attention core runs {kernel}, not cuDNN's fused kernel"]
 
 
 def _fused_attention_notes(kernel: str, cal: Any) -> list[str]:
@@ -1244,7 +1267,7 @@ CUDNN_BEFORE_917_HELP = ("the run's container carries a cuDNN release before 9.1
                          "(cudnn-frontend v1.17.0 release notes): a fused attention core runs at the device's rates "
                          "under such a release where the catalog gives them (measured_fused_attention_flop_per_s "
                          "forward/backward_before_cudnn_9_17: GB300 measured under 9.13, GB200 derived), its only "
-                         "rates otherwise (said)")
+                         "rates otherwise, and no change on a device with none (plan and plan explain say which)")
 EAGER_CE_HELP = ("the loss is PyTorch eager F.cross_entropy on the 16-bit logits computed in fp32 (torch.autocast "
                  "or logits.float(), outside torch.compile: llm-foundry's 2023 MPT examples, torchtitan before its "
                  "2025-04 compiled loss, AMD's pytorch-training-benchmark): its fp32 cast, log_softmax and "
@@ -1424,7 +1447,8 @@ def _explain(opts: ExplainOptions) -> None:
                                 *res.notes,
                                 *framework_overhead_notes([spec], load_calibrations(opts.calibration),
                                                           opts.stack, opts.calibration),
-                                *_fused_attention_notes(setup.attention_kernel, cal)],
+                                *_fused_attention_notes(setup.attention_kernel, cal),
+                                *_cudnn_unused_notes(setup.attention_kernel, setup.cudnn_before_9_17)],
                          calibration_basis=basis, input_warnings=busy,
                          **_setup_flags(setup))
     finish_run("plan-explain", data)

@@ -92,9 +92,14 @@ class Calibration:
     fused_bwd_attention_eff: float = 0.0
     """The same for the kernel's backward (its measured backward rate over the 16-bit peak); 0 with the forward's."""
     fused_attention_basis: str = field(default="", compare=False)
-    """Where fused_attention_eff comes from ('the fused kernel's measured rates on gb300, ...: SOURCE'), or why the
-    fused core stays on the GEMM curve ('no measured ...'); '' before with_fused_attention. Not compared: two devices
-    whose rates agree (both unmeasured) have one calibration, as before the field."""
+    """Where fused_attention_eff comes from ('the fused kernel's measured rates on gb300, ...: SOURCE'; 'derived' for a
+    derivation, fused_attention_derived), or why the fused core stays on the GEMM curve ('no measured ...'); '' before
+    with_fused_attention. Not compared: two devices whose rates agree (both unmeasured) have one calibration, as
+    before the field."""
+    fused_attention_derived: bool = field(default=False, compare=False)
+    """True where the rates behind fused_attention_eff are a derivation, not a run of the device (their catalog source
+    begins 'Derived', the catalog's convention: H100's carried from H200, GB200's before cuDNN 9.17 from GB300's gain);
+    `plan explain` then says 'derived' where it would say 'measured'."""
     expert_gemm_floor_s: float = 0.0
     """The least time one routed expert's GEMM takes in an MoE layer's grouped GEMM, seconds: Transformer Engine's
     GroupedLinear issues one cuBLASLt call per local expert from one host thread, each call building its descriptors
@@ -465,24 +470,27 @@ def with_fused_attention(cal: Calibration, spec: AcceleratorSpec, cudnn_before_9
     (tests/test_cudnn_before_917.py)."""
     rates = dict(spec.measured_fused_attention_flop_per_s)
     peak = spec.peak("bf16") or spec.peak("fp16")
-    what, src_key = f"the fused kernel's measured rates on {spec.name}", "measured_fused_attention_flop_per_s.forward"
+    src_key = "measured_fused_attention_flop_per_s.forward"
+    fwd_key, bwd_key = FUSED_ATTENTION_BEFORE_CUDNN_9_17
+    if cudnn_before_9_17 and fwd_key in rates:
+        rates = {"forward": rates[fwd_key], "backward": rates[bwd_key]}
+        src_key = f"measured_fused_attention_flop_per_s.{fwd_key}"
+    src = spec.sources.get(src_key, "no source given")
+    derived = src.startswith("Derived")  # the catalog's convention for a figure worked out from others
+    what = f"the fused kernel's {'derived' if derived else 'measured'} rates on {spec.name}"
     if cudnn_before_9_17 and rates:
-        fwd_key, bwd_key = FUSED_ATTENTION_BEFORE_CUDNN_9_17
-        if fwd_key in rates:
-            rates = {"forward": rates[fwd_key], "backward": rates[bwd_key]}
-            what = f"the fused kernel's rates on {spec.name} under a cuDNN release before 9.17 (--cudnn-before-9-17)"
-            src_key = f"measured_fused_attention_flop_per_s.{fwd_key}"
-        else:
-            what = (f"--cudnn-before-9-17, but the catalog gives {spec.name} no rate under a cuDNN release before "
-                    f"9.17, so {what}")
+        what = (f"{what} under a cuDNN release before 9.17 (--cudnn-before-9-17)" if src_key.endswith(fwd_key) else
+                f"--cudnn-before-9-17, but the catalog gives {spec.name} no rate under a cuDNN release before "
+                f"9.17, so {what}")
     if not rates or not peak:
         return replace(cal, fused_attention_eff=0.0, fused_bwd_attention_eff=0.0,
                        fused_attention_basis=f"no measured fused-attention rate of {spec.name} (catalog "
                                              "measured_fused_attention_flop_per_s), so its fused attention core runs "
-                                             "on the GEMM curve (a default)")
-    src = spec.sources.get(src_key, "no source given")
+                                             "on the GEMM curve (a default)"
+                                             + (f"; --cudnn-before-9-17 changes nothing on {spec.name}: it has no "
+                                                "fused-attention rate to replace" if cudnn_before_9_17 else ""))
     fwd, bwd = rates["forward"] / peak, rates["backward"] / peak
-    return replace(cal, fused_attention_eff=fwd, fused_bwd_attention_eff=bwd,
+    return replace(cal, fused_attention_eff=fwd, fused_bwd_attention_eff=bwd, fused_attention_derived=derived,
                    fused_attention_basis=f"{what}, "
                                          f"{rates['forward'] / 1e12:.0f} / {rates['backward'] / 1e12:.0f} TFLOP/s "
                                          f"forward / backward over the {peak / 1e12:.0f} TFLOP/s 16-bit peak ({src})")
