@@ -49,3 +49,12 @@ def test_text_and_json_say_the_same_sglang_note(capsys: pytest.CaptureFixture[st
     code, text, err = run_main(argv, capsys)
     assert code == 0, err
     assert " ".join(note[0].split()) in " ".join(text.split())
+
+
+def test_the_sglang_flag_names_the_later_spellings() -> None:
+    """Later SGLang refuses --kv-cache-dtype fp4_e2m1 ('--kv-cache-dtype=fp4_e2m1 is deprecated', its
+    configure_kv_cache_dtype) and takes nvfp4 or fp4_mx_block16: a user told fp4_e2m1 alone was given a flag that
+    current SGLang refuses."""
+    note = kv_engine_note(LLAMA, "nvfp4", "sglang")
+    assert note is not None and "--kv-cache-dtype fp4_e2m1" in note
+    assert "later versions refuse fp4_e2m1 as deprecated and take --kv-cache-dtype nvfp4 or fp4_mx_block16" in note

@@ -1429,7 +1429,9 @@ NVFP4_KV_ENGINES = {
     "vllm": "--kv-cache-dtype nvfp4 (vllm/config/cache.py at 002f10e0: CacheDType 'nvfp4'; 'nvfp4_4over6' uses "
             "the NVFP4 layout, scales per 16 values)",
     "sglang": "--kv-cache-dtype fp4_e2m1, experimental: E2M1 with one 8-bit exponent scale per 16 values, the same "
-              "0.5625 B a value (sgl-project/sglang docs/advanced_features/quantized_kv_cache.md at 03cd2ec4)",
+              "0.5625 B a value (sgl-project/sglang docs/advanced_features/quantized_kv_cache.md at 03cd2ec4); later "
+              "versions refuse fp4_e2m1 as deprecated and take --kv-cache-dtype nvfp4 or fp4_mx_block16 "
+              "(sgl-project/sglang configure_kv_cache_dtype: '--kv-cache-dtype=fp4_e2m1 is deprecated')",
 }
 """The engines with a 4-bit KV cache of NVFP4's bytes, and how each is asked for one (kv_engine_refusal)."""
 NVFP4_KV_SM100_ENGINES = {
