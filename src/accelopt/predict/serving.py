@@ -1429,7 +1429,9 @@ NVFP4_KV_ENGINES = {
     "vllm": "--kv-cache-dtype nvfp4 (vllm/config/cache.py at 002f10e0: CacheDType 'nvfp4'; 'nvfp4_4over6' uses "
             "the NVFP4 layout, scales per 16 values)",
     "sglang": "--kv-cache-dtype fp4_e2m1, experimental: E2M1 with one 8-bit exponent scale per 16 values, the same "
-              "0.5625 B a value (sgl-project/sglang docs/advanced_features/quantized_kv_cache.md at 03cd2ec4)",
+              "0.5625 B a value (sgl-project/sglang docs/advanced_features/quantized_kv_cache.md at 03cd2ec4); later "
+              "versions refuse fp4_e2m1 as deprecated and take --kv-cache-dtype nvfp4 or fp4_mx_block16 "
+              "(sgl-project/sglang configure_kv_cache_dtype: '--kv-cache-dtype=fp4_e2m1 is deprecated')",
 }
 """The engines with a 4-bit KV cache of NVFP4's bytes, and how each is asked for one (kv_engine_refusal)."""
 NVFP4_KV_SM100_ENGINES = {
@@ -1468,6 +1470,15 @@ TRTLLM_FP4_MLA_POOLS = ("a 64-value FP4 key residual beside the latent, the valu
                         "tensorrt_llm/_torch/attention_backend/fp4_mla/cache_manager.py at "
                         "2b5d7a1b9883eebb2878f9be709372347f26b149, Fp4MlaKVCacheManagerV2.get_layer_bytes_per_token")
 """What TensorRT-LLM's FP4 MLA kernel keeps beside the NVFP4 latent, said in kv_nvfp4_note, not counted."""
+SGLANG_FP4_KV_DEQUANT = ("SGLang dequantizes a layer's FP4 cache to 16 bits before its attention kernel reads it "
+                         "(sgl-project/sglang python/sglang/srt/mem_cache/memory_pool.py: MHATokenToKVPoolFP4."
+                         "_get_key_buffer / _get_value_buffer and the MLA pool's get_key_buffer call "
+                         "KVFP4QuantizeUtil.batched_dequantize on the layer's whole buffer), and its "
+                         "quantized_kv_cache.md (at 03cd2ec4) warns that a dequantization not fused with the "
+                         "attention kernel 'can be extremely slow'")
+"""How SGLang's fp4_e2m1 cache is read (kv_nvfp4_note): not inside the attention kernel, as TensorRT-LLM's is
+(NVFP4_KV_SOURCE), but by a pass of its own, which the model does not time. Read 2026-12-05 (s31 rvkv) in the
+library's stored copy of memory_pool.py (its commit not recorded there)."""
 FP4_MLA_ROPE_DIM = 64
 """The rotary key width TensorRT-LLM's FP4 MLA kernel takes (FP4_MLA_Q_RESIDUAL_DIM, NVFP4_KV_TRTLLM_MLA_SOURCE)."""
 
@@ -1567,7 +1578,8 @@ def check_kv_device(spec: AcceleratorSpec, kv_dtype: str, engine: str | None = N
 def kv_nvfp4_note(kv_dtype: str, engine: str | None, model: TransformerConfig | None = None) -> str | None:
     """The note beside an --kv-dtype nvfp4 prediction: the bytes a value it counts and where they come from, that
     the values are dequantized inside the attention kernel (timed as any other attention kernel: no dequantization
-    time of its own is added), and the engine's name for it; for a multi-head latent attention model, the latent is
+    time of its own is added; with SGLang, by a pass before it that is not timed, SGLANG_FP4_KV_DEQUANT), and the
+    engine's name for it; for a multi-head latent attention model, the latent is
     what is cached (NVFP4_KV_MLA_SOURCES), and with TensorRT-LLM the FP4 MLA kernel's side pools, not counted, are
     said. None for any other dtype."""
     if kv_dtype != "nvfp4":
@@ -1580,6 +1592,9 @@ def kv_nvfp4_note(kv_dtype: str, engine: str | None, model: TransformerConfig | 
         if engine in (None, "trtllm"):
             mla += (f", as {NVFP4_KV_TRTLLM_MLA_SOURCE}; that kernel's side pools are not counted (TensorRT-LLM: "
                     f"{TRTLLM_FP4_MLA_POOLS})")
+    if engine == "sglang":  # its own 8-bit exponent scales, and a dequantization pass before the attention kernel
+        return (f"--kv-dtype nvfp4: {FP4_OPERAND_BYTES['nvfp4']:g} B per cached value{how}{mla}; "
+                f"{SGLANG_FP4_KV_DEQUANT}: that pass is not timed (no dequantization time is added)")
     return (f"--kv-dtype nvfp4: {FP4_OPERAND_BYTES['nvfp4']:g} B per cached value (a 4-bit E2M1 value + one FP8 E4M3 "
             f"scale per 16; the per-tensor FP32 scale not counted), as {NVFP4_KV_SOURCE}{how}{mla}; the values are "
             "dequantized inside the attention kernel, which is timed as with a 16-bit cache (no dequantization time "
