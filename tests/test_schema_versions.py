@@ -26,9 +26,10 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # through the smallest and largest all-reduce; 5 to 7 read)
     # 9: collectives.figures[].asked_size_bytes (the size asked for where the ranks moved another; 5 to 8 read)
     # 10: core_share, core_share_note (the share of a CPU entry's cores the probe ran on; 5 to 9 read)
-    "profile": (4, "7eefed04f48b6038"),  # 2: samples_per_s is samples/s (was count); 3: diagnosis.withheld,
+    "profile": (5, "b79e738e613163db"),  # 2: samples_per_s is samples/s (was count); 3: diagnosis.withheld,
     # diagnosis.withheld_recommendations (a withheld diagnosis's recommendations moved there; 1 and 2 read);
-    # 4: optimize_command (the optimize run of the model and shape profiled, default null; 1 to 3 read)
+    # 4: optimize_command (the optimize run of the model and shape profiled, default null; 1 to 3 read);
+    # 5: ceilings.vector_peak_label (which peak the non-matmul roof is, default 'fp32 vector'; 1 to 4 read)
     "plan": (17, "e3b9b6851662aa76"),  # 2: optimizer_state_bytes is B/param (was B); ep_a2a_overlap (default false);
     # 3: model_figures (params_total, params_active, training_flops_per_token, seq_len); fp8_recipe (default delayed)
     # 4: attention_kernel (default fused); tp_overlap_cfg (--tp-overlap-cfg, default ''); 5: input_warnings;
