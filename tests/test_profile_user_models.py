@@ -306,7 +306,8 @@ def test_a_gpus_fp64_vector_roof_is_said_to_be_the_default_used() -> None:
     c = ceilings_from_spec(h100, "fp64", "catalog h100-sxm")
     assert c is not None and c.vector_peak_flop_per_s == h100.peak("fp64")
     assert "default" in c.vector_peak_label and "no fp64 vector peak" in c.vector_peak_label
-    caption = roofline_caption(type("R", (), {"ceilings": c, "call_overhead_s": None, "roofline": [], "profiled_step_s": 0.01})())
+    result = type("R", (), {"ceilings": c, "call_overhead_s": None, "roofline": [], "profiled_step_s": 0.01})()
+    caption = roofline_caption(result)
     assert c.vector_peak_label in caption
     bf16 = ceilings_from_spec(h100, "bf16", "catalog h100-sxm")
     assert bf16 is not None and (bf16.vector_peak_flop_per_s, bf16.vector_peak_label) == (h100.peak("fp32"),
