@@ -67,8 +67,9 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # layers[].latency_cycles (the DRAM latency a layer waits, 0 where SCALE-Sim's buffers are replayed)
     "simulate-sweep": (1, "94c9aaca46b0185f"),
     "catalog-compare": (1, "47d86a7e0fa5e8d4"),
-    "optimize": (4, "b8902285908c9494"),  # 2: samples_per_s is samples/s (was count); 3: baseline_thread_slowdown;
-    # 4: contention (what disturbed the timing, as profile records it; 3 reads)
+    "optimize": (5, "a091745622e7ed91"),  # 2: samples_per_s is samples/s (was count); 3: baseline_thread_slowdown;
+    # 4: contention (what disturbed the timing, as profile records it; 3 reads); 5: quality.own_train_steps,
+    # same_budget_baseline, same_budget_steps (the baseline trained as long as the variant; 4 reads)
     "plan-infer": (4, "235d83b185487f03"),  # 2: throughput_per_s inferences/s (was count),
     # inferences_per_j inferences/J (was none); 3: input_warnings (default ()); 4: unranked (default ())
     "validate-inference": (3, "0996dc92dd8b57d8"),  # 2: by_source, by_family, by_precision (default []), runs[]
