@@ -1373,6 +1373,7 @@ class _Run:
         v: Variant | None = None
         prepares: list[Any] = []
         setup = 0.0
+        trained = 0  # each step's own training steps (prune-structured's fine-tune in prune-structured+bf16)
         params: dict[str, Any] = {}
         earlier_notes: list[str] = []  # a chain's variant is its last step's: the earlier steps' notes were lost
         try:
@@ -1384,6 +1385,7 @@ class _Run:
                 self.say(f"  {name}: applying {t.name} ...")
                 v = t.apply(bundle, self.target, dict(opt))
                 setup += v.setup_s
+                trained += v.trained_steps
                 if v.prepare_inputs is not None:
                     prepares.append(v.prepare_inputs)
                 params[t.name] = dict(v.params)
@@ -1394,7 +1396,7 @@ class _Run:
             assert v is not None
             if len(techs) > 1:
                 v = dataclasses.replace(v, technique=name, setup_s=setup, prepare_inputs=_chain(prepares),
-                                        params=params, notes=[*earlier_notes, *v.notes])
+                                        params=params, notes=[*earlier_notes, *v.notes], trained_steps=trained)
             v = _under_dtype(v, self.target)
             self.add(r)
             self.say(f"  {name}: measuring ...")
