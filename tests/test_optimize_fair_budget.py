@@ -15,7 +15,7 @@ torch = pytest.importorskip("torch")
 
 from torch import nn  # noqa: E402
 
-from accelopt.optimize.runner import RunOptions, run_optimize  # noqa: E402
+from accelopt.optimize.runner import RunOptions, _worse_text, run_optimize  # noqa: E402
 from accelopt.report import schema  # noqa: E402
 from accelopt.report.optimize_view import quality_text, variants_table  # noqa: E402
 from accelopt.workload.userfile import ModelBundle  # noqa: E402
@@ -85,6 +85,10 @@ def test_the_table_the_notes_and_the_json_say_which_baseline(result: Any) -> Non
     assert "after 'vs', from the baseline trained as many steps" in str(variants_table(result).caption)
     assert any(f"{FINETUNE + QUALITY_STEPS} in all against the baseline row's {QUALITY_STEPS}" in n
                for n in pruned.notes), pruned.notes
+    # the recommendation's reasons ('loses 42.5%: loss 0.885 vs ...') name the baseline the change is from
+    said = _worse_text(pruned, result)
+    assert said.endswith(f"vs the baseline trained as long, {q.same_budget_baseline:.4g} after "
+                         f"{FINETUNE + QUALITY_STEPS} steps"), said
     doc = schema.dump("optimize", result)
     row = next(v for v in doc["variants"] if v["name"] == CHAIN)
     assert row["quality"]["same_budget_baseline"] == pytest.approx(q.same_budget_baseline)

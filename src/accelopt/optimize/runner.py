@@ -1989,8 +1989,16 @@ def _worse_text(r: VariantResult, result: OptimizeResult) -> str:
         return "quality not measured"
     amount = (f"{max(q.worse_by, 0.0):.3g} accuracy points" if result.quality_tolerance_unit == "points"
               else f"{max(q.worse_by, 0.0):.3g}%")
-    return (f"{amount}: {result.metric} {_value_text(q.value, result)} vs baseline "
-            f"{_value_text(base_q.value, result)}")
+    return f"{amount}: {result.metric} {_value_text(q.value, result)} vs {_baseline_text(q, base_q.value, result)}"
+
+
+def _baseline_text(q: Quality, base_value: float, result: OptimizeResult) -> str:
+    """The baseline a variant's quality is compared with, as the table's cell says it: the baseline trained as
+    long as the variant (Quality.same_budget_baseline) where it trained in its making, else the baseline row's."""
+    if q.same_budget_baseline is not None:
+        return (f"the baseline trained as long, {_value_text(q.same_budget_baseline, result)} after "
+                f"{q.same_budget_steps} steps")
+    return f"baseline {_value_text(base_value, result)}"
 
 
 def _figure_text(what: str, a: VariantResult, b: VariantResult, result: OptimizeResult) -> str | None:
@@ -2032,7 +2040,7 @@ def _recommend_among(result: OptimizeResult, ok: list[VariantResult]) -> Recomme
     q = best.quality
     base_q = result.baseline.quality
     # as the table shows them (the reason said 'accuracy 0.375 vs baseline 0.5781' beside 37.50% and 57.81%)
-    qtext = (f"{result.metric} {_value_text(q.value, result)} vs baseline {_value_text(base_q.value, result)}"
+    qtext = (f"{result.metric} {_value_text(q.value, result)} vs {_baseline_text(q, base_q.value, result)}"
              if q and q.value is not None and base_q and base_q.value is not None else "quality not measured")
     lead = (f"fastest inside the tolerance ({tol})" if best is fastest or fastest is None
             else _noise_text(fastest, best, result, tol))
