@@ -218,3 +218,71 @@ def test_the_recorded_sha256_is_the_file_the_run_measured(tmp_path: Path, monkey
     monkeypatch.setattr(runner, "run_optimize", real)
     code, _, err = run_main(["optimize", "--apply", str(out), "--json", *FAST], capsys)
     assert code == 2 and "changed since the recipe was saved" in err, err
+
+
+CSV_MODEL_FILE = '''
+import csv
+from pathlib import Path
+
+import torch
+from torch import nn
+from accelopt.workload.userfile import ModelBundle
+
+
+def build() -> ModelBundle:
+    rows = list(csv.reader(open(Path(__file__).with_name("data.csv"))))
+    x = torch.tensor([[float(v) for v in r[:-1]] for r in rows])
+    y = torch.tensor([int(r[-1]) for r in rows])
+    data = [(x[:8], y[:8]), (x[8:], y[8:])]
+    torch.manual_seed(0)
+    return ModelBundle(name="csv-mlp", model=nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2)),
+                       batches=lambda: iter(data), eval_batches=lambda: iter(data), metric="accuracy",
+                       loss_fn=nn.functional.cross_entropy, batch_size=8)
+'''
+
+
+def _write_csv(path: Path, scale: float = 1.0) -> None:
+    path.write_text("".join(f"{i * scale},{i % 3},{i % 5},{i % 7},{i % 2}\n" for i in range(16)))
+
+
+def test_a_data_file_the_factory_reads_is_recorded_and_a_changed_one_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """uttrial2: a factory reading a CSV was recorded by the .py's sha256 alone, so --apply without MODEL rebuilt
+    the model on a changed CSV without a word. The recipe now records the sha256 of each file the model's code read
+    (the CSV; not torch's or accelopt's own files), and --apply refuses a changed one, exit 2 naming it with the fix."""
+    model, data = tmp_path / "csv_model.py", tmp_path / "data.csv"
+    model.write_text(CSV_MODEL_FILE)
+    _write_csv(data)
+    out = tmp_path / "out"
+    code, _, err = run_main(["optimize", f"{model}:build", "--only", "prune-unstructured", "--quality-tolerance",
+                             "100", "--save", str(out), "--json", *FAST], capsys)
+    assert code == 0, err
+    recipe = json.loads((out / "recipe.json").read_text())
+    assert recipe["accelopt_recipe"] == 2
+    assert list(recipe["model_source"]["inputs"]) == [str(data.resolve())], recipe["model_source"]
+    code, stdout, err = run_main(["optimize", "--apply", str(out), "--json", *FAST], capsys)
+    assert code == 0, err
+    assert any("other file(s) its code read unchanged too" in n for n in json.loads(stdout)["notes"])
+    _write_csv(data, scale=2.0)
+    code, stdout, err = run_main(["optimize", "--apply", str(out), *FAST], capsys)
+    flat = " ".join(err.split())
+    assert code == 2 and stdout == "", flat
+    assert f"read '{data.resolve()}', and that file changed since the recipe was saved" in flat, flat
+    assert "fix: pass MODEL" in flat and "accelopt optimize --save" in flat
+    data.unlink()
+    code, stdout, err = run_main(["optimize", "--apply", str(out), *FAST], capsys)
+    assert code == 2 and "that file no longer exists" in " ".join(err.split())
+
+
+def test_a_version_1_recipe_still_applies_and_says_its_data_files_go_unchecked(
+        saved: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    """A recipe saved before model_source.inputs (version 1) is not refused: it applies, and says that data files
+    the model's code reads are not checked."""
+    _, out = saved
+    recipe = json.loads((out / "recipe.json").read_text())
+    recipe["accelopt_recipe"] = 1
+    del recipe["model_source"]["inputs"]
+    (out / "recipe.json").write_text(json.dumps(recipe))
+    code, stdout, err = run_main(["optimize", "--apply", str(out), "--json", *FAST], capsys)
+    assert code == 0, err
+    assert any("the recipe is of version 1" in n and "not checked" in n for n in json.loads(stdout)["notes"])

@@ -448,7 +448,7 @@ def test_recipe_round_trip_reproduces_the_variant(digits_state: Any, tmp_path: P
     first = json.loads(out)
     recipe = json.loads((save / "recipe.json").read_text())
     rec = first["recommendation"]["name"]
-    assert recipe["accelopt_recipe"] == 1 and [t["name"] for t in recipe["techniques"]] == first["recommendation"][
+    assert recipe["accelopt_recipe"] == 2 and [t["name"] for t in recipe["techniques"]] == first["recommendation"][
         "techniques"]
     code, out, err = run_main(["optimize", "--apply", str(save / "recipe.json"), "digits", "--rounds", "3", "--json"],
                               capsys)

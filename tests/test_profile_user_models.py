@@ -281,3 +281,34 @@ def test_an_fp64_model_is_reported_in_fp64_against_the_fp64_peak(models: Path,
     assert result["peak_dtype"] == "fp64" and result["catalog_peak_flop_per_s"] == 3.584e12
     flop_per_s = result["flops_per_step"] / result["step_time"]["median"]
     assert result["mfu_catalog"] == pytest.approx(flop_per_s / 3.584e12, rel=1e-6)
+
+
+def test_an_fp64_models_elementwise_roof_is_the_fp64_vector_peak(models: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """profile's roofline judged an fp64 model's elementwise ops against the fp32 vector roof, 'non-matmul ops 7.17
+    TFLOP/s (fp32 vector)' on xeon-8480plus: 2x high, its fp64 (AVX-512 FMA) peak being 3.584 TFLOP/s (cpu.toml)."""
+    code, out, err = run_main(["profile", f"{models}/models.py:small_fp64", "--json", *FAST], capsys)
+    assert code == 0, err
+    ceilings = json.loads(out)["ceilings"]
+    assert ceilings["vector_peak_flop_per_s"] == 3.584e12, ceilings
+    assert ceilings["vector_peak_label"] == "fp64 vector"
+
+
+def test_a_gpus_fp64_vector_roof_is_said_to_be_the_default_used() -> None:
+    """A GPU's catalog fp64 peak is its FP64 Tensor Core (matrix) peak (h100-sxm 67 TFLOP/s; plain FP64 only in the
+    entry's notes): the non-matmul roof of an fp64 step takes it, and says it is the default used in place of the
+    fp64 vector peak the catalog lacks; a bf16 step's stays the fp32 vector peak."""
+    from accelopt.hardware.catalog import get_device
+    from accelopt.measure.roofline import ceilings_from_spec
+    from accelopt.report.profile_view import roofline_caption
+
+    h100 = get_device("h100-sxm")
+    c = ceilings_from_spec(h100, "fp64", "catalog h100-sxm")
+    assert c is not None and c.vector_peak_flop_per_s == h100.peak("fp64")
+    assert "default" in c.vector_peak_label and "no fp64 vector peak" in c.vector_peak_label
+    result = type("R", (), {"ceilings": c, "call_overhead_s": None, "roofline": [], "profiled_step_s": 0.01})()
+    caption = roofline_caption(result)
+    assert c.vector_peak_label in caption
+    bf16 = ceilings_from_spec(h100, "bf16", "catalog h100-sxm")
+    assert bf16 is not None and (bf16.vector_peak_flop_per_s, bf16.vector_peak_label) == (h100.peak("fp32"),
+                                                                                          "fp32 vector")

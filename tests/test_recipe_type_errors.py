@@ -21,7 +21,7 @@ GOOD: dict[str, Any] = {"accelopt_recipe": 1, "model": "digits", "mode": "infere
 
 @pytest.mark.parametrize(("doc", "said"), [
     ([GOOD], "the top level is not a JSON object"),
-    ({**GOOD, "accelopt_recipe": 2}, "accelopt_recipe = 2; this accelopt reads version 1"),
+    ({**GOOD, "accelopt_recipe": 3}, "accelopt_recipe = 3; this accelopt reads versions 1 and 2"),
     ({**GOOD, "mode": "serve"}, "mode = 'serve' is not one of"),
     ({**GOOD, "dtype": "int8"}, "dtype = 'int8' is not fp32, bf16 or fp16"),
     ({**GOOD, "techniques": "bf16"}, "techniques is missing or not a list"),

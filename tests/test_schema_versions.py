@@ -26,9 +26,10 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # through the smallest and largest all-reduce; 5 to 7 read)
     # 9: collectives.figures[].asked_size_bytes (the size asked for where the ranks moved another; 5 to 8 read)
     # 10: core_share, core_share_note (the share of a CPU entry's cores the probe ran on; 5 to 9 read)
-    "profile": (4, "7eefed04f48b6038"),  # 2: samples_per_s is samples/s (was count); 3: diagnosis.withheld,
+    "profile": (5, "b79e738e613163db"),  # 2: samples_per_s is samples/s (was count); 3: diagnosis.withheld,
     # diagnosis.withheld_recommendations (a withheld diagnosis's recommendations moved there; 1 and 2 read);
-    # 4: optimize_command (the optimize run of the model and shape profiled, default null; 1 to 3 read)
+    # 4: optimize_command (the optimize run of the model and shape profiled, default null; 1 to 3 read);
+    # 5: ceilings.vector_peak_label (which peak the non-matmul roof is, default 'fp32 vector'; 1 to 4 read)
     "plan": (17, "e3b9b6851662aa76"),  # 2: optimizer_state_bytes is B/param (was B); ep_a2a_overlap (default false);
     # 3: model_figures (params_total, params_active, training_flops_per_token, seq_len); fp8_recipe (default delayed)
     # 4: attention_kernel (default fused); tp_overlap_cfg (--tp-overlap-cfg, default ''); 5: input_warnings;
@@ -66,8 +67,9 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # layers[].latency_cycles (the DRAM latency a layer waits, 0 where SCALE-Sim's buffers are replayed)
     "simulate-sweep": (1, "94c9aaca46b0185f"),
     "catalog-compare": (1, "47d86a7e0fa5e8d4"),
-    "optimize": (4, "b8902285908c9494"),  # 2: samples_per_s is samples/s (was count); 3: baseline_thread_slowdown;
-    # 4: contention (what disturbed the timing, as profile records it; 3 reads)
+    "optimize": (5, "a091745622e7ed91"),  # 2: samples_per_s is samples/s (was count); 3: baseline_thread_slowdown;
+    # 4: contention (what disturbed the timing, as profile records it; 3 reads); 5: quality.own_train_steps,
+    # same_budget_baseline, same_budget_steps (the baseline trained as long as the variant; 4 reads)
     "plan-infer": (4, "235d83b185487f03"),  # 2: throughput_per_s inferences/s (was count),
     # inferences_per_j inferences/J (was none); 3: input_warnings (default ()); 4: unranked (default ())
     "validate-inference": (3, "0996dc92dd8b57d8"),  # 2: by_source, by_family, by_precision (default []), runs[]

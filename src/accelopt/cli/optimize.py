@@ -203,7 +203,9 @@ def _use_recorded_model(o: OptimizeOptions, recipe: Any) -> tuple[str | None, di
         _fill_recorded(o, src)
         return (f"MODEL left out: the model the recipe records, {src.model}"
                 + (f" with {' '.join(taken)} as recorded" if taken else "")
-                + (f" ({src.file} unchanged since the recipe was saved: the same sha256)" if src.sha256 else "")), typed
+                + (f" ({src.file} unchanged since the recipe was saved: the same sha256)" if src.sha256 else "")
+                + (f"; the {len(src.inputs)} other file(s) its code read unchanged too ({', '.join(src.inputs)})"
+                   if src.inputs else "")), typed
     if recipe.source is None:
         return None, None
     mine, theirs = _source(o), recipe.source
@@ -285,7 +287,14 @@ def run(o: OptimizeOptions) -> Any:
 def _run(o: OptimizeOptions) -> tuple[Any, Any]:
     """(the OptimizeResult, the AcceloptError --save raised or None): the result is kept when saving fails."""
     from accelopt.errors import AcceloptError, InputError
-    from accelopt.optimize.recipe import check_save_dir, check_save_free, cut_short, load_recipe, recipe_tolerance
+    from accelopt.optimize.recipe import (
+        FilesRead,
+        check_save_dir,
+        check_save_free,
+        cut_short,
+        load_recipe,
+        recipe_tolerance,
+    )
     from accelopt.optimize.runner import RunOptions, run_optimize
 
     o = check(o)  # a copy: the recipe's mode, dtype and model below change it, not the caller's options
@@ -322,12 +331,18 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
     # the recipe's model_source (the file's sha256) of the file as the model is loaded from it, not as it is when
     # the run ends: a file edited or deleted while the run measured was recorded as the edited one, or as none
     source = _source(o) if o.save else None
+    # --save: the other files the model's code reads (a CSV its factory loads) are recorded too, hashed as the
+    # factory read them (those first read while measuring: as they are when the run ends); --apply refuses a changed one
+    reads = FilesRead() if o.save else contextlib.nullcontext()
+    read_before: dict[str, str] = {}
     with (out_of_memory_as_error(oom_what(o.model, o.batch_size, o.seq_len), o.device, oom_fix(o.model)),
-          contextlib.redirect_stdout(sys.stderr)):
+          contextlib.redirect_stdout(sys.stderr), reads):
         try:
             bundle = _bundle(o)
         except InputError as e:
             raise _recorded_flags_named(e, o, typed_shape) from None
+        if isinstance(reads, FilesRead) and source is not None:
+            read_before = reads.inputs(skip=[source.file] if source.file else [])
         first_notes = _warn_config_notes(o, bundle)  # before minutes of measuring a model the file did not describe
         opts = RunOptions(mode=o.mode, device=o.device, dtype=o.dtype, only=_names_or(o.only), skip=o.skip,
                           budget_s=o.budget_min * 60.0, quality_tolerance=o.quality_tolerance, rounds=o.rounds,
@@ -337,6 +352,9 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
                           recipe_tolerance=recipe_tolerance(recipe) if recipe else None)
         with host_memory_capped(o.device):  # a step outgrowing the host fails at the allocation, not by OOM kill
             result, variants = run_optimize(bundle, opts)
+        if isinstance(reads, FilesRead) and source is not None:
+            source = dataclasses.replace(source, inputs={
+                **reads.inputs(skip=[source.file] if source.file else []), **read_before})
     result.notes[:0] = [*(recipe.notes if recipe is not None else []), *first_notes]  # first: tables, JSON, HTML
     if other_model is not None:
         result.notes.append(other_model)

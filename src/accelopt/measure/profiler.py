@@ -98,12 +98,13 @@ class ProfileResult(ProfileRun):
     """A Measurement of one model's step on one device (times in s, memory in bytes, energy in J)."""
 
     SCHEMA_KIND: ClassVar[str] = "profile"
-    SCHEMA_VERSION: ClassVar[int] = 4
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3)
+    SCHEMA_VERSION: ClassVar[int] = 5
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4)
     """Version 2 declares samples_per_s a rate (samples/s, was 'count'); the values are the same, so version 1 reads.
     Version 3: diagnosis.withheld and diagnosis.withheld_recommendations (a withheld diagnosis's recommendations are
     moved there; 1 and 2 read, their diagnosis as standing). Version 4: optimize_command (default null; 1 to 3
-    read)."""
+    read). Version 5: ceilings.vector_peak_label, which peak the non-matmul roof is (an fp64 step's is the fp64
+    vector peak, was the fp32 one; default 'fp32 vector', what 1 to 4 used; they read)."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"samples_per_s": "samples/s", "mfu_formula": "", "overhead_rule": ""}
 
     step_time: Stats

@@ -26,8 +26,9 @@ each level's copy bandwidth (L2 and up, arrays sized to a quarter of the level e
 the row says which roof decided its verdict.
 
 Non-matmul ops (elementwise, normalization, reductions) run on vector units, not on matrix
-engines, so their compute roof is the vector peak (the fp32 peak: CUDA cores on a GPU) where a
-spec gives one; matmul, convolution and attention use the peak of the dtype in use.
+engines, so their compute roof is the vector peak where a spec gives one (a bf16/fp16 model's: the fp32
+peak, CUDA cores on a GPU; an fp64 model's: the fp64 one, see vector_roof); matmul, convolution and
+attention use the peak of the dtype in use.
 
 Work (FLOPs, bytes) comes from the captured Workload; time comes from the profiler. They are
 joined by aten op name (aggregated over the step), since the capture (TorchDispatchMode) and the
@@ -92,7 +93,10 @@ class Ceilings:
     """'catalog <name>', 'probed <file>' or 'quick in-process measurement' (see quick_ceilings)."""
     is_measured: bool
     vector_peak_flop_per_s: float | None = unit("FLOP/s", default=None)
-    """Compute roof of non-matmul ops (the fp32 vector peak); None = peak_flop_per_s."""
+    """Compute roof of non-matmul ops (vector_peak_label says which peak); None = peak_flop_per_s."""
+    vector_peak_label: str = "fp32 vector"
+    """Which peak vector_peak_flop_per_s is ('fp32 vector', 'fp64 vector'), or the default used in place of one the
+    catalog lacks, said as such (vector_roof)."""
     lower_bound: bool = False
     """True for a quick measurement: a lower bound on the real roofs, lifted to what ops attain."""
     cache_roofs: tuple[CacheRoof, ...] = ()
@@ -122,7 +126,8 @@ class Ceilings:
                 "memory_bandwidth_byte_per_s": self.memory_bandwidth_byte_per_s, "dtype": self.dtype,
                 "source": self.source, "is_measured": self.is_measured,
                 "ridge_flop_per_byte": self.ridge_flop_per_byte,
-                "vector_peak_flop_per_s": self.vector_peak_flop_per_s, "lower_bound": self.lower_bound,
+                "vector_peak_flop_per_s": self.vector_peak_flop_per_s, "vector_peak_label": self.vector_peak_label,
+                "lower_bound": self.lower_bound,
                 "cache_roofs": [dataclasses.asdict(c) for c in self.cache_roofs], "noisy": list(self.noisy)}
 
 
@@ -156,15 +161,34 @@ class RooflineRow:
 def ceilings_from_spec(spec: Any, dtype: str, label: str) -> Ceilings | None:
     """Ceilings from an AcceleratorSpec for `dtype`, or None where the spec does not define the peak.
 
-    The vector roof of non-matmul ops is the spec's fp32 peak where `dtype` is another one (e.g. bf16
-    tensor-core peak for matmuls, fp32 CUDA-core peak for elementwise ops)."""
+    The vector roof of non-matmul ops: vector_roof."""
     peak = spec.peak(dtype)
     if peak is None or not spec.memory_bandwidth_byte_per_s:
         return None
-    vector = spec.peak("fp32") if dtype != "fp32" else None
+    vector, vector_label = vector_roof(spec, dtype)
     return Ceilings(peak_flop_per_s=float(peak), memory_bandwidth_byte_per_s=float(spec.memory_bandwidth_byte_per_s),
                     dtype=dtype, source=label, is_measured=bool(spec.measured),
-                    vector_peak_flop_per_s=float(vector) if vector else None)
+                    vector_peak_flop_per_s=float(vector) if vector else None, vector_peak_label=vector_label)
+
+
+def vector_roof(spec: Any, dtype: str) -> tuple[float | None, str]:
+    """(the compute roof of non-matmul ops of a `dtype` step, what it is): None for fp32 (the fp32 peak is both).
+
+    Below fp32 (bf16, fp16, ...): the fp32 peak (bf16 tensor-core peak for matmuls, fp32 CUDA-core peak for
+    elementwise ops). fp64: an fp64 elementwise op runs at the fp64 vector rate, half the fp32 one on a CPU with
+    AVX-512 (2 FMA units x 8 fp64 lanes vs 16 fp32 lanes; the catalog's cpu.toml cites the formula), so the fp32 roof
+    read 2x high. A CPU's catalog fp64 peak is that vector FMA peak; a GPU's is its FP64 Tensor Core (matrix) peak
+    where it has one (nvidia_datacenter.toml: 'fp64 is the FP64 Tensor Core peak', the plain FP64 rate only in the
+    notes, e.g. A100 19.5 vs 9.7 TFLOPS), so no fp64 vector peak is catalogued there: the fp64 peak is used and said
+    as the default it is (an upper bound on the vector rate)."""
+    if dtype == "fp32":
+        return None, "fp32 vector"
+    if dtype != "fp64":
+        return spec.peak("fp32"), "fp32 vector"
+    if getattr(spec, "kind", None) == "cpu":
+        return spec.peak("fp64"), "fp64 vector"
+    return spec.peak("fp64"), ("fp64 peak used as the default: the catalog gives no fp64 vector peak for "
+                               f"{getattr(spec, 'name', 'this device')}, so its fp64 (matrix) peak, an upper bound")
 
 
 def _quick_matmul_peak(device: str, tdt: Any, repeats: int) -> tuple[float, int]:
@@ -194,8 +218,9 @@ def quick_ceilings(device: str, dtype: str, *, repeats: int = 3) -> Ceilings:
 
     A lower bound on the device's real peaks (few shapes, few repeats; `accelopt probe` sweeps more),
     so `lift_ceilings` raises it to what the step's own ops attain. Matmul FLOPs = 2 n^3; a copy
-    moves 2 x nbytes (read + write). For dtype != fp32 an fp32 matmul gives the vector roof of
-    non-matmul ops (TF32 off, so it is the fp32 rate).
+    moves 2 x nbytes (read + write). For a dtype below fp32 an fp32 matmul gives the vector roof of
+    non-matmul ops (TF32 off, so it is the fp32 rate); an fp64 step's non-matmul ops share its fp64 matmul roof
+    (an fp32 one read 2x high: vector_roof).
     """
     import torch
 
@@ -204,7 +229,7 @@ def quick_ceilings(device: str, dtype: str, *, repeats: int = 3) -> Ceilings:
     sync = cuda_sync_for(device)
     peak, n = _quick_matmul_peak(device, torch_dtype(dtype), repeats)
     vector: float | None = None
-    if dtype != "fp32":
+    if dtype not in ("fp32", "fp64"):
         tf32 = torch.backends.cuda.matmul.allow_tf32
         torch.backends.cuda.matmul.allow_tf32 = False
         try:

@@ -105,6 +105,10 @@ class Variant:
     """Train mode: (tensor, CPU copy) for each of the model's parameters and buffers as the technique left them,
     taken by the runner before its training steps (quality steps, timing) and put back around `save`, so the file
     holds the model the technique made, not one trained for however many steps the timing took."""
+    trained_steps: int = 0
+    """Training steps the technique took on batches() in making the variant (prune-structured's fine-tune, distill's
+    student), before the runner's own quality steps: train mode scores the baseline after as many more steps too
+    (Quality.same_budget_baseline), or an untrained model's loss 'improved' by the training alone."""
     batches: Callable[[], Iterator[tuple[Any, Any]]] | None = None
     """A replacement batch stream (input-pipeline techniques: workers, pinned memory, non-blocking copies);
     None means the bundle's `batches`. Fetching from it is inside the timed step."""

@@ -324,7 +324,7 @@ class Distill(Technique):
                   "lr": lr,
                   **{k: v for k, v in asdict(result).items() if k != "steps"}}
         return model_variant(self.name, student, bundle, target, setup_s=time.perf_counter() - t0, params=params,
-                             notes=notes)
+                             notes=notes, trained_steps=kd_run.steps)
 
     @staticmethod
     def _result(bundle: ModelBundle, target: Target, teacher: Any, student: Any, label_only: Any, kd_run: TrainRun,

@@ -533,7 +533,7 @@ class StructuredPrune(Technique):
         params = {"ratio": ratio, "finetune_steps": run.steps if run else 0, "params_before": params0,
                   "params_after": params1, "forward_flops_before": flops0, "forward_flops_after": flops1}
         return model_variant(self.name, mark_structural(model), bundle, target, setup_s=time.perf_counter() - t0,
-                             params=params, notes=notes)
+                             params=params, notes=notes, trained_steps=run.steps if run else 0)
 
 
 def _typed(model: Any, names: list[str], rename: Callable[[str], str] = str) -> list[str]:
@@ -692,7 +692,7 @@ class UnstructuredPrune(Technique):
         save = (state_dict_saver(dense_copy, self.name) if target.mode == "inference"
                 else _fold_on_save(model, bundle, target, self.name))  # train: the weights as trained by then
         return model_variant(self.name, model, bundle, target, setup_s=time.perf_counter() - t0, size_bytes=size,
-                             save=save,
+                             save=save, trained_steps=run.steps if run else 0,
                              params={"sparsity": sparsity, "sparsity_reached": reached,
                                      "finetune_steps": run.steps if run else 0}, notes=notes)
 

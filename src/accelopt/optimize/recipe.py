@@ -2,19 +2,23 @@
 `accelopt optimize --apply RECIPE [MODEL]` reproduces it (without MODEL, on the model model_source records).
 JSON, versioned:
 
-    {"accelopt_recipe": 1, "model": "digits", "mode": "inference", "dtype": "fp32",
+    {"accelopt_recipe": 2, "model": "digits", "mode": "inference", "dtype": "fp32",
      "techniques": [{"name": "bf16", "params": {}}, {"name": "compile", "params": {"mode": "default"}}],
      "measured": {"speedup": 1.8, "quality": 0.975, "metric": "accuracy", "device": "cpu"},
      "model_file": "model-bf16.pt",
      "model_source": {"model": "/abs/my_model.py:build", "file": "/abs/my_model.py", "factory": "build",
-                      "sha256": "...", "size": null, "batch_size": null, "seq_len": null}}
+                      "sha256": "...", "size": null, "batch_size": null, "seq_len": null,
+                      "inputs": {"/abs/train.csv": "<sha256>"}}}
+
+Version 2 added model_source.inputs (the files the model's code read, FilesRead); a version 1 recipe still reads, its
+data files unchecked (said in its notes).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -25,7 +29,9 @@ from accelopt.optimize.results import OptimizeResult, VariantResult
 from accelopt.optimize.steps import PRUNED_LOAD, QUANTIZED_LOAD, is_structural, subclass_tensor_types, tensors_put_back
 from accelopt.userio import path_kind, read_user_json
 
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2
+READS_RECIPE_VERSIONS = (1, 2)
+"""Version 1 recorded no model_source.inputs: it reads, and --apply without MODEL says its data files go unchecked."""
 RECIPE_FILE = "recipe.json"
 
 
@@ -71,6 +77,10 @@ class ModelSource:
     """Of `file` when the recipe was saved: a file changed since is refused (recorded_model)."""
     factory: str | None = None
     """The function of a file.py:factory."""
+    inputs: dict[str, str] | None = None
+    """Absolute path -> sha256 of every data file the model's code read while the save run built and measured it
+    (a CSV its factory loads; FilesRead): a file changed since is refused like
+    `file` (recorded_model). None in a recipe of version 1, which recorded none."""
 
     def named(self) -> str:
         """MODEL with its --size, as the warning of a recipe applied to another model names each."""
@@ -81,7 +91,7 @@ class ModelSource:
 
 
 _SOURCE_KEYS = {"model": str, "file": str, "factory": str, "sha256": str, "size": str, "batch_size": int,
-                "seq_len": int}
+                "seq_len": int, "inputs": dict}
 """model_source's fields (ModelSource's) and their types (each but model may be absent or null)."""
 _KIND_WORDS = {str: "a string", int: "a whole number"}
 
@@ -109,6 +119,103 @@ def model_source(model: str, *, is_path: bool, size: str | None, batch_size: int
     if file is None or not file.is_file():
         return src
     return dataclasses.replace(src, file=str(file), sha256=_sha256(file), factory=func if is_py else None)
+
+
+_RECORDERS: list[FilesRead] = []
+"""The FilesRead contexts open now (the audit hook below records into each)."""
+_HOOKED = False
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    """sys.addaudithook's hook (PEP 578): the 'open' event (open(), io.open_code, os.open) of each file path while a
+    FilesRead is open. An audit hook cannot be removed, so it does nothing when none is."""
+    if event != "open" or not _RECORDERS:
+        return
+    name, mode, flags = (*tuple(args), None, None, None)[:3]
+    if not isinstance(name, str | bytes):  # a file descriptor (os.fdopen)
+        return
+    writes = (any(c in mode for c in "wax+") if isinstance(mode, str)
+              else isinstance(flags, int) and flags & 3 != 0)  # os.open: O_WRONLY 1, O_RDWR 2
+    import os
+
+    # absolute now: a relative name is the working directory's at the time it was opened
+    text = os.path.abspath(name.decode(errors="replace") if isinstance(name, bytes) else name)
+    for r in _RECORDERS:
+        (r.written if writes else r.read).setdefault(text, None)
+
+
+class FilesRead:
+    """The data files the model's code reads while this context is open (a CSV its factory loads, a tokenizer's
+    JSON), found by the interpreter's 'open' audit event (PEP 578), so that a recipe records their sha256 (inputs)
+    and --apply refuses one changed since. Left out (inputs()): files also written in the run (an ONNX export read
+    back), Python source and bytecode (_an_input), the Python installation and its packages (sys.prefix,
+    site-packages), accelopt's own files, the system's (/usr, /etc, /proc, /sys, /dev), caches (~/.cache, torch
+    inductor's), and `skip` (the model file, whose sha256 model_source records already)."""
+
+    def __init__(self) -> None:
+        self.read: dict[str, None] = {}
+        self.written: dict[str, None] = {}
+
+    def __enter__(self) -> FilesRead:
+        global _HOOKED
+        import sys
+
+        if not _HOOKED:
+            sys.addaudithook(_audit)
+            _HOOKED = True
+        _RECORDERS.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _RECORDERS.remove(self)
+
+    def inputs(self, skip: Iterable[str | Path] = ()) -> dict[str, str]:
+        """Absolute path -> sha256 of each file read and not left out (see the class), in the order first read."""
+        paused = list(_RECORDERS)  # hashing opens the files: not recorded as the model's reads
+        _RECORDERS.clear()
+        try:
+            written = {_absolute(n) for n in self.written}
+            left_out = {_absolute(s) for s in skip} | written
+            out: dict[str, str] = {}
+            for name in list(self.read):
+                path = _absolute(name)
+                if path in left_out or path in out or not _an_input(path):
+                    continue
+                try:
+                    out[path] = _sha256(Path(path))
+                except OSError:  # unreadable now (gone, a FIFO): nothing to check it against later
+                    continue
+            return out
+        finally:
+            _RECORDERS.extend(paused)
+
+
+def _absolute(name: str | Path) -> str:
+    import os
+
+    return os.path.realpath(os.path.abspath(name))
+
+
+def _an_input(path: str) -> bool:
+    """Whether a file read is one of the model's inputs, not the interpreter's, a package's or a cache's."""
+    import os
+    import site
+    import sys
+    import sysconfig
+
+    p = Path(path)
+    # Python source is left out: beside the modules a model file imports, the run reads any .py through linecache (a
+    # warning's or traceback's source line; pytest's conftest.py was recorded so), which is no input of the model
+    if not p.is_file() or p.suffix in (".py", ".pyi", ".pyc", ".so", ".pyd") or "__pycache__" in p.parts:
+        return False
+    home = Path.home()
+    outside = {sys.prefix, sys.base_prefix, sys.exec_prefix, sysconfig.get_paths().get("stdlib", ""),
+               *site.getsitepackages(), site.getusersitepackages(), str(Path(__file__).resolve().parents[1]),
+               "/usr", "/etc", "/proc", "/sys", "/dev", "/lib", "/lib64", "/run", str(home / ".cache"),
+               str(home / ".triton"), os.environ.get("TORCHINDUCTOR_CACHE_DIR", "")}
+    if any(part.startswith("torchinductor_") or part in ("site-packages", "dist-packages") for part in p.parts):
+        return False
+    return not any(o and (path == o or path.startswith(_absolute(o).rstrip("/") + "/")) for o in outside)
 
 
 def _sha256(path: Path) -> str:
@@ -140,7 +247,23 @@ def recorded_model(recipe: Recipe, path: str) -> ModelSource:
                          + (f" and defines no function {src.factory!r} any more" if gone else ""),
                          f"pass MODEL to apply the recipe to the file as it is now (accelopt optimize --apply {path} "
                          f"{src.model}), or rerun `accelopt optimize --save` on it for a new recipe")
+    _check_inputs(src, path)
     return src
+
+
+def _check_inputs(src: ModelSource, path: str) -> None:
+    """Each file model_source.inputs records is there and has its recorded sha256: a CSV the factory reads, changed
+    since the save, rebuilt another model (other data, other weights trained in the factory) without a word."""
+    fix = (f"pass MODEL to apply the recipe to the files as they are now (accelopt optimize --apply {path} "
+           f"{src.model}), or rerun `accelopt optimize --save` for a new recipe")
+    for name, digest in (src.inputs or {}).items():
+        f = Path(name)
+        if not f.is_file():
+            raise InputError(f"recipe {path!r} was made on {src.model}, whose code read {name!r}, and that file no "
+                             "longer exists", fix)
+        if _sha256(f) != digest:
+            raise InputError(f"recipe {path!r} was made on {src.model}, whose code read {name!r}, and that file "
+                             "changed since the recipe was saved (its sha256 differs from the recorded one)", fix)
 
 
 def _defines(file: Path, func: str) -> bool:
@@ -158,8 +281,14 @@ def _check_source(path: Path, src: Any) -> ModelSource | None:
     stray = sorted(set(src) - set(_SOURCE_KEYS))
     if stray:
         raise unknown_fields(f"recipe {str(path)!r}: model_source", stray, sorted(_SOURCE_KEYS))
+    inputs = src.get("inputs")
+    if inputs is not None and (not isinstance(inputs, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in inputs.items())):
+        raise _bad(path, f"model_source.inputs = {inputs!r} is not an object of file paths and their sha256 strings")
     for key, kind in _SOURCE_KEYS.items():
         v = src.get(key)
+        if key == "inputs":
+            continue
         if v is not None and (not isinstance(v, kind) or isinstance(v, bool)):
             raise _bad(path, f"model_source.{key} = {v!r} is not {_KIND_WORDS[kind]}")
         if isinstance(v, int) and v < 1:  # else refused as a --batch-size or --seq-len nobody typed
@@ -246,8 +375,9 @@ def load_recipe(path: Path | str) -> Recipe:
     if extra:  # a misspelt 'dtype' or 'mode' was otherwise replaced by its default without a word
         raise unknown_fields(f"recipe {str(path)!r}", extra, sorted(_RECIPE_KEYS))
     version = data.get("accelopt_recipe")
-    if version != RECIPE_VERSION:
-        raise _bad(path, f"accelopt_recipe = {version!r}; this accelopt reads version {RECIPE_VERSION}")
+    if version not in READS_RECIPE_VERSIONS or isinstance(version, bool):
+        raise _bad(path, f"accelopt_recipe = {version!r}; this accelopt reads versions "
+                         f"{' and '.join(map(str, READS_RECIPE_VERSIONS))}")
     mode, dtype = data.get("mode"), data.get("dtype", "fp32")
     if mode not in MODES:
         raise _bad(path, f"mode = {mode!r} is not one of {', '.join(MODES)}")
@@ -280,8 +410,14 @@ def load_recipe(path: Path | str) -> Recipe:
         if any(name == t["name"] for name, _ in chain):  # a variant applies each technique once
             raise _bad(path, f"techniques[{i}] names {t['name']} twice: a chain applies each technique once")
         chain.append((t["name"], params))
+    source = _check_source(path, data.get("model_source"))
+    notes = [gone] if gone else []
+    if version == 1 and source is not None and source.file is not None:
+        notes.append(f"the recipe is of version 1, which recorded the sha256 of {source.file} alone: data files the "
+                     "model's code reads (a CSV its factory loads) are not checked against the save run's (rerun "
+                     "`accelopt optimize --save` for a recipe that records them)")
     return Recipe(model=str(data.get("model", "")), mode=mode, dtype=dtype, techniques=chain, measured=dict(measured),
-                  source=_check_source(path, data.get("model_source")), notes=[gone] if gone else [])
+                  source=source, notes=notes)
 
 
 def _check_model_file(path: Path, name: Any) -> str | None:

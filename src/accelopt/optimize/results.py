@@ -38,6 +38,18 @@ class Quality:
     """Inference: fraction of predictions (argmax of the last dimension) equal to the baseline's."""
     train_steps: int = unit("count", default=0)
     """Train mode: training steps taken from the starting weights before scoring."""
+    own_train_steps: int = unit("count", default=0)
+    """Train mode: training steps the technique itself took in making the variant, before train_steps
+    (prune-structured's fine-tune, distill's student); 0 for the others."""
+    same_budget_baseline: float | None = field(default=None, metadata={
+        "doc": "in `value_unit`: the baseline's value after same_budget_steps steps; null: the baseline row's"})
+    """Train mode, a variant with own_train_steps: the baseline's value after as many training steps in all
+    (same_budget_steps), what delta, worse_by and within_tolerance compare with (the baseline row's value is after
+    train_steps alone, and an untrained model's loss fell by the training alone); None: they compare with the
+    baseline row's."""
+    same_budget_steps: int = unit("count", default=0)
+    """The training steps that baseline took in all: own_train_steps + train_steps (fewer when the run's time
+    budget cut it, said in the variant's notes)."""
 
     @property
     def value_unit(self) -> str:
@@ -116,13 +128,15 @@ class OptimizeResult:
     """`accelopt optimize`: every technique measured on the real model beside the baseline, and the recommendation."""
 
     SCHEMA_KIND: ClassVar[str] = "optimize"
-    SCHEMA_VERSION: ClassVar[int] = 4
+    SCHEMA_VERSION: ClassVar[int] = 5
     LEGACY_UNVERSIONED: ClassVar[bool] = True
     """Records written before the schema (a plain `"schema": 1`) have this shape and load as version 1."""
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3)
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4)
     """Version 2 declares samples_per_s a rate (samples/s, was 'count'); the values are the same, so version 1 reads.
     Version 3 adds variants' baseline_thread_slowdown (default None), so version 2 reads. Version 4 adds contention
-    (default: a quiet machine's, no warnings), so version 3 reads."""
+    (default: a quiet machine's, no warnings), so version 3 reads. Version 5 adds quality.own_train_steps,
+    same_budget_baseline and same_budget_steps (defaults 0, null, 0: compared with the baseline row, as 1 to 4 were),
+    so version 4 reads."""
 
     name: str
     mode: str

@@ -28,20 +28,28 @@ def ratio_text(v: float | None) -> str:
 
 def quality_text(r: Any, result: Any) -> str:
     """The quality cell of the console's table and the page's: the value (accuracy to 0.01 points), its change from
-    the baseline's in the tolerance's unit, and OUT when outside the tolerance."""
+    the baseline's in the tolerance's unit, and OUT when outside the tolerance. A variant that trained steps of its
+    own (Quality.same_budget_baseline) says which baseline the change is from: 'vs 2.31 after 208 steps'."""
     q = r.quality
     if q is None or q.value is None:
         return "n/a"
     if not q.finite:
         return "NON-FINITE"
     pct = result.metric == "accuracy"
-    text = f"{100 * q.value:.2f}%" if pct else f"{q.value:.4g}"
+
+    def value(x: float) -> str:
+        return f"{100 * x:.2f}%" if pct else f"{x:.4g}"
+
+    text = value(q.value)
     if r.name != "baseline" and q.worse_by is not None:
         unit = "pt" if result.quality_tolerance_unit == "points" else "%"
         # the change of the value itself (a loss that fell 7% read "+7.41%": the sign of the gain, not of the loss)
         change = (-q.worse_by if result.higher_is_better is not False else q.worse_by) + 0.0  # -0.0 read -0.00pt
         # two decimals, or two significant digits below 0.005 ('+.2f' printed a 0.004-point change as +0.00pt)
         text += f" ({change:+.2f}{unit})" if change == 0 or abs(change) >= 0.005 else f" ({change:+.2g}{unit})"
+        same = getattr(q, "same_budget_baseline", None)  # a stand-in Quality (tests) may not carry it
+        if same is not None:
+            text += f" vs {value(same)} after {q.same_budget_steps} steps"
         if q.within_tolerance is False:
             text += " OUT"
     return text
@@ -98,7 +106,11 @@ def variants_table(result: Any) -> Table:
                  "machine's load. "
                  f"'gain up to': profile's Amdahl bound for what the technique "
                  f"addresses. In brackets: the change of {result.metric} from the baseline's "
-                 f"({'higher' if result.higher_is_better is not False else 'lower'} is better). "
+                 f"({'higher' if result.higher_is_better is not False else 'lower'} is better)"
+                 + (", or, after 'vs', from the baseline trained as many steps as a variant that trained in its "
+                    "making (prune's fine-tune, distill's student): the baseline row's is after the quality steps "
+                    "alone" if any(getattr(r.quality, "same_budget_baseline", None) is not None
+                                   for r in result.variants) else "") + ". "
                  f"Quality tolerance: {result.quality_tolerance:g} {tol_unit}. Memory: "
                  f"{result.variants[0].memory_method if result.variants else ''}. "
                  f"Energy meter: {', '.join(sorted(meters)) or 'none'}.")

@@ -138,7 +138,7 @@ def roofline_caption(r: Any) -> str:
     """The roofs the verdicts were judged against, their source, and the overhead rule (console caption and page
     note alike)."""
     c = r.ceilings
-    vector = (f", non-matmul ops {fmt_flop_per_s(c.vector_peak_flop_per_s)} (fp32 vector)"
+    vector = (f", non-matmul ops {fmt_flop_per_s(c.vector_peak_flop_per_s)} ({c.vector_peak_label})"
               if c.vector_peak_flop_per_s else "")
     c0 = (f"overhead-bound: aten calls x {fmt_seconds(r.call_overhead_s)} (measured cost of a trivial op "
           "call) >= half the op's time; " if r.call_overhead_s else "overhead-bound: ops doing no work; ")
