@@ -202,6 +202,25 @@ def busy_spec_lines(specs: Any) -> list[str]:
     return [f"warning: {text}" for spec in specs if (text := spec_warning_text(spec, "--hardware")) is not None]
 
 
+def busy_row_lines(rows: list[dict[str, str]]) -> list[str]:
+    """busy_spec_lines for the spec TOMLs a runs file's hardware cells name (`validate --inference` / `--serving`:
+    the rows' devices, as --hardware is plan infer's and plan serve's), one line per spec naming its rows. A spec
+    probed on a busy machine was used by validate --inference without a word, where plan infer warned (utleft3)."""
+    from accelopt.measure.contention import spec_warning_text
+    from accelopt.predict.runs_csv import row_device
+
+    ids: dict[str, list[str]] = {}
+    for r in rows:
+        ids.setdefault(r["hardware"], []).append(r.get("id") or "?")
+    lines = []
+    for cell, runs in ids.items():
+        spec = row_device(cell)  # an unknown cell failed already, naming its row
+        flag = f"hardware cell of run{'s' if len(runs) > 1 else ''} {', '.join(repr(i) for i in runs)}:"
+        if (text := spec_warning_text(spec, flag)) is not None:
+            lines.append(f"warning: {text}")
+    return lines
+
+
 def say_warnings(lines: list[str]) -> list[str]:
     """`lines` printed on stderr as plain text (stderr keeps --json valid), returned for the result's
     input_warnings (the HTML page shows what the console printed)."""
