@@ -800,6 +800,7 @@ def _run_search(opts: PlanOptions) -> None:
                                  "links used, one per device: " + "; ".join(link.text() for link in links)]
                                if len(links) > 1 else []),
                              *_search_notes(specs, measured, opts.slice_devices, setup, best_rows, stack),
+                             *_one_device_notes(specs, measured, counts, c.skipped_devices),
                              *_unused_axis_notes(axes, c.layouts),
                              *_energy_notes(specs, setup.facility, shown),
                              *_listed_overhead_notes(specs, cals, stack, shown, opts.calibration)],
@@ -1024,6 +1025,17 @@ def _energy_notes(specs: list[Any], facility: Any, rows: list[Any]) -> list[str]
     watts = (f"energy (est.) and carbon are n/a on {', '.join(no_tdp)}: no TDP in the catalog — give tdp_w in a "
              "--catalog TOML") if no_tdp else None
     return [n for n in (note, host, price, watts, cap) if n]
+
+
+def _one_device_notes(specs: list[Any], measured: Any, counts: list[int], skipped: Any) -> list[str]:
+    """A line per searched spec that lists no link between devices (comm.lists_no_link): search() evaluated it at
+    --devices 1 only, as plan explain and plan serve refuse it on more; said, so the other counts do not vanish."""
+    from accelopt.predict.comm import NO_LINK_FIX, lists_no_link
+
+    many = [n for n in counts if n > 1]
+    return [f"{sp.name}: searched at 1 device only, not at {', '.join(map(str, many))}: its spec lists no link "
+            f"between devices — {NO_LINK_FIX}" for sp in specs
+            if many and 1 in counts and sp.name not in skipped and lists_no_link(sp, measured)]
 
 
 def _search_notes(specs: list[Any], measured: Any, slice_devices: int, setup: Any,

@@ -1165,9 +1165,7 @@ def _no_link(spec: AcceleratorSpec, group: int, what: str) -> tuple[str, str]:
     domain = int(spec.scaleup_domain_devices)
     own = "in a spec TOML of your own (--catalog FILE, or --hardware PATH)"
     if spec.scaleup_bandwidth_byte_per_s is None:
-        return (f"{what} over {group} x {spec.name}: its spec lists no link between devices (no "
-                "scaleup_bandwidth_byte_per_s or scaleout_bandwidth_byte_per_s)",
-                f"use --tp 1 --pp 1, or give scaleup_bandwidth_byte_per_s {own}")
+        return comm.no_link_problem(spec, what, group), f"use --tp 1 --pp 1, or give scaleup_bandwidth_byte_per_s {own}"
     return (f"{what} over {group} x {spec.name}: {group} devices span {math.ceil(group / domain)} scale-up domains of "
             f"{domain}, and its spec lists no scale-out bandwidth (scaleout_bandwidth_byte_per_s) to link them",
             f"keep {what} within {domain} devices (one domain), or give scaleout_bandwidth_byte_per_s {own}")
