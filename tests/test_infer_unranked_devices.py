@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import run_main
+from conftest import FPGA_NO_LINK_NO_TDP, run_main
 
 from accelopt.hardware.catalog import get_device
 
@@ -52,25 +52,12 @@ def test_only_an_unpriced_device_meets_the_budget(capsys: pytest.CaptureFixture[
             "jetson-agx-orin") in said
 
 
-SPEC_NO_TDP = """[sources]
-doc = "Our design review rev 1 (2026-11), table 1"
-
-[[device]]
-name = "my-fpga"
-kind = "fpga"
-vendor = "Acme"
-peak_flop_per_s = { fp16 = [20e12, "doc"] }
-memory_bytes = [16e9, "doc"]
-memory_bandwidth_byte_per_s = [512e9, "doc"]
-"""
-
-
 def test_history_says_why_no_device_is_ranked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`history` listed a plan infer run on a device without a TDP as 'devices 1; devices ranked 0', a zero count
     with no reason (utleft3), where the run itself said 'not ranked, no energy figure (no TDP in its spec)'. Its key
     figures now count the devices not ranked and say why; a run that ranks every device has no such figure."""
     spec = tmp_path / "fpga.toml"
-    spec.write_text(SPEC_NO_TDP, encoding="utf-8")
+    spec.write_text(FPGA_NO_LINK_NO_TDP, encoding="utf-8")
     for hardware in (str(spec), "l4"):
         code, _, err = run_main(["plan", "infer", "mlp", "--hardware", hardware, "--dtype", "fp16", "--batch", "1"],
                                 capsys)

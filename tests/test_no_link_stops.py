@@ -11,20 +11,9 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_main
+from conftest import FPGA_NO_LINK_NO_TDP, run_main
 
-SPEC = """[sources]
-doc = "Our design review rev 1 (2026-11), table 1"
-
-[[device]]
-name = "my-fpga"
-kind = "fpga"
-vendor = "Acme"
-peak_flop_per_s = { fp16 = [20e12, "doc"] }
-memory_bytes = [16e9, "doc"]
-memory_bandwidth_byte_per_s = [512e9, "doc"]
-tdp_w = [75, "doc"]
-"""
+SPEC = FPGA_NO_LINK_NO_TDP
 PROBLEM = ("over {n} x my-fpga: its spec lists no link between devices (no scaleup_bandwidth_byte_per_s or "
            "scaleout_bandwidth_byte_per_s)")
 TRAIN = ["--model", "gpt3-125m", "--dtype", "fp16", "--tokens", "1e9"]

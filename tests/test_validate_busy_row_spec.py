@@ -9,19 +9,9 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_main_expect
-
-from accelopt.measure.contention import LINK_WARNING_MARK
+from conftest import busy_node_spec, run_main_expect
 
 BUSY = "other processes used 1.50 cores on average while measuring"
-SPEC = f"""
-[[device]]
-name = "busy-node"
-kind = "gpu"
-peak_flop_per_s = {{ bf16 = [989.4e12, "probed{LINK_WARNING_MARK}{BUSY}"], fp32 = [60e12, "probed"] }}
-memory_bytes = [85899345920, "80 GiB"]
-memory_bandwidth_byte_per_s = [3.35e12, "probed{LINK_WARNING_MARK}{BUSY}"]
-"""
 INFERENCE = ("id,hardware,model,input_size,batch,dtype,metric,published,role,source,note\n"
              "i1,busy.toml,mobilenet-v2,224,1,fp32,latency_ms,3,test,my bench,\n"
              "i2,busy.toml,mobilenet-v2,224,8,fp32,latency_ms,9,test,my bench,\n")
@@ -33,8 +23,7 @@ LINE = {"--inference": "warning: hardware cell of runs 'i1', 'i2': busy-node was
 
 
 def _validate(tmp_path: Path, capsys: pytest.CaptureFixture[str], mode: str, busy: bool) -> tuple[dict, str]:
-    (tmp_path / "busy.toml").write_text(SPEC if busy else SPEC.replace(f"{LINK_WARNING_MARK}{BUSY}", ""),
-                                        encoding="utf-8")
+    (tmp_path / "busy.toml").write_text(busy_node_spec(BUSY if busy else ""), encoding="utf-8")
     runs = tmp_path / "runs.csv"
     runs.write_text(INFERENCE if mode == "--inference" else SERVING, encoding="utf-8")
     out, err = run_main_expect(capsys, "validate", mode, "--runs", str(runs), "--json")
