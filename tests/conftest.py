@@ -290,3 +290,37 @@ dtype = "int8"
 tech_node_nm = 16
 """
 """A 16 x 16 output-stationary int8 design at 800 MHz and 12.8 GB/s (simulate run tests edit one line of it)."""
+
+
+FPGA_NO_LINK_NO_TDP = """[sources]
+doc = "Our design review rev 1 (2026-11), table 1"
+
+[[device]]
+name = "my-fpga"
+kind = "fpga"
+vendor = "Acme"
+peak_flop_per_s = { fp16 = [20e12, "doc"] }
+memory_bytes = [16e9, "doc"]
+memory_bandwidth_byte_per_s = [512e9, "doc"]
+"""
+"""A user's spec TOML with neither a TDP nor any link between devices (tests/test_no_link_stops.py,
+test_infer_unranked_devices.py)."""
+
+
+def busy_node_spec(warning: str) -> str:
+    """A node's spec TOML whose bf16 peak and bandwidth `probe` saved with the busy-machine `warning` (as spec_toml
+    writes them); '' gives the same spec probed on a quiet machine."""
+    from accelopt.measure.contention import LINK_WARNING_MARK
+
+    mark = f"{LINK_WARNING_MARK}{warning}" if warning else ""
+    return f"""
+[[device]]
+name = "busy-node"
+kind = "gpu"
+peak_flop_per_s = {{ bf16 = [989.4e12, "probed{mark}"], fp32 = [60e12, "probed"] }}
+memory_bytes = [85899345920, "80 GiB"]
+memory_bandwidth_byte_per_s = [3.35e12, "probed{mark}"]
+scaleup_domain_devices = [8, "one node"]
+scaleup_bandwidth_byte_per_s = [450e9, "one node"]
+scaleout_bandwidth_byte_per_s = [50e9, "NDR 400 Gb/s"]
+"""

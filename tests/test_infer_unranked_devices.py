@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import run_main
+from conftest import FPGA_NO_LINK_NO_TDP, run_main
 
 from accelopt.hardware.catalog import get_device
 
@@ -50,3 +50,21 @@ def test_only_an_unpriced_device_meets_the_budget(capsys: pytest.CaptureFixture[
     said = " ".join(out.split())
     assert ("meet 50 ms at batch 1, best first by cost: none; not ranked, no cost figure (no price in its spec): "
             "jetson-agx-orin") in said
+
+
+def test_history_says_why_no_device_is_ranked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`history` listed a plan infer run on a device without a TDP as 'devices 1; devices ranked 0', a zero count
+    with no reason (utleft3), where the run itself said 'not ranked, no energy figure (no TDP in its spec)'. Its key
+    figures now count the devices not ranked and say why; a run that ranks every device has no such figure."""
+    spec = tmp_path / "fpga.toml"
+    spec.write_text(FPGA_NO_LINK_NO_TDP, encoding="utf-8")
+    for hardware in (str(spec), "l4"):
+        code, _, err = run_main(["plan", "infer", "mlp", "--hardware", hardware, "--dtype", "fp16", "--batch", "1"],
+                                capsys)
+        assert code == 0, err
+    code, out, err = run_main(["history", "--json"], capsys)
+    assert code == 0, err
+    summary = {r["argv"][r["argv"].index("--hardware") + 1]: r["summary"] for r in json.loads(out)["runs"]}
+    assert "devices ranked 0; devices not ranked by energy, no energy figure (no TDP in its spec) 1" in \
+        summary[str(spec)], summary
+    assert "devices ranked 1" in summary["l4"] and "not ranked" not in summary["l4"], summary

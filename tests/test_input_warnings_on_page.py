@@ -13,23 +13,10 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import run_main_expect
-
-from accelopt.measure.contention import LINK_WARNING_MARK
+from conftest import busy_node_spec, run_main_expect
 
 BUSY = "other processes used 1.50 cores on <b>average</b> while measuring"  # markup prints as plain text
-# A node spec whose bf16 peak and bandwidth `probe` saved with a busy-machine warning (as spec_toml writes them).
-BUSY_SPEC = f"""
-[[device]]
-name = "busy-node"
-kind = "gpu"
-peak_flop_per_s = {{ bf16 = [989.4e12, "probed{LINK_WARNING_MARK}{BUSY}"], fp32 = [60e12, "probed"] }}
-memory_bytes = [85899345920, "80 GiB"]
-memory_bandwidth_byte_per_s = [3.35e12, "probed{LINK_WARNING_MARK}{BUSY}"]
-scaleup_domain_devices = [8, "one node"]
-scaleup_bandwidth_byte_per_s = [450e9, "one node"]
-scaleout_bandwidth_byte_per_s = [50e9, "NDR 400 Gb/s"]
-"""
+BUSY_SPEC = busy_node_spec(BUSY)
 BUSY_LINE = f"warning: --hardware busy-node was probed on a busy machine ({BUSY})"
 
 COMMANDS = {
@@ -66,7 +53,7 @@ def test_a_busy_spec_warning_is_in_the_json_and_on_the_page(kind: str, tmp_path:
 
 def test_a_quiet_spec_has_no_input_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spec = tmp_path / "quiet.toml"
-    spec.write_text(BUSY_SPEC.replace(f"{LINK_WARNING_MARK}{BUSY}", ""), encoding="utf-8")
+    spec.write_text(busy_node_spec(""), encoding="utf-8")
     for argv in COMMANDS.values():
         out, err = run_main_expect(capsys, *argv, "--hardware", str(spec), "--json")
         assert json.loads(out)["input_warnings"] == [] and "busy machine" not in err

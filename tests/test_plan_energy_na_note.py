@@ -21,6 +21,7 @@ vendor = "Acme"
 peak_flop_per_s = {{ fp16 = [20e12, "doc"] }}
 memory_bytes = [16e9, "doc"]
 memory_bandwidth_byte_per_s = [512e9, "doc"]
+scaleout_bandwidth_byte_per_s = [12.5e9, "doc"]
 {tdp}"""
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import run_main
 
-# The user's spec: figures from the torchtitan page (H100 96GB HBM2e, 2.4 TB/s, 500 W), no link figures.
+# The user's spec: figures from the torchtitan page (H100 96GB HBM2e, 2.4 TB/s, 500 W), no scale-up link figures;
+# its network port only (a spec with no link at all stops with an error since utleft3: tests/test_no_link_stops.py).
 NO_LINKS = """
 [[device]]
 name = "h100-gt-nolinks"
@@ -22,6 +23,7 @@ peak_flop_per_s = { bf16 = [989.4e12, "h100 datasheet"] }
 memory_bytes = [96e9, "torchtitan docs/performance.md"]
 memory_bandwidth_byte_per_s = [2.4e12, "torchtitan docs/performance.md"]
 tdp_w = [500, "torchtitan docs/performance.md"]
+scaleout_bandwidth_byte_per_s = [50e9, "ConnectX-7 400 Gb/s per GPU"]
 """
 
 EXPLAIN = ["plan", "explain", "--model", "llama3-8b", "--tp", "8", "--mbs", "1", "--zero", "3", "--recompute",

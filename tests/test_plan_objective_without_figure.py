@@ -16,6 +16,7 @@ kind = "gpu"
 peak_flop_per_s = { bf16 = [989e12, "ds"] }
 memory_bytes = [80e9, "ds"]
 memory_bandwidth_byte_per_s = [3.35e12, "ds"]
+scaleout_bandwidth_byte_per_s = [50e9, "ds"]
 """
 ARGS = ["plan", "--model", "gpt3-125m", "--devices", "8", "--top", "2", "--tokens", "1e9"]
 

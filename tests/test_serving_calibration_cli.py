@@ -86,7 +86,7 @@ def test_training_tables_in_the_file_are_named_as_unused(tmp_path: Path, capsys:
      "[serving.nvidia-hopper]: calibration decode_bandwidth_efficiency = 1.5 must be a fraction in (0, 1]"),
     # a bound past which a time is a unit slip (was accepted: 1e9 s printed a TTFT of "31.7 years", exit 0)
     ('[serving.nvidia-hopper]\nmatch = ["h100*"]\nper_request_overhead_s = 1e9\n',
-     "[serving.nvidia-hopper]: calibration per_request_overhead_s = 1000000000.0 s must be from 0 to under 60 s"),
+     "[serving.nvidia-hopper]: calibration per_request_overhead_s = 1000000000.0 s must be from 0 to under 1 s"),
     ('[serving.nvidia-hopper]\nmatch = ["h100*"]\nper_step_overhead_s = 4.5\n',
      "calibration per_step_overhead_s = 4.5 s must be from 0 to under 1 s: the fitted tables hold 0 to 10 ms"),
     ('[serving.nvidia-hopper]\nmatch = ["h100*"]\nlink_step_latency_s = 2.4\n',
@@ -216,10 +216,29 @@ def test_whole_number_fields_say_what_a_valid_value_is(tmp_path: Path, capsys: p
 
 
 @pytest.mark.parametrize(("field", "limit_s"), [("link_step_latency_s", 1.0), ("per_step_overhead_s", 1.0),
-                                               ("per_request_overhead_s", 60.0)])
+                                               ("per_request_overhead_s", 1.0)])
 def test_time_fields_keep_values_just_under_their_bound(field: str, limit_s: float) -> None:
     """The bound refuses unit slips only: a value just under it is accepted, the bound itself is not."""
     cal = serving.ServingCalibration(**{field: limit_s * 0.999})
     assert getattr(cal, field) == limit_s * 0.999
     with pytest.raises(InputError, match=f"{field} = {limit_s!r} s must be from 0 to under"):
         serving.ServingCalibration(**{field: limit_s})
+
+
+@pytest.mark.parametrize(("field", "value", "meant"), [("per_request_overhead_s", 20.0, "if 20 is in ms, write 0.02"),
+                                                       ("per_step_overhead_s", 4.5, "if 4.5 is in ms, write 0.0045"),
+                                                       ("link_step_latency_s", 2.4, "if 2.4 is in µs, write 2.4e-06")])
+def test_a_time_in_milliseconds_is_refused_with_the_figure_meant(field: str, value: float, meant: str) -> None:
+    """per_request_overhead_s = 20 (20 ms meant) loaded under the old 60 s bound and added 20 s to every
+    time-to-first-token (utleft3); a second of overhead per request is no tokenizer's or scheduler's (the bound's
+    reason). The refusal names the figure likely meant, as framework_overhead_bytes' does for bytes."""
+    with pytest.raises(InputError) as e:
+        serving.ServingCalibration(**{field: value})
+    assert f"{field} = {value!r} s must be from 0 to under 1 s" in e.value.problem
+    assert meant in e.value.fix, e.value.fix
+
+
+def test_no_figure_is_suggested_where_milliseconds_would_not_fit_either() -> None:
+    with pytest.raises(InputError) as e:
+        serving.ServingCalibration(per_request_overhead_s=5000.0)
+    assert "write" not in e.value.fix and "give per_request_overhead_s in seconds, e.g. 0.005" in e.value.fix

@@ -202,6 +202,25 @@ def busy_spec_lines(specs: Any) -> list[str]:
     return [f"warning: {text}" for spec in specs if (text := spec_warning_text(spec, "--hardware")) is not None]
 
 
+def busy_row_lines(rows: list[dict[str, str]]) -> list[str]:
+    """busy_spec_lines for the spec TOMLs a runs file's hardware cells name (`validate --inference` / `--serving`:
+    the rows' devices, as --hardware is plan infer's and plan serve's), one line per spec naming its rows. A spec
+    probed on a busy machine was used by validate --inference without a word, where plan infer warned (utleft3)."""
+    from accelopt.measure.contention import spec_warning_text
+    from accelopt.predict.runs_csv import row_device
+
+    ids: dict[str, list[str]] = {}
+    for r in rows:
+        ids.setdefault(r["hardware"], []).append(r.get("id") or "?")
+    lines = []
+    for cell, runs in ids.items():
+        spec = row_device(cell)  # an unknown cell failed already, naming its row
+        flag = f"hardware cell of run{'s' if len(runs) > 1 else ''} {', '.join(repr(i) for i in runs)}:"
+        if (text := spec_warning_text(spec, flag)) is not None:
+            lines.append(f"warning: {text}")
+    return lines
+
+
 def say_warnings(lines: list[str]) -> list[str]:
     """`lines` printed on stderr as plain text (stderr keeps --json valid), returned for the result's
     input_warnings (the HTML page shows what the console printed)."""
@@ -782,6 +801,7 @@ def _run_search(opts: PlanOptions) -> None:
                                  "links used, one per device: " + "; ".join(link.text() for link in links)]
                                if len(links) > 1 else []),
                              *_search_notes(specs, measured, opts.slice_devices, setup, best_rows, stack),
+                             *_one_device_notes(specs, measured, counts, c.skipped_devices),
                              *_unused_axis_notes(axes, c.layouts),
                              *_energy_notes(specs, setup.facility, shown),
                              *_listed_overhead_notes(specs, cals, stack, shown, opts.calibration)],
@@ -1028,6 +1048,17 @@ def _energy_notes(specs: list[Any], facility: Any, rows: list[Any]) -> list[str]
     watts = (f"energy (est.) and carbon are n/a on {', '.join(no_tdp)}: no TDP in the catalog — give tdp_w in a "
              "--catalog TOML") if no_tdp else None
     return [n for n in (note, host, price, watts, cap) if n]
+
+
+def _one_device_notes(specs: list[Any], measured: Any, counts: list[int], skipped: Any) -> list[str]:
+    """A line per searched spec that lists no link between devices (comm.lists_no_link): search() evaluated it at
+    --devices 1 only, as plan explain and plan serve refuse it on more; said, so the other counts do not vanish."""
+    from accelopt.predict.comm import NO_LINK_FIX, lists_no_link
+
+    many = [n for n in counts if n > 1]
+    return [f"{sp.name}: searched at 1 device only, not at {', '.join(map(str, many))}: its spec lists no link "
+            f"between devices — {NO_LINK_FIX}" for sp in specs
+            if many and 1 in counts and sp.name not in skipped and lists_no_link(sp, measured)]
 
 
 def _search_notes(specs: list[Any], measured: Any, slice_devices: int, setup: Any,

@@ -577,8 +577,13 @@ def validate_inference_cmd(runs: str | None, as_json: bool, html: str | None) ->
     from accelopt.report.runs import finish_run
 
     result = validate_inference_result(runs)
-    from accelopt.cli.plan import say_warnings
+    import dataclasses
 
+    from accelopt.cli.plan import busy_row_lines, say_warnings
+    from accelopt.predict.inference_validation import read_inference_runs
+
+    busy = busy_row_lines(read_inference_runs(runs)[0])  # plan infer's --hardware warning, per hardware cell
+    result = dataclasses.replace(result, input_warnings=[*busy, *result.input_warnings])
     say_warnings(result.input_warnings)  # stderr (stdout stays one JSON document); the result carries them too
     finish_run("validate-inference", result, html)
     if as_json:

@@ -374,8 +374,11 @@ def validate_serving_cmd(runs: str | None, as_json: bool, html: str | None, cali
     from accelopt.units import fmt_count, fmt_pct
 
     data = validate_serving(runs, calibration)
-    from accelopt.cli.plan import say_warnings
+    from accelopt.cli.plan import busy_row_lines, say_warnings
+    from accelopt.predict.serving_validation import read_serving_runs
 
+    busy = busy_row_lines(read_serving_runs(runs)[0])  # plan serve's --hardware warning, per hardware cell
+    data = dataclasses.replace(data, input_warnings=[*busy, *data.input_warnings])
     say_warnings(data.input_warnings)  # the result already carries them for the page
     data = dataclasses.replace(data, input_warnings=[*data.input_warnings, *warn_training_tables(calibration)])
     finish_run("validate-serving", data, html)

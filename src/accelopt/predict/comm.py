@@ -311,6 +311,27 @@ def slice_spec(spec: AcceleratorSpec, slice_devices: int) -> AcceleratorSpec:
 _DOMAIN = "scaleup_domain_devices"
 
 
+def lists_no_link(spec: AcceleratorSpec, measured: MeasuredLink | None = None) -> bool:
+    """True when `spec` lists no link between devices at all (no scale-up nor scale-out bandwidth) and no measured
+    link replaces it: a job on more than one such device has no cited figure for its collectives."""
+    return (spec.scaleup_bandwidth_byte_per_s is None and spec.scaleout_bandwidth_byte_per_s is None
+            and measured is None and measured_of(spec) is None)
+
+
+def no_link_problem(spec: AcceleratorSpec, what: str, group: int) -> str:
+    """The one wording, for training and serving alike, of a job of `group` devices of a spec that lists_no_link.
+    `plan` and `plan explain` put such a job's collectives on a 100 Gb/s Ethernet default (DEFAULT_SCALEOUT_BW, an
+    assumption, not a cited figure) where `plan serve` refused the same spec (utleft3): issue 10's rule, a missing
+    figure comes from a cited source or stops with an error naming the field, now holds for both."""
+    return (f"{what} over {group} x {spec.name}: its spec lists no link between devices (no "
+            "scaleup_bandwidth_byte_per_s or scaleout_bandwidth_byte_per_s)")
+
+
+NO_LINK_FIX = ("give scaleup_bandwidth_byte_per_s (and scaleup_domain_devices), or scaleout_bandwidth_byte_per_s, in a "
+               "spec TOML of your own (--catalog FILE, or --hardware PATH)")
+"""How to give a device that lists no link one (no_link_problem)."""
+
+
 def pick_link(spec: AcceleratorSpec, group: int,
               measured: MeasuredLink | None = None) -> tuple[float | None, float, list[Assumption]]:
     """(raw per-direction bandwidth or None when the spec lists no link at all, latency, defaults used) of the link

@@ -775,8 +775,13 @@ def ranked_text(plan: InferencePlan) -> str:
     no cost figure (no price in its spec): jetson-agx-orin')."""
     text = ", ".join(plan.ranked) or "none"
     if plan.unranked:
-        text += f"; not ranked, no {_MISSING_FIGURE[plan.objective]}: {', '.join(plan.unranked)}"
+        text += f"; not ranked, {not_ranked_why(plan.objective)}: {', '.join(plan.unranked)}"
     return text
+
+
+def not_ranked_why(objective: str) -> str:
+    """Why a device is in plan.unranked under `objective`: 'no energy figure (no TDP in its spec)'."""
+    return f"no {_MISSING_FIGURE[objective]}"
 
 
 def check_inference_workload(wl: Workload) -> None:

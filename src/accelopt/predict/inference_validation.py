@@ -98,7 +98,8 @@ class ValidateInferenceResult:
     """Held-out median and worst |error| per precision."""
     input_warnings: list[str] = field(default_factory=list)
     """Warnings about the runs file the console prints on stderr: rows whose role cell the family's fitted_on
-    contradicts (role_lines)."""
+    contradicts (role_lines); from `validate --inference`, first, a hardware cell's spec TOML probed on a busy machine
+    (cli.plan.busy_row_lines), as plan infer warns of its --hardware."""
     estimate: bool = True
 
 

@@ -25,12 +25,15 @@ from accelopt.predict.calibration import (
 )
 from accelopt.predict.comm import (
     MOE_DISPATCHER_DEVICE_FIX,
+    NO_LINK_FIX,
     Assumption,
     MeasuredLink,
     chains_in_domain,
+    lists_no_link,
     load_measured,
     measured_peer_bw,
     moe_dispatcher_device_problem,
+    no_link_problem,
     slice_spec,
     slice_words,
 )
@@ -536,6 +539,8 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
                                              batch=batch))
     _check_offload(q, lay)
     measured = load_measured(q.collectives) if q.collectives is not None else None
+    if q.devices > 1 and lists_no_link(spec, measured):  # as plan serve: no cited link, no collectives' time
+        raise InputError(no_link_problem(spec, "training", q.devices), f"use --devices 1, or {NO_LINK_FIX}")
     pred = evaluate(setup, spec, arr, cal, measured=measured)
     notes = [n for n in (uneven_note(batch, dp), slice_note(spec, q.devices, q.slice_devices),
                          uneven_vp_note(q.model.layers, q.pp, q.vp, q.edge_stage_layers)) if n]

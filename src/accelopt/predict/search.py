@@ -44,7 +44,15 @@ from accelopt.errors import DeviceUnsupportedError
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import userbuffers
 from accelopt.predict.calibration import Calibration, calibration_for
-from accelopt.predict.comm import MOE_DISPATCHER_DEVICE_FIX, Assumption, MeasuredLink, moe_dispatcher_device_problem
+from accelopt.predict.comm import (
+    MOE_DISPATCHER_DEVICE_FIX,
+    NO_LINK_FIX,
+    Assumption,
+    MeasuredLink,
+    lists_no_link,
+    moe_dispatcher_device_problem,
+    no_link_problem,
+)
 from accelopt.predict.compute import attention_kernel_device, fp8_cast_bytes
 from accelopt.predict.training import (
     LAYOUT_FIELDS,
@@ -393,14 +401,22 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
         raise InputError(f"none of {', '.join(sorted(skipped))} lists a {setup.dtype} peak in the catalog",
                          f"pick a --dtype the device lists ({options_text}) or other --hardware; training needs "
                          "bf16, fp16 or fp8")
+    # A spec listing no link at all is searched at one device only, as plan explain and plan serve refuse more
+    # (comm.no_link_problem); a device with no count left is skipped with the reason.
+    many = [n for n in device_counts if n > 1]
+    unlinked = {s.name: no_link_problem(s, "training", max(many)) for s in specs
+                if many and s.name not in skipped and s.name not in unsupported and lists_no_link(s, measured)}
+    if 1 not in device_counts and unlinked and set(unlinked) == {s.name for s in specs} - skipped - set(unsupported):
+        raise InputError("; ".join(unlinked.values()), f"include 1 in --devices, or {NO_LINK_FIX}")
     kernels = {}
-    todo = [s for s in specs if s.name not in skipped and s.name not in unsupported]
+    todo = [s for s in specs if s.name not in skipped and s.name not in unsupported
+            and not (s.name in unlinked and 1 not in device_counts)]
     avail, held = available_memory_bytes(), 0
     rss = [current_rss_bytes()]  # the process's resident memory before the search, then after each device
     for i, spec in enumerate(todo):
         dsetup = device_setup(setup, spec)  # a soft-capped model's kernel on this device
         kernels[spec.name] = dsetup.attention_kernel
-        lay, pred = search_spec(dsetup, spec, device_counts,
+        lay, pred = search_spec(dsetup, spec, [1] if spec.name in unlinked else device_counts,
                                 calibration_for(spec, cals, stack, dsetup.cudnn_before_9_17), schedule=schedule,
                                 measured=measured, axes=axes)
         hw.append(np.full(len(lay), spec.name, dtype=object))
@@ -430,12 +446,15 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
         reasons["over budget or no price"] = int((over & ok).sum())
         ok &= ~over
     why = f"no {setup.dtype} peak in the catalog"
+    gone = {name: f"{problem}: it runs on one device only" for name, problem in unlinked.items()
+            if 1 not in device_counts}
     return Candidates(hardware=np.concatenate(hw), layouts=layouts, terms=terms, feasible=ok, fits_memory=fits,
                       reasons=reasons, assumed=assumed, kernels=kernels,
                       skipped_devices={**{name: why for name in sorted(skipped)},
-                                       **{name: e.problem for name, e in unsupported.items()}},
+                                       **{name: e.problem for name, e in unsupported.items()}, **gone},
                       skipped_options={**{name: "--dtype" for name in sorted(skipped)},
-                                       **{name: e.option for name, e in unsupported.items()}})
+                                       **{name: e.option for name, e in unsupported.items()},
+                                       **{name: "--hardware" for name in gone}})
 
 
 def _candidate_bytes(lay: Layouts, pred: Prediction) -> int:

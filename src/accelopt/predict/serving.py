@@ -230,7 +230,8 @@ class ServingCalibration:
             v = getattr(self, name)
             if v is not None and not 0 <= v < limit_s:  # NaN and inf too
                 raise InputError(f"calibration {name} = {v!r} s must be from 0 to under {limit_s:g} s: "
-                                 f"{why}", f"give {name} in seconds, e.g. {example}")
+                                 f"{why}", f"give {name} in seconds, e.g. {example}"
+                                 f"{_likely_meant(name, v, limit_s)}")
         if not isinstance(self.reference_device, str):
             raise InputError(f"calibration reference_device = {self.reference_device!r} is not text",
                              'name a catalog device as a quoted string, e.g. "h100-sxm"')
@@ -297,11 +298,27 @@ _SECONDS_LIMITS: dict[str, tuple[float, str, str]] = {
     "per_step_overhead_s": (1.0, "0.0045", "the fitted tables hold 0 to 10 ms per forward pass, and a whole decode "
                             "step of a 70B model takes tens of ms: a second or more of overhead per step is "
                             "milliseconds written as seconds"),
-    "per_request_overhead_s": (60.0, "0.005", "tokenizing and scheduling a request take milliseconds (the fitted "
-                               "tables hold 0 to 10 ms); a wait of a minute or more before the first forward is "
-                               "queueing, which --rate models, or milliseconds written as seconds"),
+    "per_request_overhead_s": (1.0, "0.005", "tokenizing and scheduling a request take milliseconds: the fitted "
+                               "tables hold 0, and a fast tokenizer takes 'less than 20 seconds to tokenize a GB of "
+                               "text' (huggingface/tokenizers README), so even a 1M-token prompt (~4 MB) tokenizes in "
+                               "~80 ms; a wait of a second or more before the first forward is queueing, which --rate "
+                               "models, or milliseconds written as seconds"),
 }
-"""ServingCalibration's time fields: (exclusive upper bound in s, an example, why the bound) for the message."""
+"""ServingCalibration's time fields: (exclusive upper bound in s, an example, why the bound) for the message.
+per_request_overhead_s's bound was 60 s, so 20 (meaning 20 ms) loaded and added 20 s to every time-to-first-token."""
+
+_SLIP_UNITS = {"link_step_latency_s": (1e-6, "µs"), "per_step_overhead_s": (1e-3, "ms"),
+               "per_request_overhead_s": (1e-3, "ms")}
+"""The unit each time field is most likely written in when its bound is passed (the scale of its example)."""
+
+
+def _likely_meant(name: str, v: float, limit_s: float) -> str:
+    """' (if v is in ms: write v/1000)' for a value past its bound that the field's usual unit would bring under
+    it; '' where even that is past the bound (or v is negative, NaN or inf)."""
+    scale, word = _SLIP_UNITS[name]
+    if not (v >= limit_s and v * scale < limit_s):  # NaN, inf and negatives: no figure to suggest
+        return ""
+    return f"; if {v:g} is in {word}, write {v * scale:g}"
 
 _COUNT_EXAMPLES = {"max_prefill_chunk_tokens": "8192 (TensorRT-LLM's max_num_tokens default)",
                    "max_batch_size": "2048 (TensorRT-LLM's default)",
@@ -1160,9 +1177,7 @@ def _no_link(spec: AcceleratorSpec, group: int, what: str) -> tuple[str, str]:
     domain = int(spec.scaleup_domain_devices)
     own = "in a spec TOML of your own (--catalog FILE, or --hardware PATH)"
     if spec.scaleup_bandwidth_byte_per_s is None:
-        return (f"{what} over {group} x {spec.name}: its spec lists no link between devices (no "
-                "scaleup_bandwidth_byte_per_s or scaleout_bandwidth_byte_per_s)",
-                f"use --tp 1 --pp 1, or give scaleup_bandwidth_byte_per_s {own}")
+        return comm.no_link_problem(spec, what, group), f"use --tp 1 --pp 1, or give scaleup_bandwidth_byte_per_s {own}"
     return (f"{what} over {group} x {spec.name}: {group} devices span {math.ceil(group / domain)} scale-up domains of "
             f"{domain}, and its spec lists no scale-out bandwidth (scaleout_bandwidth_byte_per_s) to link them",
             f"keep {what} within {domain} devices (one domain), or give scaleout_bandwidth_byte_per_s {own}")

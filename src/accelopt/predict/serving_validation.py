@@ -168,7 +168,8 @@ class ServingValidateResult:
     input_warnings: list[str] = field(default_factory=list)
     """Warnings about the command's inputs that nothing else in the result shows, as the console prints them on
     stderr: a --calibration file's [family.*] tables (serving reads only its [serving.*] tables), a row's config.json
-    keys the predictor does not model."""
+    keys the predictor does not model; from `validate --serving`, first, a hardware cell's spec TOML probed on a busy
+    machine (cli.plan.busy_row_lines)."""
     estimate: bool = True
 
 

@@ -124,6 +124,11 @@ def infer_key_figures(r: Any) -> list[Any]:
     out = [KeyFigure("devices", float(len(r.devices)), "count"),
            KeyFigure("devices ranked" + (" (meet the budget)" if r.latency_budget_s is not None else ""),
                      float(len(r.ranked)), "count")]
+    if r.unranked:  # 'devices ranked 0' alone read as a failure: say why a device has no place (utleft3)
+        from accelopt.predict.inference import not_ranked_why
+
+        out.append(KeyFigure(f"devices not ranked by {r.objective}, {not_ranked_why(r.objective)}",
+                             float(len(r.unranked)), "count"))
     by_name = {d.device: d for d in r.devices}
     for name in r.ranked[:3]:
         p = by_name[name].points[0]

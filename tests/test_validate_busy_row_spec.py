@@ -1,0 +1,44 @@
+"""`validate --inference` / `--serving` on a runs file whose hardware cell names a spec TOML that `probe` measured
+on a busy machine: `plan infer` and `plan serve` warn of such a --hardware spec (its peaks and bandwidth may be low),
+validate used it without a word (utleft3, 2026-12-05). Now the same warning, naming the rows, is on stderr and in the
+JSON input_warnings; a quiet spec gives none."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import busy_node_spec, run_main_expect
+
+BUSY = "other processes used 1.50 cores on average while measuring"
+INFERENCE = ("id,hardware,model,input_size,batch,dtype,metric,published,role,source,note\n"
+             "i1,busy.toml,mobilenet-v2,224,1,fp32,latency_ms,3,test,my bench,\n"
+             "i2,busy.toml,mobilenet-v2,224,8,fp32,latency_ms,9,test,my bench,\n")
+SERVING = ("id,source,engine,hardware,model,tp,pp,weight_dtype,kv_dtype,prompt_len,output_len,batch,metric,"
+           "published,role,note\ns1,my bench,vllm,busy.toml,llama3-8b,1,1,bf16,bf16,1024,256,32,output_tok_s,2500,"
+           "test,\n")
+LINE = {"--inference": "warning: hardware cell of runs 'i1', 'i2': busy-node was probed on a busy machine",
+        "--serving": "warning: hardware cell of run 's1': busy-node was probed on a busy machine"}
+
+
+def _validate(tmp_path: Path, capsys: pytest.CaptureFixture[str], mode: str, busy: bool) -> tuple[dict, str]:
+    (tmp_path / "busy.toml").write_text(busy_node_spec(BUSY if busy else ""), encoding="utf-8")
+    runs = tmp_path / "runs.csv"
+    runs.write_text(INFERENCE if mode == "--inference" else SERVING, encoding="utf-8")
+    out, err = run_main_expect(capsys, "validate", mode, "--runs", str(runs), "--json")
+    return json.loads(out), " ".join(err.split())
+
+
+@pytest.mark.parametrize("mode", ["--inference", "--serving"])
+def test_a_busy_spec_in_a_hardware_cell_is_warned_of(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                     mode: str) -> None:
+    doc, err = _validate(tmp_path, capsys, mode, busy=True)
+    assert f"{LINE[mode]} ({BUSY})" in err
+    assert sum(w.startswith(f"{LINE[mode]} ({BUSY})") for w in doc["input_warnings"]) == 1, doc["input_warnings"]
+
+
+@pytest.mark.parametrize("mode", ["--inference", "--serving"])
+def test_a_quiet_spec_gives_no_such_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str], mode: str) -> None:
+    doc, err = _validate(tmp_path, capsys, mode, busy=False)
+    assert "busy machine" not in err and not any("busy machine" in w for w in doc["input_warnings"])
