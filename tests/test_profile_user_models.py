@@ -281,3 +281,19 @@ def test_an_fp64_model_is_reported_in_fp64_against_the_fp64_peak(models: Path,
     assert result["peak_dtype"] == "fp64" and result["catalog_peak_flop_per_s"] == 3.584e12
     flop_per_s = result["flops_per_step"] / result["step_time"]["median"]
     assert result["mfu_catalog"] == pytest.approx(flop_per_s / 3.584e12, rel=1e-6)
+
+
+def test_an_fp64_workload_on_a_device_without_fp64_is_told_to_give_fp32_weights(
+        models: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """plan of a saved fp64 workload on a device with no fp64 peak (tpu-v5e lists bf16 and int8) exits 2; its fix
+    said only `accelopt profile --dtype bf16 --save-workload`, which runs an fp64 model as it is (autocast casts no
+    fp64 tensor; profile warns '--dtype bf16 was not applied') and saves fp64 again. The fix names the weights."""
+    saved = tmp_path / "w64.json"
+    code, _, err = run_main(["profile", f"{models}/models.py:small_fp64", "--save-workload", str(saved), *FAST],
+                            capsys)
+    assert code == 0, err
+    code, _, err = run_main(["plan", "--model", str(saved), "--hardware", "tpu-v5e", "--devices", "1"], capsys)
+    assert code == 2, err
+    text = " ".join(err.split())
+    assert "has no peak_flop_per_s.fp64" in text, text
+    assert "with the model's weights in fp32 (leave out its .double())" in text, text
