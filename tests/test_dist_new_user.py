@@ -369,3 +369,23 @@ def test_probe_says_the_collectives_start_on_stderr(monkeypatch: pytest.MonkeyPa
     out, err = capsys.readouterr()
     assert out == "" and "all-reduce, all-gather, reduce-scatter and all-to-all on 2 ranks (gloo" in err, err
     assert "1 KiB to 4 MiB" in err
+
+
+@pytest.mark.parametrize(("batch", "microbatches", "stages"), [(6, 3, 3), (4, 2, 2), (7, 7, 2), (12, 4, 4)])
+def test_the_batch_the_advice_names_gives_larger_micro_batches(batch: int, microbatches: int, stages: int) -> None:
+    """Where no count below the failing one suits 1F1B, the advice names a batch and --microbatches {stages}: it
+    named a multiple of 2 x stages, which for a batch of 6 in 3 micro-batches of 2 on 3 stages (a layer failing on 2
+    samples) was 'e.g. --batch-size 6 and --microbatches 3', the run that failed. The batch named now gives each
+    micro-batch a sample more than the failing one at least."""
+    import re
+    from types import SimpleNamespace
+
+    from accelopt.distributed.partition import _larger_microbatch_fix
+
+    bundle = SimpleNamespace(batch_size=batch, meta={}, name="m")
+    fix = _larger_microbatch_fix(bundle, microbatches, stages, "1f1b")
+    named = re.search(r"--batch-size (\d+)\) and --microbatches (\d+)", fix)
+    assert named, fix
+    new_batch, count = int(named[1]), int(named[2])
+    assert count >= stages and new_batch % count == 0, fix
+    assert new_batch // count > batch // microbatches, fix

@@ -92,3 +92,23 @@ def test_dropped_zero3_is_never_better_than_zero0(model: str, device: str, stack
         assert _key(alt, i, 3) not in kept
         assert pred.terms["step_time_s"][i] >= zero0.terms["step_time_s"][i]
         assert pred.terms["mem_total_bytes"][i] >= zero0.terms["mem_total_bytes"][i]
+
+
+def test_a_profiled_workload_over_one_device_is_listed_at_zero_0_alone(
+        tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan --model W.json` (a profiled workload, data parallel x ZeRO) listed ZeRO 0, 1, 2 and 3 at dp 1 as four
+    rows of the same step time and memory: over one rank they shard nothing (as the search's rows above). dp 2 keeps
+    its four (ZeRO shards over two ranks)."""
+    from pathlib import Path
+
+    gemm = {"name": "fc1", "kind": "matmul", "flops": 2 * 64 * 256 * 256, "bytes_read": 2 * (64 * 256 + 256 * 256),
+            "bytes_written": 2 * 64 * 256, "dtype": "bf16", "gemm": {"m": 64, "n": 256, "k": 256}}
+    doc = {"name": "one-gemm", "meta": {"batch_size": 8, "mode": "train", "dtype": "bf16", "params": 65536},
+           "ops": [gemm, {**gemm, "name": "fc1.bwd", "phase": "backward", "count": 2}]}
+    path = Path(str(tmp_path)) / "w.json"
+    path.write_text(json.dumps(doc))
+    code, out, err = run_main(["plan", "--model", str(path), "--hardware", "h100-sxm", "--devices", "1,2", "--json"],
+                              capsys)
+    assert code == 0, err
+    rows = sorted((r["dp"], r["zero"]) for r in json.loads(out)["layouts"])
+    assert rows == [(1, 0), (2, 0), (2, 1), (2, 2), (2, 3)], rows

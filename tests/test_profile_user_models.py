@@ -312,3 +312,19 @@ def test_a_gpus_fp64_vector_roof_is_said_to_be_the_default_used() -> None:
     bf16 = ceilings_from_spec(h100, "bf16", "catalog h100-sxm")
     assert bf16 is not None and (bf16.vector_peak_flop_per_s, bf16.vector_peak_label) == (h100.peak("fp32"),
                                                                                           "fp32 vector")
+
+
+def test_an_fp64_workload_on_a_device_without_fp64_is_told_to_give_fp32_weights(
+        models: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """plan of a saved fp64 workload on a device with no fp64 peak (tpu-v5e lists bf16 and int8) exits 2; its fix
+    said only `accelopt profile --dtype bf16 --save-workload`, which runs an fp64 model as it is (autocast casts no
+    fp64 tensor; profile warns '--dtype bf16 was not applied') and saves fp64 again. The fix names the weights."""
+    saved = tmp_path / "w64.json"
+    code, _, err = run_main(["profile", f"{models}/models.py:small_fp64", "--save-workload", str(saved), *FAST],
+                            capsys)
+    assert code == 0, err
+    code, _, err = run_main(["plan", "--model", str(saved), "--hardware", "tpu-v5e", "--devices", "1"], capsys)
+    assert code == 2, err
+    text = " ".join(err.split())
+    assert "has no peak_flop_per_s.fp64" in text, text
+    assert "with the model's weights in fp32 (leave out its .double())" in text, text

@@ -612,6 +612,10 @@ def _run_workload(opts: PlanOptions) -> None:
     measured = _measured(opts.collectives)
     dp: np.ndarray = np.repeat(np.asarray(counts, dtype=np.int64), 4)
     zero = np.tile(np.arange(4), len(counts))
+    # ZeRO 1-3 over one rank shard nothing: ZeRO 0's layout, predicted the same (the search drops them too,
+    # search._zero_shards_nothing); `plan --model W.json --devices 1` listed four equal rows
+    one_rank = (dp == 1) & (zero > 0)
+    dp, zero = dp[~one_rank], zero[~one_rank]
     cals = load_calibrations(opts.calibration)
     rows: list[WorkloadLayoutRow] = []
     assumed: dict[str, list[Any]] = {}

@@ -146,9 +146,12 @@ def _larger_microbatch_fix(bundle: Any, microbatches: int, stages: int | None, s
                 f"{stages} stages)")
     gpipe = f", or --schedule gpipe --microbatches {fewer[0]} (GPipe takes fewer micro-batches than stages)" \
         if fewer else ""
+    # one sample more a micro-batch than the one that failed, one micro-batch a stage: a batch of 6 in 3 micro-batches
+    # of 2 was told 'a multiple of 6 (e.g. --batch-size 6) and --microbatches 3' (2 x stages), the run that failed
+    larger = batch // microbatches + 1
     return (f"no count below {microbatches} divides the batch {batch} and gives the 1F1B schedule one micro-batch "
-            f"per stage ({stages} stages; {why}): {batch_multiple_fix(bundle, 2 * stages)} and --microbatches "
-            f"{stages} ({stages} micro-batches of 2 or more samples){gpipe}")
+            f"per stage ({stages} stages; {why}): {batch_multiple_fix(bundle, larger * stages)} and --microbatches "
+            f"{stages} ({stages} micro-batches of {larger} or more samples){gpipe}")
 
 
 def _checked_loss(bundle: Any) -> Any:

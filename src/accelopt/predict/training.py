@@ -1857,11 +1857,14 @@ def evaluate_workload(workload: Any, spec: AcceleratorSpec, dp: Arr, zero: Arr, 
     dtype, _ = workload_dtype(workload)
     peak = spec.peak(dtype)
     if peak is None:  # never another dtype's peak in its place (an fp32 step is not a bf16 step)
+        # An fp64 step is a model whose weights are all fp64 (.double(), capture.step_dtype): profile runs it as it
+        # is whatever --dtype says (autocast casts no fp64 tensor), so `--dtype bf16` alone captures fp64 again.
+        weights = " with the model's weights in fp32 (leave out its .double())" if dtype == "fp64" else ""
         raise InputError(f"device {spec.name!r} has no peak_flop_per_s.{dtype} in its spec, and workload "
                          f"{workload.name!r} runs in {dtype}",
                          f"capture the workload in a dtype the device lists ({', '.join(spec.peak_flop_per_s)}), "
-                         f"e.g. `accelopt profile --dtype bf16 --save-workload`, or give peak_flop_per_s.{dtype} "
-                         "with its source in a --hardware spec TOML")
+                         f"e.g. `accelopt profile --dtype bf16 --save-workload`{weights}, or give "
+                         f"peak_flop_per_s.{dtype} with its source in a --hardware spec TOML")
     dev = Device(peak_flop_per_s=peak, bw_byte_per_s=spec.memory_bandwidth_byte_per_s, cal=cal)
     t_ops = {"forward": 0.0, "backward": 0.0, "optimizer": 0.0}
     flops = 0.0
