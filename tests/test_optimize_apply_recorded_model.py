@@ -286,3 +286,30 @@ def test_a_version_1_recipe_still_applies_and_says_its_data_files_go_unchecked(
     code, stdout, err = run_main(["optimize", "--apply", str(out), "--json", *FAST], capsys)
     assert code == 0, err
     assert any("the recipe is of version 1" in n and "not checked" in n for n in json.loads(stdout)["notes"])
+
+
+def test_a_data_file_read_by_a_relative_path_from_another_folder_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """review s31 rvfair: a factory reading open('data.csv') recorded the save folder's CSV; --apply without MODEL run
+    from another folder rebuilt the model on that folder's data.csv and said the recorded one 'unchanged too'. The
+    files the rebuilt model's code reads must be the recorded ones: exit 2 naming the other file and the fix."""
+    saved_in, other = tmp_path / "a", tmp_path / "b"
+    saved_in.mkdir()
+    other.mkdir()
+    model = saved_in / "csv_model.py"
+    model.write_text(CSV_MODEL_FILE.replace('Path(__file__).with_name("data.csv")', '"data.csv"'))
+    _write_csv(saved_in / "data.csv")
+    _write_csv(other / "data.csv", scale=3.0)
+    out = tmp_path / "out"
+    monkeypatch.chdir(saved_in)
+    code, _, err = run_main(["optimize", f"{model}:build", "--only", "prune-unstructured", "--quality-tolerance",
+                             "100", "--save", str(out), "--json", *FAST], capsys)
+    assert code == 0, err
+    code, _, err = run_main(["optimize", "--apply", str(out), "--json", *FAST], capsys)
+    assert code == 0, err  # the folder it was saved in: the recorded file
+    monkeypatch.chdir(other)
+    code, stdout, err = run_main(["optimize", "--apply", str(out), *FAST], capsys)
+    flat = " ".join(err.split())
+    assert code == 2 and stdout == "", flat
+    assert f"now read '{(other / 'data.csv').resolve()}', which the run that saved the recipe did not read" in flat
+    assert "fix: run --apply from the folder" in flat, flat

@@ -289,6 +289,7 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
     from accelopt.errors import AcceloptError, InputError
     from accelopt.optimize.recipe import (
         FilesRead,
+        check_inputs_read,
         check_save_dir,
         check_save_free,
         cut_short,
@@ -304,10 +305,11 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
 
         for note in recipe.notes:
             make_console(stderr=True).print(plain(f"warning: {note}", "yellow"))
-    other_model, typed_shape = None, None
+    other_model, typed_shape, recorded = None, None, None
     if recipe is not None:  # the recipe fixes mode and dtype
         _check_recipe_agrees(o, recipe)
         o.mode, o.dtype = recipe.mode, recipe.dtype
+        recorded = recipe.source if o.model is None else None  # MODEL left out: the recipe's model is rebuilt
         other_model, typed_shape = _use_recorded_model(o, recipe)
     _check_unused(o)
     if o.save:
@@ -333,7 +335,8 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
     source = _source(o) if o.save else None
     # --save: the other files the model's code reads (a CSV its factory loads) are recorded too, hashed as the
     # factory read them (those first read while measuring: as they are when the run ends); --apply refuses a changed one
-    reads = FilesRead() if o.save else contextlib.nullcontext()
+    # --apply without MODEL: the files the rebuilt model's code reads are the recorded ones (check_inputs_read)
+    reads = FilesRead() if o.save or recorded is not None else contextlib.nullcontext()
     read_before: dict[str, str] = {}
     with (out_of_memory_as_error(oom_what(o.model, o.batch_size, o.seq_len), o.device, oom_fix(o.model)),
           contextlib.redirect_stdout(sys.stderr), reads):
@@ -341,6 +344,8 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
             bundle = _bundle(o)
         except InputError as e:
             raise _recorded_flags_named(e, o, typed_shape) from None
+        if isinstance(reads, FilesRead) and recorded is not None:
+            check_inputs_read(recorded, reads.paths(skip=[recorded.file] if recorded.file else []), o.apply or "")
         if isinstance(reads, FilesRead) and source is not None:
             read_before = reads.inputs(skip=[source.file] if source.file else [])
         first_notes = _warn_config_notes(o, bundle)  # before minutes of measuring a model the file did not describe
