@@ -313,3 +313,27 @@ def test_a_data_file_read_by_a_relative_path_from_another_folder_is_refused(
     assert code == 2 and stdout == "", flat
     assert f"now read '{(other / 'data.csv').resolve()}', which the run that saved the recipe did not read" in flat
     assert "fix: run --apply from the folder" in flat, flat
+
+
+def test_a_data_file_the_factory_read_is_hashed_once_at_save(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """review s31 rvfair: --save hashed each file the factory read after the load, and again at the end of the run
+    only to drop the second digest (the first is the one recorded): a multi-GB dataset was read twice more, not
+    once."""
+    from accelopt.optimize import recipe as recipe_module
+
+    model, data = tmp_path / "csv_model.py", tmp_path / "data.csv"
+    model.write_text(CSV_MODEL_FILE)
+    _write_csv(data)
+    hashed: list[str] = []
+    real = recipe_module._sha256
+
+    def counted(path: Path) -> str:
+        hashed.append(str(Path(path).resolve()))
+        return real(path)
+
+    monkeypatch.setattr(recipe_module, "_sha256", counted)
+    code, _, err = run_main(["optimize", f"{model}:build", "--only", "prune-unstructured", "--quality-tolerance",
+                             "100", "--save", str(tmp_path / "out"), "--json", *FAST], capsys)
+    assert code == 0, err
+    assert hashed.count(str(data.resolve())) == 1, hashed

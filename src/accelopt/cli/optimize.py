@@ -358,8 +358,9 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
         with host_memory_capped(o.device):  # a step outgrowing the host fails at the allocation, not by OOM kill
             result, variants = run_optimize(bundle, opts)
         if isinstance(reads, FilesRead) and source is not None:
+            # those hashed after the load are not hashed again (a multi-GB dataset read once more, not twice)
             source = dataclasses.replace(source, inputs={
-                **reads.inputs(skip=[source.file] if source.file else []), **read_before})
+                **read_before, **reads.inputs(skip=[*read_before, *([source.file] if source.file else [])])})
     result.notes[:0] = [*(recipe.notes if recipe is not None else []), *first_notes]  # first: tables, JSON, HTML
     if other_model is not None:
         result.notes.append(other_model)
