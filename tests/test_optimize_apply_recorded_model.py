@@ -337,3 +337,26 @@ def test_a_data_file_the_factory_read_is_hashed_once_at_save(
                              "100", "--save", str(tmp_path / "out"), "--json", *FAST], capsys)
     assert code == 0, err
     assert hashed.count(str(data.resolve())) == 1, hashed
+
+
+def test_the_note_of_many_data_files_names_a_few_and_counts_the_rest(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """review s31 rvfair: the --apply note listed every recorded data file ('the 1 other file(s) its code read
+    unchanged too (a, b, ...)'): an image folder read file by file made a note of thousands of paths. It names the
+    first 3 and counts the others."""
+    model = tmp_path / "csv_model.py"
+    model.write_text(CSV_MODEL_FILE.replace(
+        'rows = list(csv.reader(open(Path(__file__).with_name("data.csv"))))',
+        'rows = [r for i in range(6) for r in csv.reader(open(Path(__file__).with_name(f"data{i}.csv")))][:16]'))
+    for i in range(6):
+        _write_csv(tmp_path / f"data{i}.csv")
+    out = tmp_path / "out"
+    code, _, err = run_main(["optimize", f"{model}:build", "--only", "prune-unstructured", "--quality-tolerance",
+                             "100", "--save", str(out), "--json", *FAST], capsys)
+    assert code == 0, err
+    assert len(json.loads((out / "recipe.json").read_text())["model_source"]["inputs"]) == 6
+    code, stdout, err = run_main(["optimize", "--apply", str(out), "--json", *FAST], capsys)
+    assert code == 0, err
+    note = next(n for n in json.loads(stdout)["notes"] if "other file(s) its code read" in n)
+    assert "the 6 other file(s) its code read unchanged too" in note and "and 3 more" in note, note
+    assert str((tmp_path / "data0.csv").resolve()) in note and str((tmp_path / "data5.csv").resolve()) not in note

@@ -191,7 +191,7 @@ def _use_recorded_model(o: OptimizeOptions, recipe: Any) -> tuple[str | None, di
     input shape than the recipe's, unsaid). With MODEL and a recipe recording another: a plain-text warning on stderr
     naming both, returned for the notes; the recorded shape is not carried over (it belongs to the other model). The
     typed flags are returned for the note that says which shape ran."""
-    from accelopt.optimize.recipe import recorded_model
+    from accelopt.optimize.recipe import few_named, recorded_model
 
     assert o.apply is not None
     typed = {"size": o.size, "batch_size": o.batch_size, "seq_len": o.seq_len}
@@ -204,7 +204,7 @@ def _use_recorded_model(o: OptimizeOptions, recipe: Any) -> tuple[str | None, di
         return (f"MODEL left out: the model the recipe records, {src.model}"
                 + (f" with {' '.join(taken)} as recorded" if taken else "")
                 + (f" ({src.file} unchanged since the recipe was saved: the same sha256)" if src.sha256 else "")
-                + (f"; the {len(src.inputs)} other file(s) its code read unchanged too ({', '.join(src.inputs)})"
+                + (f"; the {len(src.inputs)} other file(s) its code read unchanged too ({few_named(src.inputs)})"
                    if src.inputs else "")), typed
     if recipe.source is None:
         return None, None

@@ -272,6 +272,14 @@ def _check_inputs(src: ModelSource, path: str) -> None:
                              "changed since the recipe was saved (its sha256 differs from the recorded one)", fix)
 
 
+def few_named(names: Iterable[str], most: int = 3) -> str:
+    """'a, b, c and 4 more': a note or error naming recorded data files (an image folder read file by file records
+    thousands) names the first `most`."""
+    listed = list(names)
+    more = len(listed) - most
+    return ", ".join(listed[:most]) + (f" and {more} more" if more > 0 else "")
+
+
 def check_inputs_read(src: ModelSource, read: Iterable[str], path: str) -> None:
     """--apply without MODEL: each data file the model's code read while it was rebuilt (`read`, FilesRead.paths) is
     one model_source.inputs records. A relative path in the model's code (open('data.csv')) reads the working
@@ -281,9 +289,9 @@ def check_inputs_read(src: ModelSource, read: Iterable[str], path: str) -> None:
         return
     other = [name for name in read if name not in src.inputs]
     if other:
-        raise InputError(f"recipe {path!r} was made on {src.model}, whose code now read {', '.join(map(repr, other))}"
+        raise InputError(f"recipe {path!r} was made on {src.model}, whose code now read {few_named(map(repr, other))}"
                          f", which the run that saved the recipe did not read (it read "
-                         f"{', '.join(map(repr, src.inputs)) or 'no data file'}): a relative path in the model's "
+                         f"{few_named(map(repr, src.inputs)) or 'no data file'}): a relative path in the model's "
                          "code reads the working directory's file",
                          f"run --apply from the folder `accelopt optimize --save` ran in, pass MODEL to apply the "
                          f"recipe to the files as they are now (accelopt optimize --apply {path} {src.model}), or "
