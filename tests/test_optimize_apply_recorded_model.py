@@ -286,3 +286,77 @@ def test_a_version_1_recipe_still_applies_and_says_its_data_files_go_unchecked(
     code, stdout, err = run_main(["optimize", "--apply", str(out), "--json", *FAST], capsys)
     assert code == 0, err
     assert any("the recipe is of version 1" in n and "not checked" in n for n in json.loads(stdout)["notes"])
+
+
+def test_a_data_file_read_by_a_relative_path_from_another_folder_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """review s31 rvfair: a factory reading open('data.csv') recorded the save folder's CSV; --apply without MODEL run
+    from another folder rebuilt the model on that folder's data.csv and said the recorded one 'unchanged too'. The
+    files the rebuilt model's code reads must be the recorded ones: exit 2 naming the other file and the fix."""
+    saved_in, other = tmp_path / "a", tmp_path / "b"
+    saved_in.mkdir()
+    other.mkdir()
+    model = saved_in / "csv_model.py"
+    model.write_text(CSV_MODEL_FILE.replace('Path(__file__).with_name("data.csv")', '"data.csv"'))
+    _write_csv(saved_in / "data.csv")
+    _write_csv(other / "data.csv", scale=3.0)
+    out = tmp_path / "out"
+    monkeypatch.chdir(saved_in)
+    code, _, err = run_main(["optimize", f"{model}:build", "--only", "prune-unstructured", "--quality-tolerance",
+                             "100", "--save", str(out), "--json", *FAST], capsys)
+    assert code == 0, err
+    code, _, err = run_main(["optimize", "--apply", str(out), "--json", *FAST], capsys)
+    assert code == 0, err  # the folder it was saved in: the recorded file
+    monkeypatch.chdir(other)
+    code, stdout, err = run_main(["optimize", "--apply", str(out), *FAST], capsys)
+    flat = " ".join(err.split())
+    assert code == 2 and stdout == "", flat
+    assert f"now read '{(other / 'data.csv').resolve()}', which the run that saved the recipe did not read" in flat
+    assert "fix: run --apply from the folder" in flat, flat
+
+
+def test_a_data_file_the_factory_read_is_hashed_once_at_save(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """review s31 rvfair: --save hashed each file the factory read after the load, and again at the end of the run
+    only to drop the second digest (the first is the one recorded): a multi-GB dataset was read twice more, not
+    once."""
+    from accelopt.optimize import recipe as recipe_module
+
+    model, data = tmp_path / "csv_model.py", tmp_path / "data.csv"
+    model.write_text(CSV_MODEL_FILE)
+    _write_csv(data)
+    hashed: list[str] = []
+    real = recipe_module._sha256
+
+    def counted(path: Path) -> str:
+        hashed.append(str(Path(path).resolve()))
+        return real(path)
+
+    monkeypatch.setattr(recipe_module, "_sha256", counted)
+    code, _, err = run_main(["optimize", f"{model}:build", "--only", "prune-unstructured", "--quality-tolerance",
+                             "100", "--save", str(tmp_path / "out"), "--json", *FAST], capsys)
+    assert code == 0, err
+    assert hashed.count(str(data.resolve())) == 1, hashed
+
+
+def test_the_note_of_many_data_files_names_a_few_and_counts_the_rest(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """review s31 rvfair: the --apply note listed every recorded data file ('the 1 other file(s) its code read
+    unchanged too (a, b, ...)'): an image folder read file by file made a note of thousands of paths. It names the
+    first 3 and counts the others."""
+    model = tmp_path / "csv_model.py"
+    model.write_text(CSV_MODEL_FILE.replace(
+        'rows = list(csv.reader(open(Path(__file__).with_name("data.csv"))))',
+        'rows = [r for i in range(6) for r in csv.reader(open(Path(__file__).with_name(f"data{i}.csv")))][:16]'))
+    for i in range(6):
+        _write_csv(tmp_path / f"data{i}.csv")
+    out = tmp_path / "out"
+    code, _, err = run_main(["optimize", f"{model}:build", "--only", "prune-unstructured", "--quality-tolerance",
+                             "100", "--save", str(out), "--json", *FAST], capsys)
+    assert code == 0, err
+    assert len(json.loads((out / "recipe.json").read_text())["model_source"]["inputs"]) == 6
+    code, stdout, err = run_main(["optimize", "--apply", str(out), "--json", *FAST], capsys)
+    assert code == 0, err
+    note = next(n for n in json.loads(stdout)["notes"] if "other file(s) its code read" in n)
+    assert "the 6 other file(s) its code read unchanged too" in note and "and 3 more" in note, note
+    assert str((tmp_path / "data0.csv").resolve()) in note and str((tmp_path / "data5.csv").resolve()) not in note

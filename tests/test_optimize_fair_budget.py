@@ -93,3 +93,25 @@ def test_the_table_the_notes_and_the_json_say_which_baseline(result: Any) -> Non
     row = next(v for v in doc["variants"] if v["name"] == CHAIN)
     assert row["quality"]["same_budget_baseline"] == pytest.approx(q.same_budget_baseline)
     assert row["quality"]["own_train_steps"] == FINETUNE
+
+
+def test_a_variant_whose_own_loss_is_not_finite_is_not_said_to_have_a_failed_baseline(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """review s31 rvfair: a fine-tuned variant whose own training loss went NaN was never compared (no baseline was
+    trained as long for it), yet its note said 'the baseline trained as long gave no finite loss'."""
+    from accelopt.optimize import runner
+
+    real = runner._train_for_quality
+
+    def nan_for_the_variant(v: Any, bundle: Any, target: Any, steps: int) -> bool:
+        return real(v, bundle, target, steps) and v.technique == "baseline"
+
+    monkeypatch.setattr(runner, "_train_for_quality", nan_for_the_variant)
+    opts = RunOptions(mode="train", recipe=[("prune-structured", {"finetune_steps": 4})], rounds=1, block_s=0.01,
+                      warmup=0, quality_steps=2, profile_bounds=False, combinations=0, progress=lambda msg: None)
+    res, _ = run_optimize(_untrained(), opts)
+    pruned = next(r for r in res.variants if r.name == "prune-structured")
+    assert pruned.quality is not None and pruned.quality.finite is False
+    said = " ".join(n for n in pruned.notes if n.startswith("quality: the variant trained"))
+    assert "the baseline trained as long gave no finite" not in said, said
+    assert "not finite" in said and "no baseline was trained as long" in said, said

@@ -191,7 +191,7 @@ def _use_recorded_model(o: OptimizeOptions, recipe: Any) -> tuple[str | None, di
     input shape than the recipe's, unsaid). With MODEL and a recipe recording another: a plain-text warning on stderr
     naming both, returned for the notes; the recorded shape is not carried over (it belongs to the other model). The
     typed flags are returned for the note that says which shape ran."""
-    from accelopt.optimize.recipe import recorded_model
+    from accelopt.optimize.recipe import few_named, recorded_model
 
     assert o.apply is not None
     typed = {"size": o.size, "batch_size": o.batch_size, "seq_len": o.seq_len}
@@ -204,7 +204,7 @@ def _use_recorded_model(o: OptimizeOptions, recipe: Any) -> tuple[str | None, di
         return (f"MODEL left out: the model the recipe records, {src.model}"
                 + (f" with {' '.join(taken)} as recorded" if taken else "")
                 + (f" ({src.file} unchanged since the recipe was saved: the same sha256)" if src.sha256 else "")
-                + (f"; the {len(src.inputs)} other file(s) its code read unchanged too ({', '.join(src.inputs)})"
+                + (f"; the {len(src.inputs)} other file(s) its code read unchanged too ({few_named(src.inputs)})"
                    if src.inputs else "")), typed
     if recipe.source is None:
         return None, None
@@ -289,6 +289,7 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
     from accelopt.errors import AcceloptError, InputError
     from accelopt.optimize.recipe import (
         FilesRead,
+        check_inputs_read,
         check_save_dir,
         check_save_free,
         cut_short,
@@ -304,10 +305,11 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
 
         for note in recipe.notes:
             make_console(stderr=True).print(plain(f"warning: {note}", "yellow"))
-    other_model, typed_shape = None, None
+    other_model, typed_shape, recorded = None, None, None
     if recipe is not None:  # the recipe fixes mode and dtype
         _check_recipe_agrees(o, recipe)
         o.mode, o.dtype = recipe.mode, recipe.dtype
+        recorded = recipe.source if o.model is None else None  # MODEL left out: the recipe's model is rebuilt
         other_model, typed_shape = _use_recorded_model(o, recipe)
     _check_unused(o)
     if o.save:
@@ -333,7 +335,8 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
     source = _source(o) if o.save else None
     # --save: the other files the model's code reads (a CSV its factory loads) are recorded too, hashed as the
     # factory read them (those first read while measuring: as they are when the run ends); --apply refuses a changed one
-    reads = FilesRead() if o.save else contextlib.nullcontext()
+    # --apply without MODEL: the files the rebuilt model's code reads are the recorded ones (check_inputs_read)
+    reads = FilesRead() if o.save or recorded is not None else contextlib.nullcontext()
     read_before: dict[str, str] = {}
     with (out_of_memory_as_error(oom_what(o.model, o.batch_size, o.seq_len), o.device, oom_fix(o.model)),
           contextlib.redirect_stdout(sys.stderr), reads):
@@ -341,6 +344,8 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
             bundle = _bundle(o)
         except InputError as e:
             raise _recorded_flags_named(e, o, typed_shape) from None
+        if isinstance(reads, FilesRead) and recorded is not None:
+            check_inputs_read(recorded, reads.paths(skip=[recorded.file] if recorded.file else []), o.apply or "")
         if isinstance(reads, FilesRead) and source is not None:
             read_before = reads.inputs(skip=[source.file] if source.file else [])
         first_notes = _warn_config_notes(o, bundle)  # before minutes of measuring a model the file did not describe
@@ -353,8 +358,9 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
         with host_memory_capped(o.device):  # a step outgrowing the host fails at the allocation, not by OOM kill
             result, variants = run_optimize(bundle, opts)
         if isinstance(reads, FilesRead) and source is not None:
+            # those hashed after the load are not hashed again (a multi-GB dataset read once more, not twice)
             source = dataclasses.replace(source, inputs={
-                **reads.inputs(skip=[source.file] if source.file else []), **read_before})
+                **read_before, **reads.inputs(skip=[*read_before, *([source.file] if source.file else [])])})
     result.notes[:0] = [*(recipe.notes if recipe is not None else []), *first_notes]  # first: tables, JSON, HTML
     if other_model is not None:
         result.notes.append(other_model)

@@ -169,18 +169,24 @@ class FilesRead:
     def __exit__(self, *exc: object) -> None:
         _RECORDERS.remove(self)
 
+    def paths(self, skip: Iterable[str | Path] = ()) -> list[str]:
+        """The absolute path of each file read and not left out (see the class), in the order first read."""
+        written = {_absolute(n) for n in self.written}
+        left_out = {_absolute(s) for s in skip} | written
+        out: dict[str, None] = {}
+        for name in list(self.read):
+            path = _absolute(name)
+            if path not in left_out and path not in out and _an_input(path):
+                out[path] = None
+        return list(out)
+
     def inputs(self, skip: Iterable[str | Path] = ()) -> dict[str, str]:
         """Absolute path -> sha256 of each file read and not left out (see the class), in the order first read."""
         paused = list(_RECORDERS)  # hashing opens the files: not recorded as the model's reads
         _RECORDERS.clear()
         try:
-            written = {_absolute(n) for n in self.written}
-            left_out = {_absolute(s) for s in skip} | written
             out: dict[str, str] = {}
-            for name in list(self.read):
-                path = _absolute(name)
-                if path in left_out or path in out or not _an_input(path):
-                    continue
+            for path in self.paths(skip):
                 try:
                     out[path] = _sha256(Path(path))
                 except OSError:  # unreadable now (gone, a FIFO): nothing to check it against later
@@ -264,6 +270,32 @@ def _check_inputs(src: ModelSource, path: str) -> None:
         if _sha256(f) != digest:
             raise InputError(f"recipe {path!r} was made on {src.model}, whose code read {name!r}, and that file "
                              "changed since the recipe was saved (its sha256 differs from the recorded one)", fix)
+
+
+def few_named(names: Iterable[str], most: int = 3) -> str:
+    """'a, b, c and 4 more': a note or error naming recorded data files (an image folder read file by file records
+    thousands) names the first `most`."""
+    listed = list(names)
+    more = len(listed) - most
+    return ", ".join(listed[:most]) + (f" and {more} more" if more > 0 else "")
+
+
+def check_inputs_read(src: ModelSource, read: Iterable[str], path: str) -> None:
+    """--apply without MODEL: each data file the model's code read while it was rebuilt (`read`, FilesRead.paths) is
+    one model_source.inputs records. A relative path in the model's code (open('data.csv')) reads the working
+    directory's file: --apply run from another folder rebuilt the model on another file while the recorded one,
+    unchanged, was said to be (review s31 rvfair)."""
+    if src.inputs is None:  # a version 1 recipe recorded none: said in its notes
+        return
+    other = [name for name in read if name not in src.inputs]
+    if other:
+        raise InputError(f"recipe {path!r} was made on {src.model}, whose code now read {few_named(map(repr, other))}"
+                         f", which the run that saved the recipe did not read (it read "
+                         f"{few_named(map(repr, src.inputs)) or 'no data file'}): a relative path in the model's "
+                         "code reads the working directory's file",
+                         f"run --apply from the folder `accelopt optimize --save` ran in, pass MODEL to apply the "
+                         f"recipe to the files as they are now (accelopt optimize --apply {path} {src.model}), or "
+                         "rerun `accelopt optimize --save` for a new recipe")
 
 
 def _defines(file: Path, func: str) -> bool:

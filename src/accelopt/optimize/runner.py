@@ -1284,6 +1284,10 @@ class _Run:
     def _same_budget_note(self, q: Quality) -> str:
         """What the variant's quality change is measured against, when it trained steps of its own."""
         steps = q.own_train_steps + q.train_steps
+        if not q.finite or q.value is None:  # same_budget_baseline was not run: nothing to compare with
+            return (f"quality: the variant trained {q.own_train_steps} steps in its making and {q.train_steps} "
+                    f"quality steps ({steps} in all); its {q.metric} or training loss is not finite, so no baseline "
+                    "was trained as long to compare it with")
         if q.same_budget_baseline is None:
             return (f"quality: the variant trained {q.own_train_steps} steps in its making and {q.train_steps} "
                     f"quality steps ({steps} in all) against the baseline row's {q.train_steps}; the baseline "
