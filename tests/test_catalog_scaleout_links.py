@@ -39,8 +39,8 @@ def test_scale_out_figure_is_the_sources(device: str, want: float) -> None:
 @pytest.mark.parametrize("device", ["mi300x", "v100-sxm"])
 def test_plan_past_one_node_prints_no_scale_out_default(device: str, capsys: pytest.CaptureFixture[str]) -> None:
     # 64 devices = 8 nodes of 8: the data-parallel all-reduce crosses nodes on the cited network, not the default
-    code, out, err = run_main(["plan", "--model", "gpt3-1.3b", "--hardware", device, "--devices", "64", "--dtype", "fp16",
-                               "--top", "1", "--json"], capsys)
+    code, out, err = run_main(["plan", "--model", "gpt3-1.3b", "--hardware", device, "--devices", "64",
+                               "--dtype", "fp16", "--top", "1", "--json"], capsys)
     assert code == 0, err
     assumed = json.loads(out)["assumed"].get(device, [])
     assert "scaleout_bandwidth_byte_per_s" not in {a["field"] for a in assumed}, assumed
