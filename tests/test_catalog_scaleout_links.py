@@ -7,6 +7,9 @@ Each figure below is worked by hand from its source, in the catalog's convention
 - MI300X: Microsoft Azure, 'ND MI300X v5-series' (MicrosoftDocs/azure-docs
   articles/virtual-machines/sizes/gpu-accelerated/nd-mi300x-v5-series.md at 0f100e6bcc4c4dd98efb1c26cbe3b6122bbcf264):
   'Infiniband: Supported, GPUDirect RDMA, 8x400 Gigabit NDR', Standard_ND96isr_MI300X_v5 with '8 MI300X'.
+- MI355X: ROCm documentation, 'SGLang distributed inference with MoRI' (2026-01-29): 'GPUs 8x AMD Instinct MI355X GPU
+  cards per node', 'Networking: 8x AMD Pensando Pollara 400 AI NICs per node, providing a dedicated 1:1 mapping between
+  GPUs and network interfaces'.
 - V100 SXM2: NVIDIA, 'NVIDIA DGX-1 With Tesla V100 System Architecture' whitepaper: '8 NVIDIA Tesla V100 GPU
   accelerators ... Together with dual-socket Intel Xeon CPUs and four 100 Gb InfiniBand network interface cards'.
 """
@@ -25,6 +28,7 @@ GBIT = 1e9 / 8  # bytes per second in one Gb/s
 # (device, per-device per-direction bytes/s worked from the source quoted in the module docstring)
 CITED = [
     ("mi300x", 8 * 400 * GBIT / 8),  # Azure ND MI300X v5: 8 x 400 Gb/s NDR for 8 MI300X = 50e9 B/s per GPU
+    ("mi355x", 8 * 400 * GBIT / 8),  # AMD's MI355X node: 8 x 400 Gb/s Pollara NICs for 8 MI355X, 1:1 = 50e9 B/s per GPU
     ("v100-sxm", 4 * 100 * GBIT / 8),  # DGX-1 (V100): 4 x 100 Gb/s InfiniBand for 8 V100 = 6.25e9 B/s per GPU
 ]
 
@@ -36,7 +40,7 @@ def test_scale_out_figure_is_the_sources(device: str, want: float) -> None:
     assert spec.sources["scaleout_bandwidth_byte_per_s"]  # cited, shown by `catalog show`
 
 
-@pytest.mark.parametrize("device", ["mi300x", "v100-sxm"])
+@pytest.mark.parametrize("device", ["mi300x", "mi355x", "v100-sxm"])
 def test_plan_past_one_node_prints_no_scale_out_default(device: str, capsys: pytest.CaptureFixture[str]) -> None:
     # 64 devices = 8 nodes of 8: the data-parallel all-reduce crosses nodes on the cited network, not the default
     code, out, err = run_main(["plan", "--model", "gpt3-1.3b", "--hardware", device, "--devices", "64",
