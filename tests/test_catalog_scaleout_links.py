@@ -55,3 +55,9 @@ def test_plan_serve_mi300x_tp16_runs_on_the_cited_network(capsys: pytest.Capture
     code, _, err = run_main(["plan", "serve", "--model", "llama3-8b", "--batch", "1", "--prompt", "128", "--output",
                              "16", "--hardware", "mi300x", "--tp", "16"], capsys)
     assert code == 0, err
+
+
+def test_l40s_scale_out_is_the_g6e_instance_network() -> None:
+    # Amazon EC2 G6e page (as transcribed, catalog source aws-g6e-net): 'g6e.48xlarge | 8 | ... | 400' Gbps: 400 Gb/s
+    # for 8 L40S; the cited figure is half plan's 12.5e9 default, which it replaces
+    assert get_device("l40s").scaleout_bandwidth_byte_per_s == pytest.approx(400 * GBIT / 8, rel=1e-12)
