@@ -40,7 +40,7 @@ def test_scale_out_figure_is_the_sources(device: str, want: float) -> None:
     assert spec.sources["scaleout_bandwidth_byte_per_s"]  # cited, shown by `catalog show`
 
 
-@pytest.mark.parametrize("device", ["mi300x", "mi355x", "v100-sxm"])
+@pytest.mark.parametrize("device", ["mi300x", "mi355x", "v100-sxm", "l40s", "l4"])
 def test_plan_past_one_node_prints_no_scale_out_default(device: str, capsys: pytest.CaptureFixture[str]) -> None:
     # 64 devices = 8 nodes of 8: the data-parallel all-reduce crosses nodes on the cited network, not the default
     code, out, err = run_main(["plan", "--model", "gpt3-1.3b", "--hardware", device, "--devices", "64",
@@ -61,3 +61,9 @@ def test_l40s_scale_out_is_the_g6e_instance_network() -> None:
     # Amazon EC2 G6e page (as transcribed, catalog source aws-g6e-net): 'g6e.48xlarge | 8 | ... | 400' Gbps: 400 Gb/s
     # for 8 L40S; the cited figure is half plan's 12.5e9 default, which it replaces
     assert get_device("l40s").scaleout_bandwidth_byte_per_s == pytest.approx(400 * GBIT / 8, rel=1e-12)
+
+
+def test_l4_scale_out_is_the_g6_instance_network() -> None:
+    # Amazon EC2 G6 page (two transcriptions, catalog source aws-g6-net): 'g6.48xlarge | 8 | ... | 100 Gbps': 100 Gb/s
+    # for 8 L4 = 12.5 Gb/s per GPU
+    assert get_device("l4").scaleout_bandwidth_byte_per_s == pytest.approx(100 * GBIT / 8, rel=1e-12)
