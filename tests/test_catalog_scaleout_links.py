@@ -67,3 +67,8 @@ def test_l4_scale_out_is_the_g6_instance_network() -> None:
     # Amazon EC2 G6 page (two transcriptions, catalog source aws-g6-net): 'g6.48xlarge | 8 | ... | 100 Gbps': 100 Gb/s
     # for 8 L4 = 12.5 Gb/s per GPU
     assert get_device("l4").scaleout_bandwidth_byte_per_s == pytest.approx(100 * GBIT / 8, rel=1e-12)
+
+
+def test_t4_scale_out_is_the_g4dn_metal_network() -> None:
+    # g4dn sizes table (catalog source aws-g4dn-net): 'g4dn.metal | 8 | 96 | 384 | 100 | Yes': 100 Gb/s for 8 T4
+    assert get_device("t4").scaleout_bandwidth_byte_per_s == pytest.approx(100 * GBIT / 8, rel=1e-12)
