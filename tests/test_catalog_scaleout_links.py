@@ -72,3 +72,8 @@ def test_l4_scale_out_is_the_g6_instance_network() -> None:
 def test_t4_scale_out_is_the_g4dn_metal_network() -> None:
     # g4dn sizes table (catalog source aws-g4dn-net): 'g4dn.metal | 8 | 96 | 384 | 100 | Yes': 100 Gb/s for 8 T4
     assert get_device("t4").scaleout_bandwidth_byte_per_s == pytest.approx(100 * GBIT / 8, rel=1e-12)
+
+
+def test_rtx_pro_6000_scale_out_is_the_g7e_network() -> None:
+    # g7e sizes (catalog source aws-g7e-net): 'g7e.48xlarge | 8 | 768 GB | ... | 1600 Gbps': 1600 Gb/s for 8 GPUs
+    assert get_device("rtx-pro-6000-server").scaleout_bandwidth_byte_per_s == pytest.approx(1600 * GBIT / 8, rel=1e-12)
