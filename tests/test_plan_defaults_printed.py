@@ -62,11 +62,12 @@ def test_missing_link_figures_are_printed_and_in_json(capsys: pytest.CaptureFixt
 
 
 def test_scale_out_default_is_reported_by_plan(capsys: pytest.CaptureFixture[str]) -> None:
-    # MI300X lists no scale-out link (GB200's now comes from the DGX GB200 user guide, test_plan_pipeline_overlap)
-    code, out, err = run_main(["plan", "--model", "gpt3-175b", "--hardware", "mi300x", "--devices", "1024",
+    # MI325X lists no scale-out link (GB200's now comes from the DGX GB200 user guide, test_plan_pipeline_overlap;
+    # MI300X's from Azure's ND MI300X v5 page since 2026-12-05, rcatlinks, test_catalog_scaleout_links)
+    code, out, err = run_main(["plan", "--model", "gpt3-175b", "--hardware", "mi325x", "--devices", "1024",
                                "--top", "1", "--json"], capsys)
     assert code == 0, err
-    assumed = json.loads(out)["assumed"]["mi300x"]
+    assumed = json.loads(out)["assumed"]["mi325x"]
     assert {a["field"] for a in assumed} >= {"scaleout_bandwidth_byte_per_s"}
     assert [a["value"] for a in assumed if a["field"] == "scaleout_bandwidth_byte_per_s"] == [12.5e9]
 

@@ -38,13 +38,23 @@ def test_the_named_layout_is_the_fewest_devices_and_runs(capsys: pytest.CaptureF
 
 
 def test_no_layout_over_unlinked_domains_is_named(capsys: pytest.CaptureFixture[str]) -> None:
-    flat = _fix("llama3-405b", "l4", capsys)
+    # on rtx-4090 (8 per PCIe domain, no scale-out figure); the subject was l4 until rcatlinks (2026-12-05) gave l4
+    # the g6.48xlarge network (test_a_linked_l4_is_sent_past_its_server below)
+    flat = _fix("llama3-405b", "rtx-4090", capsys)
     assert "--pp 63" not in flat and "(at --tp" not in flat
-    assert ("(its bf16 weights, 756.0 GiB in all, need at least 38 x l4: no layout within one scale-up domain of 8 "
-            "holds one request, and its spec lists no scale-out bandwidth (scaleout_bandwidth_byte_per_s) to join "
-            "domains)") in flat
-    code, _, err = run_main([*BASE, "-m", "llama3-405b", "--hardware", "l4", "--tp", "8", "--pp", "5"], capsys)
+    assert ("(its bf16 weights, 756.0 GiB in all, need at least 36 x rtx-4090: no layout within one scale-up domain "
+            "of 8 holds one request, and its spec lists no scale-out bandwidth (scaleout_bandwidth_byte_per_s) to "
+            "join domains)") in flat
+    code, _, err = run_main([*BASE, "-m", "llama3-405b", "--hardware", "rtx-4090", "--tp", "8", "--pp", "5"], capsys)
     assert code == 2 and "no scale-out bandwidth" in " ".join(err.split())  # what the old hint led to
+
+
+def test_a_linked_l4_is_sent_past_its_server(capsys: pytest.CaptureFixture[str]) -> None:
+    # l4 lists a scale-out figure since 2026-12-05 (aws-g6-net, 100 Gbps per 8-GPU g6.48xlarge): the fix names a
+    # layout over 5 servers, and that layout runs
+    flat = _fix("llama3-405b", "l4", capsys)
+    assert "(at --tp 8, --pp 5: 40 devices, holds one request)" in flat, flat
+    assert _runs("llama3-405b", "l4", 8, 5, capsys)
 
 
 def test_a_linked_device_keeps_the_given_tp_where_it_is_fewest(capsys: pytest.CaptureFixture[str]) -> None:
