@@ -145,8 +145,9 @@ def test_note_states_the_backend(rid: str) -> None:
 # h100 2.8 -> 2.7, the fc2-bias charge (a larger base step); 2026-12-05 (moeopt): gb300 6.6 -> 6.5, the experts'
 # optimizer step over their expert-data-parallel group (a larger base step); 2026-12-05 (rblackwell): gb300 6.5 -> 7.8,
 # gb200 6.3 -> 8.0, b200 1.0 -> 1.8, mb2604 b200 2.0 -> 3.4, gb300 3.1 -> 3.8, each Blackwell device's fused attention
-# core at its measured cuDNN rate (below the GEMM curve: the windowed layers' skipped tiles are worth more)
-WINDOW_CREDIT = {"mb-gb300-gptoss-120b": 7.8, "mb-gb200-gptoss-120b": 8.0, "mb-b200-gptoss-120b": 1.8,
+# core at its measured cuDNN rate (below the GEMM curve: the windowed layers' skipped tiles are worth more);
+# rcudnn2 (2026-12-05): gb300 7.8 -> 9.7, gb200 8.0 -> 9.9, the 25.11 rows' core at the rates before cuDNN 9.17
+WINDOW_CREDIT = {"mb-gb300-gptoss-120b": 9.7, "mb-gb200-gptoss-120b": 9.9, "mb-b200-gptoss-120b": 1.8,
                  "mb2604-b200-gptoss-120b": 3.4, "mb2604-gb300-gptoss-120b": 3.8, "mb2604-h100-gptoss-120b": 2.7}
 """Step growth, %, were the windowed layers charged as full causal ones (a kernel that does not skip the key tiles
 left of the window): the sliding_window cells blanked. Not the 41-60% misses."""

@@ -46,7 +46,8 @@ def test_unfused_sink_attention_with_recompute_fits_no_row_set() -> None:
     # 2026-12-05 (rblackwell): (-42.5, -47.6, -15.4) -> (-41.3, -47.2, -15.4), the fused attention core at each
     # Blackwell device's measured cuDNN rate and the fp8 re-run (the unfused what-if does not run the fused core)
     # 2026-12-05 (rhopperadopt): H100 -15.4 -> -13.4, the H100 fused core at cuDNN's measured rate and the re-run
-    assert (_err_pct(GB200), _err_pct(B200), _err_pct(H100)) == (-41.3, -47.2, -13.4)  # as committed
+    # rcudnn2 (2026-12-05): GB200 -41.3 -> -40.1, the 25.11 row's core at GB200's rate before cuDNN 9.17
+    assert (_err_pct(GB200), _err_pct(B200), _err_pct(H100)) == (-40.1, -47.2, -13.4)  # as committed
 
 
 def attention_step_s(rid: str, keys_per_query: float | None = None) -> tuple[float, float]:
@@ -85,12 +86,17 @@ def attention_step_s(rid: str, keys_per_query: float | None = None) -> tuple[flo
 # 2026-12-05 (moeopt): B200 gap 1.91 -> 1.90 s, the experts' optimizer step over their expert-data-parallel group
 # 2026-12-05 (rblackwell): GB200 0.40 / 0.03 / 4.39 -> 0.52 / 0.04 / 4.27 s, B200 0.04 / 0.01 / 1.90 -> 0.07 / 0.01 /
 # 1.88 s: the fused cores at the devices' measured cuDNN rates, below the GEMM curve
-@pytest.mark.parametrize(("rid", "full_s", "win_s", "gap_s"), [(GB200, 0.52, 0.04, 4.27), (B200, 0.07, 0.01, 1.88)])
-def test_attention_cores_are_a_small_share(rid: str, full_s: float, win_s: float, gap_s: float) -> None:
+# rcudnn2 (2026-12-05): GB200 0.52 / 0.04 / 4.27 -> 0.65 / 0.04 / 4.14 s, its core at the rate before cuDNN 9.17
+# rcudnn2 (2026-12-05): two key blocks per query (256 keys) were 0.04 s on GB200 as the window's own figure; at the rate
+# before cuDNN 9.17 they are 0.05 s (0.046 against 0.035 s): no longer the same to the quoted digit, so stated apart
+@pytest.mark.parametrize(("rid", "full_s", "win_s", "win256_s", "gap_s"),
+                         [(GB200, 0.65, 0.04, 0.05, 4.14), (B200, 0.07, 0.01, 0.01, 1.88)])
+def test_attention_cores_are_a_small_share(rid: str, full_s: float, win_s: float, win256_s: float,
+                                           gap_s: float) -> None:
     full, win = attention_step_s(rid)
     assert (round(full, 2), round(win, 2)) == (full_s, win_s)
     _, win256 = attention_step_s(rid, 256.0)
-    assert round(win256, 2) == win_s  # launch / memory bound: two key blocks cost the same
+    assert round(win256, 2) == win256_s  # launch / memory bound: two key blocks cost about what the window's do
     r = reproduce(RUNS[rid])
     assert round(r.published_step_s - r.predicted_step_s, 2) == gap_s
     assert full + win256 < gap_s / 4  # half the rate for every core would add less than a quarter of the gap

@@ -48,6 +48,9 @@ FUSED_CELLS = {
     "fp8_recipe": "mxfp8",
     "ep_a2a_overlap": "1",
     "step_s": f"{FUSED_STEP_S}",
+    # rcudnn2 (2026-12-05): the GB300 25.11 row now carries cudnn_before_9_17 (its container's cuDNN 9.13.1.26); the
+    # PR's run names no container before cuDNN 9.17, so its cell stays blank as it was (the core at the 9.18.1 rate)
+    "cudnn_before_9_17": "",
 }  # on the GB300 row: GBS 1280, 64 GPUs, TP 1, PP 1 as the PR's token count
 B200_235B_STEPS_S = (20.1, 16.9)  # PR #1760: B200 Qwen3-235B MXFP8 with and without moe_a2a_overlap + VP
 
