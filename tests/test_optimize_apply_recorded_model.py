@@ -288,6 +288,22 @@ def test_a_version_1_recipe_still_applies_and_says_its_data_files_go_unchecked(
     assert any("the recipe is of version 1" in n and "not checked" in n for n in json.loads(stdout)["notes"])
 
 
+def test_a_version_1_recipe_applied_to_a_given_model_does_not_say_its_data_files_go_unchecked(
+        saved: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    """review s31 rvfair: with MODEL given, --apply checks no recorded file whatever the recipe's version (the model
+    is built from the files as they are now), yet a version 1 recipe printed 'data files ... are not checked against
+    the save run's' as if version 2 would have: the note is said only where --apply rebuilds the recorded model."""
+    model, out = saved
+    recipe = json.loads((out / "recipe.json").read_text())
+    recipe["accelopt_recipe"] = 1
+    del recipe["model_source"]["inputs"]
+    (out / "recipe.json").write_text(json.dumps(recipe))
+    code, stdout, err = run_main(["optimize", "--apply", str(out), f"{model}:build", "--json", *FAST], capsys)
+    assert code == 0, err
+    assert not any("version 1" in n for n in json.loads(stdout)["notes"])
+    assert "version 1" not in err
+
+
 def test_a_data_file_read_by_a_relative_path_from_another_folder_is_refused(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """review s31 rvfair: a factory reading open('data.csv') recorded the save folder's CSV; --apply without MODEL run

@@ -115,3 +115,40 @@ def test_a_variant_whose_own_loss_is_not_finite_is_not_said_to_have_a_failed_bas
     said = " ".join(n for n in pruned.notes if n.startswith("quality: the variant trained"))
     assert "the baseline trained as long gave no finite" not in said, said
     assert "not finite" in said and "no baseline was trained as long" in said, said
+
+
+def _with_dropout_and_shuffled_batches() -> ModelBundle:
+    """_untrained's task with dropout 0.3 between the layers, and batches() shuffled from torch's global RNG."""
+    g = torch.Generator().manual_seed(1)
+    proj = torch.randn(16, 4, generator=g)
+    xs = [torch.randn(32, 16, generator=g) for _ in range(10)]
+    train = [(x, (x @ proj).argmax(dim=1)) for x in xs[:8]]
+    held = [(x, (x @ proj).argmax(dim=1)) for x in xs[8:]]
+
+    def batches() -> Any:
+        return iter([train[i] for i in torch.randperm(len(train)).tolist()])
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(16, 64), nn.ReLU(), nn.Dropout(0.3), nn.Linear(64, 64), nn.ReLU(),
+                          nn.Dropout(0.3), nn.Linear(64, 4))
+    return ModelBundle(name="dropout-mlp", model=model, batches=batches, eval_batches=lambda: iter(held),
+                       loss_fn=nn.functional.cross_entropy, batch_size=32,
+                       make_optimizer=lambda params: torch.optim.AdamW(params, lr=3e-3))
+
+
+def test_a_variant_that_changes_nothing_scores_as_the_baseline_trained_as_long() -> None:
+    """review s31 rvfair: a technique's fine-tune ran on the run's random state while the same-budget baseline was
+    seeded, so with dropout or shuffled batches the two saw other masks and batch orders. prune-unstructured at
+    sparsity 0 prunes nothing (its masks are all ones, weight = weight_orig x 1 exactly): its fine-tune is the
+    baseline's training, so its held-out loss must equal the baseline's trained as long (stated before measuring:
+    within 1e-6 relative; the arithmetic is the same)."""
+    opts = RunOptions(mode="train", recipe=[("prune-unstructured", {"sparsity": 0.0, "finetune_steps": 20})],
+                      rounds=1, block_s=0.01, warmup=0, quality_steps=QUALITY_STEPS, profile_bounds=False,
+                      combinations=0, progress=lambda msg: None)
+    torch.manual_seed(123)  # the run's own random state, other than the seed either training starts from
+    res, _ = run_optimize(_with_dropout_and_shuffled_batches(), opts)
+    row = next(r for r in res.variants if r.name == "prune-unstructured")
+    q = row.quality
+    assert q is not None and q.same_budget_baseline is not None and q.value is not None, row.reason
+    assert q.own_train_steps == 20 and q.same_budget_steps == 20 + QUALITY_STEPS
+    assert q.value == pytest.approx(q.same_budget_baseline, rel=1e-6)

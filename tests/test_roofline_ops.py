@@ -272,3 +272,18 @@ def test_an_op_with_no_flop_formula_is_unmodeled_not_memory_bound() -> None:
     assert rnn.intensity_flop_per_byte is None and rnn.efficiency is None
     assert rows["aten::relu"].verdict == "memory-bound"
     assert time_by_verdict(rows.values())["unmodeled"] == pytest.approx(8e-3)
+
+
+@pytest.mark.parametrize(("device", "matrix"), [("a100-sxm-80gb", True), ("h100-sxm", True), ("mi300x", True),
+                                                 ("mi250x", True), ("v100-sxm", False)])
+def test_a_gpus_fp64_roof_is_called_a_matrix_peak_only_where_its_catalog_entry_says_so(device: str,
+                                                                                       matrix: bool) -> None:
+    """The fp64 vector roof's label said 'its fp64 (matrix) peak' for every GPU; V100's catalog fp64 (7.8 TFLOPS,
+    nvidia_datacenter.toml) is its plain FP64 rate, V100 having no FP64 Tensor Cores. A100/H100 ('fp64 is the FP64
+    Tensor Core peak') and MI300X/MI250X ('matrix peak(s)') say so in their notes."""
+    ceil = ceilings_from_spec(get_device(device), "fp64", "catalog")
+    assert ceil is not None and ceil.vector_peak_label is not None
+    assert ceil.vector_peak_flop_per_s == get_device(device).peak("fp64")
+    assert ("matrix" in ceil.vector_peak_label) is matrix, ceil.vector_peak_label
+    if not matrix:
+        assert "the catalog's fp64 peak" in ceil.vector_peak_label

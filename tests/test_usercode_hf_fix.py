@@ -35,3 +35,14 @@ def test_a_model_file_keeps_its_fix() -> None:
     with pytest.raises(ModelCodeError) as e:
         user_call(_bundle({}), "during its train step", _raise)
     assert e.value.fix.startswith("check that model(*inputs), loss_fn(output, targets)")
+
+
+def test_the_hf_fix_says_the_message_names_tensor_sizes_not_a_config_key() -> None:
+    """A tensor-size error names sizes ('tensor a (4)... tensor b (3)'), not the config key that gave them: the fix
+    said 'the message names the one that does not fit', which it does not."""
+    b = _bundle({"source_kind": "hf-config", "hf_config": "/x/config.json"})
+    with pytest.raises(ModelCodeError) as e:
+        user_call(b, "during its train step", _raise)
+    assert "names the one that does not fit" not in e.value.fix
+    assert "names the tensor sizes that clash, not a config key" in e.value.fix
+    assert "num_key_value_heads" in e.value.fix

@@ -300,10 +300,12 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
 
     o = check(o)  # a copy: the recipe's mode, dtype and model below change it, not the caller's options
     recipe = load_recipe(o.apply) if o.apply else None
-    if recipe is not None and recipe.notes:  # said before the run's minutes, and kept in its notes below
+    # rebuilt_notes concern the recorded model: said where MODEL is left out and --apply rebuilds it
+    recipe_notes = [*recipe.notes, *(recipe.rebuilt_notes if o.model is None else [])] if recipe is not None else []
+    if recipe_notes:  # said before the run's minutes, and kept in its notes below
         from accelopt.report.console import make_console, plain
 
-        for note in recipe.notes:
+        for note in recipe_notes:
             make_console(stderr=True).print(plain(f"warning: {note}", "yellow"))
     other_model, typed_shape, recorded = None, None, None
     if recipe is not None:  # the recipe fixes mode and dtype
@@ -361,7 +363,7 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
             # those hashed after the load are not hashed again (a multi-GB dataset read once more, not twice)
             source = dataclasses.replace(source, inputs={
                 **read_before, **reads.inputs(skip=[*read_before, *([source.file] if source.file else [])])})
-    result.notes[:0] = [*(recipe.notes if recipe is not None else []), *first_notes]  # first: tables, JSON, HTML
+    result.notes[:0] = [*recipe_notes, *first_notes]  # first: tables, JSON, HTML
     if other_model is not None:
         result.notes.append(other_model)
     elif recipe is not None and recipe.model and recipe.model != bundle.name:

@@ -40,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -180,15 +181,31 @@ def vector_roof(spec: Any, dtype: str) -> tuple[float | None, str]:
     read 2x high. A CPU's catalog fp64 peak is that vector FMA peak; a GPU's is its FP64 Tensor Core (matrix) peak
     where it has one (nvidia_datacenter.toml: 'fp64 is the FP64 Tensor Core peak', the plain FP64 rate only in the
     notes, e.g. A100 19.5 vs 9.7 TFLOPS), so no fp64 vector peak is catalogued there: the fp64 peak is used and said
-    as the default it is (an upper bound on the vector rate)."""
+    as the default it is (an upper bound on the vector rate). Not every GPU's catalog fp64 is a matrix peak: V100's
+    7.8 TFLOPS is its plain FP64 rate (no FP64 Tensor Cores), so the label calls it a matrix peak only where the
+    entry's notes say so (fp64_is_matrix_peak), else 'the catalog's fp64 peak'."""
     if dtype == "fp32":
         return None, "fp32 vector"
     if dtype != "fp64":
         return spec.peak("fp32"), "fp32 vector"
     if getattr(spec, "kind", None) == "cpu":
         return spec.peak("fp64"), "fp64 vector"
-    return spec.peak("fp64"), ("fp64 peak used as the default: the catalog gives no fp64 vector peak for "
-                               f"{getattr(spec, 'name', 'this device')}, so its fp64 (matrix) peak, an upper bound")
+    name = getattr(spec, "name", "this device")
+    what = ("its fp64 peak, a matrix (Tensor Core) peak as its catalog notes say" if fp64_is_matrix_peak(spec)
+            else "the catalog's fp64 peak")
+    return spec.peak("fp64"), (f"fp64 peak used as the default: the catalog gives no fp64 vector peak for {name}, "
+                               f"so {what}, an upper bound")
+
+
+_FP64_MATRIX_NOTE = re.compile(r"\bfp64(?:/fp32)? (?:is|are) (?:the )?(?:fp64 tensor core|matrix) peaks?\b",
+                               re.IGNORECASE)
+
+
+def fp64_is_matrix_peak(spec: Any) -> bool:
+    """Whether `spec`'s catalog notes say its fp64 figure is a matrix peak: nvidia_datacenter.toml's 'fp64 is the
+    FP64 Tensor Core peak' (A100, H100), amd_instinct.toml's 'fp64 is the matrix peak' / 'fp64/fp32 are matrix
+    peaks' (MI300X, MI250X). An entry that says nothing (V100's plain FP64, a probed spec) is not called one."""
+    return bool(_FP64_MATRIX_NOTE.search(getattr(spec, "notes", "") or ""))
 
 
 def _quick_matmul_peak(device: str, tdt: Any, repeats: int) -> tuple[float, int]:

@@ -272,8 +272,26 @@ def _as_fp32(x: Any) -> Any:
     return tree_map_only(torch.Tensor, lambda t: t.float() if t.is_floating_point() else t, x)
 
 
+TRAIN_SEED = 0
+"""The random seed every train_for run starts from (dropout masks, batches() shuffled from torch's RNG)."""
+
+
 def train_for(model: Any, bundle: ModelBundle, target: Target, *, what: str, max_steps: int, budget_s: float,
               step: Callable[[Any, Any], Any] | None = None) -> TrainRun:
+    """_train_for from TRAIN_SEED, the run's own random state put back after. A technique's fine-tune (prune-*,
+    distill) ran on wherever the run's random state stood while the same-budget baseline it is compared with
+    (runner's same_budget_baseline) was seeded: with dropout, or batches() shuffled from torch's RNG, the two saw
+    other masks and another batch order, a difference the technique does not make (review s31 rvfair)."""
+    import torch
+
+    cuda = [torch.device(target.device)] if target.on_cuda else []
+    with torch.random.fork_rng(devices=cuda):
+        torch.manual_seed(TRAIN_SEED)
+        return _train_for(model, bundle, target, what=what, max_steps=max_steps, budget_s=budget_s, step=step)
+
+
+def _train_for(model: Any, bundle: ModelBundle, target: Target, *, what: str, max_steps: int, budget_s: float,
+               step: Callable[[Any, Any], Any] | None = None) -> TrainRun:
     """Train `model` (train mode) on the bundle's batches for `max_steps` steps or `budget_s` seconds,
     whichever comes first; back in eval mode afterwards.
 

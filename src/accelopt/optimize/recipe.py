@@ -48,6 +48,10 @@ class Recipe:
     notes: list[str] = field(default_factory=list)
     """What reading the file noticed that does not stop --apply (a model_file that is not beside it), to be said
     beside the result; not written back by to_dict."""
+    rebuilt_notes: list[str] = field(default_factory=list)
+    """Notes that concern the recorded model alone, said only where --apply rebuilds it (MODEL left out): a version 1
+    recipe's 'data files not checked'. With MODEL no recorded file is checked whatever the version (the model is
+    built from the files as they are), so the note would single out version 1 for nothing (review s31 rvfair)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"accelopt_recipe": RECIPE_VERSION, "model": self.model, "mode": self.mode, "dtype": self.dtype,
@@ -55,7 +59,7 @@ class Recipe:
 
 
 _RECIPE_KEYS = frozenset({"accelopt_recipe", "model_file", "model_source",
-                          *(f.name for f in fields(Recipe) if f.name != "source")})
+                          *(f.name for f in fields(Recipe) if f.name not in ("source", "rebuilt_notes"))})
 """Top-level fields of a recipe: the version, Recipe's fields (to_dict), model_file and model_source (which save()
 adds)."""
 
@@ -444,12 +448,13 @@ def load_recipe(path: Path | str) -> Recipe:
         chain.append((t["name"], params))
     source = _check_source(path, data.get("model_source"))
     notes = [gone] if gone else []
+    rebuilt_notes: list[str] = []
     if version == 1 and source is not None and source.file is not None:
-        notes.append(f"the recipe is of version 1, which recorded the sha256 of {source.file} alone: data files the "
-                     "model's code reads (a CSV its factory loads) are not checked against the save run's (rerun "
-                     "`accelopt optimize --save` for a recipe that records them)")
+        rebuilt_notes.append(f"the recipe is of version 1, which recorded the sha256 of {source.file} alone: data "
+                             "files the model's code reads (a CSV its factory loads) are not checked against the save "
+                             "run's (rerun `accelopt optimize --save` for a recipe that records them)")
     return Recipe(model=str(data.get("model", "")), mode=mode, dtype=dtype, techniques=chain, measured=dict(measured),
-                  source=source, notes=notes)
+                  source=source, notes=notes, rebuilt_notes=rebuilt_notes)
 
 
 def _check_model_file(path: Path, name: Any) -> str | None:

@@ -1260,18 +1260,14 @@ class _Run:
         `extra`; None when that baseline's loss or value is not finite (the baseline row's value is used, said)."""
         if extra in self.same_budget:
             return self.same_budget[extra]
-        import torch
-
         from accelopt.optimize.compress import model_variant, train_for
 
         bundle, target = self.bundle, self.target
         self.say(f"  training a baseline copy {extra} more steps (the variant's own training) ...")
         model = _copied_for_baseline(bundle, target)
-        cuda = [torch.device(target.device)] if target.on_cuda else []
-        with torch.random.fork_rng(devices=cuda):
-            torch.manual_seed(QUALITY_SEED)
-            run = train_for(model, bundle, target, what="in the baseline's training as long as a variant's",
-                            max_steps=extra, budget_s=max(1.0, self.left_s()))
+        # from compress.TRAIN_SEED, as every variant's own training: the same dropout masks and batch order
+        run = train_for(model, bundle, target, what="in the baseline's training as long as a variant's",
+                        max_steps=extra, budget_s=max(1.0, self.left_s()))
         v = model_variant("baseline", model, bundle, target)
         finite = _train_for_quality(v, bundle, target, self.opts.quality_steps)
         scored = _score(v, bundle, target, keep_outputs=False)

@@ -50,8 +50,10 @@ def _fix(bundle: Any) -> str:
     meta = getattr(bundle, "meta", None) or {}
     if meta.get("source_kind") == "hf-config":
         return (f"the model is transformers' build of {meta.get('hf_config', 'the config')!r} on accelopt's random "
-                "token ids: check the config's sizes against one another (the message names the one that does not "
-                "fit), or write a model file that builds and feeds it yourself (examples/my_model.py)")
+                "token ids: check the config's sizes against one another (hidden_size, num_attention_heads, "
+                "num_key_value_heads, intermediate_size, vocab_size): the message names the tensor sizes that "
+                "clash, not a config key, so look for the keys whose values (or their quotients) are those sizes; "
+                "or write a model file that builds and feeds it yourself (examples/my_model.py)")
     return _FIX + _dict_inputs_hint(bundle)
 
 
