@@ -43,8 +43,8 @@ RECOMPUTED_IDS: frozenset[str] = frozenset()
 def _before_adoption(monkeypatch: pytest.MonkeyPatch) -> dict[str, Calibration]:
     """The model as before rhopperadopt: the Hopper SXM5 fused core back on the GEMM curve, matmul_eff_max 0.60."""
 
-    def on_the_curve(cal: Calibration, spec: object) -> Calibration:
-        out = _WITH_FUSED_ATTENTION(cal, spec)  # type: ignore[arg-type]
+    def on_the_curve(cal: Calibration, spec: object, **kw: object) -> Calibration:
+        out = _WITH_FUSED_ATTENTION(cal, spec, **kw)  # type: ignore[arg-type]
         if getattr(spec, "name", "") in HOPPER_SXM:
             out = replace(out, fused_attention_eff=0.0, fused_bwd_attention_eff=0.0)
         return out

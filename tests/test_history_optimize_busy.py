@@ -15,6 +15,7 @@ import pytest
 from conftest import run_main_expect as _cli
 
 from accelopt.measure.contention import ContentionReport
+from accelopt.report.schema import result_class
 
 WARNING = "other processes used 1.50 cores on average while measuring"
 RUN = ("optimize", "mlp", "--size", "tiny", "--only", "bf16", "--rounds", "3", "--block-s", "0.01", "--warmup", "0",
@@ -39,7 +40,7 @@ def test_a_busy_optimize_run_is_marked_in_list_and_compare(capsys: pytest.Captur
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     quiet = _run(capsys, monkeypatch, busy=False)
     busy = _run(capsys, monkeypatch, busy=True)
-    assert quiet["schema_version"] == 4 and quiet["contention"]["warnings"] == []
+    assert quiet["schema_version"] == result_class("optimize")[1] and quiet["contention"]["warnings"] == []
     assert busy["contention"]["warnings"] == [WARNING] and busy["contention"]["disturbed"] == ["step time"]
     assert any(n.startswith("BUSY MACHINE") for n in busy["notes"])  # the note is still there
     listed = json.loads(_cli(capsys, "history", "list", "--json")[0])["runs"]
