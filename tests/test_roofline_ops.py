@@ -274,8 +274,8 @@ def test_an_op_with_no_flop_formula_is_unmodeled_not_memory_bound() -> None:
     assert time_by_verdict(rows.values())["unmodeled"] == pytest.approx(8e-3)
 
 
-@pytest.mark.parametrize(("device", "matrix"), [("a100-sxm-80gb", True), ("h100-sxm", True), ("mi300x", True),
-                                                 ("mi250x", True), ("v100-sxm", False)])
+@pytest.mark.parametrize(("device", "matrix"), [("a100-sxm-80gb", True), ("h100-sxm", True), ("h100-pcie", True),
+                                                 ("mi300x", True), ("mi250x", True), ("v100-sxm", False)])
 def test_a_gpus_fp64_roof_is_called_a_matrix_peak_only_where_its_catalog_entry_says_so(device: str,
                                                                                        matrix: bool) -> None:
     """The fp64 vector roof's label said 'its fp64 (matrix) peak' for every GPU; V100's catalog fp64 (7.8 TFLOPS,
