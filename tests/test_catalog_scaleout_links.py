@@ -70,7 +70,9 @@ def test_l4_scale_out_is_the_g6_instance_network() -> None:
 
 
 def test_t4_scale_out_is_the_g4dn_metal_network() -> None:
-    # g4dn sizes table (catalog source aws-g4dn-net): 'g4dn.metal | 8 | 96 | 384 | 100 | Yes': 100 Gb/s for 8 T4
+    # Amazon EC2 User Guide, 'Linux accelerated computing instances' (awsdocs/amazon-ec2-user-guide
+    # doc_source/accelerated-computing-instances.md @ 3a075fc9, catalog source aws-g4dn-net): 'g4dn.metal | 96 | 384 |
+    # 8' (vCPUs, GiB, accelerators) and network 'g4dn.metal | inf1.24xlarge | p3dn.24xlarge | 100 Gbps': 100 Gb/s / 8 T4
     assert get_device("t4").scaleout_bandwidth_byte_per_s == pytest.approx(100 * GBIT / 8, rel=1e-12)
 
 
