@@ -79,3 +79,24 @@ def test_t4_scale_out_is_the_g4dn_metal_network() -> None:
 def test_rtx_pro_6000_scale_out_is_the_g7e_network() -> None:
     # g7e sizes (catalog source aws-g7e-net): 'g7e.48xlarge | 8 | 768 GB | ... | 1600 Gbps': 1600 Gb/s for 8 GPUs
     assert get_device("rtx-pro-6000-server").scaleout_bandwidth_byte_per_s == pytest.approx(1600 * GBIT / 8, rel=1e-12)
+
+
+def test_mi250x_gcd_links_are_the_packages_four_infinity_fabric_links() -> None:
+    # ROCm docs, 'AMD Instinct MI250 microarchitecture' (catalog source rocm-mi250-arch): 'Infinity Fabric links ...
+    # up to 25 GT/sec, ... 50 GB/sec for a 16-wide link (two bytes per transaction)'; 'The two GCDs in the package are
+    # connected via four AMD Infinity Fabric links ... giving 200 GB/sec peak transfer bandwidth between the two GCDs
+    # of an OAM, or a bidirectional peak transfer bandwidth of 400 GB/sec': per GCD per direction 4 x 25e9 x 2 B
+    gcd = get_device("mi250x-gcd")
+    assert gcd.scaleup_domain_devices == 2  # the package's two GCDs
+    assert gcd.scaleup_bandwidth_byte_per_s == pytest.approx(4 * 25e9 * 2, rel=1e-12)
+    assert gcd.scaleup_bandwidth_byte_per_s == pytest.approx(400e9 / 2, rel=1e-12)  # the page's bidirectional figure
+    assert gcd.scaleout_bandwidth_byte_per_s is None  # no network figure cited; package-to-package links not stored
+    assert get_device("mi250x").scaleup_bandwidth_byte_per_s is None  # per package: the page draws, not tabulates
+
+
+def test_plan_serve_tp2_over_one_mi250x_packages_gcds_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    # before: exit 2, 'tensor parallelism over 2 x mi250x-gcd: its spec lists no link between devices'
+    code, out, err = run_main(["plan", "serve", "--model", "llama2-7b", "--batch", "1", "--hardware", "mi250x-gcd",
+                               "--tp", "2"], capsys)
+    assert code == 0, err
+    assert "scaleup_bandwidth_byte_per_s" not in out + err  # the cited figure, no default in its place
