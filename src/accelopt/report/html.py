@@ -621,12 +621,25 @@ def _meta_rows(argv: list[str], run: dict[str, Any] | None) -> list[tuple[str, s
     record = run if run and "time" in run else None
     v = (record.get("versions") or {}) if record else versions()
     h = (record.get("host") or {}) if record else host()
-    when = record["time"] if record else _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    when = _page_date(record["time"]) if record else _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     rows = [("command", "accelopt " + shlex.join(argv)), ("date (UTC)", str(when)),
             ("versions", versions_text(v)), ("host", host_text(h))]
     if run and run.get("id"):
         rows.append(("run id", f"{run['id']} (accelopt history show {run['id']})"))
     return rows
+
+
+def _page_date(recorded: Any) -> str:
+    """A history record's time ('2026-12-05T22:18:02.859080Z') as a run's own page writes its date
+    ('2026-12-05T22:18:02+00:00'), so a re-rendered page reads as the first did; a time that does not parse is
+    shown as recorded."""
+    try:
+        when = _dt.datetime.fromisoformat(str(recorded).replace("Z", "+00:00"))
+    except ValueError:
+        return str(recorded)
+    if when.tzinfo is None:  # the store writes UTC; a naive time is taken as UTC, as the row's label says
+        when = when.replace(tzinfo=_dt.timezone.utc)
+    return when.astimezone(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def render_html(kind: str, result: Any, *, title: str, argv: list[str], run: dict[str, Any] | None = None) -> str:

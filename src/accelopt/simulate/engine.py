@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from accelopt import units
 from accelopt.errors import InputError
 from accelopt.simulate.dataflow import LayerArrays, compute
 from accelopt.simulate.design import DATAFLOW_NAMES, Design
@@ -139,7 +140,7 @@ class SimResult:
         return SimRunResult(source=source, design=self.design, dataflow=DATAFLOW_NAMES[self.design.dataflow],
                             convention=self.convention, roofline=self.roofline(), totals=self.totals(),
                             layers=self.layer_rows(), energy_scaling=energy_scaling(self.design),
-                            notes=[self._traffic_note(), *self._memory_notes()])
+                            notes=[self._traffic_note(), *self._memory_notes(), *self._capacity_notes()])
 
     def _traffic_note(self) -> str:
         if self.rs_mappings is None:
@@ -147,6 +148,27 @@ class SimResult:
         return ("energy and DRAM traffic are model estimates (see accelopt.simulate.energy/rowstationary); "
                 "row-stationary: folds are processing passes, row_folds ofmap-row strips, the mapping per layer "
                 "is rs_mapping")
+
+    def _capacity_notes(self) -> list[str]:
+        """When a layer's data cannot all sit in the design's DRAM (`dram_bytes`): the model has no DRAM capacity
+        (traffic and stalls assume every operand is there), so a layer over it is said, never silently run. The
+        bound is one repeat's own tensors while it runs: its unique inputs + its weights (K x N) + its outputs
+        (M x N), at the design's bytes per element; the largest such layer is named."""
+        cap = self.design.dram_bytes
+        if cap is None:
+            return []
+        c, b = self.cols, self.design.bytes_per_elem
+        ifmap, weights, ofmap = c["ifmap_elems"] * b, c["k"] * c["n"] * b, c["m"] * c["n"] * b
+        need = ifmap + weights + ofmap
+        over = need > cap
+        if not over.any():
+            return []
+        i = int(need.argmax())
+        f = units.fmt_bytes
+        return [f"layer {str(self.names[i])[:80]!r} needs {f(float(need[i]))} in DRAM at once (one repeat's inputs "
+                f"{f(float(ifmap[i]))} + weights {f(float(weights[i]))} + outputs {f(float(ofmap[i]))}), over the "
+                f"design's dram_bytes {f(float(cap))}; {int(over.sum())} of {len(need)} layers do: DRAM capacity is "
+                "not modelled, these figures assume the design holds them (raise dram_bytes, or split the layer)"]
 
     def _memory_notes(self) -> list[str]:
         """Under scalesim-code with a finite bandwidth: which layers' DRAM traffic and stalls replay SCALE-Sim's
@@ -197,7 +219,7 @@ def simulate(design: Design, layers: Sequence[Layer] | LayerArrays, convention: 
         fill = fill_bytes(arr, d.bytes_per_elem, d.rows, d.cols, d.dataflow)
         c["reload_cycles"] = reload_cycles(arr, ACTIVE_FRACTION * d.ofmap_sram_bytes, d.rows, d.cols, d.cores,
                                            d.dataflow, c["folds"])
-    c.update(m=arr.m, n=arr.n, k=arr.k, repeats=arr.repeats, macs=arr.macs)
+    c.update(m=arr.m, n=arr.n, k=arr.k, repeats=arr.repeats, macs=arr.macs, ifmap_elems=arr.ifmap_elems)
     dram = c["dram_ifmap_read_bytes"] + c["dram_filter_read_bytes"] + c["dram_ofmap_write_bytes"] + c["dram_psum_bytes"]
     c["dram_bytes"] = dram
     c["dram_cycles"], c["stall_cycles"] = stalls(dram, fill, c["compute_cycles"], c["reload_cycles"],
