@@ -64,3 +64,18 @@ def test_plan_skips_it_without_one_device(tmp_path: Path, capsys: pytest.Capture
     code, out, err = run_main(["plan", *TRAIN, "--hardware", f"{hw},h100-sxm", "--devices", "16"], capsys)
     assert code == 0, err
     assert f"not searched: my-fpga (training {PROBLEM.format(n=16)}: it runs on one device only; give " in _flat(out)
+
+
+def test_a_catalog_devices_fix_says_to_copy_it_under_a_new_name(capsys: pytest.CaptureFixture[str]) -> None:
+    """review s31 rvlast: b29991fe stops 12 catalog devices (mi250x, the CPUs, Jetson, ...) on more than one device,
+    and its fix said 'give scaleout_bandwidth_byte_per_s in a spec TOML of your own': a file naming its device
+    mi250x is refused ('uses the name of the built-in device'), so the fix must say to copy the entry under a new
+    name, in plan explain, plan (not searched) and plan serve alike."""
+    renamed = "a catalog device's entry copied"
+    code, _, err = run_main(["plan", "explain", *TRAIN, "--hardware", "mi250x", "--devices", "8"], capsys)
+    assert code == 2 and renamed in _flat(err) and "under a new name" in _flat(err), err
+    code, out, err = run_main(["plan", *TRAIN, "--hardware", "mi250x,h100-sxm", "--devices", "8"], capsys)
+    assert code == 0 and f"{renamed} under a new name" in _flat(out), err
+    code, _, err = run_main(["plan", "serve", "--model", "gpt3-125m", "--hardware", "mi250x", "--tp", "2",
+                             "--weight-dtype", "fp16"], capsys)
+    assert code == 2 and renamed in _flat(err) and "under a new name" in _flat(err), err

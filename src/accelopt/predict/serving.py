@@ -1175,7 +1175,7 @@ def _no_link(spec: AcceleratorSpec, group: int, what: str) -> tuple[str, str]:
     bandwidth' and asked for scaleup_bandwidth_byte_per_s for both, also of a device listing one (MI300X at --tp 16:
     8 per Infinity Fabric domain, no scale-out figure until 2026-12-05; MI325X now)."""
     domain = int(spec.scaleup_domain_devices)
-    own = "in a spec TOML of your own (--catalog FILE, or --hardware PATH)"
+    own = comm.OWN_SPEC
     if spec.scaleup_bandwidth_byte_per_s is None:
         return comm.no_link_problem(spec, what, group), f"use --tp 1 --pp 1, or give scaleup_bandwidth_byte_per_s {own}"
     return (f"{what} over {group} x {spec.name}: {group} devices span {math.ceil(group / domain)} scale-up domains of "
