@@ -300,9 +300,10 @@ _SECONDS_LIMITS: dict[str, tuple[float, str, str]] = {
                             "milliseconds written as seconds"),
     "per_request_overhead_s": (1.0, "0.005", "tokenizing and scheduling a request take milliseconds: the fitted "
                                "tables hold 0, and a fast tokenizer takes 'less than 20 seconds to tokenize a GB of "
-                               "text' (huggingface/tokenizers README), so even a 1M-token prompt (~4 MB) tokenizes in "
-                               "~80 ms; a wait of a second or more before the first forward is queueing, which --rate "
-                               "models, or milliseconds written as seconds"),
+                               "text on a server's CPU' (huggingface/tokenizers README, a batch over all its cores), "
+                               "so an 8k-token prompt (~32 kB) takes under a millisecond there, more on one core; a "
+                               "wait of a second or more before the first forward is queueing, which --rate models, "
+                               "or milliseconds written as seconds"),
 }
 """ServingCalibration's time fields: (exclusive upper bound in s, an example, why the bound) for the message.
 per_request_overhead_s's bound was 60 s, so 20 (meaning 20 ms) loaded and added 20 s to every time-to-first-token."""
