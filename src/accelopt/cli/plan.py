@@ -202,10 +202,12 @@ def busy_spec_lines(specs: Any) -> list[str]:
     return [f"warning: {text}" for spec in specs if (text := spec_warning_text(spec, "--hardware")) is not None]
 
 
-def busy_row_lines(rows: list[dict[str, str]]) -> list[str]:
+def busy_row_lines(rows: list[dict[str, str]], catalog: Any = None) -> list[str]:
     """busy_spec_lines for the spec TOMLs a runs file's hardware cells name (`validate --inference` / `--serving`:
     the rows' devices, as --hardware is plan infer's and plan serve's), one line per spec naming its rows. A spec
-    probed on a busy machine was used by validate --inference without a word, where plan infer warned (utleft3)."""
+    probed on a busy machine was used by validate --inference without a word, where plan infer warned (utleft3).
+    `catalog`: training `validate`'s --catalog files, where a cell may name one of their devices (rvlast)."""
+    from accelopt.hardware.catalog import get_device
     from accelopt.measure.contention import spec_warning_text
     from accelopt.predict.runs_csv import row_device
 
@@ -214,7 +216,7 @@ def busy_row_lines(rows: list[dict[str, str]]) -> list[str]:
         ids.setdefault(r["hardware"], []).append(r.get("id") or "?")
     lines = []
     for cell, runs in ids.items():
-        spec = row_device(cell)  # an unknown cell failed already, naming its row
+        spec = row_device(cell) if catalog is None else get_device(cell, catalog)  # an unknown cell failed already
         flag = f"hardware cell of run{'s' if len(runs) > 1 else ''} {', '.join(repr(i) for i in runs)}:"
         if (text := spec_warning_text(spec, flag)) is not None:
             lines.append(f"warning: {text}")
