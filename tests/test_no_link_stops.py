@@ -64,3 +64,43 @@ def test_plan_skips_it_without_one_device(tmp_path: Path, capsys: pytest.Capture
     code, out, err = run_main(["plan", *TRAIN, "--hardware", f"{hw},h100-sxm", "--devices", "16"], capsys)
     assert code == 0, err
     assert f"not searched: my-fpga (training {PROBLEM.format(n=16)}: it runs on one device only; give " in _flat(out)
+
+
+def test_a_catalog_devices_fix_says_to_copy_it_under_a_new_name(capsys: pytest.CaptureFixture[str]) -> None:
+    """review s31 rvlast: b29991fe stops 12 catalog devices (mi250x, the CPUs, Jetson, ...) on more than one device,
+    and its fix said 'give scaleout_bandwidth_byte_per_s in a spec TOML of your own': a file naming its device
+    mi250x is refused ('uses the name of the built-in device'), so the fix must say to copy the entry under a new
+    name, in plan explain, plan (not searched) and plan serve alike."""
+    renamed = "a catalog device's entry copied"
+    code, _, err = run_main(["plan", "explain", *TRAIN, "--hardware", "mi250x", "--devices", "8"], capsys)
+    assert code == 2 and renamed in _flat(err) and "under a new name" in _flat(err), err
+    code, out, err = run_main(["plan", *TRAIN, "--hardware", "mi250x,h100-sxm", "--devices", "8"], capsys)
+    assert code == 0 and f"{renamed} under a new name" in _flat(out), err
+    code, _, err = run_main(["plan", "serve", "--model", "gpt3-125m", "--hardware", "mi250x", "--tp", "2",
+                             "--weight-dtype", "fp16"], capsys)
+    assert code == 2 and renamed in _flat(err) and "under a new name" in _flat(err), err
+
+
+def test_a_profiled_workload_runs_on_one_device_of_a_spec_without_a_link(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """review s31 rvlast: `plan --model WORKLOAD.json` (data parallel over a profiled workload) still put dp 8 on
+    mi250x on the 100 Gb/s default (assumed scaleout_bandwidth_byte_per_s 12.5e9) after b29991fe made the preset
+    search plan such a spec on one device only; now the same rule, note and not-planned line."""
+    from test_plan_workload_top import _workload
+
+    wl = str(_workload(tmp_path))
+    argv = ["plan", "--model", wl, "--hardware", "mi250x,h100-sxm", "--tokens", "1e9", "--json"]
+    code, out, err = run_main([*argv, "--devices", "1,8"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert {r["dp"] for r in doc["layouts"] if r["hardware"] == "mi250x"} == {1}
+    assert "mi250x" not in doc["assumed"], doc["assumed"]
+    assert any(n.startswith("mi250x: searched at 1 device only, not at 8") for n in doc["notes"]), doc["notes"]
+    code, out, err = run_main([*argv, "--devices", "8"], capsys)
+    assert code == 0, err
+    assert {r["hardware"] for r in json.loads(out)["layouts"]} == {"h100-sxm"}
+    assert any(n.startswith("not planned: mi250x (training over 8 x mi250x: its spec lists no link") for n in
+               json.loads(out)["notes"])
+    code, _, err = run_main(["plan", "--model", wl, "--hardware", "mi250x", "--tokens", "1e9", "--devices", "8"],
+                            capsys)
+    assert code == 2 and "training over 8 x mi250x: its spec lists no link" in _flat(err), err

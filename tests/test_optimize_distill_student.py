@@ -133,3 +133,18 @@ def test_a_good_student_passes_the_check_and_leaves_the_random_state() -> None:
     state = torch.random.get_rng_state()
     get_technique("distill").check_bundle(_bundle(lambda: _small()), CPU, {})
     assert torch.equal(torch.random.get_rng_state(), state)
+
+
+@pytest.mark.parametrize("student", ["factory", "narrowed teacher"])
+def test_distill_leaves_the_run_random_state_as_it_found_it(student: str) -> None:
+    """review s31 rvlast: e2cce1b3 put every train_for run inside fork_rng, but make_student's
+    torch.manual_seed(seed) (the factory's, and reinitialize's for a narrowed teacher) still moved the run's own
+    random state: each technique measured after distill drew from seed `seed`, not from where the run stood."""
+    bundle = _bundle(lambda: _small()) if student == "factory" else _bundle(None)
+    if student != "factory":
+        bundle.model = nn.Sequential(nn.Embedding(50, 16), nn.Flatten(), nn.Linear(16 * 12, 64), nn.ReLU(),
+                                     nn.Linear(64, 5)).eval()
+    torch.manual_seed(123)
+    state = torch.random.get_rng_state()
+    get_technique("distill").apply(bundle, CPU, {"steps": 2, "seed": 7})
+    assert torch.equal(torch.random.get_rng_state(), state)

@@ -242,3 +242,14 @@ def test_no_figure_is_suggested_where_milliseconds_would_not_fit_either() -> Non
     with pytest.raises(InputError) as e:
         serving.ServingCalibration(per_request_overhead_s=5000.0)
     assert "write" not in e.value.fix and "give per_request_overhead_s in seconds, e.g. 0.005" in e.value.fix
+
+
+def test_the_per_request_bound_quotes_its_tokenizer_figure_as_a_batch_over_all_cores() -> None:
+    """review s31 rvlast: the bound's reason said 'even a 1M-token prompt (~4 MB) tokenizes in ~80 ms' from the
+    tokenizers README's 'less than 20 seconds to tokenize a GB of text on a server's CPU', a batch over all of a
+    server's cores; one request's prompt tokenizes on one core, several times slower (tiktoken's README puts its
+    own tokenizer 3-6x ahead of that one), so the quote holds for a typical prompt, not for a 1M-token one."""
+    with pytest.raises(InputError) as e:
+        serving.ServingCalibration(per_request_overhead_s=20.0)
+    assert "1M-token" not in e.value.problem and "on a server's CPU" in e.value.problem, e.value.problem
+    assert "over all its cores" in e.value.problem and "more on one core" in e.value.problem

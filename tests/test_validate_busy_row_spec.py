@@ -42,3 +42,21 @@ def test_a_busy_spec_in_a_hardware_cell_is_warned_of(tmp_path: Path, capsys: pyt
 def test_a_quiet_spec_gives_no_such_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str], mode: str) -> None:
     doc, err = _validate(tmp_path, capsys, mode, busy=False)
     assert "busy machine" not in err and not any("busy machine" in w for w in doc["input_warnings"])
+
+
+@pytest.mark.parametrize("busy", [True, False])
+def test_a_training_runs_files_busy_spec_is_warned_of_too(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                         busy: bool) -> None:
+    """review s31 rvlast: 0d86dc81 warned of a busy-probed spec in --inference / --serving hardware cells; training
+    `validate --runs` used the same spec in a training row's hardware cell without a word, where `plan explain
+    --hardware` warns of it."""
+    from conftest import write_csv
+    from test_validate_catalog import ROW
+
+    (tmp_path / "busy.toml").write_text(busy_node_spec(BUSY if busy else ""), encoding="utf-8")
+    runs = write_csv(tmp_path / "runs.csv", [{**ROW, "hardware": "busy.toml"}])
+    out, err = run_main_expect(capsys, "validate", "--runs", str(runs), "--json")
+    line = "warning: hardware cell of run 'asic-1': busy-node was probed on a busy machine"
+    notes = json.loads(out)["input_notes"]
+    assert (f"{line} ({BUSY})" in " ".join(err.split())) == busy, err
+    assert sum(n.startswith(f"{line} ({BUSY})") for n in notes) == int(busy), notes

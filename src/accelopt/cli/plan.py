@@ -202,10 +202,12 @@ def busy_spec_lines(specs: Any) -> list[str]:
     return [f"warning: {text}" for spec in specs if (text := spec_warning_text(spec, "--hardware")) is not None]
 
 
-def busy_row_lines(rows: list[dict[str, str]]) -> list[str]:
+def busy_row_lines(rows: list[dict[str, str]], catalog: Any = None) -> list[str]:
     """busy_spec_lines for the spec TOMLs a runs file's hardware cells name (`validate --inference` / `--serving`:
     the rows' devices, as --hardware is plan infer's and plan serve's), one line per spec naming its rows. A spec
-    probed on a busy machine was used by validate --inference without a word, where plan infer warned (utleft3)."""
+    probed on a busy machine was used by validate --inference without a word, where plan infer warned (utleft3).
+    `catalog`: training `validate`'s --catalog files, where a cell may name one of their devices (rvlast)."""
+    from accelopt.hardware.catalog import get_device
     from accelopt.measure.contention import spec_warning_text
     from accelopt.predict.runs_csv import row_device
 
@@ -214,7 +216,7 @@ def busy_row_lines(rows: list[dict[str, str]]) -> list[str]:
         ids.setdefault(r["hardware"], []).append(r.get("id") or "?")
     lines = []
     for cell, runs in ids.items():
-        spec = row_device(cell)  # an unknown cell failed already, naming its row
+        spec = row_device(cell) if catalog is None else get_device(cell, catalog)  # an unknown cell failed already
         flag = f"hardware cell of run{'s' if len(runs) > 1 else ''} {', '.join(repr(i) for i in runs)}:"
         if (text := spec_warning_text(spec, flag)) is not None:
             lines.append(f"warning: {text}")
@@ -594,6 +596,7 @@ def _run_workload(opts: PlanOptions) -> None:
 
     from accelopt.hardware.catalog import resolve_devices
     from accelopt.predict.calibration import calibration_for, load_calibrations
+    from accelopt.predict.comm import lists_no_link
     from accelopt.predict.results import WorkloadLayoutRow, WorkloadPlanResult
     from accelopt.predict.training import check_tokens, evaluate_workload
     from accelopt.report.jsonout import emit
@@ -628,14 +631,19 @@ def _run_workload(opts: PlanOptions) -> None:
     check_tokens(tokens)
     workload_specs = resolve_devices(opts.hardware, opts.catalog)
     busy = warn_busy_specs(workload_specs) + warn_dropped_stacks(opts.calibration)
+    not_planned = _unlinked_not_planned(workload_specs, measured, counts)
     for spec in workload_specs:
+        if spec.name in not_planned:
+            continue
         cal = calibration_for(spec, cals, stack)
-        pred = evaluate_workload(wl, spec, dp, zero, tokens=tokens, cal=cal, measured=measured)
+        # a spec that lists no link runs on one device only, as the search plans it (b29991fe): more devices' data
+        # parallel all-reduce would run on comm.DEFAULT_SCALEOUT_BW, an assumption, not a cited figure
+        one = (dp == 1) if lists_no_link(spec, measured) else np.ones(len(dp), dtype=bool)
+        pred = evaluate_workload(wl, spec, dp[one], zero[one], tokens=tokens, cal=cal, measured=measured)
         if pred.assumed:
             assumed[spec.name] = pred.assumed
-        for i in range(len(dp)):
-            rows.append(WorkloadLayoutRow.of(spec.name, int(dp[i]), int(zero[i]), bool(pred.feasible[i]),
-                                             pred.row(i)))
+        for i, (d, z) in enumerate(zip(dp[one], zero[one], strict=True)):
+            rows.append(WorkloadLayoutRow.of(spec.name, int(d), int(z), bool(pred.feasible[i]), pred.row(i)))
     rows.sort(key=lambda r: (not r.fits, r.train_time_s))
     if "top" in opts.typed_flags:  # every (device, dp, ZeRO) row unless --top is typed (it was refused for a workload)
         if opts.top < 1:
@@ -658,6 +666,8 @@ def _run_workload(opts: PlanOptions) -> None:
                          max_memory_note(listed_specs, "fits"))
              if n]
     notes += _listed_overhead_notes(workload_specs, cals, stack, rows, opts.calibration)
+    notes += [*_one_device_notes(workload_specs, measured, counts, not_planned),
+              *[f"not planned: {name} ({why})" for name, why in not_planned.items()]]
     notes += [] if opts.setup.tokens is not None else [default_tokens_note()]
     data = WorkloadPlanResult(workload=wl.name, stack=stack, layouts=rows, assumed=assumed, tokens=tokens,
                               tokens_per_sample=per_sample, input_warnings=busy, notes=notes)
@@ -1052,6 +1062,21 @@ def _energy_notes(specs: list[Any], facility: Any, rows: list[Any]) -> list[str]
     watts = (f"energy (est.) and carbon are n/a on {', '.join(no_tdp)}: no TDP in the catalog — give tdp_w in a "
              "--catalog TOML") if no_tdp else None
     return [n for n in (note, host, price, watts, cap) if n]
+
+
+def _unlinked_not_planned(specs: list[Any], measured: Any, counts: list[int]) -> dict[str, str]:
+    """`plan --model WORKLOAD.json`'s devices left out, with the reason and fix: a spec that lists no link between
+    devices when 1 is not among --devices (search() lists it as not searched); all of them: an InputError."""
+    from accelopt.errors import InputError
+    from accelopt.predict.comm import NO_LINK_FIX, lists_no_link, no_link_problem
+
+    if 1 in counts:
+        return {}
+    gone = {sp.name: no_link_problem(sp, "training", max(counts)) for sp in specs if lists_no_link(sp, measured)}
+    if gone and len(gone) == len(specs):
+        raise InputError("; ".join(gone.values()), f"include 1 in --devices, or {NO_LINK_FIX}")
+    return {name: f"{problem}: it runs on one device only; include 1 in --devices, or {NO_LINK_FIX}"
+            for name, problem in gone.items()}
 
 
 def _one_device_notes(specs: list[Any], measured: Any, counts: list[int], skipped: Any) -> list[str]:

@@ -110,7 +110,13 @@ def run_validate(opts: ValidateOptions) -> None:
     if opts.runs is not None:  # the model cells' config keys the predictor leaves out: in the result too
         import dataclasses
 
-        data = dataclasses.replace(data, input_notes=[*data.input_notes, *_model_key_lines(opts.runs)])
+        from accelopt.cli.plan import busy_row_lines
+        from accelopt.predict.validation import read_runs
+
+        # a hardware cell's spec probed on a busy machine: warned of as plan / plan explain warn of such a
+        # --hardware, and as validate --inference / --serving warn of it (0d86dc81); training validate said nothing
+        busy = busy_row_lines(read_runs(opts.runs), opts.catalog)
+        data = dataclasses.replace(data, input_notes=[*busy, *data.input_notes, *_model_key_lines(opts.runs)])
     from accelopt.cli.plan import warn_dropped_stacks
 
     warn_dropped_stacks(opts.calibration)  # stderr: the report keeps no input warnings of its own

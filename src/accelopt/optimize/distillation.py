@@ -131,7 +131,18 @@ def _scores_shape(out: Any) -> tuple[int, ...] | str:
 
 
 def make_student(bundle: ModelBundle, target: Target, width: float, seed: int) -> tuple[Any, str]:
-    """(fresh student on the target device, how it was made)."""
+    """(fresh student on the target device, how it was made), its initial weights drawn from `seed`; the run's own
+    random state (CPU and the target's CUDA device) is put back after, exceptions included: _make_student's
+    torch.manual_seed moved it, so every technique measured after distill drew from `seed` (review s31 rvlast)."""
+    import torch
+
+    cuda = [torch.device(target.device)] if target.on_cuda else []
+    with torch.random.fork_rng(devices=cuda):
+        return _make_student(bundle, target, width, seed)
+
+
+def _make_student(bundle: ModelBundle, target: Target, width: float, seed: int) -> tuple[Any, str]:
+    """make_student's work; it seeds torch's global RNG."""
     factory = bundle.meta.get("student")
     if factory is not None:
         import torch
@@ -289,12 +300,9 @@ class Distill(Technique):
         """The user's meta['student'] factory checked as make_student checks it (a factory, returning an
         nn.Module of the teacher's output shape), on a throwaway student, before anything is measured: a wrong one
         stopped the run with exit 2 when distill's turn came, and the variants measured before it were lost."""
-        import torch
-
         if bundle.meta.get("student") is None or self.not_applicable(bundle, target):
             return
-        with torch.random.fork_rng(devices=[]):  # make_student seeds torch: the run's random state is kept
-            make_student(bundle, target, 1.0, 0)
+        make_student(bundle, target, 1.0, 0)  # the run's random state is put back
 
     def apply(self, bundle: ModelBundle, target: Target, options: dict[str, Any]) -> Variant:
         width = self.opt(options, "width")

@@ -327,8 +327,13 @@ def no_link_problem(spec: AcceleratorSpec, what: str, group: int) -> str:
             "scaleup_bandwidth_byte_per_s or scaleout_bandwidth_byte_per_s)")
 
 
-NO_LINK_FIX = ("give scaleup_bandwidth_byte_per_s (and scaleup_domain_devices), or scaleout_bandwidth_byte_per_s, in a "
-               "spec TOML of your own (--catalog FILE, or --hardware PATH)")
+OWN_SPEC = ("in a spec TOML of your own (--catalog FILE, or --hardware PATH; a catalog device's entry copied there "
+            "under a new name, as a file may not reuse a built-in name)")
+"""Where a link figure a spec lacks is given: a built-in device (mi250x, xeon-8480plus, ...) cannot be given one
+under its own name (catalog._refuse_builtin_name), so the fix says to rename the copy (review s31 rvlast)."""
+
+NO_LINK_FIX = ("give scaleup_bandwidth_byte_per_s (and scaleup_domain_devices), or scaleout_bandwidth_byte_per_s, "
+               + OWN_SPEC)
 """How to give a device that lists no link one (no_link_problem)."""
 
 

@@ -300,9 +300,10 @@ _SECONDS_LIMITS: dict[str, tuple[float, str, str]] = {
                             "milliseconds written as seconds"),
     "per_request_overhead_s": (1.0, "0.005", "tokenizing and scheduling a request take milliseconds: the fitted "
                                "tables hold 0, and a fast tokenizer takes 'less than 20 seconds to tokenize a GB of "
-                               "text' (huggingface/tokenizers README), so even a 1M-token prompt (~4 MB) tokenizes in "
-                               "~80 ms; a wait of a second or more before the first forward is queueing, which --rate "
-                               "models, or milliseconds written as seconds"),
+                               "text on a server's CPU' (huggingface/tokenizers README, a batch over all its cores), "
+                               "so an 8k-token prompt (~32 kB) takes under a millisecond there, more on one core; a "
+                               "wait of a second or more before the first forward is queueing, which --rate models, "
+                               "or milliseconds written as seconds"),
 }
 """ServingCalibration's time fields: (exclusive upper bound in s, an example, why the bound) for the message.
 per_request_overhead_s's bound was 60 s, so 20 (meaning 20 ms) loaded and added 20 s to every time-to-first-token."""
@@ -1175,7 +1176,7 @@ def _no_link(spec: AcceleratorSpec, group: int, what: str) -> tuple[str, str]:
     bandwidth' and asked for scaleup_bandwidth_byte_per_s for both, also of a device listing one (MI300X at --tp 16:
     8 per Infinity Fabric domain, no scale-out figure until 2026-12-05; MI325X now)."""
     domain = int(spec.scaleup_domain_devices)
-    own = "in a spec TOML of your own (--catalog FILE, or --hardware PATH)"
+    own = comm.OWN_SPEC
     if spec.scaleup_bandwidth_byte_per_s is None:
         return comm.no_link_problem(spec, what, group), f"use --tp 1 --pp 1, or give scaleup_bandwidth_byte_per_s {own}"
     return (f"{what} over {group} x {spec.name}: {group} devices span {math.ceil(group / domain)} scale-up domains of "
