@@ -121,11 +121,10 @@ MEMORY_GAPS = {
        "GPU stack (2.5e9 B, not measured)"
        # newrows (2026-12-03): the 26.02 table's row at the same layout (tests/test_mb2602_moe_rows.py)
        for rid in ("mb260201-gb300-dsv3", "mb2604-gb300-dsv3", "mb260401-gb300-dsv3", "mb2602-gb300-dsv3")},
-    # tiering (2026-12-03): held-out v5p row of MaxText's tiering page; figures recomputed by tests/test_tiering_rows.py
-    "maxtext-v5p-llama2-70b-512": "163.4 GB predicted against 102.8 GB: its remat save_dot_except_mlpwi is priced "
-    "as recompute selective + module mlp, whose memory keeps Megatron's per-layer tensors; the policy saves the Q, K, "
-    "V, out_proj and mlpwo outputs and the layer input (34,816 values x 2 B per token and layer: 91.3 GB at 16,384 "
-    "tokens x 80 layers), which fits; a memory-model miss for this policy, not changed",
+    # maxtext-v5p-llama2-70b-512 (tiering, 2026-12-03) fits since 2026-12-05 (rmemfit): 77.5 GB of 102.8 with its
+    # recipe's remat policy as a --recompute value (save_dot_except_mlpwi: the Q, K, V and out_proj outputs and the
+    # layer input kept, 26,624 values x 2 B per token and layer); 163.4 GB under the selective + module mlp cells it
+    # carried, whose memory keeps Megatron's per-layer tensors (tests/test_remat_save_dot_except_mlpwi.py).
 }
 
 

@@ -1662,6 +1662,9 @@ def register(app: typer.Typer) -> None:
                                            "the Q/K/V, out-projection and MLP-up outputs and the layer input kept), "
                                            "minimal_flash (MaxText's: minimal's set plus the attention output "
                                            "'context', so a fused attention kernel is not rerun), "
+                                           "save_dot_except_mlpwi (MaxText's: the Q/K/V and out-projection outputs "
+                                           "and the layer input kept; the attention core and the MLP block "
+                                           "recomputed), "
                                            "mlp (the MLP block only: Megatron-Core --recompute-modules mlp) or op "
                                            "(torchtitan's selective op AC: every second matmul of a layer recomputed; "
                                            "its 'selective layer' AC is full with --recompute-layers L/2)"),

@@ -32,6 +32,13 @@ checkpoint_dots_with_no_batch_dims, save_only_these_names('context')))
 keeps minimal's set plus the attention output 'context' (checkpoint_name(out, 'context') on the attention op's output,
 q heads x head_dim = o_width wide, 2 bytes, split over tp as the heads), the out-projection's input; with it the fused
 attention kernel is not rerun in the backward (training.RECOMPUTE comment).
+MaxText remat_policy 'save_dot_except_mlpwi' (recompute code 7; MaxText/layers/decoders.py get_remat_policy, stored
+code index id 1362932059: save_only_these_names('query_proj', 'value_proj', 'key_proj', 'qkv_proj', 'out_proj',
+'mlpwo')) keeps, of those, the ones the backward needs: Q, K, V (q_width + 2 kv), the out-projection output h (it
+rebuilds the second norm's input, from which the MLP block is recomputed), plus the scanned layer's input h; 2 bytes
+each, split over tp as minimal's. Not the MLP up-projection outputs (recomputed, the policy's point), nor, as under
+minimal, mlpwo (its output only feeds the residual add, whose backward reads no primal; JAX saves only the residuals
+the backward reads, jax.checkpoint policies select among those). Kept if it were: + 2 B x h per token and layer.
 Megatron-Core recompute modules (`modules`, Setup.recompute_modules; --recompute-granularity selective
 --recompute-modules, NVIDIA/Megatron-LM megatron/core/transformer/transformer_config.py recompute_modules at
 002526d81b81f6ab534e93844f9a228709887494), applied with recompute none, selective or mlp (module_on):
@@ -236,6 +243,7 @@ def activation_bytes_per_layer(model: TransformerConfig, b: Arr, s: Arr, tp: Arr
     up_width = (2.0 if model.mlp == "swiglu" else 1.0) * mlp_f * ((model.top_k + model.shared_experts) if moe else 1)
     minimal = (2 * s * b * (model.q_width + h + up_width)) / tp + kv_dev + 2.0 * sbh / rep_div
     minimal_flash = minimal + 2 * s * b * model.o_width / tp  # + 'context', the out-projection input (docstring)
+    dot_except_mlpwi = minimal - 2 * s * b * up_width / tp  # the MLP up-projection outputs recomputed (docstring)
     # mlp (recompute code 4, Megatron-Core --recompute-modules mlp): the MLP block's inner tensors are rebuilt in the
     # backward from its input (the second norm's output, kept in the replicated part), so they are not kept.
     mlp_only = none_or_sel - mlp_inner / tp
@@ -248,7 +256,9 @@ def activation_bytes_per_layer(model: TransformerConfig, b: Arr, s: Arr, tp: Arr
                                                    np.where(recompute == 4, mlp_only,
                                                             np.where(recompute == 5, op,
                                                                      np.where(recompute == 6, minimal_flash,
-                                                                              none_or_sel)))))
+                                                                              np.where(recompute == 7,
+                                                                                       dot_except_mlpwi,
+                                                                                       none_or_sel))))))
 
 
 def _module_released_bytes(model: TransformerConfig, b: Arr, s: Arr, tp: Arr, sp: Arr, recompute: Arr, moe: bool,
