@@ -41,14 +41,6 @@ def _llama3_vp8(tot: str, held: str, acts: str, other: str) -> str:
             "layouts fit (78.0 / 77.8 GiB)")
 
 
-_GEMMA3_VOCAB_TILING = (
-    "44.8 GiB predicted against 31.2 GiB (newrows, tpu-recipes Gemma3-12B, seq 32768, per-device batch 1): 43.25 GiB "
-    "of activations = the 48 kept layer inputs (32768 x 3840 x 2 B each, 11.25 GiB) + the fp32 logits of the sequence "
-    "(4 B x 32768 x 262144 = 32.0 GiB). The recipes set num_vocab_tiling 16: MaxText computes the cross-entropy in 16 "
-    "chunks along the batch-sequence axis (base.yml: 'reducing peak memory usage'), which no runs-file cell or plan "
-    "flag expresses; at a sixteenth of the logits (2.0 GiB) the row holds 12.77 GiB plus the larger of that and one "
-    "layer's recompute working set (tests/test_newrows_maxtext.py recomputes the terms)")
-
 MEMORY_GAPS = {
     "llama3-405b-8k": _llama3_vp8("89.1", "141 (rank 1, m 32; rank 0 112, the last 112)", "74.4",
                                   "its dropout (at 0, plan --no-dropout: 84.7 GiB, still over)"),
@@ -107,8 +99,10 @@ MEMORY_GAPS = {
     "of gradients, 7.62 of optimizer state (12 B per parameter), 15.89 of activations (96 kept layer inputs of 3 x "
     "2048 x 12288 x 2 B, 13.5 GiB, and one layer's working set); the run ran, so the model over-counts by at least "
     "1.56 GiB (5%); which term is not established (tests/test_newrows_maxtext.py recomputes the terms)",
-    **{rid: _GEMMA3_VOCAB_TILING for rid in ("maxtext-v6e-gemma3-12b-1x256", "maxtext-v6e-gemma3-12b-2x256",
-                                             "maxtext-v6e-gemma3-12b-4x256")},
+    # maxtext-v6e-gemma3-12b-{1,2,4}x256 (newrows, 2026-12-03) fit since 2026-12-05 (rmemfit): 17.5 GiB of 31.2 with
+    # their recipes' num_vocab_tiling 16 (runs-file column vocab_tiling, plan --vocab-tiling: 2.0 GiB of fp32 logits at
+    # a time in place of 32.0; the one-layer recompute working set, 4.7 GiB, is then the larger); 44.8 GiB before
+    # (tests/test_newrows_maxtext.py recomputes the terms).
     # mbnew (2026-12-03): unseen held-out rows of Megatron-Bridge's 26.02.01 / 26.04 / 26.04.01 tables; the figures are
     # recomputed by tests/test_mb_later_tables.py
     "mb260201-gb300-llama3-70b-mxfp8": "356.7 GiB predicted against 277.5 GiB at the 26.02.01 table's cells (PP 4, no "

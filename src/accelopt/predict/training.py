@@ -434,6 +434,9 @@ class Setup:
     _Linear / LayerNormLinear; memory.py module docstring). Memory only."""
     no_dropout: bool = False
     """The model trains at dropout 0: no dropout masks are kept (memory.py module docstring). Memory only."""
+    vocab_tiling: int = 1
+    """MaxText's num_vocab_tiling: the output layer and cross-entropy run in this many chunks along the batch-sequence
+    axis, so the last stage holds 1/N of the fp32 logits at a time (memory.py module docstring). Memory only."""
     optimizer_state_bytes: float = 12.0
     """Optimizer state per parameter beside the 16-bit weight and gradient: 12 (fp32 master + Adam m, v), 4 for
     16-bit weights with 16-bit moments (MaxText weight_dtype bfloat16; memory.py module docstring). The optimizer
@@ -509,6 +512,9 @@ class Setup:
         if self.fp8_saved_inputs and self.dtype != "fp8":
             raise InputError(f"--fp8-saved-inputs with --dtype {self.dtype}: only FP8 linear layers keep FP8 inputs",
                              "give --dtype fp8 with --fp8-saved-inputs, or leave --fp8-saved-inputs out")
+        if not 1 <= self.vocab_tiling <= MAX_COUNT:
+            raise InputError(f"--vocab-tiling {self.vocab_tiling} is not a count of chunks (1 or more)",
+                             "give MaxText's num_vocab_tiling (1: the logits in one piece)")
         if not 0 <= self.optimizer_state_bytes <= 16:
             raise InputError(f"--optimizer-bytes {self.optimizer_state_bytes:g} is outside 0..16 bytes per "
                              "parameter", "give 12 (fp32 master + Adam moments), 8 or 4 (16-bit moments)")
@@ -1041,7 +1047,8 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
                             recompute_frac=np.where(lay.recompute_layers > 0, rec_frac, 1.0),
                             offload_layers=setup.offload_layers, gemm_weight_bytes=fp8_param_bytes(setup, cal),
                             fp8_inputs=setup.fp8_saved_inputs, dropout=not setup.no_dropout,
-                            optim_bytes=setup.optimizer_state_bytes, modules=setup.recompute_modules)
+                            optim_bytes=setup.optimizer_state_bytes, modules=setup.recompute_modules,
+                            vocab_tiling=setup.vocab_tiling)
     tokens_step = float(setup.global_batch * setup.seq_len)
     most, fewest = seqs_per_rank(setup.global_batch, lay.dp)
     model_flops_step = 3.0 * model_flops_per_token(mdl, setup.seq_len) * tokens_step
