@@ -112,7 +112,11 @@ MEMORY_GAPS = {
     **{rid: "280.0 GiB predicted against 277.5 GiB (MBS 2, PP 2, VP 8, EP 32 on 256 GB300; 183.9 GiB of activations "
        "with no recompute_modules: the sibling 25.11 row's cell is blank and the later GB300 recipes' recompute list "
        "was not read); 2.4 GiB (0.9%) over, about the 2.33 GiB framework overhead the calibration assumes for every "
-       "GPU stack (2.5e9 B, not measured)"
+       "GPU stack (2.5e9 B, not measured). Lead (rmemfit, 2026-12-05; test_gb300_dsv3_lead_figures): a stored "
+       "Megatron-Bridge deepseek_workload_base_configs.py (code index id 67566028990, a recent version not pinned to "
+       "a release) gives the GB300 base preset at this layout (MBS 2, PP 2, VP 8, EP 32) recompute_modules "
+       "mla_up_proj, with which the layout fits, 212.0 GiB (step 14.205 -> 14.404 s), while its MXFP8 variant runs "
+       "MBS 1 without modules; the 26.02-era recipe was not found, so the cell is kept"
        # newrows (2026-12-03): the 26.02 table's row at the same layout (tests/test_mb2602_moe_rows.py)
        for rid in ("mb260201-gb300-dsv3", "mb2604-gb300-dsv3", "mb260401-gb300-dsv3", "mb2602-gb300-dsv3")},
     # maxtext-v5p-llama2-70b-512 (tiering, 2026-12-03) fits since 2026-12-05 (rmemfit): 77.5 GB of 102.8 with its
@@ -120,6 +124,19 @@ MEMORY_GAPS = {
     # layer input kept, 26,624 values x 2 B per token and layer); 163.4 GB under the selective + module mlp cells it
     # carried, whose memory keeps Megatron's per-layer tensors (tests/test_remat_save_dot_except_mlpwi.py).
 }
+
+
+def test_gb300_dsv3_lead_figures() -> None:
+    """The GB300 DeepSeek-V3 entries' lead (rmemfit, 2026-12-05): with recompute_modules mla_up_proj the layout fits,
+    212.0 GiB of 277.5 (280.0 without), the step 14.205 -> 14.404 s."""
+    for rid in ("mb260201-gb300-dsv3", "mb2604-gb300-dsv3", "mb260401-gb300-dsv3", "mb2602-gb300-dsv3"):
+        row = next(r for r in ROWS if r["id"] == rid)
+        kept = predict_layout(run_query(row))
+        lead = predict_layout(run_query({**row, "recompute_modules": "mla_up_proj"}))
+        gib = [round(x.terms["mem_total_bytes"] / 2**30, 1) for x in (kept, lead)]
+        assert gib == [280.0, 212.0] and round(kept.spec.memory_bytes / 2**30, 1) == 277.5
+        assert lead.fits_memory and not kept.fits_memory
+        assert [round(x.terms["step_time_s"], 3) for x in (kept, lead)] == [14.205, 14.404]
 
 
 def test_amd_capacity_is_the_driver_figure() -> None:
