@@ -41,14 +41,6 @@ def _llama3_vp8(tot: str, held: str, acts: str, other: str) -> str:
             "layouts fit (78.0 / 77.8 GiB)")
 
 
-_GEMMA3_VOCAB_TILING = (
-    "44.8 GiB predicted against 31.2 GiB (newrows, tpu-recipes Gemma3-12B, seq 32768, per-device batch 1): 43.25 GiB "
-    "of activations = the 48 kept layer inputs (32768 x 3840 x 2 B each, 11.25 GiB) + the fp32 logits of the sequence "
-    "(4 B x 32768 x 262144 = 32.0 GiB). The recipes set num_vocab_tiling 16: MaxText computes the cross-entropy in 16 "
-    "chunks along the batch-sequence axis (base.yml: 'reducing peak memory usage'), which no runs-file cell or plan "
-    "flag expresses; at a sixteenth of the logits (2.0 GiB) the row holds 12.77 GiB plus the larger of that and one "
-    "layer's recompute working set (tests/test_newrows_maxtext.py recomputes the terms)")
-
 MEMORY_GAPS = {
     "llama3-405b-8k": _llama3_vp8("89.1", "141 (rank 1, m 32; rank 0 112, the last 112)", "74.4",
                                   "its dropout (at 0, plan --no-dropout: 84.7 GiB, still over)"),
@@ -107,8 +99,10 @@ MEMORY_GAPS = {
     "of gradients, 7.62 of optimizer state (12 B per parameter), 15.89 of activations (96 kept layer inputs of 3 x "
     "2048 x 12288 x 2 B, 13.5 GiB, and one layer's working set); the run ran, so the model over-counts by at least "
     "1.56 GiB (5%); which term is not established (tests/test_newrows_maxtext.py recomputes the terms)",
-    **{rid: _GEMMA3_VOCAB_TILING for rid in ("maxtext-v6e-gemma3-12b-1x256", "maxtext-v6e-gemma3-12b-2x256",
-                                             "maxtext-v6e-gemma3-12b-4x256")},
+    # maxtext-v6e-gemma3-12b-{1,2,4}x256 (newrows, 2026-12-03) fit since 2026-12-05 (rmemfit): 17.5 GiB of 31.2 with
+    # their recipes' num_vocab_tiling 16 (runs-file column vocab_tiling, plan --vocab-tiling: 2.0 GiB of fp32 logits at
+    # a time in place of 32.0; the one-layer recompute working set, 4.7 GiB, is then the larger); 44.8 GiB before
+    # (tests/test_newrows_maxtext.py recomputes the terms).
     # mbnew (2026-12-03): unseen held-out rows of Megatron-Bridge's 26.02.01 / 26.04 / 26.04.01 tables; the figures are
     # recomputed by tests/test_mb_later_tables.py
     "mb260201-gb300-llama3-70b-mxfp8": "356.7 GiB predicted against 277.5 GiB at the 26.02.01 table's cells (PP 4, no "
@@ -118,15 +112,31 @@ MEMORY_GAPS = {
     **{rid: "280.0 GiB predicted against 277.5 GiB (MBS 2, PP 2, VP 8, EP 32 on 256 GB300; 183.9 GiB of activations "
        "with no recompute_modules: the sibling 25.11 row's cell is blank and the later GB300 recipes' recompute list "
        "was not read); 2.4 GiB (0.9%) over, about the 2.33 GiB framework overhead the calibration assumes for every "
-       "GPU stack (2.5e9 B, not measured)"
+       "GPU stack (2.5e9 B, not measured). Lead (rmemfit, 2026-12-05; test_gb300_dsv3_lead_figures): a stored "
+       "Megatron-Bridge deepseek_workload_base_configs.py (code index id 67566028990, a recent version not pinned to "
+       "a release) gives the GB300 base preset at this layout (MBS 2, PP 2, VP 8, EP 32) recompute_modules "
+       "mla_up_proj, with which the layout fits, 212.0 GiB (step 14.205 -> 14.404 s), while its MXFP8 variant runs "
+       "MBS 1 without modules; the 26.02-era recipe was not found, so the cell is kept"
        # newrows (2026-12-03): the 26.02 table's row at the same layout (tests/test_mb2602_moe_rows.py)
        for rid in ("mb260201-gb300-dsv3", "mb2604-gb300-dsv3", "mb260401-gb300-dsv3", "mb2602-gb300-dsv3")},
-    # tiering (2026-12-03): held-out v5p row of MaxText's tiering page; figures recomputed by tests/test_tiering_rows.py
-    "maxtext-v5p-llama2-70b-512": "163.4 GB predicted against 102.8 GB: its remat save_dot_except_mlpwi is priced "
-    "as recompute selective + module mlp, whose memory keeps Megatron's per-layer tensors; the policy saves the Q, K, "
-    "V, out_proj and mlpwo outputs and the layer input (34,816 values x 2 B per token and layer: 91.3 GB at 16,384 "
-    "tokens x 80 layers), which fits; a memory-model miss for this policy, not changed",
+    # maxtext-v5p-llama2-70b-512 (tiering, 2026-12-03) fits since 2026-12-05 (rmemfit): 77.5 GB of 102.8 with its
+    # recipe's remat policy as a --recompute value (save_dot_except_mlpwi: the Q, K, V and out_proj outputs and the
+    # layer input kept, 26,624 values x 2 B per token and layer); 163.4 GB under the selective + module mlp cells it
+    # carried, whose memory keeps Megatron's per-layer tensors (tests/test_remat_save_dot_except_mlpwi.py).
 }
+
+
+def test_gb300_dsv3_lead_figures() -> None:
+    """The GB300 DeepSeek-V3 entries' lead (rmemfit, 2026-12-05): with recompute_modules mla_up_proj the layout fits,
+    212.0 GiB of 277.5 (280.0 without), the step 14.205 -> 14.404 s."""
+    for rid in ("mb260201-gb300-dsv3", "mb2604-gb300-dsv3", "mb260401-gb300-dsv3", "mb2602-gb300-dsv3"):
+        row = next(r for r in ROWS if r["id"] == rid)
+        kept = predict_layout(run_query(row))
+        lead = predict_layout(run_query({**row, "recompute_modules": "mla_up_proj"}))
+        gib = [round(x.terms["mem_total_bytes"] / 2**30, 1) for x in (kept, lead)]
+        assert gib == [280.0, 212.0] and round(kept.spec.memory_bytes / 2**30, 1) == 277.5
+        assert lead.fits_memory and not kept.fits_memory
+        assert [round(x.terms["step_time_s"], 3) for x in (kept, lead)] == [14.205, 14.404]
 
 
 def test_amd_capacity_is_the_driver_figure() -> None:

@@ -44,9 +44,10 @@ SET_ELSEWHERE = {"mb-gb200-gptoss-120b": "layernorm+moe_act", "mb-h100-gptoss-12
                  **{f"mb2602-{sys}-gptoss-120b": "layernorm+moe_act" for sys in ("gb200", "b200", "h100")},
                  # mb2606 (2026-12-03): the 26.06 GB200 row, its 26.04.01 sibling's cell (the 26.06 recipe not read)
                  "mb2606-gb200-gptoss-120b": "layernorm+moe_act",
-                 # tiering (2026-12-03): MaxText's save_dot_except_mlpwi remat policy priced as selective + the MLP
-                 # module (tests/test_tiering_rows.py checks the cell and the note's figures)
-                 "maxtext-v5p-llama2-70b-512": "mlp"}
+                 # tiering (2026-12-03) had set maxtext-v5p-llama2-70b-512's cell to mlp (its MaxText remat policy
+                 # save_dot_except_mlpwi priced as selective + the MLP module); blank since 2026-12-05 (rmemfit): the
+                 # policy is a --recompute value (tests/test_remat_save_dot_except_mlpwi.py)
+                 }
 
 
 def test_the_cells_are_the_recipes_and_only_those() -> None:

@@ -172,4 +172,4 @@ def test_a_bad_recompute_suffix_lists_every_recompute_mode(tmp_path: Path, capsy
     _, err = _cli(capsys, "validate", "--runs", str(p), code=2)
     text = " ".join(err.split())
     assert "run 'my-run-1': recompute = 'full+tp'" in text
-    assert "minimal, minimal_flash, mlp or op, optionally with +sp" in text
+    assert "minimal, minimal_flash, save_dot_except_mlpwi, mlp or op, optionally with +sp" in text

@@ -66,6 +66,7 @@ class SetupOptions:
     fp8_saved_inputs: bool = False
     fp8_output_head: bool = False
     no_dropout: bool = False
+    vocab_tiling: int = 1
     optimizer_state_bytes: float = 12.0
     fp8_recipe: str = "delayed"
     pue: float | None = None
@@ -277,7 +278,8 @@ def _setup(opts: SetupOptions) -> Any:
                  fp8_output_head=opts.fp8_output_head, ep_a2a_overlap=opts.ep_a2a_overlap,
                  moe_dispatcher=opts.moe_dispatcher, moe_router_dtype=opts.moe_router_dtype,
                  moe_grouped_mlp=opts.moe_grouped_mlp,
-                 no_dropout=opts.no_dropout, optimizer_state_bytes=opts.optimizer_state_bytes,
+                 no_dropout=opts.no_dropout, vocab_tiling=opts.vocab_tiling,
+                 optimizer_state_bytes=opts.optimizer_state_bytes,
                  fp8_recipe=canonical_fp8_recipe(opts.fp8_recipe), fp8_recipe_given=opts.fp8_recipe,
                  dp_bucket_params=_dp_bucket(opts.dp_bucket_params),
                  recompute_modules=parse_recompute_modules(opts.recompute_modules), facility=_facility(opts))
@@ -961,7 +963,7 @@ def _setup_flags(setup: Any) -> dict[str, Any]:
                                            "moe_grouped_mlp",
                                            "fp8_params",
                                            "offload_layers", "tp_async", "fp8_saved_inputs", "fp8_output_head",
-                                           "no_dropout",
+                                           "no_dropout", "vocab_tiling",
                                            "optimizer_state_bytes", "fp8_recipe", "attention_kernel",
                                            "attention_unpad", "cudnn_before_9_17", "eager_cross_entropy",
                                            "dp_bucket_params",
@@ -983,6 +985,7 @@ def _flags_text(setup: Any) -> str:
              f"{setup.offload_layers} layers/stage offloaded" if setup.offload_layers else "",
              "fp8 saved inputs" if setup.fp8_saved_inputs else "", "fp8 output head" if setup.fp8_output_head else "",
              "no dropout" if setup.no_dropout else "",
+             f"logits in {setup.vocab_tiling} chunks" if setup.vocab_tiling != 1 else "",
              f"fp8 recipe {setup.fp8_recipe}" if setup.fp8_recipe != "delayed" else "",
              (f"attention kernel {setup.attention_kernel}"
               if setup.attention_kernel in ("flash2", "triton", "nki_flash")
@@ -1151,7 +1154,7 @@ _MODEL_FLAGS_NOT_FOR_WORKLOADS = ("flash", "attention_kernel", "attention_unpad"
                                   "moe_dispatcher", "moe_router_dtype", "moe_grouped_mlp", "fp8_params",
                                   "offload_layers",
                                   "fp8_saved_inputs",
-                                  "fp8_output_head", "fp8_recipe", "no_dropout", "dp_bucket_params",
+                                  "fp8_output_head", "fp8_recipe", "no_dropout", "vocab_tiling", "dp_bucket_params",
                                   "optimizer_state_bytes", "recompute_modules")
 """Flags of the transformer model's terms (Setup fields) that training.evaluate_workload never reads: its step is
 the profiled ops' roofline sum plus a data-parallel all-reduce, its optimizer state 12 bytes per parameter; typed
@@ -1347,6 +1350,9 @@ DP_BUCKET_HELP = ("the distributed optimizer's bucket in parameters, as the run'
                   "latencies are charged; default: Megatron-Core's max(40M, 1M x dp cp)")
 NO_DROPOUT_HELP = ("the model trains at dropout 0 (Llama in Megatron-Bridge): no dropout masks are kept (PyTorch's "
                    "dropout returns its input at p = 0); memory only")
+VOCAB_TILING_HELP = ("MaxText's num_vocab_tiling: the output layer and cross-entropy computed in this many chunks "
+                     "along the batch-sequence axis, so the last stage holds 1/N of the fp32 logits at a time; "
+                     "memory only (1: in one piece)")
 SEQ_LEN_HELP = ("training sequence length (default: a preset's published one; a config.json's "
                 "max_position_embeddings, at most 8192, noted when capped)")
 HOST_W_HELP = ("host watts per device (default: the device's catalog host_w, 0 for an edge module such as Jetson, a "
@@ -1463,6 +1469,7 @@ def _explain(opts: ExplainOptions) -> None:
                                      moe_grouped_mlp=opts.setup.moe_grouped_mlp,
                                      fp8_params=opts.setup.fp8_params, offload_layers=opts.setup.offload_layers,
                                      fp8_saved_inputs=opts.setup.fp8_saved_inputs, no_dropout=opts.setup.no_dropout,
+                                     vocab_tiling=opts.setup.vocab_tiling,
                                      fp8_output_head=opts.setup.fp8_output_head,
                                      fp8_recipe=base.fp8_recipe,
                                      optimizer_state_bytes=opts.setup.optimizer_state_bytes,
@@ -1611,6 +1618,7 @@ def register(app: typer.Typer) -> None:
         fp8_output_head: bool = typer.Option(False, "--fp8-output-head", help=FP8_HEAD_HELP),
         fp8_recipe: str = typer.Option("delayed", "--fp8-recipe", help=FP8_RECIPE_HELP),
         no_dropout: bool = typer.Option(False, "--no-dropout", help=NO_DROPOUT_HELP),
+        vocab_tiling: int = typer.Option(1, "--vocab-tiling", help=VOCAB_TILING_HELP),
         attention_unpad: bool = typer.Option(False, "--attention-unpad", help=ATTENTION_UNPAD_HELP),
         cudnn_before_9_17: bool = typer.Option(False, "--cudnn-before-9-17", help=CUDNN_BEFORE_917_HELP),
         eager_cross_entropy: bool = typer.Option(False, "--eager-cross-entropy", help=EAGER_CE_HELP),
@@ -1655,7 +1663,8 @@ def register(app: typer.Typer) -> None:
                                moe_router_dtype=moe_router_dtype, moe_grouped_mlp=moe_grouped_mlp,
                                offload_layers=offload_layers, fp8_saved_inputs=fp8_saved_inputs,
                                fp8_output_head=fp8_output_head,
-                               no_dropout=no_dropout, optimizer_state_bytes=optimizer_state_bytes,
+                               no_dropout=no_dropout, vocab_tiling=vocab_tiling,
+                               optimizer_state_bytes=optimizer_state_bytes,
                                fp8_recipe=fp8_recipe,
                                pue=pue, grid_kg_co2_per_kwh=grid,
                                host_power_w_per_device=host_w),
@@ -1687,6 +1696,9 @@ def register(app: typer.Typer) -> None:
                                            "the Q/K/V, out-projection and MLP-up outputs and the layer input kept), "
                                            "minimal_flash (MaxText's: minimal's set plus the attention output "
                                            "'context', so a fused attention kernel is not rerun), "
+                                           "save_dot_except_mlpwi (MaxText's: the Q/K/V and out-projection outputs "
+                                           "and the layer input kept; the attention core and the MLP block "
+                                           "recomputed), "
                                            "mlp (the MLP block only: Megatron-Core --recompute-modules mlp) or op "
                                            "(torchtitan's selective op AC: every second matmul of a layer recomputed; "
                                            "its 'selective layer' AC is full with --recompute-layers L/2)"),
@@ -1728,6 +1740,7 @@ def register(app: typer.Typer) -> None:
         fp8_output_head: bool = typer.Option(False, "--fp8-output-head", help=FP8_HEAD_HELP),
         fp8_recipe: str = typer.Option("delayed", "--fp8-recipe", help=FP8_RECIPE_HELP),
         no_dropout: bool = typer.Option(False, "--no-dropout", help=NO_DROPOUT_HELP),
+        vocab_tiling: int = typer.Option(1, "--vocab-tiling", help=VOCAB_TILING_HELP),
         attention_unpad: bool = typer.Option(False, "--attention-unpad", help=ATTENTION_UNPAD_HELP),
         cudnn_before_9_17: bool = typer.Option(False, "--cudnn-before-9-17", help=CUDNN_BEFORE_917_HELP),
         eager_cross_entropy: bool = typer.Option(False, "--eager-cross-entropy", help=EAGER_CE_HELP),
@@ -1759,7 +1772,8 @@ def register(app: typer.Typer) -> None:
                                moe_router_dtype=moe_router_dtype, moe_grouped_mlp=moe_grouped_mlp,
                                offload_layers=offload_layers, fp8_saved_inputs=fp8_saved_inputs,
                                fp8_output_head=fp8_output_head,
-                               no_dropout=no_dropout, optimizer_state_bytes=optimizer_state_bytes,
+                               no_dropout=no_dropout, vocab_tiling=vocab_tiling,
+                               optimizer_state_bytes=optimizer_state_bytes,
                                fp8_recipe=fp8_recipe,
                                pue=pue, grid_kg_co2_per_kwh=grid,
                                host_power_w_per_device=host_w),

@@ -32,6 +32,13 @@ checkpoint_dots_with_no_batch_dims, save_only_these_names('context')))
 keeps minimal's set plus the attention output 'context' (checkpoint_name(out, 'context') on the attention op's output,
 q heads x head_dim = o_width wide, 2 bytes, split over tp as the heads), the out-projection's input; with it the fused
 attention kernel is not rerun in the backward (training.RECOMPUTE comment).
+MaxText remat_policy 'save_dot_except_mlpwi' (recompute code 7; MaxText/layers/decoders.py get_remat_policy, stored
+code index id 1362932059: save_only_these_names('query_proj', 'value_proj', 'key_proj', 'qkv_proj', 'out_proj',
+'mlpwo')) keeps, of those, the ones the backward needs: Q, K, V (q_width + 2 kv), the out-projection output h (it
+rebuilds the second norm's input, from which the MLP block is recomputed), plus the scanned layer's input h; 2 bytes
+each, split over tp as minimal's. Not the MLP up-projection outputs (recomputed, the policy's point), nor, as under
+minimal, mlpwo (its output only feeds the residual add, whose backward reads no primal; JAX saves only the residuals
+the backward reads, jax.checkpoint policies select among those). Kept if it were: + 2 B x h per token and layer.
 Megatron-Core recompute modules (`modules`, Setup.recompute_modules; --recompute-granularity selective
 --recompute-modules, NVIDIA/Megatron-LM megatron/core/transformer/transformer_config.py recompute_modules at
 002526d81b81f6ab534e93844f9a228709887494), applied with recompute none, selective or mlp (module_on):
@@ -76,6 +83,13 @@ _Linear.forward: 'saved_inputmat = inputmat' after quantization, 'Discard row-wi
 backward pass'; LayerNormLinear likewise keeps its FP8 normed output): the QKV and MLP-up inputs (the two norm
 outputs) and the MLP-down input take 1 byte instead of 2; the out-projection keeps an FP8 copy beside the fused
 attention kernel's 16-bit output (+1 byte), or instead of the 16-bit context without a fused kernel (-1 byte).
+Vocabulary tiling (`vocab_tiling`, Setup.vocab_tiling): MaxText's num_vocab_tiling N computes the output layer and
+the cross-entropy in N chunks along the batch-sequence axis (MaxText base.yml, num_vocab_tiling: 'reducing peak
+memory usage'; configs/types.py: 'Enables memory-saving optimization by tiling cross-entropy loss computation. >1 to
+enable'; the per-device batch x sequence must divide by N, validate_vocab_tiling, stored code index ids 1218027348
+and 1220217642), so the last stage holds 4 s b V / (t N) of fp32 logits at a time, one chunk's (an assumption of
+this model: that one chunk is live at a time, not read from MaxText's loss code). The chunks' time is taken as the
+unchunked GEMM's (memory only).
 The output layer's saved input (the final norm's output, s b h) is not counted, 16-bit or FP8 (Setup.fp8_output_head):
 the last stage adds only the fp32 logits, so an FP8 head changes no memory figure here.
 No dropout (`no_dropout`, Setup.no_dropout): at p = 0 PyTorch's dropout returns its input (aten Dropout.cpp
@@ -236,6 +250,7 @@ def activation_bytes_per_layer(model: TransformerConfig, b: Arr, s: Arr, tp: Arr
     up_width = (2.0 if model.mlp == "swiglu" else 1.0) * mlp_f * ((model.top_k + model.shared_experts) if moe else 1)
     minimal = (2 * s * b * (model.q_width + h + up_width)) / tp + kv_dev + 2.0 * sbh / rep_div
     minimal_flash = minimal + 2 * s * b * model.o_width / tp  # + 'context', the out-projection input (docstring)
+    dot_except_mlpwi = minimal - 2 * s * b * up_width / tp  # the MLP up-projection outputs recomputed (docstring)
     # mlp (recompute code 4, Megatron-Core --recompute-modules mlp): the MLP block's inner tensors are rebuilt in the
     # backward from its input (the second norm's output, kept in the replicated part), so they are not kept.
     mlp_only = none_or_sel - mlp_inner / tp
@@ -248,7 +263,9 @@ def activation_bytes_per_layer(model: TransformerConfig, b: Arr, s: Arr, tp: Arr
                                                    np.where(recompute == 4, mlp_only,
                                                             np.where(recompute == 5, op,
                                                                      np.where(recompute == 6, minimal_flash,
-                                                                              none_or_sel)))))
+                                                                              np.where(recompute == 7,
+                                                                                       dot_except_mlpwi,
+                                                                                       none_or_sel))))))
 
 
 def _module_released_bytes(model: TransformerConfig, b: Arr, s: Arr, tp: Arr, sp: Arr, recompute: Arr, moe: bool,
@@ -326,7 +343,8 @@ def memory_per_device(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp
                       shard: Arr | None = None, in_flight_max: Arr | None = None,
                       recompute_frac: Arr | None = None, offload_layers: int = 0,
                       gemm_weight_bytes: float = WEIGHT_BYTES, fp8_inputs: bool = False, dropout: bool = True,
-                      optim_bytes: float = OPTIM_BYTES, modules: tuple[str, ...] = ()) -> MemoryBreakdown:
+                      optim_bytes: float = OPTIM_BYTES, modules: tuple[str, ...] = (),
+                      vocab_tiling: int = 1) -> MemoryBreakdown:
     """Peak bytes on the busiest device (max of the first and last pipeline stage).
 
     With `edge_layers` (first and last stage hold that many layers, the middle ones the rest; Megatron-LM
@@ -341,13 +359,15 @@ def memory_per_device(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp
     activations); offload_layers: layers per stage whose saved activations are in host memory; gemm_weight_bytes:
     bytes per GEMM weight (1 or 2 with fp8_params, module docstring); fp8_inputs, dropout: activation_bytes_per_layer;
     optim_bytes: optimizer state per parameter (12: fp32 master + Adam moments; module docstring); modules:
-    Megatron-Core recompute modules (Setup.recompute_modules, module docstring)."""
+    Megatron-Core recompute modules (Setup.recompute_modules, module docstring); vocab_tiling: the logits' chunks
+    (Setup.vocab_tiling, module docstring)."""
     if edge_layers is not None:
         return _uneven_memory(model, tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, mbs=mbs, m=m, zero=zero,
                               recompute=recompute, sp=sp, seq_len=seq_len, flash=flash, overhead_bytes=overhead_bytes,
                               edge_layers=edge_layers, etp=etp, shard=shard, recompute_frac=recompute_frac, vp=vp,
                               offload_layers=offload_layers, gemm_weight_bytes=gemm_weight_bytes,
-                              fp8_inputs=fp8_inputs, dropout=dropout, optim_bytes=optim_bytes, modules=modules)
+                              fp8_inputs=fp8_inputs, dropout=dropout, optim_bytes=optim_bytes, modules=modules,
+                              vocab_tiling=vocab_tiling)
     prm = stage_params(model, pp, vp, tp, ep, etp=etp)
     weights, grads, opt = _state_bytes(prm, dp, cp, ep, zero, tp=tp, etp=etp, shard=shard,
                                        gemm_weight_bytes=gemm_weight_bytes, optim_bytes=optim_bytes)
@@ -361,7 +381,7 @@ def memory_per_device(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp
     # 1F1B (vp 1): min(m, p) micro-batches on the first stage (ZB-H2: min(m, 2p - 1)); interleaved: the schedule's.
     plain = ls * np.minimum(m, pp if in_flight_max is None else in_flight_max)
     first = per_layer * np.where(vp > 1, layers_in_flight(pp, vp, m, zero_rank, chunk, ls, "first"), plain)
-    logits = 4.0 * s * mbs * model.vocab / tp
+    logits = 4.0 * s * mbs * model.vocab / tp / vocab_tiling
     last = per_layer * layers_in_flight(pp, vp, m, pp - 1, chunk, ls, "last")
     # The logits are dead before any layer's backward starts, when full recompute re-materialises a layer (module
     # docstring): the stage holding them peaks at its saved set + the larger of the two.
@@ -445,14 +465,15 @@ def _uneven_memory(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp: A
                    edge_layers: int, etp: Arr | None = None, shard: Arr | None = None,
                    recompute_frac: Arr | None = None, vp: Arr | None = None, offload_layers: int = 0,
                    gemm_weight_bytes: float = WEIGHT_BYTES, fp8_inputs: bool = False, dropout: bool = True,
-                   optim_bytes: float = OPTIM_BYTES, modules: tuple[str, ...] = ()) -> MemoryBreakdown:
+                   optim_bytes: float = OPTIM_BYTES, modules: tuple[str, ...] = (),
+                   vocab_tiling: int = 1) -> MemoryBreakdown:
     """memory_per_device with edge stages of `edge_layers`; with interleaving (vp > 1) each rank holds what the
     interleaved schedule keeps in flight there, the middle stages' layers in vp equal chunks and the edge stages'
     shortfall on the first stage's first chunks and the last stage's last ones (module docstring)."""
     s = seq_len / cp
     per_layer, work = _layer_bytes(model, mbs, s, tp, sp, recompute, flash, recompute_frac, fp8_inputs, dropout,
                                    modules)
-    logits = 4.0 * s * mbs * model.vocab / tp
+    logits = 4.0 * s * mbs * model.vocab / tp / vocab_tiling
     one = np.ones_like(np.asarray(pp, dtype=float))
     vp = np.ones_like(np.asarray(pp)) if vp is None else vp
     edge = edge_layers * one

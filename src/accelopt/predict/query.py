@@ -178,6 +178,8 @@ class LayoutQuery(LayoutFlags):
     """The output layer's GEMMs run in FP8 as the linear layers' (Setup.fp8_output_head)."""
     no_dropout: bool = False
     """No dropout masks kept (Setup.no_dropout)."""
+    vocab_tiling: int = 1
+    """The logits in this many chunks, MaxText's num_vocab_tiling (Setup.vocab_tiling)."""
     optimizer_state_bytes: float = 12.0
     """Optimizer state bytes per parameter (Setup.optimizer_state_bytes)."""
     dp_bucket_params: int | None = None
@@ -503,7 +505,8 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
                   tp_async=q.tp_async, ep_a2a_overlap=q.ep_a2a_overlap, moe_dispatcher=q.moe_dispatcher,
                   moe_router_dtype=q.moe_router_dtype, moe_grouped_mlp=q.moe_grouped_mlp,
                   fp8_saved_inputs=q.fp8_saved_inputs,
-                  fp8_output_head=q.fp8_output_head, no_dropout=q.no_dropout, fp8_recipe=q.fp8_recipe,
+                  fp8_output_head=q.fp8_output_head, no_dropout=q.no_dropout, vocab_tiling=q.vocab_tiling,
+                  fp8_recipe=q.fp8_recipe,
                   optimizer_state_bytes=q.optimizer_state_bytes, dp_bucket_params=q.dp_bucket_params,
                   recompute_modules=q.recompute_modules, facility=q.facility)
     spec = slice_spec(get_device(q.hardware, q.catalog), q.slice_devices)

@@ -148,6 +148,8 @@ class SetupFlagFields:
     """--fp8-output-head: the output layer's (logits) GEMMs run in FP8 like the linear layers' (time only)."""
     no_dropout: bool = False
     """--no-dropout: no dropout masks are kept (memory only)."""
+    vocab_tiling: int = unit("count", "--vocab-tiling: the output layer and cross-entropy in this many chunks along "
+                             "the batch-sequence axis, MaxText's num_vocab_tiling (memory only)", default=1)
     optimizer_state_bytes: float = unit("B/param", "--optimizer-bytes: optimizer state per parameter beside the 16-bit "
                                         "weight and gradient (memory only)", default=12.0)
     fp8_recipe: str = "delayed"
@@ -178,8 +180,8 @@ class PlanResult(SetupFlagFields):
     """`accelopt plan`: the layout search for a model preset or config (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan"
-    SCHEMA_VERSION: ClassVar[int] = 17
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
+    SCHEMA_VERSION: ClassVar[int] = 18
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
     reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)
     and tp_overlap_cfg (a default: ''). Version 5 adds input_warnings (a default: []). Version 6 adds
@@ -189,7 +191,7 @@ class PlanResult(SetupFlagFields):
     Version 12 adds skipped_options (a default: {}; an older document's skipped device is printed without a fix).
     Version 13 adds fp8_output_head (a default: false). Version 14 adds moe_dispatcher (a default: alltoall).
     Version 15 adds moe_router_dtype (a default: bf16). Version 16 adds moe_grouped_mlp (a default: te). Version 17
-    adds cudnn_before_9_17 (a default: false)."""
+    adds cudnn_before_9_17 (a default: false). Version 18 adds vocab_tiling (a default: 1)."""
 
     model: str
     seq_len: int = unit("count", "tokens per sequence")
@@ -327,8 +329,8 @@ class ExplainResult(SetupFlagFields):
     """`accelopt plan explain`: one layout's whole arithmetic (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-explain"
-    SCHEMA_VERSION: ClassVar[int] = 15
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14)
+    SCHEMA_VERSION: ClassVar[int] = 16
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
     reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)
     and tp_overlap_cfg (a default: ''). Version 5 adds input_warnings (a default: []). Version 6 adds
@@ -336,7 +338,8 @@ class ExplainResult(SetupFlagFields):
     recompute_modules (a default: []). Version 9 adds each layout row's recompute_modules (a default: []).
     Version 10 adds eager_cross_entropy (a default: false). Version 11 adds fp8_output_head (a default: false).
     Version 12 adds moe_dispatcher (a default: alltoall). Version 13 adds moe_router_dtype (a default: bf16).
-    Version 14 adds moe_grouped_mlp (a default: te). Version 15 adds cudnn_before_9_17 (a default: false)."""
+    Version 14 adds moe_grouped_mlp (a default: te). Version 15 adds cudnn_before_9_17 (a default: false).
+    Version 16 adds vocab_tiling (a default: 1)."""
 
     model: str
     hardware: str

@@ -123,8 +123,18 @@ DTYPE_BYTES = dtypes.bytes_map(("bf16", "fp16", "fp8"))  # training dtypes (acce
 # output 'context' (memory.py). With the context saved the fused attention kernel is not rerun, so its time is none's
 # (_attn_core_recomputed); with flash off the unfused core's probabilities are neither a weight GEMM output nor
 # 'context', so the core is redone as minimal's.
-RECOMPUTE = {"none": 0, "selective": 1, "full": 2, "minimal": 3, "minimal_flash": 6, "mlp": 4, "op": 5}
+# save_dot_except_mlpwi: MaxText's remat_policy 'save_dot_except_mlpwi' (AI-Hypercomputer/maxtext
+# MaxText/layers/decoders.py get_remat_policy, stored code index id 1362932059, the same in models.py of older
+# MaxText: save_only_these_names('query_proj', 'value_proj', 'key_proj', 'qkv_proj', 'out_proj', 'mlpwo')): the
+# attention core ('context' is not saved, the kernel is rerun) and the MLP block's up-projections and activation are
+# recomputed, as selective + the mlp module; under XLA the saved mlpwo is not re-run (xla_dead_recompute's mlp_s).
+# Memory: memory.py (code 7), the Q, K, V and out_proj outputs and the layer input.
+RECOMPUTE = {"none": 0, "selective": 1, "full": 2, "minimal": 3, "minimal_flash": 6, "save_dot_except_mlpwi": 7,
+             "mlp": 4, "op": 5}
 RECOMPUTE_NAMES = {v: k for k, v in RECOMPUTE.items()}
+MLP_BLOCK_CODES = (RECOMPUTE["mlp"], RECOMPUTE["save_dot_except_mlpwi"])
+"""The modes that redo the MLP block (its up-projections, activation and, under sequence parallel, its collectives):
+Megatron-Core's mlp module as a mode, and MaxText's save_dot_except_mlpwi."""
 
 
 def recompute_choices() -> str:
@@ -424,6 +434,9 @@ class Setup:
     _Linear / LayerNormLinear; memory.py module docstring). Memory only."""
     no_dropout: bool = False
     """The model trains at dropout 0: no dropout masks are kept (memory.py module docstring). Memory only."""
+    vocab_tiling: int = 1
+    """MaxText's num_vocab_tiling: the output layer and cross-entropy run in this many chunks along the batch-sequence
+    axis, so the last stage holds 1/N of the fp32 logits at a time (memory.py module docstring). Memory only."""
     optimizer_state_bytes: float = 12.0
     """Optimizer state per parameter beside the 16-bit weight and gradient: 12 (fp32 master + Adam m, v), 4 for
     16-bit weights with 16-bit moments (MaxText weight_dtype bfloat16; memory.py module docstring). The optimizer
@@ -499,6 +512,9 @@ class Setup:
         if self.fp8_saved_inputs and self.dtype != "fp8":
             raise InputError(f"--fp8-saved-inputs with --dtype {self.dtype}: only FP8 linear layers keep FP8 inputs",
                              "give --dtype fp8 with --fp8-saved-inputs, or leave --fp8-saved-inputs out")
+        if not 1 <= self.vocab_tiling <= MAX_COUNT:
+            raise InputError(f"--vocab-tiling {self.vocab_tiling} is not a count of chunks (1 or more)",
+                             "give MaxText's num_vocab_tiling (1: the logits in one piece)")
         if not 0 <= self.optimizer_state_bytes <= 16:
             raise InputError(f"--optimizer-bytes {self.optimizer_state_bytes:g} is outside 0..16 bytes per "
                              "parameter", "give 12 (fp32 master + Adam moments), 8 or 4 (16-bit moments)")
@@ -683,10 +699,11 @@ def structural_problems(setup: Setup, lay: Layouts, n_devices: Arr) -> list[Prob
          "Q, K, V projections, one attention then one MLP): this model has experts, MLA or a parallel block; use "
          "recompute selective or full"),
         (R.RECOMPUTE_MODULES_MODE, np.isin(lay.recompute, (RECOMPUTE["minimal"], RECOMPUTE["op"],
-                                                              RECOMPUTE["minimal_flash"]))
+                                                              RECOMPUTE["minimal_flash"],
+                                                              RECOMPUTE["save_dot_except_mlpwi"]))
          & bool(setup.recompute_modules), "recompute modules (Megatron-Core's --recompute-modules) add to recompute "
-         "none, selective or mlp; minimal, minimal_flash (MaxText) and op (torchtitan) are other frameworks' "
-         "policies"),
+         "none, selective or mlp; minimal, minimal_flash, save_dot_except_mlpwi (MaxText) and op (torchtitan) are "
+         "other frameworks' policies"),
         *_edge_problems(setup, lay),
         (R.DP_BATCH, lay.dp > setup.global_batch, f"dp cannot exceed the global batch of {setup.global_batch} "
          "sequences"),
@@ -822,14 +839,14 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     k_mod = mod_on["mlp"] * (1.0 - frac_moe) + (mod_on["moe"] + mod_on["shared_experts"]) * frac_moe
     recompute_layer = np.where(rc == 2, rec_frac * fwd_layer,
                                np.where(rc == RECOMPUTE["op"], op_s_layer,
-                                        np.where(rc == RECOMPUTE["mlp"], mlp_layer, 0.0) + mods_layer))
+                                        np.where(np.isin(rc, MLP_BLOCK_CODES), mlp_layer, 0.0) + mods_layer))
     skip_s, skip_flops = early_stop_skipped(cal.stack, mdl, T, tp, lay.sp, frac_moe, dtb, dev)
     # XLA programs (xla_dead_recompute): a checkpointed region's last op, whose output no backward op reads, is
     # never recomputed; one early stop or the other applies to a stack, never both (max).
     dead = xla_dead_recompute(cal.stack, spec, mdl, mbs, s_loc, float(setup.seq_len), T, tp, lay.sp, frac_moe,
                               setup.flash, dtb, dev)
     skip_s, skip_flops = np.maximum(skip_s, dead.full_s), np.maximum(skip_flops, dead.full_flops)
-    mlp_on = np.maximum((rc == RECOMPUTE["mlp"]).astype(float), mod_on["mlp"])  # the dense MLP block redone
+    mlp_on = np.maximum(np.isin(rc, MLP_BLOCK_CODES).astype(float), mod_on["mlp"])  # the dense MLP block redone
     recompute_layer = (recompute_layer - np.where(rc == 2, rec_frac * skip_s, 0.0) - mlp_on * dead.mlp_s
                        - mod_on["core_attn"] * dead.core_s)
     # --- tensor parallel: 4 (+2 with full recompute) all-reduce-equivalents of b s h per layer.
@@ -848,7 +865,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # op recompute the two sequence-parallel all-gathers (reduce_scatter_tensor outputs are saved), or without
     # sequence parallel the out-projection's all-reduce: one all-reduce-equivalent either way.
     # Megatron-Core's mlp, moe and shared_experts modules repeat it on the layers they cover (k_mod).
-    n_tp = 2.0 * k_ar + np.where(rc == 2, k_ar * rec_frac, np.where(rc == RECOMPUTE["mlp"], 1.0,
+    n_tp = 2.0 * k_ar + np.where(rc == 2, k_ar * rec_frac, np.where(np.isin(rc, MLP_BLOCK_CODES), 1.0,
                                                                     np.where(rc == RECOMPUTE["op"], 1.0, 0.0)) + k_mod)
     t_tp_layer = n_tp * comm.allreduce_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat, p_in=tp_in, lat_in=tp_lat_in)
     t_rs = comm.reduce_scatter_s(T * mdl.hidden * act_b, tp, tp_bw, tp_lat)  # one 16-bit sequence-parallel collective
@@ -1030,7 +1047,8 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
                             recompute_frac=np.where(lay.recompute_layers > 0, rec_frac, 1.0),
                             offload_layers=setup.offload_layers, gemm_weight_bytes=fp8_param_bytes(setup, cal),
                             fp8_inputs=setup.fp8_saved_inputs, dropout=not setup.no_dropout,
-                            optim_bytes=setup.optimizer_state_bytes, modules=setup.recompute_modules)
+                            optim_bytes=setup.optimizer_state_bytes, modules=setup.recompute_modules,
+                            vocab_tiling=setup.vocab_tiling)
     tokens_step = float(setup.global_batch * setup.seq_len)
     most, fewest = seqs_per_rank(setup.global_batch, lay.dp)
     model_flops_step = 3.0 * model_flops_per_token(mdl, setup.seq_len) * tokens_step
@@ -1038,7 +1056,8 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     rec_flops_dev = np.where(rc == 2, rec_frac * ls * np.where(frac_moe > 0, lt.flops_moe * frac_moe
                                                     + lt.flops_dense * (1 - frac_moe), lt.flops_dense),
                              np.where(rc == RECOMPUTE["op"], ls * op_flops_layer,
-                                      np.where(rc == RECOMPUTE["mlp"], ls * _mlp_flops(mdl, T, tp, lt, frac_moe), 0.0)
+                                      np.where(np.isin(rc, MLP_BLOCK_CODES), ls * _mlp_flops(mdl, T, tp, lt, frac_moe),
+                                               0.0)
                                       + ls * sum((mod_on[name] * mods[name][1] for name in RECOMPUTE_MODULES),
                                                  np.zeros_like(T))))
     rec_flops_dev = rec_flops_dev - np.where(rc == 2, rec_frac * ls * skip_flops, 0.0) - ls * (
@@ -1450,7 +1469,7 @@ def _attn_core_recomputed(rc: Arr, flash: bool) -> Arr:
     saved names) both redo the attention core in the backward. MaxText 'minimal_flash' saves 'context', so a fused
     kernel's forward is not rerun; an unfused core (flash off) still is: its softmax probabilities, which the backward
     of context = P V needs, are neither a no-batch-dims dot output nor 'context' (RECOMPUTE comment)."""
-    return ((rc == RECOMPUTE["selective"]) | (rc == RECOMPUTE["minimal"])
+    return ((rc == RECOMPUTE["selective"]) | (rc == RECOMPUTE["minimal"]) | (rc == RECOMPUTE["save_dot_except_mlpwi"])
             | ((rc == RECOMPUTE["minimal_flash"]) & (not flash)))
 
 
@@ -1466,7 +1485,7 @@ def _mlp_recomputed(rc: Arr, t_mlp_fwd: Arr, k_mod: Arr) -> Arr:
     """The MLP block's forward collectives again under `--recompute mlp` (the checkpointed MLP module re-runs its
     sequence-parallel all-gather and reduce-scatter, or its all-reduce), else 0; plus k_mod of them for the
     Megatron-Core recompute modules mlp, moe and shared_experts (the share of layers they cover)."""
-    return np.where(rc == RECOMPUTE["mlp"], t_mlp_fwd, 0.0) + k_mod * t_mlp_fwd
+    return np.where(np.isin(rc, MLP_BLOCK_CODES), t_mlp_fwd, 0.0) + k_mod * t_mlp_fwd
 
 
 def module_recompute_s(mdl: TransformerConfig, lt: Any, T: Arr, tp: Arr, sp: Arr, frac_moe: float, dtb: float,
@@ -1674,7 +1693,9 @@ def explain_terms() -> dict[str, str]:
                          "early, torch 2.1 on; torch 1.13 and 2.0 re-ran the whole block); selective and minimal: "
                          "the attention core (Korthikanti 2022; MaxText 'minimal' saves no 'context'; "
                          "minimal_flash saves it: nothing with a fused kernel, the core with flash off); mlp: the "
-                         "MLP block's GEMMs (Megatron-Core --recompute-modules mlp); op (torchtitan selective op "
+                         "MLP block's GEMMs (Megatron-Core --recompute-modules mlp); save_dot_except_mlpwi "
+                         "(MaxText): the attention core and the MLP block (under XLA less the saved mlpwo); op "
+                         "(torchtitan selective op "
                          "AC): the even-numbered matmuls wk, wo (and SwiGLU's w3) plus the "
                          "layer's elementwise ops; + each --recompute-modules module's forward (core_attn the "
                          "attention core, mlp the dense layers' MLP GEMMs, moe the expert block, shared_experts "
@@ -1752,7 +1773,8 @@ def explain_terms() -> dict[str, str]:
         "mem_optimizer_bytes": ("--optimizer-bytes (default 12) B x stage params (with ZeRO >= 1: the dense ones / "
                                 "in_zero_shard_ranks, the routed experts / in_edp_ranks)"),
         "mem_activations_bytes": "Korthikanti 2022 eq. 1-2 per layer (minimal: MaxText's saved projection "
-                                 "outputs + layer input; minimal_flash: those + the attention output 'context'; op: "
+                                 "outputs + layer input; minimal_flash: those + the attention output 'context'; "
+                                 "save_dot_except_mlpwi: the Q/K/V and out-projection outputs + layer input; op: "
                                  "the layer input + torchtitan's saved outputs of the "
                                  "odd matmuls, the flash kernel and the sequence-parallel reduce-scatters) x L_s x "
                                  "min(m, p) in flight (zb-h2: 2p - 1) (+ logits)",

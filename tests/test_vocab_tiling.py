@@ -1,0 +1,36 @@
+"""`--vocab-tiling N` / runs-file column `vocab_tiling`: MaxText's num_vocab_tiling (base.yml: 'reducing peak memory
+usage'; configs/types.py: 'Enables memory-saving optimization by tiling cross-entropy loss computation'): the output
+layer and the cross-entropy in N chunks along the batch-sequence axis, so the last stage holds 4 s b V / (t N) of
+fp32 logits at a time (memory.py module docstring). Memory only. Added 2026-12-05 (rmemfit) for the tpu-recipes
+Gemma 3 12B rows (num_vocab_tiling 16), whose figures tests/test_newrows_maxtext.py recomputes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import run_main_expect
+
+ARGS = ["plan", "explain", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "8", "--zero", "3",
+        "--mbs", "1", "--seq-len", "8192", "--global-batch", "8seq", "--recompute", "selective", "--json"]
+
+
+def _explain(capsys: pytest.CaptureFixture[str], *extra: str) -> dict:
+    out, _ = run_main_expect(capsys, *ARGS, *extra)
+    return json.loads(out)
+
+
+def test_the_logits_shrink_by_the_tile_count(capsys: pytest.CaptureFixture[str]) -> None:
+    one, eight = _explain(capsys), _explain(capsys, "--vocab-tiling", "8")
+    assert (one["vocab_tiling"], eight["vocab_tiling"]) == (1, 8)
+    t1 = {x["name"]: x["value"] for x in one["terms"]}
+    t8 = {x["name"]: x["value"] for x in eight["terms"]}
+    logits = 4 * 8192 * 128256  # fp32, one sequence of 8192 tokens, Llama 3's vocabulary, tp 1
+    # selective recompute has no working set, so the logits add in full: 7/8 of them go
+    assert t1["mem_activations_bytes"] - t8["mem_activations_bytes"] == pytest.approx(logits * 7 / 8, rel=1e-12)
+    assert t1["step_time_s"] == t8["step_time_s"]  # memory only
+
+
+def test_zero_tiles_is_an_input_error(capsys: pytest.CaptureFixture[str]) -> None:
+    _, err = run_main_expect(capsys, *ARGS, "--vocab-tiling", "0", code=2)
+    assert "--vocab-tiling 0" in err and "num_vocab_tiling" in err
