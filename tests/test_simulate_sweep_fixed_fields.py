@@ -44,3 +44,22 @@ def test_sweep_of_a_design_file_names_its_own_fixed_fields(
     fixed = "fixed at small-os's: 2 cores, 800 MHz, int8, 16 nm, the node's nominal supply, DRAM latency 100 ns"
     assert fixed in text and fixed in notes
     assert "assumption" not in text
+
+
+def test_sweep_json_notes_carry_no_console_indentation(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """fin1 (2026-12-05): the base's assumption notes were built as '  dram_latency_s: ...' for the console's indent
+    under 'fixed at ...', and --json carried those leading spaces. The JSON note is the text alone; the console
+    still indents it under the fixed-fields line."""
+    monkeypatch.setenv("ACCELOPT_NO_HISTORY", "1")
+    (tmp_path / "g.csv").write_text("Layer, M, N, K,\ng1, 64, 32, 48,\n")
+    argv = ["simulate", "sweep", "--topology", str(tmp_path / "g.csv"), "--rows", "4", "--cols", "8",
+            "--sram-kib", "1", "--dataflow", "os"]
+    code, doc, err = run_main([*argv, "--json"], capsys)
+    assert code == 0, err
+    notes = json.loads(doc)["notes"]
+    assert any(n.startswith("dram_latency_s: assumption") for n in notes), notes
+    assert all(n == n.strip() for n in notes), notes
+    code, out, err = run_main(argv, capsys)
+    assert code == 0, err
+    assert "\n  dram_latency_s: assumption" in out, out

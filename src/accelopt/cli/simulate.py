@@ -798,9 +798,10 @@ def run_design_sweep(opts: SweepOptions) -> None:
     from accelopt.report.runs import finish_run
     from accelopt.simulate.results import SimSweepResult
 
+    fixed = _fixed_notes(base, swept_bandwidth=bool(opts.bandwidth_gbps.strip()))
     notes = ["estimates: energy from the Horowitz ISSCC 2014 table scaled to the node by "
              "Stillmaker & Baas 2017; " + _sweep_traffic_note(opts.source.convention, dataflows, bws), grid_note,
-             *_fixed_notes(base, swept_bandwidth=bool(opts.bandwidth_gbps.strip()))]
+             *fixed]
     if skipped:
         notes.append(f"{len(skipped)} of {len(designs)} designs cannot run this model and were skipped: "
                      + "; ".join(skipped))
@@ -810,7 +811,7 @@ def run_design_sweep(opts: SweepOptions) -> None:
                           objectives=list(OBJECTIVES), pareto_front=[p.row() for p in front], notes=notes,
                           interrupted=interrupted)
     finish_run("simulate-sweep", data, opts.html)
-    _show_sweep(data, points, front, base, grid_note, opts.as_json)
+    _show_sweep(data, points, front, base, grid_note, opts.as_json, fixed)
     if interrupted:
         raise typer.Exit(130)
 
@@ -875,11 +876,15 @@ def _fixed_notes(base: Any, *, swept_bandwidth: bool) -> list[str]:
              f"{base.clock_hz / 1e6:g} MHz, {base.dtype}, {base.tech_node_nm:g} nm, {vdd}, DRAM latency {latency}")
     swept = _SWEPT_FIELDS | ({"dram_bandwidth_byte_per_s"} if swept_bandwidth else set())
     kept = base.with_(sources={k: v for k, v in base.sources.items() if k not in swept})
-    return [fixed, *(f"  {note}" for note in assumptions(kept))]
+    # the text alone: the console indents the assumptions under the 'fixed at' line (_show_sweep); --json carried
+    # that indentation (fin1)
+    return [fixed, *assumptions(kept)]
 
 
-def _show_sweep(data: Any, points: Any, front: Any, base: Any, grid_note: str, as_json: bool) -> None:
-    """The sweep as JSON, or the front as a table under the grid swept (`grid_note`, also among data.notes)."""
+def _show_sweep(data: Any, points: Any, front: Any, base: Any, grid_note: str, as_json: bool,
+                fixed: list[str] | None = None) -> None:
+    """The sweep as JSON, or the front as a table under the grid swept (`grid_note`, also among data.notes) and
+    what every point keeps from the base design (`fixed`: _fixed_notes, its assumptions indented here)."""
     from accelopt import units
     from accelopt.report.jsonout import emit
 
@@ -894,9 +899,8 @@ def _show_sweep(data: Any, points: Any, front: Any, base: Any, grid_note: str, a
     designs = f"{len(points)} design{'' if len(points) == 1 else 's'}"  # '1 designs on' before
     con.print(f"{designs} on {data.source} (base {base.name}); Pareto front: {len(front)}")
     con.print(grid_note)  # the grid, defaults marked
-    for note in data.notes:  # what every point keeps from the base design (_fixed_notes), user text plain
-        if note.startswith(("fixed at ", "  ")):
-            con.print(note, markup=False, highlight=False)
+    for i, note in enumerate(fixed or []):  # what every point keeps from the base design, user text plain
+        con.print(note if i == 0 else f"  {note}", markup=False, highlight=False)
     t = Table()
     for c in ("rows", "cols", "dataflow", "SRAM each", "DRAM BW", "MAC units", "latency", "energy*", "util",
               "TOPS/W*"):
