@@ -104,3 +104,13 @@ def test_a_profiled_workload_runs_on_one_device_of_a_spec_without_a_link(
     code, _, err = run_main(["plan", "--model", wl, "--hardware", "mi250x", "--tokens", "1e9", "--devices", "8"],
                             capsys)
     assert code == 2 and "training over 8 x mi250x: its spec lists no link" in _flat(err), err
+
+
+def test_a_device_range_names_its_counts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """s31 fin2: `--devices 8..64` said 'training over 64 x my-fpga', the largest count only, where 8 (the smallest)
+    already needs a link; the problem now names the counts searched, from the smallest."""
+    hw = _spec(tmp_path)
+    code, _, err = run_main(["plan", *TRAIN, "--hardware", hw, "--devices", "8..64"], capsys)
+    assert code == 2 and "training over 8 to 64 x my-fpga: its spec lists no link" in _flat(err), err
+    code, _, err = run_main(["plan", *TRAIN, "--hardware", hw, "--devices", "8,16"], capsys)
+    assert code == 2 and "training over 8 or 16 x my-fpga: its spec lists no link" in _flat(err), err

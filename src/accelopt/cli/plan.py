@@ -1075,7 +1075,7 @@ def _unlinked_not_planned(specs: list[Any], measured: Any, counts: list[int]) ->
 
     if 1 in counts:
         return {}
-    gone = {sp.name: no_link_problem(sp, "training", max(counts)) for sp in specs if lists_no_link(sp, measured)}
+    gone = {sp.name: no_link_problem(sp, "training", counts) for sp in specs if lists_no_link(sp, measured)}
     if gone and len(gone) == len(specs):
         raise InputError("; ".join(gone.values()), f"include 1 in --devices, or {NO_LINK_FIX}")
     return {name: f"{problem}: it runs on one device only; include 1 in --devices, or {NO_LINK_FIX}"

@@ -25,6 +25,7 @@ bandwidth is already what the link achieves). The scale-out link stays the catal
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field  # a dataclass below has a field named `field`
 from functools import lru_cache
@@ -318,12 +319,17 @@ def lists_no_link(spec: AcceleratorSpec, measured: MeasuredLink | None = None) -
             and measured is None and measured_of(spec) is None)
 
 
-def no_link_problem(spec: AcceleratorSpec, what: str, group: int) -> str:
+def no_link_problem(spec: AcceleratorSpec, what: str, group: int | Sequence[int]) -> str:
     """The one wording, for training and serving alike, of a job of `group` devices of a spec that lists_no_link.
+    `group` may be the counts a search asked for (--devices 8..64): named from the smallest, as 8 already needs a
+    link ('8 to 64', '8 or 16'), where the largest alone ('64 x') hid it (s31 fin2).
     `plan` and `plan explain` put such a job's collectives on a 100 Gb/s Ethernet default (DEFAULT_SCALEOUT_BW, an
     assumption, not a cited figure) where `plan serve` refused the same spec (utleft3): issue 10's rule, a missing
     figure comes from a cited source or stops with an error naming the field, now holds for both."""
-    return (f"{what} over {group} x {spec.name}: its spec lists no link between devices (no "
+    counts = sorted(set(group)) if isinstance(group, Sequence) else [group]
+    text = (str(counts[0]) if len(counts) == 1 else f"{counts[0]} or {counts[1]}" if len(counts) == 2
+            else f"{counts[0]} to {counts[-1]}")
+    return (f"{what} over {text} x {spec.name}: its spec lists no link between devices (no "
             "scaleup_bandwidth_byte_per_s or scaleout_bandwidth_byte_per_s)")
 
 

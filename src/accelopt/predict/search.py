@@ -404,7 +404,7 @@ def search(setup: Setup, specs: list[AcceleratorSpec], device_counts: list[int],
     # A spec listing no link at all is searched at one device only, as plan explain and plan serve refuse more
     # (comm.no_link_problem); a device with no count left is skipped with the reason.
     many = [n for n in device_counts if n > 1]
-    unlinked = {s.name: no_link_problem(s, "training", max(many)) for s in specs
+    unlinked = {s.name: no_link_problem(s, "training", many) for s in specs
                 if many and s.name not in skipped and s.name not in unsupported and lists_no_link(s, measured)}
     if 1 not in device_counts and unlinked and set(unlinked) == {s.name for s in specs} - skipped - set(unsupported):
         raise InputError("; ".join(unlinked.values()), f"include 1 in --devices, or {NO_LINK_FIX}")

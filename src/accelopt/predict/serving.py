@@ -1464,6 +1464,14 @@ NVFP4_KV_SM100_ENGINES = {
 only, not on SM120 (rtx-pro-6000-server), with the source; SGLang's fp4_e2m1 cache is quantized and dequantized by
 its own PyTorch/Triton code (KVFP4QuantizeUtil, sgl-project/sglang PR #10078), so it is not tied to SM100
 (kv_device_problem)."""
+NVFP4_KV_VLLM_HEAD_SIZE_SOURCE = ("vLLM's NVFP4 KV cache runs on its TRTLLM attention backend, whose metadata builder "
+                                  "raises 'TRTLLM NVFP4 KV cache requires head_size to be a multiple of 16 and <= 256' "
+                                  "(a stored copy of vLLM's TRTLLM attention backend, read 2026-12-05, s31 rvkv/fin2; "
+                                  "its reshape-and-cache kernel checks 'head_size % 16 == 0' too)")
+"""Why vLLM refuses an NVFP4 KV cache for a head size that is not a multiple of 16 or is above 256
+(kv_engine_refusal); no preset breaks it, a config.json can."""
+NVFP4_KV_VLLM_HEAD_SIZE = (16, 256)
+"""(multiple, largest) head size vLLM's NVFP4 KV cache takes (NVFP4_KV_VLLM_HEAD_SIZE_SOURCE)."""
 NVFP4_KV_VLLM_MLA_SOURCE = ("vLLM refuses it for a multi-head latent attention model: 'nvfp4 KV cache is not "
                             "supported with MLA (Multi-head Latent Attention) backends' (vllm-project/vllm "
                             "vllm/config/vllm.py at 000fc94b754f66aeb60ef5acf1ea2e94cdc65164, "
@@ -1519,7 +1527,8 @@ def kv_int8_engine_note(model: TransformerConfig, kv_dtype: str, engine: str | N
 def kv_engine_refusal(model: TransformerConfig, kv_dtype: str, engine: str | None, *, kv: str = "--kv-dtype",
                       engine_flag: str = "--engine") -> tuple[str, str] | None:
     """(why, fix) where the engine cannot run that KV cache for this model, None where it can: --kv-dtype int8 with
-    --engine sglang for an MLA model, as SGLang's int8 KV cache runs MHA models only (SGLANG_INT8_KV_SOURCE). `kv`
+    --engine sglang for an MLA model, as SGLang's int8 KV cache runs MHA models only (SGLANG_INT8_KV_SOURCE);
+    --kv-dtype nvfp4 with --engine vllm for a head size vLLM's NVFP4 cache does not take (NVFP4_KV_VLLM_HEAD_SIZE). `kv`
     and `engine_flag` name where the two come from in the fix (plan serve's flags, a runs-file row's cells)."""
     if kv_dtype == "int8" and engine == "sglang" and model.mla is not None:
         return (f"{model.name} uses multi-head latent attention, and {SGLANG_INT8_KV_SOURCE}",
@@ -1528,6 +1537,13 @@ def kv_engine_refusal(model: TransformerConfig, kv_dtype: str, engine: str | Non
         return (f"{engine} has no NVFP4 KV cache (the engines that run one: "
                 f"{', '.join(f'{e}: {how}' for e, how in NVFP4_KV_ENGINES.items())})",
                 f"use {kv} fp8 or bf16 with {engine}, or {engine_flag} {' or '.join(NVFP4_KV_ENGINES)}")
+    step, most = NVFP4_KV_VLLM_HEAD_SIZE
+    if (kv_dtype == "nvfp4" and engine == "vllm" and model.mla is None
+            and (model.head_dim % step != 0 or model.head_dim > most)):
+        others = " or ".join(e for e in NVFP4_KV_ENGINES if e != engine)
+        return (f"{model.name} has head size {model.head_dim}, where vLLM's NVFP4 KV cache takes a multiple of {step} "
+                f"and at most {most} ({NVFP4_KV_VLLM_HEAD_SIZE_SOURCE})",
+                f"use {kv} fp8 or bf16 with {engine}, or {engine_flag} {others}")
     if kv_dtype == "nvfp4" and model.mla is not None:
         others = " or ".join(e for e in NVFP4_KV_ENGINES if nvfp4_mla_refusal(model, e) is None)
         if (why := nvfp4_mla_refusal(model, engine)) is not None:
