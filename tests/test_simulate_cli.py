@@ -149,7 +149,7 @@ def test_sweep_console_prints_its_grid_note_by_name(capsys: pytest.CaptureFixtur
     from accelopt.cli.simulate import _show_sweep
 
     data = SimpleNamespace(source="m", notes=["grid: rows 16", "NOTE B"], interrupted=False)
-    _show_sweep(data, [], [], SimpleNamespace(name="base"), "grid: rows 16", False)
+    _show_sweep(data, [], [], SimpleNamespace(name="base"), ("grid: rows 16", []), False)
     out = capsys.readouterr().out
     assert "0 designs on m (base base)" in out and "grid: rows 16" in out and "NOTE B" not in out
 

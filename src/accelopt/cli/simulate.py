@@ -811,7 +811,7 @@ def run_design_sweep(opts: SweepOptions) -> None:
                           objectives=list(OBJECTIVES), pareto_front=[p.row() for p in front], notes=notes,
                           interrupted=interrupted)
     finish_run("simulate-sweep", data, opts.html)
-    _show_sweep(data, points, front, base, grid_note, opts.as_json, fixed)
+    _show_sweep(data, points, front, base, (grid_note, fixed), opts.as_json)
     if interrupted:
         raise typer.Exit(130)
 
@@ -881,10 +881,10 @@ def _fixed_notes(base: Any, *, swept_bandwidth: bool) -> list[str]:
     return [fixed, *assumptions(kept)]
 
 
-def _show_sweep(data: Any, points: Any, front: Any, base: Any, grid_note: str, as_json: bool,
-                fixed: list[str] | None = None) -> None:
-    """The sweep as JSON, or the front as a table under the grid swept (`grid_note`, also among data.notes) and
-    what every point keeps from the base design (`fixed`: _fixed_notes, its assumptions indented here)."""
+def _show_sweep(data: Any, points: Any, front: Any, base: Any, header: tuple[str, list[str]], as_json: bool) -> None:
+    """The sweep as JSON, or the front as a table under `header`: the grid swept (also among data.notes) and what
+    every point keeps from the base design (_fixed_notes, its assumptions indented here)."""
+    grid_note, fixed = header
     from accelopt import units
     from accelopt.report.jsonout import emit
 
@@ -899,7 +899,7 @@ def _show_sweep(data: Any, points: Any, front: Any, base: Any, grid_note: str, a
     designs = f"{len(points)} design{'' if len(points) == 1 else 's'}"  # '1 designs on' before
     con.print(f"{designs} on {data.source} (base {base.name}); Pareto front: {len(front)}")
     con.print(grid_note)  # the grid, defaults marked
-    for i, note in enumerate(fixed or []):  # what every point keeps from the base design, user text plain
+    for i, note in enumerate(fixed):  # what every point keeps from the base design, user text plain
         con.print(note if i == 0 else f"  {note}", markup=False, highlight=False)
     t = Table()
     for c in ("rows", "cols", "dataflow", "SRAM each", "DRAM BW", "MAC units", "latency", "energy*", "util",
