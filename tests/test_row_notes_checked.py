@@ -128,7 +128,11 @@ _L4_REASON = ("the C 1 TTFT gap's split between prefill compute and a cost outsi
               "steps, a heavy upper tail, so the p50 read as the model's mean does not make the gap; seen, not sized: "
               "at v0.23.0 `vllm bench serve` sends no temperature (vLLM PR #32723), so the server samples with the "
               "model's generation-config top-k/top-p through FlashInfer's sampler (PR #40376), a per-sequence cost of "
-              "every decode step the model does not charge (the tput rows' decode), timed on no L4)")
+              "every decode step the model does not charge (the tput rows' decode), timed on no L4; examined "
+              "2026-12-05, rsrv (session 32): the one public TTFT of this model at 1 request in flight "
+              "(ray-project/ray #59681 / PR #64534: bare `vllm serve` 0.22.0 on an RTX 5050, 16.9 ms p50, prompt "
+              "length not given) leaves that run's host path 13.8 ms or less, 8.4 ms or more short of the 22.2 ms "
+              "miss; the hosts differ, so it does not size this run's)")
 _RTX_PP_REASON = ("TensorRT-LLM v1.0's Llama 3.3 70B throughput on RTX PRO 6000 grows with --pp less than the model's "
                   "on decode-heavy loads (128/2048: x2.06 / x3.27 / x4.06 at --pp 2 / 4 / 8 over --pp 1, the model "
                   "x2.31 / x4.66 / x8.76 as its requests in flight grow 146 -> 1873 with the KV room of pp devices), "
@@ -1507,6 +1511,19 @@ def test_rl4_second_pass_reason_quotes_the_record() -> None:
     assert "Examined 2026-12-05 (rl4, second pass, issue 10)" in record
     assert all(pr in _L4_REASON and pr in record for pr in ("PR #32723", "PR #40376"))
     assert "no source sizes the sampler on the L4" in record
+
+
+def test_rsrv_s32_reason_quotes_the_record() -> None:
+    """rsrv, session 32 (2026-12-05): the figures the L4 reason adds are the runs file's 'Examined 2026-12-05 (rsrv,
+    session 32' record's, which tests/test_serving_l4.py recomputes (test_public_c1_ttft_of_the_same_model_record)."""
+    runs = (TESTS.parent / "src/accelopt/predict/data/published_serving_runs.csv").read_text(encoding="utf-8")
+    record = " ".join(ln.lstrip("#").strip() for ln in runs.splitlines() if ln.startswith("#"))
+    m = re.search(r"on an RTX 5050, (\d+\.\d) ms p50, prompt length not given\) leaves that run's host path "
+                  r"(\d+\.\d) ms or less, (\d+\.\d) ms or more short of the (\d+\.\d) ms miss", _L4_REASON)
+    assert m and f"TTFT p50 {m[1]} / " in record and f"c = 1 host path took {m[2]} ms or less" in record
+    assert f"would leave {m[3]} ms or more of the model's {m[4]} ms C 1 miss" in record
+    assert "Examined 2026-12-05 (rsrv, session 32, issue 10)" in record
+    assert all(src in _L4_REASON and src in record for src in ("#59681", "PR #64534"))
 
 
 DSV3_DECODE_ROW = "lmsys-h100-dsv3-decode-ep72"

@@ -471,3 +471,34 @@ def test_sampling_lead_record() -> None:
     logits_mb, l2_mb = 32 * vocab * 4 / 1e6, get_device("l4").sram_bytes / 1e6
     assert logits_mb < l2_mb and f"logits ({logits_mb:.1f} MB) fit in the L4's {l2_mb:.0f} MB L2" in record
     assert f"likely well below the {excess_ms:.2f} ms" in record
+
+
+# ray-project/ray issue #59681 (2026-07-04) / PR #64534: bare `vllm serve` 0.22.0, Qwen2.5-0.5B-Instruct, one RTX 5050
+RAY59681_TTFT_MS = {1: (16.9, 21.2), 8: (35.0, 45.4), 32: (84.1, 103.2)}  # c: (p50, p95)
+RTX5050_BYTE_PER_S = 320e9  # NVIDIA's announcement (tweakers.net/nieuws/236558): 128-bit, 20 Gbps GDDR6, 320 GB/s
+
+
+def test_public_c1_ttft_of_the_same_model_record() -> None:
+    """rsrv, session 32 (2026-12-05): the runs file's 'Examined 2026-12-05 (rsrv, session 32' record: the one public
+    TTFT of this model at 1 request in flight (another GPU and host) bounds that run's host path, not this run's;
+    every figure recomputed, none closes a row."""
+    record = _runs_file_record("# Examined 2026-12-05 (rsrv, session 32, issue 10)")
+    p50 = {c: v[0] for c, v in RAY59681_TTFT_MS.items()}
+    assert (f"TTFT p50 {p50[1]:.1f} / {p50[8]:.1f} / {p50[32]:.1f} ms and p95 "
+            f"{' / '.join(f'{v[1]:.1f}' for v in RAY59681_TTFT_MS.values())} ms at c = 1 / 8 / 32") in record
+    ttft = {c: float(_row(f"c{c}-ttft")["published"]) for c in (1, 8, 32)}
+    assert f"is {ttft[1] - p50[1]:.1f} ms below this page's {ttft[1]:.1f} ms" in record
+    assert (f"{' / '.join(f'{ttft[c] / p50[c]:.2f}x' for c in (1, 8, 32))} that run's at C 1 / 8 / 32") in record
+    weights_bytes = 2 * get_model("qwen2.5-0.5b").params_total()
+    read_ms = weights_bytes / RTX5050_BYTE_PER_S * 1e3
+    host_ms = p50[1] - read_ms
+    assert (f"the {weights_bytes / 1e9:.2f} GB of bf16 weights at least once: {read_ms:.2f} ms at the desktop RTX "
+            f"5050's {RTX5050_BYTE_PER_S / 1e9:.0f} GB/s") in record
+    assert f"c = 1 host path took {host_ms:.1f} ms or less" in record and "a reading, not a bound" in record
+    gap = _gap_ms(1)
+    assert (f"leave {gap - host_ms:.1f} ms or more of the model's {gap:.1f} ms C 1 miss ({gap - p50[1]:.1f} ms even "
+            f"were all {p50[1]:.1f} ms host)") in record
+    assert 0 < gap - p50[1] < gap - host_ms < gap  # the other machine's whole request is below the miss
+    low = ttft[1] - _median_step_bound_ms(32)  # the rl4 second pass's lower end
+    assert host_ms < low and f"below the {low:.1f} ms lower end of the rl4 second pass's range" in record
+    assert "Which share holds is not established" in record
