@@ -475,6 +475,7 @@ def test_sampling_lead_record() -> None:
 
 # ray-project/ray issue #59681 (2026-07-04) / PR #64534: bare `vllm serve` 0.22.0, Qwen2.5-0.5B-Instruct, one RTX 5050
 RAY59681_TTFT_MS = {1: (16.9, 21.2), 8: (35.0, 45.4), 32: (84.1, 103.2)}  # c: (p50, p95)
+RAY64534_SERVE_TOK_S = (283, 289)  # PR #64534's same-conditions A/B through Ray Serve LLM, before vs after
 RTX5050_BYTE_PER_S = 320e9  # NVIDIA's announcement (tweakers.net/nieuws/236558): 128-bit, 20 Gbps GDDR6, 320 GB/s
 
 
@@ -502,3 +503,7 @@ def test_public_c1_ttft_of_the_same_model_record() -> None:
     low = ttft[1] - _median_step_bound_ms(32)  # the rl4 second pass's lower end
     assert host_ms < low and f"below the {low:.1f} ms lower end of the rl4 second pass's range" in record
     assert "Which share holds is not established" in record
+    serve_tok_s = max(RAY64534_SERVE_TOK_S)  # through Serve LLM, bare vLLM's E2E p50 within 1-4% of it
+    assert (f"{RAY64534_SERVE_TOK_S[0]} vs {RAY64534_SERVE_TOK_S[1]} tok/s at c = 8 / 32" in record
+            and f"most {100 * serve_tok_s / float(_row('c8-tput')['published']):.1f}% of this page's C 8 throughput "
+            f"({float(_row('c8-tput')['published']):.0f} tok/s)" in record)
