@@ -5,7 +5,8 @@
 1. The GB300 factor: the same table's Llama 3 70B FP8-CS pair (FSDP 64, TP 1; the cells differ in the device and the
    CPU-offloaded layers alone) has GB300 too slow and GB200 near its step.
 2. The 405B factor: the same table's GB200 405B FP8-CS row (these rows' cells but PP 16) is too slow against its own
-   70B row, on the device whose 70B rows are the Blackwell fp8 rule's fit rows.
+   70B row, on the device whose 70B rows are the Blackwell fp8 rule's fit rows; B200's 25.11 405B FP8-CS row (the V1
+   layout: CP 2, VP 8, GBS 64) is near its step, so the factor goes with the V2 layout, not the model size.
    (1 + e(GB300 405B)) is compared with (1 + e(GB300 70B)) x (1 + e(GB200 405B)) / (1 + e(GB200 70B)).
 3. What carries the rows across 25%: the 26.02 row has the same cells and the same predicted step, and is within.
 4. The SM-ratio lead's premise (Blackwell Ultra's 160 SMs against 148 at equal per-SM rates) against the one
@@ -80,6 +81,13 @@ def mx_sentence(res: dict[str, RunResult]) -> str:
             + " / ".join(_pct(res[f"{rel}-gb200-llama31-405b-mxfp8"].error) for rel in SPLIT_TABLES))
 
 
+def b200_v1_sentence() -> str:
+    row = ROWS["mb-b200-llama31-405b"]
+    assert (row["tp"], row["pp"], row["cp"], row["vp"], row["global_batch"], row["fp8_recipe"]) == (
+        "4", "8", "2", "8", "64", "current")
+    return f"B200's 25.11 405B FP8-CS row (TP 4, PP 8, CP 2, VP 8, GBS 64) is {_pct(reproduce(row).error)}"
+
+
 def b300_sentence() -> str:
     b300, b200 = get_device("b300"), get_device("b200")
     f300, f200 = b300.measured_matmul_fraction("fp8"), b200.measured_matmul_fraction("fp8")
@@ -121,6 +129,10 @@ def test_the_mxfp8_rows_as_quoted(results: dict[str, RunResult]) -> None:
     assert mx_sentence(results) == "GB200's 405B MXFP8 rows, the same TP 4 / PP 16, are +2.1% / +3.0%"
 
 
+def test_the_b200_v1_row_as_quoted() -> None:
+    assert b200_v1_sentence() == "B200's 25.11 405B FP8-CS row (TP 4, PP 8, CP 2, VP 8, GBS 64) is -1.8%"
+
+
 def test_the_b300_gemm_rate_as_quoted() -> None:
     assert b300_sentence() == ("the MAMF table's B300 (160 SMs by the catalog) measures FP8 3353.3 TFLOP/s, 0.745 of "
                                "its 4.5 PFLOP/s peak, against B200's (148) 0.763: x0.977, not x1.081")
@@ -130,7 +142,8 @@ def test_the_entries_quote_these_figures(results: dict[str, RunResult]) -> None:
     from test_row_notes_checked import _RGB300_S32, UNEXPLAINED  # tests/ is on sys.path
 
     text = " ".join(_RGB300_S32.split())
-    quoted = [*split_sentences(results), crossing_sentence(results), mx_sentence(results), b300_sentence()]
+    quoted = [*split_sentences(results), crossing_sentence(results), mx_sentence(results), b200_v1_sentence(),
+              b300_sentence()]
     missing = [q for q in quoted if q not in text]
     assert not missing, missing
     assert all(_RGB300_S32 in UNEXPLAINED[rid] for rid in GB300_TP4_ROWS)
