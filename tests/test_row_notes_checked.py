@@ -617,6 +617,39 @@ _RGB300_SM = (
 )
 
 
+
+# rgb300, session 32 (2026-12-05): the three rows' excess split into a GB300 factor and a 405B factor, each carried by
+# a row within 25%; recomputed by tests/test_gb300_405b_split.py (test_the_entries_quote_these_figures)
+_RGB300_S32 = (
+    "; examined 2026-12-05 (rgb300, session 32; figures recomputed by tests/test_gb300_405b_split.py), no mechanism "
+    "found; the excess splits into two factors, each carried by a row within 25%, their product near the row's error "
+    "(one step = the same table's GB300 70B FP8-CS error x its GB200 405B FP8-CS error over its GB200 70B FP8-CS "
+    "error): mb2604: GB300 70B +14.6%, GB200 70B -4.4% (x1.199), GB200 405B +11.0% (x1.161); product +33.0%, the row "
+    "+29.8%; mb260401: GB300 70B +17.5%, GB200 70B +0.4% (x1.170), GB200 405B +9.7% (x1.092); product +28.3%, the "
+    "row +28.3% (the 26.06 table has no 70B FP8-CS pair). The first factor is the GB300 one of the 70B pair above "
+    "(_GB300_GAP); the second is on GB200, the fit rows' device, and belongs to FP8-CS at 405B: GB200's 405B MXFP8 "
+    "rows, the same TP 4 / PP 16, are +2.1% / +3.0% (the recipe split above, which the model has backwards), and "
+    "B200's 25.11 405B FP8-CS row (TP 4, PP 8, CP 2, VP 8, GBS 64) is -1.8%, so it is the V2 layout's, not the "
+    "model size's. Neither "
+    "factor alone puts GB200's 70B row beyond 25%. What carries these three rows across 25%: the 26.02 row (+23.7%) "
+    "has these cells and the same predicted step (61.56 s); the published step moved 49.75 -> 47.44 / 48.00 / 46.90 "
+    "s (-4.6% / -3.5% / -5.7%) and GB200's twin's 61.98 -> 58.38 / 59.08 / 58.31 s (-5.8% / -4.7% / -5.9%), a gain "
+    "of the later releases on both devices with no cell to carry it (the FP8_CS_V2 presets are the same in both "
+    "stored versions of llama31_workload_base_configs.py, 3d277f6 and 0013c9a, and llama31_llm_pretrain.py at "
+    "0013c9a sets no GB300-only switch beyond the FSDP ones, off in V2; which commit each release ran was not "
+    "established). The SM-ratio lead (above) loses its premise on the one measured Blackwell Ultra GEMM rate: the "
+    "MAMF table's B300 (160 SMs by the catalog) measures FP8 3353.3 TFLOP/s, 0.745 of its 4.5 PFLOP/s peak, against "
+    "B200's (148) 0.763: x0.977, not x1.081 (at 1100 vs 1000 W); a FlashAttention-4 analysis of a Blackwell Ultra "
+    "part (code index id 67119189561: 'NVIDIA GB300 SXM6 AC (SM 10.3, 2070 MHz max boost, 148 SMs, 1300W)') reports "
+    "148 SMs and 'MMA throughput is unchanged vs SM100', and three stored reports of HGX parts read 'NVIDIA B300 SXM6 "
+    "AC' with 148 SMs from the device (code index ids 61424822485, 70361081376, 59706846006), where the catalog cites "
+    "the blog's 160 for B300 and GB300 (a count that enters only the userbuffers SM share: 148 for GB300 leaves these "
+    "three rows at +29.8% / +28.3% / +31.3%). Searched again for a GB300 GEMM rate (issues: 'GB300 FP8 "
+    "GEMM TFLOPS measured benchmark', 'GB300 vs GB200 matmul TFLOPS cuBLAS fp8 measured same shape'; code: 'B300 vs "
+    "B200 GEMM throughput sm_103 FP8 TFLOPS'; pages: 'Blackwell Ultra GB300 training performance per GPU vs GB200 "
+    "FP8'; the MAMF table's TDP section lists GB300 1400 W but no GB300 GEMM row): none found"
+)
+
 # rgb300 (2026-12-05): the DeepSeek-V3 v5p recipe's host offload and fp32 weights sized; recomputed by
 # tests/test_moe_megablox_tp.py (test_the_dsv3_entry_quotes_the_offload)
 _RGB300_DSV3 = (
@@ -1017,7 +1050,7 @@ UNEXPLAINED: dict[str, str] = {
        "4 CP 1 GB300 FP8-CS layout) and issue #2118 (2026-01-29, GB300 405B FP8-CS tuning: gradient-accumulation "
        "fusion, low-SM NVLink communication, TP 1) name no rate; no GB300 GEMM or clock measurement found; "
        f"{_GB300_PEAKS}{_R0201_LAYOUT if rid.startswith('mb260201-') else ''}{_GB300_GAP}{_GB300_RECIPE}"
-       f"{_rblackwell(rid)}{_RGB300}{_RGB300_SM}"
+       f"{_rblackwell(rid)}{_RGB300}{_RGB300_SM}{_RGB300_S32}"
        # 2026-12-04 (vpfix): the 26.02.01 GB200 twin +13.5 -> +13.6%, vpchunk's pipeline edge costs
        # rblackwell (2026-12-05): mb260201-gb300-llama31-405b-fp8 (+31.1% -> +23.8%) left this list, within 25%
        for rid, err, twin, ratio in (("mb2604-gb300-llama31-405b-fp8", "+29.8%", "+11.0%", "1.23"),
@@ -1036,7 +1069,7 @@ UNEXPLAINED: dict[str, str] = {
     "(issues: 'Megatron-Bridge Qwen3 30B GB300 performance config 26.06', 'Enable ... Full-Iter CUDA Graphs for "
     "26.06 deepseek'): "
     f"no 26.06 Llama 405B recipe change found{_GB300_RECIPE}{_rblackwell('mb2606-gb300-llama31-405b-fp8')}"
-    f"{_RGB300}{_RGB300_SM}",
+    f"{_RGB300}{_RGB300_SM}{_RGB300_S32}",
     # qwen3moe (2026-12-04): mb2606-gb300-dsv3, -gbs15360 and the GB200 / GB300 Qwen3-30B / 235B MXFP8 rows left this
     # list: their recipes' cutedsl fused grouped MLP and MoE A2A overlap (PR #3983, PR #4249 / #4606) set as cells,
     # +39.1 / +40.0 / +31.8 / +37.9 / +32.1% -> +9.1 / +8.4 / -5.7 / -13.5 / -0.5% (their row notes)
