@@ -203,6 +203,20 @@ _CONTEXT_BUCKET = ("read (rtrn, 2026-12-05): a 128-token prompt runs the 128 buc
                    "pass does not grow with the compiled length, as the model has it; the table's Llama-3-8B TTFT "
                    "does (+2.34 / +6.11 ms at batch 1 / 8 from 4096 to 8192 positions): a cost outside the context "
                    "network as coded, which no source names (the runs file's 'Examined 2026-12-05 (rtrn' record)")
+_TWIN_PROGRAM = ("examined (s32 rtrn, 2026-12-05): the Llama 2 7B rows of the same program "
+                 "(tp_zero1_llama_hf_pretrain.py) in the same 2.20 and Dec 2024 2.21 tables are -7.3% / -13.0% where "
+                 "the 8B is -29.8% / -24.0%; solved on each pair, a cost the 8B pays every step and the 7B every tenth "
+                 "(its per-step loss read: --logging_interval 1 against 10) is 5.84 s / 2.58 s a step, and the TP "
+                 "collectives at 3.79x / 2.16x the model's: no one figure across the releases; the throughput counts "
+                 "packed 8192-token sequences, no padding (get_dataset.py @0f2a90f); and one release, 2.21.0, "
+                 "publishes the layout 1.27x apart (Dec 2024 -24.0%, May 2025 -40.4%) (the runs file's 'Examined "
+                 "2026-12-05 (s32 rtrn' record)")
+_CACHE_AND_DECODE = ("examined (s32 rtrn, 2026-12-05): a pass over the whole KV cache per request grows 8x from "
+                     "batch 1 to 8 where the published 4096 -> 8192 growth goes 2.6x, so at most 0.76 of its 2.34 "
+                     "ms at batch 1; a TTFT holding the first decode step (the 256-token bucket at both lengths) "
+                     "adds no growth, and with the run's TPOT added the four rows come within 25% but the 70B "
+                     "128-token rows, the fit row among them, go beyond it (+3.3% -> +50.0%) (the runs file's "
+                     "'Examined 2026-12-05 (s32 rtrn' record)")
 _TRT09 = "TensorRT-LLM v0.9.0 static-batch / batch-1 TTFT table (srv_new, 2026-12-03; the row's note; figures " \
     "recomputed by tests/test_serving_trtllm_v09.py): "
 _MB_LATER = ("Megatron-Bridge's later tables (docs/performance-summary.md '26.02.01', '26.04', '26.04.01 NeMo "
@@ -847,11 +861,11 @@ UNEXPLAINED: dict[str, str] = {
     "rows' lower rate (2.18.1: 35.4-38.8 ns) comes with their release and their samples' BSH attention layout (the "
     "Llama-2 samples, this row's and the 70B fit rows', keep the default HSB); a static batch is one context pass "
     "(transformers-neuronx base.py); no source sizes the cost (the runs file's 'Examined 2026-12-05 (rneuron' record); "
-    + _LAST_TOKEN_LOGITS + "; " + _CONTEXT_BUCKET,
+    + _LAST_TOKEN_LOGITS + "; " + _CONTEXT_BUCKET + "; " + _CACHE_AND_DECODE,
     "nrn-trn1-l2-7b-b8-128-8064-ttft": "batch 8 of the row above; the same unexplained cost, not a fixed cost per "
     "forward (l4nrn, 2026-12-05: its miss is 6.2x the batch-1 row's), nor eight batch-1 passes (rneuron, 2026-12-05: "
     "transformers-neuronx runs a static batch as one context pass; its prefill is 8.5x the batch-1 row's); "
-    + _LAST_TOKEN_LOGITS + "; " + _CONTEXT_BUCKET,
+    + _LAST_TOKEN_LOGITS + "; " + _CONTEXT_BUCKET + "; " + _CACHE_AND_DECODE,
     **{f"nrn-trn1-l3-8b-b1-128-{n}-ttft": "gap row (int8 weight-only); with its matmuls at the bf16 peak still beyond "
        "25%, as the Llama-2-7b 128-token rows; seen (l4nrn, 2026-12-05): their prefill's own time (TTFT - TPOT) is "
        "132.5-149.9 ms per GB of all-reduce payload, 1.3-1.5x the Llama-2-7b batch-1 row's 98.7 with the same payload, "
@@ -859,10 +873,11 @@ UNEXPLAINED: dict[str, str] = {
        "2026-12-05): split by batch, their per-sequence work is the model's (published 0.90-0.97 of its slope) and the "
        "same release's 70B rate per layer x hidden (35.4-38.3 against 37.0-38.8 ns): the batch-1 miss is in the part "
        "that does not grow with the batch, which no source sizes; " + _LAST_TOKEN_LOGITS + "; " + _CONTEXT_BUCKET
+       + "; " + _CACHE_AND_DECODE
        for n in (8064, 3968)},
     "trn1-nxd-llama31-8b-n221": "fit row (Neuron 2.21, May 2025 table); its note's release spread (22-28% published "
     "utilization) does not reach the model's figure at any release, as for the 2.24 row below (2026-12-01); "
-    + _KV_SHARED + "; " + _PRECISION + "; " + _FP32_LOSS + "; " + _MULTI_NODE,
+    + _KV_SHARED + "; " + _PRECISION + "; " + _FP32_LOSS + "; " + _MULTI_NODE + "; " + _TWIN_PROGRAM,
     # dsv3 (2026-12-01): held-out DeepSeek-V3 / GPT-OSS-120B rows of Megatron-Bridge 25.11 (notes give the figures)
     # mb-b200-dsv3-fp8 left 2026-12-02 (moe): -23.6% (27.5% before) with the per-expert launch gaps of
     # compute.grouped_gemm_s (32 local experts at EP 8); within 25%.
@@ -931,13 +946,14 @@ UNEXPLAINED: dict[str, str] = {
     "on the fit row below: 26.1% published utilization against the model's 37.2% (38.2% at 0.50, 36.1% at 0.46), no "
     "source separates the layout (searched 2026-12-03: nki-samples attention.py at "
     "a33dfbc, NxD kernels/flash_attn.py at e834945, NxD 0.8.0 release notes); " + _KV_SHARED + "; " + _PRECISION + "; "
-    + _FP32_LOSS + "; " + _MULTI_NODE,
+    + _FP32_LOSS + "; " + _MULTI_NODE + "; " + _TWIN_PROGRAM,
     # 2026-12-04 (xlaadopt): trn1-nxd-llama31-8b-n221d's entry removed: -25.9% -> -24.0% (XLA dead recompute and
     # rule v2's re-run 0.50 -> 0.48), within 25%.
     "trn1-nxd-llama31-8b": "fit row, beyond 25% since its recompute was corrected to what the script runs "
     "(2026-12-01: the flash kernel bypasses the checkpointed CoreAttention): every release of the layout publishes "
     "22-28% utilization, below the model's; no source separates the layout (its figures: "
-    "tests/test_validate_trainium.py); " + _KV_SHARED + "; " + _PRECISION + "; " + _FP32_LOSS + "; " + _MULTI_NODE,
+    "tests/test_validate_trainium.py); " + _KV_SHARED + "; " + _PRECISION + "; " + _FP32_LOSS + "; " + _MULTI_NODE
+    + "; " + _TWIN_PROGRAM,
     # newrows (2026-12-03): a held-out MaxText TPU v5p row from AI-Hypercomputer/tpu-recipes, its cells set before it
     # was predicted (figures recomputed by tests/test_newrows_maxtext.py).
     # moerows (2026-12-04): maxtext-v5p-dsv3-671b-512 left (+40.4% -> -20.7%) once the MaxText MoE rows carry
@@ -1709,7 +1725,7 @@ def test_rtrn_training_reasons_quote_the_recomputed_figures() -> None:
         p = b[rid]
         assert f"{what} {err(p, p['model_s'])} -> {err(p, p['bound_s'])} ({err(p, p['bound_fp32_rs_s'])})" \
             in _MULTI_NODE
-        assert UNEXPLAINED[rid].endswith(_MULTI_NODE)
+        assert _MULTI_NODE + "; " + _TWIN_PROGRAM in UNEXPLAINED[rid]  # s32 rtrn appended _TWIN_PROGRAM after it
     f = tvt.multi_node_pair_factor()["factor"]
     assert (f"the multi-node all-reduce took {f:.2f}x the model's: {f * b8['model_s']:.3f} s, the fit row "
             f"{err(b8, f * b8['model_s'])}") in _MULTI_NODE
@@ -1725,7 +1741,47 @@ def test_rtrn_serving_reasons_quote_the_recomputed_figures() -> None:
     assert f"(+{g1:.2f} / +{g8:.2f} ms at batch 1 / 8 from 4096 to 8192 positions)" in _CONTEXT_BUCKET
     for rid in ("nrn-trn1-l2-7b-b1-128-8064-ttft", "nrn-trn1-l2-7b-b8-128-8064-ttft",
                 "nrn-trn1-l3-8b-b1-128-8064-ttft", "nrn-trn1-l3-8b-b1-128-3968-ttft"):
-        assert UNEXPLAINED[rid].endswith(_CONTEXT_BUCKET)
+        assert _CONTEXT_BUCKET + "; " + _CACHE_AND_DECODE in UNEXPLAINED[rid]  # s32 rtrn appended after it
+
+def test_s32_rtrn_training_reasons_quote_the_recomputed_figures() -> None:
+    """s32 rtrn (2026-12-05): the figures the three Trainium1 8B training reasons added (_TWIN_PROGRAM) are those of
+    the runs file's record, which tests/test_validate_trainium.py recomputes (same_program_twin)."""
+    tvt = importlib.import_module("test_validate_trainium")
+    t20, t21 = tvt.same_program_twin("2.20"), tvt.same_program_twin("2.21 Dec")
+
+    def pct(x: float) -> str:
+        return f"{100 * x:+.1f}%"
+
+    assert (f"are {pct(t20['e7'])} / {pct(t21['e7'])} where the 8B is {pct(t20['e8'])} / {pct(t21['e8'])}"
+            in _TWIN_PROGRAM)
+    assert f"is {t20['c']:.2f} s / {t21['c']:.2f} s a step" in _TWIN_PROGRAM
+    assert f"at {t20['f']:.2f}x / {t21['f']:.2f}x the model's" in _TWIN_PROGRAM
+    rows = {r["id"]: r for r in tvt.TRN1_ROWS}
+    dec, may = rows["trn1-nxd-llama31-8b-n221d"], rows["trn1-nxd-llama31-8b-n221"]
+    e_may = predict_layout(run_query(may)).terms["step_time_s"] / float(may["step_s"]) - 1
+    assert (f"{float(may['step_s']) / float(dec['step_s']):.2f}x apart (Dec 2024 {pct(t21['e8'])}, May 2025 "
+            f"{pct(e_may)})") in _TWIN_PROGRAM
+    for rid in ("trn1-nxd-llama31-8b", "trn1-nxd-llama31-8b-n220", "trn1-nxd-llama31-8b-n221"):
+        assert UNEXPLAINED[rid].endswith(_TWIN_PROGRAM)
+
+
+def test_s32_rtrn_serving_reasons_quote_the_recomputed_figures() -> None:
+    """s32 rtrn (2026-12-05): the figures the four 128-token TTFT reasons added (_CACHE_AND_DECODE) are those of the
+    runs file's record, which tests/test_serving_neuron.py recomputes (kv_cache_pass, the published growth)."""
+    tsn = importlib.import_module("test_serving_neuron")
+    pub = tsn.PUB
+    g1, g8 = (pub[f"nrn-trn1-l3-8b-b{b}-128-8064-ttft"] - pub[f"nrn-trn1-l3-8b-b{b}-128-3968-ttft"] for b in (1, 8))
+    assert tsn.kv_cache_pass(8)["added"] / tsn.kv_cache_pass(1)["added"] == 8
+    assert f"to 8 where the published 4096 -> 8192 growth goes {g8 / g1:.1f}x" in _CACHE_AND_DECODE
+    assert f"so at most {g8 / 8:.2f} of its {g1:.2f} ms at batch 1" in _CACHE_AND_DECODE
+    fit = "nrn-trn1-l2-70b-b1-128-128-ttft"
+    p = _pred(fit)[0]
+    with_tpot = (p + pub[fit.replace("-ttft", "-tpot")]) / pub[fit] - 1
+    assert f"({100 * (p / pub[fit] - 1):+.1f}% -> {100 * with_tpot:+.1f}%)" in _CACHE_AND_DECODE
+    for rid in ("nrn-trn1-l2-7b-b1-128-8064-ttft", "nrn-trn1-l2-7b-b8-128-8064-ttft",
+                "nrn-trn1-l3-8b-b1-128-8064-ttft", "nrn-trn1-l3-8b-b1-128-3968-ttft"):
+        assert UNEXPLAINED[rid].endswith(_CACHE_AND_DECODE)
+
 
 TRN1_L3_70B_TTFT_SHAPES = ("b1-2048-2048", "b4-2048-2048", "b4-128-1024", "b4-128-128")
 

@@ -455,3 +455,60 @@ def test_long_compiled_length_runs_the_same_context_bucket() -> None:
             f"(Llama-3, batch 4)") in record
     assert compiled["nrn-trn1-l2-70b-b1-128-1024-ttft"] == 1152 and compiled["nrn-trn1-l2-70b-b1-128-128-ttft"] == 256
     assert "Not a reason; nothing modelled." in record
+
+
+# s32 rtrn (2026-12-05): what else grows with the compiled length (a pass over the whole KV cache per request), and a
+# TTFT that holds the first decode step (at most the run's published TPOT).
+def kv_cache_pass(batch: int, n_short: int = 4096, n_long: int = 8192) -> dict[str, float]:
+    """The Llama-3-8B cache a core added from n_short to n_long positions (K and V of max(kv_heads / tp, 1) heads a
+    core, bf16), and one write of it at the serving fit's HBM rate (decode_bandwidth_efficiency x the core's HBM)."""
+    row = next(r for r in AWS if r["id"] == "nrn-trn1-l3-8b-b1-128-8064-ttft")
+    m, tp = get_model(row["model"]), int(row["tp"])
+    per_pos = m.layers * 2 * max(m.n_kv_heads // tp, 1) * (m.hidden // m.heads) * 2
+    added = per_pos * (n_long - n_short) * batch
+    cal = serving.serving_calibrations()["aws-neuroncore-v2"]
+    bw = get_device(row["hardware"]).memory_bandwidth_byte_per_s
+    return {"per_pos": per_pos, "added": added, "ms": added / (cal.decode_bandwidth_efficiency * bw) * 1e3,
+            "eff": cal.decode_bandwidth_efficiency, "bw": bw}
+
+
+def test_kv_cache_pass_and_a_decode_in_the_ttft_do_not_size_the_growth() -> None:
+    """s32 rtrn (2026-12-05): the runs file's 'Examined 2026-12-05 (s32 rtrn' record."""
+    record = _runs_record("# Examined 2026-12-05 (s32 rtrn, issue 10): what else grows with the compiled length")
+    k1, k8 = kv_cache_pass(1), kv_cache_pass(8)
+    assert k1["per_pos"] == 16384 and f"x 128 x 2 B = {k1['per_pos']} B a position" in record
+    assert f"add {k1['added'] / 1e6:.1f} MB a core at batch 1 and {k8['added'] / 1e6:.1f} MB at batch 8" in record
+    assert (f"({k1['eff']:.2f} x {k1['bw'] / 1e9:.1f} GB/s) is {k1['ms']:.2f} / {k8['ms']:.2f} ms" in record)
+
+    def grow(b: int, metric: str) -> float:
+        return PUB[f"nrn-trn1-l3-8b-b{b}-128-8064-{metric}"] - PUB[f"nrn-trn1-l3-8b-b{b}-128-3968-{metric}"]
+
+    g1, g8 = grow(1, "ttft"), grow(8, "ttft")
+    o1, o8 = g1 - grow(1, "tpot"), g8 - grow(8, "tpot")
+    assert k8["added"] / k1["added"] == 8
+    assert f"where the published growth goes {g8 / g1:.1f}x (TTFT) and {o8 / o1:.1f}x (TTFT - TPOT)" in record
+    assert (f"at batch 1, {g8 / 8:.2f} ms of the {g1:.2f} ms TTFT growth ({o8 / 8:.2f} of the {o1:.2f} ms TTFT - TPOT "
+            "growth)") in record
+    assert g8 / 8 < g1 and o8 / 8 < o1  # 'Not the growth'
+    assert context_bucket(128, 4096) == context_bucket(128, 8192) == 128  # the first decode: position 129, bucket 256
+    rows = {r["id"]: r for r in AWS}
+
+    def err(rid: str, with_tpot: bool) -> str:
+        pred = _predict_row(rows[rid], None, None)[0] + (PUB[rid.replace("-ttft", "-tpot")] if with_tpot else 0.0)
+        return f"{100 * (pred / PUB[rid] - 1):+.1f}%"
+
+    four = ("nrn-trn1-l2-7b-b1-128-8064-ttft", "nrn-trn1-l2-7b-b8-128-8064-ttft", "nrn-trn1-l3-8b-b1-128-8064-ttft",
+            "nrn-trn1-l3-8b-b1-128-3968-ttft")
+    before, after = [err(r, False) for r in four], [err(r, True) for r in four]
+    b, a = [x.rstrip("%") for x in before], [x.rstrip("%") for x in after]
+    assert (f"(Llama-2-7b batch 1 / 8 {b[0]} / {b[1]}% -> {a[0]} / {a[1]}%, Llama-3-8B at 128+8064 / 128+3968 "
+            f"{b[2]} / {b[3]}% -> {a[2]} / {a[3]}%)") in record
+    assert all(abs(float(a.rstrip("%"))) <= 25 for a in after)
+    l2, l3, l2b4 = ("nrn-trn1-l2-70b-b1-128-128-ttft", "nrn-trn1-l3-70b-b1-128-128-ttft",
+                    "nrn-trn1-l2-70b-b4-128-128-ttft")
+    assert rows[l2]["role"] == "fit"
+    assert (f"the Llama-2-70b fit row {err(l2, False)} -> {err(l2, True)}, the Llama-3-70B batch-1 row "
+            f"{err(l3, False)} -> {err(l3, True)}, the Llama-2-70b batch-4 row {err(l2b4, False)} -> "
+            f"{err(l2b4, True)}") in record
+    assert all(abs(float(err(r, True).rstrip("%"))) > 25 >= abs(float(err(r, False).rstrip("%")))
+               for r in (l2, l3, l2b4))

@@ -773,3 +773,70 @@ def test_multi_node_pair_sizes_the_rate_lead() -> None:
             f"{100 * (b8['step'] / b8['pub'] - 1):+.1f}% -> {100 * after:+.1f}%, "
             f"{100 * (x - b8['model_s']) / miss:.1f}% of its {miss:.2f} s miss") in record
     assert abs(after) > 0.25 and f["factor"] * b8["model_s"] < b8["bound_s"]  # within the guide's upper end
+
+
+# s32 rtrn (2026-12-05): the 8B layout against the Llama 2 7B rows of the same program (tp_zero1_llama_hf_pretrain.py)
+# in the same two tables. The scripts' logging intervals: tp_zero1_llama2_7B_hf_pretrain.sh @0598cd8 passes
+# --logging_interval 10, tp_zero1_llama3_8B_hf_pretrain.sh @083d3ea --logging_interval 1.
+TWIN_PAIRS = {"2.20": ("trn1-nxd-llama31-8b-n220", "trn1-nxd-llama2-7b-n220"),
+              "2.21 Dec": ("trn1-nxd-llama31-8b-n221d", "trn1-nxd-llama2-7b-n221d")}
+LOGGING_INTERVAL_8B, LOGGING_INTERVAL_7B = 1, 10
+
+
+def same_program_twin(release: str) -> dict[str, float]:
+    """The pair's published and modelled steps, and two one-figure causes solved on the pair with one common factor k
+    for everything else: (a) a per-step cost c the 8B pays every step and the 7B every tenth,
+    pub8 = k (m8 + c), pub7 = k (m7 + c / 10); (b) the TP collectives at f x the model's exposed time,
+    pub8 = k (m8 + (f - 1) T8), pub7 = k (m7 + (f - 1) T7)."""
+    rows = {r["id"]: r for r in TRN1_ROWS}
+    r8, r7 = (rows[rid] for rid in TWIN_PAIRS[release])
+    t8, t7 = (predict_layout(run_query(r)).terms for r in (r8, r7))
+    p8, p7 = float(r8["step_s"]), float(r7["step_s"])
+    m8, m7, tp8, tp7 = t8["step_time_s"], t7["step_time_s"], t8["t_tp_comm_s"], t7["t_tp_comm_s"]
+    share = LOGGING_INTERVAL_8B / LOGGING_INTERVAL_7B
+    c = (p7 * m8 - p8 * m7) / (p8 * share - p7)
+    ratio = p8 / p7
+    x = (m8 - ratio * m7) / (ratio * tp7 - tp8)
+    return {"p8": p8, "p7": p7, "m8": m8, "m7": m7, "e8": m8 / p8 - 1, "e7": m7 / p7 - 1, "pub_ratio": ratio,
+            "model_ratio": m8 / m7, "c": c, "k_c": p7 / (m7 + c * share), "f": 1 + x, "k_f": p7 / (m7 + x * tp7),
+            "tp8": tp8, "tp7": tp7}
+
+
+def test_same_program_twin_sizes_no_one_cause() -> None:
+    """s32 rtrn (2026-12-05): the runs file's 'Examined 2026-12-05 (s32 rtrn' record above the 8B fit row."""
+    text = bundled_runs_text("published_training_runs.csv")
+    start = text.index("# Examined 2026-12-05 (s32 rtrn, issue 10)")
+    end = text.index("\ntrn1-nxd-llama31-8b,", start)
+    record = " ".join(line.lstrip("# ") for line in text[start:end].splitlines())
+    rows = {r["id"]: r for r in TRN1_ROWS}
+    for r8, r7 in TWIN_PAIRS.values():
+        a, b = rows[r8], rows[r7]
+        assert a["source"] == b["source"] and a["attention_kernel"] == b["attention_kernel"] == "nki_flash"
+        assert (a["mbs"], a["global_batch"], a["zero"], a["flash"]) == (b["mbs"], b["global_batch"], b["zero"],
+                                                                       b["flash"])
+        assert (a["tp"], b["tp"], a["seq"], b["seq"], a["kv_heads"], b["kv_heads"]) == ("32", "8", "8192", "4096",
+                                                                                      "32", "")
+    t = {rel: same_program_twin(rel) for rel in TWIN_PAIRS}
+    t20, t21 = t["2.20"], t["2.21 Dec"]
+    assert (f"The 7B rows are {100 * t20['e7']:+.1f}% and {100 * t21['e7']:+.1f}%, the 8B rows {100 * t20['e8']:+.1f}% "
+            f"and {100 * t21['e8']:+.1f}%: published 8B over 7B step {t20['pub_ratio']:.3f} (2.20) and "
+            f"{t21['pub_ratio']:.3f} (2.21 Dec), the model's {t20['model_ratio']:.3f}") in record
+    assert abs(t20["model_ratio"] - t21["model_ratio"]) < 1e-12  # one model figure for both releases
+    assert f"{t20['c']:.2f} s (2.20) and {t21['c']:.2f} s (2.21 Dec) a step" in record
+    assert (f"(the 8B's {t20['tp8']:.3f} s, the 7B's {t20['tp7']:.3f} s): f = {t20['f']:.2f} and {t21['f']:.2f}"
+            in record)
+    for v in t.values():  # each solution is a real one: a positive cost and factor, a positive common factor
+        assert v["c"] > 0 and v["f"] > 1 and v["k_c"] > 0 and v["k_f"] > 0
+    assert t20["c"] / t21["c"] > 2 and t20["f"] / t21["f"] > 1.5  # 'neither is one figure across the two releases'
+    d7, d8 = t21["p7"] / t20["p7"] - 1, t21["p8"] / t20["p8"] - 1
+    assert f"moves {t20['pub_ratio']:.3f} -> {t21['pub_ratio']:.3f}: the 7B {100 * d7:.1f}% slower, the 8B " \
+           f"{100 * -d8:.1f}% faster" in record
+    dec, may = rows["trn1-nxd-llama31-8b-n221d"], rows["trn1-nxd-llama31-8b-n221"]
+    assert "53.51 seq/s (Neuron 2.21.0" in dec["note"] and "41.99 seq/s (Neuron 2.21.0" in may["note"]
+    spread = float(may["step_s"]) / float(dec["step_s"])
+    assert abs(1024 / 53.51 - float(dec["step_s"])) < 1e-4 and abs(1024 / 41.99 - float(may["step_s"])) < 1e-4
+    assert f"the 8B layout {spread:.2f}x apart: 53.51 seq/s" in record
+    assert f"({dec['step_s']} s; the model {100 * t21['e8']:+.1f}%" in record
+    e_may = predict_layout(run_query(may)).terms["step_time_s"] / float(may["step_s"]) - 1
+    assert f"({may['step_s']} s; {100 * e_may:+.1f}%)" in record
+    assert abs(t21["e8"]) <= 0.25 < abs(e_may)  # the fastest within 25%, the slowest not
