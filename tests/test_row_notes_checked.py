@@ -495,6 +495,25 @@ _RGPTOSS_PRIMUS_FIGS = {
     "err8": "-2.1%", "mem_gib": "108.9", "mem2": "63.7", "mem4": "98.8", "mem8": "169.0", "ratio": "1.18",
     "twin_on_mi300x": "7.57", "row_over": "1.35", "row_err": "-27.8%"}
 """The figures of _RGPTOSS_PRIMUS (tests/test_amd_llama2_primus_twin.py computes them)."""
+# rmisc (s32, 2026-12-05): what amd-mi300x-llama2-7b-fp8's entry appends, its GEMM path and the family's shared FP8 gap;
+# figures recomputed by tests/test_cdna3_fp8_pairs.py (test_the_entry_quotes_these_figures)
+_RMISC32_AMD = (
+    ". Examined 2026-12-05 (s32, rmisc; figures recomputed by tests/test_cdna3_fp8_pairs.py), still no checked "
+    "reason: (1) the GEMM path: the log's README (hisohara/ai-scripts training/02_megatron/README.md at 3ae89cf) "
+    "builds TE 8c4a512 and runs with NVTE_USE_HIPBLASLT=1, so its FP8 GEMMs went through hipBLASLt, not the rocBLAS "
+    "path ROCm TE #73 names as lacking 'the latest optimization for fp8 GEMM' (2024-10-15); that hipBLASLt is "
+    "/opt/rocm's (ROCM_PATH, CMAKE_PREFIX_PATH), whose version the README does not print (its CK submodule reads "
+    "rocm-6.4.3-153); the author took 8c4a512 as the TE of AMD's rocm/megatron-lm v25.6_py310 container, and a later "
+    "version of the README recommends that container with USE_FLASH_ATTN=1 and GEMM_TUNING=1 but publishes no figure "
+    "for it; (2) what it shares with its family: in the six Infinity Hub BF16 / FP8 pairs the model's FP8 speed-up is "
+    "1.08-1.12x the published (BF16 rows within 2.7%, FP8 rows -7.9 .. -10.9%), so the family's FP8 part runs faster "
+    "in the model than in those runs; its rate is derived from MAF figures of a pre-release hipBLASLt branch (db8e93b, "
+    "'a target for the ROCm 6.5 GA'), newer than either stack. This row comes within 25% at 0.342 or less "
+    "(fp8_matmul_eff_max; 0.36 bundled) and the Infinity Hub FP8 fit row has its zero at 0.305, where this row is at "
+    "-18.2%: a family FP8 rate that carried the Infinity Hub rows would carry this one within 25%, but no source gives "
+    "that rate (the declared fit on that row was rejected on its grid floor, amdfit, 2026-12-03): a lead, not a "
+    "checked reason"
+)
 # gb300 (2026-12-05): which side of the pair carries the recipe term, recomputed by tests/test_gb300_dense_gap.py. It
 # replaces the clause that ended _GB300_RECIPE, "by the source's costs the recipe term lies in the FP8-CS rows' time
 # outside the quantize pass, not in an MXFP8 cost": the same-layout pairs below put it in the MXFP8 rows' time.
@@ -792,7 +811,7 @@ UNEXPLAINED: dict[str, str] = {
     "Examined 2026-12-05 (ramd): the TE-issue rows' checked reason (their 2024-10 build's untuned hipBLASLt FP8 GEMMs "
     "at about the BF16 rate, ROCm TE #73 / #78; tests/test_amd_te_2024_fp8.py) is of that build; this log's is a 2025 "
     "one (ROCm 6.4, TE 8c4a512) and no source says whether its FP8 GEMMs were tuned, so it is not carried here"
-    + _RGPTOSS_PRIMUS.format(**_RGPTOSS_PRIMUS_FIGS),
+    + _RGPTOSS_PRIMUS.format(**_RGPTOSS_PRIMUS_FIGS) + _RMISC32_AMD,
     # ramd (2026-12-05): the #78 proxy and the two #79 Llama 3 8B rows left this list: their notes carry a checked
     # reason (the 2024-10 build's FP8 GEMMs at about the BF16 rate, ROCm TE #73 / #78; the per-iteration cost seen
     # on H200 too, #79), recomputed by tests/test_amd_te_2024_fp8.py
