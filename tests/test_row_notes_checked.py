@@ -667,6 +667,26 @@ _RMISC_DSV3 = (
 )
 
 
+# rmisc (s32, 2026-12-05): the DeepSeek-V3 v5p row's published count, an independent MaxText MoE twin on v5p and a
+# lane-padded splash what-if; recomputed by tests/test_dsv3_maxtext_moe_twin.py (test_the_entry_quotes_these_figures)
+_RMISC32_DSV3 = (
+    "; examined 2026-12-05 (s32, rmisc; figures recomputed by tests/test_dsv3_maxtext_moe_twin.py), not explained, "
+    "but not this row's alone: (1) the published TFLOP/s/device (152.415 over 90.668 s, one logged step) is MaxText's "
+    "own count, which equals the model's with the attention core counted causal (to 1e-5), so no op missing from the "
+    "model's work makes it too fast; (2) an independent run of the same kind, Tencent Hunyuan 3 (295B-A21B: 192 "
+    "routed experts of 1536, top-8, GQA) with MaxText on 256 v5p (yangwhale/gpu-tpu-pedia "
+    "tpu/Hunyuan3-295B-Pretraining QUICKSTART-v5p.md at 3aa6d98: FSDP 256, per_device_batch_size 8, seq 8192, "
+    "megablox, splash blocks 2048 unfused, decoder_layer_input offloaded; set up from this recipe with the model name "
+    "changed, on MaxText 3eb77db3 per its README), is predicted 46.91 s against 63.17 s, -25.7% (its logged count is "
+    "1.012x the model's, the MTP layer the cells lack: -24.8% with it), MaxText MFU 35.1% against the model's 47.2% "
+    "(this row: 33.2% against 45.9%); its author's profile of that run (TUNING-v5p.md at 6358fcc, sec. 6.3) shows the "
+    "step filled by tgmm, the MoE backward grouped matmul, with no exposed collective waits; every MaxText MoE row "
+    "on v5p is too fast (Mixtral -13.9%, Scout -8.7%, Maverick -24.9%) where the dense 405B / 70B rows are +3.6 / "
+    "-4.3%: the shared lead is megablox's grouped matmuls at many small experts, for which no measured rate was "
+    "found; (3) were each 192-wide splash product run as two 128-lane tiles (not established), the kernel would do "
+    "1.062x the model's count, and charged so the row is at -26.3%: not the cause alone"
+)
+
 UNEXPLAINED: dict[str, str] = {
     # automodel (2026-12-03): the held-out NeMo AutoModel DGX-H100 table's GPT-OSS 20B row (-25.7%) was listed here;
     # gptoss4 (2026-12-05): it left the list: its note carries a checked reason (AutoModel's GroupedExpertsDeepEP adds
@@ -944,7 +964,7 @@ UNEXPLAINED: dict[str, str] = {
     "(22.5 GB, 47 ms at the model's 480 GB/s against a 266 ms layer forward, hidden by a wide margin) and MaxText's "
     "permutation unfused (16.2 GB a layer more than the model's 12.7 GB, 1.7 s a step of the 25.0 s the row lacks); "
     "megablox's own rate lies between the per-expert and the one-GEMM pricing (+28.0% / -34.9%), no source gives it"
-    + _RGB300_DSV3 + _RMISC_DSV3,
+    + _RGB300_DSV3 + _RMISC_DSV3 + _RMISC32_DSV3,
     # mbnew (2026-12-03): unseen held-out rows of Megatron-Bridge's 26.02.01 / 26.04 / 26.04.01 tables
     # gptoss (2026-12-03): the 12 Blackwell GPT-OSS-120B rows of 26.02.01 / 26.04 / 26.04.01 (-41.0% to -60.1%) left
     # with a checked reason: these releases ran the MoE block unfused, as 25.11 (the rows are BF16 and Transformer
