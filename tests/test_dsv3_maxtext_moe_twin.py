@@ -9,18 +9,18 @@ with the attention core halved (causal), to 1e-5: the model prices the same work
 the count makes the row too fast.
 
 (2) The twin: Tencent Hunyuan 3 (295B-A21B) pretrained with MaxText on 256 TPU v5p (4x8x8), yangwhale/gpu-tpu-pedia
-tpu/Hunyuan3-295B-Pretraining/QUICKSTART-v5p.md (stored 3aa6d98) sec. 5: ici_fsdp -1 (256), tp 1, no expert
-parallelism, per_device_batch_size 8, max_target_length 8192, megablox and sparse_matmul, use_custom_sort_vjp, every
-splash block 2048 with sa_use_fused_bwd_kernel False, remat custom with decoder_layer_input offloaded, bf16 compute on
-fp32 weights (the DSV3 recipe's settings but out_proj remat), 'completed step: 3..7, seconds: 63.170-63.176,
-TFLOP/s/device: 160.97-160.98'; architecture sec. 1.3 (80 layers, layer 0 dense of 13312, hidden 4096, 64 query / 8 KV
-heads of 128, 192 routed experts of 1536 top-8 + 1 shared, vocab 120832, untied; plus 1 MTP layer, which the cells
-cannot express). Its TUNING-v5p.md (stored 6358fcc) sec. 6.3 profile of that baseline: a 30 ms window of the step 'almost
-filled' by tgmm (the MoE backward grouped matmul), no stretches of collective '-done' waits: the time is in the grouped
-matmuls, the communication hidden. Its README.md (a stored version, code index id 63125553534) says the v5p setup began
-as 'the official DeepSeek3 v5p recipe with only the model name changed' (12.9x of its MFU climb) and names MaxText
-3eb77db3, the DSV3 recipe's commit, as the one its v5p runs used (sec. 2.8); the baseline was reproduced on later
-images within 0.5%.
+tpu/Hunyuan3-295B-Pretraining/QUICKSTART-v5p.md (stored 3aa6d98) sec. 5: ici_fsdp -1 (256), tp 1, no expert parallelism,
+per_device_batch_size 8, max_target_length 8192, megablox and sparse_matmul, use_custom_sort_vjp, every splash block
+2048 with sa_use_fused_bwd_kernel False, remat custom with decoder_layer_input offloaded, bf16 compute on fp32 weights
+(the DSV3 recipe's settings but out_proj remat), 'completed step: 3..7, seconds: 63.170-63.176, TFLOP/s/device:
+160.97-160.98'; architecture sec. 1.3 (80 layers, layer 0 dense of 13312, hidden 4096, 64 query / 8 KV heads of 128, 192
+routed experts of 1536 top-8 + 1 shared, vocab 120832, untied; plus 1 MTP layer, which the cells cannot express). Its
+TUNING-v5p.md (stored 6358fcc) sec. 6.3 profile of that baseline: a 30 ms window of the step 'almost filled' by tgmm
+(the MoE backward grouped matmul), no stretches of collective '-done' waits: the time is in the grouped matmuls, the
+communication hidden. Its README.md (a stored version, code index id 63125553534) says the v5p setup began as 'the
+official DeepSeek3 v5p recipe with only the model name changed' (12.9x of its MFU climb) and names MaxText 3eb77db3, the
+DSV3 recipe's commit, as the one its v5p runs used (sec. 2.8); the baseline was reproduced on a later public
+image at 63.49 s (+0.5%).
 
 Tolerance: the quoted digits (errors to 0.1 point, ratios to 0.001 or 0.01, MFU to 0.1 point).
 """
