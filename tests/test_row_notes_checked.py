@@ -513,6 +513,25 @@ _RGPTOSS_PRIMUS_FIGS = {
     "err8": "-2.1%", "mem_gib": "108.9", "mem2": "63.7", "mem4": "98.8", "mem8": "169.0", "ratio": "1.18",
     "twin_on_mi300x": "7.57", "row_over": "1.35", "row_err": "-27.8%"}
 """The figures of _RGPTOSS_PRIMUS (tests/test_amd_llama2_primus_twin.py computes them)."""
+# rmisc (s32, 2026-12-05): what amd-mi300x-llama2-7b-fp8's entry appends, its GEMM path and the family's shared FP8 gap;
+# figures recomputed by tests/test_cdna3_fp8_pairs.py (test_the_entry_quotes_these_figures)
+_RMISC32_AMD = (
+    ". Examined 2026-12-05 (s32, rmisc; figures recomputed by tests/test_cdna3_fp8_pairs.py), still no checked "
+    "reason: (1) the GEMM path: the log's README (hisohara/ai-scripts training/02_megatron/README.md at 3ae89cf) "
+    "builds TE 8c4a512 and runs with NVTE_USE_HIPBLASLT=1, so its FP8 GEMMs went through hipBLASLt, not the rocBLAS "
+    "path ROCm TE #73 names as lacking 'the latest optimization for fp8 GEMM' (2024-10-15); that hipBLASLt is "
+    "/opt/rocm's (ROCM_PATH, CMAKE_PREFIX_PATH), whose version the README does not print (its CK submodule reads "
+    "rocm-6.4.3-153); the author took 8c4a512 as the TE of AMD's rocm/megatron-lm v25.6_py310 container, and a later "
+    "version of the README recommends that container with USE_FLASH_ATTN=1 and GEMM_TUNING=1 but publishes no figure "
+    "for it; (2) what it shares with its family: in the six Infinity Hub BF16 / FP8 pairs the model's FP8 speed-up is "
+    "1.08-1.12x the published (BF16 rows within 2.7%, FP8 rows -7.9 .. -10.9%), so the family's FP8 part runs faster "
+    "in the model than in those runs; its rate is derived from MAF figures of a pre-release hipBLASLt branch (db8e93b, "
+    "'a target for the ROCm 6.5 GA'), newer than either stack. This row comes within 25% at 0.342 or less "
+    "(fp8_matmul_eff_max; 0.36 bundled) and the Infinity Hub FP8 fit row has its zero at 0.305, where this row is at "
+    "-18.2%: a family FP8 rate that carried the Infinity Hub rows would carry this one within 25%, but no source gives "
+    "that rate (the declared fit on that row was rejected on its grid floor, amdfit, 2026-12-03): a lead, not a "
+    "checked reason"
+)
 # gb300 (2026-12-05): which side of the pair carries the recipe term, recomputed by tests/test_gb300_dense_gap.py. It
 # replaces the clause that ended _GB300_RECIPE, "by the source's costs the recipe term lies in the FP8-CS rows' time
 # outside the quantize pass, not in an MXFP8 cost": the same-layout pairs below put it in the MXFP8 rows' time.
@@ -699,6 +718,26 @@ _RMISC_DSV3 = (
 )
 
 
+# rmisc (s32, 2026-12-05): the DeepSeek-V3 v5p row's published count, an independent MaxText MoE twin on v5p and a
+# lane-padded splash what-if; recomputed by tests/test_dsv3_maxtext_moe_twin.py (test_the_entry_quotes_these_figures)
+_RMISC32_DSV3 = (
+    "; examined 2026-12-05 (s32, rmisc; figures recomputed by tests/test_dsv3_maxtext_moe_twin.py), not explained, "
+    "but not this row's alone: (1) the published TFLOP/s/device (152.415 over 90.668 s, one logged step) is MaxText's "
+    "own count, which equals the model's with the attention core counted causal (to 1e-5), so no op missing from the "
+    "model's work makes it too fast; (2) an independent run of the same kind, Tencent Hunyuan 3 (295B-A21B: 192 "
+    "routed experts of 1536, top-8, GQA) with MaxText on 256 v5p (yangwhale/gpu-tpu-pedia "
+    "tpu/Hunyuan3-295B-Pretraining QUICKSTART-v5p.md at 3aa6d98: FSDP 256, per_device_batch_size 8, seq 8192, "
+    "megablox, splash blocks 2048 unfused, decoder_layer_input offloaded; set up from this recipe with the model name "
+    "changed, on MaxText 3eb77db3 per its README), is predicted 46.91 s against 63.17 s, -25.7% (its logged count is "
+    "1.012x the model's, the MTP layer the cells lack: -24.8% with it), MaxText MFU 35.1% against the model's 47.2% "
+    "(this row: 33.2% against 45.9%); its author's profile of that run (TUNING-v5p.md at 6358fcc, sec. 6.3) shows the "
+    "step filled by tgmm, the MoE backward grouped matmul, with no exposed collective waits; every MaxText MoE row "
+    "on v5p is too fast (Mixtral -13.9%, Scout -8.7%, Maverick -24.9%) where the dense 405B / 70B rows are +3.6 / "
+    "-4.3%: the shared lead is megablox's grouped matmuls at many small experts, for which no measured rate was "
+    "found; (3) were each 192-wide splash product run as two 128-lane tiles (not established), the kernel would do "
+    "1.062x the model's count, and charged so the row is at -26.3%: not the cause alone"
+)
+
 UNEXPLAINED: dict[str, str] = {
     # automodel (2026-12-03): the held-out NeMo AutoModel DGX-H100 table's GPT-OSS 20B row (-25.7%) was listed here;
     # gptoss4 (2026-12-05): it left the list: its note carries a checked reason (AutoModel's GroupedExpertsDeepEP adds
@@ -843,7 +882,7 @@ UNEXPLAINED: dict[str, str] = {
     "Examined 2026-12-05 (ramd): the TE-issue rows' checked reason (their 2024-10 build's untuned hipBLASLt FP8 GEMMs "
     "at about the BF16 rate, ROCm TE #73 / #78; tests/test_amd_te_2024_fp8.py) is of that build; this log's is a 2025 "
     "one (ROCm 6.4, TE 8c4a512) and no source says whether its FP8 GEMMs were tuned, so it is not carried here"
-    + _RGPTOSS_PRIMUS.format(**_RGPTOSS_PRIMUS_FIGS),
+    + _RGPTOSS_PRIMUS.format(**_RGPTOSS_PRIMUS_FIGS) + _RMISC32_AMD,
     # ramd (2026-12-05): the #78 proxy and the two #79 Llama 3 8B rows left this list: their notes carry a checked
     # reason (the 2024-10 build's FP8 GEMMs at about the BF16 rate, ROCm TE #73 / #78; the per-iteration cost seen
     # on H200 too, #79), recomputed by tests/test_amd_te_2024_fp8.py
@@ -978,7 +1017,7 @@ UNEXPLAINED: dict[str, str] = {
     "(22.5 GB, 47 ms at the model's 480 GB/s against a 266 ms layer forward, hidden by a wide margin) and MaxText's "
     "permutation unfused (16.2 GB a layer more than the model's 12.7 GB, 1.7 s a step of the 25.0 s the row lacks); "
     "megablox's own rate lies between the per-expert and the one-GEMM pricing (+28.0% / -34.9%), no source gives it"
-    + _RGB300_DSV3 + _RMISC_DSV3,
+    + _RGB300_DSV3 + _RMISC_DSV3 + _RMISC32_DSV3,
     # mbnew (2026-12-03): unseen held-out rows of Megatron-Bridge's 26.02.01 / 26.04 / 26.04.01 tables
     # gptoss (2026-12-03): the 12 Blackwell GPT-OSS-120B rows of 26.02.01 / 26.04 / 26.04.01 (-41.0% to -60.1%) left
     # with a checked reason: these releases ran the MoE block unfused, as 25.11 (the rows are BF16 and Transformer
