@@ -13,7 +13,7 @@ Each figure below is worked by hand from its source, in the catalog's convention
 - MI325X (utcat, 2026-12-05; derived from two sources): MLPerf Training v5.1, MangoBoost's 2-node MI325X system
   (mlcommons/training_results_v5.1 MangoBoost/systems/MI325X-LLMBoost-GPUBoost-2node.json at 4da2d1cd):
   accelerators_per_node 8, host_network_card_count 8, 'Ethernet(RoCEv2)', no port speed; ROCm/gpu-cluster-networking
-  docs/reference/hardware-support.rst (at 0499ce83), 'NICs for AMD Instinct MI325X': every NIC listed is a 400 Gb/s part.
+  docs/reference/hardware-support.rst (at 0499ce83), 'NICs for AMD Instinct MI325X': each NIC listed is 400 Gb/s.
 - MI250X, one GCD (utcat, 2026-12-05): OLCF 'Frontier User Guide' (olcf/olcf-user-docs systems/frontier_user_guide.rst
   at 000387a9): '[4x] AMD MI250X, each with 2 Graphics Compute Dies (GCDs) for a total of 8 GCDs per node'; 'The
   Frontier nodes are connected with [4x] HPE Slingshot 200 Gbps (25 GB/s) NICs'.
@@ -36,9 +36,9 @@ GBIT = 1e9 / 8  # bytes per second in one Gb/s
 CITED = [
     ("mi300x", 8 * 400 * GBIT / 8),  # Azure ND MI300X v5: 8 x 400 Gb/s NDR for 8 MI300X = 50e9 B/s per GPU
     ("mi355x", 8 * 400 * GBIT / 8),  # AMD's MI355X node: 8 x 400 Gb/s Pollara NICs for 8 MI355X, 1:1 = 50e9 B/s per GPU
-    ("mi325x", 8 * 400 * GBIT / 8),  # MLPerf 2-node MI325X: 8 RoCE NICs per 8 GPUs, each 400 Gb/s (AMD's list) = 50e9 B/s
-    ("v100-sxm", 4 * 100 * GBIT / 8),
-    ("mi250x-gcd", 4 * 200 * GBIT / 8),  # OLCF Frontier: 4 x 200 Gb/s Slingshot NICs per node of 8 GCDs = 12.5e9 B/s  # DGX-1 (V100): 4 x 100 Gb/s InfiniBand for 8 V100 = 6.25e9 B/s per GPU
+    ("mi325x", 8 * 400 * GBIT / 8),  # MLPerf 2-node MI325X: 8 RoCE NICs per 8 GPUs, 400 Gb/s each (AMD's list)
+    ("v100-sxm", 4 * 100 * GBIT / 8),  # DGX-1 (V100): 4 x 100 Gb/s InfiniBand for 8 V100 = 6.25e9 B/s per GPU
+    ("mi250x-gcd", 4 * 200 * GBIT / 8),  # OLCF Frontier: 4 x 200 Gb/s Slingshot NICs per node of 8 GCDs = 12.5e9 B/s
 ]
 
 

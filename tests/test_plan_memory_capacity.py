@@ -128,9 +128,9 @@ MEMORY_GAPS = {
 def test_gb300_dsv3_rows_run_their_recipes_mla_up_proj() -> None:
     """The GB300 DeepSeek-V3 rows of the 26.02 - 26.04.01 tables (GBS 4096, MBS 2, PP 2, VP 8, EP 32) carry their
     recipe's recompute_modules: the stored Megatron-Bridge deepseek_workload_base_configs.py version (code index id
-    52245127557) sets DEEPSEEK_V3_PRETRAIN_CONFIG_GB300_FP8_MX_V2 = GB300_V2 = GB300_V1 at GBS 4096, and GB300_V1 is that
-    layout with recompute_modules ['mla_up_proj']. With it the layout fits, 212.0 GiB of 277.5 (280.0 with the blank
-    cell it carried before, a strict xfail), the step 14.205 -> 14.404 s; each note quotes these figures."""
+    52245127557) sets DEEPSEEK_V3_PRETRAIN_CONFIG_GB300_FP8_MX_V2 = GB300_V2 = GB300_V1 at GBS 4096, and GB300_V1 is
+    that layout with recompute_modules ['mla_up_proj']. With it the layout fits, 212.0 GiB of 277.5 (280.0 with the
+    blank cell it carried before, a strict xfail), the step 14.205 -> 14.404 s; each note quotes these figures."""
     for rid in ("mb260201-gb300-dsv3", "mb2604-gb300-dsv3", "mb260401-gb300-dsv3", "mb2602-gb300-dsv3"):
         row = next(r for r in ROWS if r["id"] == rid)
         assert row["recompute_modules"] == "mla_up_proj"
