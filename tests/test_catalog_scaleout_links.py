@@ -10,6 +10,13 @@ Each figure below is worked by hand from its source, in the catalog's convention
 - MI355X: ROCm documentation, 'SGLang distributed inference with MoRI' (2026-01-29): 'GPUs 8x AMD Instinct MI355X GPU
   cards per node', 'Networking: 8x AMD Pensando Pollara 400 AI NICs per node, providing a dedicated 1:1 mapping between
   GPUs and network interfaces'.
+- MI325X (utcat, 2026-12-05; derived from two sources): MLPerf Training v5.1, MangoBoost's 2-node MI325X system
+  (mlcommons/training_results_v5.1 MangoBoost/systems/MI325X-LLMBoost-GPUBoost-2node.json at 4da2d1cd):
+  accelerators_per_node 8, host_network_card_count 8, 'Ethernet(RoCEv2)', no port speed; ROCm/gpu-cluster-networking
+  docs/reference/hardware-support.rst (at 0499ce83), 'NICs for AMD Instinct MI325X': each NIC listed is 400 Gb/s.
+- MI250X, one GCD (utcat, 2026-12-05): OLCF 'Frontier User Guide' (olcf/olcf-user-docs systems/frontier_user_guide.rst
+  at 000387a9): '[4x] AMD MI250X, each with 2 Graphics Compute Dies (GCDs) for a total of 8 GCDs per node'; 'The
+  Frontier nodes are connected with [4x] HPE Slingshot 200 Gbps (25 GB/s) NICs'.
 - V100 SXM2: NVIDIA, 'NVIDIA DGX-1 With Tesla V100 System Architecture' whitepaper: '8 NVIDIA Tesla V100 GPU
   accelerators ... Together with dual-socket Intel Xeon CPUs and four 100 Gb InfiniBand network interface cards'.
 """
@@ -29,7 +36,9 @@ GBIT = 1e9 / 8  # bytes per second in one Gb/s
 CITED = [
     ("mi300x", 8 * 400 * GBIT / 8),  # Azure ND MI300X v5: 8 x 400 Gb/s NDR for 8 MI300X = 50e9 B/s per GPU
     ("mi355x", 8 * 400 * GBIT / 8),  # AMD's MI355X node: 8 x 400 Gb/s Pollara NICs for 8 MI355X, 1:1 = 50e9 B/s per GPU
+    ("mi325x", 8 * 400 * GBIT / 8),  # MLPerf 2-node MI325X: 8 RoCE NICs per 8 GPUs, 400 Gb/s each (AMD's list)
     ("v100-sxm", 4 * 100 * GBIT / 8),  # DGX-1 (V100): 4 x 100 Gb/s InfiniBand for 8 V100 = 6.25e9 B/s per GPU
+    ("mi250x-gcd", 4 * 200 * GBIT / 8),  # OLCF Frontier: 4 x 200 Gb/s Slingshot NICs per node of 8 GCDs = 12.5e9 B/s
 ]
 
 
@@ -40,7 +49,7 @@ def test_scale_out_figure_is_the_sources(device: str, want: float) -> None:
     assert spec.sources["scaleout_bandwidth_byte_per_s"]  # cited, shown by `catalog show`
 
 
-@pytest.mark.parametrize("device", ["mi300x", "mi355x", "v100-sxm", "l40s", "l4"])
+@pytest.mark.parametrize("device", ["mi300x", "mi325x", "mi355x", "v100-sxm", "l40s", "l4", "mi250x-gcd"])
 def test_plan_past_one_node_prints_no_scale_out_default(device: str, capsys: pytest.CaptureFixture[str]) -> None:
     # 64 devices = 8 nodes of 8: the data-parallel all-reduce crosses nodes on the cited network, not the default
     code, out, err = run_main(["plan", "--model", "gpt3-1.3b", "--hardware", device, "--devices", "64",
@@ -90,7 +99,9 @@ def test_mi250x_gcd_links_are_the_packages_four_infinity_fabric_links() -> None:
     assert gcd.scaleup_domain_devices == 2  # the package's two GCDs
     assert gcd.scaleup_bandwidth_byte_per_s == pytest.approx(4 * 25e9 * 2, rel=1e-12)
     assert gcd.scaleup_bandwidth_byte_per_s == pytest.approx(400e9 / 2, rel=1e-12)  # the page's bidirectional figure
-    assert gcd.scaleout_bandwidth_byte_per_s is None  # no network figure cited; package-to-package links not stored
+    # the network (utcat, 2026-12-05): OLCF Frontier, 4 x 200 Gb/s Slingshot NICs per node of 4 MI250X = 8 GCDs;
+    # package-to-package Infinity Fabric links not stored
+    assert gcd.scaleout_bandwidth_byte_per_s == pytest.approx(4 * 200 * GBIT / 8, rel=1e-12)
     assert get_device("mi250x").scaleup_bandwidth_byte_per_s is None  # per package: the page draws, not tabulates
 
 
@@ -100,3 +111,14 @@ def test_plan_serve_tp2_over_one_mi250x_packages_gcds_runs(capsys: pytest.Captur
                                "--tp", "2"], capsys)
     assert code == 0, err
     assert "scaleup_bandwidth_byte_per_s" not in out + err  # the cited figure, no default in its place
+
+
+def test_mi325x_scale_out_cites_both_sources_and_says_derived() -> None:
+    """MI325X's figure joins two sources, neither of which gives both the NIC count and the speed: the source string
+    names both, and the device's notes say the figure is derived."""
+    mi = get_device("mi325x")
+    src = mi.sources["scaleout_bandwidth_byte_per_s"]
+    assert "MI325X-LLMBoost-GPUBoost-2node.json" in src and "host_network_card_count 8" in src
+    assert "NICs for AMD Instinct MI325X" in src and "Derived: 8 x 400 Gb/s for 8 GPUs" in src
+    assert "derived from two sources" in mi.notes
+    assert mi.scaleup_domain_devices == 8  # the 8 NICs serve one 8-GPU Infinity Fabric domain

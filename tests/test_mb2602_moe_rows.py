@@ -115,12 +115,14 @@ def test_every_row_beyond_25pct_is_unexplained_or_checked() -> None:
     assert _pct(_result("mb2602-h100-gptoss-120b").error) == "-24.5%"
 
 
-def test_gb300_dsv3_memory_gap_is_its_26_02_01_siblings() -> None:
-    """The GB300 row's layout (MBS 2, PP 2, VP 8, EP 32) is the 26.02.01 row's, so the model's memory and the
-    MEMORY_GAPS entry (tests/test_plan_memory_capacity.py) are the same."""
+def test_gb300_dsv3_memory_is_its_26_02_01_siblings() -> None:
+    """The GB300 row's layout (MBS 2, PP 2, VP 8, EP 32) is the 26.02.01 row's, so the model's memory is the same, and
+    with their recipe's recompute_modules mla_up_proj (utcat, 2026-12-05) both fit; neither is a MEMORY_GAPS entry
+    (tests/test_plan_memory_capacity.py) any longer."""
     from test_plan_memory_capacity import MEMORY_GAPS
 
     rid = "mb2602-gb300-dsv3"
     t, t_sib = (predict_layout(run_query(ROWS[r])).terms for r in (rid, _sibling(rid)))
-    assert t["mem_total_bytes"] == t_sib["mem_total_bytes"] > t["mem_capacity_bytes"]
-    assert MEMORY_GAPS[rid] == MEMORY_GAPS[_sibling(rid)]
+    assert t["mem_total_bytes"] == t_sib["mem_total_bytes"] <= t["mem_capacity_bytes"]
+    assert ROWS[rid]["recompute_modules"] == ROWS[_sibling(rid)]["recompute_modules"] == "mla_up_proj"
+    assert rid not in MEMORY_GAPS and _sibling(rid) not in MEMORY_GAPS

@@ -62,12 +62,13 @@ def test_missing_link_figures_are_printed_and_in_json(capsys: pytest.CaptureFixt
 
 
 def test_scale_out_default_is_reported_by_plan(capsys: pytest.CaptureFixture[str]) -> None:
-    # MI325X lists no scale-out link (GB200's now comes from the DGX GB200 user guide, test_plan_pipeline_overlap;
-    # MI300X's from Azure's ND MI300X v5 page since 2026-12-05, rcatlinks, test_catalog_scaleout_links)
-    code, out, err = run_main(["plan", "--model", "gpt3-175b", "--hardware", "mi325x", "--devices", "1024",
+    # MI350X lists no scale-out link (GB200's now comes from the DGX GB200 user guide, test_plan_pipeline_overlap;
+    # MI300X's from Azure's ND MI300X v5 page since 2026-12-05, rcatlinks, and MI325X's, this test's device until then,
+    # from MLPerf's 2-node MI325X system and AMD's validated NICs, utcat: test_catalog_scaleout_links)
+    code, out, err = run_main(["plan", "--model", "gpt3-175b", "--hardware", "mi350x", "--devices", "1024",
                                "--top", "1", "--json"], capsys)
     assert code == 0, err
-    assumed = json.loads(out)["assumed"]["mi325x"]
+    assumed = json.loads(out)["assumed"]["mi350x"]
     assert {a["field"] for a in assumed} >= {"scaleout_bandwidth_byte_per_s"}
     assert [a["value"] for a in assumed if a["field"] == "scaleout_bandwidth_byte_per_s"] == [12.5e9]
 

@@ -34,7 +34,12 @@ def _llama3_vp8(tot: str, held: str, acts: str, other: str) -> str:
             "The count follows Megatron-Core's interleaved warm-up 2 (p - r - 1) + (v - 1) N + 1 with N "
             "(microbatch_group_size_per_vp_stage) = p = 16. Llama 3 makes N tunable ('for the best communication and "
             "memory efficiency', sec. 3.3.2) but does not publish it for 405B: at N <= 13 both rows fit (8k / 16k: "
-            "78.0 / 77.8 GiB; at N 14 81.7 / 81.5), so N is a candidate, not set. Also unpublished: "
+            "78.0 / 77.8 GiB; at N 14 81.7 / 81.5), so N is a candidate, not set. Checked 2026-12-05 (utcat): "
+            "Megatron-Core runs no N below p (forward_backward_pipelining_with_interleaving raises unless p <= N <= m, "
+            "'should range in [PP, M]', get_pp_rank_microbatches as above: NVIDIA/Megatron-LM "
+            "megatron/core/pipeline_parallel/schedules.py at 00611e6e), so the model's N = p is the least warm-up "
+            "Megatron's schedule can hold and the gap is not in that count; only Llama 3's own schedule, which runs "
+            "'fewer micro-batches than the number of stages' (sec. 3.3.2), could hold fewer. Also unpublished: "
             f"{other}; sec. 3.3.2's FSDP gradient sharding (ZeRO-2) would cut the 5.94 GiB of gradients to 0.1, but "
             "its FP32 accumulation over micro-batches (Megatron-LM's default for bf16 as well: arguments.py "
             "accumulate_allreduce_grads_in_fp32) doubles them (11.9 GiB) if it is held unsharded. At vp 1 both "
@@ -109,16 +114,10 @@ MEMORY_GAPS = {
     "VP, MBS 2, no FSDP; 290.0 GiB of activations): every stored GB300 FP8_MX preset runs PP 4, VP 5 and the base "
     "MBS, as the 26.02, 26.04 and 26.04.01 tables' row of the same benchmark, and there the layout fits (233.5 GiB); "
     "the table's cells are kept (the row's note: its checked reason, gb300 2026-12-04)",
-    **{rid: "280.0 GiB predicted against 277.5 GiB (MBS 2, PP 2, VP 8, EP 32 on 256 GB300; 183.9 GiB of activations "
-       "with no recompute_modules: the sibling 25.11 row's cell is blank and the later GB300 recipes' recompute list "
-       "was not read); 2.4 GiB (0.9%) over, about the 2.33 GiB framework overhead the calibration assumes for every "
-       "GPU stack (2.5e9 B, not measured). Lead (rmemfit, 2026-12-05; test_gb300_dsv3_lead_figures): a stored "
-       "Megatron-Bridge deepseek_workload_base_configs.py (code index id 67566028990, a recent version not pinned to "
-       "a release) gives the GB300 base preset at this layout (MBS 2, PP 2, VP 8, EP 32) recompute_modules "
-       "mla_up_proj, with which the layout fits, 212.0 GiB (step 14.205 -> 14.404 s), while its MXFP8 variant runs "
-       "MBS 1 without modules; the 26.02-era recipe was not found, so the cell is kept"
-       # newrows (2026-12-03): the 26.02 table's row at the same layout (tests/test_mb2602_moe_rows.py)
-       for rid in ("mb260201-gb300-dsv3", "mb2604-gb300-dsv3", "mb260401-gb300-dsv3", "mb2602-gb300-dsv3")},
+    # mb260201-/mb2604-/mb260401-/mb2602-gb300-dsv3 fit since 2026-12-05 (utcat): 212.0 GiB of 277.5 with their recipe's
+    # recompute_modules mla_up_proj (the stored deepseek_workload_base_configs.py version, code index id 52245127557,
+    # whose GB300 FP8_MX V2 preset is the tables' layout, GBS 4096, MBS 2, PP 2, VP 8, EP 32); 280.0 GiB with the blank
+    # cell they carried (test_gb300_dsv3_rows_run_their_recipes_mla_up_proj).
     # maxtext-v5p-llama2-70b-512 (tiering, 2026-12-03) fits since 2026-12-05 (rmemfit): 77.5 GB of 102.8 with its
     # recipe's remat policy as a --recompute value (save_dot_except_mlpwi: the Q, K, V and out_proj outputs and the
     # layer input kept, 26,624 values x 2 B per token and layer); 163.4 GB under the selective + module mlp cells it
@@ -126,17 +125,27 @@ MEMORY_GAPS = {
 }
 
 
-def test_gb300_dsv3_lead_figures() -> None:
-    """The GB300 DeepSeek-V3 entries' lead (rmemfit, 2026-12-05): with recompute_modules mla_up_proj the layout fits,
-    212.0 GiB of 277.5 (280.0 without), the step 14.205 -> 14.404 s."""
+def test_gb300_dsv3_rows_run_their_recipes_mla_up_proj() -> None:
+    """The GB300 DeepSeek-V3 rows of the 26.02 - 26.04.01 tables (GBS 4096, MBS 2, PP 2, VP 8, EP 32) carry their
+    recipe's recompute_modules: the stored Megatron-Bridge deepseek_workload_base_configs.py version (code index id
+    52245127557) sets DEEPSEEK_V3_PRETRAIN_CONFIG_GB300_FP8_MX_V2 = GB300_V2 = GB300_V1 at GBS 4096, and GB300_V1 is
+    that layout with recompute_modules ['mla_up_proj']. With it the layout fits, 212.0 GiB of 277.5 (280.0 with the
+    blank cell it carried before, a strict xfail), the step 14.205 -> 14.404 s; each note quotes these figures."""
     for rid in ("mb260201-gb300-dsv3", "mb2604-gb300-dsv3", "mb260401-gb300-dsv3", "mb2602-gb300-dsv3"):
         row = next(r for r in ROWS if r["id"] == rid)
-        kept = predict_layout(run_query(row))
-        lead = predict_layout(run_query({**row, "recompute_modules": "mla_up_proj"}))
-        gib = [round(x.terms["mem_total_bytes"] / 2**30, 1) for x in (kept, lead)]
-        assert gib == [280.0, 212.0] and round(kept.spec.memory_bytes / 2**30, 1) == 277.5
-        assert lead.fits_memory and not kept.fits_memory
-        assert [round(x.terms["step_time_s"], 3) for x in (kept, lead)] == [14.205, 14.404]
+        assert row["recompute_modules"] == "mla_up_proj"
+        assert "recompute_modules blank -> mla_up_proj (utcat, 2026-12-05)" in row["note"]
+        assert "code index id 52245127557" in row["note"]
+        now = predict_layout(run_query(row))
+        blank = predict_layout(run_query({**row, "recompute_modules": ""}))
+        gib = [round(x.terms["mem_total_bytes"] / 2**30, 1) for x in (blank, now)]
+        assert gib == [280.0, 212.0] and round(now.spec.memory_bytes / 2**30, 1) == 277.5
+        assert now.fits_memory and not blank.fits_memory
+        steps = [x.terms["step_time_s"] for x in (blank, now)]
+        assert [round(x, 3) for x in steps] == [14.205, 14.404]
+        pub = float(row["step_s"])
+        assert (f"step 14.205 -> 14.404 s against the published {row['step_s']} s ({steps[0] / pub - 1:+.1%} -> "
+                f"{steps[1] / pub - 1:+.1%})") in row["note"]
 
 
 def test_amd_capacity_is_the_driver_figure() -> None:

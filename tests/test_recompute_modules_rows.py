@@ -44,6 +44,10 @@ SET_ELSEWHERE = {"mb-gb200-gptoss-120b": "layernorm+moe_act", "mb-h100-gptoss-12
                  **{f"mb2602-{sys}-gptoss-120b": "layernorm+moe_act" for sys in ("gb200", "b200", "h100")},
                  # mb2606 (2026-12-03): the 26.06 GB200 row, its 26.04.01 sibling's cell (the 26.06 recipe not read)
                  "mb2606-gb200-gptoss-120b": "layernorm+moe_act",
+                 # utcat (2026-12-05): the GB300 DeepSeek-V3 rows of the 26.02 - 26.04.01 tables, from the stored
+                 # deepseek_workload_base_configs.py version (code index id 52245127557) whose GB300 FP8_MX V2 preset
+                 # is their layout (tests/test_plan_memory_capacity.py checks cells, notes and figures)
+                 **{f"{rel}-gb300-dsv3": "mla_up_proj" for rel in ("mb260201", "mb2604", "mb260401", "mb2602")},
                  # tiering (2026-12-03) had set maxtext-v5p-llama2-70b-512's cell to mlp (its MaxText remat policy
                  # save_dot_except_mlpwi priced as selective + the MLP module); blank since 2026-12-05 (rmemfit): the
                  # policy is a --recompute value (tests/test_remat_save_dot_except_mlpwi.py)

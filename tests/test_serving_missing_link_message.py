@@ -54,13 +54,14 @@ def test_a_group_past_the_domain_names_the_missing_scale_out(tmp_path: Path,
     assert code == 0, err  # inside the domain its scale-up link serves
 
 
-def test_mi325x_tp16_names_the_scale_out(capsys: pytest.CaptureFixture[str]) -> None:
-    # was MI300X until 2026-12-05 (rcatlinks gave it Azure's ND MI300X v5 network, test_catalog_scaleout_links);
-    # MI325X is where MI300X was: its Infinity Fabric (8 per domain), no scale-out network
-    mi = get_device("mi325x")
+def test_mi350x_tp16_names_the_scale_out(capsys: pytest.CaptureFixture[str]) -> None:
+    # was MI300X until 2026-12-05 (rcatlinks gave it Azure's ND MI300X v5 network), then MI325X (utcat, 2026-12-05, gave
+    # it MLPerf's 2-node MI325X network: test_catalog_scaleout_links); MI350X is where they were: its Infinity Fabric
+    # (8 per domain), no scale-out network
+    mi = get_device("mi350x")
     assert mi.scaleup_bandwidth_byte_per_s and mi.scaleout_bandwidth_byte_per_s is None
     assert mi.scaleup_domain_devices == 8
-    err = _serve(capsys, "--hardware", "mi325x", "--tp", "16")
+    err = _serve(capsys, "--hardware", "mi350x", "--tp", "16")
     assert "16 devices span 2 scale-up domains of 8" in err and "scaleout_bandwidth_byte_per_s" in err, err
 
 

@@ -1174,7 +1174,7 @@ def _no_link(spec: AcceleratorSpec, group: int, what: str) -> tuple[str, str]:
     """(problem, fix) where comm.pick_link finds no bandwidth for a group of `group` devices: the spec has no scale-up
     link at all, or the group spans scale-up domains and it has no scale-out one. It said 'the catalog lists no link
     bandwidth' and asked for scaleup_bandwidth_byte_per_s for both, also of a device listing one (MI300X at --tp 16:
-    8 per Infinity Fabric domain, no scale-out figure until 2026-12-05; MI325X now)."""
+    8 per Infinity Fabric domain, no scale-out figure until 2026-12-05; MI350X now, MI325X until utcat cited one)."""
     domain = int(spec.scaleup_domain_devices)
     own = comm.OWN_SPEC
     if spec.scaleup_bandwidth_byte_per_s is None:
