@@ -33,7 +33,7 @@ from __future__ import annotations
 import pytest
 from test_gptoss_h100_rows import H100, H100_BEYOND, ROWS, _pct, _slots_and_layers
 from test_moe_gptoss_stack import ISSUE_BOUND
-from test_row_notes_checked import _RGPTOSS_SHARED, UNEXPLAINED
+from test_row_notes_checked import _RGPTOSS_SHARED, GPTOSS_H100_RECORD
 
 from accelopt.predict import compute as C
 from accelopt.predict.query import predict_layout
@@ -120,7 +120,7 @@ def test_the_entries_quote_the_figures() -> None:
         f = _row_figures(rid)
         assert {k: f[k] for k in ("bda_us", "bda_step_s", "grads_gib", "scale_s")} == pytest.approx(
             {k: shared[k] for k in ("bda_us", "bda_step_s", "grads_gib", "scale_s")}, rel=1e-9)  # one layout
-        text = " ".join(UNEXPLAINED[rid].split())
+        text = " ".join(GPTOSS_H100_RECORD[rid].split())
         assert (f"{shared['bda_us']:.1f} us at the model's memory rate, {shared['bda_step_s']:.3f} s over 83 slots "
                 "of 9 layers") in text
         assert f"a read and a write of {shared['grads_gib']:.1f} GiB, {shared['scale_s']:.3f} s;" in text

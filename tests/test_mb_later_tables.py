@@ -19,7 +19,8 @@ import functools
 import pytest
 from runs_rows import assert_mb_table_row
 from test_gptoss_later_releases import RECOMPUTED_IDS as GPTOSS_CHECKED
-from test_row_notes_checked import UNEXPLAINED
+from test_gptoss_yarn_rope import RECOMPUTED_IDS as ROPE_CHECKED
+from test_row_notes_checked import GPTOSS_H100_RECORD, UNEXPLAINED
 
 from accelopt.predict.query import predict_layout
 from accelopt.predict.validation import RunResult, read_runs, reproduce, run_query, validate_report
@@ -169,27 +170,32 @@ def _beyond() -> list[str]:
 
 def test_every_new_row_beyond_25pct_is_unexplained_or_checked() -> None:
     checked = RECOMPUTED_IDS | GPTOSS_CHECKED  # gptoss (2026-12-03): the 12 Blackwell GPT-OSS rows' checked reason
+    checked |= ROPE_CHECKED  # rh100 (2026-12-05): the 26.04 / 26.04.01 H100 GPT-OSS rows' checked reason
     for rid in _beyond():
         assert rid in UNEXPLAINED or rid in checked, rid
     assert sorted(rid for rid in UNEXPLAINED if rid in TABLE) == sorted(set(_beyond()) - checked)
 
 
-@pytest.mark.parametrize("rid", sorted(r for r in TABLE if r in UNEXPLAINED))
+# rh100 (2026-12-05): with the H100 GPT-OSS rows' record (GPTOSS_H100_RECORD), their entries until they left
+ENTRIES = {**UNEXPLAINED, **GPTOSS_H100_RECORD}
+
+
+@pytest.mark.parametrize("rid", sorted(r for r in TABLE if r in ENTRIES))
 def test_unexplained_entry_quotes_the_rows_error(rid: str) -> None:
-    assert f"predicted {_pct(_result(rid).error)}" in UNEXPLAINED[rid]
+    assert f"predicted {_pct(_result(rid).error)}" in ENTRIES[rid]
 
 
-@pytest.mark.parametrize("rid", sorted(r for r in TABLE if "-gptoss-" in r and r in UNEXPLAINED))
+@pytest.mark.parametrize("rid", sorted(r for r in TABLE if "-gptoss-" in r and r in ENTRIES))
 def test_gptoss_rows_scaled_by_the_blogs_share(rid: str) -> None:
     """x 1.93 (a share measured on Blackwell): the H100 rows, the ones left in UNEXPLAINED since gptoss (2026-12-03;
     the Blackwell rows' checked reason is recomputed by tests/test_gptoss_later_releases.py)."""
     r = _result(rid)
     scaled = r.predicted_step_s * BLOG_GPTOSS_FACTOR / r.published_step_s - 1
-    assert f"it would be {_pct(scaled)}" in UNEXPLAINED[rid]
+    assert f"it would be {_pct(scaled)}" in ENTRIES[rid]
     if "-h100-" not in rid:
         assert abs(scaled) <= ISSUE_BOUND
     else:
-        assert f"is {_pct(_result('mb-h100-gptoss-120b').error)}" in UNEXPLAINED[rid]
+        assert f"is {_pct(_result('mb-h100-gptoss-120b').error)}" in ENTRIES[rid]
 
 
 @pytest.mark.parametrize("rid", sorted(r for r in TABLE if "-gb300-llama31-405b-fp8" in r))
