@@ -110,3 +110,30 @@ def test_plan_prints_no_not_modelled_line_for_them(tmp_path: Path, capsys: pytes
     said = " ".join((out + err).split())
     assert "attention_bias" not in said and "mlp_bias" not in said  # before: '... not modelled ..., ignored: ...'
     assert f"{BARE + 4 * (ATTN_BIAS + MLP_BIAS):,} parameters" in said  # 993,088 as read from its config
+
+
+@pytest.mark.parametrize(("mtype", "extra", "mlp_read"), [
+    ("granite", {}, True), ("granitemoe", {"num_local_experts": 4, "num_experts_per_tok": 2}, False),
+    ("phimoe", {"num_local_experts": 4, "num_experts_per_tok": 2}, False)])
+def test_granite_and_phimoe_attention_bias_is_on_all_four(tmp_path: Path, mtype: str, extra: dict[str, Any],
+                                                          mlp_read: bool) -> None:
+    """GraniteAttention, GraniteMoeAttention and PhimoeAttention put bias=config.attention_bias on q, k, v and o
+    (presets._ATTENTION_BIAS_TYPES cites the commits); GraniteMLP's gate / up / down take mlp_bias, GraniteMoe's and
+    PhiMoE's experts none. Their attention_bias was listed as not modelled and its parameters left out."""
+    cfg = {**{k: v for k, v in TINY_LLAMA.items() if k != "architectures"}, "model_type": mtype, **extra}
+    bare = load_hf_config(write_hf_config(tmp_path, "bare", cfg))
+    m = load_hf_config(write_hf_config(tmp_path, "biased", {**cfg, "attention_bias": True, "mlp_bias": True}))
+    assert m.attn_bias and m.mlp_bias is mlp_read
+    assert m.params_total() - bare.params_total() == 4 * (ATTN_BIAS + (MLP_BIAS if mlp_read else 0))
+    assert "attention_bias" not in m.unused_keys and ("mlp_bias" in m.unused_keys) is not mlp_read
+
+
+def test_glm4_moe_attention_bias_is_on_q_k_v_only(tmp_path: Path) -> None:
+    """Glm4MoeAttention: q_proj / k_proj / v_proj bias=config.attention_bias, o_proj bias=False (GLM-4.5's
+    config.json sets it true): 128 + 64 + 64 per layer here, not o's 128 too."""
+    cfg = {**{k: v for k, v in TINY_LLAMA.items() if k != "architectures"}, "model_type": "glm4_moe"}
+    bare = load_hf_config(write_hf_config(tmp_path, "bare", cfg))
+    m = load_hf_config(write_hf_config(tmp_path, "biased", {**cfg, "attention_bias": True}))
+    assert m.qkv_bias and not m.attn_bias and m.attn_bias_params() == 128 + 64 + 64
+    assert m.params_total() - bare.params_total() == 4 * (128 + 64 + 64)
+    assert "attention_bias" not in m.unused_keys
