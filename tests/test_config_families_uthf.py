@@ -151,12 +151,13 @@ GLM45_AIR = {"architectures": ["Glm4MoeForCausalLM"], "model_type": "glm4_moe", 
 
 def test_glm45_and_deepseek_v32_have_a_rule(tmp_path: Path) -> None:
     # GLM-4.5-Air model card: 106B total, 12B active without the embeddings (1B rounding: 1%, 5%); it was read so
-    # already, beside the unknown-type note asking to compare the count with the card's. Its q/k/v biases
-    # (attention_bias) and the multi-token-prediction layer stay listed.
+    # already, beside the unknown-type note asking to compare the count with the card's. Its multi-token-prediction
+    # layer stays listed; its q/k/v biases (attention_bias) are counted since s32 utcode2 (Glm4MoeAttention,
+    # tests/test_llama_biases.py), listed before.
     m = load_hf_config(_write(tmp_path, GLM45_AIR))
     assert m.params_total() == pytest.approx(106e9, rel=0.01)
     assert m.params_active() - 2 * 151552 * 4096 == pytest.approx(12e9, rel=0.05)
-    assert m.unused_keys == ("attention_bias", "num_nextn_predict_layers")
+    assert m.unused_keys == ("num_nextn_predict_layers",) and m.qkv_bias
     bare = load_hf_config(_write(tmp_path, {k: v for k, v in GLM45_AIR.items()
                                             if k not in ("tie_word_embeddings", "hidden_act")}))
     assert not bare.tied_embeddings and bare.mlp == "swiglu" and bare.config_defaults == ()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run_main_expect
+from conftest import run_main_expect, write_hf_config
 
 from accelopt.errors import InputError
 from accelopt.workload.presets import load_hf_config
@@ -39,13 +39,6 @@ QWEN3_MOE: dict[str, Any] = {
     "decoder_sparse_step": 1}
 
 
-def _write(tmp_path: Path, cfg: dict[str, Any], name: str = "m") -> Path:
-    path = tmp_path / name / "config.json"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(json.dumps(cfg), encoding="utf-8")
-    return path
-
-
 def test_hand_count() -> None:
     # BARE is also what transformers 4.31.0's LlamaForCausalLM builds from this config (988,288 parameters)
     assert (LAYER, BARE, ATTN_BIAS, MLP_BIAS, QWEN3_ATTN_BIAS) == (181_504, 988_288, 384, 816, 5120)
@@ -56,7 +49,7 @@ def test_hand_count() -> None:
     ({"attention_bias": True}, True, False), ({"mlp_bias": True}, False, True),
     ({"attention_bias": True, "mlp_bias": True}, True, True), ({"attention_bias": None}, False, False)])
 def test_llama_counts_what_its_keys_turn_on(tmp_path: Path, given: dict[str, Any], attn: bool, mlp: bool) -> None:
-    m = load_hf_config(_write(tmp_path, {**TINY_LLAMA, **given}))
+    m = load_hf_config(write_hf_config(tmp_path, "m", {**TINY_LLAMA, **given}))
     assert (m.attn_bias, m.mlp_bias, m.qkv_bias, m.biases) == (attn, mlp, False, False)
     assert m.attn_bias_params() == (ATTN_BIAS if attn else 0) and m.mlp_bias_params(m.ffn) == (MLP_BIAS if mlp else 0)
     assert m.params_total() == BARE + 4 * (ATTN_BIAS * attn + MLP_BIAS * mlp)
@@ -64,8 +57,8 @@ def test_llama_counts_what_its_keys_turn_on(tmp_path: Path, given: dict[str, Any
 
 
 def test_qwen3_attention_bias_is_on_all_four(tmp_path: Path) -> None:
-    bare = load_hf_config(_write(tmp_path, QWEN3_06B, "bare"))
-    m = load_hf_config(_write(tmp_path, {**QWEN3_06B, "attention_bias": True}, "biased"))
+    bare = load_hf_config(write_hf_config(tmp_path, "bare", QWEN3_06B))
+    m = load_hf_config(write_hf_config(tmp_path, "biased", {**QWEN3_06B, "attention_bias": True}))
     assert m.attn_bias and not m.qkv_bias and m.attn_bias_params() == QWEN3_ATTN_BIAS
     assert m.params_total() - bare.params_total() == 28 * QWEN3_ATTN_BIAS == 143_360
     assert "attention_bias" not in m.unused_keys
@@ -73,8 +66,8 @@ def test_qwen3_attention_bias_is_on_all_four(tmp_path: Path) -> None:
 
 def test_qwen3_moe_reads_attention_bias_but_not_mlp_bias(tmp_path: Path) -> None:
     """Qwen3MoeMLP is bias-free whatever the config says: its mlp_bias stays listed, the experts get none."""
-    bare = load_hf_config(_write(tmp_path, QWEN3_MOE, "bare"))
-    m = load_hf_config(_write(tmp_path, {**QWEN3_MOE, "attention_bias": True, "mlp_bias": True}, "biased"))
+    bare = load_hf_config(write_hf_config(tmp_path, "bare", QWEN3_MOE))
+    m = load_hf_config(write_hf_config(tmp_path, "biased", {**QWEN3_MOE, "attention_bias": True, "mlp_bias": True}))
     assert m.attn_bias and not m.mlp_bias and m.mlp_params_per_expert() == bare.mlp_params_per_expert()
     assert m.params_total() - bare.params_total() == 28 * QWEN3_ATTN_BIAS
     assert "mlp_bias" in m.unused_keys and "attention_bias" not in m.unused_keys
@@ -82,8 +75,8 @@ def test_qwen3_moe_reads_attention_bias_but_not_mlp_bias(tmp_path: Path) -> None
 
 def test_olmo2_attention_bias_is_on_all_four(tmp_path: Path) -> None:
     olmo2 = {**{k: v for k, v in TINY_LLAMA.items() if k != "architectures"}, "model_type": "olmo2"}
-    bare = load_hf_config(_write(tmp_path, olmo2, "bare"))
-    m = load_hf_config(_write(tmp_path, {**olmo2, "attention_bias": True, "mlp_bias": True}, "biased"))
+    bare = load_hf_config(write_hf_config(tmp_path, "bare", olmo2))
+    m = load_hf_config(write_hf_config(tmp_path, "biased", {**olmo2, "attention_bias": True, "mlp_bias": True}))
     assert m.attn_bias and not m.mlp_bias and m.params_total() - bare.params_total() == 4 * ATTN_BIAS
     assert "mlp_bias" in m.unused_keys and "attention_bias" not in m.unused_keys
 
@@ -92,7 +85,7 @@ def test_another_familys_keys_stay_listed(tmp_path: Path) -> None:
     """Mistral's class builds no biases whatever its config says: its keys stay listed, nothing counted."""
     mistral = {**{k: v for k, v in TINY_LLAMA.items() if k != "architectures"}, "model_type": "mistral",
                "attention_bias": True, "mlp_bias": True}
-    m = load_hf_config(_write(tmp_path, mistral))
+    m = load_hf_config(write_hf_config(tmp_path, "m", mistral))
     assert not (m.attn_bias or m.mlp_bias) and m.params_total() == BARE
     assert {"attention_bias", "mlp_bias"} <= set(m.unused_keys)
 
@@ -100,20 +93,47 @@ def test_another_familys_keys_stay_listed(tmp_path: Path) -> None:
 @pytest.mark.parametrize("key", ["attention_bias", "mlp_bias"])
 def test_text_is_refused(tmp_path: Path, key: str) -> None:
     with pytest.raises(InputError, match=rf"{key} = 'false' is not true or false"):
-        load_hf_config(_write(tmp_path, {**TINY_LLAMA, key: "false"}))
+        load_hf_config(write_hf_config(tmp_path, "m", {**TINY_LLAMA, key: "false"}))
     with pytest.raises(InputError, match=rf"{key} = 1 is not true or false"):
-        load_hf_config(_write(tmp_path, {**TINY_LLAMA, key: 1}))
+        load_hf_config(write_hf_config(tmp_path, "m1", {**TINY_LLAMA, key: 1}))
 
 
 def test_plan_exits_2_on_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = _write(tmp_path, {**TINY_LLAMA, "attention_bias": "true"})
+    path = write_hf_config(tmp_path, "m", {**TINY_LLAMA, "attention_bias": "true"})
     _, err = run_main_expect(capsys, "plan", "--model", str(path), "--devices", "1", "--top", "1", code=2)
     assert "attention_bias = 'true' is not true or false" in err and "without quotes" in err
 
 
 def test_plan_prints_no_not_modelled_line_for_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = _write(tmp_path, {**TINY_LLAMA, "attention_bias": True, "mlp_bias": True})
+    path = write_hf_config(tmp_path, "m", {**TINY_LLAMA, "attention_bias": True, "mlp_bias": True})
     out, err = run_main_expect(capsys, "plan", "--model", str(path), "--devices", "1", "--top", "1")
     said = " ".join((out + err).split())
     assert "attention_bias" not in said and "mlp_bias" not in said  # before: '... not modelled ..., ignored: ...'
     assert f"{BARE + 4 * (ATTN_BIAS + MLP_BIAS):,} parameters" in said  # 993,088 as read from its config
+
+
+@pytest.mark.parametrize(("mtype", "extra", "mlp_read"), [
+    ("granite", {}, True), ("granitemoe", {"num_local_experts": 4, "num_experts_per_tok": 2}, False),
+    ("phimoe", {"num_local_experts": 4, "num_experts_per_tok": 2}, False)])
+def test_granite_and_phimoe_attention_bias_is_on_all_four(tmp_path: Path, mtype: str, extra: dict[str, Any],
+                                                          mlp_read: bool) -> None:
+    """GraniteAttention, GraniteMoeAttention and PhimoeAttention put bias=config.attention_bias on q, k, v and o
+    (presets._ATTENTION_BIAS_TYPES cites the commits); GraniteMLP's gate / up / down take mlp_bias, GraniteMoe's and
+    PhiMoE's experts none. Their attention_bias was listed as not modelled and its parameters left out."""
+    cfg = {**{k: v for k, v in TINY_LLAMA.items() if k != "architectures"}, "model_type": mtype, **extra}
+    bare = load_hf_config(write_hf_config(tmp_path, "bare", cfg))
+    m = load_hf_config(write_hf_config(tmp_path, "biased", {**cfg, "attention_bias": True, "mlp_bias": True}))
+    assert m.attn_bias and m.mlp_bias is mlp_read
+    assert m.params_total() - bare.params_total() == 4 * (ATTN_BIAS + (MLP_BIAS if mlp_read else 0))
+    assert "attention_bias" not in m.unused_keys and ("mlp_bias" in m.unused_keys) is not mlp_read
+
+
+def test_glm4_moe_attention_bias_is_on_q_k_v_only(tmp_path: Path) -> None:
+    """Glm4MoeAttention: q_proj / k_proj / v_proj bias=config.attention_bias, o_proj bias=False (GLM-4.5's
+    config.json sets it true): 128 + 64 + 64 per layer here, not o's 128 too."""
+    cfg = {**{k: v for k, v in TINY_LLAMA.items() if k != "architectures"}, "model_type": "glm4_moe"}
+    bare = load_hf_config(write_hf_config(tmp_path, "bare", cfg))
+    m = load_hf_config(write_hf_config(tmp_path, "biased", {**cfg, "attention_bias": True}))
+    assert m.qkv_bias and not m.attn_bias and m.attn_bias_params() == 128 + 64 + 64
+    assert m.params_total() - bare.params_total() == 4 * (128 + 64 + 64)
+    assert "attention_bias" not in m.unused_keys

@@ -152,3 +152,28 @@ def test_a_variant_that_changes_nothing_scores_as_the_baseline_trained_as_long()
     assert q is not None and q.same_budget_baseline is not None and q.value is not None, row.reason
     assert q.own_train_steps == 20 and q.same_budget_steps == 20 + QUALITY_STEPS
     assert q.value == pytest.approx(q.same_budget_baseline, rel=1e-6)
+
+
+def test_distill_s_same_budget_baseline_trains_with_the_student_s_optimizer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """distill trains its students with AdamW at its lr, not the bundle's optimizer (SGD here): the baseline trained
+    as long trained with the bundle's, so the comparison differed by the optimizer too. Now it takes the student's:
+    three AdamW built (the two students, that baseline), and the note names it."""
+    built: list[float] = []
+
+    class Counted(torch.optim.AdamW):  # type: ignore[misc]
+        def __init__(self, params: Any, lr: float = 1e-3, **kw: Any) -> None:
+            built.append(lr)
+            super().__init__(params, lr=lr, **kw)
+
+    monkeypatch.setattr(torch.optim, "AdamW", Counted)
+    bundle = _untrained()
+    bundle.make_optimizer = lambda params: torch.optim.SGD(params, lr=0.05)
+    bundle.meta["student"] = lambda: nn.Sequential(nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 4))
+    opts = RunOptions(mode="train", recipe=[("distill", {"steps": 12, "lr": 3e-3})], rounds=1, block_s=0.01,
+                      warmup=0, quality_steps=QUALITY_STEPS, profile_bounds=False, combinations=0,
+                      progress=lambda msg: None)
+    res, _ = run_optimize(bundle, opts)
+    row = {r.name: r for r in res.variants}["distill"]
+    assert row.quality is not None and row.quality.same_budget_baseline is not None, row.reason
+    assert built == [3e-3, 3e-3, 3e-3], built
+    assert any("same weights with AdamW lr 0.003" in n for n in row.notes), row.notes

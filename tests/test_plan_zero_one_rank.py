@@ -112,3 +112,15 @@ def test_a_profiled_workload_over_one_device_is_listed_at_zero_0_alone(
     assert code == 0, err
     rows = sorted((r["dp"], r["zero"]) for r in json.loads(out)["layouts"])
     assert rows == [(1, 0), (2, 0), (2, 1), (2, 2), (2, 3)], rows
+
+
+def test_explain_refuses_zero_3_over_one_rank(capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan explain --zero 3` at dp 1 charged two gathered layers (266 MiB of weights for gpt3-125m, ZeRO 0's
+    239 MiB) to a layout `plan` does not list: ZeRO-3 over one rank shards nothing. It is exit 2 naming --zero 0."""
+    code, _, err = run_main(["plan", "explain", "--model", "gpt3-125m", "--hardware", "h100-sxm", "--devices", "1",
+                             "--zero", "3"], capsys)
+    assert code == 2, err
+    assert "shards nothing" in err and "--zero 0" in err, err
+    code, _, err = run_main(["plan", "explain", "--model", "gpt3-125m", "--hardware", "h100-sxm", "--devices", "2",
+                             "--zero", "3"], capsys)
+    assert code == 0, err  # dp 2: a shard group of two ranks

@@ -11,12 +11,12 @@ non-embedding) are rounded to 0.01B, so they are met within 0.005B.
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import write_hf_config
 
 from accelopt.errors import InputError
 from accelopt.predict.serving_validation import read_serving_runs, reproduce
@@ -49,20 +49,13 @@ NON_EMBEDDING = 24 * LAYER + 896  # + the final norm
 TOTAL = NON_EMBEDDING + 151936 * 896  # tied: one 151,936 x 896 table
 
 
-def _write(tmp_path: Path, cfg: dict[str, Any], name: str = "m") -> Path:
-    path = tmp_path / name / "config.json"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(json.dumps(cfg), encoding="utf-8")
-    return path
-
-
 def test_hand_count() -> None:
     assert BIAS_PER_LAYER == 1152 and 24 * BIAS_PER_LAYER == 27648
     assert (NON_EMBEDDING, TOTAL) == (357_898_112, 494_032_768)
 
 
 def test_qwen2_config_gets_qkv_biases(tmp_path: Path) -> None:
-    m = load_hf_config(_write(tmp_path, QWEN25_05B))
+    m = load_hf_config(write_hf_config(tmp_path, "m", QWEN25_05B))
     assert m.qkv_bias and not m.biases and m.attn_bias_params() == BIAS_PER_LAYER
     assert m.params_total() == TOTAL
     assert m.params_total() - replace(m, qkv_bias=False).params_total() == 27648
@@ -79,34 +72,34 @@ def test_preset_counts_them_and_meets_the_card() -> None:
 
 
 def test_qwen3_config_gets_none(tmp_path: Path) -> None:
-    m = load_hf_config(_write(tmp_path, QWEN3_8B))
+    m = load_hf_config(write_hf_config(tmp_path, "m", QWEN3_8B))
     assert not m.qkv_bias and m.attn_bias_params() == 0
     assert m.params_total() == get_model("qwen3-8b").params_total()
 
 
 @pytest.mark.parametrize(("given", "expected"), [({}, True), ({"qkv_bias": True}, True), ({"qkv_bias": False}, False)])
 def test_qwen2_moe_reads_its_qkv_bias_key(tmp_path: Path, given: dict[str, Any], expected: bool) -> None:
-    m = load_hf_config(_write(tmp_path, {**QWEN15_MOE, **given}))
+    m = load_hf_config(write_hf_config(tmp_path, "m", {**QWEN15_MOE, **given}))
     assert m.qkv_bias is expected and "qkv_bias" not in m.unused_keys
     assert m.attn_bias_params() == (24 * 0 + 3 * 2048 if expected else 0)  # 16 heads x 128, MHA: q, k, v of 2048
 
 
 def test_qwen2_moe_qkv_bias_as_text_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"qkv_bias = 'false' is not true or false"):
-        load_hf_config(_write(tmp_path, {**QWEN15_MOE, "qkv_bias": "false"}))
+        load_hf_config(write_hf_config(tmp_path, "m", {**QWEN15_MOE, "qkv_bias": "false"}))
 
 
 def test_another_familys_qkv_bias_key_is_listed_not_read(tmp_path: Path) -> None:
     llama = {**{k: v for k, v in QWEN3_8B.items() if k != "architectures"}, "model_type": "llama", "qkv_bias": True}
-    m = load_hf_config(_write(tmp_path, llama))
+    m = load_hf_config(write_hf_config(tmp_path, "m", llama))
     assert not m.qkv_bias and "qkv_bias" in m.unused_keys
 
 
 def test_qwen2_vl_text_models_get_them(tmp_path: Path) -> None:
     text = {k: v for k, v in QWEN25_05B.items() if k != "architectures"}
-    flat = load_hf_config(_write(tmp_path, {**text, "model_type": "qwen2_vl"}, "flat"))
-    nested = load_hf_config(_write(tmp_path, {"model_type": "qwen2_5_vl", "text_config": {
-        **text, "model_type": "qwen2_5_vl_text"}, "vision_config": {"depth": 32, "hidden_size": 1280}}, "nested"))
+    flat = load_hf_config(write_hf_config(tmp_path, "flat", {**text, "model_type": "qwen2_vl"}))
+    nested = load_hf_config(write_hf_config(tmp_path, "nested", {"model_type": "qwen2_5_vl", "text_config": {
+        **text, "model_type": "qwen2_5_vl_text"}, "vision_config": {"depth": 32, "hidden_size": 1280}}))
     assert flat.qkv_bias and nested.qkv_bias
     assert flat.attn_bias_params() == nested.attn_bias_params() == BIAS_PER_LAYER
 

@@ -109,6 +109,10 @@ class Variant:
     """Training steps the technique took on batches() in making the variant (prune-structured's fine-tune, distill's
     student), before the runner's own quality steps: train mode scores the baseline after as many more steps too
     (Quality.same_budget_baseline), or an untrained model's loss 'improved' by the training alone."""
+    train_optimizer: tuple[str, Callable[[Any], Any]] | None = None
+    """(its words, e.g. 'AdamW lr 0.001'; a factory building it for a model) the optimizer of those trained_steps when
+    it is not the bundle's (distill's students): the same-budget baseline trains its extra steps with the same one,
+    so the two differ by the technique alone. None: the bundle's optimizer, as the baseline's."""
     batches: Callable[[], Iterator[tuple[Any, Any]]] | None = None
     """A replacement batch stream (input-pipeline techniques: workers, pinned memory, non-blocking copies);
     None means the bundle's `batches`. Fetching from it is inside the timed step."""

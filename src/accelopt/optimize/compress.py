@@ -7,6 +7,7 @@ No technique is registered here.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import math
@@ -276,17 +277,38 @@ TRAIN_SEED = 0
 """The random seed every train_for run starts from (dropout masks, batches() shuffled from torch's RNG)."""
 
 
+@contextlib.contextmanager
+def seeded(seed: int, target: Target) -> Iterator[None]:
+    """torch's (CPU and the target's CUDA device), Python's `random` and numpy's global generators seeded with
+    `seed`, and each put back as the caller had it on leaving, exceptions included. torch alone was seeded: a
+    batches() drawing from `random` or numpy (random.shuffle of the batch order, np.random augmentations) gave the
+    baseline and each variant other batches, and two runs other figures, a difference no technique made."""
+    import random
+
+    import numpy as np
+    import torch
+
+    cuda = [torch.device(target.device)] if target.on_cuda else []
+    py_state, np_state = random.getstate(), np.random.get_state()
+    with torch.random.fork_rng(devices=cuda):
+        torch.manual_seed(seed)
+        random.seed(seed)
+        np.random.seed(seed)
+        try:
+            yield
+        finally:
+            random.setstate(py_state)
+            np.random.set_state(np_state)
+
+
 def train_for(model: Any, bundle: ModelBundle, target: Target, *, what: str, max_steps: int, budget_s: float,
               step: Callable[[Any, Any], Any] | None = None) -> TrainRun:
     """_train_for from TRAIN_SEED, the run's own random state put back after. A technique's fine-tune (prune-*,
     distill) ran on wherever the run's random state stood while the same-budget baseline it is compared with
     (runner's same_budget_baseline) was seeded: with dropout, or batches() shuffled from torch's RNG, the two saw
-    other masks and another batch order, a difference the technique does not make (review s31 rvfair)."""
-    import torch
-
-    cuda = [torch.device(target.device)] if target.on_cuda else []
-    with torch.random.fork_rng(devices=cuda):
-        torch.manual_seed(TRAIN_SEED)
+    other masks and another batch order, a difference the technique does not make (review s31 rvfair). Python's
+    `random` and numpy's generators likewise (seeded)."""
+    with seeded(TRAIN_SEED, target):
         return _train_for(model, bundle, target, what=what, max_steps=max_steps, budget_s=budget_s, step=step)
 
 

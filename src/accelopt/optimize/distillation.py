@@ -331,8 +331,10 @@ class Distill(Technique):
         params = {"width": width, "steps": kd_run.steps, "temperature": temperature, "alpha": alpha, "seed": seed,
                   "lr": lr,
                   **{k: v for k, v in asdict(result).items() if k != "steps"}}
+        # the same-budget baseline (train mode) trains its extra steps with this optimizer too, not the bundle's
         return model_variant(self.name, student, bundle, target, setup_s=time.perf_counter() - t0, params=params,
-                             notes=notes, trained_steps=kd_run.steps)
+                             notes=notes, trained_steps=kd_run.steps,
+                             train_optimizer=(f"AdamW lr {lr:g}", lambda m: _optimizer(m, lr)))
 
     @staticmethod
     def _result(bundle: ModelBundle, target: Target, teacher: Any, student: Any, label_only: Any, kd_run: TrainRun,

@@ -132,8 +132,14 @@ _HOOKED = False
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
     """sys.addaudithook's hook (PEP 578): the 'open' event (open(), io.open_code, os.open) of each file path while a
-    FilesRead is open. An audit hook cannot be removed, so it does nothing when none is."""
+    FilesRead is open, recorded into those entered on the opening thread. An audit hook cannot be removed, so it does
+    nothing when none is."""
     if event != "open" or not _RECORDERS:
+        return
+    import threading
+
+    mine = [r for r in _RECORDERS if r.thread == threading.get_ident()]
+    if not mine:  # another thread's open (a progress bar, a log writer, a server): no read of the model's build
         return
     name, mode, flags = (*tuple(args), None, None, None)[:3]
     if not isinstance(name, str | bytes):  # a file descriptor (os.fdopen)
@@ -144,7 +150,7 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
 
     # absolute now: a relative name is the working directory's at the time it was opened
     text = os.path.abspath(name.decode(errors="replace") if isinstance(name, bytes) else name)
-    for r in _RECORDERS:
+    for r in mine:
         (r.written if writes else r.read).setdefault(text, None)
 
 
@@ -154,15 +160,23 @@ class FilesRead:
     and --apply refuses one changed since. Left out (inputs()): files also written in the run (an ONNX export read
     back), Python source and bytecode (_an_input), the Python installation and its packages (sys.prefix,
     site-packages), accelopt's own files, the system's (/usr, /etc, /proc, /sys, /dev), caches (~/.cache, torch
-    inductor's), and `skip` (the model file, whose sha256 model_source records already)."""
+    inductor's), and `skip` (the model file, whose sha256 model_source records already). Not seen: the opens of
+    other threads than the one that entered the context (a thread the model's code starts to load its data included),
+    of other processes (DataLoader workers), and reads a C extension makes without Python's open (the event is
+    raised by open(), io.open_code and os.open only)."""
 
     def __init__(self) -> None:
         self.read: dict[str, None] = {}
         self.written: dict[str, None] = {}
+        self.thread = 0
+        """threading.get_ident() of the thread that entered the context: only its opens are recorded."""
 
     def __enter__(self) -> FilesRead:
         global _HOOKED
         import sys
+        import threading
+
+        self.thread = threading.get_ident()
 
         if not _HOOKED:
             sys.addaudithook(_audit)

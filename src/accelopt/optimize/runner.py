@@ -845,12 +845,11 @@ def _train_for_quality(v: Variant, bundle: ModelBundle, target: Target, steps: i
     """`steps` training steps on the bundle's first batches, from the same random state for every variant
     (QUALITY_SEED; the run's own state put back after): each variant drew other dropout masks from wherever the
     run's random state stood, and on an MLP with dropout 0.3 fused-optimizer read -19.8 accuracy points, 'OUT' of
-    the tolerance, a change that technique does not make. False if a loss was not finite."""
-    import torch
+    the tolerance, a change that technique does not make. Python's `random` and numpy's generators too (a batches()
+    shuffling with random.shuffle; compress.seeded). False if a loss was not finite."""
+    from accelopt.optimize.compress import seeded
 
-    cuda = [torch.device(target.device)] if target.on_cuda else []
-    with torch.random.fork_rng(devices=cuda):
-        torch.manual_seed(QUALITY_SEED)
+    with seeded(QUALITY_SEED, target):
         return _quality_steps(v, bundle, target, steps)
 
 
@@ -1009,7 +1008,8 @@ class _Run:
         self.at_chance: str | None = None  # the baseline's held-out quality is chance: accuracy/loss_at_chance
         self.watch = Watch()  # the machine's load over the whole run: said in the notes when it was busy
         self.skipped_steps: list[VariantResult] = []  # --apply: recipe steps that never apply here
-        self.same_budget: dict[int, tuple[float, int] | None] = {}  # same_budget_baseline's, by the variant's steps
+        # same_budget_baseline's, by the variant's steps and its optimizer's words (None: the bundle's)
+        self.same_budget: dict[tuple[int, str | None], tuple[float, int] | None] = {}
 
     # ---- bookkeeping
     def left_s(self) -> float:
@@ -1057,7 +1057,8 @@ class _Run:
         q = self.quality(v, r.name == "baseline")
         r.quality = q
         if q.own_train_steps:
-            r.notes.append(self._same_budget_note(q))
+            r.notes.append(self._same_budget_note(q, v.train_optimizer[0] if v.train_optimizer else
+                                                  "the bundle's optimizer"))
         if q.within_tolerance is False:  # never recommended, so never saved: its copy need not be held
             v.made_state = None
         stepper = _Stepper(v, bundle, target)
@@ -1239,7 +1240,8 @@ class _Run:
         base = getattr(self, "base_quality", None)
         if target.mode == "train" and v.trained_steps > 0 and bundle.eval_batches is not None:
             q.own_train_steps = v.trained_steps
-            same = self.same_budget_baseline(v.trained_steps) if q.finite and q.value is not None else None
+            same = self.same_budget_baseline(v.trained_steps, v.train_optimizer) \
+                if q.finite and q.value is not None else None
             if same is not None:
                 q.same_budget_baseline, q.same_budget_steps = same
                 base = same[0]
@@ -1251,34 +1253,40 @@ class _Run:
             q.within_tolerance = False
         return q
 
-    def same_budget_baseline(self, extra: int) -> tuple[float, int] | None:
+    def same_budget_baseline(self, extra: int, optimizer: tuple[str, Callable[[Any], Any]] | None = None
+                             ) -> tuple[float, int] | None:
         """(the baseline's held-out value, its training steps in all) after `extra` training steps (train_for, the
         bundle's optimizer, on batches()) and then the quality steps every variant takes, from a fresh copy of the
         model: what a variant that trained `extra` steps in its making is compared with. prune-structured (200
         fine-tune steps) and distill (300) were compared with the baseline after its 8 quality steps alone, and on
         an untrained transformer their loss read 47-53% better, the training's gain, not the technique's. Cached by
-        `extra`; None when that baseline's loss or value is not finite (the baseline row's value is used, said)."""
-        if extra in self.same_budget:
-            return self.same_budget[extra]
-        from accelopt.optimize.compress import model_variant, train_for
+        `extra` and `optimizer`; None when that baseline's loss or value is not finite (the baseline row's value is
+        used, said). `optimizer` (Variant.train_optimizer): the one the variant's own steps used when not the bundle's
+        (distill's AdamW at its lr), so that the comparison differs by the technique alone."""
+        key = (extra, optimizer[0] if optimizer else None)
+        if key in self.same_budget:
+            return self.same_budget[key]
+        from accelopt.optimize.compress import model_variant, train_for, train_step_for
 
         bundle, target = self.bundle, self.target
         self.say(f"  training a baseline copy {extra} more steps (the variant's own training) ...")
         model = _copied_for_baseline(bundle, target)
         # from compress.TRAIN_SEED, as every variant's own training: the same dropout masks and batch order
+        step = train_step_for(model, bundle, optimizer=optimizer[1](model)) if optimizer else None
         run = train_for(model, bundle, target, what="in the baseline's training as long as a variant's",
-                        max_steps=extra, budget_s=max(1.0, self.left_s()))
+                        max_steps=extra, budget_s=max(1.0, self.left_s()), step=step)
         v = model_variant("baseline", model, bundle, target)
         finite = _train_for_quality(v, bundle, target, self.opts.quality_steps)
         scored = _score(v, bundle, target, keep_outputs=False)
         value = scored.value
         ok = finite and scored.finite and value is not None and math.isfinite(value)
-        self.same_budget[extra] = (float(value), run.steps + self.opts.quality_steps) if ok and value is not None \
+        self.same_budget[key] = (float(value), run.steps + self.opts.quality_steps) if ok and value is not None \
             else None
-        return self.same_budget[extra]
+        return self.same_budget[key]
 
-    def _same_budget_note(self, q: Quality) -> str:
-        """What the variant's quality change is measured against, when it trained steps of its own."""
+    def _same_budget_note(self, q: Quality, optimizer: str) -> str:
+        """What the variant's quality change is measured against, when it trained steps of its own (`optimizer`:
+        the words of the one both trained those steps with)."""
         steps = q.own_train_steps + q.train_steps
         if not q.finite or q.value is None:  # same_budget_baseline was not run: nothing to compare with
             return (f"quality: the variant trained {q.own_train_steps} steps in its making and {q.train_steps} "
@@ -1293,7 +1301,7 @@ class _Run:
                if q.same_budget_steps < steps else "")
         return (f"quality: the variant trained {q.own_train_steps} steps in its making and {q.train_steps} quality "
                 f"steps, {steps} in all against the baseline row's {q.train_steps}: its change is from the baseline "
-                f"trained as long, {q.same_budget_steps} steps from the same weights with the bundle's optimizer"
+                f"trained as long, {q.same_budget_steps} steps from the same weights with {optimizer}"
                 f"{cut}, {q.metric} {_value_text(q.same_budget_baseline, self.result)} (the baseline row's figure is "
                 f"after {q.train_steps} steps alone)")
 

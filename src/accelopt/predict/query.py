@@ -246,6 +246,19 @@ def _check_values(q: LayoutQuery) -> None:
     check_slices(q.devices, q.slice_devices)
 
 
+def _check_zero3_shards(q: LayoutQuery, dp: int) -> None:
+    """--zero 3 whose shard groups are one rank each (dense dp x cp, routed experts tp x dp x cp / (etp x ep)): it
+    shards nothing, so it is ZeRO 0's layout (PyTorch FSDP clamps FULL_SHARD to NO_SHARD at world size 1,
+    pytorch/pytorch@39ec502d torch/distributed/fsdp/_init_utils.py, _init_core_state), and `plan` does not list it
+    (search._zero_shards_nothing); the model would charge it gathered-layer buffers that no run holds. InputError."""
+    etp = q.etp or q.tp
+    if q.zero == 3 and dp * q.cp == 1 and q.tp * dp * q.cp // max(etp * q.ep, 1) <= 1:
+        raise InputError(f"--zero 3 with dp x cp = 1 (--devices {q.devices} over tp x pp x cp = "
+                         f"{q.tp * q.pp * q.cp}) shards nothing: ZeRO-3 over one data-parallel rank is ZeRO 0 "
+                         "(PyTorch FSDP runs FULL_SHARD as NO_SHARD at world size 1), and `plan` does not list it",
+                         "give --zero 0, or more --devices so that dp x cp > 1")
+
+
 def _check_offload(q: LayoutQuery, lay: Layout) -> None:
     """--offload-layers counts layers per pipeline stage: more than the busiest stage holds is an error here (the
     memory model would offload the whole stage without a word; `plan`'s search keeps that clipped meaning)."""
@@ -540,6 +553,7 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
                               + "; ".join(why for _, why in broken),
                               structural_fix(q.model, mp, [rule for rule, _ in broken], lay, seq_len=seq_len,
                                              batch=batch))
+    _check_zero3_shards(q, dp)
     _check_offload(q, lay)
     measured = load_measured(q.collectives) if q.collectives is not None else None
     if q.devices > 1 and lists_no_link(spec, measured):  # as plan serve: no cited link, no collectives' time

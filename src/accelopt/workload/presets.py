@@ -5,8 +5,9 @@ parameter counts the authors state, which tests compare against `params_total()`
 `params_active()`. Learned position tables are counted (GPT-2/GPT-3's, BERT's 512 rows), and biases where the
 model's class has them: GPT-2/GPT-3's on every linear layer and LayerNorm; Falcon's and StableLM's LayerNorm biases;
 the q, k and v biases of StableLM (use_qkv_bias), Qwen2, Qwen2-VL, Qwen2.5-VL (the qwen2.5-0.5b preset's) and
-Qwen2-MoE (qkv_bias); the q, k, v and o biases of a Llama, Qwen3, Qwen3-MoE or OLMo 2 config's attention_bias and
-the gate, up and down biases of a Llama config's mlp_bias. Not counted: BERT's biases and pooler, GPT-OSS's expert
+Qwen2-MoE (qkv_bias) and a GLM-4-MoE config's attention_bias; the q, k, v and o biases of a Llama, Qwen3, Qwen3-MoE,
+OLMo 2, Granite, GraniteMoE or PhiMoE config's attention_bias and the gate, up and down biases of a Llama or Granite
+config's mlp_bias. Not counted: BERT's biases and pooler, GPT-OSS's expert
 biases (TransformerConfig.expert_bias, timed where Megatron adds them unfused), and another family's attention_bias /
 mlp_bias, which a config.json's read lists as not modelled; the tolerance in the tests says how much that costs.
 """
@@ -435,16 +436,27 @@ _IRRELEVANT_KEYS = frozenset({
 # @9ee3f431c32e9e5f6c0888f6b2b0ca3f6c289dd6, the same four) and Qwen3MoeAttention (models/qwen3_moe/
 # modeling_qwen3_moe.py @16b6c53c8ec3a720bd45c1c377bf94e1d01249c5, the same four) and Olmo2Attention
 # (models/olmo2/modeling_olmo2.py @7264638d7b0ab5841670813ebed806189b8f7b71, the same four; its q/k norms are not
-# counted, _GATED_TYPES). Another family's attention_bias stays listed as not modelled: GLM-4's puts none on o,
-# DeepSeek-V2's sits on its latent projections, transformers' MistralAttention builds all four bias=False whatever
-# the config says (models/mistral/modeling_mistral.py @93e0020c96f1aaf6c380491c943fcf57502c5e19), GPT-OSS's and
-# PhiMoE's are not checked here. Before s31 (rbias) every attention_bias was listed.
-_ATTENTION_BIAS_TYPES = frozenset({"llama", "qwen3", "qwen3_moe", "olmo2"})
+# counted, _GATED_TYPES); GraniteAttention (models/granite/modeling_granite.py
+# @b6dd89b47daad100034ac4e3b7beb2101f07d7f1), GraniteMoeAttention (models/granitemoe/modeling_granitemoe.py
+# @c7a438e9d42b8c427670de4a674d06b7a728aa1b) and PhimoeAttention (models/phimoe/modeling_phimoe.py
+# @c4cdd1a0d93642f0143c66609d4273efc74c22cf), the same four (GraniteConfig, GraniteMoeConfig and PhimoeConfig
+# attention_bias default False; phimoe/configuration_phimoe.py @23925e16). GLM-4-MoE's puts biases on q, k and v only
+# (Glm4MoeAttention o_proj bias=False, models/glm4_moe/modeling_glm4_moe.py @a0699c971daff96403489086fcfd07469d20b17f):
+# read as qkv_bias (_QKV_BIAS_KEYS). Another family's attention_bias stays listed as not modelled: DeepSeek-V2's sits
+# on its latent projections, transformers' MistralAttention builds all four bias=False whatever the config says
+# (models/mistral/modeling_mistral.py @93e0020c96f1aaf6c380491c943fcf57502c5e19); GPT-OSS's (GptOssAttention: the
+# same four, modeling_gpt_oss.py @6edf5b311854175ff83c59179b3360beca1ceffc, GptOssConfig default True) is not read
+# yet: the runs files' GPT-OSS rows are written as model_type gpt_oss (predict/run_command.py) with a row model
+# that counts none, so reading it moves validate's figures (s32 utcode2's notes). Before s31 (rbias) every
+# attention_bias was listed.
+_ATTENTION_BIAS_TYPES = frozenset({"llama", "qwen3", "qwen3_moe", "olmo2", "granite", "granitemoe", "phimoe"})
 # Families whose config's mlp_bias puts biases on the MLP's gate, up and down projections (TransformerConfig.mlp_bias;
-# default False): LlamaMLP (modeling_llama.py @5dd4a63: gate_proj / up_proj / down_proj bias=config.mlp_bias). Qwen3's,
-# Qwen3-MoE's and OLMo 2's MLPs are bias-free whatever the config says (Qwen3MLP, Qwen3MoeMLP, Olmo2MLP bias=False at
-# the commits above): a mlp_bias in their configs stays listed.
-_MLP_BIAS_TYPES = frozenset({"llama"})
+# default False): LlamaMLP (modeling_llama.py @5dd4a63: gate_proj / up_proj / down_proj bias=config.mlp_bias) and
+# GraniteMLP (modeling_granite.py @b6dd89b4, the same three). Qwen3's, Qwen3-MoE's and OLMo 2's MLPs are bias-free
+# whatever the config says (Qwen3MLP, Qwen3MoeMLP, Olmo2MLP bias=False at the commits above), as are GraniteMoe's
+# and PhiMoE's experts (GraniteMoeParallelExperts: weights only; PhimoeBlockSparseTop2MLP w1 / w2 / w3 bias=False):
+# a mlp_bias in their configs stays listed.
+_MLP_BIAS_TYPES = frozenset({"llama", "granite"})
 
 # Keys read for some families only (load_hf_config's _kv_heads and _block_layout): in another family's config they
 # are not modelled, and listed as such rather than taken as read.
@@ -453,7 +465,7 @@ _FAMILY_KEYS = {"multi_query": _FALCON_TYPES | {"gpt_bigcode"}, "parallel_attn":
                 "new_decoder_architecture": _FALCON_TYPES, "num_kv_heads": _FALCON_TYPES, "n_head_kv": _FALCON_TYPES,
                 "use_parallel_residual": frozenset({"gpt_neox", "stablelm"}),
                 "use_qkv_bias": frozenset({"stablelm"}), "qkv_bias": frozenset({"qwen2_moe"}),
-                "attention_bias": _ATTENTION_BIAS_TYPES, "mlp_bias": _MLP_BIAS_TYPES,
+                "attention_bias": _ATTENTION_BIAS_TYPES | {"glm4_moe"}, "mlp_bias": _MLP_BIAS_TYPES,
                 # GraniteMoeShared's shared MLP width (_shared_experts); MiniMax-M3's key of that name is another
                 # layout (with n_shared_experts), listed there as not modelled
                 "shared_intermediate_size": frozenset({"granitemoeshared"}),
@@ -1919,8 +1931,11 @@ _QKV_BIAS_TYPES = frozenset({"qwen2", "qwen2_vl", "qwen2_vl_text", "qwen2_5_vl",
 # (models/stablelm/modeling_stablelm.py), StableLmConfig default False; Qwen2-MoE: Qwen2MoeAttention
 # bias=config.qkv_bias (models/qwen2_moe/modular_qwen2_moe.py @8fb1742fe381414d1ba2a75dfd350d3d888b8f3e),
 # Qwen2MoeConfig qkv_bias default True (models/qwen2_moe/configuration_qwen2_moe.py @008e574; Qwen1.5-MoE-A2.7B's
-# config.json leaves it out).
-_QKV_BIAS_KEYS = {"stablelm": ("use_qkv_bias", False), "qwen2_moe": ("qkv_bias", True)}
+# config.json leaves it out); GLM-4-MoE: Glm4MoeAttention q_proj / k_proj / v_proj bias=config.attention_bias, o_proj
+# bias=False (models/glm4_moe/modeling_glm4_moe.py @a0699c971daff96403489086fcfd07469d20b17f), Glm4MoeConfig
+# attention_bias default False (configuration_glm4_moe.py @c7ec229a).
+_QKV_BIAS_KEYS = {"stablelm": ("use_qkv_bias", False), "qwen2_moe": ("qkv_bias", True),
+                  "glm4_moe": ("attention_bias", False)}
 
 
 def _qkv_bias(cfg: dict[str, Any], mtype: str, where: str) -> bool:
