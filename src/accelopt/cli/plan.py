@@ -48,6 +48,8 @@ class SetupOptions:
     cudnn_before_9_17: bool = False
     """--cudnn-before-9-17: the run's cuDNN predates 9.17.0 (the fused core at the device's rates under such a one)."""
     eager_cross_entropy: bool = False
+    rope_fusion: str = "fused"
+    """--rope-fusion (compute.ROPE_FUSIONS): fused, or Megatron-Core's unfused RoPE (t_rope_unfused_s)."""
     dp_bucket_params: str | None = None
     """--dp-bucket-params as written (a count, e.g. 40M); None: Megatron-Core's default bucket."""
     recompute_modules: str = ""
@@ -271,7 +273,7 @@ def _setup(opts: SetupOptions) -> Any:
                  attention_kernel=attention_kernel_of(opts.flash, opts.attention_kernel),
                  attention_kernel_auto=not opts.attention_kernel and opts.flash,
                  attention_unpad=opts.attention_unpad, cudnn_before_9_17=opts.cudnn_before_9_17,
-                 eager_cross_entropy=opts.eager_cross_entropy,
+                 eager_cross_entropy=opts.eager_cross_entropy, rope_fusion=opts.rope_fusion,
                  edge_stage_layers=opts.edge_stage_layers, p2p_overlap=opts.p2p_overlap,
                  tp_comm_overlap=opts.tp_comm_overlap, tp_overlap_cfg=opts.tp_overlap_cfg, fp8_params=opts.fp8_params,
                  offload_layers=opts.offload_layers, tp_async=opts.tp_async, fp8_saved_inputs=opts.fp8_saved_inputs,
@@ -966,7 +968,7 @@ def _setup_flags(setup: Any) -> dict[str, Any]:
                                            "no_dropout", "vocab_tiling",
                                            "optimizer_state_bytes", "fp8_recipe", "attention_kernel",
                                            "attention_unpad", "cudnn_before_9_17", "eager_cross_entropy",
-                                           "dp_bucket_params",
+                                           "rope_fusion", "dp_bucket_params",
                                            "recompute_modules")}
 
 
@@ -993,6 +995,7 @@ def _flags_text(setup: Any) -> str:
              "attention unpad/pad copies" if setup.attention_unpad else "",
              "cuDNN before 9.17" if setup.cudnn_before_9_17 else "",
              "eager fp32 cross-entropy" if setup.eager_cross_entropy else "",
+             "unfused rope" if setup.rope_fusion == "unfused" else "",
              f"dp bucket {setup.dp_bucket_params:,} parameters" if setup.dp_bucket_params is not None else "",
              f"recompute modules {'+'.join(setup.recompute_modules)}" if setup.recompute_modules else "",
              f"optimizer state {setup.optimizer_state_bytes:g} B/parameter" if setup.optimizer_state_bytes != 12
@@ -1148,7 +1151,7 @@ def print_assumed(con: Any, assumed: dict[str, list[Any]]) -> None:
 _NOT_FOR_WORKLOADS = ("seq_len", "global_batch", "deadline", "budget_usd", "objective", "dtype", "pue", "grid",
                       "host_w", "schedule", "hsdp", "etp", "recompute_layers", "slice_devices")
 _MODEL_FLAGS_NOT_FOR_WORKLOADS = ("flash", "attention_kernel", "attention_unpad", "cudnn_before_9_17",
-                                  "eager_cross_entropy",
+                                  "eager_cross_entropy", "rope_fusion",
                                   "edge_stage_layers", "p2p_overlap",
                                   "tp_comm_overlap", "tp_overlap_cfg", "no_tp_async", "ep_a2a_overlap",
                                   "moe_dispatcher", "moe_router_dtype", "moe_grouped_mlp", "fp8_params",
@@ -1348,6 +1351,11 @@ DP_BUCKET_HELP = ("the distributed optimizer's bucket in parameters, as the run'
                   "NeMo 2 ddp bucket_size; NeMo 1's Apex distributed_fused_adam bucket_cap_mb x 2^20 / grad_sync_dtype "
                   "bytes, fp32 when unset): the count of per-bucket reduce-scatters / all-gathers whose ring "
                   "latencies are charged; default: Megatron-Core's max(40M, 1M x dp cp)")
+ROPE_FUSION_HELP = ("how RoPE is applied to the queries and keys: fused (Transformer Engine's fused RoPE, the "
+                    "default) or unfused (Megatron-Core's eager RoPE, 20 B + 16 B more per query/key element and 15 "
+                    "more kernels per call, forward + backward; Megatron-Core runs it whenever a YaRN model's "
+                    "concentration factor mscale != 1, e.g. GPT-OSS, since NVIDIA/Megatron-LM PR #2038); charged "
+                    "as t_rope_unfused_s")
 NO_DROPOUT_HELP = ("the model trains at dropout 0 (Llama in Megatron-Bridge): no dropout masks are kept (PyTorch's "
                    "dropout returns its input at p = 0); memory only")
 VOCAB_TILING_HELP = ("MaxText's num_vocab_tiling: the output layer and cross-entropy computed in this many chunks "
@@ -1459,6 +1467,7 @@ def _explain(opts: ExplainOptions) -> None:
                                      attention_unpad=opts.setup.attention_unpad,
                                      cudnn_before_9_17=opts.setup.cudnn_before_9_17,
                                      eager_cross_entropy=opts.setup.eager_cross_entropy,
+                                     rope_fusion=opts.setup.rope_fusion,
                                      edge_stage_layers=opts.setup.edge_stage_layers,
                                      p2p_overlap=opts.setup.p2p_overlap,
                                      tp_comm_overlap=opts.setup.tp_comm_overlap,
@@ -1622,6 +1631,7 @@ def register(app: typer.Typer) -> None:
         attention_unpad: bool = typer.Option(False, "--attention-unpad", help=ATTENTION_UNPAD_HELP),
         cudnn_before_9_17: bool = typer.Option(False, "--cudnn-before-9-17", help=CUDNN_BEFORE_917_HELP),
         eager_cross_entropy: bool = typer.Option(False, "--eager-cross-entropy", help=EAGER_CE_HELP),
+        rope_fusion: str = typer.Option("fused", "--rope-fusion", help=ROPE_FUSION_HELP),
         dp_bucket_params: str = typer.Option(None, "--dp-bucket-params", help=DP_BUCKET_HELP),
         recompute_modules: str = typer.Option("", "--recompute-modules", help=RECOMPUTE_MODULES_HELP),
         optimizer_state_bytes: float = typer.Option(12.0, "--optimizer-bytes", help=OPTIM_BYTES_HELP),
@@ -1654,7 +1664,7 @@ def register(app: typer.Typer) -> None:
             setup=SetupOptions(model=model, tokens=tokens, seq_len=seq_len, global_batch=global_batch, dtype=dtype,
                                flash=flash, attention_kernel=attention_kernel, attention_unpad=attention_unpad,
                                cudnn_before_9_17=cudnn_before_9_17,
-                               eager_cross_entropy=eager_cross_entropy,
+                               eager_cross_entropy=eager_cross_entropy, rope_fusion=rope_fusion,
                                dp_bucket_params=dp_bucket_params, recompute_modules=recompute_modules,
                                edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
                                tp_comm_overlap=tp_comm_overlap, tp_overlap_cfg=tp_overlap_cfg,
@@ -1744,6 +1754,7 @@ def register(app: typer.Typer) -> None:
         attention_unpad: bool = typer.Option(False, "--attention-unpad", help=ATTENTION_UNPAD_HELP),
         cudnn_before_9_17: bool = typer.Option(False, "--cudnn-before-9-17", help=CUDNN_BEFORE_917_HELP),
         eager_cross_entropy: bool = typer.Option(False, "--eager-cross-entropy", help=EAGER_CE_HELP),
+        rope_fusion: str = typer.Option("fused", "--rope-fusion", help=ROPE_FUSION_HELP),
         dp_bucket_params: str = typer.Option(None, "--dp-bucket-params", help=DP_BUCKET_HELP),
         recompute_modules: str = typer.Option("", "--recompute-modules", help=RECOMPUTE_MODULES_HELP),
         optimizer_state_bytes: float = typer.Option(12.0, "--optimizer-bytes", help=OPTIM_BYTES_HELP),
@@ -1763,7 +1774,7 @@ def register(app: typer.Typer) -> None:
             setup=SetupOptions(model=model, tokens=tokens, seq_len=seq_len, global_batch=global_batch, dtype=dtype,
                                flash=flash, attention_kernel=attention_kernel, attention_unpad=attention_unpad,
                                cudnn_before_9_17=cudnn_before_9_17,
-                               eager_cross_entropy=eager_cross_entropy,
+                               eager_cross_entropy=eager_cross_entropy, rope_fusion=rope_fusion,
                                dp_bucket_params=dp_bucket_params, recompute_modules=recompute_modules,
                                edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
                                tp_comm_overlap=tp_comm_overlap, tp_overlap_cfg=tp_overlap_cfg,

@@ -775,6 +775,54 @@ def attention_unpad_s(model: TransformerConfig, T: Arr, tp: Arr, dtb: float, dev
     return fwd, bwd
 
 
+ROPE_FUSIONS = ("fused", "unfused")
+"""How the run applies rotary position embeddings to the queries and keys (--rope-fusion): fused, one fused kernel
+(Transformer Engine's fused RoPE: t read and the result written once each way, the pass the calibration took in with
+every RoPE model); unfused, Megatron-Core's eager _apply_rotary_pos_emb_bshd (rope_unfused_extra_s)."""
+ROPE_UNFUSED_FWD_ACCESSES = (2.0, 1.0, 2.0, 2.0, 3.0, 2.0)
+"""Element reads + writes per element of t (16-bit) of Megatron-Core's unfused forward,
+megatron/core/models/common/embeddings/rope_utils.py _apply_rotary_pos_emb_bshd (NVIDIA/Megatron-LM@
+00c51e13247685110aec81e60aa3db91cbdbff7d, code index id 55026696335): t * cos_ (1 + 1), -x2 in _rotate_half (half the
+elements, 1/2 + 1/2), its torch.cat (1 + 1), * sin_ (1 + 1), the add (2 + 1), the final torch.cat with the empty t_pass
+(1 + 1): 12 accesses, 24 B at 2 B, in 6 kernels."""
+ROPE_UNFUSED_FWD_SMALL_KERNELS = 6.0
+"""Launches on the [s, 1, 1, d] fp32 freqs in the same forward: cos, x mscale, cast; sin, x mscale, cast (bytes
+negligible)."""
+ROPE_UNFUSED_BWD_ACCESSES = (2.0, 1.0, 2.0, 2.0, 3.0)
+"""Its autograd backward: grad x sin_ (1 + 1), the neg's backward (1/2 + 1/2), the chunk's backward cat (1 + 1), grad x
+cos_ (1 + 1), the accumulation of t's two gradients (2 + 1): 10 accesses, 20 B at 2 B, in 5 kernels (the cats'
+backwards are views)."""
+ROPE_FUSED_ACCESSES = 2.0
+"""Transformer Engine's fused RoPE, each way: t read and the result written once (1 kernel)."""
+
+
+def rope_unfused_extra_s(model: TransformerConfig, T: Arr, tp: Arr, dtb: float, dev: Device) -> tuple[Arr, Arr]:
+    """(forward, backward) time one layer's Q and K RoPE calls take beyond the fused kernel's, for T tokens on one
+    device, when Megatron-Core applies RoPE unfused (--rope-fusion unfused): apply_rotary_pos_emb leaves Transformer
+    Engine's fused RoPE whenever mscale != 1.0 ('mscale=... is not supported by TE's fused RoPE. Using unfused
+    implementation.', rope_utils.py at 00c51e13; NVIDIA/Megatron-LM PR #2038, merged 2025-10/11, 'disable rope fusion
+    when mscale is used'), and a YaRN model's concentration factor is 0.1 ln(factor) + 1 when yarn_mscale or
+    yarn_mscale_all_dim is unset (yarn_rotary_pos_embedding.py at 00caa53af30912914981c86f39db123961678bbd): GPT-OSS,
+    factor 32, 1.347. Attention calls it once for the queries and once for the keys of every layer
+    (megatron/core/transformer/attention.py). Per element of t the unfused pass moves ROPE_UNFUSED_FWD_ACCESSES x dtb
+    forward in 6 + 6 kernels and ROPE_UNFUSED_BWD_ACCESSES x dtb backward in 5; the fused kernel 2 x dtb in 1 each
+    way; the difference is charged, memory-bound (memory_ops_s). Elements: [s, b, heads / t, rotary dim] queries and
+    [s, b, kv heads per device, rotary dim] keys (rotary dim = the query/key head dim; MLA: qk_rope_head_dim, one
+    shared rotary key)."""
+    if model.mla is not None:
+        rot = float(model.mla.qk_rope_head_dim)
+        elements = T * (model.heads / tp + 1.0) * rot
+    else:
+        rot = float(model.qk_head_dim)
+        elements = T * (model.heads / tp + model.kv_heads_per_device(tp)) * rot
+    calls = 2.0  # queries and keys
+    fwd_b = (sum(ROPE_UNFUSED_FWD_ACCESSES) - ROPE_FUSED_ACCESSES) * dtb
+    bwd_b = (sum(ROPE_UNFUSED_BWD_ACCESSES) - ROPE_FUSED_ACCESSES) * dtb
+    fwd_k = len(ROPE_UNFUSED_FWD_ACCESSES) + ROPE_UNFUSED_FWD_SMALL_KERNELS - 1.0
+    bwd_k = len(ROPE_UNFUSED_BWD_ACCESSES) - 1.0
+    return (memory_ops_s(fwd_b * elements, dev, calls * fwd_k), memory_ops_s(bwd_b * elements, dev, calls * bwd_k))
+
+
 def causal_work_keys(model: TransformerConfig, seq_len: Arr, keys: Arr) -> Arr:
     """Keys a fused causal kernel computes per query, on average over the sequence's positions: a decoder's query at
     position i attends min(i, keys) keys (keys = seq_len, or the window on a sliding-window layer), so the mean over

@@ -146,6 +146,8 @@ class LayoutQuery(LayoutFlags):
     (Setup.cudnn_before_9_17)."""
     attention_unpad: bool = False
     """Padding copies around a varlen fused attention call, every layer (Setup.attention_unpad)."""
+    rope_fusion: str = "fused"
+    """RoPE on the queries and keys: fused or unfused (Megatron-Core's eager RoPE; Setup.rope_fusion)."""
     eager_cross_entropy: bool = False
     """The loss is PyTorch eager F.cross_entropy in fp32 on 16-bit logits (Setup.eager_cross_entropy)."""
     edge_stage_layers: int | None = None
@@ -510,7 +512,7 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     setup = Setup(model=q.model, seq_len=seq_len, global_batch=batch, tokens=q.tokens, dtype=q.dtype,
                   flash=q.flash, attention_kernel=kernel, attention_unpad=q.attention_unpad,
                   attention_kernel_auto=not q.attention_kernel and q.flash, cudnn_before_9_17=q.cudnn_before_9_17,
-                  eager_cross_entropy=q.eager_cross_entropy,
+                  eager_cross_entropy=q.eager_cross_entropy, rope_fusion=q.rope_fusion,
                   edge_stage_layers=q.edge_stage_layers,
                   p2p_overlap=q.p2p_overlap,
                   tp_comm_overlap=q.tp_comm_overlap, tp_overlap_cfg=q.tp_overlap_cfg,

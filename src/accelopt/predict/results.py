@@ -22,7 +22,8 @@ from accelopt.workload.transformer import TransformerConfig
 # Unit of every term `predict.training.evaluate` / `evaluate_workload` return (the keys of Prediction.terms).
 TERM_UNITS: dict[str, str] = {
     "devices": "count", "layers_per_stage": "count",
-    "t_fwd_s": "s", "t_bwd_s": "s", "t_recompute_s": "s", "t_logits_s": "s", "t_tp_comm_s": "s", "t_cp_comm_s": "s",
+    "t_fwd_s": "s", "t_bwd_s": "s", "t_recompute_s": "s", "t_logits_s": "s", "t_rope_unfused_s": "s",
+    "t_tp_comm_s": "s", "t_cp_comm_s": "s",
     "t_ep_comm_s": "s", "t_pp_p2p_s": "s", "t_zero3_comm_s": "s", "t_dp_comm_raw_s": "s", "t_dp_comm_s": "s",
     "t_dp_latency_s": "s", "in_dp_buckets": "count",
     "t_zero3_comm_raw_s": "s", "t_fsdp_latency_s": "s", "in_fsdp_collectives": "count",
@@ -164,6 +165,9 @@ class SetupFlagFields:
     cudnn_before_9_17: bool = False
     """--cudnn-before-9-17: the run's cuDNN predates 9.17.0; a fused attention core runs at the device's rates under
     such a release where the catalog gives them."""
+    rope_fusion: str = "fused"
+    """--rope-fusion: how RoPE is applied to the queries and keys (fused: one fused kernel each way; unfused:
+    Megatron-Core's eager RoPE, which it runs when a YaRN model's mscale != 1, charged as t_rope_unfused_s)."""
     eager_cross_entropy: bool = False
     """--eager-cross-entropy: the loss is PyTorch eager F.cross_entropy in fp32 on 16-bit logits (cast, log_softmax,
     nll_loss and their backward: 48 B per logit element instead of 24)."""
@@ -180,8 +184,8 @@ class PlanResult(SetupFlagFields):
     """`accelopt plan`: the layout search for a model preset or config (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan"
-    SCHEMA_VERSION: ClassVar[int] = 18
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17)
+    SCHEMA_VERSION: ClassVar[int] = 19
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
     reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)
     and tp_overlap_cfg (a default: ''). Version 5 adds input_warnings (a default: []). Version 6 adds
@@ -191,7 +195,8 @@ class PlanResult(SetupFlagFields):
     Version 12 adds skipped_options (a default: {}; an older document's skipped device is printed without a fix).
     Version 13 adds fp8_output_head (a default: false). Version 14 adds moe_dispatcher (a default: alltoall).
     Version 15 adds moe_router_dtype (a default: bf16). Version 16 adds moe_grouped_mlp (a default: te). Version 17
-    adds cudnn_before_9_17 (a default: false). Version 18 adds vocab_tiling (a default: 1)."""
+    adds cudnn_before_9_17 (a default: false). Version 18 adds vocab_tiling (a default: 1). Version 19 adds
+    rope_fusion (a default: fused)."""
 
     model: str
     seq_len: int = unit("count", "tokens per sequence")
@@ -329,8 +334,8 @@ class ExplainResult(SetupFlagFields):
     """`accelopt plan explain`: one layout's whole arithmetic (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-explain"
-    SCHEMA_VERSION: ClassVar[int] = 16
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+    SCHEMA_VERSION: ClassVar[int] = 17
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
     reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)
     and tp_overlap_cfg (a default: ''). Version 5 adds input_warnings (a default: []). Version 6 adds
@@ -339,7 +344,8 @@ class ExplainResult(SetupFlagFields):
     Version 10 adds eager_cross_entropy (a default: false). Version 11 adds fp8_output_head (a default: false).
     Version 12 adds moe_dispatcher (a default: alltoall). Version 13 adds moe_router_dtype (a default: bf16).
     Version 14 adds moe_grouped_mlp (a default: te). Version 15 adds cudnn_before_9_17 (a default: false).
-    Version 16 adds vocab_tiling (a default: 1)."""
+    Version 16 adds vocab_tiling (a default: 1). Version 17 adds rope_fusion (a default: fused) and the term
+    t_rope_unfused_s."""
 
     model: str
     hardware: str

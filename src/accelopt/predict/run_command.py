@@ -34,6 +34,7 @@ _VALUED = {"ep": "--ep", "schedule": "--schedule", "hsdp": "--hsdp", "etp": "--e
            "tp_overlap_cfg": "--tp-overlap-cfg", "moe_dispatcher": "--moe-dispatcher",
            "moe_router_dtype": "--moe-router-dtype", "moe_grouped_mlp": "--moe-grouped-mlp",
            "offload_layers": "--offload-layers", "fp8_recipe": "--fp8-recipe", "vocab_tiling": "--vocab-tiling",
+           "rope_fusion": "--rope-fusion",
            "optimizer_state_bytes": "--optimizer-bytes", "dp_bucket_params": "--dp-bucket-params",
            "calibration": "--calibration"}
 # boolean field -> (flag when True, flag when False); None: the flag's default, nothing printed

@@ -67,6 +67,7 @@ from accelopt.predict.compute import (
     MOE_GROUPED_MLPS,
     MOE_ROUTER_DTYPES,
     NKI_FLASH_SEQ_MULTIPLE,
+    ROPE_FUSIONS,
     Device,
     activation_bytes,
     attention_bwd_time_ratio,
@@ -87,6 +88,7 @@ from accelopt.predict.compute import (
     norm_elems,
     op_s,
     roofline_s,
+    rope_unfused_extra_s,
     router_fp32_extra_s,
     shared_experts_gemms,
     softcap_attention_kernel,
@@ -346,6 +348,10 @@ class Setup:
     """The loss is PyTorch eager F.cross_entropy on the 16-bit logits cast to fp32 (torch.autocast or .float()): cast,
     log_softmax and nll_loss passes over [T, V/t] and their backward (compute.logits_step_s, EAGER_CE_*_BYTES);
     False: one fp32 read + write of [T, V/t] per pass."""
+    rope_fusion: str = "fused"
+    """How RoPE is applied to the queries and keys (compute.ROPE_FUSIONS): fused (one fused kernel each way, the pass
+    the calibration took in) or unfused (Megatron-Core's eager _apply_rotary_pos_emb_bshd, which it runs whenever the
+    YaRN concentration factor mscale != 1, GPT-OSS: compute.rope_unfused_extra_s, the t_rope_unfused_s term)."""
     edge_stage_layers: int | None = None
     """Layers on the first and on the last pipeline stage when they hold fewer than the others (Megatron-LM
     --decoder-first/last-pipeline-num-layers; Llama 3 405B: 126 layers on 16 stages = 7 + 14 x 8 + 7, Llama Team
@@ -512,6 +518,10 @@ class Setup:
         if self.fp8_saved_inputs and self.dtype != "fp8":
             raise InputError(f"--fp8-saved-inputs with --dtype {self.dtype}: only FP8 linear layers keep FP8 inputs",
                              "give --dtype fp8 with --fp8-saved-inputs, or leave --fp8-saved-inputs out")
+        if self.rope_fusion not in ROPE_FUSIONS:
+            raise InputError(f"--rope-fusion {self.rope_fusion!r} is not one of {', '.join(ROPE_FUSIONS)}",
+                             "give fused (Transformer Engine's fused RoPE, the default) or unfused (Megatron-Core's "
+                             "eager RoPE, which it runs when a YaRN model's mscale != 1, e.g. GPT-OSS)")
         if not 1 <= self.vocab_tiling <= MAX_COUNT:
             raise InputError(f"--vocab-tiling {self.vocab_tiling} is not a count of chunks (1 or more)",
                              "give MaxText's num_vocab_tiling (1: the logits in one piece)")
@@ -819,6 +829,11 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     bias_f, bias_b = (moe_fc2_bias_s(mdl, T, tp, etp, ep, dev, setup.moe_router_dtype == "fp32")
                       if mdl.is_moe and mdl.expert_bias and cal.stack == "megatron" and setup.moe_grouped_mlp == "te"
                       else (zero, zero))
+    # Megatron-Core's unfused RoPE on the queries and keys (--rope-fusion unfused, compute.rope_unfused_extra_s): what
+    # it takes beyond the fused kernel, forward and backward, per layer; its own term, t_rope_unfused_s (no weights:
+    # outside the zero-bubble schedules' T_W); a full recompute re-runs its forward
+    rope_f, rope_b = (rope_unfused_extra_s(mdl, T, tp, dtb, dev) if setup.rope_fusion == "unfused"
+                      else (zero, zero))
     fwd_layer = (lt.dense_s + lt.attn_core_s
                  + frac_moe * (lt.moe_mlp_s - lt.dense_mlp_s - lt.dense_act_s + sort_f + bias_f) + unpad_f)
     rc = lay.recompute
@@ -923,6 +938,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     bwd_extra_layer = ((attention_bwd_time_ratio(setup.attention_kernel, dev.cal, mdl, float(setup.seq_len)) - 2.0)
                        * lt.attn_core_s
                        + unpad_b - 2.0 * unpad_f - frac_moe * sort_f + frac_moe * (bias_b - 2.0 * bias_f))
+    rope_layer = rope_f + rope_b + np.where(rc == 2, rec_frac * rope_f, 0.0)
     if setup.moe_router_dtype == "fp32" and mdl.is_moe:
         # fp32 router (compute.router_fp32_extra_s): fp32 logits in the forward, TF32 / FP32 gradient GEMMs and casts
         r_fwd, r_bwd = router_fp32_extra_s(mdl, T, dtb, dev, _router32_device(spec, dev))
@@ -933,7 +949,8 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
         # Uneven stages (Llama Team 2024 sec. 3.3.2: one layer fewer on the first and the last stage "to balance the
         # pipeline", the output and loss being on the last): the busiest stage is a middle one (mid layers) or the
         # last one (edge layers + logits), whichever takes longer per micro-batch.
-        layer_all = fwd_layer * 3.0 + bwd_extra_layer + recompute_layer + t_tp_layer + t_cp_layer + t_ep_layer
+        layer_all = (fwd_layer * 3.0 + bwd_extra_layer + recompute_layer + t_tp_layer + t_cp_layer + t_ep_layer
+                     + rope_layer)
         mid = middle_stage_layers(mdl.layers, pp, edge)
         last_busier = edge * layer_all + t_logits_last >= mid * layer_all
         ls = np.where(last_busier, float(edge), mid)
@@ -945,6 +962,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     t_cp = ls * t_cp_layer
     t_ep = ls * t_ep_layer
     t_logits = logits_on * t_logits_last
+    t_rope = ls * rope_layer
     # --- pipeline p2p: activations forward + gradients backward, v times with interleaving. Each tensor-parallel
     # rank sends 1/t of the b s h tensor: with sequence parallel it holds only that share; without, the scatter/gather
     # optimisation splits the replicated tensor and the receiver all-gathers it over the tensor-parallel link
@@ -1019,7 +1037,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     t_emb = tied_embedding_grad_s(mdl.vocab * mdl.hidden / tp * act_b, pp, cal.stack, mdl.tied_embeddings, pp_bw,
                                   pp_lat)
     t_dp = t_dp + t_dp_lat + t_emb
-    t_mb = t_fwd + t_bwd + t_rec + t_tp + t_cp + t_ep + t_logits + t_p2p + t_z3 + t_fsdp_lat
+    t_mb = t_fwd + t_bwd + t_rec + t_tp + t_cp + t_ep + t_logits + t_rope + t_p2p + t_z3 + t_fsdp_lat
     # Pipeline bubble. 1F1B: (p-1) t_mb, /v interleaved (Narayanan et al. 2021 sec. 2.2.1-2.2.2). Zero bubble
     # (Qi et al. 2024 sec. 2, Table 2): with T_F + T_B + T_W = t_mb, ZB-H1 leaves (p-1)(T_F + T_B - T_W) and ZB-H2
     # (p-1)(T_F + T_B - 2 T_W), i.e. (p-1)/(3m) and 0 of the ideal time when T_F = T_B = T_W. T_W, the weight-gradient
@@ -1077,6 +1095,7 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     terms: dict[str, Arr] = {
         "devices": n, "layers_per_stage": ls,
         "t_fwd_s": m * t_fwd, "t_bwd_s": m * t_bwd, "t_recompute_s": m * t_rec, "t_logits_s": m * t_logits,
+        "t_rope_unfused_s": m * t_rope,
         "t_tp_comm_s": m * t_tp, "t_cp_comm_s": m * t_cp,
         "t_cp_comm_raw_s": m * ls * t_cp_raw, "t_ep_comm_s": m * t_ep,
         "t_ep_comm_raw_s": m * ls * t_ep_raw_layer, "t_pp_p2p_s": m * t_p2p,
@@ -1706,6 +1725,12 @@ def explain_terms() -> dict[str, str]:
                        "backward per [T,V/t] element (fp32 cast, log_softmax's 3 reads + 1 write, nll_loss; "
                        "zero-filled gradient, log_softmax backward, cast back) in 7 kernels; --fp8-output-head: the "
                        "3 GEMMs as FP8 linear layers (fp8 rate, 1 B operands, one quantize pass of [T,h] each)"),
+        "t_rope_unfused_s": ("--rope-fusion unfused: m x L_s x 2 calls (Q, K) x [forward (20 B, 11 kernels) + "
+                             "backward (16 B, 4 kernels) per element of t beyond the fused RoPE's 4 B, 1 kernel; "
+                             "+ the forward again under full recompute] at BW x mem_eff + launches; elements "
+                             "b s/cp x (heads/t + kv heads per device) x head dim (Megatron-Core's eager "
+                             "_apply_rotary_pos_emb_bshd, run when a YaRN model's mscale != 1: rope_utils.py "
+                             "@00c51e13, PR #2038); 0 with fused RoPE"),
         "t_tp_comm_s": ("m x L_s x (4 [+2 full, +1 mlp or op recompute]; half that for parallel attention+MLP blocks) "
                         "x allreduce(b s h x 2 B over tp); --tp-comm-overlap (userbuffers, --tp-overlap-cfg): "
                         "what each tensor-parallel GEMM takes beyond its own time when run as tp ring-exchange "
@@ -1754,7 +1779,8 @@ def explain_terms() -> dict[str, str]:
                            "(dist_opt_latency_s); part of "
                            "t_dp_comm_s"),
         "t_microbatch_s": ("one micro-batch on the busiest stage, t_mb: (t_fwd_s + t_bwd_s + t_recompute_s + "
-                           "t_logits_s + t_tp_comm_s + t_cp_comm_s + t_ep_comm_s + t_pp_p2p_s + t_zero3_comm_s + "
+                           "t_logits_s + t_rope_unfused_s + t_tp_comm_s + t_cp_comm_s + t_ep_comm_s + t_pp_p2p_s + "
+                           "t_zero3_comm_s + "
                            "t_fsdp_latency_s) / m, those rows being m x their per-micro-batch time"),
         "t_bubble_s": "1f1b: (p - 1) / v x t_mb (Narayanan 2021), + 2 (p - 1) pipeline sends with --p2p-overlap "
                       "(the fill and drain wait for them, fill_drain_p2p_s); zb-h1: (p-1)(t_mb - 2 T_W); zb-h2: "
