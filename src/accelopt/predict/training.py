@@ -1780,8 +1780,8 @@ def explain_terms() -> dict[str, str]:
                                  "save_dot_except_mlpwi: the Q/K/V and out-projection outputs + layer input; op: "
                                  "the layer input + torchtitan's saved outputs of the "
                                  "odd matmuls, the flash kernel and the sequence-parallel reduce-scatters) x L_s x "
-                                 "min(m, p) in flight (zb-h2: 2p - 1; --ep-a2a-overlap: + 1 layer, the paired forward's, where a "
-                                 "steady-state step pairs a forward with a backward) (+ logits)",
+                                 "min(m, p) in flight (zb-h2: 2p - 1; --ep-a2a-overlap: + 1 layer, the paired "
+                                 "forward's, where a steady-state step pairs a forward with a backward) (+ logits)",
         "mem_overhead_bytes": "framework overhead from the calibration file",
         "mem_total_bytes": ("memory per device (`plan`'s mem/dev): mem_weights_bytes + mem_grads_bytes + "
                             "mem_optimizer_bytes + mem_activations_bytes + mem_overhead_bytes"),
