@@ -63,6 +63,19 @@ get_pp_rank_microbatches): 1F1B rank r warms up with p - r - 1 forwards, so it h
 worth (Korthikanti's interleaving factor); with short edge stages (Setup.edge_stage_layers) the short chunk is the
 first stage's first and the last stage's last, so a middle rank can hold more (Llama 3 405B, vp 8: rank 1 holds 141
 one-layer chunks, rank 0 112). The last stage also keeps fp32 logits, 4 s b V / t.
+Expert all-to-all overlap (`a2a_overlap`, Setup.ep_a2a_overlap, Megatron-Core overlap_moe_expert_parallel_comm): the
+interleaved warm-up runs one forward more (get_pp_rank_microbatches: + 1 with overlap_moe_expert_parallel_comm,
+NVIDIA/Megatron-LM schedules.py at 00611e6e), and each steady-state step then runs one chunk's forward and another's
+backward together, layer by layer: forward layer i beside backward layer L_c - 1 - i, the backward's saved set freed
+as its layers finish (TransformerModelChunkSchedulePlan.run, models/common/model_chunk_schedule_plan.py at d428de4);
+without pipelining the same pairs run micro-batch i's backward beside micro-batch i + 1's forward
+(combined_1f1b_schedule_for_no_pipelining, pipeline_parallel/combined_1f1b.py at 00caa53). So the chunks held at the
+step's start are the warm-up count + 1 as without the overlap (the extra warm-up forward takes the place of the
+steady state's first forward), and inside the step one layer more: the forward layer's saved set is built before
+the paired backward layer's attention backward frees the rest of its own (TransformerLayerSchedulePlan.run: attn
+and mlp forward of f, then post_attn and attn backward of b), counted as one whole layer (its attention and MLP
+parts; an upper bound by the backward's MLP part, freed first), on a rank that runs at least one paired step
+(a2a_overlap_layers). Two micro-batches' whole saved sets are never live together.
 Offloaded activations (`offload_layers`, Setup.offload_layers): the saved activations of that many layers per stage
 live in host memory (Megatron-Core cpu_offloading_num_layers, NeMo/Megatron-Bridge cpu_offloading; MaxText
 remat_policy 'custom' with names set to 'offload' = jax save_and_offload_only_these_names(..., offload_dst=
@@ -312,9 +325,24 @@ def _op_saved_bytes(model: TransformerConfig, b: Arr, s: Arr, tp: Arr, sp: Arr, 
 def in_flight_forwards(pp: Arr, vp: Arr, m: Arr, rank: Arr) -> Arr:
     """Forward passes (model chunks x micro-batches) pipeline rank `rank` holds at its peak: its warm-up forwards +
     the steady state's first forward, capped at all m v of them (Megatron-Core schedules.py get_pp_rank_microbatches:
-    warm-up p - r - 1 without interleaving, 2 (p - r - 1) + (v - 1) N with v chunks, N = p by default)."""
+    warm-up p - r - 1 without interleaving, 2 (p - r - 1) + (v - 1) N with v chunks, N = p by default). The same
+    count with the expert all-to-all overlap, whose one extra warm-up forward is the steady state's first here; the
+    layer its paired steps add is a2a_overlap_layers' (module docstring)."""
     warm = np.where(vp > 1, 2 * (pp - rank - 1) + (vp - 1) * pp, pp - rank - 1)
     return np.minimum(warm + 1, m * vp)
+
+
+def a2a_overlap_layers(pp: Arr, vp: Arr, m: Arr, rank: Arr, on: Arr | None) -> Arr:
+    """Layers rank `rank` holds beyond its in-flight chunks under the expert all-to-all overlap (module docstring):
+    1 where `on` and the rank runs a paired forward-backward step, i.e. its m v chunk passes outnumber its warm-up
+    (interleaved: 2 (p - r - 1) + (v - 1) p + 1 with the overlap, schedules.py get_pp_rank_microbatches at 00611e6e;
+    without pipelining 1, the first micro-batch's forward alone, combined_1f1b_schedule_for_no_pipelining); else 0.
+    Megatron-Core refuses the overlap with pipelining but no interleaving (query.py), so p > 1, v = 1 gives 0."""
+    if on is None:
+        return np.zeros(np.broadcast(pp, vp, m, rank).shape)
+    warm = np.where(vp > 1, 2 * (pp - rank - 1) + (vp - 1) * pp + 1, 1)
+    paired = (m * vp > warm) & ((pp == 1) | (vp > 1))
+    return np.where(np.asarray(on, dtype=bool) & paired, 1.0, 0.0)
 
 
 def forwards_of_chunk(pp: Arr, vp: Arr, n_fwd: Arr, chunk: int) -> Arr:
@@ -344,7 +372,7 @@ def memory_per_device(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp
                       recompute_frac: Arr | None = None, offload_layers: int = 0,
                       gemm_weight_bytes: float = WEIGHT_BYTES, fp8_inputs: bool = False, dropout: bool = True,
                       optim_bytes: float = OPTIM_BYTES, modules: tuple[str, ...] = (),
-                      vocab_tiling: int = 1) -> MemoryBreakdown:
+                      vocab_tiling: int = 1, a2a_overlap: Arr | None = None) -> MemoryBreakdown:
     """Peak bytes on the busiest device (max of the first and last pipeline stage).
 
     With `edge_layers` (first and last stage hold that many layers, the middle ones the rest; Megatron-LM
@@ -360,14 +388,15 @@ def memory_per_device(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp
     bytes per GEMM weight (1 or 2 with fp8_params, module docstring); fp8_inputs, dropout: activation_bytes_per_layer;
     optim_bytes: optimizer state per parameter (12: fp32 master + Adam moments; module docstring); modules:
     Megatron-Core recompute modules (Setup.recompute_modules, module docstring); vocab_tiling: the logits' chunks
-    (Setup.vocab_tiling, module docstring)."""
+    (Setup.vocab_tiling, module docstring); a2a_overlap: where Megatron-Core's expert all-to-all overlap runs
+    (Setup.ep_a2a_overlap; None: nowhere), one layer more in flight (a2a_overlap_layers, module docstring)."""
     if edge_layers is not None:
         return _uneven_memory(model, tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, mbs=mbs, m=m, zero=zero,
                               recompute=recompute, sp=sp, seq_len=seq_len, flash=flash, overhead_bytes=overhead_bytes,
                               edge_layers=edge_layers, etp=etp, shard=shard, recompute_frac=recompute_frac, vp=vp,
                               offload_layers=offload_layers, gemm_weight_bytes=gemm_weight_bytes,
                               fp8_inputs=fp8_inputs, dropout=dropout, optim_bytes=optim_bytes, modules=modules,
-                              vocab_tiling=vocab_tiling)
+                              vocab_tiling=vocab_tiling, a2a_overlap=a2a_overlap)
     prm = stage_params(model, pp, vp, tp, ep, etp=etp)
     weights, grads, opt = _state_bytes(prm, dp, cp, ep, zero, tp=tp, etp=etp, shard=shard,
                                        gemm_weight_bytes=gemm_weight_bytes, optim_bytes=optim_bytes)
@@ -380,9 +409,11 @@ def memory_per_device(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp
     zero_rank = np.zeros_like(pp)
     # 1F1B (vp 1): min(m, p) micro-batches on the first stage (ZB-H2: min(m, 2p - 1)); interleaved: the schedule's.
     plain = ls * np.minimum(m, pp if in_flight_max is None else in_flight_max)
-    first = per_layer * np.where(vp > 1, layers_in_flight(pp, vp, m, zero_rank, chunk, ls, "first"), plain)
+    first = per_layer * (np.where(vp > 1, layers_in_flight(pp, vp, m, zero_rank, chunk, ls, "first"), plain)
+                         + a2a_overlap_layers(pp, vp, m, zero_rank, a2a_overlap))
     logits = 4.0 * s * mbs * model.vocab / tp / vocab_tiling
-    last = per_layer * layers_in_flight(pp, vp, m, pp - 1, chunk, ls, "last")
+    last = per_layer * (layers_in_flight(pp, vp, m, pp - 1, chunk, ls, "last")
+                        + a2a_overlap_layers(pp, vp, m, pp - 1, a2a_overlap))
     # The logits are dead before any layer's backward starts, when full recompute re-materialises a layer (module
     # docstring): the stage holding them peaks at its saved set + the larger of the two.
     acts = np.maximum(first + np.where(pp == 1, np.maximum(logits, work), work), last + np.maximum(logits, work))
@@ -466,7 +497,7 @@ def _uneven_memory(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp: A
                    recompute_frac: Arr | None = None, vp: Arr | None = None, offload_layers: int = 0,
                    gemm_weight_bytes: float = WEIGHT_BYTES, fp8_inputs: bool = False, dropout: bool = True,
                    optim_bytes: float = OPTIM_BYTES, modules: tuple[str, ...] = (),
-                   vocab_tiling: int = 1) -> MemoryBreakdown:
+                   vocab_tiling: int = 1, a2a_overlap: Arr | None = None) -> MemoryBreakdown:
     """memory_per_device with edge stages of `edge_layers`; with interleaving (vp > 1) each rank holds what the
     interleaved schedule keeps in flight there, the middle stages' layers in vp equal chunks and the edge stages'
     shortfall on the first stage's first chunks and the last stage's last ones (module docstring)."""
@@ -481,9 +512,13 @@ def _uneven_memory(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp: A
     chunk = mid / vp
     # (layers, layer-micro-batches in flight, extra activation bytes, holds an embedding or output layer) of the
     # first, second (a middle stage when pp >= 3: no embedding, stage_params) and last stage
-    stages = [(edge, layers_in_flight(pp, vp, m, 0 * pp, chunk, edge, "first"), 0.0, True),
-              (mid, layers_in_flight(pp, vp, m, 0 * pp + 1, chunk, mid, "first"), 0.0, pp <= 2),
-              (edge, layers_in_flight(pp, vp, m, pp - 1, chunk, edge, "last"), logits, True)]
+    # (+ one layer where the expert all-to-all overlap pairs a forward with a backward there: a2a_overlap_layers)
+    stages = [(edge, layers_in_flight(pp, vp, m, 0 * pp, chunk, edge, "first")
+               + a2a_overlap_layers(pp, vp, m, 0 * pp, a2a_overlap), 0.0, True),
+              (mid, layers_in_flight(pp, vp, m, 0 * pp + 1, chunk, mid, "first")
+               + a2a_overlap_layers(pp, vp, m, 0 * pp + 1, a2a_overlap), 0.0, pp <= 2),
+              (edge, layers_in_flight(pp, vp, m, pp - 1, chunk, edge, "last")
+               + a2a_overlap_layers(pp, vp, m, pp - 1, a2a_overlap), logits, True)]
     best: MemoryBreakdown | None = None
     for ls, held, extra, emb in stages:
         prm = stage_params(model, pp, one, tp, ep, ls=ls, etp=etp, embedding=emb)

@@ -1066,7 +1066,10 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
                             offload_layers=setup.offload_layers, gemm_weight_bytes=fp8_param_bytes(setup, cal),
                             fp8_inputs=setup.fp8_saved_inputs, dropout=not setup.no_dropout,
                             optim_bytes=setup.optimizer_state_bytes, modules=setup.recompute_modules,
-                            vocab_tiling=setup.vocab_tiling)
+                            vocab_tiling=setup.vocab_tiling,
+                            # where the overlap runs (as t_ep_layer's): one layer more in flight (memory docstring)
+                            a2a_overlap=((ep > 1) & (lay.schedule == SCHEDULES["1f1b"]) & ((pp == 1) | (vp > 1))
+                                         if setup.ep_a2a_overlap else None))
     tokens_step = float(setup.global_batch * setup.seq_len)
     most, fewest = seqs_per_rank(setup.global_batch, lay.dp)
     model_flops_step = 3.0 * model_flops_per_token(mdl, setup.seq_len) * tokens_step
@@ -1803,7 +1806,8 @@ def explain_terms() -> dict[str, str]:
                                  "save_dot_except_mlpwi: the Q/K/V and out-projection outputs + layer input; op: "
                                  "the layer input + torchtitan's saved outputs of the "
                                  "odd matmuls, the flash kernel and the sequence-parallel reduce-scatters) x L_s x "
-                                 "min(m, p) in flight (zb-h2: 2p - 1) (+ logits)",
+                                 "min(m, p) in flight (zb-h2: 2p - 1; --ep-a2a-overlap: + 1 layer, the paired "
+                                 "forward's, where a steady-state step pairs a forward with a backward) (+ logits)",
         "mem_overhead_bytes": "framework overhead from the calibration file",
         "mem_total_bytes": ("memory per device (`plan`'s mem/dev): mem_weights_bytes + mem_grads_bytes + "
                             "mem_optimizer_bytes + mem_activations_bytes + mem_overhead_bytes"),
