@@ -31,3 +31,17 @@ def test_ctrl_c_before_the_baseline_saves_nothing_and_says_so(tmp_path: Path, mo
     said = [n for n in doc["notes"] if n.startswith("--save wrote nothing")]
     assert said and "stopped before the baseline was measured" in said[0], doc["notes"]
     assert not (out_dir / "recipe.json").exists()
+
+
+def test_the_table_of_a_run_stopped_before_the_baseline_says_nothing_was_measured(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Its caption explained the figures of no row: 'Memory: .' and 'p50/p99 over the timed steps (baseline: 0 ...'."""
+    def stopped(self: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner._Run, "profile", stopped)
+    code, out, err = run_main(["optimize", "mlp", "--size", "tiny", "--only", "bf16"], capsys)
+    flat = " ".join(out.split())
+    assert code == 130, err
+    assert "no variant was measured: the run stopped before the baseline's measurement ended" in flat, flat
+    assert "Memory: ." not in flat and "baseline: 0," not in flat
