@@ -12,7 +12,7 @@ from conftest import run_main
 
 pytest.importorskip("torch")
 
-from accelopt.optimize import runner  # noqa: E402
+from accelopt.optimize import runner
 
 
 def test_ctrl_c_before_the_baseline_saves_nothing_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
