@@ -777,7 +777,8 @@ def _run_search(opts: PlanOptions) -> None:
         raise InputError(f"--vocab-tiling {setup.vocab_tiling} divides the tokens of no micro-batch searched (mbs x "
                          f"--seq-len {setup.seq_len:,}, mbs {mbs}): MaxText refuses such a count "
                          "(validate_vocab_tiling: 'Per device batch size times sequence length should be divisible "
-                         "by the number of vocab tiles.')", f"give a --vocab-tiling dividing --seq-len {setup.seq_len:,}, or leave it out")
+                         "by the number of vocab tiles.')",
+                         f"give a --vocab-tiling dividing --seq-len {setup.seq_len:,}, or leave it out")
     if len(c) == 0:
         raise InputError(f"no layout of {devices} devices exists for a global batch of {setup.global_batch:,} "
                          f"sequences (a layout needs tp x pp x dp x cp = devices and dp <= the batch)",
