@@ -88,6 +88,8 @@ def _assert_clear_error(code: int, err: str, match: str) -> None:
     (["gpt", "--size", "huge"], "size 'huge'"),
     (["gpt", "--batch-size", "0"], "--batch-size 0"),
     (["gpt", "--batch-size", "-1"], "--batch-size -1"),
+    # too large: the fix said 'pass --batch-size 1 or more' of a number that is more than 1
+    (["gpt", "--batch-size", "99999999999"], "fix: pass --batch-size 1 to 2,147,483,647"),
     (["gpt", "--seq-len", "0"], "--seq-len 0"),
     (["gpt", "--seq-len", "4096"], "1024 positions"),  # GPT-2's context
     (["bert", "--seq-len", "513"], "512 positions"),  # BERT's

@@ -34,3 +34,29 @@ def test_the_logits_shrink_by_the_tile_count(capsys: pytest.CaptureFixture[str])
 def test_zero_tiles_is_an_input_error(capsys: pytest.CaptureFixture[str]) -> None:
     _, err = run_main_expect(capsys, *ARGS, "--vocab-tiling", "0", code=2)
     assert "--vocab-tiling 0" in err and "num_vocab_tiling" in err
+
+
+def test_a_tile_count_not_dividing_the_micro_batch_is_refused_in_explain(capsys: pytest.CaptureFixture[str]) -> None:
+    """MaxText's validate_vocab_tiling refuses a count not dividing per-device batch x sequence; unchecked, the
+    memory counted a chunk of 8192 / 1000000 = 0.008 tokens' logits."""
+    _, err = run_main_expect(capsys, *ARGS, "--vocab-tiling", "3", code=2)
+    flat = " ".join(err.split())
+    assert "--vocab-tiling 3 must divide the micro-batch's tokens, mbs x 8192" in flat, flat
+    assert "fix: give a --vocab-tiling dividing --mbs x --seq-len (= 8192)" in flat, flat
+
+
+def test_a_tile_count_no_searched_micro_batch_takes_is_named_by_plan(capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan` with such a count dropped every layout and said 'no layout of 8 devices exists for a global batch',
+    with the fix 'use fewer --devices'."""
+    for n in ("3", "1000000"):
+        _, err = run_main_expect(capsys, "plan", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "8",
+                                 "--tokens", "1e9", "--vocab-tiling", n, code=2)
+        flat = " ".join(err.split())
+        assert f"--vocab-tiling {n} divides the tokens of no micro-batch searched" in flat, flat
+        assert "no layout of" not in flat and "fix: give a --vocab-tiling dividing --seq-len 8,192" in flat
+
+
+def test_a_tile_count_past_the_limit_names_the_range(capsys: pytest.CaptureFixture[str]) -> None:
+    # 'is not a count of chunks (1 or more)' of a count that was more than 1
+    _, err = run_main_expect(capsys, *ARGS, "--vocab-tiling", "99999999999", code=2)
+    assert "(1 to 2,147,483,647)" in err

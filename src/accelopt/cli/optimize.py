@@ -379,7 +379,13 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
                             "not among every technique; the model was measured as it is (run optimize without "
                             "--apply to measure the rest)")
     save_failed: AcceloptError | None = None
-    if o.save:
+    base = result.get("baseline")
+    if o.save and (base is None or not base.measured):
+        # a Ctrl-C while the baseline was profiled or measured: nothing to recommend or save (save() asserted a
+        # baseline, and the AssertionError's traceback replaced the stopped run's result)
+        result.notes.append(f"--save wrote nothing to {o.save}: the run was stopped before the baseline was "
+                            "measured, so there is no variant to save (rerun and let it measure the baseline)")
+    elif o.save:
         from accelopt.optimize.recipe import save as save_recipe
 
         try:

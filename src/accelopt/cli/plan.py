@@ -769,6 +769,18 @@ def _run_search(opts: PlanOptions) -> None:
                          "is at most a layout's tp, and etp x ep must divide its tp x dp x cp (Megatron-Core's expert "
                          "grid over the ranks of a stage)", "give --etp 0 (= tp) and powers of two below tp, e.g. "
                          "--etp 0,1, or leave --etp out (auto)")
+    if len(c) == 0 and setup.vocab_tiling > 1 and len(
+            search(dataclasses.replace(setup, vocab_tiling=1), specs, counts, cals=cals, stack=stack,
+                   schedule=opts.schedule, measured=measured, axes=axes, slice_devices=opts.slice_devices)):
+        # `--vocab-tiling 3` at seq 8192 was told no layout exists for the global batch, and to change --devices
+        from accelopt.predict.search import candidate_axes
+
+        mbs = ", ".join(map(str, candidate_axes(setup)["mbs"]))
+        raise InputError(f"--vocab-tiling {setup.vocab_tiling} divides the tokens of no micro-batch searched (mbs x "
+                         f"--seq-len {setup.seq_len:,}, mbs {mbs}): MaxText refuses such a count "
+                         "(validate_vocab_tiling: 'Per device batch size times sequence length should be divisible "
+                         "by the number of vocab tiles.')",
+                         f"give a --vocab-tiling dividing --seq-len {setup.seq_len:,}, or leave it out")
     if len(c) == 0:
         raise InputError(f"no layout of {devices} devices exists for a global batch of {setup.global_batch:,} "
                          f"sequences (a layout needs tp x pp x dp x cp = devices and dp <= the batch)",
@@ -1361,7 +1373,7 @@ NO_DROPOUT_HELP = ("the model trains at dropout 0 (Llama in Megatron-Bridge): no
                    "dropout returns its input at p = 0); memory only")
 VOCAB_TILING_HELP = ("MaxText's num_vocab_tiling: the output layer and cross-entropy computed in this many chunks "
                      "along the batch-sequence axis, so the last stage holds 1/N of the fp32 logits at a time; "
-                     "memory only (1: in one piece)")
+                     "memory only (1: in one piece); N must divide --mbs x --seq-len (MaxText's rule)")
 SEQ_LEN_HELP = ("training sequence length (default: a preset's published one; a config.json's "
                 "max_position_embeddings, at most 8192, noted when capped)")
 HOST_W_HELP = ("host watts per device (default: the device's catalog host_w, 0 for an edge module such as Jetson, a "

@@ -408,7 +408,8 @@ def _load_bundle(model: str, *, size: str | None, batch_size: int | None, seq_le
 
     for flag, v in (("--batch-size", batch_size), ("--seq-len", seq_len)):
         if v is not None and not 1 <= v <= MAX_COUNT:
-            raise InputError(f"{flag} {v} is not a number 1..{MAX_COUNT:,}", f"pass {flag} 1 or more, or leave it out")
+            raise InputError(f"{flag} {v} is not a number 1..{MAX_COUNT:,}",
+                             f"pass {flag} 1 to {MAX_COUNT:,}, or leave it out")
 
     path_part = model.rpartition(":")[0]
     kind, is_path = _model_path_kind(model)

@@ -291,7 +291,9 @@ def validate_spec(spec: AcceleratorSpec, where: str = "") -> None:
     for name in ("scaleup_bandwidth_byte_per_s", "scaleup_peer_bandwidth_byte_per_s", "scaleout_bandwidth_byte_per_s"):
         if getattr(spec, name) == 0:  # a link moving 0 bytes/s timed every collective as infinite: plan crashed
             raise InputError(f"{label}: {name} = 0: a link that moves no bytes is no link",
-                             f"give {name} in bytes/s, or leave it out (plan then prints the default it uses)")
+                             f"give {name} in bytes/s, or leave it out (a job on more than one device then runs on "
+                             "the spec's other link, with any default printed; with no link listed at all, plan, "
+                             "plan explain and plan serve refuse it, naming the fields)")
     if spec.tdp_w == 0:  # energy was then the host's share alone, printed as the device's without a word
         raise InputError(f"{label}: tdp_w = 0: a device that draws no power", "give tdp_w in watts, or leave it "
                          "out where the vendor publishes none (energy then prints as n/a)")

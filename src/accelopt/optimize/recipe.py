@@ -262,7 +262,7 @@ def recorded_model(recipe: Recipe, path: str) -> ModelSource:
         return src
     f = Path(file)
     if not f.is_file():
-        raise InputError(f"recipe {path!r} was made on {src.model}, and the file {file!r} no longer exists",
+        raise InputError(f"recipe {path!r} was made on {src.model}, and the file {file!r} {_not_a_file(f)}",
                          fix + " (the file's new place, or another model)")
     if src.sha256 is not None and _sha256(f) != src.sha256:
         gone = src.factory is not None and not _defines(f, src.factory)
@@ -275,6 +275,15 @@ def recorded_model(recipe: Recipe, path: str) -> ModelSource:
     return src
 
 
+def _not_a_file(f: Path) -> str:
+    """What a recorded file that is not one now is: gone, or a folder (or a device, a pipe) at its path. A folder
+    was said to be a file that 'no longer exists'."""
+    kind = path_kind(f, "recorded file")
+    if kind == "missing":
+        return "no longer exists"
+    return f"is now a {'folder' if kind == 'folder' else 'device or pipe'}, not the file that was read"
+
+
 def _check_inputs(src: ModelSource, path: str) -> None:
     """Each file model_source.inputs records is there and has its recorded sha256: a CSV the factory reads, changed
     since the save, rebuilt another model (other data, other weights trained in the factory) without a word."""
@@ -283,8 +292,8 @@ def _check_inputs(src: ModelSource, path: str) -> None:
     for name, digest in (src.inputs or {}).items():
         f = Path(name)
         if not f.is_file():
-            raise InputError(f"recipe {path!r} was made on {src.model}, whose code read {name!r}, and that file no "
-                             "longer exists", fix)
+            raise InputError(f"recipe {path!r} was made on {src.model}, whose code read {name!r}, and that file "
+                             f"{_not_a_file(f)}", fix)
         if _sha256(f) != digest:
             raise InputError(f"recipe {path!r} was made on {src.model}, whose code read {name!r}, and that file "
                              "changed since the recipe was saved (its sha256 differs from the recorded one)", fix)

@@ -489,6 +489,8 @@ def structural_fixes(model: TransformerConfig, mp: int, lay: Layout | None = Non
         Rule.MBS_RANK: f"--mbs at most the{fig(str(-(-batch // lay.dp)) if lay else '')} sequences per data-parallel "
                        "rank",
         Rule.MICROBATCH_COUNT: "a --global-batch and --mbs (the micro-batch count follows from them)",
+        Rule.VOCAB_TILING: ("a --vocab-tiling dividing --mbs x --seq-len"
+                            + fig(f"(= {lay.mbs * seq_len})" if lay else "")),
     }
 
 

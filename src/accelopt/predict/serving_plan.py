@@ -250,6 +250,8 @@ def requests_note(p: ServingPrediction) -> str:
 
 def _check_max_word(opts: ServeOptions, at_max_load: bool) -> None:
     """'max' is a whole --concurrency / --batch value, never a list item; --requests goes with --batch max."""
+    if opts.requests is not None:  # its value first: --requests -3 was told to add --batch max, then refused for -3
+        check_requests(opts.requests)
     if opts.requests is not None and (opts.concurrency.strip() or opts.rate.strip()):  # the fix cannot be 'add'
         flag = "--concurrency" if opts.concurrency.strip() else "--rate"
         raise InputError(f"--requests {opts.requests} with {flag}: a finite run's requests are modelled only as "
@@ -259,8 +261,6 @@ def _check_max_word(opts: ServeOptions, at_max_load: bool) -> None:
     if opts.requests is not None and not (at_max_load and opts.batch.strip()):
         raise InputError(f"--requests {opts.requests} without --batch max: a run's requests are served in waves of "
                          "the most the engine holds", "add --batch max, or leave --requests out")
-    if opts.requests is not None:
-        check_requests(opts.requests)
     for flag, text in (("--concurrency", opts.concurrency), ("--batch", opts.batch)):
         if not at_max_load and MAX_LOAD in text.lower():
             raise InputError(f"{flag} {text!r}: {MAX_LOAD} stands alone",

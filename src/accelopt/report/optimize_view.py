@@ -96,6 +96,11 @@ def variants_table(result: Any) -> Table:
                   _agreement(r), fmt_seconds(r.setup_s) if r.setup_s else "—")
     meters = {r.energy_meter for r in result.variants if r.measured and r.energy_meter}
     n = result.variants[0].step_samples if result.variants else 0
+    if not any(r.measured or r.status == "quality-failure" for r in result.variants):
+        # a run stopped before the baseline was measured: the caption explained figures of no row ('Memory: .',
+        # 'baseline: 0' timed steps)
+        t.caption = "no variant was measured: the run stopped before the baseline's measurement ended"
+        return t
     t.caption = (f"* = on the Pareto front (speed-up, memory, energy vs {result.metric}). Speed-up: baseline / "
                  f"variant fastest step of each block, median of A/B interleaved rounds (pessimistic-optimistic "
                  "round; the baseline's: timed against itself, the noise a variant's pessimistic round must beat "
