@@ -674,9 +674,10 @@ _ROFFLOAD_S32 = (
     "byte stalled a kernel; charged in full to the two GB200 fit rows the rule re-run gives fp8_matmul_eff_max "
     "0.50 -> 0.52 (fit rows +4.4% / +0.6% / -6.8% -> +2.2% / -1.0% / -8.2%), which would move "
     "mb2604-gb300-llama31-405b-fp8 +29.8% -> +25.8%, mb260401-gb300-llama31-405b-fp8 +28.3% -> +24.4%, "
-    "mb2606-gb300-llama31-405b-fp8 +31.3% -> +27.3% (1 of the three within 25%). That bound is not a cost "
-    "(most of the step is GEMMs), so nothing was adopted; the offload explains at most about 4 points of these "
-    "rows' excess, not the GB300 factor"
+    "mb2606-gb300-llama31-405b-fp8 +31.3% -> +27.3% (1 of the three within 25%); the rule leaves 0.50 unless the "
+    "copies cost the fit rows 86 ms a step or more (88% of that bound). That bound is not a cost (most of the step "
+    "is GEMMs), so nothing was adopted; the offload explains at most about 4 points of these rows' excess, not the "
+    "GB300 factor"
 )
 
 # rgb300 (2026-12-05): the DeepSeek-V3 v5p recipe's host offload and fp32 weights sized; recomputed by
