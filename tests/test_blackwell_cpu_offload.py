@@ -12,7 +12,7 @@ What the copies are, from the source:
   cpu_offloading_num_layers, num_layers, ...) (megatron/core/transformer/transformer_block.py, code index id
   58834818688): N offloaded layers of the L a rank runs (pipeline 1 here: all 80).
 - Transformer Engine schedules the copies two ways, by release:
-  (old) AsyncDoubleBufferGroupOffloadHandler (TE <= 2.9, the 25.11 container's; code index id 57991197860):
+  (old) AsyncDoubleBufferGroupOffloadHandler (TE before PR #1762; a stored copy: code index id 57991197860):
   layer_window_map[i] = (L // N)(i + 1) - 1; at the end of layer w_k's forward the compute stream waits for the D2H
   stream and the next layer's copy starts, so each copy has about L / N layers of forward to hide behind (the first
   one, one layer); in backward the same windows on the H2D stream (reload of group k starts at w_k, is waited for at
@@ -143,8 +143,8 @@ def _windows(L: int, N: int) -> list[int]:
 
 
 def exposed_old(o: Offload, copy_s: float) -> float:
-    """The same under TE's AsyncDoubleBufferGroupOffloadHandler (<= 2.9): D2H and H2D streams, the compute stream
-    waiting for them at each window's end (synchronize_on_group_commit_forward / on_group_commit_backward)."""
+    """The same under TE's AsyncDoubleBufferGroupOffloadHandler (before PR #1762): D2H and H2D streams, the compute
+    stream waiting for them at each window's end (synchronize_on_group_commit_forward / on_group_commit_backward)."""
     L, N = o.layers, o.offloaded
     win = _windows(L, N)
     t = d2h = 0.0
@@ -239,13 +239,13 @@ def offload_sentence(o: dict[str, Offload]) -> str:
     assert all(replace(o[r], step_s=g.step_s) == g for r in GB200_FIT)  # the two fit rows: the same cells, one step
     g3 = o[GB300_TWIN]
     rates = "; ".join(f"{k} {v / 1e9:.0f} GB/s: {g.layer_bytes / v * 1e3:.1f} ms a copy, exposed a step "
-                      f"{step_wait(g, exposed_old, v)} (TE <= 2.9) / {step_wait(g, exposed_new, v)} (the "
+                      f"{step_wait(g, exposed_old, v)} (TE before #1762) / {step_wait(g, exposed_new, v)} (the "
                       f"OffloadSynchronizer)" for k, v in PER_GPU_EACH_WAY.items())
     return (f"the GB200 fit rows (mb260201 / mb2602-gb200-llama3-70b-fp8) offload {g.offloaded} of {g.layers} layers, "
             f"{g.layer_bytes / 1e9:.2f} GB a layer a micro-batch (the model's saved set), against "
             f"{g.fwd_s * 1e3:.1f} ms forward / {g.bwd_s * 1e3:.1f} ms backward a layer; per GPU each way ({rates}); "
-            f"TE <= 2.9 gives each copy L / N = {g.layers // g.offloaded} layers' forward, the first copy one, and "
-            f"exposes anything only below {break_even_byte_per_s(g, exposed_old) / 1e9:.0f} GB/s, the "
+            f"TE before #1762 gives each copy L / N = {g.layers // g.offloaded} layers' forward, the first copy one, "
+            f"and exposes anything only below {break_even_byte_per_s(g, exposed_old) / 1e9:.0f} GB/s, the "
             f"OffloadSynchronizer below {break_even_byte_per_s(g, exposed_new) / 1e9:.0f} GB/s; GB300's twin "
             f"({g3.offloaded} layers, windows of {g3.layers // g3.offloaded}) below "
             f"{break_even_byte_per_s(g3, exposed_old) / 1e9:.0f} / {break_even_byte_per_s(g3, exposed_new) / 1e9:.0f} "
