@@ -716,6 +716,37 @@ _RGB300_S32 = (
     "FP8'; the MAMF table's TDP section lists GB300 1400 W but no GB300 GEMM row): none found"
 )
 
+# roffload, session 32 (2026-12-05): the Blackwell fp8 rule's GB200 fit rows' CPU offload sized as the lead rgb300
+# left it; recomputed by tests/test_blackwell_cpu_offload.py (test_the_entries_quote_these_figures)
+_ROFFLOAD_S32 = (
+    "; examined 2026-12-05 (roffload, session 32; figures recomputed by tests/test_blackwell_cpu_offload.py), "
+    "the lead that the Blackwell fp8 rule's GB200 fit rows hide a CPU-offload cost in fp8_matmul_eff_max, which "
+    "would then slow every non-offloaded Blackwell FP8 row such as this one: the copies are activations only "
+    "(Megatron-Bridge's performance scripts set cpu_offloading_weights False beside cpu_offloading_num_layers, code "
+    "index id 3389375936), one per offloaded layer, scheduled by Transformer Engine (before TE PR #1762: "
+    "AsyncDoubleBufferGroupOffloadHandler's layer_window_map, a stored copy at code index id 57991197860; after: the "
+    "OffloadSynchronizer of TE PR #1762, transformer_engine/pytorch/cpu_offload.py @00382b96; which one the 26.02 "
+    "container's TE 2.12 runs was not established, both simulated) over NVLink-C2C, '900 GB/s bidirectional per "
+    "link' with a Grace CPU paired with two GPUs (TE docs cpu_offloading.rst @080c0dcc): "
+    "the GB200 fit rows (mb260201 / mb2602-gb200-llama3-70b-fp8) offload 40 of 80 layers, 3.89 GB a layer a "
+    "micro-batch (the model's saved set), against 15.0 ms forward / 31.4 ms backward a layer; per GPU each way (own "
+    "link 450 GB/s: 8.6 ms a copy, exposed a step 0.0 ms (TE before #1762) / 0.0 ms (the OffloadSynchronizer); "
+    "shared link 225 GB/s: 17.3 ms a copy, exposed a step 4.7 ms (TE before #1762) / 0.0 ms (the "
+    "OffloadSynchronizer)); TE before #1762 gives each copy L / N = 2 layers' forward, the first copy one, and "
+    "exposes anything only below 261 GB/s, "
+    "the OffloadSynchronizer below 134 GB/s; GB300's twin (20 layers, windows of 4) below 93 / 71 GB/s. So the "
+    "link time is hidden. What the copies can still cost is HBM bandwidth, which TE's docs call unlikely to affect "
+    "compute-bound GEMMs (memory-bound kernels may notice it); no figure for it was found, so only a bound: "
+    "the copies' HBM traffic, 623 GB a step, is 97 ms at GB200's 6.4 TB/s (1.3% of the 7.56 s step) if every "
+    "byte stalled a kernel; charged in full to the two GB200 fit rows the rule re-run gives fp8_matmul_eff_max "
+    "0.50 -> 0.52 (fit rows +4.4% / +0.6% / -6.8% -> +2.2% / -1.0% / -8.2%), which would move "
+    "mb2604-gb300-llama31-405b-fp8 +29.8% -> +25.8%, mb260401-gb300-llama31-405b-fp8 +28.3% -> +24.4%, "
+    "mb2606-gb300-llama31-405b-fp8 +31.3% -> +27.3% (1 of the three within 25%); the rule leaves 0.50 unless the "
+    "copies cost the fit rows 86 ms a step or more (88% of that bound). That bound is not a cost (most of the step "
+    "is GEMMs), so nothing was adopted; the offload explains at most about 4 points of these rows' excess, not the "
+    "GB300 factor"
+)
+
 # rgb300 (2026-12-05): the DeepSeek-V3 v5p recipe's host offload and fp32 weights sized; recomputed by
 # tests/test_moe_megablox_tp.py (test_the_dsv3_entry_quotes_the_offload)
 _RGB300_DSV3 = (
@@ -1153,7 +1184,7 @@ UNEXPLAINED: dict[str, str] = {
        "4 CP 1 GB300 FP8-CS layout) and issue #2118 (2026-01-29, GB300 405B FP8-CS tuning: gradient-accumulation "
        "fusion, low-SM NVLink communication, TP 1) name no rate; no GB300 GEMM or clock measurement found; "
        f"{_GB300_PEAKS}{_R0201_LAYOUT if rid.startswith('mb260201-') else ''}{_GB300_GAP}{_GB300_RECIPE}"
-       f"{_rblackwell(rid)}{_RGB300}{_RGB300_SM}{_RGB300_S32}"
+       f"{_rblackwell(rid)}{_RGB300}{_RGB300_SM}{_RGB300_S32}{_ROFFLOAD_S32}"
        # 2026-12-04 (vpfix): the 26.02.01 GB200 twin +13.5 -> +13.6%, vpchunk's pipeline edge costs
        # rblackwell (2026-12-05): mb260201-gb300-llama31-405b-fp8 (+31.1% -> +23.8%) left this list, within 25%
        for rid, err, twin, ratio in (("mb2604-gb300-llama31-405b-fp8", "+29.8%", "+11.0%", "1.23"),
@@ -1172,7 +1203,7 @@ UNEXPLAINED: dict[str, str] = {
     "(issues: 'Megatron-Bridge Qwen3 30B GB300 performance config 26.06', 'Enable ... Full-Iter CUDA Graphs for "
     "26.06 deepseek'): "
     f"no 26.06 Llama 405B recipe change found{_GB300_RECIPE}{_rblackwell('mb2606-gb300-llama31-405b-fp8')}"
-    f"{_RGB300}{_RGB300_SM}{_RGB300_S32}",
+    f"{_RGB300}{_RGB300_SM}{_RGB300_S32}{_ROFFLOAD_S32}",
     # qwen3moe (2026-12-04): mb2606-gb300-dsv3, -gbs15360 and the GB200 / GB300 Qwen3-30B / 235B MXFP8 rows left this
     # list: their recipes' cutedsl fused grouped MLP and MoE A2A overlap (PR #3983, PR #4249 / #4606) set as cells,
     # +39.1 / +40.0 / +31.8 / +37.9 / +32.1% -> +9.1 / +8.4 / -5.7 / -13.5 / -0.5% (their row notes)
