@@ -1090,7 +1090,8 @@ def moe_forward(model: TransformerConfig, T: Arr, tp: Arr, etp: Arr, ep: Arr, ma
     # strict xfail in tests/test_moe_small_expert_search.py (moegemm, 2026-12-03)
     t_e_up, f_e_up = (mats - 1) * t_e_up, (mats - 1) * f_e_up
     t_e_dn, f_e_dn = grouped(tok_e, h, ffn_e, dtb, dev, n_local)
-    if grouped_mlp == "megablox":  # megablox's rate falls with the expert width (megablox_width_eff)
+    if grouped_mlp == "megablox":  # its rate falls with the expert width (megablox_width_eff); the whole kernel time
+        # is scaled, compute-bound at every runs-file row's shapes (training's hundreds of rows per expert)
         t_e_up, t_e_dn = t_e_up / megablox_width_eff(ffn_e), t_e_dn / megablox_width_eff(ffn_e)
     # The router is a plain 16-bit GEMM even in FP8 runs: Megatron-Core Router.gating calls
     # torch.nn.functional.linear(input, self.weight) (megatron/core/transformer/moe/router.py), not a Transformer
