@@ -142,6 +142,8 @@ def test_the_row_notes_quote_the_rate() -> None:
         assert f"megablox's rate at {width}-wide experts {rate} of the GEMM curve" in note, run_id
         now = ROW_ERRORS[run_id][1]
         assert f"{now:+.1f}% ({STEPS_NOW[run_id]:.2f} s against {ROWS[run_id]['step_s']} s)".lstrip("+") in note
+    assert ("its 14336-wide experts are the anchor of the megablox width rate (1;" in ROWS[MIXTRAL]["note"]
+            and float(compute.megablox_width_eff(float(ROWS[MIXTRAL]["moe_ffn"]))) == 1.0)
 
 
 def test_only_the_megablox_path_takes_the_rate(monkeypatch: pytest.MonkeyPatch) -> None:
