@@ -1,4 +1,5 @@
-"""maxtext-v5p-dsv3-671b-512 (issue 10; UNEXPLAINED in tests/test_row_notes_checked.py): the recipe's splash
+"""maxtext-v5p-dsv3-671b-512 (issue 10; UNEXPLAINED in tests/test_row_notes_checked.py until rmegablox,
+2026-12-05; the figures here are as of before it, its width rate off): the recipe's splash
 attention settings against what the model charges for the attention core (rmisc, 2026-12-05).
 
 The recipe (AI-Hypercomputer/tpu-recipes training/v5p/DeepSeek3-671B-MaxText/cluster_toolkit/run_recipe.sh at
@@ -30,6 +31,15 @@ from accelopt.predict.validation import read_runs, reproduce, run_model
 
 DSV3 = "maxtext-v5p-dsv3-671b-512"
 ROW = {r["id"]: r for r in read_runs()}[DSV3]
+
+@pytest.fixture(autouse=True)
+def _before_rmegablox(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This module's figures are as of before rmegablox (2026-12-05), whose megablox width rate
+    (compute.megablox_width_eff) took maxtext-v5p-dsv3-671b-512 within 25% and left its UNEXPLAINED entry
+    (test_row_notes_checked.DSV3_ENTRY_BEFORE_RMEGABLOX): the rate is off here so the entry's figures stay checked;
+    the figures with it are in tests/test_megablox_width.py."""
+    monkeypatch.setattr(compute, "MEGABLOX_WIDTH_EXP", 0.0)
+
 SPLASH_BLOCK = 2048  # every sa_block_* of the recipe
 _WITH_FUSED_ATTENTION = calmod.with_fused_attention  # the bundled function, before any test patches it
 FWD_PRODUCTS = {"qk": 1, "v": 1}  # Q K^T (query/key width), P V (value width)
@@ -110,7 +120,7 @@ def test_the_core_rate_that_would_bring_it_within_25pct(monkeypatch: pytest.Monk
 
 
 def test_the_entry_quotes_these_figures(monkeypatch: pytest.MonkeyPatch) -> None:
-    from test_row_notes_checked import _RMISC_DSV3, UNEXPLAINED  # tests/ is on sys.path
+    from test_row_notes_checked import _RMISC_DSV3, DSV3_ENTRY_BEFORE_RMEGABLOX  # tests/ is on sys.path
 
     f = splash_figures()
     quoted = [f"{f['blocks_run']} of {f['blocks']} blocks", f"{f['keys']:.0f} keys a query",
@@ -121,4 +131,4 @@ def test_the_entry_quotes_these_figures(monkeypatch: pytest.MonkeyPatch) -> None
               f"{rate_within_bound(monkeypatch):.2f} of the peak or less"]
     missing = [q for q in quoted if q not in _RMISC_DSV3]
     assert not missing, missing
-    assert _RMISC_DSV3 in UNEXPLAINED[DSV3]
+    assert _RMISC_DSV3 in DSV3_ENTRY_BEFORE_RMEGABLOX

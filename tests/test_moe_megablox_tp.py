@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from test_moe_gptoss_stack import ISSUE_BOUND
-from test_row_notes_checked import UNEXPLAINED
+from test_row_notes_checked import DSV3_ENTRY_BEFORE_RMEGABLOX, UNEXPLAINED
 
 from accelopt.hardware.catalog import get_device
 from accelopt.predict import compute
@@ -30,6 +30,15 @@ from accelopt.predict.query import predict_layout
 from accelopt.predict.validation import read_runs, run_query
 
 ROWS = {r["id"]: r for r in read_runs()}
+
+@pytest.fixture(autouse=True)
+def _before_rmegablox(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This module's figures are as of before rmegablox (2026-12-05), whose megablox width rate
+    (compute.megablox_width_eff) took maxtext-v5p-dsv3-671b-512 within 25% and left its UNEXPLAINED entry
+    (test_row_notes_checked.DSV3_ENTRY_BEFORE_RMEGABLOX): the rate is off here so the entry's figures stay checked;
+    the figures with it are in tests/test_megablox_width.py."""
+    monkeypatch.setattr(compute, "MEGABLOX_WIDTH_EXP", 0.0)
+
 MAVERICK, DSV3, SCOUT = "maxtext-v5p-llama4-maverick-128", "maxtext-v5p-dsv3-671b-512", "maxtext-v5p-llama4-scout-512"
 
 
@@ -292,4 +301,4 @@ def test_the_dsv3_entry_quotes_the_offload(monkeypatch: pytest.MonkeyPatch) -> N
             f"{f['raw32'] / f['tmb']:.0%} of the compute or more")
     missing = [s for s in (quoted, serial, fp32) if s not in _RGB300_DSV3]
     assert not missing, missing
-    assert _RGB300_DSV3 in UNEXPLAINED[DSV3]
+    assert _RGB300_DSV3 in DSV3_ENTRY_BEFORE_RMEGABLOX

@@ -333,6 +333,31 @@ the same 512 for the dlhs / drhs tiles (AI-Hypercomputer/maxtext src/MaxText/con
 do not override; MaxText caps it at the GEMM's rows (moe.py sparse_matmul gmm: tiling=(min(tile_size[0], m), ...))."""
 
 
+MEGABLOX_WIDTH_REF = 14336.0
+"""The expert width (moe_ffn per device) at which megablox_width_eff is 1: Mixtral 8x7B's, where MaxText's megablox
+ran its MoE at 50.4% MFU on a v5p-64 (AI-Hypercomputer/maxtext issue #1256, 2025-02-09, 'which is good'); the GEMM
+curve megablox_gmm_s prices its tiles on is taken to hold there (the model's pricing before rmegablox, 2026-12-05)."""
+
+MEGABLOX_WIDTH_EXP = 0.30
+"""Exponent of megablox_width_eff, from AI-Hypercomputer/maxtext issue #1256 (2025-02-09, rodrigo-f-nogueira, TPU
+v5p-64, Mixtral 8x7B without attention, megablox): 8 experts of 14336 top-2 ran at 50.4% MFU; 56 experts of 2048 top-14
+(the same FLOPs and the same tokens per expert, T top_k / E = T / 4) at 28%, and 'multiple configs with different
+tile_sizes, TPU sizes and batch sizes, all leading to 25-28% MFU'. The model's own MoE block (moe_forward: router,
+permutation, tiles, activation) for that pair is 1.050-1.054x slower at 2048 (per_device_batch 4..16 at seq 4096), so
+the rest of the 50.4/28 = 1.80x is the grouped matmuls' rate at the narrower width: (2048/14336)^-a with a =
+0.297-0.300 over those batches (tests/test_megablox_width.py recomputes it), rounded to 0.30. A power law through the
+issue's two widths: an interpolation, not a measured curve."""
+
+
+def megablox_width_eff(width: Arr) -> Arr:
+    """The rate of MaxText's megablox grouped matmul, as a fraction of the GEMM curve megablox_gmm_s prices its tiles
+    on, for experts `width` wide on one device (moe_ffn / etp; the n of the up / gate GEMMs and the k of the down GEMM):
+    min(1, (width / MEGABLOX_WIDTH_REF)^MEGABLOX_WIDTH_EXP). The issue's loss held across batch sizes (tokens per
+    expert) and tile sizes, so the rate is taken as a function of the width alone. 0.512 at Hunyuan 3's 1536, 0.558
+    at DeepSeek-V3's 2048, 0.845 at Llama 4 Scout's 8192, 1 from 14336 up (rmegablox, 2026-12-05)."""
+    return np.minimum(1.0, (np.asarray(width, dtype=float) / MEGABLOX_WIDTH_REF) ** MEGABLOX_WIDTH_EXP)
+
+
 def megablox_gmm_s(m: Arr, n: Arr, k: Arr, dtb: float, dev: Device, groups: Arr) -> tuple[Arr, Arr]:
     """(time, flops) of `groups` local experts' [m,k]x[k,n] GEMMs as MaxText's megablox gmm runs them (sparse_matmul
     with megablox true, base.yml's default): ONE Pallas kernel over the expert-sorted rows, whose grid walks tm-row
@@ -711,7 +736,9 @@ def expert_gemm_floor_note(model: TransformerConfig, cal: Calibration, device: s
     if grouped_mlp == "megablox":
         return (f"{device + ': ' if device else ''}routed expert GEMMs: one megablox Pallas kernel each "
                 f"(--moe-grouped-mlp megablox: MaxText's grouped matmul over {MEGABLOX_TILE_ROWS}-row tiles, a "
-                "straddled tile computed once per group), no per-expert floor")
+                "straddled tile computed once per group, at the GEMM curve x min(1, (expert width / "
+                f"{MEGABLOX_WIDTH_REF:.0f})^{MEGABLOX_WIDTH_EXP}): the width loss of MaxText issue #1256, v5p), no "
+                "per-expert floor")
     if cal.expert_gemm_floor_s > 0:
         return (f"{device + ': ' if device else ''}routed expert GEMMs: each lasts at least "
                 f"{cal.expert_gemm_floor_s * 1e6:.1f} µs (calibration expert_gemm_floor_s of {cal.family!r}: the host "
@@ -1111,6 +1138,9 @@ def moe_forward(model: TransformerConfig, T: Arr, tp: Arr, etp: Arr, ep: Arr, ma
     # strict xfail in tests/test_moe_small_expert_search.py (moegemm, 2026-12-03)
     t_e_up, f_e_up = (mats - 1) * t_e_up, (mats - 1) * f_e_up
     t_e_dn, f_e_dn = grouped(tok_e, h, ffn_e, dtb, dev, n_local)
+    if grouped_mlp == "megablox":  # its rate falls with the expert width (megablox_width_eff); the whole kernel time
+        # is scaled, compute-bound at every runs-file row's shapes (training's hundreds of rows per expert)
+        t_e_up, t_e_dn = t_e_up / megablox_width_eff(ffn_e), t_e_dn / megablox_width_eff(ffn_e)
     # The router is a plain 16-bit GEMM even in FP8 runs: Megatron-Core Router.gating calls
     # torch.nn.functional.linear(input, self.weight) (megatron/core/transformer/moe/router.py), not a Transformer
     # Engine FP8 Linear. Megatron-Core's moe_router_dtype fp32 changes its cost: router_fp32_extra_s (added by the
