@@ -76,5 +76,23 @@ def test_a_design_whose_buffers_hold_less_than_an_op_says_they_are_not_modelled(
     with nothing saying plan infer leaves the buffers out. It says so now, and names simulate run; a design whose
     buffers hold every op's tensors (64 MiB each, above ResNet-50's largest op at batch 1) gets no such note."""
     note = _buffers_note(tmp_path, (256, 256, 128))
-    assert "640 B" in note and "simulate run -d DESIGN.toml -m resnet50" in note, note
+    assert "640 B" in note and "simulate run -d DESIGN.toml -m resnet50-v1.5 -b 1" in note, note
     assert _buffers_note(tmp_path, (64 * 2**20, 64 * 2**20, 64 * 2**20)) == ""
+
+
+def test_the_buffers_note_names_the_same_model_and_batch_in_simulate_run(tmp_path: Path) -> None:
+    """rvs32a (2026-12-05): the note sent `plan infer resnet50` (ResNet-50 v1.5) to `simulate run -m resnet50`, which
+    is v1 (3.86 against 4.09 GMAC), and at simulate run's default batch whatever batch the note named: the command it
+    gives now simulates the model and the batch plan infer planned."""
+    design, spec = tmp_path / "d.toml", tmp_path / "npu.toml"
+    text = "\n".join(f"{ln.split(' =')[0]} = 256" if ln.split(" =")[0] in ("ifmap_sram_bytes", "filter_sram_bytes",
+                                                                         "ofmap_sram_bytes") else ln
+                     for ln in DESIGN.splitlines()) + "\n"
+    design.write_text(text)
+    out = CliRunner().invoke(app, ["simulate", "export", "-d", str(design), "--out", str(spec), "--dram-bytes", "8e9",
+                                      "--no-calibration"])
+    assert out.exit_code == 0, out.output
+    doc = json.loads(CliRunner().invoke(app, ["plan", "infer", "resnet50", "--hardware", str(spec), "--batch", "1,4",
+                                              "--json"]).output)
+    note = " ".join(n for n in doc["devices"][0]["notes"] if n.startswith("buffers not modelled"))
+    assert "(batch 4)" in note and "simulate run -d DESIGN.toml -m resnet50-v1.5 -b 4`" in note, note

@@ -125,3 +125,13 @@ def test_the_lead_as_quoted() -> None:
     assert len(beyond) == 15 and all(abs(e) > 0.25 for e in beyond)
     assert "the 15 Blackwell ones beyond 25% stay beyond" in text
     assert all(abs(moves[H100[rel]][1]) < 0.25 for rel in H100)
+
+
+def test_unfused_on_a_model_without_rope_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """rvs32a (2026-12-05): GPT-3 has a learned position table, no RoPE (TransformerConfig.learned_positions), yet
+    --rope-fusion unfused charged it 44.7 ms of RoPE passes a step (gpt3-1.3b, 8 x h100-sxm, global batch 64)."""
+    argv = ["plan", "explain", "--model", "gpt3-1.3b", "--hardware", "h100-sxm", "--devices", "8",
+            "--global-batch", "64", "--rope-fusion", "unfused"]
+    code, out, err = run_main(argv, capsys)
+    assert code == 2 and "t_rope_unfused_s" not in out
+    assert "--rope-fusion unfused" in err and "learned position table" in err and "fix:" in err

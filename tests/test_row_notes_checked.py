@@ -1230,7 +1230,10 @@ _CHECKED = re.compile(r"\bchecked\b", re.IGNORECASE)
 # 'partially checked', 'never checked', and 'not explained' / 'unexplained'
 _NEGATED = re.compile(r"\b(?:(?:not|never)\s+(?:yet\s+|been\s+)?|un-?|part(?:ial)?ly\s+)checked\b"
                       r"|\bnot\s+(?:yet\s+)?explained\b|\bunexplained\b", re.IGNORECASE)
-_LIST_NAME = re.compile(r"\bUNEXPLAINED\b")  # case-sensitive: the list's name, in capitals
+# case-sensitive: the list's name, in capitals, where it names a record of the list ('its UNEXPLAINED entry', 'the row's
+# UNEXPLAINED finding (10)', 'out of UNEXPLAINED'); a bare 'UNEXPLAINED' or 'Beyond 25% (UNEXPLAINED in ...)' says the
+# row is unexplained and still negates (rvs32a, 2026-12-05)
+_LIST_NAME = re.compile(r"\bUNEXPLAINED\s+(?:entry|entries|finding|findings)\b|\bout\s+of\s+UNEXPLAINED\b")
 
 
 @dataclass(frozen=True)
@@ -1294,6 +1297,12 @@ def test_marker_rule() -> None:
     assert has_checked_marker("Examined (the row's UNEXPLAINED finding (10)). Reason checked: the unfused RoPE")
     for negated in ("Reason checked; unexplained", "Reason checked; Unexplained remainder", "checked, not explained"):
         assert not has_checked_marker(negated), negated
+    # rvs32a (2026-12-05): the capitals as a verdict (not a record of the list) still negate
+    assert has_checked_marker("checked (rmoe, as its UNEXPLAINED entry); left out of UNEXPLAINED (2026-12-05)")
+    for verdict in ("Reason checked; UNEXPLAINED", "Layout checked. Beyond 25% (UNEXPLAINED in "
+                    "tests/test_row_notes_checked.py)", "checked: UNEXPLAINED remainder",
+                    "reason checked; the row stays in the UNEXPLAINED list"):
+        assert not has_checked_marker(verdict), verdict
     assert not has_checked_marker("the nvidia-ampere serving table has no per-request overhead")
 
 

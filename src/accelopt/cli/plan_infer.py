@@ -458,10 +458,24 @@ def _say_simulated_buffers(plan: Any, specs: list[Any], wls: dict[int, Any], mod
                     f"({fmt_quantity(spec.sram_bytes, 'B')}) holds less than its largest op's "
                     f"{fmt_quantity(largest[batch], 'B')} (batch {batch}): the DRAM traffic of re-read operands and "
                     "spilled partial sums, which `simulate run`'s tiling to the buffers counts, is not in this "
-                    f"latency; `accelopt simulate run -d DESIGN.toml -m {model}` gives the buffer-aware latency")
+                    f"latency; `accelopt simulate run -d DESIGN.toml -m {_simulate_name(model)} -b {batch}` gives "
+                    "the buffer-aware latency")
             d = dataclasses.replace(d, notes=(*d.notes, note))
         devices.append(d)
     return dataclasses.replace(plan, devices=tuple(devices) if isinstance(plan.devices, tuple) else devices)
+
+
+_SIMULATE_NAME = re.compile(r"this model is `simulate run -m ([^`\s]+)`")
+
+
+def _simulate_name(model: str) -> str:
+    """`simulate run`'s name for plan infer's `model`: a built-in example whose name means another model there says
+    which in its source (resnet50 is v1.5 here, `simulate run -m resnet50-v1.5`; `-m resnet50` is v1); else the same."""
+    from accelopt.workload.inference_zoo import EXAMPLES
+
+    ex = EXAMPLES.get(model)
+    m = _SIMULATE_NAME.search(ex.source) if ex is not None else None
+    return m[1] if m else model
 
 
 def _say_which_example(plan: Any, model: str) -> Any:

@@ -525,6 +525,11 @@ class Setup:
             raise InputError(f"--rope-fusion {self.rope_fusion!r} is not one of {', '.join(ROPE_FUSIONS)}",
                              "give fused (Transformer Engine's fused RoPE, the default) or unfused (Megatron-Core's "
                              "eager RoPE, which it runs when a YaRN model's mscale != 1, e.g. GPT-OSS)")
+        if self.rope_fusion == "unfused" and self.model.learned_positions:
+            # a learned absolute position table (GPT-2 / GPT-3) is added to the embeddings: no RoPE pass to charge
+            raise InputError(f"--rope-fusion unfused with the {self.model.name}: it has a learned position table "
+                             f"({self.model.learned_positions:,} rows), not RoPE, so no RoPE pass runs",
+                             "leave --rope-fusion out (or give fused) for a model without rotary positions")
         if not 1 <= self.vocab_tiling <= MAX_COUNT:
             raise InputError(f"--vocab-tiling {self.vocab_tiling} is not a count of chunks (1 to {MAX_COUNT:,})",
                              "give MaxText's num_vocab_tiling (1: the logits in one piece)")
