@@ -136,6 +136,11 @@ class ServingCalibration:
     """Not a table value: True where the engine launches every layer's kernels from the host on each forward
     (ENGINES' host_launched_layers: `plan serve --engine trtllm-session`, the runs file's trtllm-session rows), so
     the per-forward overhead grows with the layers (step_overhead_s)."""
+    fp4_mla_kv_pools: bool = False
+    """Not a table value: True where the engine keeps an MLA model's NVFP4 KV cache in TensorRT-LLM's FP4 MLA layout
+    (EngineRule.fp4_mla_pools: `plan serve --engine trtllm`, the runs file's trtllm rows): the KV bytes count its key
+    residual and value scales per token and its BF16 ring per sequence (fp4_mla_kv_bytes_per_token_layer,
+    fp4_mla_kv_bytes_per_sequence_layer); False: the latent alone at 0.5625 B a value."""
     per_request_overhead_s: float = unit("s", default=0.0)
     """Time added to time-to-first-token: request handling before the first forward (tokenizing, scheduling)."""
     memory_utilization: float = unit("fraction", default=0.9)
@@ -360,6 +365,10 @@ class EngineRule:
     per-forward overhead grows with the model's layers (ServingCalibration.per_layer_overhead, step_overhead_s);
     False: one overhead per forward, whatever the layers (an engine that replays its forwards from CUDA graphs, or
     one no source says launches per layer)."""
+    fp4_mla_pools: bool = False
+    """True: an MLA model's NVFP4 KV cache is laid out as TensorRT-LLM's FP4 MLA cache manager lays it out, with a
+    key residual, value scales and a BF16 ring beside the latent (ServingCalibration.fp4_mla_kv_pools,
+    TRTLLM_FP4_MLA_POOLS); False: the latent alone at 0.5625 B a value."""
     devices: tuple[tuple[str, str], ...] = ()
     """(vendor, kind) pairs of the devices the engine runs on, as the catalog spells them (AcceleratorSpec.vendor,
     .kind); empty: not tied to one vendor's devices (vLLM, SGLang, gpt-fast run on several), any device is taken."""
@@ -384,7 +393,9 @@ ENGINES: dict[str, EngineRule] = {
     # PyTorchModelEngine.get_max_num_sequences: max_num_active_requests = max_batch_size x pp).
     # Devices: NVIDIA GPUs only ("TensorRT-LLM ... optimize inference on NVIDIA GPUs", nvidia.github.io/TensorRT-LLM
     # overview; the same library builds trtllm-session's engines).
-    "trtllm": EngineRule("free", 0.9, "custom", batch_cap_per_microbatch=True, devices=(("NVIDIA", "gpu"),)),
+    # FP4 MLA pools: an MLA model's NVFP4 KV cache carries TensorRT-LLM's side pools (TRTLLM_FP4_MLA_POOLS).
+    "trtllm": EngineRule("free", 0.9, "custom", batch_cap_per_microbatch=True, fp4_mla_pools=True,
+                         devices=(("NVIDIA", "gpu"),)),
     # TensorRT-LLM v0.5/v0.6.1 gptSessionBenchmark (docs/source/performance.md at v0.6.1, commit 138f96d4): the
     # page's GPT-J, Llama 2 7B and 70B build commands have no --paged_kv_cache (only Falcon-180B's does), so the
     # session holds the batch's own contiguous KV cache for its input + output length, no pool: 1.0 of total, as
@@ -573,7 +584,7 @@ def _serving_calibrations(path: str | None) -> dict[str, ServingCalibration]:
     out: dict[str, ServingCalibration] = {}
     known = {f.name for f in fields(ServingCalibration)} - {"family", "fitted", "fitted_on", "table_file",
                                                              "measured_link", "device_scaling", "tp_allreduce",
-                                                             "per_layer_overhead",
+                                                             "per_layer_overhead", "fp4_mla_kv_pools",
                                                              "pp_microbatches", "max_batch_size_per_microbatch"}
     for name, t in tables.items():
         bad = set(t.values) - known
@@ -619,7 +630,8 @@ def engine_calibration(spec: AcceleratorSpec, *, memory_utilization: float | Non
                        tp_allreduce: str | None = None, int4_group_size: int | None = None,
                        pp_microbatches: int | None = None,
                        max_batch_size_per_microbatch: bool | None = None,
-                       per_layer_overhead: bool | None = None) -> ServingCalibration:
+                       per_layer_overhead: bool | None = None,
+                       fp4_mla_kv_pools: bool | None = None) -> ServingCalibration:
     """The calibration `plan serve` uses on `spec` (the `[serving.*]` tables of `path` replacing the bundled ones
     by name, when given), with the engine settings (--pp-microbatches among them), the checkpoint's int4 group size
     (--int4-group-size) and the measured link (--collectives) a user gave (None: the default)."""
@@ -633,7 +645,7 @@ def engine_calibration(spec: AcceleratorSpec, *, memory_utilization: float | Non
                              "measured_link": measured_link, "tp_allreduce": tp_allreduce,
                              "int4_group_size": int4_group_size, "pp_microbatches": pp_microbatches,
                              "max_batch_size_per_microbatch": max_batch_size_per_microbatch,
-                             "per_layer_overhead": per_layer_overhead}
+                             "per_layer_overhead": per_layer_overhead, "fp4_mla_kv_pools": fp4_mla_kv_pools}
     return replace(cal, **{k: v for k, v in given.items() if v is not None})
 
 
@@ -822,7 +834,7 @@ class ServeResult:
     """`accelopt plan serve`: serving latency, throughput, memory, cost and energy per batch (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-serve"
-    SCHEMA_VERSION: ClassVar[int] = 14
+    SCHEMA_VERSION: ClassVar[int] = 15
     # 3 added calibration.published_runs_of_device; 4 calibration.tp_allreduce (a default: older documents read);
     # 5 points[].expert_weight_dtype and expert_compute_dtype (defaults null); 6 input_warnings (a default: []);
     # 7 points[].pp_microbatches (default 1) and calibration.pp_microbatches (default null);
@@ -833,7 +845,9 @@ class ServeResult:
     # calibration.per_layer_overhead (default false): the per-forward overhead charged per layer (srvlayer);
     # 13 points[].requests and last_wave_batch (--requests: a finite max-load run's waves, rwaves; defaults null)
     # 14 model (the model's name at the top, in a document whose results are empty too; default '')
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)
+    # 15 calibration.fp4_mla_kv_pools (default false): an MLA model's NVFP4 KV cache counted in TensorRT-LLM's FP4
+    # MLA layout (utserve, 2026-12-06)
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14)
     """2: each point carries `moe` (expert / attention-data parallelism, null for tensor parallelism only)."""
 
     results: list[ServeSweep]
@@ -949,15 +963,60 @@ def int4_group_problem(model: TransformerConfig, group: int, weight_dtype: str,
             f"or one layer's width (e.g. {model.hidden}) for a per-channel checkpoint")
 
 
-def kv_cache_bytes_per_token(model: TransformerConfig, kv_dtype: str = "bf16") -> float:
+def kv_cache_bytes_per_token(model: TransformerConfig, kv_dtype: str = "bf16",
+                             cal: ServingCalibration | None = None) -> float:
     """K and V for every layer and KV head: 2 x layers x kv_heads x head_dim x bytes (MLA: layers x
-    (kv_lora_rank + qk_rope_head_dim) x bytes), before a sliding window caps a layer's tokens.
+    (kv_lora_rank + qk_rope_head_dim) x bytes; an NVFP4 one in TensorRT-LLM's FP4 MLA layout where
+    cal.fp4_mla_kv_pools, fp4_mla_kv_bytes_per_token_layer), before a sliding window caps a layer's tokens.
 
     Pope et al. 2022 sec. 3.1; Kwon et al. 2023 (vLLM) sec. 3. Llama-2-7B in bf16:
     2 x 32 x 32 x 128 x 2 = 524288 B = 0.5 MiB per token. DeepSeek-V3 (MLA): 61 x 576 x 2 = 70272 B.
     """
     _check_dtype("--kv-dtype", kv_dtype, KV_DTYPES)
+    if fp4_mla_layout(model, kv_dtype, cal):
+        return float(model.layers * fp4_mla_kv_bytes_per_token_layer(model))
     return float(model.layers * model.kv_cache_elems_per_token_layer() * kv_bytes_per_value(kv_dtype))
+
+
+def fp4_mla_layout(model: TransformerConfig, kv_dtype: str, cal: ServingCalibration | None) -> bool:
+    """An MLA model's NVFP4 KV cache kept in TensorRT-LLM's FP4 MLA layout (cal.fp4_mla_kv_pools: --engine trtllm)."""
+    return kv_dtype == "nvfp4" and model.mla is not None and cal is not None and cal.fp4_mla_kv_pools
+
+
+# TensorRT-LLM's FP4 MLA cache (TRTLLM_FP4_MLA_POOLS): tensorrt_llm/_torch/attention_backend/fp4_mla/__init__.py at
+# b3aeda520569dc6617c6d2de5b0df4275a00786b: FP4_MLA_K_RESIDUAL_DIM = FP4_MLA_Q_RESIDUAL_DIM = 64, FP4_BLOCK_SIZE = 16,
+# FP4_MLA_TOKENS_PER_BLOCK = 128 (the only page size its manager takes), HP_BLOCK_SIZE = 16, FP4_MLA_SCALE_ROW_GROUP
+# = 128, FP4_MLA_SCALE_COL_GROUP = 4; get_fp4_mla_v_scale_pool_size(v_head_dim, page) = ceil(v_head_dim / 128) x
+# ceil(ceil(page / 16) / 4) x 32 x 16 scale bytes a page.
+FP4_MLA_K_RESIDUAL_DIM = 64
+FP4_MLA_BLOCK = 16
+FP4_MLA_TOKENS_PER_PAGE = 128
+FP4_MLA_HP_RING_TOKENS = 16
+"""The BF16 ring's tokens a sequence and layer (HP_BLOCK_SIZE; + tokens_per_gen_step - 1 with speculative decoding,
+which plan serve does not model)."""
+
+
+def fp4_mla_kv_bytes_per_token_layer(model: TransformerConfig) -> int:
+    """Bytes a token and layer in TensorRT-LLM's FP4 MLA cache (Fp4MlaKVCacheManagerV2.get_layer_bytes_per_token,
+    Role.ALL, TRTLLM_FP4_MLA_POOLS): the key of latent + rotary key + a 64-value residual at ceil(n/2) B, its FP8
+    block scales ceil(n/16) B, and the value scales (grouped along the tokens, swizzled) a page's share. DeepSeek-V3
+    (kv_lora_rank 512, rotary 64): n = 640, 320 + 40 + 4096 / 128 = 392 B, against 576 x 0.5625 = 324 B for the
+    latent alone. Its packed-V role, kept only by the cutedsl backend without the fused V transpose (the default on
+    SM 107 alone), is not counted."""
+    assert model.mla is not None
+    n = model.mla.cache_width + FP4_MLA_K_RESIDUAL_DIM
+    page = FP4_MLA_TOKENS_PER_PAGE
+    v_scale_page = (math.ceil(model.mla.kv_lora_rank / 128) * math.ceil(math.ceil(page / FP4_MLA_BLOCK) / 4)
+                    * 32 * 16)
+    return math.ceil(n / 2) + math.ceil(n / FP4_MLA_BLOCK) + math.ceil(v_scale_page / page)
+
+
+def fp4_mla_kv_bytes_per_sequence_layer(model: TransformerConfig) -> int:
+    """Bytes a sequence and layer of TensorRT-LLM's FP4 MLA BF16 ring (Fp4MlaKVCacheManagerV2._hp_bytes_per_page: a
+    sliding layer of HP_BLOCK_SIZE = 16 tokens of the latent + rotary key at 2 B; no speculative rewind):
+    DeepSeek-V3: 16 x 576 x 2 = 18,432 B."""
+    assert model.mla is not None
+    return FP4_MLA_HP_RING_TOKENS * model.mla.cache_width * 2
 
 
 def kv_bytes_per_value(kv_dtype: str) -> float:
@@ -1493,7 +1552,10 @@ TRTLLM_FP4_MLA_POOLS = ("a 64-value FP4 key residual beside the latent, the valu
                         "16 tokens (+ the speculative rewind) a sequence and layer: "
                         "tensorrt_llm/_torch/attention_backend/fp4_mla/cache_manager.py at "
                         "2b5d7a1b9883eebb2878f9be709372347f26b149, Fp4MlaKVCacheManagerV2.get_layer_bytes_per_token")
-"""What TensorRT-LLM's FP4 MLA kernel keeps beside the NVFP4 latent, said in kv_nvfp4_note, not counted."""
+"""What TensorRT-LLM's FP4 MLA kernel keeps beside the NVFP4 latent, said in kv_nvfp4_note: counted with --engine
+trtllm (fp4_mla_kv_bytes_per_token_layer, fp4_mla_kv_bytes_per_sequence_layer; the FP4 MLA path requires that
+manager's page metadata: 'FP4 MLA requires Fp4MlaKVCacheManagerV2 page metadata', fp4_mla/__init__.py at
+b3aeda52), not counted without an engine named."""
 SGLANG_FP4_KV_DEQUANT = ("SGLang dequantizes a layer's FP4 cache to 16 bits before its attention kernel reads it "
                          "(sgl-project/sglang python/sglang/srt/mem_cache/memory_pool.py: MHATokenToKVPoolFP4."
                          "_get_key_buffer / _get_value_buffer and the MLA pool's get_key_buffer call "
@@ -1621,9 +1683,15 @@ def kv_nvfp4_note(kv_dtype: str, engine: str | None, model: TransformerConfig | 
     if model is not None and model.mla is not None:
         mla = (f"; {model.name} caches its latent (kv_lora_rank + qk_rope_head_dim = {model.mla.cache_width} values "
                "a token and layer) at that width")
-        if engine in (None, "trtllm"):
+        if engine is None:
             mla += (f", as {NVFP4_KV_TRTLLM_MLA_SOURCE}; that kernel's side pools are not counted (TensorRT-LLM: "
-                    f"{TRTLLM_FP4_MLA_POOLS})")
+                    f"{TRTLLM_FP4_MLA_POOLS}; --engine trtllm counts them)")
+        elif engine == "trtllm":
+            per_token, ring = fp4_mla_kv_bytes_per_token_layer(model), fp4_mla_kv_bytes_per_sequence_layer(model)
+            mla += (f" and runs it through the FP4 MLA kernel ({NVFP4_KV_TRTLLM_MLA_SOURCE}), whose cache manager "
+                    f"keeps {TRTLLM_FP4_MLA_POOLS}: counted, {per_token} B a token and layer (against "
+                    f"{model.mla.cache_width * FP4_OPERAND_BYTES['nvfp4']:g} B for the latent alone) and "
+                    f"{ring:,} B a sequence and layer for the ring (memory only; no speculative rewind)")
     if engine == "sglang":  # its own 8-bit exponent scales, and a dequantization pass before the attention kernel
         return (f"--kv-dtype nvfp4: {FP4_OPERAND_BYTES['nvfp4']:g} B per cached value{how}{mla}; "
                 f"{SGLANG_FP4_KV_DEQUANT}: that pass is not timed (no dequantization time is added)")
@@ -1896,16 +1964,30 @@ def _check_counts(batch: int, prompt_len: int, output_len: int) -> None:
 # Memory per device
 
 
-def _kv_bytes_per_token_per_device(model: TransformerConfig, tp: int, pp: int, kv_dtype: str) -> float:
+def _kv_bytes_per_token_per_device(model: TransformerConfig, tp: int, pp: int, kv_dtype: str,
+                                   cal: ServingCalibration | None = None) -> float:
     """KV heads split over tp, at least one whole (replicated) head per device when tp > kv_heads
     (TransformerConfig.kv_heads_per_device: vLLM, TensorRT-LLM, NxD Inference). MLA's latent is one per token,
-    replicated on every tp rank (vLLM's MLA backend). Layers split over pp (the fullest stage holds ceil(L/pp)).
-    Before a sliding window caps any layer."""
+    replicated on every tp rank (vLLM's MLA backend); an NVFP4 one in TensorRT-LLM's FP4 MLA layout where
+    cal.fp4_mla_kv_pools. Layers split over pp (the fullest stage holds ceil(L/pp)). Before a sliding window caps
+    any layer."""
     layers_dev = math.ceil(model.layers / pp)
+    if fp4_mla_layout(model, kv_dtype, cal):
+        return float(layers_dev * fp4_mla_kv_bytes_per_token_layer(model))
     if model.mla is not None:
         return float(layers_dev * model.mla.cache_width * kv_bytes_per_value(kv_dtype))
     kv_heads_dev = float(model.kv_heads_per_device(tp))
     return 2.0 * layers_dev * kv_heads_dev * model.head_dim * kv_bytes_per_value(kv_dtype)
+
+
+def kv_bytes_per_sequence_per_device(model: TransformerConfig, pp: int, kv_dtype: str,
+                                     cal: ServingCalibration | None) -> float:
+    """KV-cache bytes a sequence holds whatever its length, per device: TensorRT-LLM's FP4 MLA BF16 ring
+    (fp4_mla_kv_bytes_per_sequence_layer) on the fullest stage's ceil(L/pp) layers where cal.fp4_mla_kv_pools; 0
+    otherwise. Memory only: the decode traffic counts the cache per token."""
+    if not fp4_mla_layout(model, kv_dtype, cal):
+        return 0.0
+    return float(math.ceil(model.layers / pp) * fp4_mla_kv_bytes_per_sequence_layer(model))
 
 
 def _weights_bytes_per_device(model: TransformerConfig, tp: int, pp: int, weight_dtype: str,
@@ -1968,8 +2050,8 @@ def _memory_per_device(model: TransformerConfig, tp: int, pp: int, batch: int, p
         return serving_moe.memory_per_device(model, tp, pp, batch, prompt_len, output_len, weight_dtype, kv_dtype,
                                              cal, moe)
     w = _weights_bytes_per_device(model, tp, pp, weight_dtype, cal, moe)
-    kv = batch * cached_tokens_per_layer(model, prompt_len + output_len) * _kv_bytes_per_token_per_device(
-        model, tp, pp, kv_dtype)
+    kv = batch * (cached_tokens_per_layer(model, prompt_len + output_len) * _kv_bytes_per_token_per_device(
+        model, tp, pp, kv_dtype, cal) + kv_bytes_per_sequence_per_device(model, pp, kv_dtype, cal))
     ws = _workspace_bytes_per_device(model, tp, batch, prompt_len, cal)
     return w, kv, ws
 
@@ -2206,7 +2288,7 @@ def _prefill_time(s: _Setup, batch: int, prompt_len: int) -> PhaseTime:
     dense_experts = max(0.0, chunks * _expert_params_total(m) * weight_bytes_per_param(s.expert_weight_dtype, s.cal)
                         / s.tp - ex.weight_bytes)  # the routed experts in `weights` (none when their kernel read them)
     bytes_ = s.weights_read_bytes(weights, dense_experts)  # int8 weight-only reads at a lower share of the bandwidth
-    bytes_ += tokens * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)  # KV written, all layers
+    bytes_ += tokens * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype, s.cal)  # KV written, all layers
     memory_s = bytes_ / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency) + ex.time_s
     comm_s = 0.0
     if s.tp > 1:
@@ -2240,7 +2322,7 @@ def _decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
     ex = serving_moe.tp_expert_kernel(s, batch, batch, 1)  # MoE routed experts: their own kernel (else zeros)
     w = (decode_weight_bytes_read(m, batch, s.weight_dtype, s.cal, s.moe) / s.tp
          + kv_replica_weight_bytes(m, s.tp, s.weight_dtype, s.cal) - ex.weight_bytes)
-    kv = batch * cached_tokens_per_layer(m, context) * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)
+    kv = batch * cached_tokens_per_layer(m, context) * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype, s.cal)
     dense_experts = 0.0 if ex.weight_bytes else (m.moe_layers * experts_touched(m, batch) * m.mlp_params_per_expert()
                                                  * weight_bytes_per_param(s.expert_weight_dtype, s.cal) / s.tp)
     memory_s = (s.weights_read_bytes(w, dense_experts) + kv) / (s.spec.memory_bandwidth_byte_per_s
@@ -2554,7 +2636,7 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
         scheduling=scheduling, ttft_s=ttft, tpot_s=tpot, e2e_latency_s=e2e,
         decode_tokens_per_s=batch / step_s, output_tokens_per_s=tokens / work_s,
         output_tokens_per_s_per_device=tokens / work_s / n_devices, prefill=prefill, decode_step=step,
-        kv_cache_bytes_per_token=kv_cache_bytes_per_token(model, kv_dtype), weights_bytes_per_device=w,
+        kv_cache_bytes_per_token=kv_cache_bytes_per_token(model, kv_dtype, s.cal), weights_bytes_per_device=w,
         kv_cache_bytes_per_device=kv, workspace_bytes_per_device=ws, memory_bytes_per_device=total,
         usable_memory_bytes_per_device=usable, fits=fits, max_batch=mb, usd_per_million_output_tokens=usd,
         energy_j_per_output_token=energy, calibration=s.cal,
