@@ -1565,6 +1565,20 @@ SGLANG_FP4_KV_DEQUANT = ("SGLang dequantizes a layer's FP4 cache to 16 bits befo
 """How SGLang's fp4_e2m1 cache is read (kv_nvfp4_note): not inside the attention kernel, as TensorRT-LLM's is
 (NVFP4_KV_SOURCE), but by a pass of its own, which the model does not time. Read 2026-12-05 (s31 rvkv) in the
 library's stored copy of memory_pool.py (its commit not recorded there)."""
+SGLANG_FP4_KV_HOPPER = ("SGLang's attention-backend support matrix (docs.sglang.io/docs/advanced_features/"
+                        "attention_backend, 'FP4 KV Cache' column) lists an FP4 KV cache for the Triton, Torch Native, "
+                        "FlexAttention, FA4 and TRTLLM MHA backends and the FlashInfer MLA, FlashMLA, Cutlass MLA, "
+                        "TRTLLM MLA and FA4 ones, not for FA3, its default on Hopper; FA4 'supports both prefill and "
+                        "decode on SM90 (Hopper) and SM100 (Blackwell)' (sgl-project/sgl-project.github.io commit "
+                        "e83f1320); its dtype setup checks only torch.float4_e2m1fn_x2, no compute capability "
+                        "(python/sglang/srt/mem_cache/kv_cache_dtype.py configure_kv_cache_dtype)")
+"""Why `plan serve --kv-dtype nvfp4 --engine sglang` runs on a Hopper GPU (kv_device_problem, kv_nvfp4_note): SGLang's
+FP4 KV cache is quantized and dequantized by its own PyTorch code (KVFP4QuantizeUtil) and read by backends that run on
+SM90, with an --attention-backend other than the Hopper default. Read 2026-12-06 (utserve)."""
+SGLANG_FP4_KV_HOPPER_BACKENDS = ("on Hopper, launch SGLang with --attention-backend triton (or fa4 with --page-size "
+                                 "128) for an MHA model, flashmla or flashinfer for an MLA one: its default there, "
+                                 "fa3, takes no FP4 KV cache")
+"""The launch flags a Hopper run of SGLang's FP4 KV cache needs (SGLANG_FP4_KV_HOPPER), said in its note."""
 FP4_MLA_ROPE_DIM = 64
 """The rotary key width TensorRT-LLM's FP4 MLA kernel takes (FP4_MLA_Q_RESIDUAL_DIM, NVFP4_KV_TRTLLM_MLA_SOURCE)."""
 
@@ -1628,16 +1642,24 @@ def nvfp4_mla_refusal(model: TransformerConfig, engine: str | None) -> str | Non
     return None
 
 
-def kv_device_problem(spec: AcceleratorSpec, kv_dtype: str, engine: str | None = None) -> tuple[str, str] | None:
+def kv_device_problem(spec: AcceleratorSpec, kv_dtype: str, engine: str | None = None, *,
+                      any_engine: bool = False) -> tuple[str, str] | None:
     """(why, fix) where `spec` cannot hold an NVFP4 KV cache, None where it can (or for another dtype): the engines
     run it on NVIDIA Blackwell GPUs only (NVFP4_KV_SOURCE), told in the catalog by an NVIDIA GPU listing an fp4 peak
     (b200, gb200, b300, rtx-pro-6000-server). An AMD GPU with an fp4 peak (mi355x) has MXFP4's, and NVFP4 no native
     path there (NVFP4_AMD_SOURCE); Hopper and older list no fp4 peak. With `engine` named, TensorRT-LLM and vLLM
     run it on compute capability 10.x only (NVFP4_KV_SM100_ENGINES): an SM120 part (rtx-pro-6000-server) is refused
-    for them, naming the engine that runs it there (SGLang)."""
+    for them, naming the engine that runs it there (SGLang). A Hopper GPU (compute capability 9.x: h100, h200) holds
+    SGLang's (SGLANG_FP4_KV_HOPPER): taken with --engine sglang, refused without an engine or with another, naming
+    --engine sglang; `any_engine` (the library's predictions, which name no engine) takes it where some engine runs
+    it."""
     if kv_dtype != "nvfp4":
         return None
-    if spec.kind == "gpu" and spec.vendor == "NVIDIA" and spec.peak("fp4") is not None:
+    nvidia = spec.kind == "gpu" and spec.vendor == "NVIDIA"
+    hopper = nvidia and (spec.cuda_capability() or (0, 0))[0] == 9
+    if hopper and (engine == "sglang" or any_engine):  # SGLang's own PyTorch quantize/dequantize, SM90 backends
+        return None
+    if nvidia and spec.peak("fp4") is not None:
         cc = spec.cuda_capability()
         if engine not in NVFP4_KV_SM100_ENGINES or (cc is not None and cc[0] == 10):
             return None
@@ -1648,11 +1670,20 @@ def kv_device_problem(spec: AcceleratorSpec, kv_dtype: str, engine: str | None =
                 f"use --kv-dtype fp8 or bf16 with --engine {engine} on {spec.name}, --engine {' or '.join(there)} "
                 "for its NVFP4 KV cache there, or a datacenter Blackwell GPU (b200, gb200, b300, gb300)"
                 + ("; or give compute_capability in its spec TOML, with its source" if cc is None else ""))
-    why = (f"--kv-dtype nvfp4 on {spec.name}: an NVFP4 KV cache runs on NVIDIA Blackwell GPUs only ({NVFP4_KV_SOURCE})"
+    if hopper:  # TensorRT-LLM's and vLLM's run on Blackwell only; SGLang's on Hopper too
+        named = f"with --engine {engine}" if engine is not None else "without --engine"
+        return (f"--kv-dtype nvfp4 {named} on {spec.name} (Hopper, compute capability {spec.compute_capability}): "
+                f"TensorRT-LLM's and vLLM's NVFP4 KV cache run on NVIDIA Blackwell GPUs only ({NVFP4_KV_SOURCE}); "
+                f"SGLang's runs on Hopper ({SGLANG_FP4_KV_HOPPER})",
+                f"give --engine sglang for its FP4 KV cache on {spec.name}, use --kv-dtype fp8 or bf16, or a Blackwell "
+                "GPU (b200, gb200, b300)")
+    where = ("NVIDIA Blackwell GPUs, and SGLang's on Hopper too" if engine == "sglang"
+             else "NVIDIA Blackwell GPUs only")
+    why = (f"--kv-dtype nvfp4 on {spec.name}: an NVFP4 KV cache runs on {where} ({NVFP4_KV_SOURCE})"
            + (f", and {NVFP4_AMD_SOURCE}" if _amd_gpu(spec) else f"; {spec.name} lists no fp4 peak (not Blackwell)"
               if spec.peak("fp4") is None else ""))
     return why, (f"use --kv-dtype fp8 or bf16 on {spec.name}, or a Blackwell GPU (b200, gb200, b300) for an NVFP4 KV "
-                 "cache")
+                 "cache" + (" (or a Hopper one with --engine sglang)" if engine in (None, "sglang") else ""))
 
 
 def nvfp4_kv_runs(model: TransformerConfig, spec: AcceleratorSpec, engine: str | None) -> bool:
@@ -1662,10 +1693,11 @@ def nvfp4_kv_runs(model: TransformerConfig, spec: AcceleratorSpec, engine: str |
     return kv_device_problem(spec, "nvfp4", engine) is None and kv_engine_refusal(model, "nvfp4", engine) is None
 
 
-def check_kv_device(spec: AcceleratorSpec, kv_dtype: str, engine: str | None = None) -> None:
+def check_kv_device(spec: AcceleratorSpec, kv_dtype: str, engine: str | None = None, *,
+                    any_engine: bool = False) -> None:
     """An InfeasibleError (this device is listed as not served; alone, exit 2) for a KV cache `spec` cannot hold
-    with `engine` (kv_device_problem)."""
-    if (problem := kv_device_problem(spec, kv_dtype, engine)) is not None:
+    with `engine` (kv_device_problem; `any_engine`: with no engine that holds it)."""
+    if (problem := kv_device_problem(spec, kv_dtype, engine, any_engine=any_engine)) is not None:
         raise InfeasibleError(*problem)
 
 
@@ -1694,7 +1726,8 @@ def kv_nvfp4_note(kv_dtype: str, engine: str | None, model: TransformerConfig | 
                     f"{ring:,} B a sequence and layer for the ring (memory only; no speculative rewind)")
     if engine == "sglang":  # its own 8-bit exponent scales, and a dequantization pass before the attention kernel
         return (f"--kv-dtype nvfp4: {FP4_OPERAND_BYTES['nvfp4']:g} B per cached value{how}{mla}; "
-                f"{SGLANG_FP4_KV_DEQUANT}: that pass is not timed (no dequantization time is added)")
+                f"{SGLANG_FP4_KV_DEQUANT}: that pass is not timed (no dequantization time is added); "
+                f"{SGLANG_FP4_KV_HOPPER_BACKENDS} ({SGLANG_FP4_KV_HOPPER})")
     return (f"--kv-dtype nvfp4: {FP4_OPERAND_BYTES['nvfp4']:g} B per cached value (a 4-bit E2M1 value + one FP8 E4M3 "
             f"scale per 16; the per-tensor FP32 scale not counted), as {NVFP4_KV_SOURCE}{how}{mla}; the values are "
             "dequantized inside the attention kernel, which is timed as with a 16-bit cache (no dequantization time "
@@ -2236,7 +2269,7 @@ def _expert_compute_dtype(spec: AcceleratorSpec, weight_dtype: str, moe: MoELayo
 
 def _setup(model: TransformerConfig, spec: AcceleratorSpec, tp: int, pp: int, weight_dtype: str, kv_dtype: str,
            cal: ServingCalibration, moe: MoELayout = NO_MOE) -> _Setup:
-    check_kv_device(spec, kv_dtype)
+    check_kv_device(spec, kv_dtype, any_engine=True)  # plan serve checked its --engine's (serving_plan)
     compute_dtype = compute_dtype_for(spec, weight_dtype)
     cal = device_scaled(cal, spec, compute_dtype)
     peak = spec.peak(compute_dtype)
@@ -2902,7 +2935,7 @@ def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
     # a weight dtype the device cannot run at all is the first problem: naming memory first sent the user to more
     # devices (edge-tpu, int8 weight-only on a device with no 16-bit peak), only to be refused for the dtype next
     compute_dtype_for(spec, weight_dtype)
-    check_kv_device(spec, kv_dtype)  # so is a KV cache it cannot hold (nvfp4 off Blackwell)
+    check_kv_device(spec, kv_dtype, any_engine=True)  # so is a KV cache no engine holds there (nvfp4 off Blackwell)
     if moe.active:
         _expert_compute_dtype(spec, weight_dtype, moe)
     cal = calibration_for_spec(spec, calibration)
