@@ -42,7 +42,9 @@ def register_serve(plan_app: typer.Typer) -> None:
         hardware: str = typer.Option("h100-sxm", "--hardware", help="Device name(s) or spec TOML paths "
                                      "(`probe --save`, `simulate export`, your own), comma-separated; 'all' = every "
                                      "catalog device (those the model does not fit are listed with why)."),
-        tp: int = typer.Option(1, "--tp", help="Tensor-parallel degree (must divide the attention heads)."),
+        tp: int = typer.Option(1, "--tp", help="Tensor-parallel degree (must divide the attention heads, divide or "
+                               "be a multiple of the KV heads, and divide each MLP width it splits: the dense MLP, "
+                               "and the routed experts' under plain tensor parallelism)."),
         pp: int = typer.Option(1, "--pp", help="Pipeline-parallel stages (layers, weights and KV cache split over "
                                "them, the embedding on the first, the LM head on the last; the busiest stage bounds "
                                "the step; --pp-microbatches says how many micro-batches keep them busy). Checked "

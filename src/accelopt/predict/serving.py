@@ -1957,7 +1957,7 @@ def compute_dtype_for(spec: AcceleratorSpec, weight_dtype: str) -> str:
 def _check_layout(model: TransformerConfig, tp: int, pp: int, moe: MoELayout = NO_MOE) -> None:
     # the fix names what the checks below accept: tp by the heads, pp any count up to the layers
     fixes = {"tp": f"give a --tp that divides the {model.heads} attention heads of {model.name}, e.g. "
-                   + _tp_hint(model),
+                   + _tp_hint(model, moe),
              "pp": f"give --pp from 1 to {model.layers} (the layers of {model.name}; a count that does not divide "
                    "them is allowed: the fullest stage holds ceil(layers / pp))"}
     for name, v in (("tp", tp), ("pp", pp)):
@@ -1965,25 +1965,51 @@ def _check_layout(model: TransformerConfig, tp: int, pp: int, moe: MoELayout = N
             raise InputError(f"--{name} {v!r} must be a positive integer", fixes[name])
     if model.heads % tp:
         raise InfeasibleError(f"--tp {tp} does not divide the {model.heads} attention heads of {model.name}",
-                              "give a --tp that divides the head count, e.g. " + _tp_hint(model))
+                              "give a --tp that divides the head count, e.g. " + _tp_hint(model, moe))
     kv = model.n_kv_heads
     if kv % tp and tp % kv:
         raise InfeasibleError(f"--tp {tp} neither divides nor is a multiple of the {kv} KV heads of {model.name}",
                               "give a --tp that divides the KV-head count or is a multiple of it (and divides the "
-                              f"{model.heads} attention heads), e.g. " + _tp_hint(model))
+                              f"{model.heads} attention heads), e.g. " + _tp_hint(model, moe))
+    split = {k: w for k, w in _tp_split_widths(model, moe).items() if w % tp}
+    if split:
+        named = ", ".join(f"{k} {w:,}" for k, w in split.items())
+        raise InfeasibleError(f"--tp {tp} does not divide the MLP width of {model.name} ({named}): the engines split "
+                              f"each MLP's inner width evenly over the tensor-parallel ranks ({TP_SPLIT_SOURCE})",
+                              "give a --tp that divides it and the attention heads, e.g. " + _tp_hint(model, moe))
     if pp > model.layers:
         raise InfeasibleError(f"--pp {pp} exceeds the {model.layers} layers of {model.name}",
                               f"give --pp <= {model.layers}")
     serving_moe.check_layout(model, tp, moe)
 
 
-def _tp_hint(model: TransformerConfig) -> str:
+TP_SPLIT_SOURCE = ("vLLM's column-parallel layers take output_size_per_partition = divide(output_size, tp_size), "
+                   "which asserts '{} is not divisible by {}' (vllm/model_executor/layers/linear.py, "
+                   "vllm/distributed/utils.py ensure_divisibility), as Megatron-LM's, from which it is taken")
+"""Why --tp must divide an MLP's inner width (_check_layout); read 2026-12-06 (utserve)."""
+
+
+def _tp_split_widths(model: TransformerConfig, moe: MoELayout = NO_MOE) -> dict[str, int]:
+    """The MLP inner widths tensor parallelism splits (_check_layout): the dense layers' (every layer of a dense model,
+    the first_dense_layers of an MoE one: dense_ffn), and the routed experts' under plain tensor parallelism (no
+    --ep / --attention-dp: each expert split over the ranks)."""
+    widths: dict[str, int] = {}
+    if not model.is_moe or model.layers > model.moe_layers:
+        widths["dense MLP" if model.is_moe else "MLP"] = model.dense_ffn or model.ffn if model.is_moe else model.ffn
+    if model.is_moe and not moe.active:
+        widths["expert MLP"] = model.ffn
+    return widths
+
+
+def _tp_hint(model: TransformerConfig, moe: MoELayout = NO_MOE) -> str:
     """The --tp values up to 64 that _check_layout's head rules accept: each divides the attention heads and divides,
     or is a multiple of, the KV heads ('1, 2, 4, 8, 16, 32' for 32 heads and 8 KV heads; '1, 2, 3, 6, 12, 24' for 24
-    heads and 6 KV heads, where the powers of two up to 16 named '1, 2' alone before utserve2, 2026-12-05)."""
+    heads and 6 KV heads, where the powers of two up to 16 named '1, 2' alone before utserve2, 2026-12-05), and that
+    divide the MLP widths tensor parallelism splits (_tp_split_widths, since utserve 2026-12-06)."""
     kv = model.n_kv_heads
+    widths = _tp_split_widths(model, moe).values()
     return ", ".join(str(d) for d in range(1, min(model.heads, 64) + 1)
-                     if model.heads % d == 0 and (kv % d == 0 or d % kv == 0))
+                     if model.heads % d == 0 and (kv % d == 0 or d % kv == 0) and all(w % d == 0 for w in widths))
 
 
 def _check_counts(batch: int, prompt_len: int, output_len: int) -> None:
