@@ -1472,16 +1472,13 @@ TRTLLM_NO_FP8_SOURCE = ("TensorRT-LLM lists no FP8 on Ampere or older (support m
 def kv_fp8_storage_note(spec: AcceleratorSpec, kv_dtype: str, engine: str | None) -> str | None:
     """The note for --kv-dtype fp8 on a device whose catalog entry lists no fp8 peak (A100, MI250X, V100): the cache
     is modelled as 8-bit storage (1 B per value) converted to 16 bits inside the attention kernel, which is timed at
-    the 16-bit peak as on every device (_setup), a way of running it said rather than taken silently; with a
-    TensorRT-LLM engine the note adds that the engine has no FP8 there. None where the device lists an fp8 peak."""
+    the 16-bit peak as on every device (_setup), a way of running it said rather than taken silently. A TensorRT-LLM
+    engine, which has no FP8 there, is refused for such an NVIDIA GPU (kv_device_problem; this note said so until
+    utserve, 2026-12-06, with exit 0). None where the device lists an fp8 peak."""
     if kv_dtype != "fp8" or spec.peak("fp8") is not None:
         return None
-    note = (f"--kv-dtype fp8 on {spec.name}, which lists no fp8 peak: the KV cache is modelled as 8-bit storage "
+    return (f"--kv-dtype fp8 on {spec.name}, which lists no fp8 peak: the KV cache is modelled as 8-bit storage "
             f"converted to 16 bits inside the attention kernel ({KV_FP8_STORAGE_SOURCE})")
-    if engine in ("trtllm", "trtllm-session") and spec.vendor.lower() == "nvidia":
-        note += (f"; --engine {engine} cannot run it: {TRTLLM_NO_FP8_SOURCE} — give --kv-dtype int8 or bf16 for "
-                 "that engine")
-    return note
 
 
 # An int8 KV cache in the engines that take one with conditions (what `plan serve` models: 1 byte a value, no scales)
@@ -1652,10 +1649,16 @@ def kv_device_problem(spec: AcceleratorSpec, kv_dtype: str, engine: str | None =
     for them, naming the engine that runs it there (SGLang). A Hopper GPU (compute capability 9.x: h100, h200) holds
     SGLang's (SGLANG_FP4_KV_HOPPER): taken with --engine sglang, refused without an engine or with another, naming
     --engine sglang; `any_engine` (the library's predictions, which name no engine) takes it where some engine runs
-    it."""
+    it. An fp8 KV cache with --engine trtllm / trtllm-session on an NVIDIA GPU listing no fp8 peak (Ampere and
+    older) is refused too (TRTLLM_NO_FP8_SOURCE)."""
+    nvidia = spec.kind == "gpu" and spec.vendor == "NVIDIA"
+    if kv_dtype == "fp8" and engine in ("trtllm", "trtllm-session") and nvidia and spec.peak("fp8") is None:
+        return (f"--kv-dtype fp8 with --engine {engine} on {spec.name}, which lists no fp8 peak: "
+                f"{TRTLLM_NO_FP8_SOURCE}",
+                f"give --kv-dtype int8 or bf16 with --engine {engine} on {spec.name}, or --engine vllm, whose fp8 "
+                "cache runs there as 8-bit storage converted in the attention kernel")
     if kv_dtype != "nvfp4":
         return None
-    nvidia = spec.kind == "gpu" and spec.vendor == "NVIDIA"
     hopper = nvidia and (spec.cuda_capability() or (0, 0))[0] == 9
     if hopper and (engine == "sglang" or any_engine):  # SGLang's own PyTorch quantize/dequantize, SM90 backends
         return None
