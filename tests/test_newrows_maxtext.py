@@ -140,16 +140,17 @@ def test_gemma3_memory_terms_quoted_in_memory_gaps(slices: int) -> None:
 
 @pytest.mark.parametrize("slices", [1, 2, 4])
 def test_gemma3_rows_fit_with_their_vocab_tiling(slices: int) -> None:
-    """The recipes' num_vocab_tiling 16 (cell vocab_tiling, rmemfit 2026-12-05): the last stage holds a sixteenth of
-    the fp32 logits at a time, 4 B x 32768 x 262144 / 16 = 2.0 GiB; the larger of that and one layer's full-recompute
-    working set (4.73 GiB) adds to the 11.25 GiB of kept layer inputs: 15.98 GiB of activations, 17.50 GiB in all of
-    31.2 (44.8 before). The step is unchanged (memory only)."""
+    """The recipes' num_vocab_tiling 16 (cell vocab_tiling, rmemfit 2026-12-05): the last stage holds two sixteenths of
+    the fp32 logits at a time (a chunk's exp residual and its gradient, utserve 2026-12-06; one sixteenth before),
+    2 x 4 B x 32768 x 262144 / 16 = 4.0 GiB; the larger of that and one layer's full-recompute working set (4.73 GiB)
+    adds to the 11.25 GiB of kept layer inputs: 15.98 GiB of activations, 17.50 GiB in all of 31.2 (44.8 before). The
+    step is unchanged (memory only)."""
     rid = f"maxtext-v6e-gemma3-12b-{slices}x256"
     assert ROWS[rid]["vocab_tiling"] == "16" and "num_vocab_tiling 16" in ROWS[rid]["note"]
     mem, before = _memory_gib(rid), _memory_gib_cells(rid, vocab_tiling="")
     kept_inputs_gib = 48 * 32768 * 3840 * 2 / GIB
-    chunk_gib = 4 * 32768 * 262144 / 16 / GIB
-    assert chunk_gib == 2.0
+    chunk_gib = 2 * 4 * 32768 * 262144 / 16 / GIB
+    assert chunk_gib == 4.0
     work_gib = mem["activations"] - kept_inputs_gib  # the larger of the logits chunk and the working set
     assert round(work_gib, 2) == 4.73 and work_gib > chunk_gib
     res = predict_layout(run_query(ROWS[rid]))
@@ -157,9 +158,9 @@ def test_gemma3_rows_fit_with_their_vocab_tiling(slices: int) -> None:
     assert res.fits_memory and not tiled_1.fits_memory
     assert (round(mem["activations"], 2), round(mem["total"], 2), round(before["total"], 1)) == (15.98, 17.50, 44.8)
     assert res.terms["step_time_s"] == tiled_1.terms["step_time_s"]
-    # 4 chunks: 8.0 GiB of logits, larger than the working set
+    # 4 chunks: 2 x 8.0 GiB of logits, larger than the working set
     four = _memory_gib_cells(rid, vocab_tiling="4")
-    assert four["activations"] == pytest.approx(kept_inputs_gib + 8.0, rel=1e-12)
+    assert four["activations"] == pytest.approx(kept_inputs_gib + 16.0, rel=1e-12)
 
 
 def test_gpt3_memory_terms_quoted_in_memory_gaps() -> None:

@@ -106,7 +106,8 @@ MEMORY_GAPS = {
     "1.56 GiB (5%); which term is not established (tests/test_newrows_maxtext.py recomputes the terms)",
     # maxtext-v6e-gemma3-12b-{1,2,4}x256 (newrows, 2026-12-03) fit since 2026-12-05 (rmemfit): 17.5 GiB of 31.2 with
     # their recipes' num_vocab_tiling 16 (runs-file column vocab_tiling, plan --vocab-tiling: 2.0 GiB of fp32 logits at
-    # a time in place of 32.0; the one-layer recompute working set, 4.7 GiB, is then the larger); 44.8 GiB before
+    # a time in place of 32.0, 4.0 since utserve 2026-12-06: two chunks; the one-layer recompute working set, 4.7 GiB,
+    # is then the larger); 44.8 GiB before
     # (tests/test_newrows_maxtext.py recomputes the terms).
     # mbnew (2026-12-03): unseen held-out rows of Megatron-Bridge's 26.02.01 / 26.04 / 26.04.01 tables; the figures are
     # recomputed by tests/test_mb_later_tables.py

@@ -52,7 +52,7 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # 13: moe_router_dtype (--moe-router-dtype, default bf16); 14: moe_grouped_mlp (--moe-grouped-mlp, default te)
     # 15: cudnn_before_9_17 (--cudnn-before-9-17, default false); 16: vocab_tiling (--vocab-tiling, default 1)
     # 17: rope_fusion (--rope-fusion, default fused) and the term t_rope_unfused_s (ryarn, 2026-12-05)
-    "plan-serve": (14, "c886d8eb7187d0d2"),  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce;
+    "plan-serve": (15, "feace126c6780e60"),  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce;
     # 5: points[].expert_weight_dtype, expert_compute_dtype (--expert-weight-dtype); 6: input_warnings;
     # 7: points[].pp_microbatches (default 1), calibration.pp_microbatches (--pp-microbatches, default null);
     # 8: calibration.max_batch_size_per_microbatch (the --engine's cap rule with --pp, default null);
@@ -63,6 +63,7 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # host-launched engine's per-forward overhead charged per layer (srvlayer, 2026-12-05; 11 reads)
     # 13: points[].requests, last_wave_batch (--requests: a finite max-load run's waves, rwaves; default null; 12 reads)
     # 14: model (the model's name at the top, also where no device holds it; default ''; 13 reads)
+    # 15: calibration.fp4_mla_kv_pools (TensorRT-LLM's FP4 MLA cache layout, --engine trtllm; default false; 14 reads)
     "validate": (5, "baa0702c880d6da7"),  # 3: runs[] memory_bytes_per_device, memory_capacity_bytes, assumed, fits;
     # 4: runs[] calibration_tag, calibration_basis (an uncalibrated --catalog device said so; defaults '')
     # 5: input_notes (a --runs file's blank-cell / +sp / uneven-batch notes, stderr only before; default [])

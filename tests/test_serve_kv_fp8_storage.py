@@ -1,6 +1,7 @@
 """utserve3 (2026-12-05): `plan serve --kv-dtype fp8` on a device whose catalog entry lists no fp8 peak (A100,
 MI250X) is modelled as 8-bit storage converted to 16 bits in the attention kernel, and says so; with --engine trtllm
-on such an NVIDIA GPU the note says TensorRT-LLM has no FP8 there. Before, both ran without a word (the A100's KV
+on such an NVIDIA GPU the note said TensorRT-LLM has no FP8 there
+(refused since utserve, 2026-12-06). Before, both ran without a word (the A100's KV
 cache at 1 B per value beside 'KV fp8', as if the device did fp8).
 
 Sources: vllm-project/vllm PR #2279 (FP8-E5M2 KV cache, 'not limited on Hopper. Volta/Ampere are both ok', tested on
@@ -30,10 +31,23 @@ def test_devices_without_an_fp8_peak_say_how_the_fp8_cache_runs(capsys: pytest.C
     assert not any("cannot run it" in n for n in notes)  # no engine named: vLLM's path
 
 
-def test_tensorrt_llm_on_ampere_is_said_to_have_no_fp8(capsys: pytest.CaptureFixture[str]) -> None:
-    (note,) = _notes(capsys, "--hardware", "a100-sxm-80gb", "--kv-dtype", "fp8", "--engine", "trtllm")
-    assert "--engine trtllm cannot run it" in note and "support matrix, v0.18.2" in note
-    assert "give --kv-dtype int8 or bf16" in note
+@pytest.mark.parametrize("engine", ["trtllm", "trtllm-session"])
+def test_tensorrt_llm_on_ampere_is_refused_for_fp8(engine: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """utserve (2026-12-06): the note said '--engine trtllm cannot run it' and the prediction was printed, exit 0;
+    an input the engine cannot run exits 2 (alone; beside a device that runs it, listed as not served)."""
+    code, out, err = run_main([*FLAGS[:-1], "--hardware", "a100-sxm-80gb", "--kv-dtype", "fp8", "--engine", engine],
+                              capsys)
+    flat = " ".join(err.split())
+    assert code == 2 and out == "" and "Traceback" not in flat
+    assert f"--kv-dtype fp8 with --engine {engine} on a100-sxm-80gb, which lists no fp8 peak" in flat
+    assert "support matrix, v0.18.2" in flat
+    assert f"fix: give --kv-dtype int8 or bf16 with --engine {engine} on a100-sxm-80gb, or --engine vllm" in flat
+    code, out, err = run_main([*FLAGS, "--hardware", "a100-sxm-80gb,h100-sxm", "--kv-dtype", "fp8", "--engine",
+                               engine], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert [r["device"] for r in doc["results"]] == ["h100-sxm"]
+    assert [e["device"] for e in doc["errors"]] == ["a100-sxm-80gb"]
 
 
 @pytest.mark.parametrize("kv", ["fp8", "bf16"])

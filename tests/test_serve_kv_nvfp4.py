@@ -71,10 +71,10 @@ def test_text_and_json_agree(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.mark.parametrize(("device", "said"), [
-    ("h100-sxm", "h100-sxm lists no fp4 peak (not Blackwell)"),
+    ("a100-sxm-80gb", "a100-sxm-80gb lists no fp4 peak (not Blackwell)"),
     ("mi355x", "NVFP4 has no native path on AMD GPUs"),
 ])
-def test_hopper_and_amd_are_refused(device: str, said: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_ampere_and_amd_are_refused(device: str, said: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_main(["plan", "serve", "-m", "llama3-8b", "--hardware", device, "--batch", "8",
                                "--kv-dtype", "nvfp4"], capsys)
     flat = " ".join(err.split())
@@ -111,4 +111,4 @@ def test_validate_serving_refuses_a_row_off_blackwell(tmp_path: Path, capsys: py
     code, _, err = run_main(["validate", "--serving", "--runs", str(runs)], capsys)
     flat = " ".join(err.split())
     assert code == 2 and "Traceback" not in flat
-    assert "serving run 'u1' cannot be predicted: --kv-dtype nvfp4 on h100-sxm" in flat
+    assert "serving run 'u1' cannot be predicted: --kv-dtype nvfp4 with --engine trtllm on h100-sxm (Hopper" in flat

@@ -55,7 +55,7 @@ def test_trtllm_needs_a_64_wide_rotary_key_for_its_fp4_mla_kernel() -> None:
 def test_the_mla_note_says_the_latent_and_what_trtllm_keeps_beside_it() -> None:
     note = kv_engine_note(DSV3, "nvfp4", "trtllm") or ""
     assert "deepseek-v3 caches its latent (kv_lora_rank + qk_rope_head_dim = 576 values" in note
-    assert "side pools are not counted" in note and "16 tokens" in note
+    assert "counted, 392 B a token and layer" in note and "16 tokens" in note
     assert "side pools" not in (kv_engine_note(DSV3, "nvfp4", "sglang") or "")
     assert "latent" not in (kv_engine_note(get_model("llama3-8b"), "nvfp4", "trtllm") or "")
 

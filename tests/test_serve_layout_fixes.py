@@ -51,10 +51,12 @@ def test_tp_fix_names_only_values_the_head_rules_accept(tmp_path: Any, capsys: p
 
 def test_kv_head_refusal_names_values_that_run(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
     """utserve2 (2026-12-05): 24 heads, 6 KV heads, head_dim 160: `--tp 4` was refused with no value to try, and the
-    hint of `--tp 5` named '1, 2' alone (powers of two up to 16), leaving out 3, 6, 12 and 24."""
+    hint of `--tp 5` named '1, 2' alone (powers of two up to 16), leaving out 3, 6, 12 and 24. Its MLP width is 8448
+    (24 x 352; 8192 until utserve 2026-12-06, which --tp 3 does not split: refused since, tests/
+    test_serve_tp_splits_the_mlp.py)."""
     cfg = write_config(tmp_path, {"model_type": "llama", "hidden_size": 3072, "num_hidden_layers": 4,
                                   "num_attention_heads": 24, "num_key_value_heads": 6, "head_dim": 160,
-                                  "intermediate_size": 8192, "vocab_size": 1000, "max_position_embeddings": 512})
+                                  "intermediate_size": 8448, "vocab_size": 1000, "max_position_embeddings": 512})
     for bad in ("4", "5"):
         code, _, err = run_main([*SERVE, "-m", str(cfg), "--tp", bad], capsys)
         assert code == 2 and "e.g." in _fix(err), err

@@ -508,8 +508,8 @@ def _kv_reads(mp: pytest.MonkeyPatch, reads: float) -> None:
     changed: the what-if of tests/test_serving_trtllm_v09.py::_read_kv_per_query_head with any factor."""
     decode_step, kv_bytes = serving._decode_step_time, serving._kv_bytes_per_token_per_device
 
-    def scaled(model, tp, pp, kv_dtype):  # type: ignore[no-untyped-def]
-        return kv_bytes(model, tp, pp, kv_dtype) * reads
+    def scaled(model, tp, pp, kv_dtype, cal=None):  # type: ignore[no-untyped-def]
+        return kv_bytes(model, tp, pp, kv_dtype, cal) * reads
 
     def step(s, batch, context):  # type: ignore[no-untyped-def]
         mp.setattr(serving, "_kv_bytes_per_token_per_device", scaled)

@@ -169,8 +169,8 @@ def _read_kv_per_query_head(monkeypatch: pytest.MonkeyPatch) -> None:
     else changed; the prefill keeps its KV bytes."""
     decode_step, kv_bytes = serving._decode_step_time, serving._kv_bytes_per_token_per_device
 
-    def per_query_head(model, tp, pp, kv_dtype):  # type: ignore[no-untyped-def]
-        return kv_bytes(model, tp, pp, kv_dtype) * model.heads / model.n_kv_heads
+    def per_query_head(model, tp, pp, kv_dtype, cal=None):  # type: ignore[no-untyped-def]
+        return kv_bytes(model, tp, pp, kv_dtype, cal) * model.heads / model.n_kv_heads
 
     def step(s, batch, context):  # type: ignore[no-untyped-def]
         monkeypatch.setattr(serving, "_kv_bytes_per_token_per_device", per_query_head)

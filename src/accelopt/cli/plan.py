@@ -1372,8 +1372,9 @@ ROPE_FUSION_HELP = ("how RoPE is applied to the queries and keys: fused (Transfo
 NO_DROPOUT_HELP = ("the model trains at dropout 0 (Llama in Megatron-Bridge): no dropout masks are kept (PyTorch's "
                    "dropout returns its input at p = 0); memory only")
 VOCAB_TILING_HELP = ("MaxText's num_vocab_tiling: the output layer and cross-entropy computed in this many chunks "
-                     "along the batch-sequence axis, so the last stage holds 1/N of the fp32 logits at a time; "
-                     "memory only (1: in one piece); N must divide --mbs x --seq-len (MaxText's rule)")
+                     "along the batch-sequence axis, so the last stage holds 2/N of the fp32 logits at a time "
+                     "(a chunk's exp residual and its gradient, MaxText's custom_vjp loss); memory only (1: in one "
+                     "piece); N must divide --mbs x --seq-len (MaxText's rule)")
 SEQ_LEN_HELP = ("training sequence length (default: a preset's published one; a config.json's "
                 "max_position_embeddings, at most 8192, noted when capped)")
 HOST_W_HELP = ("host watts per device (default: the device's catalog host_w, 0 for an edge module such as Jetson, a "

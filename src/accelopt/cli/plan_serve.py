@@ -42,7 +42,9 @@ def register_serve(plan_app: typer.Typer) -> None:
         hardware: str = typer.Option("h100-sxm", "--hardware", help="Device name(s) or spec TOML paths "
                                      "(`probe --save`, `simulate export`, your own), comma-separated; 'all' = every "
                                      "catalog device (those the model does not fit are listed with why)."),
-        tp: int = typer.Option(1, "--tp", help="Tensor-parallel degree (must divide the attention heads)."),
+        tp: int = typer.Option(1, "--tp", help="Tensor-parallel degree (must divide the attention heads, divide or "
+                               "be a multiple of the KV heads, and divide each MLP width it splits: the dense MLP, "
+                               "and the routed experts' under plain tensor parallelism)."),
         pp: int = typer.Option(1, "--pp", help="Pipeline-parallel stages (layers, weights and KV cache split over "
                                "them, the embedding on the first, the LM head on the last; the busiest stage bounds "
                                "the step; --pp-microbatches says how many micro-batches keep them busy). Checked "
@@ -99,7 +101,8 @@ def register_serve(plan_app: typer.Typer) -> None:
                                      "kernel, said in a note; int8 with --engine vllm or sglang: a note says what the "
                                      "engine needs for it, and sglang refuses it for an MLA model; nvfp4: 4-bit "
                                      "values + one FP8 scale per 16 = 0.5625 B a value, on NVIDIA Blackwell GPUs "
-                                     "only (b200, gb200, b300), with --engine trtllm, vllm or sglang; trtllm and "
+                                     "(b200, gb200, b300), with --engine trtllm, vllm or sglang, and on Hopper "
+                                     "(h100, h200) with --engine sglang; trtllm and "
                                      "vllm on compute capability 10.x only, not rtx-pro-6000-server; vllm refuses it "
                                      "for an MLA model)."),
         price_usd_per_hour: Optional[float] = typer.Option(None, "--price-usd-per-hour",

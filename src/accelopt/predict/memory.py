@@ -100,9 +100,15 @@ Vocabulary tiling (`vocab_tiling`, Setup.vocab_tiling): MaxText's num_vocab_tili
 the cross-entropy in N chunks along the batch-sequence axis (MaxText base.yml, num_vocab_tiling: 'reducing peak
 memory usage'; configs/types.py: 'Enables memory-saving optimization by tiling cross-entropy loss computation. >1 to
 enable'; the per-device batch x sequence must divide by N, validate_vocab_tiling, stored code index ids 1218027348
-and 1220217642), so the last stage holds 4 s b V / (t N) of fp32 logits at a time, one chunk's (an assumption of
-this model: that one chunk is live at a time, not read from MaxText's loss code). The chunks' time is taken as the
-unchunked GEMM's (memory only).
+and 1220217642), so the last stage holds two fp32 chunks of the logits' size at a time, 2 x 4 s b V / (t N):
+MaxText's loss (vocabulary_tiling.py vocab_tiling_linen_loss, stored copy id 1213390453, read 2026-12-06, utserve) is a
+jax.custom_vjp whose forward scan keeps only the loss and the hidden states (no logits), and whose backward scan
+recomputes one chunk at a time under jax.vjp: the chunk's fp32 logits (cast_logits_to_fp32, default true) give
+cross_entropy_with_logits' saved exp(logits - max) (max_utils, T5X's custom_vjp: residuals logits, targets,
+exp_shifted, log_softmax), from which its backward writes the fp32 logits gradient, the two live together; the bf16
+logits before the cast are no residual, and the loss value and log_softmax, used only by the discarded loss and the
+targets' gradient, are dead code under jit. N = 1 keeps the single fp32 copy of the untiled loss (4 s b V / t; its
+own residuals are not re-derived here). The chunks' time is taken as the unchunked GEMM's (memory only).
 The output layer's saved input (the final norm's output, s b h) is not counted, 16-bit or FP8 (Setup.fp8_output_head):
 the last stage adds only the fp32 logits, so an FP8 head changes no memory figure here.
 No dropout (`no_dropout`, Setup.no_dropout): at p = 0 PyTorch's dropout returns its input (aten Dropout.cpp
@@ -411,7 +417,7 @@ def memory_per_device(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp
     plain = ls * np.minimum(m, pp if in_flight_max is None else in_flight_max)
     first = per_layer * (np.where(vp > 1, layers_in_flight(pp, vp, m, zero_rank, chunk, ls, "first"), plain)
                          + a2a_overlap_layers(pp, vp, m, zero_rank, a2a_overlap))
-    logits = 4.0 * s * mbs * model.vocab / tp / vocab_tiling
+    logits = _logits_bytes(model, s, mbs, tp, vocab_tiling)
     last = per_layer * (layers_in_flight(pp, vp, m, pp - 1, chunk, ls, "last")
                         + a2a_overlap_layers(pp, vp, m, pp - 1, a2a_overlap))
     # The logits are dead before any layer's backward starts, when full recompute re-materialises a layer (module
@@ -419,6 +425,12 @@ def memory_per_device(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp
     acts = np.maximum(first + np.where(pp == 1, np.maximum(logits, work), work), last + np.maximum(logits, work))
     return MemoryBreakdown(weights=weights, grads=grads, optimizer=opt, activations=acts,
                            overhead=np.full_like(acts, overhead_bytes))
+
+
+def _logits_bytes(model: TransformerConfig, s: Arr, mbs: Arr, tp: Arr, vocab_tiling: int) -> Arr:
+    """The fp32 logits the last stage holds at their peak: 4 s b V / t untiled; with MaxText's num_vocab_tiling N > 1,
+    a chunk's fp32 exp residual and its logits gradient, 2 x 4 s b V / (t N) (module docstring)."""
+    return 4.0 * s * mbs * model.vocab / tp / vocab_tiling * (2 if vocab_tiling > 1 else 1)
 
 
 def _on_device(ls: Arr, offload_layers: int) -> Arr:
@@ -504,7 +516,7 @@ def _uneven_memory(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp: A
     s = seq_len / cp
     per_layer, work = _layer_bytes(model, mbs, s, tp, sp, recompute, flash, recompute_frac, fp8_inputs, dropout,
                                    modules)
-    logits = 4.0 * s * mbs * model.vocab / tp / vocab_tiling
+    logits = _logits_bytes(model, s, mbs, tp, vocab_tiling)
     one = np.ones_like(np.asarray(pp, dtype=float))
     vp = np.ones_like(np.asarray(pp)) if vp is None else vp
     edge = edge_layers * one

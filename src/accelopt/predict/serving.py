@@ -136,6 +136,11 @@ class ServingCalibration:
     """Not a table value: True where the engine launches every layer's kernels from the host on each forward
     (ENGINES' host_launched_layers: `plan serve --engine trtllm-session`, the runs file's trtllm-session rows), so
     the per-forward overhead grows with the layers (step_overhead_s)."""
+    fp4_mla_kv_pools: bool = False
+    """Not a table value: True where the engine keeps an MLA model's NVFP4 KV cache in TensorRT-LLM's FP4 MLA layout
+    (EngineRule.fp4_mla_pools: `plan serve --engine trtllm`, the runs file's trtllm rows): the KV bytes count its key
+    residual and value scales per token and its BF16 ring per sequence (fp4_mla_kv_bytes_per_token_layer,
+    fp4_mla_kv_bytes_per_sequence_layer); False: the latent alone at 0.5625 B a value."""
     per_request_overhead_s: float = unit("s", default=0.0)
     """Time added to time-to-first-token: request handling before the first forward (tokenizing, scheduling)."""
     memory_utilization: float = unit("fraction", default=0.9)
@@ -360,6 +365,10 @@ class EngineRule:
     per-forward overhead grows with the model's layers (ServingCalibration.per_layer_overhead, step_overhead_s);
     False: one overhead per forward, whatever the layers (an engine that replays its forwards from CUDA graphs, or
     one no source says launches per layer)."""
+    fp4_mla_pools: bool = False
+    """True: an MLA model's NVFP4 KV cache is laid out as TensorRT-LLM's FP4 MLA cache manager lays it out, with a
+    key residual, value scales and a BF16 ring beside the latent (ServingCalibration.fp4_mla_kv_pools,
+    TRTLLM_FP4_MLA_POOLS); False: the latent alone at 0.5625 B a value."""
     devices: tuple[tuple[str, str], ...] = ()
     """(vendor, kind) pairs of the devices the engine runs on, as the catalog spells them (AcceleratorSpec.vendor,
     .kind); empty: not tied to one vendor's devices (vLLM, SGLang, gpt-fast run on several), any device is taken."""
@@ -384,7 +393,9 @@ ENGINES: dict[str, EngineRule] = {
     # PyTorchModelEngine.get_max_num_sequences: max_num_active_requests = max_batch_size x pp).
     # Devices: NVIDIA GPUs only ("TensorRT-LLM ... optimize inference on NVIDIA GPUs", nvidia.github.io/TensorRT-LLM
     # overview; the same library builds trtllm-session's engines).
-    "trtllm": EngineRule("free", 0.9, "custom", batch_cap_per_microbatch=True, devices=(("NVIDIA", "gpu"),)),
+    # FP4 MLA pools: an MLA model's NVFP4 KV cache carries TensorRT-LLM's side pools (TRTLLM_FP4_MLA_POOLS).
+    "trtllm": EngineRule("free", 0.9, "custom", batch_cap_per_microbatch=True, fp4_mla_pools=True,
+                         devices=(("NVIDIA", "gpu"),)),
     # TensorRT-LLM v0.5/v0.6.1 gptSessionBenchmark (docs/source/performance.md at v0.6.1, commit 138f96d4): the
     # page's GPT-J, Llama 2 7B and 70B build commands have no --paged_kv_cache (only Falcon-180B's does), so the
     # session holds the batch's own contiguous KV cache for its input + output length, no pool: 1.0 of total, as
@@ -573,7 +584,7 @@ def _serving_calibrations(path: str | None) -> dict[str, ServingCalibration]:
     out: dict[str, ServingCalibration] = {}
     known = {f.name for f in fields(ServingCalibration)} - {"family", "fitted", "fitted_on", "table_file",
                                                              "measured_link", "device_scaling", "tp_allreduce",
-                                                             "per_layer_overhead",
+                                                             "per_layer_overhead", "fp4_mla_kv_pools",
                                                              "pp_microbatches", "max_batch_size_per_microbatch"}
     for name, t in tables.items():
         bad = set(t.values) - known
@@ -619,7 +630,8 @@ def engine_calibration(spec: AcceleratorSpec, *, memory_utilization: float | Non
                        tp_allreduce: str | None = None, int4_group_size: int | None = None,
                        pp_microbatches: int | None = None,
                        max_batch_size_per_microbatch: bool | None = None,
-                       per_layer_overhead: bool | None = None) -> ServingCalibration:
+                       per_layer_overhead: bool | None = None,
+                       fp4_mla_kv_pools: bool | None = None) -> ServingCalibration:
     """The calibration `plan serve` uses on `spec` (the `[serving.*]` tables of `path` replacing the bundled ones
     by name, when given), with the engine settings (--pp-microbatches among them), the checkpoint's int4 group size
     (--int4-group-size) and the measured link (--collectives) a user gave (None: the default)."""
@@ -633,7 +645,7 @@ def engine_calibration(spec: AcceleratorSpec, *, memory_utilization: float | Non
                              "measured_link": measured_link, "tp_allreduce": tp_allreduce,
                              "int4_group_size": int4_group_size, "pp_microbatches": pp_microbatches,
                              "max_batch_size_per_microbatch": max_batch_size_per_microbatch,
-                             "per_layer_overhead": per_layer_overhead}
+                             "per_layer_overhead": per_layer_overhead, "fp4_mla_kv_pools": fp4_mla_kv_pools}
     return replace(cal, **{k: v for k, v in given.items() if v is not None})
 
 
@@ -822,7 +834,7 @@ class ServeResult:
     """`accelopt plan serve`: serving latency, throughput, memory, cost and energy per batch (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-serve"
-    SCHEMA_VERSION: ClassVar[int] = 14
+    SCHEMA_VERSION: ClassVar[int] = 15
     # 3 added calibration.published_runs_of_device; 4 calibration.tp_allreduce (a default: older documents read);
     # 5 points[].expert_weight_dtype and expert_compute_dtype (defaults null); 6 input_warnings (a default: []);
     # 7 points[].pp_microbatches (default 1) and calibration.pp_microbatches (default null);
@@ -833,7 +845,9 @@ class ServeResult:
     # calibration.per_layer_overhead (default false): the per-forward overhead charged per layer (srvlayer);
     # 13 points[].requests and last_wave_batch (--requests: a finite max-load run's waves, rwaves; defaults null)
     # 14 model (the model's name at the top, in a document whose results are empty too; default '')
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)
+    # 15 calibration.fp4_mla_kv_pools (default false): an MLA model's NVFP4 KV cache counted in TensorRT-LLM's FP4
+    # MLA layout (utserve, 2026-12-06)
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14)
     """2: each point carries `moe` (expert / attention-data parallelism, null for tensor parallelism only)."""
 
     results: list[ServeSweep]
@@ -949,15 +963,60 @@ def int4_group_problem(model: TransformerConfig, group: int, weight_dtype: str,
             f"or one layer's width (e.g. {model.hidden}) for a per-channel checkpoint")
 
 
-def kv_cache_bytes_per_token(model: TransformerConfig, kv_dtype: str = "bf16") -> float:
+def kv_cache_bytes_per_token(model: TransformerConfig, kv_dtype: str = "bf16",
+                             cal: ServingCalibration | None = None) -> float:
     """K and V for every layer and KV head: 2 x layers x kv_heads x head_dim x bytes (MLA: layers x
-    (kv_lora_rank + qk_rope_head_dim) x bytes), before a sliding window caps a layer's tokens.
+    (kv_lora_rank + qk_rope_head_dim) x bytes; an NVFP4 one in TensorRT-LLM's FP4 MLA layout where
+    cal.fp4_mla_kv_pools, fp4_mla_kv_bytes_per_token_layer), before a sliding window caps a layer's tokens.
 
     Pope et al. 2022 sec. 3.1; Kwon et al. 2023 (vLLM) sec. 3. Llama-2-7B in bf16:
     2 x 32 x 32 x 128 x 2 = 524288 B = 0.5 MiB per token. DeepSeek-V3 (MLA): 61 x 576 x 2 = 70272 B.
     """
     _check_dtype("--kv-dtype", kv_dtype, KV_DTYPES)
+    if fp4_mla_layout(model, kv_dtype, cal):
+        return float(model.layers * fp4_mla_kv_bytes_per_token_layer(model))
     return float(model.layers * model.kv_cache_elems_per_token_layer() * kv_bytes_per_value(kv_dtype))
+
+
+def fp4_mla_layout(model: TransformerConfig, kv_dtype: str, cal: ServingCalibration | None) -> bool:
+    """An MLA model's NVFP4 KV cache kept in TensorRT-LLM's FP4 MLA layout (cal.fp4_mla_kv_pools: --engine trtllm)."""
+    return kv_dtype == "nvfp4" and model.mla is not None and cal is not None and cal.fp4_mla_kv_pools
+
+
+# TensorRT-LLM's FP4 MLA cache (TRTLLM_FP4_MLA_POOLS): tensorrt_llm/_torch/attention_backend/fp4_mla/__init__.py at
+# b3aeda520569dc6617c6d2de5b0df4275a00786b: FP4_MLA_K_RESIDUAL_DIM = FP4_MLA_Q_RESIDUAL_DIM = 64, FP4_BLOCK_SIZE = 16,
+# FP4_MLA_TOKENS_PER_BLOCK = 128 (the only page size its manager takes), HP_BLOCK_SIZE = 16, FP4_MLA_SCALE_ROW_GROUP
+# = 128, FP4_MLA_SCALE_COL_GROUP = 4; get_fp4_mla_v_scale_pool_size(v_head_dim, page) = ceil(v_head_dim / 128) x
+# ceil(ceil(page / 16) / 4) x 32 x 16 scale bytes a page.
+FP4_MLA_K_RESIDUAL_DIM = 64
+FP4_MLA_BLOCK = 16
+FP4_MLA_TOKENS_PER_PAGE = 128
+FP4_MLA_HP_RING_TOKENS = 16
+"""The BF16 ring's tokens a sequence and layer (HP_BLOCK_SIZE; + tokens_per_gen_step - 1 with speculative decoding,
+which plan serve does not model)."""
+
+
+def fp4_mla_kv_bytes_per_token_layer(model: TransformerConfig) -> int:
+    """Bytes a token and layer in TensorRT-LLM's FP4 MLA cache (Fp4MlaKVCacheManagerV2.get_layer_bytes_per_token,
+    Role.ALL, TRTLLM_FP4_MLA_POOLS): the key of latent + rotary key + a 64-value residual at ceil(n/2) B, its FP8
+    block scales ceil(n/16) B, and the value scales (grouped along the tokens, swizzled) a page's share. DeepSeek-V3
+    (kv_lora_rank 512, rotary 64): n = 640, 320 + 40 + 4096 / 128 = 392 B, against 576 x 0.5625 = 324 B for the
+    latent alone. Its packed-V role, kept only by the cutedsl backend without the fused V transpose (the default on
+    SM 107 alone), is not counted."""
+    assert model.mla is not None
+    n = model.mla.cache_width + FP4_MLA_K_RESIDUAL_DIM
+    page = FP4_MLA_TOKENS_PER_PAGE
+    v_scale_page = (math.ceil(model.mla.kv_lora_rank / 128) * math.ceil(math.ceil(page / FP4_MLA_BLOCK) / 4)
+                    * 32 * 16)
+    return math.ceil(n / 2) + math.ceil(n / FP4_MLA_BLOCK) + math.ceil(v_scale_page / page)
+
+
+def fp4_mla_kv_bytes_per_sequence_layer(model: TransformerConfig) -> int:
+    """Bytes a sequence and layer of TensorRT-LLM's FP4 MLA BF16 ring (Fp4MlaKVCacheManagerV2._hp_bytes_per_page: a
+    sliding layer of HP_BLOCK_SIZE = 16 tokens of the latent + rotary key at 2 B; no speculative rewind):
+    DeepSeek-V3: 16 x 576 x 2 = 18,432 B."""
+    assert model.mla is not None
+    return FP4_MLA_HP_RING_TOKENS * model.mla.cache_width * 2
 
 
 def kv_bytes_per_value(kv_dtype: str) -> float:
@@ -1413,16 +1472,13 @@ TRTLLM_NO_FP8_SOURCE = ("TensorRT-LLM lists no FP8 on Ampere or older (support m
 def kv_fp8_storage_note(spec: AcceleratorSpec, kv_dtype: str, engine: str | None) -> str | None:
     """The note for --kv-dtype fp8 on a device whose catalog entry lists no fp8 peak (A100, MI250X, V100): the cache
     is modelled as 8-bit storage (1 B per value) converted to 16 bits inside the attention kernel, which is timed at
-    the 16-bit peak as on every device (_setup), a way of running it said rather than taken silently; with a
-    TensorRT-LLM engine the note adds that the engine has no FP8 there. None where the device lists an fp8 peak."""
+    the 16-bit peak as on every device (_setup), a way of running it said rather than taken silently. A TensorRT-LLM
+    engine, which has no FP8 there, is refused for such an NVIDIA GPU (kv_device_problem; this note said so until
+    utserve, 2026-12-06, with exit 0). None where the device lists an fp8 peak."""
     if kv_dtype != "fp8" or spec.peak("fp8") is not None:
         return None
-    note = (f"--kv-dtype fp8 on {spec.name}, which lists no fp8 peak: the KV cache is modelled as 8-bit storage "
+    return (f"--kv-dtype fp8 on {spec.name}, which lists no fp8 peak: the KV cache is modelled as 8-bit storage "
             f"converted to 16 bits inside the attention kernel ({KV_FP8_STORAGE_SOURCE})")
-    if engine in ("trtllm", "trtllm-session") and spec.vendor.lower() == "nvidia":
-        note += (f"; --engine {engine} cannot run it: {TRTLLM_NO_FP8_SOURCE} — give --kv-dtype int8 or bf16 for "
-                 "that engine")
-    return note
 
 
 # An int8 KV cache in the engines that take one with conditions (what `plan serve` models: 1 byte a value, no scales)
@@ -1493,7 +1549,10 @@ TRTLLM_FP4_MLA_POOLS = ("a 64-value FP4 key residual beside the latent, the valu
                         "16 tokens (+ the speculative rewind) a sequence and layer: "
                         "tensorrt_llm/_torch/attention_backend/fp4_mla/cache_manager.py at "
                         "2b5d7a1b9883eebb2878f9be709372347f26b149, Fp4MlaKVCacheManagerV2.get_layer_bytes_per_token")
-"""What TensorRT-LLM's FP4 MLA kernel keeps beside the NVFP4 latent, said in kv_nvfp4_note, not counted."""
+"""What TensorRT-LLM's FP4 MLA kernel keeps beside the NVFP4 latent, said in kv_nvfp4_note: counted with --engine
+trtllm (fp4_mla_kv_bytes_per_token_layer, fp4_mla_kv_bytes_per_sequence_layer; the FP4 MLA path requires that
+manager's page metadata: 'FP4 MLA requires Fp4MlaKVCacheManagerV2 page metadata', fp4_mla/__init__.py at
+b3aeda52), not counted without an engine named."""
 SGLANG_FP4_KV_DEQUANT = ("SGLang dequantizes a layer's FP4 cache to 16 bits before its attention kernel reads it "
                          "(sgl-project/sglang python/sglang/srt/mem_cache/memory_pool.py: MHATokenToKVPoolFP4."
                          "_get_key_buffer / _get_value_buffer and the MLA pool's get_key_buffer call "
@@ -1503,6 +1562,20 @@ SGLANG_FP4_KV_DEQUANT = ("SGLang dequantizes a layer's FP4 cache to 16 bits befo
 """How SGLang's fp4_e2m1 cache is read (kv_nvfp4_note): not inside the attention kernel, as TensorRT-LLM's is
 (NVFP4_KV_SOURCE), but by a pass of its own, which the model does not time. Read 2026-12-05 (s31 rvkv) in the
 library's stored copy of memory_pool.py (its commit not recorded there)."""
+SGLANG_FP4_KV_HOPPER = ("SGLang's attention-backend support matrix (docs.sglang.io/docs/advanced_features/"
+                        "attention_backend, 'FP4 KV Cache' column) lists an FP4 KV cache for the Triton, Torch Native, "
+                        "FlexAttention, FA4 and TRTLLM MHA backends and the FlashInfer MLA, FlashMLA, Cutlass MLA, "
+                        "TRTLLM MLA and FA4 ones, not for FA3, its default on Hopper; FA4 'supports both prefill and "
+                        "decode on SM90 (Hopper) and SM100 (Blackwell)' (sgl-project/sgl-project.github.io commit "
+                        "e83f1320); its dtype setup checks only torch.float4_e2m1fn_x2, no compute capability "
+                        "(python/sglang/srt/mem_cache/kv_cache_dtype.py configure_kv_cache_dtype)")
+"""Why `plan serve --kv-dtype nvfp4 --engine sglang` runs on a Hopper GPU (kv_device_problem, kv_nvfp4_note): SGLang's
+FP4 KV cache is quantized and dequantized by its own PyTorch code (KVFP4QuantizeUtil) and read by backends that run on
+SM90, with an --attention-backend other than the Hopper default. Read 2026-12-06 (utserve)."""
+SGLANG_FP4_KV_HOPPER_BACKENDS = ("on Hopper, launch SGLang with --attention-backend triton (or fa4 with --page-size "
+                                 "128) for an MHA model, flashmla or flashinfer for an MLA one: its default there, "
+                                 "fa3, takes no FP4 KV cache")
+"""The launch flags a Hopper run of SGLang's FP4 KV cache needs (SGLANG_FP4_KV_HOPPER), said in its note."""
 FP4_MLA_ROPE_DIM = 64
 """The rotary key width TensorRT-LLM's FP4 MLA kernel takes (FP4_MLA_Q_RESIDUAL_DIM, NVFP4_KV_TRTLLM_MLA_SOURCE)."""
 
@@ -1566,16 +1639,30 @@ def nvfp4_mla_refusal(model: TransformerConfig, engine: str | None) -> str | Non
     return None
 
 
-def kv_device_problem(spec: AcceleratorSpec, kv_dtype: str, engine: str | None = None) -> tuple[str, str] | None:
+def kv_device_problem(spec: AcceleratorSpec, kv_dtype: str, engine: str | None = None, *,
+                      any_engine: bool = False) -> tuple[str, str] | None:
     """(why, fix) where `spec` cannot hold an NVFP4 KV cache, None where it can (or for another dtype): the engines
     run it on NVIDIA Blackwell GPUs only (NVFP4_KV_SOURCE), told in the catalog by an NVIDIA GPU listing an fp4 peak
     (b200, gb200, b300, rtx-pro-6000-server). An AMD GPU with an fp4 peak (mi355x) has MXFP4's, and NVFP4 no native
     path there (NVFP4_AMD_SOURCE); Hopper and older list no fp4 peak. With `engine` named, TensorRT-LLM and vLLM
     run it on compute capability 10.x only (NVFP4_KV_SM100_ENGINES): an SM120 part (rtx-pro-6000-server) is refused
-    for them, naming the engine that runs it there (SGLang)."""
+    for them, naming the engine that runs it there (SGLang). A Hopper GPU (compute capability 9.x: h100, h200) holds
+    SGLang's (SGLANG_FP4_KV_HOPPER): taken with --engine sglang, refused without an engine or with another, naming
+    --engine sglang; `any_engine` (the library's predictions, which name no engine) takes it where some engine runs
+    it. An fp8 KV cache with --engine trtllm / trtllm-session on an NVIDIA GPU listing no fp8 peak (Ampere and
+    older) is refused too (TRTLLM_NO_FP8_SOURCE)."""
+    nvidia = spec.kind == "gpu" and spec.vendor == "NVIDIA"
+    if kv_dtype == "fp8" and engine in ("trtllm", "trtllm-session") and nvidia and spec.peak("fp8") is None:
+        return (f"--kv-dtype fp8 with --engine {engine} on {spec.name}, which lists no fp8 peak: "
+                f"{TRTLLM_NO_FP8_SOURCE}",
+                f"give --kv-dtype int8 or bf16 with --engine {engine} on {spec.name}, or --engine vllm, whose fp8 "
+                "cache runs there as 8-bit storage converted in the attention kernel")
     if kv_dtype != "nvfp4":
         return None
-    if spec.kind == "gpu" and spec.vendor == "NVIDIA" and spec.peak("fp4") is not None:
+    hopper = nvidia and (spec.cuda_capability() or (0, 0))[0] == 9
+    if hopper and (engine == "sglang" or any_engine):  # SGLang's own PyTorch quantize/dequantize, SM90 backends
+        return None
+    if nvidia and spec.peak("fp4") is not None:
         cc = spec.cuda_capability()
         if engine not in NVFP4_KV_SM100_ENGINES or (cc is not None and cc[0] == 10):
             return None
@@ -1586,11 +1673,20 @@ def kv_device_problem(spec: AcceleratorSpec, kv_dtype: str, engine: str | None =
                 f"use --kv-dtype fp8 or bf16 with --engine {engine} on {spec.name}, --engine {' or '.join(there)} "
                 "for its NVFP4 KV cache there, or a datacenter Blackwell GPU (b200, gb200, b300, gb300)"
                 + ("; or give compute_capability in its spec TOML, with its source" if cc is None else ""))
-    why = (f"--kv-dtype nvfp4 on {spec.name}: an NVFP4 KV cache runs on NVIDIA Blackwell GPUs only ({NVFP4_KV_SOURCE})"
+    if hopper:  # TensorRT-LLM's and vLLM's run on Blackwell only; SGLang's on Hopper too
+        named = f"with --engine {engine}" if engine is not None else "without --engine"
+        return (f"--kv-dtype nvfp4 {named} on {spec.name} (Hopper, compute capability {spec.compute_capability}): "
+                f"TensorRT-LLM's and vLLM's NVFP4 KV cache run on NVIDIA Blackwell GPUs only ({NVFP4_KV_SOURCE}); "
+                f"SGLang's runs on Hopper ({SGLANG_FP4_KV_HOPPER})",
+                f"give --engine sglang for its FP4 KV cache on {spec.name}, use --kv-dtype fp8 or bf16, or a Blackwell "
+                "GPU (b200, gb200, b300)")
+    where = ("NVIDIA Blackwell GPUs, and SGLang's on Hopper too" if engine == "sglang"
+             else "NVIDIA Blackwell GPUs only")
+    why = (f"--kv-dtype nvfp4 on {spec.name}: an NVFP4 KV cache runs on {where} ({NVFP4_KV_SOURCE})"
            + (f", and {NVFP4_AMD_SOURCE}" if _amd_gpu(spec) else f"; {spec.name} lists no fp4 peak (not Blackwell)"
               if spec.peak("fp4") is None else ""))
     return why, (f"use --kv-dtype fp8 or bf16 on {spec.name}, or a Blackwell GPU (b200, gb200, b300) for an NVFP4 KV "
-                 "cache")
+                 "cache" + (" (or a Hopper one with --engine sglang)" if engine in (None, "sglang") else ""))
 
 
 def nvfp4_kv_runs(model: TransformerConfig, spec: AcceleratorSpec, engine: str | None) -> bool:
@@ -1600,10 +1696,11 @@ def nvfp4_kv_runs(model: TransformerConfig, spec: AcceleratorSpec, engine: str |
     return kv_device_problem(spec, "nvfp4", engine) is None and kv_engine_refusal(model, "nvfp4", engine) is None
 
 
-def check_kv_device(spec: AcceleratorSpec, kv_dtype: str, engine: str | None = None) -> None:
+def check_kv_device(spec: AcceleratorSpec, kv_dtype: str, engine: str | None = None, *,
+                    any_engine: bool = False) -> None:
     """An InfeasibleError (this device is listed as not served; alone, exit 2) for a KV cache `spec` cannot hold
-    with `engine` (kv_device_problem)."""
-    if (problem := kv_device_problem(spec, kv_dtype, engine)) is not None:
+    with `engine` (kv_device_problem; `any_engine`: with no engine that holds it)."""
+    if (problem := kv_device_problem(spec, kv_dtype, engine, any_engine=any_engine)) is not None:
         raise InfeasibleError(*problem)
 
 
@@ -1621,12 +1718,19 @@ def kv_nvfp4_note(kv_dtype: str, engine: str | None, model: TransformerConfig | 
     if model is not None and model.mla is not None:
         mla = (f"; {model.name} caches its latent (kv_lora_rank + qk_rope_head_dim = {model.mla.cache_width} values "
                "a token and layer) at that width")
-        if engine in (None, "trtllm"):
+        if engine is None:
             mla += (f", as {NVFP4_KV_TRTLLM_MLA_SOURCE}; that kernel's side pools are not counted (TensorRT-LLM: "
-                    f"{TRTLLM_FP4_MLA_POOLS})")
+                    f"{TRTLLM_FP4_MLA_POOLS}; --engine trtllm counts them)")
+        elif engine == "trtllm":
+            per_token, ring = fp4_mla_kv_bytes_per_token_layer(model), fp4_mla_kv_bytes_per_sequence_layer(model)
+            mla += (f" and runs it through the FP4 MLA kernel ({NVFP4_KV_TRTLLM_MLA_SOURCE}), whose cache manager "
+                    f"keeps {TRTLLM_FP4_MLA_POOLS}: counted, {per_token} B a token and layer (against "
+                    f"{model.mla.cache_width * FP4_OPERAND_BYTES['nvfp4']:g} B for the latent alone) and "
+                    f"{ring:,} B a sequence and layer for the ring (memory only; no speculative rewind)")
     if engine == "sglang":  # its own 8-bit exponent scales, and a dequantization pass before the attention kernel
         return (f"--kv-dtype nvfp4: {FP4_OPERAND_BYTES['nvfp4']:g} B per cached value{how}{mla}; "
-                f"{SGLANG_FP4_KV_DEQUANT}: that pass is not timed (no dequantization time is added)")
+                f"{SGLANG_FP4_KV_DEQUANT}: that pass is not timed (no dequantization time is added); "
+                f"{SGLANG_FP4_KV_HOPPER_BACKENDS} ({SGLANG_FP4_KV_HOPPER})")
     return (f"--kv-dtype nvfp4: {FP4_OPERAND_BYTES['nvfp4']:g} B per cached value (a 4-bit E2M1 value + one FP8 E4M3 "
             f"scale per 16; the per-tensor FP32 scale not counted), as {NVFP4_KV_SOURCE}{how}{mla}; the values are "
             "dequantized inside the attention kernel, which is timed as with a 16-bit cache (no dequantization time "
@@ -1856,7 +1960,7 @@ def compute_dtype_for(spec: AcceleratorSpec, weight_dtype: str) -> str:
 def _check_layout(model: TransformerConfig, tp: int, pp: int, moe: MoELayout = NO_MOE) -> None:
     # the fix names what the checks below accept: tp by the heads, pp any count up to the layers
     fixes = {"tp": f"give a --tp that divides the {model.heads} attention heads of {model.name}, e.g. "
-                   + _tp_hint(model),
+                   + _tp_hint(model, moe),
              "pp": f"give --pp from 1 to {model.layers} (the layers of {model.name}; a count that does not divide "
                    "them is allowed: the fullest stage holds ceil(layers / pp))"}
     for name, v in (("tp", tp), ("pp", pp)):
@@ -1864,25 +1968,51 @@ def _check_layout(model: TransformerConfig, tp: int, pp: int, moe: MoELayout = N
             raise InputError(f"--{name} {v!r} must be a positive integer", fixes[name])
     if model.heads % tp:
         raise InfeasibleError(f"--tp {tp} does not divide the {model.heads} attention heads of {model.name}",
-                              "give a --tp that divides the head count, e.g. " + _tp_hint(model))
+                              "give a --tp that divides the head count, e.g. " + _tp_hint(model, moe))
     kv = model.n_kv_heads
     if kv % tp and tp % kv:
         raise InfeasibleError(f"--tp {tp} neither divides nor is a multiple of the {kv} KV heads of {model.name}",
                               "give a --tp that divides the KV-head count or is a multiple of it (and divides the "
-                              f"{model.heads} attention heads), e.g. " + _tp_hint(model))
+                              f"{model.heads} attention heads), e.g. " + _tp_hint(model, moe))
+    split = {k: w for k, w in _tp_split_widths(model, moe).items() if w % tp}
+    if split:
+        named = ", ".join(f"{k} {w:,}" for k, w in split.items())
+        raise InfeasibleError(f"--tp {tp} does not divide the MLP width of {model.name} ({named}): the engines split "
+                              f"each MLP's inner width evenly over the tensor-parallel ranks ({TP_SPLIT_SOURCE})",
+                              "give a --tp that divides it and the attention heads, e.g. " + _tp_hint(model, moe))
     if pp > model.layers:
         raise InfeasibleError(f"--pp {pp} exceeds the {model.layers} layers of {model.name}",
                               f"give --pp <= {model.layers}")
     serving_moe.check_layout(model, tp, moe)
 
 
-def _tp_hint(model: TransformerConfig) -> str:
+TP_SPLIT_SOURCE = ("vLLM's column-parallel layers take output_size_per_partition = divide(output_size, tp_size), "
+                   "which asserts '{} is not divisible by {}' (vllm/model_executor/layers/linear.py, "
+                   "vllm/distributed/utils.py ensure_divisibility), as Megatron-LM's, from which it is taken")
+"""Why --tp must divide an MLP's inner width (_check_layout); read 2026-12-06 (utserve)."""
+
+
+def _tp_split_widths(model: TransformerConfig, moe: MoELayout = NO_MOE) -> dict[str, int]:
+    """The MLP inner widths tensor parallelism splits (_check_layout): the dense layers' (every layer of a dense model,
+    the first_dense_layers of an MoE one: dense_ffn), and the routed experts' under plain tensor parallelism (no
+    --ep / --attention-dp: each expert split over the ranks)."""
+    widths: dict[str, int] = {}
+    if not model.is_moe or model.layers > model.moe_layers:
+        widths["dense MLP" if model.is_moe else "MLP"] = model.dense_ffn or model.ffn if model.is_moe else model.ffn
+    if model.is_moe and not moe.active:
+        widths["expert MLP"] = model.ffn
+    return widths
+
+
+def _tp_hint(model: TransformerConfig, moe: MoELayout = NO_MOE) -> str:
     """The --tp values up to 64 that _check_layout's head rules accept: each divides the attention heads and divides,
     or is a multiple of, the KV heads ('1, 2, 4, 8, 16, 32' for 32 heads and 8 KV heads; '1, 2, 3, 6, 12, 24' for 24
-    heads and 6 KV heads, where the powers of two up to 16 named '1, 2' alone before utserve2, 2026-12-05)."""
+    heads and 6 KV heads, where the powers of two up to 16 named '1, 2' alone before utserve2, 2026-12-05), and that
+    divide the MLP widths tensor parallelism splits (_tp_split_widths, since utserve 2026-12-06)."""
     kv = model.n_kv_heads
+    widths = _tp_split_widths(model, moe).values()
     return ", ".join(str(d) for d in range(1, min(model.heads, 64) + 1)
-                     if model.heads % d == 0 and (kv % d == 0 or d % kv == 0))
+                     if model.heads % d == 0 and (kv % d == 0 or d % kv == 0) and all(w % d == 0 for w in widths))
 
 
 def _check_counts(batch: int, prompt_len: int, output_len: int) -> None:
@@ -1896,16 +2026,30 @@ def _check_counts(batch: int, prompt_len: int, output_len: int) -> None:
 # Memory per device
 
 
-def _kv_bytes_per_token_per_device(model: TransformerConfig, tp: int, pp: int, kv_dtype: str) -> float:
+def _kv_bytes_per_token_per_device(model: TransformerConfig, tp: int, pp: int, kv_dtype: str,
+                                   cal: ServingCalibration | None = None) -> float:
     """KV heads split over tp, at least one whole (replicated) head per device when tp > kv_heads
     (TransformerConfig.kv_heads_per_device: vLLM, TensorRT-LLM, NxD Inference). MLA's latent is one per token,
-    replicated on every tp rank (vLLM's MLA backend). Layers split over pp (the fullest stage holds ceil(L/pp)).
-    Before a sliding window caps any layer."""
+    replicated on every tp rank (vLLM's MLA backend); an NVFP4 one in TensorRT-LLM's FP4 MLA layout where
+    cal.fp4_mla_kv_pools. Layers split over pp (the fullest stage holds ceil(L/pp)). Before a sliding window caps
+    any layer."""
     layers_dev = math.ceil(model.layers / pp)
+    if fp4_mla_layout(model, kv_dtype, cal):
+        return float(layers_dev * fp4_mla_kv_bytes_per_token_layer(model))
     if model.mla is not None:
         return float(layers_dev * model.mla.cache_width * kv_bytes_per_value(kv_dtype))
     kv_heads_dev = float(model.kv_heads_per_device(tp))
     return 2.0 * layers_dev * kv_heads_dev * model.head_dim * kv_bytes_per_value(kv_dtype)
+
+
+def kv_bytes_per_sequence_per_device(model: TransformerConfig, pp: int, kv_dtype: str,
+                                     cal: ServingCalibration | None) -> float:
+    """KV-cache bytes a sequence holds whatever its length, per device: TensorRT-LLM's FP4 MLA BF16 ring
+    (fp4_mla_kv_bytes_per_sequence_layer) on the fullest stage's ceil(L/pp) layers where cal.fp4_mla_kv_pools; 0
+    otherwise. Memory only: the decode traffic counts the cache per token."""
+    if not fp4_mla_layout(model, kv_dtype, cal):
+        return 0.0
+    return float(math.ceil(model.layers / pp) * fp4_mla_kv_bytes_per_sequence_layer(model))
 
 
 def _weights_bytes_per_device(model: TransformerConfig, tp: int, pp: int, weight_dtype: str,
@@ -1968,8 +2112,8 @@ def _memory_per_device(model: TransformerConfig, tp: int, pp: int, batch: int, p
         return serving_moe.memory_per_device(model, tp, pp, batch, prompt_len, output_len, weight_dtype, kv_dtype,
                                              cal, moe)
     w = _weights_bytes_per_device(model, tp, pp, weight_dtype, cal, moe)
-    kv = batch * cached_tokens_per_layer(model, prompt_len + output_len) * _kv_bytes_per_token_per_device(
-        model, tp, pp, kv_dtype)
+    kv = batch * (cached_tokens_per_layer(model, prompt_len + output_len) * _kv_bytes_per_token_per_device(
+        model, tp, pp, kv_dtype, cal) + kv_bytes_per_sequence_per_device(model, pp, kv_dtype, cal))
     ws = _workspace_bytes_per_device(model, tp, batch, prompt_len, cal)
     return w, kv, ws
 
@@ -2154,7 +2298,7 @@ def _expert_compute_dtype(spec: AcceleratorSpec, weight_dtype: str, moe: MoELayo
 
 def _setup(model: TransformerConfig, spec: AcceleratorSpec, tp: int, pp: int, weight_dtype: str, kv_dtype: str,
            cal: ServingCalibration, moe: MoELayout = NO_MOE) -> _Setup:
-    check_kv_device(spec, kv_dtype)
+    check_kv_device(spec, kv_dtype, any_engine=True)  # plan serve checked its --engine's (serving_plan)
     compute_dtype = compute_dtype_for(spec, weight_dtype)
     cal = device_scaled(cal, spec, compute_dtype)
     peak = spec.peak(compute_dtype)
@@ -2206,7 +2350,7 @@ def _prefill_time(s: _Setup, batch: int, prompt_len: int) -> PhaseTime:
     dense_experts = max(0.0, chunks * _expert_params_total(m) * weight_bytes_per_param(s.expert_weight_dtype, s.cal)
                         / s.tp - ex.weight_bytes)  # the routed experts in `weights` (none when their kernel read them)
     bytes_ = s.weights_read_bytes(weights, dense_experts)  # int8 weight-only reads at a lower share of the bandwidth
-    bytes_ += tokens * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)  # KV written, all layers
+    bytes_ += tokens * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype, s.cal)  # KV written, all layers
     memory_s = bytes_ / (s.spec.memory_bandwidth_byte_per_s * s.cal.decode_bandwidth_efficiency) + ex.time_s
     comm_s = 0.0
     if s.tp > 1:
@@ -2240,7 +2384,7 @@ def _decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
     ex = serving_moe.tp_expert_kernel(s, batch, batch, 1)  # MoE routed experts: their own kernel (else zeros)
     w = (decode_weight_bytes_read(m, batch, s.weight_dtype, s.cal, s.moe) / s.tp
          + kv_replica_weight_bytes(m, s.tp, s.weight_dtype, s.cal) - ex.weight_bytes)
-    kv = batch * cached_tokens_per_layer(m, context) * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)
+    kv = batch * cached_tokens_per_layer(m, context) * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype, s.cal)
     dense_experts = 0.0 if ex.weight_bytes else (m.moe_layers * experts_touched(m, batch) * m.mlp_params_per_expert()
                                                  * weight_bytes_per_param(s.expert_weight_dtype, s.cal) / s.tp)
     memory_s = (s.weights_read_bytes(w, dense_experts) + kv) / (s.spec.memory_bandwidth_byte_per_s
@@ -2554,7 +2698,7 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
         scheduling=scheduling, ttft_s=ttft, tpot_s=tpot, e2e_latency_s=e2e,
         decode_tokens_per_s=batch / step_s, output_tokens_per_s=tokens / work_s,
         output_tokens_per_s_per_device=tokens / work_s / n_devices, prefill=prefill, decode_step=step,
-        kv_cache_bytes_per_token=kv_cache_bytes_per_token(model, kv_dtype), weights_bytes_per_device=w,
+        kv_cache_bytes_per_token=kv_cache_bytes_per_token(model, kv_dtype, s.cal), weights_bytes_per_device=w,
         kv_cache_bytes_per_device=kv, workspace_bytes_per_device=ws, memory_bytes_per_device=total,
         usable_memory_bytes_per_device=usable, fits=fits, max_batch=mb, usd_per_million_output_tokens=usd,
         energy_j_per_output_token=energy, calibration=s.cal,
@@ -2820,7 +2964,7 @@ def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
     # a weight dtype the device cannot run at all is the first problem: naming memory first sent the user to more
     # devices (edge-tpu, int8 weight-only on a device with no 16-bit peak), only to be refused for the dtype next
     compute_dtype_for(spec, weight_dtype)
-    check_kv_device(spec, kv_dtype)  # so is a KV cache it cannot hold (nvfp4 off Blackwell)
+    check_kv_device(spec, kv_dtype, any_engine=True)  # so is a KV cache no engine holds there (nvfp4 off Blackwell)
     if moe.active:
         _expert_compute_dtype(spec, weight_dtype, moe)
     cal = calibration_for_spec(spec, calibration)

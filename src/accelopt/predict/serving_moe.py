@@ -271,8 +271,8 @@ def memory_per_device(model: TransformerConfig, tp: int, pp: int, batch: int, pr
 
     ne, ex = weights_bytes_per_device(model, tp, pp, weight_dtype, lay, cal)
     b_r = requests_per_rank(batch, lay)
-    kv = b_r * sv.cached_tokens_per_layer(model, prompt_len + output_len) * sv._kv_bytes_per_token_per_device(
-        model, tp, pp, kv_dtype)
+    kv = b_r * (sv.cached_tokens_per_layer(model, prompt_len + output_len) * sv._kv_bytes_per_token_per_device(
+        model, tp, pp, kv_dtype, cal) + sv.kv_bytes_per_sequence_per_device(model, pp, kv_dtype, cal))
     ws = sv._workspace_bytes_per_device(model, tp, b_r, prompt_len, cal)
     return ne + ex, kv, ws
 
@@ -593,7 +593,7 @@ def _phase(s: _Setup, batch: int, seq_tokens: int, context: float, causal: bool)
                  + attn / s.tp / (s.attention_peak_flop_per_s * eff_attn))
     weights = (sv.decode_weight_bytes_read(m, 0, s.weight_dtype, cal) / s.tp  # batch 0: no experts
                + sv.kv_replica_weight_bytes(m, s.tp, s.weight_dtype, cal) + expert_read)
-    kv_tok = sv._kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype)
+    kv_tok = sv._kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype, cal)
     kv = tokens_r * kv_tok if causal else b_r * sv.cached_tokens_per_layer(m, context) * kv_tok
     memory_s = (s.weights_read_bytes(chunks * weights, chunks * expert_read) + kv) / (
         s.spec.memory_bandwidth_byte_per_s * cal.decode_bandwidth_efficiency)

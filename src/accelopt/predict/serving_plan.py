@@ -339,7 +339,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                                      int4_group_size=opts.int4_group_size,
                                      pp_microbatches=opts.pp_microbatches,
                                      max_batch_size_per_microbatch=rule.batch_cap_per_microbatch if rule else None,
-                                     per_layer_overhead=rule.host_launched_layers if rule else None)
+                                     per_layer_overhead=rule.host_launched_layers if rule else None,
+                                     fp4_mla_kv_pools=rule.fp4_mla_pools if rule else None)
             check_int4_group(cfg, opts, moe, cal)  # the given group or the table's default, one check for both
             int4_groups.add(cal.int4_group_size)
             # --ep: the MoE table says it; --dense-experts runs no grouped GEMM (serving_moe.tp_expert_kernel)

@@ -267,7 +267,7 @@ def row_calibration(row: dict[str, str], spec: AcceleratorSpec,
     cal = replace(cal, memory_basis=rule.memory_basis, memory_utilization=share,
                   tp_allreduce=row_tp_allreduce(row) or rule.tp_allreduce,
                   max_batch_size_per_microbatch=rule.batch_cap_per_microbatch,
-                  per_layer_overhead=rule.host_launched_layers)
+                  per_layer_overhead=rule.host_launched_layers, fp4_mla_kv_pools=rule.fp4_mla_pools)
     if (group := row_int4_group_size(row)) is not None:
         cal = replace(cal, int4_group_size=group)
     limit = row_max_batch_size(row)

@@ -445,7 +445,8 @@ class Setup:
     """The model trains at dropout 0: no dropout masks are kept (memory.py module docstring). Memory only."""
     vocab_tiling: int = 1
     """MaxText's num_vocab_tiling: the output layer and cross-entropy run in this many chunks along the batch-sequence
-    axis, so the last stage holds 1/N of the fp32 logits at a time (memory.py module docstring). Memory only."""
+    axis, so the last stage holds 2/N of the fp32 logits at a time, a chunk's exp residual and its gradient (memory.py
+    module docstring). Memory only."""
     optimizer_state_bytes: float = 12.0
     """Optimizer state per parameter beside the 16-bit weight and gradient: 12 (fp32 master + Adam m, v), 4 for
     16-bit weights with 16-bit moments (MaxText weight_dtype bfloat16; memory.py module docstring). The optimizer

@@ -1,0 +1,64 @@
+"""`plan serve --kv-dtype nvfp4 --engine sglang` on a Hopper GPU (h100, h200) is served, as SGLang runs its FP4 KV
+cache there; TensorRT-LLM's and vLLM's NVFP4 caches stay Blackwell-only, and without an engine Hopper is refused
+naming --engine sglang (issue 10, Serving: "FP8/FP4 KV cache"; utserve brief 2, 2026-12-06). It was refused for
+every engine: 'an NVFP4 KV cache runs on NVIDIA Blackwell GPUs only'.
+
+Sources, read before these tests were written:
+- SGLang's attention-backend support matrix (docs.sglang.io/docs/advanced_features/attention_backend): 'FP4 KV
+  Cache' for the MHA backends Triton, Torch Native, FlexAttention, FA4, TRTLLM MHA and the MLA backends FlashInfer
+  MLA, FlashMLA, Cutlass MLA, TRTLLM MLA, FA4; not FA3, the Hopper default. FA4 'supports both prefill and decode on
+  SM90 (Hopper) and SM100 (Blackwell)' (sgl-project.github.io commit e83f1320).
+- sgl-project/sglang python/sglang/srt/mem_cache/kv_cache_dtype.py configure_kv_cache_dtype: nvfp4 /
+  fp4_mx_block16 need torch.float4_e2m1fn_x2 ('PyTorch 2.8.0+ with CUDA 12.8+'), no compute-capability check; the
+  quantize / dequantize is its own PyTorch code (KVFP4QuantizeUtil, torch.compile).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import run_main
+
+from accelopt.hardware.catalog import get_device
+from accelopt.predict.serving import kv_device_problem, kv_engine_note, nvfp4_kv_runs
+from accelopt.workload.presets import get_model
+
+LLAMA, DSV3 = get_model("llama3-8b"), get_model("deepseek-v3")
+
+
+@pytest.mark.parametrize("device", ["h100-sxm", "h200"])
+def test_sglang_serves_an_fp4_kv_cache_on_hopper(device: str, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = get_device(device)
+    assert kv_device_problem(spec, "nvfp4", "sglang") is None
+    assert nvfp4_kv_runs(LLAMA, spec, "sglang") and nvfp4_kv_runs(DSV3, spec, "sglang")
+    assert not nvfp4_kv_runs(LLAMA, spec, None) and not nvfp4_kv_runs(LLAMA, spec, "trtllm")
+    code, out, err = run_main(["plan", "serve", "-m", "llama3-8b", "--hardware", device, "--kv-dtype", "nvfp4",
+                               "--engine", "sglang", "--batch", "8", "--json"], capsys)
+    assert code == 0, err
+    point = json.loads(out)["results"][0]["points"][0]
+    assert point["kv_dtype"] == "nvfp4" and point["kv_cache_bytes_per_token"] == 32 * 8 * 128 * 2 * 0.5625
+
+
+@pytest.mark.parametrize("engine", ["trtllm", "vllm", None])
+def test_other_engines_and_none_are_refused_naming_sglang(engine: str | None,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["plan", "serve", "-m", "llama3-8b", "--hardware", "h100-sxm", "--kv-dtype", "nvfp4", "--batch", "8"]
+    code, out, err = run_main(args + (["--engine", engine] if engine else []), capsys)
+    flat = " ".join(err.split())
+    assert code == 2 and out == "" and "Traceback" not in flat
+    named = f"with --engine {engine}" if engine else "without --engine"
+    assert f"--kv-dtype nvfp4 {named} on h100-sxm (Hopper, compute capability 9.0)" in flat
+    assert "SGLang's runs on Hopper" in flat
+    assert "fix: give --engine sglang for its FP4 KV cache on h100-sxm" in flat
+
+
+def test_ampere_stays_refused_for_sglang(capsys: pytest.CaptureFixture[str]) -> None:
+    why, fix = kv_device_problem(get_device("a100-sxm-80gb"), "nvfp4", "sglang") or ("", "")
+    assert "NVIDIA Blackwell GPUs, and SGLang's on Hopper too" in why
+    assert fix.endswith("(or a Hopper one with --engine sglang)")
+
+
+def test_the_sglang_note_names_the_hopper_backends() -> None:
+    note = " ".join((kv_engine_note(LLAMA, "nvfp4", "sglang") or "").split())
+    assert "on Hopper, launch SGLang with --attention-backend triton" in note and "fa3, takes no FP4 KV cache" in note

@@ -1,0 +1,50 @@
+"""`plan serve --tp` must divide each MLP inner width the ranks split (utserve, 2026-12-06): a config.json with 24
+heads, 3 KV heads and intermediate_size 8192 was planned at --tp 3 (exit 0, 2.3 GiB a device) though vLLM's
+column-parallel layers take divide(output_size, tp_size), which asserts '8192 is not divisible by 3'
+(vllm/distributed/utils.py ensure_divisibility, the Megatron-LM helper); now exit 2 naming the width and a --tp that
+runs. The routed experts' width counts under plain tensor parallelism only (with --ep each expert stays whole)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import run_main
+
+CONFIG = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 3072,
+          "intermediate_size": 8192, "num_hidden_layers": 28, "num_attention_heads": 24, "num_key_value_heads": 3,
+          "vocab_size": 128256, "max_position_embeddings": 131072, "tie_word_embeddings": True,
+          "rope_theta": 500000.0, "head_dim": 128}
+
+
+def _serve(tmp_path: Path, capsys: pytest.CaptureFixture[str], config: dict, *extra: str) -> tuple[int, str, str]:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    return run_main(["plan", "serve", "-m", str(path), "--hardware", "h100-sxm", "--batch", "4", *extra], capsys)
+
+
+def test_a_tp_that_does_not_split_the_mlp_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _serve(tmp_path, capsys, CONFIG, "--tp", "3")
+    flat = " ".join(err.split())
+    assert code == 2 and out == "" and "Traceback" not in flat
+    assert "--tp 3 does not divide the MLP width of" in flat and "(MLP 8,192)" in flat
+    assert "ensure_divisibility" in flat
+    assert "fix: give a --tp that divides it and the attention heads, e.g. 1" in flat
+    code, _, err = _serve(tmp_path, capsys, {**CONFIG, "intermediate_size": 8448}, "--tp", "3")  # 8448 = 3 x 2816
+    assert code == 0, err
+
+
+def test_moe_experts_count_under_plain_tp_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    moe = {"architectures": ["MixtralForCausalLM"], "model_type": "mixtral", "hidden_size": 2048,
+           "intermediate_size": 5632, "num_hidden_layers": 16, "num_attention_heads": 16, "num_key_value_heads": 4,
+           "vocab_size": 32000, "max_position_embeddings": 32768, "num_local_experts": 8, "num_experts_per_tok": 2}
+    code, _, err = _serve(tmp_path, capsys, {**moe, "intermediate_size": 5640}, "--tp", "4")  # 5640 = 4 x 1410
+    assert code == 0, err
+    code, _, err = _serve(tmp_path, capsys, {**moe, "intermediate_size": 5636}, "--tp", "8")
+    flat = " ".join(err.split())
+    assert code == 2 and "(expert MLP 5,636)" in flat and "e.g. 1, 2, 4" in flat
+    # with expert parallelism each expert is whole on its rank: no split of its width
+    code, _, err = _serve(tmp_path, capsys, {**moe, "intermediate_size": 5636}, "--tp", "1", "--ep", "8",
+                          "--attention-dp", "8")
+    assert code == 0, err
