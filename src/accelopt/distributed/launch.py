@@ -31,7 +31,7 @@ from typing import Any
 
 from accelopt.distributed.limits import STARTUP_S
 from accelopt.distributed.types import TIMES_CHUNK, Job
-from accelopt.errors import AcceloptError, InputError, MeasurementError, of_kind
+from accelopt.errors import AcceloptError, InputError, MeasurementError, UnsupportedError, of_kind
 from accelopt.interrupts import interrupts_held
 
 POLL_S = 0.1
@@ -107,9 +107,8 @@ def check_local_ranks(nproc: int, device: str, *, least: int = 1) -> None:
     many processes.
     `least` is the fewest ranks the caller accepts (2 for a collective or a one-node pipeline): a fix never
     suggests fewer, which the caller would refuse in turn."""
+    check_torchrun(device)
     if device.startswith("cuda"):
-        from accelopt.errors import UnsupportedError
-
         count, _ = local_rank_room(device)
         if count < nproc:
             instead = "--device cpu (gloo: one process per rank)"
@@ -122,6 +121,39 @@ def check_local_ranks(nproc: int, device: str, *, least: int = 1) -> None:
     if nproc > cores:
         raise InputError(f"--nproc {nproc} is more ranks than {which} (each rank is a process needing a core; more "
                          "would time the contention, not the model)", f"pass {_nproc_choice(max(least, 2), cores)}")
+
+
+TORCHRUN_FIX = ("install a torch build with torch.distributed (PyTorch's wheels from pytorch.org or PyPI for Linux, "
+                "Windows and macOS have it, with gloo; NCCL on Linux CUDA builds), or run in one process (profile "
+                "without --nproc, probe without --collectives)")
+
+
+def check_torchrun(device: str) -> None:
+    """torchrun (`python -m torch.distributed.run`, the launcher) and the backend the ranks use on `device` (gloo on
+    cpu, NCCL on cuda) are in this torch, before any rank is started. A torch built without distributed support
+    (USE_DISTRIBUTED=0: torch.distributed.is_available() is False) has no torchrun: the launcher then died at once
+    and the run said only 'torchrun exited with status 1: ... No module named torch.distributed.run', its fix
+    'see the log'."""
+    import importlib.util
+
+    import torch
+    import torch.distributed as dist
+
+    where = f"this torch ({torch.__version__}, {Path(torch.__file__).parent})"
+    if not dist.is_available():
+        raise UnsupportedError(f"{where} was built without torch.distributed, so it has no torchrun to start the "
+                               "ranks", TORCHRUN_FIX)
+    try:
+        found = importlib.util.find_spec("torch.distributed.run") is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise UnsupportedError(f"{where} has no torchrun (module torch.distributed.run) to start the ranks",
+                               TORCHRUN_FIX)
+    cuda = device.startswith("cuda")
+    if not (dist.is_nccl_available() if cuda else dist.is_gloo_available()):
+        backend, fix = ("NCCL", f"use --device cpu (gloo), or {TORCHRUN_FIX}") if cuda else ("gloo", TORCHRUN_FIX)
+        raise UnsupportedError(f"{where} has no {backend} backend, which the ranks on {device} use", fix)
 
 
 def usable_cpus() -> tuple[int, str]:
