@@ -106,8 +106,7 @@ def check_local_ranks(nproc: int, device: str, *, least: int = 1) -> None:
     machine, the least a collective needs): more ranks time the contention, and a huge --nproc would start that
     many processes.
     `least` is the fewest ranks the caller accepts (2 for a collective or a one-node pipeline): a fix never
-    suggests fewer, which the caller would refuse in turn."""
-    check_torchrun(device)
+    suggests fewer, which the caller would refuse in turn. Then the launcher and backend (check_torchrun)."""
     if device.startswith("cuda"):
         count, _ = local_rank_room(device)
         if count < nproc:
@@ -116,7 +115,9 @@ def check_local_ranks(nproc: int, device: str, *, least: int = 1) -> None:
                    f"use {instead}, or a node with {least} or more GPUs")
             raise UnsupportedError(f"--nproc {nproc} on cuda needs {nproc} GPUs on this node; torch sees {count}",
                                    fix)
+        check_torchrun(device)
         return
+    check_torchrun(device)
     cores, which = local_rank_room(device)
     if nproc > cores:
         raise InputError(f"--nproc {nproc} is more ranks than {which} (each rank is a process needing a core; more "
