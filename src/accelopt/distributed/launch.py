@@ -547,8 +547,7 @@ def _errors(out_dir: Path) -> dict[int, dict[str, Any]]:
 
 def _rank_error(errors: dict[int, dict[str, Any]], out_dir: Path) -> Exception:
     rank, rec = next(iter(errors.items()))
-    later = list(errors)[1:]
-    others = f" (then rank{'s' if len(later) > 1 else ''} {', '.join(map(str, later))} failed in turn)" if later else ""
+    others = _later_ranks(errors, rank)
     if rec.get("type") == "InfeasibleError":
         return RankOutOfMemory(f"rank {rank}{others}: {rec['problem']}", rec.get("fix", ""))
     if rec.get("input"):
@@ -556,6 +555,20 @@ def _rank_error(errors: dict[int, dict[str, Any]], out_dir: Path) -> Exception:
     return MeasurementError(f"rank {rank} crashed{others}: {rec['problem']}",
                             f"fix the error in the model or its data on that rank (traceback in "
                             f"{out_dir / 'torchrun.log'}); the run was stopped and no process is left")
+
+
+def _later_ranks(errors: dict[int, dict[str, Any]], first: int) -> str:
+    """' (rank 0 the same; then rank 2 failed in turn)': how the ranks that failed after `first` are said. A rank
+    that reported the first's own error met it itself (a factory or a batch that fails on every rank), and was said
+    to 'fail in turn', as if the first's exit had felled it; the others failed after it, losing their peer."""
+    def ranks(rs: list[int]) -> str:
+        return f"rank{'s' if len(rs) > 1 else ''} {', '.join(map(str, rs))}"
+
+    later = [r for r in errors if r != first]
+    same = [r for r in later if errors[r].get("problem") == errors[first].get("problem")]
+    turn = [r for r in later if r not in same]
+    said = ([f"{ranks(same)} the same"] if same else []) + ([f"then {ranks(turn)} failed in turn"] if turn else [])
+    return f" ({'; '.join(said)})" if said else ""
 
 
 def _progress(out_dir: Path, world: int) -> dict[int, int]:
