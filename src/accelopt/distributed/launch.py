@@ -100,6 +100,14 @@ def check_timeout_s(timeout_s: float, stopped: str, fix: str) -> None:
         raise InputError(f"--timeout-s inf would never stop {stopped} nor name its stuck rank", fix)
 
 
+def watchdog_text(timeout_s: float, what: str = "no rank finishes a step") -> str:
+    """'stopped if no rank finishes a step for 5 s; start-up, until the first, gets 120 s': how a run's progress line
+    states its limit (_wait). Without the start-up clause a --timeout-s under STARTUP_S was said as the limit while a
+    rank hung in its imports or its factory held the run for STARTUP_S."""
+    said = f"stopped if {what} for {timeout_s:g} s"
+    return said if timeout_s >= STARTUP_S else f"{said}; start-up, until the first, gets {STARTUP_S:g} s"
+
+
 def check_local_ranks(nproc: int, device: str, *, least: int = 1) -> None:
     """Ranks this node can hold, before any is started: on cuda one GPU each (UnsupportedError past the GPUs torch
     sees); on cpu one core each, so at most the logical CPUs this process may run on (usable_cpus; 2 on a 1-core
