@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from rich.console import Console
 
 from accelopt.distributed.collectives import build_result
@@ -55,3 +56,16 @@ def test_models_that_miss_are_judged_beyond_the_tolerance() -> None:
 def test_no_other_collective_measured_says_nothing_of_them() -> None:
     rank0 = {"times": [t for t in _rank0({})["times"] if t["op"] == "all_reduce"]}
     assert build_result(rank0, "gloo", "cpu", 2).other_ops_model_text == ""
+
+
+def test_the_json_keeps_each_check_with_its_tolerance() -> None:
+    from accelopt.report.schema import to_plain
+
+    res = build_result(_rank0({"reduce_scatter": 2.5}), "gloo", "cpu", 2)
+    doc = to_plain(res)
+    assert doc["link_model_tolerance"] == 0.25
+    checks = {c["op"]: c for c in doc["other_ops_model_checks"]}
+    assert set(checks) == {"all_gather", "reduce_scatter", "all_to_all"}
+    assert checks["reduce_scatter"]["within_tolerance"] is False and checks["all_gather"]["within_tolerance"] is True
+    assert checks["reduce_scatter"]["error"] == pytest.approx(-0.6) and checks["reduce_scatter"]["size_bytes"] == 1024
+    assert checks["reduce_scatter"]["tolerance"] == 0.25

@@ -35,6 +35,7 @@ from accelopt.measure.collective_figures import (
     LATENCY_FIT,
     LINK_FIT_MARK,
     LINK_MODEL_MAX_ERROR,
+    other_ops_model_checks,
     other_ops_model_errors,
     ring_model_s,
 )
@@ -213,7 +214,8 @@ def build_result(rank0: dict[str, Any], backend: str, device: str, nranks: int,
     return CollectivesResult(
         backend=backend, device=device, nranks=nranks, figures=figs, contention=report,
         link_bandwidth_byte_per_s=bandwidth, link_latency_s=latency_s, link_model_error=error,
-        link_model_error_size_bytes=error_size, link_warning=warning, source=source + _link_warnings(report, figs))
+        link_model_error_size_bytes=error_size, link_warning=warning, source=source + _link_warnings(report, figs),
+        other_ops_model_checks=other_ops_model_checks(figs, nranks, latency_s, bandwidth))
 
 
 def _link_warnings(report: ContentionReport, figs: list[CollectiveFigure]) -> str:

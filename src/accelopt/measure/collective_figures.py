@@ -68,6 +68,14 @@ def other_ops_model_errors(figs: list[CollectiveFigure], nranks: int, latency_s:
     return out
 
 
+def other_ops_model_checks(figs: list[CollectiveFigure], nranks: int, latency_s: float,
+                           bandwidth_byte_per_s: float) -> list[OpModelCheck]:
+    """other_ops_model_errors judged by the tolerance (LINK_MODEL_MAX_ERROR), as the probe's JSON keeps them."""
+    return [OpModelCheck(op=op, error=error, size_bytes=size, tolerance=LINK_MODEL_MAX_ERROR,
+                         within_tolerance=abs(error) <= LINK_MODEL_MAX_ERROR)
+            for op, error, size in other_ops_model_errors(figs, nranks, latency_s, bandwidth_byte_per_s)]
+
+
 def _judged(error: float) -> str:
     return "within" if abs(error) <= LINK_MODEL_MAX_ERROR else "BEYOND"
 
@@ -127,6 +135,19 @@ class CollectiveFigure:
 
 
 @dataclass(kw_only=True)
+class OpModelCheck:
+    """plan's model of one collective with the measured link against its measured times, at its worst size."""
+
+    op: str
+    """all_gather, reduce_scatter or all_to_all (half_ring_model_s)."""
+    error: float = unit("fraction", "model / measured - 1 at size_bytes, the size where it is largest")
+    size_bytes: int = unit("B", "the size (nccl-tests' S) of error")
+    tolerance: float = unit("fraction", "the |error| judged within: LINK_MODEL_MAX_ERROR, stated before any "
+                                        "collective was measured")
+    within_tolerance: bool
+
+
+@dataclass(kw_only=True)
 class CollectivesResult:
     """Collective times over `nranks` ranks of this machine, and the link figures `plan` takes from them."""
 
@@ -154,6 +175,12 @@ class CollectivesResult:
     link_warning: str | None = None
     """Why plan's all-reduce times with this link are not to be trusted (link_model_error past
     LINK_MODEL_MAX_ERROR), or None."""
+    link_model_tolerance: float = unit(
+        "fraction", "the |link_model_error| judged within (LINK_MODEL_MAX_ERROR); past it link_warning says so",
+        default=LINK_MODEL_MAX_ERROR)
+    other_ops_model_checks: list[OpModelCheck] = field(default_factory=list)
+    """plan's half-ring model of each measured all-gather, reduce-scatter and all-to-all with this link, judged by the
+    tolerance (empty in documents written before it was kept: other_ops_model_text then recomputes it)."""
     contention: ContentionReport = field(default_factory=ContentionReport)
     """Signs that the machine was busy while the collectives ran (others' CPU time, steal, a figure's repeats
     spread or bimodal), and which figures they disturbed (e.g. 'all_reduce 4 MiB', 'link for plan')."""
@@ -205,7 +232,8 @@ class CollectivesResult:
         its tolerance on a link whose model held."""
         from accelopt.units import fmt_bytes
 
-        errors = other_ops_model_errors(self.figures, self.nranks, self.link_latency_s, self.link_bandwidth_byte_per_s)
+        errors = ([(c.op, c.error, c.size_bytes) for c in self.other_ops_model_checks] or other_ops_model_errors(
+            self.figures, self.nranks, self.link_latency_s, self.link_bandwidth_byte_per_s))
         if not errors:
             return ""
         each = ", ".join(f"{op} {error:+.0%} at {fmt_bytes(size, binary=True)} ({_judged(error)})"
