@@ -18,7 +18,8 @@ def _never(*a: object, **k: object) -> None:
 
 @pytest.fixture
 def no_launch(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("accelopt.distributed.launch.launch_job", _never)
+    # torchrun's Popen, not launch.launch_job: distributed.run binds launch_job when first imported, and a patched
+    # one imported here stayed in it for the tests after this one
     monkeypatch.setattr("subprocess.Popen", _never)
 
 
