@@ -173,6 +173,7 @@ def test_nccl_path_needs_a_gpu_per_rank(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
     with pytest.raises(UnsupportedError, match="needs 2 GPUs"):
         _check_device(cfg, Launch(nproc=2))
+    monkeypatch.setattr("torch.distributed.is_nccl_available", lambda: True)  # a CUDA build's (faked here)
     _check_device(cfg, Launch(nproc=1))
     assert _job(cfg, "ddp", 1, []).device == "cuda"  # each rank then takes cuda:LOCAL_RANK and NCCL
 

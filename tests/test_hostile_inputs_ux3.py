@@ -233,6 +233,7 @@ def test_more_ranks_than_gpus_is_unsupported(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
     with pytest.raises(UnsupportedError, match="needs 2 GPUs on this node; torch sees 1"):
         check_local_ranks(2, "cuda")
+    monkeypatch.setattr("torch.distributed.is_nccl_available", lambda: True)  # a CUDA build's NCCL, faked too
     check_local_ranks(1, "cuda:0")
 
 

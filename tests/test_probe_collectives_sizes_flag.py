@@ -145,6 +145,7 @@ def _gpus(monkeypatch: pytest.MonkeyPatch, free_bytes: list[int]) -> None:
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: len(free_bytes))
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda i=0: (free_bytes[i], 80 * 10**9))
+    monkeypatch.setattr("torch.distributed.is_nccl_available", lambda: True)  # a CUDA build's NCCL, faked too
 
 
 def test_a_message_past_a_gpus_free_memory_is_refused_before_launch(monkeypatch: pytest.MonkeyPatch) -> None:

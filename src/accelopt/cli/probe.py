@@ -477,6 +477,7 @@ def _collectives(torch_device: str, nproc: int, quick: bool, sizes_bytes: list[i
         QUICK_SIZES_BYTES,
         measure_collectives,
     )
+    from accelopt.distributed.launch import watchdog_text
     from accelopt.report.console import make_console
     from accelopt.units import fmt_bytes
 
@@ -486,11 +487,12 @@ def _collectives(torch_device: str, nproc: int, quick: bool, sizes_bytes: list[i
     backend = "NCCL" if torch_device.startswith("cuda") else "gloo"
     span = (", ".join(fmt_bytes(s, binary=True) for s in sizes) if sizes_bytes and len(sizes) <= 4 else
             f"{fmt_bytes(sizes[0], binary=True)} to {fmt_bytes(sizes[-1], binary=True)}")
+    limit_s = COLLECTIVES_TIMEOUT_S if timeout_s is None else timeout_s
     make_console(stderr=True).print(f"timing all-reduce, all-gather, reduce-scatter and all-to-all on {nproc} ranks "
-                                    f"({backend}, torchrun), {span} ...", markup=False, highlight=False)
+                                    f"({backend}, torchrun), {span} ({watchdog_text(limit_s, 'no figure finishes')})"
+                                    " ...", markup=False, highlight=False)
     return measure_collectives(nproc, device="cuda" if torch_device.startswith("cuda") else "cpu", quick=quick,
-                               sizes_bytes=sizes_bytes,
-                               timeout_s=COLLECTIVES_TIMEOUT_S if timeout_s is None else timeout_s)
+                               sizes_bytes=sizes_bytes, timeout_s=limit_s)
 
 
 def _links(coll: Any) -> Any:

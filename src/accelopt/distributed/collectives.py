@@ -30,7 +30,15 @@ from typing import Any
 from accelopt.distributed.limits import COLLECTIVES_TIMEOUT_S
 from accelopt.distributed.types import COLLECTIVES, CollectiveFigure, CollectivesResult, Job
 from accelopt.errors import AcceloptError, InputError, MeasurementError, of_kind
-from accelopt.measure.collective_figures import BANDWIDTH_FIT, LATENCY_FIT, LINK_FIT_MARK, LINK_MODEL_MAX_ERROR
+from accelopt.measure.collective_figures import (
+    BANDWIDTH_FIT,
+    LATENCY_FIT,
+    LINK_FIT_MARK,
+    LINK_MODEL_MAX_ERROR,
+    other_ops_model_checks,
+    other_ops_model_errors,
+    ring_model_s,
+)
 from accelopt.measure.contention import LINK_WARNING_MARK, ContentionReport, Watch, check_samples
 from accelopt.measure.timing import Stats
 
@@ -127,11 +135,6 @@ def _fit_link(figs: list[CollectiveFigure], nranks: int) -> tuple[float, str, fl
     return small.time_s / (2 * (nranks - 1)), LATENCY_FALLBACK, None
 
 
-def ring_model_s(size_bytes: int, nranks: int, latency_s: float, bandwidth_byte_per_s: float) -> float:
-    """plan's ring all-reduce, predict/comm.py: T = 2(p-1) alpha + 2(p-1)/p S / B."""
-    return 2 * (nranks - 1) * latency_s + 2 * (nranks - 1) / nranks * size_bytes / bandwidth_byte_per_s
-
-
 def _model_error(figs: list[CollectiveFigure], nranks: int, latency_s: float,
                  bandwidth_byte_per_s: float) -> tuple[float, int]:
     """(model / measured - 1, size) at the all-reduce size where plan's ring model misses most."""
@@ -152,12 +155,6 @@ def _model_warning(error: float, size_bytes: int) -> str | None:
             "are off by as much; read the measured table for those sizes")
 
 
-def half_ring_model_s(size_bytes: int, nranks: int, latency_s: float, bandwidth_byte_per_s: float) -> float:
-    """plan's all-gather, reduce-scatter and all-to-all, predict/comm.py: T = (p-1) alpha + (p-1)/p S / B (S as
-    nccl-tests' size: the gathered output, the scattered input, the send buffer)."""
-    return (nranks - 1) * latency_s + (nranks - 1) / nranks * size_bytes / bandwidth_byte_per_s
-
-
 def _other_ops_warning(figs: list[CollectiveFigure], nranks: int, latency_s: float,
                        bandwidth_byte_per_s: float) -> str | None:
     """The warning of a link whose half-ring model (half_ring_model_s) misses a measured all-gather, reduce-scatter or
@@ -166,17 +163,9 @@ def _other_ops_warning(figs: list[CollectiveFigure], nranks: int, latency_s: flo
     745 MB/s, all-gather 271 MB/s, reduce-scatter 190 MB/s), which only the all-reduce's fit was checked against."""
     from accelopt.units import fmt_bytes
 
-    misses = []
-    for op in COLLECTIVES:
-        if op == "all_reduce":
-            continue
-        errors = [(half_ring_model_s(f.size_bytes, nranks, latency_s, bandwidth_byte_per_s) / f.time_s - 1,
-                   f.size_bytes) for f in figs if f.op == op]
-        if not errors:
-            continue
-        error, size = max(errors, key=lambda e: abs(e[0]))
-        if abs(error) > LINK_MODEL_MAX_ERROR:
-            misses.append(f"{op} at {fmt_bytes(size, binary=True)} by {error:+.0%}")
+    misses = [f"{op} at {fmt_bytes(size, binary=True)} by {error:+.0%}"
+              for op, error, size in other_ops_model_errors(figs, nranks, latency_s, bandwidth_byte_per_s)
+              if abs(error) > LINK_MODEL_MAX_ERROR]
     if not misses:
         return None
     return (f"plan's model of the other collectives with this link, (p-1) alpha + (p-1)/p S / B (predict/comm.py), "
@@ -225,7 +214,8 @@ def build_result(rank0: dict[str, Any], backend: str, device: str, nranks: int,
     return CollectivesResult(
         backend=backend, device=device, nranks=nranks, figures=figs, contention=report,
         link_bandwidth_byte_per_s=bandwidth, link_latency_s=latency_s, link_model_error=error,
-        link_model_error_size_bytes=error_size, link_warning=warning, source=source + _link_warnings(report, figs))
+        link_model_error_size_bytes=error_size, link_warning=warning, source=source + _link_warnings(report, figs),
+        other_ops_model_checks=other_ops_model_checks(figs, nranks, latency_s, bandwidth))
 
 
 def _link_warnings(report: ContentionReport, figs: list[CollectiveFigure]) -> str:

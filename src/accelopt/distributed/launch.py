@@ -31,7 +31,7 @@ from typing import Any
 
 from accelopt.distributed.limits import STARTUP_S
 from accelopt.distributed.types import TIMES_CHUNK, Job
-from accelopt.errors import AcceloptError, InputError, MeasurementError, of_kind
+from accelopt.errors import AcceloptError, InputError, MeasurementError, UnsupportedError, of_kind
 from accelopt.interrupts import interrupts_held
 
 POLL_S = 0.1
@@ -100,16 +100,22 @@ def check_timeout_s(timeout_s: float, stopped: str, fix: str) -> None:
         raise InputError(f"--timeout-s inf would never stop {stopped} nor name its stuck rank", fix)
 
 
+def watchdog_text(timeout_s: float, what: str = "no rank finishes a step") -> str:
+    """'stopped if no rank finishes a step for 5 s; start-up, until the first, gets 120 s': how a run's progress line
+    states its limit (_wait). Without the start-up clause a --timeout-s under STARTUP_S was said as the limit while a
+    rank hung in its imports or its factory held the run for STARTUP_S."""
+    said = f"stopped if {what} for {timeout_s:g} s"
+    return said if timeout_s >= STARTUP_S else f"{said}; start-up, until the first, gets {STARTUP_S:g} s"
+
+
 def check_local_ranks(nproc: int, device: str, *, least: int = 1) -> None:
     """Ranks this node can hold, before any is started: on cuda one GPU each (UnsupportedError past the GPUs torch
     sees); on cpu one core each, so at most the logical CPUs this process may run on (usable_cpus; 2 on a 1-core
     machine, the least a collective needs): more ranks time the contention, and a huge --nproc would start that
     many processes.
     `least` is the fewest ranks the caller accepts (2 for a collective or a one-node pipeline): a fix never
-    suggests fewer, which the caller would refuse in turn."""
+    suggests fewer, which the caller would refuse in turn. Then the launcher and backend (check_torchrun)."""
     if device.startswith("cuda"):
-        from accelopt.errors import UnsupportedError
-
         count, _ = local_rank_room(device)
         if count < nproc:
             instead = "--device cpu (gloo: one process per rank)"
@@ -117,11 +123,46 @@ def check_local_ranks(nproc: int, device: str, *, least: int = 1) -> None:
                    f"use {instead}, or a node with {least} or more GPUs")
             raise UnsupportedError(f"--nproc {nproc} on cuda needs {nproc} GPUs on this node; torch sees {count}",
                                    fix)
+        check_torchrun(device)
         return
+    check_torchrun(device)
     cores, which = local_rank_room(device)
     if nproc > cores:
         raise InputError(f"--nproc {nproc} is more ranks than {which} (each rank is a process needing a core; more "
                          "would time the contention, not the model)", f"pass {_nproc_choice(max(least, 2), cores)}")
+
+
+TORCHRUN_FIX = ("install a torch build with torch.distributed (PyTorch's wheels from pytorch.org or PyPI for Linux, "
+                "Windows and macOS have it, with gloo; NCCL on Linux CUDA builds), or run in one process (profile "
+                "without --nproc, probe without --collectives)")
+
+
+def check_torchrun(device: str) -> None:
+    """torchrun (`python -m torch.distributed.run`, the launcher) and the backend the ranks use on `device` (gloo on
+    cpu, NCCL on cuda) are in this torch, before any rank is started. A torch built without distributed support
+    (USE_DISTRIBUTED=0: torch.distributed.is_available() is False) has no torchrun: the launcher then died at once
+    and the run said only 'torchrun exited with status 1: ... No module named torch.distributed.run', its fix
+    'see the log'."""
+    import importlib.util
+
+    import torch
+    import torch.distributed as dist
+
+    where = f"this torch ({torch.__version__}, {Path(torch.__file__).parent})"
+    if not dist.is_available():
+        raise UnsupportedError(f"{where} was built without torch.distributed, so it has no torchrun to start the "
+                               "ranks", TORCHRUN_FIX)
+    try:
+        found = importlib.util.find_spec("torch.distributed.run") is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise UnsupportedError(f"{where} has no torchrun (module torch.distributed.run) to start the ranks",
+                               TORCHRUN_FIX)
+    cuda = device.startswith("cuda")
+    if not (dist.is_nccl_available() if cuda else dist.is_gloo_available()):
+        backend, fix = ("NCCL", f"use --device cpu (gloo), or {TORCHRUN_FIX}") if cuda else ("gloo", TORCHRUN_FIX)
+        raise UnsupportedError(f"{where} has no {backend} backend, which the ranks on {device} use", fix)
 
 
 def usable_cpus() -> tuple[int, str]:
@@ -514,8 +555,7 @@ def _errors(out_dir: Path) -> dict[int, dict[str, Any]]:
 
 def _rank_error(errors: dict[int, dict[str, Any]], out_dir: Path) -> Exception:
     rank, rec = next(iter(errors.items()))
-    later = list(errors)[1:]
-    others = f" (then rank{'s' if len(later) > 1 else ''} {', '.join(map(str, later))} failed in turn)" if later else ""
+    others = _later_ranks(errors, rank)
     if rec.get("type") == "InfeasibleError":
         return RankOutOfMemory(f"rank {rank}{others}: {rec['problem']}", rec.get("fix", ""))
     if rec.get("input"):
@@ -523,6 +563,20 @@ def _rank_error(errors: dict[int, dict[str, Any]], out_dir: Path) -> Exception:
     return MeasurementError(f"rank {rank} crashed{others}: {rec['problem']}",
                             f"fix the error in the model or its data on that rank (traceback in "
                             f"{out_dir / 'torchrun.log'}); the run was stopped and no process is left")
+
+
+def _later_ranks(errors: dict[int, dict[str, Any]], first: int) -> str:
+    """' (rank 0 the same; then rank 2 failed in turn)': how the ranks that failed after `first` are said. A rank
+    that reported the first's own error met it itself (a factory or a batch that fails on every rank), and was said
+    to 'fail in turn', as if the first's exit had felled it; the others failed after it, losing their peer."""
+    def ranks(rs: list[int]) -> str:
+        return f"rank{'s' if len(rs) > 1 else ''} {', '.join(map(str, rs))}"
+
+    later = [r for r in errors if r != first]
+    same = [r for r in later if errors[r].get("problem") == errors[first].get("problem")]
+    turn = [r for r in later if r not in same]
+    said = ([f"{ranks(same)} the same"] if same else []) + ([f"then {ranks(turn)} failed in turn"] if turn else [])
+    return f" ({'; '.join(said)})" if said else ""
 
 
 def _progress(out_dir: Path, world: int) -> dict[int, int]:

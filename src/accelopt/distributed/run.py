@@ -23,6 +23,7 @@ from accelopt.distributed.launch import (
     RunInterrupted,
     launch_job,
     threads_per_rank,
+    watchdog_text,
 )
 from accelopt.distributed.model import (
     batchnorm_note,
@@ -262,7 +263,7 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
     contention = ContentionReport()
     watch = Watch()  # the ranks' CPU time counts as this process's own once torchrun has reaped them
     say(f"{cfg.parallel} on {launch.world_size} ranks under torchrun: {cfg.warmup} warm-up + {cfg.steps} timed steps, "
-        f"then the profiled ones (stopped if no rank finishes a step for {launch.timeout_s:g} s)")
+        f"then the profiled ones ({watchdog_text(launch.timeout_s)})")
     stopped = Stopped(cfg=cfg, launch=launch, name=bundle.name, global_batch=bundle.batch_size, microbatches=m,
                       partition=partition, threads=threads)
     try:

@@ -39,6 +39,51 @@ def link_fit_warning(source: str) -> str | None:
     return warning or None
 
 
+def ring_model_s(size_bytes: int, nranks: int, latency_s: float, bandwidth_byte_per_s: float) -> float:
+    """plan's ring all-reduce, predict/comm.py: T = 2(p-1) alpha + 2(p-1)/p S / B."""
+    return 2 * (nranks - 1) * latency_s + 2 * (nranks - 1) / nranks * size_bytes / bandwidth_byte_per_s
+
+
+def half_ring_model_s(size_bytes: int, nranks: int, latency_s: float, bandwidth_byte_per_s: float) -> float:
+    """plan's all-gather, reduce-scatter and all-to-all, predict/comm.py: T = (p-1) alpha + (p-1)/p S / B (S as
+    nccl-tests' size: the gathered output, the scattered input, the send buffer)."""
+    return (nranks - 1) * latency_s + (nranks - 1) / nranks * size_bytes / bandwidth_byte_per_s
+
+
+OTHER_OPS = ("all_gather", "reduce_scatter", "all_to_all")
+"""The collectives plan models with the half-ring formula (half_ring_model_s) on the all-reduce's link."""
+
+
+def other_ops_model_errors(figs: list[CollectiveFigure], nranks: int, latency_s: float,
+                           bandwidth_byte_per_s: float) -> list[tuple[str, float, int]]:
+    """(op, model / measured - 1, size) at the size where plan's half-ring model with this link misses each measured
+    all-gather, reduce-scatter and all-to-all most; ops not measured are left out."""
+    out = []
+    for op in OTHER_OPS:
+        errors = [(half_ring_model_s(f.size_bytes, nranks, latency_s, bandwidth_byte_per_s) / f.time_s - 1,
+                   f.size_bytes) for f in figs if f.op == op]
+        if errors:
+            error, size = max(errors, key=lambda e: abs(e[0]))
+            out.append((op, error, size))
+    return out
+
+
+def other_ops_model_checks(figs: list[CollectiveFigure], nranks: int, latency_s: float,
+                           bandwidth_byte_per_s: float) -> list[OpModelCheck]:
+    """other_ops_model_errors judged by the tolerance (LINK_MODEL_MAX_ERROR), as the probe's JSON keeps them."""
+    return [OpModelCheck(op=op, error=error, size_bytes=size, tolerance=LINK_MODEL_MAX_ERROR,
+                         within_tolerance=abs(error) <= LINK_MODEL_MAX_ERROR)
+            for op, error, size in other_ops_model_errors(figs, nranks, latency_s, bandwidth_byte_per_s)]
+
+
+def _judged(error: float) -> str:
+    return "within" if abs(error) <= LINK_MODEL_MAX_ERROR else "BEYOND"
+
+
+TOLERANCE_TEXT = f"tolerance +-{LINK_MODEL_MAX_ERROR:.0%}"
+"""How the check of plan's collective models against the measured times states its bound (LINK_MODEL_MAX_ERROR)."""
+
+
 @dataclass(kw_only=True)
 class CollectiveFigure:
     """One collective at one message size; definitions of nccl-tests doc/PERFORMANCE.md."""
@@ -90,6 +135,19 @@ class CollectiveFigure:
 
 
 @dataclass(kw_only=True)
+class OpModelCheck:
+    """plan's model of one collective with the measured link against its measured times, at its worst size."""
+
+    op: str
+    """all_gather, reduce_scatter or all_to_all (half_ring_model_s)."""
+    error: float = unit("fraction", "model / measured - 1 at size_bytes, the size where it is largest")
+    size_bytes: int = unit("B", "the size (nccl-tests' S) of error")
+    tolerance: float = unit("fraction", "the |error| judged within: LINK_MODEL_MAX_ERROR, stated before any "
+                                        "collective was measured")
+    within_tolerance: bool
+
+
+@dataclass(kw_only=True)
 class CollectivesResult:
     """Collective times over `nranks` ranks of this machine, and the link figures `plan` takes from them."""
 
@@ -117,6 +175,12 @@ class CollectivesResult:
     link_warning: str | None = None
     """Why plan's all-reduce times with this link are not to be trusted (link_model_error past
     LINK_MODEL_MAX_ERROR), or None."""
+    link_model_tolerance: float = unit(
+        "fraction", "the |link_model_error| judged within (LINK_MODEL_MAX_ERROR); past it link_warning says so",
+        default=LINK_MODEL_MAX_ERROR)
+    other_ops_model_checks: list[OpModelCheck] = field(default_factory=list)
+    """plan's half-ring model of each measured all-gather, reduce-scatter and all-to-all with this link, judged by the
+    tolerance (empty in documents written before it was kept: other_ops_model_text then recomputes it)."""
     contention: ContentionReport = field(default_factory=ContentionReport)
     """Signs that the machine was busy while the collectives ran (others' CPU time, steal, a figure's repeats
     spread or bimodal), and which figures they disturbed (e.g. 'all_reduce 4 MiB', 'link for plan')."""
@@ -157,7 +221,27 @@ class CollectivesResult:
                     "as fitted, so nothing here checks it; time 3 sizes or more (--sizes) to see how far it misses "
                     "between them")
         return (f"ring model with these figures vs the measured all-reduce: {self.link_model_error:+.0%} at "
-                f"{fmt_bytes(self.link_model_error_size_bytes, binary=True)}, its worst size")
+                f"{fmt_bytes(self.link_model_error_size_bytes, binary=True)}, its worst size: "
+                f"{_judged(self.link_model_error).lower()} the {TOLERANCE_TEXT}")
+
+    @property
+    def other_ops_model_text(self) -> str:
+        """plan's half-ring model of the all-gathers, reduce-scatters and all-to-alls with this link against their
+        measured times, each at its worst size, judged by the tolerance (LINK_MODEL_MAX_ERROR); '' when none was
+        measured. Before it only a miss past the bound was said (in link_warning), so a user never saw the check or
+        its tolerance on a link whose model held."""
+        from accelopt.units import fmt_bytes
+
+        errors = ([(c.op, c.error, c.size_bytes) for c in self.other_ops_model_checks] or other_ops_model_errors(
+            self.figures, self.nranks, self.link_latency_s, self.link_bandwidth_byte_per_s))
+        if not errors:
+            return ""
+        each = ", ".join(f"{op} {error:+.0%} at {fmt_bytes(size, binary=True)} ({_judged(error)})"
+                         for op, error, size in errors)
+        inside = sum(abs(e) <= LINK_MODEL_MAX_ERROR for _, e, _ in errors)
+        return (f"plan's model of the other collectives with these figures, (p-1) alpha + (p-1)/p S / B "
+                f"(predict/comm.py), vs the measured, each at its worst size: {each}; {TOLERANCE_TEXT}: {inside} of "
+                f"{len(errors)} within")
 
     def of(self, op: str) -> list[CollectiveFigure]:
         return [f for f in self.figures if f.op == op]

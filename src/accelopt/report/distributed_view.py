@@ -295,8 +295,9 @@ def render_collectives(result: CollectivesResult, console: Any) -> None:
     console.print(f"link for plan: bandwidth {fmt_byte_per_s(result.link_bandwidth_byte_per_s)} "
                   f"({result.bandwidth_how}), latency {fmt_seconds(result.link_latency_s)} ({result.latency_how})",
                   highlight=False)
-    if result.model_error_text:
-        console.print(Text(result.model_error_text))
+    for check in (result.model_error_text, result.other_ops_model_text):
+        if check:
+            console.print(Text(check))
     if result.link_warning:
         console.print(line(("warning", "bold yellow"), f" link for plan: {result.link_warning}"))
     console.print(Text("time: median over repeats of the slowest rank's time, p10-p90 its spread; algbw = S/t; "

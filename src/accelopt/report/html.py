@@ -149,7 +149,8 @@ def _collectives_table(c: Any) -> Table:
                 q(f, "algbw_byte_per_s"), q(f, "busbw_byte_per_s")] for f in c.figures]
     t.note = (f"link for plan: bandwidth {q(c, 'link_bandwidth_byte_per_s')} ({c.bandwidth_how}), "
               f"latency {q(c, 'link_latency_s')} ({c.latency_how})"
-              + "".join(f"; {t}" for t in (c.model_error_text, c.link_warning and f"WARNING: {c.link_warning}") if t)
+              + "".join(f"; {t}" for t in (c.model_error_text, c.other_ops_model_text,
+                                           c.link_warning and f"WARNING: {c.link_warning}") if t)
               + f". time: median over repeats of the slowest rank's time. {c.DEFINITIONS}")
     return t
 
