@@ -235,7 +235,13 @@ def _tensor_leaves(model: Any, layout: OutputLayout) -> Any:
                 return first_tensor(out)
             return tuple(x for x in tree_flatten(out)[0] if isinstance(x, torch.Tensor))
 
-    return TensorLeaves()
+    wrapped = TensorLeaves()
+    # in the model's mode, not a new Module's training mode: the TorchScript exporter puts the module it exports
+    # back in the mode it found (model.train(originally_training), recursively), and a wrapper in training mode put
+    # an eval-mode model in training mode with it, its dropout then drawn in check_trace's comparison (a Hugging Face
+    # BERT's onnx-* were refused, 'the graph disagrees with the model ... max |diff| 0.00929')
+    wrapped.training = model.training
+    return wrapped
 
 
 @dataclass(frozen=True)
