@@ -103,3 +103,24 @@ def test_the_graph_is_compared_with_the_model_in_eval_mode() -> None:
     said = [n for n in v.notes if "traced a Tensor into a Python value" in n]
     assert said and "agrees with the model" in said[0], v.notes
     assert not b.model.training  # the bundle's own model is untouched (the technique exports a copy)
+
+
+class _ContainsCheck(_AlwaysTrue):
+    """Branches on `value in tensor` (Tensor.__contains__, inside torch: the TracerWarning is raised in torch's
+    _tensor.py), as transformers' padding check does; taken the same way on every batch."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.a(x)
+        if 1e9 in x:  # never true here
+            h = 2 * h
+        return self.head(h)
+
+
+def test_a_warning_raised_inside_torch_names_the_models_line() -> None:
+    """s32 utopt's trial: a Hugging Face BERT's note named `_tensor.py:1274`, torch's own line, not the line that
+    branched (transformers' modeling_utils.py `pad_token_id in input_ids`)."""
+    v = get_technique("onnx-fp32").apply(_bundle(_ContainsCheck()), CPU, {})
+    said = [n for n in v.notes if "traced a Tensor into a Python value" in n]
+    line = inspect.getsourcelines(_ContainsCheck.forward)[1] + 2  # its `if 1e9 in x:`
+    assert said and f"test_optimize_onnx_traced_branch.py:{line}: Converting a tensor" in said[0], said
+    assert "_tensor.py" not in said[0]
