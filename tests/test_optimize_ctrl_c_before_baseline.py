@@ -41,8 +41,8 @@ def test_ctrl_c_while_profiling_the_baseline_keeps_the_run_and_the_save(
     assert "baseline" in recipe["measured"]["not_run"]
 
 
-def test_ctrl_c_while_profiling_the_baseline_prints_the_table(monkeypatch: pytest.MonkeyPatch,
-                                                              capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_ctrl_c_while_profiling_the_baseline_prints_the_table(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     monkeypatch.setattr(runner._Run, "profile", _interrupt)
     code, out, err = run_main(["optimize", "mlp", "--size", "tiny", "--only", "compile", "--html",
                                str(tmp_path / "r.html")], capsys)

@@ -331,7 +331,8 @@ def export_onnx(model: Any, inputs: tuple[Any, ...], path: Path, vary: list[set[
         def torchscript() -> None:
             caught: list[tuple[str, int, str]] = []
 
-            def record(message: Any, category: Any, filename: str, lineno: int, *args: Any) -> None:
+            def record(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None,
+                       line: str | None = None) -> None:
                 if issubclass(category, torch.jit.TracerWarning):
                     caught.append((*_caller_outside_torch(filename, lineno), str(message)))
 
