@@ -77,3 +77,50 @@ def test_a_warned_branch_the_graph_gets_right_is_kept_and_said() -> None:
     x = next(b.batches())[0]
     with torch.no_grad():
         assert torch.allclose(v.forward(x), b.model(x), atol=1e-5)
+
+
+class _AlwaysTrueDropout(_AlwaysTrue):
+    """_AlwaysTrue with a Dropout, as a Hugging Face BERT has (its warned line is transformers' own `pad_token_id in
+    input_ids` check, which takes the same branch on every batch)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.drop = nn.Dropout(0.5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(self.drop(x))
+
+
+def test_the_graph_is_compared_with_the_model_in_eval_mode() -> None:
+    """s32 utopt's trial: onnx-fp32 and onnx-int8 were not applicable to a BertForSequenceClassification built from a
+    config.json ('the graph disagrees with the model on training batch 1 (max |diff| 0.00929 ...)'): the TorchScript
+    exporter puts the exported module back in the mode it found it in, and the wrapper exported (a new nn.Module,
+    in training mode) put the model in training mode with it, so check_trace compared the eval-mode graph with the
+    model's dropout. Stated tolerance: the check's own, TRACE_TOLERANCE of the largest |output|; the graph must
+    agree and the model must still be in eval mode after the export."""
+    b = _bundle(_AlwaysTrueDropout())
+    v = get_technique("onnx-fp32").apply(b, CPU, {})
+    said = [n for n in v.notes if "traced a Tensor into a Python value" in n]
+    assert said and "agrees with the model" in said[0], v.notes
+    assert not b.model.training  # the bundle's own model is untouched (the technique exports a copy)
+
+
+class _ContainsCheck(_AlwaysTrue):
+    """Branches on `value in tensor` (Tensor.__contains__, inside torch: the TracerWarning is raised in torch's
+    _tensor.py), as transformers' padding check does; taken the same way on every batch."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.a(x)
+        if 1e9 in x:  # never true here
+            h = 2 * h
+        return self.head(h)
+
+
+def test_a_warning_raised_inside_torch_names_the_models_line() -> None:
+    """s32 utopt's trial: a Hugging Face BERT's note named `_tensor.py:1274`, torch's own line, not the line that
+    branched (transformers' modeling_utils.py `pad_token_id in input_ids`)."""
+    v = get_technique("onnx-fp32").apply(_bundle(_ContainsCheck()), CPU, {})
+    said = [n for n in v.notes if "traced a Tensor into a Python value" in n]
+    line = inspect.getsourcelines(_ContainsCheck.forward)[1] + 2  # its `if 1e9 in x:`
+    assert said and f"test_optimize_onnx_traced_branch.py:{line}: Converting a tensor" in said[0], said
+    assert "_tensor.py" not in said[0]

@@ -79,3 +79,17 @@ def test_a_tie_kept_after_bf16_is_named_as_the_user_names_it() -> None:
     assert chain is not None and chain.status == "measured", chain
     notes = " | ".join(chain.notes)
     assert "shared weight kept one tensor: emb.weight = out.weight" in notes and "inner." not in notes, notes
+
+
+def test_a_module_reached_by_two_names_keeps_each_name() -> None:
+    """s32 utopt's trial: a T5 whose `shared` Embedding is also `encoder.embed_tokens` and `decoder.embed_tokens` (one
+    module, three paths) had its tie named 'm.decoder.embed_tokens.weight = m.encoder.embed_tokens.weight =
+    m.decoder.embed_tokens.weight = m.lm_head.weight': user_names mapped the module's first path to its last."""
+    from accelopt.optimize.steps import AutocastModule, user_names
+
+    model = _LM()
+    model.again = model.emb  # the same module under a second name, registered after the first
+    for rename, prefix in ((user_names(model), ""), (user_names(AutocastModule(model, "cpu", torch.bfloat16)),
+                                                     "inner.")):
+        assert [rename(prefix + n) for n in ("emb", "emb.weight", "again", "again.weight")] == [
+            "emb", "emb.weight", "again", "again.weight"]

@@ -67,3 +67,42 @@ def test_the_technique_applies_and_says_the_tie_was_kept() -> None:
     assert any("shared weight kept one tensor: emb.weight = head.weight" in n for n in v.notes), v.notes
     assert any(n.startswith("not pruned: ") and "; back kept whole: feeding a shared weight" in n
                for n in v.notes), v.notes
+
+
+class _ScaleNorm(nn.Module):
+    """An RMS norm whose weight is a bare Parameter used as `self.weight * x` (T5LayerNorm's form): torch-pruning has
+    no pruner for it and traces the Parameter as a node of its own."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(width))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6))
+
+
+class _TiedBareNormParam(_TiedNoResidual):
+    """T5's form: a residual stream from the tied embedding to the tied head, a bare-weight norm before each block
+    and before the head (two or more such Parameters in the tie's group)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm, self.final_norm = _ScaleNorm(WIDTH), _ScaleNorm(WIDTH)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, T) ids -> (B, T, VOCAB)
+        h = self.emb(x)
+        h = h + self.back(torch.relu(self.up(self.norm(h))))
+        return self.head(self.final_norm(h))
+
+
+def test_a_bare_parameter_in_the_tied_stream_is_not_compared_as_a_layer() -> None:
+    """s32 utopt's trial: a T5 (shared embedding tied to lm_head, T5LayerNorm's bare weight in the stream feeding it)
+    failed prune-structured and distill with 'RuntimeError: Boolean value of Tensor with more than one value is
+    ambiguous': _feeding_shared listed the layers feeding the tie with `m not in found`, and torch-pruning's node
+    there was the norm's Parameter, compared element by element."""
+    torch.manual_seed(0)
+    model, ids = _TiedBareNormParam(), torch.randint(0, VOCAB, (4, 6))
+    prune_structured(model, (ids,), 0.5)
+    assert model.head.weight is model.emb.weight and model.emb.weight.shape == (VOCAB, WIDTH)
+    assert model.up.out_features == HIDDEN // 2
+    assert model(ids).shape == (4, 6, VOCAB)

@@ -235,7 +235,13 @@ def _tensor_leaves(model: Any, layout: OutputLayout) -> Any:
                 return first_tensor(out)
             return tuple(x for x in tree_flatten(out)[0] if isinstance(x, torch.Tensor))
 
-    return TensorLeaves()
+    wrapped = TensorLeaves()
+    # in the model's mode, not a new Module's training mode: the TorchScript exporter puts the module it exports
+    # back in the mode it found (model.train(originally_training), recursively), and a wrapper in training mode put
+    # an eval-mode model in training mode with it, its dropout then drawn in check_trace's comparison (a Hugging Face
+    # BERT's onnx-* were refused, 'the graph disagrees with the model ... max |diff| 0.00929')
+    wrapped.training = model.training
+    return wrapped
 
 
 @dataclass(frozen=True)
@@ -323,14 +329,21 @@ def export_onnx(model: Any, inputs: tuple[Any, ...], path: Path, vary: list[set[
     dynamic = [f"{n} dims {sorted(axes[n])}" for n in names if axes[n]]
     with _quiet(), torch.no_grad():
         def torchscript() -> None:
-            with warnings.catch_warnings(record=True) as caught:
+            caught: list[tuple[str, int, str]] = []
+
+            def record(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None,
+                       line: str | None = None) -> None:
+                if issubclass(category, torch.jit.TracerWarning):
+                    caught.append((*_caller_outside_torch(filename, lineno), str(message)))
+
+            with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 warnings.simplefilter("always", torch.jit.TracerWarning)
+                warnings.showwarning = record  # put back by catch_warnings
                 torch.onnx.export(wrapped, inputs, str(path), input_names=names, output_names=layout.names,
                                   dynamic_axes=axes, dynamo=False)
             traced.extend(dict.fromkeys(  # the warning's first sentence: the rest is the same for every one
-                f"{Path(w.filename).name}:{w.lineno}: {' '.join(str(w.message).split()).split('. ')[0]}"
-                for w in caught if issubclass(w.category, torch.jit.TracerWarning)))
+                f"{Path(f).name}:{n}: {' '.join(m.split()).split('. ')[0]}" for f, n, m in caught))
 
         traced: list[str] = []
         try:
@@ -366,6 +379,23 @@ def export_onnx(model: Any, inputs: tuple[Any, ...], path: Path, vary: list[set[
                      f"first {SHAPE_SCAN_BATCHES} training and held-out batches): " + ", ".join(fixed))
     constants = {i: x for i, x in enumerate(inputs) if not isinstance(x, torch.Tensor)}  # session_forward keeps
     return Exported(names, layout, static, notes, constants, traced)  # constants: the graph has no input for them
+
+
+def _caller_outside_torch(filename: str, lineno: int) -> tuple[str, int]:
+    """The innermost frame of the running stack outside torch's package (the line of the model, or of a library it
+    calls, whose Tensor the trace turned into a Python value); (filename, lineno) as warned where there is none. A
+    TracerWarning raised inside torch itself named torch's line: a Hugging Face BERT's `pad_token_id in input_ids`
+    was warned as `_tensor.py:1274` (Tensor.__contains__), not transformers' line that branched on it."""
+    import os
+    import traceback
+
+    import torch
+
+    inside = os.path.dirname(torch.__file__) + os.sep
+    for frame in reversed(traceback.extract_stack()[:-2]):  # not this function's and record's own frames
+        if not frame.filename.startswith(inside) and frame.filename != warnings.__file__:
+            return frame.filename, frame.lineno or 0
+    return filename, lineno
 
 
 def _export_dynamo(wrapped: Any, inputs: tuple[Any, ...], path: Path, names: list[str], out_names: list[str],

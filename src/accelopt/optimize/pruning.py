@@ -416,6 +416,8 @@ def _feeding_shared(graph: Any, holders: list[Any]) -> list[Any]:
     channels cut by that layer's group while the embedding's stayed whole: two shapes, no tie left. With the
     producers kept, both holders keep the shared dimension; a residual model (GPT-2) has them in the embedding's
     group already, which the holders' being ignored leaves unpruned."""
+    from torch import nn
+
     found: list[Any] = []
     for holder in holders:
         pruner = graph.get_pruner_of_module(holder)
@@ -427,7 +429,11 @@ def _feeding_shared(graph: Any, holders: list[Any]) -> list[Any]:
                 continue
             for dep, _ in graph.get_pruning_group(holder, cut, list(range(count))):
                 m = dep.target.module
-                if graph.is_out_channel_pruning_fn(dep.handler) and m is not holder and m not in found:
+                # a layer only: torch-pruning's nodes include bare Parameters (T5's LayerNorm weight, used as
+                # `self.weight * x`), which `in` compares element by element ('Boolean value of Tensor with more
+                # than one value is ambiguous', here and in torch-pruning's own `m in ignored_layers`)
+                if (isinstance(m, nn.Module) and graph.is_out_channel_pruning_fn(dep.handler) and m is not holder
+                        and not any(m is f for f in found)):
                     found.append(m)
     return found
 

@@ -1494,11 +1494,13 @@ class _Run:
         self.check_bundle()
         current = "baseline"
         planned: list[Technique] = []  # the techniques the run means to try, for the not-run list after a Ctrl-C
+        # the baseline's row before profile's minute: a Ctrl-C there left the result without one, and --save's
+        # recipe.save (OptimizeResult.baseline) ended the run in an AssertionError, nothing printed
+        r = self.add(VariantResult(name="baseline", techniques=[], family="", status="not-run",
+                                   changes="the model as given"))
         try:
             self.profile()
             self.say("measuring the baseline ...")
-            r = self.add(VariantResult(name="baseline", techniques=[], family="", status="not-run",
-                                       changes="the model as given"))
             self.measure(r, base_v, None)
             self.variants["baseline"] = base_v
             if self.opts.recipe is not None and self.opts.recipe:
@@ -1524,6 +1526,8 @@ class _Run:
             self.result.interrupted = True
             self.result.notes.append(f"interrupted ({stopped_by()}) during {current}; the results measured before are "
                                      "kept")
+            if r.status == "not-run" and not r.reason:
+                r.reason = f"interrupted ({stopped_by()}) before its measurement finished"
             self.not_started(planned)
         for r in self.skipped_steps:  # drop_inapplicable_steps: listed after the chain's row
             self.add(r)

@@ -211,15 +211,17 @@ def user_names(model: Any) -> Callable[[str], str]:
     autocast, `_orig_mod.fc1` under torch.compile) to its name in the user's model (`fc1`, _user_modules); a name it
     does not know is returned as it is. Notes name the user's layers so: prune-structured after bf16 listed
     'not pruned: inner.classifier', a module the user's model does not have."""
-    by_id = {id(m): n for n, m in _user_modules(model)}
+    by_id: dict[int, str] = {}
+    for n, m in _user_modules(model):  # a module reached by two paths: its first, as named_modules() lists it (the
+        by_id.setdefault(id(m), n)     # last one named T5's `shared` after `decoder.embed_tokens`, the same module)
     own = {n: by_id[id(m)] for n, m in model.named_modules() if id(m) in by_id}
 
     def rename(name: str) -> str:
-        if name in own:
-            return own[name]
-        head, _, leaf = name.rpartition(".")
-        if head in own:
-            return f"{own[head]}.{leaf}" if own[head] else leaf
+        parts = name.split(".")
+        for i in range(len(parts), -1, -1):  # the longest known head (a shared module's second path is not listed)
+            head = ".".join(parts[:i])
+            if head in own:
+                return ".".join(p for p in (own[head], *parts[i:]) if p)
         return name
 
     return rename
