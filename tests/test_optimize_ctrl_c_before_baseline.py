@@ -1,6 +1,7 @@
 """A Ctrl-C while optimize profiles the baseline (its first minute: "profiling the baseline (profile's 'gain up to'
 bounds) ...") keeps the run: exit 130 with the result printed; `--save` writes nothing then and says why (no
-baseline was measured, so there is nothing to recommend: uttrial4's rule, tests/test_optimize_save_interrupted_before_baseline.py).
+baseline was measured, so there is nothing to recommend: uttrial4's rule,
+tests/test_optimize_save_interrupted_before_baseline.py).
 
 Found by a user's trial (s32 utopt): `optimize cnn.py:build --save out/` stopped during that profile ended in a
 traceback, `AssertionError` in OptimizeResult.baseline (recipe.save asked for a baseline row the runner had not yet
