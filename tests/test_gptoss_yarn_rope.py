@@ -59,7 +59,8 @@ from __future__ import annotations
 import math
 
 import pytest
-from test_gptoss_h100_rows import H100, ROWS, _pct, _slots_and_layers
+from test_gptoss_h100_rows import H100, _pct, _slots_and_layers
+from test_gptoss_h100_rows import RUNS as ROWS  # ryarn2: the rows as set (rope_fusion unfused)
 from test_moe_gptoss_stack import ISSUE_BOUND
 
 from accelopt.predict import compute as C

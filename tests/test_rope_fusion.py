@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pytest
 from conftest import explain_terms, row_explain_argv, run_main
-from test_gptoss_h100_rows import H100, ROWS, _pct
+from test_gptoss_h100_rows import H100, _pct
+from test_gptoss_h100_rows import RUNS as ROWS  # ryarn2: the rows as set (rope_fusion unfused)
 from test_gptoss_yarn_rope import fused, rope_figures
 
 from accelopt.errors import InputError
