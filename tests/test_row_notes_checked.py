@@ -1182,11 +1182,11 @@ UNEXPLAINED: dict[str, str] = {
     # Megatron-Bridge GPT-OSS rows of 26.02 .. 26.06); the H100 26.04 / 26.04.01 rows above left beyond 25% by the
     # model (-24.8% / -24.6%), and these two B200 rows lost gptoss's checked reason: x 1.93 now overshoots 25% (figures
     # recomputed by tests/test_gptoss_later_releases.py, test_the_b200_rows_lost_the_share_with_the_rope_term)
-    **{rid: f"GPT-OSS-120B BF16 on 64 B200 predicted {err} (too fast) since ryarn2 (2026-12-05) charged Megatron-Core's "
-       f"unfused YaRN RoPE ({before} before); gptoss's checked reason (the release ran the MoE block unfused, the blog's "
-       f"share x 1.93) gave {was} and now gives {now}, beyond 25%: the share was measured on NVIDIA's own GPT-OSS run "
-       "(no precision or system named), not on B200 BF16 at EP 8, and nothing else was checked (ryarn2); the GB200 / "
-       "GB300 / B300 rows of the same releases stay within 25% x 1.93"
+    **{rid: f"GPT-OSS-120B BF16 on 64 B200 predicted {err} (too fast) since ryarn2 (2026-12-05) charged "
+       f"Megatron-Core's unfused YaRN RoPE ({before} before); gptoss's checked reason (the release ran the MoE block "
+       f"unfused, the blog's share x 1.93) gave {was} and now gives {now}, beyond 25%: the share was measured on "
+       "NVIDIA's own GPT-OSS run (no precision or system named), not on B200 BF16 at EP 8, and nothing else was "
+       "checked (ryarn2); the GB200 / GB300 / B300 rows of the same releases stay within 25% x 1.93"
        for rid, err, before, was, now in (
            ("mb260201-b200-gptoss-120b", "-33.8%", "-35.5%", "+24.6%", "+27.8%"),
            ("mb260401-b200-gptoss-120b", "-34.5%", "-36.2%", "+23.2%", "+26.4%"))},
