@@ -175,16 +175,21 @@ def test_the_held_out_figures_before_and_after(before_after: dict[str, tuple[flo
     FP8 rows' (worse by 0.03 point, as r405 measured), as calibration.toml and the notes quote them."""
     held = {rid: v for rid, v in before_after.items() if not v[2]}
     # 46 -> 42 beyond 25% when measured on its own; 45 -> 41 over rtpuaxis's TPU ICI axis shares (merged the same day)
-    assert _figures([v[0] for v in held.values()]) == "5.73%, 239 within 6%, 45 beyond 25%"
-    assert _figures([v[1] for v in held.values()]) == "5.58%, 242 within 6%, 41 beyond 25%"
+    # 2026-12-05 (s32 merge): 5.73% / 239 / 45 -> 5.64% / 240 / 42 before and 5.58% / 242 / 41 -> 5.56% / 243 / 38
+    # after, moved by later changes to other rows (rhopperadopt2's Hopper rates, rmegablox's megablox width rate,
+    # utcat's GB300 DeepSeek-V3 recompute cells, ryarn2's rope_fusion cells); the family's 8.01 -> 7.84% became
+    # 8.44 -> 7.91% by the same changes (its GB300 DeepSeek-V3 and GPT-OSS rows), the FP8 rows' 6.77 -> 6.80% (0.03
+    # point worse) 6.86 -> 6.86%
+    assert _figures([v[0] for v in held.values()]) == "5.64%, 240 within 6%, 42 beyond 25%"
+    assert _figures([v[1] for v in held.values()]) == "5.56%, 243 within 6%, 38 beyond 25%"
     fams = {r["id"]: reproduce(r).family for r in read_runs()}
     bw = [v for rid, v in held.items() if fams[rid] == "nvidia-blackwell"]
     assert (len(bw), round(100 * statistics.median(abs(v[0]) for v in bw), 2),
-            round(100 * statistics.median(abs(v[1]) for v in bw), 2)) == (162, 8.01, 7.84)
+            round(100 * statistics.median(abs(v[1]) for v in bw), 2)) == (162, 8.44, 7.91)
     dtypes = {r["id"]: r["dtype"] for r in read_runs()}
     fp8 = [v for rid, v in held.items() if dtypes[rid] == "fp8"]
     assert (len(fp8), round(100 * statistics.median(abs(v[0]) for v in fp8), 2),
-            round(100 * statistics.median(abs(v[1]) for v in fp8), 2)) == (204, 6.77, 6.8)
+            round(100 * statistics.median(abs(v[1]) for v in fp8), 2)) == (204, 6.86, 6.86)
     others = {rid for rid, v in held.items() if fams[rid] != "nvidia-blackwell" and abs(v[0] - v[1]) > 1e-12}
     assert others == set()  # no other family's row moved
 

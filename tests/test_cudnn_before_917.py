@@ -110,7 +110,9 @@ def test_the_held_out_figures_before_and_after(before_after: dict[str, tuple[flo
 
     # rcudnn2 (2026-12-05): with the 25.11 rows' cells (rvgb300's strict xfail), 5.22% / 250 / 38 became 5.32% / 249 /
     # 38, and 19 GB200 moved rows became 37 (GB200 28, GB300 9)
-    assert (figures(0), figures(1)) == (("5.43%", 246, 39), ("5.32%", 249, 38))
+    # ryarn2 (2026-12-05): with the 22 Megatron-Bridge GPT-OSS rows' rope_fusion unfused cells, 5.43% / 246 / 39 ->
+    # 5.48% / 245 / 37 and 5.32% / 249 / 38 -> 5.35% / 248 / 36
+    assert (figures(0), figures(1)) == (("5.48%", 245, 37), ("5.35%", 248, 36))
     moved = {i: v for i, v in before_after.items() if v[0] != v[1]}
     assert len(moved) == 37 and {ROWS[i]["hardware"] for i in moved} == {"gb200", "gb300"}
     assert sum(ROWS[i]["hardware"] == "gb300" for i in moved) == 9

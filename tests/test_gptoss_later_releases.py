@@ -47,7 +47,12 @@ H100 = tuple(f"{rel}-h100-gptoss-120b" for rel in RELEASES)
 # rhopperadopt2 (2026-12-05): the 26.02.01 one came within 25% (-26.2% -> -24.6%, the H100 SXM5 fused attention core at
 # cuDNN's measured H200 rate; tests/test_hopper_fused_attention.py) and left UNEXPLAINED; the 26.04 / 26.04.01 ones stay
 H100_BEYOND = H100[1:]
-RECOMPUTED_IDS = frozenset(BLACKWELL + BLACKWELL_2602)
+# ryarn2 (2026-12-05): with Megatron-Core's unfused YaRN RoPE charged (rope_fusion unfused) x 1.93 overshoots 25% on
+# these two B200 rows (+24.6% -> +27.8%, +23.2% -> +26.4%): they left RECOMPUTED_IDS for UNEXPLAINED
+LOST_2605 = {"mb260201-b200-gptoss-120b": ("-33.8%", "3.95", "5.97", "-35.5%", "7.63", "+27.8%", "7.44", "+24.6%"),
+             "mb260401-b200-gptoss-120b": ("-34.5%", "3.95", "6.04", "-36.2%", "7.63", "+26.4%", "7.44", "+23.2%")}
+"""(error, predicted s, published s, error before, x 1.93 s, its error, before: s, error) as the notes quote them."""
+RECOMPUTED_IDS = frozenset(BLACKWELL + BLACKWELL_2602) - frozenset(LOST_2605)
 MARKER = "Beyond 25%, reason CHECKED (gptoss, 2026-12-03; figures recomputed by tests/test_gptoss_later_releases.py)"
 MARKER_2602 = ("Beyond 25%, reason CHECKED (gptoss, 2026-12-03, extended to this 26.02 row by dispatch, 2026-12-03; "
                "figures recomputed by tests/test_gptoss_later_releases.py)")
@@ -71,7 +76,10 @@ def _note(rid: str) -> str:
     return " ".join(ROWS[rid]["note"].split())
 
 
-@pytest.mark.parametrize("rid", BLACKWELL + BLACKWELL_2602)
+@pytest.mark.parametrize("rid", [
+    pytest.param(rid, marks=pytest.mark.xfail(strict=True, reason=(
+        f"ryarn2 (2026-12-05): x 1.93 gives {LOST_2605[rid][5]} with the unfused RoPE charged, beyond 25%")))
+    if rid in LOST_2605 else rid for rid in BLACKWELL + BLACKWELL_2602])
 def test_each_miss_is_the_fused_kernels_share(rid: str) -> None:
     """The note's 'misses m of this row's step (x 1.93 = t s, e)', recomputed; x 1.93 brings the row within 25%."""
     r, note = _result(rid), _note(rid)
@@ -109,10 +117,35 @@ def test_the_recipes_switch_came_after_these_releases() -> None:
     assert "Transformer Engine 2.14" in note and "Transformer Engine 2.12" in note
 
 
+@pytest.mark.parametrize("rid", sorted(LOST_2605))
+def test_the_b200_rows_lost_the_share_with_the_rope_term(rid: str) -> None:
+    """ryarn2 (2026-12-05): the figures the two B200 notes' last sentence quotes, and their UNEXPLAINED entries."""
+    from test_gptoss_yarn_rope import fused
+
+    r, f = _result(rid), reproduce(fused(ROWS[rid]))
+    sr, sf = _factor() * r.predicted_step_s, _factor() * f.predicted_step_s
+    got = (f"{r.error:+.1%}", f"{r.predicted_step_s:.2f}", f"{r.published_step_s:.2f}", f"{f.error:+.1%}",
+           f"{sr:.2f}", f"{sr / r.published_step_s - 1:+.1%}", f"{sf:.2f}", f"{sf / f.published_step_s - 1:+.1%}")
+    assert got == LOST_2605[rid]
+    assert abs(r.error) > ISSUE_BOUND and abs(sr / r.published_step_s - 1) > ISSUE_BOUND
+    assert abs(sf / f.published_step_s - 1) <= ISSUE_BOUND  # the reason held before the term
+    e, p, pub, before, s1, e1, s0, e0 = got
+    assert (f"predicted {e} ({p} s against {pub} s; {before} before), the model misses {-r.error:.1%} of this row's "
+            f"step (x {_factor():.2f} = {s1} s, {e1}; {s0} s, {e0} before): the blog's share no longer brings this "
+            "row within 25%, so the reason above is not checked for it any more") in _note(rid)
+    assert not has_checked_marker(_note(rid)) and rid in UNEXPLAINED and rid not in RECOMPUTED_IDS
+    assert f"gave {e0} and now gives {e1}, beyond 25%" in UNEXPLAINED[rid] and f"predicted {e} (too fast)" in \
+        UNEXPLAINED[rid]
+
+
 @pytest.mark.parametrize("rid", H100_BEYOND)
 def test_h100_rows_stay_unexplained_with_the_finding(rid: str) -> None:
-    """The op needs SM100+, so H100 ran the unfused block too; the Blackwell share x 1.93 leaves the row beyond 25%."""
-    r = _result(rid)
+    """The op needs SM100+, so H100 ran the unfused block too; the Blackwell share x 1.93 leaves the row beyond 25%.
+    ryarn2 (2026-12-05): the record's figures are the row without the unfused RoPE term (rope_fusion blank), as the
+    record examined it; the model now charges it and the row is within 25% (tests/test_gptoss_yarn_rope.py)."""
+    from test_gptoss_yarn_rope import fused
+
+    r = reproduce(fused(ROWS[rid]))
     scaled = _factor() * r.predicted_step_s / r.published_step_s - 1
     assert abs(r.error) > ISSUE_BOUND and abs(scaled) > ISSUE_BOUND
     # rh100 (2026-12-05): the rows left UNEXPLAINED with finding (11) as their checked reason; the finding quoted
@@ -125,7 +158,8 @@ def test_h100_rows_stay_unexplained_with_the_finding(rid: str) -> None:
 
 def test_the_26_02_01_h100_row_is_within_25pct_since_rhopperadopt2() -> None:
     r = _result(H100[0])
-    assert f"{100 * r.error:+.1f}%" == "-24.6%" and H100[0] not in UNEXPLAINED
+    # ryarn2 (2026-12-05): -24.6% -> -22.5%, unfused YaRN RoPE adopted (rope_fusion unfused)
+    assert f"{100 * r.error:+.1f}%" == "-22.5%" and H100[0] not in UNEXPLAINED
 
 
 @pytest.mark.parametrize("rid", BLACKWELL_2602)

@@ -145,7 +145,9 @@ def before_after() -> dict[str, tuple[float, float, bool]]:
     assert (hop.matmul_eff_max, hop.stacks["maxtext"].matmul_eff_max) == (0.58, 0.52)
     stacks = {**hop.stacks, "maxtext": replace(hop.stacks["maxtext"], matmul_eff_max=0.54)}
     old = {**cals, "nvidia-hopper": replace(hop, matmul_eff_max=0.60, stacks=stacks)}
-    rows = read_runs()
+    # both sides without ryarn2's rope_fusion cells (2026-12-05, tests/test_rope_fusion.py: the 22 Megatron-Bridge
+    # GPT-OSS rows' unfused YaRN RoPE): this change's figures stay its own
+    rows = [{**r, "rope_fusion": ""} for r in read_runs()]
     orig = calmod.with_fused_attention
 
     # both sides without rgb300's cudnn_before_9_17 rates (2026-12-05, tests/test_cudnn_before_917.py): this change's
@@ -172,8 +174,12 @@ def _figures(errs: list[float]) -> str:
 def test_the_held_out_figures_before_and_after(before_after: dict[str, tuple[float, float, bool]]) -> None:
     """Median, within 6%, beyond 25% and nvidia-hopper's median all better; only nvidia-hopper rows move (90)."""
     held = {rid: v for rid, v in before_after.items() if not v[2]}
-    assert _figures([v[0] for v in held.values()]) == "5.58%, 242 within 6%, 41 beyond 25%"
-    assert _figures([v[1] for v in held.values()]) == "5.43%, 246 within 6%, 39 beyond 25%"
+    # 2026-12-05 (s32 merge): whole-file figures 5.58% / 242 / 41 -> 5.53% / 244 / 40 before and 5.43% / 246 / 39 ->
+    # 5.35% / 248 / 38 after, moved by the session's other changes to non-Hopper rows (rmegablox's megablox width
+    # rate on three MaxText v5p rows, utcat's GB300 DeepSeek-V3 recompute cells, rcudnn2 / rgb300 before them); the
+    # Hopper-only move below is unchanged
+    assert _figures([v[0] for v in held.values()]) == "5.53%, 244 within 6%, 40 beyond 25%"
+    assert _figures([v[1] for v in held.values()]) == "5.35%, 248 within 6%, 38 beyond 25%"
     fams = {r["id"]: reproduce(r).family for r in read_runs()}
     hop = [v for rid, v in held.items() if fams[rid] == "nvidia-hopper"]
     assert (len(hop), round(100 * statistics.median(abs(v[0]) for v in hop), 2),
@@ -245,7 +251,8 @@ def test_the_gptoss_shape_rate_would_bring_the_four_rows_within_25(monkeypatch: 
         return original(cal, spec, **kw)
 
     monkeypatch.setattr(calmod, "with_fused_attention", patched)
-    rows = {r["id"]: r for r in read_runs()}
+    # ryarn2 (2026-12-05): the rows without their rope_fusion cells, as the lead and the record quote them
+    rows = {r["id"]: {**r, "rope_fusion": ""} for r in read_runs()}
     got = {rid: f"{100 * reproduce(rows[rid]).error:+.1f}%" for rid in GPTOSS_H100}
     assert got == {"mb260201-h100-gptoss-120b": "-22.5%", "mb2602-h100-gptoss-120b": "-22.4%",
                    "mb2604-h100-gptoss-120b": "-24.8%", "mb260401-h100-gptoss-120b": "-24.6%"}

@@ -100,7 +100,9 @@ def test_no_bundled_row_sets_fp32_and_its_size() -> None:
     # longer step, so the router's fp32 share is smaller); min and median unchanged
     # 2026-12-05 (rblackwell): +0.39 / +10.38 / +0.86 -> +0.40 / +10.61 / +0.85, the Blackwell rows' fused attention
     # core at each device's measured cuDNN rate and the fp8 re-run (their steps move, so the router's share does)
-    assert (f"{min(grow):+.2f}", f"{max(grow):+.2f}", f"{statistics.median(grow):+.2f}") == ("+0.40", "+10.61", "+0.85")
+    # 2026-12-05 (ryarn2): max +10.61 -> +10.17, unfused YaRN RoPE adopted on the Megatron-Bridge GPT-OSS rows
+    # (rope_fusion unfused: a longer step, so the router's fp32 share is smaller); min and median unchanged
+    assert (f"{min(grow):+.2f}", f"{max(grow):+.2f}", f"{statistics.median(grow):+.2f}") == ("+0.40", "+10.17", "+0.85")
     dense = next(r for r in ROWS.values() if not (r.get("experts") or "").strip())
     assert reproduce({**dense, "moe_router_dtype": "fp32"}).predicted_step_s == reproduce(dense).predicted_step_s
 

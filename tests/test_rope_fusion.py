@@ -12,7 +12,11 @@ GPT-OSS rows, the 26.06 GB300 row goes +3.1% -> +7.1% and the training held-out 
 2026-12-05, ryarn; the median is not recomputed here: it needs the whole file). test_the_lead_as_quoted recomputes the
 row figures the block quotes.
 
-All of these fail before the change: the flag, the column, the function and the term are new."""
+All of these fail before the change: the flag, the column, the function and the term are new.
+
+Adopted (ryarn2, 2026-12-05, the lead's decision): the runs file sets the cell on the 22 rows (LEAD_ROWS), so the
+rows read unfused and the figures the block quotes are the row with the cell blank (fused) -> the row as it is.
+test_no_row_sets_the_cell_yet became test_exactly_the_lead_rows_set_the_cell."""
 
 from __future__ import annotations
 
@@ -21,8 +25,9 @@ from pathlib import Path
 
 import pytest
 from conftest import explain_terms, row_explain_argv, run_main
-from test_gptoss_h100_rows import H100, ROWS, _pct
-from test_gptoss_yarn_rope import rope_figures
+from test_gptoss_h100_rows import H100, _pct
+from test_gptoss_h100_rows import RUNS as ROWS  # ryarn2: the rows as set (rope_fusion unfused)
+from test_gptoss_yarn_rope import fused, rope_figures
 
 from accelopt.errors import InputError
 from accelopt.predict import compute as C
@@ -49,8 +54,7 @@ def test_the_passes_are_rh100s() -> None:
 
 
 def test_fused_charges_nothing() -> None:
-    r = ROWS[H100["mb2604"]]
-    assert r.get("rope_fusion", "") in ("", None)
+    r = fused(ROWS[H100["mb2604"]])  # ryarn2: the row sets the cell now; blank it
     assert predict_layout(run_query(r)).terms["t_rope_unfused_s"] == 0.0
 
 
@@ -59,7 +63,7 @@ def test_the_term_is_rh100s_what_if(rel: str) -> None:
     """The step moves by exactly the seconds finding (11) quotes (0.279 s: 83 slots x 9 layers)."""
     rid = H100[rel]
     f = rope_figures(rid)
-    base, unf = reproduce(ROWS[rid]), reproduce(_unfused(ROWS[rid]))
+    base, unf = reproduce(fused(ROWS[rid])), reproduce(_unfused(ROWS[rid]))
     assert unf.predicted_step_s - base.predicted_step_s == pytest.approx(f["step_s"], rel=1e-9)
     assert unf.error == pytest.approx(f["rope"], rel=1e-9)
     assert f"{f['step_s']:.3f}" == "0.279"
@@ -92,24 +96,28 @@ def test_the_cli_and_validate_agree_on_an_unfused_row(tmp_path: Path, capsys: py
 
 
 def test_a_bad_value_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = [*row_explain_argv(ROWS[H100["mb2604"]], tmp_path), "--rope-fusion", "yarn"]
+    argv = [*row_explain_argv(fused(ROWS[H100["mb2604"]]), tmp_path), "--rope-fusion", "yarn"]  # ryarn2: fused()
     code, _, err = run_main(argv, capsys)
     assert code == 2 and "--rope-fusion 'yarn' is not one of fused, unfused" in err
     with pytest.raises(InputError, match="--rope-fusion 'partly'"):
         predict_layout(run_query({**ROWS[H100["mb2604"]], "rope_fusion": "partly"}))
 
 
-def test_no_row_sets_the_cell_yet() -> None:
-    """The lead is not adopted: every row reads fused (the block says why)."""
-    assert all((r.get("rope_fusion") or "") == "" for r in read_runs())
-    assert all(rid in ROWS for rid in LEAD_ROWS)
+def test_exactly_the_lead_rows_set_the_cell() -> None:
+    """Adopted (ryarn2, 2026-12-05): the 22 rows read unfused, every other row fused (the block says why); each of
+    the 22 notes says so. Before, no row set the cell (test_no_row_sets_the_cell_yet)."""
+    unfused = {r["id"] for r in read_runs() if (r.get("rope_fusion") or "") != ""}
+    assert unfused == set(LEAD_ROWS)
+    for rid in LEAD_ROWS:
+        assert ROWS[rid]["rope_fusion"] == "unfused"
+        assert "Cell rope_fusion unfused (ryarn, 2026-12-05; the column's block above)" in ROWS[rid]["note"]
 
 
 def test_the_lead_as_quoted() -> None:
     """The figures the runs file's rope_fusion block quotes, recomputed with the cell set."""
     text = " ".join(line.lstrip("# ").strip() for line in RUNS_FILE.read_text(encoding="utf-8").splitlines()
                     if line.startswith("#"))
-    moves = {rid: (reproduce(ROWS[rid]).error, reproduce(_unfused(ROWS[rid])).error) for rid in LEAD_ROWS}
+    moves = {rid: (reproduce(fused(ROWS[rid])).error, reproduce(ROWS[rid]).error) for rid in LEAD_ROWS}
     gb300 = moves["mb2606-gb300-gptoss-120b"]
     assert f"the 26.06 GB300 row goes {_pct(gb300[0])} -> {_pct(gb300[1])}" in text
     assert abs(gb300[0]) < 0.06 < abs(gb300[1])  # out of 6%
@@ -125,6 +133,8 @@ def test_the_lead_as_quoted() -> None:
     assert len(beyond) == 15 and all(abs(e) > 0.25 for e in beyond)
     assert "the 15 Blackwell ones beyond 25% stay beyond" in text
     assert all(abs(moves[H100[rel]][1]) < 0.25 for rel in H100)
+    assert ("ADOPTED (ryarn2, 2026-12-05, issue 10, the lead's decision): unfused is set on all 22 of those rows"
+            in text)
 
 
 def test_unfused_on_a_model_without_rope_exits_2(capsys: pytest.CaptureFixture[str]) -> None:

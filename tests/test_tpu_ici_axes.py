@@ -139,8 +139,9 @@ def test_held_out_figures_before_and_after(errors: dict[str, tuple[float, float,
     # (2026-12-05) 5.58% / 242 / 42 -> 41 became 5.43% / 246 / 40 -> 39, the same one row leaving 25%; over rgb300's
     # cuDNN-before-9.17 rates (2026-12-05, tests/test_cudnn_before_917.py) 5.22% / 250 / 39 -> 38, the same row;
     # rcudnn2 (2026-12-05): with the Megatron-Bridge 25.11 rows' cudnn_before_9_17 cells 5.32% / 249 / 39 -> 38
-    assert _figures([v[0] for v in held]) == "5.32%, 249 within 6%, 39 beyond 25%"
-    assert _figures([v[1] for v in held]) == "5.32%, 249 within 6%, 38 beyond 25%"
+    # ryarn2 (2026-12-05): with the Megatron-Bridge GPT-OSS rows' rope_fusion unfused cells 5.35% / 248 / 37 -> 36
+    assert _figures([v[0] for v in held]) == "5.35%, 248 within 6%, 37 beyond 25%"
+    assert _figures([v[1] for v in held]) == "5.35%, 248 within 6%, 36 beyond 25%"
     fams = {}
     for fam in ("google-tpu-v4", "google-tpu-v5e", "google-tpu-v5p", "google-tpu-v6e"):
         f = [v for v in held if v[3] == fam]

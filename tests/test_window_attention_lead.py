@@ -183,7 +183,9 @@ def moved_rows(tmp: Path, table: dict[str, tuple[float, float]], only: str = "",
     """{row id: (error before, error after, fitted, family)} over every bundled training row (whose id holds `only`):
     before = the model with Hopper's head-dim-128 rate (rheaddim's _hopper_base: the catalog's once adopted), after =
     that with `table`'s window rates (and, given head_dim_64, rheaddim's head-dim-64 patch with that table first)."""
-    rows = [r for r in read_runs() if only in r["id"]]
+    # ryarn2 (2026-12-05): the rows without their rope_fusion cells (the unfused YaRN RoPE adopted after this
+    # lead was measured): the lead's figures stay its own
+    rows = [{**r, "rope_fusion": ""} for r in [r for r in read_runs() if only in r["id"]]]
     cals = None if hopper_adopted() else load_calibrations(_hopper_refit_toml(tmp))
     with ExitStack() as stack:
         stack.enter_context(_hopper_base())
