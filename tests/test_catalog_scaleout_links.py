@@ -122,3 +122,12 @@ def test_mi325x_scale_out_cites_both_sources_and_says_derived() -> None:
     assert "NICs for AMD Instinct MI325X" in src and "Derived: 8 x 400 Gb/s for 8 GPUs" in src
     assert "derived from two sources" in mi.notes
     assert mi.scaleup_domain_devices == 8  # the 8 NICs serve one 8-GPU Infinity Fabric domain
+
+
+def test_mi250x_gcd_notes_say_the_network_figure_is_cited() -> None:
+    """The notes describe the device as stored: they said 'no network figure is cited' before the sentence that cites
+    one (utcat, 2026-12-05); the description now names the cited figure and its source, not the superseded default."""
+    gcd = get_device("mi250x-gcd")
+    assert "no network figure is cited" not in gcd.notes
+    assert "olcf-frontier-net" in gcd.notes and "Frontier" in gcd.sources["scaleout_bandwidth_byte_per_s"]
+    assert "cited since 2026-12-05" in gcd.notes

@@ -49,3 +49,38 @@ def test_one_device_keeps_its_own_error(tmp_path: Any, capsys: pytest.CaptureFix
     code, _, err = run_main(["plan", "serve", "-m", str(cfg), "--hardware", "h100-sxm"], capsys)
     said = _error_line(err)
     assert code == 2 and "the weights alone need" in said and "none of" not in said, err
+
+
+def test_a_device_independent_layout_error_is_said_once(capsys: pytest.CaptureFixture[str]) -> None:
+    """utsmall (2026-12-06): `--tp 5` on a 32-head model does not depend on the device, yet `--hardware all` printed
+    it once a device (45 lines) before an error saying '45 for another reason' with 'each device's own fix'. It is
+    said once, named as device-independent, with its own fix; JSON keeps one entry a device (history's summary,
+    tests/test_history_serve_errors_figure.py, counts them)."""
+    argv = ["plan", "serve", "--model", "llama3-8b", "--hardware", "all", "--tp", "5", "--batch", "1"]
+    code, out, err = run_main(argv, capsys)
+    text = out + err
+    assert code == 2 and text.count("does not divide the 32 attention heads") == 1, text
+    said = _error_line(err)
+    assert "for one reason that does not depend on the device" in said and "none of the 45 devices" in said, said
+    assert said.split("fix:", 1)[1].strip().startswith("give a --tp that divides the head count"), said
+    code, out, _ = run_main([*argv, "--json"], capsys)
+    errors = json.loads(out)["errors"]
+    assert code == 2 and len(errors) == 45 and len({e["device"] for e in errors}) == 45
+
+
+def test_devices_with_the_same_words_share_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from accelopt.cli.plan_serve import _print_errors
+    from accelopt.predict.serving import ServeError, device_independent_error
+
+    same = [ServeError(device=d, problem="--tp 5 does not divide the 32 attention heads", fix="give --tp 4")
+            for d in ("h100-sxm", "b200")]
+    own = ServeError(device="groq-lpu", problem="groq-lpu has no bf16 peak", fix="use --weight-dtype fp16")
+    _print_errors([same[0], own, same[1]])
+    out = " ".join(capsys.readouterr().out.split())
+    assert out.count("does not divide") == 1 and "h100-sxm, b200: infeasible" in out, out
+    assert "groq-lpu: infeasible" in out
+    assert device_independent_error(same) is same[0]
+    assert device_independent_error([*same, own]) is None  # the devices differ: each says its own
+    named = [ServeError(device=d, problem=f"no fp8 peak on {d}", fix="x") for d in ("h100-sxm", "b200")]
+    # the same words, but they name one of the devices: not device-independent
+    assert device_independent_error([named[0], ServeError(device="b200", problem=named[0].problem, fix="x")]) is None

@@ -1367,8 +1367,9 @@ DP_BUCKET_HELP = ("the distributed optimizer's bucket in parameters, as the run'
 ROPE_FUSION_HELP = ("how RoPE is applied to the queries and keys: fused (Transformer Engine's fused RoPE, the "
                     "default) or unfused (Megatron-Core's eager RoPE, 20 B + 16 B more per query/key element and 15 "
                     "more kernels per call, forward + backward; Megatron-Core runs it whenever a YaRN model's "
-                    "concentration factor mscale != 1, e.g. GPT-OSS, since NVIDIA/Megatron-LM PR #2038); charged "
-                    "as t_rope_unfused_s")
+                    "concentration factor mscale != 1, e.g. GPT-OSS, since NVIDIA/Megatron-LM PR #2038; on a "
+                    "partial-rotary model, only the rotated part; a model without RoPE, learned positions or ALiBi, "
+                    "exits 2); charged as t_rope_unfused_s")
 NO_DROPOUT_HELP = ("the model trains at dropout 0 (Llama in Megatron-Bridge): no dropout masks are kept (PyTorch's "
                    "dropout returns its input at p = 0); memory only")
 VOCAB_TILING_HELP = ("MaxText's num_vocab_tiling: the output layer and cross-entropy computed in this many chunks "

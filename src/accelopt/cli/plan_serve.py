@@ -199,6 +199,7 @@ def register_serve(plan_app: typer.Typer) -> None:
 def serve_command(opts: Any, json_out: bool, html: Path | None) -> None:
     """Predict (one library call), record, render; a requested batch that does not fit exits 2 after printing."""
     from accelopt.cli.plan import warn_busy_hardware, warn_unused_keys
+    from accelopt.predict.serving import device_independent_error
     from accelopt.predict.serving_plan import plan_serve
     from accelopt.report.runs import finish_run
     from accelopt.workload.presets import get_model
@@ -214,8 +215,8 @@ def serve_command(opts: Any, json_out: bool, html: Path | None) -> None:
             from accelopt.report.jsonout import emit
 
             emit(run.result)
-        elif len(run.result.errors) > 1:  # each device's reason; the error below counts them (one: it is the error)
-            _print_errors(run.result.errors)
+        elif len(run.result.errors) > 1 and device_independent_error(run.result.errors) is None:
+            _print_errors(run.result.errors)  # each device's reason; the error counts them (one: it is the error)
         raise run.overflow
     finish_run("plan-serve", run.result, html)
     if json_out:
@@ -321,8 +322,11 @@ def _print_errors(errors: list[ServeError]) -> None:
     from accelopt.report.console import line, make_console
 
     console = make_console()
+    groups: dict[tuple[str, str], list[str]] = {}  # one line for the devices that gave the same words (utsmall)
     for e in errors:
-        console.print(line((f"{e.device}: infeasible", "red"), f" — {e.problem}; fix: {e.fix}"))
+        groups.setdefault((e.problem, e.fix), []).append(e.device)
+    for (problem, fix), devices in groups.items():
+        console.print(line((f"{', '.join(devices)}: infeasible", "red"), f" — {problem}; fix: {fix}"))
 
 
 def _print_measured(result: Any) -> None:

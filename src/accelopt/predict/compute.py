@@ -835,18 +835,32 @@ def rope_unfused_extra_s(model: TransformerConfig, T: Arr, tp: Arr, dtb: float, 
     forward in 6 + 6 kernels and ROPE_UNFUSED_BWD_ACCESSES x dtb backward in 5; the fused kernel 2 x dtb in 1 each
     way; the difference is charged, memory-bound (memory_ops_s). Elements: [s, b, heads / t, rotary dim] queries and
     [s, b, kv heads per device, rotary dim] keys (rotary dim = the query/key head dim; MLA: qk_rope_head_dim, one
-    shared rotary key)."""
+    shared rotary key).
+
+    Partial rotary (TransformerConfig.rotary_dim r < head width d: GPT-NeoX, Phi, GPT-J, StableLM): the same function
+    splits t into t[..., :r] and t_pass = t[..., r:] and runs every kernel but the last on the r-wide part; the last,
+    torch.cat((t, t_pass)), reads and writes the full width, as the fused kernel (which copies the pass-through too)
+    does, so it adds nothing beyond it: forward (sum of the first five accesses) x r-wide elements. Backward: its five
+    kernels on the r-wide part, and the two slices' gradients assembled into the d-wide gradient of t (one kernel,
+    reading r + (d - r) and writing d: 2 accesses of the full width, the fused backward's own), so the charge is the
+    five kernels' accesses x r-wide elements, in 5 + 1 - 1 kernels."""
     if model.mla is not None:
         rot = float(model.mla.qk_rope_head_dim)
-        elements = T * (model.heads / tp + 1.0) * rot
+        heads_per_device = model.heads / tp + 1.0
     else:
-        rot = float(model.qk_head_dim)
-        elements = T * (model.heads / tp + model.kv_heads_per_device(tp)) * rot
+        rot = float(model.rotary_dim or model.qk_head_dim)
+        heads_per_device = model.heads / tp + model.kv_heads_per_device(tp)
+    elements = T * heads_per_device * rot
     calls = 2.0  # queries and keys
-    fwd_b = (sum(ROPE_UNFUSED_FWD_ACCESSES) - ROPE_FUSED_ACCESSES) * dtb
-    bwd_b = (sum(ROPE_UNFUSED_BWD_ACCESSES) - ROPE_FUSED_ACCESSES) * dtb
     fwd_k = len(ROPE_UNFUSED_FWD_ACCESSES) + ROPE_UNFUSED_FWD_SMALL_KERNELS - 1.0
-    bwd_k = len(ROPE_UNFUSED_BWD_ACCESSES) - 1.0
+    if model.mla is None and model.rotary_dim is not None:  # partial rotary: see above
+        fwd_b = sum(ROPE_UNFUSED_FWD_ACCESSES[:-1]) * dtb
+        bwd_b = sum(ROPE_UNFUSED_BWD_ACCESSES) * dtb
+        bwd_k = float(len(ROPE_UNFUSED_BWD_ACCESSES))
+    else:
+        fwd_b = (sum(ROPE_UNFUSED_FWD_ACCESSES) - ROPE_FUSED_ACCESSES) * dtb
+        bwd_b = (sum(ROPE_UNFUSED_BWD_ACCESSES) - ROPE_FUSED_ACCESSES) * dtb
+        bwd_k = len(ROPE_UNFUSED_BWD_ACCESSES) - 1.0
     return (memory_ops_s(fwd_b * elements, dev, calls * fwd_k), memory_ops_s(bwd_b * elements, dev, calls * bwd_k))
 
 

@@ -3090,12 +3090,28 @@ def _smaller_experts_fix(model: TransformerConfig, spec: AcceleratorSpec, weight
             "MXFP4 checkpoint stores them), ")
 
 
+def device_independent_error(errors: list[ServeError]) -> ServeError | None:
+    """The one error every device of several gave, word for word, naming no device and no memory figure (a layout
+    the model cannot take, such as a --tp that does not divide its heads): None where the devices differ. `plan serve
+    --hardware all --tp 5` printed it once a device, 45 times (utsmall, 2026-12-06)."""
+    if len(errors) < 2 or any(e.memory is not None for e in errors):
+        return None
+    first = errors[0]
+    if any((e.problem, e.fix) != (first.problem, first.fix) for e in errors):
+        return None
+    return None if any(e.device in first.problem or e.device in first.fix for e in errors) else first
+
+
 def none_served_error(model_name: str, tp: int, pp: int, errors: list[ServeError]) -> InfeasibleError:
     """The exit-2 error where none of several devices tried serves the model, each listed with its reason
     (`errors`): how many refused it for memory (the closest one's need and its fix) and how many for another reason.
     Before utserve2 (2026-12-05) the first device's own reason was the error: `--hardware all` with a model too big
     for any one device ended on 'groq-lpu has no bf16 peak; fix: use --weight-dtype fp16', a fix that serves it
     nowhere."""
+    if (common := device_independent_error(errors)) is not None:  # one reason, said once (utsmall, 2026-12-06)
+        return InfeasibleError(f"{model_name} (--tp {tp}, --pp {pp}) is served on none of the {len(errors)} devices "
+                               f"tried, for one reason that does not depend on the device: {common.problem} (JSON: "
+                               "errors[], one entry a device)", common.fix)
     mem = [e for e in errors if e.memory is not None]
     parts = []
     fix = "each device's own fix, listed with it (JSON: errors[].fix)"

@@ -531,6 +531,11 @@ class Setup:
             raise InputError(f"--rope-fusion unfused with the {self.model.name}: it has a learned position table "
                              f"({self.model.learned_positions:,} rows), not RoPE, so no RoPE pass runs",
                              "leave --rope-fusion out (or give fused) for a model without rotary positions")
+        if self.rope_fusion == "unfused" and self.model.alibi:
+            # ALiBi (BLOOM, MPT, Falcon with alibi) biases the scores by distance: no RoPE pass to charge
+            raise InputError(f"--rope-fusion unfused with the {self.model.name}: it takes positions from ALiBi (a "
+                             "linear bias on the attention scores), not RoPE, so no RoPE pass runs",
+                             "leave --rope-fusion out (or give fused) for a model without rotary positions")
         if not 1 <= self.vocab_tiling <= MAX_COUNT:
             raise InputError(f"--vocab-tiling {self.vocab_tiling} is not a count of chunks (1 to {MAX_COUNT:,})",
                              "give MaxText's num_vocab_tiling (1: the logits in one piece)")

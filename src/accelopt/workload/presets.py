@@ -97,6 +97,40 @@ def _softcap_of(cfg: dict[str, Any]) -> float | None:
     return float(cap)
 
 
+def _rotary_dim_of(cfg: dict[str, Any], head_dim: int, where: str) -> int | None:
+    """The rotated width of a query/key head when RoPE rotates only part of it (TransformerConfig.rotary_dim; None:
+    the whole head). transformers reads it three ways: GPTNeoXAttention rotary_ndims = int(head_size x rotary_pct)
+    (models/gpt_neox/modeling_gpt_neox.py), PhiConfig / StableLmConfig partial_rotary_factor, dim = int(head_dim x
+    factor) (the default RoPE init, modeling_rope_utils.py; top level or in rope_parameters), and GPT-J's rotary_dim
+    (GPTJAttention: rotary_dim = config.rotary_dim; old PhiAttention too: apply_rotary_pos_emb rotates
+    q[..., :rotary_dim] and passes q[..., rotary_dim:] through, huggingface/transformers@
+    007750f36c2d23bbf9ecc769e49bc6b1a04f7393 src/transformers/models/phi/modeling_phi.py)."""
+    given = cfg.get("rope_parameters")
+    rope: dict[str, Any] = given if isinstance(given, dict) else {}
+    for key, value in (("rotary_dim", cfg.get("rotary_dim")), ("rotary_pct", cfg.get("rotary_pct")),
+                       ("partial_rotary_factor", cfg.get("partial_rotary_factor", rope.get("partial_rotary_factor")))):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0 \
+                or (key != "rotary_dim" and value > 1) or (key == "rotary_dim" and value != int(value)):
+            raise InputError(f"{where}: {key} = {value!r} is not a rotary width",
+                             "give rotary_dim as a whole number of dimensions, or rotary_pct / "
+                             "partial_rotary_factor as a fraction in (0, 1]")
+        rot = int(value) if key == "rotary_dim" else int(head_dim * value)
+        if not 0 < rot <= head_dim:
+            raise InputError(f"{where}: {key} = {value!r} gives a rotated width of {rot} on a {head_dim}-wide head",
+                             f"give a rotary width in 1..{head_dim}")
+        return None if rot == head_dim else rot
+    return None
+
+
+def _alibi_of(cfg: dict[str, Any], mtype: str) -> bool:
+    """ALiBi positions (TransformerConfig.alibi): BLOOM always (BloomAttention adds the alibi bias, no rotary;
+    transformers models/bloom/modeling_bloom.py), MPT with attn_config.alibi (llm-foundry; _mpt_sizes lifts it to
+    the top level), Falcon with alibi true (FalconConfig.alibi; then FalconAttention builds no rotary embedding)."""
+    return mtype == "bloom" or (mtype in _FALCON_TYPES | {"mpt"} and cfg.get("alibi") is True)
+
+
 def _positions(n: int, basis: str = "its config's max_position_embeddings") -> ContextLimit:
     return ContextLimit(positions=n, supported_tokens=n, basis=basis)
 
@@ -368,6 +402,7 @@ _USED_KEYS = frozenset({
     # parallel attention + MLP blocks and the Falcon/GPT-NeoX attention layout
     "parallel_attn", "use_parallel_residual", "new_decoder_architecture", "multi_query", "num_kv_heads",
     "n_head_kv",
+    "alibi",  # Falcon's ALiBi positions (TransformerConfig.alibi, _alibi_of)
     "use_qkv_bias",  # StableLM: biases on q, k and v (TransformerConfig.qkv_bias)
     "qkv_bias",  # Qwen2-MoE: the same (_qkv_bias)
     # Llama-style biases on q, k, v and o, and on the MLP's gate, up and down (_ATTENTION_BIAS_TYPES, _MLP_BIAS_TYPES)
@@ -463,6 +498,7 @@ _MLP_BIAS_TYPES = frozenset({"llama", "granite"})
 _FALCON_TYPES = frozenset({"falcon", "refinedweb", "refinedwebmodel"})
 _FAMILY_KEYS = {"multi_query": _FALCON_TYPES | {"gpt_bigcode"}, "parallel_attn": _FALCON_TYPES,
                 "new_decoder_architecture": _FALCON_TYPES, "num_kv_heads": _FALCON_TYPES, "n_head_kv": _FALCON_TYPES,
+                "alibi": _FALCON_TYPES | {"mpt"},
                 "use_parallel_residual": frozenset({"gpt_neox", "stablelm"}),
                 "use_qkv_bias": frozenset({"stablelm"}), "qkv_bias": frozenset({"qwen2_moe"}),
                 "attention_bias": _ATTENTION_BIAS_TYPES | {"glm4_moe"}, "mlp_bias": _MLP_BIAS_TYPES,
@@ -1099,6 +1135,15 @@ def _chatglm_config(cfg: dict[str, Any], where: str) -> dict[str, Any]:
             out[common] = cfg[key]
     if cfg.get("multi_query_attention"):
         out["num_key_value_heads"] = _req(cfg, ("multi_query_group_num",), where)
+    # RoPE on half of each head: ChatGLMModel builds RotaryEmbedding(rotary_dim // 2) with rotary_dim = kv_channels
+    # (or hidden / heads), and apply_rotary_pos_emb rotates x[..., :rot_dim] (rot_dim = rope_cache.shape[-2] x 2 =
+    # that half) and passes x[..., rot_dim:] through (THUDM/chatglm3-6b and glm-4-9b modeling_chatglm.py, Hub remote
+    # code; commit not recorded). No config key says it: read as rotary_dim (_rotary_dim_of).
+    heads, hidden, head = cfg.get("num_attention_heads"), cfg.get("hidden_size"), cfg.get("kv_channels")
+    if not isinstance(head, int) and isinstance(heads, int) and isinstance(hidden, int) and heads > 0:
+        head = hidden // heads
+    if isinstance(head, int) and head >= 2 and "rotary_dim" not in cfg:
+        out["rotary_dim"] = head // 2
     return out
 
 
@@ -1298,6 +1343,8 @@ def _mpt_sizes(cfg: dict[str, Any], out: dict[str, Any], where: str) -> dict[str
         out["no_bias"] = "false (biases not counted)"
     out["intermediate_size"] = int(ratio * hidden)
     out["num_key_value_heads"] = kinds[kind]
+    if attn.get("alibi") is True:  # read as TransformerConfig.alibi (_alibi_of)
+        out["alibi"] = True
     return out
 
 
@@ -2153,6 +2200,10 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                                  else (context + _POSITION_ROW_OFFSET.get(mtype, 0) if context else 0)
                                  if mtype in _LEARNED_POSITION_TYPES else 0,
                                  biases=gpt2_style, norm_bias=mtype in _LAYERNORM_BIAS_TYPES,
+                                 rotary_dim=None if mla is not None or _alibi_of(cfg, mtype)
+                                 or mtype in _LEARNED_POSITION_TYPES or gpt2_style
+                                 else _rotary_dim_of(cfg, head_dim or hidden // heads, where),
+                                 alibi=_alibi_of(cfg, mtype),
                                  **bias_flags,
                                  # transformers GptOssExperts: gate_up_proj_bias and down_proj_bias on every expert
                                  # (src/transformers/models/gpt_oss/modeling_gpt_oss.py at huggingface/transformers@

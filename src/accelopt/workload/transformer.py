@@ -121,6 +121,14 @@ class TransformerConfig:
     learned_positions: int = 0
     """Rows of a learned absolute position-embedding table, each `hidden` wide (GPT-2: n_positions 1024; GPT-3:
     n_ctx 2048; Radford et al. 2019 / HF GPT2Model.wpe); 0: none (rotary or ALiBi positions)."""
+    rotary_dim: int | None = None
+    """Width of the part of each query/key head RoPE rotates when it rotates only part of it (GPT-NeoX rotary_pct,
+    Phi / StableLM partial_rotary_factor, GPT-J rotary_dim; Pythia: 0.25 x 128 = 32); the rest passes through
+    unrotated. None: the whole query/key head (qk_head_dim). Costs only elementwise passes
+    (compute.rope_unfused_extra_s)."""
+    alibi: bool = False
+    """Positions by ALiBi (a per-head linear bias on the scores: BLOOM, MPT attn_config.alibi, Falcon alibi): no RoPE
+    and no position table."""
     biases: bool = False
     """GPT-2-style biases: every linear layer of a block (Wq, Wk, Wv, Wo and both MLP matrices; HF GPT2Attention
     c_attn / c_proj and GPT2MLP c_fc / c_proj are Conv1D with bias) and every LayerNorm (a bias beside its weight,
@@ -211,6 +219,14 @@ class TransformerConfig:
                 or not 0 <= self.learned_positions <= MAX_COUNT:
             raise InputError(f"model {self.name!r}: learned_positions = {self.learned_positions!r} must be a whole "
                              f"number in 0..{MAX_COUNT:,}", "fix learned_positions (0: no learned position table)")
+        rot = self.rotary_dim
+        if rot is not None and (isinstance(rot, bool) or not isinstance(rot, int) or not 0 < rot <= self.qk_head_dim):
+            raise InputError(f"model {self.name!r}: rotary_dim = {rot!r} must be a whole number in 1.."
+                             f"{self.qk_head_dim} (the query/key head width)",
+                             "fix rotary_dim (or leave it unset when RoPE rotates the whole head)")
+        if self.alibi and (self.learned_positions or rot is not None):
+            raise InputError(f"model {self.name!r}: alibi with a position table or a rotary_dim",
+                             "give one kind of positions: alibi, learned_positions or rotary")
         if not isinstance(self.norms_per_layer, int) or self.norms_per_layer < 0:
             raise InputError(f"model {self.name!r}: norms_per_layer = {self.norms_per_layer!r} must be >= 0",
                              "fix norms_per_layer")
