@@ -255,6 +255,6 @@ def test_row_refuses_a_params_b_cell_the_report_refuses(tmp_path: Path, capsys: 
     # the billions column), but `validate --runs F --row ID` printed the run's command with exit 0, the cell unread
     runs = _write_runs(tmp_path / "mine.csv", [{**ROWS["meg-t1-1.7b"], "id": "my-run", "params_b": params_b}])
     for extra in ([], ["--row", "my-run", "--config-dir", str(tmp_path / "cfg")]):
-        code, out, err = run_main(["validate", "--runs", str(runs), *extra], capsys)
+        code, _, err = run_main(["validate", "--runs", str(runs), *extra], capsys)
         assert code == 2 and "run 'my-run'" in err and f"params_b = {params_b!r}" in err, (extra, err)
     assert not (tmp_path / "cfg").exists()  # refused before any config file is written
