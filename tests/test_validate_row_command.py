@@ -246,3 +246,15 @@ def test_the_report_line_carries_catalog_and_calibration(tmp_path: Path, capsys:
     want = json.loads(report)["runs"][0]["predicted_step_s"]
     assert json.loads(doc)["runs"][0]["result"]["predicted_step_s"] == want
     assert want != reproduce(read_runs(runs)[0], catalog=(catalog,)).predicted_step_s  # the calibration counts
+
+
+@pytest.mark.parametrize("params_b", ["7GB", "nan", "-7", "7e0"])
+def test_row_refuses_a_params_b_cell_the_report_refuses(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                        params_b: str) -> None:
+    # utval 2026-12-06: `validate --runs F` exits 2 on a params_b cell that does not read ('7GB', a unit typed into
+    # the billions column), but `validate --runs F --row ID` printed the run's command with exit 0, the cell unread
+    runs = _write_runs(tmp_path / "mine.csv", [{**ROWS["meg-t1-1.7b"], "id": "my-run", "params_b": params_b}])
+    for extra in ([], ["--row", "my-run", "--config-dir", str(tmp_path / "cfg")]):
+        code, _, err = run_main(["validate", "--runs", str(runs), *extra], capsys)
+        assert code == 2 and "run 'my-run'" in err and f"params_b = {params_b!r}" in err, (extra, err)
+    assert not (tmp_path / "cfg").exists()  # refused before any config file is written

@@ -4,6 +4,7 @@ from the command line, with validate's number). The printed command, run with --
 
 from __future__ import annotations
 
+import csv
 import json
 import shlex
 from pathlib import Path
@@ -98,3 +99,19 @@ def test_a_relative_model_cell_is_joined_to_the_csvs_folder(tmp_path: Path, monk
     assert code == 0, err
     predicted = float(out.split("predicted ")[1].split(" ")[0])  # printed to 4 significant digits (fmt_count)
     assert json.loads(doc)["results"][0]["points"][0]["ttft_s"] * 1e3 == pytest.approx(predicted, rel=1e-3)
+
+
+def test_a_role_its_table_contradicts_is_said_under_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # utval 2026-12-06: a user's row with role fit that no [serving.*] table was fitted on: the report warns that it
+    # counts in no held-out figure, but `--row` labelled it "fit" and said nothing
+    row = {**_ROWS["trt10-h200-qwen3-235b-ep8-128-128"], "id": "my-fit", "role": "fit"}
+    runs = tmp_path / "mine.csv"
+    with open(runs, "w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=[k for k in row if k is not None])
+        w.writeheader()
+        w.writerow({k: v or "" for k, v in row.items() if k is not None})
+    code, _, report_err = run_main(["validate", "--serving", "--runs", str(runs)], capsys)
+    assert code == 0 and "warning: role fit in" in report_err and "my-fit" in report_err, report_err
+    code, out, err = run_main(["validate", "--serving", "--runs", str(runs), "--row", "my-fit"], capsys)
+    assert code == 0, err
+    assert "warning: role fit in" in err and "my-fit" in err and "warning:" not in out, err  # on stderr, as the report

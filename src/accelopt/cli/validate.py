@@ -253,7 +253,7 @@ def _print_serving_commands(opts: ValidateOptions) -> None:
     prediction (plain text)."""
     from accelopt.cli.plan import console
     from accelopt.predict.serving_validation import METRIC_FIELDS, serving_row_commands
-    from accelopt.report.console import plain
+    from accelopt.report.console import make_console, plain
     from accelopt.units import fmt_count
 
     con = console()
@@ -269,6 +269,8 @@ def _print_serving_commands(opts: ValidateOptions) -> None:
         con.print(plain(f"  {one.command}"), soft_wrap=True)  # one line: copied and run as it stands
         con.print(plain(f"  its {r.metric} is {METRIC_FIELDS[r.metric]} of the command's first point (add --json: "
                         "results[0].points[0])"), soft_wrap=True)
+        if one.role_warning:  # the fit / held-out label above contradicts the table, as the report warns
+            make_console(stderr=True).print(plain(one.role_warning, "yellow"), soft_wrap=True)
 
 
 def _print(data: Any) -> None:

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from accelopt.errors import InputError, unknown_name
 from accelopt.predict.query import LayoutQuery
-from accelopt.predict.validation import RunResult, read_runs, reproduce, run_model, run_query
+from accelopt.predict.validation import RunResult, check_params, read_runs, reproduce, run_model, run_query
 from accelopt.workload.transformer import TransformerConfig
 
 # LayoutQuery field -> its `plan explain` flag, printed whatever its value (the row's value, not the flag's default:
@@ -249,6 +249,7 @@ def row_commands(ids: tuple[str, ...], folder: Path, runs_path: str | None = Non
         if rid not in rows:
             raise unknown_name("run id", rid, list(rows), listed_by="accelopt validate" + (
                 f" --runs {runs_path}" if runs_path else ""))
+    check_params([rows[rid] for rid in dict.fromkeys(ids)])  # a params_b cell the report refuses (utval)
     cals = load_calibrations(calibration)
     return [RowReproduction(result=reproduce(rows[rid], cals, catalog),
                             command=write_row_command(rows[rid], folder, calibration, catalog))

@@ -770,6 +770,9 @@ class ServingRowCommand:
     result: ServingRunResult
     command: str
     """One shell line: `accelopt plan serve ...`."""
+    role_warning: str = ""
+    """The report's `warning:` line when the row's role cell contradicts its table's fitted_on (role_lines), else
+    ''; printed on stderr, as the report prints it (utval, 2026-12-06)."""
 
 
 def _training_ids() -> set[str]:
@@ -797,5 +800,6 @@ def serving_row_commands(ids: tuple[str, ...], runs_path: str | None = None,
         serving.serving_calibrations(calibration)
     with naming_file("serving runs file", runs_path):  # an unknown device or model names the user's file too
         return [ServingRowCommand(result=reproduce(rows[rid], path=calibration),
-                                  command=shlex.join(["accelopt", *serving_row_argv(rows[rid], calibration)]))
+                                  command=shlex.join(["accelopt", *serving_row_argv(rows[rid], calibration)]),
+                                  role_warning="\n".join(role_lines([rows[rid]], calibration)))
                 for rid in dict.fromkeys(ids)]
