@@ -26,7 +26,9 @@ def test_history_documents_validate(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     _json(["catalog", "compare", "h100-sxm", "a100", "--json"])  # a recorded run to list
     folder = tmp_path / "old"
     folder.mkdir()
-    (folder / "bad.json").write_text("not json")
+    # a damaged run record ("time" missing): a folder of files that are no run record is an error since rvs32b,
+    # 2026-12-05 (tests/test_history_import_only_run_records.py); "not json" was here before
+    (folder / "bad.json").write_text(json.dumps({"id": "x", "command": "plan", "result": {}}))
     docs = {"history-list": _json(["history", "list", "--json"]),
             "history-import": _json(["history", "import", str(folder), "--skip-invalid", "--json"]),
             "history-prune": _json(["history", "prune", "--keep", "5", "--json"])}

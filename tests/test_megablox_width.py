@@ -21,10 +21,13 @@ the change: megablox_width_eff and its constants are new.
 
 from __future__ import annotations
 
+import shlex
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from conftest import run_main
 from test_dsv3_maxtext_moe_twin import HY3
 
 from accelopt.hardware.catalog import get_device
@@ -159,3 +162,38 @@ def test_plan_explain_says_the_rate() -> None:
     cal = calibration_for(get_device("tpu-v5p"), stack="maxtext")
     note = compute.expert_gemm_floor_note(model, cal, "tpu-v5p", "megablox")
     assert "x min(1, (expert width / 14336)^0.3): the width loss of MaxText issue #1256, v5p" in note
+
+
+@pytest.mark.parametrize(("run_id", "said"), [("maxtext-v5p-dsv3-671b-512", "= 0.558 at 2,048-wide experts"),
+                                               ("maxtext-v5p-llama4-maverick-128", "= 0.558 at 2,048-wide experts"),
+                                               ("maxtext-v5p-mixtral-8x7b-256", "= 1.000 at 14,336-wide experts")])
+def test_plan_explain_gives_the_rate_at_the_layouts_width(run_id: str, said: str, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """The row's own `plan explain` command (validate --row) prints the rate's value at its expert width per device
+    (moe_ffn / etp; Maverick's 8192 over tensor 4), console and JSON: before, only the formula (rvs32b, s32,
+    2026-12-05, a review of rmegablox; fails before: the note gave no value)."""
+    code, out, err = run_main(["validate", "--row", run_id, "--config-dir", str(tmp_path)], capsys)
+    assert code == 0, err
+    argv = shlex.split(next(ln.strip() for ln in out.splitlines() if ln.strip().startswith("accelopt plan explain")))
+    code, out, err = run_main([*argv[1:], "--json"], capsys)
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert f"x min(1, (expert width / 14336)^0.3) {said} per device: the width loss of MaxText issue #1256" in text
+
+
+def test_the_flag_help_quotes_the_rate(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`plan --help` on --moe-grouped-mlp megablox says the width rate with the bundled constants (rvs32b)."""
+    monkeypatch.setenv("COLUMNS", "400")
+    code, out, _ = run_main(["plan", "--help"], capsys)
+    flat = " ".join(" ".join(r.strip("│ ") for r in out.splitlines()).split())
+    assert code == 0
+    assert (f"x min(1, (expert width per device / {compute.MEGABLOX_WIDTH_REF:.0f})^{compute.MEGABLOX_WIDTH_EXP:g}), "
+            "MaxText issue #1256's v5p loss at narrow experts") in flat
+
+
+def test_the_readme_names_megablox_and_its_rate() -> None:
+    """README's `--moe-grouped-mlp` sentence listed te|cutedsl only (rvs32b)."""
+    text = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text().split())
+    assert "--moe-grouped-mlp te|cutedsl|megablox`" in text
+    assert (f"x min(1, (expert width per device / {compute.MEGABLOX_WIDTH_REF:.0f})^{compute.MEGABLOX_WIDTH_EXP:g}) "
+            "(compute.megablox_width_eff") in text

@@ -581,12 +581,13 @@ def test_import_names_a_commands_json_output_for_what_it_is(capsys: pytest.Captu
     folder = tmp_path / "runs"
     folder.mkdir()
     (folder / "plan.json").write_text(json.dumps({"schema": "accelopt.plan", "schema_version": 2, "model": "m"}))
-    _, err = _cli(capsys, "history", "import", str(folder), "--skip-invalid")
+    # exit 2: a folder with no run record is an error since rvs32b, 2026-12-05 (with --skip-invalid too)
+    _, err = _cli(capsys, "history", "import", str(folder), "--skip-invalid", code=2)
     assert ("plan.json: is a plan result (a command's --json output), not a run record: the command recorded its "
             "run when it ran") in " ".join(err.split())
     # `optimize --json > opt.json` was 'is a optimize result'
     (folder / "opt.json").write_text(json.dumps({"schema": "accelopt.optimize", "schema_version": 9}))
-    _, err = _cli(capsys, "history", "import", str(folder), "--skip-invalid")
+    _, err = _cli(capsys, "history", "import", str(folder), "--skip-invalid", code=2)
     assert "opt.json: is an optimize result (a command's --json output)" in " ".join(err.split())
 
 

@@ -712,13 +712,22 @@ def attention_kernel_note(kernel: str, cal: Calibration) -> str:
             f"(calibration {kernel}_attention_eff); its attention core runs on the GEMM curve instead (a default)")
 
 
+def _megablox_rate_at(model: TransformerConfig, etp: int | None) -> str:
+    """' = 0.558 at 2048-wide experts per device' (megablox_width_eff at moe_ffn / etp); '' without a layout's etp."""
+    if not etp:
+        return ""
+    width = model.ffn / etp  # moe_forward's ffn_e
+    return f" = {float(megablox_width_eff(width)):.3f} at {width:,.0f}-wide experts per device"
+
+
 def expert_gemm_floor_note(model: TransformerConfig, cal: Calibration, device: str = "",
-                           grouped_mlp: str = "te") -> str:
+                           grouped_mlp: str = "te", etp: int | None = None) -> str:
     """What a training prediction of an MoE model on `device` prints about grouped_gemm_s's per-expert floor: the
     cited value where the family has one; where it has none, the 0 used in its place, as a 'default used:' note (the
     project's wording for a default standing in for a missing figure) with the setting that replaces it; '' for a
     dense model. With grouped_mlp cutedsl (one grouped kernel per GEMM, fused_grouped_gemm_s) or megablox
-    (megablox_gmm_s) no floor applies."""
+    (megablox_gmm_s) no floor applies. With `etp` (one layout's expert tensor parallelism: plan explain), the
+    megablox note gives the width rate's value at that layout's expert width (moe_ffn / etp)."""
     if not model.is_moe:
         return ""
     at = device + ": " if device else ""
@@ -737,8 +746,8 @@ def expert_gemm_floor_note(model: TransformerConfig, cal: Calibration, device: s
         return (f"{device + ': ' if device else ''}routed expert GEMMs: one megablox Pallas kernel each "
                 f"(--moe-grouped-mlp megablox: MaxText's grouped matmul over {MEGABLOX_TILE_ROWS}-row tiles, a "
                 "straddled tile computed once per group, at the GEMM curve x min(1, (expert width / "
-                f"{MEGABLOX_WIDTH_REF:.0f})^{MEGABLOX_WIDTH_EXP}): the width loss of MaxText issue #1256, v5p), no "
-                "per-expert floor")
+                f"{MEGABLOX_WIDTH_REF:.0f})^{MEGABLOX_WIDTH_EXP}){_megablox_rate_at(model, etp)}: the width loss of "
+                "MaxText issue #1256, v5p), no per-expert floor")
     if cal.expert_gemm_floor_s > 0:
         return (f"{device + ': ' if device else ''}routed expert GEMMs: each lasts at least "
                 f"{cal.expert_gemm_floor_s * 1e6:.1f} µs (calibration expert_gemm_floor_s of {cal.family!r}: the host "

@@ -570,7 +570,8 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
               if n]
     notes += [n for n in (measured_share_note(spec, pred.measured), attention_kernel_note(kernel, cal),
                           softcap_kernel_note(q.model, {spec.name: kernel}) if setup.attention_kernel_auto else "",
-                          expert_gemm_floor_note(q.model, cal, spec.name, q.moe_grouped_mlp)) if n]
+                          expert_gemm_floor_note(q.model, cal, spec.name, q.moe_grouped_mlp,
+                                                 etp=q.etp or q.tp)) if n]
     notes += [n for n in (energy_defaults_note([spec], q.facility), host_not_counted_note([spec], q.facility),
                           max_memory_note([spec], "memory fits")) if n]
     return LayoutResult(setup=setup, spec=spec, layout=lay, cal=cal, terms=pred.row(0),

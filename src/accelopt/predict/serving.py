@@ -1520,6 +1520,14 @@ NVFP4_KV_SM100_ENGINES = {
 only, not on SM120 (rtx-pro-6000-server), with the source; SGLang's fp4_e2m1 cache is quantized and dequantized by
 its own PyTorch/Triton code (KVFP4QuantizeUtil, sgl-project/sglang PR #10078), so it is not tied to SM100
 (kv_device_problem)."""
+NVFP4_KV_DATACENTER_GPUS = ("b200", "gb200", "b300", "gb300")
+"""The bundled catalog's datacenter Blackwell GPUs (NVIDIA, an fp4 peak, compute capability 10.x): those every engine
+runs an NVFP4 KV cache on (kv_device_problem accepts them with any engine); named in its fixes and in
+`plan serve --kv-dtype`'s help (tests/test_serve_kv_nvfp4_gpus_named.py checks the tuple against the catalog)."""
+NVFP4_KV_SM120_GPUS = ("rtx-pro-6000-server",)
+"""The bundled catalog's SM120 Blackwell GPUs (NVIDIA, an fp4 peak, compute capability 12.x): an NVFP4 KV cache runs
+there with SGLang only (NVFP4_KV_SM100_ENGINES)."""
+NVFP4_KV_GPUS_TEXT = ", ".join(NVFP4_KV_DATACENTER_GPUS)
 NVFP4_KV_VLLM_HEAD_SIZE_SOURCE = ("vLLM's NVFP4 KV cache runs on its TRTLLM attention backend, whose metadata builder "
                                   "raises 'TRTLLM NVFP4 KV cache requires head_size to be a multiple of 16 and <= 256' "
                                   "(a stored copy of vLLM's TRTLLM attention backend, read 2026-12-05, s31 rvkv/fin2; "
@@ -1643,8 +1651,8 @@ def kv_device_problem(spec: AcceleratorSpec, kv_dtype: str, engine: str | None =
                       any_engine: bool = False) -> tuple[str, str] | None:
     """(why, fix) where `spec` cannot hold an NVFP4 KV cache, None where it can (or for another dtype): the engines
     run it on NVIDIA Blackwell GPUs only (NVFP4_KV_SOURCE), told in the catalog by an NVIDIA GPU listing an fp4 peak
-    (b200, gb200, b300, rtx-pro-6000-server). An AMD GPU with an fp4 peak (mi355x) has MXFP4's, and NVFP4 no native
-    path there (NVFP4_AMD_SOURCE); Hopper and older list no fp4 peak. With `engine` named, TensorRT-LLM and vLLM
+    (NVFP4_KV_DATACENTER_GPUS, NVFP4_KV_SM120_GPUS). An AMD GPU with an fp4 peak (mi355x) has MXFP4's, and NVFP4 no
+    native path there (NVFP4_AMD_SOURCE); Hopper and older list no fp4 peak. With `engine` named, TensorRT-LLM and vLLM
     run it on compute capability 10.x only (NVFP4_KV_SM100_ENGINES): an SM120 part (rtx-pro-6000-server) is refused
     for them, naming the engine that runs it there (SGLang). A Hopper GPU (compute capability 9.x: h100, h200) holds
     SGLang's (SGLANG_FP4_KV_HOPPER): taken with --engine sglang, refused without an engine or with another, naming
@@ -1671,7 +1679,7 @@ def kv_device_problem(spec: AcceleratorSpec, kv_dtype: str, engine: str | None =
         there = [e for e in NVFP4_KV_ENGINES if e not in NVFP4_KV_SM100_ENGINES]
         return (f"--kv-dtype nvfp4 with --engine {engine} on {spec.name} ({where}): {NVFP4_KV_SM100_ENGINES[engine]}",
                 f"use --kv-dtype fp8 or bf16 with --engine {engine} on {spec.name}, --engine {' or '.join(there)} "
-                "for its NVFP4 KV cache there, or a datacenter Blackwell GPU (b200, gb200, b300, gb300)"
+                f"for its NVFP4 KV cache there, or a datacenter Blackwell GPU ({NVFP4_KV_GPUS_TEXT})"
                 + ("; or give compute_capability in its spec TOML, with its source" if cc is None else ""))
     if hopper:  # TensorRT-LLM's and vLLM's run on Blackwell only; SGLang's on Hopper too
         named = f"with --engine {engine}" if engine is not None else "without --engine"
@@ -1679,13 +1687,14 @@ def kv_device_problem(spec: AcceleratorSpec, kv_dtype: str, engine: str | None =
                 f"TensorRT-LLM's and vLLM's NVFP4 KV cache run on NVIDIA Blackwell GPUs only ({NVFP4_KV_SOURCE}); "
                 f"SGLang's runs on Hopper ({SGLANG_FP4_KV_HOPPER})",
                 f"give --engine sglang for its FP4 KV cache on {spec.name}, use --kv-dtype fp8 or bf16, or a Blackwell "
-                "GPU (b200, gb200, b300)")
+                f"GPU ({', '.join(NVFP4_KV_DATACENTER_GPUS + ((), NVFP4_KV_SM120_GPUS)[engine is None])})")
     where = ("NVIDIA Blackwell GPUs, and SGLang's on Hopper too" if engine == "sglang"
              else "NVIDIA Blackwell GPUs only")
     why = (f"--kv-dtype nvfp4 on {spec.name}: an NVFP4 KV cache runs on {where} ({NVFP4_KV_SOURCE})"
            + (f", and {NVFP4_AMD_SOURCE}" if _amd_gpu(spec) else f"; {spec.name} lists no fp4 peak (not Blackwell)"
               if spec.peak("fp4") is None else ""))
-    return why, (f"use --kv-dtype fp8 or bf16 on {spec.name}, or a Blackwell GPU (b200, gb200, b300) for an NVFP4 KV "
+    gpus = NVFP4_KV_DATACENTER_GPUS + (() if engine in NVFP4_KV_SM100_ENGINES else NVFP4_KV_SM120_GPUS)
+    return why, (f"use --kv-dtype fp8 or bf16 on {spec.name}, or a Blackwell GPU ({', '.join(gpus)}) for an NVFP4 KV "
                  "cache" + (" (or a Hopper one with --engine sglang)" if engine in (None, "sglang") else ""))
 
 

@@ -190,11 +190,22 @@ def _time_utc(text: Any) -> _dt.datetime:
     return t
 
 
+class NotARunRecord(ValueError):
+    """A file of an imported folder that is not an accelopt run record at all (not a regular file, not JSON, not an
+    object, another command's --json document, or an object without a run record's fields): skipped and named by
+    `history import`, not counted as a run file, where a damaged run record (ValueError) stops the import."""
+
+
+RUN_RECORD_KEYS = ("id", "command", "time", "result")
+"""The fields every run record holds (accelopt <= 0.1's files and `history show --json`'s document); a JSON object
+holding fewer than two of them, and no run record schema, is not taken for a (damaged) run record."""
+
+
 def record_from_json(doc: Any, default_id: str | None = None, *, time_is_stored: bool = False) -> RunRecord:
     """A RunRecord from its JSON form; ValueError naming the first field that is wrong. `time_is_stored`: the
     time comes from the store, already in its normal form (checked by pattern, not re-parsed: listing speed)."""
     if not isinstance(doc, dict):
-        raise ValueError(f"a run record is a JSON object, not {type(doc).__name__}")
+        raise NotARunRecord(f"a run record is a JSON object, not {type(doc).__name__}")
     # a command's --json document, not a run: `history compare --json` and an `error` document hold a "command" too
     # (the compared runs' command, the command line that failed), so the schema alone tells them from a run record
     # ('"schema" 'accelopt.history-compare' is not a run record schema (this accelopt writes 1)' named no fix)
@@ -205,13 +216,13 @@ def record_from_json(doc: Any, default_id: str | None = None, *, time_is_stored:
         export = ("`accelopt history show ID --json > FOLDER/ID.json` on the machine that ran it writes a run file "
                   "that imports")
         if kind == "error":
-            raise ValueError("is an error document (the --json output of a command that stopped on bad input), not "
+            raise NotARunRecord("is an error document (the --json output of a command that stopped on bad input), not "
                              f"a run record: a command that stops records no run; to move a recorded run, {export}")
         if _is_document_kind(kind):  # env, catalog list, history list ...: never recorded, nothing to import
-            raise ValueError(f"is {article} {kind} document (a command's --json output), not a run record: that "
+            raise NotARunRecord(f"is {article} {kind} document (a command's --json output), not a run record: that "
                              "command records no run (only results do: accelopt schema --list names them); to move "
                              f"a recorded run, {export}")
-        raise ValueError(f"is {article} {kind} result (a command's --json output), not a run record: the command "
+        raise NotARunRecord(f"is {article} {kind} result (a command's --json output), not a run record: the command "
                          f"recorded its run when it ran (accelopt history list); {export}")
     _check_record_schema(doc.get("schema"), doc.get("schema_version"))
     run_id = doc.get("id", default_id)
@@ -642,41 +653,52 @@ def _read_json_file(path: Path) -> RunRecord:
         # a named pipe 'x.json' (mkfifo) blocked the import forever in read_bytes(), waiting for a writer; a huge
         # file was read whole: a regular file only, read no further than the input limit
         if not (stat.S_ISREG(path.stat().st_mode) or path.is_dir()):
-            raise ValueError("is a named pipe, socket or device, not a regular file")
+            raise NotARunRecord("is a named pipe, socket or device, not a regular file")
         with open(path, "rb") as f:
             raw = f.read(MAX_INPUT_BYTES + 1)
     except OSError as e:
         raise ValueError(f"cannot be read ({e.strerror or e})") from None
     if len(raw) > MAX_INPUT_BYTES:
-        raise ValueError(f"is larger than {MAX_INPUT_BYTES // 2**20} MiB, past any run record")
+        raise NotARunRecord(f"is larger than {MAX_INPUT_BYTES // 2**20} MiB, past any run record")
     try:  # bytes: json reads UTF-8 with or without a BOM, UTF-16 and UTF-32 (RFC 8259 8.1 lets a reader skip a BOM):
         # Windows PowerShell 5.1's `accelopt history show ID --json > run.json` writes UTF-16 LE with a BOM
         doc = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ValueError(f"is not JSON ({e})") from None
+        raise NotARunRecord(f"is not JSON ({e})") from None
     except RecursionError:  # json.loads recurses once per nesting level
-        raise ValueError("is JSON nested too deeply to be a run record") from None
+        raise NotARunRecord("is JSON nested too deeply to be a run record") from None
+    if (isinstance(doc, dict) and doc.get("schema") != SHOW_SCHEMA
+            and not str(doc.get("schema", "")).startswith("accelopt.")  # another command's document: said below
+            and sum(k in doc for k in RUN_RECORD_KEYS) < 2):
+        # a package.json or any other JSON of a shared folder: 'N of the N run files are not a valid run' counted it
+        held = ", ".join(chr(34) + k + chr(34) for k in RUN_RECORD_KEYS)
+        raise NotARunRecord(f"is not an accelopt run record (a run record holds {held}; this JSON object holds "
+                            f"{sum(k in doc for k in RUN_RECORD_KEYS)} of them)")
     return record_from_json(doc, default_id=path.stem)
 
 
-def _read_folder(folder: Path) -> tuple[list[tuple[str, RunRecord]], list[tuple[str, str]]]:
-    """Every run file of `folder`, read and checked before anything is written: ([(file name, run)], [(file name,
-    why it is not a valid run)]), sorted by file name."""
+def _read_folder(folder: Path) -> tuple[list[tuple[str, RunRecord]], list[tuple[str, str]], list[tuple[str, str]]]:
+    """Every .json file of `folder`, read and checked before anything is written: ([(file name, run)], [(file name,
+    why this run record is not a valid run)], [(file name, why it is not a run record at all)]: NotARunRecord),
+    each sorted by file name."""
     runs: list[tuple[str, RunRecord]] = []
     invalid: list[tuple[str, str]] = []
+    not_runs: list[tuple[str, str]] = []
     for path in sorted(folder.glob("*.json")):
         try:
             runs.append((path.name, _read_json_file(path)))
+        except NotARunRecord as e:
+            not_runs.append((path.name, str(e)))
         except ValueError as e:
             invalid.append((path.name, str(e)))
-    return runs, invalid
+    return runs, invalid, not_runs
 
 
 def _import_folder(con: sqlite3.Connection, folder: Path) -> ImportReport:
-    """Insert every valid run file of `folder` (inside the caller's transaction), skipping invalid ones (the legacy
-    folder imported when the store is created, and `history import --skip-invalid`)."""
-    runs, skipped = _read_folder(folder)
-    return _insert_runs(con, folder, runs, skipped)
+    """Insert every valid run file of `folder` (inside the caller's transaction), skipping invalid ones and files
+    that are no run record (the legacy folder imported when the store is created)."""
+    runs, invalid, not_runs = _read_folder(folder)
+    return _insert_runs(con, folder, runs, sorted(invalid + not_runs))
 
 
 def _insert_runs(con: sqlite3.Connection, folder: Path, runs: list[tuple[str, RunRecord]],
@@ -750,6 +772,7 @@ def import_json(folder: Path | None = None, *, skip_invalid: bool = False) -> Im
                             note=(f"nothing to import: {legacy_dir()} does not exist (accelopt <= 0.1 kept its "
                                   "one-file-per-run history there; newer runs are recorded in the store directly); "
                                   "give FOLDER to import run .json files from another folder"))
+    given = folder is not None
     folder = Path(folder) if folder is not None else legacy_dir()
     if folder.is_file():  # e.g. the `history show ID --json > run.json` README says imports on another machine
         raise InputError(f"{folder} is a file: history import reads every run .json file of a folder",
@@ -758,15 +781,31 @@ def import_json(folder: Path | None = None, *, skip_invalid: bool = False) -> Im
     if not folder.is_dir():
         raise InputError(f"{folder} is not a folder", "give the folder holding the run .json files "
                          f"(accelopt <= 0.1 wrote them to {legacy_dir()})")
-    runs, invalid = _read_folder(folder)
+    runs, invalid, not_runs = _read_folder(folder)
+    if not runs and not invalid and given:  # no run record here: 'imported 0 runs' would hide a wrong folder
+        raise _no_run_records_error(folder, not_runs)
     if invalid and not skip_invalid:
         raise _invalid_files_error(folder, len(runs) + len(invalid), invalid)
     with _store(create=True) as con:
         assert con is not None
         with _transaction(con):
-            report = _insert_runs(con, folder, runs, invalid)
+            report = _insert_runs(con, folder, runs, sorted(invalid + not_runs))
     _warn_skipped(report)
     return report
+
+
+def _no_run_records_error(folder: Path, not_runs: list[tuple[str, str]]) -> InputError:
+    """The error of an import whose folder holds no run record: each .json file named (the first _INVALID_NAMED)
+    with why it is not one."""
+    fix = ("give the folder holding the run files: `accelopt history show ID --json > FOLDER/ID.json` writes one per "
+           f"run (accelopt <= 0.1 wrote them to {legacy_dir()})")
+    if not not_runs:
+        return InputError(f"{folder} holds no .json file, so nothing was imported", fix)
+    named = "; ".join(f"{folder / name}: {why}" for name, why in not_runs[:_INVALID_NAMED])
+    more = f"; and {len(not_runs) - _INVALID_NAMED} more" if len(not_runs) > _INVALID_NAMED else ""
+    n = len(not_runs)
+    return InputError(f"none of the {n} .json file{'s' if n != 1 else ''} in {folder} is an accelopt run record, so "
+                      f"nothing was imported: {named}{more}", fix)
 
 
 def _invalid_files_error(folder: Path, files: int, invalid: list[tuple[str, str]]) -> InputError:
