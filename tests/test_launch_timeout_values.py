@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 from conftest import run_main
 
+import accelopt.distributed.launch as launch_module
+import accelopt.distributed.run as run_module
 from accelopt.distributed.launch import Launch
 from accelopt.errors import InputError
 
@@ -23,7 +25,10 @@ def test_a_timeout_that_cannot_stop_a_hung_run_is_refused(capsys: pytest.Capture
     def never(*a: object, **k: object) -> None:
         raise AssertionError("a rank was launched")
 
-    monkeypatch.setattr("accelopt.distributed.launch.launch_job", never)
+    # distributed.run binds launch_job when first imported: it is imported above, with the real one, and patched
+    # where the CLI calls it, so the stub cannot stay in it for the tests after this one (as in a4016676)
+    monkeypatch.setattr(run_module, "launch_job", never)
+    monkeypatch.setattr(launch_module, "launch_job", never)
     code, out, err = run_main(["profile", "mlp", "--nproc", "2", "--timeout-s", value], capsys)
     assert code == 2 and out == ""
     assert f"error: {problem}" in err and "fix: give the longest a step may take, in s (e.g. --timeout-s 600" in err
@@ -33,3 +38,10 @@ def test_a_finite_timeout_is_kept() -> None:
     assert Launch(nproc=2, timeout_s=1e6).timeout_s == 1e6
     with pytest.raises(InputError):
         Launch(nproc=2, timeout_s=float("-inf"))
+
+
+def test_the_refusals_leave_the_real_launcher_bound() -> None:
+    """After the refusals above, which patch the launcher, distributed.run holds the real one again: the stub stayed
+    in it when run was first imported under a patch of launch.launch_job alone (2026-12-06, utleft6)."""
+    assert run_module.launch_job is launch_module.launch_job
+    assert launch_module.launch_job.__qualname__ == "launch_job"
