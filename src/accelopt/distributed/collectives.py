@@ -64,6 +64,14 @@ def moved_elements(size_bytes: int, world: int) -> int:
     return max(world, size_bytes // FP32_BYTES // world * world)
 
 
+def _current(dist: Any, name: str, older: str) -> Any:
+    """torch.distributed's `name`, or `older` on a torch without it. torch 2.13 deprecates all_gather_into_tensor and
+    reduce_scatter_tensor (a FutureWarning in every rank's log) for all_gather_single and reduce_scatter_single, the
+    same arguments (torch 2.13.0 torch/distributed/distributed_c10d.py: the old names call the new ones); torch >= 2.2,
+    which pyproject allows, has only the old names."""
+    return getattr(dist, name, None) or getattr(dist, older)
+
+
 def _op(name: str, size_bytes: int, world: int, device: str) -> Any:
     """A zero-argument callable running one collective of nccl-tests' size S (fp32 elements, moved_elements)."""
     import torch
@@ -75,9 +83,11 @@ def _op(name: str, size_bytes: int, world: int, device: str) -> Any:
     if name == "all_reduce":
         return lambda: dist.all_reduce(big)
     if name == "all_gather":
-        return lambda: dist.all_gather_into_tensor(big, small)
+        all_gather = _current(dist, "all_gather_single", "all_gather_into_tensor")
+        return lambda: all_gather(big, small)
     if name == "reduce_scatter":
-        return lambda: dist.reduce_scatter_tensor(small, big)
+        reduce_scatter = _current(dist, "reduce_scatter_single", "reduce_scatter_tensor")
+        return lambda: reduce_scatter(small, big)
     if name == "all_to_all":
         out = torch.empty_like(big)
         return lambda: dist.all_to_all_single(out, big)
