@@ -20,7 +20,8 @@ Predicted terms (estimates; the formulas of predict/compute.py and predict/comm.
                    partition.py's activation_bytes) and their gradients back, 2 m point-to-point transfers of
                    a_k; stage s is on the boundaries s - 1 (it receives, sends gradients back) and s (it sends,
                    receives gradients), so the term is the busiest stage's traffic (pipeline_sends_s):
-                   max_s sum over its boundaries k of 2 m (latency + a_k / bandwidth)
+                   max_s sum over its boundaries k of 2 m (latency + a_k / bandwidth); where the slowest
+                   stage by compute (the one measured) ties the busiest, as two stages always do, it is named
     bubble         pipeline only: (p - 1) x the slowest stage's micro-batch time (1F1B and GPipe alike;
                    Narayanan et al. 2021 sec. 2.2.1)
     step           compute + exposed communication + bubble, exposed = max(0, comm - overlap_eff x backward)
@@ -200,20 +201,27 @@ def _rank_share(result: DistributedResult, spec: AcceleratorSpec) -> tuple[float
     return share, notes
 
 
+def _slowest_stage(result: DistributedResult) -> int | None:
+    """The split's slowest stage by compute (the first of equals); None for DDP and FSDP."""
+    part = result.partition
+    if result.parallel != "pipeline" or part is None:
+        return None
+    times = part.balanced.stage_times_s
+    return max(range(len(times)), key=times.__getitem__)
+
+
 def _slowest_stage_ranks(result: DistributedResult, notes: list[str]) -> list[Any]:
     """The ranks whose trace is compared with the prediction: every rank for DDP and FSDP (the median is taken);
     for a pipeline the rank of the split's slowest stage, whose compute and idle time the pipeline terms predict
     (the median rank is the middle stage of three, or the mean of two stages)."""
-    part = result.partition
-    if result.parallel != "pipeline" or part is None:
+    slowest = _slowest_stage(result)
+    if slowest is None:
         return list(result.ranks)
-    times = part.balanced.stage_times_s
-    slowest = max(range(len(times)), key=times.__getitem__)
     ranks = [r for r in result.ranks if r.stage == slowest]
     if not ranks:  # a record without its stages: the median rank, as before
         return list(result.ranks)
     notes.append(f"pipeline terms measured on stage {slowest} (rank {ranks[0].rank}), the slowest stage of the "
-                 "split, whose compute and idle time they predict")
+                 "split by compute, whose compute and idle time they predict")
     return ranks
 
 
@@ -248,24 +256,45 @@ def fsdp_note(param_bytes: float, unit_bytes: Sequence[float], p: int, grads: Fs
     return text
 
 
-def pipeline_sends_s(boundary_s: Sequence[float]) -> tuple[float, int]:
+def pipeline_sends_s(boundary_s: Sequence[float], measured_stage: int | None = None) -> tuple[float, int]:
     """(seconds, stage) of the busiest stage's point-to-point traffic a step, given each stage boundary's (its
     2 m transfers of that boundary's activations and gradients): stage s is on boundaries s - 1 and s (a middle
     stage's two links, the first and last stage's one), so max_s of boundary_s[s - 1] + boundary_s[s]. Every
-    boundary used to be timed as the first one's bytes on one link."""
-    stages = len(boundary_s) + 1
-    per_stage = [sum(boundary_s[k] for k in (s - 1, s) if 0 <= k < len(boundary_s)) for s in range(stages)]
-    busiest = max(range(stages), key=per_stage.__getitem__)
-    return per_stage[busiest], busiest
+    boundary used to be timed as the first one's bytes on one link. Where `measured_stage` (the slowest stage by
+    compute, whose rank the terms are measured on) ties the busiest, it is the stage named: two stages share their
+    one boundary, and 'stage 0's' beside 'measured on stage 1' read as two different stages for one figure."""
+    per_stage = _stage_sends(boundary_s)
+    top = max(per_stage)
+    if measured_stage is not None and 0 <= measured_stage < len(per_stage) and per_stage[measured_stage] == top:
+        return top, measured_stage
+    return top, per_stage.index(top)
 
 
-def pipeline_sends_note(acts: Sequence[float], busiest: int, m: int) -> str:
-    """What the pipeline's predicted sends count: each boundary's bytes and the busiest stage (pipeline_sends_s)."""
+def _stage_sends(boundary_s: Sequence[float]) -> list[float]:
+    """Each stage's traffic a step: the sum over the boundaries it is on (s - 1 and s)."""
+    return [sum(boundary_s[k] for k in (s - 1, s) if 0 <= k < len(boundary_s)) for s in range(len(boundary_s) + 1)]
+
+
+def pipeline_sends_note(acts: Sequence[float], busiest: int, m: int, boundary_s: Sequence[float] = (),
+                        measured_stage: int | None = None) -> str:
+    """What the pipeline's predicted sends count: each boundary's bytes and the busiest stage (pipeline_sends_s);
+    the stages with the same traffic (`boundary_s`, each boundary's seconds), and, where the busiest is not the
+    stage measured, that the 'bubble + sends' prediction joins the measured stage's bubble to the busiest's sends."""
     links = [k for k in (busiest - 1, busiest) if 0 <= k < len(acts)]
     carried = ", ".join(f"{k}|{k + 1}: {a:,.0f} B" for k, a in enumerate(acts))
-    return (f"pipeline sends: each boundary's activations per micro-batch ({carried}) forward and their gradients "
-            f"back, 2 x {m} transfers a boundary a step; the term is stage {busiest}'s, the busiest "
-            f"({' + '.join(f'boundary {k}|{k + 1}' for k in links)})")
+    text = (f"pipeline sends: each boundary's activations per micro-batch ({carried}) forward and their gradients "
+            f"back, 2 x {m} transfers a boundary a step; the sends predicted are stage {busiest}'s, the busiest by "
+            f"traffic ({' + '.join(f'boundary {k}|{k + 1}' for k in links)}")
+    per_stage = _stage_sends(boundary_s) if len(boundary_s) == len(acts) else []
+    same = [s for s, t in enumerate(per_stage) if s != busiest and t == per_stage[busiest]]
+    if same:
+        text += f"; stage{'s' if len(same) > 1 else ''} {', '.join(map(str, same))} the same"
+    text += ")"
+    if measured_stage is not None and measured_stage != busiest:
+        text += (f"; compute and bubble are stage {measured_stage}'s, the slowest by compute, whose rank is "
+                 f"measured: the 'bubble + sends' prediction adds stage {busiest}'s sends to stage "
+                 f"{measured_stage}'s bubble")
+    return text
 
 
 def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec, param_bytes: float,
@@ -291,9 +320,10 @@ def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec,
         compute_pred = m * stage_mb
         bubble_pred = (p - 1) * stage_mb
         acts = [result.partition.layers[b - 1].activation_bytes for b in bal.bounds[1:-1]]
-        comm_pred, busiest = pipeline_sends_s([_comm_s("pipeline", links, p, param_bytes, a, m, result.nnodes)
-                                               for a in acts])
-        notes.append(pipeline_sends_note(acts, busiest, m))
+        boundary_s = [_comm_s("pipeline", links, p, param_bytes, a, m, result.nnodes) for a in acts]
+        slowest = _slowest_stage(result)
+        comm_pred, busiest = pipeline_sends_s(boundary_s, slowest)
+        notes.append(pipeline_sends_note(acts, busiest, m, boundary_s, slowest))
         exposed = comm_pred
     else:
         compute_pred = total / p
