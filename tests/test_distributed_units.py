@@ -239,6 +239,9 @@ def test_distributed_flags_at_their_default_value_need_nproc(flag: list[str], ca
     assert code == 2 and f"{flag[0]} applies to distributed runs only" in err and "--nproc" in err
 
 
+_PHASES = ("forward", "backward", "optimizer")
+
+
 def test_prediction_terms_for_ddp_on_a_measured_link(tmp_path: Path) -> None:
     from accelopt.distributed.predict_check import _phase_times_s, predict_run
     from accelopt.distributed.types import CommTime, DistributedResult, RankResult
@@ -265,7 +268,10 @@ def test_prediction_terms_for_ddp_on_a_measured_link(tmp_path: Path) -> None:
     terms = {t.term: t for t in check.terms}
     # the 2 ranks share this one CPU: each has half its cores' peak and half its memory bandwidth
     dev = Device(peak_flop_per_s=1e11 / 2, bw_byte_per_s=1e10 / 2, cal=calibration_for(spec))
-    assert terms["compute"].predicted_s == pytest.approx(sum(_phase_times_s(workload, dev).values()) / 2)
+    # the FLOP / byte part split over the 2 ranks, each op's overhead paid on each (utleft6: it was all / 2)
+    per_op = sum(op.count for op in workload.ops if op.phase in _PHASES) * dev.cal.kernel_overhead_s
+    assert terms["compute"].predicted_s == pytest.approx((sum(_phase_times_s(workload, dev).values()) - per_op) / 2
+                                                         + per_op)
     assert any("1/2 of the CPU's cores" in n for n in check.notes)
     gpu = dataclasses.replace(run, device="cuda")  # what-if on another kind of device: said, and no share
     assert any("compares two different devices" in n for n in predict_run(gpu, workload, spec, params).notes)
@@ -301,7 +307,8 @@ def test_prediction_times_a_bf16_models_compute_at_the_bf16_peak() -> None:
     dev = Device(peak_flop_per_s=spec.peak("bf16") / 2, bw_byte_per_s=spec.memory_bandwidth_byte_per_s / 2,
                  cal=calibration_for(spec))
     compute = next(t for t in check.terms if t.term == "compute")
-    assert compute.predicted_s == pytest.approx(sum(_phase_times_s(workload, dev).values()) / 2)
+    per_op = dev.cal.kernel_overhead_s  # the one op's overhead, paid on each rank (utleft6)
+    assert compute.predicted_s == pytest.approx((sum(_phase_times_s(workload, dev).values()) - per_op) / 2 + per_op)
     assert "at its bf16 peak" in check.notes[0]
     fp8 = SimpleNamespace(ops=[Op(name="aten.mm", kind="matmul", flops=2e12, bytes_read=1e8, bytes_written=5e7,
                                   dtype="fp8")])

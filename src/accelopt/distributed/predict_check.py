@@ -5,7 +5,9 @@ Predicted terms (estimates; the formulas of predict/compute.py and predict/comm.
                    efficiency curve on matmul-like ops only: compute.op_s, the one op-time formula), split
                    over the ranks: / N for DDP and FSDP (each rank runs 1/N of the global batch); for a
                    pipeline, the slowest stage's share of the profiled layer times (partition.py) x the step's
-                   compute, run m times per step by that stage (one micro-batch each); CPU ranks on one machine
+                   compute, run m times per step by that stage (one micro-batch each); the per-op overhead
+                   (kernel_overhead_s a captured op) is not split: each rank runs every op, each stage its
+                   share of the ops once a micro-batch (the optimizer's once a step); CPU ranks on one machine
                    split its cores and memory, so each gets 1/nproc of a CPU spec's peak and bandwidth
     communication  DDP: ring/tree all-reduce of the gradient bytes; FSDP: per FSDP unit (worker.py runs
                    fully_shard on each of model.fsdp_units, then on the root), an all-gather of its weights in
@@ -60,6 +62,17 @@ def _phase_times_s(workload: Any, dev: Device) -> dict[str, float]:
     for op in workload.ops:
         if op.phase in out:
             out[op.phase] += op_s(op.kind, op.flops, op.bytes_total, dev, op.count)
+    return out
+
+
+def _phase_overheads_s(workload: Any, dev: Device) -> dict[str, float]:
+    """The per-op part of _phase_times_s: count x kernel_overhead_s of each op (compute.roofline_s). A rank runs
+    every op of the step on its share of the batch, so this part is not divided by the ranks (nor a stage's by the
+    micro-batches): a 111-op MLP step paid 111 x 4 us on each of 2 ranks, and the term counted half of it."""
+    out = {"forward": 0.0, "backward": 0.0, "optimizer": 0.0}
+    for op in workload.ops:
+        if op.phase in out:
+            out[op.phase] += op.count * dev.cal.kernel_overhead_s
     return out
 
 
@@ -309,6 +322,8 @@ def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec,
                  bw_byte_per_s=spec.memory_bandwidth_byte_per_s * share, cal=cal)
     phases = _phase_times_s(workload, dev)
     total = sum(phases.values())
+    per_op = _phase_overheads_s(workload, dev)
+    work = total - sum(per_op.values())  # the FLOP / byte part, which the ranks (micro-batches) split
     links, link_src = links_for(spec, result.nnodes)
     p, m = result.nproc * result.nnodes, result.microbatches
     notes.insert(0, f"compute on {spec.name} at its {dtype} peak{dtype_note}, calibration family {cal.family!r}")
@@ -316,8 +331,10 @@ def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec,
     if result.parallel == "pipeline" and result.partition is not None:
         bal = result.partition.balanced
         share = bal.slowest_s / sum(bal.stage_times_s)
-        stage_mb = total * share / m  # one micro-batch on the slowest stage
-        compute_pred = m * stage_mb
+        # one micro-batch on the slowest stage: its share of the work / m, and its share of the forward and
+        # backward ops once each; its optimizer ops run once a step
+        stage_mb = work * share / m + (per_op["forward"] + per_op["backward"]) * share
+        compute_pred = m * stage_mb + per_op["optimizer"] * share
         bubble_pred = (p - 1) * stage_mb
         acts = [result.partition.layers[b - 1].activation_bytes for b in bal.bounds[1:-1]]
         boundary_s = [_comm_s("pipeline", links, p, param_bytes, a, m, result.nnodes) for a in acts]
@@ -326,11 +343,12 @@ def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec,
         notes.append(pipeline_sends_note(acts, busiest, m, boundary_s, slowest))
         exposed = comm_pred
     else:
-        compute_pred = total / p
+        compute_pred = work / p + sum(per_op.values())  # each rank runs every op, on 1/p of the batch
         comm_pred = _comm_s(result.parallel, links, p, param_bytes, 0.0, m, result.nnodes, unit_bytes, grads)
         if result.parallel == "fsdp":
             notes.append(fsdp_note(param_bytes, unit_bytes, p, grads))
-        exposed = max(0.0, comm_pred - cal.overlap_eff * phases["backward"] / p)
+        backward = (phases["backward"] - per_op["backward"]) / p + per_op["backward"]
+        exposed = max(0.0, comm_pred - cal.overlap_eff * backward)
     med = statistics.median
     measured = _slowest_stage_ranks(result, notes)
     m_compute = med(r.comm.compute_s for r in measured)
