@@ -1,7 +1,8 @@
-"""utleft6: the collective benchmark's workers printed torch 2.13's FutureWarning "`torch.distributed.all_gather_into_tensor`
-is deprecated. Please use `torch.distributed.all_gather_single` instead" (and the same for reduce_scatter_tensor) in
-every probe --collectives log. They now call the current names where torch has them (2.13: the old names only
-forward to them, torch/distributed/distributed_c10d.py) and the old ones on an older torch (pyproject: torch >= 2.2)."""
+"""utleft6: the collective benchmark's workers printed torch 2.13's FutureWarning
+"`torch.distributed.all_gather_into_tensor` is deprecated. Please use `torch.distributed.all_gather_single`
+instead" (and the same for reduce_scatter_tensor) in every probe --collectives log. They now call the current names
+where torch has them (2.13: the old names only forward to them, torch/distributed/distributed_c10d.py) and the old
+ones on an older torch (pyproject: torch >= 2.2)."""
 
 from __future__ import annotations
 
