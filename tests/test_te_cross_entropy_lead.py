@@ -16,7 +16,7 @@ model charges the loss as three fp32 read + write passes over the [T, V/t] logit
   NVIDIA/TransformerEngine@02965d2eba9d93d129f25942f8ef1352f2eefd2d, read by rmoe, finding (8)): online_softmax_kernel
   reads each bf16 row once (2 B) for its max and sum, the loss kernel reads only each row's statistics and target
   logit; cross_entropy_backward_kernel reads the saved row and writes the gradient in place (2 + 2 B): 6 B a logit,
-  2 kernels forward and 1 backward (TE_CE).
+  2 kernels forward and 1 backward (compute.TE_CE_*; plan --te-cross-entropy, runs-file column te_cross_entropy).
 
 Charged at TE's bytes on every row of the Megatron-Bridge performance tables (ids 'mb*'), the FP8 70B rows move by
 about a point and stay beyond +15%, while the four H100 GPT-OSS 120B rows of the 26.02 - 26.04.01 tables (now -22.4
@@ -33,20 +33,19 @@ Tolerances stated before measuring: 'about a point' = each FP8 70B row 0.5 to 1.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from accelopt.predict import compute as C
-from accelopt.predict import training
 from accelopt.predict.validation import read_runs, reproduce, validate_report
 
 RECOMPUTED_IDS: frozenset[str] = frozenset()
-"""No row note quotes these figures; a lead (the figures are in /work/wt/notes/rtece.md)."""
+"""No row note quotes these figures; a lead (the runs file's te_cross_entropy block quotes them)."""
 
-TE_CE = ((2.0, 4.0), (2.0, 1.0))
-"""(forward, backward) bytes per bf16 logit and (forward, backward) kernels of TE's parallel_cross_entropy."""
+RUNS_FILE = Path(__file__).resolve().parents[1] / "src" / "accelopt" / "predict" / "data" / \
+    "published_training_runs.csv"
 MODEL_CE_BYTES = 24.0  # three fp32 read + write passes (compute.logits_step_s's default)
 
 ROWS = read_runs()
@@ -57,20 +56,10 @@ GPTOSS_H100 = tuple(f"{rel}-h100-gptoss-120b" for rel in ("mb2602", "mb260201", 
 BLACKWELL_FP8_FIT = ("mb-b200-llama3-8b", "mb260201-gb200-llama3-70b-fp8", "mb2602-gb200-llama3-70b-fp8")
 BOUND = 0.25
 
-# The figures the notes quote (training held out, 466 rows): (median %, within 6%, beyond 25%).
+# The figures the runs file's block quotes (training held out, 466 rows): (median %, within 6%, beyond 25%).
 NOW = ("5.29", 250, 35)
 TE_EVERY_MB_ROW = ("5.38", 250, 39)
 TE_HOPPER_MB_ROWS = ("5.29", 251, 39)
-
-
-def _te_logits_step_s(model: Any, T: Any, tp: Any, dtb: float, dev: C.Device, eager_cross_entropy: bool = False,
-                      fp8_head: bool = False) -> Any:
-    """compute.logits_step_s with the loss as TE's Triton kernels pass over the logits (TE_CE)."""
-    assert not eager_cross_entropy  # no Megatron-Bridge row sets it
-    t_g, _ = C.logits_gemm_s(model, T, tp, dtb, dev, fp8_head)
-    elems = T * model.vocab / tp
-    (fwd_b, bwd_b), (kf, kb) = TE_CE
-    return 3.0 * t_g + C.memory_ops_s(elems * fwd_b, dev, kf) + C.memory_ops_s(elems * bwd_b, dev, kb)
 
 
 def _is_hopper(row: dict[str, str]) -> bool:
@@ -83,13 +72,11 @@ def _judged(row: dict[str, str]) -> tuple[float, bool]:
 
 
 @pytest.fixture(scope="module")
-def errors() -> Iterator[dict[str, dict[str, tuple[float, bool]]]]:
-    """{'now' | 'te': {id: (error, fitted)}}: 'te' holds the Megatron-Bridge rows ('mb*') at TE's bytes."""
+def errors() -> dict[str, dict[str, tuple[float, bool]]]:
+    """{'now' | 'te': {id: (error, fitted)}}: 'te' holds the Megatron-Bridge rows ('mb*') with te_cross_entropy 1."""
     now = {r.id: (r.error, r.fitted) for r in validate_report().runs}  # computed once per process, shared
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(training, "logits_step_s", _te_logits_step_s)
-        te = {r["id"]: _judged(r) for r in ROWS if r["id"].startswith("mb")}
-    yield {"now": now, "te": te}
+    te = {r["id"]: _judged({**r, "te_cross_entropy": "1"}) for r in ROWS if r["id"].startswith("mb")}
+    return {"now": now, "te": te}
 
 
 def _figures(errs: dict[str, tuple[float, bool]]) -> tuple[str, int, int]:
@@ -102,7 +89,7 @@ def test_the_megatron_bridge_rows_run_the_default_loss_cell() -> None:
     # the rows the lead would flag: no eager loss cell (that charge is PyTorch's eager passes, not a fused kernel)
     mb = [r for r in ROWS if r["id"].startswith("mb")]
     assert len(mb) > 100 and not any((r.get("eager_cross_entropy") or "").strip() for r in mb)
-    assert sum(TE_CE[0]) == 6.0 and MODEL_CE_BYTES / sum(TE_CE[0]) == 4.0
+    assert MODEL_CE_BYTES / (C.TE_CE_FWD_BYTES + C.TE_CE_BWD_BYTES) == 4.0
 
 
 def test_the_fp8_70b_rows_move_about_a_point_and_stay_slow(errors: dict[str, Any]) -> None:
@@ -130,3 +117,22 @@ def test_the_held_out_figures(errors: dict[str, Any]) -> None:
 def test_an_adoption_would_move_the_blackwell_fp8_fit_rows(errors: dict[str, Any]) -> None:
     for rid in BLACKWELL_FP8_FIT:
         assert errors["now"][rid][1] and abs(errors["te"][rid][0] - errors["now"][rid][0]) > 0.001, rid
+
+
+def _span(errs: list[float]) -> str:
+    """'-22.4 .. -24.8%': the smallest and the largest |error|, as the block writes them."""
+    lo, hi = sorted(errs, key=abs)[0], sorted(errs, key=abs)[-1]
+    return f"{100 * lo:+.1f} .. {100 * hi:+.1f}%"
+
+
+def test_the_runs_file_block_as_quoted(errors: dict[str, Any]) -> None:
+    text = " ".join(line.lstrip("# ").strip() for line in RUNS_FILE.read_text(encoding="utf-8").splitlines()
+                    if line.startswith("#"))
+    now, te = errors["now"], errors["te"]
+    assert (f"median goes {NOW[0]}% -> {TE_EVERY_MB_ROW[0]}% over 466 (within 6% {NOW[1]} -> {TE_EVERY_MB_ROW[1]}, "
+            f"beyond 25% {NOW[2]} -> {TE_EVERY_MB_ROW[2]})") in text
+    g_now, g_te = ([d[rid][0] for rid in GPTOSS_H100] for d in (now, te))
+    assert f"26.02 .. 26.04.01 ({_span(g_now)}) cross to {_span(g_te)}" in text
+    l_now, l_te = ([d[rid][0] for rid in FP8_70B] for d in (now, te))
+    assert f"move about a point ({_span(l_now)} -> {_span(l_te)})" in text
+    assert f"Hopper mb rows only: median {TE_HOPPER_MB_ROWS[0]}% (within 6% {TE_HOPPER_MB_ROWS[1]})" in text
