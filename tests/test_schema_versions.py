@@ -32,7 +32,7 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # diagnosis.withheld_recommendations (a withheld diagnosis's recommendations moved there; 1 and 2 read);
     # 4: optimize_command (the optimize run of the model and shape profiled, default null; 1 to 3 read);
     # 5: ceilings.vector_peak_label (which peak the non-matmul roof is, default 'fp32 vector'; 1 to 4 read)
-    "plan": (19, "271aec6a657f0451"),  # 2: optimizer_state_bytes is B/param (was B); ep_a2a_overlap (default false);
+    "plan": (20, "92c4462ba9bd60f3"),  # 2: optimizer_state_bytes is B/param (was B); ep_a2a_overlap (default false);
     # 3: model_figures (params_total, params_active, training_flops_per_token, seq_len); fp8_recipe (default delayed)
     # 4: attention_kernel (default fused); tp_overlap_cfg (--tp-overlap-cfg, default ''); 5: input_warnings;
     # 6: attention_unpad (--attention-unpad, default false); 7: dp_bucket_params (--dp-bucket-params, default null);
@@ -45,8 +45,9 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # 17: cudnn_before_9_17 (--cudnn-before-9-17, default false; rgb300, 2026-12-05)
     # 18: vocab_tiling (--vocab-tiling, MaxText's num_vocab_tiling, default 1; rmemfit, 2026-12-05)
     # 19: rope_fusion (--rope-fusion fused|unfused, default fused; ryarn, 2026-12-05)
+    # 20: te_cross_entropy (--te-cross-entropy, default false; rtece, 2026-12-05)
     "plan-workload": (4, "a9c7fde1161fee3d"),  # 3: input_warnings (default []); 4: notes (defaults used; default [])
-    "plan-explain": (17, "4f0d730e0d7029a6"),  # 2: optimizer_state_bytes is B/param; ep_a2a_overlap; 3: model_figures;
+    "plan-explain": (18, "ba0815ac5ca1acfd"),  # 2: optimizer_state_bytes is B/param; ep_a2a_overlap; 3: model_figures;
     # fp8_recipe; 4: attention_kernel (default fused); tp_overlap_cfg; 5: input_warnings (default []);
     # 6: attention_unpad (default false); 7: dp_bucket_params (default null); 8: recompute_modules (default []);
     # 9: prediction.recompute_modules (default []); 10: eager_cross_entropy (default false)
@@ -54,6 +55,7 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # 13: moe_router_dtype (--moe-router-dtype, default bf16); 14: moe_grouped_mlp (--moe-grouped-mlp, default te)
     # 15: cudnn_before_9_17 (--cudnn-before-9-17, default false); 16: vocab_tiling (--vocab-tiling, default 1)
     # 17: rope_fusion (--rope-fusion, default fused) and the term t_rope_unfused_s (ryarn, 2026-12-05)
+    # 18: te_cross_entropy (--te-cross-entropy, default false; rtece, 2026-12-05)
     "plan-serve": (15, "feace126c6780e60"),  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce;
     # 5: points[].expert_weight_dtype, expert_compute_dtype (--expert-weight-dtype); 6: input_warnings;
     # 7: points[].pp_microbatches (default 1), calibration.pp_microbatches (--pp-microbatches, default null);

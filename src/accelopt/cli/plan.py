@@ -48,6 +48,8 @@ class SetupOptions:
     cudnn_before_9_17: bool = False
     """--cudnn-before-9-17: the run's cuDNN predates 9.17.0 (the fused core at the device's rates under such a one)."""
     eager_cross_entropy: bool = False
+    te_cross_entropy: bool = False
+    """--te-cross-entropy: the loss is Transformer Engine's Triton cross-entropy (compute.TE_CE_*)."""
     rope_fusion: str = "fused"
     """--rope-fusion (compute.ROPE_FUSIONS): fused, or Megatron-Core's unfused RoPE (t_rope_unfused_s)."""
     dp_bucket_params: str | None = None
@@ -274,6 +276,7 @@ def _setup(opts: SetupOptions) -> Any:
                  attention_kernel_auto=not opts.attention_kernel and opts.flash,
                  attention_unpad=opts.attention_unpad, cudnn_before_9_17=opts.cudnn_before_9_17,
                  eager_cross_entropy=opts.eager_cross_entropy, rope_fusion=opts.rope_fusion,
+                 te_cross_entropy=opts.te_cross_entropy,
                  edge_stage_layers=opts.edge_stage_layers, p2p_overlap=opts.p2p_overlap,
                  tp_comm_overlap=opts.tp_comm_overlap, tp_overlap_cfg=opts.tp_overlap_cfg, fp8_params=opts.fp8_params,
                  offload_layers=opts.offload_layers, tp_async=opts.tp_async, fp8_saved_inputs=opts.fp8_saved_inputs,
@@ -736,7 +739,7 @@ def _run_search(opts: PlanOptions) -> None:
                          f"use one of: {', '.join(STACKS)}")
     check_stack_flags(stack, eager_cross_entropy=opts.setup.eager_cross_entropy,
                       tp_comm_overlap=opts.setup.tp_comm_overlap, attention_unpad=opts.setup.attention_unpad,
-                      moe_grouped_mlp=opts.setup.moe_grouped_mlp)
+                      moe_grouped_mlp=opts.setup.moe_grouped_mlp, te_cross_entropy=opts.setup.te_cross_entropy)
     setup = _setup(opts.setup)
     if setup.tokens <= 0:
         raise InputError(f"--tokens {opts.setup.tokens!r} must be > 0", "give the tokens to train on, e.g. 15e12")
@@ -980,6 +983,7 @@ def _setup_flags(setup: Any) -> dict[str, Any]:
                                            "no_dropout", "vocab_tiling",
                                            "optimizer_state_bytes", "fp8_recipe", "attention_kernel",
                                            "attention_unpad", "cudnn_before_9_17", "eager_cross_entropy",
+                                           "te_cross_entropy",
                                            "rope_fusion", "dp_bucket_params",
                                            "recompute_modules")}
 
@@ -1007,6 +1011,7 @@ def _flags_text(setup: Any) -> str:
              "attention unpad/pad copies" if setup.attention_unpad else "",
              "cuDNN before 9.17" if setup.cudnn_before_9_17 else "",
              "eager fp32 cross-entropy" if setup.eager_cross_entropy else "",
+             "TE fused cross-entropy" if setup.te_cross_entropy else "",
              "unfused rope" if setup.rope_fusion == "unfused" else "",
              f"dp bucket {setup.dp_bucket_params:,} parameters" if setup.dp_bucket_params is not None else "",
              f"recompute modules {'+'.join(setup.recompute_modules)}" if setup.recompute_modules else "",
@@ -1163,7 +1168,7 @@ def print_assumed(con: Any, assumed: dict[str, list[Any]]) -> None:
 _NOT_FOR_WORKLOADS = ("seq_len", "global_batch", "deadline", "budget_usd", "objective", "dtype", "pue", "grid",
                       "host_w", "schedule", "hsdp", "etp", "recompute_layers", "slice_devices")
 _MODEL_FLAGS_NOT_FOR_WORKLOADS = ("flash", "attention_kernel", "attention_unpad", "cudnn_before_9_17",
-                                  "eager_cross_entropy", "rope_fusion",
+                                  "eager_cross_entropy", "te_cross_entropy", "rope_fusion",
                                   "edge_stage_layers", "p2p_overlap",
                                   "tp_comm_overlap", "tp_overlap_cfg", "no_tp_async", "ep_a2a_overlap",
                                   "moe_dispatcher", "moe_router_dtype", "moe_grouped_mlp", "fp8_params",
@@ -1349,6 +1354,11 @@ CUDNN_BEFORE_917_HELP = ("the run's container carries a cuDNN release before 9.1
                          "under such a release where the catalog gives them (measured_fused_attention_flop_per_s "
                          "forward/backward_before_cudnn_9_17: GB300 measured under 9.13, GB200 derived), its only "
                          "rates otherwise, and no change on a device with none (plan and plan explain say which)")
+TE_CE_HELP = ("the loss is Transformer Engine's Triton parallel_cross_entropy, Megatron-Core's fused loss with "
+              "cross_entropy_loss_fusion and cross_entropy_fusion_impl te (Megatron-Bridge's recipes and performance "
+              "scripts set it): one read of the 16-bit logits forward, one read + write backward, 6 B per logit "
+              "element (default: one fp32 read + write of the logits per pass, 24 B); a PyTorch run's on a GPU: "
+              "refused with --stack maxtext, with --eager-cross-entropy, and on a non-GPU device")
 EAGER_CE_HELP = ("the loss is PyTorch eager F.cross_entropy on the 16-bit logits computed in fp32 (torch.autocast "
                  "or logits.float(), outside torch.compile: llm-foundry's 2023 MPT examples, torchtitan before its "
                  "2025-04 compiled loss, AMD's pytorch-training-benchmark): its fp32 cast, log_softmax and "
@@ -1484,6 +1494,7 @@ def _explain(opts: ExplainOptions) -> None:
                                      attention_unpad=opts.setup.attention_unpad,
                                      cudnn_before_9_17=opts.setup.cudnn_before_9_17,
                                      eager_cross_entropy=opts.setup.eager_cross_entropy,
+                                     te_cross_entropy=opts.setup.te_cross_entropy,
                                      rope_fusion=opts.setup.rope_fusion,
                                      edge_stage_layers=opts.setup.edge_stage_layers,
                                      p2p_overlap=opts.setup.p2p_overlap,
@@ -1648,6 +1659,7 @@ def register(app: typer.Typer) -> None:
         attention_unpad: bool = typer.Option(False, "--attention-unpad", help=ATTENTION_UNPAD_HELP),
         cudnn_before_9_17: bool = typer.Option(False, "--cudnn-before-9-17", help=CUDNN_BEFORE_917_HELP),
         eager_cross_entropy: bool = typer.Option(False, "--eager-cross-entropy", help=EAGER_CE_HELP),
+        te_cross_entropy: bool = typer.Option(False, "--te-cross-entropy", help=TE_CE_HELP),
         rope_fusion: str = typer.Option("fused", "--rope-fusion", help=ROPE_FUSION_HELP),
         dp_bucket_params: str = typer.Option(None, "--dp-bucket-params", help=DP_BUCKET_HELP),
         recompute_modules: str = typer.Option("", "--recompute-modules", help=RECOMPUTE_MODULES_HELP),
@@ -1682,6 +1694,7 @@ def register(app: typer.Typer) -> None:
                                flash=flash, attention_kernel=attention_kernel, attention_unpad=attention_unpad,
                                cudnn_before_9_17=cudnn_before_9_17,
                                eager_cross_entropy=eager_cross_entropy, rope_fusion=rope_fusion,
+                               te_cross_entropy=te_cross_entropy,
                                dp_bucket_params=dp_bucket_params, recompute_modules=recompute_modules,
                                edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
                                tp_comm_overlap=tp_comm_overlap, tp_overlap_cfg=tp_overlap_cfg,
@@ -1771,6 +1784,7 @@ def register(app: typer.Typer) -> None:
         attention_unpad: bool = typer.Option(False, "--attention-unpad", help=ATTENTION_UNPAD_HELP),
         cudnn_before_9_17: bool = typer.Option(False, "--cudnn-before-9-17", help=CUDNN_BEFORE_917_HELP),
         eager_cross_entropy: bool = typer.Option(False, "--eager-cross-entropy", help=EAGER_CE_HELP),
+        te_cross_entropy: bool = typer.Option(False, "--te-cross-entropy", help=TE_CE_HELP),
         rope_fusion: str = typer.Option("fused", "--rope-fusion", help=ROPE_FUSION_HELP),
         dp_bucket_params: str = typer.Option(None, "--dp-bucket-params", help=DP_BUCKET_HELP),
         recompute_modules: str = typer.Option("", "--recompute-modules", help=RECOMPUTE_MODULES_HELP),
@@ -1792,6 +1806,7 @@ def register(app: typer.Typer) -> None:
                                flash=flash, attention_kernel=attention_kernel, attention_unpad=attention_unpad,
                                cudnn_before_9_17=cudnn_before_9_17,
                                eager_cross_entropy=eager_cross_entropy, rope_fusion=rope_fusion,
+                               te_cross_entropy=te_cross_entropy,
                                dp_bucket_params=dp_bucket_params, recompute_modules=recompute_modules,
                                edge_stage_layers=edge_stage_layers, p2p_overlap=p2p_overlap,
                                tp_comm_overlap=tp_comm_overlap, tp_overlap_cfg=tp_overlap_cfg,

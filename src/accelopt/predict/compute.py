@@ -1296,6 +1296,22 @@ EAGER_CE_BWD_BYTES = 26.0
 EAGER_CE_FWD_KERNELS = 3.0
 EAGER_CE_BWD_KERNELS = 4.0
 
+# Transformer Engine's Triton parallel_cross_entropy, which Megatron-Core runs with cross_entropy_loss_fusion True and
+# cross_entropy_fusion_impl 'te' (Megatron-Bridge's Llama recipes set both: src/megatron/bridge/recipes/llama/llama3.py
+# at NVIDIA-NeMo/Megatron-Bridge@0d5f5558c16fc7b3eec45698768522e74f1a87a2; its performance scripts force 'te' for every
+# model: scripts/performance/utils/overrides.py _set_common_perf_overrides at 00538e26aa5419eb94c4fab3629b99059867a135),
+# bytes per 16-bit [T, V/t] logit element and kernels per pass (transformer_engine/pytorch/triton/cross_entropy.py at
+# NVIDIA/TransformerEngine@02965d2eba9d93d129f25942f8ef1352f2eefd2d):
+#   forward:  online_softmax_kernel reads each row once (2 B) for its max and sum; cross_entropy_forward_kernel reads
+#             only each row's statistics and target logit (a row's few elements, not charged): 2 B, 2 kernels.
+#   backward: cross_entropy_backward_kernel reads the saved row and writes the gradient in place (2 + 2 B): 4 B, 1.
+# (An earlier form, a stored copy with code index id 6426845364, wrote the gradient in the forward and scaled it in the
+# backward: 6 + 4 B; not charged.)
+TE_CE_FWD_BYTES = 2.0
+TE_CE_BWD_BYTES = 4.0
+TE_CE_FWD_KERNELS = 2.0
+TE_CE_BWD_KERNELS = 1.0
+
 
 PYTORCH_STACKS = ("megatron", "pytorch-fsdp", "neuron-megatron-lm", "torchtitan")
 """The stacks (calibration.STACKS) that run PyTorch, so may compute the loss with eager F.cross_entropy and use the
@@ -1305,6 +1321,7 @@ ones)."""
 
 PYTORCH_ONLY_FLAGS = {
     "--eager-cross-entropy": "charges PyTorch eager F.cross_entropy's CUDA passes",
+    "--te-cross-entropy": "charges Transformer Engine's Triton cross-entropy kernels (Megatron-Core's fused loss)",
     "--tp-comm-overlap": "models Transformer Engine userbuffers (Megatron-Core / NeMo tp_comm_overlap), a PyTorch "
                          "library",
     "--attention-unpad": "charges the Q, K, V gathers and output scatter of a PyTorch padded-batch wrapper around "
@@ -1314,7 +1331,7 @@ PYTORCH_ONLY_FLAGS = {
 
 
 def check_stack_flags(stack: str, *, eager_cross_entropy: bool, tp_comm_overlap: bool, attention_unpad: bool,
-                      moe_grouped_mlp: str = "te") -> None:
+                      moe_grouped_mlp: str = "te", te_cross_entropy: bool = False) -> None:
     """Refuse a PyTorch-only flag (PYTORCH_ONLY_FLAGS) given with a JAX stack (InputError naming the flag, the stack
     and the fix); --moe-grouped-mlp cutedsl (Transformer Engine's CuTe DSL kernel, a PyTorch library) too. The
     default te on maxtext is a note instead (expert_gemm_floor_note): it was not chosen."""
@@ -1327,7 +1344,7 @@ def check_stack_flags(stack: str, *, eager_cross_entropy: bool, tp_comm_overlap:
                          "give --moe-grouped-mlp megablox (with a 16-bit --dtype) for what MaxText runs, or --stack "
                          f"{' or '.join(PYTORCH_STACKS)} for a PyTorch run")
     for flag, on in (("--eager-cross-entropy", eager_cross_entropy), ("--tp-comm-overlap", tp_comm_overlap),
-                     ("--attention-unpad", attention_unpad)):
+                     ("--attention-unpad", attention_unpad), ("--te-cross-entropy", te_cross_entropy)):
         if on:
             raise InputError(f"{flag} {PYTORCH_ONLY_FLAGS[flag]}, and --stack {stack} is not a PyTorch stack "
                              "(maxtext: JAX MaxText, which XLA compiles into its own kernels)",
@@ -1344,16 +1361,29 @@ def eager_cross_entropy_device_problem(eager_cross_entropy: bool, spec: Any) -> 
             f"is {_a_kind(spec)}, which runs other kernels for the loss")
 
 
+def te_cross_entropy_device_problem(te_cross_entropy: bool, spec: Any) -> str:
+    """Why `spec` cannot run --te-cross-entropy ('' when it can): the kernels charged (TE_CE_*) are Transformer
+    Engine's Triton kernels, which run on a GPU only (as eager_cross_entropy_device_problem)."""
+    if not te_cross_entropy or spec.kind == "gpu":
+        return ""
+    return (f"--te-cross-entropy charges Transformer Engine's Triton cross-entropy kernels (GPU kernels); {spec.name} "
+            f"is {_a_kind(spec)}, which runs other kernels for the loss")
+
+
 def logits_step_s(model: TransformerConfig, T: Arr, tp: Arr, dtb: float, dev: Device,
-                  eager_cross_entropy: bool = False, fp8_head: bool = False) -> Arr:
+                  eager_cross_entropy: bool = False, fp8_head: bool = False, te_cross_entropy: bool = False) -> Arr:
     """Forward + backward of the output projection and the loss on the last stage. Default: 3 x logits_forward
     (the GEMM's backward is two GEMMs; the loss one fp32 read + write of [T, V/t] per pass). eager_cross_entropy:
     3 x the GEMM + PyTorch eager cross-entropy's passes (EAGER_CE_FWD_BYTES + EAGER_CE_BWD_BYTES per element).
+    te_cross_entropy: 3 x the GEMM + Transformer Engine's Triton kernels (TE_CE_FWD_BYTES + TE_CE_BWD_BYTES).
     fp8_head: the GEMM in FP8 (logits_gemm_s); the loss keeps its passes (the head's output is 16 bit)."""
-    if not eager_cross_entropy:
+    if not (eager_cross_entropy or te_cross_entropy):
         return 3.0 * logits_forward(model, T, tp, dtb, dev, fp8_head)[0]
     t_g, _ = logits_gemm_s(model, T, tp, dtb, dev, fp8_head)
     elems = T * model.vocab / tp
+    if te_cross_entropy:
+        return (3.0 * t_g + memory_ops_s(elems * TE_CE_FWD_BYTES, dev, TE_CE_FWD_KERNELS)
+                + memory_ops_s(elems * TE_CE_BWD_BYTES, dev, TE_CE_BWD_KERNELS))
     return (3.0 * t_g + memory_ops_s(elems * EAGER_CE_FWD_BYTES, dev, EAGER_CE_FWD_KERNELS)
             + memory_ops_s(elems * EAGER_CE_BWD_BYTES, dev, EAGER_CE_BWD_KERNELS))
 

@@ -47,6 +47,7 @@ from accelopt.predict.compute import (
     expert_gemm_floor_note,
     softcap_fused_problem,
     softcap_kernel_note,
+    te_cross_entropy_device_problem,
 )
 from accelopt.predict.cost import Facility, energy_defaults_note, host_not_counted_note
 from accelopt.predict.memory import MLP_MODE_MODULES, layers_per_stage, middle_stage_layers
@@ -150,6 +151,8 @@ class LayoutQuery(LayoutFlags):
     """RoPE on the queries and keys: fused or unfused (Megatron-Core's eager RoPE; Setup.rope_fusion)."""
     eager_cross_entropy: bool = False
     """The loss is PyTorch eager F.cross_entropy in fp32 on 16-bit logits (Setup.eager_cross_entropy)."""
+    te_cross_entropy: bool = False
+    """The loss is Transformer Engine's Triton cross-entropy (Setup.te_cross_entropy)."""
     edge_stage_layers: int | None = None
     """Layers on the first and last pipeline stage when fewer than the others (Setup.edge_stage_layers)."""
     p2p_overlap: bool = False
@@ -240,7 +243,8 @@ def _check_values(q: LayoutQuery) -> None:
         raise InputError(f"--stack: unknown software stack {q.stack!r}{case_hint(q.stack, STACKS)}",
                          f"use one of: {', '.join(STACKS)}")
     check_stack_flags(q.stack, eager_cross_entropy=q.eager_cross_entropy, tp_comm_overlap=q.tp_comm_overlap,
-                      attention_unpad=q.attention_unpad, moe_grouped_mlp=q.moe_grouped_mlp)
+                      attention_unpad=q.attention_unpad, moe_grouped_mlp=q.moe_grouped_mlp,
+                      te_cross_entropy=q.te_cross_entropy)
     if q.seq_len is not None and q.seq_len < 1:
         raise InputError(f"--seq-len {q.seq_len} must be >= 1",
                          f"give a positive --seq-len (the model's is {q.model.seq_len})")
@@ -515,6 +519,7 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
                   flash=q.flash, attention_kernel=kernel, attention_unpad=q.attention_unpad,
                   attention_kernel_auto=not q.attention_kernel and q.flash, cudnn_before_9_17=q.cudnn_before_9_17,
                   eager_cross_entropy=q.eager_cross_entropy, rope_fusion=q.rope_fusion,
+                  te_cross_entropy=q.te_cross_entropy,
                   edge_stage_layers=q.edge_stage_layers,
                   p2p_overlap=q.p2p_overlap,
                   tp_comm_overlap=q.tp_comm_overlap, tp_overlap_cfg=q.tp_overlap_cfg,
@@ -539,6 +544,8 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     kernel = setup.attention_kernel
     if ce_problem := eager_cross_entropy_device_problem(q.eager_cross_entropy, spec):
         raise InputError(ce_problem, "leave --eager-cross-entropy out, or give a GPU with --hardware")
+    if ce_problem := te_cross_entropy_device_problem(q.te_cross_entropy, spec):
+        raise InputError(ce_problem, "leave --te-cross-entropy out, or give a GPU with --hardware")
     cal = calibration_for(spec, cals if cals is not None else load_calibrations(q.calibration), q.stack,
                           q.cudnn_before_9_17)
     mp = q.tp * q.pp * q.cp

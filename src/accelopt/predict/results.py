@@ -171,6 +171,9 @@ class SetupFlagFields:
     eager_cross_entropy: bool = False
     """--eager-cross-entropy: the loss is PyTorch eager F.cross_entropy in fp32 on 16-bit logits (cast, log_softmax,
     nll_loss and their backward: 48 B per logit element instead of 24)."""
+    te_cross_entropy: bool = False
+    """--te-cross-entropy: the loss is Transformer Engine's Triton cross-entropy (Megatron-Core's fused loss with
+    cross_entropy_fusion_impl te: 6 B per logit element instead of 24)."""
     dp_bucket_params: int | None = unit("count", "--dp-bucket-params: the distributed optimizer's bucket in "
                                         "parameters, as the recipe sets it; null: Megatron-Core's default "
                                         "max(40M, 1M x dp cp), a default", default=None)
@@ -184,8 +187,8 @@ class PlanResult(SetupFlagFields):
     """`accelopt plan`: the layout search for a model preset or config (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan"
-    SCHEMA_VERSION: ClassVar[int] = 19
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
+    SCHEMA_VERSION: ClassVar[int] = 20
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
     reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)
     and tp_overlap_cfg (a default: ''). Version 5 adds input_warnings (a default: []). Version 6 adds
@@ -196,7 +199,7 @@ class PlanResult(SetupFlagFields):
     Version 13 adds fp8_output_head (a default: false). Version 14 adds moe_dispatcher (a default: alltoall).
     Version 15 adds moe_router_dtype (a default: bf16). Version 16 adds moe_grouped_mlp (a default: te). Version 17
     adds cudnn_before_9_17 (a default: false). Version 18 adds vocab_tiling (a default: 1). Version 19 adds
-    rope_fusion (a default: fused)."""
+    rope_fusion (a default: fused). Version 20 adds te_cross_entropy (a default: false)."""
 
     model: str
     seq_len: int = unit("count", "tokens per sequence")
@@ -334,8 +337,8 @@ class ExplainResult(SetupFlagFields):
     """`accelopt plan explain`: one layout's whole arithmetic (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-explain"
-    SCHEMA_VERSION: ClassVar[int] = 17
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
+    SCHEMA_VERSION: ClassVar[int] = 18
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
     reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)
     and tp_overlap_cfg (a default: ''). Version 5 adds input_warnings (a default: []). Version 6 adds
@@ -345,7 +348,7 @@ class ExplainResult(SetupFlagFields):
     Version 12 adds moe_dispatcher (a default: alltoall). Version 13 adds moe_router_dtype (a default: bf16).
     Version 14 adds moe_grouped_mlp (a default: te). Version 15 adds cudnn_before_9_17 (a default: false).
     Version 16 adds vocab_tiling (a default: 1). Version 17 adds rope_fusion (a default: fused) and the term
-    t_rope_unfused_s."""
+    t_rope_unfused_s. Version 18 adds te_cross_entropy (a default: false)."""
 
     model: str
     hardware: str

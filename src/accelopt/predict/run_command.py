@@ -43,6 +43,7 @@ _SWITCHES: dict[str, tuple[str | None, str | None]] = {
     "tp_async": (None, "--no-tp-async"), "attention_unpad": ("--attention-unpad", None),
     "cudnn_before_9_17": ("--cudnn-before-9-17", None),
     "eager_cross_entropy": ("--eager-cross-entropy", None), "p2p_overlap": ("--p2p-overlap", None),
+    "te_cross_entropy": ("--te-cross-entropy", None),
     "tp_comm_overlap": ("--tp-comm-overlap", None), "ep_a2a_overlap": ("--ep-a2a-overlap", None),
     "fp8_params": ("--fp8-params", None), "fp8_saved_inputs": ("--fp8-saved-inputs", None),
     "fp8_output_head": ("--fp8-output-head", None), "no_dropout": ("--no-dropout", None)}

@@ -512,6 +512,7 @@ _ALL_UNSUPPORTED_FIX = {
     "--attention-kernel fused": ("leave --attention-kernel out (a soft-capped model is timed with flash2 where "
                                  "FlashAttention-2 runs), or give --attention-kernel flash2 or unfused"),
     "--eager-cross-entropy": "leave --eager-cross-entropy out, or add a GPU to --hardware",
+    "--te-cross-entropy": "leave --te-cross-entropy out, or add a GPU to --hardware",
     "--fp8-recipe": "use --fp8-recipe delayed or current, or add a Blackwell device to --hardware",
     "--moe-dispatcher": "give --moe-dispatcher alltoall (the default), or add an NVIDIA GPU to --hardware",
 }
@@ -538,6 +539,7 @@ def _skip_label(option: str, setup: Setup) -> str:
                                       else "not a GPU that runs FlashAttention-2" if setup.attention_kernel == "flash2"
                                       else "not a GPU that runs FlashAttention in Triton") + ")"),
             "--eager-cross-entropy": "no --eager-cross-entropy (not a GPU)",
+            "--te-cross-entropy": "no --te-cross-entropy (not a GPU)",
             "--fp8-recipe": f"no --fp8-recipe {setup.fp8_recipe}",
             "--moe-dispatcher": f"no --moe-dispatcher {setup.moe_dispatcher} (not an NVIDIA GPU)",
             }.get(option, f"no {option}")
@@ -548,13 +550,15 @@ def _recipe_unsupported(setup: Setup, specs: list[AcceleratorSpec], cals: dict[s
     """Device name -> why it cannot run the FP8 recipe of `setup` (compute.fp8_cast_bytes refuses it, e.g. MXFP8 off
     Blackwell), its --tp-comm-overlap (no cited SM count, userbuffers.sm_count) or its --attention-kernel (flash2 or
     triton off a GPU, compute.attention_kernel_device_problem) or its --eager-cross-entropy (CUDA passes off a GPU,
-    compute.eager_cross_entropy_device_problem): such a device is left out of a search over several, with the reason
-    printed, as one without the dtype's peak is. Only a DeviceUnsupportedError is a skip (its option says which
-    flag); any other error of a device's checks is raised, whatever its words."""
+    compute.eager_cross_entropy_device_problem) or --te-cross-entropy (Triton kernels off a GPU): such a device is
+    left out of a search over several, with the reason printed, as one without the dtype's peak is. Only a
+    DeviceUnsupportedError is a skip (its option says which flag); any other error of a device's checks is raised,
+    whatever its words."""
     from accelopt.predict.compute import (
         attention_kernel_device_problem,
         eager_cross_entropy_device_problem,
         softcap_fused_problem,
+        te_cross_entropy_device_problem,
     )
 
     out = {}
@@ -572,6 +576,8 @@ def _recipe_unsupported(setup: Setup, specs: list[AcceleratorSpec], cals: dict[s
             if problem := eager_cross_entropy_device_problem(setup.eager_cross_entropy, spec):
                 raise DeviceUnsupportedError(problem, "leave --eager-cross-entropy out",
                                              option="--eager-cross-entropy")
+            if problem := te_cross_entropy_device_problem(setup.te_cross_entropy, spec):
+                raise DeviceUnsupportedError(problem, "leave --te-cross-entropy out", option="--te-cross-entropy")
             if setup.dtype == "fp8":
                 fp8_cast_bytes(setup.fp8_recipe, calibration_for(spec, cals, stack).family, spec)
             if setup.tp_comm_overlap:  # userbuffers take SMs from the GEMMs: the device's SM count is needed

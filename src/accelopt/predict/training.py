@@ -348,6 +348,10 @@ class Setup:
     """The loss is PyTorch eager F.cross_entropy on the 16-bit logits cast to fp32 (torch.autocast or .float()): cast,
     log_softmax and nll_loss passes over [T, V/t] and their backward (compute.logits_step_s, EAGER_CE_*_BYTES);
     False: one fp32 read + write of [T, V/t] per pass."""
+    te_cross_entropy: bool = False
+    """The loss is Transformer Engine's Triton parallel_cross_entropy (Megatron-Core cross_entropy_loss_fusion with
+    cross_entropy_fusion_impl 'te'): one read of the 16-bit logits forward, one read + write backward
+    (compute.logits_step_s, TE_CE_*_BYTES: 6 B per logit element instead of 24)."""
     rope_fusion: str = "fused"
     """How RoPE is applied to the queries and keys (compute.ROPE_FUSIONS): fused (one fused kernel each way, the pass
     the calibration took in) or unfused (Megatron-Core's eager _apply_rotary_pos_emb_bshd, which it runs whenever the
@@ -522,6 +526,11 @@ class Setup:
         if self.fp8_saved_inputs and self.dtype != "fp8":
             raise InputError(f"--fp8-saved-inputs with --dtype {self.dtype}: only FP8 linear layers keep FP8 inputs",
                              "give --dtype fp8 with --fp8-saved-inputs, or leave --fp8-saved-inputs out")
+        if self.te_cross_entropy and self.eager_cross_entropy:
+            raise InputError("--te-cross-entropy with --eager-cross-entropy: the loss runs one of them, Transformer "
+                             "Engine's fused kernels or PyTorch's eager passes",
+                             "give --te-cross-entropy for Megatron-Core's fused loss with cross_entropy_fusion_impl "
+                             "te, or --eager-cross-entropy for an eager F.cross_entropy, not both")
         if self.rope_fusion not in ROPE_FUSIONS:
             raise InputError(f"--rope-fusion {self.rope_fusion!r} is not one of {', '.join(ROPE_FUSIONS)}",
                              "give fused (Transformer Engine's fused RoPE, the default) or unfused (Megatron-Core's "
@@ -955,7 +964,8 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
         paired_layer = frac_moe * ep_a2a_exposed_s(t_a2a, attn_f, lt.moe_mlp_s, cal.overlap_eff)
         on = (ep > 1) & (lay.schedule == SCHEDULES["1f1b"]) & ((pp == 1) | (vp > 1))
         t_ep_layer = np.where(on, (1.0 - paired) * t_ep_raw_layer + paired * paired_layer, t_ep_raw_layer)
-    t_logits_last = logits_step_s(mdl, T, tp, dtb, dev, setup.eager_cross_entropy, setup.fp8_output_head)
+    t_logits_last = logits_step_s(mdl, T, tp, dtb, dev, setup.eager_cross_entropy, setup.fp8_output_head,
+                                  setup.te_cross_entropy)
     # A fused attention kernel's backward does 2.5x its forward's work, not the 2x of a GEMM (attention_bwd_ratio), at
     # the kernel's published backward rate where it has one (attention_bwd_time_ratio: FlashAttention-2 on an A100).
     bwd_extra_layer = ((attention_bwd_time_ratio(setup.attention_kernel, dev.cal, mdl, float(setup.seq_len)) - 2.0)
@@ -1749,7 +1759,10 @@ def explain_terms() -> dict[str, str]:
         "t_logits_s": ("3 x ([T,h]x[h,V/t] GEMM + fp32 cross-entropy, one read + write of [T,V/t] x 4 B) on the last "
                        "stage; --eager-cross-entropy: 3 x GEMM + PyTorch eager cross-entropy, 22 B forward + 26 B "
                        "backward per [T,V/t] element (fp32 cast, log_softmax's 3 reads + 1 write, nll_loss; "
-                       "zero-filled gradient, log_softmax backward, cast back) in 7 kernels; --fp8-output-head: the "
+                       "zero-filled gradient, log_softmax backward, cast back) in 7 kernels; --te-cross-entropy: "
+                       "3 x GEMM + Transformer Engine's Triton cross-entropy, 2 B forward (one read of the 16-bit "
+                       "row) + 4 B backward (read, gradient written in place) per [T,V/t] element in 3 kernels; "
+                       "--fp8-output-head: the "
                        "3 GEMMs as FP8 linear layers (fp8 rate, 1 B operands, one quantize pass of [T,h] each)"),
         "t_rope_unfused_s": ("--rope-fusion unfused: m x L_s x 2 calls (Q, K) x [forward (20 B, 11 kernels) + "
                              "backward (16 B, 4 kernels) per element of t beyond the fused RoPE's 4 B, 1 kernel; "

@@ -28,6 +28,7 @@ SKIP_FIXES = {"--dtype": "pick another --dtype for it", "--fp8-recipe": "pick an
               "--tp-comm-overlap": "leave --tp-comm-overlap out for it",
               "--attention-kernel": "give --attention-kernel fused or unfused for it",
               "--eager-cross-entropy": "leave --eager-cross-entropy out for it",
+              "--te-cross-entropy": "leave --te-cross-entropy out for it",
               "--hardware": "give scaleup_bandwidth_byte_per_s or scaleout_bandwidth_byte_per_s in a spec TOML of "
                             "your own (a catalog device's entry copied under a new name), or include 1 in --devices"}
 """The fix printed beside a device not searched, by the flag it cannot run (PlanResult.skipped_options)."""
