@@ -48,3 +48,23 @@ def test_moe_experts_count_under_plain_tp_only(tmp_path: Path, capsys: pytest.Ca
     code, _, err = _serve(tmp_path, capsys, {**moe, "intermediate_size": 5636}, "--tp", "1", "--ep", "8",
                           "--attention-dp", "8")
     assert code == 0, err
+
+
+def test_moe_experts_split_over_a_stage_without_ep_must_divide(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """rvs32c (2026-12-06): with --attention-dp the routed experts are split over the stage's tp x attention-dp
+    devices / --ep (serving_moe.weights_bytes_per_device; SGLang's FusedMoE asserts 'intermediate_size %
+    self.tp_size == 0' over that TP world, sgl-project/sglang@9af3c47b python/sglang/srt/layers/moe/
+    fused_moe_triton/layer.py), yet `--tp 1 --attention-dp 8` split a 5,636-wide expert 8 ways with exit 0 while
+    `--tp 8` (the same 8-way split) was refused. Fails before: exit 0."""
+    moe = {"architectures": ["MixtralForCausalLM"], "model_type": "mixtral", "hidden_size": 2048,
+           "intermediate_size": 5636, "num_hidden_layers": 16, "num_attention_heads": 16, "num_key_value_heads": 4,
+           "vocab_size": 32000, "max_position_embeddings": 32768, "num_local_experts": 8, "num_experts_per_tok": 2}
+    code, out, err = _serve(tmp_path, capsys, moe, "--tp", "1", "--attention-dp", "8")
+    flat = " ".join(err.split())
+    assert code == 2 and out == "" and "Traceback" not in flat, flat
+    assert "split each routed expert's MLP width 5,636 over 8 devices" in flat, flat
+    assert "fix: give an --ep that leaves each expert's split dividing 5,636, e.g. --ep 2, 4, 8" in flat, flat
+    # --ep 2 of the 8 devices: each expert over 4 of them, 5636 = 4 x 1409, which runs
+    code, _, err = _serve(tmp_path, capsys, moe, "--tp", "2", "--attention-dp", "4", "--ep", "2")
+    assert code == 0, err

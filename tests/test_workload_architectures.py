@@ -74,7 +74,9 @@ def test_config_params_equal_the_real_model(tmp_path: Path, name: str) -> None:
 @pytest.mark.parametrize("name", sorted(PRESET_OF))
 def test_preset_is_its_config(tmp_path: Path, name: str) -> None:
     cfg, preset = _load(tmp_path, CONFIGS[name]), get_model(PRESET_OF[name])
-    for f in ("params_total", "params_active", "windowed_layers", "tp_allreduces_per_layer", "o_width"):
+    # the positions too: gptj-6b's preset rotated the whole head where its config's rotary_dim is 64 (rvs32c)
+    for f in ("params_total", "params_active", "windowed_layers", "tp_allreduces_per_layer", "o_width",
+              "rotary_dim", "alibi", "learned_positions"):
         a, b = getattr(cfg, f), getattr(preset, f)
         assert (a() if callable(a) else a) == (b() if callable(b) else b), f
     assert kv_cache_bytes_per_token(cfg) == kv_cache_bytes_per_token(preset)

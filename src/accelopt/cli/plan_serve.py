@@ -44,7 +44,8 @@ def register_serve(plan_app: typer.Typer) -> None:
                                      "catalog device (those the model does not fit are listed with why)."),
         tp: int = typer.Option(1, "--tp", help="Tensor-parallel degree (must divide the attention heads, divide or "
                                "be a multiple of the KV heads, and divide each MLP width it splits: the dense MLP, "
-                               "and the routed experts' under plain tensor parallelism)."),
+                               "and the routed experts' under plain tensor parallelism; with --ep / --attention-dp "
+                               "a routed expert's width must divide by --tp x --attention-dp / --ep)."),
         pp: int = typer.Option(1, "--pp", help="Pipeline-parallel stages (layers, weights and KV cache split over "
                                "them, the embedding on the first, the LM head on the last; the busiest stage bounds "
                                "the step; --pp-microbatches says how many micro-batches keep them busy). Checked "

@@ -207,6 +207,35 @@ def check_layout(model: TransformerConfig, tp: int, lay: MoELayout) -> None:
                          f"{math.lcm(tp, lay.ep) // tp} (attention data-parallel ranks, SGLang's "
                          f"--enable-dp-attention), or use --ep {stage} (one expert group per device set), or an --ep "
                          f"dividing {stage}")
+    _check_expert_split(model, tp, lay)
+
+
+EXPERT_SPLIT_SOURCE = ("SGLang's FusedMoE asserts 'intermediate_size % self.tp_size == 0' over the TP world its "
+                       "attention-DP ranks share (sgl-project/sglang@9af3c47b70fa13269891063624d658bb1be1b6b9 "
+                       "python/sglang/srt/layers/moe/fused_moe_triton/layer.py; later versions over moe_tp_size = "
+                       "tp_size / ep_size)")
+"""Why a routed expert's width must divide over the devices that split it (_check_expert_split); read 2026-12-06
+(rvs32c)."""
+
+
+def _check_expert_split(model: TransformerConfig, tp: int, lay: MoELayout) -> None:
+    """With --ep / --attention-dp each routed expert is split over the stage's tp x attention_dp devices / ep
+    (weights_bytes_per_device): its MLP width must divide by that count, as serving._check_layout asks of plain
+    tensor parallelism (which left this case unchecked before rvs32c, 2026-12-06: `--tp 1 --attention-dp 8` split a
+    5,636-wide expert 8 ways with exit 0, `--tp 8` was refused)."""
+    if not (model.is_moe and lay.active):
+        return
+    stage = tp * lay.attention_dp
+    ways = stage // lay.ep
+    if model.ffn % ways == 0:
+        return
+    phys = lay.physical_experts(model)
+    eps = [e for e in range(1, stage + 1) if stage % e == 0 and phys % e == 0 and model.ffn % (stage // e) == 0]
+    raise InputError(f"--tp {tp} x --attention-dp {lay.attention_dp} / --ep {lay.ep} would split each routed expert's "
+                     f"MLP width {model.ffn:,} over {ways} devices, which does not divide it ({EXPERT_SPLIT_SOURCE})",
+                     f"give an --ep that leaves each expert's split dividing {model.ffn:,}, e.g. --ep "
+                     + ", ".join(map(str, eps)) if eps else
+                     f"give a --tp x --attention-dp whose devices split {model.ffn:,} evenly")
 
 
 def _check_expert_dtype(model: TransformerConfig, dtype: str | None) -> None:

@@ -34,8 +34,8 @@ _GEMMA2 = ("Gemma Team 2024, 'Gemma 2', Table 1 (9B: d_model 3584, 42 layers, Ge
            "global attention, span 8192) + google/gemma-2-9b config.json (vocab_size 256000, head_dim 256, "
            "sliding_window 4096, attn_logit_softcapping 50.0, tied embeddings)")
 _GPTJ = ("Wang & Komatsuzaki 2021, GPT-J-6B (kingoflolz/mesh-transformer-jax README: n_layers 28, d_model 4096, "
-         "n_heads 16, d_head 256, n_ctx 2048, n_vocab 50257 padded to 50400; attention and feed-forward computed in "
-         "parallel) = EleutherAI/gpt-j-6b config.json")
+         "n_heads 16, d_head 256, n_ctx 2048, n_vocab 50257 padded to 50400, RoPE dimensions 64 of each 256-wide head; "
+         "attention and feed-forward computed in parallel) = EleutherAI/gpt-j-6b config.json (rotary_dim 64)")
 _DSV3 = ("DeepSeek-AI 2024, 'DeepSeek-V3 Technical Report', sec. 4.2 (61 layers, hidden 7168, 128 heads, MLA d_c 512, "
          "d_c' 1536, per-head 128 + rotary 64, first 3 layers dense, then 1 shared + 256 routed experts of width 2048, "
          "8 activated; pre-training sequence 4K) + deepseek-ai/DeepSeek-V3 config.json (vocab 129280, dense "
@@ -219,6 +219,8 @@ _PRESETS: dict[str, TransformerConfig] = {
                                    config_defaults=_softcap_note({"attn_logit_softcapping": 50.0})),
     "gptj-6b": TransformerConfig(name="gptj-6b", layers=28, hidden=4096, heads=16, ffn=16384, vocab=50400,
                                  seq_len=2048, parallel_block=True, norms_per_layer=1, source=_GPTJ,
+                                 rotary_dim=64,  # README 'RoPE dimensions 64'; without it (utsmall to rvs32c,
+                                 # 2026-12-06) --rope-fusion unfused charged the whole 256-wide head, 4x its config's
                                  context=_positions(2048, "its config's n_positions")),  # tests/hf_configs.py
     "qwen3-235b-a22b": TransformerConfig(name="qwen3-235b-a22b", layers=94, hidden=4096, heads=64, kv_heads=4,
                                          attn_head_dim=128, ffn=1536, vocab=151936, seq_len=40960, mlp="swiglu",
