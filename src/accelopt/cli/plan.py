@@ -776,8 +776,9 @@ def _run_search(opts: PlanOptions) -> None:
         from accelopt.predict.search import candidate_axes
 
         mbs = ", ".join(map(str, candidate_axes(setup)["mbs"]))
-        raise InputError(f"--vocab-tiling {setup.vocab_tiling} divides the tokens of no micro-batch searched (mbs x "
-                         f"--seq-len {setup.seq_len:,}, mbs {mbs}): MaxText refuses such a count "
+        raise InputError(f"--vocab-tiling {setup.vocab_tiling} divides the tokens per device of no layout searched "
+                         f"(MaxText's per_device_batch_size x --seq-len {setup.seq_len:,}: mbs x dp (x m with pp > 1) "
+                         f"x seq-len / devices, mbs {mbs}): MaxText refuses such a count "
                          "(validate_vocab_tiling: 'Per device batch size times sequence length should be divisible "
                          "by the number of vocab tiles.')",
                          f"give a --vocab-tiling dividing --seq-len {setup.seq_len:,}, or leave it out")
@@ -1377,7 +1378,8 @@ NO_DROPOUT_HELP = ("the model trains at dropout 0 (Llama in Megatron-Bridge): no
 VOCAB_TILING_HELP = ("MaxText's num_vocab_tiling: the output layer and cross-entropy computed in this many chunks "
                      "along the batch-sequence axis, so the last stage holds 2/N of the fp32 logits at a time "
                      "(a chunk's exp residual and its gradient, MaxText's custom_vjp loss); memory only (1: in one "
-                     "piece); N must divide --mbs x --seq-len (MaxText's rule)")
+                     "piece); N must divide the tokens per device, --mbs x --seq-len x dp (x m with pp > 1) / devices "
+                     "(MaxText's per_device_batch_size x max_target_length, validate_vocab_tiling)")
 SEQ_LEN_HELP = ("training sequence length (default: a preset's published one; a config.json's "
                 "max_position_embeddings, at most 8192, noted when capped)")
 HOST_W_HELP = ("host watts per device (default: the device's catalog host_w, 0 for an edge module such as Jetson, a "

@@ -66,6 +66,7 @@ from accelopt.predict.training import (
     seqs_per_rank,
     splits_kv_heads,
     structural_problems,
+    vocab_tiling_step_tokens,
 )
 from accelopt.workload.transformer import TransformerConfig
 
@@ -489,9 +490,18 @@ def structural_fixes(model: TransformerConfig, mp: int, lay: Layout | None = Non
         Rule.MBS_RANK: f"--mbs at most the{fig(str(-(-batch // lay.dp)) if lay else '')} sequences per data-parallel "
                        "rank",
         Rule.MICROBATCH_COUNT: "a --global-batch and --mbs (the micro-batch count follows from them)",
-        Rule.VOCAB_TILING: ("a --vocab-tiling dividing --mbs x --seq-len"
-                            + fig(f"(= {lay.mbs * seq_len})" if lay else "")),
+        Rule.VOCAB_TILING: ("a --vocab-tiling dividing the tokens per device, --mbs x --seq-len x dp (x m with "
+                            "pp > 1) / devices" + fig(_per_device_tokens(seq_len, lay) if lay else "")),
     }
+
+
+def _per_device_tokens(seq_len: int, lay: Layout) -> str:
+    """'(= 1024)', or '(= 4096 / 3, not whole: only --vocab-tiling 1)' where MaxText's per-device tokens are a
+    fraction (training.vocab_tiling_step_tokens)."""
+    tokens, devices = (int(x) for x in vocab_tiling_step_tokens(seq_len, lay))
+    if tokens % devices:
+        return f"(= {tokens:,} / {devices}, not whole: only --vocab-tiling 1)"
+    return f"(= {tokens // devices:,})"
 
 
 def structural_fix(model: TransformerConfig, mp: int, broken: list[Rule], lay: Layout | None = None, *,
