@@ -1334,7 +1334,7 @@ MOE_GROUPED_MLP_HELP = ("MoE: the routed experts' GEMM path: te (default; Transf
                         "megablox Pallas grouped matmul, one kernel per GEMM over 512-row tiles, a tile a group "
                         "boundary crosses computed once per group, at the GEMM curve x min(1, (expert width per "
                         "device / 14336)^0.3), MaxText issue #1256's v5p loss at narrow experts, which plan explain "
-                        "prints; 16-bit dtypes only); time only")
+                        "prints; 16-bit dtypes and TPUs only: a Pallas TPU kernel); time only")
 FP8_RECIPE_HELP = ("with --dtype fp8: the linear layers' scaling recipe, what quantizing each GEMM input costs: "
                    "delayed "
                    "(amax history, one fused cast; Megatron-LM's default), current (per-tensor scale from this step's "

@@ -38,6 +38,7 @@ from accelopt.predict.comm import (
     slice_words,
 )
 from accelopt.predict.compute import (
+    MOE_GROUPED_MLP_DEVICE_FIX,
     attention_kernel_device,
     attention_kernel_device_problem,
     attention_kernel_note,
@@ -45,6 +46,7 @@ from accelopt.predict.compute import (
     check_stack_flags,
     eager_cross_entropy_device_problem,
     expert_gemm_floor_note,
+    moe_grouped_mlp_device_problem,
     softcap_fused_problem,
     softcap_kernel_note,
 )
@@ -549,6 +551,8 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     kernel = setup.attention_kernel
     if ce_problem := eager_cross_entropy_device_problem(q.eager_cross_entropy, spec):
         raise InputError(ce_problem, "leave --eager-cross-entropy out, or give a GPU with --hardware")
+    if mlp_problem := moe_grouped_mlp_device_problem(q.moe_grouped_mlp if q.model.is_moe else "te", spec):
+        raise InputError(mlp_problem, MOE_GROUPED_MLP_DEVICE_FIX)
     cal = calibration_for(spec, cals if cals is not None else load_calibrations(q.calibration), q.stack,
                           q.cudnn_before_9_17)
     mp = q.tp * q.pp * q.cp
