@@ -2048,7 +2048,12 @@ def _recommend_among(result: OptimizeResult, ok: list[VariantResult]) -> Recomme
     best = _within_noise_pick(fastest, ok) if fastest is not None else None
     tol = f"{result.quality_tolerance:g} {'accuracy points' if result.quality_tolerance_unit == 'points' else '%'}"
     if best is None:
-        return Recommendation(name="baseline", techniques=[], speedup=1.0, reason=_no_variant_text(result, tol))
+        # the baseline's 1.0 is by definition, once it was timed: a Ctrl-C before its timing said 1.0 of nothing
+        base = result.get("baseline")
+        timed = base is not None and base.measured and base.step_time_p50_s is not None
+        return Recommendation(name="baseline", techniques=[], speedup=1.0 if timed else None,
+                              reason=_no_variant_text(result, tol) + ("" if timed else "; speed-up not measured (the "
+                                                                      "baseline was not timed)"))
     q = best.quality
     base_q = result.baseline.quality
     # as the table shows them (the reason said 'accuracy 0.375 vs baseline 0.5781' beside 37.50% and 57.81%)
