@@ -13,7 +13,7 @@ from conftest import run_main
 
 pytest.importorskip("torch")
 
-from accelopt.optimize import runner  # noqa: E402
+from accelopt.optimize import runner
 
 
 def _stopped(*_: Any) -> None:
