@@ -37,8 +37,8 @@ def test_a_variant_above_its_bound_is_told_the_bound_was_measured_noisily(
         return 1e-6, "a bound below any gain, to put the variant above it"
 
     monkeypatch.setattr(diagnose, "gain_bound", tiny_bound)
-    code, out, err = run_main(["optimize", "mlp", "--size", "tiny", "--only", "bf16", "--rounds", "3", "--block-s", "0.05",
-                               "--json"], capsys)
+    code, out, err = run_main(["optimize", "mlp", "--size", "tiny", "--only", "bf16", "--rounds", "3",
+                               "--block-s", "0.05", "--json"], capsys)
     assert code == 0, err
     doc = json.loads(out)
     v = next(v for v in doc["variants"] if v["name"] == "bf16")
