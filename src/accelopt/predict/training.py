@@ -757,8 +757,8 @@ def vocab_tiling_step_tokens(seq_len: int, lay: Layouts | Layout) -> tuple[Arr, 
     num_pipeline_microbatches', stored id 1283224972). So a layout's m micro-batches are gradient accumulation at
     pp = 1 (a step is dp x mbs sequences) and pipeline micro-batches at pp > 1 (dp x mbs x m); num_devices is
     tp x pp x dp x cp. per_device_batch_size may be fractional (tp > 1): the per-device tokens are tokens / devices."""
-    seqs = lay.dp * lay.mbs * np.where(np.asarray(lay.pp) > 1, lay.m, 1)
-    return seqs * seq_len, lay.tp * lay.pp * lay.dp * lay.cp
+    seqs = np.asarray(lay.dp) * np.asarray(lay.mbs) * np.where(np.asarray(lay.pp) > 1, lay.m, 1)
+    return seqs * seq_len, np.asarray(lay.tp) * np.asarray(lay.pp) * np.asarray(lay.dp) * np.asarray(lay.cp)
 
 
 def vocab_tiling_refused(setup: Setup, lay: Layouts | Layout) -> Arr:
