@@ -5,24 +5,15 @@ bad byte."""
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 import pytest
-from conftest import run_main
+from conftest import run_main, write_csv
 
 from accelopt.predict.validation import read_runs
 
 ROWS = {r["id"]: r for r in read_runs()}
-
-
-def _write_runs(path: Path, rows: list[dict[str, str]]) -> Path:
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=[k for k in rows[0] if k is not None])
-        w.writeheader()
-        w.writerows([{k: v or "" for k, v in r.items() if k is not None} for r in rows])
-    return path
 
 
 def _blank(rid: str, new_id: str, *cols: str) -> dict[str, str]:
@@ -30,7 +21,7 @@ def _blank(rid: str, new_id: str, *cols: str) -> dict[str, str]:
 
 
 def test_row_prints_the_notes_the_report_gives_that_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    runs = _write_runs(tmp_path / "runs.csv", [_blank("meg-t1-1.7b", "u-blank", "zero", "flash", "overlap"),
+    runs = write_csv(tmp_path / "runs.csv", [_blank("meg-t1-1.7b", "u-blank", "zero", "flash", "overlap"),
                                                {**ROWS["meg-t1-1.7b"], "id": "u-other"}])
     code, _, err = run_main(["validate", "--runs", str(runs)], capsys)
     assert code == 0, err
@@ -49,7 +40,7 @@ def test_row_prints_the_notes_the_report_gives_that_row(tmp_path: Path, capsys: 
 
 
 def test_one_held_out_run_is_one_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    runs = _write_runs(tmp_path / "runs.csv", [{**ROWS["meg-t1-1.7b"], "id": "u-one"}])
+    runs = write_csv(tmp_path / "runs.csv", [{**ROWS["meg-t1-1.7b"], "id": "u-one"}])
     code, out, err = run_main(["validate", "--runs", str(runs)], capsys)
     assert code == 0, err
     flat = " ".join(out.split())
@@ -58,7 +49,7 @@ def test_one_held_out_run_is_one_run(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 def test_a_non_utf8_runs_file_names_the_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     good = tmp_path / "good.csv"
-    _write_runs(good, [{**ROWS["meg-t1-1.7b"], "id": "u-one"}])
+    write_csv(good, [{**ROWS["meg-t1-1.7b"], "id": "u-one"}])
     text = good.read_bytes()
     bad = tmp_path / "bad.csv"
     # a BOM (skipped by the reader) and a latin-1 'é' in the note of the second line, the data row
