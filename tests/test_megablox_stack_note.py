@@ -71,3 +71,14 @@ def test_megablox_leaves_the_gpus_out_of_a_search_with_a_tpu(capsys: pytest.Capt
     flat = " ".join((out + err).split())
     assert code == 0, flat
     assert "not searched: h100-sxm (--moe-grouped-mlp megablox is MaxText's Pallas TPU kernel" in flat, flat
+
+
+def test_plan_names_the_expert_path_asked(capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan --stack maxtext --moe-grouped-mlp megablox` (a search) printed 'routed expert GEMMs timed as Transformer
+    Engine's per-expert GEMMs (--moe-grouped-mlp te, the default)' beside a header saying 'megablox grouped mlp':
+    the search's note was made for te whatever the flag (utleft5, 2026-12-06)."""
+    code, out, err = run_main(["plan", "--model", "mixtral-8x7b", "--devices", "256", "--hardware", "tpu-v5p",
+                               "--stack", "maxtext", "--moe-grouped-mlp", "megablox"], capsys)
+    flat = " ".join((out + err).split())
+    assert code == 0, flat
+    assert "one megablox Pallas kernel each" in flat and "(--moe-grouped-mlp te, the default)" not in flat, flat
