@@ -2077,7 +2077,7 @@ def _recommend_among(result: OptimizeResult, ok: list[VariantResult]) -> Recomme
     if best is None:
         # the baseline's 1.0 is by definition, once it was timed: a Ctrl-C before its timing said 1.0 of nothing
         base = result.get("baseline")
-        timed = base is not None and base.measured and base.step_time_p50_s is not None
+        timed = base is not None and base.measured
         return Recommendation(name="baseline", techniques=[], speedup=1.0 if timed else None,
                               reason=_no_variant_text(result, tol) + ("" if timed else "; speed-up not measured (the "
                                                                       "baseline was not timed)"))
