@@ -59,3 +59,16 @@ def test_a_non_utf8_runs_file_names_the_line(tmp_path: Path, capsys: pytest.Capt
     flat = " ".join(err.split())
     at = 3 + text.index(b"u-one") + 2
     assert f"is not UTF-8 text: line 2, byte 3 of the line (byte offset {at} of the file) is 0xe9" in flat, flat
+
+
+def test_serving_row_prints_the_notes_the_report_gives_that_row(capsys: pytest.CaptureFixture[str]) -> None:
+    """The serving report's notes on a bundled row: a 'default used:' of its blank requests cell (a max-load row)
+    and the uncalibrated table of a Trainium2 row; `validate --serving --row` printed neither."""
+    code, _, err = run_main(["validate", "--serving", "--row", "nrn-trn2-l33-70b-b1-10000-1501-ttft", "--row",
+                               "trt10-h200-l3-8b-tp1-128-128"], capsys)
+    assert code == 0, err
+    flat = " ".join(err.split())
+    assert ("note: 1 serving run(s) (nrn-trn2-l33-70b-b1-10000-1501-ttft) on trainium2-lnc2: [serving.default] — "
+            "uncalibrated") in flat, flat
+    assert ("default used: --batch max without --requests" in flat
+            and "in 1 serving run(s) (trt10-h200-l3-8b-tp1-128-128)" in flat), flat

@@ -274,6 +274,8 @@ def _print_serving_commands(opts: ValidateOptions) -> None:
                         "results[0].points[0])"), soft_wrap=True)
         if one.role_warning:  # the fit / held-out label above contradicts the table, as the report warns
             make_console(stderr=True).print(plain(one.role_warning, "yellow"), soft_wrap=True)
+        for line in one.notes:  # the report's notes on this row, on stderr as the report prints them
+            make_console(stderr=True).print(plain(line), soft_wrap=True)
 
 
 def _print(data: Any) -> None:
