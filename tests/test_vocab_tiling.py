@@ -17,6 +17,11 @@ ARGS = ["plan", "explain", "--model", "llama3-8b", "--hardware", "h100-sxm", "--
         "--mbs", "1", "--seq-len", "8192", "--global-batch", "8seq", "--recompute", "selective", "--json"]
 
 
+# ARGS without --zero and --global-batch, for the tests that set them
+BASE = ["plan", "explain", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "8", "--mbs", "1",
+        "--seq-len", "8192", "--recompute", "selective", "--json"]
+
+
 def _explain(capsys: pytest.CaptureFixture[str], *extra: str) -> dict:
     out, _ = run_main_expect(capsys, *ARGS, *extra)
     return json.loads(out)
@@ -44,8 +49,34 @@ def test_a_tile_count_not_dividing_the_micro_batch_is_refused_in_explain(capsys:
     memory counted a chunk of 8192 / 1000000 = 0.008 tokens' logits."""
     _, err = run_main_expect(capsys, *ARGS, "--vocab-tiling", "3", code=2)
     flat = " ".join(err.split())
-    assert "--vocab-tiling 3 must divide the micro-batch's tokens, mbs x 8192" in flat, flat
-    assert "fix: give a --vocab-tiling dividing --mbs x --seq-len (= 8192)" in flat, flat
+    assert "--vocab-tiling 3 must divide the tokens per device, MaxText's per_device_batch_size x 8192" in flat, flat
+    assert "fix: give a --vocab-tiling dividing the tokens per device" in flat and "(= 8,192)" in flat, flat
+
+
+def test_tensor_parallelism_divides_the_per_device_batch(capsys: pytest.CaptureFixture[str]) -> None:
+    """MaxText checks per_device_batch_size x max_target_length (pyconfig validate_vocab_tiling), where
+    per_device_batch_size = the step's sequences / all devices (calculate_global_batch_sizes): at tp 8 on 8 devices one
+    sequence of 8192 tokens is 1024 tokens per device, so 2048 tiles are refused though they divide mbs x seq-len (the
+    rule before), and 1024 are taken."""
+    tp8 = [*BASE, "--global-batch", "8seq", "--tp", "8", "--zero", "0"]
+    _, err = run_main_expect(capsys, *tp8, "--vocab-tiling", "2048", code=2)
+    flat = " ".join(err.split())
+    assert "--vocab-tiling 2048 must divide the tokens per device" in flat and "(= 1,024)" in flat, flat
+    out, _ = run_main_expect(capsys, *tp8, "--vocab-tiling", "1024")
+    assert json.loads(out)["vocab_tiling"] == 1024
+
+
+def test_gradient_accumulation_is_not_in_the_per_device_batch(capsys: pytest.CaptureFixture[str]) -> None:
+    """MaxText's global batch = num_devices x per_device_batch_size x gradient_accumulation_steps: at pp 1 the m
+    micro-batches are accumulation steps, so 16 sequences in m = 2 on dp 8 hold 8192 tokens per device (16384
+    refused); at pp 2 they are the pipeline's micro-batches (pipeline.py: micro_batch_size_to_train_on //
+    num_pipeline_microbatches), so dp 4 x mbs 1 x m 4 = 16 sequences over 8 devices is 16384 tokens per device,
+    taken though the micro-batch holds 8192 (refused before)."""
+    ga = [*BASE, "--global-batch", "16seq", "--zero", "1"]
+    _, err = run_main_expect(capsys, *ga, "--vocab-tiling", "16384", code=2)
+    assert "(= 8,192)" in " ".join(err.split()), err
+    out, _ = run_main_expect(capsys, *ga, "--pp", "2", "--vocab-tiling", "16384")
+    assert json.loads(out)["vocab_tiling"] == 16384
 
 
 def test_a_tile_count_no_searched_micro_batch_takes_is_named_by_plan(capsys: pytest.CaptureFixture[str]) -> None:
@@ -55,7 +86,7 @@ def test_a_tile_count_no_searched_micro_batch_takes_is_named_by_plan(capsys: pyt
         _, err = run_main_expect(capsys, "plan", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "8",
                                  "--tokens", "1e9", "--vocab-tiling", n, code=2)
         flat = " ".join(err.split())
-        assert f"--vocab-tiling {n} divides the tokens of no micro-batch searched" in flat, flat
+        assert f"--vocab-tiling {n} divides the tokens per device of no layout searched" in flat, flat
         assert "no layout of" not in flat and "fix: give a --vocab-tiling dividing --seq-len 8,192" in flat
 
 

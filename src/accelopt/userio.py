@@ -7,6 +7,7 @@ file has), parsing JSON, and checking that an output path can be written before 
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import errno
 import json
@@ -103,10 +104,17 @@ def read_user_text(path: Path | str, what: str, fix_missing: str, encoding: str 
     if len(data) > MAX_INPUT_BYTES:
         raise InputError(f"{what} {p} is larger than {MAX_INPUT_BYTES // 2**20} MiB; no {what} is that large",
                          f"check that this is the {what} you meant")
+    utf8 = encoding.lower() in ("utf-8", "utf8")
     try:  # a UTF-8 byte-order mark (Excel's "CSV UTF-8", Notepad) is not part of the text: it hid the first column
-        return data.decode("utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding)
-    except UnicodeDecodeError:
-        raise InputError(f"{what} {p} is not UTF-8 text", f"save the {what} as UTF-8 text") from None
+        return data.decode("utf-8-sig" if utf8 else encoding)
+    except UnicodeDecodeError as e:
+        # e.start counts from after the byte-order mark utf-8-sig dropped; the message named no line, so a user
+        # hunted the one latin-1 'é' of a long runs file by eye (s32 utval)
+        at = e.start + (len(codecs.BOM_UTF8) if utf8 and data.startswith(codecs.BOM_UTF8) else 0)
+        line = data.count(b"\n", 0, at) + 1
+        col = at - (data.rfind(b"\n", 0, at) + 1) + 1
+        raise InputError(f"{what} {p} is not UTF-8 text: line {line}, byte {col} of the line (byte offset {at} of the "
+                         f"file) is 0x{data[at]:02x}", f"save the {what} as UTF-8 text") from None
 
 
 def _same_json_value(a: Any, b: Any) -> bool:

@@ -779,8 +779,9 @@ def _run_search(opts: PlanOptions) -> None:
         from accelopt.predict.search import candidate_axes
 
         mbs = ", ".join(map(str, candidate_axes(setup)["mbs"]))
-        raise InputError(f"--vocab-tiling {setup.vocab_tiling} divides the tokens of no micro-batch searched (mbs x "
-                         f"--seq-len {setup.seq_len:,}, mbs {mbs}): MaxText refuses such a count "
+        raise InputError(f"--vocab-tiling {setup.vocab_tiling} divides the tokens per device of no layout searched "
+                         f"(MaxText's per_device_batch_size x --seq-len {setup.seq_len:,}: mbs x dp (x m with pp > 1) "
+                         f"x seq-len / devices, mbs {mbs}): MaxText refuses such a count "
                          "(validate_vocab_tiling: 'Per device batch size times sequence length should be divisible "
                          "by the number of vocab tiles.')",
                          f"give a --vocab-tiling dividing --seq-len {setup.seq_len:,}, or leave it out")
@@ -827,9 +828,11 @@ def _run_search(opts: PlanOptions) -> None:
                              *_cudnn_before_917_notes(setup, specs, c, cals, stack),
                              *[n for n in (softcap_kernel_note(setup.model, c.kernels)
                                            if setup.attention_kernel_auto else "",) if n],
-                             *[n for sp in specs
+                             # the expert path asked (--moe-grouped-mlp): left at te, megablox on maxtext read
+                             # 'timed as Transformer Engine's per-expert GEMMs (te, the default)'
+                             *[n for sp in specs if sp.name not in c.skipped_devices
                                if (n := expert_gemm_floor_note(setup.model, calibration_for(sp, cals, stack),
-                                                               sp.name))],
+                                                               sp.name, setup.moe_grouped_mlp))],
                              *([f"measured_link holds one link (null here); the {len(links)} measured scale-up "
                                  "links used, one per device: " + "; ".join(link.text() for link in links)]
                                if len(links) > 1 else []),
@@ -1338,7 +1341,7 @@ MOE_GROUPED_MLP_HELP = ("MoE: the routed experts' GEMM path: te (default; Transf
                         "megablox Pallas grouped matmul, one kernel per GEMM over 512-row tiles, a tile a group "
                         "boundary crosses computed once per group, at the GEMM curve x min(1, (expert width per "
                         "device / 14336)^0.3), MaxText issue #1256's v5p loss at narrow experts, which plan explain "
-                        "prints; 16-bit dtypes only); time only")
+                        "prints; 16-bit dtypes and TPUs only: a Pallas TPU kernel); time only")
 FP8_RECIPE_HELP = ("with --dtype fp8: the linear layers' scaling recipe, what quantizing each GEMM input costs: "
                    "delayed "
                    "(amax history, one fused cast; Megatron-LM's default), current (per-tensor scale from this step's "
@@ -1387,7 +1390,8 @@ NO_DROPOUT_HELP = ("the model trains at dropout 0 (Llama in Megatron-Bridge): no
 VOCAB_TILING_HELP = ("MaxText's num_vocab_tiling: the output layer and cross-entropy computed in this many chunks "
                      "along the batch-sequence axis, so the last stage holds 2/N of the fp32 logits at a time "
                      "(a chunk's exp residual and its gradient, MaxText's custom_vjp loss); memory only (1: in one "
-                     "piece); N must divide --mbs x --seq-len (MaxText's rule)")
+                     "piece); N must divide the tokens per device, --mbs x --seq-len x dp (x m with pp > 1) / devices "
+                     "(MaxText's per_device_batch_size x max_target_length, validate_vocab_tiling)")
 SEQ_LEN_HELP = ("training sequence length (default: a preset's published one; a config.json's "
                 "max_position_embeddings, at most 8192, noted when capped)")
 HOST_W_HELP = ("host watts per device (default: the device's catalog host_w, 0 for an edge module such as Jetson, a "

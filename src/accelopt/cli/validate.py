@@ -214,7 +214,7 @@ def _print_commands(opts: ValidateOptions) -> None:
     """`validate --row ID`: each run's figures and the command line that reproduces its prediction (plain text)."""
     from accelopt.cli.plan import console
     from accelopt.predict.run_command import row_commands
-    from accelopt.report.console import plain
+    from accelopt.report.console import make_console, plain
     from accelopt.units import fmt_seconds
 
     if opts.catalog:  # a missing or bad --catalog file is the flag's error, not the first row's
@@ -246,6 +246,9 @@ def _print_commands(opts: ValidateOptions) -> None:
         con.print(plain("  its step_time_s term is the predicted step time above (`plan explain` prints every term; "
                         "add --json for them as JSON)" if not cmd.gaps else
                         "  not reproduced by that command: " + "; ".join(cmd.gaps)), soft_wrap=True)
+        err = make_console(stderr=True)
+        for line in one.notes:  # on stderr, as the report prints its input notes
+            err.print(plain(line, "yellow" if line.startswith("warning:") else ""), soft_wrap=True)
 
 
 def _print_serving_commands(opts: ValidateOptions) -> None:
@@ -271,6 +274,8 @@ def _print_serving_commands(opts: ValidateOptions) -> None:
                         "results[0].points[0])"), soft_wrap=True)
         if one.role_warning:  # the fit / held-out label above contradicts the table, as the report warns
             make_console(stderr=True).print(plain(one.role_warning, "yellow"), soft_wrap=True)
+        for line in one.notes:  # the report's notes on this row, on stderr as the report prints them
+            make_console(stderr=True).print(plain(line), soft_wrap=True)
 
 
 def _print(data: Any) -> None:
@@ -293,7 +298,8 @@ def _print(data: Any) -> None:
     con.print(tb)
     held = sum(not r.fitted for r in data.runs)
     con.print(f"median |error| on runs the calibration was not fitted on: {_pct(data.median_abs_error_held_out)} "
-              f"({held} runs); all runs: {_pct(data.median_abs_error_all)}")  # n/a, not nan%, with no held-out run
+              f"({held} run{'' if held == 1 else 's'}); all runs: {_pct(data.median_abs_error_all)}")
+    # n/a, not nan%, with no held-out run; '(1 run)', not '(1 runs)' (s32 utval)
     print_error_groups(con, data, "runs")
     for r in large_miss_notes(data.runs):  # the HTML's "why a held-out run misses by more than 25%"
         con.print(Text(f"note {r.id} ({100 * r.error:+.1f}%): {r.note}"))

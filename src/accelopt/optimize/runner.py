@@ -33,7 +33,7 @@ import math
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -971,6 +971,30 @@ CPU_FP16_BASELINE_NOTE = (
     "by leaving it; for a baseline of how this model runs on a CPU, pass --dtype fp32 (or bf16)")
 """Said beside an optimize baseline at --dtype fp16 on a CPU (fp32 weights: autocast), as profile's diagnosis says."""
 
+def bound_noise_text(breakdown: Mapping[str, Any], techniques: Sequence[str]) -> str:
+    """What a variant above profile's bound is told of the bound's own measurement: the bound is 1 / (1 - the share
+    removed) from the MEDIANS of profile's few instrumented steps (breakdown_steps, 3 in optimize's pass), so it is
+    only as sure as those steps. Says how many there were and how far their step times spread; for fused-optimizer
+    (bounded by 1 / (1 - s_opt), diagnose._rec_optimizer) also s_opt step by step and the bound each step gives. A
+    GPT-2 train run on a busy machine read s_opt 10.7% (bound 1.12x) where fused-optimizer measured 1.53x and
+    profile alone 35.5% (1.55x): the bound, not the gain, was off (s32 utopt). '' without a breakdown."""
+    phases = [st for st in breakdown.values() if getattr(st, "samples", ())]
+    if not phases:
+        return ""
+    n = min(len(st.samples) for st in phases)
+    totals = [sum(st.samples[i] for st in phases) for i in range(n)]
+    text = (f"; the bound is not a sure limit here: it comes from the medians of {n} instrumented step"
+            f"{'s' if n != 1 else ''} of profile's pass, whose step times ranged {fmt_seconds(min(totals))}-"
+            f"{fmt_seconds(max(totals))} ({fmt_ratio(max(totals) / min(totals))}x apart)")
+    opt = breakdown.get("optimizer")
+    if "fused-optimizer" in techniques and opt is not None and len(opt.samples) >= n and min(totals) > 0:
+        shares = [opt.samples[i] / totals[i] for i in range(n)]
+        lo, hi = min(shares), max(shares)
+        text += (f"; the optimizer step took {lo:.1%}-{hi:.1%} of them step by step, a bound of "
+                 f"{fmt_ratio(1 / (1 - lo))}-{fmt_ratio(1 / (1 - hi)) if hi < 1 else 'inf'}x (1 / (1 - s_opt))")
+    return text + ": a busy machine moves a phase's share, so rerun on a quiet machine to settle which is wrong"
+
+
 class _Run:
     def __init__(self, bundle: ModelBundle, opts: RunOptions) -> None:
         import torch
@@ -1005,6 +1029,7 @@ class _Run:
         self.base_outputs: list[Any] = []
         self.agreement_inputs: list[tuple[Any, ...]] = []  # inference without eval_batches: _first_training_inputs
         self.bounds: Any = None
+        self.bound_steps: dict[str, Any] = {}  # profile's breakdown (phase -> Stats) behind the bounds: _bound_noise
         self.at_chance: str | None = None  # the baseline's held-out quality is chance: accuracy/loss_at_chance
         self.watch = Watch()  # the machine's load over the whole run: said in the notes when it was busy
         self.skipped_steps: list[VariantResult] = []  # --apply: recipe steps that never apply here
@@ -1327,6 +1352,7 @@ class _Run:
             res = profile_step(b, mode=self.opts.mode, dtype=self.opts.dtype, device=self.opts.device, steps=5,
                                warmup=2, spec=self.opts.spec, breakdown_steps=3, profiler_steps=2)
             self.bounds = diagnose(res, spec=self.opts.spec)
+            self.bound_steps = dict(res.breakdown or {})
             self.result.profile_verdict = self.bounds.verdict
             c = res.ceilings
             self.result.notes.append(
@@ -1354,7 +1380,8 @@ class _Run:
         if r.gain_bound is not None and r.speedup is not None and r.speedup > r.gain_bound:
             r.above_bound = True
             r.notes.append(f"MEASURED GAIN {fmt_ratio(r.speedup)}x IS ABOVE PROFILE'S BOUND "
-                           f"{fmt_ratio(r.gain_bound)}x: one of the two is wrong; investigate")
+                           f"{fmt_ratio(r.gain_bound)}x: one of the two is wrong; investigate"
+                           + bound_noise_text(self.bound_steps, r.techniques))
 
     # ---- techniques
     def selection(self) -> list[Technique]:
@@ -2048,7 +2075,12 @@ def _recommend_among(result: OptimizeResult, ok: list[VariantResult]) -> Recomme
     best = _within_noise_pick(fastest, ok) if fastest is not None else None
     tol = f"{result.quality_tolerance:g} {'accuracy points' if result.quality_tolerance_unit == 'points' else '%'}"
     if best is None:
-        return Recommendation(name="baseline", techniques=[], speedup=1.0, reason=_no_variant_text(result, tol))
+        # the baseline's 1.0 is by definition, once it was timed: a Ctrl-C before its timing said 1.0 of nothing
+        base = result.get("baseline")
+        timed = base is not None and base.measured
+        return Recommendation(name="baseline", techniques=[], speedup=1.0 if timed else None,
+                              reason=_no_variant_text(result, tol) + ("" if timed else "; speed-up not measured (the "
+                                                                      "baseline was not timed)"))
     q = best.quality
     base_q = result.baseline.quality
     # as the table shows them (the reason said 'accuracy 0.375 vs baseline 0.5781' beside 37.50% and 57.81%)

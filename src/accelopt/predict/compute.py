@@ -1351,6 +1351,24 @@ def check_stack_flags(stack: str, *, eager_cross_entropy: bool, tp_comm_overlap:
                              f"leave {flag} out, or give --stack {' or '.join(PYTORCH_STACKS)} for a PyTorch run")
 
 
+MEGABLOX_TPU_SOURCE = ("AI-Hypercomputer/maxtext@01164e142151bb7d1bb8e34536ea2affbdce458f "
+                       "MaxText/kernels/megablox/gmm.py: 'Grouped matrix multiplication kernels for TPU written in "
+                       "Pallas', built on jax.experimental.pallas.tpu (Mosaic)")
+"""Where MaxText's megablox gmm is said to be a TPU kernel: its module docstring and its pltpu grid spec."""
+
+MOE_GROUPED_MLP_DEVICE_FIX = "give --moe-grouped-mlp te (the default) or cutedsl, or a TPU with --hardware"
+
+
+def moe_grouped_mlp_device_problem(grouped_mlp: str, spec: Any) -> str:
+    """Why `spec` cannot run --moe-grouped-mlp `grouped_mlp` ('' when it can): megablox is MaxText's Pallas TPU
+    kernel (MEGABLOX_TPU_SOURCE), so a device that is not a TPU is refused, as eager_cross_entropy_device_problem
+    refuses aten's CUDA passes off a GPU; its width rate (megablox_width_eff) is a v5p measurement besides."""
+    if grouped_mlp != "megablox" or spec.kind == "tpu":
+        return ""
+    return (f"--moe-grouped-mlp megablox is MaxText's Pallas TPU kernel ({MEGABLOX_TPU_SOURCE}); {spec.name} is "
+            f"{_a_kind(spec)}, which does not run it")
+
+
 def eager_cross_entropy_device_problem(eager_cross_entropy: bool, spec: Any) -> str:
     """Why `spec` cannot run --eager-cross-entropy ('' when it can): the passes charged (EAGER_CE_*) are aten's CUDA
     kernels, which run on a GPU only; a TPU, ASIC, NPU, FPGA or CPU runs other kernels for the loss (XLA compiles a

@@ -38,6 +38,7 @@ from accelopt.predict.comm import (
     slice_words,
 )
 from accelopt.predict.compute import (
+    MOE_GROUPED_MLP_DEVICE_FIX,
     attention_kernel_device,
     attention_kernel_device_problem,
     attention_kernel_note,
@@ -45,6 +46,7 @@ from accelopt.predict.compute import (
     check_stack_flags,
     eager_cross_entropy_device_problem,
     expert_gemm_floor_note,
+    moe_grouped_mlp_device_problem,
     softcap_fused_problem,
     softcap_kernel_note,
     te_cross_entropy_device_problem,
@@ -67,6 +69,7 @@ from accelopt.predict.training import (
     seqs_per_rank,
     splits_kv_heads,
     structural_problems,
+    vocab_tiling_step_tokens,
 )
 from accelopt.workload.transformer import TransformerConfig
 
@@ -493,9 +496,18 @@ def structural_fixes(model: TransformerConfig, mp: int, lay: Layout | None = Non
         Rule.MBS_RANK: f"--mbs at most the{fig(str(-(-batch // lay.dp)) if lay else '')} sequences per data-parallel "
                        "rank",
         Rule.MICROBATCH_COUNT: "a --global-batch and --mbs (the micro-batch count follows from them)",
-        Rule.VOCAB_TILING: ("a --vocab-tiling dividing --mbs x --seq-len"
-                            + fig(f"(= {lay.mbs * seq_len})" if lay else "")),
+        Rule.VOCAB_TILING: ("a --vocab-tiling dividing the tokens per device, --mbs x --seq-len x dp (x m with "
+                            "pp > 1) / devices" + fig(_per_device_tokens(seq_len, lay) if lay else "")),
     }
+
+
+def _per_device_tokens(seq_len: int, lay: Layout) -> str:
+    """'(= 1024)', or '(= 4096 / 3, not whole: only --vocab-tiling 1)' where MaxText's per-device tokens are a
+    fraction (training.vocab_tiling_step_tokens)."""
+    tokens, devices = (int(x) for x in vocab_tiling_step_tokens(seq_len, lay))
+    if tokens % devices:
+        return f"(= {tokens:,} / {devices}, not whole: only --vocab-tiling 1)"
+    return f"(= {tokens // devices:,})"
 
 
 def structural_fix(model: TransformerConfig, mp: int, broken: list[Rule], lay: Layout | None = None, *,
@@ -546,6 +558,8 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
         raise InputError(ce_problem, "leave --eager-cross-entropy out, or give a GPU with --hardware")
     if ce_problem := te_cross_entropy_device_problem(q.te_cross_entropy, spec):
         raise InputError(ce_problem, "leave --te-cross-entropy out, or give a GPU with --hardware")
+    if mlp_problem := moe_grouped_mlp_device_problem(q.moe_grouped_mlp if q.model.is_moe else "te", spec):
+        raise InputError(mlp_problem, MOE_GROUPED_MLP_DEVICE_FIX)
     cal = calibration_for(spec, cals if cals is not None else load_calibrations(q.calibration), q.stack,
                           q.cudnn_before_9_17)
     mp = q.tp * q.pp * q.cp

@@ -19,7 +19,15 @@ from typing import Any, ClassVar
 
 from accelopt.errors import InputError, unknown_name
 from accelopt.predict.query import LayoutQuery
-from accelopt.predict.validation import RunResult, check_params, read_runs, reproduce, run_model, run_query
+from accelopt.predict.validation import (
+    RunResult,
+    check_params,
+    read_runs,
+    reproduce,
+    row_input_notes,
+    run_model,
+    run_query,
+)
 from accelopt.workload.transformer import TransformerConfig
 
 # LayoutQuery field -> its `plan explain` flag, printed whatever its value (the row's value, not the flag's default:
@@ -214,6 +222,9 @@ class RowReproduction:
 
     result: RunResult
     command: RowCommand
+    notes: list[str] = field(default_factory=list)
+    """The report's input notes on this row of a --runs file (validation.row_input_notes: blank cells read as 0, a
+    default bucket, a default used); [] for the bundled file, as its report has none."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -222,7 +233,9 @@ class ValidateRowDocument:
     reproduces its prediction. Not a run of its own: not recorded, no HTML page (schema.DOCUMENT_CLASSES)."""
 
     SCHEMA_KIND: ClassVar[str] = "validate-row"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)
+    """Version 2 adds each run's notes (default []: the report's input notes on that row), so version 1 reads."""
 
     runs: list[RowReproduction]
 
@@ -252,6 +265,9 @@ def row_commands(ids: tuple[str, ...], folder: Path, runs_path: str | None = Non
                 f" --runs {runs_path}" if runs_path else ""))
     check_params([rows[rid] for rid in dict.fromkeys(ids)])  # a params_b cell the report refuses (utval)
     cals = load_calibrations(calibration)
-    return [RowReproduction(result=reproduce(rows[rid], cals, catalog),
-                            command=write_row_command(rows[rid], folder, calibration, catalog))
-            for rid in dict.fromkeys(ids)]
+    out = []
+    for rid in dict.fromkeys(ids):
+        result = reproduce(rows[rid], cals, catalog)
+        out.append(RowReproduction(result=result, command=write_row_command(rows[rid], folder, calibration, catalog),
+                                   notes=row_input_notes(rows[rid], result, cals, catalog) if runs_path else []))
+    return out

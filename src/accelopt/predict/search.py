@@ -515,6 +515,7 @@ _ALL_UNSUPPORTED_FIX = {
     "--te-cross-entropy": "leave --te-cross-entropy out, or add a GPU to --hardware",
     "--fp8-recipe": "use --fp8-recipe delayed or current, or add a Blackwell device to --hardware",
     "--moe-dispatcher": "give --moe-dispatcher alltoall (the default), or add an NVIDIA GPU to --hardware",
+    "--moe-grouped-mlp": "give --moe-grouped-mlp te (the default) or cutedsl, or add a TPU to --hardware",
 }
 """The fix when every device searched is left out for the option (DeviceUnsupportedError.option) it cannot run."""
 
@@ -542,6 +543,7 @@ def _skip_label(option: str, setup: Setup) -> str:
             "--te-cross-entropy": "no --te-cross-entropy (not a GPU)",
             "--fp8-recipe": f"no --fp8-recipe {setup.fp8_recipe}",
             "--moe-dispatcher": f"no --moe-dispatcher {setup.moe_dispatcher} (not an NVIDIA GPU)",
+            "--moe-grouped-mlp": "no --moe-grouped-mlp megablox (not a TPU)",
             }.get(option, f"no {option}")
 
 
@@ -557,6 +559,7 @@ def _recipe_unsupported(setup: Setup, specs: list[AcceleratorSpec], cals: dict[s
     from accelopt.predict.compute import (
         attention_kernel_device_problem,
         eager_cross_entropy_device_problem,
+        moe_grouped_mlp_device_problem,
         softcap_fused_problem,
         te_cross_entropy_device_problem,
     )
@@ -573,6 +576,9 @@ def _recipe_unsupported(setup: Setup, specs: list[AcceleratorSpec], cals: dict[s
                                              option="--attention-kernel")
             if problem := moe_dispatcher_device_problem(setup.moe_dispatcher, spec):
                 raise DeviceUnsupportedError(problem, MOE_DISPATCHER_DEVICE_FIX, option="--moe-dispatcher")
+            if setup.model.is_moe and (problem := moe_grouped_mlp_device_problem(setup.moe_grouped_mlp, spec)):
+                raise DeviceUnsupportedError(problem, _ALL_UNSUPPORTED_FIX["--moe-grouped-mlp"],
+                                             option="--moe-grouped-mlp")
             if problem := eager_cross_entropy_device_problem(setup.eager_cross_entropy, spec):
                 raise DeviceUnsupportedError(problem, "leave --eager-cross-entropy out",
                                              option="--eager-cross-entropy")

@@ -773,6 +773,9 @@ class ServingRowCommand:
     role_warning: str = ""
     """The report's `warning:` line when the row's role cell contradicts its table's fitted_on (role_lines), else
     ''; printed on stderr, as the report prints it (utval, 2026-12-06)."""
+    notes: tuple[str, ...] = ()
+    """The report's notes on the row (default_lines: a 'default used:' of a blank cell; uncalibrated_lines: a table
+    not fitted on its family or device); printed on stderr, as the report prints them (utleft5, 2026-12-06)."""
 
 
 def _training_ids() -> set[str]:
@@ -798,8 +801,13 @@ def serving_row_commands(ids: tuple[str, ...], runs_path: str | None = None,
                 f" --runs {runs_path}" if runs_path else ""))
     if calibration is not None:  # a bad file fails once, named, before any row (as the report)
         serving.serving_calibrations(calibration)
+    out = []
     with naming_file("serving runs file", runs_path):  # an unknown device or model names the user's file too
-        return [ServingRowCommand(result=reproduce(rows[rid], path=calibration),
-                                  command=shlex.join(["accelopt", *serving_row_argv(rows[rid], calibration)]),
-                                  role_warning="\n".join(role_lines([rows[rid]], calibration)))
-                for rid in dict.fromkeys(ids)]
+        for rid in dict.fromkeys(ids):
+            row, result = rows[rid], reproduce(rows[rid], path=calibration)
+            out.append(ServingRowCommand(result=result,
+                                         command=shlex.join(["accelopt", *serving_row_argv(row, calibration)]),
+                                         role_warning="\n".join(role_lines([row], calibration)),
+                                         notes=(*default_lines([row], [result], calibration),
+                                                *uncalibrated_lines([row], calibration))))
+    return out

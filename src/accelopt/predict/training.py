@@ -749,11 +749,32 @@ def structural_problems(setup: Setup, lay: Layouts, n_devices: Arr) -> list[Prob
         # != 0' -> 'Per device batch size times sequence length should be divisible by the number of vocab tiles.'
         # (AI-Hypercomputer/maxtext MaxText/pyconfig.py, stored code index id 1220217642). Unchecked, --vocab-tiling
         # 1000000 at seq 8192 counted a chunk of 0.008 tokens' logits (memory.memory_per_device).
-        (R.VOCAB_TILING, (lay.mbs * setup.seq_len) % setup.vocab_tiling != 0,
-         f"--vocab-tiling {setup.vocab_tiling} must divide the micro-batch's tokens, mbs x {setup.seq_len} (MaxText's "
+        (R.VOCAB_TILING, vocab_tiling_refused(setup, lay),
+         f"--vocab-tiling {setup.vocab_tiling} must divide the tokens per device, MaxText's per_device_batch_size x "
+         f"{setup.seq_len} (the sequences of a gradient-accumulation step over all tp x pp x dp x cp devices; "
          "validate_vocab_tiling: 'Per device batch size times sequence length should be divisible by the number of "
          "vocab tiles.')"),
     ]]
+
+
+def vocab_tiling_step_tokens(seq_len: int, lay: Layouts | Layout) -> tuple[Arr, Arr]:
+    """MaxText's per_device_batch_size x max_target_length as (tokens, devices): the tokens of one gradient-accumulation
+    step over the devices that share them. MaxText's micro_batch_size_to_train_on = int(num_devices x
+    per_device_batch_size) sequences, global = micro x gradient_accumulation_steps (pyconfig/types.py
+    calculate_global_batch_sizes, stored code index id 1219546320), and the pipeline splits that micro-batch into
+    num_pipeline_microbatches (pipeline.py: 'pipeline_microbatch_size = micro_batch_size_to_train_on //
+    num_pipeline_microbatches', stored id 1283224972). So a layout's m micro-batches are gradient accumulation at
+    pp = 1 (a step is dp x mbs sequences) and pipeline micro-batches at pp > 1 (dp x mbs x m); num_devices is
+    tp x pp x dp x cp. per_device_batch_size may be fractional (tp > 1): the per-device tokens are tokens / devices."""
+    seqs = np.asarray(lay.dp) * np.asarray(lay.mbs) * np.where(np.asarray(lay.pp) > 1, lay.m, 1)
+    return seqs * seq_len, np.asarray(lay.tp) * np.asarray(lay.pp) * np.asarray(lay.dp) * np.asarray(lay.cp)
+
+
+def vocab_tiling_refused(setup: Setup, lay: Layouts | Layout) -> Arr:
+    """True where MaxText's validate_vocab_tiling refuses setup.vocab_tiling N: the per-device tokens
+    (vocab_tiling_step_tokens) are not a whole multiple of N. N = 1 (the default, any stack) is never refused."""
+    tokens, devices = vocab_tiling_step_tokens(setup.seq_len, lay)
+    return np.asarray((setup.vocab_tiling > 1) & (tokens % (devices * setup.vocab_tiling) != 0))
 
 
 def _edge_problems(setup: Setup, lay: Layouts) -> list[tuple[Rule, Arr, str]]:

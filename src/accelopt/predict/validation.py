@@ -354,6 +354,15 @@ def _validate_report(runs_path: Path | str | None, calibration: Path | str | Non
                           if runs_path is not None else fit_lines)
 
 
+def row_input_notes(row: dict[str, str], result: RunResult, cals: dict[str, Calibration],
+                    catalog: tuple[str, ...] = ()) -> list[str]:
+    """The report's input notes (ValidateResult.input_notes) that concern one row of a user's runs file: its blank
+    flash / overlap / zero cells, recompute without +sp at tp > 1, an uneven batch (runs_file_notes) and `plan
+    explain`'s notes on its step, a default bucket or a default used among them (cell_effect_lines). `validate --row`
+    printed none of them, so a user saw them only in the report (s32 utval)."""
+    return [*runs_file_notes([row], [result]), *cell_effect_lines([row], cals, catalog)]
+
+
 def fitted_on_lines(user: dict[str, Calibration], results: list[RunResult]) -> list[str]:
     """Warnings on the fit rows a --calibration file declares (`user`: its families, calibration.user_families) that
     no run of the report is fitted on: an id in neither the runs validated nor the bundled file (a typo, with the
