@@ -1469,12 +1469,13 @@ TRTLLM_NO_FP8_SOURCE = ("TensorRT-LLM lists no FP8 on Ampere or older (support m
                         "--fp8_kv_cache')")
 
 
-def kv_fp8_storage_note(spec: AcceleratorSpec, kv_dtype: str, engine: str | None) -> str | None:
+def kv_fp8_storage_note(spec: AcceleratorSpec, kv_dtype: str) -> str | None:
     """The note for --kv-dtype fp8 on a device whose catalog entry lists no fp8 peak (A100, MI250X, V100): the cache
     is modelled as 8-bit storage (1 B per value) converted to 16 bits inside the attention kernel, which is timed at
     the 16-bit peak as on every device (_setup), a way of running it said rather than taken silently. A TensorRT-LLM
     engine, which has no FP8 there, is refused for such an NVIDIA GPU (kv_device_problem; this note said so until
-    utserve, 2026-12-06, with exit 0). None where the device lists an fp8 peak."""
+    utserve, 2026-12-06, with exit 0; its `engine` argument, unused since, went in utleft7). None where the device
+    lists an fp8 peak."""
     if kv_dtype != "fp8" or spec.peak("fp8") is not None:
         return None
     return (f"--kv-dtype fp8 on {spec.name}, which lists no fp8 peak: the KV cache is modelled as 8-bit storage "

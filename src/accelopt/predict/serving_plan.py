@@ -430,7 +430,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     if (n := cap_microbatches_note(opts, at_max_load, cap_bound)) is not None:
         notes.append(n)
     notes += [n for sp in specs if sp.name in served and (n := attention_peak_note(sp, opts.weight_dtype))]
-    notes += [n for sp in specs if sp.name in served and (n := kv_fp8_storage_note(sp, opts.kv_dtype, opts.engine))]
+    notes += [n for sp in specs if sp.name in served and (n := kv_fp8_storage_note(sp, opts.kv_dtype))]
     if served and (n := kv_engine_note(cfg, opts.kv_dtype, opts.engine)) is not None:
         notes.append(n)
     vendors = {sp.name: sp.vendor for sp in specs}  # whose FP4 weight-only path the note cites
