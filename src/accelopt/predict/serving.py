@@ -1696,7 +1696,9 @@ def kv_device_problem(spec: AcceleratorSpec, kv_dtype: str, engine: str | None =
               if spec.peak("fp4") is None else ""))
     gpus = NVFP4_KV_DATACENTER_GPUS + (() if engine in NVFP4_KV_SM100_ENGINES else NVFP4_KV_SM120_GPUS)
     return why, (f"use --kv-dtype fp8 or bf16 on {spec.name}, or a Blackwell GPU ({', '.join(gpus)}) for an NVFP4 KV "
-                 "cache" + (" (or a Hopper one with --engine sglang)" if engine in (None, "sglang") else ""))
+                 "cache" + (" (or a Hopper one with --engine sglang)" if engine in (None, "sglang") else "")
+                 + ("; or give compute_capability in its spec TOML, with its source"
+                    if nvidia and spec.cuda_capability() is None and engine in (None, "sglang") else ""))
 
 
 def nvfp4_kv_runs(model: TransformerConfig, spec: AcceleratorSpec, engine: str | None) -> bool:
