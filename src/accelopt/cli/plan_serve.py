@@ -152,7 +152,8 @@ def register_serve(plan_app: typer.Typer) -> None:
             "names the model's widths); the default 128 is checked the same way."),
         ep: int = typer.Option(1, "--ep", help="Expert-parallel ranks for a mixture-of-experts model: the routed "
                                "experts are split over them (must divide the experts (+ --redundant-experts) and "
-                               "tp x attention-dp); dispatch/combine all-to-all per MoE layer."),
+                               "tp x attention-dp; with --engine vllm, 1 or tp x attention-dp: vLLM's expert "
+                               "parallelism is all or none); dispatch/combine all-to-all per MoE layer."),
         attention_dp: int = typer.Option(1, "--attention-dp", help="Attention data-parallel replicas (SGLang "
                                          "--enable-dp-attention, vLLM --data-parallel-size): each holds the "
                                          "attention weights (TP over --tp) and the KV cache of its own requests; "

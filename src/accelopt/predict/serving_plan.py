@@ -51,7 +51,13 @@ from accelopt.predict.serving import (
     weight_only_note,
     with_price,
 )
-from accelopt.predict.serving_moe import GROUPED_GEMM_UNCALIBRATED, MoELayout, check_layout, grouped_gemm_calibrated
+from accelopt.predict.serving_moe import (
+    GROUPED_GEMM_UNCALIBRATED,
+    MoELayout,
+    check_engine_layout,
+    check_layout,
+    grouped_gemm_calibrated,
+)
 from accelopt.workload.transformer import TransformerConfig, architecture_text, config_params_text, read_from_config
 
 MAX_LOAD = "max"
@@ -296,6 +302,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         raise InputError(f"--model {opts.model!r} {why[0]}", why[1])
     moe = moe_layout(opts)
     check_layout(cfg, opts.tp, moe)  # a bad --ep/--attention-dp fails before any device is tried
+    check_engine_layout(cfg, opts.tp, moe, opts.engine)
     check_kv_engine(cfg, opts.kv_dtype, opts.engine)
     counts = opts.concurrency if opts.concurrency.strip() else opts.batch
     flag = "--concurrency" if opts.concurrency.strip() else "--batch"
