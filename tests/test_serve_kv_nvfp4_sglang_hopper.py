@@ -19,23 +19,13 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_main
+from conftest import USER_GPU, run_main
 
 from accelopt.hardware.catalog import get_device
 from accelopt.predict.serving import kv_device_problem, kv_engine_note, nvfp4_kv_runs
 from accelopt.workload.presets import get_model
 
 LLAMA, DSV3 = get_model("llama3-8b"), get_model("deepseek-v3")
-USER_HOPPER = """[[device]]
-name = "my-h100"
-kind = "gpu"
-vendor = "NVIDIA"
-memory_bytes = [80e9, "my sheet"]
-memory_bandwidth_byte_per_s = [3.35e12, "my sheet"]
-peak_flop_per_s = { bf16 = [989e12, "my sheet"], fp8 = [1979e12, "my sheet"] }
-scaleup_domain_devices = [8, "my sheet"]
-scaleup_bandwidth_byte_per_s = [450e9, "my sheet"]
-"""
 
 
 @pytest.mark.parametrize("device", ["h100-sxm", "h200"])
@@ -96,13 +86,13 @@ def test_a_user_hopper_spec_without_its_capability_is_told_to_give_it(tmp_path: 
     Hopper, so nvfp4 with --engine sglang is refused; the fix named a Hopper GPU but not the missing field, as the SM120
     branch does. With the field cited it is served."""
     spec = tmp_path / "my.toml"
-    spec.write_text(USER_HOPPER, encoding="utf-8")
-    args = ["plan", "serve", "-m", "llama3-8b", "--hardware", "my-h100", "--catalog", str(spec), "--kv-dtype", "nvfp4",
+    spec.write_text(USER_GPU, encoding="utf-8")
+    args = ["plan", "serve", "-m", "llama3-8b", "--hardware", "my-gpu", "--catalog", str(spec), "--kv-dtype", "nvfp4",
             "--engine", "sglang", "--batch", "8"]
     code, _, err = run_main(args, capsys)
     flat = " ".join(err.split())
     assert code == 2 and "Traceback" not in flat, err
     assert "or give compute_capability in its spec TOML, with its source" in flat, flat
-    spec.write_text(USER_HOPPER + 'compute_capability = ["9.0", "my sheet"]\n', encoding="utf-8")
+    spec.write_text(USER_GPU + 'compute_capability = ["9.0", "my sheet"]\n', encoding="utf-8")
     code, _, err = run_main(args, capsys)
     assert code == 0, err
