@@ -230,6 +230,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+USER_GPU = """[[device]]
+name = "my-gpu"
+kind = "gpu"
+vendor = "NVIDIA"
+memory_bytes = [80e9, "my sheet"]
+memory_bandwidth_byte_per_s = [3.35e12, "my sheet"]
+peak_flop_per_s = { bf16 = [989e12, "my sheet"] }
+scaleup_domain_devices = [8, "my sheet"]
+scaleup_bandwidth_byte_per_s = [450e9, "my sheet"]
+"""
+"""A --catalog spec TOML of an NVIDIA GPU with no compute_capability (an H100's memory and bf16 peak): tests append
+`compute_capability = [...]` to it (test_compute_capability.py, test_serve_kv_nvfp4_sglang_hopper.py)."""
+
+
 def write_config(tmp_path: Any, cfg: dict[str, Any], name: str = "config.json") -> Any:
     """tmp_path/name holding `cfg` as JSON: a Hugging Face config.json a test hands `--model` (the helper each config
     test file wrote for itself)."""

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_main
+from conftest import USER_GPU, run_main
 
 from accelopt.errors import InputError
 from accelopt.hardware.catalog import default_catalog, load_file
@@ -29,16 +29,6 @@ QWEN3_MOE = {"_name_or_path": "user-qwen3-30b", "num_hidden_layers": 48, "hidden
              "moe_intermediate_size": 768, "num_experts": 128, "num_experts_per_tok": 8, "vocab_size": 151936,
              "max_position_embeddings": 4096, "hidden_act": "silu", "tie_word_embeddings": False}
 
-USER_GPU = """[[device]]
-name = "my-gpu"
-kind = "gpu"
-vendor = "NVIDIA"
-memory_bytes = [80e9, "my sheet"]
-memory_bandwidth_byte_per_s = [3.35e12, "my sheet"]
-peak_flop_per_s = { bf16 = [989e12, "my sheet"] }
-scaleup_domain_devices = [8, "my sheet"]
-scaleup_bandwidth_byte_per_s = [450e9, "my sheet"]
-"""
 
 
 def test_every_nvidia_device_cites_its_compute_capability() -> None:

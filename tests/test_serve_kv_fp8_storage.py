@@ -54,3 +54,14 @@ def test_tensorrt_llm_on_ampere_is_refused_for_fp8(engine: str, capsys: pytest.C
 def test_no_note_where_the_device_has_fp8_or_the_cache_is_16_bit(kv: str, capsys: pytest.CaptureFixture[str]) -> None:
     hw = "h100-sxm,l4" if kv == "fp8" else "a100-sxm-80gb"
     assert _notes(capsys, "--hardware", hw, "--kv-dtype", kv) == []
+
+
+def test_the_storage_note_takes_no_engine() -> None:
+    """utleft7 (2026-12-06): kv_fp8_storage_note kept an `engine` argument it no longer read once the TensorRT-LLM
+    clause moved to kv_device_problem (rvs32c's note); the note is the device's alone, for any engine."""
+    from accelopt.hardware.catalog import get_device
+    from accelopt.predict.serving import kv_fp8_storage_note
+
+    note = kv_fp8_storage_note(get_device("a100-sxm-80gb"), "fp8")
+    assert note is not None and note.startswith("--kv-dtype fp8 on a100-sxm-80gb")
+    assert kv_fp8_storage_note(get_device("h100-sxm"), "fp8") is None

@@ -33,7 +33,7 @@ def test_the_named_gpus_are_the_catalogs_blackwell_parts_and_the_ones_accepted()
     accepted_any = {s.name for s in default_catalog() if kv_device_problem(s, "nvfp4") is None}
     assert accepted_any == set(NVFP4_KV_DATACENTER_GPUS) | set(NVFP4_KV_SM120_GPUS)
     hopper = {s.name for s in default_catalog() if s.kind == "gpu" and s.vendor == "NVIDIA"
-              and (s.cuda_capability() or (0, 0))[0] == 9}
+              and (s.cuda_capability() or (0, 0))[0] in (8, 9)}  # utleft7: Ampere and Ada too
     for engine in NVFP4_KV_ENGINES:
         accepted = {s.name for s in default_catalog() if kv_device_problem(s, "nvfp4", engine) is None}
         # utserve (2026-12-06): SGLang's FP4 KV cache runs on Hopper too (tests/test_serve_kv_nvfp4_sglang_hopper.py)
@@ -43,8 +43,9 @@ def test_the_named_gpus_are_the_catalogs_blackwell_parts_and_the_ones_accepted()
 
 @pytest.mark.parametrize("engine", [None, "trtllm", "sglang"])
 def test_a_non_blackwell_fix_names_every_gpu_that_would_take_it(engine: str | None) -> None:
-    # a100 (not Hopper: since utserve an h100 takes SGLang's FP4 KV cache, and its fix names --engine sglang)
-    why, fix = kv_device_problem(get_device("a100-sxm-80gb"), "nvfp4", engine) or ("", "")
+    # v100 (not Hopper, Ada or Ampere: since utserve / utleft7 those take SGLang's FP4 KV cache, and their fix names
+    # --engine sglang)
+    why, fix = kv_device_problem(get_device("v100-sxm"), "nvfp4", engine) or ("", "")
     assert "lists no fp4 peak" in why
     wanted = NVFP4_KV_DATACENTER_GPUS + (() if engine in NVFP4_KV_SM100_ENGINES else NVFP4_KV_SM120_GPUS)
     assert f"a Blackwell GPU ({', '.join(wanted)}) for an NVFP4 KV cache" in fix

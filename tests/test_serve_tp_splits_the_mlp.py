@@ -68,3 +68,25 @@ def test_moe_experts_split_over_a_stage_without_ep_must_divide(tmp_path: Path,
     # --ep 2 of the 8 devices: each expert over 4 of them, 5636 = 4 x 1409, which runs
     code, _, err = _serve(tmp_path, capsys, moe, "--tp", "2", "--attention-dp", "4", "--ep", "2")
     assert code == 0, err
+
+
+def test_vllm_takes_expert_parallelism_all_or_none(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """utleft7 (2026-12-06): the partial expert split above (--ep 2 of 8 devices, each expert over 4) is SGLang's;
+    vLLM's FusedMoEParallelConfig.make gives ep_size = dp x tp with --enable-expert-parallel and 1 without it
+    (vllm-project/vllm@002d6073 vllm/model_executor/layers/fused_moe/config.py), so with --engine vllm the layout
+    ran (exit 0) though vLLM cannot be launched so. Fails before: exit 0."""
+    moe = {"architectures": ["MixtralForCausalLM"], "model_type": "mixtral", "hidden_size": 2048,
+           "intermediate_size": 5636, "num_hidden_layers": 16, "num_attention_heads": 16, "num_key_value_heads": 4,
+           "vocab_size": 32000, "max_position_embeddings": 32768, "num_local_experts": 8, "num_experts_per_tok": 2}
+    layout = ("--tp", "2", "--attention-dp", "4")
+    code, out, err = _serve(tmp_path, capsys, moe, *layout, "--ep", "2", "--engine", "vllm")
+    flat = " ".join(err.split())
+    assert code == 2 and out == "" and "Traceback" not in flat, flat
+    assert "--ep 2 with --engine vllm on a stage of 8 devices" in flat and "all or none" in flat, flat
+    # --ep 1 would split the 5,636-wide expert 8 ways: only --ep 8 is named
+    assert "fix: give --ep 8 with --engine vllm, or --engine sglang, which splits each expert over 4 devices" in flat, \
+        flat
+    code, _, err = _serve(tmp_path, capsys, moe, *layout, "--ep", "8", "--engine", "vllm")
+    assert code == 0, err
+    code, _, err = _serve(tmp_path, capsys, moe, *layout, "--ep", "2", "--engine", "sglang")
+    assert code == 0, err

@@ -103,7 +103,8 @@ def register_serve(plan_app: typer.Typer) -> None:
                                      "engine needs for it, and sglang refuses it for an MLA model; nvfp4: 4-bit "
                                      "values + one FP8 scale per 16 = 0.5625 B a value, on NVIDIA Blackwell GPUs "
                                      "(b200, gb200, b300, gb300, rtx-pro-6000-server) with --engine trtllm, vllm "
-                                     "or sglang, and on Hopper (h100, h200) with --engine sglang; trtllm and vllm on "
+                                     "or sglang, and on Hopper, Ada and Ampere (compute capability 8.x, 9.x: h100, "
+                                     "h200, l40s, a100) with --engine sglang; trtllm and vllm on "
                                      "compute capability 10.x only, not rtx-pro-6000-server; vllm refuses it for an "
                                      "MLA model)."),
         price_usd_per_hour: Optional[float] = typer.Option(None, "--price-usd-per-hour",
@@ -152,7 +153,8 @@ def register_serve(plan_app: typer.Typer) -> None:
             "names the model's widths); the default 128 is checked the same way."),
         ep: int = typer.Option(1, "--ep", help="Expert-parallel ranks for a mixture-of-experts model: the routed "
                                "experts are split over them (must divide the experts (+ --redundant-experts) and "
-                               "tp x attention-dp); dispatch/combine all-to-all per MoE layer."),
+                               "tp x attention-dp; with --engine vllm, 1 or tp x attention-dp: vLLM's expert "
+                               "parallelism is all or none); dispatch/combine all-to-all per MoE layer."),
         attention_dp: int = typer.Option(1, "--attention-dp", help="Attention data-parallel replicas (SGLang "
                                          "--enable-dp-attention, vLLM --data-parallel-size): each holds the "
                                          "attention weights (TP over --tp) and the KV cache of its own requests; "

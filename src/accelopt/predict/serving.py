@@ -1469,12 +1469,13 @@ TRTLLM_NO_FP8_SOURCE = ("TensorRT-LLM lists no FP8 on Ampere or older (support m
                         "--fp8_kv_cache')")
 
 
-def kv_fp8_storage_note(spec: AcceleratorSpec, kv_dtype: str, engine: str | None) -> str | None:
+def kv_fp8_storage_note(spec: AcceleratorSpec, kv_dtype: str) -> str | None:
     """The note for --kv-dtype fp8 on a device whose catalog entry lists no fp8 peak (A100, MI250X, V100): the cache
     is modelled as 8-bit storage (1 B per value) converted to 16 bits inside the attention kernel, which is timed at
     the 16-bit peak as on every device (_setup), a way of running it said rather than taken silently. A TensorRT-LLM
     engine, which has no FP8 there, is refused for such an NVIDIA GPU (kv_device_problem; this note said so until
-    utserve, 2026-12-06, with exit 0). None where the device lists an fp8 peak."""
+    utserve, 2026-12-06, with exit 0; its `engine` argument, unused since, went in utleft7). None where the device
+    lists an fp8 peak."""
     if kv_dtype != "fp8" or spec.peak("fp8") is not None:
         return None
     return (f"--kv-dtype fp8 on {spec.name}, which lists no fp8 peak: the KV cache is modelled as 8-bit storage "
@@ -1576,13 +1577,21 @@ SGLANG_FP4_KV_HOPPER = ("SGLang's attention-backend support matrix (docs.sglang.
                         "TRTLLM MLA and FA4 ones, not for FA3, its default on Hopper; FA4 'supports both prefill and "
                         "decode on SM90 (Hopper) and SM100 (Blackwell)' (sgl-project/sgl-project.github.io commit "
                         "e83f1320); its dtype setup checks only torch.float4_e2m1fn_x2, no compute capability "
-                        "(python/sglang/srt/mem_cache/kv_cache_dtype.py configure_kv_cache_dtype)")
-"""Why `plan serve --kv-dtype nvfp4 --engine sglang` runs on a Hopper GPU (kv_device_problem, kv_nvfp4_note): SGLang's
-FP4 KV cache is quantized and dequantized by its own PyTorch code (KVFP4QuantizeUtil) and read by backends that run on
-SM90, with an --attention-backend other than the Hopper default. Read 2026-12-06 (utserve)."""
+                        "(python/sglang/srt/mem_cache/kv_cache_dtype.py configure_kv_cache_dtype); on Ampere and Ada "
+                        "its MHA default is flashinfer, 'otherwise falls back to triton' (the same page, 'Other "
+                        "Architectures (Ampere, Ada)'), and Triton lists an FP4 KV cache")
+"""Why `plan serve --kv-dtype nvfp4 --engine sglang` runs on an Ampere, Ada or Hopper GPU (compute capability 8.x or
+9.x; kv_device_problem, kv_nvfp4_note): SGLang's FP4 KV cache is quantized and dequantized by its own PyTorch code
+(KVFP4QuantizeUtil: torch.compile'd arithmetic on uint8 exponent scales, no FP4 instruction) and read by backends that
+run there, with an --attention-backend other than the default. Read 2026-12-06 (utserve, Hopper); Ampere and Ada
+added by utleft7 (2026-12-06, rvs32c's note: the argument held there too, and SGLang's Triton backend runs there).
+Older GPUs (Volta, Turing: no bf16) are not taken."""
 SGLANG_FP4_KV_HOPPER_BACKENDS = ("on Hopper, launch SGLang with --attention-backend triton (or fa4 with --page-size "
                                  "128) for an MHA model, flashmla or flashinfer for an MLA one: its default there, "
-                                 "fa3, takes no FP4 KV cache")
+                                 "fa3, takes no FP4 KV cache; on Ampere and Ada, --attention-backend triton for an MHA "
+                                 "model (the default there, flashinfer, takes none), and for an MLA one FlashInfer MLA "
+                                 "is the one backend listing an FP4 KV cache that is not Hopper or Blackwell only (not "
+                                 "checked on those GPUs here)")
 """The launch flags a Hopper run of SGLang's FP4 KV cache needs (SGLANG_FP4_KV_HOPPER), said in its note."""
 FP4_MLA_ROPE_DIM = 64
 """The rotary key width TensorRT-LLM's FP4 MLA kernel takes (FP4_MLA_Q_RESIDUAL_DIM, NVFP4_KV_TRTLLM_MLA_SOURCE)."""
@@ -1654,11 +1663,12 @@ def kv_device_problem(spec: AcceleratorSpec, kv_dtype: str, engine: str | None =
     (NVFP4_KV_DATACENTER_GPUS, NVFP4_KV_SM120_GPUS). An AMD GPU with an fp4 peak (mi355x) has MXFP4's, and NVFP4 no
     native path there (NVFP4_AMD_SOURCE); Hopper and older list no fp4 peak. With `engine` named, TensorRT-LLM and vLLM
     run it on compute capability 10.x only (NVFP4_KV_SM100_ENGINES): an SM120 part (rtx-pro-6000-server) is refused
-    for them, naming the engine that runs it there (SGLang). A Hopper GPU (compute capability 9.x: h100, h200) holds
-    SGLang's (SGLANG_FP4_KV_HOPPER): taken with --engine sglang, refused without an engine or with another, naming
-    --engine sglang; `any_engine` (the library's predictions, which name no engine) takes it where some engine runs
-    it. An fp8 KV cache with --engine trtllm / trtllm-session on an NVIDIA GPU listing no fp8 peak (Ampere and
-    older) is refused too (TRTLLM_NO_FP8_SOURCE)."""
+    for them, naming the engine that runs it there (SGLang). An Ampere, Ada or Hopper GPU (compute capability 8.x or
+    9.x: a100, l40s, h100, h200; since utleft7 Ampere and Ada too) holds SGLang's (SGLANG_FP4_KV_HOPPER): taken
+    with --engine sglang, refused without an engine or with another, naming --engine sglang; `any_engine` (the
+    library's predictions, which name no engine) takes it where some engine runs it. An fp8 KV cache with --engine
+    trtllm / trtllm-session on an NVIDIA GPU listing no fp8 peak (Ampere and older) is refused too
+    (TRTLLM_NO_FP8_SOURCE)."""
     nvidia = spec.kind == "gpu" and spec.vendor == "NVIDIA"
     if kv_dtype == "fp8" and engine in ("trtllm", "trtllm-session") and nvidia and spec.peak("fp8") is None:
         return (f"--kv-dtype fp8 with --engine {engine} on {spec.name}, which lists no fp8 peak: "
@@ -1667,8 +1677,9 @@ def kv_device_problem(spec: AcceleratorSpec, kv_dtype: str, engine: str | None =
                 "cache runs there as 8-bit storage converted in the attention kernel")
     if kv_dtype != "nvfp4":
         return None
-    hopper = nvidia and (spec.cuda_capability() or (0, 0))[0] == 9
-    if hopper and (engine == "sglang" or any_engine):  # SGLang's own PyTorch quantize/dequantize, SM90 backends
+    major = (spec.cuda_capability() or (0, 0))[0]
+    sglang_gpu = nvidia and major in (8, 9)  # Ampere, Ada, Hopper: SGLang's own PyTorch quantize/dequantize
+    if sglang_gpu and (engine == "sglang" or any_engine):
         return None
     if nvidia and spec.peak("fp4") is not None:
         cc = spec.cuda_capability()
@@ -1681,21 +1692,26 @@ def kv_device_problem(spec: AcceleratorSpec, kv_dtype: str, engine: str | None =
                 f"use --kv-dtype fp8 or bf16 with --engine {engine} on {spec.name}, --engine {' or '.join(there)} "
                 f"for its NVFP4 KV cache there, or a datacenter Blackwell GPU ({NVFP4_KV_GPUS_TEXT})"
                 + ("; or give compute_capability in its spec TOML, with its source" if cc is None else ""))
-    if hopper:  # TensorRT-LLM's and vLLM's run on Blackwell only; SGLang's on Hopper too
+    if sglang_gpu:  # TensorRT-LLM's and vLLM's run on Blackwell only; SGLang's on Ampere, Ada and Hopper too
         named = f"with --engine {engine}" if engine is not None else "without --engine"
-        return (f"--kv-dtype nvfp4 {named} on {spec.name} (Hopper, compute capability {spec.compute_capability}): "
+        arch = "Hopper" if major == 9 else "Ada" if spec.compute_capability == "8.9" else "Ampere"
+        return (f"--kv-dtype nvfp4 {named} on {spec.name} ({arch}, compute capability {spec.compute_capability}): "
                 f"TensorRT-LLM's and vLLM's NVFP4 KV cache run on NVIDIA Blackwell GPUs only ({NVFP4_KV_SOURCE}); "
-                f"SGLang's runs on Hopper ({SGLANG_FP4_KV_HOPPER})",
+                f"SGLang's runs on Hopper, Ada and Ampere too ({SGLANG_FP4_KV_HOPPER})",
                 f"give --engine sglang for its FP4 KV cache on {spec.name}, use --kv-dtype fp8 or bf16, or a Blackwell "
                 f"GPU ({', '.join(NVFP4_KV_DATACENTER_GPUS + ((), NVFP4_KV_SM120_GPUS)[engine is None])})")
-    where = ("NVIDIA Blackwell GPUs, and SGLang's on Hopper too" if engine == "sglang"
+    where = ("NVIDIA Blackwell GPUs, and SGLang's on Hopper, Ada and Ampere too (compute capability 8.x, 9.x)"
+             if engine == "sglang"
              else "NVIDIA Blackwell GPUs only")
     why = (f"--kv-dtype nvfp4 on {spec.name}: an NVFP4 KV cache runs on {where} ({NVFP4_KV_SOURCE})"
            + (f", and {NVFP4_AMD_SOURCE}" if _amd_gpu(spec) else f"; {spec.name} lists no fp4 peak (not Blackwell)"
               if spec.peak("fp4") is None else ""))
     gpus = NVFP4_KV_DATACENTER_GPUS + (() if engine in NVFP4_KV_SM100_ENGINES else NVFP4_KV_SM120_GPUS)
     return why, (f"use --kv-dtype fp8 or bf16 on {spec.name}, or a Blackwell GPU ({', '.join(gpus)}) for an NVFP4 KV "
-                 "cache" + (" (or a Hopper one with --engine sglang)" if engine in (None, "sglang") else ""))
+                 "cache" + (" (or an Ampere, Ada or Hopper one with --engine sglang)"
+                            if engine in (None, "sglang") else "")
+                 + ("; or give compute_capability in its spec TOML, with its source"
+                    if nvidia and spec.cuda_capability() is None and engine in (None, "sglang") else ""))
 
 
 def nvfp4_kv_runs(model: TransformerConfig, spec: AcceleratorSpec, engine: str | None) -> bool:

@@ -238,6 +238,36 @@ def _check_expert_split(model: TransformerConfig, tp: int, lay: MoELayout) -> No
                      f"give a --tp x --attention-dp whose devices split {model.ffn:,} evenly")
 
 
+VLLM_EP_SOURCE = ("vLLM's expert parallelism is all or none: FusedMoEParallelConfig.make flattens tensor parallelism "
+                  "across the data-parallel ranks (tp_size = dp x tp) and, with --enable-expert-parallel, makes "
+                  "ep_size that whole count with tp_size 1 ('In EP, each device owns a set of experts fully'); "
+                  "without it ep_size is 1 and FusedMoEConfig asserts 'intermediate_size % tp_size == 0' over it "
+                  "(vllm-project/vllm@002d6073aa034d4f5545d45021b0e56d1f3c3593 "
+                  "vllm/model_executor/layers/fused_moe/config.py)")
+"""Why --engine vllm takes --ep 1 or --ep equal to the stage's tp x attention-dp devices only (check_engine_layout);
+read 2026-12-06 (utleft7). The partial expert split of check_layout (--ep below the stage, each expert split over
+stage / ep devices) is SGLang's (EXPERT_SPLIT_SOURCE); TensorRT-LLM's moe_tp_size x moe_ep_size grid is not checked
+against a source here."""
+
+
+def check_engine_layout(model: TransformerConfig, tp: int, lay: MoELayout, engine: str | None) -> None:
+    """InputError for an --ep the named engine cannot run (check_layout has taken the layout): with --engine vllm,
+    an MoE model's --ep must be 1 (experts tensor-parallel over the stage) or the stage's tp x attention-dp devices
+    (each expert whole on one device), VLLM_EP_SOURCE; rvs32c's partial split (SGLang's rule) ran for every engine
+    before utleft7 (2026-12-06). Other engines, and no engine named, are not checked here."""
+    if engine != "vllm" or not model.is_moe:
+        return
+    stage = tp * lay.attention_dp
+    if lay.ep in (1, stage):
+        return
+    runs = " or ".join(f"--ep {e}" for e in dict.fromkeys((1, stage)) if lay.physical_experts(model) % e == 0
+                       and (e == stage or model.ffn % stage == 0))
+    raise InputError(f"--ep {lay.ep} with --engine vllm on a stage of {stage} devices (--tp {tp} x --attention-dp "
+                     f"{lay.attention_dp}): {VLLM_EP_SOURCE}",
+                     (f"give {runs} with --engine vllm, or " if runs else "give ")
+                     + f"--engine sglang, which splits each expert over {stage // lay.ep} devices at --ep {lay.ep}")
+
+
 def _check_expert_dtype(model: TransformerConfig, dtype: str | None) -> None:
     """--expert-weight-dtype names a weight dtype and a model that has routed experts."""
     from accelopt.predict import serving as sv

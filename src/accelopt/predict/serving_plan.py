@@ -51,7 +51,13 @@ from accelopt.predict.serving import (
     weight_only_note,
     with_price,
 )
-from accelopt.predict.serving_moe import GROUPED_GEMM_UNCALIBRATED, MoELayout, check_layout, grouped_gemm_calibrated
+from accelopt.predict.serving_moe import (
+    GROUPED_GEMM_UNCALIBRATED,
+    MoELayout,
+    check_engine_layout,
+    check_layout,
+    grouped_gemm_calibrated,
+)
 from accelopt.workload.transformer import TransformerConfig, architecture_text, config_params_text, read_from_config
 
 MAX_LOAD = "max"
@@ -296,6 +302,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         raise InputError(f"--model {opts.model!r} {why[0]}", why[1])
     moe = moe_layout(opts)
     check_layout(cfg, opts.tp, moe)  # a bad --ep/--attention-dp fails before any device is tried
+    check_engine_layout(cfg, opts.tp, moe, opts.engine)
     check_kv_engine(cfg, opts.kv_dtype, opts.engine)
     counts = opts.concurrency if opts.concurrency.strip() else opts.batch
     flag = "--concurrency" if opts.concurrency.strip() else "--batch"
@@ -430,7 +437,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     if (n := cap_microbatches_note(opts, at_max_load, cap_bound)) is not None:
         notes.append(n)
     notes += [n for sp in specs if sp.name in served and (n := attention_peak_note(sp, opts.weight_dtype))]
-    notes += [n for sp in specs if sp.name in served and (n := kv_fp8_storage_note(sp, opts.kv_dtype, opts.engine))]
+    notes += [n for sp in specs if sp.name in served and (n := kv_fp8_storage_note(sp, opts.kv_dtype))]
     if served and (n := kv_engine_note(cfg, opts.kv_dtype, opts.engine)) is not None:
         notes.append(n)
     vendors = {sp.name: sp.vendor for sp in specs}  # whose FP4 weight-only path the note cites
