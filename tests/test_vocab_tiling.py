@@ -87,7 +87,22 @@ def test_a_tile_count_no_searched_micro_batch_takes_is_named_by_plan(capsys: pyt
                                  "--tokens", "1e9", "--vocab-tiling", n, code=2)
         flat = " ".join(err.split())
         assert f"--vocab-tiling {n} divides the tokens per device of no layout searched" in flat, flat
-        assert "no layout of" not in flat and "fix: give a --vocab-tiling dividing --seq-len 8,192" in flat
+        assert "no layout of" not in flat and "fix: give a --vocab-tiling dividing 524,288 (the most tokens per " \
+            "device of a layout searched)" in flat, flat  # 64 sequences of 8192 per device: at pp > 1 the pipeline's
+        # m micro-batches are in MaxText's per-device batch (training.vocab_tiling_step_tokens)
+
+
+def test_the_fix_of_a_refused_tile_count_names_one_that_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """16 devices at a global batch of 8 sequences of 4096 tokens hold at most 8 x 4096 / 16 = 2,048 tokens per
+    device (tp, pp or cp 2 at dp 8, mbs 1), so --vocab-tiling 4096 runs on no layout; the fix said 'dividing --seq-len
+    4,096', which 4096 does. It names 2,048, and --vocab-tiling 2048 plans."""
+    args = ["plan", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "16", "--global-batch", "8",
+            "--seq-len", "4096", "--json"]
+    _, err = run_main_expect(capsys, *args, "--vocab-tiling", "4096", code=2)
+    flat = " ".join(err.split())
+    assert "fix: give a --vocab-tiling dividing 2,048 (the most tokens per device" in flat, flat
+    out, _ = run_main_expect(capsys, *args, "--vocab-tiling", "2048")
+    assert json.loads(out)["vocab_tiling"] == 2048
 
 
 def test_a_tile_count_past_the_limit_names_the_range(capsys: pytest.CaptureFixture[str]) -> None:

@@ -773,8 +773,9 @@ def _run_search(opts: PlanOptions) -> None:
                          "grid over the ranks of a stage)", "give --etp 0 (= tp) and powers of two below tp, e.g. "
                          "--etp 0,1, or leave --etp out (auto)")
     if len(c) == 0 and setup.vocab_tiling > 1 and len(
-            search(dataclasses.replace(setup, vocab_tiling=1), specs, counts, cals=cals, stack=stack,
-                   schedule=opts.schedule, measured=measured, axes=axes, slice_devices=opts.slice_devices)):
+            untiled := search(dataclasses.replace(setup, vocab_tiling=1), specs, counts, cals=cals, stack=stack,
+                              schedule=opts.schedule, measured=measured, axes=axes,
+                              slice_devices=opts.slice_devices)):
         # `--vocab-tiling 3` at seq 8192 was told no layout exists for the global batch, and to change --devices
         from accelopt.predict.search import candidate_axes
 
@@ -784,7 +785,7 @@ def _run_search(opts: PlanOptions) -> None:
                          f"x seq-len / devices, mbs {mbs}): MaxText refuses such a count "
                          "(validate_vocab_tiling: 'Per device batch size times sequence length should be divisible "
                          "by the number of vocab tiles.')",
-                         f"give a --vocab-tiling dividing --seq-len {setup.seq_len:,}, or leave it out")
+                         _vocab_tiling_fix(setup.seq_len, untiled.layouts))
     if len(c) == 0:
         raise InputError(f"no layout of {devices} devices exists for a global batch of {setup.global_batch:,} "
                          f"sequences (a layout needs tp x pp x dp x cp = devices and dp <= the batch)",
@@ -1333,6 +1334,21 @@ MOE_ROUTER_DTYPE_HELP = ("MoE: the router GEMM's precision, as Megatron-Core's -
                          "logits; its data- and weight-gradient GEMMs run in fp32, on the TF32 tensor cores under "
                          "Transformer Engine, timed at the catalog TF32 peak, FP32 where none, on the family's 16-bit "
                          "GEMM efficiency curve, with their fp32 casts); time only")
+def _vocab_tiling_fix(seq_len: int, lay: Any) -> str:
+    """The fix when --vocab-tiling N divides the per-device tokens of no layout searched: a count dividing the most
+    tokens per device of a layout that runs untiled (`lay`: those layouts). 'Dividing --seq-len' was said before
+    rvs32d (2026-12-06), which is no fix once tp, pp or cp split the tokens: 16 devices at a global batch of 8 hold
+    at most 2,048 of 4,096 per device, so --vocab-tiling 4096 was refused with the fix 'dividing --seq-len 4,096'."""
+    from accelopt.predict.training import vocab_tiling_step_tokens
+
+    tokens, devices = vocab_tiling_step_tokens(seq_len, lay)
+    whole = tokens[tokens % devices == 0] // devices[tokens % devices == 0]
+    if not len(whole):
+        return "leave --vocab-tiling out: no layout searched holds a whole number of tokens per device"
+    return (f"give a --vocab-tiling dividing {int(whole.max()):,} (the most tokens per device of a layout searched), "
+            "or leave it out")
+
+
 MOE_GROUPED_MLP_HELP = ("MoE: the routed experts' GEMM path: te (default; Transformer Engine's GroupedLinear, one "
                         "cuBLASLt call per local expert, each at least the family's expert_gemm_floor_s) or cutedsl "
                         "(Megatron-Bridge's cutedsl_fused_grouped_mlp: Transformer Engine's CuTe DSL MXFP8 fused "
