@@ -81,8 +81,20 @@ def test_volta_and_amd_are_refused(device: str, said: str, capsys: pytest.Captur
                                "--kv-dtype", "nvfp4"], capsys)
     flat = " ".join(err.split())
     assert code == 2 and out == "" and "Traceback" not in flat
-    assert f"--kv-dtype nvfp4 on {device}: an NVFP4 KV cache runs on NVIDIA Blackwell GPUs only" in flat
+    # 'Blackwell GPUs only' without --engine until rvs32d (2026-12-06), beside a fix naming SGLang's Ampere, Ada and
+    # Hopper route: the reason now says that route too
+    assert (f"--kv-dtype nvfp4 on {device}: an NVFP4 KV cache runs on NVIDIA Blackwell GPUs, and SGLang's on Hopper, "
+            "Ada and Ampere too (compute capability 8.x, 9.x)") in flat and "Blackwell GPUs only" not in flat, flat
     assert said in flat and f"fix: use --kv-dtype fp8 or bf16 on {device}, or a Blackwell GPU" in flat
+
+
+def test_with_vllm_the_reason_keeps_blackwell_only(capsys: pytest.CaptureFixture[str]) -> None:
+    # the engines whose NVFP4 KV cache runs on Blackwell only keep saying so (NVFP4_KV_SM100_ENGINES)
+    code, _, err = run_main(["plan", "serve", "-m", "llama3-8b", "--hardware", "v100-sxm", "--batch", "8",
+                             "--kv-dtype", "nvfp4", "--engine", "vllm"], capsys)
+    flat = " ".join(err.split())
+    assert code == 2 and "an NVFP4 KV cache runs on NVIDIA Blackwell GPUs only" in flat, flat
+    assert "or an Ampere, Ada or Hopper one with --engine sglang" not in flat, flat
 
 
 def test_beside_a_blackwell_the_hopper_is_listed_not_served(capsys: pytest.CaptureFixture[str]) -> None:

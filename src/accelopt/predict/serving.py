@@ -1700,8 +1700,10 @@ def kv_device_problem(spec: AcceleratorSpec, kv_dtype: str, engine: str | None =
                 f"SGLang's runs on Hopper, Ada and Ampere too ({SGLANG_FP4_KV_HOPPER})",
                 f"give --engine sglang for its FP4 KV cache on {spec.name}, use --kv-dtype fp8 or bf16, or a Blackwell "
                 f"GPU ({', '.join(NVFP4_KV_DATACENTER_GPUS + ((), NVFP4_KV_SM120_GPUS)[engine is None])})")
+    # without --engine as with sglang: the fix below names SGLang's Ampere / Ada / Hopper route, which 'Blackwell
+    # GPUs only' (said without --engine until rvs32d, 2026-12-06) denied
     where = ("NVIDIA Blackwell GPUs, and SGLang's on Hopper, Ada and Ampere too (compute capability 8.x, 9.x)"
-             if engine == "sglang"
+             if engine in (None, "sglang")
              else "NVIDIA Blackwell GPUs only")
     why = (f"--kv-dtype nvfp4 on {spec.name}: an NVFP4 KV cache runs on {where} ({NVFP4_KV_SOURCE})"
            + (f", and {NVFP4_AMD_SOURCE}" if _amd_gpu(spec) else f"; {spec.name} lists no fp4 peak (not Blackwell)"
