@@ -1307,6 +1307,10 @@ EAGER_CE_BWD_KERNELS = 4.0
 #   backward: cross_entropy_backward_kernel reads the saved row and writes the gradient in place (2 + 2 B): 4 B, 1.
 # (An earlier form, a stored copy with code index id 6426845364, wrote the gradient in the forward and scaled it in the
 # backward: 6 + 4 B; not charged.)
+# At tp > 1 (rvs32d, 2026-12-06): 02965d2e's cross_entropy_forward stops with `assert False, "triton fused ce with tp is
+# not fully tested."` when the group's world size > 1; the stored version at 1b2b4a8e runs the same kernels and
+# all-gathers each row's statistics over the tensor-parallel group (a few floats a row: not charged), the form charged
+# at tp > 1 (elements T x V / t).
 TE_CE_FWD_BYTES = 2.0
 TE_CE_BWD_BYTES = 4.0
 TE_CE_FWD_KERNELS = 2.0
