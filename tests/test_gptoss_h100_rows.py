@@ -468,8 +468,9 @@ TE_CE_EARLIER = ((6.0, 4.0), (2.0, 1.0))
 
 def _te_cross_entropy(passes: tuple[tuple[float, float], tuple[float, float]]) -> Any:
     """compute.logits_step_s with the loss as Transformer Engine's Triton kernels pass over the logits (TE_CE)."""
+    # te_cross_entropy (rtece, 2026-12-06): the model's own flag for these passes, taken and ignored by the stand-in
     def step_s(model: Any, T: Any, tp: Any, dtb: float, dev: C.Device, eager_cross_entropy: bool = False,
-               fp8_head: bool = False) -> Any:
+               fp8_head: bool = False, te_cross_entropy: bool = False) -> Any:
         t_g, _ = C.logits_gemm_s(model, T, tp, dtb, dev, fp8_head)
         elems = T * model.vocab / tp
         (fwd_b, bwd_b), (kf, kb) = passes
