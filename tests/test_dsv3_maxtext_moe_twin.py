@@ -49,13 +49,8 @@ HY3 = dict(ROWS[DSV3], **_MLA_OFF, id="hy3-v5p-256-twin", source="yangwhale/gpu-
 MOE_ROWS = ("maxtext-v5p-mixtral-8x7b-256", "maxtext-v5p-llama4-scout-512", "maxtext-v5p-llama4-maverick-128", DSV3)
 DENSE_ROWS = ("maxtext-v5p-llama31-405b-512", "maxtext-v5p-llama2-70b-512")
 
-@pytest.fixture(autouse=True)
-def _before_rmegablox(monkeypatch: pytest.MonkeyPatch) -> None:
-    """This module's figures are as of before rmegablox (2026-12-05), whose megablox width rate
-    (compute.megablox_width_eff) took maxtext-v5p-dsv3-671b-512 within 25% and left its UNEXPLAINED entry
-    (test_row_notes_checked.DSV3_ENTRY_BEFORE_RMEGABLOX): the rate is off here so the entry's figures stay checked;
-    the figures with it are in tests/test_megablox_width.py."""
-    monkeypatch.setattr(compute, "MEGABLOX_WIDTH_EXP", 0.0)
+# this module's figures are as of before rmegablox (2026-12-05): the megablox width rate off (conftest)
+pytestmark = pytest.mark.usefixtures("megablox_width_rate_off")
 
 
 

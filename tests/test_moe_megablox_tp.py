@@ -31,13 +31,8 @@ from accelopt.predict.validation import read_runs, run_query
 
 ROWS = {r["id"]: r for r in read_runs()}
 
-@pytest.fixture(autouse=True)
-def _before_rmegablox(monkeypatch: pytest.MonkeyPatch) -> None:
-    """This module's figures are as of before rmegablox (2026-12-05), whose megablox width rate
-    (compute.megablox_width_eff) took maxtext-v5p-dsv3-671b-512 within 25% and left its UNEXPLAINED entry
-    (test_row_notes_checked.DSV3_ENTRY_BEFORE_RMEGABLOX): the rate is off here so the entry's figures stay checked;
-    the figures with it are in tests/test_megablox_width.py."""
-    monkeypatch.setattr(compute, "MEGABLOX_WIDTH_EXP", 0.0)
+# this module's figures are as of before rmegablox (2026-12-05): the megablox width rate off (conftest)
+pytestmark = pytest.mark.usefixtures("megablox_width_rate_off")
 
 MAVERICK, DSV3, SCOUT = "maxtext-v5p-llama4-maverick-128", "maxtext-v5p-dsv3-671b-512", "maxtext-v5p-llama4-scout-512"
 

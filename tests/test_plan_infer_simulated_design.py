@@ -56,7 +56,8 @@ def test_catalog_device_latency_unmarked() -> None:
     assert "(u)" not in table, table
 
 
-def _buffers_note(tmp_path: Path, sram: tuple[int, int, int]) -> str:
+def _buffers_note(tmp_path: Path, sram: tuple[int, int, int], batch: str = "1") -> str:
+    """The 'buffers not modelled' note of `plan infer resnet50 --batch BATCH` on DESIGN with these SRAM sizes."""
     text = DESIGN
     for key, val in zip(("ifmap_sram_bytes", "filter_sram_bytes", "ofmap_sram_bytes"), sram, strict=True):
         text = "\n".join(f"{key} = {val}" if ln.startswith(f"{key} ") else ln for ln in text.splitlines()) + "\n"
@@ -65,7 +66,7 @@ def _buffers_note(tmp_path: Path, sram: tuple[int, int, int]) -> str:
     out = CliRunner().invoke(app, ["simulate", "export", "-d", str(design), "--out", str(spec), "--dram-bytes", "8e9",
                                       "--no-calibration"])
     assert out.exit_code == 0, out.output
-    doc = json.loads(CliRunner().invoke(app, ["plan", "infer", "resnet50", "--hardware", str(spec), "--batch", "1",
+    doc = json.loads(CliRunner().invoke(app, ["plan", "infer", "resnet50", "--hardware", str(spec), "--batch", batch,
                                               "--json"]).output)
     return " ".join(n for n in doc["devices"][0]["notes"] if n.startswith("buffers not modelled"))
 
@@ -85,15 +86,5 @@ def test_the_buffers_note_names_the_same_model_and_batch_in_simulate_run(tmp_pat
     """rvs32a (2026-12-05): the note sent `plan infer resnet50` (ResNet-50 v1.5) to `simulate run -m resnet50`, which
     is v1 (3.86 against 4.09 GMAC), and at simulate run's default batch whatever batch the note named: the command it
     gives now simulates the model and the batch plan infer planned."""
-    design, spec = tmp_path / "d.toml", tmp_path / "npu.toml"
-    text = "\n".join(f"{ln.split(' =')[0]} = 256" if ln.split(" =")[0] in ("ifmap_sram_bytes", "filter_sram_bytes",
-                                                                         "ofmap_sram_bytes") else ln
-                     for ln in DESIGN.splitlines()) + "\n"
-    design.write_text(text)
-    out = CliRunner().invoke(app, ["simulate", "export", "-d", str(design), "--out", str(spec), "--dram-bytes", "8e9",
-                                      "--no-calibration"])
-    assert out.exit_code == 0, out.output
-    doc = json.loads(CliRunner().invoke(app, ["plan", "infer", "resnet50", "--hardware", str(spec), "--batch", "1,4",
-                                              "--json"]).output)
-    note = " ".join(n for n in doc["devices"][0]["notes"] if n.startswith("buffers not modelled"))
+    note = _buffers_note(tmp_path, (256, 256, 256), batch="1,4")
     assert "(batch 4)" in note and "simulate run -d DESIGN.toml -m resnet50-v1.5 -b 4`" in note, note
