@@ -29,6 +29,16 @@ def test_the_note_gives_the_steps_and_the_optimizer_share_step_by_step() -> None
     assert runner.bound_noise_text({}, ["fused-optimizer"]) == ""
 
 
+def test_a_step_timed_zero_leaves_the_spread_not_measurable() -> None:
+    """utleft8 (rvs32d's note): max / min of the step totals divided by a 0 s step (ZeroDivisionError, after every
+    variant was measured); the note now says the spread is not measurable."""
+    breakdown = {"forward": Stats.of([0.0, 3e-3, 3e-3]), "backward": Stats.of([0.0, 4e-3, 4e-3]),
+                 "optimizer": Stats.of([0.0, 3e-3, 3e-3])}
+    text = runner.bound_noise_text(breakdown, ["fused-optimizer"])
+    assert "spread not measurable: a step timed 0 s" in text and "x apart" not in text, text
+    assert "optimizer step took" not in text, text
+
+
 def test_a_variant_above_its_bound_is_told_the_bound_was_measured_noisily(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     from accelopt.measure import diagnose

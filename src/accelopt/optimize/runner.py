@@ -977,7 +977,8 @@ def bound_noise_text(breakdown: Mapping[str, Any], techniques: Sequence[str]) ->
     only as sure as those steps. Says how many there were and how far their step times spread; for fused-optimizer
     (bounded by 1 / (1 - s_opt), diagnose._rec_optimizer) also s_opt step by step and the bound each step gives. A
     GPT-2 train run on a busy machine read s_opt 10.7% (bound 1.12x) where fused-optimizer measured 1.53x and
-    profile alone 35.5% (1.55x): the bound, not the gain, was off (s32 utopt). '' without a breakdown."""
+    profile alone 35.5% (1.55x): the bound, not the gain, was off (s32 utopt). A step whose phases timed 0 s in
+    all (below the clock's resolution) leaves the spread 'not measurable' (utleft8). '' without a breakdown."""
     phases = [st for st in breakdown.values() if getattr(st, "samples", ())]
     if not phases:
         return ""
@@ -985,7 +986,9 @@ def bound_noise_text(breakdown: Mapping[str, Any], techniques: Sequence[str]) ->
     totals = [sum(st.samples[i] for st in phases) for i in range(n)]
     text = (f"; the bound is not a sure limit here: it comes from the medians of {n} instrumented step"
             f"{'s' if n != 1 else ''} of profile's pass, whose step times ranged {fmt_seconds(min(totals))}-"
-            f"{fmt_seconds(max(totals))} ({fmt_ratio(max(totals) / min(totals))}x apart)")
+            f"{fmt_seconds(max(totals))} ("
+            + (f"{fmt_ratio(max(totals) / min(totals))}x apart)" if min(totals) > 0
+               else "their spread not measurable: a step timed 0 s)"))
     opt = breakdown.get("optimizer")
     if "fused-optimizer" in techniques and opt is not None and len(opt.samples) >= n and min(totals) > 0:
         shares = [opt.samples[i] / totals[i] for i in range(n)]
