@@ -7,7 +7,9 @@ Predicted terms (estimates; the formulas of predict/compute.py and predict/comm.
                    pipeline, the slowest stage's share of the profiled layer times (partition.py) x the step's
                    compute, run m times per step by that stage (one micro-batch each); the per-op overhead
                    (kernel_overhead_s a captured op) is not split: each rank runs every op, each stage its
-                   share of the ops once a micro-batch (the optimizer's once a step); CPU ranks on one machine
+                   share of the ops once a micro-batch (the optimizer's once a step), that share taken as the
+                   stage's share of the profiled layer TIME, not of the op count (an approximation: a stage of
+                   few slow ops is charged more overhead than its ops pay); CPU ranks on one machine
                    split its cores and memory, so each gets 1/nproc of a CPU spec's peak and bandwidth
     communication  DDP: ring/tree all-reduce of the gradient bytes; FSDP: per FSDP unit (worker.py runs
                    fully_shard on each of model.fsdp_units, then on the root), an all-gather of its weights in
@@ -332,7 +334,8 @@ def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec,
         bal = result.partition.balanced
         share = bal.slowest_s / sum(bal.stage_times_s)
         # one micro-batch on the slowest stage: its share of the work / m, and its share of the forward and
-        # backward ops once each; its optimizer ops run once a step
+        # backward ops once each; its optimizer ops run once a step. The overhead's share is the stage's share
+        # of the profiled layer time (not of the op count, which the partition does not keep per stage)
         stage_mb = work * share / m + (per_op["forward"] + per_op["backward"]) * share
         compute_pred = m * stage_mb + per_op["optimizer"] * share
         bubble_pred = (p - 1) * stage_mb
