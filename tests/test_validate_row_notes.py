@@ -72,3 +72,30 @@ def test_serving_row_prints_the_notes_the_report_gives_that_row(capsys: pytest.C
             "uncalibrated") in flat, flat
     assert ("default used: --batch max without --requests" in flat
             and "in 1 serving run(s) (trt10-h200-l3-8b-tp1-128-128)" in flat), flat
+
+
+def test_row_notes_hold_the_params_b_warning_and_the_unmodelled_config_keys(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """utleft8 (rvs32d's note): `validate --row` notes held runs_file_notes + cell_effect_lines only; the report's
+    params_b warning on a user row (params_lines) and its model cell's unmodelled config.json keys (added by the
+    command) were left out, though README says 'the report's input notes on that row'. Fails before: neither."""
+    from test_validate_model_column import HEADER, NEOX, ROW, _files
+
+    runs = _files(tmp_path, HEADER + ",params_b", ROW + ",30.0")  # the config counts 20.55 B, not 30.0 +- 0.3
+    (tmp_path / "neox" / "config.json").write_text(json.dumps({**NEOX, "word_embed_proj_dim": 6144}), "utf-8")
+    code, out, err = run_main(["validate", "--runs", str(runs), "--json"], capsys)
+    assert code == 0, err
+    report = " ".join(err.split())  # the report's stderr (the params_b warning is said there and in its HTML)
+    keys = [n for n in json.loads(out)["input_notes"] if "not modelled by the predictor" in n]
+    assert len(keys) == 1 and "warning: run 'neox-20b': its architecture cells count 20.55 B" in report, report
+    code, out, err = run_main(["validate", "--runs", str(runs), "--row", "neox-20b", "--config-dir",
+                               str(tmp_path / "cfg"), "--json"], capsys)
+    assert code == 0, err
+    notes = json.loads(out)["runs"][0]["notes"]
+    params = [n for n in notes if n.startswith("warning: run 'neox-20b'") and "its params_b 30 B (+- 0.3 B)" in n]
+    assert keys[0] in notes and len(params) == 1 and " ".join(params[0].split()) in report, notes  # its own text
+    code, out, err = run_main(["validate", "--runs", str(runs), "--row", "neox-20b", "--config-dir",
+                               str(tmp_path / "cfg")], capsys)
+    assert code == 0, err
+    flat = " ".join(err.split())
+    assert keys[0] in flat and " ".join(params[0].split()) in flat, flat

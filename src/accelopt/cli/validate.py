@@ -153,10 +153,10 @@ def serving_row_hint(runs: str | None, calibration: str | None) -> str:
             f"{_inputs_argv(ValidateOptions(runs=runs, calibration=calibration))} --row RUN_ID")
 
 
-def _model_key_lines(runs: str) -> list[str]:
+def _model_key_lines(runs: str, ids: tuple[str, ...] | None = None) -> list[str]:
     """The unused-config-keys warning of `plan explain --model` (report.plan_warnings.unused_keys_line), once per
     config a `model` cell names: a row typed from a config.json is told what the predictor leaves out of it, as the
-    command tells (ValidateResult.input_notes; it was printed on stderr only)."""
+    command tells (ValidateResult.input_notes; it was printed on stderr only). `ids`: of those rows only (--row)."""
     from accelopt.errors import InputError
     from accelopt.predict.validation import read_runs
     from accelopt.report.plan_warnings import unused_keys_line
@@ -164,7 +164,8 @@ def _model_key_lines(runs: str) -> list[str]:
 
     lines = []
     try:  # a second read of the file (its rows were checked by the report; a model the cells name is read again)
-        for name in dict.fromkeys((r.get("model") or "").strip() for r in read_runs(runs)):
+        for name in dict.fromkeys((r.get("model") or "").strip() for r in read_runs(runs)
+                                  if ids is None or r.get("id") in ids):
             if name:
                 mdl = get_model(name)
                 if (text := unused_keys_line(mdl.name, mdl.unused_keys)) is not None:
@@ -223,6 +224,11 @@ def _print_commands(opts: ValidateOptions) -> None:
         load_catalog(opts.catalog)
     found = row_commands(opts.rows, Path(opts.config_dir), opts.runs, opts.calibration,
                          tuple(str(p) for p in opts.catalog))
+    if opts.runs is not None:  # its model cell's unmodelled config.json keys, as the report's input notes say them
+        import dataclasses
+
+        found = [dataclasses.replace(one, notes=[*one.notes, *_model_key_lines(opts.runs, (one.result.id,))])
+                 for one in found]
     from accelopt.cli.plan import warn_dropped_stacks
 
     warn_dropped_stacks(opts.calibration)  # stderr, as the report's: a --calibration dropping bundled stack tables

@@ -181,13 +181,23 @@ def params_lines(result: ValidateResult) -> list[str]:
     """The lines on the runs whose architecture cells count other parameters than their params_b (one line for those
     their notes explain, a warning for each other) and on the runs left unchecked, as the console prints them on
     stderr and the HTML report among its warnings (the page had none of them)."""
+    out = params_mismatch_lines(result.params_mismatches)
+    if result.params_unchecked_runs:
+        out.append(f"note: {result.params_unchecked_runs} run(s) have params_b blank: their architecture cells are "
+                   "not checked against a published parameter count")
+    return out
+
+
+def params_mismatch_lines(mismatches: list[ParamsMismatch]) -> list[str]:
+    """params_lines' lines on the runs whose architecture cells count other parameters than their params_b: one
+    note for those their notes explain, a warning for each other (row_input_notes gives one row's)."""
     out = []
-    explained = [m for m in result.params_mismatches if m.explained]
+    explained = [m for m in mismatches if m.explained]
     if explained:  # one line, so a note that merely names params_b cannot hide a mistyped cell entirely
         out.append(f"note: {len(explained)} run(s) count other than their params_b, as their notes say: "
                    + ", ".join(f"{m.id} ({m.counted_params / 1e9:.2f} vs {m.published_params / 1e9:g} B)"
                                for m in explained))
-    for m in result.params_mismatches:
+    for m in mismatches:
         if m.explained:
             continue
         hint = (f"; the {m.likely_cell} cell may be mistyped ({m.likely_value} would count "
@@ -196,9 +206,6 @@ def params_lines(result: ValidateResult) -> list[str]:
         out.append(f"warning: run {m.id!r}: its architecture cells count {m.counted_params / 1e9:.2f} B parameters, "
                    f"its params_b {m.published_params / 1e9:g} B (+- {m.tolerance_params / 1e9:.2g} B){hint}; fix the "
                    "cell, or say why in the row's note naming params_b")
-    if result.params_unchecked_runs:
-        out.append(f"note: {result.params_unchecked_runs} run(s) have params_b blank: their architecture cells are "
-                   "not checked against a published parameter count")
     return out
 
 
@@ -358,9 +365,12 @@ def row_input_notes(row: dict[str, str], result: RunResult, cals: dict[str, Cali
                     catalog: tuple[str, ...] = ()) -> list[str]:
     """The report's input notes (ValidateResult.input_notes) that concern one row of a user's runs file: its blank
     flash / overlap / zero cells, recompute without +sp at tp > 1, an uneven batch (runs_file_notes) and `plan
-    explain`'s notes on its step, a default bucket or a default used among them (cell_effect_lines). `validate --row`
-    printed none of them, so a user saw them only in the report (s32 utval)."""
-    return [*runs_file_notes([row], [result]), *cell_effect_lines([row], cals, catalog)]
+    explain`'s notes on its step, a default bucket or a default used among them (cell_effect_lines), and its params_b
+    line where its architecture cells count other than its params_b (params_mismatch_lines; since utleft8). `validate
+    --row` printed none of them, so a user saw them only in the report (s32 utval). The unmodelled config.json keys of
+    a model cell are added by the command (cli/validate.py), as for the report."""
+    return [*runs_file_notes([row], [result]), *cell_effect_lines([row], cals, catalog),
+            *params_mismatch_lines(check_params([row]))]
 
 
 def fitted_on_lines(user: dict[str, Calibration], results: list[RunResult]) -> list[str]:
