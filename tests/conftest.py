@@ -101,6 +101,12 @@ def explain_terms(doc: dict[str, Any]) -> dict[str, Any]:
     return {t["name"]: t["value"] for t in doc["terms"]}
 
 
+def plan_explain_terms(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
+    """{term: value} of `accelopt ARGV` (a `plan explain ... --json` that exits 0)."""
+    out, _ = run_main_expect(capsys, *argv)
+    return explain_terms(json.loads(out))
+
+
 def run_main(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     """Run the real `accelopt` entry point in process: (exit status, stdout, stderr).
 

@@ -11,11 +11,10 @@ kernel is not rerun) and minimal's with flash off (the unfused core's probabilit
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 
 import pytest
-from conftest import run_main_expect
+from conftest import plan_explain_terms, run_main_expect
 
 from accelopt.errors import InfeasibleError
 from accelopt.predict.query import LayoutQuery, predict_layout
@@ -81,10 +80,8 @@ def test_no_module_list_with_minimal_flash() -> None:
 def test_cli_plan_explain_says_minimal_flash(capsys: pytest.CaptureFixture[str]) -> None:
     args = ["plan", "explain", "--model", "llama2-7b", "--hardware", "h100-sxm", "--devices", "8", "--zero", "3",
             "--mbs", "4", "--seq-len", "4096", "--global-batch", "32seq", "--json"]
-    out_mf, _ = run_main_expect(capsys, *args, "--recompute", "minimal_flash")
-    out_mn, _ = run_main_expect(capsys, *args, "--recompute", "minimal")
-    t_mf = {x["name"]: x["value"] for x in json.loads(out_mf)["terms"]}
-    t_mn = {x["name"]: x["value"] for x in json.loads(out_mn)["terms"]}
+    t_mf = plan_explain_terms(capsys, *args, "--recompute", "minimal_flash")
+    t_mn = plan_explain_terms(capsys, *args, "--recompute", "minimal")
     assert t_mf["t_recompute_s"] == 0.0 < t_mn["t_recompute_s"]
     assert t_mf["mem_activations_bytes"] > t_mn["mem_activations_bytes"]
     _, err = run_main_expect(capsys, *args, "--recompute", "minimal-flash", code=2)

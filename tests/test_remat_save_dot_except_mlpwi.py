@@ -12,12 +12,11 @@ tests/test_plan_memory_capacity.py)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import run_main_expect
+from conftest import plan_explain_terms, run_main_expect
 
 from accelopt.errors import InfeasibleError
 from accelopt.predict.memory import activation_bytes_per_layer
@@ -94,10 +93,8 @@ def test_no_module_list_with_save_dot_except_mlpwi() -> None:
 def test_cli_plan_explain_says_save_dot_except_mlpwi(capsys: pytest.CaptureFixture[str]) -> None:
     args = ["plan", "explain", "--model", "llama2-7b", "--hardware", "h100-sxm", "--devices", "8", "--zero", "3",
             "--mbs", "4", "--seq-len", "4096", "--global-batch", "32seq", "--json"]
-    out_p, _ = run_main_expect(capsys, *args, "--recompute", "save_dot_except_mlpwi")
-    out_mn, _ = run_main_expect(capsys, *args, "--recompute", "minimal")
-    t_p = {x["name"]: x["value"] for x in json.loads(out_p)["terms"]}
-    t_mn = {x["name"]: x["value"] for x in json.loads(out_mn)["terms"]}
+    t_p = plan_explain_terms(capsys, *args, "--recompute", "save_dot_except_mlpwi")
+    t_mn = plan_explain_terms(capsys, *args, "--recompute", "minimal")
     assert t_p["t_recompute_s"] > t_mn["t_recompute_s"] > 0.0  # + the MLP block
     assert t_p["mem_activations_bytes"] < t_mn["mem_activations_bytes"]  # - the MLP up-projection outputs
     _, err = run_main_expect(capsys, *args, "--recompute", "save-dot-except-mlpwi", code=2)
