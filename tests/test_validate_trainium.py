@@ -445,6 +445,15 @@ def test_nemo_gpt3_rows_run_with_dropout() -> None:
     assert "model.hidden_dropout=0.1 agrees with their no_dropout cell (empty)" in _header_text()
 
 
+def _record_above_8b_fit_row(marker: str) -> str:
+    """The runs file's dated record that begins with MARKER and ends at the 8B fit row, its '#' prefixes stripped
+    and joined into one line."""
+    text = bundled_runs_text("published_training_runs.csv")
+    start = text.index(marker)
+    end = text.index("\ntrn1-nxd-llama31-8b,", start)
+    return " ".join(line.lstrip("# ") for line in text[start:end].splitlines())
+
+
 # calibration.toml's aws-trainium1 record of 2026-12-03 (trn1): the searches that found no checked mechanism quote the
 # held-out medians per stack and two pairs of published steps against the model's; recomputed here to the record's
 # rounding, so a model change that moves them fails until the record is rewritten.
@@ -534,10 +543,7 @@ def kv_shared_allreduces(run_id: str) -> dict[str, float]:
 
 def test_kv_shared_allreduces_are_not_the_8b_layouts_gap() -> None:
     """rneuron (2026-12-05): the runs file's 'Examined 2026-12-05 (rneuron' record above the 8B fit row."""
-    text = bundled_runs_text("published_training_runs.csv")
-    start = text.index("# Examined 2026-12-05 (rneuron, issue 10): the kv-shared all-reduces")
-    end = text.index("\ntrn1-nxd-llama31-8b,", start)
-    record = " ".join(line.lstrip("# ") for line in text[start:end].splitlines())
+    record = _record_above_8b_fit_row("# Examined 2026-12-05 (rneuron, issue 10): the kv-shared all-reduces")
     rows = {r["id"]: r for r in TRN1_ROWS}
     assert all(rows[k]["kv_heads"] == "32" and rows[k]["tp"] == "32" for k in ("trn1-nxd-llama31-8b",
                                                                                 "trn1-nxd-llama31-70b"))
@@ -589,10 +595,7 @@ def gpu_compatible_precision(run_id: str) -> dict[str, float]:
 
 def test_gpu_compatible_precision_is_not_the_8b_layouts_gap() -> None:
     """rneuron2 (2026-12-05): the runs file's 'Examined 2026-12-05 (rneuron2' record above the 8B fit row."""
-    text = bundled_runs_text("published_training_runs.csv")
-    start = text.index("# Examined 2026-12-05 (rneuron2, issue 10)")
-    end = text.index("\ntrn1-nxd-llama31-8b,", start)
-    record = " ".join(line.lstrip("# ") for line in text[start:end].splitlines())
+    record = _record_above_8b_fit_row("# Examined 2026-12-05 (rneuron2, issue 10)")
     p8, p70 = gpu_compatible_precision("trn1-nxd-llama31-8b"), gpu_compatible_precision("trn1-nxd-llama31-70b")
 
     def err(p: dict[str, float], extra: float) -> str:
@@ -649,10 +652,7 @@ def fp32_loss_passes(run_id: str) -> dict[str, float]:
 
 def test_fp32_loss_is_not_the_8b_layouts_gap() -> None:
     """rtrn1 (2026-12-05): the runs file's 'Examined 2026-12-05 (rtrn1' record above the 8B fit row."""
-    text = bundled_runs_text("published_training_runs.csv")
-    start = text.index("# Examined 2026-12-05 (rtrn1, issue 10)")
-    end = text.index("\ntrn1-nxd-llama31-8b,", start)
-    record = " ".join(line.lstrip("# ") for line in text[start:end].splitlines())
+    record = _record_above_8b_fit_row("# Examined 2026-12-05 (rtrn1, issue 10)")
     f8, f70 = fp32_loss_passes("trn1-nxd-llama31-8b"), fp32_loss_passes("trn1-nxd-llama31-70b")
 
     def err(f: dict[str, float], extra: float) -> str:
@@ -700,10 +700,7 @@ def multi_node_dp_bound(run_id: str) -> dict[str, float]:
 
 def test_multi_node_rate_is_not_the_8b_layouts_gap() -> None:
     """rtrn (2026-12-05): the runs file's 'Examined 2026-12-05 (rtrn' record above the 8B fit row."""
-    text = bundled_runs_text("published_training_runs.csv")
-    start = text.index("# Examined 2026-12-05 (rtrn, issue 10)")
-    end = text.index("\ntrn1-nxd-llama31-8b,", start)
-    record = " ".join(line.lstrip("# ") for line in text[start:end].splitlines())
+    record = _record_above_8b_fit_row("# Examined 2026-12-05 (rtrn, issue 10)")
     b = {rid: multi_node_dp_bound(rid) for rid in ("trn1-nxd-llama31-8b", "trn1-nxd-llama31-8b-n220",
                                                     "trn1-nxd-llama31-8b-n221", "trn1-nxd-llama31-70b")}
     b8 = b["trn1-nxd-llama31-8b"]
@@ -750,10 +747,7 @@ def multi_node_pair_factor() -> dict[str, float]:
 def test_multi_node_pair_sizes_the_rate_lead() -> None:
     """rtrn (2026-12-05): the record's measured pair: the 1-node and 16-node GPT-3 6.7B rows put the multi-node
     all-reduce at 1.82x the model's, which closes 5% of the 8B fit row's miss."""
-    text = bundled_runs_text("published_training_runs.csv")
-    start = text.index("# Examined 2026-12-05 (rtrn, issue 10)")
-    end = text.index("\ntrn1-nxd-llama31-8b,", start)
-    record = " ".join(line.lstrip("# ") for line in text[start:end].splitlines())
+    record = _record_above_8b_fit_row("# Examined 2026-12-05 (rtrn, issue 10)")
     rows = {r["id"]: r for r in TRN1_ROWS}
     r1, r16 = rows["trn1-meglm-gpt3-6.7b-1n-nlp"], rows["trn1-meglm-gpt3-6.7b-nlp"]
     assert r1["source"] == r16["source"] and "377a240" in r1["source"]  # one table
@@ -804,10 +798,7 @@ def same_program_twin(release: str) -> dict[str, float]:
 
 def test_same_program_twin_sizes_no_one_cause() -> None:
     """s32 rtrn (2026-12-05): the runs file's 'Examined 2026-12-05 (s32 rtrn' record above the 8B fit row."""
-    text = bundled_runs_text("published_training_runs.csv")
-    start = text.index("# Examined 2026-12-05 (s32 rtrn, issue 10)")
-    end = text.index("\ntrn1-nxd-llama31-8b,", start)
-    record = " ".join(line.lstrip("# ") for line in text[start:end].splitlines())
+    record = _record_above_8b_fit_row("# Examined 2026-12-05 (s32 rtrn, issue 10)")
     rows = {r["id"]: r for r in TRN1_ROWS}
     for r8, r7 in TWIN_PAIRS.values():
         a, b = rows[r8], rows[r7]
