@@ -60,3 +60,17 @@ def test_the_sm120_fix_and_the_help_name_gb300(capsys: pytest.CaptureFixture[str
     flat = " ".join(" ".join(r.strip("│ ") for r in out.splitlines()).split())
     assert code == 0
     assert f"Blackwell GPUs ({', '.join(NVFP4_KV_DATACENTER_GPUS + NVFP4_KV_SM120_GPUS)})" in flat
+
+
+def test_the_kv_dtype_help_names_the_refusals(capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """fr1 (2026-12-06): --help said fp8 without an fp8 peak is taken with a note and vLLM refuses nvfp4 for MLA only,
+    while kv_device_problem refuses fp8 there under --engine trtllm / trtllm-session and kv_engine_refusal refuses
+    vLLM's nvfp4 for a head size off its TRTLLM backend's grid; and --engine trtllm counts the FP4 MLA side pools."""
+    monkeypatch.setenv("COLUMNS", "400")
+    code, out, _ = run_main(["plan", "serve", "--help"], capsys)
+    flat = " ".join(" ".join(r.strip("│ ") for r in out.splitlines()).split())
+    assert code == 0
+    assert "refused there on an NVIDIA GPU with --engine trtllm or trtllm-session" in flat
+    assert "head size not a multiple of 16 or above 256" in flat
+    assert "counts TensorRT-LLM's FP4 MLA side pools" in flat

@@ -99,14 +99,17 @@ def register_serve(plan_app: typer.Typer) -> None:
             "attention and the router in bf16). Default: --weight-dtype. Embeddings and the LM head stay 16-bit."),
         kv_dtype: str = typer.Option("bf16", "--kv-dtype", help="KV-cache dtype: bf16, fp16, fp8, int8 or nvfp4 (fp8 "
                                      "on a device without an fp8 peak: 8-bit storage, converted in the attention "
-                                     "kernel, said in a note; int8 with --engine vllm or sglang: a note says what the "
-                                     "engine needs for it, and sglang refuses it for an MLA model; nvfp4: 4-bit "
-                                     "values + one FP8 scale per 16 = 0.5625 B a value, on NVIDIA Blackwell GPUs "
-                                     "(b200, gb200, b300, gb300, rtx-pro-6000-server) with --engine trtllm, vllm "
-                                     "or sglang, and on Hopper, Ada and Ampere (compute capability 8.x, 9.x: h100, "
-                                     "h200, l40s, a100) with --engine sglang; trtllm and vllm on "
-                                     "compute capability 10.x only, not rtx-pro-6000-server; vllm refuses it for an "
-                                     "MLA model)."),
+                                     "kernel, said in a note; refused there on an NVIDIA GPU with --engine trtllm or "
+                                     "trtllm-session, which have no FP8 on Ampere; int8 with --engine vllm or sglang: "
+                                     "a note says what the engine needs for it, and sglang refuses it for an MLA "
+                                     "model; nvfp4: 4-bit values + one FP8 scale per 16 = 0.5625 B a value, on NVIDIA "
+                                     "Blackwell GPUs (b200, gb200, b300, gb300, rtx-pro-6000-server) with --engine "
+                                     "trtllm, vllm or sglang, and on Hopper, Ada and Ampere (compute capability 8.x, "
+                                     "9.x: h100, h200, l40s, a100) with --engine sglang; trtllm and vllm on compute "
+                                     "capability 10.x only, not rtx-pro-6000-server; vllm refuses it for an MLA model "
+                                     "and for a head size not a multiple of 16 or above 256; with --engine trtllm an "
+                                     "MLA model's cache counts TensorRT-LLM's FP4 MLA side pools, more than 0.5625 B a "
+                                     "value)."),
         price_usd_per_hour: Optional[float] = typer.Option(None, "--price-usd-per-hour",
                                                  help="Price per device-hour (overrides the catalog price)."),
         catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP),

@@ -2023,10 +2023,12 @@ def _tp_split_widths(model: TransformerConfig, moe: MoELayout = NO_MOE) -> dict[
     """The MLP inner widths tensor parallelism splits (_check_layout): the dense layers' (every layer of a dense model,
     the first_dense_layers of an MoE one: dense_ffn), and the routed experts' under plain tensor parallelism (no
     --ep / --attention-dp: each expert split over the ranks)."""
+    if not model.is_moe:
+        return {"MLP": model.ffn}
     widths: dict[str, int] = {}
-    if not model.is_moe or model.layers > model.moe_layers:
-        widths["dense MLP" if model.is_moe else "MLP"] = model.dense_ffn or model.ffn if model.is_moe else model.ffn
-    if model.is_moe and not moe.active:
+    if model.layers > model.moe_layers:
+        widths["dense MLP"] = model.dense_ffn or model.ffn
+    if not moe.active:
         widths["expert MLP"] = model.ffn
     return widths
 
