@@ -145,3 +145,18 @@ def test_unfused_on_a_model_without_rope_exits_2(capsys: pytest.CaptureFixture[s
     code, out, err = run_main(argv, capsys)
     assert code == 2 and "t_rope_unfused_s" not in out
     assert "--rope-fusion unfused" in err and "learned position table" in err and "fix:" in err
+
+
+def test_unfused_with_a_jax_stack_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """fr2 (session 32 final review): --rope-fusion unfused --stack maxtext charged Megatron-Core's eager PyTorch RoPE
+    kernels to a MaxText run on a TPU with exit 0, where --te-cross-entropy and --eager-cross-entropy are refused."""
+    with pytest.raises(InputError, match="--rope-fusion unfused"):
+        C.check_stack_flags("maxtext", eager_cross_entropy=False, tp_comm_overlap=False, attention_unpad=False,
+                            rope_fusion="unfused")
+    argv = ["plan", "explain", "--model", "llama3-8b", "--hardware", "tpu-v5p", "--stack", "maxtext", "--devices",
+            "8", "--tp", "1", "--rope-fusion", "unfused"]
+    code, _, err = run_main(argv, capsys)
+    assert code == 2 and "not a PyTorch stack" in err and "leave --rope-fusion unfused out" in err
+    code, _, err = run_main(["plan", "--model", "llama3-8b", "--hardware", "tpu-v5p", "--stack", "maxtext",
+                             "--devices", "8", "--rope-fusion", "unfused"], capsys)
+    assert code == 2 and "not a PyTorch stack" in err

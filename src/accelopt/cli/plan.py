@@ -739,7 +739,8 @@ def _run_search(opts: PlanOptions) -> None:
                          f"use one of: {', '.join(STACKS)}")
     check_stack_flags(stack, eager_cross_entropy=opts.setup.eager_cross_entropy,
                       tp_comm_overlap=opts.setup.tp_comm_overlap, attention_unpad=opts.setup.attention_unpad,
-                      moe_grouped_mlp=opts.setup.moe_grouped_mlp, te_cross_entropy=opts.setup.te_cross_entropy)
+                      moe_grouped_mlp=opts.setup.moe_grouped_mlp, te_cross_entropy=opts.setup.te_cross_entropy,
+                      rope_fusion=opts.setup.rope_fusion)
     setup = _setup(opts.setup)
     if setup.tokens <= 0:
         raise InputError(f"--tokens {opts.setup.tokens!r} must be > 0", "give the tokens to train on, e.g. 15e12")
@@ -1400,7 +1401,7 @@ ROPE_FUSION_HELP = ("how RoPE is applied to the queries and keys: fused (Transfo
                     "more kernels per call, forward + backward; Megatron-Core runs it whenever a YaRN model's "
                     "concentration factor mscale != 1, e.g. GPT-OSS, since NVIDIA/Megatron-LM PR #2038; on a "
                     "partial-rotary model, only the rotated part; a model without RoPE, learned positions or ALiBi, "
-                    "exits 2); charged as t_rope_unfused_s")
+                    "exits 2; a PyTorch run's: refused with --stack maxtext); charged as t_rope_unfused_s")
 NO_DROPOUT_HELP = ("the model trains at dropout 0 (Llama in Megatron-Bridge): no dropout masks are kept (PyTorch's "
                    "dropout returns its input at p = 0); memory only")
 VOCAB_TILING_HELP = ("MaxText's num_vocab_tiling: the output layer and cross-entropy computed in this many chunks "

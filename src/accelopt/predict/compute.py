@@ -1326,6 +1326,7 @@ ones)."""
 PYTORCH_ONLY_FLAGS = {
     "--eager-cross-entropy": "charges PyTorch eager F.cross_entropy's CUDA passes",
     "--te-cross-entropy": "charges Transformer Engine's Triton cross-entropy kernels (Megatron-Core's fused loss)",
+    "--rope-fusion unfused": "charges Megatron-Core's eager PyTorch RoPE kernels (rope_unfused_extra_s)",
     "--tp-comm-overlap": "models Transformer Engine userbuffers (Megatron-Core / NeMo tp_comm_overlap), a PyTorch "
                          "library",
     "--attention-unpad": "charges the Q, K, V gathers and output scatter of a PyTorch padded-batch wrapper around "
@@ -1335,7 +1336,8 @@ PYTORCH_ONLY_FLAGS = {
 
 
 def check_stack_flags(stack: str, *, eager_cross_entropy: bool, tp_comm_overlap: bool, attention_unpad: bool,
-                      moe_grouped_mlp: str = "te", te_cross_entropy: bool = False) -> None:
+                      moe_grouped_mlp: str = "te", te_cross_entropy: bool = False,
+                      rope_fusion: str = "fused") -> None:
     """Refuse a PyTorch-only flag (PYTORCH_ONLY_FLAGS) given with a JAX stack (InputError naming the flag, the stack
     and the fix); --moe-grouped-mlp cutedsl (Transformer Engine's CuTe DSL kernel, a PyTorch library) too. The
     default te on maxtext is a note instead (expert_gemm_floor_note): it was not chosen."""
@@ -1348,7 +1350,8 @@ def check_stack_flags(stack: str, *, eager_cross_entropy: bool, tp_comm_overlap:
                          "give --moe-grouped-mlp megablox (with a 16-bit --dtype) for what MaxText runs, or --stack "
                          f"{' or '.join(PYTORCH_STACKS)} for a PyTorch run")
     for flag, on in (("--eager-cross-entropy", eager_cross_entropy), ("--tp-comm-overlap", tp_comm_overlap),
-                     ("--attention-unpad", attention_unpad), ("--te-cross-entropy", te_cross_entropy)):
+                     ("--attention-unpad", attention_unpad), ("--te-cross-entropy", te_cross_entropy),
+                     ("--rope-fusion unfused", rope_fusion == "unfused")):
         if on:
             raise InputError(f"{flag} {PYTORCH_ONLY_FLAGS[flag]}, and --stack {stack} is not a PyTorch stack "
                              "(maxtext: JAX MaxText, which XLA compiles into its own kernels)",
