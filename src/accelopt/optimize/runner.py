@@ -1033,7 +1033,7 @@ class _Run:
         self.base_outputs: list[Any] = []
         self.agreement_inputs: list[tuple[Any, ...]] = []  # inference without eval_batches: _first_training_inputs
         self.bounds: Any = None
-        self.bound_steps: dict[str, Any] = {}  # profile's breakdown (phase -> Stats) behind the bounds: bound_noise_text
+        self.bound_steps: dict[str, Any] = {}  # the breakdown (phase -> Stats) behind the bounds: bound_noise_text
         self.at_chance: str | None = None  # the baseline's held-out quality is chance: accuracy/loss_at_chance
         self.watch = Watch()  # the machine's load over the whole run: said in the notes when it was busy
         self.skipped_steps: list[VariantResult] = []  # --apply: recipe steps that never apply here
