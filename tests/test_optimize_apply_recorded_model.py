@@ -376,3 +376,14 @@ def test_the_note_of_many_data_files_names_a_few_and_counts_the_rest(
     note = next(n for n in json.loads(stdout)["notes"] if "other file(s) its code read" in n)
     assert "the 6 other file(s) its code read unchanged too" in note and "and 3 more" in note, note
     assert str((tmp_path / "data0.csv").resolve()) in note and str((tmp_path / "data5.csv").resolve()) not in note
+
+
+def test_apply_help_says_data_files_are_checked_too(capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """fr3: --apply's help said the rebuilt model is refused 'if that file changed since', the model file alone;
+    the recorded data files (changed, or another one read from another folder) are refused too."""
+    monkeypatch.setenv("COLUMNS", "400")
+    code, out, _ = run_main(["optimize", "--help"], capsys)
+    flat = " ".join(out.replace("│", " ").split())
+    assert code == 0 and "a data file its code read changed since" in flat, flat
+    assert "reads a data file the save run did not" in flat, flat

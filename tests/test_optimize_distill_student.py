@@ -148,3 +148,29 @@ def test_distill_leaves_the_run_random_state_as_it_found_it(student: str) -> Non
     state = torch.random.get_rng_state()
     get_technique("distill").apply(bundle, CPU, {"steps": 2, "seed": 7})
     assert torch.equal(torch.random.get_rng_state(), state)
+
+
+def test_a_student_factory_drawing_from_numpy_and_random_is_seeded_and_leaves_their_state() -> None:
+    """fr3: make_student put torch's random state back (fork_rng) but not Python's `random` or numpy's, which
+    compress.seeded (train_for, the quality steps) seeds and restores: a factory drawing its initial weights from
+    numpy moved the run's numpy state and gave each run another student. make_student now uses seeded."""
+    import random
+
+    import numpy as np
+
+    from accelopt.optimize.distillation import make_student
+
+    def factory() -> nn.Module:
+        m = _small()
+        with torch.no_grad():
+            m[0].weight.add_(torch.from_numpy(np.random.normal(size=tuple(m[0].weight.shape)).astype("float32")))
+            m[2].bias.fill_(random.random())
+        return m
+
+    np.random.seed(5)
+    random.seed(5)
+    np_state, py_state = np.random.get_state(), random.getstate()
+    first, _ = make_student(_bundle(factory), CPU, 1.0, 7)
+    again, _ = make_student(_bundle(factory), CPU, 1.0, 7)
+    assert np.array_equal(np.random.get_state()[1], np_state[1]) and random.getstate() == py_state
+    assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), again.state_dict().values(), strict=True))

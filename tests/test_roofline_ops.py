@@ -287,3 +287,6 @@ def test_a_gpus_fp64_roof_is_called_a_matrix_peak_only_where_its_catalog_entry_s
     assert ("matrix" in ceil.vector_peak_label) is matrix, ceil.vector_peak_label
     if not matrix:
         assert "the catalog's fp64 peak" in ceil.vector_peak_label
+    else:  # fr3: MI300X's said 'a matrix (Tensor Core) peak', NVIDIA's name for what AMD calls Matrix Cores
+        unit = "(matrix core)" if device.startswith("mi") else "(Tensor Core)"
+        assert unit in ceil.vector_peak_label, ceil.vector_peak_label

@@ -99,3 +99,18 @@ def test_row_notes_hold_the_params_b_warning_and_the_unmodelled_config_keys(
     assert code == 0, err
     flat = " ".join(err.split())
     assert keys[0] in flat and " ".join(params[0].split()) in flat, flat
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig"])
+def test_a_non_utf8_file_read_as_utf8_sig_names_the_right_byte(tmp_path: Path, encoding: str) -> None:
+    """fr3: the line and byte were counted from after the byte-order mark only where the encoding was spelt
+    'utf-8'; the topology reader's 'utf-8-sig' (its decode drops the BOM too) named the byte 3 before, an ASCII
+    one ('line 1 ... is 0x61')."""
+    from accelopt.errors import InputError
+    from accelopt.userio import read_user_text
+
+    bad = tmp_path / "t.yaml"
+    bad.write_bytes(b"\xef\xbb\xbfab\ncd\xe9\n")
+    with pytest.raises(InputError) as e:
+        read_user_text(bad, "topology file", "check the path", encoding=encoding)
+    assert "line 2, byte 3 of the line (byte offset 8 of the file) is 0xe9" in str(e.value), str(e.value)

@@ -104,12 +104,12 @@ def read_user_text(path: Path | str, what: str, fix_missing: str, encoding: str 
     if len(data) > MAX_INPUT_BYTES:
         raise InputError(f"{what} {p} is larger than {MAX_INPUT_BYTES // 2**20} MiB; no {what} is that large",
                          f"check that this is the {what} you meant")
-    utf8 = encoding.lower() in ("utf-8", "utf8")
+    utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig", "utf8-sig")
     try:  # a UTF-8 byte-order mark (Excel's "CSV UTF-8", Notepad) is not part of the text: it hid the first column
         return data.decode("utf-8-sig" if utf8 else encoding)
     except UnicodeDecodeError as e:
         # e.start counts from after the byte-order mark utf-8-sig dropped; the message named no line, so a user
-        # hunted the one latin-1 'é' of a long runs file by eye (s32 utval)
+        # hunted the one latin-1 'é' of a long runs file by eye (s32 utval); 'utf-8-sig' (the topology reader's) too
         at = e.start + (len(codecs.BOM_UTF8) if utf8 and data.startswith(codecs.BOM_UTF8) else 0)
         line = data.count(b"\n", 0, at) + 1
         col = at - (data.rfind(b"\n", 0, at) + 1) + 1

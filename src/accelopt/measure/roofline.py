@@ -191,7 +191,9 @@ def vector_roof(spec: Any, dtype: str) -> tuple[float | None, str]:
     if getattr(spec, "kind", None) == "cpu":
         return spec.peak("fp64"), "fp64 vector"
     name = getattr(spec, "name", "this device")
-    what = ("its fp64 peak, a matrix (Tensor Core) peak as its catalog notes say" if fp64_is_matrix_peak(spec)
+    # the unit as the entry's notes name it: NVIDIA's Tensor Cores; AMD's are Matrix Cores (MI300X read 'Tensor Core')
+    unit = "Tensor Core" if "tensor core" in (getattr(spec, "notes", "") or "").lower() else "matrix core"
+    what = (f"its fp64 peak, a matrix ({unit}) peak as its catalog notes say" if fp64_is_matrix_peak(spec)
             else "the catalog's fp64 peak")
     return spec.peak("fp64"), (f"fp64 peak used as the default: the catalog gives no fp64 vector peak for {name}, "
                                f"so {what}, an upper bound")

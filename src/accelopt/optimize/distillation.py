@@ -37,6 +37,7 @@ from accelopt.optimize.compress import (
     model_variant,
     param_count,
     quality_text,
+    seeded,
     train_for,
     train_step_for,
 )
@@ -132,17 +133,15 @@ def _scores_shape(out: Any) -> tuple[int, ...] | str:
 
 def make_student(bundle: ModelBundle, target: Target, width: float, seed: int) -> tuple[Any, str]:
     """(fresh student on the target device, how it was made), its initial weights drawn from `seed`; the run's own
-    random state (CPU and the target's CUDA device) is put back after, exceptions included: _make_student's
-    torch.manual_seed moved it, so every technique measured after distill drew from `seed` (review s31 rvlast)."""
-    import torch
-
-    cuda = [torch.device(target.device)] if target.on_cuda else []
-    with torch.random.fork_rng(devices=cuda):
+    random state is put back after, exceptions included (compress.seeded: torch's, CPU and the target's CUDA device,
+    Python's `random` and numpy's): _make_student's torch.manual_seed moved it, so every technique measured after
+    distill drew from `seed` (review s31 rvlast), and a student factory drawing from numpy moved numpy's (fr3)."""
+    with seeded(seed, target):
         return _make_student(bundle, target, width, seed)
 
 
 def _make_student(bundle: ModelBundle, target: Target, width: float, seed: int) -> tuple[Any, str]:
-    """make_student's work; it seeds torch's global RNG."""
+    """make_student's work; it seeds torch's global RNG (again: seeded did)."""
     factory = bundle.meta.get("student")
     if factory is not None:
         import torch

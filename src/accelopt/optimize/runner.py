@@ -971,6 +971,7 @@ CPU_FP16_BASELINE_NOTE = (
     "by leaving it; for a baseline of how this model runs on a CPU, pass --dtype fp32 (or bf16)")
 """Said beside an optimize baseline at --dtype fp16 on a CPU (fp32 weights: autocast), as profile's diagnosis says."""
 
+
 def bound_noise_text(breakdown: Mapping[str, Any], techniques: Sequence[str]) -> str:
     """What a variant above profile's bound is told of the bound's own measurement: the bound is 1 / (1 - the share
     removed) from the MEDIANS of profile's few instrumented steps (breakdown_steps, 3 in optimize's pass), so it is
@@ -1032,7 +1033,7 @@ class _Run:
         self.base_outputs: list[Any] = []
         self.agreement_inputs: list[tuple[Any, ...]] = []  # inference without eval_batches: _first_training_inputs
         self.bounds: Any = None
-        self.bound_steps: dict[str, Any] = {}  # profile's breakdown (phase -> Stats) behind the bounds: _bound_noise
+        self.bound_steps: dict[str, Any] = {}  # the breakdown (phase -> Stats) behind the bounds: bound_noise_text
         self.at_chance: str | None = None  # the baseline's held-out quality is chance: accuracy/loss_at_chance
         self.watch = Watch()  # the machine's load over the whole run: said in the notes when it was busy
         self.skipped_steps: list[VariantResult] = []  # --apply: recipe steps that never apply here
