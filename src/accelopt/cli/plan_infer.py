@@ -465,17 +465,14 @@ def _say_simulated_buffers(plan: Any, specs: list[Any], wls: dict[int, Any], mod
     return dataclasses.replace(plan, devices=tuple(devices) if isinstance(plan.devices, tuple) else devices)
 
 
-_SIMULATE_NAME = re.compile(r"this model is `simulate run -m ([^`\s]+)`")
-
-
 def _simulate_name(model: str) -> str:
-    """`simulate run`'s name for plan infer's `model`: a built-in example whose name means another model there says
-    which in its source (resnet50 is v1.5 here, `simulate run -m resnet50-v1.5`; `-m resnet50` is v1); else the same."""
+    """`simulate run`'s name for plan infer's `model`: a built-in example whose name means another model there names
+    it (Example.simulate_name: resnet50 is v1.5 here, `simulate run -m resnet50-v1.5`; `-m resnet50` is v1); else the
+    same. It was read back out of the example's source text by a pattern."""
     from accelopt.workload.inference_zoo import EXAMPLES
 
     ex = EXAMPLES.get(model)
-    m = _SIMULATE_NAME.search(ex.source) if ex is not None else None
-    return m[1] if m else model
+    return (ex.simulate_name if ex is not None else "") or model
 
 
 def _say_which_example(plan: Any, model: str) -> Any:
