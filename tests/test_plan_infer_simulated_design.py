@@ -88,3 +88,17 @@ def test_the_buffers_note_names_the_same_model_and_batch_in_simulate_run(tmp_pat
     gives now simulates the model and the batch plan infer planned."""
     note = _buffers_note(tmp_path, (256, 256, 256), batch="1,4")
     assert "(batch 4)" in note and "simulate run -d DESIGN.toml -m resnet50-v1.5 -b 4`" in note, note
+
+
+def test_an_uncalibrated_designs_notes_name_simulate_runs_model_and_claim_no_curve(tmp_path: Path) -> None:
+    """fr4: the uncalibrated note sent `plan infer resnet50` (v1.5) to `simulate run -m resnet50` (v1), as the buffers
+    note did before rvs32a; and the buffers note said 'the design's op-size curve was fitted at unlimited DRAM
+    bandwidth' of a design exported with --no-calibration, which has no curve of its own."""
+    spec = _exported(tmp_path)
+    doc = json.loads(CliRunner().invoke(app, ["plan", "infer", "resnet50", "--hardware", str(spec), "--batch", "1",
+                                              "--json"]).output)
+    notes = doc["devices"][0]["notes"]
+    (uncal,) = [n for n in notes if n.startswith("uncalibrated")]
+    assert "-m resnet50-v1.5`" in uncal, uncal
+    note = _buffers_note(tmp_path, (256, 256, 128))
+    assert note and "op-size curve" not in note, note

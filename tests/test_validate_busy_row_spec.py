@@ -60,3 +60,18 @@ def test_a_training_runs_files_busy_spec_is_warned_of_too(tmp_path: Path, capsys
     notes = json.loads(out)["input_notes"]
     assert (f"{line} ({BUSY})" in " ".join(err.split())) == busy, err
     assert sum(n.startswith(f"{line} ({BUSY})") for n in notes) == int(busy), notes
+
+
+def test_validate_row_says_its_busy_spec_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """fr4: `validate --row ID` holds the report's input notes on that row (README), but the busy-probed spec of its
+    hardware cell, among the report's input notes, was left out of the row's notes."""
+    from conftest import write_csv
+    from test_validate_catalog import ROW
+
+    (tmp_path / "busy.toml").write_text(busy_node_spec(BUSY), encoding="utf-8")
+    runs = write_csv(tmp_path / "runs.csv", [{**ROW, "hardware": "busy.toml"}])
+    out, _ = run_main_expect(capsys, "validate", "--runs", str(runs), "--row", "asic-1", "--json",
+                             "--config-dir", str(tmp_path))
+    line = "warning: hardware cell of run 'asic-1': busy-node was probed on a busy machine"
+    (run,) = json.loads(out)["runs"]
+    assert sum(n.startswith(f"{line} ({BUSY})") for n in run["notes"]) == 1, run["notes"]

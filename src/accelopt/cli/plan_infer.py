@@ -423,8 +423,8 @@ def _say_simulated_uncalibrated(plan: Any, specs: list[Any], model: str) -> Any:
     for d in plan.devices:
         if d.device in simulated and not d.fitted_on:
             note = (f"{SIMULATED_NOTE} on family {d.family!r}, whose op-size curve is not fitted on this design "
-                    f"(a rough estimate); `accelopt simulate run -d DESIGN.toml -m {model}` gives its cycle-level "
-                    "latency")
+                    f"(a rough estimate); `accelopt simulate run -d DESIGN.toml -m {_simulate_name(model)}` gives its "
+                    "cycle-level latency")
             d = dataclasses.replace(d, notes=(*d.notes, note))
         devices.append(d)
     return dataclasses.replace(plan, devices=tuple(devices) if isinstance(plan.devices, tuple) else devices)
@@ -453,8 +453,10 @@ def _say_simulated_buffers(plan: Any, specs: list[Any], wls: dict[int, Any], mod
         spec = by_name.get(d.device)
         batch = max((b for b in largest if largest[b] > spec.sram_bytes), default=None) if spec else None
         if spec is not None and batch is not None:
-            note = (f"{BUFFERS_NOTE}: the latency reads and writes each op's tensors from DRAM once, and the design's "
-                    f"op-size curve was fitted at unlimited DRAM bandwidth; its on-chip SRAM "
+            # a design exported with --no-calibration has no curve of its own (the uncalibrated note says so)
+            curve = ", and the design's op-size curve was fitted at unlimited DRAM bandwidth" if d.fitted_on else ""
+            note = (f"{BUFFERS_NOTE}: the latency reads and writes each op's tensors from DRAM once{curve}; its "
+                    f"on-chip SRAM "
                     f"({fmt_quantity(spec.sram_bytes, 'B')}) holds less than its largest op's "
                     f"{fmt_quantity(largest[batch], 'B')} (batch {batch}): the DRAM traffic of re-read operands and "
                     "spilled partial sums, which `simulate run`'s tiling to the buffers counts, is not in this "
@@ -465,17 +467,14 @@ def _say_simulated_buffers(plan: Any, specs: list[Any], wls: dict[int, Any], mod
     return dataclasses.replace(plan, devices=tuple(devices) if isinstance(plan.devices, tuple) else devices)
 
 
-_SIMULATE_NAME = re.compile(r"this model is `simulate run -m ([^`\s]+)`")
-
-
 def _simulate_name(model: str) -> str:
-    """`simulate run`'s name for plan infer's `model`: a built-in example whose name means another model there says
-    which in its source (resnet50 is v1.5 here, `simulate run -m resnet50-v1.5`; `-m resnet50` is v1); else the same."""
+    """`simulate run`'s name for plan infer's `model`: a built-in example whose name means another model there names
+    it (Example.simulate_name: resnet50 is v1.5 here, `simulate run -m resnet50-v1.5`; `-m resnet50` is v1); else the
+    same. It was read back out of the example's source text by a pattern."""
     from accelopt.workload.inference_zoo import EXAMPLES
 
     ex = EXAMPLES.get(model)
-    m = _SIMULATE_NAME.search(ex.source) if ex is not None else None
-    return m[1] if m else model
+    return (ex.simulate_name if ex is not None else "") or model
 
 
 def _say_which_example(plan: Any, model: str) -> Any:

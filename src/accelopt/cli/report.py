@@ -562,10 +562,10 @@ def register(app: typer.Typer) -> None:
     @hist.command("import", help="Import a folder of JSON run files (the one-file-per-run history of accelopt "
                   "<= 0.1; done automatically once when the store is created). Ids already stored are left alone. "
                   "Only accelopt run records count: any other .json file is skipped with a warning naming it and "
-                  "why, and a folder with no run record is an error. Every run file is checked first: one that is "
-                  "not a valid run (wrong field types, a negative time or byte count, NaN or Infinity) is an error "
-                  "naming it and the field, and nothing is imported; --skip-invalid imports the valid files and "
-                  "skips those with a warning each.")
+                  "why, and a FOLDER given that holds no run record is an error (the default folder's is not). "
+                  "Every run file is checked first: one that is not a valid run (wrong field types, a negative time "
+                  "or byte count, NaN or Infinity) is an error naming it and the field, and nothing is imported; "
+                  "--skip-invalid imports the valid files and skips those with a warning each.")
     def import_cmd(
         folder: Path | None = typer.Argument(None, help="folder of run .json files (default "
                                              "$ACCELOPT_HOME/history)"),

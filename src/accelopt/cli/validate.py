@@ -224,11 +224,17 @@ def _print_commands(opts: ValidateOptions) -> None:
         load_catalog(opts.catalog)
     found = row_commands(opts.rows, Path(opts.config_dir), opts.runs, opts.calibration,
                          tuple(str(p) for p in opts.catalog))
-    if opts.runs is not None:  # its model cell's unmodelled config.json keys, as the report's input notes say them
+    if opts.runs is not None:  # its busy-probed spec and its model cell's unmodelled config.json keys, as the
+        # report's input notes say them (run_validate)
         import dataclasses
 
-        found = [dataclasses.replace(one, notes=[*one.notes, *_model_key_lines(opts.runs, (one.result.id,))])
-                 for one in found]
+        from accelopt.cli.plan import busy_row_lines
+        from accelopt.predict.validation import read_runs
+
+        rows = read_runs(opts.runs)
+        found = [dataclasses.replace(one, notes=[
+            *busy_row_lines([r for r in rows if r.get("id") == one.result.id], opts.catalog), *one.notes,
+            *_model_key_lines(opts.runs, (one.result.id,))]) for one in found]
     from accelopt.cli.plan import warn_dropped_stacks
 
     warn_dropped_stacks(opts.calibration)  # stderr, as the report's: a --calibration dropping bundled stack tables

@@ -271,7 +271,7 @@ def fsdp_note(param_bytes: float, unit_bytes: Sequence[float], p: int, grads: Fs
     return text
 
 
-def pipeline_sends_s(boundary_s: Sequence[float], measured_stage: int | None = None) -> tuple[float, int]:
+def pipeline_sends_s(boundary_s: Sequence[float], measured_stage: int | None) -> tuple[float, int]:
     """(seconds, stage) of the busiest stage's point-to-point traffic a step, given each stage boundary's (its
     2 m transfers of that boundary's activations and gradients): stage s is on boundaries s - 1 and s (a middle
     stage's two links, the first and last stage's one), so max_s of boundary_s[s - 1] + boundary_s[s]. Every
@@ -290,8 +290,8 @@ def _stage_sends(boundary_s: Sequence[float]) -> list[float]:
     return [sum(boundary_s[k] for k in (s - 1, s) if 0 <= k < len(boundary_s)) for s in range(len(boundary_s) + 1)]
 
 
-def pipeline_sends_note(acts: Sequence[float], busiest: int, m: int, boundary_s: Sequence[float] = (),
-                        measured_stage: int | None = None) -> str:
+def pipeline_sends_note(acts: Sequence[float], busiest: int, m: int, boundary_s: Sequence[float],
+                        measured_stage: int | None) -> str:
     """What the pipeline's predicted sends count: each boundary's bytes and the busiest stage (pipeline_sends_s);
     the stages with the same traffic (`boundary_s`, each boundary's seconds), and, where the busiest is not the
     stage measured, that the 'bubble + sends' prediction joins the measured stage's bubble to the busiest's sends."""
@@ -300,7 +300,7 @@ def pipeline_sends_note(acts: Sequence[float], busiest: int, m: int, boundary_s:
     text = (f"pipeline sends: each boundary's activations per micro-batch ({carried}) forward and their gradients "
             f"back, 2 x {m} transfers a boundary a step; the sends predicted are stage {busiest}'s, the busiest by "
             f"traffic ({' + '.join(f'boundary {k}|{k + 1}' for k in links)}")
-    per_stage = _stage_sends(boundary_s) if len(boundary_s) == len(acts) else []
+    per_stage = _stage_sends(boundary_s)
     same = [s for s, t in enumerate(per_stage) if s != busiest and t == per_stage[busiest]]
     if same:
         text += f"; stage{'s' if len(same) > 1 else ''} {', '.join(map(str, same))} the same"

@@ -224,8 +224,8 @@ class RowReproduction:
     command: RowCommand
     notes: list[str] = field(default_factory=list)
     """The report's input notes on this row of a --runs file (validation.row_input_notes: blank cells read as 0, a
-    default bucket, a default used, its params_b warning; the command adds its model cell's unmodelled config.json
-    keys); [] for the bundled file, as its report has none."""
+    default bucket, a default used, its params_b warning; the command adds its hardware cell's busy-probed spec
+    and its model cell's unmodelled config.json keys); [] for the bundled file, as its report has none."""
 
 
 @dataclass(frozen=True, kw_only=True)

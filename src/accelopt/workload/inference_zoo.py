@@ -34,6 +34,8 @@ class Example:
     source: str
     build: Callable[[int, int | None], ModelBundle]
     """build(batch, size) -> bundle; size = image side (vision) or tokens (text); None = default."""
+    simulate_name: str = ""
+    """`simulate run -m`'s name for this model where the same name means another model there ('': the same)."""
 
 
 def _bundle(name: str, model: Any, x: Any, b: int, meta: dict[str, Any]) -> ModelBundle:
@@ -251,7 +253,7 @@ _RESNET152 = "ResNet-152 v1.5 (stride 2 in the 3x3, as torchvision; He et al. 20
 
 EXAMPLES: dict[str, Example] = {e.name: e for e in (
     Example(name="resnet50", domain="vision", input_desc="224x224 RGB image", source=_RESNET50_V15,
-            build=_resnet((3, 4, 6, 3), "resnet50", _RESNET50_V15)),
+            build=_resnet((3, 4, 6, 3), "resnet50", _RESNET50_V15), simulate_name="resnet50-v1.5"),
     Example(name="resnet50-v1.5", domain="vision", input_desc="224x224 RGB image", source=_RESNET50_V15,
             build=_resnet((3, 4, 6, 3), "resnet50-v1.5", _RESNET50_V15)),
     Example(name="resnet50-v1", domain="vision", input_desc="224x224 RGB image", source=_RESNET50_V1,
