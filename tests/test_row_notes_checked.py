@@ -751,6 +751,35 @@ _ROFFLOAD_S32 = (
     "GB300 factor"
 )
 
+# r405b, session 33 (2026-12-06): the TE cross-entropy lead re-run through the Blackwell fp8 rule, the recipe re-read,
+# and the launch knobs; recomputed by tests/test_gb300_405b_tece_recipe.py (test_the_entries_quote_these_figures)
+_R405B_S33 = (
+    "; examined 2026-12-06 (r405b, session 33; figures recomputed by tests/test_gb300_405b_tece_recipe.py), no "
+    "mechanism found: (1) Transformer Engine's cross-entropy (runs-file te_cross_entropy; every Megatron-Bridge "
+    "performance run, _set_common_perf_overrides in scripts/performance/utils/overrides.py @00538e2, the Blackwell "
+    "fp8 rule's three fit rows among them): the declared rule re-run with the cell on every Megatron-Bridge row gives "
+    "fp8_matmul_eff_max 0.50 (mean |error| 3.52% against 4.38% / 4.38% at 0.48 / 0.52), fit rows +4.4% / +0.6% / "
+    "-6.8% -> +3.2% / +0.4% / -6.9%; these three rows stay at +29.8% / +28.3% / +31.3% (the loss runs on the "
+    "15-layer last stage, the step waits for the 16-layer middle ones), so the lead neither moves them nor, at an "
+    "unchanged 0.50, the held-out figures tests/test_te_cross_entropy_lead.py quotes for it; (2) the recipe re-read "
+    "(llama31_workload_base_configs.py and llama31_llm_pretrain.py @0013c9a): GB300 FP8_CS_V2 is the V1 FP8-CS "
+    "preset with TP 4, PP 8, CP 1, VP 4, 256 GPUs, GBS 1536, use_megatron_fsdp False, cpu_offloading_num_layers "
+    "None, and no CUDA-graph, recompute or nccl_ub key (WorkloadBaseConfig: None, micro_batch_size 1); "
+    "llama31_405b_pretrain_config_gb300 and _gb200 differ only under FSDP (off here), both take "
+    "userbuffers_fp8_b200_h16384_tp4_cp2_mbs1_seqlen8192 and grad_reduce_in_fp32 False; the rows' cells match; the "
+    "DGX Cloud benchmarking launch script of the 26.04.00 container (code index id 58540004492) runs DTYPE fp8, "
+    "FP8_RECIPE cs, CONFIG_VARIANT v2 with ENABLE_VBOOST false by default and no GB300-only setting (its per-GPU "
+    "lines are B200 / B300 GBS, B300 NCCL QPS and 70B MXFP8); (3) the clock: the performance scripts can enable "
+    "VBoost and lock the graphics clock (scripts/performance/argument_parser.py @0011064: --enable_vboost, 'steers "
+    "more power towards tensor cores. Disabled by default', --lock_gpu_freq, default None; a stored "
+    "configure_slurm_gpu_tuning, code index id 57737485001, runs 'nvidia-smi boost-slider --vboost 1', 'nvidia-smi "
+    "-lgc' and '-lmc' for them), none of them by default, and the performance summary does not say that either table "
+    "used one, so no per-device clock setting is established; (4) the later releases' gain on both devices "
+    "(26.02 -> 26.04 / 26.04.01 / 26.06, above) comes with Transformer Engine 2.12 -> 2.14, CUDA 13.0.2 -> 13.1.1, "
+    "cuDNN 9.18.0.50 -> 9.20.0.48 and Megatron Core 0.16 -> 0.17 (docs/releases/software-versions.md @2075a5b8); "
+    "which of them carries it was not established"
+)
+
 # rgb300 (2026-12-05): the DeepSeek-V3 v5p recipe's host offload and fp32 weights sized; recomputed by
 # tests/test_moe_megablox_tp.py (test_the_dsv3_entry_quotes_the_offload)
 _RGB300_DSV3 = (
@@ -1201,7 +1230,7 @@ UNEXPLAINED: dict[str, str] = {
        "4 CP 1 GB300 FP8-CS layout) and issue #2118 (2026-01-29, GB300 405B FP8-CS tuning: gradient-accumulation "
        "fusion, low-SM NVLink communication, TP 1) name no rate; no GB300 GEMM or clock measurement found; "
        f"{_GB300_PEAKS}{_R0201_LAYOUT if rid.startswith('mb260201-') else ''}{_GB300_GAP}{_GB300_RECIPE}"
-       f"{_rblackwell(rid)}{_RGB300}{_RGB300_SM}{_RGB300_S32}{_ROFFLOAD_S32}"
+       f"{_rblackwell(rid)}{_RGB300}{_RGB300_SM}{_RGB300_S32}{_ROFFLOAD_S32}{_R405B_S33}"
        # 2026-12-04 (vpfix): the 26.02.01 GB200 twin +13.5 -> +13.6%, vpchunk's pipeline edge costs
        # rblackwell (2026-12-05): mb260201-gb300-llama31-405b-fp8 (+31.1% -> +23.8%) left this list, within 25%
        for rid, err, twin, ratio in (("mb2604-gb300-llama31-405b-fp8", "+29.8%", "+11.0%", "1.23"),
@@ -1220,7 +1249,7 @@ UNEXPLAINED: dict[str, str] = {
     "(issues: 'Megatron-Bridge Qwen3 30B GB300 performance config 26.06', 'Enable ... Full-Iter CUDA Graphs for "
     "26.06 deepseek'): "
     f"no 26.06 Llama 405B recipe change found{_GB300_RECIPE}{_rblackwell('mb2606-gb300-llama31-405b-fp8')}"
-    f"{_RGB300}{_RGB300_SM}{_RGB300_S32}{_ROFFLOAD_S32}",
+    f"{_RGB300}{_RGB300_SM}{_RGB300_S32}{_ROFFLOAD_S32}{_R405B_S33}",
     # qwen3moe (2026-12-04): mb2606-gb300-dsv3, -gbs15360 and the GB200 / GB300 Qwen3-30B / 235B MXFP8 rows left this
     # list: their recipes' cutedsl fused grouped MLP and MoE A2A overlap (PR #3983, PR #4249 / #4606) set as cells,
     # +39.1 / +40.0 / +31.8 / +37.9 / +32.1% -> +9.1 / +8.4 / -5.7 / -13.5 / -0.5% (their row notes)
