@@ -96,6 +96,17 @@ def test_the_rule_re_run_keeps_the_bundled_value(tece: dict[str, object]) -> Non
     assert _mean_abs(mid) < min(_mean_abs(lo), _mean_abs(hi))
 
 
+def test_no_other_declared_rule_is_fitted_on_megatron_bridge_rows() -> None:
+    # so the Blackwell fp8 rule is the only re-run the cell calls for (the runs file's te_cross_entropy block)
+    fitted: dict[str, set[str]] = {}
+    for name, cal in load_calibrations().items():
+        tables = [cal, *cal.stacks.values()]
+        ids = {rid for c in tables for rid in (*c.fitted_on, *c.fp8_fitted_on)}
+        fitted[name] = {rid for rid in ids if rid.startswith("mb")}
+    assert {name for name, ids in fitted.items() if ids} == {FAMILY}
+    assert fitted[FAMILY] == set(FIT_ROWS)
+
+
 def test_the_cell_leaves_these_rows_where_they_are(tece: dict[str, object]) -> None:
     # the loss runs on the last pipeline stage, 15 layers (edge_layers) beside the 16-layer middle stages the step
     # waits for (126 = 2 x 15 + 6 x 16 over PP 8), so TE's cheaper loss does not reach the critical stage
