@@ -14,6 +14,10 @@ again (r405b, session 33, 2026-12-06, issue 10); every figure the UNEXPLAINED en
    LLAMA31_405B_PRETRAIN_CONFIG_GB300_FP8_CS_V2 preset is the V1 FP8-CS preset with TP 4, PP 8, CP 1, VP 4, 256 GPUs,
    GBS 1536, use_megatron_fsdp False and cpu_offloading_num_layers None; it sets no CUDA-graph, recompute or nccl_ub
    key (WorkloadBaseConfig defaults: None, micro_batch_size 1). The rows' cells are checked against those figures.
+3. The one measured GB300 / GB200 rate pair on record (NVIDIA's blog 'Making Softmax More Efficient with NVIDIA
+   Blackwell Ultra', 2026-02-25, as quoted in test_row_notes_checked._GB300_PEAKS: a MUFU.EX2 loop at 10,024 vs 4,943
+   Gop/s; the spec tables' 10.7 vs 5 TeraExponentials/s; the blog's 'doubling SFU throughput'): what is left for SM
+   count x sustained clock once the doubling is divided out.
 
 Tolerance (stated before measuring): a quoted error to its 0.1 point, a mean |error| to its 0.01 point, the value on
 the rule's 0.02 grid exactly; 'the same with and without the cell' to 1e-9 of the step.
@@ -127,9 +131,27 @@ def test_the_rows_run_the_recipe_cells() -> None:
         assert got == RECIPE_CELLS, rid
 
 
+SFU_MEASURED_GOPS = (10_024, 4_943)  # GB300, GB200: the blog's MUFU.EX2 loop
+SFU_SPEC_TEXP = (10.7, 5.0)  # GB300, GB200: the Blackwell Ultra spec tables (TeraExponentials/s)
+
+
+def sfu_sentence() -> str:
+    measured = SFU_MEASURED_GOPS[0] / SFU_MEASURED_GOPS[1]
+    spec = SFU_SPEC_TEXP[0] / SFU_SPEC_TEXP[1]
+    return (f"is 10,024 / 4,943 = {measured:.3f}x against the spec tables' 10.7 / 5 = {spec:.3f}x: over the blog's "
+            f"'doubling SFU throughput', GB300's SMs x sustained clock gave {measured / 2:.3f}x GB200's in that loop, "
+            f"not the {spec / 2:.3f}x the spec figures carry")
+
+
+def test_the_sfu_pair_leaves_little_for_a_clock_or_sm_term() -> None:
+    assert SFU_MEASURED_GOPS[0] / SFU_MEASURED_GOPS[1] / 2 < 1.02  # far below the rows' ~1.2x GB300 factor
+
+
 def test_the_entries_quote_these_figures(tece: dict[str, object]) -> None:
-    from test_row_notes_checked import _R405B_S33, UNEXPLAINED  # tests/ is on sys.path
+    from test_row_notes_checked import _GB300_PEAKS, _R405B_S33, UNEXPLAINED  # tests/ is on sys.path
 
     text = " ".join(_R405B_S33.split())
     assert tece_sentence(tece) in text, tece_sentence(tece)
+    assert sfu_sentence() in text, sfu_sentence()
+    assert "10,024 vs 4,943 Gop/s" in " ".join(_GB300_PEAKS.split())  # the figures as the earlier entry read them
     assert all(_R405B_S33 in UNEXPLAINED[rid] for rid in GB300_TP4_ROWS)

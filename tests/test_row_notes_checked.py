@@ -777,7 +777,10 @@ _R405B_S33 = (
     "used one, so no per-device clock setting is established; (4) the later releases' gain on both devices "
     "(26.02 -> 26.04 / 26.04.01 / 26.06, above) comes with Transformer Engine 2.12 -> 2.14, CUDA 13.0.2 -> 13.1.1, "
     "cuDNN 9.18.0.50 -> 9.20.0.48 and Megatron Core 0.16 -> 0.17 (docs/releases/software-versions.md @2075a5b8); "
-    "which of them carries it was not established"
+    "which of them carries it was not established; (5) the one measured GB300 / GB200 rate pair on record, the softmax "
+    "blog's MUFU.EX2 loop (above), is 10,024 / 4,943 = 2.028x against the spec tables' 10.7 / 5 = 2.140x: over the "
+    "blog's 'doubling SFU throughput', GB300's SMs x sustained clock gave 1.014x GB200's in that loop, not the 1.070x "
+    "the spec figures carry, so no measured figure puts a clock or SM term near the rows' 1.2x"
 )
 
 # rgb300 (2026-12-05): the DeepSeek-V3 v5p recipe's host offload and fp32 weights sized; recomputed by
