@@ -941,7 +941,21 @@ UNEXPLAINED: dict[str, str] = {
     "34.5 GB of fp16 weights, the model's 56.7 GB of the 85.9 GB: one batch; one decode GEMM rate for the table: the "
     "model's decode step (0.342 s, compute-bound at M = 1024) at [serving.nvidia-ampere]'s prefill rate 0.7, not its "
     "decode 0.35 (fitted on v0.14 in-flight rows), brings this row to +4.5% but the GPT-J batch-512 128/128 row "
-    "+7.2% -> +31.0%, Mixtral b512 -1.8% -> +29.5% and the 70B TP 8 b512 128/2048 row -7.0% -> +57.1%",
+    "+7.2% -> +31.0%, Mixtral b512 -1.8% -> +29.5% and the 70B TP 8 b512 128/2048 row -7.0% -> +57.1%. Examined "
+    "(rmpt, 2026-12-06; test_serving_trtllm_v09.py test_a100_70b_b1024_release_twins): the published figure is not "
+    "an outlier of its source. The whole run at it is 187.9 TFLOP/s per GPU, 60.2% of the A100's 312 TFLOP/s fp16 "
+    "dense peak: below the compute bound and below [serving.nvidia-ampere]'s prefill rate 0.7. The page's earlier "
+    "releases measured the same configuration (A100 fp16, TP 4, 128/128, gptSessionBenchmark; stored versions of "
+    "docs/source/performance.md whose commits the code index does not give): 'updated for v0.6.1' (its A100 column "
+    "headed 'out tok/s/GPU', code index id 736701021) batch 1280 670 tok/s/GPU, predicted -26.1%, and 'All data was "
+    "generated using version 0.8.0' (code index id 5675739753) batch 256 565 tok/s/GPU, predicted -13.6%. With the "
+    "model's prefill, the published decode steps imply 40.8% (b256), 57.4% (b1024), 54.9% (b1280) of the fp16 peak "
+    "where the model charges 32.4-33.1% (decode_compute_efficiency 0.35 at every batch): the miss grows with the "
+    "decode batch, a decode GEMM rate rising with M (wave and tile fill of the per-GPU GEMMs is the candidate) that "
+    "the model's one flat rate, fitted on v0.14 in-flight rows, does not have; no cited A100 rate-by-M curve for "
+    "these shapes was found to charge it with. On H100 the page pair measured this shape twice (FP8, TP 2, batch "
+    "1024, 128/128): v0.6.1 2657 (trt061-h100-70b-b1024-128-128, -0.8%) and v0.9.0 3214 (-18.0%), x1.21 between "
+    "releases; the page's three 70B batch-1024 128/128 rows are -27.9% (A100), -18.0% (H100), -22.9% (H200)",
     # srv_pp (2026-12-03): the RTX PRO 6000 pipeline-parallel rows, held out against the unfitted [serving.default].
     # rrtx (2026-12-05): twelve of the 14 left this list: their notes carry a checked reason (eight 70B --pp 4-8 rows:
     # release 1.2's table of the same benchmark on the same device, x1.21 / x1.51 v1.0's at --pp 4 / 8, the model
