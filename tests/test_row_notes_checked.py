@@ -1002,7 +1002,18 @@ UNEXPLAINED: dict[str, str] = {
     "in all three measurements the 8192 line is the only 30B 8-GPU line above the sweeps' 6144 tokens per micro-batch "
     "(the 4096 line runs MicroBatchSize 1, not 2 = 8192 tokens; 16-64 GPUs run 20480-32768 at 2048), and FSDP "
     "DEFAULT mixed precision (a buffer in fp32 that PURE keeps in 16 bit) is 5-16% faster than PURE at every 30B "
-    "length but 8192, where it is 8% slower; still no published memory or allocator figure",
+    "length but 8192, where it is 8% slower; still no published memory or allocator figure. Examined again "
+    "2026-12-06 (rmpt; tests/test_a100_30b_8k_row.py): a fourth measurement, the README's earlier H100 80GB table "
+    "(amp_bf16 PURE, code index id 31202067367), is -34.1% at 8192 (-17.1 / -9.9 / -8.1 / -6.9% at 4096 / 2048 / "
+    "1024 / 512; per token 1.350x its 4096 line). Against 13B on the same GPU at the same length 30B is predicted "
+    "faster at every length, by more as the sequence grows: H100 PURE 11.5 / 10.5 / 22.8 points at 512 / 2048 / 8192, "
+    "the A100 rows 7.9 / 12.9 / 33.1 at 1024 / 4096 / 8192, while its attention core is the smaller share of the "
+    "step (0.18 against 0.23 at 8192). That earlier version's A100 table carried this line as the bf16 PURE 4977 "
+    "T/s with its other 30B lines as now: 061f2c7's 4594 replaced that one line (llm-foundry h100new.md at "
+    "beb8dee6922c5e31d27a24a713a1315b4013185d lists it with Image mosaicml/pytorch:2.1.0_cu121-nightly20230827, but "
+    "lists every A100 line so, unchanged ones too: not evidence of its stack). Its opt30b.sh (same commit) submits "
+    "30b.yaml at seq 8192 on 8 H100 80GB with --microbatch_size 2 --accum 1; no table publishes that run, so the "
+    "sources do not say whether 8192 tokens per micro-batch is near the memory limit",
     # mb-gb200-qwen3-30b left 2026-12-02 (moe): -24.2% (28.0% before) once compute.grouped_gemm_s charges one launch
     # gap per local expert (TE GroupedLinear's per-expert cuBLAS GEMMs); within 25%, its strict xfail passed.
     # srvrows (2026-12-02): held-out SGLang 0.5.17 stock run on one MI355X, against the unfitted [serving.default]
