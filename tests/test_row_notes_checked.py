@@ -973,7 +973,21 @@ UNEXPLAINED: dict[str, str] = {
     "34.5 GB of fp16 weights, the model's 56.7 GB of the 85.9 GB: one batch; one decode GEMM rate for the table: the "
     "model's decode step (0.342 s, compute-bound at M = 1024) at [serving.nvidia-ampere]'s prefill rate 0.7, not its "
     "decode 0.35 (fitted on v0.14 in-flight rows), brings this row to +4.5% but the GPT-J batch-512 128/128 row "
-    "+7.2% -> +31.0%, Mixtral b512 -1.8% -> +29.5% and the 70B TP 8 b512 128/2048 row -7.0% -> +57.1%",
+    "+7.2% -> +31.0%, Mixtral b512 -1.8% -> +29.5% and the 70B TP 8 b512 128/2048 row -7.0% -> +57.1%. Examined "
+    "(rmpt, 2026-12-06; test_serving_trtllm_v09.py test_a100_70b_b1024_release_twins): the published figure is not "
+    "an outlier of its source. The whole run at it is 187.9 TFLOP/s per GPU, 60.2% of the A100's 312 TFLOP/s fp16 "
+    "dense peak: below the compute bound and below [serving.nvidia-ampere]'s prefill rate 0.7. The page's earlier "
+    "releases measured the same configuration (A100 fp16, TP 4, 128/128, gptSessionBenchmark; stored versions of "
+    "docs/source/performance.md whose commits the code index does not give): 'updated for v0.6.1' (its A100 column "
+    "headed 'out tok/s/GPU', code index id 736701021) batch 1280 670 tok/s/GPU, predicted -26.1%, and 'All data was "
+    "generated using version 0.8.0' (code index id 5675739753) batch 256 565 tok/s/GPU, predicted -13.6%. With the "
+    "model's prefill, the published decode steps imply 40.8% (b256), 57.4% (b1024), 54.9% (b1280) of the fp16 peak "
+    "where the model charges 32.4-33.1% (decode_compute_efficiency 0.35 at every batch): the miss grows with the "
+    "decode batch, a decode GEMM rate rising with M (wave and tile fill of the per-GPU GEMMs is the candidate) that "
+    "the model's one flat rate, fitted on v0.14 in-flight rows, does not have; no cited A100 rate-by-M curve for "
+    "these shapes was found to charge it with. On H100 the page pair measured this shape twice (FP8, TP 2, batch "
+    "1024, 128/128): v0.6.1 2657 (trt061-h100-70b-b1024-128-128, -0.8%) and v0.9.0 3214 (-18.0%), x1.21 between "
+    "releases; the page's three 70B batch-1024 128/128 rows are -27.9% (A100), -18.0% (H100), -22.9% (H200)",
     # srv_pp (2026-12-03): the RTX PRO 6000 pipeline-parallel rows, held out against the unfitted [serving.default].
     # rrtx (2026-12-05): twelve of the 14 left this list: their notes carry a checked reason (eight 70B --pp 4-8 rows:
     # release 1.2's table of the same benchmark on the same device, x1.21 / x1.51 v1.0's at --pp 4 / 8, the model
@@ -1020,7 +1034,18 @@ UNEXPLAINED: dict[str, str] = {
     "in all three measurements the 8192 line is the only 30B 8-GPU line above the sweeps' 6144 tokens per micro-batch "
     "(the 4096 line runs MicroBatchSize 1, not 2 = 8192 tokens; 16-64 GPUs run 20480-32768 at 2048), and FSDP "
     "DEFAULT mixed precision (a buffer in fp32 that PURE keeps in 16 bit) is 5-16% faster than PURE at every 30B "
-    "length but 8192, where it is 8% slower; still no published memory or allocator figure",
+    "length but 8192, where it is 8% slower; still no published memory or allocator figure. Examined again "
+    "2026-12-06 (rmpt; tests/test_a100_30b_8k_row.py): a fourth measurement, the README's earlier H100 80GB table "
+    "(amp_bf16 PURE, code index id 31202067367), is -34.1% at 8192 (-17.1 / -9.9 / -8.1 / -6.9% at 4096 / 2048 / "
+    "1024 / 512; per token 1.350x its 4096 line). Against 13B on the same GPU at the same length 30B is predicted "
+    "faster at every length, by more as the sequence grows: H100 PURE 11.5 / 10.5 / 22.8 points at 512 / 2048 / 8192, "
+    "the A100 rows 7.9 / 12.9 / 33.1 at 1024 / 4096 / 8192, while its attention core is the smaller share of the "
+    "step (0.18 against 0.23 at 8192). That earlier version's A100 table carried this line as the bf16 PURE 4977 "
+    "T/s with its other 30B lines as now: 061f2c7's 4594 replaced that one line (llm-foundry h100new.md at "
+    "beb8dee6922c5e31d27a24a713a1315b4013185d lists it with Image mosaicml/pytorch:2.1.0_cu121-nightly20230827, but "
+    "lists every A100 line so, unchanged ones too: not evidence of its stack). Its opt30b.sh (same commit) submits "
+    "30b.yaml at seq 8192 on 8 H100 80GB with --microbatch_size 2 --accum 1; no table publishes that run, so the "
+    "sources do not say whether 8192 tokens per micro-batch is near the memory limit",
     # mb-gb200-qwen3-30b left 2026-12-02 (moe): -24.2% (28.0% before) once compute.grouped_gemm_s charges one launch
     # gap per local expert (TE GroupedLinear's per-expert cuBLAS GEMMs); within 25%, its strict xfail passed.
     # srvrows (2026-12-02): held-out SGLang 0.5.17 stock run on one MI355X, against the unfitted [serving.default]
