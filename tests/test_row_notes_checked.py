@@ -569,6 +569,25 @@ _RMISC32_AMD = (
     "that rate (the declared fit on that row was rejected on its grid floor, amdfit, 2026-12-03): a lead, not a "
     "checked reason"
 )
+# ramd (s33, 2026-12-06): what amd-mi300x-llama2-7b-fp8's entry appends, the log's own throughput line against the
+# row's cells and the script defaults not read before; figures recomputed by tests/test_amd_llama2_log_flops.py
+_RAMD33_AMD = (
+    ". Examined 2026-12-06 (s33, ramd; figures recomputed by tests/test_amd_llama2_log_flops.py), still no checked "
+    "reason: (1) the published step is the log's own: Megatron's num_floating_point_operations of the row's cells "
+    "(GBS 256, seq 4096, 32 layers, hidden 4096, 32 / 32 heads, ffn 11008, SwiGLU, 8 GPUs) over the logged times "
+    "gives the log's 'throughput per GPU (TFLOP/s/GPU)' line, {iter50_padded} at iteration 50 and {mean_padded} for "
+    "the summary's mean (589.33) with the vocabulary padded to 32128 ({iter50} / {mean} with 32000), so no batch, "
+    "world-size or architecture cell is misread and the time is not a warm-up mean; the model's {pred_s} s step "
+    "would print {pred_tflops} TFLOP/s on that line; (2) ROCm/Megatron-LM train_llama2.sh at both stored trees "
+    "(02b8aa7, bb3bcb65; the run's 38fc8307 not stored) defaults ROPE_FUSION to 1 (fused RoPE: the unfused-RoPE pass "
+    "checked for the GPT-OSS H100 rows does not apply, and the model charges none) and the README's run line does "
+    "not override it; bb3bcb65 also defaults FP8_TRANSPOSE_CACHE 0 (no --keep-fp8-weight-transpose-cache-te: the "
+    "FP8 weight transpose recomputed each micro-batch, at most 2 B a parameter, about 0.03 s a step at the model's "
+    "memory rate, 1% of the gap), whether 38fc8307 had the option not established"
+)
+_RAMD33_AMD_FIGS = {"iter50": "590.1", "mean": "589.3", "iter50_padded": "590.2", "mean_padded": "589.3",
+                    "pred_s": "7.40", "pred_tflops": "816"}
+"""The figures of _RAMD33_AMD (tests/test_amd_llama2_log_flops.py computes them)."""
 # gb300 (2026-12-05): which side of the pair carries the recipe term, recomputed by tests/test_gb300_dense_gap.py. It
 # replaces the clause that ended _GB300_RECIPE, "by the source's costs the recipe term lies in the FP8-CS rows' time
 # outside the quantize pass, not in an MXFP8 cost": the same-layout pairs below put it in the MXFP8 rows' time.
@@ -1033,7 +1052,7 @@ UNEXPLAINED: dict[str, str] = {
     "Examined 2026-12-05 (ramd): the TE-issue rows' checked reason (their 2024-10 build's untuned hipBLASLt FP8 GEMMs "
     "at about the BF16 rate, ROCm TE #73 / #78; tests/test_amd_te_2024_fp8.py) is of that build; this log's is a 2025 "
     "one (ROCm 6.4, TE 8c4a512) and no source says whether its FP8 GEMMs were tuned, so it is not carried here"
-    + _RGPTOSS_PRIMUS.format(**_RGPTOSS_PRIMUS_FIGS) + _RMISC32_AMD,
+    + _RGPTOSS_PRIMUS.format(**_RGPTOSS_PRIMUS_FIGS) + _RMISC32_AMD + _RAMD33_AMD.format(**_RAMD33_AMD_FIGS),
     # ramd (2026-12-05): the #78 proxy and the two #79 Llama 3 8B rows left this list: their notes carry a checked
     # reason (the 2024-10 build's FP8 GEMMs at about the BF16 rate, ROCm TE #73 / #78; the per-iteration cost seen
     # on H200 too, #79), recomputed by tests/test_amd_te_2024_fp8.py
