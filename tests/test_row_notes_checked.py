@@ -588,6 +588,30 @@ _RAMD33_AMD = (
 _RAMD33_AMD_FIGS = {"iter50": "590.1", "mean": "589.3", "iter50_padded": "590.2", "mean_padded": "589.3",
                     "pred_s": "7.40", "pred_tflops": "816"}
 """The figures of _RAMD33_AMD (tests/test_amd_llama2_log_flops.py computes them)."""
+# ramd (s33, 2026-12-06): what sglang-mi355x-qwen3-8b-tp1-fp8-b64-8192-1024-tput's entry appends, the benchmark command
+# against the row's cells and the same stack's bf16 pair; figures recomputed by tests/test_serving_new_families.py
+# (test_qwen_benchmark_command_and_the_bf16_pair)
+_RAMD33_SRV = (
+    ". Examined 2026-12-06 (s33, ramd; figures recomputed by tests/test_serving_new_families.py), still no checked "
+    "reason: (1) the benchmark is what the cells say: the InferenceX fork's random dataset (SemiAnalysisAI/InferenceX "
+    "utils/bench_serving/benchmark_serving.py at 086eabbe, a stored tree whose order against the page's is not known) "
+    "re-encodes each prompt to its target length (up to 10 tries, padding or cutting) and at random_range_ratio 1 "
+    "draws every input 8192 and every output 1024 tokens; its warm-ups (8 copies of the first prompt) are awaited "
+    "before benchmark_start_time; the timed run is 192 requests under a {conc}-slot semaphore, {waves} waves, and "
+    "output_throughput is their output tokens over that window ({wave_s} s a wave at the published rate); the "
+    "launch's KV pool holds the wave {kv_x}x over (the model's largest batch at the row's 0.578, {max_batch}; the "
+    "page: '4-5x larger than it needs'), so no admission limit or retraction; (2) the same stack's bf16 pair: the "
+    "Llama 3.1 8B page's stock run (2640.6 tok/s, same SGLang 0.5.17 container, launch and workload) against this "
+    "row's is {pub_ratio}x published and {model_ratio}x in the model, whose fp8 gain is {excess}x the published; with "
+    "Qwen's prefill at the Llama trace's measured / modelled prefill ratio ({pf_ratio}x, carried, not measured for "
+    "Qwen) the published wave leaves {q_step} ms a decode step, {q_over}x the model's {q_model} ms, where the Llama "
+    "trace's step is {l_over}x the model's: the excess is in the fp8 row's decode, where the unified-attention path "
+    "above runs, as the note's rest says; no source times that path"
+)
+_RAMD33_SRV_FIGS = {"conc": "64", "waves": "3", "wave_s": "18.0", "kv_x": "3.9", "max_batch": "247",
+                    "pub_ratio": "1.38", "model_ratio": "1.77", "excess": "1.28", "pf_ratio": "1.28",
+                    "q_step": "13.51", "q_over": "1.51", "q_model": "8.92", "l_over": "1.08"}
+"""The figures of _RAMD33_SRV (tests/test_serving_new_families.py computes them)."""
 # gb300 (2026-12-05): which side of the pair carries the recipe term, recomputed by tests/test_gb300_dense_gap.py. It
 # replaces the clause that ended _GB300_RECIPE, "by the source's costs the recipe term lies in the FP8-CS rows' time
 # outside the quantize pass, not in an MXFP8 cost": the same-layout pairs below put it in the MXFP8 rows' time.
@@ -1033,7 +1057,8 @@ UNEXPLAINED: dict[str, str] = {
     "(searched 2026-12-05: aiter PRs #4676, #5432, #5598, #2235; vLLM PRs #16828, #30191). Sized (rmisc, "
     "2026-12-05): the prefill attention at the bf16 Llama trace's measured rate (its stock CK batch-prefill kernel, "
     "674 TFLOP/s, 27% of the bf16 peak; the same shapes) adds 1.04 s a wave, 19% of the gap, 67% with the three above; "
-    "that this fp8-KV, vectorized_5d run took that kernel is carried, not established (the row's note)",
+    "that this fp8-KV, vectorized_5d run took that kernel is carried, not established (the row's note)"
+    + _RAMD33_SRV.format(**_RAMD33_SRV_FIGS),
     "amd-mi300x-llama2-7b-fp8": "predicted 27.8% too fast (28.1% before amd_fix, 2026-12-03: CK's tile skip with "
     "the cdna3 bf16 rule re-run, 0.44 -> 0.40, fp8 derived 0.40 -> 0.36) since the cdna3 fp8 value is derived from "
     "AMD's measured FP8 / BF16 GEMM rates (2026-12-02, amdfp8; -12.3% at the grid-floor fit 0.30 it replaced); what "
