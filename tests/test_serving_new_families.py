@@ -335,7 +335,8 @@ def test_qwen_benchmark_command_and_the_bf16_pair() -> None:
     q_wave = WAVE * 1024 / float(q["published"])
     q_step = (q_wave - pq.prefill.total_s * pf_ratio) / 1023
     figs = {"conc": f"{WAVE}", "waves": f"{prompts // WAVE}", "wave_s": f"{q_wave:.1f}",
-            "kv_x": f"{biggest / WAVE:.1f}", "max_batch": f"{biggest}", "pub_ratio": f"{pub_ratio:.2f}", "model_ratio": f"{model_ratio:.2f}",
+            "kv_x": f"{biggest / WAVE:.1f}", "max_batch": f"{biggest}", "pub_ratio": f"{pub_ratio:.2f}",
+            "model_ratio": f"{model_ratio:.2f}",
             "excess": f"{model_ratio / pub_ratio:.2f}", "pf_ratio": f"{pf_ratio:.2f}",
             "q_step": f"{q_step * 1e3:.2f}",
             "q_over": f"{q_step / pq.decode_step.total_s:.2f}", "q_model": f"{pq.decode_step.total_s * 1e3:.2f}",
