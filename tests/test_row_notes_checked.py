@@ -606,11 +606,16 @@ _RAMD33_SRV = (
     "Qwen's prefill at the Llama trace's measured / modelled prefill ratio ({pf_ratio}x, carried, not measured for "
     "Qwen) the published wave leaves {q_step} ms a decode step, {q_over}x the model's {q_model} ms, where the Llama "
     "trace's step is {l_over}x the model's: the excess is in the fp8 row's decode, where the unified-attention path "
-    "above runs, as the note's rest says; no source times that path"
+    "above runs, as the note's rest says; (3) the bf16 twin's measured rates carried whole: with decode_bandwidth_"
+    "efficiency {bw} and prefill_compute_efficiency {pf} (where the model's Llama wave takes the trace's 17.28 ms "
+    "decode step and {trace_prefill} s prefill; [serving.default] 0.69 / 0.60) this row is still {carried_err} "
+    "(decode step {carried_step} ms): a [serving] table for the family taken from that stack's bf16 run would not bring it within "
+    "25%, so what is left is in the fp8 path; no source times that path"
 )
 _RAMD33_SRV_FIGS = {"conc": "64", "waves": "3", "wave_s": "18.0", "kv_x": "3.9", "max_batch": "247",
                     "pub_ratio": "1.38", "model_ratio": "1.77", "excess": "1.28", "pf_ratio": "1.28",
-                    "q_step": "13.51", "q_over": "1.51", "q_model": "8.92", "l_over": "1.08"}
+                    "q_step": "13.51", "q_over": "1.51", "q_model": "8.92", "l_over": "1.08", "bw": "0.637",
+                    "pf": "0.453", "trace_prefill": "7.17", "carried_err": "+29.2%", "carried_step": "9.67"}
 """The figures of _RAMD33_SRV (tests/test_serving_new_families.py computes them)."""
 # gb300 (2026-12-05): which side of the pair carries the recipe term, recomputed by tests/test_gb300_dense_gap.py. It
 # replaces the clause that ended _GB300_RECIPE, "by the source's costs the recipe term lies in the FP8-CS rows' time
