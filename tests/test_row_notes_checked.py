@@ -609,8 +609,8 @@ _RAMD33_SRV = (
     "above runs, as the note's rest says; (3) the bf16 twin's measured rates carried whole: with decode_bandwidth_"
     "efficiency {bw} and prefill_compute_efficiency {pf} (where the model's Llama wave takes the trace's 17.28 ms "
     "decode step and {trace_prefill} s prefill; [serving.default] 0.69 / 0.60) this row is still {carried_err} "
-    "(decode step {carried_step} ms): a [serving] table for the family taken from that stack's bf16 run would not bring it within "
-    "25%, so what is left is in the fp8 path; no source times that path"
+    "(decode step {carried_step} ms): a [serving] table for the family taken from that stack's bf16 run would "
+    "not bring it within 25%, so what is left is in the fp8 path; no source times that path"
 )
 _RAMD33_SRV_FIGS = {"conc": "64", "waves": "3", "wave_s": "18.0", "kv_x": "3.9", "max_batch": "247",
                     "pub_ratio": "1.38", "model_ratio": "1.77", "excess": "1.28", "pf_ratio": "1.28",
