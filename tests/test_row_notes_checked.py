@@ -569,6 +569,54 @@ _RMISC32_AMD = (
     "that rate (the declared fit on that row was rejected on its grid floor, amdfit, 2026-12-03): a lead, not a "
     "checked reason"
 )
+# ramd (s33, 2026-12-06): what amd-mi300x-llama2-7b-fp8's entry appends, the log's own throughput line against the
+# row's cells and the script defaults not read before; figures recomputed by tests/test_amd_llama2_log_flops.py
+_RAMD33_AMD = (
+    ". Examined 2026-12-06 (s33, ramd; figures recomputed by tests/test_amd_llama2_log_flops.py), still no checked "
+    "reason: (1) the published step is the log's own: Megatron's num_floating_point_operations of the row's cells "
+    "(GBS 256, seq 4096, 32 layers, hidden 4096, 32 / 32 heads, ffn 11008, SwiGLU, 8 GPUs) over the logged times "
+    "gives the log's 'throughput per GPU (TFLOP/s/GPU)' line, {iter50_padded} at iteration 50 and {mean_padded} for "
+    "the summary's mean (589.33) with the vocabulary padded to 32128 ({iter50} / {mean} with 32000), so no batch, "
+    "world-size or architecture cell is misread and the time is not a warm-up mean; the model's {pred_s} s step "
+    "would print {pred_tflops} TFLOP/s on that line; (2) ROCm/Megatron-LM train_llama2.sh at both stored trees "
+    "(02b8aa7, bb3bcb65; the run's 38fc8307 not stored) defaults ROPE_FUSION to 1 (fused RoPE: the unfused-RoPE pass "
+    "checked for the GPT-OSS H100 rows does not apply, and the model charges none) and the README's run line does "
+    "not override it; bb3bcb65 also defaults FP8_TRANSPOSE_CACHE 0 (no --keep-fp8-weight-transpose-cache-te: the "
+    "FP8 weight transpose recomputed each micro-batch, at most 2 B a parameter, about 0.03 s a step at the model's "
+    "memory rate, 1% of the gap), whether 38fc8307 had the option not established"
+)
+_RAMD33_AMD_FIGS = {"iter50": "590.1", "mean": "589.3", "iter50_padded": "590.2", "mean_padded": "589.3",
+                    "pred_s": "7.40", "pred_tflops": "816"}
+"""The figures of _RAMD33_AMD (tests/test_amd_llama2_log_flops.py computes them)."""
+# ramd (s33, 2026-12-06): what sglang-mi355x-qwen3-8b-tp1-fp8-b64-8192-1024-tput's entry appends, the benchmark command
+# against the row's cells and the same stack's bf16 pair; figures recomputed by tests/test_serving_new_families.py
+# (test_qwen_benchmark_command_and_the_bf16_pair)
+_RAMD33_SRV = (
+    ". Examined 2026-12-06 (s33, ramd; figures recomputed by tests/test_serving_new_families.py), still no checked "
+    "reason: (1) the benchmark is what the cells say: the InferenceX fork's random dataset (SemiAnalysisAI/InferenceX "
+    "utils/bench_serving/benchmark_serving.py at 086eabbe, a stored tree whose order against the page's is not known) "
+    "re-encodes each prompt to its target length (up to 10 tries, padding or cutting) and at random_range_ratio 1 "
+    "draws every input 8192 and every output 1024 tokens; its warm-ups (8 copies of the first prompt) are awaited "
+    "before benchmark_start_time; the timed run is 192 requests under a {conc}-slot semaphore, {waves} waves, and "
+    "output_throughput is their output tokens over that window ({wave_s} s a wave at the published rate); the "
+    "launch's KV pool holds the wave {kv_x}x over (the model's largest batch at the row's 0.578, {max_batch}; the "
+    "page: '4-5x larger than it needs'), so no admission limit or retraction; (2) the same stack's bf16 pair: the "
+    "Llama 3.1 8B page's stock run (2640.6 tok/s, same SGLang 0.5.17 container, launch and workload) against this "
+    "row's is {pub_ratio}x published and {model_ratio}x in the model, whose fp8 gain is {excess}x the published; with "
+    "Qwen's prefill at the Llama trace's measured / modelled prefill ratio ({pf_ratio}x, carried, not measured for "
+    "Qwen) the published wave leaves {q_step} ms a decode step, {q_over}x the model's {q_model} ms, where the Llama "
+    "trace's step is {l_over}x the model's: the excess is in the fp8 row's decode, where the unified-attention path "
+    "above runs, as the note's rest says; (3) the bf16 twin's measured rates carried whole: with decode_bandwidth_"
+    "efficiency {bw} and prefill_compute_efficiency {pf} (where the model's Llama wave takes the trace's 17.28 ms "
+    "decode step and {trace_prefill} s prefill; [serving.default] 0.69 / 0.60) this row is still {carried_err} "
+    "(decode step {carried_step} ms): a [serving] table for the family taken from that stack's bf16 run would "
+    "not bring it within 25%, so what is left is in the fp8 path; no source times that path"
+)
+_RAMD33_SRV_FIGS = {"conc": "64", "waves": "3", "wave_s": "18.0", "kv_x": "3.9", "max_batch": "247",
+                    "pub_ratio": "1.38", "model_ratio": "1.77", "excess": "1.28", "pf_ratio": "1.28",
+                    "q_step": "13.51", "q_over": "1.51", "q_model": "8.92", "l_over": "1.08", "bw": "0.637",
+                    "pf": "0.453", "trace_prefill": "7.17", "carried_err": "+29.2%", "carried_step": "9.67"}
+"""The figures of _RAMD33_SRV (tests/test_serving_new_families.py computes them)."""
 # gb300 (2026-12-05): which side of the pair carries the recipe term, recomputed by tests/test_gb300_dense_gap.py. It
 # replaces the clause that ended _GB300_RECIPE, "by the source's costs the recipe term lies in the FP8-CS rows' time
 # outside the quantize pass, not in an MXFP8 cost": the same-layout pairs below put it in the MXFP8 rows' time.
@@ -1071,7 +1119,8 @@ UNEXPLAINED: dict[str, str] = {
     "(searched 2026-12-05: aiter PRs #4676, #5432, #5598, #2235; vLLM PRs #16828, #30191). Sized (rmisc, "
     "2026-12-05): the prefill attention at the bf16 Llama trace's measured rate (its stock CK batch-prefill kernel, "
     "674 TFLOP/s, 27% of the bf16 peak; the same shapes) adds 1.04 s a wave, 19% of the gap, 67% with the three above; "
-    "that this fp8-KV, vectorized_5d run took that kernel is carried, not established (the row's note)",
+    "that this fp8-KV, vectorized_5d run took that kernel is carried, not established (the row's note)"
+    + _RAMD33_SRV.format(**_RAMD33_SRV_FIGS),
     "amd-mi300x-llama2-7b-fp8": "predicted 27.8% too fast (28.1% before amd_fix, 2026-12-03: CK's tile skip with "
     "the cdna3 bf16 rule re-run, 0.44 -> 0.40, fp8 derived 0.40 -> 0.36) since the cdna3 fp8 value is derived from "
     "AMD's measured FP8 / BF16 GEMM rates (2026-12-02, amdfp8; -12.3% at the grid-floor fit 0.30 it replaced); what "
@@ -1090,7 +1139,7 @@ UNEXPLAINED: dict[str, str] = {
     "Examined 2026-12-05 (ramd): the TE-issue rows' checked reason (their 2024-10 build's untuned hipBLASLt FP8 GEMMs "
     "at about the BF16 rate, ROCm TE #73 / #78; tests/test_amd_te_2024_fp8.py) is of that build; this log's is a 2025 "
     "one (ROCm 6.4, TE 8c4a512) and no source says whether its FP8 GEMMs were tuned, so it is not carried here"
-    + _RGPTOSS_PRIMUS.format(**_RGPTOSS_PRIMUS_FIGS) + _RMISC32_AMD,
+    + _RGPTOSS_PRIMUS.format(**_RGPTOSS_PRIMUS_FIGS) + _RMISC32_AMD + _RAMD33_AMD.format(**_RAMD33_AMD_FIGS),
     # ramd (2026-12-05): the #78 proxy and the two #79 Llama 3 8B rows left this list: their notes carry a checked
     # reason (the 2024-10 build's FP8 GEMMs at about the BF16 rate, ROCm TE #73 / #78; the per-iteration cost seen
     # on H200 too, #79), recomputed by tests/test_amd_te_2024_fp8.py
