@@ -13,12 +13,14 @@ import json
 import pytest
 from conftest import run_main_expect
 
-ARGS = ["plan", "explain", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "8", "--zero", "3",
+ARGS = ["plan", "explain", "--model", "llama3-8b", "--hardware", "h100-sxm", "--stack", "maxtext", "--devices", "8",
+        "--zero", "3",
         "--mbs", "1", "--seq-len", "8192", "--global-batch", "8seq", "--recompute", "selective", "--json"]
 
 
 # ARGS without --zero and --global-batch, for the tests that set them
-BASE = ["plan", "explain", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "8", "--mbs", "1",
+BASE = ["plan", "explain", "--model", "llama3-8b", "--hardware", "h100-sxm", "--stack", "maxtext", "--devices", "8",
+        "--mbs", "1",
         "--seq-len", "8192", "--recompute", "selective", "--json"]
 
 
@@ -83,8 +85,8 @@ def test_a_tile_count_no_searched_micro_batch_takes_is_named_by_plan(capsys: pyt
     """`plan` with such a count dropped every layout and said 'no layout of 8 devices exists for a global batch',
     with the fix 'use fewer --devices'."""
     for n in ("3", "1000000"):
-        _, err = run_main_expect(capsys, "plan", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "8",
-                                 "--tokens", "1e9", "--vocab-tiling", n, code=2)
+        _, err = run_main_expect(capsys, "plan", "--model", "llama3-8b", "--hardware", "h100-sxm", "--stack",
+                                 "maxtext", "--devices", "8", "--tokens", "1e9", "--vocab-tiling", n, code=2)
         flat = " ".join(err.split())
         assert f"--vocab-tiling {n} divides the tokens per device of no layout searched" in flat, flat
         assert "no layout of" not in flat and "fix: give a --vocab-tiling dividing 524,288 (the most tokens per " \
@@ -96,8 +98,8 @@ def test_the_fix_of_a_refused_tile_count_names_one_that_runs(capsys: pytest.Capt
     """16 devices at a global batch of 8 sequences of 4096 tokens hold at most 8 x 4096 / 16 = 2,048 tokens per
     device (tp, pp or cp 2 at dp 8, mbs 1), so --vocab-tiling 4096 runs on no layout; the fix said 'dividing --seq-len
     4,096', which 4096 does. It names 2,048, and --vocab-tiling 2048 plans."""
-    args = ["plan", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "16", "--global-batch", "8",
-            "--seq-len", "4096", "--json"]
+    args = ["plan", "--model", "llama3-8b", "--hardware", "h100-sxm", "--stack", "maxtext", "--devices", "16",
+            "--global-batch", "8", "--seq-len", "4096", "--json"]
     _, err = run_main_expect(capsys, *args, "--vocab-tiling", "4096", code=2)
     flat = " ".join(err.split())
     assert "fix: give a --vocab-tiling dividing 2,048 (the most tokens per device" in flat, flat
@@ -109,3 +111,19 @@ def test_a_tile_count_past_the_limit_names_the_range(capsys: pytest.CaptureFixtu
     # 'is not a count of chunks (1 or more)' of a count that was more than 1
     _, err = run_main_expect(capsys, *ARGS, "--vocab-tiling", "99999999999", code=2)
     assert "(1 to 2,147,483,647)" in err
+
+
+def test_a_tile_count_with_a_stack_that_is_not_maxtext_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """utleft (2026-12-06): --vocab-tiling 8 --stack megatron planned with exit 0, charging MaxText's chunked loss to
+    a Megatron-Core run, where the PyTorch-only flags are refused with --stack maxtext (compute.check_stack_flags)."""
+    megatron = [a if a != "maxtext" else "megatron" for a in ARGS]
+    _, err = run_main_expect(capsys, *megatron, "--vocab-tiling", "8", code=2)
+    flat = " ".join(err.split())
+    assert "--vocab-tiling 8 models MaxText's num_vocab_tiling" in flat and "--stack megatron is not maxtext" in flat
+    assert "fix: leave --vocab-tiling out" in flat and "give --stack maxtext" in flat, flat
+    for stack in ("pytorch-fsdp", "torchtitan"):
+        _, err = run_main_expect(capsys, "plan", "--model", "llama3-8b", "--hardware", "h100-sxm", "--stack", stack,
+                                 "--devices", "8", "--tokens", "1e9", "--vocab-tiling", "2", code=2)
+        assert f"--stack {stack} is not maxtext" in " ".join(err.split()), err
+    out, _ = run_main_expect(capsys, *megatron, "--vocab-tiling", "1")  # the default is taken with any stack
+    assert json.loads(out)["vocab_tiling"] == 1
