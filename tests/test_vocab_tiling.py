@@ -127,3 +127,26 @@ def test_a_tile_count_with_a_stack_that_is_not_maxtext_exits_2(capsys: pytest.Ca
         assert f"--stack {stack} is not maxtext" in " ".join(err.split()), err
     out, _ = run_main_expect(capsys, *megatron, "--vocab-tiling", "1")  # the default is taken with any stack
     assert json.loads(out)["vocab_tiling"] == 1
+
+
+def test_untiled_maxtext_loss_keeps_one_copy_as_the_v6e_rows_ran() -> None:
+    """utleft (2026-12-06), checked: MaxText's untiled loss is the custom_vjp whose residual exp_shifted and backward
+    g_logits are each the fp32 logits' size (max_utils.cross_entropy_with_logits, AI-Hypercomputer/maxtext@002d18cc),
+    so the pair a chunk holds (2 x 4 s b V / (t N)) would hold at N = 1 too; the tpu-recipes Llama 3.1 8B rows on
+    v6e-8 and v6e-256 ran untiled in 31.25 GiB, which one more fp32 copy of their logits would exceed, so N = 1 keeps
+    one copy (memory.py module docstring: 27.51 -> 39.25 GiB and 16.94 -> 32.59 GiB with the pair)."""
+    from accelopt.predict.validation import read_runs, reproduce
+
+    rows = {r["id"]: r for r in read_runs()}
+    for rid, batch, one, pair in (("maxtext-v6e-llama31-8b-8", 3, 27.51, 39.25),
+                                  ("maxtext-v6e-llama31-8b-256", 4, 16.94, 32.59)):
+        row = rows[rid]
+        assert (row["stack"], row["mbs"], row["tp"], row["seq"], row["vocab"]) == ("maxtext", str(batch), "1", "8192",
+                                                                                   "128256")
+        assert not (row.get("vocab_tiling") or "").strip()  # untiled
+        r = reproduce(row)
+        copy = 4.0 * 8192 * batch * 128256  # one more fp32 copy of the logits, tp 1
+        gib = 2.0**30
+        assert r.fits and r.memory_bytes_per_device <= r.memory_capacity_bytes < r.memory_bytes_per_device + copy
+        assert (round(r.memory_bytes_per_device / gib, 2), round((r.memory_bytes_per_device + copy) / gib, 2),
+                round(r.memory_capacity_bytes / gib, 2)) == (one, pair, 31.25)
