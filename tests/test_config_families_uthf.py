@@ -181,5 +181,8 @@ def test_active_count_is_said_without_the_input_embedding_too(tmp_path: Path,
                              "--json"], capsys)
     assert code == 0
     note = next(n for n in json.loads(out)["notes"] if "as read from its config" in n)
-    assert "20,907,927,360 parameters" in note and "3,607,283,520 without the input embedding" in note
-    assert round(3_607_283_520 / 1e9, 2) == 3.61
+    # utleft (2026-12-06): + GPT-OSS's q, k, v and o biases, 24 x (4096 + 512 + 512 + 2880) = 192,000 (GptOssConfig
+    # sets attention_bias true where the config leaves it out); 20,907,927,360 and 3,607,283,520 before
+    assert "20,908,119,360 parameters" in note and "3,607,475,520 without the input embedding" in note
+    assert 20_908_119_360 - 20_907_927_360 == 24 * (64 * 64 + 2 * 8 * 64 + 2880)
+    assert round(3_607_475_520 / 1e9, 2) == 3.61

@@ -137,3 +137,39 @@ def test_glm4_moe_attention_bias_is_on_q_k_v_only(tmp_path: Path) -> None:
     assert m.qkv_bias and not m.attn_bias and m.attn_bias_params() == 128 + 64 + 64
     assert m.params_total() - bare.params_total() == 4 * (128 + 64 + 64)
     assert "attention_bias" not in m.unused_keys
+
+
+# openai/gpt-oss-20b's sizes: hidden 2880, 64 heads of 64 (q 4096), 8 KV heads (k, v 512 each), 24 layers, 32 experts
+GPT_OSS: dict[str, Any] = {
+    "model_type": "gpt_oss", "hidden_size": 2880, "intermediate_size": 2880, "head_dim": 64, "num_attention_heads": 64,
+    "num_key_value_heads": 8, "num_hidden_layers": 24, "num_local_experts": 32, "num_experts_per_tok": 4,
+    "vocab_size": 201088, "sliding_window": 128, "layer_types": ["sliding_attention", "full_attention"] * 12,
+    "max_position_embeddings": 131072, "tie_word_embeddings": False}
+GPT_OSS_ATTN_BIAS = 64 * 64 + 8 * 64 + 8 * 64 + 2880
+
+
+@pytest.mark.parametrize(("given", "attn"), [({}, True), ({"attention_bias": True}, True),
+                                             ({"attention_bias": False}, False)])
+def test_gpt_oss_attention_bias_is_on_all_four_by_default(tmp_path: Path, given: dict[str, Any], attn: bool) -> None:
+    """utleft (2026-12-06): GptOssAttention puts bias=config.attention_bias on q, k, v and o (modeling_gpt_oss.py
+    @6edf5b31) and GptOssConfig sets attention_bias True (configuration_gpt_oss.py @828a27fd; a config's own value is
+    applied after it), yet a gpt_oss config was read bias-free and its attention_bias listed as not modelled."""
+    m = load_hf_config(write_hf_config(tmp_path, "g", {**GPT_OSS, **given}))
+    bare = load_hf_config(write_hf_config(tmp_path, "b", {**GPT_OSS, "attention_bias": False}))
+    assert m.attn_bias is attn and not m.qkv_bias and "attention_bias" not in m.unused_keys
+    assert m.params_total() - bare.params_total() == (24 * GPT_OSS_ATTN_BIAS if attn else 0)
+    assert GPT_OSS_ATTN_BIAS == 8000
+
+
+def test_a_gpt_oss_runs_row_counts_its_attention_biases() -> None:
+    """The runs files' GPT-OSS rows (moe_expert_bias 1, written as model_type gpt_oss by run_command.row_config) carry
+    the q, k, v and o biases in their row model as the config.json read back does (validation.run_model)."""
+    from accelopt.predict.run_command import row_config
+    from accelopt.predict.validation import read_runs, run_model
+
+    rows = [r for r in read_runs() if (r.get("moe_expert_bias") or "").strip() == "1"]
+    assert len(rows) == 28
+    for r in rows:
+        m = run_model(r)
+        assert m.attn_bias and m.expert_bias and row_config(r)["model_type"] == "gpt_oss", r["id"]
+    assert not any(run_model(r).attn_bias for r in read_runs() if r not in rows and not (r.get("model") or "").strip())

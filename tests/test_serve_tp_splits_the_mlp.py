@@ -90,3 +90,24 @@ def test_vllm_takes_expert_parallelism_all_or_none(tmp_path: Path, capsys: pytes
     assert code == 0, err
     code, _, err = _serve(tmp_path, capsys, moe, *layout, "--ep", "2", "--engine", "sglang")
     assert code == 0, err
+
+
+def test_vllm_names_the_ep_that_runs_in_the_first_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """utleft (2026-12-06): with --engine vllm, --ep 3 of 8 experts was told 'use an --ep that divides the expert
+    count, e.g. 2, 4, 8'; --ep 2 or 4 then met vLLM's all-or-none rule, a second error, before --ep 8 ran. The first
+    error now names vLLM's rule and --ep 8; the SGLang alternative is offered only where SGLang takes the --ep."""
+    moe = {"architectures": ["MixtralForCausalLM"], "model_type": "mixtral", "hidden_size": 2048,
+           "intermediate_size": 5636, "num_hidden_layers": 16, "num_attention_heads": 16, "num_key_value_heads": 4,
+           "vocab_size": 32000, "max_position_embeddings": 32768, "num_local_experts": 8, "num_experts_per_tok": 2}
+    layout = ("--tp", "2", "--attention-dp", "4", "--engine", "vllm")
+    for ep in ("3", "16"):  # not dividing the experts; not dividing the stage's devices
+        code, out, err = _serve(tmp_path, capsys, moe, *layout, "--ep", ep)
+        flat = " ".join(err.split())
+        assert code == 2 and out == "" and "Traceback" not in flat, flat
+        assert f"--ep {ep} with --engine vllm on a stage of 8 devices" in flat, flat
+        assert "fix: give --ep 8 with --engine vllm" in flat and "--engine sglang" not in flat, flat
+    # without --engine vllm the divisibility error still names the divisors (SGLang splits experts partially)
+    code, _, err = _serve(tmp_path, capsys, moe, "--tp", "2", "--attention-dp", "4", "--ep", "3")
+    assert code == 2 and "--ep 3 does not divide the 8 routed experts" in " ".join(err.split()), err
+    code, _, err = _serve(tmp_path, capsys, moe, *layout, "--ep", "0")  # not a count: check_layout's message
+    assert code == 2 and "--ep 0 must be an integer >= 1" in " ".join(err.split()), err

@@ -13,12 +13,14 @@ import json
 import pytest
 from conftest import run_main_expect
 
-ARGS = ["plan", "explain", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "8", "--zero", "3",
+ARGS = ["plan", "explain", "--model", "llama3-8b", "--hardware", "h100-sxm", "--stack", "maxtext", "--devices", "8",
+        "--zero", "3",
         "--mbs", "1", "--seq-len", "8192", "--global-batch", "8seq", "--recompute", "selective", "--json"]
 
 
 # ARGS without --zero and --global-batch, for the tests that set them
-BASE = ["plan", "explain", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "8", "--mbs", "1",
+BASE = ["plan", "explain", "--model", "llama3-8b", "--hardware", "h100-sxm", "--stack", "maxtext", "--devices", "8",
+        "--mbs", "1",
         "--seq-len", "8192", "--recompute", "selective", "--json"]
 
 
@@ -83,8 +85,8 @@ def test_a_tile_count_no_searched_micro_batch_takes_is_named_by_plan(capsys: pyt
     """`plan` with such a count dropped every layout and said 'no layout of 8 devices exists for a global batch',
     with the fix 'use fewer --devices'."""
     for n in ("3", "1000000"):
-        _, err = run_main_expect(capsys, "plan", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "8",
-                                 "--tokens", "1e9", "--vocab-tiling", n, code=2)
+        _, err = run_main_expect(capsys, "plan", "--model", "llama3-8b", "--hardware", "h100-sxm", "--stack",
+                                 "maxtext", "--devices", "8", "--tokens", "1e9", "--vocab-tiling", n, code=2)
         flat = " ".join(err.split())
         assert f"--vocab-tiling {n} divides the tokens per device of no layout searched" in flat, flat
         assert "no layout of" not in flat and "fix: give a --vocab-tiling dividing 524,288 (the most tokens per " \
@@ -96,8 +98,8 @@ def test_the_fix_of_a_refused_tile_count_names_one_that_runs(capsys: pytest.Capt
     """16 devices at a global batch of 8 sequences of 4096 tokens hold at most 8 x 4096 / 16 = 2,048 tokens per
     device (tp, pp or cp 2 at dp 8, mbs 1), so --vocab-tiling 4096 runs on no layout; the fix said 'dividing --seq-len
     4,096', which 4096 does. It names 2,048, and --vocab-tiling 2048 plans."""
-    args = ["plan", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "16", "--global-batch", "8",
-            "--seq-len", "4096", "--json"]
+    args = ["plan", "--model", "llama3-8b", "--hardware", "h100-sxm", "--stack", "maxtext", "--devices", "16",
+            "--global-batch", "8", "--seq-len", "4096", "--json"]
     _, err = run_main_expect(capsys, *args, "--vocab-tiling", "4096", code=2)
     flat = " ".join(err.split())
     assert "fix: give a --vocab-tiling dividing 2,048 (the most tokens per device" in flat, flat
@@ -109,3 +111,42 @@ def test_a_tile_count_past_the_limit_names_the_range(capsys: pytest.CaptureFixtu
     # 'is not a count of chunks (1 or more)' of a count that was more than 1
     _, err = run_main_expect(capsys, *ARGS, "--vocab-tiling", "99999999999", code=2)
     assert "(1 to 2,147,483,647)" in err
+
+
+def test_a_tile_count_with_a_stack_that_is_not_maxtext_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """utleft (2026-12-06): --vocab-tiling 8 --stack megatron planned with exit 0, charging MaxText's chunked loss to
+    a Megatron-Core run, where the PyTorch-only flags are refused with --stack maxtext (compute.check_stack_flags)."""
+    megatron = [a if a != "maxtext" else "megatron" for a in ARGS]
+    _, err = run_main_expect(capsys, *megatron, "--vocab-tiling", "8", code=2)
+    flat = " ".join(err.split())
+    assert "--vocab-tiling 8 models MaxText's num_vocab_tiling" in flat and "--stack megatron is not maxtext" in flat
+    assert "fix: leave --vocab-tiling out" in flat and "give --stack maxtext" in flat, flat
+    for stack in ("pytorch-fsdp", "torchtitan"):
+        _, err = run_main_expect(capsys, "plan", "--model", "llama3-8b", "--hardware", "h100-sxm", "--stack", stack,
+                                 "--devices", "8", "--tokens", "1e9", "--vocab-tiling", "2", code=2)
+        assert f"--stack {stack} is not maxtext" in " ".join(err.split()), err
+    out, _ = run_main_expect(capsys, *megatron, "--vocab-tiling", "1")  # the default is taken with any stack
+    assert json.loads(out)["vocab_tiling"] == 1
+
+
+def test_untiled_maxtext_loss_keeps_one_copy_as_the_v6e_rows_ran() -> None:
+    """utleft (2026-12-06), checked: MaxText's untiled loss is the custom_vjp whose residual exp_shifted and backward
+    g_logits are each the fp32 logits' size (max_utils.cross_entropy_with_logits, AI-Hypercomputer/maxtext@002d18cc),
+    so the pair a chunk holds (2 x 4 s b V / (t N)) would hold at N = 1 too; the tpu-recipes Llama 3.1 8B rows on
+    v6e-8 and v6e-256 ran untiled in 31.25 GiB, which one more fp32 copy of their logits would exceed, so N = 1 keeps
+    one copy (memory.py module docstring: 27.51 -> 39.25 GiB and 16.94 -> 32.59 GiB with the pair)."""
+    from accelopt.predict.validation import read_runs, reproduce
+
+    rows = {r["id"]: r for r in read_runs()}
+    for rid, batch, one, pair in (("maxtext-v6e-llama31-8b-8", 3, 27.51, 39.25),
+                                  ("maxtext-v6e-llama31-8b-256", 4, 16.94, 32.59)):
+        row = rows[rid]
+        assert (row["stack"], row["mbs"], row["tp"], row["seq"], row["vocab"]) == ("maxtext", str(batch), "1", "8192",
+                                                                                   "128256")
+        assert not (row.get("vocab_tiling") or "").strip()  # untiled
+        r = reproduce(row)
+        copy = 4.0 * 8192 * batch * 128256  # one more fp32 copy of the logits, tp 1
+        gib = 2.0**30
+        assert r.fits and r.memory_bytes_per_device <= r.memory_capacity_bytes < r.memory_bytes_per_device + copy
+        assert (round(r.memory_bytes_per_device / gib, 2), round((r.memory_bytes_per_device + copy) / gib, 2),
+                round(r.memory_capacity_bytes / gib, 2)) == (one, pair, 31.25)

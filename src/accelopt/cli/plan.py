@@ -740,7 +740,7 @@ def _run_search(opts: PlanOptions) -> None:
     check_stack_flags(stack, eager_cross_entropy=opts.setup.eager_cross_entropy,
                       tp_comm_overlap=opts.setup.tp_comm_overlap, attention_unpad=opts.setup.attention_unpad,
                       moe_grouped_mlp=opts.setup.moe_grouped_mlp, te_cross_entropy=opts.setup.te_cross_entropy,
-                      rope_fusion=opts.setup.rope_fusion)
+                      rope_fusion=opts.setup.rope_fusion, vocab_tiling=opts.setup.vocab_tiling)
     setup = _setup(opts.setup)
     if setup.tokens <= 0:
         raise InputError(f"--tokens {opts.setup.tokens!r} must be > 0", "give the tokens to train on, e.g. 15e12")
@@ -1408,7 +1408,8 @@ VOCAB_TILING_HELP = ("MaxText's num_vocab_tiling: the output layer and cross-ent
                      "along the batch-sequence axis, so the last stage holds 2/N of the fp32 logits at a time "
                      "(a chunk's exp residual and its gradient, MaxText's custom_vjp loss); memory only (1: in one "
                      "piece); N must divide the tokens per device, --mbs x --seq-len x dp (x m with pp > 1) / devices "
-                     "(MaxText's per_device_batch_size x max_target_length, validate_vocab_tiling)")
+                     "(MaxText's per_device_batch_size x max_target_length, validate_vocab_tiling); N > 1 with a "
+                     "--stack other than maxtext exits 2")
 SEQ_LEN_HELP = ("training sequence length (default: a preset's published one; a config.json's "
                 "max_position_embeddings, at most 8192, noted when capped)")
 HOST_W_HELP = ("host watts per device (default: the device's catalog host_w, 0 for an edge module such as Jetson, a "

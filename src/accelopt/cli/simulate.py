@@ -380,9 +380,9 @@ _HF_HELP = ("Hugging Face model directory (or config.json): one inference forwar
 
 
 def _sweep_with_progress(designs: Any, layers: Any, convention: str, run_sweep: Any,
-                         skipped: list[str] | None = None) -> Any:
+                         skipped: list[str] | None = None, capacity: list[str] | None = None) -> Any:
     """The sweep with a progress bar on stderr (stdout keeps the table or the --json document); designs the
-    model cannot run on are appended to `skipped`."""
+    model cannot run on are appended to `skipped`, the notes of layers over the designs' DRAM to `capacity`."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from accelopt.report.console import make_console
@@ -399,7 +399,8 @@ def _sweep_with_progress(designs: Any, layers: Any, convention: str, run_sweep: 
 
     with bar:
         task = bar.add_task("sweep", total=len(designs))
-        return run_sweep(designs, layers, convention, on_point=on_point, keep_on_interrupt=True, skipped=skipped)
+        return run_sweep(designs, layers, convention, on_point=on_point, keep_on_interrupt=True, skipped=skipped,
+                         capacity=capacity)
 
 
 SWEEP_CLOCK = time.monotonic
@@ -786,7 +787,8 @@ def run_design_sweep(opts: SweepOptions) -> None:
     grid_note = _grid_note(opts, base.name, {"rows": rows, "cols": cols, "sram_kib": sram_kib,
                                              "bandwidth_gbps": bws, "dataflow": dataflows})
     skipped: list[str] = []  # designs the model cannot run on (an rs global buffer no mapping fits)
-    points = _sweep_with_progress(designs, layers, opts.source.convention, run_sweep, skipped)
+    capacity: list[str] = []  # layers over the designs' dram_bytes, as `simulate run` says them
+    points = _sweep_with_progress(designs, layers, opts.source.convention, run_sweep, skipped, capacity)
     interrupted = len(points) + len(skipped) < len(designs)  # Ctrl-C: what was simulated is kept and recorded
     if not points and skipped and not interrupted:
         raise InputError(f"no design of the sweep can run this model ({len(skipped)} tried); e.g. {skipped[0]}",
@@ -802,6 +804,7 @@ def run_design_sweep(opts: SweepOptions) -> None:
     notes = ["estimates: energy from the Horowitz ISSCC 2014 table scaled to the node by "
              "Stillmaker & Baas 2017; " + _sweep_traffic_note(opts.source.convention, dataflows, bws), grid_note,
              *fixed]
+    notes.extend(capacity)
     if skipped:
         notes.append(f"{len(skipped)} of {len(designs)} designs cannot run this model and were skipped: "
                      + "; ".join(skipped))
@@ -916,7 +919,7 @@ def _show_sweep(data: Any, points: Any, front: Any, base: Any, header: tuple[str
     # the JSON's first note, so the console says where the traffic and stalls behind each latency come from
     con.print(f"* {data.notes[0]}", markup=False, highlight=False)
     for note in data.notes:
-        if "cannot run this model and were skipped" in note:
+        if "cannot run this model and were skipped" in note or "DRAM capacity is not modelled" in note:
             con.print(note, markup=False, highlight=False)
     if data.interrupted:
         con.print(data.notes[-1])

@@ -1337,10 +1337,16 @@ PYTORCH_ONLY_FLAGS = {
 
 def check_stack_flags(stack: str, *, eager_cross_entropy: bool, tp_comm_overlap: bool, attention_unpad: bool,
                       moe_grouped_mlp: str = "te", te_cross_entropy: bool = False,
-                      rope_fusion: str = "fused") -> None:
+                      rope_fusion: str = "fused", vocab_tiling: int = 1) -> None:
     """Refuse a PyTorch-only flag (PYTORCH_ONLY_FLAGS) given with a JAX stack (InputError naming the flag, the stack
     and the fix); --moe-grouped-mlp cutedsl (Transformer Engine's CuTe DSL kernel, a PyTorch library) too. The
-    default te on maxtext is a note instead (expert_gemm_floor_note): it was not chosen."""
+    default te on maxtext is a note instead (expert_gemm_floor_note): it was not chosen. The MaxText-only
+    --vocab-tiling N > 1 (MaxText's num_vocab_tiling) is refused with any other stack."""
+    if vocab_tiling > 1 and stack != "maxtext":  # utleft (2026-12-06): taken with --stack megatron, exit 0
+        raise InputError(f"--vocab-tiling {vocab_tiling} models MaxText's num_vocab_tiling (its loss computed in "
+                         f"chunks, a JAX MaxText setting), and --stack {stack} is not maxtext",
+                         "leave --vocab-tiling out (1: the logits in one piece), or give --stack maxtext for a "
+                         "MaxText run")
     if stack in PYTORCH_STACKS:
         return
     if moe_grouped_mlp == "cutedsl":  # printed 'one CuTe DSL MXFP8 grouped kernel each' for a MaxText run

@@ -108,7 +108,14 @@ cross_entropy_with_logits' saved exp(logits - max) (max_utils, T5X's custom_vjp:
 exp_shifted, log_softmax), from which its backward writes the fp32 logits gradient, the two live together; the bf16
 logits before the cast are no residual, and the loss value and log_softmax, used only by the discarded loss and the
 targets' gradient, are dead code under jit. N = 1 keeps the single fp32 copy of the untiled loss (4 s b V / t; its
-own residuals are not re-derived here). The chunks' time is taken as the unchunked GEMM's (memory only).
+own residuals are not re-derived here). Checked for MaxText (utleft, 2026-12-06): its untiled loss is the same
+custom_vjp, max_utils.cross_entropy_with_logits on the fp32 logits (train.py loss_fn;
+AI-Hypercomputer/maxtext@002d18cc0d4abdc08b87f957a09e1775c49ac69d MaxText/max_utils.py: the forward returns
+exp_shifted, the logits' size, as a residual and the backward writes g_logits of that size from it), so by its source
+the pair, 2 x 4 s b V / t, would be live; but the tpu-recipes Llama 3.1 8B runs on v6e-8 and v6e-256 (8192 tokens, per
+device batch 3 and 4, untiled) ran in 31.25 GiB, which the pair would exceed (39.25 and 32.59 GiB predicted against
+27.51 and 16.94 with one copy): XLA fuses or rematerialises what the source leaves live, so one copy stays
+(tests/test_vocab_tiling.py recomputes it). The chunks' time is taken as the unchunked GEMM's (memory only).
 The output layer's saved input (the final norm's output, s b h) is not counted, 16-bit or FP8 (Setup.fp8_output_head):
 the last stage adds only the fp32 logits, so an FP8 head changes no memory figure here.
 No dropout (`no_dropout`, Setup.no_dropout): at p = 0 PyTorch's dropout returns its input (aten Dropout.cpp

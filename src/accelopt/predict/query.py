@@ -247,7 +247,8 @@ def _check_values(q: LayoutQuery) -> None:
                          f"use one of: {', '.join(STACKS)}")
     check_stack_flags(q.stack, eager_cross_entropy=q.eager_cross_entropy, tp_comm_overlap=q.tp_comm_overlap,
                       attention_unpad=q.attention_unpad, moe_grouped_mlp=q.moe_grouped_mlp,
-                      te_cross_entropy=q.te_cross_entropy, rope_fusion=q.rope_fusion)
+                      te_cross_entropy=q.te_cross_entropy, rope_fusion=q.rope_fusion,
+                      vocab_tiling=q.vocab_tiling)
     if q.seq_len is not None and q.seq_len < 1:
         raise InputError(f"--seq-len {q.seq_len} must be >= 1",
                          f"give a positive --seq-len (the model's is {q.model.seq_len})")

@@ -251,21 +251,41 @@ against a source here."""
 
 
 def check_engine_layout(model: TransformerConfig, tp: int, lay: MoELayout, engine: str | None) -> None:
-    """InputError for an --ep the named engine cannot run (check_layout has taken the layout): with --engine vllm,
-    an MoE model's --ep must be 1 (experts tensor-parallel over the stage) or the stage's tp x attention-dp devices
-    (each expert whole on one device), VLLM_EP_SOURCE; rvs32c's partial split (SGLang's rule) ran for every engine
-    before utleft7 (2026-12-06). Other engines, and no engine named, are not checked here."""
-    if engine != "vllm" or not model.is_moe:
+    """InputError for an --ep the named engine cannot run: with --engine vllm, an MoE model's --ep must be 1 (experts
+    tensor-parallel over the stage) or the stage's tp x attention-dp devices (each expert whole on one device),
+    VLLM_EP_SOURCE; rvs32c's partial split (SGLang's rule) ran for every engine before utleft7 (2026-12-06). Called
+    before check_layout, so that a partial --ep that check_layout also refuses (--ep 3 of 8 experts) is told the vLLM
+    value that runs, not a divisor vLLM refuses next (utleft, 2026-12-06: two errors to reach --ep 8); the fix names
+    only values check_layout takes. A count check_layout refuses outright (--ep 0) is left to it, as are other
+    engines and no engine named."""
+    if engine != "vllm" or not model.is_moe or not _positive_ints(lay.ep, lay.attention_dp):
         return
     stage = tp * lay.attention_dp
     if lay.ep in (1, stage):
         return
-    runs = " or ".join(f"--ep {e}" for e in dict.fromkeys((1, stage)) if lay.physical_experts(model) % e == 0
-                       and (e == stage or model.ffn % stage == 0))
+    runs = " or ".join(f"--ep {e}" for e in dict.fromkeys((1, stage)) if _layout_runs(model, tp, replace(lay, ep=e)))
+    sglang = _layout_runs(model, tp, lay)
+    if not (runs or sglang):
+        return  # no --ep runs on vLLM here: check_layout names what to change
     raise InputError(f"--ep {lay.ep} with --engine vllm on a stage of {stage} devices (--tp {tp} x --attention-dp "
                      f"{lay.attention_dp}): {VLLM_EP_SOURCE}",
-                     (f"give {runs} with --engine vllm, or " if runs else "give ")
-                     + f"--engine sglang, which splits each expert over {stage // lay.ep} devices at --ep {lay.ep}")
+                     (f"give {runs} with --engine vllm" if runs else "")
+                     + (", or " if runs and sglang else "")
+                     + (f"{'' if runs else 'give '}--engine sglang, which splits each expert over {stage // lay.ep} "
+                        f"devices at --ep {lay.ep}" if sglang else ""))
+
+
+def _positive_ints(*values: object) -> bool:
+    return all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in values)
+
+
+def _layout_runs(model: TransformerConfig, tp: int, lay: MoELayout) -> bool:
+    """True where check_layout takes the layout."""
+    try:
+        check_layout(model, tp, lay)
+    except InputError:
+        return False
+    return True
 
 
 def _check_expert_dtype(model: TransformerConfig, dtype: str | None) -> None:

@@ -301,8 +301,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     if (why := not_generative(cfg)) is not None:
         raise InputError(f"--model {opts.model!r} {why[0]}", why[1])
     moe = moe_layout(opts)
+    check_engine_layout(cfg, opts.tp, moe, opts.engine)  # first: its fix names the --ep vLLM runs
     check_layout(cfg, opts.tp, moe)  # a bad --ep/--attention-dp fails before any device is tried
-    check_engine_layout(cfg, opts.tp, moe, opts.engine)
     check_kv_engine(cfg, opts.kv_dtype, opts.engine)
     counts = opts.concurrency if opts.concurrency.strip() else opts.batch
     flag = "--concurrency" if opts.concurrency.strip() else "--batch"

@@ -718,7 +718,11 @@ def run_model(row: dict[str, str]) -> TransformerConfig:
                                  tied_embeddings=_flag(row, "tied"), source=row["source"],
                                  experts=moe.experts, top_k=moe.top_k, shared_experts=moe.shared_experts,
                                  first_dense_layers=moe.first_dense_layers, moe_every=moe.moe_every,
-                                 dense_ffn=moe.dense_ffn, expert_bias=_flag(row, "moe_expert_bias"))
+                                 dense_ffn=moe.dense_ffn, expert_bias=_flag(row, "moe_expert_bias"),
+                                 # a row with biased experts is a GPT-OSS (run_command writes it as model_type
+                                 # gpt_oss), whose q, k, v and o projections carry biases too (presets
+                                 # _ATTENTION_BIAS_TYPES; utleft, 2026-12-06: not counted before)
+                                 attn_bias=_flag(row, "moe_expert_bias"))
     except InputError:
         raise  # already names the run, the cell and the fix
     except (KeyError, ValueError) as e:

@@ -140,7 +140,7 @@ class SimResult:
         return SimRunResult(source=source, design=self.design, dataflow=DATAFLOW_NAMES[self.design.dataflow],
                             convention=self.convention, roofline=self.roofline(), totals=self.totals(),
                             layers=self.layer_rows(), energy_scaling=energy_scaling(self.design),
-                            notes=[self._traffic_note(), *self._memory_notes(), *self._capacity_notes()])
+                            notes=[self._traffic_note(), *self._memory_notes(), *self.capacity_notes()])
 
     def _traffic_note(self) -> str:
         if self.rs_mappings is None:
@@ -149,9 +149,10 @@ class SimResult:
                 "row-stationary: folds are processing passes, row_folds ofmap-row strips, the mapping per layer "
                 "is rs_mapping")
 
-    def _capacity_notes(self) -> list[str]:
+    def capacity_notes(self) -> list[str]:
         """When a layer's data cannot all sit in the design's DRAM (`dram_bytes`): the model has no DRAM capacity
-        (traffic and stalls assume every operand is there), so a layer over it is said, never silently run. The
+        (traffic and stalls assume every operand is there), so a layer over it is said, never silently run (by
+        `simulate run` in its notes, by `simulate sweep` once for the designs that share the note). The
         bound is one repeat's own tensors while it runs: its unique inputs + its weights (K x N) + its outputs
         (M x N), at the design's bytes per element; the largest such layer is named."""
         cap = self.design.dram_bytes

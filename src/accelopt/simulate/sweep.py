@@ -74,12 +74,15 @@ def _rs_spads(base: Design, pes: int) -> dict[str, int]:
 
 def run_sweep(designs: Sequence[Design], layers: Sequence[Layer], convention: str = "paper",
               on_point: Callable[[int, int], None] | None = None, *,
-              keep_on_interrupt: bool = False, skipped: list[str] | None = None) -> list[SweepPoint]:
+              keep_on_interrupt: bool = False, skipped: list[str] | None = None,
+              capacity: list[str] | None = None) -> list[SweepPoint]:
     """Every design on `layers`; `on_point(done, total)` after each (progress for the CLI). With
     `keep_on_interrupt`, Ctrl-C stops the sweep and the designs simulated so far are returned (fewer than
     `designs`: the caller tells the user), wherever in the loop it lands (the progress bar's redraw included).
     With a `skipped` list, a design the model cannot run on (e.g. an rs global buffer no mapping fits) is
-    appended to it as 'name: problem' and the sweep goes on; without one its InputError stops the sweep."""
+    appended to it as 'name: problem' and the sweep goes on; without one its InputError stops the sweep. With a
+    `capacity` list, each distinct note of a layer over the designs' DRAM (SimResult.capacity_notes, which
+    `simulate run` prints) is appended once: the sweep said nothing of it before (utleft, 2026-12-06)."""
     arr = layer_arrays(layers)
     names, kinds = [x.name for x in layers], [x.kind for x in layers]
     pts: list[SweepPoint] = []
@@ -94,6 +97,8 @@ def run_sweep(designs: Sequence[Design], layers: Sequence[Layer], convention: st
                 if on_point is not None:
                     on_point(i, len(designs))
                 continue
+            if capacity is not None:
+                capacity.extend(n for n in r.capacity_notes() if n not in capacity)
             t = r.totals()
             pts.append(SweepPoint(design=d, latency_s=r.latency_s, energy_j=r.energy_j, utilization=t.utilization,
                                   tops_per_w=t.tops_per_w))

@@ -6,7 +6,8 @@ parameter counts the authors state, which tests compare against `params_total()`
 model's class has them: GPT-2/GPT-3's on every linear layer and LayerNorm; Falcon's and StableLM's LayerNorm biases;
 the q, k and v biases of StableLM (use_qkv_bias), Qwen2, Qwen2-VL, Qwen2.5-VL (the qwen2.5-0.5b preset's) and
 Qwen2-MoE (qkv_bias) and a GLM-4-MoE config's attention_bias; the q, k, v and o biases of a Llama, Qwen3, Qwen3-MoE,
-OLMo 2, Granite, GraniteMoE or PhiMoE config's attention_bias and the gate, up and down biases of a Llama or Granite
+OLMo 2, Granite, GraniteMoE or PhiMoE config's attention_bias, and of a GPT-OSS config (its attention_bias, true
+where left out), and the gate, up and down biases of a Llama or Granite
 config's mlp_bias. Not counted: BERT's biases and pooler, GPT-OSS's expert
 biases (TransformerConfig.expert_bias, timed where Megatron adds them unfused), and another family's attention_bias /
 mlp_bias, which a config.json's read lists as not modelled; the tolerance in the tests says how much that costs.
@@ -481,12 +482,17 @@ _IRRELEVANT_KEYS = frozenset({
 # (Glm4MoeAttention o_proj bias=False, models/glm4_moe/modeling_glm4_moe.py @a0699c971daff96403489086fcfd07469d20b17f):
 # read as qkv_bias (_QKV_BIAS_KEYS). Another family's attention_bias stays listed as not modelled: DeepSeek-V2's sits
 # on its latent projections, transformers' MistralAttention builds all four bias=False whatever the config says
-# (models/mistral/modeling_mistral.py @93e0020c96f1aaf6c380491c943fcf57502c5e19); GPT-OSS's (GptOssAttention: the
-# same four, modeling_gpt_oss.py @6edf5b311854175ff83c59179b3360beca1ceffc, GptOssConfig default True) is not read
-# yet: the runs files' GPT-OSS rows are written as model_type gpt_oss (predict/run_command.py) with a row model
-# that counts none, so reading it moves validate's figures (s32 utcode2's notes). Before s31 (rbias) every
-# attention_bias was listed.
-_ATTENTION_BIAS_TYPES = frozenset({"llama", "qwen3", "qwen3_moe", "olmo2", "granite", "granitemoe", "phimoe"})
+# (models/mistral/modeling_mistral.py @93e0020c96f1aaf6c380491c943fcf57502c5e19). GPT-OSS's GptOssAttention builds
+# the same four (modeling_gpt_oss.py @6edf5b311854175ff83c59179b3360beca1ceffc) and GptOssConfig sets
+# attention_bias = True before a config's own value (configuration_gpt_oss.py
+# @828a27fd326e49d4a1c4b08210bfd32c107facc9), so a gpt_oss config without the key is read biased
+# (_ATTENTION_BIAS_DEFAULT_TRUE); read since utleft (2026-12-06), with the runs files' GPT-OSS rows (validation
+# run_model: a row with moe_expert_bias, written as model_type gpt_oss by predict/run_command.py). Before s31 (rbias)
+# every attention_bias was listed.
+_ATTENTION_BIAS_TYPES = frozenset({"llama", "qwen3", "qwen3_moe", "olmo2", "granite", "granitemoe", "phimoe",
+                                   "gpt_oss"})
+_ATTENTION_BIAS_DEFAULT_TRUE = frozenset({"gpt_oss"})
+"""The families whose config class makes attention_bias true where the config.json leaves it out."""
 # Families whose config's mlp_bias puts biases on the MLP's gate, up and down projections (TransformerConfig.mlp_bias;
 # default False): LlamaMLP (modeling_llama.py @5dd4a63: gate_proj / up_proj / down_proj bias=config.mlp_bias) and
 # GraniteMLP (modeling_granite.py @b6dd89b4, the same three). Qwen3's, Qwen3-MoE's and OLMo 2's MLPs are bias-free
@@ -2009,8 +2015,10 @@ def _bias_switch(cfg: dict[str, Any], key: str, default: bool, where: str) -> bo
 def _llama_biases(cfg: dict[str, Any], mtype: str, where: str) -> dict[str, bool]:
     """TransformerConfig's attn_bias and mlp_bias from the config's attention_bias and mlp_bias, for the families
     whose classes read them (_ATTENTION_BIAS_TYPES, _MLP_BIAS_TYPES; the classes' default False); False for others
-    (their keys are listed as not modelled by unused_config_keys)."""
-    return {"attn_bias": mtype in _ATTENTION_BIAS_TYPES and _bias_switch(cfg, "attention_bias", False, where),
+    (their keys are listed as not modelled by unused_config_keys). GPT-OSS's default is True
+    (_ATTENTION_BIAS_DEFAULT_TRUE)."""
+    return {"attn_bias": mtype in _ATTENTION_BIAS_TYPES
+            and _bias_switch(cfg, "attention_bias", mtype in _ATTENTION_BIAS_DEFAULT_TRUE, where),
             "mlp_bias": mtype in _MLP_BIAS_TYPES and _bias_switch(cfg, "mlp_bias", False, where)}
 
 
