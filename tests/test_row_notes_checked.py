@@ -1791,6 +1791,7 @@ def test_trainium1_training_notes_cross_release_figures() -> None:
                f"{_pct(llama2_70b[0])} / {_pct(llama2_70b[1])} at 0.48" in notes[rid]
 
 
+@pytest.mark.usefixtures("nki_flash_transposes_off")
 def test_rneuron_reasons_quote_the_recomputed_figures() -> None:
     """rneuron (2026-12-05): the figures the Trainium1 UNEXPLAINED reasons added are those of the runs files' records,
     which tests/test_serving_neuron.py and tests/test_validate_trainium.py recompute."""
@@ -1826,6 +1827,7 @@ def test_rneuron_reasons_quote_the_recomputed_figures() -> None:
 
 
 
+@pytest.mark.usefixtures("nki_flash_transposes_off")
 def test_rneuron2_reasons_quote_the_recomputed_figures() -> None:
     """rneuron2 (2026-12-05): the figures the three Trainium1 8B training reasons added are those of the runs file's
     record, which tests/test_validate_trainium.py recomputes (gpu_compatible_precision)."""
@@ -1843,6 +1845,7 @@ def test_rneuron2_reasons_quote_the_recomputed_figures() -> None:
         assert _PRECISION in UNEXPLAINED[rid]
 
 
+@pytest.mark.usefixtures("nki_flash_transposes_off")
 def test_rtrn1_reasons_quote_the_recomputed_figures() -> None:
     """rtrn1 (2026-12-05): the figures the three Trainium1 8B training reasons added are those of the runs file's
     record, which tests/test_validate_trainium.py recomputes (fp32_loss_passes); the four 128-token TTFT serving
@@ -1866,6 +1869,7 @@ def test_rtrn1_reasons_quote_the_recomputed_figures() -> None:
 
 
 
+@pytest.mark.usefixtures("nki_flash_transposes_off")
 def test_rtrn_training_reasons_quote_the_recomputed_figures() -> None:
     """rtrn (2026-12-05): the figures the three Trainium1 8B training reasons added (_MULTI_NODE) are those of the runs
     file's record, which tests/test_validate_trainium.py recomputes (multi_node_dp_bound)."""
@@ -1905,6 +1909,7 @@ def test_rtrn_serving_reasons_quote_the_recomputed_figures() -> None:
                 "nrn-trn1-l3-8b-b1-128-8064-ttft", "nrn-trn1-l3-8b-b1-128-3968-ttft"):
         assert _CONTEXT_BUCKET + "; " + _CACHE_AND_DECODE in UNEXPLAINED[rid]  # s32 rtrn appended after it
 
+@pytest.mark.usefixtures("nki_flash_transposes_off")
 def test_s32_rtrn_training_reasons_quote_the_recomputed_figures() -> None:
     """s32 rtrn (2026-12-05): the figures the three Trainium1 8B training reasons added (_TWIN_PROGRAM) are those of
     the runs file's record, which tests/test_validate_trainium.py recomputes (same_program_twin)."""

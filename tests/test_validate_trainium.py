@@ -77,8 +77,10 @@ def test_neuroncore_is_half_a_chip_with_the_chips_ring_link() -> None:
 # its compute gets faster, its longer core rings do not, so the core form is 3.5% slower than the chip form (within 3%
 # at 0.46): a real granularity cost above the bound's stated range, not a unit slip; the bound is kept. 2026-12-04
 # (xla): at 0.48 (rule v2's re-run after the XLA dead recompute) 3.5% -> 3.03%, still above the bound.
-_GRANULARITY_ABOVE_3PCT = ("trn1-nxd-llama31-8b", "trn1-nxd-llama31-8b-n221", "trn1-nxd-llama31-8b-n220",
-                           "trn1-nxd-llama31-8b-n221d")
+# 2026-12-06 (s33 rtrn): with the NKI flash kernel's Tensor-Engine transposes counted (compute.nki_flash_work) the
+# core's attention work grows in both forms, and the 8B layout's core form is 2.90% slower than its chip form, within
+# the bound (by 0.1 point: a thin margin, recorded as such); its strict xfail passed and was removed.
+_GRANULARITY_ABOVE_3PCT: tuple[str, ...] = ()
 
 
 def _per_chip(query: LayoutQuery) -> LayoutQuery:
@@ -470,6 +472,7 @@ def _median_pct(errors: list[float]) -> str:
 
 
 @pytest.mark.usefixtures("optimizer_step_at_28_bytes")
+@pytest.mark.usefixtures("nki_flash_transposes_off")
 def test_trn1_search_record_figures(tmp_path: Path) -> None:
     """At the record's state: the family's 0.50 on every Trn1 row (before trnstack gave the five Megatron-LM GPT3-6.7B
     rows their own stack value, which made one of them a fit row)."""
@@ -541,6 +544,7 @@ def kv_shared_allreduces(run_id: str) -> dict[str, float]:
             "step": t["step_time_s"], "link": t["in_tp_link_byte_per_s"], "lat": lat}
 
 
+@pytest.mark.usefixtures("nki_flash_transposes_off")
 def test_kv_shared_allreduces_are_not_the_8b_layouts_gap() -> None:
     """rneuron (2026-12-05): the runs file's 'Examined 2026-12-05 (rneuron' record above the 8B fit row."""
     record = _record_above_8b_fit_row("# Examined 2026-12-05 (rneuron, issue 10): the kv-shared all-reduces")
@@ -593,6 +597,7 @@ def gpu_compatible_precision(run_id: str) -> dict[str, float]:
             "pub": float(row["step_s"])}
 
 
+@pytest.mark.usefixtures("nki_flash_transposes_off")
 def test_gpu_compatible_precision_is_not_the_8b_layouts_gap() -> None:
     """rneuron2 (2026-12-05): the runs file's 'Examined 2026-12-05 (rneuron2' record above the 8B fit row."""
     record = _record_above_8b_fit_row("# Examined 2026-12-05 (rneuron2, issue 10)")
@@ -650,6 +655,7 @@ def fp32_loss_passes(run_id: str) -> dict[str, float]:
             "rate": spec.memory_bandwidth_byte_per_s}
 
 
+@pytest.mark.usefixtures("nki_flash_transposes_off")
 def test_fp32_loss_is_not_the_8b_layouts_gap() -> None:
     """rtrn1 (2026-12-05): the runs file's 'Examined 2026-12-05 (rtrn1' record above the 8B fit row."""
     record = _record_above_8b_fit_row("# Examined 2026-12-05 (rtrn1, issue 10)")
@@ -698,6 +704,7 @@ def multi_node_dp_bound(run_id: str) -> dict[str, float]:
             "ranks": ranks}
 
 
+@pytest.mark.usefixtures("nki_flash_transposes_off")
 def test_multi_node_rate_is_not_the_8b_layouts_gap() -> None:
     """rtrn (2026-12-05): the runs file's 'Examined 2026-12-05 (rtrn' record above the 8B fit row."""
     record = _record_above_8b_fit_row("# Examined 2026-12-05 (rtrn, issue 10)")
@@ -744,6 +751,7 @@ def multi_node_pair_factor() -> dict[str, float]:
             "other_moved": abs((t16["step_time_s"] - t16["t_dp_comm_s"]) - (t1["step_time_s"] - t1["t_dp_comm_s"]))}
 
 
+@pytest.mark.usefixtures("nki_flash_transposes_off")
 def test_multi_node_pair_sizes_the_rate_lead() -> None:
     """rtrn (2026-12-05): the record's measured pair: the 1-node and 16-node GPT-3 6.7B rows put the multi-node
     all-reduce at 1.82x the model's, which closes 5% of the 8B fit row's miss."""
@@ -796,6 +804,7 @@ def same_program_twin(release: str) -> dict[str, float]:
             "tp8": tp8, "tp7": tp7}
 
 
+@pytest.mark.usefixtures("nki_flash_transposes_off")
 def test_same_program_twin_sizes_no_one_cause() -> None:
     """s32 rtrn (2026-12-05): the runs file's 'Examined 2026-12-05 (s32 rtrn' record above the 8B fit row."""
     record = _record_above_8b_fit_row("# Examined 2026-12-05 (s32 rtrn, issue 10)")
