@@ -355,3 +355,14 @@ def megablox_width_rate_off(monkeypatch: pytest.MonkeyPatch) -> None:
     from accelopt.predict import compute
 
     monkeypatch.setattr(compute, "MEGABLOX_WIDTH_EXP", 0.0)
+
+
+@pytest.fixture
+def nki_flash_transposes_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dated Trainium1 records made before s33 rtrn (2026-12-06), which counted the NKI flash kernel's Tensor-Engine
+    transposes (compute.NKI_PE_TRANSPOSE_COLS, in compute.nki_flash_work): each record is replayed at its state (no
+    transposes), so its figures stay checked; the figures with them are the runs file's 'Examined 2026-12-06 (s33
+    rtrn' record (tests/test_validate_trainium.py test_nki_flash_transposes_record)."""
+    from accelopt.predict import compute
+
+    monkeypatch.setattr(compute, "NKI_PE_TRANSPOSE_COLS", 0.0)

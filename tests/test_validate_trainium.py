@@ -77,8 +77,10 @@ def test_neuroncore_is_half_a_chip_with_the_chips_ring_link() -> None:
 # its compute gets faster, its longer core rings do not, so the core form is 3.5% slower than the chip form (within 3%
 # at 0.46): a real granularity cost above the bound's stated range, not a unit slip; the bound is kept. 2026-12-04
 # (xla): at 0.48 (rule v2's re-run after the XLA dead recompute) 3.5% -> 3.03%, still above the bound.
-_GRANULARITY_ABOVE_3PCT = ("trn1-nxd-llama31-8b", "trn1-nxd-llama31-8b-n221", "trn1-nxd-llama31-8b-n220",
-                           "trn1-nxd-llama31-8b-n221d")
+# 2026-12-06 (s33 rtrn): with the NKI flash kernel's Tensor-Engine transposes counted (compute.nki_flash_work) the
+# core's attention work grows in both forms, and the 8B layout's core form is 2.90% slower than its chip form, within
+# the bound (by 0.1 point: a thin margin, recorded as such); its strict xfail passed and was removed.
+_GRANULARITY_ABOVE_3PCT: tuple[str, ...] = ()
 
 
 def _per_chip(query: LayoutQuery) -> LayoutQuery:
@@ -470,6 +472,7 @@ def _median_pct(errors: list[float]) -> str:
 
 
 @pytest.mark.usefixtures("optimizer_step_at_28_bytes")
+@pytest.mark.usefixtures("nki_flash_transposes_off")
 def test_trn1_search_record_figures(tmp_path: Path) -> None:
     """At the record's state: the family's 0.50 on every Trn1 row (before trnstack gave the five Megatron-LM GPT3-6.7B
     rows their own stack value, which made one of them a fit row)."""
@@ -541,6 +544,7 @@ def kv_shared_allreduces(run_id: str) -> dict[str, float]:
             "step": t["step_time_s"], "link": t["in_tp_link_byte_per_s"], "lat": lat}
 
 
+@pytest.mark.usefixtures("nki_flash_transposes_off")
 def test_kv_shared_allreduces_are_not_the_8b_layouts_gap() -> None:
     """rneuron (2026-12-05): the runs file's 'Examined 2026-12-05 (rneuron' record above the 8B fit row."""
     record = _record_above_8b_fit_row("# Examined 2026-12-05 (rneuron, issue 10): the kv-shared all-reduces")
@@ -593,6 +597,7 @@ def gpu_compatible_precision(run_id: str) -> dict[str, float]:
             "pub": float(row["step_s"])}
 
 
+@pytest.mark.usefixtures("nki_flash_transposes_off")
 def test_gpu_compatible_precision_is_not_the_8b_layouts_gap() -> None:
     """rneuron2 (2026-12-05): the runs file's 'Examined 2026-12-05 (rneuron2' record above the 8B fit row."""
     record = _record_above_8b_fit_row("# Examined 2026-12-05 (rneuron2, issue 10)")
@@ -650,6 +655,7 @@ def fp32_loss_passes(run_id: str) -> dict[str, float]:
             "rate": spec.memory_bandwidth_byte_per_s}
 
 
+@pytest.mark.usefixtures("nki_flash_transposes_off")
 def test_fp32_loss_is_not_the_8b_layouts_gap() -> None:
     """rtrn1 (2026-12-05): the runs file's 'Examined 2026-12-05 (rtrn1' record above the 8B fit row."""
     record = _record_above_8b_fit_row("# Examined 2026-12-05 (rtrn1, issue 10)")
@@ -698,6 +704,7 @@ def multi_node_dp_bound(run_id: str) -> dict[str, float]:
             "ranks": ranks}
 
 
+@pytest.mark.usefixtures("nki_flash_transposes_off")
 def test_multi_node_rate_is_not_the_8b_layouts_gap() -> None:
     """rtrn (2026-12-05): the runs file's 'Examined 2026-12-05 (rtrn' record above the 8B fit row."""
     record = _record_above_8b_fit_row("# Examined 2026-12-05 (rtrn, issue 10)")
@@ -744,6 +751,7 @@ def multi_node_pair_factor() -> dict[str, float]:
             "other_moved": abs((t16["step_time_s"] - t16["t_dp_comm_s"]) - (t1["step_time_s"] - t1["t_dp_comm_s"]))}
 
 
+@pytest.mark.usefixtures("nki_flash_transposes_off")
 def test_multi_node_pair_sizes_the_rate_lead() -> None:
     """rtrn (2026-12-05): the record's measured pair: the 1-node and 16-node GPT-3 6.7B rows put the multi-node
     all-reduce at 1.82x the model's, which closes 5% of the 8B fit row's miss."""
@@ -796,6 +804,7 @@ def same_program_twin(release: str) -> dict[str, float]:
             "tp8": tp8, "tp7": tp7}
 
 
+@pytest.mark.usefixtures("nki_flash_transposes_off")
 def test_same_program_twin_sizes_no_one_cause() -> None:
     """s32 rtrn (2026-12-05): the runs file's 'Examined 2026-12-05 (s32 rtrn' record above the 8B fit row."""
     record = _record_above_8b_fit_row("# Examined 2026-12-05 (s32 rtrn, issue 10)")
@@ -831,3 +840,71 @@ def test_same_program_twin_sizes_no_one_cause() -> None:
     e_may = predict_layout(run_query(may)).terms["step_time_s"] / float(may["step_s"]) - 1
     assert f"({may['step_s']} s; {100 * e_may:+.1f}%)" in record
     assert abs(t21["e8"]) <= 0.25 < abs(e_may)  # the fastest within 25%, the slowest not
+
+
+NKI_ROWS_8B_70B_7B = ("trn1-nxd-llama31-8b", "trn1-nxd-llama31-8b-n220", "trn1-nxd-llama31-8b-n221",
+                      "trn1-nxd-llama31-70b", "trn1-nxd-llama2-7b-n220")
+NKI_CORE_RATE_TARGET = -0.25  # the fit row's error the core rate is solved for: the issue's 25% bound
+
+
+def _nki_row_error(run_id: str, cols: float | None = None, rate: float = 0.0) -> float:
+    """The row's step error with the NKI flash kernel's transposes at `cols` (None: as bundled; 0: none, the model
+    before s33 rtrn) and its attention core at a fixed share `rate` of the bf16 peak in both passes (0: the GEMM
+    curve, as bundled)."""
+    from unittest import mock
+
+    from accelopt.predict import compute
+
+    row = {r["id"]: r for r in TRN1_ROWS}[run_id]
+    fwd, bwd = compute.attention_kernel_rate, compute.attention_kernel_bwd_rate
+    with mock.patch.object(compute, "NKI_PE_TRANSPOSE_COLS", compute.NKI_PE_TRANSPOSE_COLS if cols is None else cols), \
+            mock.patch.object(compute, "attention_kernel_rate",
+                              lambda k, cal: rate if k == "nki_flash" and rate else fwd(k, cal)), \
+            mock.patch.object(compute, "attention_kernel_bwd_rate",
+                              lambda k, cal: rate if k == "nki_flash" and rate else bwd(k, cal)):
+        step = predict_layout(run_query(row)).terms["step_time_s"]
+    return step / float(row["step_s"]) - 1
+
+
+def nki_flash_core() -> dict[str, dict[str, float]]:
+    """s33 rtrn (2026-12-06): each row's error without the kernel's transposes, with them (as bundled), and at the
+    fixed core rate that brings the 8B fit row to -25% (bisection on the rate: a slower core, a longer step)."""
+    lo, hi = 0.05, 0.95
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if _nki_row_error("trn1-nxd-llama31-8b", rate=mid) < NKI_CORE_RATE_TARGET else (mid, hi)
+    rate = (lo + hi) / 2
+    out = {rid: {"before": _nki_row_error(rid, cols=0.0), "now": _nki_row_error(rid),
+                 "at_rate": _nki_row_error(rid, rate=rate)} for rid in NKI_ROWS_8B_70B_7B}
+    out["rate"] = {"r": rate}
+    return out
+
+
+def test_nki_flash_transposes_record() -> None:
+    """s33 rtrn (2026-12-06): the runs file's 'Examined 2026-12-06 (s33 rtrn' record above the 8B fit row."""
+    record = _record_above_8b_fit_row("# Examined 2026-12-06 (s33 rtrn, issue 10)")
+    c = nki_flash_core()
+
+    def pct(x: float) -> str:
+        return f"{100 * x:+.1f}%"
+
+    for rid, what in (("trn1-nxd-llama31-8b", "8B 2.24 fit row"), ("trn1-nxd-llama31-8b-n220", "2.20 row"),
+                      ("trn1-nxd-llama31-8b-n221", "May 2025 2.21 row"), ("trn1-nxd-llama31-70b", "70B 2.24 fit row"),
+                      ("trn1-nxd-llama2-7b-n220", "7B 2.20 row")):
+        assert f"{what} {pct(c[rid]['before'])} -> {pct(c[rid]['now'])}" in record, rid
+    r = c["rate"]["r"]
+    e8 = c["trn1-nxd-llama31-8b"]
+    assert f"reaches {pct(e8['at_rate'])} at r = {r:.3f}" in record and abs(e8["at_rate"] - NKI_CORE_RATE_TARGET) < 1e-6
+    at = {rid: pct(c[rid]["at_rate"]) for rid in NKI_ROWS_8B_70B_7B}
+    assert (f"where the 2.20 row is {at['trn1-nxd-llama31-8b-n220']} and the May 2.21 row "
+            f"{at['trn1-nxd-llama31-8b-n221']}") in record
+    e70 = c["trn1-nxd-llama31-70b"]
+    assert (f"the 70B 2.24 fit row {pct(e70['now'])} -> {at['trn1-nxd-llama31-70b']}, the 7B 2.20 row "
+            f"{pct(c['trn1-nxd-llama2-7b-n220']['now'])} -> {at['trn1-nxd-llama2-7b-n220']}") in record
+    gap_now, gap_at = 100 * (e70["now"] - e8["now"]), 100 * (e70["at_rate"] - e8["at_rate"])
+    assert f"the 8B-70B gap closes {gap_now:.1f} -> {gap_at:.1f} points" in record
+    assert 0 < gap_now - gap_at < 1.0  # 'does not separate the layouts'
+    assert all(c[rid]["at_rate"] > c[rid]["now"] for rid in NKI_ROWS_8B_70B_7B)  # every row moves the same way
+    cal = calibration_for(get_device("trainium1-core"), load_calibrations())
+    f_fwd = 2.0 * 8192 * 128 * (4352 + 5120 + 5120)  # one core, one layer, one micro-batch (test_trn1_nki_flash.py)
+    assert f"(the GEMM curve runs the core at {cal.matmul_eff(f_fwd):.2f})" in record

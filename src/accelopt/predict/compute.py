@@ -911,6 +911,15 @@ src/neuronx_distributed/kernels/flash_attn.py at 3aa65c661c45f133a99052746ed70a0
 (S + tile) / 2 holds for those lengths."""
 NKI_FLASH_QUERY_TILE = 128.0
 """Queries per tile (B_P_SIZE = 128, the partition dimension) in both passes (same file)."""
+NKI_PE_TRANSPOSE_COLS = 128.0
+"""Columns of the NeuronCore Tensor Engine's systolic array (128 x 128 processing elements: nki.isa.nc_matmul's
+documentation, 'Tiling mode', https://awsdocs-neuron.readthedocs-hosted.com/en/latest/nki/api/generated/
+nki.isa.nc_matmul.html). The NKI flash kernel moves P, dS, dO and Q between the partition and free axes with
+nisa.nc_transpose, which on the Tensor Engine 'is done by performing a matrix multiplication between data as the
+stationary tensor and an identity matrix as the moving tensor' (nki.isa.nc_transpose's documentation, Neuron 2.26.1,
+https://awsdocs-neuron.readthedocs-hosted.com/en/v2.26.1/nki/api/generated/nki.isa.nc_transpose.html): a [p, 128]
+tile's transpose streams a p x p identity through the array, one matmul of 128 x p x p on its PEs, p moving columns;
+the 128 x 128 tiles of P and dS take one 128-column pass each (nki_flash_work)."""
 
 
 def nki_flash_work_keys(model: TransformerConfig, seq_len: Arr, tile_keys: float) -> Arr:
@@ -926,14 +935,24 @@ def nki_flash_work_keys(model: TransformerConfig, seq_len: Arr, tile_keys: float
 
 
 def nki_flash_work(model: TransformerConfig, seq_len: Arr) -> tuple[Arr, Arr]:
-    """(forward, backward) per-query work of the NKI flash kernel in units of 2 x head-width FLOPs per key, summed
-    over its products: forward Q K^T (qk wide, 512-key tiles) + P V (v wide, 2048-key tiles); backward Q K^T
-    recomputed, dP = dO V^T (v), dV = P^T dO (v), dK = dS^T Q (qk), dQ = dS K (qk), all on 512-key tiles (the steps
-    of flash_attn_bwd's docstring and _flash_attn_bwd_core, nki-samples at a33dfbc)."""
+    """(forward, backward) per-query work of the NKI flash kernel's Tensor Engine in units of 2 x head-width FLOPs
+    per key, summed over its products: forward Q K^T (qk wide, 512-key tiles) + P V (v wide, 2048-key tiles);
+    backward Q K^T recomputed, dP = dO V^T (v), dV = P^T dO (v), dK = dS^T Q (qk), dQ = dS K (qk), all on 512-key
+    tiles (the steps of flash_attn_bwd's docstring and _flash_attn_bwd_core, nki-samples at a33dfbc); plus the
+    transposes the kernel runs on the same array (NKI_PE_TRANSPOSE_COLS; aws-neuron/nki-samples
+    src/reference/attention.py at a33dfbc883a80f3875ec534a6bb5e7d3b159543e): the forward's P^T, sixteen 128 x 128
+    nc_transpose of each [128, 2048] P tile under forward_mask (2 x 128 FLOPs a key over the P V keys); the
+    backward's, under the pair's mask, for each 128-query x 512-key pair four 128 x 128 of dS (2 x 128 a key) and one
+    of dO and of Q ([v, 128] and [qk, 128]: v and qk moving columns, 2 x 128 x (qk + v) / 512 a key). Not counted:
+    the K^T prefetch (four a 512-key tile, once per key tile, not per pair) and should_transpose_v's V^T (once per
+    2048-key tile); the Vector / Scalar Engine work (exp, max, the PSUM copies), which runs beside the array."""
     dqk, dv = model.qk_head_dim, model.v_head_dim
     k_qk = nki_flash_work_keys(model, seq_len, NKI_FLASH_QK_TILE_KEYS)
     k_pv = nki_flash_work_keys(model, seq_len, NKI_FLASH_PV_TILE_KEYS)
-    return dqk * k_qk + dv * k_pv, (3.0 * dqk + 2.0 * dv) * k_qk
+    cols = NKI_PE_TRANSPOSE_COLS
+    fwd_transposes = cols * k_pv  # P^T: 2 x 128 FLOPs a key, in units of 2 FLOPs
+    bwd_transposes = (cols + cols * (dqk + dv) / NKI_FLASH_QK_TILE_KEYS) * k_qk  # dS^T, and dO^T + Q^T per pair
+    return dqk * k_qk + dv * k_pv + fwd_transposes, (3.0 * dqk + 2.0 * dv) * k_qk + bwd_transposes
 
 
 FA2_FUSED_FAMILIES = ("nvidia-ampere", "nvidia-hopper", "nvidia-blackwell", "amd-instinct-cdna3", "amd-instinct-cdna4")
@@ -974,9 +993,10 @@ def attention_bwd_ratio(kernel: str, family: str, model: TransformerConfig | Non
     products to the forward's 2 (Dao 2023, 'FlashAttention-2', sec. 3.1.2 and Algorithm 2;
     Dao-AILab/flash-attention benchmarks/benchmark_flash_attention.py at c082294e0f6c01d46318694a6f3e0274225a9683,
     flops(): the backward is '2.5 * f'), 2.5x at the same rate. The NKI flash kernel (nki_flash) recomputes S too,
-    but tiles its passes differently (nki_flash_work): its ratio depends on the sequence, 5 (S + 512) / (2 S + 2560)
-    at equal head widths (2.30x at 8K, 2.14x at 4K), and needs `model` and `seq_len`. Otherwise 2x, as every GEMM
-    (unfused: 4 products)."""
+    but tiles its passes differently and transposes on its Tensor Engine (nki_flash_work): its ratio depends on the
+    sequence, 6.5 (S + 512) / (3 S + 4608) at head width 128 (1.94x at 8K, 1.77x at 4K; 5 (S + 512) / (2 S + 2560),
+    2.30x / 2.14x, before s33 rtrn counted the transposes, 2026-12-06), and needs `model` and `seq_len`. Otherwise
+    2x, as every GEMM (unfused: 4 products)."""
     if kernel == "nki_flash":
         if model is None or seq_len is None:
             raise ValueError("attention_bwd_ratio('nki_flash', ...) needs the model and the sequence length")
