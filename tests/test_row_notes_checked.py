@@ -137,7 +137,13 @@ _L4_REASON = ("the C 1 TTFT gap's split between prefill compute and a cost outsi
               "2026-12-05, rsrv (session 32): the one public TTFT of this model at 1 request in flight "
               "(ray-project/ray #59681 / PR #64534: bare `vllm serve` 0.22.0 on an RTX 5050, 16.9 ms p50, prompt "
               "length not given) leaves that run's host path 13.8 ms or less, 8.4 ms or more short of the 22.2 ms "
-              "miss; the hosts differ, so it does not size this run's)")
+              "miss; the hosts differ, so it does not size this run's; examined 2026-12-06, rl4 session 33: the "
+              "run's own repository has the client Job prefer the server's node (podAffinity, preferred, not "
+              "required) and two same-author twins at one stream (GuideLLM): the L4 through KServe at 31 ms TTFT and "
+              "a T4 at 36 ms, "
+              "where the model's forward is 4.79 / 4.78 ms; were the T4's whole TTFT compute at the L4's fraction of "
+              "the peak, 11.7 ms or more of the L4 twin's 31 ms does not scale with the compute peak (the fraction "
+              "alike on both chips: not established), so the twins bound the peak-scaled part, not the host path)")
 _RTX_PP_REASON = ("TensorRT-LLM v1.0's Llama 3.3 70B throughput on RTX PRO 6000 grows with --pp less than the model's "
                   "on decode-heavy loads (128/2048: x2.06 / x3.27 / x4.06 at --pp 2 / 4 / 8 over --pp 1, the model "
                   "x2.31 / x4.66 / x8.76 as its requests in flight grow 146 -> 1873 with the KV room of pp devices), "
@@ -1722,6 +1728,20 @@ def test_rl4_second_pass_reason_quotes_the_record() -> None:
     assert "Examined 2026-12-05 (rl4, second pass, issue 10)" in record
     assert all(pr in _L4_REASON and pr in record for pr in ("PR #32723", "PR #40376"))
     assert "no source sizes the sampler on the L4" in record
+
+
+def test_rl4_s33_reason_quotes_the_record() -> None:
+    """rl4, session 33 (2026-12-06): the figures the L4 reason adds are the runs file's 'Examined 2026-12-06 (rl4,
+    session 33' record's, which tests/test_serving_l4.py recomputes (test_same_authors_twin_runs_record)."""
+    runs = (TESTS.parent / "src/accelopt/predict/data/published_serving_runs.csv").read_text(encoding="utf-8")
+    record = " ".join(ln.lstrip("#").strip() for ln in runs.splitlines() if ln.startswith("#"))
+    m = re.search(r"the L4 through KServe at (\d+) ms TTFT and a T4 at (\d+) ms, where the model's forward is "
+                  r"(\d+\.\d+) / (\d+\.\d+) ms; .* (\d+\.\d) ms or more of the L4 twin's", _L4_REASON)
+    assert m and f"TTFT median {m[1]} ms" in record and f"TTFT p50 / p95 / p99 {m[2]} / " in record
+    assert f"is {m[3]} ms on the L4 and {m[4]} ms on the T4" in record
+    assert f"so {m[5]} ms or more of the twin's 31 ms" in record
+    assert "Examined 2026-12-06 (rl4, session 33, issue 10)" in record and "podAffinity" in record
+    assert all(UNEXPLAINED[f"wmx-l4-q25-05b-256-128-{c}"] == _L4_REASON for c in ("c1-ttft", "c8-ttft", "c32-tput"))
 
 
 def test_rsrv_s32_reason_quotes_the_record() -> None:
