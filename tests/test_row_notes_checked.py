@@ -969,7 +969,17 @@ UNEXPLAINED: dict[str, str] = {
     "charge; so charged, this row is at +164.5% (+74.8% with the release ratio at --pp 8, +29.9% with the "
     "decode rate 0.35 too), and with release 1.2's datasets (3000 requests at 1024/1024, 1500 at "
     "1024/8192 and 8192/1024, 1000 at 32768/1024) the model is within -14.4% to +4.8% of that release's "
-    "13 cells",
+    "13 cells. "
+    "Examined (rl4, 2026-12-06): a cost per request and step of the host loop, the form rtxpp2 saw, charged "
+    "additively per output token (1/T = 1/T_model + h) on the --pp 2-8 rows only: the engine's non-PP loop exposes no"
+    " such cost of 44 us or more on the H200 host (trt10-h200-l3-8b-tp1-128-128 takes 35.8 us per output token in "
+    "all, the model 35.1 us of device work), while PR #10349 says the PP loop before it waits on each micro-batch's "
+    "sample state. Sized only in later builds on other hosts: PR #16564 (2026-07, GB200, gpt-oss-120b generation "
+    "workers) a per-iteration bubble of about 8.8 ms at 256 requests, dominated by TorchSampler.update_requests' "
+    "per-request loop, 34.4 us a request at most; PR #11983 (2026-03, L40S, batch 1000) 13.8 ms of sampling host "
+    "time, 13.8 us a request. At 34.4 us this row is at +29.3% (+9.9% with the decode rate 0.35), and the table's 46 "
+    "rows go from a 10.4% to a 7.8% median |error|, 14 -> 2 beyond 25%; not adopted: the size is another build's on "
+    "another host and model, and that v1.0's PP loop exposes it in full is not established",
     # The 20 llm-foundry A100-80GB rows at seq >= 8192 listed here by ampfsdp (2026-12-02) left the same day (longseq):
     # their attention_kernel cells read flash2; the table ran FlashAttention in Triton (runs-file header), and at its
     # derived rates every one is within 25%
