@@ -905,7 +905,8 @@ _VLLM2192_T4 = {
         "its multi-head cache, against 13.8 ms (26%) here at 8 reads and 14.5 ms (28%) in the 33B row: across two "
         "GPUs and three models the table's rows miss by 13.8-17.3 ms a step, 26-28% of it, so they cannot tell a "
         "fixed per-step cost from a rate; charged the 7B row's residual per step (at the model's one read), this row "
-        "would be at +11.2%, a carried figure, not a cost established for this run"
+        "would be at +11.2%, read as a rate (its share of the step) at +25.1%: carried figures, not a cost "
+        "established for this run"
     ),
     "vllm2192-a100-l2-70b-tp4-b64-custom": (
         "Examined 2026-12-06 (rl4): the same table's Llama 7B T4 TP 2 BS 32 row (expressible since the catalog's T4 "
@@ -916,7 +917,8 @@ _VLLM2192_T4 = {
         "per-step cost from a rate; the model's custom all-reduce on the T4's PCIe takes 2.99 ms a step against its "
         "NCCL's 1.64 ms, where the PR's kernel saved 1.53 ms a step (17.90 -> 17.51 s over 255 steps), so this pair's"
         " T4 residual holds that too; charged the 7B row's residual per step (at the model's one read), this row "
-        "would be at +4.3%, a carried figure, not a cost established for this run"
+        "would be at +4.3%, read as a rate (its share of the step) at +16.1%: carried figures, not a cost established"
+        " for this run"
     ),
 }
 
