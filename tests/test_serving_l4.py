@@ -529,6 +529,7 @@ def test_same_authors_twin_runs_record() -> None:
     row (the twins are no rows: another harness)."""
     record = _runs_file_record("# Examined 2026-12-06 (rl4, session 33, issue 10)")
     assert "podAffinity" in record and "'preferred, not required'" in record and "(capped at 320)" in record
+    assert "The server is not run eager: its start-up includes 'CUDA-graph capture'" in record
     assert (f"TTFT median {TWIN_L4['ttft_ms']:.0f} ms, ITL median {TWIN_L4['itl_ms']:.1f} ms" in record
             and f"TTFT p50 / p95 / p99 {TWIN_T4['ttft_ms']:.0f} / {TWIN_T4['ttft_p95_ms']:.0f} / "
                 f"{TWIN_T4['ttft_p99_ms']:.0f} ms, ITL p50 {TWIN_T4['itl_ms']:.1f} ms" in record)
