@@ -137,7 +137,13 @@ _L4_REASON = ("the C 1 TTFT gap's split between prefill compute and a cost outsi
               "2026-12-05, rsrv (session 32): the one public TTFT of this model at 1 request in flight "
               "(ray-project/ray #59681 / PR #64534: bare `vllm serve` 0.22.0 on an RTX 5050, 16.9 ms p50, prompt "
               "length not given) leaves that run's host path 13.8 ms or less, 8.4 ms or more short of the 22.2 ms "
-              "miss; the hosts differ, so it does not size this run's)")
+              "miss; the hosts differ, so it does not size this run's; examined 2026-12-06, rl4 session 33: the "
+              "run's own repository has the client Job prefer the server's node (podAffinity, preferred, not "
+              "required) and two same-author twins at one stream (GuideLLM): the L4 through KServe at 31 ms TTFT and "
+              "a T4 at 36 ms, "
+              "where the model's forward is 4.79 / 4.78 ms; were the T4's whole TTFT compute at the L4's fraction of "
+              "the peak, 11.7 ms or more of the L4 twin's 31 ms does not scale with the compute peak (the fraction "
+              "alike on both chips: not established), so the twins bound the peak-scaled part, not the host path)")
 _RTX_PP_REASON = ("TensorRT-LLM v1.0's Llama 3.3 70B throughput on RTX PRO 6000 grows with --pp less than the model's "
                   "on decode-heavy loads (128/2048: x2.06 / x3.27 / x4.06 at --pp 2 / 4 / 8 over --pp 1, the model "
                   "x2.31 / x4.66 / x8.76 as its requests in flight grow 146 -> 1873 with the KV room of pp devices), "
@@ -975,6 +981,33 @@ DSV3_ENTRY_BEFORE_RMEGABLOX = (
     + _RGB300_DSV3 + _RMISC_DSV3 + _RMISC32_DSV3
 )
 
+# rl4 (2026-12-06): the vLLM PR #2192 table's Llama 7B / T4 / TP 2 row as a cross-check of the 70B rows (figures
+# recomputed by tests/test_serving_custom_allreduce_a100.py, test_the_7b_t4_row_of_the_same_table)
+_VLLM2192_T4 = {
+    "vllm2192-a100-l2-70b-tp4-b64-nccl": (
+        "Examined 2026-12-06 (rl4): the same table's Llama 7B T4 TP 2 BS 32 row (expressible since the catalog's T4 "
+        "PCIe link; predicted in the test as a cross-check, not a row) comes out +32.8% too fast: its published "
+        "decode step 63.5 ms against the model's 46.2 ms, a residual of 17.3 ms (27% of the step) with one read of "
+        "its multi-head cache, against 13.8 ms (26%) here at 8 reads and 14.5 ms (28%) in the 33B row: across two "
+        "GPUs and three models the table's rows miss by 13.8-17.3 ms a step, 26-28% of it, so they cannot tell a "
+        "fixed per-step cost from a rate; charged the 7B row's residual per step (at the model's one read), this row "
+        "would be at +11.2%, read as a rate (its share of the step) at +25.1%: carried figures, not a cost "
+        "established for this run"
+    ),
+    "vllm2192-a100-l2-70b-tp4-b64-custom": (
+        "Examined 2026-12-06 (rl4): the same table's Llama 7B T4 TP 2 BS 32 row (expressible since the catalog's T4 "
+        "PCIe link; predicted in the test as a cross-check, not a row) comes out +26.7% too fast: its published "
+        "decode step 62.0 ms against the model's 47.5 ms, a residual of 14.5 ms (23% of the step) with one read of "
+        "its multi-head cache, against 6.8 ms (15%) here at 8 reads and 7.7 ms (17%) in the 33B row: across two GPUs "
+        "and three models the table's rows miss by 6.8-14.5 ms a step, 15-23% of it, so they cannot tell a fixed "
+        "per-step cost from a rate; the model's custom all-reduce on the T4's PCIe takes 2.99 ms a step against its "
+        "NCCL's 1.64 ms, where the PR's kernel saved 1.53 ms a step (17.90 -> 17.51 s over 255 steps), so this pair's"
+        " T4 residual holds that too; charged the 7B row's residual per step (at the model's one read), this row "
+        "would be at +4.3%, read as a rate (its share of the step) at +16.1%: carried figures, not a cost established"
+        " for this run"
+    ),
+}
+
 UNEXPLAINED: dict[str, str] = {
     # automodel (2026-12-03): the held-out NeMo AutoModel DGX-H100 table's GPT-OSS 20B row (-25.7%) was listed here;
     # gptoss4 (2026-12-05): it left the list: its note carries a checked reason (AutoModel's GroupedExpertsDeepEP adds
@@ -1063,7 +1096,17 @@ UNEXPLAINED: dict[str, str] = {
     "charge; so charged, this row is at +164.5% (+74.8% with the release ratio at --pp 8, +29.9% with the "
     "decode rate 0.35 too), and with release 1.2's datasets (3000 requests at 1024/1024, 1500 at "
     "1024/8192 and 8192/1024, 1000 at 32768/1024) the model is within -14.4% to +4.8% of that release's "
-    "13 cells",
+    "13 cells. "
+    "Examined (rl4, 2026-12-06): a cost per request and step of the host loop, the form rtxpp2 saw, charged "
+    "additively per output token (1/T = 1/T_model + h) on the --pp 2-8 rows only: the engine's non-PP loop exposes no"
+    " such cost of 44 us or more on the H200 host (trt10-h200-l3-8b-tp1-128-128 takes 35.8 us per output token in "
+    "all, the model 35.1 us of device work), while PR #10349 says the PP loop before it waits on each micro-batch's "
+    "sample state. Sized only in later builds on other hosts: PR #16564 (2026-07, GB200, gpt-oss-120b generation "
+    "workers) a per-iteration bubble of about 8.8 ms at 256 requests, dominated by TorchSampler.update_requests' "
+    "per-request loop, 34.4 us a request at most; PR #11983 (2026-03, L40S, batch 1000) 13.8 ms of sampling host "
+    "time, 13.8 us a request. At 34.4 us this row is at +29.3% (+9.9% with the decode rate 0.35), and the table's 46 "
+    "rows go from a 10.4% to a 7.8% median |error|, 14 -> 2 beyond 25%; not adopted: the size is another build's on "
+    "another host and model, and that v1.0's PP loop exposes it in full is not established",
     # The 20 llm-foundry A100-80GB rows at seq >= 8192 listed here by ampfsdp (2026-12-02) left the same day (longseq):
     # their attention_kernel cells read flash2; the table ran FlashAttention in Triton (runs-file header), and at its
     # derived rates every one is within 25%
@@ -1236,7 +1279,7 @@ UNEXPLAINED: dict[str, str] = {
        "take 0.72 of the model's read, faster than the model reads its bytes, so it keeps that one read "
        f"({e33}), and the published steps exceed the model's by {p70} ms here and {r33} ms there, one per-step cost "
        f"within {dp} ms; PR #2744's shape (batch 4: 256 thread blocks on 108 SMs, 1024 tokens each) is not this one "
-       "(1024 blocks of 257-511 tokens), so the rate is a reading, not established"
+       "(1024 blocks of 257-511 tokens), so the rate is a reading, not established. " + _VLLM2192_T4[rid]
        for rid, g8, reads, gap, e33, r70, r33, pr818, e_pair, p70, dp in (
            ("vllm2192-a100-l2-70b-tp4-b64-nccl", "+27.4%", "17.7", "2.8", "+30.2%", "13.8", "14.5", "5.8", "+36.1%",
             "17.0", "2.6"),
@@ -1834,6 +1877,20 @@ def test_rl4_second_pass_reason_quotes_the_record() -> None:
     assert "Examined 2026-12-05 (rl4, second pass, issue 10)" in record
     assert all(pr in _L4_REASON and pr in record for pr in ("PR #32723", "PR #40376"))
     assert "no source sizes the sampler on the L4" in record
+
+
+def test_rl4_s33_reason_quotes_the_record() -> None:
+    """rl4, session 33 (2026-12-06): the figures the L4 reason adds are the runs file's 'Examined 2026-12-06 (rl4,
+    session 33' record's, which tests/test_serving_l4.py recomputes (test_same_authors_twin_runs_record)."""
+    runs = (TESTS.parent / "src/accelopt/predict/data/published_serving_runs.csv").read_text(encoding="utf-8")
+    record = " ".join(ln.lstrip("#").strip() for ln in runs.splitlines() if ln.startswith("#"))
+    m = re.search(r"the L4 through KServe at (\d+) ms TTFT and a T4 at (\d+) ms, where the model's forward is "
+                  r"(\d+\.\d+) / (\d+\.\d+) ms; .* (\d+\.\d) ms or more of the L4 twin's", _L4_REASON)
+    assert m and f"TTFT median {m[1]} ms" in record and f"TTFT p50 / p95 / p99 {m[2]} / " in record
+    assert f"is {m[3]} ms on the L4 and {m[4]} ms on the T4" in record
+    assert f"so {m[5]} ms or more of the twin's 31 ms" in record
+    assert "Examined 2026-12-06 (rl4, session 33, issue 10)" in record and "podAffinity" in record
+    assert all(UNEXPLAINED[f"wmx-l4-q25-05b-256-128-{c}"] == _L4_REASON for c in ("c1-ttft", "c8-ttft", "c32-tput"))
 
 
 def test_rsrv_s32_reason_quotes_the_record() -> None:

@@ -21,7 +21,9 @@ from another shape, so both stay in UNEXPLAINED (test_pr2744_time_carried_as_a_w
 """
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from conftest import run_main_expect
@@ -588,3 +590,82 @@ def test_pr2744_time_carried_as_a_work_rate() -> None:
     # the NCCL and custom residuals differ by the PR's measured saving a step (44.1 us x 160 all-reduces)
     saving_s = published_saving_per_allreduce_s() * 2 * LAYERS
     assert (got["nccl"][2] - got["custom"][2]) == pytest.approx(saving_s * 1e3, abs=0.15)
+
+
+# rl4 (2026-12-06): the same table's Llama 7B / T4 / TP 2 / BS 32 row (17.90 s NCCL, 17.51 s custom), recorded in the
+# runs file as not expressible (no T4 link bandwidth) and expressible since the catalog's T4 PCIe link (rcatlinks,
+# 2026-12-05). 'Llama 7B': LLaMA-1 7B and Llama 2 7B share every dimension the model uses (32 layers, 4096 wide, 32
+# multi-head heads, MLP 11008, vocabulary 32000; Touvron et al. 2023, both papers) and differ only in context (2048 /
+# 4096), which 256 + 256 tokens do not reach: preset llama2-7b. Predicted here as a cross-check, not a row.
+LATENCY_7B_T4_S = {"nccl": 17.90, "custom": 17.51}
+BATCH_7B_T4 = 32
+
+
+def llama_7b_t4_prediction(rid: str) -> serving.ServingPrediction:
+    """The 7B T4 row as the 70B row `rid` would be predicted (same engine, dtypes and all-reduce), at TP 2, BS 32."""
+    spec, row = get_device("t4"), BY_ID[rid]
+    return serving.predict_serving(get_model("llama2-7b"), spec, tp=2, batch=BATCH_7B_T4, prompt_len=INPUT_LEN,
+                                   output_len=OUTPUT_LEN, weight_dtype="fp16", kv_dtype="fp16",
+                                   calibration=row_calibration(dict(row, hardware="t4", tp="2"), spec))
+
+
+def t4_cross_check_sentence(rid: str) -> str:
+    """The sentence the rows' UNEXPLAINED entries carry (rl4, 2026-12-06)."""
+    kind = BY_ID[rid]["tp_allreduce"]
+    p7 = llama_7b_t4_prediction(rid)
+    pub7_s = published_step_s(LATENCY_7B_T4_S[kind], p7)
+    err7 = p7.output_tokens_per_s / (BATCH_7B_T4 * OUTPUT_LEN / LATENCY_7B_T4_S[kind]) - 1
+    res7_s = pub7_s - p7.decode_step.total_s
+    g = gqa_reread_figures(rid)
+    pub33_s = published_step_s(LATENCY_33B_S[kind], llama1_33b_prediction(rid))
+    res = {"7b": (res7_s, res7_s / pub7_s), "70b": (g["residual_g_s"], g["residual_g_s"] / g["pub_step_s"]),
+           "33b": (g["residual33_s"], g["residual33_s"] / pub33_s)}
+    ms, share = [r[0] * 1e3 for r in res.values()], [100 * r[1] for r in res.values()]
+    _, one = _predict_row(BY_ID[rid], None, None)
+    charged = BATCH * OUTPUT_LEN / (one.ttft_s + DECODE_STEPS * (one.decode_step.total_s + res7_s))
+    err_charged = charged / float(BY_ID[rid]["published"]) - 1
+    as_rate = BATCH * OUTPUT_LEN / (one.ttft_s + DECODE_STEPS * one.decode_step.total_s / (1 - res["7b"][1]))
+    err_rate = as_rate / float(BY_ID[rid]["published"]) - 1
+    text = (f"Examined 2026-12-06 (rl4): the same table's Llama 7B T4 TP 2 BS 32 row (expressible since the "
+            f"catalog's T4 PCIe link; predicted in the test as a cross-check, not a row) comes out "
+            f"{100 * err7:+.1f}% too fast: its published decode step {pub7_s * 1e3:.1f} ms against the model's "
+            f"{p7.decode_step.total_s * 1e3:.1f} ms, a residual of {ms[0]:.1f} ms ({share[0]:.0f}% of the step) with "
+            f"one read of its multi-head cache, against {ms[1]:.1f} ms ({share[1]:.0f}%) here at 8 reads and "
+            f"{ms[2]:.1f} ms ({share[2]:.0f}%) in the 33B row: across two GPUs and three models the table's rows "
+            f"miss by {min(ms):.1f}-{max(ms):.1f} ms a step, {min(share):.0f}-{max(share):.0f}% of it, so they "
+            f"cannot tell a fixed per-step cost from a rate")
+    if kind == "custom":
+        nccl = llama_7b_t4_prediction(BEFORE).decode_step.comm_s
+        saving_s = (LATENCY_7B_T4_S["nccl"] - LATENCY_7B_T4_S["custom"]) / DECODE_STEPS
+        text += (f"; the model's custom all-reduce on the T4's PCIe takes {p7.decode_step.comm_s * 1e3:.2f} ms a "
+                 f"step against its NCCL's {nccl * 1e3:.2f} ms, where the PR's kernel saved {saving_s * 1e3:.2f} ms "
+                 f"a step (17.90 -> 17.51 s over {DECODE_STEPS} steps), so this pair's T4 residual holds that too")
+    return text + (f"; charged the 7B row's residual per step (at the model's one read), this row would be at "
+                   f"{100 * err_charged:+.1f}%, read as a rate (its share of the step) at {100 * err_rate:+.1f}%: "
+                   f"carried figures, not a cost established for this run")
+
+
+def test_the_7b_t4_row_of_the_same_table(capsys: pytest.CaptureFixture[str]) -> None:
+    """rl4 (2026-12-06): the table's Llama 7B / T4 / TP 2 row, expressible now (plan serve gives what the test
+    predicts), misses like the 70B rows at 8 reads and the 33B row; the UNEXPLAINED entries quote it as recomputed."""
+    from test_row_notes_checked import UNEXPLAINED
+
+    out, _ = run_main_expect(capsys, "plan", "serve", "--model", "llama2-7b", "--hardware", "t4", "--tp", "2",
+                             "--prompt", "256", "--output", "256", "--weight-dtype", "fp16", "--kv-dtype", "fp16",
+                             "--engine", "vllm", "--batch", str(BATCH_7B_T4), "--tp-allreduce", "nccl", "--json")
+    point = json.loads(out)["results"][0]["points"][0]
+    assert point["output_tokens_per_s"] == pytest.approx(llama_7b_t4_prediction(BEFORE).output_tokens_per_s)
+    assert (get_model("llama2-7b").layers, get_model("llama2-7b").hidden) == (32, 4096)
+    nccl = [published_step_s(LATENCY_7B_T4_S["nccl"], llama_7b_t4_prediction(BEFORE))
+            - llama_7b_t4_prediction(BEFORE).decode_step.total_s, gqa_reread_figures(BEFORE)["residual_g_s"],
+            gqa_reread_figures(BEFORE)["residual33_s"]]
+    assert max(nccl) - min(nccl) < 4e-3  # the NCCL pair's three residuals within 4 ms of each other
+    assert llama_7b_t4_prediction(AFTER).decode_step.comm_s > llama_7b_t4_prediction(BEFORE).decode_step.comm_s
+    for rid in (BEFORE, AFTER):
+        assert t4_cross_check_sentence(rid) in UNEXPLAINED[rid], rid
+    errs = [llama_7b_t4_prediction(rid).output_tokens_per_s * LATENCY_7B_T4_S[BY_ID[rid]["tp_allreduce"]]
+            / (BATCH_7B_T4 * OUTPUT_LEN) - 1 for rid in (BEFORE, AFTER)]
+    runs = (Path(__file__).resolve().parent.parent / "src/accelopt/predict/data/published_serving_runs.csv").read_text(
+        encoding="utf-8")
+    header = " ".join(ln.lstrip("#").strip() for ln in runs.splitlines() if ln.startswith("#"))
+    assert f"rl4, 2026-12-06: {100 * errs[0]:+.1f}% / {100 * errs[1]:+.1f}% too fast" in header

@@ -507,3 +507,55 @@ def test_public_c1_ttft_of_the_same_model_record() -> None:
     assert (f"{RAY64534_SERVE_TOK_S[0]} vs {RAY64534_SERVE_TOK_S[1]} tok/s at c = 8 / 32" in record
             and f"most {100 * serve_tok_s / float(_row('c8-tput')['published']):.1f}% of this page's C 8 throughput "
             f"({float(_row('c8-tput')['published']):.0f} tok/s)" in record)
+
+
+# The run's own repository (rl4, session 33): two runs of the same author, same model, vLLM v0.23.0 and 256/128 shape,
+# GuideLLM's synchronous strategy (one stream): ADR-0032's L4 parity gate (through KServe) and benchmarks/README.md's T4
+TWIN_L4 = {"ttft_ms": 31.0, "itl_ms": 5.7}  # ADR-0032 (2026-06-23), code index id 56374113097
+TWIN_T4 = {"ttft_ms": 36.0, "ttft_p95_ms": 44.0, "ttft_p99_ms": 58.0, "itl_ms": 6.0}  # README (2026-06-26), 56529534857
+ROW_C1_TTFT_P95_MS = 115.5  # the page's TTFT p95 at C 1 (not a row)
+
+
+def _twin_predicted_ms(run_id: str, hardware: str, dtype: str) -> float:
+    """The model's figure for the row's cells on another device and dtype (the public path validate uses)."""
+    predicted = reproduce(dict(_row(run_id), hardware=hardware, weight_dtype=dtype, kv_dtype=dtype), SOURCES).predicted
+    assert predicted is not None
+    return predicted
+
+
+def test_same_authors_twin_runs_record() -> None:
+    """rl4, session 33 (2026-12-06): the runs file's 'Examined 2026-12-06 (rl4, session 33' record: the run's own
+    repository (the Job's placement, two same-author twins on the L4 and a T4); every figure recomputed, none closes a
+    row (the twins are no rows: another harness)."""
+    record = _runs_file_record("# Examined 2026-12-06 (rl4, session 33, issue 10)")
+    assert "podAffinity" in record and "'preferred, not required'" in record and "(capped at 320)" in record
+    assert "The server is not run eager: its start-up includes 'CUDA-graph capture'" in record
+    assert (f"TTFT median {TWIN_L4['ttft_ms']:.0f} ms, ITL median {TWIN_L4['itl_ms']:.1f} ms" in record
+            and f"TTFT p50 / p95 / p99 {TWIN_T4['ttft_ms']:.0f} / {TWIN_T4['ttft_p95_ms']:.0f} / "
+                f"{TWIN_T4['ttft_p99_ms']:.0f} ms, ITL p50 {TWIN_T4['itl_ms']:.1f} ms" in record)
+    l4_ms, t4_ms = _predicted_ms("c1-ttft"), _twin_predicted_ms("c1-ttft", "t4", "fp16")
+    gap_l4, gap_t4 = TWIN_L4["ttft_ms"] - l4_ms, TWIN_T4["ttft_ms"] - t4_ms
+    assert (f"is {l4_ms:.2f} ms on the L4 and {t4_ms:.2f} ms on the T4: gaps of {gap_l4:.1f} and {gap_t4:.1f} ms, "
+            f"the L4's {gap_l4 - _gap_ms(1):.1f} ms above this row's {_gap_ms(1):.1f}") in record
+    assert f"the model's forward is {min(l4_ms, t4_ms):.2f}-{max(l4_ms, t4_ms):.2f} ms on both GPUs" in record
+    itl_l4, itl_t4 = _predicted_ms("c1-itl"), _twin_predicted_ms("c1-itl", "t4", "fp16")
+    row_itl = float(_row("c1-itl")["published"])
+    assert (f"{TWIN_L4['itl_ms'] - itl_l4:.2f} ms (L4 twin) and {TWIN_T4['itl_ms'] - itl_t4:.2f} ms (T4) above the "
+            f"model's decode step ({row_itl - itl_l4:.2f} ms in this row)") in record
+    ratio = get_device("l4").peak("bf16") / get_device("t4").peak("fp16")
+    assert get_device("t4").peak("fp16") == 65e12 and f"121 / 65 = {ratio:.2f}x" in record
+    all_compute_t4 = TWIN_L4["ttft_ms"] * ratio
+    assert all_compute_t4 > TWIN_T4["ttft_ms"]
+    assert f"would take {all_compute_t4:.1f} ms, above its whole 36 ms" in record
+    peak_scaled_max = TWIN_T4["ttft_ms"] / ratio  # the T4's host path >= 0
+    row_ttft = float(_row("c1-ttft")["published"])
+    assert (f"the L4's peak-scaled part is {peak_scaled_max:.1f} ms or less, so "
+            f"{TWIN_L4['ttft_ms'] - peak_scaled_max:.1f} ms or more of the twin's 31 ms "
+            f"({row_ttft - peak_scaled_max:.1f} ms of this row's {row_ttft:.1f})") in record
+    scaled = (TWIN_T4["ttft_ms"] - TWIN_L4["ttft_ms"]) / (ratio - 1)  # equal host paths: h + d = 31, h + ratio d = 36
+    assert (f"{scaled:.1f} ms that scales with the peak and {TWIN_L4['ttft_ms'] - scaled:.1f} ms that does not"
+            in record) and "A reading, not a size" in record
+    assert min(row_ttft, TWIN_L4["ttft_ms"]) == 27.0 and max(row_ttft, TWIN_T4["ttft_ms"]) == 36.0
+    assert "this stack is 27 to 36 ms across two harnesses" in record
+    assert (f"T4 twin's TTFT p95 is {TWIN_T4['ttft_p95_ms'] / TWIN_T4['ttft_ms']:.2f}x its p50; this row's C 1 p95 is "
+            f"{ROW_C1_TTFT_P95_MS / row_ttft:.2f}x") in record
