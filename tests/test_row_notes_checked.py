@@ -1000,7 +1000,11 @@ UNEXPLAINED: dict[str, str] = {
     "0.7; this row -27.9% -> -20.7%; held-out nvidia-ampere 12.50% -> 9.09%, nvidia-hopper 10.40% -> 11.30%, "
     "nvidia-blackwell 9.35% -> 20.47%; serving held-out median 12.00% -> 12.51% over 576, beyond 25% 128 -> 143 (25 "
     "rows enter, 10 leave); the Hopper table's 128/128 rows, within 25% at the flat rate, then run too fast "
-    "(trt10-h100-l3-8b-tp1-128-128 -2.8% -> +35.2%)",
+    "(trt10-h100-l3-8b-tp1-128-128 -2.8% -> +35.2%). The training curve's form with its half point fitted for "
+    "decode instead (a fixed time per GEMM, the form of matmul_half_s; grid 0..200 us step 5 us in each NVIDIA "
+    "table's declared search): fitted Ampere 25 us, Hopper 40 us, Ada 60 us per GEMM (Blackwell carries Hopper's); "
+    "this row -27.9% -> -29.0%; gptfast-a100-7b-tp8 (batch 1) -8.7% -> -43.6%; held-out median 12.00% -> 12.60% "
+    "over 576, beyond 25% 128 -> 135 (13 rows enter, 6 leave)",
     # srv_pp (2026-12-03): the RTX PRO 6000 pipeline-parallel rows, held out against the unfitted [serving.default].
     # rrtx (2026-12-05): twelve of the 14 left this list: their notes carry a checked reason (eight 70B --pp 4-8 rows:
     # release 1.2's table of the same benchmark on the same device, x1.21 / x1.51 v1.0's at --pp 4 / 8, the model
