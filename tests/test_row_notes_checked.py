@@ -1004,7 +1004,13 @@ UNEXPLAINED: dict[str, str] = {
     "decode instead (a fixed time per GEMM, the form of matmul_half_s; grid 0..200 us step 5 us in each NVIDIA "
     "table's declared search): fitted Ampere 25 us, Hopper 40 us, Ada 60 us per GEMM (Blackwell carries Hopper's); "
     "this row -27.9% -> -29.0%; gptfast-a100-7b-tp8 (batch 1) -8.7% -> -43.6%; held-out median 12.00% -> 12.60% "
-    "over 576, beyond 25% 128 -> 135 (13 rows enter, 6 leave)",
+    "over 576, beyond 25% 128 -> 135 (13 rows enter, 6 leave). Seen (rdecode): on one table's H100 rows the "
+    "compute-bound 128/128 decode steps imply decode_compute_efficiency values that follow the model, not M (the "
+    "batch; a max-load row's is the model's concurrency): trt10-h100-l3-8b-tp1-128-128 M = 3938 0.367; "
+    "trt09-h100-70b-tp2-b1024-128-128 M = 1024 0.534; trt10-h100-l3-70b-tp2-128-128 M = 2040 0.461; "
+    "trt10-h100-l3.1-405b-tp8-128-128 M = 3607 0.517: the 8B row at the largest M implies the least, so no rate "
+    "rising with M alone fits both; what else sets it (the per-GPU GEMMs' N and K, the engine's per-request work) is "
+    "not established",
     # srv_pp (2026-12-03): the RTX PRO 6000 pipeline-parallel rows, held out against the unfitted [serving.default].
     # rrtx (2026-12-05): twelve of the 14 left this list: their notes carry a checked reason (eight 70B --pp 4-8 rows:
     # release 1.2's table of the same benchmark on the same device, x1.21 / x1.51 v1.0's at --pp 4 / 8, the model
