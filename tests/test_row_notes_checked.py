@@ -1074,7 +1074,30 @@ UNEXPLAINED: dict[str, str] = {
     "the model's one flat rate, fitted on v0.14 in-flight rows, does not have; no cited A100 rate-by-M curve for "
     "these shapes was found to charge it with. On H100 the page pair measured this shape twice (FP8, TP 2, batch "
     "1024, 128/128): v0.6.1 2657 (trt061-h100-70b-b1024-128-128, -0.8%) and v0.9.0 3214 (-18.0%), x1.21 between "
-    "releases; the page's three 70B batch-1024 128/128 rows are -27.9% (A100), -18.0% (H100), -22.9% (H200)",
+    "releases; the page's three 70B batch-1024 128/128 rows are -27.9% (A100), -18.0% (H100), -22.9% (H200). Sized "
+    "(rdecode, 2026-12-06; tests/test_serving_decode_rate_by_m.py), a decode GEMM rate by the GEMM's shape in place "
+    "of the flat rate, not adopted: the training model's GEMM curve (compute.py eff(F), at this layer's decode GEMMs' "
+    "M, N, K per GPU) costs a fixed 2.3 us per GEMM ([family.nvidia-ampere] matmul_half_flop 5.0e+08 at "
+    "matmul_eff_max 0.7) and gives the layer's GEMMs 68.7% (batch 256) and 69.7% (batch 1024) of the fp16 peak, "
+    "x1.014, where the twins imply x1.41 (40.8% -> 57.4%): flat at these sizes; no cited A100 cuBLAS rate-by-M table "
+    "for these shapes was found. A rate from M with nothing to fit, decode_compute_efficiency x M / (M + M_ridge), "
+    "M_ridge the batch at which the table's GEMM time equals its weight-read time (a GEMM's math plus its weight "
+    "reads, not their max; no source says these engines' GEMMs run so), with every NVIDIA table's declared fit re-run "
+    "on it: Ampere decode_compute_efficiency 0.35 -> 0.45, Hopper 0.35 -> 0.7, Blackwell fp4_gemm_efficiency_ratio "
+    "0.7; this row -27.9% -> -20.7%; held-out nvidia-ampere 12.50% -> 9.09%, nvidia-hopper 10.40% -> 11.30%, "
+    "nvidia-blackwell 9.35% -> 20.47%; serving held-out median 12.00% -> 12.51% over 576, beyond 25% 128 -> 143 (25 "
+    "rows enter, 10 leave); the Hopper table's 128/128 rows, within 25% at the flat rate, then run too fast "
+    "(trt10-h100-l3-8b-tp1-128-128 -2.8% -> +35.2%). The training curve's form with its half point fitted for "
+    "decode instead (a fixed time per GEMM, the form of matmul_half_s; grid 0..200 us step 5 us in each NVIDIA "
+    "table's declared search): fitted Ampere 25 us, Hopper 40 us, Ada 60 us per GEMM (Blackwell carries Hopper's); "
+    "this row -27.9% -> -29.0%; gptfast-a100-7b-tp8 (batch 1) -8.7% -> -43.6%; held-out median 12.00% -> 12.60% "
+    "over 576, beyond 25% 128 -> 135 (13 rows enter, 6 leave). Seen (rdecode): on one table's H100 rows the "
+    "compute-bound 128/128 decode steps imply decode_compute_efficiency values that follow the model, not M (the "
+    "batch; a max-load row's is the model's concurrency): trt10-h100-l3-8b-tp1-128-128 M = 3938 0.367; "
+    "trt09-h100-70b-tp2-b1024-128-128 M = 1024 0.534; trt10-h100-l3-70b-tp2-128-128 M = 2040 0.461; "
+    "trt10-h100-l3.1-405b-tp8-128-128 M = 3607 0.517: the 8B row at the largest M implies the least, so no rate "
+    "rising with M alone fits both; what else sets it (the per-GPU GEMMs' N and K, the engine's per-request work) is "
+    "not established",
     # srv_pp (2026-12-03): the RTX PRO 6000 pipeline-parallel rows, held out against the unfitted [serving.default].
     # rrtx (2026-12-05): twelve of the 14 left this list: their notes carry a checked reason (eight 70B --pp 4-8 rows:
     # release 1.2's table of the same benchmark on the same device, x1.21 / x1.51 v1.0's at --pp 4 / 8, the model
