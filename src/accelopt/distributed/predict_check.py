@@ -409,7 +409,8 @@ def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec,
         compute_pred = m * stage_mb + overheads["optimizer"] * share
         bubble_pred = (p - 1) * stage_mb
         acts = [result.partition.layers[b - 1].activation_bytes for b in bal.bounds[1:-1]]
-        inputs.append(p2p)
+        if acts:  # one stage sends nothing
+            inputs.append(p2p)
         boundary_s = [_comm_s("pipeline", dataclasses.replace(links, up_lat=lat, out_lat=lat), p, param_bytes, a, m,
                               result.nnodes) for a, lat in zip(acts, lats, strict=False)]
         slowest = _slowest_stage(result)
