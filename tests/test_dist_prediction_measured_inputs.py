@@ -127,3 +127,12 @@ def test_op_cost_is_measured_per_dispatched_op() -> None:
     got = measure_op_cost("cpu", budget_s=0.02)
     assert got.ops_per_call >= 2 * OP_CHAIN_LENGTH  # forward and backward multiplications, counted
     assert 1e-8 < got.per_op_s < 1e-3
+
+
+def test_the_page_says_it_too() -> None:
+    from accelopt.report.distributed_view import html_tables
+
+    run = _pipeline(K, 1e-4)
+    run = dataclasses.replace(run, prediction=_check(run))
+    (table,) = [t for t in html_tables(run) if "prediction" in t.title]
+    assert "measured: per-op cost" in table.note and "p2p latency 100 µs" in table.note
