@@ -76,6 +76,8 @@ def test_ddp_measures_each_rank(ddp_run: DistributedResult) -> None:
         assert rank.comm.comm_s > 0  # DDP all-reduces the gradients: gloo's events are in the trace
         assert 0 <= rank.comm.overlapped_s <= rank.comm.comm_s
         assert rank.peak_memory_bytes > 0
+        assert rank.op_overhead_s is not None and rank.op_overhead_s > 0  # measured for the prediction (utdist)
+        assert rank.p2p_latency_s is None  # a pipeline's figure only
     slow = max(x.step_median_s for x in r.ranks)
     assert r.step_median_s == slow and r.straggler_ratio >= 1.0
     assert r.scaling_efficiency == pytest.approx(r.single.step_median_s / (2 * slow))
@@ -110,11 +112,17 @@ def test_fsdp_matches_one_process(ddp_run: DistributedResult) -> None:
 def test_pipeline_cli_matches_one_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     page = tmp_path / "dist.html"
     code, out, err = run_main(["profile", REF, "--nproc", "2", "--parallel", "pipeline", "--schedule", "gpipe",
-                               "--steps", "3", "--warmup", "1", "--json", "--html", str(page)], capsys)
+                               "--steps", "3", "--warmup", "1", "--json", "--html", str(page),
+                               "--catalog-device", "xeon-8480plus"], capsys)
     assert code == 0, err
     r = json.loads(out)
     assert r["parallel"] == "pipeline" and r["microbatches"] == 4  # largest divisor of 16 up to 2 x 2 stages
     assert [x["stage"] for x in r["ranks"]] == [0, 1]
+    # utdist: the ranks measure what the prediction used to assume, and the prediction says it used them
+    assert r["ranks"][0]["p2p_latency_s"] > 0 and r["ranks"][1]["p2p_latency_s"] is None  # rank 0 -> 1
+    assert all(x["op_overhead_s"] > 0 for x in r["ranks"])
+    assert {i["name"]: i["measured"] for i in r["prediction"]["inputs"]} == {"per-op cost": True,
+                                                                              "p2p latency": True}
     want = r["single"]["losses"]
     for rank in r["ranks"]:
         assert len(rank["losses"]) == 1 + 3 + 1 + 2  # warm-up, timed, the profiler's warm-up, profiled

@@ -103,6 +103,20 @@ def test_sigterm_keeps_each_ranks_finished_steps_in_the_json(tmp_path: Path) -> 
     assert run["command"] == "profile-distributed-partial"
 
 
+def test_a_hang_up_keeps_the_steps_and_leaves_no_folder(tmp_path: Path) -> None:
+    """utdist (2026-12-06): SIGHUP (the terminal closed, the ssh session dropped) killed the CLI by default: exit -1,
+    nothing printed or recorded, and the run's folder /tmp/accelopt-dist-* left behind. It now stops the run as
+    SIGTERM does, and the record names it."""
+    proc = _start(tmp_path, "--json")
+    out, err, done = _stop(proc, signal.SIGHUP, tmp_path)  # exit 130 and no folder left: checked by _stop
+    doc = json.loads(out)
+    assert doc["interrupted"] is True and doc["stopped_by"] == "SIGHUP"
+    assert min(r["timed_done"] for r in doc["ranks"]) >= min(done.values())
+    assert "interrupted (SIGHUP)" in err
+    (run,) = _history(tmp_path)
+    assert run["command"] == "profile-distributed-partial"
+
+
 def test_ctrl_c_prints_the_ranks_finished_steps(tmp_path: Path) -> None:
     proc = _start(tmp_path)
     out, err, done = _stop(proc, signal.SIGINT, tmp_path)

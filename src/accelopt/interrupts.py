@@ -54,7 +54,7 @@ def interrupts_held(what: str) -> Iterator[None]:
     def later(signum: int, frame: Any) -> None:
         print(f"{signal.Signals(signum).name} received: stopping already; writing {what} first", file=sys.stderr)
 
-    names = [n for n in ("SIGINT", "SIGTERM") if hasattr(signal, n)]
+    names = [n for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)]
     before = {n: signal.signal(getattr(signal, n), later) for n in names}
     try:
         yield

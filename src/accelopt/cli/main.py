@@ -179,23 +179,33 @@ def _streams_that_print_anything() -> None:
                 reconfigure(errors="accelopt-ascii")
 
 
+STOP_SIGNALS = ("SIGTERM", "SIGHUP")
+"""Signals handled as Ctrl-C (_stop_on_term). SIGHUP: the terminal closed or the ssh session dropped (the shell sends
+it to its jobs); by default it killed the process, so a `profile --nproc` run lost every finished step and left its
+run folder (/tmp/accelopt-dist-*) behind (utdist, 2026-12-06). Under `nohup` it is ignored and stays so."""
+
+
 def _stop_on_term() -> Any:
-    """SIGTERM handled as Ctrl-C (KeyboardInterrupt), so what profile, probe and optimize measured is printed and kept:
+    """SIGTERM (and SIGHUP, STOP_SIGNALS) handled as Ctrl-C (KeyboardInterrupt), so what profile, probe and optimize
+    measured is printed and kept:
     `timeout 120 accelopt ...` (TERM is timeout's default) and a batch scheduler's time limit (Slurm sends TERM) killed
     the process with nothing written, where Ctrl-C kept the results. The way to stop a run from a script: a child of
     a non-interactive shell (a job started with `&`, a remote runner) inherits SIGINT ignored, Python then never
     raises KeyboardInterrupt and `timeout -s INT` does nothing, while TERM still arrives. Left as it is where SIGTERM
-    is ignored or has a handler already, and off the main thread. Returns the handler to put back (None: unchanged)."""
+    is ignored or has a handler already, and off the main thread. Returns the handlers to put back ({} unchanged)."""
     import signal
     import threading
 
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGTERM"):
-        return None
-    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
-        return None
+    if threading.current_thread() is not threading.main_thread():
+        return {}
     from accelopt.interrupts import term_as_interrupt
 
-    return signal.signal(signal.SIGTERM, term_as_interrupt)
+    before = {}
+    for name in STOP_SIGNALS:
+        sig = getattr(signal, name, None)
+        if sig is not None and signal.getsignal(sig) is signal.SIG_DFL:
+            before[sig] = signal.signal(sig, term_as_interrupt)
+    return before
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -209,8 +219,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         _main(argv)
     finally:
-        if before is not None:  # main() called in a process of its own (a test): its TERM handler back
-            signal.signal(signal.SIGTERM, before)
+        for sig, handler in before.items():  # main() called in a process of its own (a test): its handlers back
+            signal.signal(sig, handler)
 
 
 def _main(argv: list[str] | None) -> None:

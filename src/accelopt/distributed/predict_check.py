@@ -49,7 +49,14 @@ from typing import Any
 
 import numpy as np
 
-from accelopt.distributed.types import PREDICTION_TOLERANCE, DistributedResult, PredictionCheck, TermError
+from accelopt.distributed.types import (
+    P2P_REPEATS,
+    PREDICTION_TOLERANCE,
+    DistributedResult,
+    PredictionCheck,
+    PredictionInput,
+    TermError,
+)
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.measure.profiler import _a
 from accelopt.predict import comm
@@ -98,7 +105,7 @@ MEASURED_LINK = "measured collectives in"
 """How the link source starts when the link is the one `probe --collectives` measured (run.busy_spec_warnings)."""
 
 
-def links_for(spec: AcceleratorSpec, nnodes: int = 1) -> tuple[comm.Links, str]:
+def links_for(spec: AcceleratorSpec, nnodes: int = 1, latency_measured: bool = False) -> tuple[comm.Links, str]:
     """plan's link model of the spec and where its figures come from, each default it uses in place of a spec figure
     included (a latency the catalog lacks was used unprinted); a link measured by `probe --collectives` is used as
     measured (its busbw is already what a collective achieves, so plan's scale-up efficiency factor is 1 for it).
@@ -119,8 +126,64 @@ def links_for(spec: AcceleratorSpec, nnodes: int = 1) -> tuple[comm.Links, str]:
         src += (f"; across {nnodes} hosts: the scale-out link ({links.out_bw:.3g} B/s per device after "
                 f"scaleout_bw_eff {cal.scaleout_bw_eff:g}, {links.out_lat:.3g} s per step)")
     scopes = ("scale-up", "scale-out") if nnodes > 1 else ("scale-up",)
-    defaults = [a.text() for a in links.assumed if a.scope in scopes]
+    # a pipeline whose ranks measured their point-to-point latency (p2p_input) does not use the link's latency
+    defaults = [a.text() for a in links.assumed if a.scope in scopes
+                and not (latency_measured and a.field.endswith("latency_s"))]
     return links, "; ".join([src, *defaults])
+
+
+PER_OP = "per-op cost"
+P2P = "p2p latency"
+
+
+def _like_for_like(result: DistributedResult, spec: AcceleratorSpec) -> bool:
+    """Whether figures measured on the run's ranks are `spec`'s: the spec is of the kind the run ran on (a what-if
+    prediction for another device keeps that device's figures)."""
+    return spec.kind == ("cpu" if result.device == "cpu" else "gpu")
+
+
+def per_op_input(result: DistributedResult, spec: AcceleratorSpec, assumed_s: float, family: str) -> PredictionInput:
+    """The per-op cost the compute term charges each op: the median over the ranks of the cost each measured before
+    its steps (RankResult.op_overhead_s), else the calibration family's kernel_overhead_s, an assumption."""
+    got = [r for r in result.ranks if r.op_overhead_s]
+    if got and _like_for_like(result, spec):
+        ops = got[0].op_overhead_ops
+        return PredictionInput(
+            name=PER_OP, value_s=statistics.median(r.op_overhead_s or 0.0 for r in got), measured=True,
+            source=(f"median over {len(got)} rank(s) of each rank's {ops or '?'}-op chain of one-element "
+                    "multiplications forward and backward, timed before its steps / its aten ops "
+                    "(measure/op_cost.py), in place of the calibration's assumed "
+                    f"kernel_overhead_s {fmt_seconds(assumed_s)}"))
+    why = "the ranks measured none (a record before schema version 10)" if not got else \
+        f"the ranks' figure is this machine's ({result.device}), not {spec.name}'s"
+    return PredictionInput(name=PER_OP, value_s=assumed_s, measured=False,
+                           source=(f"calibration family {family!r}'s kernel_overhead_s "
+                                   f"(predict/data/calibration.toml); {why}"))
+
+
+def p2p_input(result: DistributedResult, spec: AcceleratorSpec, links: comm.Links) -> tuple[list[float],
+                                                                                               PredictionInput]:
+    """(each pipeline boundary's latency, what the prediction says of it): boundary k is between the ranks of stages
+    k and k + 1 (one stage per rank), whose rank k measured its latency to rank k + 1 (RankResult.p2p_latency_s);
+    else the link's step latency for every boundary (the scale-out one across hosts), an assumption."""
+    by_rank = {r.rank: r.p2p_latency_s for r in result.ranks}
+    p = result.nproc * result.nnodes
+    lats = [by_rank.get(k) for k in range(p - 1)]
+    if lats and all(lats) and _like_for_like(result, spec):
+        vals = [float(v or 0.0) for v in lats]
+        each = ", ".join(f"{k}|{k + 1}: {fmt_seconds(v)}" for k, v in enumerate(vals))
+        return vals, PredictionInput(
+            name=P2P, value_s=max(vals), measured=True,
+            source=(f"half the median of {P2P_REPEATS} round trips of a 4-byte tensor between the ranks of "
+                    f"each boundary (dist.send/recv before the steps, worker.p2p_latency_s; {each}); the largest "
+                    "shown"))
+    lat = links.out_lat if result.nnodes > 1 else links.up_lat
+    why = "the ranks measured none (a record before schema version 10)" if not any(lats) else \
+        f"the ranks' figure is this machine's ({result.device}), not {spec.name}'s"
+    return [lat] * (p - 1), PredictionInput(
+        name=P2P, value_s=lat, measured=False,
+        source=f"the link's step latency ({'scale-out' if result.nnodes > 1 else 'scale-up'}: see links); "
+               f"{why}")
 
 
 def fsdp_comm_s(bw: float, lat: float, p: int, param_bytes: float, unit_bytes: Sequence[float],
@@ -318,39 +381,48 @@ def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec,
     bytes of each FSDP unit the run sharded apart from the root (model.fsdp_units; () for DDP, a pipeline, or an
     FSDP model sharded as one root unit); `grads`: which of those bytes require a gradient (None: all of them)."""
     cal = calibration_for(spec)
+    per_op = per_op_input(result, spec, cal.kernel_overhead_s, cal.family)
+    cal = with_values(cal, kernel_overhead_s=per_op.value_s)
+    inputs = [per_op]
     dtype, dtype_note = _compute_dtype(workload, spec)
     share, notes = _rank_share(result, spec)
     dev = Device(peak_flop_per_s=float(spec.peak(dtype) or 0) * share,
                  bw_byte_per_s=spec.memory_bandwidth_byte_per_s * share, cal=cal)
     phases = _phase_times_s(workload, dev)
     total = sum(phases.values())
-    per_op = _phase_overheads_s(workload, dev)
-    work = total - sum(per_op.values())  # the FLOP / byte part, which the ranks (micro-batches) split
-    links, link_src = links_for(spec, result.nnodes)
+    overheads = _phase_overheads_s(workload, dev)
+    work = total - sum(overheads.values())  # the FLOP / byte part, which the ranks (micro-batches) split
+    links = links_for(spec, result.nnodes)[0]
+    lats, p2p = p2p_input(result, spec, links)
+    pipeline = result.parallel == "pipeline" and result.partition is not None
+    links, link_src = links_for(spec, result.nnodes, latency_measured=pipeline and p2p.measured)
     p, m = result.nproc * result.nnodes, result.microbatches
     notes.insert(0, f"compute on {spec.name} at its {dtype} peak{dtype_note}, calibration family {cal.family!r}")
     bubble_pred = 0.0
-    if result.parallel == "pipeline" and result.partition is not None:
+    if pipeline and result.partition is not None:
         bal = result.partition.balanced
         share = bal.slowest_s / sum(bal.stage_times_s)
         # one micro-batch on the slowest stage: its share of the work / m, and its share of the forward and
         # backward ops once each; its optimizer ops run once a step. The overhead's share is the stage's share
         # of the profiled layer time (not of the op count, which the partition does not keep per stage)
-        stage_mb = work * share / m + (per_op["forward"] + per_op["backward"]) * share
-        compute_pred = m * stage_mb + per_op["optimizer"] * share
+        stage_mb = work * share / m + (overheads["forward"] + overheads["backward"]) * share
+        compute_pred = m * stage_mb + overheads["optimizer"] * share
         bubble_pred = (p - 1) * stage_mb
         acts = [result.partition.layers[b - 1].activation_bytes for b in bal.bounds[1:-1]]
-        boundary_s = [_comm_s("pipeline", links, p, param_bytes, a, m, result.nnodes) for a in acts]
+        if acts:  # one stage sends nothing
+            inputs.append(p2p)
+        boundary_s = [_comm_s("pipeline", dataclasses.replace(links, up_lat=lat, out_lat=lat), p, param_bytes, a, m,
+                              result.nnodes) for a, lat in zip(acts, lats, strict=False)]
         slowest = _slowest_stage(result)
         comm_pred, busiest = pipeline_sends_s(boundary_s, slowest)
         notes.append(pipeline_sends_note(acts, busiest, m, boundary_s, slowest))
         exposed = comm_pred
     else:
-        compute_pred = work / p + sum(per_op.values())  # each rank runs every op, on 1/p of the batch
+        compute_pred = work / p + sum(overheads.values())  # each rank runs every op, on 1/p of the batch
         comm_pred = _comm_s(result.parallel, links, p, param_bytes, 0.0, m, result.nnodes, unit_bytes, grads)
         if result.parallel == "fsdp":
             notes.append(fsdp_note(param_bytes, unit_bytes, p, grads))
-        backward = (phases["backward"] - per_op["backward"]) / p + per_op["backward"]
+        backward = (phases["backward"] - overheads["backward"]) / p + overheads["backward"]
         exposed = max(0.0, comm_pred - cal.overlap_eff * backward)
     med = statistics.median
     measured = _slowest_stage_ranks(result, notes)
@@ -368,7 +440,7 @@ def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec,
     terms.append(TermError(term="step", predicted_s=compute_pred + exposed + bubble_pred,
                            measured_s=result.step_median_s))
     terms = [dataclasses.replace(t, tolerance=PREDICTION_TOLERANCE) for t in terms]  # each judged by the same bar
-    return PredictionCheck(device=spec.name, link_source=link_src, terms=terms, notes=notes)
+    return PredictionCheck(device=spec.name, link_source=link_src, terms=terms, notes=notes, inputs=inputs)
 
 
 def fsdp_grads(model: Any, units: Sequence[Any]) -> FsdpGrads:

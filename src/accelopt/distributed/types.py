@@ -23,6 +23,10 @@ SCHEDULES = ("1f1b", "gpipe")
 COLLECTIVES = ("all_reduce", "all_gather", "reduce_scatter", "all_to_all")
 __all__ = ["COLLECTIVES", "PARALLEL", "SCHEDULES", "CollectiveFigure", "CollectivesResult"]
 
+P2P_WARMUP, P2P_REPEATS = 5, 30
+"""Round trips of a rank's p2p latency measurement (worker.p2p_latency_s): the first P2P_WARMUP are dropped (a
+pair's first send sets up its connection), the median of the next P2P_REPEATS is kept."""
+
 TIMES_CHUNK = 256
 """Timed steps per `rank<R>.times<K>.json` file of a training rank (worker.Tally): a step rewrites only its own chunk
 (at most 256 numbers), so keeping every step costs the same at step 10 and step 10**6 (rewriting the whole list
@@ -117,6 +121,16 @@ class RankResult:
     """DDP: trainable parameters that got no gradient from this rank's share of the first batch. When any rank has
     one, every rank wraps the model with DistributedDataParallel(find_unused_parameters=True), which walks the
     autograd graph each step (the step times include it)."""
+    op_overhead_s: float | None = unit("s", "measured per-op cost (null: not measured, a record before schema "
+                                       "version 10)", default=None)
+    """The fixed cost of one eager op on this rank, measured before its steps (measure/op_cost.py: a chain of
+    one-element multiplications forward and backward, median time / the aten ops it dispatched): plan's prediction
+    charges it per op in place of the calibration's assumed kernel_overhead_s."""
+    op_overhead_ops: int | None = unit("count", "aten ops of the timed chain (null: not measured)", default=None)
+    p2p_latency_s: float | None = unit("s", "measured latency to rank + 1 (null: not measured)", default=None)
+    """Pipeline runs: half the median round trip of a 4-byte tensor to the next rank and back (dist.send/recv,
+    worker.p2p_latency_s); the pipeline prediction's sends over the boundary after this rank's stage pay it. Null on
+    the last rank, for DDP and FSDP, and in records before schema version 10."""
 
     @property
     def step_median_s(self) -> float:
@@ -265,6 +279,21 @@ class PredictionCheck:
     terms: list[TermError]
     notes: list[str] = field(default_factory=list)
     is_estimate: bool = True
+    inputs: list[PredictionInput] = field(default_factory=list)
+    """The figures the terms take beside the spec's peaks and links, each said measured (on this run) or assumed
+    (schema `profile-distributed` version 10)."""
+
+
+@dataclass(kw_only=True)
+class PredictionInput:
+    """One figure a predicted term uses: measured by this run, or assumed (a calibration default, a link figure)."""
+
+    name: str
+    """per-op cost, or p2p latency (a pipeline's sends)."""
+    value_s: float = unit("s")
+    measured: bool
+    """True: measured by this run's ranks; False: assumed (its source says whose assumption)."""
+    source: str
 
 
 PREDICTION_NO_SPEC = "no catalog entry for this device; pass --probed SPEC.toml or --catalog-device NAME"
@@ -277,13 +306,14 @@ class DistributedResult:
     """`accelopt profile --nproc N`: a measured N-rank run beside the one-process run on the same global batch."""
 
     SCHEMA_KIND: ClassVar[str] = "profile-distributed"
-    SCHEMA_VERSION: ClassVar[int] = 9
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8)  # 2 added prediction_left_out; 3 ranks'
+    SCHEMA_VERSION: ClassVar[int] = 10
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9)  # 2 added prediction_left_out; 3 ranks'
     # unused_parameters, contention, notes; 4 partition.unlimited; 5 partition.naive_cut_ties and
     # partition.layers[].frozen_param_bytes and optimizer_state_bytes; 6 ranks[].step_p10_s and step_p90_s (and
     # single's), derived from step_times_s; 7 partition.bottleneck_layer and balance_floor, derived from its layers;
     # 8 prediction.terms[].tolerance (default None) and within_tolerance, derived; 9 ranks[].comm.own_work_s,
-    # busiest_rank and work_straggler_ratio, derived from each rank's trace figures
+    # busiest_rank and work_straggler_ratio, derived from each rank's trace figures; 10 ranks[].op_overhead_s,
+    # op_overhead_ops and p2p_latency_s, prediction.inputs (defaults None and [])
     LEGACY_UNVERSIONED: ClassVar[bool] = True
     """Records written before the schema (no `schema` field) have this shape and load as version 1."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"step_median_s": "s", "straggler_ratio": "x", "slowest_rank": "count",

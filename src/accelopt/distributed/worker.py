@@ -41,7 +41,7 @@ from accelopt.distributed.model import (
     take,
 )
 from accelopt.distributed.partition import layer_name
-from accelopt.distributed.types import TIMES_CHUNK, CommTime, Job, RankResult
+from accelopt.distributed.types import P2P_REPEATS, P2P_WARMUP, TIMES_CHUNK, CommTime, Job, RankResult
 from accelopt.errors import AcceloptError, InputError, first_line, is_out_of_memory
 from accelopt.measure.memory import host_memory_capped
 from accelopt.workload.batch import to_device
@@ -464,11 +464,50 @@ def _peak_memory(device: str) -> tuple[float, str]:
     return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024, "process peak resident set (getrusage)"
 
 
+def p2p_latency_s(rank: int, world: int, device: str) -> float | None:
+    """This rank's point-to-point latency to the next rank (rank + 1), measured: half the median round trip of a
+    4-byte tensor sent to it and sent back (dist.send / dist.recv, what a pipeline stage's boundary uses), each pair
+    (k, k + 1) in turn while the others wait at a barrier; None on the last rank. The pipeline prediction's sends pay
+    it per transfer (predict_check.py), in place of the link's assumed or all-reduce-derived step latency."""
+    import statistics
+
+    import torch
+    import torch.distributed as dist
+
+    sync = _sync(device)
+    buf = torch.zeros(1, device=device)
+    mine = None
+    for k in range(world - 1):
+        if rank in (k, k + 1):
+            times = []
+            for i in range(P2P_WARMUP + P2P_REPEATS):
+                sync()
+                t0 = time.perf_counter()
+                if rank == k:
+                    dist.send(buf, k + 1)
+                    dist.recv(buf, k + 1)
+                else:
+                    dist.recv(buf, k)
+                    dist.send(buf, k)
+                sync()
+                if i >= P2P_WARMUP:
+                    times.append(time.perf_counter() - t0)
+            if rank == k:
+                mine = statistics.median(times) / 2
+        dist.barrier()
+    return mine
+
+
 def run_train(job: Job, me: Rank, device: str) -> RankResult:
     import torch
     import torch.distributed as dist
 
+    from accelopt.measure.op_cost import measure_op_cost
+
     trainer = Trainer(job, me, device)
+    # the figures plan's prediction takes from this machine (predict_check.py): before the steps, outside their clock
+    op_cost = measure_op_cost(device)
+    p2p = p2p_latency_s(me.rank, me.world, device) if job.parallel == "pipeline" and dist.is_initialized() else None
     sync = _sync(device)
     distributed = dist.is_initialized()
     losses: list[Any] = []
@@ -490,7 +529,8 @@ def run_train(job: Job, me: Rank, device: str) -> RankResult:
     return RankResult(rank=me.rank, world_size=me.world, host=socket.gethostname(), step_times_s=times,
                       losses=trainer.global_losses(losses), comm=comm, peak_memory_bytes=peak, memory_source=source,
                       threads=torch.get_num_threads(), stage=trainer.stage,
-                      unused_parameters=trainer.unused_parameters)
+                      unused_parameters=trainer.unused_parameters, op_overhead_s=op_cost.per_op_s,
+                      op_overhead_ops=op_cost.ops_per_call, p2p_latency_s=p2p)
 
 
 OOM_FIX = ("use a smaller --batch-size (or --seq-len), fewer --nproc ranks on one machine (each holds its own "

@@ -249,7 +249,20 @@ def _render_prediction(result: DistributedResult, console: Any) -> None:
         err = f"{'+' if (term.error or 0) > 0 else ''}{fmt_pct(term.error)}"
         t.add_row(term.term, fmt_seconds(term.predicted_s), fmt_seconds(term.measured_s), err, _within(term))
     console.print(t)
+    for line in inputs_lines(pr):
+        console.print(Text(line))
     console.print(Text(f"{_tolerance_line(pr)}; links: {pr.link_source}; " + "; ".join(pr.notes)), style="dim")
+
+
+def inputs_lines(pr: PredictionCheck) -> list[str]:
+    """'measured: ...' and 'assumed: ...': the figures the terms take beside the spec (PredictionCheck.inputs), those
+    this run measured and those the prediction assumed, each with its value and source; [] for an older record."""
+    out = []
+    for measured, head in ((True, "measured"), (False, "assumed")):
+        figs = [f"{i.name} {fmt_seconds(i.value_s)} ({i.source})" for i in pr.inputs if i.measured == measured]
+        if figs:
+            out.append(f"{head}: " + "; ".join(figs))
+    return out
 
 
 def _tolerances(pr: PredictionCheck) -> set[float]:
@@ -443,7 +456,8 @@ def html_tables(r: DistributedResult) -> list[Any]:
     if pred is not None:
         t = Table(f"plan's prediction on {pred.device} vs measured",
                   ["term", "predicted", "measured", "error", _within_header(pred)], est_cols={1},
-                  note="; ".join([_tolerance_line(pred), f"links: {pred.link_source}", *pred.notes]))
+                  note="; ".join([*inputs_lines(pred), _tolerance_line(pred), f"links: {pred.link_source}",
+                                  *pred.notes]))
         t.rows = [[x.term, q(x, "predicted_s"), q(x, "measured_s"), q(x, "error"), _within(x)] for x in pred.terms]
         out.append(t)
     else:
