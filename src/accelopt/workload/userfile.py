@@ -458,7 +458,10 @@ def _missing_factory_fix(module: Any) -> str:
 
     own = {n: v for n, v in vars(module).items()
            if not n.startswith("_") and getattr(v, "__module__", None) == module.__name__}
-    funcs = [n for n, v in own.items() if inspect.isfunction(v)]
+    # the likeliest factory first: annotated to return a ModelBundle, then one named build (a loss_fn defined above
+    # build was offered first)
+    funcs = sorted((n for n, v in own.items() if inspect.isfunction(v)),
+                   key=lambda n: ("ModelBundle" not in str(own[n].__annotations__.get("return", "")), n != "build"))
     if funcs:
         return f"use one of the functions it defines: {', '.join(funcs)}"
     classes = [n for n, v in own.items() if isinstance(v, type) and issubclass(v, torch.nn.Module)]
@@ -468,9 +471,31 @@ def _missing_factory_fix(module: Any) -> str:
             + (f"; it defines the nn.Module(s) {', '.join(classes)}" if classes else ""))
 
 
+def _no_colon_fix(spec: str) -> str:
+    """The fix for a bare 'model.py' that exists: the factory to append, from the functions the file defines, or how
+    to write one (a file of an nn.Module class alone was told to append the name of a function it does not have).
+    '' for anything else (the generic fix stands)."""
+    path = Path(spec)
+    if ":" in spec or path.suffix != ".py" or not path.is_file():
+        return ""
+    try:
+        module = _import_file(path)
+    except InputError:
+        return ""
+    fix = _missing_factory_fix(module)
+    prefix = "use one of the functions it defines: "
+    if fix.startswith(prefix):
+        first = fix[len(prefix):].split(", ")[0]
+        return f"append ':' and the function that returns a ModelBundle, e.g. {spec}:{first} ({fix})"
+    return "append ':' and the name of a function that returns a ModelBundle; " + fix
+
+
 def load_user_factory(spec: str, **kwargs: Any) -> ModelBundle:
     """Load 'path/to/file.py:factory', call factory(**kwargs) and check it returns a ModelBundle."""
-    path, func_name = _split_spec(spec)
+    try:
+        path, func_name = _split_spec(spec)
+    except InputError as e:
+        raise InputError(e.problem, _no_colon_fix(spec) or e.fix) from None
     module = _import_file(path)
     factory = getattr(module, func_name, None)
     if factory is None:
