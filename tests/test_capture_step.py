@@ -216,6 +216,42 @@ def test_inputs_yielded_as_a_dict_get_a_fix_that_says_so() -> None:
     assert "as a dict" not in e.value.fix
 
 
+def test_a_forward_needing_more_inputs_than_a_batch_holds_gets_a_fix_that_names_them() -> None:
+    """utopt (2026-12-06): a user's forward(x, mask) fed (x, targets) pairs stopped with "forward() missing 1 required
+    positional argument: 'mask'" and the generic fix only. The fix now names forward's arguments and what to yield;
+    one input too many is said alike, and a forward whose extra arguments have defaults gets no such hint."""
+    from torch import nn
+
+    from accelopt.workload.usercode import ModelCodeError
+    from accelopt.workload.userfile import ModelBundle
+
+    class Masked(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(8, 4)
+
+        def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+            return self.fc(x * mask)  # (B, 4)
+
+    def bundle(model: nn.Module, inputs: object) -> ModelBundle:
+        data = [(inputs, torch.zeros(2, dtype=torch.long))]
+        return ModelBundle(name="masked", model=model, batches=lambda: iter(data),
+                           loss_fn=nn.functional.cross_entropy, batch_size=2)
+
+    with pytest.raises(ModelCodeError, match="missing 1 required positional argument") as e:
+        capture_workload(bundle(Masked(), torch.ones(2, 8)))
+    assert ("each batch's inputs are 1 tensor(s), called as model(*inputs), but Masked.forward requires 2 (x, mask): "
+            "yield ((x, mask), targets)") in e.value.fix, e.value.fix
+    with pytest.raises(ModelCodeError, match="positional argument") as e:
+        capture_workload(bundle(Masked(), (torch.ones(2, 8), torch.ones(2, 8), torch.ones(2, 8))))
+    assert "are 3 tensor(s), called as model(*inputs), but Masked.forward takes at most 2 (x, mask)" in e.value.fix
+    plain = zoo.build("mlp", "tiny")
+    plain.model = _Boom(ValueError("bad shape"))
+    with pytest.raises(ModelCodeError) as e:
+        capture_workload(plain)
+    assert "called as model(*inputs), but" not in e.value.fix
+
+
 def test_tuple_inputs_and_default_optimizer() -> None:
     from torch import nn
 

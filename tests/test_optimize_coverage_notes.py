@@ -130,6 +130,40 @@ def test_torchao_quantizers_say_how_much_of_the_model_they_quantized(technique: 
     assert note.endswith("left in float: Embedding, GRU"), note
 
 
+class _TiedLm(nn.Module):
+    """ids (B, 12) -> (B, 12, 50): Embedding(50, 16) 800 tied to the head Linear(16, 50, bias=False), a position
+    table pos (40, 16) 640 held by the model itself, Linear(16, 16) 256 + 16: 1,712 parameters, each tensor once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(50, 16)
+        self.pos = nn.Parameter(torch.zeros(40, 16))
+        self.mid = nn.Linear(16, 16)
+        self.head = nn.Linear(16, 50, bias=False)
+        self.head.weight = self.emb.weight  # tied
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.head(torch.relu(self.mid(self.emb(ids) + self.pos[: ids.shape[1]])))
+
+
+def test_torchao_quantizers_name_a_tied_embedding_as_left_in_float() -> None:
+    """utopt (2026-12-06): int8-dynamic on a user's tied-embedding encoder said 'left in float: MultiheadAttention,
+    TinyLM' while its other note said torchao untied the head and the Embedding kept the fp32 original: the list
+    judged layers by tensor, and the tied tensor counted as quantized for the Embedding too. Hand-computed before
+    running: quantized mid 256 + head 800 = 1,056 of 1,712 (61.7%); left in float: the Embedding (its own copy) and
+    the model's own pos table."""
+    pytest.importorskip("torchao")
+    torch.manual_seed(0)
+    data = [(torch.randint(0, 50, (4, 12)), torch.randint(0, 50, (4, 12))) for _ in range(2)]
+    b = ModelBundle(name="tied", model=_TiedLm().eval(), batches=lambda: iter(data), batch_size=4,
+                    loss_fn=lambda out, t: nn.functional.cross_entropy(out.reshape(-1, 50), t.reshape(-1)))
+    v = get_technique("int8-weight-only").apply(b, Target(mode="inference", device="cpu"), {})
+    note = next(n for n in v.notes if n.startswith("torchao"))
+    assert "the quantized weights are 1,056 of the model's 1,712 parameters (61.7%)" in note, note
+    assert note.endswith("left in float: Embedding, _TiedLm"), note
+    assert not isinstance(v.model.emb.weight, type(v.model.head.weight))  # the Embedding's copy did stay float
+
+
 def test_the_train_mode_note_says_when_its_quality_was_scored() -> None:
     """uttrial (2026-12-05): optimize --mode train printed 'prune-unstructured: held-out loss 13.32' under a table
     whose prune-unstructured row read loss 12.76, with nothing saying that the note's figure is the pruned model's

@@ -129,3 +129,47 @@ def test_a_model_file_imports_the_modules_beside_it(tmp_path: Path) -> None:
         "                       batch_size=batch_size)\n"))
     b = load_user_factory(f"{model}:build")
     assert b.name == "two-files" and b.model(torch.randn(3, 8)).shape == (3, 2)
+
+
+def test_no_such_function_lists_only_the_files_own_functions(tmp_path: Path) -> None:
+    # an imported function is no factory: 'use one of: cross_entropy' sent the user to torch's loss
+    p = _write(tmp_path, "from torch.nn.functional import cross_entropy\n\ndef make_bundle():\n    pass\n")
+    with pytest.raises(InputError, match="no function 'build'") as e:
+        load_user_factory(f"{p}:build")
+    assert "make_bundle" in e.value.fix and "cross_entropy" not in e.value.fix
+
+
+def test_no_such_function_in_a_file_of_a_model_class_says_how_to_write_one(tmp_path: Path) -> None:
+    # a file holding only an nn.Module class read 'use one of: (no functions defined)', which fixed nothing
+    p = _write(tmp_path, "from torch import nn\n\nclass Net(nn.Module):\n    def forward(self, x):\n"
+                         "        return x\n")
+    with pytest.raises(InputError, match="no function 'build'") as e:
+        load_user_factory(f"{p}:build")
+    assert "ModelBundle(" in e.value.fix and "model=Net()" in e.value.fix and "examples/my_model.py" in e.value.fix
+    assert "no functions defined" not in e.value.fix
+
+
+def test_a_bare_model_file_is_told_which_factory_to_append(tmp_path: Path) -> None:
+    # 'profile my_net.py' (no ':factory') was told to append a function name, whatever the file held
+    p = _write(tmp_path, "from torch import nn\n\nclass Net(nn.Module):\n    def forward(self, x):\n"
+                         "        return x\n")
+    with pytest.raises(InputError, match=r"path/to/file\.py:factory") as e:
+        load_user_factory(str(p))
+    assert "it defines no function" in e.value.fix and "model=Net()" in e.value.fix, e.value.fix
+    with pytest.raises(InputError, match=r"path/to/file\.py:factory") as e:
+        load_user_factory(str(EXAMPLE))
+    assert f"e.g. {EXAMPLE}:build" in e.value.fix, e.value.fix
+
+
+def test_the_likeliest_factory_is_offered_first(tmp_path: Path) -> None:
+    # a loss function defined above the factory was offered as the factory ('e.g. enc.py:loss_fn')
+    p = _write(tmp_path, "def loss_fn(out, t):\n    return out\n\ndef make():\n    pass\n\n"
+                         "def build():\n    pass\n")
+    with pytest.raises(InputError) as e:
+        load_user_factory(str(p))
+    assert f"e.g. {p}:build (use one of the functions it defines: build, loss_fn, make)" in e.value.fix, e.value.fix
+    q = _write(tmp_path, "from accelopt.workload.userfile import ModelBundle\n\ndef loss_fn(out, t):\n"
+                         "    return out\n\ndef bundle() -> ModelBundle:\n    pass\n")
+    with pytest.raises(InputError) as e:
+        load_user_factory(f"{q}:build")
+    assert e.value.fix == "use one of the functions it defines: bundle, loss_fn", e.value.fix

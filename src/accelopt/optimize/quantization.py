@@ -285,8 +285,12 @@ def _coverage_text(model: Any, keep: Any) -> str:
     total = sum(p.numel() for p in model.parameters())
     if not total or sum(quantized.values()) >= 0.9 * total:
         return ""
+    # by holder, not by tensor: an embedding tied to a quantized head keeps its float original (torchao quantizes the
+    # Linear's copy and unties them), and the list left it out ('left in float: MultiheadAttention, TinyLM' on a
+    # tied-embedding LM whose Embedding stayed fp32)
+    quantized_holders = {id(m) for m in linears}
     kinds = sorted({type(m).__name__ for m in model.modules()
-                    if any(id(p) not in quantized and p.dim() > 1 for p in m.parameters(recurse=False))})
+                    if id(m) not in quantized_holders and any(p.dim() > 1 for p in m.parameters(recurse=False))})
     share = sum(quantized.values())
     return (f"; the quantized weights are {share:,} of the model's {total:,} parameters ({share / total:.1%}); "
             f"left in float: {', '.join(kinds) or 'biases and norms'}")

@@ -12,6 +12,7 @@ and the device's memory).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -54,7 +55,7 @@ def _fix(bundle: Any) -> str:
                 "num_key_value_heads, intermediate_size, vocab_size): the message names the tensor sizes that "
                 "clash, not a config key, so look for the keys whose values (or their quotients) are those sizes; "
                 "or write a model file that builds and feeds it yourself (examples/my_model.py)")
-    return _FIX + _dict_inputs_hint(bundle)
+    return _FIX + _dict_inputs_hint(bundle) + _arity_hint(bundle)
 
 
 def _dict_inputs_hint(bundle: Any) -> str:
@@ -69,3 +70,28 @@ def _dict_inputs_hint(bundle: Any) -> str:
         return ""
     return ("; batches() yields the inputs as a dict, which model(*inputs) passes as one positional argument, not as "
             "keyword arguments: yield a tuple in forward's argument order, e.g. ((ids, mask), targets)")
+
+
+def _arity_hint(bundle: Any) -> str:
+    """What to change when a batch holds fewer inputs than the model's forward requires, or more than it takes (a
+    forward(x, mask) fed (x, targets) pairs stopped with 'forward() missing 1 required positional argument: mask' and
+    the fix said only 'check that model(*inputs) ... run'). '' when they match, or when the batches or forward's
+    signature cannot be read here (a forward taking *args)."""
+    try:
+        inputs, _ = bundle.first_batch()
+        params = list(inspect.signature(bundle.model.forward).parameters.values())
+    except Exception:
+        return ""
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params):
+        return ""
+    takes = [p.name for p in params if p.kind in positional]
+    needs = [p.name for p in params if p.kind in positional and p.default is inspect.Parameter.empty]
+    n, cls = len(inputs), type(bundle.model).__name__
+    if len(needs) <= n <= len(takes):
+        return ""
+    want = needs if n < len(needs) else takes
+    return (f"; each batch's inputs are {n} tensor(s), called as model(*inputs), but {cls}.forward "
+            + (f"requires {len(needs)}" if n < len(needs) else f"takes at most {len(takes)}")
+            + f" ({', '.join(want)}): yield ((" + ", ".join(want) + "), targets) from batches() and eval_batches(), "
+            "in forward's argument order")

@@ -449,15 +449,57 @@ def _factory_oom(func_name: str, path: Path, kwargs: Mapping[str, Any], e: BaseE
         "machine with more memory; `accelopt plan` predicts a model of this size without building it")
 
 
+def _missing_factory_fix(module: Any) -> str:
+    """The fix for a factory name the file does not define: the public functions the file itself defines (not ones
+    it imports: `from torch.nn.functional import cross_entropy` listed cross_entropy as a factory to use), else how
+    to write one, naming the nn.Module classes the file defines (a file of a model class alone read 'use one of:
+    (no functions defined)', which fixed nothing)."""
+    import torch
+
+    own = {n: v for n, v in vars(module).items()
+           if not n.startswith("_") and getattr(v, "__module__", None) == module.__name__}
+    # the likeliest factory first: annotated to return a ModelBundle, then one named build (a loss_fn defined above
+    # build was offered first)
+    funcs = sorted((n for n, v in own.items() if inspect.isfunction(v)),
+                   key=lambda n: ("ModelBundle" not in str(own[n].__annotations__.get("return", "")), n != "build"))
+    if funcs:
+        return f"use one of the functions it defines: {', '.join(funcs)}"
+    classes = [n for n, v in own.items() if isinstance(v, type) and issubclass(v, torch.nn.Module)]
+    model = f"{classes[0]}()" if classes else "YourModel()"
+    return ("it defines no function: add one that returns ModelBundle(name=..., model=" + model + ", batches=..., "
+            "loss_fn=..., batch_size=...) and name it after the ':' (see examples/my_model.py)"
+            + (f"; it defines the nn.Module(s) {', '.join(classes)}" if classes else ""))
+
+
+def _no_colon_fix(spec: str) -> str:
+    """The fix for a bare 'model.py' that exists: the factory to append, from the functions the file defines, or how
+    to write one (a file of an nn.Module class alone was told to append the name of a function it does not have).
+    '' for anything else (the generic fix stands)."""
+    path = Path(spec)
+    if ":" in spec or path.suffix != ".py" or not path.is_file():
+        return ""
+    try:
+        module = _import_file(path)
+    except InputError:
+        return ""
+    fix = _missing_factory_fix(module)
+    prefix = "use one of the functions it defines: "
+    if fix.startswith(prefix):
+        first = fix[len(prefix):].split(", ")[0]
+        return f"append ':' and the function that returns a ModelBundle, e.g. {spec}:{first} ({fix})"
+    return "append ':' and the name of a function that returns a ModelBundle; " + fix
+
+
 def load_user_factory(spec: str, **kwargs: Any) -> ModelBundle:
     """Load 'path/to/file.py:factory', call factory(**kwargs) and check it returns a ModelBundle."""
-    path, func_name = _split_spec(spec)
+    try:
+        path, func_name = _split_spec(spec)
+    except InputError as e:
+        raise InputError(e.problem, _no_colon_fix(spec) or e.fix) from None
     module = _import_file(path)
     factory = getattr(module, func_name, None)
     if factory is None:
-        funcs = [n for n, v in vars(module).items() if inspect.isfunction(v) and not n.startswith("_")]
-        raise InputError(f"model file {str(path)!r} has no function {func_name!r}",
-                         f"use one of: {', '.join(funcs) or '(no functions defined)'}")
+        raise InputError(f"model file {str(path)!r} has no function {func_name!r}", _missing_factory_fix(module))
     if not callable(factory):
         raise InputError(f"{func_name!r} in {str(path)!r} is a {type(factory).__name__}, not a function",
                          "name the function that returns a ModelBundle")
