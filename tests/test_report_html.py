@@ -196,8 +196,8 @@ def test_a_sentence_starting_with_a_digit_is_left_aligned_text() -> None:
     assert align["3.72 ms"] == align["1.05x ABOVE BOUND"] == align["$0.133"] == align["n/a"] == ""
 
 
-@pytest.mark.parametrize(("best", "want"), [(None, "baseline — r"),
-                                            ("bf16", "baseline — r; best single technique: bf16 1.49x")])
+@pytest.mark.parametrize(("best", "want"), [
+    (None, "baseline — r"), ("bf16", "baseline — r; best single technique inside the tolerance: bf16 1.49x")])
 def test_optimize_page_names_the_best_single_technique_only_when_there_is_one(best: str | None, want: str) -> None:
     """The optimize page's note read 'best single technique: None' when no technique was measured faster."""
     from accelopt.optimize.results import OptimizeResult, Recommendation, VariantResult

@@ -542,13 +542,13 @@ def _optimize_tables(r: Any) -> list[Table]:
 
 
 def _best_single(rec: Any) -> str:
-    """'; best single technique: bf16 1.49x', as the console says it: nothing when there is none (the page read
-    'best single technique: None') or when it is the recommendation itself."""
+    """'; best single technique inside the tolerance: bf16 1.49x', as the console says it: nothing when there is
+    none (the page read 'best single technique: None') or when it is the recommendation itself."""
     if not rec.best_single or rec.best_single == rec.name:
         return ""
     from accelopt.report.optimize_view import ratio_text
 
-    return f"; best single technique: {rec.best_single} {ratio_text(rec.best_single_speedup)}"
+    return f"; best single technique inside the tolerance: {rec.best_single} {ratio_text(rec.best_single_speedup)}"
 
 
 def _variant_row(v: Any, r: Any) -> list[str]:

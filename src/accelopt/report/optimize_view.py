@@ -157,7 +157,7 @@ def render(result: Any, console: Console | None = None) -> None:
             console.print(plain(f"  {r.name}: {n}", style="dim"))
     rec = result.recommendation
     if rec is not None:
-        best = (f"; best single technique: {rec.best_single} {ratio_text(rec.best_single_speedup)}"
+        best = (f"; best single technique inside the tolerance: {rec.best_single} {ratio_text(rec.best_single_speedup)}"
                 if rec.best_single and rec.best_single != rec.name else "")
         console.print(plain(f"recommendation: {rec.name} — {rec.reason}{best}", style="bold"))
     for n in result.notes:
