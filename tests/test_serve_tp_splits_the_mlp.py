@@ -111,3 +111,20 @@ def test_vllm_names_the_ep_that_runs_in_the_first_error(tmp_path: Path, capsys: 
     assert code == 2 and "--ep 3 does not divide the 8 routed experts" in " ".join(err.split()), err
     code, _, err = _serve(tmp_path, capsys, moe, *layout, "--ep", "0")  # not a count: check_layout's message
     assert code == 2 and "--ep 0 must be an integer >= 1" in " ".join(err.split()), err
+
+
+def test_a_tp_below_one_with_an_ep_is_refused_not_a_traceback(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """rv1 (2026-12-06): `--tp 0` with `--ep 2` on an MoE model reached _check_expert_split's `ffn % (stage // ep)`
+    with a stage of 0 devices: ZeroDivisionError, exit 1 (with or without --engine vllm, whose check now runs first).
+    --tp alone was refused with exit 2 by the serving model's layout check, too late for the MoE checks."""
+    moe = {"architectures": ["MixtralForCausalLM"], "model_type": "mixtral", "hidden_size": 2048,
+           "intermediate_size": 5636, "num_hidden_layers": 16, "num_attention_heads": 16, "num_key_value_heads": 4,
+           "vocab_size": 32000, "max_position_embeddings": 32768, "num_local_experts": 8, "num_experts_per_tok": 2}
+    for tp in ("0", "-2"):
+        for engine in ((), ("--engine", "vllm"), ("--engine", "sglang")):
+            code, out, err = _serve(tmp_path, capsys, moe, "--tp", tp, "--ep", "2", *engine)
+            flat = " ".join(err.split())
+            assert code == 2 and out == "" and "Traceback" not in flat, flat
+            assert f"--tp {tp} must be a positive integer" in flat, flat
+            assert "fix: give a --tp that divides the 16 attention heads" in flat, flat

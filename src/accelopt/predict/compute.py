@@ -1029,7 +1029,7 @@ def attention_core_s(model: TransformerConfig, b: Arr, s: Arr, keys: Arr, tp: Ar
         f_core = 2.0 * b * heads_local * s * keys * (dqk + dv)
         skip = work_keys is not None and runs_fa2_algorithm(kernel, dev.cal.family)  # causal blocks skipped
         f_work = 2.0 * b * heads_local * s * work_keys * (dqk + dv) if skip else f_core
-        if kernel == "nki_flash":  # the NKI kernel's own tiles: (S + 512) / 2 keys for Q K^T, (S + 2048) / 2 for P V
+        if kernel == "nki_flash":  # its own tiles ((S + 512) / 2 keys for Q K^T, (S + 2048) / 2 for P V) + P^T
             f_work = 2.0 * b * heads_local * s * nki_flash_work(model, keys)[0]
         core_bytes = flash_attention_bytes(model, b, s, keys, tp, dtb)
         rate = attention_kernel_rate(kernel, dev.cal)

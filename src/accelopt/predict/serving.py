@@ -1984,8 +1984,10 @@ def compute_dtype_for(spec: AcceleratorSpec, weight_dtype: str) -> str:
 
 
 # Errors name the `plan serve` flag of each argument (every argument of the serving model is one of its flags).
-def _check_layout(model: TransformerConfig, tp: int, pp: int, moe: MoELayout = NO_MOE) -> None:
-    # the fix names what the checks below accept: tp by the heads, pp any count up to the layers
+def check_tp_pp(model: TransformerConfig, tp: int, pp: int, moe: MoELayout = NO_MOE) -> None:
+    """InputError for a --tp or --pp below 1. plan_serve calls it before the MoE layout checks, whose arithmetic
+    divides by the stage's tp x attention-dp devices (rv1, 2026-12-06: --tp 0 --ep 2 was a ZeroDivisionError)."""
+    # the fix names what _check_layout accepts: tp by the heads, pp any count up to the layers
     fixes = {"tp": f"give a --tp that divides the {model.heads} attention heads of {model.name}, e.g. "
                    + _tp_hint(model, moe),
              "pp": f"give --pp from 1 to {model.layers} (the layers of {model.name}; a count that does not divide "
@@ -1993,6 +1995,10 @@ def _check_layout(model: TransformerConfig, tp: int, pp: int, moe: MoELayout = N
     for name, v in (("tp", tp), ("pp", pp)):
         if not isinstance(v, int) or v < 1:
             raise InputError(f"--{name} {v!r} must be a positive integer", fixes[name])
+
+
+def _check_layout(model: TransformerConfig, tp: int, pp: int, moe: MoELayout = NO_MOE) -> None:
+    check_tp_pp(model, tp, pp, moe)
     if model.heads % tp:
         raise InfeasibleError(f"--tp {tp} does not divide the {model.heads} attention heads of {model.name}",
                               "give a --tp that divides the head count, e.g. " + _tp_hint(model, moe))

@@ -28,6 +28,7 @@ from accelopt.predict.serving import (
     check_kv_device,
     check_kv_engine,
     check_requests,
+    check_tp_pp,
     custom_allreduce_note,
     custom_allreduce_off,
     custom_allreduce_skipped,
@@ -301,6 +302,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     if (why := not_generative(cfg)) is not None:
         raise InputError(f"--model {opts.model!r} {why[0]}", why[1])
     moe = moe_layout(opts)
+    check_tp_pp(cfg, opts.tp, opts.pp, moe)  # before the MoE checks, which divide by the stage's devices
     check_engine_layout(cfg, opts.tp, moe, opts.engine)  # first: its fix names the --ep vLLM runs
     check_layout(cfg, opts.tp, moe)  # a bad --ep/--attention-dp fails before any device is tried
     check_kv_engine(cfg, opts.kv_dtype, opts.engine)
