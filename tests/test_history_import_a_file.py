@@ -42,5 +42,6 @@ def test_import_of_a_file_that_is_no_run_record_says_so(tmp_path: Path, capsys: 
     Path("config.json").write_text('{"model_type": "llama", "hidden_size": 4096}', encoding="utf-8")
     code, out, err = run_main(["history", "import", "config.json"], capsys)
     assert code == 2 and out == "", err
-    assert "config.json is a file, and no accelopt run record" in err and "mv config.json" not in err, err
+    assert "config.json is a file, not a folder of runs, and it is not an accelopt run record" in err, err
+    assert "mv config.json" not in err, err
     assert Path("config.json").is_file()

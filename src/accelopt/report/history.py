@@ -778,7 +778,7 @@ def import_json(folder: Path | None = None, *, skip_invalid: bool = False) -> Im
         try:  # a file that is no run record (a config.json) was told to be moved into a runs folder (uttrial)
             _read_json_file(folder)
         except (NotARunRecord, ValueError) as e:
-            raise InputError(f"{folder} is a file, and no accelopt run record: {e}",
+            raise InputError(f"{folder} is a file, not a folder of runs, and it {e}",
                              "give a folder of run .json files, as `accelopt history show ID --json > FOLDER/ID.json` "
                              "writes them") from None
         raise InputError(f"{folder} is a file: history import reads every run .json file of a folder",
