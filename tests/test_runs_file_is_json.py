@@ -25,3 +25,11 @@ def test_a_csv_without_the_columns_still_lists_them(tmp_path: Path, capsys: pyte
     runs.write_text("id,source\nx,y\n", encoding="utf-8")
     code, _, err = run_main(["validate", "--runs", str(runs)], capsys)
     assert code == 2 and "lacks the column(s)" in err and "is JSON" not in err, err
+
+
+def test_a_toml_file_is_not_called_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A TOML table opens with '[' too: it keeps the missing-columns error (test_bad_inputs_fixed_cases)."""
+    cal = tmp_path / "cal.toml"
+    cal.write_text("[family.x]\nmatmul_eff_max = 0.5\n", encoding="utf-8")
+    code, _, err = run_main(["validate", "--runs", str(cal)], capsys)
+    assert code == 2 and "lacks the column(s)" in err and "is JSON" not in err, err
