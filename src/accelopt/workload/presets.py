@@ -339,6 +339,9 @@ def get_model(name: str) -> TransformerConfig:
     if kind == "folder":
         raise InputError(f"--model {name!r} is a folder without a config.json",
                          "give the path of the model's config.json")
+    if kind == "file" and name.endswith("/"):  # 'config.json/' was told it is 'a file, but not a .json config'
+        raise InputError(f"--model {name!r} ends in '/' (a folder), but {name.rstrip('/')!r} is a file",
+                         f"drop the trailing '/': --model {name.rstrip('/')}")
     if kind in ("file", "other"):  # a file on disk was listed as an unknown preset name beside every preset
         raise InputError(f"--model {name!r} is a file, but not a .json config", _not_a_config_fix(key))
     err = unknown_name("model", name, [*list_models(), *_ALIASES])
