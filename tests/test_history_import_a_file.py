@@ -31,3 +31,17 @@ def test_import_of_a_shown_run_file_says_how(tmp_path: Path, capsys: pytest.Capt
     os.rename("run.json", "runs/run.json")  # the fix, as it says
     code, out, err = run_main(["history", "import", "runs"], capsys)
     assert code == 0 and "imported 1 run" in out, (out, err)
+
+
+def test_import_of_a_file_that_is_no_run_record_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """uttrial: `history import config.json` (a model's config) was told to move it into a runs folder and import
+    that, which then imports nothing: the file is named as no run record, and no `mv` of it is proposed."""
+    monkeypatch.setenv("ACCELOPT_HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    Path("config.json").write_text('{"model_type": "llama", "hidden_size": 4096}', encoding="utf-8")
+    code, out, err = run_main(["history", "import", "config.json"], capsys)
+    assert code == 2 and out == "", err
+    assert "config.json is a file, not a folder of runs, and it is not an accelopt run record" in err, err
+    assert "mv config.json" not in err, err
+    assert Path("config.json").is_file()

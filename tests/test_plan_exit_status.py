@@ -73,3 +73,16 @@ def test_search_whose_fitting_layouts_miss_the_limits_lists_those_nearest_them(
     code, out, err = run_main(argv, capsys)
     assert code == 2 and f"closest to {limit[0]} {limit[1]} (they fit memory" in out
     assert "closest to fitting memory" not in out
+
+
+def test_a_budget_on_devices_with_no_price_names_the_missing_price(capsys: pytest.CaptureFixture[str]) -> None:
+    """uttrial: --budget-usd on mi300x (no price in the catalog) listed ten layouts 'closest to --budget-usd 100'
+    whose cost was n/a, with the fix 'relax --deadline / --budget-usd', which no budget would satisfy."""
+    argv = ["plan", "--model", "llama3-8b", "--hardware", "mi300x", "--devices", "8", "--tokens", "1e10",
+            "--budget-usd", "100"]
+    code, out, err = run_main(argv, capsys)
+    assert code == 2 and not out, out
+    assert "--budget-usd 100: no layout that fits memory has a cost" in err and "mi300x" in err, err
+    assert "price_usd_per_hour" in err.split("fix:")[1], err
+    code, _, err = run_main([*argv[:4], "mi300x,h100-sxm", *argv[5:]], capsys)  # a priced device: the closest table
+    assert code == 2 and "fit memory but miss --deadline / --budget-usd" in err, err

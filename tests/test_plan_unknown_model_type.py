@@ -40,3 +40,17 @@ def test_cli_prints_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
         main(["plan", "serve", "--model", str(p), "--batch", "1", "--json"])
     assert e.value.code == 0
     assert any("no rule in this reader" in n for n in json.loads(capsys.readouterr().out)["notes"])
+
+
+@pytest.mark.parametrize(("typed", "meant"), [("qwen2moe", "qwen2_moe"), ("qwen2-moe", "qwen2_moe"),
+                                              ("gpt-neox", "gpt_neox")])
+def test_a_known_type_with_other_separators_is_named(tmp_path: Path, typed: str, meant: str) -> None:
+    """uttrial: 'qwen2moe' (qwen2_moe without its underscore) was read as the generic block, its q/k/v biases left
+    out, with no word on the type meant."""
+    notes = _load(tmp_path, model_type=typed)
+    assert f"'{typed}' has no rule" in notes[0] and f"did you mean model_type '{meant}'" in notes[0], notes
+
+
+@pytest.mark.parametrize("mtype", ["zzzmodel", "olmo", "mistral3"])
+def test_a_type_of_its_own_is_not_respelt(tmp_path: Path, mtype: str) -> None:
+    assert not any("did you mean" in n for n in _load(tmp_path, model_type=mtype))

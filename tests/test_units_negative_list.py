@@ -21,3 +21,13 @@ def test_a_negative_value_is_named_as_below_one(text: str) -> None:
 def test_a_malformed_list_still_says_it_cannot_be_read(text: str) -> None:
     with pytest.raises(InputError, match="cannot read"):
         parse_int_range(text, "--batch")
+
+
+def test_a_count_past_any_machine_is_shown_as_typed_not_as_its_digits() -> None:
+    """uttrial: `--devices 1e99` said '999,999,999,999,999,967,336,168,...' (the float's 100 digits)."""
+    with pytest.raises(InputError) as e:
+        parse_int_range("1e99", "--devices")
+    assert "1e+99 is more than 2,147,483,647" in e.value.problem and "999,999" not in e.value.problem
+    with pytest.raises(InputError) as e:
+        parse_int_range("4096,3000000000", "--devices")
+    assert "3,000,000,000 is more than 2,147,483,647" in e.value.problem

@@ -301,8 +301,10 @@ def parse_int_range(text: str, what: str = "range", maximum: int = MAX_COUNT) ->
     """'512..8192' -> doubling from 512 to 8192; '3..9' -> 3, 6, 9 (ends at HIGH); '8,16,64' -> the list; '64' ->
     [64]. Each value is 1..`maximum`."""
     values = _int_range(str(text).strip(), what)
-    if max(values) > maximum:
-        raise InputError(f"{what} {text!r}: {max(values):,} is more than {maximum:,}",
+    if max(values) > maximum:  # '1e99' was printed as its 100 digits, float error and all (uttrial)
+        big = max(values)
+        shown = f"{big:,}" if big < 1e15 else f"{float(big):.3g}"
+        raise InputError(f"{what} {text!r}: {shown} is more than {maximum:,}",
                          f"give values up to {maximum:,}")
     return values
 

@@ -77,10 +77,15 @@ def looked_in(path: Path | str) -> str:
     p = Path(path)
     if p.is_absolute():
         return ""
+    # '--model=~/m/config.json' (or a quoted '~/...'): the shell expands '~' only at the start of a word, so the
+    # path reached here as typed and was looked for in a folder named '~' (uttrial, a user trial)
+    tilde = ("; a leading '~' is not expanded here: the shell expands it only at the start of a word (not after "
+             "--option= or inside quotes), so write the path with $HOME/ or in full"
+             if str(path).startswith("~") else "")
     try:
-        return f" (relative to the current folder {Path.cwd()})"
+        return f" (relative to the current folder {Path.cwd()}{tilde})"
     except OSError:  # the current folder was removed
-        return " (relative to the current folder)"
+        return f" (relative to the current folder{tilde})"
 
 
 def read_user_text(path: Path | str, what: str, fix_missing: str, encoding: str = "utf-8") -> str:

@@ -763,6 +763,7 @@ def _run_search(opts: PlanOptions) -> None:
         raise InputError(f"--objective {objective}: no layout that fits has a figure to rank by: "
                          f"{', '.join(unranked)} list(s) no {field} in the catalog",
                          f"rank by --objective time, or give {field} in a --catalog TOML for the device")
+    _check_budget_has_prices(c, opts.budget_usd)
     front = pareto_front(c)
     elapsed = time.perf_counter() - t0
     if len(c) == 0 and opts.etp.strip().lower() not in ("auto", "off") and len(
@@ -890,6 +891,22 @@ def _run_search(opts: PlanOptions) -> None:
 
 # The catalog field behind each objective other than time (a device without it has no cost / energy figure)
 _OBJECTIVE_FIELDS = {"cost": "price_usd_per_hour (with price_date)", "energy": "tdp_w"}
+
+
+def _check_budget_has_prices(c: Any, budget_usd: float | None) -> None:
+    """An InputError where --budget-usd is given and no layout that fits memory has a cost (every device unpriced):
+    the 'closest to --budget-usd' table listed cost n/a rows, and the fix said to relax the budget (uttrial)."""
+    import numpy as np
+
+    if budget_usd is None or c.feasible.any() or not c.fits_memory.any():
+        return
+    if np.isfinite(c.terms["cost_usd"][c.fits_memory]).any():
+        return
+    unpriced = sorted({str(h) for h in c.hardware[c.fits_memory]})
+    raise InputError(f"--budget-usd {budget_usd:g}: no layout that fits memory has a cost to hold to it: "
+                     f"{', '.join(unpriced)} list(s) no price_usd_per_hour in the catalog",
+                     "give price_usd_per_hour (with price_date) in a --catalog TOML for the device, add a --hardware "
+                     "with a price, or leave --budget-usd out")
 
 
 def _unranked_devices(c: Any, objective: str) -> list[str]:

@@ -215,6 +215,11 @@ def check_columns(rows: list[dict[str, str]], required: tuple[str, ...], where: 
             raise InputError(f"{where} separates its cells with {name}, not commas (its header is one cell: "
                              f"{header[0][:60]!r}...)", "save it as comma-separated CSV (a spreadsheet's 'CSV "
                              "(comma delimited)'), with the header of predict/data/" + bundled)
+    # a config.json read as CSV listed every column as missing; '{' only: '[' opens a TOML table as well
+    if header and header[0].lstrip().startswith("{"):
+        raise InputError(f"{where} is JSON (it opens with '{{'), not a comma-separated runs file",
+                         "give a comma-separated file with the header of predict/data/" + bundled
+                         + " (--runs reads a table of runs, one per row; a model's config.json is no runs file)")
     kind = _other_kind(header, bundled)
     raise InputError(f"{where} lacks the column(s) {', '.join(missing)}" + (f"; it is {kind[0]}" if kind else ""),
                      f"run `{kind[1]}`" if kind else f"use the header of predict/data/{bundled}")

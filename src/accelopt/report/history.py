@@ -775,6 +775,12 @@ def import_json(folder: Path | None = None, *, skip_invalid: bool = False) -> Im
     given = folder is not None
     folder = Path(folder) if folder is not None else legacy_dir()
     if folder.is_file():  # e.g. the `history show ID --json > run.json` README says imports on another machine
+        try:  # a file that is no run record (a config.json) was told to be moved into a runs folder (uttrial)
+            _read_json_file(folder)
+        except (NotARunRecord, ValueError) as e:
+            raise InputError(f"{folder} is a file, not a folder of runs, and it {e}",
+                             "give a folder of run .json files, as `accelopt history show ID --json > FOLDER/ID.json` "
+                             "writes them") from None
         raise InputError(f"{folder} is a file: history import reads every run .json file of a folder",
                          f"put it in a folder of its own and import that, e.g. mkdir runs && mv {folder} runs/ "
                          "&& accelopt history import runs")

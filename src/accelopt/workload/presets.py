@@ -340,6 +340,9 @@ def get_model(name: str) -> TransformerConfig:
     if kind == "folder":
         raise InputError(f"--model {name!r} is a folder without a config.json",
                          "give the path of the model's config.json")
+    if kind == "file" and name.endswith("/"):  # 'config.json/' was told it is 'a file, but not a .json config'
+        raise InputError(f"--model {name!r} ends in '/' (a folder), but {name.rstrip('/')!r} is a file",
+                         f"drop the trailing '/': --model {name.rstrip('/')}")
     if kind in ("file", "other"):  # a file on disk was listed as an unknown preset name beside every preset
         raise InputError(f"--model {name!r} is a file, but not a .json config", _not_a_config_fix(key))
     err = unknown_name("model", name, [*list_models(), *_ALIASES])
@@ -1840,7 +1843,19 @@ def _unknown_type_note(cfg: dict[str, Any], mtype: str) -> str | None:
            else f"a plain MLP (2 matrices; {key} {act!r})" if act else "a plain MLP (2 matrices; no hidden_act)")
     return (f"model_type {mtype or '(none)'!r} has no rule in this reader: read as a pre-norm decoder block "
             f"(attention then MLP, 2 norms per layer, {mlp}, no biases or learned positions counted); compare "
-            "the parameter count (`plan serve --json` weights) with the model card's")
+            "the parameter count (`plan serve --json` weights) with the model card's" + _respelt_type(mtype))
+
+
+def _respelt_type(mtype: str) -> str:
+    """'; did you mean ...' where `mtype` is a known type written with other separators ('qwen2moe', 'qwen2-moe' for
+    qwen2_moe): it was read as the generic block without a word on the type meant (uttrial, a user trial). Only
+    separators differ, so a real type of its own ('olmo' beside 'olmo2', 'mistral3') is never re-spelt."""
+    def bare(t: str) -> str:
+        return re.sub(r"[\s_\-.]+", "", t.lower())
+
+    meant = sorted(t for t in _known_types() if mtype and bare(t) == bare(mtype) and t != mtype)
+    return (f"; did you mean model_type {meant[0]!r} (the type transformers names it by, which this reader has a "
+            "rule for)?") if meant else ""
 
 
 def _config_defaults(cfg: dict[str, Any], mtype: str, hidden: int, ffn: int | None,

@@ -369,8 +369,19 @@ def list_models() -> list[str]:
 def unknown_model(name: str) -> InputError:
     """An unknown model name for `profile`/`optimize`: the closest among the zoo and the trained examples (digits,
     chargpt: they were never suggested), and the other forms a model may take."""
+    from accelopt.userio import path_kind
     from accelopt.workload import examples
 
+    # A folder or file of the working directory named without a '/' (a folder holding config.json is read as the
+    # model before this): 'unknown model cfg, did you mean chargpt?' hid that the path was found (uttrial).
+    kind = path_kind(name, "model") if name.strip() else "missing"
+    forms = ("path/file.py:factory, a Hugging Face config.json (or the folder holding it), or a zoo name ("
+             + ", ".join([*list_models(), *examples.list_examples()]) + ")")
+    if kind == "folder":
+        return InputError(f"model {name!r} is a folder without a config.json", f"give {forms}")
+    if kind != "missing":
+        what = "a file" if kind == "file" else "a device or pipe"
+        return InputError(f"model {name!r} is {what}, not a model this command can read", f"give {forms}")
     near = near_model_files(name)
     if near:  # a misspelt file (causal.jsn) was offered zoo names only
         return InputError(f"unknown model {name!r}: no zoo model, built-in example or model file of that name",
