@@ -358,6 +358,11 @@ def _print_show(spec: AcceleratorSpec) -> None:
     if spec.compute_capability is not None:  # a cited figure that is text ('10.3'), not among numbers()
         table.add_row("compute_capability", spec.compute_capability, spec.sources.get("compute_capability", "—"))
     console.print(table)
+    idle_said = spec.tdp_w is not None and spec.idle_w is None  # the idle-power line below says what stands in
+    missing = [m for m in spec.missing_numbers() if not (m == "idle_w" and idle_said)]
+    if missing:  # said missing, not left out silently (null in --json; 1 for a defaulted scale-up domain)
+        console.print("not stored (no cited figure; null in --json, where an uncited scaleup_domain_devices reads 1: "
+                      "no scale-up link): " + ", ".join(missing))
     if spec.price_date:
         console.print(f"price date: {spec.price_date}")
     ridges = Table(title="ridge point = peak / memory bandwidth (derived)")
@@ -366,7 +371,7 @@ def _print_show(spec: AcceleratorSpec) -> None:
     for d in spec.peak_flop_per_s:
         ridges.add_row(d, _fmt_row_value(f"ridge.{d}", spec.ridge_flop_per_byte(d)))
     console.print(ridges)
-    if spec.tdp_w is not None and spec.idle_w is None:  # what energy predictions use in its place, said here too
+    if idle_said:  # what energy predictions use in its place, said here too
         from accelopt.hardware.power import IDLE_FRACTION_SOURCE, idle_power_w
 
         console.print(f"idle power: no idle_w in the spec; energy predictions count idle time at "

@@ -222,6 +222,12 @@ class AcceleratorSpec:
                 out[name] = float(v)
         return out
 
+    def missing_numbers(self) -> list[str]:
+        """The scalar figures (NUMERIC_FIELDS) this spec does not give: null in its JSON, absent from numbers().
+        scaleup_domain_devices left at its default 1 (no scale-up link), uncited, counts as missing too."""
+        got = self.numbers()
+        return [name for name in NUMERIC_FIELDS if name not in got]
+
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {}
         for f in fields(self):
