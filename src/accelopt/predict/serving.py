@@ -419,7 +419,7 @@ HOST_LAUNCH_SOURCE = ("TensorRT-LLM gptSessionBenchmark runs CUDA graphs only wi
 PP_HOST_LOOP_SOURCE = ("NVIDIA/TensorRT-LLM tensorrt_llm/_torch/pyexecutor/py_executor.py, PyExecutor."
                        "_executor_loop_pp as of the 1.0 - 1.2 releases: num_micro_batches = pp_size, stage 2 "
                        "sampler_event.synchronize / recv_object per micro-batch, stage 3 _update_requests and "
-                       "_handle_responses; PR #3878 (one micro-batch per stage), PR #10349 (2025-12-30, a "
+                       "_handle_responses; PR #3878 (one micro-batch per stage), PR #10349 (merged 2026-02-10, a "
                        "non-blocking loop, after release 1.2)")
 """Where EngineRule.pp_host_loop comes from, printed beside the pipeline host loop's cost."""
 
