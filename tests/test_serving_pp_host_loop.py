@@ -161,3 +161,13 @@ def test_the_round_is_added_to_the_devices_cycle() -> None:
     assert on.decode_step == off.decode_step  # the devices' step is not the host's
     # 1 / throughput per output token grows by h x batch per round over batch tokens: h (x output / output)
     assert 1 / on.output_tokens_per_s == pytest.approx(1 / off.output_tokens_per_s + H_S, rel=1e-9)
+
+
+def test_validate_says_it_once_for_the_rows_it_concerns() -> None:
+    """validate's report carries plan serve's line, without a round's figure, once, naming the --pp rows."""
+    from accelopt.predict.serving_validation import validate_serving
+
+    lines = [w for w in validate_serving().input_warnings if w.startswith("rtx-pro-6000-server: pipeline host loop: ")]
+    assert len(lines) == 1
+    assert "pp_host_per_request_s 41 us x the requests in flight a round" in lines[0]
+    assert "46 serving run" not in lines[0] and "36 serving run(s)" in lines[0]  # the --pp 2-8 rows, fit ones too

@@ -303,17 +303,21 @@ class ServingCalibration:
         in flight where the engine runs that loop (pp_host_loop) and pp > 1; 0 otherwise."""
         return self.pp_host_per_request_s * requests if self.pp_host_loop and pp > 1 else 0.0
 
-    def pp_host_note(self, pp: int, requests: int) -> str | None:
+    def pp_host_note(self, pp: int, requests: int | None) -> str | None:
         """The line `plan serve` prints where the round of the blocking pipeline-parallel loop pays host time; None
-        where it pays none."""
-        round_s = self.pp_host_round_s(pp, requests)
-        if round_s == 0:
+        where it pays none. requests None: the rule alone, without a round's figure (validate's line, one for all the
+        rows it concerns)."""
+        if self.pp_host_round_s(pp, 1) == 0:
             return None
-        return (f"pipeline host loop {round_s * 1e3:.4g} ms a round: pp_host_per_request_s "
-                f"{self.pp_host_per_request_s * 1e6:g} us x {requests:,} requests in flight, added to each decode "
-                f"step and to the first token (the [serving.{self.family}] table, {self.table_file}; fitted on "
-                f"TensorRT-LLM v1.0 RTX PRO 6000 --pp rows): the engine's PP loop waits on each micro-batch's "
-                f"sample state before its per-request host work ({PP_HOST_LOOP_SOURCE})")
+        each = (f"pipeline host loop: pp_host_per_request_s {self.pp_host_per_request_s * 1e6:g} us x the requests in "
+                "flight a round" if requests is None else
+                f"pipeline host loop {self.pp_host_round_s(pp, requests) * 1e3:.4g} ms a round: pp_host_per_request_s "
+                f"{self.pp_host_per_request_s * 1e6:g} us x {requests:,} requests in flight")
+        fitted = ("; fitted on TensorRT-LLM v1.0 RTX PRO 6000 --pp rows" if self.table_file == BUNDLED_TABLE_FILE
+                  else "")
+        return (f"{each}, added to each decode step and to the first token (the [serving.{self.family}] table, "
+                f"{self.table_file}{fitted}): the engine's PP loop waits on each micro-batch's sample state before "
+                f"its per-request host work ({PP_HOST_LOOP_SOURCE})")
 
     def uncalibrated_caveat(self, device: str) -> str:
         """' — uncalibrated ...' where this table was not fitted on published runs of its family, or where no public
