@@ -6,6 +6,7 @@ import json
 import os
 import types
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -366,3 +367,39 @@ def nki_flash_transposes_off(monkeypatch: pytest.MonkeyPatch) -> None:
     from accelopt.predict import compute
 
     monkeypatch.setattr(compute, "NKI_PE_TRANSPOSE_COLS", 0.0)
+
+
+@contextmanager
+def before_pp_host_loop() -> Iterator[None]:
+    """The serving model as it stood before rpphost (2026-12-06): TensorRT-LLM's blocking pipeline-parallel loop not
+    charged (EngineRule.pp_host_loop off), so the figures the earlier sessions' notes quote of the --pp rows are
+    recomputed as they were made."""
+    from dataclasses import replace
+
+    from accelopt.predict import serving
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setitem(serving.ENGINES, "trtllm", replace(serving.ENGINES["trtllm"], pp_host_loop=False))
+        yield
+
+
+def before_pp_host(fn: Any) -> Any:
+    """`fn` run under before_pp_host_loop (a note's sentence of the model before rpphost)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        with before_pp_host_loop():
+            return fn(*args, **kwargs)
+
+    return wrapped
+
+
+def note_before_pp_host_loop(note: str) -> str:
+    """A --pp row's note without the sentence rpphost (2026-12-06) opened it with ('Now (rpphost, ...) ... before
+    it.'): what the earlier sessions wrote of the model before the PP loop's host cost."""
+    head = "Now (rpphost, 2026-12-06) at "
+    if note.startswith(head):
+        end = "what follows is of the model before it. "
+        return note[note.index(end) + len(end):]
+    return note

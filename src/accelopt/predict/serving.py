@@ -143,6 +143,19 @@ class ServingCalibration:
     fp4_mla_kv_bytes_per_sequence_layer); False: the latent alone at 0.5625 B a value."""
     per_request_overhead_s: float = unit("s", default=0.0)
     """Time added to time-to-first-token: request handling before the first forward (tokenizing, scheduling)."""
+    pp_host_per_request_s: float = unit("s", default=0.0)
+    """Host time per request in flight that each round of an engine's blocking pipeline-parallel loop (pp_host_loop)
+    adds to the device work: a round (every micro-batch's decode step through the pp stages, one token per request)
+    takes the device cycle + this x the requests in flight, so 1 / throughput = 1 / (the device's) + this per output
+    token. Where it comes from: TensorRT-LLM's PyExecutor._executor_loop_pp before PR #10349 keeps as many
+    micro-batches as stages (no spare to hide the host work, PR #3878) and blocks on each micro-batch's sample state
+    (sampler_event.synchronize on the last rank, a blocking recv_object on the others) before its per-request host
+    work (_update_requests, _handle_responses over every active request, _schedule) lets the next step launch. Its
+    size is fitted (calibration.toml [serving.default]); 0: none charged."""
+    pp_host_loop: bool = False
+    """Not a table value: True where the engine runs that blocking loop (ENGINES' pp_host_loop: `plan serve --engine
+    trtllm`, the runs file's trtllm rows), so with --pp > 1 each round pays pp_host_per_request_s x the requests in
+    flight (pp_host_round_s); False: no such cost (another engine, or none said)."""
     memory_utilization: float = unit("fraction", default=0.9)
     """Fraction of memory the engine may use; of what, `memory_basis` says."""
     tp_allreduce: str = "custom"
@@ -285,6 +298,27 @@ class ServingCalibration:
                 f"fit rows' layers, per_step_overhead_layers of {table}): the engine launches every layer's kernels "
                 f"from the host on each forward ({HOST_LAUNCH_SOURCE})")
 
+    def pp_host_round_s(self, pp: int, requests: int) -> float:
+        """Host seconds one round of the blocking pipeline-parallel loop adds: pp_host_per_request_s x the requests
+        in flight where the engine runs that loop (pp_host_loop) and pp > 1; 0 otherwise."""
+        return self.pp_host_per_request_s * requests if self.pp_host_loop and pp > 1 else 0.0
+
+    def pp_host_note(self, pp: int, requests: int | None) -> str | None:
+        """The line `plan serve` prints where the round of the blocking pipeline-parallel loop pays host time; None
+        where it pays none. requests None: the rule alone, without a round's figure (validate's line, one for all the
+        rows it concerns)."""
+        if self.pp_host_round_s(pp, 1) == 0:
+            return None
+        each = (f"pipeline host loop: pp_host_per_request_s {self.pp_host_per_request_s * 1e6:g} us x the requests in "
+                "flight a round" if requests is None else
+                f"pipeline host loop {self.pp_host_round_s(pp, requests) * 1e3:.4g} ms a round: pp_host_per_request_s "
+                f"{self.pp_host_per_request_s * 1e6:g} us x {requests:,} requests in flight")
+        fitted = ("; fitted on TensorRT-LLM v1.0 RTX PRO 6000 --pp rows" if self.table_file == BUNDLED_TABLE_FILE
+                  else "")
+        return (f"{each}, added to each decode step and to the first token (the [serving.{self.family}] table, "
+                f"{self.table_file}{fitted}): the engine's PP loop waits on each micro-batch's sample state before "
+                f"its per-request host work ({PP_HOST_LOOP_SOURCE})")
+
     def uncalibrated_caveat(self, device: str) -> str:
         """' — uncalibrated ...' where this table was not fitted on published runs of its family, or where no public
         run of `device` exists (a sibling's table carried, issue #10); '' otherwise. `plan serve`'s console caption
@@ -309,12 +343,15 @@ _SECONDS_LIMITS: dict[str, tuple[float, str, str]] = {
                                "so an 8k-token prompt (~32 kB) takes under a millisecond there, more on one core; a "
                                "wait of a second or more before the first forward is queueing, which --rate models, "
                                "or milliseconds written as seconds"),
+    "pp_host_per_request_s": (1e-3, "3.4e-5", "host work per request and round takes microseconds (TensorRT-LLM PR "
+                              "#16564: an 8.8 ms bubble over 256 requests, 34 us each): a millisecond or more is "
+                              "microseconds written as seconds"),
 }
 """ServingCalibration's time fields: (exclusive upper bound in s, an example, why the bound) for the message.
 per_request_overhead_s's bound was 60 s, so 20 (meaning 20 ms) loaded and added 20 s to every time-to-first-token."""
 
 _SLIP_UNITS = {"link_step_latency_s": (1e-6, "µs"), "per_step_overhead_s": (1e-3, "ms"),
-               "per_request_overhead_s": (1e-3, "ms")}
+               "per_request_overhead_s": (1e-3, "ms"), "pp_host_per_request_s": (1e-6, "µs")}
 """The unit each time field is most likely written in when its bound is passed (the scale of its example)."""
 
 
@@ -369,6 +406,9 @@ class EngineRule:
     """True: an MLA model's NVFP4 KV cache is laid out as TensorRT-LLM's FP4 MLA cache manager lays it out, with a
     key residual, value scales and a BF16 ring beside the latent (ServingCalibration.fp4_mla_kv_pools,
     TRTLLM_FP4_MLA_POOLS); False: the latent alone at 0.5625 B a value."""
+    pp_host_loop: bool = False
+    """True: with pp > 1 the engine runs a pipeline loop that blocks on each micro-batch's sample state before its
+    per-request host work (ServingCalibration.pp_host_loop, PP_HOST_LOOP_SOURCE); False: none cited."""
     devices: tuple[tuple[str, str], ...] = ()
     """(vendor, kind) pairs of the devices the engine runs on, as the catalog spells them (AcceleratorSpec.vendor,
     .kind); empty: not tied to one vendor's devices (vLLM, SGLang, gpt-fast run on several), any device is taken."""
@@ -379,6 +419,13 @@ HOST_LAUNCH_SOURCE = ("TensorRT-LLM gptSessionBenchmark runs CUDA graphs only wi
                       "at WhiteD2125/TensorRT-LLM@6ad7cf1b, a copy of NVIDIA/TensorRT-LLM's main branch between "
                       "0.9.0 and 0.10.0; docs/source/performance.md at v0.6.1 / v0.9.0")
 """Where EngineRule.host_launched_layers comes from (trtllm-session), printed beside a per-layer overhead."""
+
+PP_HOST_LOOP_SOURCE = ("NVIDIA/TensorRT-LLM tensorrt_llm/_torch/pyexecutor/py_executor.py, PyExecutor."
+                       "_executor_loop_pp as of the 1.0 - 1.2 releases: num_micro_batches = pp_size, stage 2 "
+                       "sampler_event.synchronize / recv_object per micro-batch, stage 3 _update_requests and "
+                       "_handle_responses; PR #3878 (one micro-batch per stage), PR #10349 (merged 2026-02-10, a "
+                       "non-blocking loop, after release 1.2)")
+"""Where EngineRule.pp_host_loop comes from, printed beside the pipeline host loop's cost."""
 
 ENGINES: dict[str, EngineRule] = {
     # TensorRT-LLM: KV-cache pool = kv_cache_free_gpu_mem_fraction (default 0.9) of the memory FREE after the model
@@ -394,8 +441,10 @@ ENGINES: dict[str, EngineRule] = {
     # Devices: NVIDIA GPUs only ("TensorRT-LLM ... optimize inference on NVIDIA GPUs", nvidia.github.io/TensorRT-LLM
     # overview; the same library builds trtllm-session's engines).
     # FP4 MLA pools: an MLA model's NVFP4 KV cache carries TensorRT-LLM's side pools (TRTLLM_FP4_MLA_POOLS).
+    # Pipeline host loop (PP_HOST_LOOP_SOURCE): the PP loop of the releases the runs file holds (1.0; before PR
+    # #10349) blocks on each micro-batch's sample state before its per-request host work.
     "trtllm": EngineRule("free", 0.9, "custom", batch_cap_per_microbatch=True, fp4_mla_pools=True,
-                         devices=(("NVIDIA", "gpu"),)),
+                         pp_host_loop=True, devices=(("NVIDIA", "gpu"),)),
     # TensorRT-LLM v0.5/v0.6.1 gptSessionBenchmark (docs/source/performance.md at v0.6.1, commit 138f96d4): the
     # page's GPT-J, Llama 2 7B and 70B build commands have no --paged_kv_cache (only Falcon-180B's does), so the
     # session holds the batch's own contiguous KV cache for its input + output length, no pool: 1.0 of total, as
@@ -585,7 +634,8 @@ def _serving_calibrations(path: str | None) -> dict[str, ServingCalibration]:
     known = {f.name for f in fields(ServingCalibration)} - {"family", "fitted", "fitted_on", "table_file",
                                                              "measured_link", "device_scaling", "tp_allreduce",
                                                              "per_layer_overhead", "fp4_mla_kv_pools",
-                                                             "pp_microbatches", "max_batch_size_per_microbatch"}
+                                                             "pp_microbatches", "max_batch_size_per_microbatch",
+                                                             "pp_host_loop"}
     for name, t in tables.items():
         bad = set(t.values) - known
         if bad:
@@ -631,7 +681,8 @@ def engine_calibration(spec: AcceleratorSpec, *, memory_utilization: float | Non
                        pp_microbatches: int | None = None,
                        max_batch_size_per_microbatch: bool | None = None,
                        per_layer_overhead: bool | None = None,
-                       fp4_mla_kv_pools: bool | None = None) -> ServingCalibration:
+                       fp4_mla_kv_pools: bool | None = None,
+                       pp_host_loop: bool | None = None) -> ServingCalibration:
     """The calibration `plan serve` uses on `spec` (the `[serving.*]` tables of `path` replacing the bundled ones
     by name, when given), with the engine settings (--pp-microbatches among them), the checkpoint's int4 group size
     (--int4-group-size) and the measured link (--collectives) a user gave (None: the default)."""
@@ -645,7 +696,8 @@ def engine_calibration(spec: AcceleratorSpec, *, memory_utilization: float | Non
                              "measured_link": measured_link, "tp_allreduce": tp_allreduce,
                              "int4_group_size": int4_group_size, "pp_microbatches": pp_microbatches,
                              "max_batch_size_per_microbatch": max_batch_size_per_microbatch,
-                             "per_layer_overhead": per_layer_overhead, "fp4_mla_kv_pools": fp4_mla_kv_pools}
+                             "per_layer_overhead": per_layer_overhead, "fp4_mla_kv_pools": fp4_mla_kv_pools,
+                             "pp_host_loop": pp_host_loop}
     return replace(cal, **{k: v for k, v in given.items() if v is not None})
 
 
@@ -754,6 +806,10 @@ class ServingPrediction:
     """Defaults used for link figures the device spec lacks (printed beside the result)."""
     moe: MoEServing | None = None
     """Expert / attention-data parallelism figures (serving_moe); None for plain tensor parallelism."""
+    pp_host_round_s: float = unit("s", default=0.0)
+    """Host seconds each round of the engine's blocking pipeline-parallel loop adds (calibration.pp_host_round_s:
+    pp_host_per_request_s x batch, with --pp > 1 on an engine with that loop; 0 otherwise): in tpot_s, decode steps,
+    ttft_s (the first token comes back through the loop too) and the throughputs, not in decode_step (the devices')."""
     requests: int | None = unit("count", default=None)
     """A finite max-load run's requests (--requests, finite_run): served in waves of `batch`, the last holding what
     is left (last_wave_batch); decode_tokens_per_s, output_tokens_per_s, its per-device figure and the cost and
@@ -834,7 +890,7 @@ class ServeResult:
     """`accelopt plan serve`: serving latency, throughput, memory, cost and energy per batch (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-serve"
-    SCHEMA_VERSION: ClassVar[int] = 15
+    SCHEMA_VERSION: ClassVar[int] = 16
     # 3 added calibration.published_runs_of_device; 4 calibration.tp_allreduce (a default: older documents read);
     # 5 points[].expert_weight_dtype and expert_compute_dtype (defaults null); 6 input_warnings (a default: []);
     # 7 points[].pp_microbatches (default 1) and calibration.pp_microbatches (default null);
@@ -847,7 +903,9 @@ class ServeResult:
     # 14 model (the model's name at the top, in a document whose results are empty too; default '')
     # 15 calibration.fp4_mla_kv_pools (default false): an MLA model's NVFP4 KV cache counted in TensorRT-LLM's FP4
     # MLA layout (utserve, 2026-12-06)
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14)
+    # 16 calibration.pp_host_per_request_s (default 0) and pp_host_loop (default false), points[].pp_host_round_s
+    # (default 0): the host time a round of TensorRT-LLM's blocking PP loop adds per request in flight (rpphost)
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
     """2: each point carries `moe` (expert / attention-data parallelism, null for tensor parallelism only)."""
 
     results: list[ServeSweep]
@@ -2703,17 +2761,19 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
     busiest = _busiest_stage(s, one, _end_stages(s, micro, micro, 1, s.cal.decode_compute_efficiency))
     step = _pipelined(one, m, _decode_cycle_s(one.total_s, one.roof_s, m, one.overhead_s, busiest))
     one_s = _mean_decode_step_s(s, micro, prompt_len, output_len)
-    step_s = _decode_cycle_s(one_s, one_s - one.comm_s - one.overhead_s, m, one.overhead_s,
-                             busiest)  # at the mean step, the busiest stage's shares at the middle one
+    # the blocking PP loop's host work per round, in series with the devices' cycle (pp_host_per_request_s)
+    host_s = calibration.pp_host_round_s(pp, batch)
+    step_s = host_s + _decode_cycle_s(one_s, one_s - one.comm_s - one.overhead_s, m, one.overhead_s,
+                                      busiest)  # at the mean step, the busiest stage's shares at the middle one
     decode_s = (output_len - 1) * step_s
     if scheduling in ("static", "waves") or output_len == 1:
         # static: the other prefills fall before the first token. One output token (prefill only, e.g. scoring): no
         # request decodes, so none waits for a decode step and the prefills in flight run together, as a static batch
-        ttft = calibration.per_request_overhead_s + prefill.total_s
+        ttft = calibration.per_request_overhead_s + prefill.total_s + host_s
         e2e, tpot = ttft + decode_s, step_s
     else:
         own_prefill_s = _prefill_time(s, 1, prompt_len).total_s
-        ttft = calibration.per_request_overhead_s + own_prefill_s + step.total_s / 2.0
+        ttft = calibration.per_request_overhead_s + own_prefill_s + step.total_s / 2.0 + host_s
         e2e = ttft + decode_s + _prefill_stall_s(prefill, own_prefill_s)  # ... or between its decode steps
         tpot = _tpot_s(ttft, e2e, output_len, step_s)
     # one cycle of a slot of the batch: the request's host-side overhead (before its first forward, in TTFT and E2E),
@@ -2722,7 +2782,7 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
     # completes), so the slot delivers output_len tokens per cycle: throughput = batch x output / (overhead + work),
     # and requests in flight = requests/s x E2E (Little 1961) holds with any overhead, to within TTFT's half-step
     # wait. The decode steps are timed at the full batch (slots empty for the overhead would shorten them a little).
-    work_s = calibration.per_request_overhead_s + prefill.total_s + decode_s
+    work_s = calibration.per_request_overhead_s + prefill.total_s + host_s + decode_s
     tokens = batch * output_len
     usd, energy = _cost_and_energy(s, n_devices, prefill, step, decode_s, tokens)
     return ServingPrediction(
@@ -2736,7 +2796,7 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
         kv_cache_bytes_per_token=kv_cache_bytes_per_token(model, kv_dtype, s.cal), weights_bytes_per_device=w,
         kv_cache_bytes_per_device=kv, workspace_bytes_per_device=ws, memory_bytes_per_device=total,
         usable_memory_bytes_per_device=usable, fits=fits, max_batch=mb, usd_per_million_output_tokens=usd,
-        energy_j_per_output_token=energy, calibration=s.cal,
+        energy_j_per_output_token=energy, calibration=s.cal, pp_host_round_s=host_s,
         assumed=links_assumed(spec, tp, pp, calibration, moe, model.is_moe),
         moe=serving_moe.summary(s, batch, prompt_len) if moe.active else None)
 

@@ -349,7 +349,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                                      pp_microbatches=opts.pp_microbatches,
                                      max_batch_size_per_microbatch=rule.batch_cap_per_microbatch if rule else None,
                                      per_layer_overhead=rule.host_launched_layers if rule else None,
-                                     fp4_mla_kv_pools=rule.fp4_mla_pools if rule else None)
+                                     fp4_mla_kv_pools=rule.fp4_mla_pools if rule else None,
+                                     pp_host_loop=rule.pp_host_loop if rule else None)
             check_int4_group(cfg, opts, moe, cal)  # the given group or the table's default, one check for both
             int4_groups.add(cal.int4_group_size)
             # --ep: the MoE table says it; --dense-experts runs no grouped GEMM (serving_moe.tp_expert_kernel)
@@ -391,6 +392,9 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                 share_notes.append(floor_note)
             if sweep.points and (over_note := sweep.points[0].calibration.step_overhead_note(cfg.layers)):
                 share_notes.append(f"{spec.name}: {over_note}")  # an engine that launches every layer from the host
+            if sweep.points and (host_note := sweep.points[0].calibration.pp_host_note(opts.pp,
+                                                                                      sweep.points[0].batch)):
+                share_notes.append(f"{spec.name}: {host_note}")  # the engine's blocking PP loop, per request
             if note := custom_allreduce_note(spec, opts.tp, cal):
                 tp_notes.append(note)
             if cfg.is_moe and not moe.active and not grouped_gemm_calibrated(cal):  # --ep/--attention-dp print it

@@ -267,7 +267,8 @@ def row_calibration(row: dict[str, str], spec: AcceleratorSpec,
     cal = replace(cal, memory_basis=rule.memory_basis, memory_utilization=share,
                   tp_allreduce=row_tp_allreduce(row) or rule.tp_allreduce,
                   max_batch_size_per_microbatch=rule.batch_cap_per_microbatch,
-                  per_layer_overhead=rule.host_launched_layers, fp4_mla_kv_pools=rule.fp4_mla_pools)
+                  per_layer_overhead=rule.host_launched_layers, fp4_mla_kv_pools=rule.fp4_mla_pools,
+                  pp_host_loop=rule.pp_host_loop)
     if (group := row_int4_group_size(row)) is not None:
         cal = replace(cal, int4_group_size=group)
     limit = row_max_batch_size(row)
@@ -488,6 +489,8 @@ def _reproduce(row: dict[str, str], cals: dict[str, serving.ServingCalibration] 
             serving.kv_engine_note(model, row["kv_dtype"], row["engine"])]  # plan serve's note on the engine
     if p is not None and (over := p.calibration.step_overhead_note(model.layers)):  # plan serve's words
         said.append(f"{spec.name}: {over}")
+    if p is not None and (host := p.calibration.pp_host_note(p.pp, None)):  # plan serve's words
+        said.append(f"{spec.name}: {host}")
     return ServingRunResult(
         id=row["id"], source=row["source"], engine=row["engine"], hardware=spec.name, family=_family(spec),
         calibration=row_calibration(row, spec, cals, path).family, model=as_written(row["model"]), tp=int(row["tp"]),
