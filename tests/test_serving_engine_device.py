@@ -64,8 +64,9 @@ def test_every_published_serving_row_pairs_its_engine_with_a_device_it_runs_on()
 # printed for a TPU ('default used: SGLang's mem_fraction_static on tpu-v6e ... CUDA graphs 384'); SGLang's TPU
 # support is the separate SGLang-JAX engine (docs.sglang.io/platforms/tpu.html), and its hardware list names no Gaudi
 # or AWS Neuron device (docs.sglang.io/docs/hardware-platforms/overview). gpt-fast "Supports Nvidia and AMD GPUs"
-# (meta-pytorch/gpt-fast README): --engine gpt-fast on a TPU was taken too, and named as the fix of another engine's
-# mismatch there ('give --engine vllm or gpt-fast or sgl-jax or sglang for tpu-v6e').
+# (meta-pytorch/gpt-fast README; its generate.py runs on a CPU too): --engine gpt-fast on a TPU was taken too, and
+# named as the fix of another engine's mismatch there ('give --engine vllm or gpt-fast or sgl-jax or sglang for
+# tpu-v6e').
 @pytest.mark.parametrize(("engine", "device", "family"), [
     ("sglang", "tpu-v6e", "Google TPU"),
     ("sglang", "gaudi3", "Intel ASIC"),
@@ -90,7 +91,7 @@ def test_a_tpu_mismatch_names_the_tpu_engines_only(capsys: pytest.CaptureFixture
 
 @pytest.mark.parametrize(("engine", "device"), [("sglang", "h100-sxm"), ("sglang", "mi300x"),
                                                 ("sglang", "xeon-8480plus"), ("gpt-fast", "a100-sxm-80gb"),
-                                                ("gpt-fast", "mi250x-gcd")])
+                                                ("gpt-fast", "mi250x-gcd"), ("gpt-fast", "xeon-8480plus")])
 def test_sglang_and_gpt_fast_on_their_devices_are_taken(engine: str, device: str,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_main([*BASE, "--hardware", device, "--engine", engine], capsys)

@@ -416,8 +416,10 @@ ENGINES: dict[str, EngineRule] = {
     # stops admitting at len(self.running) == max_num_running_reqs): max_batch_size in all.
     "vllm": EngineRule("total", 0.9, "custom", batch_cap_per_microbatch=False),
     # gpt-fast: one batch, its own KV cache; no pool is reserved. All-reduce: torch.distributed (NCCL).
-    # Devices: NVIDIA and AMD GPUs ("Supports Nvidia and AMD GPUs", the meta-pytorch/gpt-fast README's feature list).
-    "gpt-fast": EngineRule("total", 1.0, devices=(("NVIDIA", "gpu"), ("AMD", "gpu"))),
+    # Devices: NVIDIA and AMD GPUs ("Supports Nvidia and AMD GPUs", the meta-pytorch/gpt-fast README's feature list)
+    # and CPUs (generate.py at pytorch-labs/gpt-fast@0055c42d: default_device 'cuda' if available else 'cpu';
+    # device_sync takes cuda, cpu and mps, 'not yet supported' for any other device).
+    "gpt-fast": EngineRule("total", 1.0, devices=(("NVIDIA", "gpu"), ("AMD", "gpu"), ("Intel", "cpu"), ("AMD", "cpu"))),
     # Optimum Habana run_generation.py (Intel Gaudi tables): one static batch whose KV cache is allocated for
     # max_input_tokens + max_new_tokens (--use_kv_cache); no pool is reserved (s-gaudisrv).
     # Devices: Intel Gaudi only (Optimum Habana: "the interface between the Transformers and Diffusers libraries and
