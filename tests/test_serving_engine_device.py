@@ -57,4 +57,42 @@ def test_every_published_serving_row_pairs_its_engine_with_a_device_it_runs_on()
            if not r["hardware"].endswith(".toml") and engine_device_mismatch(r["engine"], get_device(r["hardware"]))]
     assert not bad
     assert {e for e in ENGINES if ENGINES[e].devices} == {"trtllm", "trtllm-session", "optimum-habana", "sgl-jax",
-                                                           "neuron"}
+                                                           "neuron", "sglang", "gpt-fast"}
+
+
+# utserve (s33, 2026-12-06): `--engine sglang --hardware tpu-v6e` was taken, and SGLang's CUDA-graph memory rule was
+# printed for a TPU ('default used: SGLang's mem_fraction_static on tpu-v6e ... CUDA graphs 384'); SGLang's TPU
+# support is the separate SGLang-JAX engine (docs.sglang.io/platforms/tpu.html), and its hardware list names no Gaudi
+# or AWS Neuron device (docs.sglang.io/docs/hardware-platforms/overview). gpt-fast "Supports Nvidia and AMD GPUs"
+# (meta-pytorch/gpt-fast README; its generate.py runs on a CPU too): --engine gpt-fast on a TPU was taken too, and
+# named as the fix of another engine's mismatch there ('give --engine vllm or gpt-fast or sgl-jax or sglang for
+# tpu-v6e').
+@pytest.mark.parametrize(("engine", "device", "family"), [
+    ("sglang", "tpu-v6e", "Google TPU"),
+    ("sglang", "gaudi3", "Intel ASIC"),
+    ("sglang", "inferentia2", "AWS ASIC"),
+    ("gpt-fast", "tpu-v6e", "Google TPU"),
+    ("gpt-fast", "gaudi3", "Intel ASIC"),
+])
+def test_sglang_and_gpt_fast_off_their_devices_exit_2(engine: str, device: str, family: str,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main([*BASE, "--hardware", device, "--engine", engine], capsys)
+    said = " ".join((out + err).split())
+    assert code == 2, said
+    assert f"--engine {engine} runs on" in said and f"not on {device} ({family})" in said, said
+    assert "CUDA graphs" not in said, said  # SGLang's GPU memory rule is not applied to the device
+
+
+def test_a_tpu_mismatch_names_the_tpu_engines_only(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main([*BASE, "--hardware", "tpu-v6e", "--engine", "sglang"], capsys)
+    said = " ".join((out + err).split())
+    assert code == 2 and "fix: give --engine vllm or sgl-jax for tpu-v6e" in said, said
+
+
+@pytest.mark.parametrize(("engine", "device"), [("sglang", "h100-sxm"), ("sglang", "mi300x"),
+                                                ("sglang", "xeon-8480plus"), ("gpt-fast", "a100-sxm-80gb"),
+                                                ("gpt-fast", "mi250x-gcd"), ("gpt-fast", "xeon-8480plus")])
+def test_sglang_and_gpt_fast_on_their_devices_are_taken(engine: str, device: str,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_main([*BASE, "--hardware", device, "--engine", engine], capsys)
+    assert code == 0, err

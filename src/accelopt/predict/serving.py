@@ -411,7 +411,7 @@ class EngineRule:
     per-request host work (ServingCalibration.pp_host_loop, PP_HOST_LOOP_SOURCE); False: none cited."""
     devices: tuple[tuple[str, str], ...] = ()
     """(vendor, kind) pairs of the devices the engine runs on, as the catalog spells them (AcceleratorSpec.vendor,
-    .kind); empty: not tied to one vendor's devices (vLLM, SGLang, gpt-fast run on several), any device is taken."""
+    .kind); empty: any device is taken (vLLM, which runs on GPUs, TPUs, Gaudi, AWS Neuron and CPUs)."""
 
 
 HOST_LAUNCH_SOURCE = ("TensorRT-LLM gptSessionBenchmark runs CUDA graphs only with --enable_cuda_graph, which the "
@@ -465,7 +465,10 @@ ENGINES: dict[str, EngineRule] = {
     # stops admitting at len(self.running) == max_num_running_reqs): max_batch_size in all.
     "vllm": EngineRule("total", 0.9, "custom", batch_cap_per_microbatch=False),
     # gpt-fast: one batch, its own KV cache; no pool is reserved. All-reduce: torch.distributed (NCCL).
-    "gpt-fast": EngineRule("total", 1.0),
+    # Devices: NVIDIA and AMD GPUs ("Supports Nvidia and AMD GPUs", the meta-pytorch/gpt-fast README's feature list)
+    # and CPUs (generate.py at pytorch-labs/gpt-fast@0055c42d: default_device 'cuda' if available else 'cpu';
+    # device_sync takes cuda, cpu and mps, 'not yet supported' for any other device).
+    "gpt-fast": EngineRule("total", 1.0, devices=(("NVIDIA", "gpu"), ("AMD", "gpu"), ("Intel", "cpu"), ("AMD", "cpu"))),
     # Optimum Habana run_generation.py (Intel Gaudi tables): one static batch whose KV cache is allocated for
     # max_input_tokens + max_new_tokens (--use_kv_cache); no pool is reserved (s-gaudisrv).
     # Devices: Intel Gaudi only (Optimum Habana: "the interface between the Transformers and Diffusers libraries and
@@ -489,7 +492,13 @@ ENGINES: dict[str, EngineRule] = {
     # cannot read the memory); a run launched with --mem-fraction-static gives it as --memory-fraction (the runs
     # files' memory_fraction cell: the MI355X rows' 0.578). All-reduce: SGLang's own custom kernel (sglang PR #2904,
     # as --tp-allreduce says).
-    "sglang": EngineRule("total", 0.88, "custom", per_device=True),
+    # Devices: SGLang's hardware platforms (docs.sglang.io/docs/hardware-platforms/overview): NVIDIA GPUs (Jetson
+    # Orin too), AMD GPUs, Intel XPU (GPUs), CPU servers (Intel Xeon with AMX, its cpu_server page), Ascend NPUs; its
+    # TPU support is the separate SGLang-JAX engine (docs.sglang.io/platforms/tpu.html: `--engine sgl-jax`), and it
+    # names no Gaudi or AWS Neuron device. (Until utserve, s33, a TPU was taken with this GPU memory rule.)
+    "sglang": EngineRule("total", 0.88, "custom", per_device=True,
+                         devices=(("NVIDIA", "gpu"), ("AMD", "gpu"), ("Intel", "gpu"), ("Intel", "cpu"),
+                                  ("Huawei", "npu"))),
 }
 
 SGLANG_RULE_SOURCE = ("sgl-project/sglang python/sglang/srt/server_args.py at commit 001067fffe33, "

@@ -643,8 +643,11 @@ def kv_replication_note(cfg: TransformerConfig, tp: int) -> str | None:
     """Where --tp exceeds the model's K/V heads (grouped-query attention), each rank holds, computes and caches one
     whole K/V head, each head replicated on tp / kv_heads ranks (TransformerConfig.kv_heads_per_device: vLLM's
     QKVParallelLinear, TensorRT-LLM's dup_kv_weight): said, since the KV cache of a replica is then tp / kv_heads times
-    the model's. None where tp <= kv_heads or for MLA (its latent has its own rule)."""
-    if cfg.mla is not None or tp <= cfg.n_kv_heads:
+    the model's. For MLA (mla_replication_note) at tp > 1: its latent, one per token, is cached whole on every rank.
+    None where tp <= kv_heads (tp 1 for MLA)."""
+    if cfg.mla is not None:
+        return mla_replication_note(cfg, tp)
+    if tp <= cfg.n_kv_heads:
         return None
     copies = tp / cfg.n_kv_heads
     times = f"{copies:g}"
@@ -652,6 +655,23 @@ def kv_replication_note(cfg: TransformerConfig, tp: int) -> str | None:
             f"computes and caches one whole K/V head, each head replicated on {times} ranks, as vLLM "
             "(QKVParallelLinear) and TensorRT-LLM (dup_kv_weight) build it: the K/V weights, K/V GEMMs and KV cache "
             f"per device are one head's, and the replica's KV cache is {times}x the model's")
+
+
+def mla_replication_note(cfg: TransformerConfig, tp: int) -> str | None:
+    """At tp > 1 a multi-head latent attention model's KV cache (one latent + rotary key a token and layer, no heads
+    to split) is cached whole on every tensor-parallel rank (serving._kv_bytes_per_token_per_device; SGLang's
+    data-parallel attention page: with tensor parallelism an MLA model's 'KV cache [is] duplicated across all GPUs',
+    which --attention-dp avoids). Said beside the result: its KV cache per device did not shrink with --tp, without
+    a word (utserve, s33, 2026-12-06: a DeepSeek-V2-Lite-shaped config's 573 MB at batch 8 at --tp 1, 2 and 4 alike).
+    None at tp 1."""
+    if cfg.mla is None or tp <= 1:
+        return None
+    return (f"--tp {tp} with {cfg.name}'s multi-head latent attention: its KV cache, one latent of "
+            f"{cfg.mla.cache_width} values a token and layer, has no heads to split, so each of the {tp} ranks caches "
+            "all of it for the replica's requests, as vLLM's and SGLang's MLA backends hold it (SGLang's data-parallel "
+            "attention docs: the KV cache is duplicated across the tensor-parallel GPUs): the KV cache per device "
+            f"does not shrink with --tp, and the replica's is {tp}x the model's; --attention-dp gives each rank its "
+            "own requests' cache instead")
 
 
 def _config_notes(cfg: TransformerConfig, opts: ServeOptions, int4_groups: set[int]) -> list[str]:

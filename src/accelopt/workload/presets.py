@@ -1027,6 +1027,23 @@ def _mlp_only_layers(cfg: dict[str, Any], layers: int, moe: dict[str, Any], wher
                "parameters and FLOPs is the config's, their place in a pipeline is not",)
 
 
+# The keys _moe_layout reads for an MoE model's layout: with one expert or none (a dense read) none of them is read.
+_MOE_LAYOUT_KEYS = ("moe_intermediate_size", "n_shared_experts", "num_shared_experts",
+                    "shared_expert_intermediate_size", "moe_shared_expert_intermediate_size",
+                    "first_k_dense_replace", "moe_layer_freq", "decoder_sparse_step", "mlp_only_layers",
+                    "interleave_moe_layer_step", "moe_layers")
+
+
+def _moe_keys_unread(cfg: dict[str, Any], experts: int) -> tuple[str, ...]:
+    """The MoE layout keys a config gives (not null, not an empty list) that a dense read (experts <= 1) leaves
+    unread: listed with the unused keys and said, since before utserve (s33, 2026-12-06) a Qwen3-MoE config with
+    num_experts 1 was read as a dense MLP of intermediate_size 6,144 and its moe_intermediate_size 768 dropped
+    without a word. () for an MoE model (_moe_layout reads them)."""
+    if experts > 1:
+        return ()
+    return tuple(k for k in _MOE_LAYOUT_KEYS if cfg.get(k) not in (None, [], ()))
+
+
 def _moe_layout(cfg: dict[str, Any], mtype: str, layers: int, ffn: int,
                 where: str) -> tuple[dict[str, Any], int, tuple[str, ...]]:
     """(TransformerConfig's MoE fields, the expert width, notes) of an MoE config. A 0 in a width or a spacing is
@@ -2170,6 +2187,11 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         defaults += (f"the config gives no num_experts_per_tok: each token routed to 1 of the {experts} experts "
                      "(top-1) assumed; give num_experts_per_tok (Mixtral: 2)",)
     kwargs: dict[str, Any] = {}
+    moe_unread = _moe_keys_unread(cfg, experts)
+    if moe_unread:
+        defaults += (f"{experts} routed expert(s): read as a dense model whose MLP is {ffn:,} wide "
+                     f"(intermediate_size), so {', '.join(moe_unread)} (the experts' layout) not used; give the "
+                     "experts (num_local_experts / n_routed_experts / num_experts > 1) if the model routes tokens",)
     if experts > 1:
         kwargs, ffn, moe_notes = _moe_layout(cfg, mtype, layers, ffn, where)
         defaults += moe_notes
@@ -2178,7 +2200,8 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
             ffn, experts, top_k = kwargs.get("dense_ffn") or ffn, 1, 1
             kwargs = {}
     name = config_model_name(cfg.get("_name_or_path"), p)
-    unused = tuple(sorted(set(unused_config_keys(cfg, mtype)) | set(outer_unused) | set(ignored_experts)))
+    unused = tuple(sorted(set(unused_config_keys(cfg, mtype)) | set(outer_unused) | set(ignored_experts)
+                          | set(moe_unread)))
     defaults += _ignored_experts_note(mtype, ignored_experts)
     defaults += misspelt_key_notes(as_written, unused)
     window, n_window = _window_layers(cfg, mtype, layers, where)

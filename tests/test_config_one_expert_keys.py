@@ -1,0 +1,39 @@
+"""A config with one routed expert (or none) is read as a dense model whose MLP is intermediate_size wide; the keys of
+the experts' layout it gives are then not read. Before utserve (s33, 2026-12-06) they were dropped without a word: a
+Qwen3-MoE config with num_experts 1 came out as a 6,144-wide dense MLP with its moe_intermediate_size 768 neither
+used nor listed (the key is one the reader knows, so it was never among the unused ones). Now they are listed with
+the unused keys (the warning every command prints) and a note says why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import run_main, write_hf_config
+
+from accelopt.workload.presets import get_model
+
+QWEN3_MOE = {"architectures": ["Qwen3MoeForCausalLM"], "model_type": "qwen3_moe", "hidden_size": 2048,
+             "intermediate_size": 6144, "moe_intermediate_size": 768, "num_experts": 128, "num_experts_per_tok": 8,
+             "num_hidden_layers": 48, "num_attention_heads": 32, "num_key_value_heads": 4, "head_dim": 128,
+             "vocab_size": 151936, "max_position_embeddings": 40960, "tie_word_embeddings": False,
+             "decoder_sparse_step": 1, "mlp_only_layers": []}
+
+
+def test_one_expert_lists_the_moe_keys_it_does_not_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_hf_config(tmp_path, "one-expert", {**QWEN3_MOE, "num_experts": 1, "num_experts_per_tok": 1})
+    cfg = get_model(str(path))
+    assert cfg.experts == 1 and cfg.ffn == 6144  # the dense read the note describes
+    assert {"moe_intermediate_size", "decoder_sparse_step"} <= set(cfg.unused_keys)
+    assert "mlp_only_layers" not in cfg.unused_keys  # an empty list says nothing
+    (note,) = [n for n in cfg.config_defaults if "routed expert(s)" in n]
+    assert "6,144 wide" in note and "moe_intermediate_size" in note, note
+    code, _, err = run_main(["plan", "serve", "--model", str(path), "--batch", "1"], capsys)
+    assert code == 0 and "ignored: decoder_sparse_step, moe_intermediate_size" in err, err
+
+
+def test_an_moe_model_reads_them(tmp_path: Path) -> None:
+    cfg = get_model(str(write_hf_config(tmp_path, "moe", QWEN3_MOE)))
+    assert cfg.experts == 128 and cfg.ffn == 768
+    assert not {"moe_intermediate_size", "decoder_sparse_step"} & set(cfg.unused_keys)
+    assert not [n for n in cfg.config_defaults if "routed expert(s)" in n]
