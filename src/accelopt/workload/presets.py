@@ -2247,6 +2247,8 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         limit = replace(limit, basis=f"its config's {key}")
     defaults += _kv_heads_note(mtype, heads, kv_heads, mla)
     bias_flags = {"qkv_bias": _qkv_bias(cfg, mtype, where), **_llama_biases(cfg, mtype, where)}
+    rotary_dim = (None if mla is not None or _alibi_of(cfg, mtype) or mtype in _LEARNED_POSITION_TYPES or gpt2_style
+                  else _rotary_dim_of(cfg, head_dim or hidden // heads, where))
     try:
         return TransformerConfig(name=name, layers=layers, hidden=hidden, heads=heads, ffn=ffn, vocab=vocab,
                                  seq_len=min(seq, TRAIN_SEQ_CAP), kv_heads=kv_heads,
@@ -2260,9 +2262,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                                  else (context + _POSITION_ROW_OFFSET.get(mtype, 0) if context else 0)
                                  if mtype in _LEARNED_POSITION_TYPES else 0,
                                  biases=gpt2_style, norm_bias=mtype in _LAYERNORM_BIAS_TYPES,
-                                 rotary_dim=None if mla is not None or _alibi_of(cfg, mtype)
-                                 or mtype in _LEARNED_POSITION_TYPES or gpt2_style
-                                 else _rotary_dim_of(cfg, head_dim or hidden // heads, where),
+                                 rotary_dim=rotary_dim,
                                  alibi=_alibi_of(cfg, mtype),
                                  **bias_flags,
                                  # transformers GptOssExperts: gate_up_proj_bias and down_proj_bias on every expert
