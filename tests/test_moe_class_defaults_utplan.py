@@ -102,3 +102,31 @@ def test_a_dense_config_of_an_moe_type_gets_no_moe_default(tmp_path: Path,
     data = _params(tmp_path, "dense", {**{k: v for k, v in QWEN3_30B_A3B.items() if k not in (
         "moe_intermediate_size", "num_experts_per_tok")}, "num_experts": 0}, capsys)
     assert not any("moe_intermediate_size" in n for n in data["notes"]), data["notes"]
+
+
+MIXTRAL_8X7B = {  # mistralai/Mixtral-8x7B-v0.1 config.json (sizes)
+    "model_type": "mixtral", "hidden_act": "silu", "hidden_size": 4096, "intermediate_size": 14336,
+    "max_position_embeddings": 32768, "num_attention_heads": 32, "num_experts_per_tok": 2, "num_hidden_layers": 32,
+    "num_key_value_heads": 8, "num_local_experts": 8, "sliding_window": None, "tie_word_embeddings": False,
+    "vocab_size": 32000}
+PHI3_MINI = {  # microsoft/Phi-3-mini-4k-instruct config.json (sizes; partial_rotary_factor changes no weight)
+    "model_type": "phi3", "hidden_act": "silu", "hidden_size": 3072, "intermediate_size": 8192,
+    "max_position_embeddings": 4096, "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 32,
+    "partial_rotary_factor": 0.5, "sliding_window": 2047, "tie_word_embeddings": False, "vocab_size": 32064}
+
+
+def _gqa_layer(h: int, heads: int, kv: int, head_dim: int) -> int:
+    """q_proj, k_proj, v_proj, o_proj without biases (MixtralAttention, Phi3Attention's fused qkv_proj alike)."""
+    return h * heads * head_dim + 2 * h * kv * head_dim + heads * head_dim * h
+
+
+def test_mixtral_and_phi3_counts_match_the_hand_counts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """transformers MixtralSparseMoeBlock: gate [experts, h] + experts x (w1, w3 [ffn, h], w2 [h, ffn]); Phi3MLP:
+    gate_up_proj [2 ffn, h] + down_proj [h, ffn]; two RMSNorms a layer, a final one, embedding and untied head."""
+    h = 4096
+    mixtral = 32 * (_gqa_layer(h, 32, 8, 128) + 8 * 3 * h * 14336 + 8 * h + 2 * h) + 2 * 32000 * h + h
+    h = 3072
+    phi3 = 32 * (_gqa_layer(h, 32, 32, 96) + 3 * h * 8192 + 2 * h) + 2 * 32064 * h + h
+    assert _params(tmp_path, "mixtral", MIXTRAL_8X7B, capsys)["model_figures"]["params_total"] == mixtral
+    assert _params(tmp_path, "phi3", PHI3_MINI, capsys)["model_figures"]["params_total"] == phi3
+    assert (mixtral, phi3) == (46_702_792_704, 3_821_079_552)
