@@ -815,6 +815,53 @@ _CLASS_DEFAULTS: dict[str, tuple[str, dict[str, int]]] = {
 }
 
 
+# The MoE widths of the families whose config class defines them: a config that names its experts but leaves out the
+# experts' width gets the class's number from transformers, where it was read as intermediate_size (the dense width)
+# without a word: Qwen3-30B-A3B's config less moe_intermediate_size came out at 233B parameters for 30.5B, Qwen1.5-MoE's
+# at 51.7B for 14.3B (a user trial, utplan s33). Qwen2MoeConfig's shared expert (shared_expert_intermediate_size 5632)
+# and DeepseekV3Config's n_shared_experts 1 and first_k_dense_replace 3 likewise (read as none). transformers @008e574
+# models/qwen2_moe/configuration_qwen2_moe.py (moe_intermediate_size 1408, shared_expert_intermediate_size 5632),
+# models/qwen3_moe/configuration_qwen3_moe.py (moe_intermediate_size 768),
+# models/deepseek_v3/configuration_deepseek_v3.py (moe_intermediate_size 2048, n_shared_experts 1,
+# first_k_dense_replace 3); commit 008e574391258935f3ecc3035c882e73bbcac419. Filled only where the config names an
+# expert count (_EXPERT_COUNT_KEYS); a null in one of them is refused (_check_moe_width_given).
+_MOE_CLASS_DEFAULTS: dict[str, tuple[str, dict[str, int]]] = {
+    "qwen2_moe": (_KV_SRC.format("Qwen2MoeConfig", "qwen2_moe", "qwen2_moe", "008e574"),
+                  {"moe_intermediate_size": 1408, "shared_expert_intermediate_size": 5632}),
+    "qwen3_moe": (_KV_SRC.format("Qwen3MoeConfig", "qwen3_moe", "qwen3_moe", "008e574"),
+                  {"moe_intermediate_size": 768}),
+    "deepseek_v3": (_KV_SRC.format("DeepseekV3Config", "deepseek_v3", "deepseek_v3", "008e574"),
+                    {"moe_intermediate_size": 2048, "n_shared_experts": 1, "first_k_dense_replace": 3}),
+}
+_EXPERT_COUNT_KEYS = ("num_experts", "n_routed_experts", "num_local_experts")
+
+
+def _moe_class_defaults(cfg: dict[str, Any], mtype: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """(the config with its class's MoE widths for the keys it leaves out, a note naming them): _MOE_CLASS_DEFAULTS,
+    for a config naming its experts (a key present, even null, keeps its value, as transformers)."""
+    if mtype not in _MOE_CLASS_DEFAULTS or not any(cfg.get(k) for k in _EXPERT_COUNT_KEYS):
+        return cfg, ()
+    src, table = _MOE_CLASS_DEFAULTS[mtype]
+    filled = {k: v for k, v in table.items() if k not in cfg}
+    if not filled:
+        return cfg, ()
+    given = ", ".join(f"{k} {v:,}" for k, v in filled.items())
+    return {**cfg, **filled}, (f"the config leaves out {given}: the defaults of {src} used, as transformers builds "
+                               "it (give them in the config to change them)",)
+
+
+def _check_moe_width_given(cfg: dict[str, Any], mtype: str, where: str) -> None:
+    """An InputError for a null in a width _MOE_CLASS_DEFAULTS names: transformers keeps the null and cannot build
+    the experts (nn.Linear of None), where it was read as intermediate_size without a word."""
+    if mtype not in _MOE_CLASS_DEFAULTS:
+        return
+    for key in _MOE_CLASS_DEFAULTS[mtype][1]:
+        if key in cfg and cfg[key] is None:
+            raise InputError(f"{where}: {key} is null (transformers keeps a null and cannot build the model from it)",
+                             f"give {key} as a whole number, or leave the key out for the default of "
+                             f"{_MOE_CLASS_DEFAULTS[mtype][0]}, {_MOE_CLASS_DEFAULTS[mtype][1][key]:,}")
+
+
 # A multimodal config's text_config may leave its sizes to the text class as well: llava-hf/llava-1.5-7b-hf gives
 # model_type llama with max_position_embeddings and vocab_size only (LlavaConfig builds LlamaConfig's 7B widths),
 # llava-hf/llava-v1.6-mistral-7b-hf a mistral without hidden_size, layers or heads. Read alone, such a file stopped
@@ -2143,7 +2190,10 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     _check_modelled(cfg, mtype, where)
     _check_token_model(cfg, mtype, where)
     _check_weights_countable(cfg, mtype, where)
+    _check_moe_width_given(cfg, mtype, where)
     as_written, (cfg, class_defaults) = cfg, _class_defaults(cfg, mtype, nested)  # before the class's defaults
+    cfg, moe_defaults = _moe_class_defaults(cfg, mtype)
+    class_defaults = (*class_defaults, *moe_defaults)
     cfg, class_defaults = _minicpm3_v_head_dim(cfg, mtype, class_defaults)
     _check_has_sizes(cfg, where)
     layers = _req(cfg, _LAYER_KEYS, where)
@@ -2235,6 +2285,8 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         limit = replace(limit, basis=f"its config's {key}")
     defaults += _kv_heads_note(mtype, heads, kv_heads, mla)
     bias_flags = {"qkv_bias": _qkv_bias(cfg, mtype, where), **_llama_biases(cfg, mtype, where)}
+    rotary_dim = (None if mla is not None or _alibi_of(cfg, mtype) or mtype in _LEARNED_POSITION_TYPES or gpt2_style
+                  else _rotary_dim_of(cfg, head_dim or hidden // heads, where))
     try:
         return TransformerConfig(name=name, layers=layers, hidden=hidden, heads=heads, ffn=ffn, vocab=vocab,
                                  seq_len=min(seq, TRAIN_SEQ_CAP), kv_heads=kv_heads,
@@ -2248,9 +2300,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                                  else (context + _POSITION_ROW_OFFSET.get(mtype, 0) if context else 0)
                                  if mtype in _LEARNED_POSITION_TYPES else 0,
                                  biases=gpt2_style, norm_bias=mtype in _LAYERNORM_BIAS_TYPES,
-                                 rotary_dim=None if mla is not None or _alibi_of(cfg, mtype)
-                                 or mtype in _LEARNED_POSITION_TYPES or gpt2_style
-                                 else _rotary_dim_of(cfg, head_dim or hidden // heads, where),
+                                 rotary_dim=rotary_dim,
                                  alibi=_alibi_of(cfg, mtype),
                                  **bias_flags,
                                  # transformers GptOssExperts: gate_up_proj_bias and down_proj_bias on every expert
