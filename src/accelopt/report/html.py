@@ -452,26 +452,25 @@ def _sim_published_tables(r: Any) -> list[Table]:
         d = c.design
         t.rows.append([d.name, f"{d.rows}x{d.cols}", fmt(d.ifmap_sram_bytes + d.filter_sram_bytes, "B"),
                        q(d, "dram_bandwidth_byte_per_s"), q(c, "published_frames_per_s"),
-                       q(c, "predicted_frames_per_s"), q(c, "error"), q(c, "utilization")])
+                       q(c, "predicted_frames_per_s"), f"{c.error:+.1%}", q(c, "utilization")])  # signed
     t.note = "; ".join(r.notes)
     return [t]
 
 
 def _eyeriss_tables(e: Any) -> list[Table]:
-    from accelopt.report.eyeriss_view import layer_cells, total_cells
+    from accelopt.report.eyeriss_view import layer_cells, tolerance_text, total_cells
 
+    # every column of the console's table, in its order (the page left out active PEs, raw DRAM and GLB)
     t = Table(f"{e.source}: published vs predicted per layer", ["layer", "processing latency (published, ms)",
-              "predicted", "error", "power (published, mW)", "predicted", "error", "DRAM (published, MB)",
-              "predicted (RLC estimate)", "error"], est_cols={2, 5, 8})
+              "predicted", "error", "active PEs (published/predicted)", "power (published, mW)", "predicted",
+              "error", "DRAM (published, MB)", "predicted (raw)", "predicted (RLC estimate)", "error",
+              "GLB accesses (published/predicted, MB)"], est_cols={2, 6, 9, 10, 12})
     for x in e.layers:
         c = layer_cells(x)
-        t.rows.append([c.layer, c.latency_ms, c.latency_ms_pred, c.latency_err, c.power_mw, c.power_mw_pred,
-                       c.power_err, c.dram_mb, c.dram_mb_rlc, c.dram_err])
-    tol = (f"frames/s {q(e.tolerances, 'frames_per_s_tolerance_fraction')}, processing latency "
-           f"{q(e.tolerances, 'processing_latency_tolerance_fraction')}, DRAM "
-           f"{q(e.tolerances, 'dram_tolerance_fraction')}, power {q(e.tolerances, 'power_tolerance_fraction')}")
+        t.rows.append([c.layer, c.latency_ms, c.latency_ms_pred, c.latency_err, c.pes, c.power_mw, c.power_mw_pred,
+                       c.power_err, c.dram_mb, c.dram_mb_raw, c.dram_mb_rlc, c.dram_err, c.glb_mb])
     t.note = (f"Table V's units (MB = 1e6 bytes), as the console prints them. tolerances stated before comparing: "
-              f"{tol}. " + " ".join(e.notes))
+              f"{tolerance_text(e)}. " + " ".join(e.notes))
     tc = total_cells(e)
     s = Table("CONV1-5 at batch 4", ["", "published", "predicted", "error"], est_cols={2})
     s.rows += [["frames/s", tc.fps, tc.fps_pred, tc.fps_err],
