@@ -165,5 +165,6 @@ def test_the_page_prints_each_layer_as_the_console(capsys: pytest.CaptureFixture
     for line in out.splitlines():
         if line.startswith("│ conv"):
             cells = [c.strip() for c in line.strip("│ ").split("│")]
-            # every column, PEs, raw DRAM and GLB included (test_simulate_published_page_cells)
-            assert " ".join(cells) in text, (cells, text[:200])
+            # every column, PEs, raw DRAM and GLB included, over two tables (test_simulate_published_page_cells)
+            assert " ".join(cells[:8]) in text, (cells, text[:200])
+            assert " ".join([cells[0], *cells[8:]]) in text, (cells, text[:200])
