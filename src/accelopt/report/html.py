@@ -197,14 +197,17 @@ def _profile_tables(r: Any) -> list[Table]:
     et = Table("energy", ["", "value"], estimate=e.is_estimate)
     et.rows += [["per step", q(e, "energy_per_step_j")], ["per sample", q(e, "energy_per_sample_j")],
                 ["source", e.source + (f" — {e.note}" if e.note else "")]]
-    from accelopt.report.profile_view import roofline_caption, step_shares_text
+    from accelopt.report.profile_view import (
+        ROOFLINE_COLUMNS,
+        roofline_caption,
+        roofline_rows,
+        roofline_title,
+        step_shares_text,
+    )
 
-    rt = Table(f"roofline, top ops by {r.op_time_kind}",
-               ["op", "time", "calls/step", "FLOP/B", "FLOP/s", "B/s", "of roof", "bound", "roof"])
-    for o in r.roofline[:15]:
-        rt.rows.append([o.op, q(o, "time_s"), q(o, "calls_per_step"), q(o, "intensity_flop_per_byte"),
-                        "n/a" if o.verdict == "unmodeled" else q(o, "attained_flop_per_s"),  # no FLOP formula
-                        q(o, "attained_byte_per_s"), q(o, "efficiency"), o.verdict, o.roof])
+    # the console's rows, cell for cell (the page printed 4-digit intensities, no share column, up to 15 ops)
+    rt = Table(roofline_title(r), ["op", "time", "share", "calls/step", "FLOP/B", *ROOFLINE_COLUMNS[5:]],
+               rows=roofline_rows(r))
     rt.note = roofline_caption(r)  # the page named no roof: which one judged each op, and where it came from
     out = [t, w, mt, et, rt]
     d = r.diagnosis
