@@ -1619,7 +1619,7 @@ def _explain(opts: ExplainOptions) -> None:
     con.print(inp)
     con.print(tb)
     p = data.prediction
-    con.print(f"tokens/s {fmt_count(p.tokens_per_s)}; time to train {fmt_seconds(p.train_time_s)}; "
+    con.print(f"tokens/s {fmt_quantity(p.tokens_per_s, 'tok/s')}; time to train {fmt_seconds(p.train_time_s)}; "
               f"device-hours {fmt_count(p.device_hours)}; cost {fmt_usd(p.cost_usd)}; energy "
               f"{fmt_joules(p.energy_j)}; carbon {_kg(p.carbon_kg)} (estimates; n/a = no "
               "catalog price or TDP)")
