@@ -135,7 +135,7 @@ def test_plan_serve_gemma3_27b_at_the_cli(tmp_path: Path, capsys: pytest.Capture
 def test_explain_summary_prints_the_typed_prediction(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`plan explain`'s summary line prints the result's LayoutRow (the figures of its JSON `prediction`), read from
     the typed result rather than the raw row by key; a Gemma 3 config, one layout."""
-    from accelopt.units import fmt_count, fmt_seconds
+    from accelopt.units import fmt_count, fmt_quantity, fmt_seconds
 
     args = ["plan", "explain", "--model", str(_write(tmp_path, GEMMA3_27B)), "--hardware", "h100-sxm",
             "--devices", "64", "--tp", "8", "--pp", "1", "--zero", "1"]
@@ -145,7 +145,7 @@ def test_explain_summary_prints_the_typed_prediction(tmp_path: Path, capsys: pyt
     code, text, err = run_main(args, capsys)
     assert code == 0, err
     summary = next(ln for ln in text.splitlines() if ln.startswith("tokens/s "))
-    assert summary.startswith(f"tokens/s {fmt_count(pred['tokens_per_s'])}; time to train "
+    assert summary.startswith(f"tokens/s {fmt_quantity(pred['tokens_per_s'], 'tok/s')}; time to train "
                               f"{fmt_seconds(pred['train_time_s'])}; device-hours {fmt_count(pred['device_hours'])}")
 
 

@@ -165,6 +165,6 @@ def test_the_page_prints_each_layer_as_the_console(capsys: pytest.CaptureFixture
     for line in out.splitlines():
         if line.startswith("│ conv"):
             cells = [c.strip() for c in line.strip("│ ").split("│")]
-            # layer, proc ms pub/pred/err, (PEs), mW pub/pred/err, DRAM MB pub, (raw), RLC, err
-            shown = [cells[i] for i in (0, 1, 2, 3, 5, 6, 7, 8, 10, 11)]
-            assert " ".join(shown) in text, (shown, text[:200])
+            # every column, PEs, raw DRAM and GLB included, over two tables (test_simulate_published_page_cells)
+            assert " ".join(cells[:8]) in text, (cells, text[:200])
+            assert " ".join([cells[0], *cells[8:]]) in text, (cells, text[:200])

@@ -151,6 +151,13 @@ def fmt_joules(energy_j: float) -> str:
 
 
 def fmt_watts(power_w: float) -> str:
+    """W with SI prefixes: kW and up, and mW/µW/nW below 1 W (an edge chip's 266 mW, as its datasheet and the
+    Eyeriss paper print it; was 0.266 W), as fmt_joules reads mJ."""
+    if not _missing(power_w) and 0 < abs(power_w) < 1 and abs(float(f"{power_w:.3g}")) < 1:
+        for scale, unit in ((1e-3, "mW"), (1e-6, "µW"), (1e-9, "nW")):
+            if abs(power_w) >= scale:
+                return f"{_g(power_w / scale)} {unit}"
+        return f"{_g(power_w / 1e-12)} pW"
     return _si(power_w, "W")
 
 

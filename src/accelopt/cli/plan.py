@@ -14,7 +14,7 @@ import typer
 from accelopt.cli.catalog import CATALOG_HELP
 from accelopt.cli.html_first import HTML_RULE
 from accelopt.errors import InputError, case_hint
-from accelopt.units import RANGE_SYNTAX, fmt_count  # RANGE_SYNTAX: --devices/--batch help (imported from here)
+from accelopt.units import RANGE_SYNTAX, fmt_count, fmt_seconds  # RANGE_SYNTAX: --devices/--batch help
 
 if TYPE_CHECKING:  # the CLI imports the predictors lazily (start-up time)
     from accelopt.predict.query import LayoutFlags
@@ -861,7 +861,7 @@ def _run_search(opts: PlanOptions) -> None:
                    f"batch {setup.global_batch:,} seqs, {setup.dtype}{_flags_text(setup)}, {stack} stack, "
                    f"{opts.schedule} schedule — "
                    f"{len(c):,} layouts evaluated "
-                   f"in {elapsed:.2f} s, {int(c.feasible.sum()):,} feasible; dropped: {dropped}"))
+                   f"in {fmt_seconds(elapsed)}, {int(c.feasible.sum()):,} feasible; dropped: {dropped}"))
     from accelopt.report.plan_warnings import skipped_lines
 
     for text in skipped_lines(c.skipped_devices, c.skipped_options):  # a device left out must not vanish without a word
@@ -1637,7 +1637,7 @@ def _explain(opts: ExplainOptions) -> None:
     con.print(inp)
     con.print(tb)
     p = data.prediction
-    con.print(f"tokens/s {fmt_count(p.tokens_per_s)}; time to train {fmt_seconds(p.train_time_s)}; "
+    con.print(f"tokens/s {fmt_quantity(p.tokens_per_s, 'tok/s')}; time to train {fmt_seconds(p.train_time_s)}; "
               f"device-hours {fmt_count(p.device_hours)}; cost {fmt_usd(p.cost_usd)}; energy "
               f"{fmt_joules(p.energy_j)}; carbon {_kg(p.carbon_kg)} (estimates; n/a = no "
               "catalog price or TDP)")

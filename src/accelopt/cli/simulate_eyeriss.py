@@ -11,14 +11,10 @@ def render_eyeriss(check: Any) -> None:
     from rich.table import Table
 
     from accelopt.report.console import make_console
-    from accelopt.report.eyeriss_view import layer_cells, total_cells
+    from accelopt.report.eyeriss_view import layer_cells, tolerance_text, total_cells
 
     con = make_console()
-    tol = check.tolerances
-    con.print(f"{check.source}: published vs predicted; tolerances stated before comparing: frames/s "
-              f"{tol.frames_per_s_tolerance_fraction:.0%}, processing latency "
-              f"{tol.processing_latency_tolerance_fraction:.0%}, DRAM {tol.dram_tolerance_fraction:.0%}, power "
-              f"{tol.power_tolerance_fraction:.0%}")
+    con.print(f"{check.source}: published vs predicted; tolerances stated before comparing: {tolerance_text(check)}")
     t = Table()
     for col in ("layer", "proc ms pub", "pred", "err", "PEs pub/pred", "mW pub", "pred*", "err",
                 "DRAM MB pub", "raw*", "RLC*", "err", "GLB MB pub/pred*"):

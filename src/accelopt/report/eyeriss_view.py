@@ -62,6 +62,14 @@ def layer_cells(x: EyerissLayerCheck) -> LayerCells:
         glb_mb=f"{p.glb_accesses_mb:g}/{x.glb_bytes / 1e6:.1f}")
 
 
+def tolerance_text(check: EyerissCheck) -> str:
+    """The tolerances stated before comparing, as the console and the page both print them ('frames/s 15%, ...')."""
+    tol = check.tolerances
+    return (f"frames/s {tol.frames_per_s_tolerance_fraction:.0%}, processing latency "
+            f"{tol.processing_latency_tolerance_fraction:.0%}, DRAM {tol.dram_tolerance_fraction:.0%}, power "
+            f"{tol.power_tolerance_fraction:.0%}")
+
+
 def total_cells(check: EyerissCheck) -> TotalCells:
     """The CONV1-5 totals of an EyerissCheck: frames/s, power in mW, DRAM accesses per MAC; published beside
     predicted, errors with their sign."""

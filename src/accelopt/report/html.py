@@ -197,14 +197,17 @@ def _profile_tables(r: Any) -> list[Table]:
     et = Table("energy", ["", "value"], estimate=e.is_estimate)
     et.rows += [["per step", q(e, "energy_per_step_j")], ["per sample", q(e, "energy_per_sample_j")],
                 ["source", e.source + (f" — {e.note}" if e.note else "")]]
-    from accelopt.report.profile_view import roofline_caption, step_shares_text
+    from accelopt.report.profile_view import (
+        ROOFLINE_COLUMNS,
+        roofline_caption,
+        roofline_rows,
+        roofline_title,
+        step_shares_text,
+    )
 
-    rt = Table(f"roofline, top ops by {r.op_time_kind}",
-               ["op", "time", "calls/step", "FLOP/B", "FLOP/s", "B/s", "of roof", "bound", "roof"])
-    for o in r.roofline[:15]:
-        rt.rows.append([o.op, q(o, "time_s"), q(o, "calls_per_step"), q(o, "intensity_flop_per_byte"),
-                        "n/a" if o.verdict == "unmodeled" else q(o, "attained_flop_per_s"),  # no FLOP formula
-                        q(o, "attained_byte_per_s"), q(o, "efficiency"), o.verdict, o.roof])
+    # the console's rows, cell for cell (the page printed 4-digit intensities, no share column, up to 15 ops)
+    rt = Table(roofline_title(r), ["op", "time", "share", "calls/step", "FLOP/B", *ROOFLINE_COLUMNS[5:]],
+               rows=roofline_rows(r))
     rt.note = roofline_caption(r)  # the page named no roof: which one judged each op, and where it came from
     out = [t, w, mt, et, rt]
     d = r.diagnosis
@@ -452,32 +455,34 @@ def _sim_published_tables(r: Any) -> list[Table]:
         d = c.design
         t.rows.append([d.name, f"{d.rows}x{d.cols}", fmt(d.ifmap_sram_bytes + d.filter_sram_bytes, "B"),
                        q(d, "dram_bandwidth_byte_per_s"), q(c, "published_frames_per_s"),
-                       q(c, "predicted_frames_per_s"), q(c, "error"), q(c, "utilization")])
+                       q(c, "predicted_frames_per_s"), f"{c.error:+.1%}", q(c, "utilization")])  # signed
     t.note = "; ".join(r.notes)
     return [t]
 
 
 def _eyeriss_tables(e: Any) -> list[Table]:
-    from accelopt.report.eyeriss_view import layer_cells, total_cells
+    from accelopt.report.eyeriss_view import layer_cells, tolerance_text, total_cells
 
-    t = Table(f"{e.source}: published vs predicted per layer", ["layer", "processing latency (published, ms)",
-              "predicted", "error", "power (published, mW)", "predicted", "error", "DRAM (published, MB)",
-              "predicted (RLC estimate)", "error"], est_cols={2, 5, 8})
+    # every column of the console's table, in its order (the page left out active PEs, raw DRAM and GLB), as two
+    # tables that fit the page's width: time and power, then memory traffic
+    t = Table(f"{e.source}: published vs predicted per layer, latency and power",
+              ["layer", "latency pub. (ms)", "predicted", "error", "active PEs pub./pred.", "power pub. (mW)",
+               "predicted", "error"], est_cols={2, 6})
+    m = Table("published vs predicted per layer, memory traffic (MB = 1e6 bytes)",
+              ["layer", "DRAM pub.", "predicted raw", "predicted RLC", "error", "GLB pub./pred."], est_cols={2, 3, 5})
     for x in e.layers:
         c = layer_cells(x)
-        t.rows.append([c.layer, c.latency_ms, c.latency_ms_pred, c.latency_err, c.power_mw, c.power_mw_pred,
-                       c.power_err, c.dram_mb, c.dram_mb_rlc, c.dram_err])
-    tol = (f"frames/s {q(e.tolerances, 'frames_per_s_tolerance_fraction')}, processing latency "
-           f"{q(e.tolerances, 'processing_latency_tolerance_fraction')}, DRAM "
-           f"{q(e.tolerances, 'dram_tolerance_fraction')}, power {q(e.tolerances, 'power_tolerance_fraction')}")
-    t.note = (f"Table V's units (MB = 1e6 bytes), as the console prints them. tolerances stated before comparing: "
-              f"{tol}. " + " ".join(e.notes))
+        t.rows.append([c.layer, c.latency_ms, c.latency_ms_pred, c.latency_err, c.pes, c.power_mw, c.power_mw_pred,
+                       c.power_err])
+        m.rows.append([c.layer, c.dram_mb, c.dram_mb_raw, c.dram_mb_rlc, c.dram_err, c.glb_mb])
+    m.note = (f"Table V's units (MB = 1e6 bytes), as the console prints them. tolerances stated before comparing: "
+              f"{tolerance_text(e)}. " + " ".join(e.notes))
     tc = total_cells(e)
     s = Table("CONV1-5 at batch 4", ["", "published", "predicted", "error"], est_cols={2})
     s.rows += [["frames/s", tc.fps, tc.fps_pred, tc.fps_err],
                ["power (mW)", tc.power_mw, tc.power_mw_pred, tc.power_err],
                ["DRAM accesses per MAC", tc.per_mac, tc.per_mac_pred, tc.per_mac_err]]
-    return [t, s]
+    return [t, m, s]
 
 
 def _sim_sweep_tables(r: Any) -> list[Table]:

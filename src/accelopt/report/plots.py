@@ -287,6 +287,45 @@ def validate_plots(r: Any) -> list[tuple[str, str]]:
     return [("validate: predicted vs published step time", to_svg(fig))]
 
 
+_SERVING_PANELS = (("token rate", "rate", "tok/s", lambda m: "tok_s" in m),
+                   ("time", "time", "ms", lambda m: m.endswith("_ms")))
+_ROLES = (("fit", "fitted (calibration)", "#bbbbbb", "#bbbbbb"), ("test", "held out (test)", "#d8513b", "#d8513b"),
+          ("gap", "gap (not modelled as published)", "white", "#3b7dd8"))
+
+
+def validate_serving_plots(r: Any) -> list[tuple[str, str]]:
+    """Predicted against published serving figures with y = x, one log-log panel per unit (token rates in tok/s,
+    TTFT/TPOT in ms: the runs file's metric names say which), fit / held-out / gap rows apart; a row without a
+    prediction (a gap the model cannot express) is left out and counted in the caption."""
+    out = []
+    for what, short, unit, wanted in _SERVING_PANELS:
+        rows = [x for x in r.runs if wanted(x.metric)]
+        shown = [x for x in rows if _num(x.published) and _num(x.predicted) and x.published > 0 and x.predicted > 0]
+        if not shown:
+            continue
+        fig = _figure(5.5, 5.0)
+        ax = fig.add_subplot()
+        for role, label, face, edge in _ROLES:
+            sel = [x for x in shown if x.role == role]
+            if sel:
+                ax.scatter([x.published for x in sel], [x.predicted for x in sel], color=face, edgecolors=edge,
+                           label=label, s=16)
+        vals = [x.published for x in shown] + [x.predicted for x in shown]
+        lo, hi = min(vals) / 1.5, max(vals) * 1.5
+        ax.plot([lo, hi], [lo, hi], color="black", lw=1, label="y = x (exact)")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        plain_log_ticks(ax)
+        ax.set_xlabel(f"published {short} ({unit})")
+        ax.set_ylabel(f"predicted {short} ({unit}, estimate)")
+        ax.legend(fontsize=8)
+        left = len(rows) - len(shown)
+        count = f"{len(shown)} row{'s' if len(shown) != 1 else ''}" + (
+            f"; {left} without a prediction, left out" if left else "")
+        out.append((f"validate --serving: predicted vs published {what} ({count})", to_svg(fig)))
+    return out
+
+
 # ---------------------------------------------------------------- simulate
 def simulate_run_plots(r: Any) -> list[tuple[str, str]]:
     layers = r.layers
@@ -395,7 +434,8 @@ def optimize_plots(r: Any) -> list[tuple[str, str]]:
 _PLOTTERS: dict[str, Callable[[Any], list[tuple[str, str]]]] = {
     "probe": probe_plots, "profile": profile_plots, "optimize": optimize_plots, "plan": plan_plots,
     "plan-workload": plan_plots, "plan-explain": explain_plots,
-    "plan-serve": serve_plots, "validate": validate_plots, "simulate-run": simulate_run_plots,
+    "plan-serve": serve_plots, "validate": validate_plots, "validate-serving": validate_serving_plots,
+    "simulate-run": simulate_run_plots,
     "simulate-sweep": simulate_sweep_plots, "catalog-compare": compare_plots,
     "plan-infer": infer_view.infer_plots,
     "profile-distributed": lambda r: _dist_view().html_plots(r)}

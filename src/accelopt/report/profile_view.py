@@ -114,22 +114,34 @@ def energy_table(r: Any) -> Table:
     return t
 
 
+ROOFLINE_COLUMNS = ("op", "time", "share", "calls", "FLOP/B", "FLOP/s", "B/s", "of roof", "bound", "roof")
+
+
+def roofline_title(r: Any, top: int = TOP_OPS) -> str:
+    return f"roofline, top {top} ops by {r.op_time_kind.replace('_', ' ')} per step"
+
+
+def roofline_rows(r: Any, top: int = TOP_OPS) -> list[list[str]]:
+    """The roofline table's cells (ROOFLINE_COLUMNS), as the console and the page both print them: the page wrote
+    intensities to 4 significant digits ('45.46 FLOP/B') beside the console's 3 ('45.5') and had no share column."""
+    return [[row.op.removeprefix("aten::"), fmt_seconds(row.time_s), fmt_pct(row.time_s / r.profiled_step_s),
+             f"{row.calls_per_step:g}",
+             f"{row.intensity_flop_per_byte:.3g}" if row.intensity_flop_per_byte is not None else "-",
+             "n/a" if row.verdict == "unmodeled" else fmt_flop_per_s(row.attained_flop_per_s),
+             fmt_byte_per_s(row.attained_byte_per_s), fmt_pct(row.efficiency), row.verdict, row.roof]
+            for row in r.roofline[:top]]
+
+
 def roofline_table(r: Any, top: int = TOP_OPS) -> Table:
     # light box and narrow padding: nine columns fit in 80 characters; numbers never wrap, long op
     # names fold instead, so a narrow terminal keeps every column
-    t = Table(title=f"roofline, top {top} ops by {r.op_time_kind.replace('_', ' ')} per step",
-              box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False)
-    for col in ("op", "time", "share", "calls", "FLOP/B", "FLOP/s", "B/s", "of roof", "bound", "roof"):
+    t = Table(title=roofline_title(r, top), box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False)
+    for col in ROOFLINE_COLUMNS:
         t.add_column(col, justify="left" if col in ("op", "bound", "roof") else "right",
                      no_wrap=col != "op", overflow="fold" if col == "op" else "ellipsis",
                      min_width=10 if col == "op" else None, max_width=30 if col == "op" else None)
-    for row in r.roofline[:top]:
-        t.add_row(row.op.removeprefix("aten::"), fmt_seconds(row.time_s), fmt_pct(row.time_s / r.profiled_step_s),
-                  f"{row.calls_per_step:g}",
-                  f"{row.intensity_flop_per_byte:.3g}" if row.intensity_flop_per_byte is not None else "-",
-                  "n/a" if row.verdict == "unmodeled" else fmt_flop_per_s(row.attained_flop_per_s),
-                  fmt_byte_per_s(row.attained_byte_per_s),
-                  fmt_pct(row.efficiency), row.verdict, row.roof)
+    for cells in roofline_rows(r, top):
+        t.add_row(*cells)
     t.caption = roofline_caption(r)
     return t
 
