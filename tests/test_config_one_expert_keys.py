@@ -37,3 +37,16 @@ def test_an_moe_model_reads_them(tmp_path: Path) -> None:
     assert cfg.experts == 128 and cfg.ffn == 768
     assert not {"moe_intermediate_size", "decoder_sparse_step"} & set(cfg.unused_keys)
     assert not [n for n in cfg.config_defaults if "routed expert(s)" in n]
+
+
+def test_one_expert_without_the_width_gets_no_class_default(tmp_path: Path) -> None:
+    """A dense read (num_experts 1) fills no expert width from the config class: the note said 'the config leaves out
+    moe_intermediate_size 768: the defaults ... used' and the next one that key is 'not used', and the warning listed
+    a key the config does not have as ignored (rvB, s33)."""
+    cfg_dict = {k: v for k, v in QWEN3_MOE.items() if k not in ("moe_intermediate_size", "decoder_sparse_step",
+                                                                   "mlp_only_layers")}
+    cfg = get_model(str(write_hf_config(tmp_path, "one-expert", {**cfg_dict, "num_experts": 1,
+                                                                  "num_experts_per_tok": 1})))
+    assert cfg.experts == 1 and cfg.ffn == 6144
+    assert "moe_intermediate_size" not in cfg.unused_keys, cfg.unused_keys
+    assert not [n for n in cfg.config_defaults if "moe_intermediate_size" in n], cfg.config_defaults

@@ -838,8 +838,12 @@ _EXPERT_COUNT_KEYS = ("num_experts", "n_routed_experts", "num_local_experts")
 
 def _moe_class_defaults(cfg: dict[str, Any], mtype: str) -> tuple[dict[str, Any], tuple[str, ...]]:
     """(the config with its class's MoE widths for the keys it leaves out, a note naming them): _MOE_CLASS_DEFAULTS,
-    for a config naming its experts (a key present, even null, keeps its value, as transformers)."""
-    if mtype not in _MOE_CLASS_DEFAULTS or not any(cfg.get(k) for k in _EXPERT_COUNT_KEYS):
+    for a config naming more than one expert (a key present, even null, keeps its value, as transformers). One
+    expert is read as a dense model (load_hf_config), which uses no expert width: a default filled there was noted
+    as used and then listed as an unused key the config does not have (rvB, s33)."""
+    count = next((cfg[k] for k in _EXPERT_COUNT_KEYS[::-1] if cfg.get(k) is not None), None)  # load_hf_config's order
+    routed = isinstance(count, int) and not isinstance(count, bool) and count > 1
+    if mtype not in _MOE_CLASS_DEFAULTS or not routed:
         return cfg, ()
     src, table = _MOE_CLASS_DEFAULTS[mtype]
     filled = {k: v for k, v in table.items() if k not in cfg}
