@@ -10,11 +10,12 @@ import pytest
 from conftest import run_main
 
 
+@pytest.mark.parametrize("indent", [2, None])  # None: a one-line JSON, read as a header alone ('holds no runs', rvB)
 @pytest.mark.parametrize("extra", [[], ["--serving"], ["--inference"]])
-def test_a_json_file_given_as_runs_is_named_json(extra: list[str], tmp_path: Path,
+def test_a_json_file_given_as_runs_is_named_json(extra: list[str], indent: int | None, tmp_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     cfg = tmp_path / "config.json"
-    cfg.write_text(json.dumps({"model_type": "llama", "hidden_size": 4096}, indent=2), encoding="utf-8")
+    cfg.write_text(json.dumps({"model_type": "llama", "hidden_size": 4096}, indent=indent), encoding="utf-8")
     code, out, err = run_main(["validate", *extra, "--runs", str(cfg)], capsys)
     assert code == 2 and not out, err
     assert "is JSON (it opens with '{'), not a comma-separated runs file" in err and "lacks the column" not in err, err

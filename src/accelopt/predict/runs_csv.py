@@ -136,7 +136,9 @@ def csv_rows(lines: list[str], where: str, bundled: str) -> list[dict[str, str]]
     """The rows of a runs file's non-comment `lines` under its header. skipinitialspace: a hand-written 'id, source,
     hardware' header (a space after each comma) is the bundled one, not columns ' source', ' hardware' the readers
     never find (they were all reported missing). A row is one line: a cell whose opening quote its line does not
-    close, and a column named twice in the header, are refused (check_line_quotes, check_header_names)."""
+    close, and a column named twice in the header, are refused (check_line_quotes, check_header_names); a JSON file
+    too (check_not_json)."""
+    check_not_json(lines, where, bundled)
     try:
         check_line_quotes(lines, where)
         if lines:
@@ -145,6 +147,15 @@ def csv_rows(lines: list[str], where: str, bundled: str) -> list[dict[str, str]]
     except csv.Error as e:  # e.g. a field over csv's 128 KiB limit: not a runs file
         raise InputError(f"{where} is not a readable CSV ({e})",
                          f"pass a CSV in the bundled format (see predict/data/{bundled})") from None
+
+
+def check_not_json(lines: list[str], where: str, bundled: str) -> None:
+    """An InputError for a JSON file given as a runs file (a config.json): read as CSV it listed every column as
+    missing, or, written on one line, 'holds no runs' (rvB, s33). '{' only: '[' opens a TOML table as well."""
+    if lines and lines[0].lstrip().startswith("{"):
+        raise InputError(f"{where} is JSON (it opens with '{{'), not a comma-separated runs file",
+                         "give a comma-separated file with the header of predict/data/" + bundled
+                         + " (--runs reads a table of runs, one per row; a model's config.json is no runs file)")
 
 
 def unclosed_quote_cell(line: str) -> int | None:
@@ -215,11 +226,6 @@ def check_columns(rows: list[dict[str, str]], required: tuple[str, ...], where: 
             raise InputError(f"{where} separates its cells with {name}, not commas (its header is one cell: "
                              f"{header[0][:60]!r}...)", "save it as comma-separated CSV (a spreadsheet's 'CSV "
                              "(comma delimited)'), with the header of predict/data/" + bundled)
-    # a config.json read as CSV listed every column as missing; '{' only: '[' opens a TOML table as well
-    if header and header[0].lstrip().startswith("{"):
-        raise InputError(f"{where} is JSON (it opens with '{{'), not a comma-separated runs file",
-                         "give a comma-separated file with the header of predict/data/" + bundled
-                         + " (--runs reads a table of runs, one per row; a model's config.json is no runs file)")
     kind = _other_kind(header, bundled)
     raise InputError(f"{where} lacks the column(s) {', '.join(missing)}" + (f"; it is {kind[0]}" if kind else ""),
                      f"run `{kind[1]}`" if kind else f"use the header of predict/data/{bundled}")
