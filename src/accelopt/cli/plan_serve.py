@@ -118,10 +118,10 @@ def register_serve(plan_app: typer.Typer) -> None:
             "gpt-fast, optimum-habana, sgl-jax, sglang or neuron (the rules `validate --serving` uses; README); "
             "--memory-fraction and --memory-basis override it, and its tensor-parallel all-reduce "
             "(--tp-allreduce). trtllm and trtllm-session run on NVIDIA GPUs only, optimum-habana on Intel Gaudi, "
-            "sgl-jax on Google TPUs, neuron on AWS Inferentia/Trainium, gpt-fast on NVIDIA and AMD GPUs and CPUs, "
-            "sglang on NVIDIA, AMD and Intel GPUs, Intel CPUs and Ascend NPUs (its TPU engine is sgl-jax): another "
-            "device exits 2 (skipped, with the reason, in a multi-device search); vllm runs on any. Default: vLLM's "
-            "0.9 of total memory."),
+            "sgl-jax on Google TPUs, neuron on AWS Inferentia/Trainium, gpt-fast on NVIDIA, AMD and Apple GPUs and any "
+            "CPU, sglang on NVIDIA, AMD and Intel GPUs, Intel CPUs and Ascend NPUs (its TPU engine is sgl-jax): "
+            "another device exits 2 (skipped, with the reason, in a multi-device search); vllm runs on any. "
+            "Default: vLLM's 0.9 of total memory."),
         tp_allreduce: Optional[str] = typer.Option(
             None, "--tp-allreduce", help="How the engine all-reduces across --tp ranks: nccl (NCCL/RCCL, whose tree "
             "chains the GPUs of one node: gpt-fast) or custom (the engine's own kernel: vLLM, "
