@@ -50,9 +50,10 @@ def register_serve(plan_app: typer.Typer) -> None:
                                "them, the embedding on the first, the LM head on the last; the busiest stage bounds "
                                "the step; --pp-microbatches says how many micro-batches keep them busy). Checked "
                                "by `validate --serving`'s --pp 2-8 rows (TensorRT-LLM v1.0, RTX PRO 6000, max "
-                               "load): within 25% at prompts of 5,000 tokens or more, published throughput below "
-                               "the prediction at --pp 4-8 with prompts of 1,000 or fewer (the note beside a --pp > 1 "
-                               "result gives the figures)."),
+                               "load): with --engine trtllm (its blocking PP loop's host time charged, fitted on 3 "
+                               "of them) every one within 17%; without that charge within 25% at prompts of 5,000 "
+                               "tokens or more, published throughput below the prediction at --pp 4-8 with prompts "
+                               "of 1,000 or fewer (the note beside a --pp > 1 result gives the figures)."),
         pp_microbatches: Optional[int] = typer.Option(
             None, "--pp-microbatches", help="Micro-batches the engine keeps in flight over the --pp stages: the batch "
             "splits into them and each stage works on one while the others fill the other stages (TPOT: one "
