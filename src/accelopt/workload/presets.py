@@ -838,8 +838,9 @@ _EXPERT_COUNT_KEYS = ("num_experts", "n_routed_experts", "num_local_experts")
 
 def _moe_class_defaults(cfg: dict[str, Any], mtype: str) -> tuple[dict[str, Any], tuple[str, ...]]:
     """(the config with its class's MoE widths for the keys it leaves out, a note naming them): _MOE_CLASS_DEFAULTS,
-    for a config naming its experts (a key present, even null, keeps its value, as transformers)."""
-    if mtype not in _MOE_CLASS_DEFAULTS or not any(cfg.get(k) for k in _EXPERT_COUNT_KEYS):
+    for a config naming more than one expert (a key present, even null, keeps its value, as transformers). One
+    expert or none is read dense (_moe_keys_unread): filled, the widths were listed as given and not read (rvA)."""
+    if mtype not in _MOE_CLASS_DEFAULTS or not any(_above_one(cfg.get(k)) for k in _EXPERT_COUNT_KEYS):
         return cfg, ()
     src, table = _MOE_CLASS_DEFAULTS[mtype]
     filled = {k: v for k, v in table.items() if k not in cfg}
@@ -848,6 +849,10 @@ def _moe_class_defaults(cfg: dict[str, Any], mtype: str) -> tuple[dict[str, Any]
     given = ", ".join(f"{k} {v:,}" for k, v in filled.items())
     return {**cfg, **filled}, (f"the config leaves out {given}: the defaults of {src} used, as transformers builds "
                                "it (give them in the config to change them)",)
+
+
+def _above_one(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 1
 
 
 def _check_moe_width_given(cfg: dict[str, Any], mtype: str, where: str) -> None:
