@@ -192,3 +192,19 @@ def test_the_pp_note_gives_the_figures_with_the_loop_charged() -> None:
             "2-8 row") in note
     assert (f"within {100 * min(rel12):+.0f}% to {100 * max(rel12):+.0f}% of the model at --pp 1-8 with the charge"
             in note)
+
+
+def test_the_note_names_the_table_that_holds_the_value() -> None:
+    """On an H100 the note said '(the [serving.nvidia-hopper] table, <bundled calibration.toml>; fitted on ...)', a
+    table that holds no pp_host_per_request_s: the bundled value is [serving.default]'s, carried to every table
+    (rvA)."""
+    from accelopt.hardware.catalog import get_device
+    from accelopt.predict.calibration import load_serving_tables
+
+    holding = [name for name, t in load_serving_tables(None).items() if "pp_host_per_request_s" in t.values]
+    assert holding == ["default"]
+    cal = serving.engine_calibration(get_device("h100-sxm"), pp_host_loop=True)
+    note = cal.pp_host_note(2, 8)
+    assert cal.family == "nvidia-hopper" and note is not None
+    assert "[serving.nvidia-hopper]" not in note and "the [serving.default] table" in note, note
+    assert "carried to every table" in note, note

@@ -313,11 +313,12 @@ class ServingCalibration:
                 "flight a round" if requests is None else
                 f"pipeline host loop {self.pp_host_round_s(pp, requests) * 1e3:.4g} ms a round: pp_host_per_request_s "
                 f"{self.pp_host_per_request_s * 1e6:g} us x {requests:,} requests in flight")
-        fitted = ("; fitted on TensorRT-LLM v1.0 RTX PRO 6000 --pp rows" if self.table_file == BUNDLED_TABLE_FILE
-                  else "")
-        return (f"{each}, added to each decode step and to the first token (the [serving.{self.family}] table, "
-                f"{self.table_file}{fitted}): the engine's PP loop waits on each micro-batch's sample state before "
-                f"its per-request host work ({PP_HOST_LOOP_SOURCE})")
+        # the bundled value is [serving.default]'s alone (fitted there), carried to every table
+        held = (f"the [serving.default] table, carried to every table, {BUNDLED_TABLE_FILE}; fitted on "
+                "TensorRT-LLM v1.0 RTX PRO 6000 --pp rows" if self.table_file == BUNDLED_TABLE_FILE
+                else f"the [serving.{self.family}] table, {self.table_file}")
+        return (f"{each}, added to each decode step and to the first token ({held}): the engine's PP loop waits on "
+                f"each micro-batch's sample state before its per-request host work ({PP_HOST_LOOP_SOURCE})")
 
     def uncalibrated_caveat(self, device: str) -> str:
         """' — uncalibrated ...' where this table was not fitted on published runs of its family, or where no public
