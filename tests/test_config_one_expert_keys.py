@@ -50,3 +50,16 @@ def test_one_expert_without_the_width_gets_no_class_default(tmp_path: Path) -> N
     assert cfg.experts == 1 and cfg.ffn == 6144
     assert "moe_intermediate_size" not in cfg.unused_keys, cfg.unused_keys
     assert not [n for n in cfg.config_defaults if "moe_intermediate_size" in n], cfg.config_defaults
+
+
+def test_one_expert_does_not_list_a_width_it_was_never_given(tmp_path: Path) -> None:
+    """A one-expert Qwen3-MoE config without moe_intermediate_size had the class's 768 filled in (_MOE_CLASS_DEFAULTS,
+    for an MoE read) and was then told both 'the defaults ... used' and 'moe_intermediate_size ... not used', with
+    the key listed as ignored though the file never held it (rvA, s33)."""
+    body = {k: v for k, v in QWEN3_MOE.items() if k != "moe_intermediate_size"}
+    cfg = get_model(str(write_hf_config(tmp_path, "one-expert", {**body, "num_experts": 1, "num_experts_per_tok": 1})))
+    assert cfg.experts == 1 and cfg.ffn == 6144
+    assert "moe_intermediate_size" not in cfg.unused_keys
+    assert not [n for n in cfg.config_defaults if "moe_intermediate_size" in n]
+    (note,) = [n for n in cfg.config_defaults if "routed expert(s)" in n]
+    assert "decoder_sparse_step" in note, note  # the key the file does give

@@ -96,3 +96,16 @@ def test_sglang_and_gpt_fast_on_their_devices_are_taken(engine: str, device: str
                                                         capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_main([*BASE, "--hardware", device, "--engine", engine], capsys)
     assert code == 0, err
+
+
+@pytest.mark.parametrize(("vendor", "kind"), [("Arm", "cpu"), ("AWS", "cpu"), ("", "cpu"), ("Apple", "gpu")])
+def test_gpt_fast_is_taken_on_any_cpu_and_an_apple_gpu(vendor: str, kind: str) -> None:
+    """gpt-fast's generate.py (pytorch-labs/gpt-fast@0055c42d) runs on 'cpu' whatever the CPU and syncs 'mps' (Apple
+    GPUs): a probed Arm or Graviton CPU (hardware.detect.cpu_vendor: 'Arm', 'AWS', or '' when unnamed) or an MPS
+    device was refused as 'runs on ... Intel CPUs or AMD CPUs only' (rvA, s33)."""
+    from dataclasses import replace
+    spec = replace(get_device("xeon-8480plus"), name="probed", vendor=vendor, kind=kind)
+    assert engine_device_mismatch("gpt-fast", spec) is None
+    assert engine_device_mismatch("sglang", replace(spec, kind="cpu", vendor="Arm")) is not None  # Xeon only
+    why = engine_device_mismatch("gpt-fast", get_device("tpu-v6e"))
+    assert why is not None and "any vendor's CPUs" in why, why

@@ -171,3 +171,40 @@ def test_validate_says_it_once_for_the_rows_it_concerns() -> None:
     assert len(lines) == 1
     assert "pp_host_per_request_s 41 us x the requests in flight a round" in lines[0]
     assert "46 serving run" not in lines[0] and "36 serving run(s)" in lines[0]  # the --pp 2-8 rows, fit ones too
+
+
+def test_the_pp_note_gives_the_figures_with_the_loop_charged() -> None:
+    """The --pp note (serving_plan.pp_stages_note) gave only the figures of the model before rpphost ('by up to 2.7x
+    below the predicted one', release 1.2 'within -10% to +17%') while `plan serve --engine trtllm` charged the loop
+    (rvA, s33): it now says both, and these are the figures with the charge (test_serving_pp_rows checks the others)."""
+    from test_serving_rtx_release12 import _release_12_errors
+
+    from accelopt.predict import serving_plan
+    from accelopt.workload.presets import get_model
+
+    errs = _errs()
+    pp_rows = [errs[rid] for rid in ROWS if int(ROWS[rid]["pp"]) > 1]
+    rel12 = _release_12_errors().values()
+    note = serving_plan.pp_stages_note(serving_plan.ServeOptions(model="llama3-70b", pp=8, engine="trtllm"),
+                                       get_model("llama3-70b"))
+    assert note is not None and len(pp_rows) == 36
+    assert (f"fitted on {len(FIT)} of them), are within {min(pp_rows):+.0f}% to {max(pp_rows):+.0f}% at every --pp "
+            "2-8 row") in note
+    assert (f"within {100 * min(rel12):+.0f}% to {100 * max(rel12):+.0f}% of the model at --pp 1-8 with the charge"
+            in note)
+
+
+def test_the_note_names_the_table_that_holds_the_value() -> None:
+    """On an H100 the note said '(the [serving.nvidia-hopper] table, <bundled calibration.toml>; fitted on ...)', a
+    table that holds no pp_host_per_request_s: the bundled value is [serving.default]'s, carried to every table
+    (rvA)."""
+    from accelopt.hardware.catalog import get_device
+    from accelopt.predict.calibration import load_serving_tables
+
+    holding = [name for name, t in load_serving_tables(None).items() if "pp_host_per_request_s" in t.values]
+    assert holding == ["default"]
+    cal = serving.engine_calibration(get_device("h100-sxm"), pp_host_loop=True)
+    note = cal.pp_host_note(2, 8)
+    assert cal.family == "nvidia-hopper" and note is not None
+    assert "[serving.nvidia-hopper]" not in note and "the [serving.default] table" in note, note
+    assert "carried to every table" in note, note

@@ -226,10 +226,11 @@ def test_what_the_pp_note_says_of_the_rows_holds() -> None:
     from test_serving_rtx_release12 import _release_12_errors, release_ratio
 
     rel12 = _release_12_errors().values()
-    claim = (f"the same benchmark in TensorRT-LLM 1.2 on that device is within {100 * min(rel12):+.0f}% to "
-             f"{100 * max(rel12):+.0f}% of the model at --pp 1-8 (its table delivers x{release_ratio(4):.2f} / "
-             f"x{release_ratio(8):.2f} v1.0's throughput at --pp 4 / 8 at 1,000-token prompts)")
-    assert claim in note
+    claim = (f"with the charge, {100 * min(rel12):+.0f}% to {100 * max(rel12):+.0f}% without (its table delivers "
+             f"x{release_ratio(4):.2f} / x{release_ratio(8):.2f} v1.0's throughput at --pp 4 / 8 at 1,000-token "
+             "prompts)")
+    assert claim in note  # these figures are of the model without the PP host loop's charge (this module's fixture)
+    assert "without that charge (another --engine) they are within 25% at prompts of 5,000" in note
 
 
 def _with_engine_step_overhead(monkeypatch: pytest.MonkeyPatch, overhead_s: float, in_full: bool) -> None:

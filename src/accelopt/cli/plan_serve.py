@@ -50,9 +50,10 @@ def register_serve(plan_app: typer.Typer) -> None:
                                "them, the embedding on the first, the LM head on the last; the busiest stage bounds "
                                "the step; --pp-microbatches says how many micro-batches keep them busy). Checked "
                                "by `validate --serving`'s --pp 2-8 rows (TensorRT-LLM v1.0, RTX PRO 6000, max "
-                               "load): within 25% at prompts of 5,000 tokens or more, published throughput below "
-                               "the prediction at --pp 4-8 with prompts of 1,000 or fewer (the note beside a --pp > 1 "
-                               "result gives the figures)."),
+                               "load): with --engine trtllm (its blocking PP loop's host time charged, fitted on 3 "
+                               "of them) every one within 17%; without that charge within 25% at prompts of 5,000 "
+                               "tokens or more, published throughput below the prediction at --pp 4-8 with prompts "
+                               "of 1,000 or fewer (the note beside a --pp > 1 result gives the figures)."),
         pp_microbatches: Optional[int] = typer.Option(
             None, "--pp-microbatches", help="Micro-batches the engine keeps in flight over the --pp stages: the batch "
             "splits into them and each stage works on one while the others fill the other stages (TPOT: one "
@@ -118,10 +119,10 @@ def register_serve(plan_app: typer.Typer) -> None:
             "gpt-fast, optimum-habana, sgl-jax, sglang or neuron (the rules `validate --serving` uses; README); "
             "--memory-fraction and --memory-basis override it, and its tensor-parallel all-reduce "
             "(--tp-allreduce). trtllm and trtllm-session run on NVIDIA GPUs only, optimum-habana on Intel Gaudi, "
-            "sgl-jax on Google TPUs, neuron on AWS Inferentia/Trainium, gpt-fast on NVIDIA and AMD GPUs and CPUs, "
-            "sglang on NVIDIA, AMD and Intel GPUs, Intel CPUs and Ascend NPUs (its TPU engine is sgl-jax): another "
-            "device exits 2 (skipped, with the reason, in a multi-device search); vllm runs on any. Default: vLLM's "
-            "0.9 of total memory."),
+            "sgl-jax on Google TPUs, neuron on AWS Inferentia/Trainium, gpt-fast on NVIDIA, AMD and Apple GPUs and any "
+            "CPU, sglang on NVIDIA, AMD and Intel GPUs, Intel CPUs and Ascend NPUs (its TPU engine is sgl-jax): "
+            "another device exits 2 (skipped, with the reason, in a multi-device search); vllm runs on any. "
+            "Default: vLLM's 0.9 of total memory."),
         tp_allreduce: Optional[str] = typer.Option(
             None, "--tp-allreduce", help="How the engine all-reduces across --tp ranks: nccl (NCCL/RCCL, whose tree "
             "chains the GPUs of one node: gpt-fast) or custom (the engine's own kernel: vLLM, "

@@ -313,11 +313,12 @@ class ServingCalibration:
                 "flight a round" if requests is None else
                 f"pipeline host loop {self.pp_host_round_s(pp, requests) * 1e3:.4g} ms a round: pp_host_per_request_s "
                 f"{self.pp_host_per_request_s * 1e6:g} us x {requests:,} requests in flight")
-        fitted = ("; fitted on TensorRT-LLM v1.0 RTX PRO 6000 --pp rows" if self.table_file == BUNDLED_TABLE_FILE
-                  else "")
-        return (f"{each}, added to each decode step and to the first token (the [serving.{self.family}] table, "
-                f"{self.table_file}{fitted}): the engine's PP loop waits on each micro-batch's sample state before "
-                f"its per-request host work ({PP_HOST_LOOP_SOURCE})")
+        # the bundled value is [serving.default]'s alone (fitted there), carried to every table
+        held = (f"the [serving.default] table, carried to every table, {BUNDLED_TABLE_FILE}; fitted on "
+                "TensorRT-LLM v1.0 RTX PRO 6000 --pp rows" if self.table_file == BUNDLED_TABLE_FILE
+                else f"the [serving.{self.family}] table, {self.table_file}")
+        return (f"{each}, added to each decode step and to the first token ({held}): the engine's PP loop waits on "
+                f"each micro-batch's sample state before its per-request host work ({PP_HOST_LOOP_SOURCE})")
 
     def uncalibrated_caveat(self, device: str) -> str:
         """' — uncalibrated ...' where this table was not fitted on published runs of its family, or where no public
@@ -411,7 +412,8 @@ class EngineRule:
     per-request host work (ServingCalibration.pp_host_loop, PP_HOST_LOOP_SOURCE); False: none cited."""
     devices: tuple[tuple[str, str], ...] = ()
     """(vendor, kind) pairs of the devices the engine runs on, as the catalog spells them (AcceleratorSpec.vendor,
-    .kind); empty: any device is taken (vLLM, which runs on GPUs, TPUs, Gaudi, AWS Neuron and CPUs)."""
+    .kind; vendor '*': any vendor's device of that kind); empty: any device is taken (vLLM, which runs on GPUs, TPUs,
+    Gaudi, AWS Neuron and CPUs)."""
 
 
 HOST_LAUNCH_SOURCE = ("TensorRT-LLM gptSessionBenchmark runs CUDA graphs only with --enable_cuda_graph, which the "
@@ -468,7 +470,8 @@ ENGINES: dict[str, EngineRule] = {
     # Devices: NVIDIA and AMD GPUs ("Supports Nvidia and AMD GPUs", the meta-pytorch/gpt-fast README's feature list)
     # and CPUs (generate.py at pytorch-labs/gpt-fast@0055c42d: default_device 'cuda' if available else 'cpu';
     # device_sync takes cuda, cpu and mps, 'not yet supported' for any other device).
-    "gpt-fast": EngineRule("total", 1.0, devices=(("NVIDIA", "gpu"), ("AMD", "gpu"), ("Intel", "cpu"), ("AMD", "cpu"))),
+    # 'cpu' and 'mps' whatever the chip: any vendor's CPU (a probed Arm or Graviton one too) and Apple GPUs.
+    "gpt-fast": EngineRule("total", 1.0, devices=(("NVIDIA", "gpu"), ("AMD", "gpu"), ("Apple", "gpu"), ("*", "cpu"))),
     # Optimum Habana run_generation.py (Intel Gaudi tables): one static batch whose KV cache is allocated for
     # max_input_tokens + max_new_tokens (--use_kv_cache); no pool is reserved (s-gaudisrv).
     # Devices: Intel Gaudi only (Optimum Habana: "the interface between the Transformers and Diffusers libraries and
@@ -586,13 +589,17 @@ def sglang_memory_default(memory_bytes: float, *, tp: int, pp: int = 1, attentio
                                graph_bytes=graph * _MIB, prefill_graph_bytes=prefill_graph * _MIB, sglang_tp=sglang_tp)
 
 
+def _vendor_words(vendor: str) -> str:
+    return "any vendor's" if vendor == "*" else vendor
+
+
 def engine_device_mismatch(engine: str, spec: AcceleratorSpec) -> str | None:
     """Why `engine` (a key of ENGINES) does not run on `spec` (its vendor/kind is not one of the engine's devices),
     or None where it does or the engine is not tied to one vendor's devices."""
     allowed = ENGINES[engine].devices
-    if not allowed or any(v.lower() == spec.vendor.lower() and k == spec.kind for v, k in allowed):
+    if not allowed or any(v.lower() in ("*", spec.vendor.lower()) and k == spec.kind for v, k in allowed):
         return None
-    runs_on = " or ".join(f"{v} {k.upper()}s" for v, k in allowed)
+    runs_on = " or ".join(f"{_vendor_words(v)} {k.upper()}s" for v, k in allowed)
     return f"--engine {engine} runs on {runs_on} only, not on {spec.name} ({spec.vendor} {spec.kind.upper()})"
 
 
