@@ -550,4 +550,6 @@ def spec_is_local(spec: Any, device: str) -> bool:
     from accelopt.hardware.catalog import get_device
 
     found = detect.find_device(device).catalog_name
-    return bool(found) and get_device(found).name == spec.name
+    if not found:  # a CPU (no catalog entry), or a device the catalog lacks
+        return False
+    return get_device(found).name == spec.name
