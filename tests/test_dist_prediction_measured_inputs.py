@@ -136,3 +136,31 @@ def test_the_page_says_it_too() -> None:
     run = dataclasses.replace(run, prediction=_check(run))
     (table,) = [t for t in html_tables(run) if "prediction" in t.title]
     assert "measured: per-op cost" in table.note and "p2p latency 100 µs" in table.note
+
+
+def test_another_device_of_the_same_kind_keeps_its_own_figures() -> None:
+    """rvC (s33): a run on one GPU predicted for another (`--catalog-device h100-sxm` on an A100) charged the A100
+    ranks' per-op cost and p2p latency to the H100, though the README says a what-if device keeps its own: only a spec
+    of the device the run ran on (detected, or `--probed`) takes the ranks' figures."""
+    run = _pipeline(10 * K, 1e-3)
+    here = predict_run(run, SimpleNamespace(ops=TINY), SPEC, 1.0, local=True)
+    other = predict_run(run, SimpleNamespace(ops=TINY), SPEC, 1.0, local=False)
+    assert _input(here, PER_OP).measured and _input(here, P2P).measured  # type: ignore[attr-defined]
+    for name in (PER_OP, P2P):
+        got = _input(other, name)
+        assert not got.measured and "not h100-sxm's" in got.source  # type: ignore[attr-defined]
+    assert _input(other, PER_OP).value_s == K  # type: ignore[attr-defined]
+
+
+def test_the_spec_of_the_device_the_run_ran_on_is_local(monkeypatch: pytest.MonkeyPatch) -> None:
+    from accelopt.distributed import run as dist_run
+    from accelopt.hardware import detect
+
+    found = SimpleNamespace(catalog_name="h100-sxm")
+    monkeypatch.setattr(detect, "find_device", lambda device: found)
+    assert dist_run.spec_is_local(SPEC, "cuda")
+    found.catalog_name = "a100-sxm-80gb"
+    assert not dist_run.spec_is_local(SPEC, "cuda")
+    assert dist_run.spec_is_local(dataclasses.replace(SPEC, measured=True), "cuda")  # --probed: this machine's
+    found.catalog_name = None
+    assert not dist_run.spec_is_local(SPEC, "cuda")

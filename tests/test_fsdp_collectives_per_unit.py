@@ -66,7 +66,8 @@ def test_the_run_hands_the_prediction_the_units_it_shards(factory: str, units: i
 
     seen: dict[str, Any] = {}
 
-    def spy(result: Any, workload: Any, spec: Any, param_bytes: float, unit_bytes: Any = (), grads: Any = None) -> Any:
+    def spy(result: Any, workload: Any, spec: Any, param_bytes: float, unit_bytes: Any = (), grads: Any = None,
+            *, local: bool = True) -> Any:
         seen.update(param_bytes=param_bytes, unit_bytes=list(unit_bytes), grads=grads)
         return None
 

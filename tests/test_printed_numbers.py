@@ -115,10 +115,11 @@ def test_optimize_quality_change_never_rounds_to_zero(worse_by: float, shown: st
     assert quality_text(r, result).endswith(shown)
 
 
-@pytest.mark.parametrize(("energy_j", "page"), [(3.2e7, "8.89 kWh"), (0.9997, "1000 mJ"), (9.996e-7, "1000 nJ")])
+@pytest.mark.parametrize(("energy_j", "page"), [(3.2e7, "8.89 kWh"), (0.9997, "1 J"), (9.996e-7, "1 µJ")])
 def test_console_energy_reads_as_the_page(energy_j: float, page: str) -> None:
     """simulate's table had its own energy formatter: '32 MJ' where the --html page (units.fmt_quantity, unit 'J')
-    said '8.89 kWh', and '1e+03 mJ' (the '.3g' of 999.7) where the page said '1000 mJ'."""
+    said '8.89 kWh', and '1e+03 mJ' (the '.3g' of 999.7) where the page said '1000 mJ'
+    (since rvC, s33: '1 J' on both)."""
     from accelopt.cli.simulate import _energy
     from accelopt.units import fmt_quantity
 

@@ -36,3 +36,15 @@ def test_eyeriss_power_key_figure_reads_as_the_console(capsys: pytest.CaptureFix
     assert figures is not None
     row = rf">power(<span[^>]*>estimate</span>)?</td><td[^>]*>{console.group(1)} mW</td>"
     assert re.search(row, figures.group(1), flags=re.S), figures.group(1)
+
+
+@pytest.mark.parametrize(("value", "watts", "joules"), [
+    (0.0009996, "1 mW", "1 mJ"), (9.9996e-7, "1 µW", "1 µJ"), (9.9996e-10, "1 nW", "1 nJ"), (0.9996, "1 W", "1 J"),
+    (-0.0009996, "-1 mW", "-1 mJ"), (0.000999, "999 µW", "999 µJ")])
+def test_a_figure_that_rounds_up_to_the_next_prefix_reads_in_it(value: float, watts: str, joules: str) -> None:
+    """rvC (s33): 0.0009996 W printed '1000 µW' and 0.9996 J '1000 mJ', where _si's rule (and fmt_watts at 1 W)
+    reads a figure whose 3 significant digits reach the next prefix in that prefix."""
+    from accelopt.units import fmt_joules
+
+    assert fmt_watts(value) == watts
+    assert fmt_joules(value) == joules

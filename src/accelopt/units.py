@@ -142,23 +142,30 @@ def fmt_joules(energy_j: float) -> str:
         for scale, unit in ((1e6 * KWH_J, "GWh"), (1e3 * KWH_J, "MWh"), (KWH_J, "kWh")):
             if abs(energy_j) >= scale:
                 return f"{_g(energy_j / scale)} {unit}"
-    if energy_j is not None and energy_j == energy_j and 0 < abs(energy_j) < 1:
-        for scale, unit in ((1e-3, "mJ"), (1e-6, "µJ"), (1e-9, "nJ")):
-            if abs(energy_j) >= scale:
-                return f"{_g(energy_j / scale)} {unit}"
-        return f"{_g(energy_j / 1e-12)} pJ"
-    return _si(energy_j, "J")
+    return _below_one(energy_j, "J") or _si(energy_j, "J")
+
+
+_SUB_PREFIXES = ((1.0, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"), (1e-12, "p"))
+
+
+def _below_one(value: float, unit: str) -> str:
+    """`value` (0 < |value| < 1) in mUNIT down to pUNIT, '' otherwise; a value whose 3 significant digits reach the
+    next prefix reads in that one, as _si's (0.0009996 W: '1 mW', not '1000 µW'; 0.9996 J: '' for '1 J')."""
+    if _missing(value) or not 0 < abs(value) < 1:
+        return ""
+    i = next((i for i, (scale, _) in enumerate(_SUB_PREFIXES) if abs(value) >= scale), len(_SUB_PREFIXES) - 1)
+    if i > 0 and abs(float(f"{value / _SUB_PREFIXES[i][0]:.3g}")) >= 1000:  # the prefixes are 1000 apart
+        i -= 1
+    if i == 0:
+        return ""
+    scale, prefix = _SUB_PREFIXES[i]
+    return f"{_g(value / scale)} {prefix}{unit}"
 
 
 def fmt_watts(power_w: float) -> str:
     """W with SI prefixes: kW and up, and mW/µW/nW below 1 W (an edge chip's 266 mW, as its datasheet and the
     Eyeriss paper print it; was 0.266 W), as fmt_joules reads mJ."""
-    if not _missing(power_w) and 0 < abs(power_w) < 1 and abs(float(f"{power_w:.3g}")) < 1:
-        for scale, unit in ((1e-3, "mW"), (1e-6, "µW"), (1e-9, "nW")):
-            if abs(power_w) >= scale:
-                return f"{_g(power_w / scale)} {unit}"
-        return f"{_g(power_w / 1e-12)} pW"
-    return _si(power_w, "W")
+    return _below_one(power_w, "W") or _si(power_w, "W")
 
 
 def fmt_usd(usd: float) -> str:

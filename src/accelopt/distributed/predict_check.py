@@ -136,17 +136,19 @@ PER_OP = "per-op cost"
 P2P = "p2p latency"
 
 
-def _like_for_like(result: DistributedResult, spec: AcceleratorSpec) -> bool:
-    """Whether figures measured on the run's ranks are `spec`'s: the spec is of the kind the run ran on (a what-if
-    prediction for another device keeps that device's figures)."""
-    return spec.kind == ("cpu" if result.device == "cpu" else "gpu")
+def _like_for_like(result: DistributedResult, spec: AcceleratorSpec, local: bool = True) -> bool:
+    """Whether figures measured on the run's ranks are `spec`'s: `local` (the spec is of the device the run ran on:
+    run.spec_is_local) and of the kind the run ran on (a what-if prediction for another device keeps that device's
+    figures)."""
+    return local and spec.kind == ("cpu" if result.device == "cpu" else "gpu")
 
 
-def per_op_input(result: DistributedResult, spec: AcceleratorSpec, assumed_s: float, family: str) -> PredictionInput:
+def per_op_input(result: DistributedResult, spec: AcceleratorSpec, assumed_s: float, family: str,
+                 local: bool = True) -> PredictionInput:
     """The per-op cost the compute term charges each op: the median over the ranks of the cost each measured before
     its steps (RankResult.op_overhead_s), else the calibration family's kernel_overhead_s, an assumption."""
     got = [r for r in result.ranks if r.op_overhead_s]
-    if got and _like_for_like(result, spec):
+    if got and _like_for_like(result, spec, local):
         ops = got[0].op_overhead_ops
         return PredictionInput(
             name=PER_OP, value_s=statistics.median(r.op_overhead_s or 0.0 for r in got), measured=True,
@@ -161,15 +163,15 @@ def per_op_input(result: DistributedResult, spec: AcceleratorSpec, assumed_s: fl
                                    f"(predict/data/calibration.toml); {why}"))
 
 
-def p2p_input(result: DistributedResult, spec: AcceleratorSpec, links: comm.Links) -> tuple[list[float],
-                                                                                               PredictionInput]:
+def p2p_input(result: DistributedResult, spec: AcceleratorSpec, links: comm.Links,
+              local: bool = True) -> tuple[list[float], PredictionInput]:
     """(each pipeline boundary's latency, what the prediction says of it): boundary k is between the ranks of stages
     k and k + 1 (one stage per rank), whose rank k measured its latency to rank k + 1 (RankResult.p2p_latency_s);
     else the link's step latency for every boundary (the scale-out one across hosts), an assumption."""
     by_rank = {r.rank: r.p2p_latency_s for r in result.ranks}
     p = result.nproc * result.nnodes
     lats = [by_rank.get(k) for k in range(p - 1)]
-    if lats and all(lats) and _like_for_like(result, spec):
+    if lats and all(lats) and _like_for_like(result, spec, local):
         vals = [float(v or 0.0) for v in lats]
         each = ", ".join(f"{k}|{k + 1}: {fmt_seconds(v)}" for k, v in enumerate(vals))
         return vals, PredictionInput(
@@ -376,12 +378,15 @@ def pipeline_sends_note(acts: Sequence[float], busiest: int, m: int, boundary_s:
 
 
 def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec, param_bytes: float,
-                unit_bytes: Sequence[float] = (), grads: FsdpGrads | None = None) -> PredictionCheck:
+                unit_bytes: Sequence[float] = (), grads: FsdpGrads | None = None, *,
+                local: bool = True) -> PredictionCheck:
     """Each term predicted for `result`'s layout on `spec` beside its measured value. `unit_bytes`: the parameter
     bytes of each FSDP unit the run sharded apart from the root (model.fsdp_units; () for DDP, a pipeline, or an
-    FSDP model sharded as one root unit); `grads`: which of those bytes require a gradient (None: all of them)."""
+    FSDP model sharded as one root unit); `grads`: which of those bytes require a gradient (None: all of them);
+    `local`: `spec` is of the device the run ran on (run.spec_is_local), so the ranks' measured per-op cost and p2p
+    latency are its figures (else it keeps its own)."""
     cal = calibration_for(spec)
-    per_op = per_op_input(result, spec, cal.kernel_overhead_s, cal.family)
+    per_op = per_op_input(result, spec, cal.kernel_overhead_s, cal.family, local)
     cal = with_values(cal, kernel_overhead_s=per_op.value_s)
     inputs = [per_op]
     dtype, dtype_note = _compute_dtype(workload, spec)
@@ -393,7 +398,7 @@ def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec,
     overheads = _phase_overheads_s(workload, dev)
     work = total - sum(overheads.values())  # the FLOP / byte part, which the ranks (micro-batches) split
     links = links_for(spec, result.nnodes)[0]
-    lats, p2p = p2p_input(result, spec, links)
+    lats, p2p = p2p_input(result, spec, links, local)
     pipeline = result.parallel == "pipeline" and result.partition is not None
     links, link_src = links_for(spec, result.nnodes, latency_measured=pipeline and p2p.measured)
     p, m = result.nproc * result.nnodes, result.microbatches

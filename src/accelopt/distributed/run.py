@@ -537,4 +537,19 @@ def _predict(cfg: DistConfig, result: DistributedResult, spec: Any) -> Any:
     unit_bytes = [tensor_bytes(list(u.parameters())) for u in units]
     workload = capture_workload(bundle, mode="train", dtype="fp32", device=cfg.device, warmup_steps=1)
     grads = fsdp_grads(bundle.model, units) if result.parallel == "fsdp" else None
-    return predict_run(result, workload, spec, param_bytes, unit_bytes, grads)
+    return predict_run(result, workload, spec, param_bytes, unit_bytes, grads, local=spec_is_local(spec, cfg.device))
+
+
+def spec_is_local(spec: Any, device: str) -> bool:
+    """Whether `spec` is of the device the run ran on: a `--probed` spec (probe measured it here), or the catalog entry
+    of the detected `device` (by default, or named by --catalog-device); another (a what-if device) keeps its own
+    per-op cost and p2p latency, not the ranks' (predict_check.per_op_input, p2p_input)."""
+    if spec.measured:
+        return True
+    from accelopt.hardware import detect
+    from accelopt.hardware.catalog import get_device
+
+    found = detect.find_device(device).catalog_name
+    if not found:  # a CPU (no catalog entry), or a device the catalog lacks
+        return False
+    return get_device(found).name == spec.name
