@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
-from conftest import run_main
+from conftest import run_main, write_hf_config
 
 
 def _plan_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict:
@@ -26,3 +27,58 @@ def test_budget_usd_reads_the_suffixes_tokens_reads(typed: str, plain: str, caps
 def test_an_unreadable_budget_names_the_suffixes(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_main(["plan", "--model", "llama3-8b", "--budget-usd", "20Q"], capsys)
     assert code == 2 and "--budget-usd '20Q' is not a number" in err and "20k or 1.5M" in err, err
+
+
+def _explain(tmp_path: Path, name: str, cfg: dict[str, object], capsys: pytest.CaptureFixture[str]) -> dict:
+    path = write_hf_config(tmp_path, name, cfg)
+    code, out, err = run_main(["plan", "explain", "--model", str(path), "--hardware", "h100-sxm", "--devices", "64",
+                               "--zero", "3", "--json"], capsys)
+    assert code == 0, err
+    return json.loads(out)
+
+
+LLAMA2_7B = {  # meta-llama/Llama-2-7b-hf config.json (sizes)
+    "model_type": "llama", "hidden_act": "silu", "hidden_size": 4096, "intermediate_size": 11008,
+    "max_position_embeddings": 4096, "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 32,
+    "tie_word_embeddings": False, "vocab_size": 32000}
+GEMMA2_2B = {  # google/gemma-2-2b config.json (sizes): Gemma2Config's intermediate_size default is 9216, not 4 x h
+    "model_type": "gemma2", "hidden_size": 2304, "intermediate_size": 9216, "num_attention_heads": 8,
+    "num_hidden_layers": 26, "num_key_value_heads": 4, "head_dim": 256, "vocab_size": 256000,
+    "max_position_embeddings": 8192}
+
+
+@pytest.mark.parametrize(("name", "cfg", "width"), [("llama2-7b", LLAMA2_7B, 11008), ("gemma2-2b", GEMMA2_2B, 9216)])
+def test_a_left_out_mlp_width_is_the_config_class_default(name: str, cfg: dict[str, object], width: int,
+                                                          tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """transformers LlamaConfig intermediate_size=11008, Gemma2Config 9216 (@008e574): the width was 4 x hidden
+    (Llama-2-7B's config less intermediate_size counted 8,084,520,960 parameters for 6,738,415,616)."""
+    want = _explain(tmp_path, name, cfg, capsys)["model_figures"]
+    data = _explain(tmp_path, name + "-less", {k: v for k, v in cfg.items() if k != "intermediate_size"}, capsys)
+    assert data["model_figures"]["params_total"] == want["params_total"]
+    assert any("the config leaves out" in n and f"intermediate_size {width:,}" in n for n in data["notes"]), \
+        data["notes"]
+    if name == "llama2-7b":
+        assert want["params_total"] == 6_738_415_616  # Llama 2 paper, Table 1: 7B (the HF checkpoint's count)
+
+
+FALCON_40B = {  # tiiuae/falcon-40b config.json (sizes; model_type RefinedWeb there, falcon after transformers 4.33)
+    "model_type": "falcon", "alibi": False, "bias": False, "hidden_size": 8192, "multi_query": True,
+    "n_head": 128, "n_head_kv": 8, "n_layer": 60, "new_decoder_architecture": True, "parallel_attn": True,
+    "vocab_size": 65024}
+
+
+def test_falcon_context_is_falcon_config_default_and_its_head_tied(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """FalconConfig max_position_embeddings=2048 (transformers @5fd8eda): the context was reported unknown.
+    The count is the hand count with lm_head tied to word_embeddings (FalconForCausalLM _tied_weights_keys
+    ['lm_head.weight'], FalconConfig leaves tie_word_embeddings to PretrainedConfig's True): the Hub's '41.8B'
+    is this plus a stored copy of the head, 65024 x 8192 = 532,676,608."""
+    data = _explain(tmp_path, "falcon-40b", FALCON_40B, capsys)
+    assert data["model_figures"]["seq_len"] == 2048
+    assert any("the config leaves out max_position_embeddings 2,048" in n for n in data["notes"]), data["notes"]
+    assert not any("context length is unknown" in n for n in data["notes"])
+    h, heads, kv, hd = 8192, 128, 8, 64
+    layer = h * (heads + 2 * kv) * hd + h * h + 2 * 4 * h * h + 2 * 2 * h  # qkv, dense, MLP, ln_attn/ln_mlp (w+b)
+    hand = 60 * layer + 65024 * h + 2 * h  # word_embeddings (tied head), ln_f
+    assert data["model_figures"]["params_total"] == hand == 41_303_293_952
+    assert hand + 65024 * h == 41_835_970_560  # the Hub's 41.8B

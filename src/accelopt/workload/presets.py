@@ -880,11 +880,40 @@ _NESTED_CLASS_DEFAULTS: dict[str, tuple[str, dict[str, int]]] = {
 }
 
 
+# The MLP width (intermediate_size) a config that leaves it out gets from its config class, where it was read as
+# 4 x hidden_size with a note: a Llama config.json without intermediate_size planned a 4 x 4096 = 16,384-wide MLP where
+# LlamaConfig builds 11,008 (a user trial, s33). transformers @008e574391258935f3ecc3035c882e73bbcac419
+# models/<type>/configuration_<type>.py: LlamaConfig 11008, MistralConfig 14336, MixtralConfig 14336, Qwen2Config
+# 22016, Qwen3Config 22016, GemmaConfig 24576, Gemma2Config 9216, Phi3Config 8192. FalconConfig's
+# max_position_embeddings 2048 ('Pretrained Falcon models with RoPE support up to 2048 tokens'; transformers
+# @5fd8edad2a672d6a10d6352b62b823d56c3032bf models/falcon/configuration_falcon.py): Falcon's config.json files give
+# none, and the context length was reported unknown. Filled only where the config gives none of the width's (or
+# the context's) spellings; the note names each value filled.
+_FFN_CLASS_DEFAULTS: dict[str, tuple[str, dict[str, int]]] = {
+    **{t: (_KV_SRC.format(cls, t, t, "008e574"), {"intermediate_size": ffn}) for t, cls, ffn in (
+        ("llama", "LlamaConfig", 11008), ("mistral", "MistralConfig", 14336), ("mixtral", "MixtralConfig", 14336),
+        ("qwen2", "Qwen2Config", 22016), ("qwen3", "Qwen3Config", 22016), ("gemma", "GemmaConfig", 24576),
+        ("gemma2", "Gemma2Config", 9216), ("phi3", "Phi3Config", 8192))},
+    **dict.fromkeys(_FALCON_TYPES, (_KV_SRC.format("FalconConfig", "falcon", "falcon", "5fd8eda"),
+                                    {"max_position_embeddings": 2048})),
+}
+_WIDTH_KEYS = {"intermediate_size": ("intermediate_size", "n_inner", "ffn_dim"),
+              "max_position_embeddings": ("max_position_embeddings", "n_positions", "n_ctx")}
+
+
+def _ffn_class_defaults(mtype: str, cfg: dict[str, Any]) -> dict[str, int]:
+    """_FFN_CLASS_DEFAULTS' values for mtype that the config gives under none of the key's spellings."""
+    table = _FFN_CLASS_DEFAULTS.get(mtype, ("", {}))[1]
+    return {k: v for k, v in table.items() if not any(s in cfg for s in _WIDTH_KEYS[k])}
+
+
 def _class_defaults(cfg: dict[str, Any], mtype: str, nested: bool = False) -> tuple[dict[str, Any], tuple[str, ...]]:
     """(the config with its class's defaults for the keys it leaves out, a note naming them). As transformers, a
     key present (even null) keeps its value; a window pattern is not filled where layer_types lists the layers.
     `nested`: the config is a multimodal config's text_config (_NESTED_CLASS_DEFAULTS apply too)."""
     src, table = _CLASS_DEFAULTS.get(mtype) or ("", {})
+    if _ffn_class_defaults(mtype, cfg):
+        src, table = src or _FFN_CLASS_DEFAULTS[mtype][0], {**table, **_ffn_class_defaults(mtype, cfg)}
     if nested and mtype in _NESTED_CLASS_DEFAULTS:  # a text_config's sizes too (its class's K/V heads kept)
         src, more = _NESTED_CLASS_DEFAULTS[mtype]
         table = {**table, **more}
