@@ -82,3 +82,12 @@ def test_falcon_context_is_falcon_config_default_and_its_head_tied(tmp_path: Pat
     hand = 60 * layer + 65024 * h + 2 * h  # word_embeddings (tied head), ln_f
     assert data["model_figures"]["params_total"] == hand == 41_303_293_952
     assert hand + 65024 * h == 41_835_970_560  # the Hub's 41.8B
+
+
+def test_final_logit_softcapping_is_said_not_modelled(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Gemma 2's final_logit_softcapping (logits / cap, tanh, x cap) was read as costing nothing, without a word."""
+    data = _explain(tmp_path, "gemma2-2b-cap", {**GEMMA2_2B, "final_logit_softcapping": 30.0}, capsys)
+    assert any(n.startswith("final_logit_softcapping 30: ") and "not timed" in n for n in data["notes"]), \
+        data["notes"]
+    plain = _explain(tmp_path, "gemma2-2b-nocap", {**GEMMA2_2B, "final_logit_softcapping": None}, capsys)
+    assert not any("final_logit_softcapping" in n for n in plain["notes"])

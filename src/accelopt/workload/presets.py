@@ -81,13 +81,27 @@ def _softcap_note(cfg: dict[str, Any]) -> tuple[str, ...]:
     unfused path (NVIDIA/TransformerEngine PR #3391, get_attention_backend; Megatron-LM PR #6590), so the default
     --attention-kernel fused is not what such a training run executes."""
     cap = _softcap_of(cfg)
-    if cap is None:
+    attn = () if cap is None else (
+        f"attn_logit_softcapping {cap:g}: the attention core is timed without the cap (elementwise); cuDNN fused "
+        "attention does not take one (Transformer Engine then runs FlashAttention-2 or unfused attention, "
+        "NVIDIA/TransformerEngine PR #3391), so where --attention-kernel is left out `plan` / `plan explain` "
+        "time a training run of it with --attention-kernel flash2 on NVIDIA GPUs of Ampere or newer and say "
+        "which kernel each device got",)
+    return (*attn, *_final_softcap_note(cfg))
+
+
+def _final_softcap_note(cfg: dict[str, Any]) -> tuple[str, ...]:
+    """A note for Gemma 2's final_logit_softcapping, read without a word before (a user trial, s33): the output
+    logits are divided by the cap, put through tanh and multiplied by it (transformers Gemma2ForCausalLM.forward,
+    models/gemma2/modeling_gemma2.py @008e574), three elementwise passes over the (tokens x vocab) logits forward
+    and their gradients backward, which the figures do not time (their FLOPs are 3 per logit against the head's
+    2 x hidden; an unfused run pays them as memory traffic on the logits)."""
+    cap = cfg.get("final_logit_softcapping")
+    if isinstance(cap, bool) or not isinstance(cap, int | float) or not cap:
         return ()
-    return (f"attn_logit_softcapping {cap:g}: the attention core is timed without the cap (elementwise); cuDNN fused "
-            "attention does not take one (Transformer Engine then runs FlashAttention-2 or unfused attention, "
-            "NVIDIA/TransformerEngine PR #3391), so where --attention-kernel is left out `plan` / `plan explain` "
-            "time a training run of it with --attention-kernel flash2 on NVIDIA GPUs of Ampere or newer and say "
-            "which kernel each device got",)
+    return (f"final_logit_softcapping {cap:g}: the cap on the output logits (/ cap, tanh, x cap: transformers "
+            "Gemma2ForCausalLM) is not modelled: its elementwise passes over the tokens x vocab logits, forward and "
+            "backward, are not timed",)
 
 
 def _softcap_of(cfg: dict[str, Any]) -> float | None:
@@ -217,7 +231,8 @@ _PRESETS: dict[str, TransformerConfig] = {
                                    source=_GEMMA2, context=_positions(8192),  # config.json: tests/hf_configs.py
                                    # the config's attn_logit_softcapping, said as its config.json says it
                                    attn_logit_softcap=50.0,
-                                   config_defaults=_softcap_note({"attn_logit_softcapping": 50.0})),
+                                   config_defaults=_softcap_note({"attn_logit_softcapping": 50.0,
+                                                                  "final_logit_softcapping": 30.0})),
     "gptj-6b": TransformerConfig(name="gptj-6b", layers=28, hidden=4096, heads=16, ffn=16384, vocab=50400,
                                  seq_len=2048, parallel_block=True, norms_per_layer=1, source=_GPTJ,
                                  rotary_dim=64,  # README 'RoPE dimensions 64'; without it (utsmall to rvs32c,
