@@ -91,3 +91,32 @@ def test_final_logit_softcapping_is_said_not_modelled(tmp_path: Path, capsys: py
         data["notes"]
     plain = _explain(tmp_path, "gemma2-2b-nocap", {**GEMMA2_2B, "final_logit_softcapping": None}, capsys)
     assert not any("final_logit_softcapping" in n for n in plain["notes"])
+
+
+QWEN15_MOE = {  # Qwen/Qwen1.5-MoE-A2.7B config.json (sizes)
+    "model_type": "qwen2_moe", "hidden_act": "silu", "hidden_size": 2048, "intermediate_size": 5632,
+    "max_position_embeddings": 8192, "moe_intermediate_size": 1408, "num_attention_heads": 16, "num_experts": 60,
+    "num_experts_per_tok": 4, "num_hidden_layers": 24, "num_key_value_heads": 16,
+    "shared_expert_intermediate_size": 5632, "tie_word_embeddings": False, "vocab_size": 151936}
+QWEN3_8B = {  # Qwen/Qwen3-8B config.json (sizes)
+    "model_type": "qwen3", "head_dim": 128, "hidden_act": "silu", "hidden_size": 4096, "intermediate_size": 12288,
+    "max_position_embeddings": 40960, "num_attention_heads": 32, "num_hidden_layers": 36, "num_key_value_heads": 8,
+    "tie_word_embeddings": False, "vocab_size": 151936}
+
+
+def test_qwen_moe_shared_gate_and_qwen3_qk_norms_are_counted(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """Hand counts by transformers' modules (@008e574): Qwen2MoeSparseMoeBlock gate [experts, h], experts x 3 x h x
+    moe_ffn, shared_expert 3 x h x shared_ffn, shared_expert_gate [1, h] (49,152 over 24 layers, left out before);
+    Qwen2MoeAttention q/k/v with biases; Qwen3Attention q_norm / k_norm of head_dim each (left out before)."""
+    h = 2048
+    attn = 4 * h * h + 3 * h  # q, k, v, o (16 K/V heads of 128) + q/k/v biases
+    moe = 60 * h + 60 * 3 * h * 1408 + 3 * h * 5632 + h
+    qwen15 = 24 * (attn + moe + 2 * h) + 2 * 151936 * h + h
+    assert _explain(tmp_path, "qwen15-moe", QWEN15_MOE, capsys)["model_figures"]["params_total"] == qwen15
+    assert qwen15 == 14_315_784_192  # Qwen1.5-MoE-A2.7B model card: 14.3B
+    h = 4096
+    attn = h * 32 * 128 + 2 * h * 8 * 128 + 32 * 128 * h + 2 * 128  # + q_norm, k_norm
+    qwen3 = 36 * (attn + 3 * h * 12288 + 2 * h) + 2 * 151936 * h + h
+    assert _explain(tmp_path, "qwen3-8b", QWEN3_8B, capsys)["model_figures"]["params_total"] == qwen3
+    assert qwen3 == 8_190_735_360  # Qwen/Qwen3-8B model card: 8.2B

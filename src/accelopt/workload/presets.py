@@ -240,7 +240,7 @@ _PRESETS: dict[str, TransformerConfig] = {
                                  context=_positions(2048, "its config's n_positions")),  # tests/hf_configs.py
     "qwen3-235b-a22b": TransformerConfig(name="qwen3-235b-a22b", layers=94, hidden=4096, heads=64, kv_heads=4,
                                          attn_head_dim=128, ffn=1536, vocab=151936, seq_len=40960, mlp="swiglu",
-                                         experts=128, top_k=8, source=_QWEN3_MOE, context=_CTX_QWEN3),
+                                         experts=128, top_k=8, source=_QWEN3_MOE, context=_CTX_QWEN3, qk_norm=True),
     "deepseek-v3": TransformerConfig(name="deepseek-v3", layers=61, hidden=7168, heads=128, ffn=2048, vocab=129280,
                                      seq_len=4096, mlp="swiglu", experts=256, top_k=8, shared_experts=1,
                                      first_dense_layers=3, dense_ffn=18432,
@@ -250,10 +250,10 @@ _PRESETS: dict[str, TransformerConfig] = {
     # --- s-tpusrv (issue 10): the dense Qwen3 models of the TPU v6e serving rows (published_serving_runs.csv) ------
     "qwen3-8b": TransformerConfig(name="qwen3-8b", layers=36, hidden=4096, heads=32, kv_heads=8, attn_head_dim=128,
                                   ffn=12288, vocab=151936, seq_len=40960, mlp="swiglu", source=_QWEN3_8B,
-                                  context=_CTX_QWEN3),
+                                  context=_CTX_QWEN3, qk_norm=True),
     "qwen3-32b": TransformerConfig(name="qwen3-32b", layers=64, hidden=5120, heads=64, kv_heads=8, attn_head_dim=128,
                                    ffn=25600, vocab=151936, seq_len=40960, mlp="swiglu", source=_QWEN3_32B,
-                                   context=_CTX_QWEN3),
+                                   context=_CTX_QWEN3, qk_norm=True),
     # --- end s-tpusrv ---------------------------------------------------------------------------------------------
     # s-neusrv (issue 10): AWS Neuron's Trn1 inference tables run Mistral-7B-Instruct-v0.2 to 16k tokens. Its
     # config.json (mistralai/Mistral-7B-Instruct-v0.2, commit 41b61a33, as quoted in the Hugging Face PR
@@ -507,6 +507,9 @@ _IRRELEVANT_KEYS = frozenset({
 # (_ATTENTION_BIAS_DEFAULT_TRUE); read since utleft (2026-12-06), with the runs files' GPT-OSS rows (validation
 # run_model: a row with moe_expert_bias, written as model_type gpt_oss by predict/run_command.py). Before s31 (rbias)
 # every attention_bias was listed.
+# Per-head q_norm / k_norm of head_dim weights each a layer (TransformerConfig.qk_norm): transformers @008e574
+# Qwen3Attention and Qwen3MoeAttention (models/qwen3/modeling_qwen3.py, models/qwen3_moe/modeling_qwen3_moe.py).
+_QK_NORM_TYPES = frozenset({"qwen3", "qwen3_moe"})
 _ATTENTION_BIAS_TYPES = frozenset({"llama", "qwen3", "qwen3_moe", "olmo2", "granite", "granitemoe", "phimoe",
                                    "gpt_oss"})
 _ATTENTION_BIAS_DEFAULT_TRUE = frozenset({"gpt_oss"})
@@ -1149,6 +1152,8 @@ def _moe_layout(cfg: dict[str, Any], mtype: str, layers: int, ffn: int,
     if moe_ffn:
         kwargs["dense_ffn"], ffn = ffn, moe_ffn
     kwargs["shared_experts"] = _shared_experts(cfg, ffn, where, mtype)
+    # Qwen2MoeSparseMoeBlock's shared_expert_gate, Linear(hidden, 1) beside its shared expert (TransformerConfig)
+    kwargs["shared_expert_gate"] = mtype == "qwen2_moe" and kwargs["shared_experts"] > 0
     kwargs["first_dense_layers"] = _opt(cfg, ("first_k_dense_replace",), 0, where) or 0
     kwargs["moe_every"] = _moe_every(cfg, where)
     if mtype in _LLAMA4_TYPES:
@@ -2293,6 +2298,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
             defaults += _all_dense_note(cfg, layers, experts, kwargs)
             ffn, experts, top_k = kwargs.get("dense_ffn") or ffn, 1, 1
             kwargs = {}
+    kwargs["qk_norm"] = mtype in _QK_NORM_TYPES
     name = config_model_name(cfg.get("_name_or_path"), p)
     unused = tuple(sorted(set(unused_config_keys(cfg, mtype)) | set(outer_unused) | set(ignored_experts)
                           | set(moe_unread)))
