@@ -120,3 +120,24 @@ def test_qwen_moe_shared_gate_and_qwen3_qk_norms_are_counted(tmp_path: Path,
     qwen3 = 36 * (attn + 3 * h * 12288 + 2 * h) + 2 * 151936 * h + h
     assert _explain(tmp_path, "qwen3-8b", QWEN3_8B, capsys)["model_figures"]["params_total"] == qwen3
     assert qwen3 == 8_190_735_360  # Qwen/Qwen3-8B model card: 8.2B
+
+
+def _explain_preset(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[dict[str, float], list[str]]:
+    code, out, err = run_main(["plan", "explain", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "8",
+                               "--zero", "3", "--json", *argv], capsys)
+    assert code == 0, err
+    data = json.loads(out)
+    return {t["name"]: t["value"] for t in data["terms"]}, data["notes"]
+
+
+def test_selective_recompute_under_flash_says_it_saves_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    """Under a flash kernel selective's memory equals none's while the core attention's re-run is charged
+    (Megatron-Core re-runs it whatever the backend): that was charged without a word."""
+    sel, notes = _explain_preset(["--recompute", "selective"], capsys)
+    none, none_notes = _explain_preset(["--recompute", "none"], capsys)
+    assert sel["mem_activations_bytes"] == none["mem_activations_bytes"] and sel["t_recompute_s"] > 0
+    said = [n for n in notes if n.startswith("recompute selective with a fused (flash) attention kernel")]
+    assert len(said) == 1 and f"t_recompute_s = {sel['t_recompute_s']:.4g} s" in said[0], notes
+    assert not any(n.startswith("recompute selective") for n in none_notes)
+    _, unfused = _explain_preset(["--recompute", "selective", "--no-flash"], capsys)
+    assert not any(n.startswith("recompute selective") for n in unfused)
