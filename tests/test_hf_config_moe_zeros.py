@@ -52,11 +52,12 @@ def test_moe_spacing_zero_is_refused(tmp_path: Path, capsys: pytest.CaptureFixtu
                                     {"decoder_sparse_step": 49}])
 def test_config_with_no_moe_layer_is_dense(tmp_path: Path, change: dict[str, Any]) -> None:
     """By hand (Qwen3-30B-A3B's shapes, every MLP of intermediate_size 6144): 48 layers of attention
-    2048 x 32 x 128 x 2 + 2 x 2048 x 4 x 128, MLP 3 x 2048 x 6144, two norms of 2048; embeddings and head
-    2 x 151936 x 2048; the final norm 2048: 3,340,437,504 parameters, all active."""
+    2048 x 32 x 128 x 2 + 2 x 2048 x 4 x 128 and Qwen3MoeAttention's q_norm / k_norm of 128 each (counted since
+    utleft2, s33: 3,340,437,504 before), MLP 3 x 2048 x 6144, two norms of 2048; embeddings and head
+    2 x 151936 x 2048; the final norm 2048: 3,340,449,792 parameters, all active."""
     cfg = load_hf_config(_write(tmp_path, {**QWEN3_30B_A3B, **change}))
     assert not cfg.is_moe and cfg.ffn == 6144 and cfg.shared_experts == 0
-    assert cfg.params_total() == cfg.params_active() == 3_340_437_504
+    assert cfg.params_total() == cfg.params_active() == 3_340_449_792
     assert any("no MoE layer: of the 48 layers none runs the 128 experts" in n for n in cfg.config_defaults)
 
 

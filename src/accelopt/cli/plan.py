@@ -363,6 +363,31 @@ def _tokens(text: str | None) -> float:
     return DEFAULT_TOKENS if text is None else parse_count(text, "--tokens")
 
 
+def _budget_usd(text: str | None) -> float | None:
+    """--budget-usd as typed, with the suffixes --tokens reads (20k, 1.5M, 2B): '20M' was refused as 'not a number'
+    while --tokens 7B was read (a user trial, s33). A thousands separator or a word is named with how to write it."""
+    import re
+
+    from accelopt.units import parse_count
+
+    if text is None:
+        return None
+    if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?", text.strip()):
+        plain = text.strip().replace(",", "")
+        whole, dot, frac = plain.partition(".")
+        raise InputError(f"--budget-usd {text!r} is not a number: ',' is not read as a thousands separator",
+                         f"write --budget-usd {plain} (or --budget-usd {int(whole):_}{dot}{frac}); a suffix "
+                         "such as 20k or 1.5M is read too")
+    try:
+        return parse_count(text.replace("_", ""), "--budget-usd")
+    except InputError as e:
+        if "negative" in e.problem or "too large" in e.problem:
+            raise
+        raise InputError(f"--budget-usd {text!r} is not a number",
+                         "give --budget-usd a number of US dollars, e.g. 20000, 20k or 1.5M (k, M, B suffixes "
+                         "read as for --tokens)") from None
+
+
 def _config_read_note(mdl: Any, figures: ModelFigures) -> str | None:
     """For a config.json: the parameters and FLOPs per token the predictors read from it, to check against the model
     card (nothing printed them: a misread config planned without a figure to compare). None for a preset (its count is
@@ -1671,7 +1696,8 @@ def register(app: typer.Typer) -> None:
                                          "number > 65536); default ~4M tokens"),
         deadline: str = typer.Option(None, "--deadline", help="drop layouts slower than this: a duration with "
                                      "its unit, e.g. 30d, 36h, 2w (a bare number is refused)"),
-        budget_usd: float = typer.Option(None, "--budget-usd", help="drop layouts costing more (USD)"),
+        budget_usd: str = typer.Option(None, "--budget-usd", help="drop layouts costing more (USD; e.g. 20000, 20k, "
+                                       "1.5M: the suffixes --tokens reads)"),
         objective: str = typer.Option("time", "--objective", help="rank by time, cost or energy"),
         top: int = typer.Option(10, "--top", help=f"rows to show (the console table prints at most {TABLE_ROWS_MAX} "
                                 "and says how many more; --json lists them all)"),
@@ -1748,7 +1774,8 @@ def register(app: typer.Typer) -> None:
                                fp8_recipe=fp8_recipe,
                                pue=pue, grid_kg_co2_per_kwh=grid,
                                host_power_w_per_device=host_w),
-            hardware=hardware, devices=devices, deadline=deadline, budget_usd=budget_usd, objective=objective,
+            hardware=hardware, devices=devices, deadline=deadline, budget_usd=_budget_usd(budget_usd),
+            objective=objective,
             top=top, calibration=calibration, stack=stack, catalog=tuple(catalog), schedule=schedule,
             collectives=collectives, hsdp=hsdp, etp=etp, recompute_layers=recompute_layers,
             slice_devices=slice_devices, list_models=list_models,

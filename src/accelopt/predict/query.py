@@ -449,6 +449,23 @@ def recompute_modules_note(setup: Setup, recompute: str, terms: dict[str, float]
             "are in t_ep_comm_s, the MLP collectives of mlp / moe / shared_experts in t_tp_comm_s)")
 
 
+def selective_flash_note(setup: Setup, recompute: str, terms: dict[str, float]) -> str | None:
+    """The sentence saying that selective recompute saves nothing under a fused (flash) attention kernel yet costs
+    a re-run: Megatron-Core checkpoints the core attention whatever its backend (megatron/core/transformer/
+    attention.py: 'if self.checkpoint_core_attention and self.training: core_attn_out =
+    self._checkpointed_attention_forward(...)', checkpoint_core_attention = recompute_granularity 'selective' with
+    core_attn in recompute_modules), while a flash kernel keeps no s x s scores (Dao et al. 2022, sec. 3.1; memory.py
+    keeps none for it), the activations selective recompute was made to drop (Korthikanti et al. 2022, sec. 5).
+    Said beside the charged time rather than charged silently (a user trial, s33); None otherwise."""
+    if recompute != "selective" or not setup.flash or setup.recompute_modules:
+        return None
+    return ("recompute selective with a fused (flash) attention kernel: memory as --recompute none (the kernel keeps "
+            "no s x s scores, the tensors selective recompute drops; Korthikanti et al. 2022 sec. 5), but "
+            "Megatron-Core still re-runs the core attention in the backward (megatron/core/transformer/attention.py "
+            f"_checkpointed_attention_forward, whatever the backend): t_recompute_s = {terms['t_recompute_s']:.4g} s "
+            "per step charged for no memory saved; --recompute none drops it")
+
+
 def structural_fixes(model: TransformerConfig, mp: int, lay: Layout | None = None, *, seq_len: int = 0,
                      batch: int = 0) -> dict[Rule, str]:
     """The flags that fix each structural rule (training.Rule) of `plan explain`'s layout (mp = tp x pp x cp). Given
@@ -588,8 +605,8 @@ def predict_layout(q: LayoutQuery, cals: dict[str, Calibration] | None = None) -
     notes = [n for n in (uneven_note(batch, dp), slice_note(spec, q.devices, q.slice_devices),
                          uneven_vp_note(q.model.layers, q.pp, q.vp, q.edge_stage_layers)) if n]
     notes += ignored_overlap_notes(q)
-    notes += [n for n in (ignored_bucket_note(q, spec, dp), recompute_modules_note(setup, q.recompute, pred.row(0)))
-              if n]
+    notes += [n for n in (ignored_bucket_note(q, spec, dp), recompute_modules_note(setup, q.recompute, pred.row(0)),
+                          selective_flash_note(setup, q.recompute, pred.row(0))) if n]
     notes += [n for n in (measured_share_note(spec, pred.measured), attention_kernel_note(kernel, cal),
                           softcap_kernel_note(q.model, {spec.name: kernel}) if setup.attention_kernel_auto else "",
                           expert_gemm_floor_note(q.model, cal, spec.name, q.moe_grouped_mlp,

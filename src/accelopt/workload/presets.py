@@ -81,13 +81,27 @@ def _softcap_note(cfg: dict[str, Any]) -> tuple[str, ...]:
     unfused path (NVIDIA/TransformerEngine PR #3391, get_attention_backend; Megatron-LM PR #6590), so the default
     --attention-kernel fused is not what such a training run executes."""
     cap = _softcap_of(cfg)
-    if cap is None:
+    attn = () if cap is None else (
+        f"attn_logit_softcapping {cap:g}: the attention core is timed without the cap (elementwise); cuDNN fused "
+        "attention does not take one (Transformer Engine then runs FlashAttention-2 or unfused attention, "
+        "NVIDIA/TransformerEngine PR #3391), so where --attention-kernel is left out `plan` / `plan explain` "
+        "time a training run of it with --attention-kernel flash2 on NVIDIA GPUs of Ampere or newer and say "
+        "which kernel each device got",)
+    return (*attn, *_final_softcap_note(cfg))
+
+
+def _final_softcap_note(cfg: dict[str, Any]) -> tuple[str, ...]:
+    """A note for Gemma 2's final_logit_softcapping, read without a word before (a user trial, s33): the output
+    logits are divided by the cap, put through tanh and multiplied by it (transformers Gemma2ForCausalLM.forward,
+    models/gemma2/modeling_gemma2.py @008e574), three elementwise passes over the (tokens x vocab) logits forward
+    and their gradients backward, which the figures do not time (their FLOPs are 3 per logit against the head's
+    2 x hidden; an unfused run pays them as memory traffic on the logits)."""
+    cap = cfg.get("final_logit_softcapping")
+    if isinstance(cap, bool) or not isinstance(cap, int | float) or not cap:
         return ()
-    return (f"attn_logit_softcapping {cap:g}: the attention core is timed without the cap (elementwise); cuDNN fused "
-            "attention does not take one (Transformer Engine then runs FlashAttention-2 or unfused attention, "
-            "NVIDIA/TransformerEngine PR #3391), so where --attention-kernel is left out `plan` / `plan explain` "
-            "time a training run of it with --attention-kernel flash2 on NVIDIA GPUs of Ampere or newer and say "
-            "which kernel each device got",)
+    return (f"final_logit_softcapping {cap:g}: the cap on the output logits (/ cap, tanh, x cap: transformers "
+            "Gemma2ForCausalLM) is not modelled: its elementwise passes over the tokens x vocab logits, forward and "
+            "backward, are not timed",)
 
 
 def _softcap_of(cfg: dict[str, Any]) -> float | None:
@@ -217,7 +231,8 @@ _PRESETS: dict[str, TransformerConfig] = {
                                    source=_GEMMA2, context=_positions(8192),  # config.json: tests/hf_configs.py
                                    # the config's attn_logit_softcapping, said as its config.json says it
                                    attn_logit_softcap=50.0,
-                                   config_defaults=_softcap_note({"attn_logit_softcapping": 50.0})),
+                                   config_defaults=_softcap_note({"attn_logit_softcapping": 50.0,
+                                                                  "final_logit_softcapping": 30.0})),
     "gptj-6b": TransformerConfig(name="gptj-6b", layers=28, hidden=4096, heads=16, ffn=16384, vocab=50400,
                                  seq_len=2048, parallel_block=True, norms_per_layer=1, source=_GPTJ,
                                  rotary_dim=64,  # README 'RoPE dimensions 64'; without it (utsmall to rvs32c,
@@ -225,7 +240,7 @@ _PRESETS: dict[str, TransformerConfig] = {
                                  context=_positions(2048, "its config's n_positions")),  # tests/hf_configs.py
     "qwen3-235b-a22b": TransformerConfig(name="qwen3-235b-a22b", layers=94, hidden=4096, heads=64, kv_heads=4,
                                          attn_head_dim=128, ffn=1536, vocab=151936, seq_len=40960, mlp="swiglu",
-                                         experts=128, top_k=8, source=_QWEN3_MOE, context=_CTX_QWEN3),
+                                         experts=128, top_k=8, source=_QWEN3_MOE, context=_CTX_QWEN3, qk_norm=True),
     "deepseek-v3": TransformerConfig(name="deepseek-v3", layers=61, hidden=7168, heads=128, ffn=2048, vocab=129280,
                                      seq_len=4096, mlp="swiglu", experts=256, top_k=8, shared_experts=1,
                                      first_dense_layers=3, dense_ffn=18432,
@@ -235,10 +250,10 @@ _PRESETS: dict[str, TransformerConfig] = {
     # --- s-tpusrv (issue 10): the dense Qwen3 models of the TPU v6e serving rows (published_serving_runs.csv) ------
     "qwen3-8b": TransformerConfig(name="qwen3-8b", layers=36, hidden=4096, heads=32, kv_heads=8, attn_head_dim=128,
                                   ffn=12288, vocab=151936, seq_len=40960, mlp="swiglu", source=_QWEN3_8B,
-                                  context=_CTX_QWEN3),
+                                  context=_CTX_QWEN3, qk_norm=True),
     "qwen3-32b": TransformerConfig(name="qwen3-32b", layers=64, hidden=5120, heads=64, kv_heads=8, attn_head_dim=128,
                                    ffn=25600, vocab=151936, seq_len=40960, mlp="swiglu", source=_QWEN3_32B,
-                                   context=_CTX_QWEN3),
+                                   context=_CTX_QWEN3, qk_norm=True),
     # --- end s-tpusrv ---------------------------------------------------------------------------------------------
     # s-neusrv (issue 10): AWS Neuron's Trn1 inference tables run Mistral-7B-Instruct-v0.2 to 16k tokens. Its
     # config.json (mistralai/Mistral-7B-Instruct-v0.2, commit 41b61a33, as quoted in the Hugging Face PR
@@ -492,6 +507,9 @@ _IRRELEVANT_KEYS = frozenset({
 # (_ATTENTION_BIAS_DEFAULT_TRUE); read since utleft (2026-12-06), with the runs files' GPT-OSS rows (validation
 # run_model: a row with moe_expert_bias, written as model_type gpt_oss by predict/run_command.py). Before s31 (rbias)
 # every attention_bias was listed.
+# Per-head q_norm / k_norm of head_dim weights each a layer (TransformerConfig.qk_norm): transformers @008e574
+# Qwen3Attention and Qwen3MoeAttention (models/qwen3/modeling_qwen3.py, models/qwen3_moe/modeling_qwen3_moe.py).
+_QK_NORM_TYPES = frozenset({"qwen3", "qwen3_moe"})
 _ATTENTION_BIAS_TYPES = frozenset({"llama", "qwen3", "qwen3_moe", "olmo2", "granite", "granitemoe", "phimoe",
                                    "gpt_oss"})
 _ATTENTION_BIAS_DEFAULT_TRUE = frozenset({"gpt_oss"})
@@ -884,11 +902,40 @@ _NESTED_CLASS_DEFAULTS: dict[str, tuple[str, dict[str, int]]] = {
 }
 
 
+# The MLP width (intermediate_size) a config that leaves it out gets from its config class, where it was read as
+# 4 x hidden_size with a note: a Llama config.json without intermediate_size planned a 4 x 4096 = 16,384-wide MLP where
+# LlamaConfig builds 11,008 (a user trial, s33). transformers @008e574391258935f3ecc3035c882e73bbcac419
+# models/<type>/configuration_<type>.py: LlamaConfig 11008, MistralConfig 14336, MixtralConfig 14336, Qwen2Config
+# 22016, Qwen3Config 22016, GemmaConfig 24576, Gemma2Config 9216, Phi3Config 8192. FalconConfig's
+# max_position_embeddings 2048 ('Pretrained Falcon models with RoPE support up to 2048 tokens'; transformers
+# @5fd8edad2a672d6a10d6352b62b823d56c3032bf models/falcon/configuration_falcon.py): Falcon's config.json files give
+# none, and the context length was reported unknown. Filled only where the config gives none of the width's (or
+# the context's) spellings; the note names each value filled.
+_FFN_CLASS_DEFAULTS: dict[str, tuple[str, dict[str, int]]] = {
+    **{t: (_KV_SRC.format(cls, t, t, "008e574"), {"intermediate_size": ffn}) for t, cls, ffn in (
+        ("llama", "LlamaConfig", 11008), ("mistral", "MistralConfig", 14336), ("mixtral", "MixtralConfig", 14336),
+        ("qwen2", "Qwen2Config", 22016), ("qwen3", "Qwen3Config", 22016), ("gemma", "GemmaConfig", 24576),
+        ("gemma2", "Gemma2Config", 9216), ("phi3", "Phi3Config", 8192))},
+    **dict.fromkeys(_FALCON_TYPES, (_KV_SRC.format("FalconConfig", "falcon", "falcon", "5fd8eda"),
+                                    {"max_position_embeddings": 2048})),
+}
+_WIDTH_KEYS = {"intermediate_size": ("intermediate_size", "n_inner", "ffn_dim"),
+              "max_position_embeddings": ("max_position_embeddings", "n_positions", "n_ctx")}
+
+
+def _ffn_class_defaults(mtype: str, cfg: dict[str, Any]) -> dict[str, int]:
+    """_FFN_CLASS_DEFAULTS' values for mtype that the config gives under none of the key's spellings."""
+    table = _FFN_CLASS_DEFAULTS.get(mtype, ("", {}))[1]
+    return {k: v for k, v in table.items() if not any(s in cfg for s in _WIDTH_KEYS[k])}
+
+
 def _class_defaults(cfg: dict[str, Any], mtype: str, nested: bool = False) -> tuple[dict[str, Any], tuple[str, ...]]:
     """(the config with its class's defaults for the keys it leaves out, a note naming them). As transformers, a
     key present (even null) keeps its value; a window pattern is not filled where layer_types lists the layers.
     `nested`: the config is a multimodal config's text_config (_NESTED_CLASS_DEFAULTS apply too)."""
     src, table = _CLASS_DEFAULTS.get(mtype) or ("", {})
+    if _ffn_class_defaults(mtype, cfg):
+        src, table = src or _FFN_CLASS_DEFAULTS[mtype][0], {**table, **_ffn_class_defaults(mtype, cfg)}
     if nested and mtype in _NESTED_CLASS_DEFAULTS:  # a text_config's sizes too (its class's K/V heads kept)
         src, more = _NESTED_CLASS_DEFAULTS[mtype]
         table = {**table, **more}
@@ -1109,6 +1156,8 @@ def _moe_layout(cfg: dict[str, Any], mtype: str, layers: int, ffn: int,
     if moe_ffn:
         kwargs["dense_ffn"], ffn = ffn, moe_ffn
     kwargs["shared_experts"] = _shared_experts(cfg, ffn, where, mtype)
+    # Qwen2MoeSparseMoeBlock's shared_expert_gate, Linear(hidden, 1) beside its shared expert (TransformerConfig)
+    kwargs["shared_expert_gate"] = mtype == "qwen2_moe" and kwargs["shared_experts"] > 0
     kwargs["first_dense_layers"] = _opt(cfg, ("first_k_dense_replace",), 0, where) or 0
     kwargs["moe_every"] = _moe_every(cfg, where)
     if mtype in _LLAMA4_TYPES:
@@ -2253,6 +2302,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
             defaults += _all_dense_note(cfg, layers, experts, kwargs)
             ffn, experts, top_k = kwargs.get("dense_ffn") or ffn, 1, 1
             kwargs = {}
+    kwargs["qk_norm"] = mtype in _QK_NORM_TYPES
     name = config_model_name(cfg.get("_name_or_path"), p)
     unused = tuple(sorted(set(unused_config_keys(cfg, mtype)) | set(outer_unused) | set(ignored_experts)
                           | set(moe_unread)))
