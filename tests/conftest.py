@@ -383,6 +383,11 @@ def before_pp_host_loop() -> Iterator[None]:
         yield
 
 
+# rpphost (2026-12-06) declared these three --pp rows the fit rows of its pipeline host-loop cell; before it they
+# were held out (role test): a record made before rpphost counts them held out, at the model before_pp_host_loop
+RPPHOST_FIT_IDS = frozenset(f"trt10-rtx6k-l33-70b-tp1-pp{pp}-1000-1000" for pp in (2, 4, 8))
+
+
 def before_pp_host(fn: Any) -> Any:
     """`fn` run under before_pp_host_loop (a note's sentence of the model before rpphost)."""
     import functools

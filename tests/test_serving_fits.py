@@ -57,8 +57,13 @@ GPT_FAST_A100_7B_BYTE_PER_S = 1397.31e9  # gpt-fast README, Llama-2-7B bf16 batc
 
 
 def test_every_fitted_table_has_a_rule_here() -> None:
-    fitted = {name for name, t in serving.serving_calibrations().items() if t.fitted_on}
-    assert fitted == set(RULES)
+    """[serving.default]'s one fitted cell, pp_host_per_request_s (rpphost, 2026-12-06), is re-run from its declared
+    start 0 by tests/test_serving_pp_host_loop.py (its rule holds every other value of the table, so this file's
+    start-from-[serving.default] form does not apply to it)."""
+    tables = serving.serving_calibrations()
+    fitted = {name for name, t in tables.items() if t.fitted_on}
+    assert fitted == set(RULES) | {"default"}
+    assert sorted(tables["default"].fitted_on) == [f"trt10-rtx6k-l33-70b-tp1-pp{pp}-1000-1000" for pp in (2, 4, 8)]
 
 
 @pytest.mark.parametrize("table", sorted(RULES))

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import before_pp_host_loop
+from conftest import RPPHOST_FIT_IDS, before_pp_host_loop
 from test_serving_trtllm_ada_ampere import _sequential_kernels
 
 from accelopt.hardware.catalog import get_device
@@ -454,15 +454,10 @@ def test_a100_mixtral_ttft_weight_read_note() -> None:
         assert words in BLOCK, words
 
 
-# rpphost (2026-12-06) declared these three --pp rows the fit rows of its pipeline host-loop cell; before it they
-# were held out, so the figures the earlier records quote are of the 576 rows, the model before that cell
-# (conftest.before_pp_host_loop)
-_RPPHOST_FIT = frozenset(f"trt10-rtx6k-l33-70b-tp1-pp{pp}-1000-1000" for pp in (2, 4, 8))
-
-
 def _held_then(r: Any) -> bool:
-    """A row held out before rpphost (2026-12-06): role test, or one of the three rows it made fit rows."""
-    return r.role == "test" or r.id in _RPPHOST_FIT
+    """A row held out before rpphost (2026-12-06): role test, or one of the three rows it made fit rows (the figures
+    the earlier records quote are of those 576 rows, at the model before its cell: conftest.before_pp_host_loop)."""
+    return r.role == "test" or r.id in RPPHOST_FIT_IDS
 
 
 @cache
