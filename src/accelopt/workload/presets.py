@@ -104,6 +104,21 @@ def _final_softcap_note(cfg: dict[str, Any]) -> tuple[str, ...]:
             "backward, are not timed",)
 
 
+# Gemma2Config's final_logit_softcapping 30.0 (transformers @008e574 models/gemma2/configuration_gemma2.py): a gemma2
+# config without the key is built with the cap, where only an explicit key got _final_softcap_note (utcfg, s33).
+_GEMMA2_FINAL_CAP = 30.0
+
+
+def _final_cap_class_default(cfg: dict[str, Any], mtype: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """(the config with Gemma2Config's final_logit_softcapping where a gemma2 config leaves the key out, a note
+    saying so); a key present, even null, is the config's (transformers keeps a null: no cap)."""
+    if mtype != "gemma2" or "final_logit_softcapping" in cfg:
+        return cfg, ()
+    return {**cfg, "final_logit_softcapping": _GEMMA2_FINAL_CAP}, (
+        f"the config leaves out final_logit_softcapping {_GEMMA2_FINAL_CAP:g}: the default of {_GEMMA2_SRC} used, "
+        "as transformers builds it (give it in the config to change it)",)
+
+
 def _softcap_of(cfg: dict[str, Any]) -> float | None:
     """The config's attn_logit_softcapping as TransformerConfig.attn_logit_softcap (None: absent, null or 0)."""
     cap = cfg.get("attn_logit_softcapping")
@@ -852,19 +867,31 @@ _MOE_CLASS_DEFAULTS: dict[str, tuple[str, dict[str, int]]] = {
                     {"moe_intermediate_size": 2048, "n_shared_experts": 1, "first_k_dense_replace": 3}),
 }
 _EXPERT_COUNT_KEYS = ("num_experts", "n_routed_experts", "num_local_experts")
+# The expert counts of the same classes: a qwen2_moe / qwen3_moe config with no expert-count key at all builds the
+# class's experts (Qwen2MoeConfig num_experts 60, num_experts_per_tok 4; Qwen3MoeConfig 128 and 8; transformers
+# @008e574 models/qwen2_moe/configuration_qwen2_moe.py, models/qwen3_moe/configuration_qwen3_moe.py), where it was read
+# as a dense model without a word (utcfg, s33). A key present, even null, is the config's (transformers keeps it).
+_MOE_CLASS_COUNTS: dict[str, dict[str, int]] = {
+    "qwen2_moe": {"num_experts": 60, "num_experts_per_tok": 4},
+    "qwen3_moe": {"num_experts": 128, "num_experts_per_tok": 8},
+}
 
 
 def _moe_class_defaults(cfg: dict[str, Any], mtype: str) -> tuple[dict[str, Any], tuple[str, ...]]:
     """(the config with its class's MoE widths for the keys it leaves out, a note naming them): _MOE_CLASS_DEFAULTS,
-    for a config naming more than one expert (a key present, even null, keeps its value, as transformers). One
-    expert is read as a dense model (load_hf_config), which uses no expert width: a default filled there was noted
-    as used and then listed as an unused key the config does not have (rvB, s33)."""
+    for a config naming more than one expert, or none where _MOE_CLASS_COUNTS gives its class's count (a key
+    present, even null, keeps its value, as transformers). One expert is read as a dense model (load_hf_config),
+    which uses no expert width: a default filled there was noted as used and then listed as an unused key the
+    config does not have (rvB, s33)."""
+    counts = {} if any(k in cfg for k in _EXPERT_COUNT_KEYS) else _MOE_CLASS_COUNTS.get(mtype, {})
+    counts = {k: v for k, v in counts.items() if k not in cfg}  # num_experts_per_tok given alone is kept
+    cfg = {**cfg, **counts}
     count = next((cfg[k] for k in _EXPERT_COUNT_KEYS[::-1] if cfg.get(k) is not None), None)  # load_hf_config's order
     routed = isinstance(count, int) and not isinstance(count, bool) and count > 1
     if mtype not in _MOE_CLASS_DEFAULTS or not routed:
         return cfg, ()
     src, table = _MOE_CLASS_DEFAULTS[mtype]
-    filled = {k: v for k, v in table.items() if k not in cfg}
+    filled = {**counts, **{k: v for k, v in table.items() if k not in cfg}}
     if not filled:
         return cfg, ()
     given = ", ".join(f"{k} {v:,}" for k, v in filled.items())
@@ -2246,7 +2273,8 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     _check_moe_width_given(cfg, mtype, where)
     as_written, (cfg, class_defaults) = cfg, _class_defaults(cfg, mtype, nested)  # before the class's defaults
     cfg, moe_defaults = _moe_class_defaults(cfg, mtype)
-    class_defaults = (*class_defaults, *moe_defaults)
+    cfg, cap_default = _final_cap_class_default(cfg, mtype)
+    class_defaults = (*class_defaults, *moe_defaults, *cap_default)
     cfg, class_defaults = _minicpm3_v_head_dim(cfg, mtype, class_defaults)
     _check_has_sizes(cfg, where)
     layers = _req(cfg, _LAYER_KEYS, where)
