@@ -79,3 +79,17 @@ def test_gemma2_without_the_final_cap_gets_the_class_default_note(tmp_path: Path
 def test_gemma2_with_a_null_final_cap_has_none(tmp_path: Path) -> None:
     cfg = get_model(str(write_hf_config(tmp_path, "g2", {**GEMMA2_9B, "final_logit_softcapping": None})))
     assert not [n for n in cfg.config_defaults if "final_logit_softcapping" in n], cfg.config_defaults
+
+
+def test_qwen2_moe_one_expert_is_the_expert_and_the_shared_expert(tmp_path: Path) -> None:
+    """Qwen2MoeSparseMoeBlock with num_experts 1: one expert of moe_intermediate_size 1408 and the shared expert of
+    shared_expert_intermediate_size 5632 (modeling_qwen2_moe.py: num_experts > 0 builds the block): 3 x h x (1408 +
+    5632) a layer, the dense read of intermediate_size 5632 counted 3 x h x 5632. The routers and shared-expert gates
+    (2 x 24 x 2048) are said, not counted."""
+    cfg = get_model(str(write_hf_config(tmp_path, "q15", {**QWEN15_MOE, "num_experts": 1, "num_experts_per_tok": 1})))
+    assert (cfg.experts, cfg.ffn) == (1, 1408 + 5632)
+    (note,) = [n for n in cfg.config_defaults if n.startswith("one routed expert")]
+    assert "shared expert 5,632" in note and "98,304 parameters" in note, note
+    h = 2048
+    attn = h * 2048 * 3 + 3 * 2048 + 2048 * h  # q, k, v with biases (Qwen2-MoE qkv_bias), o
+    assert cfg.params_total() == 24 * (attn + 3 * h * 7040 + 2 * h) + 2 * 151936 * h + h

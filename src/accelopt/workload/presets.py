@@ -1169,6 +1169,41 @@ def _moe_keys_unread(cfg: dict[str, Any], experts: int) -> tuple[str, ...]:
     return tuple(k for k in _MOE_LAYOUT_KEYS if cfg.get(k) not in (None, [], ()))
 
 
+# transformers' Qwen2MoeDecoderLayer / Qwen3MoeDecoderLayer build their SparseMoeBlock wherever `num_experts > 0 and
+# (layer_idx + 1) % decoder_sparse_step == 0` and the layer is not in mlp_only_layers (models/qwen3_moe/
+# modeling_qwen3_moe.py @00d4b3d, models/qwen2_moe/modeling_qwen2_moe.py), so num_experts 1 is ONE expert of
+# moe_intermediate_size (Qwen2-MoE: beside its shared expert of shared_expert_intermediate_size), not a dense MLP of
+# intermediate_size as it was read (utcfg, s33). Softmax over one router logit weighs that expert 1.0 (top-1 of 1).
+_ONE_EXPERT_TYPES = frozenset({"qwen2_moe", "qwen3_moe"})
+
+
+def _one_expert_mlp(cfg: dict[str, Any], mtype: str, experts: int, ffn: int,
+                    sizes: tuple[int, int]) -> tuple[int, tuple[str, ...], tuple[str, ...]]:
+    """(the MLP width, the MoE keys read, notes) of a qwen2_moe / qwen3_moe config with one expert on every layer:
+    the expert's width (+ the shared expert's), its class default where the config leaves it out. A layout with
+    dense layers too (mlp_only_layers, a decoder_sparse_step other than 1) mixes two widths the dense read cannot
+    hold: it stays the dense read of intermediate_size, its note naming the keys not used. `sizes`: (layers,
+    hidden)."""
+    given = any(cfg.get(k) == 1 for k in _EXPERT_COUNT_KEYS)
+    if mtype not in _ONE_EXPERT_TYPES or experts != 1 or not given:
+        return ffn, (), ()
+    if cfg.get("mlp_only_layers") or cfg.get("decoder_sparse_step", 1) not in (1, None):
+        return ffn, (), ()
+    src, table = _MOE_CLASS_DEFAULTS[mtype]
+    widths = {k: cfg[k] if cfg.get(k) is not None else v for k, v in table.items()}
+    left_out = ", ".join(f"{k} {v:,}" for k, v in table.items() if cfg.get(k) is None)
+    default = f"; the config leaves out {left_out}: the default of {src} used" if left_out else ""
+    layers, hidden = sizes
+    gates = layers * hidden * (2 if mtype == "qwen2_moe" else 1)  # router Linear(hidden, 1) [+ shared_expert_gate]
+    shared = (f" + its shared expert {widths['shared_expert_intermediate_size']:,}"
+              if "shared_expert_intermediate_size" in widths else "")
+    note = (f"one routed expert: transformers builds its sparse MLP block on every layer (num_experts > 0), so the MLP "
+            f"is the expert's moe_intermediate_size {widths['moe_intermediate_size']:,}{shared} wide, not "
+            f"intermediate_size {ffn:,}{default}; its router weights ({gates:,} parameters) are not counted")
+    read = ("moe_intermediate_size", "shared_expert_intermediate_size", "decoder_sparse_step", "mlp_only_layers")
+    return sum(widths.values()), read, (note,)
+
+
 def _moe_layout(cfg: dict[str, Any], mtype: str, layers: int, ffn: int,
                 where: str) -> tuple[dict[str, Any], int, tuple[str, ...]]:
     """(TransformerConfig's MoE fields, the expert width, notes) of an MoE config. A 0 in a width or a spacing is
@@ -2318,7 +2353,9 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         defaults += (f"the config gives no num_experts_per_tok: each token routed to 1 of the {experts} experts "
                      "(top-1) assumed; give num_experts_per_tok (Mixtral: 2)",)
     kwargs: dict[str, Any] = {}
-    moe_unread = _moe_keys_unread(cfg, experts)
+    ffn, one_expert_read, one_expert_notes = _one_expert_mlp(cfg, mtype, experts, ffn, (layers, hidden))
+    defaults += one_expert_notes
+    moe_unread = tuple(k for k in _moe_keys_unread(cfg, experts) if k not in one_expert_read)
     if moe_unread:
         defaults += (f"{experts} routed expert(s): read as a dense model whose MLP is {ffn:,} wide "
                      f"(intermediate_size), so {', '.join(moe_unread)} (the experts' layout) not used; give the "
