@@ -104,6 +104,21 @@ def _final_softcap_note(cfg: dict[str, Any]) -> tuple[str, ...]:
             "backward, are not timed",)
 
 
+# Gemma2Config's final_logit_softcapping 30.0 (transformers @008e574 models/gemma2/configuration_gemma2.py): a gemma2
+# config without the key is built with the cap, where only an explicit key got _final_softcap_note (utcfg, s33).
+_GEMMA2_FINAL_CAP = 30.0
+
+
+def _final_cap_class_default(cfg: dict[str, Any], mtype: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """(the config with Gemma2Config's final_logit_softcapping where a gemma2 config leaves the key out, a note
+    saying so); a key present, even null, is the config's (transformers keeps a null: no cap)."""
+    if mtype != "gemma2" or "final_logit_softcapping" in cfg:
+        return cfg, ()
+    return {**cfg, "final_logit_softcapping": _GEMMA2_FINAL_CAP}, (
+        f"the config leaves out final_logit_softcapping {_GEMMA2_FINAL_CAP:g}: the default of {_GEMMA2_SRC} used, "
+        "as transformers builds it (give it in the config to change it)",)
+
+
 def _softcap_of(cfg: dict[str, Any]) -> float | None:
     """The config's attn_logit_softcapping as TransformerConfig.attn_logit_softcap (None: absent, null or 0)."""
     cap = cfg.get("attn_logit_softcapping")
@@ -852,19 +867,31 @@ _MOE_CLASS_DEFAULTS: dict[str, tuple[str, dict[str, int]]] = {
                     {"moe_intermediate_size": 2048, "n_shared_experts": 1, "first_k_dense_replace": 3}),
 }
 _EXPERT_COUNT_KEYS = ("num_experts", "n_routed_experts", "num_local_experts")
+# The expert counts of the same classes: a qwen2_moe / qwen3_moe config with no expert-count key at all builds the
+# class's experts (Qwen2MoeConfig num_experts 60, num_experts_per_tok 4; Qwen3MoeConfig 128 and 8; transformers
+# @008e574 models/qwen2_moe/configuration_qwen2_moe.py, models/qwen3_moe/configuration_qwen3_moe.py), where it was read
+# as a dense model without a word (utcfg, s33). A key present, even null, is the config's (transformers keeps it).
+_MOE_CLASS_COUNTS: dict[str, dict[str, int]] = {
+    "qwen2_moe": {"num_experts": 60, "num_experts_per_tok": 4},
+    "qwen3_moe": {"num_experts": 128, "num_experts_per_tok": 8},
+}
 
 
 def _moe_class_defaults(cfg: dict[str, Any], mtype: str) -> tuple[dict[str, Any], tuple[str, ...]]:
     """(the config with its class's MoE widths for the keys it leaves out, a note naming them): _MOE_CLASS_DEFAULTS,
-    for a config naming more than one expert (a key present, even null, keeps its value, as transformers). One
-    expert is read as a dense model (load_hf_config), which uses no expert width: a default filled there was noted
-    as used and then listed as an unused key the config does not have (rvB, s33)."""
+    for a config naming more than one expert, or none where _MOE_CLASS_COUNTS gives its class's count (a key
+    present, even null, keeps its value, as transformers). One expert is read as a dense model (load_hf_config),
+    which uses no expert width: a default filled there was noted as used and then listed as an unused key the
+    config does not have (rvB, s33)."""
+    counts = {} if any(k in cfg for k in _EXPERT_COUNT_KEYS) else _MOE_CLASS_COUNTS.get(mtype, {})
+    counts = {k: v for k, v in counts.items() if k not in cfg}  # num_experts_per_tok given alone is kept
+    cfg = {**cfg, **counts}
     count = next((cfg[k] for k in _EXPERT_COUNT_KEYS[::-1] if cfg.get(k) is not None), None)  # load_hf_config's order
     routed = isinstance(count, int) and not isinstance(count, bool) and count > 1
     if mtype not in _MOE_CLASS_DEFAULTS or not routed:
         return cfg, ()
     src, table = _MOE_CLASS_DEFAULTS[mtype]
-    filled = {k: v for k, v in table.items() if k not in cfg}
+    filled = {**counts, **{k: v for k, v in table.items() if k not in cfg}}
     if not filled:
         return cfg, ()
     given = ", ".join(f"{k} {v:,}" for k, v in filled.items())
@@ -1140,6 +1167,41 @@ def _moe_keys_unread(cfg: dict[str, Any], experts: int) -> tuple[str, ...]:
     if experts > 1:
         return ()
     return tuple(k for k in _MOE_LAYOUT_KEYS if cfg.get(k) not in (None, [], ()))
+
+
+# transformers' Qwen2MoeDecoderLayer / Qwen3MoeDecoderLayer build their SparseMoeBlock wherever `num_experts > 0 and
+# (layer_idx + 1) % decoder_sparse_step == 0` and the layer is not in mlp_only_layers (models/qwen3_moe/
+# modeling_qwen3_moe.py @00d4b3d, models/qwen2_moe/modeling_qwen2_moe.py), so num_experts 1 is ONE expert of
+# moe_intermediate_size (Qwen2-MoE: beside its shared expert of shared_expert_intermediate_size), not a dense MLP of
+# intermediate_size as it was read (utcfg, s33). Softmax over one router logit weighs that expert 1.0 (top-1 of 1).
+_ONE_EXPERT_TYPES = frozenset({"qwen2_moe", "qwen3_moe"})
+
+
+def _one_expert_mlp(cfg: dict[str, Any], mtype: str, experts: int, ffn: int,
+                    sizes: tuple[int, int]) -> tuple[int, tuple[str, ...], tuple[str, ...]]:
+    """(the MLP width, the MoE keys read, notes) of a qwen2_moe / qwen3_moe config with one expert on every layer:
+    the expert's width (+ the shared expert's), its class default where the config leaves it out. A layout with
+    dense layers too (mlp_only_layers, a decoder_sparse_step other than 1) mixes two widths the dense read cannot
+    hold: it stays the dense read of intermediate_size, its note naming the keys not used. `sizes`: (layers,
+    hidden)."""
+    given = any(cfg.get(k) == 1 for k in _EXPERT_COUNT_KEYS)
+    if mtype not in _ONE_EXPERT_TYPES or experts != 1 or not given:
+        return ffn, (), ()
+    if cfg.get("mlp_only_layers") or cfg.get("decoder_sparse_step", 1) not in (1, None):
+        return ffn, (), ()
+    src, table = _MOE_CLASS_DEFAULTS[mtype]
+    widths = {k: cfg[k] if cfg.get(k) is not None else v for k, v in table.items()}
+    left_out = ", ".join(f"{k} {v:,}" for k, v in table.items() if cfg.get(k) is None)
+    default = f"; the config leaves out {left_out}: the default of {src} used" if left_out else ""
+    layers, hidden = sizes
+    gates = layers * hidden * (2 if mtype == "qwen2_moe" else 1)  # router Linear(hidden, 1) [+ shared_expert_gate]
+    shared = (f" + its shared expert {widths['shared_expert_intermediate_size']:,}"
+              if "shared_expert_intermediate_size" in widths else "")
+    note = (f"one routed expert: transformers builds its sparse MLP block on every layer (num_experts > 0), so the MLP "
+            f"is the expert's moe_intermediate_size {widths['moe_intermediate_size']:,}{shared} wide, not "
+            f"intermediate_size {ffn:,}{default}; its router weights ({gates:,} parameters) are not counted")
+    read = ("moe_intermediate_size", "shared_expert_intermediate_size", "decoder_sparse_step", "mlp_only_layers")
+    return sum(widths.values()), read, (note,)
 
 
 def _moe_layout(cfg: dict[str, Any], mtype: str, layers: int, ffn: int,
@@ -2246,7 +2308,8 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     _check_moe_width_given(cfg, mtype, where)
     as_written, (cfg, class_defaults) = cfg, _class_defaults(cfg, mtype, nested)  # before the class's defaults
     cfg, moe_defaults = _moe_class_defaults(cfg, mtype)
-    class_defaults = (*class_defaults, *moe_defaults)
+    cfg, cap_default = _final_cap_class_default(cfg, mtype)
+    class_defaults = (*class_defaults, *moe_defaults, *cap_default)
     cfg, class_defaults = _minicpm3_v_head_dim(cfg, mtype, class_defaults)
     _check_has_sizes(cfg, where)
     layers = _req(cfg, _LAYER_KEYS, where)
@@ -2290,7 +2353,9 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
         defaults += (f"the config gives no num_experts_per_tok: each token routed to 1 of the {experts} experts "
                      "(top-1) assumed; give num_experts_per_tok (Mixtral: 2)",)
     kwargs: dict[str, Any] = {}
-    moe_unread = _moe_keys_unread(cfg, experts)
+    ffn, one_expert_read, one_expert_notes = _one_expert_mlp(cfg, mtype, experts, ffn, (layers, hidden))
+    defaults += one_expert_notes
+    moe_unread = tuple(k for k in _moe_keys_unread(cfg, experts) if k not in one_expert_read)
     if moe_unread:
         defaults += (f"{experts} routed expert(s): read as a dense model whose MLP is {ffn:,} wide "
                      f"(intermediate_size), so {', '.join(moe_unread)} (the experts' layout) not used; give the "
