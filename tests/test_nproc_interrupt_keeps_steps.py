@@ -37,10 +37,16 @@ def _start(tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
     (tmp_path / "tmp").mkdir()
     env = {**os.environ, "ACCELOPT_HOME": str(tmp_path / "home"), "TMPDIR": str(tmp_path / "tmp"),
            "PYTHONPATH": str(Path(accelopt.__file__).parents[1])}
-    # SIGINT as a terminal delivers it: a child of a non-interactive runner (xdist) may inherit it ignored
+    # SIGINT and SIGHUP as a terminal's process has them: a child of a non-interactive runner (xdist) may inherit
+    # SIGINT ignored, and one under `nohup` SIGHUP ignored (the CLI leaves an ignored SIGHUP so, as nohup asks)
     return subprocess.Popen([sys.executable, "-m", "accelopt", "profile", "mlp", "--nproc", "2", "--steps", STEPS,
                              "--warmup", str(WARMUP), *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=env, text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                            env=env, text=True, preexec_fn=_terminal_signals)
+
+
+def _terminal_signals() -> None:
+    for sig in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
 
 
 def _ranks_done(tmp_path: Path) -> tuple[Path, dict[int, int]]:
