@@ -390,10 +390,11 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                 share_notes.append(share_note)
             if floor_note := launch_floor_points_note(sweep.points, spec, cfg):  # where it decides, or none sourced
                 share_notes.append(floor_note)
-            if sweep.points and (over_note := sweep.points[0].calibration.step_overhead_note(cfg.layers)):
+            if sweep.points and (over_note := sweep.points[0].calibration.step_overhead_note(cfg.layers,
+                                                                                             opts.calibration)):
                 share_notes.append(f"{spec.name}: {over_note}")  # an engine that launches every layer from the host
-            if sweep.points and (host_note := sweep.points[0].calibration.pp_host_note(opts.pp,
-                                                                                      sweep.points[0].batch)):
+            if sweep.points and (host_note := sweep.points[0].calibration.pp_host_note(opts.pp, sweep.points[0].batch,
+                                                                                      opts.calibration)):
                 share_notes.append(f"{spec.name}: {host_note}")  # the engine's blocking PP loop, per request
             if note := custom_allreduce_note(spec, opts.tp, cal):
                 tp_notes.append(note)
