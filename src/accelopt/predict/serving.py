@@ -336,17 +336,29 @@ class ServingCalibration:
         in flight where the engine runs that loop (pp_host_loop) and pp > 1; 0 otherwise."""
         return self.pp_host_per_request_s * requests if self.pp_host_loop and pp > 1 else 0.0
 
-    def pp_host_note(self, pp: int, requests: int | None, path: str | None = None) -> str | None:
+    def pp_host_note(self, pp: int, requests: int | None, path: str | None = None, *, most: int | None = None,
+                     last_wave: int | None = None) -> str | None:
         """The line `plan serve` prints where the round of the blocking pipeline-parallel loop pays host time, with the
         table that gave pp_host_per_request_s (`path`: the --calibration file, value_source); None where it pays
         none. requests None: the rule alone, without a round's figure (validate's line, one for all the rows it
-        concerns)."""
+        concerns). `most`: a sweep's largest requests in flight (its round's figure too, each batch paying its own);
+        `last_wave`: a finite run's last wave (finite_run predicts it at its own requests, so its rounds pay h x
+        those). Either was left out: the line gave the first point's round alone (rvA, s33, 2026-12-06)."""
         if self.pp_host_round_s(pp, 1) == 0:
             return None
-        each = (f"pipeline host loop: pp_host_per_request_s {self.pp_host_per_request_s * 1e6:g} us x the requests in "
-                "flight a round" if requests is None else
-                f"pipeline host loop {self.pp_host_round_s(pp, requests) * 1e3:.4g} ms a round: pp_host_per_request_s "
-                f"{self.pp_host_per_request_s * 1e6:g} us x {requests:,} requests in flight")
+        h_us = f"{self.pp_host_per_request_s * 1e6:g} us"
+        if requests is None:
+            each = f"pipeline host loop: pp_host_per_request_s {h_us} x the requests in flight a round"
+        elif most is not None and most != requests:
+            each = (f"pipeline host loop {self.pp_host_round_s(pp, requests) * 1e3:.4g}-"
+                    f"{self.pp_host_round_s(pp, most) * 1e3:.4g} ms a round: pp_host_per_request_s {h_us} x "
+                    f"{requests:,}-{most:,} requests in flight (each batch its own)")
+        else:
+            each = (f"pipeline host loop {self.pp_host_round_s(pp, requests) * 1e3:.4g} ms a round: "
+                    f"pp_host_per_request_s {h_us} x {requests:,} requests in flight")
+            if last_wave is not None and last_wave != requests:
+                each += (f" (the finite run's last wave: {self.pp_host_round_s(pp, last_wave) * 1e3:.4g} ms a round "
+                         f"at its {last_wave:,})")
         # the bundled value is [serving.default]'s alone (fitted there), carried to every table
         held = self._source_words("pp_host_per_request_s", path)
         if self.value_source("pp_host_per_request_s", path) == ("default", BUNDLED_TABLE_FILE):
