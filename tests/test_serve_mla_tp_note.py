@@ -50,3 +50,20 @@ def test_no_note_for_a_grouped_query_model_within_its_heads(capsys: pytest.Captu
                               capsys)
     assert code == 0, err
     assert not [n for n in json.loads(out)["notes"] if "latent" in n or "replicated on" in n]
+
+
+def test_with_attention_dp_the_note_says_what_it_did(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With --attention-dp given the note still ended '--attention-dp gives each rank its own requests' cache
+    instead', advice already taken (rvA, s33): it says what attention DP did to the cache per device, which holds its
+    group's requests only (requests_per_rank: ceil(8 / 2) = 4 of the replica's 8), still whole on each of the
+    group's --tp ranks."""
+    path = write_hf_config(tmp_path, "mla-lite", MLA)
+    doc = _run(path, 2, capsys, "--attention-dp", "2")
+    (note,) = [n for n in doc["notes"] if "multi-head latent attention: its KV cache" in n]
+    assert "gives each rank its own requests' cache instead" not in note, note
+    assert "each of the 2 ranks of an attention-DP group caches all of it for that group's requests" in note, note
+    assert "--attention-dp 2 splits the replica's requests over 2 groups of 2 ranks" in note, note
+    assert "a device caches its own group's requests (1/2 of the replica's" in note, note
+    assert "the replica's is 2x the model's" in note, note
+    kv = doc["results"][0]["points"][0]["kv_cache_bytes_per_device"]
+    assert kv == 27 * 576 * 2 * 4 * (2048 + 256)  # 4 requests' latents, not 8: what the note says

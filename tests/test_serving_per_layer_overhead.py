@@ -61,9 +61,9 @@ def test_plan_serve_engine_reaches_it(capsys: pytest.CaptureFixture[str]) -> Non
     assert point["ttft_s"] * 1e3 == pytest.approx(_predict_row(ROW, None, None)[0], rel=1e-9)
     note = [n for n in session["notes"] if "per-forward overhead" in n]
     assert note == [f"h100-sxm: per-forward overhead 11.25 ms: per_step_overhead_s 4.5 ms x 80 layers / 32 (the fit "
-                    f"rows' layers, per_step_overhead_layers of the [serving.nvidia-hopper] table "
-                    f"({HOPPER.table_file})): the engine launches every layer's kernels from the host on each forward "
-                    f"({serving.HOST_LAUNCH_SOURCE})"]
+                    "rows' layers; per_step_overhead_s and per_step_overhead_layers of the [serving.nvidia-hopper] "
+                    f"table of {HOPPER.table_file}): the engine launches every layer's kernels from the host on each "
+                    f"forward ({serving.HOST_LAUNCH_SOURCE})"]
     graphs = _doc(capsys, "--engine", "trtllm")
     assert graphs["results"][0]["points"][0]["prefill"]["overhead_s"] == pytest.approx(0.0045)
     assert not [n for n in graphs["notes"] if "per-forward overhead" in n]

@@ -199,12 +199,60 @@ def test_the_note_names_the_table_that_holds_the_value() -> None:
     table that holds no pp_host_per_request_s: the bundled value is [serving.default]'s, carried to every table
     (rvA)."""
     from accelopt.hardware.catalog import get_device
-    from accelopt.predict.calibration import load_serving_tables
+    from accelopt.predict.calibration import BUNDLED_TABLE_FILE, load_serving_tables
 
     holding = [name for name, t in load_serving_tables(None).items() if "pp_host_per_request_s" in t.values]
     assert holding == ["default"]
     cal = serving.engine_calibration(get_device("h100-sxm"), pp_host_loop=True)
     note = cal.pp_host_note(2, 8)
     assert cal.family == "nvidia-hopper" and note is not None
-    assert "[serving.nvidia-hopper]" not in note and "the [serving.default] table" in note, note
-    assert "carried to every table" in note, note
+    assert "[serving.nvidia-hopper] table" not in note, note
+    assert f"the [serving.default] table of {BUNDLED_TABLE_FILE}, carried to [serving.nvidia-hopper]" in note, note
+
+
+RTX_70B = ["plan", "serve", "--model", "llama3-70b", "--hardware", "rtx-pro-6000-server", "--pp", "2", "--prompt",
+           "1000", "--output", "1000", "--weight-dtype", "nvfp4", "--kv-dtype", "fp8", "--engine", "trtllm"]
+
+
+def test_a_finite_run_s_last_wave_is_charged_and_said_at_its_own_requests(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`--batch max --requests N`: finite_run predicts the last, smaller wave at its own requests in flight, so its
+    rounds pay h x its requests, not h x the full wave's; the line gave the full wave's round alone (rvA, s33)."""
+    code, out, err = run_main([*RTX_70B, "--batch", "max", "--requests", "1000", "--json"], capsys)
+    assert code == 0, err
+    point = json.loads(out)["results"][0]["points"][0]
+    c, rest = point["batch"], point["last_wave_batch"]
+    assert rest == 1000 - 2 * c and 0 < rest < c  # three waves, the last smaller
+    assert point["pp_host_round_s"] == pytest.approx(H_S * c)
+    # the run's throughput is its waves' (finite_run): the last wave predicted at `rest`, paying h x rest a round
+    from accelopt.hardware.catalog import get_device
+    from accelopt.workload.presets import get_model
+
+    spec, rule = get_device("rtx-pro-6000-server"), serving.ENGINES["trtllm"]
+    cal = serving.engine_calibration(spec, memory_utilization=rule.memory_utilization, memory_basis=rule.memory_basis,
+                                     tp_allreduce=rule.tp_allreduce,
+                                     max_batch_size_per_microbatch=rule.batch_cap_per_microbatch,
+                                     per_layer_overhead=rule.host_launched_layers, fp4_mla_kv_pools=rule.fp4_mla_pools,
+                                     pp_host_loop=rule.pp_host_loop)  # as plan serve --engine trtllm builds it
+    assert cal == replace(cal, **{k: v for k, v in point["calibration"].items() if k != "fitted_on"})
+    kw = {"tp": 1, "pp": 2, "prompt_len": 1000, "output_len": 1000, "weight_dtype": "nvfp4", "kv_dtype": "fp8",
+          "scheduling": "waves", "calibration": cal}
+    full = serving.predict_serving(get_model("llama3-70b"), spec, batch=c, **kw)
+    last = serving.predict_serving(get_model("llama3-70b"), spec, batch=rest, **kw)
+    assert last.pp_host_round_s == pytest.approx(H_S * rest)
+    run_s = 2 * c * 1000 / full.output_tokens_per_s + rest * 1000 / last.output_tokens_per_s
+    assert point["output_tokens_per_s"] == pytest.approx(1000 * 1000 / run_s, rel=1e-9)
+    code, out, err = run_main([*RTX_70B, "--batch", "max", "--requests", "1000"], capsys)
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert (f"pipeline host loop {H_S * c * 1e3:.4g} ms a round: pp_host_per_request_s 41 us x {c:,} requests in "
+            f"flight (the finite run's last wave: {H_S * rest * 1e3:.4g} ms a round at its {rest:,})") in text, text
+
+
+def test_a_sweep_s_line_gives_every_batch_s_round(capsys: pytest.CaptureFixture[str]) -> None:
+    """--batch 16,64: the line gave the first batch's round alone (0.656 ms at 16), the sweep's figures run to 64."""
+    code, out, err = run_main([*RTX_70B, "--batch", "16,64"], capsys)
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert ("pipeline host loop 0.656-2.624 ms a round: pp_host_per_request_s 41 us x 16-64 requests in flight "
+            "(each batch its own)") in text, text

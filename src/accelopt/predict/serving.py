@@ -282,41 +282,87 @@ class ServingCalibration:
             return self.per_step_overhead_s * layers / self.per_step_overhead_layers
         return self.per_step_overhead_s
 
-    def step_overhead_note(self, layers: int) -> str | None:
+    def value_source(self, key: str, path: str | None = None) -> tuple[str, str] | None:
+        """(table, file) of the `[serving.*]` table that gave this calibration's `key`, as load_serving_tables(path)
+        reads them (`path`: the --calibration file, whose tables replace the bundled ones by name): this table where
+        it holds `key`, else [serving.default] (a table holds only what differs from it; a file's own
+        [serving.default] replaces the bundled one whole); None where neither gives it (the built-in default) or this
+        calibration is no table's (a probed device's). A value carried from [serving.default] was named as the
+        device's table's (rvA, s33, 2026-12-06)."""
+        from accelopt.predict.calibration import load_serving_tables
+
+        if path is None and self.table_file != BUNDLED_TABLE_FILE:
+            path = self.table_file  # this table is that file's: its tables are the ones read
+        tables = load_serving_tables(path)
+        own = tables.get(self.family)
+        if own is None or own.where != self.table_file:
+            return None
+        for t in (own, tables["default"]):
+            if key in t.values:
+                return t.name, t.where
+        return None
+
+    def _source_words(self, key: str, path: str | None) -> str:
+        """'the [serving.NAME] table of FILE' that gave `key` (value_source), ', carried to [serving.FAMILY]' where
+        it is [serving.default]'s; this table's name and file where no table gives it."""
+        held = self.value_source(key, path)
+        name, where = held if held is not None else (self.family, self.table_file)
+        carried = f", carried to [serving.{self.family}]" if name != self.family else ""
+        return f"the [serving.{name}] table of {where}{carried}"
+
+    def step_overhead_note(self, layers: int, path: str | None = None) -> str | None:
         """The line `plan serve` prints where the engine launches every layer from the host (per_layer_overhead):
-        the per-forward overhead it charges and how; None for an engine whose overhead is one per forward."""
+        the per-forward overhead it charges and how, each value named with the table that gave it (`path`: the
+        --calibration file, value_source); None for an engine whose overhead is one per forward."""
         if not self.per_layer_overhead or self.per_step_overhead_s == 0:
             return None
-        table = f"the [serving.{self.family}] table ({self.table_file})"
+        overhead = f"per_step_overhead_s of {self._source_words('per_step_overhead_s', path)}"
         if self.per_step_overhead_layers is None:
             return (f"default used: per-forward overhead {self.per_step_overhead_s * 1e3:g} ms, one per forward "
-                    f"(per_step_overhead_s of {table}), though the engine launches every layer's kernels from the "
+                    f"({overhead}), though the engine launches every layer's kernels from the "
                     f"host ({HOST_LAUNCH_SOURCE}): the table gives no per_step_overhead_layers, the layers of the "
                     "fit rows that set it, to charge it per layer — give it in a --calibration table")
+        layers_of = self._source_words("per_step_overhead_layers", path)
+        both = (f"per_step_overhead_s and per_step_overhead_layers of {layers_of}"
+                if layers_of == self._source_words("per_step_overhead_s", path)
+                else f"{overhead}; per_step_overhead_layers of {layers_of}")
         return (f"per-forward overhead {self.step_overhead_s(layers) * 1e3:.4g} ms: per_step_overhead_s "
-                f"{self.per_step_overhead_s * 1e3:g} ms x {layers} layers / {self.per_step_overhead_layers} (the "
-                f"fit rows' layers, per_step_overhead_layers of {table}): the engine launches every layer's kernels "
-                f"from the host on each forward ({HOST_LAUNCH_SOURCE})")
+                f"{self.per_step_overhead_s * 1e3:g} ms x {layers} layers / {self.per_step_overhead_layers} (the fit "
+                f"rows' layers; {both}): the engine launches every layer's kernels from the host on each forward "
+                f"({HOST_LAUNCH_SOURCE})")
 
     def pp_host_round_s(self, pp: int, requests: int) -> float:
         """Host seconds one round of the blocking pipeline-parallel loop adds: pp_host_per_request_s x the requests
         in flight where the engine runs that loop (pp_host_loop) and pp > 1; 0 otherwise."""
         return self.pp_host_per_request_s * requests if self.pp_host_loop and pp > 1 else 0.0
 
-    def pp_host_note(self, pp: int, requests: int | None) -> str | None:
-        """The line `plan serve` prints where the round of the blocking pipeline-parallel loop pays host time; None
-        where it pays none. requests None: the rule alone, without a round's figure (validate's line, one for all the
-        rows it concerns)."""
+    def pp_host_note(self, pp: int, requests: int | None, path: str | None = None, *, most: int | None = None,
+                     last_wave: int | None = None) -> str | None:
+        """The line `plan serve` prints where the round of the blocking pipeline-parallel loop pays host time, with the
+        table that gave pp_host_per_request_s (`path`: the --calibration file, value_source); None where it pays
+        none. requests None: the rule alone, without a round's figure (validate's line, one for all the rows it
+        concerns). `most`: a sweep's largest requests in flight (its round's figure too, each batch paying its own);
+        `last_wave`: a finite run's last wave (finite_run predicts it at its own requests, so its rounds pay h x
+        those). Either was left out: the line gave the first point's round alone (rvA, s33, 2026-12-06)."""
         if self.pp_host_round_s(pp, 1) == 0:
             return None
-        each = (f"pipeline host loop: pp_host_per_request_s {self.pp_host_per_request_s * 1e6:g} us x the requests in "
-                "flight a round" if requests is None else
-                f"pipeline host loop {self.pp_host_round_s(pp, requests) * 1e3:.4g} ms a round: pp_host_per_request_s "
-                f"{self.pp_host_per_request_s * 1e6:g} us x {requests:,} requests in flight")
+        h_us = f"{self.pp_host_per_request_s * 1e6:g} us"
+        if requests is None:
+            each = f"pipeline host loop: pp_host_per_request_s {h_us} x the requests in flight a round"
+        elif most is not None and most != requests:
+            each = (f"pipeline host loop {self.pp_host_round_s(pp, requests) * 1e3:.4g}-"
+                    f"{self.pp_host_round_s(pp, most) * 1e3:.4g} ms a round: pp_host_per_request_s {h_us} x "
+                    f"{requests:,}-{most:,} requests in flight (each batch its own)")
+        else:
+            each = (f"pipeline host loop {self.pp_host_round_s(pp, requests) * 1e3:.4g} ms a round: "
+                    f"pp_host_per_request_s {h_us} x {requests:,} requests in flight")
+            if last_wave is not None and last_wave != requests:
+                each += (f" (the finite run's last wave: {self.pp_host_round_s(pp, last_wave) * 1e3:.4g} ms a round "
+                         f"at its {last_wave:,})")
         # the bundled value is [serving.default]'s alone (fitted there), carried to every table
-        held = (f"the [serving.default] table, carried to every table, {BUNDLED_TABLE_FILE}; fitted on "
-                "TensorRT-LLM v1.0 RTX PRO 6000 --pp rows" if self.table_file == BUNDLED_TABLE_FILE
-                else f"the [serving.{self.family}] table, {self.table_file}")
+        held = self._source_words("pp_host_per_request_s", path)
+        if self.value_source("pp_host_per_request_s", path) == ("default", BUNDLED_TABLE_FILE):
+            held += "; fitted on TensorRT-LLM v1.0 RTX PRO 6000 --pp rows"
         return (f"{each}, added to each decode step and to the first token ({held}): the engine's PP loop waits on "
                 f"each micro-batch's sample state before its per-request host work ({PP_HOST_LOOP_SOURCE})")
 

@@ -390,10 +390,12 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                 share_notes.append(share_note)
             if floor_note := launch_floor_points_note(sweep.points, spec, cfg):  # where it decides, or none sourced
                 share_notes.append(floor_note)
-            if sweep.points and (over_note := sweep.points[0].calibration.step_overhead_note(cfg.layers)):
+            if sweep.points and (over_note := sweep.points[0].calibration.step_overhead_note(cfg.layers,
+                                                                                             opts.calibration)):
                 share_notes.append(f"{spec.name}: {over_note}")  # an engine that launches every layer from the host
-            if sweep.points and (host_note := sweep.points[0].calibration.pp_host_note(opts.pp,
-                                                                                      sweep.points[0].batch)):
+            if sweep.points and (host_note := sweep.points[0].calibration.pp_host_note(
+                    opts.pp, sweep.points[0].batch, opts.calibration, most=max(p.batch for p in sweep.points),
+                    last_wave=sweep.points[0].last_wave_batch)):
                 share_notes.append(f"{spec.name}: {host_note}")  # the engine's blocking PP loop, per request
             if note := custom_allreduce_note(spec, opts.tp, cal):
                 tp_notes.append(note)
@@ -426,7 +428,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     if at_max_load and opts.batch.strip() and opts.requests is None:
         notes.append(STEADY_WAVES_NOTE)
     notes += share_notes
-    if (n := kv_replication_note(cfg, opts.tp)) is not None:
+    if (n := kv_replication_note(cfg, opts.tp, moe.attention_dp)) is not None:
         notes.append(n)
     if (n := int4_group_note(opts, int4_groups)) is not None:
         notes.append(n)
@@ -647,14 +649,14 @@ def _read_notes(cfg: TransformerConfig) -> list[str]:
     return [f"{config_params_text(cfg)}; compare with the model card", architecture_text(cfg)]
 
 
-def kv_replication_note(cfg: TransformerConfig, tp: int) -> str | None:
+def kv_replication_note(cfg: TransformerConfig, tp: int, attention_dp: int = 1) -> str | None:
     """Where --tp exceeds the model's K/V heads (grouped-query attention), each rank holds, computes and caches one
     whole K/V head, each head replicated on tp / kv_heads ranks (TransformerConfig.kv_heads_per_device: vLLM's
     QKVParallelLinear, TensorRT-LLM's dup_kv_weight): said, since the KV cache of a replica is then tp / kv_heads times
     the model's. For MLA (mla_replication_note) at tp > 1: its latent, one per token, is cached whole on every rank.
     None where tp <= kv_heads (tp 1 for MLA)."""
     if cfg.mla is not None:
-        return mla_replication_note(cfg, tp)
+        return mla_replication_note(cfg, tp, attention_dp)
     if tp <= cfg.n_kv_heads:
         return None
     copies = tp / cfg.n_kv_heads
@@ -665,21 +667,29 @@ def kv_replication_note(cfg: TransformerConfig, tp: int) -> str | None:
             f"per device are one head's, and the replica's KV cache is {times}x the model's")
 
 
-def mla_replication_note(cfg: TransformerConfig, tp: int) -> str | None:
+def mla_replication_note(cfg: TransformerConfig, tp: int, attention_dp: int = 1) -> str | None:
     """At tp > 1 a multi-head latent attention model's KV cache (one latent + rotary key a token and layer, no heads
     to split) is cached whole on every tensor-parallel rank (serving._kv_bytes_per_token_per_device; SGLang's
     data-parallel attention page: with tensor parallelism an MLA model's 'KV cache [is] duplicated across all GPUs',
     which --attention-dp avoids). Said beside the result: its KV cache per device did not shrink with --tp, without
     a word (utserve, s33, 2026-12-06: a DeepSeek-V2-Lite-shaped config's 573 MB at batch 8 at --tp 1, 2 and 4 alike).
-    None at tp 1."""
+    With --attention-dp A > 1 given, what it did: the replica's requests are split over A groups of tp ranks, each
+    group caching its own requests' latents (serving_moe.requests_per_rank), still whole on each of its tp ranks
+    (rvA, s33: the note advised --attention-dp where it was given). None at tp 1."""
     if cfg.mla is None or tp <= 1:
         return None
-    return (f"--tp {tp} with {cfg.name}'s multi-head latent attention: its KV cache, one latent of "
-            f"{cfg.mla.cache_width} values a token and layer, has no heads to split, so each of the {tp} ranks caches "
-            "all of it for the replica's requests, as vLLM's and SGLang's MLA backends hold it (SGLang's data-parallel "
-            "attention docs: the KV cache is duplicated across the tensor-parallel GPUs): the KV cache per device "
-            f"does not shrink with --tp, and the replica's is {tp}x the model's; --attention-dp gives each rank its "
-            "own requests' cache instead")
+    head = (f"--tp {tp} with {cfg.name}'s multi-head latent attention: its KV cache, one latent of "
+            f"{cfg.mla.cache_width} values a token and layer, has no heads to split, so each of the {tp} ranks "
+            + ("of an attention-DP group caches all of it for that group's requests" if attention_dp > 1
+               else "caches all of it for the replica's requests")
+            + ", as vLLM's and SGLang's MLA backends hold it (SGLang's data-parallel attention docs: the KV cache is "
+            "duplicated across the tensor-parallel GPUs): the KV cache per device does not shrink with --tp, and the "
+            f"replica's is {tp}x the model's; ")
+    if attention_dp > 1:
+        return head + (f"--attention-dp {attention_dp} splits the replica's requests over {attention_dp} groups of "
+                       f"{tp} ranks, so a device caches its own group's requests (1/{attention_dp} of the replica's, "
+                       "rounded up), not all of the replica's")
+    return head + "--attention-dp gives each rank its own requests' cache instead"
 
 
 def _config_notes(cfg: TransformerConfig, opts: ServeOptions, int4_groups: set[int]) -> list[str]:

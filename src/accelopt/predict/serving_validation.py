@@ -487,9 +487,9 @@ def _reproduce(row: dict[str, str], cals: dict[str, serving.ServingCalibration] 
                              "row with the reason in its note") from None
     said = [serving.launch_floor_points_note([p], spec, model) if p is not None else None,
             serving.kv_engine_note(model, row["kv_dtype"], row["engine"])]  # plan serve's note on the engine
-    if p is not None and (over := p.calibration.step_overhead_note(model.layers)):  # plan serve's words
+    if p is not None and (over := p.calibration.step_overhead_note(model.layers, path)):  # plan serve's words
         said.append(f"{spec.name}: {over}")
-    if p is not None and (host := p.calibration.pp_host_note(p.pp, None)):  # plan serve's words
+    if p is not None and (host := p.calibration.pp_host_note(p.pp, None, path)):  # plan serve's words
         said.append(f"{spec.name}: {host}")
     return ServingRunResult(
         id=row["id"], source=row["source"], engine=row["engine"], hardware=spec.name, family=_family(spec),
