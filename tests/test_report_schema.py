@@ -152,7 +152,7 @@ def test_explain_terms_shown_in_their_own_units(pages: dict[str, Page]) -> None:
 def test_simulate_bandwidth_is_a_bandwidth(pages: dict[str, Page]) -> None:
     """The bug this replaces: bandwidth_needed_byte_per_s (ends in _s) was shown as '478 years'."""
     page = pages["simulate-run"].path.read_text(encoding="utf-8")
-    value, unit = read_quantity(_rows_of(page, "bandwidth_needed_byte_per_s")[1])
+    value, unit = read_quantity(_rows_of(page, "DRAM bandwidth needed for no bandwidth stalls (B/s)")[1])
     want = pages["simulate-run"].document["totals"]["bandwidth_needed_byte_per_s"]
     assert unit == "B/s" and value == pytest.approx(want, rel=0.005)
 

@@ -299,7 +299,7 @@ def test_console_totals_read_as_the_page_shows_them(capsys: pytest.CaptureFixtur
     tops_w = dict(key_figures_in(page.read_text()))["TOPS/W"]
     assert f"; {tops_w}*" in out
     text = page.read_text()
-    intensity = text.split("intensity_op_per_dram_byte</td>", 1)[1].split("</td>", 1)[0].rsplit(">", 1)[1]
+    intensity = text.split("intensity (OP/B)</td>", 1)[1].split("</td>", 1)[0].rsplit(">", 1)[1]
     assert f"intensity {intensity}" in " ".join(out.split()), intensity
 
 

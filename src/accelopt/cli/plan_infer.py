@@ -505,6 +505,7 @@ def print_plan(plan: Any) -> None:
 
     from accelopt.cli.plan import console as make_console
     from accelopt.report.console import line
+    from accelopt.report.infer_view import NOT_ASKED, dtype_cell
     from accelopt.units import fmt_count, fmt_flops, fmt_joules, fmt_quantity, fmt_seconds, fmt_usd, fmt_watts
 
     con = make_console()
@@ -522,15 +523,15 @@ def print_plan(plan: Any) -> None:
         for p in d.points:
             top = p.op_classes[0] if p.op_classes else None
             bound = f"{top.op_class} ({top.bound})" if top is not None else "-"
-            tb.add_row(d.device, p.dtype if p.dtype == d.precision.requested else f"{p.dtype} (!)",
-                       str(p.batch), fmt_seconds(p.latency_s) + (" (u)" if _uncalibrated(d) else ""),
+            tb.add_row(d.device, dtype_cell(p.dtype, d.precision.requested),
+                       fmt_count(p.batch), fmt_seconds(p.latency_s) + (" (u)" if _uncalibrated(d) else ""),
                        fmt_count(p.throughput_per_s),
                        fmt_quantity(p.memory_total_bytes, "B"), "yes" if p.fits else "NO",
                        fmt_joules(p.energy_per_inference_j) if p.energy_per_inference_j is not None else "n/a",
                        fmt_count(p.inferences_per_j) if p.inferences_per_j is not None else "n/a",
                        fmt_watts(p.power_w) if p.power_w is not None else "n/a",
                        fmt_usd(p.cost_usd_per_million) if p.cost_usd_per_million is not None else "n/a",
-                       bound, str(p.host_ops))
+                       bound, fmt_count(p.host_ops))
     con.print(tb)
     _print_precision(con, plan)
     _print_notes(con, devs)
@@ -547,7 +548,7 @@ def print_plan(plan: Any) -> None:
         _print_classes(con, d)
     con.print("Energy = device power at its busy fraction (its ops' compute and memory time, not their launch gaps) "
               "x latency (+ host TDP x host time), no PUE; memory = "
-              "weights + largest op working set + runtime workspace; (!) = not the precision asked. "
+              f"weights + largest op working set + runtime workspace; {NOT_ASKED}. "
               "All figures are estimates (accelopt.predict.inference).")
 
 

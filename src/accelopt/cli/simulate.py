@@ -910,9 +910,11 @@ def _show_sweep(data: Any, points: Any, front: Any, base: Any, header: tuple[str
         t.add_column(c, justify="right")
     for p in front:
         d = p.design
-        t.add_row(str(d.rows), str(d.cols), d.dataflow, units.fmt_bytes(d.ifmap_sram_bytes, binary=True),
+        # counts as the --html page's cells show them (units.fmt_count: 4,096 MAC units; str() printed 4096)
+        t.add_row(units.fmt_count(d.rows), units.fmt_count(d.cols), d.dataflow,
+                  units.fmt_bytes(d.ifmap_sram_bytes, binary=True),
                   "inf" if d.unlimited_bandwidth else units.fmt_byte_per_s(d.dram_bandwidth_byte_per_s),
-                  str(d.macs),
+                  units.fmt_count(d.macs),
                   units.fmt_seconds(p.latency_s), _energy(p.energy_j), units.fmt_pct(p.utilization),
                   _total(p.row(), "tops_per_w"))
     con.print(t)

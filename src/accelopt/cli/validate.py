@@ -296,14 +296,14 @@ def _print(data: Any) -> None:
 
     from accelopt.cli.plan import console
     from accelopt.predict.validation import assumed_lines, calibration_lines, large_miss_notes, memory_line
-    from accelopt.units import fmt_pct, fmt_seconds
+    from accelopt.units import fmt_count, fmt_pct, fmt_seconds
 
     tb = Table(title="published vs predicted step time (prediction = estimate)")
     for col in ("run", "source", "family", "stack", "dtype", "hardware", "devices", "published", "predicted", "error",
                 "util.", "pub. util.", "pred. util.", "role"):
         tb.add_column(col)
     for r in data.runs:
-        tb.add_row(Text(r.id), Text(r.source), r.family_text, r.stack, r.dtype, r.hardware, str(r.devices),
+        tb.add_row(Text(r.id), Text(r.source), r.family_text, r.stack, r.dtype, r.hardware, fmt_count(r.devices),
                    fmt_seconds(r.published_step_s), fmt_seconds(r.predicted_step_s), f"{100 * r.error:+.1f}%",
                    r.utilization, fmt_pct(r.published_mfu), fmt_pct(r.predicted_mfu), "fit" if r.fitted else "test")
     con = console()

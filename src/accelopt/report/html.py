@@ -435,14 +435,37 @@ def _sim_run_tables(r: Any) -> list[Table]:
     for f in dataclasses.fields(t):
         if f.name == "energy_breakdown":
             e = t.energy_breakdown
-            tt.rows += [[f"energy, {g.name.removesuffix('_j')} (estimate)", q(e, g.name)]
+            tt.rows += [[f"energy, {_ENERGY_PART_NAMES[g.name]} (J, estimate)", q(e, g.name)]
                         for g in dataclasses.fields(e)]
             continue
-        label = f.name + (" (estimate)" if "estimate" in f.metadata.get("doc", "") else "")
-        tt.rows.append([label, q(t, f.name)])
+        tt.rows.append([_total_label(t, f), q(t, f.name)])
     scaling = f"On-chip energies: {r.energy_scaling.scaled_text()}."  # as the console's footer says it
     tt.note = " ".join([*r.notes, scaling])
     return [dt, tt, lt]
+
+
+# SimTotals' fields as the console's `simulate run` summary names them (cli/simulate.py: 'total: ... MACs, ...
+# cycles (... stall), latency ..., achieved ...'; 'DRAM* ... needs ... for no bandwidth stalls'); the page showed the
+# raw field names (latency_s, achieved_op_per_s)
+_TOTAL_NAMES = {"layers": "layers", "macs": "MACs", "ops": "operations",
+                "compute_cycles": "compute cycles", "stall_cycles": "stall cycles", "total_cycles": "total cycles",
+                "latency_s": "latency", "utilization": "utilization", "achieved_op_per_s": "achieved",
+                "dram_bytes": "DRAM traffic", "dram_read_bytes": "DRAM reads", "dram_write_bytes": "DRAM writes",
+                "dram_psum_spill_bytes": "DRAM partial-sum spills",
+                "bandwidth_needed_byte_per_s": "DRAM bandwidth needed for no bandwidth stalls",
+                "sram_reads": "SRAM reads", "sram_writes": "SRAM writes", "energy_j": "energy",
+                "tops_per_w": "TOPS/W", "intensity_op_per_dram_byte": "intensity"}
+_ENERGY_PART_NAMES = {"mac_j": "MAC", "register_j": "register", "sram_j": "SRAM", "dram_j": "DRAM"}
+
+
+def _total_label(t: Any, f: dataclasses.Field[Any]) -> str:
+    """'latency (s)', 'DRAM traffic (B, estimate)': the console's name of a SimTotals field, its unit and whether
+    it is an estimate (the field's doc says so); a field not named here keeps its own name."""
+    u = unit_of(t, f.name)
+    tags = ([u] if u and u not in ("count", "cycles", "fraction", "TOPS/W") else []) + (
+        ["estimate"] if "estimate" in f.metadata.get("doc", "") else [])
+    name = _TOTAL_NAMES.get(f.name, f.name)
+    return f"{name} ({', '.join(tags)})" if tags else name
 
 
 def _sim_published_tables(r: Any) -> list[Table]:

@@ -10,6 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
+NOT_ASKED = "(!) = not the precision asked"
+"""The legend of the '(!)' mark on a dtype cell, the console's and the page's one wording."""
+
+
+def dtype_cell(dtype: str, requested: str) -> str:
+    """A point's precision as the console's and the page's 'runs' column show it: 'int8 (!)' when the device runs
+    a precision other than the one asked (the page showed a bare 'int8')."""
+    return dtype if dtype == requested else f"{dtype} (!)"
+
 
 # ---------------------------------------------------------------- tables
 def infer_tables(r: Any) -> list[Any]:
@@ -29,12 +38,14 @@ def infer_tables(r: Any) -> list[Any]:
         if p_.run != p_.requested:
             prec.rows.append([d.device, p_.requested, p_.run, p_.reason, p_.quality_risk or "none (a wider dtype)"])
         for p in d.points:
-            t.rows.append([d.device, p.dtype, q(p, "batch"), q(p, "latency_s"), q(p, "throughput_per_s"),
+            t.rows.append([d.device, dtype_cell(p.dtype, p_.requested), q(p, "batch"), q(p, "latency_s"),
+                           q(p, "throughput_per_s"),
                            q(p, "memory_total_bytes"), "yes" if p.fits else "NO", q(p, "energy_per_inference_j"),
                            q(p, "inferences_per_j"), q(p, "power_w"), q(p, "cost_usd_per_million"),
                            q(p, "streamed_weights_bytes"), q(p, "host_ops")])
     out = [t]
     if prec.rows:
+        t.note += f"; {NOT_ASKED} (the table 'precision as each device runs it' says why)"
         out.append(prec)
     return [*_infer_lines_tables(r), *out, *_infer_notes_tables(r)]
 
