@@ -7,20 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import write_hf_config
+from conftest import QWEN3_30B_A3B, QWEN15_MOE, write_hf_config
 
 from accelopt.workload.presets import get_model
 
-QWEN3_30B_A3B = {  # Qwen/Qwen3-30B-A3B config.json (sizes)
-    "model_type": "qwen3_moe", "head_dim": 128, "hidden_act": "silu", "hidden_size": 2048, "intermediate_size": 6144,
-    "max_position_embeddings": 40960, "moe_intermediate_size": 768, "num_attention_heads": 32, "num_experts": 128,
-    "num_experts_per_tok": 8, "num_hidden_layers": 48, "num_key_value_heads": 4, "tie_word_embeddings": False,
-    "vocab_size": 151936}
-QWEN15_MOE = {  # Qwen/Qwen1.5-MoE-A2.7B config.json (sizes)
-    "model_type": "qwen2_moe", "hidden_act": "silu", "hidden_size": 2048, "intermediate_size": 5632,
-    "max_position_embeddings": 8192, "moe_intermediate_size": 1408, "num_attention_heads": 16, "num_experts": 60,
-    "num_experts_per_tok": 4, "num_hidden_layers": 24, "num_key_value_heads": 16,
-    "shared_expert_intermediate_size": 5632, "tie_word_embeddings": False, "vocab_size": 151936}
 GEMMA2_9B = {  # google/gemma-2-9b config.json (sizes)
     "model_type": "gemma2", "hidden_size": 3584, "intermediate_size": 14336, "num_hidden_layers": 42,
     "num_attention_heads": 16, "num_key_value_heads": 8, "head_dim": 256, "vocab_size": 256000,
