@@ -421,3 +421,12 @@ QWEN15_MOE = {  # Qwen/Qwen1.5-MoE-A2.7B config.json (sizes)
     "max_position_embeddings": 8192, "moe_intermediate_size": 1408, "num_attention_heads": 16, "num_experts": 60,
     "num_experts_per_tok": 4, "num_hidden_layers": 24, "num_key_value_heads": 16,
     "shared_expert_intermediate_size": 5632, "tie_word_embeddings": False, "vocab_size": 151936}
+
+
+def dist_tiny_ops() -> list[Any]:
+    """100 tiny ops of a distributed prediction's tests: their roofline time is nothing beside their per-op overhead
+    (1 FLOP, 8 B each on an H100); 20 forward, 40 backward, 40 optimizer."""
+    from accelopt.workload.types import Op
+
+    return [Op(name="aten.add", kind="elementwise", flops=1.0, bytes_read=4.0, bytes_written=4.0, phase=ph)
+            for ph in ["forward"] * 20 + ["backward"] * 40 + ["optimizer"] * 40]

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from conftest import dist_tiny_ops
 
 from accelopt.distributed.predict_check import P2P, PER_OP, predict_run
 from accelopt.distributed.types import (
@@ -25,12 +26,10 @@ from accelopt.hardware.catalog import get_device
 from accelopt.predict import comm
 from accelopt.predict.calibration import calibration_for
 from accelopt.report.schema import dump, load
-from accelopt.workload.types import Op
 
 SPEC = get_device("h100-sxm")
 K = calibration_for(SPEC).kernel_overhead_s
-TINY = [Op(name="aten.add", kind="elementwise", flops=1.0, bytes_read=4.0, bytes_written=4.0, phase=ph)
-        for ph in ["forward"] * 20 + ["backward"] * 40 + ["optimizer"] * 40]
+TINY = dist_tiny_ops()
 ACT = 8.0
 
 

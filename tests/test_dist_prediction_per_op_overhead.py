@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from conftest import dist_tiny_ops
 
 from accelopt.distributed.predict_check import predict_run
 from accelopt.distributed.types import (
@@ -21,13 +22,10 @@ from accelopt.distributed.types import (
 )
 from accelopt.hardware.catalog import get_device
 from accelopt.predict.calibration import calibration_for
-from accelopt.workload.types import Op
 
 SPEC = get_device("h100-sxm")
 K = calibration_for(SPEC).kernel_overhead_s
-# 100 tiny ops: their roofline time is nothing beside their per-op overhead (1 FLOP, 8 B each on an H100)
-TINY = [Op(name="aten.add", kind="elementwise", flops=1.0, bytes_read=4.0, bytes_written=4.0, phase=ph)
-        for ph in ["forward"] * 20 + ["backward"] * 40 + ["optimizer"] * 40]
+TINY = dist_tiny_ops()
 
 
 def _rank(i: int, stage: int | None = None) -> RankResult:
