@@ -38,10 +38,14 @@ def test_roofline_rows_as_the_console(capsys: pytest.CaptureFixture[str], tmp_pa
         if not line.strip():
             break
         cells = line.split()
-        if rows and len(cells) == 1 and len(rows[-1]) > 2:  # the op column wrapped a long name ('..#AdamW.zero' /
-            rows[-1][0] += cells[0]  # '_grad'): the rest of the name, as the page prints it whole
+        if rows and len(cells) < len(rows[-1]) // 2:  # the op column wrapped a long name: the rest of the name
+            rows[-1][0] += "".join(cells)
         else:
             rows.append(cells)
-    assert rows
     shown = _page_table(page, title)
-    assert [" ".join(r).split() for r in shown] == rows
+    assert len(shown) == len(rows)
+    for page_row, console in zip(shown, rows, strict=True):
+        tokens = " ".join(page_row).split()
+        tail = len(console) - 1  # every cell after the op name, as the console splits them
+        assert tokens[-tail:] == console[1:], (page_row, console)
+        assert "".join(tokens[:-tail]) == console[0], (page_row, console)  # the op name, spaces and wraps aside
