@@ -843,6 +843,41 @@ _R405B_S33 = (
     "the spec figures carry, so no measured figure puts a clock or SM term near the rows' 1.2x"
 )
 
+# rgb300, session 34 (2026-12-06): a GB300 GEMM rate looked for again (clocks, SM counts, two GB300 GEMM tables) and
+# sized; recomputed by tests/test_gb300_gemm_rate_leads.py (test_the_entries_quote_these_figures)
+_RGB300_S34 = (
+    "; examined 2026-12-06 (rgb300, session 34; figures recomputed by tests/test_gb300_gemm_rate_leads.py), no GB300 "
+    "GEMM rate adopted: (1) clocks and SMs: max graphics clocks GB300 2070 MHz (facebookexperimental/triton PR #2023, "
+    "2026-07-14, denoise.sh's locked clock at GB300's 1400 W default and max limit), GB200 2062 MHz and B200 1965 MHz "
+    "(ByteDance-Seed/VeOmni PR #986, 2026-07-28, the tensor-core boost clocks); NVIDIA's GB200 2.5 PFLOP/s dense BF16 "
+    "is 148 SMs x 8192 x 2.062 GHz (VeOmni writes 152 SMs; GB300 reads 152 in cuBLASLt's occupancy cap, triton PR "
+    "#2768, and 148 in the FlashAttention-4 device line above): GB300's tensor rate at its max clock is 1.004x "
+    "GB200's at equal SM counts (1.031x at 152 vs 148); the MAMF table's B200 and GB200 FP8 rows reach 0.720 / 0.723 "
+    "of 148 SMs x 16384 FLOP x max clock, so GB200's measured gain over B200 (1.053x) is its clock (1.049x), not its "
+    "200 W more; the model already charges GB300 1.055x GB200's FP8 GEMM rate (B200's measured fraction of the peak, "
+    "no GB300 measurement), above that ceiling unless GB200 runs these GEMMs below its max clock; (2) the GB300 GEMM "
+    "figures found, both from facebookexperimental/triton: PR #740 (2025-12-17, 'Perf number on GB300', tritonbench "
+    "gemm, whose Operator's DEFAULT_PRECISION is 'fp16', code index id 12666389718, M = N = 8192, K 512 to 16384, no "
+    "locked clock shown) and PR #2023 ('measured cuBLAS GEMM ~617 tflops at 500 W vs ~1600-2174 tflops at 1400 W', "
+    "at the locked 2070 MHz, no dtype or shape given): PR #740's GB300 aten_matmul table gives 1596-1812 TFLOP/s, "
+    "its top 0.995x GB200's MAMF BF16 (1822) and 0.935x the 1939 the model charges GB300; PR #2023's 2174 is 1.121x "
+    "it; (3) sized: GB300's GEMM efficiencies x1.065 (x1.06 leaves mb2606 at +25.4%) bring the three rows to +23.5% / "
+    "+22.1% / +24.9%, an FP8 rate of 4062 TFLOP/s, 1.123x GB200's MAMF; held-out median 5.29% -> 5.07%, within 6% "
+    "250 -> 254, beyond 25% 35 -> 32 (the GB300 rows' median 11.64% -> 7.61%); PR #2023's figure as GB300's measured "
+    "16-bit rate (x1.121 through device_scaled, fp8 on the 16-bit ratio) gives 4.83%, 265, 32 (GB300 5.10%), the "
+    "three rows +18.7% / +17.3% / +20.0%, and mb-gb300-gptoss-120b -38.2% -> -41.5%. Not adopted: PR #2023 states "
+    "neither dtype nor shapes, its clock was locked at the maximum (the rows' runs lock none: the performance "
+    "scripts' --lock_gpu_freq defaults to None, above), and the same repository's unlocked table (PR #740) puts "
+    "GB300 at GB200's measured rate; taking the larger of two conflicting figures because it closes these rows would "
+    "be choosing by the rows judged. A GB300 MAMF row (or PR #2023's dtype and shapes) would settle it: the catalog's "
+    "measured_matmul_flop_per_s.bf16 / .fp8 on gb300 is the whole change (device_scaled does the rest); (4) the "
+    "recipe split: CUTLASS's Blackwell SM100 GEMM page (docs.nvidia.com/cutlass/media/docs/cpp/"
+    "blackwell_functionality.html) gives tcgen05.mma kind::f8f6f4 (per-tensor FP8, the FP8-CS recipe's GEMM) and "
+    "kind::mxf8f6f4.block_scale (MXFP8) the same throughput, '2x Hopper Fp8 Tensor Core', so the model's one FP8 "
+    "peak for both recipes is the instruction table's and the published MXFP8-slower split is no tensor-rate term "
+    "(its costs outside the MMA are examined above)"
+)
+
 # rgb300 (2026-12-05): the DeepSeek-V3 v5p recipe's host offload and fp32 weights sized; recomputed by
 # tests/test_moe_megablox_tp.py (test_the_dsv3_entry_quotes_the_offload)
 _RGB300_DSV3 = (
@@ -1358,7 +1393,7 @@ UNEXPLAINED: dict[str, str] = {
        "4 CP 1 GB300 FP8-CS layout) and issue #2118 (2026-01-29, GB300 405B FP8-CS tuning: gradient-accumulation "
        "fusion, low-SM NVLink communication, TP 1) name no rate; no GB300 GEMM or clock measurement found; "
        f"{_GB300_PEAKS}{_R0201_LAYOUT if rid.startswith('mb260201-') else ''}{_GB300_GAP}{_GB300_RECIPE}"
-       f"{_rblackwell(rid)}{_RGB300}{_RGB300_SM}{_RGB300_S32}{_ROFFLOAD_S32}{_R405B_S33}"
+       f"{_rblackwell(rid)}{_RGB300}{_RGB300_SM}{_RGB300_S32}{_ROFFLOAD_S32}{_R405B_S33}{_RGB300_S34}"
        # 2026-12-04 (vpfix): the 26.02.01 GB200 twin +13.5 -> +13.6%, vpchunk's pipeline edge costs
        # rblackwell (2026-12-05): mb260201-gb300-llama31-405b-fp8 (+31.1% -> +23.8%) left this list, within 25%
        for rid, err, twin, ratio in (("mb2604-gb300-llama31-405b-fp8", "+29.8%", "+11.0%", "1.23"),
@@ -1377,7 +1412,7 @@ UNEXPLAINED: dict[str, str] = {
     "(issues: 'Megatron-Bridge Qwen3 30B GB300 performance config 26.06', 'Enable ... Full-Iter CUDA Graphs for "
     "26.06 deepseek'): "
     f"no 26.06 Llama 405B recipe change found{_GB300_RECIPE}{_rblackwell('mb2606-gb300-llama31-405b-fp8')}"
-    f"{_RGB300}{_RGB300_SM}{_RGB300_S32}{_ROFFLOAD_S32}{_R405B_S33}",
+    f"{_RGB300}{_RGB300_SM}{_RGB300_S32}{_ROFFLOAD_S32}{_R405B_S33}{_RGB300_S34}",
     # qwen3moe (2026-12-04): mb2606-gb300-dsv3, -gbs15360 and the GB200 / GB300 Qwen3-30B / 235B MXFP8 rows left this
     # list: their recipes' cutedsl fused grouped MLP and MoE A2A overlap (PR #3983, PR #4249 / #4606) set as cells,
     # +39.1 / +40.0 / +31.8 / +37.9 / +32.1% -> +9.1 / +8.4 / -5.7 / -13.5 / -0.5% (their row notes)
