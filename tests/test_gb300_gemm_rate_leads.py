@@ -4,7 +4,9 @@ this examination (test_row_notes_checked._RGB300_S34) is recomputed here.
 
 1. The clock ceiling. Max graphics clocks as the parts report them: GB300 2070 MHz (facebookexperimental/triton PR
    #2023, 2026-07-14: denoise.sh locks 'the locked 2070 MHz clock' at GB300's 1400 W default and max power limit),
-   GB200 2062 MHz and B200 1965 MHz (ByteDance-Seed/VeOmni PR #986, 2026-07-28: 'tensor-core boost clock'); SM counts:
+   GB200 2062 MHz and B200 1965 MHz ('device-reported maximum SM clock', the clock-speed table of stas00/ml-engineering
+   compute/accelerator/README.md in the version the catalog's mamf-* rows cite, code index id 58395098631, GB300 'not
+   disclosed' there; ByteDance-Seed/VeOmni PR #986, 2026-07-28, the same two as 'tensor-core boost clock'); SM counts:
    B200 148 (the catalog), GB200 148 by NVIDIA's own peak (2.5 PFLOP/s dense BF16 = 148 x 8192 x 2.062 GHz; VeOmni
    writes 152), GB300 152 in cuBLASLt's occupancy cap ('the same as GB200's', triton PR #2768) or 148 in a
    FlashAttention-4 analysis's device line (test_row_notes_checked._RGB300_S32). At equal SM counts GB300's tensor
