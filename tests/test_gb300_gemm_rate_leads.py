@@ -139,6 +139,8 @@ def need_sentence(sized: dict[float, dict[str, tuple[float, bool]]]) -> str:
     b, n, t = _held_out(base), _held_out(need), _held_out(top)
     gb, gn, gt = _held_out(base, "gb300"), _held_out(need, "gb300"), _held_out(top, "gb300")
     worst = min(top, key=lambda r: top[r][0] if "gb300" in r else 1.0)
+    crossed = sorted(r for r in base for res in (need, top) if (abs(base[r][0]) > 0.25) != (abs(res[r][0]) > 0.25))
+    others = "no other row crosses 25% either way" if set(crossed) == set(GB300_TP4_ROWS) else f"also {crossed}"
     return (f"GB300's GEMM efficiencies x{NEEDED_FACTOR} (x1.06 leaves mb2606 at "
             f"{_pct(sized[1.06]['mb2606-gb300-llama31-405b-fp8'][0])}) bring the three rows to {rows}, an FP8 rate of "
             f"{fp8:.0f} TFLOP/s, {fp8 * 1e12 / _mamf_fp8('gb200'):.3f}x GB200's MAMF; held-out median {b[0]} -> "
@@ -147,7 +149,7 @@ def need_sentence(sized: dict[float, dict[str, tuple[float, bool]]]) -> str:
             f"PR #2023's figure as GB300's measured 16-bit rate (x{pr2023_ratio():.3f} through device_scaled, fp8 on "
             f"the 16-bit ratio) gives {t[0]}, {t[1]}, {t[2]} (GB300 {gt[0]}), the three rows "
             f"{' / '.join(_pct(top[r][0]) for r in GB300_TP4_ROWS)}, and {worst} {_pct(base[worst][0])} -> "
-            f"{_pct(top[worst][0])}")
+            f"{_pct(top[worst][0])}; {others}")
 
 
 def test_the_clock_ceiling() -> None:
