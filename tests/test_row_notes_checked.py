@@ -536,6 +536,26 @@ _RH100_ROPE_SHARED = {"q_el": "16,777,216", "k_el": "2,097,152", "fwd_us": "228.
 """The layout's figures of (11), the same on every H100 row (tests/test_gptoss_yarn_rope.py recomputes them)."""
 _RH100_ROPE_ROWS = {"e2602": "-24.5%", "r2602": "-22.4%", "e0201": "-24.6%", "r0201": "-22.5%"}
 """The 26.02 / 26.02.01 rows' figures (11) quotes."""
+# rmix (s34, 2026-12-06): what mpt-a100-30b-8-8k's entry appends, the H100 FlashAttention-2 long-sequence lead and the
+# replaced line; figures recomputed by tests/test_a100_30b_8k_row.py (test_the_entry_quotes_these_figures)
+_RMIX34_MPT = (
+    ". Examined 2026-12-06 (s34, rmix; figures recomputed by tests/test_a100_30b_8k_row.py), still no checked reason: "
+    "(1) the H100 lead: in 061f2c7's H100 BF16 table every model's lines at 16384-65536 tokens are predicted too fast "
+    "with the H100 rows' FlashAttention-2 cells (7B {h7_65k} / {h7_32k} at 65536 / 32768, 13B {h13_32k} / {h13_16k} at "
+    "32768 / 16384, 1B {h1_65k} at 65536 and {h1_16k} at 16384; none a runs-file row), so that table's 30B 8192 line "
+    "({h30_8k}) carries an H100 long-sequence miss of every model as well; at 8192, the one length three models share, "
+    "it is still the furthest (7B {h7_8k}, 1B {h1_8k}), and on A100 the table's other 27 long lines stay within 7.5%: "
+    "the H100 table corroborates less than the entry said, the A100 line stands alone; (2) the replaced line: the "
+    "row's cells are the 4594 line's (amp_bf16 DEFAULT, step 1376256 / 4594 s) and FSDP's mixed-precision mode has no "
+    "cell or plan flag, so 061f2c7's replacement of the bf16 PURE 4977 gives no cell to correct and no checked reason "
+    "(a re-measurement whose stack no source names); had it run the H100 table's stack (attn_impl 'flash', flash-attn "
+    "2; not established) its attention_kernel cell would read flash2 and the row would be {fa2} ({fa2_unpad} with the "
+    "unpad copies) against {err}: further off, not a fix"
+)
+_RMIX34_MPT_FIGS = {"h7_65k": "-36.6%", "h7_32k": "-29.4%", "h13_32k": "-27.7%", "h13_16k": "-16.8%",
+                    "h1_65k": "-41.8%", "h1_16k": "-32.5%", "h7_8k": "-10.6%", "h1_8k": "-23.4%", "h30_8k": "-29.3%",
+                    "fa2": "-31.9%", "fa2_unpad": "-31.1%", "err": "-25.6%"}
+"""The figures of _RMIX34_MPT (tests/test_a100_30b_8k_row.py computes them)."""
 # rgptoss (2026-12-05): what amd-mi300x-llama2-7b-fp8's entry appends, the same author's later run of the row's
 # per-GPU work; its figures (_RGPTOSS_PRIMUS_FIGS) recomputed by tests/test_amd_llama2_primus_twin.py
 _RGPTOSS_PRIMUS = (
@@ -1144,7 +1164,8 @@ UNEXPLAINED: dict[str, str] = {
     "beb8dee6922c5e31d27a24a713a1315b4013185d lists it with Image mosaicml/pytorch:2.1.0_cu121-nightly20230827, but "
     "lists every A100 line so, unchanged ones too: not evidence of its stack). Its opt30b.sh (same commit) submits "
     "30b.yaml at seq 8192 on 8 H100 80GB with --microbatch_size 2 --accum 1; no table publishes that run, so the "
-    "sources do not say whether 8192 tokens per micro-batch is near the memory limit",
+    "sources do not say whether 8192 tokens per micro-batch is near the memory limit"
+    + _RMIX34_MPT.format(**_RMIX34_MPT_FIGS),
     # mb-gb200-qwen3-30b left 2026-12-02 (moe): -24.2% (28.0% before) once compute.grouped_gemm_s charges one launch
     # gap per local expert (TE GroupedLinear's per-expert cuBLAS GEMMs); within 25%, its strict xfail passed.
     # srvrows (2026-12-02): held-out SGLang 0.5.17 stock run on one MI355X, against the unfitted [serving.default]
