@@ -620,6 +620,26 @@ _RAMD33_AMD = (
 _RAMD33_AMD_FIGS = {"iter50": "590.1", "mean": "589.3", "iter50_padded": "590.2", "mean_padded": "589.3",
                     "pred_s": "7.40", "pred_tflops": "816"}
 """The figures of _RAMD33_AMD (tests/test_amd_llama2_log_flops.py computes them)."""
+# rmix (s34, 2026-12-06): what amd-mi300x-llama2-7b-fp8's entry appends, whether ramd's 2024-10 BF16-rate finding
+# carries to this build, against the same author's run in AMD's v25.9 container; figures recomputed by
+# tests/test_amd_llama2_log_flops.py (test_the_same_authors_container_run_gets_the_models_fp8_speed)
+_RMIX34_AMD = (
+    ". Examined 2026-12-06 (s34, rmix; figures recomputed by tests/test_amd_llama2_log_flops.py), still no checked "
+    "reason: whether the 2024-10 TE-issue rows' reason (their build's FP8 GEMMs at about the BF16 rate) carries here. "
+    "By that rule's what-if this row would be {own_bf16} (the linears at the model's BF16 rate; {own_err} as it "
+    "stands), but the rule's sources (ROCm TE #73 / #78) measure the 2024-10 dev branch, and the same author's run in "
+    "AMD's container gets the FP8 speed: hisohara/ai-scripts training/04_megatron-pyxis (README.md and "
+    "megatron-pyxis-12384.out at 97db03fb7a4a3d976eb67126a3f4e4cff39d5702: rocm/megatron-lm:v25.9_gfx942, "
+    "train_llama3.sh, Llama 3.1 70B, TE_FP8=1, FSDP=1, RECOMPUTE=1, MBS 4, BS 256, seq 8192, 64 MI325X) steps in "
+    "{l70_s} s, its 'throughput per GPU' {l70_tflops} given by Megatron's formula from those cells, and the model "
+    "predicts it at {l70_err} with full recompute ({l70_bf16} at the BF16 rate). With the Primus twin above, two "
+    "runs by this author in AMD's containers run FP8 at the model's rate; this row's venv build (torch 2.8.0+rocm6.4 "
+    "wheel, TE 8c4a512 from source against /opt/rocm's hipBLASLt, GEMM_TUNING=0, USE_FLASH_ATTN=0) is the one that "
+    "does not, and no source measures its GEMMs or attention: the 2024-10 reason is not carried"
+)
+_RMIX34_AMD_FIGS = {"l70_s": "19.12", "l70_tflops": "824.9", "l70_err": "+5.7%", "l70_bf16": "+72.1%",
+                    "own_bf16": "+11.1%", "own_err": "-27.8%"}
+"""The figures of _RMIX34_AMD (tests/test_amd_llama2_log_flops.py computes them)."""
 # ramd (s33, 2026-12-06): what sglang-mi355x-qwen3-8b-tp1-fp8-b64-8192-1024-tput's entry appends, the benchmark command
 # against the row's cells and the same stack's bf16 pair; figures recomputed by tests/test_serving_new_families.py
 # (test_qwen_benchmark_command_and_the_bf16_pair)
@@ -649,6 +669,33 @@ _RAMD33_SRV_FIGS = {"conc": "64", "waves": "3", "wave_s": "18.0", "kv_x": "3.9",
                     "q_step": "13.51", "q_over": "1.51", "q_model": "8.92", "l_over": "1.08", "bw": "0.637",
                     "pf": "0.453", "trace_prefill": "7.17", "carried_err": "+29.2%", "carried_step": "9.67"}
 """The figures of _RAMD33_SRV (tests/test_serving_new_families.py computes them)."""
+# rmix (s34, 2026-12-06): what sglang-mi355x-qwen3-8b-tp1-fp8-b64-8192-1024-tput's entry appends, the decode and prefill
+# kernels of SGLang 0.5.17's vectorized_5d path; figures recomputed by tests/test_serving_new_families.py
+# (test_qwen_decode_runs_pa_decode_gluon_and_the_rate_the_rest_asks_of_it)
+_RMIX34_SRV = (
+    ". Examined 2026-12-06 (s34, rmix; figures recomputed by tests/test_serving_new_families.py), a correction and "
+    "still no checked reason: (1) the decode attention is not the unified attention named above: SGLang 0.5.17's "
+    "AiterAttnBackend.forward_decode (sglang/srt/layers/attention/aiter_backend.py of the PyPI sglang 0.5.17 wheel; "
+    "the container's own tree not read) tests the vectorized_5d KV layout before SGLANG_USE_AITER_UNIFIED_ATTN, and "
+    "the page sets SGLANG_AITER_KV_CACHE_LAYOUT=vectorized_5d, so every decode step runs aiter's Gluon paged-attention "
+    "decode, pa_decode_gluon (aiter_utils.forward_decode_vectorized_5d: bf16 query and compute type, the fp8 cache "
+    "read with per-tensor scales, 256-token context partitions, max_part_num = get_recommended_splits(64, 8) = "
+    "{splits} at 2 x {cus} CUs over {pairs} (sequence, KV head) pairs: {ctas} CTAs, {per_cu} a CU, each walking a "
+    "whole context); the unified kernel's leads (its fp8 upcast, aiter PR #4676; FP8 queries for it, SGLang PRs "
+    "#31646 / #31856) concern a path this run did not take; (2) the prefill kernel carried above is established: "
+    "0.5.17's forward_extend_vectorized_5d sends a batch whose requests have no cached prefix as bf16 k, v to aiter's "
+    "mha_batch_prefill_func at page size 1, the function the bf16 Llama row's NHD path calls (a 16384-token chunk "
+    "holds two whole 8192-token prompts; a prompt straddling a chunk would take its gather path onto fp8 K/V); (3) "
+    "what the rest asks of the decode kernel: the model's mean decode step reads {kv_gb} GB of fp8 KV cache ({kv_ms} "
+    "ms at its {model_tbs} TB/s); the rest, {rest_ms} ms a step if all there, puts pa_decode_gluon at {need_tbs} TB/s, "
+    "{need_pct} of the {peak_tbs} TB/s peak, where the bf16 stack's paged_attention_ragged read its cache at "
+    "{llama_tbs} TB/s; no source times pa_decode_gluon at fp8 KV, page 64, batch 64 and 8-9k tokens of context "
+    "(searched 2026-12-06: aiter PRs #1284, #1383, #4382)"
+)
+_RMIX34_SRV_FIGS = {"splits": "1", "cus": "256", "pairs": "512", "ctas": "512", "per_cu": "2", "kv_gb": "41.1",
+                    "kv_ms": "7.44", "model_tbs": "5.52", "rest_ms": "1.79", "need_tbs": "4.45", "need_pct": "56%",
+                    "peak_tbs": "8.0", "llama_tbs": "5.78"}
+"""The figures of _RMIX34_SRV (tests/test_serving_new_families.py computes them)."""
 # gb300 (2026-12-05): which side of the pair carries the recipe term, recomputed by tests/test_gb300_dense_gap.py. It
 # replaces the clause that ended _GB300_RECIPE, "by the source's costs the recipe term lies in the FP8-CS rows' time
 # outside the quantize pass, not in an MXFP8 cost": the same-layout pairs below put it in the MXFP8 rows' time.
@@ -1192,7 +1239,7 @@ UNEXPLAINED: dict[str, str] = {
     "2026-12-05): the prefill attention at the bf16 Llama trace's measured rate (its stock CK batch-prefill kernel, "
     "674 TFLOP/s, 27% of the bf16 peak; the same shapes) adds 1.04 s a wave, 19% of the gap, 67% with the three above; "
     "that this fp8-KV, vectorized_5d run took that kernel is carried, not established (the row's note)"
-    + _RAMD33_SRV.format(**_RAMD33_SRV_FIGS),
+    + _RAMD33_SRV.format(**_RAMD33_SRV_FIGS) + _RMIX34_SRV.format(**_RMIX34_SRV_FIGS),
     "amd-mi300x-llama2-7b-fp8": "predicted 27.8% too fast (28.1% before amd_fix, 2026-12-03: CK's tile skip with "
     "the cdna3 bf16 rule re-run, 0.44 -> 0.40, fp8 derived 0.40 -> 0.36) since the cdna3 fp8 value is derived from "
     "AMD's measured FP8 / BF16 GEMM rates (2026-12-02, amdfp8; -12.3% at the grid-floor fit 0.30 it replaced); what "
@@ -1211,7 +1258,8 @@ UNEXPLAINED: dict[str, str] = {
     "Examined 2026-12-05 (ramd): the TE-issue rows' checked reason (their 2024-10 build's untuned hipBLASLt FP8 GEMMs "
     "at about the BF16 rate, ROCm TE #73 / #78; tests/test_amd_te_2024_fp8.py) is of that build; this log's is a 2025 "
     "one (ROCm 6.4, TE 8c4a512) and no source says whether its FP8 GEMMs were tuned, so it is not carried here"
-    + _RGPTOSS_PRIMUS.format(**_RGPTOSS_PRIMUS_FIGS) + _RMISC32_AMD + _RAMD33_AMD.format(**_RAMD33_AMD_FIGS),
+    + _RGPTOSS_PRIMUS.format(**_RGPTOSS_PRIMUS_FIGS) + _RMISC32_AMD + _RAMD33_AMD.format(**_RAMD33_AMD_FIGS)
+    + _RMIX34_AMD.format(**_RMIX34_AMD_FIGS),
     # ramd (2026-12-05): the #78 proxy and the two #79 Llama 3 8B rows left this list: their notes carry a checked
     # reason (the 2024-10 build's FP8 GEMMs at about the BF16 rate, ROCm TE #73 / #78; the per-iteration cost seen
     # on H200 too, #79), recomputed by tests/test_amd_te_2024_fp8.py
