@@ -692,9 +692,20 @@ _RMIX34_SRV = (
     "ms at its {model_tbs} TB/s); the rest, {rest_ms} ms a step if all there, puts pa_decode_gluon at {need_tbs} TB/s, "
     "{need_pct} of the {peak_tbs} TB/s peak, where the bf16 stack's paged_attention_ragged read its cache at "
     "{llama_tbs} TB/s; no source times pa_decode_gluon at fp8 KV, page 64, batch 64 and 8-9k tokens of context "
-    "(searched 2026-12-06: aiter PRs #1284, #1383, #4382)"
+    "(searched 2026-12-06: aiter PRs #1284, #1383, #4382); (4) sized, not adopted: the bf16 trace's two itemised "
+    "terms the model does not charge, carried as one [serving] table for the family would carry them to its three "
+    "rows (the launch-bound small kernels, 1154 us a decode step, as per_step_overhead_s; the prefill attention at "
+    "the trace's measured rate, attention_compute_efficiency {attn_eff}), put this row at {q_both} ({q_small} / "
+    "{q_attn} with one alone) and the Llama rows at {l_tput} (throughput; its decode step {l_step} ms against the "
+    "trace's 17.28) and {l_tpot} (TPOT); these are the trace's own items, a fixed cost a step and an attention rate, "
+    "which weigh more on this row's fp8 bytes than s33's carrying of the trace's whole decode step and prefill as "
+    "rates (+29.2%, above); not adopted here: a [serving] table is fitted on declared rows by a rule "
+    "(tests/test_serving_fits.py), the serving calibration has no form for values derived from a trace, and the "
+    "Llama rows would then be judged by values read from their own run"
 )
-_RMIX34_SRV_FIGS = {"splits": "1", "cus": "256", "pairs": "512", "ctas": "512", "per_cu": "2", "kv_gb": "41.1",
+_RMIX34_SRV_FIGS = {"attn_eff": "0.268", "q_both": "+22.6%", "q_small": "+32.0%", "q_attn": "+34.1%",
+                    "l_tput": "+3.0%", "l_tpot": "-16.0%", "l_step": "17.10",
+                    "splits": "1", "cus": "256", "pairs": "512", "ctas": "512", "per_cu": "2", "kv_gb": "41.1",
                     "kv_ms": "7.44", "model_tbs": "5.52", "rest_ms": "1.79", "need_tbs": "4.45", "need_pct": "56%",
                     "peak_tbs": "8.0", "llama_tbs": "5.78"}
 """The figures of _RMIX34_SRV (tests/test_serving_new_families.py computes them)."""
