@@ -550,9 +550,15 @@ _RMIX34_MPT = (
     "cell or plan flag, so 061f2c7's replacement of the bf16 PURE 4977 gives no cell to correct and no checked reason "
     "(a re-measurement whose stack no source names); had it run the H100 table's stack (attn_impl 'flash', flash-attn "
     "2; not established) its attention_kernel cell would read flash2 and the row would be {fa2} ({fa2_unpad} with the "
-    "unpad copies) against {err}: further off, not a fix"
+    "unpad copies) against {err}: further off, not a fix; (3) the memory candidate against the table: by the model's "
+    "own memory estimate the line is {mem_rank}th of the table's {mem_n} rows, where 3b-8-8k ({m3_gib} GiB) is "
+    "{m3_err} and 7b-8 ({m7_gib} GiB) {m7_err}, so a memory cost would have to lie in what the estimate leaves "
+    "out, such as the 30B FSDP unit gathered whole ({unit_m}M weights a layer, {unit_x13}x 13B's, {unit_x7}x 7B's), "
+    "which no source sizes"
 )
-_RMIX34_MPT_FIGS = {"h7_65k": "-36.6%", "h7_32k": "-29.4%", "h13_32k": "-27.7%", "h13_16k": "-16.8%",
+_RMIX34_MPT_FIGS = {"mem_rank": "9", "mem_n": "61", "m3_gib": "75.9", "m3_err": "-0.9%", "m7_gib": "68.8",
+                    "m7_err": "+1.2%", "unit_m": "617", "unit_x13": "2.0", "unit_x7": "3.1",
+                    "h7_65k": "-36.6%", "h7_32k": "-29.4%", "h13_32k": "-27.7%", "h13_16k": "-16.8%",
                     "h1_65k": "-41.8%", "h1_16k": "-32.5%", "h7_8k": "-10.6%", "h1_8k": "-23.4%", "h30_8k": "-29.3%",
                     "fa2": "-31.9%", "fa2_unpad": "-31.1%", "err": "-25.6%"}
 """The figures of _RMIX34_MPT (tests/test_a100_30b_8k_row.py computes them)."""
