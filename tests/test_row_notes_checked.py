@@ -536,6 +536,32 @@ _RH100_ROPE_SHARED = {"q_el": "16,777,216", "k_el": "2,097,152", "fwd_us": "228.
 """The layout's figures of (11), the same on every H100 row (tests/test_gptoss_yarn_rope.py recomputes them)."""
 _RH100_ROPE_ROWS = {"e2602": "-24.5%", "r2602": "-22.4%", "e0201": "-24.6%", "r0201": "-22.5%"}
 """The 26.02 / 26.02.01 rows' figures (11) quotes."""
+# rmix (s34, 2026-12-06): what mpt-a100-30b-8-8k's entry appends, the H100 FlashAttention-2 long-sequence lead and the
+# replaced line; figures recomputed by tests/test_a100_30b_8k_row.py (test_the_entry_quotes_these_figures)
+_RMIX34_MPT = (
+    ". Examined 2026-12-06 (s34, rmix; figures recomputed by tests/test_a100_30b_8k_row.py), still no checked reason: "
+    "(1) the H100 lead: in 061f2c7's H100 BF16 table every model's lines at 16384-65536 tokens are predicted too fast "
+    "with the H100 rows' FlashAttention-2 cells (7B {h7_65k} / {h7_32k} at 65536 / 32768, 13B {h13_32k} / {h13_16k} at "
+    "32768 / 16384, 1B {h1_65k} at 65536 and {h1_16k} at 16384; none a runs-file row), so that table's 30B 8192 line "
+    "({h30_8k}) carries an H100 long-sequence miss of every model as well; at 8192, the one length three models share, "
+    "it is still the furthest (7B {h7_8k}, 1B {h1_8k}), and on A100 the table's other 27 long lines stay within 7.5%: "
+    "the H100 table corroborates less than the entry said, the A100 line stands alone; (2) the replaced line: the "
+    "row's cells are the 4594 line's (amp_bf16 DEFAULT, step 1376256 / 4594 s) and FSDP's mixed-precision mode has no "
+    "cell or plan flag, so 061f2c7's replacement of the bf16 PURE 4977 gives no cell to correct and no checked reason "
+    "(a re-measurement whose stack no source names); had it run the H100 table's stack (attn_impl 'flash', flash-attn "
+    "2; not established) its attention_kernel cell would read flash2 and the row would be {fa2} ({fa2_unpad} with the "
+    "unpad copies) against {err}: further off, not a fix; (3) the memory candidate against the table: by the model's "
+    "own memory estimate the line is {mem_rank}th of the table's {mem_n} rows, where 3b-8-8k ({m3_gib} GiB) is "
+    "{m3_err} and 7b-8 ({m7_gib} GiB) {m7_err}, so a memory cost would have to lie in what the estimate leaves "
+    "out, such as the 30B FSDP unit gathered whole ({unit_m}M weights a layer, {unit_x13}x 13B's, {unit_x7}x 7B's), "
+    "which no source sizes"
+)
+_RMIX34_MPT_FIGS = {"mem_rank": "9", "mem_n": "61", "m3_gib": "75.9", "m3_err": "-0.9%", "m7_gib": "68.8",
+                    "m7_err": "+1.2%", "unit_m": "617", "unit_x13": "2.0", "unit_x7": "3.1",
+                    "h7_65k": "-36.6%", "h7_32k": "-29.4%", "h13_32k": "-27.7%", "h13_16k": "-16.8%",
+                    "h1_65k": "-41.8%", "h1_16k": "-32.5%", "h7_8k": "-10.6%", "h1_8k": "-23.4%", "h30_8k": "-29.3%",
+                    "fa2": "-31.9%", "fa2_unpad": "-31.1%", "err": "-25.6%"}
+"""The figures of _RMIX34_MPT (tests/test_a100_30b_8k_row.py computes them)."""
 # rgptoss (2026-12-05): what amd-mi300x-llama2-7b-fp8's entry appends, the same author's later run of the row's
 # per-GPU work; its figures (_RGPTOSS_PRIMUS_FIGS) recomputed by tests/test_amd_llama2_primus_twin.py
 _RGPTOSS_PRIMUS = (
@@ -600,6 +626,26 @@ _RAMD33_AMD = (
 _RAMD33_AMD_FIGS = {"iter50": "590.1", "mean": "589.3", "iter50_padded": "590.2", "mean_padded": "589.3",
                     "pred_s": "7.40", "pred_tflops": "816"}
 """The figures of _RAMD33_AMD (tests/test_amd_llama2_log_flops.py computes them)."""
+# rmix (s34, 2026-12-06): what amd-mi300x-llama2-7b-fp8's entry appends, whether ramd's 2024-10 BF16-rate finding
+# carries to this build, against the same author's run in AMD's v25.9 container; figures recomputed by
+# tests/test_amd_llama2_log_flops.py (test_the_same_authors_container_run_gets_the_models_fp8_speed)
+_RMIX34_AMD = (
+    ". Examined 2026-12-06 (s34, rmix; figures recomputed by tests/test_amd_llama2_log_flops.py), still no checked "
+    "reason: whether the 2024-10 TE-issue rows' reason (their build's FP8 GEMMs at about the BF16 rate) carries here. "
+    "By that rule's what-if this row would be {own_bf16} (the linears at the model's BF16 rate; {own_err} as it "
+    "stands), but the rule's sources (ROCm TE #73 / #78) measure the 2024-10 dev branch, and the same author's run in "
+    "AMD's container gets the FP8 speed: hisohara/ai-scripts training/04_megatron-pyxis (README.md and "
+    "megatron-pyxis-12384.out at 97db03fb7a4a3d976eb67126a3f4e4cff39d5702: rocm/megatron-lm:v25.9_gfx942, "
+    "train_llama3.sh, Llama 3.1 70B, TE_FP8=1, FSDP=1, RECOMPUTE=1, MBS 4, BS 256, seq 8192, 64 MI325X) steps in "
+    "{l70_s} s, its 'throughput per GPU' {l70_tflops} given by Megatron's formula from those cells, and the model "
+    "predicts it at {l70_err} with full recompute ({l70_bf16} at the BF16 rate). With the Primus twin above, two "
+    "runs by this author in AMD's containers run FP8 at the model's rate; this row's venv build (torch 2.8.0+rocm6.4 "
+    "wheel, TE 8c4a512 from source against /opt/rocm's hipBLASLt, GEMM_TUNING=0, USE_FLASH_ATTN=0) is the one that "
+    "does not, and no source measures its GEMMs or attention: the 2024-10 reason is not carried"
+)
+_RMIX34_AMD_FIGS = {"l70_s": "19.12", "l70_tflops": "824.9", "l70_err": "+5.7%", "l70_bf16": "+72.1%",
+                    "own_bf16": "+11.1%", "own_err": "-27.8%"}
+"""The figures of _RMIX34_AMD (tests/test_amd_llama2_log_flops.py computes them)."""
 # ramd (s33, 2026-12-06): what sglang-mi355x-qwen3-8b-tp1-fp8-b64-8192-1024-tput's entry appends, the benchmark command
 # against the row's cells and the same stack's bf16 pair; figures recomputed by tests/test_serving_new_families.py
 # (test_qwen_benchmark_command_and_the_bf16_pair)
@@ -629,6 +675,46 @@ _RAMD33_SRV_FIGS = {"conc": "64", "waves": "3", "wave_s": "18.0", "kv_x": "3.9",
                     "q_step": "13.51", "q_over": "1.51", "q_model": "8.92", "l_over": "1.08", "bw": "0.637",
                     "pf": "0.453", "trace_prefill": "7.17", "carried_err": "+29.2%", "carried_step": "9.67"}
 """The figures of _RAMD33_SRV (tests/test_serving_new_families.py computes them)."""
+# rmix (s34, 2026-12-06): what sglang-mi355x-qwen3-8b-tp1-fp8-b64-8192-1024-tput's entry appends, the decode and prefill
+# kernels of SGLang 0.5.17's vectorized_5d path; figures recomputed by tests/test_serving_new_families.py
+# (test_qwen_decode_runs_pa_decode_gluon_and_the_rate_the_rest_asks_of_it)
+_RMIX34_SRV = (
+    ". Examined 2026-12-06 (s34, rmix; figures recomputed by tests/test_serving_new_families.py), a correction and "
+    "still no checked reason: (1) the decode attention is not the unified attention named above: SGLang 0.5.17's "
+    "AiterAttnBackend.forward_decode (sglang/srt/layers/attention/aiter_backend.py of the PyPI sglang 0.5.17 wheel; "
+    "the container's own tree not read) tests the vectorized_5d KV layout before SGLANG_USE_AITER_UNIFIED_ATTN, and "
+    "the page sets SGLANG_AITER_KV_CACHE_LAYOUT=vectorized_5d, so every decode step runs aiter's Gluon paged-attention "
+    "decode, pa_decode_gluon (aiter_utils.forward_decode_vectorized_5d: bf16 query and compute type, the fp8 cache "
+    "read with per-tensor scales, 256-token context partitions, max_part_num = get_recommended_splits(64, 8) = "
+    "{splits} at 2 x {cus} CUs over {pairs} (sequence, KV head) pairs: {ctas} CTAs, {per_cu} a CU, each walking a "
+    "whole context); the unified kernel's leads (its fp8 upcast, aiter PR #4676; FP8 queries for it, SGLang PRs "
+    "#31646 / #31856) concern a path this run did not take; (2) the prefill kernel carried above is 0.5.17's for "
+    "every prefill batch without a cached prefix: its forward_extend_vectorized_5d sends such a batch as bf16 k, v to "
+    "aiter's mha_batch_prefill_func at page size 1, the function the bf16 Llama row's NHD path calls; a batch holding "
+    "a prompt's continuation takes its gather path (the fp8 K/V gathered from the 5D pool, then the same function), "
+    "which two whole 8192-token prompts to a 16384-token chunk avoid unless the server adds a token to each, as the "
+    "Llama page's BOS does (whether Qwen3's tokenizer adds one was not read); (3) "
+    "what the rest asks of the decode kernel: the model's mean decode step reads {kv_gb} GB of fp8 KV cache ({kv_ms} "
+    "ms at its {model_tbs} TB/s); the rest, {rest_ms} ms a step if all there, puts pa_decode_gluon at {need_tbs} TB/s, "
+    "{need_pct} of the {peak_tbs} TB/s peak, where the bf16 stack's paged_attention_ragged read its cache at "
+    "{llama_tbs} TB/s; no source times pa_decode_gluon at fp8 KV, page 64, batch 64 and 8-9k tokens of context "
+    "(searched 2026-12-06: aiter PRs #1284, #1383, #4382); (4) sized, not adopted: the bf16 trace's two itemised "
+    "terms the model does not charge, carried as one [serving] table for the family would carry them to its three "
+    "rows (the launch-bound small kernels, 1154 us a decode step, as per_step_overhead_s; the prefill attention at "
+    "the trace's measured rate, attention_compute_efficiency {attn_eff}), put this row at {q_both} ({q_small} / "
+    "{q_attn} with one alone) and the Llama rows at {l_tput} (throughput; its decode step {l_step} ms against the "
+    "trace's 17.28) and {l_tpot} (TPOT); these are the trace's own items, a fixed cost a step and an attention rate, "
+    "which weigh more on this row's fp8 bytes than s33's carrying of the trace's whole decode step and prefill as "
+    "rates (+29.2%, above); not adopted here: a [serving] table is fitted on declared rows by a rule "
+    "(tests/test_serving_fits.py), the serving calibration has no form for values derived from a trace, and the "
+    "Llama rows would then be judged by values read from their own run"
+)
+_RMIX34_SRV_FIGS = {"attn_eff": "0.268", "q_both": "+22.6%", "q_small": "+32.0%", "q_attn": "+34.1%",
+                    "l_tput": "+3.0%", "l_tpot": "-16.0%", "l_step": "17.10",
+                    "splits": "1", "cus": "256", "pairs": "512", "ctas": "512", "per_cu": "2", "kv_gb": "41.1",
+                    "kv_ms": "7.44", "model_tbs": "5.52", "rest_ms": "1.79", "need_tbs": "4.45", "need_pct": "56%",
+                    "peak_tbs": "8.0", "llama_tbs": "5.78"}
+"""The figures of _RMIX34_SRV (tests/test_serving_new_families.py computes them)."""
 # gb300 (2026-12-05): which side of the pair carries the recipe term, recomputed by tests/test_gb300_dense_gap.py. It
 # replaces the clause that ended _GB300_RECIPE, "by the source's costs the recipe term lies in the FP8-CS rows' time
 # outside the quantize pass, not in an MXFP8 cost": the same-layout pairs below put it in the MXFP8 rows' time.
@@ -1182,7 +1268,8 @@ UNEXPLAINED: dict[str, str] = {
     "beb8dee6922c5e31d27a24a713a1315b4013185d lists it with Image mosaicml/pytorch:2.1.0_cu121-nightly20230827, but "
     "lists every A100 line so, unchanged ones too: not evidence of its stack). Its opt30b.sh (same commit) submits "
     "30b.yaml at seq 8192 on 8 H100 80GB with --microbatch_size 2 --accum 1; no table publishes that run, so the "
-    "sources do not say whether 8192 tokens per micro-batch is near the memory limit",
+    "sources do not say whether 8192 tokens per micro-batch is near the memory limit"
+    + _RMIX34_MPT.format(**_RMIX34_MPT_FIGS),
     # mb-gb200-qwen3-30b left 2026-12-02 (moe): -24.2% (28.0% before) once compute.grouped_gemm_s charges one launch
     # gap per local expert (TE GroupedLinear's per-expert cuBLAS GEMMs); within 25%, its strict xfail passed.
     # srvrows (2026-12-02): held-out SGLang 0.5.17 stock run on one MI355X, against the unfitted [serving.default]
@@ -1209,7 +1296,7 @@ UNEXPLAINED: dict[str, str] = {
     "2026-12-05): the prefill attention at the bf16 Llama trace's measured rate (its stock CK batch-prefill kernel, "
     "674 TFLOP/s, 27% of the bf16 peak; the same shapes) adds 1.04 s a wave, 19% of the gap, 67% with the three above; "
     "that this fp8-KV, vectorized_5d run took that kernel is carried, not established (the row's note)"
-    + _RAMD33_SRV.format(**_RAMD33_SRV_FIGS),
+    + _RAMD33_SRV.format(**_RAMD33_SRV_FIGS) + _RMIX34_SRV.format(**_RMIX34_SRV_FIGS),
     "amd-mi300x-llama2-7b-fp8": "predicted 27.8% too fast (28.1% before amd_fix, 2026-12-03: CK's tile skip with "
     "the cdna3 bf16 rule re-run, 0.44 -> 0.40, fp8 derived 0.40 -> 0.36) since the cdna3 fp8 value is derived from "
     "AMD's measured FP8 / BF16 GEMM rates (2026-12-02, amdfp8; -12.3% at the grid-floor fit 0.30 it replaced); what "
@@ -1228,7 +1315,8 @@ UNEXPLAINED: dict[str, str] = {
     "Examined 2026-12-05 (ramd): the TE-issue rows' checked reason (their 2024-10 build's untuned hipBLASLt FP8 GEMMs "
     "at about the BF16 rate, ROCm TE #73 / #78; tests/test_amd_te_2024_fp8.py) is of that build; this log's is a 2025 "
     "one (ROCm 6.4, TE 8c4a512) and no source says whether its FP8 GEMMs were tuned, so it is not carried here"
-    + _RGPTOSS_PRIMUS.format(**_RGPTOSS_PRIMUS_FIGS) + _RMISC32_AMD + _RAMD33_AMD.format(**_RAMD33_AMD_FIGS),
+    + _RGPTOSS_PRIMUS.format(**_RGPTOSS_PRIMUS_FIGS) + _RMISC32_AMD + _RAMD33_AMD.format(**_RAMD33_AMD_FIGS)
+    + _RMIX34_AMD.format(**_RMIX34_AMD_FIGS),
     # ramd (2026-12-05): the #78 proxy and the two #79 Llama 3 8B rows left this list: their notes carry a checked
     # reason (the 2024-10 build's FP8 GEMMs at about the BF16 rate, ROCm TE #73 / #78; the per-iteration cost seen
     # on H200 too, #79), recomputed by tests/test_amd_te_2024_fp8.py
