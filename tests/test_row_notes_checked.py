@@ -1129,7 +1129,12 @@ UNEXPLAINED: dict[str, str] = {
     "trt09-h100-70b-tp2-b1024-128-128 M = 1024 0.534; trt10-h100-l3-70b-tp2-128-128 M = 2040 0.461; "
     "trt10-h100-l3.1-405b-tp8-128-128 M = 3607 0.517: the 8B row at the largest M implies the least, so no rate "
     "rising with M alone fits both; what else sets it (the per-GPU GEMMs' N and K, the engine's per-request work) is "
-    "not established",
+    "not established. Ruled out (rsrvA, 2026-12-06; test_serving_trtllm_v09.py "
+    "test_a100_70b_b1024_fewer_in_flight_is_slower): an engine that ran fewer than the 1024 sequences at once (the "
+    "page's --max_batch_size 64 build, v0.9's max_batch_size / max_num_tokens limits, the batch in waves): with fewer "
+    "in flight the model is slower, not faster: 64, 256 and 512 at once put the row at -40.8%, -28.8% and -28.2% "
+    "(their decode steps 28.5, 87.3 and 172.4 ms for 64, 256 and 512 tokens, against 342.4 ms for 1024), so no limit "
+    "on the batch brings the model nearer the published figure",
     # srv_pp (2026-12-03): the RTX PRO 6000 pipeline-parallel rows, held out against the unfitted [serving.default].
     # rrtx (2026-12-05): twelve of the 14 left this list: their notes carry a checked reason (eight 70B --pp 4-8 rows:
     # release 1.2's table of the same benchmark on the same device, x1.21 / x1.51 v1.0's at --pp 4 / 8, the model
