@@ -143,7 +143,12 @@ _L4_REASON = ("the C 1 TTFT gap's split between prefill compute and a cost outsi
               "a T4 at 36 ms, "
               "where the model's forward is 4.79 / 4.78 ms; were the T4's whole TTFT compute at the L4's fraction of "
               "the peak, 11.7 ms or more of the L4 twin's 31 ms does not scale with the compute peak (the fraction "
-              "alike on both chips: not established), so the twins bound the peak-scaled part, not the host path)")
+              "alike on both chips: not established), so the twins bound the peak-scaled part, not the host path; "
+              "examined 2026-12-06, rsrvA session 34: two public same-clock host-path measurements, neither of vLLM "
+              "(pegainfer #738, a Rust engine: 1.757 ms p50 around the engine's step; tt-inference-server #2173, a C++ "
+              "server's tokenizer: 2.58-5.50 ms at 256 tokens), together 7.70 ms or less, 35% of the 22.2 ms C 1 gap; "
+              "vLLM v0.23's Python API server and engine-core process on a 4-vCPU host are what neither measures, so "
+              "they size no part of this run's)")
 _RTX_PP_REASON = ("TensorRT-LLM v1.0's Llama 3.3 70B throughput on RTX PRO 6000 grows with --pp less than the model's "
                   "on decode-heavy loads (128/2048: x2.06 / x3.27 / x4.06 at --pp 2 / 4 / 8 over --pp 1, the model "
                   "x2.31 / x4.66 / x8.76 as its requests in flight grow 146 -> 1873 with the KV room of pp devices), "
@@ -1975,6 +1980,19 @@ def test_rsrv_s32_reason_quotes_the_record() -> None:
     assert f"would leave {m[3]} ms or more of the model's {m[4]} ms C 1 miss" in record
     assert "Examined 2026-12-05 (rsrv, session 32, issue 10)" in record
     assert all(src in _L4_REASON and src in record for src in ("#59681", "PR #64534"))
+
+
+def test_rsrva_s34_reason_quotes_the_record() -> None:
+    """rsrvA, session 34 (2026-12-06): the figures the L4 reason adds are the runs file's 'Examined 2026-12-06 (rsrvA,
+    session 34' record's, which tests/test_serving_l4.py recomputes (test_public_host_path_measurements_record)."""
+    runs = (TESTS.parent / "src/accelopt/predict/data/published_serving_runs.csv").read_text(encoding="utf-8")
+    record = " ".join(ln.lstrip("#").strip() for ln in runs.splitlines() if ln.startswith("#"))
+    m = re.search(r"Rust engine: (\d+\.\d+) ms p50 .* tokenizer: (\d+\.\d+)-(\d+\.\d+) ms at 256 tokens\), together "
+                  r"(\d+\.\d+) ms or less, (\d+)% of the (\d+\.\d) ms C 1 gap", _L4_REASON)
+    assert m and f"{m[1]} ms p50" in record and f"{m[2]}-{m[3]} ms at this row's 256" in record
+    assert f"Together {m[4]} ms or less, {m[5]}% of the C 1 gap of {m[6]} ms" in record
+    assert "Examined 2026-12-06 (rsrvA, session 34, issue 10)" in record
+    assert all(src in record for src in ("issue #738", "issue #2173"))
 
 
 DSV3_DECODE_ROW = "lmsys-h100-dsv3-decode-ep72"
