@@ -18,6 +18,10 @@ row, so they stay in UNEXPLAINED.
 rsrv (2026-12-05) carried PR #2744's kernel time as a work rate (pairs a second; the FlashInfer post calls the run's GQA
 decode compute-bound on A100) instead of a ratio to bandwidth: the custom row comes to +21.2%, the NCCL row +36.1%;
 from another shape, so both stay in UNEXPLAINED (test_pr2744_time_carried_as_a_work_rate).
+rsrvA (2026-12-06) made the table's Llama 7B T4 TP 2 cells held-out rows (T4_ROWS; beyond 25%, UNEXPLAINED, their notes
+recomputed here) and timed the engine's kernel on a PCIe-only link at the link's rate (serving.custom_allreduce_ratio:
+vLLM's one-stage kernel at 2 ranks moves NCCL's ring's bytes), where the H100 NVLink fit's 0.56 made it 1.8x NCCL on the
+T4 against the PR's measured saving (test_the_kernel_moves_nccls_bytes_at_the_link_rate_on_pcie).
 """
 from __future__ import annotations
 
