@@ -387,6 +387,10 @@ def before_pp_host_loop() -> Iterator[None]:
 # were held out (role test): a record made before rpphost counts them held out, at the model before_pp_host_loop
 RPPHOST_FIT_IDS = frozenset(f"trt10-rtx6k-l33-70b-tp1-pp{pp}-1000-1000" for pp in (2, 4, 8))
 
+# rsrvA (2026-12-06) added these held-out serving rows (vLLM PR #2192's T4 cells); a record of the held-out rows made
+# before then counts without them
+SERVING_ROWS_ADDED_RSRVA = frozenset(f"vllm2192-t4-l2-7b-tp2-b32-{k}" for k in ("nccl", "custom"))
+
 
 def before_pp_host(fn: Any) -> Any:
     """`fn` run under before_pp_host_loop (a note's sentence of the model before rpphost)."""

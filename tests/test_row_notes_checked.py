@@ -143,7 +143,12 @@ _L4_REASON = ("the C 1 TTFT gap's split between prefill compute and a cost outsi
               "a T4 at 36 ms, "
               "where the model's forward is 4.79 / 4.78 ms; were the T4's whole TTFT compute at the L4's fraction of "
               "the peak, 11.7 ms or more of the L4 twin's 31 ms does not scale with the compute peak (the fraction "
-              "alike on both chips: not established), so the twins bound the peak-scaled part, not the host path)")
+              "alike on both chips: not established), so the twins bound the peak-scaled part, not the host path; "
+              "examined 2026-12-06, rsrvA session 34: two public same-clock host-path measurements, neither of vLLM "
+              "(pegainfer #738, a Rust engine: 1.757 ms p50 around the engine's step; tt-inference-server #2173, a C++ "
+              "server's tokenizer: 2.58-5.50 ms at 256 tokens), together 7.70 ms or less, 35% of the 22.2 ms C 1 gap; "
+              "vLLM v0.23's Python API server and engine-core process on a 4-vCPU host are what neither measures, so "
+              "they size no part of this run's)")
 _RTX_PP_REASON = ("TensorRT-LLM v1.0's Llama 3.3 70B throughput on RTX PRO 6000 grows with --pp less than the model's "
                   "on decode-heavy loads (128/2048: x2.06 / x3.27 / x4.06 at --pp 2 / 4 / 8 over --pp 1, the model "
                   "x2.31 / x4.66 / x8.76 as its requests in flight grow 146 -> 1873 with the KV room of pp devices), "
@@ -1106,29 +1111,61 @@ DSV3_ENTRY_BEFORE_RMEGABLOX = (
 )
 
 # rl4 (2026-12-06): the vLLM PR #2192 table's Llama 7B / T4 / TP 2 row as a cross-check of the 70B rows (figures
-# recomputed by tests/test_serving_custom_allreduce_a100.py, test_the_7b_t4_row_of_the_same_table)
+# recomputed by tests/test_serving_custom_allreduce_a100.py, test_the_7b_t4_row_of_the_same_table); rsrvA
+# (2026-12-06): the two T4 cells as held-out rows, beyond 25% and not explained (their entries quote their notes,
+# recomputed by test_t4_rows_are_the_cells_beyond_the_bound_and_their_notes_recompute)
 _VLLM2192_T4 = {
     "vllm2192-a100-l2-70b-tp4-b64-nccl": (
         "Examined 2026-12-06 (rl4): the same table's Llama 7B T4 TP 2 BS 32 row (expressible since the catalog's T4 "
-        "PCIe link; predicted in the test as a cross-check, not a row) comes out +32.8% too fast: its published "
-        "decode step 63.5 ms against the model's 46.2 ms, a residual of 17.3 ms (27% of the step) with one read of "
-        "its multi-head cache, against 13.8 ms (26%) here at 8 reads and 14.5 ms (28%) in the 33B row: across two "
-        "GPUs and three models the table's rows miss by 13.8-17.3 ms a step, 26-28% of it, so they cannot tell a "
-        "fixed per-step cost from a rate; charged the 7B row's residual per step (at the model's one read), this row "
-        "would be at +11.2%, read as a rate (its share of the step) at +25.1%: carried figures, not a cost "
+        "PCIe link; a held-out row since rsrvA, vllm2192-t4-l2-7b-tp2-b32-nccl) comes out +32.8% too fast: its "
+        "published decode step 63.5 ms against the model's 46.2 ms, a residual of 17.3 ms (27% of the step) with one "
+        "read of its multi-head cache, against 13.8 ms (26%) here at 8 reads and 14.5 ms (28%) in the 33B row: "
+        "across two GPUs and three models the table's rows miss by 13.8-17.3 ms a step, 26-28% of it, so they cannot "
+        "tell a fixed per-step cost from a rate; charged the 7B row's residual per step (at the model's one read), "
+        "this row would be at +11.2%, read as a rate (its share of the step) at +25.1%: carried figures, not a cost "
         "established for this run"
     ),
     "vllm2192-a100-l2-70b-tp4-b64-custom": (
         "Examined 2026-12-06 (rl4): the same table's Llama 7B T4 TP 2 BS 32 row (expressible since the catalog's T4 "
-        "PCIe link; predicted in the test as a cross-check, not a row) comes out +26.7% too fast: its published "
-        "decode step 62.0 ms against the model's 47.5 ms, a residual of 14.5 ms (23% of the step) with one read of "
-        "its multi-head cache, against 6.8 ms (15%) here at 8 reads and 7.7 ms (17%) in the 33B row: across two GPUs "
-        "and three models the table's rows miss by 6.8-14.5 ms a step, 15-23% of it, so they cannot tell a fixed "
-        "per-step cost from a rate; the model's custom all-reduce on the T4's PCIe takes 2.99 ms a step against its "
-        "NCCL's 1.64 ms, where the PR's kernel saved 1.53 ms a step (17.90 -> 17.51 s over 255 steps), so this pair's"
-        " T4 residual holds that too; charged the 7B row's residual per step (at the model's one read), this row "
-        "would be at +4.3%, read as a rate (its share of the step) at +16.1%: carried figures, not a cost established"
-        " for this run"
+        "PCIe link; a held-out row since rsrvA, vllm2192-t4-l2-7b-tp2-b32-custom) comes out +29.2% too fast: its "
+        "published decode step 62.0 ms against the model's 46.5 ms, a residual of 15.5 ms (25% of the step) with one "
+        "read of its multi-head cache, against 6.8 ms (15%) here at 8 reads and 7.7 ms (17%) in the 33B row: across "
+        "two GPUs and three models the table's rows miss by 6.8-15.5 ms a step, 15-25% of it, so they cannot tell a "
+        "fixed per-step cost from a rate; the model's custom all-reduce on the T4's PCIe takes 1.94 ms a step "
+        "against its NCCL's 1.64 ms (2.99 ms before rsrvA, 2026-12-06, put the kernel's bytes at 0.56 of the link's "
+        "rate, the H100 NVLink fit, where at 2 ranks it moves NCCL's ring's bytes at the link's rate: "
+        "serving.custom_allreduce_ratio); the 0.30 ms left is the fixed latency, 64 x (9.5 us, measured on H100 with "
+        "a launch inside, - 2 x 2.4 us, NCCL's default step latency) = 0.30 ms, no PCIe figure cited for either, "
+        "where the PR's kernel saved 1.53 ms a step (17.90 -> 17.51 s over 255 steps); charged the 7B row's residual "
+        "per step (at the model's one read), this row would be at +2.3%, read as a rate (its share of the step) at "
+        "+14.1%: carried figures, not a cost established for this run"
+    ),
+    "vllm2192-t4-l2-7b-tp2-b32-nccl": (
+        "vLLM PR #2192's Llama 7B T4 TP 2 BS 32 cell, held out since rsrvA (2026-12-06): the row's note, not "
+        "explained (2026-12-06, rsrvA; recomputed by tests/test_serving_custom_allreduce_a100.py): too fast by "
+        "+32.8%: the published latency less the model's prefill (1.71 s) leaves 63.5 ms a decode step against the "
+        "model's 46.2 ms ([serving.default], not fitted: no Turing table), a residual of 17.3 ms (27% of the step) "
+        "with its multi-head KV cache read once (the 70B rows' GQA re-read does not apply); the same table's 70B row "
+        "at 8 reads and 33B row miss by 13.8 ms (26%) and 14.5 ms (28%) a step with this all-reduce: one per-step "
+        "miss of the table's vLLM (v0.2.6, December 2023) on two GPUs and three models, what the 70B rows' notes "
+        "examined (Ray workers' metadata, vLLM PR #2221; host shares, PR #818; the V0 engine's CPU bubble, RFC "
+        "#6854) and none sized for this run"
+    ),
+    "vllm2192-t4-l2-7b-tp2-b32-custom": (
+        "vLLM PR #2192's Llama 7B T4 TP 2 BS 32 cell, held out since rsrvA (2026-12-06): the row's note, not "
+        "explained (2026-12-06, rsrvA; recomputed by tests/test_serving_custom_allreduce_a100.py): too fast by "
+        "+29.2%: the published latency less the model's prefill (1.71 s) leaves 62.0 ms a decode step against the "
+        "model's 46.5 ms ([serving.default], not fitted: no Turing table), a residual of 15.5 ms (25% of the step) "
+        "with its multi-head KV cache read once (the 70B rows' GQA re-read does not apply); the same table's 70B row "
+        "at 8 reads and 33B row miss by 6.8 ms (15%) and 7.7 ms (17%) a step with this all-reduce: one per-step miss "
+        "of the table's vLLM (v0.2.6, December 2023) on two GPUs and three models, what the 70B rows' notes examined "
+        "(Ray workers' metadata, vLLM PR #2221; host shares, PR #818; the V0 engine's CPU bubble, RFC #6854) and "
+        "none sized for this run; the model's custom all-reduce on the T4's PCIe takes 1.94 ms a step against its "
+        "NCCL's 1.64 ms (2.99 ms before rsrvA, 2026-12-06, put the kernel's bytes at 0.56 of the link's rate, the "
+        "H100 NVLink fit, where at 2 ranks it moves NCCL's ring's bytes at the link's rate: "
+        "serving.custom_allreduce_ratio); the 0.30 ms left is the fixed latency, 64 x (9.5 us, measured on H100 with "
+        "a launch inside, - 2 x 2.4 us, NCCL's default step latency) = 0.30 ms, no PCIe figure cited for either, "
+        "where the PR's kernel saved 1.53 ms a step (17.90 -> 17.51 s over 255 steps)"
     ),
 }
 
@@ -1221,7 +1258,12 @@ UNEXPLAINED: dict[str, str] = {
     "trt09-h100-70b-tp2-b1024-128-128 M = 1024 0.534; trt10-h100-l3-70b-tp2-128-128 M = 2040 0.461; "
     "trt10-h100-l3.1-405b-tp8-128-128 M = 3607 0.517: the 8B row at the largest M implies the least, so no rate "
     "rising with M alone fits both; what else sets it (the per-GPU GEMMs' N and K, the engine's per-request work) is "
-    "not established",
+    "not established. Ruled out (rsrvA, 2026-12-06; test_serving_trtllm_v09.py "
+    "test_a100_70b_b1024_fewer_in_flight_is_slower): an engine that ran fewer than the 1024 sequences at once (the "
+    "page's --max_batch_size 64 build, v0.9's max_batch_size / max_num_tokens limits, the batch in waves): with fewer "
+    "in flight the model is slower, not faster: 64, 256 and 512 at once put the row at -40.8%, -28.8% and -28.2% "
+    "(their decode steps 28.5, 87.3 and 172.4 ms for 64, 256 and 512 tokens, against 342.4 ms for 1024), so no limit "
+    "on the batch brings the model nearer the published figure",
     # srv_pp (2026-12-03): the RTX PRO 6000 pipeline-parallel rows, held out against the unfitted [serving.default].
     # rrtx (2026-12-05): twelve of the 14 left this list: their notes carry a checked reason (eight 70B --pp 4-8 rows:
     # release 1.2's table of the same benchmark on the same device, x1.21 / x1.51 v1.0's at --pp 4 / 8, the model
@@ -1413,6 +1455,8 @@ UNEXPLAINED: dict[str, str] = {
             "17.0", "2.6"),
            ("vllm2192-a100-l2-70b-tp4-b64-custom", "+13.5%", "12.7", "2.3", "+15.7%", "6.8", "7.7", "5.0", "+21.2%",
             "10.0", "2.3"))},
+    # rsrvA (2026-12-06): the same table's T4 cells, held out (their notes; tests/test_serving_custom_allreduce_a100.py)
+    **{rid: _VLLM2192_T4[rid] for rid in ("vllm2192-t4-l2-7b-tp2-b32-nccl", "vllm2192-t4-l2-7b-tp2-b32-custom")},
     "trn1-nxd-llama31-8b-n220": "held-out row of the 8B layout (Neuron 2.20), beyond 25% since the NKI flash "
     "kernel's tile shape (attention_kernel nki_flash, 2026-12-03: -23.4% -> -27.6%; -31.5% after the rule-v2 re-run "
     "0.46 -> 0.50, trnfix; -29.8% at 0.48 since the XLA dead recompute's re-run, 2026-12-04, xla); the layout's gap as "
@@ -2062,6 +2106,19 @@ def test_rsrv_s32_reason_quotes_the_record() -> None:
     assert f"would leave {m[3]} ms or more of the model's {m[4]} ms C 1 miss" in record
     assert "Examined 2026-12-05 (rsrv, session 32, issue 10)" in record
     assert all(src in _L4_REASON and src in record for src in ("#59681", "PR #64534"))
+
+
+def test_rsrva_s34_reason_quotes_the_record() -> None:
+    """rsrvA, session 34 (2026-12-06): the figures the L4 reason adds are the runs file's 'Examined 2026-12-06 (rsrvA,
+    session 34' record's, which tests/test_serving_l4.py recomputes (test_public_host_path_measurements_record)."""
+    runs = (TESTS.parent / "src/accelopt/predict/data/published_serving_runs.csv").read_text(encoding="utf-8")
+    record = " ".join(ln.lstrip("#").strip() for ln in runs.splitlines() if ln.startswith("#"))
+    m = re.search(r"Rust engine: (\d+\.\d+) ms p50 .* tokenizer: (\d+\.\d+)-(\d+\.\d+) ms at 256 tokens\), together "
+                  r"(\d+\.\d+) ms or less, (\d+)% of the (\d+\.\d) ms C 1 gap", _L4_REASON)
+    assert m and f"{m[1]} ms p50" in record and f"{m[2]}-{m[3]} ms at this row's 256" in record
+    assert f"Together {m[4]} ms or less, {m[5]}% of the C 1 gap of {m[6]} ms" in record
+    assert "Examined 2026-12-06 (rsrvA, session 34, issue 10)" in record
+    assert all(src in record for src in ("issue #738", "issue #2173"))
 
 
 DSV3_DECODE_ROW = "lmsys-h100-dsv3-decode-ep72"

@@ -559,3 +559,30 @@ def test_same_authors_twin_runs_record() -> None:
     assert "this stack is 27 to 36 ms across two harnesses" in record
     assert (f"T4 twin's TTFT p95 is {TWIN_T4['ttft_p95_ms'] / TWIN_T4['ttft_ms']:.2f}x its p50; this row's C 1 p95 is "
             f"{ROW_C1_TTFT_P95_MS / row_ttft:.2f}x") in record
+
+
+# rsrvA, session 34 (2026-12-06): two public same-clock host-path measurements, neither of vLLM.
+# pegainfer-project/pegainfer issue #738 (comment of 2026-07-23), 'Same-clock decomposition' table, (p50, p95) ms
+PEGAINFER_738_MS = {"client start -> scheduled": (1.289, 1.547), "first-token send -> client reads": (0.468, 0.653)}
+# tenstorrent/tt-inference-server issue #2173 (2026-02-23): 'tokenizer encode: 131 tokens, ... ms total', its log lines
+TT_2173_ENCODE_131_MS = (2.816332, 1.71546, 1.399063, 1.319402)
+
+
+def test_public_host_path_measurements_record() -> None:
+    """rsrvA, session 34: the runs file's 'Examined 2026-12-06 (rsrvA, session 34' record: the two measurements
+    recomputed; together they are a third of the C 1 gap at most, and neither is vLLM's, so no row moves."""
+    record = _runs_file_record("# Examined 2026-12-06 (rsrvA, session 34, issue 10)")
+    p50 = sum(v[0] for v in PEGAINFER_738_MS.values())
+    p95 = sum(v[1] for v in PEGAINFER_738_MS.values())
+    per_token_us = [ms / 131 * 1e3 for ms in (min(TT_2173_ENCODE_131_MS), max(TT_2173_ENCODE_131_MS))]
+    at_256_ms = [us * 256 / 1e3 for us in per_token_us]
+    together = p95 + at_256_ms[1]
+    assert (f"client start -> scheduled {PEGAINFER_738_MS['client start -> scheduled'][0]:.3f} ms p50 "
+            f"({PEGAINFER_738_MS['client start -> scheduled'][1]:.3f} p95)") in record
+    assert f"{p50:.3f} ms p50 ({p95:.3f} ms p95) around the engine's step" in record
+    assert (f"{min(TT_2173_ENCODE_131_MS):.3f}-{max(TT_2173_ENCODE_131_MS):.3f} ms, {per_token_us[0]:.2f}-"
+            f"{per_token_us[1]:.2f} us a token, {at_256_ms[0]:.2f}-{at_256_ms[1]:.2f} ms at this row's 256") in record
+    assert int(_row("c1-ttft")["prompt_len"]) == 256
+    gap = _gap_ms(1)
+    assert together < gap and (f"Together {together:.2f} ms or less, {100 * together / gap:.0f}% of the C 1 gap of "
+                               f"{gap:.1f} ms") in record

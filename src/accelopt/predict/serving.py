@@ -1298,6 +1298,9 @@ class _Link:
     custom: bool = False
     """Whether the engine's own all-reduce kernel runs on this link (custom_allreduce_runs): its all-reduces up to
     CUSTOM_ALLREDUCE_MAX_BYTES are timed by custom_allreduce_s, larger ones by NCCL/RCCL's ring or chain."""
+    custom_ratio: float | None = None
+    """The rate the engine's kernel moves its bytes at, as a fraction of bandwidth_byte_per_s (custom_allreduce_ratio:
+    1 on a PCIe-only link); None: the H100 NVLink fit, CUSTOM_ALLREDUCE_BANDWIDTH_RATIO."""
 
 
 def _link(spec: AcceleratorSpec, group: int, cal: ServingCalibration, what: str) -> _Link:
@@ -1320,7 +1323,8 @@ def _link(spec: AcceleratorSpec, group: int, cal: ServingCalibration, what: str)
                                      int(spec.scaleup_domain_devices))[0])
     lat_in = lat if in_domain else _step_latency_s(*comm.pick_link(spec, int(spec.scaleup_domain_devices),
                                                                     measured)[1:], cal)
-    return _Link(bw * eff, lat, p_in, lat_in, tuple(assumed), custom_allreduce_runs(spec, group, cal))
+    return _Link(bw * eff, lat, p_in, lat_in, tuple(assumed), custom_allreduce_runs(spec, group, cal),
+                 custom_allreduce_ratio(spec, cal))
 
 
 def replica_slice_chips(spec: AcceleratorSpec, tp: int, pp: int, moe: MoELayout = NO_MOE) -> int:
@@ -1443,6 +1447,32 @@ def custom_allreduce_bandwidth_fit(link_byte_per_s: float = 0.8 * 450e9) -> tupl
     return best, loss(best)
 
 
+def pcie_only_link_byte_per_s(spec: AcceleratorSpec, cal: ServingCalibration) -> float | None:
+    """The scale-up link's rate (a probed one where given) where it is no faster than PCIe (PCIE_X16_BYTE_PER_S: a
+    spec holds no link type), else None: the reading custom_allreduce_skipped and custom_allreduce_ratio share."""
+    measured = cal.measured_link or comm.measured_of(spec)
+    link_byte_per_s = measured.bandwidth_byte_per_s if measured is not None else spec.scaleup_bandwidth_byte_per_s
+    return link_byte_per_s if link_byte_per_s is not None and link_byte_per_s <= PCIE_X16_BYTE_PER_S else None
+
+
+def custom_allreduce_ratio(spec: AcceleratorSpec, cal: ServingCalibration) -> float:
+    """The fraction of NCCL's ring rate the engine's kernel moves its bytes at on `spec`'s scale-up link:
+    CUSTOM_ALLREDUCE_BANDWIDTH_RATIO (fitted on H100 NVLink), or 1 on a PCIe-only link (pcie_only_link_byte_per_s).
+
+    Why 1 there (rsrvA, 2026-12-06): on such a link vLLM runs its kernel at 2 ranks only (custom_allreduce_skipped),
+    and at 2 ranks it is always the one-stage kernel (csrc/custom_all_reduce.cuh, CustomAllreduce::allreduce,
+    REDUCE_CASE: 'if (world_size_ == 2) cross_device_reduce_1stage', vllm-project/vllm@036bb685, the PR #2192 era; the
+    same branch in later trees): each rank loads the peer's whole buffer once (packed_reduce over the ranks'
+    pointers), n bytes a direction, what NCCL's ring moves at 2 ranks (2 (p-1)/p x n). The fitted 0.56 is the rate
+    the kernel's loads reach on H100 NVLink (202 GB/s of bus bandwidth where NCCL's ring is taken at 360; its 36
+    blocks x 512 threads of 16-byte loads, 288 KiB in flight); a PCIe link is 1.6x (PCIe 6.0 x16, 128 GB/s) to 13x
+    (3.0 x16, 15.75 GB/s) below that, so the link, not the kernel, bounds its bytes, as it bounds NCCL's (how fast
+    the loads go at PCIe's longer latency is not measured: an assumption, printed). Not a fit: vLLM PR #2192's
+    T4 and A30 pairs (both TP 2 over PCIe) measured the kernel faster than NCCL end to end, where 0.56 made it the
+    slower (tests/test_serving_custom_allreduce_a100.py)."""
+    return 1.0 if pcie_only_link_byte_per_s(spec, cal) is not None else CUSTOM_ALLREDUCE_BANDWIDTH_RATIO
+
+
 def custom_allreduce_runs(spec: AcceleratorSpec, group: int, cal: ServingCalibration) -> bool:
     """Whether a tensor-parallel all-reduce over `group` x `spec` runs the engine's own kernel: the engine's setting
     is 'custom', the device is an NVIDIA/AMD GPU (elsewhere the library's all-reduce is timed either way) and vLLM's
@@ -1465,9 +1495,8 @@ def custom_allreduce_skipped(spec: AcceleratorSpec, tp: int, cal: ServingCalibra
     if tp not in CUSTOM_ALLREDUCE_WORLD_SIZES:
         return (f"--tp {tp} is not a group size vLLM's custom all-reduce supports "
                 f"({', '.join(map(str, CUSTOM_ALLREDUCE_WORLD_SIZES))}; vLLM turns it off for any other)")
-    measured = cal.measured_link or comm.measured_of(spec)
-    link_byte_per_s = measured.bandwidth_byte_per_s if measured is not None else spec.scaleup_bandwidth_byte_per_s
-    if tp > 2 and link_byte_per_s is not None and link_byte_per_s <= PCIE_X16_BYTE_PER_S:
+    link_byte_per_s = pcie_only_link_byte_per_s(spec, cal)
+    if tp > 2 and link_byte_per_s is not None:
         return (f"its scale-up link, {link_byte_per_s / 1e9:.4g} GB/s, is no faster than PCIe (PCIe 6.0 x16: "
                 f"{PCIE_X16_BYTE_PER_S / 1e9:g} GB/s per direction), and vLLM turns its custom all-reduce off on more "
                 "than two GPUs without a full NVLink connection ('not supported on more than two PCIe-only GPUs')")
@@ -1482,7 +1511,9 @@ def custom_allreduce_assumed(spec: AcceleratorSpec, tp: int, cal: ServingCalibra
     return comm.Assumption(CUSTOM_ALLREDUCE_FIELD, custom_allreduce_latency_s(tp),
                            "the engine's custom all-reduce (vLLM, TensorRT-LLM, SGLang) timed as vLLM's kernel "
                            "measured on 8 x H100 (sgl-project/sglang PR #2904: 9.5/9.1/10.1 µs at tp 2/4/8, 2 KiB) + "
-                           f"its bytes at {CUSTOM_ALLREDUCE_BANDWIDTH_RATIO} of NCCL's ring rate, up to 8 MiB "
+                           f"its bytes at {custom_allreduce_ratio(spec, cal):g} of NCCL's ring rate (0.56 on "
+                           "NVLink, fitted on those H100 figures; 1 on a PCIe-only link: custom_allreduce_ratio), "
+                           "up to 8 MiB "
                            "(NCCL above); --tp-allreduce nccl for NCCL/RCCL's chain", "scale-up")
 
 
@@ -1535,7 +1566,8 @@ def ring_or_tree_allreduces_s(n_bytes: float, p: int, link: _Link, calls: int = 
     if p <= 1:
         return 0.0
     if link.custom and n_bytes / calls <= CUSTOM_ALLREDUCE_MAX_BYTES:  # the engine's own kernel
-        return calls * custom_allreduce_s(n_bytes / calls, p, link.bandwidth_byte_per_s)
+        ratio = CUSTOM_ALLREDUCE_BANDWIDTH_RATIO if link.custom_ratio is None else link.custom_ratio
+        return calls * custom_allreduce_s(n_bytes / calls, p, link.bandwidth_byte_per_s, ratio)
     one = comm.allreduce_s(np.asarray(n_bytes / calls), np.asarray(p), np.asarray(link.bandwidth_byte_per_s),
                            np.asarray(link.latency_s), p_in=np.asarray(link.ranks_per_domain),
                            lat_in=np.asarray(link.chain_latency_s))
