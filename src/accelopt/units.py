@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from accelopt.errors import InputError
+from accelopt.errors import InputError, UnreadableNumberError
 
 KB = 1e3
 MB = 1e6
@@ -234,7 +234,7 @@ def parse_count(text: str, what: str = "value") -> float:
     if not m:
         if _negative(str(text)):  # '-5': a number, but no count
             raise InputError(f"{what} {text!r} is negative", "write a positive number such as 512 or 7B")
-        raise InputError(f"cannot read {what} {text!r}", "write a number such as 15e12, 15T, 7B or 512")
+        raise UnreadableNumberError(f"cannot read {what} {text!r}", "write a number such as 15e12, 15T, 7B or 512")
     value = float(m.group(1)) * _SUFFIX[m.group(2).lower()]
     if not math.isfinite(value):  # '1e400' reads as inf
         raise InputError(f"{what} {text!r} is too large to be a number", "write a finite number such as 15e12")
