@@ -32,3 +32,31 @@ def test_parse_count_says_by_its_class_which_refusal_it_is() -> None:
         with pytest.raises(InputError) as e:
             parse_count(text, "--tokens")
         assert not isinstance(e.value, UnreadableNumberError), text
+
+
+def test_a_failing_user_model_reads_its_first_batch_once_for_the_fix() -> None:
+    """The fix of a model that raised read the first batch once per hint (the dict-inputs one, then the arity one):
+    batches() ran twice on the error path, a generator building its batch each time. Both hints still show."""
+    torch = pytest.importorskip("torch")
+    from accelopt.workload.usercode import ModelCodeError, user_call
+    from accelopt.workload.userfile import ModelBundle
+
+    class TwoInputs(torch.nn.Module):
+        def forward(self, x: object, mask: object) -> object:
+            return x
+
+    calls = []
+
+    def batches() -> object:
+        calls.append(1)
+        return iter([({"input_ids": torch.zeros(1, 4)}, torch.zeros(1))])
+
+    def boom(*_: object) -> None:
+        raise TypeError("forward() missing 1 required positional argument: 'mask'")
+
+    bundle = ModelBundle(name="m", model=TwoInputs(), batches=batches, batch_size=1,
+                         loss_fn=torch.nn.functional.mse_loss)
+    with pytest.raises(ModelCodeError) as e:
+        user_call(bundle, "during its train step", boom)
+    assert len(calls) == 1, calls
+    assert "yields the inputs as a dict" in e.value.fix and "requires 2 (x, mask)" in e.value.fix, e.value.fix
