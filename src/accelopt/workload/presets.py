@@ -104,19 +104,22 @@ def _final_softcap_note(cfg: dict[str, Any]) -> tuple[str, ...]:
             "backward, are not timed",)
 
 
-# Gemma2Config's final_logit_softcapping 30.0 (transformers @008e574 models/gemma2/configuration_gemma2.py): a gemma2
-# config without the key is built with the cap, where only an explicit key got _final_softcap_note (utcfg, s33).
-_GEMMA2_FINAL_CAP = 30.0
+# Gemma2Config's final_logit_softcapping 30.0 and attn_logit_softcapping 50.0 (transformers @008e574
+# models/gemma2/configuration_gemma2.py): a gemma2 config without a key is built with its cap, where only an explicit
+# key got _softcap_note (utcfg, s33, the final cap; the attention cap, which picks the attention kernel, s34).
+_GEMMA2_CAPS = {"final_logit_softcapping": 30.0, "attn_logit_softcapping": 50.0}
 
 
-def _final_cap_class_default(cfg: dict[str, Any], mtype: str) -> tuple[dict[str, Any], tuple[str, ...]]:
-    """(the config with Gemma2Config's final_logit_softcapping where a gemma2 config leaves the key out, a note
-    saying so); a key present, even null, is the config's (transformers keeps a null: no cap)."""
-    if mtype != "gemma2" or "final_logit_softcapping" in cfg:
+def _softcap_class_defaults(cfg: dict[str, Any], mtype: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """(the config with Gemma2Config's final_logit_softcapping and attn_logit_softcapping where a gemma2 config
+    leaves a key out, a note saying which); a key present, even null, is the config's (transformers keeps a null: no
+    cap)."""
+    filled = {k: v for k, v in _GEMMA2_CAPS.items() if k not in cfg} if mtype == "gemma2" else {}
+    if not filled:
         return cfg, ()
-    return {**cfg, "final_logit_softcapping": _GEMMA2_FINAL_CAP}, (
-        f"the config leaves out final_logit_softcapping {_GEMMA2_FINAL_CAP:g}: the default of {_GEMMA2_SRC} used, "
-        "as transformers builds it (give it in the config to change it)",)
+    given = ", ".join(f"{k} {v:g}" for k, v in filled.items())
+    return {**cfg, **filled}, (f"the config leaves out {given}: the default{'s' if len(filled) > 1 else ''} of "
+                               f"{_GEMMA2_SRC} used, as transformers builds it (give it in the config to change it)",)
 
 
 def _softcap_of(cfg: dict[str, Any]) -> float | None:
@@ -2308,7 +2311,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     _check_moe_width_given(cfg, mtype, where)
     as_written, (cfg, class_defaults) = cfg, _class_defaults(cfg, mtype, nested)  # before the class's defaults
     cfg, moe_defaults = _moe_class_defaults(cfg, mtype)
-    cfg, cap_default = _final_cap_class_default(cfg, mtype)
+    cfg, cap_default = _softcap_class_defaults(cfg, mtype)
     class_defaults = (*class_defaults, *moe_defaults, *cap_default)
     cfg, class_defaults = _minicpm3_v_head_dim(cfg, mtype, class_defaults)
     _check_has_sizes(cfg, where)
