@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,48 @@ def test_gemma2_with_a_null_attention_cap_has_none(tmp_path: Path) -> None:
     cfg = get_model(str(write_hf_config(tmp_path, "g2", {**_GEMMA2_9B_NO_CAPS, "attn_logit_softcapping": None})))
     assert cfg.attn_logit_softcap is None
     assert not [n for n in cfg.config_defaults if "attn_logit_softcapping" in n], cfg.config_defaults
+
+
+_DSV3_CLASS_KEYS = ("n_routed_experts", "num_experts_per_tok", "moe_intermediate_size", "n_shared_experts",
+                    "first_k_dense_replace", "q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim",
+                    "v_head_dim", "intermediate_size")
+
+
+@pytest.mark.parametrize("left_out", [*[(k,) for k in _DSV3_CLASS_KEYS], _DSV3_CLASS_KEYS])
+def test_deepseek_v3_without_a_key_is_read_as_deepseekv3config_builds_it(left_out: tuple[str, ...],
+                                                                          tmp_path: Path) -> None:
+    """deepseek-ai/DeepSeek-V3's config.json less keys whose DeepseekV3Config defaults (transformers @008e574
+    models/deepseek_v3/configuration_deepseek_v3.py) are its published values: the same model as the full file, with
+    a note naming each default. Before: without n_routed_experts refused ('num_experts_per_tok = 8 with one expert'),
+    without num_experts_per_tok top-1, without kv_lora_rank multi-head attention, without q_lora_rank uncompressed
+    queries, without a head width refused, without intermediate_size 4 x hidden."""
+    from hf_configs import DEEPSEEK_V3
+
+    (tmp_path / "full").mkdir()
+    (tmp_path / "less").mkdir()
+    full = get_model(str(write_hf_config(tmp_path / "full", "dsv3", DEEPSEEK_V3)))
+    less = get_model(str(write_hf_config(tmp_path / "less", "dsv3",
+                                         {k: v for k, v in DEEPSEEK_V3.items() if k not in left_out})))
+    assert dataclasses.replace(less, config_defaults=full.config_defaults, source=full.source) == full
+    notes = " ".join(n for n in less.config_defaults if "DeepseekV3Config" in n)
+    for key in left_out:
+        assert f"leaves out {key} " in notes or f", {key} " in notes, (key, notes)
+
+
+def test_a_null_kv_lora_rank_fills_no_mla_width(tmp_path: Path) -> None:
+    """A present null is the config's: nothing filled, and the widths it gave are named as not applied."""
+    from hf_configs import DEEPSEEK_V3
+
+    m = get_model(str(write_hf_config(tmp_path, "dsv3", {**DEEPSEEK_V3, "kv_lora_rank": None})))
+    assert m.mla is None and not [n for n in m.config_defaults if "kv_lora_rank" in n]
+
+
+def test_qwen3_moe_naming_its_experts_but_not_its_top_k_gets_the_class_top_k(tmp_path: Path) -> None:
+    """Qwen3MoeConfig's num_experts_per_tok 8 (transformers @008e574): a config giving num_experts 128 without it was
+    read as top-1 routing with a note (the class's count is filled only when no count is named)."""
+    from conftest import QWEN3_30B_A3B
+
+    m = get_model(str(write_hf_config(tmp_path, "q3", {k: v for k, v in QWEN3_30B_A3B.items()
+                                                        if k != "num_experts_per_tok"})))
+    assert (m.experts, m.top_k) == (128, 8)
+    assert [n for n in m.config_defaults if "leaves out num_experts_per_tok 8" in n and "Qwen3MoeConfig" in n]
