@@ -249,3 +249,19 @@ def test_every_decimal_catalog_capacity_is_named_with_why() -> None:
     decimal = {s.name for s in default_catalog()
                if s.memory_bytes and s.memory_bytes % 2**20 and not s.memory_bytes % 1e6}
     assert decimal == set(DECIMAL_CAPACITIES), decimal ^ set(DECIMAL_CAPACITIES)
+
+
+def test_simulate_sweep_labels_its_latency_column_an_estimate(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """sweep's key figure 'lowest latency' was an estimate while its table's latency column, on the console and
+    the page, carried no estimate mark beside 'energy*' and 'TOPS/W*'."""
+    import re
+
+    (tmp_path / "g.csv").write_text("Layer, M, N, K,\ng1, 30, 50, 70,\n")
+    page = tmp_path / "sweep.html"
+    code, out, err = run_main(["simulate", "sweep", "--topology", str(tmp_path / "g.csv"), "--rows", "64", "--cols",
+                               "64", "--sram-kib", "64", "--html", str(page)], capsys)
+    assert code == 0, err
+    assert re.search(r"┃ +latency\* ┃ +energy\* ┃", out), out
+    assert "latency = total cycles / clock" in " ".join(out.split())
+    assert re.search(r"<th class=\"\">latency<span class=\"est\">estimate</span>", page.read_text())
