@@ -75,7 +75,8 @@ def _config(tmp_path: Path, **keys: object) -> Path:
 
 
 @pytest.mark.parametrize("keys", [{"rope_scaling": "yarn"}, {"rope_scaling": {"rope_type": "linear", "factor": -4}},
-                                  {"model_type": "deepseek_v2", "kv_lora_rank": 512}])
+                                  # a null head width (one left out is DeepseekV2Config's, s34)
+                                  {"model_type": "deepseek_v2", "kv_lora_rank": 512, "qk_rope_head_dim": None}])
 def test_config_error_names_its_file_once(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                           keys: dict[str, object]) -> None:
     """A bad rope_scaling or a partial MLA config printed 'error: /x/config.json: /x/config.json: ...'."""

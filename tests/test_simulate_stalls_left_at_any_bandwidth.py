@@ -97,7 +97,7 @@ def test_the_first_fill_left_at_the_needed_bandwidth_is_said(capsys: pytest.Capt
     code, out, err = run_main(["simulate", "run", "-d", "eyeriss", "-m", "alexnet-conv", "--max-rows", "0"], capsys)
     assert code == 0, err
     flat = " ".join(out.split())
-    stall = re.search(r"cycles \(([\d,]+) stall\)", flat)
+    stall = re.search(r"cycles \([\d,]+ compute \+ ([\d,]+) stall\)", flat)  # s34: the compute cycles beside them
     said = re.search(r"needs ([\d.]+) MB/s for no stalls beyond each layer's first fill "
                      r"\(([\d,]+) cycles at 720 MB/s\)", flat)
     assert stall and said, flat

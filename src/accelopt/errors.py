@@ -51,6 +51,12 @@ class DeviceUnsupportedError(InputError):
         self.option = option
 
 
+class UnreadableNumberError(InputError):
+    """Text that is no number at all ('lots', '20Q'), as units.parse_count refuses it; a negative or an infinite
+    number is a plain InputError. A caller that words its own message for an unreadable value (plan --budget-usd)
+    catches this class, not the message's words ('--budget-usd negative' was taken for a negative number)."""
+
+
 class UnknownNameError(InputError, KeyError):
     """A name (device, model preset, design) is not known; the fix lists the closest names."""
 

@@ -13,7 +13,7 @@ import typer
 
 from accelopt.cli.catalog import CATALOG_HELP
 from accelopt.cli.html_first import HTML_RULE
-from accelopt.errors import InputError, case_hint
+from accelopt.errors import InputError, UnreadableNumberError, case_hint
 from accelopt.units import RANGE_SYNTAX, fmt_count, fmt_seconds  # RANGE_SYNTAX: --devices/--batch help
 
 if TYPE_CHECKING:  # the CLI imports the predictors lazily (start-up time)
@@ -380,9 +380,7 @@ def _budget_usd(text: str | None) -> float | None:
                          "such as 20k or 1.5M is read too")
     try:
         return parse_count(text.replace("_", ""), "--budget-usd")
-    except InputError as e:
-        if "negative" in e.problem or "too large" in e.problem:
-            raise
+    except UnreadableNumberError:  # a negative or an infinite one keeps parse_count's message
         raise InputError(f"--budget-usd {text!r} is not a number",
                          "give --budget-usd a number of US dollars, e.g. 20000, 20k or 1.5M (k, M, B suffixes "
                          "read as for --tokens)") from None

@@ -256,7 +256,7 @@ def _print_run(result: Any, max_rows: int) -> None:
     rows = result.layers
     if max_rows:  # --max-rows 0: no table (it printed a header and rules with no row under them)
         t = Table(show_lines=False)
-        for col in ("layer", "MxNxK", "rep", "cycles", "stall", "util", "DRAM*", "energy*"):
+        for col in _LAYER_COLUMNS:
             t.add_column(col, justify="left" if col == "layer" else "right", no_wrap=True)
         for r in rows[:max_rows]:
             t.add_row(r.name, f"{r.m}x{r.n}x{r.k}", str(r.repeats), _count(r.compute_cycles),
@@ -270,8 +270,10 @@ def _print_run(result: Any, max_rows: int) -> None:
     tot, roof = result.totals, result.roofline
     e = tot.energy_breakdown
     count = units.fmt_quantity  # whole numbers with thousands separators ('3.858e+09 MACs' read as a formula)
+    # the layer table's 'compute cycles' and 'stall' add up to these cycles; the latency is their time (an estimate)
     con.print(line(("total", "bold"), f": {count(tot.macs, 'count')} MACs, {count(tot.total_cycles, 'count')} cycles "
-                   f"({count(tot.stall_cycles, 'count')} stall), latency {units.fmt_seconds(tot.latency_s)}, "
+                   f"({count(tot.compute_cycles, 'count')} compute + {count(tot.stall_cycles, 'count')} stall), "
+                   f"latency* {units.fmt_seconds(tot.latency_s)}, "
                    f"utilization {units.fmt_pct(tot.utilization)}, "
                    f"achieved {units.fmt_quantity(tot.achieved_op_per_s, 'OP/s')}"))
     need = units.fmt_byte_per_s(tot.bandwidth_needed_byte_per_s)
@@ -292,7 +294,7 @@ def _print_run(result: Any, max_rows: int) -> None:
                   f"{units.fmt_byte_per_s(roof.dram_bandwidth_byte_per_s)}, ridge "
                   f"{roof.ridge_op_per_byte:.4g} OP/B ({roof.ridge_mac_per_byte:.4g} MAC/B)")
     con.print(f"* estimates: per-access energies from {result.energy_scaling.scaled_text()}; "
-              + _traffic_source(result))
+              + _traffic_source(result) + f"; {LATENCY_TEXT}")
     for note in result.notes[1:]:  # the first is the footer above; the others say where SCALE-Sim's buffers apply
         con.print(f"  {note}")
 
@@ -339,6 +341,14 @@ def _fill_here(result: Any, fixed_cycles: float) -> str:
         return ""
     return (f" ({units.fmt_quantity(fills, 'count')} cycle{'' if fills == 1 else 's'} at "
             f"{units.fmt_byte_per_s(bandwidth)})")  # '(1 cycles at 34 GB/s)' before
+
+
+_LAYER_COLUMNS = ("layer", "MxNxK", "rep", "compute cycles", "stall", "util", "DRAM*", "energy*")
+"""The layer table's columns, the page's too (report.html): 'cycles' was the compute cycles alone, beside a total
+line whose 'cycles' count the stalls as well."""
+LATENCY_TEXT = ("latency = total cycles / clock (compute + stall cycles of the layers listed; ops without MACs to map "
+                "and host transfers not in it), its stalls from that traffic")
+"""What a simulated latency is, on `simulate run`'s and `simulate sweep`'s footers (SimTotals.latency_s's doc)."""
 
 
 def _traffic_source(result: Any) -> str:
@@ -905,7 +915,7 @@ def _show_sweep(data: Any, points: Any, front: Any, base: Any, header: tuple[str
     for i, note in enumerate(fixed):  # what every point keeps from the base design, user text plain
         con.print(note if i == 0 else f"  {note}", markup=False, highlight=False)
     t = Table()
-    for c in ("rows", "cols", "dataflow", "SRAM each", "DRAM BW", "MAC units", "latency", "energy*", "util",
+    for c in ("rows", "cols", "dataflow", "SRAM each", "DRAM BW", "MAC units", "latency*", "energy*", "util",
               "TOPS/W*"):
         t.add_column(c, justify="right")
     for p in front:
@@ -919,7 +929,7 @@ def _show_sweep(data: Any, points: Any, front: Any, base: Any, header: tuple[str
                   _total(p.row(), "tops_per_w"))
     con.print(t)
     # the JSON's first note, so the console says where the traffic and stalls behind each latency come from
-    con.print(f"* {data.notes[0]}", markup=False, highlight=False)
+    con.print(f"* {data.notes[0]}; {LATENCY_TEXT}", markup=False, highlight=False)
     for note in data.notes:
         if "cannot run this model and were skipped" in note or "DRAM capacity is not modelled" in note:
             con.print(note, markup=False, highlight=False)

@@ -56,7 +56,7 @@ from accelopt.optimize.compress import batch_quality, counted_targets, fp32_outp
 from accelopt.optimize.compress import first_tensor as _first_tensor
 from accelopt.optimize.results import OptimizeResult, Quality, Recommendation, VariantResult
 from accelopt.optimize.steps import copy_model, make_train_step, state_dict_bytes, state_dict_saver, wrapper_name
-from accelopt.units import fmt_bytes, fmt_joules, fmt_ratio, fmt_seconds
+from accelopt.units import fmt_accuracy, fmt_bytes, fmt_joules, fmt_ratio, fmt_seconds
 from accelopt.userio import exception_text
 from accelopt.workload.batch import to_device
 from accelopt.workload.usercode import ModelCodeError, user_call
@@ -2102,7 +2102,7 @@ def _recommend_among(result: OptimizeResult, ok: list[VariantResult]) -> Recomme
 
 def _value_text(value: float, result: OptimizeResult) -> str:
     """A quality value as the results table prints it (report.optimize_view.quality_text): accuracy in percent."""
-    return f"{100 * value:.2f}%" if result.metric == "accuracy" else f"{value:.4g}"
+    return fmt_accuracy(value) if result.metric == "accuracy" else f"{value:.4g}"
 
 
 def _no_variant_text(result: OptimizeResult, tol: str) -> str:

@@ -206,7 +206,8 @@ def _validate_serving(r: Any) -> list[KeyFigure]:
 
 def _sim_run(r: Any) -> list[KeyFigure]:
     t = r.totals
-    return [_f("layers", t, "layers"), _f("total cycles", t, "total_cycles"), _f("latency", t, "latency_s"),
+    # a simulated latency is an estimate, as sweep's 'lowest latency' (SimTotals.latency_s's doc)
+    return [_f("layers", t, "layers"), _f("total cycles", t, "total_cycles"), _f("latency", t, "latency_s", True),
             _f("utilization", t, "utilization"), _f("achieved", t, "achieved_op_per_s"),
             _f("DRAM traffic", t, "dram_bytes", True), _f("energy", t, "energy_j", True),
             _f("TOPS/W", t, "tops_per_w", True)]
@@ -245,7 +246,9 @@ def _optimize(r: Any) -> list[KeyFigure]:
         out += [_f(f"recommended step time (p50) (variant {best.name})", best, "step_time_p50_s"),
                 _f("recommended speed-up", r.recommendation, "speedup")]
         if best.quality is not None:
-            out.append(KeyFigure(f"recommended {r.metric}", _num(best.quality.value), best.quality.value_unit))
+            # an accuracy as the table's quality cell prints it (unit 'accuracy': 0.01 points, not fmt_pct's 0.1)
+            unit = "accuracy" if best.quality.value_unit == "fraction" else best.quality.value_unit
+            out.append(KeyFigure(f"recommended {r.metric}", _num(best.quality.value), unit))
     return [*out, KeyFigure("variants measured", float(sum(v.measured for v in r.variants)), "count")]
 
 

@@ -425,8 +425,9 @@ def _sim_run_tables(r: Any) -> list[Table]:
     for name in type(d).DERIVED_UNITS:
         dt.rows.append([name, q(d, name) if not callable(getattr(d, name)) else fmt(getattr(d, name)(),
                                                                                       unit_of(d, name)), "derived"])
-    lt = Table(f"layers ({r.source})", ["layer", "MxNxK", "rep", "cycles", "stall", "util", "DRAM", "energy"],
-               est_cols={6, 7})
+    # the console's columns (cli.simulate._LAYER_COLUMNS): 'cycles' were the compute cycles alone
+    lt = Table(f"layers ({r.source})", ["layer", "MxNxK", "rep", "compute cycles", "stall", "util", "DRAM",
+                                        "energy"], est_cols={6, 7})
     for x in r.layers:
         lt.rows.append([x.name, f"{x.m}x{x.n}x{x.k}", q(x, "repeats"), q(x, "compute_cycles"),
                         q(x, "stall_cycles"), q(x, "utilization"), q(x, "dram_bytes"), q(x, "energy_j")])
@@ -512,7 +513,7 @@ def _sim_sweep_tables(r: Any) -> list[Table]:
     heads = ["name", "rows", "cols", "dataflow", "SRAM each", "DRAM BW", "MAC units", "latency", "energy", "util",
              "TOPS/W"]
     t = Table(f"Pareto front of {r.evaluated} designs (base {r.base_design}; {r.source})",
-              heads, est_cols={8, 10}, note=" ".join(r.notes))
+              heads, est_cols={7, 8, 10}, note=" ".join(r.notes))  # latency: an estimate, as the key figure
     for p in r.pareto_front:
         t.rows.append([p.name, q(p, "rows"), q(p, "cols"), p.dataflow, q(p, "sram_bytes_each"),
                        _sweep_bandwidth(p), q(p, "macs"), q(p, "latency_s"), q(p, "energy_j"),

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from accelopt.report.console import make_console, plain
-from accelopt.units import fmt_bytes, fmt_joules, fmt_pct, fmt_quantity, fmt_ratio, fmt_seconds, unit_of
+from accelopt.units import fmt_accuracy, fmt_bytes, fmt_joules, fmt_pct, fmt_quantity, fmt_ratio, fmt_seconds, unit_of
 
 ratio_digits = fmt_ratio  # the one rule for ratios (units.fmt_ratio)
 
@@ -38,7 +38,7 @@ def quality_text(r: Any, result: Any) -> str:
     pct = result.metric == "accuracy"
 
     def value(x: float) -> str:
-        return f"{100 * x:.2f}%" if pct else f"{x:.4g}"
+        return fmt_accuracy(x) if pct else f"{x:.4g}"  # fmt_accuracy: the page's key figure too
 
     text = value(q.value)
     if r.name != "baseline" and q.worse_by is not None:

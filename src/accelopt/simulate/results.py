@@ -15,6 +15,12 @@ from accelopt.units import unit
 
 _NEED_DOC = ("DRAM bandwidth for no bandwidth stalls beyond each layer's first fill (that fill, the DRAM latency and "
              "stationary-operand reloads stall at any bandwidth)")
+_STALL_DOC = ("cycles the array waits (memory.stalls): each layer's first fill from DRAM, DRAM transfers that outlast "
+              "its compute, the design's dram_latency_s, stationary-operand reloads (reload_cycles); under "
+              "--convention scalesim-code, SCALE-Sim's own stalls where its buffers are replayed")
+_LATENCY_DOC = ("estimate: total_cycles / clock, compute and stall cycles of the layers listed (its stalls rest on "
+                "the tiling model's DRAM traffic); ops without MACs to map (pooling, activations) and host transfers "
+                "are not in it")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,9 +46,9 @@ class SimLayer:
     latency_cycles: float = unit("cycles", "waiting on the design's dram_latency_s, once per layer (stalls at any "
                                  "bandwidth; 0 where SCALE-Sim's buffers are replayed, which model no latency)",
                                  default=0.0)
-    stall_cycles: float = unit("cycles", "compute waiting for DRAM")
-    total_cycles: float = unit("cycles")
-    latency_s: float = unit("s")
+    stall_cycles: float = unit("cycles", _STALL_DOC)
+    total_cycles: float = unit("cycles", "compute_cycles + stall_cycles")
+    latency_s: float = unit("s", _LATENCY_DOC)
     utilization: float = unit("fraction", "MACs / (PEs x total cycles)")
     ifmap_sram_reads: int = unit("count")
     filter_sram_reads: int = unit("count")
@@ -86,9 +92,9 @@ class SimTotals:
     macs: float = unit("count")
     ops: float = unit("OP", "2 per MAC")
     compute_cycles: float = unit("cycles")
-    stall_cycles: float = unit("cycles")
-    total_cycles: float = unit("cycles")
-    latency_s: float = unit("s")
+    stall_cycles: float = unit("cycles", _STALL_DOC)
+    total_cycles: float = unit("cycles", "compute_cycles + stall_cycles")
+    latency_s: float = unit("s", _LATENCY_DOC)
     utilization: float = unit("fraction")
     achieved_op_per_s: float = unit("OP/s")
     dram_bytes: float = unit("B", "estimate")
@@ -167,7 +173,7 @@ class SweepRow:
     macs: int = unit("count", "MAC units")
     dram_bandwidth_byte_per_s: float = field(metadata={"unit": "B/s", "doc": "", "null_means": math.inf})
     """inf = unlimited (no bandwidth stalls); JSON writes it as null, read back as inf."""
-    latency_s: float = unit("s")
+    latency_s: float = unit("s", _LATENCY_DOC)
     energy_j: float = unit("J", "estimate")
     utilization: float = unit("fraction")
     tops_per_w: float = unit("TOPS/W", "estimate")

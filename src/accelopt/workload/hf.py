@@ -205,11 +205,12 @@ def _materialise(auto: Any, config: Any, p: Path) -> Any:
                          BUILD_FIX) from None
 
 
-def _unknown_type_fix(tf: Any, model_type: str, p: Path) -> str:
+def _unknown_type_fix(tf: Any, model_type: str, p: Path, d: dict[str, Any] | None = None) -> str:
     """Close matches among the model types this transformers knows, else the count of them; newer types (mixtral,
     phi) need a newer transformers. A type accelopt's own config reader has a rule for (Mistral, Qwen3, Gemma 2,
     DeepSeek-V3 with transformers 4.31) is planned without transformers by `plan serve` and `plan`: the fix says so
-    (it named only the upgrade, which the dev venv's llm-analysis pin to 4.31 does not allow; a user trial, utplan3)."""
+    (it named only the upgrade, which the dev venv's llm-analysis pin to 4.31 does not allow; a user trial, utplan3).
+    The upgrade names the version that reads the config (_reading_version: the transformers_version of the file `d`)."""
     from accelopt.errors import close_matches
     from accelopt.workload.presets import reads_model_type
 
@@ -221,7 +222,26 @@ def _unknown_type_fix(tf: Any, model_type: str, p: Path) -> str:
            f"{q}` predicts its LLM serving (prefill, decode, KV cache), `accelopt plan --model {q}` its training"
            ) if reads_model_type(model_type) else ""
     return (f"{hint}check model_type (transformers {tf.__version__} knows {len(known)} types), or upgrade "
-            f"transformers (pip install -U transformers) for a newer architecture{own}")
+            f"transformers (pip install -U transformers) for a newer architecture"
+            f"{_reading_version(d or {}, tf.__version__)}{own}")
+
+
+def _reading_version(d: dict[str, Any], installed: str) -> str:
+    """'' or a clause naming the transformers that reads a config whose model_type the installed one does not know:
+    the release that wrote it (its transformers_version, when newer than the installed one), or, for a config that
+    names its own modelling code (auto_map: the Hub's trust_remote_code, as DeepSeek-V3's, written by 4.33.1 before
+    transformers had deepseek_v3), that no release's own classes may read it. The fix said only 'upgrade', and the
+    dev venv holds 4.31.0 (llm-analysis 0.2.2 pins huggingface-hub < 0.15; transformers 4.32.0 needs >= 0.15.1)."""
+    written = d.get("transformers_version")
+    if not _newer_version(written, installed):
+        return ""
+    from packaging.version import Version
+
+    if d.get("auto_map"):
+        return (f": the config was written by transformers {written} with its own modelling code (auto_map, the "
+                "Hub's trust_remote_code, which accelopt does not run), so that release may not read it either")
+    return (f": the config was written by transformers {written} (its transformers_version), which reads it: "
+            f"pip install 'transformers>={Version(str(written)).base_version}'")
 
 
 # The sizes whose absence transformers fills from its config class's defaults without a word (BertConfig: 12 layers).
@@ -466,7 +486,7 @@ def build_from_hf_config(path: str, *, batch_size: int | None = None, seq_len: i
     if d["model_type"] not in tf.models.auto.configuration_auto.CONFIG_MAPPING:
         # for_model's message lists every known type (2,000+ characters): close matches instead
         raise InputError(f"Hugging Face config {str(p)!r}: model_type {d['model_type']!r} is not known to "
-                         f"transformers {tf.__version__}", _unknown_type_fix(tf, str(d["model_type"]), p))
+                         f"transformers {tf.__version__}", _unknown_type_fix(tf, str(d["model_type"]), p, d))
     try:
         config = tf.AutoConfig.for_model(d["model_type"], **fields)
     except (ValueError, KeyError, TypeError) as e:  # a known type with a field its config class refuses

@@ -104,19 +104,22 @@ def _final_softcap_note(cfg: dict[str, Any]) -> tuple[str, ...]:
             "backward, are not timed",)
 
 
-# Gemma2Config's final_logit_softcapping 30.0 (transformers @008e574 models/gemma2/configuration_gemma2.py): a gemma2
-# config without the key is built with the cap, where only an explicit key got _final_softcap_note (utcfg, s33).
-_GEMMA2_FINAL_CAP = 30.0
+# Gemma2Config's final_logit_softcapping 30.0 and attn_logit_softcapping 50.0 (transformers @008e574
+# models/gemma2/configuration_gemma2.py): a gemma2 config without a key is built with its cap, where only an explicit
+# key got _softcap_note (utcfg, s33, the final cap; the attention cap, which picks the attention kernel, s34).
+_GEMMA2_CAPS = {"final_logit_softcapping": 30.0, "attn_logit_softcapping": 50.0}
 
 
-def _final_cap_class_default(cfg: dict[str, Any], mtype: str) -> tuple[dict[str, Any], tuple[str, ...]]:
-    """(the config with Gemma2Config's final_logit_softcapping where a gemma2 config leaves the key out, a note
-    saying so); a key present, even null, is the config's (transformers keeps a null: no cap)."""
-    if mtype != "gemma2" or "final_logit_softcapping" in cfg:
+def _softcap_class_defaults(cfg: dict[str, Any], mtype: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """(the config with Gemma2Config's final_logit_softcapping and attn_logit_softcapping where a gemma2 config
+    leaves a key out, a note saying which); a key present, even null, is the config's (transformers keeps a null: no
+    cap)."""
+    filled = {k: v for k, v in _GEMMA2_CAPS.items() if k not in cfg} if mtype == "gemma2" else {}
+    if not filled:
         return cfg, ()
-    return {**cfg, "final_logit_softcapping": _GEMMA2_FINAL_CAP}, (
-        f"the config leaves out final_logit_softcapping {_GEMMA2_FINAL_CAP:g}: the default of {_GEMMA2_SRC} used, "
-        "as transformers builds it (give it in the config to change it)",)
+    given = ", ".join(f"{k} {v:g}" for k, v in filled.items())
+    return {**cfg, **filled}, (f"the config leaves out {given}: the default{'s' if len(filled) > 1 else ''} of "
+                               f"{_GEMMA2_SRC} used, as transformers builds it (give it in the config to change it)",)
 
 
 def _softcap_of(cfg: dict[str, Any]) -> float | None:
@@ -871,9 +874,14 @@ _EXPERT_COUNT_KEYS = ("num_experts", "n_routed_experts", "num_local_experts")
 # class's experts (Qwen2MoeConfig num_experts 60, num_experts_per_tok 4; Qwen3MoeConfig 128 and 8; transformers
 # @008e574 models/qwen2_moe/configuration_qwen2_moe.py, models/qwen3_moe/configuration_qwen3_moe.py), where it was read
 # as a dense model without a word (utcfg, s33). A key present, even null, is the config's (transformers keeps it).
+# DeepseekV3Config's n_routed_experts 256 and num_experts_per_tok 8 (transformers @008e574
+# models/deepseek_v3/configuration_deepseek_v3.py, commit 008e574391258935f3ecc3035c882e73bbcac419): a deepseek_v3
+# config without n_routed_experts was refused ('num_experts_per_tok = 8 with one expert', s34). The top-k of these
+# classes is filled where the config names its experts but not its top-k too: it was read as top-1 with a note.
 _MOE_CLASS_COUNTS: dict[str, dict[str, int]] = {
     "qwen2_moe": {"num_experts": 60, "num_experts_per_tok": 4},
     "qwen3_moe": {"num_experts": 128, "num_experts_per_tok": 8},
+    "deepseek_v3": {"n_routed_experts": 256, "num_experts_per_tok": 8},
 }
 
 
@@ -883,11 +891,15 @@ def _moe_class_defaults(cfg: dict[str, Any], mtype: str) -> tuple[dict[str, Any]
     present, even null, keeps its value, as transformers). One expert is read as a dense model (load_hf_config),
     which uses no expert width: a default filled there was noted as used and then listed as an unused key the
     config does not have (rvB, s33)."""
-    counts = {} if any(k in cfg for k in _EXPERT_COUNT_KEYS) else _MOE_CLASS_COUNTS.get(mtype, {})
+    table = _MOE_CLASS_COUNTS.get(mtype, {})
+    counts = {} if any(k in cfg for k in _EXPERT_COUNT_KEYS) else table
     counts = {k: v for k, v in counts.items() if k not in cfg}  # num_experts_per_tok given alone is kept
     cfg = {**cfg, **counts}
     count = next((cfg[k] for k in _EXPERT_COUNT_KEYS[::-1] if cfg.get(k) is not None), None)  # load_hf_config's order
     routed = isinstance(count, int) and not isinstance(count, bool) and count > 1
+    if routed and "num_experts_per_tok" in table and not any(k in cfg for k in _TOP_K_KEYS):  # the experts named
+        counts = {**counts, "num_experts_per_tok": table["num_experts_per_tok"]}
+        cfg = {**cfg, **counts}
     if mtype not in _MOE_CLASS_DEFAULTS or not routed:
         return cfg, ()
     src, table = _MOE_CLASS_DEFAULTS[mtype]
@@ -933,7 +945,8 @@ _NESTED_CLASS_DEFAULTS: dict[str, tuple[str, dict[str, int]]] = {
 # 4 x hidden_size with a note: a Llama config.json without intermediate_size planned a 4 x 4096 = 16,384-wide MLP where
 # LlamaConfig builds 11,008 (a user trial, s33). transformers @008e574391258935f3ecc3035c882e73bbcac419
 # models/<type>/configuration_<type>.py: LlamaConfig 11008, MistralConfig 14336, MixtralConfig 14336, Qwen2Config
-# 22016, Qwen3Config 22016, GemmaConfig 24576, Gemma2Config 9216, Phi3Config 8192. FalconConfig's
+# 22016, Qwen3Config 22016, GemmaConfig 24576, Gemma2Config 9216, Phi3Config 8192, DeepseekV3Config 18432,
+# DeepseekV2Config 11008 (the dense layers' width: a DeepSeek-V3 config without it planned 4 x 7168). FalconConfig's
 # max_position_embeddings 2048 ('Pretrained Falcon models with RoPE support up to 2048 tokens'; transformers
 # @5fd8edad2a672d6a10d6352b62b823d56c3032bf models/falcon/configuration_falcon.py): Falcon's config.json files give
 # none, and the context length was reported unknown. Filled only where the config gives none of the width's (or
@@ -942,7 +955,8 @@ _FFN_CLASS_DEFAULTS: dict[str, tuple[str, dict[str, int]]] = {
     **{t: (_KV_SRC.format(cls, t, t, "008e574"), {"intermediate_size": ffn}) for t, cls, ffn in (
         ("llama", "LlamaConfig", 11008), ("mistral", "MistralConfig", 14336), ("mixtral", "MixtralConfig", 14336),
         ("qwen2", "Qwen2Config", 22016), ("qwen3", "Qwen3Config", 22016), ("gemma", "GemmaConfig", 24576),
-        ("gemma2", "Gemma2Config", 9216), ("phi3", "Phi3Config", 8192))},
+        ("gemma2", "Gemma2Config", 9216), ("phi3", "Phi3Config", 8192), ("deepseek_v3", "DeepseekV3Config", 18432),
+        ("deepseek_v2", "DeepseekV2Config", 11008))},
     **dict.fromkeys(_FALCON_TYPES, (_KV_SRC.format("FalconConfig", "falcon", "falcon", "5fd8eda"),
                                     {"max_position_embeddings": 2048})),
 }
@@ -1643,11 +1657,38 @@ def _minicpm3_v_head_dim(cfg: dict[str, Any], mtype: str,
         "code builds it (openbmb/MiniCPM3-4B configuration_minicpm.py; give v_head_dim to change it)"))
 
 
+# The MLA widths DeepseekV2Config and DeepseekV3Config build where a config leaves them out (transformers @008e574
+# models/deepseek_v{2,3}/configuration_deepseek_v{2,3}.py: kv_lora_rank 512, q_lora_rank 1536, qk_nope_head_dim 128,
+# qk_rope_head_dim 64, v_head_dim 128; both attention classes are MLA only): without kv_lora_rank a V3 config was read
+# as multi-head attention, without q_lora_rank as uncompressed queries, without a head width refused (s34).
+_MLA_CLASS_DEFAULTS = {"kv_lora_rank": 512, "q_lora_rank": 1536, "qk_nope_head_dim": 128, "qk_rope_head_dim": 64,
+                       "v_head_dim": 128}
+_MLA_CLASSES = {"deepseek_v2": "DeepseekV2Config", "deepseek_v3": "DeepseekV3Config"}
+
+
+def _mla_class_defaults(cfg: dict[str, Any], mtype: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """(the config with its class's MLA widths for the keys it leaves out, a note naming them) for deepseek_v2/v3. A
+    key present, even null, is the config's (DeepSeek-V2-Lite's q_lora_rank null: no query compression); a null or
+    0 kv_lora_rank fills nothing (_mla reads no MLA then, or refuses the 0, and _keys_not_applied names the widths
+    the config gave, not ones filled here)."""
+    if mtype not in _MLA_CLASSES or ("kv_lora_rank" in cfg and not cfg["kv_lora_rank"]):
+        return cfg, ()
+    filled = {k: v for k, v in _MLA_CLASS_DEFAULTS.items() if k not in cfg}
+    if not filled:
+        return cfg, ()
+    cls = _MLA_CLASSES[mtype]
+    given = ", ".join(f"{k} {v:,}" for k, v in filled.items())
+    src = _KV_SRC.format(cls, mtype, mtype, "008e574")
+    return {**cfg, **filled}, (f"the config leaves out {given}: the defaults of {src} used, as transformers builds "
+                               "it (give them in the config to change them)",)
+
+
 def _keys_not_applied(cfg: dict[str, Any], mla: MLAConfig | None, window: int | None) -> tuple[str, ...]:
     """Keys read only beside another that the config lacks, so that nothing was read from them: MLA's widths without
-    kv_lora_rank (q_lora_rank 1536 and the head widths of a DeepSeek-V3 config that lost kv_lora_rank: read as
-    multi-head attention), a layer_types list of sliding layers without a window (sliding_window null: every layer
-    full, as transformers runs it). Listed in the unused-keys warning, not taken as read (issue 10)."""
+    kv_lora_rank (q_lora_rank 1536 and the head widths of a config whose kv_lora_rank is null or, outside
+    DeepSeek-V2/V3 whose class fills it (_mla_class_defaults), left out: read as multi-head attention), a
+    layer_types list of sliding layers without a window (sliding_window null: every layer full, as transformers
+    runs it). Listed in the unused-keys warning, not taken as read (issue 10)."""
     out = [k for k in _MLA_WIDTH_KEYS if mla is None and cfg.get(k) not in (None, False, 0)]
     types = cfg.get("layer_types")
     if window is None and isinstance(types, list) and "sliding_attention" in types:
@@ -2308,8 +2349,9 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     _check_moe_width_given(cfg, mtype, where)
     as_written, (cfg, class_defaults) = cfg, _class_defaults(cfg, mtype, nested)  # before the class's defaults
     cfg, moe_defaults = _moe_class_defaults(cfg, mtype)
-    cfg, cap_default = _final_cap_class_default(cfg, mtype)
-    class_defaults = (*class_defaults, *moe_defaults, *cap_default)
+    cfg, cap_default = _softcap_class_defaults(cfg, mtype)
+    cfg, mla_defaults = _mla_class_defaults(cfg, mtype)
+    class_defaults = (*class_defaults, *moe_defaults, *cap_default, *mla_defaults)
     cfg, class_defaults = _minicpm3_v_head_dim(cfg, mtype, class_defaults)
     _check_has_sizes(cfg, where)
     layers = _req(cfg, _LAYER_KEYS, where)

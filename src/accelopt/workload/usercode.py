@@ -55,30 +55,29 @@ def _fix(bundle: Any) -> str:
                 "num_key_value_heads, intermediate_size, vocab_size): the message names the tensor sizes that "
                 "clash, not a config key, so look for the keys whose values (or their quotients) are those sizes; "
                 "or write a model file that builds and feeds it yourself (examples/my_model.py)")
-    return _FIX + _dict_inputs_hint(bundle) + _arity_hint(bundle)
+    try:  # read once for both hints (each read it: batches() ran twice more on this error path)
+        inputs, _ = bundle.first_batch()
+    except Exception:  # the batches cannot be read here: no hint
+        return _FIX
+    return _FIX + _dict_inputs_hint(inputs) + _arity_hint(bundle, inputs)
 
 
-def _dict_inputs_hint(bundle: Any) -> str:
+def _dict_inputs_hint(inputs: tuple[Any, ...]) -> str:
     """What to change when batches() yields the inputs as a dict (as a Hugging Face user would, {'input_ids': ...,
     'attention_mask': ...}): model(*inputs) passes it as one positional argument, and the fix said only 'check that
-    model(*inputs) ... run'. '' otherwise, or when the batches cannot be read here."""
-    try:
-        inputs, _ = bundle.first_batch()
-    except Exception:
-        return ""
+    model(*inputs) ... run'. '' otherwise. `inputs`: the first batch's, as ModelBundle.first_batch gives them."""
     if not any(isinstance(x, dict) for x in inputs):
         return ""
     return ("; batches() yields the inputs as a dict, which model(*inputs) passes as one positional argument, not as "
             "keyword arguments: yield a tuple in forward's argument order, e.g. ((ids, mask), targets)")
 
 
-def _arity_hint(bundle: Any) -> str:
+def _arity_hint(bundle: Any, inputs: tuple[Any, ...]) -> str:
     """What to change when a batch holds fewer inputs than the model's forward requires, or more than it takes (a
     forward(x, mask) fed (x, targets) pairs stopped with 'forward() missing 1 required positional argument: mask' and
-    the fix said only 'check that model(*inputs) ... run'). '' when they match, or when the batches or forward's
-    signature cannot be read here (a forward taking *args)."""
+    the fix said only 'check that model(*inputs) ... run'). '' when they match, or when forward's signature cannot
+    be read here (a forward taking *args). `inputs`: the first batch's."""
     try:
-        inputs, _ = bundle.first_batch()
         params = list(inspect.signature(bundle.model.forward).parameters.values())
     except Exception:
         return ""
