@@ -25,6 +25,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import run_main_expect
 
 from accelopt.predict.compute import model_flops_per_token
 from accelopt.predict.serving import kv_cache_bytes_per_token
@@ -154,3 +155,44 @@ def test_inference_examples_equal_torchvision_docs(name: str) -> None:
     wl = capture_inference(bundle)
     assert sum(p.numel() for p in bundle.model.parameters()) == params
     assert abs(wl.matmul_flops() / 2 / 1e9 - gmacs) <= 0.0005  # half a unit of the docs' last digit
+
+
+# What the console prints (before: `plan` / `plan explain` of a preset printed no parameter count nor FLOPs per token,
+# only the JSON's model_figures held them; `plan serve` printed neither the KV-cache bytes per token nor the weight
+# bytes, only the JSON's kv_cache_bytes_per_token / weights_bytes_per_device did).
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_plan_prints_a_presets_count_and_flops_per_token(capsys: pytest.CaptureFixture[str]) -> None:
+    out, _ = run_main_expect(capsys, "plan", "--model", "llama2-7b", "--hardware", "h100-sxm", "--devices", "8",
+                             "--top", "1", "--seq-len", "4096")
+    out = _flat(out)
+    assert "llama2-7b preset: 6,738,415,616 parameters (published: 6.74B;" in out
+    assert "46,084,915,200 training FLOPs per token at sequence 4,096" in out
+    assert "not halved for causal masking" in out and "6N + 12LHQT" in out
+
+
+def test_plan_explain_prints_mixtral_total_and_active(capsys: pytest.CaptureFixture[str]) -> None:
+    out, _ = run_main_expect(capsys, "plan", "explain", "--model", "mixtral-8x7b", "--hardware", "h100-sxm",
+                             "--devices", "64", "--ep", "8", "--zero", "3")
+    out = _flat(out)
+    assert ("mixtral-8x7b preset: 46,702,792,704 parameters, 12,879,925,248 active per token (2 of 8 experts"
+            in out)
+    assert "(published: 46.7B total, 12.9B active;" in out
+
+
+@pytest.mark.parametrize(("model", "kv_dtype", "line"), [
+    ("llama2-7b", "fp16", "KV cache 512 KiB (524,288 B) per token of context, whole model, at --kv-dtype fp16 = 2 "
+                          "(K and V) x 32 layers x 32 KV heads x 128 head dim x 2 B;"),
+    ("mistral-7b", "bf16", "KV cache 128 KiB (131,072 B) per token of context, whole model, at --kv-dtype bf16 = 2 "
+                           "(K and V) x 32 layers x 8 KV heads x 128 head dim x 2 B, before a sliding window"),
+])
+def test_plan_serve_prints_kv_bytes_per_token(capsys: pytest.CaptureFixture[str], model: str, kv_dtype: str,
+                                              line: str) -> None:
+    out, _ = run_main_expect(capsys, "plan", "serve", "--model", model, "--hardware", "h100-sxm", "--batch", "1",
+                             "--kv-dtype", kv_dtype)
+    out = _flat(out)
+    assert line in out
+    weights = 2 * EXACT_PARAMS[model][0]  # bf16 weights, one device
+    assert f"({weights:,} B) per device at --weight-dtype bf16" in out
