@@ -196,3 +196,41 @@ def test_plan_serve_prints_kv_bytes_per_token(capsys: pytest.CaptureFixture[str]
     assert line in out
     weights = 2 * EXACT_PARAMS[model][0]  # bf16 weights, one device
     assert f"({weights:,} B) per device at --weight-dtype bf16" in out
+
+
+# `profile` printed FLOPs at 2 per multiply-accumulate with no parameter count and no per-sample figure: a user
+# comparing ResNet-50's 8.18 GFLOP with torchvision's 4.09 "GFLOPS" had to know the factor 2 (the doc table's unit
+# is multiply-accumulates). The work table now says both, per sample, and the parameter count.
+SMALL_NET = """
+import torch
+from torch import nn
+from accelopt.workload.userfile import ModelBundle
+
+
+def build(batch_size: int = 2) -> ModelBundle:
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.Flatten(), nn.Linear(8 * 6 * 6, 10))
+
+    def batches():
+        g = torch.Generator().manual_seed(0)
+        for _ in range(4):
+            yield torch.randn(batch_size, 3, 8, 8, generator=g), torch.randint(0, 10, (batch_size,), generator=g)
+
+    return ModelBundle(name="small", model=model, batches=batches, loss_fn=nn.functional.cross_entropy,
+                       batch_size=batch_size)
+"""
+
+
+def test_profile_prints_macs_per_sample_and_the_parameter_count(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("torch")
+    p = tmp_path / "small.py"
+    p.write_text(SMALL_NET, encoding="utf-8")
+    out, _ = run_main_expect(capsys, "profile", f"{p}:build", "--mode", "inference", "--steps", "3", "--warmup", "0",
+                             "--threads", "1")
+    out = _flat(out.replace("│", " "))  # the table's cells, borders dropped
+    # by hand: conv 8 x (3 x 3 x 3) x (6 x 6) = 7,776 MAC + linear 288 x 10 = 2,880 MAC = 10,656 MAC a sample;
+    # parameters 8 x 27 + 8 + 288 x 10 + 10 = 3,114; batch 2: 2 x 2 x 10,656 = 42,624 matmul FLOP a step
+    assert "10.66 kMAC per sample: multiply-accumulates, what torchvision's model docs list as 'GFLOPS'" in out
+    assert "42.6 kFLOP" in out
+    assert "parameters 3,114 numel summed over model.parameters()" in out
+    assert "per sample" in out and "FLOPs per step / batch 2" in out
