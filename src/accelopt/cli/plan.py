@@ -312,13 +312,13 @@ def model_notes(setup: Any, seq_len_given: bool, figures: ModelFigures, batch_gi
     a config.json, training sequences beyond its positions (workload/context.py), and the global batch taken when
     --global-batch is left out (query.default_batch_note) and the tokens when --tokens is (default_tokens_note)."""
     from accelopt.predict.query import default_batch_note, default_tokens_note
-    from accelopt.workload.transformer import architecture_text
+    from accelopt.workload.transformer import architecture_text, read_from_config
 
     mdl = setup.model
     beyond = mdl.context.training_note(setup.seq_len) if mdl.context is not None else None
     assumed = None if seq_len_given else _train_seq_note(mdl)
     read = _config_read_note(mdl, figures)
-    shape = architecture_text(mdl) if read else None  # where the count comes from (layers, heads, window, experts)
+    shape = architecture_text(mdl) if read_from_config(mdl) else None  # where the count comes from (layers, heads, ...)
     batch = None if batch_given else default_batch_note(setup.global_batch, setup.seq_len)
     tokens = None if tokens_given else default_tokens_note()
     router = _router_dtype_note(setup)
@@ -387,19 +387,30 @@ def _budget_usd(text: str | None) -> float | None:
 
 
 def _config_read_note(mdl: Any, figures: ModelFigures) -> str | None:
-    """For a config.json: the parameters and FLOPs per token the predictors read from it, to check against the model
-    card (nothing printed them: a misread config planned without a figure to compare). None for a preset (its count is
-    tested against the published one, workload/presets.py PUBLISHED_PARAMS)."""
+    """The parameters and FLOPs per token the predictors count, to check against the model card: a config.json's as
+    read from it (nothing printed them: a misread config planned without a figure to compare), a preset's beside its
+    published count (workload/presets.py PUBLISHED_PARAMS; none was printed, so a user checking Llama-2-7B's 6.74B
+    or Mixtral's 46.7B / 12.9B against `plan` found no figure). None for a model neither read nor a preset."""
+    from accelopt.workload.presets import preset_params_text
     from accelopt.workload.transformer import config_params_text, read_from_config
 
-    if not read_from_config(mdl):
+    count = config_params_text(mdl) if read_from_config(mdl) else preset_params_text(mdl)
+    if count is None:
         return None
     from accelopt.units import fmt_count
 
     f = figures
-    return (f"{config_params_text(mdl)}; {fmt_count(f.training_flops_per_token)} training FLOPs per token at sequence "
-            f"{f.seq_len:,} (3 x forward: 2 per weight used, the logits, attention over the sequence; "
-            "predict/compute.py model_flops_per_token); compare with the model card")
+    return (f"{count}; {fmt_count(f.training_flops_per_token)} training FLOPs per token at sequence {f.seq_len:,} "
+            f"({FLOPS_PER_TOKEN_CONVENTION}); compare with the model card")
+
+
+FLOPS_PER_TOKEN_CONVENTION = (
+    "3 x forward, 2 FLOP per multiply-accumulate: 6 x the weights a token multiplies (the output layer in; the input "
+    "embedding, a lookup, and norm weights out) + attention scores and values over the whole sequence, not halved "
+    "for causal masking (12 x layers x hidden x sequence for multi-head attention): PaLM's 6N + 12LHQT, Chowdhery et "
+    "al. 2022 App. B; predict/compute.py model_flops_per_token")
+"""How the training FLOPs per token `plan` and `plan explain` print are counted (tests/test_published_model_figures.py
+checks them against PaLM's formula and Narayanan et al. 2021 eq. 3)."""
 
 
 def _train_seq_note(mdl: Any) -> str | None:

@@ -776,10 +776,13 @@ def has_conv2d(model: Any) -> bool:
 
 
 def _result_meta(bundle: Any) -> dict[str, Any]:
-    """The bundle's own meta (num_workers, pin_memory, ...), 'conv2d' (has_conv2d) and, where the bundle does not
+    """The bundle's own meta (num_workers, pin_memory, ...), 'conv2d' (has_conv2d), 'params' (the parameter count
+    `profile` prints; the zoo's bundles give it) and, where the bundle does not
     say it (a user's or HF model), 'weights_dtype' as the zoo names it: fp32 where --dtype bf16/fp16 runs under
     autocast (weights_fp32), else the first parameter's dtype (fp16, bf16; another as torch names it, e.g. float64)."""
     meta = {**dict(getattr(bundle, "meta", {}) or {}), "conv2d": has_conv2d(bundle.model)}
+    if not isinstance(meta.get("params"), int):  # the zoo's bundles say it; a user's or HF model's did not
+        meta["params"] = sum(int(p.numel()) for p in bundle.model.parameters())  # a tied weight once
     if "weights_dtype" not in meta:
         first = next(bundle.model.parameters(), None)
         name = "float32" if weights_fp32(bundle.model) or first is None else str(first.dtype).removeprefix("torch.")

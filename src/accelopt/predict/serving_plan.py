@@ -37,6 +37,7 @@ from accelopt.predict.serving import (
     engine_memory_fraction,
     finite_run,
     int4_group_problem,
+    kv_bytes_per_value,
     kv_engine_note,
     kv_fp8_storage_note,
     launch_floor_points_note,
@@ -59,6 +60,7 @@ from accelopt.predict.serving_moe import (
     check_layout,
     grouped_gemm_calibrated,
 )
+from accelopt.workload.presets import preset_params_text
 from accelopt.workload.transformer import TransformerConfig, architecture_text, config_params_text, read_from_config
 
 MAX_LOAD = "max"
@@ -415,6 +417,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                         overflow=first_error if len(errors) == 1 else none_served_error(cfg.name, opts.tp, opts.pp,
                                                                                          errors))
     notes = _read_notes(cfg)  # a config.json's count and architecture, as `plan` prints them
+    notes += [memory_figures_note(cfg, sweeps[0].points[0])] if sweeps[0].points else []
     notes += _config_notes(cfg, opts, int4_groups)  # figures the config.json left out, with the values used instead
     notes += [n for sp in specs if (n := measured_share_note(sp, measured))]  # the words of `plan`'s notes
     served = {sw.points[0].device for sw in sweeps if sw.points}
@@ -643,10 +646,33 @@ def _read_notes(cfg: TransformerConfig) -> list[str]:
     """For a config.json: its parameter count and the architecture it is counted from, the lines `plan` and `plan
     explain` print (transformer.config_params_text, architecture_text), so that the three commands show the same
     count to check against the model card; `plan serve` printed none (a user trial, utplanhf: its weights' memory
-    was the only trace of the count). [] for a preset (its count is tested against the published one)."""
+    was the only trace of the count). For a preset: its count beside the published one (presets.preset_params_text,
+    as `plan` prints it)."""
     if not read_from_config(cfg):
-        return []
+        return [n for n in (preset_params_text(cfg),) if n]
     return [f"{config_params_text(cfg)}; compare with the model card", architecture_text(cfg)]
+
+
+def memory_figures_note(cfg: TransformerConfig, point: ServingPrediction) -> str:
+    """The KV-cache bytes per token and the weight bytes per device the table's mem/dev is built from, with the
+    arithmetic (2 (K and V) x layers x KV heads x head dim x bytes: Pope et al. 2022 sec. 3.1; Kwon et al. 2023 sec.
+    3, OPT-13B's 800 KB), to check against a published figure (Llama-2-7B fp16: 512 KiB; Mistral-7B's 8 KV heads: 128
+    KiB): the JSON held them (kv_cache_bytes_per_token, weights_bytes_per_device), the console did not."""
+    from accelopt.units import fmt_bytes
+
+    kv = point.kv_cache_bytes_per_token
+    per = kv_bytes_per_value(point.kv_dtype)
+    how = ""
+    if cfg.mla is None and kv == 2 * cfg.layers * cfg.n_kv_heads * cfg.head_dim * per:
+        how = (f" = 2 (K and V) x {cfg.layers} layers x {cfg.n_kv_heads} KV heads x {cfg.head_dim} head dim x "
+               f"{per:g} B")
+    elif cfg.mla is not None and kv == cfg.layers * cfg.mla.cache_width * per:
+        how = f" = {cfg.layers} layers x {cfg.mla.cache_width} latent + rotary key values x {per:g} B (MLA)"
+    window = (", before a sliding window caps a layer's tokens" if cfg.windowed_layers else "")
+    w = point.weights_bytes_per_device
+    return (f"{cfg.name}: KV cache {fmt_bytes(kv, binary=True)} ({kv:,.0f} B) per token of context, whole model, "
+            f"at --kv-dtype {point.kv_dtype}{how}{window}; weights {fmt_bytes(w, binary=True)} ({w:,.0f} B) per device "
+            f"at --weight-dtype {point.weight_dtype} (part of mem/dev)")
 
 
 def kv_replication_note(cfg: TransformerConfig, tp: int, attention_dp: int = 1) -> str | None:

@@ -14,9 +14,11 @@ from accelopt.report.console import make_console, plain
 from accelopt.units import (
     fmt_byte_per_s,
     fmt_bytes,
+    fmt_count,
     fmt_flop_per_s,
     fmt_flops,
     fmt_joules,
+    fmt_macs,
     fmt_pct,
     fmt_quantity,
     fmt_ratio,
@@ -57,6 +59,14 @@ def unmodeled_flops_note(r: Any) -> str:
     return f"a lower bound, as are achieved and MFU: ops with no FLOP formula count 0 ({names})"
 
 
+def macs_text(matmul_flops: float, batch_size: int) -> str:
+    """The matmul / conv / attention FLOPs as multiply-accumulates per sample: the unit a model zoo's 'GFLOPS'
+    column counts (torchvision's model docs: ResNet-50 4.089 'GFLOPS' = 4.089e9 multiply-accumulates at 224 x 224,
+    the 8.18 GFLOP `profile` counts at 2 FLOP each), so that the two compare without a factor 2 (utnum)."""
+    return (f"{fmt_macs(matmul_flops / 2 / batch_size)} per sample: multiply-accumulates, what torchvision's model "
+            "docs list as 'GFLOPS'")
+
+
 def compute_table(r: Any) -> Table:
     t = Table(title="work and utilization")
     t.add_column("")
@@ -73,8 +83,12 @@ def compute_rows(r: Any) -> list[tuple[str, str, str]]:
     lower = unmodeled_flops_note(r)
     rows = [("FLOPs per step", fmt_flops(r.flops_per_step),
              "captured step (2 FLOP per multiply-accumulate)" + (f"; {lower}" if lower else "")),
-            ("  of which matmul/conv/attention", fmt_flops(r.matmul_flops_per_step), ""),
+            ("  per sample", fmt_flops(r.flops_per_step / r.batch_size), f"FLOPs per step / batch {r.batch_size}"),
+            ("  of which matmul/conv/attention", fmt_flops(r.matmul_flops_per_step), macs_text(r.matmul_flops_per_step,
+                                                                                         r.batch_size)),
             ("achieved", fmt_flop_per_s(r.achieved_flop_per_s), "FLOPs per step / median step time")]
+    if isinstance(params := r.meta.get("params"), int):
+        rows.append(("parameters", fmt_count(params), "numel summed over model.parameters() (a tied weight once)"))
     for label, name, peak, mfu in (("catalog", r.catalog_name, r.catalog_peak_flop_per_s, r.mfu_catalog),
                                    ("probed", r.probed_name, r.probed_peak_flop_per_s, r.mfu_probed)):
         how = f"{name}, {r.peak_dtype} peak {fmt_flop_per_s(peak)}" if peak else (

@@ -332,6 +332,28 @@ PUBLISHED_PARAMS: dict[str, tuple[float, float | None, str]] = {
 }
 
 
+def preset_params_text(model: TransformerConfig) -> str | None:
+    """'NAME preset: N parameters[, A active ...] (published: P[ total, A' active], SOURCE)': the count `plan`, `plan
+    explain` and `plan serve` print for a preset beside its published one (PUBLISHED_PARAMS), so that a user can check
+    it without reading the tests (they printed it for a config.json only: a user checking Llama-2-7B's 6.74B against
+    `plan --model llama2-7b` found no count). None for a model that is not a preset."""
+    from accelopt.workload.transformer import params_text, read_from_config
+
+    if read_from_config(model) or model.name not in _PRESETS:
+        return None
+    line = params_text(model, f"{model.name} preset")
+    if model.name not in PUBLISHED_PARAMS:
+        return f"{line} (no published count held for it)"
+    total, active, source = PUBLISHED_PARAMS[model.name]
+    published = _billions(total) + (f" total, {_billions(active)} active" if active is not None else "")
+    return f"{line} (published: {published}; {source})"
+
+
+def _billions(n: float) -> str:
+    """A published count as its source rounds it: '6.74B', '110M'."""
+    return f"{n / 1e9:g}B" if n >= 1e9 else f"{n / 1e6:g}M"
+
+
 def list_models() -> list[str]:
     """Names of the built-in presets (aliases not included)."""
     return sorted(_PRESETS)

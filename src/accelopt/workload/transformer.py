@@ -452,6 +452,12 @@ def config_params_text(model: TransformerConfig) -> str:
     model card. A model card's active count often leaves out the input embedding (a lookup, no FLOPs): gpt-oss-20b's
     3.61B is this count less its 201,088 x 2,880 table (OpenAI's gpt-oss model card, Table 1); said beside it for an
     untied model, whose table is not also the output layer."""
+    return params_text(model, f"{model.name} as read from its config")
+
+
+def params_text(model: TransformerConfig, label: str) -> str:
+    """'LABEL: N parameters[, A active per token (k of E experts[; X without the input embedding])]' (see
+    config_params_text; the presets' line, workload.presets.preset_params_text, has the same form)."""
     from accelopt.units import fmt_count
 
     active = model.params_active()
@@ -459,7 +465,7 @@ def config_params_text(model: TransformerConfig) -> str:
               if not model.tied_embeddings else "")
     moe = (f", {fmt_count(active)} active per token ({model.top_k} of {model.experts} experts{lookup})"
            if model.is_moe else "")
-    return f"{model.name} as read from its config: {fmt_count(model.params_total())} parameters{moe}"
+    return f"{label}: {fmt_count(model.params_total())} parameters{moe}"
 
 
 def architecture_text(model: TransformerConfig) -> str:
