@@ -350,19 +350,12 @@ def _serve_moe_table(s: Any) -> Table:
     """Expert / attention-data parallelism figures per point (serving_moe.MoEServing)."""
     m0 = s.points[0].moe
     t = Table(f"{s.model} on {s.device}: expert parallelism ep={m0.ep}, attention DP {m0.attention_dp}",
-              ["batch", "requests/DP rank", "experts read/step/layer", "expert weights/dev", "other weights/dev",
-               "exchange/step", "exchange bytes/step/dev", "exchange in prefill", "tokens/expert/step",
-               "expert GEMM/step"], estimate=True,
+              list(plan_warnings.SERVE_MOE_COLUMNS), estimate=True,
               note="; ".join((f"expert TP {m0.expert_tp}, {m0.experts_per_device:g} experts per device "
                               f"({m0.redundant_experts} redundant), two-batch overlap "
                               f"{'on' if m0.two_batch_overlap else 'off'}, load imbalance "
                               f"{m0.expert_load_imbalance:g}", f"experts read: {m0.routing}", *m0.assumptions)))
-    for p in s.points:
-        m = p.moe
-        t.rows.append([q(p, "batch"), q(m, "requests_per_dp_rank"), q(m, "experts_read_per_decode_step"),
-                       q(m, "expert_weight_bytes_per_device"), q(m, "non_expert_weight_bytes_per_device"),
-                       q(m, "exchange_decode_s"), q(m, "exchange_bytes_per_decode_step"), q(m, "exchange_prefill_s"),
-                       q(m, "tokens_per_expert_decode"), q(m, "grouped_gemm_decode_s")])
+    t.rows.extend(plan_warnings.serve_moe_cells(p) for p in s.points)  # the console's cells
     return t
 
 

@@ -159,6 +159,29 @@ def serve_rate_caption(points: Sequence[Any]) -> str:
             "0.01 ms serving benchmarks report TTFT to; the JSON's queue_wait_s holds the figure)")
 
 
+SERVE_MOE_COLUMNS = ("batch", "requests/DP rank", "experts read/step/layer", "expert weights/dev", "other weights/dev",
+                     "exchange/step", "exchange bytes/step/dev", "exchange in prefill", "tokens/expert/step",
+                     "expert GEMM/step")
+"""The columns of `plan serve`'s expert-parallelism table, console and page alike."""
+
+
+def serve_moe_cells(point: Any) -> list[str]:
+    """One row of that table from a point with its MoEServing figures, the same cells on the console and the page.
+    The console printed the two counts at '.2f' / '.1f' (0.25 token copies per expert read 0.2, 3.656 experts 3.66)
+    where the page printed fmt_count's four digits, and a zero grouped-GEMM time as 'dense eff.' where the page
+    printed '0 s' (the routed experts then run at the step's dense efficiencies, not in no time): a user trial
+    (uttrialC) read both."""
+    from accelopt.units import fmt_count, fmt_seconds
+
+    m = point.moe
+    return [fmt_count(point.batch), fmt_count(m.requests_per_dp_rank), fmt_count(m.experts_read_per_decode_step),
+            fmt_bytes(m.expert_weight_bytes_per_device, binary=True),  # GiB, as mem/dev
+            fmt_bytes(m.non_expert_weight_bytes_per_device, binary=True), fmt_seconds(m.exchange_decode_s),
+            fmt_bytes(m.exchange_bytes_per_decode_step, binary=True), fmt_seconds(m.exchange_prefill_s),
+            fmt_count(m.tokens_per_expert_decode),
+            fmt_seconds(m.grouped_gemm_decode_s) if m.grouped_gemm_decode_s else "dense eff."]
+
+
 def serve_lines(result: Any) -> list[str]:
     """What `plan serve` prints beside its tables that the page's tables do not show: input warnings, ignored config
     keys, defaults used, the measured link (the weight-only note of each sweep is in result.notes)."""
