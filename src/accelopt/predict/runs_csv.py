@@ -155,10 +155,17 @@ def csv_rows(lines: list[str], where: str, bundled: str) -> list[dict[str, str]]
         check_line_quotes(lines, where)
         if lines:
             check_header_names(next(csv.reader(lines[:1], skipinitialspace=True)), where)
-        return list(csv.DictReader(lines, skipinitialspace=True))
+        return [r for r in csv.DictReader(lines, skipinitialspace=True) if not _blank_row(r)]
     except csv.Error as e:  # e.g. a field over csv's 128 KiB limit: not a runs file
         raise InputError(f"{where} is not a readable CSV ({e})",
                          f"pass a CSV in the bundled format (see predict/data/{bundled})") from None
+
+
+def _blank_row(row: Mapping[str, Any]) -> bool:
+    """A row whose every cell is blank (',,,,' : a spreadsheet writes its empty rows so), skipped as csv skips an
+    empty line; it stopped the file as 'run 2 has no id' (a user trial, uttrialC)."""
+    cells = [c for k, v in row.items() for c in (v if k is None and isinstance(v, list) else [v])]
+    return all(not (c or "").strip() for c in cells)
 
 
 def check_not_json(lines: list[str], where: str, bundled: str) -> None:
