@@ -879,11 +879,12 @@ def _run_search(opts: PlanOptions) -> None:
             raise none_fits
         return
     from accelopt.report.console import line, plain
+    from accelopt.report.plan_warnings import flags_text
 
     con = console()
     dropped = ", ".join(f"{k} {v:,}" for k, v in c.reasons.items() if v) or "none"
     con.print(line((setup.model.name, "bold"), f" {fmt_count(setup.tokens)} tokens, seq {setup.seq_len}, global "
-                   f"batch {setup.global_batch:,} seqs, {setup.dtype}{_flags_text(setup)}, {stack} stack, "
+                   f"batch {setup.global_batch:,} seqs, {setup.dtype}{flags_text(setup)}, {stack} stack, "
                    f"{opts.schedule} schedule — "
                    f"{len(c):,} layouts evaluated "
                    f"in {fmt_seconds(elapsed)}, {int(c.feasible.sum()):,} feasible; dropped: {dropped}"))
@@ -1033,38 +1034,6 @@ def _setup_flags(setup: Any) -> dict[str, Any]:
                                            "te_cross_entropy",
                                            "rope_fusion", "dp_bucket_params",
                                            "recompute_modules")}
-
-
-def _flags_text(setup: Any) -> str:
-    """', fp8 parameters, 2 layers/stage offloaded, ...': the Setup flags given (the headline names them)."""
-    words = [f"edge stages of {setup.edge_stage_layers} layers" if setup.edge_stage_layers is not None else "",
-             "p2p overlap" if setup.p2p_overlap else "", "tp comm overlap" if setup.tp_comm_overlap else "",
-             (f"userbuffers config {setup.tp_overlap_cfg or 'of Transformer Engine defaults (no --tp-overlap-cfg)'}"
-              if setup.tp_comm_overlap else ""),
-             "expert all-to-all overlap" if setup.ep_a2a_overlap else "",
-             f"moe dispatcher {setup.moe_dispatcher}" if setup.moe_dispatcher != "alltoall" else "",
-             "fp32 moe router" if setup.moe_router_dtype == "fp32" else "",
-             f"{setup.moe_grouped_mlp} grouped mlp" if setup.moe_grouped_mlp != "te" else "",
-             "" if setup.tp_async else "synchronous tp collectives",
-             "fp8 parameters" if setup.fp8_params else "",
-             f"{setup.offload_layers} layers/stage offloaded" if setup.offload_layers else "",
-             "fp8 saved inputs" if setup.fp8_saved_inputs else "", "fp8 output head" if setup.fp8_output_head else "",
-             "no dropout" if setup.no_dropout else "",
-             f"logits in {setup.vocab_tiling} chunks" if setup.vocab_tiling != 1 else "",
-             f"fp8 recipe {setup.fp8_recipe}" if setup.fp8_recipe != "delayed" else "",
-             (f"attention kernel {setup.attention_kernel}"
-              if setup.attention_kernel in ("flash2", "triton", "nki_flash")
-              else ""),
-             "attention unpad/pad copies" if setup.attention_unpad else "",
-             "cuDNN before 9.17" if setup.cudnn_before_9_17 else "",
-             "eager fp32 cross-entropy" if setup.eager_cross_entropy else "",
-             "TE fused cross-entropy" if setup.te_cross_entropy else "",
-             "unfused rope" if setup.rope_fusion == "unfused" else "",
-             f"dp bucket {setup.dp_bucket_params:,} parameters" if setup.dp_bucket_params is not None else "",
-             f"recompute modules {'+'.join(setup.recompute_modules)}" if setup.recompute_modules else "",
-             f"optimizer state {setup.optimizer_state_bytes:g} B/parameter" if setup.optimizer_state_bytes != 12
-             else ""]
-    return "".join(f", {w}" for w in words if w)
 
 
 def _attention_text(kernel: str, cal: Any) -> str:
@@ -1629,6 +1598,7 @@ def _explain(opts: ExplainOptions) -> None:
     from rich.table import Table
 
     from accelopt.report.console import line, plain
+    from accelopt.report.plan_warnings import flags_text
 
     con = console()
     fp8 = ""
@@ -1638,7 +1608,7 @@ def _explain(opts: ExplainOptions) -> None:
         cast_b, _ = fp8_cast_bytes(setup.fp8_recipe, cal.family, spec)
         fp8 = (f"; fp8 linear layers at {cal.fp8_matmul_eff_max} of the fp8 peak, {setup.fp8_recipe} scaling: "
                f"{cast_b:g} B moved per quantized input element")
-    con.print(line((setup.model.name, "bold"), f" on {devices} x {spec.name}: {layout_text(lay)}{_flags_text(setup)} "
+    con.print(line((setup.model.name, "bold"), f" on {devices} x {spec.name}: {layout_text(lay)}{flags_text(setup)} "
                    f"(calibration family "
                    f"{cal.family}, stack {cal.stack}{f' ({basis.tag})' if basis.tag else ''}; "
                    f"eff(F) = {cal.matmul_eff_max} F / "

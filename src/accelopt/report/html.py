@@ -302,7 +302,8 @@ def _plan_workload_tables(r: Any) -> list[Table]:
 
 def _explain_tables(r: Any) -> list[Table]:
     head = Table(f"{r.model} on {r.prediction.devices} x {r.hardware}: layout",
-                 [*_LAYOUT_COLS, "recompute", "feasible", "calibration", "stack"])
+                 [*_LAYOUT_COLS, "recompute", "feasible", "calibration", "stack"],
+                 note=f"as the console's headline: {plan_warnings.explain_layout_text(r)}")
     basis = r.calibration_basis
     cal = f"{r.calibration} ({basis.tag})" if basis and basis.tag else r.calibration
     head.rows.append([*_layout_cells(r.prediction), _g(r.feasible), cal, r.stack])
