@@ -38,3 +38,15 @@ def test_the_page_names_the_layout_and_flags_as_the_console(tmp_path: Path,
     code, _, err = run_main(["history", "show", history.list_runs(limit=1)[0].id, "--html", str(again)], capsys)
     assert code == 0, err
     assert f"as the console's headline: {said}" in _page_text(again)
+
+
+def test_the_search_page_names_the_flags_and_schedule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan --html`'s search table named model, tokens, batch, dtype and stack, not the flags nor the schedule the
+    console's headline names ('..., bf16, p2p overlap, megatron stack, 1f1b schedule')."""
+    page = tmp_path / "plan.html"
+    code, out, err = run_main(["plan", "--model", "llama3-8b", "--hardware", "h100-sxm", "--devices", "16",
+                               "--p2p-overlap", "--top", "2", "--html", str(page)], capsys)
+    assert code == 0, err
+    assert "bf16, p2p overlap, megatron stack, 1f1b schedule" in " ".join(out.split())
+    text = _page_text(page)
+    assert "schedule 1f1b" in text and "flags p2p overlap" in text, text[:2000]

@@ -258,7 +258,10 @@ def _plan_tables(r: Any) -> list[Table]:
     s = Table("search", ["", "value"])
     s.rows += [["model", r.model], ["tokens", q(r, "tokens")], ["seq len", q(r, "seq_len")],
                ["global batch (sequences)", q(r, "global_batch_seqs")], ["dtype", r.dtype],
-               ["software stack", r.stack], ["objective", r.objective], ["candidates", q(r, "candidates")],
+               ["software stack", r.stack], ["schedule", r.schedule],
+               # the flags given, as the console's headline names them (plan_warnings.flags_text; uttrialC)
+               ["flags", plan_warnings.flags_text(r).removeprefix(", ") or "none"],
+               ["objective", r.objective], ["candidates", q(r, "candidates")],
                ["feasible", q(r, "feasible")],
                ["dropped", ", ".join(f"{k}: {v:,}" for k, v in r.dropped.items() if v) or "none"],
                ["search time", q(r, "search_s")]]
