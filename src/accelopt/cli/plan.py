@@ -1094,13 +1094,19 @@ def _energy_notes(specs: list[Any], facility: Any, rows: list[Any]) -> list[str]
     listed = [sp for sp in specs if sp.name in {r.hardware for r in rows}]
     note = energy_defaults_note(listed, facility)
     host, cap = host_not_counted_note(listed, facility), max_memory_note(listed, "memory fits")
-    unpriced = [sp.name for sp in listed if sp.price_usd_per_hour is None]
+    return [n for n in (note, host, *_not_available_notes(listed), cap) if n]
+
+
+def _not_available_notes(specs: list[Any]) -> list[str]:
+    """Why a cost reads n/a (no catalog price) and why an energy and carbon do (no TDP), for `plan`'s listed
+    devices and `plan explain`'s one (whose JSON said neither: cost_usd null with no word; uttrialC)."""
+    unpriced = [sp.name for sp in specs if sp.price_usd_per_hour is None]
     price = (f"cost (est.) is n/a on {', '.join(unpriced)}: no price per device-hour in the catalog — give "
              "price_usd_per_hour (with price_date) in a --catalog TOML") if unpriced else None
-    no_tdp = [sp.name for sp in listed if sp.tdp_w is None]  # cost.py: no TDP, no energy (nor carbon) estimate
+    no_tdp = [sp.name for sp in specs if sp.tdp_w is None]  # cost.py: no TDP, no energy (nor carbon) estimate
     watts = (f"energy (est.) and carbon are n/a on {', '.join(no_tdp)}: no TDP in the catalog — give tdp_w in a "
              "--catalog TOML") if no_tdp else None
-    return [n for n in (note, host, price, watts, cap) if n]
+    return [n for n in (price, watts) if n]
 
 
 def _unlinked_not_planned(specs: list[Any], measured: Any, counts: list[int]) -> dict[str, str]:
@@ -1586,7 +1592,8 @@ def _explain(opts: ExplainOptions) -> None:
                                 *framework_overhead_notes([spec], load_calibrations(opts.calibration),
                                                           opts.stack, opts.calibration),
                                 *_fused_attention_notes(setup.attention_kernel, cal),
-                                *_cudnn_unused_notes(setup.attention_kernel, setup.cudnn_before_9_17)],
+                                *_cudnn_unused_notes(setup.attention_kernel, setup.cudnn_before_9_17),
+                                *_not_available_notes([spec])],
                          calibration_basis=basis, input_warnings=busy,
                          **_setup_flags(setup))
     finish_run("plan-explain", data)

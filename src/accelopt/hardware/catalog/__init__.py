@@ -444,10 +444,10 @@ def unknown_device(name: str, known: list[str], n_devices: int, *, catalog_flag:
     fix = (f"did you mean {' or '.join(repr(c) for c in close)}? ({full_list}); for a device of your own, {own}"
            if close else f"{full_list}; or {own}")
     # a mistyped spec path ('mygpu.tml') was offered catalog names only (a user trial, uttrialC)
-    files = near_files(name) if looks_like_file(name) else []
-    if files:
+    near = near_files(name) if looks_like_file(name) else []
+    if near:
         return UnknownNameError(f"unknown device {name!r}, and no file of that name",
-                                f"did you mean the file {' or '.join(repr(f) for f in files)}? ({full_list})")
+                                f"did you mean the file {' or '.join(repr(f) for f in near)}? ({full_list})")
     return UnknownNameError(f"unknown device {name!r}", fix)
 
 
