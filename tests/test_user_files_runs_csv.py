@@ -173,3 +173,20 @@ def test_a_bad_recompute_suffix_lists_every_recompute_mode(tmp_path: Path, capsy
     text = " ".join(err.split())
     assert "run 'my-run-1': recompute = 'full+tp'" in text
     assert "minimal, minimal_flash, save_dot_except_mlpwi, mlp or op, optionally with +sp" in text
+
+
+@pytest.mark.parametrize("blank", [",,,,", "," * 17, " , ,", "," * 25])
+def test_a_row_of_blank_cells_is_skipped_as_an_empty_line(blank: str, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """A spreadsheet writes its empty rows as commas (',,,,'): such a row stopped the file with "run 2 (counting data
+    rows from 1, after the header) has no id" (a user trial, uttrialC), where an empty line is skipped. It is skipped
+    too, with as few or as many commas as the header has columns; a row with any cell still needs its id."""
+    p = tmp_path / "mine.csv"
+    p.write_text(f"{HEADER}\n{ROW}\n\n")
+    plain, _ = _cli(capsys, "validate", "--runs", str(p), "--json")
+    p.write_text(f"{HEADER}\n{ROW}\n{blank}\n")
+    with_blank, _ = _cli(capsys, "validate", "--runs", str(p), "--json")
+    assert with_blank == plain
+    p.write_text(f"{HEADER}\n{ROW}\n,x{blank}\n")
+    _, err = _cli(capsys, "validate", "--runs", str(p), code=2)
+    assert "has no id" in err

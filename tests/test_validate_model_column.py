@@ -96,3 +96,25 @@ def test_unused_config_keys_warned_as_plan_explain_warns(capsys: pytest.CaptureF
     code, _, err = run_main(["validate", "--runs", str(runs)], capsys)
     assert code == 0, err
     assert "not modelled by the predictor, ignored: word_embed_proj_dim" in " ".join(err.split())
+
+
+def test_unused_config_keys_name_the_cell_and_its_runs(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """The warning named the config's model alone ('warning: config: config key(s) ...': a model read from
+    neox/config.json is named 'config'), not the cell or the runs it concerns, where `validate --serving` names
+    both (a user trial, uttrialC); the line of each config now names its cell and its runs, in the text and in JSON."""
+    runs = _files(tmp_path)
+    (tmp_path / "neox" / "config.json").write_text(json.dumps({**NEOX, "word_embed_proj_dim": 6144}), "utf-8")
+    (tmp_path / "neox2").mkdir()
+    (tmp_path / "neox2" / "config.json").write_text(json.dumps({**NEOX, "my_key": 1}), "utf-8")
+    text = runs.read_text(encoding="utf-8")
+    runs.write_text(text + ROW.replace("neox-20b,", "neox-20b-again,") + "\n"
+                    + ROW.replace("neox-20b,", "neox-other,").replace("neox/config.json", "neox2/config.json") + "\n",
+                    encoding="utf-8")
+    code, out, err = run_main(["validate", "--runs", str(runs), "--json"], capsys)
+    assert code == 0, err
+    said = [n for n in json.loads(out)["input_notes"] if "not modelled by the predictor" in n]
+    assert said == ["warning: model 'neox/config.json' of run(s) neox-20b, neox-20b-again: config key(s) not "
+                    "modelled by the predictor, ignored: word_embed_proj_dim",
+                    "warning: model 'neox2/config.json' of run(s) neox-other: config key(s) not modelled by the "
+                    "predictor, ignored: my_key"], said
+    assert all(s in " ".join(err.split()) for s in said)

@@ -61,6 +61,32 @@ def path_kind(path: Path | str, what: str) -> str:
     return "folder" if stat.S_ISDIR(st.st_mode) else "other"
 
 
+_FILE_SUFFIX = re.compile(r"\.[A-Za-z][A-Za-z0-9]*$")
+"""A file extension ('.json', '.jsn', '.tml'): a dot and a letter; preset and device names have dots before digits
+only ('llama3.1-8b', 'qwen2.5-0.5b')."""
+
+
+def looks_like_file(name: str) -> bool:
+    """Whether a --model / --hardware value was typed as a path: a folder separator or a file extension."""
+    return "/" in name or "\\" in name or bool(_FILE_SUFFIX.search(name.strip()))
+
+
+def near_files(name: str, n: int = 3) -> list[str]:
+    """Up to `n` entries of the folder `name` points into whose names are close to its last part
+    (errors.close_matches at 0.75), written as `name` writes its folder: the file a typo meant ('qwen3moe.jsn' ->
+    'qwen3moe.json', 'cfg/qwen3moe' -> 'cfg/qwen3moe.json'). [] when the folder cannot be read."""
+    from accelopt.errors import close_matches
+
+    p = Path(name.strip())
+    folder = p.parent
+    try:
+        entries = sorted(e.name for e in folder.iterdir())
+    except (OSError, ValueError):
+        return []
+    close = close_matches(p.name, entries, n=n, cutoff=0.75)
+    return [str(folder / c) if str(folder) != "." else c for c in close]
+
+
 def path_exists(path: Path | str) -> bool:
     """True when `path` names anything on disk; never raises (for telling a path from a name: a name too
     long for a path is a name)."""

@@ -152,12 +152,16 @@ def show_data(spec: AcceleratorSpec) -> CatalogShowDocument:
 
 
 def _fmt_row_value(path: str, v: float | None) -> str:
+    from accelopt import units
+
     if v is None:
         return "—"
+    # the page's rule (units.fmt_quantity, SI prefix as FLOP/s reads): '1414 GFLOP/J' and '2250 GFLOP/J' stood
+    # beside the page's '1.41 TFLOP/J' / '2.25 TFLOP/J', '1.431 EFLOP/$' beside '1.43 EFLOP/USD' (uttrialC)
     if path.startswith("flop_per_j"):
-        text = f"{v / 1e9:.4g} GFLOP/J"
+        text = units.fmt_quantity(v, "FLOP/J")
     elif path.startswith("flop_per_usd"):
-        text = f"{v / 1e18:.4g} EFLOP/$"
+        text = units.fmt_quantity(v, "FLOP/USD")
     else:
         text = fmt_value(path, v)
     is_int = path.rsplit(".", 1)[-1] in _INT_DTYPES  # integer dtypes count OP, not FLOP

@@ -888,11 +888,12 @@ def _run_search(opts: PlanOptions) -> None:
             raise none_fits
         return
     from accelopt.report.console import line, plain
+    from accelopt.report.plan_warnings import flags_text
 
     con = console()
     dropped = ", ".join(f"{k} {v:,}" for k, v in c.reasons.items() if v) or "none"
     con.print(line((setup.model.name, "bold"), f" {fmt_count(setup.tokens)} tokens, seq {setup.seq_len}, global "
-                   f"batch {setup.global_batch:,} seqs, {setup.dtype}{_flags_text(setup)}, {stack} stack, "
+                   f"batch {setup.global_batch:,} seqs, {setup.dtype}{flags_text(setup)}, {stack} stack, "
                    f"{opts.schedule} schedule — "
                    f"{len(c):,} layouts evaluated "
                    f"in {fmt_seconds(elapsed)}, {int(c.feasible.sum()):,} feasible; dropped: {dropped}"))
@@ -1044,38 +1045,6 @@ def _setup_flags(setup: Any) -> dict[str, Any]:
                                            "recompute_modules")}
 
 
-def _flags_text(setup: Any) -> str:
-    """', fp8 parameters, 2 layers/stage offloaded, ...': the Setup flags given (the headline names them)."""
-    words = [f"edge stages of {setup.edge_stage_layers} layers" if setup.edge_stage_layers is not None else "",
-             "p2p overlap" if setup.p2p_overlap else "", "tp comm overlap" if setup.tp_comm_overlap else "",
-             (f"userbuffers config {setup.tp_overlap_cfg or 'of Transformer Engine defaults (no --tp-overlap-cfg)'}"
-              if setup.tp_comm_overlap else ""),
-             "expert all-to-all overlap" if setup.ep_a2a_overlap else "",
-             f"moe dispatcher {setup.moe_dispatcher}" if setup.moe_dispatcher != "alltoall" else "",
-             "fp32 moe router" if setup.moe_router_dtype == "fp32" else "",
-             f"{setup.moe_grouped_mlp} grouped mlp" if setup.moe_grouped_mlp != "te" else "",
-             "" if setup.tp_async else "synchronous tp collectives",
-             "fp8 parameters" if setup.fp8_params else "",
-             f"{setup.offload_layers} layers/stage offloaded" if setup.offload_layers else "",
-             "fp8 saved inputs" if setup.fp8_saved_inputs else "", "fp8 output head" if setup.fp8_output_head else "",
-             "no dropout" if setup.no_dropout else "",
-             f"logits in {setup.vocab_tiling} chunks" if setup.vocab_tiling != 1 else "",
-             f"fp8 recipe {setup.fp8_recipe}" if setup.fp8_recipe != "delayed" else "",
-             (f"attention kernel {setup.attention_kernel}"
-              if setup.attention_kernel in ("flash2", "triton", "nki_flash")
-              else ""),
-             "attention unpad/pad copies" if setup.attention_unpad else "",
-             "cuDNN before 9.17" if setup.cudnn_before_9_17 else "",
-             "eager fp32 cross-entropy" if setup.eager_cross_entropy else "",
-             "TE fused cross-entropy" if setup.te_cross_entropy else "",
-             "unfused rope" if setup.rope_fusion == "unfused" else "",
-             f"dp bucket {setup.dp_bucket_params:,} parameters" if setup.dp_bucket_params is not None else "",
-             f"recompute modules {'+'.join(setup.recompute_modules)}" if setup.recompute_modules else "",
-             f"optimizer state {setup.optimizer_state_bytes:g} B/parameter" if setup.optimizer_state_bytes != 12
-             else ""]
-    return "".join(f", {w}" for w in words if w)
-
-
 def _attention_text(kernel: str, cal: Any) -> str:
     """'; flash2 attention at 0.35 x peak' when the run's kernel has a published rate on this family, '; flash2
     attention at 0.73 (forward) / 0.63 (backward) x peak' when its passes have rates of their own ('' otherwise; a
@@ -1134,13 +1103,19 @@ def _energy_notes(specs: list[Any], facility: Any, rows: list[Any]) -> list[str]
     listed = [sp for sp in specs if sp.name in {r.hardware for r in rows}]
     note = energy_defaults_note(listed, facility)
     host, cap = host_not_counted_note(listed, facility), max_memory_note(listed, "memory fits")
-    unpriced = [sp.name for sp in listed if sp.price_usd_per_hour is None]
+    return [n for n in (note, host, *_not_available_notes(listed), cap) if n]
+
+
+def _not_available_notes(specs: list[Any]) -> list[str]:
+    """Why a cost reads n/a (no catalog price) and why an energy and carbon do (no TDP), for `plan`'s listed
+    devices and `plan explain`'s one (whose JSON said neither: cost_usd null with no word; uttrialC)."""
+    unpriced = [sp.name for sp in specs if sp.price_usd_per_hour is None]
     price = (f"cost (est.) is n/a on {', '.join(unpriced)}: no price per device-hour in the catalog — give "
              "price_usd_per_hour (with price_date) in a --catalog TOML") if unpriced else None
-    no_tdp = [sp.name for sp in listed if sp.tdp_w is None]  # cost.py: no TDP, no energy (nor carbon) estimate
+    no_tdp = [sp.name for sp in specs if sp.tdp_w is None]  # cost.py: no TDP, no energy (nor carbon) estimate
     watts = (f"energy (est.) and carbon are n/a on {', '.join(no_tdp)}: no TDP in the catalog — give tdp_w in a "
              "--catalog TOML") if no_tdp else None
-    return [n for n in (note, host, price, watts, cap) if n]
+    return [n for n in (price, watts) if n]
 
 
 def _unlinked_not_planned(specs: list[Any], measured: Any, counts: list[int]) -> dict[str, str]:
@@ -1626,7 +1601,8 @@ def _explain(opts: ExplainOptions) -> None:
                                 *framework_overhead_notes([spec], load_calibrations(opts.calibration),
                                                           opts.stack, opts.calibration),
                                 *_fused_attention_notes(setup.attention_kernel, cal),
-                                *_cudnn_unused_notes(setup.attention_kernel, setup.cudnn_before_9_17)],
+                                *_cudnn_unused_notes(setup.attention_kernel, setup.cudnn_before_9_17),
+                                *_not_available_notes([spec])],
                          calibration_basis=basis, input_warnings=busy,
                          **_setup_flags(setup))
     finish_run("plan-explain", data)
@@ -1638,6 +1614,7 @@ def _explain(opts: ExplainOptions) -> None:
     from rich.table import Table
 
     from accelopt.report.console import line, plain
+    from accelopt.report.plan_warnings import flags_text
 
     con = console()
     fp8 = ""
@@ -1647,7 +1624,7 @@ def _explain(opts: ExplainOptions) -> None:
         cast_b, _ = fp8_cast_bytes(setup.fp8_recipe, cal.family, spec)
         fp8 = (f"; fp8 linear layers at {cal.fp8_matmul_eff_max} of the fp8 peak, {setup.fp8_recipe} scaling: "
                f"{cast_b:g} B moved per quantized input element")
-    con.print(line((setup.model.name, "bold"), f" on {devices} x {spec.name}: {layout_text(lay)}{_flags_text(setup)} "
+    con.print(line((setup.model.name, "bold"), f" on {devices} x {spec.name}: {layout_text(lay)}{flags_text(setup)} "
                    f"(calibration family "
                    f"{cal.family}, stack {cal.stack}{f' ({basis.tag})' if basis.tag else ''}; "
                    f"eff(F) = {cal.matmul_eff_max} F / "

@@ -292,7 +292,7 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError], max_suppor
         for p, rate in zip(s.points, rate_cells, strict=True):
             usd = fmt_usd(p.usd_per_million_output_tokens) if p.usd_per_million_output_tokens is not None else "n/a"
             j = fmt_joules(p.energy_j_per_output_token) if p.energy_j_per_output_token is not None else "n/a"
-            table.add_row(*rate, str(p.batch), fmt_seconds(p.ttft_s), fmt_seconds(p.tpot_s),
+            table.add_row(*rate, fmt_count(p.batch), fmt_seconds(p.ttft_s), fmt_seconds(p.tpot_s),
                           fmt_count(p.decode_tokens_per_s), fmt_count(p.output_tokens_per_s_per_device),
                           p.decode_step.bound, fmt_bytes(p.memory_bytes_per_device, binary=True),
                           "yes" if p.fits else "NO", usd, j)
@@ -353,7 +353,7 @@ def _print_moe(console: Any, s: BatchSweep) -> None:
     """The expert / attention-data-parallel figures of each point (estimates) and the assumptions they rest on."""
     from rich.table import Table
 
-    from accelopt.units import fmt_bytes, fmt_seconds
+    from accelopt.report.plan_warnings import SERVE_MOE_COLUMNS, serve_moe_cells
 
     p0 = s.points[0]
     assert p0.moe is not None
@@ -362,19 +362,11 @@ def _print_moe(console: Any, s: BatchSweep) -> None:
               f"device, {m0.redundant_experts} redundant), attention DP {m0.attention_dp}, two-batch overlap "
               f"{'on' if m0.two_batch_overlap else 'off'} — estimates",
               caption=f"experts read: {m0.routing}; load imbalance {m0.expert_load_imbalance:g}")
-    for col in ("batch", "requests/DP rank", "experts read/step/layer", "expert weights/dev", "other weights/dev",
-                "exchange/step", "exchange bytes/step/dev", "exchange in prefill", "tokens/expert/step",
-                "expert GEMM/step"):
+    for col in SERVE_MOE_COLUMNS:
         t.add_column(col, justify="right")
     for p in s.points:
-        m = p.moe
-        assert m is not None
-        t.add_row(str(p.batch), str(m.requests_per_dp_rank), f"{m.experts_read_per_decode_step:.2f}",
-                  fmt_bytes(m.expert_weight_bytes_per_device, binary=True),  # GiB, as mem/dev and the page
-                  fmt_bytes(m.non_expert_weight_bytes_per_device, binary=True),
-                  fmt_seconds(m.exchange_decode_s), fmt_bytes(m.exchange_bytes_per_decode_step, binary=True),
-                  fmt_seconds(m.exchange_prefill_s), f"{m.tokens_per_expert_decode:.1f}",
-                  fmt_seconds(m.grouped_gemm_decode_s) if m.grouped_gemm_decode_s else "dense eff.")
+        assert p.moe is not None
+        t.add_row(*serve_moe_cells(p))  # the page's cells (report.plan_warnings)
     console.print(t)
     for a in m0.assumptions:
         console.print(f"assumed: {a}", markup=False)

@@ -290,6 +290,8 @@ def compare_data(a: RunRecord, b: RunRecord) -> HistoryCompareDocument:
     fb = {f.label: f for f in _figures(b)}
     for run, figs in ((a, fa), (b, fb)):
         _check_readable(run, figs)
+    side_a, side_b = _side(a), _side(b)
+    fa, fb = _join_devices(fa, fb, side_a.device, side_b.device)
     pairs = {label: (fa.get(label), fb.get(label)) for label in [*fa, *(k for k in fb if k not in fa)]}
     rows = []
     for label, (x, y) in _pair_by_subject(pairs).items():
@@ -299,10 +301,27 @@ def compare_data(a: RunRecord, b: RunRecord) -> HistoryCompareDocument:
         either = x or y
         rows.append(ComparedFigure(figure=label, unit=either.unit if either else "", a=va, b=vb, ratio_b_over_a=ratio,
                                    estimate=bool((x and x.estimate) or (y and y.estimate))))
-    side_a, side_b = _side(a), _side(b)
     return HistoryCompareDocument(command=a.command, a=side_a, b=side_b, figures=rows,
                                   disturbed=DisturbedRuns(a=_disturbed(a), b=_disturbed(b)),
                                   subject_warning=subject_warning(side_a, side_b))
+
+
+def _join_devices(fa: dict[str, Any], fb: dict[str, Any], device_a: str | None,
+                  device_b: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Figures whose labels name the one device each run ran on ('h100-sxm: max batch', `plan serve`'s) relabelled
+    'h100-sxm / a100-sxm-80gb: max batch' on both sides, so that they pair: two serve runs of one model on an H100
+    and on an A100 shared no label, and their compare printed every row with one side n/a and no ratio at all (a
+    user trial, uttrialC). The subject warning still says the runs differ in device. Runs on several devices (or
+    the same one) keep their labels."""
+    if not device_a or not device_b or device_a == device_b or "," in device_a + device_b:
+        return fa, fb
+
+    def relabel(figures: dict[str, Any], device: str) -> dict[str, Any]:
+        prefix = f"{device}: "
+        return {f"{device_a} / {device_b}: {label[len(prefix):]}" if label.startswith(prefix) else label: f
+                for label, f in figures.items()}
+
+    return relabel(fa, device_a), relabel(fb, device_b)
 
 
 def _pair_by_subject(pairs: dict[str, tuple[Any, Any]]) -> dict[str, tuple[Any, Any]]:

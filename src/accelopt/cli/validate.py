@@ -154,22 +154,26 @@ def serving_row_hint(runs: str | None, calibration: str | None) -> str:
 
 
 def _model_key_lines(runs: str, ids: tuple[str, ...] | None = None) -> list[str]:
-    """The unused-config-keys warning of `plan explain --model` (report.plan_warnings.unused_keys_line), once per
-    config a `model` cell names: a row typed from a config.json is told what the predictor leaves out of it, as the
-    command tells (ValidateResult.input_notes; it was printed on stderr only). `ids`: of those rows only (--row)."""
+    """The unused-config-keys warning of `plan explain --model`, once per config a `model` cell names, with the runs
+    that name it (as `validate --serving` words it: 'model CELL of run(s) A, B: ...'): a row typed from a config.json
+    is told what the predictor leaves out of it, as the command tells (ValidateResult.input_notes; it was printed on
+    stderr only). The line named the config's model alone ('warning: dsv3: ...'), not the cell or the runs, where a
+    file's rows may name several configs (uttrialC). `ids`: of those rows only (--row)."""
     from accelopt.errors import InputError
+    from accelopt.predict.runs_csv import as_written
     from accelopt.predict.validation import read_runs
-    from accelopt.report.plan_warnings import unused_keys_line
     from accelopt.workload.presets import get_model
 
+    by_cell: dict[str, list[str]] = {}
     lines = []
     try:  # a second read of the file (its rows were checked by the report; a model the cells name is read again)
-        for name in dict.fromkeys((r.get("model") or "").strip() for r in read_runs(runs)
-                                  if ids is None or r.get("id") in ids):
-            if name:
-                mdl = get_model(name)
-                if (text := unused_keys_line(mdl.name, mdl.unused_keys)) is not None:
-                    lines.append(text)
+        for r in read_runs(runs):
+            if (ids is None or r.get("id") in ids) and (r.get("model") or "").strip():
+                by_cell.setdefault(r["model"], []).append(str(r.get("id")))
+        for cell, run_ids in by_cell.items():
+            if keys := get_model(cell.strip()).unused_keys:
+                lines.append(f"warning: model {as_written(cell).strip()!r} of run(s) {', '.join(run_ids)}: config "
+                             f"key(s) not modelled by the predictor, ignored: {', '.join(keys)}")
     except InputError:
         return lines
     return lines

@@ -21,7 +21,7 @@ from accelopt.errors import InputError
 from accelopt.hardware.catalog import get_device
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.units import MAX_COUNT, unit
-from accelopt.userio import read_user_text
+from accelopt.userio import looks_like_file, near_files, read_user_text
 from accelopt.workload.transformer import TransformerConfig
 
 
@@ -92,7 +92,9 @@ def resolve_path_cells(rows: list[dict[str, str]], path: Path | str | None) -> N
             v = (row.get(col) or "").strip()
             if not v or Path(v).is_absolute():
                 continue
-            looks = v.lower().endswith(_PATH_SUFFIXES) or "/" in v or "\\" in v
+            # looks_like_file: a mistyped extension ('qwen3moe.jsn') is a path too, not a preset name the user
+            # never meant (it was told 'unknown model', with preset names for the fix: uttrialC)
+            looks = v.lower().endswith(_PATH_SUFFIXES) or looks_like_file(v)
             with contextlib.suppress(OSError, ValueError):  # a name too long or odd for a path is a name
                 looks = looks or _readable_beside(base / v, col)
             if looks:
@@ -127,9 +129,19 @@ def missing_path_cell(what: str, row: Mapping[str, str | None], col: str) -> Inp
     if not isinstance(cell, PathCell) or Path(cell).exists():
         return None
     rid = (row.get("id") or "").strip()
+    near = [_beside(f, cell.folder) for f in near_files(str(cell))]  # as the cell would write them
+    meant = f"did you mean {' or '.join(repr(f) for f in near)}? " if near else ""
     return InputError(f"{what} {rid!r}: {col} cell {cell.written!r} (resolved against the runs file's folder: "
-                      f"{cell}) not found", f"write the path relative to the runs file's folder ({cell.folder}) or "
-                      f"as an absolute path (in the {col} cell of row {rid!r})")
+                      f"{cell}) not found", f"{meant}write the path relative to the runs file's folder "
+                      f"({cell.folder}) or as an absolute path (in the {col} cell of row {rid!r})")
+
+
+def _beside(path: str, folder: str) -> str:
+    """`path` relative to `folder` where it lies inside it, else as it is."""
+    try:
+        return str(Path(path).relative_to(folder))
+    except ValueError:
+        return path
 
 
 def csv_rows(lines: list[str], where: str, bundled: str) -> list[dict[str, str]]:
@@ -143,10 +155,17 @@ def csv_rows(lines: list[str], where: str, bundled: str) -> list[dict[str, str]]
         check_line_quotes(lines, where)
         if lines:
             check_header_names(next(csv.reader(lines[:1], skipinitialspace=True)), where)
-        return list(csv.DictReader(lines, skipinitialspace=True))
+        return [r for r in csv.DictReader(lines, skipinitialspace=True) if not _blank_row(r)]
     except csv.Error as e:  # e.g. a field over csv's 128 KiB limit: not a runs file
         raise InputError(f"{where} is not a readable CSV ({e})",
                          f"pass a CSV in the bundled format (see predict/data/{bundled})") from None
+
+
+def _blank_row(row: Mapping[str, Any]) -> bool:
+    """A row whose every cell is blank (',,,,' : a spreadsheet writes its empty rows so), skipped as csv skips an
+    empty line; it stopped the file as 'run 2 has no id' (a user trial, uttrialC)."""
+    cells = [c for k, v in row.items() for c in (v if k is None and isinstance(v, list) else [v])]
+    return all(not (c or "").strip() for c in cells)
 
 
 def check_not_json(lines: list[str], where: str, bundled: str) -> None:

@@ -258,7 +258,10 @@ def _plan_tables(r: Any) -> list[Table]:
     s = Table("search", ["", "value"])
     s.rows += [["model", r.model], ["tokens", q(r, "tokens")], ["seq len", q(r, "seq_len")],
                ["global batch (sequences)", q(r, "global_batch_seqs")], ["dtype", r.dtype],
-               ["software stack", r.stack], ["objective", r.objective], ["candidates", q(r, "candidates")],
+               ["software stack", r.stack], ["schedule", r.schedule],
+               # the flags given, as the console's headline names them (plan_warnings.flags_text; uttrialC)
+               ["flags", plan_warnings.flags_text(r).removeprefix(", ") or "none"],
+               ["objective", r.objective], ["candidates", q(r, "candidates")],
                ["feasible", q(r, "feasible")],
                ["dropped", ", ".join(f"{k}: {v:,}" for k, v in r.dropped.items() if v) or "none"],
                ["search time", q(r, "search_s")]]
@@ -302,7 +305,8 @@ def _plan_workload_tables(r: Any) -> list[Table]:
 
 def _explain_tables(r: Any) -> list[Table]:
     head = Table(f"{r.model} on {r.prediction.devices} x {r.hardware}: layout",
-                 [*_LAYOUT_COLS, "recompute", "feasible", "calibration", "stack"])
+                 [*_LAYOUT_COLS, "recompute", "feasible", "calibration", "stack"],
+                 note=f"as the console's headline: {plan_warnings.explain_layout_text(r)}")
     basis = r.calibration_basis
     cal = f"{r.calibration} ({basis.tag})" if basis and basis.tag else r.calibration
     head.rows.append([*_layout_cells(r.prediction), _g(r.feasible), cal, r.stack])
@@ -350,19 +354,12 @@ def _serve_moe_table(s: Any) -> Table:
     """Expert / attention-data parallelism figures per point (serving_moe.MoEServing)."""
     m0 = s.points[0].moe
     t = Table(f"{s.model} on {s.device}: expert parallelism ep={m0.ep}, attention DP {m0.attention_dp}",
-              ["batch", "requests/DP rank", "experts read/step/layer", "expert weights/dev", "other weights/dev",
-               "exchange/step", "exchange bytes/step/dev", "exchange in prefill", "tokens/expert/step",
-               "expert GEMM/step"], estimate=True,
+              list(plan_warnings.SERVE_MOE_COLUMNS), estimate=True,
               note="; ".join((f"expert TP {m0.expert_tp}, {m0.experts_per_device:g} experts per device "
                               f"({m0.redundant_experts} redundant), two-batch overlap "
                               f"{'on' if m0.two_batch_overlap else 'off'}, load imbalance "
                               f"{m0.expert_load_imbalance:g}", f"experts read: {m0.routing}", *m0.assumptions)))
-    for p in s.points:
-        m = p.moe
-        t.rows.append([q(p, "batch"), q(m, "requests_per_dp_rank"), q(m, "experts_read_per_decode_step"),
-                       q(m, "expert_weight_bytes_per_device"), q(m, "non_expert_weight_bytes_per_device"),
-                       q(m, "exchange_decode_s"), q(m, "exchange_bytes_per_decode_step"), q(m, "exchange_prefill_s"),
-                       q(m, "tokens_per_expert_decode"), q(m, "grouped_gemm_decode_s")])
+    t.rows.extend(plan_warnings.serve_moe_cells(p) for p in s.points)  # the console's cells
     return t
 
 

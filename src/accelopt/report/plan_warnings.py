@@ -159,6 +159,71 @@ def serve_rate_caption(points: Sequence[Any]) -> str:
             "0.01 ms serving benchmarks report TTFT to; the JSON's queue_wait_s holds the figure)")
 
 
+SERVE_MOE_COLUMNS = ("batch", "requests/DP rank", "experts read/step/layer", "expert weights/dev", "other weights/dev",
+                     "exchange/step", "exchange bytes/step/dev", "exchange in prefill", "tokens/expert/step",
+                     "expert GEMM/step")
+"""The columns of `plan serve`'s expert-parallelism table, console and page alike."""
+
+
+def serve_moe_cells(point: Any) -> list[str]:
+    """One row of that table from a point with its MoEServing figures, the same cells on the console and the page.
+    The console printed the two counts at '.2f' / '.1f' (0.25 token copies per expert read 0.2, 3.656 experts 3.66)
+    where the page printed fmt_count's four digits, and a zero grouped-GEMM time as 'dense eff.' where the page
+    printed '0 s' (the routed experts then run at the step's dense efficiencies, not in no time): a user trial
+    (uttrialC) read both."""
+    from accelopt.units import fmt_count, fmt_seconds
+
+    m = point.moe
+    return [fmt_count(point.batch), fmt_count(m.requests_per_dp_rank), fmt_count(m.experts_read_per_decode_step),
+            fmt_bytes(m.expert_weight_bytes_per_device, binary=True),  # GiB, as mem/dev
+            fmt_bytes(m.non_expert_weight_bytes_per_device, binary=True), fmt_seconds(m.exchange_decode_s),
+            fmt_bytes(m.exchange_bytes_per_decode_step, binary=True), fmt_seconds(m.exchange_prefill_s),
+            fmt_count(m.tokens_per_expert_decode),
+            fmt_seconds(m.grouped_gemm_decode_s) if m.grouped_gemm_decode_s else "dense eff."]
+
+
+def flags_text(setup: Any) -> str:
+    """', fp8 parameters, 2 layers/stage offloaded, ...': the flags given, of a training Setup or the plan-explain
+    result that carries the same fields (the console's headline names them, and the page's layout table since
+    uttrialC: it showed the layout's columns alone, not --no-sp, --p2p-overlap, --fp8-recipe, ...)."""
+    words = [f"edge stages of {setup.edge_stage_layers} layers" if setup.edge_stage_layers is not None else "",
+             "p2p overlap" if setup.p2p_overlap else "", "tp comm overlap" if setup.tp_comm_overlap else "",
+             (f"userbuffers config {setup.tp_overlap_cfg or 'of Transformer Engine defaults (no --tp-overlap-cfg)'}"
+              if setup.tp_comm_overlap else ""),
+             "expert all-to-all overlap" if setup.ep_a2a_overlap else "",
+             f"moe dispatcher {setup.moe_dispatcher}" if setup.moe_dispatcher != "alltoall" else "",
+             "fp32 moe router" if setup.moe_router_dtype == "fp32" else "",
+             f"{setup.moe_grouped_mlp} grouped mlp" if setup.moe_grouped_mlp != "te" else "",
+             "" if setup.tp_async else "synchronous tp collectives",
+             "fp8 parameters" if setup.fp8_params else "",
+             f"{setup.offload_layers} layers/stage offloaded" if setup.offload_layers else "",
+             "fp8 saved inputs" if setup.fp8_saved_inputs else "", "fp8 output head" if setup.fp8_output_head else "",
+             "no dropout" if setup.no_dropout else "",
+             f"logits in {setup.vocab_tiling} chunks" if setup.vocab_tiling != 1 else "",
+             f"fp8 recipe {setup.fp8_recipe}" if setup.fp8_recipe != "delayed" else "",
+             (f"attention kernel {setup.attention_kernel}"
+              if setup.attention_kernel in ("flash2", "triton", "nki_flash")
+              else ""),
+             "attention unpad/pad copies" if setup.attention_unpad else "",
+             "cuDNN before 9.17" if setup.cudnn_before_9_17 else "",
+             "eager fp32 cross-entropy" if setup.eager_cross_entropy else "",
+             "TE fused cross-entropy" if setup.te_cross_entropy else "",
+             "unfused rope" if setup.rope_fusion == "unfused" else "",
+             f"dp bucket {setup.dp_bucket_params:,} parameters" if setup.dp_bucket_params is not None else "",
+             f"recompute modules {'+'.join(setup.recompute_modules)}" if setup.recompute_modules else "",
+             f"optimizer state {setup.optimizer_state_bytes:g} B/parameter" if setup.optimizer_state_bytes != 12
+             else ""]
+    return "".join(f", {w}" for w in words if w)
+
+
+def explain_layout_text(result: Any) -> str:
+    """`plan explain`'s layout as its console headline writes it: 'tp=2 pp=1 ... recompute=selective sp=off, fp8
+    parameters' (predict.query.layout_text and the flags given)."""
+    from accelopt.predict.query import layout_text
+
+    return f"{layout_text(result.prediction.layout)}{flags_text(result)}"
+
+
 def serve_lines(result: Any) -> list[str]:
     """What `plan serve` prints beside its tables that the page's tables do not show: input warnings, ignored config
     keys, defaults used, the measured link (the weight-only note of each sweep is in result.notes)."""

@@ -23,7 +23,7 @@ from typing import Any
 
 from accelopt.errors import InputError, unknown_name
 from accelopt.units import MAX_COUNT
-from accelopt.userio import looked_in, path_kind, read_user_json
+from accelopt.userio import looked_in, looks_like_file, near_files, path_kind, read_user_json
 from accelopt.workload.context import ContextLimit, context_limit
 from accelopt.workload.transformer import MLAConfig, TransformerConfig
 
@@ -386,9 +386,11 @@ def get_model(name: str) -> TransformerConfig:
         kind = "missing"
     if kind == "folder" and path_kind(p / "config.json", "--model") != "missing":  # a Hugging Face model folder
         return load_hf_config(p / "config.json")
+    near = near_files(name) if kind == "missing" and looks_like_file(name) else []
+    meant = f"did you mean {' or '.join(repr(f) for f in near)}? " if near else ""
     if key.endswith(".json"):
         if kind == "missing":
-            raise InputError(f"--model {name!r}: no such file{looked_in(name)}", "give the path of a local "
+            raise InputError(f"--model {name!r}: no such file{looked_in(name)}", f"{meant}give the path of a local "
                              "config.json (or a workload JSON from `accelopt profile --save-workload`), or a preset "
                              "name")
         return load_hf_config(name)
@@ -400,6 +402,9 @@ def get_model(name: str) -> TransformerConfig:
                          f"drop the trailing '/': --model {name.rstrip('/')}")
     if kind in ("file", "other"):  # a file on disk was listed as an unknown preset name beside every preset
         raise InputError(f"--model {name!r} is a file, but not a .json config", _not_a_config_fix(key))
+    if near:  # a typo in a path ('qwen3moe.jsn', 'cfg/qwen3moe'): it was told the closest preset names (uttrialC)
+        raise InputError(f"--model {name!r}: no such file or preset{looked_in(name)}",
+                         f"{meant}(`accelopt plan --list-models` lists the presets)")
     err = unknown_name("model", name, [*list_models(), *_ALIASES])
     if name.count("/") == 1 and not name.startswith((".", "/")):  # 'org/model': a Hugging Face Hub id, typed as such
         raise type(err)(f"{err.problem} (a Hugging Face Hub id is not downloaded: nothing is fetched from the network)",

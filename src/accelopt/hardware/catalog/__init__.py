@@ -36,7 +36,7 @@ from typing import Any
 from accelopt.errors import InputError, UnknownNameError, close_matches, name_key, unknown_fields
 from accelopt.hardware.spec import NUMERIC_FIELDS, AcceleratorSpec, check_units
 from accelopt.units import parse_quantity
-from accelopt.userio import read_user_text
+from accelopt.userio import looks_like_file, near_files, read_user_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -443,6 +443,11 @@ def unknown_device(name: str, known: list[str], n_devices: int, *, catalog_flag:
     # offered 'edge-tpu' or 'tpu-v4' alone, without the --catalog FILE that would have read it: uttrial3, 2026-12-05)
     fix = (f"did you mean {' or '.join(repr(c) for c in close)}? ({full_list}); for a device of your own, {own}"
            if close else f"{full_list}; or {own}")
+    # a mistyped spec path ('mygpu.tml') was offered catalog names only (a user trial, uttrialC)
+    near = near_files(name) if looks_like_file(name) else []
+    if near:
+        return UnknownNameError(f"unknown device {name!r}, and no file of that name",
+                                f"did you mean the file {' or '.join(repr(f) for f in near)}? ({full_list})")
     return UnknownNameError(f"unknown device {name!r}", fix)
 
 
