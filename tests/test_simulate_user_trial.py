@@ -144,3 +144,22 @@ def test_an_rs_buffer_fix_gives_bytes_that_fit(field: str) -> None:
     assert simulate(eyeriss.with_(**{field: least}), conv1).totals().macs > 0
     with pytest.raises(InputError):
         simulate(eyeriss.with_(**{field: least - 1}), conv1)
+
+
+@pytest.mark.parametrize(("drop", "fix"), [(("name",), 'add it, e.g. name = "my-npu"'),
+                                           (("rows",), "add it in SI units, e.g. rows = 32"),
+                                           (("name", "clock_hz"), "add them in SI units, e.g. name = ")])
+def test_a_missing_design_field_fix_reads_as_the_field(drop: tuple[str, ...], fix: str, tmp_path: Path) -> None:
+    """A design TOML without its name was told 'add them in SI units, e.g. name = "my-npu"': one field, and a name
+    has no unit. The fix says 'it' for one field, and SI units only where a number is missing."""
+    from accelopt.simulate.design import load_design_file
+
+    text = (Path(__file__).resolve().parent.parent / "examples" / "my_design.toml").read_text(encoding="utf-8")
+    design, sources = text.split("[sources]")
+    kept = [x for x in design.splitlines() if x.split(" = ")[0] not in drop]
+    path = tmp_path / "d.toml"
+    path.write_text("\n".join(kept) + "\n[sources]" + sources, encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        load_design_file(path)
+    assert e.value.problem.endswith(f"[design] is missing {', '.join(drop)}"), e.value.problem
+    assert e.value.fix.startswith(fix), e.value.fix

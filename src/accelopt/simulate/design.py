@@ -404,9 +404,11 @@ def design_from_table(table: Mapping[str, Any], sources: Mapping[str, str], wher
     missing = [f for f in _REQUIRED if f not in table]
     if missing:
         lines = "; ".join(f"{f} = {_EXAMPLE_VALUES[f]}" for f in missing)
+        # 'add them in SI units, e.g. name = "my-npu"' was said of a name alone: SI units only where a number is missing
+        units = " in SI units" if any(f not in _TEXT_FIELDS for f in missing) else ""
         raise InputError(f"{where}: [design] is missing {', '.join(missing)}",
-                         f"add them in SI units, e.g. {lines} (`accelopt simulate presets` lists every field of the "
-                         "built-in designs)")
+                         f"add {'them' if len(missing) > 1 else 'it'}{units}, e.g. {lines} (`accelopt simulate "
+                         "presets` lists every field of the built-in designs)")
     kwargs: dict[str, Any] = dict(table)
     flow = kwargs["dataflow"]
     if isinstance(flow, str) and flow.strip().lower() in DATAFLOWS:  # "WS" as papers write it (--dataflow reads it
