@@ -163,3 +163,20 @@ def test_a_missing_design_field_fix_reads_as_the_field(drop: tuple[str, ...], fi
         load_design_file(path)
     assert e.value.problem.endswith(f"[design] is missing {', '.join(drop)}"), e.value.problem
     assert e.value.fix.startswith(fix), e.value.fix
+
+
+def test_a_huge_design_size_is_quoted_short(tmp_path: Path) -> None:
+    """ifmap_sram_bytes = 1e300 was refused as '1,000,000,000,000,000,052,504,...' (a 301-digit integer, the float
+    as Python holds it); past 1e15 the value is quoted as a number of the kind the file wrote."""
+    from accelopt.simulate.design import load_design_file
+
+    text = (Path(__file__).resolve().parent.parent / "examples" / "my_design.toml").read_text(encoding="utf-8")
+    path = tmp_path / "d.toml"
+    path.write_text(text.replace("ifmap_sram_bytes = 524288", "ifmap_sram_bytes = 1e300"), encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        load_design_file(path)
+    assert "ifmap_sram_bytes = 1e+300 is more than 1,099,511,627,776" in e.value.problem, e.value.problem
+    path.write_text(text.replace("ifmap_sram_bytes = 524288", "ifmap_sram_bytes = 2e12"), encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        load_design_file(path)
+    assert "ifmap_sram_bytes = 2,000,000,000,000 is more than" in e.value.problem, e.value.problem

@@ -295,7 +295,9 @@ def validate_design(d: Design, where: str = "") -> None:
             raise InputError(f"{label}: {f} = {_as_written(v)} must be a positive integer",
                              said or f"set {f} to an integer >= 1")
         if v > _INT_LIMITS[f]:
-            raise InputError(f"{label}: {f} = {v:,} is more than {_INT_LIMITS[f]:,}, past any built accelerator",
+            # 1e300 in the TOML read as a 301-digit integer: past 1e15 the value is written as the file may write it
+            shown = f"{v:,}" if v < 10**15 else f"{float(v):.6g}"
+            raise InputError(f"{label}: {f} = {shown} is more than {_INT_LIMITS[f]:,}, past any built accelerator",
                              f"set {f} to at most {_INT_LIMITS[f]:,}")
     for f in _POSITIVE_FLOATS:
         v = getattr(d, f)
