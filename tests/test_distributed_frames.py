@@ -31,10 +31,11 @@ class _Me:
 
 def test_profiled_frame_leaves_out_the_profilers_first_step() -> None:
     trainer = _SlowFirstTrainer()
-    comm, losses = worker._profile(trainer, 10, 2, _Me())  # type: ignore[arg-type]
+    losses = worker.LossLog(3, "cpu")
+    comm = worker._profile(trainer, 10, 2, _Me(), losses)  # type: ignore[arg-type]
     # before the fix the slow first step was half the frame: (50 + 5) / 2 = 27.5 ms
     assert comm.profiled_step_s == pytest.approx(0.005, abs=0.004)
-    assert losses == [10.0, 11.0, 12.0]  # the warm-up step's loss is kept: every step run is a training step
+    assert losses.tensor().tolist() == [10.0, 11.0, 12.0]  # the warm-up step's loss is kept: every step trains
 
 
 def test_profiled_frame_has_the_events_of_the_profiled_steps_only(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -46,7 +47,7 @@ def test_profiled_frame_has_the_events_of_the_profiled_steps_only(monkeypatch: p
         return real(events, step_thread, steps)
 
     monkeypatch.setattr(worker, "comm_overlap", spy)
-    worker._profile(_SlowFirstTrainer(), 0, 3, _Me())  # type: ignore[arg-type]
+    worker._profile(_SlowFirstTrainer(), 0, 3, _Me(), worker.LossLog(4, "cpu"))  # type: ignore[arg-type]
     assert marks == [3]  # the warm-up step's trace is dropped, as its wall time is
 
 

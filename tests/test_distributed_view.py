@@ -105,3 +105,26 @@ def test_title_says_how_many_ranks_on_how_many_nodes() -> None:
     text = " ".join(_console(r).split())
     assert "pipeline on 2 ranks on 1 node (gloo, cpu)" in text and "2 x 1" not in text
     assert ranks_text(4, 2) == "8 ranks on 2 nodes (4 per node)"
+
+
+def test_a_stopped_pipeline_page_shows_its_split_as_the_console_does() -> None:
+    """A pipeline run stopped by Ctrl-C printed its split under the table ('pipeline split (balanced, ...): stages
+    start at layers [0, 3]') but its --html page left the split out: the page now has it, table and line."""
+    from accelopt.distributed.types import PartialDistributedResult, PartialRank
+    from accelopt.report.distributed_view import render_partial, split_line
+
+    part = _result(None).partition
+    assert part is not None
+    ranks = [PartialRank(rank=i, started=True, warmup_done=1, step_times_s=[2e-3] * 4, profiled_done=0,
+                         peak_memory_bytes=2**28, memory_source="process peak resident set (getrusage)", threads=1,
+                         stage=i) for i in range(2)]
+    p = PartialDistributedResult(name="seq", parallel="pipeline", schedule="1f1b", nproc=2, nnodes=1, backend="gloo",
+                                 device="cpu", global_batch=8, microbatches=4, steps=10, warmup=1, profile_steps=3,
+                                 ranks=ranks, partition=part, missing=["the losses"], interrupted=True)
+    buf = io.StringIO()
+    render_partial(p, make_console(file=buf, width=400))
+    line = split_line(part)
+    assert line in " ".join(buf.getvalue().split())
+    page = render_html("profile-distributed-partial", p, title="t", argv=["profile"]).split("full result (JSON)")[0]
+    assert "pipeline split (fwd+bwd per micro-batch, profiled layer times)" in page
+    assert line.replace("'", "&#x27;") in page or line in page, page

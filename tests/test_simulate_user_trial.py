@@ -93,11 +93,11 @@ def test_rs_psum_scratchpads_too_small_name_ofmap_sram_bytes() -> None:
     with pytest.raises(InputError) as e:
         simulate(eyeriss.with_(ofmap_sram_bytes=16), alexnet_conv_layers())
     assert "psum scratchpads hold no word" in e.value.problem and "filter row" not in e.value.problem, e.value.problem
-    assert "ofmap_sram_bytes" in e.value.fix and "168 words" in e.value.fix, e.value.fix
+    assert "ofmap_sram_bytes" in e.value.fix and "336 bytes (168 words of 2 B)" in e.value.fix, e.value.fix
     with pytest.raises(InputError) as e:
         simulate(eyeriss.with_(filter_sram_bytes=64), alexnet_conv_layers())
-    # CONV1's 11-wide filter rows on 168 PEs: 11 x 168 = 1,848 words
-    assert "at least 11 x 168 = 1,848 words" in e.value.fix, e.value.fix
+    # CONV1's 11-wide filter rows on 168 PEs: 11 x 168 = 1,848 words of 16 b
+    assert "at least 11 x 168 = 3,696 bytes (1,848 words of 2 B)" in e.value.fix, e.value.fix
 
 
 @pytest.mark.parametrize(("line", "said"), [("rows = true", "rows = true must be a positive integer"),
@@ -118,3 +118,65 @@ def test_a_bad_design_value_is_quoted_as_the_toml_writes_it(line: str, said: str
     with pytest.raises(InputError) as e:
         load_design_file(path)
     assert said in e.value.problem, e.value.problem
+
+
+@pytest.mark.parametrize("field", ["filter_sram_bytes", "ofmap_sram_bytes", "ifmap_sram_bytes"])
+def test_an_rs_buffer_fix_gives_bytes_that_fit(field: str) -> None:
+    """An rs design whose scratchpads or global buffer hold too little was told to enlarge filter_sram_bytes 'to at
+    least 11 x 168 = 1,848 words' (ofmap_sram_bytes: '168 words'; ifmap_sram_bytes: no size): words, in a field of
+    bytes, so Eyeriss (16-bit words) given filter_sram_bytes = 1848 failed again. Each fix now gives bytes, with the
+    words beside them; the size it names maps the layer, and one byte less does not."""
+    import re
+
+    from accelopt.simulate.design import load_preset
+    from accelopt.simulate.engine import simulate
+    from accelopt.simulate.layers import alexnet_conv_layers
+
+    conv1 = alexnet_conv_layers()[:1]
+    eyeriss = load_preset("eyeriss")
+    with pytest.raises(InputError) as e:
+        simulate(eyeriss.with_(**{field: 16}), conv1)
+    assert field in e.value.fix, e.value.fix
+    said = re.search(r"at least (?:\d+ x \d+ = )?([\d,]+) bytes \(([\d,]+) words of 2 B\)", e.value.fix)
+    assert said, e.value.fix
+    least, words = (int(x.replace(",", "")) for x in said.groups())
+    assert least == 2 * words  # Eyeriss's words are 16 b
+    assert simulate(eyeriss.with_(**{field: least}), conv1).totals().macs > 0
+    with pytest.raises(InputError):
+        simulate(eyeriss.with_(**{field: least - 1}), conv1)
+
+
+@pytest.mark.parametrize(("drop", "fix"), [(("name",), 'add it, e.g. name = "my-npu"'),
+                                           (("rows",), "add it in SI units, e.g. rows = 32"),
+                                           (("name", "clock_hz"), "add them in SI units, e.g. name = ")])
+def test_a_missing_design_field_fix_reads_as_the_field(drop: tuple[str, ...], fix: str, tmp_path: Path) -> None:
+    """A design TOML without its name was told 'add them in SI units, e.g. name = "my-npu"': one field, and a name
+    has no unit. The fix says 'it' for one field, and SI units only where a number is missing."""
+    from accelopt.simulate.design import load_design_file
+
+    text = (Path(__file__).resolve().parent.parent / "examples" / "my_design.toml").read_text(encoding="utf-8")
+    design, sources = text.split("[sources]")
+    kept = [x for x in design.splitlines() if x.split(" = ")[0] not in drop]
+    path = tmp_path / "d.toml"
+    path.write_text("\n".join(kept) + "\n[sources]" + sources, encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        load_design_file(path)
+    assert e.value.problem.endswith(f"[design] is missing {', '.join(drop)}"), e.value.problem
+    assert e.value.fix.startswith(fix), e.value.fix
+
+
+def test_a_huge_design_size_is_quoted_short(tmp_path: Path) -> None:
+    """ifmap_sram_bytes = 1e300 was refused as '1,000,000,000,000,000,052,504,...' (a 301-digit integer, the float
+    as Python holds it); past 1e15 the value is quoted as a number of the kind the file wrote."""
+    from accelopt.simulate.design import load_design_file
+
+    text = (Path(__file__).resolve().parent.parent / "examples" / "my_design.toml").read_text(encoding="utf-8")
+    path = tmp_path / "d.toml"
+    path.write_text(text.replace("ifmap_sram_bytes = 524288", "ifmap_sram_bytes = 1e300"), encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        load_design_file(path)
+    assert "ifmap_sram_bytes = 1e+300 is more than 1,099,511,627,776" in e.value.problem, e.value.problem
+    path.write_text(text.replace("ifmap_sram_bytes = 524288", "ifmap_sram_bytes = 2e12"), encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        load_design_file(path)
+    assert "ifmap_sram_bytes = 2,000,000,000,000 is more than" in e.value.problem, e.value.problem

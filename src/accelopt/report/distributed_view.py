@@ -15,6 +15,7 @@ from accelopt.distributed.types import (
     DistributedResult,
     PartialDistributedResult,
     PartialRank,
+    Partition,
     PredictionCheck,
     RankResult,
     TermError,
@@ -403,7 +404,8 @@ def partial_html_tables(p: PartialDistributedResult) -> list[Any]:
         t.rows.append([*row[:4], q(r, "step_median_s"), q(r, "step_p10_s"), q(r, "step_p90_s"), row[7],
                        q(r, "peak_memory_bytes") if r.peak_memory_bytes is not None else "n/a"])
     t.note = ". ".join(partial_lines(p))
-    return [t]
+    # the split the stopped run ran, as the console prints it under the table (the page left it out)
+    return [t] + ([split_table(p.partition)] if p.partition is not None else [])
 
 
 def partial_key_figures(p: PartialDistributedResult) -> list[Any]:
@@ -440,15 +442,7 @@ def html_tables(r: DistributedResult) -> list[Any]:
         out.append(Table("against one process on the same global batch", ["", "why"],
                          [["not run", NO_BASELINE_ON_NODES.removeprefix("one process: not run ")]]))
     if r.partition is not None:
-        bal, naive = r.partition.balanced, r.partition.naive
-        split = Table("pipeline split (fwd+bwd per micro-batch, profiled layer times)",
-                      ["stage", "balanced: first layer", "balanced: time", "balanced: memory (estimate)",
-                       "equal layers: first layer", "equal layers: time"], note=split_line(r.partition))
-        split.rows = [[str(k), str(b0), fmt_seconds(t0), fmt_bytes(m0, binary=True), str(b1), fmt_seconds(t1)]
-                      for k, (b0, t0, m0, b1, t1) in enumerate(zip(bal.bounds, bal.stage_times_s,
-                                                                   bal.stage_memory_bytes, naive.bounds,
-                                                                   naive.stage_times_s, strict=False))]
-        out.append(split)
+        out.append(split_table(r.partition))
     from accelopt.report.html import _warnings_tables
 
     out += _warnings_tables(r.contention, [])
@@ -464,6 +458,20 @@ def html_tables(r: DistributedResult) -> list[Any]:
         why = r.prediction_left_out or PREDICTION_LEFT_OUT
         out.append(Table("plan's prediction", ["", "why"], [["left out", why]]))
     return out
+
+
+def split_table(p: Partition) -> Any:
+    """The pipeline split, stage by stage, with the console's split line as its note (finished and stopped runs)."""
+    from accelopt.report.html import Table
+
+    bal, naive = p.balanced, p.naive
+    split = Table("pipeline split (fwd+bwd per micro-batch, profiled layer times)",
+                  ["stage", "balanced: first layer", "balanced: time", "balanced: memory (estimate)",
+                   "equal layers: first layer", "equal layers: time"], note=split_line(p))
+    split.rows = [[str(k), str(b0), fmt_seconds(t0), fmt_bytes(m0, binary=True), str(b1), fmt_seconds(t1)]
+                  for k, (b0, t0, m0, b1, t1) in enumerate(zip(bal.bounds, bal.stage_times_s, bal.stage_memory_bytes,
+                                                               naive.bounds, naive.stage_times_s, strict=False))]
+    return split
 
 
 def html_plots(r: DistributedResult) -> list[tuple[str, str]]:

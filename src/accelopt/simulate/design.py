@@ -295,7 +295,9 @@ def validate_design(d: Design, where: str = "") -> None:
             raise InputError(f"{label}: {f} = {_as_written(v)} must be a positive integer",
                              said or f"set {f} to an integer >= 1")
         if v > _INT_LIMITS[f]:
-            raise InputError(f"{label}: {f} = {v:,} is more than {_INT_LIMITS[f]:,}, past any built accelerator",
+            # 1e300 in the TOML read as a 301-digit integer: past 1e15 the value is written as the file may write it
+            shown = f"{v:,}" if v < 10**15 else f"{float(v):.6g}"
+            raise InputError(f"{label}: {f} = {shown} is more than {_INT_LIMITS[f]:,}, past any built accelerator",
                              f"set {f} to at most {_INT_LIMITS[f]:,}")
     for f in _POSITIVE_FLOATS:
         v = getattr(d, f)
@@ -404,9 +406,11 @@ def design_from_table(table: Mapping[str, Any], sources: Mapping[str, str], wher
     missing = [f for f in _REQUIRED if f not in table]
     if missing:
         lines = "; ".join(f"{f} = {_EXAMPLE_VALUES[f]}" for f in missing)
+        # 'add them in SI units, e.g. name = "my-npu"' was said of a name alone: SI units only where a number is missing
+        units = " in SI units" if any(f not in _TEXT_FIELDS for f in missing) else ""
         raise InputError(f"{where}: [design] is missing {', '.join(missing)}",
-                         f"add them in SI units, e.g. {lines} (`accelopt simulate presets` lists every field of the "
-                         "built-in designs)")
+                         f"add {'them' if len(missing) > 1 else 'it'}{units}, e.g. {lines} (`accelopt simulate "
+                         "presets` lists every field of the built-in designs)")
     kwargs: dict[str, Any] = dict(table)
     flow = kwargs["dataflow"]
     if isinstance(flow, str) and flow.strip().lower() in DATAFLOWS:  # "WS" as papers write it (--dataflow reads it

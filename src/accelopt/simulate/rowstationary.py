@@ -54,6 +54,7 @@ cycles), inter-PE (NoC) transfer energy, pipeline bubbles, the time to load conf
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,10 +106,17 @@ class RsArray:
     filter_spad_words: int
     psum_spad_words: int
     glb_words: int
+    bytes_per_word: float = 2.0
+    """The operand width in bytes (Eyeriss: 16 b), so that a fix can give the design's byte fields in bytes."""
 
     @property
     def pes(self) -> int:
         return self.rows * self.cols
+
+    def bytes_for(self, words: int) -> str:
+        """`words` words as the bytes a design field takes, e.g. '3,696 bytes (1,848 words of 2 B)'."""
+        b = self.bytes_per_word
+        return f"{math.ceil(words * b):,} bytes ({words:,} words of {b:g} B)"
 
 
 def rs_array(rows: int, cols: int, ifmap_sram_bytes: int, filter_sram_bytes: int, ofmap_sram_bytes: int,
@@ -119,7 +127,7 @@ def rs_array(rows: int, cols: int, ifmap_sram_bytes: int, filter_sram_bytes: int
     pes = rows * cols
     return RsArray(rows=rows, cols=cols, filter_spad_words=int(filter_sram_bytes / pes / bytes_per_elem),
                    psum_spad_words=int(ofmap_sram_bytes / pes / bytes_per_elem),
-                   glb_words=int(ifmap_sram_bytes / bytes_per_elem))
+                   glb_words=int(ifmap_sram_bytes / bytes_per_elem), bytes_per_word=bytes_per_elem)
 
 
 def _ceil(x: np.ndarray | int, y: np.ndarray | int) -> np.ndarray:
@@ -214,13 +222,13 @@ def _map_shape(dims: tuple[int, ...], arr: RsArray) -> RsMapping:
     if arr.psum_spad_words < 1:  # said apart: it read 'a filter row of 11 words does not fit a 224-word filter
         # scratchpad' and blamed filter_sram_bytes when the psum scratchpads (ofmap_sram_bytes) held no word
         raise InputError(f"the psum scratchpads hold no word per PE ({arr.pes} PEs share ofmap_sram_bytes)",
-                         f"enlarge ofmap_sram_bytes (all PEs' psum spads) for rs to at least {arr.pes} words, one "
-                         "per PE (Eyeriss: 24 words per PE)")
+                         f"enlarge ofmap_sram_bytes (all PEs' psum spads) for rs to at least "
+                         f"{arr.bytes_for(arr.pes)}, one word per PE (Eyeriss: 24 words per PE)")
     if s_f > arr.filter_spad_words:
         raise InputError(f"a filter row of {s_f} words does not fit a {arr.filter_spad_words}-word "
                          "filter scratchpad",
                          f"enlarge filter_sram_bytes (all PEs' filter spads) for rs to at least {s_f} x {arr.pes} = "
-                         f"{s_f * arr.pes:,} words, a filter row per PE")
+                         f"{arr.bytes_for(s_f * arr.pes)}, a filter row per PE")
     max_e = arr.cols * (arr.rows // rr)          # widest strip that folds into the array
     # candidates (e, t, r) whose r x t physical sets fit the array; then x images per pass x channels per PE
     e3: np.ndarray
@@ -271,9 +279,12 @@ def _map_shape(dims: tuple[int, ...], arr: RsArray) -> RsMapping:
     shape = np.broadcast_shapes(ok.shape, cycles.shape, energy.shape)
     edp = np.broadcast_to(np.where(ok, energy * cycles.astype(np.float64), np.inf), shape).ravel()
     if not np.isfinite(edp).any():
-        raise InputError(f"no row-stationary mapping fits a {arr.glb_words}-word global buffer "
+        # the least buffer a mapping fits: its ifmap strip + one ofmap channel's psums per filter set (p = 1)
+        least = int(np.min(np.broadcast_to(glb_ifmap + psum_per_channel * t, shape)))
+        raise InputError(f"no row-stationary mapping fits a {arr.glb_words:,}-word global buffer "
                          f"(one strip of {w_pad}-wide ifmap rows and one row of psums)",
-                         "enlarge ifmap_sram_bytes (the global buffer of an rs design)")
+                         f"enlarge ifmap_sram_bytes (the global buffer of an rs design) to at least "
+                         f"{arr.bytes_for(least)}")
     idx = np.unravel_index(int(np.argmin(edp)), shape)
 
     def at(x: np.ndarray | int) -> float:
