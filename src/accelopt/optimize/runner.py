@@ -1712,6 +1712,7 @@ class _Run:
             base.samples_per_s = self.bundle.batch_size / base.step_time_p50_s
             self.note_speedup_mismatches(base.step_time_p50_s, contention)
         pareto_flags(self.result.variants, self.bundle.higher_is_better)
+        note_pointers_refused(self.result.variants)
         self.result.recommendation = recommend(
             self.result, fewer_threads_help=self.opts.device == "cpu" and torch.get_num_threads() > 1,
             at_chance=self.at_chance)
@@ -2182,6 +2183,28 @@ def check_only_mode(only: Sequence[str] | None, mode: str) -> None:
         raise InputError(f"--only {', '.join(wrong)}: {' and '.join(wrong)} appl{'y' if len(wrong) > 1 else 'ies'} "
                          f"to --mode {other} only, and this run is --mode {mode}",
                          f"pass --mode {other}, or leave {', '.join(wrong)} out of --only")
+
+
+def note_pointers_refused(variants: Sequence[VariantResult]) -> None:
+    """Append to a not-applicable reason that points at other techniques ('— use onnx-int8-static ...') that those
+    did not apply either, where this run tried them and they refused (or failed): each reason is decided before the
+    techniques it names are tried (base.applicable_of asks their not_applicable, which cannot see an export fail),
+    so a user CNN calling torch.linalg.eigvalsh was sent from int8-dynamic, int8-weight-only and onnx-int8 to
+    onnx-int8-static, whose ONNX export then failed, two rows below."""
+    import re
+
+    refused = {r.name: r.status for r in variants if r.status in ("not-applicable", "failed")}
+    names = sorted(all_techniques(), key=len, reverse=True)  # onnx-int8-static before onnx-int8
+    for r in variants:
+        if r.status != "not-applicable" or not r.reason or " — use " not in r.reason:
+            continue
+        advice = r.reason.split(" — use ", 1)[1].split(" (fix:", 1)[0]
+        named = [n for n in names if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", advice)]
+        both = [n for n in named if n in refused and n != r.name]
+        if not named or len(both) != len(named):
+            continue
+        said = ", ".join(f"{n} {'failed' if refused[n] == 'failed' else 'did not apply'}" for n in sorted(both))
+        r.reason += f" (but in this run {said}: see {'its row' if len(both) == 1 else 'their rows'})"
 
 
 def run_optimize(bundle: ModelBundle, opts: RunOptions) -> tuple[OptimizeResult, dict[str, Variant]]:
