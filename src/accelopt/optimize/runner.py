@@ -864,7 +864,8 @@ def random_outputs_note(v: Variant, bundle: ModelBundle, target: Target, inputs:
     each variant's scoring other draws, and a user MLP's bf16 read -2.73 points 'OUT' of the tolerance and 73%
     top-1 agreement, a change that technique does not make (it kept 100% under one seed). Every variant is now scored
     from QUALITY_SEED; this note says which figures the randomness still reaches. None when the two calls agree
-    (within 1e-5 relative: a CPU step repeats exactly)."""
+    within 1e-3 of the outputs' scale: a CPU forward repeats exactly, but a GPU kernel summing with atomics may not,
+    by far less than a dropout mask moves them (0.84 on logits of scale ~1 here)."""
     import torch
 
     with seeded(QUALITY_SEED, target):
@@ -874,7 +875,7 @@ def random_outputs_note(v: Variant, bundle: ModelBundle, target: Target, inputs:
     if not (first.outputs and second.outputs and first.finite and second.finite):
         return None
     a, b = first.outputs[0], second.outputs[0]
-    if a.shape != b.shape or torch.allclose(a, b, rtol=1e-5, atol=1e-5 * float(a.abs().max().clamp(min=1.0))):
+    if a.shape != b.shape or torch.allclose(a, b, rtol=1e-3, atol=1e-3 * float(a.abs().max().clamp(min=1.0))):
         return None
     diff, agree = _agreement([a], [b])
     agreed = f", top-1 agreement {agree:.1%}" if agree is not None else ""
