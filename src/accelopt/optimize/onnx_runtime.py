@@ -25,6 +25,7 @@ import contextlib
 import dataclasses
 import logging
 import math
+import re
 import tempfile
 import time
 import warnings
@@ -357,12 +358,12 @@ def export_onnx(model: Any, inputs: tuple[Any, ...], path: Path, vary: list[set[
                 notes.append(f"EXPORTED BY THE FALLBACK PATH torch.export (dynamo=True): {failed}; {how}")
             except UnsupportedError as second:
                 if not _has_mha(model):
-                    raise
+                    raise _both_failed(first, second) from None
                 try:
                     with _mha_fastpath_off():  # the last resort; the runner's shape check refuses a baked size
                         torchscript()
                 except Exception:
-                    raise second from None  # torch.export's reason is the one to act on
+                    raise _both_failed(first, second) from None  # torch.export's reason, or the op neither exports
                 notes.append(f"EXPORTED BY THE FALLBACK PATH the TorchScript exporter with torch's fused attention "
                              f"fast path off (torch.backends.mha): {failed}, and torch.export too "
                              f"({' '.join(second.problem.split())[:240]}); "
@@ -396,6 +397,27 @@ def _caller_outside_torch(filename: str, lineno: int) -> tuple[str, int]:
         if not frame.filename.startswith(inside) and frame.filename != warnings.__file__:
             return frame.filename, frame.lineno or 0
     return filename, lineno
+
+
+ONNX_SKIP = "--skip onnx-fp32,onnx-int8,onnx-int8-static"
+"""The option that leaves every technique needing an ONNX export out."""
+
+
+def _both_failed(first: Exception, second: UnsupportedError) -> UnsupportedError:
+    """The error of an export both exporters refused. Where the TorchScript exporter named an operator ONNX has no
+    export for ("Exporting the operator 'aten::linalg_eigvalsh' to ONNX opset version 20 is not supported",
+    torch.onnx's UnsupportedOperatorError), that operator is the problem and its fix: a user CNN calling
+    torch.linalg.eigvalsh was told only torch.export's 'Error when translating node %_linalg_eigh ... See the stack
+    trace for more information', which it does not print, and to remove 'data-dependent Python control flow' it did
+    not have. Else torch.export's reason, as before."""
+    op = re.search(r"operator '([^']+)'", str(first))
+    if op is None:
+        return second
+    return UnsupportedError(
+        f"ONNX has no export for the operator {op.group(1)!r} (the TorchScript exporter: {type(first).__name__}: "
+        f"{exception_text(first, 200)}), and torch.export (dynamo=True) failed too: {second.problem}",
+        f"compute it in forward with operators ONNX exports, or register an export for it "
+        f"(torch.onnx.register_custom_op_symbolic), or leave the onnx-* techniques out: {ONNX_SKIP}")
 
 
 def _export_dynamo(wrapped: Any, inputs: tuple[Any, ...], path: Path, names: list[str], out_names: list[str],

@@ -52,7 +52,14 @@ from accelopt.optimize.base import (
     expand_families,
     technique_named,
 )
-from accelopt.optimize.compress import batch_quality, counted_targets, fp32_output, scores_note, scores_place
+from accelopt.optimize.compress import (
+    batch_quality,
+    counted_targets,
+    fp32_output,
+    scores_note,
+    scores_place,
+    seeded,
+)
 from accelopt.optimize.compress import first_tensor as _first_tensor
 from accelopt.optimize.results import OptimizeResult, Quality, Recommendation, VariantResult
 from accelopt.optimize.steps import copy_model, make_train_step, state_dict_bytes, state_dict_saver, wrapper_name
@@ -847,10 +854,38 @@ def _train_for_quality(v: Variant, bundle: ModelBundle, target: Target, steps: i
     run's random state stood, and on an MLP with dropout 0.3 fused-optimizer read -19.8 accuracy points, 'OUT' of
     the tolerance, a change that technique does not make. Python's `random` and numpy's generators too (a batches()
     shuffling with random.shuffle; compress.seeded). False if a loss was not finite."""
-    from accelopt.optimize.compress import seeded
-
     with seeded(QUALITY_SEED, target):
         return _quality_steps(v, bundle, target, steps)
+
+
+def random_outputs_note(v: Variant, bundle: ModelBundle, target: Target, inputs: tuple[Any, ...]) -> str | None:
+    """A note when the baseline's outputs on one batch differ between two calls under other random seeds: a forward
+    that draws random numbers in eval mode (F.dropout(x, p, training=True), Monte-Carlo dropout, added noise) gave
+    each variant's scoring other draws, and a user MLP's bf16 read -2.73 points 'OUT' of the tolerance and 73%
+    top-1 agreement, a change that technique does not make (it kept 100% under one seed). Every variant is now scored
+    from QUALITY_SEED; this note says which figures the randomness still reaches. None when the two calls agree
+    within 1e-3 of the outputs' scale: a CPU forward repeats exactly, but a GPU kernel summing with atomics may not,
+    by far less than a dropout mask moves them (0.84 on logits of scale ~1 here)."""
+    import torch
+
+    with seeded(QUALITY_SEED, target):
+        first = _outputs_on(v, bundle, target, [inputs])
+    with seeded(QUALITY_SEED + 1, target):
+        second = _outputs_on(v, bundle, target, [inputs])
+    if not (first.outputs and second.outputs and first.finite and second.finite):
+        return None
+    a, b = first.outputs[0], second.outputs[0]
+    if a.shape != b.shape or torch.allclose(a, b, rtol=1e-3, atol=1e-3 * float(a.abs().max().clamp(min=1.0))):
+        return None
+    diff, agree = _agreement([a], [b])
+    agreed = f", top-1 agreement {agree:.1%}" if agree is not None else ""
+    return (f"RANDOM OUTPUTS: the baseline's outputs on one batch differ between two calls under other random seeds "
+            f"(max |diff| {diff:.2g}{agreed}): {bundle.name}'s forward draws random numbers at inference (dropout "
+            "with training=True, as Monte-Carlo dropout does, or added noise); every variant was scored from the same "
+            f"seed ({QUALITY_SEED}), so a torch variant drawing the same numbers compares as a deterministic model "
+            "would, but an onnx-* variant draws from ONNX Runtime's generator, not torch's, so its max |diff|, top-1 "
+            "agreement and quality change hold that randomness too; to compare the techniques alone, make the "
+            "forward deterministic in eval mode (nn.Dropout, or F.dropout(x, p, training=self.training))")
 
 
 def _quality_steps(v: Variant, bundle: ModelBundle, target: Target, steps: int) -> bool:
@@ -1235,14 +1270,16 @@ class _Run:
         if bundle.eval_batches is None and target.mode == "inference":
             if is_base:
                 self.agreement_inputs = _first_training_inputs(bundle)
-            scored = _outputs_on(v, bundle, target, self.agreement_inputs)
+            with seeded(QUALITY_SEED, target):  # a forward drawing random numbers draws the same for every variant
+                scored = _outputs_on(v, bundle, target, self.agreement_inputs)
             if is_base and not scored.finite:
                 raise InputError(f"the baseline itself gives non-finite outputs (NaN/inf) on {bundle.name}'s first "
                                  "training batches" + (f": {scored.non_finite}" if scored.non_finite else ""),
                                  "fix the model or its data before optimizing it: if the inputs are finite, "
                                  + NON_FINITE_FORWARD_FIX)
         else:
-            scored = _score(v, bundle, target, keep_outputs=target.mode == "inference", strict=is_base)
+            with seeded(QUALITY_SEED, target):
+                scored = _score(v, bundle, target, keep_outputs=target.mode == "inference", strict=is_base)
         q = Quality(metric=metric, value=scored.value, finite=scored.finite and train_finite, train_steps=steps)
         if is_base:
             self.base_outputs = scored.outputs
@@ -1260,6 +1297,9 @@ class _Run:
                 self.result.notes.append(scored.scores_note)
             if not q.finite:
                 raise _baseline_not_finite(bundle, scored, train_finite, steps_run)
+            if target.mode == "inference" and (first := self._first_compared_inputs()) is not None and (
+                    randomness := random_outputs_note(v, bundle, target, first)):
+                self.result.notes.append(randomness)
             q.delta, q.worse_by, q.within_tolerance = 0.0, 0.0, True
             if target.mode == "inference":
                 q.max_abs_diff, q.top1_agreement = _agreement(scored.outputs, scored.outputs)
@@ -1281,6 +1321,16 @@ class _Run:
         elif not q.finite:
             q.within_tolerance = False
         return q
+
+    def _first_compared_inputs(self) -> tuple[Any, ...] | None:
+        """The inputs of the first batch the variants' outputs are compared on: the first held-out batch, else the
+        first of agreement_inputs; None where there is none."""
+        bundle = self.bundle
+        if bundle.eval_batches is None:
+            return self.agreement_inputs[0] if self.agreement_inputs else None
+        what = "reading the first held-out batch again (eval_batches)"
+        item = user_call(bundle, what, lambda: next(iter(bundle.eval_batches()), _END))  # type: ignore[misc]
+        return None if item is _END else as_tuple(_pair(item, bundle, "eval_batches")[0])
 
     def same_budget_baseline(self, extra: int, optimizer: tuple[str, Callable[[Any], Any]] | None = None
                              ) -> tuple[float, int] | None:
@@ -1663,6 +1713,7 @@ class _Run:
             base.samples_per_s = self.bundle.batch_size / base.step_time_p50_s
             self.note_speedup_mismatches(base.step_time_p50_s, contention)
         pareto_flags(self.result.variants, self.bundle.higher_is_better)
+        note_pointers_refused(self.result.variants)
         self.result.recommendation = recommend(
             self.result, fewer_threads_help=self.opts.device == "cpu" and torch.get_num_threads() > 1,
             at_chance=self.at_chance)
@@ -2133,6 +2184,28 @@ def check_only_mode(only: Sequence[str] | None, mode: str) -> None:
         raise InputError(f"--only {', '.join(wrong)}: {' and '.join(wrong)} appl{'y' if len(wrong) > 1 else 'ies'} "
                          f"to --mode {other} only, and this run is --mode {mode}",
                          f"pass --mode {other}, or leave {', '.join(wrong)} out of --only")
+
+
+def note_pointers_refused(variants: Sequence[VariantResult]) -> None:
+    """Append to a not-applicable reason that points at other techniques ('— use onnx-int8-static ...') that those
+    did not apply either, where this run tried them and they refused (or failed): each reason is decided before the
+    techniques it names are tried (base.applicable_of asks their not_applicable, which cannot see an export fail),
+    so a user CNN calling torch.linalg.eigvalsh was sent from int8-dynamic, int8-weight-only and onnx-int8 to
+    onnx-int8-static, whose ONNX export then failed, two rows below."""
+    import re
+
+    refused = {r.name: r.status for r in variants if r.status in ("not-applicable", "failed")}
+    names = sorted(all_techniques(), key=len, reverse=True)  # onnx-int8-static before onnx-int8
+    for r in variants:
+        if r.status != "not-applicable" or not r.reason or " — use " not in r.reason:
+            continue
+        advice = r.reason.split(" — use ", 1)[1].split(" (fix:", 1)[0]
+        named = [n for n in names if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", advice)]
+        both = [n for n in named if n in refused and n != r.name]
+        if not named or len(both) != len(named):
+            continue
+        said = ", ".join(f"{n} {'failed' if refused[n] == 'failed' else 'did not apply'}" for n in sorted(both))
+        r.reason += f" (but in this run {said}: see {'its row' if len(both) == 1 else 'their rows'})"
 
 
 def run_optimize(bundle: ModelBundle, opts: RunOptions) -> tuple[OptimizeResult, dict[str, Variant]]:
