@@ -1314,31 +1314,8 @@ UNEXPLAINED: dict[str, str] = {
     + _RMIX34_MPT.format(**_RMIX34_MPT_FIGS),
     # mb-gb200-qwen3-30b left 2026-12-02 (moe): -24.2% (28.0% before) once compute.grouped_gemm_s charges one launch
     # gap per local expert (TE GroupedLinear's per-expert cuBLAS GEMMs); within 25%, its strict xfail passed.
-    # srvrows (2026-12-02): held-out SGLang 0.5.17 stock run on one MI355X, against the unfitted [serving.default]
-    "sglang-mi355x-qwen3-8b-tp1-fp8-b64-8192-1024-tput": "Qwen3-8B fp8 predicted 45% too fast; the pages' figures "
-    "close at most 49% of the gap: the Qwen page's tuned-GEMM arm (the stock arm's untuned fp8 GEMM shapes cost 3.8% "
-    "of its run, 12% of the gap; the model is +39.8% against the tuned arm) and its one kernel time (the prefill "
-    "down_proj at 45% of the fp8 peak, 14%), and the Llama page's launch-bound small kernels of a decode step (1154 "
-    "us, 22%); the rest (2.9 s a wave) has no figure on either page or in any source found: its decode attention "
-    "(SGLANG_USE_AITER_UNIFIED_ATTN, fp8 KV cache, page 64) is untimed, where the same stack's bf16 Llama 3.1 8B "
-    "row (+13%) runs another kernel (searched 2026-12-02, srvfp8; figures recomputed by "
-    "tests/test_serving_new_families.py). Ruled out 2026-12-05 (vllmgqa): a KV cache read once per query head, as "
-    "vLLM 0.2's paged attention and TensorRT-LLM's MMHA read it (the vllm2192 and trt09 Mistral rows): aiter's Triton "
-    "unified attention (adapted from vLLM's triton_unified_attention, whose PR #16828 packs GQA 'along the query "
-    "dimension') runs one program per KV head and query block, its BLOCK_M rows the query positions times the "
-    "num_queries_per_kv query heads of that KV head (Qwen3-8B: 32 / 8 = 4), and loads each K and V tile once for "
-    "all of them, in the 2D kernel and in the split-KV 3D one (ROCm/aiter@04678497 "
-    "aiter/ops/triton/_triton_kernels/attention/unified_attention.py: kv_head_idx = tl.program_id(0), "
-    "query_offset_1 = kv_head_idx * num_queries_per_kv + offs_m % num_queries_per_kv; a stored tree whose order "
-    "against the run's d9e5ef7c is not known), so the model's one read of each KV head is the kernel's. A lead, not "
-    "sized: rocKE's gfx950 fp8-KV decode kernel is 'bound by the per-element fp8->bf16 dequant (VALU)' "
-    "(ROCm/rocm-libraries PR #11313, 2026-08-26), the upcast aiter's Triton kernel also does before its QK product "
-    "(aiter PR #4676); no time of aiter's kernel at fp8 KV, page 64, batch 64 and 8-9k tokens of context was found "
-    "(searched 2026-12-05: aiter PRs #4676, #5432, #5598, #2235; vLLM PRs #16828, #30191). Sized (rmisc, "
-    "2026-12-05): the prefill attention at the bf16 Llama trace's measured rate (its stock CK batch-prefill kernel, "
-    "674 TFLOP/s, 27% of the bf16 peak; the same shapes) adds 1.04 s a wave, 19% of the gap, 67% with the three above; "
-    "that this fp8-KV, vectorized_5d run took that kernel is carried, not established (the row's note)"
-    + _RAMD33_SRV.format(**_RAMD33_SRV_FIGS) + _RMIX34_SRV.format(**_RMIX34_SRV_FIGS),
+    # rmi355 (2026-12-06): sglang-mi355x-qwen3-8b-tp1-fp8-b64-8192-1024-tput left this list (LEFT_UNEXPLAINED keeps
+    # its text)
     "amd-mi300x-llama2-7b-fp8": "predicted 27.8% too fast (28.1% before amd_fix, 2026-12-03: CK's tile skip with "
     "the cdna3 bf16 rule re-run, 0.44 -> 0.40, fp8 derived 0.40 -> 0.36) since the cdna3 fp8 value is derived from "
     "AMD's measured FP8 / BF16 GEMM rates (2026-12-02, amdfp8; -12.3% at the grid-floor fit 0.30 it replaced); what "
@@ -1566,6 +1543,34 @@ UNEXPLAINED: dict[str, str] = {
 }
 
 LEFT_UNEXPLAINED: dict[str, str] = {
+    # rmi355 (2026-12-06): +45.3% -> +22.6% under [serving.amd-instinct-cdna4], the table derived from the same
+    # stack's bf16 Llama trace (its small kernels 1154 us a decode step, its prefill attention at 674 TFLOP/s) for every
+    # MI355X row (tests/test_serving_fits.py DERIVED; tests/test_serving_new_families.py recomputes the figures below
+    # under [serving.default], the table they were of)
+    "sglang-mi355x-qwen3-8b-tp1-fp8-b64-8192-1024-tput": "Qwen3-8B fp8 predicted 45% too fast; the pages' figures "
+    "close at most 49% of the gap: the Qwen page's tuned-GEMM arm (the stock arm's untuned fp8 GEMM shapes cost 3.8% "
+    "of its run, 12% of the gap; the model is +39.8% against the tuned arm) and its one kernel time (the prefill "
+    "down_proj at 45% of the fp8 peak, 14%), and the Llama page's launch-bound small kernels of a decode step (1154 "
+    "us, 22%); the rest (2.9 s a wave) has no figure on either page or in any source found: its decode attention "
+    "(SGLANG_USE_AITER_UNIFIED_ATTN, fp8 KV cache, page 64) is untimed, where the same stack's bf16 Llama 3.1 8B "
+    "row (+13%) runs another kernel (searched 2026-12-02, srvfp8; figures recomputed by "
+    "tests/test_serving_new_families.py). Ruled out 2026-12-05 (vllmgqa): a KV cache read once per query head, as "
+    "vLLM 0.2's paged attention and TensorRT-LLM's MMHA read it (the vllm2192 and trt09 Mistral rows): aiter's Triton "
+    "unified attention (adapted from vLLM's triton_unified_attention, whose PR #16828 packs GQA 'along the query "
+    "dimension') runs one program per KV head and query block, its BLOCK_M rows the query positions times the "
+    "num_queries_per_kv query heads of that KV head (Qwen3-8B: 32 / 8 = 4), and loads each K and V tile once for "
+    "all of them, in the 2D kernel and in the split-KV 3D one (ROCm/aiter@04678497 "
+    "aiter/ops/triton/_triton_kernels/attention/unified_attention.py: kv_head_idx = tl.program_id(0), "
+    "query_offset_1 = kv_head_idx * num_queries_per_kv + offs_m % num_queries_per_kv; a stored tree whose order "
+    "against the run's d9e5ef7c is not known), so the model's one read of each KV head is the kernel's. A lead, not "
+    "sized: rocKE's gfx950 fp8-KV decode kernel is 'bound by the per-element fp8->bf16 dequant (VALU)' "
+    "(ROCm/rocm-libraries PR #11313, 2026-08-26), the upcast aiter's Triton kernel also does before its QK product "
+    "(aiter PR #4676); no time of aiter's kernel at fp8 KV, page 64, batch 64 and 8-9k tokens of context was found "
+    "(searched 2026-12-05: aiter PRs #4676, #5432, #5598, #2235; vLLM PRs #16828, #30191). Sized (rmisc, "
+    "2026-12-05): the prefill attention at the bf16 Llama trace's measured rate (its stock CK batch-prefill kernel, "
+    "674 TFLOP/s, 27% of the bf16 peak; the same shapes) adds 1.04 s a wave, 19% of the gap, 67% with the three above; "
+    "that this fp8-KV, vectorized_5d run took that kernel is carried, not established (the row's note)"
+    + _RAMD33_SRV.format(**_RAMD33_SRV_FIGS) + _RMIX34_SRV.format(**_RMIX34_SRV_FIGS),
     # rows that left UNEXPLAINED by a model change, with the reason text they had (the earlier sessions' figures, of the
     # model before that change, which their tests recompute under it: tests/test_serving_pp_rows.py and
     # tests/test_serving_rtx_release12.py under conftest.before_pp_host_loop)

@@ -56,7 +56,7 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # 15: cudnn_before_9_17 (--cudnn-before-9-17, default false); 16: vocab_tiling (--vocab-tiling, default 1)
     # 17: rope_fusion (--rope-fusion, default fused) and the term t_rope_unfused_s (ryarn, 2026-12-05)
     # 18: te_cross_entropy (--te-cross-entropy, default false; rtece, 2026-12-05)
-    "plan-serve": (16, "8a319ac91be336f8"),  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce;
+    "plan-serve": (17, "7514e5c85efd7ecb"),  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce;
     # 5: points[].expert_weight_dtype, expert_compute_dtype (--expert-weight-dtype); 6: input_warnings;
     # 7: points[].pp_microbatches (default 1), calibration.pp_microbatches (--pp-microbatches, default null);
     # 8: calibration.max_batch_size_per_microbatch (the --engine's cap rule with --pp, default null);
@@ -70,6 +70,8 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # 15: calibration.fp4_mla_kv_pools (TensorRT-LLM's FP4 MLA cache layout, --engine trtllm; default false; 14 reads)
     # 16: calibration.pp_host_per_request_s (default 0), pp_host_loop (default false), points[].pp_host_round_s
     # (default 0): TensorRT-LLM's blocking PP loop's host time per request in flight (rpphost; 15 reads)
+    # 17: calibration.derived_from, derived_fields, derived_on (a [serving.*] table derived from a measurement, not
+    # fitted; defaults '' / []; rmi355, 16 reads)
     "validate": (5, "baa0702c880d6da7"),  # 3: runs[] memory_bytes_per_device, memory_capacity_bytes, assumed, fits;
     # 4: runs[] calibration_tag, calibration_basis (an uncalibrated --catalog device said so; defaults '')
     # 5: input_notes (a --runs file's blank-cell / +sp / uneven-batch notes, stderr only before; default [])

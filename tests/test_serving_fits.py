@@ -9,6 +9,7 @@ followed by re-running the rule and recording the new values (with the date and 
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ import pytest
 from accelopt.hardware.catalog import get_device
 from accelopt.predict import serving
 from accelopt.predict.serving_validation import fit_serving
+from accelopt.workload.presets import get_model
 
 
 def _grid(lo: float, hi: float, step: float) -> list[float]:
@@ -98,3 +100,96 @@ def test_grouped_gemm_rules_hopper_fitted_blackwell_carried() -> None:
     for table in ("nvidia-hopper", "nvidia-blackwell"):
         got = (tables[table].grouped_gemm_compute_efficiency, tables[table].grouped_gemm_bandwidth_efficiency)
         assert got == pytest.approx((compute_eff, bandwidth_eff)), table
+
+
+# --- derived tables (rmi355, 2026-12-06): values read off a measurement, not fitted ---------------------------------
+# [serving.amd-instinct-cdna4]: the sglang-mi355x-l31-8b page (public GitHub repository file '# Llama-3.1-8B-Instruct on
+# MI355X — SGLang + aiter, TP=1, ragged-gather prefill attention', code index id 60964108166), the profiler trace of
+# its stock run. 'Workload': 'decode 17.28 ms/step x 3072 steps = 53.1 s of a 74.6 s run ... Within a prefill batch:
+# GEMM 66.0%, attention 23.3%'; 'What was tried' row 11: the small-kernel bucket, '1154 us of a 17281 us decode step'.
+TRACE_RUN_S, TRACE_STEP_S, TRACE_STEPS, TRACE_WAVES = 74.6, 17.28e-3, 3072, 3
+TRACE_PREFILL_ATTN_SHARE = 0.233
+SMALL_KERNELS_STEP_S, SMALL_KERNELS_OF_STEP_S = 1154e-6, 17281e-6
+WAVE, PROMPT = 64, 8192  # 'Workload': concurrency 64, ISL 8192 (three waves of 64)
+# The same page's cross-checks ('The numbers, kept separate on purpose'; 'Engagement check'): the isolated prefill
+# attention kernel at the benchmark's chunk shape (3 sequences, q 2 / 8193 / 8189 on kv 8193 / 8193 / 8189) takes
+# 1724.25 us a layer; the scheduler's stock prefill batches run at 70616 tok/s (16384 tokens each)
+ISOLATED_ATTN_LAYER_S, STOCK_PREFILL_TOK_S, CHUNK_TOKENS = 1724.25e-6, 70616, 16384
+
+
+def _trace_prefill_attention_rate() -> float:
+    """FLOP/s of the trace's prefill attention: the wave's causal attention FLOPs over its share of a wave's prefill."""
+    prefill_s = (TRACE_RUN_S - TRACE_STEP_S * TRACE_STEPS) / TRACE_WAVES
+    flops = serving.prefill_attention_flops(get_model("llama3-8b"), WAVE, PROMPT)
+    return flops / (TRACE_PREFILL_ATTN_SHARE * prefill_s)
+
+
+def _cdna4_derived() -> dict[str, float]:
+    bf16_peak = get_device("mi355x").peak_flop_per_s["bf16"]
+    return {"per_step_overhead_s": SMALL_KERNELS_STEP_S,
+            "attention_compute_efficiency": round(_trace_prefill_attention_rate() / bf16_peak, 3)}
+
+
+DERIVED = {"amd-instinct-cdna4": _cdna4_derived}
+"""Each derived [serving.*] table -> its values recomputed from the measurement its derived_from cites."""
+
+
+def test_every_derived_table_has_its_derivation_here() -> None:
+    tables = serving.serving_calibrations()
+    assert {name for name, t in tables.items() if t.derived_from} == set(DERIVED)
+    for name in DERIVED:
+        t = tables[name]
+        assert not t.fitted and not t.fitted_on and t.derived_on  # derived, not fitted; its run's rows named
+
+
+@pytest.mark.parametrize("table", sorted(DERIVED))
+def test_derived_values_are_the_measurements(table: str) -> None:
+    t, values = serving.serving_calibrations()[table], DERIVED[table]()
+    assert set(t.derived_fields) == set(values)  # the table gives nothing else of its own
+    for name, value in values.items():
+        assert getattr(t, name) == pytest.approx(value, abs=1e-12), name
+
+
+def test_cdna4_values_are_of_the_trace_and_agree_with_the_pages_kernel_times() -> None:
+    """The figures the table's comment quotes; the page's isolated kernel time at the benchmark's chunk shape gives the
+    prefill attention within 6% of the trace's rate, and the scheduler's batch time puts it at the trace's share."""
+    spec, llama = get_device("mi355x"), get_model("llama3-8b")
+    assert pytest.approx(SMALL_KERNELS_OF_STEP_S, abs=1e-5) == TRACE_STEP_S  # row 11's step is the trace's
+    rate = _trace_prefill_attention_rate()
+    assert f"{rate / 1e12:.0f}" == "674" and f"{rate / spec.peak_flop_per_s['bf16']:.3f}" == "0.268"
+    # one chunk, one layer: the 2-token continuation on 8193 keys, two causal prompts of 8193 and 8189
+    pairs = 2 * 8193 + 8193 * 8194 / 2 + 8189 * 8190 / 2
+    kernel_rate = llama.attn_core_flops_per_key() * pairs / ISOLATED_ATTN_LAYER_S
+    assert f"{kernel_rate / 1e12:.0f}" == "638" and f"{kernel_rate / spec.peak_flop_per_s['bf16']:.3f}" == "0.253"
+    assert abs(kernel_rate / rate - 1) < 0.06
+    share = llama.layers * ISOLATED_ATTN_LAYER_S / (CHUNK_TOKENS / STOCK_PREFILL_TOK_S)
+    assert f"{share:.1%}" == "23.8%" and abs(share - TRACE_PREFILL_ATTN_SHARE) < 0.01
+
+
+def test_derived_rows_have_the_derived_role_and_no_held_out_figure() -> None:
+    from accelopt.predict.serving_validation import read_serving_runs, role_lines, validate_serving
+
+    rows = read_serving_runs()[0]
+    derived_on = {rid for t in serving.serving_calibrations().values() for rid in t.derived_on}
+    assert {r["id"] for r in rows if r["role"] == "derived"} == derived_on
+    assert not role_lines(rows, None)  # the bundled files agree
+    report = validate_serving()
+    held = sorted(abs(r.error) for r in report.runs if r.role == "test" and r.error is not None)
+    assert report.median_abs_error_held_out == pytest.approx(float(np.median(held)))
+    assert all(r.error is not None for r in report.runs if r.id in derived_on)  # predicted, just not judged
+    test_row = next(r for r in rows if r["id"] == sorted(derived_on)[0])
+    assert role_lines([{**test_row, "role": "test"}], None)[0].endswith("— write derived")
+
+
+def test_a_derived_table_must_say_what_it_is_derived_from(tmp_path: Path) -> None:
+    from accelopt.errors import InputError
+    from accelopt.predict.calibration import load_serving_tables
+
+    f = tmp_path / "cal.toml"
+    f.write_text('[serving.mine]\nmatch = ["mi355*"]\nderived_on = ["some-row"]\nper_step_overhead_s = 1e-3\n',
+                 encoding="utf-8")
+    with pytest.raises(InputError, match="derived_on rows but gives no derived_from"):
+        load_serving_tables(f)
+    f.write_text('[serving.mine]\nmatch = ["mi355*"]\nderived_from = 0.268\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"derived_from = 0\.268 is not text"):
+        load_serving_tables(f)

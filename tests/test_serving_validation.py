@@ -61,7 +61,7 @@ def test_validate_serving_cli_json(capsys: pytest.CaptureFixture[str]) -> None:
     doc = json.loads(out)
     assert doc["median_abs_error_held_out"] <= HELD_OUT_MEDIAN_TARGET
     # gap rows (AWS Neuron runs the model cannot express, s-neusrv): in no median, each with its reason
-    assert {r["role"] for r in doc["runs"]} <= {"fit", "test", "gap"}
+    assert {r["role"] for r in doc["runs"]} <= {"fit", "test", "gap", "derived"}
     assert all(r["note"] for r in doc["runs"] if r["role"] == "gap")
     code, out, err = run_main(["validate", "--serving"], capsys)
     assert code == 0 and "held-out median |error|" in out and "nvidia-hopper" in out

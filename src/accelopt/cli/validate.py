@@ -267,6 +267,11 @@ def _print_commands(opts: ValidateOptions) -> None:
             err.print(plain(line, "yellow" if line.startswith("warning:") else ""), soft_wrap=True)
 
 
+_ROLE_WORDS = {"fit": "fit", "test": "held out",
+               "derived": "derived (not held out: its table's values were derived from this run's own measurement)"}
+"""How a serving row's role reads on its `validate --serving --row` line ('gap' as it stands)."""
+
+
 def _print_serving_commands(opts: ValidateOptions) -> None:
     """`validate --serving --row ID`: each serving run's figures and the `plan serve` command that reproduces its
     prediction (plain text)."""
@@ -283,7 +288,7 @@ def _print_serving_commands(opts: ValidateOptions) -> None:
                      f"{100 * (r.predicted / r.published - 1):+.1f}%")  # fmt_count: as the report's table
         con.print(plain(f"run {r.id} ({r.source}): {r.metric} published {fmt_count(r.published)}, {predicted}; "
                         f"{r.hardware}, {r.precision}, engine {r.engine}, family {r.family}, "
-                        f"{'fit' if r.role == 'fit' else 'held out' if r.role == 'test' else r.role}"),
+                        f"{_ROLE_WORDS.get(r.role, r.role)}"),
                   soft_wrap=True)
         con.print(plain(f"  {one.command}"), soft_wrap=True)  # one line: copied and run as it stands
         con.print(plain(f"  its {r.metric} is {METRIC_FIELDS[r.metric]} of the command's first point (add --json: "

@@ -617,6 +617,12 @@ class ServingTable:
     name: str
     match: tuple[str, ...] = ()
     fitted_on: tuple[str, ...] = ()
+    derived_from: str = ""
+    """The measurement the table's own values were derived from (not fitted): its citation and the figures it gives;
+    '' for a fitted or estimated table."""
+    derived_on: tuple[str, ...] = ()
+    """Ids of the published serving rows whose run that measurement is of (role 'derived' in the runs file: a value
+    taken from a run's own profile does not judge that run, so those rows count in no held-out figure)."""
     source: str = ""
     values: Mapping[str, float | int | str] = field(default_factory=dict)
     """ServingCalibration field -> value (a table other than 'default' holds only what differs from 'default')."""
@@ -627,7 +633,7 @@ class ServingTable:
 def _serving_table(name: str, table: Any, where: str) -> ServingTable:
     if not isinstance(table, dict):
         raise InputError(f"{where}: [serving.{name}] is not a table", "see predict/data/calibration.toml")
-    meta = {"match", "fitted_on", "source"}
+    meta = {"match", "fitted_on", "source", "derived_from", "derived_on"}
     values: dict[str, float | int | str] = {}
     for k, v in table.items():
         if k in meta:
@@ -643,7 +649,16 @@ def _serving_table(name: str, table: Any, where: str) -> ServingTable:
                          f"give match = [...] (copy the bundled [serving.{name}] table whole, with its match, "
                          "and edit its values)" if bundled else
                          'give match = ["device-name*"] (globs of the catalog names it is for, e.g. ["h100*"])')
+    derived_from, derived_on = table.get("derived_from", ""), _names("serving", name, table, "derived_on", where)
+    if not isinstance(derived_from, str):
+        raise InputError(f"{where}: [serving.{name}] derived_from = {derived_from!r} is not text",
+                         "write the measurement the values were derived from, and its citation, as a quoted string")
+    if derived_on and not derived_from:  # rows taken out of the held-out set with nothing said of why
+        raise InputError(f"{where}: [serving.{name}] lists derived_on rows but gives no derived_from",
+                         "add derived_from = \"...\" (the measurement of those rows' run the values come from), or "
+                         "drop derived_on")
     return ServingTable(name=name, match=match, fitted_on=_names("serving", name, table, "fitted_on", where),
+                        derived_from=derived_from, derived_on=derived_on,
                         source=str(table.get("source", where)), values=values, where=where)
 
 

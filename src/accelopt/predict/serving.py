@@ -107,6 +107,14 @@ class ServingCalibration:
     published_serving_runs.csv for the bundled tables): their engine and source are what the values describe."""
     table_file: str = BUNDLED_TABLE_FILE
     """The calibration file the `[serving.NAME]` table was read from (a user's --calibration file, or the bundled)."""
+    derived_from: str = ""
+    """Not a value: the table's `derived_from`, the measurement its own values were derived from (not fitted); ''
+    none. `plan serve` prints it beside the result in place of 'uncalibrated' (uncalibrated_caveat)."""
+    derived_fields: tuple[str, ...] = ()
+    """Not a value: the fields a derived table gives itself (the rest are [serving.default]'s, not fitted)."""
+    derived_on: tuple[str, ...] = ()
+    """Not a value: the table's `derived_on`, the published serving rows whose run the measurement is of (role
+    'derived' in the runs file: not held out)."""
     prefill_compute_efficiency: float = unit("fraction", default=0.6)
     """Fraction of the dense peak reached by the linear-layer matmuls of prefill."""
     attention_compute_efficiency: float = unit("fraction", default=0.6)
@@ -370,6 +378,9 @@ class ServingCalibration:
         """' — uncalibrated ...' where this table was not fitted on published runs of its family, or where no public
         run of `device` exists (a sibling's table carried, issue #10); '' otherwise. `plan serve`'s console caption
         and HTML page both print it."""
+        if not self.fitted and self.derived_from:  # measured, not fitted: say which values, and from what
+            return (f" — derived, not fitted: {', '.join(self.derived_fields)} from {self.derived_from}; its other "
+                    "values are [serving.default]'s, not fitted")
         if not self.fitted:
             return " — uncalibrated (not fitted on published runs of this device family)"
         if self.published_runs_of_device == 0:
@@ -694,6 +705,7 @@ def _serving_calibrations(path: str | None) -> dict[str, ServingCalibration]:
     base = dict(tables["default"].values)
     out: dict[str, ServingCalibration] = {}
     known = {f.name for f in fields(ServingCalibration)} - {"family", "fitted", "fitted_on", "table_file",
+                                                             "derived_from", "derived_fields", "derived_on",
                                                              "measured_link", "device_scaling", "tp_allreduce",
                                                              "per_layer_overhead", "fp4_mla_kv_pools",
                                                              "pp_microbatches", "max_batch_size_per_microbatch",
@@ -702,7 +714,7 @@ def _serving_calibrations(path: str | None) -> dict[str, ServingCalibration]:
         bad = set(t.values) - known
         if bad:
             raise unknown_fields(f"{t.where}: [serving.{name}]", sorted(bad),
-                                 (*sorted(known), "match", "fitted_on", "source"))
+                                 (*sorted(known), "match", "fitted_on", "derived_from", "derived_on", "source"))
         text = [k for k, v in t.values.items() if isinstance(v, str) and k not in ("memory_basis", "reference_device")]
         if text:
             raise InputError(f"{t.where}: [serving.{name}] field {text[0]} = {t.values[text[0]]!r} is text, not a "
@@ -712,6 +724,8 @@ def _serving_calibrations(path: str | None) -> dict[str, ServingCalibration]:
         try:
             out[name] = ServingCalibration(family=name, fitted=name != "default" and bool(t.fitted_on),
                                            fitted_on=tuple(t.fitted_on),
+                                           derived_from=t.derived_from, derived_on=tuple(t.derived_on),
+                                           derived_fields=tuple(t.values) if t.derived_from else (),
                                            table_file=t.where, **values)
         except InputError as e:  # name the file and table of the bad value
             raise InputError(f"{t.where}: [serving.{name}]: {e.problem}", e.fix) from None
@@ -952,7 +966,7 @@ class ServeResult:
     """`accelopt plan serve`: serving latency, throughput, memory, cost and energy per batch (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-serve"
-    SCHEMA_VERSION: ClassVar[int] = 16
+    SCHEMA_VERSION: ClassVar[int] = 17
     # 3 added calibration.published_runs_of_device; 4 calibration.tp_allreduce (a default: older documents read);
     # 5 points[].expert_weight_dtype and expert_compute_dtype (defaults null); 6 input_warnings (a default: []);
     # 7 points[].pp_microbatches (default 1) and calibration.pp_microbatches (default null);
@@ -967,7 +981,9 @@ class ServeResult:
     # MLA layout (utserve, 2026-12-06)
     # 16 calibration.pp_host_per_request_s (default 0) and pp_host_loop (default false), points[].pp_host_round_s
     # (default 0): the host time a round of TensorRT-LLM's blocking PP loop adds per request in flight (rpphost)
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+    # 17 calibration.derived_from, derived_fields, derived_on (defaults '' / []): a [serving.*] table derived from a
+    # measurement, not fitted (rmi355)
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
     """2: each point carries `moe` (expert / attention-data parallelism, null for tensor parallelism only)."""
 
     results: list[ServeSweep]

@@ -64,7 +64,10 @@ _REQUIRED = ("id", "source", "engine", "hardware", "model", "tp", "pp", "weight_
              "output_len", "batch", "metric", "published", "role")
 METRICS = ("output_tok_s", "output_tok_s_per_device", "decode_tok_s", "ttft_ms", "tpot_ms", "decode_tok_s_per_device",
            "prefill_tok_s_per_device")
-ROLES = ("fit", "test", "gap")
+ROLES = ("fit", "test", "gap", "derived")
+"""fit: a [serving.*] table was fitted on the row; test: held out; gap: a regime the model cannot express as
+published; derived: a [serving.*] table's values were derived from a measurement of the row's own run (its
+`derived_on`), so the row judges nothing and counts in no median."""
 _DECODE_METRICS = ("tpot_ms", "decode_tok_s", "decode_tok_s_per_device")
 """Metrics of the decode steps: a run with output_len 1 has none."""
 
@@ -605,9 +608,31 @@ def role_lines(rows: list[dict[str, str]], path: str | None) -> list[str]:
         cal = row_calibration(row, row_device(row["hardware"]), None, path)
         return cal.family, cal.fitted_on
 
-    return role_lines_of(rows, "serving run", fitted, lambda family: f"[serving.{family}]",
-                         lambda family: f", or list them in fitted_on of the [serving.{family}] table of the "
-                                        "--calibration file fitted on them")
+    return [*role_lines_of([r for r in rows if r["role"] != "derived"], "serving run", fitted,
+                          lambda family: f"[serving.{family}]",
+                          lambda family: f", or list them in fitted_on of the [serving.{family}] table of the "
+                                         "--calibration file fitted on them"),
+            *_derived_role_lines(rows, path)]
+
+
+def _derived_role_lines(rows: list[dict[str, str]], path: str | None) -> list[str]:
+    """Warnings for the rows whose 'derived' role the table they are predicted with contradicts: 'derived' on a row
+    its table's derived_on does not list (it counts in no figure, unexplained), or another role on one it lists (a
+    run judged by values taken from its own profile)."""
+    wrong: dict[tuple[bool, str], list[str]] = {}
+    for row in rows:
+        if row["role"] == "gap":
+            continue
+        cal = row_calibration(row, row_device(row["hardware"]), None, path)
+        if (row["role"] == "derived") != (row["id"] in cal.derived_on):
+            wrong.setdefault((row["role"] == "derived", cal.family), []).append(row["id"])
+    return [f"warning: role derived in {runs_named(ids, 'serving run')} that [serving.{family}] was not derived "
+            "from (its derived_on does not list them): they count in no figure — write test (held out)"
+            if derived else
+            f"warning: role {'/'.join(sorted({r['role'] for r in rows if r['id'] in ids}))} in "
+            f"{runs_named(ids, 'serving run')} whose own run [serving.{family}]'s values were derived from (its "
+            "derived_on lists them): they are judged by their own measurement — write derived"
+            for (derived, family), ids in wrong.items()]
 
 
 def default_lines(rows: list[dict[str, str]], results: list[ServingRunResult], path: str | None) -> list[str]:
