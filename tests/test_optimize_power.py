@@ -230,8 +230,10 @@ def test_power_limit_on_a_real_gpu_restores_the_limit() -> None:
     if why:
         assert "permission" in why or "not support" in why or "NVML" in why
         return
+    from accelopt.measure.energy import nvml_handle_for_cuda
+
     real.nvmlInit()
-    handle = real.nvmlDeviceGetHandleByIndex(0)
+    handle = nvml_handle_for_cuda(real, 0, real.nvmlDeviceGetCount())  # cuda:0's card, as the technique caps it
     before = real.nvmlDeviceGetPowerManagementLimit(handle)
     v = tech.apply(_bundle(), target, {"count": 2, "steps_per_limit": 50})
     assert real.nvmlDeviceGetPowerManagementLimit(handle) == before
