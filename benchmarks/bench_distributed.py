@@ -11,7 +11,8 @@
    pipeline step of both splits, A/B-interleaved.
 
 Run: PYTHONPATH=src .venv/bin/python benchmarks/bench_distributed.py [--device cuda] [--nproc 2]
-Writes benchmarks/results/distributed_<device>.txt.
+Writes distributed_<device>.txt to $ACCELOPT_RESULTS_DIR (else benchmarks/results/). With --device cuda it needs
+one CUDA GPU per rank: fewer is an error naming them (exit 2) before anything runs.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ from accelopt.distributed.run import DistConfig, _job, profile_distributed
 from accelopt.distributed.types import RankResult
 from accelopt.units import fmt_byte_per_s, fmt_seconds
 
-RESULTS = Path(__file__).parent / "results"
+RESULTS = Path(os.environ.get("ACCELOPT_RESULTS_DIR", Path(__file__).parent / "results"))
+"""Where the report and the measured spec go: $ACCELOPT_RESULTS_DIR when set (benchmarks/gpu.sh sets it to its
+gpu_<GPU name>/ folder, the one it packs into $OUT), else benchmarks/results/."""
 MODEL = "accelopt.workload.zoo:build"
 VOCAB = 16384
 
@@ -104,6 +107,15 @@ def main() -> None:
     args = ap.parse_args()
     out: list[str] = []
     n = args.nproc
+    if args.device == "cuda":
+        import torch
+
+        gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if gpus < n:  # NCCL refuses two ranks on one GPU
+            fix = f"give --nproc {gpus}, or --device cpu" if gpus >= 2 else "use 2 or more GPUs, or give --device cpu"
+            ap.error(f"argument --device: cuda with --nproc {n} needs {n} CUDA GPUs (one per rank, as NCCL wants); "
+                     f"this machine has {gpus}: {fix} (gloo)")
+    RESULTS.mkdir(parents=True, exist_ok=True)
     coll, spec = _measured_spec(args.device, n, out)
     ref_bw, ref_src = _spec_without_measurement(args.device)
     _line(out, f"# {time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime())} {platform.machine()}, load average "
@@ -132,7 +144,6 @@ def main() -> None:
     cfg = DistConfig(bundle_ref=f"{Path(__file__).resolve()}:big_vocab_gpt", parallel="pipeline", steps=5, warmup=2,
                      device=args.device, baseline=False)
     _balance(profile_distributed(cfg, launch), cfg, launch, out)
-    RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"distributed_{args.device}.txt").write_text("\n".join(out) + "\n")
 
 

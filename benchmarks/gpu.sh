@@ -3,6 +3,11 @@
 #   bash benchmarks/gpu.sh
 # (through the device tool: command 'bash benchmarks/gpu.sh', carry ['.gpu-wheels'], timeout_s 540: the run stays
 # under BUDGET_S plus the last step's 10 s grace)
+# Budget: the H200 run of 2026-12-04 (BUDGET_S=530) spent 265 s on the seven steps it had then (env 9, probe 24,
+# pytest 63, gpu_profile 55, gpu_compress 15, DDP 48, gpu_optimize 43); the steps added since (gpu_matmul_clocks
+# about 30 s, optimize mlp4096 its --budget-min of 102 s and more, gpu_interrupt up to 150 s) bring the whole to
+# roughly 450-550 s, so at the default 450 s the last step (gpu_optimize.py) may be SKIPPED: `BUDGET_S=530 bash
+# benchmarks/gpu.sh` with timeout_s 560 still leaves a machine's start (1-2 min) inside 15 minutes of device time.
 # First, on a machine with pip: `bash benchmarks/gpu_wheels.sh` puts in .gpu-wheels/ the wheels the GPU machine's
 # image lacks (tomli-w, which `probe --save` needs; torchao, torch-pruning); carry .gpu-wheels along. No network
 # there: the project runs from the source tree (PYTHONPATH=src) with the machine's python3, which holds torch,

@@ -89,6 +89,11 @@ def one(argv: list[str], sig: signal.Signals, when: str, after_s: float, wait_s:
             "stderr_tail": lines[-8:]}
 
 
+def optimize_argv(args: argparse.Namespace) -> list[str]:
+    """The `accelopt` command line each run stops (tests/test_gpu_sh_commands.py parses it with the current CLI)."""
+    return ["optimize", args.model, "--size", args.size, "--device", args.device, "--only", args.only, "--json"]
+
+
 def main() -> int:
     from benchargs import positive_seconds  # the benchmarks folder: on sys.path when run as a script
     from gpu_profile import write_json
@@ -121,7 +126,7 @@ def main() -> int:
             print("gpu_interrupt: no CUDA device; nothing measured")
             return 0
     out_dir = Path(os.environ.get("ACCELOPT_RESULTS_DIR", Path(__file__).resolve().parent / "results"))
-    argv = ["optimize", args.model, "--size", args.size, "--device", args.device, "--only", args.only, "--json"]
+    argv = optimize_argv(args)
     rows: list[dict[str, Any]] = []
     doc = {"benchmark": "optimize stopped by a signal", "command": ["accelopt", *argv],
            "sigint_ignored_inherited": sigint_ignored(),

@@ -27,13 +27,16 @@ BURST_WARMUP, BURST_CALLS = 3, 10  # KINDS.md's recipe: the mean of ten timed pr
 
 
 def nvml_reader() -> Any:
-    """A function returning (sm_clock_mhz, power_w, temp_c, reasons) for GPU 0, or None without nvidia-ml-py."""
+    """A function returning (sm_clock_mhz, power_w, temp_c, reasons) for cuda:0, the GPU the products run on (NVML's
+    own GPU 0 is another card under CUDA_VISIBLE_DEVICES), or None without nvidia-ml-py."""
+    from accelopt.measure.energy import nvml_handle_for_cuda
+
     try:
         import pynvml as nv
 
         nv.nvmlInit()
-        h = nv.nvmlDeviceGetHandleByIndex(0)
-    except Exception as e:  # no nvidia-ml-py, or no driver
+        h = nvml_handle_for_cuda(nv, 0, int(nv.nvmlDeviceGetCount()))
+    except Exception as e:  # no nvidia-ml-py, no driver, or a CUDA_VISIBLE_DEVICES entry NVML does not know
         print(f"NVML not read ({type(e).__name__}: {e})")
         return None
     reasons_of = getattr(nv, "nvmlDeviceGetCurrentClocksEventReasons", None) or \

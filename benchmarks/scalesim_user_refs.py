@@ -47,7 +47,11 @@ def main() -> None:
     for r in rows:
         r.setdefault("dataflow", "os")
     done = {_key(r) for r in rows}
-    for name, kb, bw in itertools.product(args.layers.split(","), BUFFERS_KB, BANDWIDTHS):
+    asked = list(itertools.product(args.layers.split(","), BUFFERS_KB, BANDWIDTHS))
+    kept = sum((name, args.dataflow, kb, bw) in done for name, kb, bw in asked)
+    print(f"{len(asked)} configurations asked ({args.dataflow}, {ARRAY}x{ARRAY}): {kept} already in {OUT} (kept, not "
+          f"re-run), {len(asked) - kept} to run with scalesim", flush=True)
+    for name, kb, bw in asked:
         if (name, args.dataflow, kb, bw) in done:
             continue
         t0 = time.perf_counter()
@@ -60,6 +64,7 @@ def main() -> None:
               file=sys.stderr)
         OUT.write_text(json.dumps({"peer": "scalesim 3.0.0 (PyPI), USER bandwidth mode, 1-byte words",
                                    "array": f"{ARRAY}x{ARRAY}", "rows": rows}, indent=1) + "\n")
+    print(f"{OUT}: {len(rows)} rows; bench_simulate.py compares accelopt with them (cycles, stalls, DRAM bytes)")
 
 
 if __name__ == "__main__":

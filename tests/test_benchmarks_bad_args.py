@@ -56,3 +56,20 @@ def test_names_from_keeps_a_valid_list_as_typed() -> None:
         sys.path.remove(str(ROOT / "benchmarks"))
     assert names_from(["mlp", "gpt"], "zoo model")("mlp,gpt") == "mlp,gpt"
     assert count(0)("0") == 0 and count(2)("8") == 8
+
+
+def test_bench_distributed_on_cuda_without_a_gpu_per_rank_exits_2_naming_it(tmp_path: Path) -> None:
+    """`bench_distributed.py --device cuda` on a machine with fewer GPUs than ranks went on to launch NCCL ranks
+    that failed mid-run; it is refused before anything runs, naming the GPUs it found and the fix."""
+    import torch
+
+    if torch.cuda.is_available() and torch.cuda.device_count() >= 2:
+        pytest.skip("this machine has 2 or more CUDA GPUs: the benchmark would run")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "ACCELOPT_NO_HISTORY": "1", "ACCELOPT_HOME": str(tmp_path),
+           "ACCELOPT_RESULTS_DIR": str(tmp_path / "results")}
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_distributed.py"), "--device", "cuda"],
+                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=TIMEOUT_S)
+    assert proc.returncode == 2, (proc.returncode, proc.stderr[-2000:])
+    assert "error: argument --device: cuda with --nproc 2 needs 2 CUDA GPUs" in proc.stderr, proc.stderr[-2000:]
+    assert "--device cpu" in proc.stderr and proc.stdout == ""
+    assert not (tmp_path / "results").exists()  # refused before anything was written

@@ -41,3 +41,25 @@ def test_gemm_curve_compares_the_calibrations_fixed_cost(monkeypatch: pytest.Mon
     ratio8 = (f8 / rate_flop_per_s + charged_s) / (f8 / rate_flop_per_s + fixed_s)
     row8 = next(line for line in out.splitlines() if line.strip().startswith("1.02e+03"))
     assert re.search(rf"{ratio8:.2f}x$", row8), row8
+
+
+def test_scalesim_refs_says_what_it_kept_and_ran(monkeypatch: pytest.MonkeyPatch, tmp_path,  # type: ignore[no-untyped-def]
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """scalesim_user_refs.py with every asked row already recorded printed nothing and exited 0: a user could not tell
+    a finished run from one that did nothing. It names what it kept, what it runs, and the file."""
+    import shutil
+    import sys
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    refs = _load("scalesim_user_refs")
+    out = tmp_path / "refs.json"
+    shutil.copy(refs.OUT, out)
+    monkeypatch.setattr(refs, "OUT", out)
+    monkeypatch.setattr(refs, "run_scalesim", lambda *a, **k: pytest.fail("a recorded row was run again"))
+    monkeypatch.setattr(sys, "argv", ["scalesim_user_refs.py", "--layers", "conv2_1.a"])
+    refs.main()
+    text = capsys.readouterr().out
+    assert f"9 configurations asked (os, 32x32): 9 already in {out} (kept, not re-run), 0 to run" in text
+    import json
+
+    assert f"{out}: {len(json.loads(out.read_text())['rows'])} rows" in text

@@ -170,6 +170,47 @@ def test_variant_runs_under_the_chosen_limit_and_restores(monkeypatch: pytest.Mo
     assert gpu.set_calls == [int(chosen * 1000), 250_000]
 
 
+@pytest.mark.parametrize(("visible", "nvml_index"), [(None, 0), ("2", 2), ("3,1", 3)])
+def test_the_limit_is_set_on_the_gpu_torch_measures(monkeypatch: pytest.MonkeyPatch, visible: str | None,
+                                                    nvml_index: int) -> None:
+    """NVML numbers GPUs as the driver does, torch as CUDA_VISIBLE_DEVICES renumbers them: with
+    CUDA_VISIBLE_DEVICES=2 the technique capped NVML's GPU 0 (another card) while timing torch's cuda:0 (GPU 2)."""
+    import copy
+
+    import accelopt.optimize.power as power
+
+    gpu = FakeGpu(real_clock=True)
+    fake = gpu.nvml()
+    fake.nvmlDeviceGetCount.return_value = 4
+    fake.nvmlDeviceGetHandleByIndex.side_effect = lambda i: f"gpu{i}"
+    if visible is None:
+        monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    else:
+        monkeypatch.setenv("CUDA_VISIBLE_DEVICES", visible)
+    monkeypatch.setattr(power, "_import_nvml", lambda: fake)
+    monkeypatch.setattr(power, "copy_model", lambda b, t: copy.deepcopy(b.model))
+    monkeypatch.setattr(power, "to_device", lambda x, d: x)
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: None)
+    target = Target(mode="inference", device="cuda:0")
+    tech = get_technique("power-limit")
+    assert tech.not_applicable(_bundle(), target) is None
+    tech.apply(_bundle(), target, {"limits_w": [300, 200], "steps_per_limit": 3})
+    handles = {c.args[0] for c in fake.nvmlDeviceSetPowerManagementLimit.call_args_list}
+    assert handles == {f"gpu{nvml_index}"}
+
+
+def test_a_cuda_index_beyond_cuda_visible_devices_does_not_apply(monkeypatch: pytest.MonkeyPatch) -> None:
+    import accelopt.optimize.power as power
+
+    fake = FakeGpu().nvml()
+    fake.nvmlDeviceGetCount.return_value = 4
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2")
+    monkeypatch.setattr(power, "_import_nvml", lambda: fake)
+    why = get_technique("power-limit").not_applicable(_bundle(), Target(mode="train", device="cuda:1"))
+    assert why is not None and "CUDA_VISIBLE_DEVICES=2" in why
+    fake.nvmlDeviceSetPowerManagementLimit.assert_not_called()
+
+
 ALLOW_POWER_LIMIT = "ACCELOPT_ALLOW_POWER_LIMIT"
 """Set to 1 to run the test below, which sets the card's power limit (restoring it after): on a GPU of your own only,
 never on a lent or shared machine. `pytest -m gpu` without it skips the test, saying so."""
@@ -189,8 +230,10 @@ def test_power_limit_on_a_real_gpu_restores_the_limit() -> None:
     if why:
         assert "permission" in why or "not support" in why or "NVML" in why
         return
+    from accelopt.measure.energy import nvml_handle_for_cuda
+
     real.nvmlInit()
-    handle = real.nvmlDeviceGetHandleByIndex(0)
+    handle = nvml_handle_for_cuda(real, 0, real.nvmlDeviceGetCount())  # cuda:0's card, as the technique caps it
     before = real.nvmlDeviceGetPowerManagementLimit(handle)
     v = tech.apply(_bundle(), target, {"count": 2, "steps_per_limit": 50})
     assert real.nvmlDeviceGetPowerManagementLimit(handle) == before

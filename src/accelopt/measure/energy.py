@@ -104,6 +104,25 @@ def nvml_status(index: int = 0) -> tuple[bool, str]:
     return True, f"nvmlDeviceGetTotalEnergyConsumption on GPU {index}"
 
 
+def nvml_handle_for_cuda(nvml: Any, cuda_index: int, count: int) -> Any:
+    """NVML handle of CUDA device `cuda_index` (NVML initialized, `count` = nvmlDeviceGetCount()): CUDA_VISIBLE_DEVICES
+    renumbers CUDA devices, NVML never does, so an entry there (an index or a GPU-UUID) names the NVML device (Zeus
+    does the same). Used by the energy meter and by the power-limit technique, which must cap the GPU it measures."""
+    visible = [v.strip() for v in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if v.strip()]
+    if visible:
+        if not 0 <= cuda_index < len(visible):
+            raise InputError(f"GPU index {cuda_index} is not among CUDA_VISIBLE_DEVICES={','.join(visible)}",
+                             f"use an index from 0 to {len(visible) - 1}")
+        entry = visible[cuda_index]
+        if not entry.isdigit():
+            return nvml.nvmlDeviceGetHandleByUUID(entry)
+        cuda_index = int(entry)
+    if not 0 <= cuda_index < count:
+        raise InputError(f"GPU index {cuda_index} is out of range: NVML sees {count} GPU(s)",
+                         f"use an index from 0 to {count - 1}" if count else "run on a machine with a GPU")
+    return nvml.nvmlDeviceGetHandleByIndex(cuda_index)
+
+
 class NvmlMeter(EnergyMeter):
     """NVIDIA GPU energy from NVML's cumulative counter (mJ since driver load).
 
@@ -126,26 +145,9 @@ class NvmlMeter(EnergyMeter):
             count = int(self._nvml.nvmlDeviceGetCount())
         except self._nvml.NVMLError as e:
             raise UnsupportedError(f"NVML could not start: {e}", "check the NVIDIA driver (nvidia-smi)") from None
-        self._handle = self._handle_for(index, count)
+        self._handle = nvml_handle_for_cuda(self._nvml, index, count)
         self._mj0 = 0
         self._mj()  # fails here, not mid-measurement, on GPUs without the counter (pre-Volta)
-
-    def _handle_for(self, cuda_index: int, count: int) -> Any:
-        """NVML handle of CUDA device `cuda_index`: CUDA_VISIBLE_DEVICES renumbers CUDA devices, NVML
-        never does, so an entry there (an index or a GPU-UUID) names the NVML device (Zeus does the same)."""
-        visible = [v.strip() for v in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if v.strip()]
-        if visible:
-            if not 0 <= cuda_index < len(visible):
-                raise InputError(f"GPU index {cuda_index} is not among CUDA_VISIBLE_DEVICES={','.join(visible)}",
-                                 f"use an index from 0 to {len(visible) - 1}")
-            entry = visible[cuda_index]
-            if not entry.isdigit():
-                return self._nvml.nvmlDeviceGetHandleByUUID(entry)
-            cuda_index = int(entry)
-        if not 0 <= cuda_index < count:
-            raise InputError(f"GPU index {cuda_index} is out of range: NVML sees {count} GPU(s)",
-                             f"use an index from 0 to {count - 1}" if count else "run on a machine with a GPU")
-        return self._nvml.nvmlDeviceGetHandleByIndex(cuda_index)
 
     def _mj(self) -> int:
         try:

@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
 from accelopt.errors import InputError, MeasurementError, UnsupportedError
+from accelopt.measure.energy import nvml_handle_for_cuda
 from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, register
 from accelopt.optimize.compress import copy_model, state_dict_bytes, train_step_for
 from accelopt.workload.batch import to_device
@@ -120,16 +121,23 @@ def check_permission(nvml: Any, handle: Any) -> str | None:
 
 @contextmanager
 def nvml_handle(device_index: int) -> Iterator[tuple[Any, Any]]:
-    """(pynvml, handle) for the device, NVML initialized for the duration."""
+    """(pynvml, handle) for CUDA device `device_index`, NVML initialized for the duration."""
     nvml = _import_nvml()
     try:
         nvml.nvmlInit()
     except nvml.NVMLError as e:
         raise UnsupportedError(f"NVML cannot start ({e})", "install the NVIDIA driver, or run on an NVIDIA GPU") from e
     try:
-        yield nvml, nvml.nvmlDeviceGetHandleByIndex(device_index)
+        yield nvml, _cuda_handle(nvml, device_index)
     finally:
         nvml.nvmlShutdown()
+
+
+def _cuda_handle(nvml: Any, cuda_index: int) -> Any:
+    """NVML's handle of the GPU torch calls cuda:`cuda_index`. NVML numbers GPUs as the driver does and ignores
+    CUDA_VISIBLE_DEVICES, so with CUDA_VISIBLE_DEVICES=2 torch's cuda:0 is NVML's GPU 2: capping NVML's GPU 0 would
+    slow another card (another user's job) while measuring this one."""
+    return nvml_handle_for_cuda(nvml, cuda_index, int(nvml.nvmlDeviceGetCount()))
 
 
 def _window(nvml: Any, handle: Any, step: Callable[[], Any], sync: Callable[[], None],
@@ -221,7 +229,7 @@ class PowerLimit(Technique):
         try:
             with nvml_handle(_device_index(target)) as (nvml, handle):
                 return check_permission(nvml, handle)
-        except UnsupportedError as e:
+        except (UnsupportedError, InputError) as e:
             return f"{e.problem} — {e.fix}"
 
     def apply(self, bundle: ModelBundle, target: Target, options: dict[str, Any]) -> Variant:
@@ -248,7 +256,7 @@ class PowerLimit(Technique):
         index = _device_index(target)
         nvml = _import_nvml()
         nvml.nvmlInit()  # kept open for the variant's lifetime (its forward sets the limit)
-        handle = nvml.nvmlDeviceGetHandleByIndex(index)
+        handle = _cuda_handle(nvml, index)
         lo_mw, hi_mw = nvml.nvmlDeviceGetPowerManagementLimitConstraints(handle)
         given = self.opt(options, "limits_w")  # watts
         limits = ([round(x * 1000) for x in given] if given else limits_to_try(lo_mw, hi_mw, count))
