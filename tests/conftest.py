@@ -391,6 +391,29 @@ RPPHOST_FIT_IDS = frozenset(f"trt10-rtx6k-l33-70b-tp1-pp{pp}-1000-1000" for pp i
 # before then counts without them
 SERVING_ROWS_ADDED_RSRVA = frozenset(f"vllm2192-t4-l2-7b-tp2-b32-{k}" for k in ("nccl", "custom"))
 
+# rmi355 (2026-12-06) made these two held-out MI355X rows `derived` (the [serving.amd-instinct-cdna4] table's values
+# were read off their run's trace); a record of the held-out rows made before then counts them held out, at the
+# calibration before that table (before_cdna4_table)
+SERVING_ROWS_DERIVED_RMI355 = frozenset(
+    f"sglang-mi355x-l31-8b-tp1-b64-8192-1024-{k}" for k in ("tput", "tpot"))
+
+
+@contextmanager
+def before_cdna4_table() -> Iterator[None]:
+    """The serving calibrations as they stood before rmi355 (2026-12-06): the MI355X's derived fields at
+    [serving.default]'s values and its family 'default', so the earlier records' figures are recomputed as made."""
+    from dataclasses import replace
+
+    from accelopt.predict import serving
+
+    tables = serving.serving_calibrations()
+    default = tables["default"]
+    cdna4 = tables["amd-instinct-cdna4"]
+    before = replace(cdna4, family="default", **{k: getattr(default, k) for k in cdna4.derived_fields})
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(serving, "_bundled_serving_calibrations", lambda: {**tables, "amd-instinct-cdna4": before})
+        yield
+
 
 def before_pp_host(fn: Any) -> Any:
     """`fn` run under before_pp_host_loop (a note's sentence of the model before rpphost)."""

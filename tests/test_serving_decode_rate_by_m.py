@@ -31,7 +31,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import RPPHOST_FIT_IDS, SERVING_ROWS_ADDED_RSRVA, before_pp_host_loop
+from conftest import (
+    RPPHOST_FIT_IDS,
+    SERVING_ROWS_ADDED_RSRVA,
+    SERVING_ROWS_DERIVED_RMI355,
+    before_cdna4_table,
+    before_pp_host_loop,
+)
 from test_serving_fits import RULES
 
 from accelopt.hardware.catalog import get_device
@@ -177,7 +183,7 @@ def _held_out(cals: dict[str, serving.ServingCalibration] | None) -> dict[str, t
     """id -> (error, calibration family) of every held-out (`test`) row (validate --serving's held-out rows)."""
     return {r["id"]: (_predict_row(r, cals, None)[0] / float(r["published"]) - 1.0,
                       serving.calibration_for_spec(row_device(r["hardware"])).family)
-            for r in ROWS if (r["role"] == "test" or r["id"] in RPPHOST_FIT_IDS)  # held out when this was made
+            for r in ROWS if (r["role"] == "test" or r["id"] in RPPHOST_FIT_IDS | SERVING_ROWS_DERIVED_RMI355)
             and r["id"] not in SERVING_ROWS_ADDED_RSRVA}
 
 
@@ -195,7 +201,8 @@ def test_ridge_rule_rerun_by_the_declared_fits() -> None:
     held-out rows improve (this row within 25%), but Hopper's fit moves its decode rate to 0.70 and the Hopper and
     Blackwell rows go too fast: the serving held-out median worsens and more rows end beyond 25%. Not adopted (the
     bar: median no worse by 0.1 point and fewer rows beyond 25%)."""
-    with before_pp_host_loop():  # rdecode's figures: the model before rpphost (2026-12-06), 576 rows held out
+    # rdecode's figures: the model before rpphost and rmi355 (2026-12-06), 576 rows held out
+    with before_pp_host_loop(), before_cdna4_table():
         _ridge_rule_rerun_by_the_declared_fits()
 
 
@@ -230,7 +237,8 @@ def test_fixed_time_per_gemm_rerun_by_the_declared_fits() -> None:
     """Rule 3, the training curve's form with a half point fitted for decode (a fixed time per GEMM), in every
     NVIDIA table's declared search: this row does not move within 25%, a batch-1 row goes beyond (the fixed time
     binds where the weight reads did), the held-out median worsens and more rows end beyond 25%. Not adopted."""
-    with before_pp_host_loop():  # rdecode's figures: the model before rpphost (2026-12-06), 576 rows held out
+    # rdecode's figures: the model before rpphost and rmi355 (2026-12-06), 576 rows held out
+    with before_pp_host_loop(), before_cdna4_table():
         _fixed_time_per_gemm_rerun_by_the_declared_fits()
 
 
