@@ -1070,6 +1070,7 @@ class _Run:
         self.bounds: Any = None
         self.bound_steps: dict[str, Any] = {}  # the breakdown (phase -> Stats) behind the bounds: bound_noise_text
         self.at_chance: str | None = None  # the baseline's held-out quality is chance: accuracy/loss_at_chance
+        self.random_outputs = False  # the baseline's outputs differ between seeds (random_outputs_note)
         self.watch = Watch()  # the machine's load over the whole run: said in the notes when it was busy
         self.skipped_steps: list[VariantResult] = []  # --apply: recipe steps that never apply here
         # same_budget_baseline's, by the variant's steps and its optimizer's words (None: the bundle's)
@@ -1300,6 +1301,7 @@ class _Run:
             if target.mode == "inference" and (first := self._first_compared_inputs()) is not None and (
                     randomness := random_outputs_note(v, bundle, target, first)):
                 self.result.notes.append(randomness)
+                self.random_outputs = True
             q.delta, q.worse_by, q.within_tolerance = 0.0, 0.0, True
             if target.mode == "inference":
                 q.max_abs_diff, q.top1_agreement = _agreement(scored.outputs, scored.outputs)
@@ -1716,7 +1718,7 @@ class _Run:
         note_pointers_refused(self.result.variants)
         self.result.recommendation = recommend(
             self.result, fewer_threads_help=self.opts.device == "cpu" and torch.get_num_threads() > 1,
-            at_chance=self.at_chance)
+            at_chance=self.at_chance, random_outputs=self.random_outputs)
         self.result.duration_s = time.perf_counter() - self.t0
         self.result.contention = contention
         busy = _busy_note(contention)
@@ -1853,7 +1855,22 @@ def _quality_unmeasured(r: VariantResult) -> bool:
     return r.quality is None or r.quality.value is None
 
 
-def recommend(result: OptimizeResult, fewer_threads_help: bool = True, at_chance: str | None = None) -> Recommendation:
+def _unguarded(r: VariantResult) -> bool:
+    """On a model whose outputs are random (random_outputs_note), a variant whose quality was not measured (no
+    eval_batches) and whose outputs are not the baseline's (top-1 agreement under 100%; without top-1, any |diff|):
+    the comparison cannot tell what the technique changed from the draws (an onnx-* variant draws from ONNX Runtime's
+    generator: an MC-dropout MLP's onnx-fp32 read 92.2% top-1 agreement and was recommended 'inside the tolerance',
+    quality not measured). A torch variant drawing the same numbers compares as on a deterministic model (100%)."""
+    q = r.quality
+    if q is None or q.value is not None:
+        return False
+    if q.top1_agreement is not None:
+        return q.top1_agreement < 1.0
+    return q.max_abs_diff is None or q.max_abs_diff > 0.0
+
+
+def recommend(result: OptimizeResult, fewer_threads_help: bool = True, at_chance: str | None = None,
+              random_outputs: bool = False) -> Recommendation:
     """The fastest measured variant inside the quality tolerance whose speed-up holds in (nearly) every interleaved
     round beyond the baseline's own noise (speedup_low > _noise_floor), or, among those within noise of it (rounds'
     brackets overlapping) that no candidate is ahead of beyond noise, the one that loses less, then the simpler
@@ -1867,7 +1884,8 @@ def recommend(result: OptimizeResult, fewer_threads_help: bool = True, at_chance
     torch ran on a CPU at 2+ threads, so a variant passed over for the machine's load may be settled by rerunning
     with --threads 1 (a run already at 1 thread, or on a GPU, was told to rerun 'with --threads 1'). at_chance: why the
     baseline's held-out accuracy (accuracy_at_chance) or cross-entropy (loss_at_chance) is chance, which withholds every
-    lossy variant as well."""
+    lossy variant as well. random_outputs: the baseline's outputs are random, so a variant of unmeasured quality whose
+    outputs are not the baseline's is withheld too (_unguarded): nothing measured it within the tolerance."""
     or_one_thread = ", or with --threads 1" if fewer_threads_help else ""
     base = result.get("baseline")
     floor = _noise_floor(base)
@@ -1875,6 +1893,7 @@ def recommend(result: OptimizeResult, fewer_threads_help: bool = True, at_chance
               and (r.quality is None or r.quality.within_tolerance is not False)
               and (r.speedup_low or 0) > floor]
     withheld = [r for r in faster if _lossy(r) and _quality_unmeasured(r)]
+    withheld += [r for r in faster if random_outputs and r not in withheld and _unguarded(r)]
     chance = [r for r in faster if at_chance and _lossy(r) and r not in withheld]
     faster = [r for r in faster if r not in chance]
     base_p50_s = base.step_time_p50_s if base is not None else None
@@ -1888,7 +1907,7 @@ def recommend(result: OptimizeResult, fewer_threads_help: bool = True, at_chance
     ok = [r for r in faster if r not in withheld and r not in disturbed and r not in unsteady and r not in starved
           and r not in above]
     rec = _recommend_among(result, ok)
-    others = " and the other lossy variants" if len(withheld) > 1 else ""
+    others = " and the other lossy variants" if sum(map(_lossy, withheld)) > 1 else ""
     why_not: list[tuple[list[VariantResult], Callable[[VariantResult], str]]] = [
         (starved, lambda r: f"({fmt_ratio(r.speedup)}x), whose baseline at torch's threads was "
                             f"{fmt_ratio(r.baseline_thread_slowdown)}x slower than at 1 thread (over "
@@ -1906,7 +1925,10 @@ def recommend(result: OptimizeResult, fewer_threads_help: bool = True, at_chance
                           f"{or_one_thread}, and if the gain holds there, the bound is what is wrong "
                           "(--no-profile-bounds ranks without it)"),
         (withheld, lambda r: f"({fmt_ratio(r.speedup)}x){others}, whose quality was not measured (give the model "
-                             "eval_batches, see examples/my_model.py, to have it checked)"),
+                             "eval_batches, see examples/my_model.py, to have it checked)"
+                             + (f"{_agree_text(r)}, and the model's outputs are random (RANDOM OUTPUTS), so that "
+                                "comparison cannot tell the technique's change from the draws"
+                                if random_outputs and not _lossy(r) else "")),
         (chance, lambda r: f"({fmt_ratio(r.speedup)}x){' and the other lossy variants' if len(chance) > 1 else ''}, "
                            f"whose {result.metric} cannot guard quality here: {at_chance}"
                            + _agree_text(r)),
