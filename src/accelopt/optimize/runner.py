@@ -75,6 +75,10 @@ DEFAULT_TOLERANCE = {"accuracy": 0.5, "other": 1.0}
 """Accepted quality loss: accuracy within 0.5 percentage points; a loss (or other metric) within 1% of the
 baseline. Our choice (no published source), stated in the issue; override with --quality-tolerance."""
 ENERGY_WINDOW_S = 0.12
+NO_METRIC_NOTE = ("no quality metric was measured: the model has no eval_batches (held-out batches its metric is "
+                  "scored on; see examples/my_model.py); each variant's outputs were only compared with the "
+                  "baseline's (max |diff|, top-1 agreement)")
+"""OptimizeResult.metric_note where metric is None."""
 
 
 @dataclass(kw_only=True)
@@ -1057,7 +1061,10 @@ class _Run:
         self.result = OptimizeResult(
             name=bundle.name, mode=opts.mode, device=opts.device, dtype=opts.dtype, batch_size=bundle.batch_size,
             # + 0.0: a typed -0 is 0 (the reason, table and JSON read 'within -0 accuracy points', -0.0)
-            metric=bundle.metric_name, higher_is_better=bundle.higher_is_better, quality_tolerance=float(tol) + 0.0,
+            # without eval_batches no metric is scored (only the outputs compared): null, not the one that would be
+            metric=bundle.metric_name if bundle.eval_batches is not None else None,
+            metric_note="" if bundle.eval_batches is not None else NO_METRIC_NOTE,
+            higher_is_better=bundle.higher_is_better, quality_tolerance=float(tol) + 0.0,
             quality_tolerance_unit=unit, variants=[],
             trained_quality=dict(bundle.meta.get("trained_quality") or {}),
             environment={"torch": torch.__version__, "threads": torch.get_num_threads(), "device": opts.device})
@@ -1259,7 +1266,7 @@ class _Run:
 
     def quality(self, v: Variant, is_base: bool) -> Quality:
         bundle, target = self.bundle, self.target
-        metric = bundle.metric_name
+        metric = self.result.metric
         train_finite = True
         steps = 0
         if target.mode == "train" and bundle.eval_batches is not None:
@@ -2151,6 +2158,8 @@ def _recommend_among(result: OptimizeResult, ok: list[VariantResult]) -> Recomme
     fastest = max(ok, key=lambda r: r.speedup or 0, default=None)
     best = _within_noise_pick(fastest, ok) if fastest is not None else None
     tol = f"{result.quality_tolerance:g} {'accuracy points' if result.quality_tolerance_unit == 'points' else '%'}"
+    if result.metric is None:  # nothing was scored: no tolerance was applied to a quality figure
+        tol = "no quality metric measured"
     if best is None:
         # the baseline's 1.0 is by definition, once it was timed: a Ctrl-C before its timing said 1.0 of nothing
         base = result.get("baseline")
@@ -2163,7 +2172,8 @@ def _recommend_among(result: OptimizeResult, ok: list[VariantResult]) -> Recomme
     # as the table shows them (the reason said 'accuracy 0.375 vs baseline 0.5781' beside 37.50% and 57.81%)
     qtext = (f"{result.metric} {_value_text(q.value, result)} vs {_baseline_text(q, base_q.value, result)}"
              if q and q.value is not None and base_q and base_q.value is not None else "quality not measured")
-    lead = (f"fastest inside the tolerance ({tol})" if best is fastest or fastest is None
+    lead = ("fastest, " + tol if result.metric is None and (best is fastest or fastest is None)
+            else f"fastest inside the tolerance ({tol})" if best is fastest or fastest is None
             else _noise_text(fastest, best, result, tol))
     return Recommendation(name=best.name, techniques=list(best.techniques), speedup=best.speedup,
                           reason=f"{lead}: {fmt_ratio(best.speedup)}x "
@@ -2185,6 +2195,8 @@ def _no_variant_text(result: OptimizeResult, tol: str) -> str:
     if not tried:
         return ("no variant was measured (no technique applied, or the run stopped before the first one finished): "
                 "the model as given")
+    if result.metric is None:
+        return f"no variant was faster in nearly every interleaved round ({tol})"
     return (f"no variant was faster in nearly every interleaved round while keeping {result.metric} within {tol} "
             "of the baseline")
 
