@@ -66,3 +66,26 @@ def test_the_mlm_transform_left_out_is_said(tmp_path: Path) -> None:
     llama = {"model_type": "llama", "hidden_size": 256, "intermediate_size": 512, "num_hidden_layers": 2,
              "num_attention_heads": 4, "vocab_size": 1000, "max_position_embeddings": 512}
     assert not any("masked-LM" in n for n in load_hf_config(_write(tmp_path, llama)).config_defaults)
+
+
+def test_the_count_says_what_it_leaves_out_as_transformers_builds_it() -> None:
+    """bert-base printed 108,787,968 parameters against the published 110M with no word why: the text now names the
+    biases and token-type table left out, and count + both is transformers' BertModel (random weights, CPU) without
+    its pooler; + the pooler (hidden x hidden + hidden) is its num_parameters() with it, 109,482,240."""
+    import re
+
+    transformers = pytest.importorskip("transformers")
+    from accelopt.workload.presets import preset_params_text
+
+    m = get_model("bert-base")
+    text = preset_params_text(m)
+    assert text is not None
+    left = re.search(r"not counted: ([\d,]+) biases .* BERT's 2 types ([\d,]+)\)", text)
+    assert left is not None, text
+    biases, token_types = (int(g.replace(",", "")) for g in left.groups())
+    cfg = transformers.BertConfig(**{k: v for k, v in BERT.items() if k != "model_type"})
+    bare = transformers.BertModel(cfg, add_pooling_layer=False)
+    assert m.params_total() + biases + token_types == bare.num_parameters()
+    h = m.hidden
+    assert m.params_total() + biases + token_types + h * h + h == transformers.BertModel(cfg).num_parameters()
+    assert "not counted" not in (preset_params_text(get_model("llama2-7b")) or "")

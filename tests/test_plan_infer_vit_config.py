@@ -49,3 +49,13 @@ def test_a_sequence_length_is_refused_for_an_image_model(tmp_path: Path,
 def test_plan_names_plan_infer_for_the_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_main(["plan", "--model", _write(tmp_path, VIT_B16), "--hardware", "h100-sxm"], capsys)
     assert code == 2 and "run `accelopt plan infer` on this config.json" in err
+
+
+def test_the_refusal_names_the_flag_the_user_gave(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The fix said 'leave the sequence length out' without naming the flag: plan infer's is --input-size,
+    profile's and optimize's --seq-len."""
+    cfg = _write(tmp_path, VIT_B16)
+    code, _, err = run_main(["plan", "infer", cfg, "--hardware", "h100-sxm", "--input-size", "128"], capsys)
+    assert code == 2 and "leave --input-size out" in err and "--seq-len" not in err
+    code, _, err = run_main(["profile", cfg, "--seq-len", "128"], capsys)
+    assert code == 2 and "leave --seq-len out" in err and "--input-size" not in err

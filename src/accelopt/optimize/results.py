@@ -23,7 +23,7 @@ class Quality:
 
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"value_unit": ""}
 
-    metric: str
+    metric: str | None = field(metadata={"doc": "null: no quality metric was measured (the run's metric_note)"})
     value: float | None = field(metadata={"doc": "in `value_unit`; null when not measurable"})
     """The metric's value (accuracy: fraction 0-1; loss: mean per target); None when not measurable."""
     delta: float | None = field(default=None, metadata={"doc": "in `value_unit`: value - baseline value"})
@@ -128,22 +128,27 @@ class OptimizeResult:
     """`accelopt optimize`: every technique measured on the real model beside the baseline, and the recommendation."""
 
     SCHEMA_KIND: ClassVar[str] = "optimize"
-    SCHEMA_VERSION: ClassVar[int] = 5
+    SCHEMA_VERSION: ClassVar[int] = 6
     LEGACY_UNVERSIONED: ClassVar[bool] = True
     """Records written before the schema (a plain `"schema": 1`) have this shape and load as version 1."""
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4)
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5)
     """Version 2 declares samples_per_s a rate (samples/s, was 'count'); the values are the same, so version 1 reads.
     Version 3 adds variants' baseline_thread_slowdown (default None), so version 2 reads. Version 4 adds contention
     (default: a quiet machine's, no warnings), so version 3 reads. Version 5 adds quality.own_train_steps,
     same_budget_baseline and same_budget_steps (defaults 0, null, 0: compared with the baseline row, as 1 to 4 were),
-    so version 4 reads."""
+    so version 4 reads. Version 6 writes metric (and quality.metric) null where no quality metric was measured (no
+    eval_batches; 1 to 5 named the metric that would have been) and adds metric_note (default ''), so 5 reads."""
 
     name: str
     mode: str
     device: str
     dtype: str
     batch_size: int = unit("count")
-    metric: str
+    metric: str | None = field(metadata={"doc": "the quality metric scored on eval_batches; null: none was "
+                                                 "measured, metric_note says why"})
+    metric_note: str = ""
+    """Why `metric` is None (the model has no eval_batches: only its outputs were compared with the baseline's);
+    empty when a metric was measured."""
     higher_is_better: bool | None
     quality_tolerance: float = unit("", _TOL_DOC)
     quality_tolerance_unit: str
@@ -168,6 +173,11 @@ class OptimizeResult:
     def get(self, name: str) -> VariantResult | None:
         """The variant named `name` (None when there is none)."""
         return next((v for v in self.variants if v.name == name), None)
+
+    @property
+    def metric_label(self) -> str:
+        """The quality column's and the texts' name for the metric: 'quality (not measured)' where none was."""
+        return self.metric if self.metric is not None else "quality (not measured)"
 
     @property
     def baseline(self) -> VariantResult:

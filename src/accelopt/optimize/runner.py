@@ -75,6 +75,10 @@ DEFAULT_TOLERANCE = {"accuracy": 0.5, "other": 1.0}
 """Accepted quality loss: accuracy within 0.5 percentage points; a loss (or other metric) within 1% of the
 baseline. Our choice (no published source), stated in the issue; override with --quality-tolerance."""
 ENERGY_WINDOW_S = 0.12
+NO_METRIC_NOTE = ("no quality metric was measured: the model has no eval_batches (held-out batches its metric is "
+                  "scored on; see examples/my_model.py); each variant's outputs were only compared with the "
+                  "baseline's (max |diff|, top-1 agreement)")
+"""OptimizeResult.metric_note where metric is None."""
 
 
 @dataclass(kw_only=True)
@@ -1057,7 +1061,10 @@ class _Run:
         self.result = OptimizeResult(
             name=bundle.name, mode=opts.mode, device=opts.device, dtype=opts.dtype, batch_size=bundle.batch_size,
             # + 0.0: a typed -0 is 0 (the reason, table and JSON read 'within -0 accuracy points', -0.0)
-            metric=bundle.metric_name, higher_is_better=bundle.higher_is_better, quality_tolerance=float(tol) + 0.0,
+            # without eval_batches no metric is scored (only the outputs compared): null, not the one that would be
+            metric=bundle.metric_name if bundle.eval_batches is not None else None,
+            metric_note="" if bundle.eval_batches is not None else NO_METRIC_NOTE,
+            higher_is_better=bundle.higher_is_better, quality_tolerance=float(tol) + 0.0,
             quality_tolerance_unit=unit, variants=[],
             trained_quality=dict(bundle.meta.get("trained_quality") or {}),
             environment={"torch": torch.__version__, "threads": torch.get_num_threads(), "device": opts.device})
@@ -1070,6 +1077,7 @@ class _Run:
         self.bounds: Any = None
         self.bound_steps: dict[str, Any] = {}  # the breakdown (phase -> Stats) behind the bounds: bound_noise_text
         self.at_chance: str | None = None  # the baseline's held-out quality is chance: accuracy/loss_at_chance
+        self.random_outputs = False  # the baseline's outputs differ between seeds (random_outputs_note)
         self.watch = Watch()  # the machine's load over the whole run: said in the notes when it was busy
         self.skipped_steps: list[VariantResult] = []  # --apply: recipe steps that never apply here
         # same_budget_baseline's, by the variant's steps and its optimizer's words (None: the bundle's)
@@ -1258,7 +1266,7 @@ class _Run:
 
     def quality(self, v: Variant, is_base: bool) -> Quality:
         bundle, target = self.bundle, self.target
-        metric = bundle.metric_name
+        metric = self.result.metric
         train_finite = True
         steps = 0
         if target.mode == "train" and bundle.eval_batches is not None:
@@ -1300,6 +1308,7 @@ class _Run:
             if target.mode == "inference" and (first := self._first_compared_inputs()) is not None and (
                     randomness := random_outputs_note(v, bundle, target, first)):
                 self.result.notes.append(randomness)
+                self.random_outputs = True
             q.delta, q.worse_by, q.within_tolerance = 0.0, 0.0, True
             if target.mode == "inference":
                 q.max_abs_diff, q.top1_agreement = _agreement(scored.outputs, scored.outputs)
@@ -1716,7 +1725,7 @@ class _Run:
         note_pointers_refused(self.result.variants)
         self.result.recommendation = recommend(
             self.result, fewer_threads_help=self.opts.device == "cpu" and torch.get_num_threads() > 1,
-            at_chance=self.at_chance)
+            at_chance=self.at_chance, random_outputs=self.random_outputs)
         self.result.duration_s = time.perf_counter() - self.t0
         self.result.contention = contention
         busy = _busy_note(contention)
@@ -1853,7 +1862,22 @@ def _quality_unmeasured(r: VariantResult) -> bool:
     return r.quality is None or r.quality.value is None
 
 
-def recommend(result: OptimizeResult, fewer_threads_help: bool = True, at_chance: str | None = None) -> Recommendation:
+def _unguarded(r: VariantResult) -> bool:
+    """On a model whose outputs are random (random_outputs_note), a variant whose quality was not measured (no
+    eval_batches) and whose outputs are not the baseline's (top-1 agreement under 100%; without top-1, any |diff|):
+    the comparison cannot tell what the technique changed from the draws (an onnx-* variant draws from ONNX Runtime's
+    generator: an MC-dropout MLP's onnx-fp32 read 92.2% top-1 agreement and was recommended 'inside the tolerance',
+    quality not measured). A torch variant drawing the same numbers compares as on a deterministic model (100%)."""
+    q = r.quality
+    if q is None or q.value is not None:
+        return False
+    if q.top1_agreement is not None:
+        return q.top1_agreement < 1.0
+    return q.max_abs_diff is None or q.max_abs_diff > 0.0
+
+
+def recommend(result: OptimizeResult, fewer_threads_help: bool = True, at_chance: str | None = None,
+              random_outputs: bool = False) -> Recommendation:
     """The fastest measured variant inside the quality tolerance whose speed-up holds in (nearly) every interleaved
     round beyond the baseline's own noise (speedup_low > _noise_floor), or, among those within noise of it (rounds'
     brackets overlapping) that no candidate is ahead of beyond noise, the one that loses less, then the simpler
@@ -1867,7 +1891,8 @@ def recommend(result: OptimizeResult, fewer_threads_help: bool = True, at_chance
     torch ran on a CPU at 2+ threads, so a variant passed over for the machine's load may be settled by rerunning
     with --threads 1 (a run already at 1 thread, or on a GPU, was told to rerun 'with --threads 1'). at_chance: why the
     baseline's held-out accuracy (accuracy_at_chance) or cross-entropy (loss_at_chance) is chance, which withholds every
-    lossy variant as well."""
+    lossy variant as well. random_outputs: the baseline's outputs are random, so a variant of unmeasured quality whose
+    outputs are not the baseline's is withheld too (_unguarded): nothing measured it within the tolerance."""
     or_one_thread = ", or with --threads 1" if fewer_threads_help else ""
     base = result.get("baseline")
     floor = _noise_floor(base)
@@ -1875,6 +1900,7 @@ def recommend(result: OptimizeResult, fewer_threads_help: bool = True, at_chance
               and (r.quality is None or r.quality.within_tolerance is not False)
               and (r.speedup_low or 0) > floor]
     withheld = [r for r in faster if _lossy(r) and _quality_unmeasured(r)]
+    withheld += [r for r in faster if random_outputs and r not in withheld and _unguarded(r)]
     chance = [r for r in faster if at_chance and _lossy(r) and r not in withheld]
     faster = [r for r in faster if r not in chance]
     base_p50_s = base.step_time_p50_s if base is not None else None
@@ -1888,7 +1914,7 @@ def recommend(result: OptimizeResult, fewer_threads_help: bool = True, at_chance
     ok = [r for r in faster if r not in withheld and r not in disturbed and r not in unsteady and r not in starved
           and r not in above]
     rec = _recommend_among(result, ok)
-    others = " and the other lossy variants" if len(withheld) > 1 else ""
+    others = " and the other lossy variants" if sum(map(_lossy, withheld)) > 1 else ""
     why_not: list[tuple[list[VariantResult], Callable[[VariantResult], str]]] = [
         (starved, lambda r: f"({fmt_ratio(r.speedup)}x), whose baseline at torch's threads was "
                             f"{fmt_ratio(r.baseline_thread_slowdown)}x slower than at 1 thread (over "
@@ -1906,7 +1932,10 @@ def recommend(result: OptimizeResult, fewer_threads_help: bool = True, at_chance
                           f"{or_one_thread}, and if the gain holds there, the bound is what is wrong "
                           "(--no-profile-bounds ranks without it)"),
         (withheld, lambda r: f"({fmt_ratio(r.speedup)}x){others}, whose quality was not measured (give the model "
-                             "eval_batches, see examples/my_model.py, to have it checked)"),
+                             "eval_batches, see examples/my_model.py, to have it checked)"
+                             + (f"{_agree_text(r)}, and the model's outputs are random (RANDOM OUTPUTS), so that "
+                                "comparison cannot tell the technique's change from the draws"
+                                if random_outputs and not _lossy(r) else "")),
         (chance, lambda r: f"({fmt_ratio(r.speedup)}x){' and the other lossy variants' if len(chance) > 1 else ''}, "
                            f"whose {result.metric} cannot guard quality here: {at_chance}"
                            + _agree_text(r)),
@@ -2129,6 +2158,8 @@ def _recommend_among(result: OptimizeResult, ok: list[VariantResult]) -> Recomme
     fastest = max(ok, key=lambda r: r.speedup or 0, default=None)
     best = _within_noise_pick(fastest, ok) if fastest is not None else None
     tol = f"{result.quality_tolerance:g} {'accuracy points' if result.quality_tolerance_unit == 'points' else '%'}"
+    if result.metric is None:  # nothing was scored: no tolerance was applied to a quality figure
+        tol = "no quality metric measured"
     if best is None:
         # the baseline's 1.0 is by definition, once it was timed: a Ctrl-C before its timing said 1.0 of nothing
         base = result.get("baseline")
@@ -2141,7 +2172,8 @@ def _recommend_among(result: OptimizeResult, ok: list[VariantResult]) -> Recomme
     # as the table shows them (the reason said 'accuracy 0.375 vs baseline 0.5781' beside 37.50% and 57.81%)
     qtext = (f"{result.metric} {_value_text(q.value, result)} vs {_baseline_text(q, base_q.value, result)}"
              if q and q.value is not None and base_q and base_q.value is not None else "quality not measured")
-    lead = (f"fastest inside the tolerance ({tol})" if best is fastest or fastest is None
+    lead = ("fastest, " + tol if result.metric is None and (best is fastest or fastest is None)
+            else f"fastest inside the tolerance ({tol})" if best is fastest or fastest is None
             else _noise_text(fastest, best, result, tol))
     return Recommendation(name=best.name, techniques=list(best.techniques), speedup=best.speedup,
                           reason=f"{lead}: {fmt_ratio(best.speedup)}x "
@@ -2163,6 +2195,8 @@ def _no_variant_text(result: OptimizeResult, tol: str) -> str:
     if not tried:
         return ("no variant was measured (no technique applied, or the run stopped before the first one finished): "
                 "the model as given")
+    if result.metric is None:
+        return f"no variant was faster in nearly every interleaved round ({tol})"
     return (f"no variant was faster in nearly every interleaved round while keeping {result.metric} within {tol} "
             "of the baseline")
 

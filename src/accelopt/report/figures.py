@@ -248,7 +248,7 @@ def _optimize(r: Any) -> list[KeyFigure]:
         if best.quality is not None:
             # an accuracy as the table's quality cell prints it (unit 'accuracy': 0.01 points, not fmt_pct's 0.1)
             unit = "accuracy" if best.quality.value_unit == "fraction" else best.quality.value_unit
-            out.append(KeyFigure(f"recommended {r.metric}", _num(best.quality.value), unit))
+            out.append(KeyFigure(f"recommended {r.metric_label}", _num(best.quality.value), unit))
     return [*out, KeyFigure("variants measured", float(sum(v.measured for v in r.variants)), "count")]
 
 

@@ -543,7 +543,7 @@ def _optimize_tables(r: Any) -> list[Table]:
     unit = "points" if r.quality_tolerance_unit == "points" else "% of baseline"
     t = Table(f"optimize — {r.name}, {r.mode}, {r.dtype}, {r.device}, batch {r.batch_size}",
               ["variant", "Pareto", "p50", "p99", "speed-up", "rounds", "gain up to (profile)", "throughput",
-               "memory", "energy/step", "size", r.metric,
+               "memory", "energy/step", "size", r.metric_label,
                f"worse by ({'points' if r.quality_tolerance_unit == 'points' else '%'})",  # the tolerance's unit
                "max |diff|", "top-1 agree", "setup"])
     skipped = Table("not measured", ["variant", "status", "why"])

@@ -78,7 +78,7 @@ def variants_table(result: Any) -> Table:
     t = Table(title=plain(f"optimize — {result.name}, {result.mode}, {result.dtype}, {result.device}, "
                          f"batch {result.batch_size}"))
     cols = ("variant", "p50", "p99", "speed-up (rounds)", "gain up to", "throughput", "memory", "energy/step",
-            "size", result.metric, "max|diff|, top-1 agree", "setup")
+            "size", result.metric_label, "max|diff|, top-1 agree", "setup")
     for c in cols:
         t.add_column(c, justify="left" if c == "variant" else "right", overflow="fold", no_wrap=c == "variant")
     for r in result.variants:
@@ -101,7 +101,7 @@ def variants_table(result: Any) -> Table:
         # 'baseline: 0' timed steps)
         t.caption = "no variant was measured: the run stopped before the baseline's measurement ended"
         return t
-    t.caption = (f"* = on the Pareto front (speed-up, memory, energy vs {result.metric}). Speed-up: baseline / "
+    t.caption = (f"* = on the Pareto front (speed-up, memory, energy vs {result.metric_label}). Speed-up: baseline / "
                  f"variant fastest step of each block, median of A/B interleaved rounds (pessimistic-optimistic "
                  "round; the baseline's: timed against itself, the noise a variant's pessimistic round must beat "
                  "to be recommended); rounds over 2x apart are re-measured once, and a variant whose rounds still "
@@ -110,7 +110,7 @@ def variants_table(result: Any) -> Table:
                  f"recommended; p50/p99 over the timed steps (baseline: {n}, over the whole run) drift with the "
                  "machine's load. "
                  f"'gain up to': profile's Amdahl bound for what the technique "
-                 f"addresses. In brackets: the change of {result.metric} from the baseline's "
+                 f"addresses. In brackets: the change of {result.metric_label} from the baseline's "
                  f"({'higher' if result.higher_is_better is not False else 'lower'} is better)"
                  + (", or, after 'vs', from the baseline trained as many steps as a variant that trained in its "
                     "making (prune's fine-tune, distill's student): the baseline row's is after the quality steps "

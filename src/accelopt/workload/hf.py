@@ -417,7 +417,8 @@ def _vision_bundle(tf: Any, config: Any, d: dict[str, Any], p: Path, *, batch_si
         raise InputError(f"Hugging Face config {str(p)!r}: model_type {d['model_type']!r} reads images; its sequence "
                          f"is its {(config.image_size // config.patch_size) ** 2} patches of image_size "
                          f"{config.image_size} / patch_size {config.patch_size}, not a sequence length",
-                         "leave the sequence length out (set image_size in the config to change the input)")
+                         # the flag by its name (plan infer's caller renames it --input-size, its own flag)
+                         "leave --seq-len out (set image_size in the config to change the input)")
     b = batch_size or 1
     if not isinstance(b, int) or b < 1:
         raise InputError(f"batch_size = {b!r} must be a positive integer", "pass a positive batch_size")

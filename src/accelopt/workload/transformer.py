@@ -465,7 +465,23 @@ def params_text(model: TransformerConfig, label: str) -> str:
               if not model.tied_embeddings else "")
     moe = (f", {fmt_count(active)} active per token ({model.top_k} of {model.experts} experts{lookup})"
            if model.is_moe else "")
-    return f"{label}: {fmt_count(model.params_total())} parameters{moe}"
+    return f"{label}: {fmt_count(model.params_total())} parameters{moe}{_encoder_left_out_text(model)}"
+
+
+def _encoder_left_out_text(model: TransformerConfig) -> str:
+    """What a BERT-style encoder's count leaves out, said beside it (bert-base read 108,787,968 against the published
+    110M with no word why): the biases of every linear layer (q, k, v, o; both MLP matrices) and LayerNorm (two a
+    layer, and the embeddings'), layers x (7 x hidden + ffn) + hidden, and the token-type table (type_vocab_size x
+    hidden), as transformers' BertModel builds them (models/bert/modeling_bert.py: nn.Linear and nn.LayerNorm with
+    bias, BertEmbeddings.token_type_embeddings); '' for other models, or one whose biases are counted."""
+    m = model
+    if not m.encoder_only or m.is_moe or m.mla is not None or m.mlp == "swiglu" or (
+            m.biases or m.attn_bias or m.mlp_bias or m.norm_bias):
+        return ""
+    biases = m.layers * (7 * m.hidden + m.ffn) + m.hidden
+    return (f" (not counted: {biases:,} biases of its linear layers and LayerNorms, layers x (7 x hidden + ffn) + "
+            f"hidden, and the token-type embeddings where it has them, type_vocab_size x {m.hidden:,}: BERT's 2 "
+            f"types {2 * m.hidden:,})")
 
 
 def architecture_text(model: TransformerConfig) -> str:
