@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import types
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -367,6 +368,66 @@ def nki_flash_transposes_off(monkeypatch: pytest.MonkeyPatch) -> None:
     from accelopt.predict import compute
 
     monkeypatch.setattr(compute, "NKI_PE_TRANSPOSE_COLS", 0.0)
+
+
+# rtrn2 (2026-12-06): Trainium1's collective bus bandwidth taken from AWS's NCCOM-TEST measurement (scaleup_bw_eff
+# 0.80 -> 0.275), and the three fits that read it re-run by their declared rules (calibration.toml, the 'rtrn2' record):
+# (bundled value now, value before) of each cell a record made before it was computed with.
+TRN1_LINK_BEFORE_RTRN2 = (
+    ("[family.aws-trainium1]\nmatch = [\"trainium1*\", \"trn1*\"]\nmatmul_eff_max = 0.58\n",
+     "[family.aws-trainium1]\nmatch = [\"trainium1*\", \"trn1*\"]\nmatmul_eff_max = 0.48\n"),
+    ("memory_eff = 0.80\nscaleup_bw_eff = 0.275\n", "memory_eff = 0.80\nscaleup_bw_eff = 0.80\n"),
+    ("[family.aws-trainium1.stack.neuron-megatron-lm]\nmatmul_eff_max = 0.46\n",
+     "[family.aws-trainium1.stack.neuron-megatron-lm]\nmatmul_eff_max = 0.38\n"),
+    ("link_step_latency_s = 6.5e-6\nprefill_compute_efficiency = 0.20\nper_step_overhead_s = 0.0005\n"
+     "per_request_overhead_s = 0.001\n",
+     "link_step_latency_s = 6.5e-6\nprefill_compute_efficiency = 0.15\nper_step_overhead_s = 0.0005\n"
+     "per_request_overhead_s = 0.0\n"),
+)
+
+
+def trn1_link_before_rtrn2_text() -> str:
+    """The bundled calibration.toml with the cells rtrn2 changed set back (each found exactly once)."""
+    from accelopt.predict import calibration
+
+    text = calibration.bundled_text()
+    for now, before in TRN1_LINK_BEFORE_RTRN2:
+        assert text.count(now) == 1, now
+        text = text.replace(now, before)
+    return text
+
+
+@contextmanager
+def trn1_link_before_rtrn2_ctx() -> Iterator[None]:
+    """The model at the calibration before rtrn2 (2026-12-06): the bundled text with TRN1_LINK_BEFORE_RTRN2's cells set
+    back; the validate caches key on the text, the bundled serving tables and the serving links' training families are
+    read again on both sides, as is test_row_notes_checked's every-row table."""
+    from accelopt.predict import calibration, serving
+
+    def forget() -> None:
+        serving._bundled_serving_calibrations.cache_clear()
+        serving._training_families.cache_clear()  # the serving links' scaleup_bw_eff
+        _forget_reports()
+        notes = sys.modules.get("test_row_notes_checked")  # its every-row table, cached once per process
+        if notes is not None:
+            notes._rows.cache_clear()
+
+    text = trn1_link_before_rtrn2_text()
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(calibration, "bundled_text", lambda: text)
+        forget()
+        yield
+    forget()
+
+
+@pytest.fixture
+def trn1_link_before_rtrn2() -> Iterator[None]:
+    """Dated Trainium1 / NeuronCore-v2 records made before rtrn2 (2026-12-06), when the family's collectives ran at
+    the catalog's NeuronLink x 0.80 (rule v2 0.48, the Megatron-LM stack 0.38, the serving fit's prefill 0.15 and
+    per-request 0 ms): each record is replayed at that calibration (trn1_link_before_rtrn2_ctx), so its figures stay
+    checked."""
+    with trn1_link_before_rtrn2_ctx():
+        yield
 
 
 @contextmanager

@@ -180,8 +180,10 @@ def test_the_held_out_figures_before_and_after(before_after: dict[str, tuple[flo
     # utcat's GB300 DeepSeek-V3 recompute cells, ryarn2's rope_fusion cells); the family's 8.01 -> 7.84% became
     # 8.44 -> 7.91% by the same changes (its GB300 DeepSeek-V3 and GPT-OSS rows), the FP8 rows' 6.77 -> 6.80% (0.03
     # point worse) 6.86 -> 6.86%
-    assert _figures([v[0] for v in held.values()]) == "5.64%, 240 within 6%, 42 beyond 25%"
-    assert _figures([v[1] for v in held.values()]) == "5.56%, 243 within 6%, 38 beyond 25%"
+    # 2026-12-06 (rtrn2, Trainium1's link at NCCOM-TEST's measured bus bandwidth, Trn1 rows only): the
+    # before figures were 5.64 / 240 / 42, the after ones 5.56 / 243 / 38
+    assert _figures([v[0] for v in held.values()]) == "5.53%, 243 within 6%, 41 beyond 25%"
+    assert _figures([v[1] for v in held.values()]) == "5.52%, 246 within 6%, 37 beyond 25%"
     fams = {r["id"]: reproduce(r).family for r in read_runs()}
     bw = [v for rid, v in held.items() if fams[rid] == "nvidia-blackwell"]
     assert (len(bw), round(100 * statistics.median(abs(v[0]) for v in bw), 2),

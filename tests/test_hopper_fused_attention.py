@@ -178,8 +178,10 @@ def test_the_held_out_figures_before_and_after(before_after: dict[str, tuple[flo
     # 5.35% / 248 / 38 after, moved by the session's other changes to non-Hopper rows (rmegablox's megablox width
     # rate on three MaxText v5p rows, utcat's GB300 DeepSeek-V3 recompute cells, rcudnn2 / rgb300 before them); the
     # Hopper-only move below is unchanged
-    assert _figures([v[0] for v in held.values()]) == "5.53%, 244 within 6%, 40 beyond 25%"
-    assert _figures([v[1] for v in held.values()]) == "5.35%, 248 within 6%, 38 beyond 25%"
+    # 2026-12-06 (rtrn2, Trainium1's link at NCCOM-TEST's measured bus bandwidth, Trn1 rows only): the
+    # before figures were 5.53 / 244 / 40, the after ones 5.35 / 248 / 38
+    assert _figures([v[0] for v in held.values()]) == "5.50%, 247 within 6%, 39 beyond 25%"
+    assert _figures([v[1] for v in held.values()]) == "5.30%, 251 within 6%, 37 beyond 25%"
     fams = {r["id"]: reproduce(r).family for r in read_runs()}
     hop = [v for rid, v in held.items() if fams[rid] == "nvidia-hopper"]
     assert (len(hop), round(100 * statistics.median(abs(v[0]) for v in hop), 2),

@@ -88,6 +88,7 @@ def test_plan_serve_cli_expresses_both_and_says_which(capsys: pytest.CaptureFixt
     assert "w8a8" in " ".join(out.split())
 
 
+@pytest.mark.usefixtures("trn1_link_before_rtrn2")
 def test_published_int8_rows_are_predicted_weight_only() -> None:
     """Every int8 row of the runs file (gpt-fast and transformers-neuronx: weight-only) predicts as its matmuls at the
     16-bit peak: the Neuron Llama-3-8B TTFT rows, compute-bound, now equal the same row with bf16 matmuls (their

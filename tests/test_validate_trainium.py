@@ -16,7 +16,7 @@ import pytest
 from conftest import run_main
 
 from accelopt.hardware.catalog import get_device
-from accelopt.predict import comm
+from accelopt.predict import calibration, comm
 from accelopt.predict.calibration import calibration_for, load_calibrations
 from accelopt.predict.compute import Device, logits_gemm_s, logits_step_s
 from accelopt.predict.memory import stage_params
@@ -80,7 +80,15 @@ def test_neuroncore_is_half_a_chip_with_the_chips_ring_link() -> None:
 # 2026-12-06 (s33 rtrn): with the NKI flash kernel's Tensor-Engine transposes counted (compute.nki_flash_work) the
 # core's attention work grows in both forms, and the 8B layout's core form is 2.90% slower than its chip form, within
 # the bound (by 0.1 point: a thin margin, recorded as such); its strict xfail passed and was removed.
-_GRANULARITY_ABOVE_3PCT: tuple[str, ...] = ()
+# 2026-12-06 (rtrn2): with the family's collectives at NCCOM-TEST's measured bus bandwidth (scaleup_bw_eff 0.275) and
+# rule v2 re-run (0.48 -> 0.58), the core form's rings (31 steps of half-size chunks) cost more beside a faster
+# compute: the 8B layout's core form is 4.86% slower than its chip form, the Megatron-LM GPT3-6.7B layout's (TP 8 over
+# 8 cores against 4 chips) 3.01-3.16%; both above the bound, which is kept (a real granularity cost, not a unit slip;
+# the guard against a slip is the test above).
+_GRANULARITY_ABOVE_3PCT: tuple[str, ...] = (
+    "trn1-nxd-llama31-8b", "trn1-nxd-llama31-8b-n221", "trn1-nxd-llama31-8b-n220", "trn1-nxd-llama31-8b-n221d",
+    "trn1-meglm-gpt3-6.7b-1n-nlp", "trn1-meglm-gpt3-6.7b-nlp", "trn1-meglm-gpt3-6.7b-n210",
+    "trn1-meglm-gpt3-6.7b-n211", "trn1-meglm-gpt3-6.7b-n212")
 
 
 def _per_chip(query: LayoutQuery) -> LayoutQuery:
@@ -112,9 +120,9 @@ def test_per_core_rows_keep_the_per_chip_flops_and_no_unit_slip(row: dict[str, s
 
 
 @pytest.mark.parametrize("row", [pytest.param(r, marks=pytest.mark.xfail(
-    strict=True, reason="2026-12-03 (trnfix): at matmul_eff_max 0.50 the 8B layout's core form is 3.5% slower than "
-    "its chip form (the rings over 32 cores stay, the compute shrinks); the bound is 3%; 3.03% at 0.48 "
-    "(2026-12-04, xla)")) if r["id"] in
+    strict=True, reason="2026-12-06 (rtrn2): at NCCOM-TEST's measured link (scaleup_bw_eff 0.275) and rule v2's "
+    "0.58 the core form's 31-step rings cost more beside a faster compute: 4.86% slower than the chip form (8B), "
+    "3.01-3.16% (Megatron-LM GPT3-6.7B); the bound is 3%")) if r["id"] in
     _GRANULARITY_ABOVE_3PCT else r for r in TRN1_ROWS], ids=lambda r: r["id"])
 def test_per_core_rows_differ_by_granularity_only(row: dict[str, str]) -> None:
     """The NeuronCore form is slower than the per-chip form only by its half-size kernels and longer rings: 0 to 3%
@@ -355,11 +363,12 @@ def optimizer_step_at_28_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("optimizer_step_at_28_bytes")
+@pytest.mark.usefixtures("trn1_link_before_rtrn2")
 def test_audit_record_says_which_rows_the_corrections_moved_away(tmp_path: Path) -> None:
     """The record said both corrections moved their rows toward the published figure; the two 13B PP 8 rows
     overshoot (|error| grew). It now says which shrank and which grew, with `validate`'s errors at the record's value
     of the family's fit (0.46: the rule-v2 re-run of 2026-12-03 moved it to 0.50, after the record)."""
-    text = (Path(__file__).resolve().parent.parent / "src/accelopt/predict/data/calibration.toml").read_text()
+    text = calibration.bundled_text()  # replayed before rtrn2 by the dated records' fixture (trn1_link_before_rtrn2)
     block = text[text.index("\n[family.aws-trainium1]\n") + 1:]  # the table header, not a comment naming it
     block = block[:block.index("\n\n")]
     assert BUNDLED_EFF_LINE in block
@@ -387,7 +396,7 @@ def _family_table_file(tmp_path: Path, eff: str = "0.50") -> Path:
     """The bundled aws-trainium1 table alone, at matmul_eff_max `eff`, as a user file: it replaces the bundled family
     with its stack tables, so every Trn1 row takes the family's values, as before the neuron-megatron-lm stack's fit
     (2026-12-03, trnstack); the records written before it quote figures at that state."""
-    text = (Path(__file__).resolve().parent.parent / "src/accelopt/predict/data/calibration.toml").read_text()
+    text = calibration.bundled_text()  # replayed before rtrn2 by the dated records' fixture (trn1_link_before_rtrn2)
     block = text[text.index("\n[family.aws-trainium1]\n") + 1:]  # the table header, not a comment naming it
     block = block[:block.index("\n\n")]
     assert BUNDLED_EFF_LINE in block and "stack" not in block
@@ -403,6 +412,7 @@ def _header_text() -> str:
 
 
 @pytest.mark.usefixtures("optimizer_step_at_28_bytes")
+@pytest.mark.usefixtures("trn1_link_before_rtrn2")
 def test_megatron_lm_gpt3_search_record_recomputes(tmp_path: Path) -> None:
     """issue 10 (trn1_fam, 2026-12-03): the runs file's record of what was searched for the Megatron-LM GPT-3 6.7B rows
     quotes figures; they are recomputed here, so a model change that moves them fails until the record is rewritten.
@@ -472,7 +482,7 @@ def _median_pct(errors: list[float]) -> str:
 
 
 @pytest.mark.usefixtures("optimizer_step_at_28_bytes")
-@pytest.mark.usefixtures("nki_flash_transposes_off")
+@pytest.mark.usefixtures("nki_flash_transposes_off", "trn1_link_before_rtrn2")
 def test_trn1_search_record_figures(tmp_path: Path) -> None:
     """At the record's state: the family's 0.50 on every Trn1 row (before trnstack gave the five Megatron-LM GPT3-6.7B
     rows their own stack value, which made one of them a fit row)."""
@@ -544,7 +554,7 @@ def kv_shared_allreduces(run_id: str) -> dict[str, float]:
             "step": t["step_time_s"], "link": t["in_tp_link_byte_per_s"], "lat": lat}
 
 
-@pytest.mark.usefixtures("nki_flash_transposes_off")
+@pytest.mark.usefixtures("nki_flash_transposes_off", "trn1_link_before_rtrn2")
 def test_kv_shared_allreduces_are_not_the_8b_layouts_gap() -> None:
     """rneuron (2026-12-05): the runs file's 'Examined 2026-12-05 (rneuron' record above the 8B fit row."""
     record = _record_above_8b_fit_row("# Examined 2026-12-05 (rneuron, issue 10): the kv-shared all-reduces")
@@ -597,7 +607,7 @@ def gpu_compatible_precision(run_id: str) -> dict[str, float]:
             "pub": float(row["step_s"])}
 
 
-@pytest.mark.usefixtures("nki_flash_transposes_off")
+@pytest.mark.usefixtures("nki_flash_transposes_off", "trn1_link_before_rtrn2")
 def test_gpu_compatible_precision_is_not_the_8b_layouts_gap() -> None:
     """rneuron2 (2026-12-05): the runs file's 'Examined 2026-12-05 (rneuron2' record above the 8B fit row."""
     record = _record_above_8b_fit_row("# Examined 2026-12-05 (rneuron2, issue 10)")
@@ -655,7 +665,7 @@ def fp32_loss_passes(run_id: str) -> dict[str, float]:
             "rate": spec.memory_bandwidth_byte_per_s}
 
 
-@pytest.mark.usefixtures("nki_flash_transposes_off")
+@pytest.mark.usefixtures("nki_flash_transposes_off", "trn1_link_before_rtrn2")
 def test_fp32_loss_is_not_the_8b_layouts_gap() -> None:
     """rtrn1 (2026-12-05): the runs file's 'Examined 2026-12-05 (rtrn1' record above the 8B fit row."""
     record = _record_above_8b_fit_row("# Examined 2026-12-05 (rtrn1, issue 10)")
@@ -704,7 +714,7 @@ def multi_node_dp_bound(run_id: str) -> dict[str, float]:
             "ranks": ranks}
 
 
-@pytest.mark.usefixtures("nki_flash_transposes_off")
+@pytest.mark.usefixtures("nki_flash_transposes_off", "trn1_link_before_rtrn2")
 def test_multi_node_rate_is_not_the_8b_layouts_gap() -> None:
     """rtrn (2026-12-05): the runs file's 'Examined 2026-12-05 (rtrn' record above the 8B fit row."""
     record = _record_above_8b_fit_row("# Examined 2026-12-05 (rtrn, issue 10)")
@@ -751,7 +761,7 @@ def multi_node_pair_factor() -> dict[str, float]:
             "other_moved": abs((t16["step_time_s"] - t16["t_dp_comm_s"]) - (t1["step_time_s"] - t1["t_dp_comm_s"]))}
 
 
-@pytest.mark.usefixtures("nki_flash_transposes_off")
+@pytest.mark.usefixtures("nki_flash_transposes_off", "trn1_link_before_rtrn2")
 def test_multi_node_pair_sizes_the_rate_lead() -> None:
     """rtrn (2026-12-05): the record's measured pair: the 1-node and 16-node GPT-3 6.7B rows put the multi-node
     all-reduce at 1.82x the model's, which closes 5% of the 8B fit row's miss."""
@@ -804,7 +814,7 @@ def same_program_twin(release: str) -> dict[str, float]:
             "tp8": tp8, "tp7": tp7}
 
 
-@pytest.mark.usefixtures("nki_flash_transposes_off")
+@pytest.mark.usefixtures("nki_flash_transposes_off", "trn1_link_before_rtrn2")
 def test_same_program_twin_sizes_no_one_cause() -> None:
     """s32 rtrn (2026-12-05): the runs file's 'Examined 2026-12-05 (s32 rtrn' record above the 8B fit row."""
     record = _record_above_8b_fit_row("# Examined 2026-12-05 (s32 rtrn, issue 10)")
@@ -880,6 +890,7 @@ def nki_flash_core() -> dict[str, dict[str, float]]:
     return out
 
 
+@pytest.mark.usefixtures("trn1_link_before_rtrn2")
 def test_nki_flash_transposes_record() -> None:
     """s33 rtrn (2026-12-06): the runs file's 'Examined 2026-12-06 (s33 rtrn' record above the 8B fit row."""
     record = _record_above_8b_fit_row("# Examined 2026-12-06 (s33 rtrn, issue 10)")
@@ -908,3 +919,72 @@ def test_nki_flash_transposes_record() -> None:
     cal = calibration_for(get_device("trainium1-core"), load_calibrations())
     f_fwd = 2.0 * 8192 * 128 * (4352 + 5120 + 5120)  # one core, one layer, one micro-batch (test_trn1_nki_flash.py)
     assert f"(the GEMM curve runs the core at {cal.matmul_eff(f_fwd):.2f})" in record
+
+
+# rtrn2 (2026-12-06): AWS's NCCOM-TEST guide (aws-neuron-sdk tools/neuron-sys-tools/nccom-test.rst @0f75c1e), its
+# single-instance 2-rank fp32 all-reduce at 1 GiB and its two-instance 64-rank all-reduce at 1 GiB: (bytes, us)
+NCCOM_2RANK_1GIB = (1073741824, 18930)
+NCCOM_64RANK_2INST_1GIB = (1073741824, 41806)
+TRN1_CHIP_LINK_GIB_PER_S = 192  # catalog aws_neuron.toml trn1-nl / trn1-core-nl: 384 GiB/s per device, both ways
+
+
+def _rtrn2_record() -> str:
+    text = calibration.bundled_text()
+    start = text.index("# 2026-12-06 (rtrn2, issue 10): THE FAMILY'S LINK")
+    return " ".join(line.lstrip("# ") for line in text[start:text.index("[family.aws-trainium1]\n")].splitlines())
+
+
+def test_rtrn2_nccom_link_record() -> None:
+    """calibration.toml's rtrn2 record: the link efficiency is NCCOM-TEST's measured bus bandwidth over the catalog's
+    link, and the rows it moved, before (the dated cells, conftest.trn1_link_before_rtrn2_ctx) and after, as quoted."""
+    from conftest import trn1_link_before_rtrn2_ctx
+
+    from accelopt.predict.serving_validation import validate_serving
+
+    record = _rtrn2_record()
+    n, us = NCCOM_2RANK_1GIB
+    busbw = n / (us * 1e-6) / 2**30  # 2 ranks: bus bandwidth = algorithm bandwidth (nccl-tests PERFORMANCE.md)
+    printed = 52.83  # the page's busbw column, GiB/s
+    assert f"{busbw:.2f}" == f"{printed:.2f}" and f"{printed / TRN1_CHIP_LINK_GIB_PER_S:.4f}" == "0.2752"
+    n64, us64 = NCCOM_64RANK_2INST_1GIB
+    bus64 = n64 / (us64 * 1e-6) / 2**30 * 2 * 63 / 64  # ring all-reduce over 64 ranks: 2 (n - 1) / n
+    assert f"{bus64:.2f}" == "47.09" and f"({bus64 / TRN1_CHIP_LINK_GIB_PER_S:.3f})" in record
+    fam = load_calibrations()["aws-trainium1"]
+    assert fam.scaleup_bw_eff == round(printed / TRN1_CHIP_LINK_GIB_PER_S, 3) == 0.275
+    assert (fam.matmul_eff_max, fam.stacks["neuron-megatron-lm"].matmul_eff_max) == (0.58, 0.46)
+    assert "rule v2 (same ten rows, same grid) 0.48 -> 0.58" in record and "stack's rule (its one row" in record
+
+    def train() -> tuple[dict[str, float], float, list[str]]:
+        rep = validate_report()
+        trn = {r.id: r.error for r in rep.runs if r.family == "aws-trainium1"}
+        fam_s = next(s for s in rep.by_family if s.group == "aws-trainium1")
+        return trn, 100 * fam_s.median_abs_error, [r.id for r in rep.runs if not r.fitted and abs(r.error) > 0.25]
+
+    def serve() -> dict[str, float]:
+        return {r.id: r.error for r in validate_serving().runs if r.id.startswith("nrn-trn1") and r.error is not None}
+
+    after, med_after, beyond_after = train()
+    srv_after = serve()
+    with trn1_link_before_rtrn2_ctx():
+        before, med_before, beyond_before = train()
+        srv_before = serve()
+    fit = {"8B": "trn1-nxd-llama31-8b", "70B": "trn1-nxd-llama31-70b", "Llama2 7B": "trn1-nxd-llama2-7b",
+           "13B": "trn1-nxd-llama2-13b", "70B -": "trn1-nxd-llama2-70b", "GPT3 23B": "trn1-nemo-gpt3-23b",
+           "46B": "trn1-nemo-gpt3-46b", "175B": "trn1-nemo-gpt3-175b", "8B 2.21": "trn1-nxd-llama31-8b-n221",
+           "70B 2.22": "trn1-nxd-llama31-70b-n222"}
+    for label, rid in fit.items():
+        moved = f"{100 * before[rid]:+.1f} -> {100 * after[rid]:+.1f}%"
+        assert f"{label.rstrip(' -')} {moved}" in record, (label, moved)
+    assert set(fit.values()) == set(fam.fitted_on)
+    assert f"the family {med_before:.2f}% -> {med_after:.2f}% over 22" in record
+    assert f"8B 2.20 {100 * before['trn1-nxd-llama31-8b-n220']:+.1f} -> " \
+           f"{100 * after['trn1-nxd-llama31-8b-n220']:+.1f}%" in record
+    assert f"8B 2.21 Dec {100 * after['trn1-nxd-llama31-8b-n221d']:+.1f}%" in record
+    trn_beyond = [[r for r in rows if r.startswith("trn1-")] for rows in (beyond_before, beyond_after)]
+    assert (len(trn_beyond[0]), len(trn_beyond[1])) == (1, 0) and "beyond 25% 1 -> 0" in record
+    assert len(beyond_before) - len(beyond_after) == 1 and "beyond 25% 35 -> 34" in record
+    worst = "trn1-meglm-gpt3-6.7b-nlp"
+    assert f"worst {100 * after[worst]:.1f}% ({worst}, {100 * before[worst]:.1f}% before)" in record
+    for rid, label in (("nrn-trn1-l2-7b-b1-128-8064-ttft", "batch 1"), ("nrn-trn1-l3-8b-b1-128-3968-ttft", "128+3968")):
+        assert f"{label} {100 * srv_before[rid]:+.1f} -> {100 * srv_after[rid]:+.1f}%" in record, rid
+    assert abs(srv_after["nrn-trn1-l2-7b-b1-128-8064-ttft"]) < 0.25 < abs(srv_before["nrn-trn1-l2-7b-b1-128-8064-ttft"])
