@@ -28,7 +28,7 @@ from accelopt.cli.repeated_options import refuse_repeated_values
 from accelopt.errors import AcceloptError
 from accelopt.interrupts import interrupts_held
 
-__all__ = ["interrupts_held", "main"]  # interrupts_held: where the commands have imported it from
+__all__ = ["interrupts_held", "main"]  # interrupts_held: importable from here, as before (accelopt.interrupts)
 
 HELP = """accelopt — measure, predict, simulate and optimize compute for AI models.
 
