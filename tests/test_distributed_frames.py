@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -11,17 +11,27 @@ from accelopt.distributed import worker
 
 
 class _SlowFirstTrainer:
-    """A step of 5 ms, except the first run under the profiler (50 ms), as torch.profiler's start-up makes it."""
+    """A step of 5 ms, except the first run under the profiler (50 ms), as torch.profiler's start-up makes it.
+
+    The steps advance a clock of their own (now_s), which worker._profile reads in place of time.perf_counter
+    (_steps_clock): with real sleeps, a 5 ms step measured 5.2 to 8.8 ms here on 2 cores at a load average of 9
+    (40 runs), and once past the 4 ms margin the first test had under `-n 2`."""
 
     device = "cpu"
 
     def __init__(self) -> None:
         self.calls = 0
+        self.now_s = 0.0
 
     def step_fn(self, i: int) -> float:
         self.calls += 1
-        time.sleep(0.05 if self.calls == 1 else 0.005)
+        self.now_s += 0.05 if self.calls == 1 else 0.005
         return float(i)
+
+
+def _steps_clock(monkeypatch: pytest.MonkeyPatch, trainer: _SlowFirstTrainer) -> None:
+    """worker's time.perf_counter reads `trainer`'s clock (the time module itself is left alone: torch uses it)."""
+    monkeypatch.setattr(worker, "time", SimpleNamespace(perf_counter=lambda: trainer.now_s))
 
 
 class _Me:
@@ -29,12 +39,13 @@ class _Me:
         del step
 
 
-def test_profiled_frame_leaves_out_the_profilers_first_step() -> None:
+def test_profiled_frame_leaves_out_the_profilers_first_step(monkeypatch: pytest.MonkeyPatch) -> None:
     trainer = _SlowFirstTrainer()
+    _steps_clock(monkeypatch, trainer)
     losses = worker.LossLog(3, "cpu")
     comm = worker._profile(trainer, 10, 2, _Me(), losses)  # type: ignore[arg-type]
     # before the fix the slow first step was half the frame: (50 + 5) / 2 = 27.5 ms
-    assert comm.profiled_step_s == pytest.approx(0.005, abs=0.004)
+    assert comm.profiled_step_s == pytest.approx(0.005, rel=1e-9)
     assert losses.tensor().tolist() == [10.0, 11.0, 12.0]  # the warm-up step's loss is kept: every step trains
 
 
@@ -54,8 +65,6 @@ def test_profiled_frame_has_the_events_of_the_profiled_steps_only(monkeypatch: p
 def test_pipeline_check_says_which_frame_bubble_and_sends_are_in() -> None:
     """'bubble + sends' (profiled step - compute, torch.profiler on) exceeded the 'step' row (the uninstrumented
     median) with no word on the two frames: 26.5 ms against 14.5 ms on a 2-stage pipeline here."""
-    from types import SimpleNamespace
-
     from accelopt.distributed.predict_check import predict_run
     from accelopt.distributed.types import CommTime, DistributedResult, LayerCost, Partition, RankResult, StageBalance
     from accelopt.hardware.catalog import get_device
