@@ -42,7 +42,7 @@ STAGES = {
     "python": "",
     "torch": "import torch\n",
     "step": STEP,
-    "accelopt": "import accelopt.cli.main, accelopt.measure.profiler\n" + STEP,
+    "accelopt": "import accelopt.cli.commands, accelopt.measure.profiler\n" + STEP,
 }
 """Stage name -> the code run before reading VmRSS and VmHWM."""
 

@@ -1,4 +1,4 @@
-"""main() builds typer's click command of the app once per process (cli.main._command): typer reads every
+"""main() builds typer's click command of the app once per process (cli.commands._command): typer reads every
 command's signature and type hints to build it, about half of an in-process `plan explain`'s time, and the test
 suite runs thousands of commands in process. The command built once still serves every run alike."""
 

@@ -2,7 +2,7 @@
 
 Before: click kept the last value without a word (`plan infer resnet50 --hardware edge-tpu --hardware h100-sxm`
 planned h100-sxm alone, exit 0). Enforced for every command at once (cli/repeated_options.py, wired in
-cli/main.py); repeatable options (--catalog, --row, optimize's --only) keep every occurrence."""
+cli/commands.py); repeatable options (--catalog, --row, optimize's --only) keep every occurrence."""
 
 from __future__ import annotations
 

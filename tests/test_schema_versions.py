@@ -89,7 +89,7 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # source_key, dtype, family (default ''; 1 reads); 3: input_warnings (rows whose role the family's fitted_on
     # contradicts; default [])
     "validate-serving": (3, "6d048a29cb555970"),  # 2: rows gained fits and the two memory fields; 3: input_warnings
-    "profile-distributed": (10, "f54750cb8fce5429"),  # 2: prediction_left_out; 3: unused_parameters, contention, notes;
+    "profile-distributed": (11, "9ecd8dfb58b3a42b"),  # 2: prediction_left_out; 3: unused_parameters, contention, notes;
     # 4: partition.unlimited (the split without --stage-memory-gib); 5: partition.naive_cut_ties,
     # partition.layers[].frozen_param_bytes and optimizer_state_bytes; 6: ranks[].step_p10_s and step_p90_s (and
     # single's: the spread of the timed steps); 7: partition.bottleneck_layer and balance_floor (derived: a layer
@@ -97,6 +97,8 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # (2026-12-04, leftovers: the bar each predicted term is judged by); 9: ranks[].comm.own_work_s, busiest_rank and
     # work_straggler_ratio (derived: the rank the others wait for in their collectives; utdist3, 2026-12-05);
     # 10: ranks[].op_overhead_s, op_overhead_ops, p2p_latency_s and prediction.inputs (measured vs assumed; utdist)
+    # 11: ranks[].comm.profiled_steps_s, comm_steps_s, compute_steps_s, prediction.terms[].measured_steps,
+    # measured_low_s, measured_high_s (the count and spread of the profiled steps; ut2dist, 2026-12-06)
     # profile-partial 2: failed (the error that stopped a later pass; default ""); 3: stopped_by (utcode)
     "profile-partial": (3, "05c51f170e4d6be5"),
     # profile-distributed-partial 1: its first shape (nproc, 2026-12-05); 2: failed (a rank's error that stopped the

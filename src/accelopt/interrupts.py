@@ -13,7 +13,7 @@ _STOPPED_BY: list[str] = []
 
 
 def term_as_interrupt(signum: int, frame: Any) -> None:
-    """SIGTERM raised as KeyboardInterrupt (cli/main.py installs it), with the signal recorded so that the run's
+    """SIGTERM raised as KeyboardInterrupt (cli/commands.py installs it), with the signal recorded so that the run's
     messages name what stopped it (stopped_by): `timeout 5 accelopt profile ...` said 'interrupted (Ctrl-C)'."""
     import signal
 
@@ -34,7 +34,7 @@ def recorded_stop(record: Any) -> str:
 
 
 def forget_stop() -> None:
-    """A new run (cli/main.py main): no signal has stopped it yet."""
+    """A new run (cli/commands.py main): no signal has stopped it yet."""
     _STOPPED_BY.clear()
 
 

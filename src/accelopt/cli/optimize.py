@@ -528,7 +528,7 @@ def register(app: typer.Typer) -> None:
 def optimize_command(o: OptimizeOptions) -> None:
     """Run, record, render; exit 130 after Ctrl-C (what was measured is kept and shown)."""
     result, save_failed = _run(o)
-    from accelopt.cli.main import interrupts_held
+    from accelopt.interrupts import interrupts_held
     from accelopt.report.runs import finish_run
 
     with interrupts_held("what was measured") if result.interrupted else contextlib.nullcontext():

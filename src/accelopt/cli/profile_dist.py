@@ -91,7 +91,7 @@ def run_distributed(o: DistOptions) -> None:
         keep_interrupted(failed.partial, o)
         raise
     except MeasuredInterrupted as stop:  # stopped after the N-rank run: the whole result, less what was cut short
-        from accelopt.cli.main import interrupts_held
+        from accelopt.interrupts import interrupts_held
         from accelopt.report.console import make_console, plain
 
         with interrupts_held("what the ranks measured"):
@@ -127,7 +127,7 @@ def keep_interrupted(partial: Any, o: DistOptions) -> None:
     """Record (history kind 'profile-distributed-partial'), print (--json: its document) and write the --html page
     of what the ranks of a stopped (interrupted or failed) run measured; a second Ctrl-C or SIGTERM meanwhile is put
     off, not obeyed."""
-    from accelopt.cli.main import interrupts_held
+    from accelopt.interrupts import interrupts_held
     from accelopt.report.console import make_console, plain
     from accelopt.report.distributed_view import interrupted_line
     from accelopt.report.runs import finish_run

@@ -387,7 +387,7 @@ def _die_with_parent() -> None:
 @contextlib.contextmanager
 def _sigterm_unwinds() -> Iterator[None]:
     """SIGTERM to this process raises SystemExit, so the cleanup in launch_job's `finally` still runs. A handler
-    already in place is kept: the CLI's (cli/main.py _stop_on_term) raises KeyboardInterrupt, which unwinds the same
+    already in place is kept: the CLI's (cli/commands.py _stop_on_term) raises KeyboardInterrupt, which unwinds the same
     way and which `profile --nproc` answers as it answers Ctrl-C (exit 130, said on stderr); replacing it exited 143
     with nothing said, unlike the one-process profile."""
     import threading

@@ -336,6 +336,17 @@ def fsdp_note(param_bytes: float, unit_bytes: Sequence[float], p: int, grads: Fs
     return text
 
 
+def _spread(steps_by_rank: Sequence[Sequence[float]]) -> dict[str, Any]:
+    """TermError's measured_steps, measured_low_s and measured_high_s from each rank's per-step figures: the steps
+    of one rank (every rank profiles the same steps) and the lowest and highest figure over the ranks' steps; {}
+    where a rank has none (a record before they were kept) or the ranks' counts differ."""
+    counts = {len(s) for s in steps_by_rank}
+    if len(counts) != 1 or 0 in counts:
+        return {}
+    every = [x for s in steps_by_rank for x in s]
+    return {"measured_steps": counts.pop(), "measured_low_s": min(every), "measured_high_s": max(every)}
+
+
 def pipeline_sends_s(boundary_s: Sequence[float], measured_stage: int | None) -> tuple[float, int]:
     """(seconds, stage) of the busiest stage's point-to-point traffic a step, given each stage boundary's (its
     2 m transfers of that boundary's activations and gradients): stage s is on boundaries s - 1 and s (a middle
@@ -433,17 +444,22 @@ def predict_run(result: DistributedResult, workload: Any, spec: AcceleratorSpec,
     measured = _slowest_stage_ranks(result, notes)
     m_compute = med(r.comm.compute_s for r in measured)
     m_comm = med(r.comm.comm_s for r in measured)
-    terms = [TermError(term="compute", predicted_s=compute_pred, measured_s=m_compute)]
+    terms = [TermError(term="compute", predicted_s=compute_pred, measured_s=m_compute,
+                       **_spread([r.comm.compute_steps_s for r in measured]))]
     if result.parallel == "pipeline":
         # gloo's send/recv last until the peer stage is ready, so a trace cannot split waiting (the bubble) from
         # transferring: the measured term is all the time a stage does not compute, step - compute
         idle = med(r.comm.profiled_step_s - r.comm.compute_s for r in measured)  # the same profiled steps
-        terms.append(TermError(term="bubble + sends", predicted_s=bubble_pred + comm_pred, measured_s=idle))
+        idle_steps = [[w - c for w, c in zip(r.comm.profiled_steps_s, r.comm.compute_steps_s, strict=False)]
+                      if len(r.comm.profiled_steps_s) == len(r.comm.compute_steps_s) else [] for r in measured]
+        terms.append(TermError(term="bubble + sends", predicted_s=bubble_pred + comm_pred, measured_s=idle,
+                               **_spread(idle_steps)))
         notes.append(frame_note(measured, result.step_median_s))
     else:
-        terms.append(TermError(term="communication", predicted_s=comm_pred, measured_s=m_comm))
+        terms.append(TermError(term="communication", predicted_s=comm_pred, measured_s=m_comm,
+                               **_spread([r.comm.comm_steps_s for r in measured])))
     terms.append(TermError(term="step", predicted_s=compute_pred + exposed + bubble_pred,
-                           measured_s=result.step_median_s))
+                           measured_s=result.step_median_s))  # its spread: the rank table's p10 and p90
     terms = [dataclasses.replace(t, tolerance=PREDICTION_TOLERANCE) for t in terms]  # each judged by the same bar
     return PredictionCheck(device=spec.name, link_source=link_src, terms=terms, notes=notes, inputs=inputs)
 

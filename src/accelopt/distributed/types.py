@@ -81,6 +81,14 @@ class CommTime:
     """Union of compute intervals per step (aten ops on the step's thread; GPU kernels on CUDA)."""
     profiled_step_s: float = unit("s", default=0.0)
     """Wall time per step of the profiled steps themselves (the frame of the three figures above)."""
+    profiled_steps_s: list[float] = unit("s", "wall time of each profiled step (empty: a record before schema "
+                                         "version 11)", default_factory=list)
+    comm_steps_s: list[float] = unit("s", "comm_s of each profiled step (empty: before version 11)",
+                                     default_factory=list)
+    compute_steps_s: list[float] = unit("s", "compute_s of each profiled step (empty: before version 11)",
+                                        default_factory=list)
+    """The figures above averaged per step, one per profiled step (each step's window in the trace runs from its
+    accelopt.step mark to the next one's): their count and spread beside the means."""
 
     @property
     def exposed_s(self) -> float:
@@ -149,7 +157,8 @@ class RankResult:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RankResult:
         kw = {f.name: d[f.name] for f in dataclasses.fields(cls) if f.name in d}
-        kw["comm"] = CommTime(**{f.name: d["comm"][f.name] for f in dataclasses.fields(CommTime)})
+        comm = d["comm"]  # the per-step lists: absent from a record before schema version 11
+        kw["comm"] = CommTime(**{f.name: comm[f.name] for f in dataclasses.fields(CommTime) if f.name in comm})
         return cls(**kw)
 
     def to_dict(self) -> dict[str, Any]:
@@ -251,6 +260,13 @@ class TermError:
     measured_s: float = unit("s")
     tolerance: float | None = unit("fraction", "the |error| the comparison is judged by (None: a record written "
                                    "before it was stated)", default=None)
+    measured_steps: int | None = unit("count", "steps measured_s is over (None: a record before schema version 11)",
+                                      default=None)
+    measured_low_s: float | None = unit("s", "the lowest step's figure (None: not recorded)", default=None)
+    measured_high_s: float | None = unit("s", "the highest step's figure (None: not recorded)", default=None)
+    """The profiled terms (compute, communication, bubble + sends): how many profiled steps measured_s (a median over
+    ranks of each rank's mean per step) is over, and the lowest and highest single step's figure among those ranks.
+    None for the step term (its spread: the rank table's p10 and p90 over the timed steps)."""
 
     @property
     def error(self) -> float | None:
@@ -306,14 +322,16 @@ class DistributedResult:
     """`accelopt profile --nproc N`: a measured N-rank run beside the one-process run on the same global batch."""
 
     SCHEMA_KIND: ClassVar[str] = "profile-distributed"
-    SCHEMA_VERSION: ClassVar[int] = 10
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9)  # 2 added prediction_left_out; 3 ranks'
+    SCHEMA_VERSION: ClassVar[int] = 11
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)  # 2 added prediction_left_out; 3 ranks'
     # unused_parameters, contention, notes; 4 partition.unlimited; 5 partition.naive_cut_ties and
     # partition.layers[].frozen_param_bytes and optimizer_state_bytes; 6 ranks[].step_p10_s and step_p90_s (and
     # single's), derived from step_times_s; 7 partition.bottleneck_layer and balance_floor, derived from its layers;
     # 8 prediction.terms[].tolerance (default None) and within_tolerance, derived; 9 ranks[].comm.own_work_s,
     # busiest_rank and work_straggler_ratio, derived from each rank's trace figures; 10 ranks[].op_overhead_s,
-    # op_overhead_ops and p2p_latency_s, prediction.inputs (defaults None and [])
+    # op_overhead_ops and p2p_latency_s, prediction.inputs (defaults None and []); 11 ranks[].comm.profiled_steps_s,
+    # comm_steps_s and compute_steps_s, prediction.terms[].measured_steps, measured_low_s and measured_high_s
+    # (defaults [] and None)
     LEGACY_UNVERSIONED: ClassVar[bool] = True
     """Records written before the schema (no `schema` field) have this shape and load as version 1."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"step_median_s": "s", "straggler_ratio": "x", "slowest_rank": "count",

@@ -443,7 +443,23 @@ def comm_overlap(events: list[Any], step_thread: int | None, steps: int) -> Comm
             compute.append(iv)
     c, k = _union(comm), _union(compute)
     n = max(steps, 1)
-    return CommTime(comm_s=_length(c) / n, overlapped_s=_intersect(c, k) / n, compute_s=_length(k) / n)
+    starts = sorted(e.time_range.start * 1e-6 for e in events if e.name == "accelopt.step")
+    per_comm, per_compute = _per_step(c, starts), _per_step(k, starts)
+    return CommTime(comm_s=_length(c) / n, overlapped_s=_intersect(c, k) / n, compute_s=_length(k) / n,
+                    comm_steps_s=per_comm if len(per_comm) == steps else [],
+                    compute_steps_s=per_compute if len(per_compute) == steps else [])
+
+
+def _per_step(iv: list[tuple[float, float]], starts: list[float]) -> list[float]:
+    """The length of the sorted, disjoint intervals `iv` in each step's window: from one step's start (its
+    accelopt.step mark) to the next one's, the last open-ended. Each step ends synchronized (worker._profile), so a
+    step's GPU kernels end before the next step's mark; an interval before the first mark is the first step's."""
+    if not starts:
+        return []
+    from itertools import pairwise
+
+    edges = [float("-inf"), *starts[1:], float("inf")]
+    return [_intersect(iv, [(lo, hi)]) for lo, hi in pairwise(edges)]
 
 
 PROFILER_WARMUP_STEPS = 1
@@ -459,7 +475,7 @@ def _profile(trainer: Trainer, first_step: int, n: int, me: Rank | Tally, losses
 
     acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if trainer.device.startswith("cuda") else [])
     sync = _sync(trainer.device)
-    wall = 0.0
+    walls: list[float] = []
     warm = PROFILER_WARMUP_STEPS
     with profile(activities=acts, schedule=schedule(wait=0, warmup=warm, active=n, repeat=1)) as prof:
         for i in range(first_step, first_step + warm + n):
@@ -468,13 +484,14 @@ def _profile(trainer: Trainer, first_step: int, n: int, me: Rank | Tally, losses
                 losses.append(trainer.step_fn(i))
             sync()
             if i >= first_step + warm:
-                wall += time.perf_counter() - t0
+                walls.append(time.perf_counter() - t0)
             prof.step()
             me.progress(i)
     events = list(prof.events())
     marks = [e for e in events if e.name == "accelopt.step"]
     thread = marks[0].thread if marks else None
-    return dataclasses.replace(comm_overlap(events, thread, n), profiled_step_s=wall / max(n, 1))
+    return dataclasses.replace(comm_overlap(events, thread, n), profiled_step_s=sum(walls) / max(n, 1),
+                               profiled_steps_s=walls)
 
 
 # ---- the run ---------------------------------------------------------------------------------------------

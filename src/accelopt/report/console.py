@@ -61,7 +61,7 @@ def line(*parts: object) -> Text:
 def _reader_gone(console: Console) -> None:
     """Standard output's reader left (`accelopt catalog list | head -1`): rich's own on_broken_pipe exits 1 (a
     silent failure status); here the console goes quiet and the BrokenPipeError goes on to the CLI, which stops
-    with the status a shell expects of a tool its reader stopped (cli.main.SIGPIPE_STATUS)."""
+    with the status a shell expects of a tool its reader stopped (cli.commands.SIGPIPE_STATUS)."""
     console.quiet = True
     raise BrokenPipeError(errno.EPIPE, "the reader of standard output closed it")
 

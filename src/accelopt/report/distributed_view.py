@@ -243,16 +243,34 @@ def _render_prediction(result: DistributedResult, console: Any) -> None:
     pr = result.prediction
     assert pr is not None
     t = Table(title=Text(f"plan's prediction (estimate) on {pr.device} vs measured"))
-    for col in ("term", "predicted (estimate)", "measured", "error", _within_header(pr)):
+    for col in ("term", "predicted (estimate)", "measured", MEASURED_OVER, "error", _within_header(pr)):
         t.add_column(col, justify="right")
     for term in pr.terms:
         # fmt_pct as the page's table (a -99.92% miss read '-100%', a prediction of zero), signed
         err = f"{'+' if (term.error or 0) > 0 else ''}{fmt_pct(term.error)}"
-        t.add_row(term.term, fmt_seconds(term.predicted_s), fmt_seconds(term.measured_s), err, _within(term))
+        t.add_row(term.term, fmt_seconds(term.predicted_s), fmt_seconds(term.measured_s), measured_over(term), err,
+                  _within(term))
     console.print(t)
     for line in inputs_lines(pr):
         console.print(Text(line))
     console.print(Text(f"{_tolerance_line(pr)}; links: {pr.link_source}; " + "; ".join(pr.notes)), style="dim")
+
+
+MEASURED_OVER = "measured over"
+"""The prediction table's column saying what each measured figure is over: the profiled steps' count and the lowest
+and highest single step (a mean over 2 steps was printed with neither), the timed steps for the step term."""
+
+
+def measured_over(term: TermError) -> str:
+    """'3 profiled steps, 11.9 ms to 12.7 ms a step' (TermError.measured_steps, low, high); for the step term, where
+    its spread is; '' for an older record that kept no per-step figures."""
+    if term.term == "step":
+        return "timed steps (spread: the rank table's p10, p90)"
+    if term.measured_steps is None or term.measured_low_s is None or term.measured_high_s is None:
+        return ""
+    n = term.measured_steps
+    return (f"{n} profiled step{'s' if n != 1 else ''}, {fmt_seconds(term.measured_low_s)} to "
+            f"{fmt_seconds(term.measured_high_s)} a step")
 
 
 def inputs_lines(pr: PredictionCheck) -> list[str]:
@@ -449,10 +467,11 @@ def html_tables(r: DistributedResult) -> list[Any]:
     pred = r.prediction
     if pred is not None:
         t = Table(f"plan's prediction on {pred.device} vs measured",
-                  ["term", "predicted", "measured", "error", _within_header(pred)], est_cols={1},
+                  ["term", "predicted", "measured", MEASURED_OVER, "error", _within_header(pred)], est_cols={1},
                   note="; ".join([*inputs_lines(pred), _tolerance_line(pred), f"links: {pred.link_source}",
                                   *pred.notes]))
-        t.rows = [[x.term, q(x, "predicted_s"), q(x, "measured_s"), q(x, "error"), _within(x)] for x in pred.terms]
+        t.rows = [[x.term, q(x, "predicted_s"), q(x, "measured_s"), measured_over(x), q(x, "error"), _within(x)]
+                  for x in pred.terms]
         out.append(t)
     else:
         why = r.prediction_left_out or PREDICTION_LEFT_OUT

@@ -52,5 +52,5 @@ def emit(obj: Any) -> None:
 
 def emitted() -> int:
     """How many --json documents this process printed: an error after a command's own document (a result printed,
-    then exit 2) adds no second one (cli.main's error document)."""
+    then exit 2) adds no second one (cli.commands' error document)."""
     return len(_EMITTED)
