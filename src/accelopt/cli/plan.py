@@ -1516,7 +1516,7 @@ def _explain(opts: ExplainOptions) -> None:
     from accelopt.predict.calibration import framework_overhead_notes, load_calibrations
     from accelopt.predict.curve_basis import curve_basis
     from accelopt.predict.query import LayoutQuery, layout_text, predict_layout
-    from accelopt.predict.results import ExplainResult, LayoutRow, ModelFigures, terms_of
+    from accelopt.predict.results import ExplainResult, GemmCurve, LayoutRow, ModelFigures, terms_of
     from accelopt.predict.training import explain_inputs, explain_terms, texts_for_stack
     from accelopt.report.jsonout import emit
     from accelopt.report.runs import finish_run
@@ -1606,6 +1606,7 @@ def _explain(opts: ExplainOptions) -> None:
                                 *_cudnn_unused_notes(setup.attention_kernel, setup.cudnn_before_9_17),
                                 *_not_available_notes([spec], own_spec_files(opts.hardware, opts.catalog))],
                          calibration_basis=basis, input_warnings=busy,
+                         gemm_curve=GemmCurve.of(spec, setup.dtype, cal, setup.fp8_recipe),
                          **_setup_flags(setup))
     finish_run("plan-explain", data)
     if opts.as_json:
@@ -1616,22 +1617,14 @@ def _explain(opts: ExplainOptions) -> None:
     from rich.table import Table
 
     from accelopt.report.console import line, plain
-    from accelopt.report.plan_warnings import flags_text
+    from accelopt.report.plan_warnings import flags_text, gemm_curve_text
 
     con = console()
-    fp8 = ""
-    if setup.dtype == "fp8":  # the recipe's quantize traffic per element of each FP8 GEMM's input (fp8_cast_bytes)
-        from accelopt.predict.compute import fp8_cast_bytes
-
-        cast_b, _ = fp8_cast_bytes(setup.fp8_recipe, cal.family, spec)
-        fp8 = (f"; fp8 linear layers at {cal.fp8_matmul_eff_max} of the fp8 peak, {setup.fp8_recipe} scaling: "
-               f"{cast_b:g} B moved per quantized input element")
+    assert data.gemm_curve is not None  # set above
     con.print(line((setup.model.name, "bold"), f" on {devices} x {spec.name}: {layout_text(lay)}{flags_text(setup)} "
                    f"(calibration family "
                    f"{cal.family}, stack {cal.stack}{f' ({basis.tag})' if basis.tag else ''}; "
-                   f"eff(F) = {cal.matmul_eff_max} F / "
-                   f"(F + {fmt_count(cal.matmul_half_flop)})"
-                   f"{fp8}"
+                   f"{gemm_curve_text(data.gemm_curve, setup.fp8_recipe)}"
                    f"{_attention_text(setup.attention_kernel, cal)})"))
     tb = Table(title="step-time and memory arithmetic (predictions, estimates)")
     tb.add_column("term")
