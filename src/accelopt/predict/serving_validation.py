@@ -562,7 +562,7 @@ def _validate_serving(runs_path: Path | str | None, calibration: str | None) -> 
     with naming_file("serving runs file", runs_path):  # an unknown device or model names the user's file too
         # each row checked (read_serving_runs' _check_row) and reproduced in one pass: a bad cell in one row and an
         # unknown device in another are named in one error (each_row), not one run after the other
-        reproduced = each_row(rows, lambda r: (_check_row(r), _reproduce(r, None, calibration))[1])
+        reproduced = each_row(rows, lambda r: _checked_reproduce(r, calibration))
     results = [r for r, _ in reproduced]
     floors: dict[str, list[str]] = {}  # plan serve's launch-floor / overhead line -> the rows it concerns
     for r, said in reproduced:
@@ -580,6 +580,12 @@ def _validate_serving(runs_path: Path | str | None, calibration: str | None) -> 
                         *default_lines(rows, results, calibration), *role_lines(rows, calibration),
                         *uncalibrated_lines(rows, calibration),
                         *(f"{floor} — in {runs_named(ids, 'serving run')}" for floor, ids in floors.items())])
+
+
+def _checked_reproduce(row: dict[str, str], calibration: str | None) -> tuple[ServingRunResult, list[str]]:
+    """_check_row, then _reproduce: a row's cells and its prediction checked in one pass of the file."""
+    _check_row(row)
+    return _reproduce(row, None, calibration)
 
 
 def uncalibrated_lines(rows: list[dict[str, str]], path: str | None) -> list[str]:
