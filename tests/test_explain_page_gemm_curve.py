@@ -66,3 +66,19 @@ def test_a_version_18_document_reads_without_a_curve(capsys: pytest.CaptureFixtu
     doc["schema_version"] = 18
     old = load("plan-explain", doc)
     assert isinstance(old, ExplainResult) and old.gemm_curve is None
+
+
+def test_a_time_half_size_point_is_the_devices(capsys: pytest.CaptureFixture[str]) -> None:
+    """[family.cpu] gives its half-size point as a time, matmul_half_s (F_half = matmul_half_s x peak x eff_max,
+    compute.Device.half_flop): the headline printed the family's matmul_half_flop (500,000,000) beside it, not the
+    point the prediction uses (848,691,200 on xeon-8480plus)."""
+    spec, cal = get_device("xeon-8480plus"), load_calibrations(None)["cpu"]
+    assert cal.matmul_half_s > 0
+    argv = ["plan", "explain", "--model", "gpt3-125m", "--hardware", "xeon-8480plus", "--devices", "1",
+            "--seq-len", "1024"]
+    code, out, err = run_main([*argv, "--json"], capsys)
+    assert code == 0, err
+    half = cal.matmul_half_s * (spec.peak("bf16") or 0) * cal.matmul_eff_max
+    assert json.loads(out)["gemm_curve"]["half_flop"] == pytest.approx(half)
+    code, out, err = run_main(argv, capsys)
+    assert code == 0 and f"eff(F) = {cal.matmul_eff_max} F / (F + {half:,.0f})" in " ".join(out.split())
