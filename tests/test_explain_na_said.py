@@ -26,10 +26,13 @@ def test_explain_says_why_cost_and_energy_are_na(hardware: str, tmp_path: Path,
     said = [n for n in doc["notes"] if " is n/a on " in n or " are n/a on " in n]
     if hardware == "own":
         assert doc["prediction"]["cost_usd"] is None and doc["prediction"]["energy_j"] is None
-        assert said == ["cost (est.) is n/a on my-gpu: no price per device-hour in the catalog — give "
-                        "price_usd_per_hour (with price_date) in a --catalog TOML",
-                        "energy (est.) and carbon are n/a on my-gpu: no TDP in the catalog — give tdp_w in a "
-                        "--catalog TOML"], said
+        # the fix names the user's own file, not 'a --catalog TOML' (ut2runs: the device came from --hardware FILE)
+        assert said == ["cost (est.) is n/a on my-gpu: no price per device-hour in its spec — add price_usd_per_hour "
+                        f"(with price_date) to the [[device]] table of my-gpu in {spec} (the --hardware file), "
+                        "written as [value, source] like the table's other figures",
+                        "energy (est.) and carbon are n/a on my-gpu: no TDP in its spec — add tdp_w to the [[device]] "
+                        f"table of my-gpu in {spec} (the --hardware file), written as [value, source] like the "
+                        "table's other figures"], said
         code, out, err = run_main(argv, capsys)
         assert code == 0 and all(s in " ".join(out.split()) for s in said), out
     else:

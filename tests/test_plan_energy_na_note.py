@@ -38,7 +38,10 @@ def _plan(tmp_path: Path, capsys: pytest.CaptureFixture[str], tdp: str) -> tuple
 def test_energy_na_is_explained_beside_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     doc, text = _plan(tmp_path, capsys, "")
     assert doc["best"][0]["energy_j"] is None and doc["best"][0]["carbon_kg"] is None
-    said = "energy (est.) and carbon are n/a on my-fpga: no TDP in the catalog — give tdp_w in a --catalog TOML"
+    # the fix names the --hardware file the device came from (it said 'in a --catalog TOML': ut2runs)
+    said = (f"energy (est.) and carbon are n/a on my-fpga: no TDP in its spec — add tdp_w to the [[device]] table of "
+            f"my-fpga in {tmp_path / 'fpga.toml'} (the --hardware file), written as [value, source] like the table's "
+            "other figures")
     assert said in text and said in doc["notes"]
 
 

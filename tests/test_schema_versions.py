@@ -47,7 +47,7 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # 19: rope_fusion (--rope-fusion fused|unfused, default fused; ryarn, 2026-12-05)
     # 20: te_cross_entropy (--te-cross-entropy, default false; rtece, 2026-12-05)
     "plan-workload": (4, "a9c7fde1161fee3d"),  # 3: input_warnings (default []); 4: notes (defaults used; default [])
-    "plan-explain": (18, "ba0815ac5ca1acfd"),  # 2: optimizer_state_bytes is B/param; ep_a2a_overlap; 3: model_figures;
+    "plan-explain": (19, "fd56d4df68afd0c9"),  # 2: optimizer_state_bytes is B/param; ep_a2a_overlap; 3: model_figures;
     # fp8_recipe; 4: attention_kernel (default fused); tp_overlap_cfg; 5: input_warnings (default []);
     # 6: attention_unpad (default false); 7: dp_bucket_params (default null); 8: recompute_modules (default []);
     # 9: prediction.recompute_modules (default []); 10: eager_cross_entropy (default false)
@@ -56,6 +56,7 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # 15: cudnn_before_9_17 (--cudnn-before-9-17, default false); 16: vocab_tiling (--vocab-tiling, default 1)
     # 17: rope_fusion (--rope-fusion, default fused) and the term t_rope_unfused_s (ryarn, 2026-12-05)
     # 18: te_cross_entropy (--te-cross-entropy, default false; rtece, 2026-12-05)
+    # 19: gemm_curve (the headline's eff(F): eff_max, half_flop, the fp8 linear layers' own; default null; ut2runs)
     "plan-serve": (17, "7514e5c85efd7ecb"),  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce;
     # 5: points[].expert_weight_dtype, expert_compute_dtype (--expert-weight-dtype); 6: input_warnings;
     # 7: points[].pp_microbatches (default 1), calibration.pp_microbatches (--pp-microbatches, default null);

@@ -31,9 +31,13 @@ def _reading(param: Any) -> Any:
     @functools.wraps(process)
     def process_value(ctx: Any, value: Any) -> Any:
         if isinstance(value, str) and value.strip():
-            read = canonical_list(value, max(param.opts, key=len))
+            flag = max(param.opts, key=len)
+            read = canonical_list(value, flag)
+            engines = ""
+            if flag == "--kv-dtype":
+                read, engines = kv_engine_spelling(read)
             if read != value:
-                print(f"{max(param.opts, key=len)} {value} read as {read}", file=sys.stderr)
+                print(f"{flag} {value} read as {read}{engines}", file=sys.stderr)
             value = read
         return process(ctx, value)
 
@@ -64,3 +68,12 @@ def canonical_list(value: str, flag: str = "--dtypes") -> str:
                          "commas)", f"write each dtype once between commas, e.g. {flag} {','.join(named)}")
     read = [canonical(item) for item in items]
     return value if read == items else ",".join(read)
+
+
+def kv_engine_spelling(value: str) -> tuple[str, str]:
+    """(the --kv-dtype name, ': what the engine means by it') of a serving engine's --kv-cache-dtype spelling
+    (predict.serving.KV_ENGINE_SPELLINGS: vLLM's fp8_e4m3, SGLang's fp4_e2m1, ...); `value` and '' for any other."""
+    from accelopt.predict.serving import KV_ENGINE_SPELLINGS
+
+    read, what = KV_ENGINE_SPELLINGS.get(value.strip().lower(), (value, ""))
+    return read, f": {what}" if what else ""

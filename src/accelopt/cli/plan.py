@@ -748,7 +748,7 @@ def _run_search(opts: PlanOptions) -> None:
     import numpy as np
 
     from accelopt.errors import InputError
-    from accelopt.hardware.catalog import resolve_devices
+    from accelopt.hardware.catalog import own_spec_files, resolve_devices
     from accelopt.predict.calibration import STACKS, calibration_for, load_calibrations
     from accelopt.predict.compute import (
         attention_kernel_note,
@@ -876,7 +876,7 @@ def _run_search(opts: PlanOptions) -> None:
                              *_search_notes(specs, measured, opts.slice_devices, setup, best_rows, stack),
                              *_one_device_notes(specs, measured, counts, c.skipped_devices),
                              *_unused_axis_notes(axes, c.layouts),
-                             *_energy_notes(specs, setup.facility, shown),
+                             *_energy_notes(specs, setup.facility, shown, own_spec_files(opts.hardware, opts.catalog)),
                              *_listed_overhead_notes(specs, cals, stack, shown, opts.calibration)],
                       best=best_rows,
                       pareto_front=front_rows, closest_by_memory=closest_rows, closest_to_limits=limit_rows,
@@ -1093,28 +1093,29 @@ def _fused_attention_notes(kernel: str, cal: Any) -> list[str]:
             f"{cal.fused_bwd_attention_eff:.3g} (backward) x the 16-bit peak: {cal.fused_attention_basis}"]
 
 
-def _energy_notes(specs: list[Any], facility: Any, rows: list[Any]) -> list[str]:
+def _energy_notes(specs: list[Any], facility: Any, rows: list[Any], files: dict[str, str]) -> list[str]:
     """The defaults under the energy and carbon of the listed `rows` (their devices among `specs`),
     cost.energy_defaults_note, why their cost reads n/a (no catalog price) and why their energy and carbon do (no
-    TDP); [] when none applies."""
+    TDP; `files`: _not_available_notes'); [] when none applies."""
     from accelopt.hardware.spec import max_memory_note
     from accelopt.predict.cost import energy_defaults_note, host_not_counted_note
 
     listed = [sp for sp in specs if sp.name in {r.hardware for r in rows}]
     note = energy_defaults_note(listed, facility)
     host, cap = host_not_counted_note(listed, facility), max_memory_note(listed, "memory fits")
-    return [n for n in (note, host, *_not_available_notes(listed), cap) if n]
+    return [n for n in (note, host, *_not_available_notes(listed, files), cap) if n]
 
 
-def _not_available_notes(specs: list[Any]) -> list[str]:
+def _not_available_notes(specs: list[Any], files: dict[str, str]) -> list[str]:
     """Why a cost reads n/a (no catalog price) and why an energy and carbon do (no TDP), for `plan`'s listed
-    devices and `plan explain`'s one (whose JSON said neither: cost_usd null with no word; uttrialC)."""
-    unpriced = [sp.name for sp in specs if sp.price_usd_per_hour is None]
-    price = (f"cost (est.) is n/a on {', '.join(unpriced)}: no price per device-hour in the catalog — give "
-             "price_usd_per_hour (with price_date) in a --catalog TOML") if unpriced else None
-    no_tdp = [sp.name for sp in specs if sp.tdp_w is None]  # cost.py: no TDP, no energy (nor carbon) estimate
-    watts = (f"energy (est.) and carbon are n/a on {', '.join(no_tdp)}: no TDP in the catalog — give tdp_w in a "
-             "--catalog TOML") if no_tdp else None
+    devices and `plan explain`'s one (whose JSON said neither: cost_usd null with no word; uttrialC); `files`: the
+    user's files the devices were read from (catalog.own_spec_files), where the fixes send the user."""
+    from accelopt.hardware.catalog import missing_figure_note
+
+    price = missing_figure_note("cost (est.) is", "price per device-hour", "price_usd_per_hour (with price_date)",
+                                [sp.name for sp in specs if sp.price_usd_per_hour is None], files)
+    watts = missing_figure_note("energy (est.) and carbon are", "TDP", "tdp_w",  # cost.py: no TDP, no energy estimate
+                                [sp.name for sp in specs if sp.tdp_w is None], files)
     return [n for n in (price, watts) if n]
 
 
@@ -1511,10 +1512,11 @@ def one_hardware(text: str) -> str:
 def _explain(opts: ExplainOptions) -> None:
     """One layout: its inputs, every step-time and memory term with its formula, and why it does not fit."""
     from accelopt.errors import InfeasibleError, InputError
+    from accelopt.hardware.catalog import own_spec_files
     from accelopt.predict.calibration import framework_overhead_notes, load_calibrations
     from accelopt.predict.curve_basis import curve_basis
     from accelopt.predict.query import LayoutQuery, layout_text, predict_layout
-    from accelopt.predict.results import ExplainResult, LayoutRow, ModelFigures, terms_of
+    from accelopt.predict.results import ExplainResult, GemmCurve, LayoutRow, ModelFigures, terms_of
     from accelopt.predict.training import explain_inputs, explain_terms, texts_for_stack
     from accelopt.report.jsonout import emit
     from accelopt.report.runs import finish_run
@@ -1602,8 +1604,9 @@ def _explain(opts: ExplainOptions) -> None:
                                                           opts.stack, opts.calibration),
                                 *_fused_attention_notes(setup.attention_kernel, cal),
                                 *_cudnn_unused_notes(setup.attention_kernel, setup.cudnn_before_9_17),
-                                *_not_available_notes([spec])],
+                                *_not_available_notes([spec], own_spec_files(opts.hardware, opts.catalog))],
                          calibration_basis=basis, input_warnings=busy,
+                         gemm_curve=GemmCurve.of(spec, setup.dtype, cal, setup.fp8_recipe),
                          **_setup_flags(setup))
     finish_run("plan-explain", data)
     if opts.as_json:
@@ -1614,22 +1617,14 @@ def _explain(opts: ExplainOptions) -> None:
     from rich.table import Table
 
     from accelopt.report.console import line, plain
-    from accelopt.report.plan_warnings import flags_text
+    from accelopt.report.plan_warnings import flags_text, gemm_curve_text
 
     con = console()
-    fp8 = ""
-    if setup.dtype == "fp8":  # the recipe's quantize traffic per element of each FP8 GEMM's input (fp8_cast_bytes)
-        from accelopt.predict.compute import fp8_cast_bytes
-
-        cast_b, _ = fp8_cast_bytes(setup.fp8_recipe, cal.family, spec)
-        fp8 = (f"; fp8 linear layers at {cal.fp8_matmul_eff_max} of the fp8 peak, {setup.fp8_recipe} scaling: "
-               f"{cast_b:g} B moved per quantized input element")
+    assert data.gemm_curve is not None  # set above
     con.print(line((setup.model.name, "bold"), f" on {devices} x {spec.name}: {layout_text(lay)}{flags_text(setup)} "
                    f"(calibration family "
                    f"{cal.family}, stack {cal.stack}{f' ({basis.tag})' if basis.tag else ''}; "
-                   f"eff(F) = {cal.matmul_eff_max} F / "
-                   f"(F + {fmt_count(cal.matmul_half_flop)})"
-                   f"{fp8}"
+                   f"{gemm_curve_text(data.gemm_curve, setup.fp8_recipe)}"
                    f"{_attention_text(setup.attention_kernel, cal)})"))
     tb = Table(title="step-time and memory arithmetic (predictions, estimates)")
     tb.add_column("term")

@@ -110,7 +110,10 @@ def register_serve(plan_app: typer.Typer) -> None:
                                      "capability 10.x only, not rtx-pro-6000-server; vllm refuses it for an MLA model "
                                      "and for a head size not a multiple of 16 or above 256; with --engine trtllm an "
                                      "MLA model's cache counts TensorRT-LLM's FP4 MLA side pools, more than 0.5625 B a "
-                                     "value)."),
+                                     "value). The engines' --kv-cache-dtype spellings are read too, said on stderr: "
+                                     "fp8_e4m3, fp8_e5m2 and fp8_inc as fp8, int8_per_token_head as int8, nvfp4_4over6 "
+                                     "and fp4_e2m1 as nvfp4; 'auto' and vLLM's layouts not modelled (fp8_ds_mla, ...) "
+                                     "exit 2 saying so."),
         price_usd_per_hour: Optional[float] = typer.Option(None, "--price-usd-per-hour",
                                                  help="Price per device-hour (overrides the catalog price)."),
         catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_HELP),

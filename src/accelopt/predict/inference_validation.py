@@ -23,6 +23,7 @@ from accelopt.predict.inference import InferenceRuntime, compute_time_s, load_ru
 from accelopt.predict.runs_csv import (
     as_written,
     cell_error,
+    each_row,
     missing_path_cell,
     naming_file,
     read_runs_csv,
@@ -107,8 +108,7 @@ def read_inference_runs(path: Path | str | None = None) -> tuple[list[dict[str, 
     """(rows, sources): rows of the CSV; sources from its '# key = citation' comment lines."""
     rows, sources = read_runs_csv(path, "published_inference_runs.csv", "inference runs file", _REQUIRED)
     with naming_file("inference runs file", path):  # a bad cell names the user's file, as the training rows' do
-        for r in rows:
-            _check_row(r)
+        each_row(rows, _check_row)  # every bad row named at once
     return rows, sources
 
 
@@ -209,7 +209,7 @@ def validate_inference(runs_path: Path | str | None = None,
 def _reproduce_rows(rows: list[dict[str, str]], sources: dict[str, str], runtimes: list[InferenceRuntime] | None,
                     runs_path: Path | str | None) -> list[InferenceRunResult]:
     with naming_file("inference runs file", runs_path):  # an unknown device or model names the user's file too
-        return [_reproduce_named(r, runtimes, sources) for r in rows]
+        return each_row(rows, lambda r: _reproduce_named(r, runtimes, sources))
 
 
 def _reproduce_named(row: dict[str, str], runtimes: list[InferenceRuntime] | None,

@@ -11,11 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
+from accelopt.hardware.spec import AcceleratorSpec
+from accelopt.predict.calibration import Calibration
 from accelopt.predict.comm import Assumption, MeasuredLink
 from accelopt.predict.compute import model_flops_per_token
 from accelopt.predict.curve_basis import CurveBasis
 from accelopt.predict.search import SearchAxes
-from accelopt.predict.training import Layout, modules_beyond_mode, recompute_text
+from accelopt.predict.training import Layout, device_rates, modules_beyond_mode, recompute_text
 from accelopt.units import Quantity, unit
 from accelopt.workload.transformer import TransformerConfig
 
@@ -93,6 +95,37 @@ class LayoutRow:
                    device_hours=_num(terms, "device_hours"), cost_usd=_num(terms, "cost_usd"),
                    energy_j=_num(terms, "energy_j"), carbon_kg=_num(terms, "carbon_kg"),
                    calibrated=_num(terms, "calibrated") != 0.0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class GemmCurve:
+    """The GEMM-efficiency curve a training prediction times its GEMMs with, eff(F) = eff_max F / (F + half_flop)
+    of the peak (compute.Device.matmul_eff, F a GEMM's FLOPs), and the linear layers' own where they run in another
+    precision (--dtype fp8: compute.LinearPrecision). `plan explain` prints it in its headline; the page shows it from
+    this object (it lacked it: uttrialC)."""
+
+    eff_max: float = unit("fraction", "the fraction of the 16-bit peak a large GEMM reaches (calibration "
+                          "matmul_eff_max)")
+    half_flop: float = unit("FLOP", "the GEMM size that reaches half of eff_max on this device (matmul_half_flop, "
+                            "or matmul_half_s x peak x eff_max where the family gives a time)")
+    linear_dtype: str | None = None
+    """The linear layers' precision where it differs from the 16-bit curve's ('fp8'); None: they run on it."""
+    linear_eff_max: float | None = unit("fraction", "eff_max of the linear layers' GEMMs at their own peak "
+                                        "(fp8_matmul_eff_max; None without linear_dtype)", default=None)
+    linear_half_flop: float | None = unit("FLOP", "their half-size point at their own peak (None without "
+                                          "linear_dtype)", default=None)
+    cast_bytes_per_input: float | None = unit("B", "memory traffic to quantize one element of each such GEMM's "
+                                              "activation input, by the fp8 recipe (None without linear_dtype)",
+                                              default=None)
+
+    @classmethod
+    def of(cls, spec: AcceleratorSpec, dtype: str, cal: Calibration, fp8_recipe: str) -> GemmCurve:
+        """The curve of a `dtype` run on `spec` under `cal`, as the predictor builds it (training.device_rates)."""
+        dev = device_rates(spec, dtype, cal, fp8_recipe)
+        lin = dev.linear
+        return cls(eff_max=cal.matmul_eff_max, half_flop=dev.half_flop, linear_dtype=lin.dtype if lin else None,
+                   linear_eff_max=lin.eff_max if lin else None, linear_half_flop=lin.half_flop if lin else None,
+                   cast_bytes_per_input=lin.cast_bytes_per_input if lin else None)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -337,8 +370,8 @@ class ExplainResult(SetupFlagFields):
     """`accelopt plan explain`: one layout's whole arithmetic (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-explain"
-    SCHEMA_VERSION: ClassVar[int] = 18
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17)
+    SCHEMA_VERSION: ClassVar[int] = 19
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
     reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)
     and tp_overlap_cfg (a default: ''). Version 5 adds input_warnings (a default: []). Version 6 adds
@@ -348,7 +381,8 @@ class ExplainResult(SetupFlagFields):
     Version 12 adds moe_dispatcher (a default: alltoall). Version 13 adds moe_router_dtype (a default: bf16).
     Version 14 adds moe_grouped_mlp (a default: te). Version 15 adds cudnn_before_9_17 (a default: false).
     Version 16 adds vocab_tiling (a default: 1). Version 17 adds rope_fusion (a default: fused) and the term
-    t_rope_unfused_s. Version 18 adds te_cross_entropy (a default: false)."""
+    t_rope_unfused_s. Version 18 adds te_cross_entropy (a default: false). Version 19 adds gemm_curve (a default:
+    null)."""
 
     model: str
     hardware: str
@@ -375,6 +409,9 @@ class ExplainResult(SetupFlagFields):
     input_warnings: list[str] = field(default_factory=list)
     """Warnings about the command's inputs that nothing else in the result shows, as the console prints them on
     stderr: a --hardware spec `probe` measured on a busy machine (its peaks may be low)."""
+    gemm_curve: GemmCurve | None = None
+    """The GEMM-efficiency curve the step is timed with (the headline's eff(F)); None in documents before version
+    19."""
     estimate: bool = True
 
     def term(self, name: str) -> Term:

@@ -287,19 +287,65 @@ def check_table(rows: list[dict[str, str]], bundled: str, where: str, also_read:
                          + (f" or to one of {', '.join(also_read)}" if also_read else "")
                          + " (put remarks in the note column)")
     seen: set[str] = set()
-    for n, row in enumerate(rows, start=1):
+
+    def check(numbered: tuple[int, dict[str, str]]) -> None:
+        n, row = numbered
         rid = (row.get("id") or "").strip()
         if not rid:  # every message, table and JSON names a run by its id
-            raise InputError(f"{where}: run {n} (counting data rows from 1, after the header) has no id",
+            raise InputError(f"run {n} (counting data rows from 1, after the header) has no id",
                              "give each row an id in its first column (the name validate reports it and its errors by)")
         if None in row:
-            raise InputError(f"{where}: run {rid!r} has more cells than the header ({len(row) - 1} columns and "
+            raise InputError(f"run {rid!r} has more cells than the header ({len(row) - 1} columns and "
                              f"{len(row[None])} more cell(s): {', '.join(map(repr, row[None]))})",  # type: ignore[index]
                              "quote a cell that holds a comma, or remove the surplus cells")
-        if rid and rid in seen:
-            raise InputError(f"{where}: run id {rid!r} appears twice", "give each row its own id (a row counts once "
-                             "in the error medians)")
+        if rid in seen:
+            raise InputError(f"run id {rid!r} appears twice", "give each row its own id (a row counts once in the "
+                             "error medians)")
         seen.add(rid)
+
+    try:
+        each_row(list(enumerate(rows, start=1)), check)
+    except InputError as e:
+        raise InputError(f"{where}: {e.problem}", e.fix) from None
+
+
+# ---- every bad row of a file in one error ----
+
+MAX_ROW_PROBLEMS = 12
+"""The most rows a runs file's error names one by one; the others are counted ('and 5 more')."""
+
+_R = TypeVar("_R")
+
+
+def each_row(rows: Sequence[_R], check: Callable[[_R], _T]) -> list[_T]:
+    """[check(row) for row in rows], going on past a row whose check raises an InputError, then one InputError for
+    them all (rows_error). A runs file with several bad rows stopped at the first: fixed, the next one stopped the
+    run again (a user trial, uttrialC); any other error is raised at once."""
+    out: list[_T] = []
+    errors: list[InputError] = []
+    for row in rows:
+        try:
+            out.append(check(row))
+        except InputError as e:
+            errors.append(e)
+    if errors:
+        raise rows_error(errors, len(rows))
+    return out
+
+
+def rows_error(errors: Sequence[InputError], runs: int) -> InputError:
+    """The one error for the rows of a file of `runs` rows that raised `errors` (one per row, its first problem): a
+    single problem as it was raised (its class kept), else one line per problem (the row's id, the column, the fix;
+    a problem every row repeats, a bad --catalog file, once) up to MAX_ROW_PROBLEMS, then 'and N more'."""
+    unique = list(dict.fromkeys((e.problem, e.fix) for e in errors))
+    if len(unique) == 1:
+        return errors[0]
+    lines = [f"  {problem} — {fix}" if fix else f"  {problem}" for problem, fix in unique[:MAX_ROW_PROBLEMS]]
+    if len(unique) > MAX_ROW_PROBLEMS:
+        lines.append(f"  and {len(unique) - MAX_ROW_PROBLEMS} more (fix these and run again to see them)")
+    many = f"all {runs}" if len(errors) == runs else f"{len(errors)} of the {runs}"
+    return InputError(f"{many} runs have a problem (each run's first is named):\n"
+                      + "\n".join(lines), "fix each run as its line says after the dash, then run again")
 
 
 # ---- one cell of a row: a bad value names the row's id, the column and the value, and what to write ----

@@ -62,6 +62,66 @@ WEIGHT_ONLY = ("int8", "int4")
 KV_DTYPES = ("bf16", "fp16", "fp8", "int8", "nvfp4")
 """--kv-dtype: nvfp4 is NVIDIA's 4-bit KV cache (E2M1 values, one FP8 E4M3 scale per 16), Blackwell GPUs only
 (kv_bytes_per_value, kv_device_problem, NVFP4_KV_SOURCE)."""
+VLLM_KV_CACHE_DTYPES_SOURCE = ("vLLM's --kv-cache-dtype choices: vllm-project/vllm vllm/config/cache.py at 002f10e0, "
+                               "CacheDType and cache_dtype's docstring ('CUDA 11.8+ supports fp8 (=fp8_e4m3) and "
+                               "fp8_e5m2. ROCm (AMD GPU) supports fp8 (=fp8_e4m3). Intel Gaudi (HPU) supports fp8 "
+                               "(using fp8_inc)')")
+SGLANG_KV_CACHE_DTYPES_SOURCE = ("SGLang's --kv-cache-dtype fp8_e5m2 / fp8_e4m3 / fp4_e2m1: sgl-project/sglang "
+                                 "docs/advanced_features/quantized_kv_cache.md at 03cd2ec4")
+KV_ENGINE_SPELLINGS: dict[str, tuple[str, str]] = {
+    "fp8_e4m3": ("fp8", "vLLM's and SGLang's FP8 E4M3 cache; vLLM's fp8 is fp8_e4m3"),
+    "fp8_e5m2": ("fp8", "vLLM's and SGLang's FP8 E5M2 cache, 1 B a value as E4M3's: no figure plan serve gives "
+                 "depends on which 8-bit format it is; vLLM takes fp8_e5m2 on CUDA GPUs, on ROCm its fp8 is "
+                 "fp8_e4m3"),
+    "fp8_inc": ("fp8", "vLLM's FP8 cache on Intel Gaudi"),
+    "int8_per_token_head": ("int8", "vLLM's INT8 cache, 1 B a value, its per-token-head scales not counted"),
+    "nvfp4_4over6": ("nvfp4", "vLLM's NVFP4 cache with its own choice of scales: the NVFP4 layout, 0.5625 B a value"),
+    "fp4_e2m1": ("nvfp4", "SGLang's experimental FP4 cache, one 8-bit exponent scale per 16 values: NVFP4's 0.5625 B "
+                 "a value"),
+}
+"""Serving engines' --kv-cache-dtype spellings of a format --kv-dtype models -> (its --kv-dtype name, what the
+engine means by it), read so by `plan serve --kv-dtype` (cli.dtype_aliases) and said on stderr; they were refused as
+'not supported' (a user trial, uttrialC). TensorRT-LLM spells its caches fp8, int8 and nvfp4, as --kv-dtype does.
+Sources: VLLM_KV_CACHE_DTYPES_SOURCE, SGLANG_KV_CACHE_DTYPES_SOURCE; the FP4 ones' bytes: NVFP4_KV_ENGINES."""
+VLLM_KV_NOT_MODELLED = ("fp8_ds_mla", "nvfp4_ds_mla", "fp8_per_token_head", "int4_per_token_head", "turboquant_k8v4",
+                        "turboquant_4bit_nc", "turboquant_k3v4_nc", "turboquant_3bit_nc")
+"""vLLM's --kv-cache-dtype values (VLLM_KV_CACHE_DTYPES_SOURCE) of a cache layout --kv-dtype does not model (it models
+one value of the dtype per cached element, and NVFP4's scales): refused naming what they are (check_kv_dtype), not
+as an unknown word."""
+
+
+def kv_dtype_of(name: str) -> str:
+    """The --kv-dtype name of an engine's spelling (KV_ENGINE_SPELLINGS, case ignored); any other `name` as given."""
+    return KV_ENGINE_SPELLINGS.get(name.strip().lower(), (name, ""))[0]
+
+
+def check_kv_dtype(kv_dtype: str) -> None:
+    """An InputError for a --kv-dtype not in KV_DTYPES: the engines' 'auto' and a vLLM value of a layout not modelled
+    (VLLM_KV_NOT_MODELLED) are named as such; the fix lists KV_DTYPES and the engine spellings read as them."""
+    if kv_dtype in KV_DTYPES:
+        return
+    takes = f"--kv-dtype takes {', '.join(KV_DTYPES)}, and reads {kv_spellings_text()}"
+    key = kv_dtype.strip().lower()
+    if key == "auto":  # vLLM: 'If "auto", will use model data type' (VLLM_KV_CACHE_DTYPES_SOURCE); SGLang's default
+        raise InputError(f"--kv-dtype {kv_dtype!r} is vLLM's and SGLang's default, a cache in the model's own dtype, "
+                         "which plan serve does not read from the model", "give the model's dtype: --kv-dtype bf16 "
+                         f"for most checkpoints, fp16 for an fp16 one ({takes})")
+    if key in VLLM_KV_NOT_MODELLED:
+        raise InputError(f"--kv-dtype {kv_dtype!r} is one of vLLM's --kv-cache-dtype values (vllm/config/cache.py at "
+                         "002f10e0, CacheDType) whose cache layout plan serve does not model: it models one value of "
+                         "the dtype per cached element, and NVFP4's scales", f"give one it models: {takes}")
+    _check_dtype("--kv-dtype", kv_dtype, KV_DTYPES, f"give --kv-dtype one of: {', '.join(KV_DTYPES)} (it also reads "
+                 f"{kv_spellings_text()})")
+
+
+def kv_spellings_text() -> str:
+    """'the engines' fp8_e4m3, fp8_e5m2, fp8_inc as fp8; ...': KV_ENGINE_SPELLINGS by the --kv-dtype each reads as."""
+    by_ours: dict[str, list[str]] = {}
+    for name, (ours, _) in KV_ENGINE_SPELLINGS.items():
+        by_ours.setdefault(ours, []).append(name)
+    return "the engines' " + "; ".join(f"{', '.join(names)} as {ours}" for ours, names in by_ours.items())
+
+
 ACT_BYTES = 2.0
 """Activations (and all-reduce messages) are 16-bit in every serving engine we model."""
 LOGIT_BYTES = 4.0
@@ -1108,7 +1168,7 @@ def kv_cache_bytes_per_token(model: TransformerConfig, kv_dtype: str = "bf16",
     Pope et al. 2022 sec. 3.1; Kwon et al. 2023 (vLLM) sec. 3. Llama-2-7B in bf16:
     2 x 32 x 32 x 128 x 2 = 524288 B = 0.5 MiB per token. DeepSeek-V3 (MLA): 61 x 576 x 2 = 70272 B.
     """
-    _check_dtype("--kv-dtype", kv_dtype, KV_DTYPES)
+    check_kv_dtype(kv_dtype)
     if fp4_mla_layout(model, kv_dtype, cal):
         return float(model.layers * fp4_mla_kv_bytes_per_token_layer(model))
     return float(model.layers * model.kv_cache_elems_per_token_layer() * kv_bytes_per_value(kv_dtype))
@@ -1614,10 +1674,10 @@ def links_assumed(spec: AcceleratorSpec, tp: int, pp: int, cal: ServingCalibrati
 # Checks
 
 
-def _check_dtype(what: str, dtype: str, allowed: tuple[str, ...]) -> None:
+def _check_dtype(what: str, dtype: str, allowed: tuple[str, ...], fix: str = "") -> None:
     if dtype not in allowed:
         raise InputError(f"{what} {dtype!r} is not supported{case_hint(dtype, allowed)}",
-                         f"give {what} one of: {', '.join(allowed)}")
+                         fix or f"give {what} one of: {', '.join(allowed)}")
 
 
 def attention_peak_note(spec: AcceleratorSpec, weight_dtype: str) -> str | None:
@@ -2344,7 +2404,7 @@ def max_batch(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int = 1, p
     model = serving_moe.routed_model(model, moe)  # --dense-experts: every expert on every token
     _check_counts(1, prompt_len, output_len)
     _check_dtype("--weight-dtype", weight_dtype, WEIGHT_DTYPES)
-    _check_dtype("--kv-dtype", kv_dtype, KV_DTYPES)
+    check_kv_dtype(kv_dtype)
     calibration = calibration_for_spec(spec, calibration)
 
     def fits(b: int) -> bool:
@@ -2837,7 +2897,7 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
     dividing heads, a dtype without a device peak, TP/PP without a link) and InputError for bad values.
     """
     _check_counts(batch, prompt_len, output_len)
-    _check_dtype("--kv-dtype", kv_dtype, KV_DTYPES)
+    check_kv_dtype(kv_dtype)
     _check_layout(model, tp, pp, moe)
     model = serving_moe.routed_model(model, moe)  # --dense-experts: every expert on every token
     if scheduling not in SCHEDULING:

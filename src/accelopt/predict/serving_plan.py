@@ -555,13 +555,17 @@ def fewer_microbatches_note(opts: ServeOptions, points: list[ServingPrediction])
 def unpriced_note(specs: list[AcceleratorSpec], opts: ServeOptions) -> str | None:
     """Why $/M out tok reads n/a: the served devices the catalog gives no price (or no TDP, for J/out tok); None
     when every one has both (or --price-usd-per-hour priced them)."""
+    from accelopt.hardware.catalog import missing_figure_note, own_spec_files
+
     no_price = [sp.name for sp in specs if sp.price_usd_per_hour is None and opts.price_usd_per_hour is None]
     no_tdp = [sp.name for sp in specs if sp.tdp_w is None]
-    parts = [f"$/M out tok is n/a on {', '.join(no_price)}: no price per device-hour in the catalog — give "
-             "--price-usd-per-hour (or price_usd_per_hour in a --catalog TOML)"] if no_price else []
-    parts += [f"J/out tok is n/a on {', '.join(no_tdp)}: no TDP in the catalog — give tdp_w in a --catalog "
-              "TOML"] if no_tdp else []
-    return "; ".join(parts) or None
+    if not no_price and not no_tdp:
+        return None
+    files = own_spec_files(opts.hardware, opts.catalog)  # a device of the user's own file: the fix names that file
+    parts = [missing_figure_note("$/M out tok is", "price per device-hour", "price_usd_per_hour", no_price, files,
+                                 flag="--price-usd-per-hour"),
+             missing_figure_note("J/out tok is", "TDP", "tdp_w", no_tdp, files)]
+    return "; ".join(p for p in parts if p) or None
 
 
 def cap_microbatches(opts: ServeOptions) -> int:

@@ -31,6 +31,7 @@ from accelopt.predict.runs_csv import (
     bundled_runs_text,
     cell_error,
     choice_cell,
+    each_row,
     flags_as_cells,
     kept_copy,
     missing_path_cell,
@@ -180,8 +181,7 @@ def read_serving_runs(path: Path | str | None = None) -> tuple[list[dict[str, st
     """(rows, sources) of a serving runs CSV (the bundled one by default); InputError naming a bad row."""
     rows, sources = read_runs_csv(path, "published_serving_runs.csv", "serving runs file", _REQUIRED)
     with naming_file("serving runs file", path):
-        for r in rows:
-            _check_row(r)
+        each_row(rows, _check_row)  # every bad row named at once
     return rows, sources
 
 
@@ -556,11 +556,13 @@ def validate_serving(runs_path: Path | str | None = None, calibration: str | Non
 
 
 def _validate_serving(runs_path: Path | str | None, calibration: str | None) -> ServingValidateResult:
-    rows, sources = read_serving_runs(runs_path)
+    rows, sources = read_runs_csv(runs_path, "published_serving_runs.csv", "serving runs file", _REQUIRED)
     if calibration is not None:  # a bad file fails once, named, before any row
         serving.serving_calibrations(calibration)
     with naming_file("serving runs file", runs_path):  # an unknown device or model names the user's file too
-        reproduced = [_reproduce(r, None, calibration) for r in rows]
+        # each row checked (read_serving_runs' _check_row) and reproduced in one pass: a bad cell in one row and an
+        # unknown device in another are named in one error (each_row), not one run after the other
+        reproduced = each_row(rows, lambda r: _checked_reproduce(r, calibration))
     results = [r for r, _ in reproduced]
     floors: dict[str, list[str]] = {}  # plan serve's launch-floor / overhead line -> the rows it concerns
     for r, said in reproduced:
@@ -578,6 +580,12 @@ def _validate_serving(runs_path: Path | str | None, calibration: str | None) -> 
                         *default_lines(rows, results, calibration), *role_lines(rows, calibration),
                         *uncalibrated_lines(rows, calibration),
                         *(f"{floor} — in {runs_named(ids, 'serving run')}" for floor, ids in floors.items())])
+
+
+def _checked_reproduce(row: dict[str, str], calibration: str | None) -> tuple[ServingRunResult, list[str]]:
+    """_check_row, then _reproduce: a row's cells and its prediction checked in one pass of the file."""
+    _check_row(row)
+    return _reproduce(row, None, calibration)
 
 
 def uncalibrated_lines(rows: list[dict[str, str]], path: str | None) -> list[str]:

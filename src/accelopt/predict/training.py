@@ -826,6 +826,12 @@ def _device(spec: AcceleratorSpec, dtype: str, cal: Calibration, fp8_recipe: str
     return Device(peak_flop_per_s=peak, bw_byte_per_s=spec.memory_bandwidth_byte_per_s, cal=cal)
 
 
+def device_rates(spec: AcceleratorSpec, dtype: str, cal: Calibration, fp8_recipe: str = "delayed") -> Device:
+    """The rates a `dtype` run on `spec` is timed with (_device): its GEMM curves, which `plan explain` shows
+    (results.GemmCurve)."""
+    return _device(spec, dtype, cal, fp8_recipe)
+
+
 def _router32_device(spec: AcceleratorSpec, dev: Device) -> Device:
     """The rates of an fp32 router's gradient GEMMs (compute.router_fp32_extra_s): the catalog's TF32 peak (Transformer
     Engine runs an all-fp32 GEMM as CUBLAS_COMPUTE_32F_FAST_TF32), its FP32 peak where it lists no TF32, on the

@@ -40,6 +40,7 @@ from accelopt.predict.runs_csv import (
     check_columns,
     check_table,
     csv_rows,
+    each_row,
     flags_as_cells,
     kept_copy,
     missing_path_cell,
@@ -346,8 +347,8 @@ def _validate_report(runs_path: Path | str | None, calibration: Path | str | Non
     cals = load_calibrations(calibration)  # its errors name the calibration file
     with naming_file("runs file", runs_path):
         kept: dict[int, tuple[Any, Any]] = {}  # each row's prediction, read again by cell_effect_lines
-        results = reproduce_rows(rows, cals, catalog, kept=kept)
-        params = check_params(rows)
+        params: list[ParamsMismatch] = []  # each row's params_b checked in the same pass: one error for all rows
+        results = reproduce_rows(rows, cals, catalog, kept=kept, params=params)
     by_source = summarize(results, source_key)
     fit_lines = fitted_on_lines(user_families(calibration), results) if calibration is not None else []
     return ValidateResult(runs=results, median_abs_error_held_out=median_abs_error(results, held_out_only=True),
@@ -512,19 +513,19 @@ def _tp_above_one(row: dict[str, str]) -> bool:
 def check_params(rows: list[dict[str, str]]) -> list[ParamsMismatch]:
     """Rows whose architecture cells (run_model: the predictor's own count, params_total) miss their params_b cell,
     the published count in billions, by more than runs_csv.params_tolerance; a blank params_b is not checked."""
-    out = []
-    for row in rows:
-        if _positive_cell(row, "params_b") is None:
-            continue
-        if any(c in row["params_b"] for c in "eE_"):  # its written digits set the tolerance (params_tolerance)
-            raise InputError(f"run {row.get('id', '?')!r}: params_b = {row['params_b'].strip()!r} is not written "
-                             "as a decimal number of billions", "write it as published, e.g. 70 or 70.55 (the "
-                             "digits written set the tolerance of the check)")
-        cells = {c: row.get(c) or "" for c in ARCH_CELLS}
-        miss = params_mismatch(row["id"], row["params_b"], row.get("note") or "", run_model(row), cells)
-        if miss is not None:
-            out.append(miss)
-    return out
+    return [m for m in each_row(rows, row_params_mismatch) if m is not None]
+
+
+def row_params_mismatch(row: dict[str, str]) -> ParamsMismatch | None:
+    """check_params of one row: its mismatch, or None (within the tolerance, or params_b blank)."""
+    if _positive_cell(row, "params_b") is None:
+        return None
+    if any(c in row["params_b"] for c in "eE_"):  # its written digits set the tolerance (params_tolerance)
+        raise InputError(f"run {row.get('id', '?')!r}: params_b = {row['params_b'].strip()!r} is not written "
+                         "as a decimal number of billions", "write it as published, e.g. 70 or 70.55 (the "
+                         "digits written set the tolerance of the check)")
+    cells = {c: row.get(c) or "" for c in ARCH_CELLS}
+    return params_mismatch(row["id"], row["params_b"], row.get("note") or "", run_model(row), cells)
 
 
 def read_runs(path: Path | str | None = None) -> list[dict[str, str]]:
@@ -965,11 +966,21 @@ def validate_all(runs_path: Path | str | None = None, calibration: Path | str | 
 
 
 def reproduce_rows(rows: list[dict[str, str]], calibration: Path | str | dict[str, Calibration] | None = None,
-                   catalog: tuple[str, ...] = (), *, kept: dict[int, tuple[Any, Any]] | None = None) -> list[RunResult]:
+                   catalog: tuple[str, ...] = (), *, kept: dict[int, tuple[Any, Any]] | None = None,
+                   params: list[ParamsMismatch] | None = None) -> list[RunResult]:
     """Every row of a runs file (read_runs) reproduced with the calibration of its stack (a file, or its families);
-    a row's hardware cell may name a device of the `catalog` files; `kept`: as reproduce's."""
+    a row's hardware cell may name a device of the `catalog` files; `kept`: as reproduce's; `params`: where to add
+    each row's params_b mismatch (row_params_mismatch), checked in the same pass. A bad row does not stop the others:
+    one InputError names them all (each_row)."""
     cals = calibration if isinstance(calibration, dict) else load_calibrations(calibration)
-    return [reproduce(r, cals, catalog, kept=kept) for r in rows]
+
+    def one(row: dict[str, str]) -> RunResult:
+        result = reproduce(row, cals, catalog, kept=kept)
+        if params is not None and (miss := row_params_mismatch(row)) is not None:
+            params.append(miss)
+        return result
+
+    return each_row(rows, one)
 
 
 

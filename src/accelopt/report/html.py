@@ -12,7 +12,7 @@ import datetime as _dt
 import html
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -315,6 +315,18 @@ def _explain_tables(r: Any) -> list[Table]:
     inp = Table("inputs", ["input", "value", "meaning"])
     inp.rows = [[x.name, str(x.quantity), x.formula] for x in r.terms if x.is_input]
     out = [head, t, inp]
+    if r.gemm_curve is not None:  # the headline's eff(F), from the result's own figures (documents before v19: none)
+        c = r.gemm_curve
+        curve = Table("GEMM efficiency curve", ["GEMMs", "eff_max (fraction of peak)", "half-size point", "curve"],
+                      note="eff(F) = eff_max F / (F + half-size point), F a GEMM's FLOPs: the fraction of the peak "
+                      "a GEMM of F FLOPs reaches (calibration family " + r.calibration + ")")
+        curve.rows.append(["16-bit", f"{c.eff_max}", fmt_count(c.half_flop) + " FLOP",
+                           plan_warnings.gemm_curve_text(replace(c, linear_dtype=None), r.fp8_recipe)])
+        if c.linear_dtype:
+            curve.rows.append([f"{c.linear_dtype} linear layers", f"{c.linear_eff_max}",
+                               fmt_count(c.linear_half_flop) + " FLOP",
+                               plan_warnings.gemm_curve_text(c, r.fp8_recipe).split("; ", 1)[1]])
+        out.append(curve)
     if basis:
         out.append(Table("calibration basis", ["device", "basis"], [[basis.device, basis.text]]))
     if r.infeasible_because:

@@ -216,6 +216,19 @@ def flags_text(setup: Any) -> str:
     return "".join(f", {w}" for w in words if w)
 
 
+def gemm_curve_text(curve: Any, fp8_recipe: str) -> str:
+    """'eff(F) = 0.58 F / (F + 500,000,000)' and, for linear layers in their own precision, '; fp8 linear layers at
+    0.5 of the fp8 peak, delayed scaling: 2 B moved per quantized input element': `plan explain`'s headline words
+    for its result's gemm_curve (results.GemmCurve), on the console and the page alike."""
+    from accelopt.units import fmt_count
+
+    text = f"eff(F) = {curve.eff_max} F / (F + {fmt_count(curve.half_flop)})"
+    if curve.linear_dtype:
+        text += (f"; {curve.linear_dtype} linear layers at {curve.linear_eff_max} of the {curve.linear_dtype} peak, "
+                 f"{fp8_recipe} scaling: {curve.cast_bytes_per_input:g} B moved per quantized input element")
+    return text
+
+
 def explain_layout_text(result: Any) -> str:
     """`plan explain`'s layout as its console headline writes it: 'tp=2 pp=1 ... recompute=selective sp=off, fp8
     parameters' (predict.query.layout_text and the flags given)."""

@@ -543,6 +543,43 @@ def get_device(name: str, extra_files: Iterable[Path | str] = (), *, catalog_fla
     return cat.get(name, catalog_flag=catalog_flag, own=own)
 
 
+def own_spec_files(hardware: str, extra_files: Iterable[Path | str] = ()) -> dict[str, str]:
+    """Device name -> 'PATH (the --hardware file)' or 'PATH (a --catalog file)' for each device read from a file of
+    the user's (a spec TOML in the --hardware value `hardware`, or one of the --catalog `extra_files`), not from the
+    built-in catalog: where a fix for a figure the device lacks sends the user (missing_figure_note)."""
+    out = {spec.name: f"{f} (a --catalog file)" for f in extra_files for spec in load_file(f, flag="--catalog")}
+    for name in (h.strip() for h in hardware.split(",")):
+        if name.lower().endswith(".toml"):  # a path, as get_device reads it
+            out[load_file(name)[0].name] = f"{name} (the --hardware file)"
+    return out
+
+
+def missing_figure_note(lead: str, lacks: str, fields: str, devices: Iterable[str], files: dict[str, str], *,
+                        flag: str = "") -> str | None:
+    """Why a figure ('cost (est.) is') reads n/a on `devices`, which lack `lacks` ('TDP'), and where to give `fields`
+    ('tdp_w'): a --catalog TOML for a catalog device; for one read from a file of the user's (`files`:
+    own_spec_files), its [[device]] table in that file (the fix said 'in a --catalog TOML' for a device given as
+    --hardware FILE: uttrialC). `flag`: an option that gives the figure on the command line, offered first. None
+    when `devices` is empty; one clause per file, joined by '; '."""
+    names = list(devices)
+    builtin = [d for d in names if d not in files]
+    by_file: dict[str, list[str]] = {}
+    for d in names:
+        if d in files:
+            by_file.setdefault(files[d], []).append(d)
+    parts = []
+    if builtin:
+        fix = f"{fields} in a --catalog TOML"
+        parts.append(f"{lead} n/a on {', '.join(builtin)}: no {lacks} in the catalog — "
+                     + (f"give {flag} (or {fix})" if flag else f"give {fix}"))
+    for path, on in by_file.items():
+        fix = (f"add {fields} to the [[device]] table of {', '.join(on)} in {path}, written as [value, source] like "
+               "the table's other figures")
+        parts.append(f"{lead} n/a on {', '.join(on)}: no {lacks} in its spec — "
+                     + (f"give {flag} (or {fix})" if flag else fix))
+    return "; ".join(parts) or None
+
+
 def resolve_devices(text: str, extra_files: Iterable[Path | str] = ()) -> list[AcceleratorSpec]:
     """A --hardware value: comma-separated device names or spec TOML paths, or 'all' (every catalog device, the
     --catalog files' included). Empty, or a device named twice (names or aliases: every row would be listed
