@@ -207,3 +207,7 @@ def test_a_user_derived_table_caption_names_what_it_rests_on(tmp_path: Path) -> 
     assert "ServingCalibration's built-in defaults" in default
     mine = cals["mine"].uncalibrated_caveat("mi355x")
     assert "sets no value of its own" in mine and ":  from" not in mine
+    f.write_text('[serving.mine]\nmatch = ["mi355*"]\nmemory_basis = "total"\nreference_device = "mi355x"\n'
+                 'per_step_overhead_s = 1e-3\nderived_from = "my trace"\n', encoding="utf-8")
+    mine = serving.serving_calibrations(str(f))["mine"]
+    assert mine.derived_fields == ("per_step_overhead_s",)  # the text rules are not derived figures

@@ -731,7 +731,9 @@ def _serving_calibrations(path: str | None) -> dict[str, ServingCalibration]:
             out[name] = ServingCalibration(family=name, fitted=name != "default" and bool(t.fitted_on),
                                            fitted_on=tuple(t.fitted_on),
                                            derived_from=t.derived_from, derived_on=tuple(t.derived_on),
-                                           derived_fields=tuple(t.values) if t.derived_from else (),
+                                           # its numbers: memory_basis / reference_device are rules, not figures
+                                           derived_fields=tuple(k for k, v in t.values.items()
+                                                                if not isinstance(v, str)) if t.derived_from else (),
                                            table_file=t.where, **values)
         except InputError as e:  # name the file and table of the bad value
             raise InputError(f"{t.where}: [serving.{name}]: {e.problem}", e.fix) from None
