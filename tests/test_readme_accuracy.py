@@ -13,6 +13,7 @@ from pathlib import Path
 
 from accelopt.predict.calibration import load_calibrations
 from accelopt.predict.inference_validation import validate_inference_result
+from accelopt.predict.serving import serving_calibrations
 from accelopt.predict.serving_validation import ServingRunResult, validate_serving
 from accelopt.predict.validation import RunResult, read_runs, validate_report
 
@@ -372,6 +373,17 @@ def test_serving_neuron_bullet() -> None:
     trn1 = [r for r in SERVING_HELD if r.family == "aws-trainium1"]
     assert max(abs(_pct(r)) for r in trn1 if r.metric == "tpot_ms") <= float(tpot)
     assert [r.id for r in trn1 if r.metric == "ttft_ms" and abs(_pct(r)) > float(ttft) and not r.note] == []
+    # the bullet's fitted values are the table's (rev1, 2026-12-06: it kept prefill 15% and no per-request cost after
+    # rtrn2's refit set 0.20 and 1 ms)
+    decode, step_us, prefill, step_ms, request = _quoted(
+        r"fitted on 6 declared Trn1 rows \(decode bandwidth (\d+)%, collective step latency ([\d.]+) µs, prefill "
+        r"(\d+)% of peak, ([\d.]+) ms per step, ([\d.]+) ms per request;")
+    neuron = serving_calibrations()["aws-neuroncore-v2"]
+    _same_as_written(decode, 100 * neuron.decode_bandwidth_efficiency)
+    _same_as_written(step_us, 1e6 * neuron.link_step_latency_s)
+    _same_as_written(prefill, 100 * neuron.prefill_compute_efficiency)
+    _same_as_written(step_ms, 1e3 * neuron.per_step_overhead_s)
+    _same_as_written(request, 1e3 * neuron.per_request_overhead_s)
     n_rows, lo, hi = _quoted(r"against `\[serving\.default\]` its (\w+) rows are ([+-][\d.]+)% to ([+-][\d.]+)%")
     trn2 = [r for r in SERVING_HELD if r.hardware.startswith("trainium2")]
     assert _count(n_rows) == len(trn2)

@@ -193,3 +193,21 @@ def test_a_derived_table_must_say_what_it_is_derived_from(tmp_path: Path) -> Non
     f.write_text('[serving.mine]\nmatch = ["mi355*"]\nderived_from = 0.268\n', encoding="utf-8")
     with pytest.raises(InputError, match=r"derived_from = 0\.268 is not text"):
         load_serving_tables(f)
+
+
+def test_a_user_derived_table_caption_names_what_it_rests_on(tmp_path: Path) -> None:
+    """A user's derived [serving.default] said its other values were '[serving.default]'s' (itself), and a derived
+    table setting no value printed 'derived, not fitted:  from ...' with an empty list (rev1, 2026-12-06)."""
+    f = tmp_path / "cal.toml"
+    f.write_text('[serving.default]\nper_step_overhead_s = 1e-3\nderived_from = "my trace"\n'
+                 '[serving.mine]\nmatch = ["mi355*"]\nderived_from = "my trace"\n', encoding="utf-8")
+    cals = serving.serving_calibrations(str(f))
+    default = cals["default"].uncalibrated_caveat("mi350x")
+    assert "per_step_overhead_s from my trace" in default and "[serving.default]'s" not in default
+    assert "ServingCalibration's built-in defaults" in default
+    mine = cals["mine"].uncalibrated_caveat("mi355x")
+    assert "sets no value of its own" in mine and ":  from" not in mine
+    f.write_text('[serving.mine]\nmatch = ["mi355*"]\nmemory_basis = "total"\nreference_device = "mi355x"\n'
+                 'per_step_overhead_s = 1e-3\nderived_from = "my trace"\n', encoding="utf-8")
+    mine = serving.serving_calibrations(str(f))["mine"]
+    assert mine.derived_fields == ("per_step_overhead_s",)  # the text rules are not derived figures

@@ -115,3 +115,24 @@ def test_a_role_its_table_contradicts_is_said_under_row(tmp_path: Path, capsys: 
     code, out, err = run_main(["validate", "--serving", "--runs", str(runs), "--row", "my-fit"], capsys)
     assert code == 0, err
     assert "warning: role fit in" in err and "my-fit" in err and "warning:" not in out, err  # on stderr, as the report
+
+
+def test_a_derived_row_its_table_does_not_list_is_not_said_to_be_derived_from(tmp_path: Path,
+                                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    # rev1 2026-12-06: a user's row with role derived whose table's derived_on does not list it: the --row line said
+    # "its table's values were derived from this run's own measurement" above the warning that they were not
+    row = {**_ROWS["sglang-mi355x-qwen3-8b-tp1-fp8-b64-8192-1024-tput"], "id": "my-derived", "role": "derived"}
+    runs = tmp_path / "mine.csv"
+    with open(runs, "w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=[k for k in row if k is not None])
+        w.writeheader()
+        w.writerow({k: v or "" for k, v in row.items() if k is not None})
+    code, out, err = run_main(["validate", "--serving", "--runs", str(runs), "--row", "my-derived"], capsys)
+    assert code == 0 and "warning: role derived in" in err, err
+    assert "or list them in derived_on of the [serving.amd-instinct-cdna4] table of the --calibration file" in \
+        " ".join(err.split()), err  # the fix a fit row's warning gives, for derived_on
+    assert "derived from this run's own measurement" not in out
+    assert "derived (not held out, by its role cell: its table's derived_on does not list it)" in out
+    # a row the table does list keeps the stronger words
+    code, out, _ = run_main(["validate", "--serving", "--row", "sglang-mi355x-l31-8b-tp1-b64-8192-1024-tput"], capsys)
+    assert code == 0 and "derived from this run's own measurement" in out

@@ -272,6 +272,15 @@ _ROLE_WORDS = {"fit": "fit", "test": "held out",
 """How a serving row's role reads on its `validate --serving --row` line ('gap' as it stands)."""
 
 
+def _role_words(role: str, role_warning: str) -> str:
+    """The row's role as _ROLE_WORDS reads it, but a 'derived' row whose table's derived_on does not list it (the
+    role warning printed under it says so) is out of the medians by its role cell alone: the line said its table
+    was derived from its run, beside the warning that it was not."""
+    if role == "derived" and role_warning:
+        return "derived (not held out, by its role cell: its table's derived_on does not list it)"
+    return _ROLE_WORDS.get(role, role)
+
+
 def _print_serving_commands(opts: ValidateOptions) -> None:
     """`validate --serving --row ID`: each serving run's figures and the `plan serve` command that reproduces its
     prediction (plain text)."""
@@ -288,7 +297,7 @@ def _print_serving_commands(opts: ValidateOptions) -> None:
                      f"{100 * (r.predicted / r.published - 1):+.1f}%")  # fmt_count: as the report's table
         con.print(plain(f"run {r.id} ({r.source}): {r.metric} published {fmt_count(r.published)}, {predicted}; "
                         f"{r.hardware}, {r.precision}, engine {r.engine}, family {r.family}, "
-                        f"{_ROLE_WORDS.get(r.role, r.role)}"),
+                        f"{_role_words(r.role, one.role_warning)}"),
                   soft_wrap=True)
         con.print(plain(f"  {one.command}"), soft_wrap=True)  # one line: copied and run as it stands
         con.print(plain(f"  its {r.metric} is {METRIC_FIELDS[r.metric]} of the command's first point (add --json: "

@@ -439,8 +439,14 @@ class ServingCalibration:
         run of `device` exists (a sibling's table carried, issue #10); '' otherwise. `plan serve`'s console caption
         and HTML page both print it."""
         if not self.fitted and self.derived_from:  # measured, not fitted: say which values, and from what
+            # [serving.default] is the base of the others; its own unset fields take ServingCalibration's defaults
+            base = ("ServingCalibration's built-in defaults" if self.family == "default"
+                    else "[serving.default]'s")
+            if not self.derived_fields:  # a derived_from on a table that sets nothing: no value of it is derived
+                return (f" — derived_from given ({self.derived_from}) but the table sets no value of its own: every "
+                        f"value is {base}, not fitted")
             return (f" — derived, not fitted: {', '.join(self.derived_fields)} from {self.derived_from}; its other "
-                    "values are [serving.default]'s, not fitted")
+                    f"values are {base}, not fitted")
         if not self.fitted:
             return " — uncalibrated (not fitted on published runs of this device family)"
         if self.published_runs_of_device == 0:
@@ -785,7 +791,9 @@ def _serving_calibrations(path: str | None) -> dict[str, ServingCalibration]:
             out[name] = ServingCalibration(family=name, fitted=name != "default" and bool(t.fitted_on),
                                            fitted_on=tuple(t.fitted_on),
                                            derived_from=t.derived_from, derived_on=tuple(t.derived_on),
-                                           derived_fields=tuple(t.values) if t.derived_from else (),
+                                           # its numbers: memory_basis / reference_device are rules, not figures
+                                           derived_fields=tuple(k for k, v in t.values.items()
+                                                                if not isinstance(v, str)) if t.derived_from else (),
                                            table_file=t.where, **values)
         except InputError as e:  # name the file and table of the bad value
             raise InputError(f"{t.where}: [serving.{name}]: {e.problem}", e.fix) from None
@@ -1587,9 +1595,9 @@ def custom_allreduce_assumed(spec: AcceleratorSpec, tp: int, cal: ServingCalibra
     return comm.Assumption(CUSTOM_ALLREDUCE_FIELD, custom_allreduce_latency_s(tp),
                            "the engine's custom all-reduce (vLLM, TensorRT-LLM, SGLang) timed as vLLM's kernel "
                            "measured on 8 x H100 (sgl-project/sglang PR #2904: 9.5/9.1/10.1 µs at tp 2/4/8, 2 KiB) + "
-                           f"its bytes at {custom_allreduce_ratio(spec, cal):g} of NCCL's ring rate (0.56 on "
-                           "NVLink, fitted on those H100 figures; 1 on a PCIe-only link: custom_allreduce_ratio), "
-                           "up to 8 MiB "
+                           f"its bytes at {custom_allreduce_ratio(spec, cal):g} of NCCL's ring rate "
+                           f"({CUSTOM_ALLREDUCE_BANDWIDTH_RATIO:g} on NVLink, fitted on those H100 figures; 1 on a "
+                           "PCIe-only link: custom_allreduce_ratio), up to 8 MiB "
                            "(NCCL above); --tp-allreduce nccl for NCCL/RCCL's chain", "scale-up")
 
 

@@ -635,7 +635,8 @@ def _derived_role_lines(rows: list[dict[str, str]], path: str | None) -> list[st
         if (row["role"] == "derived") != (row["id"] in cal.derived_on):
             wrong.setdefault((row["role"] == "derived", cal.family), []).append(row["id"])
     return [f"warning: role derived in {runs_named(ids, 'serving run')} that [serving.{family}] was not derived "
-            "from (its derived_on does not list them): they count in no figure — write test (held out)"
+            "from (its derived_on does not list them): they count in no figure — write test (held out), or list "
+            f"them in derived_on of the [serving.{family}] table of the --calibration file derived from their run"
             if derived else
             f"warning: role {'/'.join(sorted({r['role'] for r in rows if r['id'] in ids}))} in "
             f"{runs_named(ids, 'serving run')} whose own run [serving.{family}]'s values were derived from (its "
