@@ -47,7 +47,7 @@ class _FakeNvml(types.ModuleType):
 
 
 @pytest.fixture
-def nvml(monkeypatch: pytest.MonkeyPatch) -> _FakeNvml:
+def nvml(monkeypatch: pytest.MonkeyPatch, nvml_by_environment: None) -> _FakeNvml:
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     fake = _FakeNvml()
     monkeypatch.setitem(sys.modules, "pynvml", fake)
@@ -293,7 +293,8 @@ class _UuidNvml(_FakeNvml):
         return self.UUIDS[int(handle[1:])]
 
 
-def test_a_uuid_prefix_in_cuda_visible_devices_names_its_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_uuid_prefix_in_cuda_visible_devices_names_its_gpu(monkeypatch: pytest.MonkeyPatch,
+                                                              nvml_by_environment: None) -> None:
     """CUDA takes a UUID's unique prefix in CUDA_VISIBLE_DEVICES; NVML's lookup raised NVMLError_NotFound for it,
     out of the energy meter (and `accelopt env`, which catches only accelopt's errors)."""
     fake = _UuidNvml(count=2)
