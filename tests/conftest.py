@@ -518,3 +518,14 @@ def dist_tiny_ops() -> list[Any]:
 
     return [Op(name="aten.add", kind="elementwise", flops=1.0, bytes_read=4.0, bytes_written=4.0, phase=ph)
             for ph in ["forward"] * 20 + ["backward"] * 40 + ["optimizer"] * 40]
+
+
+@pytest.fixture
+def nvml_by_environment(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test faking NVML looks the GPU up as a machine without torch's CUDA does (CUDA_VISIBLE_DEVICES, else the
+    index): on a GPU machine energy.nvml_handle_for_cuda asks NVML for torch's own UUID of the device first, which a
+    fake NVML does not know. A test marked gpu (real NVML) keeps the real lookup."""
+    if request.node.get_closest_marker("gpu") is None:
+        from accelopt.measure import energy
+
+        monkeypatch.setattr(energy, "_torch_cuda_uuid", lambda cuda_index: None)

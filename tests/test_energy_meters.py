@@ -47,7 +47,7 @@ class _FakeNvml(types.ModuleType):
 
 
 @pytest.fixture
-def nvml(monkeypatch: pytest.MonkeyPatch) -> _FakeNvml:
+def nvml(monkeypatch: pytest.MonkeyPatch, nvml_by_environment: None) -> _FakeNvml:
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     fake = _FakeNvml()
     monkeypatch.setitem(sys.modules, "pynvml", fake)
@@ -277,3 +277,50 @@ def test_process_cpu_utilization_is_measured() -> None:
     u.start()
     time.sleep(0.2)  # idle: far below 1
     assert u() < 0.5
+
+
+class _UuidNvml(_FakeNvml):
+    """NVML of two cards looked up by whole UUIDs only, as the real one is (NVMLError_NotFound for a prefix)."""
+
+    UUIDS = ("GPU-8d1f0000-aaaa", "GPU-3c7e0000-bbbb")
+
+    def nvmlDeviceGetHandleByUUID(self, uuid: str) -> str:
+        if uuid not in self.UUIDS:
+            raise self.NVMLError("Not Found")
+        return f"h{self.UUIDS.index(uuid)}"
+
+    def nvmlDeviceGetUUID(self, handle: str) -> str:
+        return self.UUIDS[int(handle[1:])]
+
+
+def test_a_uuid_prefix_in_cuda_visible_devices_names_its_gpu(monkeypatch: pytest.MonkeyPatch,
+                                                              nvml_by_environment: None) -> None:
+    """CUDA takes a UUID's unique prefix in CUDA_VISIBLE_DEVICES; NVML's lookup raised NVMLError_NotFound for it,
+    out of the energy meter (and `accelopt env`, which catches only accelopt's errors)."""
+    fake = _UuidNvml(count=2)
+    monkeypatch.setitem(sys.modules, "pynvml", fake)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "GPU-3c7e")
+    assert energy.NvmlMeter(0)._handle == "h1"
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "GPU-")  # both cards' UUIDs start so: which is meant is not said
+    with pytest.raises(InputError, match=r"'GPU-' starts 2 GPUs' UUIDs.*GPU-8d1f0000-aaaa") as e:
+        energy.NvmlMeter(0)
+    assert "nvidia-smi -L" in e.value.fix
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "GPU-ffff")
+    ok, why = energy.nvml_status(0)
+    assert not ok and "names none of NVML's 2 GPU(s)" in why
+
+
+def test_torch_cuda_uuid_names_the_nvml_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CUDA numbers GPUs fastest first unless CUDA_DEVICE_ORDER=PCI_BUS_ID: on a machine of mixed cards torch's cuda:0
+    may be NVML's GPU 1 with no CUDA_VISIBLE_DEVICES at all; torch's own UUID of the device names it. The meter read
+    NVML's GPU 0 there (another card)."""
+    import torch
+
+    fake = _UuidNvml(count=2)
+    monkeypatch.setitem(sys.modules, "pynvml", fake)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    props = [type("P", (), {"uuid": u.removeprefix("GPU-")})() for u in reversed(_UuidNvml.UUIDS)]  # fastest first
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda i: props[i])
+    assert energy.NvmlMeter(0)._handle == "h1" and energy.NvmlMeter(1)._handle == "h0"

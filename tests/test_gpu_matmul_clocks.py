@@ -14,6 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 pynvml = pytest.importorskip("pynvml")
+pytestmark = pytest.mark.usefixtures("nvml_by_environment")  # fake NVML: no torch UUID lookup
 
 
 def _bench(monkeypatch: pytest.MonkeyPatch) -> Any:

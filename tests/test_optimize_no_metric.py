@@ -19,7 +19,7 @@ from torch import nn  # noqa: E402
 from accelopt.optimize import base  # noqa: E402
 from accelopt.optimize.base import Target, Technique, Variant  # noqa: E402
 from accelopt.optimize.runner import RunOptions, run_optimize  # noqa: E402
-from accelopt.report import optimize_view, schema  # noqa: E402
+from accelopt.report import html, optimize_view, schema  # noqa: E402
 from accelopt.workload.userfile import ModelBundle  # noqa: E402
 
 
@@ -66,6 +66,13 @@ def test_without_eval_batches_no_metric_is_named() -> None:
     assert rec is not None and "loss" not in rec.reason and "within" not in rec.reason, rec.reason
     text = _console(result)
     assert "quality (not measured)" in text and "change of loss" not in text
+    # the console and the page say why no quality was measured, not a tolerance nothing was held to (JSON alone said)
+    flat = " ".join(text.split())
+    assert "Quality tolerance: not applied (no quality metric was measured: the model has no eval_batches" in flat
+    assert "Quality tolerance: 1 %" not in flat
+    page = html.render_html("optimize", result, title="t", argv=["optimize", "m.py"])
+    assert "Quality tolerance: not applied (no quality metric was measured" in page
+    assert "quality tolerance 1 %" not in page
 
 
 def test_with_eval_batches_the_metric_is_named() -> None:
@@ -73,3 +80,5 @@ def test_with_eval_batches_the_metric_is_named() -> None:
     doc = schema.dump("optimize", result)
     assert doc["metric"] == "loss" and doc["metric_note"] == ""
     assert "quality (not measured)" not in _console(result)
+    assert "Quality tolerance: 1 % of the baseline" in " ".join(_console(result).split())
+    assert "quality tolerance 1 % of baseline" in html.render_html("optimize", result, title="t", argv=["x"])

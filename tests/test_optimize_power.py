@@ -19,6 +19,7 @@ from accelopt.optimize.power import PowerPoint, limits_to_try, recommend, sweep
 from accelopt.workload.userfile import ModelBundle
 
 pynvml = pytest.importorskip("pynvml")
+pytestmark = pytest.mark.usefixtures("nvml_by_environment")  # fake NVML: no torch UUID lookup
 
 # limit (W) -> (step time s, board power W): lower limits draw less and run slower
 TABLE = {300: (0.010, 280.0), 250: (0.0103, 240.0), 200: (0.0108, 195.0), 150: (0.013, 150.0), 100: (0.018, 100.0)}

@@ -66,7 +66,8 @@ def test_env_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert all(m["why"] for m in d["energy_meters"])
 
 
-def test_env_table(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_table(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, nvml_by_environment: None
+                   ) -> None:
     import sys
     import types
 

@@ -234,3 +234,10 @@ def test_profile_prints_macs_per_sample_and_the_parameter_count(tmp_path: Path,
     assert "42.6 kFLOP" in out
     assert "parameters 3,114 numel summed over model.parameters()" in out
     assert "per sample" in out and "FLOPs per step / batch 2" in out
+    # a training step counts the backward pass too: its MACs are not the forward figure torchvision lists
+    out, _ = run_main_expect(capsys, "profile", f"{p}:build", "--mode", "train", "--steps", "3", "--warmup", "0",
+                             "--threads", "1")
+    out = _flat(out.replace("│", " "))
+    assert "what torchvision's model docs list" not in out
+    assert "multiply-accumulates of the training step (forward and backward)" in out, out
+    assert "--mode inference gives that figure" in out

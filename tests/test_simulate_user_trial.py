@@ -180,3 +180,8 @@ def test_a_huge_design_size_is_quoted_short(tmp_path: Path) -> None:
     with pytest.raises(InputError) as e:
         load_design_file(path)
     assert "ifmap_sram_bytes = 2,000,000,000,000 is more than" in e.value.problem, e.value.problem
+    # an integer literal past a float's range: float(v) raised OverflowError out of the loader
+    path.write_text(text.replace("ifmap_sram_bytes = 524288", "ifmap_sram_bytes = 1" + "0" * 400), encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        load_design_file(path)
+    assert "ifmap_sram_bytes = 1e+400 is more than 1,099,511,627,776" in e.value.problem, e.value.problem

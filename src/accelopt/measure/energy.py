@@ -105,9 +105,21 @@ def nvml_status(index: int = 0) -> tuple[bool, str]:
 
 
 def nvml_handle_for_cuda(nvml: Any, cuda_index: int, count: int) -> Any:
-    """NVML handle of CUDA device `cuda_index` (NVML initialized, `count` = nvmlDeviceGetCount()): CUDA_VISIBLE_DEVICES
-    renumbers CUDA devices, NVML never does, so an entry there (an index or a GPU-UUID) names the NVML device (Zeus
-    does the same). Used by the energy meter and by the power-limit technique, which must cap the GPU it measures."""
+    """NVML handle of CUDA device `cuda_index` (NVML initialized, `count` = nvmlDeviceGetCount()). Used by the energy
+    meter and by the power-limit technique, which must cap the GPU it measures.
+
+    Where torch sees CUDA, the device's own UUID (torch.cuda.get_device_properties(i).uuid) names the NVML device:
+    CUDA numbers GPUs fastest first unless CUDA_DEVICE_ORDER=PCI_BUS_ID, NVML as the driver does, so on a machine of
+    mixed cards cuda:0 need not be NVML's GPU 0 even without CUDA_VISIBLE_DEVICES
+    (https://docs.nvidia.com/cuda/cuda-c-programming-guide/index.html#env-vars; gpuopenanalytics/pynvml issue #28).
+    Else an entry of CUDA_VISIBLE_DEVICES (an index, a GPU or MIG UUID, or a UUID's unique prefix, as CUDA takes it)
+    names the NVML device (Zeus and torch.cuda._get_nvml_device_index do the same)."""
+    uuid = _torch_cuda_uuid(cuda_index)
+    if uuid is not None:
+        try:
+            return nvml.nvmlDeviceGetHandleByUUID(uuid)
+        except nvml.NVMLError:
+            pass  # a driver that cannot look it up: the mapping below
     visible = [v.strip() for v in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if v.strip()]
     if visible:
         if not 0 <= cuda_index < len(visible):
@@ -115,12 +127,47 @@ def nvml_handle_for_cuda(nvml: Any, cuda_index: int, count: int) -> Any:
                              f"use an index from 0 to {len(visible) - 1}")
         entry = visible[cuda_index]
         if not entry.isdigit():
-            return nvml.nvmlDeviceGetHandleByUUID(entry)
+            return _handle_by_uuid(nvml, entry, count)
         cuda_index = int(entry)
     if not 0 <= cuda_index < count:
         raise InputError(f"GPU index {cuda_index} is out of range: NVML sees {count} GPU(s)",
                          f"use an index from 0 to {count - 1}" if count else "run on a machine with a GPU")
     return nvml.nvmlDeviceGetHandleByIndex(cuda_index)
+
+
+def _torch_cuda_uuid(cuda_index: int) -> str | None:
+    """NVML's name ('GPU-<uuid>') of torch's cuda:`cuda_index`, or None where torch is not loaded, sees no CUDA GPU
+    or has no such device (torch's _CUuuid prints the UUID without NVML's 'GPU-')."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return None
+    try:
+        if not torch.cuda.is_available() or not 0 <= cuda_index < torch.cuda.device_count():
+            return None
+        text = str(torch.cuda.get_device_properties(cuda_index).uuid)
+    except Exception:  # an old torch without .uuid, a ROCm build, a driver error: the mapping from the environment
+        return None
+    return text if text.startswith(("GPU-", "MIG-")) else f"GPU-{text}"
+
+
+def _handle_by_uuid(nvml: Any, entry: str, count: int) -> Any:
+    """The handle of the GPU a CUDA_VISIBLE_DEVICES entry names by UUID: in full, or by a prefix that one GPU's UUID
+    starts with (CUDA takes 'GPU-8d1f'; NVML's lookup takes only the whole UUID and raised its NVMLError_NotFound
+    out of `accelopt env` and profile's meter)."""
+    try:
+        return nvml.nvmlDeviceGetHandleByUUID(entry)
+    except nvml.NVMLError:
+        pass
+    handles = [nvml.nvmlDeviceGetHandleByIndex(i) for i in range(count)]
+    uuids = [str(u.decode() if isinstance(u, bytes) else u) for u in map(nvml.nvmlDeviceGetUUID, handles)]
+    hits = [h for h, u in zip(handles, uuids, strict=True) if u.startswith(entry)]
+    if len(hits) == 1:
+        return hits[0]
+    which = f"names none of NVML's {count} GPU(s)" if not hits else f"starts {len(hits)} GPUs' UUIDs"
+    raise InputError(f"CUDA_VISIBLE_DEVICES entry {entry!r} {which} (their UUIDs: {', '.join(uuids) or 'none'})",
+                     "give CUDA_VISIBLE_DEVICES an index or a UUID as `nvidia-smi -L` prints it")
 
 
 class NvmlMeter(EnergyMeter):

@@ -565,7 +565,10 @@ def _optimize_tables(r: Any) -> list[Table]:
             continue
         t.rows.append(_variant_row(v, r))
     rec = r.recommendation
-    t.note = (f"quality tolerance {r.quality_tolerance:g} {unit}; "
+    from accelopt.report.optimize_view import tolerance_text
+
+    t.note = ((f"quality tolerance {r.quality_tolerance:g} {unit}; " if r.metric is not None
+               else tolerance_text(r) + "; ")
               + (f"recommendation: {rec.name} — {rec.reason}{_best_single(rec)}"
                  if rec is not None else "no recommendation (the run was interrupted)"))
     out = [t]

@@ -73,8 +73,17 @@ WIDE = 150
 """Characters the measured table needs; a narrower console (80 when piped) gets a wider one on the same stream."""
 
 
+def tolerance_text(result: Any) -> str:
+    """The quality tolerance as applied, or, where no quality metric was measured (no eval_batches), why none was
+    (metric_note): console and page said 'Quality tolerance: 1 % of the baseline' beside a 'quality (not measured)'
+    column and a recommendation that named no tolerance, and printed the note saying why nowhere (JSON alone)."""
+    if result.metric is None:
+        return f"Quality tolerance: not applied ({result.metric_note or 'no quality metric was measured'})"
+    unit = "accuracy points" if result.quality_tolerance_unit == "points" else "% of the baseline"
+    return f"Quality tolerance: {result.quality_tolerance:g} {unit}"
+
+
 def variants_table(result: Any) -> Table:
-    tol_unit = "accuracy points" if result.quality_tolerance_unit == "points" else "% of the baseline"
     t = Table(title=plain(f"optimize — {result.name}, {result.mode}, {result.dtype}, {result.device}, "
                          f"batch {result.batch_size}"))
     cols = ("variant", "p50", "p99", "speed-up (rounds)", "gain up to", "throughput", "memory", "energy/step",
@@ -116,7 +125,7 @@ def variants_table(result: Any) -> Table:
                     "making (prune's fine-tune, distill's student): the baseline row's is after the quality steps "
                     "alone" if any(getattr(r.quality, "same_budget_baseline", None) is not None
                                    for r in result.variants) else "") + ". "
-                 f"Quality tolerance: {result.quality_tolerance:g} {tol_unit}. Memory: "
+                 f"{tolerance_text(result)}. Memory: "
                  f"{result.variants[0].memory_method if result.variants else ''}. "
                  f"Energy meter: {', '.join(sorted(meters)) or 'none'}.")
     return t

@@ -59,12 +59,17 @@ def unmodeled_flops_note(r: Any) -> str:
     return f"a lower bound, as are achieved and MFU: ops with no FLOP formula count 0 ({names})"
 
 
-def macs_text(matmul_flops: float, batch_size: int) -> str:
+def macs_text(matmul_flops: float, batch_size: int, mode: str = "inference") -> str:
     """The matmul / conv / attention FLOPs as multiply-accumulates per sample: the unit a model zoo's 'GFLOPS'
     column counts (torchvision's model docs: ResNet-50 4.089 'GFLOPS' = 4.089e9 multiply-accumulates at 224 x 224,
-    the 8.18 GFLOP `profile` counts at 2 FLOP each), so that the two compare without a factor 2 (utnum)."""
-    return (f"{fmt_macs(matmul_flops / 2 / batch_size)} per sample: multiply-accumulates, what torchvision's model "
-            "docs list as 'GFLOPS'")
+    the 8.18 GFLOP `profile` counts at 2 FLOP each), so that the two compare without a factor 2 (utnum). A training
+    step's count holds the backward pass too, which a zoo's forward figure does not: said so, not 'what torchvision
+    lists' (--mode train, profile's default, read ResNet-50's forward + backward beside that claim)."""
+    per = f"{fmt_macs(matmul_flops / 2 / batch_size)} per sample: multiply-accumulates"
+    if mode == "inference":
+        return per + ", what torchvision's model docs list as 'GFLOPS'"
+    return (per + " of the training step (forward and backward); torchvision's model docs' 'GFLOPS' count a "
+            "forward alone: --mode inference gives that figure")
 
 
 def compute_table(r: Any) -> Table:
@@ -85,7 +90,7 @@ def compute_rows(r: Any) -> list[tuple[str, str, str]]:
              "captured step (2 FLOP per multiply-accumulate)" + (f"; {lower}" if lower else "")),
             ("  per sample", fmt_flops(r.flops_per_step / r.batch_size), f"FLOPs per step / batch {r.batch_size}"),
             ("  of which matmul/conv/attention", fmt_flops(r.matmul_flops_per_step), macs_text(r.matmul_flops_per_step,
-                                                                                         r.batch_size)),
+                                                                                         r.batch_size, r.mode)),
             ("achieved", fmt_flop_per_s(r.achieved_flop_per_s), "FLOPs per step / median step time")]
     if isinstance(params := r.meta.get("params"), int):
         rows.append(("parameters", fmt_count(params), "numel summed over model.parameters() (a tied weight once)"))

@@ -33,6 +33,7 @@ import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
@@ -283,6 +284,16 @@ def _slug(name: str) -> str:
     return "-".join("".join(c.lower() if c.isalnum() else " " for c in name).split()) or "design"
 
 
+def _short_int(v: int) -> str:
+    """An integer as a limit's error quotes it: with thousands separators below 1e15; past it as the file may write it
+    (1e300 in the TOML is read as a 301-digit integer: '1e+300'), also past a float's range, where float(v) raised
+    OverflowError out of the loader (a 401-digit integer literal: '1e+400')."""
+    if v < 10**15:
+        return f"{v:,}"
+    mantissa, exponent = f"{Decimal(v):.6e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{exponent}"
+
+
 def validate_design(d: Design, where: str = "") -> None:
     """Raise InputError naming the field, the value and the fix."""
     label = f"design {d.name!r}" + (f" in {where}" if where else "")
@@ -295,8 +306,7 @@ def validate_design(d: Design, where: str = "") -> None:
             raise InputError(f"{label}: {f} = {_as_written(v)} must be a positive integer",
                              said or f"set {f} to an integer >= 1")
         if v > _INT_LIMITS[f]:
-            # 1e300 in the TOML read as a 301-digit integer: past 1e15 the value is written as the file may write it
-            shown = f"{v:,}" if v < 10**15 else f"{float(v):.6g}"
+            shown = _short_int(v)
             raise InputError(f"{label}: {f} = {shown} is more than {_INT_LIMITS[f]:,}, past any built accelerator",
                              f"set {f} to at most {_INT_LIMITS[f]:,}")
     for f in _POSITIVE_FLOATS:
