@@ -63,7 +63,10 @@ def test_without_eval_batches_no_metric_is_named() -> None:
     assert doc["metric"] is None and "no eval_batches" in doc["metric_note"]
     assert all(v["quality"]["metric"] is None for v in doc["variants"] if v["quality"] is not None)
     rec = result.recommendation
-    assert rec is not None and "loss" not in rec.reason and "within" not in rec.reason, rec.reason
+    # the tolerance it did not apply ('while keeping loss within 1 %'); a busy machine's 'within noise of the
+    # baseline' may be said (the test failed on that word under load)
+    assert rec is not None and "loss" not in rec.reason and "keeping" not in rec.reason, rec.reason
+    assert "within 1" not in rec.reason, rec.reason
     text = _console(result)
     assert "quality (not measured)" in text and "change of loss" not in text
     # the console and the page say why no quality was measured, not a tolerance nothing was held to (JSON alone said)
