@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import run_main
+from conftest import fixed_step_times, run_main
 from torch import nn
 
 from accelopt.errors import InputError
@@ -612,31 +612,7 @@ def _load_free_timing(monkeypatch: pytest.MonkeyPatch) -> None:
     for a step of the model, 0.1 ms for a step that ran a Ruin's forward. Each step still runs. The test's speed-ups
     are then the same on a quiet and a crowded machine: under a load average of 15-18 its 3 timed retries all hit
     'the machine's load' (the runner refusing a disturbed recommendation, which is not what the test is about)."""
-    from accelopt.optimize import runner
-
-    ruined: list[int] = []
-    real_apply = Ruin.apply
-
-    def apply(self: Ruin, bundle: Any, target: Target, options: dict[str, Any]) -> Variant:
-        v = real_apply(self, bundle, target, options)
-        forward = v.forward
-
-        def counted(x: Any) -> Any:
-            ruined.append(1)
-            return forward(x)
-
-        return dataclasses.replace(v, forward=counted)
-
-    def timed(step: Any, n: int, sync: Any) -> list[float]:
-        out = []
-        for _ in range(n):
-            before = len(ruined)
-            step()
-            out.append(1e-4 if len(ruined) > before else 1e-3)
-        return out
-
-    monkeypatch.setattr(Ruin, "apply", apply)
-    monkeypatch.setattr(runner, "_timed", timed)
+    fixed_step_times(monkeypatch, Ruin)
 
 
 def test_a_lossy_variant_with_unmeasured_quality_is_not_recommended(digits: Any,

@@ -7,13 +7,13 @@ which figures that still reaches (a variant run outside torch, onnx-*, draws oth
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
 
 torch = pytest.importorskip("torch")
 
+from conftest import fixed_step_times  # noqa: E402
 from torch import nn  # noqa: E402
 
 from accelopt.optimize import base  # noqa: E402
@@ -106,31 +106,7 @@ class _OwnDraws(Technique):
 def _fixed_times(monkeypatch: pytest.MonkeyPatch) -> None:
     """runner._timed reads 1 ms a step, 0.1 ms where the step ran _OwnDraws' forward (each step still runs): the
     variant is faster in every round on a quiet and a busy machine alike."""
-    from accelopt.optimize import runner
-
-    ran: list[int] = []
-    real = _OwnDraws.apply
-
-    def apply(self: Any, bundle: Any, target: Target, options: dict[str, Any]) -> Variant:
-        v = real(self, bundle, target, options)
-        inner = v.forward
-
-        def counted(x: Any) -> Any:
-            ran.append(1)
-            return inner(x)
-
-        return dataclasses.replace(v, forward=counted)
-
-    def timed(step: Any, n: int, sync: Any) -> list[float]:
-        out = []
-        for _ in range(n):
-            before = len(ran)
-            step()
-            out.append(1e-4 if len(ran) > before else 1e-3)
-        return out
-
-    monkeypatch.setattr(_OwnDraws, "apply", apply)
-    monkeypatch.setattr(runner, "_timed", timed)
+    fixed_step_times(monkeypatch, _OwnDraws)
 
 
 @pytest.mark.parametrize("p", [0.5, 0.0])
