@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from importlib import resources
 
 import pytest
-from conftest import run_main
+from conftest import run_main, trn1_link_before_rtrn2_ctx
 
 from accelopt.errors import InputError
 from accelopt.hardware.catalog import get_device
@@ -94,12 +94,14 @@ def before_after() -> Iterator[dict[str, tuple[float, float, bool]]]:
     orig = calmod.with_fused_attention
     mp = pytest.MonkeyPatch()
     mp.setattr(compute, "MEGABLOX_WIDTH_EXP", 0.0)
-    try:  # undone before the tests run
-        now = {i: reproduce(r) for i, r in ROWS.items()}
-        mp.setattr(calmod, "with_fused_attention", lambda cal, spec, **kw: orig(cal, spec))
-        got = {i: (reproduce(r).error, now[i].error, now[i].fitted) for i, r in ROWS.items()}
-    finally:
-        mp.undo()
+    # at the Trainium1 calibration before rtrn2 (2026-12-06), as the record was made
+    with trn1_link_before_rtrn2_ctx():
+        try:  # undone before the tests run
+            now = {i: reproduce(r) for i, r in ROWS.items()}
+            mp.setattr(calmod, "with_fused_attention", lambda cal, spec, **kw: orig(cal, spec))
+            got = {i: (reproduce(r).error, now[i].error, now[i].fitted) for i, r in ROWS.items()}
+        finally:
+            mp.undo()
     yield got
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from conftest import trn1_link_before_rtrn2_ctx
 
 from accelopt.hardware.catalog import get_device
 from accelopt.predict import comm, compute
@@ -110,19 +111,20 @@ def test_the_v5p_rule_re_run_gives_the_bundled_value() -> None:
 @pytest.fixture(scope="module")
 def errors() -> Iterator[dict[str, tuple[float, float, bool, str]]]:
     """{row id: (error before, error now, fitted, family)} over every bundled training row."""
-    rows = read_runs()
-    cals = load_calibrations()
-    old = {**cals, "google-tpu-v5p": with_values(cals["google-tpu-v5p"], matmul_eff_max=0.80)}
     # rmegablox (2026-12-05): the record of rtpuaxis's change, with rmegablox's megablox width rate off on both sides
-    # (its own moves: tests/test_megablox_width.py)
-    mp = pytest.MonkeyPatch()
-    mp.setattr(compute, "MEGABLOX_WIDTH_EXP", 0.0)
-    try:
-        now = {r["id"]: reproduce(r) for r in rows}
-        mp.setattr(comm, "ici_shares", _whole_ici)
-        before = {r["id"]: reproduce(r, old).error for r in rows}
-    finally:
-        mp.undo()
+    # (its own moves: tests/test_megablox_width.py); at the Trainium1 calibration before rtrn2 (2026-12-06), as made
+    with trn1_link_before_rtrn2_ctx():
+        rows = read_runs()
+        cals = load_calibrations()
+        old = {**cals, "google-tpu-v5p": with_values(cals["google-tpu-v5p"], matmul_eff_max=0.80)}
+        mp = pytest.MonkeyPatch()
+        mp.setattr(compute, "MEGABLOX_WIDTH_EXP", 0.0)
+        try:
+            now = {r["id"]: reproduce(r) for r in rows}
+            mp.setattr(comm, "ici_shares", _whole_ici)
+            before = {r["id"]: reproduce(r, old).error for r in rows}
+        finally:
+            mp.undo()
     yield {rid: (before[rid], res.error, res.fitted, res.family) for rid, res in now.items()}
 
 
