@@ -211,3 +211,25 @@ def test_a_user_derived_table_caption_names_what_it_rests_on(tmp_path: Path) -> 
                  'per_step_overhead_s = 1e-3\nderived_from = "my trace"\n', encoding="utf-8")
     mine = serving.serving_calibrations(str(f))["mine"]
     assert mine.derived_fields == ("per_step_overhead_s",)  # the text rules are not derived figures
+
+
+def test_a_user_table_naming_no_known_run_is_warned_about(tmp_path: Path) -> None:
+    """A --calibration file's [serving.*] fitted_on / derived_on id that is in neither the runs validated nor the
+    bundled file (a typo) left the run the user meant held out without a word, where training's [family.*]
+    fitted_on says so (rev1's leftover, 2026-12-06): the warning names the table, the key, the id and the closest."""
+    from accelopt.predict.serving_validation import read_serving_runs, unknown_id_lines
+
+    rows = read_serving_runs()[0]
+    rid = next(r["id"] for r in rows if r["hardware"] == "mi355x")
+    f = tmp_path / "cal.toml"
+    f.write_text(f'[serving.mine]\nmatch = ["mi355*"]\nfitted_on = ["{rid}", "{rid}x"]\n'
+                 f'derived_on = ["nosuch-row"]\nderived_from = "my trace"\nper_step_overhead_s = 1e-3\n',
+                 encoding="utf-8")
+    lines = unknown_id_lines(rows, str(f))
+    assert len(lines) == 2, lines
+    assert lines[0].startswith(f"warning: [serving.mine] fitted_on names '{rid}x', a run in neither")
+    assert f"(did you mean '{rid}'?)" in lines[0]
+    assert lines[1].startswith("warning: [serving.mine] derived_on names 'nosuch-row'")
+    assert not unknown_id_lines(rows, None)  # the bundled tables name bundled rows
+    f.write_text(f'[serving.mine]\nmatch = ["mi355*"]\nfitted_on = ["{rid}"]\n', encoding="utf-8")
+    assert not unknown_id_lines(rows, str(f))

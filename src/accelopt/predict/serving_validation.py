@@ -578,6 +578,7 @@ def _validate_serving(runs_path: Path | str | None, calibration: str | None) -> 
         sources={k: v for k, v in sources.items() if k in cited},
         input_warnings=[*unused_key_lines(rows), *([line] if (line := slow_serving_line(results)) else []),
                         *default_lines(rows, results, calibration), *role_lines(rows, calibration),
+                        *unknown_id_lines(rows, calibration),
                         *uncalibrated_lines(rows, calibration),
                         *(f"{floor} — in {runs_named(ids, 'serving run')}" for floor, ids in floors.items())])
 
@@ -621,6 +622,31 @@ def role_lines(rows: list[dict[str, str]], path: str | None) -> list[str]:
                           lambda family: f", or list them in fitted_on of the [serving.{family}] table of the "
                                          "--calibration file fitted on them"),
             *_derived_role_lines(rows, path)]
+
+
+def unknown_id_lines(rows: list[dict[str, str]], path: str | None) -> list[str]:
+    """Warnings on the ids a --calibration file's [serving.*] tables list in fitted_on / derived_on that are in
+    neither the runs validated nor the bundled file (a typo, with the closest id): the run the user meant stays
+    held out without a word, as training's fitted_on_lines says for [family.*] tables (rev1, 2026-12-06)."""
+    if path is None:
+        return []
+    from accelopt.errors import close_matches
+    from accelopt.predict.calibration import BUNDLED_TABLE_FILE, load_serving_tables
+
+    ids = [r["id"] for r in rows]
+    known = set(ids) | {r["id"] for r in read_serving_runs()[0]}
+    out = []
+    for name, table in load_serving_tables(path).items():
+        if table.where == BUNDLED_TABLE_FILE:
+            continue
+        for key in ("fitted_on", "derived_on"):
+            for rid in getattr(table, key):
+                if rid not in known:
+                    close = close_matches(rid, ids, n=1)
+                    meant = f" (did you mean {close[0]!r}?)" if close else ""
+                    out.append(f"warning: [serving.{name}] {key} names {rid!r}, a run in neither the runs validated "
+                               f"nor the bundled file{meant} — write the run's id as its id cell spells it")
+    return out
 
 
 def _derived_role_lines(rows: list[dict[str, str]], path: str | None) -> list[str]:
