@@ -28,6 +28,7 @@ def test_a_negative_or_infinite_budget_keeps_its_own_message(typed: str, problem
                                                              capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_main(["plan", "--model", "llama3-8b", "--budget-usd", typed], capsys)
     assert code == 2 and f"--budget-usd {typed!r} {problem}" in err and "is not a number" not in err, err
+    assert "7B" not in err, err  # a budget's examples are dollars, not parse_count's counts (final read, s34)
 
 
 def test_parse_count_says_by_its_class_which_refusal_it_is() -> None:

@@ -378,6 +378,9 @@ def _budget_usd(text: str | None) -> float | None:
         raise InputError(f"--budget-usd {text!r} is not a number: ',' is not read as a thousands separator",
                          f"write --budget-usd {plain} (or --budget-usd {int(whole):_}{dot}{frac}); a suffix "
                          "such as 20k or 1.5M is read too")
+    if re.fullmatch(r"\s*-\s*\d*\.?\d+(?:[eE][+-]?\d+)?\s*[kKmMbB]?\s*", text):  # parse_count's examples are counts
+        raise InputError(f"--budget-usd {text!r} is negative",
+                         "give a positive number of US dollars, e.g. 20000, 20k or 1.5M")
     try:
         return parse_count(text.replace("_", ""), "--budget-usd")
     except UnreadableNumberError:  # a negative or an infinite one keeps parse_count's message
