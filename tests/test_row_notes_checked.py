@@ -148,7 +148,12 @@ _L4_REASON = ("the C 1 TTFT gap's split between prefill compute and a cost outsi
               "(pegainfer #738, a Rust engine: 1.757 ms p50 around the engine's step; tt-inference-server #2173, a C++ "
               "server's tokenizer: 2.58-5.50 ms at 256 tokens), together 7.70 ms or less, 35% of the 22.2 ms C 1 gap; "
               "vLLM v0.23's Python API server and engine-core process on a 4-vCPU host are what neither measures, so "
-              "they size no part of this run's)")
+              "they size no part of this run's; examined 2026-12-06, rwmx session 35: a vLLM API server's own TTFT "
+              "at 1 request in flight of Qwen3-0.6B / 1.7B on an A100 (tenstorrent/tt-inference-server #340, 128 "
+              "prompt tokens) exceeds the model's forward by 8.2 to 12.4 ms, 37% to 56% of the 22.2 ms C 1 gap; "
+              "carried to this row as a per-request constant it leaves the C 1 TTFT at -52% to -36%, 9.8 to 14.0 ms "
+              "of the gap to what that run does not share with this one (host, client, vLLM version), so it sizes "
+              "part of the gap on another host, not this run's)")
 _RTX_PP_REASON = ("TensorRT-LLM v1.0's Llama 3.3 70B throughput on RTX PRO 6000 grows with --pp less than the model's "
                   "on decode-heavy loads (128/2048: x2.06 / x3.27 / x4.06 at --pp 2 / 4 / 8 over --pp 1, the model "
                   "x2.31 / x4.66 / x8.76 as its requests in flight grow 146 -> 1873 with the KV room of pp devices), "
@@ -2153,6 +2158,21 @@ def test_rsrva_s34_reason_quotes_the_record() -> None:
     assert "Examined 2026-12-06 (rsrvA, session 34, issue 10)" in record
     assert all(src in record for src in ("issue #738", "issue #2173"))
 
+
+
+def test_rwmx_s35_reason_quotes_the_record() -> None:
+    """rwmx, session 35 (2026-12-06): the figures the L4 reason adds are the runs file's 'Examined 2026-12-06 (rwmx,
+    session 35' record's, which tests/test_serving_l4.py recomputes (test_vllm_api_server_small_model_floor_record)."""
+    runs = (TESTS.parent / "src/accelopt/predict/data/published_serving_runs.csv").read_text(encoding="utf-8")
+    record = " ".join(ln.lstrip("#").strip() for ln in runs.splitlines() if ln.startswith("#"))
+    m = re.search(r"exceeds the model's forward by (\d+\.\d) to (\d+\.\d) ms, (\d+)% to (\d+)% of the (\d+\.\d) ms C 1 "
+                  r"gap; carried to this row as a per-request constant it leaves the C 1 TTFT at (-\d+)% to (-\d+)%, "
+                  r"(\d+\.\d) to (\d+\.\d) ms", _L4_REASON)
+    assert m and f"{m[1]} to {m[2]} ms at 128 prompt tokens" in record
+    assert f"{m[3]}% to {m[4]}% of this row's {m[5]} ms C 1 gap" in record
+    assert f"{m[6]}% to {m[7]}%, still beyond 25%, with {m[8]} to {m[9]} ms of the gap left" in record
+    assert "Examined 2026-12-06 (rwmx, session 35, issue 10)" in record and "issue #340" in record
+    assert all(ALL_REASONS[f"wmx-l4-q25-05b-256-128-{c}"] == _L4_REASON for c in ("c1-ttft", "c16-tput", "c32-ttft"))
 
 DSV3_DECODE_ROW = "lmsys-h100-dsv3-decode-ep72"
 

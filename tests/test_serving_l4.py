@@ -9,6 +9,7 @@ serving run prints 'uncalibrated' beside its numbers.
 
 from __future__ import annotations
 
+import json
 import re
 import statistics
 from dataclasses import replace
@@ -586,3 +587,82 @@ def test_public_host_path_measurements_record() -> None:
     gap = _gap_ms(1)
     assert together < gap and (f"Together {together:.2f} ms or less, {100 * together / gap:.0f}% of the C 1 gap of "
                                f"{gap:.1f} ms") in record
+
+
+# rwmx, session 35 (2026-12-06): a vLLM API server's own TTFT at 1 request in flight of sub-2B models on an A100.
+# tenstorrent/tt-inference-server issue #340 (comments of 2025-06-24), 'Performance Benchmark Sweeps' tables:
+# (prompt, output) -> (TTFT ms, TPOT ms) at concurrency 1
+TT340_MS = {"qwen3-0.6b": {(128, 128): (12.4, 4.2), (128, 1024): (13.3, 4.2), (1024, 128): (21.0, 4.4)},
+            "qwen3-1.7b": {(128, 128): (11.4, 4.6), (128, 1024): (14.0, 4.7), (1024, 128): (26.4, 4.8)}}
+# huggingface.co/Qwen/Qwen3-0.6B and Qwen/Qwen3-1.7B raw/main/config.json (the same layers, heads, KV heads, widths,
+# vocab and tied embeddings in pytorch/torchtune@010412e0 torchtune/models/qwen3/_model_builders.py)
+_QWEN3_SMALL = {"architectures": ["Qwen3ForCausalLM"], "model_type": "qwen3", "attention_bias": False, "head_dim": 128,
+                "hidden_act": "silu", "max_position_embeddings": 40960, "num_attention_heads": 16,
+                "num_hidden_layers": 28, "num_key_value_heads": 8, "rms_norm_eps": 1e-06, "rope_scaling": None,
+                "rope_theta": 1000000, "sliding_window": None, "use_sliding_window": False, "max_window_layers": 28,
+                "tie_word_embeddings": True, "torch_dtype": "bfloat16", "use_cache": True, "vocab_size": 151936}
+QWEN3_SMALL_WIDTHS = {"qwen3-0.6b": (1024, 3072), "qwen3-1.7b": (2048, 6144)}  # hidden_size, intermediate_size
+TT340_A100S = ("a100-sxm-80gb", "a100-sxm-40gb")  # the report names no A100 variant: the catalog's two as its range
+
+
+def _tt340_model_ms(path: Path, hardware: str, prompt: int, output: int, metric: str) -> float:
+    """The model's figure for one of the report's points: the row's cells with the report's model, device and lengths
+    (the public path validate uses; batch 1)."""
+    row = dict(_row("c1-ttft"), hardware=hardware, model=str(path), prompt_len=str(prompt), output_len=str(output),
+               metric=metric, batch="1")
+    predicted = reproduce(row, SOURCES).predicted
+    assert predicted is not None
+    return predicted
+
+
+def test_vllm_api_server_small_model_floor_record(tmp_path: Path) -> None:
+    """rwmx, session 35: the runs file's 'Examined 2026-12-06 (rwmx, session 35' record: a vLLM API server's TTFT at
+    1 request in flight of Qwen3-0.6B / 1.7B on an A100 exceeds the model's forward by 8.2-12.4 ms, about half of the
+    C 1 gap; carried to this row it leaves the row beyond 25%, so no row moves."""
+    record = _runs_file_record("# Examined 2026-12-06 (rwmx, session 35, issue 10)")
+    paths = {}
+    for name, (hidden, ffn) in QWEN3_SMALL_WIDTHS.items():
+        paths[name] = tmp_path / f"{name}.json"
+        paths[name].write_text(json.dumps(dict(_QWEN3_SMALL, hidden_size=hidden, intermediate_size=ffn)))
+    pts = TT340_MS
+    assert ("Qwen3-0.6B TTFT {} / {} ms, TPOT {} / {} ms; Qwen3-1.7B TTFT {} / {} ms, TPOT {} / {} ms".format(
+        *(f"{pts[m][k][i]:.1f}" for m in pts for i in (0, 1) for k in ((128, 128), (128, 1024)))) in record)
+    assert (f"at 1024/128 {pts['qwen3-0.6b'][(1024, 128)][0]:.1f} and {pts['qwen3-1.7b'][(1024, 128)][0]:.1f} ms"
+            in record)
+    fwd = {(m, hw): _tt340_model_ms(paths[m], hw, 128, 128, "ttft_ms") for m in pts for hw in TT340_A100S}
+    for m in pts:
+        assert f"{fwd[(m, TT340_A100S[0])]:.2f} / {fwd[(m, TT340_A100S[1])]:.2f} ms ({m[6:].upper()})" in record
+    residual = {(m, o, hw): pts[m][(128, o)][0] - _tt340_model_ms(paths[m], hw, 128, o, "ttft_ms")
+                for m in pts for o in (128, 1024) for hw in TT340_A100S}
+    lo, hi = min(residual.values()), max(residual.values())
+    gap = _gap_ms(1)
+    assert (f"{lo:.1f} to {hi:.1f} ms at 128 prompt tokens" in record
+            and f"{100 * lo / gap:.0f}% to {100 * hi / gap:.0f}% of this row's {gap:.1f} ms C 1 gap" in record)
+    assert max(residual[("qwen3-1.7b", o, hw)] for o in (128, 1024) for hw in TT340_A100S) < hi  # not with the model
+    row_ttft, row_model = float(_row("c1-ttft")["published"]), _predicted_ms("c1-ttft")
+    carried = (row_model + lo, row_model + hi)
+    assert (f"would be {carried[0]:.1f} to {carried[1]:.1f} ms against the published {row_ttft:.1f} ms, "
+            f"{100 * (carried[0] / row_ttft - 1):.0f}% to {100 * (carried[1] / row_ttft - 1):.0f}%, still beyond 25%, "
+            f"with {gap - hi:.1f} to {gap - lo:.1f} ms of the gap left") in record
+    assert carried[1] / row_ttft - 1 < -0.25  # carried at its largest, the row stays beyond 25%
+    assert sum(1 for r in ROWS if r["engine"] == "vllm" and r["metric"] == "ttft_ms") == len(CONCURRENCY)
+    long_residual = {m: pts[m][(1024, 128)][0] - _tt340_model_ms(paths[m], TT340_A100S[0], 1024, 128, "ttft_ms")
+                     for m in pts}
+    assert all(_tt340_model_ms(paths[m], hw, 1024, 128, "ttft_ms")
+               == pytest.approx(_tt340_model_ms(paths[m], TT340_A100S[0], 1024, 128, "ttft_ms"))
+               for m in pts for hw in TT340_A100S)  # compute-bound at 1024 tokens: one figure on both A100s
+    assert (f"leave {long_residual['qwen3-0.6b']:.1f} ms (0.6B) and {long_residual['qwen3-1.7b']:.1f} ms (1.7B)"
+            in record)
+    per_token_us = [(long_residual[m] - residual[(m, 128, hw)]) / (1024 - 128) * 1e3 for m in pts for hw in TT340_A100S]
+    at_row = [us * (int(_row("c1-ttft")["prompt_len"]) - 128) / 1e3 for us in (min(per_token_us), max(per_token_us))]
+    assert (f"{min(per_token_us):.1f} to {max(per_token_us):.1f} us a prompt token more than at 128" in record
+            and f"adds {at_row[0]:.1f} to {at_row[1]:.1f} ms at this row's 256 tokens" in record)
+    steps = {(m, hw): _tt340_model_ms(paths[m], hw, 128, 128, "tpot_ms") for m in pts for hw in TT340_A100S}
+    diffs = [steps[("qwen3-1.7b", hw)] - steps[("qwen3-0.6b", hw)] for hw in TT340_A100S]
+    tpot = [pts[m][(128, 128)][1] for m in pts]
+    assert (f"TPOTs at 128/128 ({tpot[0]:.1f} / {tpot[1]:.1f} ms) differ by {tpot[1] - tpot[0]:.1f} ms where the "
+            f"model's decode steps differ by {min(diffs):.2f} to {max(diffs):.2f} ms") in record
+    assert tpot[1] - tpot[0] < min(diffs)
+    row_step = _predicted_ms("c1-itl")
+    assert row_step > min(tpot) and f"this row's L4 decode step ({row_step:.2f} ms by the model) is above it" in record
+    assert f"the row's C 1 ITL p50 is {float(_row('c1-itl')['published']) - row_step:.2f} ms above the model" in record
