@@ -1628,6 +1628,26 @@ _RTRN2_TWIN_MOVES = {"nrn-trn1-l2-7b-b1-128-8064-ttft": "-31.6% -> -19.3%",
                      "nrn-trn1-l3-8b-b1-128-3968-ttft": "-33.2% -> -23.3%"}
 for _rid, (_move, _twin) in RTRN2_STILL_BEYOND.items():
     UNEXPLAINED[_rid] += "; " + _RTRN2_LINK.format(move=_move, twin=f"{_twin} ({_RTRN2_TWIN_MOVES[_twin]})")
+# rtrn3 (2026-12-06): what the tables' throughput column says of the two rows (figures recomputed by
+# test_rtrn3_trn1_ttft_reasons_quote_the_recomputed_figures from tests/test_serving_neuron.py decode_buckets)
+RTRN3_APPENDED = {
+    "nrn-trn1-l2-7b-b8-128-8064-ttft": (
+        "examined (rtrn3, 2026-12-06): the run's P50 TPOT is a step at the 8192 token bucket (its mean step by the "
+        "table's 'Output Token Throughput' column is 8.71 against 10.10 ms; transformers-neuronx runs more than half "
+        "the steps of a 128-token prompt there), so the first decode, at the 256 bucket, is 5.95 ms and the prompt's "
+        "own time 60.45 ms against the model's 39.78 ms (1.52x; the Llama-2-70b fit row's 1.17x): the miss stays in "
+        "the prompt's own work, which no source sizes (the runs file's 'Examined 2026-12-06 (rtrn3' record)"),
+    "nrn-trn1-l3-8b-b1-128-8064-ttft": (
+        "examined (rtrn3, 2026-12-06): this run's TTFT is 2.34 ms above its 128+3968 twin's, 2.25-2.92 passes over "
+        "the added 4096 positions at the decode's own cost a token-bucket position (0.254 / 0.195 us, from the P50 "
+        "TPOT, a step at the last bucket, against the mean step the table's 'Output Token Throughput' column gives), "
+        "2.85-2.90 at batch 8: a cost of that form grows with the batch as the published TTFT does, but the pass "
+        "count is read off these rows, the context network as coded runs the 128 bucket only, and no source names "
+        "such work in the timed span (the runs file's 'Examined 2026-12-06 (rtrn3' record)"),
+}
+"""The text rtrn3 appended to the two Trainium1 TTFT rows' entries."""
+for _rid, _text in RTRN3_APPENDED.items():
+    UNEXPLAINED[_rid] += "; " + _text
 ALL_REASONS = {**UNEXPLAINED, **LEFT_UNEXPLAINED}
 """Every reason text as written, those of rows that left the list included (the dated records quote them)."""
 
@@ -2455,3 +2475,36 @@ def test_rtrn2_remaining_trn1_ttft_rows() -> None:
         assert move(twin) == _RTRN2_TWIN_MOVES[twin] and abs(after[twin]) <= ROW_NOTE_BOUND < abs(before[twin]), twin
         assert f"this row goes {quoted}, still beyond 25%, where its twin {twin} ({move(twin)})" in UNEXPLAINED[rid]
         assert twin in LEFT_UNEXPLAINED and twin not in UNEXPLAINED
+
+
+def test_rtrn3_trn1_ttft_reasons_quote_the_recomputed_figures() -> None:
+    """rtrn3 (2026-12-06): the figures appended to the two Trainium1 TTFT rows' entries are those of the runs file's
+    'Examined 2026-12-06 (rtrn3' record, which tests/test_serving_neuron.py recomputes
+    (test_rtrn3_p50_tpot_is_the_long_bucket_step); here from the same helpers."""
+    tsn = importlib.import_module("test_serving_neuron")
+    record = tsn._runs_record("# Examined 2026-12-06 (rtrn3, issue 10)")
+    b8 = tsn.decode_buckets("l2-7b-b8-128-8064")
+    first = b8["a"] + 256 * b8["s"]
+    own = b8["ttft"] - first
+    model_own = _pred("nrn-trn1-l2-7b-b8-128-8064-ttft")[0] - tsn.model_decode_step_ms("l2-7b-b8-128-8064", 256)
+    fit = "nrn-trn1-l2-70b-b1-128-128"
+    fit_ratio = (tsn.PUB[f"{fit}-ttft"] - tsn.PUB[f"{fit}-tpot"]) / (
+        _pred(f"{fit}-ttft")[0] - tsn.model_decode_step_ms("l2-70b-b1-128-128", 256))
+    text = RTRN3_APPENDED["nrn-trn1-l2-7b-b8-128-8064-ttft"]
+    assert f"is {b8['mean']:.2f} against {b8['p50']:.2f} ms" in text and b8["median_bucket"] == 8192
+    assert (f"at the 256 bucket, is {first:.2f} ms and the prompt's own time {own:.2f} ms against the model's "
+            f"{model_own:.2f} ms ({own / model_own:.2f}x; the Llama-2-70b fit row's {fit_ratio:.2f}x)") in text
+    assert f"{own:.2f} ms (batch 8) against" in record and f"({fit_ratio:.2f}x) for the Llama-2-70b fit row" in record
+    grow = {b: tsn.PUB[f"nrn-trn1-l3-8b-b{b}-128-8064-ttft"] - tsn.PUB[f"nrn-trn1-l3-8b-b{b}-128-3968-ttft"]
+            for b in (1, 8)}
+    s1 = {n: tsn.decode_buckets(f"l3-8b-b1-128-{n}")["s"] for n in (8064, 3968)}
+    passes = {b: sorted(grow[b] / (4096 * tsn.decode_buckets(f"l3-8b-b{b}-128-{n}")["s"]) for n in (8064, 3968))
+              for b in (1, 8)}
+    text = RTRN3_APPENDED["nrn-trn1-l3-8b-b1-128-8064-ttft"]
+    assert (f"TTFT is {grow[1]:.2f} ms above its 128+3968 twin's, {passes[1][0]:.2f}-{passes[1][1]:.2f} passes over "
+            f"the added 4096 positions at the decode's own cost a token-bucket position ({s1[8064] * 1e3:.3f} / "
+            f"{s1[3968] * 1e3:.3f} us") in text
+    assert f"{passes[8][0]:.2f}-{passes[8][1]:.2f} at batch 8" in text
+    assert f"is {passes[1][0]:.2f}-{passes[1][1]:.2f} / {passes[8][0]:.2f}-{passes[8][1]:.2f} passes" in record
+    for rid, appended in RTRN3_APPENDED.items():
+        assert UNEXPLAINED[rid].endswith("; " + appended) and rid in RECOMPUTED_IDS

@@ -519,3 +519,137 @@ def test_kv_cache_pass_and_a_decode_in_the_ttft_do_not_size_the_growth() -> None
             f"{err(l2b4, True)}") in record
     assert all(abs(float(err(r, True).rstrip("%"))) > 25 >= abs(float(err(r, False).rstrip("%")))
                for r in (l2, l3, l2b4))
+
+
+# rtrn3 (2026-12-06): the tables' 'Output Token Throughput (tokens/sec)' column, batch x output tokens over the
+# request (aws-neuron-sdk about-neuron/benchmarks/trn1/latency_data_decoder.csv @7c165a3 for batch 1,
+# general/benchmarks/trn1/throughput_data_decoder.csv @907af9f for batch 8), which the runs file does not carry: with
+# the row's TTFT it gives the run's mean decode step, beside the P50 TPOT the rows publish.
+OUTPUT_TOKEN_THROUGHPUT = {"l2-7b-b1-128-8064": 161.7081305, "l3-8b-b1-128-8064": 157.25202,
+                           "l3-8b-b1-128-3968": 178.18923, "l3-8b-b1-4096-4096": 140.50031,
+                           "l2-70b-b1-128-128": 39.28574, "l2-7b-b8-128-8064": 917.2452652,
+                           "l3-8b-b8-128-8064": 933.50053, "l3-8b-b8-128-3968": 1142.69582,
+                           "l3-8b-b8-4096-4096": 770.16291}
+
+
+def token_bucket_steps(prompt_len: int, output_len: int) -> list[int]:
+    """The token bucket each decode step runs (steps at positions prompt+1 .. prompt+output-1): transformers-neuronx's
+    token buckets double from 128 up to n_positions = prompt + output (bucket.py token_sizes, utils.py
+    power_of_two_bucket_sizes, stored 3e15a8b; context_bucket above), a step runs the smallest that holds its
+    position (bucket.find), and its network's K / V cache parameters are that bucket's slice (the rtrn record)."""
+    n = prompt_len + output_len
+    token, size = [], 128
+    while size < n:
+        token.append(size)
+        size *= 2
+    token.append(n)
+    return [next(b for b in token if b >= pos) for pos in range(prompt_len + 1, n)]
+
+
+def decode_buckets(key: str) -> dict[str, float]:
+    """One run of the tables (key 'l2-7b-b1-128-8064'): its mean decode step from the throughput column, its P50 TPOT,
+    the mean and the median bucket of its steps, and, where they differ, the per-position cost s (ms per bucket
+    position) and the intercept a of a step a + s x bucket through the two."""
+    rid = f"nrn-trn1-{key}"
+    row = next(r for r in AWS if r["id"] == f"{rid}-tpot")
+    batch, prompt, out = int(row["batch"]), int(row["prompt_len"]), int(row["output_len"])
+    ttft, p50 = PUB[f"{rid}-ttft"], PUB[f"{rid}-tpot"]
+    mean = (batch * out / OUTPUT_TOKEN_THROUGHPUT[key] * 1e3 - ttft) / (out - 1)
+    steps = token_bucket_steps(prompt, out)
+    mean_bucket, median_bucket = statistics.fmean(steps), statistics.median_low(steps)
+    s = (p50 - mean) / (median_bucket - mean_bucket) if median_bucket != mean_bucket else float("nan")
+    return {"mean": mean, "p50": p50, "mean_bucket": mean_bucket, "median_bucket": median_bucket, "s": s,
+            "a": p50 - s * median_bucket, "batch": batch, "ttft": ttft}
+
+
+def model_decode_step_ms(key: str, context: int) -> float:
+    """The model's decode step of the run at `context` cached tokens a sequence (serving._decode_step_time)."""
+    row = next(r for r in AWS if r["id"] == f"nrn-trn1-{key}-tpot")
+    spec, m = get_device(row["hardware"]), get_model(row["model"])
+    from accelopt.predict.serving_validation import row_calibration
+    cal = row_calibration(row, spec, None, None)
+    s = serving._setup(m, spec, int(row["tp"]), int(row["pp"]), row["weight_dtype"], row["kv_dtype"], cal)
+    return serving._decode_step_time(s, int(row["batch"]), context).total_s * 1e3
+
+
+def test_rtrn3_p50_tpot_is_the_long_bucket_step() -> None:
+    """rtrn3 (2026-12-06): the runs file's 'Examined 2026-12-06 (rtrn3' record. The tables' throughput column gives
+    each run's mean decode step; at a 128-token prompt it is below the P50 TPOT, as the token-bucket rule puts more
+    than half the steps in the last bucket; the per-position cost through the two, against the model's; and what it
+    leaves for the 128-token TTFT rows."""
+    record = _runs_record("# Examined 2026-12-06 (rtrn3, issue 10)")
+    d = {k: decode_buckets(k) for k in OUTPUT_TOKEN_THROUGHPUT}
+
+    def pair(k: str) -> str:
+        return f"{d[k]['mean']:.2f} / {d[k]['p50']:.2f}"
+
+    # one bucket for every step: the mean is the P50 (within 0.6%)
+    for k in ("l2-70b-b1-128-128", "l3-8b-b1-4096-4096", "l3-8b-b8-4096-4096"):
+        assert d[k]["mean_bucket"] == d[k]["median_bucket"] and abs(d[k]["mean"] / d[k]["p50"] - 1) < 0.006, k
+    assert (f"(Llama-2-70b 128+128 {pair('l2-70b-b1-128-128')} ms; Llama-3-8B 4096+4096 {pair('l3-8b-b1-4096-4096')} "
+            f"at batch 1, {pair('l3-8b-b8-4096-4096')} at batch 8)") in record
+    b1 = ("l2-7b-b1-128-8064", "l3-8b-b1-128-8064", "l3-8b-b1-128-3968")
+    b8 = ("l2-7b-b8-128-8064", "l3-8b-b8-128-8064", "l3-8b-b8-128-3968")
+    assert all(d[k]["mean"] < d[k]["p50"] for k in (*b1, *b8))
+    assert (f"{d[b1[0]]['mean']:.2f} against {d[b1[0]]['p50']:.2f} ms (Llama-2-7b 128+8064), {pair(b1[1])} and "
+            f"{pair(b1[2])} (Llama-3-8B 128+8064 / 128+3968) at batch 1, {pair(b8[0])}, {pair(b8[1])} and "
+            f"{pair(b8[2])} at batch 8") in record
+    for n_out, last in ((8064, 8192), (3968, 4096)):
+        steps = token_bucket_steps(128, n_out)
+        assert steps.count(last) > len(steps) / 2  # 'more than half the steps ... run the last bucket'
+    assert (f"the mean bucket is {d[b1[0]]['mean_bucket']:.0f} / {d[b1[2]]['mean_bucket']:.0f} positions"
+            in record)
+
+    def us(k: str) -> str:
+        return f"{d[k]['s'] * 1e3:.3f}"
+
+    assert (f"s = {us(b1[0])} us a bucket position (Llama-2-7b) and {us(b1[1])} / {us(b1[2])} (Llama-3-8B) at batch 1, "
+            f"{us(b8[0])} and {us(b8[1])} / {us(b8[2])} at batch 8 (a = {d[b1[0]]['a']:.2f}, {d[b1[1]]['a']:.2f} / "
+            f"{d[b1[2]]['a']:.2f} ms at batch 1; {d[b8[0]]['a']:.2f}, {d[b8[1]]['a']:.2f} / {d[b8[2]]['a']:.2f} at "
+            "batch 8)") in record
+    # the model's cost a position: its decode step's slope in the context
+    model_ns = {b: (model_decode_step_ms(k, 8192) - model_decode_step_ms(k, 256)) / (8192 - 256) * 1e6
+                for b, k in ((1, b1[0]), (8, b8[0]))}
+    assert abs(model_decode_step_ms(b1[1], 8192) - model_decode_step_ms(b1[1], 256) - model_ns[1] * 7936e-6) < 1e-9
+    k1 = kv_cache_pass(1)
+    assert k1["per_pos"] == 16384 and abs(model_ns[1] - k1["per_pos"] / (k1["eff"] * k1["bw"]) * 1e9) < 0.01
+    r1 = [model_ns[1] / (d[k]["s"] * 1e6) for k in b1]
+    r8 = [model_ns[8] / (d[k]["s"] * 1e6) for k in b8]
+    assert (f"is {model_ns[1]:.1f} ns at batch 1, {min(r1):.2f}-{max(r1):.2f}x the published, and {model_ns[8]:.0f} "
+            f"ns at batch 8, {min(r8):.2f}-{max(r8):.2f}x it") in record
+    eight = [8 * d[k]["s"] * 1e3 for k in b1]
+    assert f"(8 x the batch-1 s would be {min(eight):.2f}-{max(eight):.2f} us)" in record
+    assert max(r1) < 0.5 and min(r8) > 0.9  # the batch-1 cost is not a read; the batch-8 one is about the model's
+
+    def short(k: str) -> float:
+        return d[k]["a"] + 256 * d[k]["s"]
+
+    m256 = {k: model_decode_step_ms(k, 256) for k in (*b1, b8[0], "l2-70b-b1-128-128")}
+    assert (f"short-bucket step of {m256[b1[0]]:.2f} ms against the published {short(b1[0]):.2f} (a + 256 s), the "
+            f"Llama-3-8B's {m256[b1[1]]:.2f} against {short(b1[1]):.2f} / {short(b1[2]):.2f}, and the Llama-2-70b "
+            f"128+128 fit row's (all steps in the 256 bucket) at {m256['l2-70b-b1-128-128']:.2f} against "
+            f"{d['l2-70b-b1-128-128']['p50']:.2f}") in record
+    assert all(m256[k] > short(k) for k in (*b1, b8[0])) and m256["l2-70b-b1-128-128"] > d["l2-70b-b1-128-128"]["p50"]
+    assert f"the 7B fit row's step at 8192 is {model_decode_step_ms(b1[0], 8192):.2f} ms, at 256 {m256[b1[0]]:.2f}" \
+        in record
+    # the 128-token TTFT rows: the prompt's own time with the first decode at the 256 bucket
+    rows = {r["id"]: r for r in AWS}
+
+    def model_ttft(k: str) -> float:
+        return _predict_row(rows[f"nrn-trn1-{k}-ttft"], None, None)[0]
+
+    own = {k: d[k]["ttft"] - short(k) for k in (b1[0], b8[0])}
+    mown = {k: model_ttft(k) - m256[k] for k in (b1[0], b8[0])}
+    fit = "l2-70b-b1-128-128"
+    own70, mown70 = d[fit]["ttft"] - d[fit]["p50"], model_ttft(fit) - m256[fit]
+    assert (f"it is {own[b1[0]]:.2f} ms (Llama-2-7b, batch 1) and {own[b8[0]]:.2f} ms (batch 8) against the model's "
+            f"TTFT less its own 256-bucket step, {mown[b1[0]]:.2f} / {mown[b8[0]]:.2f} ms "
+            f"({own[b1[0]] / mown[b1[0]]:.2f}x / {own[b8[0]] / mown[b8[0]]:.2f}x), and {own70:.2f} against "
+            f"{mown70:.2f} ms ({own70 / mown70:.2f}x) for the Llama-2-70b fit row") in record
+    grow = {b: PUB[f"nrn-trn1-l3-8b-b{b}-128-8064-ttft"] - PUB[f"nrn-trn1-l3-8b-b{b}-128-3968-ttft"] for b in (1, 8)}
+    passes = {b: sorted(grow[b] / (4096 * d[f"l3-8b-b{b}-128-{n}"]["s"]) for n in (8064, 3968)) for b in (1, 8)}
+    assert (f"(+{grow[1]:.2f} / +{grow[8]:.2f} ms at batch 1 / 8, the rtrn record) is {passes[1][0]:.2f}-"
+            f"{passes[1][1]:.2f} / {passes[8][0]:.2f}-{passes[8][1]:.2f} passes over the added 4096 positions") \
+        in record
+    assert f"({grow[8] / grow[1]:.1f}x from batch 1 to 8)" in record
+    assert "not a reason; nothing modelled." in record
