@@ -1210,7 +1210,12 @@ _RVLLM = {
         "at ~2 ms an iteration (model and GPU unstated), 12% of this row's 17.3 ms residual; vLLM issue #3030 "
         "(2024-02-25, Mixtral, version unstated) saw TensorRT-LLM 1.5x faster with each component's time 'nearly the "
         "same', a gap of 33% of that vLLM run, where this row's residual is 27% of its published step; carried as "
-        "that share the row would be at -11.5%: another model, GPU and version, so not established"
+        "that share the row would be at -11.5%: another model, GPU and version, so not established; read as a memory "
+        "rate instead, the published step puts the model's memory term at 0.50 of the T4's 320 GB/s (159 GB/s) where "
+        "the model takes 0.69, but one bandwidthTest on a cloud T4 moved 239.6 GB/s device to device, 0.75 of it, as "
+        "the same page's A100-SXM4-40GB (0.74 of 1,555 GB/s; router-gao/cuda-demo@dca1c6b2 "
+        "cuda-samples/02-cuda-bandwidth.md): the T4's memory is no slower than the model says; its pinned "
+        "host-to-device 9.7 GB/s taken as the all-reduce's link rate (the model's 12.6 GB/s) adds 0.40 ms a step"
     ),
     "vllm2192-t4-l2-7b-tp2-b32-custom": (
         "Examined 2026-12-06 (rvllm): CUDA graphs were on in both columns of the table (the PR: 'NCCL's internal "
@@ -1223,7 +1228,12 @@ _RVLLM = {
         "at ~2 ms an iteration (model and GPU unstated), 13% of this row's 15.5 ms residual; vLLM issue #3030 "
         "(2024-02-25, Mixtral, version unstated) saw TensorRT-LLM 1.5x faster with each component's time 'nearly the "
         "same', a gap of 33% of that vLLM run, where this row's residual is 25% of its published step; carried as "
-        "that share the row would be at -13.9%: another model, GPU and version, so not established"
+        "that share the row would be at -13.9%: another model, GPU and version, so not established; read as a memory "
+        "rate instead, the published step puts the model's memory term at 0.51 of the T4's 320 GB/s (164 GB/s) where "
+        "the model takes 0.69, but one bandwidthTest on a cloud T4 moved 239.6 GB/s device to device, 0.75 of it, as "
+        "the same page's A100-SXM4-40GB (0.74 of 1,555 GB/s; router-gao/cuda-demo@dca1c6b2 "
+        "cuda-samples/02-cuda-bandwidth.md): the T4's memory is no slower than the model says; its pinned "
+        "host-to-device 9.7 GB/s taken as the all-reduce's link rate (the model's 12.6 GB/s) adds 0.40 ms a step"
     ),
 }
 
