@@ -22,6 +22,10 @@ rsrvA (2026-12-06) made the table's Llama 7B T4 TP 2 cells held-out rows (T4_ROW
 recomputed here) and timed the engine's kernel on a PCIe-only link at the link's rate (serving.custom_allreduce_ratio:
 vLLM's one-stage kernel at 2 ranks moves NCCL's ring's bytes), where the H100 NVLink fit's 0.56 made it 1.8x NCCL on the
 T4 against the PR's measured saving (test_the_kernel_moves_nccls_bytes_at_the_link_rate_on_pcie).
+rvllm (2026-12-06) read how the run's engine spent a step: CUDA graphs were on in both columns (the PR's text; vLLM PR
+#1926's default) at captured batch sizes, so no eager dispatch is missing; the host costs of the time that are sized
+(PR #1889's sampler syncs, issue #3030's gap) and, for the T4 rows, the T4's measured memory and PCIe rates do not close
+the rows from this run's own figures (rvllm_sentence, appended to the four UNEXPLAINED entries).
 """
 from __future__ import annotations
 
