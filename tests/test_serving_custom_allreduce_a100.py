@@ -794,7 +794,15 @@ def test_the_kernel_moves_nccls_bytes_at_the_link_rate_on_pcie() -> None:
 #   cuda-samples/02-cuda-bandwidth.md, CUDA samples' bandwidthTest (quick mode, 32 MB, pinned) on an ECS Tesla T4:
 #   device to device 239.6 GB/s, host to device 9.7, device to host 11.1; the same page's A100-SXM4-40GB 1157.5 GB/s
 #   device to device (its datasheet 1,555 GB/s: catalog a100-sxm-40gb).
+# - The graph's decode attention: a v0.2.6-era model_runner (code index id 6308727223, a research fork whose
+#   capture_model keeps upstream's form: InputMetadata(prompt_lens=[], ...), reversed(_BATCH_SIZES_TO_CAPTURE)) captures
+#   every batch size with InputMetadata(max_context_len=self.max_context_len_to_capture), 8192 by default, and
+#   PagedAttention picks its kernel and launch from that figure (use_v1 = max_context_len <= 8192 and
+#   (max_num_partitions == 1 or num_seqs * num_heads > 512), _PARTITION_SIZE 512; code index id 17209490578): the
+#   captured launch, replayed at every step, is the one for 8192 tokens (v1's logits buffer padded_max_context_len x 4 B
+#   of shared memory a thread block; v2 over 8192 / 512 partitions).
 GRAPH_BATCH_ALIGNMENT = 8
+CAPTURE_CONTEXT, PARTITION_TOKENS, V1_SEQ_HEADS_ABOVE = 8192, 512, 512
 T4_D2D_BYTE_PER_S, T4_H2D_BYTE_PER_S, A100_40GB_D2D_BYTE_PER_S = 239.6e9, 9.7e9, 1157.5e9
 PR1889_SAMPLER_SYNC_S = 2e-3
 ISSUE3030_SPEEDUP = 1.5
@@ -809,7 +817,8 @@ def rvllm_figures(rid: str) -> dict[str, float]:
     pub_step_s = published_step_s(latency_s, p)
     residual_s = pub_step_s - p.decode_step.total_s
     gap_share = 1 - 1 / ISSUE3030_SPEEDUP
-    return {"batch": float(row["batch"]), "floor_s": p.decode_step.launch_floor_s,
+    seq_heads = int(row["batch"]) * get_model(row["model"]).heads // int(row["tp"])  # query heads per GPU x sequences
+    return {"seq_heads": float(seq_heads), "batch": float(row["batch"]), "floor_s": p.decode_step.launch_floor_s,
             "roof_s": max(p.decode_step.compute_s, p.decode_step.memory_s), "residual_s": residual_s,
             "sampler_pct": 100 * PR1889_SAMPLER_SYNC_S / residual_s, "share_pct": 100 * residual_s / pub_step_s,
             "gap_pct": 100 * gap_share, "err_gap": pred_tok_s * (1 - gap_share) / float(row["published"]) - 1}
@@ -825,7 +834,8 @@ def rvllm_sentence(rid: str) -> str:
             f"sets no eager flag), and batch {f['batch']:.0f} is a captured size (1, 2, 4, then multiples of 8: PR "
             "#1926's _get_graph_batch_size), so each decode forward replayed one graph and no per-kernel host "
             f"dispatch is missing (the model's launch floor, {f['floor_s'] * 1e3:.2f} ms a step, lies far below its "
-            f"{f['roof_s'] * 1e3:.1f} ms roofline term). Outside the graph each step ran the sampler and the engine's "
+            f"{f['roof_s'] * 1e3:.1f} ms roofline term). " + graph_attention_clause(f)
+            + " Outside the graph each step ran the sampler and the engine's "
             "Python: vLLM PR #1889 (2023-12-01) sized the sampler's CPU-GPU syncs at ~2 ms an iteration (model and "
             f"GPU unstated), {f['sampler_pct']:.0f}% of this row's {f['residual_s'] * 1e3:.1f} ms residual{one_read}; "
             "vLLM issue #3030 (2024-02-25, Mixtral, version unstated) saw TensorRT-LLM 1.5x faster "
@@ -833,6 +843,22 @@ def rvllm_sentence(rid: str) -> str:
             f"row's residual is {f['share_pct']:.0f}% of its published step; carried as that share the row would be "
             f"at {100 * f['err_gap']:+.1f}%: another model, GPU and version, so not established"
             + (t4_memory_sentence(rid) if rid in T4_ROWS.values() else ""))
+
+
+def graph_attention_clause(f: dict[str, float]) -> str:
+    """How the captured decode attention was launched (for CAPTURE_CONTEXT tokens, whatever the step's context)."""
+    seq_heads = int(f["seq_heads"])
+    text = (f"The graph was captured for max_context_len {CAPTURE_CONTEXT} (max_context_len_to_capture; a v0.2.6-era "
+            "model_runner, code index id 6308727223), and PagedAttention chose its kernel from that figure, so each "
+            "step replayed the launch for 8192 tokens where the context is 257-511: ")
+    if seq_heads > V1_SEQ_HEADS_ABOVE:
+        return text + (f"v1 ({seq_heads} sequence-heads a GPU, above {V1_SEQ_HEADS_ABOVE}) with a "
+                       f"{CAPTURE_CONTEXT * 4 // 1024} KiB logits buffer of shared memory a thread block; a launch the "
+                       "model does not express and no source times.")
+    return text + (f"v2 ({seq_heads} sequence-heads a GPU, not above {V1_SEQ_HEADS_ABOVE}) over "
+                   f"{CAPTURE_CONTEXT // PARTITION_TOKENS} partitions of {PARTITION_TOKENS} tokens, "
+                   f"{CAPTURE_CONTEXT // PARTITION_TOKENS - 1} of them empty; a launch the model does not express and "
+                   "no source times.")
 
 
 def t4_memory_figures(rid: str) -> dict[str, float]:
@@ -877,6 +903,9 @@ def test_graphs_were_on_and_the_sized_host_costs_of_the_time(rid: str) -> None:
     f = rvllm_figures(rid)
     assert f["batch"] % GRAPH_BATCH_ALIGNMENT == 0 and f["batch"] <= 256
     assert f["floor_s"] < 0.05 * f["roof_s"]
+    # the 70B rows (64 x 64 / 4 = 1024) take v1, the T4 rows (32 x 32 / 2 = 512) v2
+    assert (f["seq_heads"] > V1_SEQ_HEADS_ABOVE) == (rid in LATENCY_S)
+    assert CAPTURE_CONTEXT // PARTITION_TOKENS == 16 and INPUT_LEN + OUTPUT_LEN - 1 < PARTITION_TOKENS
     assert f["sampler_pct"] < 15 and f["residual_s"] > 0.01
     assert _err(rid) > ROW_NOTE_BOUND and abs(f["err_gap"]) < 0.15
     assert rvllm_sentence(rid) in UNEXPLAINED[rid]
