@@ -651,6 +651,19 @@ _RMIX34_AMD = (
 _RMIX34_AMD_FIGS = {"l70_s": "19.12", "l70_tflops": "824.9", "l70_err": "+5.7%", "l70_bf16": "+72.1%",
                     "own_bf16": "+11.1%", "own_err": "-27.8%"}
 """The figures of _RMIX34_AMD (tests/test_amd_llama2_log_flops.py computes them)."""
+# rtrain5 (s35, 2026-12-06): what amd-mi300x-llama2-7b-fp8's entry appends, the brief's amax-history lead sized;
+# figures recomputed by tests/test_amd_llama2_log_flops.py (test_the_amax_history_length_costs_microseconds)
+_RTRAIN5_AMD = (
+    ". Examined 2026-12-06 (s35, rtrain5; figures recomputed by tests/test_amd_llama2_log_flops.py), ruled out: the "
+    "FP8 recipe's amax history, 1024 rows here (train_llama2.sh's --fp8-amax-history-len 1024 --fp8-amax-compute-algo "
+    "max) against 16 in the Infinity Hub v25.2 FP8 rows the model hits. Transformer Engine keeps per module an fp32 "
+    "history of [length, 3 x GEMMs] forward and [length, 2 x GEMMs] backward (module/base.py set_meta_tensor, code "
+    "index id 3448940715) and updates the scales at the outermost fp8_autocast exit and once per backward, one "
+    "all-reduce of the current amaxes (one row, whatever the length) and one fused update over the histories (fp8.py "
+    "fp8_autocast_exit, code index id 1158595684): the length sets only the bytes that update reads and rewrites, "
+    "{run_mb} MB a step here (8 micro-batches x a forward and a backward update, 32 layers x 4 GEMMs) against {ih_mb} "
+    "MB at 16, {us} us at the MI300X's 5.3 TB/s against the row's {gap_s} s gap ({share} of it)"
+)
 # ramd (s33, 2026-12-06): what sglang-mi355x-qwen3-8b-tp1-fp8-b64-8192-1024-tput's entry appends, the benchmark command
 # against the row's cells and the same stack's bf16 pair; figures recomputed by tests/test_serving_new_families.py
 # (test_qwen_benchmark_command_and_the_bf16_pair)
@@ -1369,7 +1382,8 @@ UNEXPLAINED: dict[str, str] = {
     "at about the BF16 rate, ROCm TE #73 / #78; tests/test_amd_te_2024_fp8.py) is of that build; this log's is a 2025 "
     "one (ROCm 6.4, TE 8c4a512) and no source says whether its FP8 GEMMs were tuned, so it is not carried here"
     + _RGPTOSS_PRIMUS.format(**_RGPTOSS_PRIMUS_FIGS) + _RMISC32_AMD + _RAMD33_AMD.format(**_RAMD33_AMD_FIGS)
-    + _RMIX34_AMD.format(**_RMIX34_AMD_FIGS),
+    + _RMIX34_AMD.format(**_RMIX34_AMD_FIGS)
+    + _RTRAIN5_AMD.format(run_mb="41.9", ih_mb="0.66", us="7.8", gap_s="2.85", share="2.7e-06"),
     # ramd (2026-12-05): the #78 proxy and the two #79 Llama 3 8B rows left this list: their notes carry a checked
     # reason (the 2024-10 build's FP8 GEMMs at about the BF16 rate, ROCm TE #73 / #78; the per-iteration cost seen
     # on H200 too, #79), recomputed by tests/test_amd_te_2024_fp8.py
