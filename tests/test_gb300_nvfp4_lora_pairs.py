@@ -34,6 +34,7 @@ import pytest
 
 from accelopt.errors import InputError
 from accelopt.hardware.catalog import get_device
+from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import calibration as calmod
 from accelopt.predict.query import predict_layout
 from accelopt.predict.validation import read_runs, reproduce, run_query
@@ -69,9 +70,9 @@ rates, the memory-bound kernels' bandwidth fraction."""
 def _scaled_step(rid: str, dev: str, f: float, fields: tuple[str, ...] = PARTS["gemm"]) -> float:
     orig = calmod.with_fused_attention
 
-    def scaled(cal: calmod.Calibration, spec: object, **kw: bool) -> calmod.Calibration:
-        cal = orig(cal, spec, **kw)  # type: ignore[arg-type]
-        if getattr(spec, "name", "") != dev:
+    def scaled(cal: calmod.Calibration, spec: AcceleratorSpec, **kw: bool) -> calmod.Calibration:
+        cal = orig(cal, spec, **kw)
+        if spec.name != dev:
             return cal
         return calmod.replace(cal, **{k: getattr(cal, k) * f for k in fields})
 
@@ -107,6 +108,12 @@ def rest() -> dict[str, float]:
     return {p: _part(rid, t1, p) for p in ("attention", "memory")}
 
 
+def _peak(dev: str, dtype: str) -> float:
+    peak = get_device(dev).peak(dtype)
+    assert peak is not None, (dev, dtype)
+    return peak
+
+
 def _pub(rid: str) -> float:
     return float(ROWS[rid]["step_s"])
 
@@ -114,15 +121,15 @@ def _pub(rid: str) -> float:
 def _model_fp8_rate(dev: str) -> float:
     """The fp8 GEMM rate the model charges `dev` at these rows' sizes (eff(F) at its eff_max: F >> the half point)."""
     cal = calmod.device_scaled(calmod.load_calibrations()["nvidia-blackwell"], get_device(dev))
-    return cal.fp8_matmul_eff_max * get_device(dev).peak("fp8")
+    return cal.fp8_matmul_eff_max * _peak(dev, "fp8")
 
 
 def mlperf_sentence() -> str:
     s3, s2 = MLPERF_STEP_S["gb300"], MLPERF_STEP_S["gb200"]
     t3, t2 = _mlperf_tokens_per_gpu("gb300"), _mlperf_tokens_per_gpu("gb200")
     n3, n2 = NVFP4_405B["26.04"]
-    fp4 = get_device("gb300").peak("fp4") / get_device("gb200").peak("fp4")
-    fp8 = get_device("gb300").peak("fp8") / get_device("gb200").peak("fp8")
+    fp4 = _peak("gb300", "fp4") / _peak("gb200", "fp4")
+    fp8 = _peak("gb300", "fp8") / _peak("gb200", "fp8")
     return (f"NVIDIA's only GB300 / GB200 Llama 3.1 405B pair of MLPerf Training v5.1 (theia / tyche_ngpu512, "
             f"ngc25.09_nemo, 512 GPUs, GBS {MLPERF_GBS}) is NVFP4 (config_GB300_128x4x72xtp2pp8cp2_cg_fp4 / "
             f"config_GB200_128x4x144xtp4pp8cp2_cg_fp4, TP {MLPERF_TP['gb300']} vs {MLPERF_TP['gb200']}): steps of "
@@ -137,7 +144,7 @@ def tables_sentence() -> str:
     nv = " / ".join(f"{a / b:.3f}" for a, b in NVFP4_405B.values())
     cs = " / ".join(f"{a / b:.3f}" for a, b in FP8CS_405B.values())
     same = " / ".join(f"{NVFP4_405B[k][0] / FP8CS_405B[k][0]:.3f}" for k in NVFP4_405B)
-    peak = get_device("gb300").peak("fp4") / get_device("gb300").peak("fp8")
+    peak = _peak("gb300", "fp4") / _peak("gb300", "fp8")
     return (f"the tables' own 405B NVFP4 rows (26.04 / 26.04.01 / 26.06) put GB300 at {nv}x GB200 per GPU against "
             f"{cs}x at FP8-CS, and GB300's NVFP4 row, at the FP8-CS row's layout, at {same}x its FP8-CS row with "
             f"{peak:.0f}x the dense peak")
@@ -186,8 +193,8 @@ def test_mlperf_pair_is_nvfp4_at_different_tp_and_matches_the_tables_nvfp4_rows(
     assert 72 * MLPERF_GPUS // (2 * 8 * 2) == 144 * MLPERF_GPUS // (4 * 8 * 2) == MLPERF_GBS
     t3, t2 = _mlperf_tokens_per_gpu("gb300")[0], _mlperf_tokens_per_gpu("gb200")[0]
     assert abs(t3 / NVFP4_405B["26.04"][0] - 1) < 0.02 and abs(t2 / NVFP4_405B["26.04"][1] - 1) < 0.07
-    assert get_device("gb300").peak("fp4") == 1.5 * get_device("gb200").peak("fp4")
-    assert get_device("gb300").peak("fp8") == get_device("gb200").peak("fp8")
+    assert _peak("gb300", "fp4") == 1.5 * _peak("gb200", "fp4")
+    assert _peak("gb300", "fp8") == _peak("gb200", "fp8")
 
 
 def test_the_model_has_no_fp4_training_dtype() -> None:
