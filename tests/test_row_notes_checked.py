@@ -1016,7 +1016,8 @@ _RTRAIN5_S35 = (
     "where the GB200 twin needs 2708, 0.749 of it; at that maximum the GEMM part would take 33.64 s and leave 13.80 s "
     "of the published step for the rest, 1.069x the model's: the published steps are matched only if GB300's "
     "training GEMMs run 1.30x nearer the measured maximum than GB200's in the same benchmark (its clock ceiling, "
-    "above, gives 1.004-1.031x), or if the model over-charges GB300's time outside the GEMMs"
+    "above, gives 1.004-1.031x), less so only as far as the model over-charges GB300's time outside the GEMMs, "
+    "which alone cannot reach them"
 )
 
 # rgb300 (2026-12-05): the DeepSeek-V3 v5p recipe's host offload and fp32 weights sized; recomputed by
