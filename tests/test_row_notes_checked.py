@@ -656,6 +656,19 @@ _RMIX34_AMD = (
 _RMIX34_AMD_FIGS = {"l70_s": "19.12", "l70_tflops": "824.9", "l70_err": "+5.7%", "l70_bf16": "+72.1%",
                     "own_bf16": "+11.1%", "own_err": "-27.8%"}
 """The figures of _RMIX34_AMD (tests/test_amd_llama2_log_flops.py computes them)."""
+# rtrain5 (s35, 2026-12-06): what amd-mi300x-llama2-7b-fp8's entry appends, the brief's amax-history lead sized;
+# figures recomputed by tests/test_amd_llama2_log_flops.py (test_the_amax_history_length_costs_microseconds)
+_RTRAIN5_AMD = (
+    ". Examined 2026-12-06 (s35, rtrain5; figures recomputed by tests/test_amd_llama2_log_flops.py), ruled out: the "
+    "FP8 recipe's amax history, 1024 rows here (train_llama2.sh's --fp8-amax-history-len 1024 --fp8-amax-compute-algo "
+    "max) against 16 in the Infinity Hub v25.2 FP8 rows the model hits. Transformer Engine keeps per module an fp32 "
+    "history of [length, 3 x GEMMs] forward and [length, 2 x GEMMs] backward (module/base.py set_meta_tensor, code "
+    "index id 3448940715) and updates the scales at the outermost fp8_autocast exit and once per backward, one "
+    "all-reduce of the current amaxes (one row, whatever the length) and one fused update over the histories (fp8.py "
+    "fp8_autocast_exit, code index id 1158595684): the length sets only the bytes that update reads and rewrites, "
+    "{run_mb} MB a step here (8 micro-batches x a forward and a backward update, 32 layers x 4 GEMMs) against {ih_mb} "
+    "MB at 16, {us} us at the MI300X's 5.3 TB/s against the row's {gap_s} s gap ({share} of it)"
+)
 # ramd (s33, 2026-12-06): what sglang-mi355x-qwen3-8b-tp1-fp8-b64-8192-1024-tput's entry appends, the benchmark command
 # against the row's cells and the same stack's bf16 pair; figures recomputed by tests/test_serving_new_families.py
 # (test_qwen_benchmark_command_and_the_bf16_pair)
@@ -975,6 +988,41 @@ _RGB300_S34 = (
     "kind::mxf8f6f4.block_scale (MXFP8) the same throughput, '2x Hopper Fp8 Tensor Core', so the model's one FP8 "
     "peak for both recipes is the instruction table's and the published MXFP8-slower split is no tensor-rate term "
     "(its costs outside the MMA are examined above)"
+)
+
+# rtrain5, session 35 (2026-12-06): MLPerf Training v5.1's GB300 / GB200 405B pair, the tables' NVFP4 and LoRA pairs,
+# and the model's step split by rate; recomputed by tests/test_gb300_nvfp4_lora_pairs.py
+# (test_the_entries_quote_these_figures)
+_RTRAIN5_S35 = (
+    "; examined 2026-12-06 (rtrain5, session 35; figures recomputed by tests/test_gb300_nvfp4_lora_pairs.py), no "
+    "mechanism found: (1) NVIDIA's only GB300 / GB200 Llama 3.1 405B pair of MLPerf Training v5.1 (theia / "
+    "tyche_ngpu512, ngc25.09_nemo, 512 GPUs, GBS 1152) is NVFP4 (config_GB300_128x4x72xtp2pp8cp2_cg_fp4 / "
+    "config_GB200_128x4x144xtp4pp8cp2_cg_fp4, TP 2 vs 4): steps of 13.15 / 13.16 s against 17.27 / 17.26 s, 1.314 / "
+    "1.311x per GPU, 1402 / 1067 tokens/s/GPU (the 26.04 table's NVFP4 rows 1424 / 1136: 0.985 / 0.939 of them), "
+    "where GB300's dense NVFP4 peak is 1.5x GB200's and the FP8 peaks are 1.0x; the model has no FP4 training dtype "
+    "(plan stops: 'not a training dtype'), so the pair is no cross-check of the FP8 rate (mlcommons/"
+    "training_results_v5.1 @4da2d1cd71eb30c855dad12712480ae5ac90dd89: NVIDIA/systems/theia_ngpu512_ngc25.09_nemo.json "
+    "'Theia (8x NVIDIA GB300 NVL72)', tyche_ngpu512_ngc25.09_nemo.json 'Tyche (8x NVIDIA GB200 NVL72)', the block "
+    "averages of train_step_time in NVIDIA/results/<system>/llama31_405b/result_0.txt; v5.0 has no GB300 system and "
+    "every v5.1 NVIDIA 405B and Llama 2 70B LoRA config is '_fp4'); (2) the tables' own 405B NVFP4 rows (26.04 / "
+    "26.04.01 / 26.06) put GB300 at 1.254 / 1.216 / 1.212x GB200 per GPU against 1.230 / 1.231 / 1.243x at FP8-CS, "
+    "and GB300's NVFP4 row, at the FP8-CS row's layout, at 1.375 / 1.406 / 1.348x its FP8-CS row with 3x the dense "
+    "peak; (3) the 26.06 table's LoRA Llama 3 70B FP8 pair, the same cells on 8 GB300 / 8 GB200 (TP 1, PP 2, VP 20, "
+    "GBS 32, seq 4096: one NVLink domain, no FSDP, offload or scale-out), publishes 7481 / 6206 tokens/s/GPU, 1.205x "
+    "(LoRA rows are not expressible): GB300's lead at identical cells in the newest table, as the 25.11 8B pair's "
+    "(above); (4) the model's 61.56 s GB300 step holds 48.65 s that scale with the GEMM rate (dT/d(1/f) at f = 1, f "
+    "on both GEMM efficiencies) and 12.91 s else (by the same derivative on each one's rate: 3.95 s the fused "
+    "attention core at cuDNN's measured GB300 rates, 5.90 s memory-bound kernels, norms, activations and the FP8-CS "
+    "casts; 3.06 s exposed tensor-parallel communication, bubble and the rest); the published steps (47.44 / 48.00 / "
+    "46.90 s) are shorter than that GEMM part alone, so no change outside the GEMM rate (or the FLOP count) brings "
+    "the model down to them, where the GB200 twin's GEMM part (51.36 of 64.79 s) is 0.880 of its published step; "
+    "with the rest as modelled the published steps need GB300's GEMMs at 1.409 / 1.386 / 1.431x the model's rate "
+    "(the twins 1.143 / 1.125 / 1.145x), 3522 TFLOP/s in 26.04, 0.974 of GB200's measured MAMF FP8 maximum (3616), "
+    "where the GB200 twin needs 2708, 0.749 of it; at that maximum the GEMM part would take 33.64 s and leave 13.80 s "
+    "of the published step for the rest, 1.069x the model's: the published steps are matched only if GB300's "
+    "training GEMMs run 1.30x nearer the measured maximum than GB200's in the same benchmark (its clock ceiling, "
+    "above, gives 1.004-1.031x), less so only as far as the model over-charges GB300's time outside the GEMMs, "
+    "which alone cannot reach them"
 )
 
 # rgb300 (2026-12-05): the DeepSeek-V3 v5p recipe's host offload and fp32 weights sized; recomputed by
@@ -1425,7 +1473,8 @@ UNEXPLAINED: dict[str, str] = {
     "at about the BF16 rate, ROCm TE #73 / #78; tests/test_amd_te_2024_fp8.py) is of that build; this log's is a 2025 "
     "one (ROCm 6.4, TE 8c4a512) and no source says whether its FP8 GEMMs were tuned, so it is not carried here"
     + _RGPTOSS_PRIMUS.format(**_RGPTOSS_PRIMUS_FIGS) + _RMISC32_AMD + _RAMD33_AMD.format(**_RAMD33_AMD_FIGS)
-    + _RMIX34_AMD.format(**_RMIX34_AMD_FIGS),
+    + _RMIX34_AMD.format(**_RMIX34_AMD_FIGS)
+    + _RTRAIN5_AMD.format(run_mb="41.9", ih_mb="0.66", us="7.8", gap_s="2.85", share="2.7e-06"),
     # ramd (2026-12-05): the #78 proxy and the two #79 Llama 3 8B rows left this list: their notes carry a checked
     # reason (the 2024-10 build's FP8 GEMMs at about the BF16 rate, ROCm TE #73 / #78; the per-iteration cost seen
     # on H200 too, #79), recomputed by tests/test_amd_te_2024_fp8.py
@@ -1597,7 +1646,7 @@ UNEXPLAINED: dict[str, str] = {
        "4 CP 1 GB300 FP8-CS layout) and issue #2118 (2026-01-29, GB300 405B FP8-CS tuning: gradient-accumulation "
        "fusion, low-SM NVLink communication, TP 1) name no rate; no GB300 GEMM or clock measurement found; "
        f"{_GB300_PEAKS}{_R0201_LAYOUT if rid.startswith('mb260201-') else ''}{_GB300_GAP}{_GB300_RECIPE}"
-       f"{_rblackwell(rid)}{_RGB300}{_RGB300_SM}{_RGB300_S32}{_ROFFLOAD_S32}{_R405B_S33}{_RGB300_S34}"
+       f"{_rblackwell(rid)}{_RGB300}{_RGB300_SM}{_RGB300_S32}{_ROFFLOAD_S32}{_R405B_S33}{_RGB300_S34}{_RTRAIN5_S35}"
        # 2026-12-04 (vpfix): the 26.02.01 GB200 twin +13.5 -> +13.6%, vpchunk's pipeline edge costs
        # rblackwell (2026-12-05): mb260201-gb300-llama31-405b-fp8 (+31.1% -> +23.8%) left this list, within 25%
        for rid, err, twin, ratio in (("mb2604-gb300-llama31-405b-fp8", "+29.8%", "+11.0%", "1.23"),
@@ -1616,7 +1665,7 @@ UNEXPLAINED: dict[str, str] = {
     "(issues: 'Megatron-Bridge Qwen3 30B GB300 performance config 26.06', 'Enable ... Full-Iter CUDA Graphs for "
     "26.06 deepseek'): "
     f"no 26.06 Llama 405B recipe change found{_GB300_RECIPE}{_rblackwell('mb2606-gb300-llama31-405b-fp8')}"
-    f"{_RGB300}{_RGB300_SM}{_RGB300_S32}{_ROFFLOAD_S32}{_R405B_S33}{_RGB300_S34}",
+    f"{_RGB300}{_RGB300_SM}{_RGB300_S32}{_ROFFLOAD_S32}{_R405B_S33}{_RGB300_S34}{_RTRAIN5_S35}",
     # qwen3moe (2026-12-04): mb2606-gb300-dsv3, -gbs15360 and the GB200 / GB300 Qwen3-30B / 235B MXFP8 rows left this
     # list: their recipes' cutedsl fused grouped MLP and MoE A2A overlap (PR #3983, PR #4249 / #4606) set as cells,
     # +39.1 / +40.0 / +31.8 / +37.9 / +32.1% -> +9.1 / +8.4 / -5.7 / -13.5 / -0.5% (their row notes)
