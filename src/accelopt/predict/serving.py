@@ -399,6 +399,25 @@ class ServingCalibration:
                 f"rows' layers; {both}): the engine launches every layer's kernels from the host on each forward "
                 f"({HOST_LAUNCH_SOURCE})")
 
+    def host_overhead_note(self, path: str | None = None) -> str | None:
+        """The line `plan serve` prints for the host-side costs a table charges once a forward (per_step_overhead_s,
+        added to every prefill chunk and decode step) and once a request (per_request_overhead_s, in its TTFT), each
+        with the table that gave it; None where the engine launches every layer from the host (step_overhead_note
+        says it) or the table is neither fitted nor charges either (an uncalibrated table's zeros, its caption says
+        so). Until ut3srv (2026-12-06) neither figure was printed: [serving.nvidia-hopper]'s 4.5 ms a decode step was
+        46% of Llama 3 8B's TPOT on one H100 at batch 1, seen only in the JSON's calibration."""
+        if self.per_layer_overhead and self.per_step_overhead_s > 0:
+            return None
+        if not self.fitted and self.per_step_overhead_s == 0 and self.per_request_overhead_s == 0:
+            return None
+        step = self._source_words("per_step_overhead_s", path)
+        request = self._source_words("per_request_overhead_s", path)
+        whose = (f"both of {step}" if step == request
+                 else f"per_step_overhead_s of {step}; per_request_overhead_s of {request}")
+        return (f"host overheads: {self.per_step_overhead_s * 1e3:.4g} ms a forward (per_step_overhead_s: host-side "
+                f"costs added to every prefill chunk and decode step), {self.per_request_overhead_s * 1e3:.4g} ms a "
+                f"request (per_request_overhead_s, in its TTFT) ({whose})")
+
     def pp_host_round_s(self, pp: int, requests: int) -> float:
         """Host seconds one round of the blocking pipeline-parallel loop adds: pp_host_per_request_s x the requests
         in flight where the engine runs that loop (pp_host_loop) and pp > 1; 0 otherwise."""

@@ -399,6 +399,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
             if sweep.points and (over_note := sweep.points[0].calibration.step_overhead_note(cfg.layers,
                                                                                              opts.calibration)):
                 share_notes.append(f"{spec.name}: {over_note}")  # an engine that launches every layer from the host
+            if sweep.points and (host_over := sweep.points[0].calibration.host_overhead_note(opts.calibration)):
+                share_notes.append(f"{spec.name}: {host_over}")  # the table's per-forward / per-request costs
             if sweep.points and (host_note := sweep.points[0].calibration.pp_host_note(
                     opts.pp, sweep.points[0].batch, opts.calibration, most=max(p.batch for p in sweep.points),
                     last_wave=sweep.points[0].last_wave_batch)):
