@@ -102,3 +102,19 @@ def test_the_first_fill_left_at_the_needed_bandwidth_is_said(capsys: pytest.Capt
                      r"\(([\d,]+) cycles at 720 MB/s\)", flat)
     assert stall and said, flat
     assert float(said.group(1)) < 720 and said.group(2) == stall.group(1) != "0"
+
+
+def test_the_html_page_says_what_the_console_says(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """ut3srv (2026-12-06): the --html page's totals showed 'DRAM bandwidth needed for no bandwidth stalls' alone,
+    beside stall cycles that no bandwidth removes; the console's DRAM line says which remain. The page's totals note
+    now carries the console's words, figures included (report/simulate_view.stalls_left, shared)."""
+    import html
+
+    monkeypatch.setenv("ACCELOPT_NO_HISTORY", "1")
+    page = tmp_path / "r.html"
+    out = " ".join(_run(tmp_path, capsys, _design(tmp_path, "dram_latency_s = 1e-6\n"), "--html", str(page)).split())
+    said = re.search(r"; needs (\S+ \S+) for no (bandwidth stalls .*?)\), intensity", out)
+    assert said and "remain at any bandwidth" in said.group(2), out
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.read_text(encoding="utf-8"))).split())
+    assert f"The DRAM bandwidth needed, {said.group(1)}, is for no {said.group(2)}." in text

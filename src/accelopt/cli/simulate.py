@@ -15,6 +15,7 @@ import typer
 from accelopt.cli.html_first import HTML_RULE
 from accelopt.interrupts import stopped_by
 from accelopt.report.console import printable
+from accelopt.report.simulate_view import stalls_left
 
 _CONVENTION_HELP = ("fill/drain convention: 'paper' (SCALE-Sim paper, 2R+C+T-2 cycles per fold, default) or "
                     "'scalesim-code' (reproduces scalesim 3.0.0's stall-free cycle counts)")
@@ -281,7 +282,7 @@ def _print_run(result: Any, max_rows: int) -> None:
     con.print(f"DRAM* {_bytes(tot.dram_bytes)} (reads {_bytes(tot.dram_read_bytes)}, writes "
               f"{_bytes(tot.dram_write_bytes)}" + (f", partial-sum spills {_bytes(spill)}"
                                                            if spill else "")
-              + f"; needs {need} for no {_stalls_left(result)}), intensity "
+              + f"; needs {need} for no {stalls_left(result)}), intensity "
               f"{_total(tot, 'intensity_op_per_dram_byte')}")
     con.print(f"energy* {_energy(tot.energy_j)} = MAC {_energy(e.mac_j)} + register "
               f"{_energy(e.register_j)} + SRAM {_energy(e.sram_j)} + DRAM "
@@ -298,49 +299,6 @@ def _print_run(result: Any, max_rows: int) -> None:
     for note in result.notes[1:]:  # the first is the footer above; the others say where SCALE-Sim's buffers apply
         con.print(f"  {note}")
 
-
-def _stalls_left(result: Any) -> str:
-    """What the 'needs X for no ...' bandwidth removes: every stall, or the bandwidth stalls only when the design's
-    DRAM latency (once per layer, not on a layer SCALE-Sim's buffers replay) or stationary-operand reloads (ws/is
-    accumulator chunks) stall at any bandwidth (simulate/memory.py stalls(); the line said 'for no stalls' while
-    those cycles remained). Under the tiling and row-stationary models each layer's first fill (a systolic layer's
-    first stationary tile, an rs layer's first pass) waits at any finite bandwidth: said too, with its cycles where
-    the design's bandwidth is at least X (Eyeriss on AlexNet read 'needs 435 MB/s for no stalls' beside 34,126 stall
-    cycles at its 720 MB/s)."""
-    from accelopt import units
-
-    latency = sum(x.latency_cycles for x in result.layers)
-    reloads = sum(x.reload_cycles for x in result.layers)
-    # at unlimited bandwidth a first fill takes no cycle (the run printed 'beyond each layer's first fill' beside 0
-    # stall cycles)
-    fill = ("" if _replayed(result) or result.design.unlimited_bandwidth
-            else " beyond each layer's first fill" + _fill_here(result, latency + reloads))
-    if not latency and not reloads:
-        return "stalls" + fill
-    parts = ([f"DRAM latency {units.fmt_quantity(latency, 'count')}"] if latency else []) + (
-        [f"stationary-operand reloads {units.fmt_quantity(reloads, 'count')}"] if reloads else [])
-    return (f"bandwidth stalls{fill}; {units.fmt_quantity(latency + reloads, 'count')} stall cycles remain at any "
-            f"bandwidth: {', '.join(parts)}")
-
-
-def _replayed(result: Any) -> bool:
-    """SCALE-Sim's buffers set the traffic and stalls (scalesim-code at a finite bandwidth): no first-fill model."""
-    return result.convention == "scalesim-code" and not result.design.unlimited_bandwidth
-
-
-def _fill_here(result: Any, fixed_cycles: float) -> str:
-    """' (N cycles at B)': the first fills' stall cycles at the design's bandwidth B when B is at least the bandwidth
-    every layer needs (then no layer's transfers outlast its compute, so stall = fill + latency + reloads,
-    simulate/memory.py stalls()); '' below it (the fills are not told apart there) or where nothing is left."""
-    from accelopt import units
-
-    bandwidth = result.design.dram_bandwidth_byte_per_s
-    need = result.totals.bandwidth_needed_byte_per_s
-    fills = sum(x.stall_cycles for x in result.layers) - fixed_cycles
-    if result.design.unlimited_bandwidth or bandwidth < need or fills <= 0:
-        return ""
-    return (f" ({units.fmt_quantity(fills, 'count')} cycle{'' if fills == 1 else 's'} at "
-            f"{units.fmt_byte_per_s(bandwidth)})")  # '(1 cycles at 34 GB/s)' before
 
 
 _LAYER_COLUMNS = ("layer", "MxNxK", "rep", "compute cycles", "stall", "util", "DRAM*", "energy*")

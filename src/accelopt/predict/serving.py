@@ -399,6 +399,25 @@ class ServingCalibration:
                 f"rows' layers; {both}): the engine launches every layer's kernels from the host on each forward "
                 f"({HOST_LAUNCH_SOURCE})")
 
+    def host_overhead_note(self, path: str | None = None) -> str | None:
+        """The line `plan serve` prints for the host-side costs a table charges once a forward (per_step_overhead_s,
+        added to every prefill chunk and decode step) and once a request (per_request_overhead_s, in its TTFT), each
+        with the table that gave it; None where the engine launches every layer from the host (step_overhead_note
+        says it) or the table is neither fitted nor charges either (an uncalibrated table's zeros, its caption says
+        so). Until ut3srv (2026-12-06) neither figure was printed: [serving.nvidia-hopper]'s 4.5 ms a decode step was
+        46% of Llama 3 8B's TPOT on one H100 at batch 1, seen only in the JSON's calibration."""
+        if self.per_layer_overhead and self.per_step_overhead_s > 0:
+            return None
+        if not self.fitted and self.per_step_overhead_s == 0 and self.per_request_overhead_s == 0:
+            return None
+        step = self._source_words("per_step_overhead_s", path)
+        request = self._source_words("per_request_overhead_s", path)
+        whose = (f"both of {step}" if step == request
+                 else f"per_step_overhead_s of {step}; per_request_overhead_s of {request}")
+        return (f"host overheads: {self.per_step_overhead_s * 1e3:.4g} ms a forward (per_step_overhead_s: host-side "
+                f"costs added to every prefill chunk and decode step), {self.per_request_overhead_s * 1e3:.4g} ms a "
+                f"request (per_request_overhead_s, in its TTFT) ({whose})")
+
     def pp_host_round_s(self, pp: int, requests: int) -> float:
         """Host seconds one round of the blocking pipeline-parallel loop adds: pp_host_per_request_s x the requests
         in flight where the engine runs that loop (pp_host_loop) and pp > 1; 0 otherwise."""
@@ -2100,6 +2119,47 @@ def fp4_weight_only_problem(spec: AcceleratorSpec, weight_dtype: str) -> str:
         why = f"{source}; {spec.name} lists {peaks}"
     return (f"--weight-dtype {weight_dtype} on {spec.name}: it has no fp4 peak, so {weight_dtype} weights would run "
             f"weight-only, and {why}")
+
+
+TRTLLM_FP4_HARDWARE_SOURCE = (
+    "TensorRT-LLM's quantization hardware support matrix lists NVFP4 and MXFP4 on Blackwell (sm100/103, sm120) only, "
+    "not on Hopper, Ada or Ampere (NVIDIA/TensorRT-LLM docs/source/features/quantization.md at "
+    "09d4c79ba941a5c2c62c878c3572c0dcc8b85efa, 'Hardware Support Matrix'); its one off-Blackwell FP4 path is gpt-oss's "
+    "MXFP4 MoE weights on H200 with BF16 activations through the TRITON MoE backend (its 'Deployment Guide for GPT-OSS "
+    "on TensorRT-LLM', MoE Backend Support Matrix), routed experts only")
+"""Why nvfp4/mxfp4 weights are refused with --engine trtllm / trtllm-session on an NVIDIA GPU without an fp4 peak
+(trtllm_fp4_weight_problem)."""
+TRTLLM_ENGINE_NAMES = ("trtllm", "trtllm-session")
+
+
+def trtllm_fp4_weight_problem(spec: AcceleratorSpec, weight_dtype: str, expert_weight_dtype: str | None,
+                              engine: str | None, *, moe: bool = False) -> tuple[str, str] | None:
+    """(why, fix) where TensorRT-LLM (`engine` trtllm or trtllm-session) cannot serve these 4-bit float weights on
+    `spec`, None where it can or another engine is named: on an NVIDIA GPU listing no fp4 peak (Hopper and older)
+    TensorRT-LLM has no weight-only FP4 path for the dense layers (TRTLLM_FP4_HARDWARE_SOURCE), where vLLM's Marlin
+    kernel serves them (fp4_weight_only_problem); MXFP4 routed experts on a Hopper GPU run (its TRITON MoE backend),
+    which the fix names for an MoE model (`moe`).
+    Until ut3srv (2026-12-06) `plan serve --engine trtllm --weight-dtype nvfp4 --hardware h100-sxm` printed a
+    prediction under a note naming vLLM's kernel, a run TensorRT-LLM does not make."""
+    if engine not in TRTLLM_ENGINE_NAMES or not (spec.kind == "gpu" and spec.vendor == "NVIDIA"):
+        return None
+    if spec.peak("fp4") is not None:
+        return None
+    hopper = (spec.cuda_capability() or (0, 0))[0] == 9
+    experts = expert_weight_dtype or weight_dtype
+    bad = [f"--weight-dtype {weight_dtype}"] if weight_dtype in FP4_OPERAND_BYTES else []
+    if experts in FP4_OPERAND_BYTES and experts != weight_dtype and not (experts == "mxfp4" and hopper):
+        bad.append(f"--expert-weight-dtype {experts}")
+    if not bad:
+        return None
+    keep = (" (MXFP4 routed experts alone, --weight-dtype bf16 --expert-weight-dtype mxfp4, run on Hopper)"
+            if hopper and moe else "")
+    return (f"{' and '.join(bad)} with --engine {engine} on {spec.name}, which lists no fp4 peak: "
+            f"{TRTLLM_FP4_HARDWARE_SOURCE}",
+            f"use --engine vllm (its FP4 Marlin kernel serves them weight-only on {spec.name}), --weight-dtype "
+            f"{'fp8 or int4' if spec.peak('fp8') is not None else 'int4'} with --engine {engine}{keep}, or a "
+            "Blackwell GPU (b200, gb200, b300, gb300, "
+            "rtx-pro-6000-server)")
 
 
 def _int8_read_words(cal: ServingCalibration, dense_int8: bool) -> str:

@@ -50,6 +50,7 @@ from accelopt.predict.serving import (
     predict_at_rate,
     serving_calibrations,
     sweep_batch,
+    trtllm_fp4_weight_problem,
     weight_only_note,
     with_price,
 )
@@ -334,6 +335,9 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         try:
             _check_engine_device(opts, spec)
             check_kv_device(spec, opts.kv_dtype, opts.engine)  # nvfp4 off (the engine's) Blackwell: not served
+            if (fp4 := trtllm_fp4_weight_problem(spec, opts.weight_dtype, opts.expert_weight_dtype,
+                                                 opts.engine, moe=cfg.is_moe)) is not None:
+                raise InfeasibleError(*fp4)  # TensorRT-LLM's FP4 off Blackwell: not served
             nvfp4_kv = nvfp4_kv_runs(cfg, spec, opts.engine)  # the memory fixes name --kv-dtype nvfp4 only here
             if nvfp4_kv:
                 nvfp4_devices.add(spec.name)
@@ -395,6 +399,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
             if sweep.points and (over_note := sweep.points[0].calibration.step_overhead_note(cfg.layers,
                                                                                              opts.calibration)):
                 share_notes.append(f"{spec.name}: {over_note}")  # an engine that launches every layer from the host
+            if sweep.points and (host_over := sweep.points[0].calibration.host_overhead_note(opts.calibration)):
+                share_notes.append(f"{spec.name}: {host_over}")  # the table's per-forward / per-request costs
             if sweep.points and (host_note := sweep.points[0].calibration.pp_host_note(
                     opts.pp, sweep.points[0].batch, opts.calibration, most=max(p.batch for p in sweep.points),
                     last_wave=sweep.points[0].last_wave_batch)):

@@ -186,8 +186,16 @@ def _serve(r: Any) -> list[KeyFigure]:
             if pts[0].moe is not None:
                 out.append(_f(f"{s.device}: MoE exchange per decode step at {serve_point_label(pts[0])}",
                               pts[0].moe, "exchange_decode_s", True))
-    if r.errors:  # last, as plan's 'feasible': a run no device could serve was listed with no figure at all
-        out.append(KeyFigure("devices that cannot serve it", float(len(r.errors)), "count"))
+    # last, as plan's 'feasible': a run no device could serve was listed with no figure at all. An error beside a
+    # device's points (a --batch over its memory, a --rate beyond what it completes) is not a device that cannot
+    # serve the model: the page said 'devices that cannot serve it 1' beside that device's served rates (ut3srv)
+    shown = {s.device for s in r.results}
+    refused = {e.device for e in r.errors} - shown
+    beside = {e.device for e in r.errors} & shown
+    if refused:
+        out.append(KeyFigure("devices that cannot serve it", float(len(refused)), "count"))
+    if beside:
+        out.append(KeyFigure("devices with a batch or rate they cannot serve", float(len(beside)), "count"))
     return out
 
 

@@ -20,7 +20,8 @@ from accelopt.errors import InputError
 from accelopt.report import infer_view, plan_warnings
 from accelopt.report.console import printable
 from accelopt.report.figures import fmt, is_estimate, key_figures, other_version, typed
-from accelopt.units import fmt_count, fmt_ratio, unit_of
+from accelopt.report.simulate_view import stalls_left
+from accelopt.units import fmt_byte_per_s, fmt_count, fmt_ratio, unit_of
 
 EST = '<span class="est">estimate</span>'
 
@@ -450,7 +451,9 @@ def _sim_run_tables(r: Any) -> list[Table]:
             continue
         tt.rows.append([_total_label(t, f), q(t, f.name)])
     scaling = f"On-chip energies: {r.energy_scaling.scaled_text()}."  # as the console's footer says it
-    tt.note = " ".join([*r.notes, scaling])
+    need = (f"The DRAM bandwidth needed, {fmt_byte_per_s(t.bandwidth_needed_byte_per_s)}, is for no "
+            f"{stalls_left(r)}.")  # the console's DRAM line says it so
+    tt.note = " ".join([*r.notes, need, scaling])
     return [dt, tt, lt]
 
 
