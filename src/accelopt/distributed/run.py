@@ -245,9 +245,10 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
     m = 1
     m_note: list[str] = []
     if cfg.parallel == "pipeline":
-        from accelopt.distributed.partition import partition_model
+        from accelopt.distributed.partition import check_microbatch_split, partition_model
 
         m = cfg.microbatches or default_microbatches(bundle.batch_size, world)
+        check_microbatch_split(bundle, m)  # before its micro-batch size is said: 2 // 7 read 'a micro-batch of 0'
         check_1f1b(cfg, m, world, bundle)
         m_note = microbatch_note(cfg, m, world, bundle)
         pipeline_layers(bundle.model)  # a model that does not split is refused before its layers are said timed
