@@ -379,8 +379,11 @@ class DistributedFailed(AcceloptError):
 
     def __init__(self, partial: PartialDistributedResult, error: AcceloptError) -> None:
         done = ", ".join(f"rank {r.rank}: {r.timed_done} of {partial.steps}" for r in partial.ranks)
-        super().__init__(f"{error.problem} (the timed steps each rank finished before it are kept: {done})",
-                         error.fix)
+        kept = f"the timed steps each rank finished before it are kept: {done}"
+        if not any(r.timed_done for r in partial.ranks):  # 'kept: rank 0: 0 of 20, ...' kept nothing timed
+            warm = ", ".join(f"rank {r.rank}: {r.warmup_done} of {partial.warmup}" for r in partial.ranks)
+            kept = f"no rank finished a timed step before it; the warm-up steps each finished are shown: {warm}"
+        super().__init__(f"{error.problem} ({kept})", error.fix)
         self.partial = partial
 
 
