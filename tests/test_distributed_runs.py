@@ -19,6 +19,7 @@ from conftest import run_main
 from accelopt.distributed.launch import Launch, run_pids
 from accelopt.distributed.run import DistConfig, profile_distributed
 from accelopt.distributed.types import DistributedResult
+from accelopt.distributed.worker import PROFILE_STEPS
 from accelopt.errors import InputError, MeasurementError
 
 MODELS = str(Path(__file__).with_name("dist_models.py"))
@@ -127,7 +128,7 @@ def test_pipeline_cli_matches_one_process(tmp_path: Path, capsys: pytest.Capture
                                                                               "p2p latency": False}
     want = r["single"]["losses"]
     for rank in r["ranks"]:
-        assert len(rank["losses"]) == 1 + 3 + 1 + 2  # warm-up, timed, the profiler's warm-up, profiled
+        assert len(rank["losses"]) == 1 + 3 + 1 + PROFILE_STEPS  # warm-up, timed, the profiler's warm-up, profiled
         assert rank["losses"] == pytest.approx(want, rel=LOSS_RTOL)
     bounds = r["partition"]["balanced"]["bounds"]
     assert bounds[0] == 0 and bounds[-1] == 5 and 0 < bounds[1] < 5

@@ -12,6 +12,9 @@ DTYPE_OPTIONS = ("--dtype", "--dtypes", "--weight-dtype", "--kv-dtype", "--exper
 """The options whose values are accelopt dtype names. Not `simulate --input-dtype`, which takes torch's names."""
 LIST_OPTIONS = ("--dtypes",)
 """Those of DTYPE_OPTIONS that take a comma-separated list; every other one takes one dtype."""
+KV_SPELLING_KEY = "accelopt.kv_engine_spelling"
+"""Where `--kv-dtype` keeps, in the click context's meta, the serving engine's spelling it read (fp8_e5m2 read as
+fp8): the engine's rule for that very format (vLLM's fp8_e5m2 on ROCm) is told by it, not by fp8."""
 
 
 def read_dtype_aliases(command: Any) -> None:
@@ -36,6 +39,8 @@ def _reading(param: Any) -> Any:
             engines = ""
             if flag == "--kv-dtype":
                 read, engines = kv_engine_spelling(read)
+                if engines:  # the engine's own spelling, which a rule of that engine may name (typed_kv_spelling)
+                    ctx.meta[KV_SPELLING_KEY] = value.strip().lower()
             if read != value:
                 print(f"{flag} {value} read as {read}{engines}", file=sys.stderr)
             value = read
@@ -77,3 +82,12 @@ def kv_engine_spelling(value: str) -> tuple[str, str]:
 
     read, what = KV_ENGINE_SPELLINGS.get(value.strip().lower(), (value, ""))
     return read, f": {what}" if what else ""
+
+
+def typed_kv_spelling() -> str | None:
+    """The serving engine's --kv-cache-dtype spelling the running command's --kv-dtype was given as (lower case:
+    'fp8_e5m2'), None where it was given as a --kv-dtype name or outside a click command."""
+    from typer._click.globals import get_current_context
+
+    ctx = get_current_context(silent=True)
+    return None if ctx is None else ctx.find_root().meta.get(KV_SPELLING_KEY)

@@ -111,7 +111,9 @@ def register_serve(plan_app: typer.Typer) -> None:
                                      "and for a head size not a multiple of 16 or above 256; with --engine trtllm an "
                                      "MLA model's cache counts TensorRT-LLM's FP4 MLA side pools, more than 0.5625 B a "
                                      "value). The engines' --kv-cache-dtype spellings are read too, said on stderr: "
-                                     "fp8_e4m3, fp8_e5m2 and fp8_inc as fp8, int8_per_token_head as int8, nvfp4_4over6 "
+                                     "fp8_e4m3, fp8_e5m2 and fp8_inc as fp8 (fp8_e5m2 with --engine vllm on an AMD "
+                                     "GPU: a warning, vLLM documenting only fp8_e4m3 on ROCm), int8_per_token_head as "
+                                     "int8, nvfp4_4over6 "
                                      "and fp4_e2m1 as nvfp4; 'auto' and vLLM's layouts not modelled (fp8_ds_mla, ...) "
                                      "exit 2 saying so."),
         price_usd_per_hour: Optional[float] = typer.Option(None, "--price-usd-per-hour",
@@ -219,7 +221,7 @@ def serve_command(opts: Any, json_out: bool, html: Path | None) -> None:
     warn_unused_keys(get_model(opts.model))
     busy = warn_busy_hardware(opts.hardware, opts.catalog)
     run = plan_serve(opts)
-    warnings = [*busy, *warn_training_tables(opts.calibration)]
+    warnings = [*busy, *warn_training_tables(opts.calibration), *warn_kv_spelling(opts)]
     run = dataclasses.replace(run, result=dataclasses.replace(run.result, input_warnings=warnings))
     if not run.sweeps and run.overflow:  # no device can serve it: the document (errors only) on stdout, exit 2
         finish_run("plan-serve", run.result, html)  # recorded and --html written, as `plan` does on exit 2
@@ -240,6 +242,21 @@ def serve_command(opts: Any, json_out: bool, html: Path | None) -> None:
         _print_measured(run.result)
     if run.overflow:  # a requested batch that does not fit: exit 2, like `plan explain`
         raise run.overflow
+
+
+def warn_kv_spelling(opts: Any) -> list[str]:
+    """predict.serving.kv_spelling_warning for each device of --hardware, given the engine's spelling --kv-dtype was
+    typed as (cli.dtype_aliases.typed_kv_spelling), said (cli.plan.say_warnings); [] where none applies."""
+    from accelopt.cli.dtype_aliases import typed_kv_spelling
+    from accelopt.cli.plan import say_warnings
+    from accelopt.hardware.catalog import resolve_devices
+    from accelopt.predict.serving import kv_spelling_warning
+
+    spelling = typed_kv_spelling()
+    if spelling is None or opts.engine is None:
+        return []
+    specs = resolve_devices(opts.hardware, opts.catalog)
+    return say_warnings([w for sp in specs if (w := kv_spelling_warning(spelling, opts.engine, sp)) is not None])
 
 
 def training_tables_lines(path: str | None) -> list[str]:

@@ -396,15 +396,22 @@ def partition(layers: list[LayerCost], stages: int, *, microbatches: int = 1, sc
                      naive_cut_ties=cut_ties([x.name for x in layers], naive, tied))
 
 
+def check_microbatch_split(bundle: Any, microbatches: int) -> None:
+    """An InputError where the global batch does not split into `microbatches` equal micro-batches, naming both
+    fixes. Checked before the layers are timed: `profile --nproc 2 --parallel pipeline --microbatches 7` of a batch of
+    2 said 'timing each layer on one micro-batch of 0' before refusing it (ut3dist, 2026-12-06)."""
+    if bundle.batch_size % microbatches:
+        raise InputError(f"global batch {bundle.batch_size} does not split into {microbatches} equal micro-batches",
+                         f"pass --microbatches dividing {bundle.batch_size}, or "
+                         + batch_multiple_fix(bundle, microbatches))
+
+
 def partition_model(bundle: Any, stages: int, *, microbatches: int, schedule: str = "1f1b",
                     memory_limit_bytes: float | None = None, device: str = "cpu",
                     room: tuple[int, int, str] | None = None) -> Partition:
     """Profile the bundle's layers on one micro-batch and split them into `stages` balanced stages (`room`: what the
     run's machines hold, balanced_bounds)."""
-    if bundle.batch_size % microbatches:
-        raise InputError(f"global batch {bundle.batch_size} does not split into {microbatches} equal micro-batches",
-                         f"pass --microbatches dividing {bundle.batch_size}, or "
-                         + batch_multiple_fix(bundle, microbatches))
+    check_microbatch_split(bundle, microbatches)
     from torch import nn
 
     from accelopt.distributed.model import check_composition, shard

@@ -45,7 +45,7 @@ from accelopt.distributed.types import (
     Partition,
     RankResult,
 )
-from accelopt.distributed.worker import PROFILER_WARMUP_STEPS
+from accelopt.distributed.worker import PROFILE_STEPS, PROFILER_WARMUP_STEPS
 from accelopt.errors import AcceloptError, InputError, MeasurementError, is_out_of_memory, of_kind
 from accelopt.interrupts import stopped_by
 from accelopt.measure.collective_figures import link_fit_warning
@@ -80,7 +80,8 @@ class DistConfig:
     """Pipeline micro-batches per step (default: the largest divisor of the batch up to 2 x stages)."""
     steps: int = 5
     warmup: int = 1
-    profile_steps: int = 2
+    profile_steps: int = PROFILE_STEPS
+    """Steps whose torch.profiler trace gives the collectives, overlap and compute figures (after its warm-up step)."""
     device: str = "cpu"
     seed: int = 0
     stage_memory_limit_bytes: float | None = None
@@ -102,6 +103,9 @@ class DistConfig:
             raise InputError(f"--steps {self.steps} is too few for a median", "use --steps 3 or more")
         if self.warmup < 0:
             raise InputError(f"--warmup {self.warmup} is negative", "use 0 or more warm-up steps")
+        if self.profile_steps < 1:  # the trace's figures are means over them: none would be 0 / 0
+            raise InputError(f"profile_steps {self.profile_steps} must be 1 or more",
+                             f"leave it out (default {PROFILE_STEPS}) or give a positive count")
         if self.steps > MAX_STEPS or self.warmup > MAX_STEPS:  # a typo (1e20) would keep every rank busy for ever
             raise InputError(f"--steps {self.steps:,} / --warmup {self.warmup:,}: at most {MAX_STEPS:,} each",
                              f"use --steps and --warmup up to {MAX_STEPS:,}")
@@ -241,9 +245,10 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
     m = 1
     m_note: list[str] = []
     if cfg.parallel == "pipeline":
-        from accelopt.distributed.partition import partition_model
+        from accelopt.distributed.partition import check_microbatch_split, partition_model
 
         m = cfg.microbatches or default_microbatches(bundle.batch_size, world)
+        check_microbatch_split(bundle, m)  # before its micro-batch size is said: 2 // 7 read 'a micro-batch of 0'
         check_1f1b(cfg, m, world, bundle)
         m_note = microbatch_note(cfg, m, world, bundle)
         pipeline_layers(bundle.model)  # a model that does not split is refused before its layers are said timed
@@ -263,7 +268,8 @@ def profile_distributed(cfg: DistConfig, launch: Launch, *, spec: Any = None, du
     contention = ContentionReport()
     watch = Watch()  # the ranks' CPU time counts as this process's own once torchrun has reaped them
     say(f"{cfg.parallel} on {launch.world_size} ranks under torchrun: {cfg.warmup} warm-up + {cfg.steps} timed steps, "
-        f"then the profiled ones ({watchdog_text(launch.timeout_s)})")
+        f"then {PROFILER_WARMUP_STEPS} + {cfg.profile_steps} profiled (the profiler's warm-up + those its trace "
+        f"figures are a mean over; {watchdog_text(launch.timeout_s)})")
     stopped = Stopped(cfg=cfg, launch=launch, name=bundle.name, global_batch=bundle.batch_size, microbatches=m,
                       partition=partition, threads=threads)
     try:
@@ -373,8 +379,11 @@ class DistributedFailed(AcceloptError):
 
     def __init__(self, partial: PartialDistributedResult, error: AcceloptError) -> None:
         done = ", ".join(f"rank {r.rank}: {r.timed_done} of {partial.steps}" for r in partial.ranks)
-        super().__init__(f"{error.problem} (the timed steps each rank finished before it are kept: {done})",
-                         error.fix)
+        kept = f"the timed steps each rank finished before it are kept: {done}"
+        if not any(r.timed_done for r in partial.ranks):  # 'kept: rank 0: 0 of 20, ...' kept nothing timed
+            warm = ", ".join(f"rank {r.rank}: {r.warmup_done} of {partial.warmup}" for r in partial.ranks)
+            kept = f"no rank finished a timed step before it; the warm-up steps each finished are shown: {warm}"
+        super().__init__(f"{error.problem} ({kept})", error.fix)
         self.partial = partial
 
 

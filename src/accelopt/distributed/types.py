@@ -50,7 +50,8 @@ class Job:
     """Pipeline: layer index where each stage starts, plus the layer count at the end (len = stages + 1)."""
     steps: int = 5
     warmup: int = 1
-    profile_steps: int = 2
+    profile_steps: int = 5
+    """worker.PROFILE_STEPS (not imported: types stays below worker); the launcher always passes its DistConfig's."""
     device: str = "cpu"
     seed: int = 0
     out_dir: str = ""

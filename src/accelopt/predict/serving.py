@@ -90,6 +90,19 @@ one value of the dtype per cached element, and NVFP4's scales): refused naming w
 as an unknown word."""
 
 
+def kv_spelling_warning(spelling: str | None, engine: str | None, spec: AcceleratorSpec) -> str | None:
+    """A 'warning: ...' line where the engine's own --kv-cache-dtype spelling is one it does not document for
+    `spec`'s vendor: vLLM's fp8_e5m2 on an AMD GPU, where vLLM documents only fp8 (=fp8_e4m3)
+    (VLLM_KV_CACHE_DTYPES_SOURCE). A warning, not a refusal: E5M2 and E4M3 are both 1 B a value, so no figure changes,
+    and the doc is what says it, not a check of vLLM's ROCm code (until ut3dist, 2026-12-06, taken without a word).
+    None for any other spelling, engine or device."""
+    if spelling != "fp8_e5m2" or engine != "vllm" or not _amd_gpu(spec):
+        return None
+    return (f"warning: --kv-dtype fp8_e5m2 with --engine vllm on {spec.name} (an AMD GPU, ROCm): vLLM documents "
+            f"fp8_e5m2 on CUDA only, and on ROCm fp8 (=fp8_e4m3) ({VLLM_KV_CACHE_DTYPES_SOURCE}); the figures are "
+            "those of any 1-byte cache, E4M3's as well — launch vLLM there with --kv-cache-dtype fp8_e4m3 (or fp8)")
+
+
 def kv_dtype_of(name: str) -> str:
     """The --kv-dtype name of an engine's spelling (KV_ENGINE_SPELLINGS, case ignored); any other `name` as given."""
     return KV_ENGINE_SPELLINGS.get(name.strip().lower(), (name, ""))[0]

@@ -143,9 +143,15 @@ def loss_line(r: DistributedResult) -> str:
 
 
 def ranks_note(r: DistributedResult) -> str:
+    """The rank table's footnote: which steps each column is over, the profiled ones counted (a mean over 2 of them
+    was shown unsaid until ut3dist, 2026-12-06; an older record that kept no per-step figures says none)."""
+    if not r.ranks:
+        return ""
+    n = len(r.ranks[0].comm.profiled_steps_s)
+    over = f"a mean over the {n} profiled step{'s' if n != 1 else ''}" if n else "per step of the profiled steps"
     return ("step median, p10 and p90: over the uninstrumented timed steps; profiled step, collectives, overlapped, "
-            "exposed and compute: per step of the profiled steps, from each rank's torch.profiler trace; peak memory: "
-            f"{r.ranks[0].memory_source}" if r.ranks else "")
+            f"exposed and compute: {over} (after the profiler's warm-up step), from each rank's torch.profiler trace; "
+            f"peak memory: {r.ranks[0].memory_source}")
 
 
 def _render_contention(result: DistributedResult, console: Any) -> None:
