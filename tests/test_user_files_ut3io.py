@@ -1,0 +1,35 @@
+"""A user's own files (runs CSV, hardware spec) with hostile or malformed text: what reaches the terminal and what
+the errors say (ut3io, 2026-12-06)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import run_main
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "accelopt"
+HEADER = "id,source,hardware,devices,layers,hidden,heads,ffn,vocab,seq,global_batch,tp,pp,dp,recompute,mlp,step_s"
+ROW = "h100-sxm,8,12,768,12,3072,50257,2048,64,1,1,8,none,gelu,0.5"
+
+
+def test_escape_sequence_in_a_run_id_is_shown_not_sent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A run id and source holding ESC (a terminal escape sequence: colours, a cleared screen, a retitled window)
+    reached the terminal raw through validate's tables: their cells were rich Text objects built from the user's
+    string, which the console's plain-text guard (report/console.printable) never saw."""
+    runs = tmp_path / "runs.csv"
+    runs.write_text(f"{HEADER}\nab\x1b[2Jcd,src\x1b]0;pwned\x07,{ROW}\n", encoding="utf-8")
+    code, out, err = run_main(["validate", "--runs", str(runs)], capsys)
+    assert code == 0, err
+    assert "\x1b" not in out and "\x07" not in out
+    assert "ab\\x1b[2Jcd" in out  # shown as a visible escape, the id still readable
+
+
+def test_no_bare_rich_text_from_strings_outside_the_console_module() -> None:
+    """rich's Text(str) shows control characters as they are; every module builds its Text through
+    report.console.plain / line, which make them visible (the guard the validate tables above missed)."""
+    bare = re.compile(r"\bText\(")
+    found = [f"{p.relative_to(SRC)}:{n}" for p in SRC.rglob("*.py") if p.name != "console.py"
+             for n, ln in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if bare.search(ln)]
+    assert not found, found
