@@ -258,9 +258,13 @@ _KINDS = {"published_training_runs.csv": ("a training runs file", "accelopt vali
 
 def _other_kind(header: list[str], bundled: str) -> tuple[str, str] | None:
     """(kind, command) of the other runs-file format whose columns hold every column of `header` (a serving table
-    given to `validate --runs`), or None."""
+    given to `validate --runs`), or None. The header must also hold a column of that format that `bundled`'s lacks:
+    a training file cut to the columns both share (id, source, hardware) was called a serving runs file, and the
+    fix sent its user to `validate --serving` (ut3io)."""
+    own = set(bundled_header(bundled))
     for other, kind in _KINDS.items():
-        if other != bundled and header and set(header) <= set(bundled_header(other)):
+        theirs = set(bundled_header(other))
+        if other != bundled and header and set(header) <= theirs and set(header) - own:
             return kind
     return None
 
