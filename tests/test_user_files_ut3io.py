@@ -33,3 +33,42 @@ def test_no_bare_rich_text_from_strings_outside_the_console_module() -> None:
     found = [f"{p.relative_to(SRC)}:{n}" for p in SRC.rglob("*.py") if p.name != "console.py"
              for n, ln in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if bare.search(ln)]
     assert not found, found
+
+
+@pytest.mark.parametrize(("row", "says"), [
+    # global_batch left out: every later cell moved one column left, and the error blamed a blank step_s
+    ("my1,our log,h100-sxm,8,12,768,12,3072,50257,2048,1,1,8,none,gelu,0.5",
+     "run 'my1' has 16 cells, the header 17 columns: the row ends before its step_s column, where its published "
+     "figure goes"),
+    ("my1,our log,h100-sxm,8,12,768,12,3072,50257,2048,64,1,1,8",
+     "run 'my1' has 14 cells, the header 17 columns: the row ends before its recompute, mlp columns, which every "
+     "row needs"),
+])
+def test_a_row_shorter_than_the_header_is_named_as_such(row: str, says: str, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    runs = tmp_path / "runs.csv"
+    runs.write_text(f"{HEADER}\n{row}\n", encoding="utf-8")
+    code, _, err = run_main(["validate", "--runs", str(runs)], capsys)
+    text = " ".join(err.split())
+    assert code == 2 and says in text, text
+    assert "a cell left out in the middle of the row puts every cell after it under the wrong column" in text
+
+
+def test_a_serving_row_shorter_than_the_header_is_named_as_such(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    runs = tmp_path / "serving.csv"
+    runs.write_text("id,source,engine,hardware,model,tp,pp,weight_dtype,kv_dtype,prompt_len,output_len,batch,metric,"
+                    "published,role\ns1,b,vllm,h100-sxm,llama3-8b,1,1,bf16,bf16,1024,8,tpot_ms,20,test\n",
+                    encoding="utf-8")  # output_len left out
+    code, _, err = run_main(["validate", "--serving", "--runs", str(runs)], capsys)
+    text = " ".join(err.split())
+    assert code == 2 and "run 's1' has 14 cells, the header 15 columns: the row ends before its role column" in text
+
+
+def test_trailing_optional_cells_may_still_be_left_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The bundled files leave out trailing optional cells (a blank); a user's row may too."""
+    runs = tmp_path / "runs.csv"
+    runs.write_text(f"{HEADER},mbs,note\nmy1,our log,{ROW}\n", encoding="utf-8")
+    code, out, err = run_main(["validate", "--runs", str(runs)], capsys)
+    assert code == 0, err
+    assert "my1" in out
