@@ -72,3 +72,20 @@ def test_trailing_optional_cells_may_still_be_left_out(tmp_path: Path, capsys: p
     code, out, err = run_main(["validate", "--runs", str(runs)], capsys)
     assert code == 0, err
     assert "my1" in out
+
+
+def test_plan_infer_says_why_a_device_of_ones_own_sorts_last(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan infer` without --latency-budget-ms orders its table by the objective (energy), so a spec without tdp_w
+    came last without a word but its n/a cells; the order and the reason are now said (as with a budget)."""
+    spec = tmp_path / "asic.toml"
+    spec.write_text('[[device]]\nname = "our-asic"\nkind = "asic"\nvendor = "Us"\n'
+                    'peak_flop_per_s = { bf16 = [200e12, "our slide 3"] }\nmemory_bytes = [32e9, "our slide 3"]\n'
+                    'memory_bandwidth_byte_per_s = [1e12, "our slide 3"]\n', encoding="utf-8")
+    code, out, err = run_main(["plan", "infer", "--model", "resnet50", "--hardware", f"{spec},h100-sxm"], capsys)
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert ("order: best first by energy at batch 1: h100-sxm; not ranked, no energy figure (no TDP in its spec): "
+            "our-asic") in text
+    code, out, err = run_main(["plan", "infer", "--model", "resnet50", "--hardware", "h100-sxm"], capsys)
+    assert code == 0 and "order:" not in out  # every device ranked: the table says it all
