@@ -627,3 +627,24 @@ def test_pages_past_a_damaged_run_neither_overlap_nor_point_past_the_end(capsys:
     out, _ = _cli(capsys, "history", "list", "--limit", "1", "--offset", "1")
     assert "no readable run among runs 2-2 of 4" in " ".join(out.split()) and "--offset 2 --limit 1" in out
     assert json.loads(_cli(capsys, "history", "show", "latest", "--json")[0])["result"]["n"] == 4
+
+
+def test_a_wait_for_a_locked_store_is_said_before_it_is_waited(monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A command whose store another process held waited up to 30 s before printing its result, without a word
+    (ut3io, 2026-12-06): past WAIT_NOTE_S a line on stderr says what it waits for; the store freed, the run is kept."""
+    import threading
+
+    history.record("validate", [], RESULT)
+    monkeypatch.setattr(history, "WAIT_NOTE_S", 0.1)
+    holder = sqlite3.connect(history.store_path(), isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    release = threading.Timer(0.8, holder.close)
+    release.start()
+    try:
+        out, err = _cli(capsys, *COMPARE)
+    finally:
+        release.join()
+    assert json.loads(out)["devices"] == ["h100-sxm", "mi300x"]
+    assert "is locked by another process; waiting up to 29.9 s more to write it" in err, err
+    assert "not saved" not in err and history.count() == 2

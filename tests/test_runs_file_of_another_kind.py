@@ -82,3 +82,17 @@ def test_a_serving_batch_above_its_max_batch_size_is_refused_as_plan_serve_does(
     text = " ".join(err.split())
     assert "serving run 's1': --batch 3000 is above --max-batch-size 256" in text
     assert "--batch is the batch cell, --max-batch-size is the max_batch_size cell of row 's1'" in text
+
+
+@pytest.mark.parametrize("flags", [[], ["--serving"]])
+def test_a_file_cut_to_the_shared_columns_is_no_file_of_the_other_kind(flags: list[str], tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """A runs file of the user's own holding only columns both formats have (id, source, hardware: the rest not
+    written yet) was called 'a serving runs file' by `validate --runs` (and 'a training runs file' by
+    `validate --serving --runs`), whose fix sent the user to the other command (ut3io, 2026-12-06)."""
+    path = tmp_path / "runs.csv"
+    path.write_text("id,source,hardware\nmy1,our log,h100-sxm\n", encoding="utf-8")
+    code, _, err = run_main(["validate", *flags, "--runs", str(path)], capsys)
+    text = " ".join(err.split())
+    assert code == 2 and "lacks the column(s)" in text and "it is a" not in text, text
+    assert "use the header of predict/data/published_" in text

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import re
@@ -327,6 +328,37 @@ def refuse_foreign_file(path: Path | str, option: str, writer: str, example: str
         raise InputError(f"cannot write {option} {str(p)!r}: the file exists and was not written by {writer}, so "
                          "this would replace what it holds",
                          f"give a new file name, e.g. {option} {example}, or move that file aside first")
+    with contextlib.suppress(OSError):
+        if first and edited_since_written(p.read_bytes()[:MAX_INPUT_BYTES]):
+            raise InputError(f"cannot write {option} {str(p)!r}: {writer} wrote the file, but it was edited since "
+                             "(it no longer matches its '# accelopt-sha256:' line), so this would replace those edits "
+                             "(a tdp_w or price added by hand, as the export's note advises)",
+                             f"give a new file name, e.g. {option} {example}, or move that file aside first (or "
+                             "delete its '# accelopt-sha256:' line to let it be replaced)")
+
+
+_DIGEST_LINE = re.compile(rb"^# accelopt-sha256: ([0-9a-f]{64})[ \t]*\r?(?:\n|\Z)", re.M)
+
+
+def with_digest(text: str) -> str:
+    """`text` (a file accelopt writes for --save / --out and may replace on a rerun) with a last comment line holding
+    the SHA-256 of the rest, so that a rerun tells the file as written from one the user edited since
+    (edited_since_written): the export's own note says to add tdp_w to the file, and the rerun's replacement
+    dropped that edit without a word (ut3io, 2026-12-06). The line is a '#' comment in TOML and in a SCALE-Sim
+    config alike."""
+    body = text if text.endswith("\n") else text + "\n"
+    return f"{body}# accelopt-sha256: {hashlib.sha256(body.encode('utf-8')).hexdigest()}\n"
+
+
+def edited_since_written(data: bytes) -> bool:
+    """Whether the file `data` carries a with_digest line that the rest of the file no longer matches (an edit
+    anywhere, a line appended after it included). A file without the line (one written before 2026-12-06) is not
+    known to be edited: False."""
+    found = list(_DIGEST_LINE.finditer(data))
+    if not found:
+        return False
+    m = found[-1]
+    return hashlib.sha256(data[:m.start()] + data[m.end():]).hexdigest() != m.group(1).decode()
 
 
 def refuse_non_json_file(path: Path | str, option: str, example: str) -> None:

@@ -540,7 +540,6 @@ def _print_table(title: str, rows: list[Any], tags: dict[str, str], limit: int =
     JSON lists); `tags`: device -> the short basis of its calibration (CurveBasis.tag, '' when fitted), printed beside
     the device name."""
     from rich.table import Table
-    from rich.text import Text
 
     from accelopt.report.console import plain
     from accelopt.units import fmt_bytes, fmt_joules, fmt_pct, fmt_seconds, fmt_usd
@@ -558,9 +557,9 @@ def _print_table(title: str, rows: list[Any], tags: dict[str, str], limit: int =
     for r in rows:
         lay = r.layout
         hw = f"{r.hardware} ({tags[r.hardware]})" if tags.get(r.hardware) else r.hardware
-        tb.add_row(Text(hw), str(r.devices), str(lay.tp), str(lay.pp), str(lay.dp), str(lay.cp), str(lay.ep),
+        tb.add_row(plain(hw), str(r.devices), str(lay.tp), str(lay.pp), str(lay.dp), str(lay.cp), str(lay.ep),
                    *(str(getattr(lay, c) or "-") for c in extra), str(lay.vp), str(lay.mbs), str(lay.m),
-                   str(lay.zero), Text(r.recompute_text), fmt_seconds(r.step_time_s), fmt_pct(r.mfu),
+                   str(lay.zero), plain(r.recompute_text), fmt_seconds(r.step_time_s), fmt_pct(r.mfu),
                    fmt_bytes(r.mem_total_bytes, binary=True), fmt_seconds(r.train_time_s), fmt_usd(r.cost_usd),
                    fmt_joules(r.energy_j))
     console().print(tb)

@@ -582,6 +582,10 @@ def _print_budget(con: Any, plan: Any) -> None:
     from accelopt.report.console import line
 
     if plan.latency_budget_s is None:
+        if plan.unranked:  # the table's order is the ranking: a device without the objective's figure sorted last
+            from accelopt.predict.inference import ranked_text  # without a word but its n/a cells (ut3io)
+
+            con.print(line(f"order: best first by {plan.objective} at batch 1: {ranked_text(plan)}"))
         return
     ms = plan.latency_budget_s * 1e3
     miss = [d.device for d in plan.devices if not d.meets_budget]

@@ -310,10 +310,10 @@ def _print_serving_commands(opts: ValidateOptions) -> None:
 
 def _print(data: Any) -> None:
     from rich.table import Table
-    from rich.text import Text
 
     from accelopt.cli.plan import console
     from accelopt.predict.validation import assumed_lines, calibration_lines, large_miss_notes, memory_line
+    from accelopt.report.console import plain
     from accelopt.units import fmt_count, fmt_pct, fmt_seconds
 
     tb = Table(title="published vs predicted step time (prediction = estimate)")
@@ -321,7 +321,7 @@ def _print(data: Any) -> None:
                 "util.", "pub. util.", "pred. util.", "role"):
         tb.add_column(col)
     for r in data.runs:
-        tb.add_row(Text(r.id), Text(r.source), r.family_text, r.stack, r.dtype, r.hardware, fmt_count(r.devices),
+        tb.add_row(plain(r.id), plain(r.source), r.family_text, r.stack, r.dtype, r.hardware, fmt_count(r.devices),
                    fmt_seconds(r.published_step_s), fmt_seconds(r.predicted_step_s), f"{100 * r.error:+.1f}%",
                    r.utilization, fmt_pct(r.published_mfu), fmt_pct(r.predicted_mfu), "fit" if r.fitted else "test")
     con = console()
@@ -332,17 +332,18 @@ def _print(data: Any) -> None:
     # n/a, not nan%, with no held-out run; '(1 run)', not '(1 runs)' (s32 utval)
     print_error_groups(con, data, "runs")
     for r in large_miss_notes(data.runs):  # the HTML's "why a held-out run misses by more than 25%"
-        con.print(Text(f"note {r.id} ({100 * r.error:+.1f}%): {r.note}"))
+        con.print(plain(f"note {r.id} ({100 * r.error:+.1f}%): {r.note}"))
     for line in [memory_line(data.runs), *calibration_lines(data.runs), *assumed_lines(data.runs)]:
         if line:
-            con.print(Text(line), soft_wrap=True)  # one line each: a run id is never split
+            con.print(plain(line), soft_wrap=True)  # one line each: a run id is never split
 
 
 def print_error_groups(con: Any, data: Any, what: str) -> None:
     """The held-out |error| tables by source, family and precision of a result with by_source, by_family and
     by_precision (validate's; validate --inference's, whose `what` are 'rows')."""
     from rich.table import Table
-    from rich.text import Text
+
+    from accelopt.report.console import plain
 
     for title, groups in (("source", data.by_source), ("family", data.by_family),
                           ("precision", data.by_precision)):
@@ -350,8 +351,8 @@ def print_error_groups(con: Any, data: Any, what: str) -> None:
         for col in (title, f"held-out {what}", "median", "worst", f"worst {what[:-1]}"):
             st.add_column(col)
         for g in groups:
-            st.add_row(Text(g.group), str(g.held_out_runs), _pct(g.median_abs_error), _pct(g.worst_abs_error),
-                       Text(g.worst_run))
+            st.add_row(plain(g.group), str(g.held_out_runs), _pct(g.median_abs_error), _pct(g.worst_abs_error),
+                       plain(g.worst_run))
         con.print(st)
 
 

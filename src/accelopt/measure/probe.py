@@ -46,7 +46,7 @@ from accelopt.measure.timing import Stats, cuda_sync_for, time_fn
 from accelopt.paths import accelopt_home
 from accelopt.units import RATE_UNITS, GiB, MiB, RateUnit
 from accelopt.units import unit as unit_field
-from accelopt.userio import write_text_whole
+from accelopt.userio import with_digest, write_text_whole
 
 CPU_DTYPES = ("fp32", "bf16")
 CUDA_DTYPES = ("fp32", "tf32", "bf16", "fp16", "fp8")
@@ -1055,7 +1055,8 @@ def save_spec(result: ProbeResult, path: Path | None = None, links: tuple[dict[s
     load_file(path, text)  # the file must be accepted by the catalog loader before it is written
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_text_whole(path, text)  # all or nothing: a Ctrl-C leaves the earlier spec
+        write_text_whole(path, with_digest(text))  # all or nothing: a Ctrl-C leaves the earlier spec; the digest
+        # line lets a rerun refuse a spec the user edited since (userio.refuse_foreign_file)
     except OSError as e:
         raise InputError(f"cannot write the measured spec to {path}: {e.strerror}",
                          "pass --save PATH.toml in a writable folder (or --no-save)") from None

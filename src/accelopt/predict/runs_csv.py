@@ -60,7 +60,7 @@ def read_runs_csv(path: Path | str | None, bundled: str, what: str,
     if not rows:
         raise InputError(f"{where} holds no runs", "add a header line and one row per published figure")
     check_columns(rows, required, where, bundled)
-    check_table(rows, bundled, where)
+    check_table(rows, bundled, where, needed=required)
     resolve_path_cells(rows, path)
     return rows, sources
 
@@ -258,9 +258,13 @@ _KINDS = {"published_training_runs.csv": ("a training runs file", "accelopt vali
 
 def _other_kind(header: list[str], bundled: str) -> tuple[str, str] | None:
     """(kind, command) of the other runs-file format whose columns hold every column of `header` (a serving table
-    given to `validate --runs`), or None."""
+    given to `validate --runs`), or None. The header must also hold a column of that format that `bundled`'s lacks:
+    a training file cut to the columns both share (id, source, hardware) was called a serving runs file, and the
+    fix sent its user to `validate --serving` (ut3io)."""
+    own = set(bundled_header(bundled))
     for other, kind in _KINDS.items():
-        if other != bundled and header and set(header) <= set(bundled_header(other)):
+        theirs = set(bundled_header(other))
+        if other != bundled and header and set(header) <= theirs and set(header) - own:
             return kind
     return None
 
@@ -271,12 +275,13 @@ def bundled_header(bundled: str) -> list[str]:
     return next(csv.reader([ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")][:1]))
 
 
-def check_table(rows: list[dict[str, str]], bundled: str, where: str, also_read: tuple[str, ...] = ()) -> None:
+def check_table(rows: list[dict[str, str]], bundled: str, where: str, also_read: tuple[str, ...] = (),
+                needed: tuple[str, ...] = ()) -> None:
     """An InputError for what the reader would otherwise drop or double without a word: a column the bundled
     format does not have (nothing reads it), a row with more cells than the header (csv.DictReader files the
-    surplus under None), a row without an id (nothing could name it), and two rows with the same id (each would count in
-    the error medians). `also_read`: columns the reader reads that no bundled row needs (so the bundled header lacks
-    them)."""
+    surplus under None), a row with fewer cells that ends before a `needed` column (short_row_error), a row without an
+    id (nothing could name it), and two rows with the same id (each would count in the error medians). `also_read`:
+    columns the reader reads that no bundled row needs (so the bundled header lacks them)."""
     known = set(bundled_header(bundled)) | set(also_read)
     unknown = [c for c in rows[0] if c is not None and c not in known]
     if unknown:
@@ -298,6 +303,9 @@ def check_table(rows: list[dict[str, str]], bundled: str, where: str, also_read:
             raise InputError(f"run {rid!r} has more cells than the header ({len(row) - 1} columns and "
                              f"{len(row[None])} more cell(s): {', '.join(map(repr, row[None]))})",  # type: ignore[index]
                              "quote a cell that holds a comma, or remove the surplus cells")
+        short = short_row_error(row, needed)
+        if short:
+            raise short
         if rid in seen:
             raise InputError(f"run id {rid!r} appears twice", "give each row its own id (a row counts once in the "
                              "error medians)")
@@ -307,6 +315,24 @@ def check_table(rows: list[dict[str, str]], bundled: str, where: str, also_read:
         each_row(list(enumerate(rows, start=1)), check)
     except InputError as e:
         raise InputError(f"{where}: {e.problem}", e.fix) from None
+
+
+def short_row_error(row: Mapping[str, str | None], needed: Sequence[str],
+                    why: str = "which every row needs") -> InputError | None:
+    """The InputError for a row with fewer cells than the header that ends before a `needed` column (csv.DictReader
+    gives such a column None, a blank cell ''), or None. A row may leave out trailing optional cells (the bundled
+    files do), but one cell left out in the middle shifts every cell after it: the error named the first cell that
+    then failed ('step_s is blank' of a row ending '...,gelu,0.5'), not the missing cell (ut3io). `why`: what the
+    columns are to the row."""
+    short = [c for c in row if c in needed and row[c] is None]  # in the header's order
+    if not short:
+        return None
+    cells = sum(v is not None for k, v in row.items() if k is not None)
+    rid = (row.get("id") or "").strip()
+    return InputError(f"run {rid!r} has {cells} cells, the header {len(row)} columns: the row ends before its "
+                      f"{', '.join(short)} column{'s' if len(short) > 1 else ''}, {why}",
+                      "write one cell per column of the header (a blank one as nothing between two commas); a cell "
+                      "left out in the middle of the row puts every cell after it under the wrong column")
 
 
 # ---- every bad row of a file in one error ----

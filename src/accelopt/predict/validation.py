@@ -49,6 +49,7 @@ from accelopt.predict.runs_csv import (
     positive_cell,
     resolve_path_cells,
     runs_named,
+    short_row_error,
     some_ids,
     whole_cell,
 )
@@ -542,10 +543,13 @@ def read_runs(path: Path | str | None = None) -> list[dict[str, str]]:
     header = [c for c in rows[0] if c is not None]
     required = tuple(c for c in _REQUIRED_COLUMNS if "model" not in header or c not in MODEL_ARCH_CELLS)
     check_columns(rows, required, where, "published_training_runs.csv")
-    check_table(rows, "published_training_runs.csv", where, also_read=_READ_BEYOND_HEADER)
+    check_table(rows, "published_training_runs.csv", where, also_read=_READ_BEYOND_HEADER, needed=required)
     resolve_path_cells(rows, path)  # a spec TOML named relative to the CSV's folder
     return rows
 
+
+_FIGURES = ("step_s", "mfu_pct", "tflops_per_gpu")
+"""The columns a run's published figure may come from (see reproduce)."""
 
 # Columns every run needs; the published figure comes from step_s, mfu_pct or tflops_per_gpu (see reproduce).
 _REQUIRED_COLUMNS = ("id", "source", "hardware", "devices", "layers", "hidden", "heads", "ffn", "vocab", "seq", "mlp",
@@ -817,10 +821,14 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None,
     if not (row.get("source") or "").strip():  # every published row names where its figure comes from
         raise InputError(f"run {row.get('id', '?')!r}: source is blank",
                          "give the publication the figure comes from (document, table or section)")
-    published = {key: _positive_cell(row, key) for key in ("step_s", "mfu_pct", "tflops_per_gpu")}
+    published = {key: _positive_cell(row, key) for key in _FIGURES}
     if (published["mfu_pct"] or 0) > 100:
         raise InputError(f"run {row.get('id', '?')!r}: mfu_pct = {row['mfu_pct']} is above 100%",
                          "give the utilization in percent of the peak (0-100]")
+    short = (short_row_error(row, _FIGURES, "where its published figure goes")
+             if all(v is None for v in published.values()) else None)
+    if short:  # the row ends before its figure's column (a cell left out earlier): not a blank figure
+        raise short
     need = "step_s" if published["step_s"] else "mfu_pct" if _quotes_mfu(row) else "tflops_per_gpu"
     if published[need] is None and published["mfu_pct"] is not None:  # said "no figure" with an MFU in the row
         raise cell_error("run", row, "mfu_pct", f"is the compared figure only for sources starting "

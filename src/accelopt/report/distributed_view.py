@@ -40,10 +40,11 @@ def run_table(r: DistributedResult | PartialDistributedResult, columns: tuple[st
     """The per-rank table, titled with the run's layout ('accelopt profile — gpt: ddp on 2 ranks on 1 node (gloo,
     cpu)'), then `stopped` (how an interrupted run ended)."""
     from rich.table import Table
-    from rich.text import Text
+
+    from accelopt.report.console import plain
 
     sched = f", {r.schedule} schedule, {r.microbatches} micro-batches" if r.schedule else ""
-    t = Table(title=Text(f"accelopt profile — {r.name}: {r.parallel} on {ranks_text(r.nproc, r.nnodes)} "
+    t = Table(title=plain(f"accelopt profile — {r.name}: {r.parallel} on {ranks_text(r.nproc, r.nnodes)} "
                          f"({r.backend}, {r.device}){sched}{stopped}"))
     for col in columns:
         t.add_column(col, justify="right")
@@ -51,7 +52,7 @@ def run_table(r: DistributedResult | PartialDistributedResult, columns: tuple[st
 
 
 def render(result: DistributedResult, console: Any) -> None:
-    from rich.text import Text
+    from accelopt.report.console import plain
 
     t = run_table(result, RANK_COLUMNS)
     for r in result.ranks:
@@ -72,11 +73,11 @@ def render(result: DistributedResult, console: Any) -> None:
         console.print(NO_BASELINE_ON_NODES, highlight=False)
     if result.ranks and result.ranks[0].losses:
         console.print(loss_line(result), highlight=False)
-    console.print(Text(ranks_note(result)), style="dim")
+    console.print(plain(ranks_note(result)), style="dim")
     if result.unused_parameters:
-        console.print(Text(unused_line(result)))
+        console.print(plain(unused_line(result)))
     for note in result.notes:
-        console.print(Text(f"note: {note}"))
+        console.print(plain(f"note: {note}"))
     _render_contention(result, console)
     if result.partition is not None:
         console.print(split_line(result.partition), highlight=False)
@@ -155,14 +156,12 @@ def ranks_note(r: DistributedResult) -> str:
 
 
 def _render_contention(result: DistributedResult, console: Any) -> None:
-    from rich.text import Text
-
-    from accelopt.report.console import line
+    from accelopt.report.console import line, plain
 
     for warning in result.contention.warnings:
         console.print(line(("warning", "bold yellow"), f" {warning}"))
     if result.contention.disturbed:
-        console.print(Text("the machine was busy or the steps noisy: these figures may be off: "
+        console.print(plain("the machine was busy or the steps noisy: these figures may be off: "
                            + ", ".join(result.contention.disturbed) + "; rerun on a quiet machine to trust them"))
 
 
@@ -244,11 +243,12 @@ def limit_line(p: Any) -> str:
 
 def _render_prediction(result: DistributedResult, console: Any) -> None:
     from rich.table import Table
-    from rich.text import Text
+
+    from accelopt.report.console import plain
 
     pr = result.prediction
     assert pr is not None
-    t = Table(title=Text(f"plan's prediction (estimate) on {pr.device} vs measured"))
+    t = Table(title=plain(f"plan's prediction (estimate) on {pr.device} vs measured"))
     for col in ("term", "predicted (estimate)", "measured", MEASURED_OVER, "error", _within_header(pr)):
         t.add_column(col, justify="right")
     for term in pr.terms:
@@ -258,8 +258,8 @@ def _render_prediction(result: DistributedResult, console: Any) -> None:
                   _within(term))
     console.print(t)
     for line in inputs_lines(pr):
-        console.print(Text(line))
-    console.print(Text(f"{_tolerance_line(pr)}; links: {pr.link_source}; " + "; ".join(pr.notes)), style="dim")
+        console.print(plain(line))
+    console.print(plain(f"{_tolerance_line(pr)}; links: {pr.link_source}; " + "; ".join(pr.notes)), style="dim")
 
 
 MEASURED_OVER = "measured over"
@@ -317,11 +317,10 @@ def _tolerance_line(pr: PredictionCheck) -> str:
 
 def render_collectives(result: CollectivesResult, console: Any) -> None:
     from rich.table import Table
-    from rich.text import Text
 
-    from accelopt.report.console import line
+    from accelopt.report.console import line, plain
 
-    t = Table(title=Text(f"accelopt probe --collectives — {result.backend} on {result.nranks} ranks "
+    t = Table(title=plain(f"accelopt probe --collectives — {result.backend} on {result.nranks} ranks "
                          f"({result.device})"))
     for col in ("collective", "size", "time", "p10", "p90", "spread", "algbw", "busbw"):
         t.add_column(col, justify="right")
@@ -335,16 +334,16 @@ def render_collectives(result: CollectivesResult, console: Any) -> None:
                   highlight=False)
     for check in (result.model_error_text, result.other_ops_model_text):
         if check:
-            console.print(Text(check))
+            console.print(plain(check))
     if result.link_warning:
         console.print(line(("warning", "bold yellow"), f" link for plan: {result.link_warning}"))
-    console.print(Text("time: median over repeats of the slowest rank's time, p10-p90 its spread; algbw = S/t; "
+    console.print(plain("time: median over repeats of the slowest rank's time, p10-p90 its spread; algbw = S/t; "
                        "busbw = algbw x 2(n-1)/n (all-reduce), x (n-1)/n (all-gather, reduce-scatter, all-to-all): "
                        "nccl-tests doc/PERFORMANCE.md"), style="dim")
     for warning in result.contention.warnings:
         console.print(line(("warning", "bold yellow"), f" collectives: {warning}"))
     if result.contention.disturbed:
-        console.print(Text("the machine was busy or the repeats noisy: these figures may be off: "
+        console.print(plain("the machine was busy or the repeats noisy: these figures may be off: "
                            + ", ".join(result.contention.disturbed) + "; rerun on a quiet machine to trust them"))
 
 
@@ -408,16 +407,16 @@ def interrupted_line(p: PartialDistributedResult) -> str:
 
 
 def render_partial(p: PartialDistributedResult, console: Any) -> None:
-    from rich.text import Text
+    from accelopt.report.console import plain
 
     t = run_table(p, PARTIAL_COLUMNS, f": {stopped_text(p)}")
     for _, row in partial_rows(p):
         t.add_row(*row)
     console.print(t)
     for text in partial_lines(p):
-        console.print(Text(text))
+        console.print(plain(text))
     if p.partition is not None:
-        console.print(Text(split_line(p.partition)))
+        console.print(plain(split_line(p.partition)))
 
 
 def partial_html_tables(p: PartialDistributedResult) -> list[Any]:

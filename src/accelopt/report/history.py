@@ -449,13 +449,40 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
 @contextlib.contextmanager
 def _transaction(con: sqlite3.Connection) -> Iterator[None]:
     """BEGIN IMMEDIATE (takes the write lock up front, so two writers queue instead of deadlocking) ... COMMIT."""
-    con.execute("BEGIN IMMEDIATE")
+    _begin_immediate(con)
     try:
         yield
     except BaseException:
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
+
+
+WAIT_NOTE_S = 1.0
+"""A writer that waits this long for another process's transaction says so on stderr, then waits the rest of
+BUSY_TIMEOUT_S."""
+
+
+def _begin_immediate(con: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE, waiting up to BUSY_TIMEOUT_S for another process's write; past WAIT_NOTE_S a line on stderr
+    says what the command waits for. The command's own output comes after its run is recorded, and it waited the
+    whole 30 s behind a store another process held (a `history import`, a sqlite3 session) without a word (ut3io)."""
+    first = min(WAIT_NOTE_S, BUSY_TIMEOUT_S)
+    rest = BUSY_TIMEOUT_S - first
+    con.execute(f"PRAGMA busy_timeout = {int(first * 1000)}")
+    try:
+        con.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as e:
+        if rest <= 0 or not ("locked" in str(e) or "busy" in str(e)):
+            raise
+        from accelopt.report.console import printable
+
+        print(printable(f"history: {store_path()} is locked by another process; waiting up to {rest:g} s more to "
+                        "write it (ACCELOPT_NO_HISTORY=1 skips recording)"), file=sys.stderr)
+        con.execute(f"PRAGMA busy_timeout = {int(rest * 1000)}")
+        con.execute("BEGIN IMMEDIATE")
+    finally:
+        con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
 
 
 def _prepare(con: sqlite3.Connection, path: Path) -> None:

@@ -8,7 +8,6 @@ from typing import Any
 from rich import box
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from accelopt.report.console import make_console, plain
 from accelopt.units import (
@@ -199,9 +198,9 @@ def diagnosis_table(d: Any, command: str | None = None) -> Table:
     for i, rec in enumerate(d.recommendations, 1):
         test = (f"{command or OPTIMIZE_COMMAND_UNKNOWN} --only {','.join(rec.techniques)}"
                 if getattr(rec, "techniques", ()) else "")
-        t.add_row(str(i), rec.action, rec.evidence, f"{fmt_ratio(rec.speedup_max)}x", rec.formula, Text(test))
+        t.add_row(str(i), rec.action, rec.evidence, f"{fmt_ratio(rec.speedup_max)}x", rec.formula, plain(test))
     # one line each: joined on one centred line, "... no collectives measured ops whose FLOPs ..." read as one
-    t.caption = Text("\n".join([step_shares_text(d), *(f"note: {n}" for n in d.notes)]))
+    t.caption = plain("\n".join([step_shares_text(d), *(f"note: {n}" for n in d.notes)]))
     return t
 
 
@@ -224,7 +223,7 @@ def warnings_table(r: Any) -> Table | None:
     t.add_column("#", justify="right")
     t.add_column("what was seen", overflow="fold")
     for i, line in enumerate(lines, 1):
-        t.add_row(str(i), Text(line))
+        t.add_row(str(i), plain(line))
     if c.disturbed:
         t.caption = "affected: " + ", ".join(c.disturbed) + "; rerun on a quiet machine to trust them"
     return t
@@ -247,7 +246,7 @@ def render(r: Any, console: Console | None = None) -> None:
         from accelopt.measure.diagnose import notes_kept_when_withheld
 
         # the notes on the specs (probed on a busy machine, another kind) qualify the MFU above: kept (JSON has them)
-        console.print(Text("\n".join([f"diagnosis withheld: {DIAGNOSIS_WITHHELD}",
+        console.print(plain("\n".join([f"diagnosis withheld: {DIAGNOSIS_WITHHELD}",
                                       *(f"note: {n}" for n in notes_kept_when_withheld(r.diagnosis.notes))])))
     warnings = warnings_table(r)
     if warnings is not None:

@@ -57,12 +57,13 @@ def _check_loads(text: str, name: str, path: Path | str) -> None:
 
 
 def write_text(text: str, path: Path | str, example_name: str = "design.cfg") -> None:
-    """Write `text` to --out `path`; a folder, a missing parent or an unwritable path is an InputError."""
-    from accelopt.userio import check_writable, write_text_whole
+    """Write `text` to --out `path`, with its accelopt-sha256 line (userio.with_digest: a rerun refuses to replace
+    a file edited since); a folder, a missing parent or an unwritable path is an InputError."""
+    from accelopt.userio import check_writable, with_digest, write_text_whole
 
     p = Path(path)
     check_writable(p, "--out", example_name)
     try:
-        write_text_whole(p, text)  # all or nothing: a Ctrl-C leaves the earlier file
+        write_text_whole(p, with_digest(text))  # all or nothing: a Ctrl-C leaves the earlier file
     except OSError as e:
         raise InputError(f"cannot write --out {p}: {e.strerror}", "choose a writable path") from None
