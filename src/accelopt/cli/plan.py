@@ -509,6 +509,14 @@ def _recompute_axis(text: str) -> tuple[str, ...] | None:
     return modes
 
 
+def _zero_bubble_notes(schedule: str) -> list[str]:
+    """The sentence saying that a zero-bubble --schedule orders the pipelined layouts (search.enumerate_layouts)."""
+    if schedule == "1f1b":
+        return []
+    return [f"--schedule {schedule} applies to the pipelined layouts (pp > 1, vp 1); a layout of pp 1 has no "
+            "pipeline and no bubble, and is searched and listed as 1f1b"]
+
+
 def _recompute_axis_notes(axes: Any, setup: Any) -> list[str]:
     """A note per listed --recompute mode this model takes in no layout (the search's model-wide rules), where
     another listed mode was searched (every one refused is an error, search.search_spec)."""
@@ -911,6 +919,7 @@ def _run_search(opts: PlanOptions) -> None:
                              *_search_notes(specs, measured, opts.slice_devices, setup, best_rows, stack),
                              *_one_device_notes(specs, measured, counts, c.skipped_devices),
                              *_unused_axis_notes(axes, c.layouts), *_recompute_axis_notes(axes, setup),
+                             *_zero_bubble_notes(opts.schedule),
                              *_energy_notes(specs, setup.facility, shown, own_spec_files(opts.hardware, opts.catalog)),
                              *_listed_overhead_notes(specs, cals, stack, shown, opts.calibration)],
                       best=best_rows,

@@ -157,7 +157,10 @@ def enumerate_layouts(setup: Setup, device_counts: list[int], schedule: str = "1
         lay = Layouts(tp=cols["tp"][idx], pp=cols["pp"][idx], dp=dp[idx], cp=cols["cp"][idx], ep=cols["ep"][idx],
                       vp=cols["vp"][idx], mbs=cols["mbs"][idx], m=m[idx], zero=cols["zero"][idx],
                       recompute=cols["recompute"][idx], sp=cols["tp"][idx] > 1,
-                      overlap=np.ones(k, dtype=bool), schedule=np.full(k, SCHEDULES[schedule], dtype=np.int64),
+                      overlap=np.ones(k, dtype=bool),
+                      # a layout without a pipeline (pp 1) has no schedule to run: 1f1b, kept, where a zero-bubble
+                      # schedule on it broke training's 'zb needs pp > 1' rule and dropped it unsaid
+                      schedule=np.where(cols["pp"][idx] > 1, SCHEDULES[schedule], SCHEDULES["1f1b"]),
                       hsdp=np.zeros(k, dtype=np.int64), etp=cols["etp"][idx],
                       recompute_layers=np.zeros(k, dtype=np.int64))
         bad: np.ndarray = np.zeros(len(lay), dtype=bool)
