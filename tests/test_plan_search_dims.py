@@ -97,7 +97,7 @@ def test_plan_flags_reach_the_search(capsys: pytest.CaptureFixture[str]) -> None
             "--global-batch", "256", "--tokens", "1e12", "--json"]
     code, out, _ = run_main([*args, "--hsdp", "8", "--recompute-layers", "off"], capsys)
     d = json.loads(out)
-    assert code == 0 and d["axes"] == {"hsdp": [8], "etp": None, "recompute_layers": [0]}
+    assert code == 0 and d["axes"] == {"hsdp": [8], "etp": None, "recompute_layers": [0], "recompute": None}
     rows = d["best"] + d["pareto_front"]
     assert all(r["layout"]["hsdp"] == 8 for r in rows if r["layout"]["zero"] == 3)
     assert not any(r["layout"]["recompute_layers"] for r in rows)

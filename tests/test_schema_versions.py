@@ -32,7 +32,7 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # diagnosis.withheld_recommendations (a withheld diagnosis's recommendations moved there; 1 and 2 read);
     # 4: optimize_command (the optimize run of the model and shape profiled, default null; 1 to 3 read);
     # 5: ceilings.vector_peak_label (which peak the non-matmul roof is, default 'fp32 vector'; 1 to 4 read)
-    "plan": (20, "92c4462ba9bd60f3"),  # 2: optimizer_state_bytes is B/param (was B); ep_a2a_overlap (default false);
+    "plan": (21, "8adef3c3982936e1"),  # 2: optimizer_state_bytes is B/param (was B); ep_a2a_overlap (default false);
     # 3: model_figures (params_total, params_active, training_flops_per_token, seq_len); fp8_recipe (default delayed)
     # 4: attention_kernel (default fused); tp_overlap_cfg (--tp-overlap-cfg, default ''); 5: input_warnings;
     # 6: attention_unpad (--attention-unpad, default false); 7: dp_bucket_params (--dp-bucket-params, default null);
@@ -46,6 +46,7 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # 18: vocab_tiling (--vocab-tiling, MaxText's num_vocab_tiling, default 1; rmemfit, 2026-12-05)
     # 19: rope_fusion (--rope-fusion fused|unfused, default fused; ryarn, 2026-12-05)
     # 20: te_cross_entropy (--te-cross-entropy, default false; rtece, 2026-12-05)
+    # 21: axes.recompute (plan --recompute, the recompute modes searched, default null; ut3plan, 2026-12-06)
     "plan-workload": (4, "a9c7fde1161fee3d"),  # 3: input_warnings (default []); 4: notes (defaults used; default [])
     "plan-explain": (19, "fd56d4df68afd0c9"),  # 2: optimizer_state_bytes is B/param; ep_a2a_overlap; 3: model_figures;
     # fp8_recipe; 4: attention_kernel (default fused); tp_overlap_cfg; 5: input_warnings (default []);

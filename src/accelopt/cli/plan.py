@@ -106,6 +106,8 @@ class PlanOptions:
     """Expert tensor-parallel degrees searched, as typed."""
     recompute_layers: str = "auto"
     """Layers per stage full recompute covers, searched, as typed."""
+    recompute: str = "auto"
+    """Recompute modes searched, as typed: 'auto' (none, selective, full) or a list such as 'none,op'."""
     slice_devices: int = 0
     """Devices per scale-up slice (LayoutFlags.slice_devices), for every layout searched; 0: the whole domain."""
     list_models: bool = False
@@ -485,7 +487,45 @@ def _search_axes(opts: PlanOptions) -> Any:
     from accelopt.predict.search import SearchAxes
 
     return SearchAxes(hsdp=_axis(opts.hsdp, "--hsdp"), etp=_axis(opts.etp, "--etp"),
-                      recompute_layers=_axis(opts.recompute_layers, "--recompute-layers"))
+                      recompute_layers=_axis(opts.recompute_layers, "--recompute-layers"),
+                      recompute=_recompute_axis(opts.recompute))
+
+
+def _recompute_axis(text: str) -> tuple[str, ...] | None:
+    """'auto' -> None (none, selective, full); 'none,op' -> ('none', 'op'); anything else exits 2 naming the modes."""
+    from accelopt.errors import InputError
+    from accelopt.predict.training import RECOMPUTE
+
+    if text.strip() == "auto":
+        return None
+    modes = tuple(dict.fromkeys(m.strip() for m in text.split(",")))
+    unknown = [m for m in modes if m not in RECOMPUTE]
+    if unknown or not modes:
+        lower = " (the names are lower case)" if any(m.lower() in RECOMPUTE for m in unknown) else ""
+        raise InputError(f"--recompute {text!r}: {', '.join(repr(m) for m in unknown) or 'nothing'} is not a "
+                         f"recompute mode{lower}",
+                         f"give --recompute auto (none, selective, full) or a comma-separated list of "
+                         f"{', '.join(RECOMPUTE)}")
+    return modes
+
+
+def _zero_bubble_notes(schedule: str) -> list[str]:
+    """The sentence saying that a zero-bubble --schedule orders the pipelined layouts (search.enumerate_layouts)."""
+    if schedule == "1f1b":
+        return []
+    return [f"--schedule {schedule} applies to the pipelined layouts (pp > 1, vp 1); a layout of pp 1 has no "
+            "pipeline and no bubble, and is searched and listed as 1f1b"]
+
+
+def _recompute_axis_notes(axes: Any, setup: Any) -> list[str]:
+    """A note per listed --recompute mode this model takes in no layout (the search's model-wide rules), where
+    another listed mode was searched (every one refused is an error, search.search_spec)."""
+    from accelopt.predict.search import recompute_mode_problems
+
+    if axes.recompute is None:
+        return []
+    return [f"--recompute {mode}: no layout searched takes it ({why})"
+            for mode, why in recompute_mode_problems(setup, axes.recompute).items()]
 
 
 def _fmt_row(c: Any, i: int, modules: tuple[str, ...]) -> Any:
@@ -877,7 +917,8 @@ def _run_search(opts: PlanOptions) -> None:
                                if len(links) > 1 else []),
                              *_search_notes(specs, measured, opts.slice_devices, setup, best_rows, stack),
                              *_one_device_notes(specs, measured, counts, c.skipped_devices),
-                             *_unused_axis_notes(axes, c.layouts),
+                             *_unused_axis_notes(axes, c.layouts), *_recompute_axis_notes(axes, setup),
+                             *_zero_bubble_notes(opts.schedule),
                              *_energy_notes(specs, setup.facility, shown, own_spec_files(opts.hardware, opts.catalog)),
                              *_listed_overhead_notes(specs, cals, stack, shown, opts.calibration)],
                       best=best_rows,
@@ -1200,7 +1241,7 @@ def print_assumed(con: Any, assumed: dict[str, list[Any]]) -> None:
 
 # `plan` options a captured workload cannot use (its dtype, batch and sequence length were fixed at capture)
 _NOT_FOR_WORKLOADS = ("seq_len", "global_batch", "deadline", "budget_usd", "objective", "dtype", "pue", "grid",
-                      "host_w", "schedule", "hsdp", "etp", "recompute_layers", "slice_devices")
+                      "host_w", "schedule", "hsdp", "etp", "recompute_layers", "recompute", "slice_devices")
 _MODEL_FLAGS_NOT_FOR_WORKLOADS = ("flash", "attention_kernel", "attention_unpad", "cudnn_before_9_17",
                                   "eager_cross_entropy", "te_cross_entropy", "rope_fusion",
                                   "edge_stage_layers", "p2p_overlap",
@@ -1729,6 +1770,11 @@ def register(app: typer.Typer) -> None:
         recompute_layers: str = typer.Option("auto", "--recompute-layers",
                                              help="layers per stage that full recompute covers, searched: auto (all, "
                                                   "and the fewest that fit), off, or a list such as 0,8 (0 = all)"),
+        recompute: str = typer.Option("auto", "--recompute",
+                                      help="recompute modes searched: auto (none, selective and full) or a list "
+                                           "such as none,op of the modes `plan explain --recompute` takes (minimal, "
+                                           "minimal_flash and save_dot_except_mlpwi: MaxText's; op: torchtitan's "
+                                           "selective op AC; mlp: Megatron-Core's)"),
         slice_devices: int = typer.Option(0, "--slice-devices", help=SLICE_HELP + " (every --devices count)"),
         list_models: bool = typer.Option(False, "--list-models", help="print the model presets and exit"),
         as_json: bool = typer.Option(False, "--json", help="JSON only on stdout"),
@@ -1760,7 +1806,7 @@ def register(app: typer.Typer) -> None:
             hardware=hardware, devices=devices, deadline=deadline, budget_usd=_budget_usd(budget_usd),
             objective=objective,
             top=top, calibration=calibration, stack=stack, catalog=tuple(catalog), schedule=schedule,
-            collectives=collectives, hsdp=hsdp, etp=etp, recompute_layers=recompute_layers,
+            collectives=collectives, hsdp=hsdp, etp=etp, recompute_layers=recompute_layers, recompute=recompute,
             slice_devices=slice_devices, list_models=list_models,
             as_json=as_json, typed_flags=typed_flags(ctx)))
 

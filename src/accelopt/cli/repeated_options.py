@@ -84,7 +84,8 @@ def _typed(value: Any) -> str:
 
 LIST_VALUED: dict[str, tuple[str, ...]] = {
     "accelopt probe": ("--dtypes",),
-    "accelopt plan": ("--hardware", "--devices", "--recompute-modules", "--hsdp", "--etp", "--recompute-layers"),
+    "accelopt plan": ("--hardware", "--devices", "--recompute-modules", "--hsdp", "--etp", "--recompute-layers",
+                      "--recompute"),
     "accelopt plan explain": ("--recompute-modules",),
     "accelopt plan serve": ("--hardware", "--batch", "--concurrency", "--rate"),
     "accelopt plan infer": ("--hardware", "--batch"),

@@ -220,8 +220,8 @@ class PlanResult(SetupFlagFields):
     """`accelopt plan`: the layout search for a model preset or config (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan"
-    SCHEMA_VERSION: ClassVar[int] = 20
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19)
+    SCHEMA_VERSION: ClassVar[int] = 21
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20)
     """Version 2 declares optimizer_state_bytes per parameter (B/param, was B); the values are the same, so version 1
     reads. Version 3 adds model_figures (a default: null). Version 4 adds attention_kernel (a default: fused)
     and tp_overlap_cfg (a default: ''). Version 5 adds input_warnings (a default: []). Version 6 adds
@@ -232,7 +232,8 @@ class PlanResult(SetupFlagFields):
     Version 13 adds fp8_output_head (a default: false). Version 14 adds moe_dispatcher (a default: alltoall).
     Version 15 adds moe_router_dtype (a default: bf16). Version 16 adds moe_grouped_mlp (a default: te). Version 17
     adds cudnn_before_9_17 (a default: false). Version 18 adds vocab_tiling (a default: 1). Version 19 adds
-    rope_fusion (a default: fused). Version 20 adds te_cross_entropy (a default: false)."""
+    rope_fusion (a default: fused). Version 20 adds te_cross_entropy (a default: false). Version 21 adds
+    axes.recompute, the recompute modes searched (`plan --recompute`; a default: null, none / selective / full)."""
 
     model: str
     seq_len: int = unit("count", "tokens per sequence")
@@ -268,8 +269,8 @@ class PlanResult(SetupFlagFields):
     measured_link: MeasuredLink | None = None
     """The scale-up link measured by `probe --collectives` (--collectives FILE) used in place of the catalog's."""
     axes: SearchAxes = field(default_factory=SearchAxes)
-    """Values searched for hsdp, etp and recompute_layers (null: the automatic set; --hsdp, --etp,
-    --recompute-layers)."""
+    """Values searched for hsdp, etp, recompute_layers and recompute (null: the automatic set; --hsdp, --etp,
+    --recompute-layers, --recompute)."""
     slice_devices: int = unit("count", "devices per scale-up slice (a TPU ICI slice, a GPU NVLink domain; "
                               "--slice-devices; 0: the device's whole scale-up domain)", default=0)
     notes: list[str] = field(default_factory=list)

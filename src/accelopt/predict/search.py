@@ -56,6 +56,7 @@ from accelopt.predict.comm import (
 from accelopt.predict.compute import attention_kernel_device, fp8_cast_bytes
 from accelopt.predict.training import (
     LAYOUT_FIELDS,
+    RECOMPUTE,
     SCHEDULES,
     Layouts,
     Prediction,
@@ -63,6 +64,7 @@ from accelopt.predict.training import (
     device_setup,
     evaluate,
     micro_batches,
+    op_recompute_models,
     schedule_error,
     splits_kv_heads,
     structural_problems,
@@ -86,6 +88,9 @@ class SearchAxes:
                                       "below tp; MoE models only)", default=None)
     recompute_layers: tuple[int, ...] | None = unit("count", "layers per stage full recompute covers (null: 0 = "
                                                    "all, and the fewest that fit)", default=None)
+    recompute: tuple[str, ...] | None = None
+    """Recompute modes searched (training.RECOMPUTE's names: none, selective, full, minimal, minimal_flash,
+    save_dot_except_mlpwi, mlp, op); null: none, selective and full."""
 
     def __post_init__(self) -> None:
         from accelopt.errors import InputError
@@ -96,6 +101,9 @@ class SearchAxes:
                 flag = "--" + name.replace("_", "-")
                 raise InputError(f"{flag} {','.join(map(str, vals))}: values must be 0 (off) or positive counts",
                                  f"give {flag} auto, off or a list such as 0,8")
+        if self.recompute is not None and (not self.recompute or set(self.recompute) - set(RECOMPUTE)):
+            raise InputError(f"--recompute {','.join(self.recompute)}: not a list of recompute modes",
+                             f"give --recompute auto or a comma-separated list of {', '.join(RECOMPUTE)}")
 
 
 def _pow2_upto(n: int) -> list[int]:
@@ -118,13 +126,17 @@ def candidate_axes(setup: Setup) -> dict[str, list[int]]:
 
 
 def enumerate_layouts(setup: Setup, device_counts: list[int], schedule: str = "1f1b",
-                      etp: tuple[int, ...] | None = None, domain: int | None = None) -> Layouts:
+                      etp: tuple[int, ...] | None = None, domain: int | None = None,
+                      recompute: tuple[str, ...] | None = None) -> Layouts:
     """Every combination of the axes for each device count, minus those breaking a structural rule.
     `etp`: the expert tensor-parallel degrees to take (None: 0 and powers of two below tp, MoE only, keeping only
-    layouts that can gain from it given the scale-up `domain`, see _etp_can_gain)."""
+    layouts that can gain from it given the scale-up `domain`, see _etp_can_gain); `recompute`: the recompute modes
+    to take, by name (None: none, selective, full)."""
     axes = candidate_axes(setup)
     if etp is not None:
         axes["etp"] = sorted(set(etp))
+    if recompute is not None:
+        axes["recompute"] = sorted({RECOMPUTE[r] for r in recompute})
     names = list(axes)
     grid = np.array(list(itertools.product(*axes.values())), dtype=np.int64)  # (combos, axes)
     # etp = tp is etp 0 (the default grid): that duplicate only when 0 is not asked for. Never etp > tp (Megatron-Core's
@@ -145,7 +157,10 @@ def enumerate_layouts(setup: Setup, device_counts: list[int], schedule: str = "1
         lay = Layouts(tp=cols["tp"][idx], pp=cols["pp"][idx], dp=dp[idx], cp=cols["cp"][idx], ep=cols["ep"][idx],
                       vp=cols["vp"][idx], mbs=cols["mbs"][idx], m=m[idx], zero=cols["zero"][idx],
                       recompute=cols["recompute"][idx], sp=cols["tp"][idx] > 1,
-                      overlap=np.ones(k, dtype=bool), schedule=np.full(k, SCHEDULES[schedule], dtype=np.int64),
+                      overlap=np.ones(k, dtype=bool),
+                      # a layout without a pipeline (pp 1) has no schedule to run: 1f1b, kept, where a zero-bubble
+                      # schedule on it broke training's 'zb needs pp > 1' rule and dropped it unsaid
+                      schedule=np.where(cols["pp"][idx] > 1, SCHEDULES[schedule], SCHEDULES["1f1b"]),
                       hsdp=np.zeros(k, dtype=np.int64), etp=cols["etp"][idx],
                       recompute_layers=np.zeros(k, dtype=np.int64))
         bad: np.ndarray = np.zeros(len(lay), dtype=bool)
@@ -312,6 +327,23 @@ def _take(p: Prediction, idx: np.ndarray) -> Prediction:
                       measured=p.measured)
 
 
+_OTHER_FRAMEWORK_MODES = ("minimal", "minimal_flash", "save_dot_except_mlpwi", "op")
+
+
+def recompute_mode_problems(setup: Setup, modes: tuple[str, ...]) -> dict[str, str]:
+    """Listed recompute modes no layout of this model can take -> why (training.structural_problems' model-wide
+    rules: op on a block that is not a dense Llama-style one; another framework's policy beside
+    --recompute-modules)."""
+    out = {}
+    for mode in modes:
+        if mode == "op" and not op_recompute_models(setup.model):
+            out[mode] = ("torchtitan's op policy is modelled for dense Llama-style blocks; this model has experts, MLA "
+                         "or a parallel block")
+        elif mode in _OTHER_FRAMEWORK_MODES and setup.recompute_modules:
+            out[mode] = "--recompute-modules adds to none, selective or mlp, not to another framework's policy"
+    return out
+
+
 def search_spec(setup: Setup, spec: AcceleratorSpec, device_counts: list[int], cal: Calibration, *,
                 schedule: str = "1f1b", measured: MeasuredLink | None = None,
                 axes: SearchAxes | None = None) -> tuple[Layouts, Prediction]:
@@ -322,6 +354,12 @@ def search_spec(setup: Setup, spec: AcceleratorSpec, device_counts: list[int], c
 
         raise InputError(f"--etp {','.join(map(str, axes.etp))}: {setup.model.name} has no experts",
                          "leave --etp out (expert tensor parallelism is for mixture-of-experts models)")
+    if axes.recompute is not None and len(bad := recompute_mode_problems(setup, axes.recompute)) == len(
+            set(axes.recompute)):
+        from accelopt.errors import InputError
+
+        raise InputError("; ".join(f"--recompute {m}: {why}" for m, why in bad.items()),
+                         "give --recompute a mode this model takes, e.g. none,selective,full (or auto)")
     max_tp = max(candidate_axes(setup)["tp"])
     if axes.etp is not None and all(e > max_tp for e in axes.etp):  # etp > tp is skipped (enumerate_layouts)
         from accelopt.errors import InputError
@@ -329,7 +367,8 @@ def search_spec(setup: Setup, spec: AcceleratorSpec, device_counts: list[int], c
         raise InputError(f"--etp {','.join(map(str, axes.etp))}: every value is above the largest tensor-parallel "
                          f"degree searched ({max_tp}), and etp above tp is not modelled",
                          f"give --etp values of at most {max_tp}, or 0 (= tp)")
-    lay = enumerate_layouts(setup, device_counts, schedule, etp=axes.etp, domain=int(spec.scaleup_domain_devices))
+    lay = enumerate_layouts(setup, device_counts, schedule, etp=axes.etp, domain=int(spec.scaleup_domain_devices),
+                            recompute=axes.recompute)
 
     def run(layouts: Layouts) -> Prediction:
         return evaluate(setup, spec, layouts, cal, measured=measured)
