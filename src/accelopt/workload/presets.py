@@ -682,7 +682,9 @@ _GATED_TYPES = _SILU_MOE_TYPES | frozenset({
                           # CohereMLP: gate_proj, up_proj, down_proj whatever hidden_act names (CohereConfig's
                           # default "silu"; transformers models/cohere/modeling_cohere.py, stored commit 015bfeb): a
                           # Command R config without hidden_act was read as a plain MLP, 27.6B of its 35B (uttrial)
-                          "cohere"})
+                          "cohere",
+                          # Cohere2MLP is CohereMLP (gate_proj, up_proj, down_proj; modular_cohere2.py @64c2ae8)
+                          "cohere2"})
 # Families whose MLP class is two matrices whatever its activation (transformers GPTNeoXMLP dense_h_to_4h /
 # dense_4h_to_h, BertIntermediate + BertOutput and its encoder kin, GPT2MLP c_fc / c_proj, OPTDecoderLayer fc1 / fc2,
 # FalconMLP, BloomMLP, PhiMLP fc1 / fc2, MPTMLP up_proj / down_proj, ...): a silu there changes the elementwise op,
@@ -1610,11 +1612,12 @@ def _text_model(cfg: dict[str, Any], where: str) -> tuple[dict[str, Any], tuple[
 # 'holds no model sizes ... (a generation_config.json?)'), language_config (deepseek-ai/deepseek-vl2).
 _TEXT_KEYS = ("text_config", "llm_config", "language_config")
 # The text model a multimodal config class builds from a text_config that names no model_type: Gemma3Config and
-# Llama4Config always build Gemma3TextConfig / Llama4TextConfig; LlavaConfig and LlavaNextConfig default to "llama",
+# Llama4Config always build Gemma3TextConfig / Llama4TextConfig (Gemma3nConfig its Gemma3nTextConfig, refused in
+# _check_modelled); LlavaConfig and LlavaNextConfig default to "llama",
 # Mistral3Config to "mistral", PaliGemmaConfig to "gemma" (`text_config.get("model_type", ...)` in each
 # models/<name>/configuration_<name>.py of transformers).
 _TEXT_TYPE_OF = {"gemma3": "gemma3_text", "llama4": "llama4_text", "llava": "llama", "llava_next": "llama",
-                 "mistral3": "mistral", "paligemma": "gemma"}
+                 "mistral3": "mistral", "paligemma": "gemma", "gemma3n": "gemma3n_text"}
 
 
 # The keys a multimodal config gives its encoder towers under (transformers' vision-language and speech-language
@@ -1723,7 +1726,11 @@ def _keys_not_applied(cfg: dict[str, Any], mla: MLAConfig | None, window: int | 
     return tuple(out)
 
 
-_PARALLEL_ONE_NORM_TYPES = frozenset({"gptj", "phi", "cohere"})
+# Cohere2 (Command R7B, Command A) keeps Cohere's block: Cohere2DecoderLayer(CohereDecoderLayer) sums residual +
+# self_attn(input_layernorm(x)) + mlp(input_layernorm(x)), one LayerNorm (huggingface/transformers@64c2ae8
+# src/transformers/models/cohere2/modular_cohere2.py). It had no rule and was read as attention then MLP with 2 norms,
+# its config's use_parallel_block listed as not modelled (a user trial, ut3hf).
+_PARALLEL_ONE_NORM_TYPES = frozenset({"gptj", "phi", "cohere", "cohere2"})
 
 
 def _block_layout(cfg: dict[str, Any], mtype: str) -> tuple[bool, int]:
@@ -1904,6 +1911,43 @@ def _check_weights_countable(cfg: dict[str, Any], mtype: str, where: str) -> Non
                          _COUNTED_WEIGHTS_FIX)
 
 
+# Gemma 3n (google/gemma-3n-E4B): transformers Gemma3nTextConfig (huggingface/transformers@c5d9fba
+# src/transformers/models/gemma3n/configuration_gemma3n.py) adds altup_num_inputs, vocab_size_per_layer_input /
+# hidden_size_per_layer_input, laurel_rank, num_kv_shared_layers and a per-layer intermediate_size to Gemma 3's keys.
+# Read before, its published config.json was refused with 'intermediate_size = [16384, ...] is not a whole number
+# >= 0, fix intermediate_size in the config' (a user trial, ut3hf); one width given, it would be read as Gemma 3.
+_GEMMA3N_TYPES = frozenset({"gemma3n", "gemma3n_text"})
+_GEMMA3N_FIX = ("for its inference, run `accelopt plan infer` on this config.json with a transformers that knows "
+                "gemma3n (pip install -U transformers), which builds the real layers")
+# Contrastive image-text (and audio-text) models: a text encoder and an image (audio) encoder whose pooled outputs
+# are projected into one embedding space, no language-model head (transformers CLIPModel: text_model, vision_model,
+# text_projection, visual_projection; models/clip/modeling_clip.py, 4.31.0 installed here; Radford et al. 2021,
+# 'Learning Transferable Visual Models From Natural Language Supervision', sec. 2.3). CLIP's config.json (its
+# text_config and vision_config) was read as its text tower, a causal LM with an untied output layer: `plan serve`
+# predicted token generation for openai/clip-vit-large-patch14 (160.8M parameters for a 123M text encoder), and its
+# text_encoder/config.json (model_type clip_text_model, as Stable Diffusion ships it) the same (a user trial, ut3hf).
+_CONTRASTIVE_TYPES = frozenset({"clip", "siglip", "siglip2", "chinese_clip", "altclip", "align", "owlvit", "owlv2",
+                                "xclip", "groupvit", "clap", "clipseg", "metaclip_2"})
+
+
+def _check_contrastive(cfg: dict[str, Any], where: str) -> None:
+    """An InputError for a contrastive dual encoder (CLIP and its kin) or its text encoder alone: no LM head, no
+    tokens generated, so neither `plan` nor `plan serve` describes it."""
+    mtype = str(cfg.get("model_type", "")).lower()
+    family = mtype.removesuffix("_text_model")
+    if family not in _CONTRASTIVE_TYPES:
+        return
+    what = (f"the text encoder of {family!r}, a contrastive model" if family != mtype
+            else "a contrastive model (a text encoder and an image or audio encoder")
+    raise InputError(f"{where}: model_type {mtype!r} is {what}"
+                     + ("" if family != mtype else ")")
+                     + " whose pooled outputs are projected into one embedding space: it has no language-model head "
+                     "and generates no tokens, and `plan` and `plan serve` model language models (token ids in, "
+                     "logits over the vocabulary out)",
+                     "for its inference, write a model file that feeds its inputs (examples/my_model.py) and run "
+                     "`accelopt plan infer FILE.py:factory`")
+
+
 def _check_modelled(cfg: dict[str, Any], mtype: str, where: str) -> None:
     """An InputError for an architecture the transformer model here cannot describe (before its keys are read)."""
     if mtype in _NO_ATTENTION_TYPES:
@@ -1946,6 +1990,28 @@ def _check_modelled(cfg: dict[str, Any], mtype: str, where: str) -> None:
                          "token), which the predictors do not model: they give every layer one dense attention",
                          "for its inference, run `accelopt plan infer` on this config.json with a transformers that "
                          "knows jetmoe (4.40 or newer: pip install -U transformers), which builds the real layers")
+    if mtype in _GEMMA3N_TYPES:
+        raise InputError(f"{where}: model_type {mtype!r} (Gemma 3n) has parts the predictors do not model: AltUp's "
+                         "altup_num_inputs residual streams, a per-layer input embedding (vocab_size_per_layer_input "
+                         "x hidden_size_per_layer_input for each layer), LAuReL blocks (laurel_rank), the last "
+                         "num_kv_shared_layers layers reusing earlier layers' KV cache, and a width per layer "
+                         "(intermediate_size may be a list); read as Gemma 3, its weights, KV cache and time would "
+                         "be wrong", _GEMMA3N_FIX)
+    cross = cfg.get("cross_attention_layers")
+    if isinstance(cross, list) and cross:
+        # MllamaTextModel builds MllamaCrossAttentionDecoderLayer at each index listed and
+        # MllamaSelfAttentionDecoderLayer elsewhere (huggingface/transformers@befb795 src/transformers/models/mllama/
+        # modeling_mllama.py): those layers attend to the vision encoder's output, not to the text, and cache its
+        # K/V once per image. The key was listed as not modelled while every layer was read as self-attention over
+        # the text (a user trial, ut3hf: Llama 3.2 11B Vision).
+        raise InputError(f"{where}: cross_attention_layers lists {len(cross)} of the "
+                         f"{cfg.get('num_hidden_layers', '?')} layers as cross-attention layers (model_type "
+                         f"{mtype or '(none)'!r}: they attend to an image encoder's output, not to the text), and the "
+                         "predictors give every layer self-attention over the text, with a KV cache that grows with "
+                         "it", "for the language model alone, plan the text model it was built on (Llama 3.2 Vision: "
+                         "Llama 3.1's config.json); for the whole model's inference, run `accelopt plan infer` on "
+                         "this config.json with a transformers that knows its type (pip install -U transformers), "
+                         "which builds the real layers")
     if cfg.get("add_cross_attention") is True:  # the decoder half of an encoder-decoder model
         # transformers GPT2Block / BertLayer add a cross-attention sublayer (q, k, v, o and a norm) per block when
         # config.add_cross_attention; read as a plain decoder it was dropped without a word (GPT-2 124M's decoder
@@ -2345,7 +2411,9 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     where = str(p)
     _check_not_a_result(cfg, where)
     _check_not_a_workload(cfg, where)
+    _check_contrastive(cfg, where)
     outer, (cfg, outer_unused) = cfg, _text_model(cfg, where)
+    _check_contrastive(cfg, where)
     nested = cfg is not outer  # the language model of a multimodal config (its text_config)
     if not isinstance(cfg.get("model_type", ""), str):
         raise InputError(f"{where}: model_type = {cfg['model_type']!r} is not a name", 'give model_type a name such '

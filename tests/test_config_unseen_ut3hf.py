@@ -1,0 +1,81 @@
+"""`plan`, `plan explain` and `plan serve` on published config.json files no earlier trial read (a user trial, ut3hf).
+
+The configs are in tests/data/hf_configs (README there names each source). Before these fixes:
+- openai/clip-vit-large-patch14 (model_type clip) and a Stable Diffusion text encoder (clip_text_model) were read as
+  a causal LM with an untied output layer: `plan serve` predicted token generation for a model with no LM head;
+- google/gemma-3n-E4B was refused with 'intermediate_size = [16384, ...] is not a whole number >= 0' and the fix
+  'fix intermediate_size in the config' (its published value is a per-layer list);
+- Llama 3.2 11B Vision's 8 cross-attention layers (cross_attention_layers) were read as self-attention layers over
+  the text, the key only in the not-modelled warning;
+- Command R7B (cohere2) was read as attention then MLP with 2 norms per layer and 'has no rule in this reader',
+  where Cohere2DecoderLayer is Cohere's parallel block with one LayerNorm (huggingface/transformers@64c2ae8
+  src/transformers/models/cohere2/modular_cohere2.py).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import run_main_expect
+
+from accelopt.errors import InputError
+from accelopt.workload.presets import load_hf_config
+
+DATA = Path(__file__).parent / "data" / "hf_configs"
+
+
+def _config(name: str) -> str:
+    return str(DATA / name / "config.json")
+
+
+@pytest.mark.parametrize("name, said", [
+    ("clip-vit-large-patch14", "model_type 'clip' is a contrastive model"),
+    ("sd15-text-encoder", "model_type 'clip_text_model' is the text encoder of 'clip'"),
+    ("gemma3n-e4b", "model_type 'gemma3n_text' (Gemma 3n) has parts the predictors do not model"),
+    ("llama-3.2-11b-vision", "cross_attention_layers lists 8 of the 40 layers as cross-attention layers"),
+])
+@pytest.mark.parametrize("command", [["plan", "serve"], ["plan"], ["plan", "explain"]])
+def test_unmodelled_architectures_exit_2_naming_what(capsys: pytest.CaptureFixture[str], name: str, said: str,
+                                                     command: list[str]) -> None:
+    extra = ["--tp", "8", "--devices", "8"] if command == ["plan", "explain"] else []
+    out, err = run_main_expect(capsys, *command, "--model", _config(name), "--hardware", "h100-sxm", *extra, code=2)
+    assert said in err and "Traceback" not in err
+    assert "fix: " in err and "is not a whole number" not in err
+    assert out == ""
+
+
+def test_clip_error_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    out, _ = run_main_expect(capsys, "plan", "serve", "--model", _config("clip-vit-large-patch14"), "--json", code=2)
+    doc = json.loads(out)
+    assert "no language-model head" in doc["error"] and "plan infer" in doc["fix"]
+
+
+def test_gemma3n_fix_does_not_ask_to_edit_the_published_config() -> None:
+    with pytest.raises(InputError) as e:
+        load_hf_config(_config("gemma3n-e4b"))
+    assert "altup_num_inputs" in str(e.value) and "fix intermediate_size" not in e.value.fix
+
+
+def test_cohere2_parallel_block_one_norm() -> None:
+    m = load_hf_config(_config("cohere2-r7b"))
+    assert m.parallel_block is True and m.norms_per_layer == 1
+    assert not any("has no rule" in n for n in m.config_defaults)
+    # the count from the architecture (Cohere2DecoderLayer: q, k, v, o without biases, a gated MLP, one LayerNorm of
+    # weights only; embed_tokens tied to the output; Cohere2Model.norm): 32 layers, hidden 4096, 32 heads x 128,
+    # 8 K/V heads, MLP 14336, vocab 256000
+    h, kv, ffn, layers, vocab = 4096, 8 * 128, 14336, 32, 256000
+    layer = 2 * h * h + 2 * h * kv + 3 * h * ffn + h
+    assert m.params_total() == vocab * h + layers * layer + h == 8_028_033_024
+
+
+def test_cohere2_count_and_block_printed_alike(capsys: pytest.CaptureFixture[str]) -> None:
+    said = "cohere2-r7b as read from its config: 8,028,033,024 parameters"
+    serve, _ = run_main_expect(capsys, "plan", "serve", "--model", _config("cohere2-r7b"), "--hardware", "h100-sxm")
+    explain, _ = run_main_expect(capsys, "plan", "explain", "--model", _config("cohere2-r7b"), "--hardware",
+                                 "h100-sxm", "--devices", "8", "--tp", "8")
+    for out in (serve, explain):
+        words = " ".join(out.split())  # the console wraps long lines
+        assert said in words and "attention and MLP in parallel, 1 norm per layer" in words
+        assert "has no rule in this reader" not in words
