@@ -79,3 +79,16 @@ def test_cohere2_count_and_block_printed_alike(capsys: pytest.CaptureFixture[str
         words = " ".join(out.split())  # the console wraps long lines
         assert said in words and "attention and MLP in parallel, 1 norm per layer" in words
         assert "has no rule in this reader" not in words
+
+
+def test_glm4_qkv_biases_four_norms() -> None:
+    """GLM-4-0414 (model_type glm4) had no rule: attention_bias was listed as not modelled and 2 norms counted where
+    Glm4DecoderLayer has 4 RMSNorms and q/k/v biases (huggingface/transformers@257314f models/glm4/modeling_glm4.py)."""
+    m = load_hf_config(_config("glm4-9b-0414"))
+    assert "attention_bias" not in m.unused_keys and m.norms_per_layer == 4 and m.qkv_bias
+    assert not any("has no rule" in n for n in m.config_defaults)
+    # embed_tokens and an untied lm_head (151552 x 4096); per layer q, o 4096 x 4096, k, v 4096 x 256 with q/k/v
+    # biases, a gated MLP of 13696, 4 norms; the final norm
+    h, kv, ffn, layers, vocab = 4096, 2 * 128, 13696, 40, 151552
+    layer = 2 * h * h + 2 * h * kv + (h + 2 * kv) + 3 * h * ffn + 4 * h
+    assert m.params_total() == 2 * vocab * h + layers * layer + h == 9_400_279_040

@@ -575,7 +575,7 @@ _FAMILY_KEYS = {"multi_query": _FALCON_TYPES | {"gpt_bigcode"}, "parallel_attn":
                 "alibi": _FALCON_TYPES | {"mpt"},
                 "use_parallel_residual": frozenset({"gpt_neox", "stablelm"}),
                 "use_qkv_bias": frozenset({"stablelm"}), "qkv_bias": frozenset({"qwen2_moe"}),
-                "attention_bias": _ATTENTION_BIAS_TYPES | {"glm4_moe"}, "mlp_bias": _MLP_BIAS_TYPES,
+                "attention_bias": _ATTENTION_BIAS_TYPES | {"glm4_moe", "glm4"}, "mlp_bias": _MLP_BIAS_TYPES,
                 # GraniteMoeShared's shared MLP width (_shared_experts); MiniMax-M3's key of that name is another
                 # layout (with n_shared_experts), listed there as not modelled
                 "shared_intermediate_size": frozenset({"granitemoeshared"}),
@@ -684,7 +684,8 @@ _GATED_TYPES = _SILU_MOE_TYPES | frozenset({
                           # Command R config without hidden_act was read as a plain MLP, 27.6B of its 35B (uttrial)
                           "cohere",
                           # Cohere2MLP is CohereMLP (gate_proj, up_proj, down_proj; modular_cohere2.py @64c2ae8)
-                          "cohere2"})
+                          "cohere2",
+                          "glm4"})  # Glm4MLP: gate_up_proj (2 x intermediate_size, SwiGLU), down_proj (@257314f)
 # Families whose MLP class is two matrices whatever its activation (transformers GPTNeoXMLP dense_h_to_4h /
 # dense_4h_to_h, BertIntermediate + BertOutput and its encoder kin, GPT2MLP c_fc / c_proj, OPTDecoderLayer fc1 / fc2,
 # FalconMLP, BloomMLP, PhiMLP fc1 / fc2, MPTMLP up_proj / down_proj, ...): a silu there changes the elementwise op,
@@ -698,7 +699,10 @@ _PLAIN_MLP_TYPES = frozenset({
 _ERNIE_MOE_TYPES = frozenset({"ernie4_5_moe"})
 # Gemma 2/3 normalise both before and after attention and the MLP (Gemma Team 2024, "Gemma 2", Table 1:
 # pre-norm and post-norm): 4 RMSNorms per block.
-_FOUR_NORM_TYPES = frozenset({"gemma2", "gemma3", "gemma3_text"})
+# GLM-4-0414 (model_type glm4) the same: Glm4DecoderLayer's input_layernorm, post_self_attn_layernorm,
+# post_attention_layernorm and post_mlp_layernorm (huggingface/transformers@257314f
+# src/transformers/models/glm4/modeling_glm4.py); it had no rule and was read with 2 (a user trial, ut3hf).
+_FOUR_NORM_TYPES = frozenset({"gemma2", "gemma3", "gemma3_text", "glm4"})
 
 
 # transformers Qwen2Config / Qwen2MoeConfig / Qwen3Config / Qwen3MoeConfig (models/qwen3/configuration_qwen3.py
@@ -1810,6 +1814,7 @@ _UNTIED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", 
                            "dbrx",  # DbrxConfig: tie_word_embeddings False
                            # Glm4MoeConfig: tie_word_embeddings False; DeepSeek-V3.2-Exp: a head beside the embedding
                            "glm4_moe", "deepseek_v32",
+                           "glm4",  # Glm4Config: tie_word_embeddings False (configuration_glm4.py @4f7e1d4)
                            "bailing_moe",  # BailingMoeConfig: tie_word_embeddings False (Ling's lm_head)
                            # StableLmConfig / InternLM2Config: tie_word_embeddings False (transformers
                            # models/stablelm/configuration_stablelm.py; internlm/internlm2-7b
@@ -2318,7 +2323,11 @@ _QKV_BIAS_TYPES = frozenset({"qwen2", "qwen2_vl", "qwen2_vl_text", "qwen2_5_vl",
 # bias=False (models/glm4_moe/modeling_glm4_moe.py @a0699c971daff96403489086fcfd07469d20b17f), Glm4MoeConfig
 # attention_bias default False (configuration_glm4_moe.py @c7ec229a).
 _QKV_BIAS_KEYS = {"stablelm": ("use_qkv_bias", False), "qwen2_moe": ("qkv_bias", True),
-                  "glm4_moe": ("attention_bias", False)}
+                  "glm4_moe": ("attention_bias", False),
+                  # GLM-4-0414: Glm4Attention q_proj / k_proj / v_proj bias=config.attention_bias, o_proj bias=False
+                  # (models/glm4/modeling_glm4.py @257314f), Glm4Config attention_bias default True
+                  # (configuration_glm4.py @4f7e1d4); listed as not modelled before (ut3hf)
+                  "glm4": ("attention_bias", True)}
 
 
 def _qkv_bias(cfg: dict[str, Any], mtype: str, where: str) -> bool:
