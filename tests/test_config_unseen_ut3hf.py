@@ -92,3 +92,13 @@ def test_glm4_qkv_biases_four_norms() -> None:
     h, kv, ffn, layers, vocab = 4096, 2 * 128, 13696, 40, 151552
     layer = 2 * h * h + 2 * h * kv + (h + 2 * kv) + 3 * h * ffn + 4 * h
     assert m.params_total() == 2 * vocab * h + layers * layer + h == 9_400_279_040
+
+
+def test_llama4_scout_runtime_keys_not_listed(capsys: pytest.CaptureFixture[str]) -> None:
+    """Llama 4 Scout's published config.json saves transformers' _attn_implementation_autoset in its text_config: a
+    runtime backend flag, printed before as a key 'not modelled by the predictor'. The vision tower stays named."""
+    m = load_hf_config(_config("llama4-scout"))
+    assert "_attn_implementation_autoset" not in m.unused_keys
+    _, err = run_main_expect(capsys, "plan", "serve", "--model", _config("llama4-scout"), "--hardware", "h100-sxm",
+                             "--tp", "4")
+    assert "vision_config" in err and "_attn_implementation_autoset" not in err

@@ -497,6 +497,10 @@ _IRRELEVANT_KEYS = frozenset({
     "task_specific_params", "id2label", "label2id", "problem_type", "auto_map", "quantization_config_version",
     "gradient_checkpointing", "classifier_dropout", "scale_attn_weights", "reorder_and_upcast_attn",
     "scale_attn_by_inverse_layer_idx", "is_decoder", "router_aux_loss_coef",
+    # transformers' runtime choice of attention backend, saved into some published config.json files
+    # (meta-llama/Llama-4-Scout-17B-16E's text_config and vision_config: _attn_implementation_autoset true); it was
+    # printed as a key 'not modelled by the predictor' (a user trial, ut3hf)
+    "_attn_implementation", "_attn_implementation_autoset",
     "output_router_logits", "router_jitter_noise", "aux_loss_alpha", "seq_aux", "norm_topk_prob",
     "routed_scaling_factor", "scoring_func", "topk_method",
     # rotary width, numerics of the scores/logits (elementwise), how HF caches, the checkpoint's own EP size
