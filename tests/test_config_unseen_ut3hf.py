@@ -102,3 +102,25 @@ def test_llama4_scout_runtime_keys_not_listed(capsys: pytest.CaptureFixture[str]
     _, err = run_main_expect(capsys, "plan", "serve", "--model", _config("llama4-scout"), "--hardware", "h100-sxm",
                              "--tp", "4")
     assert "vision_config" in err and "_attn_implementation_autoset" not in err
+
+
+@pytest.mark.parametrize("name, mtype", [("deberta-v3-base", "deberta-v2"), ("all-mpnet-base-v2", "mpnet")])
+def test_encoders_without_a_rule_are_encoders(capsys: pytest.CaptureFixture[str], name: str, mtype: str) -> None:
+    """DeBERTa-v3 and MPNet (sentence-transformers) were read as causal decoders and `plan serve` predicted token
+    generation for them; they are encoders (bidirectional attention, a masked-LM head)."""
+    m = load_hf_config(_config(name))
+    assert m.encoder_only
+    note = next(n for n in m.config_defaults if "has no rule" in n)
+    assert f"model_type {mtype!r}" in note and "read as a bidirectional encoder block" in note
+    _, err = run_main_expect(capsys, "plan", "serve", "--model", _config(name), code=2)
+    assert "is an encoder-only model" in err and "plan infer" in err
+
+
+def test_a_masked_lm_architecture_is_an_encoder(tmp_path: Path) -> None:
+    cfg = json.loads((DATA / "all-mpnet-base-v2" / "config.json").read_text())
+    cfg["model_type"] = "some_new_encoder"  # a type no rule names, read by its MPNetForMaskedLM class
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    assert load_hf_config(tmp_path / "config.json").encoder_only
+    cfg["architectures"] = ["SomeNewForCausalLM"]
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    assert not load_hf_config(tmp_path / "config.json").encoder_only

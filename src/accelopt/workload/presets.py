@@ -1854,6 +1854,25 @@ _ENCODER_TYPES = frozenset({"bert", "roberta", "xlm-roberta", "camembert", "elec
 # the embedding ids by 2", transformers models/opt/modeling_opt.py): OPT-125m's 2050 x 768 = 1,574,400 weights (1.3%)
 # were left out (123.6M printed for HF's 125.2M).
 _LEARNED_POSITION_TYPES = frozenset({"gpt_neo", "opt"}) | (_ENCODER_TYPES - {"modernbert"})
+# Encoders (bidirectional attention, a masked-LM head) with no counting rule of their own here: DeBERTa / DeBERTa-v2
+# (microsoft/deberta-v3-base: DebertaV2Encoder, relative position buckets), MPNet (sentence-transformers'
+# all-mpnet-base-v2: MPNetEncoder), and the BERT-layout kin transformers builds as *Encoder stacks (Megatron-BERT,
+# ERNIE 1-3, NEZHA, RoFormer, RemBERT, MobileBERT, SqueezeBERT, ConvBERT, I-BERT, Data2Vec-text, X-MOD, ESM,
+# LUKE, LayoutLM); and any config whose architectures names a ...ForMaskedLM class (a masked-LM head predicts masked
+# tokens from both sides: Devlin et al. 2019, 'BERT', sec. 3.1 'Masked LM'). They were read as causal decoders:
+# `plan serve` predicted token generation for deberta-v3-base and all-mpnet-base-v2 (a user trial, ut3hf). They
+# keep the unknown-type note for their count (their position and bias layouts are not read).
+_OTHER_ENCODER_TYPES = frozenset({"deberta", "deberta-v2", "mpnet", "megatron-bert", "ernie", "nezha", "roformer",
+                                  "rembert", "mobilebert", "squeezebert", "convbert", "ibert", "data2vec-text",
+                                  "xmod", "esm", "luke", "layoutlm"})
+
+
+def _is_encoder(cfg: dict[str, Any], mtype: str) -> bool:
+    """Whether the config is an encoder's (bidirectional attention, no tokens generated)."""
+    if mtype in _ENCODER_TYPES or mtype in _OTHER_ENCODER_TYPES:
+        return True
+    archs = cfg.get("architectures")
+    return isinstance(archs, list) and any(isinstance(a, str) and a.endswith("ForMaskedLM") for a in archs)
 _POSITION_ROW_OFFSET = {"opt": 2}  # rows beyond max_position_embeddings in the table (above)
 # Families the predictors do not model: no attention (state-space / recurrent), or hybrids of those with attention.
 _NO_ATTENTION_TYPES = frozenset({"mamba", "mamba2", "falcon_mamba", "rwkv", "rwkv5", "rwkv6", "recurrent_gemma",
@@ -2163,7 +2182,8 @@ def _unknown_type_note(cfg: dict[str, Any], mtype: str) -> str | None:
     key, act = _activation(cfg)
     mlp = (f"a gated MLP (3 matrices; {key} silu)" if act == "silu"
            else f"a plain MLP (2 matrices; {key} {act!r})" if act else "a plain MLP (2 matrices; no hidden_act)")
-    return (f"model_type {mtype or '(none)'!r} has no rule in this reader: read as a pre-norm decoder block "
+    block = "a bidirectional encoder block" if _is_encoder(cfg, mtype) else "a pre-norm decoder block"
+    return (f"model_type {mtype or '(none)'!r} has no rule in this reader: read as {block} "
             f"(attention then MLP, 2 norms per layer, {mlp}, no biases or learned positions counted); compare "
             "the parameter count (`plan serve --json` weights) with the model card's" + _respelt_type(mtype))
 
@@ -2563,7 +2583,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                                  attn_head_dim=head_dim, sliding_window=window, sliding_window_layers=n_window,
                                  mla=mla, parallel_block=parallel, norms_per_layer=norms,
                                  attn_logit_softcap=_softcap_of(cfg),
-                                 tied_embeddings=tied, encoder_only=mtype in _ENCODER_TYPES,
+                                 tied_embeddings=tied, encoder_only=_is_encoder(cfg, mtype),
                                  classifier_head=classifier,
                                  learned_positions=(context or _GPT2_DEFAULT_POSITIONS) if gpt2_style
                                  else (context + _POSITION_ROW_OFFSET.get(mtype, 0) if context else 0)
