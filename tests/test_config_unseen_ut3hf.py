@@ -124,3 +124,14 @@ def test_a_masked_lm_architecture_is_an_encoder(tmp_path: Path) -> None:
     cfg["architectures"] = ["SomeNewForCausalLM"]
     (tmp_path / "config.json").write_text(json.dumps(cfg))
     assert not load_hf_config(tmp_path / "config.json").encoder_only
+
+
+def test_omni_sub_models_named(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Qwen2.5-Omni nests its sizes under thinker_config / talker_config; it was asked whether it was a
+    generation_config.json. The message names the nested keys, and the thinker's text model alone plans."""
+    _, err = run_main_expect(capsys, "plan", "serve", "--model", _config("qwen2.5-omni-7b"), code=2)
+    assert "only inside talker_config, thinker_config" in err and "generation_config" not in err
+    cfg = json.loads((DATA / "qwen2.5-omni-7b" / "config.json").read_text())
+    text = cfg["thinker_config"]["text_config"]
+    (tmp_path / "config.json").write_text(json.dumps(text))  # the fix: the language model's block on its own
+    assert load_hf_config(tmp_path / "config.json").layers == 28

@@ -2257,6 +2257,13 @@ def _mlm_transform_note(mtype: str, hidden: int) -> tuple[str, ...]:
             f"{hidden * hidden + 2 * hidden:,} weights, 2 x {hidden:,}^2 FLOPs per token) is not modelled",)
 
 
+def _holds_sizes(cfg: dict[str, Any]) -> bool:
+    """Whether a config dict, or one nested in it, gives a layer count or width."""
+    if any(cfg.get(k) is not None for k in (*_LAYER_KEYS, "hidden_size", "n_embd", "d_model", *_HEAD_KEYS)):
+        return True
+    return any(isinstance(v, dict) and _holds_sizes(v) for v in cfg.values())
+
+
 def _check_has_sizes(cfg: dict[str, Any], where: str) -> None:
     """An InputError naming a file with no model size at all for what it is: a checkpoint folder's
     generation_config.json or tokenizer_config.json passed as --model was told to 'add num_hidden_layers to the
@@ -2273,6 +2280,17 @@ def _check_has_sizes(cfg: dict[str, Any], where: str) -> None:
         raise InputError(f"{where} is a safetensors index (its weight_map names the shard file of each weight): the "
                          "checkpoint's weights, not its model sizes", "pass the config.json beside it in the "
                          "checkpoint folder (or the folder itself)")
+    # Sub-models nested under their own keys, none of them text_config / llm_config / language_config
+    # (_TEXT_KEYS): Qwen/Qwen2.5-Omni-7B's thinker_config (a language model with vision and audio encoders, its
+    # text_config inside) and talker_config (a second language model that writes speech codes); the file was asked
+    # whether it was a generation_config.json (a user trial, ut3hf)
+    nested = [k for k, v in cfg.items() if isinstance(v, dict) and _holds_sizes(v)]
+    if nested:
+        raise InputError(f"{where} gives its model sizes only inside {', '.join(nested)} (model_type "
+                         f"{cfg.get('model_type', '(none)')!r}: sub-models nested under their own keys), which this "
+                         "reader does not open: it reads one language model, at the top or under text_config",
+                         "plan one part: save the language model's block (e.g. thinker_config's text_config) as a "
+                         "config.json of its own and pass that; its other parts are not in the figures")
     raise InputError(f"{where} holds no model sizes (no num_hidden_layers, hidden_size or num_attention_heads, nor "
                      "their other spellings): not a model's config.json (a generation_config.json or "
                      "tokenizer_config.json?)", "pass the model's config.json (in a Hugging Face checkpoint folder, "
