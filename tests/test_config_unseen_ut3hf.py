@@ -135,3 +135,18 @@ def test_omni_sub_models_named(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     text = cfg["thinker_config"]["text_config"]
     (tmp_path / "config.json").write_text(json.dumps(text))  # the fix: the language model's block on its own
     assert load_hf_config(tmp_path / "config.json").layers == 28
+
+
+def test_per_layer_block_configs_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    """Nemotron-NAS's block_configs (per-layer attention, some none, and MLP widths) was only listed as not modelled
+    while the model was read as 80 uniform layers: 88.0B parameters for Llama-3.1-Nemotron-51B."""
+    for command in (["plan", "serve"], ["plan"]):
+        _, err = run_main_expect(capsys, *command, "--model", _config("nemotron-51b"), code=2)
+        assert "block_configs gives each of the layers its own attention" in err and "plan infer" in err
+        assert "88,0" not in err
+
+
+def test_dtype_key_of_new_configs_not_listed() -> None:
+    """transformers 4.56 saves torch_dtype as dtype (PR #39782); only torch_dtype was known as irrelevant."""
+    m = load_hf_config(_config("qwen3-vl-30b-a3b"))
+    assert "dtype" not in m.unused_keys and "vision_config" in m.unused_keys

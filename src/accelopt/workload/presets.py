@@ -501,6 +501,10 @@ _IRRELEVANT_KEYS = frozenset({
     # (meta-llama/Llama-4-Scout-17B-16E's text_config and vision_config: _attn_implementation_autoset true); it was
     # printed as a key 'not modelled by the predictor' (a user trial, ut3hf)
     "_attn_implementation", "_attn_implementation_autoset",
+    # torch_dtype's new name since transformers 4.56 (huggingface/transformers PR #39782 'Use `dtype` instead of
+    # `torch_dtype` everywhere!'), which config.json files saved since carry (Qwen/Qwen3-VL-30B-A3B-Instruct's
+    # text_config): printed as a key not modelled where torch_dtype never was (a user trial, ut3hf)
+    "dtype",
     "output_router_logits", "router_jitter_noise", "aux_loss_alpha", "seq_aux", "norm_topk_prob",
     "routed_scaling_factor", "scoring_func", "topk_method",
     # rotary width, numerics of the scores/logits (elementwise), how HF caches, the checkpoint's own EP size
@@ -1945,6 +1949,14 @@ def _check_weights_countable(cfg: dict[str, Any], mtype: str, where: str) -> Non
 # Read before, its published config.json was refused with 'intermediate_size = [16384, ...] is not a whole number
 # >= 0, fix intermediate_size in the config' (a user trial, ut3hf); one width given, it would be read as Gemma 3.
 _GEMMA3N_TYPES = frozenset({"gemma3n", "gemma3n_text"})
+# Keys that give every layer its own architecture. NVIDIA's Nemotron-NAS (Llama-3.1-Nemotron-51B / -Ultra-253B,
+# model_type nemotron-nas, architectures DeciLMForCausalLM): block_configs, per layer an attention with its own
+# n_heads_in_group or none at all (no_op) and an MLP of its own ffn_mult (vllm-project/vllm@2ee6ae7
+# vllm/model_executor/models/nemotron_nas.py, DeciLMDecoderLayer); Deci's DeciLM-7B: num_key_value_heads_per_layer.
+# Nemotron-51B was read as 80 multi-head layers of 4 x hidden MLPs, 88.0B parameters for its 51.5B, block_configs
+# only in the not-modelled warning (a user trial, ut3hf).
+_PER_LAYER_KEYS = {"block_configs": "attention (n_heads_in_group, or none: no_op) and MLP width (ffn_mult)",
+                   "num_key_value_heads_per_layer": "count of K/V heads"}
 _GEMMA3N_FIX = ("for its inference, run `accelopt plan infer` on this config.json with a transformers that knows "
                 "gemma3n (pip install -U transformers), which builds the real layers")
 # Contrastive image-text (and audio-text) models: a text encoder and an image (audio) encoder whose pooled outputs
@@ -2025,6 +2037,14 @@ def _check_modelled(cfg: dict[str, Any], mtype: str, where: str) -> None:
                          "num_kv_shared_layers layers reusing earlier layers' KV cache, and a width per layer "
                          "(intermediate_size may be a list); read as Gemma 3, its weights, KV cache and time would "
                          "be wrong", _GEMMA3N_FIX)
+    per_layer = [k for k in _PER_LAYER_KEYS if isinstance(cfg.get(k), list) and cfg[k]]
+    if per_layer:
+        raise InputError(f"{where}: {per_layer[0]} gives each of the layers its own "
+                         f"{_PER_LAYER_KEYS[per_layer[0]]} (model_type {mtype or '(none)'!r}), and the predictors give "
+                         "every layer the same attention and MLP: read with one, its weights, KV cache and time "
+                         "would be wrong", "for its inference, write a model file whose factory builds it (as "
+                         "examples/my_model.py does; accelopt does not run a checkpoint's own modelling code) and run "
+                         "`accelopt plan infer FILE.py:factory`")
     cross = cfg.get("cross_attention_layers")
     if isinstance(cross, list) and cross:
         # MllamaTextModel builds MllamaCrossAttentionDecoderLayer at each index listed and
