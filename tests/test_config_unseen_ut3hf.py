@@ -150,3 +150,26 @@ def test_dtype_key_of_new_configs_not_listed() -> None:
     """transformers 4.56 saves torch_dtype as dtype (PR #39782); only torch_dtype was known as irrelevant."""
     m = load_hf_config(_config("qwen3-vl-30b-a3b"))
     assert "dtype" not in m.unused_keys and "vision_config" in m.unused_keys
+
+
+def test_all_attention_mixer_list_read_not_listed(tmp_path: Path) -> None:
+    """MiniMax-M2's attn_type_list is 62 ones (softmax attention on every layer): checked, and so not a key 'not
+    modelled'; a list with a lightning-attention layer (0) is still refused."""
+    m = load_hf_config(_config("minimax-m2"))
+    assert "attn_type_list" not in m.unused_keys and "use_mtp" in m.unused_keys
+    cfg = json.loads((DATA / "minimax-m2" / "config.json").read_text())
+    cfg["attn_type_list"][0] = 0
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(InputError, match="attn_type_list lists 0 layers beside attention"):
+        load_hf_config(tmp_path / "config.json")
+
+
+@pytest.mark.parametrize("key, value", [("attn_type_list", [{}] * 62), ("layer_types", [["full_attention"]] * 62)])
+def test_unhashable_layer_list_entries_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path, key: str,
+                                              value: list) -> None:
+    """An object or list as a per-layer entry ended in 'TypeError: unhashable type' (a traceback)."""
+    cfg = json.loads((DATA / "minimax-m2" / "config.json").read_text())
+    cfg[key] = value
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    _, err = run_main_expect(capsys, "plan", "serve", "--model", str(tmp_path / "config.json"), code=2)
+    assert f"{key} lists" in err and "Traceback" not in err

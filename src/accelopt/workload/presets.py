@@ -630,6 +630,11 @@ def unused_config_keys(cfg: dict[str, Any], mtype: str | None = None) -> tuple[s
             continue
         if key in _NOPE_KEYS and cfg.get("use_sliding_window") is not True:  # _NOPE_KEYS: rotary off, elementwise
             continue
+        # a per-layer mixer list whose every entry is softmax attention was read (_check_modelled refuses any other):
+        # MiniMaxAI/MiniMax-M2's attn_type_list of 62 ones was listed as not modelled (a user trial, ut3hf)
+        if key in _MIXER_LIST_ATTENTION and isinstance(value, list) and value \
+                and not _entries_besides(value, _MIXER_LIST_ATTENTION[key]):
+            continue
         if mtype is not None and key in _FAMILY_KEYS and mtype not in _FAMILY_KEYS[key] \
                 and value not in (None, False, 0):
             out.append(key)
@@ -1988,6 +1993,19 @@ def _check_contrastive(cfg: dict[str, Any], where: str) -> None:
                      "`accelopt plan infer FILE.py:factory`")
 
 
+def _entries_besides(values: Any, allowed: frozenset[Any]) -> list[Any]:
+    """The distinct entries of a per-layer list that are not in `allowed` ([] for a value that is not a list). An
+    unhashable entry (a JSON object or list) is one of them: attn_type_list [{}, ...] ended in a TypeError traceback
+    (a user trial, ut3hf)."""
+    if not isinstance(values, list):
+        return []
+    out: list[Any] = []
+    for v in values:
+        if not (isinstance(v, int | float | str) and v in allowed) and v not in out:
+            out.append(v)
+    return sorted(out, key=str)
+
+
 def _check_modelled(cfg: dict[str, Any], mtype: str, where: str) -> None:
     """An InputError for an architecture the transformer model here cannot describe (before its keys are read)."""
     if mtype in _NO_ATTENTION_TYPES:
@@ -1996,7 +2014,7 @@ def _check_modelled(cfg: dict[str, Any], mtype: str, where: str) -> None:
                          "pass a transformer's config.json (llama, mistral, qwen, gemma, gpt2, bert, ...)")
     for key, attending in _MIXER_LIST_ATTENTION.items():
         mixers = cfg.get(key)
-        other = sorted({k for k in mixers if k not in attending}, key=str) if isinstance(mixers, list) else []
+        other = _entries_besides(mixers, attending)
         if other:
             raise InputError(f"{where}: {key} lists {', '.join(repr(k) for k in other)} layers beside attention (a "
                              "linear-attention or state-space layer): the predictors model transformers whose every "
@@ -2008,7 +2026,7 @@ def _check_modelled(cfg: dict[str, Any], mtype: str, where: str) -> None:
                          "('*'): the predictors model transformers whose every layer is softmax attention",
                          "pass a transformer's config.json (llama, mistral, qwen, gemma, gpt2, bert, ...)")
     kinds = cfg.get("layer_types")
-    other = sorted({k for k in kinds if k not in _ATTENTION_LAYER_KINDS}, key=str) if isinstance(kinds, list) else []
+    other = _entries_besides(kinds, _ATTENTION_LAYER_KINDS)
     if other:  # read before as a transformer whose every layer attends (a KV cache on each), when windows were off
         raise InputError(f"{where}: layer_types lists {', '.join(repr(k) for k in other)} layers beside attention: "
                          "the predictors model transformers whose every layer is softmax attention (full, sliding-"
