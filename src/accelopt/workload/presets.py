@@ -497,6 +497,14 @@ _IRRELEVANT_KEYS = frozenset({
     "task_specific_params", "id2label", "label2id", "problem_type", "auto_map", "quantization_config_version",
     "gradient_checkpointing", "classifier_dropout", "scale_attn_weights", "reorder_and_upcast_attn",
     "scale_attn_by_inverse_layer_idx", "is_decoder", "router_aux_loss_coef",
+    # transformers' runtime choice of attention backend, saved into some published config.json files
+    # (meta-llama/Llama-4-Scout-17B-16E's text_config and vision_config: _attn_implementation_autoset true); it was
+    # printed as a key 'not modelled by the predictor' (a user trial, ut3hf)
+    "_attn_implementation", "_attn_implementation_autoset",
+    # torch_dtype's new name since transformers 4.56 (huggingface/transformers PR #39782 'Use `dtype` instead of
+    # `torch_dtype` everywhere!'), which config.json files saved since carry (Qwen/Qwen3-VL-30B-A3B-Instruct's
+    # text_config): printed as a key not modelled where torch_dtype never was (a user trial, ut3hf)
+    "dtype",
     "output_router_logits", "router_jitter_noise", "aux_loss_alpha", "seq_aux", "norm_topk_prob",
     "routed_scaling_factor", "scoring_func", "topk_method",
     # rotary width, numerics of the scores/logits (elementwise), how HF caches, the checkpoint's own EP size
@@ -575,7 +583,7 @@ _FAMILY_KEYS = {"multi_query": _FALCON_TYPES | {"gpt_bigcode"}, "parallel_attn":
                 "alibi": _FALCON_TYPES | {"mpt"},
                 "use_parallel_residual": frozenset({"gpt_neox", "stablelm"}),
                 "use_qkv_bias": frozenset({"stablelm"}), "qkv_bias": frozenset({"qwen2_moe"}),
-                "attention_bias": _ATTENTION_BIAS_TYPES | {"glm4_moe"}, "mlp_bias": _MLP_BIAS_TYPES,
+                "attention_bias": _ATTENTION_BIAS_TYPES | {"glm4_moe", "glm4"}, "mlp_bias": _MLP_BIAS_TYPES,
                 # GraniteMoeShared's shared MLP width (_shared_experts); MiniMax-M3's key of that name is another
                 # layout (with n_shared_experts), listed there as not modelled
                 "shared_intermediate_size": frozenset({"granitemoeshared"}),
@@ -621,6 +629,11 @@ def unused_config_keys(cfg: dict[str, Any], mtype: str | None = None) -> tuple[s
         if key in _ROUTING_LIMIT_KEYS and not _routing_limited(cfg):
             continue
         if key in _NOPE_KEYS and cfg.get("use_sliding_window") is not True:  # _NOPE_KEYS: rotary off, elementwise
+            continue
+        # a per-layer mixer list whose every entry is softmax attention was read (_check_modelled refuses any other):
+        # MiniMaxAI/MiniMax-M2's attn_type_list of 62 ones was listed as not modelled (a user trial, ut3hf)
+        if key in _MIXER_LIST_ATTENTION and isinstance(value, list) and value \
+                and not _entries_besides(value, _MIXER_LIST_ATTENTION[key]):
             continue
         if mtype is not None and key in _FAMILY_KEYS and mtype not in _FAMILY_KEYS[key] \
                 and value not in (None, False, 0):
@@ -682,7 +695,10 @@ _GATED_TYPES = _SILU_MOE_TYPES | frozenset({
                           # CohereMLP: gate_proj, up_proj, down_proj whatever hidden_act names (CohereConfig's
                           # default "silu"; transformers models/cohere/modeling_cohere.py, stored commit 015bfeb): a
                           # Command R config without hidden_act was read as a plain MLP, 27.6B of its 35B (uttrial)
-                          "cohere"})
+                          "cohere",
+                          # Cohere2MLP is CohereMLP (gate_proj, up_proj, down_proj; modular_cohere2.py @64c2ae8)
+                          "cohere2",
+                          "glm4"})  # Glm4MLP: gate_up_proj (2 x intermediate_size, SwiGLU), down_proj (@257314f)
 # Families whose MLP class is two matrices whatever its activation (transformers GPTNeoXMLP dense_h_to_4h /
 # dense_4h_to_h, BertIntermediate + BertOutput and its encoder kin, GPT2MLP c_fc / c_proj, OPTDecoderLayer fc1 / fc2,
 # FalconMLP, BloomMLP, PhiMLP fc1 / fc2, MPTMLP up_proj / down_proj, ...): a silu there changes the elementwise op,
@@ -696,7 +712,10 @@ _PLAIN_MLP_TYPES = frozenset({
 _ERNIE_MOE_TYPES = frozenset({"ernie4_5_moe"})
 # Gemma 2/3 normalise both before and after attention and the MLP (Gemma Team 2024, "Gemma 2", Table 1:
 # pre-norm and post-norm): 4 RMSNorms per block.
-_FOUR_NORM_TYPES = frozenset({"gemma2", "gemma3", "gemma3_text"})
+# GLM-4-0414 (model_type glm4) the same: Glm4DecoderLayer's input_layernorm, post_self_attn_layernorm,
+# post_attention_layernorm and post_mlp_layernorm (huggingface/transformers@257314f
+# src/transformers/models/glm4/modeling_glm4.py); it had no rule and was read with 2 (a user trial, ut3hf).
+_FOUR_NORM_TYPES = frozenset({"gemma2", "gemma3", "gemma3_text", "glm4"})
 
 
 # transformers Qwen2Config / Qwen2MoeConfig / Qwen3Config / Qwen3MoeConfig (models/qwen3/configuration_qwen3.py
@@ -1610,11 +1629,12 @@ def _text_model(cfg: dict[str, Any], where: str) -> tuple[dict[str, Any], tuple[
 # 'holds no model sizes ... (a generation_config.json?)'), language_config (deepseek-ai/deepseek-vl2).
 _TEXT_KEYS = ("text_config", "llm_config", "language_config")
 # The text model a multimodal config class builds from a text_config that names no model_type: Gemma3Config and
-# Llama4Config always build Gemma3TextConfig / Llama4TextConfig; LlavaConfig and LlavaNextConfig default to "llama",
+# Llama4Config always build Gemma3TextConfig / Llama4TextConfig (Gemma3nConfig its Gemma3nTextConfig, refused in
+# _check_modelled); LlavaConfig and LlavaNextConfig default to "llama",
 # Mistral3Config to "mistral", PaliGemmaConfig to "gemma" (`text_config.get("model_type", ...)` in each
 # models/<name>/configuration_<name>.py of transformers).
 _TEXT_TYPE_OF = {"gemma3": "gemma3_text", "llama4": "llama4_text", "llava": "llama", "llava_next": "llama",
-                 "mistral3": "mistral", "paligemma": "gemma"}
+                 "mistral3": "mistral", "paligemma": "gemma", "gemma3n": "gemma3n_text"}
 
 
 # The keys a multimodal config gives its encoder towers under (transformers' vision-language and speech-language
@@ -1723,7 +1743,11 @@ def _keys_not_applied(cfg: dict[str, Any], mla: MLAConfig | None, window: int | 
     return tuple(out)
 
 
-_PARALLEL_ONE_NORM_TYPES = frozenset({"gptj", "phi", "cohere"})
+# Cohere2 (Command R7B, Command A) keeps Cohere's block: Cohere2DecoderLayer(CohereDecoderLayer) sums residual +
+# self_attn(input_layernorm(x)) + mlp(input_layernorm(x)), one LayerNorm (huggingface/transformers@64c2ae8
+# src/transformers/models/cohere2/modular_cohere2.py). It had no rule and was read as attention then MLP with 2 norms,
+# its config's use_parallel_block listed as not modelled (a user trial, ut3hf).
+_PARALLEL_ONE_NORM_TYPES = frozenset({"gptj", "phi", "cohere", "cohere2"})
 
 
 def _block_layout(cfg: dict[str, Any], mtype: str) -> tuple[bool, int]:
@@ -1803,6 +1827,7 @@ _UNTIED_TYPES = frozenset({"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", 
                            "dbrx",  # DbrxConfig: tie_word_embeddings False
                            # Glm4MoeConfig: tie_word_embeddings False; DeepSeek-V3.2-Exp: a head beside the embedding
                            "glm4_moe", "deepseek_v32",
+                           "glm4",  # Glm4Config: tie_word_embeddings False (configuration_glm4.py @4f7e1d4)
                            "bailing_moe",  # BailingMoeConfig: tie_word_embeddings False (Ling's lm_head)
                            # StableLmConfig / InternLM2Config: tie_word_embeddings False (transformers
                            # models/stablelm/configuration_stablelm.py; internlm/internlm2-7b
@@ -1838,6 +1863,25 @@ _ENCODER_TYPES = frozenset({"bert", "roberta", "xlm-roberta", "camembert", "elec
 # the embedding ids by 2", transformers models/opt/modeling_opt.py): OPT-125m's 2050 x 768 = 1,574,400 weights (1.3%)
 # were left out (123.6M printed for HF's 125.2M).
 _LEARNED_POSITION_TYPES = frozenset({"gpt_neo", "opt"}) | (_ENCODER_TYPES - {"modernbert"})
+# Encoders (bidirectional attention, a masked-LM head) with no counting rule of their own here: DeBERTa / DeBERTa-v2
+# (microsoft/deberta-v3-base: DebertaV2Encoder, relative position buckets), MPNet (sentence-transformers'
+# all-mpnet-base-v2: MPNetEncoder), and the BERT-layout kin transformers builds as *Encoder stacks (Megatron-BERT,
+# ERNIE 1-3, NEZHA, RoFormer, RemBERT, MobileBERT, SqueezeBERT, ConvBERT, I-BERT, Data2Vec-text, X-MOD, ESM,
+# LUKE, LayoutLM); and any config whose architectures names a ...ForMaskedLM class (a masked-LM head predicts masked
+# tokens from both sides: Devlin et al. 2019, 'BERT', sec. 3.1 'Masked LM'). They were read as causal decoders:
+# `plan serve` predicted token generation for deberta-v3-base and all-mpnet-base-v2 (a user trial, ut3hf). They
+# keep the unknown-type note for their count (their position and bias layouts are not read).
+_OTHER_ENCODER_TYPES = frozenset({"deberta", "deberta-v2", "mpnet", "megatron-bert", "ernie", "nezha", "roformer",
+                                  "rembert", "mobilebert", "squeezebert", "convbert", "ibert", "data2vec-text",
+                                  "xmod", "esm", "luke", "layoutlm"})
+
+
+def _is_encoder(cfg: dict[str, Any], mtype: str) -> bool:
+    """Whether the config is an encoder's (bidirectional attention, no tokens generated)."""
+    if mtype in _ENCODER_TYPES or mtype in _OTHER_ENCODER_TYPES:
+        return True
+    archs = cfg.get("architectures")
+    return isinstance(archs, list) and any(isinstance(a, str) and a.endswith("ForMaskedLM") for a in archs)
 _POSITION_ROW_OFFSET = {"opt": 2}  # rows beyond max_position_embeddings in the table (above)
 # Families the predictors do not model: no attention (state-space / recurrent), or hybrids of those with attention.
 _NO_ATTENTION_TYPES = frozenset({"mamba", "mamba2", "falcon_mamba", "rwkv", "rwkv5", "rwkv6", "recurrent_gemma",
@@ -1904,6 +1948,64 @@ def _check_weights_countable(cfg: dict[str, Any], mtype: str, where: str) -> Non
                          _COUNTED_WEIGHTS_FIX)
 
 
+# Gemma 3n (google/gemma-3n-E4B): transformers Gemma3nTextConfig (huggingface/transformers@c5d9fba
+# src/transformers/models/gemma3n/configuration_gemma3n.py) adds altup_num_inputs, vocab_size_per_layer_input /
+# hidden_size_per_layer_input, laurel_rank, num_kv_shared_layers and a per-layer intermediate_size to Gemma 3's keys.
+# Read before, its published config.json was refused with 'intermediate_size = [16384, ...] is not a whole number
+# >= 0, fix intermediate_size in the config' (a user trial, ut3hf); one width given, it would be read as Gemma 3.
+_GEMMA3N_TYPES = frozenset({"gemma3n", "gemma3n_text"})
+# Keys that give every layer its own architecture. NVIDIA's Nemotron-NAS (Llama-3.1-Nemotron-51B / -Ultra-253B,
+# model_type nemotron-nas, architectures DeciLMForCausalLM): block_configs, per layer an attention with its own
+# n_heads_in_group or none at all (no_op) and an MLP of its own ffn_mult (vllm-project/vllm@2ee6ae7
+# vllm/model_executor/models/nemotron_nas.py, DeciLMDecoderLayer); Deci's DeciLM-7B: num_key_value_heads_per_layer.
+# Nemotron-51B was read as 80 multi-head layers of 4 x hidden MLPs, 88.0B parameters for its 51.5B, block_configs
+# only in the not-modelled warning (a user trial, ut3hf).
+_PER_LAYER_KEYS = {"block_configs": "attention (n_heads_in_group, or none: no_op) and MLP width (ffn_mult)",
+                   "num_key_value_heads_per_layer": "count of K/V heads"}
+_GEMMA3N_FIX = ("for its inference, run `accelopt plan infer` on this config.json with a transformers that knows "
+                "gemma3n (pip install -U transformers), which builds the real layers")
+# Contrastive image-text (and audio-text) models: a text encoder and an image (audio) encoder whose pooled outputs
+# are projected into one embedding space, no language-model head (transformers CLIPModel: text_model, vision_model,
+# text_projection, visual_projection; models/clip/modeling_clip.py, 4.31.0 installed here; Radford et al. 2021,
+# 'Learning Transferable Visual Models From Natural Language Supervision', sec. 2.3). CLIP's config.json (its
+# text_config and vision_config) was read as its text tower, a causal LM with an untied output layer: `plan serve`
+# predicted token generation for openai/clip-vit-large-patch14 (160.8M parameters for a 123M text encoder), and its
+# text_encoder/config.json (model_type clip_text_model, as Stable Diffusion ships it) the same (a user trial, ut3hf).
+_CONTRASTIVE_TYPES = frozenset({"clip", "siglip", "siglip2", "chinese_clip", "altclip", "align", "owlvit", "owlv2",
+                                "xclip", "groupvit", "clap", "clipseg", "metaclip_2"})
+
+
+def _check_contrastive(cfg: dict[str, Any], where: str) -> None:
+    """An InputError for a contrastive dual encoder (CLIP and its kin) or its text encoder alone: no LM head, no
+    tokens generated, so neither `plan` nor `plan serve` describes it."""
+    mtype = str(cfg.get("model_type", "")).lower()
+    family = mtype.removesuffix("_text_model")
+    if family not in _CONTRASTIVE_TYPES:
+        return
+    what = (f"the text encoder of {family!r}, a contrastive model" if family != mtype
+            else "a contrastive model (a text encoder and an image or audio encoder")
+    raise InputError(f"{where}: model_type {mtype!r} is {what}"
+                     + ("" if family != mtype else ")")
+                     + " whose pooled outputs are projected into one embedding space: it has no language-model head "
+                     "and generates no tokens, and `plan` and `plan serve` model language models (token ids in, "
+                     "logits over the vocabulary out)",
+                     "for its inference, write a model file that feeds its inputs (examples/my_model.py) and run "
+                     "`accelopt plan infer FILE.py:factory`")
+
+
+def _entries_besides(values: Any, allowed: frozenset[Any]) -> list[Any]:
+    """The distinct entries of a per-layer list that are not in `allowed` ([] for a value that is not a list). An
+    unhashable entry (a JSON object or list) is one of them: attn_type_list [{}, ...] ended in a TypeError traceback
+    (a user trial, ut3hf)."""
+    if not isinstance(values, list):
+        return []
+    out: list[Any] = []
+    for v in values:
+        if not (isinstance(v, int | float | str) and v in allowed) and v not in out:
+            out.append(v)
+    return sorted(out, key=str)
+
+
 def _check_modelled(cfg: dict[str, Any], mtype: str, where: str) -> None:
     """An InputError for an architecture the transformer model here cannot describe (before its keys are read)."""
     if mtype in _NO_ATTENTION_TYPES:
@@ -1912,7 +2014,7 @@ def _check_modelled(cfg: dict[str, Any], mtype: str, where: str) -> None:
                          "pass a transformer's config.json (llama, mistral, qwen, gemma, gpt2, bert, ...)")
     for key, attending in _MIXER_LIST_ATTENTION.items():
         mixers = cfg.get(key)
-        other = sorted({k for k in mixers if k not in attending}, key=str) if isinstance(mixers, list) else []
+        other = _entries_besides(mixers, attending)
         if other:
             raise InputError(f"{where}: {key} lists {', '.join(repr(k) for k in other)} layers beside attention (a "
                              "linear-attention or state-space layer): the predictors model transformers whose every "
@@ -1924,7 +2026,7 @@ def _check_modelled(cfg: dict[str, Any], mtype: str, where: str) -> None:
                          "('*'): the predictors model transformers whose every layer is softmax attention",
                          "pass a transformer's config.json (llama, mistral, qwen, gemma, gpt2, bert, ...)")
     kinds = cfg.get("layer_types")
-    other = sorted({k for k in kinds if k not in _ATTENTION_LAYER_KINDS}, key=str) if isinstance(kinds, list) else []
+    other = _entries_besides(kinds, _ATTENTION_LAYER_KINDS)
     if other:  # read before as a transformer whose every layer attends (a KV cache on each), when windows were off
         raise InputError(f"{where}: layer_types lists {', '.join(repr(k) for k in other)} layers beside attention: "
                          "the predictors model transformers whose every layer is softmax attention (full, sliding-"
@@ -1946,6 +2048,36 @@ def _check_modelled(cfg: dict[str, Any], mtype: str, where: str) -> None:
                          "token), which the predictors do not model: they give every layer one dense attention",
                          "for its inference, run `accelopt plan infer` on this config.json with a transformers that "
                          "knows jetmoe (4.40 or newer: pip install -U transformers), which builds the real layers")
+    if mtype in _GEMMA3N_TYPES:
+        raise InputError(f"{where}: model_type {mtype!r} (Gemma 3n) has parts the predictors do not model: AltUp's "
+                         "altup_num_inputs residual streams, a per-layer input embedding (vocab_size_per_layer_input "
+                         "x hidden_size_per_layer_input for each layer), LAuReL blocks (laurel_rank), the last "
+                         "num_kv_shared_layers layers reusing earlier layers' KV cache, and a width per layer "
+                         "(intermediate_size may be a list); read as Gemma 3, its weights, KV cache and time would "
+                         "be wrong", _GEMMA3N_FIX)
+    per_layer = [k for k in _PER_LAYER_KEYS if isinstance(cfg.get(k), list) and cfg[k]]
+    if per_layer:
+        raise InputError(f"{where}: {per_layer[0]} gives each of the layers its own "
+                         f"{_PER_LAYER_KEYS[per_layer[0]]} (model_type {mtype or '(none)'!r}), and the predictors give "
+                         "every layer the same attention and MLP: read with one, its weights, KV cache and time "
+                         "would be wrong", "for its inference, write a model file whose factory builds it (as "
+                         "examples/my_model.py does; accelopt does not run a checkpoint's own modelling code) and run "
+                         "`accelopt plan infer FILE.py:factory`")
+    cross = cfg.get("cross_attention_layers")
+    if isinstance(cross, list) and cross:
+        # MllamaTextModel builds MllamaCrossAttentionDecoderLayer at each index listed and
+        # MllamaSelfAttentionDecoderLayer elsewhere (huggingface/transformers@befb795 src/transformers/models/mllama/
+        # modeling_mllama.py): those layers attend to the vision encoder's output, not to the text, and cache its
+        # K/V once per image. The key was listed as not modelled while every layer was read as self-attention over
+        # the text (a user trial, ut3hf: Llama 3.2 11B Vision).
+        raise InputError(f"{where}: cross_attention_layers lists {len(cross)} of the "
+                         f"{cfg.get('num_hidden_layers', '?')} layers as cross-attention layers (model_type "
+                         f"{mtype or '(none)'!r}: they attend to an image encoder's output, not to the text), and the "
+                         "predictors give every layer self-attention over the text, with a KV cache that grows with "
+                         "it", "for the language model alone, plan the text model it was built on (Llama 3.2 Vision: "
+                         "Llama 3.1's config.json); for the whole model's inference, run `accelopt plan infer` on "
+                         "this config.json with a transformers that knows its type (pip install -U transformers), "
+                         "which builds the real layers")
     if cfg.get("add_cross_attention") is True:  # the decoder half of an encoder-decoder model
         # transformers GPT2Block / BertLayer add a cross-attention sublayer (q, k, v, o and a norm) per block when
         # config.add_cross_attention; read as a plain decoder it was dropped without a word (GPT-2 124M's decoder
@@ -2088,7 +2220,8 @@ def _unknown_type_note(cfg: dict[str, Any], mtype: str) -> str | None:
     key, act = _activation(cfg)
     mlp = (f"a gated MLP (3 matrices; {key} silu)" if act == "silu"
            else f"a plain MLP (2 matrices; {key} {act!r})" if act else "a plain MLP (2 matrices; no hidden_act)")
-    return (f"model_type {mtype or '(none)'!r} has no rule in this reader: read as a pre-norm decoder block "
+    block = "a bidirectional encoder block" if _is_encoder(cfg, mtype) else "a pre-norm decoder block"
+    return (f"model_type {mtype or '(none)'!r} has no rule in this reader: read as {block} "
             f"(attention then MLP, 2 norms per layer, {mlp}, no biases or learned positions counted); compare "
             "the parameter count (`plan serve --json` weights) with the model card's" + _respelt_type(mtype))
 
@@ -2162,6 +2295,13 @@ def _mlm_transform_note(mtype: str, hidden: int) -> tuple[str, ...]:
             f"{hidden * hidden + 2 * hidden:,} weights, 2 x {hidden:,}^2 FLOPs per token) is not modelled",)
 
 
+def _holds_sizes(cfg: dict[str, Any]) -> bool:
+    """Whether a config dict, or one nested in it, gives a layer count or width."""
+    if any(cfg.get(k) is not None for k in (*_LAYER_KEYS, "hidden_size", "n_embd", "d_model", *_HEAD_KEYS)):
+        return True
+    return any(isinstance(v, dict) and _holds_sizes(v) for v in cfg.values())
+
+
 def _check_has_sizes(cfg: dict[str, Any], where: str) -> None:
     """An InputError naming a file with no model size at all for what it is: a checkpoint folder's
     generation_config.json or tokenizer_config.json passed as --model was told to 'add num_hidden_layers to the
@@ -2178,6 +2318,17 @@ def _check_has_sizes(cfg: dict[str, Any], where: str) -> None:
         raise InputError(f"{where} is a safetensors index (its weight_map names the shard file of each weight): the "
                          "checkpoint's weights, not its model sizes", "pass the config.json beside it in the "
                          "checkpoint folder (or the folder itself)")
+    # Sub-models nested under their own keys, none of them text_config / llm_config / language_config
+    # (_TEXT_KEYS): Qwen/Qwen2.5-Omni-7B's thinker_config (a language model with vision and audio encoders, its
+    # text_config inside) and talker_config (a second language model that writes speech codes); the file was asked
+    # whether it was a generation_config.json (a user trial, ut3hf)
+    nested = [k for k, v in cfg.items() if isinstance(v, dict) and _holds_sizes(v)]
+    if nested:
+        raise InputError(f"{where} gives its model sizes only inside {', '.join(nested)} (model_type "
+                         f"{cfg.get('model_type', '(none)')!r}: sub-models nested under their own keys), which this "
+                         "reader does not open: it reads one language model, at the top or under text_config",
+                         "plan one part: save the language model's block (e.g. thinker_config's text_config) as a "
+                         "config.json of its own and pass that; its other parts are not in the figures")
     raise InputError(f"{where} holds no model sizes (no num_hidden_layers, hidden_size or num_attention_heads, nor "
                      "their other spellings): not a model's config.json (a generation_config.json or "
                      "tokenizer_config.json?)", "pass the model's config.json (in a Hugging Face checkpoint folder, "
@@ -2252,7 +2403,11 @@ _QKV_BIAS_TYPES = frozenset({"qwen2", "qwen2_vl", "qwen2_vl_text", "qwen2_5_vl",
 # bias=False (models/glm4_moe/modeling_glm4_moe.py @a0699c971daff96403489086fcfd07469d20b17f), Glm4MoeConfig
 # attention_bias default False (configuration_glm4_moe.py @c7ec229a).
 _QKV_BIAS_KEYS = {"stablelm": ("use_qkv_bias", False), "qwen2_moe": ("qkv_bias", True),
-                  "glm4_moe": ("attention_bias", False)}
+                  "glm4_moe": ("attention_bias", False),
+                  # GLM-4-0414: Glm4Attention q_proj / k_proj / v_proj bias=config.attention_bias, o_proj bias=False
+                  # (models/glm4/modeling_glm4.py @257314f), Glm4Config attention_bias default True
+                  # (configuration_glm4.py @4f7e1d4); listed as not modelled before (ut3hf)
+                  "glm4": ("attention_bias", True)}
 
 
 def _qkv_bias(cfg: dict[str, Any], mtype: str, where: str) -> bool:
@@ -2345,7 +2500,9 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
     where = str(p)
     _check_not_a_result(cfg, where)
     _check_not_a_workload(cfg, where)
+    _check_contrastive(cfg, where)
     outer, (cfg, outer_unused) = cfg, _text_model(cfg, where)
+    _check_contrastive(cfg, where)
     nested = cfg is not outer  # the language model of a multimodal config (its text_config)
     if not isinstance(cfg.get("model_type", ""), str):
         raise InputError(f"{where}: model_type = {cfg['model_type']!r} is not a name", 'give model_type a name such '
@@ -2482,7 +2639,7 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
                                  attn_head_dim=head_dim, sliding_window=window, sliding_window_layers=n_window,
                                  mla=mla, parallel_block=parallel, norms_per_layer=norms,
                                  attn_logit_softcap=_softcap_of(cfg),
-                                 tied_embeddings=tied, encoder_only=mtype in _ENCODER_TYPES,
+                                 tied_embeddings=tied, encoder_only=_is_encoder(cfg, mtype),
                                  classifier_head=classifier,
                                  learned_positions=(context or _GPT2_DEFAULT_POSITIONS) if gpt2_style
                                  else (context + _POSITION_ROW_OFFSET.get(mtype, 0) if context else 0)
