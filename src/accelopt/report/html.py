@@ -178,21 +178,15 @@ def _profile_partial_tables(p: Any) -> list[Table]:
 
 def _profile_tables(r: Any) -> list[Table]:
     t = Table(f"profile — {r.name}, {r.mode} step, {r.dtype}, {r.device}, batch {r.batch_size}",
-              ["", "median", "p10", "p90"])
-    step = r.step_time
-    t.rows.append([f"step ({step.n} steps, uninstrumented)", q(step, "median"), q(step, "p10"), q(step, "p90")])
-    for phase, x in r.breakdown.items():
-        t.rows.append([f"  {phase}", q(x, "median"), q(x, "p10"), q(x, "p90")])
-    from accelopt.report.profile_view import compute_rows
+              ["", "median", "p10", "p90", "share"])
+    from accelopt.report.profile_view import compute_rows, memory_rows, step_rows
+
+    t.rows += step_rows(r)  # the console's rows: its share column and the sum of the phases
 
     w = Table("work and utilization", ["", "value", "how"])
     w.rows += [list(row) for row in compute_rows(r)]
     w.rows.insert(3, ["throughput", q(r, "samples_per_s"), "batch size / median step time"])
-    mem = r.memory
-    mt = Table("memory", ["", "bytes", "how"])
-    for key in ("peak", "baseline", "parameters", "gradients", "optimizer_state", "activations"):
-        label = "activations saved for backward" if key == "activations" and r.mode == "train" else key
-        mt.rows.append([label.replace("_", " "), q(mem, f"{key}_bytes"), mem.methods.get(key, "")])
+    mt = Table("memory", ["", "bytes", "how"], rows=memory_rows(r))
     e = r.energy
     et = Table("energy", ["", "value"], estimate=e.is_estimate)
     et.rows += [["per step", q(e, "energy_per_step_j")], ["per sample", q(e, "energy_per_sample_j")],
