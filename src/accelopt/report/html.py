@@ -157,17 +157,10 @@ def _collectives_table(c: Any) -> Table:
 
 def _profile_partial_tables(p: Any) -> list[Table]:
     """An interrupted or failed profile: the figures of the passes that finished, and which passes are missing."""
-    from accelopt.report.profile_view import stopped_text
+    from accelopt.report.profile_view import partial_step_rows, stopped_text
 
     t = Table(f"profile — {p.name}, {p.mode} step, {p.dtype}, {p.device}, batch {p.batch_size}: {stopped_text(p)}",
-              ["", "median", "p10", "p90"])
-    if p.step_time is not None:
-        s = p.step_time
-        t.rows.append([f"step ({s.n} of {p.steps} steps, uninstrumented)", q(s, "median"), q(s, "p10"), q(s, "p90")])
-    else:
-        t.rows.append([f"step (0 of {p.steps} steps timed)", "n/a", "n/a", "n/a"])
-    for phase, x in p.breakdown.items():
-        t.rows.append([f"  {phase}", q(x, "median"), q(x, "p10"), q(x, "p90")])
+              ["", "median", "p10", "p90", "share"], rows=partial_step_rows(p))  # the console's rows
     t.note = "measured: " + (", ".join(p.done) or "nothing") + "; not measured: " + ", ".join(p.missing)
     w = Table("work", ["", "value"])
     w.rows += [["FLOPs per step", q(p, "flops_per_step")], ["achieved", q(p, "achieved_flop_per_s")]]

@@ -276,13 +276,8 @@ def partial_table(p: Any) -> Table:
               title_style="bold yellow")  # Text: the model's error is user text, not rich markup
     for col in ("", "median", "p10", "p90", "share"):
         t.add_column(col, justify="right" if col else "left")
-    if p.step_time is not None:
-        t.add_row(*_stats_row(f"step ({p.step_time.n} of {p.steps} steps, uninstrumented)", p.step_time))
-    else:
-        t.add_row(f"step (0 of {p.steps} steps timed)", "n/a", "n/a", "n/a", "")
-    total = sum(s.median for s in p.breakdown.values())
-    for phase, s in p.breakdown.items():
-        t.add_row(*_stats_row(f"  {phase.replace('_', ' ')}", s, total))
+    for row in partial_step_rows(p):
+        t.add_row(*row)
     notes = []
     if p.step_time is not None and p.step_time.median > 0:
         notes.append(fmt_quantity(p.batch_size / p.step_time.median, "samples/s"))
@@ -294,6 +289,17 @@ def partial_table(p: Any) -> Table:
     notes.append("measured: " + (", ".join(p.done) or "nothing") + "; not measured: " + ", ".join(p.missing))
     t.caption = "; ".join(notes)
     return t
+
+
+def partial_step_rows(p: Any) -> list[list[str]]:
+    """(label, median, p10, p90, share) of a stopped or failed profile's step table, for the console and the page
+    alike (the page had no share column and named the phases by their JSON keys, 'data_wait')."""
+    if p.step_time is not None:
+        rows = [_stats_row(f"step ({p.step_time.n} of {p.steps} steps, uninstrumented)", p.step_time)]
+    else:
+        rows = [[f"step (0 of {p.steps} steps timed)", "n/a", "n/a", "n/a", ""]]
+    total = sum(s.median for s in p.breakdown.values())
+    return rows + [_stats_row(f"  {phase.replace('_', ' ')}", s, total) for phase, s in p.breakdown.items()]
 
 
 def stopped_text(p: Any) -> str:
