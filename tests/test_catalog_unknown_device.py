@@ -126,3 +126,21 @@ def test_a_device_of_ones_own_is_offered_the_catalog_flag_beside_near_names(
         main(["validate", "--runs", str(runs)])
     err = " ".join(capsys.readouterr().err.split())
     assert ex.value.code == 2 and "unknown device 'my-tpu'" in err and "--catalog FILE" in err, err
+
+
+@pytest.mark.parametrize(("typed", "first"), [
+    # what the driver prints for an H100 SXM (nvidia-smi, torch.cuda.get_device_name): 'h100-80gb-8' (Google
+    # Cloud's A3 High VM, another scale-out network) was offered first (user trial ut3prof, session 35)
+    ("NVIDIA H100 80GB HBM3", "h100-sxm"),
+    # ROCm shows each of an MI250X's dies as a device: 'mi250x' alone (the package, twice the figures) was offered
+    ("AMD Instinct MI250X", "mi250x-gcd"),
+    ("Tesla T4", "t4"),
+])
+def test_a_product_name_offers_the_entry_env_maps_it_to_first(typed: str, first: str) -> None:
+    from accelopt.hardware.detect import PRODUCT_TO_CATALOG
+
+    assert PRODUCT_TO_CATALOG[" ".join(typed.lower().split())] == first  # the table env and probe map it through
+    with pytest.raises(UnknownNameError) as e:
+        load_catalog().get(typed)
+    assert e.value.fix.startswith(f"did you mean {first!r}"), e.value.fix
+    assert f"the entry `accelopt env` maps the product name {typed!r} to" in e.value.fix

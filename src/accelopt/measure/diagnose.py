@@ -516,9 +516,9 @@ def socket_share_note(spec: Any, threads: int | None, ratio: str, ran: str, boun
     if used != threads:
         from accelopt.measure.contention import cores_said
 
-        on = f"{threads} torch threads on {cores_said(used)}"
+        on = f"{threads} torch thread{'' if threads == 1 else 's'} on {cores_said(used)}"
     else:
-        on = f"{threads} torch threads"
+        on = f"{threads} torch thread{'' if threads == 1 else 's'}"  # '1 torch threads' read a typo (ut3prof)
     return (f"{ratio} divides by the whole {spec.name} socket ({spec.cores} cores); {ran} ran on {on}, "
             f"{used}/{spec.cores} = {_pct(share)} of its cores, so with the peak shared evenly among the cores "
             f"{bound.format(share=_pct(share))}")

@@ -158,17 +158,10 @@ def _collectives_table(c: Any) -> Table:
 
 def _profile_partial_tables(p: Any) -> list[Table]:
     """An interrupted or failed profile: the figures of the passes that finished, and which passes are missing."""
-    from accelopt.report.profile_view import stopped_text
+    from accelopt.report.profile_view import partial_step_rows, stopped_text
 
     t = Table(f"profile — {p.name}, {p.mode} step, {p.dtype}, {p.device}, batch {p.batch_size}: {stopped_text(p)}",
-              ["", "median", "p10", "p90"])
-    if p.step_time is not None:
-        s = p.step_time
-        t.rows.append([f"step ({s.n} of {p.steps} steps, uninstrumented)", q(s, "median"), q(s, "p10"), q(s, "p90")])
-    else:
-        t.rows.append([f"step (0 of {p.steps} steps timed)", "n/a", "n/a", "n/a"])
-    for phase, x in p.breakdown.items():
-        t.rows.append([f"  {phase}", q(x, "median"), q(x, "p10"), q(x, "p90")])
+              ["", "median", "p10", "p90", "share"], rows=partial_step_rows(p))  # the console's rows
     t.note = "measured: " + (", ".join(p.done) or "nothing") + "; not measured: " + ", ".join(p.missing)
     w = Table("work", ["", "value"])
     w.rows += [["FLOPs per step", q(p, "flops_per_step")], ["achieved", q(p, "achieved_flop_per_s")]]
@@ -179,21 +172,15 @@ def _profile_partial_tables(p: Any) -> list[Table]:
 
 def _profile_tables(r: Any) -> list[Table]:
     t = Table(f"profile — {r.name}, {r.mode} step, {r.dtype}, {r.device}, batch {r.batch_size}",
-              ["", "median", "p10", "p90"])
-    step = r.step_time
-    t.rows.append([f"step ({step.n} steps, uninstrumented)", q(step, "median"), q(step, "p10"), q(step, "p90")])
-    for phase, x in r.breakdown.items():
-        t.rows.append([f"  {phase}", q(x, "median"), q(x, "p10"), q(x, "p90")])
-    from accelopt.report.profile_view import compute_rows
+              ["", "median", "p10", "p90", "share"])
+    from accelopt.report.profile_view import compute_rows, memory_rows, step_rows
+
+    t.rows += step_rows(r)  # the console's rows: its share column and the sum of the phases
 
     w = Table("work and utilization", ["", "value", "how"])
     w.rows += [list(row) for row in compute_rows(r)]
     w.rows.insert(3, ["throughput", q(r, "samples_per_s"), "batch size / median step time"])
-    mem = r.memory
-    mt = Table("memory", ["", "bytes", "how"])
-    for key in ("peak", "baseline", "parameters", "gradients", "optimizer_state", "activations"):
-        label = "activations saved for backward" if key == "activations" and r.mode == "train" else key
-        mt.rows.append([label.replace("_", " "), q(mem, f"{key}_bytes"), mem.methods.get(key, "")])
+    mt = Table("memory", ["", "bytes", "how"], rows=memory_rows(r))
     e = r.energy
     et = Table("energy", ["", "value"], estimate=e.is_estimate)
     et.rows += [["per step", q(e, "energy_per_step_j")], ["per sample", q(e, "energy_per_sample_j")],

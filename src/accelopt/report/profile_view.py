@@ -39,14 +39,21 @@ def step_table(r: Any) -> Table:
                     f"{r.environment.get('threads')} thread{'' if r.environment.get('threads') == 1 else 's'}")
     for col in ("", "median", "p10", "p90", "share"):
         t.add_column(col, justify="right" if col else "left")
-    t.add_row(*_stats_row(f"step ({r.step_time.n} steps, uninstrumented)", r.step_time))
-    total = r.breakdown_total_s()
-    for phase, s in r.breakdown.items():
-        t.add_row(*_stats_row(f"  {phase.replace('_', ' ')}", s, total))
-    t.add_row("  sum of phases (instrumented pass)", fmt_seconds(total), "", "", "")
+    for row in step_rows(r):
+        t.add_row(*row)
     rate = fmt_quantity(r.samples_per_s, unit_of(r, "samples_per_s"))  # as the HTML prints it
     t.caption = f"{rate}; phases synchronized at each boundary in a separate pass"
     return t
+
+
+def step_rows(r: Any) -> list[list[str]]:
+    """(label, median, p10, p90, share) of the step table, for the console and the page alike: the page had no share
+    column and no sum of the phases, the figure its own 'phased pass summed to 0.2x the headline' warning quotes."""
+    total = r.breakdown_total_s()
+    rows = [_stats_row(f"step ({r.step_time.n} steps, uninstrumented)", r.step_time)]
+    rows += [_stats_row(f"  {phase.replace('_', ' ')}", s, total) for phase, s in r.breakdown.items()]
+    rows.append(["  sum of phases (instrumented pass)", fmt_seconds(total), "", "", ""])
+    return rows
 
 
 def unmodeled_flops_note(r: Any) -> str:
@@ -102,20 +109,28 @@ def compute_rows(r: Any) -> list[tuple[str, str, str]]:
 
 
 def memory_table(r: Any) -> Table:
-    m = r.memory
     t = Table(title="memory")
     t.add_column("")
     t.add_column("bytes", justify="right")
     t.add_column("how", justify="left", overflow="fold")
-    t.add_row(f"peak ({m.peak_kind})", fmt_bytes(m.peak_bytes, binary=True), m.methods.get("peak", ""))
-    t.add_row("  before the step", fmt_bytes(m.baseline_bytes, binary=True), "")
+    for row in memory_rows(r):
+        t.add_row(*row)
+    return t
+
+
+def memory_rows(r: Any) -> list[list[str]]:
+    """(figure, bytes, how) of the memory table, for the console and the page alike: the page read 'baseline' and a
+    bare 'peak', not which peak was measured (a GPU allocator's, or the process RSS with the runtime in it)."""
+    m = r.memory
+    rows = [[f"peak ({m.peak_kind})", fmt_bytes(m.peak_bytes, binary=True), m.methods.get("peak", "")],
+            ["  before the step", fmt_bytes(m.baseline_bytes, binary=True), ""]]
     # a training step's figure is what its forward saved for backward, not the activations' peak (a checkpointed
     # model's recomputed blocks are not in it): the label says which
     acts = "activations saved for backward" if r.mode == "train" else "activations"
     for key, label in (("parameters", "parameters"), ("gradients", "gradients"),
                        ("optimizer_state", "optimizer state"), ("activations", acts)):
-        t.add_row(f"  {label}", fmt_bytes(getattr(m, f"{key}_bytes"), binary=True), m.methods.get(key, ""))
-    return t
+        rows.append([f"  {label}", fmt_bytes(getattr(m, f"{key}_bytes"), binary=True), m.methods.get(key, "")])
+    return rows
 
 
 def energy_table(r: Any) -> Table:
@@ -260,13 +275,8 @@ def partial_table(p: Any) -> Table:
               title_style="bold yellow")  # Text: the model's error is user text, not rich markup
     for col in ("", "median", "p10", "p90", "share"):
         t.add_column(col, justify="right" if col else "left")
-    if p.step_time is not None:
-        t.add_row(*_stats_row(f"step ({p.step_time.n} of {p.steps} steps, uninstrumented)", p.step_time))
-    else:
-        t.add_row(f"step (0 of {p.steps} steps timed)", "n/a", "n/a", "n/a", "")
-    total = sum(s.median for s in p.breakdown.values())
-    for phase, s in p.breakdown.items():
-        t.add_row(*_stats_row(f"  {phase.replace('_', ' ')}", s, total))
+    for row in partial_step_rows(p):
+        t.add_row(*row)
     notes = []
     if p.step_time is not None and p.step_time.median > 0:
         notes.append(fmt_quantity(p.batch_size / p.step_time.median, "samples/s"))
@@ -278,6 +288,17 @@ def partial_table(p: Any) -> Table:
     notes.append("measured: " + (", ".join(p.done) or "nothing") + "; not measured: " + ", ".join(p.missing))
     t.caption = "; ".join(notes)
     return t
+
+
+def partial_step_rows(p: Any) -> list[list[str]]:
+    """(label, median, p10, p90, share) of a stopped or failed profile's step table, for the console and the page
+    alike (the page had no share column and named the phases by their JSON keys, 'data_wait')."""
+    if p.step_time is not None:
+        rows = [_stats_row(f"step ({p.step_time.n} of {p.steps} steps, uninstrumented)", p.step_time)]
+    else:
+        rows = [[f"step (0 of {p.steps} steps timed)", "n/a", "n/a", "n/a", ""]]
+    total = sum(s.median for s in p.breakdown.values())
+    return rows + [_stats_row(f"  {phase.replace('_', ' ')}", s, total) for phase, s in p.breakdown.items()]
 
 
 def stopped_text(p: Any) -> str:

@@ -425,6 +425,17 @@ def closest_devices(name: str, known: list[str], n: int = 3) -> list[str]:
     return close_matches(_normalized(name), known, n=n, cutoff=0.5)
 
 
+def _product_entry(name: str, known: list[str]) -> str | None:
+    """The catalog entry that `name`, a product name as the driver prints it ('NVIDIA H100 80GB HBM3', what
+    nvidia-smi and torch.cuda.get_device_name say), maps to in detect.PRODUCT_TO_CATALOG, the table env and probe
+    read; None for any other name. Offered first, not taken: a lookup by name stays exact (user trial ut3prof: that
+    H100's name was offered 'h100-80gb-8', a Google Cloud VM's entry, first; 'AMD Instinct MI250X' the package)."""
+    from accelopt.hardware.detect import PRODUCT_TO_CATALOG, normalize_product
+
+    target = PRODUCT_TO_CATALOG.get(normalize_product(name))
+    return target if target in known else None
+
+
 def unknown_device(name: str, known: list[str], n_devices: int, *, catalog_flag: bool = True,
                    user_files: Iterable[str] = (), own: str | None = None) -> UnknownNameError:
     """The error for a device name not in the catalog: the closest names (not the alphabet's first ones), and where
@@ -435,13 +446,17 @@ def unknown_device(name: str, known: list[str], n_devices: int, *, catalog_flag:
     files = "".join(f" --catalog {shlex.quote(f)}" for f in user_files)
     full_list = f"`accelopt catalog list{files}` lists all {n_devices} devices"
     close = closest_devices(name, known)
+    product = _product_entry(name, known)
+    if product:  # the name the driver prints: the entry env and probe map it to, first
+        close = [product, *[c for c in close if c != product]][:3]
     own = own or ("pass a spec TOML path (`accelopt catalog show h100-sxm` shows its fields), or --catalog FILE for "
                   "a device of your own catalog file" if catalog_flag else
                   "pass the path of a spec TOML that holds one device, your own included (this command takes no "
                   "--catalog; `accelopt catalog show h100-sxm` shows the fields)")
     # a near name is offered first, but the device may be the user's own, which no catalog name is near ('my-tpu' was
     # offered 'edge-tpu' or 'tpu-v4' alone, without the --catalog FILE that would have read it: uttrial3, 2026-12-05)
-    fix = (f"did you mean {' or '.join(repr(c) for c in close)}? ({full_list}); for a device of your own, {own}"
+    said = (f" (the entry `accelopt env` maps the product name {name!r} to)" if product else "")
+    fix = (f"did you mean {' or '.join(repr(c) for c in close)}?{said} ({full_list}); for a device of your own, {own}"
            if close else f"{full_list}; or {own}")
     # a mistyped spec path ('mygpu.tml') was offered catalog names only (a user trial, uttrialC)
     near = near_files(name) if looks_like_file(name) else []
