@@ -60,3 +60,44 @@ def test_the_class_conv_of_a_segmenter_is_its_output_layer_and_the_hidden_convs_
 def test_prune_structured_fine_tunes_a_segmenter() -> None:
     v = get_technique("prune-structured").apply(_bundle(), CPU, {"ratio": 0.5, "finetune_steps": 2})
     assert v.model(torch.randn(2, 1, 32, 32)).shape == (2, 3, 32, 32)
+
+
+def test_distill_takes_a_segmenters_soft_targets_over_its_classes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The soft targets were a softmax over the output's last dimension: a (B, 3, 32, 32) segmentation map was read
+    as B x 3 x 32 distributions over the 32 pixels of a row. Its classes are on dim 1, where F.cross_entropy reads
+    them from (N, C, d1, ...) scores and (N, d1, ...) class-index targets (the loss_fn here): B x 32 x 32 pixel
+    distributions over 3 classes."""
+    import torch.nn.functional as F
+
+    seen: list[tuple[int, ...]] = []
+    kl_div = F.kl_div
+
+    def spy(s: torch.Tensor, t: torch.Tensor, *args: object, **kw: object) -> torch.Tensor:
+        seen.append(tuple(s.shape))
+        return kl_div(s, t, *args, **kw)
+
+    monkeypatch.setattr(F, "kl_div", spy)
+    v = get_technique("distill").apply(_with_eval(_bundle()), CPU, {"steps": 2})
+    assert seen and set(seen) == {(4 * 32 * 32, 3)}, seen
+    assert any("soft targets over dim 1" in n for n in v.notes), v.notes
+
+
+def _with_eval(bundle: ModelBundle) -> ModelBundle:
+    bundle.eval_batches = bundle.batches
+    bundle.metric = "loss"
+    return bundle
+
+
+def test_accuracy_on_a_segmenters_map_names_the_output_shape_and_a_metric_that_reads_dim_1() -> None:
+    """metric 'accuracy' on a (16, 3, 32, 32) map with (16, 32, 32) targets said 'the argmax of the last dim of the
+    output, shape (16, 3, 32)' (the argmax's shape, read as the output's) and offered one-hot targets as the fix."""
+    from accelopt.errors import InputError
+    from accelopt.optimize.compress import batch_quality
+
+    bundle = _bundle()
+    bundle.metric = "accuracy"
+    out, targets = torch.randn(16, 3, 32, 32), torch.randint(0, 3, (16, 32, 32))
+    with pytest.raises(InputError) as e:
+        batch_quality(bundle, out, targets)
+    text = str(e.value) + " " + e.value.fix
+    assert "(16, 3, 32, 32)" in text and "dim 1" in text and "argmax(1)" in text, text
