@@ -122,10 +122,11 @@ def output_layers(model: Any, out_shape: tuple[int, ...] | None, inputs: tuple[A
     per-pixel class conv), which prune-structured keeps whole and sparse-2-4 keeps dense.
 
     A layer is a candidate when it produces the output's width where its own output puts its channels: a Linear's
-    on the last dimension, a conv's on dim 1 (torch's (N, C, ...) layout; a (B, classes, H, W) segmentation map) or
-    on the last (a pooled (B, C), or one transposed to (B, T, C)). Judged by the last dimension alone, a U-Net's
-    3-class 1x1 output conv on 32x32 images was pruned (its 32-channel hidden convs kept whole as if they were the
-    output), and the fine-tune failed with cross_entropy's 'Target 1 is out of bounds' (ut3opt trial). With
+    on the last dimension, a conv's on dim 1 (torch's (N, C, ...) layout: a (B, classes, H, W) segmentation map, a
+    pooled (B, C)). Judged by the last dimension alone, a U-Net's 3-class 1x1 output conv on 32x32 images was
+    pruned (its 32-channel hidden convs kept whole as if they were the output), and the fine-tune failed with
+    cross_entropy's 'Target 1 is out of bounds' (ut3opt trial); a conv output moved to the last dimension ((B, T, C)
+    from a Conv1d) is not found so, and the check after pruning refuses the changed output shape. With
     `inputs`, a candidate is kept only when pruning its out channels on a throwaway copy changes the output's
     shape (or fails): a hidden layer that merely has that width (a transformer's 64-neuron feed-forward under a
     64-token vocabulary) is not the output layer. Judged by width alone, such a model was 'nothing could be pruned
@@ -134,12 +135,12 @@ def output_layers(model: Any, out_shape: tuple[int, ...] | None, inputs: tuple[A
     from torch import nn
 
     last = out_shape[-1] if out_shape else None
-    channels = {last, out_shape[0]} if out_shape else set()
+    first = out_shape[0] if out_shape else None  # dim 1 of the output: a (B, C) output's last too
 
     def output_like(m: Any) -> bool:
         if isinstance(m, nn.Linear):
             return bool(m.out_features == last)
-        return isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d)) and m.out_channels in channels
+        return isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d)) and m.out_channels == first
 
     candidates = [m for m in model.modules() if output_like(m)]
     if inputs is None or len(candidates) < 2:
@@ -312,16 +313,26 @@ def _time_limit(seconds: float | None, what: str, fix: str) -> Iterator[None]:
         yield
         return
 
+    fired: list[bool] = []
+
     def on_alarm(signum: int, frame: Any) -> None:
+        fired.append(True)
         raise _Late
 
+    late = UnsupportedError(f"{what} did not finish within {seconds:.1f} s (half this technique's time budget)", fix)
     old = signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3))
     try:
         yield
     except _Late:
-        raise UnsupportedError(f"{what} did not finish within {seconds:.1f} s (half this technique's time budget)",
-                               fix) from None
+        raise late from None
+    except Exception as e:
+        # torch-pruning 1.6.1's _trace (dependency/graph.py) calls model(*inputs) under a bare `except:` that then
+        # calls model(inputs): the alarm caught there surfaced as the model's 'conv2d() received an invalid
+        # combination of arguments' (a U-Net on a busy machine, ut3opt trial)
+        if fired:
+            raise late from e
+        raise
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
