@@ -126,12 +126,12 @@ def test_prune_structured_keeps_the_logits_layer_of_a_dict_output() -> None:
     """prune-structured kept whole the layer as wide as the dict's first value (the embedding's 16), so it pruned the
     3-class head, and its fine-tune failed with 'Target 2 is out of bounds'."""
     pytest.importorskip("torch_pruning")
-    from accelopt.optimize.pruning import _never_pruned, _output_width
+    from accelopt.optimize.pruning import _never_pruned, _output_shape
 
     b = _bundle("dict-logits-last")
-    width = _output_width(b.model, (torch.randn(2, 6),))
-    assert width == CLASSES
-    assert b.model.head in _never_pruned(b.model, width)
+    shape = _output_shape(b.model, (torch.randn(2, 6),))
+    assert shape == (CLASSES,)
+    assert b.model.head in _never_pruned(b.model, shape)
 
 
 def test_scores_of_the_wrong_shape_are_named_where_they_were_taken() -> None:

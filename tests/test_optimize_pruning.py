@@ -446,7 +446,7 @@ def test_sparse_2_4_finds_the_output_layer_as_prune_structured_does(monkeypatch:
     dense = v.model[4].weight
     assert int((dense == 0).sum()) == 0  # the head kept dense
     assert any("kept dense: the output layer (4 (Linear))" in n for n in v.notes), v.notes
-    assert pruning.output_layers(model, 128, (torch.randn(2, 64),)) == [model[4]]  # one function for both
+    assert pruning.output_layers(model, (128,), (torch.randn(2, 64),)) == [model[4]]  # one function for both
 
 
 def test_sparse_2_4_feeds_the_model_inputs_on_its_own_device(monkeypatch: pytest.MonkeyPatch) -> None:

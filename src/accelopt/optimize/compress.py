@@ -367,6 +367,19 @@ def _train_for(model: Any, bundle: ModelBundle, target: Target, *, what: str, ma
                     fp32_from=str(low[0][1]).removeprefix("torch.") if low else None, unfrozen=unfrozen)
 
 
+def class_dim(scores: Any, targets: Any) -> int:
+    """Where `scores` hold their classes: 1 for a (N, C, d1, ...) output with (N, d1, ...) class-index targets, the
+    layout F.cross_entropy reads (https://docs.pytorch.org/docs/stable/generated/torch.nn.CrossEntropyLoss.html:
+    input (N, C, d1, ...), target (N, d1, ...)), a segmenter's (B, classes, H, W) map; else -1, the last dimension
+    ((B, C), a language model's (B, T, C)), also where the targets fit both layouts."""
+    shape = tuple(getattr(scores, "shape", ()))
+    got = tuple(getattr(targets, "shape", ()))
+    integer = hasattr(targets, "is_floating_point") and not targets.is_floating_point()
+    if len(shape) >= 3 and integer and got == shape[:1] + shape[2:] and got != shape[:-1]:
+        return 1
+    return -1
+
+
 def _check_accuracy_targets(out: Any, targets: Any, raw: Any = None, kept: Any = None) -> None:
     """Accuracy compares argmax(-1) of the scores (B, ..., C) with class indices (B, ...): targets of another shape
     (one-hot (B, C)) failed deep in the comparison, or, with as many rows as classes, broadcast to (B, B) and gave
@@ -375,6 +388,15 @@ def _check_accuracy_targets(out: Any, targets: Any, raw: Any = None, kept: Any =
     void."""
     want = tuple(out.shape[:-1])
     got = tuple(getattr(targets, "shape", ()))
+    if got != want and class_dim(out, targets) == 1:
+        # a segmenter's (B, C, H, W) map: 'the argmax of the last dim of the output, shape (B, C, H)' gave the
+        # argmax's shape as the output's, and the fix offered one-hot targets (ut3opt trial, a U-Net)
+        raise InputError(f"metric 'accuracy' compares the argmax of the last dim of {scores_place(raw)}, shape "
+                         f"{tuple(out.shape)}, with the targets, shape {got}: these scores hold their classes on "
+                         f"dim 1, as F.cross_entropy reads (N, C, d1, ...) scores for (N, d1, ...) targets, and "
+                         "'accuracy' reads the last dim",
+                         "pass a callable metric that reads dim 1, e.g. metric=lambda out, y: (out.argmax(1) == y)"
+                         ".float().mean().item() with higher_is_better=True, or use metric='loss'")
     if got != want:
         raise InputError(f"metric 'accuracy' compares the argmax of the last dim of {scores_place(raw)}, shape "
                          f"{want}, with the "

@@ -30,6 +30,7 @@ from accelopt.optimize.base import OptionSpec, Target, Technique, Variant, regis
 from accelopt.optimize.compress import (
     TrainRun,
     already_quantized,
+    class_dim,
     copy_model,
     evaluate,
     first_tensor,
@@ -52,11 +53,15 @@ DEFAULT_LR = 1e-3
 """Students train from scratch: AdamW at Adam's default step size (Kingma & Ba 2015, "Adam", Algorithm 1)."""
 
 
-def kd_loss(student_logits: Any, teacher_logits: Any, hard_loss: Any, temperature: float, alpha: float) -> Any:
+def kd_loss(student_logits: Any, teacher_logits: Any, hard_loss: Any, temperature: float, alpha: float,
+            class_dim: int = -1) -> Any:
     """Hinton et al. 2015, sec. 2: alpha * T^2 * KL(p_teacher^T || p_student^T) + (1 - alpha) * hard_loss.
-    Logits (..., C): every leading position (batch, sequence) is one distribution; KL averaged over them."""
+    Logits (..., C): every other position (batch, sequence, pixel) is one distribution; KL averaged over them.
+    `class_dim` 1: logits (N, C, d1, ...), a segmenter's (compress.class_dim), moved last first."""
     import torch.nn.functional as F
 
+    if class_dim != -1:
+        student_logits, teacher_logits = student_logits.movedim(class_dim, -1), teacher_logits.movedim(class_dim, -1)
     c = student_logits.shape[-1]
     s = F.log_softmax(student_logits.reshape(-1, c).float() / temperature, dim=-1)
     t = F.log_softmax(teacher_logits.reshape(-1, c).float() / temperature, dim=-1)
@@ -216,7 +221,7 @@ def _optimizer(model: Any, lr: float) -> Any:
 
 
 def _distill_step(student: Any, teacher: Any, bundle: ModelBundle, temperature: float, alpha: float,
-                  lr: float) -> Callable[[Any, Any], Any]:
+                  lr: float, classes_at: int = -1) -> Callable[[Any, Any], Any]:
     import torch
 
     teacher_dtype = next((p.dtype for p in teacher.parameters() if p.is_floating_point()), None)
@@ -225,24 +230,28 @@ def _distill_step(student: Any, teacher: Any, bundle: ModelBundle, temperature: 
         with torch.no_grad():  # the teacher as given, in its own dtype (train_for upcasts a float16 student's inputs)
             t_out = teacher(*_floats_as(inputs, teacher_dtype))
         # the soft targets are the logits: the first Tensor of a tuple output, or a ModelOutput's .logits
-        return kd_loss(first_tensor(out), first_tensor(t_out), bundle.loss_fn(out, targets), temperature, alpha)
+        return kd_loss(first_tensor(out), first_tensor(t_out), bundle.loss_fn(out, targets), temperature, alpha,
+                       classes_at)
 
     return train_step_for(student, bundle, optimizer=_optimizer(student, lr), loss=loss)
 
 
-def _check_class_scores(bundle: ModelBundle, target: Target) -> None:
-    """An UnsupportedError unless the teacher's logits (the output's first Tensor, or its .logits) hold 2+ scores
-    per position along their last dimension, (B, C) or (B, T, C): kd_loss's softmax over one value is 1, so a
+def _check_class_scores(bundle: ModelBundle, target: Target) -> int:
+    """The dimension of the teacher's logits (the output's first Tensor, or its .logits) that holds the classes
+    (compress.class_dim: 1 for a segmenter's (B, C, H, W) with (B, H, W) targets, else the last), or an
+    UnsupportedError unless it holds 2+ scores, (B, C) or (B, T, C): kd_loss's softmax over one value is 1, so a
     regression model's (B, 1) output distilled with a soft-target term of 0 (the 'distilled' student read the
     label-only one's quality to 4 digits), and a (B,) output was read as one distribution over the batch."""
     import torch
 
-    inputs = to_device(bundle.first_batch()[0], target.device)
+    inputs, targets = bundle.first_batch()
+    inputs = to_device(inputs, target.device)
     cuda = [torch.device(target.device)] if str(target.device).startswith("cuda") else []
     with torch.no_grad(), torch.random.fork_rng(devices=cuda):  # a copy: the teacher's BatchNorm statistics kept
         logits = first_tensor(user_call(bundle, "in its forward on the first batch", copy_model(bundle, target),
                                         *inputs))
-    if logits is None or logits.dim() < 2 or logits.shape[-1] < 2:
+    dim = class_dim(logits, targets)
+    if logits is None or logits.dim() < 2 or logits.shape[dim] < 2:
         shape = tuple(logits.shape) if logits is not None else "(no Tensor)"
         raise UnsupportedError(
             f"{bundle.name}'s output {shape} has no class scores along its last dimension: the "
@@ -250,6 +259,7 @@ def _check_class_scores(bundle: ModelBundle, target: Target) -> None:
             "term is 0 and the student would learn from the labels alone",
             "distill a model that returns logits (B, C) or (B, T, C), e.g. a classifier or a language model, or "
             "give a regression model a smaller model directly (--skip distill)")
+    return dim
 
 
 def _floats_as(inputs: tuple[Any, ...], dtype: Any) -> tuple[Any, ...]:
@@ -311,20 +321,23 @@ class Distill(Technique):
         seed = self.opt(options, "seed")
         lr = self.opt(options, "lr")
         t0 = time.perf_counter()
-        _check_class_scores(bundle, target)
+        classes_at = _check_class_scores(bundle, target)
         teacher = copy_model(bundle, target)
         student, how = make_student(bundle, target, width, seed)
         label_only = copy.deepcopy(student)  # same initial weights
         # distilled student first, within half the budget; the label-only one then runs the same step count
         kd_run = train_for(student, bundle, target, what="in distill's training of the student on the teacher's soft "
                            "targets", max_steps=steps, budget_s=target.budget_s / 2,
-                           step=_distill_step(student, teacher, bundle, temperature, alpha, lr))
+                           step=_distill_step(student, teacher, bundle, temperature, alpha, lr, classes_at))
         lab_run = train_for(label_only, bundle, target,
                             what="in distill's training of the same student on labels alone", max_steps=kd_run.steps,
                             budget_s=float("inf"),
                             step=train_step_for(label_only, bundle, optimizer=_optimizer(label_only, lr)))
         result = self._result(bundle, target, teacher, student, label_only, kd_run, lab_run)
         notes = _notes(result, how, temperature, alpha, kd_run)
+        if classes_at != -1:
+            notes.append(f"soft targets over dim {classes_at} of the output, where its targets' shape puts the classes "
+                         "(F.cross_entropy's (N, C, d1, ...) scores for (N, d1, ...) targets)")
         notes.append(f"optimizer: AdamW lr {lr:g} for both students"
                      + (" (default: Adam's step size of Kingma & Ba 2015, Algorithm 1)" if "lr" not in options else ""))
         params = {"width": width, "steps": kd_run.steps, "temperature": temperature, "alpha": alpha, "seed": seed,

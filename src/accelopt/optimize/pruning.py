@@ -6,10 +6,10 @@
   residual partners), ranked by the L2 norm of their weights. The model really shrinks: fewer parameters,
   fewer FLOPs (counted with torch.utils.flop_counter.FlopCounterMode), so dense kernels run faster. Then a
   short fine-tune on the bundle's batches within the time budget.
-  Never pruned: the output layer (the model's output width), embeddings, and any group whose trial removal
-  breaks the forward pass (e.g. a fused q/k/v projection split by a fixed head size: pruning it would need
-  the attention code to change too); those are listed in the notes. nn.MultiheadAttention heads are handled
-  by torch-pruning itself (whole head dimensions).
+  Never pruned: the output layer (the model's output channels: a Linear's last dimension, a conv's dim 1),
+  embeddings, and any group whose trial removal breaks the forward pass (e.g. a fused q/k/v projection split by a
+  fixed head size: pruning it would need the attention code to change too); those are listed in the notes.
+  nn.MultiheadAttention heads are handled by torch-pruning itself (whole head dimensions).
 - prune-unstructured: global magnitude pruning (torch.nn.utils.prune.global_unstructured, L1) of
   Linear/Conv weights to a target sparsity, then the masks made permanent. Reported honestly: the sparsity
   reached, the file size (dense: unchanged; zeros compress, the compressed size is in the notes), and that
@@ -99,36 +99,48 @@ def _import_tp() -> Any:
     return tp
 
 
-def _output_width(model: Any, inputs: tuple[Any, ...]) -> int | None:
+def _output_shape(model: Any, inputs: tuple[Any, ...]) -> tuple[int, ...] | None:
+    """The model's output shape past the batch dimension (its first tensor's: the logits of a tuple or ModelOutput);
+    () for a one-value-per-sample output, None for none."""
     import torch
 
     with torch.no_grad():
         out = first_tensor(model(*inputs))  # a (logits, aux) tuple or a Hugging Face ModelOutput: the logits
-    return int(out.shape[-1]) if out is not None and out.dim() > 0 else None
+    return tuple(int(d) for d in out.shape[1:]) if out is not None and out.dim() > 0 else None
 
 
-def _never_pruned(model: Any, out_width: int | None, inputs: tuple[Any, ...] | None = None) -> list[Any]:
+def _never_pruned(model: Any, out_shape: tuple[int, ...] | None,
+                  inputs: tuple[Any, ...] | None = None) -> list[Any]:
     """Embeddings and the layers whose channels are the model's output (output_layers)."""
     from torch import nn
 
-    return [m for m in model.modules() if isinstance(m, nn.Embedding)] + output_layers(model, out_width, inputs)
+    return [m for m in model.modules() if isinstance(m, nn.Embedding)] + output_layers(model, out_shape, inputs)
 
 
-def output_layers(model: Any, out_width: int | None, inputs: tuple[Any, ...] | None = None) -> list[Any]:
-    """The Linear/Conv layers whose channels are the model's output (the classifier / vocabulary head), which
-    prune-structured keeps whole and sparse-2-4 keeps dense.
+def output_layers(model: Any, out_shape: tuple[int, ...] | None, inputs: tuple[Any, ...] | None = None) -> list[Any]:
+    """The Linear/Conv layers whose channels are the model's output (the classifier / vocabulary head, a segmenter's
+    per-pixel class conv), which prune-structured keeps whole and sparse-2-4 keeps dense.
 
-    A layer is a candidate when it produces the output's width; with `inputs`, a candidate is kept only when
-    pruning its out channels on a throwaway copy changes the output's width (or fails): a hidden layer that merely
-    has that width (a transformer's 64-neuron feed-forward under a 64-token vocabulary) is not the output layer.
-    Judged by width alone, such a model was 'nothing could be pruned structurally', and sparse-2-4 left its hidden
-    layer dense. Without torch-pruning (the trial's tool), by width alone."""
+    A layer is a candidate when it produces the output's width where its own output puts its channels: a Linear's
+    on the last dimension, a conv's on dim 1 (torch's (N, C, ...) layout: a (B, classes, H, W) segmentation map, a
+    pooled (B, C)). Judged by the last dimension alone, a U-Net's 3-class 1x1 output conv on 32x32 images was
+    pruned (its 32-channel hidden convs kept whole as if they were the output), and the fine-tune failed with
+    cross_entropy's 'Target 1 is out of bounds' (ut3opt trial); a conv output moved to the last dimension ((B, T, C)
+    from a Conv1d) is not found so, and the check after pruning refuses the changed output shape. With
+    `inputs`, a candidate is kept only when pruning its out channels on a throwaway copy changes the output's
+    shape (or fails): a hidden layer that merely has that width (a transformer's 64-neuron feed-forward under a
+    64-token vocabulary) is not the output layer. Judged by width alone, such a model was 'nothing could be pruned
+    structurally', and sparse-2-4 left its hidden layer dense. Without torch-pruning (the trial's tool), by width
+    alone."""
     from torch import nn
+
+    last = out_shape[-1] if out_shape else None
+    first = out_shape[0] if out_shape else None  # dim 1 of the output: a (B, C) output's last too
 
     def output_like(m: Any) -> bool:
         if isinstance(m, nn.Linear):
-            return bool(m.out_features == out_width)
-        return isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d)) and m.out_channels == out_width
+            return bool(m.out_features == last)
+        return isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d)) and m.out_channels == first
 
     candidates = [m for m in model.modules() if output_like(m)]
     if inputs is None or len(candidates) < 2:
@@ -140,11 +152,11 @@ def output_layers(model: Any, out_width: int | None, inputs: tuple[Any, ...] | N
     # torch-pruning finds layers through grad_fn (_grad_traced); its 'Unwrapped parameters' warnings: prune_structured
     with _grad_traced(model), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return [m for m in candidates if _feeds_output(model, inputs, m, out_width)]
+        return [m for m in candidates if _feeds_output(model, inputs, m, out_shape)]
 
 
-def _feeds_output(model: Any, inputs: tuple[Any, ...], layer: Any, out_width: int | None) -> bool:
-    """Whether pruning one out channel of `layer` (on a copy) changes the model's output width, or cannot be
+def _feeds_output(model: Any, inputs: tuple[Any, ...], layer: Any, out_shape: tuple[int, ...] | None) -> bool:
+    """Whether pruning one out channel of `layer` (on a copy) changes the model's output shape, or cannot be
     tried: then the layer's channels are the output's, kept whole."""
     tp = _import_tp()
     names = {id(m): n for n, m in model.named_modules()}
@@ -154,7 +166,7 @@ def _feeds_output(model: Any, inputs: tuple[Any, ...], layer: Any, out_width: in
         target = trial.get_submodule(names[id(layer)])
         group = dg.get_pruning_group(target, dg.get_pruner_of_module(target).prune_out_channels, idxs=[0])
         group.prune()
-        return _output_width(trial, inputs) != out_width
+        return _output_shape(trial, inputs) != out_shape
     except Exception:  # torch-pruning cannot cut it alone, or the forward breaks: keep it whole, as before
         return True
 
@@ -235,12 +247,12 @@ def prunes_below_output(bundle: ModelBundle) -> bool:
     was_training = model.training
     model.eval()  # no BatchNorm statistics moved, no dropout draw taken before the baseline runs
     try:
-        width = _output_width(model, to_device(bundle.first_batch()[0], model_device(model)))
+        shape = _output_shape(model, to_device(bundle.first_batch()[0], model_device(model)))
     except Exception:  # the model's own forward failing: the run says so; no offer meanwhile
         return False
     finally:
         model.train(was_training)
-    out = {id(m) for m in output_layers(model, width)}
+    out = {id(m) for m in output_layers(model, shape)}
     return any(isinstance(m, roots) and id(m) not in out for m in model.modules())
 
 
@@ -279,7 +291,7 @@ def _breaking_roots(model: Any, inputs: tuple[Any, ...], ignored: list[Any], rat
         group = tdg.get_pruning_group(layer, pruner.prune_out_channels, idxs=list(range(k)))
         try:
             group.prune()
-            _output_width(trial, inputs)
+            _output_shape(trial, inputs)
         except Exception:
             bad.append(name)
     return bad
@@ -301,16 +313,26 @@ def _time_limit(seconds: float | None, what: str, fix: str) -> Iterator[None]:
         yield
         return
 
+    fired: list[bool] = []
+
     def on_alarm(signum: int, frame: Any) -> None:
+        fired.append(True)
         raise _Late
 
+    late = UnsupportedError(f"{what} did not finish within {seconds:.1f} s (half this technique's time budget)", fix)
     old = signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3))
     try:
         yield
     except _Late:
-        raise UnsupportedError(f"{what} did not finish within {seconds:.1f} s (half this technique's time budget)",
-                               fix) from None
+        raise late from None
+    except Exception as e:
+        # torch-pruning 1.6.1's _trace (dependency/graph.py) calls model(*inputs) under a bare `except:` that then
+        # calls model(inputs): the alarm caught there surfaced as the model's 'conv2d() received an invalid
+        # combination of arguments' (a U-Net on a busy machine, ut3opt trial)
+        if fired:
+            raise late from e
+        raise
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
@@ -366,14 +388,14 @@ def prune_structured(model: Any, inputs: tuple[Any, ...], ratio: float, *, round
 def _prune_linear_form(model: Any, inputs: tuple[Any, ...], ratio: float, round_to: int | None,
                        time_limit_s: float | None, fix: str) -> StructuredPruning:
     tp = _import_tp()
-    out_width = _output_width(model, inputs)
+    out_shape = _output_shape(model, inputs)
     ties = tied_groups(model)
     # torch-pruning warns of 'Unwrapped parameters' (a GRU's, a raw nn.Parameter) on each graph it builds, telling
     # the user to 'provide an unwrapped_parameters argument', which accelopt's user cannot: said as MetaPruner's
     with (_time_limit(time_limit_s, "torch-pruning's dependency analysis of the model", fix), _grad_traced(model),
           warnings.catch_warnings()):
         warnings.simplefilter("ignore")
-        keep = _never_pruned(model, out_width, inputs)
+        keep = _never_pruned(model, out_shape, inputs)
         bad = _breaking_roots(model, inputs, keep, ratio)
         modules = dict(model.named_modules())
         holders = _shared_holders(model, ties)
@@ -390,8 +412,8 @@ def _prune_linear_form(model: Any, inputs: tuple[Any, ...], ratio: float, round_
         m.num_heads = heads
         m.head_dim = m.embed_dim // heads
     _retie(model, ties, fix)
-    if _output_width(model, inputs) != out_width:
-        raise UnsupportedError("structured pruning changed the model's output width",
+    if _output_shape(model, inputs) != out_shape:
+        raise UnsupportedError("structured pruning changed the model's output shape",
                                "report this model to accelopt; skip prune-structured meanwhile")
     names = {id(m): n for n, m in model.named_modules()}
     return StructuredPruning(model, bad, [names.get(id(m), "?") for m in keep],
@@ -818,11 +840,11 @@ class SemiStructured24(Technique):
 
         t0 = time.perf_counter()
         inputs = to_device(bundle.first_batch()[0], model_device(bundle.model))
-        out_width = _output_width(bundle.model, inputs)
+        out_shape = _output_shape(bundle.model, inputs)
         names = {id(m): n for n, m in bundle.model.named_modules()}
         with _time_limit(target.budget_s / 2, "finding the output layer (torch-pruning, on a copy)",
                          "skip sparse-2-4 (--skip sparse-2-4)"):
-            heads = sorted(names[id(m)] for m in output_layers(bundle.model, out_width, inputs))
+            heads = sorted(names[id(m)] for m in output_layers(bundle.model, out_shape, inputs))
         model = copy_model(bundle, target).half() if target.dtype != "bf16" else copy_model(bundle, target)
         done = 0
         for name, m in model.named_modules():
