@@ -20,12 +20,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_readme_profile_then_plan_infer_example_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    m = re.search(r"^accelopt (profile my\.py:build [^&\n]*--save-workload w\.json) "
+    m = re.search(r"^accelopt (profile examples/my_model\.py:build [^&\n]*--save-workload w\.json) "
                   r"&& accelopt (plan infer w\.json[^#\n]*)", text, re.M)
     assert m, "README's profile -> plan infer example changed: update this test"
     wl = str(tmp_path / "w.json")
     my_model = str(ROOT / "examples" / "my_model.py")
-    profile = [wl if a == "w.json" else a for a in shlex.split(m[1].replace("my.py", my_model))]
+    profile = [wl if a == "w.json" else a for a in shlex.split(m[1].replace("examples/my_model.py", my_model))]
     code, _, err = run_main([*profile, "--steps", "3", "--warmup", "1", "--json"], capsys)
     assert code == 0, err
     infer = [wl if a == "w.json" else a for a in shlex.split(m[2])]

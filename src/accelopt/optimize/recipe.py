@@ -239,6 +239,14 @@ def _an_input(path: str) -> bool:
                str(home / ".triton"), os.environ.get("TORCHINDUCTOR_CACHE_DIR", "")}
     if any(part.startswith("torchinductor_") or part in ("site-packages", "dist-packages") for part in p.parts):
         return False
+    # a package's metadata (an editable install's src/accelopt.egg-info, read by importlib.metadata) and the built-in
+    # examples' weight cache ($ACCELOPT_HOME/examples: read when cached, only written when trained): `optimize --apply
+    # out/` of a `digits` recipe was refused, the apply run reading the cache the save run had written (ut3readme)
+    if any(part.endswith((".egg-info", ".dist-info")) for part in p.parts):
+        return False
+    from accelopt.paths import accelopt_home
+
+    outside.add(str(accelopt_home() / "examples"))
     return not any(o and (path == o or path.startswith(_absolute(o).rstrip("/") + "/")) for o in outside)
 
 
