@@ -833,6 +833,8 @@ def unmatched_table_lines(path: Path | str | None, specs: Sequence[AcceleratorSp
         return []
     from accelopt.hardware.catalog import closest_devices, default_catalog
 
+    # a bad file stops here with its own error (not TOML, wrong types), as the command's own reading would stop it
+    load_serving_tables(path) if section == "serving" else load_calibrations(path)
     doc = tomllib.loads(read_user_text(Path(path), "calibration file", "check the path given to --calibration"))
     tables = doc.get(section) or {}
     bundled = tomllib.loads(bundled_text()).get(section) or {}
