@@ -406,6 +406,7 @@ def validate_serving_cmd(runs: str | None, as_json: bool, html: str | None, cali
     data = validate_serving(runs, calibration)
     from accelopt.cli.plan import busy_row_lines, row_specs, say_warnings
     from accelopt.predict.calibration import unmatched_table_lines
+    from accelopt.predict.runs_csv import input_files
     from accelopt.predict.serving_validation import read_serving_runs
 
     rows = read_serving_runs(runs)[0]
@@ -413,7 +414,8 @@ def validate_serving_cmd(runs: str | None, as_json: bool, html: str | None, cali
     busy += unmatched_table_lines(calibration, row_specs(rows), "serving")  # said below with the others
     data = dataclasses.replace(data, input_warnings=[*busy, *data.input_warnings])
     say_warnings(data.input_warnings)  # the result already carries them for the page
-    data = dataclasses.replace(data, input_warnings=[*data.input_warnings, *warn_training_tables(calibration)])
+    data = dataclasses.replace(data, input_warnings=[*data.input_warnings, *warn_training_tables(calibration)],
+                               input_files=input_files(runs, "published_serving_runs.csv", calibration))
     finish_run("validate-serving", data, html)
     if as_json:
         from accelopt.report.jsonout import emit

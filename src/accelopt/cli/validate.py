@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,8 +109,6 @@ def run_validate(opts: ValidateOptions) -> None:
         load_catalog(opts.catalog)
     data = validate_report(opts.runs, opts.calibration, tuple(str(p) for p in opts.catalog))
     if opts.runs is not None:  # the model cells' config keys the predictor leaves out: in the result too
-        import dataclasses
-
         from accelopt.cli.plan import busy_row_lines
         from accelopt.predict.validation import read_runs
 
@@ -118,10 +117,13 @@ def run_validate(opts: ValidateOptions) -> None:
         busy = busy_row_lines(read_runs(opts.runs), opts.catalog)
         data = dataclasses.replace(data, input_notes=[*busy, *data.input_notes, *_model_key_lines(opts.runs)])
     from accelopt.cli.plan import row_specs, warn_calibration
+    from accelopt.predict.runs_csv import input_files
     from accelopt.predict.validation import read_runs
 
     # stderr: the report keeps no input warnings of its own
     warn_calibration(opts.calibration, row_specs(read_runs(opts.runs), opts.catalog))
+    files = input_files(opts.runs, "published_training_runs.csv", opts.calibration)  # history compare tells them apart
+    data = dataclasses.replace(data, input_files=files)
     finish_run("validate", data, opts.html)
     _warn_params(data)
     if opts.as_json:
@@ -232,8 +234,6 @@ def _print_commands(opts: ValidateOptions) -> None:
                          tuple(str(p) for p in opts.catalog))
     if opts.runs is not None:  # its busy-probed spec and its model cell's unmodelled config.json keys, as the
         # report's input notes say them (run_validate)
-        import dataclasses
-
         from accelopt.cli.plan import busy_row_lines
         from accelopt.predict.validation import read_runs
 
