@@ -74,9 +74,10 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # (default 0): TensorRT-LLM's blocking PP loop's host time per request in flight (rpphost; 15 reads)
     # 17: calibration.derived_from, derived_fields, derived_on (a [serving.*] table derived from a measurement, not
     # fitted; defaults '' / []; rmi355, 16 reads)
-    "validate": (5, "baa0702c880d6da7"),  # 3: runs[] memory_bytes_per_device, memory_capacity_bytes, assumed, fits;
+    "validate": (6, "6aba4d5964ccce72"),  # 3: runs[] memory_bytes_per_device, memory_capacity_bytes, assumed, fits;
     # 4: runs[] calibration_tag, calibration_basis (an uncalibrated --catalog device said so; defaults '')
     # 5: input_notes (a --runs file's blank-cell / +sp / uneven-batch notes, stderr only before; default [])
+    # 6: input_files (the runs and calibration files read, with their SHA-256, for history compare; default [])
     "simulate-run": (3, "6e8daae45fa1e19b"),  # 2: roofline.ridge_mac_per_byte is MAC/B (was OP/B); 3:
     # layers[].latency_cycles (the DRAM latency a layer waits, 0 where SCALE-Sim's buffers are replayed)
     "simulate-sweep": (1, "94c9aaca46b0185f"),
@@ -90,7 +91,8 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     "validate-inference": (3, "0996dc92dd8b57d8"),  # 2: by_source, by_family, by_precision (default []), runs[]
     # source_key, dtype, family (default ''; 1 reads); 3: input_warnings (rows whose role the family's fitted_on
     # contradicts; default [])
-    "validate-serving": (3, "6d048a29cb555970"),  # 2: rows gained fits and the two memory fields; 3: input_warnings
+    "validate-serving": (4, "313ea208188d1006"),  # 2: rows gained fits and the two memory fields; 3: input_warnings
+    # 4: input_files (default [])
     "profile-distributed": (11, "9ecd8dfb58b3a42b"),  # 2: prediction_left_out; 3: unused_parameters, contention, notes;
     # 4: partition.unlimited (the split without --stage-memory-gib); 5: partition.naive_cut_ties,
     # partition.layers[].frozen_param_bytes and optimizer_state_bytes; 6: ranks[].step_p10_s and step_p90_s (and
@@ -111,7 +113,7 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # documents that are not results (schema.DOCUMENT_KINDS): 1 = their first declared shape
     "history-list": (2, "e1efcd0ed5e17c0a"),  # 2: runs[].busy_machine (default [], 1 reads)
     "history-show": (1, "0e2fdcbf43066c91"),
-    "history-compare": (2, "9ca6f9477e7686e5"),  # 2: a/b model, mode, device, dtype; subject_warning
+    "history-compare": (3, "78924ddebdcd00a5"),  # 2: a/b model, mode, device, dtype; subject_warning; 3: inputs_warning
     "history-prune": (1, "0538e9b1e68f10bc"),
     "history-import": (1, "c0a191be4196c8d4"),
     "env": (3, "57abd9c604347e22"),  # 2: usable_cores, usable_cores_note (the cgroup CPU quota or affinity);
@@ -174,9 +176,9 @@ def test_validate_serving_version_1_document_still_loads() -> None:
                                 groups=[GroupError(group="family", name="nvidia-hopper", rows=1, median_abs_error=0.1,
                                                    worst_abs_error=0.1, worst_id="r")], sources={"s": "cited"})
     doc = schema.dump("validate-serving", res)
-    assert doc["schema_version"] == 3 and doc["runs"][0]["fits"] is True
+    assert doc["schema_version"] == 4 and doc["runs"][0]["fits"] is True
     added = ("fits", "memory_bytes_per_device", "usable_memory_bytes_per_device")
-    v1 = {**{k: v for k, v in doc.items() if k != "input_warnings"}, "schema_version": 1,
+    v1 = {**{k: v for k, v in doc.items() if k not in ("input_warnings", "input_files")}, "schema_version": 1,
           "runs": [{k: v for k, v in r.items() if k not in added} for r in doc["runs"]]}
     old = schema.load("validate-serving", v1)
     assert old.runs[0].memory_bytes_per_device is None and old.runs[0].fits is None
@@ -192,10 +194,10 @@ def test_validate_version_2_document_still_loads() -> None:
     res = ValidateResult(runs=[row], median_abs_error_held_out=0.1, median_abs_error_all=0.1,
                          median_abs_error_held_out_by_source={}, by_source=[], by_family=[], by_precision=[])
     doc = schema.dump("validate", res)
-    assert doc["schema_version"] == 5 and doc["runs"][0]["fits"] is False
+    assert doc["schema_version"] == 6 and doc["runs"][0]["fits"] is False
     added = ("fits", "memory_bytes_per_device", "memory_capacity_bytes", "assumed", "calibration_tag",
              "calibration_basis")
-    v2 = {**{k: v for k, v in doc.items() if k != "input_notes"}, "schema_version": 2,
+    v2 = {**{k: v for k, v in doc.items() if k not in ("input_notes", "input_files")}, "schema_version": 2,
           "runs": [{k: v for k, v in r.items() if k not in added} for r in doc["runs"]]}
     old = schema.load("validate", v2)
     assert old.runs[0].memory_bytes_per_device is None and old.runs[0].fits is None and old.runs[0].assumed == []

@@ -25,7 +25,7 @@ def test_notes_are_in_the_json_and_the_page(tmp_path: Path, capsys: pytest.Captu
     code, out, err = run_main(["validate", "--runs", str(runs), "--json", "--html", str(page)], capsys)
     assert code == 0, err
     doc = json.loads(out)
-    assert doc["schema_version"] == 5
+    assert doc["schema_version"] == 6
     notes = doc["input_notes"]
     said = " ".join(err.split())  # stderr as before (the console wraps long lines)
     for start in ("note: blank flash in 1 run(s) (my-run)", "note: blank zero in 1 run(s) (my-run)",

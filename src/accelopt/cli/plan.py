@@ -230,6 +230,15 @@ def busy_row_lines(rows: list[dict[str, str]], catalog: Any = None) -> list[str]
     return lines
 
 
+def row_specs(rows: list[dict[str, str]], catalog: Any = None) -> list[Any]:
+    """The devices a runs file's hardware cells name, once each (as busy_row_lines reads them)."""
+    from accelopt.hardware.catalog import get_device
+    from accelopt.predict.runs_csv import row_device
+
+    cells = dict.fromkeys(r["hardware"] for r in rows)
+    return [row_device(c) if catalog is None else get_device(c, catalog) for c in cells]
+
+
 def say_warnings(lines: list[str]) -> list[str]:
     """`lines` printed on stderr as plain text (stderr keeps --json valid), returned for the result's
     input_warnings (the HTML page shows what the console printed)."""
@@ -250,6 +259,15 @@ def warn_dropped_stacks(calibration: str | None) -> list[str]:
     from accelopt.predict.calibration import dropped_stack_lines
 
     return say_warnings(dropped_stack_lines(calibration))
+
+
+def warn_calibration(calibration: str | None, specs: Any, section: str = "family") -> list[str]:
+    """warn_dropped_stacks, then calibration.unmatched_table_lines for the command's devices `specs`: a
+    [SECTION.NAME] table whose match globs fit none of them, said (say_warnings)."""
+    from accelopt.predict.calibration import unmatched_table_lines
+
+    return [*(warn_dropped_stacks(calibration) if section == "family" else []),
+            *say_warnings(unmatched_table_lines(calibration, specs, section))]
 
 
 def warn_busy_hardware(hardware: str, catalog: Any = ()) -> list[str]:
@@ -713,7 +731,7 @@ def _run_workload(opts: PlanOptions) -> None:
     tokens = _tokens(opts.setup.tokens)
     check_tokens(tokens)
     workload_specs = resolve_devices(opts.hardware, opts.catalog)
-    busy = warn_busy_specs(workload_specs) + warn_dropped_stacks(opts.calibration)
+    busy = warn_busy_specs(workload_specs) + warn_calibration(opts.calibration, workload_specs)
     not_planned = _unlinked_not_planned(workload_specs, measured, counts)
     for spec in workload_specs:
         if spec.name in not_planned:
@@ -821,7 +839,7 @@ def _run_search(opts: PlanOptions) -> None:
     if setup.tokens <= 0:
         raise InputError(f"--tokens {opts.setup.tokens!r} must be > 0", "give the tokens to train on, e.g. 15e12")
     specs = resolve_devices(opts.hardware, opts.catalog)
-    busy = warn_busy_specs(specs) + warn_dropped_stacks(opts.calibration)
+    busy = warn_busy_specs(specs) + warn_calibration(opts.calibration, specs)
     counts = parse_int_range(devices, "--devices")
     cals = load_calibrations(opts.calibration)
     bases = [curve_basis(sp.name, calibration_for(sp, cals, stack), setup.dtype, cals) for sp in specs]
@@ -1555,7 +1573,7 @@ def one_hardware(text: str) -> str:
 def _explain(opts: ExplainOptions) -> None:
     """One layout: its inputs, every step-time and memory term with its formula, and why it does not fit."""
     from accelopt.errors import InfeasibleError, InputError
-    from accelopt.hardware.catalog import own_spec_files
+    from accelopt.hardware.catalog import own_spec_files, resolve_devices
     from accelopt.predict.calibration import framework_overhead_notes, load_calibrations
     from accelopt.predict.curve_basis import curve_basis
     from accelopt.predict.query import LayoutQuery, layout_text, predict_layout
@@ -1576,7 +1594,8 @@ def _explain(opts: ExplainOptions) -> None:
             raise InputError(f"{flag} {val} must be 0..{MAX_COUNT:,}", f"give {flag} 0 or a positive count")
     # The same public path `validate` uses (predict.query): every predictor input is a flag here.
     one_hardware(opts.hardware)
-    busy = warn_busy_hardware(opts.hardware, opts.catalog) + warn_dropped_stacks(opts.calibration)
+    specs = resolve_devices(opts.hardware, opts.catalog)
+    busy = warn_busy_specs(specs) + warn_calibration(opts.calibration, specs)
     base = _setup(opts.setup)
     if base.tokens <= 0:  # time, cost and energy to train on nothing would print as zeros
         raise InputError(f"--tokens {opts.setup.tokens!r} must be > 0", "give the tokens to train on, e.g. 300e9")

@@ -212,7 +212,8 @@ def register_serve(plan_app: typer.Typer) -> None:
 
 def serve_command(opts: Any, json_out: bool, html: Path | None) -> None:
     """Predict (one library call), record, render; a requested batch that does not fit exits 2 after printing."""
-    from accelopt.cli.plan import warn_busy_hardware, warn_unused_keys
+    from accelopt.cli.plan import warn_busy_hardware, warn_calibration, warn_unused_keys
+    from accelopt.hardware.catalog import resolve_devices
     from accelopt.predict.serving import device_independent_error
     from accelopt.predict.serving_plan import plan_serve
     from accelopt.report.runs import finish_run
@@ -220,6 +221,7 @@ def serve_command(opts: Any, json_out: bool, html: Path | None) -> None:
 
     warn_unused_keys(get_model(opts.model))
     busy = warn_busy_hardware(opts.hardware, opts.catalog)
+    busy += warn_calibration(opts.calibration, resolve_devices(opts.hardware, opts.catalog), "serving")
     run = plan_serve(opts)
     warnings = [*busy, *warn_training_tables(opts.calibration), *warn_kv_spelling(opts)]
     run = dataclasses.replace(run, result=dataclasses.replace(run.result, input_warnings=warnings))
@@ -402,13 +404,18 @@ def validate_serving_cmd(runs: str | None, as_json: bool, html: str | None, cali
     from accelopt.units import fmt_count, fmt_pct
 
     data = validate_serving(runs, calibration)
-    from accelopt.cli.plan import busy_row_lines, say_warnings
+    from accelopt.cli.plan import busy_row_lines, row_specs, say_warnings
+    from accelopt.predict.calibration import unmatched_table_lines
+    from accelopt.predict.runs_csv import input_files
     from accelopt.predict.serving_validation import read_serving_runs
 
-    busy = busy_row_lines(read_serving_runs(runs)[0])  # plan serve's --hardware warning, per hardware cell
+    rows = read_serving_runs(runs)[0]
+    busy = busy_row_lines(rows)  # plan serve's --hardware warning, per hardware cell
+    busy += unmatched_table_lines(calibration, row_specs(rows), "serving")  # said below with the others
     data = dataclasses.replace(data, input_warnings=[*busy, *data.input_warnings])
     say_warnings(data.input_warnings)  # the result already carries them for the page
-    data = dataclasses.replace(data, input_warnings=[*data.input_warnings, *warn_training_tables(calibration)])
+    data = dataclasses.replace(data, input_warnings=[*data.input_warnings, *warn_training_tables(calibration)],
+                               input_files=input_files(runs, "published_serving_runs.csv", calibration))
     finish_run("validate-serving", data, html)
     if as_json:
         from accelopt.report.jsonout import emit

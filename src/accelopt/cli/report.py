@@ -303,7 +303,51 @@ def compare_data(a: RunRecord, b: RunRecord) -> HistoryCompareDocument:
                                    estimate=bool((x and x.estimate) or (y and y.estimate))))
     return HistoryCompareDocument(command=a.command, a=side_a, b=side_b, figures=rows,
                                   disturbed=DisturbedRuns(a=_disturbed(a), b=_disturbed(b)),
-                                  subject_warning=subject_warning(side_a, side_b))
+                                  subject_warning=subject_warning(side_a, side_b), inputs_warning=inputs_warning(a, b))
+
+
+_INPUT_FLAGS = {"runs": "--runs", "calibration": "--calibration"}
+"""The input files a validate run records (runs_csv.InputFile roles) and the flags that name them."""
+
+
+def _input_files(run: RunRecord) -> dict[str, tuple[str, str | None]]:
+    """role -> (path, SHA-256) of the files a validate run read: its result's input_files; for a run recorded
+    before them, the path its command line names ('bundled' without the flag) and no digest."""
+    got = run.result.get("input_files") if isinstance(run.result, dict) else None
+    if isinstance(got, list) and got:
+        return {f["role"]: (str(f.get("path")), str(f.get("sha256"))) for f in got
+                if isinstance(f, dict) and f.get("role") in _INPUT_FLAGS}
+    out: dict[str, tuple[str, str | None]] = {}
+    for role, flag in _INPUT_FLAGS.items():
+        path = "bundled"
+        for i, arg in enumerate(run.argv):
+            if arg == flag and i + 1 < len(run.argv):
+                path = run.argv[i + 1]
+            elif arg.startswith(flag + "="):
+                path = arg.split("=", 1)[1]
+        out[role] = (path, None)
+    return out
+
+
+def inputs_warning(a: RunRecord, b: RunRecord) -> str | None:
+    """A plain-text warning naming both sides' runs file and calibration file (path and SHA-256, 'not recorded' for
+    a run recorded before validate kept it) when two validate runs read different ones: the same path edited
+    between the runs, or another path; None when they agree, or for another command."""
+    if not a.command.startswith("validate"):
+        return None
+    fa, fb = _input_files(a), _input_files(b)
+    parts = []
+    for role in _INPUT_FLAGS:
+        (pa, ha), (pb, hb) = fa.get(role, ("bundled", None)), fb.get(role, ("bundled", None))
+        if (ha != hb) if ha is not None and hb is not None else pa != pb:
+            def side(path: str, digest: str | None) -> str:
+                return f"{path}, sha256 {digest[:12] if digest else 'not recorded'}"
+
+            parts.append(f"{role} files (A: {side(pa, ha)}; B: {side(pb, hb)})")
+    if not parts:
+        return None
+    return (f"runs A and B read different {' and '.join(parts)}: the B / A ratios compare different inputs, not "
+            "the effect of one change")
 
 
 def _join_devices(fa: dict[str, Any], fb: dict[str, Any], device_a: str | None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,8 +109,6 @@ def run_validate(opts: ValidateOptions) -> None:
         load_catalog(opts.catalog)
     data = validate_report(opts.runs, opts.calibration, tuple(str(p) for p in opts.catalog))
     if opts.runs is not None:  # the model cells' config keys the predictor leaves out: in the result too
-        import dataclasses
-
         from accelopt.cli.plan import busy_row_lines
         from accelopt.predict.validation import read_runs
 
@@ -117,9 +116,14 @@ def run_validate(opts: ValidateOptions) -> None:
         # --hardware, and as validate --inference / --serving warn of it (0d86dc81); training validate said nothing
         busy = busy_row_lines(read_runs(opts.runs), opts.catalog)
         data = dataclasses.replace(data, input_notes=[*busy, *data.input_notes, *_model_key_lines(opts.runs)])
-    from accelopt.cli.plan import warn_dropped_stacks
+    from accelopt.cli.plan import row_specs, warn_calibration
+    from accelopt.predict.runs_csv import input_files
+    from accelopt.predict.validation import read_runs
 
-    warn_dropped_stacks(opts.calibration)  # stderr: the report keeps no input warnings of its own
+    # stderr: the report keeps no input warnings of its own
+    warn_calibration(opts.calibration, row_specs(read_runs(opts.runs), opts.catalog))
+    files = input_files(opts.runs, "published_training_runs.csv", opts.calibration)  # history compare tells them apart
+    data = dataclasses.replace(data, input_files=files)
     finish_run("validate", data, opts.html)
     _warn_params(data)
     if opts.as_json:
@@ -230,8 +234,6 @@ def _print_commands(opts: ValidateOptions) -> None:
                          tuple(str(p) for p in opts.catalog))
     if opts.runs is not None:  # its busy-probed spec and its model cell's unmodelled config.json keys, as the
         # report's input notes say them (run_validate)
-        import dataclasses
-
         from accelopt.cli.plan import busy_row_lines
         from accelopt.predict.validation import read_runs
 
@@ -239,9 +241,12 @@ def _print_commands(opts: ValidateOptions) -> None:
         found = [dataclasses.replace(one, notes=[
             *busy_row_lines([r for r in rows if r.get("id") == one.result.id], opts.catalog), *one.notes,
             *_model_key_lines(opts.runs, (one.result.id,))]) for one in found]
-    from accelopt.cli.plan import warn_dropped_stacks
+    from accelopt.cli.plan import row_specs, warn_calibration
+    from accelopt.predict.validation import read_runs
 
-    warn_dropped_stacks(opts.calibration)  # stderr, as the report's: a --calibration dropping bundled stack tables
+    # stderr, as the report's: a --calibration dropping bundled stack tables, or a table fitting no named row's device
+    warn_calibration(opts.calibration, row_specs([r for r in read_runs(opts.runs) if r["id"] in opts.rows],
+                                                 opts.catalog))
     if opts.as_json:
         from accelopt.predict.run_command import ValidateRowDocument
         from accelopt.report.jsonout import emit

@@ -14,7 +14,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
@@ -818,3 +818,44 @@ def framework_overhead_notes(specs: list[AcceleratorSpec], cals: dict[str, Calib
         notes.append("mem/dev includes a framework overhead per device of " + ", ".join(given)
                      + f" (framework_overhead_bytes of the --calibration file {calibration})")
     return notes
+
+
+def unmatched_table_lines(path: Path | str | None, specs: Sequence[AcceleratorSpec],
+                          section: str = "family") -> list[str]:
+    """A 'warning: ...' line for each [SECTION.NAME] table of the calibration file at `path` (already read without
+    error) whose match globs fit none of the command's devices `specs` (SECTION 'family' for training predictions,
+    'serving' for serving ones): its values change nothing the command prints, and it said no word of it (a typo
+    h100-sx for h100-sxm; ut3io). The line names the table, its globs, what they fit (no catalog device, or catalog
+    devices this command does not predict) and the closest device and family names. The 'default' and 'probed'
+    tables match by role, not by glob, and a table holding only stack sub-tables adds to the bundled family of its
+    name: none is warned of."""
+    if path is None:
+        return []
+    from accelopt.hardware.catalog import closest_devices, default_catalog
+
+    # a bad file stops here with its own error (not TOML, wrong types), as the command's own reading would stop it
+    load_serving_tables(path) if section == "serving" else load_calibrations(path)
+    doc = tomllib.loads(read_user_text(Path(path), "calibration file", "check the path given to --calibration"))
+    tables = doc.get(section) or {}
+    bundled = tomllib.loads(bundled_text()).get(section) or {}
+    catalog = sorted({*default_catalog()._alias, *(n.lower() for s in specs for n in (s.name, *s.aliases))})
+    mine = {s.name: [s.name.lower(), *(a.lower() for a in s.aliases)] for s in specs}
+    lines = []
+    for name, table in tables.items():
+        if name in ("default", "probed") or not isinstance(table, dict) or set(table) <= {"stack"}:
+            continue
+        globs = [str(g) for g in table.get("match") or []]
+        if not globs or any(fnmatch.fnmatch(n, g.lower()) for g in globs for names in mine.values() for n in names):
+            continue
+        fits = sorted({n for n in catalog if any(fnmatch.fnmatch(n, g.lower()) for g in globs)})
+        near = list(dict.fromkeys(d for g in globs for d in closest_devices(g.replace("*", "").replace("?", ""),
+                                                                             catalog)))[:3]
+        fams = close_matches(name, [f for f in bundled if f != name], n=2)
+        what = (f"fits {', '.join(fits[:4])}{' ...' if len(fits) > 4 else ''} but no device of this command "
+                f"({', '.join(mine)})" if fits else "fits no catalog device")
+        hints = [f"closest device names: {', '.join(near)}" if near else "",
+                 f"closest bundled {section} tables: {', '.join(f'[{section}.{f}]' for f in fams)}" if fams else ""]
+        lines.append(f"warning: {path}: [{section}.{name}] match = {globs} {what}, so its values change nothing "
+                     f"here; {'; '.join(h for h in hints if h) or 'no catalog name is close'} (fix the globs; "
+                     "`accelopt catalog list` lists the device names)")
+    return lines

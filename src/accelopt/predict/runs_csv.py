@@ -30,6 +30,34 @@ def bundled_runs_text(name: str) -> str:
     return (resources.files("accelopt.predict") / "data" / name).read_text("utf-8")
 
 
+@dataclass(frozen=True, kw_only=True)
+class InputFile:
+    """One file a validate report read, as `history compare` tells two reports' inputs apart: two runs of one
+    command on different runs files (or calibration files) were compared as one change (ut3io's leftover)."""
+
+    role: str
+    """'runs' or 'calibration'."""
+    path: str
+    """As given on the command line; 'bundled predict/data/NAME' for the bundled file."""
+    sha256: str
+    """Hex SHA-256 of the file's text as read (UTF-8): the same path edited between runs reads another digest."""
+
+
+def input_files(runs_path: Path | str | None, bundled_runs: str, calibration: Path | str | None) -> list[InputFile]:
+    """The runs file and calibration file a validate report read (the bundled ones when None)."""
+    import hashlib
+
+    from accelopt.predict.calibration import bundled_text
+
+    def one(role: str, path: Path | str | None, bundled: str, bundled_read: Callable[[], str]) -> InputFile:
+        text = bundled_read() if path is None else read_user_text(path, f"{role} file", "check the path")
+        return InputFile(role=role, path=f"bundled {bundled}" if path is None else str(path),
+                         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest())
+
+    return [one("runs", runs_path, f"predict/data/{bundled_runs}", lambda: bundled_runs_text(bundled_runs)),
+            one("calibration", calibration, "predict/data/calibration.toml", bundled_text)]
+
+
 _T = TypeVar("_T")
 
 

@@ -26,6 +26,7 @@ from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import serving
 from accelopt.predict.runs_csv import (
     PATH_COLUMNS,
+    InputFile,
     as_written,
     bundled_header,
     bundled_runs_text,
@@ -155,11 +156,11 @@ class ServingValidateResult:
     """`accelopt validate --serving`: published serving figures reproduced by `plan serve`'s model."""
 
     SCHEMA_KIND: ClassVar[str] = "validate-serving"
-    SCHEMA_VERSION: ClassVar[int] = 3
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    SCHEMA_VERSION: ClassVar[int] = 4
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3)
     """Version 2: each row gained `memory_bytes_per_device`, `usable_memory_bytes_per_device` (defaults None) and
     the derived `fits`; a version-1 document (without them) still loads. Version 3 adds input_warnings (a default:
-    [])."""
+    []), version 4 input_files (a default: [])."""
 
     runs: list[ServingRunResult]
     median_abs_error_held_out: float = unit("fraction", "over 'test' rows")
@@ -174,6 +175,9 @@ class ServingValidateResult:
     stderr: a --calibration file's [family.*] tables (serving reads only its [serving.*] tables), a row's config.json
     keys the predictor does not model; from `validate --serving`, first, a hardware cell's spec TOML probed on a busy
     machine (cli.plan.busy_row_lines)."""
+    input_files: list[InputFile] = field(default_factory=list)
+    """The runs file and calibration file the report read, each with its SHA-256 (added by `validate --serving`):
+    `history compare` says when two reports read different ones; [] in a report of before version 4."""
     estimate: bool = True
 
 

@@ -33,6 +33,7 @@ from accelopt.predict.curve_basis import CurveBasis, curve_basis
 from accelopt.predict.query import BUCKET_DEFAULT_HEAD, BUCKET_DEFAULT_TAIL, LayoutQuery, predict_layout, uneven_note
 from accelopt.predict.runs_csv import (
     ARCH_CELLS,
+    InputFile,
     ParamsMismatch,
     bundled_header,
     bundled_runs_text,
@@ -138,11 +139,12 @@ class ValidateResult:
     """`accelopt validate`: published training runs reproduced by the predictor."""
 
     SCHEMA_KIND: ClassVar[str] = "validate"
-    SCHEMA_VERSION: ClassVar[int] = 5
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4)
+    SCHEMA_VERSION: ClassVar[int] = 6
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5)
     """Version 2 added params_mismatches and params_unchecked_runs; version 3 each run's memory_bytes_per_device,
     memory_capacity_bytes, assumed (defaults None, None, []) and the derived fits; version 4 each run's
-    calibration_tag and calibration_basis (defaults ''); version 5 input_notes (default [])."""
+    calibration_tag and calibration_basis (defaults ''); version 5 input_notes (default []); version 6
+    input_files (default [])."""
 
     runs: list[RunResult]
     median_abs_error_held_out: float = unit("fraction", "over runs the calibration was not fitted on")
@@ -165,6 +167,9 @@ class ValidateResult:
     flash / overlap / zero, recompute without +sp at tp > 1, a global batch dp does not divide), then the config keys
     the predictor does not model of each config.json a model cell names (added by `validate`), as the console prints
     them on stderr; [] for the bundled runs file under the bundled calibration."""
+    input_files: list[InputFile] = field(default_factory=list)
+    """The runs file and calibration file the report read, each with its SHA-256 (added by `validate`): `history
+    compare` says when two reports read different ones; [] in a report of before version 6."""
 
 
 def memory_line(runs: list[RunResult]) -> str:

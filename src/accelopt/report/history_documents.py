@@ -151,7 +151,8 @@ class HistoryCompareDocument:
     """`accelopt history compare A B --json`: the key figures of two runs of one command side by side, with B / A."""
 
     SCHEMA_KIND: ClassVar[str] = "history-compare"
-    SCHEMA_VERSION: ClassVar[int] = 2  # 2: a/b model, mode, device, dtype; subject_warning
+    SCHEMA_VERSION: ClassVar[int] = 3  # 2: a/b model, mode, device, dtype; subject_warning; 3: inputs_warning
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2,)
 
     command: str = field(metadata={"doc": "the command both runs are of"})
     a: ComparedRun
@@ -161,12 +162,16 @@ class HistoryCompareDocument:
     subject_warning: str | None = field(default=None, metadata={
         "doc": "the runs are of different models, modes, devices or dtypes (named for both sides): the ratios "
                "compare different subjects, not one change; null when every field both results name agrees"})
+    inputs_warning: str | None = field(default=None, metadata={
+        "doc": "two validate runs read different runs files or calibration files (each side's path and SHA-256, or "
+               "'not recorded' for a run recorded before the digest was): the ratios compare different inputs; null "
+               "when they read the same ones"})
 
     def warning_lines(self) -> list[str]:
         """What the console prints above the table and the page shows: the subject warning, then each side's
         busy-machine warnings (its measured figures, and the ratios built on them, may reflect the machine)."""
         subject = "the device" if self.command == "probe" else "the model"  # a probe measures a device
-        lines = [f"warning: {self.subject_warning}"] if self.subject_warning is not None else []
+        lines = [f"warning: {w}" for w in (self.subject_warning, self.inputs_warning) if w is not None]
         return lines + [f"{name} was measured on a busy machine: " + "; ".join(warnings)
                         + f" (its measured figures, and the ratios built on them, may not describe {subject})"
                         for name, warnings in (("A", self.disturbed.a), ("B", self.disturbed.b)) if warnings]
