@@ -337,8 +337,10 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError], max_suppor
     console.print("TTFT = request overhead + prefill of the whole batch (static batching), or of one request + "
                   "half a decode step (--concurrency, continuous batching); TPOT = (E2E - TTFT) / (output - 1), as "
                   "vLLM and trtllm-bench report it: the decode step, plus with --concurrency/--rate the other "
-                  "requests' prefills run between its decode steps; TPOT P50 (--token-buckets) = the median decode "
-                  "step, each step at its token bucket's length; decode tok/s = batch / decode step per replica (a "
+                  "requests' prefills run between its decode steps; " + (
+                      "TPOT P50 (--token-buckets) = the median decode step, each step at its token bucket's length; "
+                      if any(p.tpot_p50_s is not None for s in sweeps for p in s.points) else "") +
+                  "decode tok/s = batch / decode step per replica (a "
                   "--requests run's: its output tokens over its waves' decode time); "
                   "e2e tok/s/dev = output tokens per second per device over the whole request (prefill and any request "
                   "overhead included); "
