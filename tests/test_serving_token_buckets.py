@@ -170,3 +170,11 @@ def test_declared_fit_with_buckets_worsens_the_trn1_median_so_not_adopted(tmp_pa
             f"{loss:.4f}") in record
     assert f"aws-trainium1 held-out median {100 * before:.2f}% -> {100 * after:.2f}% (44 rows)" in record
     assert "Not adopted" in record
+
+
+def test_html_page_shows_the_p50_as_the_console(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    page = tmp_path / "serve.html"
+    code, out, _ = run_main(["plan", "serve", "--model", "llama2-7b", "--hardware", "trainium1-core", "--tp", "32",
+                             "--prompt", "128", "--output", "3968", "--engine", "neuron", "--batch", "1",
+                             "--token-buckets", "neuronx", "--html", str(page)], capsys)
+    assert code == 0 and "TPOT P50" in out and "TPOT P50" in page.read_text()
