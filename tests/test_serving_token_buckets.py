@@ -178,3 +178,19 @@ def test_html_page_shows_the_p50_as_the_console(tmp_path: Path, capsys: pytest.C
                              "--prompt", "128", "--output", "3968", "--engine", "neuron", "--batch", "1",
                              "--token-buckets", "neuronx", "--html", str(page)], capsys)
     assert code == 0 and "TPOT P50" in out and "TPOT P50" in page.read_text()
+
+
+def test_buckets_are_refused_off_neuron(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """transformers-neuronx's buckets with another engine, or on a device the neuron engine does not run on, exit 2
+    naming why (they were timed on an H100 as if it ran them)."""
+    base = ["plan", "serve", "--model", "llama2-7b", "--hardware", "h100-sxm", "--token-buckets", "neuronx"]
+    code, _, err = run_main(base, capsys)
+    assert code == 2 and "--engine neuron runs on AWS ASICs only, not on h100-sxm" in err
+    code, _, err = run_main([*base, "--engine", "vllm"], capsys)
+    assert code == 2 and "--token-buckets neuronx with --engine vllm" in err and "give --engine neuron" in err
+    row = {**_row("trt061-h100-7b-b112-128-2048"), "token_buckets": "neuronx"}
+    from accelopt.predict.serving_validation import _check_row
+
+    with pytest.raises(InputError) as e:
+        _check_row(row)
+    assert "token_buckets" in e.value.problem and "engine 'trtllm-session'" in e.value.problem

@@ -154,6 +154,10 @@ class ServeOptions:
                              f"{case_hint(self.token_buckets, TOKEN_BUCKETS)}",
                              "use neuronx (transformers-neuronx's token buckets), or leave --token-buckets out for "
                              "no buckets")
+        if self.token_buckets is not None and self.engine not in (None, "neuron"):
+            raise InputError(f"--token-buckets {self.token_buckets} with --engine {self.engine}: the buckets are "
+                             "transformers-neuronx's (the neuron engine), not this engine's",
+                             "give --engine neuron, or leave --token-buckets out")
         if self.memory_basis is not None and self.memory_basis not in MEMORY_BASES:
             raise InputError(f"--memory-basis {self.memory_basis!r} is not a memory basis"
                              f"{case_hint(self.memory_basis, MEMORY_BASES)}", "use total (vLLM) or free (TensorRT-LLM)")
@@ -802,7 +806,11 @@ def _rate_points(cfg: TransformerConfig, spec: AcceleratorSpec, opts: ServeOptio
 
 def _check_engine_device(opts: ServeOptions, spec: AcceleratorSpec) -> None:
     """An InfeasibleError (this device is listed as not served; alone, exit 2) for an --engine tied to another
-    vendor's devices (serving.ENGINES' devices: --engine neuron on an H100 predicted a run no one can make)."""
+    vendor's devices (serving.ENGINES' devices: --engine neuron on an H100 predicted a run no one can make), and for
+    --token-buckets neuronx off the devices the neuron engine runs on (transformers-neuronx is AWS Neuron's)."""
+    if opts.token_buckets is not None and (why := engine_device_mismatch("neuron", spec)) is not None:
+        raise InfeasibleError(f"--token-buckets {opts.token_buckets}: transformers-neuronx's buckets, but {why}",
+                              "leave --token-buckets out on this device, or give an AWS Inferentia/Trainium device")
     if opts.engine is None or (why := engine_device_mismatch(opts.engine, spec)) is None:
         return
     fits = [name for name, rule in ENGINES.items() if engine_device_mismatch(name, spec) is None]

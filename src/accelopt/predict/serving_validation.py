@@ -228,7 +228,9 @@ def _check_row(r: dict[str, str]) -> None:
             raise InputError(e.problem, e.fix.replace("write a whole number", "write max (the engine's maximum "
                                                       "load) or a whole number", 1)) from None
     row_tp_allreduce(r)
-    row_token_buckets(r)
+    if row_token_buckets(r) is not None and r["engine"] != "neuron":  # as plan serve --token-buckets refuses it
+        raise cell_error(_WHAT, r, "token_buckets", f"is given for engine {r['engine']!r}: the buckets are "
+                         "transformers-neuronx's (engine neuron)", "leave it blank, or write neuron in engine")
     row_memory_fraction(r)
     limit = row_max_batch_size(r)
     if row_requests(r) is not None and r["batch"] != "max":  # plan serve refuses --requests without --batch max
