@@ -142,7 +142,8 @@ def register_serve(plan_app: typer.Typer) -> None:
             None, "--token-buckets", help="The engine's static token buckets: neuronx (transformers-neuronx's, "
             "doubling from 128 to prompt + output, bucket.py @3e15a8b): each decode step runs, and its attention "
             "reads, the bucket that holds its position, and the output gives TPOT P50 (the median step, as AWS's "
-            "Neuron tables publish) beside the mean TPOT. Default: none (each step reads its own context)."),
+            "Neuron tables publish) beside the mean TPOT; on AWS Inferentia/Trainium devices only, with no --engine or "
+            "--engine neuron (else exit 2). Default: none (each step reads its own context)."),
         memory_fraction: Optional[float] = typer.Option(
             None, "--memory-fraction", help="Fraction of memory the engine may use (default: the --engine's, "
             "0.9 without one; sglang's depends on the device's memory and --tp, SGLang's own server_args.py rule, "
