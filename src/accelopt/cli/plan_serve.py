@@ -138,6 +138,12 @@ def register_serve(plan_app: typer.Typer) -> None:
             "custom without --engine. Same time either way off NVIDIA/AMD GPUs. Typed custom where vLLM would "
             "not run it (--tp across nodes, not 2, 4, 6 or 8, or over 2 PCIe-only GPUs) is an error naming why; the "
             "default then times NCCL with a note."),
+        token_buckets: Optional[str] = typer.Option(
+            None, "--token-buckets", help="The engine's static token buckets: neuronx (transformers-neuronx's, "
+            "doubling from 128 to prompt + output, bucket.py @3e15a8b): each decode step runs, and its attention "
+            "reads, the bucket that holds its position, and the output gives TPOT P50 (the median step, as AWS's "
+            "Neuron tables publish) beside the mean TPOT; on AWS Inferentia/Trainium devices only, with no --engine or "
+            "--engine neuron (else exit 2). Default: none (each step reads its own context)."),
         memory_fraction: Optional[float] = typer.Option(
             None, "--memory-fraction", help="Fraction of memory the engine may use (default: the --engine's, "
             "0.9 without one; sglang's depends on the device's memory and --tp, SGLang's own server_args.py rule, "
@@ -202,6 +208,7 @@ def register_serve(plan_app: typer.Typer) -> None:
                             expert_weight_dtype=expert_weight_dtype, kv_dtype=kv_dtype,
                             price_usd_per_hour=price_usd_per_hour, catalog=catalog, engine=engine,
                             memory_fraction=memory_fraction, tp_allreduce=tp_allreduce,
+                            token_buckets=token_buckets,
                             memory_basis=memory_basis, max_prefill_tokens=max_prefill_tokens,
                             max_batch_size=max_batch_size, int4_group_size=int4_group_size, ep=ep,
                             attention_dp=attention_dp, redundant_experts=redundant_experts,
@@ -308,13 +315,15 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError], max_suppor
         table = Table(title=plain(title), caption=plain(caption))
         first = "concurrency" if p0.scheduling == "continuous" else "batch"
         rate_heads, rate_cells = serve_rate_columns(s.points)
-        for col in (*rate_heads, first, "TTFT", "TPOT", "decode tok/s", "e2e tok/s/dev", "decode bound", "mem/dev",
-                    "fits", "$/M out tok", "J/out tok"):
+        p50 = any(p.tpot_p50_s is not None for p in s.points)  # --token-buckets: the median step beside the mean
+        for col in (*rate_heads, first, "TTFT", "TPOT", *(("TPOT P50",) if p50 else ()), "decode tok/s",
+                    "e2e tok/s/dev", "decode bound", "mem/dev", "fits", "$/M out tok", "J/out tok"):
             table.add_column(col, justify="right")
         for p, rate in zip(s.points, rate_cells, strict=True):
             usd = fmt_usd(p.usd_per_million_output_tokens) if p.usd_per_million_output_tokens is not None else "n/a"
             j = fmt_joules(p.energy_j_per_output_token) if p.energy_j_per_output_token is not None else "n/a"
-            table.add_row(*rate, fmt_count(p.batch), fmt_seconds(p.ttft_s), fmt_seconds(p.tpot_s),
+            median = (fmt_seconds(p.tpot_p50_s) if p.tpot_p50_s is not None else "n/a",) if p50 else ()
+            table.add_row(*rate, fmt_count(p.batch), fmt_seconds(p.ttft_s), fmt_seconds(p.tpot_s), *median,
                           fmt_count(p.decode_tokens_per_s), fmt_count(p.output_tokens_per_s_per_device),
                           p.decode_step.bound, fmt_bytes(p.memory_bytes_per_device, binary=True),
                           "yes" if p.fits else "NO", usd, j)
@@ -331,7 +340,10 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError], max_suppor
     console.print("TTFT = request overhead + prefill of the whole batch (static batching), or of one request + "
                   "half a decode step (--concurrency, continuous batching); TPOT = (E2E - TTFT) / (output - 1), as "
                   "vLLM and trtllm-bench report it: the decode step, plus with --concurrency/--rate the other "
-                  "requests' prefills run between its decode steps; decode tok/s = batch / decode step per replica (a "
+                  "requests' prefills run between its decode steps; " + (
+                      "TPOT P50 (--token-buckets) = the median decode step, each step at its token bucket's length; "
+                      if any(p.tpot_p50_s is not None for s in sweeps for p in s.points) else "") +
+                  "decode tok/s = batch / decode step per replica (a "
                   "--requests run's: its output tokens over its waves' decode time); "
                   "e2e tok/s/dev = output tokens per second per device over the whole request (prefill and any request "
                   "overhead included); "

@@ -144,6 +144,11 @@ LOGIT_BYTES = 4.0
 MEMORY_BASES = ("total", "free")
 TP_ALLREDUCES = ("nccl", "custom")
 """ServingCalibration.tp_allreduce: through the collective library, or the engine's own all-reduce kernel."""
+TOKEN_BUCKETS = ("neuronx",)
+"""ServingCalibration.token_buckets: engines that compile static token buckets a decode step is padded to."""
+NEURONX_FIRST_BUCKET = 128
+"""transformers-neuronx's smallest token bucket: utils.py power_of_two_bucket_sizes(128, n_positions), used by
+bucket.py token_sizes (aws-neuron/transformers-neuronx@3e15a8b, src/transformers_neuronx/bucket.py, utils.py)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -237,6 +242,11 @@ class ServingCalibration:
     """Not a table value: True where the engine runs that blocking loop (ENGINES' pp_host_loop: `plan serve --engine
     trtllm`, the runs file's trtllm rows), so with --pp > 1 each round pays pp_host_per_request_s x the requests in
     flight (pp_host_round_s); False: no such cost (another engine, or none said)."""
+    token_buckets: str | None = None
+    """Not a table value: the engine's static token buckets (TOKEN_BUCKETS; `plan serve --token-buckets`, the runs
+    file's token_buckets column); None: none, each decode step reads its own context. 'neuronx': transformers-neuronx's
+    (neuronx_token_buckets): each step runs, and its attention reads, the bucket that holds its position, and TPOT
+    is read at the median step (the AWS tables' 'TPOT Latency P50')."""
     memory_utilization: float = unit("fraction", default=0.9)
     """Fraction of memory the engine may use; of what, `memory_basis` says."""
     tp_allreduce: str = "custom"
@@ -340,6 +350,9 @@ class ServingCalibration:
                              "give the micro-batches in flight, e.g. --pp-microbatches 4 (one per --pp stage)")
         if self.tp_allreduce not in TP_ALLREDUCES:
             raise InputError(f"calibration tp_allreduce = {self.tp_allreduce!r}", "use nccl or custom")
+        if self.token_buckets is not None and self.token_buckets not in TOKEN_BUCKETS:
+            raise InputError(f"token buckets {self.token_buckets!r} are not known",
+                             f"use {' or '.join(TOKEN_BUCKETS)}, or leave them out (no buckets)")
         if self.memory_basis not in MEMORY_BASES:
             raise InputError(f"calibration memory_basis = {self.memory_basis!r} is not a memory basis",
                              "use 'total' (vLLM) or 'free' (TensorRT-LLM)")
@@ -805,7 +818,7 @@ def _serving_calibrations(path: str | None) -> dict[str, ServingCalibration]:
     known = {f.name for f in fields(ServingCalibration)} - {"family", "fitted", "fitted_on", "table_file",
                                                              "derived_from", "derived_fields", "derived_on",
                                                              "measured_link", "device_scaling", "tp_allreduce",
-                                                             "per_layer_overhead", "fp4_mla_kv_pools",
+                                                             "token_buckets", "per_layer_overhead", "fp4_mla_kv_pools",
                                                              "pp_microbatches", "max_batch_size_per_microbatch",
                                                              "pp_host_loop"}
     for name, t in tables.items():
@@ -858,7 +871,8 @@ def engine_calibration(spec: AcceleratorSpec, *, memory_utilization: float | Non
                        max_batch_size_per_microbatch: bool | None = None,
                        per_layer_overhead: bool | None = None,
                        fp4_mla_kv_pools: bool | None = None,
-                       pp_host_loop: bool | None = None) -> ServingCalibration:
+                       pp_host_loop: bool | None = None,
+                       token_buckets: str | None = None) -> ServingCalibration:
     """The calibration `plan serve` uses on `spec` (the `[serving.*]` tables of `path` replacing the bundled ones
     by name, when given), with the engine settings (--pp-microbatches among them), the checkpoint's int4 group size
     (--int4-group-size) and the measured link (--collectives) a user gave (None: the default)."""
@@ -873,7 +887,7 @@ def engine_calibration(spec: AcceleratorSpec, *, memory_utilization: float | Non
                              "int4_group_size": int4_group_size, "pp_microbatches": pp_microbatches,
                              "max_batch_size_per_microbatch": max_batch_size_per_microbatch,
                              "per_layer_overhead": per_layer_overhead, "fp4_mla_kv_pools": fp4_mla_kv_pools,
-                             "pp_host_loop": pp_host_loop}
+                             "pp_host_loop": pp_host_loop, "token_buckets": token_buckets}
     return replace(cal, **{k: v for k, v in given.items() if v is not None})
 
 
@@ -982,6 +996,9 @@ class ServingPrediction:
     """Defaults used for link figures the device spec lacks (printed beside the result)."""
     moe: MoEServing | None = None
     """Expert / attention-data parallelism figures (serving_moe); None for plain tensor parallelism."""
+    tpot_p50_s: float | None = unit("s", default=None)
+    """With token buckets (calibration.token_buckets): the median decode step of a request (the AWS Neuron tables'
+    'TPOT Latency P50'), a step at the bucket most steps run; tpot_s stays the mean. None without buckets."""
     pp_host_round_s: float = unit("s", default=0.0)
     """Host seconds each round of the engine's blocking pipeline-parallel loop adds (calibration.pp_host_round_s:
     pp_host_per_request_s x batch, with --pp > 1 on an engine with that loop; 0 otherwise): in tpot_s, decode steps,
@@ -1066,7 +1083,7 @@ class ServeResult:
     """`accelopt plan serve`: serving latency, throughput, memory, cost and energy per batch (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-serve"
-    SCHEMA_VERSION: ClassVar[int] = 17
+    SCHEMA_VERSION: ClassVar[int] = 18
     # 3 added calibration.published_runs_of_device; 4 calibration.tp_allreduce (a default: older documents read);
     # 5 points[].expert_weight_dtype and expert_compute_dtype (defaults null); 6 input_warnings (a default: []);
     # 7 points[].pp_microbatches (default 1) and calibration.pp_microbatches (default null);
@@ -1083,7 +1100,9 @@ class ServeResult:
     # (default 0): the host time a round of TensorRT-LLM's blocking PP loop adds per request in flight (rpphost)
     # 17 calibration.derived_from, derived_fields, derived_on (defaults '' / []): a [serving.*] table derived from a
     # measurement, not fitted (rmi355)
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
+    # 18 calibration.token_buckets and points[].tpot_p50_s (defaults null): --token-buckets, each decode step at its
+    # token bucket's length and the median step beside the mean TPOT (rtrn4)
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17)
     """2: each point carries `moe` (expert / attention-data parallelism, null for tensor parallelism only)."""
 
     results: list[ServeSweep]
@@ -2770,6 +2789,51 @@ def _mean_decode_step_s(s: _Setup, batch: int, prompt_len: int, output_len: int)
     return float(roof.mean()) + a.comm_s + a.overhead_s  # comm depends on batch only
 
 
+def neuronx_token_buckets(prompt_len: int, output_len: int) -> dict[int, int]:
+    """{token bucket: decode steps run at it} of one request under transformers-neuronx's static token buckets
+    (aws-neuron/transformers-neuronx@3e15a8b: utils.py power_of_two_bucket_sizes(128, n_positions) doubles from 128
+    below n_positions, bucket.py token_sizes appends n_positions, bucket.find runs a step on the smallest bucket that
+    holds its position). The compiled n_positions is taken as prompt + output (the AWS tables' runs); the steps are
+    positions prompt + 1 .. prompt + output - 1 (the first token comes from the context pass), and each runs on, and
+    its attention reads, its bucket's padded K/V slice (static shapes)."""
+    n = prompt_len + output_len
+    sizes, size = [], NEURONX_FIRST_BUCKET
+    while size < n:
+        sizes.append(size)
+        size *= 2
+    sizes.append(n)
+    steps: dict[int, int] = {}
+    lo = prompt_len + 1  # the first decode position
+    for b in sizes:
+        if lo > n - 1:
+            break
+        if b >= lo:
+            hi = min(b, n - 1)
+            steps[b] = hi - lo + 1
+            lo = hi + 1
+    return steps
+
+
+def _bucket_steps_s(s: _Setup, batch: int, prompt_len: int, output_len: int) -> tuple[float, float, int]:
+    """(mean step, median step, the median step's bucket) of a request whose decode steps run on the engine's token
+    buckets (neuronx_token_buckets), each step timed at its bucket's length (_decode_step_time). The median is the
+    lower middle step (statistics.median_low), steps ordered by bucket (a longer bucket is never faster)."""
+    steps = neuronx_token_buckets(prompt_len, output_len)
+    if not steps:  # one output token: no decode step; the first position's bucket stands in
+        b = next(iter(neuronx_token_buckets(prompt_len, 2)))
+        t = _decode_step_time(s, batch, b).total_s
+        return t, t, b
+    times = {b: _decode_step_time(s, batch, b).total_s for b in steps}
+    total = sum(steps.values())
+    mean = sum(times[b] * k for b, k in steps.items()) / total
+    seen, middle = 0, (total - 1) // 2  # median_low's index among the ordered steps
+    for b in sorted(steps):
+        seen += steps[b]
+        if seen > middle:
+            return mean, times[b], b
+    raise AssertionError("unreachable: the middle step is among the steps")
+
+
 def microbatches_in_flight(s: _Setup, batch: int) -> int:
     """Micro-batches the batch splits into over the pipeline stages: the engine's (cal.pp_microbatches; None: one per
     stage, as vLLM and TensorRT-LLM run them, see ServingCalibration.pp_microbatches), at most one per sequence of the
@@ -3008,14 +3072,20 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
     micro = math.ceil(batch / m)
     prefill = _pipelined_prefill(s, batch, prompt_len, scheduling)
     decode_ctx = prompt_len + output_len / 2.0
+    p50_s: float | None = None
+    if calibration.token_buckets is not None:  # static token buckets: each step at its bucket's length
+        one_s, p50_s, decode_ctx = _bucket_steps_s(s, micro, prompt_len, output_len)
     one = _decode_step_time(s, micro, decode_ctx)
     busiest = _busiest_stage(s, one, _end_stages(s, micro, micro, 1, s.cal.decode_compute_efficiency))
     step = _pipelined(one, m, _decode_cycle_s(one.total_s, one.roof_s, m, one.overhead_s, busiest))
-    one_s = _mean_decode_step_s(s, micro, prompt_len, output_len)
+    if p50_s is None:
+        one_s = _mean_decode_step_s(s, micro, prompt_len, output_len)
     # the blocking PP loop's host work per round, in series with the devices' cycle (pp_host_per_request_s)
     host_s = calibration.pp_host_round_s(pp, batch)
     step_s = host_s + _decode_cycle_s(one_s, one_s - one.comm_s - one.overhead_s, m, one.overhead_s,
                                       busiest)  # at the mean step, the busiest stage's shares at the middle one
+    tpot_p50_s = None if p50_s is None else host_s + _decode_cycle_s(
+        p50_s, p50_s - one.comm_s - one.overhead_s, m, one.overhead_s, busiest)
     decode_s = (output_len - 1) * step_s
     if scheduling in ("static", "waves") or output_len == 1:
         # static: the other prefills fall before the first token. One output token (prefill only, e.g. scoring): no
@@ -3047,7 +3117,7 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
         kv_cache_bytes_per_token=kv_cache_bytes_per_token(model, kv_dtype, s.cal), weights_bytes_per_device=w,
         kv_cache_bytes_per_device=kv, workspace_bytes_per_device=ws, memory_bytes_per_device=total,
         usable_memory_bytes_per_device=usable, fits=fits, max_batch=mb, usd_per_million_output_tokens=usd,
-        energy_j_per_output_token=energy, calibration=s.cal, pp_host_round_s=host_s,
+        energy_j_per_output_token=energy, calibration=s.cal, pp_host_round_s=host_s, tpot_p50_s=tpot_p50_s,
         assumed=links_assumed(spec, tp, pp, calibration, moe, model.is_moe),
         moe=serving_moe.summary(s, batch, prompt_len) if moe.active else None)
 

@@ -15,6 +15,7 @@ from accelopt.predict.serving import (
     CUSTOM_ALLREDUCE_WORLD_SIZES,
     ENGINES,
     MEMORY_BASES,
+    TOKEN_BUCKETS,
     TP_ALLREDUCES,
     BatchSweep,
     NothingFitsError,
@@ -108,6 +109,9 @@ class ServeOptions:
     tp_allreduce: str | None = None
     """'nccl' or 'custom' (serving.ServingCalibration.tp_allreduce); None: the engine's (serving.ENGINES), else
     'custom' (vLLM's)."""
+    token_buckets: str | None = None
+    """The engine's static token buckets (serving.ServingCalibration.token_buckets: 'neuronx', transformers-neuronx's:
+    each decode step at its bucket's length, and a P50 TPOT beside the mean); None: no buckets."""
     max_prefill_tokens: int | None = None
     max_batch_size: int | None = None
     """The engine's max_batch_size (None: the calibration's, 2048): caps the concurrency of a --rate,
@@ -145,6 +149,15 @@ class ServeOptions:
             raise unknown_name("--engine", self.engine, list(ENGINES))
         if self.tp_allreduce is not None and self.tp_allreduce not in TP_ALLREDUCES:
             raise unknown_name("--tp-allreduce", self.tp_allreduce, list(TP_ALLREDUCES))
+        if self.token_buckets is not None and self.token_buckets not in TOKEN_BUCKETS:
+            raise InputError(f"--token-buckets {self.token_buckets!r} is not a known bucket scheme"
+                             f"{case_hint(self.token_buckets, TOKEN_BUCKETS)}",
+                             "use neuronx (transformers-neuronx's token buckets), or leave --token-buckets out for "
+                             "no buckets")
+        if self.token_buckets is not None and self.engine not in (None, "neuron"):
+            raise InputError(f"--token-buckets {self.token_buckets} with --engine {self.engine}: the buckets are "
+                             "transformers-neuronx's (the neuron engine), not this engine's",
+                             "give --engine neuron, or leave --token-buckets out")
         if self.memory_basis is not None and self.memory_basis not in MEMORY_BASES:
             raise InputError(f"--memory-basis {self.memory_basis!r} is not a memory basis"
                              f"{case_hint(self.memory_basis, MEMORY_BASES)}", "use total (vLLM) or free (TensorRT-LLM)")
@@ -356,7 +369,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                                      max_batch_size_per_microbatch=rule.batch_cap_per_microbatch if rule else None,
                                      per_layer_overhead=rule.host_launched_layers if rule else None,
                                      fp4_mla_kv_pools=rule.fp4_mla_pools if rule else None,
-                                     pp_host_loop=rule.pp_host_loop if rule else None)
+                                     pp_host_loop=rule.pp_host_loop if rule else None,
+                                     token_buckets=opts.token_buckets)
             check_int4_group(cfg, opts, moe, cal)  # the given group or the table's default, one check for both
             int4_groups.add(cal.int4_group_size)
             # --ep: the MoE table says it; --dense-experts runs no grouped GEMM (serving_moe.tp_expert_kernel)
@@ -792,7 +806,11 @@ def _rate_points(cfg: TransformerConfig, spec: AcceleratorSpec, opts: ServeOptio
 
 def _check_engine_device(opts: ServeOptions, spec: AcceleratorSpec) -> None:
     """An InfeasibleError (this device is listed as not served; alone, exit 2) for an --engine tied to another
-    vendor's devices (serving.ENGINES' devices: --engine neuron on an H100 predicted a run no one can make)."""
+    vendor's devices (serving.ENGINES' devices: --engine neuron on an H100 predicted a run no one can make), and for
+    --token-buckets neuronx off the devices the neuron engine runs on (transformers-neuronx is AWS Neuron's)."""
+    if opts.token_buckets is not None and (why := engine_device_mismatch("neuron", spec)) is not None:
+        raise InfeasibleError(f"--token-buckets {opts.token_buckets}: transformers-neuronx's buckets, but {why}",
+                              "leave --token-buckets out on this device, or give an AWS Inferentia/Trainium device")
     if opts.engine is None or (why := engine_device_mismatch(opts.engine, spec)) is None:
         return
     fits = [name for name, rule in ENGINES.items() if engine_device_mismatch(name, spec) is None]

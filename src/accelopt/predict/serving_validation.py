@@ -232,6 +232,9 @@ def _check_row(r: dict[str, str]) -> None:
             raise InputError(e.problem, e.fix.replace("write a whole number", "write max (the engine's maximum "
                                                       "load) or a whole number", 1)) from None
     row_tp_allreduce(r)
+    if row_token_buckets(r) is not None and r["engine"] != "neuron":  # as plan serve --token-buckets refuses it
+        raise cell_error(_WHAT, r, "token_buckets", f"is given for engine {r['engine']!r}: the buckets are "
+                         "transformers-neuronx's (engine neuron)", "leave it blank, or write neuron in engine")
     row_memory_fraction(r)
     limit = row_max_batch_size(r)
     if row_requests(r) is not None and r["batch"] != "max":  # plan serve refuses --requests without --batch max
@@ -272,7 +275,7 @@ def row_calibration(row: dict[str, str], spec: AcceleratorSpec,
                                                attention_dp=row_moe_layout(row).attention_dp,
                                                mla=get_model(row["model"]).mla is not None)[0]
     cal = replace(cal, memory_basis=rule.memory_basis, memory_utilization=share,
-                  tp_allreduce=row_tp_allreduce(row) or rule.tp_allreduce,
+                  tp_allreduce=row_tp_allreduce(row) or rule.tp_allreduce, token_buckets=row_token_buckets(row),
                   max_batch_size_per_microbatch=rule.batch_cap_per_microbatch,
                   per_layer_overhead=rule.host_launched_layers, fp4_mla_kv_pools=rule.fp4_mla_pools,
                   pp_host_loop=rule.pp_host_loop)
@@ -308,6 +311,13 @@ def row_tp_allreduce(row: Mapping[str, str | None]) -> str | None:
         raise InputError(f"serving run {row.get('id')!r}: tp_allreduce {v!r} is neither nccl nor custom",
                          "write nccl or custom, or leave the cell empty for the engine's")
     return v or None
+
+
+def row_token_buckets(row: Mapping[str, str | None]) -> str | None:
+    """The engine's static token buckets the run used, as `plan serve --token-buckets` (optional column token_buckets:
+    neuronx, transformers-neuronx's; empty: none). A row with buckets reads its tpot_ms at the median step (the AWS
+    Neuron tables publish 'TPOT Latency P50'), the prediction's tpot_p50_s."""
+    return choice_cell(_WHAT, row, "token_buckets", serving.TOKEN_BUCKETS, blank_ok=True) or None
 
 
 def row_memory_fraction(row: Mapping[str, str | None]) -> float | None:
@@ -396,7 +406,8 @@ def _predict_row(row: dict[str, str], cals: dict[str, serving.ServingCalibration
     else:
         p = serving.predict_serving(model, spec, batch=int(row["batch"]), allow_oom=True, **common)
     value = {"output_tok_s": p.output_tokens_per_s, "output_tok_s_per_device": p.output_tokens_per_s_per_device,
-             "decode_tok_s": p.decode_tokens_per_s, "ttft_ms": p.ttft_s * 1e3, "tpot_ms": p.tpot_s * 1e3,
+             "decode_tok_s": p.decode_tokens_per_s, "ttft_ms": p.ttft_s * 1e3,
+             "tpot_ms": (p.tpot_s if p.tpot_p50_s is None else p.tpot_p50_s) * 1e3,  # a bucketed row's P50
              "decode_tok_s_per_device": p.decode_tokens_per_s / p.n_devices,
              "prefill_tok_s_per_device": p.batch * p.prompt_len / p.prefill.total_s / p.n_devices}
     return value[row["metric"]], p
@@ -808,7 +819,7 @@ def fit_serving(family: str, grid: dict[str, list[float]], runs_path: Path | str
 _VALUED_FLAGS = (("ep", "--ep"), ("attention_dp", "--attention-dp"), ("redundant_experts", "--redundant-experts"),
                  ("max_batch_size", "--max-batch-size"), ("tp_allreduce", "--tp-allreduce"),
                  ("memory_fraction", "--memory-fraction"), ("int4_group_size", "--int4-group-size"),
-                 ("requests", "--requests"))
+                 ("requests", "--requests"), ("token_buckets", "--token-buckets"))
 # 'yes' column -> its `plan serve` switch
 _YES_FLAGS = (("two_batch_overlap", "--two-batch-overlap"), ("dense_experts", "--dense-experts"))
 METRIC_FIELDS = {"output_tok_s": "output_tokens_per_s", "output_tok_s_per_device": "output_tokens_per_s_per_device",

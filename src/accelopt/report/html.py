@@ -327,14 +327,17 @@ def _serve_tables(r: Any) -> list[Table]:
     for s in r.results:
         first = "concurrency" if s.points and s.points[0].scheduling == "continuous" else "batch"  # as the console
         rate_heads, rate_cells = plan_warnings.serve_rate_columns(s.points)
-        heads = [*rate_heads, first, "TTFT", "TPOT", "decode tok/s", "e2e tok/s/dev", "decode bound", "mem/dev",
-                 "fits", "$/M out tok", "J/out tok"]
+        p50 = any(p.tpot_p50_s is not None for p in s.points)  # --token-buckets: the median step, as the console
+        heads = [*rate_heads, first, "TTFT", "TPOT", *(["TPOT P50"] if p50 else []), "decode tok/s", "e2e tok/s/dev",
+                 "decode bound", "mem/dev", "fits", "$/M out tok", "J/out tok"]
         pipe = plan_warnings.pp_microbatches_text(s.points)
         t = Table(f"{s.model} on {s.device} (tp={s.tp}, pp={s.pp}{pipe})", heads, estimate=True,
                   note=plan_warnings.serve_caption(s.max_batch, s.decode_ridge_batch, s.calibration, s.device)
                   + plan_warnings.serve_rate_caption(s.points))
         for p, rate in zip(s.points, rate_cells, strict=True):  # tokens/s as the console writes them (fmt_count)
-            t.rows.append([*rate, q(p, "batch"), q(p, "ttft_s"), q(p, "tpot_s"), fmt_count(p.decode_tokens_per_s),
+            median = ([q(p, "tpot_p50_s") if p.tpot_p50_s is not None else "n/a"] if p50 else [])
+            t.rows.append([*rate, q(p, "batch"), q(p, "ttft_s"), q(p, "tpot_s"), *median,
+                           fmt_count(p.decode_tokens_per_s),
                            fmt_count(p.output_tokens_per_s_per_device), p.decode_step.bound,
                            q(p, "memory_bytes_per_device"), _g(p.fits), q(p, "usd_per_million_output_tokens"),
                            q(p, "energy_j_per_output_token")])
