@@ -34,6 +34,7 @@ from accelopt.predict.serving import (
     custom_allreduce_skipped,
     engine_calibration,
     engine_device_mismatch,
+    engine_fp4_weight_problem,
     engine_memory_fraction,
     finite_run,
     int4_group_problem,
@@ -50,7 +51,6 @@ from accelopt.predict.serving import (
     predict_at_rate,
     serving_calibrations,
     sweep_batch,
-    engine_fp4_weight_problem,
     weight_only_note,
     with_price,
 )
