@@ -51,7 +51,7 @@ def test_the_pages_step_and_memory_rows_are_the_consoles(capsys: pytest.CaptureF
     shown = _page_rows(page, "profile — mlp")
     assert shown == step
     memory = _console_rows(out, "peak (", 2)
-    assert len(memory) == 6, memory  # peak, before the step, parameters, gradients, optimizer state, activations
+    assert len(memory) == 7, memory  # peak, before the step, parameters, buffers, gradients, optimizer, activations
     assert [r[:2] for r in _page_rows(page, "memory")] == memory
 
 

@@ -28,10 +28,11 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # 10: core_share, core_share_note (the share of a CPU entry's cores the probe ran on; 5 to 9 read)
     # 11: collectives.link_model_tolerance, other_ops_model_checks (plan's model of the other collectives judged by
     # the +-25% tolerance; 5 to 10 read; utdist, 2026-12-06)
-    "profile": (5, "b79e738e613163db"),  # 2: samples_per_s is samples/s (was count); 3: diagnosis.withheld,
+    "profile": (6, "e587f007960df498"),  # 2: samples_per_s is samples/s (was count); 3: diagnosis.withheld,
     # diagnosis.withheld_recommendations (a withheld diagnosis's recommendations moved there; 1 and 2 read);
     # 4: optimize_command (the optimize run of the model and shape profiled, default null; 1 to 3 read);
     # 5: ceilings.vector_peak_label (which peak the non-matmul roof is, default 'fp32 vector'; 1 to 4 read)
+    # 6: memory.buffers_bytes (the model's registered buffers, default 0; 1 to 5 read; ut3misc, 2026-12-06)
     "plan": (21, "8adef3c3982936e1"),  # 2: optimizer_state_bytes is B/param (was B); ep_a2a_overlap (default false);
     # 3: model_figures (params_total, params_active, training_flops_per_token, seq_len); fp8_recipe (default delayed)
     # 4: attention_kernel (default fused); tp_overlap_cfg (--tp-overlap-cfg, default ''); 5: input_warnings;
@@ -106,7 +107,8 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # 11: ranks[].comm.profiled_steps_s, comm_steps_s, compute_steps_s, prediction.terms[].measured_steps,
     # measured_low_s, measured_high_s (the count and spread of the profiled steps; ut2dist, 2026-12-06)
     # profile-partial 2: failed (the error that stopped a later pass; default ""); 3: stopped_by (utcode)
-    "profile-partial": (3, "05c51f170e4d6be5"),
+    # 4: memory.buffers_bytes (default 0; ut3misc, 2026-12-06)
+    "profile-partial": (4, "566a58d8c16f9d8e"),
     # profile-distributed-partial 1: its first shape (nproc, 2026-12-05); 2: failed (a rank's error that stopped the
     # run after steps were measured, default ""; utdist, 2026-12-05); 3: stopped_by (utcode)
     "profile-distributed-partial": (3, "869ecac37bca61ef"),

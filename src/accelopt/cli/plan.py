@@ -593,10 +593,11 @@ PARETO_ROWS_MAX = 20
 """Most Pareto-front rows the console prints (the JSON's pareto_front holds them all)."""
 
 
-def _print_table(title: str, rows: list[Any], tags: dict[str, str], limit: int = TABLE_ROWS_MAX) -> None:
+def _print_table(title: str, rows: list[Any], tags: dict[str, str], extra: list[str],
+                 limit: int = TABLE_ROWS_MAX) -> None:
     """`rows` (LayoutRow) under `title`, the first `limit` of them (a line under the table says how many more the
     JSON lists); `tags`: device -> the short basis of its calibration (CurveBasis.tag, '' when fitted), printed beside
-    the device name."""
+    the device name; `extra`: the hsdp / etp columns every table of the result shows (layout_extra_columns)."""
     from rich.table import Table
 
     from accelopt.report.console import plain
@@ -606,9 +607,8 @@ def _print_table(title: str, rows: list[Any], tags: dict[str, str], limit: int =
     rows = rows[:limit]
 
     tb = Table(title=title)
-    # hsdp (shard group) and etp columns only when a row uses them; recomp 'full 24' = 24 layers per stage recomputed,
-    # 'none+mlp' = --recompute-modules mlp on top of recompute none (LayoutRow.recompute_text)
-    extra = [c for c in ("hsdp", "etp") if any(getattr(r.layout, c) for r in rows)]
+    # recomp 'full 24' = 24 layers per stage recomputed, 'none+mlp' = --recompute-modules mlp on top of recompute none
+    # (LayoutRow.recompute_text)
     for col in ("hardware", "n", "tp", "pp", "dp", "cp", "ep", *extra, "vp", "mbs", "m", "zero", "recomp", "step",
                 "MFU", "mem/dev", "time (est.)", "cost (est.)", "energy (est.)"):
         tb.add_column(col, justify="right" if col not in ("hardware", "recomp") else "left")
@@ -958,25 +958,28 @@ def _run_search(opts: PlanOptions) -> None:
                    f"{opts.schedule} schedule — "
                    f"{len(c):,} layouts evaluated "
                    f"in {fmt_seconds(elapsed)}, {int(c.feasible.sum()):,} feasible; dropped: {dropped}"))
+    from accelopt.report import plan_warnings
     from accelopt.report.plan_warnings import skipped_lines
 
     for text in skipped_lines(c.skipped_devices, c.skipped_options):  # a device left out must not vanish without a word
         con.print(plain(text, "yellow"))
     tags = {b.device: b.tag for b in bases}
+    extra = plan_warnings.layout_extra_columns(data.best, data.pareto_front, data.closest_by_memory,
+                                               data.closest_to_limits)
     if none_fits:
         if data.closest_to_limits:
             _print_table(f"closest to {_limits_text(opts)} (they fit memory, none meets it; predictions, estimates)",
-                         data.closest_to_limits, tags)
+                         data.closest_to_limits, tags, extra)
         else:
             _print_table("closest to fitting memory (none fits; predictions, estimates)", data.closest_by_memory,
-                         tags)
+                         tags, extra)
         print_bases(con, bases)
         print_assumed(con, c.assumed)
         for note in data.notes:
             con.print(plain(note, "yellow"))
         raise none_fits
-    _print_table(f"best {len(best)} by {objective} (predictions, estimates)", data.best, tags)
-    _print_table("Pareto front: time, cost, energy", data.pareto_front, tags, limit=PARETO_ROWS_MAX)
+    _print_table(f"best {len(best)} by {objective} (predictions, estimates)", data.best, tags, extra)
+    _print_table("Pareto front: time, cost, energy", data.pareto_front, tags, extra, limit=PARETO_ROWS_MAX)
     print_bases(con, bases)
     print_assumed(con, c.assumed)
     for link in links:

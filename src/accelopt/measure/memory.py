@@ -1,8 +1,10 @@
 """Peak memory of one step, split into parameters, gradients, optimizer state and activations.
 
 How each number is obtained (reported with it, in `MemoryBreakdown.methods`):
-- parameters, gradients, optimizer state: the sum of `Tensor.nbytes` over the tensors, counted once
-  per storage (tied weights are not double counted);
+- parameters, buffers, gradients, optimizer state: the sum of `Tensor.nbytes` over the tensors, counted once
+  per storage (tied weights are not double counted; a buffer sharing a parameter's storage is not counted again).
+  Buffers are the module's registered buffers (`model.buffers()`: BatchNorm running statistics, rotary caches,
+  attention masks), held on the device beside the parameters;
 - activations: the bytes autograd saves for backward, counted directly with
   `torch.autograd.graph.saved_tensors_hooks` during the forward pass (once per storage). In
   inference mode nothing is saved for backward: activations are then the peak of live tensor bytes
@@ -49,16 +51,27 @@ class MemoryBreakdown:
     peak_kind: str
     """'cuda-allocator', 'process-rss-hwm-reset' or 'process-rss-lifetime-hwm'."""
     methods: dict[str, str] = field(default_factory=dict)
+    buffers_bytes: float = unit("B", default=0.0)
+    """The model's registered buffers (BatchNorm running statistics, rotary caches, masks) on the device, counted once
+    per storage and not again where one shares a parameter's; 0 in a record written before they were reported
+    (profile schema 6, ut3misc 2026-12-06)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"peak_bytes": self.peak_bytes, "baseline_bytes": self.baseline_bytes,
-                "parameters_bytes": self.parameters_bytes, "gradients_bytes": self.gradients_bytes,
+                "parameters_bytes": self.parameters_bytes, "buffers_bytes": self.buffers_bytes,
+                "gradients_bytes": self.gradients_bytes,
                 "optimizer_state_bytes": self.optimizer_state_bytes, "activations_bytes": self.activations_bytes,
                 "peak_kind": self.peak_kind, "methods": dict(self.methods)}
 
 
 def parameter_bytes(model: Any) -> float:
     return tensor_bytes(model.parameters())
+
+
+def buffer_bytes(model: Any) -> float:
+    """Bytes of the model's registered buffers, each storage once and none a parameter already holds."""
+    params = list(model.parameters())
+    return tensor_bytes([*params, *model.buffers()]) - tensor_bytes(params)
 
 
 def gradient_bytes(model: Any) -> float:
@@ -277,9 +290,12 @@ def measure_memory(*, model: Any, optimizer: Any | None, step: Callable[[], Any]
     """Peak over one `step()` and the split; `step` fills `saved` (if given) during its forward pass."""
     peak, baseline, kind, peak_method = measure_peak(step, device)
     params = parameter_bytes(model)
+    buffers = buffer_bytes(model)
     grads = gradient_bytes(model) if train else 0.0
     opt = optimizer_state_bytes(optimizer) if train else 0.0
     methods = {"peak": peak_method, "parameters": "sum of Tensor.nbytes, once per storage",
+               "buffers": "sum of model.buffers() Tensor.nbytes, once per storage (BatchNorm statistics, masks, "
+               "rotary caches)",
                "gradients": "sum of .grad nbytes after the step", "optimizer_state":
                "sum of optimizer.state tensor nbytes"}
     if train and saved is not None:
@@ -293,15 +309,15 @@ def measure_memory(*, model: Any, optimizer: Any | None, step: Callable[[], Any]
                                   "every op's outputs, freed when their last tensor dies; weights and inputs "
                                   "excluded)")
     elif peak is not None and kind == "cuda-allocator":
-        activations = max(0.0, peak - params - grads - opt)
-        methods["activations"] = "peak allocated minus parameters, gradients and optimizer state"
+        activations = max(0.0, peak - params - buffers - grads - opt)
+        methods["activations"] = "peak allocated minus parameters, buffers, gradients and optimizer state"
     elif peak is not None and baseline is not None and kind == "process-rss-hwm-reset":
         activations = max(0.0, peak - baseline)
         methods["activations"] = "RSS high-water minus RSS before the step (transient tensors of the step)"
     else:
         activations = None
         methods["activations"] = "not measurable here (no resettable peak)"
-    return MemoryBreakdown(peak_bytes=peak, baseline_bytes=baseline, parameters_bytes=params,
+    return MemoryBreakdown(peak_bytes=peak, baseline_bytes=baseline, parameters_bytes=params, buffers_bytes=buffers,
                            gradients_bytes=grads, optimizer_state_bytes=opt, activations_bytes=activations,
                            peak_kind=kind, methods=methods)
 

@@ -98,13 +98,14 @@ class ProfileResult(ProfileRun):
     """A Measurement of one model's step on one device (times in s, memory in bytes, energy in J)."""
 
     SCHEMA_KIND: ClassVar[str] = "profile"
-    SCHEMA_VERSION: ClassVar[int] = 5
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4)
+    SCHEMA_VERSION: ClassVar[int] = 6
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5)
     """Version 2 declares samples_per_s a rate (samples/s, was 'count'); the values are the same, so version 1 reads.
     Version 3: diagnosis.withheld and diagnosis.withheld_recommendations (a withheld diagnosis's recommendations are
     moved there; 1 and 2 read, their diagnosis as standing). Version 4: optimize_command (default null; 1 to 3
     read). Version 5: ceilings.vector_peak_label, which peak the non-matmul roof is (an fp64 step's is the fp64
-    vector peak, was the fp32 one; default 'fp32 vector', what 1 to 4 used; they read)."""
+    vector peak, was the fp32 one; default 'fp32 vector', what 1 to 4 used; they read). Version 6:
+    memory.buffers_bytes, the model's registered buffers (default 0; 1 to 5 read, their buffers unsaid)."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"samples_per_s": "samples/s", "mfu_formula": "", "overhead_rule": ""}
 
     step_time: Stats
@@ -182,8 +183,9 @@ class PartialProfile(ProfileRun):
     JSON shape: accelopt.report.schema, kind 'profile-partial'."""
 
     SCHEMA_KIND: ClassVar[str] = "profile-partial"
-    SCHEMA_VERSION: ClassVar[int] = 3
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)  # 2 added failed (default ''); 3 stopped_by (default '')
+    SCHEMA_VERSION: ClassVar[int] = 4
+    # 2 added failed (default ''); 3 stopped_by (default ''); 4 memory.buffers_bytes (default 0)
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3)
     LEGACY_UNVERSIONED: ClassVar[bool] = True
     """Records written before the schema (no `schema` field) have this shape and load as version 1."""
 

@@ -2194,6 +2194,46 @@ def trtllm_fp4_weight_problem(spec: AcceleratorSpec, weight_dtype: str, expert_w
             "rtx-pro-6000-server)")
 
 
+SGLANG_NVFP4_HARDWARE_SOURCE = (
+    "SGLang's modelopt_fp4 quantization (the NVFP4 checkpoints' method) needs compute capability 10.0: "
+    "ModelOptFp4Config.get_min_capability returns 100, its linear method quantizes the activations to FP4 for an FP4 "
+    "GEMM (W4A4, no weight-only path) and its MoE method raises 'Current platform does not support NVFP4 "
+    "quantization. Please use Blackwell and above.' (sgl-project/sglang "
+    "python/sglang/srt/layers/quantization/modelopt_quant.py at faeb96856c4417d55695feec2f4d2463c8adb7fd, and alike at "
+    "003ca3e5152c94c92d88fd43d5eb58e55201e895)")
+"""Why nvfp4 weights are refused with --engine sglang on an NVIDIA GPU without an fp4 peak
+(sglang_nvfp4_weight_problem)."""
+
+
+def sglang_nvfp4_weight_problem(spec: AcceleratorSpec, weight_dtype: str, expert_weight_dtype: str | None,
+                                engine: str | None) -> tuple[str, str] | None:
+    """(why, fix) where SGLang (`engine` sglang) cannot serve NVFP4 weights or routed experts on `spec`: an NVIDIA
+    GPU listing no fp4 peak (Hopper and older), where SGLang has no weight-only NVFP4 path
+    (SGLANG_NVFP4_HARDWARE_SOURCE); None where it can or another engine is named. MXFP4 is not ruled on here.
+    Until ut3misc (2026-12-06) `plan serve --engine sglang --weight-dtype nvfp4 --hardware h100-sxm` printed a
+    prediction under a note naming vLLM's Marlin kernel, a path SGLang does not take."""
+    if engine != "sglang" or not (spec.kind == "gpu" and spec.vendor == "NVIDIA") or spec.peak("fp4") is not None:
+        return None
+    bad = [f"--weight-dtype {weight_dtype}"] if weight_dtype == "nvfp4" else []
+    if expert_weight_dtype == "nvfp4" and weight_dtype != "nvfp4":
+        bad.append(f"--expert-weight-dtype {expert_weight_dtype}")
+    if not bad:
+        return None
+    return (f"{' and '.join(bad)} with --engine sglang on {spec.name}, which lists no fp4 peak: "
+            f"{SGLANG_NVFP4_HARDWARE_SOURCE}",
+            f"use --engine vllm (its FP4 Marlin kernel serves them weight-only on {spec.name}), --weight-dtype "
+            f"{'fp8 or int4' if spec.peak('fp8') is not None else 'int4'} with --engine sglang, or a Blackwell GPU "
+            "(b200, gb200, b300, gb300, rtx-pro-6000-server)")
+
+
+def engine_fp4_weight_problem(spec: AcceleratorSpec, weight_dtype: str, expert_weight_dtype: str | None,
+                              engine: str | None, *, moe: bool = False) -> tuple[str, str] | None:
+    """(why, fix) where the named engine has no path for these 4-bit float weights on `spec`: TensorRT-LLM's
+    (trtllm_fp4_weight_problem) or SGLang's (sglang_nvfp4_weight_problem) rule; None otherwise."""
+    return (trtllm_fp4_weight_problem(spec, weight_dtype, expert_weight_dtype, engine, moe=moe)
+            or sglang_nvfp4_weight_problem(spec, weight_dtype, expert_weight_dtype, engine))
+
+
 def _int8_read_words(cal: ServingCalibration, dense_int8: bool) -> str:
     """How the int8 weight-only weights are read (int8_weight_only_bandwidth_ratio): the table's cited ratio, or
     the 16-bit path's efficiency as a default where the family has none. Only the dense weights take the ratio

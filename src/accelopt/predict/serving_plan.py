@@ -35,6 +35,7 @@ from accelopt.predict.serving import (
     custom_allreduce_skipped,
     engine_calibration,
     engine_device_mismatch,
+    engine_fp4_weight_problem,
     engine_memory_fraction,
     finite_run,
     int4_group_problem,
@@ -51,7 +52,6 @@ from accelopt.predict.serving import (
     predict_at_rate,
     serving_calibrations,
     sweep_batch,
-    trtllm_fp4_weight_problem,
     weight_only_note,
     with_price,
 )
@@ -348,9 +348,9 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         try:
             _check_engine_device(opts, spec)
             check_kv_device(spec, opts.kv_dtype, opts.engine)  # nvfp4 off (the engine's) Blackwell: not served
-            if (fp4 := trtllm_fp4_weight_problem(spec, opts.weight_dtype, opts.expert_weight_dtype,
+            if (fp4 := engine_fp4_weight_problem(spec, opts.weight_dtype, opts.expert_weight_dtype,
                                                  opts.engine, moe=cfg.is_moe)) is not None:
-                raise InfeasibleError(*fp4)  # TensorRT-LLM's FP4 off Blackwell: not served
+                raise InfeasibleError(*fp4)  # TensorRT-LLM's FP4 / SGLang's NVFP4 off Blackwell: not served
             nvfp4_kv = nvfp4_kv_runs(cfg, spec, opts.engine)  # the memory fixes name --kv-dtype nvfp4 only here
             if nvfp4_kv:
                 nvfp4_devices.add(spec.name)

@@ -496,9 +496,9 @@ def _reproduce(row: dict[str, str], cals: dict[str, serving.ServingCalibration] 
         # an NVFP4 KV cache on a part the row's engine does not run it on (TensorRT-LLM / vLLM off SM100), as plan
         # serve --engine lists that device as not served
         serving.check_kv_device(spec, row["kv_dtype"], row["engine"] or None)
-        if (fp4 := serving.trtllm_fp4_weight_problem(spec, row["weight_dtype"], None, row["engine"] or None,
+        if (fp4 := serving.engine_fp4_weight_problem(spec, row["weight_dtype"], None, row["engine"] or None,
                                                      moe=model.is_moe)) is not None:
-            raise InfeasibleError(*fp4)  # TensorRT-LLM's FP4 off Blackwell, as plan serve --engine trtllm
+            raise InfeasibleError(*fp4)  # TensorRT-LLM's FP4 / SGLang's NVFP4 off Blackwell, as plan serve does
         predicted, p = _predict_row(row, cals, path)
     except AcceloptError as e:
         if row["role"] != "gap":

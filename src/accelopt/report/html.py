@@ -230,13 +230,18 @@ def _layout_cells(row: Any) -> list[str]:
     return [*[_g(getattr(row.layout, k)) for k in _LAYOUT_COLS], row.recompute_text]
 
 
-def _layout_table(title: str, rows: list[Any], tags: dict[str, str]) -> Table:
-    heads = ["hardware", "devices", *_LAYOUT_COLS, "recompute", "step", "MFU", "mem/dev", "time to train", "cost",
-             "energy", "carbon"]
+def _layout_table(title: str, rows: list[Any], tags: dict[str, str], extra: list[str]) -> Table:
+    """`rows` (LayoutRow) with the hsdp / etp columns `extra` names (plan_warnings.layout_extra_columns: one set for
+    every layout table of the result, as the console's)."""
+    cut = _LAYOUT_COLS.index("ep") + 1  # the extra columns follow ep, where the console puts them
+    heads = ["hardware", "devices", *_LAYOUT_COLS[:cut], *extra, *_LAYOUT_COLS[cut:], "recompute", "step", "MFU",
+             "mem/dev", "time to train", "cost", "energy", "carbon"]
     t = Table(title, heads, est_cols=set(range(len(heads) - 7, len(heads))))
     for x in rows:
         hw = f"{x.hardware} ({tags[x.hardware]})" if tags.get(x.hardware) else x.hardware  # CurveBasis.tag
-        t.rows.append([hw, q(x, "devices"), *_layout_cells(x),
+        cells = _layout_cells(x)  # the layout columns, then the recompute text
+        more = [_g(v) if (v := getattr(x.layout, c)) else "-" for c in extra]
+        t.rows.append([hw, q(x, "devices"), *cells[:cut], *more, *cells[cut:],
                        *[q(x, k) for k in ("step_time_s", "mfu", "mem_total_bytes", "train_time_s", "cost_usd",
                                            "energy_j", "carbon_kg")]])
     return t
@@ -254,13 +259,14 @@ def _plan_tables(r: Any) -> list[Table]:
                ["dropped", ", ".join(f"{k}: {v:,}" for k, v in r.dropped.items() if v) or "none"],
                ["search time", q(r, "search_s")]]
     tags = {b.device: b.tag for b in r.calibration_basis}
-    out = [s, _layout_table(f"best {len(r.best)} by {r.objective}", r.best, tags),
-           _layout_table("Pareto front: time, cost, energy", r.pareto_front, tags)]
+    extra = plan_warnings.layout_extra_columns(r.best, r.pareto_front, r.closest_by_memory, r.closest_to_limits)
+    out = [s, _layout_table(f"best {len(r.best)} by {r.objective}", r.best, tags, extra),
+           _layout_table("Pareto front: time, cost, energy", r.pareto_front, tags, extra)]
     if r.closest_by_memory:  # none fits (the command exits 2): the console lists these instead
-        out.insert(1, _layout_table("closest to fitting memory (none fits)", r.closest_by_memory, tags))
+        out.insert(1, _layout_table("closest to fitting memory (none fits)", r.closest_by_memory, tags, extra))
     if r.closest_to_limits:  # they fit memory, none meets --deadline / --budget-usd (exit 2), as the console
         out.insert(1, _layout_table("closest to --deadline / --budget-usd (they fit memory, none meets the limits)",
-                                    r.closest_to_limits, tags))
+                                    r.closest_to_limits, tags, extra))
     if r.calibration_basis:
         out.append(Table("calibration basis", ["device", "basis"], [[b.device, b.text] for b in r.calibration_basis]))
     return _console_lines_tables(plan_warnings.training_lines(r)) + out + _notes_tables(r.notes)

@@ -16,6 +16,17 @@ from typing import Any
 
 from accelopt.units import fmt_bytes
 
+LAYOUT_EXTRA_COLUMNS = ("hsdp", "etp")
+"""Layout fields a `plan` table shows only when a row of the result uses them (hybrid-sharding shard group, expert
+tensor parallelism)."""
+
+
+def layout_extra_columns(*tables: Sequence[Any]) -> list[str]:
+    """The LAYOUT_EXTRA_COLUMNS any row of any of `tables` (LayoutRow lists: best, Pareto front, closest) uses: one
+    set for every layout table of a result, console and HTML alike, so the Pareto table cannot drop a column the
+    best table shows (ut3misc, 2026-12-06: the front's one row without an hsdp group lost the column)."""
+    return [c for c in LAYOUT_EXTRA_COLUMNS if any(getattr(r.layout, c, None) for rows in tables if rows for r in rows)]
+
 
 def unused_keys_line(model: str, keys: Sequence[str]) -> str | None:
     """'warning: MODEL: config key(s) not modelled by the predictor, ignored: a, b' (None: every key was used)."""

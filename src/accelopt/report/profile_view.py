@@ -127,8 +127,10 @@ def memory_rows(r: Any) -> list[list[str]]:
     # a training step's figure is what its forward saved for backward, not the activations' peak (a checkpointed
     # model's recomputed blocks are not in it): the label says which
     acts = "activations saved for backward" if r.mode == "train" else "activations"
-    for key, label in (("parameters", "parameters"), ("gradients", "gradients"),
+    for key, label in (("parameters", "parameters"), ("buffers", "buffers"), ("gradients", "gradients"),
                        ("optimizer_state", "optimizer state"), ("activations", acts)):
+        if key == "buffers" and key not in m.methods:  # a record from before they were measured (profile < 6)
+            continue
         rows.append([f"  {label}", fmt_bytes(getattr(m, f"{key}_bytes"), binary=True), m.methods.get(key, "")])
     return rows
 
