@@ -35,7 +35,8 @@ class Quality:
     max_abs_diff: float | None = unit("", "in the model's output units", default=None)
     """Inference: the largest |output - baseline output| over the held-out batches."""
     top1_agreement: float | None = unit("fraction", default=None)
-    """Inference: fraction of predictions (argmax of the last dimension) equal to the baseline's."""
+    """Inference: fraction of predictions (argmax over the classes: the last dimension, or dim 1 of a segmenter's
+    (N, C, d1, ...) map with (N, d1, ...) targets, per pixel) equal to the baseline's."""
     train_steps: int = unit("count", default=0)
     """Train mode: training steps taken from the starting weights before scoring."""
     own_train_steps: int = unit("count", default=0)
