@@ -132,8 +132,28 @@ def test_run_optimize_times_the_baseline_against_itself(monkeypatch: pytest.Monk
     buf = io.StringIO()
     render(res, Console(file=buf, width=400))
     text = " ".join(buf.getvalue().split())
-    assert "baseline │ 3 ms │ 3.09 ms │ 1.00x (0.971-1.03)" in text, text
+    assert "baseline │ 3 ms │ 3.09 ms │ 1.00x (own spread 0.971-1.03)" in text, text
     assert '"speedup_low": 0.97' in dumps(res)
+
+
+def test_the_baseline_rows_bracket_is_named_its_own_spread(monkeypatch: pytest.MonkeyPatch, fake: None) -> None:
+    """The baseline row read '1.00x (0.971-1.03)': 1 by definition beside a bracket that is not a speed-up but the
+    baseline's own run-to-run spread (timed against itself). Console, page and the JSON fields' description say
+    so; a variant's rounds bracket stays bare."""
+    from accelopt.report import html
+    from accelopt.report.schema import docs_markdown
+
+    res = _optimize(monkeypatch, BASE_S / 1.02)
+    buf = io.StringIO()
+    render(res, Console(file=buf, width=400))
+    text = " ".join(buf.getvalue().split())
+    assert "1.00x (own spread 0.971-1.03)" in text and "'own spread': its run-to-run spread" in text, text
+    assert f"{_Lossy.name} │" in text and "own spread" not in text.split(f"{_Lossy.name} │")[1].split("│")[2]
+    page = html.render_html("optimize", res, title="t", argv=["optimize"])
+    assert "own spread 0.971-1.03" in page and page.count("own spread") == 1, page.count("own spread")
+    field = next(line for line in docs_markdown().splitlines() if line.startswith("| `variants[].speedup_low`"))
+    assert "speedup_low and speedup_high are not a speed-up but its own run-to-run spread" in field, field
+
 
 
 def test_run_optimize_recommends_a_gain_beyond_the_noise(monkeypatch: pytest.MonkeyPatch, fake: None) -> None:

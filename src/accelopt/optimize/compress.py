@@ -381,33 +381,27 @@ def class_dim(scores: Any, targets: Any) -> int:
 
 
 def _check_accuracy_targets(out: Any, targets: Any, raw: Any = None, kept: Any = None) -> None:
-    """Accuracy compares argmax(-1) of the scores (B, ..., C) with class indices (B, ...): targets of another shape
-    (one-hot (B, C)) failed deep in the comparison, or, with as many rows as classes, broadcast to (B, B) and gave
-    a wrong accuracy without a word. Targets outside 0..C-1 (other than the loss's padding: `kept`, counted_targets)
-    can match no argmax: every variant scored 0% like the baseline, 'within tolerance', and the quality guard was
-    void."""
+    """Accuracy compares the argmax over the classes' dim (class_dim: the last, or dim 1 of a segmenter's
+    (N, C, d1, ...) map) with class indices: targets of another shape (one-hot (B, C)) failed deep in the comparison,
+    or, with as many rows as classes, broadcast to (B, B) and gave a wrong accuracy without a word. Targets outside
+    0..C-1 (other than the loss's padding: `kept`, counted_targets) can match no argmax: every variant scored 0% like
+    the baseline, 'within tolerance', and the quality guard was void."""
+    dim = class_dim(out, targets)
     want = tuple(out.shape[:-1])
     got = tuple(getattr(targets, "shape", ()))
-    if got != want and class_dim(out, targets) == 1:
-        # a segmenter's (B, C, H, W) map: 'the argmax of the last dim of the output, shape (B, C, H)' gave the
-        # argmax's shape as the output's, and the fix offered one-hot targets (ut3opt trial, a U-Net)
-        raise InputError(f"metric 'accuracy' compares the argmax of the last dim of {scores_place(raw)}, shape "
-                         f"{tuple(out.shape)}, with the targets, shape {got}: these scores hold their classes on "
-                         f"dim 1, as F.cross_entropy reads (N, C, d1, ...) scores for (N, d1, ...) targets, and "
-                         "'accuracy' reads the last dim",
-                         "pass a callable metric that reads dim 1, e.g. metric=lambda out, y: (out.argmax(1) == y)"
-                         ".float().mean().item() with higher_is_better=True, or use metric='loss'")
-    if got != want:
-        raise InputError(f"metric 'accuracy' compares the argmax of the last dim of {scores_place(raw)}, shape "
-                         f"{want}, with the "
-                         f"targets, shape {got}: they must be class indices of shape {want}",
+    if got != want and dim != 1:
+        raise InputError(f"metric 'accuracy' compares the argmax over the classes of {scores_place(raw)}, shape "
+                         f"{tuple(out.shape)}, with the targets, shape {got}: they must be class indices of shape "
+                         f"{want} (scores (B, ..., C)) or, for a segmenter's (N, C, d1, ...) map as F.cross_entropy "
+                         "reads it, (N, d1, ...)",
                          "yield class indices from eval_batches (one-hot targets: y.argmax(-1)), or use "
                          "metric='loss' or a callable metric")
     labels = targets if kept is None else targets[kept]
-    classes = int(out.shape[-1])
+    classes = int(out.shape[dim])
+    where = "dim 1" if dim == 1 else "its last dim"
     if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= classes):
         raise InputError(f"metric 'accuracy': the held-out targets range {int(labels.min())}..{int(labels.max())}, "
-                         f"but {scores_place(raw)} has {classes} classes along its last dim (indices "
+                         f"but {scores_place(raw)} has {classes} classes along {where} (indices "
                          f"0..{classes - 1}): no argmax can match a target outside them",
                          "yield class indices 0..C-1 from eval_batches (labels numbered from 1: y - 1), or use "
                          "metric='loss' or a callable metric")
@@ -432,9 +426,10 @@ def batch_quality(bundle: ModelBundle, out: Any, targets: Any, raw: Any = None) 
     if bundle.metric == "accuracy":  # targets equal to the loss's ignore_index (padding) left out, as its mean does
         kept = counted_targets(bundle.loss_fn, targets)
         _check_accuracy_targets(out, targets, raw, kept)
+        hits = out.argmax(class_dim(out, targets)) == targets  # per pixel over the classes for a segmenter's map
         if kept is not None:
-            return float((out.argmax(-1) == targets)[kept].sum()), float(kept.sum())
-        return float((out.argmax(-1) == targets).sum()), elements
+            return float(hits[kept].sum()), float(kept.sum())
+        return float(hits.sum()), elements
     if bundle.metric == "loss":
         # class-index targets only: torch ignores ignore_index for class probabilities
         kept = (counted_targets(bundle.loss_fn, targets) if hasattr(targets, "is_floating_point")

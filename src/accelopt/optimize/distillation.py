@@ -170,18 +170,20 @@ def _make_student(bundle: ModelBundle, target: Target, width: float, seed: int) 
         student = student.to(target.device, dtype=dtype)
         _check_output_shape(student, bundle, target)
         return student, "the bundle's meta['student'] factory"
-    from accelopt.optimize.pruning import has_prunable_layer, prune_structured
+    from accelopt.optimize.pruning import has_prunable_layer, prune_structured, recurrent_note
 
     if not has_prunable_layer(bundle.model):  # it read 'every group is an output layer, ...' of a model with none
         raise UnsupportedError(f"{bundle.name} has no Linear, Conv or MultiheadAttention layer to narrow into a "
-                               "student (its parameters are used directly, or by layers torch-pruning cannot cut)",
+                               "student (its parameters are used directly, or by layers torch-pruning cannot cut)"
+                               + recurrent_note(bundle.model),
                                "give a smaller student as ModelBundle.meta['student'] (a zero-argument factory)")
     student = copy_model(bundle, target)
     inputs = to_device(bundle.first_batch()[0], target.device)
     prune_structured(student, inputs, 1.0 - width, time_limit_s=target.budget_s / 2)
     if param_count(student) >= param_count(bundle.model):  # a re-initialized copy of the teacher compresses nothing
         raise UnsupportedError(f"nothing in {bundle.name} could be narrowed into a student (every group is an "
-                               "output layer, an embedding, or breaks the forward when pruned)",
+                               "output layer, an embedding, or breaks the forward when pruned)"
+                               + recurrent_note(bundle.model),
                                "give a smaller student as ModelBundle.meta['student'] (a zero-argument factory)")
     how = f"the teacher with {width:.0%} of each prunable group's channels kept (torch-pruning), re-initialized"
     # a re-initialized student trains whole: a layer the user froze in the teacher (a pretrained backbone) stayed

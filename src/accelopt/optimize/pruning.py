@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import gzip
+import importlib.metadata
 import io
 import signal
 import sys
@@ -233,6 +234,37 @@ def has_prunable_layer(model: Any) -> bool:
     a Linear): without one, nothing can be pruned structurally nor narrowed into a student."""
     roots = tuple(_root_types() + [t for t in [conv1d_type()] if t is not None])
     return any(isinstance(m, roots) for m in model.modules())
+
+
+def recurrent_note(model: Any) -> str:
+    """'' where `model` has no recurrent layer; else why its nn.RNN / nn.GRU / nn.LSTM layers are never pruned, for
+    the 'nothing could be pruned' errors (a GRU text classifier read 'every group is an output layer, an embedding,
+    or breaks the forward', unsaid that its GRU was never a candidate; ut3opt trial). From torch-pruning's source at
+    the installed version (1.6.1, the wheel's torch_pruning/ops.py and pruner/function.py): ops.module2type maps
+    nn.LSTM alone among them to a pruner (OPTYPE.LSTM); an nn.GRU or nn.RNN gets none (its weights are 'unwrapped
+    parameters'), which is read here from that version's PrunerBox, not assumed. Its LSTMPruner is not a group root
+    here (_root_types): its prune_out_channels indexes weight_ih_l0's input dim (1) by the 4 gates' hidden indices,
+    'IndexError: index out of range in self' on an nn.LSTM(16, 32) (tests/test_prune_structured_recurrent.py), and it
+    asserts num_layers == 1."""
+    from torch import nn
+
+    rnns = [(n, m) for n, m in model.named_modules() if isinstance(m, nn.RNNBase)]
+    if not rnns:
+        return ""
+    try:
+        tp = _import_tp()
+        version = importlib.metadata.version("torch-pruning")
+        no_pruner = {n for n, m in rnns if tp.ops.module2type(m) not in tp.pruner.function.PrunerBox}
+    except (UnsupportedError, importlib.metadata.PackageNotFoundError, AttributeError):
+        return ""
+    names = ", ".join(f"{n} ({type(m).__name__})" for n, m in rnns)
+    kinds = sorted({type(m).__name__ for n, m in rnns if n in no_pruner})
+    why = [f"torch-pruning {version} has no pruner for nn.{' or nn.'.join(kinds)}"] if kinds else []
+    if len(no_pruner) < len(rnns):
+        why.append(f"torch-pruning's LSTM pruner is not used (in {version} it fails on a one-layer nn.LSTM, "
+                   "indexing the input weights by the gates' hidden units, and takes no multi-layer one)")
+    layers = f"layers {names} are" if len(rnns) > 1 else f"layer {names} is"
+    return f"; its recurrent {layers} never pruned: {'; '.join(why)}"
 
 
 def prunes_below_output(bundle: ModelBundle) -> bool:
@@ -516,9 +548,10 @@ class StructuredPrune(Technique):
             return why
         if not has_prunable_layer(bundle.model):
             distill_why = get_technique("distill").not_applicable(bundle, target)
+            instead = ("distill into a smaller student given as ModelBundle.meta['student']" if distill_why is None
+                       else f"distill does not apply either: {distill_why}")
             return (f"{bundle.name} has no Linear, Conv or MultiheadAttention layer, whose channels structured pruning "
-                    "removes — " + ("distill into a smaller student given as ModelBundle.meta['student']"
-                                    if distill_why is None else f"distill does not apply either: {distill_why}"))
+                    f"removes{recurrent_note(bundle.model)} — {instead}")
         try:
             _import_tp()
         except UnsupportedError as e:
@@ -540,7 +573,8 @@ class StructuredPrune(Technique):
         params1, flops1 = param_count(model), forward_flops(model, inputs)
         if params1 >= params0:
             raise UnsupportedError(f"nothing in {bundle.name} could be pruned structurally (every group is an "
-                                   "output layer, an embedding, or breaks the forward when pruned)", instead)
+                                   "output layer, an embedding, or breaks the forward when pruned)"
+                                   + recurrent_note(model), instead)
         pruned_q = evaluate(model, bundle, target.device)
         left_s = max(0.0, target.budget_s - (time.perf_counter() - t0))
         run = (train_for(model, bundle, target, what="in prune-structured's fine-tune", max_steps=max_steps,

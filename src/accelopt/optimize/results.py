@@ -35,7 +35,8 @@ class Quality:
     max_abs_diff: float | None = unit("", "in the model's output units", default=None)
     """Inference: the largest |output - baseline output| over the held-out batches."""
     top1_agreement: float | None = unit("fraction", default=None)
-    """Inference: fraction of predictions (argmax of the last dimension) equal to the baseline's."""
+    """Inference: fraction of predictions (argmax over the classes: the last dimension, or dim 1 of a segmenter's
+    (N, C, d1, ...) map with (N, d1, ...) targets, per pixel) equal to the baseline's."""
     train_steps: int = unit("count", default=0)
     """Train mode: training steps taken from the starting weights before scoring."""
     own_train_steps: int = unit("count", default=0)
@@ -75,11 +76,13 @@ class VariantResult:
     step_time_p99_s: float | None = unit("s", default=None)
     step_samples: int = unit("count", "timed steps behind p50/p99", default=0)
     speedup: float | None = unit("x", default=None)
-    """Baseline step time / this step time: median of the per-round ratios of A/B interleaved blocks."""
+    """Baseline step time / this step time: median of the per-round ratios of A/B interleaved blocks; the
+    baseline's is 1 by definition."""
     speedup_low: float | None = unit("x", default=None)
     """The pessimistic end (from the 90th percentile of the round ratios); > 1 means faster in (nearly) every round.
-    The baseline's speedup_low and speedup_high: its bracket timed against itself, the noise a variant's pessimistic
-    round must beat to be recommended."""
+    The baseline's speedup_low and speedup_high are not a speed-up but its own run-to-run spread (the baseline
+    timed against itself, the same rounds and blocks), the noise a variant's pessimistic round must beat to be
+    recommended."""
     speedup_high: float | None = unit("x", default=None)
     baseline_thread_slowdown: float | None = unit("x", default=None)
     """The baseline's fastest step at torch's intra-op threads (median over the rounds this variant's speed-up is

@@ -54,6 +54,7 @@ from accelopt.optimize.base import (
 )
 from accelopt.optimize.compress import (
     batch_quality,
+    class_dim,
     counted_targets,
     fp32_output,
     scores_note,
@@ -291,7 +292,10 @@ class _Scored:
     non_finite: str | None = None
     """Where the first non-finite output was (_non_finite_rows): the baseline's error names it."""
     classes: int | None = None
-    """The scores' last dimension (accuracy: the classes an argmax picks among), of the first held-out batch."""
+    """The scores' classes (accuracy: those an argmax picks among) along `class_dim`, of the first held-out batch."""
+    class_dim: int = -1
+    """Where the scores hold their classes (compress.class_dim of the first held-out batch): -1, the last; 1 for a
+    segmenter's (N, C, d1, ...) map with (N, d1, ...) targets. Top-1 agreement takes its argmax there."""
     counted: float = 0.0
     """The metric's weight over the held-out batches (accuracy: the target elements scored)."""
     cross_entropy: tuple[int, float, float, float] | None = None
@@ -315,7 +319,7 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
     batch_no = 1
     outs: list[Any] = []
     notes: list[str | None] = []  # the baseline's first batch: which Tensor of the output is the scores
-    shape: list[int] = []  # the baseline's first batch: the scores' last dimension
+    shape: list[int] = []  # the baseline's first batch: the scores' classes and the dim holding them (class_dim)
     ce: list[Any] = []  # the baseline's per-target cross-entropies while loss_fn matches them (None once it does not)
     def one(inputs: Any, targets: Any) -> tuple[Any, float, float]:
         """(output, metric total, weight) of one held-out batch."""
@@ -327,12 +331,14 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
         out = _first_tensor(raw)
         if out is None:
             return None, 0.0, 0.0
+        y = to_device(targets, target.device)
+        dim = class_dim(out, y)
+        if not shape:
+            shape.extend([int(out.shape[dim]) if out.dim() >= 1 else 1, dim])
         if strict and not notes:
             notes.append(scores_note(raw))
-            shape.append(int(out.shape[-1]) if out.dim() >= 1 else 1)
         out = out.float()  # integer scores (class ids) too, as before
-        y = to_device(targets, target.device)
-        if strict and bundle.metric == "accuracy" and (out.dim() < 2 or out.shape[-1] < 2):
+        if strict and bundle.metric == "accuracy" and (out.dim() < 2 or out.shape[dim] < 2):
             raise InputError(f"metric 'accuracy' of model {bundle.name!r} takes the argmax of the last dimension "
                              f"of {scores_place(raw)}, which has shape {tuple(out.shape)}: every prediction would be "
                              "class 0", "return one score per class (B, classes) there (a tuple's scores first, a "
@@ -381,16 +387,19 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
         ce_figures = (loss.numel(), float(loss.mean()), float(loss.std()) if loss.numel() > 1 else 0.0,
                       float(every[1].mean()))
     return _Scored(value, finite, outs, outputs_finite, notes[0] if notes else None, where,
-                   shape[0] if shape else None, weight, ce_figures)
+                   shape[0] if shape else None, shape[1] if shape else -1, weight, ce_figures)
 
 
 def _cross_entropy_terms(bundle: ModelBundle, out: Any, targets: Any) -> Any:
     """(2, targets): -log softmax(out)[target] per target element (padding at the loss's ignore_index left out) and
-    whether the argmax hit it (1.0/0.0), where the scores' last dimension is the classes and the targets are class
-    ids, one per row of scores; None where they are not (the caller keeps them only if their mean loss is loss_fn's:
-    then the loss is that cross-entropy)."""
+    whether the argmax hit it (1.0/0.0), where the scores' class dim (compress.class_dim: the last, or dim 1 of a
+    segmenter's map, moved last here) is the classes and the targets are class ids, one per row of scores; None
+    where they are not (the caller keeps them only if their mean loss is loss_fn's: then the loss is that
+    cross-entropy)."""
     import torch
 
+    if class_dim(out, targets) == 1:
+        out = out.movedim(1, -1)  # (N, C, d1, ...) -> (N, d1, ..., C): rows of scores in the targets' order
     if out.dim() < 2 or out.shape[-1] < 2 or not hasattr(targets, "is_floating_point") or \
             targets.is_floating_point() or targets.is_complex() or targets.numel() * out.shape[-1] != out.numel():
         return None
@@ -531,16 +540,21 @@ def _capped(out: Any) -> Any:
     return out[:lead].reshape(-1, out.shape[-1])[:rows]
 
 
-def _outputs_on(v: Variant, bundle: ModelBundle, target: Target, batches: list[tuple[Any, ...]]) -> _Scored:
+def _outputs_on(v: Variant, bundle: ModelBundle, target: Target, batches: list[tuple[Any, ...]],
+                targets: Any = None) -> _Scored:
     """`v`'s outputs (scores, fp32, on the CPU) on `batches`, with no quality value: where a model has no held-out
     data, a non-lossy variant's outputs were never looked at, so one giving NaN (or constant scores) was measured
-    fast and recommended as 'quality not measured'. `finite` says whether every output is finite."""
+    fast and recommended as 'quality not measured'. `finite` says whether every output is finite. `targets`: the
+    first batch's; where they say the classes are on dim 1 (compress.class_dim, a segmenter's (N, C, H, W) map) the
+    outputs are kept with their classes moved last, so top-1 agreement (_agreement) and _capped's score rows are
+    per pixel over the classes, not over a row's pixels."""
     import torch
 
     if v.model is not None and hasattr(v.model, "eval"):
         v.model.eval()
     outs: list[Any] = []
     where: str | None = None
+    dim = -1
     what = (f"running {v.technique} on the first training batches (no eval_batches: outputs compared with the "
             "baseline's)")
     try:
@@ -556,7 +570,9 @@ def _outputs_on(v: Variant, bundle: ModelBundle, target: Target, batches: list[t
             out = user_call(bundle, what, forward)
             if out is None:
                 return _Scored(None, True, [])
-            outs.append(_capped(out).detach().float().cpu())
+            if not outs and targets is not None:
+                dim = class_dim(out, targets)
+            outs.append(_capped(out.movedim(1, -1) if dim == 1 else out).detach().float().cpu())
             if where is None and not bool(torch.isfinite(outs[-1]).all()):
                 where = _non_finite_rows(out, f"training batch {len(outs)}")
     finally:
@@ -566,17 +582,21 @@ def _outputs_on(v: Variant, bundle: ModelBundle, target: Target, batches: list[t
     return _Scored(None, finite, outs, finite, non_finite=where)
 
 
-def _first_training_inputs(bundle: ModelBundle) -> list[tuple[Any, ...]]:
+def _first_training_inputs(bundle: ModelBundle) -> tuple[list[tuple[Any, ...]], Any]:
     """The inputs of the first AGREEMENT_BATCHES training batches, fetched once for every variant's comparison (a
-    batches() drawing new random data per call would otherwise read as disagreement)."""
+    batches() drawing new random data per call would otherwise read as disagreement), and the first batch's targets
+    (where the outputs hold their classes: compress.class_dim)."""
     out: list[tuple[Any, ...]] = []
+    first_targets = None
     it = user_call(bundle, "in batches() (outputs compared without eval_batches)", lambda: iter(bundle.batches()))
     while len(out) < AGREEMENT_BATCHES:
         item = user_call(bundle, "in batches() (outputs compared without eval_batches)", next, it, _END)
         if item is _END:
             break
-        out.append(as_tuple(_pair(item, bundle, "batches")[0]))
-    return out
+        inputs, targets = _pair(item, bundle, "batches")
+        first_targets = targets if not out else first_targets
+        out.append(as_tuple(inputs))
+    return out, first_targets
 
 
 def _baseline_not_finite(bundle: ModelBundle, scored: _Scored, train_finite: bool, steps: int) -> InputError:
@@ -739,10 +759,12 @@ def worse_by(bundle: ModelBundle, value: float, base: float) -> float:
     return diff / abs(base) * 100.0
 
 
-def _agreement(outs: list[Any], base: list[Any]) -> tuple[float | None, float | None]:
+def _agreement(outs: list[Any], base: list[Any], dim: int = -1) -> tuple[float | None, float | None]:
     """(max |diff|, top-1 agreement) of a variant's held-out outputs against the baseline's; (None, None) where they
     cannot be compared: other shapes, or a non-finite output (NaN read as a max |diff| of 0 and a top-1 agreement of
-    100%: Python's max(0.0, nan) is 0.0, and argmax picks a NaN's index; the status says quality-failure)."""
+    100%: Python's max(0.0, nan) is 0.0, and argmax picks a NaN's index; the status says quality-failure). `dim`:
+    where the classes are (_Scored.class_dim; 1 for a segmenter's map, whose argmax over the last dim compared
+    pixels of a row)."""
     if not outs or len(outs) != len(base):
         return None, None
     diff = 0.0
@@ -751,9 +773,9 @@ def _agreement(outs: list[Any], base: list[Any]) -> tuple[float | None, float | 
         if a.shape != b.shape or not bool(a.isfinite().all()):
             return None, None
         diff = max(diff, float((a - b).abs().max()))
-        if a.dim() >= 1 and a.shape[-1] > 1:
-            same += int((a.argmax(-1) == b.argmax(-1)).sum())
-            total += int(a.argmax(-1).numel())
+        if a.dim() > max(dim, 0) and a.shape[dim] > 1:
+            same += int((a.argmax(dim) == b.argmax(dim)).sum())
+            total += int(a.argmax(dim).numel())
     return diff, (same / total if total else None)
 
 
@@ -862,7 +884,8 @@ def _train_for_quality(v: Variant, bundle: ModelBundle, target: Target, steps: i
         return _quality_steps(v, bundle, target, steps)
 
 
-def random_outputs_note(v: Variant, bundle: ModelBundle, target: Target, inputs: tuple[Any, ...]) -> str | None:
+def random_outputs_note(v: Variant, bundle: ModelBundle, target: Target, inputs: tuple[Any, ...],
+                        targets: Any = None) -> str | None:
     """A note when the baseline's outputs on one batch differ between two calls under other random seeds: a forward
     that draws random numbers in eval mode (F.dropout(x, p, training=True), Monte-Carlo dropout, added noise) gave
     each variant's scoring other draws, and a user MLP's bf16 read -2.73 points 'OUT' of the tolerance and 73%
@@ -873,15 +896,15 @@ def random_outputs_note(v: Variant, bundle: ModelBundle, target: Target, inputs:
     import torch
 
     with seeded(QUALITY_SEED, target):
-        first = _outputs_on(v, bundle, target, [inputs])
+        first = _outputs_on(v, bundle, target, [inputs], targets)
     with seeded(QUALITY_SEED + 1, target):
-        second = _outputs_on(v, bundle, target, [inputs])
+        second = _outputs_on(v, bundle, target, [inputs], targets)
     if not (first.outputs and second.outputs and first.finite and second.finite):
         return None
     a, b = first.outputs[0], second.outputs[0]
     if a.shape != b.shape or torch.allclose(a, b, rtol=1e-3, atol=1e-3 * float(a.abs().max().clamp(min=1.0))):
         return None
-    diff, agree = _agreement([a], [b])
+    diff, agree = _agreement([a], [b])  # classes last (_outputs_on)
     agreed = f", top-1 agreement {agree:.1%}" if agree is not None else ""
     return (f"RANDOM OUTPUTS: the baseline's outputs on one batch differ between two calls under other random seeds "
             f"(max |diff| {diff:.2g}{agreed}): {bundle.name}'s forward draws random numbers at inference (dropout "
@@ -1073,7 +1096,9 @@ class _Run:
         self.variants: dict[str, Variant] = {}
         self.base_samples: list[float] = []
         self.base_outputs: list[Any] = []
+        self.base_class_dim = -1  # where the baseline's scores hold their classes (_Scored.class_dim)
         self.agreement_inputs: list[tuple[Any, ...]] = []  # inference without eval_batches: _first_training_inputs
+        self.agreement_targets: Any = None  # their first batch's targets
         self.bounds: Any = None
         self.bound_steps: dict[str, Any] = {}  # the breakdown (phase -> Stats) behind the bounds: bound_noise_text
         self.at_chance: str | None = None  # the baseline's held-out quality is chance: accuracy/loss_at_chance
@@ -1277,9 +1302,9 @@ class _Run:
         steps_run = self.opts.quality_steps if target.mode == "train" else 0
         if bundle.eval_batches is None and target.mode == "inference":
             if is_base:
-                self.agreement_inputs = _first_training_inputs(bundle)
+                self.agreement_inputs, self.agreement_targets = _first_training_inputs(bundle)
             with seeded(QUALITY_SEED, target):  # a forward drawing random numbers draws the same for every variant
-                scored = _outputs_on(v, bundle, target, self.agreement_inputs)
+                scored = _outputs_on(v, bundle, target, self.agreement_inputs, self.agreement_targets)
             if is_base and not scored.finite:
                 raise InputError(f"the baseline itself gives non-finite outputs (NaN/inf) on {bundle.name}'s first "
                                  "training batches" + (f": {scored.non_finite}" if scored.non_finite else ""),
@@ -1291,6 +1316,7 @@ class _Run:
         q = Quality(metric=metric, value=scored.value, finite=scored.finite and train_finite, train_steps=steps)
         if is_base:
             self.base_outputs = scored.outputs
+            self.base_class_dim = scored.class_dim
             self.base_quality = scored.value
             if bundle.metric == "accuracy" and scored.value is not None:
                 self.at_chance = accuracy_at_chance(scored.value, scored.classes, scored.counted)
@@ -1306,15 +1332,15 @@ class _Run:
             if not q.finite:
                 raise _baseline_not_finite(bundle, scored, train_finite, steps_run)
             if target.mode == "inference" and (first := self._first_compared_inputs()) is not None and (
-                    randomness := random_outputs_note(v, bundle, target, first)):
+                    randomness := random_outputs_note(v, bundle, target, *first)):
                 self.result.notes.append(randomness)
                 self.random_outputs = True
             q.delta, q.worse_by, q.within_tolerance = 0.0, 0.0, True
             if target.mode == "inference":
-                q.max_abs_diff, q.top1_agreement = _agreement(scored.outputs, scored.outputs)
+                q.max_abs_diff, q.top1_agreement = _agreement(scored.outputs, scored.outputs, scored.class_dim)
             return q
         if target.mode == "inference":
-            q.max_abs_diff, q.top1_agreement = _agreement(scored.outputs, self.base_outputs)
+            q.max_abs_diff, q.top1_agreement = _agreement(scored.outputs, self.base_outputs, self.base_class_dim)
         base = getattr(self, "base_quality", None)
         if target.mode == "train" and v.trained_steps > 0 and bundle.eval_batches is not None:
             q.own_train_steps = v.trained_steps
@@ -1331,15 +1357,18 @@ class _Run:
             q.within_tolerance = False
         return q
 
-    def _first_compared_inputs(self) -> tuple[Any, ...] | None:
-        """The inputs of the first batch the variants' outputs are compared on: the first held-out batch, else the
-        first of agreement_inputs; None where there is none."""
+    def _first_compared_inputs(self) -> tuple[tuple[Any, ...], Any] | None:
+        """The (inputs, targets) of the first batch the variants' outputs are compared on: the first held-out batch,
+        else the first of agreement_inputs; None where there is none."""
         bundle = self.bundle
         if bundle.eval_batches is None:
-            return self.agreement_inputs[0] if self.agreement_inputs else None
+            return (self.agreement_inputs[0], self.agreement_targets) if self.agreement_inputs else None
         what = "reading the first held-out batch again (eval_batches)"
         item = user_call(bundle, what, lambda: next(iter(bundle.eval_batches()), _END))  # type: ignore[misc]
-        return None if item is _END else as_tuple(_pair(item, bundle, "eval_batches")[0])
+        if item is _END:
+            return None
+        inputs, targets = _pair(item, bundle, "eval_batches")
+        return as_tuple(inputs), targets
 
     def same_budget_baseline(self, extra: int, optimizer: tuple[str, Callable[[Any], Any]] | None = None
                              ) -> tuple[float, int] | None:

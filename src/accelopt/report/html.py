@@ -596,13 +596,13 @@ def _variant_row(v: Any, r: Any) -> list[str]:
     console shows it (the page's 3 significant digits read 85.4% for 85.35%, and nothing said OUT); its speed-up,
     rounds and bound as the console's ratios (units.fmt_ratio: the page read 348x, rounds 1.49x-404x, beside the
     console's 347.89x (1.49-403.76) and the reason's 347.89x)."""
-    from accelopt.report.optimize_view import quality_text, ratio_text
+    from accelopt.report.optimize_view import quality_text, ratio_text, rounds_prefix
     from accelopt.units import fmt_ratio
 
     qual = v.quality
     quality_cells = (["n/a"] * 4 if qual is None else
                      [quality_text(v, r), q(qual, "worse_by"), q(qual, "max_abs_diff"), q(qual, "top1_agreement")])
-    rounds = (f"{fmt_ratio(v.speedup_low)}-{fmt_ratio(v.speedup_high)}"
+    rounds = (f"{rounds_prefix(v)}{fmt_ratio(v.speedup_low)}-{fmt_ratio(v.speedup_high)}"
               if v.speedup_low is not None and v.speedup_high is not None else "n/a")
     return [v.name + ("" if v.measured else " (quality failure)"), "yes" if v.pareto else "",
             q(v, "step_time_p50_s"), q(v, "step_time_p99_s"), ratio_text(v.speedup), rounds,

@@ -16,6 +16,17 @@ from accelopt.units import fmt_accuracy, fmt_bytes, fmt_joules, fmt_pct, fmt_qua
 ratio_digits = fmt_ratio  # the one rule for ratios (units.fmt_ratio)
 
 
+OWN_SPREAD = "own spread "
+"""Before the baseline row's rounds bracket: its speed-up is 1 by definition, and the bracket beside it is its own
+run-to-run spread (timed against itself, runner._Run.self_noise), which read oddly as '1.00x (0.986-0.997)' (ut3opt
+trial). The console's table and the page's."""
+
+
+def rounds_prefix(r: Any) -> str:
+    """OWN_SPREAD for the baseline row, '' for a variant's (its rounds against the baseline)."""
+    return OWN_SPREAD if r.name == "baseline" else ""
+
+
 def ratio_text(v: float | None) -> str:
     """A ratio; an infinite one (profile's bound when the shares its recommendations remove add up to the whole
     step) reads 'no bound', as JSON's null does, not 'infx'. The console's table and the page's."""
@@ -96,7 +107,8 @@ def variants_table(result: Any) -> Table:
         name = plain(("* " if r.pareto else "  ") + r.name + ("" if r.measured else " (QUALITY FAILURE)"))
         sp = ("1.00x" if r.speedup_low is None or r.speedup_high is None
               or (r.name == "baseline" and r.speedup_low == r.speedup_high == 1.0)
-              else f"{ratio_text(r.speedup)} ({ratio_digits(r.speedup_low)}-{ratio_digits(r.speedup_high)})")
+              else f"{ratio_text(r.speedup)} ({rounds_prefix(r)}{ratio_digits(r.speedup_low)}-"
+              f"{ratio_digits(r.speedup_high)})")
         bound = ratio_text(r.gain_bound) + (" ABOVE!" if r.above_bound else "")
         t.add_row(name, fmt_seconds(r.step_time_p50_s), fmt_seconds(r.step_time_p99_s), sp, plain(bound),
                   fmt_quantity(r.samples_per_s, unit_of(r, "samples_per_s")) if r.samples_per_s else "—",
@@ -112,8 +124,9 @@ def variants_table(result: Any) -> Table:
         return t
     t.caption = (f"* = on the Pareto front (speed-up, memory, energy vs {result.metric_label}). Speed-up: baseline / "
                  f"variant fastest step of each block, median of A/B interleaved rounds (pessimistic-optimistic "
-                 "round; the baseline's: timed against itself, the noise a variant's pessimistic round must beat "
-                 "to be recommended); rounds over 2x apart are re-measured once, and a variant whose rounds still "
+                 "round; the baseline's 'own spread': its run-to-run spread, timed against itself, the noise a "
+                 "variant's pessimistic round must beat to be recommended); rounds over 2x apart are re-measured "
+                 "once, and a variant whose rounds still "
                  "disagree, or "
                  "whose baseline ran over 2x slower at torch's threads than at 1 thread (a busy machine), is not "
                  f"recommended; p50/p99 over the timed steps (baseline: {n}, over the whole run) drift with the "
