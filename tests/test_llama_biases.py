@@ -39,9 +39,17 @@ QWEN3_MOE: dict[str, Any] = {
     "decoder_sparse_step": 1}
 
 
-def test_hand_count() -> None:
-    # BARE is also what transformers 4.31.0's LlamaForCausalLM builds from this config (988,288 parameters)
-    assert (LAYER, BARE, ATTN_BIAS, MLP_BIAS, QWEN3_ATTN_BIAS) == (181_504, 988_288, 384, 816, 5120)
+def test_hand_count_is_what_transformers_builds() -> None:
+    """BARE is what transformers' LlamaForCausalLM builds from the example config (988,288 parameters under 4.31.0);
+    the bias counts are the shapes above: this was a check of literals only (it could not fail), now BARE meets the
+    built model."""
+    tf = pytest.importorskip("transformers")
+    import torch
+
+    with torch.device("meta"):
+        model = tf.LlamaForCausalLM(tf.LlamaConfig(**{k: v for k, v in TINY_LLAMA.items() if k != "architectures"}))
+    assert sum(p.numel() for p in model.parameters()) == BARE == 988_288
+    assert (LAYER, ATTN_BIAS, MLP_BIAS, QWEN3_ATTN_BIAS) == (181_504, 384, 816, 5120)
 
 
 @pytest.mark.parametrize(("given", "attn", "mlp"), [

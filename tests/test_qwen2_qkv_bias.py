@@ -49,15 +49,11 @@ NON_EMBEDDING = 24 * LAYER + 896  # + the final norm
 TOTAL = NON_EMBEDDING + 151936 * 896  # tied: one 151,936 x 896 table
 
 
-def test_hand_count() -> None:
-    assert BIAS_PER_LAYER == 1152 and 24 * BIAS_PER_LAYER == 27648
-    assert (NON_EMBEDDING, TOTAL) == (357_898_112, 494_032_768)
-
-
 def test_qwen2_config_gets_qkv_biases(tmp_path: Path) -> None:
     m = load_hf_config(write_hf_config(tmp_path, "m", QWEN25_05B))
-    assert m.qkv_bias and not m.biases and m.attn_bias_params() == BIAS_PER_LAYER
-    assert m.params_total() == TOTAL
+    assert m.qkv_bias and not m.biases and m.attn_bias_params() == BIAS_PER_LAYER == 1152
+    assert m.params_total() == TOTAL == 494_032_768  # the hand count above (357,898,112 non-embedding)
+    assert m.params_total() - m.vocab * m.hidden == NON_EMBEDDING == 357_898_112
     assert m.params_total() - replace(m, qkv_bias=False).params_total() == 27648
     assert "qkv_bias" not in " ".join(m.unused_keys)
 
