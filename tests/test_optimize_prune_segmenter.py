@@ -123,5 +123,8 @@ def test_a_conv_output_moved_last_is_refused_not_pruned_silently() -> None:
 
     m, x = _ConvLast(), (torch.randn(2, 4, 16),)
     assert _output_shape(m, x) == (16, 5) and output_layers(m, (16, 5), x) == []
-    with pytest.raises(UnsupportedError, match="changed the model's output shape"):
+    with pytest.raises(UnsupportedError, match="changed the model's output shape") as e:
         prune_structured(m, x, 0.5)
+    # it said only 'changed the model's output shape' and 'report this model': the shapes and the rule now
+    assert "from (16, 5) to (16, " in e.value.problem and "a conv's channels on dim 1" in e.value.problem, e.value
+    assert "--skip prune-structured" in e.value.fix, e.value.fix
