@@ -38,3 +38,12 @@ def test_the_rank_table_says_how_many_steps_its_trace_columns_are_a_mean_over() 
         _run([0.02] * 5))
     assert "a mean over the 1 profiled step (" in ranks_note(_run([0.02]))
     assert "per step of the profiled steps" in ranks_note(_run([]))  # an older record kept no per-step figures
+
+
+def test_a_job_without_the_count_profiles_the_same_default() -> None:
+    """types.Job cannot import worker (types stays below it), so it repeats PROFILE_STEPS: a job file written without
+    profile_steps would profile another count than DistConfig's default, the footnote then counting the wrong steps
+    (rev3, the review of ut3dist's 2 -> 5)."""
+    from accelopt.distributed.types import Job
+
+    assert Job.__dataclass_fields__["profile_steps"].default == PROFILE_STEPS

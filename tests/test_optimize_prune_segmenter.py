@@ -100,3 +100,31 @@ def test_accuracy_on_a_segmenters_map_is_scored_per_pixel_over_dim_1() -> None:
     out = torch.randn(16, 3, 32, 32)
     hits, weight = batch_quality(bundle, out, out.argmax(1))
     assert (hits, weight) == (16 * 32 * 32, 16 * 32 * 32)
+
+
+class _ConvLast(nn.Module):
+    """A Conv1d tagger whose 5 class channels are moved last: (B, T, C) = (2, 16, 5)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Conv1d(4, 32, 3, padding=1)
+        self.b = nn.Conv1d(32, 5, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.b(torch.relu(self.a(x))).transpose(1, 2)
+
+
+def test_a_conv_output_moved_last_is_refused_not_pruned_silently() -> None:
+    """The README's claim (rev3): a conv is an output layer by dim 1 only, so a conv output transposed to (B, T, C) is
+    not found as one; the check after pruning then refuses the changed output shape, rather than returning a model
+    with fewer classes."""
+    from accelopt.errors import UnsupportedError
+    from accelopt.optimize.pruning import _output_shape
+
+    m, x = _ConvLast(), (torch.randn(2, 4, 16),)
+    assert _output_shape(m, x) == (16, 5) and output_layers(m, (16, 5), x) == []
+    with pytest.raises(UnsupportedError, match="changed the model's output shape") as e:
+        prune_structured(m, x, 0.5)
+    # it said only 'changed the model's output shape' and 'report this model': the shapes and the rule now
+    assert "from (16, 5) to (16, " in e.value.problem and "a conv's channels on dim 1" in e.value.problem, e.value
+    assert "--skip prune-structured" in e.value.fix, e.value.fix

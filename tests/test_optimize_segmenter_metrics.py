@@ -128,3 +128,40 @@ def test_without_eval_batches_agreement_is_per_pixel(monkeypatch: pytest.MonkeyP
     bundle.eval_batches, bundle.metric = None, "loss"
     res = _optimize(monkeypatch, bundle)
     assert res.get(_ShiftColumn0.name).quality.top1_agreement == 0.75, res.get(_ShiftColumn0.name).quality
+
+
+class _OneChannelMap(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, :1].clone()  # (B, 1, H, W): one score per pixel, no classes to pick among
+
+
+def test_accuracy_of_a_one_channel_map_names_dim_1_and_a_callable_that_reads_it() -> None:
+    """rev3 (review of ut3opt2): a (B, 1, H, W) map with (B, H, W) targets holds its classes on dim 1 (class_dim), and
+    accuracy is refused there (one class), but the error said 'the argmax of the last dimension' (W, 4 wide) and
+    offered a callable squeezing dim -1, which does not remove the map's 1-wide dim 1."""
+    from accelopt.errors import InputError
+
+    x, y = _data()
+    bundle = ModelBundle(name="seg1", model=_OneChannelMap(), batches=lambda: iter([(x, y)]), batch_size=B,
+                         loss_fn=nn.functional.mse_loss, eval_batches=lambda: iter([(x, y)]), metric="accuracy")
+    v = Variant(technique="baseline", model=bundle.model, forward=bundle.model)
+    with pytest.raises(InputError) as e:
+        _score(v, bundle, Target(mode="inference", device="cpu"), keep_outputs=False, strict=True)
+    assert "argmax over dim 1" in e.value.problem and "(8, 1, 4, 4)" in e.value.problem, e.value.problem
+    assert "(B, classes, d1, ...)" in e.value.fix and "out.squeeze(1)" in e.value.fix, e.value.fix
+    assert _OneChannelMap()(x).squeeze(1).shape == y.shape  # the offered callable's comparison lines up
+
+
+def test_distill_refuses_a_one_channel_map_naming_dim_1() -> None:
+    """distill's class-score check reads class_dim too: a (B, 1, H, W) map was 'no class scores along its last
+    dimension' (its last dim is 4 wide); it names dim 1, where the targets put the classes."""
+    from accelopt.errors import UnsupportedError
+    from accelopt.optimize.distillation import _check_class_scores
+
+    x, y = _data()
+    bundle = ModelBundle(name="seg1", model=_OneChannelMap(), batches=lambda: iter([(x, y)]), batch_size=B,
+                         loss_fn=nn.functional.mse_loss)
+    with pytest.raises(UnsupportedError) as e:
+        _check_class_scores(bundle, Target(mode="train", device="cpu"))
+    assert "no class scores along dim 1" in str(e.value.problem), e.value.problem
+    assert _check_class_scores(_bundle(), Target(mode="train", device="cpu")) == 1

@@ -256,10 +256,12 @@ def _check_class_scores(bundle: ModelBundle, target: Target) -> int:
     if logits is None or logits.dim() < 2 or logits.shape[dim] < 2:
         shape = tuple(logits.shape) if logits is not None else "(no Tensor)"
         raise UnsupportedError(
-            f"{bundle.name}'s output {shape} has no class scores along its last dimension: the "
+            f"{bundle.name}'s output {shape} has no class scores along "
+            f"{'dim 1 (its targets put the classes there)' if dim == 1 else 'its last dimension'}: the "
             "soft targets (softmax over it, Hinton et al. 2015) need 2 or more; over one value the soft-target "
             "term is 0 and the student would learn from the labels alone",
-            "distill a model that returns logits (B, C) or (B, T, C), e.g. a classifier or a language model, or "
+            "distill a model that returns logits (B, C) or (B, T, C), e.g. a classifier or a language model (a "
+            "segmenter's (B, C, H, W) map with C >= 2), or "
             "give a regression model a smaller model directly (--skip distill)")
     return dim
 

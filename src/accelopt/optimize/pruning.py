@@ -444,9 +444,15 @@ def _prune_linear_form(model: Any, inputs: tuple[Any, ...], ratio: float, round_
         m.num_heads = heads
         m.head_dim = m.embed_dim // heads
     _retie(model, ties, fix)
-    if _output_shape(model, inputs) != out_shape:
-        raise UnsupportedError("structured pruning changed the model's output shape",
-                               "report this model to accelopt; skip prune-structured meanwhile")
+    if (pruned_shape := _output_shape(model, inputs)) != out_shape:
+        # a known case: a conv output whose channels the model moves off dim 1 ((B, T, C) from a Conv1d), which
+        # output_layers does not take for the output layer (rev3: it was 'report this model', shapes unsaid)
+        raise UnsupportedError(f"structured pruning changed the model's output shape (past the batch) from "
+                               f"{out_shape} to {pruned_shape}: the layer producing it was not recognised as the "
+                               "output layer (a Linear's out_features on the last dimension, a conv's channels on "
+                               "dim 1; a conv whose channels the model moves elsewhere is not)",
+                               "skip prune-structured (--skip prune-structured), or give a smaller student to "
+                               "distill as ModelBundle.meta['student']; report this model to accelopt")
     names = {id(m): n for n, m in model.named_modules()}
     return StructuredPruning(model, bad, [names.get(id(m), "?") for m in keep],
                              [names[id(m)] for m in fed if names.get(id(m))])  # not torch-pruning's own op nodes

@@ -339,11 +339,14 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
             notes.append(scores_note(raw))
         out = out.float()  # integer scores (class ids) too, as before
         if strict and bundle.metric == "accuracy" and (out.dim() < 2 or out.shape[dim] < 2):
-            raise InputError(f"metric 'accuracy' of model {bundle.name!r} takes the argmax of the last dimension "
+            along = "dim 1 (the targets' shape puts the classes there)" if dim == 1 else "the last dimension"
+            per_class = "B, classes, d1, ..." if dim == 1 else "B, classes"
+            raise InputError(f"metric 'accuracy' of model {bundle.name!r} takes the argmax over {along} "
                              f"of {scores_place(raw)}, which has shape {tuple(out.shape)}: every prediction would be "
-                             "class 0", "return one score per class (B, classes) there (a tuple's scores first, a "
+                             "class 0", f"return one score per class ({per_class}) "
+                             "there (a tuple's scores first, a "
                              "dict's under 'logits'), or pass a callable metric, e.g. "
-                             "metric=lambda out, y: ((out.squeeze(-1) > 0) == y).float().mean().item() with "
+                             f"metric=lambda out, y: ((out.squeeze({dim}) > 0) == y).float().mean().item() with "
                              "higher_is_better=True")
         t, w = batch_quality(bundle, out, y, raw)
         if strict and bundle.metric == "loss" and (not ce or ce[-1] is not None):
