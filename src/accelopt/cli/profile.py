@@ -48,6 +48,8 @@ class DistOptions:
     timeout_s: float | None = None
     find_unused_parameters: bool | None = None
     """True when --find-unused-parameters was typed; None: not given."""
+    profile_steps: int | None = None
+    """--profile-steps: steps traced after the timed ones; None: not given (distributed/limits.py PROFILE_STEPS)."""
 
     DEFAULTS: ClassVar[dict[str, Any]] = {"parallel": "ddp", "schedule": "1f1b", "nnodes": 1, "node_rank": 0,
                                           "timeout_s": 600.0}
@@ -131,8 +133,8 @@ def _run_distributed(opts: ProfileOptions) -> None:
         parallel=d.value("parallel"),
         schedule=d.value("schedule"), microbatches=d.microbatches, stage_memory_gib=d.stage_memory_gib,
         nnodes=d.value("nnodes"), node_rank=d.value("node_rank"), rdzv_endpoint=d.rdzv_endpoint,
-        timeout_s=d.value("timeout_s"), find_unused_parameters=bool(d.find_unused_parameters), as_json=opts.as_json,
-        html=opts.html,
+        timeout_s=d.value("timeout_s"), find_unused_parameters=bool(d.find_unused_parameters),
+        profile_steps=d.profile_steps, as_json=opts.as_json, html=opts.html,
         unsupported={"--trace": opts.trace, "--save-workload": opts.save_workload,
                      "--allow-nonfinite": opts.allow_nonfinite, "--threads": opts.threads}))
 
@@ -495,7 +497,7 @@ ZOO_SIZE_HELP = "zoo models only: tiny (default), small or realistic (resnet als
 
 
 def register(app: typer.Typer) -> None:
-    from accelopt.distributed.limits import STARTUP_S  # imports nothing: the help says the limit the launcher uses
+    from accelopt.distributed.limits import PROFILE_STEPS, STARTUP_S  # imports nothing: the help says the launcher's
 
     @app.command("profile", help=HELP)
     def profile_cmd(
@@ -566,6 +568,11 @@ def register(app: typer.Typer) -> None:
                                                     "(default: on only when the first batch leaves a trainable "
                                                     "parameter without a gradient); for a model whose parameters' use "
                                                     "changes from step to step"),
+        profile_steps: int | None = typer.Option(
+            None, "--profile-steps", help="with --nproc: steps run under torch.profiler after the timed ones (after "
+                                          "its one warm-up step), whose trace gives the measured compute, "
+                                          "communication and overlap terms as means over them (default "
+                                          f"{PROFILE_STEPS}; 1 or more)"),
     ) -> None:
         from accelopt.hardware.detect import device_name
 
@@ -579,7 +586,8 @@ def register(app: typer.Typer) -> None:
             dist=DistOptions(nproc=nproc, parallel=parallel, schedule=schedule, microbatches=microbatches,
                              stage_memory_gib=stage_memory_gib, nnodes=nnodes, node_rank=node_rank,
                              rdzv_endpoint=rdzv_endpoint, timeout_s=timeout_s,
-                             find_unused_parameters=find_unused_parameters or None)))
+                             find_unused_parameters=find_unused_parameters or None,
+                             profile_steps=profile_steps)))
 
 
 def _progress() -> Any:

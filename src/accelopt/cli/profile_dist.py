@@ -67,6 +67,8 @@ class DistOptions:
     timeout_s: float
     find_unused_parameters: bool = False
     """--find-unused-parameters: DDP's find_unused_parameters=True whatever the first batch shows."""
+    profile_steps: int | None = None
+    """--profile-steps: steps under torch.profiler after the timed ones; None: DistConfig's default."""
     as_json: bool
     html: str | None
     unsupported: dict[str, Any] = field(default_factory=dict)
@@ -168,6 +170,7 @@ def _check(o: DistOptions) -> None:
 def measure(o: DistOptions) -> Any:
     """The DistributedResult of the run `o` describes (accelopt.distributed.run.profile_distributed)."""
     from accelopt.distributed.launch import Launch
+    from accelopt.distributed.limits import PROFILE_STEPS
     from accelopt.distributed.run import DistConfig, profile_distributed, stage_memory_limit_bytes
 
     _check(o)
@@ -179,7 +182,8 @@ def measure(o: DistOptions) -> Any:
                      parallel=o.parallel, schedule=o.schedule, microbatches=o.microbatches, steps=o.steps,
                      warmup=o.warmup, device="cuda" if o.device.startswith("cuda") else o.device,
                      stage_memory_limit_bytes=stage_memory_limit_bytes(o.stage_memory_gib),
-                     find_unused_parameters=o.find_unused_parameters)
+                     find_unused_parameters=o.find_unused_parameters,
+                     profile_steps=PROFILE_STEPS if o.profile_steps is None else o.profile_steps)
     from accelopt.cli.profile import _progress
 
     spec = _spec(o.catalog_device, o.probed, o.device, o.catalog)

@@ -13,6 +13,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from accelopt.distributed.limits import PROFILE_STEPS
 from accelopt.measure.collective_figures import CollectiveFigure, CollectivesResult
 from accelopt.measure.contention import ContentionReport
 from accelopt.measure.timing import quantile
@@ -50,8 +51,8 @@ class Job:
     """Pipeline: layer index where each stage starts, plus the layer count at the end (len = stages + 1)."""
     steps: int = 5
     warmup: int = 1
-    profile_steps: int = 5
-    """worker.PROFILE_STEPS (not imported: types stays below worker); the launcher always passes its DistConfig's."""
+    profile_steps: int = PROFILE_STEPS
+    """limits.PROFILE_STEPS; the launcher always passes its DistConfig's."""
     device: str = "cpu"
     seed: int = 0
     out_dir: str = ""

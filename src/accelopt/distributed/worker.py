@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from accelopt.distributed.limits import PROFILE_STEPS  # noqa: F401  (re-exported: run.py, tests)
 from accelopt.distributed.model import (
     BatchStream,
     call_layer,
@@ -462,14 +463,6 @@ def _per_step(iv: list[tuple[float, float]], starts: list[float]) -> list[float]
     return [_intersect(iv, [(lo, hi)]) for lo, hi in pairwise(edges)]
 
 
-PROFILE_STEPS = 5
-"""Steps profiled by default after PROFILER_WARMUP_STEPS (DistConfig.profile_steps): their trace's collectives,
-overlap and compute figures are means over them, and plan's prediction shows their lowest and highest step. 2 until
-ut3dist (2026-12-06): gpt tiny's DDP collectives on 2 gloo ranks spread 0.5 to 21 ms a step on this 2-core machine (the
-rank that waits changes from step to step), so two steps' mean read 0.77 ms on one run and 9.9 ms on the next. Cost
-measured there (profile_distributed of gpt ddp, baseline off, with profile_steps 2 and 10, the wall time of the
-whole run): 8.88 -> 13.07 s and 9.65 -> 11.70 s, 0.26 to 0.52 s an added profiled step (the trace's recording and
-reading), so 5 adds about 1-1.5 s to a run of about 17 s."""
 PROFILER_WARMUP_STEPS = 1
 """Steps run under torch.profiler before the profiled ones, their events and wall time dropped: the profiler's
 first step carries its start-up (seen on 2 CPU ranks of a pipeline: 45 ms against 17 ms for the next nine), which
