@@ -90,6 +90,11 @@ def test_validate_names_a_family_table_that_fits_no_row(tmp_path: Path, capsys: 
     p = _cal(tmp_path, "a100*")
     _, err = _cli(capsys, "validate", "--runs", str(runs), "--calibration", str(p))
     assert "[family.my-nvidia-hopper] match = ['a100*'] fits a100" in " ".join(err.split())
+    # the JSON report (and the page built from it) carries it too, as plan's input_warnings do; said once on stderr
+    # (rev1: it reached stderr alone)
+    out, err = _cli(capsys, "validate", "--runs", str(runs), "--calibration", str(p), "--json")
+    assert any("[family.my-nvidia-hopper] match = ['a100*'] fits a100" in n for n in json.loads(out)["input_notes"])
+    assert " ".join(err.split()).count("[family.my-nvidia-hopper] match") == 1
 
 
 def test_validate_serving_names_a_serving_table_that_fits_no_row(tmp_path: Path,

@@ -126,6 +126,25 @@ def test_a_masked_lm_architecture_is_an_encoder(tmp_path: Path) -> None:
     assert not load_hf_config(tmp_path / "config.json").encoder_only
 
 
+
+@pytest.mark.parametrize("mtype, arch", [("ernie", "ErnieForCausalLM"), ("roberta", "RobertaForCausalLM")])
+def test_an_encoder_family_saved_as_a_decoder_is_a_decoder(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                          mtype: str, arch: str) -> None:
+    """A BERT-kin config saved with is_decoder true runs with a causal mask (transformers 4.31.0
+    ModuleUtilsMixin.get_extended_attention_mask) and `plan infer` builds its causal head: it was read as an encoder
+    and `plan serve` refused it as encoder-only (rev1, session 35). Without is_decoder it stays an encoder."""
+    cfg = json.loads((DATA / "all-mpnet-base-v2" / "config.json").read_text())
+    cfg.update(model_type=mtype, architectures=[arch])
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(cfg))
+    assert load_hf_config(path).encoder_only
+    cfg["is_decoder"] = True
+    path.write_text(json.dumps(cfg))
+    assert not load_hf_config(path).encoder_only
+    out, err = run_main_expect(capsys, "plan", "serve", "--model", str(path), "--hardware", "h100-sxm", "--json")
+    assert json.loads(out)["results"][0]["points"], err
+
+
 def test_omni_sub_models_named(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """Qwen2.5-Omni nests its sizes under thinker_config / talker_config; it was asked whether it was a
     generation_config.json. The message names the nested keys, and the thinker's text model alone plans."""

@@ -74,3 +74,18 @@ def test_an_unknown_mode_names_the_modes(text: str, capsys: pytest.CaptureFixtur
     code, _, err = run_main([*ARGS, "--recompute", text], capsys)
     assert code == 2 and "Traceback" not in err
     assert "--recompute" in err and "fix:" in err and "op" in err and "auto" in err
+
+
+def test_recompute_modules_help_says_what_plan_searches_with_it(capsys: pytest.CaptureFixture[str]) -> None:
+    """--recompute-modules' help said plan's 'recompute axis stays none / selective / full', which --recompute LIST
+    made untrue: with --recompute-modules the axis is --recompute's, another framework's policy left out with a note
+    (rev1, session 35)."""
+    from accelopt.cli.plan import RECOMPUTE_MODULES_HELP
+
+    assert "stays none / selective / full" not in RECOMPUTE_MODULES_HELP
+    assert "--recompute's modes" in RECOMPUTE_MODULES_HELP
+    code, out, err = run_main([*ARGS, "--recompute", "minimal,none", "--recompute-modules", "mlp"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert {r["layout"]["recompute"] for r in _rows(doc)} == {"none"}
+    assert any("--recompute minimal" in n and "another framework's policy" in n for n in doc["notes"])

@@ -32,3 +32,22 @@ def test_zero_bubble_search_keeps_unpipelined_layouts(schedule: str, capsys: pyt
     assert plain["best"][0]["layout"]["pp"] == 1
     assert zb["best"][0]["step_time_s"] == pytest.approx(plain["best"][0]["step_time_s"], rel=1e-12)
     assert any("pp 1" in n and schedule in n for n in zb["notes"])
+
+
+def test_explain_of_a_listed_pp1_row_names_the_schedule_it_was_listed_under(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan explain` of the pp 1 row a zero-bubble search lists, given the search's --schedule, is refused (no
+    pipeline to order); its fix named only '--pp > 1', though plan had listed that very layout: it names the 1f1b the
+    row was listed under, and explain under 1f1b gives the row's step (rev1, session 35)."""
+    code, out, err = run_main([*ARGS, "--schedule", "zb-h1"], capsys)
+    assert code == 0, err
+    row = next(r for r in json.loads(out)["best"] if r["layout"]["pp"] == 1)
+    lay = row["layout"]
+    explain = ["plan", "explain", *ARGS[1:-1], "--tp", str(lay["tp"]), "--pp", "1", "--cp", str(lay["cp"]),
+               "--mbs", str(lay["mbs"]), "--zero", str(lay["zero"]), "--recompute", str(lay["recompute"])]
+    code, out, err = run_main([*explain, "--schedule", "zb-h1"], capsys)
+    assert code == 2
+    assert "--schedule 1f1b with --pp 1" in " ".join(err.split())
+    code, out, err = run_main([*explain, "--schedule", "1f1b", "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["prediction"]["step_time_s"] == pytest.approx(row["step_time_s"], rel=1e-9)

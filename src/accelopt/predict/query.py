@@ -491,7 +491,8 @@ def structural_fixes(model: TransformerConfig, mp: int, lay: Layout | None = Non
         Rule.VP_MICROBATCHES: "a --global-batch / --mbs giving a micro-batch count divisible by --pp, or --vp 1",
         Rule.PP_VP_LAYERS: f"--pp x --vp <= {model.layers} layers",
         Rule.ZB_VP: "--schedule 1f1b with --vp > 1",
-        Rule.ZB_NEEDS_PP: "--pp > 1 with --schedule zb-h1/zb-h2",
+        Rule.ZB_NEEDS_PP: ("--pp > 1 with --schedule zb-h1/zb-h2, or --schedule 1f1b with --pp 1 (the schedule "
+                             "`plan --schedule zb-h1/zb-h2` lists its pp 1 layouts under)"),
         Rule.CP_SEQ: f"a --cp dividing --seq-len{fig(str(seq_len))}",
         Rule.EP_NEEDS_MOE: "--ep 1 on a dense model",
         Rule.EP_EXPERTS: f"an --ep dividing the {model.experts} experts",

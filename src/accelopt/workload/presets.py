@@ -1877,7 +1877,14 @@ _OTHER_ENCODER_TYPES = frozenset({"deberta", "deberta-v2", "mpnet", "megatron-be
 
 
 def _is_encoder(cfg: dict[str, Any], mtype: str) -> bool:
-    """Whether the config is an encoder's (bidirectional attention, no tokens generated)."""
+    """Whether the config is an encoder's (bidirectional attention, no tokens generated). A BERT-kin config saved
+    with is_decoder true is not: its model applies a causal mask (transformers 4.31.0 modeling_utils.py
+    ModuleUtilsMixin.get_extended_attention_mask: `if self.config.is_decoder:` ...
+    create_extended_attention_mask_for_decoder), as RoFormerForCausalLM, ErnieForCausalLM, RobertaForCausalLM and
+    BertLMHeadModel are run, and `plan infer` builds its causal head (workload/hf.py _head); it was read as an
+    encoder and `plan serve` refused a causal LM (rev1, session 35)."""
+    if cfg.get("is_decoder") is True:
+        return False
     if mtype in _ENCODER_TYPES or mtype in _OTHER_ENCODER_TYPES:
         return True
     archs = cfg.get("architectures")
