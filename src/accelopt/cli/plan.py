@@ -1479,8 +1479,8 @@ RECOMPUTE_MODULES_HELP = ("Megatron-Core selective-recompute modules, a comma li
                           "shared_experts, moe_act, layernorm, mla_up_proj (--recompute-modules, the recipe's "
                           "recompute_modules): each one's forward is redone in the backward and its saved tensors are "
                           "not kept, on top of --recompute none, selective (= core_attn) or mlp; with full it adds "
-                          "nothing. `plan` applies the list as given to every layout it searches (its recompute "
-                          "axis stays none / selective / full)")
+                          "nothing. `plan` applies the list as given to every layout it searches, with each mode "
+                          "its --recompute searches (default none / selective / full)")
 DP_BUCKET_HELP = ("the distributed optimizer's bucket in parameters, as the run's recipe sets it (Megatron-Core / "
                   "NeMo 2 ddp bucket_size; NeMo 1's Apex distributed_fused_adam bucket_cap_mb x 2^20 / grad_sync_dtype "
                   "bytes, fp32 when unset): the count of per-bucket reduce-scatters / all-gathers whose ring "
