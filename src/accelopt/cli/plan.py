@@ -254,20 +254,18 @@ def warn_busy_specs(specs: Any) -> list[str]:
     return say_warnings(busy_spec_lines(specs))
 
 
-def warn_dropped_stacks(calibration: str | None) -> list[str]:
-    """calibration.dropped_stack_lines, said (say_warnings)."""
-    from accelopt.predict.calibration import dropped_stack_lines
+def calibration_warning_lines(calibration: str | None, specs: Any, section: str = "family") -> list[str]:
+    """dropped_stack_lines (a [family.X] section only), then calibration.unmatched_table_lines for the command's
+    devices `specs`: a [SECTION.NAME] table whose match globs fit none of them; unsaid (warn_calibration says them)."""
+    from accelopt.predict.calibration import dropped_stack_lines, unmatched_table_lines
 
-    return say_warnings(dropped_stack_lines(calibration))
+    return [*(dropped_stack_lines(calibration) if section == "family" else []),
+            *unmatched_table_lines(calibration, specs, section)]
 
 
 def warn_calibration(calibration: str | None, specs: Any, section: str = "family") -> list[str]:
-    """warn_dropped_stacks, then calibration.unmatched_table_lines for the command's devices `specs`: a
-    [SECTION.NAME] table whose match globs fit none of them, said (say_warnings)."""
-    from accelopt.predict.calibration import unmatched_table_lines
-
-    return [*(warn_dropped_stacks(calibration) if section == "family" else []),
-            *say_warnings(unmatched_table_lines(calibration, specs, section))]
+    """calibration_warning_lines, said (say_warnings)."""
+    return say_warnings(calibration_warning_lines(calibration, specs, section))
 
 
 def warn_busy_hardware(hardware: str, catalog: Any = ()) -> list[str]:

@@ -116,14 +116,15 @@ def run_validate(opts: ValidateOptions) -> None:
         # --hardware, and as validate --inference / --serving warn of it (0d86dc81); training validate said nothing
         busy = busy_row_lines(read_runs(opts.runs), opts.catalog)
         data = dataclasses.replace(data, input_notes=[*busy, *data.input_notes, *_model_key_lines(opts.runs)])
-    from accelopt.cli.plan import row_specs, warn_calibration
+    from accelopt.cli.plan import calibration_warning_lines, row_specs
     from accelopt.predict.runs_csv import input_files
     from accelopt.predict.validation import read_runs
 
-    # stderr: the report keeps no input warnings of its own
-    warn_calibration(opts.calibration, row_specs(read_runs(opts.runs), opts.catalog))
+    # with the report's other input notes (JSON, page, and stderr below): said on stderr alone, --json and --html
+    # lost them
+    cal = calibration_warning_lines(opts.calibration, row_specs(read_runs(opts.runs), opts.catalog))
     files = input_files(opts.runs, "published_training_runs.csv", opts.calibration)  # history compare tells them apart
-    data = dataclasses.replace(data, input_files=files)
+    data = dataclasses.replace(data, input_files=files, input_notes=[*cal, *data.input_notes])
     finish_run("validate", data, opts.html)
     _warn_params(data)
     if opts.as_json:
