@@ -563,3 +563,28 @@ def fixed_step_times(monkeypatch: pytest.MonkeyPatch, technique: Any) -> None:
 
     monkeypatch.setattr(technique, "apply", apply)
     monkeypatch.setattr(runner, "_timed", timed)
+
+
+def readme_command_lines(readme: str) -> list[tuple[str, str]]:
+    """(command, comment) of each `accelopt ...` in README's indented (4 spaces) and fenced example lines, in order:
+    backslash continuations joined, each `accelopt ...` on a line a command of its own (`a; accelopt b`,
+    `a && accelopt b`), the line's trailing `# comment` beside it ('' without one). Optional `[...]` parts are kept."""
+    import re
+
+    out: list[tuple[str, str]] = []
+    fenced, joined = False, ""
+    for raw in readme.splitlines():
+        if raw.startswith("```"):
+            fenced = not fenced
+            continue
+        if not (fenced or raw.startswith("    ")):
+            joined = ""
+            continue
+        text = joined + raw.strip()
+        if text.endswith("\\"):
+            joined = text[:-1] + " "
+            continue
+        joined = ""
+        command, *comment = re.split(r"\s#\s", text, maxsplit=1)
+        out += [(f"accelopt {part}", " ".join(comment)) for part in re.split(r"\baccelopt ", command)[1:]]
+    return out

@@ -107,3 +107,20 @@ def test_validate_serving_names_a_serving_table_that_fits_no_row(tmp_path: Path,
     out, _ = _cli(capsys, "validate", "--serving", "--runs", str(runs), "--calibration", str(p), "--json")
     assert any("[serving.my-nvidia-hopper] match = ['h100-sx'] fits no catalog device" in w
                for w in json.loads(out)["input_warnings"])
+
+
+def test_validate_keeps_the_warning_in_its_result_as_its_other_input_notes(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """validate said the warning on stderr only, while its JSON and page carry the other input warnings (a busy
+    probed spec, a model cell's keys: input_notes): `validate --json` and `--html` dropped it (rev2)."""
+    from test_runs_file_every_bad_row import CELLS, HEADER
+
+    runs = tmp_path / "mine.csv"
+    runs.write_text(HEADER + "\n" + ",".join(CELLS.values()) + "\n")  # one h100-sxm row
+    p = _cal(tmp_path, "a100*")
+    page = tmp_path / "v.html"
+    out, err = _cli(capsys, "validate", "--runs", str(runs), "--calibration", str(p), "--json", "--html", str(page))
+    said = "[family.my-nvidia-hopper] match = ['a100*'] fits a100"
+    assert sum(said in n for n in json.loads(out)["input_notes"]) == 1
+    assert " ".join(err.split()).count(said) == 1  # on stderr once, with the other notes
+    assert said.replace("'", "&#x27;") in " ".join(page.read_text(encoding="utf-8").split())

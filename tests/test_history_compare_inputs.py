@@ -66,3 +66,23 @@ def test_a_record_without_input_files_reads_not_recorded(tmp_path: Path,
     assert warning is not None and "A: theirs.csv, sha256 not recorded" in warning
     assert f"B: {p}, sha256 {new.result['input_files'][0]['sha256'][:12]}" in warning
     assert inputs_warning(old, old) is None  # same command line, neither digest recorded: nothing to tell apart
+
+
+def test_an_older_record_on_the_bundled_files_is_not_told_apart_from_a_newer_one() -> None:
+    """Neither run named --runs or --calibration: both read the bundled files. The newer record names them
+    'bundled predict/data/NAME', the older one's command line reads 'bundled': not two different files."""
+    from accelopt.cli.report import inputs_warning
+
+    digest = "ab" * 32
+    files = [{"role": "runs", "path": "bundled predict/data/published_serving_runs.csv", "sha256": digest},
+             {"role": "calibration", "path": "bundled predict/data/calibration.toml", "sha256": digest}]
+    new = history.RunRecord(id="new", command="validate-serving", argv=["validate", "--serving"],
+                            time_utc="2026-12-06T10:00:00Z", result={"input_files": files})
+    old = history.RunRecord(id="old", command="validate-serving", argv=["validate", "--serving"],
+                            time_utc="2026-12-01T10:00:00Z", result={})
+    assert inputs_warning(old, new) is None
+    theirs = history.RunRecord(id="theirs", command="validate-serving",
+                               argv=["validate", "--serving", "--runs", "theirs.csv"],
+                               time_utc="2026-12-01T10:00:00Z", result={})
+    warning = inputs_warning(theirs, new)  # a named file against the bundled one is still told
+    assert warning is not None and "B: bundled predict/data/published_serving_runs.csv" in warning

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import typer.main
+from conftest import readme_command_lines
 
 from accelopt.cli.main import app
 
@@ -17,25 +18,8 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding=
 
 
 def _command_lines() -> list[str]:
-    """The README's example command lines: indented (4 spaces) or fenced lines holding `accelopt `, backslash
-    continuations joined, each `accelopt ...` on a line a command of its own (`a; accelopt b`, `a && accelopt b`),
-    a trailing `# comment` cut."""
-    lines, fenced, joined = [], False, ""
-    for raw in README.splitlines():
-        if raw.startswith("```"):
-            fenced = not fenced
-            continue
-        if not (fenced or raw.startswith("    ")):
-            joined = ""
-            continue
-        text = joined + raw.strip()
-        if text.endswith("\\"):
-            joined = text[:-1] + " "
-            continue
-        joined = ""
-        text = re.split(r"\s#\s", text)[0]
-        lines += [f"accelopt {part}" for part in re.split(r"\baccelopt ", text)[1:]]
-    return lines
+    """The README's example command lines (conftest.readme_command_lines), their comments cut."""
+    return [command for command, _ in readme_command_lines(README)]
 
 
 def _resolve(words: list[str]) -> tuple[Any, str]:

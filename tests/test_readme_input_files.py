@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from conftest import readme_command_lines
+
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 OUTPUT_OPTIONS = {"--save", "--out", "--save-workload", "--save-topology", "--html", "--trace"}
@@ -19,26 +21,9 @@ FILE = re.compile(r"\.(toml|csv|json|cfg|py)$")
 
 
 def _command_lines() -> list[tuple[str, str]]:
-    """(command, comment) of each `accelopt ...` in README's indented and fenced example lines, in order;
-    backslash continuations joined; optional `[...]` parts dropped (they are the syntax, not an example)."""
-    out: list[tuple[str, str]] = []
-    fenced, joined = False, ""
-    for raw in README.splitlines():
-        if raw.startswith("```"):
-            fenced = not fenced
-            continue
-        if not (fenced or raw.startswith("    ")):
-            joined = ""
-            continue
-        text = joined + raw.strip()
-        if text.endswith("\\"):
-            joined = text[:-1] + " "
-            continue
-        joined = ""
-        command, *comment = re.split(r"\s#\s", text, maxsplit=1)
-        for part in re.split(r"\baccelopt ", command)[1:]:
-            out.append((re.sub(r"\[[^\]]*\]", "", f"accelopt {part}"), " ".join(comment)))
-    return out
+    """(command, comment) of each `accelopt ...` in README's example lines (conftest.readme_command_lines), optional
+    `[...]` parts dropped (they are the syntax, not an example)."""
+    return [(re.sub(r"\[[^\]]*\]", "", c), comment) for c, comment in readme_command_lines(README)]
 
 
 def _missing_inputs() -> list[str]:

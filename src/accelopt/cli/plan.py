@@ -254,20 +254,18 @@ def warn_busy_specs(specs: Any) -> list[str]:
     return say_warnings(busy_spec_lines(specs))
 
 
-def warn_dropped_stacks(calibration: str | None) -> list[str]:
-    """calibration.dropped_stack_lines, said (say_warnings)."""
-    from accelopt.predict.calibration import dropped_stack_lines
+def calibration_warning_lines(calibration: str | None, specs: Any, section: str = "family") -> list[str]:
+    """dropped_stack_lines (a [family.X] section only), then calibration.unmatched_table_lines for the command's
+    devices `specs`: a [SECTION.NAME] table whose match globs fit none of them; unsaid (warn_calibration says them)."""
+    from accelopt.predict.calibration import dropped_stack_lines, unmatched_table_lines
 
-    return say_warnings(dropped_stack_lines(calibration))
+    return [*(dropped_stack_lines(calibration) if section == "family" else []),
+            *unmatched_table_lines(calibration, specs, section)]
 
 
 def warn_calibration(calibration: str | None, specs: Any, section: str = "family") -> list[str]:
-    """warn_dropped_stacks, then calibration.unmatched_table_lines for the command's devices `specs`: a
-    [SECTION.NAME] table whose match globs fit none of them, said (say_warnings)."""
-    from accelopt.predict.calibration import unmatched_table_lines
-
-    return [*(warn_dropped_stacks(calibration) if section == "family" else []),
-            *say_warnings(unmatched_table_lines(calibration, specs, section))]
+    """calibration_warning_lines, said (say_warnings)."""
+    return say_warnings(calibration_warning_lines(calibration, specs, section))
 
 
 def warn_busy_hardware(hardware: str, catalog: Any = ()) -> list[str]:
@@ -1482,9 +1480,9 @@ RECOMPUTE_MODULES_HELP = ("Megatron-Core selective-recompute modules, a comma li
                           "shared_experts, moe_act, layernorm, mla_up_proj (--recompute-modules, the recipe's "
                           "recompute_modules): each one's forward is redone in the backward and its saved tensors are "
                           "not kept, on top of --recompute none, selective (= core_attn) or mlp; with full it adds "
-                          "nothing. `plan` applies the list as given to every layout it searches (its recompute "
-                          "axis: --recompute's modes, none / selective / full by default; another framework's "
-                          "policy listed there is left out, said in a note)")
+                          "nothing. `plan` applies the list as given to every layout it searches, with each mode "
+                          "its --recompute searches (default none / selective / full); another framework's policy "
+                          "among --recompute's modes is left out, said in a note")
 DP_BUCKET_HELP = ("the distributed optimizer's bucket in parameters, as the run's recipe sets it (Megatron-Core / "
                   "NeMo 2 ddp bucket_size; NeMo 1's Apex distributed_fused_adam bucket_cap_mb x 2^20 / grad_sync_dtype "
                   "bytes, fp32 when unset): the count of per-bucket reduce-scatters / all-gathers whose ring "

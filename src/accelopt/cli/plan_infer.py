@@ -87,7 +87,8 @@ def register_infer(plan_app: typer.Typer) -> None:
         dtype: str = typer.Option("fp16", "--dtype", help="precision asked for: int8, fp16, bf16, fp32 (tf32, "
                                                           "fp8, int4); a device without it runs the one it has"),
         latency_budget_ms: float = typer.Option(None, "--latency-budget-ms",
-                                                help="keep devices whose batch-1 latency meets this (e.g. 33 for "
+                                                help="keep devices whose latency at the smallest --batch (batch 1, "
+                                                     "the single stream, by default) meets this (e.g. 33 for "
                                                      "30 frames/s) and rank them by --objective"),
         objective: str = typer.Option("energy", "--objective", help="rank by energy (J/inference), cost ($/M "
                                                                     "inferences), power (W) or latency"),
@@ -580,22 +581,24 @@ def _print_notes(con: Any, devs: list[Any]) -> None:
 
 def _print_budget(con: Any, plan: Any) -> None:
     from accelopt.report.console import line
+    from accelopt.report.infer_view import ranking_batch
 
+    at = f"at batch {ranking_batch(plan)}"  # the smallest planned: 1 unless --batch leaves it out
     if plan.latency_budget_s is None:
         if plan.unranked:  # the table's order is the ranking: a device without the objective's figure sorted last
             from accelopt.predict.inference import ranked_text  # without a word but its n/a cells (ut3io)
 
-            con.print(line(f"order: best first by {plan.objective} at batch 1: {ranked_text(plan)}"))
+            con.print(line(f"order: best first by {plan.objective} {at}: {ranked_text(plan)}"))
         return
     ms = plan.latency_budget_s * 1e3
     miss = [d.device for d in plan.devices if not d.meets_budget]
     if plan.ranked or plan.unranked:  # those without the objective's figure meet it too
         from accelopt.predict.inference import ranked_text
 
-        con.print(line((f"meet {ms:g} ms at batch 1", "green"),
+        con.print(line((f"meet {ms:g} ms {at}", "green"),
                        f", best first by {plan.objective}: {ranked_text(plan)}"))
     else:
-        con.print(line((f"no device meets {ms:g} ms at batch 1", "red")))
+        con.print(line((f"no device meets {ms:g} ms {at}", "red")))
     if miss:
         con.print(f"miss the budget (or do not fit): {', '.join(miss)}")
 

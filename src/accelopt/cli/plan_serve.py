@@ -296,6 +296,7 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError], max_suppor
     from accelopt.report.plan_warnings import (
         pp_microbatches_text,
         serve_caption,
+        serve_point_heads,
         serve_rate_caption,
         serve_rate_columns,
     )
@@ -313,11 +314,10 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError], max_suppor
         caption = serve_caption(s.max_batch, s.ridge_batch, p0.calibration, p0.device,
                                 max_supported.get(p0.device)) + serve_rate_caption(s.points)
         table = Table(title=plain(title), caption=plain(caption))
-        first = "concurrency" if p0.scheduling == "continuous" else "batch"
         rate_heads, rate_cells = serve_rate_columns(s.points)
-        p50 = any(p.tpot_p50_s is not None for p in s.points)  # --token-buckets: the median step beside the mean
-        for col in (*rate_heads, first, "TTFT", "TPOT", *(("TPOT P50",) if p50 else ()), "decode tok/s",
-                    "e2e tok/s/dev", "decode bound", "mem/dev", "fits", "$/M out tok", "J/out tok"):
+        heads = [*rate_heads, *serve_point_heads(s.points)]  # the page's too
+        p50 = "TPOT P50" in heads  # --token-buckets: the median step beside the mean
+        for col in heads:
             table.add_column(col, justify="right")
         for p, rate in zip(s.points, rate_cells, strict=True):
             usd = fmt_usd(p.usd_per_million_output_tokens) if p.usd_per_million_output_tokens is not None else "n/a"

@@ -329,6 +329,12 @@ def _input_files(run: RunRecord) -> dict[str, tuple[str, str | None]]:
     return out
 
 
+def _bundled_as_one(path: str) -> str:
+    """'bundled' for any spelling of the bundled file (an older record's command line gives 'bundled', a newer
+    result 'bundled predict/data/NAME'), the path otherwise."""
+    return "bundled" if path == "bundled" or path.startswith("bundled ") else path
+
+
 def inputs_warning(a: RunRecord, b: RunRecord) -> str | None:
     """A plain-text warning naming both sides' runs file and calibration file (path and SHA-256, 'not recorded' for
     a run recorded before validate kept it) when two validate runs read different ones: the same path edited
@@ -339,7 +345,8 @@ def inputs_warning(a: RunRecord, b: RunRecord) -> str | None:
     parts = []
     for role in _INPUT_FLAGS:
         (pa, ha), (pb, hb) = fa.get(role, ("bundled", None)), fb.get(role, ("bundled", None))
-        if (ha != hb) if ha is not None and hb is not None else pa != pb:
+        # without both digests, the paths: an older record's 'bundled' is the newer one's 'bundled predict/data/...'
+        if (ha != hb) if ha is not None and hb is not None else _bundled_as_one(pa) != _bundled_as_one(pb):
             def side(path: str, digest: str | None) -> str:
                 return f"{path}, sha256 {digest[:12] if digest else 'not recorded'}"
 

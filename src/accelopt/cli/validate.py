@@ -116,18 +116,15 @@ def run_validate(opts: ValidateOptions) -> None:
         # --hardware, and as validate --inference / --serving warn of it (0d86dc81); training validate said nothing
         busy = busy_row_lines(read_runs(opts.runs), opts.catalog)
         data = dataclasses.replace(data, input_notes=[*busy, *data.input_notes, *_model_key_lines(opts.runs)])
-    from accelopt.cli.plan import row_specs
-    from accelopt.predict.calibration import dropped_stack_lines, unmatched_table_lines
+    from accelopt.cli.plan import calibration_warning_lines, row_specs
     from accelopt.predict.runs_csv import input_files
     from accelopt.predict.validation import read_runs
 
-    # a --calibration dropping bundled stack tables, or a table fitting no row's device: in the report's input notes
-    # (the JSON and the page), said on stderr with them below, as plan / plan serve keep them in input_warnings;
-    # they reached stderr alone (rev1)
-    cal_lines = [*dropped_stack_lines(opts.calibration),
-                 *unmatched_table_lines(opts.calibration, row_specs(read_runs(opts.runs), opts.catalog))]
+    # with the report's other input notes (JSON, page, and stderr below): said on stderr alone, --json and --html
+    # lost them
+    cal = calibration_warning_lines(opts.calibration, row_specs(read_runs(opts.runs), opts.catalog))
     files = input_files(opts.runs, "published_training_runs.csv", opts.calibration)  # history compare tells them apart
-    data = dataclasses.replace(data, input_notes=[*cal_lines, *data.input_notes], input_files=files)
+    data = dataclasses.replace(data, input_files=files, input_notes=[*cal, *data.input_notes])
     finish_run("validate", data, opts.html)
     _warn_params(data)
     if opts.as_json:

@@ -162,9 +162,9 @@ class ValidateResult:
     params_unchecked_runs: int = unit("count", "runs with params_b blank: their architecture is not checked",
                                       default=0)
     input_notes: list[str] = field(default_factory=list)
-    """Warnings on a --calibration file's [family.*] tables that drop bundled stack tables (dropped_stack_lines) or
-    whose match globs fit no run's device (unmatched_table_lines; both added by `validate`), on its fitted_on ids
-    that no run of the report is fitted on (fitted_on_lines), then
+    """`validate` puts first the warnings on a --calibration file's [family.NAME] tables that drop bundled stack
+    tables or whose match globs fit no run's device, then a hardware cell's spec probed on a busy machine; then
+    warnings on a --calibration file's fitted_on ids that no run of the report is fitted on (fitted_on_lines), then
     notes on a --runs file's cells that read otherwise than `accelopt plan` assumes (runs_file_notes: blank
     flash / overlap / zero, recompute without +sp at tp > 1, a global batch dp does not divide), then the config keys
     the predictor does not model of each config.json a model cell names (added by `validate`), as the console prints

@@ -331,11 +331,9 @@ def _explain_tables(r: Any) -> list[Table]:
 def _serve_tables(r: Any) -> list[Table]:
     out = []
     for s in r.results:
-        first = "concurrency" if s.points and s.points[0].scheduling == "continuous" else "batch"  # as the console
         rate_heads, rate_cells = plan_warnings.serve_rate_columns(s.points)
-        p50 = any(p.tpot_p50_s is not None for p in s.points)  # --token-buckets: the median step, as the console
-        heads = [*rate_heads, first, "TTFT", "TPOT", *(["TPOT P50"] if p50 else []), "decode tok/s", "e2e tok/s/dev",
-                 "decode bound", "mem/dev", "fits", "$/M out tok", "J/out tok"]
+        heads = [*rate_heads, *plan_warnings.serve_point_heads(s.points)]  # the console's
+        p50 = "TPOT P50" in heads  # --token-buckets: the median step
         pipe = plan_warnings.pp_microbatches_text(s.points)
         t = Table(f"{s.model} on {s.device} (tp={s.tp}, pp={s.pp}{pipe})", heads, estimate=True,
                   note=plan_warnings.serve_caption(s.max_batch, s.decode_ridge_batch, s.calibration, s.device)

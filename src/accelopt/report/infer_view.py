@@ -14,6 +14,13 @@ NOT_ASKED = "(!) = not the precision asked"
 """The legend of the '(!)' mark on a dtype cell, the console's and the page's one wording."""
 
 
+def ranking_batch(r: Any) -> int:
+    """The batch a plan's --latency-budget-ms is judged and its devices ranked at (inference.rank_devices: each
+    device's smallest planned batch, the same for all): 1 by default, 8 with --batch 8,32 (the lines said 'at batch
+    1' there)."""
+    return int(r.devices[0].points[0].batch) if r.devices and r.devices[0].points else 1
+
+
 def dtype_cell(dtype: str, requested: str) -> str:
     """A point's precision as the console's and the page's 'runs' column show it: 'int8 (!)' when the device runs
     a precision other than the one asked (the page showed a bare 'int8')."""
@@ -28,9 +35,10 @@ def infer_tables(r: Any) -> list[Any]:
              "$/M inf", "weights streamed", "host ops"]
     from accelopt.predict.inference import ranked_text
 
-    note = (f"latency budget {q(r, 'latency_budget_s')} at batch 1: meet it, best first by {r.objective}: "
+    at = f"at batch {ranking_batch(r)}"
+    note = (f"latency budget {q(r, 'latency_budget_s')} {at}: meet it, best first by {r.objective}: "
             f"{ranked_text(r)}" if r.latency_budget_s is not None else
-            f"ranked by {r.objective} at the smallest batch: {ranked_text(r)}")
+            f"ranked by {r.objective} {at} (the smallest planned): {ranked_text(r)}")
     t = Table(f"{r.model}: inference per device and batch", heads, estimate=True, note=note)
     prec = Table("precision as each device runs it", ["device", "asked", "runs", "why", "quality risk"])
     for d in r.devices:

@@ -157,6 +157,15 @@ def serve_rate_columns(points: Sequence[Any]) -> tuple[list[str], list[list[str]
                                     for p in points]
 
 
+def serve_point_heads(points: Sequence[Any]) -> list[str]:
+    """A serve table's columns after the --rate ones (console and page alike): 'concurrency' or 'batch' as the
+    points schedule, and 'TPOT P50' beside TPOT where --token-buckets gives the median step (each had its copy)."""
+    first = "concurrency" if points and points[0].scheduling == "continuous" else "batch"
+    p50 = ["TPOT P50"] if any(p.tpot_p50_s is not None for p in points) else []
+    return [first, "TTFT", "TPOT", *p50, "decode tok/s", "e2e tok/s/dev", "decode bound", "mem/dev", "fits",
+            "$/M out tok", "J/out tok"]
+
+
 def serve_rate_caption(points: Sequence[Any]) -> str:
     """What a --rate table's queue-wait column holds, appended to its caption (console and page alike); '' for
     --batch / --concurrency tables."""
