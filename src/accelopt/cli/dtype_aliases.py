@@ -87,7 +87,7 @@ def kv_engine_spelling(value: str) -> tuple[str, str]:
 def typed_kv_spelling() -> str | None:
     """The serving engine's --kv-cache-dtype spelling the running command's --kv-dtype was given as (lower case:
     'fp8_e5m2'), None where it was given as a --kv-dtype name or outside a click command."""
-    from typer._click.globals import get_current_context
+    from accelopt.report.runs import current_context  # typer's vendored click, else click (older typer)
 
-    ctx = get_current_context(silent=True)
+    ctx = current_context()
     return None if ctx is None else ctx.find_root().meta.get(KV_SPELLING_KEY)

@@ -351,8 +351,8 @@ class InferencePlan:
     objective: str
     devices: tuple[DeviceInference, ...]
     ranked: tuple[str, ...]
-    """Devices meeting the latency budget (batch 1), best first by `objective`; all devices that fit without a
-    budget. Only those with the objective's figure (a price for cost, a TDP for energy and power)."""
+    """Devices meeting the latency budget (at the smallest batch planned), best first by `objective`; all devices that
+    fit without a budget. Only those with the objective's figure (a price for cost, a TDP for energy and power)."""
     unranked: tuple[str, ...] = ()
     """Devices that would be in `ranked` but have no figure for `objective` (no price, no TDP), by latency: not
     ranked (they were listed last in `ranked` before version 4, as if they ranked last)."""

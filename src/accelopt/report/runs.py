@@ -71,7 +71,7 @@ def current_argv() -> list[str]:
     return list(_COMMAND_LINE) if _COMMAND_LINE is not None else list(sys.argv[1:])
 
 
-def _current_context() -> Any:
+def current_context() -> Any:
     """The running command's click context: typer >= 0.2x vendors click as typer._click, older typer uses click."""
     try:
         from typer._click.globals import get_current_context
@@ -87,7 +87,7 @@ def finish_run(command: str, result: Any, html: Path | str | None = None, *, tit
     from accelopt.report import history
     from accelopt.report.jsonout import to_jsonable
 
-    ctx = _current_context()
+    ctx = current_context()
     if html is None and ctx is not None:  # the command's own --html option, so callers need not pass it down
         html = ctx.params.get("html")
     argv = current_argv()
