@@ -15,15 +15,15 @@ def _stop(*a: object, **k: object) -> None:
 
 
 @pytest.mark.parametrize("timeout, said", [
-    ("5", "(stopped if no rank finishes a step for 5 s; start-up, until the first, gets 120 s)"),
-    ("600", "(stopped if no rank finishes a step for 600 s)"),
+    ("5", "; stopped if no rank finishes a step for 5 s; start-up, until the first, gets 120 s)"),
+    ("600", "; stopped if no rank finishes a step for 600 s)"),
 ])
 def test_profile_says_the_start_up_limit(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
                                          timeout: str, said: str) -> None:
     monkeypatch.setattr("accelopt.distributed.run.launch_job", _stop)
     code, _, err = run_main(["profile", "mlp", "--nproc", "2", "--timeout-s", timeout], capsys)
     assert code == 2 and "stopped by the test" in err
-    assert said in err.replace("\n", " ")
+    assert said in " ".join(err.split())  # the line wraps where the terminal's width falls (ut3dist lengthened it)
 
 
 def test_probe_collectives_says_the_start_up_limit(capsys: pytest.CaptureFixture[str],
