@@ -131,7 +131,7 @@ def test_plan_serve_charges_it_where_the_rule_says(capsys: pytest.CaptureFixture
                                "--kv-dtype", "fp8", "--engine", engine, "--batch", "64", "--json"], capsys)
     assert code == 0, err
     doc = json.loads(out)
-    assert doc["schema_version"] == 17  # 17: calibration.derived_from, derived_fields, derived_on (rmi355)
+    assert doc["schema_version"] == 18  # 17: calibration.derived_from, ... (rmi355); 18: token_buckets (rtrn4)
     point = doc["results"][0]["points"][0]
     assert point["calibration"]["pp_host_loop"] is (engine == "trtllm")
     assert point["calibration"]["pp_host_per_request_s"] == H_S
