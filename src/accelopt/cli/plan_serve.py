@@ -337,21 +337,9 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError], max_suppor
 
     print_assumed(console, {s.points[0].device: list(s.points[0].assumed) for s in sweeps})
     _print_errors(errors)
-    console.print("TTFT = request overhead + prefill of the whole batch (static batching), or of one request + "
-                  "half a decode step (--concurrency, continuous batching); TPOT = (E2E - TTFT) / (output - 1), as "
-                  "vLLM and trtllm-bench report it: the decode step, plus with --concurrency/--rate the other "
-                  "requests' prefills run between its decode steps; " + (
-                      "TPOT P50 (--token-buckets) = the median decode step, each step at its token bucket's length; "
-                      if any(p.tpot_p50_s is not None for s in sweeps for p in s.points) else "") +
-                  "decode tok/s = batch / decode step per replica (a "
-                  "--requests run's: its output tokens over its waves' decode time); "
-                  "e2e tok/s/dev = output tokens per second per device over the whole request (prefill and any request "
-                  "overhead included); "
-                  "J/out tok includes the host share (a device's catalog host_w, 0 W for an edge module such as a "
-                  "Jetson, a CPU, which is the host, or a PCIe card such as an L4, whose server's power is not "
-                  "cited: said in a 'not counted:' note; else the facility default) and PUE "
-                  "(accelopt.predict.cost.Facility). "
-                  "All figures are estimates.")
+    from accelopt.report.plan_warnings import serve_legend
+
+    console.print(serve_legend(any(p.tpot_p50_s is not None for s in sweeps for p in s.points)))
 
 
 def _not_raised(errors: list[ServeError], raised: Any) -> list[ServeError]:

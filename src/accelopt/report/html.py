@@ -354,7 +354,9 @@ def _serve_tables(r: Any) -> list[Table]:
     if r.errors:
         out.append(Table("infeasible devices and requests", ["device", "problem", "fix"],
                          [[e.device, e.problem, e.fix] for e in r.errors]))
-    return _console_lines_tables(plan_warnings.serve_lines(r)) + out + _notes_tables(r.notes)
+    legend = plan_warnings.serve_legend(any(p.tpot_p50_s is not None for s in r.results for p in s.points))
+    return (_console_lines_tables(plan_warnings.serve_lines(r)) + out + _notes_tables(r.notes)
+            + [Table("what the columns mean", ["as the console prints it under its tables"], [[legend]])])
 
 
 def _serve_moe_table(s: Any) -> Table:

@@ -257,6 +257,23 @@ def explain_layout_text(result: Any) -> str:
     return f"{layout_text(result.prediction.layout)}{flags_text(result)}"
 
 
+def serve_legend(p50: bool) -> str:
+    """What plan serve's columns mean, under its tables on the console and on the page (the page had none). `p50`:
+    a TPOT P50 column is shown (--token-buckets)."""
+    return ("TTFT = request overhead + prefill of the whole batch (static batching), or of one request + half a decode "
+            "step (--concurrency, continuous batching); TPOT = (E2E - TTFT) / (output - 1), as vLLM and trtllm-bench "
+            "report it: the decode step, plus with --concurrency/--rate the other requests' prefills run between its "
+            "decode steps; " + (
+                "TPOT P50 (--token-buckets) = the median decode step, each step at its token bucket's length; "
+                if p50 else "") +
+            "decode tok/s = batch / decode step per replica (a --requests run's: its output tokens over its waves' "
+            "decode time); e2e tok/s/dev = output tokens per second per device over the whole request (prefill and "
+            "any request overhead included); J/out tok includes the host share (a device's catalog host_w, 0 W for an "
+            "edge module such as a Jetson, a CPU, which is the host, or a PCIe card such as an L4, whose server's "
+            "power is not cited: said in a 'not counted:' note; else the facility default) and PUE "
+            "(accelopt.predict.cost.Facility). All figures are estimates.")
+
+
 def serve_lines(result: Any) -> list[str]:
     """What `plan serve` prints beside its tables that the page's tables do not show: input warnings, ignored config
     keys, defaults used, the measured link (the weight-only note of each sweep is in result.notes)."""
