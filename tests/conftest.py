@@ -588,3 +588,44 @@ def readme_command_lines(readme: str) -> list[tuple[str, str]]:
         command, *comment = re.split(r"\s#\s", text, maxsplit=1)
         out += [(f"accelopt {part}", " ".join(comment)) for part in re.split(r"\baccelopt ", command)[1:]]
     return out
+
+
+# A user model file whose backward refuses to run under torch.profiler: the profile's roofline pass fails after
+# its timed steps (tests/test_profile_failed_pass_kept.py, tests/test_profile_page_step_memory_rows.py)
+PROFILER_REFUSING_MODEL = '''
+import torch
+from torch import nn
+from accelopt.workload.userfile import ModelBundle
+
+
+class _NoProfiledBackward(torch.autograd.Function):
+    """Identity whose backward refuses to run under torch.profiler (a custom kernel that cannot be traced)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        if torch.autograd.profiler._is_profiler_enabled:
+            raise RuntimeError("my_kernel backward cannot run under the profiler [bad]")
+        return g
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(16, 4)
+
+    def forward(self, x):
+        return self.fc(_NoProfiledBackward.apply(x))
+
+
+def build() -> ModelBundle:
+    def batches():
+        g = torch.Generator().manual_seed(0)
+        for _ in range(4):
+            yield torch.randn(8, 16, generator=g).requires_grad_(), torch.randint(0, 4, (8,), generator=g)
+    return ModelBundle(name="late-fail", model=Net(), batches=batches, loss_fn=nn.functional.cross_entropy,
+                       batch_size=8, make_optimizer=lambda p: torch.optim.SGD(p, lr=0.1))
+'''

@@ -10,52 +10,14 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_main
+from conftest import PROFILER_REFUSING_MODEL, run_main
 
 from accelopt.report import history
-
-_MODEL = '''
-import torch
-from torch import nn
-from accelopt.workload.userfile import ModelBundle
-
-
-class _NoProfiledBackward(torch.autograd.Function):
-    """Identity whose backward refuses to run under torch.profiler (a custom kernel that cannot be traced)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        return x.view_as(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        if torch.autograd.profiler._is_profiler_enabled:
-            raise RuntimeError("my_kernel backward cannot run under the profiler [bad]")
-        return g
-
-
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.fc = nn.Linear(16, 4)
-
-    def forward(self, x):
-        return self.fc(_NoProfiledBackward.apply(x))
-
-
-def build() -> ModelBundle:
-    def batches():
-        g = torch.Generator().manual_seed(0)
-        for _ in range(4):
-            yield torch.randn(8, 16, generator=g).requires_grad_(), torch.randint(0, 4, (8,), generator=g)
-    return ModelBundle(name="late-fail", model=Net(), batches=batches, loss_fn=nn.functional.cross_entropy,
-                       batch_size=8, make_optimizer=lambda p: torch.optim.SGD(p, lr=0.1))
-'''
 
 
 def _model(tmp_path: Path) -> str:
     path = tmp_path / "late.py"
-    path.write_text(_MODEL, encoding="utf-8")
+    path.write_text(PROFILER_REFUSING_MODEL, encoding="utf-8")
     return f"{path}:build"
 
 
@@ -90,7 +52,8 @@ def test_a_failure_in_a_later_pass_keeps_what_was_measured(tmp_path: Path,
 def test_a_failure_before_any_pass_is_the_error_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # a model that fails in its very first step (the capture) has nothing measured to keep: no partial record
     path = tmp_path / "bad.py"
-    path.write_text(_MODEL.replace("if torch.autograd.profiler._is_profiler_enabled:", "if True:"), encoding="utf-8")
+    path.write_text(PROFILER_REFUSING_MODEL.replace("if torch.autograd.profiler._is_profiler_enabled:", "if True:"),
+                    encoding="utf-8")
     code, out, err = run_main(["profile", f"{path}:build", "--steps", "3", "--warmup", "1"], capsys)
     assert code == 2 and "cannot run under the profiler" in err and "Traceback" not in err
     assert out == "" and history.list_runs() == []

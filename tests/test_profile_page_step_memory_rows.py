@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import run_main
+from conftest import PROFILER_REFUSING_MODEL, run_main
 
 
 def _page_rows(page: Path, title: str) -> list[list[str]]:
@@ -55,41 +55,6 @@ def test_the_pages_step_and_memory_rows_are_the_consoles(capsys: pytest.CaptureF
     assert [r[:2] for r in _page_rows(page, "memory")] == memory
 
 
-_LATE_FAIL = '''
-import torch
-from torch import nn
-from accelopt.workload.userfile import ModelBundle
-
-
-class _Refuses(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        return x.view_as(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        if torch.autograd.profiler._is_profiler_enabled:
-            raise RuntimeError("my kernel's backward cannot run under the profiler")
-        return g
-
-
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.fc = nn.Linear(16, 4)
-
-    def forward(self, x):
-        return self.fc(_Refuses.apply(x))
-
-
-def build() -> ModelBundle:
-    def batches():
-        g = torch.Generator().manual_seed(0)
-        for _ in range(4):
-            yield torch.randn(8, 16, generator=g).requires_grad_(), torch.randint(0, 4, (8,), generator=g)
-    return ModelBundle(name="late-fail", model=Net(), batches=batches, loss_fn=nn.functional.cross_entropy,
-                       batch_size=8, make_optimizer=lambda p: torch.optim.SGD(p, lr=0.1))
-'''
 
 
 def test_a_failed_runs_page_shows_the_consoles_step_rows(capsys: pytest.CaptureFixture[str], tmp_path: Path,
@@ -98,7 +63,7 @@ def test_a_failed_runs_page_shows_the_consoles_step_rows(capsys: pytest.CaptureF
     page had no share column and read 'data_wait')."""
     monkeypatch.setenv("COLUMNS", "250")
     model = tmp_path / "late.py"
-    model.write_text(_LATE_FAIL, encoding="utf-8")
+    model.write_text(PROFILER_REFUSING_MODEL, encoding="utf-8")
     page = tmp_path / "late.html"
     code, out, err = run_main(["profile", f"{model}:build", "--steps", "3", "--html", str(page)], capsys)
     assert code == 2, err
