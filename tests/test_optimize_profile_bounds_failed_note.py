@@ -8,11 +8,10 @@ model's error as profile_step raised it before (ModelCodeError: model ... raised
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
-from conftest import run_main
+from conftest import PROFILER_REFUSING_MODEL, run_main
 
 pytest.importorskip("torch")
 
@@ -20,10 +19,7 @@ pytest.importorskip("torch")
 def test_the_bounds_note_names_the_models_error_not_the_wrapper(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ACCELOPT_NO_HISTORY", "1")
-    src = (Path(__file__).parent / "test_profile_failed_pass_kept.py").read_text(encoding="utf-8")
-    model = re.search(r"_MODEL = '''(.*?)'''", src, re.S)
-    assert model is not None
-    (tmp_path / "late.py").write_text(model.group(1), encoding="utf-8")
+    (tmp_path / "late.py").write_text(PROFILER_REFUSING_MODEL, encoding="utf-8")
     code, out, err = run_main(["optimize", f"{tmp_path / 'late.py'}:build", "--mode", "train", "--only",
                                "grad-accumulation", "--rounds", "3", "--block-s", "0.005", "--warmup", "0", "--json"],
                               capsys)
