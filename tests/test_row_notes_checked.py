@@ -1225,85 +1225,45 @@ _VLLM2192_T4 = {
 # rvllm (2026-12-06): how the run's engine spent a decode step (CUDA graphs on; the sized host costs of the time,
 # vLLM PR #1889 and issue #3030), appended to the four rows' entries; figures recomputed by
 # tests/test_serving_custom_allreduce_a100.py (rvllm_sentence, test_graphs_were_on_and_the_sized_host_costs_of_the_time)
+_RVLLM_TEXT = (
+    "Examined 2026-12-06 (rvllm): CUDA graphs were on in both columns of the table (the PR: 'NCCL's internal "
+    "buffer is captured in the graph'; its author, 2024-01-04: the kernel relies 'on cuda graph' for its input "
+    "copy; vLLM PR #1926, December 2023, made LLM(enforce_eager=False) the default and the table's command sets "
+    "no eager flag), and batch {batch} is a captured size (1, 2, 4, then multiples of 8: PR #1926's "
+    "_get_graph_batch_size), so each decode forward replayed one graph and no per-kernel host dispatch is missing "
+    "(the model's launch floor, {floor} ms a step, lies far below its {roof} ms roofline term). The graph was captured "
+    "for max_context_len 8192 (max_context_len_to_capture; a v0.2.6-era model_runner, code index id 6308727223), "
+    "and PagedAttention chose its kernel from that figure, so each step replayed the launch for 8192 tokens where "
+    "the context is 257-511: {launch}; a launch the model does not express and no source times. Outside the graph "
+    "each step ran the sampler and the engine's Python: vLLM PR #1889 (2023-12-01) sized the sampler's CPU-GPU syncs "
+    "at ~2 ms an iteration (model and GPU unstated), {sampler}% of this row's {residual} ms residual{one_read}; vLLM "
+    "issue #3030 (2024-02-25, Mixtral, version unstated) saw TensorRT-LLM 1.5x faster with each component's time "
+    "'nearly the same', a gap of 33% of that vLLM run, where this row's residual is {share}% of its published step; "
+    "carried as that share the row would be at {err_gap}: another model, GPU and version, so not established{t4}"
+)
+_RVLLM_V1 = "v1 (1024 sequence-heads a GPU, above 512) with a 32 KiB logits buffer of shared memory a thread block"
+_RVLLM_V2 = "v2 (512 sequence-heads a GPU, not above 512) over 16 partitions of 512 tokens, 15 of them empty"
+_RVLLM_T4 = (
+    "; read as a memory rate instead, the published step puts the model's memory term at {needed} of the T4's 320 "
+    "GB/s ({needed_gb_s} GB/s) where the model takes 0.69, but one bandwidthTest on a cloud T4 moved 239.6 GB/s "
+    "device to device, 0.75 of it, as the same page's A100-SXM4-40GB (0.74 of 1,555 GB/s; "
+    "router-gao/cuda-demo@dca1c6b2 cuda-samples/02-cuda-bandwidth.md): the T4's memory is no slower than the model "
+    "says; its pinned host-to-device 9.7 GB/s taken as the all-reduce's link rate (the model's 12.6 GB/s) adds 0.40 "
+    "ms a step"
+)
+_ONE_READ = " at the model's one read"  # the 70B rows: one read of their GQA cache
 _RVLLM = {
-    "vllm2192-a100-l2-70b-tp4-b64-nccl": (
-        "Examined 2026-12-06 (rvllm): CUDA graphs were on in both columns of the table (the PR: 'NCCL's internal "
-        "buffer is captured in the graph'; its author, 2024-01-04: the kernel relies 'on cuda graph' for its input "
-        "copy; vLLM PR #1926, December 2023, made LLM(enforce_eager=False) the default and the table's command sets "
-        "no eager flag), and batch 64 is a captured size (1, 2, 4, then multiples of 8: PR #1926's "
-        "_get_graph_batch_size), so each decode forward replayed one graph and no per-kernel host dispatch is missing "
-        "(the model's launch floor, 0.80 ms a step, lies far below its 25.9 ms roofline term). The graph was captured "
-        "for max_context_len 8192 (max_context_len_to_capture; a v0.2.6-era model_runner, code index id 6308727223), "
-        "and PagedAttention chose its kernel from that figure, so each step replayed the launch for 8192 tokens where "
-        "the context is 257-511: v1 (1024 sequence-heads a GPU, above 512) with a 32 KiB logits buffer of shared "
-        "memory a thread block; a launch the model does not express and no source times. Outside the graph each step "
-        "ran the sampler and the engine's Python: vLLM PR #1889 (2023-12-01) sized the sampler's CPU-GPU syncs at ~2 "
-        "ms an iteration (model and GPU unstated), 8% of this row's 23.8 ms residual at the model's one read; vLLM "
-        "issue #3030 (2024-02-25, Mixtral, version unstated) saw TensorRT-LLM 1.5x faster with each component's time "
-        "'nearly the same', a gap of 33% of that vLLM run, where this row's residual is 45% of its published step; "
-        "carried as that share the row would be at +6.0%: another model, GPU and version, so not established"
-    ),
-    "vllm2192-a100-l2-70b-tp4-b64-custom": (
-        "Examined 2026-12-06 (rvllm): CUDA graphs were on in both columns of the table (the PR: 'NCCL's internal "
-        "buffer is captured in the graph'; its author, 2024-01-04: the kernel relies 'on cuda graph' for its input "
-        "copy; vLLM PR #1926, December 2023, made LLM(enforce_eager=False) the default and the table's command sets "
-        "no eager flag), and batch 64 is a captured size (1, 2, 4, then multiples of 8: PR #1926's "
-        "_get_graph_batch_size), so each decode forward replayed one graph and no per-kernel host dispatch is missing "
-        "(the model's launch floor, 0.80 ms a step, lies far below its 25.9 ms roofline term). The graph was captured "
-        "for max_context_len 8192 (max_context_len_to_capture; a v0.2.6-era model_runner, code index id 6308727223), "
-        "and PagedAttention chose its kernel from that figure, so each step replayed the launch for 8192 tokens where "
-        "the context is 257-511: v1 (1024 sequence-heads a GPU, above 512) with a 32 KiB logits buffer of shared "
-        "memory a thread block; a launch the model does not express and no source times. Outside the graph each step "
-        "ran the sampler and the engine's Python: vLLM PR #1889 (2023-12-01) sized the sampler's CPU-GPU syncs at ~2 "
-        "ms an iteration (model and GPU unstated), 12% of this row's 16.8 ms residual at the model's one read; vLLM "
-        "issue #3030 (2024-02-25, Mixtral, version unstated) saw TensorRT-LLM 1.5x faster with each component's time "
-        "'nearly the same', a gap of 33% of that vLLM run, where this row's residual is 37% of its published step; "
-        "carried as that share the row would be at -5.6%: another model, GPU and version, so not established"
-    ),
-    "vllm2192-t4-l2-7b-tp2-b32-nccl": (
-        "Examined 2026-12-06 (rvllm): CUDA graphs were on in both columns of the table (the PR: 'NCCL's internal "
-        "buffer is captured in the graph'; its author, 2024-01-04: the kernel relies 'on cuda graph' for its input "
-        "copy; vLLM PR #1926, December 2023, made LLM(enforce_eager=False) the default and the table's command sets "
-        "no eager flag), and batch 32 is a captured size (1, 2, 4, then multiples of 8: PR #1926's "
-        "_get_graph_batch_size), so each decode forward replayed one graph and no per-kernel host dispatch is missing "
-        "(the model's launch floor, 0.32 ms a step, lies far below its 44.5 ms roofline term). The graph was captured "
-        "for max_context_len 8192 (max_context_len_to_capture; a v0.2.6-era model_runner, code index id 6308727223), "
-        "and PagedAttention chose its kernel from that figure, so each step replayed the launch for 8192 tokens where "
-        "the context is 257-511: v2 (512 sequence-heads a GPU, not above 512) over 16 partitions of 512 tokens, 15 of "
-        "them empty; a launch the model does not express and no source times. Outside the graph each step ran the "
-        "sampler and the engine's Python: vLLM PR #1889 (2023-12-01) sized the sampler's CPU-GPU syncs at ~2 ms an "
-        "iteration (model and GPU unstated), 12% of this row's 17.3 ms residual; vLLM issue #3030 (2024-02-25, "
-        "Mixtral, version unstated) saw TensorRT-LLM 1.5x faster with each component's time 'nearly the same', a gap "
-        "of 33% of that vLLM run, where this row's residual is 27% of its published step; carried as that share the "
-        "row would be at -11.5%: another model, GPU and version, so not established; read as a memory rate instead, "
-        "the published step puts the model's memory term at 0.50 of the T4's 320 GB/s (159 GB/s) where the model "
-        "takes 0.69, but one bandwidthTest on a cloud T4 moved 239.6 GB/s device to device, 0.75 of it, as the same "
-        "page's A100-SXM4-40GB (0.74 of 1,555 GB/s; router-gao/cuda-demo@dca1c6b2 cuda-samples/02-cuda-bandwidth.md): "
-        "the T4's memory is no slower than the model says; its pinned host-to-device 9.7 GB/s taken as the "
-        "all-reduce's link rate (the model's 12.6 GB/s) adds 0.40 ms a step"
-    ),
-    "vllm2192-t4-l2-7b-tp2-b32-custom": (
-        "Examined 2026-12-06 (rvllm): CUDA graphs were on in both columns of the table (the PR: 'NCCL's internal "
-        "buffer is captured in the graph'; its author, 2024-01-04: the kernel relies 'on cuda graph' for its input "
-        "copy; vLLM PR #1926, December 2023, made LLM(enforce_eager=False) the default and the table's command sets "
-        "no eager flag), and batch 32 is a captured size (1, 2, 4, then multiples of 8: PR #1926's "
-        "_get_graph_batch_size), so each decode forward replayed one graph and no per-kernel host dispatch is missing "
-        "(the model's launch floor, 0.32 ms a step, lies far below its 44.5 ms roofline term). The graph was captured "
-        "for max_context_len 8192 (max_context_len_to_capture; a v0.2.6-era model_runner, code index id 6308727223), "
-        "and PagedAttention chose its kernel from that figure, so each step replayed the launch for 8192 tokens where "
-        "the context is 257-511: v2 (512 sequence-heads a GPU, not above 512) over 16 partitions of 512 tokens, 15 of "
-        "them empty; a launch the model does not express and no source times. Outside the graph each step ran the "
-        "sampler and the engine's Python: vLLM PR #1889 (2023-12-01) sized the sampler's CPU-GPU syncs at ~2 ms an "
-        "iteration (model and GPU unstated), 13% of this row's 15.5 ms residual; vLLM issue #3030 (2024-02-25, "
-        "Mixtral, version unstated) saw TensorRT-LLM 1.5x faster with each component's time 'nearly the same', a gap "
-        "of 33% of that vLLM run, where this row's residual is 25% of its published step; carried as that share the "
-        "row would be at -13.9%: another model, GPU and version, so not established; read as a memory rate instead, "
-        "the published step puts the model's memory term at 0.51 of the T4's 320 GB/s (164 GB/s) where the model "
-        "takes 0.69, but one bandwidthTest on a cloud T4 moved 239.6 GB/s device to device, 0.75 of it, as the same "
-        "page's A100-SXM4-40GB (0.74 of 1,555 GB/s; router-gao/cuda-demo@dca1c6b2 cuda-samples/02-cuda-bandwidth.md): "
-        "the T4's memory is no slower than the model says; its pinned host-to-device 9.7 GB/s taken as the "
-        "all-reduce's link rate (the model's 12.6 GB/s) adds 0.40 ms a step"
-    ),
+    rid: _RVLLM_TEXT.format(batch=batch, floor=floor, roof=roof, launch=launch, sampler=sampler, residual=residual,
+                            one_read=one_read, share=share, err_gap=err_gap,
+                            t4=_RVLLM_T4.format(needed=needed, needed_gb_s=gb_s) if needed else "")
+    for rid, batch, floor, roof, launch, sampler, residual, one_read, share, err_gap, needed, gb_s in (
+        ("vllm2192-a100-l2-70b-tp4-b64-nccl", 64, "0.80", "25.9", _RVLLM_V1, 8, "23.8", _ONE_READ, 45, "+6.0%", "",
+         ""),
+        ("vllm2192-a100-l2-70b-tp4-b64-custom", 64, "0.80", "25.9", _RVLLM_V1, 12, "16.8", _ONE_READ, 37, "-5.6%", "",
+         ""),
+        ("vllm2192-t4-l2-7b-tp2-b32-nccl", 32, "0.32", "44.5", _RVLLM_V2, 12, "17.3", "", 27, "-11.5%", "0.50", 159),
+        ("vllm2192-t4-l2-7b-tp2-b32-custom", 32, "0.32", "44.5", _RVLLM_V2, 13, "15.5", "", 25, "-13.9%", "0.51", 164),
+    )
 }
 
 
