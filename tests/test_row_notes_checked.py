@@ -1267,6 +1267,33 @@ _RVLLM = {
 }
 
 
+# rvllm2 (2026-12-06): the captured decode attention of the rvllm clause, sized from the kernel's code (v1's residency
+# on an A100 against Little's law; v2's empty blocks and reduce kernel at a Turing per-block cost), appended to the four
+# rows' entries; figures recomputed by tests/test_serving_custom_allreduce_a100.py (rvllm2_sentence,
+# test_the_captured_attention_launch_sized_does_not_close_the_rows)
+_RVLLM2_HEAD = "Examined 2026-12-06 (rvllm2), that launch sized from the kernel's code: "
+_RVLLM2_V1 = _RVLLM2_HEAD + (
+    "each of v1's 1024 thread blocks (128 threads) holds the captured 32 KiB logits buffer plus 288 B of static shared "
+    "memory and CUDA's 1 KB reserve, so an A100 SM (164 KB) keeps 4 resident where the real context's 2 KiB buffer "
+    "lets the thread limit decide (at most 16): 3 waves over 108 SMs; but the blocks work alike (a static batch), and "
+    "by Little's law an SM needs only 5.2 KiB in flight to draw its share of 2,039 GB/s at 400 cycles of DRAM latency "
+    "(1,410 MHz) where its 4 resident blocks keep 64 KiB (each thread 16 unrolled 8-B K loads), so the capped "
+    "residency leaves the kernel bandwidth-bound: no time of this row's step is sized to it"
+)
+_RVLLM2_V2 = _RVLLM2_HEAD + (
+    "v2's grid is 512 x 16 blocks a layer, 7680 of them past the context, which return after one load, 245,760 a "
+    "step; at the per-block cost measured on the T4's own die (RTX 2080 SUPER, TU104: 0.190 us a 128-thread block an "
+    "SM at 64 blocks an SM, an upper end) over the T4's 40 SMs they hold the GPU 1.17 ms a step, the reduce kernel "
+    "(512 copy-only blocks and one launch a layer) 0.11 ms: together {share}% of this row's {residual} ms residual, "
+    "with no overlap with the working blocks counted"
+)
+_RVLLM2 = {
+    "vllm2192-a100-l2-70b-tp4-b64-nccl": _RVLLM2_V1,
+    "vllm2192-a100-l2-70b-tp4-b64-custom": _RVLLM2_V1,
+    "vllm2192-t4-l2-7b-tp2-b32-nccl": _RVLLM2_V2.format(share=7, residual="17.3"),
+    "vllm2192-t4-l2-7b-tp2-b32-custom": _RVLLM2_V2.format(share=8, residual="15.5"),
+}
+
 UNEXPLAINED: dict[str, str] = {
     # automodel (2026-12-03): the held-out NeMo AutoModel DGX-H100 table's GPT-OSS 20B row (-25.7%) was listed here;
     # gptoss4 (2026-12-05): it left the list: its note carries a checked reason (AutoModel's GroupedExpertsDeepEP adds
@@ -1526,14 +1553,14 @@ UNEXPLAINED: dict[str, str] = {
        f"({e33}), and the published steps exceed the model's by {p70} ms here and {r33} ms there, one per-step cost "
        f"within {dp} ms; PR #2744's shape (batch 4: 256 thread blocks on 108 SMs, 1024 tokens each) is not this one "
        "(1024 blocks of 257-511 tokens), so the rate is a reading, not established. " + _VLLM2192_T4[rid]
-       + ". " + _RVLLM[rid]
+       + ". " + _RVLLM[rid] + ". " + _RVLLM2[rid]
        for rid, g8, reads, gap, e33, r70, r33, pr818, e_pair, p70, dp in (
            ("vllm2192-a100-l2-70b-tp4-b64-nccl", "+27.4%", "17.7", "2.8", "+30.2%", "13.8", "14.5", "5.8", "+36.1%",
             "17.0", "2.6"),
            ("vllm2192-a100-l2-70b-tp4-b64-custom", "+13.5%", "12.7", "2.3", "+15.7%", "6.8", "7.7", "5.0", "+21.2%",
             "10.0", "2.3"))},
     # rsrvA (2026-12-06): the same table's T4 cells, held out (their notes; tests/test_serving_custom_allreduce_a100.py)
-    **{rid: _VLLM2192_T4[rid] + ". " + _RVLLM[rid]
+    **{rid: _VLLM2192_T4[rid] + ". " + _RVLLM[rid] + ". " + _RVLLM2[rid]
        for rid in ("vllm2192-t4-l2-7b-tp2-b32-nccl", "vllm2192-t4-l2-7b-tp2-b32-custom")},
     "trn1-nxd-llama31-8b-n220": "held-out row of the 8B layout (Neuron 2.20), beyond 25% since the NKI flash "
     "kernel's tile shape (attention_kernel nki_flash, 2026-12-03: -23.4% -> -27.6%; -31.5% after the rule-v2 re-run "
