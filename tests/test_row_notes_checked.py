@@ -153,7 +153,12 @@ _L4_REASON = ("the C 1 TTFT gap's split between prefill compute and a cost outsi
               "prompt tokens) exceeds the model's forward by 8.2 to 12.4 ms, 37% to 56% of the 22.2 ms C 1 gap; "
               "carried to this row as a per-request constant it leaves the C 1 TTFT at -52% to -36%, 9.8 to 14.0 ms "
               "of the gap to what that run does not share with this one (host, client, vLLM version), so it sizes "
-              "part of the gap on another host, not this run's)")
+              "part of the gap on another host, not this run's; examined 2026-12-06, rwmx2 session 36: the device "
+              "side: held at the L4's 795 MHz base clock (boost 2040 MHz) the model's C 1 prefill turns "
+              "compute-bound, TTFT 4.79 -> 6.59 ms (-75.6%), and the clock alone brings it within 25% only at 258.6 "
+              "MHz or below; the tied 136.1 M-parameter LM head is charged as vLLM runs it (one read, the last "
+              "token), and charged over all 256 positions at the base clock as well the C 1 forward is 9.04 ms or "
+              "less, leaving 18.0 ms or more of the 27.0 ms outside it)")
 _RTX_PP_REASON = ("TensorRT-LLM v1.0's Llama 3.3 70B throughput on RTX PRO 6000 grows with --pp less than the model's "
                   "on decode-heavy loads (128/2048: x2.06 / x3.27 / x4.06 at --pp 2 / 4 / 8 over --pp 1, the model "
                   "x2.31 / x4.66 / x8.76 as its requests in flight grow 146 -> 1873 with the KV room of pp devices), "
@@ -2316,6 +2321,22 @@ def test_rwmx_s35_reason_quotes_the_record() -> None:
     assert f"{m[6]}% to {m[7]}%, still beyond 25%, with {m[8]} to {m[9]} ms of the gap left" in record
     assert "Examined 2026-12-06 (rwmx, session 35, issue 10)" in record and "issue #340" in record
     assert all(ALL_REASONS[f"wmx-l4-q25-05b-256-128-{c}"] == _L4_REASON for c in ("c1-ttft", "c16-tput", "c32-ttft"))
+
+
+def test_rwmx2_s36_reason_quotes_the_record() -> None:
+    """rwmx2, session 36 (2026-12-06): the figures the L4 reason adds are the runs file's 'Examined 2026-12-06 (rwmx2,
+    session 36' record's, which tests/test_serving_l4.py recomputes (test_clock_and_lm_head_record)."""
+    runs = (TESTS.parent / "src/accelopt/predict/data/published_serving_runs.csv").read_text(encoding="utf-8")
+    record = " ".join(ln.lstrip("#").strip() for ln in runs.splitlines() if ln.startswith("#"))
+    m = re.search(r"TTFT (\d+\.\d\d) -> (\d+\.\d\d) ms \((-\d+\.\d)%\), and the clock alone brings it within "
+                  r"25% only at (\d+\.\d) MHz or below; the tied (\d+\.\d) M-parameter LM head .* the C 1 forward is "
+                  r"(\d+\.\d\d) ms or less, leaving (\d+\.\d) ms or more of the (\d+\.\d) ms outside it", _L4_REASON)
+    assert m and f"TTFT {m[1]} -> {m[2]} ms ({m[3]}% against {m[8]})" in record
+    assert f"SM clock of {m[4]} MHz or below" in record and f"head, {m[5]} M parameters" in record
+    assert f"the C 1 forward is {m[6]} ms or less" in record and f"leaving {m[7]} ms or more of the {m[8]} ms" in record
+    assert "Examined 2026-12-06 (rwmx2, session 36, issue 10)" in record
+    assert all(ALL_REASONS[f"wmx-l4-q25-05b-256-128-{c}"] == _L4_REASON for c in ("c1-ttft", "c8-ttft", "c32-tput"))
+
 
 DSV3_DECODE_ROW = "lmsys-h100-dsv3-decode-ep72"
 

@@ -19,7 +19,7 @@ import pytest
 from conftest import run_main
 
 from accelopt.hardware.catalog import get_device
-from accelopt.predict.serving import kv_cache_bytes_per_token, predict_serving
+from accelopt.predict.serving import ServingPrediction, kv_cache_bytes_per_token, predict_serving, prefill_flops
 from accelopt.predict.serving_validation import read_serving_runs, reproduce, row_calibration
 from accelopt.workload.presets import get_model
 
@@ -666,3 +666,64 @@ def test_vllm_api_server_small_model_floor_record(tmp_path: Path) -> None:
     row_step = _predicted_ms("c1-itl")
     assert row_step > min(tpot) and f"this row's L4 decode step ({row_step:.2f} ms by the model) is above it" in record
     assert f"the row's C 1 ITL p50 is {float(_row('c1-itl')['published']) - row_step:.2f} ms above the model" in record
+
+
+# rwmx2, session 36 (2026-12-06): the L4's clocks (pcpartdb.com/gpus/view/nvidia-l4; fpsbench.com
+# compare/gpu/nvidia-l4-vs-nvidia-tesla-m40): base 795 MHz, boost 2040 MHz; the catalog's peaks are boost figures
+L4_BASE_MHZ, L4_BOOST_MHZ = 795, 2040
+
+
+def _c1_at_clock(mhz: float) -> ServingPrediction:
+    """The model's C 1 point (the row's cells and calibration) with the L4's compute peaks scaled to an SM clock of
+    `mhz` (memory bandwidth unchanged)."""
+    row, spec = _row("c1-ttft"), get_device("l4")
+    clocked = replace(spec, peak_flop_per_s={k: v * mhz / L4_BOOST_MHZ for k, v in spec.peak_flop_per_s.items()})
+    return predict_serving(get_model(row["model"]), clocked, batch=1, prompt_len=int(row["prompt_len"]),
+                           output_len=int(row["output_len"]), calibration=row_calibration(row, spec), allow_oom=True)
+
+
+def test_clock_and_lm_head_record() -> None:
+    """rwmx2, session 36: the runs file's 'Examined 2026-12-06 (rwmx2, session 36' record: the L4 held at its base
+    clock, and the tied LM head charged over every prompt position, each recomputed from the model; together they
+    leave most of the C 1 gap outside the forward pass, so no row moves."""
+    record = _runs_file_record("# Examined 2026-12-06 (rwmx2, session 36, issue 10)")
+    published, gap = float(_row("c1-ttft")["published"]), _gap_ms(1)
+    boost, base = _c1_at_clock(L4_BOOST_MHZ), _c1_at_clock(L4_BASE_MHZ)
+    assert boost.ttft_s * 1e3 == pytest.approx(_predicted_ms("c1-ttft"))  # the what-if starts from the row's point
+    assert boost.prefill.bound == "memory" and base.prefill.bound == "compute"
+    base_ms, boost_ms = base.ttft_s * 1e3, boost.ttft_s * 1e3
+    share = 100 * (base_ms - boost_ms) / gap
+    assert (f"TTFT {boost_ms:.2f} -> {base_ms:.2f} ms ({100 * (base_ms / published - 1):.1f}% against "
+            f"{published:.1f}), {base_ms - boost_ms:.2f} ms of the {gap:.1f} ms gap ({share:.0f}%)") in record
+    assert base.tpot_s == pytest.approx(boost.tpot_s) and f"memory-bound at {base.tpot_s * 1e3:.2f} ms" in record
+    within = 0.75 * published  # the TTFT the clock alone would need to reach
+    mhz = L4_BOOST_MHZ * boost.prefill.compute_s * 1e3 / within
+    assert _c1_at_clock(mhz).ttft_s * 1e3 == pytest.approx(within)
+    assert (f"within 25% ({within:.2f} ms) only at an SM clock of {mhz:.1f} MHz or below, "
+            f"{100 * mhz / L4_BASE_MHZ:.0f}% of the base clock") in record
+    model = get_model("qwen2.5-0.5b")
+    head = model.vocab * model.hidden
+    assert model.tied_embeddings
+    assert (f"{model.vocab} x {model.hidden} embedding to its head, {head / 1e6:.1f} M parameters, "
+            f"{2 * head / 1e9:.2f} GB of the {2 * model.params_total() / 1e9:.2f} GB of bf16 weights "
+            f"({100 * head / model.params_total():.1f}%)") in record
+    prompt = int(_row("c1-ttft")["prompt_len"])
+    charged = prefill_flops(model, 1, prompt)
+    one_row = prefill_flops(replace(model, vocab=1), 1, prompt)
+    # the head's GEMM for the last token only, as vLLM's logits_indices gather
+    assert charged - one_row == pytest.approx(2.0 * (head - model.hidden))
+    extra_flop = 2.0 * (prompt - 1) * head
+    extra_ms = boost.prefill.compute_s * 1e3 * extra_flop / charged  # at the prefill's own rate
+    all_pos_ms = boost.prefill.compute_s * 1e3 + extra_ms
+    assert all_pos_ms < boost.prefill.memory_s * 1e3
+    assert (f"Charged over all {prompt} positions ({extra_flop / 1e9:.1f} GFLOP more), the prefill's compute goes "
+            f"{boost.prefill.compute_s * 1e3:.2f} -> {all_pos_ms:.2f} ms, still under its "
+            f"{boost.prefill.memory_s * 1e3:.2f} ms weight read") in record
+    logits_mb = model.vocab * 4 / 1e6
+    read_us = model.vocab * 4 / get_device("l4").memory_bandwidth_byte_per_s * 1e6
+    assert f"its {logits_mb:.2f} MB of fp32 logits once: {read_us:.1f} us at 300 GB/s" in record
+    both_ms = all_pos_ms * L4_BOOST_MHZ / L4_BASE_MHZ
+    assert both_ms > base_ms and both_ms < published - 0.75 * gap  # under a quarter of the gap, let alone all of it
+    assert (f"the C 1 forward is {both_ms:.2f} ms or less ({100 * (both_ms / published - 1):.1f}%), leaving "
+            f"{published - both_ms:.1f} ms or more of the {published:.1f} ms outside it") in record
+    assert (published - both_ms) > 0.75 * gap and "at most a fifth of the" in record and (both_ms - boost_ms) < gap / 5
