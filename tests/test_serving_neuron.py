@@ -749,3 +749,40 @@ def test_rtrn5_nccom_sweep_does_not_size_the_ttft_rows() -> None:
     assert (f"at {later:.2f} us (avg) at 1024 B, {NCCOM_TEST_ALLG_32[1024] / later:.1f}x below the "
             f"{NCCOM_TEST_ALLG_32[1024]} us above") in record
     assert "Not a reason; nothing modelled" in record
+
+
+DMA_SATURATING_BYTES_PER_PARTITION = 4096  # aws-neuron-sdk nki/about/nki-dma-overview.rst @38ce84f
+
+
+def test_rtrn5_batch1_position_cost_as_a_read_rate() -> None:
+    """rtrn5 (2026-12-06): the record's lead (b). The per-position cost s of the rtrn3 record, read as a K / V read of
+    the cache a core, is a rate far below the model's at batch 1 and about it at batch 8; a position's K row a layer
+    is 256 B at batch 1 and 2048 B at batch 8 (cache [n_positions, batch, heads a core, head_dim]), both under the DMA
+    guide's 4096 B a partition."""
+    record = _runs_record("# Examined 2026-12-06 (rtrn5, issue 10)")
+    k1 = kv_cache_pass(1)
+    model_gbs = k1["eff"] * k1["bw"] / 1e9
+
+    def rate(key: str) -> float:
+        d = decode_buckets(key)
+        return k1["per_pos"] * d["batch"] / (d["s"] * 1e-3) / 1e9
+
+    b1 = [rate(k) for k in ("l2-7b-b1-128-8064", "l3-8b-b1-128-8064", "l3-8b-b1-128-3968")]
+    b8 = [rate(k) for k in ("l2-7b-b8-128-8064", "l3-8b-b8-128-8064", "l3-8b-b8-128-3968")]
+    assert (f"a K / V read of {k1['per_pos']} B a position a core it runs at {b1[0]:.1f} GB/s (Llama-2-7b), "
+            f"{b1[1]:.1f} / {b1[2]:.1f} (Llama-3-8B 128+8064 / 128+3968) at batch 1 and {b8[0]:.1f}, {b8[1]:.1f} / "
+            f"{b8[2]:.1f} GB/s at batch 8, against the model's {model_gbs:.1f}") in record
+    r1, r8 = [x / model_gbs for x in b1], [x / model_gbs for x in b8]
+    assert (f"the batch-1 rate is {min(r1):.2f}-{max(r1):.2f}x the model's, the batch-8 one "
+            f"{min(r8):.2f}-{max(r8):.2f}x") in record
+    assert max(r1) < 0.5 and min(r8) > 0.9
+    rows = {}
+    for model in ("llama2-7b", "llama3-8b", "llama2-70b"):
+        m = get_model(model)
+        assert max(m.n_kv_heads // 32, 1) == 1  # one K / V head a core at TP 32 (replicated where fewer)
+        rows[model] = {b: b * 1 * (m.hidden // m.heads) * 2 for b in (1, 8)}
+    assert {r[1] for r in rows.values()} == {256} and {r[8] for r in rows.values()} == {2048}
+    assert "row in a layer is 256 B at batch 1 and 2048 B at" in record
+    assert max(r[8] for r in rows.values()) < DMA_SATURATING_BYTES_PER_PARTITION
+    assert f"at {DMA_SATURATING_BYTES_PER_PARTITION} bytes or more a partition" in record
+
