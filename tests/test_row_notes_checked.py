@@ -1776,6 +1776,25 @@ RTRN3_APPENDED = {
 """The text rtrn3 appended to the two Trainium1 TTFT rows' entries."""
 for _rid, _text in RTRN3_APPENDED.items():
     UNEXPLAINED[_rid] += "; " + _text
+# rtrn5 (2026-12-06): lead (c), the 32-rank all-reduce, at the rows' message sizes from NCCOM-TEST's 2-rank sweep
+# (figures recomputed by test_rtrn5_trn1_ttft_reasons_quote_the_recomputed_figures from tests/test_serving_neuron.py
+# nccom_sweep_prefill / nccom_sweep_decode)
+RTRN5_APPENDED = {
+    "nrn-trn1-l2-7b-b8-128-8064-ttft": (
+        "examined (rtrn5, 2026-12-06): the prompt's all-reduces at the NCCOM-TEST guide's 2-rank sweep carried to 32 "
+        "ranks by bus bandwidth (8388608 B each: 352.62 against the model's 360.93 us) take this row -30.1% -> "
+        "-30.9%: at batch 8 the model's link already matches the measured rate, so the miss is not the all-reduce's "
+        "bandwidth at its message size (the runs file's 'Examined 2026-12-06 (rtrn5' record)"),
+    "nrn-trn1-l3-8b-b1-128-8064-ttft": (
+        "examined (rtrn5, 2026-12-06): the prompt's all-reduces at the NCCOM-TEST guide's 2-rank sweep carried to 32 "
+        "ranks by bus bandwidth (1048576 B each: 131.75 against the model's 101.99 us) take this row -33.8% -> "
+        "-22.7%, but the excess is the sweep's fixed floor, which on the decode steps' 8192 B all-reduces alone makes "
+        "7.19 ms a step, above this run's whole P50 TPOT (7.03 ms): a standalone op's floor the compiled graph's "
+        "collectives do not pay, so not a reason (the runs file's 'Examined 2026-12-06 (rtrn5' record)"),
+}
+"""The text rtrn5 appended to the two Trainium1 TTFT rows' entries."""
+for _rid, _text in RTRN5_APPENDED.items():
+    UNEXPLAINED[_rid] += "; " + _text
 ALL_REASONS = {**UNEXPLAINED, **LEFT_UNEXPLAINED}
 """Every reason text as written, those of rows that left the list included (the dated records quote them)."""
 
@@ -2651,4 +2670,26 @@ def test_rtrn3_trn1_ttft_reasons_quote_the_recomputed_figures() -> None:
     assert f"{passes[8][0]:.2f}-{passes[8][1]:.2f} at batch 8" in text
     assert f"is {passes[1][0]:.2f}-{passes[1][1]:.2f} / {passes[8][0]:.2f}-{passes[8][1]:.2f} passes" in record
     for rid, appended in RTRN3_APPENDED.items():
-        assert UNEXPLAINED[rid].endswith("; " + appended) and rid in RECOMPUTED_IDS
+        # rtrn5 appended its text after this one (RTRN5_APPENDED)
+        assert UNEXPLAINED[rid].endswith(f"; {appended}; {RTRN5_APPENDED[rid]}") and rid in RECOMPUTED_IDS
+
+
+def test_rtrn5_trn1_ttft_reasons_quote_the_recomputed_figures() -> None:
+    """rtrn5 (2026-12-06): the figures appended to the two Trainium1 TTFT rows' entries are those of the runs file's
+    'Examined 2026-12-06 (rtrn5' record, which tests/test_serving_neuron.py recomputes
+    (test_rtrn5_nccom_sweep_does_not_size_the_ttft_rows); here from the same helpers."""
+    tsn = importlib.import_module("test_serving_neuron")
+    record = tsn._runs_record("# Examined 2026-12-06 (rtrn5, issue 10)")
+    b8, l3 = "nrn-trn1-l2-7b-b8-128-8064-ttft", "nrn-trn1-l3-8b-b1-128-8064-ttft"
+    for rid in (b8, l3):
+        d = tsn.nccom_sweep_prefill(rid)
+        text = RTRN5_APPENDED[rid]
+        assert (f"({d['bytes']} B each: {d['sweep_us']:.2f} against the model's {d['model_us']:.2f} us) take this row "
+                f"{_pct(d['before'])} -> {_pct(d['after'])}") in text, rid
+        assert f"{d['sweep_us']:.2f}" in record and f"{d['model_us']:.2f} us" in record
+        assert UNEXPLAINED[rid].endswith("; " + text) and rid in RECOMPUTED_IDS
+    assert abs(tsn.nccom_sweep_prefill(b8)["after"]) > ROW_NOTE_BOUND
+    dec = tsn.nccom_sweep_decode("l3-8b-b1-128-8064")
+    assert dec["bytes"] == 8192 and dec["sweep_ms"] > dec["p50"]
+    assert (f"decode steps' {dec['bytes']} B all-reduces alone makes {dec['sweep_ms']:.2f} ms a step, above this "
+            f"run's whole P50 TPOT ({dec['p50']:.2f} ms)") in RTRN5_APPENDED[l3]

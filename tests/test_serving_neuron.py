@@ -11,6 +11,7 @@ import statistics
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import run_main
 
@@ -653,3 +654,135 @@ def test_rtrn3_p50_tpot_is_the_long_bucket_step() -> None:
         in record
     assert f"({grow[8] / grow[1]:.1f}x from batch 1 to 8)" in record
     assert "not a reason; nothing modelled." in record
+
+
+# rtrn5 (2026-12-06): the NCCOM-TEST guide's 2-rank all-reduce sweep (aws-neuron-sdk tools/neuron-sys-tools/
+# nccom-test.rst @0f75c1e, 'nccom-test -r 2 --minbytes 1kb --maxbytes 1gb --stepfactor 4 --datatype fp32 allr'; the
+# 1 GiB point is the rtrn2 link), bytes: P50 us. The only Trn1 all-reduce times at the prompts' message sizes.
+NCCOM_TEST_ALLR_2 = {1024: 58, 4096: 58, 16384: 58, 65536: 58, 262144: 60, 1048576: 68, 4194304: 107,
+                     16777216: 332, 67108864: 1214, 268435456: 4750, 1073741824: 18930}
+RTRN5_TTFT_ROWS = ("nrn-trn1-l2-7b-b1-128-8064-ttft", "nrn-trn1-l2-7b-b8-128-8064-ttft",
+                   "nrn-trn1-l3-8b-b1-128-8064-ttft", "nrn-trn1-l3-8b-b1-128-3968-ttft",
+                   "nrn-trn1-l2-70b-b1-128-128-ttft")
+
+
+def nccom_allreduce_32_us(n_bytes: float, ranks: int = 32) -> float:
+    """An all-reduce of n_bytes over `ranks` from the 2-rank sweep: its bus bandwidth at that size (linear between the
+    sweep's sizes; for 2 ranks busbw = algbw = size / time), carried to `ranks` by nccl-tests' definition (busbw =
+    algbw x 2 (n-1) / n, NVIDIA/nccl-tests doc/PERFORMANCE.md, which the guide cites), so time = 2-rank time x
+    (n-1) / (n/2)."""
+    sizes = sorted(NCCOM_TEST_ALLR_2)
+    t2 = float(np.interp(n_bytes, sizes, [NCCOM_TEST_ALLR_2[s] for s in sizes]))
+    return t2 * 2 * (ranks - 1) / ranks
+
+
+def nccom_sweep_prefill(rid: str) -> dict[str, float]:
+    """The row's TTFT with its prefill's all-reduces (2 a layer, batch x prompt x hidden x 2 B each) timed from the
+    sweep in place of the model's: the message, the model's and the sweep's time per all-reduce, the TTFT and error
+    before and after."""
+    row = next(r for r in AWS if r["id"] == rid)
+    value, p = _predict_row(row, None, None)
+    assert p.prefill is not None
+    m = get_model(row["model"])
+    n_bytes = int(row["batch"]) * int(row["prompt_len"]) * m.hidden * 2
+    calls = m.tp_allreduces_per_layer * m.layers
+    sweep_ms = calls * nccom_allreduce_32_us(n_bytes) * 1e-3
+    after = value - p.prefill.comm_s * 1e3 + sweep_ms
+    return {"bytes": n_bytes, "calls": calls, "model_us": p.prefill.comm_s / calls * 1e6,
+            "sweep_us": nccom_allreduce_32_us(n_bytes), "model_ms": p.prefill.comm_s * 1e3, "sweep_ms": sweep_ms,
+            "before": value / PUB[rid] - 1, "after": after / PUB[rid] - 1}
+
+
+def nccom_sweep_decode(key: str) -> dict[str, float]:
+    """A batch-1 decode step of the run (its all-reduces batch x hidden x 2 B, under the sweep's 64 KiB floor) with
+    the sweep's all-reduce time in place of the model's: the all-reduces alone, against the run's P50 TPOT."""
+    row = next(r for r in AWS if r["id"] == f"nrn-trn1-{key}-tpot")
+    m = get_model(row["model"])
+    n_bytes = int(row["batch"]) * m.hidden * 2
+    calls = m.tp_allreduces_per_layer * m.layers
+    return {"bytes": n_bytes, "calls": calls, "sweep_ms": calls * nccom_allreduce_32_us(n_bytes) * 1e-3,
+            "p50": PUB[f"nrn-trn1-{key}-tpot"]}
+
+
+def test_rtrn5_nccom_sweep_does_not_size_the_ttft_rows() -> None:
+    """rtrn5 (2026-12-06): the runs file's 'Examined 2026-12-06 (rtrn5' record. The 2-rank all-reduce sweep, carried to
+    32 ranks by bus bandwidth, at the prompts' message sizes: it moves the batch-1 rows up, leaves the batch-8 row where
+    it is, and its floor on the decode steps' all-reduces alone exceeds the runs' whole P50 TPOT."""
+    record = _runs_record("# Examined 2026-12-06 (rtrn5, issue 10)")
+    # the guide's sweep as quoted; its 1 GiB point is rtrn2's link (52.83 GiB/s)
+    assert (1073741824 / (NCCOM_TEST_ALLR_2[1073741824] * 1e-6) / 2**30) == pytest.approx(52.83, abs=0.005)
+    floor = {s: t for s, t in NCCOM_TEST_ALLR_2.items() if s <= 65536}
+    assert set(floor.values()) == {58} and "58 us up to 65536 B" in record
+    assert all(f"{NCCOM_TEST_ALLR_2[s]} {'us at ' if s == 1048576 else 'at '}{s}" in record
+               for s in (1048576, 4194304, 16777216))
+    assert nccom_allreduce_32_us(1 << 20) == pytest.approx(68 * 31 / 16) and "time x 31/16" in record
+    d = {rid: nccom_sweep_prefill(rid) for rid in RTRN5_TTFT_ROWS}
+    b1, b8, l3, l3s, a70 = RTRN5_TTFT_ROWS
+
+    def move(rid: str) -> str:
+        return f"{100 * d[rid]['before']:+.1f}% -> {100 * d[rid]['after']:+.1f}%"
+
+    assert d[b1]["bytes"] == d[l3]["bytes"] == d[l3s]["bytes"] == 1048576 and d[b1]["calls"] == 64
+    assert (f"(1048576 B, 4096 hidden) takes {d[b1]['sweep_us']:.2f} us against the model's {d[b1]['model_us']:.2f} us "
+            f"(64 a prefill: {d[b1]['sweep_ms']:.2f} against {d[b1]['model_ms']:.2f} ms)") in record
+    assert (f"Llama-2-7b batch 1 {move(b1)}, Llama-3-8B 128+8064 {move(l3)}, 128+3968 {move(l3s)}; the Llama-2-70b "
+            f"128+128 fit row ({d[a70]['bytes']} B, {d[a70]['calls']} a prefill) {d[a70]['sweep_us']:.2f} against "
+            f"{d[a70]['model_us']:.2f} us, {move(a70)}") in record
+    assert (f"at batch 8 ({d[b8]['bytes']} B) {d[b8]['sweep_us']:.2f} against {d[b8]['model_us']:.2f} us: Llama-2-7b "
+            f"batch 8 {move(b8)}") in record
+    # the batch-8 row stays beyond 25% (it does not come in); the sweep's time there is within 3% of the model's
+    assert abs(d[b8]["after"]) > ROW_NOTE_BOUND and abs(d[b8]["sweep_us"] / d[b8]["model_us"] - 1) < 0.03
+    assert abs(d[l3]["after"]) < ROW_NOTE_BOUND < abs(d[l3]["before"])  # the row it would bring in
+    # the extra time at 1 MiB is the floor: the 1 -> 4 MiB marginal rate is above the model's link
+    marginal = (4194304 - 1048576) / ((NCCOM_TEST_ALLR_2[4194304] - NCCOM_TEST_ALLR_2[1048576]) * 1e-6) / 2**30
+    link = 0.275 * 192  # GiB/s: [family.aws-trainium1] scaleup_bw_eff x the catalog's per-direction link
+    assert f"adds 39 us for 3 MiB ({marginal:.1f} GiB/s, above the {link:.1f} GiB/s link" in record and marginal > link
+    dec = {k: nccom_sweep_decode(k) for k in ("l2-7b-b1-128-8064", "l3-8b-b1-128-8064", "l2-70b-b1-128-128")}
+    s7, s8, s70 = dec.values()
+    assert s7["bytes"] == s8["bytes"] == 8192 < 65536 and s70["bytes"] == 16384
+    assert f"({s7['bytes']} B, under 65536 B: {nccom_allreduce_32_us(8192):.2f} us each at 32 ranks)" in record
+    assert (f"step at {s7['sweep_ms']:.2f} ms, above those runs' whole P50 TPOT ({s7['p50']:.2f} / {s8['p50']:.2f} ms"
+            in record and s7["sweep_ms"] > s7["p50"] and s8["sweep_ms"] > s8["p50"])
+    assert f"the 160 of a Llama-2-70b step at {s70['sweep_ms']:.2f} ms" in record
+    # the later guide's 32-rank all-gather, the same command as NCCOM_TEST_ALLG_32's (avg us at 1024 B)
+    later = 6.19
+    assert (f"at {later:.2f} us (avg) at 1024 B, {NCCOM_TEST_ALLG_32[1024] / later:.1f}x below the "
+            f"{NCCOM_TEST_ALLG_32[1024]} us above") in record
+    assert "Not a reason; nothing modelled" in record
+
+
+DMA_SATURATING_BYTES_PER_PARTITION = 4096  # aws-neuron-sdk nki/about/nki-dma-overview.rst @38ce84f
+
+
+def test_rtrn5_batch1_position_cost_as_a_read_rate() -> None:
+    """rtrn5 (2026-12-06): the record's lead (b). The per-position cost s of the rtrn3 record, read as a K / V read of
+    the cache a core, is a rate far below the model's at batch 1 and about it at batch 8; a position's K row a layer
+    is 256 B at batch 1 and 2048 B at batch 8 (cache [n_positions, batch, heads a core, head_dim]), both under the DMA
+    guide's 4096 B a partition."""
+    record = _runs_record("# Examined 2026-12-06 (rtrn5, issue 10)")
+    k1 = kv_cache_pass(1)
+    model_gbs = k1["eff"] * k1["bw"] / 1e9
+
+    def rate(key: str) -> float:
+        d = decode_buckets(key)
+        return k1["per_pos"] * d["batch"] / (d["s"] * 1e-3) / 1e9
+
+    b1 = [rate(k) for k in ("l2-7b-b1-128-8064", "l3-8b-b1-128-8064", "l3-8b-b1-128-3968")]
+    b8 = [rate(k) for k in ("l2-7b-b8-128-8064", "l3-8b-b8-128-8064", "l3-8b-b8-128-3968")]
+    assert (f"a K / V read of {k1['per_pos']} B a position a core it runs at {b1[0]:.1f} GB/s (Llama-2-7b), "
+            f"{b1[1]:.1f} / {b1[2]:.1f} (Llama-3-8B 128+8064 / 128+3968) at batch 1 and {b8[0]:.1f}, {b8[1]:.1f} / "
+            f"{b8[2]:.1f} GB/s at batch 8, against the model's {model_gbs:.1f}") in record
+    r1, r8 = [x / model_gbs for x in b1], [x / model_gbs for x in b8]
+    assert (f"the batch-1 rate is {min(r1):.2f}-{max(r1):.2f}x the model's, the batch-8 one "
+            f"{min(r8):.2f}-{max(r8):.2f}x") in record
+    assert max(r1) < 0.5 and min(r8) > 0.9
+    rows = {}
+    for model in ("llama2-7b", "llama3-8b", "llama2-70b"):
+        m = get_model(model)
+        assert max(m.n_kv_heads // 32, 1) == 1  # one K / V head a core at TP 32 (replicated where fewer)
+        rows[model] = {b: b * 1 * (m.hidden // m.heads) * 2 for b in (1, 8)}
+    assert {r[1] for r in rows.values()} == {256} and {r[8] for r in rows.values()} == {2048}
+    assert "row in a layer is 256 B at batch 1 and 2048 B at" in record
+    assert max(r[8] for r in rows.values()) < DMA_SATURATING_BYTES_PER_PARTITION
+    assert f"at {DMA_SATURATING_BYTES_PER_PARTITION} bytes or more a partition" in record
+
