@@ -10,9 +10,10 @@ READMEs name one config per system, differing only in the GB300 / GB200 prefix:
 - 72 GPUs: config_GB{300,200}_18x4x1xtp1pp1cp2_8b.sh;
 - 512 GPUs: config_GB{300,200}_128x4x1xtp2pp1cp4_8b.sh.
 The GB300 files are stored. At 72 GPUs: TP 1, CP 2, MICRO_BATCH_SIZE 1. At 512 GPUs: TP 2 with sequence parallel and
-TP_COMM_OVERLAP True, CP 4. Both source config_common.sh, which sets FP8=True, FP8_RECIPE "tensorwise" (current
-scaling), the distributed optimizer and FP8_PARAM_GATHER. The GB200 files are not stored; they are read as the same
-cells because the names say so.
+TP_COMM_OVERLAP True, CP 4, BUCKET_SIZE 768000000. Both source config_common.sh, which sets FP8=True, FP8_RECIPE
+"tensorwise" (current scaling), the distributed optimizer and FP8_PARAM_GATHER. The GB200 files are not stored; they
+are read as the same cells because the names say so. Neither is config_common_8b.sh or config_common_cg.sh (what they
+set, a DDP bucket at 72 GPUs among it, is not known here; the 72-GPU runs keep the model's default bucket).
 
 Both logs give max_sequence_length 8192, with global_batch_size 36 (72 GPUs) or 64 (512 GPUs). The published step
 is the block average train_step_time that mlperf_common's logging.py prints at a block_stop, one block per pair, in
@@ -55,7 +56,8 @@ LLAMA31_8B = {"num_hidden_layers": 32, "hidden_size": 4096, "num_attention_heads
 PUBLISHED_S = {72: {"gb300": 0.1461935656988375, "gb200": 0.1666299422865519},
                512: {"gb300": 0.08643659886979549, "gb200": 0.09018778619792063}}
 LAYOUT = {72: ["--tp", "1", "--cp", "2", "--global-batch", "36seq", "--no-sp"],
-          512: ["--tp", "2", "--cp", "4", "--global-batch", "64seq", "--tp-comm-overlap"]}
+          512: ["--tp", "2", "--cp", "4", "--global-batch", "64seq", "--tp-comm-overlap", "--dp-bucket-params",
+                "768000000"]}  # the 512-GPU config's BUCKET_SIZE (Megatron's DDP bucket, in parameters)
 
 
 def _argv(cfg: Path, hw: str, devices: int) -> list[str]:

@@ -1042,13 +1042,14 @@ _RMIX36_GB300 = (
     "x1.266 gives the model that ratio and would bring the three rows to +8.2% / +7.0% / +9.5%; held-out median "
     "5.24% -> 4.83%, within 6% 253 -> 266, beyond 25% 34 -> 31 (the GB300 rows' median 11.64% -> 5.48%); no other row "
     "crosses 25% either way; (3) not adopted, because the same submission's 512-GPU FP8 pair (TP 2, CP 4, GBS 64, "
-    "the same config on both) publishes 0.0864 / 0.0902 s, GB300 only 1.043x GB200, where the model gives 0.0700 / "
-    "0.0740 s (-19.1% / -18.0%), 1.058x, and at x1.266 1.100x; read as a per-step time the model lacks, the same on "
-    "both devices (16.5 ms from GB300's row), GB200's row is +0.3% at x1 and +3.3% at x1.266. So the same author's "
-    "two FP8 pairs disagree on a GB300 rate factor (1.140x at 72 GPUs, 1.043x at 512), and no device constant is "
-    "established by them; the GB200 config files are not stored (the READMEs' names are the evidence that the cells "
-    "match), and the 72-GPU logs' submission_platform reads '18xNVIDIA GB200' on Theia too (the systems files say "
-    "GB300), so the pair rests on the system names"
+    "the same config on both) publishes 0.0864 / 0.0902 s, GB300 only 1.043x GB200, where the model gives 0.0569 / "
+    "0.0610 s (-34.1% / -32.4%), 1.071x, and at x1.266 1.124x; read as a per-step time the model lacks, the same on "
+    "both devices (29.5 ms from GB300's row), GB200's row is +0.3% at x1 and +3.3% at x1.266. So the same author's "
+    "two FP8 pairs disagree on a GB300 rate factor (1.140x at 72 GPUs, 1.043x at 512; the 512-GPU rows, a third too "
+    "fast in the model, are the weaker test), and no device constant is established by them; the GB200 config files "
+    "are not stored (the READMEs' names are the evidence that the cells match), nor are config_common_8b.sh and "
+    "config_common_cg.sh, and the 72-GPU logs' submission_platform reads '18xNVIDIA GB200' on Theia too (the systems "
+    "files say GB300), so the pair rests on the system names"
 )
 
 # rgb300 (2026-12-05): the DeepSeek-V3 v5p recipe's host offload and fp32 weights sized; recomputed by
