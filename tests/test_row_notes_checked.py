@@ -1031,8 +1031,9 @@ _RTRAIN5_S35 = (
 _RMIX36_GB300 = (
     "; examined 2026-12-06 (rmix, session 36; figures recomputed by tests/test_gb300_mlperf_8b_fp8_pairs.py), a lead "
     "sized, not adopted: (1) MLPerf Training v5.1's Llama 3.1 8B FP8 (tensorwise) pair at 72 GPUs, the same config on "
-    "GB300 and GB200 (TP 1, CP 2, GBS 36, seq 8192), publishes 0.1462 / 0.1666 s a step, GB300 1.140x GB200, where the "
-    "model gives 0.1698 / 0.1770 s (+16.1% / +6.2%), 1.043x (mlcommons/training_results_v5.1 "
+    "GB300 and GB200 (TP 1, CP 2, GBS 36, seq 8192), publishes 0.1462 / 0.1666 s a step, GB300 1.140x GB200 (steps "
+    "1368-1710: 0.1477 / 0.1694 s, 1.148x), where the model gives 0.1698 / 0.1770 s (+16.1% / +6.2%), 1.043x "
+    "(mlcommons/training_results_v5.1 "
     "@4da2d1cd71eb30c855dad12712480ae5ac90dd89: the theia / tyche_ngpu72_ngc25.09_nemo READMEs name "
     "config_GB300_18x4x1xtp1pp1cp2_8b.sh / config_GB200_18x4x1xtp1pp1cp2_8b.sh, and config_common.sh sets FP8 True, "
     "FP8_RECIPE 'tensorwise'; the steps are the block averages of train_step_time in "
