@@ -572,6 +572,23 @@ _RMIX34_MPT_FIGS = {"mem_rank": "9", "mem_n": "61", "m3_gib": "75.9", "m3_err": 
                     "h1_65k": "-41.8%", "h1_16k": "-32.5%", "h7_8k": "-10.6%", "h1_8k": "-23.4%", "h30_8k": "-29.3%",
                     "fa2": "-31.9%", "fa2_unpad": "-31.1%", "err": "-25.6%"}
 """The figures of _RMIX34_MPT (tests/test_a100_30b_8k_row.py computes them)."""
+# rmix (s36, 2026-12-06): what mpt-a100-30b-8-8k's entry appends, the benchmark's own model file and launcher read;
+# figures recomputed by tests/test_a100_30b_8k_row.py (test_the_benchmarked_30b_and_its_micro_batch)
+_RMIX36_MPT = (
+    ". Read 2026-12-06 (s36, rmix; figures recomputed by tests/test_a100_30b_8k_row.py), two leads closed, still no "
+    "checked reason: (1) the benchmarked model is the sweep's own file, scripts/train/yamls/mpt/30b.yaml (llm-foundry "
+    "@08875284a36e58588849a41452e82f8c10b55271, the stored version: d_model 7168, n_heads 56, expansion_ratio 4, "
+    "attn_impl triton, FSDP FULL_SHARD with activation_checkpointing true, reentrant false, limit_all_gathers true), "
+    "head dim {hd}, the head dim of the table's other models, not the released MPT-30B's 64 heads (head dim {hd64}; "
+    "'\"mpt-30b\": ... \"d_model\": 7168, \"n_heads\": 64' in a stored model table, code index id 7806064252), so no "
+    "Triton path particular to a head dim below 128 is in this run; (2) the launcher "
+    "(scripts/train/benchmarking/submit_benchmarks.py @12a631913c786ac70e33e42047d2eae6f443ee69) passes "
+    "device_train_microbatch_size 'auto' only without --microbatch_size, and without batch sizes sets the global batch "
+    "to accum x GPUs x microbatch: the line's {gbs} = {accum} x {gpus} x {mbs}, so its MicroBatchSize {mbs} was given, "
+    "not found by Composer's out-of-memory search, and says nothing about the memory limit"
+)
+_RMIX36_MPT_FIGS = {"hd": "128", "hd64": "112", "gbs": "168", "accum": "21", "gpus": "8", "mbs": "1"}
+"""The figures of _RMIX36_MPT (tests/test_a100_30b_8k_row.py computes them)."""
 # rgptoss (2026-12-05): what amd-mi300x-llama2-7b-fp8's entry appends, the same author's later run of the row's
 # per-GPU work; its figures (_RGPTOSS_PRIMUS_FIGS) recomputed by tests/test_amd_llama2_primus_twin.py
 _RGPTOSS_PRIMUS = (
@@ -1477,7 +1494,7 @@ UNEXPLAINED: dict[str, str] = {
     "lists every A100 line so, unchanged ones too: not evidence of its stack). Its opt30b.sh (same commit) submits "
     "30b.yaml at seq 8192 on 8 H100 80GB with --microbatch_size 2 --accum 1; no table publishes that run, so the "
     "sources do not say whether 8192 tokens per micro-batch is near the memory limit"
-    + _RMIX34_MPT.format(**_RMIX34_MPT_FIGS),
+    + _RMIX34_MPT.format(**_RMIX34_MPT_FIGS) + _RMIX36_MPT.format(**_RMIX36_MPT_FIGS),
     # mb-gb200-qwen3-30b left 2026-12-02 (moe): -24.2% (28.0% before) once compute.grouped_gemm_s charges one launch
     # gap per local expert (TE GroupedLinear's per-expert cuBLAS GEMMs); within 25%, its strict xfail passed.
     # rmi355 (2026-12-06): sglang-mi355x-qwen3-8b-tp1-fp8-b64-8192-1024-tput left this list (LEFT_UNEXPLAINED keeps
