@@ -376,10 +376,13 @@ def test_the_benchmarked_30b_and_its_micro_batch() -> None:
 
     model = V.run_model(ROWS[ROW])
     accum = 21  # the README line's GradAccum
+    mbs2k, accum2k, gbs2k = 3, 21, 504  # the same README table's 30B 2048 line (code index id 31734678211)
     figs = {"hd": str(model.hidden // model.heads), "hd64": str(model.hidden // 64),
             "gbs": ROWS[ROW]["global_batch"], "accum": str(accum), "gpus": ROWS[ROW]["devices"],
-            "mbs": ROWS[ROW]["mbs"]}
+            "mbs": ROWS[ROW]["mbs"], "gbs2k": str(gbs2k), "mbs2k": str(mbs2k)}
     assert figs == _RMIX36_MPT_FIGS
     assert int(figs["gbs"]) == accum * int(figs["gpus"]) * int(figs["mbs"])
+    assert gbs2k == accum2k * int(figs["gpus"]) * mbs2k and accum2k == accum
+    assert all(n * s & (n * s - 1) for n, s in ((168, 8192), (504, 2048)))  # no power-of-two token count
     text = " ".join(_RMIX36_MPT.format(**_RMIX36_MPT_FIGS).split())
     assert text in " ".join(UNEXPLAINED[ROW].split())

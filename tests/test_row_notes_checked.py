@@ -584,10 +584,14 @@ _RMIX36_MPT = (
     "Triton path particular to a head dim below 128 is in this run; (2) the launcher "
     "(scripts/train/benchmarking/submit_benchmarks.py @12a631913c786ac70e33e42047d2eae6f443ee69) passes "
     "device_train_microbatch_size 'auto' only without --microbatch_size, and without batch sizes sets the global batch "
-    "to accum x GPUs x microbatch: the line's {gbs} = {accum} x {gpus} x {mbs}, so its MicroBatchSize {mbs} was given, "
-    "not found by Composer's out-of-memory search, and says nothing about the memory limit"
+    "to accum x GPUs x microbatch: the line's {gbs} = {accum} x {gpus} x {mbs} and the same table's 30B 2048 line's "
+    "{gbs2k} = {accum} x {gpus} x {mbs2k} (code index id 31734678211) are that arithmetic at one accum, and neither is "
+    "a power-of-two token count (the -b path), so the MicroBatchSize {mbs} was most likely given, not found by "
+    "Composer's out-of-memory search ('auto' under explicit --batch_sizes could give the same lines; not established), "
+    "and the table's micro-batch choice is no evidence of the memory limit either way"
 )
-_RMIX36_MPT_FIGS = {"hd": "128", "hd64": "112", "gbs": "168", "accum": "21", "gpus": "8", "mbs": "1"}
+_RMIX36_MPT_FIGS = {"hd": "128", "hd64": "112", "gbs": "168", "accum": "21", "gpus": "8", "mbs": "1", "gbs2k": "504",
+                    "mbs2k": "3"}
 """The figures of _RMIX36_MPT (tests/test_a100_30b_8k_row.py computes them)."""
 # rgptoss (2026-12-05): what amd-mi300x-llama2-7b-fp8's entry appends, the same author's later run of the row's
 # per-GPU work; its figures (_RGPTOSS_PRIMUS_FIGS) recomputed by tests/test_amd_llama2_primus_twin.py
