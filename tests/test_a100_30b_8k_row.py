@@ -365,3 +365,24 @@ def test_the_entry_quotes_these_figures() -> None:
     assert rmix34_figures() == _RMIX34_MPT_FIGS
     text = " ".join(_RMIX34_MPT.format(**_RMIX34_MPT_FIGS).split())
     assert text in " ".join(UNEXPLAINED[ROW].split())
+
+
+def test_the_benchmarked_30b_and_its_micro_batch() -> None:
+    """llm-foundry's sweep file scripts/train/yamls/mpt/30b.yaml (@08875284) has n_heads 56 (head dim 128; the released
+    MPT-30B has 64, head dim 112); submit_benchmarks.py (@12a63191) sets the global batch to accum x GPUs x
+    --microbatch_size when no batch sizes are given, so the line's 168 is 21 x 8 x 1
+    (test_row_notes_checked._RMIX36_MPT)."""
+    from test_row_notes_checked import _RMIX36_MPT, _RMIX36_MPT_FIGS, UNEXPLAINED  # tests/ is on sys.path
+
+    model = V.run_model(ROWS[ROW])
+    accum = 21  # the README line's GradAccum
+    mbs2k, accum2k, gbs2k = 3, 21, 504  # the same README table's 30B 2048 line (code index id 31734678211)
+    figs = {"hd": str(model.hidden // model.heads), "hd64": str(model.hidden // 64),
+            "gbs": ROWS[ROW]["global_batch"], "accum": str(accum), "gpus": ROWS[ROW]["devices"],
+            "mbs": ROWS[ROW]["mbs"], "gbs2k": str(gbs2k), "mbs2k": str(mbs2k)}
+    assert figs == _RMIX36_MPT_FIGS
+    assert int(figs["gbs"]) == accum * int(figs["gpus"]) * int(figs["mbs"])
+    assert gbs2k == accum2k * int(figs["gpus"]) * mbs2k and accum2k == accum
+    assert all(n * s & (n * s - 1) for n, s in ((168, 8192), (504, 2048)))  # no power-of-two token count
+    text = " ".join(_RMIX36_MPT.format(**_RMIX36_MPT_FIGS).split())
+    assert text in " ".join(UNEXPLAINED[ROW].split())

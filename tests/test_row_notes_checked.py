@@ -577,6 +577,27 @@ _RMIX34_MPT_FIGS = {"mem_rank": "9", "mem_n": "61", "m3_gib": "75.9", "m3_err": 
                     "h1_65k": "-41.8%", "h1_16k": "-32.5%", "h7_8k": "-10.6%", "h1_8k": "-23.4%", "h30_8k": "-29.3%",
                     "fa2": "-31.9%", "fa2_unpad": "-31.1%", "err": "-25.6%"}
 """The figures of _RMIX34_MPT (tests/test_a100_30b_8k_row.py computes them)."""
+# rmix (s36, 2026-12-06): what mpt-a100-30b-8-8k's entry appends, the benchmark's own model file and launcher read;
+# figures recomputed by tests/test_a100_30b_8k_row.py (test_the_benchmarked_30b_and_its_micro_batch)
+_RMIX36_MPT = (
+    ". Read 2026-12-06 (s36, rmix; figures recomputed by tests/test_a100_30b_8k_row.py), two leads closed, still no "
+    "checked reason: (1) the benchmarked model is the sweep's own file, scripts/train/yamls/mpt/30b.yaml (llm-foundry "
+    "@08875284a36e58588849a41452e82f8c10b55271, the stored version: d_model 7168, n_heads 56, expansion_ratio 4, "
+    "attn_impl triton, FSDP FULL_SHARD with activation_checkpointing true, reentrant false, limit_all_gathers true), "
+    "head dim {hd}, the head dim of the table's other models, not the released MPT-30B's 64 heads (head dim {hd64}; "
+    "'\"mpt-30b\": ... \"d_model\": 7168, \"n_heads\": 64' in a stored model table, code index id 7806064252), so no "
+    "Triton path particular to a head dim below 128 is in this run; (2) the launcher "
+    "(scripts/train/benchmarking/submit_benchmarks.py @12a631913c786ac70e33e42047d2eae6f443ee69) passes "
+    "device_train_microbatch_size 'auto' only without --microbatch_size, and without batch sizes sets the global batch "
+    "to accum x GPUs x microbatch: the line's {gbs} = {accum} x {gpus} x {mbs} and the same table's 30B 2048 line's "
+    "{gbs2k} = {accum} x {gpus} x {mbs2k} (code index id 31734678211) are that arithmetic at one accum, and neither is "
+    "a power-of-two token count (the -b path), so the MicroBatchSize {mbs} was most likely given, not found by "
+    "Composer's out-of-memory search ('auto' under explicit --batch_sizes could give the same lines; not established), "
+    "and the table's micro-batch choice is no evidence of the memory limit either way"
+)
+_RMIX36_MPT_FIGS = {"hd": "128", "hd64": "112", "gbs": "168", "accum": "21", "gpus": "8", "mbs": "1", "gbs2k": "504",
+                    "mbs2k": "3"}
+"""The figures of _RMIX36_MPT (tests/test_a100_30b_8k_row.py computes them)."""
 # rgptoss (2026-12-05): what amd-mi300x-llama2-7b-fp8's entry appends, the same author's later run of the row's
 # per-GPU work; its figures (_RGPTOSS_PRIMUS_FIGS) recomputed by tests/test_amd_llama2_primus_twin.py
 _RGPTOSS_PRIMUS = (
@@ -1030,6 +1051,34 @@ _RTRAIN5_S35 = (
     "which alone cannot reach them"
 )
 
+# rmix, session 36 (2026-12-06): MLPerf Training v5.1's same-config Llama 3.1 8B FP8 pairs (GB300 / GB200 at 72 and 512
+# GPUs) and a GB300 fp8 GEMM factor fitted on the 72-GPU pair, sized; recomputed by
+# tests/test_gb300_mlperf_8b_fp8_pairs.py (test_the_entries_quote_these_figures)
+_RMIX36_GB300 = (
+    "; examined 2026-12-06 (rmix, session 36; figures recomputed by tests/test_gb300_mlperf_8b_fp8_pairs.py), a lead "
+    "sized, not adopted: (1) MLPerf Training v5.1's Llama 3.1 8B FP8 (tensorwise) pair at 72 GPUs, the same config on "
+    "GB300 and GB200 (TP 1, CP 2, GBS 36, seq 8192), publishes 0.1462 / 0.1666 s a step, GB300 1.140x GB200 (steps "
+    "1368-1710: 0.1477 / 0.1694 s, 1.148x), where the model gives 0.1698 / 0.1770 s (+16.1% / +6.2%), 1.043x "
+    "(mlcommons/training_results_v5.1 "
+    "@4da2d1cd71eb30c855dad12712480ae5ac90dd89: the theia / tyche_ngpu72_ngc25.09_nemo READMEs name "
+    "config_GB300_18x4x1xtp1pp1cp2_8b.sh / config_GB200_18x4x1xtp1pp1cp2_8b.sh, and config_common.sh sets FP8 True, "
+    "FP8_RECIPE 'tensorwise'; the steps are the block averages of train_step_time in "
+    "NVIDIA/results/<system>/llama31_8b/result_0.txt; the 8-GPU pair is NVFP4, its configs '_fp4'): the same GB300 "
+    "lead over the model as these rows', in a second framework, at one NVL72 each, with no pipeline, offload or "
+    "scale-out; (2) sized as a rule fitted on that pair alone, not on a runs-file row: GB300's fp8_matmul_eff_max "
+    "x1.266 gives the model that ratio and would bring the three rows to +8.2% / +7.0% / +9.5%; held-out median "
+    "5.24% -> 4.83%, within 6% 253 -> 266, beyond 25% 34 -> 31 (the GB300 rows' median 11.64% -> 5.48%); no other row "
+    "crosses 25% either way; (3) not adopted, because the same submission's 512-GPU FP8 pair (TP 2, CP 4, GBS 64, "
+    "the same config on both) publishes 0.0864 / 0.0902 s, GB300 only 1.043x GB200, where the model gives 0.0569 / "
+    "0.0610 s (-34.1% / -32.4%), 1.071x, and at x1.266 1.124x; read as a per-step time the model lacks, the same on "
+    "both devices (29.5 ms from GB300's row), GB200's row is +0.3% at x1 and +3.3% at x1.266. So the same author's "
+    "two FP8 pairs disagree on a GB300 rate factor (1.140x at 72 GPUs, 1.043x at 512; the 512-GPU rows, a third too "
+    "fast in the model, are the weaker test), and no device constant is established by them; the GB200 config files "
+    "are not stored (the READMEs' names are the evidence that the cells match), nor are config_common_8b.sh and "
+    "config_common_cg.sh, and the 72-GPU logs' submission_platform reads '18xNVIDIA GB200' on Theia too (the systems "
+    "files say GB300), so the pair rests on the system names"
+)
+
 # rgb300 (2026-12-05): the DeepSeek-V3 v5p recipe's host offload and fp32 weights sized; recomputed by
 # tests/test_moe_megablox_tp.py (test_the_dsv3_entry_quotes_the_offload)
 _RGB300_DSV3 = (
@@ -1441,7 +1490,7 @@ UNEXPLAINED: dict[str, str] = {
     "lists every A100 line so, unchanged ones too: not evidence of its stack). Its opt30b.sh (same commit) submits "
     "30b.yaml at seq 8192 on 8 H100 80GB with --microbatch_size 2 --accum 1; no table publishes that run, so the "
     "sources do not say whether 8192 tokens per micro-batch is near the memory limit"
-    + _RMIX34_MPT.format(**_RMIX34_MPT_FIGS),
+    + _RMIX34_MPT.format(**_RMIX34_MPT_FIGS) + _RMIX36_MPT.format(**_RMIX36_MPT_FIGS),
     # mb-gb200-qwen3-30b left 2026-12-02 (moe): -24.2% (28.0% before) once compute.grouped_gemm_s charges one launch
     # gap per local expert (TE GroupedLinear's per-expert cuBLAS GEMMs); within 25%, its strict xfail passed.
     # rmi355 (2026-12-06): sglang-mi355x-qwen3-8b-tp1-fp8-b64-8192-1024-tput left this list (LEFT_UNEXPLAINED keeps
@@ -1639,6 +1688,7 @@ UNEXPLAINED: dict[str, str] = {
        "fusion, low-SM NVLink communication, TP 1) name no rate; no GB300 GEMM or clock measurement found; "
        f"{_GB300_PEAKS}{_R0201_LAYOUT if rid.startswith('mb260201-') else ''}{_GB300_GAP}{_GB300_RECIPE}"
        f"{_rblackwell(rid)}{_RGB300}{_RGB300_SM}{_RGB300_S32}{_ROFFLOAD_S32}{_R405B_S33}{_RGB300_S34}{_RTRAIN5_S35}"
+       f"{_RMIX36_GB300}"
        # 2026-12-04 (vpfix): the 26.02.01 GB200 twin +13.5 -> +13.6%, vpchunk's pipeline edge costs
        # rblackwell (2026-12-05): mb260201-gb300-llama31-405b-fp8 (+31.1% -> +23.8%) left this list, within 25%
        for rid, err, twin, ratio in (("mb2604-gb300-llama31-405b-fp8", "+29.8%", "+11.0%", "1.23"),
@@ -1657,7 +1707,7 @@ UNEXPLAINED: dict[str, str] = {
     "(issues: 'Megatron-Bridge Qwen3 30B GB300 performance config 26.06', 'Enable ... Full-Iter CUDA Graphs for "
     "26.06 deepseek'): "
     f"no 26.06 Llama 405B recipe change found{_GB300_RECIPE}{_rblackwell('mb2606-gb300-llama31-405b-fp8')}"
-    f"{_RGB300}{_RGB300_SM}{_RGB300_S32}{_ROFFLOAD_S32}{_R405B_S33}{_RGB300_S34}{_RTRAIN5_S35}",
+    f"{_RGB300}{_RGB300_SM}{_RGB300_S32}{_ROFFLOAD_S32}{_R405B_S33}{_RGB300_S34}{_RTRAIN5_S35}{_RMIX36_GB300}",
     # qwen3moe (2026-12-04): mb2606-gb300-dsv3, -gbs15360 and the GB200 / GB300 Qwen3-30B / 235B MXFP8 rows left this
     # list: their recipes' cutedsl fused grouped MLP and MoE A2A overlap (PR #3983, PR #4249 / #4606) set as cells,
     # +39.1 / +40.0 / +31.8 / +37.9 / +32.1% -> +9.1 / +8.4 / -5.7 / -13.5 / -0.5% (their row notes)
