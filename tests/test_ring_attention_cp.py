@@ -76,6 +76,8 @@ def test_cp_core_charged_the_factors_forward_and_backward(capsys: pytest.Capture
     core_f = _explain(capsys, 8)["t_fwd_s"] - base["t_fwd_s"]
     factors(1.0, 2.0)
     core_b = _explain(capsys, 8)["t_bwd_s"] - base["t_bwd_s"]
+    # plan explain shows both factors it charged
+    assert (real["in_ring_attention_fwd_factor"], real["in_ring_attention_bwd_factor"]) == pytest.approx((k_f, k_b))
     assert core_f > 0.5 * base["t_fwd_s"]  # 256K tokens: the attention core is most of the forward
     assert real["t_fwd_s"] - base["t_fwd_s"] == pytest.approx((k_f - 1) * core_f, rel=1e-9)
     assert real["t_bwd_s"] - base["t_bwd_s"] == pytest.approx((k_b - 1) * core_b, rel=1e-9)

@@ -1197,6 +1197,9 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
         "in_scaleup_link_byte_per_s": np.where(links.uses_scaleup(n), links.up_bw, np.nan),
         "in_scaleup_latency_s": np.where(links.uses_scaleup(n), links.up_lat, np.nan),
         "in_fsdp_collectives": fsdp_collectives(cal.stack, lay.zero, ls),
+        # the ring attention's factors where they apply (cp > 1 on FlashAttention-2), else n/a
+        "in_ring_attention_fwd_factor": np.where(ring_f != 1.0, ring_f, np.nan) * np.ones_like(step),
+        "in_ring_attention_bwd_factor": np.where(ring_b != 1.0, ring_b, np.nan) * np.ones_like(step),
     }
     assumed = links.used_by(int(n.max())) if len(n) else []
     # (with tp 1 the FSDP group is the whole slice, on every dimension: its shape does not matter)
@@ -1722,6 +1725,12 @@ def explain_inputs() -> dict[str, str]:
         "layers_per_stage": "L_s = ceil(L / (p v)) x v layers on the busiest pipeline rank",
         "in_micro_batches": "m = ceil(ceil(global batch / dp) / micro-batch)",
         "in_tokens_per_microbatch": "T = micro-batch x seq_len / cp tokens per device",
+        "in_ring_attention_fwd_factor": ("context parallel over FlashAttention-2: the attention core's forward (and "
+                                         "recompute) time x 1/cp + (cp - 1)/cp / 0.834, the ring's half-block steps "
+                                         "and fp32 merges (ring-flash-attention@01c8baf5 README, zigzag ring at cp 8: "
+                                         "85.2% of its kernel, 8xH800)"),
+        "in_ring_attention_bwd_factor": ("the same for the core's backward: x 1/cp + (cp - 1)/cp / 0.907 (the "
+                                         "README's forward + backward rows less its forward-only rows)"),
         "in_first_gemm_flops": "F of a layer's first GEMM: the fused QKV projection 2 T h (q / t + k + v of "
                                "max(kv / t, 1) heads); with multi-head latent attention the KV down-projection "
                                "2 T h (d_c + d_rope), not split",
