@@ -171,6 +171,21 @@ def test_gpt3_memory_terms_quoted_in_memory_gaps() -> None:
     assert round(mem["total"], 1) == 32.8 and round(mem["total"] - mem["capacity"], 2) == 1.56
 
 
+def test_gpt3_memory_gap_figures_examined_rcp() -> None:
+    """The figures MEMORY_GAPS quotes for what rcp examined (2026-12-06): the sharded state is 16 B per parameter
+    (MaxText's float32 weights, adam_pax moments in the weights' dtype and float32 gradients: 4 + 8 + 4; the model's
+    2 + 12 + 2), 10.16 GiB; one gathered layer is 3.38 GiB, and with one in place of two the row would fit."""
+    mem = _memory_gib("maxtext-v6e-gpt3-175b-256")
+    sharded_weights = mem["grads"]  # 2 B per parameter each, both sharded over the 256 chips
+    params = mem["grads"] * GIB / 2 * 256
+    assert round(params / 1e9, 1) == 174.6  # 175 B nominal (the row's note: no position table)
+    state = sharded_weights + mem["grads"] + mem["optimizer"]
+    assert state == pytest.approx((4 + 8 + 4) * params / 256 / GIB, rel=1e-6) and round(state, 2) == 10.16
+    one_layer = (mem["weights"] - sharded_weights) / 2
+    assert round(one_layer, 2) == 3.38
+    assert round(mem["total"] - one_layer, 2) == 29.43 < round(mem["capacity"], 2) == 31.25
+
+
 def test_dsv3_fits_with_its_layer_inputs_in_host_memory() -> None:
     """decoder_layer_input=offload (offload_layers 61): 86.1 GiB of 95.7; memory only, the step is the same."""
     mem = _memory_gib(DSV3)

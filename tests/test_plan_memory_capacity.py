@@ -103,7 +103,15 @@ MEMORY_GAPS = {
     "v6e-256, per-device batch 3, remat full): 8.02 GiB of weights (1.27 sharded + two gathered layers, 6.75), 1.27 "
     "of gradients, 7.62 of optimizer state (12 B per parameter), 15.89 of activations (96 kept layer inputs of 3 x "
     "2048 x 12288 x 2 B, 13.5 GiB, and one layer's working set); the run ran, so the model over-counts by at least "
-    "1.56 GiB (5%); which term is not established (tests/test_newrows_maxtext.py recomputes the terms)",
+    "1.56 GiB (5%); which term is not established (tests/test_newrows_maxtext.py recomputes the terms). "
+    "Examined 2026-12-06 (rcp): the state is not it: MaxText keeps float32 weights (base.yml weight_dtype "
+    "float32) and gpt3-175b.yml's adam_pax moments in the weights' dtype, with float32 gradients, 4 + 8 + 4 = 16 B "
+    "per parameter, the model's 2 + 12 + 2 (10.16 GiB sharded either way); one gathered layer (3.38 GiB) in place "
+    "of two would fit (29.43 GiB), as MaxText's scanned FSDP without lookahead would hold (AI-Hypercomputer/maxtext "
+    "PR #4493, open 2026-07: 'parameter All-Gather collectives lie exposed ... before every layer's forward'), but "
+    "the recipe's XLA flags (run_recipe.sh at 0226da6: CF_FOR_ALL_GATHER, async collective fusion of all-gathers "
+    "over multiple steps) may start the next layer's gather early, and the model does not count the layer's "
+    "unsharded gradients before their reduce-scatter: no source fixes the count of live gathered layers under XLA",
     # maxtext-v6e-gemma3-12b-{1,2,4}x256 (newrows, 2026-12-03) fit since 2026-12-05 (rmemfit): 17.5 GiB of 31.2 with
     # their recipes' num_vocab_tiling 16 (runs-file column vocab_tiling, plan --vocab-tiling: 2.0 GiB of fp32 logits at
     # a time in place of 32.0, 4.0 since utserve 2026-12-06: two chunks; the one-layer recompute working set, 4.7 GiB,

@@ -1018,6 +1018,60 @@ def attention_bwd_time_ratio(kernel: str, cal: Calibration, model: TransformerCo
     return work * fwd / bwd if fwd > 0 and bwd > 0 else work
 
 
+# Load-balanced ring attention against its own kernel: zhuzilin/ring-flash-attention README.md at
+# 01c8baf5eafc95c1a255690bcdb5359b600d765a, 'The current performance' table, batch api, 8xH800, Llama-3.1-8B's
+# attention, 8K tokens per GPU: 'theoretic flash_attn' (the kernel on one GPU's 8K, x 8 = the ring's per-GPU work)
+# 591.5 / 8 iter/s forward only and 154.7 / 8 forward + backward; zigzag_ring 63.0 and 17.4 iter/s (85.2% and 90.2%).
+RING_BENCH_CP = 8
+RING_BENCH_THEORETIC_FWD_IT_S = 591.5 / 8
+RING_BENCH_THEORETIC_FWD_BWD_IT_S = 154.7 / 8
+RING_BENCH_ZIGZAG_FWD_IT_S = 63.0
+RING_BENCH_ZIGZAG_FWD_BWD_IT_S = 17.4
+RING_ATTENTION_SOURCE = ("zhuzilin/ring-flash-attention@01c8baf5 README.md: zigzag (load-balanced) ring attention at "
+                         "cp 8 runs at 85.2% (forward) / 90.2% (forward + backward) of its kernel's own rate, 8xH800")
+
+
+def _ring_step_share(theoretic_s: float, zigzag_s: float) -> float:
+    """The share of the kernel's rate the ring's cp - 1 off-diagonal steps run at, from one pass's measured time
+    ratio at cp = RING_BENCH_CP: step 0 (the local causal block) is the kernel itself, 1/cp of the work; the others
+    (non-causal kernels on half blocks, each with its fp32 out / logsumexp merge) are the rest."""
+    cp = RING_BENCH_CP
+    return (1.0 - 1.0 / cp) / (zigzag_s / theoretic_s - 1.0 / cp)
+
+
+def ring_attention_step_shares() -> tuple[float, float]:
+    """(forward, backward) share of the kernel's rate the load-balanced ring's off-diagonal steps run at
+    (RING_ATTENTION_SOURCE): 0.834 and 0.907. The backward's times are the forward + backward rows less the
+    forward-only rows (iter/s -> s per iteration)."""
+    fwd_th, fwd_zz = 1.0 / RING_BENCH_THEORETIC_FWD_IT_S, 1.0 / RING_BENCH_ZIGZAG_FWD_IT_S
+    bwd_th = 1.0 / RING_BENCH_THEORETIC_FWD_BWD_IT_S - fwd_th
+    bwd_zz = 1.0 / RING_BENCH_ZIGZAG_FWD_BWD_IT_S - fwd_zz
+    return _ring_step_share(fwd_th, fwd_zz), _ring_step_share(bwd_th, bwd_zz)
+
+
+def ring_attention_time_factors(cp: Arr, kernel: str) -> tuple[Arr, Arr]:
+    """(forward, backward) time of the attention core under context parallel cp, over the kernel's own time for the
+    same per-rank work: 1 at cp = 1; else 1/cp + (cp - 1)/cp / e for the step share e (ring_attention_step_shares).
+    A load-balanced ring (ring-flash-attention's zigzag; PyTorch's round-robin _templated_ring_attention, which
+    torchtitan's context parallel runs over SDPA's FlashAttention-2 backend) gives each rank two chunks of s / (2 cp)
+    tokens: its step 0 is one causal kernel over its own chunks, and each of the cp - 1 later steps runs a non-causal
+    kernel with half the queries or half the keys, then merges its output and logsumexp into the running result in
+    fp32 with unfused tensor ops. At cp = 8 the factors are the measured 1.174 (forward) and 1.089 (backward)
+    (RING_ATTENTION_SOURCE).
+
+    Only the FlashAttention-2 kernel (`kernel` flash2) is charged, the kernel the source measured; other kernels'
+    rings keep factor 1: Transformer Engine's p2p context parallel (the fused cuDNN kernel, the Megatron runs'
+    default) merges with its own correction kernels, and charging it the same factors moved every cp 2 / cp 8
+    Megatron row of the runs file slower, the Hopper ones already too slow (held-out median 5.24% -> 5.32%, rcp
+    2026-12-06)."""
+    cp = np.asarray(cp, dtype=float)
+    if kernel != "flash2":
+        return np.ones_like(cp), np.ones_like(cp)
+    e_f, e_b = ring_attention_step_shares()
+    steps = (cp - 1.0) / cp
+    return 1.0 / cp + steps / e_f, 1.0 / cp + steps / e_b
+
+
 def attention_core_s(model: TransformerConfig, b: Arr, s: Arr, keys: Arr, tp: Arr, flash: bool, dtb: float,
                      dev: Device, kernel: str = "fused", work_keys: Arr | None = None) -> tuple[Arr, Arr]:
     """(time, flops) of scores, softmax and attention x V: b x heads/t heads of s queries over `keys` keys,

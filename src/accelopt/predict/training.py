@@ -87,6 +87,7 @@ from accelopt.predict.compute import (
     moe_sort_chunks_s,
     norm_elems,
     op_s,
+    ring_attention_time_factors,
     roofline_s,
     rope_unfused_extra_s,
     router_fp32_extra_s,
@@ -870,6 +871,11 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # Each rank's s/cp queries meet all seq_len keys over the cp ring steps (ring attention).
     lt = layer_forward(mdl, mbs, s_loc, np.full_like(T, float(setup.seq_len)), tp, lay.sp, setup.flash, ep, dtb, dev,
                        etp=etp, kernel=setup.attention_kernel, grouped_mlp=setup.moe_grouped_mlp)
+    # Ring attention (cp > 1) over FlashAttention-2 runs its core as cp kernel steps with fp32 merges, below the
+    # kernel's own rate (compute.ring_attention_time_factors): forward (and every recompute of it) x ring_f, backward
+    # x ring_b.
+    ring_f, ring_b = ring_attention_time_factors(cp, setup.attention_kernel)
+    lt = replace(lt, attn_core_s=lt.attn_core_s * ring_f)
     frac_moe = mdl.moe_layers / mdl.layers
     # Forward of one layer: projections, MLP and elementwise ops (dense_s) plus the attention core (scores,
     # softmax, AV: 4 s h FLOPs per token, counted in model_flops_per_token too); MoE layers swap the MLP and its
@@ -995,8 +1001,8 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
                                   setup.te_cross_entropy)
     # A fused attention kernel's backward does 2.5x its forward's work, not the 2x of a GEMM (attention_bwd_ratio), at
     # the kernel's published backward rate where it has one (attention_bwd_time_ratio: FlashAttention-2 on an A100).
-    bwd_extra_layer = ((attention_bwd_time_ratio(setup.attention_kernel, dev.cal, mdl, float(setup.seq_len)) - 2.0)
-                       * lt.attn_core_s
+    bwd_extra_layer = ((attention_bwd_time_ratio(setup.attention_kernel, dev.cal, mdl, float(setup.seq_len))
+                        * ring_b / ring_f - 2.0) * lt.attn_core_s
                        + unpad_b - 2.0 * unpad_f - frac_moe * sort_f + frac_moe * (bias_b - 2.0 * bias_f))
     rope_layer = rope_f + rope_b + np.where(rc == 2, rec_frac * rope_f, 0.0)
     if setup.moe_router_dtype == "fp32" and mdl.is_moe:
@@ -1191,6 +1197,9 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
         "in_scaleup_link_byte_per_s": np.where(links.uses_scaleup(n), links.up_bw, np.nan),
         "in_scaleup_latency_s": np.where(links.uses_scaleup(n), links.up_lat, np.nan),
         "in_fsdp_collectives": fsdp_collectives(cal.stack, lay.zero, ls),
+        # the ring attention's factors where they apply (cp > 1 on FlashAttention-2), else n/a
+        "in_ring_attention_fwd_factor": np.where(ring_f != 1.0, ring_f, np.nan) * np.ones_like(step),
+        "in_ring_attention_bwd_factor": np.where(ring_b != 1.0, ring_b, np.nan) * np.ones_like(step),
     }
     assumed = links.used_by(int(n.max())) if len(n) else []
     # (with tp 1 the FSDP group is the whole slice, on every dimension: its shape does not matter)
@@ -1716,6 +1725,12 @@ def explain_inputs() -> dict[str, str]:
         "layers_per_stage": "L_s = ceil(L / (p v)) x v layers on the busiest pipeline rank",
         "in_micro_batches": "m = ceil(ceil(global batch / dp) / micro-batch)",
         "in_tokens_per_microbatch": "T = micro-batch x seq_len / cp tokens per device",
+        "in_ring_attention_fwd_factor": ("context parallel over FlashAttention-2: the attention core's forward (and "
+                                         "recompute) time x 1/cp + (cp - 1)/cp / 0.834, the ring's half-block steps "
+                                         "and fp32 merges (ring-flash-attention@01c8baf5 README, zigzag ring at cp 8: "
+                                         "85.2% of its kernel, 8xH800)"),
+        "in_ring_attention_bwd_factor": ("the same for the core's backward: x 1/cp + (cp - 1)/cp / 0.907 (the "
+                                         "README's forward + backward rows less its forward-only rows)"),
         "in_first_gemm_flops": "F of a layer's first GEMM: the fused QKV projection 2 T h (q / t + k + v of "
                                "max(kv / t, 1) heads); with multi-head latent attention the KV down-projection "
                                "2 T h (d_c + d_rope), not split",
