@@ -161,7 +161,8 @@ def register_serve(plan_app: typer.Typer) -> None:
             "with --pp per micro-batch, x --pp in all whatever --pp-microbatches, for --engine trtllm (and without "
             "--engine, printed where it binds) but in all for --engine vllm; given, a larger --batch or "
             "--concurrency exits 2 (left out, a list you give is not capped); trtllm-bench sets its own (its "
-            "calc_engine_setting heuristic, logged at start)."),
+            "calc_engine_setting heuristic, logged at start). With --engine vllm on a GPU the default is vLLM's "
+            "max_num_seqs: 1024 on a GPU of 70 GiB or more that is not an A100, else 256 (printed where it binds)."),
         int4_group_size: Optional[int] = typer.Option(
             None, "--int4-group-size", help="Weights per scale of an int4 checkpoint (--weight-dtype int4): AWQ/GPTQ "
             "group_size, default 128 (printed as 'default used:'); a per-channel checkpoint (one scale per output "
