@@ -63,3 +63,26 @@ def test_validate_reads_a_blank_cell_as_vllms_default() -> None:
     assert row_calibration(row, get_device("a100-sxm-80gb")).max_batch_size == 256
     assert row_calibration({**row, "max_batch_size": "256"}, get_device("mi300x")).max_batch_size == 256
     assert row_calibration({**row, "engine": "trtllm"}, get_device("h100-sxm")).max_batch_size == 2048
+
+
+LONG = ["plan", "serve", "-m", "qwen3-32b", "--hardware", "a100-sxm-80gb,h100-sxm", "--prompt", "32000", "--output",
+        "77", "--batch", "max", "--requests", "100", "--json"]
+
+
+def _chunk_notes(capsys: pytest.CaptureFixture[str], *flags: str) -> list[str]:
+    code, out, err = run_main([*LONG, *flags], capsys)
+    assert code == 0, err
+    return [n for n in json.loads(out)["notes"] if "prefill chunks of" in n]
+
+
+def test_vllms_own_prefill_chunk_is_said_where_it_differs(capsys: pytest.CaptureFixture[str]) -> None:
+    """The same unseen check: gpustack's Qwen3-32B runs on one A100 were `vllm serve` at 32,000-token prompts, chunked
+    at vLLM's 2,048 on an A100, where plan serve took TensorRT-LLM's 8,192 without a word. The figure keeps 8,192
+    (an offline vLLM run chunks at 8,192 there); the note says so and names the flag. Not on the H100, where `vllm
+    serve` chunks at 8,192 too, nor with the flag given or without --engine vllm."""
+    notes = _chunk_notes(capsys, "--engine", "vllm")
+    assert len(notes) == 1 and notes[0].startswith("default used: a100-sxm-80gb: prefill chunks of 8,192"), notes
+    assert "chunks at 2,048" in notes[0] and "give --max-prefill-tokens 2048" in notes[0], notes
+    assert not _chunk_notes(capsys, "--engine", "vllm", "--max-prefill-tokens", "8192")
+    assert not _chunk_notes(capsys, "--engine", "trtllm")
+    assert not _chunk_notes(capsys)

@@ -154,7 +154,8 @@ def register_serve(plan_app: typer.Typer) -> None:
             "kv_cache_free_gpu_mem_fraction: the KV cache gets that fraction of the memory left after weights)."),
         max_prefill_tokens: Optional[int] = typer.Option(
             None, "--max-prefill-tokens", help="Tokens per prefill forward (default 8192, TensorRT-LLM's "
-            "max_num_tokens)."),
+            "max_num_tokens). With --engine vllm on a GPU where `vllm serve` chunks at 2048 (an A100, or one under "
+            "70 GiB) the 8192 is printed as 'default used:' beside vLLM's."),
         max_batch_size: Optional[int] = typer.Option(
             None, "--max-batch-size", help="The engine's max_batch_size (default 2048, TensorRT-LLM's LLM API): caps "
             "the requests in flight of a --rate, --concurrency max or --batch max run, per attention-DP rank, and "

@@ -54,6 +54,7 @@ from accelopt.predict.serving import (
     predict_at_rate,
     serving_calibrations,
     sweep_batch,
+    vllm_prefill_chunk_note,
     weight_only_note,
     with_price,
 )
@@ -414,6 +415,10 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
             sweeps.append(sweep)
             if share_note:  # the engine's device-dependent default (SGLang's), beside the result
                 share_notes.append(share_note)
+            if opts.max_prefill_tokens is None and sweep.points and (chunk_note := vllm_prefill_chunk_note(
+                    opts.engine, spec, cal.max_prefill_chunk_tokens,
+                    opts.prompt * max(1 if p.scheduling == "continuous" else p.batch for p in sweep.points))):
+                share_notes.append(chunk_note)  # vLLM's own chunk on this GPU, where it would chunk otherwise
             if floor_note := launch_floor_points_note(sweep.points, spec, cfg):  # where it decides, or none sourced
                 share_notes.append(floor_note)
             if sweep.points and (over_note := sweep.points[0].calibration.step_overhead_note(cfg.layers,
