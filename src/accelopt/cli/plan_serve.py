@@ -154,14 +154,16 @@ def register_serve(plan_app: typer.Typer) -> None:
             "kv_cache_free_gpu_mem_fraction: the KV cache gets that fraction of the memory left after weights)."),
         max_prefill_tokens: Optional[int] = typer.Option(
             None, "--max-prefill-tokens", help="Tokens per prefill forward (default 8192, TensorRT-LLM's "
-            "max_num_tokens)."),
+            "max_num_tokens). With --engine vllm on a GPU where `vllm serve` chunks at 2048 (an A100, or one under "
+            "70 GiB) the 8192 is printed as 'default used:' beside vLLM's."),
         max_batch_size: Optional[int] = typer.Option(
             None, "--max-batch-size", help="The engine's max_batch_size (default 2048, TensorRT-LLM's LLM API): caps "
             "the requests in flight of a --rate, --concurrency max or --batch max run, per attention-DP rank, and "
             "with --pp per micro-batch, x --pp in all whatever --pp-microbatches, for --engine trtllm (and without "
             "--engine, printed where it binds) but in all for --engine vllm; given, a larger --batch or "
             "--concurrency exits 2 (left out, a list you give is not capped); trtllm-bench sets its own (its "
-            "calc_engine_setting heuristic, logged at start)."),
+            "calc_engine_setting heuristic, logged at start). With --engine vllm on a GPU the default is vLLM's "
+            "max_num_seqs: 1024 on a GPU of 70 GiB or more that is not an A100, else 256 (printed where it binds)."),
         int4_group_size: Optional[int] = typer.Option(
             None, "--int4-group-size", help="Weights per scale of an int4 checkpoint (--weight-dtype int4): AWQ/GPTQ "
             "group_size, default 128 (printed as 'default used:'); a per-channel checkpoint (one scale per output "

@@ -672,6 +672,49 @@ ENGINES: dict[str, EngineRule] = {
                                   ("Huawei", "npu"))),
 }
 
+VLLM_MAX_NUM_SEQS_SOURCE = ("vllm-project/vllm vllm/engine/arg_utils.py at 99d7eb5d6a51, EngineArgs._set_default_args: "
+                            "max_num_seqs 1024 where the device's total memory is 70 GiB or more and its name does "
+                            "not contain 'a100' ('For GPUs like H100 and MI300x'), else 256, for `vllm serve` and "
+                            "the LLM class alike")
+"""Where vLLM's default cap on running requests comes from (engine_default_max_batch_size)."""
+
+_VLLM_BIG_GPU_BYTES = 70 * 2**30
+"""vLLM's `device_memory >= 70 * GiB_bytes` (VLLM_MAX_NUM_SEQS_SOURCE)."""
+
+
+def engine_default_max_batch_size(engine: str | None, spec: AcceleratorSpec) -> int | None:
+    """The engine's own default cap on requests in flight on `spec`, where a source gives it for that device: vLLM's
+    max_num_seqs on a GPU, 1024 on one of 70 GiB or more that is not an A100, else 256 (VLLM_MAX_NUM_SEQS_SOURCE);
+    None elsewhere, where the calibration's max_batch_size (2048, TensorRT-LLM's LLM API default) stands. Until
+    ut4srv (2026-12-06) `--engine vllm --batch max` ran TensorRT-LLM's 2048 without a word: 1,758 requests of
+    Llama 3 8B in flight on one H100, 1,768 on an A100, where vLLM holds 1,024 and 256. vLLM's other platforms
+    (TPU, Gaudi, Neuron, CPU) take other branches or forks of that code: not applied there."""
+    if engine != "vllm" or spec.kind != "gpu":
+        return None
+    return 1024 if spec.memory_bytes >= _VLLM_BIG_GPU_BYTES and "a100" not in spec.name.lower() else 256
+
+
+def vllm_prefill_chunk_note(engine: str | None, spec: AcceleratorSpec, used: int, tokens: int) -> str | None:
+    """'default used:' where `plan serve --engine vllm` left --max-prefill-tokens out on a GPU on which `vllm serve`
+    chunks prefill at fewer tokens than the `used` default (the [serving.*] table's max_prefill_chunk_tokens,
+    TensorRT-LLM's max_num_tokens, 8192) and a forward's prompt tokens (`tokens`: prompt x the batch prefilled
+    together) exceed that: vLLM's max_num_batched_tokens default is 8192 for `vllm serve` (16384 offline) on a GPU of
+    70 GiB or more that is not an A100, 2048 (8192 offline, its LLM class) on the others (VLLM_MAX_NUM_SEQS_SOURCE's
+    branch). Which one a run used depends on how it was launched, so the figure keeps the table's value and says so
+    (ut4srv, 2026-12-06: nothing was said). None elsewhere."""
+    if engine != "vllm" or spec.kind != "gpu":
+        return None
+    big = spec.memory_bytes >= _VLLM_BIG_GPU_BYTES and "a100" not in spec.name.lower()
+    serve, offline = (8192, 16384) if big else (2048, 8192)
+    if serve >= used or tokens <= serve:
+        return None
+    return (f"default used: {spec.name}: prefill chunks of {used:,} tokens (--max-prefill-tokens left out: the "
+            f"[serving.*] table's max_prefill_chunk_tokens, TensorRT-LLM's max_num_tokens default), where `vllm serve` "
+            f"on this GPU chunks at {serve:,} (its max_num_batched_tokens default; {offline:,} in vLLM's offline LLM "
+            f"class, as benchmark_throughput.py runs it: vllm-project/vllm vllm/engine/arg_utils.py at 99d7eb5d6a51, "
+            f"EngineArgs._set_default_args) — give --max-prefill-tokens {serve} for a `vllm serve` run")
+
+
 SGLANG_RULE_SOURCE = ("sgl-project/sglang python/sglang/srt/server_args.py at commit 001067fffe33, "
                       "ServerArgs._handle_gpu_memory_settings")
 """Where SGLang's default --mem-fraction-static comes from (the heuristic of sglang PR #10975, as it stands there)."""

@@ -17,6 +17,7 @@ from accelopt.predict.serving import (
     MEMORY_BASES,
     TOKEN_BUCKETS,
     TP_ALLREDUCES,
+    VLLM_MAX_NUM_SEQS_SOURCE,
     BatchSweep,
     NothingFitsError,
     ServeError,
@@ -34,6 +35,7 @@ from accelopt.predict.serving import (
     custom_allreduce_off,
     custom_allreduce_skipped,
     engine_calibration,
+    engine_default_max_batch_size,
     engine_device_mismatch,
     engine_fp4_weight_problem,
     engine_memory_fraction,
@@ -52,6 +54,7 @@ from accelopt.predict.serving import (
     predict_at_rate,
     serving_calibrations,
     sweep_batch,
+    vllm_prefill_chunk_note,
     weight_only_note,
     with_price,
 )
@@ -339,6 +342,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     int4_groups: set[int] = set()  # the int4 group sizes the devices' calibrations used
     cap_bound = False  # the engine's cap on requests in flight, not memory, set a 'max' / --rate concurrency
     bound_caps: dict[str, int] = {}  # that cap on each device where it did (its requests in flight)
+    engine_caps: set[str] = set()  # those devices whose cap is the engine's own default (vLLM's max_num_seqs)
     first_error: AcceloptError | None = None
     nvfp4_devices: set[str] = set()  # where an NVFP4 KV cache runs for this model and engine (nvfp4_kv_runs)
     rate_error: InfeasibleError | None = None  # a --rate beyond what a device completes (its other rates are shown)
@@ -358,10 +362,11 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
             share, share_note = (opts.memory_fraction, None) if opts.memory_fraction is not None or not opts.engine \
                 else engine_memory_fraction(opts.engine, spec, tp=opts.tp, pp=opts.pp, attention_dp=moe.attention_dp,
                                             mla=cfg.mla is not None)
+            engine_cap = engine_default_max_batch_size(opts.engine, spec)  # vLLM's max_num_seqs on a GPU
             cal = engine_calibration(spec, memory_utilization=share,
                                      memory_basis=opts.memory_basis or (rule.memory_basis if rule else None),
                                      max_prefill_chunk_tokens=opts.max_prefill_tokens,
-                                     max_batch_size=opts.max_batch_size, path=opts.calibration,
+                                     max_batch_size=opts.max_batch_size or engine_cap, path=opts.calibration,
                                      measured_link=measured,
                                      tp_allreduce=opts.tp_allreduce or (rule.tp_allreduce if rule else None),
                                      int4_group_size=opts.int4_group_size,
@@ -405,9 +410,15 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                                                                   saturated is not None):
                 cap_bound = True
                 bound_caps[spec.name] = batch_cap_requests(cal, opts.pp) * moe.attention_dp
+                if engine_cap is not None and opts.max_batch_size is None:
+                    engine_caps.add(spec.name)
             sweeps.append(sweep)
             if share_note:  # the engine's device-dependent default (SGLang's), beside the result
                 share_notes.append(share_note)
+            if opts.max_prefill_tokens is None and sweep.points and (chunk_note := vllm_prefill_chunk_note(
+                    opts.engine, spec, cal.max_prefill_chunk_tokens,
+                    opts.prompt * max(1 if p.scheduling == "continuous" else p.batch for p in sweep.points))):
+                share_notes.append(chunk_note)  # vLLM's own chunk on this GPU, where it would chunk otherwise
             if floor_note := launch_floor_points_note(sweep.points, spec, cfg):  # where it decides, or none sourced
                 share_notes.append(floor_note)
             if sweep.points and (over_note := sweep.points[0].calibration.step_overhead_note(cfg.layers,
@@ -463,7 +474,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
         notes.append(n)
     if cap_bound and (n := batch_cap_note(opts, at_max_load)) is not None:
         notes.append(n)
-    if (n := default_cap_note(opts, bound_caps)) is not None:
+    if (n := default_cap_note(opts, bound_caps, engine_caps)) is not None:
         notes.append(n)
     if (n := cap_microbatches_note(opts, at_max_load, cap_bound)) is not None:
         notes.append(n)
@@ -649,21 +660,30 @@ def batch_cap_note(opts: ServeOptions, at_max_load: bool) -> str | None:
             "all micro-batches together (v1 Scheduler.max_num_running_reqs)")
 
 
-def default_cap_note(opts: ServeOptions, bound_caps: dict[str, int]) -> str | None:
+def default_cap_note(opts: ServeOptions, bound_caps: dict[str, int],
+                     engine_caps: set[str] | frozenset[str] = frozenset()) -> str | None:
     """'default used:' for the max_batch_size left out at --pp 1 where it, not the KV cache, set the requests in
-    flight of a 'max' or --rate run (`bound_caps`: device -> that cap; cap_binds). Before utserve2 (2026-12-05)
-    nothing said so: `--batch max` of a small model on one H100 ran 2048 requests beside 'max batch that fits: 2985'.
-    None with --max-batch-size given, at --pp > 1 (batch_cap_note says it there) or where the cap did not bind."""
+    flight of a 'max' or --rate run (`bound_caps`: device -> that cap; cap_binds; `engine_caps`: those of them whose
+    cap is the engine's own default, vLLM's max_num_seqs: serving.engine_default_max_batch_size). Before utserve2
+    (2026-12-05) nothing said so: `--batch max` of a small model on one H100 ran 2048 requests beside 'max batch that
+    fits: 2985'. None with --max-batch-size given, at --pp > 1 (batch_cap_note says it there) or where the cap did
+    not bind."""
     if opts.pp > 1 or opts.max_batch_size is not None or not bound_caps:
         return None
-    where = ", ".join(f"{d}: {c:,}" for d, c in bound_caps.items())
     ranks = moe_layout(opts).attention_dp
     dp = f" per attention-DP rank, x {ranks} ranks" if ranks > 1 else ""
-    return (f"default used: --max-batch-size was left out, so the engine's cap on requests in flight is the "
-            f"[serving.*] table's max_batch_size, 2048 unless a --calibration table sets it{dp} (the TensorRT-LLM LLM "
-            f"API's default max_batch_size), and it, not the KV cache, set the requests in flight ({where}; the "
-            "'max batch that fits' is what the memory holds) — give --max-batch-size (the engine's max_batch_size, "
-            "vLLM's max_num_seqs) to replace it")
+    parts = []
+    if table := {d: c for d, c in bound_caps.items() if d not in engine_caps}:
+        where = ", ".join(f"{d}: {c:,}" for d, c in table.items())
+        parts.append(f"the [serving.*] table's max_batch_size, 2048 unless a --calibration table sets it{dp} (the "
+                     f"TensorRT-LLM LLM API's default max_batch_size), on {where}")
+    if engine := {d: c for d, c in bound_caps.items() if d in engine_caps}:
+        where = ", ".join(f"{d}: {c:,}" for d, c in engine.items())
+        parts.append(f"vLLM's default max_num_seqs{dp} ({VLLM_MAX_NUM_SEQS_SOURCE}), on {where}")
+    return (f"default used: --max-batch-size was left out, so the engine's cap on requests in flight is "
+            f"{'; and '.join(parts)}; it, not the KV cache, set the requests in flight (the 'max batch that fits' is "
+            "what the memory holds) — give --max-batch-size (the engine's max_batch_size, vLLM's max_num_seqs) to "
+            "replace it")
 
 
 def _read_notes(cfg: TransformerConfig) -> list[str]:

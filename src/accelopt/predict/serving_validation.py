@@ -281,7 +281,8 @@ def row_calibration(row: dict[str, str], spec: AcceleratorSpec,
                   pp_host_loop=rule.pp_host_loop)
     if (group := row_int4_group_size(row)) is not None:
         cal = replace(cal, int4_group_size=group)
-    limit = row_max_batch_size(row)
+    limit = row_max_batch_size(row)  # blank: the engine's own default where cited (vLLM's max_num_seqs on a GPU)
+    limit = limit if limit is not None else serving.engine_default_max_batch_size(row["engine"], spec)
     return cal if limit is None else replace(cal, max_batch_size=limit)
 
 
@@ -737,7 +738,9 @@ def _row_defaults(row: dict[str, str], path: str | None) -> list[str]:
                                                     attention_dp=moe.attention_dp, mla=model.mla is not None)[1])
     if row["batch"] == "max" and cap_binds(model, spec, opts, cal, moe, [], False):
         cap = serving.batch_cap_requests(cal, opts.pp) * moe.attention_dp
-        notes += [batch_cap_note(opts, True), default_cap_note(opts, {spec.name: cap})]
+        engine_cap = serving.engine_default_max_batch_size(row["engine"], spec) is not None
+        notes += [batch_cap_note(opts, True),
+                  default_cap_note(opts, {spec.name: cap}, {spec.name} if engine_cap else frozenset())]
     if steady:
         notes.append(STEADY_WAVES_NOTE)
     return [n for n in notes if n]
