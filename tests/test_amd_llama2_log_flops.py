@@ -239,7 +239,27 @@ def ramd36_figures() -> dict[str, str]:
             "bf16_s": f"{bf16.predicted_step_s:.2f}",
             "model_ratio": f"{bf16.predicted_step_s / fp8.predicted_step_s:.2f}",
             "pub_over_bf16": f"{fp8.published_step_s / bf16.predicted_step_s:.2f}",
-            "l70_mb": str(L70_BF16_SCRIPT["gbs"] // L70_BF16_SCRIPT["gpus"] // L70_BF16_SCRIPT["mbs"])}
+            "l70_mb": str(L70_BF16_SCRIPT["gbs"] // L70_BF16_SCRIPT["gpus"] // L70_BF16_SCRIPT["mbs"]),
+            **ogradoto_figures(fp8.published_step_s - fp8.predicted_step_s)}
+
+
+# ROCm/MAD scripts/megatron-lm/megatron-lm_benchmark_report.sh (stored at 3ffb14126c97ef5863c3e31f2555b53859e11bfc):
+# the Llama-2-7B FP8 line's cells (its BF16 line differs only by TE_FP8=0), and its Llama-3.1-70B line (BF16)
+MAD_LLAMA2_7B = {"mbs": 4, "gbs": 256, "tp": 1, "seq": 4096}
+MAD_LLAMA31_70B = {"gbs": 24, "mbs": 3}
+# ROCm/rocm-libraries #12213 (2026-09-16): CK's FmhaBwdOGradDotO at 32.4x / 20.8x AOTriton's bwd_preprocess on MI300X
+CK_OGRADDOTO_SLOWDOWN = 32.4
+
+
+def ogradoto_figures(gap_s: float) -> dict[str, str]:
+    """D = rowsum(dO x O) streams O and dO (bf16, [b s, heads x head dim]) and writes b x heads x s fp32 a call, once
+    per layer and micro-batch; at the model's memory rate, and at the issue's worst ratio to it."""
+    spec, cal = get_device("mi300x"), load_calibrations()["amd-instinct-cdna3"]
+    mbs, head_dim = 4, HIDDEN // HEADS
+    call_bytes = 2 * mbs * SEQ * HEADS * head_dim * 2 + mbs * HEADS * SEQ * 4
+    step_s = call_bytes / (spec.memory_bandwidth_byte_per_s * cal.memory_eff) * LAYERS * (GBS // GPUS // mbs)
+    return {"odo_mb": f"{call_bytes / 1e6:.0f}", "odo_s": f"{step_s:.3f}",
+            "odo_32": f"{CK_OGRADDOTO_SLOWDOWN * step_s:.2f}", "gap_s": f"{gap_s:.2f}"}
 
 
 def test_the_authors_later_scripts_keep_the_rows_per_gpu_work_and_log_nothing() -> None:
@@ -255,5 +275,10 @@ def test_the_authors_later_scripts_keep_the_rows_per_gpu_work_and_log_nothing() 
     assert TWO_NODE["gbs"] // TWO_NODE["gpus"] == GBS // GPUS  # the row's sequences per rank
     assert abs(float(figs["pred_2n"]) - float(figs["pred_s"])) < 0.1
     assert float(figs["pub_over_bf16"]) < 1 < float(figs["model_ratio"])
+    row = _row()
+    assert {"mbs": int(row["mbs"]), "gbs": int(row["global_batch"]), "tp": int(row["tp"]),
+            "seq": int(row["seq"])} == MAD_LLAMA2_7B  # AMD's harness line is the row's
+    assert {k: L70_BF16_SCRIPT[k] for k in ("gbs", "mbs")} == MAD_LLAMA31_70B  # the author's 70B script is MAD's
+    assert float(figs["odo_32"]) < float(figs["gap_s"]) / 4  # the preprocess at 32.4x is under a quarter of the gap
     text = " ".join(_RAMD36_AMD.format(**figs).split())
     assert text in " ".join(UNEXPLAINED[ROW_ID].split())

@@ -716,10 +716,22 @@ _RAMD36_AMD = (
     "04_megatron-pyxis is the FP8 70B run above and 05_finetuning-LoRA a LoRA script with no log. The model's "
     "BF16 / FP8 step ratio for this row is {model_ratio}x ({bf16_s} s against {pred_s} s) and the published step "
     "is {pub_over_bf16} of the model's BF16 step: the run got some of the FP8 gain the model gives, how much of it "
-    "no same-stack BF16 measurement says"
+    "no same-stack BF16 measurement says. AMD's own harness has the twin as a command, not a figure: ROCm/MAD "
+    "scripts/megatron-lm/megatron-lm_benchmark_report.sh (stored at 3ffb14126c97ef5863c3e31f2555b53859e11bfc) runs "
+    "Llama-2-7B FP8 in the row's cells (MBS=4 BS=256 TP=1 TE_FP8=1 SEQ_LENGTH=4096 MODEL_SIZE=7 FSDP=0 "
+    "TOTAL_ITERS=50, train_llama2.sh in the container's /workspace/Megatron-LM) and BF16 with TE_FP8=0, and its "
+    "Llama-3.1-70B line is the author's run_llama3-70B.sh (MBS 3, BS 24, FSDP 1, RECOMPUTE 1, TE_FP8 0): the author "
+    "ran AMD's benchmark commands outside the container; the harness writes its results to perf_<model>.csv, none of "
+    "which is stored (the repository's stored CSVs are vLLM configs and one Kimi log), so AMD's FP8 / BF16 pair for "
+    "these cells stays on amd.com's training tab, not read. Also sized: ROCm/rocm-libraries #12213 (2026-09-16) "
+    "times CK's FmhaBwdOGradDotO (D = rowsum(dO x O), the backward's preprocess) on MI300X at 32.4x / 20.8x "
+    "AOTriton's equivalent kernel (a 2026 CK tree, non-causal with a mask; its shapes not in the excerpt read); at "
+    "this row's shape it streams {odo_mb} MB a call, {odo_s} s a step were it at the model's memory rate, so even "
+    "32.4x that is {odo_32} s of the {gap_s} s gap: that kernel at that ratio is not the miss"
 )
 _RAMD36_AMD_FIGS = {"gpus_2n": "16", "seqs": "32", "mbs_n": "8", "pred_2n": "7.41", "pred_s": "7.40",
-                    "bf16_s": "11.39", "model_ratio": "1.54", "pub_over_bf16": "0.90", "l70_mb": "1"}
+                    "bf16_s": "11.39", "model_ratio": "1.54", "pub_over_bf16": "0.90", "l70_mb": "1",
+                    "odo_mb": "271", "odo_s": "0.016", "odo_32": "0.53", "gap_s": "2.85"}
 """The figures of _RAMD36_AMD (tests/test_amd_llama2_log_flops.py computes them)."""
 # ramd (s33, 2026-12-06): what sglang-mi355x-qwen3-8b-tp1-fp8-b64-8192-1024-tput's entry appends, the benchmark command
 # against the row's cells and the same stack's bf16 pair; figures recomputed by tests/test_serving_new_families.py
