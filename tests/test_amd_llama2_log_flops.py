@@ -258,8 +258,11 @@ def ogradoto_figures(gap_s: float) -> dict[str, str]:
     mbs, head_dim = 4, HIDDEN // HEADS
     call_bytes = 2 * mbs * SEQ * HEADS * head_dim * 2 + mbs * HEADS * SEQ * 4
     step_s = call_bytes / (spec.memory_bandwidth_byte_per_s * cal.memory_eff) * LAYERS * (GBS // GPUS // mbs)
+    linear_weights = LAYERS * (4 * HIDDEN * HIDDEN + 3 * HIDDEN * FFN)  # qkv + proj (32 / 32 heads), SwiGLU fc1 + fc2
+    cast_s = linear_weights * 3 / (spec.memory_bandwidth_byte_per_s * cal.memory_eff) * (GBS // GPUS // mbs)
     return {"odo_mb": f"{call_bytes / 1e6:.0f}", "odo_s": f"{step_s:.3f}",
-            "odo_32": f"{CK_OGRADDOTO_SLOWDOWN * step_s:.2f}", "gap_s": f"{gap_s:.2f}"}
+            "odo_32": f"{CK_OGRADDOTO_SLOWDOWN * step_s:.2f}", "gap_s": f"{gap_s:.2f}",
+            "cast_w": f"{linear_weights / 1e9:.2f}", "cast_s": f"{cast_s:.3f}", "cast_share": f"{cast_s / gap_s:.1%}"}
 
 
 def test_the_authors_later_scripts_keep_the_rows_per_gpu_work_and_log_nothing() -> None:

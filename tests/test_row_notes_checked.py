@@ -727,11 +727,16 @@ _RAMD36_AMD = (
     "times CK's FmhaBwdOGradDotO (D = rowsum(dO x O), the backward's preprocess) on MI300X at 32.4x / 20.8x "
     "AOTriton's equivalent kernel (a 2026 CK tree, non-causal with a mask; its shapes not in the excerpt read); at "
     "this row's shape it streams {odo_mb} MB a call, {odo_s} s a step were it at the model's memory rate, so even "
-    "32.4x that is {odo_32} s of the {gap_s} s gap: that kernel at that ratio is not the miss"
+    "32.4x that is {odo_32} s of the {gap_s} s gap: that kernel at that ratio is not the miss; and the brief's "
+    "FP8 weight cast: the linears' {cast_w} G weights read in bf16 and written in FP8 (3 B each, the amax taken in "
+    "the same pass under delayed scaling) once a micro-batch at most (Megatron's is_first_microbatch lets TE reuse "
+    "the cast; whether 8c4a512 does is not established, so the bound) are {cast_s} s a step at the model's memory "
+    "rate, {cast_share} of the gap"
 )
 _RAMD36_AMD_FIGS = {"gpus_2n": "16", "seqs": "32", "mbs_n": "8", "pred_2n": "7.41", "pred_s": "7.40",
                     "bf16_s": "11.39", "model_ratio": "1.54", "pub_over_bf16": "0.90", "l70_mb": "1",
-                    "odo_mb": "271", "odo_s": "0.016", "odo_32": "0.53", "gap_s": "2.85"}
+                    "odo_mb": "271", "odo_s": "0.016", "odo_32": "0.53", "gap_s": "2.85", "cast_w": "6.48",
+                    "cast_s": "0.037", "cast_share": "1.3%"}
 """The figures of _RAMD36_AMD (tests/test_amd_llama2_log_flops.py computes them)."""
 # ramd (s33, 2026-12-06): what sglang-mi355x-qwen3-8b-tp1-fp8-b64-8192-1024-tput's entry appends, the benchmark command
 # against the row's cells and the same stack's bf16 pair; figures recomputed by tests/test_serving_new_families.py
