@@ -695,6 +695,49 @@ _RTRAIN5_AMD = (
     "{run_mb} MB a step here (8 micro-batches x a forward and a backward update, 32 layers x 4 GEMMs) against {ih_mb} "
     "MB at 16, {us} us at the MI300X's 5.3 TB/s against the row's {gap_s} s gap ({share} of it)"
 )
+# ramd (s36, 2026-12-06): what amd-mi300x-llama2-7b-fp8's entry appends, the brief's 'author's BF16 twin' lead: the
+# author's other scripts of this stack read; figures recomputed by tests/test_amd_llama2_log_flops.py
+# (test_the_authors_later_scripts_keep_the_rows_per_gpu_work_and_log_nothing)
+_RAMD36_AMD = (
+    ". Examined 2026-12-06 (s36, ramd; figures recomputed by tests/test_amd_llama2_log_flops.py), still no checked "
+    "reason: no BF16 twin by this author exists, so the FP8 / BF16 ratio the author measured cannot be formed. Every "
+    "stored file of hisohara/ai-scripts listed (38 paths) and its training scripts read: 02_megatron's later scripts "
+    "(run_llama2-1node.sh, run_llama2-2nodes.sh at 3c1f70c63c95dff075b2a5d5530140272b9d41ab) keep TE_FP8=1, MBS 4 "
+    "and SEQ_LENGTH 4096 and set USE_FLASH_ATTN=1 GEMM_TUNING=1 (the ROCm docs' command; the README: 'As the "
+    "baseline, flash attention and grouped GEMM are not installed yet. They'll be evaluated later.'), the 2-node one "
+    "BS 512 on {gpus_2n} GPUs, the row's {seqs} sequences a rank in {mbs_n} micro-batches of 4, which the model "
+    "predicts at {pred_2n} s against the row's {pred_s} s, but no stored file logs either run; "
+    "training/megatron-aac/1_megatron_install.sh (9c2f7c6297a5ceea9b632203dc8021f71dc7723d, after ROCm/Megatron-LM's "
+    "Dockerfile_rocm.dev) builds the ROCm/flash-attention v2.7.3-cktile and grouped_gemm the baseline lacked, with no "
+    "log either; the one BF16 script of this venv stack (run_llama3-70B.sh at "
+    "ffdb0616f8fcbd1baf0c331ddc0b7c258757eec5: TE_FP8=0, Llama 3.1 70B, FSDP=1, RECOMPUTE=1, MBS 3, BS 24, seq "
+    "8192, {l70_mb} micro-batch a rank on one node) has no log; 03_primus's logged runs pass --fp8 hybrid for both "
+    "Llama 2 sizes and the third is Mixtral 8x7B on MI325X (RUN.sh at 4fb66ab5ffd47c65105d3125ca02a482fdebf701); "
+    "04_megatron-pyxis is the FP8 70B run above and 05_finetuning-LoRA a LoRA script with no log. The model's "
+    "BF16 / FP8 step ratio for this row is {model_ratio}x ({bf16_s} s against {pred_s} s) and the published step "
+    "is {pub_over_bf16} of the model's BF16 step: the run got some of the FP8 gain the model gives, how much of it "
+    "no same-stack BF16 measurement says. AMD's own harness has the twin as a command, not a figure: ROCm/MAD "
+    "scripts/megatron-lm/megatron-lm_benchmark_report.sh (stored at 3ffb14126c97ef5863c3e31f2555b53859e11bfc) runs "
+    "Llama-2-7B FP8 in the row's cells (MBS=4 BS=256 TP=1 TE_FP8=1 SEQ_LENGTH=4096 MODEL_SIZE=7 FSDP=0 "
+    "TOTAL_ITERS=50, train_llama2.sh in the container's /workspace/Megatron-LM) and BF16 with TE_FP8=0, and its "
+    "Llama-3.1-70B line is the author's run_llama3-70B.sh (MBS 3, BS 24, FSDP 1, RECOMPUTE 1, TE_FP8 0): the author "
+    "ran AMD's benchmark commands outside the container; the harness writes its results to perf_<model>.csv, none of "
+    "which is stored (the repository's stored CSVs are vLLM configs and one Kimi log), so AMD's FP8 / BF16 pair for "
+    "these cells stays on amd.com's training tab, not read. Also sized: ROCm/rocm-libraries #12213 (2026-09-16) "
+    "times CK's FmhaBwdOGradDotO (D = rowsum(dO x O), the backward's preprocess) on MI300X at 32.4x / 20.8x "
+    "AOTriton's equivalent kernel (a 2026 CK tree, non-causal with a mask; its shapes not in the excerpt read); at "
+    "this row's shape it streams {odo_mb} MB a call, {odo_s} s a step were it at the model's memory rate, so even "
+    "32.4x that is {odo_32} s of the {gap_s} s gap: that kernel at that ratio is not the miss; and the brief's "
+    "FP8 weight cast: the linears' {cast_w} G weights read in bf16 and written in FP8 (3 B each, the amax taken in "
+    "the same pass under delayed scaling) once a micro-batch at most (Megatron's is_first_microbatch lets TE reuse "
+    "the cast; whether 8c4a512 does is not established, so the bound) are {cast_s} s a step at the model's memory "
+    "rate, {cast_share} of the gap"
+)
+_RAMD36_AMD_FIGS = {"gpus_2n": "16", "seqs": "32", "mbs_n": "8", "pred_2n": "7.41", "pred_s": "7.40",
+                    "bf16_s": "11.39", "model_ratio": "1.54", "pub_over_bf16": "0.90", "l70_mb": "1",
+                    "odo_mb": "271", "odo_s": "0.016", "odo_32": "0.53", "gap_s": "2.85", "cast_w": "6.48",
+                    "cast_s": "0.037", "cast_share": "1.3%"}
+"""The figures of _RAMD36_AMD (tests/test_amd_llama2_log_flops.py computes them)."""
 # ramd (s33, 2026-12-06): what sglang-mi355x-qwen3-8b-tp1-fp8-b64-8192-1024-tput's entry appends, the benchmark command
 # against the row's cells and the same stack's bf16 pair; figures recomputed by tests/test_serving_new_families.py
 # (test_qwen_benchmark_command_and_the_bf16_pair)
@@ -1515,7 +1558,8 @@ UNEXPLAINED: dict[str, str] = {
     "one (ROCm 6.4, TE 8c4a512) and no source says whether its FP8 GEMMs were tuned, so it is not carried here"
     + _RGPTOSS_PRIMUS.format(**_RGPTOSS_PRIMUS_FIGS) + _RMISC32_AMD + _RAMD33_AMD.format(**_RAMD33_AMD_FIGS)
     + _RMIX34_AMD.format(**_RMIX34_AMD_FIGS)
-    + _RTRAIN5_AMD.format(run_mb="41.9", ih_mb="0.66", us="7.8", gap_s="2.85", share="2.7e-06"),
+    + _RTRAIN5_AMD.format(run_mb="41.9", ih_mb="0.66", us="7.8", gap_s="2.85", share="2.7e-06")
+    + _RAMD36_AMD.format(**_RAMD36_AMD_FIGS),
     # ramd (2026-12-05): the #78 proxy and the two #79 Llama 3 8B rows left this list: their notes carry a checked
     # reason (the 2024-10 build's FP8 GEMMs at about the BF16 rate, ROCm TE #73 / #78; the per-iteration cost seen
     # on H200 too, #79), recomputed by tests/test_amd_te_2024_fp8.py
