@@ -12,6 +12,7 @@ import typer
 
 from accelopt.cli.catalog import CATALOG_HELP
 from accelopt.cli.html_first import HTML_RULE
+from accelopt.errors import InputError
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,8 +71,10 @@ def register(app: typer.Typer) -> None:
                                       "explain` command that reproduces the prediction, its architecture cells "
                                       "written as a config.json under --config-dir (an existing different file is "
                                       "not overwritten); --json: the validate-row document (`accelopt schema "
-                                      "validate-row`); with --serving: a serving run's published and predicted "
-                                      "figure and the `accelopt plan serve` command that gives it (text only)"),
+                                      "validate-row`); a run that cannot be predicted is named with its problem "
+                                      "and fix after the others are printed, and the exit status is 2; with "
+                                      "--serving: a serving run's published and predicted figure and the "
+                                      "`accelopt plan serve` command that gives it (text only)"),
         config_dir: str = typer.Option(".", "--config-dir", help="with --row: the folder its ID.config.json files "
                                        "are written to (default: the current folder)"),
     ) -> None:
@@ -116,13 +119,12 @@ def run_validate(opts: ValidateOptions) -> None:
         # --hardware, and as validate --inference / --serving warn of it (0d86dc81); training validate said nothing
         busy = busy_row_lines(read_runs(opts.runs), opts.catalog)
         data = dataclasses.replace(data, input_notes=[*busy, *data.input_notes, *_model_key_lines(opts.runs)])
-    from accelopt.cli.plan import calibration_warning_lines, row_specs
     from accelopt.predict.runs_csv import input_files
     from accelopt.predict.validation import read_runs
 
     # with the report's other input notes (JSON, page, and stderr below): said on stderr alone, --json and --html
     # lost them
-    cal = calibration_warning_lines(opts.calibration, row_specs(read_runs(opts.runs), opts.catalog))
+    cal = _calibration_notes(opts, read_runs(opts.runs))
     files = input_files(opts.runs, "published_training_runs.csv", opts.calibration)  # history compare tells them apart
     data = dataclasses.replace(data, input_files=files, input_notes=[*cal, *data.input_notes])
     finish_run("validate", data, opts.html)
@@ -136,11 +138,25 @@ def run_validate(opts: ValidateOptions) -> None:
 
         console().print(plain("each run's prediction as an `accelopt plan explain` command: accelopt validate"
                               f"{_inputs_argv(opts)} --row RUN_ID"), soft_wrap=True)
+    _say_notes(data.input_notes)  # on stderr as before, and now in the JSON document and the page too
+
+
+def _say_notes(lines: list[str]) -> None:
+    """Input notes on stderr, a warning in yellow, one line each (a wrapped line split a run id or a flag)."""
     from accelopt.report.console import make_console, plain
 
     err = make_console(stderr=True)
-    for line in data.input_notes:  # on stderr as before, and now in the JSON document and the page too
-        err.print(plain(line, "yellow" if line.startswith("warning:") else ""))
+    for line in lines:
+        err.print(plain(line, "yellow" if line.startswith("warning:") else ""), soft_wrap=True)
+
+
+def _calibration_notes(opts: ValidateOptions, rows: list[dict[str, str]]) -> list[str]:
+    """The warnings on the --calibration file that concern `rows` (the report's, or those --row names): a
+    [family.NAME] table dropping the bundled stack tables or whose match fits none of the rows' devices. One code
+    path for the report and --row, which said them on stderr alone (ut4left)."""
+    from accelopt.cli.plan import calibration_warning_lines, row_specs
+
+    return calibration_warning_lines(opts.calibration, row_specs(rows, opts.catalog))
 
 
 def _inputs_argv(opts: ValidateOptions) -> str:
@@ -222,17 +238,15 @@ def _refuse_mixed(opts: ValidateOptions) -> None:
 
 def _print_commands(opts: ValidateOptions) -> None:
     """`validate --row ID`: each run's figures and the command line that reproduces its prediction (plain text)."""
-    from accelopt.cli.plan import console
     from accelopt.predict.run_command import row_commands
-    from accelopt.report.console import make_console, plain
-    from accelopt.units import fmt_seconds
 
     if opts.catalog:  # a missing or bad --catalog file is the flag's error, not the first row's
         from accelopt.hardware.catalog import load_catalog
 
         load_catalog(opts.catalog)
+    failed: list[InputError] = []  # rows that cannot be predicted: named after the others are printed
     found = row_commands(opts.rows, Path(opts.config_dir), opts.runs, opts.calibration,
-                         tuple(str(p) for p in opts.catalog))
+                         tuple(str(p) for p in opts.catalog), failed=failed)
     if opts.runs is not None:  # its busy-probed spec and its model cell's unmodelled config.json keys, as the
         # report's input notes say them (run_validate)
         from accelopt.cli.plan import busy_row_lines
@@ -242,18 +256,49 @@ def _print_commands(opts: ValidateOptions) -> None:
         found = [dataclasses.replace(one, notes=[
             *busy_row_lines([r for r in rows if r.get("id") == one.result.id], opts.catalog), *one.notes,
             *_model_key_lines(opts.runs, (one.result.id,))]) for one in found]
-    from accelopt.cli.plan import row_specs, warn_calibration
-    from accelopt.predict.validation import read_runs
+    from accelopt.predict.validation import calibration_fit_lines, read_runs
 
-    # stderr, as the report's: a --calibration dropping bundled stack tables, or a table fitting no named row's device
-    warn_calibration(opts.calibration, row_specs([r for r in read_runs(opts.runs) if r["id"] in opts.rows],
-                                                 opts.catalog))
+    # the report's notes on the --calibration file (a table dropping bundled stack tables or fitting no named row's
+    # device, a fitted_on id naming no run): stderr, and the JSON document's input_notes, as the report's
+    every = read_runs(opts.runs)
+    notes = [*_calibration_notes(opts, [r for r in every if r["id"] in opts.rows]),
+             *calibration_fit_lines(opts.calibration, [one.result for one in found], [r["id"] for r in every])]
     if opts.as_json:
         from accelopt.predict.run_command import ValidateRowDocument
         from accelopt.report.jsonout import emit
 
-        emit(ValidateRowDocument(runs=found))
-        return
+        emit(ValidateRowDocument(runs=found, input_notes=notes))
+    else:
+        _print_rows(found)
+    _say_notes(notes)
+    if failed:
+        raise _not_predicted(failed, len(found) + len(failed))
+
+
+def _not_predicted(failed: list[InputError], named: int) -> InputError:
+    """The one error (exit 2) for the --row runs that cannot be predicted, after the others were printed."""
+    from accelopt.predict.runs_csv import rows_error
+
+    e = rows_error(failed, named)
+    if len(failed) == named:
+        return e
+    return InputError(f"{e.problem}\n  (not predicted: {', '.join(_failed_ids(failed))}; the other "
+                      f"{named - len(failed)} run(s) named by --row are printed above)", e.fix)
+
+
+def _failed_ids(failed: list[InputError]) -> list[str]:
+    """The run ids the errors name ('run ID: ...'), as reproduce words them."""
+    import re
+
+    return [m.group(1) if (m := re.search(r"run '([^']*)'", e.problem)) else "?" for e in failed]
+
+
+def _print_rows(found: list[Any]) -> None:
+    """Each --row run's figures, its `plan explain` command, and its notes (stderr)."""
+    from accelopt.cli.plan import console
+    from accelopt.report.console import make_console, plain
+    from accelopt.units import fmt_seconds
+
     con = console()
     for one in found:
         r, cmd = one.result, one.command

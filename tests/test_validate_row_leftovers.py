@@ -1,0 +1,76 @@
+"""ut4left (validate's leftovers): `validate --row ID --calibration FILE` said the report's warnings on the file (a
+misspelt fitted_on id, a table that drops the bundled stack tables) on stderr alone, or not at all, where the report
+carries them in its JSON input_notes; `validate --row A --row B --row C` stopped at B's error without A's and C's
+figures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import run_main, run_main_expect
+
+HEADER = ("id,source,hardware,devices,layers,hidden,heads,ffn,vocab,seq,global_batch,tp,pp,dp,recompute,step_s,mlp,"
+          "flash,overlap,zero")
+ROWS = ("my-fit,our lab,h100-sxm,8,32,4096,32,11008,32000,4096,64,1,1,8,none,5.1,swiglu,1,1,1\n"
+        "my-test,our lab,h100-sxm,8,32,4096,32,11008,32000,4096,128,1,1,8,none,10.0,swiglu,1,1,1\n"
+        "my-a100,our lab,a100-sxm-80gb,8,32,4096,32,11008,32000,4096,64,1,1,8,none,15.0,swiglu,1,1,1\n")
+TP3 = "my-tp3,our lab,h100-sxm,24,32,4096,32,11008,32000,4096,64,3,1,8,none,5.1,swiglu,1,1,1\n"
+TABLE = """[family.my-h100]
+match = ["h100-sxm"]
+matmul_eff_max = 0.6
+matmul_half_flop = 0.5e9
+memory_eff = 0.80
+scaleup_bw_eff = 0.80
+scaleout_bw_eff = 0.80
+overlap_eff = 0.80
+kernel_overhead_s = 4e-6
+framework_overhead_bytes = 2.5e9
+fitted_on = {fitted_on}
+"""
+TYPO = "[family.my-h100] fitted_on names 'my-fitt', a run in neither the runs validated nor the bundled file"
+
+
+def _files(tmp_path: Path, fitted_on: str, more: str = "") -> list[str]:
+    runs, cal = tmp_path / "mine.csv", tmp_path / "mine.toml"
+    runs.write_text(f"{HEADER}\n{ROWS}{more}", encoding="utf-8")
+    cal.write_text(TABLE.format(fitted_on=fitted_on), encoding="utf-8")
+    return ["--runs", str(runs), "--calibration", str(cal), "--config-dir", str(tmp_path / "cfg")]
+
+
+def test_row_carries_the_reports_calibration_notes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The report's input_notes on the --calibration file are --row's too: JSON input_notes and stderr, text or JSON."""
+    files = _files(tmp_path, '["my-fitt", "my-a100"]')
+    out, _ = run_main_expect(capsys, "validate", *files[:4], "--json")
+    report = [n for n in json.loads(out)["input_notes"] if "fitted_on names" in n]
+    assert len(report) == 2 and TYPO in report[0], report  # the typo, and my-a100 predicted with another table
+    out, err = run_main_expect(capsys, "validate", *files, "--row", "my-a100", "--row", "my-fit", "--json")
+    doc = json.loads(out)
+    assert doc["schema_version"] == 3 and doc["input_notes"] == report, doc["input_notes"]
+    assert all(n in " ".join(err.split()) for n in report), err
+    out, err = run_main_expect(capsys, "validate", *files, "--row", "my-fit")
+    assert TYPO in " ".join(err.split()) and "run my-fit (our lab)" in out, err
+
+
+def test_row_of_the_file_not_named_is_no_typo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A fitted_on id of the runs file that --row does not name is no misspelling: no warning, as in the report."""
+    files = _files(tmp_path, '["my-fit"]')
+    out, err = run_main_expect(capsys, "validate", *files, "--row", "my-test", "--json")
+    assert json.loads(out)["input_notes"] == [] and "fitted_on" not in err, err
+
+
+def test_row_reports_each_run_then_exits_2_naming_the_unpredictable(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    files = _files(tmp_path, "[]", TP3)  # tp 3 does not divide the 32 heads: the report refuses the file
+    code, out, err = run_main(["validate", *files, "--row", "my-fit", "--row", "my-tp3", "--row", "my-test"], capsys)
+    assert code == 2, err
+    assert "run my-fit (our lab)" in out and "run my-test (our lab)" in out and "my-tp3" not in out, out
+    flat = " ".join(err.split())
+    assert "error: run 'my-tp3': layout tp=3" in flat and "tp must divide the 32 attention heads" in flat, flat
+    assert "not predicted: my-tp3; the other 2 run(s) named by --row are printed above" in flat, flat
+    assert "fix: give a --tp dividing the 32 heads" in flat, flat
+    code, out, err = run_main(["validate", *files, "--row", "my-tp3", "--row", "my-test", "--json"], capsys)
+    assert code == 2 and [r["result"]["id"] for r in json.loads(out)["runs"]] == ["my-test"], err
+    code, out, err = run_main(["validate", *files, "--row", "my-tp3"], capsys)  # the one run named: its error alone
+    assert code == 2 and out == "" and "printed above" not in err and "error: run 'my-tp3'" in err, err
