@@ -74,3 +74,30 @@ def test_row_reports_each_run_then_exits_2_naming_the_unpredictable(
     assert code == 2 and [r["result"]["id"] for r in json.loads(out)["runs"]] == ["my-test"], err
     code, out, err = run_main(["validate", *files, "--row", "my-tp3"], capsys)  # the one run named: its error alone
     assert code == 2 and out == "" and "printed above" not in err and "error: run 'my-tp3'" in err, err
+
+
+@pytest.mark.parametrize("serving", [False, True])
+def test_a_column_in_another_case_is_named_with_its_spelling(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], serving: bool) -> None:
+    """A header 'MLP' / 'Step_s' was refused as lacking mlp, and 'Step_s' as a column no predictor reads, without
+    the column meant; spreadsheets capitalize headers."""
+    runs = tmp_path / "caps.csv"
+    runs.write_text(f"{HEADER.replace('mlp', 'MLP').replace('step_s', 'Step_s').replace('tp,', 'TP,')}\n{ROWS}",
+                    encoding="utf-8")
+    code, _, err = run_main(["validate", *(["--serving"] if serving else []), "--runs", str(runs)], capsys)
+    flat = " ".join(err.split())
+    assert code == 2 and "spelled other than the format's (column names are lower case" in flat, flat
+    want = "'TP' -> tp" if serving else "'TP' -> tp, 'Step_s' -> step_s, 'MLP' -> mlp"
+    assert f"fix: rename them in the header: {want} (as predict/data/published_" in flat, flat
+    (tmp_path / "one.csv").write_text(f"{HEADER.replace('step_s', 'Step_s')}\n{ROWS}", encoding="utf-8")
+    code, _, err = run_main(["validate", "--runs", str(tmp_path / "one.csv")], capsys)  # every required column there
+    assert code == 2 and "'Step_s' -> step_s" in err and "no predictor reads" not in err, err
+
+
+def test_a_toml_runs_file_is_said_not_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    runs = tmp_path / "runs.toml"
+    runs.write_text('[[run]]\nid = "mine"\nsource = "our lab"\n', encoding="utf-8")
+    code, _, err = run_main(["validate", "--runs", str(runs)], capsys)
+    flat = " ".join(err.split())
+    assert code == 2 and "is not CSV: its first line starts '[[run]]', as TOML or JSON do" in flat, flat
+    assert "fix: write the runs as CSV, one line per run under a header line (docs/runs_files.md" in flat, flat
