@@ -101,3 +101,41 @@ def test_a_toml_runs_file_is_said_not_csv(tmp_path: Path, capsys: pytest.Capture
     flat = " ".join(err.split())
     assert code == 2 and "is not CSV: its first line starts '[[run]]', as TOML or JSON do" in flat, flat
     assert "fix: write the runs as CSV, one line per run under a header line (docs/runs_files.md" in flat, flat
+
+
+SERVING = ("id,source,engine,hardware,model,tp,pp,weight_dtype,kv_dtype,prompt_len,output_len,batch,metric,"
+           "published,role\n"
+           "s1,lab,vllm,h100-sxm,llama3-8b,1,1,bf16,bf16,1000,1000,64,output_tok_s,5000,test\n"
+           "s-tp3,lab,vllm,h100-sxm,llama3-8b,3,1,bf16,bf16,1000,1000,64,output_tok_s,5000,test\n"
+           "s-70b,lab,vllm,h100-sxm,llama3-70b,1,1,bf16,bf16,1000,1000,64,output_tok_s,5000,test\n")
+
+
+def test_serving_row_reports_each_run_and_its_memory_line(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """`validate --serving --row` stopped at the row it cannot predict (tp 3 of 32 heads) too; and a row the model
+    puts over the engine's memory (Llama 3 70B bf16 on one H100: 140 GB of weights alone) was printed without the
+    report's memory line."""
+    runs = tmp_path / "srv.csv"
+    runs.write_text(SERVING, encoding="utf-8")
+    code, out, err = run_main(["validate", "--serving", "--runs", str(runs), "--row", "s1", "--row", "s-tp3",
+                               "--row", "s-70b"], capsys)
+    assert code == 2 and "run s1 (lab)" in out and "run s-70b (lab)" in out, err
+    flat, said = " ".join(err.split()), " ".join(out.split())
+    assert "serving run 's-tp3' cannot be predicted: --tp 3 does not divide the 32 attention heads" in flat, flat
+    assert "not predicted: s-tp3; the other 2 run(s) named by --row are printed above" in flat, flat
+    assert ("memory: 1 row(s) ran as published but the model puts them over the engine's usable memory (weights + "
+            "KV cache + workspace per device): s-70b (") in said, said
+    assert said.count("memory:") == 1  # s1 fits
+
+
+def test_training_row_prints_its_memory_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A run the memory model puts over its devices' memory (GPT-3 175B's shape on 8 H100 without tp, pp or ZeRO):
+    the report's `memory:` line names it; --row printed its prediction without a word."""
+    runs = tmp_path / "big.csv"
+    runs.write_text(f"{HEADER}\nbig,our lab,h100-sxm,8,96,12288,96,49152,50257,2048,64,1,1,8,none,100,gelu,1,1,0\n",
+                    encoding="utf-8")
+    out, _ = run_main_expect(capsys, "validate", "--runs", str(runs))
+    report = [ln for ln in out.splitlines() if ln.startswith("memory:")]
+    assert len(report) == 1 and "big (" in report[0], out
+    out, _ = run_main_expect(capsys, "validate", "--runs", str(runs), "--row", "big", "--config-dir", str(tmp_path))
+    assert f"  {report[0]}" in out.splitlines(), out

@@ -71,10 +71,10 @@ def register(app: typer.Typer) -> None:
                                       "explain` command that reproduces the prediction, its architecture cells "
                                       "written as a config.json under --config-dir (an existing different file is "
                                       "not overwritten); --json: the validate-row document (`accelopt schema "
-                                      "validate-row`); a run that cannot be predicted is named with its problem "
-                                      "and fix after the others are printed, and the exit status is 2; with "
-                                      "--serving: a serving run's published and predicted figure and the "
-                                      "`accelopt plan serve` command that gives it (text only)"),
+                                      "validate-row`); with --serving: a serving run's published and predicted "
+                                      "figure and the `accelopt plan serve` command that gives it (text only); "
+                                      "either way a run that cannot be predicted is named with its problem and "
+                                      "fix after the others are printed, and the exit status is 2"),
         config_dir: str = typer.Option(".", "--config-dir", help="with --row: the folder its ID.config.json files "
                                        "are written to (default: the current folder)"),
     ) -> None:
@@ -296,6 +296,7 @@ def _failed_ids(failed: list[InputError]) -> list[str]:
 def _print_rows(found: list[Any]) -> None:
     """Each --row run's figures, its `plan explain` command, and its notes (stderr)."""
     from accelopt.cli.plan import console
+    from accelopt.predict.validation import memory_line
     from accelopt.report.console import make_console, plain
     from accelopt.units import fmt_seconds
 
@@ -313,6 +314,8 @@ def _print_rows(found: list[Any]) -> None:
         con.print(plain("  its step_time_s term is the predicted step time above (`plan explain` prints every term; "
                         "add --json for them as JSON)" if not cmd.gaps else
                         "  not reproduced by that command: " + "; ".join(cmd.gaps)), soft_wrap=True)
+        if memory := memory_line([r]):  # the report's memory line on this run: a prediction past the devices'
+            con.print(plain(f"  {memory}"), soft_wrap=True)  # memory was printed without a word (ut4left)
         err = make_console(stderr=True)
         for line in one.notes:  # on stderr, as the report prints its input notes
             err.print(plain(line, "yellow" if line.startswith("warning:") else ""), soft_wrap=True)
@@ -336,12 +339,13 @@ def _print_serving_commands(opts: ValidateOptions) -> None:
     """`validate --serving --row ID`: each serving run's figures and the `plan serve` command that reproduces its
     prediction (plain text)."""
     from accelopt.cli.plan import console
-    from accelopt.predict.serving_validation import METRIC_FIELDS, serving_row_commands
+    from accelopt.predict.serving_validation import METRIC_FIELDS, serving_memory_line, serving_row_commands
     from accelopt.report.console import make_console, plain
     from accelopt.units import fmt_count
 
     con = console()
-    for one in serving_row_commands(opts.rows, opts.runs, opts.calibration):
+    failed: list[InputError] = []  # rows that cannot be predicted: named after the others are printed
+    for one in serving_row_commands(opts.rows, opts.runs, opts.calibration, failed=failed):
         r = one.result
         predicted = ("not predicted (a 'gap' row: its note says what the model cannot express)"
                      if r.predicted is None else f"predicted {fmt_count(r.predicted)} (estimate), error "
@@ -357,6 +361,10 @@ def _print_serving_commands(opts: ValidateOptions) -> None:
             make_console(stderr=True).print(plain(one.role_warning, "yellow"), soft_wrap=True)
         for line in one.notes:  # the report's notes on this row, on stderr as the report prints them
             make_console(stderr=True).print(plain(line), soft_wrap=True)
+        if memory := serving_memory_line([r]):  # the report's memory line on this row: a prediction past the
+            con.print(plain(f"  {memory}"), soft_wrap=True)  # engine's memory was printed without a word (ut4left)
+    if failed:
+        raise _not_predicted(failed, len(dict.fromkeys(opts.rows)))
 
 
 def _print(data: Any) -> None:

@@ -865,11 +865,12 @@ def _training_ids() -> set[str]:
     return {r["id"] for r in read_runs(None)}
 
 
-def serving_row_commands(ids: tuple[str, ...], runs_path: str | None = None,
-                         calibration: str | None = None) -> list[ServingRowCommand]:
+def serving_row_commands(ids: tuple[str, ...], runs_path: str | None = None, calibration: str | None = None, *,
+                         failed: list[InputError] | None = None) -> list[ServingRowCommand]:
     """`validate --serving --row ID ...`: each named row of the serving runs file (the bundled one when `runs_path`
     is None) predicted as `validate --serving` does, and its `plan serve` command. An id no row has is an error
-    naming the nearest ones, before any prediction."""
+    naming the nearest ones, before any prediction. A row that cannot be predicted raises its InputError, or with
+    `failed` given is added there and the other rows are still predicted (as run_command.row_commands)."""
     from accelopt.errors import unknown_name
 
     rows = {r["id"]: r for r in read_serving_runs(runs_path)[0]}
@@ -883,12 +884,16 @@ def serving_row_commands(ids: tuple[str, ...], runs_path: str | None = None,
     if calibration is not None:  # a bad file fails once, named, before any row (as the report)
         serving.serving_calibrations(calibration)
     out = []
-    with naming_file("serving runs file", runs_path):  # an unknown device or model names the user's file too
-        for rid in dict.fromkeys(ids):
-            row, result = rows[rid], reproduce(rows[rid], path=calibration)
-            out.append(ServingRowCommand(result=result,
-                                         command=shlex.join(["accelopt", *serving_row_argv(row, calibration)]),
-                                         role_warning="\n".join(role_lines([row], calibration)),
-                                         notes=(*default_lines([row], [result], calibration),
-                                                *uncalibrated_lines([row], calibration))))
+    for rid in dict.fromkeys(ids):
+        try:
+            with naming_file("serving runs file", runs_path):  # an unknown device or model names the user's file
+                row, result = rows[rid], reproduce(rows[rid], path=calibration)
+                out.append(ServingRowCommand(
+                    result=result, command=shlex.join(["accelopt", *serving_row_argv(row, calibration)]),
+                    role_warning="\n".join(role_lines([row], calibration)),
+                    notes=(*default_lines([row], [result], calibration), *uncalibrated_lines([row], calibration))))
+        except InputError as e:
+            if failed is None:
+                raise
+            failed.append(e)
     return out
