@@ -139,3 +139,13 @@ def test_training_row_prints_its_memory_line(tmp_path: Path, capsys: pytest.Capt
     assert len(report) == 1 and "big (" in report[0], out
     out, _ = run_main_expect(capsys, "validate", "--runs", str(runs), "--row", "big", "--config-dir", str(tmp_path))
     assert f"  {report[0]}" in out.splitlines(), out
+
+
+def test_report_notes_are_one_line_each(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The report's input notes on stderr were wrapped at the console's width, splitting a note (and a run id or a
+    flag in it) over lines; --row prints its notes one line each."""
+    runs = tmp_path / "mine.csv"
+    runs.write_text(f"{HEADER}\n{ROWS}", encoding="utf-8")
+    _, err = run_main_expect(capsys, "validate", "--runs", str(runs))
+    [line] = [ln for ln in err.splitlines() if "default used: distributed-optimizer bucket" in ln]
+    assert line.startswith("note: ") and line.endswith("(--dp-bucket-params is the dp_bucket_params cell)"), err

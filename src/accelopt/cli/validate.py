@@ -423,7 +423,7 @@ def _warn_params(data: Any) -> None:
     con = make_console(stderr=True)
     for line in [*params_lines(data), slow_figure_line(data.runs)]:
         if line:
-            con.print(plain(line, "yellow" if line.startswith("warning:") else ""))
+            con.print(plain(line, "yellow" if line.startswith("warning:") else ""), soft_wrap=True)
 
 
 def _pct(x: float) -> str:
