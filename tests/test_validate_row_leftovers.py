@@ -149,3 +149,19 @@ def test_report_notes_are_one_line_each(tmp_path: Path, capsys: pytest.CaptureFi
     _, err = run_main_expect(capsys, "validate", "--runs", str(runs))
     [line] = [ln for ln in err.splitlines() if "default used: distributed-optimizer bucket" in ln]
     assert line.startswith("note: ") and line.endswith("(--dp-bucket-params is the dp_bucket_params cell)"), err
+
+
+@pytest.mark.parametrize(("extra", "rid", "csv"), [
+    ([], "meg-t1-1.7b", f"{HEADER}\n{ROWS}"),
+    (["--serving"], "sglang-mi355x-l31-8b-tp1-b64-8192-1024-tput", SERVING)])
+def test_a_bundled_id_with_a_users_runs_file_is_named_bundled(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], rid: str, csv: str) -> None:
+    """A bundled run's id with --runs FILE was 'unknown run id', the fix listing the file's ids."""
+    runs = tmp_path / "mine.csv"
+    runs.write_text(csv, encoding="utf-8")
+    code, out, err = run_main(["validate", *extra, "--runs", str(runs), "--row", rid], capsys)
+    flat = " ".join(err.split())
+    assert code == 2 and not out, err
+    kind = "serving" if extra else "training"
+    assert f"error: {rid!r} is a run of the bundled {kind} runs file, not of --runs" in flat, flat
+    assert f"fix: leave --runs out for it: `accelopt validate {' '.join([*extra, '--row', rid])}`" in flat, flat

@@ -269,6 +269,10 @@ def row_commands(ids: tuple[str, ...], folder: Path, runs_path: str | None = Non
             raise InputError(f"{rid!r} is a serving run (the bundled serving runs file), not a training run",
                              f"add --serving: `accelopt validate --serving --row {rid}` prints its `plan serve` "
                              "command")
+        if rid not in rows and runs_path is not None and rid in {r["id"] for r in read_runs(None)}:
+            # a bundled run's id with a user's --runs file: 'unknown run id' with the file's ids (ut4left)
+            raise InputError(f"{rid!r} is a run of the bundled training runs file, not of --runs {runs_path}",
+                             f"leave --runs out for it: `accelopt validate --row {rid}`")
         if rid not in rows:
             raise unknown_name("run id", rid, list(rows), listed_by="accelopt validate" + (
                 f" --runs {runs_path}" if runs_path else ""))

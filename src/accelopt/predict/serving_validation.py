@@ -878,6 +878,10 @@ def serving_row_commands(ids: tuple[str, ...], runs_path: str | None = None, cal
         if rid not in rows and runs_path is None and rid in _training_ids():
             raise InputError(f"{rid!r} is a training run (the bundled training runs file), not a serving run",
                              f"leave --serving out: `accelopt validate --row {rid}` prints its `plan explain` command")
+        if rid not in rows and runs_path is not None and rid in {r["id"] for r in read_serving_runs(None)[0]}:
+            # a bundled row's id with a user's --runs file: 'unknown serving run id' with the file's ids (ut4left)
+            raise InputError(f"{rid!r} is a run of the bundled serving runs file, not of --runs {runs_path}",
+                             f"leave --runs out for it: `accelopt validate --serving --row {rid}`")
         if rid not in rows:
             raise unknown_name("serving run id", rid, list(rows), listed_by="accelopt validate --serving" + (
                 f" --runs {runs_path}" if runs_path else ""))
