@@ -165,3 +165,20 @@ def test_a_bundled_id_with_a_users_runs_file_is_named_bundled(
     kind = "serving" if extra else "training"
     assert f"error: {rid!r} is a run of the bundled {kind} runs file, not of --runs" in flat, flat
     assert f"fix: leave --runs out for it: `accelopt validate {' '.join([*extra, '--row', rid])}`" in flat, flat
+
+
+def test_row_prints_the_reports_calibration_and_assumed_lines(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """The report says beside a run on an uncalibrated device that its curve is the default one, and which default
+    stood in for a spec's missing link figure (scaleup_latency_s); --row printed its prediction without either."""
+    runs = tmp_path / "mine.csv"
+    runs.write_text(f"{HEADER}\n{ROWS.replace('a100-sxm-80gb', 'rtx-4090')}", encoding="utf-8")
+    out, _ = run_main_expect(capsys, "validate", "--runs", str(runs))
+    lines = [ln for ln in out.splitlines() if ln.startswith(("calibration of", "assumed for")) and "my-a100" in ln]
+    assert [ln.split(" ", 2)[0] for ln in lines] == ["calibration", "assumed"], out
+    out, _ = run_main_expect(capsys, "validate", "--runs", str(runs), "--row", "my-a100", "--config-dir",
+                             str(tmp_path))
+    said = out.splitlines()
+    assert lines[0].startswith("calibration of 1 run(s) on rtx-4090 (my-a100): uncalibrated: default curve — ")
+    assert f"  {lines[0]}" in said, out  # the report's line, the run alone on its device
+    assert any(ln.startswith("  assumed for 1 run(s) on rtx-4090 (my-a100): scaleup_latency_s = ") for ln in said), out

@@ -296,7 +296,7 @@ def _failed_ids(failed: list[InputError]) -> list[str]:
 def _print_rows(found: list[Any]) -> None:
     """Each --row run's figures, its `plan explain` command, and its notes (stderr)."""
     from accelopt.cli.plan import console
-    from accelopt.predict.validation import memory_line
+    from accelopt.predict.validation import assumed_lines, calibration_lines, memory_line
     from accelopt.report.console import make_console, plain
     from accelopt.units import fmt_seconds
 
@@ -314,8 +314,11 @@ def _print_rows(found: list[Any]) -> None:
         con.print(plain("  its step_time_s term is the predicted step time above (`plan explain` prints every term; "
                         "add --json for them as JSON)" if not cmd.gaps else
                         "  not reproduced by that command: " + "; ".join(cmd.gaps)), soft_wrap=True)
-        if memory := memory_line([r]):  # the report's memory line on this run: a prediction past the devices'
-            con.print(plain(f"  {memory}"), soft_wrap=True)  # memory was printed without a word (ut4left)
+        # the report's lines on this run: a prediction past the devices' memory, an uncalibrated or carried curve,
+        # a default in place of a spec's missing link figure; --row printed none of them (ut4left)
+        for line in [memory_line([r]), *calibration_lines([r]), *assumed_lines([r])]:
+            if line:
+                con.print(plain(f"  {line}"), soft_wrap=True)
         err = make_console(stderr=True)
         for line in one.notes:  # on stderr, as the report prints its input notes
             err.print(plain(line, "yellow" if line.startswith("warning:") else ""), soft_wrap=True)
