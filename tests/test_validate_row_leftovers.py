@@ -74,6 +74,9 @@ def test_row_reports_each_run_then_exits_2_naming_the_unpredictable(
     assert code == 2 and [r["result"]["id"] for r in json.loads(out)["runs"]] == ["my-test"], err
     code, out, err = run_main(["validate", *files, "--row", "my-tp3"], capsys)  # the one run named: its error alone
     assert code == 2 and out == "" and "printed above" not in err and "error: run 'my-tp3'" in err, err
+    code, out, err = run_main(["validate", *files, "--row", "my-tp3", "--json"], capsys)  # its error document
+    assert code == 2 and json.loads(out)["schema"] == "accelopt.error", out
+    assert json.loads(out)["error"].startswith("run 'my-tp3': layout tp=3"), out
 
 
 @pytest.mark.parametrize("serving", [False, True])

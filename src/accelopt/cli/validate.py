@@ -263,7 +263,7 @@ def _print_commands(opts: ValidateOptions) -> None:
     every = read_runs(opts.runs)
     notes = [*_calibration_notes(opts, [r for r in every if r["id"] in opts.rows]),
              *calibration_fit_lines(opts.calibration, [one.result for one in found], [r["id"] for r in every])]
-    if opts.as_json:
+    if opts.as_json and found:  # none predicted: the error alone (with --json its error document, exit 2)
         from accelopt.predict.run_command import ValidateRowDocument
         from accelopt.report.jsonout import emit
 
