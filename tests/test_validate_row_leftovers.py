@@ -185,3 +185,26 @@ def test_row_prints_the_reports_calibration_and_assumed_lines(tmp_path: Path,
     assert lines[0].startswith("calibration of 1 run(s) on rtx-4090 (my-a100): uncalibrated: default curve — ")
     assert f"  {lines[0]}" in said, out  # the report's line, the run alone on its device
     assert any(ln.startswith("  assumed for 1 run(s) on rtx-4090 (my-a100): scaleup_latency_s = ") for ln in said), out
+
+
+def test_serving_row_says_the_reports_calibration_warnings(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """`validate --serving --row` said none of the report's warnings on its --calibration file: a [serving.NAME]
+    table whose match fits no device ('h100-sx') and a fitted_on id naming no run ('s11' for 's1')."""
+    import tomllib
+
+    from accelopt.predict.calibration import bundled_text
+
+    table = {k: v for k, v in tomllib.loads(bundled_text())["serving"]["nvidia-hopper"].items()
+             if k not in ("fitted_on", "derived_on", "reference_device")}
+    lines = [f"{k} = {json.dumps(v)}" for k, v in {**table, "match": ["h100-sx"], "fitted_on": ["s11"]}.items()]
+    cal = tmp_path / "mine.toml"
+    cal.write_text("[serving.mine]\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    runs = tmp_path / "srv.csv"
+    runs.write_text(SERVING.replace("s-tp3,", "s-ok,").replace(",3,1,bf16", ",2,1,bf16"), encoding="utf-8")
+    inputs = ["validate", "--serving", "--runs", str(runs), "--calibration", str(cal)]
+    _, err = run_main_expect(capsys, *inputs)
+    report = [ln for ln in err.splitlines() if ln.startswith("warning:") and "[serving.mine]" in ln]
+    assert len(report) == 2 and "fitted_on names 's11'" in report[1], err
+    _, err = run_main_expect(capsys, *inputs, "--row", "s1")
+    assert all(ln in err.splitlines() for ln in report), err

@@ -366,6 +366,12 @@ def _print_serving_commands(opts: ValidateOptions) -> None:
             make_console(stderr=True).print(plain(line), soft_wrap=True)
         if memory := serving_memory_line([r]):  # the report's memory line on this row: a prediction past the
             con.print(plain(f"  {memory}"), soft_wrap=True)  # engine's memory was printed without a word (ut4left)
+    from accelopt.cli.plan import say_warnings
+    from accelopt.cli.plan_serve import serving_row_calibration_lines
+    from accelopt.predict.serving_validation import read_serving_runs
+
+    rows = read_serving_runs(opts.runs)[0]
+    say_warnings(serving_row_calibration_lines(opts.calibration, rows, [r for r in rows if r["id"] in opts.rows]))
     if failed:
         raise _not_predicted(failed, len(dict.fromkeys(opts.rows)))
 
