@@ -272,25 +272,20 @@ def _print_commands(opts: ValidateOptions) -> None:
         _print_rows(found)
     _say_notes(notes)
     if failed:
-        raise _not_predicted(failed, len(found) + len(failed))
+        raise _not_predicted(failed, opts.rows, [one.result.id for one in found])
 
 
-def _not_predicted(failed: list[InputError], named: int) -> InputError:
-    """The one error (exit 2) for the --row runs that cannot be predicted, after the others were printed."""
+def _not_predicted(failed: list[InputError], named: tuple[str, ...], printed: list[str]) -> InputError:
+    """The one error (exit 2) for the --row runs that cannot be predicted (`named` less the `printed` ids), after
+    the others were printed."""
     from accelopt.predict.runs_csv import rows_error
 
-    e = rows_error(failed, named)
-    if len(failed) == named:
+    e = rows_error(failed, len(failed) + len(printed))
+    if not printed:
         return e
-    return InputError(f"{e.problem}\n  (not predicted: {', '.join(_failed_ids(failed))}; the other "
-                      f"{named - len(failed)} run(s) named by --row are printed above)", e.fix)
-
-
-def _failed_ids(failed: list[InputError]) -> list[str]:
-    """The run ids the errors name ('run ID: ...'), as reproduce words them."""
-    import re
-
-    return [m.group(1) if (m := re.search(r"run '([^']*)'", e.problem)) else "?" for e in failed]
+    missing = [rid for rid in dict.fromkeys(named) if rid not in printed]
+    return InputError(f"{e.problem}\n  (not predicted: {', '.join(missing)}; the other {len(printed)} run(s) named "
+                      "by --row are printed above)", e.fix)
 
 
 def _print_rows(found: list[Any]) -> None:
@@ -348,8 +343,10 @@ def _print_serving_commands(opts: ValidateOptions) -> None:
 
     con = console()
     failed: list[InputError] = []  # rows that cannot be predicted: named after the others are printed
+    printed = []
     for one in serving_row_commands(opts.rows, opts.runs, opts.calibration, failed=failed):
         r = one.result
+        printed.append(r.id)
         predicted = ("not predicted (a 'gap' row: its note says what the model cannot express)"
                      if r.predicted is None else f"predicted {fmt_count(r.predicted)} (estimate), error "
                      f"{100 * (r.predicted / r.published - 1):+.1f}%")  # fmt_count: as the report's table
@@ -373,7 +370,7 @@ def _print_serving_commands(opts: ValidateOptions) -> None:
     rows = read_serving_runs(opts.runs)[0]
     say_warnings(serving_row_calibration_lines(opts.calibration, rows, [r for r in rows if r["id"] in opts.rows]))
     if failed:
-        raise _not_predicted(failed, len(dict.fromkeys(opts.rows)))
+        raise _not_predicted(failed, opts.rows, printed)
 
 
 def _print(data: Any) -> None:
