@@ -129,8 +129,8 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     "simulate-presets": (1, "faa04652e4f8a8ff"),  # simulate presets --json (a bare list before)
     "simulate-export": (1, "0077af17ed505d93"),  # simulate export --json (an unnamed object before)
     "schema-list": (1, "137a20d11e7747c1"),  # schema --list --json (an unnamed {"kinds": [...]} before)
-    "validate-row": (2, "33c5406d64662da0"),  # validate --row ID --json (valcmd, 2026-12-04); 2: runs[].notes
-    # (default [], 1 reads; utleft5, 2026-12-06)
+    "validate-row": (3, "66ae6854f9e4c680"),  # validate --row ID --json (valcmd, 2026-12-04); 2: runs[].notes
+    # (default [], 1 reads; utleft5, 2026-12-06); 3: input_notes, the report's --calibration notes (2 reads; ut4left)
     "error": (1, "16c86a475cd57ca6"),  # a --json command's bad-input exit 2 (an empty stdout before)
 }
 

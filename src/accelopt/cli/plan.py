@@ -244,8 +244,8 @@ def say_warnings(lines: list[str]) -> list[str]:
     input_warnings (the HTML page shows what the console printed)."""
     from accelopt.report.console import make_console, plain
 
-    for text in lines:
-        make_console(stderr=True).print(plain(text, "yellow"))
+    for text in lines:  # one line each: a wrapped warning split a run id, a path or a flag (ut4left)
+        make_console(stderr=True).print(plain(text, "yellow"), soft_wrap=True)
     return lines
 
 

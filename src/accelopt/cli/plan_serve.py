@@ -284,6 +284,19 @@ def training_tables_lines(path: str | None) -> list[str]:
             "only its [serving.*] tables are"]
 
 
+def serving_row_calibration_lines(calibration: str | None, rows: list[dict[str, str]],
+                                  named: list[dict[str, str]]) -> list[str]:
+    """The serving report's warnings on its --calibration file, for `validate --serving --row` of the `named` rows
+    of the file's `rows`: a [serving.NAME] table fitting none of their devices, a fitted_on / derived_on id naming
+    no run of the file nor of the bundled one, [family.NAME] tables serving does not read. --row said none (ut4left)."""
+    from accelopt.cli.plan import row_specs
+    from accelopt.predict.calibration import unmatched_table_lines
+    from accelopt.predict.serving_validation import unknown_id_lines
+
+    return [*unmatched_table_lines(calibration, row_specs(named), "serving"), *unknown_id_lines(rows, calibration),
+            *training_tables_lines(calibration)]
+
+
 def warn_training_tables(path: str | None) -> list[str]:
     """training_tables_lines, said (cli.plan.say_warnings)."""
     from accelopt.cli.plan import say_warnings

@@ -12,6 +12,7 @@ import typer
 
 from accelopt.cli.catalog import CATALOG_HELP
 from accelopt.cli.html_first import HTML_RULE
+from accelopt.errors import InputError
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,7 +72,9 @@ def register(app: typer.Typer) -> None:
                                       "written as a config.json under --config-dir (an existing different file is "
                                       "not overwritten); --json: the validate-row document (`accelopt schema "
                                       "validate-row`); with --serving: a serving run's published and predicted "
-                                      "figure and the `accelopt plan serve` command that gives it (text only)"),
+                                      "figure and the `accelopt plan serve` command that gives it (text only); "
+                                      "either way a run that cannot be predicted is named with its problem and "
+                                      "fix after the others are printed, and the exit status is 2"),
         config_dir: str = typer.Option(".", "--config-dir", help="with --row: the folder its ID.config.json files "
                                        "are written to (default: the current folder)"),
     ) -> None:
@@ -116,13 +119,12 @@ def run_validate(opts: ValidateOptions) -> None:
         # --hardware, and as validate --inference / --serving warn of it (0d86dc81); training validate said nothing
         busy = busy_row_lines(read_runs(opts.runs), opts.catalog)
         data = dataclasses.replace(data, input_notes=[*busy, *data.input_notes, *_model_key_lines(opts.runs)])
-    from accelopt.cli.plan import calibration_warning_lines, row_specs
     from accelopt.predict.runs_csv import input_files
     from accelopt.predict.validation import read_runs
 
     # with the report's other input notes (JSON, page, and stderr below): said on stderr alone, --json and --html
     # lost them
-    cal = calibration_warning_lines(opts.calibration, row_specs(read_runs(opts.runs), opts.catalog))
+    cal = _calibration_notes(opts, read_runs(opts.runs))
     files = input_files(opts.runs, "published_training_runs.csv", opts.calibration)  # history compare tells them apart
     data = dataclasses.replace(data, input_files=files, input_notes=[*cal, *data.input_notes])
     finish_run("validate", data, opts.html)
@@ -136,11 +138,25 @@ def run_validate(opts: ValidateOptions) -> None:
 
         console().print(plain("each run's prediction as an `accelopt plan explain` command: accelopt validate"
                               f"{_inputs_argv(opts)} --row RUN_ID"), soft_wrap=True)
+    _say_notes(data.input_notes)  # on stderr as before, and now in the JSON document and the page too
+
+
+def _say_notes(lines: list[str]) -> None:
+    """Input notes on stderr, a warning in yellow, one line each (a wrapped line split a run id or a flag)."""
     from accelopt.report.console import make_console, plain
 
     err = make_console(stderr=True)
-    for line in data.input_notes:  # on stderr as before, and now in the JSON document and the page too
-        err.print(plain(line, "yellow" if line.startswith("warning:") else ""))
+    for line in lines:
+        err.print(plain(line, "yellow" if line.startswith("warning:") else ""), soft_wrap=True)
+
+
+def _calibration_notes(opts: ValidateOptions, rows: list[dict[str, str]]) -> list[str]:
+    """The warnings on the --calibration file that concern `rows` (the report's, or those --row names): a
+    [family.NAME] table dropping the bundled stack tables or whose match fits none of the rows' devices. One code
+    path for the report and --row, which said them on stderr alone (ut4left)."""
+    from accelopt.cli.plan import calibration_warning_lines, row_specs
+
+    return calibration_warning_lines(opts.calibration, row_specs(rows, opts.catalog))
 
 
 def _inputs_argv(opts: ValidateOptions) -> str:
@@ -222,17 +238,15 @@ def _refuse_mixed(opts: ValidateOptions) -> None:
 
 def _print_commands(opts: ValidateOptions) -> None:
     """`validate --row ID`: each run's figures and the command line that reproduces its prediction (plain text)."""
-    from accelopt.cli.plan import console
     from accelopt.predict.run_command import row_commands
-    from accelopt.report.console import make_console, plain
-    from accelopt.units import fmt_seconds
 
     if opts.catalog:  # a missing or bad --catalog file is the flag's error, not the first row's
         from accelopt.hardware.catalog import load_catalog
 
         load_catalog(opts.catalog)
+    failed: list[InputError] = []  # rows that cannot be predicted: named after the others are printed
     found = row_commands(opts.rows, Path(opts.config_dir), opts.runs, opts.calibration,
-                         tuple(str(p) for p in opts.catalog))
+                         tuple(str(p) for p in opts.catalog), failed=failed)
     if opts.runs is not None:  # its busy-probed spec and its model cell's unmodelled config.json keys, as the
         # report's input notes say them (run_validate)
         from accelopt.cli.plan import busy_row_lines
@@ -242,18 +256,45 @@ def _print_commands(opts: ValidateOptions) -> None:
         found = [dataclasses.replace(one, notes=[
             *busy_row_lines([r for r in rows if r.get("id") == one.result.id], opts.catalog), *one.notes,
             *_model_key_lines(opts.runs, (one.result.id,))]) for one in found]
-    from accelopt.cli.plan import row_specs, warn_calibration
-    from accelopt.predict.validation import read_runs
+    from accelopt.predict.validation import calibration_fit_lines, read_runs
 
-    # stderr, as the report's: a --calibration dropping bundled stack tables, or a table fitting no named row's device
-    warn_calibration(opts.calibration, row_specs([r for r in read_runs(opts.runs) if r["id"] in opts.rows],
-                                                 opts.catalog))
-    if opts.as_json:
+    # the report's notes on the --calibration file (a table dropping bundled stack tables or fitting no named row's
+    # device, a fitted_on id naming no run): stderr, and the JSON document's input_notes, as the report's
+    every = read_runs(opts.runs)
+    notes = [*_calibration_notes(opts, [r for r in every if r["id"] in opts.rows]),
+             *calibration_fit_lines(opts.calibration, [one.result for one in found], [r["id"] for r in every])]
+    if opts.as_json and found:  # none predicted: the error alone (with --json its error document, exit 2)
         from accelopt.predict.run_command import ValidateRowDocument
         from accelopt.report.jsonout import emit
 
-        emit(ValidateRowDocument(runs=found))
-        return
+        emit(ValidateRowDocument(runs=found, input_notes=notes))
+    else:
+        _print_rows(found)
+    _say_notes(notes)
+    if failed:
+        raise _not_predicted(failed, opts.rows, [one.result.id for one in found])
+
+
+def _not_predicted(failed: list[InputError], named: tuple[str, ...], printed: list[str]) -> InputError:
+    """The one error (exit 2) for the --row runs that cannot be predicted (`named` less the `printed` ids), after
+    the others were printed."""
+    from accelopt.predict.runs_csv import rows_error
+
+    e = rows_error(failed, len(failed) + len(printed))
+    if not printed:
+        return e
+    missing = [rid for rid in dict.fromkeys(named) if rid not in printed]
+    return InputError(f"{e.problem}\n  (not predicted: {', '.join(missing)}; the other {len(printed)} run(s) named "
+                      "by --row are printed above)", e.fix)
+
+
+def _print_rows(found: list[Any]) -> None:
+    """Each --row run's figures, its `plan explain` command, and its notes (stderr)."""
+    from accelopt.cli.plan import console
+    from accelopt.predict.validation import assumed_lines, calibration_lines, memory_line
+    from accelopt.report.console import make_console, plain
+    from accelopt.units import fmt_seconds
+
     con = console()
     for one in found:
         r, cmd = one.result, one.command
@@ -268,6 +309,11 @@ def _print_commands(opts: ValidateOptions) -> None:
         con.print(plain("  its step_time_s term is the predicted step time above (`plan explain` prints every term; "
                         "add --json for them as JSON)" if not cmd.gaps else
                         "  not reproduced by that command: " + "; ".join(cmd.gaps)), soft_wrap=True)
+        # the report's lines on this run: a prediction past the devices' memory, an uncalibrated or carried curve,
+        # a default in place of a spec's missing link figure; --row printed none of them (ut4left)
+        for line in [memory_line([r]), *calibration_lines([r]), *assumed_lines([r])]:
+            if line:
+                con.print(plain(f"  {line}"), soft_wrap=True)
         err = make_console(stderr=True)
         for line in one.notes:  # on stderr, as the report prints its input notes
             err.print(plain(line, "yellow" if line.startswith("warning:") else ""), soft_wrap=True)
@@ -291,13 +337,16 @@ def _print_serving_commands(opts: ValidateOptions) -> None:
     """`validate --serving --row ID`: each serving run's figures and the `plan serve` command that reproduces its
     prediction (plain text)."""
     from accelopt.cli.plan import console
-    from accelopt.predict.serving_validation import METRIC_FIELDS, serving_row_commands
+    from accelopt.predict.serving_validation import METRIC_FIELDS, serving_memory_line, serving_row_commands
     from accelopt.report.console import make_console, plain
     from accelopt.units import fmt_count
 
     con = console()
-    for one in serving_row_commands(opts.rows, opts.runs, opts.calibration):
+    failed: list[InputError] = []  # rows that cannot be predicted: named after the others are printed
+    printed = []
+    for one in serving_row_commands(opts.rows, opts.runs, opts.calibration, failed=failed):
         r = one.result
+        printed.append(r.id)
         predicted = ("not predicted (a 'gap' row: its note says what the model cannot express)"
                      if r.predicted is None else f"predicted {fmt_count(r.predicted)} (estimate), error "
                      f"{100 * (r.predicted / r.published - 1):+.1f}%")  # fmt_count: as the report's table
@@ -312,6 +361,16 @@ def _print_serving_commands(opts: ValidateOptions) -> None:
             make_console(stderr=True).print(plain(one.role_warning, "yellow"), soft_wrap=True)
         for line in one.notes:  # the report's notes on this row, on stderr as the report prints them
             make_console(stderr=True).print(plain(line), soft_wrap=True)
+        if memory := serving_memory_line([r]):  # the report's memory line on this row: a prediction past the
+            con.print(plain(f"  {memory}"), soft_wrap=True)  # engine's memory was printed without a word (ut4left)
+    from accelopt.cli.plan import say_warnings
+    from accelopt.cli.plan_serve import serving_row_calibration_lines
+    from accelopt.predict.serving_validation import read_serving_runs
+
+    rows = read_serving_runs(opts.runs)[0]
+    say_warnings(serving_row_calibration_lines(opts.calibration, rows, [r for r in rows if r["id"] in opts.rows]))
+    if failed:
+        raise _not_predicted(failed, opts.rows, printed)
 
 
 def _print(data: Any) -> None:
@@ -370,7 +429,7 @@ def _warn_params(data: Any) -> None:
     con = make_console(stderr=True)
     for line in [*params_lines(data), slow_figure_line(data.runs)]:
         if line:
-            con.print(plain(line, "yellow" if line.startswith("warning:") else ""))
+            con.print(plain(line, "yellow" if line.startswith("warning:") else ""), soft_wrap=True)
 
 
 def _pct(x: float) -> str:

@@ -234,11 +234,17 @@ class ValidateRowDocument:
     reproduces its prediction. Not a run of its own: not recorded, no HTML page (schema.DOCUMENT_CLASSES)."""
 
     SCHEMA_KIND: ClassVar[str] = "validate-row"
-    SCHEMA_VERSION: ClassVar[int] = 2
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1,)
-    """Version 2 adds each run's notes (default []: the report's input notes on that row), so version 1 reads."""
+    SCHEMA_VERSION: ClassVar[int] = 3
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    """Version 2 adds each run's notes (default []: the report's input notes on that row), version 3 input_notes
+    (default []), so versions 1 and 2 read."""
 
     runs: list[RowReproduction]
+    input_notes: list[str] = field(default_factory=list)
+    """The report's input notes on its --calibration file (ValidateResult.input_notes, as `validate --calibration`
+    gives them): a [family.NAME] table that drops the bundled stack tables or whose match fits no named run's device,
+    a fitted_on id naming no run of the runs file nor of the bundled file, or a named run predicted with another
+    table; [] without --calibration. They went to stderr alone (ut4left)."""
 
 
 def _serving_ids() -> set[str]:
@@ -249,10 +255,12 @@ def _serving_ids() -> set[str]:
 
 
 def row_commands(ids: tuple[str, ...], folder: Path, runs_path: str | None = None, calibration: str | None = None,
-                 catalog: tuple[str, ...] = ()) -> list[RowReproduction]:
+                 catalog: tuple[str, ...] = (), *, failed: list[InputError] | None = None) -> list[RowReproduction]:
     """`validate --row ID ...`: each named row of the runs file (the bundled one when `runs_path` is None) reproduced
     as `validate` does, and its `plan explain` command (write_row_command, configs under `folder`). An id no row
-    has is an error naming the nearest ones, before any file is written."""
+    has is an error naming the nearest ones, before any file is written. A row that cannot be predicted (a layout
+    its cells make invalid, a bad params_b) raises its InputError, or with `failed` given is added there and the
+    other rows are still reproduced: `--row A --row B` stopped at A's error without B's figures (ut4left)."""
     from accelopt.predict.calibration import load_calibrations
 
     rows = {r["id"]: r for r in read_runs(runs_path)}
@@ -261,14 +269,24 @@ def row_commands(ids: tuple[str, ...], folder: Path, runs_path: str | None = Non
             raise InputError(f"{rid!r} is a serving run (the bundled serving runs file), not a training run",
                              f"add --serving: `accelopt validate --serving --row {rid}` prints its `plan serve` "
                              "command")
+        if rid not in rows and runs_path is not None and rid in {r["id"] for r in read_runs(None)}:
+            # a bundled run's id with a user's --runs file: 'unknown run id' with the file's ids (ut4left)
+            raise InputError(f"{rid!r} is a run of the bundled training runs file, not of --runs {runs_path}",
+                             f"leave --runs out for it: `accelopt validate --row {rid}`")
         if rid not in rows:
             raise unknown_name("run id", rid, list(rows), listed_by="accelopt validate" + (
                 f" --runs {runs_path}" if runs_path else ""))
-    check_params([rows[rid] for rid in dict.fromkeys(ids)])  # a params_b cell the report refuses (utval)
     cals = load_calibrations(calibration)
     out = []
     for rid in dict.fromkeys(ids):
-        result = reproduce(rows[rid], cals, catalog)
-        out.append(RowReproduction(result=result, command=write_row_command(rows[rid], folder, calibration, catalog),
-                                   notes=row_input_notes(rows[rid], result, cals, catalog) if runs_path else []))
+        try:
+            check_params([rows[rid]])  # a params_b cell the report refuses (utval)
+            result = reproduce(rows[rid], cals, catalog)
+            out.append(RowReproduction(result=result,
+                                       command=write_row_command(rows[rid], folder, calibration, catalog),
+                                       notes=row_input_notes(rows[rid], result, cals, catalog) if runs_path else []))
+        except InputError as e:
+            if failed is None:
+                raise
+            failed.append(e)
     return out

@@ -268,6 +268,12 @@ def check_columns(rows: list[dict[str, str]], required: tuple[str, ...], where: 
     missing = [c for c in required if c not in header]
     if not missing:
         return
+    check_case(header, [*bundled_header(bundled), *required], where, bundled)
+    if header and header[0].lstrip().startswith(("[", "{")):  # a TOML table or a JSON document: not columns
+        raise InputError(f"{where} is not CSV: its first line starts {','.join(header)[:40]!r}, as TOML or JSON do "
+                         f"(it lacks the column(s) {', '.join(missing)})",
+                         "write the runs as CSV, one line per run under a header line (docs/runs_files.md; the "
+                         f"format of predict/data/{bundled})")
     for sep, name in ((";", "semicolons"), ("\t", "tabs")):
         if len(header) == 1 and sep in header[0]:
             raise InputError(f"{where} separates its cells with {name}, not commas (its header is one cell: "
@@ -276,6 +282,20 @@ def check_columns(rows: list[dict[str, str]], required: tuple[str, ...], where: 
     kind = _other_kind(header, bundled)
     raise InputError(f"{where} lacks the column(s) {', '.join(missing)}" + (f"; it is {kind[0]}" if kind else ""),
                      f"run `{kind[1]}`" if kind else f"use the header of predict/data/{bundled}")
+
+
+def check_case(header: list[str], columns: list[str], where: str, bundled: str) -> None:
+    """An InputError naming each header cell that is one of `columns` written in another case or with spaces around
+    it ('Step_s', ' mlp'): the file was refused as lacking `mlp`, or as holding a column 'Step_s' no predictor reads,
+    with the column it meant unnamed (ut4left)."""
+    lower = {c.lower(): c for c in columns}
+    slips = [(c, lower[c.strip().lower()]) for c in header
+             if c not in columns and c.strip().lower() in lower]
+    if slips:
+        raise InputError(f"{where}: column name(s) {', '.join(f'{c!r}' for c, _ in slips)} spelled other than the "
+                         "format's (column names are lower case, without spaces around them)",
+                         "rename them in the header: " + ", ".join(f"{c!r} -> {m}" for c, m in slips)
+                         + f" (as predict/data/{bundled} spells them)")
 
 
 _KINDS = {"published_training_runs.csv": ("a training runs file", "accelopt validate --runs FILE"),
@@ -312,6 +332,7 @@ def check_table(rows: list[dict[str, str]], bundled: str, where: str, also_read:
     columns the reader reads that no bundled row needs (so the bundled header lacks them)."""
     known = set(bundled_header(bundled)) | set(also_read)
     unknown = [c for c in rows[0] if c is not None and c not in known]
+    check_case(unknown, list(known), where, bundled)
     if unknown:
         named = ", ".join(repr(c) if c.strip() else "an unnamed column (a trailing comma in the header?)"
                           for c in unknown)

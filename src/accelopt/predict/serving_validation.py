@@ -868,11 +868,12 @@ def _training_ids() -> set[str]:
     return {r["id"] for r in read_runs(None)}
 
 
-def serving_row_commands(ids: tuple[str, ...], runs_path: str | None = None,
-                         calibration: str | None = None) -> list[ServingRowCommand]:
+def serving_row_commands(ids: tuple[str, ...], runs_path: str | None = None, calibration: str | None = None, *,
+                         failed: list[InputError] | None = None) -> list[ServingRowCommand]:
     """`validate --serving --row ID ...`: each named row of the serving runs file (the bundled one when `runs_path`
     is None) predicted as `validate --serving` does, and its `plan serve` command. An id no row has is an error
-    naming the nearest ones, before any prediction."""
+    naming the nearest ones, before any prediction. A row that cannot be predicted raises its InputError, or with
+    `failed` given is added there and the other rows are still predicted (as run_command.row_commands)."""
     from accelopt.errors import unknown_name
 
     rows = {r["id"]: r for r in read_serving_runs(runs_path)[0]}
@@ -880,18 +881,26 @@ def serving_row_commands(ids: tuple[str, ...], runs_path: str | None = None,
         if rid not in rows and runs_path is None and rid in _training_ids():
             raise InputError(f"{rid!r} is a training run (the bundled training runs file), not a serving run",
                              f"leave --serving out: `accelopt validate --row {rid}` prints its `plan explain` command")
+        if rid not in rows and runs_path is not None and rid in {r["id"] for r in read_serving_runs(None)[0]}:
+            # a bundled row's id with a user's --runs file: 'unknown serving run id' with the file's ids (ut4left)
+            raise InputError(f"{rid!r} is a run of the bundled serving runs file, not of --runs {runs_path}",
+                             f"leave --runs out for it: `accelopt validate --serving --row {rid}`")
         if rid not in rows:
             raise unknown_name("serving run id", rid, list(rows), listed_by="accelopt validate --serving" + (
                 f" --runs {runs_path}" if runs_path else ""))
     if calibration is not None:  # a bad file fails once, named, before any row (as the report)
         serving.serving_calibrations(calibration)
     out = []
-    with naming_file("serving runs file", runs_path):  # an unknown device or model names the user's file too
-        for rid in dict.fromkeys(ids):
-            row, result = rows[rid], reproduce(rows[rid], path=calibration)
-            out.append(ServingRowCommand(result=result,
-                                         command=shlex.join(["accelopt", *serving_row_argv(row, calibration)]),
-                                         role_warning="\n".join(role_lines([row], calibration)),
-                                         notes=(*default_lines([row], [result], calibration),
-                                                *uncalibrated_lines([row], calibration))))
+    for rid in dict.fromkeys(ids):
+        try:
+            with naming_file("serving runs file", runs_path):  # an unknown device or model names the user's file
+                row, result = rows[rid], reproduce(rows[rid], path=calibration)
+                out.append(ServingRowCommand(
+                    result=result, command=shlex.join(["accelopt", *serving_row_argv(row, calibration)]),
+                    role_warning="\n".join(role_lines([row], calibration)),
+                    notes=(*default_lines([row], [result], calibration), *uncalibrated_lines([row], calibration))))
+        except InputError as e:
+            if failed is None:
+                raise
+            failed.append(e)
     return out

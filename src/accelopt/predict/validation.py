@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import statistics
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar
@@ -358,7 +358,7 @@ def _validate_report(runs_path: Path | str | None, calibration: Path | str | Non
         params: list[ParamsMismatch] = []  # each row's params_b checked in the same pass: one error for all rows
         results = reproduce_rows(rows, cals, catalog, kept=kept, params=params)
     by_source = summarize(results, source_key)
-    fit_lines = fitted_on_lines(user_families(calibration), results) if calibration is not None else []
+    fit_lines = calibration_fit_lines(calibration, results)
     return ValidateResult(runs=results, median_abs_error_held_out=median_abs_error(results, held_out_only=True),
                           median_abs_error_all=median_abs_error(results, held_out_only=False),
                           median_abs_error_held_out_by_source={g.group: g.median_abs_error for g in by_source},
@@ -382,12 +382,19 @@ def row_input_notes(row: dict[str, str], result: RunResult, cals: dict[str, Cali
             *params_mismatch_lines(check_params([row]))]
 
 
-def fitted_on_lines(user: dict[str, Calibration], results: list[RunResult]) -> list[str]:
+def calibration_fit_lines(calibration: Path | str | None, results: list[RunResult],
+                          known: Collection[str] = ()) -> list[str]:
+    """fitted_on_lines of a --calibration file (none without one): the report's and `validate --row`'s."""
+    return fitted_on_lines(user_families(calibration), results, known) if calibration is not None else []
+
+
+def fitted_on_lines(user: dict[str, Calibration], results: list[RunResult], known: Collection[str] = ()) -> list[str]:
     """Warnings on the fit rows a --calibration file declares (`user`: its families, calibration.user_families) that
     no run of the report is fitted on: an id in neither the runs validated nor the bundled file (a typo, with the
     closest ids), and an id of a run predicted with another table, whose fitted_on does not list it. Either left
     the run the user meant as a fit row among the held-out ones without a word (uttrial3, 2026-12-05); a serving
-    row has its `role` cell, checked against its table (runs_csv.role_lines_of), a training row has none."""
+    row has its `role` cell, checked against its table (runs_csv.role_lines_of), a training row has none. `known`:
+    ids of the runs file besides `results` (`validate --row` reproduces only the rows it names), not typos."""
     by_id = {r.id: r for r in results}
     bundled = {bid for bid, _ in _bundled_sources()}
     out = []
@@ -397,8 +404,8 @@ def fitted_on_lines(user: dict[str, Calibration], results: list[RunResult]) -> l
             for key in ("fitted_on", "fp8_fitted_on"):
                 for rid in getattr(table, key):
                     run = by_id.get(rid)
-                    if run is None and rid not in bundled:
-                        close = close_matches(rid, list(by_id), n=1)
+                    if run is None and rid not in bundled and rid not in known:
+                        close = close_matches(rid, list(dict.fromkeys([*by_id, *known])), n=1)
                         meant = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
                         out.append(f"warning: {label} {key} names {rid!r}, a run in neither the runs validated nor "
                                    f"the bundled file{meant}, so no run is fitted on it — write the run's id as its "
