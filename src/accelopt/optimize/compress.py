@@ -118,6 +118,35 @@ def output_tensors(out: Any) -> list[Any]:
     return []
 
 
+def non_finite_other_output(out: Any) -> tuple[str, Any] | None:
+    """(its name, the Tensor) of the first floating Tensor of a model's output, other than its scores (first_tensor),
+    that holds NaN/inf: 'output item 1' of a tuple, "output 'aux'" of a dict or ModelOutput, 'output item 1.0' nested,
+    "output field 'var'" of a dataclass; None when every one is finite. A (logits, regression) model scored by a
+    callable metric on the logits had a variant whose regression head gave NaN rated as keeping the quality: only the
+    scores were checked."""
+    import dataclasses
+
+    import torch
+
+    scores = first_tensor(out)
+
+    def walk(x: Any, name: str) -> tuple[str, Any] | None:
+        if isinstance(x, torch.Tensor):
+            bad = x is not scores and x.is_floating_point() and not bool(torch.isfinite(x).all())
+            return (name, x) if bad else None
+        items: list[tuple[str, Any]] = []
+        if isinstance(x, tuple | list):
+            items = [(f"{name}.{i}" if name.endswith(tuple("0123456789")) else f"{name} item {i}", v)
+                     for i, v in enumerate(x)]
+        elif isinstance(x, dict):
+            items = [(f"{name} {k!r}", v) for k, v in x.items()]
+        elif dataclasses.is_dataclass(x) and not isinstance(x, type):
+            items = [(f"{name} field {f.name!r}", getattr(x, f.name)) for f in dataclasses.fields(x)]
+        return next((found for n, v in items if (found := walk(v, n)) is not None), None)
+
+    return walk(out, "output")
+
+
 def fp32_output(out: Any) -> Any:
     """A model's output with every floating Tensor in it as float32, the structure kept (a Tensor, tuple/list or
     named tuple, dict or Hugging Face ModelOutput, dataclass): quality is scored in fp32 against the fp32 baseline.
