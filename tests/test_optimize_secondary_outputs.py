@@ -54,6 +54,7 @@ def _bundle(model: TwoHead, held_out: bool = True) -> ModelBundle:
 
 
 def test_a_nan_second_output_is_a_quality_failure_held_out() -> None:
+    torch.manual_seed(0)
     model = TwoHead()
     b = _bundle(model)
     target = Target(mode="inference", device="cpu")
@@ -78,3 +79,39 @@ def test_a_nan_second_output_is_a_quality_failure_without_eval_batches() -> None
     bad = _outputs_on(Variant(technique="prune", model=model, forward=model), b, target,
                                   [(x,) for x in inputs], None)
     assert not bad.finite and bad.non_finite is not None and "output item 1" in bad.non_finite
+
+
+def test_accuracy_with_a_tuple_of_targets_names_the_tuple() -> None:
+    """metric 'accuracy' on a (labels, regression) pair of targets said 'with the targets, shape ()': the targets
+    were a tuple of two (64,) Tensors, and the fix did not say how to score one of them."""
+    from accelopt.errors import InputError
+
+    model = TwoHead()
+    data = _batches()
+    b = ModelBundle(name="two-head", model=model, batches=lambda: iter(data),
+                    loss_fn=lambda out, y: nn.functional.cross_entropy(out[0], y[0]), batch_size=6,
+                    eval_batches=lambda: iter(data), metric="accuracy")
+    with pytest.raises(InputError) as e:
+        _score(Variant(technique="baseline", model=model, forward=model), b, Target(mode="inference", device="cpu"),
+               keep_outputs=False, strict=True)
+    assert "the held-out targets are a tuple of 2 ((6,), (6,))" in str(e.value) and "y[0]" in str(e.value)
+
+
+def test_a_callable_metric_over_tuple_targets_is_weighted_by_rows() -> None:
+    """Targets given as a (labels, regression) tuple have no .shape: each held-out batch weighed 1 row, so batches
+    of 5 and 2 samples averaged as (a + b) / 2, not (5a + 2b) / 7 (the contract: weighted by batch size)."""
+    torch.manual_seed(0)
+    model = TwoHead()
+    g = torch.Generator().manual_seed(1)
+    data = [(torch.randn(n, 4, generator=g), (torch.randint(0, 3, (n,), generator=g), torch.randn(n, generator=g)))
+            for n in (5, 2)]
+    b = ModelBundle(name="two-head", model=model, batches=lambda: iter(data),
+                    loss_fn=lambda out, y: nn.functional.cross_entropy(out[0], y[0]), batch_size=6,
+                    eval_batches=lambda: iter(data), metric=_metric, higher_is_better=True)
+    with torch.no_grad():
+        per_batch = [(_metric(model(x), y), x.shape[0]) for x, y in data]
+    expected = sum(v * n for v, n in per_batch) / sum(n for _, n in per_batch)
+    assert per_batch[0][0] != per_batch[1][0]  # else both weightings agree and the test could not fail
+    got = _score(Variant(technique="baseline", model=model, forward=model), b, Target(mode="inference", device="cpu"),
+                 keep_outputs=False, strict=True).value
+    assert got == pytest.approx(expected)
