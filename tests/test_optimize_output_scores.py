@@ -184,8 +184,10 @@ def build(batch_size: int = 16):
 def test_a_failed_prune_of_a_dict_output_points_at_the_scores_taken(tmp_path: Any,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
     """A dict {"hidden", "scores"} without 'logits': prune-structured kept the 64-wide 'hidden' layer whole and
-    pruned the 5-class head, and failed with the bare 'IndexError: Target 4 is out of bounds.'; the reason now says
-    which value was taken as the scores and the fix (the same as the run's note)."""
+    pruned the 5-class head, and failed with the bare 'IndexError: Target 4 is out of bounds.'; the reason then said
+    which value was taken as the scores and the fix (the same as the run's note). Every output Tensor's layer is now
+    kept whole (ut4opt: a (logits, boxes) model's box head was pruned), the 5-class head included, so nothing is left
+    to prune and nothing fails: not applicable, saying so; the run's note still names the scores taken."""
     pytest.importorskip("torch_pruning")
     import json
 
@@ -197,5 +199,6 @@ def test_a_failed_prune_of_a_dict_output_points_at_the_scores_taken(tmp_path: An
                                "--no-profile-bounds", "--combinations", "0", "--threads", "1", "--json"], capsys)
     assert code == 0, err
     (pruned,) = [v for v in json.loads(out)["variants"] if v["name"] == "prune-structured"]
-    assert pruned["status"] == "failed"
-    assert "(the scores were taken as output['hidden'], the dict's first value" in pruned["reason"], pruned
+    assert pruned["status"] == "not-applicable", pruned
+    assert "nothing in dictnet could be pruned structurally (every group is an output layer" in pruned["reason"]
+    assert any("its first value, output['hidden'], is taken as the scores" in n for n in json.loads(out)["notes"]), out

@@ -118,6 +118,35 @@ def output_tensors(out: Any) -> list[Any]:
     return []
 
 
+def non_finite_other_output(out: Any) -> tuple[str, Any] | None:
+    """(its name, the Tensor) of the first floating Tensor of a model's output, other than its scores (first_tensor),
+    that holds NaN/inf: 'output item 1' of a tuple, "output 'aux'" of a dict or ModelOutput, 'output item 1.0' nested,
+    "output field 'var'" of a dataclass; None when every one is finite. A (logits, regression) model scored by a
+    callable metric on the logits had a variant whose regression head gave NaN rated as keeping the quality: only the
+    scores were checked."""
+    import dataclasses
+
+    import torch
+
+    scores = first_tensor(out)
+
+    def walk(x: Any, name: str) -> tuple[str, Any] | None:
+        if isinstance(x, torch.Tensor):
+            bad = x is not scores and x.is_floating_point() and not bool(torch.isfinite(x).all())
+            return (name, x) if bad else None
+        items: list[tuple[str, Any]] = []
+        if isinstance(x, tuple | list):
+            items = [(f"{name}.{i}" if name.endswith(tuple("0123456789")) else f"{name} item {i}", v)
+                     for i, v in enumerate(x)]
+        elif isinstance(x, dict):
+            items = [(f"{name} {k!r}", v) for k, v in x.items()]
+        elif dataclasses.is_dataclass(x) and not isinstance(x, type):
+            items = [(f"{name} field {f.name!r}", getattr(x, f.name)) for f in dataclasses.fields(x)]
+        return next((found for n, v in items if (found := walk(v, n)) is not None), None)
+
+    return walk(out, "output")
+
+
 def fp32_output(out: Any) -> Any:
     """A model's output with every floating Tensor in it as float32, the structure kept (a Tensor, tuple/list or
     named tuple, dict or Hugging Face ModelOutput, dataclass): quality is scored in fp32 against the fp32 baseline.
@@ -386,8 +415,22 @@ def _check_accuracy_targets(out: Any, targets: Any, raw: Any = None, kept: Any =
     or, with as many rows as classes, broadcast to (B, B) and gave a wrong accuracy without a word. Targets outside
     0..C-1 (other than the loss's padding: `kept`, counted_targets) can match no argmax: every variant scored 0% like
     the baseline, 'within tolerance', and the quality guard was void."""
-    dim = class_dim(out, targets)
+    import torch
+
     want = tuple(out.shape[:-1])
+    if not isinstance(targets, torch.Tensor):  # (labels, boxes): read as 'the targets, shape ()', which it is not
+        kind = type(targets).__name__
+        parts = list(targets.values()) if isinstance(targets, dict) else \
+            list(targets) if isinstance(targets, tuple | list) else []
+        shapes = ", ".join(str(tuple(t.shape)) if isinstance(t, torch.Tensor) else type(t).__name__ for t in parts)
+        held = f"a {kind} of {len(parts)} ({shapes})" if parts else f"a {kind}"
+        raise InputError(f"metric 'accuracy' compares the argmax over the classes of {scores_place(raw)}, shape "
+                         f"{tuple(out.shape)}, with one Tensor of class indices of shape {want}, but the held-out "
+                         f"targets are {held}",
+                         "pass a callable metric that picks the class targets, e.g. metric=lambda out, y: "
+                         "float((out[0].argmax(-1) == y[0]).float().mean()) with higher_is_better=True, or "
+                         "metric='loss'")
+    dim = class_dim(out, targets)
     got = tuple(getattr(targets, "shape", ()))
     if got != want and dim != 1:
         raise InputError(f"metric 'accuracy' compares the argmax over the classes of {scores_place(raw)}, shape "
@@ -422,6 +465,10 @@ def batch_quality(bundle: ModelBundle, out: Any, targets: Any, raw: Any = None) 
     is loss_fn(raw, targets) when raw is a tuple, dict or ModelOutput: loss_fn's contract is the model's output (a
     loss_fn reading out["logits"] or out[0] raised, or scored the first row alone, when handed the scores)."""
     rows = float(targets.shape[0]) if getattr(targets, "shape", None) else 1.0  # (B, ...); a 0-dim target is 1
+    if not hasattr(targets, "shape") and (held := output_tensors(targets) or output_tensors(out)):
+        # (labels, boxes) or a dict of targets: their first Tensor's rows (B, ...); a callable metric over batches of
+        # 6 and 2 samples was the plain mean of the two, each batch weighing 1 (the contract: weighted by batch size)
+        rows = float(held[0].shape[0])
     elements = float(targets.numel()) if hasattr(targets, "numel") else rows
     if bundle.metric == "accuracy":  # targets equal to the loss's ignore_index (padding) left out, as its mean does
         kept = counted_targets(bundle.loss_fn, targets)

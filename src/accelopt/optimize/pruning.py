@@ -110,6 +110,17 @@ def _output_shape(model: Any, inputs: tuple[Any, ...]) -> tuple[int, ...] | None
     return tuple(int(d) for d in out.shape[1:]) if out is not None and out.dim() > 0 else None
 
 
+def _output_shapes(model: Any, inputs: tuple[Any, ...]) -> list[tuple[int, ...]]:
+    """The shape past the batch dimension of every Tensor in the model's output (compress.output_tensors: a
+    (logits, boxes) tuple's both). A detector's (B, 4) box head was taken for a hidden layer, as only the logits'
+    shape was looked at: pruned to 2 columns, the fine-tune then failed in the user's loss_fn ('The size of tensor a
+    (2) must match the size of tensor b (4)'), the error sending the user to their own model."""
+    import torch
+
+    with torch.no_grad():
+        return [tuple(int(d) for d in t.shape[1:]) for t in output_tensors(model(*inputs))]
+
+
 def _never_pruned(model: Any, out_shape: tuple[int, ...] | None,
                   inputs: tuple[Any, ...] | None = None) -> list[Any]:
     """Embeddings and the layers whose channels are the model's output (output_layers)."""
@@ -135,13 +146,16 @@ def output_layers(model: Any, out_shape: tuple[int, ...] | None, inputs: tuple[A
     alone."""
     from torch import nn
 
-    last = out_shape[-1] if out_shape else None
-    first = out_shape[0] if out_shape else None  # dim 1 of the output: a (B, C) output's last too
+    shapes = [out_shape] if out_shape else []
+    if inputs is not None:  # every Tensor of the output: a (logits, boxes) model's box head is an output layer too
+        shapes += [s for s in _output_shapes(model, inputs) if s]
+    last = {s[-1] for s in shapes if s}
+    first = {s[0] for s in shapes if s}  # dim 1 of the output: a (B, C) output's last too
 
     def output_like(m: Any) -> bool:
         if isinstance(m, nn.Linear):
-            return bool(m.out_features == last)
-        return isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d)) and m.out_channels == first
+            return bool(m.out_features in last)
+        return isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d)) and m.out_channels in first
 
     candidates = [m for m in model.modules() if output_like(m)]
     if inputs is None or len(candidates) < 2:
@@ -161,13 +175,14 @@ def _feeds_output(model: Any, inputs: tuple[Any, ...], layer: Any, out_shape: tu
     tried: then the layer's channels are the output's, kept whole."""
     tp = _import_tp()
     names = {id(m): n for n, m in model.named_modules()}
+    before = _output_shapes(model, inputs)
     trial = copy.deepcopy(model)
     try:
         dg = tp.DependencyGraph().build_dependency(trial, example_inputs=inputs, output_transform=output_tensors)
         target = trial.get_submodule(names[id(layer)])
         group = dg.get_pruning_group(target, dg.get_pruner_of_module(target).prune_out_channels, idxs=[0])
         group.prune()
-        return _output_shape(trial, inputs) != out_shape
+        return _output_shape(trial, inputs) != out_shape or _output_shapes(trial, inputs) != before
     except Exception:  # torch-pruning cannot cut it alone, or the forward breaks: keep it whole, as before
         return True
 
@@ -421,6 +436,7 @@ def _prune_linear_form(model: Any, inputs: tuple[Any, ...], ratio: float, round_
                        time_limit_s: float | None, fix: str) -> StructuredPruning:
     tp = _import_tp()
     out_shape = _output_shape(model, inputs)
+    out_shapes = _output_shapes(model, inputs)
     ties = tied_groups(model)
     # torch-pruning warns of 'Unwrapped parameters' (a GRU's, a raw nn.Parameter) on each graph it builds, telling
     # the user to 'provide an unwrapped_parameters argument', which accelopt's user cannot: said as MetaPruner's
@@ -451,6 +467,12 @@ def _prune_linear_form(model: Any, inputs: tuple[Any, ...], ratio: float, round_
                                f"{out_shape} to {pruned_shape}: the layer producing it was not recognised as the "
                                "output layer (a Linear's out_features on the last dimension, a conv's channels on "
                                "dim 1; a conv whose channels the model moves elsewhere is not)",
+                               "skip prune-structured (--skip prune-structured), or give a smaller student to "
+                               "distill as ModelBundle.meta['student']; report this model to accelopt")
+    if (pruned_shapes := _output_shapes(model, inputs)) != out_shapes:
+        raise UnsupportedError(f"structured pruning changed the shapes (past the batch) of the model's output "
+                               f"Tensors from {out_shapes} to {pruned_shapes}: the layer producing one of them was "
+                               "not recognised as an output layer",
                                "skip prune-structured (--skip prune-structured), or give a smaller student to "
                                "distill as ModelBundle.meta['student']; report this model to accelopt")
     names = {id(m): n for n, m in model.named_modules()}

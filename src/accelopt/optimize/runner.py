@@ -57,6 +57,7 @@ from accelopt.optimize.compress import (
     class_dim,
     counted_targets,
     fp32_output,
+    non_finite_other_output,
     scores_note,
     scores_place,
     seeded,
@@ -321,6 +322,7 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
     notes: list[str | None] = []  # the baseline's first batch: which Tensor of the output is the scores
     shape: list[int] = []  # the baseline's first batch: the scores' classes and the dim holding them (class_dim)
     ce: list[Any] = []  # the baseline's per-target cross-entropies while loss_fn matches them (None once it does not)
+    others: list[tuple[str, Any] | None] = []  # each batch's first non-finite output besides the scores
     def one(inputs: Any, targets: Any) -> tuple[Any, float, float]:
         """(output, metric total, weight) of one held-out batch."""
         x = to_device(as_tuple(inputs), target.device)
@@ -331,6 +333,7 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
         out = _first_tensor(raw)
         if out is None:
             return None, 0.0, 0.0
+        others.append(non_finite_other_output(raw))
         y = to_device(targets, target.device)
         dim = class_dim(out, y)
         if not shape:
@@ -369,6 +372,8 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
                 return _Scored(None, True, [])
             if finite and not bool(torch.isfinite(out).all()):
                 finite, where = False, _non_finite_rows(out, f"held-out batch {batch_no}")
+            elif finite and others[-1] is not None:
+                finite, where = False, _non_finite_rows(others[-1][1], f"held-out batch {batch_no}", others[-1][0])
             batch_no += 1
             total += t
             weight += w
@@ -501,17 +506,17 @@ def accuracy_at_chance(accuracy: float, classes: int | None, samples: float) -> 
             f"samples scored = {100 * bound:.2f}%): {why}")
 
 
-def _non_finite_rows(out: Any, batch: str) -> str:
+def _non_finite_rows(out: Any, batch: str, what: str = "output") -> str:
     """"held-out batch 2's output holds 96 NaN/inf of its 128 values, in 24 of its 32 samples (rows 3, 7, 19, ...)":
     where a forward made NaN/inf from finite weights and inputs, which the baseline's error said only as 'non-finite
     outputs or loss ... fix the model or its data'. Rows along the first dimension (the batch)."""
     import torch
 
     if out.dim() < 1 or out.shape[0] < 1:
-        return f"{batch}'s output holds {int((~torch.isfinite(out)).sum()):,} NaN/inf of its {out.numel():,} values"
+        return f"{batch}'s {what} holds {int((~torch.isfinite(out)).sum()):,} NaN/inf of its {out.numel():,} values"
     per_row = [int((~torch.isfinite(row)).sum()) for row in out]  # a row at a time: an LM's logits may be GBs
     rows = [i for i, n in enumerate(per_row) if n]
-    text = f"{batch}'s output holds {sum(per_row):,} NaN/inf of its {out.numel():,} values"
+    text = f"{batch}'s {what} holds {sum(per_row):,} NaN/inf of its {out.numel():,} values"
     shown = ", ".join(str(r) for r in rows[:8]) + (", ..." if len(rows) > 8 else "")
     return text + f", in {len(rows):,} of its {out.shape[0]:,} samples (row{'s' if len(rows) > 1 else ''} {shown})"
 
@@ -568,9 +573,10 @@ def _outputs_on(v: Variant, bundle: ModelBundle, target: Target, batches: list[t
 
             def forward(x: tuple[Any, ...] = x) -> Any:
                 with torch.inference_mode():
-                    return _first_tensor(fp32_output(v.forward(*x)))
+                    return fp32_output(v.forward(*x))
 
-            out = user_call(bundle, what, forward)
+            raw = user_call(bundle, what, forward)
+            out, other = _first_tensor(raw), non_finite_other_output(raw)
             if out is None:
                 return _Scored(None, True, [])
             if not outs and targets is not None:
@@ -578,10 +584,12 @@ def _outputs_on(v: Variant, bundle: ModelBundle, target: Target, batches: list[t
             outs.append(_capped(out.movedim(1, -1) if dim == 1 else out).detach().float().cpu())
             if where is None and not bool(torch.isfinite(outs[-1]).all()):
                 where = _non_finite_rows(out, f"training batch {len(outs)}")
+            elif where is None and other is not None:
+                where = _non_finite_rows(other[1], f"training batch {len(outs)}", other[0])
     finally:
         if v.model is not None and hasattr(v.model, "train"):
             v.model.train(target.mode == "train")
-    finite = all(bool(torch.isfinite(o).all()) for o in outs)
+    finite = where is None and all(bool(torch.isfinite(o).all()) for o in outs)
     return _Scored(None, finite, outs, finite, non_finite=where)
 
 
