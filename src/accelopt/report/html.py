@@ -656,13 +656,17 @@ def _dist_view() -> Any:
 
 # ---------------------------------------------------------------- page
 def _meta_rows(argv: list[str], run: dict[str, Any] | None) -> list[tuple[str, str]]:
-    from accelopt.report.history import host, host_text, versions, versions_text
+    from accelopt.report.history import host, host_text, time_of_id, versions, versions_text
 
     # a history record (re-rendered) has its own; a run being written now ({"id": ...} or None) is this machine's
     record = run if run and "time" in run else None
     v = (record.get("versions") or {}) if record else versions()
     h = (record.get("host") or {}) if record else host()
-    when = _page_date(record["time"]) if record else _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    if record:
+        when = _page_date(record["time"])
+    else:  # the time the run was recorded at, as `history show` re-renders it (the page is written seconds later)
+        drawn = time_of_id(str(run["id"])) if run and run.get("id") else None
+        when = (drawn or _dt.datetime.now(_dt.timezone.utc)).isoformat(timespec="seconds")
     rows = [("command", "accelopt " + shlex.join(argv)), ("date (UTC)", str(when)),
             ("versions", versions_text(v)), ("host", host_text(h))]
     if run and run.get("id"):
