@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import html
+import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -62,7 +63,11 @@ class Table:
 
     def to_html(self) -> str:
         title = esc(self.title) + (EST if self.estimate else "")
-        heads = "".join(f'<th class="{"l" if i == 0 else ""}">{esc(h)}{EST if i in self.est_cols else ""}'
+        # a column of words has its header over them, on the left (a header on the right of a wide column of
+        # left-aligned sentences, 'how' or 'what was seen', sat apart from its text)
+        words = [i == 0 or _words_column([row[i] for row in self.rows if i < len(row)])
+                 for i in range(len(self.headers))]
+        heads = "".join(f'<th class="{"l" if words[i] else ""}">{esc(h)}{EST if i in self.est_cols else ""}'
                         "</th>" for i, h in enumerate(self.headers))
         body = "".join("<tr>" + "".join(f'<td class="{"l" if i == 0 or _is_text(c) else ""}">{esc(c)}</td>'
                                         for i, c in enumerate(row)) + "</tr>" for row in self.rows)
@@ -71,12 +76,26 @@ class Table:
         return f'<h2>{title}</h2><div class="tw"><table><tr>{heads}</tr>{body}</table></div>{note}'
 
 
+_NO_VALUE = ("n/a", "—", "-", "")
+_LETTER_THEN_DIGIT = re.compile(r"[A-Za-z]\d")
+
+
 def _is_text(cell: str) -> bool:
     """A cell of words (left-aligned), not a figure with its unit ('3.72 ms', '1.05x ABOVE BOUND', '$0.133'): a
-    sentence that starts with a digit ('2-rank run: other processes used 1.35 cores ...') is words."""
-    if cell in ("n/a", "—"):
+    sentence that starts with a digit ('2-rank run: other processes used 1.35 cores ...') is words, and so is a name
+    that starts with one, a run id ('20261206T125825.348Z-profile-43da22') or a shape ('16x16x16'): a digit after a
+    letter in its first word, where a figure has its unit after a space or a single suffix ('1.05x', '2e+07')."""
+    if cell in _NO_VALUE:
         return False
-    return not (cell[:1].isdigit() or cell[:1] in "-+$.") or len(cell.split()) > 3
+    first = cell.split(maxsplit=1)[0] if cell.strip() else cell
+    return (not (cell[:1].isdigit() or cell[:1] in "-+$.") or len(cell.split()) > 3
+            or _LETTER_THEN_DIGIT.search(first) is not None)
+
+
+def _words_column(cells: list[str]) -> bool:
+    """A column whose cells, the empty and n/a ones aside, are all words."""
+    valued = [c for c in cells if c not in _NO_VALUE]
+    return bool(valued) and all(_is_text(c) for c in valued)
 
 
 def _g(x: Any, digits: int = 4) -> str:

@@ -84,6 +84,18 @@ def _num(x: Any) -> float | None:
 
 
 # ---------------------------------------------------------------- probe
+def _probe_caption(r: Any, unit_name: str, drawn: bool) -> str:
+    """A probe panel's caption, naming the catalog entry its grey bars come from, or saying why there are none (a
+    caption 'vs catalog peak' over measured bars alone sent the reader looking for a peak that was not drawn)."""
+    name = getattr(r, "catalog_name", None)
+    if drawn:
+        return f"probe: measured {unit_name} vs catalog peak ({name})" if name else \
+            f"probe: measured {unit_name} vs catalog peak"
+    why = (f"the {name} entry lists no peak for these figures" if name else
+           "no catalog entry compared: --compare names one")
+    return f"probe: measured {unit_name} (no catalog peak drawn: {why})"
+
+
 def probe_plots(r: Any) -> list[tuple[str, str]]:
     """Measured median (p10-p90 whiskers) beside the catalog peak, one panel per unit; a log axis, so that a
     CPU's measured figure stays visible beside a datacenter peak a thousand times larger."""
@@ -110,7 +122,7 @@ def probe_plots(r: Any) -> list[tuple[str, str]]:
         ax.invert_yaxis()
         ax.set_xlabel(f"{label} (log scale)")
         fig.legend(loc="outside upper center", ncols=2, fontsize=8, frameon=False)
-        out.append((f"probe: measured {unit_name} vs catalog peak", to_svg(fig)))
+        out.append((_probe_caption(r, unit_name, any(peaks)), to_svg(fig)))
     return out
 
 
