@@ -727,12 +727,14 @@ def render_html(kind: str, result: Any, *, title: str, argv: list[str], run: dic
     parts.append(f'<div class="tw"><table class="meta">{meta}</table></div>')
     if obj is not None:
         parts += _body(kind, obj, plots_for)
-    return _page(title, kind, parts, dumps(document))
+    return _page(title, kind, parts, dumps(document), unfold=obj is None)
 
 
-def _page(title: str, kind: str, parts: list[str], json_text: str) -> str:
-    """The page around `parts` (HTML already escaped): head, inline CSS, then the whole JSON document, folded."""
-    parts = [*parts, "<h2>full result (JSON)</h2><details><summary>show</summary><pre>"
+def _page(title: str, kind: str, parts: list[str], json_text: str, *, unfold: bool = False) -> str:
+    """The page around `parts` (HTML already escaped): head, inline CSS, then the whole JSON document, folded, or
+    `unfold`ed where it is all the page shows (a result of another version: its banner says only the JSON is shown,
+    and the page showed a closed 'show' under it)."""
+    parts = [*parts, f"<h2>full result (JSON)</h2><details{' open' if unfold else ''}><summary>show</summary><pre>"
                      f"{esc(json_text)}</pre></details>"]
     body = "\n".join(parts)
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
