@@ -222,7 +222,9 @@ def _print_show(doc: HistoryShowDocument) -> None:
     for f in doc.figures:
         t.add_row(f.label + (" (estimate)" if f.estimate else ""), fmt(f.value, f.unit))
     con.print(t)
-    con.print("all of it: accelopt history show ID --json; as a page: --html PATH")
+    # the run's own id, ready to paste (a `show latest` printed the placeholder ID, to be looked up in the line above)
+    con.print(plain(f"all of it: accelopt history show {doc.id} --json; as a page: accelopt history show {doc.id} "
+                    "--html PATH"))
 
 
 def _days(text: str | None) -> float | None:

@@ -554,6 +554,22 @@ def _new_id(command: str, now: _dt.datetime) -> str:
     return f"{stamp}-{command.replace(' ', '-')}-{secrets.token_hex(3)}"
 
 
+_ID_TIME = re.compile(r"(\d{8}T\d{6})\.(\d{3})Z-")
+
+
+def time_of_id(run_id: str) -> _dt.datetime | None:
+    """The UTC time a run id was drawn at ('20261206T130042.878Z-validate-219de3' -> 2026-12-06 13:00:42.878), the
+    run's recorded time to the millisecond (record draws both from one clock reading); None for another shape."""
+    m = _ID_TIME.match(run_id)
+    if m is None:
+        return None
+    try:
+        when = _dt.datetime.strptime(m.group(1), "%Y%m%dT%H%M%S")
+    except ValueError:
+        return None
+    return when.replace(microsecond=int(m.group(2)) * 1000, tzinfo=_dt.timezone.utc)
+
+
 def _insert(con: sqlite3.Connection, rec: RunRecord) -> str:
     """Insert one run in its own transaction; its id (a new random part if the id is taken, which the
     uniqueness of the id column detects even between processes)."""

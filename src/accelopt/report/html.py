@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import html
+import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -62,7 +63,11 @@ class Table:
 
     def to_html(self) -> str:
         title = esc(self.title) + (EST if self.estimate else "")
-        heads = "".join(f'<th class="{"l" if i == 0 else ""}">{esc(h)}{EST if i in self.est_cols else ""}'
+        # a column of words has its header over them, on the left (a header on the right of a wide column of
+        # left-aligned sentences, 'how' or 'what was seen', sat apart from its text)
+        words = [i == 0 or _words_column([row[i] for row in self.rows if i < len(row)])
+                 for i in range(len(self.headers))]
+        heads = "".join(f'<th class="{"l" if words[i] else ""}">{esc(h)}{EST if i in self.est_cols else ""}'
                         "</th>" for i, h in enumerate(self.headers))
         body = "".join("<tr>" + "".join(f'<td class="{"l" if i == 0 or _is_text(c) else ""}">{esc(c)}</td>'
                                         for i, c in enumerate(row)) + "</tr>" for row in self.rows)
@@ -71,12 +76,26 @@ class Table:
         return f'<h2>{title}</h2><div class="tw"><table><tr>{heads}</tr>{body}</table></div>{note}'
 
 
+_NO_VALUE = ("n/a", "—", "-", "")
+_LETTER_THEN_DIGIT = re.compile(r"[A-Za-z]\d")
+
+
 def _is_text(cell: str) -> bool:
     """A cell of words (left-aligned), not a figure with its unit ('3.72 ms', '1.05x ABOVE BOUND', '$0.133'): a
-    sentence that starts with a digit ('2-rank run: other processes used 1.35 cores ...') is words."""
-    if cell in ("n/a", "—"):
+    sentence that starts with a digit ('2-rank run: other processes used 1.35 cores ...') is words, and so is a name
+    that starts with one, a run id ('20261206T125825.348Z-profile-43da22') or a shape ('16x16x16'): a digit after a
+    letter in its first word, where a figure has its unit after a space or a single suffix ('1.05x', '2e+07')."""
+    if cell in _NO_VALUE:
         return False
-    return not (cell[:1].isdigit() or cell[:1] in "-+$.") or len(cell.split()) > 3
+    first = cell.split(maxsplit=1)[0] if cell.strip() else cell
+    return (not (cell[:1].isdigit() or cell[:1] in "-+$.") or len(cell.split()) > 3
+            or _LETTER_THEN_DIGIT.search(first) is not None)
+
+
+def _words_column(cells: list[str]) -> bool:
+    """A column whose cells, the empty and n/a ones aside, are all words."""
+    valued = [c for c in cells if c not in _NO_VALUE]
+    return bool(valued) and all(_is_text(c) for c in valued)
 
 
 def _g(x: Any, digits: int = 4) -> str:
@@ -656,13 +675,17 @@ def _dist_view() -> Any:
 
 # ---------------------------------------------------------------- page
 def _meta_rows(argv: list[str], run: dict[str, Any] | None) -> list[tuple[str, str]]:
-    from accelopt.report.history import host, host_text, versions, versions_text
+    from accelopt.report.history import host, host_text, time_of_id, versions, versions_text
 
     # a history record (re-rendered) has its own; a run being written now ({"id": ...} or None) is this machine's
     record = run if run and "time" in run else None
     v = (record.get("versions") or {}) if record else versions()
     h = (record.get("host") or {}) if record else host()
-    when = _page_date(record["time"]) if record else _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    if record:
+        when = _page_date(record["time"])
+    else:  # the time the run was recorded at, as `history show` re-renders it (the page is written seconds later)
+        drawn = time_of_id(str(run["id"])) if run and run.get("id") else None
+        when = (drawn or _dt.datetime.now(_dt.timezone.utc)).isoformat(timespec="seconds")
     rows = [("command", "accelopt " + shlex.join(argv)), ("date (UTC)", str(when)),
             ("versions", versions_text(v)), ("host", host_text(h))]
     if run and run.get("id"):
@@ -704,12 +727,14 @@ def render_html(kind: str, result: Any, *, title: str, argv: list[str], run: dic
     parts.append(f'<div class="tw"><table class="meta">{meta}</table></div>')
     if obj is not None:
         parts += _body(kind, obj, plots_for)
-    return _page(title, kind, parts, dumps(document))
+    return _page(title, kind, parts, dumps(document), unfold=obj is None)
 
 
-def _page(title: str, kind: str, parts: list[str], json_text: str) -> str:
-    """The page around `parts` (HTML already escaped): head, inline CSS, then the whole JSON document, folded."""
-    parts = [*parts, "<h2>full result (JSON)</h2><details><summary>show</summary><pre>"
+def _page(title: str, kind: str, parts: list[str], json_text: str, *, unfold: bool = False) -> str:
+    """The page around `parts` (HTML already escaped): head, inline CSS, then the whole JSON document, folded, or
+    `unfold`ed where it is all the page shows (a result of another version: its banner says only the JSON is shown,
+    and the page showed a closed 'show' under it)."""
+    parts = [*parts, f"<h2>full result (JSON)</h2><details{' open' if unfold else ''}><summary>show</summary><pre>"
                      f"{esc(json_text)}</pre></details>"]
     body = "\n".join(parts)
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'

@@ -84,6 +84,18 @@ def _num(x: Any) -> float | None:
 
 
 # ---------------------------------------------------------------- probe
+def _probe_caption(r: Any, unit_name: str, drawn: bool) -> str:
+    """A probe panel's caption, naming the catalog entry its grey bars come from, or saying why there are none (a
+    caption 'vs catalog peak' over measured bars alone sent the reader looking for a peak that was not drawn)."""
+    name = getattr(r, "catalog_name", None)
+    if drawn:
+        return f"probe: measured {unit_name} vs catalog peak ({name})" if name else \
+            f"probe: measured {unit_name} vs catalog peak"
+    why = (f"the {name} entry lists no peak for these figures" if name else
+           "no catalog entry compared: --compare names one")
+    return f"probe: measured {unit_name} (no catalog peak drawn: {why})"
+
+
 def probe_plots(r: Any) -> list[tuple[str, str]]:
     """Measured median (p10-p90 whiskers) beside the catalog peak, one panel per unit; a log axis, so that a
     CPU's measured figure stays visible beside a datacenter peak a thousand times larger."""
@@ -110,7 +122,7 @@ def probe_plots(r: Any) -> list[tuple[str, str]]:
         ax.invert_yaxis()
         ax.set_xlabel(f"{label} (log scale)")
         fig.legend(loc="outside upper center", ncols=2, fontsize=8, frameon=False)
-        out.append((f"probe: measured {unit_name} vs catalog peak", to_svg(fig)))
+        out.append((_probe_caption(r, unit_name, any(peaks)), to_svg(fig)))
     return out
 
 
@@ -406,7 +418,7 @@ def optimize_plots(r: Any) -> list[tuple[str, str]]:
     rows = [v for v in r.variants if v.measured and v.quality is not None and _num(v.quality.value) is not None
             and _num(v.speedup) is not None]
     if not rows:
-        return []
+        return _unscored_optimize_plots(r)
     # accuracy (a fraction) is plotted in percent; a loss as it is
     qmul, qname = (100.0, "%") if rows[0].quality.value_unit == "fraction" else (1.0, "")
     out = []
@@ -428,6 +440,31 @@ def optimize_plots(r: Any) -> list[tuple[str, str]]:
         ax.set_ylabel(f"{r.metric} (held-out{', ' + qname if qname else ''})")
         ax.grid(alpha=0.3)
         out.append((f"optimize: {r.metric} vs {label} (filled = on the Pareto front)", to_svg(fig)))
+    return out
+
+
+def _unscored_optimize_plots(r: Any) -> list[tuple[str, str]]:
+    """Without a quality figure (a model with no eval_batches) the page drew no chart at all: memory and energy
+    per step against the speed-up, the front the table's Pareto column marks on those objectives alone."""
+    rows = [v for v in r.variants if v.measured and _num(v.speedup) is not None]
+    out = []
+    for key in ("memory_bytes", "energy_per_step_j"):
+        pts = [v for v in rows if _num(getattr(v, key)) is not None]
+        if not pts:
+            continue
+        div, axis_unit = units.axis_scale([getattr(v, key) for v in pts], units.unit_of(pts[0], key))
+        what = {"memory_bytes": "memory", "energy_per_step_j": "energy per step"}[key]
+        fig = _figure(7.0, 3.8)
+        ax = fig.add_subplot()
+        for v in pts:
+            x, y = v.speedup, getattr(v, key) / div
+            ax.scatter([x], [y], color="#3b7dd8" if v.pareto else "white", edgecolors="#3b7dd8", zorder=3)
+            ax.annotate(v.name, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        ax.set_xlabel("speed-up vs baseline (x)")
+        ax.set_ylabel(f"{what} ({axis_unit})")
+        ax.grid(alpha=0.3)
+        out.append((f"optimize: {what} vs speed-up (quality not measured: no quality axis; filled = on the Pareto "
+                    "front)", to_svg(fig)))
     return out
 
 
