@@ -37,6 +37,7 @@ from accelopt.measure.collective_figures import (
     LINK_MODEL_MAX_ERROR,
     other_ops_model_checks,
     other_ops_model_errors,
+    plan_model_s,
     ring_model_s,
 )
 from accelopt.measure.contention import LINK_WARNING_MARK, ContentionReport, Watch, check_samples
@@ -214,6 +215,8 @@ def build_result(rank0: dict[str, Any], backend: str, device: str, nranks: int,
     bandwidth = ar[-1].busbw_byte_per_s if fitted_bw is None else fitted_bw
     bw_how = (f"busbw at {ar[-1].size_bytes} bytes" if fitted_bw is None else
               f"{BANDWIDTH_FIT} (busbw at {ar[-1].size_bytes} bytes: {ar[-1].busbw_byte_per_s:.4g} B/s)")
+    figs = [dataclasses.replace(f, model_time_s=plan_model_s(f.op, f.size_bytes, nranks, latency_s, bandwidth))
+            for f in figs]
     error, error_size = _model_error(ar, nranks, latency_s, bandwidth)
     warning = "; ".join(w for w in (_model_warning(error, error_size),
                                     _other_ops_warning(figs, nranks, latency_s, bandwidth)) if w) or None
