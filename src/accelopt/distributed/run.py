@@ -104,7 +104,7 @@ class DistConfig:
         if self.warmup < 0:
             raise InputError(f"--warmup {self.warmup} is negative", "use 0 or more warm-up steps")
         if self.profile_steps < 1:  # the trace's figures are means over them: none would be 0 / 0
-            raise InputError(f"profile_steps {self.profile_steps} must be 1 or more",
+            raise InputError(f"--profile-steps {self.profile_steps} (profile_steps) must be 1 or more",
                              f"leave it out (default {PROFILE_STEPS}) or give a positive count")
         if self.steps > MAX_STEPS or self.warmup > MAX_STEPS:  # a typo (1e20) would keep every rank busy for ever
             raise InputError(f"--steps {self.steps:,} / --warmup {self.warmup:,}: at most {MAX_STEPS:,} each",
