@@ -44,7 +44,8 @@ def run_table(r: DistributedResult | PartialDistributedResult, columns: tuple[st
 
     from accelopt.report.console import plain
 
-    sched = f", {r.schedule} schedule, {r.microbatches} micro-batches" if r.schedule else ""
+    mb = f"{r.microbatches} micro-batch{'es' if r.microbatches != 1 else ''}"
+    sched = f", {r.schedule} schedule, {mb}" if r.schedule else ""
     t = Table(title=plain(f"accelopt profile — {r.name}: {r.parallel} on {ranks_text(r.nproc, r.nnodes)} "
                          f"({r.backend}, {r.device}){sched}{stopped}"))
     for col in columns:
