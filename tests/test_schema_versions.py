@@ -112,8 +112,9 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # 4: memory.buffers_bytes (default 0; ut3misc, 2026-12-06)
     "profile-partial": (4, "566a58d8c16f9d8e"),
     # profile-distributed-partial 1: its first shape (nproc, 2026-12-05); 2: failed (a rank's error that stopped the
-    # run after steps were measured, default ""; utdist, 2026-12-05); 3: stopped_by (utcode)
-    "profile-distributed-partial": (3, "869ecac37bca61ef"),
+    # run after steps were measured, default ""; utdist, 2026-12-05); 3: stopped_by (utcode); 4: ranks[].losses and the
+    # derived global_losses (the finished steps' losses kept; 1 to 3 read; ut4dist, 2026-12-06)
+    "profile-distributed-partial": (4, "f732bd2574999e63"),
     "simulate-published": (3, "393cede5fe63c345"),  # 3: Eyeriss Table V rows in mW, ms, MB, GMAC
     # (were count)
     # documents that are not results (schema.DOCUMENT_KINDS): 1 = their first declared shape

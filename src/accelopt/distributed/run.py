@@ -424,7 +424,7 @@ class Stopped:
         cfg, launch = self.cfg, self.launch
         missing = ["the collectives trace (profiled steps)", "the losses", "speedup and scaling efficiency",
                    "plan's prediction"]
-        return PartialDistributedResult(
+        result = PartialDistributedResult(
             name=self.name, parallel=cfg.parallel, schedule=cfg.schedule if cfg.parallel == "pipeline" else None,
             nproc=launch.nproc, nnodes=launch.nnodes, node_rank=launch.node_rank,
             backend="nccl" if cfg.device.startswith("cuda") else "gloo", device=cfg.device,
@@ -434,6 +434,9 @@ class Stopped:
             environment={"torch": torch.__version__, "python": platform.python_version(), "host": platform.node(),
                          "threads_per_rank": self.threads}, interrupted=not failed, failed=failed,
             stopped_by="" if failed else stopped_by())
+        if result.global_losses:  # every rank kept its finished steps' losses (worker.Tally)
+            result.missing.remove("the losses")
+        return result
 
 
 def baseline_error(e: AcceloptError) -> AcceloptError:

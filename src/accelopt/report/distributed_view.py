@@ -401,6 +401,10 @@ def partial_lines(p: PartialDistributedResult) -> list[str]:
     lines += [t for t in (nothing_measured(r) for r in p.ranks) if t]
     if p.nnodes > 1:
         lines.append(f"ranks of this node (node {p.node_rank}) only: each node's launcher keeps its own ranks' steps")
+    if p.global_losses:  # kept since ut4dist, 2026-12-06 (a failed or stopped run said 'not measured: the losses')
+        losses = p.global_losses
+        lines.append(f"loss of the global batch, first -> last of the {len(losses)} steps every rank finished (warm-up "
+                     f"included): {losses[0]:.4g} -> {losses[-1]:.4g}")
     lines.append("not measured (the run was stopped before them): " + ", ".join(p.missing))
     if p.failed:  # on the page and in a saved stdout too, not only on stderr
         lines.append(f"stopped by: {p.failed}")
