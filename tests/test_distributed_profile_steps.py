@@ -21,7 +21,7 @@ def test_the_default_profiles_more_than_two_steps() -> None:
 @pytest.mark.parametrize("n", [0, -1])
 def test_no_profiled_step_is_refused(n: int) -> None:
     # the trace's figures are means over the profiled steps: none gave 0 / max(0, 1) = 0 s of collectives, unsaid
-    with pytest.raises(InputError, match=f"profile_steps {n} must be 1 or more"):
+    with pytest.raises(InputError, match=fr"--profile-steps {n} \(profile_steps\) must be 1 or more"):
         DistConfig(bundle_ref="m.py:f", profile_steps=n)
 
 

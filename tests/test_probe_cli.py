@@ -99,9 +99,9 @@ def test_probe_collectives_are_in_json_history_and_html(capsys: pytest.CaptureFi
                           "--collectives", "--nproc", "2", "--json", "--html", str(page))
     assert code == 0, err
     d = json.loads(out)
-    assert d["schema_version"] == 11  # 4: spread of the rates shown (fixb); 5: unit; 6: the ladder; 7: its fit error;
+    assert d["schema_version"] == 12  # 4: spread of the rates shown (fixb); 5: unit; 6: the ladder; 7: its fit error;
     # 8: the link's ring-model error; 9: a figure's asked_size_bytes; 10: core_share, core_share_note;
-    # 11: collectives.link_model_tolerance, other_ops_model_checks
+    # 11: collectives.link_model_tolerance, other_ops_model_checks; 12: collectives.figures[].model_time_s, model_error
     coll = d["collectives"]
     assert coll["link_model_error_size_bytes"] in {f["size_bytes"] for f in coll["figures"]}
     assert coll["nranks"] == 2 and {f["op"] for f in coll["figures"]} == {"all_reduce", "all_gather",
@@ -133,7 +133,7 @@ def test_probe_version_1_document_still_loads() -> None:
     del doc["collectives"]
     doc["schema_version"] = 1
     assert schema.load("probe", doc).collectives is None
-    doc["schema_version"] = 12  # a version newer than this accelopt's (11)
+    doc["schema_version"] = 13  # a version newer than this accelopt's (12)
     with pytest.raises(schema.OtherVersionError):
         schema.load("probe", doc)
 

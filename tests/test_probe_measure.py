@@ -59,7 +59,7 @@ def test_older_probe_document_loads_with_spread_of_rates(cpu_result: probe.Probe
     from accelopt.report import schema
 
     doc = schema.dump("probe", cpu_result)
-    assert doc["schema_version"] == 11
+    assert doc["schema_version"] == 12
     legacy = {"FLOP/s": "flop_per_s", "B/s": "byte_per_s"}  # a figure's unit as versions 1-4 wrote it
     old = {**doc, "schema_version": 3,
            "figures": [{**f, "spread": 99.0, "unit": legacy[f["unit"]]} for f in doc["figures"]]}

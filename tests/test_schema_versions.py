@@ -17,7 +17,7 @@ import pytest
 from accelopt.report import schema
 
 SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
-    "probe": (11, "db56dff89827c231"),  # 3: collectives figures p10_s/p90_s/spread, collectives.contention;
+    "probe": (12, "7c25fbb9b3802b02"),  # 3: collectives figures p10_s/p90_s/spread, collectives.contention;
     # 4: a figure's spread is that of its rates (same shape, new meaning; older documents upgraded);
     # 5: a figure's unit is 'FLOP/s' or 'B/s' (accelopt.units' names, an enum; was a free 'flop_per_s' string);
     # 6: the matmul ladder and the op-size curve fitted on it (ladder_dtype, ladder, curve_*; 5 reads)
@@ -28,6 +28,8 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # 10: core_share, core_share_note (the share of a CPU entry's cores the probe ran on; 5 to 9 read)
     # 11: collectives.link_model_tolerance, other_ops_model_checks (plan's model of the other collectives judged by
     # the +-25% tolerance; 5 to 10 read; utdist, 2026-12-06)
+    # 12: collectives.figures[].model_time_s, model_error (plan's model beside each measured collective; 5 to 11
+    # read; ut4dist, 2026-12-06)
     "profile": (6, "e587f007960df498"),  # 2: samples_per_s is samples/s (was count); 3: diagnosis.withheld,
     # diagnosis.withheld_recommendations (a withheld diagnosis's recommendations moved there; 1 and 2 read);
     # 4: optimize_command (the optimize run of the model and shape profiled, default null; 1 to 3 read);
@@ -110,8 +112,9 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # 4: memory.buffers_bytes (default 0; ut3misc, 2026-12-06)
     "profile-partial": (4, "566a58d8c16f9d8e"),
     # profile-distributed-partial 1: its first shape (nproc, 2026-12-05); 2: failed (a rank's error that stopped the
-    # run after steps were measured, default ""; utdist, 2026-12-05); 3: stopped_by (utcode)
-    "profile-distributed-partial": (3, "869ecac37bca61ef"),
+    # run after steps were measured, default ""; utdist, 2026-12-05); 3: stopped_by (utcode); 4: ranks[].losses and the
+    # derived global_losses (the finished steps' losses kept; 1 to 3 read; ut4dist, 2026-12-06)
+    "profile-distributed-partial": (4, "f732bd2574999e63"),
     "simulate-published": (3, "393cede5fe63c345"),  # 3: Eyeriss Table V rows in mW, ms, MB, GMAC
     # (were count)
     # documents that are not results (schema.DOCUMENT_KINDS): 1 = their first declared shape

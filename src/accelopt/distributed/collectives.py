@@ -37,6 +37,7 @@ from accelopt.measure.collective_figures import (
     LINK_MODEL_MAX_ERROR,
     other_ops_model_checks,
     other_ops_model_errors,
+    plan_model_s,
     ring_model_s,
 )
 from accelopt.measure.contention import LINK_WARNING_MARK, ContentionReport, Watch, check_samples
@@ -214,6 +215,8 @@ def build_result(rank0: dict[str, Any], backend: str, device: str, nranks: int,
     bandwidth = ar[-1].busbw_byte_per_s if fitted_bw is None else fitted_bw
     bw_how = (f"busbw at {ar[-1].size_bytes} bytes" if fitted_bw is None else
               f"{BANDWIDTH_FIT} (busbw at {ar[-1].size_bytes} bytes: {ar[-1].busbw_byte_per_s:.4g} B/s)")
+    figs = [dataclasses.replace(f, model_time_s=plan_model_s(f.op, f.size_bytes, nranks, latency_s, bandwidth))
+            for f in figs]
     error, error_size = _model_error(ar, nranks, latency_s, bandwidth)
     warning = "; ".join(w for w in (_model_warning(error, error_size),
                                     _other_ops_warning(figs, nranks, latency_s, bandwidth)) if w) or None
@@ -383,6 +386,31 @@ def check_sizes(sizes_bytes: list[int]) -> list[int]:
 SIZES_SYNTAX = "a comma list of byte sizes, each a whole number of bytes or with a unit: 1024,4MiB,25MiB or 1KB,1MB"
 
 
+BYTE_UNITS = ("B", "kB", "KiB", "MB", "MiB", "GB", "GiB", "TB", "TiB")
+"""The byte units a size is written in (units.parse_quantity; KB reads as kB), each its case-folded spelling's
+suggestion."""
+
+
+def _size_meant(item: str) -> str:
+    """'did you mean 4MiB? (units are case-sensitive ...); ' for '4mib', 'did you mean 1000? ...' for '1e3': the
+    spelling parse_quantity reads that a refused size most likely meant; '' when none is clear (a lone 'b' is bits)."""
+    from accelopt.units import parse_quantity
+
+    m = re.fullmatch(r"\s*([0-9.eE+-]+)\s*([A-Za-z]*)\s*", item)
+    if m is None:
+        return ""
+    number, letters = m.groups()
+    units = [u for u in BYTE_UNITS if u.lower() == letters.lower()]
+    if not letters:  # '1e3': a float in exponent form, read by parse_quantity only with a unit
+        q = parse_quantity(number + "B")
+        if q is None or q.value != int(q.value):
+            return ""
+        return f"did you mean {int(q.value)}? ({number} as whole bytes); "
+    if letters == "b" or len(units) != 1 or parse_quantity(number + units[0]) is None:  # b: bits, not bytes
+        return ""
+    return f"did you mean {number}{units[0]}? (units are case-sensitive: KiB = 1024 B, kB = 1000 B); "
+
+
 def parse_sizes(text: str) -> list[int]:
     """`probe --collectives --sizes`: '1024,4MiB,25 MiB' -> [1024, 4194304, 26214400], in bytes (KiB = 2**10, KB =
     1e3, as units.parse_quantity reads them), whole bytes >= 1, sorted, each once (a repeated size would be timed
@@ -398,7 +426,7 @@ def parse_sizes(text: str) -> list[int]:
         q = None if plain else parse_quantity(item)
         if plain is None and (q is None or q.unit != "B"):
             raise InputError(f"--sizes {text!r}: cannot read {item.strip()!r} as a number of bytes",
-                             f"write {SIZES_SYNTAX}")
+                             f"{_size_meant(item)}write {SIZES_SYNTAX}")
         value = float(plain.group(1)) if plain else float(q.value)  # type: ignore[union-attr]  # q set when not plain
         if value != int(value):
             raise InputError(f"--sizes {text!r}: {item.strip()!r} is {value:g} bytes, not a whole number",

@@ -492,18 +492,20 @@ def read_partial(out_dir: Path, launch: Launch) -> list[dict[str, Any]]:
         progress = records[".progress"]
         if progress is not None and "timed_done" in progress:  # a training rank (worker.Tally): its times
             progress["step_times_s"] = _step_times(out_dir, r, int(progress["timed_done"]))
+            progress["losses"] = _step_times(out_dir, r, int(progress.get("losses_done", 0)), "losses")
         out.append({"rank": r, "started": (out_dir / f"rank{r}.started").exists(), "progress": progress,
                     "result": records[".json"]})
     return out
 
 
-def _step_times(out_dir: Path, rank: int, n: int) -> list[float]:
-    """The first `n` timed step times of `rank`, from its chunks rank<R>.times<K>.json (worker.Tally). A chunk is
-    written before the count that includes it, so `n` never runs past them; a missing chunk ends the list."""
+def _step_times(out_dir: Path, rank: int, n: int, what: str = "times") -> list[float]:
+    """The first `n` timed step times of `rank`, from its chunks rank<R>.times<K>.json (worker.Tally; `what` =
+    'losses': its losses, rank<R>.losses<K>.json). A chunk is written before the count that includes it, so `n` never
+    runs past them; a missing chunk ends the list."""
     times: list[float] = []
     for k in range((n + TIMES_CHUNK - 1) // TIMES_CHUNK):
         try:
-            times += json.loads((out_dir / f"rank{rank}.times{k}.json").read_text())
+            times += json.loads((out_dir / f"rank{rank}.{what}{k}.json").read_text())
         except (OSError, ValueError):
             break
     return times[:n]

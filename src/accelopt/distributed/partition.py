@@ -402,8 +402,21 @@ def check_microbatch_split(bundle: Any, microbatches: int) -> None:
     2 said 'timing each layer on one micro-batch of 0' before refusing it (ut3dist, 2026-12-06)."""
     if bundle.batch_size % microbatches:
         raise InputError(f"global batch {bundle.batch_size} does not split into {microbatches} equal micro-batches",
-                         f"pass --microbatches dividing {bundle.batch_size}, or "
+                         f"pass --microbatches dividing {bundle.batch_size} ({divisors_text(bundle.batch_size)}), or "
                          + batch_multiple_fix(bundle, microbatches))
+
+
+def divisors_text(n: int, most: int = 10) -> str:
+    """'1, 2, 4 or 8': the micro-batch counts a global batch of `n` splits into; past `most` of them, the smallest and
+    the largest few with '...' between."""
+    small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
+    divs = small + [n // d for d in reversed(small) if d * d != n]
+    if len(divs) == 1:
+        return "1"
+    if len(divs) > most:
+        return ", ".join(map(str, divs[:most // 2])) + ", ... " + ", ".join(map(str, divs[-(most // 2):-1])) + \
+            f" or {divs[-1]}"
+    return ", ".join(map(str, divs[:-1])) + f" or {divs[-1]}"
 
 
 def partition_model(bundle: Any, stages: int, *, microbatches: int, schedule: str = "1f1b",

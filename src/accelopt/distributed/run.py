@@ -104,7 +104,7 @@ class DistConfig:
         if self.warmup < 0:
             raise InputError(f"--warmup {self.warmup} is negative", "use 0 or more warm-up steps")
         if self.profile_steps < 1:  # the trace's figures are means over them: none would be 0 / 0
-            raise InputError(f"profile_steps {self.profile_steps} must be 1 or more",
+            raise InputError(f"--profile-steps {self.profile_steps} (profile_steps) must be 1 or more",
                              f"leave it out (default {PROFILE_STEPS}) or give a positive count")
         if self.steps > MAX_STEPS or self.warmup > MAX_STEPS:  # a typo (1e20) would keep every rank busy for ever
             raise InputError(f"--steps {self.steps:,} / --warmup {self.warmup:,}: at most {MAX_STEPS:,} each",
@@ -424,7 +424,7 @@ class Stopped:
         cfg, launch = self.cfg, self.launch
         missing = ["the collectives trace (profiled steps)", "the losses", "speedup and scaling efficiency",
                    "plan's prediction"]
-        return PartialDistributedResult(
+        result = PartialDistributedResult(
             name=self.name, parallel=cfg.parallel, schedule=cfg.schedule if cfg.parallel == "pipeline" else None,
             nproc=launch.nproc, nnodes=launch.nnodes, node_rank=launch.node_rank,
             backend="nccl" if cfg.device.startswith("cuda") else "gloo", device=cfg.device,
@@ -434,6 +434,9 @@ class Stopped:
             environment={"torch": torch.__version__, "python": platform.python_version(), "host": platform.node(),
                          "threads_per_rank": self.threads}, interrupted=not failed, failed=failed,
             stopped_by="" if failed else stopped_by())
+        if result.global_losses:  # every rank kept its finished steps' losses (worker.Tally)
+            result.missing.remove("the losses")
+        return result
 
 
 def baseline_error(e: AcceloptError) -> AcceloptError:

@@ -440,6 +440,11 @@ class PartialRank:
     threads: int | None = unit("count", default=None)
     stage: int | None = unit("count", "pipeline stage (null: not a pipeline run, or no step finished)", default=None)
     host: str = ""
+    losses: list[float] = unit(
+        "", "its own loss of each step it finished, warm-up included, as its last record kept them: of its slice of "
+            "the global batch (ddp, fsdp), the mean over its micro-batches on a pipeline's last stage (the other "
+            "stages, and a rank that had finished its whole run, keep none); empty in records before version 4",
+        default_factory=list)
 
     @property
     def timed_done(self) -> int:
@@ -479,9 +484,10 @@ class PartialDistributedResult:
     is from the steps the rank finished."""
 
     SCHEMA_KIND: ClassVar[str] = "profile-distributed-partial"
-    SCHEMA_VERSION: ClassVar[int] = 3
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)  # 2 added failed (default ''); 3 stopped_by (default '')
-    DERIVED_UNITS: ClassVar[dict[str, str]] = {"step_median_s": "s"}
+    SCHEMA_VERSION: ClassVar[int] = 4
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3)  # 2 added failed (default ''); 3 stopped_by (default '');
+    # 4 ranks[].losses (default []) and the derived global_losses (ut4dist, 2026-12-06)
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"step_median_s": "s", "global_losses": ""}
 
     name: str
     parallel: str
@@ -512,6 +518,20 @@ class PartialDistributedResult:
     prediction)."""
     environment: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def global_losses(self) -> list[float]:
+        """The loss of the global batch of each step every rank that holds one finished (warm-up included): the mean
+        of the ranks' own losses, equal slices of the batch (ddp, fsdp; on one node only: another node's ranks are
+        not here), or the last pipeline stage's; [] where a rank kept none (an older record, a rank that finished no
+        step or its whole run, a pipeline whose last stage is on another node)."""
+        if self.parallel == "pipeline":
+            last = [r for r in self.ranks if r.stage == self.nproc * self.nnodes - 1]
+            return list(last[0].losses) if last else []
+        if self.nnodes > 1 or not self.ranks or any(not r.losses for r in self.ranks):
+            return []
+        n = min(len(r.losses) for r in self.ranks)
+        return [sum(r.losses[i] for r in self.ranks) / len(self.ranks) for i in range(n)]
 
     @property
     def step_median_s(self) -> float | None:

@@ -81,6 +81,8 @@ class Tally:
         self.job, self.me, self.device, self.trainer = job, me, device, trainer
         self.step_times_s: list[float] = []
         self.host = socket.gethostname()
+        self.losses: LossLog | None = None
+        """Set by the run once its LossLog exists: the losses of the finished steps are kept with their times."""
 
     def progress(self, step: int) -> None:
         import torch
@@ -90,11 +92,27 @@ class Tally:
         if job.warmup <= step < job.warmup + job.steps:  # a timed step: its chunk of times first, then the count
             k = (n - 1) // TIMES_CHUNK
             self.me.write(f".times{k}.json", self.step_times_s[k * TIMES_CHUNK:n])
+        losses_done = self._write_losses()
         peak, source = _peak_memory(self.device)
-        self.me.progress(step, warmup_done=min(step + 1, job.warmup), timed_done=n,
+        self.me.progress(step, warmup_done=min(step + 1, job.warmup), timed_done=n, losses_done=losses_done,
                          profiled_done=max(0, step + 1 - job.warmup - job.steps), peak_memory_bytes=peak,
                          memory_source=source, threads=torch.get_num_threads(), stage=self.trainer.stage,
                          host=self.host)
+
+
+    def _write_losses(self) -> int:
+        """This rank's own loss of each step finished so far, into rank<R>.losses<K>.json chunks as the times are (a
+        run stopped by a failed rank or Ctrl-C keeps them: launch.read_partial); the count written. Its own: of its
+        slice of the global batch (ddp, fsdp); of the last pipeline stage only (the others hold no loss: 0). Read
+        after the step's synchronisation, so the copy to the host waits for nothing."""
+        log = self.losses
+        holds = self.job.parallel != "pipeline" or self.trainer.stage == self.me.world - 1
+        if log is None or not holds or not log.count:
+            return 0
+        n = log.count
+        k = (n - 1) // TIMES_CHUNK
+        self.me.write(f".losses{k}.json", [float(x) for x in log.tensor()[k * TIMES_CHUNK:n].float().cpu()])
+        return n
 
 
 class LossLog:
@@ -555,6 +573,7 @@ def run_train(job: Job, me: Rank, device: str) -> RankResult:
     distributed = dist.is_initialized()
     losses = LossLog(job.warmup + job.steps + PROFILER_WARMUP_STEPS + job.profile_steps, device)
     tally = Tally(job, me, device, trainer)
+    tally.losses = losses
     times = tally.step_times_s
     for i in range(job.warmup + job.steps):
         if distributed:

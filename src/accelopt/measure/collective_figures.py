@@ -7,7 +7,7 @@ history record and HTML page. Definitions of algbw and busbw: nccl-tests doc/PER
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 from accelopt.measure.contention import LINK_WARNING_MARK, ContentionReport
@@ -54,6 +54,13 @@ OTHER_OPS = ("all_gather", "reduce_scatter", "all_to_all")
 """The collectives plan models with the half-ring formula (half_ring_model_s) on the all-reduce's link."""
 
 
+def plan_model_s(op: str, size_bytes: int, nranks: int, latency_s: float, bandwidth_byte_per_s: float) -> float:
+    """plan's time for one collective of nccl-tests' size S on a link (alpha, B), predict/comm.py: the ring all-reduce
+    (ring_model_s), the half ring for all-gather, reduce-scatter and all-to-all (half_ring_model_s)."""
+    model = ring_model_s if op == "all_reduce" else half_ring_model_s
+    return model(size_bytes, nranks, latency_s, bandwidth_byte_per_s)
+
+
 def other_ops_model_errors(figs: list[CollectiveFigure], nranks: int, latency_s: float,
                            bandwidth_byte_per_s: float) -> list[tuple[str, float, int]]:
     """(op, model / measured - 1, size) at the size where plan's half-ring model with this link misses each measured
@@ -80,6 +87,11 @@ def _judged(error: float) -> str:
     return "within" if abs(error) <= LINK_MODEL_MAX_ERROR else "BEYOND"
 
 
+MODEL_COLUMNS_TEXT = ("plan's model: plan's time for the same collective and size on the link for plan above, "
+                      "all-reduce 2(p-1) alpha + 2(p-1)/p S / B, the others (p-1) alpha + (p-1)/p S / B "
+                      "(predict/comm.py); model error: model / measured - 1")
+"""How the console and the page explain the columns of plan's model beside each measured collective."""
+
 TOLERANCE_TEXT = f"tolerance +-{LINK_MODEL_MAX_ERROR:.0%}"
 """How the check of plan's collective models against the measured times states its bound (LINK_MODEL_MAX_ERROR)."""
 
@@ -89,7 +101,7 @@ class CollectiveFigure:
     """One collective at one message size; definitions of nccl-tests doc/PERFORMANCE.md."""
 
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"algbw_byte_per_s": "B/s", "busbw_byte_per_s": "B/s",
-                                               "spread": "fraction"}
+                                               "spread": "fraction", "model_error": "fraction"}
 
     op: str
     """all_reduce, all_gather, reduce_scatter or all_to_all."""
@@ -103,6 +115,17 @@ class CollectiveFigure:
         "B", "the size asked for where the ranks moved another (size_bytes): whole fp32 elements, a multiple of the "
              "rank count and at least one a rank, so 1 B over 2 ranks moves 8 B; null where they are the same (and in "
              "documents written before it was kept)", default=None)
+    model_time_s: float | None = unit(
+        "s", "plan's time for this collective and size with the link figures of the same run (link_latency_s, "
+             "link_bandwidth_byte_per_s), predict/comm.py: all-reduce 2(p-1) alpha + 2(p-1)/p S / B, the others "
+             "(p-1) alpha + (p-1)/p S / B; null in documents before probe schema 12", default=None)
+
+    @property
+    def model_error(self) -> float | None:
+        """model_time_s / time_s - 1: how far plan's model with this run's link misses this figure; None without it."""
+        if self.model_time_s is None or self.time_s <= 0:
+            return None
+        return self.model_time_s / self.time_s - 1
 
     @property
     def size_text(self) -> str:
@@ -245,3 +268,11 @@ class CollectivesResult:
 
     def of(self, op: str) -> list[CollectiveFigure]:
         return [f for f in self.figures if f.op == op]
+
+    def modelled(self, fig: CollectiveFigure) -> CollectiveFigure:
+        """`fig` with model_time_s, plan's time for it with this result's link (a document before probe schema 12
+        has none kept: it is computed from the link figures the document holds)."""
+        if fig.model_time_s is not None:
+            return fig
+        return replace(fig, model_time_s=plan_model_s(fig.op, fig.size_bytes, self.nranks, self.link_latency_s,
+                                                      self.link_bandwidth_byte_per_s))

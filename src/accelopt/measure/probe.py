@@ -144,8 +144,8 @@ class ProbeResult:
     """`accelopt probe`: measured rates of one local device, beside its catalog figures."""
 
     SCHEMA_KIND: ClassVar[str] = "probe"
-    SCHEMA_VERSION: ClassVar[int] = 11
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (5, 6, 7, 8, 9, 10)
+    SCHEMA_VERSION: ClassVar[int] = 12
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (5, 6, 7, 8, 9, 10, 11)
     UPGRADES: ClassVar[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {
         1: upgrade_from_v3, 2: upgrade_from_v3, 3: upgrade_from_v3, 4: upgrade_unit_names}
     """Version 2 added `collectives`; version 3 its figures' p10_s/p90_s/spread and its `contention` (documents
@@ -161,7 +161,9 @@ class ProbeResult:
     rounding to whole fp32 elements per rank changed it (5 to 8 read without it); version 10 core_share and
     core_share_note, the share of a CPU catalog entry's cores the probe ran on where it used fewer (5 to 9 read
     without them); version 11 collectives.link_model_tolerance and other_ops_model_checks, plan's model of the
-    all-gather, reduce-scatter and all-to-all with the link judged by that tolerance (5 to 10 read without them)."""
+    all-gather, reduce-scatter and all-to-all with the link judged by that tolerance (5 to 10 read without them);
+    version 12 collectives.figures[].model_time_s and model_error, plan's time for each measured collective and size
+    with the run's link beside it (5 to 11 read without them: the console and page compute it from the link)."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"best_matmul_metric": "", "ridge_flop_per_byte": "FLOP/B"}
 
     device: DetectedDevice

@@ -21,6 +21,7 @@ from accelopt.distributed.types import (
     TermError,
 )
 from accelopt.interrupts import recorded_stop
+from accelopt.measure.collective_figures import MODEL_COLUMNS_TEXT
 from accelopt.units import fmt_byte_per_s, fmt_bytes, fmt_pct, fmt_quantity, fmt_ratio, fmt_seconds
 
 
@@ -43,7 +44,8 @@ def run_table(r: DistributedResult | PartialDistributedResult, columns: tuple[st
 
     from accelopt.report.console import plain
 
-    sched = f", {r.schedule} schedule, {r.microbatches} micro-batches" if r.schedule else ""
+    mb = f"{r.microbatches} micro-batch{'es' if r.microbatches != 1 else ''}"
+    sched = f", {r.schedule} schedule, {mb}" if r.schedule else ""
     t = Table(title=plain(f"accelopt profile — {r.name}: {r.parallel} on {ranks_text(r.nproc, r.nnodes)} "
                          f"({r.backend}, {r.device}){sched}{stopped}"))
     for col in columns:
@@ -315,6 +317,11 @@ def _tolerance_line(pr: PredictionCheck) -> str:
             f"needs a reason), {inside} of {judged} measured terms inside")
 
 
+def signed_pct(fraction: float | None) -> str:
+    """'+12%', '-51%', or 'n/a' for None: a model's error, model / measured - 1."""
+    return "n/a" if fraction is None else f"{fraction:+.0%}"
+
+
 def render_collectives(result: CollectivesResult, console: Any) -> None:
     from rich.table import Table
 
@@ -322,12 +329,13 @@ def render_collectives(result: CollectivesResult, console: Any) -> None:
 
     t = Table(title=plain(f"accelopt probe --collectives — {result.backend} on {result.nranks} ranks "
                          f"({result.device})"))
-    for col in ("collective", "size", "time", "p10", "p90", "spread", "algbw", "busbw"):
+    for col in ("collective", "size", "time", "p10", "p90", "spread", "algbw", "busbw", "plan's model",
+                "model error"):
         t.add_column(col, justify="right")
-    for f in result.figures:
+    for f in map(result.modelled, result.figures):
         t.add_row(f.op, f.size_text, fmt_seconds(f.time_s), fmt_quantity(f.p10_s, "s"),
                   fmt_quantity(f.p90_s, "s"), fmt_pct(f.spread), fmt_byte_per_s(f.algbw_byte_per_s),
-                  fmt_byte_per_s(f.busbw_byte_per_s))
+                  fmt_byte_per_s(f.busbw_byte_per_s), fmt_quantity(f.model_time_s, "s"), signed_pct(f.model_error))
     console.print(t)
     console.print(f"link for plan: bandwidth {fmt_byte_per_s(result.link_bandwidth_byte_per_s)} "
                   f"({result.bandwidth_how}), latency {fmt_seconds(result.link_latency_s)} ({result.latency_how})",
@@ -339,7 +347,7 @@ def render_collectives(result: CollectivesResult, console: Any) -> None:
         console.print(line(("warning", "bold yellow"), f" link for plan: {result.link_warning}"))
     console.print(plain("time: median over repeats of the slowest rank's time, p10-p90 its spread; algbw = S/t; "
                        "busbw = algbw x 2(n-1)/n (all-reduce), x (n-1)/n (all-gather, reduce-scatter, all-to-all): "
-                       "nccl-tests doc/PERFORMANCE.md"), style="dim")
+                       "nccl-tests doc/PERFORMANCE.md; " + MODEL_COLUMNS_TEXT), style="dim")
     for warning in result.contention.warnings:
         console.print(line(("warning", "bold yellow"), f" collectives: {warning}"))
     if result.contention.disturbed:
@@ -393,6 +401,10 @@ def partial_lines(p: PartialDistributedResult) -> list[str]:
     lines += [t for t in (nothing_measured(r) for r in p.ranks) if t]
     if p.nnodes > 1:
         lines.append(f"ranks of this node (node {p.node_rank}) only: each node's launcher keeps its own ranks' steps")
+    if p.global_losses:  # kept since ut4dist, 2026-12-06 (a failed or stopped run said 'not measured: the losses')
+        losses = p.global_losses
+        lines.append(f"loss of the global batch, first -> last of the {len(losses)} steps every rank finished (warm-up "
+                     f"included): {losses[0]:.4g} -> {losses[-1]:.4g}")
     lines.append("not measured (the run was stopped before them): " + ", ".join(p.missing))
     if p.failed:  # on the page and in a saved stdout too, not only on stderr
         lines.append(f"stopped by: {p.failed}")

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from accelopt.errors import InputError
+from accelopt.measure.collective_figures import MODEL_COLUMNS_TEXT
 from accelopt.report import infer_view, plan_warnings
 from accelopt.report.console import printable
 from accelopt.report.figures import fmt, is_estimate, key_figures, other_version, typed
@@ -163,15 +164,16 @@ def _warnings_tables(contention: Any, extra: list[str]) -> list[Table]:
 
 def _collectives_table(c: Any) -> Table:
     t = Table(f"collectives — {c.backend} over {c.nranks} ranks ({c.device})",
-              ["collective", "size", "time", "p10", "p90", "spread", "algbw", "busbw"])
+              ["collective", "size", "time", "p10", "p90", "spread", "algbw", "busbw", "plan's model", "model error"])
     t.rows += [[f.op, q(f, "size_bytes") + (f" (asked {q(f, 'asked_size_bytes')})" if f.asked_size_bytes else ""),
                 q(f, "time_s"), q(f, "p10_s"), q(f, "p90_s"), q(f, "spread"),
-                q(f, "algbw_byte_per_s"), q(f, "busbw_byte_per_s")] for f in c.figures]
+                q(f, "algbw_byte_per_s"), q(f, "busbw_byte_per_s"), q(f, "model_time_s"),
+                "n/a" if f.model_error is None else f"{f.model_error:+.0%}"] for f in map(c.modelled, c.figures)]
     t.note = (f"link for plan: bandwidth {q(c, 'link_bandwidth_byte_per_s')} ({c.bandwidth_how}), "
               f"latency {q(c, 'link_latency_s')} ({c.latency_how})"
               + "".join(f"; {t}" for t in (c.model_error_text, c.other_ops_model_text,
                                            c.link_warning and f"WARNING: {c.link_warning}") if t)
-              + f". time: median over repeats of the slowest rank's time. {c.DEFINITIONS}")
+              + f". time: median over repeats of the slowest rank's time. {c.DEFINITIONS}. {MODEL_COLUMNS_TEXT}")
     return t
 
 

@@ -1,0 +1,74 @@
+"""`profile --nproc N` stopped by a failed rank (or Ctrl-C) keeps the losses of the steps every rank finished, not only
+their times (ut4dist, 2026-12-06). Each rank kept its step times in its progress files, but the losses lived on the
+device until the end of the run, so a rank raising in its third timed step left 'not measured: the losses' although
+every rank had computed them. Each rank now writes its own loss of each finished step beside its times (worker.Tally,
+rank<R>.losses<K>.json); the partial result's global_losses is their mean (equal slices of the batch), or the last
+pipeline stage's."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from conftest import run_main
+
+from accelopt.distributed.types import PartialDistributedResult, PartialRank
+from accelopt.report.distributed_view import partial_lines
+from accelopt.workload.userfile import load_user_factory
+
+MODELS = str(Path(__file__).with_name("dist_models.py"))
+
+
+@pytest.fixture(autouse=True)
+def _run_dirs_in_tmp(tmp_path: Path) -> Any:
+    """The failed run's folder (kept: its error names its torchrun.log) goes under the test's tmp, not /tmp."""
+    import tempfile
+
+    before = tempfile.tempdir
+    tempfile.tempdir = str(tmp_path)
+    yield
+    tempfile.tempdir = before
+
+
+def _first_loss() -> float:
+    """The loss of the first global batch before any update, computed here: the factory is called with torch seeded
+    (0), on the ranks as here, so the weights are the same."""
+    torch.manual_seed(0)
+    bundle = load_user_factory(f"{MODELS}:crashing_late", batch_size=8)
+    x, y = next(iter(bundle.batches()))
+    with torch.no_grad():
+        return float(bundle.loss_fn(bundle.model(x), y))
+
+
+@pytest.mark.slow
+def test_a_crashed_run_keeps_the_losses_of_the_steps_every_rank_finished(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main(["profile", f"{MODELS}:crashing_late", "--nproc", "2", "--steps", "5", "--warmup", "1",
+                               "--json"], capsys)
+    assert code == 2 and "rank 1 crashed" in err, err
+    doc = json.loads(out)
+    losses = doc["global_losses"]
+    assert len(losses) >= 3, doc  # the warm-up step and the two timed steps every rank finished
+    assert abs(losses[0] - _first_loss()) < 1e-5, (losses, _first_loss())  # the mean of the two halves' losses
+    assert "the losses" not in doc["missing"]
+    assert all(len(r["losses"]) >= 3 for r in doc["ranks"])
+
+
+def _partial(parallel: str, losses: list[list[float]], nnodes: int = 1) -> PartialDistributedResult:
+    ranks = [PartialRank(rank=i, step_times_s=[0.01], losses=ls, stage=i if parallel == "pipeline" else None)
+             for i, ls in enumerate(losses)]
+    return PartialDistributedResult(name="m", parallel=parallel, schedule=None, nproc=len(ranks), nnodes=nnodes,
+                                    backend="gloo", device="cpu", global_batch=8, microbatches=1, steps=5, warmup=1,
+                                    profile_steps=6, ranks=ranks, missing=["the losses"], interrupted=True)
+
+
+def test_global_losses_are_the_ranks_mean_or_the_last_stages() -> None:
+    assert _partial("ddp", [[1.0, 2.0, 3.0], [3.0, 4.0]]).global_losses == [2.0, 3.0]  # the steps both finished
+    assert _partial("pipeline", [[], [5.0, 4.0]]).global_losses == [5.0, 4.0]
+    assert _partial("ddp", [[1.0], []]).global_losses == []  # a rank kept none: no global batch's loss
+    assert _partial("fsdp", [[1.0], [2.0]], nnodes=2).global_losses == []  # the other node's ranks are not here
+    line = [t for t in partial_lines(_partial("ddp", [[1.0, 2.0], [3.0, 4.0]])) if t.startswith("loss")]
+    assert line == ["loss of the global batch, first -> last of the 2 steps every rank finished (warm-up included): "
+                    "2 -> 3"], line
