@@ -185,3 +185,22 @@ def test_a_huge_design_size_is_quoted_short(tmp_path: Path) -> None:
     with pytest.raises(InputError) as e:
         load_design_file(path)
     assert "ifmap_sram_bytes = 1e+400 is more than 1,099,511,627,776" in e.value.problem, e.value.problem
+
+
+@pytest.mark.parametrize("name, text, said, goes", [
+    ("run.json", '{"schema": "accelopt.simulate-run"}', "is a JSON file, not a design TOML", "--workload"),
+    ("net.py", "import torch\nclass Net: ...\n", "is a Python file, not a design TOML", "--model FILE.py:Class"),
+    ("layers.csv", "Layer, M, N, K,\ng1, 64, 32, 48,\n", "is a CSV file, not a design TOML", "--topology"),
+    ("d.toml", '{"design": {}}', "is a JSON file, not a design TOML", "--workload"),
+])
+def test_a_design_file_of_another_format_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str,
+                                                  text: str, said: str, goes: str) -> None:
+    """-d run.json (a --json result) or -d net.py said 'is not valid TOML' and 'fix the TOML syntax at that line':
+    the file is not a TOML to fix but another kind of input (ut4sim, 2026-12-06)."""
+    from conftest import run_main
+
+    p = tmp_path / name
+    p.write_text(text)
+    code, _out, err = run_main(["simulate", "run", "-d", str(p), "-m", "alexnet-conv"], capsys)
+    assert code == 2 and said in err and goes in err, err
+    assert "fix the TOML syntax" not in err

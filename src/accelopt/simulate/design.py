@@ -463,6 +463,7 @@ def load_design_text(text: str, where: str) -> Design:
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
+        _refuse_other_format(text, where, e)
         raise InputError(f"design file {where} is not valid TOML: {e}",
                          "fix the TOML syntax at that line; a SCALE-Sim config needs an [architecture_presets] "
                          "section (and is read as one)") from None
@@ -478,6 +479,27 @@ def load_design_text(text: str, where: str) -> Design:
                          "a design file holds a [design] table and an optional [sources] table only; put fields "
                          "under [design]")
     return design_from_table(doc["design"], doc.get("sources", {}), where)
+
+
+# a file of another kind passed as -d: 'fix the TOML syntax at that line' sent the user into a JSON result or a model
+# file (ut4sim, 2026-12-06); the suffixes of the files accelopt and its users pass elsewhere, and where each goes
+_OTHER_FORMATS = {".json": ("a JSON file", "; a workload JSON goes to --workload, a Hugging Face config to --hf"),
+                  ".py": ("a Python file", "; a model file goes to --model FILE.py:Class"),
+                  ".csv": ("a CSV file", "; a SCALE-Sim topology goes to --topology"),
+                  ".html": ("an HTML page", ""), ".htm": ("an HTML page", ""), ".yaml": ("a YAML file", ""),
+                  ".yml": ("a YAML file", "")}
+
+
+def _refuse_other_format(text: str, where: str, error: Exception) -> None:
+    """InputError when a design file that is not TOML is another format by its name or first character."""
+    what, goes = _OTHER_FORMATS.get(Path(where).suffix.lower(), (None, ""))
+    if what is None and text.lstrip().startswith("{"):
+        what, goes = _OTHER_FORMATS[".json"]
+    if what is None:
+        return
+    raise InputError(f"design file {where} is {what}, not a design TOML ({error})",
+                     "pass a preset name (`accelopt simulate presets`), a design TOML with a [design] table (copy "
+                     f"examples/my_design.toml) or a SCALE-Sim .cfg{goes}")
 
 
 def load_design_file(path: Path | str) -> Design:
