@@ -204,3 +204,26 @@ def test_a_design_file_of_another_format_is_named(tmp_path: Path, capsys: pytest
     code, _out, err = run_main(["simulate", "run", "-d", str(p), "-m", "alexnet-conv"], capsys)
     assert code == 2 and said in err and goes in err, err
     assert "fix the TOML syntax" not in err
+
+
+def test_hf_of_a_type_only_accelopts_reader_knows_names_simulate_m(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """`simulate run --hf mixtral.json` under a transformers that has no Mixtral: the fix named `plan serve -m` and
+    `plan --model` (accelopt's own reader) but not `simulate run -m`, which simulates that config here (ut4sim)."""
+    from conftest import run_main, write_hf_config
+
+    transformers = pytest.importorskip("transformers")
+    if "mixtral" in transformers.models.auto.configuration_auto.CONFIG_MAPPING:
+        pytest.skip("this transformers builds Mixtral: --hf runs it")
+    cfg = {"model_type": "mixtral", "hidden_size": 256, "intermediate_size": 512, "num_hidden_layers": 2,
+           "num_attention_heads": 8, "num_key_value_heads": 2, "num_local_experts": 8, "num_experts_per_tok": 2,
+           "vocab_size": 1000, "max_position_embeddings": 512}
+    path = write_hf_config(tmp_path, "moe", cfg)
+    code, _out, err = run_main(["simulate", "run", "-d", "tpu-v1", "--hf", str(path), "--seq-len", "16"], capsys)
+    assert code == 2 and "not known to transformers" in err, err
+    said = f"`accelopt simulate run -d DESIGN -m {path}` simulates it from that reader"
+    assert said in " ".join(err.split()), err
+    # and that command runs: the same config through -m
+    code, out, err = run_main(["simulate", "run", "-d", "tpu-v1", "-m", str(path), "--seq-len", "16",
+                               "--max-rows", "0"], capsys)
+    assert code == 0 and "transformer config" in out, err
