@@ -227,3 +227,20 @@ def test_hf_of_a_type_only_accelopts_reader_knows_names_simulate_m(tmp_path: Pat
     code, out, err = run_main(["simulate", "run", "-d", "tpu-v1", "-m", str(path), "--seq-len", "16",
                                "--max-rows", "0"], capsys)
     assert code == 0 and "transformer config" in out, err
+
+
+@pytest.mark.parametrize("written, read", [("INT8", "int8"), ("bfloat16", "bf16"), ("float16", "fp16"),
+                                           ("Int16", "int16"), ("fp8", None), ("int4", None)])
+def test_a_design_dtype_is_read_as_dtype_options_read_it(written: str, read: str | None) -> None:
+    """dtype = "INT8" or torch's "bfloat16" was 'unknown' while dataflow = "WS" was read as ws and every --dtype
+    option reads torch's spellings (accelopt.dtypes.canonical); a dtype the simulator has no width for stays refused."""
+    from accelopt.simulate.design import load_design_text
+
+    text = (f'[design]\nname = "d"\nrows = 8\ncols = 8\ndataflow = "ws"\nifmap_sram_bytes = 4096\n'
+            f'filter_sram_bytes = 4096\nofmap_sram_bytes = 4096\ndram_bandwidth_byte_per_s = 1e9\nclock_hz = 1e9\n'
+            f'dtype = "{written}"\ntech_node_nm = 16\n')
+    if read is None:
+        with pytest.raises(InputError, match=f"dtype '{written}' is unknown"):
+            load_design_text(text, "d.toml")
+    else:
+        assert load_design_text(text, "d.toml").dtype == read

@@ -425,6 +425,13 @@ def design_from_table(table: Mapping[str, Any], sources: Mapping[str, str], wher
     flow = kwargs["dataflow"]
     if isinstance(flow, str) and flow.strip().lower() in DATAFLOWS:  # "WS" as papers write it (--dataflow reads it
         kwargs["dataflow"] = flow.strip().lower()  # so too); an unknown one is refused as written
+    dtype = kwargs.get("dtype")
+    if isinstance(dtype, str) and dtype not in DTYPE_BITS:
+        # "INT8", torch's "bfloat16": accelopt's name, as every --dtype option reads them; they were 'unknown' while
+        # "WS" was read as ws (ut4sim, 2026-12-06); any other is refused as written
+        said = dtypes.canonical(dtype).strip().lower()
+        if said in DTYPE_BITS:
+            kwargs["dtype"] = said
     for f in _INT_FIELDS:
         v = kwargs.get(f)
         if isinstance(v, float) and v.is_integer():
