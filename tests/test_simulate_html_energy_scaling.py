@@ -51,3 +51,22 @@ def test_a_given_supply_is_shown_with_its_factor(tmp_path: Path, capsys: pytest.
     factor = f"x{node_factor(16, 0.7):.3g}"
     assert f"at 0.70 V by Stillmaker & Baas 2017 ({factor})" in out
     assert f"scaled to 16 nm at 0.70 V by Stillmaker & Baas 2017 ({factor})" in page
+
+
+def test_design_table_shows_the_designs_own_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page's design table rounded the inputs: edge-npu's 1395.2 MHz clock read '1.4 GHz' (the console prints
+    1395.2 MHz) and its 32e9 B DRAM '29.8 GiB' beside a source saying 32 GB. Each now reads back as the design's
+    figure: the clock in MHz as the console prints it, a rounded figure with its exact value beside it."""
+    monkeypatch.setenv("ACCELOPT_NO_HISTORY", "1")
+    (tmp_path / "g.csv").write_text("Layer, M, N, K,\ng1, 64, 32, 48,\n")
+    page = tmp_path / "run.html"
+    code, out, err = run_main(["simulate", "run", "-d", "edge-npu", "--topology", str(tmp_path / "g.csv"),
+                               "--html", str(page)], capsys)
+    assert code == 0, err
+    assert "1395.2 MHz" in out  # the console's design line
+    text = _page_text(page)
+    assert "clock_hz 1395.2 MHz NVIDIA" in text, text[:3000]
+    assert "dram_bytes 29.8 GiB (32,000,000,000 B) NVIDIA" in text
+    assert "ifmap_sram_bytes 256 KiB NVDLA" in text  # exact as shown: nothing added
+    assert "dram_bandwidth_byte_per_s 137 GB/s NVIDIA" in text

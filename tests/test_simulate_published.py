@@ -97,3 +97,22 @@ def test_chip_options_are_checked_not_dropped(capsys: pytest.CaptureFixture[str]
     assert code == 2 and out == "" and "applies to --chip nvdla only" in err
     code, _, err = run_main(["simulate", "published", "--chip", "eyeris"], capsys)
     assert code == 2 and "did you mean --chip eyeriss?" in err
+
+
+def test_nvdla_designs_say_the_dram_latency_they_take(capsys: pytest.CaptureFixture[str]) -> None:
+    """The primer gives no DRAM latency: the rows ran on the Design default, 0 s, and said nothing, while a [design]
+    TOML that leaves dram_latency_s out prints 'assumption: left out of the design, 0 s' beside its result (ut4sim,
+    2026-12-06: `simulate run -d nvdla-512` listed its rows/cols and CACC assumptions only)."""
+    from accelopt.simulate.design import _DEFAULTS_SAID
+
+    for r in NVDLA_ROWS:
+        d = nvdla_design(r)
+        assert d.dram_latency_s == 0.0
+        # every optional field a TOML is told about when left out is sourced here too (cores: one NVDLA core)
+        assert all(f in d.sources for f in _DEFAULTS_SAID if f != "cores"), (r.name, sorted(d.sources))
+        assert d.sources["dram_latency_s"].startswith("assumption")
+    code, out, err = run_main(["simulate", "run", "-d", "nvdla-512", "-m", "alexnet-conv", "--max-rows", "0"], capsys)
+    assert code == 0, err
+    assert "dram_latency_s: assumption: the primer gives no DRAM latency; 0 s" in out
+    code, out, err = run_main(["simulate", "published"], capsys)
+    assert code == 0 and "the primer gives no DRAM latency" in out, err

@@ -97,3 +97,35 @@ def test_under_json_the_file_is_said_on_stderr(tmp_path: Path, capsys: pytest.Ca
                                 "--save-topology", str(out))
     assert json.loads(text)["totals"]["layers"] == 2  # stdout stays one JSON document
     assert f"topology written to {out} (SCALE-Sim gemm format, 2 rows)" in err
+
+
+@pytest.mark.parametrize("stop, code, said", [
+    (KeyboardInterrupt(), 130, "the topology written to {out} is kept; no result to show or record"),
+    (RuntimeError("midway"), None, None),
+])
+def test_a_run_stopped_midway_says_the_topology_it_kept(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch, stop: BaseException,
+                                                        code: int | None, said: str | None) -> None:
+    """The topology is written before the run (a scalesim-code replay of ResNet-50 takes ~80 s); Ctrl-C there printed
+    'interrupted ... nothing to show, save or record' with the file on disk, and a run that failed never said it was
+    written (the line came after the result). Now the line comes when the file is written, and the interruption says
+    the file is kept (ut4sim, 2026-12-06)."""
+    import accelopt.simulate.engine as engine
+
+    def stopped(*_args: object, **_kwargs: object) -> None:
+        raise stop
+
+    monkeypatch.setattr(engine, "simulate", stopped)
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text(GEMMS, encoding="utf-8")
+    argv = ["simulate", "run", "-d", "tpu-v1", "--topology", str(src), "--save-topology", str(out)]
+    if code is None:
+        with pytest.raises(RuntimeError):
+            run_main(argv, capsys)
+        text = capsys.readouterr().out
+    else:
+        got, text, err = run_main(argv, capsys)
+        assert got == code and said is not None and said.format(out=out) in err, err
+        assert "nothing to show, save or record" not in err
+    assert out.read_text(encoding="utf-8") == GEMMS
+    assert f"topology written to {out} (SCALE-Sim gemm format, 2 rows)" in text

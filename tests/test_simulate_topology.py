@@ -64,3 +64,16 @@ def test_bad_topology(text: str, needle: str) -> None:
 def test_missing_topology_file() -> None:
     with pytest.raises(InputError, match="does not exist"):
         read_topology("/nonexistent.csv")
+
+
+@pytest.mark.parametrize("batch, fix", [(1, "check that row's sizes"),
+                                        (4, "check that row's sizes (or a smaller --batch than 4)")])
+def test_a_row_past_the_simulators_limit_names_the_file_and_row(tmp_path: Path, batch: int, fix: str) -> None:
+    """A row of 4.8e20 MACs (past 2**53) was refused as "layer 'g1': ..." with the fix 'a smaller --batch or
+    --seq-len': no file or row named, and --seq-len is refused with a topology (ut4sim, 2026-12-06)."""
+    p = tmp_path / "t.csv"
+    p.write_text("Layer, M, N, K,\nsmall, 8, 8, 8,\ng1, 99999999999, 99999999, 48,\n")
+    with pytest.raises(InputError) as e:
+        read_topology(p, batch=batch)
+    assert e.value.problem.startswith(f"topology {p}, row 3: layer 'g1': ")
+    assert e.value.fix == fix and "--seq-len" not in e.value.fix

@@ -625,7 +625,17 @@ def run_simulation(opts: RunOptions) -> None:
     _check_save_topology(opts)
     layers, source = _layers(opts.source)
     saved = _save_topology(layers, opts.save_topology) if opts.save_topology is not None else None
-    result = simulate(d, layers, opts.source.convention)
+    if saved is not None:  # said before the run: a run that fails or is stopped keeps the file (ut4sim, 2026-12-06)
+        _say_saved_topology(saved, opts.as_json)
+    try:
+        result = simulate(d, layers, opts.source.convention)
+    except KeyboardInterrupt:
+        if saved is None:
+            raise
+        # the generic line said 'nothing to show, save or record' with the topology already on disk
+        print(f"interrupted ({stopped_by()}) before `accelopt simulate run` finished: the topology written to "
+              f"{saved.path} is kept; no result to show or record", file=sys.stderr)
+        raise typer.Exit(130) from None
     from accelopt.report.runs import finish_run
 
     data = result.report(source)
@@ -634,13 +644,16 @@ def run_simulation(opts: RunOptions) -> None:
         emit(data)
     else:
         _print_run(data, opts.max_rows)
-    if saved is not None:  # on stderr under --json, as 'HTML report written to' is
-        out = sys.stderr if opts.as_json else sys.stdout
-        print(printable(f"topology written to {saved.path} (SCALE-Sim {saved.format} format, {saved.rows:,} "
-                        f"rows); read it back with `accelopt simulate run --topology {shlex.quote(saved.path)}`"),
-              file=out)
-        for note in saved.notes:
-            print(printable(f"  {note}"), file=out)
+
+
+def _say_saved_topology(saved: Any, as_json: bool) -> None:
+    """The --save-topology file's line and notes: on stderr under --json, as 'HTML report written to' is."""
+    out = sys.stderr if as_json else sys.stdout
+    print(printable(f"topology written to {saved.path} (SCALE-Sim {saved.format} format, {saved.rows:,} "
+                    f"rows); read it back with `accelopt simulate run --topology {shlex.quote(saved.path)}`"),
+          file=out)
+    for note in saved.notes:
+        print(printable(f"  {note}"), file=out)
 
 
 def _check_save_topology(opts: RunOptions) -> None:

@@ -23,7 +23,7 @@ from accelopt.report import infer_view, plan_warnings
 from accelopt.report.console import printable
 from accelopt.report.figures import fmt, is_estimate, key_figures, other_version, typed
 from accelopt.report.simulate_view import stalls_left
-from accelopt.units import fmt_byte_per_s, fmt_count, fmt_ratio, unit_of
+from accelopt.units import fmt_byte_per_s, fmt_count, fmt_ratio, parse_quantity, unit_of
 
 EST = '<span class="est">estimate</span>'
 
@@ -442,7 +442,7 @@ def _sim_run_tables(r: Any) -> list[Table]:
         if f.name in ("name", "description", "sources"):
             continue
         v = getattr(d, f.name)
-        shown = q(d, f.name) if f.metadata.get("unit") else _g(v)
+        shown = _design_input(d, f.name) if f.metadata.get("unit") else _g(v)
         if f.name == "dram_bandwidth_byte_per_s" and d.unlimited_bandwidth:
             shown = "unlimited (no bandwidth stalls)"  # inf, which q() shows as n/a
         source = d.sources.get(f.name, "")
@@ -472,6 +472,26 @@ def _sim_run_tables(r: Any) -> list[Table]:
             f"{stalls_left(r)}.")  # the console's DRAM line says it so
     tt.note = " ".join([*r.notes, need, scaling])
     return [dt, tt, lt]
+
+
+def _design_input(d: Any, name: str) -> str:
+    """A design field as the user wrote it: the clock in MHz, as the console's design line prints it, and any figure
+    the display rounds (3 digits, binary prefixes) followed by its exact value. The page read '1.4 GHz' for edge-npu's
+    1395.2 MHz and 'dram_bytes 29.8 GiB' beside the source's '32 GB' (32e9 B): not the design's figures (ut4sim)."""
+    v, u = getattr(d, name), unit_of(d, name)
+    shown = q(d, name)
+    if not isinstance(v, int | float) or isinstance(v, bool) or v != v or v in (float("inf"), float("-inf")):
+        return shown
+    if u == "Hz":  # cli/simulate.py prints f"{d.clock_hz / 1e6:g} MHz"
+        shown = f"{v / 1e6:g} MHz"
+        read: float | None = float(f"{v / 1e6:g}") * 1e6
+    else:
+        parsed = parse_quantity(shown)
+        read = parsed.value if parsed is not None else None
+    if u in ("B", "B/s", "s", "Hz") and (read is None or abs(read - v) > 1e-9 * abs(v)):
+        exact = f"{v:,.0f}" if float(v).is_integer() else f"{v:g}"
+        shown += f" ({exact} {u})"
+    return shown
 
 
 # SimTotals' fields as the console's `simulate run` summary names them (cli/simulate.py: 'total: ... MACs, ...

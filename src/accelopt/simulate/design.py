@@ -425,6 +425,13 @@ def design_from_table(table: Mapping[str, Any], sources: Mapping[str, str], wher
     flow = kwargs["dataflow"]
     if isinstance(flow, str) and flow.strip().lower() in DATAFLOWS:  # "WS" as papers write it (--dataflow reads it
         kwargs["dataflow"] = flow.strip().lower()  # so too); an unknown one is refused as written
+    dtype = kwargs.get("dtype")
+    if isinstance(dtype, str) and dtype not in DTYPE_BITS:
+        # "INT8", torch's "bfloat16": accelopt's name, as every --dtype option reads them; they were 'unknown' while
+        # "WS" was read as ws (ut4sim, 2026-12-06); any other is refused as written
+        said = dtypes.canonical(dtype).strip().lower()
+        if said in DTYPE_BITS:
+            kwargs["dtype"] = said
     for f in _INT_FIELDS:
         v = kwargs.get(f)
         if isinstance(v, float) and v.is_integer():
@@ -463,6 +470,7 @@ def load_design_text(text: str, where: str) -> Design:
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
+        _refuse_other_format(text, where, e)
         raise InputError(f"design file {where} is not valid TOML: {e}",
                          "fix the TOML syntax at that line; a SCALE-Sim config needs an [architecture_presets] "
                          "section (and is read as one)") from None
@@ -478,6 +486,27 @@ def load_design_text(text: str, where: str) -> Design:
                          "a design file holds a [design] table and an optional [sources] table only; put fields "
                          "under [design]")
     return design_from_table(doc["design"], doc.get("sources", {}), where)
+
+
+# a file of another kind passed as -d: 'fix the TOML syntax at that line' sent the user into a JSON result or a model
+# file (ut4sim, 2026-12-06); the suffixes of the files accelopt and its users pass elsewhere, and where each goes
+_OTHER_FORMATS = {".json": ("a JSON file", "; a workload JSON goes to --workload, a Hugging Face config to --hf"),
+                  ".py": ("a Python file", "; a model file goes to --model FILE.py:Class"),
+                  ".csv": ("a CSV file", "; a SCALE-Sim topology goes to --topology"),
+                  ".html": ("an HTML page", ""), ".htm": ("an HTML page", ""), ".yaml": ("a YAML file", ""),
+                  ".yml": ("a YAML file", "")}
+
+
+def _refuse_other_format(text: str, where: str, error: Exception) -> None:
+    """InputError when a design file that is not TOML is another format by its name or first character."""
+    what, goes = _OTHER_FORMATS.get(Path(where).suffix.lower(), (None, ""))
+    if what is None and text.lstrip().startswith("{"):
+        what, goes = _OTHER_FORMATS[".json"]
+    if what is None:
+        return
+    raise InputError(f"design file {where} is {what}, not a design TOML ({error})",
+                     "pass a preset name (`accelopt simulate presets`), a design TOML with a [design] table (copy "
+                     f"examples/my_design.toml) or a SCALE-Sim .cfg{goes}")
 
 
 def load_design_file(path: Path | str) -> Design:

@@ -13,7 +13,7 @@ from accelopt.errors import InputError
 from accelopt.simulate.dataflow import LayerArrays, compute
 from accelopt.simulate.design import DATAFLOW_NAMES, Design
 from accelopt.simulate.energy import energy_table
-from accelopt.simulate.layers import Layer
+from accelopt.simulate.layers import Layer, weight_elems
 from accelopt.simulate.memory import (
     ACTIVE_FRACTION,
     MAX_REPLAY_ELEMS,
@@ -68,6 +68,9 @@ class SimResult:
     cols: dict[str, np.ndarray] = field(repr=False)
     rs_mappings: list[RsMapping] | None = field(default=None, repr=False)
     """The row-stationary mapping of each layer (dataflow 'rs' only)."""
+    weight_elems: int | None = None
+    """Elements of the weights the run reads (Layer.weights: K x N x repeats of each such layer); None when the
+    layers came as arrays (sweep, published), which do not say which operand is a weight."""
 
     # ---- totals
     def total(self, key: str) -> float:
@@ -158,6 +161,23 @@ class SimResult:
         cap = self.design.dram_bytes
         if cap is None:
             return []
+        return [*self._layer_capacity_note(cap), *self._model_capacity_note(cap)]
+
+    def _model_capacity_note(self, cap: float) -> list[str]:
+        """The whole model's weights over the design's DRAM: every layer's own tensors may fit while the model does
+        not (DeepSeek-V3's 671B int8 weights, 625 GiB, ran on tpu-v1's 8 GiB without a word: ut4sim, 2026-12-06)."""
+        if self.weight_elems is None:
+            return []
+        weights = self.weight_elems * self.design.bytes_per_elem
+        if weights <= cap:
+            return []
+        f = units.fmt_bytes
+        return [f"the model's weights this run reads, {f(float(weights))} (each convolution's and linear layer's "
+                f"weights over its repeats at {self.design.dtype}), exceed the design's dram_bytes {f(float(cap))}: "
+                "DRAM capacity is not modelled, these figures assume the design holds them all (a chip this size "
+                "would reload weights from the host or split the model over chips; raise dram_bytes)"]
+
+    def _layer_capacity_note(self, cap: float) -> list[str]:
         c, b = self.cols, self.design.bytes_per_elem
         ifmap, weights, ofmap = c["ifmap_elems"] * b, c["k"] * c["n"] * b, c["m"] * c["n"] * b
         need = ifmap + weights + ofmap
@@ -202,6 +222,7 @@ def simulate(design: Design, layers: Sequence[Layer] | LayerArrays, convention: 
     else:
         arr = layer_arrays(layers)
         names, kinds = [x.name for x in layers], [x.kind for x in layers]
+    weights = None if isinstance(layers, LayerArrays) else weight_elems(layers)
     d = design
     mappings: list[RsMapping] | None = None
     if d.dataflow == "rs":  # row-stationary PE array (simulate/rowstationary.py)
@@ -237,7 +258,7 @@ def simulate(design: Design, layers: Sequence[Layer] | LayerArrays, convention: 
     else:
         _energy_rs(d, c)
     return SimResult(design=d, names=list(names), kinds=list(kinds), convention=convention, cols=c,
-                     rs_mappings=mappings)
+                     rs_mappings=mappings, weight_elems=weights)
 
 
 def _replay_scalesim_buffers(arr: LayerArrays, d: Design, c: dict[str, np.ndarray]) -> np.ndarray:

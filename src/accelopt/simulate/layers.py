@@ -40,6 +40,10 @@ class Layer:
     ifmap_elems: int
     """Unique input elements of one repeat in DRAM (conv: N*Cin/g*H*W; im2col expands on chip)."""
     conv: Conv | None = None
+    weights: bool = True
+    """B is a weight tensor (a convolution's filters, a Linear's or an expert's matrix), held in DRAM for the whole
+    run, one per repeat; False where both operands are activations (attention's QK^T and AV, a batched matmul) or
+    for a train step's backward GEMMs. Counted by SimResult.capacity_notes against the design's dram_bytes."""
 
     def __post_init__(self) -> None:
         for f in ("m", "n", "k", "repeats", "ifmap_elems"):
@@ -63,6 +67,11 @@ class Layer:
         return self.m * self.n * self.k * self.repeats
 
 
+def weight_elems(layers: Collection[Layer]) -> int:
+    """Elements of the weights `layers` read (Layer.weights): K x N x repeats of each such layer."""
+    return sum(x.k * x.n * x.repeats for x in layers if x.weights)
+
+
 def from_conv(name: str, conv: Conv, count: int = 1) -> Layer:
     if conv.c_in % conv.groups or conv.c_out % conv.groups:
         raise InputError(f"conv {name!r}: groups {conv.groups} must divide c_in {conv.c_in} and c_out {conv.c_out}",
@@ -78,7 +87,7 @@ def from_conv(name: str, conv: Conv, count: int = 1) -> Layer:
 
 def from_gemm(name: str, gemm: Gemm, count: int = 1, kind: str = "gemm") -> Layer:
     return Layer(name=name, kind=kind, m=gemm.m, n=gemm.n, k=gemm.k, repeats=gemm.batch * count,
-                 ifmap_elems=gemm.m * gemm.k)
+                 ifmap_elems=gemm.m * gemm.k, weights=kind != "attention")
 
 
 def attention_layers(name: str, shapes: tuple[tuple[int, ...], ...], count: int = 1,
@@ -149,6 +158,8 @@ def from_workload(w: Workload) -> tuple[list[Layer], list[str]]:
                          "matrix multiply, convolution or attention with its shape",
                          "give a model with Linear, Conv or attention layers; a workload JSON needs ops with gemm "
                          "or conv shapes (`accelopt profile ... --save-workload` writes them)")
+    layers = [dataclasses.replace(x, weights=False) if i in backward or i in batched else x
+              for i, x in enumerate(layers)]
     return unique_names(layers, backward, batched), skipped
 
 

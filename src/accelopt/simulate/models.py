@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import math
+import shlex
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from accelopt.errors import InputError, first_line, unknown_name
+from accelopt.errors import InputError, UnsupportedError, first_line, unknown_name
 from accelopt.simulate.layers import (
     Layer,
     alexnet_conv_layers,
@@ -291,7 +292,10 @@ def hf_layers(config_dir: str, batch: int | None = None, seq_len: int | None = N
     from accelopt.workload.hf import META_WEIGHTS, build_from_hf_config, config_notes
 
     _check_counts(batch, seq_len)  # --hf used to run --batch 0 / --seq-len 0 and exit 0
-    bundle = build_from_hf_config(config_dir, batch_size=batch, seq_len=seq_len, meta=True)
+    try:
+        bundle = build_from_hf_config(config_dir, batch_size=batch, seq_len=seq_len, meta=True)
+    except InputError as e:
+        raise InputError(e.problem, e.fix + _own_reader_here(config_dir)) from None
     on_meta = bundle.meta["weights"] == META_WEIGHTS  # else transformers could not build it there: random weights
     capture = OnMeta(lambda: build_from_hf_config(config_dir, batch_size=batch, seq_len=seq_len), "random weights",
                      built_on_meta=on_meta, how="" if on_meta else "random weights: transformers cannot build it on "
@@ -303,6 +307,25 @@ def hf_layers(config_dir: str, batch: int | None = None, seq_len: int | None = N
     said = "".join(f"; {n}" for n in config_notes(bundle.meta, None))
     return layers, (f"{what} (batch {bundle.batch_size}, seq_len {bundle.meta['seq_len']}; {capture.how})"
                     f"{desc[len(what):]}{said}")
+
+
+def _own_reader_here(config_dir: str) -> str:
+    """'' or the simulate command that reads a config whose model_type transformers does not know but accelopt's own
+    config reader does (`-m CONFIG.json`: the transformer layers `plan` counts). The fix of `simulate run --hf` named
+    only `plan serve` and `plan` for it (a Mixtral config.json under transformers 4.31: ut4sim, 2026-12-06)."""
+    from accelopt.workload.hf import _read_config, _transformers
+    from accelopt.workload.presets import reads_model_type
+
+    try:
+        p, d = _read_config(config_dir)
+        known = _transformers().models.auto.configuration_auto.CONFIG_MAPPING
+    except (InputError, UnsupportedError):
+        return ""
+    mtype = str(d["model_type"])
+    if mtype in known or not reads_model_type(mtype):
+        return ""
+    return (f"; here, `accelopt simulate run -d DESIGN -m {shlex.quote(str(p))}` simulates it from that reader "
+            "(the layers `plan` counts, without transformers)")
 
 
 def user_model_layers(spec: str, batch: int | None, input_shape: tuple[int, ...] | None,

@@ -13,7 +13,7 @@ import numpy as np
 from accelopt.errors import InputError
 from accelopt.simulate.design import DATAFLOWS, Design
 from accelopt.simulate.engine import layer_arrays, simulate
-from accelopt.simulate.layers import Layer
+from accelopt.simulate.layers import Layer, weight_elems
 from accelopt.simulate.results import SweepRow
 
 OBJECTIVES = ("latency_s", "energy_j", "macs", "sram_bytes", "dram_bandwidth_byte_per_s")
@@ -85,6 +85,7 @@ def run_sweep(designs: Sequence[Design], layers: Sequence[Layer], convention: st
     `simulate run` prints) is appended once: the sweep said nothing of it before (utleft, 2026-12-06)."""
     arr = layer_arrays(layers)
     names, kinds = [x.name for x in layers], [x.kind for x in layers]
+    weights = weight_elems(layers)
     pts: list[SweepPoint] = []
     try:
         for i, d in enumerate(designs, 1):
@@ -98,6 +99,7 @@ def run_sweep(designs: Sequence[Design], layers: Sequence[Layer], convention: st
                     on_point(i, len(designs))
                 continue
             if capacity is not None:
+                r.weight_elems = weights  # the arrays do not say which operand is a weight; the layers do
                 capacity.extend(n for n in r.capacity_notes() if n not in capacity)
             t = r.totals()
             pts.append(SweepPoint(design=d, latency_s=r.latency_s, energy_j=r.energy_j, utilization=t.utilization,

@@ -112,28 +112,38 @@ def parse_topology(text: str, where: str = "<text>", batch: int = 1, scalesim_ro
     cols = GEMM_COLUMNS if is_gemm else CONV_COLUMNS_HW if two_strides else CONV_COLUMNS
     idx = _header_index(header, cols, where)
     layers: list[Layer] = []
-    for row_no, row in enumerate(rows[1:], start=2):
-        cells = row + [""] * (max(idx) + 1 - len(row))
-        name = cells[idx[0]].strip() or f"layer{row_no - 1}"
-        vals = [_int(cells[i], c, row_no, where) for i, c in zip(idx[1:], cols[1:], strict=True)]
-        if is_gemm:
-            m, n, k = vals
-            layers.append(from_gemm(name, Gemm(m=m * batch, n=n, k=k)))
-            continue
-        h, w, fh, fw, ch, nf, stride, *stride_w = vals
-        if fh > h or fw > w:
-            raise InputError(f"topology {where}, row {row_no}: filter {fh}x{fw} larger than IFMAP {h}x{w}",
-                             "IFMAP Height/Width are the padded input; check the row")
-        if stride_w and stride_w[0] != stride:  # Conv holds one stride: the layer runs as its im2col GEMM
-            layers.append(_strided_gemm(name, batch, h, w, fh, fw, ch, nf, (stride, stride_w[0]),
-                                        scalesim_rounding))
-            continue
-        if "DP" in name:  # SCALE-Sim: depthwise, one single-channel layer per channel
-            conv = Conv(n=batch, c_in=ch, h_in=h, w_in=w, c_out=ch * nf, kh=fh, kw=fw, stride=stride, groups=ch)
-        else:
-            conv = Conv(n=batch, c_in=ch, h_in=h, w_in=w, c_out=nf, kh=fh, kw=fw, stride=stride)
-        layer = from_conv(name, conv)
-        layers.append(_scalesim_rounded(layer, conv) if scalesim_rounding else layer)
+    row_no = 1
+    try:
+        for row_no, row in enumerate(rows[1:], start=2):
+            cells = row + [""] * (max(idx) + 1 - len(row))
+            name = cells[idx[0]].strip() or f"layer{row_no - 1}"
+            vals = [_int(cells[i], c, row_no, where) for i, c in zip(idx[1:], cols[1:], strict=True)]
+            if is_gemm:
+                m, n, k = vals
+                layers.append(from_gemm(name, Gemm(m=m * batch, n=n, k=k)))
+                continue
+            h, w, fh, fw, ch, nf, stride, *stride_w = vals
+            if fh > h or fw > w:
+                raise InputError(f"topology {where}, row {row_no}: filter {fh}x{fw} larger than IFMAP {h}x{w}",
+                                 "IFMAP Height/Width are the padded input; check the row")
+            if stride_w and stride_w[0] != stride:  # Conv holds one stride: the layer runs as its im2col GEMM
+                layers.append(_strided_gemm(name, batch, h, w, fh, fw, ch, nf, (stride, stride_w[0]),
+                                            scalesim_rounding))
+                continue
+            if "DP" in name:  # SCALE-Sim: depthwise, one single-channel layer per channel
+                conv = Conv(n=batch, c_in=ch, h_in=h, w_in=w, c_out=ch * nf, kh=fh, kw=fw, stride=stride, groups=ch)
+            else:
+                conv = Conv(n=batch, c_in=ch, h_in=h, w_in=w, c_out=nf, kh=fh, kw=fw, stride=stride)
+            layer = from_conv(name, conv)
+            layers.append(_scalesim_rounded(layer, conv) if scalesim_rounding else layer)
+    except InputError as e:
+        # a layer past the simulator's limits (Layer: 2**53 MACs) named neither the file nor the row, and its fix
+        # said '--seq-len', which a topology does not take (ut4sim, 2026-12-06)
+        if e.problem.startswith("topology "):
+            raise
+        raise InputError(f"topology {where}, row {row_no}: {e.problem}",
+                         "check that row's sizes" + (f" (or a smaller --batch than {batch})" if batch > 1 else "")
+                         ) from None
     if not layers:
         raise InputError(f"topology {where} has a header but no layer rows", "add one row per layer")
     return layers
