@@ -31,14 +31,7 @@ LOSS_RTOL = 1e-4
 NAMES = ["main.weight", "main.bias", "aux.weight", "aux.bias"]
 
 
-@pytest.fixture(autouse=True)
-def _run_dirs_in_tmp(tmp_path: Path) -> Any:
-    import tempfile
-
-    before = tempfile.tempdir
-    tempfile.tempdir = str(tmp_path)
-    yield
-    tempfile.tempdir = before
+pytestmark = pytest.mark.usefixtures("run_dirs_in_tmp")
 
 
 def _cfg(**kw: Any) -> DistConfig:

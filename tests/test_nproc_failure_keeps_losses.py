@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 import torch
@@ -22,15 +21,7 @@ from accelopt.workload.userfile import load_user_factory
 MODELS = str(Path(__file__).with_name("dist_models.py"))
 
 
-@pytest.fixture(autouse=True)
-def _run_dirs_in_tmp(tmp_path: Path) -> Any:
-    """The failed run's folder (kept: its error names its torchrun.log) goes under the test's tmp, not /tmp."""
-    import tempfile
-
-    before = tempfile.tempdir
-    tempfile.tempdir = str(tmp_path)
-    yield
-    tempfile.tempdir = before
+pytestmark = pytest.mark.usefixtures("run_dirs_in_tmp")
 
 
 def _first_loss() -> float:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from conftest import run_main
@@ -26,15 +25,7 @@ STEPS = 5  # the crash comes in the third timed step (tests/dist_models.py crash
 DONE = 2  # timed steps every rank finished before it
 
 
-@pytest.fixture(autouse=True)
-def _run_dirs_in_tmp(tmp_path: Path) -> Any:
-    """The failed run's folder (kept: its error names its torchrun.log) goes under the test's tmp, not /tmp."""
-    import tempfile
-
-    before = tempfile.tempdir
-    tempfile.tempdir = str(tmp_path)
-    yield
-    tempfile.tempdir = before
+pytestmark = pytest.mark.usefixtures("run_dirs_in_tmp")
 
 
 def test_a_crash_after_two_timed_steps_prints_records_and_pages_them_then_exits_2(
