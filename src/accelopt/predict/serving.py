@@ -1779,7 +1779,7 @@ def links_assumed(spec: AcceleratorSpec, tp: int, pp: int, cal: ServingCalibrati
 def _check_dtype(what: str, dtype: str, allowed: tuple[str, ...], fix: str = "") -> None:
     if dtype not in allowed:
         raise InputError(f"{what} {dtype!r} is not supported{case_hint(dtype, allowed)}",
-                         fix or f"give {what} one of: {', '.join(allowed)}")
+                         fix or f"give {what} one of: {', '.join(allowed)} ({dtypes.accepted_spellings(allowed)})")
 
 
 def attention_peak_note(spec: AcceleratorSpec, weight_dtype: str) -> str | None:

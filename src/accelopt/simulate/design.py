@@ -364,7 +364,8 @@ def validate_design(d: Design, where: str = "") -> None:
                          "use os (output-stationary), ws (weight-stationary), is (input-stationary) or "
                          "rs (row-stationary)")
     if not isinstance(d.dtype, str) or d.dtype not in DTYPE_BITS:
-        raise InputError(f"{label}: dtype {d.dtype!r} is unknown", f"use one of {', '.join(DTYPE_BITS)}")
+        raise InputError(f"{label}: dtype {d.dtype!r} is unknown",
+                         f"use one of {', '.join(DTYPE_BITS)} ({dtypes.accepted_spellings(tuple(DTYPE_BITS))})")
     if not isinstance(d.description, str):
         raise InputError(f"{label}: description = {d.description!r} is not text", 'write description = "..."')
     element = math.ceil(DTYPE_BITS[d.dtype] / 8)
@@ -425,6 +426,8 @@ def design_from_table(table: Mapping[str, Any], sources: Mapping[str, str], wher
     flow = kwargs["dataflow"]
     if isinstance(flow, str) and flow.strip().lower() in DATAFLOWS:  # "WS" as papers write it (--dataflow reads it
         kwargs["dataflow"] = flow.strip().lower()  # so too); an unknown one is refused as written
+    if isinstance(kwargs["dtype"], str):  # "bfloat16", "BF16": read as the dtype options read them (dtypes.canonical)
+        kwargs["dtype"] = dtypes.canonical(kwargs["dtype"])
     for f in _INT_FIELDS:
         v = kwargs.get(f)
         if isinstance(v, float) and v.is_integer():
