@@ -44,6 +44,14 @@ DENSE_FORMS: dict[str, dict[str, Any]] = {
     "ct-w4a16": {"quant_method": "compressed-tensors", "format": "pack-quantized", "ignore": ["lm_head"],
                  "config_groups": {"group_0": {"targets": ["Linear"],
                                                "weights": {"num_bits": 4, "type": "int", "group_size": 128}}}},
+    # llm-compressor's FP8 weights with an FP8 KV cache (Meta-Llama-3-8B-Instruct-FP8-KV): --kv-dtype fp8 too
+    "ct-fp8-kv": {"quant_method": "compressed-tensors", "format": "float-quantized", "ignore": ["lm_head"],
+                  "config_groups": {"group_0": {"targets": ["Linear"],
+                                                "weights": {"num_bits": 8, "type": "float", "strategy": "tensor"},
+                                                "input_activations": {"num_bits": 8, "type": "float",
+                                                                      "strategy": "tensor", "dynamic": False}}},
+                  "kv_cache_scheme": {"num_bits": 8, "type": "float", "strategy": "tensor", "dynamic": False,
+                                      "symmetric": True}},
     "bnb-4bit": {"quant_method": "bitsandbytes", "load_in_4bit": True, "bnb_4bit_quant_type": "nf4"},
     "bnb-8bit": {"quant_method": "bitsandbytes", "load_in_8bit": True},
 }
@@ -116,3 +124,15 @@ def test_unknown_format_stays_ignored(tmp_path: Path, capsys: pytest.CaptureFixt
     doc, err = _serve(capsys, _dense(tmp_path, {"quant_method": "hqq", "nbits": 4}), "--weight-dtype", "int4")
     assert "quantization_config" in doc["unused_config_keys"] and "quantization_config" in err
     assert "closest to its format" in _quant_note(doc)
+
+
+def test_fp8_kv_cache_scheme_needs_the_kv_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A checkpoint whose kv_cache_scheme stores an FP8 cache's scales: --weight-dtype fp8 alone does not say what
+    the key says (it was said to be read through it), so the key stays listed and the note names --kv-dtype fp8."""
+    model = _dense(tmp_path, DENSE_FORMS["ct-fp8-kv"])
+    doc, err = _serve(capsys, model, "--weight-dtype", "fp8")
+    assert "quantization_config" in doc["unused_config_keys"] and "quantization_config" in err
+    note = _quant_note(doc)
+    assert "--weight-dtype fp8 --kv-dtype bf16 (this run's)" in note and "--kv-dtype fp8` to predict" in note, note
+    doc, err = _serve(capsys, model, "--weight-dtype", "fp8", "--kv-dtype", "fp8_e4m3")
+    assert "quantization_config" not in doc["unused_config_keys"] and "ignored" not in err, err

@@ -764,10 +764,10 @@ def mla_replication_note(cfg: TransformerConfig, tp: int, attention_dp: int = 1)
 
 
 def _given_flags(opts: ServeOptions, int4_groups: set[int]) -> dict[str, str]:
-    """The weight flags this run used, as cfg.stored_weight_flags names them (the int4 group: --int4-group-size, or
-    the [serving.*] table's default where every device ran the same)."""
+    """The weight flags and --kv-dtype this run used, as cfg.stored_weight_flags names them (the int4 group:
+    --int4-group-size, or the [serving.*] table's default where every device ran the same)."""
     given = {"--weight-dtype": opts.weight_dtype,
-             "--expert-weight-dtype": opts.expert_weight_dtype or opts.weight_dtype}
+             "--expert-weight-dtype": opts.expert_weight_dtype or opts.weight_dtype, "--kv-dtype": opts.kv_dtype}
     group = opts.int4_group_size
     if group is None and len(int4_groups) == 1:
         group = next(iter(int4_groups))
