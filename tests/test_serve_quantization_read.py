@@ -136,3 +136,17 @@ def test_fp8_kv_cache_scheme_needs_the_kv_flag(tmp_path: Path, capsys: pytest.Ca
     assert "--weight-dtype fp8 --kv-dtype bf16 (this run's)" in note and "--kv-dtype fp8` to predict" in note, note
     doc, err = _serve(capsys, model, "--weight-dtype", "fp8", "--kv-dtype", "fp8_e4m3")
     assert "quantization_config" not in doc["unused_config_keys"] and "ignored" not in err, err
+
+
+def test_a_weights_refusal_names_the_stored_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """gpt-oss-20b on an L4 without flags: its bf16 weights do not fit, and the exit-2 error (which prints no note)
+    says the checkpoint stores them otherwise; given those flags it is served."""
+    p = tmp_path / "config.json"
+    p.write_text(json.dumps(GPT_OSS_20B))
+    argv = ["plan", "serve", "--model", str(p), "--hardware", "l4", "--batch", "1"]
+    code, _, err = run_main(argv, capsys)
+    assert code == 2, err
+    assert ("its checkpoint stores them as --weight-dtype bf16 --expert-weight-dtype mxfp4 (quantization_config), "
+            "not given") in " ".join(err.split()), err
+    code, _, err = run_main([*argv, "--expert-weight-dtype", "mxfp4"], capsys)
+    assert code == 0 and "not given" not in err, err
