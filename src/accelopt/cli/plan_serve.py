@@ -92,7 +92,9 @@ def register_serve(plan_app: typer.Typer) -> None:
                                          "matmuls where the device has an fp4 peak: Blackwell, and mxfp4 on an MI355X; "
                                          "on other GPUs, and nvfp4 on AMD ones, weight-only 4-bit at the 16-bit peak, "
                                          "printed; refused on a device that is not a GPU, and on NVIDIA GPUs older "
-                                         "than Turing, mxfp4 older than Ampere, as vLLM's minimum capabilities)."),
+                                         "than Turing, mxfp4 older than Ampere, as vLLM's minimum capabilities). "
+                                         "Any case, and torch's and the engines' spellings (bfloat16, fp8_e4m3, "
+                                         "e4m3, float8_e4m3fn) are read too, said on stderr."),
         expert_weight_dtype: Optional[str] = typer.Option(
             None, "--expert-weight-dtype", help="The routed experts' weights of a mixture-of-experts model, when the "
             "checkpoint stores them apart from the other linear layers (same choices as --weight-dtype): gpt-oss is "
