@@ -55,16 +55,41 @@ ALIASES: dict[str, str] = {
     # every float8 variant runs at the fp8 peak (from_torch below reads them all as fp8)
     "float8": "fp8", "float8_e5m2": "fp8", "float8_e4m3fnuz": "fp8", "float8_e5m2fnuz": "fp8",
     "e4m3": "fp8", "e5m2": "fp8",
+    # the serving engines' and checkpoints' spellings of the same formats: vLLM's --kv-cache-dtype fp8_e4m3 /
+    # fp8_e5m2 (vllm/config/cache.py CacheDType), Hugging Face's quantization_config fmt 'e4m3' and torch's
+    # float8_e4m3fn (above); a user typed `--weight-dtype fp8_e4m3` and was refused (ut4srv)
+    "fp8_e4m3": "fp8", "fp8_e5m2": "fp8", "fp8_e4m3fn": "fp8",
 }
 """The spellings torch users type for a dtype ('bfloat16', 'torch.float16', 'half') -> accelopt's name; float32 is
 fp32 (tf32 is fp32 storage too, but asked for by its own name). Read by every option that takes a dtype."""
 
 
+FORMATS: tuple[str, ...] = ("w8a8", "nvfp4", "mxfp4")
+"""Names the weight options take beyond TABLE (predict.serving.WEIGHT_DTYPES: int8 weights with int8 activations,
+the 4-bit block-scaled formats), read case-insensitively as TABLE's names are (canonical)."""
+
+
 def canonical(name: str) -> str:
-    """accelopt's name of `name` where it is a torch spelling (ALIASES, case and a 'torch.' prefix ignored); else
-    `name` unchanged, for the command's own check to accept or refuse."""
+    """accelopt's name of `name` (case, surrounding blanks and a 'torch.' prefix ignored): a spelling of ALIASES
+    ('bfloat16', 'fp8_e4m3', 'half') or a name of TABLE / FORMATS in any case ('BF16', 'NVFP4'); else `name`
+    unchanged, for the command's own check to refuse (naming what was typed, with accepted_spellings). The one
+    parser of every dtype option (cli.dtype_aliases) and dtype cell of the runs files (predict.runs_csv)."""
     key = name.strip().lower().removeprefix("torch.")
-    return ALIASES.get(key, name)
+    if key in ALIASES:
+        return ALIASES[key]
+    return key if key in BY_NAME or key in FORMATS else name
+
+
+def accepted_spellings(allowed: tuple[str, ...]) -> str:
+    """What a refusal of a dtype adds to the names `allowed`: the other spellings canonical reads as them ('also
+    read: bfloat16 as bf16; float16, half as fp16; ...; any case')."""
+    by_name: dict[str, list[str]] = {}
+    for spelling, name in ALIASES.items():
+        if name in allowed:
+            by_name.setdefault(name, []).append(spelling)
+    read = "; ".join(f"{', '.join(sorted(by_name[n], key=lambda a: (len(a), a)))} as {n}" for n in allowed
+                     if n in by_name)
+    return f"also read: {read}; any case" if read else "any case"
 
 
 def get(name: str, allowed: tuple[str, ...] | None = None, what: str = "dtype") -> DType:

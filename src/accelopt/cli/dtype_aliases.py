@@ -35,12 +35,13 @@ def _reading(param: Any) -> Any:
     def process_value(ctx: Any, value: Any) -> Any:
         if isinstance(value, str) and value.strip():
             flag = max(param.opts, key=len)
-            read = canonical_list(value, flag)
-            engines = ""
-            if flag == "--kv-dtype":
-                read, engines = kv_engine_spelling(read)
-                if engines:  # the engine's own spelling, which a rule of that engine may name (typed_kv_spelling)
-                    ctx.meta[KV_SPELLING_KEY] = value.strip().lower()
+            # an engine's --kv-cache-dtype spelling first: canonical reads fp8_e4m3 / fp8_e5m2 as fp8 too, but the
+            # engine's meaning of it is said, and an engine's rule may name it (typed_kv_spelling)
+            read, engines = kv_engine_spelling(value) if flag == "--kv-dtype" else (value, "")
+            if engines:
+                ctx.meta[KV_SPELLING_KEY] = value.strip().lower()
+            else:
+                read = canonical_list(value, flag)
             if read != value:
                 print(f"{flag} {value} read as {read}{engines}", file=sys.stderr)
             value = read

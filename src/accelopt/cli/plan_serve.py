@@ -92,7 +92,9 @@ def register_serve(plan_app: typer.Typer) -> None:
                                          "matmuls where the device has an fp4 peak: Blackwell, and mxfp4 on an MI355X; "
                                          "on other GPUs, and nvfp4 on AMD ones, weight-only 4-bit at the 16-bit peak, "
                                          "printed; refused on a device that is not a GPU, and on NVIDIA GPUs older "
-                                         "than Turing, mxfp4 older than Ampere, as vLLM's minimum capabilities)."),
+                                         "than Turing, mxfp4 older than Ampere, as vLLM's minimum capabilities). "
+                                         "Any case, and torch's and the engines' spellings (bfloat16, fp8_e4m3, "
+                                         "e4m3, float8_e4m3fn) are read too, said on stderr."),
         expert_weight_dtype: Optional[str] = typer.Option(
             None, "--expert-weight-dtype", help="The routed experts' weights of a mixture-of-experts model, when the "
             "checkpoint stores them apart from the other linear layers (same choices as --weight-dtype): gpt-oss is "
@@ -221,17 +223,20 @@ def register_serve(plan_app: typer.Typer) -> None:
 
 def serve_command(opts: Any, json_out: bool, html: Path | None) -> None:
     """Predict (one library call), record, render; a requested batch that does not fit exits 2 after printing."""
-    from accelopt.cli.plan import warn_busy_hardware, warn_calibration, warn_unused_keys
+    from accelopt.cli.plan import say_warnings, warn_busy_hardware, warn_calibration
     from accelopt.hardware.catalog import resolve_devices
     from accelopt.predict.serving import device_independent_error
     from accelopt.predict.serving_plan import plan_serve
+    from accelopt.report.plan_warnings import unused_keys_line
     from accelopt.report.runs import finish_run
-    from accelopt.workload.presets import get_model
 
-    warn_unused_keys(get_model(opts.model))
     busy = warn_busy_hardware(opts.hardware, opts.catalog)
     busy += warn_calibration(opts.calibration, resolve_devices(opts.hardware, opts.catalog), "serving")
     run = plan_serve(opts)
+    # the keys this run ignored (serving_plan.serve_unused_keys: a quantization_config read through the flags given
+    # is not among them), said as the page says them (report.plan_warnings.serve_lines)
+    unused = unused_keys_line(run.result.model, run.result.unused_config_keys)
+    say_warnings([unused] if unused else [])
     warnings = [*busy, *warn_training_tables(opts.calibration), *warn_kv_spelling(opts)]
     run = dataclasses.replace(run, result=dataclasses.replace(run.result, input_warnings=warnings))
     if not run.sweeps and run.overflow:  # no device can serve it: the document (errors only) on stdout, exit 2

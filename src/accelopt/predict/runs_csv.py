@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
+from accelopt import dtypes
 from accelopt.errors import InputError
 from accelopt.hardware.catalog import get_device
 from accelopt.hardware.spec import AcceleratorSpec
@@ -90,7 +91,22 @@ def read_runs_csv(path: Path | str | None, bundled: str, what: str,
     check_columns(rows, required, where, bundled)
     check_table(rows, bundled, where, needed=required)
     resolve_path_cells(rows, path)
+    read_dtype_cells(rows)
     return rows, sources
+
+
+DTYPE_COLUMNS = ("dtype", "weight_dtype", "kv_dtype")
+"""Cells holding a dtype, read as the dtype options read theirs (accelopt.dtypes.canonical)."""
+
+
+def read_dtype_cells(rows: list[dict[str, str]]) -> None:
+    """Rewrite, in place, each DTYPE_COLUMNS cell spelt as canonical reads it (bfloat16, fp8_e4m3, BF16) as accelopt's
+    name, as the command-line options read theirs: a user's runs file copying an engine's or torch's spelling was
+    refused where `plan serve` took the same word. A cell canonical does not know is left for the row's check."""
+    for row in rows:
+        for col in DTYPE_COLUMNS:
+            if isinstance(v := row.get(col), str) and v.strip() and (read := dtypes.canonical(v)) != v:
+                row[col] = read
 
 
 PATH_COLUMNS = ("hardware", "model")
@@ -491,12 +507,14 @@ def positive_cell(what: str, row: Mapping[str, str | None], col: str) -> float:
 
 def choice_cell(what: str, row: Mapping[str, str | None], col: str, allowed: tuple[str, ...],
                 blank_ok: bool = False) -> str:
-    """The cell `row[col]`, one of `allowed` (or blank when `blank_ok`)."""
+    """The cell `row[col]`, one of `allowed` (or blank when `blank_ok`); a DTYPE_COLUMNS cell's fix names the other
+    spellings it reads too (dtypes.accepted_spellings)."""
     v = (row.get(col) or "").strip()
     if v in allowed or (blank_ok and not v):
         return v
+    also = f" ({dtypes.accepted_spellings(allowed)})" if col in DTYPE_COLUMNS else ""
     raise cell_error(what, row, col, f"is not one of {', '.join(allowed)}",
-                     f"write one of {', '.join(allowed)}" + (", or leave it blank" if blank_ok else ""))
+                     f"write one of {', '.join(allowed)}{also}" + (", or leave it blank" if blank_ok else ""))
 
 
 def flags_as_cells(text: str, rid: str | None, renamed: Mapping[str, str], columns: frozenset[str]) -> str:

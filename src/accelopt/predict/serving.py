@@ -1779,7 +1779,7 @@ def links_assumed(spec: AcceleratorSpec, tp: int, pp: int, cal: ServingCalibrati
 def _check_dtype(what: str, dtype: str, allowed: tuple[str, ...], fix: str = "") -> None:
     if dtype not in allowed:
         raise InputError(f"{what} {dtype!r} is not supported{case_hint(dtype, allowed)}",
-                         fix or f"give {what} one of: {', '.join(allowed)}")
+                         fix or f"give {what} one of: {', '.join(allowed)} ({dtypes.accepted_spellings(allowed)})")
 
 
 def attention_peak_note(spec: AcceleratorSpec, weight_dtype: str) -> str | None:
@@ -3476,7 +3476,8 @@ def nothing_fits_error(model: TransformerConfig, spec: AcceleratorSpec, *, tp: i
     more = "--tp/--pp" + (" (or --ep)" if model.is_moe else "")
     if w + ws >= usable:
         dtypes_ = weight_dtype + (f", experts {moe.expert_weight_dtype}" if moe.expert_weight_dtype else "")
-        problem = (f"{where}: the weights alone need {_gib_text(w)} per device ({dtypes_}) + workspace "
+        problem = (f"{where}: the weights alone need {_gib_text(w)} per device ({dtypes_}"
+                   f"{_not_as_stored_text(model, weight_dtype, moe)}) + workspace "
                    f"{_gib_text(ws)}, above the {_gib_text(usable)} usable ({rule}), before any KV cache")
         now = weight_bytes_per_param(weight_dtype, cal)
         smaller = [d for d in ("fp8", "int8", "w8a8", "int4")
@@ -3559,6 +3560,18 @@ def _least_layout_text(model: TransformerConfig, spec: AcceleratorSpec, tp: int,
              "bandwidth (scaleout_bandwidth_byte_per_s) to join domains")
     return (f" (its {weight_dtype} weights, {_gib_text(w_all)} in all, need at least {math.ceil(w_all / most):,} x "
             f"{spec.name}: {where})")
+
+
+def _not_as_stored_text(model: TransformerConfig, weight_dtype: str, moe: MoELayout) -> str:
+    """'; its checkpoint stores them as --weight-dtype fp8 (quantization_config), not given' where the config's
+    quantization_config names weight flags (TransformerConfig.stored_weight_flags) this run's weights differ from: a
+    DeepSeek-V3 FP8 config run without flags was told its bf16 weights do not fit, and to quantize them to int4,
+    without a word of the format it ships in (its note is not printed on exit 2; ut4fix). '' otherwise."""
+    run = {"--weight-dtype": weight_dtype, "--expert-weight-dtype": expert_dtype(weight_dtype, moe)}
+    named = [(f, v) for f, v in model.stored_weight_flags if f in run]
+    if not named or all(run[f] == v for f, v in named):
+        return ""
+    return f"; its checkpoint stores them as {' '.join(f'{f} {v}' for f, v in named)} (quantization_config), not given"
 
 
 def _moe_tp_ok(model: TransformerConfig, tp: int, moe: MoELayout) -> bool:

@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from accelopt.dtypes import accepted_spellings
 from accelopt.errors import InputError, case_hint
 from accelopt.units import unit
 
@@ -296,7 +297,8 @@ def _check_expert_dtype(model: TransformerConfig, dtype: str | None) -> None:
         return
     if dtype not in sv.WEIGHT_DTYPES:
         raise InputError(f"--expert-weight-dtype {dtype!r} is not supported{case_hint(dtype, sv.WEIGHT_DTYPES)}",
-                         f"give --expert-weight-dtype one of: {', '.join(sv.WEIGHT_DTYPES)}")
+                         f"give --expert-weight-dtype one of: {', '.join(sv.WEIGHT_DTYPES)} "
+                         f"({accepted_spellings(sv.WEIGHT_DTYPES)})")
     if not model.is_moe:
         raise InputError(f"--expert-weight-dtype {dtype}: {model.name} is a dense model (no routed experts)",
                          "give its weights' dtype with --weight-dtype, or leave --expert-weight-dtype out")

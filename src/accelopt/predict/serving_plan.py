@@ -442,7 +442,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     if not sweeps:  # no device can serve: the typed result names each one (`plan serve --json` prints it), exit 2
         assert isinstance(first_error, InfeasibleError)
         return ServeRun(result=ServeResult(results=[], errors=errors, model=cfg.name,
-                                           unused_config_keys=list(cfg.unused_keys),
+                                           unused_config_keys=serve_unused_keys(cfg, opts, int4_groups),
                                            notes=[*_read_notes(cfg), *_config_notes(cfg, opts, int4_groups)]),
                         sweeps=[],
                         overflow=first_error if len(errors) == 1 else none_served_error(cfg.name, opts.tp, opts.pp,
@@ -512,7 +512,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     runs_collectives = opts.tp > 1 or opts.pp > 1 or (cfg.is_moe and moe.active)
     shown = measured if measured is not None else own[0] if len(own) == 1 and runs_collectives else None
     result = ServeResult(results=[ServeSweep.of(s) for s in sweeps], errors=errors + beside,
-                         model=cfg.name, unused_config_keys=list(cfg.unused_keys), measured_link=shown,
+                         model=cfg.name, unused_config_keys=serve_unused_keys(cfg, opts, int4_groups),
+                         measured_link=shown,
                          notes=notes)
     return ServeRun(result=result, sweeps=sweeps, overflow=overflow_error(sweeps, nvfp4_devs) or rate_error,
                     max_supported_memory={sp.name: sp.memory_bytes for sp in served_specs
@@ -762,19 +763,54 @@ def mla_replication_note(cfg: TransformerConfig, tp: int, attention_dp: int = 1)
     return head + "--attention-dp gives each rank its own requests' cache instead"
 
 
-def _config_notes(cfg: TransformerConfig, opts: ServeOptions, int4_groups: set[int]) -> list[str]:
-    """cfg.config_defaults less the advice to pass the flags a quantized checkpoint's weights are predicted as stored
-    with (cfg.stored_weight_flags), where this run was given every one of them."""
+def _given_flags(opts: ServeOptions, int4_groups: set[int]) -> dict[str, str]:
+    """The weight flags and --kv-dtype this run used, as cfg.stored_weight_flags names them (the int4 group:
+    --int4-group-size, or the [serving.*] table's default where every device ran the same)."""
     given = {"--weight-dtype": opts.weight_dtype,
-             "--expert-weight-dtype": opts.expert_weight_dtype or opts.weight_dtype}
+             "--expert-weight-dtype": opts.expert_weight_dtype or opts.weight_dtype, "--kv-dtype": opts.kv_dtype}
     group = opts.int4_group_size
     if group is None and len(int4_groups) == 1:
         group = next(iter(int4_groups))
     if group is not None:  # the group every device ran (--int4-group-size, or the [serving.*] table's default)
         given["--int4-group-size"] = str(group)
-    if not cfg.stored_weight_flags or any(given.get(f) != v for f, v in cfg.stored_weight_flags):
+    return given
+
+
+def _stored_flags_given(cfg: TransformerConfig, opts: ServeOptions, int4_groups: set[int]) -> bool:
+    """Whether this run was given every flag (cfg.stored_weight_flags) that predicts a quantized checkpoint's weights
+    as stored, at the value its quantization_config says; False where the config names none."""
+    given = _given_flags(opts, int4_groups)
+    return bool(cfg.stored_weight_flags) and all(given.get(f) == v for f, v in cfg.stored_weight_flags)
+
+
+def _config_notes(cfg: TransformerConfig, opts: ServeOptions, int4_groups: set[int]) -> list[str]:
+    """cfg.config_defaults with the note of a quantized checkpoint (cfg.stored_weights_note) saying what this run
+    made of its quantization_config: read through the flags given (_stored_flags_given), or predicted at the
+    flags' values this run used, not as stored, with the flags that predict it as stored (the note said '(bf16
+    unless given)' beside a run that gave another)."""
+    if not cfg.stored_weight_flags:
         return list(cfg.config_defaults)
-    return [n for n in cfg.config_defaults if n != cfg.stored_weights_note]
+    flags = " ".join(f"{flag} {value}" for flag, value in cfg.stored_weight_flags)
+    if _stored_flags_given(cfg, opts, int4_groups):
+        said = (f"{cfg.stored_weights_text}: read through {flags}, as this run gives them: the weights are predicted "
+                "as stored (another --weight-dtype predicts them as that instead)")
+    else:
+        given = _given_flags(opts, int4_groups)
+        int4 = "int4" in (given["--weight-dtype"], given["--expert-weight-dtype"])  # else no group is read
+        used = " ".join(f"{flag} {given[flag]}" for flag, _ in cfg.stored_weight_flags
+                        if flag in given and (int4 or flag != "--int4-group-size"))
+        said = (f"{cfg.stored_weights_text}: serving is predicted at {used} (this run's), not as stored; pass "
+                f"`plan serve {flags}` to predict the weights as stored")
+    return [said if n == cfg.stored_weights_note else n for n in cfg.config_defaults]
+
+
+def serve_unused_keys(cfg: TransformerConfig, opts: ServeOptions, int4_groups: set[int]) -> list[str]:
+    """cfg.unused_keys as this run used them: quantization_config is read, not ignored, where the run was given the
+    flags that say what it says (_stored_flags_given: gpt-oss's --weight-dtype bf16 --expert-weight-dtype mxfp4 was
+    warned 'ignored: quantization_config', a user trial, ut4srv); where they disagree, or it names no format a flag
+    says, it stays listed, beside the note saying which flags predict the weights as stored."""
+    followed = _stored_flags_given(cfg, opts, int4_groups)
+    return [k for k in cfg.unused_keys if not (followed and k == "quantization_config")]
 
 
 def check_int4_group(cfg: TransformerConfig, opts: ServeOptions, moe: MoELayout, cal: ServingCalibration) -> None:

@@ -486,7 +486,7 @@ class Setup:
                              "layers", f"give --offload-layers between 0 (none) and {self.model.layers}")
         if self.dtype not in DTYPE_BYTES:
             raise InputError(f"dtype {self.dtype!r} is not a training dtype{case_hint(self.dtype, DTYPE_BYTES)}",
-                             "use --dtype bf16, fp16 or fp8")
+                             f"use --dtype bf16, fp16 or fp8 ({dtypes.accepted_spellings(tuple(DTYPE_BYTES))})")
         if self.fp8_params and self.dtype != "fp8":
             raise InputError(f"--fp8-params with --dtype {self.dtype}: FP8 parameters feed FP8 GEMMs",
                              "give --dtype fp8 with --fp8-params, or leave --fp8-params out")

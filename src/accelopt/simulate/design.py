@@ -364,7 +364,8 @@ def validate_design(d: Design, where: str = "") -> None:
                          "use os (output-stationary), ws (weight-stationary), is (input-stationary) or "
                          "rs (row-stationary)")
     if not isinstance(d.dtype, str) or d.dtype not in DTYPE_BITS:
-        raise InputError(f"{label}: dtype {d.dtype!r} is unknown", f"use one of {', '.join(DTYPE_BITS)}")
+        raise InputError(f"{label}: dtype {d.dtype!r} is unknown",
+                         f"use one of {', '.join(DTYPE_BITS)} ({dtypes.accepted_spellings(tuple(DTYPE_BITS))})")
     if not isinstance(d.description, str):
         raise InputError(f"{label}: description = {d.description!r} is not text", 'write description = "..."')
     element = math.ceil(DTYPE_BITS[d.dtype] / 8)
@@ -426,12 +427,8 @@ def design_from_table(table: Mapping[str, Any], sources: Mapping[str, str], wher
     if isinstance(flow, str) and flow.strip().lower() in DATAFLOWS:  # "WS" as papers write it (--dataflow reads it
         kwargs["dataflow"] = flow.strip().lower()  # so too); an unknown one is refused as written
     dtype = kwargs.get("dtype")
-    if isinstance(dtype, str) and dtype not in DTYPE_BITS:
-        # "INT8", torch's "bfloat16": accelopt's name, as every --dtype option reads them; they were 'unknown' while
-        # "WS" was read as ws (ut4sim, 2026-12-06); any other is refused as written
-        said = dtypes.canonical(dtype).strip().lower()
-        if said in DTYPE_BITS:
-            kwargs["dtype"] = said
+    if isinstance(dtype, str):  # "INT8", torch's "bfloat16", "BF16": read as every --dtype option reads them
+        kwargs["dtype"] = dtypes.canonical(dtype)  # (dtypes.canonical; ut4sim / ut4fix); any other refused as written
     for f in _INT_FIELDS:
         v = kwargs.get(f)
         if isinstance(v, float) and v.is_integer():

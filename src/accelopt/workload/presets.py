@@ -1143,6 +1143,7 @@ def _stored_weight_flags(cfg: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     q = cfg.get("quantization_config")
     if not isinstance(q, dict) or not q or (dtype := _stored_weight_dtype(q)) is None:
         return ()
+    method = str(q.get("quant_method", "")).lower()
     # gpt-oss stores only its experts in MXFP4: modules_to_not_convert keeps attention, router, embeddings and lm_head
     # in bf16 (openai/gpt-oss-20b config.json), which plan serve's --expert-weight-dtype says
     kept = " ".join(str(m) for m in q.get("modules_to_not_convert") or ())
@@ -1152,6 +1153,13 @@ def _stored_weight_flags(cfg: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     group = _int4_group(q, cfg) if dtype == "int4" else None
     if group is not None:  # else plan serve takes its default 128 ('default used:') for an AWQ group of 64
         flags += (("--int4-group-size", str(group)),)
+    # llm-compressor's FP8 KV-cache checkpoints (kv_cache_scheme: 8-bit float, e.g. Meta-Llama-3-8B-Instruct-FP8-KV)
+    # carry calibrated K/V scales that vLLM serves with kv_cache_dtype="fp8" (docs.vllm.ai features/quantization/
+    # quantized_kvcache, 'Calibration with a dataset (via llm-compressor)'); the weight flags alone said nothing of
+    # it, and the key was said to be read through them (ut4fix)
+    kv = q.get("kv_cache_scheme")
+    if method == "compressed-tensors" and isinstance(kv, dict) and (kv.get("num_bits"), kv.get("type")) == (8, "float"):
+        flags += (("--kv-dtype", "fp8"),)
     return flags
 
 

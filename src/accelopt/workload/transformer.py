@@ -179,7 +179,8 @@ class TransformerConfig:
     sequence length 2048): printed beside the result and in its JSON notes, never used silently."""
     stored_weight_flags: tuple[tuple[str, str], ...] = ()
     """For a checkpoint that stores its weights quantized: the `plan serve` flags (flag, value) that predict them as
-    stored, which the note of config_defaults that names them advises (e.g. (('--weight-dtype', 'fp8'),)); plan
+    stored, which the note of config_defaults that names them advises (e.g. (('--weight-dtype', 'fp8'),); with
+    ('--kv-dtype', 'fp8') where its kv_cache_scheme stores an FP8 KV cache's scales); plan
     serve leaves that note out where the run was given every one of them. (): none (or no format that a flag says)."""
     stored_weights_note: str = ""
     """That note of config_defaults (the quantized checkpoint's), '' where the config stores no quantized weights."""
