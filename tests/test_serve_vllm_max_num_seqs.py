@@ -86,3 +86,27 @@ def test_vllms_own_prefill_chunk_is_said_where_it_differs(capsys: pytest.Capture
     assert not _chunk_notes(capsys, "--engine", "vllm", "--max-prefill-tokens", "8192")
     assert not _chunk_notes(capsys, "--engine", "trtllm")
     assert not _chunk_notes(capsys)
+
+
+@pytest.mark.parametrize("table", ["[serving.default]", "[serving.mine]\nmatch = [\"h100*\"]"])
+def test_a_calibration_tables_max_batch_size_is_not_replaced_by_vllms(
+        capsys: pytest.CaptureFixture[str], tmp_path: Any, table: str) -> None:
+    # rev1: a --calibration table that sets max_batch_size (the device's own table or the file's [serving.default]
+    # it builds on) is the user's figure, as --max-batch-size is: vLLM's default 1024 replaced it without a word,
+    # and the note called the 512 'vLLM's default max_num_seqs'
+    from accelopt.predict.calibration import bundled_text
+
+    path = tmp_path / "cal.toml"
+    body = bundled_text()[bundled_text().index("[serving.default]"):].split("\n[", 1)[0].split("\n", 1)[1] \
+        if table == "[serving.default]" else ""
+    body = body.replace("max_batch_size = 2048", "")
+    path.write_text(f"{table}\n{body}\nmax_batch_size = 512\n")
+    batches, notes = _points(capsys, "--hardware", "h100-sxm,a100-sxm-80gb", "--engine", "vllm",
+                             "--calibration", str(path))
+    assert batches["h100-sxm"] == 512, batches
+    note = next(n for n in notes if "--max-batch-size was left out" in n)
+    assert "h100-sxm: 512" in note.split("vLLM's default")[0], note
+    # the A100 takes the file's table only where it sets the figure: [serving.mine] matches the H100 alone
+    assert batches["a100-sxm-80gb"] == (512 if table == "[serving.default]" else 256), batches
+    row = {"engine": "vllm", "tp": "1", "pp": "1", "model": "llama3-8b", "max_batch_size": "", "hardware": "h100-sxm"}
+    assert row_calibration(row, get_device("h100-sxm"), None, str(path)).max_batch_size == 512

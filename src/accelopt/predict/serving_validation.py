@@ -282,7 +282,7 @@ def row_calibration(row: dict[str, str], spec: AcceleratorSpec,
     if (group := row_int4_group_size(row)) is not None:
         cal = replace(cal, int4_group_size=group)
     limit = row_max_batch_size(row)  # blank: the engine's own default where cited (vLLM's max_num_seqs on a GPU)
-    limit = limit if limit is not None else serving.engine_default_max_batch_size(row["engine"], spec)
+    limit = limit if limit is not None else serving.engine_default_max_batch_size(row["engine"], spec, path)
     return cal if limit is None else replace(cal, max_batch_size=limit)
 
 
@@ -738,7 +738,7 @@ def _row_defaults(row: dict[str, str], path: str | None) -> list[str]:
                                                     attention_dp=moe.attention_dp, mla=model.mla is not None)[1])
     if row["batch"] == "max" and cap_binds(model, spec, opts, cal, moe, [], False):
         cap = serving.batch_cap_requests(cal, opts.pp) * moe.attention_dp
-        engine_cap = serving.engine_default_max_batch_size(row["engine"], spec) is not None
+        engine_cap = serving.engine_default_max_batch_size(row["engine"], spec, path) is not None
         notes += [batch_cap_note(opts, True),
                   default_cap_note(opts, {spec.name: cap}, {spec.name} if engine_cap else frozenset())]
     if steady:
