@@ -110,3 +110,19 @@ def test_a_calibration_tables_max_batch_size_is_not_replaced_by_vllms(
     assert batches["a100-sxm-80gb"] == (512 if table == "[serving.default]" else 256), batches
     row = {"engine": "vllm", "tp": "1", "pp": "1", "model": "llama3-8b", "max_batch_size": "", "hardware": "h100-sxm"}
     assert row_calibration(row, get_device("h100-sxm"), None, str(path)).max_batch_size == 512
+
+
+def test_validate_serving_says_the_prefill_chunk_plan_serve_says(capsys: pytest.CaptureFixture[str]) -> None:
+    # rev1: `plan serve --engine vllm` on an A100 says its 8,192-token prefill chunk is not `vllm serve`'s 2,048
+    # (ut4srv); the same row under `validate --serving --row` (the command it prints) said nothing: 64 x 256 tokens
+    rid = "vllm2192-a100-l2-70b-tp4-b64-nccl"
+    code, out, err = run_main(["validate", "--serving", "--row", rid], capsys)
+    assert code == 0, err
+    command = next(line.split("accelopt ", 1)[1] for line in out.splitlines() if "accelopt plan serve" in line)
+    code, served, serve_err = run_main(command.split(), capsys)
+    assert code == 0, serve_err
+    said = " ".join((served + serve_err).split())
+    assert "chunks at 2,048" in said and "--max-prefill-tokens 2048" in said, said
+    validated = " ".join(err.split())
+    assert "chunks at 2,048" in validated and rid in validated, validated
+    assert "--max-prefill-tokens: no column of a runs file" in validated, validated
