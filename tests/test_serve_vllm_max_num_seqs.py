@@ -126,3 +126,18 @@ def test_validate_serving_says_the_prefill_chunk_plan_serve_says(capsys: pytest.
     validated = " ".join(err.split())
     assert "chunks at 2,048" in validated and rid in validated, validated
     assert "--max-prefill-tokens: no column of a runs file" in validated, validated
+
+
+def test_a_calibration_tables_prefill_chunk_is_not_called_tensorrt_llms(
+        capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    # rev1: a --calibration table's max_prefill_chunk_tokens is the user's figure: the A100 note called its 16,384
+    # 'TensorRT-LLM's max_num_tokens default' with '--max-prefill-tokens left out'
+    path = tmp_path / "cal.toml"
+    path.write_text('[serving.mine]\nmatch = ["a100*"]\nmax_prefill_chunk_tokens = 16384\n')
+    flags = ["--model", "llama2-70b", "--hardware", "a100-sxm-80gb", "--tp", "4", "--prompt", "256", "--output", "256",
+             "--engine", "vllm", "--batch", "64"]
+    code, out, err = run_main(["plan", "serve", *flags], capsys)
+    assert code == 0 and "chunks at 2,048" in " ".join((out + err).split()), err  # the bundled table's 8192: said
+    code, out, err = run_main(["plan", "serve", *flags, "--calibration", str(path)], capsys)
+    assert code == 0, err
+    assert "chunks at 2,048" not in " ".join((out + err).split()), out + err

@@ -712,15 +712,17 @@ def user_table_sets(spec: AcceleratorSpec, path: str | None, name: str) -> bool:
     return name in table.values and table.where != BUNDLED_TABLE_FILE
 
 
-def vllm_prefill_chunk_note(engine: str | None, spec: AcceleratorSpec, used: int, tokens: int) -> str | None:
+def vllm_prefill_chunk_note(engine: str | None, spec: AcceleratorSpec, used: int, tokens: int,
+                            path: str | None = None) -> str | None:
     """'default used:' where `plan serve --engine vllm` left --max-prefill-tokens out on a GPU on which `vllm serve`
     chunks prefill at fewer tokens than the `used` default (the [serving.*] table's max_prefill_chunk_tokens,
     TensorRT-LLM's max_num_tokens, 8192) and a forward's prompt tokens (`tokens`: prompt x the batch prefilled
     together) exceed that: vLLM's max_num_batched_tokens default is 8192 for `vllm serve` (16384 offline) on a GPU of
     70 GiB or more that is not an A100, 2048 (8192 offline, its LLM class) on the others (VLLM_MAX_NUM_SEQS_SOURCE's
     branch). Which one a run used depends on how it was launched, so the figure keeps the table's value and says so
-    (ut4srv, 2026-12-06: nothing was said). None elsewhere."""
-    if engine != "vllm" or spec.kind != "gpu":
+    (ut4srv, 2026-12-06: nothing was said). None elsewhere, and where the --calibration file `path` sets
+    max_prefill_chunk_tokens for `spec` (user_table_sets): the user's figure, not TensorRT-LLM's default (rev1)."""
+    if engine != "vllm" or spec.kind != "gpu" or user_table_sets(spec, path, "max_prefill_chunk_tokens"):
         return None
     big = spec.memory_bytes >= _VLLM_BIG_GPU_BYTES and "a100" not in spec.name.lower()
     serve, offline = (8192, 16384) if big else (2048, 8192)

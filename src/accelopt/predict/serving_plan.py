@@ -417,7 +417,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                 share_notes.append(share_note)
             if opts.max_prefill_tokens is None and sweep.points and (chunk_note := vllm_prefill_chunk_note(
                     opts.engine, spec, cal.max_prefill_chunk_tokens,
-                    opts.prompt * max(1 if p.scheduling == "continuous" else p.batch for p in sweep.points))):
+                    opts.prompt * max(1 if p.scheduling == "continuous" else p.batch for p in sweep.points),
+                    opts.calibration)):
                 share_notes.append(chunk_note)  # vLLM's own chunk on this GPU, where it would chunk otherwise
             if floor_note := launch_floor_points_note(sweep.points, spec, cfg):  # where it decides, or none sourced
                 share_notes.append(floor_note)

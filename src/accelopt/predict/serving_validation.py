@@ -746,7 +746,7 @@ def _row_defaults(row: dict[str, str], path: str | None, batch: int) -> list[str
                   default_cap_note(opts, {spec.name: cap}, {spec.name} if engine_cap else frozenset())]
     if steady:
         notes.append(STEADY_WAVES_NOTE)
-    notes.append(serving.vllm_prefill_chunk_note(row["engine"], spec, cal.max_prefill_chunk_tokens, tokens))
+    notes.append(serving.vllm_prefill_chunk_note(row["engine"], spec, cal.max_prefill_chunk_tokens, tokens, path))
     return [n for n in notes if n]
 
 
