@@ -629,3 +629,24 @@ def build() -> ModelBundle:
     return ModelBundle(name="late-fail", model=Net(), batches=batches, loss_fn=nn.functional.cross_entropy,
                        batch_size=8, make_optimizer=lambda p: torch.optim.SGD(p, lr=0.1))
 '''
+
+
+# A user's training runs file and a [family] table fitted on its rows (test_validate_user_fitted_on.py,
+# test_validate_row_leftovers.py): HEADER + ROWS as the CSV, TABLE.format(fitted_on='["my-fit"]') as the TOML
+USER_RUNS_HEADER = ("id,source,hardware,devices,layers,hidden,heads,ffn,vocab,seq,global_batch,tp,pp,dp,recompute,"
+                    "step_s,mlp,flash,overlap,zero")
+USER_RUNS_ROWS = ("my-fit,our lab,h100-sxm,8,32,4096,32,11008,32000,4096,64,1,1,8,none,5.1,swiglu,1,1,1\n"
+                  "my-test,our lab,h100-sxm,8,32,4096,32,11008,32000,4096,128,1,1,8,none,10.0,swiglu,1,1,1\n"
+                  "my-a100,our lab,a100-sxm-80gb,8,32,4096,32,11008,32000,4096,64,1,1,8,none,15.0,swiglu,1,1,1\n")
+USER_FAMILY_TABLE = """[family.my-h100]
+match = ["h100-sxm"]
+matmul_eff_max = 0.6
+matmul_half_flop = 0.5e9
+memory_eff = 0.80
+scaleup_bw_eff = 0.80
+scaleout_bw_eff = 0.80
+overlap_eff = 0.80
+kernel_overhead_s = 4e-6
+framework_overhead_bytes = 2.5e9
+fitted_on = {fitted_on}
+"""
