@@ -631,8 +631,8 @@ def build() -> ModelBundle:
 '''
 
 
-# A user's own training runs file (one fit row, one held-out H100 row, one A100 row) and calibration table
-# for it (fitted_on left to the test): validate --runs / --calibration tests.
+# A user's training runs file and a [family] table fitted on its rows (test_validate_user_fitted_on.py,
+# test_validate_row_leftovers.py): HEADER + ROWS as the CSV, TABLE.format(fitted_on='["my-fit"]') as the TOML
 USER_RUNS_HEADER = ("id,source,hardware,devices,layers,hidden,heads,ffn,vocab,seq,global_batch,tp,pp,dp,recompute,"
                     "step_s,mlp,flash,overlap,zero")
 USER_RUNS_ROWS = ("my-fit,our lab,h100-sxm,8,32,4096,32,11008,32000,4096,64,1,1,8,none,5.1,swiglu,1,1,1\n"

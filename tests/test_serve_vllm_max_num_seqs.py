@@ -86,3 +86,58 @@ def test_vllms_own_prefill_chunk_is_said_where_it_differs(capsys: pytest.Capture
     assert not _chunk_notes(capsys, "--engine", "vllm", "--max-prefill-tokens", "8192")
     assert not _chunk_notes(capsys, "--engine", "trtllm")
     assert not _chunk_notes(capsys)
+
+
+@pytest.mark.parametrize("table", ["[serving.default]", "[serving.mine]\nmatch = [\"h100*\"]"])
+def test_a_calibration_tables_max_batch_size_is_not_replaced_by_vllms(
+        capsys: pytest.CaptureFixture[str], tmp_path: Any, table: str) -> None:
+    # rev1: a --calibration table that sets max_batch_size (the device's own table or the file's [serving.default]
+    # it builds on) is the user's figure, as --max-batch-size is: vLLM's default 1024 replaced it without a word,
+    # and the note called the 512 'vLLM's default max_num_seqs'
+    from accelopt.predict.calibration import bundled_text
+
+    path = tmp_path / "cal.toml"
+    body = bundled_text()[bundled_text().index("[serving.default]"):].split("\n[", 1)[0].split("\n", 1)[1] \
+        if table == "[serving.default]" else ""
+    body = body.replace("max_batch_size = 2048", "")
+    path.write_text(f"{table}\n{body}\nmax_batch_size = 512\n")
+    batches, notes = _points(capsys, "--hardware", "h100-sxm,a100-sxm-80gb", "--engine", "vllm",
+                             "--calibration", str(path))
+    assert batches["h100-sxm"] == 512, batches
+    note = next(n for n in notes if "--max-batch-size was left out" in n)
+    assert "h100-sxm: 512" in note.split("vLLM's default")[0], note
+    # the A100 takes the file's table only where it sets the figure: [serving.mine] matches the H100 alone
+    assert batches["a100-sxm-80gb"] == (512 if table == "[serving.default]" else 256), batches
+    row = {"engine": "vllm", "tp": "1", "pp": "1", "model": "llama3-8b", "max_batch_size": "", "hardware": "h100-sxm"}
+    assert row_calibration(row, get_device("h100-sxm"), None, str(path)).max_batch_size == 512
+
+
+def test_validate_serving_says_the_prefill_chunk_plan_serve_says(capsys: pytest.CaptureFixture[str]) -> None:
+    # rev1: `plan serve --engine vllm` on an A100 says its 8,192-token prefill chunk is not `vllm serve`'s 2,048
+    # (ut4srv); the same row under `validate --serving --row` (the command it prints) said nothing: 64 x 256 tokens
+    rid = "vllm2192-a100-l2-70b-tp4-b64-nccl"
+    code, out, err = run_main(["validate", "--serving", "--row", rid], capsys)
+    assert code == 0, err
+    command = next(line.split("accelopt ", 1)[1] for line in out.splitlines() if "accelopt plan serve" in line)
+    code, served, serve_err = run_main(command.split(), capsys)
+    assert code == 0, serve_err
+    said = " ".join((served + serve_err).split())
+    assert "chunks at 2,048" in said and "--max-prefill-tokens 2048" in said, said
+    validated = " ".join(err.split())
+    assert "chunks at 2,048" in validated and rid in validated, validated
+    assert "--max-prefill-tokens: no column of a runs file" in validated, validated
+
+
+def test_a_calibration_tables_prefill_chunk_is_not_called_tensorrt_llms(
+        capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    # rev1: a --calibration table's max_prefill_chunk_tokens is the user's figure: the A100 note called its 16,384
+    # 'TensorRT-LLM's max_num_tokens default' with '--max-prefill-tokens left out'
+    path = tmp_path / "cal.toml"
+    path.write_text('[serving.mine]\nmatch = ["a100*"]\nmax_prefill_chunk_tokens = 16384\n')
+    flags = ["--model", "llama2-70b", "--hardware", "a100-sxm-80gb", "--tp", "4", "--prompt", "256", "--output", "256",
+             "--engine", "vllm", "--batch", "64"]
+    code, out, err = run_main(["plan", "serve", *flags], capsys)
+    assert code == 0 and "chunks at 2,048" in " ".join((out + err).split()), err  # the bundled table's 8192: said
+    code, out, err = run_main(["plan", "serve", *flags, "--calibration", str(path)], capsys)
+    assert code == 0, err
+    assert "chunks at 2,048" not in " ".join((out + err).split()), out + err

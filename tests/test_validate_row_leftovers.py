@@ -33,7 +33,7 @@ def test_row_carries_the_reports_calibration_notes(tmp_path: Path, capsys: pytes
     assert len(report) == 2 and TYPO in report[0], report  # the typo, and my-a100 predicted with another table
     out, err = run_main_expect(capsys, "validate", *files, "--row", "my-a100", "--row", "my-fit", "--json")
     doc = json.loads(out)
-    assert doc["schema_version"] == 3 and doc["input_notes"] == report, doc["input_notes"]
+    assert doc["schema_version"] == 4 and doc["input_notes"] == report, doc["input_notes"]
     assert all(n in " ".join(err.split()) for n in report), err
     out, err = run_main_expect(capsys, "validate", *files, "--row", "my-fit")
     assert TYPO in " ".join(err.split()) and "run my-fit (our lab)" in out, err
@@ -194,3 +194,18 @@ def test_serving_row_says_the_reports_calibration_warnings(tmp_path: Path,
     assert len(report) == 2 and "fitted_on names 's11'" in report[1], err
     _, err = run_main_expect(capsys, *inputs, "--row", "s1")
     assert all(ln in err.splitlines() for ln in report), err
+
+
+def test_row_json_names_the_runs_it_could_not_predict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # rev1: `--row A --row B --json` with A unpredictable gave a document of B alone beside exit 2: a reader of the
+    # JSON saw no sign of A; its problem and fix were on stderr only
+    files = _files(tmp_path, "[]", TP3)
+    code, out, err = run_main(["validate", *files, "--row", "my-tp3", "--row", "my-test", "--json"], capsys)
+    doc = json.loads(out)
+    assert code == 2 and doc["schema_version"] == 4, doc
+    assert "not predicted: my-tp3" in " ".join(err.split()), err  # stderr says it as before
+    [failed] = doc["not_predicted"]
+    assert failed["id"] == "my-tp3" and failed["problem"].startswith("run 'my-tp3': layout tp=3"), failed
+    assert "give a --tp dividing the 32 heads" in failed["fix"], failed
+    code, out, _err = run_main(["validate", *files, "--row", "my-test", "--json"], capsys)
+    assert code == 0 and json.loads(out)["not_predicted"] == [], out

@@ -1841,7 +1841,9 @@ def register(app: typer.Typer) -> None:
                                     "list or range is searched by `accelopt plan`)"),
         tp: int = typer.Option(1, "--tp", help="tensor-parallel degree (must divide the attention heads)"),
         pp: int = typer.Option(1, "--pp", help="pipeline stages"),
-        cp: int = typer.Option(1, "--cp", help="context-parallel degree (must divide --seq-len)"),
+        cp: int = typer.Option(1, "--cp", help="context-parallel degree (must divide --seq-len); above 1 with "
+                               "--attention-kernel flash2 the ring attention's measured loss against its kernel is "
+                               "charged (terms in_ring_attention_fwd_factor / _bwd_factor, with their source)"),
         ep: int = typer.Option(1, "--ep", help="expert-parallel degree (MoE models)"),
         vp: int = typer.Option(1, "--vp", help="interleaved chunks per device (1 = 1F1B); when pp x vp chunks do "
                                "not split the layers evenly, the busiest rank is counted with ceil(L / (pp vp)) x vp "

@@ -165,7 +165,8 @@ def register_serve(plan_app: typer.Typer) -> None:
             "--engine, printed where it binds) but in all for --engine vllm; given, a larger --batch or "
             "--concurrency exits 2 (left out, a list you give is not capped); trtllm-bench sets its own (its "
             "calc_engine_setting heuristic, logged at start). With --engine vllm on a GPU the default is vLLM's "
-            "max_num_seqs: 1024 on a GPU of 70 GiB or more that is not an A100, else 256 (printed where it binds)."),
+            "max_num_seqs: 1024 on a GPU of 70 GiB or more that is not an A100, else 256 (printed where it binds), "
+            "unless a --calibration table sets max_batch_size for the device."),
         int4_group_size: Optional[int] = typer.Option(
             None, "--int4-group-size", help="Weights per scale of an int4 checkpoint (--weight-dtype int4): AWQ/GPTQ "
             "group_size, default 128 (printed as 'default used:'); a per-channel checkpoint (one scale per output "

@@ -264,10 +264,13 @@ def _print_commands(opts: ValidateOptions) -> None:
     notes = [*_calibration_notes(opts, [r for r in every if r["id"] in opts.rows]),
              *calibration_fit_lines(opts.calibration, [one.result for one in found], [r["id"] for r in every])]
     if opts.as_json and found:  # none predicted: the error alone (with --json its error document, exit 2)
-        from accelopt.predict.run_command import ValidateRowDocument
+        from accelopt.predict.run_command import RowNotPredicted, ValidateRowDocument
         from accelopt.report.jsonout import emit
 
-        emit(ValidateRowDocument(runs=found, input_notes=notes))
+        printed = {one.result.id for one in found}  # failed holds the others, in the order named (row_commands)
+        missing = zip([rid for rid in dict.fromkeys(opts.rows) if rid not in printed], failed, strict=True)
+        emit(ValidateRowDocument(runs=found, input_notes=notes, not_predicted=[
+            RowNotPredicted(id=rid, problem=e.problem, fix=e.fix) for rid, e in missing]))
     else:
         _print_rows(found)
     _say_notes(notes)

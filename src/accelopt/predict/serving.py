@@ -682,27 +682,47 @@ _VLLM_BIG_GPU_BYTES = 70 * 2**30
 """vLLM's `device_memory >= 70 * GiB_bytes` (VLLM_MAX_NUM_SEQS_SOURCE)."""
 
 
-def engine_default_max_batch_size(engine: str | None, spec: AcceleratorSpec) -> int | None:
+def engine_default_max_batch_size(engine: str | None, spec: AcceleratorSpec, path: str | None = None) -> int | None:
     """The engine's own default cap on requests in flight on `spec`, where a source gives it for that device: vLLM's
     max_num_seqs on a GPU, 1024 on one of 70 GiB or more that is not an A100, else 256 (VLLM_MAX_NUM_SEQS_SOURCE);
-    None elsewhere, where the calibration's max_batch_size (2048, TensorRT-LLM's LLM API default) stands. Until
+    None elsewhere, where the calibration's max_batch_size (2048, TensorRT-LLM's LLM API default) stands, and where
+    the --calibration file `path` sets max_batch_size for `spec` (user_table_sets), the user's figure as
+    --max-batch-size is (rev1: vLLM's 1024 replaced a table's 512, and the note called it vLLM's default). Until
     ut4srv (2026-12-06) `--engine vllm --batch max` ran TensorRT-LLM's 2048 without a word: 1,758 requests of
     Llama 3 8B in flight on one H100, 1,768 on an A100, where vLLM holds 1,024 and 256. vLLM's other platforms
     (TPU, Gaudi, Neuron, CPU) take other branches or forks of that code: not applied there."""
-    if engine != "vllm" or spec.kind != "gpu":
+    if engine != "vllm" or spec.kind != "gpu" or user_table_sets(spec, path, "max_batch_size"):
         return None
     return 1024 if spec.memory_bytes >= _VLLM_BIG_GPU_BYTES and "a100" not in spec.name.lower() else 256
 
 
-def vllm_prefill_chunk_note(engine: str | None, spec: AcceleratorSpec, used: int, tokens: int) -> str | None:
+def user_table_sets(spec: AcceleratorSpec, path: str | None, name: str) -> bool:
+    """True where the --calibration file `path` sets ServingCalibration field `name` for `spec`: in the table that
+    matches the device (calibration.serving_table_for) or, where that table leaves it out, in the file's
+    [serving.default] it builds on (calibration.load_serving_tables). False without a file and for a measured spec
+    (MEASURED_CALIBRATION reads no table)."""
+    if path is None or spec.measured:
+        return False
+    from accelopt.predict.calibration import load_serving_tables, serving_table_for
+
+    tables = load_serving_tables(path)
+    table = serving_table_for(spec, tables)
+    if name not in table.values:
+        table = tables["default"]
+    return name in table.values and table.where != BUNDLED_TABLE_FILE
+
+
+def vllm_prefill_chunk_note(engine: str | None, spec: AcceleratorSpec, used: int, tokens: int,
+                            path: str | None = None) -> str | None:
     """'default used:' where `plan serve --engine vllm` left --max-prefill-tokens out on a GPU on which `vllm serve`
     chunks prefill at fewer tokens than the `used` default (the [serving.*] table's max_prefill_chunk_tokens,
     TensorRT-LLM's max_num_tokens, 8192) and a forward's prompt tokens (`tokens`: prompt x the batch prefilled
     together) exceed that: vLLM's max_num_batched_tokens default is 8192 for `vllm serve` (16384 offline) on a GPU of
     70 GiB or more that is not an A100, 2048 (8192 offline, its LLM class) on the others (VLLM_MAX_NUM_SEQS_SOURCE's
     branch). Which one a run used depends on how it was launched, so the figure keeps the table's value and says so
-    (ut4srv, 2026-12-06: nothing was said). None elsewhere."""
-    if engine != "vllm" or spec.kind != "gpu":
+    (ut4srv, 2026-12-06: nothing was said). None elsewhere, and where the --calibration file `path` sets
+    max_prefill_chunk_tokens for `spec` (user_table_sets): the user's figure, not TensorRT-LLM's default (rev1)."""
+    if engine != "vllm" or spec.kind != "gpu" or user_table_sets(spec, path, "max_prefill_chunk_tokens"):
         return None
     big = spec.memory_bytes >= _VLLM_BIG_GPU_BYTES and "a100" not in spec.name.lower()
     serve, offline = (8192, 16384) if big else (2048, 8192)

@@ -362,7 +362,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
             share, share_note = (opts.memory_fraction, None) if opts.memory_fraction is not None or not opts.engine \
                 else engine_memory_fraction(opts.engine, spec, tp=opts.tp, pp=opts.pp, attention_dp=moe.attention_dp,
                                             mla=cfg.mla is not None)
-            engine_cap = engine_default_max_batch_size(opts.engine, spec)  # vLLM's max_num_seqs on a GPU
+            engine_cap = engine_default_max_batch_size(opts.engine, spec, opts.calibration)  # vLLM max_num_seqs
             cal = engine_calibration(spec, memory_utilization=share,
                                      memory_basis=opts.memory_basis or (rule.memory_basis if rule else None),
                                      max_prefill_chunk_tokens=opts.max_prefill_tokens,
@@ -417,7 +417,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                 share_notes.append(share_note)
             if opts.max_prefill_tokens is None and sweep.points and (chunk_note := vllm_prefill_chunk_note(
                     opts.engine, spec, cal.max_prefill_chunk_tokens,
-                    opts.prompt * max(1 if p.scheduling == "continuous" else p.batch for p in sweep.points))):
+                    opts.prompt * max(1 if p.scheduling == "continuous" else p.batch for p in sweep.points),
+                    opts.calibration)):
                 share_notes.append(chunk_note)  # vLLM's own chunk on this GPU, where it would chunk otherwise
             if floor_note := launch_floor_points_note(sweep.points, spec, cfg):  # where it decides, or none sourced
                 share_notes.append(floor_note)

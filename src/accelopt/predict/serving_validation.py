@@ -282,7 +282,7 @@ def row_calibration(row: dict[str, str], spec: AcceleratorSpec,
     if (group := row_int4_group_size(row)) is not None:
         cal = replace(cal, int4_group_size=group)
     limit = row_max_batch_size(row)  # blank: the engine's own default where cited (vLLM's max_num_seqs on a GPU)
-    limit = limit if limit is not None else serving.engine_default_max_batch_size(row["engine"], spec)
+    limit = limit if limit is not None else serving.engine_default_max_batch_size(row["engine"], spec, path)
     return cal if limit is None else replace(cal, max_batch_size=limit)
 
 
@@ -700,7 +700,7 @@ def default_lines(rows: list[dict[str, str]], results: list[ServingRunResult], p
     by_note: dict[str, list[str]] = {}
     for row in rows:
         if row["id"] in predicted:
-            for note in _row_defaults(row, path):
+            for note in _row_defaults(row, path, next(r.batch for r in results if r.id == row["id"])):
                 by_note.setdefault(note, []).append(row["id"])
     return [f"{note} — in {runs_named(ids, 'serving run')}"
             f"{flags_as_cells(note, None, _RENAMED_FLAGS, _columns())}{_no_cell(note)}"
@@ -715,13 +715,16 @@ def _no_cell(note: str) -> str:
     return f" ({', '.join(flags)}: no column of a runs file, `plan serve` only)" if flags else ""
 
 
-def _row_defaults(row: dict[str, str], path: str | None) -> list[str]:
-    """The 'default used:' notes `plan serve` prints for `row` typed as its flags (serving_plan.plan_serve's)."""
+def _row_defaults(row: dict[str, str], path: str | None, batch: int) -> list[str]:
+    """The 'default used:' notes `plan serve` prints for `row` typed as its flags (serving_plan.plan_serve's), its
+    result's `batch` (static, or a max-load row's waves) prefilled together."""
+    tokens = int(row["prompt_len"]) * batch  # a forward's prompt tokens, as plan serve's vllm_prefill_chunk_note
+    vllm_chunk = row["engine"] == "vllm"  # the chunk `vllm serve` takes on the row's GPU (rev1: plan serve said it)
     blank_int4 = row["weight_dtype"] == "int4" and row_int4_group_size(row) is None
     per_device_share = ENGINES[row["engine"]].per_device and row_memory_fraction(row) is None
     default_cap = row["batch"] == "max" and row_max_batch_size(row) is None
     steady = row["batch"] == "max" and row_requests(row) is None  # plan serve's STEADY_WAVES_NOTE
-    if not (blank_int4 or per_device_share or default_cap or steady or int(row["pp"]) > 1):
+    if not (blank_int4 or per_device_share or default_cap or steady or vllm_chunk or int(row["pp"]) > 1):
         return []
     spec, model, moe = row_device(row["hardware"]), get_model(row["model"]), row_moe_layout(row)
     cal = row_calibration(row, spec, None, path)
@@ -738,11 +741,12 @@ def _row_defaults(row: dict[str, str], path: str | None) -> list[str]:
                                                     attention_dp=moe.attention_dp, mla=model.mla is not None)[1])
     if row["batch"] == "max" and cap_binds(model, spec, opts, cal, moe, [], False):
         cap = serving.batch_cap_requests(cal, opts.pp) * moe.attention_dp
-        engine_cap = serving.engine_default_max_batch_size(row["engine"], spec) is not None
+        engine_cap = serving.engine_default_max_batch_size(row["engine"], spec, path) is not None
         notes += [batch_cap_note(opts, True),
                   default_cap_note(opts, {spec.name: cap}, {spec.name} if engine_cap else frozenset())]
     if steady:
         notes.append(STEADY_WAVES_NOTE)
+    notes.append(serving.vllm_prefill_chunk_note(row["engine"], spec, cal.max_prefill_chunk_tokens, tokens, path))
     return [n for n in notes if n]
 
 

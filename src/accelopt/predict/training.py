@@ -87,6 +87,7 @@ from accelopt.predict.compute import (
     moe_sort_chunks_s,
     norm_elems,
     op_s,
+    ring_attention_step_shares,
     ring_attention_time_factors,
     roofline_s,
     rope_unfused_extra_s,
@@ -1721,15 +1722,16 @@ def _full(x: Any, like: Arr) -> Arr:
 
 def explain_inputs() -> dict[str, str]:
     """What each 'in_' value `evaluate` returns means."""
+    e_f, e_b = ring_attention_step_shares()  # the ring's step shares as charged, not retyped (rev1)
     return {
         "layers_per_stage": "L_s = ceil(L / (p v)) x v layers on the busiest pipeline rank",
         "in_micro_batches": "m = ceil(ceil(global batch / dp) / micro-batch)",
         "in_tokens_per_microbatch": "T = micro-batch x seq_len / cp tokens per device",
         "in_ring_attention_fwd_factor": ("context parallel over FlashAttention-2: the attention core's forward (and "
-                                         "recompute) time x 1/cp + (cp - 1)/cp / 0.834, the ring's half-block steps "
-                                         "and fp32 merges (ring-flash-attention@01c8baf5 README, zigzag ring at cp 8: "
-                                         "85.2% of its kernel, 8xH800)"),
-        "in_ring_attention_bwd_factor": ("the same for the core's backward: x 1/cp + (cp - 1)/cp / 0.907 (the "
+                                         f"recompute) time x 1/cp + (cp - 1)/cp / {e_f:.3f}, the ring's half-block "
+                                         "steps and fp32 merges (ring-flash-attention@01c8baf5 README, zigzag ring "
+                                         "at cp 8: 85.2% of its kernel, 8xH800)"),
+        "in_ring_attention_bwd_factor": (f"the same for the core's backward: x 1/cp + (cp - 1)/cp / {e_b:.3f} (the "
                                          "README's forward + backward rows less its forward-only rows)"),
         "in_first_gemm_flops": "F of a layer's first GEMM: the fused QKV projection 2 T h (q / t + k + v of "
                                "max(kv / t, 1) heads); with multi-head latent attention the KV down-projection "
