@@ -57,8 +57,8 @@ def test_a_crashed_run_keeps_the_losses_of_the_steps_every_rank_finished(capsys:
 
 
 def _partial(parallel: str, losses: list[list[float]], nnodes: int = 1) -> PartialDistributedResult:
-    ranks = [PartialRank(rank=i, step_times_s=[0.01], losses=ls, stage=i if parallel == "pipeline" else None)
-             for i, ls in enumerate(losses)]
+    ranks = [PartialRank(rank=i, warmup_done=1, step_times_s=[0.01], losses=ls,
+                         stage=i if parallel == "pipeline" else None) for i, ls in enumerate(losses)]
     return PartialDistributedResult(name="m", parallel=parallel, schedule=None, nproc=len(ranks), nnodes=nnodes,
                                     backend="gloo", device="cpu", global_batch=8, microbatches=1, steps=5, warmup=1,
                                     profile_steps=6, ranks=ranks, missing=["the losses"], interrupted=True)
@@ -106,3 +106,14 @@ def test_a_ranks_loss_writes_add_no_work_per_loss_to_the_profiled_steps(tmp_path
     many, chunk_many = _aten_ops_writing(250, tmp_path)
     assert chunk_few == [float(i) for i in range(10)] and chunk_many == [float(i) for i in range(250)]
     assert many == few <= 10, (few, many)
+
+
+def test_a_pipelines_losses_are_of_the_steps_every_stage_finished() -> None:
+    """The last stage finishes a step's backward (and writes its loss) before stage 0 ends that step: stopped between
+    the two, its extra loss was printed as one of 'the N steps every rank finished' (rev3, 2026-12-06)."""
+    p = _partial("pipeline", [[], [5.0, 4.0, 3.0]])  # each stage finished 2 steps (1 warm-up, 1 timed) by its record
+    p.ranks[1].step_times_s.append(0.01)  # the last stage one step further
+    assert p.global_losses == [5.0, 4.0]
+    assert "first -> last of the 2 steps every rank finished (warm-up included): 5 -> 4" in "\n".join(partial_lines(p))
+    p.ranks[0].started, p.ranks[0].warmup_done, p.ranks[0].step_times_s = False, 0, []  # stage 0 finished none
+    assert p.global_losses == []

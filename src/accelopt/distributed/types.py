@@ -523,11 +523,13 @@ class PartialDistributedResult:
     def global_losses(self) -> list[float]:
         """The loss of the global batch of each step every rank that holds one finished (warm-up included): the mean
         of the ranks' own losses, equal slices of the batch (ddp, fsdp; on one node only: another node's ranks are
-        not here), or the last pipeline stage's; [] where a rank kept none (an older record, a rank that finished no
-        step or its whole run, a pipeline whose last stage is on another node)."""
-        if self.parallel == "pipeline":
+        not here), or the last pipeline stage's over the steps every stage finished; [] where a rank kept none (an
+        older record, a rank that finished no step or its whole run, a pipeline whose last stage is on another
+        node)."""
+        if self.parallel == "pipeline":  # the last stage ends a step's backward before stage 0 does: up to a step ahead
             last = [r for r in self.ranks if r.stage == self.nproc * self.nnodes - 1]
-            return list(last[0].losses) if last else []
+            every = min((r.warmup_done + r.timed_done + r.profiled_done for r in self.ranks), default=0)
+            return list(last[0].losses[:every]) if last else []
         if self.nnodes > 1 or not self.ranks or any(not r.losses for r in self.ranks):
             return []
         n = min(len(r.losses) for r in self.ranks)
