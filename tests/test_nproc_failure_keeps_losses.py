@@ -117,3 +117,27 @@ def test_a_pipelines_losses_are_of_the_steps_every_stage_finished() -> None:
     assert "first -> last of the 2 steps every rank finished (warm-up included): 5 -> 4" in "\n".join(partial_lines(p))
     p.ranks[0].started, p.ranks[0].warmup_done, p.ranks[0].step_times_s = False, 0, []  # stage 0 finished none
     assert p.global_losses == []
+
+
+def test_a_rank_that_had_finished_keeps_its_own_losses() -> None:
+    """A rank whose whole run had finished when another failed or hung (a hang at exit: every rank finished) kept no
+    losses, so the run said 'not measured: the losses' though every rank had them; it keeps its own from its progress
+    files, not its result's global ones (rev3, 2026-12-06)."""
+    from accelopt.distributed.run import DistConfig, partial_ranks
+    from accelopt.distributed.types import CommTime, RankResult
+
+    def progress(losses: list[float]) -> dict[str, Any]:
+        return {"step": 2, "warmup_done": 1, "timed_done": 2, "step_times_s": [0.01, 0.01], "profiled_done": 0,
+                "losses": losses}
+
+    done = RankResult(rank=0, world_size=2, host="h", step_times_s=[0.01, 0.01], losses=[9.0, 9.0, 9.0],
+                      comm=CommTime(comm_s=0.0, overlapped_s=0.0, compute_s=0.01), peak_memory_bytes=1e8,
+                      memory_source="getrusage", threads=1).to_dict()
+    records = [{"rank": 0, "started": True, "result": done, "progress": progress([1.0, 2.0, 3.0])},
+               {"rank": 1, "started": True, "result": None, "progress": progress([3.0, 4.0, 5.0])}]
+    ranks = partial_ranks(records, DistConfig(bundle_ref="x:y", steps=3, warmup=1, profile_steps=1))
+    assert ranks[0].losses == [1.0, 2.0, 3.0] and ranks[1].losses == [3.0, 4.0, 5.0]
+    p = PartialDistributedResult(name="m", parallel="ddp", schedule=None, nproc=2, nnodes=1, backend="gloo",
+                                 device="cpu", global_batch=8, microbatches=1, steps=2, warmup=1, profile_steps=2,
+                                 ranks=ranks, missing=[], interrupted=True)
+    assert p.global_losses == [2.0, 3.0, 4.0]
