@@ -115,3 +115,36 @@ def test_a_callable_metric_over_tuple_targets_is_weighted_by_rows() -> None:
     got = _score(Variant(technique="baseline", model=model, forward=model), b, Target(mode="inference", device="cpu"),
                  keep_outputs=False, strict=True).value
     assert got == pytest.approx(expected)
+
+
+def test_a_nan_second_output_is_not_kept_past_its_batch() -> None:
+    """The check keeps the current batch's non-finite output only: every batch's was held until the scoring ended
+    (rev3, 2026-12-06), a broken variant's whole held-out set of, say, an LM's NaN hidden states on the device."""
+    import gc
+    import weakref
+
+    class Tracked(TwoHead):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen: list[Any] = []
+            self.most_alive = 0
+
+        def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            gc.collect()
+            self.most_alive = max(self.most_alive, sum(r() is not None for r in self.seen))
+            logits, reg = super().forward(x)
+            self.seen.append(weakref.ref(reg))
+            return logits, reg
+
+    torch.manual_seed(0)
+    model = Tracked()
+    model.broken = True
+    data = [b for _ in range(3) for b in _batches()]  # 6 held-out batches
+    b = ModelBundle(name="two-head", model=model, batches=lambda: iter(data),
+                    loss_fn=lambda out, y: nn.functional.cross_entropy(out[0], y[0]), batch_size=6,
+                    eval_batches=lambda: iter(data), metric=_metric, higher_is_better=True)
+    bad = _score(Variant(technique="prune", model=model, forward=model), b, Target(mode="inference", device="cpu"),
+                 keep_outputs=False, strict=True)
+    assert not bad.finite and bad.non_finite is not None and "held-out batch 1's output item 1" in bad.non_finite
+    assert len(model.seen) == 6
+    assert model.most_alive <= 1  # the batch before's, until its check is replaced

@@ -79,3 +79,29 @@ def test_a_workloads_batched_and_backward_gemms_are_not_weights() -> None:
     assert [(x.name, x.weights) for x in layers] == [("fc", True), ("attn", False), ("fc.backward", False)]
     assert weight_elems(layers) == 16 * 32
     assert Layer(name="x", kind="gemm", m=1, n=2, k=3, ifmap_elems=3).weights  # the default: a weight
+
+
+@pytest.mark.parametrize("mode", ["inference", "train"])
+def test_a_cnn_train_steps_weights_are_its_parameters(mode: str) -> None:
+    """A train step's convolution_backward (dX reads the weight again, dW multiplies activations) counts no weight,
+    as a Linear's backward GEMMs do not: a captured CNN train step counted 12,184 weight elements for its 2,976
+    parameters (4.1x: each conv's dX and its im2col-sized dW), so a design holding the model was told it did not
+    (rev3, 2026-12-06)."""
+    import torch
+    from torch import nn
+
+    from accelopt.workload.capture import capture_workload
+    from accelopt.workload.userfile import ModelBundle
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, bias=False), nn.ReLU(), nn.Conv2d(8, 8, 3, groups=8, bias=False),
+                          nn.Conv2d(8, 16, 1, bias=False), nn.Flatten(), nn.Linear(16 * 4 * 4, 10, bias=False))
+    x, y = torch.randn(4, 3, 8, 8), torch.randint(0, 10, (4,))
+    bundle = ModelBundle(name="cnn", model=model, batches=lambda: iter([(x, y)]),
+                         loss_fn=nn.functional.cross_entropy, make_optimizer=None, batch_size=4)
+    layers, _ = from_workload(capture_workload(bundle, mode=mode))
+    params = sum(p.numel() for p in model.parameters())  # 216 + 72 + 128 + 2560
+    assert params == 2976
+    assert weight_elems(layers) == params
+    if mode == "train":  # the backward's GEMMs were mapped (dX / dW rows), not left out
+        assert any(x.name.endswith(".dW") and x.kind == "conv" for x in layers)

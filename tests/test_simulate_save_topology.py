@@ -129,3 +129,23 @@ def test_a_run_stopped_midway_says_the_topology_it_kept(tmp_path: Path, capsys: 
         assert "nothing to show, save or record" not in err
     assert out.read_text(encoding="utf-8") == GEMMS
     assert f"topology written to {out} (SCALE-Sim gemm format, 2 rows)" in text
+
+
+def test_a_stopped_runs_kept_topology_path_is_printed_as_plain_text(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str],
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The interruption's line names the user's path with control characters made visible, as 'topology written to'
+    does (it printed the path raw: an escape sequence in a file name ran on the terminal; rev3, 2026-12-06)."""
+    import accelopt.simulate.engine as engine
+
+    def stopped(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(engine, "simulate", stopped)
+    src, out = tmp_path / "in.csv", tmp_path / "out\x1b[2J.csv"
+    src.write_text(GEMMS, encoding="utf-8")
+    code, text, err = run_main(["simulate", "run", "-d", "tpu-v1", "--topology", str(src), "--save-topology",
+                                str(out)], capsys)
+    assert code == 130 and out.read_text(encoding="utf-8") == GEMMS
+    assert "\x1b" not in err + text, err
+    assert "out\\x1b[2J.csv is kept" in err and "topology written to " in text

@@ -633,8 +633,8 @@ def run_simulation(opts: RunOptions) -> None:
         if saved is None:
             raise
         # the generic line said 'nothing to show, save or record' with the topology already on disk
-        print(f"interrupted ({stopped_by()}) before `accelopt simulate run` finished: the topology written to "
-              f"{saved.path} is kept; no result to show or record", file=sys.stderr)
+        print(printable(f"interrupted ({stopped_by()}) before `accelopt simulate run` finished: the topology "
+                        f"written to {saved.path} is kept; no result to show or record"), file=sys.stderr)
         raise typer.Exit(130) from None
     from accelopt.report.runs import finish_run
 

@@ -392,9 +392,11 @@ def partial_ranks(records: list[dict[str, Any]], cfg: DistConfig) -> list[Partia
     (worker.Tally), else a rank that finished no step (started or not)."""
     out = []
     for rec in records:
-        if rec["result"] is not None:
+        if rec["result"] is not None:  # its own losses from its progress files (a finished rank kept none: the
+            # others' mean said 'not measured: the losses' though every rank had them; rev3, 2026-12-06)
             out.append(PartialRank.of_finished(RankResult.from_dict(rec["result"]), cfg.warmup,
-                                               cfg.profile_steps + PROFILER_WARMUP_STEPS))
+                                               cfg.profile_steps + PROFILER_WARMUP_STEPS,
+                                               (rec["progress"] or {}).get("losses")))
         elif rec["progress"] is not None and "step_times_s" in rec["progress"]:
             out.append(PartialRank.from_dict({**rec["progress"], "rank": rec["rank"]}))
         else:

@@ -443,7 +443,7 @@ class PartialRank:
     losses: list[float] = unit(
         "", "its own loss of each step it finished, warm-up included, as its last record kept them: of its slice of "
             "the global batch (ddp, fsdp), the mean over its micro-batches on a pipeline's last stage (the other "
-            "stages, and a rank that had finished its whole run, keep none); empty in records before version 4",
+            "stages keep none); empty in records before version 4",
         default_factory=list)
 
     @property
@@ -468,11 +468,12 @@ class PartialRank:
         return cls(**{f.name: d[f.name] for f in dataclasses.fields(cls) if f.name in d})
 
     @classmethod
-    def of_finished(cls, r: RankResult, warmup: int, profiled: int) -> PartialRank:
-        """A rank that had finished its whole run when the run was stopped (the baseline was interrupted)."""
+    def of_finished(cls, r: RankResult, warmup: int, profiled: int, losses: list[float] | None = None) -> PartialRank:
+        """A rank that had finished its whole run when the run was stopped (another rank failed, hung or was
+        stopped): `losses` its own, as its last progress record kept them (r.losses are the global batch's)."""
         return cls(rank=r.rank, warmup_done=warmup, step_times_s=list(r.step_times_s), profiled_done=profiled,
                    peak_memory_bytes=r.peak_memory_bytes, memory_source=r.memory_source, threads=r.threads,
-                   stage=r.stage, host=r.host)
+                   stage=r.stage, host=r.host, losses=list(losses or []))
 
 
 @dataclass(kw_only=True)
@@ -523,11 +524,12 @@ class PartialDistributedResult:
     def global_losses(self) -> list[float]:
         """The loss of the global batch of each step every rank that holds one finished (warm-up included): the mean
         of the ranks' own losses, equal slices of the batch (ddp, fsdp; on one node only: another node's ranks are
-        not here), or the last pipeline stage's; [] where a rank kept none (an older record, a rank that finished no
-        step or its whole run, a pipeline whose last stage is on another node)."""
-        if self.parallel == "pipeline":
+        not here), or the last pipeline stage's over the steps every stage finished; [] where a rank kept none (an
+        older record, a rank that finished no step, a pipeline whose last stage is on another node)."""
+        if self.parallel == "pipeline":  # the last stage ends a step's backward before stage 0 does: up to a step ahead
             last = [r for r in self.ranks if r.stage == self.nproc * self.nnodes - 1]
-            return list(last[0].losses) if last else []
+            every = min((r.warmup_done + r.timed_done + r.profiled_done for r in self.ranks), default=0)
+            return list(last[0].losses[:every]) if last else []
         if self.nnodes > 1 or not self.ranks or any(not r.losses for r in self.ranks):
             return []
         n = min(len(r.losses) for r in self.ranks)

@@ -322,7 +322,9 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
     notes: list[str | None] = []  # the baseline's first batch: which Tensor of the output is the scores
     shape: list[int] = []  # the baseline's first batch: the scores' classes and the dim holding them (class_dim)
     ce: list[Any] = []  # the baseline's per-target cross-entropies while loss_fn matches them (None once it does not)
-    others: list[tuple[str, Any] | None] = []  # each batch's first non-finite output besides the scores
+    # the current batch's first non-finite output besides the scores, one slot: a list of every batch's held each
+    # NaN Tensor (on the device) until the scoring ended (rev3, 2026-12-06)
+    others: list[tuple[str, Any] | None] = []
     def one(inputs: Any, targets: Any) -> tuple[Any, float, float]:
         """(output, metric total, weight) of one held-out batch."""
         x = to_device(as_tuple(inputs), target.device)
@@ -333,7 +335,7 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
         out = _first_tensor(raw)
         if out is None:
             return None, 0.0, 0.0
-        others.append(non_finite_other_output(raw))
+        others[:] = [non_finite_other_output(raw)]
         y = to_device(targets, target.device)
         dim = class_dim(out, y)
         if not shape:
