@@ -185,7 +185,7 @@ def test_json_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     code, out, err = run_main(["validate", "--row", rid, "--config-dir", str(tmp_path), "--json"], capsys)
     assert code == 0, err
     doc = json.loads(out)
-    assert doc["schema"] == "accelopt.validate-row" and doc["schema_version"] == 3  # 2: runs[].notes; 3: input_notes
+    assert doc["schema"] == "accelopt.validate-row" and doc["schema_version"] == 4  # 3: input_notes; 4: not_predicted
     (run,) = doc["runs"]
     assert run["result"]["id"] == rid and run["command"]["gaps"] == []
     assert shlex.split(run["command"]["command"])[1:] == run["command"]["argv"]

@@ -47,7 +47,7 @@ def test_row_carries_the_reports_calibration_notes(tmp_path: Path, capsys: pytes
     assert len(report) == 2 and TYPO in report[0], report  # the typo, and my-a100 predicted with another table
     out, err = run_main_expect(capsys, "validate", *files, "--row", "my-a100", "--row", "my-fit", "--json")
     doc = json.loads(out)
-    assert doc["schema_version"] == 3 and doc["input_notes"] == report, doc["input_notes"]
+    assert doc["schema_version"] == 4 and doc["input_notes"] == report, doc["input_notes"]
     assert all(n in " ".join(err.split()) for n in report), err
     out, err = run_main_expect(capsys, "validate", *files, "--row", "my-fit")
     assert TYPO in " ".join(err.split()) and "run my-fit (our lab)" in out, err

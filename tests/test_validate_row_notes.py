@@ -36,7 +36,7 @@ def test_row_prints_the_notes_the_report_gives_that_row(tmp_path: Path, capsys: 
     code, out, err = run_main(["validate", "--runs", str(runs), "--row", "u-blank", "--config-dir", str(tmp_path),
                                "--json"], capsys)
     doc = json.loads(out)
-    assert doc["schema_version"] == 3 and any("blank flash" in n for n in doc["runs"][0]["notes"]), doc["runs"][0]
+    assert doc["schema_version"] == 4 and any("blank flash" in n for n in doc["runs"][0]["notes"]), doc["runs"][0]
 
 
 def test_one_held_out_run_is_one_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
