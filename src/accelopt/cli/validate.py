@@ -301,7 +301,7 @@ def _print_rows(found: list[Any]) -> None:
     """Each --row run's figures, its `plan explain` command, and its notes (stderr)."""
     from accelopt.cli.plan import console
     from accelopt.predict.validation import assumed_lines, calibration_lines, memory_line
-    from accelopt.report.console import make_console, plain
+    from accelopt.report.console import plain
     from accelopt.units import fmt_seconds
 
     con = console()
@@ -323,9 +323,7 @@ def _print_rows(found: list[Any]) -> None:
         for line in [memory_line([r]), *calibration_lines([r]), *assumed_lines([r])]:
             if line:
                 con.print(plain(f"  {line}"), soft_wrap=True)
-        err = make_console(stderr=True)
-        for line in one.notes:  # on stderr, as the report prints its input notes
-            err.print(plain(line, "yellow" if line.startswith("warning:") else ""), soft_wrap=True)
+        _say_notes(one.notes)  # on stderr, as the report prints its input notes
 
 
 _ROLE_WORDS = {"fit": "fit", "test": "held out",
@@ -433,12 +431,8 @@ def print_error_groups(con: Any, data: Any, what: str) -> None:
 def _warn_params(data: Any) -> None:
     """A warning on stderr for each run whose architecture cells miss its params_b (one unexplained by its note)."""
     from accelopt.predict.validation import params_lines, slow_figure_line
-    from accelopt.report.console import make_console, plain
 
-    con = make_console(stderr=True)
-    for line in [*params_lines(data), slow_figure_line(data.runs)]:
-        if line:
-            con.print(plain(line, "yellow" if line.startswith("warning:") else ""), soft_wrap=True)
+    _say_notes([line for line in [*params_lines(data), slow_figure_line(data.runs)] if line])
 
 
 def _pct(x: float) -> str:
