@@ -55,7 +55,7 @@ def test_skip_invalid_imports_the_valid_files(tmp_path: Path, capsys: pytest.Cap
     (tmp_path / "a-good.json").write_text(json.dumps(_copy(good, "aaaaaa")))
     (tmp_path / "b-edited.json").write_text(json.dumps(_copy(good, "bbbbbb", latency_s=-2.0)))
     out, err = run_main_expect(capsys, "history", "import", str(tmp_path), "--skip-invalid")
-    assert "imported 1 runs" in out and "1 skipped" in out and "b-edited.json" in err
+    assert "imported 1 run " in out and "1 skipped" in out and "b-edited.json" in err
     assert history.count() == 2
 
 

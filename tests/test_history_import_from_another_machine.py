@@ -26,7 +26,7 @@ def test_same_id_different_run_is_kept_under_a_new_id(tmp_path: Path, capsys: py
     theirs = {**_exported(mine), "argv": ["validate", "--serving"], "result": {**RESULT, "median_abs_error_all": 0.9}}
     (tmp_path / "theirs.json").write_text(json.dumps(theirs))
     out, _ = _cli(capsys, "history", "import", str(tmp_path))
-    assert "imported 1 runs" in out and "stored as" in out
+    assert "imported 1 run " in out and "stored as" in out
     assert history.count() == 2
     assert history.load(mine).argv == ["validate"]  # the stored run is untouched
     other = next(r for r in history.list_runs() if r.id != mine)

@@ -216,7 +216,7 @@ def test_prune(capsys: pytest.CaptureFixture[str]) -> None:
         assert json.loads(_cli(capsys, "history", "prune", "--older-than", age_days, "--json")[0])["deleted"] == 0
     assert history.run_ids() == ids
     out, _ = _cli(capsys, "history", "prune", "--older-than", "30", "--keep", "5")
-    assert out.strip().startswith("pruned 1 runs; 5 left")  # the AND of both: only the oldest beyond 5 goes
+    assert out.strip().startswith("pruned 1 run; 5 left")  # the AND of both: only the oldest beyond 5 goes
     assert history.run_ids() == ids[1:]
     rep = json.loads(_cli(capsys, "history", "prune", "--keep", "2", "--json")[0])
     assert rep["deleted"] == 3 and rep["remaining"] == 2 and history.run_ids() == ids[4:]
@@ -440,7 +440,7 @@ def test_import_refuses_a_run_from_the_future(capsys: pytest.CaptureFixture[str]
     now = datetime.datetime.now(datetime.timezone.utc).isoformat()
     (folder / "now.json").write_text(json.dumps({"command": "plan", "time": now, "result": {}}))
     out, err = _cli(capsys, "history", "import", str(folder), "--skip-invalid")
-    assert "imported 1 runs" in out and "future.json" in err and "is in the future" in err
+    assert "imported 1 run " in out and "future.json" in err and "is in the future" in err
 
 
 OUT_OF_RANGE = {"id": "r1", "command": "simulate-run", "time": "9999-12-31T23:00:00-05:00", "argv": [], "result": {}}
@@ -475,7 +475,7 @@ def test_times_before_year_1000_are_compared_as_times(capsys: pytest.CaptureFixt
     folder.mkdir()
     (folder / "a.json").write_text(json.dumps({"command": "plan", "time": "0999-01-01T00:00:00Z", "result": {}}))
     out, err = _cli(capsys, "history", "import", str(folder), "--skip-invalid")
-    assert "imported 1 runs" in out and "future" not in err
+    assert "imported 1 run " in out and "future" not in err
     assert history.load("a").time_utc == "0999-01-01T00:00:00.000000Z"  # the store's form, so it lists
     assert [r.id for r in history.list_runs()][-1] == "a"
 

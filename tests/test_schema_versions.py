@@ -132,9 +132,9 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     "simulate-presets": (1, "faa04652e4f8a8ff"),  # simulate presets --json (a bare list before)
     "simulate-export": (1, "0077af17ed505d93"),  # simulate export --json (an unnamed object before)
     "schema-list": (1, "137a20d11e7747c1"),  # schema --list --json (an unnamed {"kinds": [...]} before)
-    "validate-row": (4, "d286ed858e040f25"),  # validate --row ID --json (valcmd, 2026-12-04); 2: runs[].notes
-    # (default [], 1 reads; utleft5, 2026-12-06); 3: input_notes, the report's --calibration notes (2 reads; ut4left);
-    # 4: not_predicted, the named runs that cannot be predicted with problem and fix (3 reads; rev1)
+    "validate-row": (4, "14937cd8a33b1c56"),  # validate --row ID --json (valcmd, 2026-12-04); 2: runs[].notes
+    # (default [], 1 reads; utleft5, 2026-12-06); 3: input_notes, the report's --calibration notes (2 reads; ut4left)
+    # 4: not_predicted, the runs --row names that cannot be predicted, with their error and fix (3 reads; rev1, rev2)
     "error": (1, "16c86a475cd57ca6"),  # a --json command's bad-input exit 2 (an empty stdout before)
 }
 

@@ -22,6 +22,11 @@ from conftest import SMALL_DESIGN_TOML, run_main
      "write dram_latency_s = 100e-9: 100 ns = 100e-9 s"),
     ("clock_hz = 800e6", 'clock_hz = 800e6\ndram_bytes = "8 GiB"',
      "write dram_bytes = 8589934592: 8 GiB = 8 x 2**30 B"),
+    # a unit in another case (ut4sim's note; rev2): "64 kib" was answered 'set ifmap_sram_bytes to an integer >= 1'
+    ("ifmap_sram_bytes = 65536", 'ifmap_sram_bytes = "64 kib"',
+     "write ifmap_sram_bytes = 65536: 64KiB = 64 x 2**10 B (a TOML number in SI units, without quotes or a unit); "
+     "'64 kib' read as '64KiB' (units are case-sensitive"),
+    ("clock_hz = 800e6", 'clock_hz = 800e6\ndram_bytes = "8gib"', "write dram_bytes = 8589934592: 8GiB = 8 x 2**30 B"),
 ])
 def test_a_number_with_its_unit_is_answered_with_the_si_number(
         capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

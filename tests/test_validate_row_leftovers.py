@@ -194,18 +194,3 @@ def test_serving_row_says_the_reports_calibration_warnings(tmp_path: Path,
     assert len(report) == 2 and "fitted_on names 's11'" in report[1], err
     _, err = run_main_expect(capsys, *inputs, "--row", "s1")
     assert all(ln in err.splitlines() for ln in report), err
-
-
-def test_row_json_names_the_runs_it_could_not_predict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # rev1: `--row A --row B --json` with A unpredictable gave a document of B alone beside exit 2: a reader of the
-    # JSON saw no sign of A; its problem and fix were on stderr only
-    files = _files(tmp_path, "[]", TP3)
-    code, out, err = run_main(["validate", *files, "--row", "my-tp3", "--row", "my-test", "--json"], capsys)
-    doc = json.loads(out)
-    assert code == 2 and doc["schema_version"] == 4, doc
-    assert "not predicted: my-tp3" in " ".join(err.split()), err  # stderr says it as before
-    [failed] = doc["not_predicted"]
-    assert failed["id"] == "my-tp3" and failed["problem"].startswith("run 'my-tp3': layout tp=3"), failed
-    assert "give a --tp dividing the 32 heads" in failed["fix"], failed
-    code, out, _err = run_main(["validate", *files, "--row", "my-test", "--json"], capsys)
-    assert code == 0 and json.loads(out)["not_predicted"] == [], out

@@ -311,6 +311,25 @@ def parse_quantity(text: str) -> TextQuantity | None:
     return TextQuantity(value=value, unit=_TEXT_BASE[base], literal=literal, arithmetic=arithmetic)
 
 
+BYTE_UNITS = ("B", "kB", "KiB", "MB", "MiB", "GB", "GiB", "TB", "TiB")
+"""The byte units parse_quantity reads (KB reads as kB), each its case-folded spelling's suggestion
+(byte_spelling_meant)."""
+
+
+def byte_spelling_meant(text: str) -> str | None:
+    """A byte size refused for its unit's case alone, as parse_quantity reads it: '4mib' -> '4MiB', '64 kib' ->
+    '64KiB' (units are case-sensitive: KiB = 1024 B, kB = 1000 B); None where no one spelling is clear (a lone 'b'
+    is bits, not bytes). probe --collectives --sizes and a design TOML's byte fields suggest it."""
+    m = re.fullmatch(r"\s*([0-9.eE+-]+)\s*([A-Za-z]+)\s*", str(text))
+    if m is None:
+        return None
+    number, letters = m.groups()
+    units = [u for u in BYTE_UNITS if u.lower() == letters.lower()]
+    if letters == "b" or len(units) != 1 or parse_quantity(number + units[0]) is None:
+        return None
+    return f"{number}{units[0]}"
+
+
 def fmt_si_literal(value: float) -> str:
     """A float as a number literal that reads back exactly: 85899345920 for a whole number below 2**53, else repr
     (2.4e-06)."""

@@ -419,13 +419,13 @@ def _say_simulated_uncalibrated(plan: Any, specs: list[Any], model: str) -> Any:
 
     from accelopt.simulate.design import is_simulated_spec
 
-    simulated = {s.name for s in specs if is_simulated_spec(s)}
+    simulated = {s.name: s for s in specs if is_simulated_spec(s)}
     devices = []
     for d in plan.devices:
         if d.device in simulated and not d.fitted_on:
             note = (f"{SIMULATED_NOTE} on family {d.family!r}, whose op-size curve is not fitted on this design "
-                    f"(a rough estimate); `accelopt simulate run -d DESIGN.toml -m {_simulate_name(model)}` gives its "
-                    "cycle-level latency")
+                    f"(a rough estimate); `accelopt simulate run -d {_design_arg(simulated[d.device])} -m "
+                    f"{_simulate_name(model)}` gives its cycle-level latency")
             d = dataclasses.replace(d, notes=(*d.notes, note))
         devices.append(d)
     return dataclasses.replace(plan, devices=tuple(devices) if isinstance(plan.devices, tuple) else devices)
@@ -461,11 +461,34 @@ def _say_simulated_buffers(plan: Any, specs: list[Any], wls: dict[int, Any], mod
                     f"({fmt_quantity(spec.sram_bytes, 'B')}) holds less than its largest op's "
                     f"{fmt_quantity(largest[batch], 'B')} (batch {batch}): the DRAM traffic of re-read operands and "
                     "spilled partial sums, which `simulate run`'s tiling to the buffers counts, is not in this "
-                    f"latency; `accelopt simulate run -d DESIGN.toml -m {_simulate_name(model)} -b {batch}` gives "
-                    "the buffer-aware latency")
+                    f"latency; `accelopt simulate run -d {_design_arg(spec)} -m {_simulate_name(model)} -b {batch}` "
+                    "gives the buffer-aware latency")
             d = dataclasses.replace(d, notes=(*d.notes, note))
         devices.append(d)
     return dataclasses.replace(plan, devices=tuple(devices) if isinstance(plan.devices, tuple) else devices)
+
+
+def _design_arg(spec: Any) -> str:
+    """`simulate run`'s -d for a spec `simulate export` wrote: the built-in design it was exported from, where its
+    peak's source names one and that design's peak is the spec's (a design of one's own named after a preset is not
+    it), else DESIGN.toml, the user's file, which the spec does not record. The notes said `-d DESIGN.toml` for a
+    spec exported from tpu-v1 too, and simulate refuses the spec itself (ut4sim's note; rev2)."""
+    import math
+
+    from accelopt.simulate.design import SIMULATED_SOURCE, load_preset, preset_names
+    from accelopt.simulate.published import nvdla_by_name, nvdla_names
+
+    prefix = f"{SIMULATED_SOURCE} "
+    name = next((str(v)[len(prefix):].split(": ", 1)[0] for k, v in spec.sources.items()
+                 if k.startswith("peak_flop_per_s.") and str(v).startswith(prefix)), "")
+    if name in nvdla_names():
+        design = nvdla_by_name(name)
+    elif name in preset_names():
+        design = load_preset(name)
+    else:
+        return "DESIGN.toml"
+    peak = spec.peak_flop_per_s.get(design.dtype)
+    return name if peak is not None and math.isclose(peak, design.peak_op_per_s, rel_tol=1e-9) else "DESIGN.toml"
 
 
 def _simulate_name(model: str) -> str:

@@ -257,7 +257,8 @@ def _prune(keep: int | None, older_than: float | None, as_json: bool) -> None:
 
         emit(HistoryPruneDocument(store=str(history.store_path()), deleted=rep.deleted, remaining=rep.remaining))
     else:
-        typer.echo(f"pruned {rep.deleted} runs; {rep.remaining} left in {printable(history.store_path())}")
+        typer.echo(f"pruned {history.runs_text(rep.deleted)}; {rep.remaining} left in "
+                   f"{printable(history.store_path())}")
 
 
 def _import(folder: Path | None, as_json: bool, skip_invalid: bool) -> None:
@@ -275,8 +276,8 @@ def _import(folder: Path | None, as_json: bool, skip_invalid: bool) -> None:
                                    skipped=[SkippedFile(file=f, why=w) for f, w in rep.skipped],
                                    renamed=[RenamedFile(file=f, id=i) for f, i in rep.renamed]))
         return
-    typer.echo(printable(f"imported {rep.imported} runs from {rep.folder} ({rep.already_present} already in the "
-                         f"store, {len(rep.skipped)} skipped) into {history.store_path()}"))
+    typer.echo(printable(f"imported {history.runs_text(rep.imported)} from {rep.folder} ({rep.already_present} "
+                         f"already in the store, {len(rep.skipped)} skipped) into {history.store_path()}"))
     for name, run_id in rep.renamed:
         typer.echo(printable(f"  {name}: its id was a different run's in the store; stored as {run_id}"))
 

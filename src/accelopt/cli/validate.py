@@ -263,39 +263,45 @@ def _print_commands(opts: ValidateOptions) -> None:
     every = read_runs(opts.runs)
     notes = [*_calibration_notes(opts, [r for r in every if r["id"] in opts.rows]),
              *calibration_fit_lines(opts.calibration, [one.result for one in found], [r["id"] for r in every])]
+    printed = [one.result.id for one in found]
     if opts.as_json and found:  # none predicted: the error alone (with --json its error document, exit 2)
-        from accelopt.predict.run_command import RowNotPredicted, ValidateRowDocument
+        from accelopt.predict.run_command import RowProblem, ValidateRowDocument
         from accelopt.report.jsonout import emit
 
-        printed = {one.result.id for one in found}  # failed holds the others, in the order named (row_commands)
-        missing = zip([rid for rid in dict.fromkeys(opts.rows) if rid not in printed], failed, strict=True)
+        # the runs not predicted in the document too: its stdout held the others alone, the error only on stderr
         emit(ValidateRowDocument(runs=found, input_notes=notes, not_predicted=[
-            RowNotPredicted(id=rid, problem=e.problem, fix=e.fix) for rid, e in missing]))
+            RowProblem(id=rid, error=e.problem, fix=e.fix)
+            for rid, e in zip(_missing(opts.rows, printed), failed, strict=True)]))
     else:
         _print_rows(found)
     _say_notes(notes)
     if failed:
-        raise _not_predicted(failed, opts.rows, [one.result.id for one in found])
+        raise _not_predicted(failed, opts.rows, printed, "in the JSON document" if opts.as_json else "printed above")
 
 
-def _not_predicted(failed: list[InputError], named: tuple[str, ...], printed: list[str]) -> InputError:
+def _missing(named: tuple[str, ...], printed: list[str]) -> list[str]:
+    """The ids --row names, once each and in their order, less those `printed` (predicted)."""
+    return [rid for rid in dict.fromkeys(named) if rid not in printed]
+
+
+def _not_predicted(failed: list[InputError], named: tuple[str, ...], printed: list[str],
+                   where: str = "printed above") -> InputError:
     """The one error (exit 2) for the --row runs that cannot be predicted (`named` less the `printed` ids), after
-    the others were printed."""
+    the others were printed (`where` they are: above, or with --json in the document on stdout)."""
     from accelopt.predict.runs_csv import rows_error
 
     e = rows_error(failed, len(failed) + len(printed))
     if not printed:
         return e
-    missing = [rid for rid in dict.fromkeys(named) if rid not in printed]
-    return InputError(f"{e.problem}\n  (not predicted: {', '.join(missing)}; the other {len(printed)} run(s) named "
-                      "by --row are printed above)", e.fix)
+    return InputError(f"{e.problem}\n  (not predicted: {', '.join(_missing(named, printed))}; the other "
+                      f"{len(printed)} run(s) named by --row are {where})", e.fix)
 
 
 def _print_rows(found: list[Any]) -> None:
     """Each --row run's figures, its `plan explain` command, and its notes (stderr)."""
     from accelopt.cli.plan import console
     from accelopt.predict.validation import assumed_lines, calibration_lines, memory_line
-    from accelopt.report.console import make_console, plain
+    from accelopt.report.console import plain
     from accelopt.units import fmt_seconds
 
     con = console()
@@ -317,9 +323,7 @@ def _print_rows(found: list[Any]) -> None:
         for line in [memory_line([r]), *calibration_lines([r]), *assumed_lines([r])]:
             if line:
                 con.print(plain(f"  {line}"), soft_wrap=True)
-        err = make_console(stderr=True)
-        for line in one.notes:  # on stderr, as the report prints its input notes
-            err.print(plain(line, "yellow" if line.startswith("warning:") else ""), soft_wrap=True)
+        _say_notes(one.notes)  # on stderr, as the report prints its input notes
 
 
 _ROLE_WORDS = {"fit": "fit", "test": "held out",
@@ -427,12 +431,8 @@ def print_error_groups(con: Any, data: Any, what: str) -> None:
 def _warn_params(data: Any) -> None:
     """A warning on stderr for each run whose architecture cells miss its params_b (one unexplained by its note)."""
     from accelopt.predict.validation import params_lines, slow_figure_line
-    from accelopt.report.console import make_console, plain
 
-    con = make_console(stderr=True)
-    for line in [*params_lines(data), slow_figure_line(data.runs)]:
-        if line:
-            con.print(plain(line, "yellow" if line.startswith("warning:") else ""), soft_wrap=True)
+    _say_notes([line for line in [*params_lines(data), slow_figure_line(data.runs)] if line])
 
 
 def _pct(x: float) -> str:

@@ -386,29 +386,20 @@ def check_sizes(sizes_bytes: list[int]) -> list[int]:
 SIZES_SYNTAX = "a comma list of byte sizes, each a whole number of bytes or with a unit: 1024,4MiB,25MiB or 1KB,1MB"
 
 
-BYTE_UNITS = ("B", "kB", "KiB", "MB", "MiB", "GB", "GiB", "TB", "TiB")
-"""The byte units a size is written in (units.parse_quantity; KB reads as kB), each its case-folded spelling's
-suggestion."""
-
-
 def _size_meant(item: str) -> str:
     """'did you mean 4MiB? (units are case-sensitive ...); ' for '4mib', 'did you mean 1000? ...' for '1e3': the
     spelling parse_quantity reads that a refused size most likely meant; '' when none is clear (a lone 'b' is bits)."""
-    from accelopt.units import parse_quantity
+    from accelopt.units import byte_spelling_meant, parse_quantity
 
-    m = re.fullmatch(r"\s*([0-9.eE+-]+)\s*([A-Za-z]*)\s*", item)
-    if m is None:
-        return ""
-    number, letters = m.groups()
-    units = [u for u in BYTE_UNITS if u.lower() == letters.lower()]
-    if not letters:  # '1e3': a float in exponent form, read by parse_quantity only with a unit
-        q = parse_quantity(number + "B")
+    if re.fullmatch(r"\s*[0-9.eE+-]+\s*", item):  # '1e3': a float in exponent form, read by parse_quantity only
+        q = parse_quantity(item.strip() + "B")  # with a unit
         if q is None or q.value != int(q.value):
             return ""
-        return f"did you mean {int(q.value)}? ({number} as whole bytes); "
-    if letters == "b" or len(units) != 1 or parse_quantity(number + units[0]) is None:  # b: bits, not bytes
+        return f"did you mean {int(q.value)}? ({item.strip()} as whole bytes); "
+    meant = byte_spelling_meant(item)
+    if meant is None:
         return ""
-    return f"did you mean {number}{units[0]}? (units are case-sensitive: KiB = 1024 B, kB = 1000 B); "
+    return f"did you mean {meant.strip()}? (units are case-sensitive: KiB = 1024 B, kB = 1000 B); "
 
 
 def parse_sizes(text: str) -> list[int]:

@@ -229,12 +229,11 @@ class RowReproduction:
 
 
 @dataclass(frozen=True, kw_only=True)
-class RowNotPredicted:
-    """A run `validate --row` named that cannot be predicted: its id, the problem and the fix (as the exit-2 error
-    on stderr names them)."""
+class RowProblem:
+    """A run named by --row that cannot be predicted: its id, and the error and fix that name the problem."""
 
     id: str
-    problem: str
+    error: str
     fix: str
 
 
@@ -246,8 +245,8 @@ class ValidateRowDocument:
     SCHEMA_KIND: ClassVar[str] = "validate-row"
     SCHEMA_VERSION: ClassVar[int] = 4
     READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3)
-    """Version 2 adds each run's notes (default []: the report's input notes on that row), version 3 input_notes
-    (default []), version 4 not_predicted (default []), so versions 1 to 3 read."""
+    """Version 2 adds each run's notes (default []: the report's input notes on that row), version 3 input_notes,
+    version 4 not_predicted (each default []), so versions 1 to 3 read."""
 
     runs: list[RowReproduction]
     input_notes: list[str] = field(default_factory=list)
@@ -255,9 +254,9 @@ class ValidateRowDocument:
     gives them): a [family.NAME] table that drops the bundled stack tables or whose match fits no named run's device,
     a fitted_on id naming no run of the runs file nor of the bundled file, or a named run predicted with another
     table; [] without --calibration. They went to stderr alone (ut4left)."""
-    not_predicted: list[RowNotPredicted] = field(default_factory=list)
-    """The named runs that cannot be predicted (a layout their cells make invalid, a bad params_b), each with its
-    problem and fix; the command exits 2 after printing the others. The document held the others alone (rev1)."""
+    not_predicted: list[RowProblem] = field(default_factory=list)
+    """The runs named by --row that cannot be predicted, each with its error and fix (the command exits 2, its stderr
+    naming them; the document held only the runs predicted, rev2)."""
 
 
 def _serving_ids() -> set[str]:

@@ -508,8 +508,8 @@ def _prepare(con: sqlite3.Connection, path: Path) -> None:
     if report is not None and (report.imported or report.skipped):
         from accelopt.report.console import printable
 
-        print(printable(f"history: imported {report.imported} runs from {report.folder} into {path} (the JSON files "
-                        "are left in place)"), file=sys.stderr)
+        print(printable(f"history: imported {runs_text(report.imported)} from {report.folder} into {path} (the JSON "
+                        "files are left in place)"), file=sys.stderr)
         _warn_skipped(report)
     _check_version(con, path)
 
@@ -552,6 +552,11 @@ def _new_id(command: str, now: _dt.datetime) -> str:
     """'20261126T220034.123Z-plan-serve-3fa9c2': sorts by time; the random part keeps concurrent runs apart."""
     stamp = now.strftime("%Y%m%dT%H%M%S") + f".{now.microsecond // 1000:03d}Z"
     return f"{stamp}-{command.replace(' ', '-')}-{secrets.token_hex(3)}"
+
+
+def runs_text(n: int) -> str:
+    """'1 run', '3 runs' (history import and prune said 'imported 1 runs')."""
+    return f"{n:,} run{'' if n == 1 else 's'}"
 
 
 _ID_TIME = re.compile(r"(\d{8}T\d{6})\.(\d{3})Z-")

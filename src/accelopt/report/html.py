@@ -168,7 +168,7 @@ def _collectives_table(c: Any) -> Table:
     t.rows += [[f.op, q(f, "size_bytes") + (f" (asked {q(f, 'asked_size_bytes')})" if f.asked_size_bytes else ""),
                 q(f, "time_s"), q(f, "p10_s"), q(f, "p90_s"), q(f, "spread"),
                 q(f, "algbw_byte_per_s"), q(f, "busbw_byte_per_s"), q(f, "model_time_s"),
-                "n/a" if f.model_error is None else f"{f.model_error:+.0%}"] for f in map(c.modelled, c.figures)]
+                _dist_view().signed_pct(f.model_error)] for f in map(c.modelled, c.figures)]
     t.note = (f"link for plan: bandwidth {q(c, 'link_bandwidth_byte_per_s')} ({c.bandwidth_how}), "
               f"latency {q(c, 'link_latency_s')} ({c.latency_how})"
               + "".join(f"; {t}" for t in (c.model_error_text, c.other_ops_model_text,

@@ -40,7 +40,7 @@ from typing import Any, ClassVar
 
 from accelopt import dtypes
 from accelopt.errors import InputError, unknown_fields, unknown_name
-from accelopt.units import parse_quantity, unit
+from accelopt.units import byte_spelling_meant, parse_quantity, unit
 from accelopt.userio import path_exists, read_user_text
 
 if sys.version_info >= (3, 11):
@@ -259,6 +259,12 @@ def _unit_text_fix(name: str, text: str) -> str | None:
                 "or a unit)")
     unit = next((u for end, u in (("_byte_per_s", "B/s"), ("_bytes", "B"), ("_s", "s")) if name.endswith(end)), "")
     q = parse_quantity(text)
+    meant = byte_spelling_meant(text) if q is None and unit == "B" else None
+    if meant is not None:  # "64 kib" said only 'must be a positive integer' (ut4sim's note; rev2)
+        said = _unit_text_fix(name, meant)
+        if said is not None:
+            return (f"{said}; {text.strip()!r} read as {meant.strip()!r} (units are case-sensitive: KiB = 1024 B, "
+                    "kB = 1000 B)")
     if not unit or q is None or q.unit != unit:
         return None
     literal = q.literal
