@@ -44,6 +44,7 @@ from accelopt.distributed.types import (
     PartialRank,
     Partition,
     RankResult,
+    nonfinite_loss_text,
 )
 from accelopt.distributed.worker import PROFILE_STEPS, PROFILER_WARMUP_STEPS
 from accelopt.errors import AcceloptError, InputError, MeasurementError, is_out_of_memory, of_kind
@@ -460,15 +461,9 @@ def check_losses_finite(name: str, ranks: list[RankResult], run: str) -> None:
     --allow-nonfinite does not apply with --nproc), so does a distributed run. The ranks' losses are the global
     batch's (the same on every rank), in step order: warm-up, timed, then the profiled steps."""
     for r in ranks:
-        bad = [i for i, x in enumerate(r.losses) if not math.isfinite(x)]
-        if bad:
-            first = max(0, bad[0] - 4)  # the last five steps up to the first bad one
-            raise MeasurementError(
-                f"model {name!r}: the loss of {run} is not finite ({r.losses[bad[0]]}) from step {bad[0] + 1} of "
-                f"{len(r.losses)} (warm-up steps included) on; its step times would time a diverged model",
-                f"check the data, the loss and the learning rate (losses of steps {first + 1} to {bad[0] + 1}: "
-                f"{', '.join(f'{x:.4g}' for x in r.losses[first:bad[0] + 1])}); `accelopt profile MODEL` without "
-                "--nproc stops at a non-finite loss the same way, or profiles it flagged with --allow-nonfinite")
+        said = nonfinite_loss_text(name, r.losses, run)
+        if said:
+            raise MeasurementError(*said)
 
 
 def run_label(launch: Launch) -> str:

@@ -9,6 +9,7 @@ way; both are rebuilt field by field into their dataclass (`from_dict`), never r
 from __future__ import annotations
 
 import dataclasses
+import math
 import statistics
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -416,6 +417,20 @@ class DistributedResult:
         return "single.step_median_s / (nproc x nnodes x step_median_s), same global batch"
 
 
+def nonfinite_loss_text(name: str, losses: list[float], run: str) -> tuple[str, str] | None:
+    """(problem, fix) for the first NaN or inf among `losses` (in step order, warm-up steps included) of `run`; None
+    when every one is finite. A finished run raises it (run.check_losses_finite); a stopped one says it."""
+    bad = [i for i, x in enumerate(losses) if not math.isfinite(x)]
+    if not bad:
+        return None
+    first = max(0, bad[0] - 4)  # the last five steps up to the first bad one
+    return (f"model {name!r}: the loss of {run} is not finite ({losses[bad[0]]}) from step {bad[0] + 1} of "
+            f"{len(losses)} (warm-up steps included) on; its step times would time a diverged model",
+            f"check the data, the loss and the learning rate (losses of steps {first + 1} to {bad[0] + 1}: "
+            f"{', '.join(f'{x:.4g}' for x in losses[first:bad[0] + 1])}); `accelopt profile MODEL` without "
+            "--nproc stops at a non-finite loss the same way, or profiles it flagged with --allow-nonfinite")
+
+
 @dataclass(kw_only=True)
 class PartialRank:
     """What one rank of an interrupted run had measured when it was stopped: its finished steps, read from the record
@@ -534,6 +549,40 @@ class PartialDistributedResult:
             return []
         n = min(len(r.losses) for r in self.ranks)
         return [sum(r.losses[i] for r in self.ranks) / len(self.ranks) for i in range(n)]
+
+    def losses_elsewhere(self) -> str:
+        """Why the loss of the global batch is not on this node ('' where it is, or where a rank here kept none): on
+        several nodes a ddp/fsdp rank holds the loss of its own slice only, and the other nodes' ranks keep theirs
+        (their launcher's run directory); a pipeline's loss is its last stage's, which may be on another node."""
+        if self.nnodes == 1 or not self.ranks or any(not r.losses for r in self.ranks if self.parallel != "pipeline"):
+            return ""
+        if self.parallel != "pipeline":
+            return (f"each rank's loss is of its slice of the global batch, and the ranks of the other "
+                    f"{self.nnodes - 1} node(s) keep theirs on their own node, so their mean is not taken here")
+        last = self.nproc * self.nnodes - 1
+        if any(r.stage == last for r in self.ranks):
+            return ""
+        return f"the loss is the last pipeline stage's (stage {last}), which runs on another node and keeps it there"
+
+    def steps_of_losses(self) -> str:
+        """Whose finished steps `global_losses` covers, as the report says it: on several nodes only this node's
+        ranks are counted (an earlier stage on another node may not have finished the step's backward)."""
+        if self.nnodes == 1:
+            return "steps every rank finished"
+        return (f"steps every rank of this node (node {self.node_rank}) finished; the other nodes' ranks, not here, "
+                "may not have finished them")
+
+    def nonfinite_loss(self) -> tuple[str, str] | None:
+        """(problem, fix) for the first non-finite loss kept, as a finished run refuses it (nonfinite_loss_text):
+        of the global batch where it is here, else of each rank's own slice; None when every kept loss is finite."""
+        run = f"the {self.nproc * self.nnodes}-rank {self.parallel} run"
+        kept = [(run, self.global_losses)] if self.global_losses else \
+            [(f"rank {r.rank}'s own slice of {run}", r.losses) for r in self.ranks]
+        for who, losses in kept:
+            said = nonfinite_loss_text(self.name, losses, who)
+            if said:
+                return said
+        return None
 
     @property
     def step_median_s(self) -> float | None:

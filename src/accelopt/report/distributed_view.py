@@ -401,11 +401,20 @@ def partial_lines(p: PartialDistributedResult) -> list[str]:
     lines += [t for t in (nothing_measured(r) for r in p.ranks) if t]
     if p.nnodes > 1:
         lines.append(f"ranks of this node (node {p.node_rank}) only: each node's launcher keeps its own ranks' steps")
+    missing = p.missing
     if p.global_losses:  # kept since ut4dist, 2026-12-06 (a failed or stopped run said 'not measured: the losses')
         losses = p.global_losses
-        lines.append(f"loss of the global batch, first -> last of the {len(losses)} steps every rank finished (warm-up "
+        lines.append(f"loss of the global batch, first -> last of the {len(losses)} {p.steps_of_losses()} (warm-up "
                      f"included): {losses[0]:.4g} -> {losses[-1]:.4g}")
-    lines.append("not measured (the run was stopped before them): " + ", ".join(p.missing))
+    elsewhere = p.losses_elsewhere()
+    if elsewhere and "the losses" in missing:  # measured, on another node: not 'stopped before them' (fix4d)
+        lines.append(f"the loss of the global batch is not on this node (node {p.node_rank}): {elsewhere}")
+        missing = [m for m in missing if m != "the losses"]
+    nonfinite = p.nonfinite_loss()
+    if nonfinite:  # as a finished run refuses it (run.check_losses_finite): its step times time a diverged model
+        lines.append(f"NOT FINITE: {nonfinite[0]}; {nonfinite[1]}")
+    if missing:
+        lines.append("not measured (the run was stopped before them): " + ", ".join(missing))
     if p.failed:  # on the page and in a saved stdout too, not only on stderr
         lines.append(f"stopped by: {p.failed}")
     return lines
