@@ -53,16 +53,18 @@ def test_row_reports_each_run_then_exits_2_naming_the_unpredictable(
     assert code == 2, err
     assert "run my-fit (our lab)" in out and "run my-test (our lab)" in out and "my-tp3" not in out, out
     flat = " ".join(err.split())
-    assert "error: run 'my-tp3': layout tp=3" in flat and "tp must divide the 32 attention heads" in flat, flat
+    named = f"runs file {tmp_path / 'mine.csv'}: "  # the report's errors name the user's file, and so do --row's
+    assert f"error: {named}run 'my-tp3': layout tp=3" in flat and "tp must divide the 32 attention heads" in flat, flat
     assert "not predicted: my-tp3; the other 2 run(s) named by --row are printed above" in flat, flat
     assert "fix: give a --tp dividing the 32 heads" in flat, flat
     code, out, err = run_main(["validate", *files, "--row", "my-tp3", "--row", "my-test", "--json"], capsys)
     assert code == 2 and [r["result"]["id"] for r in json.loads(out)["runs"]] == ["my-test"], err
     code, out, err = run_main(["validate", *files, "--row", "my-tp3"], capsys)  # the one run named: its error alone
-    assert code == 2 and out == "" and "printed above" not in err and "error: run 'my-tp3'" in err, err
+    assert code == 2 and out == "" and "printed above" not in err, err
+    assert f"error: {named}run 'my-tp3'" in " ".join(err.split()), err
     code, out, err = run_main(["validate", *files, "--row", "my-tp3", "--json"], capsys)  # its error document
     assert code == 2 and json.loads(out)["schema"] == "accelopt.error", out
-    assert json.loads(out)["error"].startswith("run 'my-tp3': layout tp=3"), out
+    assert json.loads(out)["error"].startswith(f"{named}run 'my-tp3': layout tp=3"), out
 
 
 @pytest.mark.parametrize("serving", [False, True])

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import typer
 
 from accelopt.cli.html_first import HTML_RULE
+from accelopt.errors import AcceloptError
 
 if TYPE_CHECKING:
     from accelopt.predict.serving import BatchSweep, ServeError
@@ -222,6 +223,21 @@ def register_serve(plan_app: typer.Typer) -> None:
         serve_command(opts, json_out, html)
 
 
+def _unused_keys_before_error(opts: Any) -> list[str]:
+    """The unused-keys warning of a run whose prediction raised an input error (serving_plan.serve_unused_keys with
+    no device's int4 group known: only --int4-group-size counts); [] where the model itself is the error or none."""
+    from accelopt.predict.serving_plan import serve_unused_keys
+    from accelopt.report.plan_warnings import unused_keys_line
+    from accelopt.workload.presets import get_model
+
+    try:
+        cfg = get_model(opts.model)
+    except AcceloptError:  # the error being raised is the model's own
+        return []
+    line = unused_keys_line(cfg.name, serve_unused_keys(cfg, opts, set()))
+    return [line] if line else []
+
+
 def serve_command(opts: Any, json_out: bool, html: Path | None) -> None:
     """Predict (one library call), record, render; a requested batch that does not fit exits 2 after printing."""
     from accelopt.cli.plan import say_warnings, warn_busy_hardware, warn_calibration
@@ -233,7 +249,11 @@ def serve_command(opts: Any, json_out: bool, html: Path | None) -> None:
 
     busy = warn_busy_hardware(opts.hardware, opts.catalog)
     busy += warn_calibration(opts.calibration, resolve_devices(opts.hardware, opts.catalog), "serving")
-    run = plan_serve(opts)
+    try:
+        run = plan_serve(opts)
+    except AcceloptError:  # an input error inside the prediction: the keys ignored are said before it (ut4fix
+        say_warnings(_unused_keys_before_error(opts))  # printed them after the prediction only)
+        raise
     # the keys this run ignored (serving_plan.serve_unused_keys: a quantization_config read through the flags given
     # is not among them), said as the page says them (report.plan_warnings.serve_lines)
     unused = unused_keys_line(run.result.model, run.result.unused_config_keys)

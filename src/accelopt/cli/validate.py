@@ -276,7 +276,11 @@ def _print_commands(opts: ValidateOptions) -> None:
         _print_rows(found)
     _say_notes(notes)
     if failed:
-        raise _not_predicted(failed, opts.rows, printed, "in the JSON document" if opts.as_json else "printed above")
+        from accelopt.predict.runs_csv import naming_file
+
+        with naming_file("runs file", opts.runs):  # as the report's errors name the user's file (--row's did not)
+            raise _not_predicted(failed, opts.rows, printed,
+                                 "in the JSON document" if opts.as_json else "printed above")
 
 
 def _missing(named: tuple[str, ...], printed: list[str]) -> list[str]:

@@ -21,6 +21,7 @@ from accelopt.errors import AcceloptError, InfeasibleError, InputError, case_hin
 from accelopt.hardware.spec import max_memory_note
 from accelopt.predict.calibration import (
     DEFAULT_STACK,
+    STACKS,
     Calibration,
     load_calibrations,
     user_families,
@@ -465,12 +466,15 @@ def cell_effect_lines(rows: list[dict[str, str]], cals: dict[str, Calibration],
     (utleftplan: on the bundled file given as --runs, 4.5 of its 9.7 s went to predicting every row twice)."""
     by_note: dict[str, list[str]] = {}
     by_bucket: dict[str, list[str]] = {}  # run id -> its default bucket(s)
+    blank_stack: dict[str, list[str]] = {}  # a non-NVIDIA device's name -> its runs with a blank stack cell
     for row in rows:
         try:
             q, res = (kept or {}).get(id(row)) or _query_layout(row, cals, catalog)
         except AcceloptError:  # the row's own error was reported when it was reproduced
             continue
         spec = res.spec
+        if not (row.get("stack") or "").strip() and spec.vendor.upper() != "NVIDIA":
+            blank_stack.setdefault(spec.name, []).append(row.get("id") or "?")
         off = {uneven_note(q.global_batch_seqs or 0, res.layout.dp), energy_defaults_note([spec], q.facility),
                host_not_counted_note([spec], q.facility), max_memory_note([spec], "memory fits")}
         for note in res.notes:
@@ -482,8 +486,20 @@ def cell_effect_lines(rows: list[dict[str, str]], cals: dict[str, Calibration],
     if by_bucket:
         values = sorted({v for vs in by_bucket.values() for v in vs}, key=lambda v: int(v.replace(",", "")))
         by_note = {f"{BUCKET_DEFAULT_HEAD}{', '.join(values)}{BUCKET_DEFAULT_TAIL}": list(by_bucket), **by_note}
-    return [f"note: {runs_named(ids)}: {note}"
-            f"{flags_as_cells(note, None, _RENAMED_FLAGS, _known_columns())}" for note, ids in by_note.items()]
+    return [*(f"note: {runs_named(ids)}: {note}"
+              f"{flags_as_cells(note, None, _RENAMED_FLAGS, _known_columns())}" for note, ids in by_note.items()),
+            *_blank_stack_lines(blank_stack)]
+
+
+def _blank_stack_lines(blank: dict[str, list[str]]) -> list[str]:
+    """'default used:' for the runs on a device not NVIDIA's whose stack cell is blank (or whose file has no such
+    column): run_stack reads them as megatron, the bundled file's default (its Megatron-LM rows on NVIDIA GPUs),
+    which a TPU or Trainium run rarely used (MaxText, Neuron). The table showed the stack, no line named it as a
+    default (ut4left). `blank`: each device's name -> its runs."""
+    return [f"note: {runs_named(ids)}: default used: stack {DEFAULT_STACK} on {device} (the stack cell is blank: the "
+            "runs file's default, Megatron-LM's on NVIDIA GPUs) — write the run's stack in its stack cell ("
+            f"{', '.join(STACKS)}; e.g. maxtext for a JAX/XLA MaxText run on a TPU slice)"
+            for device, ids in blank.items()]
 
 
 def _query_layout(row: dict[str, str], cals: dict[str, Calibration], catalog: tuple[str, ...]) -> tuple[Any, Any]:
