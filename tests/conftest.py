@@ -661,3 +661,20 @@ def run_dirs_in_tmp(tmp_path: Path) -> Iterator[None]:
     tempfile.tempdir = str(tmp_path)
     yield
     tempfile.tempdir = before
+
+
+# A small output-stationary int8 systolic design (16x16 at 800 MHz, 64/64/32 KiB SRAM): plan infer / simulate
+# tests of a design of the user's own; .replace('"npu16"', ...) renames it.
+SMALL_NPU_DESIGN = """[design]
+name = "npu16"
+rows = 16
+cols = 16
+dataflow = "os"
+dtype = "int8"
+clock_hz = 800e6
+ifmap_sram_bytes = 65536
+filter_sram_bytes = 65536
+ofmap_sram_bytes = 32768
+dram_bandwidth_byte_per_s = 12.8e9
+tech_node_nm = 28
+"""

@@ -8,23 +8,12 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import SMALL_NPU_DESIGN
 from typer.testing import CliRunner
 
 from accelopt.cli.main import app
 
-OWN_TPU = """[design]
-name = "tpu-v1"
-rows = 16
-cols = 16
-dataflow = "os"
-dtype = "int8"
-clock_hz = 800e6
-ifmap_sram_bytes = 65536
-filter_sram_bytes = 65536
-ofmap_sram_bytes = 32768
-dram_bandwidth_byte_per_s = 12.8e9
-tech_node_nm = 28
-"""
+OWN_TPU = SMALL_NPU_DESIGN.replace('"npu16"', '"tpu-v1"')
 
 
 def _notes(tmp_path: Path, design: str) -> str:

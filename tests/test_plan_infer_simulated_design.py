@@ -11,23 +11,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from conftest import SMALL_NPU_DESIGN
 from typer.testing import CliRunner
 
 from accelopt.cli.main import app
 
-DESIGN = """[design]
-name = "npu16"
-rows = 16
-cols = 16
-dataflow = "os"
-dtype = "int8"
-clock_hz = 800e6
-ifmap_sram_bytes = 65536
-filter_sram_bytes = 65536
-ofmap_sram_bytes = 32768
-dram_bandwidth_byte_per_s = 12.8e9
-tech_node_nm = 28
-"""
+DESIGN = SMALL_NPU_DESIGN
 
 
 def _exported(tmp_path: Path) -> Path:
