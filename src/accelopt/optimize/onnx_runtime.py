@@ -330,7 +330,7 @@ def export_onnx(model: Any, inputs: tuple[Any, ...], path: Path, vary: list[set[
     dynamic = [f"{n} dims {sorted(axes[n])}" for n in names if axes[n]]
     with _quiet(), torch.no_grad():
         def torchscript() -> None:
-            caught: list[tuple[str, int, str]] = []
+            caught: list[tuple[str, int, str, str]] = []  # file, line, inside which torch layer, message
 
             def record(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None,
                        line: str | None = None) -> None:
@@ -397,7 +397,7 @@ def _caller_outside_torch(filename: str, lineno: int) -> tuple[str, int, str]:
 
     inside = os.path.dirname(torch.__file__) + os.sep
     layer = ""
-    frame = sys._getframe(2)  # not this function's and record's own frames
+    frame: Any = sys._getframe(2)  # not this function's and record's own frames
     while frame is not None:
         name = frame.f_code.co_filename
         if not name.startswith(inside) and name != warnings.__file__:
