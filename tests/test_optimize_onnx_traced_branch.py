@@ -124,3 +124,25 @@ def test_a_warning_raised_inside_torch_names_the_models_line() -> None:
     line = inspect.getsourcelines(_ContainsCheck.forward)[1] + 2  # its `if 1e9 in x:`
     assert said and f"test_optimize_onnx_traced_branch.py:{line}: Converting a tensor" in said[0], said
     assert "_tensor.py" not in said[0]
+
+
+class _Lstm(nn.Module):
+    """An nn.LSTM over (B, T, 4): torch's own LSTM forward warns (a Tensor to a Python boolean) during the trace."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lstm, self.head = nn.LSTM(4, 8, batch_first=True), nn.Linear(8, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, _ = self.lstm(x.unsqueeze(1))
+        return self.head(h[:, -1])
+
+
+def test_a_warning_from_inside_a_torch_layer_says_so() -> None:
+    """ut4opt's trial: an LSTM LM's note pointed at the user's `self.lstm(...)` line as if it branched; the warning
+    is raised inside torch's nn.LSTM, and the note now says so beside the line that called it."""
+    v = get_technique("onnx-fp32").apply(_bundle(_Lstm()), CPU, {})
+    said = [n for n in v.notes if "traced a Tensor into a Python value" in n]
+    line = inspect.getsourcelines(_Lstm.forward)[1] + 1  # its `self.lstm(...)`
+    assert said and (f"test_optimize_onnx_traced_branch.py:{line}, inside torch's nn.LSTM called there: Converting a "
+                     "tensor to a Python boolean") in said[0], said

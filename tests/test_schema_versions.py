@@ -83,8 +83,9 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # 4: runs[] calibration_tag, calibration_basis (an uncalibrated --catalog device said so; defaults '')
     # 5: input_notes (a --runs file's blank-cell / +sp / uneven-batch notes, stderr only before; default [])
     # 6: input_files (the runs and calibration files read, with their SHA-256, for history compare; default [])
-    "simulate-run": (3, "6e8daae45fa1e19b"),  # 2: roofline.ridge_mac_per_byte is MAC/B (was OP/B); 3:
+    "simulate-run": (4, "1621affee4ab55df"),  # 2: roofline.ridge_mac_per_byte is MAC/B (was OP/B); 3:
     # layers[].latency_cycles (the DRAM latency a layer waits, 0 where SCALE-Sim's buffers are replayed)
+    # 4: interrupted (Ctrl-C kept the layers done, a partial run; false before, 3 reads)
     "simulate-sweep": (1, "94c9aaca46b0185f"),
     "catalog-compare": (1, "47d86a7e0fa5e8d4"),
     "optimize": (6, "6a6e685668dc759c"),  # 2: samples_per_s is samples/s (was count); 3: baseline_thread_slowdown;

@@ -192,6 +192,10 @@ def test_a_huge_design_size_is_quoted_short(tmp_path: Path) -> None:
     ("net.py", "import torch\nclass Net: ...\n", "is a Python file, not a design TOML", "--model FILE.py:Class"),
     ("layers.csv", "Layer, M, N, K,\ng1, 64, 32, 48,\n", "is a CSV file, not a design TOML", "--topology"),
     ("d.toml", '{"design": {}}', "is a JSON file, not a design TOML", "--workload"),
+    ("layers.txt", "Layer, M, N, K,\ng1, 64, 32, 48,\n", "is a SCALE-Sim topology (CSV), not a design TOML",
+     "--topology"),
+    ("conv", "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n"
+     "c1, 8, 8, 3, 3, 4, 8, 1,\n", "is a SCALE-Sim topology (CSV), not a design TOML", "--topology"),
 ])
 def test_a_design_file_of_another_format_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str,
                                                   text: str, said: str, goes: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shlex
 import sys
@@ -615,7 +616,7 @@ def run_simulation(opts: RunOptions) -> None:
     from accelopt.errors import InputError
     from accelopt.report.jsonout import emit
     from accelopt.simulate.design import get_design
-    from accelopt.simulate.engine import simulate
+    from accelopt.simulate.engine import simulate_kept
 
     if opts.max_rows < 0:
         raise InputError(f"--max-rows {opts.max_rows} is negative", "give 0 or more (--json lists every layer)")
@@ -628,7 +629,7 @@ def run_simulation(opts: RunOptions) -> None:
     if saved is not None:  # said before the run: a run that fails or is stopped keeps the file (ut4sim, 2026-12-06)
         _say_saved_topology(saved, opts.as_json)
     try:
-        result = simulate(d, layers, opts.source.convention)
+        result = simulate_kept(d, layers, opts.source.convention)  # Ctrl-C after the first part: the layers done
     except KeyboardInterrupt:
         if saved is None:
             raise
@@ -639,11 +640,18 @@ def run_simulation(opts: RunOptions) -> None:
     from accelopt.report.runs import finish_run
 
     data = result.report(source)
+    interrupted = len(result.names) < len(layers)
+    if interrupted:  # kept, shown and recorded as `simulate sweep` keeps a stopped sweep's designs
+        data = dataclasses.replace(data, interrupted=True, notes=[
+            *data.notes, f"PARTIAL: interrupted ({stopped_by()}) after {len(result.names):,} of {len(layers):,} "
+            "layers: the table and totals are those layers' only"])
     finish_run("simulate-run", data, opts.html)
     if opts.as_json:
         emit(data)
     else:
         _print_run(data, opts.max_rows)
+    if interrupted:
+        raise typer.Exit(130)
 
 
 def _say_saved_topology(saved: Any, as_json: bool) -> None:

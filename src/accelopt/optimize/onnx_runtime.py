@@ -330,7 +330,7 @@ def export_onnx(model: Any, inputs: tuple[Any, ...], path: Path, vary: list[set[
     dynamic = [f"{n} dims {sorted(axes[n])}" for n in names if axes[n]]
     with _quiet(), torch.no_grad():
         def torchscript() -> None:
-            caught: list[tuple[str, int, str]] = []
+            caught: list[tuple[str, int, str, str]] = []  # file, line, inside which torch layer, message
 
             def record(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None,
                        line: str | None = None) -> None:
@@ -344,7 +344,7 @@ def export_onnx(model: Any, inputs: tuple[Any, ...], path: Path, vary: list[set[
                 torch.onnx.export(wrapped, inputs, str(path), input_names=names, output_names=layout.names,
                                   dynamic_axes=axes, dynamo=False)
             traced.extend(dict.fromkeys(  # the warning's first sentence: the rest is the same for every one
-                f"{Path(f).name}:{n}: {' '.join(m.split()).split('. ')[0]}" for f, n, m in caught))
+                f"{Path(f).name}:{n}{inner}: {' '.join(m.split()).split('. ')[0]}" for f, n, inner, m in caught))
 
         traced: list[str] = []
         try:
@@ -382,21 +382,31 @@ def export_onnx(model: Any, inputs: tuple[Any, ...], path: Path, vary: list[set[
     return Exported(names, layout, static, notes, constants, traced)  # constants: the graph has no input for them
 
 
-def _caller_outside_torch(filename: str, lineno: int) -> tuple[str, int]:
+def _caller_outside_torch(filename: str, lineno: int) -> tuple[str, int, str]:
     """The innermost frame of the running stack outside torch's package (the line of the model, or of a library it
     calls, whose Tensor the trace turned into a Python value); (filename, lineno) as warned where there is none. A
     TracerWarning raised inside torch itself named torch's line: a Hugging Face BERT's `pad_token_id in input_ids`
-    was warned as `_tensor.py:1274` (Tensor.__contains__), not transformers' line that branched on it."""
+    was warned as `_tensor.py:1274` (Tensor.__contains__), not transformers' line that branched on it. Third: where
+    the warning came from inside a torch layer called on that line, ", inside torch's nn.LSTM called there" (the
+    outermost one), else '': an nn.LSTM's own check was pointed at the user's `self.lstm(...)` line as if that line
+    branched (ut4opt)."""
     import os
-    import traceback
+    import sys
 
     import torch
 
     inside = os.path.dirname(torch.__file__) + os.sep
-    for frame in reversed(traceback.extract_stack()[:-2]):  # not this function's and record's own frames
-        if not frame.filename.startswith(inside) and frame.filename != warnings.__file__:
-            return frame.filename, frame.lineno or 0
-    return filename, lineno
+    layer = ""
+    frame: Any = sys._getframe(2)  # not this function's and record's own frames
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if not name.startswith(inside) and name != warnings.__file__:
+            return name, frame.f_lineno or 0, layer and f", inside torch's nn.{layer} called there"
+        held = frame.f_locals.get("self")
+        if isinstance(held, torch.nn.Module) and type(held).__module__.startswith("torch."):
+            layer = type(held).__name__  # walking outward: the last one is the layer the model called
+        frame = frame.f_back
+    return filename, lineno, ""
 
 
 ONNX_SKIP = "--skip onnx-fp32,onnx-int8,onnx-int8-static"

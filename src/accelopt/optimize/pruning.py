@@ -158,16 +158,48 @@ def output_layers(model: Any, out_shape: tuple[int, ...] | None, inputs: tuple[A
         return isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d)) and m.out_channels in first
 
     candidates = [m for m in model.modules() if output_like(m)]
+    reshaped = [] if inputs is None else [m for m in _reshaped_into_output(model, inputs)
+                                          if not any(m is c for c in candidates)]
     if inputs is None or len(candidates) < 2:
-        return candidates
+        return candidates + reshaped
     try:
         _import_tp()
     except UnsupportedError:
-        return candidates
+        return candidates + reshaped
     # torch-pruning finds layers through grad_fn (_grad_traced); its 'Unwrapped parameters' warnings: prune_structured
     with _grad_traced(model), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return [m for m in candidates if _feeds_output(model, inputs, m, out_shape)]
+        return [m for m in candidates if _feeds_output(model, inputs, m, out_shape)] + reshaped
+
+
+def _reshaped_into_output(model: Any, inputs: tuple[Any, ...]) -> list[Any]:
+    """The Linear/Conv layers whose own output, reshaped, is one of the model's output Tensors (the same values): a
+    1-wide head squeezed to (B,), which the widths above cannot find (a (B,) output has none). Such a head was kept
+    whole only as a layer whose pruning 'broke the forward pass (e.g. q/k/v split by a fixed width)' (ut4opt). On
+    the meta device (no values to compare) none."""
+    import torch
+    from torch import nn
+
+    seen: list[tuple[Any, Any]] = []
+
+    def hook(m: Any, args: Any, out: Any) -> None:
+        if isinstance(out, torch.Tensor):
+            seen.append((m, out.detach()))
+
+    layers = [m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d))]
+    handles = [m.register_forward_hook(hook) for m in layers]
+    try:
+        with torch.no_grad():
+            outs = output_tensors(model(*inputs))
+    finally:
+        for h in handles:
+            h.remove()
+    found: list[Any] = []
+    for m, t in seen:
+        if any(o.numel() == t.numel() and not o.is_meta and torch.equal(o.reshape(-1), t.reshape(-1))
+               for o in outs) and not any(m is f for f in found):
+            found.append(m)
+    return found
 
 
 def _feeds_output(model: Any, inputs: tuple[Any, ...], layer: Any, out_shape: tuple[int, ...] | None) -> bool:

@@ -502,9 +502,13 @@ _OTHER_FORMATS = {".json": ("a JSON file", "; a workload JSON goes to --workload
 
 def _refuse_other_format(text: str, where: str, error: Exception) -> None:
     """InputError when a design file that is not TOML is another format by its name or first character."""
+    from accelopt.simulate.topology import looks_like_topology
+
     what, goes = _OTHER_FORMATS.get(Path(where).suffix.lower(), (None, ""))
     if what is None and text.lstrip().startswith("{"):
         what, goes = _OTHER_FORMATS[".json"]
+    if what is None and looks_like_topology(text):  # by content: a topology saved as .txt (rev2)
+        what, goes = "a SCALE-Sim topology (CSV)", "; a SCALE-Sim topology goes to --topology"
     if what is None:
         return
     raise InputError(f"design file {where} is {what}, not a design TOML ({error})",

@@ -212,9 +212,41 @@ class SimResult:
         return [note]
 
 
+PART_LAYERS = 256
+"""Layers simulated together by simulate_kept (one at a time under scalesim-code, whose buffer replay runs layer by
+layer): Ctrl-C keeps the parts done. Each layer's columns depend on that layer and the design only, so the parts
+joined equal one whole run (tests/test_simulate_run_interrupted.py checks it, every dataflow and convention)."""
+
+
+def simulate_kept(design: Design, layers: Sequence[Layer], convention: str = "paper") -> SimResult:
+    """simulate(), in parts of PART_LAYERS layers: Ctrl-C (KeyboardInterrupt) after the first part returns the
+    layers done (fewer names than `layers`: the caller says it is partial); during the first, it propagates. A long
+    `simulate run` (a scalesim-code replay) stopped by Ctrl-C kept nothing, where `simulate sweep` keeps the designs
+    done (rev2 / ut4sim, 2026-12-06)."""
+    step = 1 if convention == "scalesim-code" else PART_LAYERS
+    parts: list[SimResult] = []
+    try:
+        for first in range(0, len(layers), step):
+            parts.append(simulate(design, layers[first:first + step], convention, place=(first, len(layers))))
+    except KeyboardInterrupt:
+        if not parts:
+            raise
+    if len(parts) == 1:
+        return parts[0]
+    done = sum(len(p.names) for p in parts)
+    mappings = parts[0].rs_mappings
+    return SimResult(design=design, names=[n for p in parts for n in p.names],
+                     kinds=[k for p in parts for k in p.kinds], convention=convention,
+                     cols={k: np.concatenate([p.cols[k] for p in parts]) for k in parts[0].cols},
+                     rs_mappings=None if mappings is None else [m for p in parts for m in p.rs_mappings or []],
+                     weight_elems=weight_elems(layers[:done]))
+
+
 def simulate(design: Design, layers: Sequence[Layer] | LayerArrays, convention: str = "paper",
-             names: Sequence[str] | None = None, kinds: Sequence[str] | None = None) -> SimResult:
-    """Simulate every layer on `design`; vectorized over layers."""
+             names: Sequence[str] | None = None, kinds: Sequence[str] | None = None, *,
+             place: tuple[int, int] | None = None) -> SimResult:
+    """Simulate every layer on `design`; vectorized over layers. `place`: (index of the first layer, layers in the
+    whole run) when `layers` are a part of a run (simulate_kept), for naming a layer in an error."""
     if isinstance(layers, LayerArrays):
         arr = layers
         names = list(names or [f"layer{i}" for i in range(len(arr.m))])
@@ -231,7 +263,8 @@ def simulate(design: Design, layers: Sequence[Layer] | LayerArrays, convention: 
                                               d.ofmap_sram_bytes, d.bytes_per_elem), d.cores, arr, d.bytes_per_elem)
         except LayerMappingError as e:  # 'layer 0: ...' named no layer the user could find: its name and place
             i = e.layer_index
-            raise InputError(f"layer {str(names[i])[:80]!r} ({i + 1} of {len(names)}): {e.layer_problem}",
+            first, total = place or (0, len(names))
+            raise InputError(f"layer {str(names[i])[:80]!r} ({first + i + 1} of {total}): {e.layer_problem}",
                              e.fix) from None
         fill = c.pop("fill_bytes")
     else:

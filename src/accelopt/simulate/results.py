@@ -143,10 +143,11 @@ class SimRunResult:
     """`accelopt simulate run`: a design over a layer list, layer by layer."""
 
     SCHEMA_KIND: ClassVar[str] = "simulate-run"
-    SCHEMA_VERSION: ClassVar[int] = 3
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2)
+    SCHEMA_VERSION: ClassVar[int] = 4
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3)
     """Version 2 declares roofline.ridge_mac_per_byte in MAC/B (was OP/B, half its value's meaning); the values are
-    the same, so version 1 reads. Version 3 adds layers[].latency_cycles (0 in the versions before)."""
+    the same, so version 1 reads. Version 3 adds layers[].latency_cycles (0 in the versions before). Version 4 adds
+    interrupted (false in the versions before)."""
 
     source: str
     design: Design
@@ -157,6 +158,9 @@ class SimRunResult:
     layers: list[SimLayer]
     energy_scaling: EnergyScaling
     notes: list[str]
+    interrupted: bool = False
+    """Ctrl-C (or SIGTERM) stopped the run: `layers` and `totals` are the layers simulated before it (totals.layers
+    of the model's, said in the last note), a partial run."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -88,6 +88,15 @@ def _scalesim_rounded(layer: Layer, conv: Conv) -> Layer:
     return dataclasses.replace(layer, m=conv.n * ho * wo)
 
 
+def looks_like_topology(text: str) -> bool:
+    """Whether `text`'s first non-blank line is a SCALE-Sim topology header (GEMM's Layer, M, N, K or a conv's
+    'Layer name, IFMAP Height, ...'), whatever the file is named: a topology saved as layers.txt and passed as a
+    design was told 'not valid TOML' (rev2)."""
+    line = next((ln for ln in text.splitlines() if ln.strip()), "")
+    cells = {_norm(c) for c in line.split(",")}
+    return {_norm(c) for c in GEMM_COLUMNS} <= cells or {_norm(c) for c in CONV_COLUMNS[:3]} <= cells
+
+
 def parse_topology(text: str, where: str = "<text>", batch: int = 1, scalesim_rounding: bool = False) -> list[Layer]:
     """Layers from a SCALE-Sim topology (format chosen by the header)."""
     from accelopt.simulate.models import MAX_BATCH
