@@ -121,7 +121,7 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # documents that are not results (schema.DOCUMENT_KINDS): 1 = their first declared shape
     "history-list": (2, "e1efcd0ed5e17c0a"),  # 2: runs[].busy_machine (default [], 1 reads)
     "history-show": (1, "0e2fdcbf43066c91"),
-    "history-compare": (3, "78924ddebdcd00a5"),  # 2: a/b model, mode, device, dtype; subject_warning; 3: inputs_warning
+    "history-compare": (4, "be9424c8645e387e"),  # 2: a/b subject; 3: inputs_warning; 4: validate (moved runs)
     "history-prune": (1, "0538e9b1e68f10bc"),
     "history-import": (1, "c0a191be4196c8d4"),
     "env": (3, "57abd9c604347e22"),  # 2: usable_cores, usable_cores_note (the cgroup CPU quota or affinity);

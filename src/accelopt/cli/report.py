@@ -284,7 +284,12 @@ def _import(folder: Path | None, as_json: bool, skip_invalid: bool) -> None:
 
 def compare_data(a: RunRecord, b: RunRecord) -> HistoryCompareDocument:
     """Key figures of two runs of the same command side by side, with b / a (the --json and the table print it)."""
-    from accelopt.report.history_documents import ComparedFigure, DisturbedRuns, HistoryCompareDocument
+    from accelopt.report.history_documents import (
+        ComparedFigure,
+        DisturbedRuns,
+        HistoryCompareDocument,
+        validate_changes,
+    )
 
     if a.command != b.command:
         raise InputError(f"runs {a.id} ({a.command}) and {b.id} ({b.command}) are different commands",
@@ -306,7 +311,9 @@ def compare_data(a: RunRecord, b: RunRecord) -> HistoryCompareDocument:
                                    estimate=bool((x and x.estimate) or (y and y.estimate))))
     return HistoryCompareDocument(command=a.command, a=side_a, b=side_b, figures=rows,
                                   disturbed=DisturbedRuns(a=_disturbed(a), b=_disturbed(b)),
-                                  subject_warning=subject_warning(side_a, side_b), inputs_warning=inputs_warning(a, b))
+                                  subject_warning=subject_warning(side_a, side_b), inputs_warning=inputs_warning(a, b),
+                                  validate=(validate_changes(a.result, b.result) if a.command.startswith("validate")
+                                            else None))
 
 
 _INPUT_FLAGS = {"runs": "--runs", "calibration": "--calibration"}
@@ -558,6 +565,11 @@ def _print_compare(data: HistoryCompareDocument) -> None:
         t.add_row(r.figure + (" (estimate)" if r.estimate else ""), fmt(r.a, r.unit), fmt(r.b, r.unit),
                   ratio_cell(r.ratio_b_over_a))
     con.print(t)
+    if data.validate is not None:
+        from accelopt.report.history_documents import validate_change_lines
+
+        for text in validate_change_lines(data.validate):
+            con.print(line(text))
 
 
 def ratio_cell(ratio: float | None) -> str:

@@ -151,8 +151,9 @@ class HistoryCompareDocument:
     """`accelopt history compare A B --json`: the key figures of two runs of one command side by side, with B / A."""
 
     SCHEMA_KIND: ClassVar[str] = "history-compare"
-    SCHEMA_VERSION: ClassVar[int] = 3  # 2: a/b model, mode, device, dtype; subject_warning; 3: inputs_warning
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2,)
+    SCHEMA_VERSION: ClassVar[int] = 4  # 2: a/b model, mode, device, dtype; subject_warning; 3: inputs_warning;
+    # 4: validate (the runs that moved, counts and per-family medians of two validate runs)
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3)
 
     command: str = field(metadata={"doc": "the command both runs are of"})
     a: ComparedRun
@@ -166,6 +167,9 @@ class HistoryCompareDocument:
         "doc": "two validate runs read different runs files or calibration files (each side's path and SHA-256, or "
                "'not recorded' for a run recorded before the digest was): the ratios compare different inputs; null "
                "when they read the same ones"})
+    validate: ValidateChanges | None = field(default=None, metadata={
+        "doc": "two validate runs (training or --serving): the runs whose error moved, held-out counts within 6% / "
+               "beyond 25% and per-family medians on each side; null for another command"})
 
     def warning_lines(self) -> list[str]:
         """What the console prints above the table and the page shows: the subject warning, then each side's
@@ -175,3 +179,134 @@ class HistoryCompareDocument:
         return lines + [f"{name} was measured on a busy machine: " + "; ".join(warnings)
                         + f" (its measured figures, and the ratios built on them, may not describe {subject})"
                         for name, warnings in (("A", self.disturbed.a), ("B", self.disturbed.b)) if warnings]
+
+
+MOVED_THRESHOLD_POINTS = 0.05
+"""A run whose signed error moved by more than this many percentage points is listed as moved (a smaller change is
+rounding noise of the printed figures: the console prints errors to 0.1 point)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MovedRun:
+    """One run of two validate runs whose prediction error moved, as /work/wt/tools/figs.py lists them."""
+
+    id: str = field(metadata={"doc": "the run's id in the runs file"})
+    family: str = field(metadata={"doc": "its hardware family ('' when the result names none)"})
+    role: str = field(metadata={"doc": "'held-out' (judges the model) or 'fit' (a calibration was fitted to it)"})
+    error_a: float = unit("fraction", "run A's signed error, predicted / published - 1")
+    error_b: float = unit("fraction", "run B's signed error, predicted / published - 1")
+    change_points: float = field(metadata={"doc": "error_b - error_a in percentage points"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class FamilyMedians:
+    """One hardware family's held-out median absolute error on each side."""
+
+    family: str
+    a: float | None = unit("fraction", "run A's held-out median |error| (null: no held-out run of it)")
+    b: float | None = unit("fraction", "run B's held-out median |error| (null: no held-out run of it)")
+    runs_a: int = unit("count", "run A's held-out runs of this family")
+    runs_b: int = unit("count", "run B's held-out runs of this family")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ValidateChanges:
+    """What moved between two validate runs (training or --serving): each run's held-out counts and per-family
+    medians, and every run whose error moved by more than MOVED_THRESHOLD_POINTS, largest change first."""
+
+    held_out_a: int = unit("count", "run A's held-out runs with an error")
+    held_out_b: int = unit("count", "run B's held-out runs with an error")
+    within_6pct_a: int = unit("count", "run A's held-out runs with |error| <= 6%")
+    within_6pct_b: int = unit("count", "run B's held-out runs with |error| <= 6%")
+    beyond_25pct_a: int = unit("count", "run A's held-out runs with |error| > 25%")
+    beyond_25pct_b: int = unit("count", "run B's held-out runs with |error| > 25%")
+    families: list[FamilyMedians]
+    moved: list[MovedRun] = field(metadata={"doc": "runs in both whose error moved by more than 0.05 point, "
+                                                   "largest |change| first (all of them; the console prints 30)"})
+    only_in_a: list[str] = field(default_factory=list, metadata={"doc": "run ids with an error in A only"})
+    only_in_b: list[str] = field(default_factory=list, metadata={"doc": "run ids with an error in B only"})
+
+
+def _validate_rows(result: Any) -> dict[str, tuple[float, bool, str]] | None:
+    """id -> (signed error, held out, family) of a validate result's runs with an error; None when it has no
+    runs list. Training rows mark a fitted run with `fitted`, serving rows with role 'fit' (its held-out: 'test')."""
+    runs = result.get("runs") if isinstance(result, dict) else None
+    if not isinstance(runs, list):
+        return None
+    out: dict[str, tuple[float, bool, str]] = {}
+    for r in runs:
+        if not isinstance(r, dict) or not isinstance(r.get("id"), str):
+            continue
+        err = r.get("error")
+        if not isinstance(err, (int, float)) or isinstance(err, bool) or err != err:
+            continue
+        held = (not r["fitted"]) if "fitted" in r else (r.get("role") == "test")
+        out[r["id"]] = (float(err), bool(held), str(r.get("family") or ""))
+    return out
+
+
+def _median(values: list[float]) -> float | None:
+    import statistics
+
+    return statistics.median(values) if values else None
+
+
+def validate_changes(result_a: Any, result_b: Any) -> ValidateChanges | None:
+    """The ValidateChanges of two validate results (their --json documents); None when either has no runs list."""
+    ra, rb = _validate_rows(result_a), _validate_rows(result_b)
+    if ra is None or rb is None:
+        return None
+
+    def held(rows: dict[str, tuple[float, bool, str]]) -> list[tuple[float, str]]:
+        return [(abs(e), fam) for e, h, fam in rows.values() if h]
+
+    ha, hb = held(ra), held(rb)
+    fams = sorted({f for _, f in ha} | {f for _, f in hb})
+    families = [FamilyMedians(family=f, a=_median([e for e, g in ha if g == f]),
+                              b=_median([e for e, g in hb if g == f]),
+                              runs_a=sum(g == f for _, g in ha), runs_b=sum(g == f for _, g in hb)) for f in fams]
+    moved = []
+    for rid in ra.keys() & rb.keys():
+        (ea, held_a, fam), (eb, held_b, fam_b) = ra[rid], rb[rid]
+        change = 100 * (eb - ea)
+        if abs(change) > MOVED_THRESHOLD_POINTS:
+            role = "held-out" if held_b else "fit"
+            if held_a != held_b:
+                role = f"{'held-out' if held_a else 'fit'} -> {role}"
+            moved.append(MovedRun(id=rid, family=fam_b or fam, role=role, error_a=ea, error_b=eb,
+                                  change_points=change))
+    moved.sort(key=lambda m: (-abs(m.change_points), m.id))
+    return ValidateChanges(
+        held_out_a=len(ha), held_out_b=len(hb),
+        within_6pct_a=sum(e <= 0.06 for e, _ in ha), within_6pct_b=sum(e <= 0.06 for e, _ in hb),
+        beyond_25pct_a=sum(e > 0.25 for e, _ in ha), beyond_25pct_b=sum(e > 0.25 for e, _ in hb),
+        families=families, moved=moved, only_in_a=sorted(ra.keys() - rb.keys()),
+        only_in_b=sorted(rb.keys() - ra.keys()))
+
+
+MOVED_ON_CONSOLE = 30
+"""Moved runs the console and the page list; the JSON holds all of them."""
+
+
+def validate_change_lines(v: ValidateChanges) -> list[str]:
+    """The plain-text lines the console prints below the table (the page shows the same rows)."""
+    def pct(x: float | None) -> str:
+        return "n/a" if x is None else f"{100 * x:.2f}%"
+
+    lines = [f"held-out runs within 6%: {v.within_6pct_a} -> {v.within_6pct_b} (of {v.held_out_a} -> "
+             f"{v.held_out_b}); beyond 25%: {v.beyond_25pct_a} -> {v.beyond_25pct_b}",
+             "held-out median |error| by family: " + ", ".join(
+                 f"{f.family or '(none)'} {pct(f.a)} -> {pct(f.b)}" for f in v.families)]
+    if not v.moved:
+        lines.append(f"no run's error moved by more than {MOVED_THRESHOLD_POINTS} point")
+    else:
+        lines.append(f"{len(v.moved)} run(s) whose error moved by more than {MOVED_THRESHOLD_POINTS} point, "
+                     "largest first:")
+        lines += [f"  {m.id} ({m.family or 'no family'}, {m.role}): {100 * m.error_a:+.2f}% -> "
+                  f"{100 * m.error_b:+.2f}% ({m.change_points:+.2f} points)" for m in v.moved[:MOVED_ON_CONSOLE]]
+        if len(v.moved) > MOVED_ON_CONSOLE:
+            lines.append(f"  and {len(v.moved) - MOVED_ON_CONSOLE} more (all in --json: validate.moved)")
+    for name, ids in (("A", v.only_in_a), ("B", v.only_in_b)):
+        if ids:
+            lines.append(f"runs only in {name}: " + ", ".join(ids))
+    return lines

@@ -790,6 +790,11 @@ def render_compare_html(doc: Any, *, argv: list[str]) -> str:
     if warnings:
         parts.append(Table("warnings", ["as the console prints them"], [[w] for w in warnings]).to_html())
     parts.append(_compared_figures_html(doc))
+    if getattr(doc, "validate", None) is not None:
+        from accelopt.report.history_documents import validate_change_lines
+
+        parts.append(Table("validate: what moved", ["as the console prints it"],
+                           [[text] for text in validate_change_lines(doc.validate)]).to_html())
     return _page(title, "history-compare", parts, dumps(doc))
 
 
