@@ -128,7 +128,7 @@ def test_history_compare_json_names_its_schema_and_validates(capsys: pytest.Capt
     b = json.loads(_cli(capsys, *base, "--devices", "16")[0])
     id_b, id_a = (r.id for r in history.list_runs(limit=2))
     doc = json.loads(_cli(capsys, "history", "compare", id_a, id_b, "--json")[0])
-    assert (doc["schema"], doc["schema_version"], doc["command"]) == ("accelopt.history-compare", 3, "plan-explain")
+    assert (doc["schema"], doc["schema_version"], doc["command"]) == ("accelopt.history-compare", 4, "plan-explain")
     jsonschema.Draft202012Validator(_schema(capsys, "history-compare")).validate(doc)
     assert (doc["a"]["id"], doc["b"]["id"]) == (id_a, id_b) and doc["disturbed"] == {"a": [], "b": []}
     step = next(r for r in doc["figures"] if r["figure"] == "step time")
