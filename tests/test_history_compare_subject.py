@@ -28,7 +28,7 @@ def test_compare_of_two_models_warns_naming_both(capsys: pytest.CaptureFixture[s
     _cli(capsys, *_EXPLAIN, "--model", "llama3-8b")
     _cli(capsys, *_EXPLAIN, "--model", "llama3-70b")
     doc, text = _compare(capsys)
-    assert doc["schema_version"] == 3
+    assert doc["schema_version"] == 4
     a, b = doc["a"], doc["b"]
     assert isinstance(a, dict) and isinstance(b, dict)
     assert (a["model"], b["model"], a["device"], b["device"]) == ("llama3-8b", "llama3-70b", "h100-sxm", "h100-sxm")
