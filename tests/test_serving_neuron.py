@@ -786,3 +786,87 @@ def test_rtrn5_batch1_position_cost_as_a_read_rate() -> None:
     assert max(r[8] for r in rows.values()) < DMA_SATURATING_BYTES_PER_PARTITION
     assert f"at {DMA_SATURATING_BYTES_PER_PARTITION} bytes or more a partition" in record
 
+
+
+# AWS's DMA bandwidth guide (aws-neuron-sdk nki/deep-dives/nki-dma-bandwidth-guide.rst, the v2.29.1 copy dated
+# 04/12/2026, stored as Reality2byte/aws-neuron-sdk@539a73c): TRN1's DMA engine rate, engines a NeuronCore and the fixed
+# descriptor / synchronization / semaphore-to-start latency a transfer ('~1300 ns cross-engine')
+DMA_GUIDE_TRN1_ENGINE_BYTES_PER_NS = 17
+DMA_GUIDE_ENGINES_PER_CORE = 16
+DMA_GUIDE_TRANSFER_LATENCY_NS = 1300
+DMA_OVERVIEW_ENGINE_GBS = 27.2  # 'theoretical bandwidth of 27.2 GB/s for NeuronCore-v2', nki-dma-overview.rst @38ce84f
+DMA_PARTITIONS_PER_ENGINE = 128 // 16  # 128 SBUF partitions over 16 DMA engines, nki-dma-overview.rst @38ce84f
+
+
+def dma_guide_peak_gbs() -> float:
+    """The guide's aggregate DMA rate a TRN1 NeuronCore: 17 B/ns x 16 engines (GB/s)."""
+    return DMA_GUIDE_TRN1_ENGINE_BYTES_PER_NS * DMA_GUIDE_ENGINES_PER_CORE
+
+
+def dma_serial_rate_gbs(bytes_per_engine: float) -> float:
+    """The core's rate when each engine's transfer pays the guide's fixed latency once, then moves at its rate:
+    peak x t_data / (t_data + 1300 ns), t_data = bytes / 17 B/ns (GB/s)."""
+    t_data_ns = bytes_per_engine / DMA_GUIDE_TRN1_ENGINE_BYTES_PER_NS
+    return dma_guide_peak_gbs() * t_data_ns / (t_data_ns + DMA_GUIDE_TRANSFER_LATENCY_NS)
+
+
+def dma_serial_bytes_for(rate_gbs: float) -> float:
+    """The transfer an engine would need, under dma_serial_rate_gbs, to reach `rate_gbs` (the inverse)."""
+    e = rate_gbs / dma_guide_peak_gbs()
+    return DMA_GUIDE_TRN1_ENGINE_BYTES_PER_NS * DMA_GUIDE_TRANSFER_LATENCY_NS * e / (1 - e)
+
+
+def position_read_rates() -> dict[int, list[float]]:
+    """The rtrn5 record's rates (GB/s) of the cost a cached position read as a K / V read of the cache a core, at
+    batch 1 and 8: Llama-2-7b 128+8064, Llama-3-8B 128+8064, Llama-3-8B 128+3968."""
+    per_pos = kv_cache_pass(1)["per_pos"]
+
+    def rate(key: str) -> float:
+        d = decode_buckets(key)
+        return per_pos * d["batch"] / (d["s"] * 1e-3) / 1e9
+
+    return {b: [rate(f"{m}-b{b}-128-{n}") for m, n in (("l2-7b", 8064), ("l3-8b", 8064), ("l3-8b", 3968))]
+            for b in (1, 8)}
+
+
+def test_rtrn6_dma_guide_does_not_size_the_batch1_rate() -> None:
+    """rtrn6 (2026-12-06): the runs file's 'Examined 2026-12-06 (rtrn6' record. AWS's DMA bandwidth guide gives
+    TRN1's DMA peak and a fixed latency a transfer, but no efficiency at a size: the batch-8 cost a cached position
+    reads near that peak, the batch-1 one far below it, and the guide's fixed cost paid once a transfer cannot give
+    both rates with one transfer granularity."""
+    record = _runs_record("# Examined 2026-12-06 (rtrn6, issue 10)")
+    peak = dma_guide_peak_gbs()
+    assert peak == 272
+    assert (f"TRN1 {DMA_GUIDE_TRN1_ENGINE_BYTES_PER_NS} B/ns a DMA engine x {DMA_GUIDE_ENGINES_PER_CORE} engines = "
+            f"{peak} GB/s a NeuronCore") in record
+    assert f"a fixed ~{DMA_GUIDE_TRANSFER_LATENCY_NS} ns a transfer" in record
+    rates = position_read_rates()
+    k1 = kv_cache_pass(1)
+    model_gbs = k1["eff"] * k1["bw"] / 1e9
+    f1, f8 = [r / peak for r in rates[1]], [r / peak for r in rates[8]]
+    assert (f"the rtrn5 record's rates are {min(f1):.2f}-{max(f1):.2f} at batch 1 (256 B rows) and "
+            f"{min(f8):.2f}-{max(f8):.2f} at batch 8 (2048 B rows); the model's {model_gbs:.1f} GB/s is "
+            f"{model_gbs / peak:.2f}") in record
+    # near the peak at 2 KiB rows (the guide's 'approaches peak' band), far below it at 256 B
+    assert min(f8) > 0.9 and max(f1) < 0.35
+    # one 256 B / 2048 B row a partition, 8 partitions an engine
+    rows = {1: 256, 8: 2048}
+    serial = {b: dma_serial_rate_gbs(rows[b] * DMA_PARTITIONS_PER_ENGINE) for b in (1, 8)}
+    assert (f"gives {serial[1]:.1f} GB/s at batch 1 and {serial[8]:.1f} GB/s at batch 8 against the published "
+            f"{min(rates[1]):.1f}-{max(rates[1]):.1f} and {min(rates[8]):.1f}-{max(rates[8]):.1f}: too slow at "
+            "both") in record
+    assert serial[1] < min(rates[1]) and serial[8] < min(rates[8])
+    need = {b: [dma_serial_bytes_for(r) for r in rates[b]] for b in (1, 8)}
+    for b, r in rates.items():  # the inverse holds
+        assert all(abs(dma_serial_rate_gbs(x) / y - 1) < 1e-9 for x, y in zip(need[b], r, strict=True))
+    ratios = [x8 / x1 for x1, x8 in zip(need[1], need[8], strict=True)]
+    assert (f"it is {min(need[1]):.0f}-{max(need[1]):.0f} B an engine at batch 1 and {min(need[8]):.0f}-"
+            f"{max(need[8]):.0f} B at batch 8, {min(ratios):.1f}-{max(ratios):.1f}x larger for rows "
+            f"{rows[8] // rows[1]}x larger") in record
+    assert min(ratios) > 3 * rows[8] / rows[1]
+    overview_peak = DMA_OVERVIEW_ENGINE_GBS * DMA_GUIDE_ENGINES_PER_CORE
+    g8 = [r / overview_peak for r in rates[8]]
+    assert (f"{DMA_OVERVIEW_ENGINE_GBS} GB/s an engine in the DMA overview") in record
+    assert (f"{overview_peak:.1f} GB/s for 16, against the guide's {DMA_GUIDE_TRN1_ENGINE_BYTES_PER_NS} B/ns; against "
+            f"{overview_peak:.1f} the batch-8 rate is {min(g8):.2f}-{max(g8):.2f}") in record
+    assert "Not modelled" in record
