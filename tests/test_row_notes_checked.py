@@ -1392,8 +1392,9 @@ _RVLLM2 = {
 }
 
 # rsrv3 (2026-12-06): what the run set that the rows' prediction does not (v0.2.x's prefill budget, its detokenizer in
-# series) and, on the T4, one observed clock under load carried as a what-if and a small-M GEMM rate, appended to the
-# four rows' entries; figures recomputed by tests/test_serving_custom_allreduce_a100.py (rsrv3_sentence,
+# series) and, on the T4, one observed clock under load carried as a what-if against two measured matmul rates, and a
+# small-M GEMM rate, appended to the four rows' entries; figures recomputed by
+# tests/test_serving_custom_allreduce_a100.py (rsrv3_sentence,
 # test_the_runs_prefill_budget_detokenizer_and_t4_clock_do_not_close_the_rows)
 _RSRV3_TEXT = (
     "Examined 2026-12-06 (rsrv3), what the run set and the model does not: vLLM v0.2.x's scheduler, given no "
@@ -1408,8 +1409,11 @@ _RSRV3_T4 = (
     "; the T4's clock: one cloud T4 under load (AWS g4dn.4xlarge, MLPerf BERT; mlcommons/inference_results_v0.5 issue "
     "#20) dropped to '~900 MHz' of its 1,590, and at that clock the prefill takes 2.76 s where the model's takes 1.71 "
     "s, the decode step staying memory-bound (9.7 ms of compute under 44.5 ms of memory): the row would be at "
-    "{err_clock}, but that is another workload at forced application clocks, not this server's clock, so not "
-    "established; a T4 fp16 GEMM rate measured at small M (pytorch/pytorch issue #195716: [M,896] x [896,4864], "
+    "{err_clock}; but two cloud T4s ran fp16 matmuls at 41.91 and 42.71 TFLOPS (Colab, Kaggle; "
+    "zzc0721/torch-performance-test-data@07858687 database.md), 0.645-0.657 of the 65 TFLOPS peak, above 0.566 (900 / "
+    "1,590) and above the model's prefill rate (0.60 of peak): the dip, seen in another workload at forced application "
+    "clocks, is not a GEMM clock slower than the model's, so not established; a T4 fp16 GEMM rate measured at small M "
+    "(pytorch/pytorch issue #195716: [M,896] x [896,4864], "
     "88.1-90.1 GiB/s at M 2-8) would read this GPU's weights alone in 69.7-71.2 ms, above the published {step} ms "
     "step: that shape's rate is not this model's"
 )
