@@ -1522,7 +1522,13 @@ UNEXPLAINED: dict[str, str] = {
     "page's --max_batch_size 64 build, v0.9's max_batch_size / max_num_tokens limits, the batch in waves): with fewer "
     "in flight the model is slower, not faster: 64, 256 and 512 at once put the row at -40.8%, -28.8% and -28.2% "
     "(their decode steps 28.5, 87.3 and 172.4 ms for 64, 256 and 512 tokens, against 342.4 ms for 1024), so no limit "
-    "on the batch brings the model nearer the published figure",
+    "on the batch brings the model nearer the published figure. Examined 2026-12-06 (rsrv3; test_serving_trtllm_v09.py "
+    "test_a100_70b_b1024_within_measured_matmul): two cloud A100s' best fp16 matmul rates (torch.mm of 1024-10240 "
+    "squares; zzc0721/torch-performance-test-data@07858687 database.md: 258.74 TFLOPS on an A100 SXM4 80GB, 247.63 on "
+    "an A100 40GB) are 0.829 and 0.794 of the 312 TFLOP/s peak: the published figure's implied decode rate (57.4% of "
+    "peak) is 0.69 of the 80GB card's measured best, the model's flat rate (33.0%) 0.40 of it, so the figure asks no "
+    "more of the GEMMs than an A100 was measured to do and contradicts no measurement: it stays a decode GEMM rate the "
+    "model's one flat rate does not express",
     # srv_pp (2026-12-03): the RTX PRO 6000 pipeline-parallel rows, held out against the unfitted [serving.default].
     # rrtx (2026-12-05): twelve of the 14 left this list: their notes carry a checked reason (eight 70B --pp 4-8 rows:
     # release 1.2's table of the same benchmark on the same device, x1.21 / x1.51 v1.0's at --pp 4 / 8, the model
