@@ -36,11 +36,13 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import run_main_expect
 
 from accelopt.hardware.catalog import get_device
+from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import comm, launch_floor, serving
 from accelopt.predict.serving_validation import _predict_row, read_serving_runs, row_calibration
 from accelopt.workload.context import ContextLimit
@@ -1068,7 +1070,7 @@ T4_SMALL_M_GIB_S = (88.1, 90.1)  # M 2 and 4, the lowest and highest of M 2-8
 T4_MATMUL_FLOP_PER_S = (41.91e12, 42.71e12)  # Colab, Kaggle
 
 
-def _rsrv3_predict(rid: str, spec: object | None = None, **cal: object) -> serving.ServingPrediction:
+def _rsrv3_predict(rid: str, spec: AcceleratorSpec | None = None, **cal: Any) -> serving.ServingPrediction:
     """The row's prediction through predict_serving with the row's own calibration, changed by `cal` (and `spec`)."""
     row = BY_ID[rid]
     device = get_device(row["hardware"]) if spec is None else spec
@@ -1081,7 +1083,9 @@ def rsrv3_figures(rid: str) -> dict[str, float]:
     """The prefill budget of the run's scheduler, its detokenizer's calls, and (T4) the clock and small-M GEMM rate."""
     row, f = BY_ID[rid], rvllm_figures(rid)
     pub, batch = float(row["published"]), int(row["batch"])
-    budget = max(get_model(row["model"]).context.positions, VLLM02_MIN_BATCHED_TOKENS)
+    context = get_model(row["model"]).context  # vLLM's max_model_len: the config's max_position_embeddings
+    assert context is not None
+    budget = max(context.positions, VLLM02_MIN_BATCHED_TOKENS)
     base = _rsrv3_predict(rid)
     budgeted = _rsrv3_predict(rid, max_prefill_chunk_tokens=budget)
     out = {"err": base.output_tokens_per_s / pub - 1, "budget": float(budget),
