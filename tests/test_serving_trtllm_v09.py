@@ -1014,3 +1014,49 @@ def test_a100_70b_b1024_fewer_in_flight_is_slower() -> None:
               f"their decode steps {1e3 * steps[64]:.1f}, {1e3 * steps[256]:.1f} and {1e3 * steps[512]:.1f} ms for 64, "
               f"256 and 512 tokens, against {1e3 * steps[1024]:.1f} ms for 1024"):
         assert w.replace("+", "") in reason.replace("+", ""), w
+
+
+# rsrv3 (2026-12-06): the A100 70B batch-1024 row's implied decode rate against measured A100 matmul rates (appended to
+# its UNEXPLAINED entry). Two cloud A100s' best fp16 torch.mm over 1024-10240 squares (6 warm-up and 30 timed calls a
+# size): zzc0721/torch-performance-test-data@07858687 database.md, 258.74 TFLOPS on an 'NVIDIA A100 SXM4 80GB' and
+# 247.63 on an 'NVIDIA A100 40GB' (the 312 TFLOP/s dense fp16 peak of both: catalog a100-sxm-80gb / a100-sxm-40gb).
+A100_MEASURED_MATMUL_FLOP_PER_S = (258.74e12, 247.63e12)  # 80GB SXM4, 40GB
+
+
+def a100_b1024_measured_rate_figures() -> dict[str, float]:
+    """The batch-1024 row's decode step as the published figure implies it (the model's prefill taken out, as
+    test_a100_70b_b1024_release_twins), the model's, and the measured A100 matmul rates, all as fractions of peak."""
+    m, peak = get_model("llama2-70b"), get_device("a100-sxm-80gb").peak_flop_per_s["fp16"]
+    assert peak == get_device("a100-sxm-40gb").peak_flop_per_s["fp16"]
+    _, point = _a100_70b_at(1024, A100_70B_TP4_128[1024][1])
+    step_s = (1024 * 128 / (A100_70B_TP4_128[1024][1] * 4) - point.ttft_s) / 127
+    step_flops = serving.decode_flops_per_step(m, 1024, 128 + 64) / 4
+    hi, lo = (r / peak for r in A100_MEASURED_MATMUL_FLOP_PER_S)
+    implied, charged = step_flops / step_s / peak, step_flops / point.decode_step.total_s / peak
+    return {"implied": implied, "charged": charged, "hi": hi, "lo": lo, "implied_of_hi": implied / hi,
+            "charged_of_hi": charged / hi}
+
+
+def a100_b1024_measured_rate_sentence() -> str:
+    """The sentence rsrv3 (2026-12-06) appended to the row's UNEXPLAINED entry."""
+    f = a100_b1024_measured_rate_figures()
+    return ("Examined 2026-12-06 (rsrv3; test_serving_trtllm_v09.py test_a100_70b_b1024_within_measured_matmul): two "
+            "cloud A100s' best fp16 matmul rates (torch.mm of 1024-10240 squares; "
+            "zzc0721/torch-performance-test-data@07858687 database.md: 258.74 TFLOPS on an A100 SXM4 80GB, 247.63 on "
+            f"an A100 40GB) are {f['hi']:.3f} and {f['lo']:.3f} of the 312 TFLOP/s peak: the published figure's "
+            f"implied decode rate ({100 * f['implied']:.1f}% of peak) is {f['implied_of_hi']:.2f} of the 80GB card's "
+            f"measured best, the model's flat rate ({100 * f['charged']:.1f}%) {f['charged_of_hi']:.2f} of it, so the "
+            "figure asks no more of the GEMMs than an A100 was measured to do and contradicts no measurement: it stays "
+            "a decode GEMM rate the model's one flat rate does not express")
+
+
+def test_a100_70b_b1024_within_measured_matmul() -> None:
+    """rsrv3 (2026-12-06): the batch-1024 row's implied decode GEMM rate lies between the model's flat rate and the
+    measured A100 matmul best, so no checked reason follows from the published figure; the UNEXPLAINED entry quotes the
+    sentence."""
+    from test_row_notes_checked import UNEXPLAINED
+
+    f = a100_b1024_measured_rate_figures()
+    assert f["charged"] < f["implied"] < f["lo"] < f["hi"] < 1.0
+    assert round(100 * f["implied"], 1) == 57.4  # the figure test_a100_70b_b1024_release_twins quotes
+    assert a100_b1024_measured_rate_sentence() in UNEXPLAINED["trt09-a100-70b-tp4-b1024-128-128"]
