@@ -272,6 +272,21 @@ def sizing_sentence(cfg: Path, terms: dict[tuple[str, int], dict[str, float]], f
             f"{_layers_fwd(terms['gb200', 72]) / _layers_fwd(rmix):.3f}x, past the published one")
 
 
+def _twin_gaps(res: dict[str, tuple[float, bool]]) -> list[float]:
+    """Each GB300 Llama row's error less its GB200 twin's (the same table's row, '-gb300-' -> '-gb200-'); every
+    such row of the runs file is FP8."""
+    return [res[r][0] - res[r.replace("-gb300-", "-gb200-")][0] for r in sorted(res)
+            if "-gb300-" in r and "llama" in r and r.replace("-gb300-", "-gb200-") in res]
+
+
+def twin_sentence(fwd_factor: float, sized: dict[float, dict[str, tuple[float, bool]]]) -> str:
+    before, after = _twin_gaps(sized[1.0]), _twin_gaps(sized[fwd_factor])
+    return (f"a check the fit did not use: over the {len(before)} GB300 Llama FP8 rows with a GB200 twin in the same "
+            f"table, the GB300 row's error less its twin's has a median of "
+            f"{100 * statistics.median(before):+.1f} points at x1 and {100 * statistics.median(after):+.1f} at "
+            f"x{fwd_factor:.3f}")
+
+
 def test_the_512_gpu_steps_hold_a_part_that_does_not_scale() -> None:
     assert K == 0.25
     for steps in (TRAIN_S, _valid_steps()):
@@ -302,6 +317,8 @@ def test_the_forward_only_factor_brings_the_three_rows_within_25(
     assert all(abs(sized[fwd_factor][r][0]) < 0.25 for r in GB300_TP4_ROWS)
     assert not any(fitted and abs(sized[1.0][r][0] - sized[fwd_factor][r][0]) > 1e-9
                    for r, (_, fitted) in sized[1.0].items())  # no fit row is on GB300
+    before, after = _twin_gaps(sized[1.0]), _twin_gaps(sized[fwd_factor])
+    assert abs(statistics.median(after)) < 0.5 * abs(statistics.median(before))  # GB300 rows close on their twins
 
 
 def test_the_entries_quote_these_figures(cfg: Path, terms: dict[tuple[str, int], dict[str, float]],
@@ -310,6 +327,6 @@ def test_the_entries_quote_these_figures(cfg: Path, terms: dict[tuple[str, int],
 
     text = " ".join(_RGB3_S37.split())
     for sentence in (scaling_sentence(), prediction_sentence(), model_sentence(terms),
-                     sizing_sentence(cfg, terms, fwd_factor, sized)):
+                     sizing_sentence(cfg, terms, fwd_factor, sized), twin_sentence(fwd_factor, sized)):
         assert sentence in text, sentence
     assert all(_RGB3_S37 in UNEXPLAINED[rid] for rid in GB300_TP4_ROWS)
