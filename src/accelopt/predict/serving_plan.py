@@ -59,6 +59,7 @@ from accelopt.predict.serving import (
     weight_only_note,
     with_price,
 )
+from accelopt.predict.serving_lengths import simulate_lengths
 from accelopt.predict.serving_moe import (
     GROUPED_GEMM_UNCALIBRATED,
     MoELayout,
@@ -66,7 +67,6 @@ from accelopt.predict.serving_moe import (
     check_layout,
     grouped_gemm_calibrated,
 )
-from accelopt.predict.serving_lengths import simulate_lengths
 from accelopt.workload.presets import preset_params_text
 from accelopt.workload.request_lengths import RequestLengths, read_request_lengths
 from accelopt.workload.transformer import TransformerConfig, architecture_text, config_params_text, read_from_config
