@@ -16,10 +16,11 @@ A decode step of requests at different contexts: every term of serving._decode_s
 context (the KV-cache reads, the attention FLOPs) is linear in the tokens a layer caches
 (serving.cached_tokens_per_layer, capped at a sliding window), so the step of a batch whose requests cache k_i tokens
 is the step at the mean of the k_i; the step is evaluated at two contexts per batch size and read at that mean
-(exact, as serving._mean_decode_step_s reads its steps). A prefill of prompts of different lengths: the group's
-prompt tokens are exact (the linear layers, the weights read per chunk, the KV written, the all-reduces), its
-attention core is taken at the group's mean prompt (n x P(P+1)/2 keys at P = the mean, less than the sum of each
-prompt's by n x variance / 2: a short-prompt workload's attention is a small share of its prefill).
+(exact, as serving._mean_decode_step_s reads its steps). A prefill of prompts of different lengths is timed as
+n prompts of the group's mean length, rounded to a whole token (the step functions take whole tokens): its prompt
+tokens within n / 2 of the group's (the linear layers, the weights read per chunk, the KV written, the all-reduces),
+its attention core n x P(P+1)/2 keys at P = the mean, less than the sum of each prompt's by about n x variance / 2 (a
+short-prompt workload's attention is a small share of its prefill).
 """
 
 from __future__ import annotations
@@ -195,8 +196,8 @@ def simulate_lengths(model: TransformerConfig, spec: AcceleratorSpec, lengths: R
     e2e = np.zeros(n)
     t = 0.0
     nxt = 0
-    run_idx = np.zeros(0, dtype=np.int64)  # requests in flight (prefilled, decoding)
-    gen = np.zeros(n, dtype=np.int64)  # tokens each has generated
+    run_idx: Any = np.zeros(0, dtype=np.int64)  # requests in flight (prefilled, decoding)
+    gen: Any = np.zeros(n, dtype=np.int64)  # tokens each has generated
     kv_used = 0.0
     most = prefills = steps = 0
     decode_s = 0.0  # time in decode steps, and the tokens they made
@@ -210,7 +211,8 @@ def simulate_lengths(model: TransformerConfig, spec: AcceleratorSpec, lengths: R
         if nxt > first:  # the new requests' prefill, together, before the next decode step
             group = np.arange(first, nxt)
             g = group.size
-            prefill = sv._pipelined_prefill(s, g, float(prompts[group].sum()) / g, "waves")
+            mean_prompt = max(1, round(float(prompts[group].sum()) / g))  # whole tokens, as the step functions take
+            prefill = sv._pipelined_prefill(s, g, mean_prompt, "waves")
             t += cal.per_request_overhead_s + prefill.total_s + cal.pp_host_round_s(pp, g)
             prefills += 1
             ttft[group] = t
