@@ -145,3 +145,12 @@ def test_a_thousand_requests_of_2000_tokens_run_in_seconds(tmp_path: Path) -> No
     r = _point(ServeOptions(model="llama3-8b", hardware="h100-sxm", lengths=str(f))).lengths_run
     assert r is not None and r.decode_steps >= 2999
     assert time.perf_counter() - t0 < 20.0  # a few seconds on one core; 20 on a loaded shared machine
+
+
+def test_the_longest_request_beyond_the_models_positions_is_said(tmp_path: Path) -> None:
+    """The context note read --prompt / --output (the file's mean lengths rounded up, 990 + 55 here: no note), not the
+    requests: a 9,000 + 100-token request beyond llama3-8b's 8,192 positions ran unsaid."""
+    f = _csv(tmp_path, [(100, 50)] * 9 + [(9000, 100)])
+    run = plan_serve(ServeOptions(model="llama3-8b", hardware="h100-sxm", lengths=str(f)))
+    said = [n for n in run.result.notes if "longest request, 9000 + 100 = 9100 tokens" in n]
+    assert len(said) == 1 and "8192 positions" in said[0], run.result.notes

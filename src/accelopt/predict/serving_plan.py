@@ -543,7 +543,12 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     notes += [n for n in (energy_defaults_note(served_specs, Facility(), flags=False, carbon=False),
                           host_not_counted_note(served_specs, Facility(), flags=False),
                           max_memory_note(served_specs, "fits, mem/dev limit and max batch")) if n]
-    if cfg.context is not None and (note := cfg.context.note(opts.prompt, opts.output)):
+    longest = (opts.prompt, opts.output) if lengths is None else max(  # --lengths: its longest request's
+        zip(lengths.prompts, lengths.outputs, strict=True), key=sum)
+    if cfg.context is not None and (note := cfg.context.note(*longest)):
+        if lengths is not None:  # the request named as the file's, not as flags it was not given
+            note = note.replace(f"--prompt {longest[0]} + --output {longest[1]}",
+                                f"--lengths {lengths.source}'s longest request, {longest[0]} + {longest[1]}", 1)
         notes.append(note)  # beyond the model's positions, or within them only through rope scaling
     if opts.output == 1:  # (E2E - TTFT) / (output - 1) is 0 / 0: serving._tpot_s puts a decode step there, said here
         notes.append("default used: --output 1 decodes no token, so TPOT = (E2E - TTFT) / (output - 1) is "
