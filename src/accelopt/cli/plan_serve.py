@@ -168,6 +168,15 @@ def register_serve(plan_app: typer.Typer) -> None:
             "calc_engine_setting heuristic, logged at start). With --engine vllm on a GPU the default is vLLM's "
             "max_num_seqs: 1024 on a GPU of 70 GiB or more that is not an A100, else 256 (printed where it binds), "
             "unless a --calibration table sets max_batch_size for the device."),
+        lengths: Optional[Path] = typer.Option(
+            None, "--lengths", help="A CSV of requests of different lengths, one row each, with a header naming "
+            "prompt_tokens and output_tokens (whole numbers >= 1): all are sent at once and served under continuous "
+            "batching, simulated step by step with the same step times as the rest (admitted in file order up to "
+            "--max-batch-size and the KV cache, each with its prompt + output reserved; each new group prefilled "
+            "before the next decode step; a request leaves at its last token). TTFT, TPOT and E2E are the requests' "
+            "means, with mean, p50, p90 and p99 in a table under the result; throughput is the run's. Alone: not "
+            "with --batch, --concurrency, --rate, --requests, --pp > 1, --attention-dp > 1 or --token-buckets; "
+            "--prompt and --output are not read (the file's mean lengths give the memory columns)."),
         int4_group_size: Optional[int] = typer.Option(
             None, "--int4-group-size", help="Weights per scale of an int4 checkpoint (--weight-dtype int4): AWQ/GPTQ "
             "group_size, default 128 (printed as 'default used:'); a per-channel checkpoint (one scale per output "
@@ -217,6 +226,7 @@ def register_serve(plan_app: typer.Typer) -> None:
                             token_buckets=token_buckets,
                             memory_basis=memory_basis, max_prefill_tokens=max_prefill_tokens,
                             max_batch_size=max_batch_size, int4_group_size=int4_group_size, ep=ep,
+                            lengths=None if lengths is None else str(lengths),
                             attention_dp=attention_dp, redundant_experts=redundant_experts,
                             expert_imbalance=expert_imbalance, two_batch_overlap=two_batch_overlap,
                             dense_experts=dense_experts, calibration=calibration, collectives=collectives)
@@ -374,6 +384,8 @@ def _print_tables(sweeps: list[BatchSweep], errors: list[ServeError], max_suppor
                 console.print(f"note: {a}", markup=False)
         elif p0.moe:
             _print_moe(console, s)
+        if p0.lengths_run is not None:
+            _print_lengths(console, p0)
     from accelopt.cli.plan import print_assumed
 
     print_assumed(console, {s.points[0].device: list(s.points[0].assumed) for s in sweeps})
@@ -410,6 +422,21 @@ def _print_measured(result: Any) -> None:
     print_measured(con, result.measured_link)
     for note in result.notes:
         con.print(plain(note, "yellow"))
+
+
+def _print_lengths(console: Any, point: Any) -> None:
+    """--lengths: the requests' TTFT, TPOT and E2E distributions (the page's table, report.plan_warnings)."""
+    from rich.table import Table
+
+    from accelopt.report.console import plain
+    from accelopt.report.plan_warnings import SERVE_LENGTHS_COLUMNS, serve_lengths_rows, serve_lengths_title
+
+    t = Table(title=plain(serve_lengths_title(point)))  # the file name comes from the user
+    for col in SERVE_LENGTHS_COLUMNS:
+        t.add_column(col, justify="right")
+    for row in serve_lengths_rows(point):
+        t.add_row(*row)
+    console.print(t)
 
 
 def _print_moe(console: Any, s: BatchSweep) -> None:

@@ -45,6 +45,7 @@ from accelopt.hardware.spec import LIMITS, AcceleratorSpec
 from accelopt.predict import comm, launch_floor, serving_moe
 from accelopt.predict.calibration import BUNDLED_TABLE_FILE
 from accelopt.predict.compute import FP4_OPERAND_BYTES, nvidia_ampere_or_newer, nvidia_turing_or_newer
+from accelopt.predict.serving_lengths import LengthsRun
 from accelopt.predict.serving_moe import NO_MOE, MoELayout, MoEServing
 from accelopt.units import fmt_bytes, unit
 from accelopt.workload.transformer import TransformerConfig
@@ -1072,6 +1073,10 @@ class ServingPrediction:
     energy per token are then the whole run's. None: an endless run of steady waves (--batch max alone)."""
     last_wave_batch: int | None = unit("count", default=None)
     """The requests of a finite run's last wave (= batch where `batch` divides `requests`); None without requests."""
+    lengths_run: LengthsRun | None = None
+    """--lengths FILE: the run of requests of different lengths (predict.serving_lengths), whose means are then
+    ttft_s, tpot_s and e2e_latency_s and whose throughput the throughputs are (`requests` its requests; batch is the
+    engine's cap, the prefill and decode_step those of a wave at the mean lengths); None otherwise."""
     estimate: bool = True
 
     def to_dict(self) -> dict[str, Any]:
@@ -1146,7 +1151,7 @@ class ServeResult:
     """`accelopt plan serve`: serving latency, throughput, memory, cost and energy per batch (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-serve"
-    SCHEMA_VERSION: ClassVar[int] = 18
+    SCHEMA_VERSION: ClassVar[int] = 19
     # 3 added calibration.published_runs_of_device; 4 calibration.tp_allreduce (a default: older documents read);
     # 5 points[].expert_weight_dtype and expert_compute_dtype (defaults null); 6 input_warnings (a default: []);
     # 7 points[].pp_microbatches (default 1) and calibration.pp_microbatches (default null);
@@ -1165,7 +1170,9 @@ class ServeResult:
     # measurement, not fitted (rmi355)
     # 18 calibration.token_buckets and points[].tpot_p50_s (defaults null): --token-buckets, each decode step at its
     # token bucket's length and the median step beside the mean TPOT (rtrn4)
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17)
+    # 19 points[].lengths_run (default null): --lengths FILE, requests of different lengths under continuous
+    # batching, TTFT / TPOT / E2E as mean, p50, p90, p99 (pvar)
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
     """2: each point carries `moe` (expert / attention-data parallelism, null for tensor parallelism only)."""
 
     results: list[ServeSweep]

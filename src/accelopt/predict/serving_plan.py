@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -58,6 +59,7 @@ from accelopt.predict.serving import (
     weight_only_note,
     with_price,
 )
+from accelopt.predict.serving_lengths import simulate_lengths
 from accelopt.predict.serving_moe import (
     GROUPED_GEMM_UNCALIBRATED,
     MoELayout,
@@ -66,6 +68,7 @@ from accelopt.predict.serving_moe import (
     grouped_gemm_calibrated,
 )
 from accelopt.workload.presets import preset_params_text
+from accelopt.workload.request_lengths import RequestLengths, read_request_lengths
 from accelopt.workload.transformer import TransformerConfig, architecture_text, config_params_text, read_from_config
 
 MAX_LOAD = "max"
@@ -140,6 +143,10 @@ class ServeOptions:
     calibration: str | None = None
     """Calibration TOML whose `[serving.NAME]` tables replace the bundled tables of those names, whole (new names
     are added); None: the bundled predict/data/calibration.toml."""
+    lengths: str | None = None
+    """--lengths FILE: a CSV of each request's prompt_tokens and output_tokens (workload.request_lengths), all sent at
+    once and served under continuous batching (predict.serving_lengths); exclusive with batch, concurrency, rate and
+    requests; prompt and output are then the file's mean lengths (rounded up), for the memory figures."""
     collectives: Path | None = None
     """Spec TOML of `probe --collectives`: its measured scale-up link replaces the catalog's in every collective
     (comm.load_measured, as `plan --collectives`); None: the catalog's link."""
@@ -274,6 +281,36 @@ def requests_note(p: ServingPrediction) -> str:
             "run's")
 
 
+def check_lengths_flags(opts: ServeOptions) -> None:
+    """--lengths goes alone: it is the run's requests, all sent at once (not --batch / --concurrency / --rate /
+    --requests), on a layout its simulation times (no --pp, --attention-dp or --token-buckets)."""
+    for flag, given in (("--batch", opts.batch.strip()), ("--concurrency", opts.concurrency.strip()),
+                        ("--rate", opts.rate.strip()), ("--requests", opts.requests is not None)):
+        if given:
+            raise InputError(f"--lengths with {flag}: the file's rows are the run's requests, all sent at once and "
+                             "served under continuous batching up to the engine's cap (--max-batch-size) and its "
+                             "KV cache", f"leave {flag} out with --lengths, or leave --lengths out")
+    for flag, value, plain in (("--pp", opts.pp, 1), ("--attention-dp", opts.attention_dp, 1)):
+        if value != plain:
+            raise InputError(f"--lengths with {flag} {value}: the simulation of requests of different lengths times "
+                             f"one replica's steps without {flag} (not modelled)",
+                             f"give {flag} {plain}, or leave --lengths out and give --prompt / --output (mean lengths)")
+    if opts.token_buckets is not None:
+        raise InputError("--lengths with --token-buckets: the simulation of requests of different lengths does not "
+                         "model static token buckets", "leave --token-buckets out, or leave --lengths out")
+
+
+def lengths_note(lengths: RequestLengths) -> str:
+    """What --lengths did (predict.serving_lengths), beside the result."""
+    return (f"given: --lengths {lengths.source}: {lengths.requests:,} requests (prompt {lengths.mean_prompt:,.1f} and "
+            f"output {lengths.mean_output:,.1f} tokens on average), all sent at once and served under continuous "
+            "batching: admitted in file order while the engine's cap and the KV cache (each request's prompt + output "
+            "reserved) allow, each group prefilled before the next decode step, each request leaving at its last "
+            "token; TTFT, TPOT and E2E are the requests' means (p50 / p90 / p99 in the table under it), the "
+            "throughputs the run's (its output tokens over its makespan); the memory columns and 'batch' are a full "
+            "wave's at the mean lengths, rounded up; $ and J per token at that wave's cost and power per second")
+
+
 def _check_max_word(opts: ServeOptions, at_max_load: bool) -> None:
     """'max' is a whole --concurrency / --batch value, never a list item; --requests goes with --batch max."""
     if opts.requests is not None:  # its value first: --requests -3 was told to add --batch max, then refused for -3
@@ -314,6 +351,12 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     from accelopt.workload.presets import get_model
 
     _check_engine_flags(opts)
+    lengths = None
+    if opts.lengths is not None:  # requests of different lengths: the file's mean lengths for the memory figures
+        check_lengths_flags(opts)
+        lengths = read_request_lengths(opts.lengths)
+        opts = replace(opts, batch=MAX_LOAD, prompt=math.ceil(lengths.mean_prompt),
+                       output=math.ceil(lengths.mean_output))
     if opts.calibration is not None:  # a bad file fails before any work, whatever the devices
         serving_calibrations(opts.calibration)
     measured = load_measured(opts.collectives) if opts.collectives is not None else None
@@ -399,6 +442,11 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                                                           prompt_len=opts.prompt, output_len=opts.output,
                                                           weight_dtype=opts.weight_dtype, kv_dtype=opts.kv_dtype,
                                                           calibration=cal, moe=moe) for p in sweep.points])
+            if lengths is not None:  # the file's requests under continuous batching, at most the engine's cap
+                sweep = replace(sweep, points=[simulate_lengths(
+                    cfg, spec, lengths, steady=p, cap=batch_cap_requests(cal, opts.pp) * moe.attention_dp,
+                    tp=opts.tp, pp=opts.pp, weight_dtype=opts.weight_dtype, kv_dtype=opts.kv_dtype,
+                    calibration=cal, moe=moe) for p in sweep.points])
             saturated = None
             if opts.rate.strip():
                 points, saturated = _rate_points(cfg, spec, opts, cal, moe, nvfp4_kv)
@@ -459,8 +507,11 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                      f"output masked by the router's top {cfg.top_k}), as TensorRT-LLM's MoE without its plugin "
                      "does; the experts' FLOPs and weight reads are those of all of them, timed as ordinary GEMMs "
                      "one expert after another (that path runs no grouped GEMM)")
-    notes += [requests_note(sw.points[0]) for sw in sweeps if sw.points and sw.points[0].requests is not None]
-    if at_max_load and opts.batch.strip() and opts.requests is None:
+    notes += [requests_note(sw.points[0]) for sw in sweeps
+              if sw.points and sw.points[0].requests is not None and sw.points[0].lengths_run is None]
+    if lengths is not None:
+        notes.append(lengths_note(lengths))
+    elif at_max_load and opts.batch.strip() and opts.requests is None:
         notes.append(STEADY_WAVES_NOTE)
     notes += share_notes
     if (n := kv_replication_note(cfg, opts.tp, moe.attention_dp)) is not None:
@@ -492,7 +543,12 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     notes += [n for n in (energy_defaults_note(served_specs, Facility(), flags=False, carbon=False),
                           host_not_counted_note(served_specs, Facility(), flags=False),
                           max_memory_note(served_specs, "fits, mem/dev limit and max batch")) if n]
-    if cfg.context is not None and (note := cfg.context.note(opts.prompt, opts.output)):
+    longest = (opts.prompt, opts.output) if lengths is None else max(  # --lengths: its longest request's
+        zip(lengths.prompts, lengths.outputs, strict=True), key=sum)
+    if cfg.context is not None and (note := cfg.context.note(*longest)):
+        if lengths is not None:  # the request named as the file's, not as flags it was not given
+            note = note.replace(f"--prompt {longest[0]} + --output {longest[1]}",
+                                f"--lengths {lengths.source}'s longest request, {longest[0]} + {longest[1]}", 1)
         notes.append(note)  # beyond the model's positions, or within them only through rope scaling
     if opts.output == 1:  # (E2E - TTFT) / (output - 1) is 0 / 0: serving._tpot_s puts a decode step there, said here
         notes.append("default used: --output 1 decodes no token, so TPOT = (E2E - TTFT) / (output - 1) is "

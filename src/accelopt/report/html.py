@@ -372,6 +372,9 @@ def _serve_tables(r: Any) -> list[Table]:
             t.note += "; " + "; ".join(m0.assumptions)
         elif m0 is not None:
             out.append(_serve_moe_table(s))
+        if s.points[0].lengths_run is not None:  # --lengths: the requests' latency distributions
+            out.extend(Table(plan_warnings.serve_lengths_title(p), list(plan_warnings.SERVE_LENGTHS_COLUMNS),
+                             plan_warnings.serve_lengths_rows(p), estimate=True) for p in s.points)
     if r.errors:
         out.append(Table("infeasible devices and requests", ["device", "problem", "fix"],
                          [[e.device, e.problem, e.fix] for e in r.errors]))

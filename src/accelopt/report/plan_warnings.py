@@ -179,6 +179,37 @@ def serve_rate_caption(points: Sequence[Any]) -> str:
             "0.01 ms serving benchmarks report TTFT to; the JSON's queue_wait_s holds the figure)")
 
 
+SERVE_LENGTHS_COLUMNS = ("per request", "mean", "p50", "p90", "p99")
+"""The columns of `plan serve --lengths`'s latency table, console and page alike."""
+
+
+def serve_lengths_title(point: Any) -> str:
+    """The title of that table: the run's requests, makespan and throughput (predict.serving_lengths.LengthsRun)."""
+    from accelopt.units import fmt_count, fmt_seconds
+
+    r = point.lengths_run
+    return (f"{point.model} on {point.n_devices} x {point.device}: {r.requests:,} requests of --lengths "
+            f"{r.source} (prompt mean {r.prompt_tokens_mean:,.1f}, output mean {r.output_tokens_mean:,.1f} tokens), "
+            f"all at once: makespan {fmt_seconds(r.makespan_s)}, {fmt_count(r.output_tokens_per_s)} output tok/s "
+            f"({fmt_count(r.output_tokens_per_s / point.n_devices)} per device), at most {r.most_in_flight:,} in "
+            f"flight (cap {r.cap:,}), {r.prefills:,} prefills, {r.decode_steps:,} decode steps — estimates")
+
+
+def serve_lengths_rows(point: Any) -> list[list[str]]:
+    """The rows of that table: TTFT, TPOT (over the requests of 2+ output tokens) and E2E, each mean, p50, p90,
+    p99."""
+    from accelopt.units import fmt_seconds
+
+    r = point.lengths_run
+    rows = []
+    for name, st in (("TTFT", r.ttft), (f"TPOT ({r.tpot_requests:,} requests)", r.tpot), ("E2E", r.e2e)):
+        if name.startswith("TPOT") and not r.tpot_requests:
+            rows.append([name, "n/a", "n/a", "n/a", "n/a"])
+            continue
+        rows.append([name, *(fmt_seconds(x) for x in (st.mean_s, st.p50_s, st.p90_s, st.p99_s))])
+    return rows
+
+
 SERVE_MOE_COLUMNS = ("batch", "requests/DP rank", "experts read/step/layer", "expert weights/dev", "other weights/dev",
                      "exchange/step", "exchange bytes/step/dev", "exchange in prefill", "tokens/expert/step",
                      "expert GEMM/step")
