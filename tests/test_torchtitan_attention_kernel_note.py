@@ -52,3 +52,29 @@ def test_plan_search_says_it_per_device(capsys: pytest.CaptureFixture[str]) -> N
                                "--devices", "8", "--stack", "torchtitan", "--top", "2", "--json"])
     said = [n for n in doc["notes"] if SAID in n]
     assert sorted(n.split(":")[0] for n in said) == ["a100-sxm-80gb", "h100-sxm"], said
+
+
+TP_SAID = "torchtitan's own overlap is async TP"
+TP_EXPLAIN = ["plan", "explain", "--model", "llama3-70b", "--hardware", "h100-sxm", "--devices", "256", "--tp", "8",
+              "--mbs", "1", "--global-batch", "512", "--seq-len", "8192", "--zero", "3", "--recompute", "full",
+              "--attention-kernel", "flash2"]
+
+
+@pytest.mark.parametrize(("flags", "said"), [
+    (["--stack", "torchtitan", "--tp-comm-overlap"], True),
+    (["--stack", "torchtitan"], False),
+    (["--stack", "megatron", "--tp-comm-overlap"], False),  # userbuffers is Megatron-Core's own overlap
+])
+def test_tp_comm_overlap_on_torchtitan_is_said(flags: list[str], said: bool,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """ut5train (2026-12-06): torchtitan's async TP (docs/performance.md @ eaea6f6 Table 4: 829 -> 876 tokens/s per
+    GPU, +5.7%) was priced as Transformer Engine userbuffers (815 -> 1,015 predicted) under a header that named a
+    'userbuffers config of Transformer Engine defaults', with nothing saying torchtitan runs neither."""
+    code, out, err = run_main([*TP_EXPLAIN, *flags], capsys)
+    assert code == 0, err
+    notes = " ".join(explain_doc(capsys, [*TP_EXPLAIN, *flags, "--json"])["notes"])
+    for where in (" ".join((out + err).split()), notes):
+        assert (TP_SAID in where) is said, where[-2000:]
+    plan = explain_doc(capsys, ["plan", "--model", "llama3-70b", "--hardware", "h100-sxm", "--devices", "256",
+                                "--top", "1", "--json", *flags])
+    assert any(TP_SAID in n for n in plan["notes"]) is said

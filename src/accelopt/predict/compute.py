@@ -735,6 +735,20 @@ def stack_attention_kernel_note(kernel: str, stack: str, spec: Any, auto: bool) 
             f"{when} ({TORCHTITAN_SDPA_SOURCE}): give --attention-kernel flash2 for such a run")
 
 
+def stack_tp_overlap_note(tp_comm_overlap: bool, stack: str) -> str:
+    """What a prediction prints when --tp-comm-overlap (Transformer Engine userbuffers) is asked on stack torchtitan,
+    whose overlap is its own async TP ('' else). ut5train (2026-12-06): torchtitan docs/performance.md @ eaea6f6
+    Table 4 (Llama 3.1 70B, 256 H100, FSDP 32 TP 8, float8) gives 829 -> 876 tokens/s per GPU with async TP (+5.7%);
+    the userbuffers model predicts 815 -> 1,015 (+24.5%)."""
+    if not tp_comm_overlap or stack != "torchtitan":
+        return ""
+    return ("--tp-comm-overlap on stack 'torchtitan' is timed as Transformer Engine userbuffers (Megatron-Core / NeMo "
+            "tp_comm_overlap, the userbuffers config printed); torchtitan's own overlap is async TP "
+            "(--parallelism.enable_async_tensor_parallel: torch.compile's micro-pipelined all-gather / reduce-scatter "
+            "matmuls), not modelled on its own: its published gain was smaller (torchtitan docs/performance.md @ "
+            "eaea6f6, Table 4: 829 -> 876 tokens/s per GPU, +5.7%)")
+
+
 def _megablox_rate_at(model: TransformerConfig, etp: int | None) -> str:
     """' = 0.558 at 2048-wide experts per device' (megablox_width_eff at moe_ffn / etp); '' without a layout's etp."""
     if not etp:
