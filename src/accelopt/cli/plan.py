@@ -813,6 +813,8 @@ def _run_search(opts: PlanOptions) -> None:
         check_stack_flags,
         expert_gemm_floor_note,
         softcap_kernel_note,
+        stack_attention_kernel_note,
+        stack_tp_overlap_note,
     )
     from accelopt.predict.curve_basis import curve_basis
     from accelopt.predict.search import OBJECTIVES, closest_to_limits, pareto_front, rank, search
@@ -920,6 +922,10 @@ def _run_search(opts: PlanOptions) -> None:
                              *[f"{sp.name}: {n}" for sp in specs if sp.name not in c.skipped_devices
                                if (n := attention_kernel_note(c.kernels.get(sp.name, setup.attention_kernel),
                                                               calibration_for(sp, cals, stack)))],
+                             *[n for sp in specs if sp.name not in c.skipped_devices
+                               if (n := stack_attention_kernel_note(c.kernels.get(sp.name, setup.attention_kernel),
+                                                                    stack, sp, setup.attention_kernel_auto))],
+                             *[n for n in (stack_tp_overlap_note(setup.tp_comm_overlap, stack),) if n],
                              *_cudnn_before_917_notes(setup, specs, c, cals, stack),
                              *[n for n in (softcap_kernel_note(setup.model, c.kernels)
                                            if setup.attention_kernel_auto else "",) if n],
@@ -1577,6 +1583,7 @@ def _explain(opts: ExplainOptions) -> None:
     from accelopt.errors import InfeasibleError, InputError
     from accelopt.hardware.catalog import own_spec_files, resolve_devices
     from accelopt.predict.calibration import framework_overhead_notes, load_calibrations
+    from accelopt.predict.compute import stack_attention_kernel_note, stack_tp_overlap_note
     from accelopt.predict.curve_basis import curve_basis
     from accelopt.predict.query import LayoutQuery, layout_text, predict_layout
     from accelopt.predict.results import ExplainResult, GemmCurve, LayoutRow, ModelFigures, terms_of
@@ -1667,6 +1674,9 @@ def _explain(opts: ExplainOptions) -> None:
                                 *framework_overhead_notes([spec], load_calibrations(opts.calibration),
                                                           opts.stack, opts.calibration),
                                 *_fused_attention_notes(setup.attention_kernel, cal),
+                                *[n for n in (stack_attention_kernel_note(setup.attention_kernel, cal.stack, spec,
+                                                                          setup.attention_kernel_auto),) if n],
+                                *[n for n in (stack_tp_overlap_note(setup.tp_comm_overlap, cal.stack),) if n],
                                 *_cudnn_unused_notes(setup.attention_kernel, setup.cudnn_before_9_17),
                                 *_not_available_notes([spec], own_spec_files(opts.hardware, opts.catalog))],
                          calibration_basis=basis, input_warnings=busy,

@@ -712,6 +712,43 @@ def attention_kernel_note(kernel: str, cal: Calibration) -> str:
             f"(calibration {kernel}_attention_eff); its attention core runs on the GEMM curve instead (a default)")
 
 
+# torchtitan's Llama calls F.scaled_dot_product_attention, whose backend order put cuDNN attention last from
+# pytorch/pytorch PR #138522 (2024-10, in 2.5: 'puts the CuDNN backend as the lowest precedence') until PR #162073
+# (2025-09, for 2.9: 'Enable cuDNN SDPA by default for SM 9.0, SM 10.0'); SDPA's flash backend (FlashAttention-2)
+# runs where cuDNN is not the default: before torch 2.9 on any NVIDIA GPU, on Ampere and Ada (SM 8.x) in every release.
+# The runs file's tt-a100-* and tt-h200-* rows ran it (their attention_kernel flash2 cells, the block that says why).
+TORCHTITAN_SDPA_SOURCE = ("pytorch/pytorch PR #138522, cuDNN SDPA lowest precedence from torch 2.5; PR #162073, "
+                          "cuDNN SDPA the default on SM 9.0 and 10.0 from torch 2.9")
+
+
+def stack_attention_kernel_note(kernel: str, stack: str, spec: Any, auto: bool) -> str:
+    """What a prediction prints when --attention-kernel was left out (`auto`) and the default fused (cuDNN) kernel is
+    not what the stack's own attention call runs on `spec`: torchtitan's PyTorch SDPA on an NVIDIA GPU ('' else)."""
+    if not auto or kernel != "fused" or stack != "torchtitan" or spec.kind != "gpu" or spec.vendor != "NVIDIA":
+        return ""
+    cc = spec.cuda_capability()
+    when = ("on SM 8.x in every PyTorch release and on any NVIDIA GPU before torch 2.9" if cc is None
+            else f"on SM {cc[0]}.{cc[1]} in every PyTorch release" if cc < (9, 0)
+            else f"on SM {cc[0]}.{cc[1]} before torch 2.9 (cuDNN from 2.9)")
+    return (f"{spec.name}: attention core timed as cuDNN fused attention (--attention-kernel fused, the default) on "
+            f"stack 'torchtitan', whose Llama calls PyTorch SDPA; SDPA runs its flash backend (FlashAttention-2) "
+            f"{when} ({TORCHTITAN_SDPA_SOURCE}): give --attention-kernel flash2 for such a run")
+
+
+def stack_tp_overlap_note(tp_comm_overlap: bool, stack: str) -> str:
+    """What a prediction prints when --tp-comm-overlap (Transformer Engine userbuffers) is asked on stack torchtitan,
+    whose overlap is its own async TP ('' else). ut5train (2026-12-06): torchtitan docs/performance.md @ eaea6f6
+    Table 4 (Llama 3.1 70B, 256 H100, FSDP 32 TP 8, float8) gives 829 -> 876 tokens/s per GPU with async TP (+5.7%);
+    the userbuffers model predicts 815 -> 1,015 (+24.5%)."""
+    if not tp_comm_overlap or stack != "torchtitan":
+        return ""
+    return ("--tp-comm-overlap on stack 'torchtitan' is timed as Transformer Engine userbuffers (Megatron-Core / NeMo "
+            "tp_comm_overlap, the userbuffers config printed); torchtitan's own overlap is async TP "
+            "(--parallelism.enable_async_tensor_parallel: torch.compile's micro-pipelined all-gather / reduce-scatter "
+            "matmuls), not modelled on its own: its published gain was smaller (torchtitan docs/performance.md @ "
+            "eaea6f6, Table 4: 829 -> 876 tokens/s per GPU, +5.7%)")
+
+
 def _megablox_rate_at(model: TransformerConfig, etp: int | None) -> str:
     """' = 0.558 at 2048-wide experts per device' (megablox_width_eff at moe_ffn / etp); '' without a layout's etp."""
     if not etp:
