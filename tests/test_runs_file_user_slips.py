@@ -1,0 +1,59 @@
+"""ut5val (issue 10, a demanding user's runs file): the slips a person makes typing runs into a CSV, each named so that
+one reading of the error is enough to fix it.
+
+- a cell left out in the middle of a row that then ends before an optional trailing column only: the row was taken, and
+  the error named the shifted cell ("step_s = 'swiglu' is not a positive number") without saying the row is short;
+- a number written with its unit ("5.1 s", "45%"): 'is not a positive number, write a positive, finite number', with
+  no word of the unit that made it so;
+- a run id written twice: the error named the id, not the rows, and stopped before the file's other problems."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import USER_RUNS_HEADER as HEADER
+from conftest import USER_RUNS_ROWS as ROWS
+from conftest import run_main
+
+
+def _err(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str) -> str:
+    runs = tmp_path / "mine.csv"
+    runs.write_text(text, encoding="utf-8")
+    code, out, err = run_main(["validate", "--runs", str(runs)], capsys)
+    assert code == 2 and not out, out
+    return " ".join(err.split())
+
+
+def test_a_short_row_says_so_beside_its_shifted_cell(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """my-fit's step_s (5.1) left out: its 19 cells under a header of 20 put 'swiglu' under step_s."""
+    short = ROWS.replace(",none,5.1,swiglu,", ",none,swiglu,", 1)
+    flat = _err(tmp_path, capsys, f"{HEADER}\n{short}")
+    assert "run 'my-fit': step_s = 'swiglu' is not a positive number" in flat, flat
+    assert ("the row has 19 cells, the header 20 columns: a cell left out before this one would put it under the "
+            "wrong column; trailing cells may be left out") in flat, flat
+
+
+def test_a_full_row_says_nothing_of_its_cell_count(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    flat = _err(tmp_path, capsys, f"{HEADER}\n{ROWS.replace(',5.1,', ',fast,', 1)}")
+    assert "step_s = 'fast' is not a positive number" in flat and "cells, the header" not in flat, flat
+
+
+@pytest.mark.parametrize(("cell", "unit"), [("5.1 s", "s"), ("5.1s", "s"), ("5100 ms", "ms")])
+def test_a_number_with_its_unit_is_told_to_drop_it(tmp_path: Path, capsys: pytest.CaptureFixture[str], cell: str,
+                                                   unit: str) -> None:
+    flat = _err(tmp_path, capsys, f"{HEADER}\n{ROWS.replace(',5.1,', f',{cell},', 1)}")
+    assert f"step_s = {cell!r} is not a positive number" in flat, flat
+    assert (f"write the number alone, in the unit the column's name says ({unit!r} is a unit: drop it, converting "
+            "the number first if the column's unit is another)") in flat, flat
+
+
+def test_a_whole_number_with_its_unit_is_told_to_drop_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    flat = _err(tmp_path, capsys, f"{HEADER}\n{ROWS.replace(',8,32,4096,', ',8 GPUs,32,4096,', 1)}")
+    assert "devices = '8 GPUs' is not a whole number" in flat and "('GPUs' is a unit: drop it" in flat, flat
+
+
+def test_a_duplicate_id_names_its_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    twice = ROWS.replace("my-a100,", "my-fit,", 1)
+    flat = _err(tmp_path, capsys, f"{HEADER}\n{twice}")
+    assert "run id 'my-fit' appears twice (data rows 1 and 3, counting from 1 after the header)" in flat, flat
