@@ -5,7 +5,9 @@ one reading of the error is enough to fix it.
   the error named the shifted cell ("step_s = 'swiglu' is not a positive number") without saying the row is short;
 - a number written with its unit ("5.1 s", "45%"): 'is not a positive number, write a positive, finite number', with
   no word of the unit that made it so;
-- a run id written twice: the error named the id, not the rows, and stopped before the file's other problems."""
+- a run id written twice: the error named the id, not the rows;
+- a required column left out: the fix sent the user to 'the header of predict/data/published_training_runs.csv', a
+  folder of the source tree, not of a pip installation."""
 
 from __future__ import annotations
 
@@ -57,3 +59,16 @@ def test_a_duplicate_id_names_its_rows(tmp_path: Path, capsys: pytest.CaptureFix
     twice = ROWS.replace("my-a100,", "my-fit,", 1)
     flat = _err(tmp_path, capsys, f"{HEADER}\n{twice}")
     assert "run id 'my-fit' appears twice (data rows 1 and 3, counting from 1 after the header)" in flat, flat
+
+
+def test_a_missing_column_names_the_installed_bundled_file(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from accelopt.predict.runs_csv import bundled_header
+
+    cut = "\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != 14)
+                    for line in [HEADER, *ROWS.splitlines()])  # the recompute column out
+    flat = _err(tmp_path, capsys, cut + "\n")
+    assert "lacks the column(s) recompute" in flat, flat
+    [installed] = [w.rstrip(";") for w in flat.split() if w.endswith("published_training_runs.csv;")]
+    path = Path(installed)
+    assert path.is_absolute() and path.is_file() and "recompute" in bundled_header(path.name), flat

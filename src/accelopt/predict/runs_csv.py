@@ -297,7 +297,14 @@ def check_columns(rows: list[dict[str, str]], required: tuple[str, ...], where: 
                              "(comma delimited)'), with the header of predict/data/" + bundled)
     kind = _other_kind(header, bundled)
     raise InputError(f"{where} lacks the column(s) {', '.join(missing)}" + (f"; it is {kind[0]}" if kind else ""),
-                     f"run `{kind[1]}`" if kind else f"use the header of predict/data/{bundled}")
+                     f"run `{kind[1]}`" if kind else f"use the header of predict/data/{bundled} (installed at "
+                     f"{bundled_path(bundled)}; docs/runs_files.md lists every column and what a blank cell means)")
+
+
+def bundled_path(bundled: str) -> str:
+    """Where the bundled predict/data/`bundled` lies in this installation: 'predict/data/...' named a folder of the
+    source tree a pip user does not have (ut5val)."""
+    return str(resources.files("accelopt.predict") / "data" / bundled)
 
 
 def check_case(header: list[str], columns: list[str], where: str, bundled: str) -> None:
