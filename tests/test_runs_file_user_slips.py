@@ -6,8 +6,8 @@ one reading of the error is enough to fix it.
 - a number written with its unit ("5.1 s", "45%"): 'is not a positive number, write a positive, finite number', with
   no word of the unit that made it so;
 - a run id written twice: the error named the id, not the rows;
-- a required column left out: the fix sent the user to 'the header of predict/data/published_training_runs.csv', a
-  folder of the source tree, not of a pip installation."""
+- a required column left out, or an empty file: the fix sent the user to 'predict/data/published_training_runs.csv',
+  a folder of the source tree, not of a pip installation."""
 
 from __future__ import annotations
 
@@ -72,3 +72,10 @@ def test_a_missing_column_names_the_installed_bundled_file(tmp_path: Path,
     [installed] = [w.rstrip(";") for w in flat.split() if w.endswith("published_training_runs.csv;")]
     path = Path(installed)
     assert path.is_absolute() and path.is_file() and "recompute" in bundled_header(path.name), flat
+
+
+def test_an_empty_file_names_the_installed_bundled_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    flat = _err(tmp_path, capsys, "# my runs, to be typed in\n")
+    assert "holds no runs" in flat, flat
+    [installed] = [w.rstrip(";") for w in flat.split() if w.endswith("published_training_runs.csv;")]
+    assert Path(installed).is_absolute() and Path(installed).is_file(), flat
