@@ -6,6 +6,7 @@ one reading of the error is enough to fix it.
 - a number written with its unit ("5.1 s", "45%"): 'is not a positive number, write a positive, finite number', with
   no word of the unit that made it so;
 - a run id written twice: the error named the id, not the rows;
+- a name written in another case ('vLLM' in a serving engine cell): the fix listed every name, not the one meant;
 - a required column left out, or an empty file: the fix sent the user to 'predict/data/published_training_runs.csv',
   a folder of the source tree, not of a pip installation."""
 
@@ -46,8 +47,8 @@ def test_a_number_with_its_unit_is_told_to_drop_it(tmp_path: Path, capsys: pytes
                                                    unit: str) -> None:
     flat = _err(tmp_path, capsys, f"{HEADER}\n{ROWS.replace(',5.1,', f',{cell},', 1)}")
     assert f"step_s = {cell!r} is not a positive number" in flat, flat
-    assert (f"write the number alone, in the unit the column's name says ({unit!r} is a unit: drop it, converting "
-            "the number first if the column's unit is another)") in flat, flat
+    assert (f"write the number alone, in the column's unit ({unit!r} is a unit: drop it, converting the number first "
+            "if the column's unit is another; docs/runs_files.md gives each column's unit)") in flat, flat
 
 
 def test_a_whole_number_with_its_unit_is_told_to_drop_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -79,3 +80,15 @@ def test_an_empty_file_names_the_installed_bundled_file(tmp_path: Path, capsys: 
     assert "holds no runs" in flat, flat
     [installed] = [w.rstrip(";") for w in flat.split() if w.endswith("published_training_runs.csv;")]
     assert Path(installed).is_absolute() and Path(installed).is_file(), flat
+
+
+def test_a_name_in_another_case_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    runs = tmp_path / "srv.csv"
+    runs.write_text("id,source,engine,hardware,model,tp,pp,weight_dtype,kv_dtype,prompt_len,output_len,batch,metric,"
+                    "published,role\n"
+                    "s1,lab,vLLM,h100-sxm,llama3-8b,1,1,bf16,bf16,1000,1000,64,output_tok_s,5000,test\n",
+                    encoding="utf-8")
+    code, _, err = run_main(["validate", "--serving", "--runs", str(runs)], capsys)
+    flat = " ".join(err.split())
+    assert code == 2 and "engine = 'vLLM' is not one of trtllm," in flat, flat
+    assert "fix: write 'vllm' (the names are matched as written, in that case)" in flat, flat

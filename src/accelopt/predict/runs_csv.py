@@ -495,8 +495,8 @@ def unit_fix(value: str, fix: str) -> str:
     m = _NUMBER_AND_UNIT.fullmatch(value.strip())
     if not m:
         return fix
-    return (f"write the number alone, in the unit the column's name says ({m.group(3).strip()!r} is a unit: drop it, "
-            "converting the number first if the column's unit is another)")
+    return (f"write the number alone, in the column's unit ({m.group(3).strip()!r} is a unit: drop it, converting the "
+            "number first if the column's unit is another; docs/runs_files.md gives each column's unit)")
 
 
 def whole_cell(what: str, row: Mapping[str, str | None], col: str, low: int, high: int,
@@ -541,8 +541,10 @@ def choice_cell(what: str, row: Mapping[str, str | None], col: str, allowed: tup
     if v in allowed or (blank_ok and not v):
         return v
     also = f" ({dtypes.accepted_spellings(allowed)})" if col in DTYPE_COLUMNS else ""
-    raise cell_error(what, row, col, f"is not one of {', '.join(allowed)}",
-                     f"write one of {', '.join(allowed)}{also}" + (", or leave it blank" if blank_ok else ""))
+    fix = f"write one of {', '.join(allowed)}{also}" + (", or leave it blank" if blank_ok else "")
+    if same := [a for a in allowed if a.lower() == v.lower()]:  # 'vLLM': the list alone left the case unsaid (ut5val)
+        fix = f"write {same[0]!r} (the names are matched as written, in that case)"
+    raise cell_error(what, row, col, f"is not one of {', '.join(allowed)}", fix)
 
 
 def flags_as_cells(text: str, rid: str | None, renamed: Mapping[str, str], columns: frozenset[str]) -> str:
