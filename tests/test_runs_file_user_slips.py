@@ -6,6 +6,7 @@ one reading of the error is enough to fix it.
 - a number written with its unit ("5.1 s", "45%"): 'is not a positive number, write a positive, finite number', with
   no word of the unit that made it so;
 - a run id written twice: the error named the id, not the rows;
+- `validate --row MY-RUN` without --runs: the fix offered the bundled ids nearest by spelling, not --runs FILE;
 - a name written in another case ('vLLM' in a serving engine cell): the fix listed every name, not the one meant;
 - a required column left out, or an empty file: the fix sent the user to 'predict/data/published_training_runs.csv',
   a folder of the source tree, not of a pip installation."""
@@ -92,3 +93,20 @@ def test_a_name_in_another_case_is_named(tmp_path: Path, capsys: pytest.CaptureF
     flat = " ".join(err.split())
     assert code == 2 and "engine = 'vLLM' is not one of trtllm," in flat, flat
     assert "fix: write 'vllm' (the names are matched as written, in that case)" in flat, flat
+
+
+@pytest.mark.parametrize("serving", [[], ["--serving"]])
+def test_an_own_id_without_runs_is_told_to_add_runs(capsys: pytest.CaptureFixture[str], serving: list[str]) -> None:
+    code, out, err = run_main(["validate", *serving, "--row", "my-own-run-1"], capsys)
+    flat = " ".join(err.split())
+    assert code == 2 and not out and "run id 'my-own-run-1'" in flat, flat
+    assert flat.endswith("; a run of your own runs file: add --runs FILE"), flat
+
+
+def test_an_unknown_id_of_a_runs_file_is_not_told_to_add_runs(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    runs = tmp_path / "mine.csv"
+    runs.write_text(f"{HEADER}\n{ROWS}", encoding="utf-8")
+    code, _, err = run_main(["validate", "--runs", str(runs), "--row", "my-fitt"], capsys)
+    flat = " ".join(err.split())
+    assert code == 2 and "did you mean 'my-fit'" in flat and "add --runs" not in flat, flat

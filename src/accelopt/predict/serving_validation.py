@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 from accelopt.errors import AcceloptError, InfeasibleError, InputError
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import serving
-from accelopt.predict.run_command import RowProblem
+from accelopt.predict.run_command import RowProblem, own_file_hint
 from accelopt.predict.runs_csv import (
     PATH_COLUMNS,
     InputFile,
@@ -918,8 +918,8 @@ def serving_row_commands(ids: tuple[str, ...], runs_path: str | None = None, cal
             raise InputError(f"{rid!r} is a run of the bundled serving runs file, not of --runs {runs_path}",
                              f"leave --runs out for it: `accelopt validate --serving --row {rid}`")
         if rid not in rows:
-            raise unknown_name("serving run id", rid, list(rows), listed_by="accelopt validate --serving" + (
-                f" --runs {runs_path}" if runs_path else ""))
+            raise own_file_hint(unknown_name("serving run id", rid, list(rows), listed_by="accelopt validate "
+                                             "--serving" + (f" --runs {runs_path}" if runs_path else "")), runs_path)
     if calibration is not None:  # a bad file fails once, named, before any row (as the report)
         serving.serving_calibrations(calibration)
     out = []
