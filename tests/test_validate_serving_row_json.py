@@ -84,3 +84,13 @@ def test_json_carries_the_reports_calibration_warnings(tmp_path: Path, capsys: p
     doc = _checked(out, capsys)
     assert doc["input_notes"] == report and all(ln in err.splitlines() for ln in report), err
 
+
+
+def test_the_report_says_1_row_not_1_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The serving report's held-out line read '(1 rows)' of a file with one held-out row (the training report's
+    '(1 run)' was fixed in s32; ut5val)."""
+    runs = tmp_path / "srv.csv"
+    runs.write_text(_CSV.splitlines()[0] + "\n" + _CSV.splitlines()[1] + "\n", encoding="utf-8")
+    out, _ = run_main_expect(capsys, "validate", "--serving", "--runs", str(runs))
+    [line] = [ln for ln in out.splitlines() if ln.startswith("held-out median |error|:")]
+    assert "% (1 row); worst " in line, line
