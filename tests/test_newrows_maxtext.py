@@ -186,6 +186,25 @@ def test_gpt3_memory_gap_figures_examined_rcp() -> None:
     assert round(mem["total"] - one_layer, 2) == 29.43 < round(mem["capacity"], 2) == 31.25
 
 
+def test_gpt3_gathered_layer_width_examined_ut5val() -> None:
+    """The figures MEMORY_GAPS quotes for what ut5val read (2026-12-06): MaxText at the recipe's era declares each
+    kernel in weight_dtype (float32 by base.yml) and casts it to the compute dtype inside the layer
+    (MaxText/layers/linears.py DenseGeneral, stored 0137dd1: self.param(..., self.weight_dtype), then
+    jnp.asarray(kernel, self.dtype)); the FSDP all-gather is XLA's, on whichever side of that cast it puts it. One
+    layer gathered in float32 (4 B per parameter) is exactly the model's two layers at 2 B: the same 6.75 GiB, the
+    same 32.8 GiB total; one in bf16 fits (29.43 of 31.25)."""
+    mem = _memory_gib("maxtext-v6e-gpt3-175b-256")
+    gathered = mem["weights"] - mem["grads"]  # the model's two bf16 layers (mem["grads"]: the sharded 2 B copy)
+    one_bf16 = gathered / 2
+    layer_params = one_bf16 * GIB / 2
+    assert round(layer_params / 1e9, 2) == 1.81  # 12 h^2 + 13 h at h = 12288, GPT-3's layer
+    assert layer_params == pytest.approx(12 * 12288**2 + 13 * 12288, rel=1e-3)
+    one_f32 = 4 * layer_params / GIB
+    assert one_f32 == pytest.approx(gathered, rel=1e-12) and round(one_f32, 2) == 6.75
+    assert round(mem["total"] - gathered + one_f32, 1) == 32.8 > round(mem["capacity"], 2) == 31.25
+    assert round(mem["total"] - gathered + one_bf16, 2) == 29.43
+
+
 def test_dsv3_fits_with_its_layer_inputs_in_host_memory() -> None:
     """decoder_layer_input=offload (offload_layers 61): 86.1 GiB of 95.7; memory only, the step is the same."""
     mem = _memory_gib(DSV3)

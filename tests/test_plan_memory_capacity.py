@@ -111,7 +111,16 @@ MEMORY_GAPS = {
     "PR #4493, open 2026-07: 'parameter All-Gather collectives lie exposed ... before every layer's forward'), but "
     "the recipe's XLA flags (run_recipe.sh at 0226da6: CF_FOR_ALL_GATHER, async collective fusion of all-gathers "
     "over multiple steps) may start the next layer's gather early, and the model does not count the layer's "
-    "unsharded gradients before their reduce-scatter: no source fixes the count of live gathered layers under XLA",
+    "unsharded gradients before their reduce-scatter: no source fixes the count of live gathered layers under XLA. "
+    "Examined 2026-12-06 (ut5val), MaxText's code of the recipe's era: remat_policy full is nn.remat(BlockLayer, "
+    "policy=None) inside nn.scan over the layers (MaxText/layers/models.py Decoder: only each layer's input is saved, "
+    "its weights gathered again in the backward) and nothing in MaxText prefetches the next layer (PR #4493, 2026, "
+    "adds the first lookahead): the count of live gathered layers is XLA's scheduler's alone; and each kernel is a "
+    "float32 parameter cast to bf16 inside the layer (layers/linears.py DenseGeneral, stored 0137dd1: self.param(..., "
+    "weight_dtype) then jnp.asarray(kernel, dtype)), so whether the gather moves 4 or 2 B per parameter is XLA's "
+    "choice too: one layer gathered in float32 is exactly the model's two in bf16 (6.75 GiB, 32.8 in all), one in "
+    "bf16 fits (29.43); no source says which XLA chose (tests/test_newrows_maxtext.py::"
+    "test_gpt3_gathered_layer_width_examined_ut5val recomputes these)",
     # maxtext-v6e-gemma3-12b-{1,2,4}x256 (newrows, 2026-12-03) fit since 2026-12-05 (rmemfit): 17.5 GiB of 31.2 with
     # their recipes' num_vocab_tiling 16 (runs-file column vocab_tiling, plan --vocab-tiling: 2.0 GiB of fp32 logits at
     # a time in place of 32.0, 4.0 since utserve 2026-12-06: two chunks; the one-layer recompute working set, 4.7 GiB,

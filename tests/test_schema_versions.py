@@ -137,6 +137,7 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     "validate-row": (4, "14937cd8a33b1c56"),  # validate --row ID --json (valcmd, 2026-12-04); 2: runs[].notes
     # (default [], 1 reads; utleft5, 2026-12-06); 3: input_notes, the report's --calibration notes (2 reads; ut4left)
     # 4: not_predicted, the runs --row names that cannot be predicted, with their error and fix (3 reads; rev1, rev2)
+    "validate-serving-row": (1, "d13667c06959cde5"),  # validate --serving --row ID --json (it exited 2; ut5val)
     "error": (1, "16c86a475cd57ca6"),  # a --json command's bad-input exit 2 (an empty stdout before)
 }
 

@@ -54,10 +54,10 @@ def test_unknown_id_names_the_nearest(capsys: pytest.CaptureFixture[str]) -> Non
     assert code == 2 and "unknown serving run id" in err and "trt10-h200-qwen3-235b-ep8-128-128" in err
 
 
-@pytest.mark.parametrize("flag", [["--json"], ["--config-dir", "x"]])
-def test_text_only(flag: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run_main(["validate", "--serving", "--row", _IDS[0], *flag], capsys)
-    assert code == 2 and f"--row --serving with {flag[0]}" in " ".join(err.split())
+def test_config_dir_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    """No config file is written for a serving row (--json: tests/test_validate_serving_row_json.py, ut5val)."""
+    code, _, err = run_main(["validate", "--serving", "--row", _IDS[0], "--config-dir", "x"], capsys)
+    assert code == 2 and "--row --serving with --config-dir" in " ".join(err.split())
 
 
 def test_report_names_the_row_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -503,7 +503,8 @@ def validate_serving_cmd(runs: str | None, as_json: bool, html: str | None, cali
     con.print(tb)
     n_test = sum(r.role == "test" for r in data.runs)
     worst = f"; worst {fmt_pct(data.worst_abs_error_held_out)} ({data.worst_held_out_id})" if n_test else ""
-    con.print(f"held-out median |error|: {fmt_pct(data.median_abs_error_held_out)} ({n_test} rows){worst}; "
+    held_text = f"{n_test} row{'' if n_test == 1 else 's'}"  # '(1 rows)' before (ut5val)
+    con.print(f"held-out median |error|: {fmt_pct(data.median_abs_error_held_out)} ({held_text}){worst}; "
               f"fit rows: {fmt_pct(data.median_abs_error_fit)}")  # n/a, not nan%, when a table has none
     gt = Table(title="held-out |error| by source, device family and precision")
     for col in ("by", "name", "rows", "median", "worst", "worst row"):

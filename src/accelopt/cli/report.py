@@ -625,8 +625,8 @@ def register(app: typer.Typer) -> None:
 
     @hist.command("compare", help="Key figures of two runs of the same command side by side, with B / A ratios; "
                   "a warning names both sides when they ran different models, modes, devices or dtypes. Two validate "
-                  "runs also list the runs whose error moved (> 0.05 point, largest first), held-out counts within "
-                  "6% / beyond 25% and per-family medians, A -> B.")
+                  "runs also list the runs whose error moved (> 0.05 point, largest first) or role changed, "
+                  "held-out counts within 6% / beyond 25% and per-family medians, A -> B.")
     def compare_cmd(
         id_a: str = typer.Argument(..., help="run A (id, unique prefix or latest)"),
         id_b: str = typer.Argument(..., help="run B"),

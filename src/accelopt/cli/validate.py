@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,7 +73,8 @@ def register(app: typer.Typer) -> None:
                                       "written as a config.json under --config-dir (an existing different file is "
                                       "not overwritten); --json: the validate-row document (`accelopt schema "
                                       "validate-row`); with --serving: a serving run's published and predicted "
-                                      "figure and the `accelopt plan serve` command that gives it (text only); "
+                                      "figure and the `accelopt plan serve` command that gives it (--json: the "
+                                      "validate-serving-row document); "
                                       "either way a run that cannot be predicted is named with its problem and "
                                       "fix after the others are printed, and the exit status is 2"),
         config_dir: str = typer.Option(".", "--config-dir", help="with --row: the folder its ID.config.json files "
@@ -222,11 +224,10 @@ def _refuse_mixed(opts: ValidateOptions) -> None:
                          "runs (with --serving: the `plan serve` command of serving runs; no report or page; "
                          "--json: the validate-row document)",
                          f"leave {', '.join(row_only)} out with --row")
-    if opts.rows and opts.serving and (opts.as_json or opts.config_dir != "."):
-        flag = "--json" if opts.as_json else "--config-dir"
-        raise InputError(f"--row --serving with {flag}: a serving row's command is printed as text (its model "
-                         "cell is a preset or a config.json path, so no config file is written)",
-                         f"leave {flag} out; add --json to the printed `plan serve` command for its figures as JSON")
+    if opts.rows and opts.serving and opts.config_dir != ".":
+        raise InputError("--row --serving with --config-dir: a serving row's model cell is a preset or a config.json "
+                         "path, so no config file is written",
+                         "leave --config-dir out")
     if opts.config_dir != "." and not opts.rows:
         raise InputError("--config-dir without --row: only --row writes config files",
                          "add --row RUN_ID, or leave --config-dir out")
@@ -263,22 +264,34 @@ def _print_commands(opts: ValidateOptions) -> None:
     every = read_runs(opts.runs)
     notes = [*_calibration_notes(opts, [r for r in every if r["id"] in opts.rows]),
              *calibration_fit_lines(opts.calibration, [one.result for one in found], [r["id"] for r in every])]
-    printed = [one.result.id for one in found]
-    if opts.as_json and found:  # none predicted: the error alone (with --json its error document, exit 2)
-        from accelopt.predict.run_command import RowProblem, ValidateRowDocument
+    from accelopt.predict.run_command import ValidateRowDocument
+
+    _finish_rows(opts, [one.result.id for one in found], failed, notes,
+                 lambda problems: ValidateRowDocument(runs=found, input_notes=notes, not_predicted=problems),
+                 lambda: _print_rows(found))
+
+
+def _finish_rows(opts: ValidateOptions, printed: list[str], failed: list[InputError], notes: list[str],
+                 document: Callable[[list[Any]], Any], print_text: Callable[[], None]) -> None:
+    """The end of `validate --row` (training, and with --serving): with --json the one document (the runs predicted,
+    `notes` as input_notes, and not_predicted: each run that cannot be predicted with its error and fix), else the
+    text; then `notes` on stderr, and exit 2 naming the runs not predicted. One code path for both: the serving
+    --row had no --json (ut5val)."""
+    from accelopt.predict.run_command import RowProblem
+    from accelopt.predict.runs_csv import naming_file
+
+    if opts.as_json and printed:  # none predicted: the error alone (with --json its error document, exit 2)
         from accelopt.report.jsonout import emit
 
         # the runs not predicted in the document too: its stdout held the others alone, the error only on stderr
-        emit(ValidateRowDocument(runs=found, input_notes=notes, not_predicted=[
-            RowProblem(id=rid, error=e.problem, fix=e.fix)
-            for rid, e in zip(_missing(opts.rows, printed), failed, strict=True)]))
+        emit(document([RowProblem(id=rid, error=e.problem, fix=e.fix)
+                       for rid, e in zip(_missing(opts.rows, printed), failed, strict=True)]))
     else:
-        _print_rows(found)
+        print_text()
     _say_notes(notes)
     if failed:
-        from accelopt.predict.runs_csv import naming_file
-
-        with naming_file("runs file", opts.runs):  # as the report's errors name the user's file (--row's did not)
+        with naming_file("serving runs file" if opts.serving else "runs file", opts.runs):
+            # as the report's errors name the user's file (--row's did not)
             raise _not_predicted(failed, opts.rows, printed,
                                  "in the JSON document" if opts.as_json else "printed above")
 
@@ -346,18 +359,33 @@ def _role_words(role: str, role_warning: str) -> str:
 
 def _print_serving_commands(opts: ValidateOptions) -> None:
     """`validate --serving --row ID`: each serving run's figures and the `plan serve` command that reproduces its
-    prediction (plain text)."""
+    prediction (plain text; --json: the validate-serving-row document)."""
+    from accelopt.cli.plan_serve import serving_row_calibration_lines
+    from accelopt.predict.serving_validation import (
+        ValidateServingRowDocument,
+        read_serving_runs,
+        serving_row_commands,
+    )
+
+    failed: list[InputError] = []  # rows that cannot be predicted: named after the others are printed
+    found = serving_row_commands(opts.rows, opts.runs, opts.calibration, failed=failed)
+    rows = read_serving_runs(opts.runs)[0]
+    notes = serving_row_calibration_lines(opts.calibration, rows, [r for r in rows if r["id"] in opts.rows])
+    _finish_rows(opts, [one.result.id for one in found], failed, notes,
+                 lambda problems: ValidateServingRowDocument(runs=found, input_notes=notes, not_predicted=problems),
+                 lambda: _print_serving_rows(found))
+
+
+def _print_serving_rows(found: list[Any]) -> None:
+    """Each --serving --row run's figures, its `plan serve` command, and its notes (stderr)."""
     from accelopt.cli.plan import console
-    from accelopt.predict.serving_validation import METRIC_FIELDS, serving_memory_line, serving_row_commands
+    from accelopt.predict.serving_validation import METRIC_FIELDS, serving_memory_line
     from accelopt.report.console import make_console, plain
     from accelopt.units import fmt_count
 
     con = console()
-    failed: list[InputError] = []  # rows that cannot be predicted: named after the others are printed
-    printed = []
-    for one in serving_row_commands(opts.rows, opts.runs, opts.calibration, failed=failed):
+    for one in found:
         r = one.result
-        printed.append(r.id)
         predicted = ("not predicted (a 'gap' row: its note says what the model cannot express)"
                      if r.predicted is None else f"predicted {fmt_count(r.predicted)} (estimate), error "
                      f"{100 * (r.predicted / r.published - 1):+.1f}%")  # fmt_count: as the report's table
@@ -374,14 +402,6 @@ def _print_serving_commands(opts: ValidateOptions) -> None:
             make_console(stderr=True).print(plain(line), soft_wrap=True)
         if memory := serving_memory_line([r]):  # the report's memory line on this row: a prediction past the
             con.print(plain(f"  {memory}"), soft_wrap=True)  # engine's memory was printed without a word (ut4left)
-    from accelopt.cli.plan import say_warnings
-    from accelopt.cli.plan_serve import serving_row_calibration_lines
-    from accelopt.predict.serving_validation import read_serving_runs
-
-    rows = read_serving_runs(opts.runs)[0]
-    say_warnings(serving_row_calibration_lines(opts.calibration, rows, [r for r in rows if r["id"] in opts.rows]))
-    if failed:
-        raise _not_predicted(failed, opts.rows, printed)
 
 
 def _print(data: Any) -> None:

@@ -259,6 +259,15 @@ class ValidateRowDocument:
     naming them; the document held only the runs predicted, rev2)."""
 
 
+def own_file_hint(e: InputError, runs_path: str | None) -> InputError:
+    """An unknown --row id's error, with the bundled file read (no --runs): the fix also says where a run of the
+    user's own file is found. `validate --row my-run` without --runs offered the five bundled ids nearest by
+    spelling, none of them the user's (ut5val)."""
+    if runs_path is not None:
+        return e
+    return type(e)(e.problem, f"{e.fix}; a run of your own runs file: add --runs FILE")
+
+
 def _serving_ids() -> set[str]:
     """The ids of the bundled serving runs file (serving_validation._training_ids' counterpart)."""
     from accelopt.predict.serving_validation import read_serving_runs
@@ -286,8 +295,8 @@ def row_commands(ids: tuple[str, ...], folder: Path, runs_path: str | None = Non
             raise InputError(f"{rid!r} is a run of the bundled training runs file, not of --runs {runs_path}",
                              f"leave --runs out for it: `accelopt validate --row {rid}`")
         if rid not in rows:
-            raise unknown_name("run id", rid, list(rows), listed_by="accelopt validate" + (
-                f" --runs {runs_path}" if runs_path else ""))
+            raise own_file_hint(unknown_name("run id", rid, list(rows), listed_by="accelopt validate" + (
+                f" --runs {runs_path}" if runs_path else "")), runs_path)
     cals = load_calibrations(calibration)
     out = []
     for rid in dict.fromkeys(ids):

@@ -297,7 +297,14 @@ def check_columns(rows: list[dict[str, str]], required: tuple[str, ...], where: 
                              "(comma delimited)'), with the header of predict/data/" + bundled)
     kind = _other_kind(header, bundled)
     raise InputError(f"{where} lacks the column(s) {', '.join(missing)}" + (f"; it is {kind[0]}" if kind else ""),
-                     f"run `{kind[1]}`" if kind else f"use the header of predict/data/{bundled}")
+                     f"run `{kind[1]}`" if kind else f"use the header of predict/data/{bundled} (installed at "
+                     f"{bundled_path(bundled)}; docs/runs_files.md lists every column and what a blank cell means)")
+
+
+def bundled_path(bundled: str) -> str:
+    """Where the bundled predict/data/`bundled` lies in this installation: 'predict/data/...' named a folder of the
+    source tree a pip user does not have (ut5val)."""
+    return str(resources.files("accelopt.predict") / "data" / bundled)
 
 
 def check_case(header: list[str], columns: list[str], where: str, bundled: str) -> None:
@@ -356,7 +363,7 @@ def check_table(rows: list[dict[str, str]], bundled: str, where: str, also_read:
                          f"remove them, or rename them to a column of predict/data/{bundled}"
                          + (f" or to one of {', '.join(also_read)}" if also_read else "")
                          + " (put remarks in the note column)")
-    seen: set[str] = set()
+    seen: dict[str, int] = {}  # id -> its first data row (counting from 1)
 
     def check(numbered: tuple[int, dict[str, str]]) -> None:
         n, row = numbered
@@ -371,10 +378,10 @@ def check_table(rows: list[dict[str, str]], bundled: str, where: str, also_read:
         short = short_row_error(row, needed)
         if short:
             raise short
-        if rid in seen:
-            raise InputError(f"run id {rid!r} appears twice", "give each row its own id (a row counts once in the "
-                             "error medians)")
-        seen.add(rid)
+        if rid in seen:  # the rows named: in a long file the id alone left the user to search (ut5val)
+            raise InputError(f"run id {rid!r} appears twice (data rows {seen[rid]} and {n}, counting from 1 after the "
+                             "header)", "give each row its own id (a row counts once in the error medians)")
+        seen[rid] = n
 
     try:
         each_row(list(enumerate(rows, start=1)), check)
@@ -468,8 +475,28 @@ def cell_error(what: str, row: Mapping[str, str | None], col: str, problem: str,
     """The InputError for the bad cell `col` of `row` ("serving run 'r1': tp = 'two' is not a whole number": the
     row's id, the column, the value); `what` names the kind of row ('serving run', 'run')."""
     rid = (row.get("id") or "").strip()
+    columns = [k for k in row if k is not None]
+    cells = sum(row[k] is not None for k in columns)
+    if cells < len(columns):  # a short row that passed short_row_error (it ends before optional columns only):
+        # a cell left out earlier shifts this one; the error named the shifted cell alone (ut5val)
+        problem += (f" (the row has {cells} cells, the header {len(columns)} columns: a cell left out before this one "
+                    "would put it under the wrong column; trailing cells may be left out)")
     return InputError(f"{what} {rid!r}: {col} = {(row.get(col) or '').strip()!r} {problem}",
                       f"{fix} (in the {col} cell of row {rid!r})")
+
+
+_NUMBER_AND_UNIT = re.compile(r"[-+]?(\d[\d,_]*\.?\d*|\.\d+)([eE][-+]?\d+)?\s*([A-Za-z%/][A-Za-z%/ ]*)")
+
+
+def unit_fix(value: str, fix: str) -> str:
+    """`fix`, or where `value` is a number written with a unit ('5.1 s', '45%', '8 GPUs') the word to drop the unit: the
+    error said 'is not a positive number' of '5.1 s' with no word of the unit (ut5val). The unit may be another than
+    the column's ('5100 ms' in step_s), so the fix says to convert first rather than strip it."""
+    m = _NUMBER_AND_UNIT.fullmatch(value.strip())
+    if not m:
+        return fix
+    return (f"write the number alone, in the column's unit ({m.group(3).strip()!r} is a unit: drop it, converting the "
+            "number first if the column's unit is another; docs/runs_files.md gives each column's unit)")
 
 
 def whole_cell(what: str, row: Mapping[str, str | None], col: str, low: int, high: int,
@@ -487,7 +514,7 @@ def whole_cell(what: str, row: Mapping[str, str | None], col: str, low: int, hig
     try:
         n = int(v)
     except ValueError:
-        raise cell_error(what, row, col, "is not a whole number", fix) from None
+        raise cell_error(what, row, col, "is not a whole number", unit_fix(v, fix)) from None
     if not low <= n <= high:
         raise cell_error(what, row, col, f"is out of range ({low}..{high:,}{f' {unit}' if unit else ''})", fix)
     return n
@@ -501,7 +528,8 @@ def positive_cell(what: str, row: Mapping[str, str | None], col: str) -> float:
     except ValueError:
         x = math.nan
     if not 0 < x < math.inf:  # NaN fails too
-        raise cell_error(what, row, col, "is not a positive number", "write a positive, finite number (e.g. 1520.5)")
+        raise cell_error(what, row, col, "is not a positive number",
+                         unit_fix(v, "write a positive, finite number (e.g. 1520.5)"))
     return x
 
 
@@ -513,8 +541,10 @@ def choice_cell(what: str, row: Mapping[str, str | None], col: str, allowed: tup
     if v in allowed or (blank_ok and not v):
         return v
     also = f" ({dtypes.accepted_spellings(allowed)})" if col in DTYPE_COLUMNS else ""
-    raise cell_error(what, row, col, f"is not one of {', '.join(allowed)}",
-                     f"write one of {', '.join(allowed)}{also}" + (", or leave it blank" if blank_ok else ""))
+    fix = f"write one of {', '.join(allowed)}{also}" + (", or leave it blank" if blank_ok else "")
+    if same := [a for a in allowed if a.lower() == v.lower()]:  # 'vLLM': the list alone left the case unsaid (ut5val)
+        fix = f"write {same[0]!r} (the names are matched as written, in that case)"
+    raise cell_error(what, row, col, f"is not one of {', '.join(allowed)}", fix)
 
 
 def flags_as_cells(text: str, rid: str | None, renamed: Mapping[str, str], columns: frozenset[str]) -> str:

@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 from accelopt.errors import AcceloptError, InfeasibleError, InputError
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import serving
+from accelopt.predict.run_command import RowProblem, own_file_hint
 from accelopt.predict.runs_csv import (
     PATH_COLUMNS,
     InputFile,
@@ -865,6 +866,33 @@ class ServingRowCommand:
     """The report's notes on the row (default_lines: a 'default used:' of a blank cell; uncalibrated_lines: a table
     not fitted on its family or device); printed on stderr, as the report prints them (utleft5, 2026-12-06)."""
 
+    DERIVED_UNITS: ClassVar[dict[str, str]] = {"argv": ""}
+
+    @property
+    def argv(self) -> list[str]:
+        """The command's arguments after the program name (as validate-row's command.argv), unquoted."""
+        return shlex.split(self.command)[1:]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ValidateServingRowDocument:
+    """`accelopt validate --serving --row ID --json`: each named serving run's validate result and the `plan serve`
+    command that reproduces its prediction, as `validate --row ID --json`'s validate-row document is for training
+    runs (the serving --row was text only; ut5val, 2026-12-06). Not a run of its own: not recorded, no HTML page
+    (schema.DOCUMENT_CLASSES)."""
+
+    SCHEMA_KIND: ClassVar[str] = "validate-serving-row"
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    runs: list[ServingRowCommand]
+    input_notes: list[str] = field(default_factory=list)
+    """The serving report's warnings on its --calibration file that concern the named runs (a [serving.NAME] table
+    fitting none of their devices, a fitted_on / derived_on id naming no run, [family.NAME] tables serving does not
+    read); [] without --calibration. Also on stderr, as the report says them."""
+    not_predicted: list[RowProblem] = field(default_factory=list)
+    """The runs named by --row that cannot be predicted, each with its error and fix (the command exits 2, its stderr
+    naming them)."""
+
 
 def _training_ids() -> set[str]:
     from accelopt.predict.validation import read_runs
@@ -890,8 +918,8 @@ def serving_row_commands(ids: tuple[str, ...], runs_path: str | None = None, cal
             raise InputError(f"{rid!r} is a run of the bundled serving runs file, not of --runs {runs_path}",
                              f"leave --runs out for it: `accelopt validate --serving --row {rid}`")
         if rid not in rows:
-            raise unknown_name("serving run id", rid, list(rows), listed_by="accelopt validate --serving" + (
-                f" --runs {runs_path}" if runs_path else ""))
+            raise own_file_hint(unknown_name("serving run id", rid, list(rows), listed_by="accelopt validate "
+                                             "--serving" + (f" --runs {runs_path}" if runs_path else "")), runs_path)
     if calibration is not None:  # a bad file fails once, named, before any row (as the report)
         serving.serving_calibrations(calibration)
     out = []

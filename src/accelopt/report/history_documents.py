@@ -192,7 +192,9 @@ class MovedRun:
 
     id: str = field(metadata={"doc": "the run's id in the runs file"})
     family: str = field(metadata={"doc": "its hardware family ('' when the result names none)"})
-    role: str = field(metadata={"doc": "'held-out' (judges the model) or 'fit' (a calibration was fitted to it)"})
+    role: str = field(metadata={"doc": "'held-out' (judges the model), 'fit' (a calibration was fitted to it), or a "
+                                       "serving row's 'gap' / 'derived' (in no median); 'A's -> B's' where it "
+                                       "changed"})
     error_a: float = unit("fraction", "run A's signed error, predicted / published - 1")
     error_b: float = unit("fraction", "run B's signed error, predicted / published - 1")
     change_points: float = field(metadata={"doc": "error_b - error_a in percentage points"})
@@ -221,19 +223,21 @@ class ValidateChanges:
     beyond_25pct_a: int = unit("count", "run A's held-out runs with |error| > 25%")
     beyond_25pct_b: int = unit("count", "run B's held-out runs with |error| > 25%")
     families: list[FamilyMedians]
-    moved: list[MovedRun] = field(metadata={"doc": "runs in both whose error moved by more than 0.05 point, "
-                                                   "largest |change| first (all of them; the console prints 30)"})
+    moved: list[MovedRun] = field(metadata={"doc": "runs in both whose error moved by more than 0.05 point or "
+                                                   "whose role changed, largest |change| first (all of them; the "
+                                                   "console prints 30)"})
     only_in_a: list[str] = field(default_factory=list, metadata={"doc": "run ids with an error in A only"})
     only_in_b: list[str] = field(default_factory=list, metadata={"doc": "run ids with an error in B only"})
 
 
-def _validate_rows(result: Any) -> dict[str, tuple[float, bool, str]] | None:
-    """id -> (signed error, held out, family) of a validate result's runs with an error; None when it has no
-    runs list. Training rows mark a fitted run with `fitted`, serving rows with role 'fit' (its held-out: 'test')."""
+def _validate_rows(result: Any) -> dict[str, tuple[float, bool, str, str]] | None:
+    """id -> (signed error, held out, family, role) of a validate result's runs with an error; None when it has no
+    runs list. Training rows mark a fitted run with `fitted`, serving rows with role 'fit' (its held-out: 'test'; a
+    'gap' or 'derived' row is in no median and keeps its role's name: it read 'fit', ut5val)."""
     runs = result.get("runs") if isinstance(result, dict) else None
     if not isinstance(runs, list):
         return None
-    out: dict[str, tuple[float, bool, str]] = {}
+    out: dict[str, tuple[float, bool, str, str]] = {}
     for r in runs:
         if not isinstance(r, dict) or not isinstance(r.get("id"), str):
             continue
@@ -241,7 +245,8 @@ def _validate_rows(result: Any) -> dict[str, tuple[float, bool, str]] | None:
         if not isinstance(err, (int, float)) or isinstance(err, bool) or err != err:
             continue
         held = (not r["fitted"]) if "fitted" in r else (r.get("role") == "test")
-        out[r["id"]] = (float(err), bool(held), str(r.get("family") or ""))
+        role = "held-out" if held else "fit" if "fitted" in r else str(r.get("role") or "fit")
+        out[r["id"]] = (float(err), bool(held), str(r.get("family") or ""), role)
     return out
 
 
@@ -259,8 +264,8 @@ def validate_changes(result_a: Any, result_b: Any) -> ValidateChanges | None:
     if ra is None or rb is None:
         return None
 
-    def held(rows: dict[str, tuple[float, bool, str]]) -> list[tuple[float, str]]:
-        return [(abs(e), fam) for e, h, fam in rows.values() if h]
+    def held(rows: dict[str, tuple[float, bool, str, str]]) -> list[tuple[float, str]]:
+        return [(abs(e), fam) for e, h, fam, _ in rows.values() if h]
 
     ha, hb = held(ra), held(rb)
     fams = sorted({f for _, f in ha} | {f for _, f in hb})
@@ -269,12 +274,11 @@ def validate_changes(result_a: Any, result_b: Any) -> ValidateChanges | None:
                               runs_a=sum(g == f for _, g in ha), runs_b=sum(g == f for _, g in hb)) for f in fams]
     moved = []
     for rid in ra.keys() & rb.keys():
-        (ea, held_a, fam), (eb, held_b, fam_b) = ra[rid], rb[rid]
+        (ea, _, fam, role_a), (eb, _, fam_b, role_b) = ra[rid], rb[rid]
         change = 100 * (eb - ea)
-        if abs(change) > MOVED_THRESHOLD_POINTS:
-            role = "held-out" if held_b else "fit"
-            if held_a != held_b:
-                role = f"{'held-out' if held_a else 'fit'} -> {role}"
+        # a role changed moves the held-out counts and medians with the error unmoved: listed too (ut5val)
+        if abs(change) > MOVED_THRESHOLD_POINTS or role_a != role_b:
+            role = role_b if role_a == role_b else f"{role_a} -> {role_b}"
             moved.append(MovedRun(id=rid, family=fam_b or fam, role=role, error_a=ea, error_b=eb,
                                   change_points=change))
     moved.sort(key=lambda m: (-abs(m.change_points), m.id))
@@ -302,8 +306,8 @@ def validate_change_lines(v: ValidateChanges) -> list[str]:
     if not v.moved:
         lines.append(f"no run's error moved by more than {MOVED_THRESHOLD_POINTS} point")
     else:
-        lines.append(f"{len(v.moved)} run(s) whose error moved by more than {MOVED_THRESHOLD_POINTS} point, "
-                     "largest first:")
+        lines.append(f"{len(v.moved)} run(s) whose error moved by more than {MOVED_THRESHOLD_POINTS} point or whose "
+                     "role changed, largest first:")
         lines += [f"  {m.id} ({m.family or 'no family'}, {m.role}): {100 * m.error_a:+.2f}% -> "
                   f"{100 * m.error_b:+.2f}% ({m.change_points:+.2f} points)" for m in v.moved[:MOVED_ON_CONSOLE]]
         if len(v.moved) > MOVED_ON_CONSOLE:

@@ -82,6 +82,7 @@ DOCUMENT_CLASSES = {
     "simulate-export": "accelopt.simulate.results:SimExportDocument",
     "schema-list": "accelopt.report.schema_documents:SchemaListDocument",
     "validate-row": "accelopt.predict.run_command:ValidateRowDocument",
+    "validate-serving-row": "accelopt.predict.serving_validation:ValidateServingRowDocument",
     "error": "accelopt.report.error_document:ErrorDocument",
 }
 DOCUMENT_KINDS = tuple(DOCUMENT_CLASSES)
