@@ -104,7 +104,11 @@ def compute_table(r: Any) -> Table:
 def compute_rows(r: Any) -> list[tuple[str, str, str]]:
     """(figure, value, how it was obtained) of the work table, for the console and the page alike: the page had no
     matmul share and no 'how', so its MFU named no peak value or dtype."""
-    lower = "; ".join(n for n in (unmodeled_flops_note(r), custom_function_note(r)) if n)
+    dependence = getattr(r, "input_dependence", None)
+    varies = (f"batch 1's: it varies with the input, batch 2's forward {fmt_flops(dependence.forward_flops[1])} vs "
+              f"batch 1's {fmt_flops(dependence.forward_flops[0])} (see the notes)"
+              if dependence is not None and dependence.varies else "")
+    lower = "; ".join(n for n in (varies, unmodeled_flops_note(r), custom_function_note(r)) if n)
     rows = [("FLOPs per step", fmt_flops(r.flops_per_step),
              "captured step (2 FLOP per multiply-accumulate)" + (f"; {lower}" if lower else "")),
             ("  per sample", fmt_flops(r.flops_per_step / r.batch_size), f"FLOPs per step / batch {r.batch_size}"),

@@ -33,7 +33,7 @@ from accelopt.workload.types import Op, Workload
 from accelopt.workload.usercode import user_call
 from accelopt.workload.userfile import ModelBundle
 
-__all__ = ["MODES", "capture_workload", "compact_ops", "dtype_name", "step_dtype"]
+__all__ = ["MODES", "capture_workload", "compact_ops", "dtype_name", "forward_work", "step_dtype"]
 
 MODES = ("train", "inference")
 _AUTOCAST = {"fp32": None, "bf16": "bfloat16", "fp16": "float16"}
@@ -330,6 +330,36 @@ def capture_workload(bundle: ModelBundle, *, mode: str = "train", dtype: str = "
     if opt is not None:
         meta.update(state_bytes(bundle.model, opt))
     return Workload(name=bundle.name, ops=ops, meta=meta)
+
+
+def forward_work(bundle: ModelBundle, batch: tuple[Any, Any], *, mode: str = "train", dtype: str = "fp32",
+                 device: str = "cpu") -> tuple[float, int]:
+    """(FLOPs, aten calls) of one recorded forward of `batch` = (inputs, targets), as capture_workload's step runs
+    it (train: forward + loss with autograd on, no backward and no optimizer step, so the weights are not updated;
+    inference: forward under torch.no_grad), each op counted as capture_workload counts it. Two batches of one
+    model compared this way tell whether its work depends on the data (a data-dependent branch, an early exit,
+    routing) and not only on the shapes."""
+    import torch
+
+    from accelopt.workload.userfile import as_tuple
+
+    dev = _check_args(mode, dtype, device)
+    inputs, targets = to_device(as_tuple(batch[0]), dev), to_device(batch[1], dev)
+    bundle.model.train(mode == "train")
+    rec = _Recorder(bundle.model)
+
+    def forward() -> None:
+        with contextlib.ExitStack() as stack:
+            if mode == "inference":
+                stack.enter_context(torch.no_grad())
+            stack.enter_context(rec.active())
+            stack.enter_context(_autocast(dev, dtype, bundle.model))
+            out = bundle.model(*inputs)
+            if mode == "train":
+                bundle.scalar_loss(bundle.loss_fn(out, targets))
+
+    user_call(bundle, f"during a forward of its {mode} step", forward)
+    return float(sum(o.flops * o.count for o in rec.ops)), len(rec.ops)
 
 
 def state_bytes(model: Any, opt: Any) -> dict[str, float]:
