@@ -6,6 +6,7 @@ the FLOPs per step may then be a lower bound."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,11 +14,16 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
+from torch.utils.flop_counter import register_flop_formula
 
 from accelopt.measure.profiler import profile_step
-from accelopt.measure.roofline import CUSTOM_FUNCTION_ROW, _attribute, custom_function_rows
+from accelopt.measure.roofline import CUSTOM_FUNCTION_ROW, Ceilings, _attribute, custom_function_rows
 from accelopt.report.profile_view import compute_rows, roofline_caption
+from accelopt.workload.capture import capture_workload
 from accelopt.workload.userfile import ModelBundle
+
+ROOFS = Ceilings(peak_flop_per_s=1e10, memory_bandwidth_byte_per_s=1e10, dtype="fp32", source="test",
+                 is_measured=False)  # given: no in-process roof measurement
 
 
 class NumpyTanh(torch.autograd.Function):
@@ -88,3 +94,57 @@ def test_profile_puts_the_functions_own_time_on_its_row() -> None:
     assert "a lower bound if a custom autograd.Function works outside aten ops" in flops_how
     assert "NumpyTanh" in flops_how
     assert "outside aten: a custom autograd.Function's own time" in roofline_caption(r)
+
+
+@torch.library.custom_op("accelopt_ut5prof::np_tanh", mutates_args=())
+def np_tanh(x: torch.Tensor) -> torch.Tensor:
+    """A torch.library custom op doing its work in numpy, with a FLOP formula registered."""
+    return torch.from_numpy(np.tanh(x.detach().numpy()).copy())
+
+
+@np_tanh.register_fake
+def _np_tanh_fake(x: torch.Tensor) -> torch.Tensor:
+    return torch.empty_like(x)
+
+
+def _np_tanh_setup(ctx: Any, inputs: Any, output: torch.Tensor) -> None:
+    ctx.save_for_backward(output)
+
+
+def _np_tanh_backward(ctx: Any, g: torch.Tensor) -> torch.Tensor:
+    (y,) = ctx.saved_tensors
+    return g * (1 - y * y)
+
+
+np_tanh.register_autograd(_np_tanh_backward, setup_context=_np_tanh_setup)
+TANH_FLOPS_PER_ELEMENT = 10  # the registered formula's own figure (any will do: the test checks it is carried)
+
+
+@register_flop_formula(torch.ops.accelopt_ut5prof.np_tanh)
+def _np_tanh_flops(x_shape: Any, *args: Any, **kwargs: Any) -> int:
+    return TANH_FLOPS_PER_ELEMENT * math.prod(x_shape)
+
+
+class WithCustomOp(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b = nn.Linear(64, 128), nn.Linear(128, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.b(np_tanh(self.a(x)))
+
+
+def test_a_registered_custom_ops_flops_land_on_its_timed_row() -> None:
+    """capture named every op 'aten.*': the custom op's registered FLOPs went to a row 'aten::np_tanh' that the
+    profiler never timed (dropped), and its timed row 'accelopt_ut5prof::np_tanh' read 0 FLOPs, overhead-bound."""
+    b = _bundle()
+    b.model = WithCustomOp()
+    w = capture_workload(b, mode="inference")
+    assert [o.name for o in w.ops if "np_tanh" in o.name] == ["accelopt_ut5prof.np_tanh"]
+    r = profile_step(b, mode="inference", steps=3, warmup=0, breakdown_steps=3, profiler_steps=2, workload=w,
+                     ceilings=ROOFS)
+    rows = {row.op: row for row in r.roofline}
+    assert rows["accelopt_ut5prof::np_tanh"].flops == TANH_FLOPS_PER_ELEMENT * 16 * 128  # batch 16 x 128 features
+    assert "aten::np_tanh" not in rows
+    # torch.library's autograd wrapper around the op is no custom Function of the user's: the op's row holds its work
+    assert not [op for op in rows if op.startswith(CUSTOM_FUNCTION_ROW)]

@@ -334,12 +334,13 @@ def torch_dtype(dtype: str) -> Any:
 
 
 def op_key(name: str) -> str:
-    """One name for an op in the workload ('aten.mm.default') and in the profiler ('aten::mm')."""
-    if name.startswith("aten::"):
+    """One name for an op in the workload ('aten.mm.default', a custom op's 'mylib.my_op') and in the profiler
+    ('aten::mm', 'mylib::my_op'; capture.op_name)."""
+    if "::" in name:
         return name
     parts = name.split(".")
-    if parts[0] == "aten" and len(parts) >= 2:
-        return "aten::" + parts[1]
+    if 2 <= len(parts) <= 3 and all(part.isidentifier() for part in parts):  # ns.op[.overload], not a range's name
+        return f"{parts[0]}::{parts[1]}"
     return name
 
 
@@ -420,7 +421,9 @@ def custom_function_rows() -> dict[str, str]:
         cls = todo.pop()
         todo.extend(cls.__subclasses__())
         name = cls.__name__
-        if name.endswith("Backward") or name.startswith("_"):  # the generated backward classes; torch's private ones
+        # the generated backward classes; torch's private ones; torch.library's wrapper around a custom op with
+        # register_autograd (torch/_library/autograd.py), whose work is the custom op's own row ('mylib::my_op')
+        if name.endswith("Backward") or name.startswith(("_", "GeneratedBackwardFor_")):
             continue
         rows[name] = rows[f"{name}Backward"] = CUSTOM_FUNCTION_ROW + name
     return rows

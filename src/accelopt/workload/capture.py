@@ -61,6 +61,16 @@ def _op_dtype(args: Any, out: Any) -> str:
     return dtype_name(first.dtype) if first is not None else "fp32"
 
 
+def op_name(func: Any) -> str:
+    """An Op's name: 'aten.mm'; an op of another library its namespace's, 'torchvision.roi_align', a user's
+    torch.library custom op 'mylib.my_op', as torch.profiler names it 'mylib::my_op' (roofline.op_key joins the two).
+    Every op was named 'aten.*': a custom op's FLOPs (its register_flop_formula) went to a row 'aten::my_op' the
+    profiler never timed, and its timed row 'mylib::my_op' read 0 FLOPs, overhead-bound."""
+    from accelopt.workload import opcount
+
+    return f"{getattr(func, 'namespace', 'aten') or 'aten'}.{opcount.base_name(func)}"
+
+
 def _shapes(args: Any) -> tuple[tuple[int, ...], ...]:
     import torch
     from torch.utils._pytree import tree_flatten
@@ -173,7 +183,7 @@ class _Recorder:
         rd, wr = opcount.io_bytes(func, args, kwargs, out)
         phase = self.phase()
         module = "" if phase == "optimizer" else self.paths.current(phase == "backward")
-        self.ops.append(Op(name=f"aten.{opcount.base_name(func)}", kind=work.kind, flops=work.flops,
+        self.ops.append(Op(name=op_name(func), kind=work.kind, flops=work.flops,
                            bytes_read=rd, bytes_written=wr, dtype=_op_dtype(args, out), shapes=_shapes(args),
                            module=module, phase=phase, gemm=work.gemm, conv=work.conv))
 
