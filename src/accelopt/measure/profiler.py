@@ -739,6 +739,7 @@ def _run_passes(got: _Passes, say: Callable[[str], None], bundle: Any, *, mode: 
     if workload is None:
         workload = capture_for_profile(bundle, mode, dtype, device)
     got.flops_per_step = float(workload.total_flops())
+    say("counting the forward work of two batches (does it vary with the input?)")
     input_dependence = check_input_dependence(bundle, mode, dtype, device)
     got.now = "warm-up"
     runner = StepRunner(bundle, mode=mode, dtype=dtype, device=device)
