@@ -137,3 +137,16 @@ def test_a_version_6_record_reads_without_it() -> None:
     back = schema.load("profile", doc)
     assert back.input_dependence is None
     assert "achieved" in [f.label for f in figures.key_figures("profile", back)]
+
+
+def test_two_clusters_of_step_times_name_the_varying_work_as_a_cause() -> None:
+    """A model whose batches alternate between two paths times in two clusters by itself; the warning said only
+    'something else ran part of the time'."""
+    from accelopt.measure.contention import ContentionReport, check_samples
+
+    samples = [1e-3, 1e-3, 1e-3, 5e-3, 5e-3, 5e-3]
+    plain, varying = ContentionReport(), ContentionReport()
+    check_samples(plain, "step time", samples)
+    check_samples(varying, "step time", samples, work_varies=True)
+    assert plain.warnings and not any("varies with the input" in w for w in plain.warnings)
+    assert any("or the work varies with the input" in w for w in varying.warnings)
