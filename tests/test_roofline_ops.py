@@ -35,6 +35,7 @@ def test_op_key_joins_capture_and_profiler_names() -> None:
     assert op_key("aten.addmm") == "aten::addmm"
     assert op_key("aten::convolution") == "aten::convolution"
     assert op_key("Optimizer.step#AdamW.step") == "Optimizer.step#AdamW.step"
+    assert op_key("mylib.my_op.default") == "mylib::my_op"  # a torch.library custom op (capture.op_name)
 
 
 def test_h100_ceilings_from_the_catalog() -> None:

@@ -30,11 +30,12 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # the +-25% tolerance; 5 to 10 read; utdist, 2026-12-06)
     # 12: collectives.figures[].model_time_s, model_error (plan's model beside each measured collective; 5 to 11
     # read; ut4dist, 2026-12-06)
-    "profile": (6, "e587f007960df498"),  # 2: samples_per_s is samples/s (was count); 3: diagnosis.withheld,
+    "profile": (7, "27113c2c3e73627e"),  # 2: samples_per_s is samples/s (was count); 3: diagnosis.withheld,
     # diagnosis.withheld_recommendations (a withheld diagnosis's recommendations moved there; 1 and 2 read);
     # 4: optimize_command (the optimize run of the model and shape profiled, default null; 1 to 3 read);
     # 5: ceilings.vector_peak_label (which peak the non-matmul roof is, default 'fp32 vector'; 1 to 4 read)
     # 6: memory.buffers_bytes (the model's registered buffers, default 0; 1 to 5 read; ut3misc, 2026-12-06)
+    # 7: input_dependence (forward work of two batches compared, default null; 1 to 6 read; ut5prof, 2026-12-06)
     "plan": (21, "8adef3c3982936e1"),  # 2: optimizer_state_bytes is B/param (was B); ep_a2a_overlap (default false);
     # 3: model_figures (params_total, params_active, training_flops_per_token, seq_len); fp8_recipe (default delayed)
     # 4: attention_kernel (default fused); tp_overlap_cfg (--tp-overlap-cfg, default ''); 5: input_warnings;

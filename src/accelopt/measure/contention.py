@@ -284,12 +284,16 @@ def bimodal(samples: Sequence[float]) -> tuple[float, float] | None:
     return lower[len(lower) // 2], upper[len(upper) // 2]
 
 
-def check_samples(report: ContentionReport, name: str, samples: Sequence[float], *figures: str) -> None:
-    """Bimodal or widely spread samples of one measurement."""
+def check_samples(report: ContentionReport, name: str, samples: Sequence[float], *figures: str,
+                  work_varies: bool = False) -> None:
+    """Bimodal or widely spread samples of one measurement. `work_varies`: the measured work itself differs from
+    sample to sample (profile's batches ran different forwards: InputDependence), said as the other cause."""
+    other = ("; or the work varies with the input: the batches' forwards differ (see the notes)" if work_varies
+             else "")
     two = bimodal(samples)
     if two is not None:
         report.add(f"{name}: samples fall in two clusters ({two[0] * 1e3:.3g} ms and {two[1] * 1e3:.3g} ms; "
-                   f"gap above {BIMODAL_GAP_MIN:.0%} of the median): something else ran part of the time",
+                   f"gap above {BIMODAL_GAP_MIN:.0%} of the median): something else ran part of the time{other}",
                    name, *figures)
         return
     xs = sorted(samples)
@@ -298,4 +302,4 @@ def check_samples(report: ContentionReport, name: str, samples: Sequence[float],
 
         s = Stats.of(xs)
         if s.spread > SPREAD_MAX:
-            report.add(spread_warning(name, s.spread), name, *figures)
+            report.add(spread_warning(name, s.spread) + other, name, *figures)

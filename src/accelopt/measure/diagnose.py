@@ -458,6 +458,8 @@ def diagnose(result: Any, *, spec: Any = None, probed_spec: Any = None) -> Diagn
     elif weights == "fp16" and not result.device.startswith("cuda"):  # no autocast: the weights' own dtype runs
         d.notes.append(f"the model's weights are fp16 (as given) on a CPU: {CPU_FP16_EMULATED}; this step measures "
                        "that emulation (give it fp32 weights, model.float(), for how it runs on a CPU)")
+    if (dependence := getattr(result, "input_dependence", None)) is not None and dependence.note:
+        d.notes.insert(0, dependence.note)  # every FLOP figure above is one batch's
     if getattr(result, "conclusions_withheld", False):
         d.withhold()
     result.diagnosis = d

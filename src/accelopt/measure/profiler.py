@@ -78,6 +78,38 @@ class EnergyResult:
 
 
 @dataclass(kw_only=True)
+class InputDependence:
+    """Whether the model's work depends on its input: one recorded forward (+ loss in train mode, as the captured
+    step runs it) of each of the first two batches of a fresh batches() iterator, counted as the capture counts.
+    The captured step's FLOPs are those of batch 1; the timed steps run every batch in turn."""
+
+    forward_flops: list[float] = unit("FLOP")
+    """Forward FLOPs of batch 1 and batch 2."""
+    aten_calls: list[int] = unit("count")
+    """Aten ops the forward of batch 1 and of batch 2 ran."""
+    same_shapes: bool
+    """The two batches' tensors have the same shapes (else the work varies with the shapes, e.g. packed sequences of
+    varying length, as well as with the values)."""
+    varies: bool
+    """The two forwards' FLOPs or aten calls differ: the step's path depends on the data."""
+
+    @property
+    def note(self) -> str:
+        """'' or what the variation means for the figures (console, page and the diagnosis notes)."""
+        if not self.varies:
+            return ""
+        f1, f2 = self.forward_flops
+        from accelopt.units import fmt_flops
+
+        why = ("the two batches' shapes differ" if not self.same_shapes else
+               "same shapes: a data-dependent branch, early exit or routing")
+        return (f"the work varies with the input ({why}): the forward of batch 1 ran {fmt_flops(f1)} in "
+                f"{self.aten_calls[0]:,} aten ops, of batch 2 {fmt_flops(f2)} in {self.aten_calls[1]:,}; FLOPs per "
+                "step, achieved FLOP/s, MFU and the roofline's FLOPs are batch 1's, while the timed steps ran every "
+                "batch in turn")
+
+
+@dataclass(kw_only=True)
 class ProfileRun:
     """What was asked for: the model, mode, dtype and device of a profile, its batch and step counts.
 
@@ -98,14 +130,15 @@ class ProfileResult(ProfileRun):
     """A Measurement of one model's step on one device (times in s, memory in bytes, energy in J)."""
 
     SCHEMA_KIND: ClassVar[str] = "profile"
-    SCHEMA_VERSION: ClassVar[int] = 6
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5)
+    SCHEMA_VERSION: ClassVar[int] = 7
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6)
     """Version 2 declares samples_per_s a rate (samples/s, was 'count'); the values are the same, so version 1 reads.
     Version 3: diagnosis.withheld and diagnosis.withheld_recommendations (a withheld diagnosis's recommendations are
     moved there; 1 and 2 read, their diagnosis as standing). Version 4: optimize_command (default null; 1 to 3
     read). Version 5: ceilings.vector_peak_label, which peak the non-matmul roof is (an fp64 step's is the fp64
     vector peak, was the fp32 one; default 'fp32 vector', what 1 to 4 used; they read). Version 6:
-    memory.buffers_bytes, the model's registered buffers (default 0; 1 to 5 read, their buffers unsaid)."""
+    memory.buffers_bytes, the model's registered buffers (default 0; 1 to 5 read, their buffers unsaid). Version 7:
+    input_dependence, the forward work of two batches compared (default null, not checked; 1 to 6 read)."""
     DERIVED_UNITS: ClassVar[dict[str, str]] = {"samples_per_s": "samples/s", "mfu_formula": "", "overhead_rule": ""}
 
     step_time: Stats
@@ -146,6 +179,9 @@ class ProfileResult(ProfileRun):
     """The `accelopt optimize` command line that measures this model at the shape profiled: MODEL as typed and the
     flags that set the step (--size, --mode, --batch-size, --seq-len, --dtype, --device, --threads); the diagnosis's
     'test it with' adds --only. Null where the profile was not run from the command line."""
+    input_dependence: InputDependence | None = None
+    """The forward work of the first two batches compared (check_input_dependence); null where batches() yields
+    fewer than two batches, or in a record written before version 7."""
 
     @property
     def conclusions_withheld(self) -> bool:
@@ -703,6 +739,8 @@ def _run_passes(got: _Passes, say: Callable[[str], None], bundle: Any, *, mode: 
     if workload is None:
         workload = capture_for_profile(bundle, mode, dtype, device)
     got.flops_per_step = float(workload.total_flops())
+    say("counting the forward work of two batches (does it vary with the input?)")
+    input_dependence = check_input_dependence(bundle, mode, dtype, device)
     got.now = "warm-up"
     runner = StepRunner(bundle, mode=mode, dtype=dtype, device=device)
     say(f"warm-up: {max(warmup, 1)} step(s)")
@@ -717,7 +755,8 @@ def _run_passes(got: _Passes, say: Callable[[str], None], bundle: Any, *, mode: 
     got.now = "headline"
     say(f"timing {steps} steps (headline, uninstrumented)")
     headline = time_fn(runner.step, warmup=0, repeats=steps, sync=runner.sync, into=got.step_samples)
-    check_samples(contention, "step time", headline.samples)
+    check_samples(contention, "step time", headline.samples,
+                  work_varies=input_dependence is not None and input_dependence.varies)
     nonfinite = nonfinite or _check_finite(runner, allow_nonfinite, when="after the timed steps")
     got.now = "breakdown"
     say("breakdown pass (synchronized at each phase)")
@@ -766,7 +805,35 @@ def _run_passes(got: _Passes, say: Callable[[str], None], bundle: Any, *, mode: 
         profiled_step_s=times.wall_per_step_s, environment=_environment(device),
         meta=_result_meta(bundle), call_overhead_s=times.call_overhead_s,
         trace_path=trace_path, trace_error=times.trace_error, contention=contention, nonfinite=nonfinite,
-        unmodeled_ops=dict(getattr(workload, "meta", {}).get("unmodeled_ops", {}) or {}))
+        unmodeled_ops=dict(getattr(workload, "meta", {}).get("unmodeled_ops", {}) or {}),
+        input_dependence=input_dependence)
+
+
+def check_input_dependence(bundle: Any, mode: str, dtype: str, device: str) -> InputDependence | None:
+    """The forward work (capture.forward_work) of the first two batches of a fresh batches() iterator; None when it
+    yields fewer than two. profile reported the captured batch's FLOPs alone, so a model whose path depends on the
+    data (a branch on x.mean(), an early exit, MoE-style routing, packed sequences of varying length) was given one
+    batch's FLOPs as every step's, unsaid. Two batches that take the same path prove nothing: only a difference is
+    reported."""
+    import torch
+    from torch.utils._pytree import tree_flatten
+
+    from accelopt.workload.capture import forward_work
+
+    dtype = dtype if weights_fp32(bundle.model) else "fp32"  # autocast over fp32 weights only, as the capture
+    it = iter(user_call(bundle, "in batches()", bundle.batches))
+    batches = [b for _, b in zip(range(2), it, strict=False)]
+    if len(batches) < 2 or not all(isinstance(b, tuple | list) and len(b) == 2 for b in batches):
+        return None  # fewer than two, or not (inputs, targets): the capture's own checks speak of it
+    work = [forward_work(bundle, (b[0], b[1]), mode=mode, dtype=dtype, device=device) for b in batches]
+
+    def shapes(b: Any) -> list[tuple[int, ...]]:
+        return [tuple(t.shape) for t in tree_flatten(b)[0] if isinstance(t, torch.Tensor)]
+
+    (f1, n1), (f2, n2) = work
+    return InputDependence(forward_flops=[f1, f2], aten_calls=[n1, n2],
+                           same_shapes=shapes(batches[0]) == shapes(batches[1]),
+                           varies=n1 != n2 or not math.isclose(f1, f2, rel_tol=1e-9))
 
 
 def has_conv2d(model: Any) -> bool:

@@ -153,7 +153,8 @@ class RooflineRow:
     dispatches_per_step: float | None = unit("count", default=None)
     """Aten calls charged to this op per step (its own and its children's), each paying the fixed cost."""
     roof: str = ""
-    """The roof that decided the verdict: 'compute', 'DRAM', 'L2', 'L3', 'overhead', 'no work' or 'no formula'."""
+    """The roof that decided the verdict: 'compute', 'DRAM', 'L2', 'L3', 'overhead', 'no work', 'no formula' or
+    'outside aten' (a custom autograd.Function's own time, CUSTOM_FUNCTION_ROW)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
@@ -333,12 +334,13 @@ def torch_dtype(dtype: str) -> Any:
 
 
 def op_key(name: str) -> str:
-    """One name for an op in the workload ('aten.mm.default') and in the profiler ('aten::mm')."""
-    if name.startswith("aten::"):
+    """One name for an op in the workload ('aten.mm.default', a custom op's 'mylib.my_op') and in the profiler
+    ('aten::mm', 'mylib::my_op'; capture.op_name)."""
+    if "::" in name:
         return name
     parts = name.split(".")
-    if parts[0] == "aten" and len(parts) >= 2:
-        return "aten::" + parts[1]
+    if 2 <= len(parts) <= 3 and all(part.isidentifier() for part in parts):  # ns.op[.overload], not a range's name
+        return f"{parts[0]}::{parts[1]}"
     return name
 
 
@@ -399,6 +401,34 @@ and h2d copy, so _attribute leaves them out of the model's ops. A user's batches
 aten::randint the top 'overhead-bound' op, counted into 'host overhead' beside the input pipeline's own share."""
 
 
+CUSTOM_FUNCTION_ROW = "unattributed: custom autograd.Function "
+"""The roofline row of a torch.autograd.Function subclass's own time: its forward's event (named as the class) and its
+backward's (the class name + 'Backward'), the time outside the aten ops they call. Work done there without aten ops
+(numpy, a C extension, a Triton kernel launched directly) is seen neither by the capture (a TorchDispatchMode) nor by
+torch's FlopCounterMode, so its FLOPs and bytes count 0; the aten ops the Function calls keep their own rows. The row
+read 'NpGelu  overhead-bound  no work' and its time was charged to host overhead."""
+
+
+def custom_function_rows() -> dict[str, str]:
+    """Profiler event name -> roofline row (CUSTOM_FUNCTION_ROW + class name) of every torch.autograd.Function
+    subclass defined now: forward events carry the class's name (THPFunction_apply's RECORD_FUNCTION), backward
+    events the name of its backward node class, the class name + 'Backward'."""
+    import torch
+
+    rows: dict[str, str] = {}
+    todo = list(torch.autograd.Function.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        name = cls.__name__
+        # the generated backward classes; torch's private ones; torch.library's wrapper around a custom op with
+        # register_autograd (torch/_library/autograd.py), whose work is the custom op's own row ('mylib::my_op')
+        if name.endswith("Backward") or name.startswith(("_", "GeneratedBackwardFor_")):
+            continue
+        rows[name] = rows[f"{name}Backward"] = CUSTOM_FUNCTION_ROW + name
+    return rows
+
+
 def _under_input(ev: Any) -> bool:
     """The event is INPUT_LABEL's range or runs inside it."""
     e = ev
@@ -439,7 +469,7 @@ def profile_op_times(step: Callable[[], None], sync: Callable[[], None], steps: 
     trace_error = _export_trace(prof, trace_path) if trace_path else None
     dispatches: dict[str, int] = {}
     per_call: dict[str, list[float]] = {}
-    times, calls = _attribute(prof.events(), set(known), on_gpu, dispatches, per_call)
+    times, calls = _attribute(prof.events(), set(known), on_gpu, dispatches, per_call, custom_function_rows())
     if not times:
         raise MeasurementError("the profiler recorded no ops", "check that the step runs PyTorch ops")
     return OpTimes(self_time_s=times, calls=calls, steps=steps,
@@ -491,9 +521,12 @@ def check_trace_path(trace_path: str) -> None:
 
 
 def _attribute(events: Iterable[Any], known: set[str], on_gpu: bool, dispatches: dict[str, int] | None = None,
-               per_call: dict[str, list[float]] | None = None) -> tuple[dict[str, float], dict[str, int]]:
+               per_call: dict[str, list[float]] | None = None,
+               renames: dict[str, str] | None = None) -> tuple[dict[str, float], dict[str, int]]:
     """Self time (s) and calls per op name, each event charged to its nearest known ancestor.
 
+    `renames`: event name -> row name for an event charged to itself (custom_function_rows: a custom
+    autograd.Function's forward and backward events share one row).
     `dispatches` (filled if given): events with time charged to each op, its own and its children's
     (e.g. _to_copy's empty_strided and copy_): each pays the fixed per-call cost once.
     `per_call` (filled if given): per op, the time of each of its calls (children's events included)."""
@@ -513,10 +546,12 @@ def _attribute(events: Iterable[Any], known: set[str], on_gpu: bool, dispatches:
                 owner, owner_ev = e.name, e
                 break
             e = e.cpu_parent
+        own = owner == ev.name
+        owner = (renames or {}).get(owner, owner) if owner not in known else owner
         times[owner] += us * 1e-6
         instance_s[id(owner_ev)] += us * 1e-6
         instance_owner[id(owner_ev)] = owner
-        if owner == ev.name:
+        if own:
             calls[owner] += 1
         if dispatches is not None and us > 0:
             dispatches[owner] = dispatches.get(owner, 0) + 1
@@ -589,9 +624,10 @@ def roofline_rows(workload: Any, times: OpTimes, ceilings: Ceilings) -> list[Roo
         verdict, t_roof, roof = classify_with_roof(flops=w["flops"], bytes_=w["bytes"], time_s=t, calls=disp,
                                                    ceilings=ceilings, kinds=w["kinds"],
                                                    call_overhead_s=times.call_overhead_s, typical_time_s=typical)
-        no_formula = name.split("::")[-1] in unmodeled and w["flops"] == 0  # 'aten::x' / 'torchvision::x' -> 'x'
+        custom = name.startswith(CUSTOM_FUNCTION_ROW)  # its own work is outside aten: not counted
+        no_formula = custom or (name.split("::")[-1] in unmodeled and w["flops"] == 0)  # 'aten::x' -> 'x'
         if no_formula:
-            verdict, t_roof, roof = "unmodeled", 0.0, "no formula"
+            verdict, t_roof, roof = "unmodeled", 0.0, "outside aten" if custom else "no formula"
         rows.append(RooflineRow(
             op=name, calls_per_step=calls, time_s=t, flops=w["flops"], bytes=w["bytes"],
             intensity_flop_per_byte=(w["flops"] / w["bytes"]) if w["bytes"] > 0 and not no_formula else None,

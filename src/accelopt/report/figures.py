@@ -120,9 +120,12 @@ def _probe(r: Any) -> list[KeyFigure]:
 
 def _profile(r: Any) -> list[KeyFigure]:
     est = r.energy.is_estimate
+    # a model whose work varies with the input: its FLOP figures are the captured batch's (ProfileResult version 7)
+    dependence = getattr(r, "input_dependence", None)
+    one = " (batch 1's FLOPs: the work varies with the input)" if dependence is not None and dependence.varies else ""
     return [_f("step time (median)", r.step_time, "median"), _f("throughput", r, "samples_per_s"),
-            _f("achieved", r, "achieved_flop_per_s"), _f("MFU vs catalog peak", r, "mfu_catalog"),
-            _f("MFU vs probed peak", r, "mfu_probed"), _f("peak memory", r.memory, "peak_bytes"),
+            _f(f"achieved{one}", r, "achieved_flop_per_s"), _f(f"MFU vs catalog peak{one}", r, "mfu_catalog"),
+            _f(f"MFU vs probed peak{one}", r, "mfu_probed"), _f("peak memory", r.memory, "peak_bytes"),
             _f("energy per step", r.energy, "energy_per_step_j", est)]
 
 

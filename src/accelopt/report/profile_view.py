@@ -65,6 +65,19 @@ def unmodeled_flops_note(r: Any) -> str:
     return f"a lower bound, as are achieved and MFU: ops with no FLOP formula count 0 ({names})"
 
 
+def custom_function_note(r: Any) -> str:
+    """'' or why FLOPs per step may be a lower bound: custom autograd.Functions whose own time (outside the aten ops
+    they call) the roofline measured; work they do without aten ops (numpy, a C extension, a Triton kernel) counts 0."""
+    from accelopt.measure.roofline import CUSTOM_FUNCTION_ROW
+
+    rows = [row for row in getattr(r, "roofline", None) or () if row.op.startswith(CUSTOM_FUNCTION_ROW)]
+    if not rows:
+        return ""
+    names = ", ".join(f"{row.op.removeprefix(CUSTOM_FUNCTION_ROW)} {fmt_seconds(row.time_s)}" for row in rows)
+    return (f"a lower bound if a custom autograd.Function works outside aten ops (numpy, a C extension, a Triton "
+            f"kernel): its own time per step, not counted in FLOPs: {names}")
+
+
 def macs_text(matmul_flops: float, batch_size: int, mode: str = "inference") -> str:
     """The matmul / conv / attention FLOPs as multiply-accumulates per sample: the unit a model zoo's 'GFLOPS'
     column counts (torchvision's model docs: ResNet-50 4.089 'GFLOPS' = 4.089e9 multiply-accumulates at 224 x 224,
@@ -91,7 +104,11 @@ def compute_table(r: Any) -> Table:
 def compute_rows(r: Any) -> list[tuple[str, str, str]]:
     """(figure, value, how it was obtained) of the work table, for the console and the page alike: the page had no
     matmul share and no 'how', so its MFU named no peak value or dtype."""
-    lower = unmodeled_flops_note(r)
+    dependence = getattr(r, "input_dependence", None)
+    varies = (f"batch 1's: it varies with the input, batch 2's forward {fmt_flops(dependence.forward_flops[1])} vs "
+              f"batch 1's {fmt_flops(dependence.forward_flops[0])} (see the notes)"
+              if dependence is not None and dependence.varies else "")
+    lower = "; ".join(n for n in (varies, unmodeled_flops_note(r), custom_function_note(r)) if n)
     rows = [("FLOPs per step", fmt_flops(r.flops_per_step),
              "captured step (2 FLOP per multiply-accumulate)" + (f"; {lower}" if lower else "")),
             ("  per sample", fmt_flops(r.flops_per_step / r.batch_size), f"FLOPs per step / batch {r.batch_size}"),
@@ -194,6 +211,9 @@ def roofline_caption(r: Any) -> str:
     noisy = f"; noisy, may be low: {', '.join(c.noisy)}" if c.noisy else ""
     unmodeled = ("unmodeled: an op with no FLOP formula (its time is measured, its FLOPs are not counted, so its "
                  "bound is unknown); " if any(row.verdict == "unmodeled" for row in r.roofline) else "")
+    if any(row.roof == "outside aten" for row in r.roofline):
+        unmodeled += ("outside aten: a custom autograd.Function's own time (forward and backward), outside the aten "
+                      "ops it calls, which keep their rows; ")
     return (f"roofs: {fmt_flop_per_s(c.peak_flop_per_s)} ({c.dtype}){vector}, "
             f"DRAM {fmt_byte_per_s(c.memory_bandwidth_byte_per_s)}{caches}, ridge "
             f"{c.ridge_flop_per_byte:.3g} FLOP/B (DRAM) — {c.source}{noisy}; roof: the one that decided the "

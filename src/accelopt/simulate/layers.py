@@ -343,8 +343,8 @@ def unmodeled_ops(w: Workload) -> list[Op]:
     names = w.meta.get("unmodeled_ops")
     if not isinstance(names, dict) or not names:
         return []
-    unknown = {f"aten.{n}" for n in names}
-    return [op for op in w.ops if op.name in unknown and op.phase in ("forward", "backward", "")
+    unknown = set(names)  # base names: 'aten._trilinear' and 'torchvision.roi_align' are keyed '_trilinear', ...
+    return [op for op in w.ops if op.name.split(".")[-1] in unknown and op.phase in ("forward", "backward", "")
             and not is_mapped(op)]
 
 

@@ -33,7 +33,7 @@ from accelopt.workload.types import Op, Workload
 from accelopt.workload.usercode import user_call
 from accelopt.workload.userfile import ModelBundle
 
-__all__ = ["MODES", "capture_workload", "compact_ops", "dtype_name", "step_dtype"]
+__all__ = ["MODES", "capture_workload", "compact_ops", "dtype_name", "forward_work", "step_dtype"]
 
 MODES = ("train", "inference")
 _AUTOCAST = {"fp32": None, "bf16": "bfloat16", "fp16": "float16"}
@@ -59,6 +59,16 @@ def _op_dtype(args: Any, out: Any) -> str:
             return dtype_name(t.dtype)
     first = (ins or outs or [None])[0]
     return dtype_name(first.dtype) if first is not None else "fp32"
+
+
+def op_name(func: Any) -> str:
+    """An Op's name: 'aten.mm'; an op of another library its namespace's, 'torchvision.roi_align', a user's
+    torch.library custom op 'mylib.my_op', as torch.profiler names it 'mylib::my_op' (roofline.op_key joins the two).
+    Every op was named 'aten.*': a custom op's FLOPs (its register_flop_formula) went to a row 'aten::my_op' the
+    profiler never timed, and its timed row 'mylib::my_op' read 0 FLOPs, overhead-bound."""
+    from accelopt.workload import opcount
+
+    return f"{getattr(func, 'namespace', 'aten') or 'aten'}.{opcount.base_name(func)}"
 
 
 def _shapes(args: Any) -> tuple[tuple[int, ...], ...]:
@@ -173,7 +183,7 @@ class _Recorder:
         rd, wr = opcount.io_bytes(func, args, kwargs, out)
         phase = self.phase()
         module = "" if phase == "optimizer" else self.paths.current(phase == "backward")
-        self.ops.append(Op(name=f"aten.{opcount.base_name(func)}", kind=work.kind, flops=work.flops,
+        self.ops.append(Op(name=op_name(func), kind=work.kind, flops=work.flops,
                            bytes_read=rd, bytes_written=wr, dtype=_op_dtype(args, out), shapes=_shapes(args),
                            module=module, phase=phase, gemm=work.gemm, conv=work.conv))
 
@@ -330,6 +340,36 @@ def capture_workload(bundle: ModelBundle, *, mode: str = "train", dtype: str = "
     if opt is not None:
         meta.update(state_bytes(bundle.model, opt))
     return Workload(name=bundle.name, ops=ops, meta=meta)
+
+
+def forward_work(bundle: ModelBundle, batch: tuple[Any, Any], *, mode: str = "train", dtype: str = "fp32",
+                 device: str = "cpu") -> tuple[float, int]:
+    """(FLOPs, aten calls) of one recorded forward of `batch` = (inputs, targets), as capture_workload's step runs
+    it (train: forward + loss with autograd on, no backward and no optimizer step, so the weights are not updated;
+    inference: forward under torch.no_grad), each op counted as capture_workload counts it. Two batches of one
+    model compared this way tell whether its work depends on the data (a data-dependent branch, an early exit,
+    routing) and not only on the shapes."""
+    import torch
+
+    from accelopt.workload.userfile import as_tuple
+
+    dev = _check_args(mode, dtype, device)
+    inputs, targets = to_device(as_tuple(batch[0]), dev), to_device(batch[1], dev)
+    bundle.model.train(mode == "train")
+    rec = _Recorder(bundle.model)
+
+    def forward() -> None:
+        with contextlib.ExitStack() as stack:
+            if mode == "inference":
+                stack.enter_context(torch.no_grad())
+            stack.enter_context(rec.active())
+            stack.enter_context(_autocast(dev, dtype, bundle.model))
+            out = bundle.model(*inputs)
+            if mode == "train":
+                bundle.scalar_loss(bundle.loss_fn(out, targets))
+
+    user_call(bundle, f"during a forward of its {mode} step", forward)
+    return float(sum(o.flops * o.count for o in rec.ops)), len(rec.ops)
 
 
 def state_bytes(model: Any, opt: Any) -> dict[str, float]:
