@@ -181,8 +181,8 @@ def test_a_tolerance_the_user_gives_bounds_each_output(fakes: Any) -> None:
     assert outs["output item 0"].within_tolerance is True and outs["output item 1"].within_tolerance is False
     v = result.get(_Changes.name)
     assert v.quality.within_tolerance is False
-    assert any("OUTPUT OUT OF TOLERANCE: output item 1 (8, 5, 4)" in n and "relative error 10%" in n
-               for n in v.notes), v.notes
+    assert any("OUTPUT OUT OF TOLERANCE: output item 1 (8, 5, 4)" in n
+               and "--quality-tolerance 5%: relative error 10%" in n for n in v.notes), v.notes
     assert result.get(_Same.name).quality.within_tolerance is not False
     assert result.recommendation is not None and result.recommendation.name != _Changes.name
     wider = _run(Detector(), "boxes", tolerance=20.0)

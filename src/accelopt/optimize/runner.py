@@ -1943,15 +1943,16 @@ def pareto_flags(variants: Sequence[VariantResult], higher_is_better: bool | Non
 def _output_out_text(d: OutputDrift, result: OptimizeResult) -> str:
     """'output 'boxes' drifts beyond --quality-tolerance 1 (% of the baseline): relative error 3.1%': why a variant
     whose metric kept within the tolerance is outside it."""
-    if result.quality_tolerance_unit == "percent":
-        tol = f"{result.quality_tolerance:g}% of the baseline's largest |value|"
+    tol = f"{result.quality_tolerance:g}{'%' if result.quality_tolerance_unit == 'percent' else ' points'}"
+    if d.equal_fraction is not None:
+        figure = f"{100 * (1 - d.equal_fraction):.3g}% of its {d.dtype} elements changed"
+    elif d.relative_error is not None and result.quality_tolerance_unit == "percent":
+        figure = f"relative error {100 * d.relative_error:.3g}% (max|diff| / the baseline's largest |value|)"
+    elif d.top1_agreement is not None and result.quality_tolerance_unit == "points":
+        figure = f"top-1 predictions disagree with the baseline's on {100 * (1 - d.top1_agreement):.3g}%"
     else:
-        tol = f"{result.quality_tolerance:g} accuracy points of top-1 disagreement"
-    figure = (f"{1 - d.equal_fraction:.2%} of its elements changed" if d.equal_fraction is not None else
-              f"relative error {100 * d.relative_error:.3g}%" if d.relative_error is not None and
-              result.quality_tolerance_unit == "percent" else
-              f"top-1 agreement {d.top1_agreement:.2%}" if d.top1_agreement is not None else d.note)
-    return f"OUTPUT OUT OF TOLERANCE: {d.name} {tuple(d.shape)} drifts beyond --quality-tolerance ({tol}): {figure}"
+        figure = d.note
+    return f"OUTPUT OUT OF TOLERANCE: {d.name} {tuple(d.shape)} drifts beyond --quality-tolerance {tol}: {figure}"
 
 
 def _lossy(r: VariantResult) -> bool:

@@ -135,7 +135,8 @@ def output_caption(result: Any) -> str:
     """What the outputs table's figures are, and whether the tolerance judged them."""
     judged = ("A --quality-tolerance given bounds each output: its relative error in % of the baseline's largest "
               "|value|" if result.quality_tolerance_unit == "percent" else
-              "A --quality-tolerance given bounds each output: its top-1 disagreement in accuracy points")
+              "A --quality-tolerance given bounds each output: its top-1 disagreement in accuracy points (an "
+              "output that is not class scores has none to bound: '—')")
     return ("rel. error: max|diff| / the baseline output's largest |value|; top-1: class scores only (the scores, "
             "or an output named '*logits*'); equal: an integer or boolean output's elements equal to the baseline's "
             "(no |diff| is defined for it). "
