@@ -282,6 +282,7 @@ def test_console_json_and_page_show_each_output(fakes: Any, tmp_path: Any) -> No
     assert "output 'mood_logits': 1.3 (200.0% rel.), top-1 0%, worst of 3" in text
     assert "Quality tolerance: not applied" not in text and "applied to each output's drift alone" in text
     assert "each output against the baseline's" in text and "OUT" in text
+    assert "0 in all 3 outputs, top-1 100.0%" in text  # the baseline's row, and test-drift-same's
     doc = json.loads(json.dumps(to_jsonable(result)))
     drift = doc["variants"][1]["quality"]["outputs"] if doc["variants"][1]["name"] == _Changes.name else \
         next(v for v in doc["variants"] if v["name"] == _Changes.name)["quality"]["outputs"]
@@ -293,3 +294,15 @@ def test_console_json_and_page_show_each_output(fakes: Any, tmp_path: Any) -> No
     main = tables[0]
     row = next(r for r in main.rows if r[0] == _Changes.name)
     assert any("output 'mood_logits'" in c and "worst of 3" in c for c in row), row
+
+
+def test_a_version_7_document_loads_back_with_its_outputs(fakes: Any) -> None:
+    """history show --html rebuilds the typed result from the stored JSON: the outputs come back as OutputDrift."""
+    from accelopt.optimize.results import OutputDrift
+    from accelopt.report.schema import dump, load
+
+    result = _run(Discrete(), "ids", tolerance=1.0)
+    back = load("optimize", json.loads(json.dumps(dump("optimize", result))))
+    outs = back.get(_Changes.name).quality.outputs
+    assert all(isinstance(d, OutputDrift) for d in outs) and [d.dtype for d in outs] == ["float32", "int64", "bool"]
+    assert back.output_tolerance and outs[1].within_tolerance is False and outs[1].equal_fraction == 0.0

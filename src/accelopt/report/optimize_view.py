@@ -79,7 +79,12 @@ def agreement_cell(r: Any) -> str:
         return f"{q.max_abs_diff:.2g}{top1}"
     w = q.worst_output
     text = drift_text(w)
-    return text if len(outs) == 1 else f"{w.name}: {text}, worst of {len(outs)}"
+    if len(outs) == 1:
+        return text
+    if all(d.max_abs_diff == 0 or d.equal_fraction == 1 for d in outs):  # the baseline's: 'worst of 3' read oddly
+        top1 = f", top-1 {fmt_pct(q.top1_agreement)}" if q.top1_agreement is not None else ""
+        return f"0 in all {len(outs)} outputs{top1}"
+    return f"{w.name}: {text}, worst of {len(outs)}"
 
 
 def drift_text(d: Any) -> str:
