@@ -95,6 +95,8 @@ def _changed(out: Any, how: str) -> Any:
         return out[0], (out[1] + 1) % 3, ~out[2]
     if how == "constant":
         return out[0], out[1] + 0.5
+    if how == "scores only":  # as an onnx-* export of an output torch's pytree cannot flatten returns
+        return out[0]
     if how == "state":
         return out[0], (out[1][0] + 0.25, out[1][1])
     return out
@@ -306,3 +308,12 @@ def test_a_version_7_document_loads_back_with_its_outputs(fakes: Any) -> None:
     outs = back.get(_Changes.name).quality.outputs
     assert all(isinstance(d, OutputDrift) for d in outs) and [d.dtype for d in outs] == ["float32", "int64", "bool"]
     assert back.output_tolerance and outs[1].within_tolerance is False and outs[1].equal_fraction == 0.0
+
+
+def test_an_output_the_variant_dropped_is_not_compared_and_beyond_a_given_tolerance(fakes: Any) -> None:
+    outs = _outputs(_run(Detector(), "scores only"))
+    assert list(outs) == ["output item 0", "output item 1"]  # named as the baseline's, where they sit in its output
+    assert outs["output item 1"].max_abs_diff is None and "no such Tensor: not compared" in outs["output item 1"].note
+    judged = _run(Detector(), "scores only", tolerance=1e6)
+    assert _outputs(judged)["output item 1"].within_tolerance is False
+    assert judged.get(_Changes.name).quality.within_tolerance is False

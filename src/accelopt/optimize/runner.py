@@ -1407,7 +1407,7 @@ class _Run:
         """q.outputs: each output against the baseline's (drift.drifts), checked against a --quality-tolerance the
         user gave (result.output_tolerance); q.max_abs_diff and top1_agreement: the scores'."""
         base = self.base_scored
-        scores = (scored.scores_name, scored.outputs, base.outputs, base.shapes.get(base.scores_name, []),
+        scores = (base.scores_name, scored.outputs, base.outputs, base.shapes.get(base.scores_name, []),
                   self.base_class_dim, base.scores_dtype)
         q.outputs = drifts(scores, scored.kept, base.kept, base.shapes)
         if self.result.output_tolerance:
