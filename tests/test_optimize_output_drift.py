@@ -317,3 +317,29 @@ def test_an_output_the_variant_dropped_is_not_compared_and_beyond_a_given_tolera
     judged = _run(Detector(), "scores only", tolerance=1e6)
     assert _outputs(judged)["output item 1"].within_tolerance is False
     assert judged.get(_Changes.name).quality.within_tolerance is False
+
+
+def test_the_other_outputs_are_kept_for_the_first_batches_and_cut() -> None:
+    """Held out, the scores of every batch are kept as before; the other outputs (a model's per-layer hidden states)
+    only on the first AGREEMENT_BATCHES batches, each cut to OTHER_OUTPUT_MAX_ELEMENTS: kept for every held-out
+    batch, an LM's hidden states would have filled the memory."""
+    from accelopt.optimize import runner
+
+    class Wide(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a = nn.Linear(6, 3)
+
+        def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            return self.a(x), x.new_ones(x.shape[0], 400, 4000)  # (8, 400, 4000): 12.8M elements a batch
+
+    model = Wide()
+    g = torch.Generator().manual_seed(0)
+    data = [(torch.randn(8, 6, generator=g), torch.randint(0, 3, (8,), generator=g)) for _ in range(5)]
+    b = ModelBundle(name="wide", model=model, batches=lambda: iter(data), batch_size=8,
+                    loss_fn=lambda out, y: nn.functional.cross_entropy(out[0], y), eval_batches=lambda: iter(data))
+    scored = runner._score(Variant(technique="baseline", model=model, forward=model), b,
+                           Target(mode="inference", device="cpu"), keep_outputs=True, strict=True)
+    assert len(scored.outputs) == 5 and len(scored.kept) == runner.AGREEMENT_BATCHES
+    assert all(t.numel() <= runner.OTHER_OUTPUT_MAX_ELEMENTS for k in scored.kept for _, t in k)
+    assert scored.shapes["output item 1"] == [8, 400, 4000]  # the real shape, not the cut one

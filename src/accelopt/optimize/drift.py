@@ -121,7 +121,7 @@ def drifts(scores: tuple[str, list[Any], list[Any], list[int], int, Any] | None,
     names = [n for n, _ in base_kept[0]] if base_kept else []
     for n in names:
         theirs = [dict(b).get(n) for b in base_kept]
-        mine = [dict(b).get(n) for b in kept] if len(kept) == len(base_kept) else [None]
+        mine = [dict(b).get(n) for b in kept] if len(kept) == len(base_kept) else [None] * len(theirs)
         out.append(_one(n, mine, theirs, base_shapes.get(n, list(theirs[0].shape)),
                         -1 if CLASS_SCORES_KEY in n.lower() else None))
     return out

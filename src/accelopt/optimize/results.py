@@ -20,8 +20,10 @@ _TOL_DOC = "in the run's `quality_tolerance_unit`: accuracy percentage points, o
 @dataclass(kw_only=True)
 class OutputDrift:
     """Inference: one Tensor of the model's output against the same Tensor of the baseline's, over the batches the
-    outputs are compared on (optimize.drift). A model returning several (a detection head's boxes and scores, a dict
-    of task heads, an LSTM's (logits, (h, c))) had its drift reported for its scores alone."""
+    outputs are compared on (optimize.drift): the scores over every held-out batch, the other outputs over the first
+    2, each cut to its first 2**20 elements (runner.OTHER_OUTPUT_MAX_ELEMENTS: a model's per-layer hidden states).
+    A model returning several (a detection head's boxes and scores, a dict of task heads, an LSTM's (logits, (h, c)))
+    had its drift reported for its scores alone."""
 
     name: str
     """Where it sits in the output: 'output' (a plain Tensor), 'output item 1', "output 'boxes'", 'output item

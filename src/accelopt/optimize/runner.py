@@ -348,7 +348,7 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
         if out is None:
             return None, 0.0, 0.0
         others[:] = [non_finite_other_output(raw)]
-        if keep_outputs:
+        if keep_outputs and len(kept) < AGREEMENT_BATCHES:  # the other outputs' drift: the first batches'
             kept.append(_kept(raw, out, meta))
         y = to_device(targets, target.device)
         dim = class_dim(out, y)
@@ -418,7 +418,7 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
 def _kept(raw: Any, scores: Any, meta: _Scored) -> Kept:
     """One batch's outputs besides the scores, each cut to its first score rows (_capped) on the CPU, for their
     drift (drift.drifts); on the first batch, also the scores' name and dtype and every output's shape into `meta`."""
-    kept, name = kept_outputs(raw, scores, _capped)
+    kept, name = kept_outputs(raw, scores, lambda t: _capped(t, OTHER_OUTPUT_MAX_ELEMENTS))
     if meta.scores_dtype is None:
         meta.scores_name, meta.scores_dtype = name or "output", scores.dtype
         meta.shapes = {n: list(t.shape) for n, t in named_tensors(raw)}
@@ -564,14 +564,20 @@ kept for the comparison, at least one score row (_capped): a language model's (B
 would hold GBs per batch."""
 
 
-def _capped(out: Any) -> Any:
-    """The first score rows of `out` (vectors along its last dimension, which top-1 compares) up to
-    AGREEMENT_MAX_ELEMENTS elements, at least one; a 0-d or 1-d output up to that many elements. Cut before the copy
-    to fp32 on the CPU: one sample of an LM's (B, T, vocab) logits alone is T x vocab (8192 x 152064: 5 GB in fp32)."""
+OTHER_OUTPUT_MAX_ELEMENTS = 1 << 20
+"""Of each output besides the scores, the first score rows up to this many elements (4 MiB in fp32) are kept for its
+drift, on the first AGREEMENT_BATCHES compared batches alone (_score keeps the scores of every held-out batch): a
+Hugging Face model's hidden states or cache are one Tensor per layer."""
+
+
+def _capped(out: Any, limit: int = AGREEMENT_MAX_ELEMENTS) -> Any:
+    """The first score rows of `out` (vectors along its last dimension, which top-1 compares) up to `limit`
+    elements, at least one; a 0-d or 1-d output up to that many elements. Cut before the copy to fp32 on the CPU:
+    one sample of an LM's (B, T, vocab) logits alone is T x vocab (8192 x 152064: 5 GB in fp32)."""
     if out.dim() < 2:
-        return out[:AGREEMENT_MAX_ELEMENTS] if out.dim() else out
+        return out[:limit] if out.dim() else out
     width = max(1, out.shape[-1])
-    rows = max(1, AGREEMENT_MAX_ELEMENTS // width)
+    rows = max(1, limit // width)
     lead = max(1, -(-rows // max(1, out[0].numel() // width)))  # leading-dim entries that hold `rows` score rows
     return out[:lead].reshape(-1, out.shape[-1])[:rows]
 
