@@ -343,3 +343,13 @@ def test_the_other_outputs_are_kept_for_the_first_batches_and_cut() -> None:
     assert len(scored.outputs) == 5 and len(scored.kept) == runner.AGREEMENT_BATCHES
     assert all(t.numel() <= runner.OTHER_OUTPUT_MAX_ELEMENTS for k in scored.kept for _, t in k)
     assert scored.shapes["output item 1"] == [8, 400, 4000]  # the real shape, not the cut one
+
+
+def test_a_metric_inside_the_tolerance_with_an_output_beyond_it_says_which(fakes: Any) -> None:
+    """The quality cell read '0.9 (+0.00%) OUT': the metric was inside the tolerance, one output beyond it."""
+    from accelopt.report.optimize_view import quality_text
+
+    result = _run(Detector(), "boxes", tolerance=5.0, held_out=True)
+    v = result.get(_Changes.name)
+    assert v.quality.worse_by == 0.0  # the scores, and so the loss, are the baseline's
+    assert quality_text(v, result).endswith("(+0.00%) OUT (an output's drift: see the outputs' table)")

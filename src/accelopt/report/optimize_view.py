@@ -62,7 +62,11 @@ def quality_text(r: Any, result: Any) -> str:
         if same is not None:
             text += f" vs {value(same)} after {q.same_budget_steps} steps"
         if q.within_tolerance is False:
-            text += " OUT"
+            # the metric inside the tolerance, an output beyond it (a --quality-tolerance given bounds each output):
+            # a bare OUT beside '(+0.00pt)' read as a contradiction
+            by_output = q.worse_by <= result.quality_tolerance and any(
+                d.within_tolerance is False for d in getattr(q, "outputs", None) or [])
+            text += " OUT (an output's drift: see the outputs' table)" if by_output else " OUT"
     return text
 
 
