@@ -96,7 +96,7 @@ def test_pct_just_under_one_is_not_100(fraction: float, text: str) -> None:
 def test_optimize_agreement_text_as_html() -> None:
     from types import SimpleNamespace
 
-    from accelopt.report.optimize_view import _agreement
+    from accelopt.report.optimize_view import agreement_cell as _agreement
 
     r = SimpleNamespace(quality=SimpleNamespace(max_abs_diff=0.012, top1_agreement=0.9996))
     assert _agreement(r).endswith("top-1 99.96%")

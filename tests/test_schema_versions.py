@@ -90,10 +90,11 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # 4: interrupted (Ctrl-C kept the layers done, a partial run; false before, 3 reads)
     "simulate-sweep": (1, "94c9aaca46b0185f"),
     "catalog-compare": (1, "47d86a7e0fa5e8d4"),
-    "optimize": (6, "6a6e685668dc759c"),  # 2: samples_per_s is samples/s (was count); 3: baseline_thread_slowdown;
+    "optimize": (7, "0bd974e73e697f13"),  # 2: samples_per_s is samples/s (was count); 3: baseline_thread_slowdown;
     # 4: contention (what disturbed the timing, as profile records it; 3 reads); 5: quality.own_train_steps,
     # same_budget_baseline, same_budget_steps (the baseline trained as long as the variant; 4 reads); 6: metric and
-    # quality.metric null where none was measured (no eval_batches), metric_note (default ''; 5 reads)
+    # quality.metric null where none was measured (no eval_batches), metric_note (default ''; 5 reads); 7:
+    # quality.outputs (each output's drift; default []) and output_tolerance (default false; 6 reads)
     "plan-infer": (4, "235d83b185487f03"),  # 2: throughput_per_s inferences/s (was count),
     # inferences_per_j inferences/J (was none); 3: input_warnings (default ()); 4: unranked (default ())
     "validate-inference": (3, "0996dc92dd8b57d8"),  # 2: by_source, by_family, by_precision (default []), runs[]

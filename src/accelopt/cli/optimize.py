@@ -483,7 +483,11 @@ def register(app: typer.Typer) -> None:
                                                                     "techniques not started by then are listed"),
         quality_tolerance: float | None = typer.Option(
             None, "--quality-tolerance", help="largest quality loss accepted: accuracy in percentage points "
-                                              "(default 0.5), a loss in percent of the baseline (default 1)"),
+                                              "(default 0.5), a loss in percent of the baseline (default 1); "
+                                              "given, it also bounds each output's drift from the baseline's "
+                                              "(percent: max|diff| in % of the baseline output's largest |value|; "
+                                              "points: top-1 disagreement of class scores; an integer/boolean "
+                                              "output's elements changed in either)"),
         rounds: int = typer.Option(5, "--rounds", help="A/B interleaved timing rounds per variant (3 or more)"),
         block_s: float = typer.Option(0.1, "--block-s", help="duration of one timed block of whole steps, seconds "
                                                              "(a round times one baseline and one variant block)"),

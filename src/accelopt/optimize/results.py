@@ -18,6 +18,47 @@ _TOL_DOC = "in the run's `quality_tolerance_unit`: accuracy percentage points, o
 
 
 @dataclass(kw_only=True)
+class OutputDrift:
+    """Inference: one Tensor of the model's output against the same Tensor of the baseline's, over the batches the
+    outputs are compared on (optimize.drift): the scores over every held-out batch, the other outputs over the first
+    2, each cut to its first 2**20 elements (runner.OTHER_OUTPUT_MAX_ELEMENTS: a model's per-layer hidden states).
+    A model returning several (a detection head's boxes and scores, a dict of task heads, an LSTM's (logits, (h, c)))
+    had its drift reported for its scores alone."""
+
+    name: str
+    """Where it sits in the output: 'output' (a plain Tensor), 'output item 1', "output 'boxes'", 'output item
+    1.0' (nested), "output field 'var'" (a dataclass), as the non-finite check names it."""
+    shape: list[int] = unit("count", "the baseline's shape on the first compared batch", default_factory=list)
+    dtype: str = ""
+    scores: bool = False
+    """The Tensor the metric scores (compress.first_tensor): the one Quality.max_abs_diff and top1_agreement are of."""
+    max_abs_diff: float | None = unit("", "in the output's own units; null: not defined (see note)", default=None)
+    relative_error: float | None = unit("fraction", "max_abs_diff / the baseline's largest |value|", default=None)
+    """0 where both are exactly 0 (a constant-zero output unchanged); null where the baseline's output is all zeros
+    and the variant's is not (no scale to divide by), or no |diff| is defined (see note)."""
+    top1_agreement: float | None = unit("fraction", default=None)
+    """Where the output is class scores (the scores; or an output whose key or field name holds 'logits'): the
+    fraction of argmax predictions equal to the baseline's."""
+    equal_fraction: float | None = unit("fraction", default=None)
+    """An integer or boolean output (class ids, a mask), which has no |diff|: the fraction of its elements equal to
+    the baseline's."""
+    within_tolerance: bool | None = None
+    """Against a --quality-tolerance the user gave (OptimizeResult.output_tolerance): relative_error (percent unit)
+    or top-1 disagreement (points unit), an integer/boolean output's elements changed in either; null: not checked."""
+    note: str = ""
+    """Why a figure is null (integer output, other shape, NaN/inf, an all-zero baseline)."""
+
+
+def _badness(d: OutputDrift) -> float:
+    """How far an output is from the baseline's, for Quality.worst_output."""
+    if d.relative_error is not None:
+        return d.relative_error
+    if d.equal_fraction is not None:
+        return 1.0 - d.equal_fraction
+    return float("inf")
+
+
+@dataclass(kw_only=True)
 class Quality:
     """The variant's quality on the held-out batches, and its agreement with the baseline's outputs."""
 
@@ -36,7 +77,11 @@ class Quality:
     """Inference: the largest |output - baseline output| over the held-out batches."""
     top1_agreement: float | None = unit("fraction", default=None)
     """Inference: fraction of predictions (argmax over the classes: the last dimension, or dim 1 of a segmenter's
-    (N, C, d1, ...) map with (N, d1, ...) targets, per pixel) equal to the baseline's."""
+    (N, C, d1, ...) map with (N, d1, ...) targets, per pixel) equal to the baseline's. This and max_abs_diff are the
+    scores' (the output the metric scores); every output's are in `outputs`."""
+    outputs: list[OutputDrift] = field(default_factory=list)
+    """Inference: each Tensor of the output against the baseline's (max |diff|, relative error, top-1 agreement
+    where it is class scores), in the order the model returns them; empty in train mode."""
     train_steps: int = unit("count", default=0)
     """Train mode: training steps taken from the starting weights before scoring."""
     own_train_steps: int = unit("count", default=0)
@@ -51,6 +96,13 @@ class Quality:
     same_budget_steps: int = unit("count", default=0)
     """The training steps that baseline took in all: own_train_steps + train_steps (fewer when the run's time
     budget cut it, said in the variant's notes)."""
+
+    @property
+    def worst_output(self) -> OutputDrift | None:
+        """The output furthest from the baseline's: the largest relative error, an integer/boolean output's fraction
+        of elements changed counting as one, an output not compared (another shape, NaN/inf, an all-zero baseline
+        moved) the furthest; the first on a tie; None without outputs."""
+        return max(self.outputs, key=_badness, default=None)
 
     @property
     def value_unit(self) -> str:
@@ -131,16 +183,18 @@ class OptimizeResult:
     """`accelopt optimize`: every technique measured on the real model beside the baseline, and the recommendation."""
 
     SCHEMA_KIND: ClassVar[str] = "optimize"
-    SCHEMA_VERSION: ClassVar[int] = 6
+    SCHEMA_VERSION: ClassVar[int] = 7
     LEGACY_UNVERSIONED: ClassVar[bool] = True
     """Records written before the schema (a plain `"schema": 1`) have this shape and load as version 1."""
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5)
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5, 6)
     """Version 2 declares samples_per_s a rate (samples/s, was 'count'); the values are the same, so version 1 reads.
     Version 3 adds variants' baseline_thread_slowdown (default None), so version 2 reads. Version 4 adds contention
     (default: a quiet machine's, no warnings), so version 3 reads. Version 5 adds quality.own_train_steps,
     same_budget_baseline and same_budget_steps (defaults 0, null, 0: compared with the baseline row, as 1 to 4 were),
     so version 4 reads. Version 6 writes metric (and quality.metric) null where no quality metric was measured (no
-    eval_batches; 1 to 5 named the metric that would have been) and adds metric_note (default ''), so 5 reads."""
+    eval_batches; 1 to 5 named the metric that would have been) and adds metric_note (default ''), so 5 reads.
+    Version 7 adds quality.outputs (each output's drift; default empty) and output_tolerance (default false), so 6
+    reads."""
 
     name: str
     mode: str
@@ -156,6 +210,9 @@ class OptimizeResult:
     quality_tolerance: float = unit("", _TOL_DOC)
     quality_tolerance_unit: str
     """'points' (accuracy, percentage points) or 'percent' (of the baseline value)."""
+    output_tolerance: bool = False
+    """The user gave --quality-tolerance, so it also bounds each output's drift (OutputDrift.within_tolerance): a
+    variant with an output beyond it is outside the tolerance. False: the outputs' drift is reported, not judged."""
     variants: list[VariantResult]
     recommendation: Recommendation | None = None
     interrupted: bool = False

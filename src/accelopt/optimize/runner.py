@@ -63,7 +63,8 @@ from accelopt.optimize.compress import (
     seeded,
 )
 from accelopt.optimize.compress import first_tensor as _first_tensor
-from accelopt.optimize.results import OptimizeResult, Quality, Recommendation, VariantResult
+from accelopt.optimize.drift import Kept, check_tolerance, drifts, kept_outputs, named_tensors
+from accelopt.optimize.results import OptimizeResult, OutputDrift, Quality, Recommendation, VariantResult
 from accelopt.optimize.steps import copy_model, make_train_step, state_dict_bytes, state_dict_saver, wrapper_name
 from accelopt.units import fmt_accuracy, fmt_bytes, fmt_joules, fmt_ratio, fmt_seconds
 from accelopt.userio import exception_text
@@ -303,6 +304,14 @@ class _Scored:
     """metric 'loss' whose loss_fn is the cross-entropy of the scores against class ids (_cross_entropy_terms matched
     its mean on every held-out batch): (targets scored, mean and standard deviation of the per-target losses, the
     fraction of those targets the scores' argmax hits)."""
+    kept: list[Kept] = field(default_factory=list)
+    """Inference, per compared batch: the outputs besides the scores (drift.kept_outputs), for their drift."""
+    scores_name: str = "output"
+    """The scores' name in the output (drift.named_tensors)."""
+    scores_dtype: Any = None
+    """The scores' own dtype (they are kept cast to fp32): an integer output has no |diff|."""
+    shapes: dict[str, list[int]] = field(default_factory=dict)
+    """Each output's shape on the first compared batch, by name."""
 
 
 def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, strict: bool = False) -> _Scored:
@@ -325,6 +334,9 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
     # the current batch's first non-finite output besides the scores, one slot: a list of every batch's held each
     # NaN Tensor (on the device) until the scoring ended (rev3, 2026-12-06)
     others: list[tuple[str, Any] | None] = []
+    kept: list[Kept] = []  # per batch, the outputs besides the scores (drift.kept_outputs)
+    meta = _Scored(None, True, [])  # the scores' name and dtype, the outputs' shapes (first batch)
+
     def one(inputs: Any, targets: Any) -> tuple[Any, float, float]:
         """(output, metric total, weight) of one held-out batch."""
         x = to_device(as_tuple(inputs), target.device)
@@ -336,6 +348,8 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
         if out is None:
             return None, 0.0, 0.0
         others[:] = [non_finite_other_output(raw)]
+        if keep_outputs and len(kept) < AGREEMENT_BATCHES:  # the other outputs' drift: the first batches'
+            kept.append(_kept(raw, out, meta))
         y = to_device(targets, target.device)
         dim = class_dim(out, y)
         if not shape:
@@ -397,7 +411,19 @@ def _score(v: Variant, bundle: ModelBundle, target: Target, keep_outputs: bool, 
         ce_figures = (loss.numel(), float(loss.mean()), float(loss.std()) if loss.numel() > 1 else 0.0,
                       float(every[1].mean()))
     return _Scored(value, finite, outs, outputs_finite, notes[0] if notes else None, where,
-                   shape[0] if shape else None, shape[1] if shape else -1, weight, ce_figures)
+                   shape[0] if shape else None, shape[1] if shape else -1, weight, ce_figures, kept,
+                   meta.scores_name, meta.scores_dtype, meta.shapes)
+
+
+def _kept(raw: Any, scores: Any, meta: _Scored) -> Kept:
+    """One batch's outputs besides the scores, each cut to its first score rows (_capped) on the CPU, for their
+    drift (drift.drifts); on the first batch, also the scores' name and dtype and every output's shape into `meta`."""
+    kept, name = kept_outputs(raw, scores, lambda t: _capped(t, OTHER_OUTPUT_MAX_ELEMENTS))
+    if meta.scores_dtype is None:
+        meta.scores_name, meta.scores_dtype = name or "output", scores.dtype
+        meta.shapes = {n: list(t.shape) for n, t in named_tensors(raw)}
+        meta.shapes.setdefault(meta.scores_name, list(scores.shape))
+    return kept
 
 
 def _cross_entropy_terms(bundle: ModelBundle, out: Any, targets: Any) -> Any:
@@ -538,14 +564,20 @@ kept for the comparison, at least one score row (_capped): a language model's (B
 would hold GBs per batch."""
 
 
-def _capped(out: Any) -> Any:
-    """The first score rows of `out` (vectors along its last dimension, which top-1 compares) up to
-    AGREEMENT_MAX_ELEMENTS elements, at least one; a 0-d or 1-d output up to that many elements. Cut before the copy
-    to fp32 on the CPU: one sample of an LM's (B, T, vocab) logits alone is T x vocab (8192 x 152064: 5 GB in fp32)."""
+OTHER_OUTPUT_MAX_ELEMENTS = 1 << 20
+"""Of each output besides the scores, the first score rows up to this many elements (4 MiB in fp32) are kept for its
+drift, on the first AGREEMENT_BATCHES compared batches alone (_score keeps the scores of every held-out batch): a
+Hugging Face model's hidden states or cache are one Tensor per layer."""
+
+
+def _capped(out: Any, limit: int = AGREEMENT_MAX_ELEMENTS) -> Any:
+    """The first score rows of `out` (vectors along its last dimension, which top-1 compares) up to `limit`
+    elements, at least one; a 0-d or 1-d output up to that many elements. Cut before the copy to fp32 on the CPU:
+    one sample of an LM's (B, T, vocab) logits alone is T x vocab (8192 x 152064: 5 GB in fp32)."""
     if out.dim() < 2:
-        return out[:AGREEMENT_MAX_ELEMENTS] if out.dim() else out
+        return out[:limit] if out.dim() else out
     width = max(1, out.shape[-1])
-    rows = max(1, AGREEMENT_MAX_ELEMENTS // width)
+    rows = max(1, limit // width)
     lead = max(1, -(-rows // max(1, out[0].numel() // width)))  # leading-dim entries that hold `rows` score rows
     return out[:lead].reshape(-1, out.shape[-1])[:rows]
 
@@ -563,6 +595,8 @@ def _outputs_on(v: Variant, bundle: ModelBundle, target: Target, batches: list[t
     if v.model is not None and hasattr(v.model, "eval"):
         v.model.eval()
     outs: list[Any] = []
+    kept: list[Kept] = []  # per batch, the outputs besides the scores (drift.kept_outputs)
+    meta = _Scored(None, True, [])
     where: str | None = None
     dim = -1
     what = (f"running {v.technique} on the first training batches (no eval_batches: outputs compared with the "
@@ -583,6 +617,7 @@ def _outputs_on(v: Variant, bundle: ModelBundle, target: Target, batches: list[t
                 return _Scored(None, True, [])
             if not outs and targets is not None:
                 dim = class_dim(out, targets)
+            kept.append(_kept(raw, out, meta))
             outs.append(_capped(out.movedim(1, -1) if dim == 1 else out).detach().float().cpu())
             if where is None and not bool(torch.isfinite(outs[-1]).all()):
                 where = _non_finite_rows(out, f"training batch {len(outs)}")
@@ -592,7 +627,8 @@ def _outputs_on(v: Variant, bundle: ModelBundle, target: Target, batches: list[t
         if v.model is not None and hasattr(v.model, "train"):
             v.model.train(target.mode == "train")
     finite = where is None and all(bool(torch.isfinite(o).all()) for o in outs)
-    return _Scored(None, finite, outs, finite, non_finite=where)
+    return _Scored(None, finite, outs, finite, non_finite=where, kept=kept, scores_name=meta.scores_name,
+                   scores_dtype=meta.scores_dtype, shapes=meta.shapes)
 
 
 def _first_training_inputs(bundle: ModelBundle) -> tuple[list[tuple[Any, ...]], Any]:
@@ -786,7 +822,7 @@ def _agreement(outs: list[Any], base: list[Any], dim: int = -1) -> tuple[float |
         if a.shape != b.shape or not bool(a.isfinite().all()):
             return None, None
         diff = max(diff, float((a - b).abs().max()))
-        if a.dim() > max(dim, 0) and a.shape[dim] > 1:
+        if a.dim() >= 2 and a.shape[dim] > 1:  # a (B,) output's argmax would be over its samples
             same += int((a.argmax(dim) == b.argmax(dim)).sum())
             total += int(a.argmax(dim).numel())
     return diff, (same / total if total else None)
@@ -1101,14 +1137,14 @@ class _Run:
             metric=bundle.metric_name if bundle.eval_batches is not None else None,
             metric_note="" if bundle.eval_batches is not None else NO_METRIC_NOTE,
             higher_is_better=bundle.higher_is_better, quality_tolerance=float(tol) + 0.0,
-            quality_tolerance_unit=unit, variants=[],
+            quality_tolerance_unit=unit, output_tolerance=opts.quality_tolerance is not None, variants=[],
             trained_quality=dict(bundle.meta.get("trained_quality") or {}),
             environment={"torch": torch.__version__, "threads": torch.get_num_threads(), "device": opts.device})
         if tol_note:
             self.result.notes.append(tol_note)
         self.variants: dict[str, Variant] = {}
         self.base_samples: list[float] = []
-        self.base_outputs: list[Any] = []
+        self.base_scored = _Scored(None, True, [])  # the baseline's outputs, each variant's are compared with
         self.base_class_dim = -1  # where the baseline's scores hold their classes (_Scored.class_dim)
         self.agreement_inputs: list[tuple[Any, ...]] = []  # inference without eval_batches: _first_training_inputs
         self.agreement_targets: Any = None  # their first batch's targets
@@ -1166,6 +1202,7 @@ class _Run:
         self.keep_made_state(v)
         q = self.quality(v, r.name == "baseline")
         r.quality = q
+        r.notes += [_output_out_text(d, self.result) for d in q.outputs if d.within_tolerance is False]
         if q.own_train_steps:
             r.notes.append(self._same_budget_note(q, v.train_optimizer[0] if v.train_optimizer else
                                                   "the bundle's optimizer"))
@@ -1328,7 +1365,6 @@ class _Run:
                 scored = _score(v, bundle, target, keep_outputs=target.mode == "inference", strict=is_base)
         q = Quality(metric=metric, value=scored.value, finite=scored.finite and train_finite, train_steps=steps)
         if is_base:
-            self.base_outputs = scored.outputs
             self.base_class_dim = scored.class_dim
             self.base_quality = scored.value
             if bundle.metric == "accuracy" and scored.value is not None:
@@ -1350,10 +1386,11 @@ class _Run:
                 self.random_outputs = True
             q.delta, q.worse_by, q.within_tolerance = 0.0, 0.0, True
             if target.mode == "inference":
-                q.max_abs_diff, q.top1_agreement = _agreement(scored.outputs, scored.outputs, scored.class_dim)
+                self.base_scored = scored
+                self.output_drifts(q, scored)
             return q
         if target.mode == "inference":
-            q.max_abs_diff, q.top1_agreement = _agreement(scored.outputs, self.base_outputs, self.base_class_dim)
+            self.output_drifts(q, scored)
         base = getattr(self, "base_quality", None)
         if target.mode == "train" and v.trained_steps > 0 and bundle.eval_batches is not None:
             q.own_train_steps = v.trained_steps
@@ -1368,7 +1405,22 @@ class _Run:
             q.within_tolerance = q.worse_by <= self.result.quality_tolerance
         elif not q.finite:
             q.within_tolerance = False
+        if any(d.within_tolerance is False for d in q.outputs):  # a --quality-tolerance given bounds each output
+            q.within_tolerance = False
         return q
+
+    def output_drifts(self, q: Quality, scored: _Scored) -> None:
+        """q.outputs: each output against the baseline's (drift.drifts), checked against a --quality-tolerance the
+        user gave (result.output_tolerance); q.max_abs_diff and top1_agreement: the scores'."""
+        base = self.base_scored
+        scores = (base.scores_name, scored.outputs, base.outputs, base.shapes.get(base.scores_name, []),
+                  self.base_class_dim, base.scores_dtype)
+        q.outputs = drifts(scores, scored.kept, base.kept, base.shapes)
+        if self.result.output_tolerance:
+            for d in q.outputs:
+                check_tolerance(d, self.result.quality_tolerance, self.result.quality_tolerance_unit)
+        mine = next((d for d in q.outputs if d.scores), None)
+        q.max_abs_diff, q.top1_agreement = (mine.max_abs_diff, mine.top1_agreement) if mine else (None, None)
 
     def _first_compared_inputs(self) -> tuple[tuple[Any, ...], Any] | None:
         """The (inputs, targets) of the first batch the variants' outputs are compared on: the first held-out batch,
@@ -1892,6 +1944,21 @@ def pareto_flags(variants: Sequence[VariantResult], higher_is_better: bool | Non
     objs = {id(r): _objectives(r, higher_is_better, base_p50_s) for r in measured}
     for r in measured:
         r.pareto = not any(_dominates(objs[id(o)], objs[id(r)]) for o in measured if o is not r)
+
+
+def _output_out_text(d: OutputDrift, result: OptimizeResult) -> str:
+    """'output 'boxes' drifts beyond --quality-tolerance 1 (% of the baseline): relative error 3.1%': why a variant
+    whose metric kept within the tolerance is outside it."""
+    tol = f"{result.quality_tolerance:g}{'%' if result.quality_tolerance_unit == 'percent' else ' points'}"
+    if d.equal_fraction is not None:
+        figure = f"{100 * (1 - d.equal_fraction):.3g}% of its {d.dtype} elements changed"
+    elif d.relative_error is not None and result.quality_tolerance_unit == "percent":
+        figure = f"relative error {100 * d.relative_error:.3g}% (max|diff| / the baseline's largest |value|)"
+    elif d.top1_agreement is not None and result.quality_tolerance_unit == "points":
+        figure = f"top-1 predictions disagree with the baseline's on {100 * (1 - d.top1_agreement):.3g}%"
+    else:
+        figure = d.note
+    return f"OUTPUT OUT OF TOLERANCE: {d.name} {tuple(d.shape)} drifts beyond --quality-tolerance {tol}: {figure}"
 
 
 def _lossy(r: VariantResult) -> bool:

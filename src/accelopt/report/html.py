@@ -600,7 +600,7 @@ def _optimize_tables(r: Any) -> list[Table]:
               ["variant", "Pareto", "p50", "p99", "speed-up", "rounds", "gain up to (profile)", "throughput",
                "memory", "energy/step", "size", r.metric_label,
                f"worse by ({'points' if r.quality_tolerance_unit == 'points' else '%'})",  # the tolerance's unit
-               "max |diff|", "top-1 agree", "setup"])
+               "max |diff| (several outputs: the worst)", "top-1 agree (the scores)", "setup"])
     skipped = Table("not measured", ["variant", "status", "why"])
     for v in r.variants:
         if v.status not in ("measured", "quality-failure"):
@@ -610,11 +610,16 @@ def _optimize_tables(r: Any) -> list[Table]:
     rec = r.recommendation
     from accelopt.report.optimize_view import tolerance_text
 
-    t.note = ((f"quality tolerance {r.quality_tolerance:g} {unit}; " if r.metric is not None
+    each = " (given, it bounds each output's drift too)" if r.output_tolerance else ""
+    t.note = ((f"quality tolerance {r.quality_tolerance:g} {unit}{each}; " if r.metric is not None
                else tolerance_text(r) + "; ")
               + (f"recommendation: {rec.name} — {rec.reason}{_best_single(rec)}"
                  if rec is not None else "no recommendation (the run was interrupted)"))
     out = [t]
+    from accelopt.report.optimize_view import OUTPUT_COLUMNS, output_caption, output_rows
+
+    if rows := output_rows(r):  # each output against the baseline's, as the console's table
+        out.append(Table("each output against the baseline's", list(OUTPUT_COLUMNS), rows, note=output_caption(r)))
     if skipped.rows:
         out.append(skipped)
     notes = Table("notes", ["variant", "note"])
@@ -640,12 +645,14 @@ def _variant_row(v: Any, r: Any) -> list[str]:
     console shows it (the page's 3 significant digits read 85.4% for 85.35%, and nothing said OUT); its speed-up,
     rounds and bound as the console's ratios (units.fmt_ratio: the page read 348x, rounds 1.49x-404x, beside the
     console's 347.89x (1.49-403.76) and the reason's 347.89x)."""
-    from accelopt.report.optimize_view import quality_text, ratio_text, rounds_prefix
+    from accelopt.report.optimize_view import agreement_cell, quality_text, ratio_text, rounds_prefix
     from accelopt.units import fmt_ratio
 
     qual = v.quality
+    several = qual is not None and len(getattr(qual, "outputs", None) or []) > 1  # the worst output's, named
     quality_cells = (["n/a"] * 4 if qual is None else
-                     [quality_text(v, r), q(qual, "worse_by"), q(qual, "max_abs_diff"), q(qual, "top1_agreement")])
+                     [quality_text(v, r), q(qual, "worse_by"), agreement_cell(v) if several else
+                      q(qual, "max_abs_diff"), q(qual, "top1_agreement")])
     rounds = (f"{rounds_prefix(v)}{fmt_ratio(v.speedup_low)}-{fmt_ratio(v.speedup_high)}"
               if v.speedup_low is not None and v.speedup_high is not None else "n/a")
     return [v.name + ("" if v.measured else " (quality failure)"), "yes" if v.pareto else "",

@@ -62,16 +62,96 @@ def quality_text(r: Any, result: Any) -> str:
         if same is not None:
             text += f" vs {value(same)} after {q.same_budget_steps} steps"
         if q.within_tolerance is False:
-            text += " OUT"
+            # the metric inside the tolerance, an output beyond it (a --quality-tolerance given bounds each output):
+            # a bare OUT beside '(+0.00pt)' read as a contradiction
+            by_output = q.worse_by <= result.quality_tolerance and any(
+                d.within_tolerance is False for d in getattr(q, "outputs", None) or [])
+            text += " OUT (an output's drift: see the outputs' table)" if by_output else " OUT"
     return text
 
 
-def _agreement(r: Any) -> str:
+def agreement_cell(r: Any) -> str:
+    """The table's 'max|diff|, top-1 agree' cell: the scores' figures for a model of one output; for several, the
+    worst output's (Quality.worst_output), named ('output 'boxes': 0.031 (2.1%), worst of 3'): the scores' alone
+    hid a detection head's boxes, a second task head, an LSTM's state."""
     q = r.quality
-    if q is None or q.max_abs_diff is None:
-        return "—"
-    top1 = f", top-1 {fmt_pct(q.top1_agreement)}" if q.top1_agreement is not None else ""  # as the HTML
-    return f"{q.max_abs_diff:.2g}{top1}"
+    outs = getattr(q, "outputs", None) or []  # a stand-in Quality (tests) may not carry them
+    if q is None or (len(outs) <= 1 and q.max_abs_diff is not None) or not outs:
+        if q is None or q.max_abs_diff is None:
+            return "—"
+        top1 = f", top-1 {fmt_pct(q.top1_agreement)}" if q.top1_agreement is not None else ""  # as the HTML
+        return f"{q.max_abs_diff:.2g}{top1}"
+    w = q.worst_output
+    text = drift_text(w)
+    if len(outs) == 1:
+        return text
+    if all(d.max_abs_diff == 0 or d.equal_fraction == 1 for d in outs):  # the baseline's: 'worst of 3' read oddly
+        top1 = f", top-1 {fmt_pct(q.top1_agreement)}" if q.top1_agreement is not None else ""
+        return f"0 in all {len(outs)} outputs{top1}"
+    return f"{w.name}: {text}, worst of {len(outs)}"
+
+
+def drift_text(d: Any) -> str:
+    """One output's drift in a few words: '0.031 (2.1% rel.), top-1 98.4%', '99.2% equal' (an integer/boolean
+    output, no |diff|), or 'not compared' (its note says why)."""
+    if d.max_abs_diff is not None:
+        rel = f" ({fmt_pct(d.relative_error)} rel.)" if d.relative_error is not None else " (no scale)"
+        top1 = f", top-1 {fmt_pct(d.top1_agreement)}" if d.top1_agreement is not None else ""
+        return f"{d.max_abs_diff:.2g}{rel}{top1}"
+    if d.equal_fraction is not None:
+        return f"{fmt_pct(d.equal_fraction)} equal"
+    return "not compared"
+
+
+OUTPUT_COLUMNS = ("variant", "output", "shape", "dtype", "max|diff|", "rel. error", "top-1 agree", "equal",
+                  "tolerance", "note")
+
+
+def output_rows(result: Any) -> list[list[str]]:
+    """Each variant's outputs against the baseline's (Quality.outputs), the console's table and the page's: shown
+    where the model returns several Tensors, or an output's figures are not the plain ones (a note: an integer
+    output, another shape, an all-zero baseline). Empty otherwise: one float output is the main table's cell."""
+    rows: list[list[str]] = []
+    variants = [r for r in result.variants if r.quality is not None and getattr(r.quality, "outputs", None)]
+    if not any(len(r.quality.outputs) > 1 or any(d.note for d in r.quality.outputs) for r in variants):
+        return rows
+    for r in variants:
+        if r.name == "baseline":
+            continue
+        for d in r.quality.outputs:
+            tol = {True: "within", False: "OUT", None: "—"}[d.within_tolerance]
+            rows.append([r.name, d.name + (" (scores)" if d.scores else ""), "x".join(map(str, d.shape)) or "scalar",
+                         d.dtype, "n/a" if d.max_abs_diff is None else f"{d.max_abs_diff:.2g}",
+                         fmt_pct(d.relative_error), fmt_pct(d.top1_agreement), fmt_pct(d.equal_fraction), tol,
+                         d.note])
+    return rows
+
+
+def outputs_table(result: Any) -> Table | None:
+    rows = output_rows(result)
+    if not rows:
+        return None
+    t = Table(title="each output against the baseline's")
+    for c in OUTPUT_COLUMNS:
+        t.add_column(c, overflow="fold", justify="left" if c in ("variant", "output", "note") else "right")
+    for row in rows:
+        t.add_row(*(plain(c) for c in row))
+    t.caption = output_caption(result)
+    return t
+
+
+def output_caption(result: Any) -> str:
+    """What the outputs table's figures are, and whether the tolerance judged them."""
+    judged = ("A --quality-tolerance given bounds each output: its relative error in % of the baseline's largest "
+              "|value|" if result.quality_tolerance_unit == "percent" else
+              "A --quality-tolerance given bounds each output: its top-1 disagreement in accuracy points (an "
+              "output that is not class scores has none to bound: '—')")
+    return ("rel. error: max|diff| / the baseline output's largest |value|; top-1: class scores only (the scores, "
+            "or an output named '*logits*'); equal: an integer or boolean output's elements equal to the baseline's "
+            "(no |diff| is defined for it). "
+            + (judged + ", an integer/boolean output's elements changed in either; an output OUT puts its variant "
+               "outside the tolerance" if result.output_tolerance else
+               "Not judged against the quality tolerance (give --quality-tolerance to bound each output)") + ".")
 
 
 def _energy(r: Any) -> str:
@@ -88,10 +168,15 @@ def tolerance_text(result: Any) -> str:
     """The quality tolerance as applied, or, where no quality metric was measured (no eval_batches), why none was
     (metric_note): console and page said 'Quality tolerance: 1 % of the baseline' beside a 'quality (not measured)'
     column and a recommendation that named no tolerance, and printed the note saying why nowhere (JSON alone)."""
+    unit = "accuracy points" if result.quality_tolerance_unit == "points" else "% of the baseline"
+    each = (" (given, it bounds each output's drift too: see the outputs' table)"
+            if getattr(result, "output_tolerance", False) else "")
+    if result.metric is None and each:
+        return (f"Quality tolerance: {result.quality_tolerance:g} {unit}, applied to each output's drift alone "
+                f"({result.metric_note or 'no quality metric was measured'})")
     if result.metric is None:
         return f"Quality tolerance: not applied ({result.metric_note or 'no quality metric was measured'})"
-    unit = "accuracy points" if result.quality_tolerance_unit == "points" else "% of the baseline"
-    return f"Quality tolerance: {result.quality_tolerance:g} {unit}"
+    return f"Quality tolerance: {result.quality_tolerance:g} {unit}{each}"
 
 
 def variants_table(result: Any) -> Table:
@@ -114,7 +199,7 @@ def variants_table(result: Any) -> Table:
                   fmt_quantity(r.samples_per_s, unit_of(r, "samples_per_s")) if r.samples_per_s else "—",
                   fmt_bytes(r.memory_bytes, binary=True) if r.memory_bytes is not None else "n/a", _energy(r),
                   fmt_bytes(r.size_bytes, binary=True) if r.size_bytes is not None else "n/a", quality_text(r, result),
-                  _agreement(r), fmt_seconds(r.setup_s) if r.setup_s else "—")
+                  agreement_cell(r), fmt_seconds(r.setup_s) if r.setup_s else "—")
     meters = {r.energy_meter for r in result.variants if r.measured and r.energy_meter}
     n = result.variants[0].step_samples if result.variants else 0
     if not any(r.measured or r.status == "quality-failure" for r in result.variants):
@@ -161,6 +246,9 @@ def render(result: Any, console: Console | None = None) -> None:
     wide = console if console.width >= WIDE else make_console(width=WIDE, file=console.file,
                                                                force_terminal=console.is_terminal)
     wide.print(variants_table(result))
+    outputs = outputs_table(result)
+    if outputs is not None:
+        wide.print(outputs)
     skipped = skipped_table(result)
     if skipped is not None:
         console.print(skipped)
