@@ -12,6 +12,7 @@ of exposed all-to-all in a 32.8 s step.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -119,3 +120,23 @@ def test_plan_searches_dualpipe_on_even_pipelines(capsys: pytest.CaptureFixture[
         assert lay["schedule"] == ("1f1b" if lay["pp"] == 1 else "dualpipe")
         assert lay["pp"] == 1 or lay["pp"] % 2 == 0
     assert any("dualpipe" in n and "even pp" in n for n in doc["notes"])
+
+
+def test_ep_a2a_overlap_flag_adds_nothing_to_dualpipe(capsys: pytest.CaptureFixture[str]) -> None:
+    """DualPipe pairs its chunks itself: --ep-a2a-overlap (Megatron-Core's 1F1B pairing) neither hides the
+    all-to-all a second time nor adds its extra layer in flight."""
+    d = _explain(capsys, "--schedule", "dualpipe")
+    both = _explain(capsys, "--schedule", "dualpipe", "--ep-a2a-overlap")
+    for k in ("step_time_s", "t_ep_comm_s", "mem_activations_bytes"):
+        assert both[k] == pytest.approx(d[k], rel=1e-12), k
+
+
+def test_html_page_shows_the_bubble_inputs_with_their_source(capsys: pytest.CaptureFixture[str],
+                                                             tmp_path: Path) -> None:
+    page = tmp_path / "dualpipe.html"
+    code, _, err = run_main([*ARGS, "--schedule", "dualpipe", "--html", str(page)], capsys)
+    assert code == 0, err
+    html = page.read_text()
+    for name in ("in_dualpipe_fb_s", "in_dualpipe_b_s", "in_dualpipe_w_s"):
+        assert name in html
+    assert "(p/2 - 1)(F&amp;B + B - 3W) (DeepSeek-V3 report Table 2" in html

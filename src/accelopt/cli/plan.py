@@ -1397,7 +1397,7 @@ EP_A2A_OVERLAP_HELP = ("mixture of experts with --ep > 1: overlap each micro-bat
                        "overlap_moe_expert_parallel_comm / moe_a2a_overlap; with --pp > 1 it needs --vp > 1); hidden "
                        "only up to that compute, never in the warmup passes; memory: one layer more in flight, the "
                        "paired forward's, where a forward runs beside a backward; off: every all-to-all on the "
-                       "critical path")
+                       "critical path, except under --schedule dualpipe, which pairs its chunks so itself")
 TP_ASYNC_HELP = ("the megatron stack's backward tensor-parallel collectives all on the critical path, "
                  "as in Megatron-LM before its asynchronous tensor-parallel all-reduce (Narayanan et al. 2021) and "
                  "in Megatron-DeepSpeed (BLOOM, MT-NLG); default: each column-parallel layer's input-gradient "

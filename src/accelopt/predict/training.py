@@ -393,7 +393,8 @@ class Setup:
     CommOverlapConfig.overlap_moe_expert_parallel_comm, its perf recipes' moe_a2a_overlap): each steady-state 1F1B
     step runs one micro-batch's forward and another's backward layer by layer, the dispatch/combine all-to-alls of
     each on a communication stream beside the other's attention or expert-MLP compute (ep_a2a_exposed_s). Needs
-    ep > 1, the 1f1b schedule and, with pp > 1, the interleaved one (vp > 1); otherwise it has no effect."""
+    ep > 1, the 1f1b schedule and, with pp > 1, the interleaved one (vp > 1); otherwise it has no effect. The dualpipe
+    schedule pairs its chunks so without it (DeepSeek-V3 report sec. 3.2.1; dualpipe_paired_share)."""
     moe_dispatcher: str = "alltoall"
     """The MoE token dispatcher (comm.MOE_DISPATCHERS): alltoall, Megatron-Core's NCCL all-to-all dispatcher (one copy
     per routed expert rank, comm.alltoall_split_s); hybridep / deepep, its flex dispatcher's HybridEP or DeepEP backend
