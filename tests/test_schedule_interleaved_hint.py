@@ -15,4 +15,4 @@ def test_interleaved_names_its_flag(command: list[str], capsys: pytest.CaptureFi
     text = " ".join(err.split())
     assert code == 2, err
     assert "--schedule 'interleaved' is not a pipeline schedule" in text
-    assert "give --schedule 1f1b, zb-h1, zb-h2; an interleaved schedule is 1f1b with --vp > 1" in text
+    assert "give --schedule 1f1b, zb-h1, zb-h2, dualpipe; an interleaved schedule is 1f1b with --vp > 1" in text

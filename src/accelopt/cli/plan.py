@@ -529,7 +529,8 @@ def _zero_bubble_notes(schedule: str) -> list[str]:
     """The sentence saying that a zero-bubble --schedule orders the pipelined layouts (search.enumerate_layouts)."""
     if schedule == "1f1b":
         return []
-    return [f"--schedule {schedule} applies to the pipelined layouts (pp > 1, vp 1); a layout of pp 1 has no "
+    even = ", an even pp and micro-batch count >= 2 pp" if schedule == "dualpipe" else ""
+    return [f"--schedule {schedule} applies to the pipelined layouts (pp > 1, vp 1{even}); a layout of pp 1 has no "
             "pipeline and no bubble, and is searched and listed as 1f1b"]
 
 
@@ -1396,7 +1397,7 @@ EP_A2A_OVERLAP_HELP = ("mixture of experts with --ep > 1: overlap each micro-bat
                        "overlap_moe_expert_parallel_comm / moe_a2a_overlap; with --pp > 1 it needs --vp > 1); hidden "
                        "only up to that compute, never in the warmup passes; memory: one layer more in flight, the "
                        "paired forward's, where a forward runs beside a backward; off: every all-to-all on the "
-                       "critical path")
+                       "critical path, except under --schedule dualpipe, which pairs its chunks so itself")
 TP_ASYNC_HELP = ("the megatron stack's backward tensor-parallel collectives all on the critical path, "
                  "as in Megatron-LM before its asynchronous tensor-parallel all-reduce (Narayanan et al. 2021) and "
                  "in Megatron-DeepSpeed (BLOOM, MT-NLG); default: each column-parallel layer's input-gradient "
@@ -1525,7 +1526,9 @@ EDGE_HELP = ("layers on the first and on the last pipeline stage when they hold 
 
 SCHEDULE_HELP = ("pipeline schedule: 1f1b (interleaved with --vp > 1; bubble (p-1)/(v m)), zb-h1 or zb-h2 "
                  "(zero-bubble, Qi et al. 2024: bubble (p-1)(T_F+T_B-T_W) / (p-1)(T_F+T_B-2T_W); zb-h2 holds 2p-1 "
-                 "micro-batches); default 1f1b")
+                 "micro-batches), dualpipe (DeepSeek-V3 report sec. 3.2.1: bubble (p/2-1)(F&B+B-3W), 2x the "
+                 "stage's parameters, p+1 micro-batches held, expert all-to-all and pipeline sends beside the "
+                 "paired chunk's compute; needs an even pp and an even micro-batch count >= 2 pp); default 1f1b")
 
 
 SLICE_HELP = ("devices per scale-up domain / slice (a TPU ICI slice of Multislice, e.g. 256 for v5e-256; a GPU "

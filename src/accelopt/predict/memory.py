@@ -154,6 +154,13 @@ class StageParams:
     keep16: Arr   # of `dense`: embeddings and norms, which stay 16-bit when the GEMM weights are FP8 (fp8_params)
 
 
+def param_copies(prm: StageParams, copies: Arr) -> StageParams:
+    """`prm` held `copies` times on a rank (DualPipe: 2, stage i and stage p-1-i, DeepSeek-V3 report Table 2:
+    'Parameter 2x'); one layer's gather buffer (layer_full) stays one layer's."""
+    return StageParams(dense=prm.dense * copies, expert=prm.expert * copies, layer_full=prm.layer_full,
+                       keep16=prm.keep16 * copies)
+
+
 def layers_per_stage(n_layers: int, pp: Arr, vp: Arr) -> Arr:
     """Layers on the busiest pipeline rank: v chunks of ceil(L / (p v)) layers."""
     return np.ceil(n_layers / (pp * vp)) * vp
@@ -385,7 +392,8 @@ def memory_per_device(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp
                       recompute_frac: Arr | None = None, offload_layers: int = 0,
                       gemm_weight_bytes: float = WEIGHT_BYTES, fp8_inputs: bool = False, dropout: bool = True,
                       optim_bytes: float = OPTIM_BYTES, modules: tuple[str, ...] = (),
-                      vocab_tiling: int = 1, a2a_overlap: Arr | None = None) -> MemoryBreakdown:
+                      vocab_tiling: int = 1, a2a_overlap: Arr | None = None,
+                      dualpipe: Arr | None = None) -> MemoryBreakdown:
     """Peak bytes on the busiest device (max of the first and last pipeline stage).
 
     With `edge_layers` (first and last stage hold that many layers, the middle ones the rest; Megatron-LM
@@ -402,7 +410,10 @@ def memory_per_device(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp
     optim_bytes: optimizer state per parameter (12: fp32 master + Adam moments; module docstring); modules:
     Megatron-Core recompute modules (Setup.recompute_modules, module docstring); vocab_tiling: the logits' chunks
     (Setup.vocab_tiling, module docstring); a2a_overlap: where Megatron-Core's expert all-to-all overlap runs
-    (Setup.ep_a2a_overlap; None: nowhere), one layer more in flight (a2a_overlap_layers, module docstring)."""
+    (Setup.ep_a2a_overlap; None: nowhere), one layer more in flight (a2a_overlap_layers, module docstring);
+    dualpipe: where the DualPipe schedule runs (None: nowhere): two stages' parameters (param_copies), and the last
+    rank, the first of the reverse direction, holds what the first does (in_flight_max micro-batches, p + 1 in
+    DeepSeek-V3 report Table 2) besides the logits."""
     if edge_layers is not None:
         return _uneven_memory(model, tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, mbs=mbs, m=m, zero=zero,
                               recompute=recompute, sp=sp, seq_len=seq_len, flash=flash, overhead_bytes=overhead_bytes,
@@ -411,6 +422,8 @@ def memory_per_device(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp
                               fp8_inputs=fp8_inputs, dropout=dropout, optim_bytes=optim_bytes, modules=modules,
                               vocab_tiling=vocab_tiling, a2a_overlap=a2a_overlap)
     prm = stage_params(model, pp, vp, tp, ep, etp=etp)
+    dual = np.zeros_like(np.asarray(pp), dtype=bool) if dualpipe is None else dualpipe
+    prm = param_copies(prm, np.where(dual, 2.0, 1.0))
     weights, grads, opt = _state_bytes(prm, dp, cp, ep, zero, tp=tp, etp=etp, shard=shard,
                                        gemm_weight_bytes=gemm_weight_bytes, optim_bytes=optim_bytes)
     s = seq_len / cp
@@ -425,7 +438,7 @@ def memory_per_device(model: TransformerConfig, *, tp: Arr, pp: Arr, dp: Arr, cp
     first = per_layer * (np.where(vp > 1, layers_in_flight(pp, vp, m, zero_rank, chunk, ls, "first"), plain)
                          + a2a_overlap_layers(pp, vp, m, zero_rank, a2a_overlap))
     logits = _logits_bytes(model, s, mbs, tp, vocab_tiling)
-    last = per_layer * (layers_in_flight(pp, vp, m, pp - 1, chunk, ls, "last")
+    last = per_layer * (np.where(dual, plain, layers_in_flight(pp, vp, m, pp - 1, chunk, ls, "last"))
                         + a2a_overlap_layers(pp, vp, m, pp - 1, a2a_overlap))
     # The logits are dead before any layer's backward starts, when full recompute re-materialises a layer (module
     # docstring): the stage holding them peaks at its saved set + the larger of the two.

@@ -120,7 +120,7 @@ class LayoutFlags:
     """Sequence parallelism; only takes effect with tp > 1."""
     overlap: bool = True
     schedule: str = "1f1b"
-    """Pipeline schedule (training.SCHEDULES): 1f1b (interleaved when vp > 1), zb-h1, zb-h2."""
+    """Pipeline schedule (training.SCHEDULES): 1f1b (interleaved when vp > 1), zb-h1, zb-h2, dualpipe."""
     hsdp: int = 0
     """Hybrid-sharding shard group (0: ZeRO/FSDP over all of dp x cp)."""
     etp: int = 0
@@ -491,8 +491,12 @@ def structural_fixes(model: TransformerConfig, mp: int, lay: Layout | None = Non
         Rule.VP_MICROBATCHES: "a --global-batch / --mbs giving a micro-batch count divisible by --pp, or --vp 1",
         Rule.PP_VP_LAYERS: f"--pp x --vp <= {model.layers} layers",
         Rule.ZB_VP: "--schedule 1f1b with --vp > 1",
-        Rule.ZB_NEEDS_PP: ("--pp > 1 with --schedule zb-h1/zb-h2, or --schedule 1f1b with --pp 1 (the schedule "
-                             "`plan --schedule zb-h1/zb-h2` lists its pp 1 layouts under)"),
+        Rule.ZB_NEEDS_PP: ("--pp > 1 with --schedule zb-h1/zb-h2/dualpipe, or --schedule 1f1b with --pp 1 (the "
+                             "schedule `plan --schedule zb-h1/zb-h2/dualpipe` lists its pp 1 layouts under)"),
+        Rule.DUALPIPE_PP_EVEN: "an even --pp with --schedule dualpipe, or --schedule 1f1b",
+        Rule.DUALPIPE_MICROBATCHES: ("a --global-batch / --mbs giving an even micro-batch count of at least 2 x --pp "
+                                     "(per data-parallel rank) with --schedule dualpipe, or --schedule 1f1b"),
+        Rule.DUALPIPE_EDGE: "no --edge-stage-layers with --schedule dualpipe, or --schedule 1f1b",
         Rule.CP_SEQ: f"a --cp dividing --seq-len{fig(str(seq_len))}",
         Rule.EP_NEEDS_MOE: "--ep 1 on a dense model",
         Rule.EP_EXPERTS: f"an --ep dividing the {model.experts} experts",

@@ -44,6 +44,7 @@ TERM_UNITS: dict[str, str] = {
     "in_edp_domains": "count", "in_tp_ici_dims": "count", "in_dp_ici_dims": "count",
     "in_scaleup_link_byte_per_s": "B/s",
     "in_scaleup_latency_s": "s", "in_ring_attention_fwd_factor": "ratio", "in_ring_attention_bwd_factor": "ratio",
+    "in_dualpipe_fb_s": "s", "in_dualpipe_b_s": "s", "in_dualpipe_w_s": "s",
 }
 
 

@@ -103,6 +103,7 @@ from accelopt.predict.memory import (
     memory_per_device,
     middle_stage_layers,
     module_on,
+    param_copies,
     stage_params,
 )
 from accelopt.units import MAX_COUNT, fmt_count, unit
@@ -193,8 +194,12 @@ def recompute_text(recompute: str, recompute_layers: int, modules: tuple[str, ..
 
 # Pipeline schedules. 1f1b: one-forward-one-backward, interleaved when vp > 1 (Narayanan et al. 2021 sec. 2.2);
 # zb-h1 / zb-h2: the handcrafted zero-bubble schedules of Qi et al. 2024 ('Zero Bubble Pipeline Parallelism',
-# ICLR 2024, sec. 2), which split the backward into B (input gradient) and W (weight gradient) passes.
-SCHEDULES = {"1f1b": 0, "zb-h1": 1, "zb-h2": 2}
+# ICLR 2024, sec. 2), which split the backward into B (input gradient) and W (weight gradient) passes;
+# dualpipe: DeepSeek-V3's bidirectional pipeline (DeepSeek-AI 2024, 'DeepSeek-V3 Technical Report', arXiv 2412.19437,
+# sec. 3.2.1 and Table 2; deepseek-ai/DualPipe @ bb214e8 dualpipe/dualpipe.py): micro-batches fed from both ends,
+# each rank holding stage i and stage p-1-i, forward and backward chunks paired so each one's expert all-to-all and
+# pipeline sends run beside the other's compute.
+SCHEDULES = {"1f1b": 0, "zb-h1": 1, "zb-h2": 2, "dualpipe": 3}
 SCHEDULE_NAMES = {v: k for k, v in SCHEDULES.items()}
 _CODED = {"recompute": (RECOMPUTE, RECOMPUTE_NAMES), "schedule": (SCHEDULES, SCHEDULE_NAMES)}
 LAYOUT_FIELDS = ("tp", "pp", "dp", "cp", "ep", "vp", "mbs", "m", "zero", "recompute", "sp", "overlap", "schedule",
@@ -232,7 +237,8 @@ class Layout:
     optimizer) that is Megatron-Core's overlap_grad_reduce and overlap_param_gather together, as Megatron-Bridge and
     NeMo set them (dp_exposed_s)."""
     schedule: str = "1f1b"
-    """Pipeline schedule: 1f1b (interleaved when vp > 1), zb-h1 or zb-h2 (Qi et al. 2024)."""
+    """Pipeline schedule: 1f1b (interleaved when vp > 1), zb-h1 or zb-h2 (Qi et al. 2024), dualpipe (DeepSeek-V3
+    report sec. 3.2.1)."""
     hsdp: int = unit("count", default=0)
     """ZeRO/FSDP shard group: 0 = the whole dp x cp group; g = hybrid sharding (HSDP): shard over g ranks,
     replicate over dp x cp / g groups (PyTorch FSDP HYBRID_SHARD, DeepSpeed ZeRO++ hpZ)."""
@@ -387,7 +393,8 @@ class Setup:
     CommOverlapConfig.overlap_moe_expert_parallel_comm, its perf recipes' moe_a2a_overlap): each steady-state 1F1B
     step runs one micro-batch's forward and another's backward layer by layer, the dispatch/combine all-to-alls of
     each on a communication stream beside the other's attention or expert-MLP compute (ep_a2a_exposed_s). Needs
-    ep > 1, the 1f1b schedule and, with pp > 1, the interleaved one (vp > 1); otherwise it has no effect."""
+    ep > 1, the 1f1b schedule and, with pp > 1, the interleaved one (vp > 1); otherwise it has no effect. The dualpipe
+    schedule pairs its chunks so without it (DeepSeek-V3 report sec. 3.2.1; dualpipe_paired_share)."""
     moe_dispatcher: str = "alltoall"
     """The MoE token dispatcher (comm.MOE_DISPATCHERS): alltoall, Megatron-Core's NCCL all-to-all dispatcher (one copy
     per routed expert rank, comm.alltoall_split_s); hybridep / deepep, its flex dispatcher's HybridEP or DeepEP backend
@@ -644,6 +651,9 @@ class Rule(enum.Enum):
     PP_VP_LAYERS = enum.auto()
     ZB_VP = enum.auto()
     ZB_NEEDS_PP = enum.auto()
+    DUALPIPE_PP_EVEN = enum.auto()
+    DUALPIPE_MICROBATCHES = enum.auto()
+    DUALPIPE_EDGE = enum.auto()
     CP_SEQ = enum.auto()
     EP_NEEDS_MOE = enum.auto()
     EP_EXPERTS = enum.auto()
@@ -709,8 +719,20 @@ def structural_problems(setup: Setup, lay: Layouts, n_devices: Arr) -> list[Prob
          "interleaved 1F1B needs the micro-batch count m divisible by pp (Narayanan 2021, sec. 2.2.2)"),
         (R.PP_VP_LAYERS, (lay.pp * lay.vp > mdl.layers) & (setup.edge_stage_layers is None),
          "pp x vp cannot exceed the layer count"),
-        (R.ZB_VP, (lay.schedule != 0) & (lay.vp > 1), "zero-bubble schedules (zb-h1, zb-h2) are modelled with vp = 1"),
-        (R.ZB_NEEDS_PP, (lay.schedule != 0) & (lay.pp == 1), "a zero-bubble schedule (zb-h1, zb-h2) needs pp > 1"),
+        (R.ZB_VP, (lay.schedule != 0) & (lay.vp > 1), "the zero-bubble and DualPipe schedules (zb-h1, zb-h2, "
+         "dualpipe) are modelled with vp = 1"),
+        (R.ZB_NEEDS_PP, (lay.schedule != 0) & (lay.pp == 1), "a zero-bubble or DualPipe schedule (zb-h1, zb-h2, "
+         "dualpipe) needs pp > 1"),
+        # deepseek-ai/DualPipe @ bb214e8 dualpipe/dualpipe.py DualPipe.step: 'assert num_ranks % 2 == 0' and
+        # 'num_chunks % 2 == 0 and num_chunks >= num_ranks * 2' (half the micro-batches enter from each end)
+        (R.DUALPIPE_PP_EVEN, (lay.schedule == SCHEDULES["dualpipe"]) & (lay.pp % 2 != 0),
+         "DualPipe needs an even pp (each rank holds stage i and stage pp-1-i; DualPipe.step asserts it)"),
+        (R.DUALPIPE_MICROBATCHES, (lay.schedule == SCHEDULES["dualpipe"])
+         & ((lay.m % 2 != 0) | (lay.m < 2 * lay.pp)),
+         "DualPipe needs an even micro-batch count m >= 2 x pp (half enter from each end; DualPipe.step asserts "
+         "num_chunks % 2 == 0 and num_chunks >= 2 x ranks)"),
+        (R.DUALPIPE_EDGE, (lay.schedule == SCHEDULES["dualpipe"]) & (setup.edge_stage_layers is not None),
+         "DualPipe is modelled with an even split of the layers (no --edge-stage-layers)"),
         (R.CP_SEQ, setup.seq_len % lay.cp != 0, f"cp must divide the sequence length {setup.seq_len}"),
         (R.EP_NEEDS_MOE, (lay.ep > 1) & (not mdl.is_moe), "expert parallelism (ep > 1) needs a mixture-of-experts "
          "model"),
@@ -991,13 +1013,20 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     # (+2 with Megatron-Core's moe recompute module: the checkpointed MoE layer redoes its dispatch and combine)
     t_ep_raw_layer = frac_moe * (4.0 + 2.0 * mod_on["moe"]) * t_a2a
     t_ep_layer = t_ep_raw_layer
-    if setup.ep_a2a_overlap:
+    t_ep_paired_layer = t_ep_raw_layer  # a forward chunk paired with a backward one (DualPipe's F&B)
+    dual = lay.schedule == SCHEDULES["dualpipe"]
+    if setup.ep_a2a_overlap or dual.any():
         # Attention block forward (projections, core, elementwise) and the expert MLP forward of one MoE layer.
         attn_f = lt.dense_s - lt.dense_mlp_s - lt.dense_act_s + lt.attn_core_s
-        paired = a2a_paired_share(m, pp, vp)
+        # DualPipe pairs chunks as Megatron-Core's overlap does (DeepSeek-V3 report sec. 3.2.1: attention, dispatch,
+        # MLP and combine of a forward and a backward chunk rearranged so the all-to-alls run beside the other's
+        # compute), in the share of its chunks its schedule pairs (dualpipe_paired_share)
+        paired = np.where(dual, dualpipe_paired_share(m, pp), a2a_paired_share(m, pp, vp))
         paired_layer = frac_moe * ep_a2a_exposed_s(t_a2a, attn_f, lt.moe_mlp_s, cal.overlap_eff)
-        on = (ep > 1) & (lay.schedule == SCHEDULES["1f1b"]) & ((pp == 1) | (vp > 1))
+        on = (ep > 1) & (((lay.schedule == SCHEDULES["1f1b"]) & ((pp == 1) | (vp > 1)) & setup.ep_a2a_overlap)
+                         | dual)
         t_ep_layer = np.where(on, (1.0 - paired) * t_ep_raw_layer + paired * paired_layer, t_ep_raw_layer)
+        t_ep_paired_layer = np.where(on, paired_layer, t_ep_raw_layer)
     t_logits_last = logits_step_s(mdl, T, tp, dtb, dev, setup.eager_cross_entropy, setup.fp8_output_head,
                                   setup.te_cross_entropy)
     # A fused attention kernel's backward does 2.5x its forward's work, not the 2x of a GEMM (attention_bwd_ratio), at
@@ -1048,8 +1077,16 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
         t_p2p = np.where((pp > 1) & (vp > 1),
                          vp * (np.maximum(0.0, t_p2p_one - cal.overlap_eff * t_fwd / vp)
                                + np.maximum(0.0, t_p2p_one - cal.overlap_eff * (t_bwd + t_rec) / vp)), t_p2p_raw)
+    # DualPipe: a forward chunk's send runs beside the paired backward chunk's compute and the backward's send beside
+    # the forward's (DeepSeek-V3 report sec. 3.2.1: 'both all-to-all and PP communication can be fully hidden'),
+    # exposed only where the send outlasts that compute
+    t_p2p = np.where(dual & (pp > 1), np.maximum(0.0, t_p2p_one - cal.overlap_eff * (t_bwd + t_rec))
+                     + np.maximum(0.0, t_p2p_one - cal.overlap_eff * t_fwd), t_p2p)
     # --- data parallel / ZeRO over dp*cp ranks (stride tp).
     prm = stage_params(mdl, pp, vp, tp, ep, ls=None if edge is None else ls, etp=etp)
+    # DualPipe: each rank holds two stages (i and p-1-i), 2x the parameters (DeepSeek-V3 report Table 2), each with
+    # its gradients to reduce and its optimizer state to step
+    prm = param_copies(prm, np.where(dual, 2.0, 1.0))
     grad_bytes = (prm.dense + prm.expert) * act_b
     dp_group = lay.dp * lay.cp
     edp_group, edp_inner = expert_dp_group(lay.tp, dp_group, lay.etp, lay.ep)
@@ -1113,6 +1150,12 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
     sched = lay.schedule
     bubble = (pp - 1) * np.where(sched == 1, np.maximum(0.0, t_mb - 2.0 * t_w),
                                  np.where(sched == 2, np.maximum(0.0, t_mb - 3.0 * t_w), t_mb / vp))
+    # DualPipe (DeepSeek-V3 report Table 2): (p/2 - 1)(F&B + B - 3W). F&B: a forward chunk paired with a backward one,
+    # every all-to-all at its paired exposure; B: a full backward chunk alone (W included), its compute and 2/3 of
+    # the micro-batch's other terms at their unpaired exposure (split 1:2 as the compute); W as the zero-bubble one.
+    t_fb = t_mb - t_ep + ls * t_ep_paired_layer
+    t_b_chunk = t_bwd + t_rec + 2.0 / 3.0 * (t_mb - t_ep + ls * t_ep_raw_layer - t_fwd - t_bwd - t_rec)
+    bubble = np.where(sched == SCHEDULES["dualpipe"], dualpipe_bubble_s(pp, t_fb, t_b_chunk, t_w), bubble)
     # Overlapped sends (interleaved) leave t_mb, but not the fill and the drain: there each of the p - 1 hops waits
     # for its transfer (fill_drain_p2p_s); without the overlap t_mb, and so the bubble, already holds them.
     if setup.p2p_overlap:
@@ -1128,7 +1171,8 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
                             recompute=rc, sp=lay.sp, seq_len=setup.seq_len, flash=setup.flash,
                             overhead_bytes=cal.framework_overhead_bytes, edge_layers=edge, etp=etp,
                             shard=np.where(hsdp, g_shard, dp_group).astype(float),
-                            in_flight_max=np.where(sched == 2, 2 * pp - 1, pp),
+                            in_flight_max=np.where(sched == 2, 2 * pp - 1, np.where(dual, pp + 1, pp)),
+                            dualpipe=dual,
                             recompute_frac=np.where(lay.recompute_layers > 0, rec_frac, 1.0),
                             offload_layers=setup.offload_layers, gemm_weight_bytes=fp8_param_bytes(setup, cal),
                             fp8_inputs=setup.fp8_saved_inputs, dropout=not setup.no_dropout,
@@ -1201,6 +1245,9 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
         # the ring attention's factors where they apply (cp > 1 on FlashAttention-2), else n/a
         "in_ring_attention_fwd_factor": np.where(ring_f != 1.0, ring_f, np.nan) * np.ones_like(step),
         "in_ring_attention_bwd_factor": np.where(ring_b != 1.0, ring_b, np.nan) * np.ones_like(step),
+        # DualPipe's bubble inputs (DeepSeek-V3 report Table 2), n/a under the other schedules
+        "in_dualpipe_fb_s": np.where(dual, t_fb, np.nan), "in_dualpipe_b_s": np.where(dual, t_b_chunk, np.nan),
+        "in_dualpipe_w_s": np.where(dual, t_w, np.nan),
     }
     assumed = links.used_by(int(n.max())) if len(n) else []
     # (with tp 1 the FSDP group is the whole slice, on every dimension: its shape does not matter)
@@ -1370,6 +1417,21 @@ def a2a_paired_share(m: Arr, pp: Arr, vp: Arr) -> Arr:
     passes = m * vp
     warmup = np.minimum(passes, 2.0 * (pp - 1.0) + (vp - 1.0) * pp + 1.0)
     return (passes - warmup) / passes
+
+
+def dualpipe_paired_share(m: Arr, pp: Arr) -> Arr:
+    """Share of a rank's m forward chunks that DualPipe runs paired with a backward chunk (F&B), on the rank with
+    the fewest, the first (half_rank 0). deepseek-ai/DualPipe @ bb214e8 dualpipe/dualpipe.py DualPipe.step: step 4
+    runs 2 (m/2 - p + h + 1) paired chunks and step 5 (p/2 - h - 1), h = min(rank, p - 1 - rank); the warmup
+    forwards (steps 1-3) and the cooldown backwards (steps 6-8) run alone. At h = 0: m - 3p/2 + 1."""
+    return np.clip(m - 1.5 * pp + 1.0, 0.0, m) / m
+
+
+def dualpipe_bubble_s(pp: Arr, t_fb: Arr, t_b: Arr, t_w: Arr) -> Arr:
+    """DualPipe's pipeline bubble (DeepSeek-AI 2024, DeepSeek-V3 Technical Report, arXiv 2412.19437, Table 2;
+    deepseek-ai/DualPipe README @ 89f5de1): (PP/2 - 1)(F&B + B - 3W), F&B the time of a forward and a backward chunk
+    run mutually overlapped, B a full backward chunk, W its weight-gradient part (1F1B's is (PP - 1)(F + B))."""
+    return (pp / 2.0 - 1.0) * np.maximum(0.0, t_fb + t_b - 3.0 * t_w)
 
 
 def ep_a2a_exposed_s(t_a2a: Arr, attn_f: Arr, mlp_f: Arr, eff: float) -> Arr:
@@ -1733,6 +1795,12 @@ def explain_inputs() -> dict[str, str]:
                                          "at cp 8: 85.2% of its kernel, 8xH800)"),
         "in_ring_attention_bwd_factor": (f"the same for the core's backward: x 1/cp + (cp - 1)/cp / {e_b:.3f} (the "
                                          "README's forward + backward rows less its forward-only rows)"),
+        "in_dualpipe_fb_s": ("F&B (--schedule dualpipe): a forward and a backward chunk run mutually overlapped, "
+                             "t_mb with every expert all-to-all at its paired exposure (DeepSeek-V3 report Table 2)"),
+        "in_dualpipe_b_s": ("B (--schedule dualpipe): a full backward chunk alone, t_bwd + t_recompute + 2/3 of the "
+                            "micro-batch's other terms unpaired (split 1:2 as forward and backward compute)"),
+        "in_dualpipe_w_s": ("W (--schedule dualpipe): the weight-gradient part of B, the forward's weight GEMMs "
+                            "(the forward less the attention core), as zb-h1/zb-h2's T_W"),
         "in_first_gemm_flops": "F of a layer's first GEMM: the fused QKV projection 2 T h (q / t + k + v of "
                                "max(kv / t, 1) heads); with multi-head latent attention the KV down-projection "
                                "2 T h (d_c + d_rope), not split",
@@ -1830,7 +1898,9 @@ def explain_terms() -> dict[str, str]:
                        "x 2 B at the published rate x scale-out / 50 GB/s (comm.hierarchical_dispatch_s); "
                        "--ep-a2a-overlap: in a share (m v - warmup) / (m v) of the passes (warmup (p-1) x 2 + (v-1) "
                        "p + 1), a forward/backward pair exposes per MoE layer max(0, a - eff x attn_fwd) + max(0, 2a "
-                       "- eff x 3 mlp_fwd) + max(0, a - eff x 2 attn_fwd), a = one all-to-all",
+                       "- eff x 3 mlp_fwd) + max(0, a - eff x 2 attn_fwd), a = one all-to-all; --schedule dualpipe "
+                       "(DeepSeek-V3 report sec. 3.2.1): the same pair exposure in a share (m - 3p/2 + 1) / m of the "
+                       "chunks, those DualPipe pairs on its first rank (deepseek-ai/DualPipe dualpipe.py steps 4-5)",
         "t_ep_comm_raw_s": "m x L_s x frac_moe x 4 x alltoall(...): the expert all-to-all traffic before any overlap "
                            "(hidden = this - t_ep_comm_s)",
         "t_pp_p2p_s": "m x 2 v x (latency + b s h x 2 B / t / BW [+ all-gather of b s h over tp without sequence "
@@ -1838,7 +1908,9 @@ def explain_terms() -> dict[str, str]:
                       "+ (v - 1) p warmup chunk forwards, k = 1 when the batched steady-state exchange's two "
                       "neighbours sit on different links (a stage smaller than the scale-up domain, p > 2, the job "
                       "spanning domains), else 2; --p2p-overlap with v > 1: each send less "
-                      "overlap_eff x one chunk's forward (backward) compute, at least 0",
+                      "overlap_eff x one chunk's forward (backward) compute, at least 0; --schedule dualpipe: "
+                      "max(0, send - overlap_eff x the paired backward's compute) + max(0, send - overlap_eff x "
+                      "the paired forward's) (DeepSeek-V3 report sec. 3.2.1)",
         "t_zero3_comm_s": "m x max(0, 3 x allgather(stage params x 2 B over the shard group; routed experts over "
                           "the in_edp_ranks) - overlap_eff x t_mb "
                           "compute)",
@@ -1867,14 +1939,17 @@ def explain_terms() -> dict[str, str]:
                            "t_fsdp_latency_s) / m, those rows being m x their per-micro-batch time"),
         "t_bubble_s": "1f1b: (p - 1) / v x t_mb (Narayanan 2021), + 2 (p - 1) pipeline sends with --p2p-overlap "
                       "(the fill and drain wait for them, fill_drain_p2p_s); zb-h1: (p-1)(t_mb - 2 T_W); zb-h2: "
-                      "(p-1)(t_mb - 3 T_W) (Qi 2024)",
+                      "(p-1)(t_mb - 3 T_W) (Qi 2024); dualpipe: (p/2 - 1)(F&B + B - 3W) (DeepSeek-V3 report "
+                      "Table 2; in_dualpipe_fb_s, in_dualpipe_b_s, in_dualpipe_w_s)",
         "t_optimizer_s": ("optimizer step: (2 x --optimizer-bytes state read + written + 2 B gradient read + the "
                           "16-bit weight written) x local (ZeRO-sharded) parameters / "
                           "(BW x mem_eff)"),
         "step_time_s": "m x t_microbatch_s + t_bubble_s + t_dp_comm_s (exposed) + t_optimizer_s",
         "mfu": "3 x model FLOPs/token x tokens/step / (step x devices x peak)",
         "hfu": "(model + recompute FLOPs) / (step x devices x peak)",
-        "mem_weights_bytes": ("2 B x stage params (--fp8-params: 1 B for the GEMM weights, + 1 for the transposed "
+        "mem_weights_bytes": ("2 B x stage params (dualpipe: 2 stages' params here, grads and optimizer too, "
+                              "DeepSeek-V3 report Table 2: 'Parameter 2x') "
+                              "(--fp8-params: 1 B for the GEMM weights, + 1 for the transposed "
                               "copy on Hopper) (with ZeRO-3: the dense ones / in_zero_shard_ranks, the routed experts "
                               "/ in_edp_ranks, + 2 gathered layers)"),
         "mem_grads_bytes": ("2 B x stage params (with ZeRO >= 2: the dense ones / in_zero_shard_ranks, the routed "
@@ -1886,7 +1961,9 @@ def explain_terms() -> dict[str, str]:
                                  "save_dot_except_mlpwi: the Q/K/V and out-projection outputs + layer input; op: "
                                  "the layer input + torchtitan's saved outputs of the "
                                  "odd matmuls, the flash kernel and the sequence-parallel reduce-scatters) x L_s x "
-                                 "min(m, p) in flight (zb-h2: 2p - 1; --ep-a2a-overlap: + 1 layer, the paired "
+                                 "min(m, p) in flight (zb-h2: 2p - 1; dualpipe: p + 1 on the first and the last "
+                                 "rank, DeepSeek-V3 "
+                                 "report Table 2; --ep-a2a-overlap: + 1 layer, the paired "
                                  "forward's, where a steady-state step pairs a forward with a backward) (+ logits)",
         "mem_overhead_bytes": "framework overhead from the calibration file",
         "mem_total_bytes": ("memory per device (`plan`'s mem/dev): mem_weights_bytes + mem_grads_bytes + "
