@@ -1436,6 +1436,22 @@ _RSRV3 = {
     )
 }
 
+# rt4 (2026-12-06): the T4 row of each 70B row's all-reduce at the T4's measured weight-read rate (its residual against
+# this row's at 8 reads); figures recomputed by tests/test_serving_custom_allreduce_a100.py (rt4_sentence,
+# test_rt4_sentence_in_the_70b_entries)
+_RT4_TEXT = (
+    "Since rt4 (2026-12-06) the T4 row ({t4}) reads its weights at the T4's fp16 GEMM rate measured at its batch, "
+    "0.583 of 320 GB/s at M 32 (vLLM PR #6996; predict/data/measured_decode_gemm.csv), and is at {err}, within 25%: "
+    "its residual {res} ms ({share}% of its step) against {here} ms ({here_share}%) here at 8 reads; no A100 GEMM time "
+    "by M is in that file, so this row's prediction is unchanged"
+)
+_RT4 = {
+    "vllm2192-a100-l2-70b-tp4-b64-nccl": _RT4_TEXT.format(t4="vllm2192-t4-l2-7b-tp2-b32-nccl", err="+20.4%",
+                                                          res="11.9", share=19, here="13.8", here_share=26),
+    "vllm2192-a100-l2-70b-tp4-b64-custom": _RT4_TEXT.format(t4="vllm2192-t4-l2-7b-tp2-b32-custom", err="+17.1%",
+                                                            res="10.0", share=16, here="6.8", here_share=15),
+}
+
 # the T4 cells' UNEXPLAINED entries until rt4 (2026-12-06) took both within 25% (their figures recomputed with every
 # decode read at the table's rate, tests/test_serving_custom_allreduce_a100.py table_rate)
 T4_ENTRIES_BEFORE_RT4 = {
@@ -1708,7 +1724,7 @@ UNEXPLAINED: dict[str, str] = {
        f"({e33}), and the published steps exceed the model's by {p70} ms here and {r33} ms there, one per-step cost "
        f"within {dp} ms; PR #2744's shape (batch 4: 256 thread blocks on 108 SMs, 1024 tokens each) is not this one "
        "(1024 blocks of 257-511 tokens), so the rate is a reading, not established. " + _VLLM2192_T4[rid]
-       + ". " + _RVLLM[rid] + ". " + _RVLLM2[rid] + ". " + _RSRV3[rid]
+       + ". " + _RVLLM[rid] + ". " + _RVLLM2[rid] + ". " + _RSRV3[rid] + ". " + _RT4[rid]
        for rid, g8, reads, gap, e33, r70, r33, pr818, e_pair, p70, dp in (
            ("vllm2192-a100-l2-70b-tp4-b64-nccl", "+27.4%", "17.7", "2.8", "+30.2%", "13.8", "14.5", "5.8", "+36.1%",
             "17.0", "2.6"),

@@ -714,6 +714,38 @@ def test_the_7b_t4_row_of_the_same_table(capsys: pytest.CaptureFixture[str]) -> 
             f"{100 * errs[1]:+.1f}% since rsrvA's kernel rate on PCIe)") in header
 
 
+def rt4_sentence(rid: str) -> str:
+    """The sentence rt4 (2026-12-06) appended to the 70B row's UNEXPLAINED entry: the T4 row of its all-reduce since
+    its weights are read at the T4's measured GEMM rate (decode_gemm), against this row's residual at 8 reads."""
+    kind = BY_ID[rid]["tp_allreduce"]
+    p7 = llama_7b_t4_prediction(rid)
+    rate = p7.decode_weight_rate
+    assert rate is not None
+    pub7_s = published_step_s(LATENCY_7B_T4_S[kind], p7)
+    res7_s = pub7_s - p7.decode_step.total_s
+    err7 = p7.output_tokens_per_s / (BATCH_7B_T4 * OUTPUT_LEN / LATENCY_7B_T4_S[kind]) - 1
+    g = gqa_reread_figures(rid)
+    return (f"Since rt4 (2026-12-06) the T4 row ({T4_ROWS[kind]}) reads its weights at the T4's fp16 GEMM rate "
+            f"measured at its batch, {rate.fraction:.3f} of 320 GB/s at M {rate.batch} (vLLM PR #6996; "
+            f"predict/data/measured_decode_gemm.csv), and is at {100 * err7:+.1f}%, within 25%: its residual "
+            f"{res7_s * 1e3:.1f} ms ({100 * res7_s / pub7_s:.0f}% of its step) against {g['residual_g_s'] * 1e3:.1f} "
+            f"ms ({100 * g['residual_g_s'] / g['pub_step_s']:.0f}%) here at 8 reads; no A100 GEMM time by M is in that "
+            "file, so this row's prediction is unchanged")
+
+
+def test_rt4_sentence_in_the_70b_entries() -> None:
+    """rt4 (2026-12-06): the T4 row's residual at its measured weight-read rate, quoted in the 70B rows' entries; the
+    A100 rows take no measured rate (their predictions unchanged)."""
+    from test_row_notes_checked import UNEXPLAINED
+
+    for rid in (BEFORE, AFTER):
+        assert _predict_row(BY_ID[rid], None, None)[1].decode_weight_rate is None
+        with table_rate():
+            was = _err(rid)
+        assert _err(rid) == was > ROW_NOTE_BOUND
+        assert rt4_sentence(rid) in UNEXPLAINED[rid], rid
+
+
 # rsrvA (2026-12-06): the T4 cells as held-out rows, and the engine's kernel on a PCIe-only link at its bytes' link rate
 # (serving.custom_allreduce_ratio: vLLM runs its one-stage kernel at 2 ranks, each rank loading the peer's whole buffer,
 # NCCL's ring's bytes; the 0.56 fitted on H100 NVLink made it slower than NCCL on the T4, where PR #2192 measured it
