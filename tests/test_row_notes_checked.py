@@ -1475,6 +1475,28 @@ _RSRV3 = {
     )
 }
 
+# rt4 (2026-12-06): the T4 row of each 70B row's all-reduce at the T4's measured weight-read rate (its residual against
+# this row's at 8 reads); figures recomputed by tests/test_serving_custom_allreduce_a100.py (rt4_sentence,
+# test_rt4_sentence_in_the_70b_entries)
+_RT4_TEXT = (
+    "Since rt4 (2026-12-06) the T4 row ({t4}) reads its weights at the T4's fp16 GEMM rate measured at its batch, "
+    "0.583 of 320 GB/s at M 32 (vLLM PR #6996; predict/data/measured_decode_gemm.csv), and is at {err}, within 25%: "
+    "its residual {res} ms ({share}% of its step) against {here} ms ({here_share}%) here at 8 reads; no A100 GEMM time "
+    "by M is in that file, so this row's prediction is unchanged"
+)
+_RT4 = {
+    "vllm2192-a100-l2-70b-tp4-b64-nccl": _RT4_TEXT.format(t4="vllm2192-t4-l2-7b-tp2-b32-nccl", err="+20.4%",
+                                                          res="11.9", share=19, here="13.8", here_share=26),
+    "vllm2192-a100-l2-70b-tp4-b64-custom": _RT4_TEXT.format(t4="vllm2192-t4-l2-7b-tp2-b32-custom", err="+17.1%",
+                                                            res="10.0", share=16, here="6.8", here_share=15),
+}
+
+# the T4 cells' UNEXPLAINED entries until rt4 (2026-12-06) took both within 25% (their figures recomputed with every
+# decode read at the table's rate, tests/test_serving_custom_allreduce_a100.py table_rate)
+T4_ENTRIES_BEFORE_RT4 = {
+    rid: _VLLM2192_T4[rid] + ". " + _RVLLM[rid] + ". " + _RVLLM2[rid] + ". " + _RSRV3[rid]
+    for rid in ("vllm2192-t4-l2-7b-tp2-b32-nccl", "vllm2192-t4-l2-7b-tp2-b32-custom")}
+
 UNEXPLAINED: dict[str, str] = {
     # automodel (2026-12-03): the held-out NeMo AutoModel DGX-H100 table's GPT-OSS 20B row (-25.7%) was listed here;
     # gptoss4 (2026-12-05): it left the list: its note carries a checked reason (AutoModel's GroupedExpertsDeepEP adds
@@ -1741,15 +1763,16 @@ UNEXPLAINED: dict[str, str] = {
        f"({e33}), and the published steps exceed the model's by {p70} ms here and {r33} ms there, one per-step cost "
        f"within {dp} ms; PR #2744's shape (batch 4: 256 thread blocks on 108 SMs, 1024 tokens each) is not this one "
        "(1024 blocks of 257-511 tokens), so the rate is a reading, not established. " + _VLLM2192_T4[rid]
-       + ". " + _RVLLM[rid] + ". " + _RVLLM2[rid] + ". " + _RSRV3[rid]
+       + ". " + _RVLLM[rid] + ". " + _RVLLM2[rid] + ". " + _RSRV3[rid] + ". " + _RT4[rid]
        for rid, g8, reads, gap, e33, r70, r33, pr818, e_pair, p70, dp in (
            ("vllm2192-a100-l2-70b-tp4-b64-nccl", "+27.4%", "17.7", "2.8", "+30.2%", "13.8", "14.5", "5.8", "+36.1%",
             "17.0", "2.6"),
            ("vllm2192-a100-l2-70b-tp4-b64-custom", "+13.5%", "12.7", "2.3", "+15.7%", "6.8", "7.7", "5.0", "+21.2%",
             "10.0", "2.3"))},
     # rsrvA (2026-12-06): the same table's T4 cells, held out (their notes; tests/test_serving_custom_allreduce_a100.py)
-    **{rid: _VLLM2192_T4[rid] + ". " + _RVLLM[rid] + ". " + _RVLLM2[rid] + ". " + _RSRV3[rid]
-       for rid in ("vllm2192-t4-l2-7b-tp2-b32-nccl", "vllm2192-t4-l2-7b-tp2-b32-custom")},
+    # rt4 (2026-12-06): both left this list, within 25% (+32.8% -> +20.4%, +29.2% -> +17.1%): a decode step's weights
+    # read at the T4's fp16 GEMM rate measured at its batch (vLLM PR #6996; predict/data/measured_decode_gemm.csv,
+    # predict/decode_gemm.py); their entries as they stood are T4_ENTRIES_BEFORE_RT4 above
     "trn1-nxd-llama31-8b-n220": "held-out row of the 8B layout (Neuron 2.20), beyond 25% since the NKI flash "
     "kernel's tile shape (attention_kernel nki_flash, 2026-12-03: -23.4% -> -27.6%; -31.5% after the rule-v2 re-run "
     "0.46 -> 0.50, trnfix; -29.8% at 0.48 since the XLA dead recompute's re-run, 2026-12-04, xla); the layout's gap as "

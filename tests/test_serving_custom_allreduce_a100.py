@@ -34,6 +34,8 @@ per-block cost (rvllm2_sentence, appended to the four entries): the lead does no
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -43,7 +45,7 @@ from conftest import run_main_expect
 
 from accelopt.hardware.catalog import get_device
 from accelopt.hardware.spec import AcceleratorSpec
-from accelopt.predict import comm, launch_floor, serving
+from accelopt.predict import comm, decode_gemm, launch_floor, serving
 from accelopt.predict.serving_validation import _predict_row, read_serving_runs, row_calibration
 from accelopt.workload.context import ContextLimit
 from accelopt.workload.presets import get_model
@@ -76,6 +78,29 @@ def test_rows_are_the_table_cells() -> None:
 
 def _err(rid: str) -> float:
     return _predict_row(BY_ID[rid], None, None)[0] / float(BY_ID[rid]["published"]) - 1
+
+
+@contextmanager
+def table_rate() -> Iterator[None]:
+    """The model as the sessions before rt4 (2026-12-06) examined these rows: every decode read at the table's
+    decode_bandwidth_efficiency, no measured weight-read rate (decode_gemm; the T4's since rt4, the A100 has none)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(decode_gemm, "decode_weight_rate", lambda *args, **kwargs: None)
+        yield
+
+
+@pytest.fixture
+def before_rt4() -> Iterator[None]:
+    """The figures the rows' entries and notes quote as examined before rt4 (table_rate)."""
+    with table_rate():
+        yield
+
+
+def _entry(rid: str) -> str:
+    """The row's UNEXPLAINED entry; a T4 cell's as it stood before rt4 took it within 25% (T4_ENTRIES_BEFORE_RT4)."""
+    from test_row_notes_checked import T4_ENTRIES_BEFORE_RT4, UNEXPLAINED
+
+    return UNEXPLAINED[rid] if rid in UNEXPLAINED else T4_ENTRIES_BEFORE_RT4[rid]
 
 
 def published_saving_per_allreduce_s() -> float:
@@ -657,6 +682,7 @@ def t4_cross_check_sentence(rid: str) -> str:
                    f"carried figures, not a cost established for this run")
 
 
+@pytest.mark.usefixtures("before_rt4")
 def test_the_7b_t4_row_of_the_same_table(capsys: pytest.CaptureFixture[str]) -> None:
     """rl4 (2026-12-06): the table's Llama 7B / T4 / TP 2 row, expressible now (plan serve gives what the test
     predicts), misses like the 70B rows at 8 reads and the 33B row; the UNEXPLAINED entries quote it as recomputed."""
@@ -686,6 +712,38 @@ def test_the_7b_t4_row_of_the_same_table(capsys: pytest.CaptureFixture[str]) -> 
             BATCH_7B_T4 * OUTPUT_LEN) - 1
     assert (f"rl4, 2026-12-06: {100 * errs[0]:+.1f}% / {100 * was:+.1f}% too fast (the custom cell "
             f"{100 * errs[1]:+.1f}% since rsrvA's kernel rate on PCIe)") in header
+
+
+def rt4_sentence(rid: str) -> str:
+    """The sentence rt4 (2026-12-06) appended to the 70B row's UNEXPLAINED entry: the T4 row of its all-reduce since
+    its weights are read at the T4's measured GEMM rate (decode_gemm), against this row's residual at 8 reads."""
+    kind = BY_ID[rid]["tp_allreduce"]
+    p7 = llama_7b_t4_prediction(rid)
+    rate = p7.decode_weight_rate
+    assert rate is not None
+    pub7_s = published_step_s(LATENCY_7B_T4_S[kind], p7)
+    res7_s = pub7_s - p7.decode_step.total_s
+    err7 = p7.output_tokens_per_s / (BATCH_7B_T4 * OUTPUT_LEN / LATENCY_7B_T4_S[kind]) - 1
+    g = gqa_reread_figures(rid)
+    return (f"Since rt4 (2026-12-06) the T4 row ({T4_ROWS[kind]}) reads its weights at the T4's fp16 GEMM rate "
+            f"measured at its batch, {rate.fraction:.3f} of 320 GB/s at M {rate.batch} (vLLM PR #6996; "
+            f"predict/data/measured_decode_gemm.csv), and is at {100 * err7:+.1f}%, within 25%: its residual "
+            f"{res7_s * 1e3:.1f} ms ({100 * res7_s / pub7_s:.0f}% of its step) against {g['residual_g_s'] * 1e3:.1f} "
+            f"ms ({100 * g['residual_g_s'] / g['pub_step_s']:.0f}%) here at 8 reads; no A100 GEMM time by M is in that "
+            "file, so this row's prediction is unchanged")
+
+
+def test_rt4_sentence_in_the_70b_entries() -> None:
+    """rt4 (2026-12-06): the T4 row's residual at its measured weight-read rate, quoted in the 70B rows' entries; the
+    A100 rows take no measured rate (their predictions unchanged)."""
+    from test_row_notes_checked import UNEXPLAINED
+
+    for rid in (BEFORE, AFTER):
+        assert _predict_row(BY_ID[rid], None, None)[1].decode_weight_rate is None
+        with table_rate():
+            was = _err(rid)
+        assert _err(rid) == was > ROW_NOTE_BOUND
+        assert rt4_sentence(rid) in UNEXPLAINED[rid], rid
 
 
 # rsrvA (2026-12-06): the T4 cells as held-out rows, and the engine's kernel on a PCIe-only link at its bytes' link rate
@@ -743,10 +801,30 @@ def t4_row_note(kind: str) -> str:
     return text + ("; " + t4_allreduce_sentence() if kind == "custom" else "")
 
 
-@pytest.mark.parametrize("kind", sorted(T4_ROWS))
-def test_t4_rows_are_the_cells_beyond_the_bound_and_their_notes_recompute(kind: str) -> None:
-    from test_row_notes_checked import UNEXPLAINED
+def t4_row_note_rt4(kind: str) -> str:
+    """The T4 row's note since rt4 (2026-12-06): within 25% at the T4's measured weight-read rate, then its note as
+    it stood (t4_row_note at the table's rate, table_rate)."""
+    rid = T4_ROWS[kind]
+    pred_tok_s, p = _predict_row(BY_ID[rid], None, None)
+    rate = p.decode_weight_rate
+    assert rate is not None
+    pub_step_s = published_step_s(LATENCY_7B_T4_S[kind], p)
+    with table_rate():
+        before = t4_row_note(kind)
+    return (f"within 25% since rt4 (2026-12-06; recomputed by tests/test_serving_custom_allreduce_a100.py): too fast "
+            f"by {100 * (pred_tok_s / float(BY_ID[rid]['published']) - 1):+.1f}% with a decode step's weights read at "
+            f"the T4's fp16 GEMM rate measured at its batch, {rate.fraction:.3f} of 320 GB/s at M {rate.batch} (vLLM "
+            "PR #6996 timed Llama 2 7B's four linear layers on a T4; predict/data/measured_decode_gemm.csv), the KV "
+            f"cache at the table's {rate.table_fraction:.2f}: the model's decode step "
+            f"{p.decode_step.total_s * 1e3:.1f} ms against the published {pub_step_s * 1e3:.1f} ms. Before rt4, every "
+            "decode read at "
+            f"{rate.table_fraction:.2f}, the row's note was: " + before)
 
+
+@pytest.mark.parametrize("kind", sorted(T4_ROWS))
+def test_t4_rows_are_the_cells_and_their_notes_recompute(kind: str) -> None:
+    """rsrvA (2026-12-06): the T4 cells as held-out rows, beyond 25% at the table's rate (their entries until rt4);
+    rt4: within 25% at the T4's measured weight-read rate at batch 32, the note saying both."""
     rid = T4_ROWS[kind]
     r = BY_ID[rid]
     assert (r["source"], r["engine"], r["hardware"], r["model"], r["tp"], r["role"], r["tp_allreduce"]) == (
@@ -756,9 +834,11 @@ def test_t4_rows_are_the_cells_beyond_the_bound_and_their_notes_recompute(kind: 
     pred_tok_s, p = _predict_row(r, None, None)
     assert p.output_tokens_per_s == pytest.approx(llama_7b_t4_prediction(BEFORE if kind == "nccl" else AFTER)
                                                   .output_tokens_per_s, rel=1e-12)  # the rl4 cross-check's command
-    assert pred_tok_s / float(r["published"]) - 1 > ROW_NOTE_BOUND
-    assert r["note"] == t4_row_note(kind)
-    assert t4_row_note(kind) in UNEXPLAINED[rid]
+    assert 0 < pred_tok_s / float(r["published"]) - 1 < ROW_NOTE_BOUND
+    assert r["note"] == t4_row_note_rt4(kind)
+    with table_rate():
+        assert _err(rid) > ROW_NOTE_BOUND
+        assert t4_row_note(kind) in _entry(rid)
 
 
 def test_the_kernel_moves_nccls_bytes_at_the_link_rate_on_pcie() -> None:
@@ -899,12 +979,12 @@ def t4_memory_sentence(rid: str) -> str:
             f"{f['link_gb_s']:.1f} GB/s) adds {f['extra_s'] * 1e3:.2f} ms a step")
 
 
+@pytest.mark.usefixtures("before_rt4")
 @pytest.mark.parametrize("rid", RVLLM_ROWS)
 def test_graphs_were_on_and_the_sized_host_costs_of_the_time(rid: str) -> None:
     """rvllm (2026-12-06): the decode batch replays a captured graph and the model's launch floor does not bind, so the
     eager-dispatch lead is ruled out; PR #1889's sampler syncs size at most 15% of each residual; issue #3030's share,
     carried, would put every row within 15% but comes from another run. The UNEXPLAINED entry quotes the sentence."""
-    from test_row_notes_checked import UNEXPLAINED
 
     f = rvllm_figures(rid)
     assert f["batch"] % GRAPH_BATCH_ALIGNMENT == 0 and f["batch"] <= 256
@@ -914,9 +994,10 @@ def test_graphs_were_on_and_the_sized_host_costs_of_the_time(rid: str) -> None:
     assert CAPTURE_CONTEXT // PARTITION_TOKENS == 16 and INPUT_LEN + OUTPUT_LEN - 1 < PARTITION_TOKENS
     assert f["sampler_pct"] < 15 and f["residual_s"] > 0.01
     assert _err(rid) > ROW_NOTE_BOUND and abs(f["err_gap"]) < 0.15
-    assert rvllm_sentence(rid) in UNEXPLAINED[rid]
+    assert rvllm_sentence(rid) in _entry(rid)
 
 
+@pytest.mark.usefixtures("before_rt4")
 @pytest.mark.parametrize("kind", sorted(T4_ROWS))
 def test_the_t4s_measured_memory_and_pcie_do_not_close_its_rows(kind: str) -> None:
     """rvllm (2026-12-06): the residual read as a memory rate needs the T4 below the model's fraction, where a cloud
@@ -1022,12 +1103,12 @@ def rvllm2_sentence(rid: str) -> str:
         f"{f['residual_s'] * 1e3:.1f} ms residual, with no overlap with the working blocks counted")
 
 
+@pytest.mark.usefixtures("before_rt4")
 @pytest.mark.parametrize("rid", RVLLM_ROWS)
 def test_the_captured_attention_launch_sized_does_not_close_the_rows(rid: str) -> None:
     """rvllm2 (2026-12-06): the 70B rows' v1 launch at the captured 8192 tokens caps residency at 4 blocks an SM, still
     10x the bytes in flight Little's law asks of an A100 SM; the T4 rows' v2 launch's empty blocks and reduce kernel
     take under 10% of the residual at a Turing per-block cost. The UNEXPLAINED entry quotes the sentence."""
-    from test_row_notes_checked import UNEXPLAINED
 
     f = rvllm2_figures(rid)
     if rid in LATENCY_S:
@@ -1040,7 +1121,7 @@ def test_the_captured_attention_launch_sized_does_not_close_the_rows(rid: str) -
         assert f["empty_step"] == 16 * 32 * 15 * 32
         assert 0 < f["share_pct"] < 10
     assert _err(rid) > ROW_NOTE_BOUND
-    assert rvllm2_sentence(rid) in UNEXPLAINED[rid]
+    assert rvllm2_sentence(rid) in _entry(rid)
 
 
 # rsrv3 (2026-12-06): what the table's run set that the rows' prediction does not, and the T4's clock, SIZED (outcome:
@@ -1177,6 +1258,7 @@ def rsrv3_sentence(rid: str) -> str:
         "for the T4 is the mechanism it needs")
 
 
+@pytest.mark.usefixtures("before_rt4")
 @pytest.mark.parametrize("rid", RVLLM_ROWS)
 def test_the_runs_prefill_budget_detokenizer_and_t4_clock_do_not_close_the_rows(rid: str) -> None:
     """rsrv3 (2026-12-06): the v0.2.x scheduler's 4096-token prefill passes move the row by under 0.1 point; the
@@ -1185,7 +1267,6 @@ def test_the_runs_prefill_budget_detokenizer_and_t4_clock_do_not_close_the_rows(
     measured fp16 matmul rates lie above both that clock's and the model's prefill rate (not established), and the
     small-M GEMM rate measured on a T4 is slower than the published step allows. The UNEXPLAINED entry quotes the
     sentence."""
-    from test_row_notes_checked import UNEXPLAINED
 
     f = rsrv3_figures(rid)
     assert f["err"] == pytest.approx(_err(rid))  # predict_serving with the row's calibration is validate's prediction
@@ -1201,4 +1282,4 @@ def test_the_runs_prefill_budget_detokenizer_and_t4_clock_do_not_close_the_rows(
         assert abs(f["gemm_rate_64"] - f["gemm_rate"]) < 0.01
         assert 0 < f["err_gemm_all"] < f["err_gemm_weights"] < ROW_NOTE_BOUND
     assert _err(rid) > ROW_NOTE_BOUND
-    assert rsrv3_sentence(rid) in UNEXPLAINED[rid]
+    assert rsrv3_sentence(rid) in _entry(rid)

@@ -42,7 +42,7 @@ import numpy as np
 from accelopt import dtypes
 from accelopt.errors import AcceloptError, InfeasibleError, InputError, case_hint, unknown_fields
 from accelopt.hardware.spec import LIMITS, AcceleratorSpec
-from accelopt.predict import comm, launch_floor, serving_moe
+from accelopt.predict import comm, decode_gemm, launch_floor, serving_moe
 from accelopt.predict.calibration import BUNDLED_TABLE_FILE
 from accelopt.predict.compute import FP4_OPERAND_BYTES, nvidia_ampere_or_newer, nvidia_turing_or_newer
 from accelopt.predict.serving_lengths import LengthsRun
@@ -1077,6 +1077,9 @@ class ServingPrediction:
     """--lengths FILE: the run of requests of different lengths (predict.serving_lengths), whose means are then
     ttft_s, tpot_s and e2e_latency_s and whose throughput the throughputs are (`requests` its requests; batch is the
     engine's cap, the prefill and decode_step those of a wave at the mean lengths); None otherwise."""
+    decode_weight_rate: decode_gemm.DecodeWeightRate | None = None
+    """The decode step's weight reads at the device's measured GEMM rate at its batch (predict/data/
+    measured_decode_gemm.csv, interpolated in log M); None: at the table's decode_bandwidth_efficiency."""
     estimate: bool = True
 
     def to_dict(self) -> dict[str, Any]:
@@ -1151,7 +1154,7 @@ class ServeResult:
     """`accelopt plan serve`: serving latency, throughput, memory, cost and energy per batch (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-serve"
-    SCHEMA_VERSION: ClassVar[int] = 19
+    SCHEMA_VERSION: ClassVar[int] = 20
     # 3 added calibration.published_runs_of_device; 4 calibration.tp_allreduce (a default: older documents read);
     # 5 points[].expert_weight_dtype and expert_compute_dtype (defaults null); 6 input_warnings (a default: []);
     # 7 points[].pp_microbatches (default 1) and calibration.pp_microbatches (default null);
@@ -1172,7 +1175,9 @@ class ServeResult:
     # token bucket's length and the median step beside the mean TPOT (rtrn4)
     # 19 points[].lengths_run (default null): --lengths FILE, requests of different lengths under continuous
     # batching, TTFT / TPOT / E2E as mean, p50, p90, p99 (pvar)
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
+    # 20 points[].decode_weight_rate (default null): the decode step's weights read at the device's measured GEMM rate
+    # at its batch (predict/data/measured_decode_gemm.csv; rt4)
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19)
     """2: each point carries `moe` (expert / attention-data parallelism, null for tensor parallelism only)."""
 
     results: list[ServeSweep]
@@ -2860,8 +2865,11 @@ def _decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
     kv = batch * cached_tokens_per_layer(m, context) * _kv_bytes_per_token_per_device(m, s.tp, 1, s.kv_dtype, s.cal)
     dense_experts = 0.0 if ex.weight_bytes else (m.moe_layers * experts_touched(m, batch) * m.mlp_params_per_expert()
                                                  * weight_bytes_per_param(s.expert_weight_dtype, s.cal) / s.tp)
-    memory_s = (s.weights_read_bytes(w, dense_experts) + kv) / (s.spec.memory_bandwidth_byte_per_s
-                                                                * s.cal.decode_bandwidth_efficiency) + ex.time_s
+    bw = s.spec.memory_bandwidth_byte_per_s
+    # weights at the device's measured rate at M = batch where predict/data/measured_decode_gemm.csv has one
+    # (decode_gemm), the KV cache at the table's
+    memory_s = (s.weights_read_bytes(w, dense_experts) / (bw * decode_weight_efficiency(s, batch))
+                + kv / (bw * s.cal.decode_bandwidth_efficiency) + ex.time_s)
     attn = batch * attention_flops_per_token(m, context)
     linear = (decode_flops_per_step(m, batch, context) - attn - ex.flops * s.tp) / s.tp + kv_replica_flops(
         m, s.tp, batch)  # per device, replicated K/V heads included
@@ -2874,6 +2882,21 @@ def _decode_step_time(s: _Setup, batch: int, context: float) -> PhaseTime:
         comm_s = ring_or_tree_allreduces_s(n_ar * batch * m.hidden * ACT_BYTES, s.tp, link, calls=n_ar)
     comm_s += _stage_hops_s(s, batch * m.hidden * ACT_BYTES, 1)
     return phase_time(s, compute_s, memory_s, comm_s, 1)
+
+
+def measured_decode_weight_rate(s: _Setup, batch: int) -> decode_gemm.DecodeWeightRate | None:
+    """The measured weight-read rate of a decode step of `batch` sequences (decode_gemm; None: the table's rate). A
+    dense model's only: the rows time dense layers at M = the batch, where an MoE's routed experts see fewer rows."""
+    if s.model.is_moe:
+        return None
+    return decode_gemm.decode_weight_rate(s.spec, s.weight_dtype, batch, s.cal.decode_bandwidth_efficiency)
+
+
+def decode_weight_efficiency(s: _Setup, batch: int) -> float:
+    """The fraction of the memory bandwidth a decode step of `batch` sequences reads its weights at: the measured
+    rate (measured_decode_weight_rate) where there is one, else the table's decode_bandwidth_efficiency."""
+    rate = measured_decode_weight_rate(s, batch)
+    return s.cal.decode_bandwidth_efficiency if rate is None else rate.fraction
 
 
 def _mean_decode_step_s(s: _Setup, batch: int, prompt_len: int, output_len: int) -> float:
@@ -2979,7 +3002,7 @@ class _EndStages:
 
 
 def _end_stages(s: _Setup, lookup_tokens: int, head_tokens: int, head_reads: int,
-                compute_efficiency: float) -> _EndStages:
+                compute_efficiency: float, head_read_efficiency: float | None = None) -> _EndStages:
     """The end stages' own work in a pass of `lookup_tokens` tokens: one embedding row of hidden x 2 bytes per token
     (vocab-parallel: a row lives on one of the tp ranks, 1/tp per rank on average; a learned position table's row on
     every rank), and the LM head's [hidden, vocab/tp] GEMM, 2 x hidden x vocab / tp FLOPs for each of `head_tokens`
@@ -2991,7 +3014,9 @@ def _end_stages(s: _Setup, lookup_tokens: int, head_tokens: int, head_reads: int
     rows = lookup_tokens * (1.0 / s.tp + (1.0 if m.position_params() else 0.0))
     return _EndStages(lookup_memory_s=rows * m.hidden * ACT_BYTES / bandwidth,
                       head_compute_s=s.linear_s(2.0 * head_tokens * head / s.tp, 0.0, compute_efficiency),
-                      head_memory_s=s.weights_read_bytes(head_reads * head * ACT_BYTES / s.tp, 0.0) / bandwidth)
+                      head_memory_s=s.weights_read_bytes(head_reads * head * ACT_BYTES / s.tp, 0.0) / (
+                          bandwidth if head_read_efficiency is None
+                          else s.spec.memory_bandwidth_byte_per_s * head_read_efficiency))
 
 
 @dataclass(frozen=True)
@@ -3186,7 +3211,8 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
     if calibration.token_buckets is not None:  # static token buckets: each step at its bucket's length
         one_s, p50_s, decode_ctx = _bucket_steps_s(s, micro, prompt_len, output_len)
     one = _decode_step_time(s, micro, decode_ctx)
-    busiest = _busiest_stage(s, one, _end_stages(s, micro, micro, 1, s.cal.decode_compute_efficiency))
+    busiest = _busiest_stage(s, one, _end_stages(s, micro, micro, 1, s.cal.decode_compute_efficiency,
+                                                 decode_weight_efficiency(s, micro)))
     step = _pipelined(one, m, _decode_cycle_s(one.total_s, one.roof_s, m, one.overhead_s, busiest))
     if p50_s is None:
         one_s = _mean_decode_step_s(s, micro, prompt_len, output_len)
@@ -3229,7 +3255,8 @@ def predict_serving(model: TransformerConfig, spec: AcceleratorSpec, *, tp: int 
         usable_memory_bytes_per_device=usable, fits=fits, max_batch=mb, usd_per_million_output_tokens=usd,
         energy_j_per_output_token=energy, calibration=s.cal, pp_host_round_s=host_s, tpot_p50_s=tpot_p50_s,
         assumed=links_assumed(spec, tp, pp, calibration, moe, model.is_moe),
-        moe=serving_moe.summary(s, batch, prompt_len) if moe.active else None)
+        moe=serving_moe.summary(s, batch, prompt_len) if moe.active else None,
+        decode_weight_rate=None if moe.active else measured_decode_weight_rate(s, micro))
 
 
 def _prefill_stall_s(batch_prefill: PhaseTime, own_prefill_s: float) -> float:

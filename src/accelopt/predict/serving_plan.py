@@ -8,7 +8,7 @@ from pathlib import Path
 
 from accelopt.errors import AcceloptError, InfeasibleError, InputError, case_hint, unknown_name
 from accelopt.hardware.spec import AcceleratorSpec, max_memory_note
-from accelopt.predict import comm, serving_moe
+from accelopt.predict import comm, decode_gemm, serving_moe
 from accelopt.predict.comm import load_measured, own_links
 from accelopt.predict.cost import Facility, energy_defaults_note, host_not_counted_note
 from accelopt.predict.query import measured_share_note
@@ -507,6 +507,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                      f"output masked by the router's top {cfg.top_k}), as TensorRT-LLM's MoE without its plugin "
                      "does; the experts' FLOPs and weight reads are those of all of them, timed as ordinary GEMMs "
                      "one expert after another (that path runs no grouped GEMM)")
+    notes += [n for sw in sweeps if (n := decode_gemm.sweep_note([p.decode_weight_rate for p in sw.points]))]
     notes += [requests_note(sw.points[0]) for sw in sweeps
               if sw.points and sw.points[0].requests is not None and sw.points[0].lengths_run is None]
     if lengths is not None:

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from accelopt.errors import AcceloptError, InfeasibleError, InputError
 from accelopt.hardware.spec import AcceleratorSpec
-from accelopt.predict import serving
+from accelopt.predict import decode_gemm, serving
 from accelopt.predict.run_command import RowProblem, own_file_hint
 from accelopt.predict.runs_csv import (
     PATH_COLUMNS,
@@ -514,6 +514,8 @@ def _reproduce(row: dict[str, str], cals: dict[str, serving.ServingCalibration] 
         said.append(f"{spec.name}: {over}")
     if p is not None and (host := p.calibration.pp_host_note(p.pp, None, path)):  # plan serve's words
         said.append(f"{spec.name}: {host}")
+    if p is not None:  # the measured decode weight-read rate, as plan serve says it (decode_gemm)
+        said.append(decode_gemm.sweep_note([p.decode_weight_rate]))
     return ServingRunResult(
         id=row["id"], source=row["source"], engine=row["engine"], hardware=spec.name, family=_family(spec),
         calibration=row_calibration(row, spec, cals, path).family, model=as_written(row["model"]), tp=int(row["tp"]),
@@ -926,11 +928,12 @@ def serving_row_commands(ids: tuple[str, ...], runs_path: str | None = None, cal
     for rid in dict.fromkeys(ids):
         try:
             with naming_file("serving runs file", runs_path):  # an unknown device or model names the user's file
-                row, result = rows[rid], reproduce(rows[rid], path=calibration)
+                row, (result, said) = rows[rid], _reproduce(rows[rid], None, calibration)
                 out.append(ServingRowCommand(
                     result=result, command=shlex.join(["accelopt", *serving_row_argv(row, calibration)]),
                     role_warning="\n".join(role_lines([row], calibration)),
-                    notes=(*default_lines([row], [result], calibration), *uncalibrated_lines([row], calibration))))
+                    notes=(*default_lines([row], [result], calibration), *uncalibrated_lines([row], calibration),
+                           *(n for n in said if n.startswith("measured:")))))
         except InputError as e:
             if failed is None:
                 raise
