@@ -61,7 +61,7 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # 17: rope_fusion (--rope-fusion, default fused) and the term t_rope_unfused_s (ryarn, 2026-12-05)
     # 18: te_cross_entropy (--te-cross-entropy, default false; rtece, 2026-12-05)
     # 19: gemm_curve (the headline's eff(F): eff_max, half_flop, the fp8 linear layers' own; default null; ut2runs)
-    "plan-serve": (18, "7812aec69b9f1763"),  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce;
+    "plan-serve": (19, "fbd464f4ae9c7d46"),  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce;
     # 5: points[].expert_weight_dtype, expert_compute_dtype (--expert-weight-dtype); 6: input_warnings;
     # 7: points[].pp_microbatches (default 1), calibration.pp_microbatches (--pp-microbatches, default null);
     # 8: calibration.max_batch_size_per_microbatch (the --engine's cap rule with --pp, default null);
@@ -79,6 +79,8 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # fitted; defaults '' / []; rmi355, 16 reads)
     # 18: calibration.token_buckets, points[].tpot_p50_s (--token-buckets: each decode step at its bucket's length,
     # the median step beside the mean TPOT; defaults null; rtrn4, 17 reads)
+    # 19: calibration.engine, engine_fitted_on (the [serving.NAME.engine.ENGINE] overlay taken; defaults '' / [];
+    # peng, 18 reads)
     "validate": (6, "6aba4d5964ccce72"),  # 3: runs[] memory_bytes_per_device, memory_capacity_bytes, assumed, fits;
     # 4: runs[] calibration_tag, calibration_basis (an uncalibrated --catalog device said so; defaults '')
     # 5: input_notes (a --runs file's blank-cell / +sp / uneven-batch notes, stderr only before; default [])
