@@ -8,15 +8,20 @@ engine's. The ut4srv note (2026-12-06) is why: vLLM / SGLang on Hopper ran whole
 from __future__ import annotations
 
 import json
+import math
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import run_main_expect
 
 from accelopt.errors import InputError
 from accelopt.hardware.catalog import get_device
 from accelopt.predict import serving
-from accelopt.predict.calibration import load_serving_tables
+from accelopt.predict.calibration import ENGINE_FIELDS, load_serving_tables
+from accelopt.predict.serving_validation import fit_serving, predict_row, read_serving_runs
+from accelopt.workload.presets import get_model
 
 _TABLE = """
 [serving.my-h100]
@@ -89,3 +94,77 @@ def test_bad_overlay_is_named(tmp_path: Path, text: str, words: str) -> None:
     with pytest.raises(InputError) as e:
         serving.calibration_for_spec(get_device("h100-sxm"), path=_file(tmp_path, text), engine="vllm")
     assert words in str(e.value)
+
+
+# --- the bundled overlays: the declared rule (calibration.toml, above [serving.nvidia-hopper.engine.vllm]) ----------
+
+def _grid(lo: float, hi: float, step: float) -> list[float]:
+    return [round(float(x), 10) for x in np.arange(lo, hi + step / 2, step)]
+
+
+OVERLAY_GRID = {"per_step_overhead_s": _grid(0, 10e-3, 0.25e-3), "per_request_overhead_s": _grid(0, 100e-3, 0.5e-3)}
+# engine -> (fitted per_step_overhead_s, per_request_overhead_s, mean |log error| at the start, after), as recorded
+OVERLAY_FITS = {"vllm": (0.002, 0.038, 0.553, 0.002), "sglang": (0.00175, 0.002, 0.171, 0.005)}
+
+
+@pytest.mark.parametrize("engine", sorted(OVERLAY_FITS))
+def test_bundled_overlay_is_what_its_rule_gives_from_the_family_values(engine: str) -> None:
+    tables = load_serving_tables()
+    assert set(tables["nvidia-hopper"].engines) == set(OVERLAY_FITS)
+    assert set(tables["nvidia-hopper"].engines[engine].values) <= set(ENGINE_FIELDS)
+    family = serving.serving_calibrations()["nvidia-hopper"]
+    bundled = serving.calibration_for_spec(get_device("h100-sxm"), engine=engine)
+    start = replace(bundled, **{k: getattr(family, k) for k in OVERLAY_GRID})  # the declared start: the family's
+    fit, loss = fit_serving("nvidia-hopper", OVERLAY_GRID, start=start, engine=engine)
+    step, request, loss_start, loss_fit = OVERLAY_FITS[engine]
+    assert (fit.per_step_overhead_s, fit.per_request_overhead_s) == pytest.approx((step, request), abs=1e-12)
+    assert (bundled.per_step_overhead_s, bundled.per_request_overhead_s) == pytest.approx((step, request), abs=1e-12)
+    assert loss == pytest.approx(loss_fit, abs=0.0005)
+    rows = [r for r in read_serving_runs()[0] if r["id"] in bundled.engine_fitted_on]
+    assert {r["role"] for r in rows} == {"fit"} and {r["engine"] for r in rows} == {engine} and len(rows) == 2
+    start_loss = sum(abs(math.log(predict_row(r, {"nvidia-hopper": start})[0] / float(r["published"])))
+                     for r in rows) / len(rows)
+    assert start_loss == pytest.approx(loss_start, abs=0.0005)
+
+
+def test_family_fit_leaves_the_overlaid_engines_rows_out() -> None:
+    """The table's own rule runs over its fit rows of engines without an overlay (TensorRT-LLM's), as before."""
+    family = serving.serving_calibrations()["nvidia-hopper"]
+    overlay_rows = {i for e in OVERLAY_FITS
+                    for i in serving.calibration_for_spec(get_device("h100-sxm"), engine=e).engine_fitted_on}
+    assert not overlay_rows & set(family.fitted_on)
+
+
+# --- figures of the gpustack rows' UNEXPLAINED entries (tests/test_row_notes_checked.py) ----------------------------
+
+def _row(rid: str) -> dict[str, str]:
+    return next(r for r in read_serving_runs()[0] if r["id"] == rid)
+
+
+def _err(rid: str, cals: dict[str, serving.ServingCalibration] | None = None) -> float:
+    row = _row(rid)
+    return predict_row(row, cals)[0] / float(row["published"]) - 1.0
+
+
+def test_unexplained_gpustack_figures() -> None:
+    from test_row_notes_checked import UNEXPLAINED
+
+    for rid, err in (("gs-h100-q3-8b-fp8-sglang-c4-ttft", "-60.4%"), ("gs-h100-q3-8b-trtllm-c4-tpot", "+28.9%"),
+                     ("gs-h100-q3-8b-trtllm-c4-ttft", "-45.0%")):
+        assert f"{100 * _err(rid):+.1f}%" == err and f"predicted {err}" in UNEXPLAINED[rid], rid
+    assert f"{predict_row(_row('gs-h100-q3-8b-trtllm-c4-tpot'))[0]:.2f} ms" == "9.89 ms"
+    family = {"nvidia-hopper": serving.serving_calibrations()["nvidia-hopper"]}  # before the overlay
+    shapes = ("32000-77", "3996-200", "1996-100", "128-4")
+    before = " / ".join(f"{100 * _err(f'gs-h100-q3-32b-vllm-{s}', family):+.1f}" for s in shapes)
+    after = " / ".join(f"{100 * _err(f'gs-h100-q3-32b-vllm-{s}'):+.1f}" for s in shapes)
+    reason = UNEXPLAINED["gs-h100-q3-32b-vllm-128-4"]
+    assert f"moved the four rows {before}% -> {after}%" in reason
+    peak = get_device("h100-sxm").peak_flop_per_s["bf16"]
+    params = get_model("qwen3-32b").params_total()
+    rows = [_row(f"gs-h100-q3-32b-vllm-{s}") for s in shapes[:3]]
+    # published output tok/s x (prompt + output) / output = all tokens a second, x 2 FLOPs a parameter
+    shares = [float(r["published"]) * (int(r["prompt_len"]) + int(r["output_len"])) / int(r["output_len"])
+              * 2 * params / peak for r in rows]
+    assert f"{100 * min(shares):.0f}-{100 * max(shares):.0f}% of the H100's bf16 peak" in reason
+    assert int(_row("gs-h100-q3-32b-vllm-128-4")["requests"]) == 1000
+    assert f"{32.88 / 1000 * 1e3:.1f} ms each" in reason  # the page's 'Benchmark duration (s)' over 1000 requests
