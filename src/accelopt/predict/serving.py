@@ -953,9 +953,10 @@ def with_engine(cal: ServingCalibration, engine: str | None, path: str | None = 
     overlay = table.engines.get(engine) if table is not None and table.where == cal.table_file else None
     if overlay is None:
         return cal
+    costs: dict[str, Any] = dict(overlay.values)  # ENGINE_FIELDS only (calibration._engine_overlay checks)
     try:
         return replace(cal, engine=engine, engine_fitted_on=overlay.fitted_on,
-                       fitted_on=(*cal.fitted_on, *overlay.fitted_on), **dict(overlay.values))
+                       fitted_on=(*cal.fitted_on, *overlay.fitted_on), **costs)
     except InputError as e:  # name the file and overlay of the bad value
         raise InputError(f"{overlay.where}: [serving.{overlay.name}]: {e.problem}", e.fix) from None
 
