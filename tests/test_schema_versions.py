@@ -62,7 +62,7 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # 17: rope_fusion (--rope-fusion, default fused) and the term t_rope_unfused_s (ryarn, 2026-12-05)
     # 18: te_cross_entropy (--te-cross-entropy, default false; rtece, 2026-12-05)
     # 19: gemm_curve (the headline's eff(F): eff_max, half_flop, the fp8 linear layers' own; default null; ut2runs)
-    "plan-serve": (20, "75d10e88a2defa09"),  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce;
+    "plan-serve": (21, "5410c15da1e78668"),  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce;
     # 5: points[].expert_weight_dtype, expert_compute_dtype (--expert-weight-dtype); 6: input_warnings;
     # 7: points[].pp_microbatches (default 1), calibration.pp_microbatches (--pp-microbatches, default null);
     # 8: calibration.max_batch_size_per_microbatch (the --engine's cap rule with --pp, default null);
@@ -83,6 +83,8 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # 19: points[].lengths_run (--lengths FILE: requests of different lengths, default null; pvar, 2026-12-06)
     # 20: points[].decode_weight_rate (the decode weights read at the device's measured GEMM rate at its batch,
     # predict/data/measured_decode_gemm.csv; default null; rt4, 19 reads)
+    # 21: calibration.engine, engine_fitted_on (the [serving.NAME.engine.ENGINE] overlay taken; defaults '' / [];
+    # peng, 20 reads)
     "validate": (6, "6aba4d5964ccce72"),  # 3: runs[] memory_bytes_per_device, memory_capacity_bytes, assumed, fits;
     # 4: runs[] calibration_tag, calibration_basis (an uncalibrated --catalog device said so; defaults '')
     # 5: input_notes (a --runs file's blank-cell / +sp / uneven-batch notes, stderr only before; default [])

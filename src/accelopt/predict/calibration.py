@@ -628,12 +628,53 @@ class ServingTable:
     """ServingCalibration field -> value (a table other than 'default' holds only what differs from 'default')."""
     where: str = BUNDLED_TABLE_FILE
     """The file the table was read from (named in errors about its values)."""
+    engines: Mapping[str, ServingTable] = field(default_factory=dict)
+    """Engine name -> its `[serving.NAME.engine.ENGINE]` overlay: the engine-dependent fields only
+    (ENGINE_FIELDS), fitted on that engine's rows (its own fitted_on); a row or `plan serve --engine` of that engine
+    on this table's devices takes them over the table's (serving.calibration_for_spec)."""
+
+
+ENGINE_FIELDS = ("per_step_overhead_s", "per_request_overhead_s")
+"""The fields an engine overlay may hold: the host-side costs a forward and a request pay, which depend on the
+engine's scheduler, sampler and server (vLLM / SGLang run whole decode steps well below [serving.nvidia-hopper]'s
+per_step_overhead_s, fitted on TensorRT-LLM rows; ut4srv, 2026-12-06), not the device's kernel efficiencies."""
+
+
+def _engine_overlay(name: str, engine: str, table: Any, where: str) -> ServingTable:
+    """One `[serving.NAME.engine.ENGINE]` table: ENGINE_FIELDS values and the rows they were fitted on."""
+    from accelopt.predict.serving import ENGINES  # (serving imports this module)
+
+    label = f"{name}.engine.{engine}"
+    if engine not in ENGINES:
+        raise InputError(f"{where}: [serving.{label}] names no engine of `plan serve --engine`",
+                         f"name one of {', '.join(ENGINES)}" + "".join(
+                             f" (did you mean {m!r}?)" for m in close_matches(engine, list(ENGINES), n=1)))
+    if not isinstance(table, dict):
+        raise InputError(f"{where}: [serving.{label}] is not a table", "see predict/data/calibration.toml")
+    unknown = set(table) - {*ENGINE_FIELDS, "fitted_on", "source"}
+    if unknown:
+        raise unknown_fields(f"{where}: [serving.{label}] (an engine overlay holds only the engine-dependent "
+                             "fields)", sorted(unknown), (*ENGINE_FIELDS, "fitted_on", "source"))
+    values: dict[str, float | int | str] = {}
+    for k in ENGINE_FIELDS:
+        if k in table:
+            v = table[k]
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                raise InputError(f"{where}: [serving.{label}] field {k} = {v!r} is not a number",
+                                 f"give {k} in seconds as a plain number, e.g. 0.001")
+            values[k] = v
+    fitted_on = _names("serving", label, table, "fitted_on", where)
+    if values and not fitted_on:  # an overlay says what it was fitted on, as the tables it refines do
+        raise InputError(f"{where}: [serving.{label}] gives values but no fitted_on",
+                         "list the ids of the runs of that engine its values were fitted on (fitted_on = [...])")
+    return ServingTable(name=label, fitted_on=fitted_on, source=str(table.get("source", where)), values=values,
+                        where=where)
 
 
 def _serving_table(name: str, table: Any, where: str) -> ServingTable:
     if not isinstance(table, dict):
         raise InputError(f"{where}: [serving.{name}] is not a table", "see predict/data/calibration.toml")
-    meta = {"match", "fitted_on", "source", "derived_from", "derived_on"}
+    meta = {"match", "fitted_on", "source", "derived_from", "derived_on", "engine"}
     values: dict[str, float | int | str] = {}
     for k, v in table.items():
         if k in meta:
@@ -657,9 +698,18 @@ def _serving_table(name: str, table: Any, where: str) -> ServingTable:
         raise InputError(f"{where}: [serving.{name}] lists derived_on rows but gives no derived_from",
                          "add derived_from = \"...\" (the measurement of those rows' run the values come from), or "
                          "drop derived_on")
+    overlays = table.get("engine", {})
+    if not isinstance(overlays, dict):
+        raise InputError(f"{where}: [serving.{name}] field engine is not a table",
+                         f"write [serving.{name}.engine.ENGINE] tables (ENGINE: a `plan serve --engine` name)")
+    if overlays and name == "default":
+        raise InputError(f"{where}: [serving.default] has engine overlays",
+                         "give them under the device family's table ([serving.FAMILY.engine.ENGINE]), whose values "
+                         "they refine")
     return ServingTable(name=name, match=match, fitted_on=_names("serving", name, table, "fitted_on", where),
                         derived_from=derived_from, derived_on=derived_on,
-                        source=str(table.get("source", where)), values=values, where=where)
+                        source=str(table.get("source", where)), values=values, where=where,
+                        engines={e: _engine_overlay(name, e, t, where) for e, t in overlays.items()})
 
 
 def _bundled_serving_names() -> set[str]:

@@ -194,6 +194,13 @@ class ServingCalibration:
     derived_on: tuple[str, ...] = ()
     """Not a value: the table's `derived_on`, the published serving rows whose run the measurement is of (role
     'derived' in the runs file: not held out)."""
+    engine: str = ""
+    """Not a value: the engine whose `[serving.NAME.engine.ENGINE]` overlay gave this calibration's engine-dependent
+    fields (calibration.ENGINE_FIELDS: per_step_overhead_s, per_request_overhead_s), fitted on that engine's rows;
+    '' where none did (no engine said, or the table has no overlay for it: those fields are the table's own,
+    engine_overlay_note says so)."""
+    engine_fitted_on: tuple[str, ...] = ()
+    """Not a value: the overlay's fitted_on (also in fitted_on, with the table's own rows); () without an overlay."""
     prefill_compute_efficiency: float = unit("fraction", default=0.6)
     """Fraction of the dense peak reached by the linear-layer matmuls of prefill."""
     attention_compute_efficiency: float = unit("fraction", default=0.6)
@@ -369,6 +376,11 @@ class ServingCalibration:
                              "give the fit rows' model layers with no decimal point, e.g. 32 (Llama 2 7B), or "
                              "leave it out for an overhead per forward")
 
+    @property
+    def table_name(self) -> str:
+        """'NAME' of the `[serving.NAME]` table these values come from, 'NAME.engine.ENGINE' with its overlay."""
+        return f"{self.family}.engine.{self.engine}" if self.engine else self.family
+
     def step_overhead_s(self, layers: int) -> float:
         """The overhead one forward of a `layers`-layer model pays: per_step_overhead_s, x layers /
         per_step_overhead_layers where the engine launches every layer from the host (per_layer_overhead) and the
@@ -392,7 +404,8 @@ class ServingCalibration:
         own = tables.get(self.family)
         if own is None or own.where != self.table_file:
             return None
-        for t in (own, tables["default"]):
+        overlay = own.engines.get(self.engine) if self.engine else None
+        for t in (*([overlay] if overlay is not None else []), own, tables["default"]):
             if key in t.values:
                 return t.name, t.where
         return None
@@ -402,7 +415,7 @@ class ServingCalibration:
         it is [serving.default]'s; this table's name and file where no table gives it."""
         held = self.value_source(key, path)
         name, where = held if held is not None else (self.family, self.table_file)
-        carried = f", carried to [serving.{self.family}]" if name != self.family else ""
+        carried = f", carried to [serving.{self.family}]" if name.split(".engine.")[0] != self.family else ""
         return f"the [serving.{name}] table of {where}{carried}"
 
     def step_overhead_note(self, layers: int, path: str | None = None) -> str | None:
@@ -508,7 +521,8 @@ _SECONDS_LIMITS: dict[str, tuple[float, str, str]] = {
                             "step of a 70B model takes tens of ms: a second or more of overhead per step is "
                             "milliseconds written as seconds"),
     "per_request_overhead_s": (1.0, "0.005", "tokenizing and scheduling a request take milliseconds: the fitted "
-                               "tables hold 0, and a fast tokenizer takes 'less than 20 seconds to tokenize a GB of "
+                               "tables hold 0 to 38 ms (vLLM's server on Hopper, client-side), and a fast tokenizer "
+                               "takes 'less than 20 seconds to tokenize a GB of "
                                "text on a server's CPU' (huggingface/tokenizers README, a batch over all its cores), "
                                "so an 8k-token prompt (~32 kB) takes under a millisecond there, more on one core; a "
                                "wait of a second or more before the first forward is queueing, which --rate models, "
@@ -884,7 +898,7 @@ def _serving_calibrations(path: str | None) -> dict[str, ServingCalibration]:
                                                              "measured_link", "device_scaling", "tp_allreduce",
                                                              "token_buckets", "per_layer_overhead", "fp4_mla_kv_pools",
                                                              "pp_microbatches", "max_batch_size_per_microbatch",
-                                                             "pp_host_loop"}
+                                                             "pp_host_loop", "engine", "engine_fitted_on"}
     for name, t in tables.items():
         bad = set(t.values) - known
         if bad:
@@ -914,16 +928,65 @@ def _serving_calibrations(path: str | None) -> dict[str, ServingCalibration]:
 
 
 def calibration_for_spec(spec: AcceleratorSpec, calibration: ServingCalibration = DEFAULT_CALIBRATION,
-                         path: str | None = None) -> ServingCalibration:
+                         path: str | None = None, engine: str | None = None) -> ServingCalibration:
     """The calibration a prediction on `spec` uses: `calibration` when the caller gave one; else
-    MEASURED_CALIBRATION for a measured spec, else the `[serving.NAME]` table matching the device."""
+    MEASURED_CALIBRATION for a measured spec, else the `[serving.NAME]` table matching the device, with its
+    `[serving.NAME.engine.ENGINE]` overlay for `engine` where it has one (with_engine). The one path `plan serve`,
+    its JSON and HTML, and `validate --serving` take to a table."""
     if calibration is not DEFAULT_CALIBRATION:
         return calibration
     if spec.measured:
         return MEASURED_CALIBRATION
     from accelopt.predict.calibration import load_serving_tables, serving_table_for
 
-    return serving_calibrations(path)[serving_table_for(spec, load_serving_tables(path)).name]
+    table = serving_table_for(spec, load_serving_tables(path))
+    return with_engine(serving_calibrations(path)[table.name], engine, path)
+
+
+def with_engine(cal: ServingCalibration, engine: str | None, path: str | None = None) -> ServingCalibration:
+    """`cal` with the engine-dependent fields of its table's `[serving.NAME.engine.ENGINE]` overlay for `engine`
+    (calibration.ENGINE_FIELDS), its `engine` and `engine_fitted_on` set and its fitted_on the table's rows and the
+    overlay's; `cal` as it is where the table has no overlay for the engine (or no engine is said)."""
+    if not engine:
+        return cal
+    from accelopt.predict.calibration import load_serving_tables
+
+    table = load_serving_tables(path).get(cal.family)
+    overlay = table.engines.get(engine) if table is not None and table.where == cal.table_file else None
+    if overlay is None:
+        return cal
+    costs: dict[str, Any] = dict(overlay.values)  # ENGINE_FIELDS only (calibration._engine_overlay checks)
+    try:
+        return replace(cal, engine=engine, engine_fitted_on=overlay.fitted_on,
+                       fitted_on=(*cal.fitted_on, *overlay.fitted_on), **costs)
+    except InputError as e:  # name the file and overlay of the bad value
+        raise InputError(f"{overlay.where}: [serving.{overlay.name}]: {e.problem}", e.fix) from None
+
+
+def fitted_engines(cal: ServingCalibration) -> tuple[str, ...]:
+    """The engines of the bundled runs `cal`'s table (without its overlay) was fitted on, in file order; () where
+    none of its fitted_on is a bundled row (a user's table fitted on the user's runs)."""
+    from accelopt.predict.serving_validation import read_serving_runs  # (it imports this module)
+
+    own = set(cal.fitted_on) - set(cal.engine_fitted_on)
+    return tuple(dict.fromkeys(r["engine"] for r in read_serving_runs()[0] if r["id"] in own))
+
+
+def engine_overlay_note(cal: ServingCalibration, engine: str | None) -> str | None:
+    """'engine vllm: no calibration of its own on nvidia-hopper; ...' where `engine` runs on a fitted table that has
+    no overlay for it and was fitted on other engines' rows: its per-step / per-request costs are then another
+    engine's (ut4srv, 2026-12-06: vLLM and SGLang on Hopper run whole decode steps below the 4.5 ms TensorRT-LLM's
+    rows set); None where the overlay applies, no engine is said, the table is not fitted (its caption says
+    'uncalibrated') or it was fitted on that engine's rows."""
+    if not engine or cal.engine or not cal.fitted or cal.derived_from:
+        return None
+    engines = fitted_engines(cal)
+    if engine in engines:
+        return None
+    on = f", fitted on {' / '.join(engines)} rows" if engines else ""
+    return (f"engine {engine}: no calibration of its own on {cal.family}; per-step / per-request costs "
+            f"(per_step_overhead_s {cal.per_step_overhead_s * 1e3:g} ms, per_request_overhead_s "
+            f"{cal.per_request_overhead_s * 1e3:g} ms) are the family's{on}")
 
 
 def engine_calibration(spec: AcceleratorSpec, *, memory_utilization: float | None = None,
@@ -936,13 +999,13 @@ def engine_calibration(spec: AcceleratorSpec, *, memory_utilization: float | Non
                        per_layer_overhead: bool | None = None,
                        fp4_mla_kv_pools: bool | None = None,
                        pp_host_loop: bool | None = None,
-                       token_buckets: str | None = None) -> ServingCalibration:
+                       token_buckets: str | None = None, engine: str | None = None) -> ServingCalibration:
     """The calibration `plan serve` uses on `spec` (the `[serving.*]` tables of `path` replacing the bundled ones
     by name, when given), with the engine settings (--pp-microbatches among them), the checkpoint's int4 group size
     (--int4-group-size) and the measured link (--collectives) a user gave (None: the default)."""
     from accelopt.predict.serving_validation import published_runs_of  # (it imports this module)
 
-    cal = calibration_for_spec(spec, path=path)
+    cal = calibration_for_spec(spec, path=path, engine=engine)
     if cal.table_file == BUNDLED_TABLE_FILE:  # a user's table (--calibration) says what it was fitted on, not us
         cal = replace(cal, published_runs_of_device=published_runs_of(spec.name))
     given: dict[str, Any] = {"memory_utilization": memory_utilization, "memory_basis": memory_basis,
@@ -1154,7 +1217,7 @@ class ServeResult:
     """`accelopt plan serve`: serving latency, throughput, memory, cost and energy per batch (estimates)."""
 
     SCHEMA_KIND: ClassVar[str] = "plan-serve"
-    SCHEMA_VERSION: ClassVar[int] = 20
+    SCHEMA_VERSION: ClassVar[int] = 21
     # 3 added calibration.published_runs_of_device; 4 calibration.tp_allreduce (a default: older documents read);
     # 5 points[].expert_weight_dtype and expert_compute_dtype (defaults null); 6 input_warnings (a default: []);
     # 7 points[].pp_microbatches (default 1) and calibration.pp_microbatches (default null);
@@ -1177,7 +1240,9 @@ class ServeResult:
     # batching, TTFT / TPOT / E2E as mean, p50, p90, p99 (pvar)
     # 20 points[].decode_weight_rate (default null): the decode step's weights read at the device's measured GEMM rate
     # at its batch (predict/data/measured_decode_gemm.csv; rt4)
-    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19)
+    # 21 calibration.engine and engine_fitted_on (defaults '' / []): the [serving.NAME.engine.ENGINE] overlay whose
+    # per-step / per-request costs the prediction took (peng, 2026-12-06)
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20)
     """2: each point carries `moe` (expert / attention-data parallelism, null for tensor parallelism only)."""
 
     results: list[ServeSweep]

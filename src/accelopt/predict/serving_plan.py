@@ -40,6 +40,7 @@ from accelopt.predict.serving import (
     engine_device_mismatch,
     engine_fp4_weight_problem,
     engine_memory_fraction,
+    engine_overlay_note,
     finite_run,
     int4_group_problem,
     kv_bytes_per_value,
@@ -418,7 +419,7 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                                      per_layer_overhead=rule.host_launched_layers if rule else None,
                                      fp4_mla_kv_pools=rule.fp4_mla_pools if rule else None,
                                      pp_host_loop=rule.pp_host_loop if rule else None,
-                                     token_buckets=opts.token_buckets)
+                                     token_buckets=opts.token_buckets, engine=opts.engine)
             check_int4_group(cfg, opts, moe, cal)  # the given group or the table's default, one check for both
             int4_groups.add(cal.int4_group_size)
             # --ep: the MoE table says it; --dense-experts runs no grouped GEMM (serving_moe.tp_expert_kernel)
@@ -475,6 +476,8 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                 share_notes.append(f"{spec.name}: {over_note}")  # an engine that launches every layer from the host
             if sweep.points and (host_over := sweep.points[0].calibration.host_overhead_note(opts.calibration)):
                 share_notes.append(f"{spec.name}: {host_over}")  # the table's per-forward / per-request costs
+            if own_note := engine_overlay_note(cal, opts.engine):  # another engine's host costs, said (peng)
+                share_notes.append(f"{spec.name}: {own_note}")
             if sweep.points and (host_note := sweep.points[0].calibration.pp_host_note(
                     opts.pp, sweep.points[0].batch, opts.calibration, most=max(p.batch for p in sweep.points),
                     last_wave=sweep.points[0].last_wave_batch)):

@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 from accelopt.errors import AcceloptError, InfeasibleError, InputError
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.predict import decode_gemm, serving
+from accelopt.predict.calibration import load_serving_tables
 from accelopt.predict.run_command import RowProblem, own_file_hint
 from accelopt.predict.runs_csv import (
     PATH_COLUMNS,
@@ -86,7 +87,8 @@ class ServingRunResult:
     family: str
     """The device family (the training calibration's family name, e.g. nvidia-hopper)."""
     calibration: str
-    """The `[serving.NAME]` table used."""
+    """The `[serving.NAME]` table used; 'NAME.engine.ENGINE' where the row's engine took that table's
+    `[serving.NAME.engine.ENGINE]` overlay (its per-step / per-request costs)."""
     model: str
     """The model cell as written in the runs file (a preset, or a config.json path relative to the file's folder)."""
     tp: int = unit("count")
@@ -144,7 +146,7 @@ class GroupError:
     """Held-out |error| over the rows of one source, device family or precision."""
 
     group: str
-    """'source', 'family' or 'precision'."""
+    """'source', 'family', 'engine' or 'precision'."""
     name: str
     rows: int = unit("count")
     median_abs_error: float = unit("fraction")
@@ -265,7 +267,7 @@ def row_calibration(row: dict[str, str], spec: AcceleratorSpec,
                     path: str | None = None) -> serving.ServingCalibration:
     """The spec's `[serving.*]` calibration (from `cals` when given: the fit's trial values; else of the calibration
     file `path` over the bundled tables, as `plan serve --calibration`), with the row's engine memory rule."""
-    cal = serving.calibration_for_spec(spec, path=path)
+    cal = serving.calibration_for_spec(spec, path=path, engine=row["engine"])  # with its engine's overlay
     if cals is not None:
         cal = cals.get(cal.family, cal)
     rule = ENGINES[row["engine"]]
@@ -516,9 +518,11 @@ def _reproduce(row: dict[str, str], cals: dict[str, serving.ServingCalibration] 
         said.append(f"{spec.name}: {host}")
     if p is not None:  # the measured decode weight-read rate, as plan serve says it (decode_gemm)
         said.append(decode_gemm.sweep_note([p.decode_weight_rate]))
+    cal = row_calibration(row, spec, cals, path)
+    said.append(serving.engine_overlay_note(cal, row["engine"]))  # plan serve's words: another engine's host costs
     return ServingRunResult(
         id=row["id"], source=row["source"], engine=row["engine"], hardware=spec.name, family=_family(spec),
-        calibration=row_calibration(row, spec, cals, path).family, model=as_written(row["model"]), tp=int(row["tp"]),
+        calibration=cal.table_name, model=as_written(row["model"]), tp=int(row["tp"]),
         precision=f"{row['weight_dtype']}/{row['kv_dtype']}", prompt_len=int(row["prompt_len"]),
         output_len=int(row["output_len"]), batch=p.batch if p else 0, metric=row["metric"],
         published=float(row["published"]), predicted=predicted, role=row["role"], note=note,
@@ -542,7 +546,7 @@ def _abs_errors(results: list[ServingRunResult], role: str) -> list[tuple[float,
 def _groups(results: list[ServingRunResult]) -> list[GroupError]:
     out: list[GroupError] = []
     for group, key in (("source", lambda r: r.source), ("family", lambda r: r.family),
-                       ("precision", lambda r: r.precision)):
+                       ("engine", lambda r: r.engine), ("precision", lambda r: r.precision)):
         for name in sorted({key(r) for r in results}):
             errs = _abs_errors([r for r in results if key(r) == name], "test")
             if errs:
@@ -796,23 +800,28 @@ def unused_key_lines(rows: list[dict[str, str]]) -> list[str]:
 
 
 def fit_serving(family: str, grid: dict[str, list[float]], runs_path: Path | str | None = None,
-                rounds: int = 3, start: serving.ServingCalibration | None = None
+                rounds: int = 3, start: serving.ServingCalibration | None = None, engine: str | None = None
                 ) -> tuple[serving.ServingCalibration, float]:
     """Coordinate search over `grid` (ServingCalibration field -> values) of one `[serving.NAME]` table: each round
     sets each field in turn to its grid value minimising the mean |log(predicted / published)| over the 'fit' rows on
     that table's devices, the others held. How the bundled values were made (see calibration.toml); never run per
     plan. The search starts from `start` (the declared rule's starting values), else from the table's bundled values.
-    Returns (best calibration, its mean |log error|)."""
+    `engine`: the rule of the table's `[serving.NAME.engine.ENGINE]` overlay, over the 'fit' rows of that engine
+    only (grid: its fields, calibration.ENGINE_FIELDS); without it the table's own rule, over its 'fit' rows of the
+    engines it has no overlay for. Returns (best calibration, its mean |log error|)."""
     rows, _ = read_serving_runs(runs_path)
+    overlaid = set(load_serving_tables().get(family, load_serving_tables()["default"]).engines)
     mine = [r for r in rows if r["role"] == "fit"
-            and serving.calibration_for_spec(row_device(r["hardware"])).family == family]
+            and serving.calibration_for_spec(row_device(r["hardware"])).family == family
+            and (r["engine"] == engine if engine else r["engine"] not in overlaid)]
     if not mine:
-        raise InputError(f"no 'fit' row on a device of [serving.{family}]", "declare fit rows in the runs CSV")
+        what = f" of engine {engine}" if engine else ""
+        raise InputError(f"no 'fit' row{what} on a device of [serving.{family}]", "declare fit rows in the runs CSV")
 
     def loss(cal: serving.ServingCalibration) -> float:
         return statistics.mean(abs(math.log(predict_row(r, {family: cal})[0] / float(r["published"]))) for r in mine)
 
-    best = start or serving.calibration_for_spec(row_device(mine[0]["hardware"]))
+    best = start or serving.calibration_for_spec(row_device(mine[0]["hardware"]), engine=engine)
     best_loss = loss(best)
     for _ in range(rounds):
         for name, values in grid.items():
