@@ -154,3 +154,23 @@ def test_moonlight_active_and_phi4_mini_rotary(tmp_path: Path) -> None:
     assert moon.mla is not None and moon.mla.q_lora_rank is None
     # Phi-4-mini: partial_rotary_factor 0.75 of head_dim 128 rotates 96 dimensions a head
     assert load_hf_config(write_config(tmp_path, PHI4_MINI, "phi.json")).rotary_dim == 96
+
+
+def test_use_qk_norm_is_read_or_listed_never_dropped(tmp_path: Path) -> None:
+    # Hunyuan-A13B: HunYuanMoEV1Attention's query_layernorm / key_layernorm of head_dim, whatever use_qk_norm says
+    # (transformers@008cd60e src/transformers/models/hunyuan_v1_moe/modeling_hunyuan_v1_moe.py): 32 x 2 x 128
+    hunyuan = {"model_type": "hunyuan_v1_moe", "hidden_size": 4096, "intermediate_size": 3072, "head_dim": 128,
+               "num_attention_heads": 32, "num_key_value_heads": 8, "num_hidden_layers": 32, "num_experts": 64,
+               "moe_topk": 8, "moe_intermediate_size": 3072, "vocab_size": 128167, "use_qk_norm": True,
+               "max_position_embeddings": 32768, "tie_word_embeddings": True}
+    m = load_hf_config(write_config(tmp_path, hunyuan))
+    assert m.qk_norm and "use_qk_norm" not in m.unused_keys
+    # a family whose q/k norm weights are not modelled (Cohere's CohereLayerNorm over (heads, head_dim)) gets it
+    # listed in the unused-keys warning; it sat among the keys that change nothing
+    cohere = {"model_type": "cohere", "hidden_size": 1024, "intermediate_size": 4096, "num_attention_heads": 8,
+              "num_key_value_heads": 8, "num_hidden_layers": 2, "vocab_size": 1000, "use_qk_norm": True,
+              "max_position_embeddings": 2048}
+    c = load_hf_config(write_config(tmp_path, cohere, "cohere.json"))
+    assert "use_qk_norm" in c.unused_keys and not c.qk_norm
+    assert "use_qk_norm" not in load_hf_config(write_config(tmp_path, {**cohere, "use_qk_norm": False},
+                                                            "off.json")).unused_keys

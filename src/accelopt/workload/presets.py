@@ -565,9 +565,12 @@ _IRRELEVANT_KEYS = frozenset({
 # Gemma3Attention sets q_norm / k_norm (Gemma3RMSNorm of head_dim) always (transformers@f14d0cbc
 # src/transformers/models/gemma3/modeling_gemma3.py); Glm4MoeAttention only where use_qk_norm is true (GLM-4.5 sets
 # it, GLM-4.5-Air does not; transformers@000c33fd src/transformers/models/glm4_moe/modeling_glm4_moe.py), which was
-# dropped as irrelevant (Llama 4's use_qk_norm is a weightless L2 norm) until ut5hf (2026-12-06).
-_QK_NORM_TYPES = frozenset({"qwen3", "qwen3_moe", "gemma3", "gemma3_text"})
-_USE_QK_NORM_TYPES = frozenset({"glm4_moe"})
+# dropped as irrelevant (Llama 4's use_qk_norm is a weightless L2 norm) until ut5hf (2026-12-06). HunYuanMoEV1Attention
+# sets query_layernorm / key_layernorm (HunYuanMoEV1RMSNorm of head_dim) always (transformers@008cd60e
+# src/transformers/models/hunyuan_v1_moe/modeling_hunyuan_v1_moe.py); Tencent's own 'hunyuan' code only under
+# use_qk_norm. Another family's use_qk_norm is listed as not modelled (_FAMILY_KEYS), not dropped.
+_QK_NORM_TYPES = frozenset({"qwen3", "qwen3_moe", "gemma3", "gemma3_text", "hunyuan_v1_moe", "hunyuan_v1_dense"})
+_USE_QK_NORM_TYPES = frozenset({"glm4_moe", "hunyuan"})
 _ATTENTION_BIAS_TYPES = frozenset({"llama", "qwen3", "qwen3_moe", "olmo2", "granite", "granitemoe", "phimoe",
                                    "gpt_oss"})
 _ATTENTION_BIAS_DEFAULT_TRUE = frozenset({"gpt_oss"})
@@ -592,6 +595,10 @@ _FAMILY_KEYS = {"multi_query": _FALCON_TYPES | {"gpt_bigcode"}, "parallel_attn":
                 # GraniteMoeShared's shared MLP width (_shared_experts); MiniMax-M3's key of that name is another
                 # layout (with n_shared_experts), listed there as not modelled
                 "shared_intermediate_size": frozenset({"granitemoeshared"}),
+                # read where it puts q/k norm weights of head_dim (_USE_QK_NORM_TYPES; Hunyuan's class always has
+                # them); Llama 4's is weightless (Llama4TextL2Norm)
+                "use_qk_norm": frozenset({"llama4", "llama4_text", "glm4_moe", "hunyuan", "hunyuan_v1_moe",
+                                          "hunyuan_v1_dense"}),
                 **dict.fromkeys(("interleave_moe_layer_step", "moe_layers", "intermediate_size_mlp",
                                  "attention_chunk_size"), frozenset({"llama4", "llama4_text"})),
                 # SmolLM3's NoPE layers: its sliding-window layers under use_sliding_window (_smollm3_window_layers)
