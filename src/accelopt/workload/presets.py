@@ -2513,10 +2513,13 @@ _SPARSE_ATTENTION_KEYS = ("index_topk", "index_n_heads", "index_head_dim")
 
 
 def _sparse_attention_note(cfg: dict[str, Any], hidden: int, layers: int) -> tuple[str, ...]:
-    topk, heads, dim = (cfg.get(k) for k in _SPARSE_ATTENTION_KEYS)
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (topk, heads, dim)):
+    given = [v for v in (cfg.get(k) for k in _SPARSE_ATTENTION_KEYS)
+             if isinstance(v, int) and not isinstance(v, bool) and v > 0]
+    if len(given) != len(_SPARSE_ATTENTION_KEYS):
         return ()
-    q_in = cfg.get("q_lora_rank") or hidden
+    topk, heads, dim = given
+    rank = cfg.get("q_lora_rank")
+    q_in = rank if isinstance(rank, int) and not isinstance(rank, bool) and rank > 0 else hidden
     per_layer = q_in * heads * dim + hidden * dim + 2 * dim + hidden * heads
     return (f"not modelled: DeepSeek Sparse Attention (index_topk {topk:,}, index_n_heads {heads}, index_head_dim "
             f"{dim}): attention is priced dense, every earlier token read, so past {topk:,} tokens its score and value "
