@@ -1740,7 +1740,7 @@ def register(app: typer.Typer) -> None:
     @plan_app.callback(invoke_without_command=True)
     def plan(
         ctx: typer.Context,
-        model: str = typer.Option(None, "--model", help="preset (see --list-models), HF config.json, or a "
+        model: str = typer.Option(None, "--model", "-m", help="preset (see --list-models), HF config.json, or a "
                                   "workload JSON from `profile --save-workload`"),
         tokens: str = typer.Option(None, "--tokens", help="tokens to train on, e.g. 15e12 (default 300e9, GPT-3's "
                                    "run, said in a note)"),
@@ -1848,7 +1848,7 @@ def register(app: typer.Typer) -> None:
                       "(tp not dividing the heads, devices not a multiple of tp x pp x cp, ...) or does not fit "
                       "memory ends in an error listing every reason (exit status 2).")
     def explain(
-        model: str = typer.Option(..., "--model", help="preset or HF config.json (see `plan --list-models`)"),
+        model: str = typer.Option(..., "--model", "-m", help="preset or HF config.json (see `plan --list-models`)"),
         hardware: str = typer.Option(..., "--hardware", help="one catalog device or spec TOML path"),
         devices: str = typer.Option(..., "--devices", help="one device count; dp = devices / (tp x pp x cp) (a "
                                     "list or range is searched by `accelopt plan`)"),

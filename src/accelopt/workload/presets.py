@@ -562,7 +562,15 @@ _IRRELEVANT_KEYS = frozenset({
 # every attention_bias was listed.
 # Per-head q_norm / k_norm of head_dim weights each a layer (TransformerConfig.qk_norm): transformers @008e574
 # Qwen3Attention and Qwen3MoeAttention (models/qwen3/modeling_qwen3.py, models/qwen3_moe/modeling_qwen3_moe.py).
-_QK_NORM_TYPES = frozenset({"qwen3", "qwen3_moe"})
+# Gemma3Attention sets q_norm / k_norm (Gemma3RMSNorm of head_dim) always (transformers@f14d0cbc
+# src/transformers/models/gemma3/modeling_gemma3.py); Glm4MoeAttention only where use_qk_norm is true (GLM-4.5 sets
+# it, GLM-4.5-Air does not; transformers@000c33fd src/transformers/models/glm4_moe/modeling_glm4_moe.py), which was
+# dropped as irrelevant (Llama 4's use_qk_norm is a weightless L2 norm) until ut5hf (2026-12-06). HunYuanMoEV1Attention
+# sets query_layernorm / key_layernorm (HunYuanMoEV1RMSNorm of head_dim) always (transformers@008cd60e
+# src/transformers/models/hunyuan_v1_moe/modeling_hunyuan_v1_moe.py); Tencent's own 'hunyuan' code only under
+# use_qk_norm. Another family's use_qk_norm is listed as not modelled (_FAMILY_KEYS), not dropped.
+_QK_NORM_TYPES = frozenset({"qwen3", "qwen3_moe", "gemma3", "gemma3_text", "hunyuan_v1_moe", "hunyuan_v1_dense"})
+_USE_QK_NORM_TYPES = frozenset({"glm4_moe", "hunyuan"})
 _ATTENTION_BIAS_TYPES = frozenset({"llama", "qwen3", "qwen3_moe", "olmo2", "granite", "granitemoe", "phimoe",
                                    "gpt_oss"})
 _ATTENTION_BIAS_DEFAULT_TRUE = frozenset({"gpt_oss"})
@@ -587,6 +595,10 @@ _FAMILY_KEYS = {"multi_query": _FALCON_TYPES | {"gpt_bigcode"}, "parallel_attn":
                 # GraniteMoeShared's shared MLP width (_shared_experts); MiniMax-M3's key of that name is another
                 # layout (with n_shared_experts), listed there as not modelled
                 "shared_intermediate_size": frozenset({"granitemoeshared"}),
+                # read where it puts q/k norm weights of head_dim (_USE_QK_NORM_TYPES; Hunyuan's class always has
+                # them); Llama 4's is weightless (Llama4TextL2Norm)
+                "use_qk_norm": frozenset({"llama4", "llama4_text", "glm4_moe", "hunyuan", "hunyuan_v1_moe",
+                                          "hunyuan_v1_dense"}),
                 **dict.fromkeys(("interleave_moe_layer_step", "moe_layers", "intermediate_size_mlp",
                                  "attention_chunk_size"), frozenset({"llama4", "llama4_text"})),
                 # SmolLM3's NoPE layers: its sliding-window layers under use_sliding_window (_smollm3_window_layers)
@@ -2491,6 +2503,33 @@ def _without_expert_keys(cfg: dict[str, Any], mtype: str) -> tuple[dict[str, Any
     return ({k: v for k, v in cfg.items() if k not in given}, given) if given else (cfg, ())
 
 
+# DeepSeek Sparse Attention (DeepSeek-V3.2-Exp): a lightning indexer scores every earlier token with index_n_heads
+# heads of index_head_dim and the main attention reads only the index_topk best; its weights a layer are wq_b
+# (q_lora_rank x heads x head_dim), wk (hidden x head_dim), k_norm (a LayerNorm: 2 x head_dim) and weights_proj
+# (hidden x heads), its key cache head_dim values a token a layer (deepseek-ai/DeepSeek-V3.2-Exp@6d8cb70d
+# inference/model.py, class Indexer). Not modelled: its keys were only listed as ignored (ut5hf, 2026-12-06), which
+# left a user to guess that attention is priced dense.
+_SPARSE_ATTENTION_KEYS = ("index_topk", "index_n_heads", "index_head_dim")
+
+
+def _sparse_attention_note(cfg: dict[str, Any], hidden: int, layers: int) -> tuple[str, ...]:
+    given = [v for v in (cfg.get(k) for k in _SPARSE_ATTENTION_KEYS)
+             if isinstance(v, int) and not isinstance(v, bool) and v > 0]
+    if len(given) != len(_SPARSE_ATTENTION_KEYS):
+        return ()
+    topk, heads, dim = given
+    rank = cfg.get("q_lora_rank")
+    q_in = rank if isinstance(rank, int) and not isinstance(rank, bool) and rank > 0 else hidden
+    per_layer = q_in * heads * dim + hidden * dim + 2 * dim + hidden * heads
+    return (f"not modelled: DeepSeek Sparse Attention (index_topk {topk:,}, index_n_heads {heads}, index_head_dim "
+            f"{dim}): attention is priced dense, every earlier token read, so past {topk:,} tokens its score and value "
+            "FLOPs and a decode step's KV-cache reads are upper bounds; the lightning indexer's weights "
+            f"({per_layer:,} a layer, {per_layer * layers:,} in all: q_lora_rank x heads x head_dim + hidden x "
+            "head_dim + 2 x head_dim + hidden x heads), its FLOPs and its key cache "
+            f"({dim} values a token a layer) are not counted (deepseek-ai/DeepSeek-V3.2-Exp@6d8cb70d "
+            "inference/model.py Indexer)",)
+
+
 def _ignored_experts_note(mtype: str, keys: tuple[str, ...]) -> tuple[str, ...]:
     if not keys:
         return ()
@@ -2608,11 +2647,12 @@ def load_hf_config(path: Path | str) -> TransformerConfig:
             defaults += _all_dense_note(cfg, layers, experts, kwargs)
             ffn, experts, top_k = kwargs.get("dense_ffn") or ffn, 1, 1
             kwargs = {}
-    kwargs["qk_norm"] = mtype in _QK_NORM_TYPES
+    kwargs["qk_norm"] = mtype in _QK_NORM_TYPES or (mtype in _USE_QK_NORM_TYPES and cfg.get("use_qk_norm") is True)
     name = config_model_name(cfg.get("_name_or_path"), p)
     unused = tuple(sorted(set(unused_config_keys(cfg, mtype)) | set(outer_unused) | set(ignored_experts)
                           | set(moe_unread)))
     defaults += _ignored_experts_note(mtype, ignored_experts)
+    defaults += _sparse_attention_note(cfg, hidden, layers)
     defaults += misspelt_key_notes(as_written, unused)
     window, n_window = _window_layers(cfg, mtype, layers, where)
     defaults += _zero_window_note(cfg, mtype)

@@ -94,8 +94,9 @@ class TransformerConfig:
     models/qwen2_moe/modeling_qwen2_moe.py; Qwen1.5-MoE-A2.7B: 24 x 2048 = 49,152). Counted in params_total."""
     qk_norm: bool = False
     """RMSNorms over each query and key head before RoPE: Qwen3Attention q_norm / k_norm = Qwen3RMSNorm(head_dim),
-    2 x head_dim weights a layer (transformers @008e574 models/qwen3/modeling_qwen3.py, qwen3_moe alike). Counted
-    in params_total; their elementwise work is not timed."""
+    2 x head_dim weights a layer (transformers @008e574 models/qwen3/modeling_qwen3.py, qwen3_moe alike; Gemma 3,
+    Hunyuan, and GLM-4.5 under use_qk_norm the same: presets._QK_NORM_TYPES). Counted in params_total; their
+    elementwise work is not timed."""
     expert_bias: bool = False
     """The routed experts' two linear layers carry biases (GPT-OSS: transformers GptOssExperts gate_up_proj_bias and
     down_proj_bias; Megatron-Bridge GPTOSSProvider add_bias_linear True); timed by the training model where
@@ -410,7 +411,7 @@ class TransformerConfig:
     def params_total(self) -> int:
         """All parameters (every expert counted): GPT-2 124M = 124,439,808, as transformers' GPT2LMHeadModel."""
         per_layer = self.attn_params_per_layer() + self.attn_bias_params() + self.norms_per_layer * self.norm_params
-        per_layer += 2 * self.head_dim if self.qk_norm else 0  # q_norm, k_norm (Qwen3)
+        per_layer += 2 * self.head_dim if self.qk_norm else 0  # q_norm, k_norm (Qwen3, Gemma 3, Hunyuan, GLM-4.5)
         dense_layers = self.layers - self.moe_layers
         dense_width = self.dense_ffn or self.ffn
         mlp = dense_layers * ((3 if self.mlp == "swiglu" else 2) * self.hidden * dense_width
