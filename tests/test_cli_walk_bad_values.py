@@ -1,0 +1,286 @@
+"""Every option of every command, walked from typer's click tree, given the values a user mistypes.
+
+The tree (accelopt.cli.main's app) is walked, not listed: a new command or option is checked the day it is added.
+Each value-taking option gets, by what it reads (its annotation, or the table NUMBER_TEXT of text options that read
+a number, FILE_IN / FILE_OUT of options that read or write a file):
+  a number     whitespace, -1, 0, nan, inf, 1e400, rich markup;
+  a name/text  whitespace, '[red]x[/red]', '[/]';
+  a size       '10 GB' where GiB is read (--stage-memory-gib), '1kib' (a size with a unit spelled wrongly);
+  a file read  a path that does not exist, a folder, a binary file, a file of another kind (CSV where TOML is read,
+               TOML where CSV/JSON is read);
+  a file made  a folder, a path whose folder does not exist.
+The command's other arguments are sane (BASE: the built-in example models and hardware of the README and --help).
+An empty value ("") is walked by tests/test_empty_option_values.py, and typed-twice options by
+tests/test_repeated_options.py; hand-picked hostile files, names and numbers by tests/test_bad_inputs.py: this
+module does not repeat them.
+
+The contract: exit status 2 with one `error:` naming the option or the value, a `fix:`, no Python traceback, and
+markup printed as typed; or exit 0 where ACCEPTED says why the value is legitimate.
+
+Long work is never started: `profile`, `optimize` and `probe` run up to the call that would measure
+(profile_step, profile_distributed, run_optimize, run_probe, measure_collectives are replaced by a stub that stops
+the command), and reaching it counts as accepting the value. Skipped: `env` and `simulate presets` (no options
+with a value); `history import FOLDER` (an argument, checked by tests/test_history_store_errors.py); the root
+`history` group's --limit/--offset (the same options as `history list`, walked there).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import run_main
+
+MARKUP = ("[red]x[/red]", "[/]")
+FORGOTTEN = "--json"  # the value left out: the next word, a flag, is read as the value
+NUMBER_VALUES = (" ", "-1", "0", "nan", "inf", "1e400", "[red]x[/red]", FORGOTTEN)
+TEXT_VALUES = (" ", *MARKUP, FORGOTTEN)
+FILE_IN_KINDS = ("missing", "folder", "binary", "wrong_kind")
+FILE_OUT_KINDS = ("out_folder", "out_missing_parent")
+SIZE_VALUES = ("10 GB", "1kib")
+
+PLAN = ["plan", "--model", "gpt3-125m", "--hardware", "h100-sxm", "--devices", "8", "--tokens", "1e9"]
+BASE: dict[tuple[str, ...], list[str]] = {  # a command that runs (exit 0) with these arguments
+    ("probe",): ["probe", "--no-save"],
+    ("profile",): ["profile", "mlp"],
+    ("optimize",): ["optimize", "mlp"],  # a zoo model: digits trains itself first (35 s)
+    ("validate",): ["validate", "--row", "maxtext-v4-22b-x1"],
+    ("catalog", "list"): ["catalog", "list"],
+    ("catalog", "show"): ["catalog", "show", "h100-sxm"],
+    ("catalog", "compare"): ["catalog", "compare", "h100-sxm", "a100"],
+    ("plan",): PLAN,
+    ("plan", "explain"): ["plan", "explain", "--model", "gpt3-125m", "--hardware", "h100-sxm", "--devices", "8"],
+    ("plan", "serve"): ["plan", "serve", "--model", "gpt3-125m", "--hardware", "h100-sxm", "--batch", "1"],
+    ("plan", "infer"): ["plan", "infer", "resnet50", "--hardware", "h100-sxm", "--batch", "1"],
+    ("simulate", "run"): ["simulate", "run", "-d", "tpu-v1", "-m", "alexnet-conv"],
+    ("simulate", "sweep"): ["simulate", "sweep", "-m", "alexnet-conv", "--rows", "16", "--cols", "16",
+                            "--sram-kib", "64", "--dataflow", "os"],
+    ("simulate", "published"): ["simulate", "published"],
+    ("simulate", "export"): ["simulate", "export", "-d", "tpu-v1", "--out", "{tmp}/export.toml"],
+    ("history", "list"): ["history", "list"],
+    ("history", "show"): ["history", "show", "latest"],
+    ("history", "compare"): ["history", "compare", "latest", "latest"],
+    ("history", "prune"): ["history", "prune", "--keep", "5"],
+}
+HISTORY_SEEDED = {"show", "compare", "prune"}  # a run to show or delete: made first
+SKIPPED_COMMANDS = {("history",)}  # the group's own --limit/--offset: `history list`'s, walked there
+
+NUMBER_TEXT = {  # text options that read a number (or a list or range of numbers)
+    "--tokens", "--devices", "--global-batch", "--budget-usd", "--dp-bucket-params", "--batch", "--concurrency",
+    "--rate", "--rows", "--cols", "--sram-kib", "--bandwidth-gbps", "--dram-bytes", "--tdp-w", "--older-than",
+    "--sizes", "--hsdp", "--etp", "--recompute-layers",
+}
+SIZE_OPTIONS = {"--stage-memory-gib", "--dram-bytes", "--sizes", "--sram-kib"}
+FILE_IN = {  # option -> the kind of file it reads (for the wrong kind of file)
+    "--catalog": "toml", "--calibration": "toml", "--runs": "csv", "--apply": "json", "--probed": "toml",
+    "--lengths": "csv", "--collectives": "toml", "--hf": "json", "--topology": "csv", "--workload": "json",
+}
+FILE_OUT = {"--html", "--save", "--trace", "--save-workload", "--out", "--save-topology"}
+FOLDER_OUT = {("optimize", "--save"), ("validate", "--config-dir")}  # a folder made: a file there is refused
+FOLDER_OUT_KINDS = ("out_file",)
+
+ACCEPTED: dict[tuple[str, str, str], tuple[str | None, str]] = {
+    # (command, option, value) -> (another value whose output must differ: the value is used, not dropped; None
+    # where the value is the option's default), why exit 0 is right
+    ("profile", "--warmup", "0"): ("3", "no warm-up step: the first step is timed"),
+    ("optimize", "--warmup", "0"): ("2", "no warm-up step"),
+    ("optimize", "--quality-tolerance", "0"): ("0.5", "no quality loss accepted"),
+    ("optimize", "--combinations", "0"): ("3", "no pairs of techniques (the help: '0: none')"),
+    ("plan", "--offload-layers", "0"): (None, "the default: no layer offloaded"),
+    ("explain", "--offload-layers", "0"): (None, "the default: no layer offloaded"),
+    ("plan", "--optimizer-bytes", "0"): ("12", "no optimizer state (SGD without momentum)"),
+    ("explain", "--optimizer-bytes", "0"): ("12", "no optimizer state (SGD without momentum)"),
+    ("plan", "--grid-kg-per-kwh", "0"): ("0.4", "a carbon-free grid"),
+    ("explain", "--grid-kg-per-kwh", "0"): ("0.4", "a carbon-free grid"),
+    ("plan", "--host-w", "0"): ("300", "host power left out of the energy"),
+    ("explain", "--host-w", "0"): ("300", "host power left out of the energy"),
+    ("plan", "--hsdp", "0"): ("auto", "no HSDP (the help: 0 = off)"),
+    ("plan", "--etp", "0"): ("auto", "expert TP off"),
+    ("plan", "--recompute-layers", "0"): ("auto", "every layer recomputed as --recompute says"),
+    ("plan", "--slice-devices", "0"): (None, "the default: one slice"),
+    ("explain", "--zero", "0"): ("1", "ZeRO stage 0: no sharding"),
+    ("explain", "--hsdp", "0"): (None, "the default: no HSDP"),
+    ("explain", "--etp", "0"): (None, "the default"),
+    ("explain", "--recompute-layers", "0"): (None, "the default"),
+    ("explain", "--slice-devices", "0"): (None, "the default"),
+    ("serve", "--redundant-experts", "0"): (None, "the default: no redundant expert"),
+    ("run", "--max-rows", "0"): ("60", "no table, the totals only (the help)"),
+    ("sweep", "--bandwidth-gbps", "inf"): ("10", "SCALE-Sim's unlimited bandwidth"),
+    ("list", "--offset", "0"): (None, "the default"),
+    ("prune", "--keep", "0"): ("5", "delete every run"),
+    ("prune", "--older-than", "0"): (None, "delete every run: tests/test_report_history.py checks it"),
+    ("validate", "--config-dir", "[red]x[/red]"): (".", "a folder of that name, made and printed as typed"),
+    ("validate", "--config-dir", "[/]"): (".", "a folder '[' holding a folder ']', made and printed as typed"),
+    ("validate", "--config-dir", "missing"): (".", "the folder is made"),
+    # optimize --save writes its folder after measuring, which the stub stops: the folder is checked before
+    ("optimize", "--save", "[red]x[/red]"): (None, "a folder of that name (after the run)"),
+    ("optimize", "--save", "[/]"): (None, "a folder '[' holding a folder ']' (after the run)"),
+    ("optimize", "--save", "missing"): (None, "the folder is made (after the run)"),
+}
+
+
+class Started(BaseException):
+    """Raised by the stub of a call that would start measuring: the command accepted its inputs; the call's
+    arguments (args, kwargs) as repr text, to tell whether a value reached it."""
+
+
+def _stop(*args: Any, **kwargs: Any) -> Any:
+    raise Started(repr((args, sorted(kwargs.items()))))
+
+
+@pytest.fixture
+def no_long_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    from accelopt.distributed import collectives, run
+    from accelopt.measure import probe, profiler
+    from accelopt.optimize import runner
+
+    for module, name in ((profiler, "profile_step"), (run, "profile_distributed"), (runner, "run_optimize"),
+                         (probe, "run_probe"), (collectives, "measure_collectives")):
+        monkeypatch.setattr(module, name, _stop)
+
+
+def _value_options() -> list[tuple[tuple[str, ...], str, str]]:
+    """(command path, long flag, what it reads) of every value option in the `accelopt` tree."""
+    import typer
+
+    from accelopt.cli.main import app
+
+    found: list[tuple[tuple[str, ...], str, str]] = []
+
+    def walk(command: Any, path: tuple[str, ...]) -> None:
+        for p in command.params:
+            if p.param_type_name != "option" or p.is_flag or getattr(p, "count", False):
+                continue
+            flag = max(p.opts, key=len)
+            annotation = getattr(p.type_descriptor, "annotation", str)
+            if (path[-1], flag) in FOLDER_OUT:
+                reads = "folder_out"
+            elif flag in FILE_OUT:
+                reads = "file_out"
+            elif flag in FILE_IN or annotation is Path:
+                reads = "file_in"
+            elif annotation in (int, float) or flag in NUMBER_TEXT:
+                reads = "number"
+            else:
+                reads = "text"
+            found.append((path, flag, reads))
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, (*path, name))
+
+    walk(typer.main.get_command(app), ())
+    return [f for f in found if f[0] not in SKIPPED_COMMANDS]
+
+
+def _values(flag: str, reads: str) -> list[str]:
+    if reads == "file_in":
+        return [*FILE_IN_KINDS, *MARKUP, FORGOTTEN]
+    if reads == "file_out":
+        return list(FILE_OUT_KINDS)
+    if reads == "folder_out":
+        return [*FOLDER_OUT_KINDS, "missing", *MARKUP]
+    values = list(NUMBER_VALUES if reads == "number" else TEXT_VALUES)
+    return values + list(SIZE_VALUES) if flag in SIZE_OPTIONS else values
+
+
+def _file(kind: str, flag: str, tmp_path: Path) -> str:
+    """The path of `kind` for `flag` (a file read or made)."""
+    wanted = FILE_IN.get(flag, "toml")
+    if kind == "missing":
+        return str(tmp_path / (f"nope.{wanted}" if flag in FILE_IN else "made"))
+    if kind in ("folder", "out_folder"):
+        d = tmp_path / f"folder.{wanted}"
+        d.mkdir(exist_ok=True)
+        return str(d)
+    if kind == "out_file":
+        p = tmp_path / "recipe.json"
+        p.write_text("{}", encoding="utf-8")
+        return str(p)
+    if kind == "out_missing_parent":
+        return str(tmp_path / "no" / "such" / "out.html")
+    p = tmp_path / f"input.{wanted if wanted != 'folder' else 'toml'}"
+    if kind == "binary":
+        p.write_bytes(b"\x00\xa4\xff\xfe\x89PNG\r\n" * 64)
+    else:  # wrong_kind: a CSV where TOML or JSON is read, TOML where CSV is read
+        p.write_text('[device]\nname = "x"\n' if wanted == "csv" else "Layer, M, N, K,\nfc1, 64, 64, 64,\n",
+                     encoding="utf-8")
+    return str(p)
+
+
+def _argv(path: tuple[str, ...], flag: str, value: str, tmp_path: Path) -> list[str]:
+    base = [a.replace("{tmp}", str(tmp_path)) for a in BASE[path]]
+    short = {"--model": "-m", "--design": "-d", "--out": "-o"}.get(flag)
+    for name in (flag, short):
+        if name in base:  # the option in the sane arguments: its value replaced
+            i = base.index(name)
+            return [*base[:i], flag, value, *base[i + 2:]]
+    return [*base, flag, value]
+
+
+def _problem(key: tuple[str, str, str], value: str, code: int, out: str, err: str) -> str | None:
+    """What breaks the contract, or None; `key`: (command, option, value as walked)."""
+    flag = key[1]
+    if "Traceback" in out + err:
+        return "a Python traceback"
+    if code == 0:
+        return None if key in ACCEPTED else "accepted (exit 0), not in ACCEPTED"
+    if code != 2:
+        return f"exit status {code}"
+    flat = " ".join(err.split())
+    if flat.count("error:") != 1:
+        return f"{flat.count('error:')} 'error:' lines"
+    if "fix:" not in flat:
+        return "no fix:"
+    if flag not in flat and (value.strip() == "" or value not in flat):
+        return "the error names neither the option nor the value"
+    if value in MARKUP and value not in flat and ("'x'" in flat or "''" in flat):
+        return "markup interpreted"
+    return None
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """run_main; a command stopped where it would start measuring exits 0 with the call's arguments as stdout."""
+    try:
+        return run_main(argv, capsys)
+    except Started as started:
+        return 0, str(started), capsys.readouterr().err
+
+
+CASES = [pytest.param(path, flag, reads, id=f"{' '.join(path)} {flag}") for path, flag, reads in _value_options()
+         if path in BASE]
+
+
+def test_the_walk_reaches_every_command() -> None:
+    walked = {path for path, _, _ in _value_options()}
+    assert walked <= set(BASE), walked - set(BASE)  # a new command: give it sane arguments in BASE
+    assert len(CASES) > 200
+
+
+@pytest.mark.usefixtures("no_long_work")
+@pytest.mark.parametrize(("path", "flag", "reads"), CASES)
+def test_every_option_refuses_a_mistyped_value(path: tuple[str, ...], flag: str, reads: str, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)  # a folder an accepted value makes (validate --config-dir) is made here
+    if path[0] == "history" and path[-1] in HISTORY_SEEDED:
+        run_main(["catalog", "compare", "h100-sxm", "a100", "--json"], capsys)
+    broken = []
+    for value in _values(flag, reads):
+        is_file = value in (*FILE_IN_KINDS, *FILE_OUT_KINDS, *FOLDER_OUT_KINDS) or (
+            value == "missing" and reads == "folder_out")
+        typed = _file(value, flag, tmp_path) if is_file else value
+        key = (path[-1], flag, value)
+        code, out, err = _run(_argv(path, flag, typed, tmp_path), capsys)
+        problem = _problem(key, typed, code, out, err)
+        if problem is None and code == 0 and ACCEPTED[key][0] is not None:  # used, not silently dropped
+            other = _run(_argv(path, flag, str(ACCEPTED[key][0]), tmp_path), capsys)
+            if other[0] != 0 or other[1] == out:
+                problem = f"the same output as {flag} {ACCEPTED[key][0]} (exit {other[0]}): the value is dropped"
+        if problem is not None:
+            broken.append(f"{flag} {typed!r}: {problem}\n    {' '.join(err.split())[-300:]}")
+    assert not broken, "\n".join(broken)
+
+
+def test_every_accepted_value_is_walked() -> None:
+    walked = {(path[-1], flag, v) for path, flag, reads in _value_options() for v in _values(flag, reads)}
+    assert set(ACCEPTED) <= walked, set(ACCEPTED) - walked  # an entry no case reaches is stale
