@@ -26,12 +26,14 @@ with a value); `history import FOLDER` (an argument, checked by tests/test_histo
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import run_main
 
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 MARKUP = ("[red]x[/red]", "[/]")
 FORGOTTEN = "--json"  # the value left out: the next word, a flag, is read as the value
 NUMBER_VALUES = (" ", "-1", "0", "nan", "inf", "1e400", "[red]x[/red]", FORGOTTEN)
@@ -52,7 +54,7 @@ BASE: dict[tuple[str, ...], list[str]] = {  # a command that runs (exit 0) with 
     ("plan",): PLAN,
     ("plan", "explain"): ["plan", "explain", "--model", "gpt3-125m", "--hardware", "h100-sxm", "--devices", "8"],
     ("plan", "serve"): ["plan", "serve", "--model", "gpt3-125m", "--hardware", "h100-sxm", "--batch", "1"],
-    ("plan", "infer"): ["plan", "infer", "resnet50", "--hardware", "h100-sxm", "--batch", "1"],
+    ("plan", "infer"): ["plan", "infer", "-m", "resnet50", "--hardware", "h100-sxm", "--batch", "1"],
     ("simulate", "run"): ["simulate", "run", "-d", "tpu-v1", "-m", "alexnet-conv"],
     ("simulate", "sweep"): ["simulate", "sweep", "-m", "alexnet-conv", "--rows", "16", "--cols", "16",
                             "--sram-kib", "64", "--dataflow", "os"],
@@ -62,6 +64,36 @@ BASE: dict[tuple[str, ...], list[str]] = {  # a command that runs (exit 0) with 
     ("history", "show"): ["history", "show", "latest"],
     ("history", "compare"): ["history", "compare", "latest", "latest"],
     ("history", "prune"): ["history", "prune", "--keep", "5"],
+}
+MOE_SERVE = {"--model": "mixtral-8x7b", "--ep": "2", "--attention-dp": "2"}
+CONTEXT: dict[tuple[str, str], dict[str, str | None]] = {
+    # (command, option) -> the other options it applies with (None: left out; "": a flag), so that its value is
+    # what is checked, not its context ("--nproc applies to --collectives only" said before the value was read)
+    **{("probe", f): {"--collectives": ""} for f in ("--nproc", "--sizes", "--timeout-s")},
+    **{("profile", f): {"--nproc": "2"} for f in ("--parallel", "--nnodes", "--node-rank", "--rdzv-endpoint",
+                                                  "--timeout-s", "--profile-steps")},
+    **{("profile", f): {"--nproc": "2", "--parallel": "pipeline"} for f in ("--schedule", "--microbatches",
+                                                                            "--stage-memory-gib")},
+    ("probe", "--catalog"): {"--compare": "h100-sxm"},
+    ("profile", "--catalog"): {"--catalog-device": "h100-sxm"},
+    ("optimize", "--quality-steps"): {"--mode": "train"},
+    ("infer", "--size"): {"--model": "resnet"},
+    ("plan", "--vocab-tiling"): {"--stack": "maxtext"},
+    ("explain", "--vocab-tiling"): {"--stack": "maxtext"},
+    ("explain", "--recompute-layers"): {"--recompute": "full"},
+    ("explain", "--vp"): {"--pp": "2"},
+    ("explain", "--edge-stage-layers"): {"--pp": "4"},
+    ("plan", "--edge-stage-layers"): {"--devices": "8..16"},
+    ("serve", "--concurrency"): {"--batch": None},
+    ("serve", "--rate"): {"--batch": None},
+    ("serve", "--lengths"): {"--batch": None},
+    ("serve", "--requests"): {"--batch": "max"},
+    ("serve", "--pp-microbatches"): {"--pp": "2"},
+    ("serve", "--int4-group-size"): {"--weight-dtype": "int4"},
+    **{("serve", f): MOE_SERVE for f in ("--ep", "--attention-dp", "--redundant-experts", "--expert-imbalance",
+                                         "--expert-weight-dtype")},
+    **{(c, f): {"--model": f"{EXAMPLES}/my_model.py:SmallConvNet", "--input-shape": "3,32,32"} for c in ("run", "sweep")
+       for f in ("--input-shape", "--input-dtype")},
 }
 HISTORY_SEEDED = {"show", "compare", "prune"}  # a run to show or delete: made first
 SKIPPED_COMMANDS = {("history",)}  # the group's own --limit/--offset: `history list`'s, walked there
@@ -84,7 +116,9 @@ ACCEPTED: dict[tuple[str, str, str], tuple[str | None, str]] = {
     # (command, option, value) -> (another value whose output must differ: the value is used, not dropped; None
     # where the value is the option's default), why exit 0 is right
     ("profile", "--warmup", "0"): ("3", "no warm-up step: the first step is timed"),
+    ("profile", "--node-rank", "0"): (None, "the first node: the default"),
     ("optimize", "--warmup", "0"): ("2", "no warm-up step"),
+    ("optimize", "--quality-steps", "0"): ("8", "quality scored without training steps first"),
     ("optimize", "--quality-tolerance", "0"): ("0.5", "no quality loss accepted"),
     ("optimize", "--combinations", "0"): ("3", "no pairs of techniques (the help: '0: none')"),
     ("plan", "--offload-layers", "0"): (None, "the default: no layer offloaded"),
@@ -208,13 +242,21 @@ def _file(kind: str, flag: str, tmp_path: Path) -> str:
 
 
 def _argv(path: tuple[str, ...], flag: str, value: str, tmp_path: Path) -> list[str]:
-    base = [a.replace("{tmp}", str(tmp_path)) for a in BASE[path]]
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in BASE[path]]
+    for other, other_value in {**CONTEXT.get((path[-1], flag), {}), flag: value}.items():
+        argv = _with(argv, other, other_value)
+    return argv
+
+
+def _with(argv: list[str], flag: str, value: str | None) -> list[str]:
+    """`argv` with `flag` given `value` (None: left out; "": a flag without a value)."""
     short = {"--model": "-m", "--design": "-d", "--out": "-o"}.get(flag)
     for name in (flag, short):
-        if name in base:  # the option in the sane arguments: its value replaced
-            i = base.index(name)
-            return [*base[:i], flag, value, *base[i + 2:]]
-    return [*base, flag, value]
+        if name in argv:  # the option in the sane arguments: its value replaced
+            i = argv.index(name)
+            argv = [*argv[:i], *argv[i + 2:]]
+            break
+    return argv + ([] if value is None else [flag] if value == "" else [flag, value])
 
 
 def _problem(key: tuple[str, str, str], value: str, code: int, out: str, err: str) -> str | None:
@@ -233,6 +275,9 @@ def _problem(key: tuple[str, str, str], value: str, code: int, out: str, err: st
         return "no fix:"
     if flag not in flat and (value.strip() == "" or value not in flat):
         return "the error names neither the option nor the value"
+    fix = flat.split("fix:", 1)[1]
+    if value in NUMBER_VALUES[1:6] and re.search(rf"(?<![\w.'-]){re.escape(value)}(?![\w.'])", fix):
+        return f"the fix suggests {value} again"
     if value in MARKUP and value not in flat and ("'x'" in flat or "''" in flat):
         return "markup interpreted"
     return None
@@ -284,3 +329,19 @@ def test_every_option_refuses_a_mistyped_value(path: tuple[str, ...], flag: str,
 def test_every_accepted_value_is_walked() -> None:
     walked = {(path[-1], flag, v) for path, flag, reads in _value_options() for v in _values(flag, reads)}
     assert set(ACCEPTED) <= walked, set(ACCEPTED) - walked  # an entry no case reaches is stale
+
+
+@pytest.mark.parametrize(("args", "problem"), [
+    (["--nproc", "-1"], "--nproc -1: collectives need 2 or more ranks"),
+    (["--nproc", "1"], "--nproc 1: collectives need 2 or more ranks"),
+    (["--sizes", "-1"], "--sizes '-1': '-1' is -1 bytes"),
+    (["--timeout-s", "nan"], "--timeout-s nan is not a number of seconds"),
+])
+def test_probe_reads_a_value_before_its_context(args: list[str], problem: str,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """Without --collectives, `probe --nproc -1` said "applies to --collectives only", fix: "add --collectives to
+    benchmark collectives across -1 ranks", a fix refused in turn: a value wrong in itself is named first."""
+    code, out, err = run_main(["probe", "--no-save", *args], capsys)
+    flat = " ".join(err.split())
+    assert code == 2 and out == "" and f"error: {problem}" in flat, flat
+    assert "applies to --collectives only" not in flat and "across -1" not in flat
