@@ -101,7 +101,7 @@ SKIPPED_COMMANDS = {("history",)}  # the group's own --limit/--offset: `history 
 NUMBER_TEXT = {  # text options that read a number (or a list or range of numbers)
     "--tokens", "--devices", "--global-batch", "--budget-usd", "--dp-bucket-params", "--batch", "--concurrency",
     "--rate", "--rows", "--cols", "--sram-kib", "--bandwidth-gbps", "--dram-bytes", "--tdp-w", "--older-than",
-    "--sizes", "--hsdp", "--etp", "--recompute-layers",
+    "--sizes", "--hsdp", "--etp", "--recompute-layers", "--deadline",
 }
 SIZE_OPTIONS = {"--stage-memory-gib", "--dram-bytes", "--sizes", "--sram-kib"}
 FILE_IN = {  # option -> the kind of file it reads (for the wrong kind of file)
@@ -276,7 +276,7 @@ def _problem(key: tuple[str, str, str], value: str, code: int, out: str, err: st
     if flag not in flat and (value.strip() == "" or value not in flat):
         return "the error names neither the option nor the value"
     fix = flat.split("fix:", 1)[1]
-    if value in NUMBER_VALUES[1:6] and re.search(rf"(?<![\w.'-]){re.escape(value)}(?![\w.'])", fix):
+    if value in NUMBER_VALUES[1:6] and re.search(rf"(?<![\w.'-]){re.escape(value)}(?![\d.'])", fix):
         return f"the fix suggests {value} again"
     if value in MARKUP and value not in flat and ("'x'" in flat or "''" in flat):
         return "markup interpreted"

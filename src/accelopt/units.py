@@ -404,9 +404,12 @@ def _whole(x: float, what: str, text: str) -> int:
 def parse_duration_s(text: str, what: str = "duration") -> float:
     """'30d', '12h', '90min', '45s', '2w' -> seconds. A bare number is refused: '--deadline 30' was read as 30
     seconds, though a training deadline is days (README's `--deadline 30d`), so every layout missed it."""
-    m = re.fullmatch(rf"\s*({_NUM})\s*(s|sec|m|min|h|hr|d|day|days|w|wk)?\s*", str(text))
+    m = re.fullmatch(rf"\s*([+-]?{_NUM})\s*(s|sec|m|min|h|hr|d|day|days|w|wk)?\s*", str(text))
     if not m:
         raise InputError(f"cannot read {what} {text!r} as a duration", "write e.g. 30d, 12h, 90min or 3600s")
+    # the number before its unit: '-3d' was "cannot read", and the fix for a bare 1e400 was to write 1e400d
+    if not 0 < float(m.group(1)) < math.inf:
+        raise InputError(f"{what} {text!r} must be a finite duration > 0", "write e.g. 30d, 12h, 90min or 3600s")
     if m.group(2) is None:
         raise InputError(f"{what} {text!r} has no unit (seconds? days?)",
                          f"write the unit: e.g. {m.group(1)}d for days, {m.group(1)}h, {m.group(1)}min or "
