@@ -74,6 +74,7 @@ CONTEXT: dict[tuple[str, str], dict[str, str | None]] = {
                                                   "--timeout-s", "--profile-steps")},
     **{("profile", f): {"--nproc": "2", "--parallel": "pipeline"} for f in ("--schedule", "--microbatches",
                                                                             "--stage-memory-gib")},
+    **{(c, f): {"--model": None} for c in ("run", "sweep") for f in ("--hf", "--topology", "--workload")},
     ("probe", "--catalog"): {"--compare": "h100-sxm"},
     ("profile", "--catalog"): {"--catalog-device": "h100-sxm"},
     ("optimize", "--quality-steps"): {"--mode": "train"},
@@ -108,6 +109,7 @@ FILE_IN = {  # option -> the kind of file it reads (for the wrong kind of file)
     "--catalog": "toml", "--calibration": "toml", "--runs": "csv", "--apply": "json", "--probed": "toml",
     "--lengths": "csv", "--collectives": "toml", "--hf": "json", "--topology": "csv", "--workload": "json",
 }
+NAME_OR_PATH = {"--hardware", "--host", "--compare", "--catalog-device", "--design", "--model"}  # a name, or a file
 FILE_OUT = {"--html", "--save", "--trace", "--save-workload", "--out", "--save-topology"}
 FOLDER_OUT = {("optimize", "--save"), ("validate", "--config-dir")}  # a folder made: a file there is refused
 FOLDER_OUT_KINDS = ("out_file",)
@@ -194,6 +196,8 @@ def _value_options() -> list[tuple[tuple[str, ...], str, str]]:
                 reads = "file_out"
             elif flag in FILE_IN or annotation is Path:
                 reads = "file_in"
+            elif flag in NAME_OR_PATH:
+                reads = "name_or_path"
             elif annotation in (int, float) or flag in NUMBER_TEXT:
                 reads = "number"
             else:
@@ -211,6 +215,8 @@ def _values(flag: str, reads: str) -> list[str]:
         return [*FILE_IN_KINDS, *MARKUP, FORGOTTEN]
     if reads == "file_out":
         return list(FILE_OUT_KINDS)
+    if reads == "name_or_path":
+        return [*TEXT_VALUES, "folder"]
     if reads == "folder_out":
         return [*FOLDER_OUT_KINDS, "missing", *MARKUP]
     values = list(NUMBER_VALUES if reads == "number" else TEXT_VALUES)
@@ -223,7 +229,8 @@ def _file(kind: str, flag: str, tmp_path: Path) -> str:
     if kind == "missing":
         return str(tmp_path / (f"nope.{wanted}" if flag in FILE_IN else "made"))
     if kind in ("folder", "out_folder"):
-        d = tmp_path / f"folder.{wanted}"
+        # not named 'folder': the error must say it is one; a name or a path: no suffix (as a folder is named)
+        d = tmp_path / ("given" if flag in NAME_OR_PATH else f"given.{wanted}")
         d.mkdir(exist_ok=True)
         return str(d)
     if kind == "out_file":
@@ -260,8 +267,8 @@ def _with(argv: list[str], flag: str, value: str | None) -> list[str]:
 
 
 def _problem(key: tuple[str, str, str], value: str, code: int, out: str, err: str) -> str | None:
-    """What breaks the contract, or None; `key`: (command, option, value as walked)."""
-    flag = key[1]
+    """What breaks the contract, or None; `key`: (command, option, value or kind of file as walked)."""
+    flag, kind = key[1], key[2]
     if "Traceback" in out + err:
         return "a Python traceback"
     if code == 0:
@@ -278,6 +285,8 @@ def _problem(key: tuple[str, str, str], value: str, code: int, out: str, err: st
     fix = flat.split("fix:", 1)[1]
     if value in NUMBER_VALUES[1:6] and re.search(rf"(?<![\w.'-]){re.escape(value)}(?![\d.'])", fix):
         return f"the fix suggests {value} again"
+    if kind == "folder" and "folder" not in flat and "directory" not in flat:
+        return "a folder is not said to be one"
     if value in MARKUP and value not in flat and ("'x'" in flat or "''" in flat):
         return "markup interpreted"
     return None
@@ -311,7 +320,7 @@ def test_every_option_refuses_a_mistyped_value(path: tuple[str, ...], flag: str,
         run_main(["catalog", "compare", "h100-sxm", "a100", "--json"], capsys)
     broken = []
     for value in _values(flag, reads):
-        is_file = value in (*FILE_IN_KINDS, *FILE_OUT_KINDS, *FOLDER_OUT_KINDS) or (
+        is_file = value in (*FILE_IN_KINDS, *FILE_OUT_KINDS, *FOLDER_OUT_KINDS, "folder") or (
             value == "missing" and reads == "folder_out")
         typed = _file(value, flag, tmp_path) if is_file else value
         key = (path[-1], flag, value)
