@@ -285,6 +285,8 @@ def _problem(key: tuple[str, str, str], value: str, code: int, out: str, err: st
     fix = flat.split("fix:", 1)[1]
     if value in NUMBER_VALUES[1:6] and re.search(rf"(?<![\w.'-]){re.escape(value)}(?![\d.'])", fix):
         return f"the fix suggests {value} again"
+    if kind in SIZE_VALUES and flag.endswith(("-gib", "-kib", "-bytes")) and "has a unit" not in flat:
+        return "a size with a unit where the option's name gives the unit: the unit is not said"
     if kind == "folder" and "folder" not in flat and "directory" not in flat:
         return "a folder is not said to be one"
     if value in MARKUP and value not in flat and ("'x'" in flat or "''" in flat):
@@ -354,3 +356,20 @@ def test_probe_reads_a_value_before_its_context(args: list[str], problem: str,
     flat = " ".join(err.split())
     assert code == 2 and out == "" and f"error: {problem}" in flat, flat
     assert "applies to --collectives only" not in flat and "across -1" not in flat
+
+
+@pytest.mark.parametrize(("argv", "fix"), [
+    (["profile", "mlp", "--nproc", "2", "--parallel", "pipeline", "--stage-memory-gib", "10 GB"],
+     "write --stage-memory-gib 9.31323 (10 GB = 9.31323 GiB"),
+    (["simulate", "export", "-d", "tpu-v1", "-o", "{tmp}/x.toml", "--dram-bytes", "8GB"],
+     "write --dram-bytes 8000000000 (8GB = 8000000000 B"),
+    (["simulate", "export", "-d", "tpu-v1", "-o", "{tmp}/x.toml", "--dram-bytes", "1kib"], "write --dram-bytes 1024"),
+    (["simulate", "sweep", "-m", "alexnet-conv", "--sram-kib", "1 MiB"], "write --sram-kib 1024 (1 MiB = 1024 KiB"),
+])
+def test_a_size_typed_with_a_unit_is_converted_in_the_fix(argv: list[str], fix: str, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """'--stage-memory-gib 10 GB' was "not a number", fix "e.g. 0.5": the option's unit (its name) and the number
+    in it are said (units.unit_in_number); GB = 1e9 B, GiB = 2**30 B (DESIGN.md's conventions)."""
+    code, out, err = run_main([a.replace("{tmp}", str(tmp_path)) for a in argv], capsys)
+    flat = " ".join(err.split())
+    assert code == 2 and out == "" and "has a unit" in flat and fix in flat.split("fix:", 1)[1], flat

@@ -330,6 +330,24 @@ def byte_spelling_meant(text: str) -> str | None:
     return f"{number}{units[0]}"
 
 
+FLAG_UNITS = {"-gib": "GiB", "-mib": "MiB", "-kib": "KiB", "-bytes": "B"}
+"""The byte unit an option reads by the end of its name (--stage-memory-gib, --sram-kib, --dram-bytes)."""
+
+
+def unit_in_number(text: str, flag: str) -> tuple[str, str] | None:
+    """(problem, fix) for `flag`, which reads a bare number of the byte unit its name ends in (FLAG_UNITS), typed
+    with a unit of its own ('10 GB', '1kib'): the number in the flag's unit; None for any other text or flag.
+    ('--stage-memory-gib 10 GB' was "not a number", fix "e.g. 0.5", the unit left unsaid.)"""
+    unit_name = next((u for end, u in FLAG_UNITS.items() if flag.endswith(end)), None)
+    q = parse_quantity(text) or parse_quantity(byte_spelling_meant(text) or "")
+    if unit_name is None or q is None or q.unit != "B":
+        return None
+    n = q.value / {"B": 1, "KiB": KiB, "MiB": MiB, "GiB": GiB}[unit_name]
+    shown = fmt_si_literal(n) if n == int(n) else f"{n:.6g}"  # 8000000000, not 8e+09
+    return (f"{flag} {text!r} has a unit: {flag} reads a bare number of {unit_name}",
+            f"write {flag} {shown} ({text.strip()} = {shown} {unit_name}; GB = 1e9 B, GiB = 2**30 B)")
+
+
 def fmt_si_literal(value: float) -> str:
     """A float as a number literal that reads back exactly: 85899345920 for a whole number below 2**53, else repr
     (2.4e-06)."""
@@ -386,6 +404,9 @@ def _int_range(text: str, what: str) -> list[int]:
     try:
         counts = [parse_count(p, what) for p in parts if p.strip()]
     except InputError:
+        said = unit_in_number(text, what)
+        if said is not None:
+            raise InputError(*said) from None
         raise InputError(f"cannot read {what} {text!r}", f"write a list such as 8,16,64, or {RANGE_SYNTAX}") from None
     values = [_whole(c, what, text) for c in counts]
     if not values or any(v < 1 for v in values):
