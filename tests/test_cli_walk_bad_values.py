@@ -1,27 +1,30 @@
 """Every option of every command, walked from typer's click tree, given the values a user mistypes.
 
 The tree (accelopt.cli.main's app) is walked, not listed: a new command or option is checked the day it is added.
-Each value-taking option gets, by what it reads (its annotation, or the table NUMBER_TEXT of text options that read
-a number, FILE_IN / FILE_OUT of options that read or write a file):
-  a number     whitespace, -1, 0, nan, inf, 1e400, rich markup;
-  a name/text  whitespace, '[red]x[/red]', '[/]';
+Each value-taking option gets, by what it reads (its annotation, or the tables NUMBER_TEXT of text options that read
+a number, NAME_OR_PATH, FILE_IN / FILE_OUT / FOLDER_OUT of options that read or write a file):
+  a number     whitespace, -1, 0, nan, inf, 1e400, rich markup, a forgotten value (the next flag, '--json');
+  a name/text  whitespace, '[red]x[/red]', '[/]', '--json'; a name or a path (--hardware, --model): also a folder;
   a size       '10 GB' where GiB is read (--stage-memory-gib), '1kib' (a size with a unit spelled wrongly);
   a file read  a path that does not exist, a folder, a binary file, a file of another kind (CSV where TOML is read,
-               TOML where CSV/JSON is read);
-  a file made  a folder, a path whose folder does not exist.
-The command's other arguments are sane (BASE: the built-in example models and hardware of the README and --help).
+               TOML where CSV/JSON is read), markup;
+  a file made  a folder, a path whose folder does not exist; a folder made: an existing file, a new name, markup.
+The command's other arguments are sane (BASE: the built-in example models and hardware of the README and --help),
+with the options an option applies with (CONTEXT), so that the value is what is checked, not a missing context.
 An empty value ("") is walked by tests/test_empty_option_values.py, and typed-twice options by
 tests/test_repeated_options.py; hand-picked hostile files, names and numbers by tests/test_bad_inputs.py: this
 module does not repeat them.
 
 The contract: exit status 2 with one `error:` naming the option or the value, a `fix:`, no Python traceback, and
-markup printed as typed; or exit 0 where ACCEPTED says why the value is legitimate.
+markup printed as typed, a fix that does not suggest the refused number again, a folder said to be one, a size's
+unit said; or exit 0 where ACCEPTED says why the value is legitimate and a reference value's output differs (used).
 
 Long work is never started: `profile`, `optimize` and `probe` run up to the call that would measure
 (profile_step, profile_distributed, run_optimize, run_probe, measure_collectives are replaced by a stub that stops
 the command), and reaching it counts as accepting the value. Skipped: `env` and `simulate presets` (no options
 with a value); `history import FOLDER` (an argument, checked by tests/test_history_store_errors.py); the root
-`history` group's --limit/--offset (the same options as `history list`, walked there).
+`history` group's --limit/--offset (the same options as `history list`, walked there); positional arguments
+(profile MODEL, catalog show NAME, history show ID: tests/test_bad_inputs.py's NAME_SLOTS give them hostile names).
 """
 
 from __future__ import annotations
