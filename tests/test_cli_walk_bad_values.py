@@ -376,3 +376,21 @@ def test_a_size_typed_with_a_unit_is_converted_in_the_fix(argv: list[str], fix: 
     code, out, err = run_main([a.replace("{tmp}", str(tmp_path)) for a in argv], capsys)
     flat = " ".join(err.split())
     assert code == 2 and out == "" and "has a unit" in flat and fix in flat.split("fix:", 1)[1], flat
+
+
+@pytest.mark.parametrize(("argv", "fix"), [
+    (["plan", "serve", "-m", "gpt3-125m", "--batch", "8\u201364"], "write it in ASCII: --batch 8..64 (8, 16, 32, 64)"),
+    (["plan", "--model", "gpt3-125m", "--devices", "8 \u2014 16"], "write it in ASCII: --devices 8..16"),
+    (["simulate", "sweep", "-m", "alexnet-conv", "--rows", "\uff11\uff16"], "write it in ASCII: --rows 16"),
+])
+def test_a_list_copied_with_typographic_characters_is_said(argv: list[str], fix: str,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """'--batch 8–64' (an en dash, as a document copies it) was "cannot read", the dash unsaid (units._int_range)."""
+    code, out, err = run_main(argv, capsys)
+    flat = " ".join(err.split())
+    assert code == 2 and out == "" and "typographic characters" in flat and fix in flat, flat
+
+
+def test_a_copied_minus_sign_is_refused_as_the_negative_it_is(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_main(["plan", "serve", "-m", "gpt3-125m", "--batch", "\u22121"], capsys)
+    assert code == 2 and "every value must be >= 1" in err and "ASCII" not in err

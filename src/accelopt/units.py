@@ -377,6 +377,13 @@ def parse_int_range(text: str, what: str = "range", maximum: int = MAX_COUNT) ->
 
 
 def _int_range(text: str, what: str) -> list[int]:
+    plain = _ascii_typed(text)
+    if plain != text:  # '8–64' (an en dash, as copied from a document) was "cannot read", the dash unsaid
+        values = _int_range(plain, what)  # its own error where the ASCII text is wrong too ('−1' is -1)
+        raise InputError(f"{what} {text!r} has typographic characters (an en dash, a minus sign or full-width "
+                         "digits, as a document or chat copies them)", f"write it in ASCII: {what} {plain}"
+                         + (f" ({', '.join(map(str, values[:4]))}{', ...' if len(values) > 4 else ''})"
+                            if ".." in plain else ""))
     if any(_negative(p) for p in re.split(r",|\.\.", text)):
         raise InputError(f"{what} {text!r}: every value must be >= 1",
                          "write positive integers, e.g. 8,16,64 or 512..8192")
@@ -413,6 +420,15 @@ def _int_range(text: str, what: str) -> list[int]:
         raise InputError(f"{what} {text!r}: every value must be >= 1",
                          "write positive integers, e.g. 8,16,64 or 512..8192")
     return list(dict.fromkeys(values))  # a repeated value would be evaluated (and listed) twice
+
+
+def _ascii_typed(text: str) -> str:
+    """`text` with the characters a document or chat puts for ASCII ones made ASCII: full-width digits (NFKC), an
+    en or em dash between numbers read as a range's '..', a minus sign as '-'."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKC", text).replace("\u2212", "-")
+    return re.sub(r"(?<=\d)\s*[\u2013\u2014]\s*(?=\d)", "..", plain)
 
 
 def _whole(x: float, what: str, text: str) -> int:
