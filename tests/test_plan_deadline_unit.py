@@ -36,3 +36,12 @@ def test_durations_with_units(text: str, seconds: float) -> None:
 def test_bare_numbers_are_refused(text: str) -> None:
     with pytest.raises(InputError, match="has no unit"):
         parse_duration_s(text, "--deadline")
+
+
+@pytest.mark.parametrize("text", ["-3d", "0d", "1e400", "1e400d", "-30", "0"])
+def test_a_duration_not_above_zero_or_not_finite_is_named_as_such(text: str) -> None:
+    """'-3d' was "cannot read"; a bare '1e400' was told to write '1e400d', refused in turn (tests/test_cli_walk_bad_
+    values.py found it)."""
+    with pytest.raises(InputError, match="must be a finite duration > 0") as e:
+        parse_duration_s(text, "--deadline")
+    assert "1e400d" not in e.value.fix

@@ -330,6 +330,24 @@ def byte_spelling_meant(text: str) -> str | None:
     return f"{number}{units[0]}"
 
 
+FLAG_UNITS = {"-gib": "GiB", "-mib": "MiB", "-kib": "KiB", "-bytes": "B"}
+"""The byte unit an option reads by the end of its name (--stage-memory-gib, --sram-kib, --dram-bytes)."""
+
+
+def unit_in_number(text: str, flag: str) -> tuple[str, str] | None:
+    """(problem, fix) for `flag`, which reads a bare number of the byte unit its name ends in (FLAG_UNITS), typed
+    with a unit of its own ('10 GB', '1kib'): the number in the flag's unit; None for any other text or flag.
+    ('--stage-memory-gib 10 GB' was "not a number", fix "e.g. 0.5", the unit left unsaid.)"""
+    unit_name = next((u for end, u in FLAG_UNITS.items() if flag.endswith(end)), None)
+    q = parse_quantity(text) or parse_quantity(byte_spelling_meant(text) or "")
+    if unit_name is None or q is None or q.unit != "B":
+        return None
+    n = q.value / {"B": 1, "KiB": KiB, "MiB": MiB, "GiB": GiB}[unit_name]
+    shown = fmt_si_literal(n) if n == int(n) else f"{n:.6g}"  # 8000000000, not 8e+09
+    return (f"{flag} {text!r} has a unit: {flag} reads a bare number of {unit_name}",
+            f"write {flag} {shown} ({text.strip()} = {shown} {unit_name}; GB = 1e9 B, GiB = 2**30 B)")
+
+
 def fmt_si_literal(value: float) -> str:
     """A float as a number literal that reads back exactly: 85899345920 for a whole number below 2**53, else repr
     (2.4e-06)."""
@@ -359,6 +377,13 @@ def parse_int_range(text: str, what: str = "range", maximum: int = MAX_COUNT) ->
 
 
 def _int_range(text: str, what: str) -> list[int]:
+    plain = _ascii_typed(text)
+    if plain != text:  # '8–64' (an en dash, as copied from a document) was "cannot read", the dash unsaid
+        values = _int_range(plain, what)  # its own error where the ASCII text is wrong too ('−1' is -1)
+        raise InputError(f"{what} {text!r} has typographic characters (an en dash, a minus sign or full-width "
+                         "digits, as a document or chat copies them)", f"write it in ASCII: {what} {plain}"
+                         + (f" ({', '.join(map(str, values[:4]))}{', ...' if len(values) > 4 else ''})"
+                            if ".." in plain else ""))
     if any(_negative(p) for p in re.split(r",|\.\.", text)):
         raise InputError(f"{what} {text!r}: every value must be >= 1",
                          "write positive integers, e.g. 8,16,64 or 512..8192")
@@ -386,12 +411,24 @@ def _int_range(text: str, what: str) -> list[int]:
     try:
         counts = [parse_count(p, what) for p in parts if p.strip()]
     except InputError:
+        said = unit_in_number(text, what)
+        if said is not None:
+            raise InputError(*said) from None
         raise InputError(f"cannot read {what} {text!r}", f"write a list such as 8,16,64, or {RANGE_SYNTAX}") from None
     values = [_whole(c, what, text) for c in counts]
     if not values or any(v < 1 for v in values):
         raise InputError(f"{what} {text!r}: every value must be >= 1",
                          "write positive integers, e.g. 8,16,64 or 512..8192")
     return list(dict.fromkeys(values))  # a repeated value would be evaluated (and listed) twice
+
+
+def _ascii_typed(text: str) -> str:
+    """`text` with the characters a document or chat puts for ASCII ones made ASCII: full-width digits (NFKC), an
+    en or em dash between numbers read as a range's '..', a minus sign as '-'."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKC", text).replace("\u2212", "-")
+    return re.sub(r"(?<=\d)\s*[\u2013\u2014]\s*(?=\d)", "..", plain)
 
 
 def _whole(x: float, what: str, text: str) -> int:
@@ -404,9 +441,12 @@ def _whole(x: float, what: str, text: str) -> int:
 def parse_duration_s(text: str, what: str = "duration") -> float:
     """'30d', '12h', '90min', '45s', '2w' -> seconds. A bare number is refused: '--deadline 30' was read as 30
     seconds, though a training deadline is days (README's `--deadline 30d`), so every layout missed it."""
-    m = re.fullmatch(rf"\s*({_NUM})\s*(s|sec|m|min|h|hr|d|day|days|w|wk)?\s*", str(text))
+    m = re.fullmatch(rf"\s*([+-]?{_NUM})\s*(s|sec|m|min|h|hr|d|day|days|w|wk)?\s*", str(text))
     if not m:
         raise InputError(f"cannot read {what} {text!r} as a duration", "write e.g. 30d, 12h, 90min or 3600s")
+    # the number before its unit: '-3d' was "cannot read", and the fix for a bare 1e400 was to write 1e400d
+    if not 0 < float(m.group(1)) < math.inf:
+        raise InputError(f"{what} {text!r} must be a finite duration > 0", "write e.g. 30d, 12h, 90min or 3600s")
     if m.group(2) is None:
         raise InputError(f"{what} {text!r} has no unit (seconds? days?)",
                          f"write the unit: e.g. {m.group(1)}d for days, {m.group(1)}h, {m.group(1)}min or "

@@ -578,7 +578,10 @@ def _number_fix(e: UsageError, argv: list[str]) -> tuple[str, str] | None:
     try:
         value = float(typed.replace("_", ""))
     except ValueError:
-        return (f"{flag} {typed!r} is not {what}", f"give {flag} {what}, e.g. {flag} {8 if whole else 0.5}")
+        from accelopt.units import unit_in_number
+
+        return unit_in_number(typed, flag) or (f"{flag} {typed!r} is not {what}",
+                                               f"give {flag} {what}, e.g. {flag} {8 if whole else 0.5}")
     if whole:
         import math
 

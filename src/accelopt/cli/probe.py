@@ -90,6 +90,13 @@ def _check_options(opts: ProbeOptions) -> None:
         from accelopt.userio import check_writable
 
         check_writable(opts.html, "--html", "report.html")
+    # a value that is wrong in itself first: the fix of "applies to --collectives only" below repeats the value
+    # (`probe --nproc -1` was told to "add --collectives to benchmark collectives across -1 ranks")
+    _ = opts.sizes_bytes  # a size that cannot be read is refused before the device is measured
+    if opts.timeout_s is not None:  # nan, 0, negative or inf refused before the device is measured
+        _check_timeout(opts.timeout_s)
+    if opts.nproc is not None and opts.nproc < 2:
+        raise InputError(f"--nproc {opts.nproc}: collectives need 2 or more ranks", "pass --nproc 2 or more")
     if opts.nproc is not None and not opts.collectives:  # any value, the default 2 included, would be ignored
         raise InputError(f"--nproc {opts.nproc} applies to --collectives only (nothing else runs on several ranks)",
                          f"add --collectives to benchmark collectives across {opts.nproc} ranks, or leave out --nproc")
@@ -99,9 +106,6 @@ def _check_options(opts: ProbeOptions) -> None:
     if opts.timeout_s is not None and not opts.collectives:  # only the collectives run under a watchdog
         raise InputError(f"--timeout-s {opts.timeout_s:g} applies to --collectives only",
                          "add --collectives to benchmark collectives with that limit, or leave out --timeout-s")
-    _ = opts.sizes_bytes  # a size that cannot be read is refused before the device is measured
-    if opts.timeout_s is not None:  # nan, 0, negative or inf refused before the device is measured
-        _check_timeout(opts.timeout_s)
     if opts.ranks < 2 and opts.collectives:
         raise InputError(f"--nproc {opts.ranks}: collectives need 2 or more ranks", "pass --nproc 2 or more")
     if opts.collectives:  # before the device is measured: a refused --nproc would lose that minute

@@ -486,7 +486,11 @@ def _probed_spec(path: str | None) -> Any:
     from accelopt.hardware.catalog import get_device
     from accelopt.userio import path_kind
 
-    if not path.endswith(".toml") or path_kind(path, "--probed file") != "file":
+    kind = path_kind(path, "--probed file")
+    if kind == "folder":  # was "is not an existing .toml file": it exists
+        raise InputError(f"--probed {path!r} is a folder, not a spec file",
+                         "pass the spec .toml file written by `accelopt probe` (in it, or `probe --save FILE`)")
+    if not path.endswith(".toml") or kind != "file":
         raise InputError(f"--probed {path!r} is not an existing .toml file",
                          "pass the spec file written by `accelopt probe`")
     return get_device(path, catalog_flag=False)

@@ -523,7 +523,10 @@ def _finite_flag(flag: str, text: str, fix: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise InputError(f"{flag} {text!r} is not a number", fix) from None
+        from accelopt.units import unit_in_number
+
+        said = unit_in_number(text, flag)  # '--dram-bytes 8GB'
+        raise (InputError(*said) if said else InputError(f"{flag} {text!r} is not a number", fix)) from None
     if not math.isfinite(value):
         raise InputError(f"{flag} {text} is not finite", fix)
     return value

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from accelopt.errors import InputError
+from accelopt.userio import path_kind
 
 COLUMNS = ("prompt_tokens", "output_tokens")
 FILE_FIX = ("give a CSV with a header line naming prompt_tokens and output_tokens, and one row per request of whole "
@@ -66,7 +67,10 @@ def read_request_lengths(path: str | Path) -> RequestLengths:
     cell that is not a whole number >= 1, or a file of no requests."""
     name = str(path)
     p = Path(path)
-    if not p.is_file():
+    kind = path_kind(p, "--lengths file")
+    if kind == "folder":  # was "no such file"
+        raise InputError(f"--lengths {name} is a folder, not a CSV file", f"give the CSV file in it; {FILE_FIX}")
+    if kind != "file":
         raise InputError(f"--lengths {name}: no such file", FILE_FIX)
     try:
         text = p.read_text(encoding="utf-8-sig")

@@ -36,7 +36,7 @@ from typing import Any
 from accelopt.errors import InputError, UnknownNameError, close_matches, name_key, unknown_fields
 from accelopt.hardware.spec import NUMERIC_FIELDS, AcceleratorSpec, check_units
 from accelopt.units import parse_quantity
-from accelopt.userio import looks_like_file, near_files, read_user_text
+from accelopt.userio import looks_like_file, near_files, path_kind, read_user_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -458,12 +458,24 @@ def unknown_device(name: str, known: list[str], n_devices: int, *, catalog_flag:
     said = (f" (the entry `accelopt env` maps the product name {name!r} to)" if product else "")
     fix = (f"did you mean {' or '.join(repr(c) for c in close)}?{said} ({full_list}); for a device of your own, {own}"
            if close else f"{full_list}; or {own}")
+    if _is_folder(name):  # 'specs/' was "no file of that name", fix: "did you mean the file 'specs'?" (ut5fuzz)
+        return UnknownNameError(f"unknown device {name!r}: {name!r} is a folder, not a spec file",
+                                f"give the path of a spec .toml file (one in that folder, or one written by `accelopt "
+                                f"probe --save` or `accelopt simulate export`), or a device name ({full_list})")
     # a mistyped spec path ('mygpu.tml') was offered catalog names only (a user trial, uttrialC)
     near = near_files(name) if looks_like_file(name) else []
     if near:
         return UnknownNameError(f"unknown device {name!r}, and no file of that name",
                                 f"did you mean the file {' or '.join(repr(f) for f in near)}? ({full_list})")
     return UnknownNameError(f"unknown device {name!r}", fix)
+
+
+def _is_folder(name: str) -> bool:
+    """Whether `name` is the path of a folder; False for a name no path can be (too long, a NUL byte)."""
+    try:
+        return bool(name.strip()) and path_kind(name, "device") == "folder"
+    except InputError:
+        return False
 
 
 def _same_file_key(path: Path | str) -> str:
