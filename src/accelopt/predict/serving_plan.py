@@ -512,6 +512,10 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                      "does; the experts' FLOPs and weight reads are those of all of them, timed as ordinary GEMMs "
                      "one expert after another (that path runs no grouped GEMM)")
     notes += [n for sw in sweeps if (n := decode_gemm.sweep_note([p.decode_weight_rate for p in sw.points]))]
+    by_name = {sp.name: sp for sp in specs}  # a model narrower than the measured shapes, where the rate was used
+    used = dict.fromkeys((p.decode_weight_rate.device, p.decode_weight_rate.dtype) for sw in sweeps
+                         for p in sw.points if p.decode_weight_rate is not None)
+    notes += [n for dev, dt in used if (n := decode_gemm.narrow_layers_note(by_name[dev], dt, cfg, opts.tp))]
     notes += [requests_note(sw.points[0]) for sw in sweeps
               if sw.points and sw.points[0].requests is not None and sw.points[0].lengths_run is None]
     if lengths is not None:
