@@ -135,3 +135,21 @@ def test_plan_serve_and_validate_say_the_rate_and_its_source(capsys: pytest.Capt
     doc = json.loads(out)
     assert doc["results"][0]["points"][0]["decode_weight_rate"] is None
     assert not any(n.startswith("measured: a100") and "decode weight" in n for n in doc["notes"])
+
+
+def test_a_model_narrower_than_the_measured_shapes_is_told_so(capsys: pytest.CaptureFixture[str]) -> None:
+    """rev1: the T4 rate is Llama 2 7B's shapes (the narrowest 4096 x 4096) carried to any model. A model whose widest
+    per-device weight matrix is narrower than every measured one (Qwen2.5-0.5B: 896 x 4864) reads slower (pytorch
+    issue #195716: 106.7 GiB/s on a T4 at M 1, 0.358 of 320 GB/s, against the file's 0.806): the caution says so;
+    Llama 2 7B at TP 2 (4096 x 12288 / 2 = 25.2M weights >= 16.8M) and the bundled T4 rows get none."""
+    args = ("--hardware", "t4", "--prompt", "16", "--output", "16", "--weight-dtype", "fp16", "--kv-dtype", "fp16",
+            "--batch", "1", "--json")
+    out, _ = run_main_expect(capsys, "plan", "serve", "--model", "qwen2.5-0.5b", *args)
+    said = [n for n in json.loads(out)["notes"] if "narrower" in n]
+    assert len(said) == 1
+    assert "896 x 4864" in said[0] and "4096 x 4096" in said[0] and "#195716" in said[0]
+    assert "too fast" in said[0]
+    assert decode_gemm.narrow_layers_note(get_device("t4"), "fp16", get_model("qwen2.5-0.5b"), 1) == said[0]
+    out, _ = run_main_expect(capsys, "plan", "serve", "--model", "llama2-7b", "--tp", "2", *args)
+    assert not [n for n in json.loads(out)["notes"] if "narrower" in n]
+    assert decode_gemm.narrow_layers_note(get_device("a100-sxm-80gb"), "fp16", get_model("qwen2.5-0.5b"), 1) is None

@@ -140,3 +140,21 @@ def test_html_page_shows_the_bubble_inputs_with_their_source(capsys: pytest.Capt
     for name in ("in_dualpipe_fb_s", "in_dualpipe_b_s", "in_dualpipe_w_s"):
         assert name in html
     assert "(p/2 - 1)(F&amp;B + B - 3W) (DeepSeek-V3 report Table 2" in html
+
+
+def test_the_doubled_optimizer_state_is_said_as_an_assumption(capsys: pytest.CaptureFixture[str]) -> None:
+    """rev1: Table 2 gives 'Parameter 2x' only; the gradients and optimizer state doubled with the parameters are an
+    upper bound the model chose (whether a stage's two copies share optimizer state is not stated), so `plan` and
+    `plan explain` say so beside the result; 1f1b says nothing of it."""
+    code, out, err = run_main([*ARGS, "--schedule", "dualpipe", "--json"], capsys)
+    assert code == 0, err
+    said = [n for n in json.loads(out)["notes"] if "Parameter 2x" in n]
+    assert len(said) == 1 and "optimizer state" in said[0] and "upper bound" in said[0]
+    code, out, err = run_main(["plan", "--model", "mixtral-8x7b", "--hardware", "h100-sxm", "--devices", "64",
+                               "--seq-len", "4096", "--global-batch", "256seq", "--tokens", "1e12",
+                               "--schedule", "dualpipe", "--json"], capsys)
+    assert code == 0, err
+    assert [n for n in json.loads(out)["notes"] if "Parameter 2x" in n] == said
+    code, out, err = run_main([*ARGS, "--json"], capsys)
+    assert code == 0, err
+    assert not [n for n in json.loads(out)["notes"] if "Parameter 2x" in n]

@@ -154,3 +154,20 @@ def test_the_longest_request_beyond_the_models_positions_is_said(tmp_path: Path)
     run = plan_serve(ServeOptions(model="llama3-8b", hardware="h100-sxm", lengths=str(f)))
     said = [n for n in run.result.notes if "longest request, 9000 + 100 = 9100 tokens" in n]
     assert len(said) == 1 and "8192 positions" in said[0], run.result.notes
+
+
+@pytest.mark.parametrize("n", [3, 3000])
+def test_equal_lengths_print_the_fixed_length_runs_every_column(tmp_path: Path, n: int) -> None:
+    """rev1: every column of the result row, not only the throughput, is `--batch max --requests N`'s. With 3
+    requests the row read batch 825, compute-bound, 71.7 GiB and the full wave's power (J/token 3.08 against
+    3.37): a wave that never ran; with N above a wave the cost and energy are the waves' token-weighted means."""
+    f = _csv(tmp_path, [(100, 450)] * n)
+    sim = _point(ServeOptions(model="llama3-8b", hardware="h100-sxm", lengths=str(f)))
+    fixed = _point(ServeOptions(model="llama3-8b", hardware="h100-sxm", batch="max", requests=n, prompt=100,
+                                output=450))
+    assert sim.batch == fixed.batch and sim.decode_step == fixed.decode_step
+    assert sim.memory_bytes_per_device == fixed.memory_bytes_per_device
+    for a, b in ((sim.energy_j_per_output_token, fixed.energy_j_per_output_token),
+                 (sim.usd_per_million_output_tokens, fixed.usd_per_million_output_tokens)):
+        assert a is not None and b is not None
+        assert a == pytest.approx(b, rel=EQUAL_TOLERANCE)

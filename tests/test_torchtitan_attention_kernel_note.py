@@ -55,6 +55,7 @@ def test_plan_search_says_it_per_device(capsys: pytest.CaptureFixture[str]) -> N
 
 
 TP_SAID = "torchtitan's own overlap is async TP"
+TP_FIX = "fix: leave --tp-comm-overlap out for a torchtitan run"
 TP_EXPLAIN = ["plan", "explain", "--model", "llama3-70b", "--hardware", "h100-sxm", "--devices", "256", "--tp", "8",
               "--mbs", "1", "--global-batch", "512", "--seq-len", "8192", "--zero", "3", "--recompute", "full",
               "--attention-kernel", "flash2"]
@@ -75,6 +76,7 @@ def test_tp_comm_overlap_on_torchtitan_is_said(flags: list[str], said: bool,
     notes = " ".join(explain_doc(capsys, [*TP_EXPLAIN, *flags, "--json"])["notes"])
     for where in (" ".join((out + err).split()), notes):
         assert (TP_SAID in where) is said, where[-2000:]
+        assert (TP_FIX in where) is said, where[-2000:]  # rev1: the note names the fix
     plan = explain_doc(capsys, ["plan", "--model", "llama3-70b", "--hardware", "h100-sxm", "--devices", "256",
                                 "--top", "1", "--json", *flags])
     assert any(TP_SAID in n for n in plan["notes"]) is said

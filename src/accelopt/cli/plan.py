@@ -530,8 +530,10 @@ def _zero_bubble_notes(schedule: str) -> list[str]:
     if schedule == "1f1b":
         return []
     even = ", an even pp and micro-batch count >= 2 pp" if schedule == "dualpipe" else ""
+    from accelopt.predict.training import dualpipe_notes
+
     return [f"--schedule {schedule} applies to the pipelined layouts (pp > 1, vp 1{even}); a layout of pp 1 has no "
-            "pipeline and no bubble, and is searched and listed as 1f1b"]
+            "pipeline and no bubble, and is searched and listed as 1f1b", *dualpipe_notes(schedule)]
 
 
 def _recompute_axis_notes(axes: Any, setup: Any) -> list[str]:
@@ -1590,7 +1592,7 @@ def _explain(opts: ExplainOptions) -> None:
     from accelopt.predict.curve_basis import curve_basis
     from accelopt.predict.query import LayoutQuery, layout_text, predict_layout
     from accelopt.predict.results import ExplainResult, GemmCurve, LayoutRow, ModelFigures, terms_of
-    from accelopt.predict.training import explain_inputs, explain_terms, texts_for_stack
+    from accelopt.predict.training import dualpipe_notes, explain_inputs, explain_terms, texts_for_stack
     from accelopt.report.jsonout import emit
     from accelopt.report.runs import finish_run
     from accelopt.units import MAX_COUNT, fmt_bytes, fmt_joules, fmt_quantity, fmt_seconds, fmt_usd
@@ -1680,6 +1682,7 @@ def _explain(opts: ExplainOptions) -> None:
                                 *[n for n in (stack_attention_kernel_note(setup.attention_kernel, cal.stack, spec,
                                                                           setup.attention_kernel_auto),) if n],
                                 *[n for n in (stack_tp_overlap_note(setup.tp_comm_overlap, cal.stack),) if n],
+                                *dualpipe_notes(lo.schedule),
                                 *_cudnn_unused_notes(setup.attention_kernel, setup.cudnn_before_9_17),
                                 *_not_available_notes([spec], own_spec_files(opts.hardware, opts.catalog))],
                          calibration_basis=basis, input_warnings=busy,

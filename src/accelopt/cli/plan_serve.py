@@ -174,7 +174,9 @@ def register_serve(plan_app: typer.Typer) -> None:
             "batching, simulated step by step with the same step times as the rest (admitted in file order up to "
             "--max-batch-size and the KV cache, each with its prompt + output reserved; each new group prefilled "
             "before the next decode step; a request leaves at its last token). TTFT, TPOT and E2E are the requests' "
-            "means, with mean, p50, p90 and p99 in a table under the result; throughput is the run's. Alone: not "
+            "means, with mean, p50, p90 and p99 in a table under the result (percentiles interpolated between ranks, "
+            "numpy's default, as vLLM's benchmark_serving); throughput is the run's; batch and memory are those of "
+            "--batch max --requests N at the mean lengths. Alone: not "
             "with --batch, --concurrency, --rate, --requests, --pp > 1, --attention-dp > 1 or --token-buckets; "
             "--prompt and --output are not read (the file's mean lengths give the memory columns)."),
         int4_group_size: Optional[int] = typer.Option(

@@ -746,7 +746,9 @@ def stack_tp_overlap_note(tp_comm_overlap: bool, stack: str) -> str:
             "tp_comm_overlap, the userbuffers config printed); torchtitan's own overlap is async TP "
             "(--parallelism.enable_async_tensor_parallel: torch.compile's micro-pipelined all-gather / reduce-scatter "
             "matmuls), not modelled on its own: its published gain was smaller (torchtitan docs/performance.md @ "
-            "eaea6f6, Table 4: 829 -> 876 tokens/s per GPU, +5.7%)")
+            "eaea6f6, Table 4: 829 -> 876 tokens/s per GPU, +5.7%); fix: leave --tp-comm-overlap out for a "
+            "torchtitan run (its TP collectives then timed exposed, the slower bound), or give --stack megatron for "
+            "a Megatron-Core / NeMo run with userbuffers")
 
 
 def _megablox_rate_at(model: TransformerConfig, etp: int | None) -> str:

@@ -18,9 +18,13 @@ import io
 import math
 from dataclasses import dataclass
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from accelopt.hardware.spec import AcceleratorSpec
 from accelopt.units import unit
+
+if TYPE_CHECKING:
+    from accelopt.workload.transformer import TransformerConfig
 
 DATA_FILE = "measured_decode_gemm.csv"
 _BYTES_PER_WEIGHT = {"fp16": 2, "bf16": 2}
@@ -61,13 +65,50 @@ class DecodeWeightRate:
                 f"KV cache at the table's {self.table_fraction:.3f}: {self.source}")
 
 
+# pytorch/pytorch issue #195716 (2026-09-02): fp16 [M,896] @ [896,4864] (Qwen2.5-0.5B's MLP gate/up) on a Tesla T4,
+# 106.7 GiB/s at M 1: a layer narrower than Llama 2 7B's reads slower than the rows here measure
+NARROW_SOURCE = ("pytorch/pytorch issue #195716: fp16 [1,896] x [896,4864] on a T4 at 106.7 GiB/s, 0.358 of its "
+                 "320 GB/s")
+
+
+def _body() -> str:
+    text = (resources.files("accelopt.predict") / "data" / DATA_FILE).read_text("utf-8")
+    return "\n".join(line for line in text.splitlines() if line and not line.startswith("#"))
+
+
+@functools.cache
+def _narrowest() -> dict[tuple[str, str], tuple[int, int]]:
+    """{(device, dtype): (k, n) of the measured weight matrix of fewest elements}."""
+    out: dict[tuple[str, str], tuple[int, int]] = {}
+    for r in csv.DictReader(io.StringIO(_body())):
+        key, kn = (r["device"], r["dtype"]), (int(r["k"]), int(r["n"]))
+        if key not in out or kn[0] * kn[1] < out[key][0] * out[key][1]:
+            out[key] = kn
+    return out
+
+
+def narrow_layers_note(spec: AcceleratorSpec, weight_dtype: str, model: TransformerConfig, tp: int) -> str | None:
+    """A caution where the measured rate is carried to a model whose widest per-device weight matrix (the MLP's
+    hidden x ffn / tp or the fused QKV's hidden x (q + k + v) / tp) has fewer elements than every measured one; None
+    where the rate is not used or the model is as wide."""
+    if (spec.name, weight_dtype) not in _narrowest() or model.is_moe:
+        return None
+    k, n = _narrowest()[(spec.name, weight_dtype)]
+    mlp, qkv = model.ffn // tp, (model.q_width + model.k_width + model.v_width) // tp
+    widest = max(mlp, qkv)
+    if model.hidden * widest >= k * n:
+        return None
+    return (f"caution: {spec.name}: {model.name}'s widest weight matrix per device, {model.hidden} x {widest} "
+            f"({'the MLP' if widest == mlp else 'the fused QKV'} at tp {tp}), is narrower than every {weight_dtype} "
+            f"GEMM the decode weight-read rate was measured at (the narrowest {k} x {n}); a narrower layer reads "
+            f"slower ({NARROW_SOURCE}), so its decode steps are likely predicted too fast")
+
+
 @functools.cache
 def _rows() -> dict[tuple[str, str], tuple[dict[int, tuple[float, float]], str]]:
     """{(device, dtype): ({M: (weight bytes, seconds) summed over the shapes measured at M}, source)}."""
-    text = (resources.files("accelopt.predict") / "data" / DATA_FILE).read_text("utf-8")
-    body = "\n".join(line for line in text.splitlines() if line and not line.startswith("#"))
     out: dict[tuple[str, str], tuple[dict[int, tuple[float, float]], str]] = {}
-    for r in csv.DictReader(io.StringIO(body)):
+    for r in csv.DictReader(io.StringIO(_body())):
         by_m, _ = out.setdefault((r["device"], r["dtype"]), ({}, _SOURCES[r["source"]]))
         b, t = by_m.get(int(r["m"]), (0.0, 0.0))
         by_m[int(r["m"])] = (b + int(r["k"]) * int(r["n"]) * _BYTES_PER_WEIGHT[r["dtype"]],

@@ -1138,8 +1138,9 @@ class ServingPrediction:
     """The requests of a finite run's last wave (= batch where `batch` divides `requests`); None without requests."""
     lengths_run: LengthsRun | None = None
     """--lengths FILE: the run of requests of different lengths (predict.serving_lengths), whose means are then
-    ttft_s, tpot_s and e2e_latency_s and whose throughput the throughputs are (`requests` its requests; batch is the
-    engine's cap, the prefill and decode_step those of a wave at the mean lengths); None otherwise."""
+    ttft_s, tpot_s and e2e_latency_s and whose throughput the throughputs are (`requests` its requests; batch, the
+    memory, the prefill and decode_step those of `--batch max --requests N` at the mean lengths: a full wave's, or
+    all N's where one wave holds them); None otherwise."""
     decode_weight_rate: decode_gemm.DecodeWeightRate | None = None
     """The decode step's weight reads at the device's measured GEMM rate at its batch (predict/data/
     measured_decode_gemm.csv, interpolated in log M); None: at the table's decode_bandwidth_efficiency."""

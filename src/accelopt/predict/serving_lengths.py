@@ -155,7 +155,8 @@ def simulate_lengths(model: TransformerConfig, spec: AcceleratorSpec, lengths: R
                      steady: ServingPrediction, cap: int, tp: int, pp: int, weight_dtype: str, kv_dtype: str,
                      calibration: ServingCalibration, moe: MoELayout) -> ServingPrediction:
     """The run of `lengths` (module docstring) on one replica holding at most `cap` requests; `steady` is the
-    --batch max prediction at the mean lengths (its memory figures are kept). Returns `steady` with the run's
+    `--batch max --requests N` prediction at the mean lengths (serving.finite_run; its batch and memory figures
+    are kept). Returns `steady` with the run's
     figures: TTFT, TPOT and E2E the requests' means, the throughputs the run's, `lengths_run` the distributions;
     $ and J per output token at the steady prediction's cost and power per second over the run's makespan."""
     from accelopt.predict import serving as sv
@@ -249,7 +250,7 @@ def simulate_lengths(model: TransformerConfig, spec: AcceleratorSpec, lengths: R
                      output_tokens_per_s=tok_s, ttft=LatencyStats.of(ttft), tpot=LatencyStats.of(tpot),
                      e2e=LatencyStats.of(e2e), tpot_requests=int(multi.sum()), most_in_flight=most, cap=cap,
                      prefills=prefills, decode_steps=steps)
-    # $ and J per token: the steady point's per second (its cost and power over its own tokens/s) over the run's
+    # $ and J per token: the fixed-length run's per second (its cost and power over its own tokens/s) over the run's
     ratio = steady.output_tokens_per_s / tok_s
     usd = None if steady.usd_per_million_output_tokens is None else steady.usd_per_million_output_tokens * ratio
     joules = None if steady.energy_j_per_output_token is None else steady.energy_j_per_output_token * ratio

@@ -308,8 +308,9 @@ def lengths_note(lengths: RequestLengths) -> str:
             "batching: admitted in file order while the engine's cap and the KV cache (each request's prompt + output "
             "reserved) allow, each group prefilled before the next decode step, each request leaving at its last "
             "token; TTFT, TPOT and E2E are the requests' means (p50 / p90 / p99 in the table under it), the "
-            "throughputs the run's (its output tokens over its makespan); the memory columns and 'batch' are a full "
-            "wave's at the mean lengths, rounded up; $ and J per token at that wave's cost and power per second")
+            "throughputs the run's (its output tokens over its makespan); 'batch' and the memory columns are "
+            f"`--batch max --requests {lengths.requests}`'s at the mean lengths, rounded up (a full wave's, or all "
+            "the requests' where one wave holds them); $ and J per token at that run's cost and power per second")
 
 
 def _check_max_word(opts: ServeOptions, at_max_load: bool) -> None:
@@ -356,7 +357,10 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
     if opts.lengths is not None:  # requests of different lengths: the file's mean lengths for the memory figures
         check_lengths_flags(opts)
         lengths = read_request_lengths(opts.lengths)
-        opts = replace(opts, batch=MAX_LOAD, prompt=math.ceil(lengths.mean_prompt),
+        # the point the run starts from is `--batch max --requests N` at the mean lengths (finite_run): N requests
+        # at most in a wave, so a file of fewer requests than a full wave prints its own batch, memory and power,
+        # not a full wave's that never ran (rev1)
+        opts = replace(opts, batch=MAX_LOAD, requests=lengths.requests, prompt=math.ceil(lengths.mean_prompt),
                        output=math.ceil(lengths.mean_output))
     if opts.calibration is not None:  # a bad file fails before any work, whatever the devices
         serving_calibrations(opts.calibration)
@@ -511,6 +515,10 @@ def plan_serve(opts: ServeOptions) -> ServeRun:
                      "does; the experts' FLOPs and weight reads are those of all of them, timed as ordinary GEMMs "
                      "one expert after another (that path runs no grouped GEMM)")
     notes += [n for sw in sweeps if (n := decode_gemm.sweep_note([p.decode_weight_rate for p in sw.points]))]
+    by_name = {sp.name: sp for sp in specs}  # a model narrower than the measured shapes, where the rate was used
+    used = dict.fromkeys((p.decode_weight_rate.device, p.decode_weight_rate.dtype) for sw in sweeps
+                         for p in sw.points if p.decode_weight_rate is not None)
+    notes += [n for dev, dt in used if (n := decode_gemm.narrow_layers_note(by_name[dev], dt, cfg, opts.tp))]
     notes += [requests_note(sw.points[0]) for sw in sweeps
               if sw.points and sw.points[0].requests is not None and sw.points[0].lengths_run is None]
     if lengths is not None:

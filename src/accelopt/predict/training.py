@@ -1427,6 +1427,18 @@ def dualpipe_paired_share(m: Arr, pp: Arr) -> Arr:
     return np.clip(m - 1.5 * pp + 1.0, 0.0, m) / m
 
 
+def dualpipe_notes(schedule: str) -> list[str]:
+    """The assumption beside a --schedule dualpipe prediction (`plan`, `plan explain`): Table 2 gives the parameters'
+    doubling only; the gradients and optimizer state doubled with them (memory.param_copies) are the model's."""
+    if schedule != "dualpipe":
+        return []
+    return ["assumed: --schedule dualpipe holds two stages' parameters on a rank (stage i and stage p-1-i; "
+            "DeepSeek-V3 report arXiv 2412.19437 Table 2: 'Parameter 2x') and, as the model's choice, their "
+            "gradients and optimizer state twice too (mem_grads_bytes, mem_optimizer_bytes, the dp reduction and the "
+            "optimizer step): an upper bound, the report does not say whether a stage's two copies share their "
+            "optimizer state"]
+
+
 def dualpipe_bubble_s(pp: Arr, t_fb: Arr, t_b: Arr, t_w: Arr) -> Arr:
     """DualPipe's pipeline bubble (DeepSeek-AI 2024, DeepSeek-V3 Technical Report, arXiv 2412.19437, Table 2;
     deepseek-ai/DualPipe README @ 89f5de1): (PP/2 - 1)(F&B + B - 3W), F&B the time of a forward and a backward chunk
@@ -1947,8 +1959,8 @@ def explain_terms() -> dict[str, str]:
         "step_time_s": "m x t_microbatch_s + t_bubble_s + t_dp_comm_s (exposed) + t_optimizer_s",
         "mfu": "3 x model FLOPs/token x tokens/step / (step x devices x peak)",
         "hfu": "(model + recompute FLOPs) / (step x devices x peak)",
-        "mem_weights_bytes": ("2 B x stage params (dualpipe: 2 stages' params here, grads and optimizer too, "
-                              "DeepSeek-V3 report Table 2: 'Parameter 2x') "
+        "mem_weights_bytes": ("2 B x stage params (dualpipe: 2 stages' params, DeepSeek-V3 report Table 2: "
+                              "'Parameter 2x'; their grads and optimizer state 2x too, an assumed upper bound) "
                               "(--fp8-params: 1 B for the GEMM weights, + 1 for the transposed "
                               "copy on Hopper) (with ZeRO-3: the dense ones / in_zero_shard_ranks, the routed experts "
                               "/ in_edp_ranks, + 2 gathered layers)"),
