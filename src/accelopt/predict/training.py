@@ -1769,6 +1769,8 @@ def _tp_async_tp_layer_s(setup: Setup, dev: Device, lt: Any, lay: Layouts, tp: A
     ce = userbuffers.COPY_ENGINE_RING
     qkv, out, up, down = lt.tp_gemms_s
     cq, co, cu, cd = chunk()
+    cols: tuple[tuple[Arr, Arr], ...]
+    rows: tuple[tuple[Arr, Arr], ...]
     if k_ar < 2:  # a parallel block: one column-parallel GEMM (QKV + MLP up), one row-parallel (out + MLP down)
         cols, rows = ((qkv + up, cq + cu),), ((out + down, co + cd),)
     else:
