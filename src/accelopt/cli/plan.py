@@ -961,7 +961,7 @@ def _run_search(opts: PlanOptions) -> None:
     con = console()
     dropped = ", ".join(f"{k} {v:,}" for k, v in c.reasons.items() if v) or "none"
     con.print(line((setup.model.name, "bold"), f" {fmt_count(setup.tokens)} tokens, seq {setup.seq_len}, global "
-                   f"batch {setup.global_batch:,} seqs, {setup.dtype}{flags_text(setup)}, {stack} stack, "
+                   f"batch {setup.global_batch:,} seqs, {setup.dtype}{flags_text(setup, stack)}, {stack} stack, "
                    f"{opts.schedule} schedule — "
                    f"{len(c):,} layouts evaluated "
                    f"in {fmt_seconds(elapsed)}, {int(c.feasible.sum()):,} feasible; dropped: {dropped}"))
@@ -1384,8 +1384,9 @@ P2P_OVERLAP_HELP = ("interleaved schedule (--vp > 1): overlap pipeline sends/rec
                     "(Megatron-LM --overlap-p2p-comm, its default with interleaving; Llama 3's asynchronous p2p); "
                     "off: every send is on the critical path")
 TP_OVERLAP_HELP = ("pipeline the tensor-parallel all-gathers / reduce-scatters with the GEMM each feeds or follows "
-                   "(Transformer Engine userbuffers, Megatron-Bridge tp_comm_overlap; needs sequence parallel and "
-                   "--tp > 1); off: the forward's collectives and the backward's output-gradient gathers are on "
+                   "(Transformer Engine userbuffers, Megatron-Bridge tp_comm_overlap; with --stack torchtitan its "
+                   "async TP: torch symmetric-memory micro-pipelined matmuls on copy engines; needs sequence parallel "
+                   "and --tp > 1); off: the forward's collectives and the backward's output-gradient gathers are on "
                    "the critical path (megatron stack: the backward's other gathers and reduce-scatters hide behind "
                    "their GEMMs); a PyTorch library's: refused with --stack maxtext (JAX)")
 TP_OVERLAP_CFG_HELP = ("with --tp-comm-overlap: the userbuffers config the run names (NeMo / Megatron-Bridge "
@@ -1701,8 +1702,8 @@ def _explain(opts: ExplainOptions) -> None:
 
     con = console()
     assert data.gemm_curve is not None  # set above
-    con.print(line((setup.model.name, "bold"), f" on {devices} x {spec.name}: {layout_text(lay)}{flags_text(setup)} "
-                   f"(calibration family "
+    con.print(line((setup.model.name, "bold"), f" on {devices} x {spec.name}: {layout_text(lay)}"
+                   f"{flags_text(setup, cal.stack)} (calibration family "
                    f"{cal.family}, stack {cal.stack}{f' ({basis.tag})' if basis.tag else ''}; "
                    f"{gemm_curve_text(data.gemm_curve, setup.fp8_recipe)}"
                    f"{_attention_text(setup.attention_kernel, cal)})"))

@@ -735,20 +735,28 @@ def stack_attention_kernel_note(kernel: str, stack: str, spec: Any, auto: bool) 
             f"{when} ({TORCHTITAN_SDPA_SOURCE}): give --attention-kernel flash2 for such a run")
 
 
+TORCHTITAN_ASYNC_TP_SOURCE = ("torch/_inductor/fx_passes/micro_pipeline_tp.py (fuse_all_gather_matmul, "
+                              "fuse_matmul_reduce_scatter, _find_producer_matmul); "
+                              "torch/distributed/_symmetric_memory/__init__.py (_pipelined_all_gather_and_consume, "
+                              "_pipelined_produce_and_all2all); PyTorch dev-discuss 'Introducing Async Tensor "
+                              "Parallelism in PyTorch' (discuss.pytorch.org/t/209487)")
+
+
 def stack_tp_overlap_note(tp_comm_overlap: bool, stack: str) -> str:
-    """What a prediction prints when --tp-comm-overlap (Transformer Engine userbuffers) is asked on stack torchtitan,
-    whose overlap is its own async TP ('' else). ut5train (2026-12-06): torchtitan docs/performance.md @ eaea6f6
-    Table 4 (Llama 3.1 70B, 256 H100, FSDP 32 TP 8, float8) gives 829 -> 876 tokens/s per GPU with async TP (+5.7%);
-    the userbuffers model predicts 815 -> 1,015 (+24.5%)."""
+    """What a prediction prints when --tp-comm-overlap is given on stack torchtitan: the overlap is timed as
+    torchtitan's async TP (training._tp_async_tp_layer_s), not Transformer Engine userbuffers ('' else). ttasync
+    (2026-12-06) replaced ut5train's 'not modelled' note; the published gain it quotes is the check, not a fit
+    (torchtitan docs/performance.md @ eaea6f6 Table 4, Llama 3.1 70B, 256 H100, FSDP 32 TP 8, float8)."""
     if not tp_comm_overlap or stack != "torchtitan":
         return ""
-    return ("--tp-comm-overlap on stack 'torchtitan' is timed as Transformer Engine userbuffers (Megatron-Core / NeMo "
-            "tp_comm_overlap, the userbuffers config printed); torchtitan's own overlap is async TP "
-            "(--parallelism.enable_async_tensor_parallel: torch.compile's micro-pipelined all-gather / reduce-scatter "
-            "matmuls), not modelled on its own: its published gain was smaller (torchtitan docs/performance.md @ "
-            "eaea6f6, Table 4: 829 -> 876 tokens/s per GPU, +5.7%); fix: leave --tp-comm-overlap out for a "
-            "torchtitan run (its TP collectives then timed exposed, the slower bound), or give --stack megatron for "
-            "a Megatron-Core / NeMo run with userbuffers")
+    return ("--tp-comm-overlap on stack 'torchtitan' is timed as its async TP (--parallelism."
+            "enable_async_tensor_parallel under torch.compile), not Transformer Engine userbuffers: each fused "
+            "matmul runs as tp chunks while the next shard moves by copy engine (no SMs taken); fused are the "
+            "forward's all-gathers before QKV / MLP up and reduce-scatters after out-projection / MLP down and the "
+            "backward's output-gradient all-gathers; the input-gradient reduce-scatters of QKV / MLP up stay plain "
+            "NCCL collectives (a sum of the wq/wk/wv or w1/w3 gradients, not one matmul) "
+            f"({TORCHTITAN_ASYNC_TP_SOURCE}). Published gain: 829 -> 876 tokens/s per GPU, +5.7% (torchtitan "
+            "docs/performance.md @ eaea6f6, Table 4)")
 
 
 def _megablox_rate_at(model: TransformerConfig, etp: int | None) -> str:
@@ -1440,8 +1448,8 @@ PYTORCH_ONLY_FLAGS = {
     "--eager-cross-entropy": "charges PyTorch eager F.cross_entropy's CUDA passes",
     "--te-cross-entropy": "charges Transformer Engine's Triton cross-entropy kernels (Megatron-Core's fused loss)",
     "--rope-fusion unfused": "charges Megatron-Core's eager PyTorch RoPE kernels (rope_unfused_extra_s)",
-    "--tp-comm-overlap": "models Transformer Engine userbuffers (Megatron-Core / NeMo tp_comm_overlap), a PyTorch "
-                         "library",
+    "--tp-comm-overlap": "models Transformer Engine userbuffers (Megatron-Core / NeMo tp_comm_overlap) or "
+                         "torchtitan's async TP (torch symmetric memory), PyTorch libraries",
     "--attention-unpad": "charges the Q, K, V gathers and output scatter of a PyTorch padded-batch wrapper around "
                          "varlen FlashAttention (llm-foundry's MPT flash_attn_fn)",
 }

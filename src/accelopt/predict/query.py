@@ -249,6 +249,12 @@ def _check_values(q: LayoutQuery) -> None:
                       attention_unpad=q.attention_unpad, moe_grouped_mlp=q.moe_grouped_mlp,
                       te_cross_entropy=q.te_cross_entropy, rope_fusion=q.rope_fusion,
                       vocab_tiling=q.vocab_tiling)
+    if q.tp_overlap_cfg and q.stack == "torchtitan":  # ttasync: a userbuffers config has no say in async TP
+        raise InputError(f"--tp-overlap-cfg {q.tp_overlap_cfg} names a Transformer Engine userbuffers config, and "
+                         "--tp-comm-overlap with --stack torchtitan is timed as torchtitan's async TP (torch "
+                         "symmetric-memory micro-pipelined matmuls), which no such config sets",
+                         "leave --tp-overlap-cfg out for a torchtitan run, or give --stack megatron for a "
+                         "Megatron-Core run with userbuffers")
     if q.seq_len is not None and q.seq_len < 1:
         raise InputError(f"--seq-len {q.seq_len} must be >= 1",
                          f"give a positive --seq-len (the model's is {q.model.seq_len})")

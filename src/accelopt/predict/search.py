@@ -625,7 +625,8 @@ def _recipe_unsupported(setup: Setup, specs: list[AcceleratorSpec], cals: dict[s
                 raise DeviceUnsupportedError(problem, "leave --te-cross-entropy out", option="--te-cross-entropy")
             if setup.dtype == "fp8":
                 fp8_cast_bytes(setup.fp8_recipe, calibration_for(spec, cals, stack).family, spec)
-            if setup.tp_comm_overlap:  # userbuffers take SMs from the GEMMs: the device's SM count is needed
+            if setup.tp_comm_overlap and stack != "torchtitan":  # userbuffers take SMs from the GEMMs: the device's
+                # SM count is needed (torchtitan's async TP copies by copy engine: none taken)
                 userbuffers.sm_count(spec)
         except DeviceUnsupportedError as e:
             out[spec.name] = e

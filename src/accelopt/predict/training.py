@@ -981,7 +981,11 @@ def evaluate(setup: Setup, spec: AcceleratorSpec, lay: Layouts, cal: Calibration
                                                                          t_ag, k_mod),
                                                _tp_async_allreduce_layer_s(lt, k_ar, rc, rec_frac, cal.overlap_eff,
                                                                            t_ar, k_mod)), t_tp_layer)
-    if setup.tp_comm_overlap:  # userbuffers replace the sequence-parallel collectives' schedule (any stack)
+    if setup.tp_comm_overlap and cal.stack == "torchtitan":  # torchtitan's async TP (_tp_async_tp_layer_s)
+        t_tp_layer = np.where(lay.sp & (tp > 1), _tp_async_tp_layer_s(setup, dev, lt, lay, tp, s_loc, dtb, etp,
+                                                                      k_ar, rc, rec_frac, links, k_mod),
+                              t_tp_layer)
+    elif setup.tp_comm_overlap:  # userbuffers replace the sequence-parallel collectives' schedule (other stacks)
         t_tp_layer = np.where(lay.sp & (tp > 1), _tp_userbuffers_layer_s(setup, spec, dev, lt, lay, tp, s_loc, dtb,
                                                                          etp, k_ar, rc, rec_frac, links, k_mod),
                               t_tp_layer)
@@ -1746,6 +1750,52 @@ def _tp_userbuffers_layer_s(setup: Setup, spec: AcceleratorSpec, dev: Device, lt
     return fwd + bwd + np.where(rc == 2, rec_frac * fwd, _mlp_recomputed(rc, mlp, k_mod) + _op_recomputed(rc, cols))
 
 
+def _tp_async_tp_layer_s(setup: Setup, dev: Device, lt: Any, lay: Layouts, tp: Arr, s_loc: Arr, dtb: float,
+                         etp: Arr, k_ar: float, rc: Arr, rec_frac: Arr, links: comm.Links, k_mod: Arr) -> Arr:
+    """Tensor-parallel time of one sequence-parallel layer beyond its GEMMs under torchtitan's async TP
+    (--tp-comm-overlap with --stack torchtitan; torchtitan --parallelism.enable_async_tensor_parallel, which turns on
+    torch._inductor's micro_pipeline_tp pass). The pass rewrites an all-gather feeding a matmul into
+    fused_all_gather_matmul and a matmul feeding a reduce-scatter into fused_matmul_reduce_scatter
+    (torch/distributed/_symmetric_memory/__init__.py, _pipelined_all_gather_and_consume /
+    _pipelined_produce_and_all2all):
+    the matmul runs as tp chunks of T / tp tokens, the local shard's first, while the next shard moves peer to peer
+    through symmetric memory by copy engine (dst.copy_ of the peer's buffer: no SMs taken from the GEMM), which is
+    TE's ring exchange with 0 communication SMs: t = c + (tp-1) max(c, p) (+ p, the last chunk's send, for a
+    reduce-scatter; userbuffers.ring_s; the final local reduction kernel not timed). Which collectives are fused:
+    forward, the all-gathers before QKV and MLP up and the reduce-scatters after out-projection and MLP down;
+    backward, the output-gradient all-gathers before the out-projection's and MLP down's data-gradient matmuls (one
+    matmul each). The input-gradient reduce-scatters of QKV and MLP up stay plain NCCL collectives on the critical
+    path: torchtitan's Llama has separate wq/wk/wv and w1/w3 linears, so that gradient is a sum of matmuls, not the
+    single matmul the pass matches. The forward all-gathers move FP8 in FP8 runs (torchao Float8ColwiseParallel
+    casts before its all-gather, as TE does: the same byte rule as userbuffers); everything else 16-bit. No value is
+    fitted; checked against torchtitan docs/performance.md @ eaea6f6 Table 4 (tests/test_torchtitan_async_tp.py).
+    Full recompute repeats the forward's share, mlp recompute the MLP's, op recompute the all-gathered GEMMs'."""
+    mdl = setup.model
+    chunk = lambda: layer_forward(mdl, lay.mbs, s_loc / tp, np.full_like(tp, float(setup.seq_len)),  # noqa: E731
+                                  tp, lay.sp, setup.flash, lay.ep, dtb, dev, etp=etp).tp_gemms_s
+    bw, lat = links.pick(tp)
+    tokens_h = lay.mbs * s_loc * mdl.hidden
+    ag_b = 1.0 if setup.dtype == "fp8" else 2.0
+    t_rs = comm.reduce_scatter_s(tokens_h * 2.0, tp, bw, lat)  # the plain input-gradient reduce-scatter
+    p_ag, p_16 = comm.p2p_s(tokens_h * ag_b / tp, bw, lat), comm.p2p_s(tokens_h * 2.0 / tp, bw, lat)
+    ce = userbuffers.COPY_ENGINE_RING
+    qkv, out, up, down = lt.tp_gemms_s
+    cq, co, cu, cd = chunk()
+    cols: tuple[tuple[Arr, Arr], ...]
+    rows: tuple[tuple[Arr, Arr], ...]
+    if k_ar < 2:  # a parallel block: one column-parallel GEMM (QKV + MLP up), one row-parallel (out + MLP down)
+        cols, rows = ((qkv + up, cq + cu),), ((out + down, co + cd),)
+    else:
+        cols, rows = ((qkv, cq), (up, cu)), ((out, co), (down, cd))
+    fwd_col = [userbuffers.ring_s(c, p_ag, tp, ce, 1, False) - g for g, c in cols]
+    fwd_row = [userbuffers.ring_s(c, p_16, tp, ce, 1, True) - g for g, c in rows]
+    fwd = sum(fwd_col) + sum(fwd_row)
+    bwd = sum(userbuffers.ring_s(c, p_16, tp, ce, 1, False) - g for g, c in rows) + len(cols) * t_rs
+    mlp = fwd_col[-1] + fwd_row[-1]
+    return fwd + bwd + np.where(rc == 2, rec_frac * fwd, _mlp_recomputed(rc, mlp, k_mod)
+                                + _op_recomputed(rc, sum(fwd_col)))
+
+
 def _tp_async_layer_s(lt: Any, k_ar: float, rc: Arr, rec_frac: Arr, eff: float, t_rs: Arr, t_ag: Arr,
                       k_mod: Arr) -> Arr:
     """Exposed tensor-parallel time of one sequence-parallel layer without userbuffers, as Megatron-LM and Transformer
@@ -1898,6 +1948,9 @@ def explain_terms() -> dict[str, str]:
                         "x allreduce(b s h x 2 B over tp); --tp-comm-overlap (userbuffers, --tp-overlap-cfg): "
                         "what each tensor-parallel GEMM takes beyond its own time when run as tp ring-exchange "
                         "chunks, 4 pipelined chunks or beside a bulk collective, on the SMs the config leaves it; "
+                        "--tp-comm-overlap with stack torchtitan (async TP): the forward AGs / RSs and the backward "
+                        "output-gradient AGs as tp copy-engine ring chunks, c + (tp-1) max(c, p) (+ p for a RS) less "
+                        "the GEMM, no SMs taken; the backward input-gradient RSs exposed; "
                         "stack megatron without --tp-comm-overlap or --no-tp-async: with sequence parallel forward "
                         "AG + RS per GEMM pair, backward AG exposed, "
                         "the column-parallel re-gather and reduce-scatter less overlap_eff x their GEMM (AG of 1 B in "

@@ -85,6 +85,11 @@ def _bulk(num_sm: int) -> UbLayer:
     return UbLayer(BULK, num_sm, False)
 
 
+COPY_ENGINE_RING = UbLayer(RING, 0)
+"""A ring exchange whose peer-to-peer copies run on copy engines with no communication SMs and no SM margin:
+PyTorch's symmetric-memory micro-pipelined all-gather / reduce-scatter matmuls (torchtitan async TP,
+training._tp_async_tp_layer_s)."""
+
 _NEMO = ("NVIDIA/NeMo nemo/collections/llm/recipes/tp_overlap_configs/userbuffers.py at "
          "0594a700a7d4c17384982e4be3847f8ef2865f67 (the same values in NVIDIA-NeMo/Megatron-Bridge "
          "src/megatron/bridge/training/comm_overlap.py at 0685ff5d5e636e06193291eb13b6bae531e958b4)")

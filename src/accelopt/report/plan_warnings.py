@@ -233,13 +233,15 @@ def serve_moe_cells(point: Any) -> list[str]:
             fmt_seconds(m.grouped_gemm_decode_s) if m.grouped_gemm_decode_s else "dense eff."]
 
 
-def flags_text(setup: Any) -> str:
+def flags_text(setup: Any, stack: str = "") -> str:
     """', fp8 parameters, 2 layers/stage offloaded, ...': the flags given, of a training Setup or the plan-explain
     result that carries the same fields (the console's headline names them, and the page's layout table since
     uttrialC: it showed the layout's columns alone, not --no-sp, --p2p-overlap, --fp8-recipe, ...)."""
     words = [f"edge stages of {setup.edge_stage_layers} layers" if setup.edge_stage_layers is not None else "",
              "p2p overlap" if setup.p2p_overlap else "", "tp comm overlap" if setup.tp_comm_overlap else "",
-             (f"userbuffers config {setup.tp_overlap_cfg or 'of Transformer Engine defaults (no --tp-overlap-cfg)'}"
+             ("torchtitan async TP (micro-pipelined all-gather / reduce-scatter matmuls, copy engines)"
+              if setup.tp_comm_overlap and (stack or getattr(setup, "stack", "")) == "torchtitan" else
+              f"userbuffers config {setup.tp_overlap_cfg or 'of Transformer Engine defaults (no --tp-overlap-cfg)'}"
               if setup.tp_comm_overlap else ""),
              "expert all-to-all overlap" if setup.ep_a2a_overlap else "",
              f"moe dispatcher {setup.moe_dispatcher}" if setup.moe_dispatcher != "alltoall" else "",
