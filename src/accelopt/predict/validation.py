@@ -402,7 +402,7 @@ def fitted_on_lines(user: dict[str, Calibration], results: list[RunResult], know
     for name, fam in user.items():
         tables = [(f"[family.{name}]", fam), *((f"[family.{name}.stack.{s}]", t) for s, t in fam.stacks.items())]
         for label, table in tables:
-            for key in ("fitted_on", "fp8_fitted_on"):
+            for key in ("fitted_on", "fp8_fitted_on", "fp8_factor_fitted_on"):
                 for rid in getattr(table, key):
                     run = by_id.get(rid)
                     if run is None and rid not in bundled and rid not in known:
@@ -915,7 +915,8 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None,
     if pub_mfu is None and need == "tflops_per_gpu" and peak:  # the figure gives the utilization (docs/runs_files.md)
         pub_mfu = (float(row["tflops_per_gpu"]) * 1e12 / peak if kind == "HFU"  # eq. 3's hardware FLOPs
                    else pred["model_flops_per_step"] / (n * pub * peak))  # the model's FLOPs in the figure's step
-    fit_rows = (*cal.fitted_on, *cal.fp8_fitted_on, *cal.retired_fit_rows)  # retired: a value was once chosen on it
+    fit_rows = (*cal.fitted_on, *cal.fp8_fitted_on, *cal.retired_fit_rows,  # retired: a value was once chosen on it
+                *cal.fp8_factor_fitted_on)  # a device's fp8 factor's fit rows (with_device_factor)
     return RunResult(id=row["id"], source=row["source"], hardware=spec.name, devices=n, published_step_s=pub,
                      predicted_step_s=pred["step_time_s"], published_mfu=pub_mfu,
                      predicted_mfu=pred["hfu"] if kind == "HFU" else pred["mfu"],
