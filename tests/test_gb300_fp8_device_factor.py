@@ -74,3 +74,28 @@ def test_a_factor_without_its_device_is_refused(tmp_path: Path) -> None:
                     "kernel_overhead_s = 4e-6\nframework_overhead_bytes = 2.5e9\nfp8_device_factor = 1.2\n")
     with pytest.raises(InputError, match="without fp8_factor_device and fp8_factor_fitted_on"):
         user_families(path)
+
+
+THREE_TP4_ROWS = tuple(f"{rel}-gb300-llama31-405b-fp8" for rel in ("mb2604", "mb260401", "mb2606"))
+
+
+def _errors() -> dict[str, float]:
+    from accelopt.predict.validation import read_runs, reproduce_rows
+
+    rows = [r for r in read_runs() if r["id"] in THREE_TP4_ROWS]
+    return {r.id: r.error for r in reproduce_rows(rows)}
+
+
+def test_the_three_tp4_rows_notes_quote_their_move() -> None:
+    """The rows' notes quote before -> after; before: the model without the factor (conftest.gb300_before_gb3_ctx)."""
+    from conftest import gb300_before_gb3_ctx  # tests/ is on sys.path
+
+    from accelopt.predict.validation import read_runs
+
+    after = _errors()
+    with gb300_before_gb3_ctx():
+        before = _errors()
+    notes = {r["id"]: r["note"] for r in read_runs() if r["id"] in THREE_TP4_ROWS}
+    for rid in THREE_TP4_ROWS:
+        assert before[rid] > 0.25 >= abs(after[rid]), rid
+        assert f"took this row from {100 * before[rid]:+.1f}% to {100 * after[rid]:+.1f}%" in notes[rid], rid
