@@ -730,3 +730,11 @@ def gb300_before_gb3() -> Iterator[None]:
     that lists it in pytestmark's usefixtures (or as autouse) computes its module fixtures under it too."""
     with gb300_before_gb3_ctx():
         yield
+
+
+def before_gb3_for(row: dict[str, str]) -> Any:
+    """gb300_before_gb3_ctx() for a GB300 FP8 row (the rows gb3's factor moved), a no-op context for any other: a note
+    whose figures were written before gb3 (2026-12-06) is recomputed at the model it was written on."""
+    from contextlib import nullcontext
+
+    return gb300_before_gb3_ctx() if row.get("hardware") == "gb300" and row.get("dtype") == "fp8" else nullcontext()
