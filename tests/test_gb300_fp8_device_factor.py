@@ -15,7 +15,7 @@ import pytest
 from accelopt.cli.main import main
 from accelopt.errors import InputError
 from accelopt.hardware.catalog import get_device
-from accelopt.predict.calibration import STACKS, calibration_for, load_calibrations, with_device_factor
+from accelopt.predict.calibration import STACKS, bundled_text, calibration_for, load_calibrations, with_device_factor
 
 FAMILY = "nvidia-blackwell"
 
@@ -99,3 +99,21 @@ def test_the_three_tp4_rows_notes_quote_their_move() -> None:
     for rid in THREE_TP4_ROWS:
         assert before[rid] > 0.25 >= abs(after[rid]), rid
         assert f"took this row from {100 * before[rid]:+.1f}% to {100 * after[rid]:+.1f}%" in notes[rid], rid
+
+
+def test_the_fit_rows_notes_quote_the_forward_only_medians() -> None:
+    """The two fit rows' notes and the runs file's gb3 block quote the published forward-only medians the rule fits."""
+    from test_gb300_mlperf_pair_scaling import _valid  # tests/ is on sys.path
+
+    from accelopt.predict.runs_csv import bundled_runs_text
+    from accelopt.predict.validation import read_runs
+
+    notes = {r["id"]: r["note"] for r in read_runs()}
+    fam = load_calibrations()[FAMILY]
+    for rid in fam.fp8_factor_fitted_on:
+        hw = "gb300" if "-gb300-" in rid else "gb200"
+        assert f"forward-only validation_step_time median {1e3 * _valid(72, hw):.1f} ms." in notes[rid], rid
+    block = " ".join(bundled_runs_text("published_training_runs.csv").split())
+    g3, g2 = 1e3 * _valid(72, "gb300"), 1e3 * _valid(72, "gb200")
+    assert f"GB300 {g3:.1f} ms, GB200 {g2:.1f} ms, {g2 / g3:.3f}x" in block
+    assert f"target {g2:.2f} / {g3:.2f} ms = {g2 / g3:.3f}x" in bundled_text()  # the FITTED comment
