@@ -678,3 +678,63 @@ ofmap_sram_bytes = 32768
 dram_bandwidth_byte_per_s = 12.8e9
 tech_node_nm = 28
 """
+
+
+# gb3 (2026-12-06): [family.nvidia-blackwell]'s fitted GB300 fp8_device_factor (x1.166, calibration.toml) and its two
+# declared fit rows (the runs file's gb3 block). Records made before it (the GB300 rows' examinations, rgb300 to rgb3)
+# are replayed at the calibration and runs file as they stood: the factor 1 and the two rows left out.
+GB3_FACTOR_CELL = ("fp8_device_factor = 1.166\n", "fp8_device_factor = 1.0\n")
+GB3_FIT_ROW_IDS = ("mlperf51-gb300-llama31-8b-fp8-72", "mlperf51-gb200-llama31-8b-fp8-72")
+
+
+@contextmanager
+def gb300_before_gb3_ctx() -> Iterator[None]:
+    """The model, calibration and training runs file as they stood before gb3 (2026-12-06): fp8_device_factor set
+    back to 1 in the bundled calibration text and the gb3 block's two fit rows dropped from the bundled runs text; the
+    cached reports and test_row_notes_checked's every-row table are read again on both sides (as
+    trn1_link_before_rtrn2_ctx does)."""
+    from accelopt.predict import calibration, validation
+
+    cal_text = calibration.bundled_text()
+    now, before = GB3_FACTOR_CELL
+    assert cal_text.count(now) == 1, now
+    cal_text = cal_text.replace(now, before)
+    runs_read = validation.bundled_runs_text
+
+    def runs_text(name: str) -> str:
+        text = runs_read(name)
+        if name != "published_training_runs.csv":
+            return text
+        kept = [ln for ln in text.splitlines(keepends=True) if not ln.startswith(GB3_FIT_ROW_IDS)]
+        assert len(kept) == len(text.splitlines()) - len(GB3_FIT_ROW_IDS)
+        return "".join(kept)
+
+    def forget() -> None:
+        _forget_reports()
+        validation._bundled_sources.cache_clear()
+        notes = sys.modules.get("test_row_notes_checked")
+        if notes is not None:
+            notes._rows.cache_clear()
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(calibration, "bundled_text", lambda: cal_text)
+        m.setattr(validation, "bundled_runs_text", runs_text)
+        forget()
+        yield
+    forget()
+
+
+@pytest.fixture(scope="module")
+def gb300_before_gb3() -> Iterator[None]:
+    """A module's records made before gb3 (2026-12-06), replayed at gb300_before_gb3_ctx; module-scoped, so a module
+    that lists it in pytestmark's usefixtures (or as autouse) computes its module fixtures under it too."""
+    with gb300_before_gb3_ctx():
+        yield
+
+
+def before_gb3_for(row: dict[str, str]) -> Any:
+    """gb300_before_gb3_ctx() for a GB300 FP8 row (the rows gb3's factor moved), a no-op context for any other: a note
+    whose figures were written before gb3 (2026-12-06) is recomputed at the model it was written on."""
+    from contextlib import nullcontext
+
+    return gb300_before_gb3_ctx() if row.get("hardware") == "gb300" and row.get("dtype") == "fp8" else nullcontext()

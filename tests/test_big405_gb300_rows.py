@@ -18,6 +18,14 @@ from accelopt.predict.query import predict_layout
 from accelopt.predict.training import _device
 from accelopt.predict.validation import read_runs, reproduce, run_query
 
+
+@pytest.fixture(scope="module", autouse=True)
+def _before_gb3(gb300_before_gb3: None) -> None:
+    """gb3 (2026-12-06): these two rows' notes and this examination were written before [family.nvidia-blackwell]'s
+    fitted GB300 fp8_device_factor (x1.166) moved them (+22.7% / +23.7% -> +8.7% / +9.8%, tests/
+    test_gb300_fp8_device_factor.py's figures): replayed at the model before it (conftest.gb300_before_gb3_ctx), so
+    the figures the notes quote stay checked; the premise 'the GB300 / GB200 ratio is short' is that model's."""
+
 ROWS = {r["id"]: r for r in read_runs()}
 GB300_2511, GB300_2602 = "mb-gb300-llama31-405b", "mb2602-gb300-llama31-405b-fp8"
 RECOMPUTED_IDS = frozenset({GB300_2511, GB300_2602})

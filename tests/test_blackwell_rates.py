@@ -54,8 +54,11 @@ def test_gb300_has_no_measured_rate_and_the_catalog_says_what_was_searched() -> 
 def test_gb300_keeps_the_b200_efficiencies_unscaled(dtype: str) -> None:
     cals = load_calibrations()
     gb300, b200 = calibration_for(get_device("gb300"), cals), calibration_for(get_device("b200"), cals)
-    assert (gb300.matmul_eff_max, gb300.fp8_matmul_eff_max) == (b200.matmul_eff_max, b200.fp8_matmul_eff_max)
-    assert (gb300.device_ratio, gb300.device_ratio_fp8) == (1.0, 1.0)
+    # gb3 (2026-12-06): the fp8 curve carries the family's fitted GB300 fp8_device_factor (no measured rate still)
+    f = cals["nvidia-blackwell"].fp8_device_factor
+    assert gb300.matmul_eff_max == b200.matmul_eff_max
+    assert gb300.fp8_matmul_eff_max == pytest.approx(min(1.0, b200.fp8_matmul_eff_max * f)) and f > 1.0
+    assert (gb300.device_ratio, gb300.device_ratio_fp8) == (1.0, f)
     note = gb300.device_note_fp8 if dtype == "fp8" else gb300.device_note
     assert "not scaled to gb300" in note and "no measured matmul rate" in note
 
@@ -66,7 +69,9 @@ def test_plan_prints_the_gb300_default_beside_the_result(capsys: pytest.CaptureF
             "--mbs", "2", "--seq-len", "8192", "--global-batch", "128seq", "--dtype", "fp8", "--json"]
     _, out, _ = run_main([*args, "--hardware", "gb300"], capsys)
     basis = json.loads(out)["calibration_basis"]
-    assert basis["device_ratio"] == 1.0 and "not scaled to gb300" in basis["text"], basis
+    f = load_calibrations()["nvidia-blackwell"].fp8_device_factor  # gb3 (2026-12-06): its fitted fp8 factor, named
+    assert basis["device_ratio"] == f and "not scaled to gb300" in basis["text"], basis
+    assert "fp8_device_factor, FITTED on" in basis["text"], basis
     _, out, _ = run_main([*args, "--hardware", "b300"], capsys)
     basis = json.loads(out)["calibration_basis"]
     assert basis["device_ratio"] == pytest.approx((3353.3 / 4500) / (3432.5 / 4500)), basis

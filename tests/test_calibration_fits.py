@@ -12,7 +12,13 @@ import pytest
 
 from accelopt.hardware.catalog import get_device
 from accelopt.predict.calibration import Calibration, load_calibrations
-from accelopt.predict.validation import fit_family, fit_fp8_eff_max, fit_stack_eff_max, fit_stack_fp8_eff_max
+from accelopt.predict.validation import (
+    fit_family,
+    fit_fp8_device_factor,
+    fit_fp8_eff_max,
+    fit_stack_eff_max,
+    fit_stack_fp8_eff_max,
+)
 
 # family (or family/stack) -> (the declared rule, the fields it fits); rows are the file's fitted_on / fp8_fitted_on
 RULES: dict[str, tuple[Callable[[str, list[str]], Calibration], tuple[str, ...]]] = {
@@ -157,3 +163,31 @@ def test_bundled_value_is_what_the_declared_rule_gives(key: str) -> None:
     fit = rule(key.partition("/")[0], sorted(rows))
     for name in fields:
         assert getattr(fit, name) == pytest.approx(getattr(bundled, name)), (key, name)
+
+
+# family -> the declared rule of its fp8_device_factor (calibration.toml; a factor on one device's fp8_matmul_eff_max
+# where it has no measured FP8 GEMM rate): the published forward-only ratio its two fit rows are fitted to.
+def _mlperf51_8b_72_forward_ratio() -> float:
+    """nvidia-blackwell (gb3, 2026-12-06): the median validation_step_time of the evaluation after the first block,
+    steps 2-26, GB200 (tyche) over GB300 (theia), 72 GPUs (mlcommons/training_results_v5.1@4da2d1cd, the logs'
+    figures as tests/test_gb300_mlperf_pair_scaling.py VALID_S quotes them)."""
+    from test_gb300_mlperf_pair_scaling import _valid  # tests/ is on sys.path
+
+    return _valid(72, "gb200") / _valid(72, "gb300")
+
+
+DEVICE_FACTOR_RULES: dict[str, Callable[[], float]] = {"nvidia-blackwell": _mlperf51_8b_72_forward_ratio}
+
+
+def test_every_device_factor_has_its_rule_here() -> None:
+    cals = load_calibrations()
+    assert {name for name, c in cals.items() if c.fp8_factor_fitted_on} == set(DEVICE_FACTOR_RULES)
+
+
+@pytest.mark.parametrize("family", sorted(DEVICE_FACTOR_RULES))
+def test_bundled_device_factor_is_what_the_declared_rule_gives(family: str) -> None:
+    fam = load_calibrations()[family]
+    assert fam.fp8_device_factor != 1.0 and fam.fp8_factor_device
+    fit = fit_fp8_device_factor(family, fam.fp8_factor_fitted_on, DEVICE_FACTOR_RULES[family]())
+    assert fit == pytest.approx(fam.fp8_device_factor)
+    assert 1.0 < fit < 1.8  # interior of the bisection's interval

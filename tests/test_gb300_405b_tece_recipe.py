@@ -33,6 +33,13 @@ from accelopt.predict import validation
 from accelopt.predict.calibration import load_calibrations, with_values
 from accelopt.predict.validation import read_runs, reproduce
 
+
+@pytest.fixture(scope="module", autouse=True)
+def _before_gb3(gb300_before_gb3: None) -> None:
+    """gb3 (2026-12-06): this record was made before the fitted GB300 fp8_device_factor brought the three GB300 TP 4
+    rows within 25% (their entries now test_row_notes_checked.GB300_405B_RECORD): replayed at the model before it
+    (conftest.gb300_before_gb3_ctx), so its figures stay checked."""
+
 ROWS = {r["id"]: r for r in read_runs()}
 GB300_TP4_ROWS = tuple(f"{rel}-gb300-llama31-405b-fp8" for rel in ("mb2604", "mb260401", "mb2606"))
 FIT_ROWS = ("mb-b200-llama3-8b", "mb260201-gb200-llama3-70b-fp8", "mb2602-gb200-llama3-70b-fp8")  # calibration.toml
@@ -148,10 +155,10 @@ def test_the_sfu_pair_leaves_little_for_a_clock_or_sm_term() -> None:
 
 
 def test_the_entries_quote_these_figures(tece: dict[str, object]) -> None:
-    from test_row_notes_checked import _GB300_PEAKS, _R405B_S33, UNEXPLAINED  # tests/ is on sys.path
+    from test_row_notes_checked import _GB300_PEAKS, _R405B_S33, GB300_405B_RECORD  # tests/ is on sys.path
 
     text = " ".join(_R405B_S33.split())
     assert tece_sentence(tece) in text, tece_sentence(tece)
     assert sfu_sentence() in text, sfu_sentence()
     assert "10,024 vs 4,943 Gop/s" in " ".join(_GB300_PEAKS.split())  # the figures as the earlier entry read them
-    assert all(_R405B_S33 in UNEXPLAINED[rid] for rid in GB300_TP4_ROWS)
+    assert all(_R405B_S33 in GB300_405B_RECORD[rid] for rid in GB300_TP4_ROWS)

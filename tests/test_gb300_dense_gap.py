@@ -34,6 +34,14 @@ from accelopt.predict import compute
 from accelopt.predict.query import predict_layout
 from accelopt.predict.validation import read_runs, reproduce, run_query
 
+
+@pytest.fixture(scope="module", autouse=True)
+def _before_gb3(gb300_before_gb3: None) -> None:
+    """gb3 (2026-12-06): the GB300 FP8 figures this module's records and row notes quote were written before
+    [family.nvidia-blackwell]'s fitted GB300 fp8_device_factor (x1.166) moved every GB300 FP8 prediction: replayed at
+    the model before it (conftest.gb300_before_gb3_ctx; no other device's prediction differs there), so they stay
+    checked. The factor's own figures: tests/test_gb300_fp8_device_factor.py, calibration.toml."""
+
 ROWS = {r["id"]: r for r in read_runs()}
 RELEASES = ("25.11", "26.02", "26.04", "26.04.01")
 FSDP_70B = {"gb300": ("mb-gb300-llama3-70b", "mb2602-gb300-llama3-70b-fp8", "mb2604-gb300-llama3-70b-fp8",
@@ -216,13 +224,14 @@ def _expected_sentences(monkeypatch: pytest.MonkeyPatch, fsdp_70b: dict[str, lis
 
 def test_the_unexplained_entries_quote_the_examination(monkeypatch: pytest.MonkeyPatch,
                                                         fsdp_70b: dict[str, list[Any]]) -> None:
-    from test_row_notes_checked import UNEXPLAINED
+    from test_row_notes_checked import GB300_405B_RECORD, UNEXPLAINED
+    entries = {**UNEXPLAINED, **GB300_405B_RECORD}  # gb3 (2026-12-06): the three TP 4 rows' entries kept
 
     text = _gap_text()
     missing = [s for s in _expected_sentences(monkeypatch, fsdp_70b) if s not in text]
     assert not missing, missing
     # rblackwell (2026-12-05): the rows still beyond 25% (the others' notes keep what was examined)
-    assert all(text in UNEXPLAINED[rid] for rid in GB300_405B_FP8 if rid in UNEXPLAINED)
+    assert all(text in entries[rid] for rid in GB300_405B_FP8 if rid in entries)
 
 
 # --- the recipe split (gb300, 2026-12-04) ----------------------------------------------------------------------------
@@ -271,12 +280,13 @@ def test_the_recipe_term_is_backwards_on_both_systems() -> None:
 
 
 def test_the_unexplained_entries_quote_the_recipe_split() -> None:
-    from test_row_notes_checked import _GB300_RECIPE, UNEXPLAINED
+    from test_row_notes_checked import _GB300_RECIPE, GB300_405B_RECORD, UNEXPLAINED
+    entries = {**UNEXPLAINED, **GB300_405B_RECORD}  # gb3 (2026-12-06): the three TP 4 rows' entries kept
 
     missing = [s for s in _recipe_sentences() if s not in _GB300_RECIPE]
     assert not missing, missing
-    assert all(_GB300_RECIPE in UNEXPLAINED[rid] for rid in (*GB300_405B_FP8, "mb2606-gb300-llama31-405b-fp8")
-               if rid in UNEXPLAINED)  # rblackwell: three of them within 25%
+    assert all(_GB300_RECIPE in entries[rid] for rid in (*GB300_405B_FP8, "mb2606-gb300-llama31-405b-fp8")
+               if rid in entries)  # rblackwell: three of them within 25%
 
 
 # --- the recipes' costs read from Transformer Engine (recipe, 2026-12-04) -------------------------------------------
@@ -502,12 +512,13 @@ def test_no_fp8_cs_cost_cut_survives_the_declared_refit(monkeypatch: pytest.Monk
 
 
 def test_the_unexplained_entries_quote_the_recipe_side(monkeypatch: pytest.MonkeyPatch) -> None:
-    from test_row_notes_checked import _GB300_RECIPE_SIDE, UNEXPLAINED
+    from test_row_notes_checked import _GB300_RECIPE_SIDE, GB300_405B_RECORD, UNEXPLAINED
+    entries = {**UNEXPLAINED, **GB300_405B_RECORD}  # gb3 (2026-12-06): the three TP 4 rows' entries kept
 
     missing = [s for s in (*_side_sentences(), *_refit_sentences(monkeypatch)) if s not in _GB300_RECIPE_SIDE]
     assert not missing, missing
-    assert all(_GB300_RECIPE_SIDE in UNEXPLAINED[rid] for rid in SIX_GB300_405B_CS
-               if rid in UNEXPLAINED)  # rblackwell: three of them within 25%
+    assert all(_GB300_RECIPE_SIDE in entries[rid] for rid in SIX_GB300_405B_CS
+               if rid in entries)  # rblackwell: three of them within 25%
 
 
 # rgb300 (2026-12-05): the GB300 factor of the three TP 4, CP 1 rows still beyond 25%, read as one ratio per table
@@ -591,8 +602,9 @@ def _rgb300_sentences() -> Iterator[str]:
 
 
 def test_the_unexplained_entries_quote_the_gb300_ratio() -> None:
-    from test_row_notes_checked import _RGB300, UNEXPLAINED
+    from test_row_notes_checked import _RGB300, GB300_405B_RECORD, UNEXPLAINED
+    entries = {**UNEXPLAINED, **GB300_405B_RECORD}  # gb3 (2026-12-06): the three TP 4 rows' entries kept
 
     missing = [s for s in _rgb300_sentences() if s not in _RGB300]
     assert not missing, missing
-    assert all(_RGB300 in UNEXPLAINED[rid] for rid in RGB300_ROWS)
+    assert all(_RGB300 in entries[rid] for rid in RGB300_ROWS)

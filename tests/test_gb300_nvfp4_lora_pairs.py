@@ -39,6 +39,13 @@ from accelopt.predict import calibration as calmod
 from accelopt.predict.query import predict_layout
 from accelopt.predict.validation import read_runs, reproduce, run_query
 
+
+@pytest.fixture(scope="module", autouse=True)
+def _before_gb3(gb300_before_gb3: None) -> None:
+    """gb3 (2026-12-06): this record was made before the fitted GB300 fp8_device_factor brought the three GB300 TP 4
+    rows within 25% (their entries now test_row_notes_checked.GB300_405B_RECORD): replayed at the model before it
+    (conftest.gb300_before_gb3_ctx), so its figures stay checked."""
+
 ROWS = {r["id"]: r for r in read_runs()}
 RELEASES = ("mb2604", "mb260401", "mb2606")
 GB300_TP4_ROWS = tuple(f"{rel}-gb300-llama31-405b-fp8" for rel in RELEASES)
@@ -234,9 +241,9 @@ def test_the_rest_is_the_attention_core_the_memory_bound_kernels_and_the_exposed
 
 
 def test_the_entries_quote_these_figures(split: dict[str, tuple[float, float, float]], rest: dict[str, float]) -> None:
-    from test_row_notes_checked import _RTRAIN5_S35, UNEXPLAINED  # tests/ is on sys.path
+    from test_row_notes_checked import _RTRAIN5_S35, GB300_405B_RECORD  # tests/ is on sys.path
 
     text = " ".join(_RTRAIN5_S35.split())
     for sentence in (mlperf_sentence(), tables_sentence(), lora_sentence(), split_sentence(split, rest)):
         assert sentence in text, sentence
-    assert all(_RTRAIN5_S35 in UNEXPLAINED[rid] for rid in GB300_TP4_ROWS)
+    assert all(_RTRAIN5_S35 in GB300_405B_RECORD[rid] for rid in GB300_TP4_ROWS)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import before_gb3_for  # tests/ is on sys.path
 
 from accelopt.predict.query import predict_layout
 from accelopt.predict.validation import read_runs, reproduce, run_query
@@ -75,19 +76,20 @@ def test_fsdp_405b_offloads_the_recipes_95_layers_and_fits() -> None:
 def test_405b_edge_stages_are_the_recipes_pipeline_split(run_id: str) -> None:
     """126 layers + the embedding + the loss = 128 units over pp x vp chunks: the first and last stages hold one layer
     fewer than the others (Megatron-Core account_for_*_in_pipeline_split). The move the note quotes is recomputed."""
-    row = ROWS[run_id]
-    pp, vp = int(row["pp"]), int(row["vp"])
-    per_chunk = (int(row["layers"]) + 2) // (pp * vp)
-    assert (int(row["layers"]) + 2) % (pp * vp) == 0
-    assert int(row["edge_layers"]) == per_chunk * vp - 1
-    moved = re.search(r"moved this row ([+-][\d.]+)% -> ([+-][\d.]+)% \(([\d.]+) -> ([\d.]+) s[):]", row["note"])
-    assert moved, run_id
-    even, split = reproduce({**row, "edge_layers": ""}), reproduce(row)
-    for text, value in zip(moved.groups(), (100 * even.error, 100 * split.error, even.predicted_step_s,
-                                            split.predicted_step_s), strict=True):
-        _written(text, value)
-    if logits := re.search(r"the ([\d.]+) s of logits leave the busiest stage", row["note"]):
-        _written(logits.group(1), float(predict_layout(run_query({**row, "edge_layers": ""})).terms["t_logits_s"]))
+    with before_gb3_for(ROWS[run_id]):
+        row = ROWS[run_id]
+        pp, vp = int(row["pp"]), int(row["vp"])
+        per_chunk = (int(row["layers"]) + 2) // (pp * vp)
+        assert (int(row["layers"]) + 2) % (pp * vp) == 0
+        assert int(row["edge_layers"]) == per_chunk * vp - 1
+        moved = re.search(r"moved this row ([+-][\d.]+)% -> ([+-][\d.]+)% \(([\d.]+) -> ([\d.]+) s[):]", row["note"])
+        assert moved, run_id
+        even, split = reproduce({**row, "edge_layers": ""}), reproduce(row)
+        for text, value in zip(moved.groups(), (100 * even.error, 100 * split.error, even.predicted_step_s,
+                                                split.predicted_step_s), strict=True):
+            _written(text, value)
+        if logits := re.search(r"the ([\d.]+) s of logits leave the busiest stage", row["note"]):
+            _written(logits.group(1), float(predict_layout(run_query({**row, "edge_layers": ""})).terms["t_logits_s"]))
 
 
 @pytest.mark.parametrize("run_id", FP8_PARAM_ROWS)
@@ -185,23 +187,25 @@ def test_qwen3_235b_edge_stages_are_the_recipes_pipeline_split(run_id: str) -> N
     """qwen3_235b_a22b_pretrain_config sets account_for_embedding/loss_in_pipeline_split True: 94 layers + 2 = 96 units
     over pp x vp chunks, the first and last stages one layer short. The last stage (its edge layers + the logits) then
     sets the step, one layer fewer than the even split's 12 (or 24) + the logits; the note's move is recomputed."""
-    row = ROWS[run_id]
-    pp, vp = int(row["pp"]), int(row["vp"])
-    assert (int(row["layers"]) + 2) % (pp * vp) == 0
-    edge = (int(row["layers"]) + 2) // (pp * vp) * vp - 1
-    assert int(row["edge_layers"]) == edge
-    assert "account_for_embedding_in_pipeline_split" in row["note"] and "qwen3_235b_a22b_pretrain_config" in row["note"]
-    moved = re.search(r"moved this row ([+-][\d.]+)% -> ([+-][\d.]+)% \(([\d.]+) -> ([\d.]+) s: the last stage, "
-                      r"(\d+) layers \+ the ([\d.]+) s of logits", row["note"])
-    assert moved, run_id
-    even, split = reproduce({**row, "edge_layers": ""}), reproduce(row)
-    for text, value in zip(moved.groups()[:4], (100 * even.error, 100 * split.error, even.predicted_step_s,
-                                                split.predicted_step_s), strict=True):
-        _written(text, value)
-    terms = predict_layout(run_query(row)).terms
-    assert int(moved.group(5)) == edge == int(terms["layers_per_stage"])  # the last stage is the busiest
-    _written(moved.group(6), float(terms["t_logits_s"]))
-    assert float(predict_layout(run_query({**row, "edge_layers": ""})).terms["layers_per_stage"]) == edge + 1
+    with before_gb3_for(ROWS[run_id]):
+        row = ROWS[run_id]
+        pp, vp = int(row["pp"]), int(row["vp"])
+        assert (int(row["layers"]) + 2) % (pp * vp) == 0
+        edge = (int(row["layers"]) + 2) // (pp * vp) * vp - 1
+        assert int(row["edge_layers"]) == edge
+        assert "account_for_embedding_in_pipeline_split" in row["note"]
+        assert "qwen3_235b_a22b_pretrain_config" in row["note"]
+        moved = re.search(r"moved this row ([+-][\d.]+)% -> ([+-][\d.]+)% \(([\d.]+) -> ([\d.]+) s: the last stage, "
+                          r"(\d+) layers \+ the ([\d.]+) s of logits", row["note"])
+        assert moved, run_id
+        even, split = reproduce({**row, "edge_layers": ""}), reproduce(row)
+        for text, value in zip(moved.groups()[:4], (100 * even.error, 100 * split.error, even.predicted_step_s,
+                                                    split.predicted_step_s), strict=True):
+            _written(text, value)
+        terms = predict_layout(run_query(row)).terms
+        assert int(moved.group(5)) == edge == int(terms["layers_per_stage"])  # the last stage is the busiest
+        _written(moved.group(6), float(terms["t_logits_s"]))
+        assert float(predict_layout(run_query({**row, "edge_layers": ""})).terms["layers_per_stage"]) == edge + 1
 
 
 @pytest.mark.parametrize("run_id", MOE_EVEN_ROWS)
@@ -301,12 +305,13 @@ def test_ub_rows_are_every_tp_overlapped_mb_and_nemo25_row() -> None:
 def test_tp_overlap_cfg_is_the_recipes(run_id: str) -> None:
     """The cell is the config the recipe names (blank before ubuf2: TE's defaults, not read), and the move the note
     quotes ('it took this row from A% to B%') is recomputed: the row with the cell blank, then as it is."""
-    row = ROWS[run_id]
-    assert row["tp_overlap_cfg"] == _recipe_ub_cfg(row)
-    assert ("(ubuf2, 2026-12-01)" in row["note"] or "(nemonew, 2026-12-03)" in row["note"]
-            or "(mbnew, 2026-12-03" in row["note"] or "(mb2606, 2026-12-03" in row["note"]) \
-        and "tp_comm_overlap_cfg" in row["note"]
-    moved = re.search(r"it took this row from ([+-][\d.]+)% to ([+-][\d.]+)%", row["note"])
-    assert moved, run_id
-    _written(moved.group(1), 100 * reproduce({**row, "tp_overlap_cfg": ""}).error)
-    _written(moved.group(2), 100 * reproduce(row).error)
+    with before_gb3_for(ROWS[run_id]):
+        row = ROWS[run_id]
+        assert row["tp_overlap_cfg"] == _recipe_ub_cfg(row)
+        assert ("(ubuf2, 2026-12-01)" in row["note"] or "(nemonew, 2026-12-03)" in row["note"]
+                or "(mbnew, 2026-12-03" in row["note"] or "(mb2606, 2026-12-03" in row["note"]) \
+            and "tp_comm_overlap_cfg" in row["note"]
+        moved = re.search(r"it took this row from ([+-][\d.]+)% to ([+-][\d.]+)%", row["note"])
+        assert moved, run_id
+        _written(moved.group(1), 100 * reproduce({**row, "tp_overlap_cfg": ""}).error)
+        _written(moved.group(2), 100 * reproduce(row).error)

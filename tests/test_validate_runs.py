@@ -194,7 +194,9 @@ def test_fitted_runs_are_marked() -> None:
         "mpt-a100-1b-8", "mpt-a100-70b-64",  # nvidia-ampere/pytorch-fsdp (2026-12-02, ampfsdp)
         "maxtext-a3-llama2-7b-x1",  # nvidia-hopper/maxtext (2026-12-04, a3stack): the only single-VM A3 row
         "tt-a100-llama2-13b-noac",  # nvidia-ampere/torchtitan (2026-12-04, ttstack): the only torchtitan row without AC
-        "tt-h200-llama31-8b-fp8-32"}  # nvidia-hopper/torchtitan fp8 (2026-12-04, ttstack): the one on fewer hosts
+        "tt-h200-llama31-8b-fp8-32",  # nvidia-hopper/torchtitan fp8 (2026-12-04, ttstack): the one on fewer hosts
+        # nvidia-blackwell's GB300 fp8 factor (2026-12-06, gb3): MLPerf v5.1's 72-GPU GB300 / GB200 8B FP8 pair
+        "mlperf51-gb300-llama31-8b-fp8-72", "mlperf51-gb200-llama31-8b-fp8-72"}
 
 
 def test_narayanan_utilization_is_compared_as_hfu() -> None:

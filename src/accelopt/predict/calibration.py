@@ -106,6 +106,16 @@ class Calibration:
     and querying cuBLASLt's heuristic on the host, so an expert GEMM whose kernel is shorter than that host work
     lasts as long as the host work (compute.grouped_gemm_s: max(floor, the GEMM's own time) per expert). A cited
     microbenchmark figure, not fitted; 0: no published figure (each expert GEMM at its own time)."""
+    fp8_device_factor: float = 1.0
+    """A factor on fp8_matmul_eff_max for one device of the family, fp8_factor_device, that has no measured FP8 matmul
+    rate of its own (device_scaled applies it where it would scale by a measured rate): FITTED on the runs of
+    fp8_factor_fitted_on by the rule calibration.toml states beside it; 1: none."""
+    fp8_factor_device: str = ""
+    """The catalog device fp8_device_factor is for ('' : no device factor)."""
+    fp8_factor_fitted_on: tuple[str, ...] = ()
+    """Runs fp8_device_factor was fitted on (fit rows, never held out)."""
+    fp8_factor_source: str = ""
+    """The rule and source of fp8_device_factor, printed beside the fp8 curve's basis on that device."""
     fitted_on: tuple[str, ...] = ()
     fp8_fitted_on: tuple[str, ...] = ()
     """Runs fp8_matmul_eff_max was fitted on (empty: not fitted, it is matmul_eff_max or an unfitted value)."""
@@ -280,6 +290,32 @@ def _names(section: str, label: str, table: dict[str, Any], key: str, where: str
     return tuple(v)
 
 
+_DEVICE_FACTOR_FIELDS = ("fp8_device_factor", "fp8_factor_device", "fp8_factor_fitted_on", "fp8_factor_source")
+"""A family's fitted fp8 factor for one device without a measured FP8 matmul rate (Calibration.fp8_device_factor):
+given on the family's table only (device_scaled applies it to every stack of the family on that device)."""
+
+
+def _device_factor(name: str, table: dict[str, Any], where: str) -> dict[str, Any]:
+    """The [family.NAME] table's fp8_device_factor fields, checked: a factor needs its device and its fit rows."""
+    if not set(_DEVICE_FACTOR_FIELDS) & set(table):
+        return {}
+    f = table.get("fp8_device_factor", 1.0)
+    if isinstance(f, bool) or not isinstance(f, int | float) or not 0.0 < f <= 4.0:
+        raise InputError(f"{where}: [family.{name}] fp8_device_factor = {f!r} is not a number in (0, 4]",
+                         "give the factor on fp8_matmul_eff_max, e.g. 1.1 (1: none)")
+    device = table.get("fp8_factor_device", "")
+    source = table.get("fp8_factor_source", "")
+    if not isinstance(device, str) or not isinstance(source, str):
+        raise InputError(f"{where}: [family.{name}] fp8_factor_device / fp8_factor_source is not text",
+                         'write e.g. fp8_factor_device = "gb300" and fp8_factor_source = "the rule and its source"')
+    rows = _names("family", name, table, "fp8_factor_fitted_on", where)
+    if float(f) != 1.0 and not (device and rows):
+        raise InputError(f"{where}: [family.{name}] fp8_device_factor = {f!r} without fp8_factor_device and "
+                         "fp8_factor_fitted_on", "name the device it is for and the runs it was fitted on")
+    return {"fp8_device_factor": float(f), "fp8_factor_device": device, "fp8_factor_fitted_on": rows,
+            "fp8_factor_source": source}
+
+
 def _stack_override(fam: Calibration, stack: str, table: Any, where: str) -> Calibration:
     """One `[family.NAME.stack.STACK]` table: a subset of the numeric fields, its own fitted_on and source."""
     label = f"{fam.family}.stack.{stack}"
@@ -325,7 +361,7 @@ def _family(name: str, table: dict[str, Any], where: str, base: Calibration | No
         # unknown before missing: a misspelt field is both, and the misspelling is what the user must see
         unknown = set(table) - {*_NUM_FIELDS, *_OPTIONAL_FIELDS, *_RETIRED, "fitted_on", "fp8_fitted_on", "match",
                                  "source", "fp8_derived_from", "retired_fit_rows",
-                                 "stack", "derived_from", "carried_from", "reference_device"}
+                                 "stack", "derived_from", "carried_from", "reference_device", *_DEVICE_FACTOR_FIELDS}
         missing = [f for f in _NUM_FIELDS if f not in table]
         if missing and not unknown:
             raise InputError(f"{where}: family {name!r} lacks {', '.join(missing)}",
@@ -334,7 +370,7 @@ def _family(name: str, table: dict[str, Any], where: str, base: Calibration | No
             raise unknown_fields(f"{where}: family {name!r}", sorted(unknown),
                                  (*_NUM_FIELDS, *_OPTIONAL_FIELDS, "fitted_on", "fp8_fitted_on", "derived_from",
                                   "fp8_derived_from", "retired_fit_rows", "carried_from", "reference_device",
-                                  "match", "source", "stack"))
+                                  "match", "source", "stack", *_DEVICE_FACTOR_FIELDS))
         fam = Calibration(family=name, fitted_on=_names("family", name, table, "fitted_on", where),
                           fp8_fitted_on=_names("family", name, table, "fp8_fitted_on", where),
                           derived_from=_derived_from(name, table, where),
@@ -343,7 +379,7 @@ def _family(name: str, table: dict[str, Any], where: str, base: Calibration | No
                           carried_from=_derived_from(name, table, where, key="carried_from"),
                           reference_device=_derived_from(name, table, where, key="reference_device"),
                           match=_names("family", name, table, "match", where), source=str(table.get("source", where)),
-                          **_numbers(name, table, where))
+                          **_device_factor(name, table, where), **_numbers(name, table, where))
         merged = {}
     for stack, sub in stack_tables.items():
         merged[stack] = _stack_override(fam, stack, sub, where)
@@ -501,6 +537,32 @@ def _reference_spec(cal: Calibration) -> AcceleratorSpec:
 
 
 def device_scaled(cal: Calibration, spec: AcceleratorSpec) -> Calibration:
+    """_ratio_scaled, then the family's fitted fp8 factor for `spec` where it has one (with_device_factor)."""
+    return with_device_factor(_ratio_scaled(cal, spec), spec)
+
+
+def with_device_factor(cal: Calibration, spec: AcceleratorSpec) -> Calibration:
+    """`cal` with fp8_matmul_eff_max x fp8_device_factor (capped at 1) when `spec` is the family's fp8_factor_device
+    and has no measured FP8 matmul rate (a probed or measured device keeps its own rate); the factor, its fit rows and
+    its source are added to the fp8 curve's device note (printed with the basis by `plan explain`).
+
+    Why: a device without a measured GEMM rate keeps its family's reference-device efficiency (device_scaled), which
+    for GB300 under-states its FP8 GEMM rate: MLPerf Training v5.1's same-config 72-GPU GB300 / GB200 Llama 3.1 8B FP8
+    runs publish a forward-only step 1.169x faster on GB300 where the model's layers' forward gave 1.069x
+    (tests/test_gb300_mlperf_pair_scaling.py; the factor's rule: calibration.toml, [family.nvidia-blackwell])."""
+    f = cal.fp8_device_factor
+    if f == 1.0 or not cal.fp8_factor_device or spec.name != cal.fp8_factor_device or spec.measured \
+            or spec.measured_matmul_fraction("fp8") is not None:
+        return cal
+    eff8 = min(1.0, cal.fp8_matmul_eff_max * f)
+    note = (f"x{f:g} on {spec.name} (fp8_device_factor, FITTED on {', '.join(cal.fp8_factor_fitted_on)}: "
+            f"fp8_matmul_eff_max {cal.fp8_matmul_eff_max:g} -> {eff8:.3g}; {cal.fp8_factor_source})")
+    return replace(cal, fp8_matmul_eff_max=eff8, device_ratio_fp8=cal.device_ratio_fp8 * f,
+                   device_note_fp8=f"{cal.device_note_fp8}; {note}" if cal.device_note_fp8 else note,
+                   unscaled=cal.unscaled or cal)
+
+
+def _ratio_scaled(cal: Calibration, spec: AcceleratorSpec) -> Calibration:
     """`cal` for `spec` when the family names a reference device: each eff_max times
     r = (measured matmul / peak of `spec`) / (the same of the reference), at that precision.
 

@@ -403,7 +403,7 @@ def fitted_on_lines(user: dict[str, Calibration], results: list[RunResult], know
     for name, fam in user.items():
         tables = [(f"[family.{name}]", fam), *((f"[family.{name}.stack.{s}]", t) for s, t in fam.stacks.items())]
         for label, table in tables:
-            for key in ("fitted_on", "fp8_fitted_on"):
+            for key in ("fitted_on", "fp8_fitted_on", "fp8_factor_fitted_on"):
                 for rid in getattr(table, key):
                     run = by_id.get(rid)
                     if run is None and rid not in bundled and rid not in known:
@@ -918,7 +918,8 @@ def reproduce(row: dict[str, str], cals: dict[str, Calibration] | None = None,
     if pub_mfu is None and need == "tflops_per_gpu" and peak:  # the figure gives the utilization (docs/runs_files.md)
         pub_mfu = (float(row["tflops_per_gpu"]) * 1e12 / peak if kind == "HFU"  # eq. 3's hardware FLOPs
                    else pred["model_flops_per_step"] / (n * pub * peak))  # the model's FLOPs in the figure's step
-    fit_rows = (*cal.fitted_on, *cal.fp8_fitted_on, *cal.retired_fit_rows)  # retired: a value was once chosen on it
+    fit_rows = (*cal.fitted_on, *cal.fp8_fitted_on, *cal.retired_fit_rows,  # retired: a value was once chosen on it
+                *cal.fp8_factor_fitted_on)  # a device's fp8 factor's fit rows (with_device_factor)
     return RunResult(id=row["id"], source=row["source"], hardware=spec.name, devices=n, published_step_s=pub,
                      predicted_step_s=pred["step_time_s"], published_mfu=pub_mfu,
                      predicted_mfu=pred["hfu"] if kind == "HFU" else pred["mfu"],
@@ -1089,3 +1090,36 @@ def fit_fp8_eff_max(family: str, run_ids: list[str], calibration: Path | str | N
     bundled fp8 values were made (see calibration.toml)."""
     return _grid_fit(family, DEFAULT_STACK, run_ids, {"fp8_matmul_eff_max": [x / 100 for x in range(30, 100, 2)]},
                      calibration)
+
+
+def fit_fp8_device_factor(family: str, run_ids: Sequence[str], fwd_ratio: float, lo: float = 1.0, hi: float = 1.8,
+                          halvings: int = 16) -> float:
+    """The declared rule of a family's fp8_device_factor (calibration.toml, [family.nvidia-blackwell]): of its two fit
+    rows, one on the factor's device and one on another device of the family in the same layout, the factor f by
+    which that device's fp8_matmul_eff_max is scaled so that the model's layers' forward (the t_fwd_s term) of the
+    other row over the device's row equals `fwd_ratio`, the published forward-only ratio; by bisection on [lo, hi]
+    (`halvings` halvings), rounded to 0.001. The other row is predicted at f = 1 (the factor is not its device's)."""
+    base = load_calibrations()
+    fam = base[family]
+    rows = {r["id"]: r for r in read_runs() if r["id"] in run_ids}
+    if len(rows) != 2 or len(set(run_ids)) != 2:
+        raise InputError(f"fit_fp8_device_factor: {list(run_ids)} are not two runs of the bundled file",
+                         "give the factor's two fit rows (fp8_factor_fitted_on)")
+    mine = [r for r in rows.values() if r["hardware"] == fam.fp8_factor_device]
+    other = [r for r in rows.values() if r["hardware"] != fam.fp8_factor_device]
+    if len(mine) != 1 or len(other) != 1:
+        raise InputError(f"fit_fp8_device_factor: {list(run_ids)} are not one run on {fam.fp8_factor_device!r} and "
+                         "one on another device", "give one fit row on the factor's device and its same-layout twin")
+
+    def fwd(row: dict[str, str], f: float) -> float:
+        cals = {**base, family: replace(fam, fp8_device_factor=f)}
+        return float(predict_layout(run_query(row), cals).terms["t_fwd_s"])
+
+    ref = fwd(other[0], 1.0)
+    if ref / fwd(mine[0], hi) <= fwd_ratio:
+        raise InputError(f"fit_fp8_device_factor: the forward ratio {fwd_ratio:.3f} is not reached at f = {hi:g}",
+                         "widen the bisection's upper end")
+    for _ in range(halvings):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if ref / fwd(mine[0], mid) < fwd_ratio else (lo, mid)
+    return round((lo + hi) / 2, 3)
