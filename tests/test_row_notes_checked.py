@@ -78,6 +78,8 @@ RECOMPUTED_BY: dict[str, str] = {
     "mb2602-h100-qwen3-": "test_validate_moe_rows.py",
     "mb2509-gb200-llama31-405b": "test_mb2509_llama_rows.py",  # nemon: the 25.09 405B FSDP / MXFP8 notes
     "mb-h100-llama3-8b": "test_hopper_bf16_fit.py",  # hopbf16: the figures the Hopper bf16 fit moved
+    # rq32 (2026-12-06): the gpustack Qwen3-32B H100 rows checked against the lab's A100 twin page
+    "gs-h100-q3-32b-vllm-": "test_serving_engine_overlay.py",
     "mb-gb200-gptoss-": "test_moe_gptoss_stack.py",  # moe3: the 25.11 stack's unfused MoE block (GPT-OSS, Blackwell)
     "mb-b200-gptoss-": "test_moe_gptoss_stack.py",
     "mb-gb300-gptoss-": "test_moe_gptoss_stack.py",
@@ -1874,7 +1876,9 @@ UNEXPLAINED: dict[str, str] = {
     "gs-h100-q3-8b-trtllm-c4-ttft": "predicted -45.0%: the family's per_request_overhead_s is 0 (fitted on "
     "trtllm-bench rows, whose TTFT is timed inside the engine), where this TTFT is the client's (HTTP, chat template, "
     "streaming, as vLLM's overlay charges 38 ms); no trtllm-serve fit row was declared",
-    **{f"gs-h100-q3-32b-vllm-{shape}": "predicted too fast (Qwen3-32B bf16 on one H100, vLLM 0.11, every request at "
+    # rq32 (2026-12-06): the 32K / 4K / 2K rows left with a checked note (the A100 twin page; recomputed by
+    # tests/test_serving_engine_overlay.py test_gpustack_32b_h100_notes_recompute)
+    "gs-h100-q3-32b-vllm-128-4": "predicted too fast (Qwen3-32B bf16 on one H100, vLLM 0.11, every request at "
        "once): the overlay's per-step 2 ms for the family's 4.5 ms moved the four rows +64.6 / +59.3 / +58.8 / +113.6% "
        "-> +68.4 / +67.3 / +64.0 / +112.6% (32K, 4K, 2K, 128 prompts); they are prefill-bound, so no host cost per "
        "step explains them. The published total throughput is 2,149-3,195 tok/s on the 4K / 2K / 32K rows, 14-21% "
@@ -1882,8 +1886,13 @@ UNEXPLAINED: dict[str, str] = {
        "80 GB H100 holds few of these requests next to 65.5 GB of weights (batch 1 / 8 / 17 predicted), and whether "
        "its scheduler preempts and recomputes prompts there is not established. The 128 / 4 row runs 1,000 requests "
        "in 32.88 s, 32.9 ms each, near the vllm overlay's 38 ms a request, which the model charges in TTFT only, not "
-       "as a limit on requests a second: not established either" for shape in ("32000-77", "3996-200", "1996-100",
-                                                                             "128-4")},
+       "as a limit on requests a second: not established either. rq32 (2026-12-06) examined: the 32K / 4K / 2K rows' "
+       "checked note (the run's H100 decoded at about an A100's pace: the same lab's A100 twin page, predicted "
+       "within 8.1% on those shapes) covers part of this row, not all: the A100 twin's 128 / 4 run (1,000 requests "
+       "in 49.57 s, 80.69 output tok/s) is predicted +29.1% on a100-sxm-80gb, and this row +63.0% on h100-pcie; the "
+       "short-prompt runs' mean TPOT (1169.72 ms here, 528.57 ms on the A100) are steps that carry other requests' "
+       "prefill chunks, which the model's waves put in TTFT; what makes 128-token requests slower than the model on "
+       "both devices is not established",
 }
 
 

@@ -168,3 +168,58 @@ def test_unexplained_gpustack_figures() -> None:
     assert f"{100 * min(shares):.0f}-{100 * max(shares):.0f}% of the H100's bf16 peak" in reason
     assert int(_row("gs-h100-q3-32b-vllm-128-4")["requests"]) == 1000
     assert f"{32.88 / 1000 * 1e3:.1f} ms each" in reason  # the page's 'Benchmark duration (s)' over 1000 requests
+
+
+# rq32 (2026-12-06): the gpustack Qwen3-32B H100 rows of 32K / 4K / 2K prompts carry a checked note from the lab's
+# A100 twin: gpustack/gpustack docs/performance-lab/qwen3-32b/a100.md @10e9444a07c73556f2ef0d10d2b2766bbf54c9c0
+# ('Baseline benchmark results', `vllm serve Qwen/Qwen3-32B`, vLLM v0.11.0, the same random commands, seed and
+# input-token totals as h100.md at that commit): 'Output token throughput (tok/s)' and 'Median ITL (ms)' there, and
+# 'Median ITL (ms)' of h100.md's runs.
+_A100_TWIN = {"32000-77": (4.32, 48.55, 43.30), "3996-200": (87.48, 51.55, 43.38), "1996-100": (120.27, 51.49, 44.80)}
+RECOMPUTED_IDS: frozenset[str] = frozenset(f"gs-h100-q3-32b-vllm-{s}" for s in _A100_TWIN)
+
+
+def _on(rid: str, hardware: str) -> serving.ServingPrediction:
+    from accelopt.predict.serving_validation import _predict_row
+
+    return _predict_row(dict(_row(rid), hardware=hardware), None, None)[1]
+
+
+@pytest.mark.parametrize("shape", sorted(_A100_TWIN))
+def test_gpustack_32b_h100_notes_recompute(shape: str) -> None:
+    rid = f"gs-h100-q3-32b-vllm-{shape}"
+    a100_pub, itl_a100, itl_h100 = _A100_TWIN[shape]
+    row = _row(rid)
+    pub = float(row["published"])
+    sxm, pcie, a100 = (_on(rid, hw) for hw in ("h100-sxm", "h100-pcie", "a100-sxm-80gb"))
+    v_sxm, v_pcie, v_a100 = (p.output_tokens_per_s for p in (sxm, pcie, a100))
+    note = row["note"]
+    assert row["hardware"] == "h100-sxm" and "checked (rq32" in note
+    for quoted in (f"publishes {a100_pub:g} output tok/s", f"predicts {100 * (v_a100 / a100_pub - 1):+.1f}% on "
+                   f"a100-sxm-80gb ({v_a100:.2f})", f"this page's {pub:g} is {pub / a100_pub:.2f}x the A100's",
+                   f"is {v_sxm / v_a100:.2f}x ({v_sxm:.2f} / {v_a100:.2f})", f"(batch {sxm.batch} predicted)",
+                   f"is {itl_h100:.2f} ms here and {itl_a100:.2f} ms on the A100 ({itl_a100 / itl_h100:.2f}x",
+                   f"step is {sxm.tpot_s * 1e3:.1f} ms on h100-sxm and {a100.tpot_s * 1e3:.1f} ms on the A100",
+                   f"the step is {pcie.tpot_s * 1e3:.1f} ms and the row {100 * (v_pcie / pub - 1):+.1f}%"):
+        assert quoted in note, quoted
+    # the datasheet bandwidth ratio the note quotes, from the catalog
+    bw = get_device("h100-sxm").memory_bandwidth_byte_per_s / get_device("a100-sxm-80gb").memory_bandwidth_byte_per_s
+    pcie_tb_s = get_device("h100-pcie").memory_bandwidth_byte_per_s / 1e12
+    assert f"{bw:.2f}x apart" in note and f"h100-pcie ({pcie_tb_s:.1f} TB/s" in note
+    # what the note rests on: the model is within 10% on the A100 twin and 1.5x+ over on this H100 row
+    assert abs(v_a100 / a100_pub - 1) < 0.10 and v_sxm / pub > 1.5
+    assert pub / a100_pub < v_sxm / v_a100  # the published H100 / A100 ratio is below the model's
+
+
+def test_gpustack_32b_128_unexplained_figures() -> None:
+    from test_row_notes_checked import UNEXPLAINED
+
+    rid = "gs-h100-q3-32b-vllm-128-4"
+    reason = UNEXPLAINED[rid]
+    pub = float(_row(rid)["published"])
+    v_a100, v_pcie = (_on(rid, hw).output_tokens_per_s for hw in ("a100-sxm-80gb", "h100-pcie"))
+    assert f"{1000 * 4 / 49.57:.2f} output tok/s) is predicted {100 * (v_a100 / 80.69 - 1):+.1f}%" in reason
+    assert f"this row {100 * (v_pcie / pub - 1):+.1f}% on h100-pcie" in reason
+    worst = max(abs(_on(r, "a100-sxm-80gb").output_tokens_per_s / _A100_TWIN[r.rsplit("-vllm-")[1]][0] - 1)
+                for r in RECOMPUTED_IDS)
+    assert f"predicted within {100 * worst:.1f}% on those shapes" in reason
