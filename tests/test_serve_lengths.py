@@ -154,3 +154,19 @@ def test_the_longest_request_beyond_the_models_positions_is_said(tmp_path: Path)
     run = plan_serve(ServeOptions(model="llama3-8b", hardware="h100-sxm", lengths=str(f)))
     said = [n for n in run.result.notes if "longest request, 9000 + 100 = 9100 tokens" in n]
     assert len(said) == 1 and "8192 positions" in said[0], run.result.notes
+
+
+def test_the_title_counts_one_request_one_prefill_one_step_in_the_singular(tmp_path: Path,
+                                                                             capsys: pytest.CaptureFixture[str]
+                                                                             ) -> None:
+    """One request of 2 output tokens: one prefill, one decode step (the title read '1 requests', '1 prefills',
+    '1 decode steps'); two requests in one group keep the plural."""
+    code, out, err = run_main(["plan", "serve", "-m", "llama3-8b", "--lengths", str(_csv(tmp_path, [(100, 2)]))],
+                              capsys)
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert "1 request of --lengths" in text and "1 prefill, 1 decode step " in text, text
+    code, out, err = run_main(["plan", "serve", "-m", "llama3-8b", "--lengths",
+                               str(_csv(tmp_path, [(100, 3), (100, 3)], "two.csv"))], capsys)
+    assert code == 0, err
+    assert "2 requests of --lengths" in " ".join(out.split()) and "2 decode steps" in " ".join(out.split())
