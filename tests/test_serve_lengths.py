@@ -116,7 +116,8 @@ def test_a_missing_file_and_other_flags_exit_2(tmp_path: Path, capsys: pytest.Ca
     code, _, err = run_main(["plan", "serve", "-m", "llama3-8b", "--lengths", str(tmp_path / "none.csv")], capsys)
     assert code == 2 and "no such file" in err
     f = _csv(tmp_path, [(10, 10)])
-    for extra in (["--batch", "8"], ["--concurrency", "4"], ["--rate", "2"], ["--pp", "2"]):
+    for extra in (["--batch", "8"], ["--concurrency", "4"], ["--rate", "2"], ["--pp", "2"], ["--prompt", "4000"],
+                  ["--output", "10"]):
         code, _, err = run_main(["plan", "serve", "-m", "llama3-8b", "--lengths", str(f), *extra], capsys)
         assert code == 2 and f"--lengths with {extra[0]}" in " ".join(err.split()), extra
 

@@ -175,8 +175,8 @@ def register_serve(plan_app: typer.Typer) -> None:
             "--max-batch-size and the KV cache, each with its prompt + output reserved; each new group prefilled "
             "before the next decode step; a request leaves at its last token). TTFT, TPOT and E2E are the requests' "
             "means, with mean, p50, p90 and p99 in a table under the result; throughput is the run's. Alone: not "
-            "with --batch, --concurrency, --rate, --requests, --pp > 1, --attention-dp > 1 or --token-buckets; "
-            "--prompt and --output are not read (the file's mean lengths give the memory columns)."),
+            "with --batch, --concurrency, --rate, --requests, --pp > 1, --attention-dp > 1, --token-buckets, "
+            "--prompt or --output (the file's mean lengths give the memory columns)."),
         int4_group_size: Optional[int] = typer.Option(
             None, "--int4-group-size", help="Weights per scale of an int4 checkpoint (--weight-dtype int4): AWQ/GPTQ "
             "group_size, default 128 (printed as 'default used:'); a per-channel checkpoint (one scale per output "
