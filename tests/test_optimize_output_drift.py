@@ -353,3 +353,35 @@ def test_a_metric_inside_the_tolerance_with_an_output_beyond_it_says_which(fakes
     v = result.get(_Changes.name)
     assert v.quality.worse_by == 0.0  # the scores, and so the loss, are the baseline's
     assert quality_text(v, result).endswith("(+0.00%) OUT (an output's drift: see the outputs' table)")
+
+
+def test_an_applied_recipe_bounds_each_output_where_its_run_did(fakes: Any, tmp_path: Any) -> None:
+    """rev2: --apply of a recipe saved under a typed --quality-tolerance used the recipe's tolerance on the metric
+    only: a variant whose boxes drifted 10% past the recipe's 5% passed. The recipe now records output_tolerance and
+    an --apply under its tolerance bounds each output as that run did; a recipe of an untyped run does not."""
+    from accelopt.errors import InputError
+    from accelopt.optimize.recipe import load_recipe, recipe_for, recipe_output_tolerance
+
+    _Changes.how = "boxes"
+
+    def applied(bound: bool) -> Any:
+        return run_optimize(_bundle(Detector()), RunOptions(
+            only=[_Changes.name, _Same.name], rounds=3, block_s=0.002, profile_bounds=False, combinations=0,
+            recipe_tolerance=(5.0, "percent"), recipe_output_tolerance=bound, progress=lambda m: None))[0]
+
+    result = applied(True)
+    assert result.output_tolerance and _outputs(result)["output item 1"].within_tolerance is False
+    assert result.get(_Changes.name).quality.within_tolerance is False
+    assert any("from the recipe, bounding each output's drift" in n for n in result.notes), result.notes
+    unbound = applied(False)
+    assert not unbound.output_tolerance and _outputs(unbound)["output item 1"].within_tolerance is None
+    recipe = recipe_for(result, result.get(_Same.name))
+    assert recipe.measured["output_tolerance"] is True and recipe_output_tolerance(recipe)
+    typed = _run(Detector(), "boxes", tolerance=5.0)
+    assert recipe_for(typed, typed.get(_Same.name)).measured["output_tolerance"] is True
+    bad = tmp_path / "recipe.json"
+    doc = recipe.to_dict()
+    doc["measured"]["output_tolerance"] = "yes"
+    bad.write_text(json.dumps(doc))
+    with pytest.raises(InputError, match="output_tolerance = 'yes' is not true or false"):
+        load_recipe(bad)

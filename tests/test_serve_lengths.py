@@ -116,7 +116,8 @@ def test_a_missing_file_and_other_flags_exit_2(tmp_path: Path, capsys: pytest.Ca
     code, _, err = run_main(["plan", "serve", "-m", "llama3-8b", "--lengths", str(tmp_path / "none.csv")], capsys)
     assert code == 2 and "no such file" in err
     f = _csv(tmp_path, [(10, 10)])
-    for extra in (["--batch", "8"], ["--concurrency", "4"], ["--rate", "2"], ["--pp", "2"]):
+    for extra in (["--batch", "8"], ["--concurrency", "4"], ["--rate", "2"], ["--pp", "2"], ["--prompt", "4000"],
+                  ["--output", "10"]):
         code, _, err = run_main(["plan", "serve", "-m", "llama3-8b", "--lengths", str(f), *extra], capsys)
         assert code == 2 and f"--lengths with {extra[0]}" in " ".join(err.split()), extra
 
@@ -171,3 +172,19 @@ def test_equal_lengths_print_the_fixed_length_runs_every_column(tmp_path: Path, 
                  (sim.usd_per_million_output_tokens, fixed.usd_per_million_output_tokens)):
         assert a is not None and b is not None
         assert a == pytest.approx(b, rel=EQUAL_TOLERANCE)
+
+
+def test_the_title_counts_one_request_one_prefill_one_step_in_the_singular(tmp_path: Path,
+                                                                             capsys: pytest.CaptureFixture[str]
+                                                                             ) -> None:
+    """One request of 2 output tokens: one prefill, one decode step (the title read '1 requests', '1 prefills',
+    '1 decode steps'); two requests in one group keep the plural."""
+    code, out, err = run_main(["plan", "serve", "-m", "llama3-8b", "--lengths", str(_csv(tmp_path, [(100, 2)]))],
+                              capsys)
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert "1 request of --lengths" in text and "1 prefill, 1 decode step " in text, text
+    code, out, err = run_main(["plan", "serve", "-m", "llama3-8b", "--lengths",
+                               str(_csv(tmp_path, [(100, 3), (100, 3)], "two.csv"))], capsys)
+    assert code == 0, err
+    assert "2 requests of --lengths" in " ".join(out.split()) and "2 decode steps" in " ".join(out.split())

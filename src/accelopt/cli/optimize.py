@@ -294,6 +294,7 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
         check_save_free,
         cut_short,
         load_recipe,
+        recipe_output_tolerance,
         recipe_tolerance,
     )
     from accelopt.optimize.runner import RunOptions, run_optimize
@@ -356,7 +357,8 @@ def _run(o: OptimizeOptions) -> tuple[Any, Any]:
                           block_s=o.block_s, warmup=o.warmup, quality_steps=o.quality_steps,
                           combinations=o.combinations, profile_bounds=o.profile_bounds,
                           recipe=recipe.techniques if recipe else None, spec=_catalog_spec(None, o.device),
-                          recipe_tolerance=recipe_tolerance(recipe) if recipe else None)
+                          recipe_tolerance=recipe_tolerance(recipe) if recipe else None,
+                          recipe_output_tolerance=recipe_output_tolerance(recipe) if recipe else False)
         with host_memory_capped(o.device):  # a step outgrowing the host fails at the allocation, not by OOM kill
             result, variants = run_optimize(bundle, opts)
         if isinstance(reads, FilesRead) and source is not None:

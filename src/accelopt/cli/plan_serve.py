@@ -177,8 +177,8 @@ def register_serve(plan_app: typer.Typer) -> None:
             "means, with mean, p50, p90 and p99 in a table under the result (percentiles interpolated between ranks, "
             "numpy's default, as vLLM's benchmark_serving); throughput is the run's; batch and memory are those of "
             "--batch max --requests N at the mean lengths. Alone: not "
-            "with --batch, --concurrency, --rate, --requests, --pp > 1, --attention-dp > 1 or --token-buckets; "
-            "--prompt and --output are not read (the file's mean lengths give the memory columns)."),
+            "with --batch, --concurrency, --rate, --requests, --pp > 1, --attention-dp > 1, --token-buckets, "
+            "--prompt or --output (the file's mean lengths give the memory columns)."),
         int4_group_size: Optional[int] = typer.Option(
             None, "--int4-group-size", help="Weights per scale of an int4 checkpoint (--weight-dtype int4): AWQ/GPTQ "
             "group_size, default 128 (printed as 'default used:'); a per-channel checkpoint (one scale per output "

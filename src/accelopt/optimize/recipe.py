@@ -371,6 +371,8 @@ def recipe_for(result: OptimizeResult, r: VariantResult) -> Recipe:
                             "device": result.device, "step_time_p50_s": r.step_time_p50_s,
                             "quality_tolerance": result.quality_tolerance,
                             "quality_tolerance_unit": result.quality_tolerance_unit,
+                            # a typed --quality-tolerance bounded each output's drift too: --apply does the same
+                            "output_tolerance": result.output_tolerance,
                             # a run cut short (Ctrl-C, --budget-min) chose among what it measured: --apply says so
                             "interrupted": result.interrupted,
                             "not_run": [v.name for v in result.variants if v.status == "not-run"]})
@@ -418,6 +420,15 @@ def _check_tolerance(path: Path, measured: dict[str, Any]) -> None:
         raise _bad(path, f"measured.quality_tolerance = {tol!r} is not a finite number >= 0")
     if unit is not None and unit not in TOLERANCE_UNITS:
         raise _bad(path, f"measured.quality_tolerance_unit = {unit!r} is not one of {', '.join(TOLERANCE_UNITS)}")
+    if (bound := measured.get("output_tolerance")) is not None and not isinstance(bound, bool):
+        raise _bad(path, f"measured.output_tolerance = {bound!r} is not true or false")
+
+
+def recipe_output_tolerance(recipe: Recipe) -> bool:
+    """Whether the run that saved `recipe` bounded each output's drift by its tolerance (a --quality-tolerance typed
+    there, OptimizeResult.output_tolerance); False where it did not or does not say (written before it was
+    recorded)."""
+    return recipe.measured.get("output_tolerance") is True
 
 
 def _bad(path: Path, problem: str) -> InputError:

@@ -99,6 +99,9 @@ class RunOptions:
     recipe_tolerance: tuple[float | None, str | None] | None = None
     """(tolerance, unit) an --apply recipe was chosen under (None where it recorded none): used when
     quality_tolerance is None and its unit is this model's metric's; None: no recipe."""
+    recipe_output_tolerance: bool = False
+    """The recipe's run bounded each output's drift by its tolerance (recipe.recipe_output_tolerance): where its
+    tolerance is used, so is that bound (an --apply judged the outputs of a run that had)."""
     rounds: int = 5
     block_s: float = 0.1
     """Target duration of one timed block (whole steps; at least 2 steps)."""
@@ -794,7 +797,17 @@ def _tolerance(opts: RunOptions, unit: str) -> tuple[Any, str | None]:
     if r_unit != unit:
         return default, (f"quality tolerance: the default {_tolerance_text(default, unit)}; the recipe's "
                          f"{_tolerance_text(r_tol, r_unit)} is in another unit than this model's metric")
-    return r_tol, f"quality tolerance {_tolerance_text(r_tol, r_unit)} from the recipe"
+    bound = ", bounding each output's drift as the recipe's run did" if opts.recipe_output_tolerance else ""
+    return r_tol, f"quality tolerance {_tolerance_text(r_tol, r_unit)} from the recipe{bound}"
+
+
+def _bounds_outputs(opts: RunOptions, tol: float, unit: str) -> bool:
+    """Whether the tolerance bounds each output's drift: a typed --quality-tolerance, or the recipe's tolerance used
+    (same unit, _tolerance) where the recipe's run bounded its outputs by it."""
+    if opts.quality_tolerance is not None:
+        return True
+    r = opts.recipe_tolerance
+    return opts.recipe_output_tolerance and r is not None and r[0] is not None and r[1] == unit and tol == r[0]
 
 
 def worse_by(bundle: ModelBundle, value: float, base: float) -> float:
@@ -1137,7 +1150,7 @@ class _Run:
             metric=bundle.metric_name if bundle.eval_batches is not None else None,
             metric_note="" if bundle.eval_batches is not None else NO_METRIC_NOTE,
             higher_is_better=bundle.higher_is_better, quality_tolerance=float(tol) + 0.0,
-            quality_tolerance_unit=unit, output_tolerance=opts.quality_tolerance is not None, variants=[],
+            quality_tolerance_unit=unit, output_tolerance=_bounds_outputs(opts, tol, unit), variants=[],
             trained_quality=dict(bundle.meta.get("trained_quality") or {}),
             environment={"torch": torch.__version__, "threads": torch.get_num_threads(), "device": opts.device})
         if tol_note:

@@ -296,6 +296,12 @@ def check_lengths_flags(opts: ServeOptions) -> None:
             raise InputError(f"--lengths with {flag} {value}: the simulation of requests of different lengths times "
                              f"one replica's steps without {flag} (not modelled)",
                              f"give {flag} {plain}, or leave --lengths out and give --prompt / --output (mean lengths)")
+    for flag, name in (("--prompt", "prompt"), ("--output", "output")):
+        default = ServeOptions.__dataclass_fields__[name].default
+        if (value := getattr(opts, name)) != default:  # a length typed beside the file was dropped unsaid
+            raise InputError(f"--lengths with {flag} {value}: each request's lengths are the file's rows (its "
+                             f"prompt_tokens / output_tokens), so {flag} would not be read",
+                             f"leave {flag} out with --lengths, or leave --lengths out")
     if opts.token_buckets is not None:
         raise InputError("--lengths with --token-buckets: the simulation of requests of different lengths does not "
                          "model static token buckets", "leave --token-buckets out, or leave --lengths out")

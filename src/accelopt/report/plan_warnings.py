@@ -188,11 +188,15 @@ def serve_lengths_title(point: Any) -> str:
     from accelopt.units import fmt_count, fmt_seconds
 
     r = point.lengths_run
-    return (f"{point.model} on {point.n_devices} x {point.device}: {r.requests:,} requests of --lengths "
+
+    def n(count: int, noun: str) -> str:  # '1 prefill', '2 prefills': a file of one request is a valid run
+        return f"{count:,} {noun}{'s' if count != 1 else ''}"
+
+    return (f"{point.model} on {point.n_devices} x {point.device}: {n(r.requests, 'request')} of --lengths "
             f"{r.source} (prompt mean {r.prompt_tokens_mean:,.1f}, output mean {r.output_tokens_mean:,.1f} tokens), "
             f"all at once: makespan {fmt_seconds(r.makespan_s)}, {fmt_count(r.output_tokens_per_s)} output tok/s "
             f"({fmt_count(r.output_tokens_per_s / point.n_devices)} per device), at most {r.most_in_flight:,} in "
-            f"flight (cap {r.cap:,}), {r.prefills:,} prefills, {r.decode_steps:,} decode steps — estimates")
+            f"flight (cap {r.cap:,}), {n(r.prefills, 'prefill')}, {n(r.decode_steps, 'decode step')} — estimates")
 
 
 def serve_lengths_rows(point: Any) -> list[list[str]]:
