@@ -202,7 +202,7 @@ def csv_rows(lines: list[str], where: str, bundled: str) -> list[dict[str, str]]
         return [r for r in csv.DictReader(lines, skipinitialspace=True) if not _blank_row(r)]
     except csv.Error as e:  # e.g. a field over csv's 128 KiB limit: not a runs file
         raise InputError(f"{where} is not a readable CSV ({e})",
-                         f"pass a CSV in the bundled format (see predict/data/{bundled})") from None
+                         f"pass a CSV in the format of {bundled_ref(bundled)}") from None
 
 
 def _blank_row(row: Mapping[str, Any]) -> bool:
@@ -217,7 +217,7 @@ def check_not_json(lines: list[str], where: str, bundled: str) -> None:
     missing, or, written on one line, 'holds no runs' (rvB, s33). '{' only: '[' opens a TOML table as well."""
     if lines and lines[0].lstrip().startswith("{"):
         raise InputError(f"{where} is JSON (it opens with '{{'), not a comma-separated runs file",
-                         "give a comma-separated file with the header of predict/data/" + bundled
+                         "give a comma-separated file with the header of " + bundled_ref(bundled)
                          + " (--runs reads a table of runs, one per row; a model's config.json is no runs file)")
 
 
@@ -289,22 +289,28 @@ def check_columns(rows: list[dict[str, str]], required: tuple[str, ...], where: 
         raise InputError(f"{where} is not CSV: its first line starts {','.join(header)[:40]!r}, as TOML or JSON do "
                          f"(it lacks the column(s) {', '.join(missing)})",
                          "write the runs as CSV, one line per run under a header line (docs/runs_files.md; the "
-                         f"format of predict/data/{bundled})")
+                         f"format of {bundled_ref(bundled)})")
     for sep, name in ((";", "semicolons"), ("\t", "tabs")):
         if len(header) == 1 and sep in header[0]:
             raise InputError(f"{where} separates its cells with {name}, not commas (its header is one cell: "
                              f"{header[0][:60]!r}...)", "save it as comma-separated CSV (a spreadsheet's 'CSV "
-                             "(comma delimited)'), with the header of predict/data/" + bundled)
+                             "(comma delimited)'), with the header of " + bundled_ref(bundled))
     kind = _other_kind(header, bundled)
     raise InputError(f"{where} lacks the column(s) {', '.join(missing)}" + (f"; it is {kind[0]}" if kind else ""),
-                     f"run `{kind[1]}`" if kind else f"use the header of predict/data/{bundled} (installed at "
-                     f"{bundled_path(bundled)}; docs/runs_files.md lists every column and what a blank cell means)")
+                     f"run `{kind[1]}`" if kind else f"use the header of {bundled_ref(bundled)}; "
+                     "docs/runs_files.md lists every column and what a blank cell means)")
 
 
 def bundled_path(bundled: str) -> str:
     """Where the bundled predict/data/`bundled` lies in this installation: 'predict/data/...' named a folder of the
     source tree a pip user does not have (ut5val)."""
     return str(resources.files("accelopt.predict") / "data" / bundled)
+
+
+def bundled_ref(bundled: str) -> str:
+    """How an error's fix names the bundled data file `bundled`: by name and where it is installed (bundled_path), not
+    as 'predict/data/...', a folder of the source tree a pip user does not have (fix5a)."""
+    return f"the bundled {bundled}, installed at {bundled_path(bundled)}"
 
 
 def check_case(header: list[str], columns: list[str], where: str, bundled: str) -> None:
@@ -318,7 +324,7 @@ def check_case(header: list[str], columns: list[str], where: str, bundled: str) 
         raise InputError(f"{where}: column name(s) {', '.join(f'{c!r}' for c, _ in slips)} spelled other than the "
                          "format's (column names are lower case, without spaces around them)",
                          "rename them in the header: " + ", ".join(f"{c!r} -> {m}" for c, m in slips)
-                         + f" (as predict/data/{bundled} spells them)")
+                         + f" (the spelling of {bundled_ref(bundled)})")
 
 
 _KINDS = {"published_training_runs.csv": ("a training runs file", "accelopt validate --runs FILE"),
@@ -360,7 +366,7 @@ def check_table(rows: list[dict[str, str]], bundled: str, where: str, also_read:
         named = ", ".join(repr(c) if c.strip() else "an unnamed column (a trailing comma in the header?)"
                           for c in unknown)
         raise InputError(f"{where} has column(s) no predictor reads: {named}",
-                         f"remove them, or rename them to a column of predict/data/{bundled}"
+                         f"remove them, or rename them to a column of {bundled_ref(bundled)}"
                          + (f" or to one of {', '.join(also_read)}" if also_read else "")
                          + " (put remarks in the note column)")
     seen: dict[str, int] = {}  # id -> its first data row (counting from 1)

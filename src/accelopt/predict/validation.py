@@ -37,7 +37,7 @@ from accelopt.predict.runs_csv import (
     InputFile,
     ParamsMismatch,
     bundled_header,
-    bundled_path,
+    bundled_ref,
     bundled_runs_text,
     cell_error,
     check_columns,
@@ -570,9 +570,8 @@ def read_runs(path: Path | str | None = None) -> list[dict[str, str]]:
     rows = csv_rows(lines, where, "published_training_runs.csv")
     if not rows:
         raise InputError(f"{where} holds no runs (a header line and one row per run are needed)",
-                         "pass a CSV in the bundled format (see predict/data/published_training_runs.csv, "
-                         f"installed at {bundled_path('published_training_runs.csv')}; docs/runs_files.md lists "
-                         "every column)")
+                         "pass a CSV in the format of " + bundled_ref("published_training_runs.csv")
+                         + " (docs/runs_files.md lists every column)")
     header = [c for c in rows[0] if c is not None]
     required = tuple(c for c in _REQUIRED_COLUMNS if "model" not in header or c not in MODEL_ARCH_CELLS)
     check_columns(rows, required, where, "published_training_runs.csv")
