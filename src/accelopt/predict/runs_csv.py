@@ -73,10 +73,11 @@ def kept_copy(store: dict[Hashable, _T], key: Hashable, compute: Callable[[], _T
     return copy.deepcopy(store[key])
 
 
-def read_runs_csv(path: Path | str | None, bundled: str, what: str,
-                  required: tuple[str, ...]) -> tuple[list[dict[str, str]], dict[str, str]]:
+def read_runs_csv(path: Path | str | None, bundled: str, what: str, required: tuple[str, ...],
+                  duplicates: dict[int, InputError] | None = None) -> tuple[list[dict[str, str]], dict[str, str]]:
     """(rows, sources) of `path`, or of the bundled predict/data/`bundled` when None. `what` names the file in
-    messages ('serving runs file'); a missing `required` column is an InputError naming it."""
+    messages ('serving runs file'); a missing `required` column is an InputError naming it; `duplicates`: as
+    check_table's."""
     if path is None:
         text = bundled_runs_text(bundled)
         where = f"the bundled {what}"
@@ -89,7 +90,7 @@ def read_runs_csv(path: Path | str | None, bundled: str, what: str,
     if not rows:
         raise InputError(f"{where} holds no runs", "add a header line and one row per published figure")
     check_columns(rows, required, where, bundled)
-    check_table(rows, bundled, where, needed=required)
+    check_table(rows, bundled, where, needed=required, duplicates=duplicates)
     resolve_path_cells(rows, path)
     read_dtype_cells(rows)
     return rows, sources
@@ -353,12 +354,15 @@ def bundled_header(bundled: str) -> list[str]:
 
 
 def check_table(rows: list[dict[str, str]], bundled: str, where: str, also_read: tuple[str, ...] = (),
-                needed: tuple[str, ...] = ()) -> None:
+                needed: tuple[str, ...] = (), duplicates: dict[int, InputError] | None = None) -> None:
     """An InputError for what the reader would otherwise drop or double without a word: a column the bundled
     format does not have (nothing reads it), a row with more cells than the header (csv.DictReader files the
     surplus under None), a row with fewer cells that ends before a `needed` column (short_row_error), a row without an
     id (nothing could name it), and two rows with the same id (each would count in the error medians). `also_read`:
-    columns the reader reads that no bundled row needs (so the bundled header lacks them)."""
+    columns the reader reads that no bundled row needs (so the bundled header lacks them). `duplicates`, when given:
+    where a row repeating an id is recorded (its index in `rows` -> its error) if the table has no other problem,
+    for the caller's check of each row's values to name with its own (each_row's `first`): a duplicate id stopped
+    the file before its bad values were named, so the user fixed one and met the next (ut5val, fix5a)."""
     known = set(bundled_header(bundled)) | set(also_read)
     unknown = [c for c in rows[0] if c is not None and c not in known]
     check_case(unknown, list(known), where, bundled)
@@ -385,14 +389,23 @@ def check_table(rows: list[dict[str, str]], bundled: str, where: str, also_read:
         if short:
             raise short
         if rid in seen:  # the rows named: in a long file the id alone left the user to search (ut5val)
-            raise InputError(f"run id {rid!r} appears twice (data rows {seen[rid]} and {n}, counting from 1 after the "
-                             "header)", "give each row its own id (a row counts once in the error medians)")
-        seen[rid] = n
+            found[n - 1] = InputError(f"run id {rid!r} appears twice (data rows {seen[rid]} and {n}, counting from 1 "
+                                      "after the header)",
+                                      "give each row its own id (a row counts once in the error medians)")
+        seen.setdefault(rid, n)
 
-    try:
-        each_row(list(enumerate(rows, start=1)), check)
-    except InputError as e:
+    found: dict[int, InputError] = {}  # row index -> its repeated id
+    bad: dict[int, InputError] = {}  # row index -> its first other problem (then its id is not checked)
+    for i, numbered in enumerate(enumerate(rows, start=1)):
+        try:
+            check(numbered)
+        except InputError as e:
+            bad[i] = e
+    if bad or (found and duplicates is None):
+        e = rows_error([{**found, **bad}[i] for i in sorted({**found, **bad})], len(rows))
         raise InputError(f"{where}: {e.problem}", e.fix) from None
+    if duplicates is not None:
+        duplicates.update(found)
 
 
 def short_row_error(row: Mapping[str, str | None], needed: Sequence[str],
@@ -421,13 +434,17 @@ MAX_ROW_PROBLEMS = 12
 _R = TypeVar("_R")
 
 
-def each_row(rows: Sequence[_R], check: Callable[[_R], _T]) -> list[_T]:
+def each_row(rows: Sequence[_R], check: Callable[[_R], _T], first: Mapping[int, InputError] | None = None) -> list[_T]:
     """[check(row) for row in rows], going on past a row whose check raises an InputError, then one InputError for
     them all (rows_error). A runs file with several bad rows stopped at the first: fixed, the next one stopped the
-    run again (a user trial, uttrialC); any other error is raised at once."""
+    run again (a user trial, uttrialC); any other error is raised at once. `first`: a problem already found in a row
+    (its index -> the error; check_table's `duplicates`), named as that row's first and its check not run."""
     out: list[_T] = []
     errors: list[InputError] = []
-    for row in rows:
+    for i, row in enumerate(rows):
+        if first and i in first:
+            errors.append(first[i])
+            continue
         try:
             out.append(check(row))
         except InputError as e:
