@@ -7,6 +7,7 @@ table's cell, and a --quality-tolerance the user gives bounds each output. Model
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -353,3 +354,20 @@ def test_a_metric_inside_the_tolerance_with_an_output_beyond_it_says_which(fakes
     v = result.get(_Changes.name)
     assert v.quality.worse_by == 0.0  # the scores, and so the loss, are the baseline's
     assert quality_text(v, result).endswith("(+0.00%) OUT (an output's drift: see the outputs' table)")
+
+
+def test_a_recipes_tolerance_bounds_each_output_as_a_typed_one_does(fakes: Any) -> None:
+    """fix5a: `--apply` of a recipe chosen under a 5% tolerance judged the metric by it and left the outputs' drift
+    unjudged (output_tolerance false): boxes 10% off passed. A recipe's tolerance in another unit is not used (the
+    default is), so it bounds nothing."""
+    _Changes.how = "boxes"
+    opts = RunOptions(only=[_Changes.name, _Same.name], rounds=3, block_s=0.002, profile_bounds=False,
+                      combinations=0, recipe_tolerance=(5.0, "percent"), progress=lambda m: None)
+    result, _ = run_optimize(_bundle(Detector()), opts)
+    assert result.output_tolerance and result.quality_tolerance == 5.0
+    assert _outputs(result)["output item 1"].within_tolerance is False
+    v = result.get(_Changes.name)
+    assert v.quality.within_tolerance is False
+    assert any("drifts beyond the recipe's quality tolerance 5%: relative error 10%" in n for n in v.notes), v.notes
+    other, _ = run_optimize(_bundle(Detector()), replace(opts, recipe_tolerance=(5.0, "points")))
+    assert not other.output_tolerance and _outputs(other)["output item 1"].within_tolerance is None

@@ -211,8 +211,9 @@ class OptimizeResult:
     quality_tolerance_unit: str
     """'points' (accuracy, percentage points) or 'percent' (of the baseline value)."""
     output_tolerance: bool = False
-    """The user gave --quality-tolerance, so it also bounds each output's drift (OutputDrift.within_tolerance): a
-    variant with an output beyond it is outside the tolerance. False: the outputs' drift is reported, not judged."""
+    """The user gave --quality-tolerance, or --apply read one from the recipe (in this model's unit), so it also bounds
+    each output's drift (OutputDrift.within_tolerance): a variant with an output beyond it is outside the tolerance.
+    False: the outputs' drift is reported, not judged."""
     variants: list[VariantResult]
     recommendation: Recommendation | None = None
     interrupted: bool = False

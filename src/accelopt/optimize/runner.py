@@ -778,23 +778,30 @@ def _tolerance_text(tol: float, unit: str | None) -> str:
     return f"{tol:g} " + {"points": "accuracy points", "percent": "% of the baseline"}.get(unit or "", "(no unit)")
 
 
-def _tolerance(opts: RunOptions, unit: str) -> tuple[Any, str | None]:
-    """(the quality tolerance, a note saying where it came from when a recipe is applied): --quality-tolerance,
-    else the recipe's when its unit is this model's (a loss recipe's 10 % read as 10 accuracy points accepted a
-    10-point drop), else the default."""
+def _tolerance(opts: RunOptions, unit: str) -> tuple[Any, str | None, bool]:
+    """(the quality tolerance, a note saying where it came from when a recipe is applied, whether the user gave it):
+    --quality-tolerance, else the recipe's when its unit is this model's (a loss recipe's 10 % read as 10 accuracy
+    points accepted a 10-point drop), else the default. A recipe's is given as a typed one is: it bounds each
+    output's drift too (OptimizeResult.output_tolerance); before, `--apply` of a recipe chosen under
+    --quality-tolerance 1 judged the metric by it and left the outputs unbounded (ut5opt, fix5a)."""
     default = DEFAULT_TOLERANCE["accuracy" if unit == "points" else "other"]
+    typed = opts.quality_tolerance is not None
     if opts.recipe_tolerance is None:
-        return (default if opts.quality_tolerance is None else opts.quality_tolerance), None
+        return (default if opts.quality_tolerance is None else opts.quality_tolerance), None, typed
     if opts.quality_tolerance is not None:
-        return opts.quality_tolerance, "quality tolerance from --quality-tolerance (the recipe's is not used)"
+        return opts.quality_tolerance, "quality tolerance from --quality-tolerance (the recipe's is not used)", True
     r_tol, r_unit = opts.recipe_tolerance
     if r_tol is None:
         return default, (f"quality tolerance: the default {_tolerance_text(default, unit)} (the recipe records "
-                         "none)")
+                         "none)"), False
     if r_unit != unit:
         return default, (f"quality tolerance: the default {_tolerance_text(default, unit)}; the recipe's "
-                         f"{_tolerance_text(r_tol, r_unit)} is in another unit than this model's metric")
-    return r_tol, f"quality tolerance {_tolerance_text(r_tol, r_unit)} from the recipe"
+                         f"{_tolerance_text(r_tol, r_unit)} is in another unit than this model's metric"), False
+    return r_tol, f"quality tolerance {_tolerance_text(r_tol, r_unit)} {FROM_RECIPE}", True
+
+
+FROM_RECIPE = "from the recipe"
+"""How the note of a tolerance read from an --apply recipe ends (_tolerance; _output_out_text names it so)."""
 
 
 def worse_by(bundle: ModelBundle, value: float, base: float) -> float:
@@ -1120,7 +1127,7 @@ class _Run:
         self.sync = cuda_sync_for(opts.device)
         self.say = opts.progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
         unit = tolerance_unit(bundle)
-        tol, tol_note = _tolerance(opts, unit)
+        tol, tol_note, given = _tolerance(opts, unit)
         if not (isinstance(tol, int | float) and math.isfinite(tol) and tol >= 0):
             raise InputError(f"quality tolerance {tol!r} is not a non-negative number",
                              "pass --quality-tolerance 0.5 (accuracy points) or 1 (percent of the loss)")
@@ -1137,7 +1144,7 @@ class _Run:
             metric=bundle.metric_name if bundle.eval_batches is not None else None,
             metric_note="" if bundle.eval_batches is not None else NO_METRIC_NOTE,
             higher_is_better=bundle.higher_is_better, quality_tolerance=float(tol) + 0.0,
-            quality_tolerance_unit=unit, output_tolerance=opts.quality_tolerance is not None, variants=[],
+            quality_tolerance_unit=unit, output_tolerance=given, variants=[],
             trained_quality=dict(bundle.meta.get("trained_quality") or {}),
             environment={"torch": torch.__version__, "threads": torch.get_num_threads(), "device": opts.device})
         if tol_note:
@@ -1958,7 +1965,9 @@ def _output_out_text(d: OutputDrift, result: OptimizeResult) -> str:
         figure = f"top-1 predictions disagree with the baseline's on {100 * (1 - d.top1_agreement):.3g}%"
     else:
         figure = d.note
-    return f"OUTPUT OUT OF TOLERANCE: {d.name} {tuple(d.shape)} drifts beyond --quality-tolerance {tol}: {figure}"
+    recipe = any(n.startswith("quality tolerance") and n.endswith(FROM_RECIPE) for n in result.notes)
+    given = "the recipe's quality tolerance" if recipe else "--quality-tolerance"
+    return f"OUTPUT OUT OF TOLERANCE: {d.name} {tuple(d.shape)} drifts beyond {given} {tol}: {figure}"
 
 
 def _lossy(r: VariantResult) -> bool:
