@@ -402,8 +402,8 @@ def check_table(rows: list[dict[str, str]], bundled: str, where: str, also_read:
         except InputError as e:
             bad[i] = e
     if bad or (found and duplicates is None):
-        e = rows_error([{**found, **bad}[i] for i in sorted({**found, **bad})], len(rows))
-        raise InputError(f"{where}: {e.problem}", e.fix) from None
+        err = rows_error([{**found, **bad}[i] for i in sorted({**found, **bad})], len(rows))
+        raise InputError(f"{where}: {err.problem}", err.fix) from None
     if duplicates is not None:
         duplicates.update(found)
 
