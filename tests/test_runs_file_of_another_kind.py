@@ -95,4 +95,4 @@ def test_a_file_cut_to_the_shared_columns_is_no_file_of_the_other_kind(flags: li
     code, _, err = run_main(["validate", *flags, "--runs", str(path)], capsys)
     text = " ".join(err.split())
     assert code == 2 and "lacks the column(s)" in text and "it is a" not in text, text
-    assert "use the header of predict/data/published_" in text
+    assert "use the header of the bundled published_" in text

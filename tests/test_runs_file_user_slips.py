@@ -79,7 +79,7 @@ def test_a_missing_column_names_the_installed_bundled_file(tmp_path: Path,
 def test_an_empty_file_names_the_installed_bundled_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     flat = _err(tmp_path, capsys, "# my runs, to be typed in\n")
     assert "holds no runs" in flat, flat
-    [installed] = [w.rstrip(";") for w in flat.split() if w.endswith("published_training_runs.csv;")]
+    [installed] = [w.rstrip(";") for w in flat.split() if w.rstrip(";").endswith("/published_training_runs.csv")]
     assert Path(installed).is_absolute() and Path(installed).is_file(), flat
 
 

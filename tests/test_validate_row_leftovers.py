@@ -79,7 +79,7 @@ def test_a_column_in_another_case_is_named_with_its_spelling(
     flat = " ".join(err.split())
     assert code == 2 and "spelled other than the format's (column names are lower case" in flat, flat
     want = "'TP' -> tp" if serving else "'TP' -> tp, 'Step_s' -> step_s, 'MLP' -> mlp"
-    assert f"fix: rename them in the header: {want} (as predict/data/published_" in flat, flat
+    assert f"fix: rename them in the header: {want} (the spelling of the bundled published_" in flat, flat
     (tmp_path / "one.csv").write_text(f"{HEADER.replace('step_s', 'Step_s')}\n{ROWS}", encoding="utf-8")
     code, _, err = run_main(["validate", "--runs", str(tmp_path / "one.csv")], capsys)  # every required column there
     assert code == 2 and "'Step_s' -> step_s" in err and "no predictor reads" not in err, err

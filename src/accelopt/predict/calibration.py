@@ -22,6 +22,7 @@ from typing import Any
 
 from accelopt.errors import InputError, close_matches, unknown_fields
 from accelopt.hardware.spec import FUSED_ATTENTION_BEFORE_CUDNN_9_17, AcceleratorSpec
+from accelopt.predict.runs_csv import bundled_ref
 from accelopt.userio import read_user_text
 
 BUNDLED_TABLE_FILE = "<bundled calibration.toml>"
@@ -324,7 +325,7 @@ def _stack_override(fam: Calibration, stack: str, table: Any, where: str) -> Cal
         raise InputError(f"{where}: [family.{label}] overrides the default stack",
                          f"the '{DEFAULT_STACK}' stack is the family's own values: edit [family.{fam.family}]")
     if not isinstance(table, dict):
-        raise InputError(f"{where}: [family.{label}] is not a table", "see predict/data/calibration.toml")
+        raise InputError(f"{where}: [family.{label}] is not a table", f"see {bundled_ref('calibration.toml')}")
     unknown = set(table) - {*_NUM_FIELDS, *_OPTIONAL_FIELDS, *_RETIRED, "fitted_on", "fp8_fitted_on", "source",
                             "derived_from", "fp8_derived_from",
                             "carried_from"}
@@ -349,7 +350,7 @@ def _family(name: str, table: dict[str, Any], where: str, base: Calibration | No
     """A `[family.NAME]` table. With `base` (the bundled family of that name) a table holding only `stack`
     sub-tables adds/replaces those stacks of the bundled family instead of replacing the family."""
     if not isinstance(table, dict):
-        raise InputError(f"{where}: [family.{name}] is not a table", "see predict/data/calibration.toml")
+        raise InputError(f"{where}: [family.{name}] is not a table", f"see {bundled_ref('calibration.toml')}")
     stack_tables = table.get("stack", {})
     if not isinstance(stack_tables, dict):
         raise InputError(f"{where}: family {name!r} field stack is not a table",
@@ -403,7 +404,7 @@ def check_top_level(doc: Mapping[str, Any], where: str) -> None:
                      f"{'is' if len(stray) == 1 else 'are'} outside its family and serving tables, so no prediction "
                      "would read it (a key written above the first table header is a top-level key in TOML)",
                      f"{hint}move each value under the [family.NAME] or [serving.NAME] table it belongs to (names as "
-                     "in the bundled predict/data/calibration.toml), or delete it")
+                     f"in {bundled_ref('calibration.toml')}), or delete it")
 
 
 def _parse(text: str, where: str, base: dict[str, Calibration] | None = None) -> dict[str, Calibration]:
@@ -418,9 +419,9 @@ def _parse(text: str, where: str, base: dict[str, Calibration] | None = None) ->
             raise InputError(f"calibration file {where} has no [family.NAME] tables (training predictions read only "
                              "those); its [serving.NAME] tables are the serving calibration",
                              "pass it to `plan serve --calibration` or `validate --serving --calibration`, or copy a "
-                             "[family.NAME] table from the bundled predict/data/calibration.toml into it")
+                             f"[family.NAME] table from {bundled_ref('calibration.toml')} into it")
         raise InputError(f"calibration file {where} has no [family.NAME] tables",
-                         "see predict/data/calibration.toml for the format")
+                         f"see {bundled_ref('calibration.toml')} for the format")
     try:
         out = {name: _family(name, t, where, (base or {}).get(name)) for name, t in fam.items()}
     except InputError as e:  # Calibration's own checks know the family, not the file
@@ -735,7 +736,7 @@ def _engine_overlay(name: str, engine: str, table: Any, where: str) -> ServingTa
 
 def _serving_table(name: str, table: Any, where: str) -> ServingTable:
     if not isinstance(table, dict):
-        raise InputError(f"{where}: [serving.{name}] is not a table", "see predict/data/calibration.toml")
+        raise InputError(f"{where}: [serving.{name}] is not a table", f"see {bundled_ref('calibration.toml')}")
     meta = {"match", "fitted_on", "source", "derived_from", "derived_on", "engine"}
     values: dict[str, float | int | str] = {}
     for k, v in table.items():
@@ -811,8 +812,8 @@ def _serving_tables_of(text: str, where: str, user: bool) -> dict[str, ServingTa
         raise InputError(f"{where}: `serving` is not a table", "write [serving.NAME] tables")
     if not serving and user:  # a training-only file: nothing of it would be used
         raise InputError(f"calibration file {where} has no [serving.NAME] tables (serving predictions read "
-                         "only those)", "copy a [serving.NAME] table from the bundled predict/data/"
-                         "calibration.toml and edit it ([family.NAME] tables are the training calibration)")
+                         "only those)", f"copy a [serving.NAME] table from {bundled_ref('calibration.toml')} "
+                         "and edit it ([family.NAME] tables are the training calibration)")
     return {name: _serving_table(name, t, where) for name, t in serving.items()}
 
 

@@ -35,6 +35,7 @@ from typing import Any, ClassVar
 from accelopt.errors import InfeasibleError, InputError, unknown_fields
 from accelopt.hardware.power import IDLE_FRACTION_SOURCE, device_power_w
 from accelopt.hardware.spec import AcceleratorSpec, max_memory_note
+from accelopt.predict.runs_csv import bundled_ref
 from accelopt.units import fmt_bytes, unit
 from accelopt.userio import read_user_text
 from accelopt.workload.types import DTYPE_BYTES, MATMUL_LIKE, Op, Workload
@@ -133,7 +134,7 @@ def load_runtimes(path: Path | str | None = None) -> list[InferenceRuntime]:
         where = "the bundled inference.toml"
     else:
         text = read_user_text(path, "inference runtime file",
-                              "pass a TOML in the format of predict/data/inference.toml")
+                              f"pass a TOML in the format of {bundled_ref('inference.toml')}")
         where = str(path)
     try:
         doc = tomllib.loads(text)
@@ -141,7 +142,7 @@ def load_runtimes(path: Path | str | None = None) -> list[InferenceRuntime]:
         raise InputError(f"{where} is not valid TOML: {e}", "fix the TOML syntax at that line") from None
     fams = doc.get("family")
     if not isinstance(fams, dict) or not fams:
-        raise InputError(f"{where} has no [family.NAME] tables", "see predict/data/inference.toml")
+        raise InputError(f"{where} has no [family.NAME] tables", f"see {bundled_ref('inference.toml')}")
     out = []
     for name, raw in fams.items():
         unknown = set(raw) - _RUNTIME_FIELDS
@@ -152,7 +153,7 @@ def load_runtimes(path: Path | str | None = None) -> list[InferenceRuntime]:
             out.append(InferenceRuntime(family=name, **kw))
         except TypeError as e:
             raise InputError(f"{where}: family {name!r} is incomplete ({e})",
-                             "see predict/data/inference.toml") from None
+                             f"see {bundled_ref('inference.toml')}") from None
     return out
 
 

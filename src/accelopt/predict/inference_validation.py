@@ -106,9 +106,10 @@ class ValidateInferenceResult:
 
 def read_inference_runs(path: Path | str | None = None) -> tuple[list[dict[str, str]], dict[str, str]]:
     """(rows, sources): rows of the CSV; sources from its '# key = citation' comment lines."""
-    rows, sources = read_runs_csv(path, "published_inference_runs.csv", "inference runs file", _REQUIRED)
+    twice: dict[int, InputError] = {}  # a repeated id named with the other rows' bad values (fix5a)
+    rows, sources = read_runs_csv(path, "published_inference_runs.csv", "inference runs file", _REQUIRED, twice)
     with naming_file("inference runs file", path):  # a bad cell names the user's file, as the training rows' do
-        each_row(rows, _check_row)  # every bad row named at once
+        each_row(rows, _check_row, twice)  # every bad row named at once
     return rows, sources
 
 

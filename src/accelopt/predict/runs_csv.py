@@ -73,10 +73,11 @@ def kept_copy(store: dict[Hashable, _T], key: Hashable, compute: Callable[[], _T
     return copy.deepcopy(store[key])
 
 
-def read_runs_csv(path: Path | str | None, bundled: str, what: str,
-                  required: tuple[str, ...]) -> tuple[list[dict[str, str]], dict[str, str]]:
+def read_runs_csv(path: Path | str | None, bundled: str, what: str, required: tuple[str, ...],
+                  duplicates: dict[int, InputError] | None = None) -> tuple[list[dict[str, str]], dict[str, str]]:
     """(rows, sources) of `path`, or of the bundled predict/data/`bundled` when None. `what` names the file in
-    messages ('serving runs file'); a missing `required` column is an InputError naming it."""
+    messages ('serving runs file'); a missing `required` column is an InputError naming it; `duplicates`: as
+    check_table's."""
     if path is None:
         text = bundled_runs_text(bundled)
         where = f"the bundled {what}"
@@ -89,7 +90,7 @@ def read_runs_csv(path: Path | str | None, bundled: str, what: str,
     if not rows:
         raise InputError(f"{where} holds no runs", "add a header line and one row per published figure")
     check_columns(rows, required, where, bundled)
-    check_table(rows, bundled, where, needed=required)
+    check_table(rows, bundled, where, needed=required, duplicates=duplicates)
     resolve_path_cells(rows, path)
     read_dtype_cells(rows)
     return rows, sources
@@ -202,7 +203,7 @@ def csv_rows(lines: list[str], where: str, bundled: str) -> list[dict[str, str]]
         return [r for r in csv.DictReader(lines, skipinitialspace=True) if not _blank_row(r)]
     except csv.Error as e:  # e.g. a field over csv's 128 KiB limit: not a runs file
         raise InputError(f"{where} is not a readable CSV ({e})",
-                         f"pass a CSV in the bundled format (see predict/data/{bundled})") from None
+                         f"pass a CSV in the format of {bundled_ref(bundled)}") from None
 
 
 def _blank_row(row: Mapping[str, Any]) -> bool:
@@ -217,7 +218,7 @@ def check_not_json(lines: list[str], where: str, bundled: str) -> None:
     missing, or, written on one line, 'holds no runs' (rvB, s33). '{' only: '[' opens a TOML table as well."""
     if lines and lines[0].lstrip().startswith("{"):
         raise InputError(f"{where} is JSON (it opens with '{{'), not a comma-separated runs file",
-                         "give a comma-separated file with the header of predict/data/" + bundled
+                         "give a comma-separated file with the header of " + bundled_ref(bundled)
                          + " (--runs reads a table of runs, one per row; a model's config.json is no runs file)")
 
 
@@ -289,22 +290,28 @@ def check_columns(rows: list[dict[str, str]], required: tuple[str, ...], where: 
         raise InputError(f"{where} is not CSV: its first line starts {','.join(header)[:40]!r}, as TOML or JSON do "
                          f"(it lacks the column(s) {', '.join(missing)})",
                          "write the runs as CSV, one line per run under a header line (docs/runs_files.md; the "
-                         f"format of predict/data/{bundled})")
+                         f"format of {bundled_ref(bundled)})")
     for sep, name in ((";", "semicolons"), ("\t", "tabs")):
         if len(header) == 1 and sep in header[0]:
             raise InputError(f"{where} separates its cells with {name}, not commas (its header is one cell: "
                              f"{header[0][:60]!r}...)", "save it as comma-separated CSV (a spreadsheet's 'CSV "
-                             "(comma delimited)'), with the header of predict/data/" + bundled)
+                             "(comma delimited)'), with the header of " + bundled_ref(bundled))
     kind = _other_kind(header, bundled)
     raise InputError(f"{where} lacks the column(s) {', '.join(missing)}" + (f"; it is {kind[0]}" if kind else ""),
-                     f"run `{kind[1]}`" if kind else f"use the header of predict/data/{bundled} (installed at "
-                     f"{bundled_path(bundled)}; docs/runs_files.md lists every column and what a blank cell means)")
+                     f"run `{kind[1]}`" if kind else f"use the header of {bundled_ref(bundled)}; "
+                     "docs/runs_files.md lists every column and what a blank cell means)")
 
 
 def bundled_path(bundled: str) -> str:
     """Where the bundled predict/data/`bundled` lies in this installation: 'predict/data/...' named a folder of the
     source tree a pip user does not have (ut5val)."""
     return str(resources.files("accelopt.predict") / "data" / bundled)
+
+
+def bundled_ref(bundled: str) -> str:
+    """How an error's fix names the bundled data file `bundled`: by name and where it is installed (bundled_path), not
+    as 'predict/data/...', a folder of the source tree a pip user does not have (fix5a)."""
+    return f"the bundled {bundled}, installed at {bundled_path(bundled)}"
 
 
 def check_case(header: list[str], columns: list[str], where: str, bundled: str) -> None:
@@ -318,7 +325,7 @@ def check_case(header: list[str], columns: list[str], where: str, bundled: str) 
         raise InputError(f"{where}: column name(s) {', '.join(f'{c!r}' for c, _ in slips)} spelled other than the "
                          "format's (column names are lower case, without spaces around them)",
                          "rename them in the header: " + ", ".join(f"{c!r} -> {m}" for c, m in slips)
-                         + f" (as predict/data/{bundled} spells them)")
+                         + f" (the spelling of {bundled_ref(bundled)})")
 
 
 _KINDS = {"published_training_runs.csv": ("a training runs file", "accelopt validate --runs FILE"),
@@ -347,12 +354,15 @@ def bundled_header(bundled: str) -> list[str]:
 
 
 def check_table(rows: list[dict[str, str]], bundled: str, where: str, also_read: tuple[str, ...] = (),
-                needed: tuple[str, ...] = ()) -> None:
+                needed: tuple[str, ...] = (), duplicates: dict[int, InputError] | None = None) -> None:
     """An InputError for what the reader would otherwise drop or double without a word: a column the bundled
     format does not have (nothing reads it), a row with more cells than the header (csv.DictReader files the
     surplus under None), a row with fewer cells that ends before a `needed` column (short_row_error), a row without an
     id (nothing could name it), and two rows with the same id (each would count in the error medians). `also_read`:
-    columns the reader reads that no bundled row needs (so the bundled header lacks them)."""
+    columns the reader reads that no bundled row needs (so the bundled header lacks them). `duplicates`, when given:
+    where a row repeating an id is recorded (its index in `rows` -> its error) if the table has no other problem,
+    for the caller's check of each row's values to name with its own (each_row's `first`): a duplicate id stopped
+    the file before its bad values were named, so the user fixed one and met the next (ut5val, fix5a)."""
     known = set(bundled_header(bundled)) | set(also_read)
     unknown = [c for c in rows[0] if c is not None and c not in known]
     check_case(unknown, list(known), where, bundled)
@@ -360,7 +370,7 @@ def check_table(rows: list[dict[str, str]], bundled: str, where: str, also_read:
         named = ", ".join(repr(c) if c.strip() else "an unnamed column (a trailing comma in the header?)"
                           for c in unknown)
         raise InputError(f"{where} has column(s) no predictor reads: {named}",
-                         f"remove them, or rename them to a column of predict/data/{bundled}"
+                         f"remove them, or rename them to a column of {bundled_ref(bundled)}"
                          + (f" or to one of {', '.join(also_read)}" if also_read else "")
                          + " (put remarks in the note column)")
     seen: dict[str, int] = {}  # id -> its first data row (counting from 1)
@@ -379,14 +389,23 @@ def check_table(rows: list[dict[str, str]], bundled: str, where: str, also_read:
         if short:
             raise short
         if rid in seen:  # the rows named: in a long file the id alone left the user to search (ut5val)
-            raise InputError(f"run id {rid!r} appears twice (data rows {seen[rid]} and {n}, counting from 1 after the "
-                             "header)", "give each row its own id (a row counts once in the error medians)")
-        seen[rid] = n
+            found[n - 1] = InputError(f"run id {rid!r} appears twice (data rows {seen[rid]} and {n}, counting from 1 "
+                                      "after the header)",
+                                      "give each row its own id (a row counts once in the error medians)")
+        seen.setdefault(rid, n)
 
-    try:
-        each_row(list(enumerate(rows, start=1)), check)
-    except InputError as e:
-        raise InputError(f"{where}: {e.problem}", e.fix) from None
+    found: dict[int, InputError] = {}  # row index -> its repeated id
+    bad: dict[int, InputError] = {}  # row index -> its first other problem (then its id is not checked)
+    for i, numbered in enumerate(enumerate(rows, start=1)):
+        try:
+            check(numbered)
+        except InputError as e:
+            bad[i] = e
+    if bad or (found and duplicates is None):
+        err = rows_error([{**found, **bad}[i] for i in sorted({**found, **bad})], len(rows))
+        raise InputError(f"{where}: {err.problem}", err.fix) from None
+    if duplicates is not None:
+        duplicates.update(found)
 
 
 def short_row_error(row: Mapping[str, str | None], needed: Sequence[str],
@@ -415,13 +434,17 @@ MAX_ROW_PROBLEMS = 12
 _R = TypeVar("_R")
 
 
-def each_row(rows: Sequence[_R], check: Callable[[_R], _T]) -> list[_T]:
+def each_row(rows: Sequence[_R], check: Callable[[_R], _T], first: Mapping[int, InputError] | None = None) -> list[_T]:
     """[check(row) for row in rows], going on past a row whose check raises an InputError, then one InputError for
     them all (rows_error). A runs file with several bad rows stopped at the first: fixed, the next one stopped the
-    run again (a user trial, uttrialC); any other error is raised at once."""
+    run again (a user trial, uttrialC); any other error is raised at once. `first`: a problem already found in a row
+    (its index -> the error; check_table's `duplicates`), named as that row's first and its check not run."""
     out: list[_T] = []
     errors: list[InputError] = []
-    for row in rows:
+    for i, row in enumerate(rows):
+        if first and i in first:
+            errors.append(first[i])
+            continue
         try:
             out.append(check(row))
         except InputError as e:

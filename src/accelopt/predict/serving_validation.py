@@ -186,9 +186,10 @@ class ServingValidateResult:
 
 def read_serving_runs(path: Path | str | None = None) -> tuple[list[dict[str, str]], dict[str, str]]:
     """(rows, sources) of a serving runs CSV (the bundled one by default); InputError naming a bad row."""
-    rows, sources = read_runs_csv(path, "published_serving_runs.csv", "serving runs file", _REQUIRED)
+    twice: dict[int, InputError] = {}  # a repeated id named with the other rows' bad values (fix5a)
+    rows, sources = read_runs_csv(path, "published_serving_runs.csv", "serving runs file", _REQUIRED, twice)
     with naming_file("serving runs file", path):
-        each_row(rows, _check_row)  # every bad row named at once
+        each_row(rows, _check_row, twice)  # every bad row named at once
     return rows, sources
 
 
@@ -582,13 +583,14 @@ def validate_serving(runs_path: Path | str | None = None, calibration: str | Non
 
 
 def _validate_serving(runs_path: Path | str | None, calibration: str | None) -> ServingValidateResult:
-    rows, sources = read_runs_csv(runs_path, "published_serving_runs.csv", "serving runs file", _REQUIRED)
+    twice: dict[int, InputError] = {}  # a repeated id, named with the other rows' bad values (fix5a)
+    rows, sources = read_runs_csv(runs_path, "published_serving_runs.csv", "serving runs file", _REQUIRED, twice)
     if calibration is not None:  # a bad file fails once, named, before any row
         serving.serving_calibrations(calibration)
     with naming_file("serving runs file", runs_path):  # an unknown device or model names the user's file too
         # each row checked (read_serving_runs' _check_row) and reproduced in one pass: a bad cell in one row and an
         # unknown device in another are named in one error (each_row), not one run after the other
-        reproduced = each_row(rows, lambda r: _checked_reproduce(r, calibration))
+        reproduced = each_row(rows, lambda r: _checked_reproduce(r, calibration), twice)
     results = [r for r, _ in reproduced]
     floors: dict[str, list[str]] = {}  # plan serve's launch-floor / overhead line -> the rows it concerns
     for r, said in reproduced:

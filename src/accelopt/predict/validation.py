@@ -37,7 +37,7 @@ from accelopt.predict.runs_csv import (
     InputFile,
     ParamsMismatch,
     bundled_header,
-    bundled_path,
+    bundled_ref,
     bundled_runs_text,
     cell_error,
     check_columns,
@@ -353,12 +353,13 @@ def validate_report(runs_path: Path | str | None = None, calibration: Path | str
 
 def _validate_report(runs_path: Path | str | None, calibration: Path | str | None,
                      catalog: tuple[str, ...]) -> ValidateResult:
-    rows = read_runs(runs_path)  # read and checked once: the runs reproduced and the params check share them
+    twice: dict[int, InputError] = {}  # a repeated id, named with the other rows' bad values (fix5a)
+    rows = read_runs(runs_path, twice)  # read and checked once: the runs reproduced and the params check share them
     cals = load_calibrations(calibration)  # its errors name the calibration file
     with naming_file("runs file", runs_path):
         kept: dict[int, tuple[Any, Any]] = {}  # each row's prediction, read again by cell_effect_lines
         params: list[ParamsMismatch] = []  # each row's params_b checked in the same pass: one error for all rows
-        results = reproduce_rows(rows, cals, catalog, kept=kept, params=params)
+        results = reproduce_rows(rows, cals, catalog, kept=kept, params=params, first=twice)
     by_source = summarize(results, source_key)
     fit_lines = calibration_fit_lines(calibration, results)
     return ValidateResult(runs=results, median_abs_error_held_out=median_abs_error(results, held_out_only=True),
@@ -560,7 +561,9 @@ def row_params_mismatch(row: dict[str, str]) -> ParamsMismatch | None:
     return params_mismatch(row["id"], row["params_b"], row.get("note") or "", run_model(row), cells)
 
 
-def read_runs(path: Path | str | None = None) -> list[dict[str, str]]:
+def read_runs(path: Path | str | None = None, duplicates: dict[int, InputError] | None = None) -> list[dict[str, str]]:
+    """The rows of a training runs file (the bundled one by default), its table checked (check_table; `duplicates`:
+    as its, for reproduce_rows' `first`: without it a repeated id is an InputError at once)."""
     if path is None:
         text = bundled_runs_text(_RUNS_FILE)
     else:
@@ -570,13 +573,13 @@ def read_runs(path: Path | str | None = None) -> list[dict[str, str]]:
     rows = csv_rows(lines, where, "published_training_runs.csv")
     if not rows:
         raise InputError(f"{where} holds no runs (a header line and one row per run are needed)",
-                         "pass a CSV in the bundled format (see predict/data/published_training_runs.csv, "
-                         f"installed at {bundled_path('published_training_runs.csv')}; docs/runs_files.md lists "
-                         "every column)")
+                         "pass a CSV in the format of " + bundled_ref("published_training_runs.csv")
+                         + " (docs/runs_files.md lists every column)")
     header = [c for c in rows[0] if c is not None]
     required = tuple(c for c in _REQUIRED_COLUMNS if "model" not in header or c not in MODEL_ARCH_CELLS)
     check_columns(rows, required, where, "published_training_runs.csv")
-    check_table(rows, "published_training_runs.csv", where, also_read=_READ_BEYOND_HEADER, needed=required)
+    check_table(rows, "published_training_runs.csv", where, also_read=_READ_BEYOND_HEADER, needed=required,
+                duplicates=duplicates)
     resolve_path_cells(rows, path)  # a spec TOML named relative to the CSV's folder
     return rows
 
@@ -1009,11 +1012,12 @@ def validate_all(runs_path: Path | str | None = None, calibration: Path | str | 
 
 def reproduce_rows(rows: list[dict[str, str]], calibration: Path | str | dict[str, Calibration] | None = None,
                    catalog: tuple[str, ...] = (), *, kept: dict[int, tuple[Any, Any]] | None = None,
-                   params: list[ParamsMismatch] | None = None) -> list[RunResult]:
+                   params: list[ParamsMismatch] | None = None,
+                   first: dict[int, InputError] | None = None) -> list[RunResult]:
     """Every row of a runs file (read_runs) reproduced with the calibration of its stack (a file, or its families);
     a row's hardware cell may name a device of the `catalog` files; `kept`: as reproduce's; `params`: where to add
     each row's params_b mismatch (row_params_mismatch), checked in the same pass. A bad row does not stop the others:
-    one InputError names them all (each_row)."""
+    one InputError names them all (each_row; `first`: its)."""
     cals = calibration if isinstance(calibration, dict) else load_calibrations(calibration)
 
     def one(row: dict[str, str]) -> RunResult:
@@ -1022,7 +1026,7 @@ def reproduce_rows(rows: list[dict[str, str]], calibration: Path | str | dict[st
             params.append(miss)
         return result
 
-    return each_row(rows, one)
+    return each_row(rows, one, first)
 
 
 
