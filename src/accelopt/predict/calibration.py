@@ -713,7 +713,7 @@ def _engine_overlay(name: str, engine: str, table: Any, where: str) -> ServingTa
                          f"name one of {', '.join(ENGINES)}" + "".join(
                              f" (did you mean {m!r}?)" for m in close_matches(engine, list(ENGINES), n=1)))
     if not isinstance(table, dict):
-        raise InputError(f"{where}: [serving.{label}] is not a table", "see predict/data/calibration.toml")
+        raise InputError(f"{where}: [serving.{label}] is not a table", f"see {bundled_ref('calibration.toml')}")
     unknown = set(table) - {*ENGINE_FIELDS, "fitted_on", "source"}
     if unknown:
         raise unknown_fields(f"{where}: [serving.{label}] (an engine overlay holds only the engine-dependent "
