@@ -28,7 +28,29 @@ HYBRIDS = {
 def test_hybrid_types_are_refused(tmp_path: Path, mtype: str, capsys: pytest.CaptureFixture[str]) -> None:
     p = tmp_path / "config.json"
     p.write_text(json.dumps({"model_type": mtype, **BASE, **HYBRIDS[mtype]}))
-    with pytest.raises(InputError, match="state-space/recurrent model"):
+    with pytest.raises(InputError, match=f"model_type '{mtype}' has .* beside .*: the predictors model transformers"):
         load_hf_config(p)
     code, _, err = run_main(["plan", "serve", "--model", str(p), "--hardware", "h100-sxm"], capsys)
     assert code == 2 and "error:" in err and "fix:" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("mtype", "words"), [
+    ("qwen3_next", "has Gated DeltaNet linear-attention layers beside gated softmax attention"),
+    ("kimi_linear", "has Kimi Delta Attention (KDA) linear-attention layers beside MLA softmax attention"),
+    ("minimax_m1", "has lightning (linear) attention layers beside softmax attention"),
+    ("mamba", "has Mamba state-space layers and no attention"),
+    ("rwkv6", "has RWKV recurrent layers and no attention"),
+])
+def test_the_refusal_names_the_layers(tmp_path: Path, mtype: str, words: str) -> None:
+    """Linear-attention hybrids were called 'state-space/recurrent' models (rev3): each refusal names the layer kind."""
+    p = tmp_path / "config.json"
+    p.write_text(json.dumps({"model_type": mtype, **BASE, **HYBRIDS.get(mtype, {})}))
+    with pytest.raises(InputError) as e:
+        load_hf_config(p)
+    assert words in e.value.problem and "state-space/recurrent" not in e.value.problem
+    assert e.value.fix.startswith("pass a transformer's config.json")
+
+
+def test_every_refused_type_names_its_layers() -> None:
+    from accelopt.workload import presets
+    assert set(presets._NO_ATTENTION_TYPES) == set(presets._MIXER_KIND)

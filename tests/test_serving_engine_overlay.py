@@ -77,6 +77,8 @@ def test_no_calibration_of_its_own_line_console_and_json(capsys: pytest.CaptureF
     out, err = run_main_expect(capsys, *args)
     line = f"engine {engine}: no calibration of its own on nvidia-hopper"
     assert line in " ".join((out + err).split())
+    fix = f"to give it its own, add a [serving.nvidia-hopper.engine.{engine}] table"
+    assert fix in " ".join((out + err).split())  # the line names its fix (rev3)
     doc = json.loads(run_main_expect(capsys, *args, "--json")[0])
     assert any(line in n and "trtllm" in n for n in doc["notes"])
     out, err = run_main_expect(capsys, "plan", "serve", "-m", "llama3-8b", "--hardware", "h100-sxm", "--batch", "1",

@@ -986,7 +986,9 @@ def engine_overlay_note(cal: ServingCalibration, engine: str | None) -> str | No
     on = f", fitted on {' / '.join(engines)} rows" if engines else ""
     return (f"engine {engine}: no calibration of its own on {cal.family}; per-step / per-request costs "
             f"(per_step_overhead_s {cal.per_step_overhead_s * 1e3:g} ms, per_request_overhead_s "
-            f"{cal.per_request_overhead_s * 1e3:g} ms) are the family's{on}")
+            f"{cal.per_request_overhead_s * 1e3:g} ms) are the family's{on}; to give it its own, add a "
+            f"[serving.{cal.family}.engine.{engine}] table (per_step_overhead_s, per_request_overhead_s, fitted_on: "
+            f"the ids of your {engine} runs) to a file given as --calibration")
 
 
 def engine_calibration(spec: AcceleratorSpec, *, memory_utilization: float | None = None,

@@ -1929,6 +1929,24 @@ _NO_ATTENTION_TYPES = frozenset({"mamba", "mamba2", "falcon_mamba", "rwkv", "rwk
                                  # before as transformers whose every layer attends, attn_type_list only in the
                                  # unused-keys warning (a user trial, uthf)
                                  "minimax_m1", "minimax_text_01"})
+# What each refused family has in place of (or beside) softmax attention, named in the refusal (the sources are the
+# comments above; linear attention is not a state-space or recurrent layer by name, though it too keeps a fixed-size
+# state).
+_MIXER_KIND = {
+    **dict.fromkeys(("mamba", "mamba2", "falcon_mamba"), "Mamba state-space layers and no attention"),
+    **dict.fromkeys(("rwkv", "rwkv5", "rwkv6"), "RWKV recurrent layers and no attention"),
+    "xlstm": "xLSTM recurrent layers and no attention",
+    "recurrent_gemma": "RG-LRU recurrent layers beside local attention",
+    **dict.fromkeys(("jamba", "zamba", "zamba2", "bamba", "falcon_h1", "nemotron_h", "granitemoehybrid", "plamo2"),
+                    "Mamba state-space layers beside attention"),
+    "hymba": "Mamba heads beside attention heads in each layer",
+    "phi4flash": "Mamba and gated-memory-unit layers beside sliding-window attention (SambaY)",
+    "qwen3_next": "Gated DeltaNet linear-attention layers beside gated softmax attention",
+    "kimi_linear": "Kimi Delta Attention (KDA) linear-attention layers beside MLA softmax attention",
+    **dict.fromkeys(("minimax", "minimax_m1", "minimax_text_01"),
+                    "lightning (linear) attention layers beside softmax attention"),
+    "lfm2": "short gated convolution layers beside attention",
+}
 # Per-layer mixer lists other configs give beside (or instead of) layer_types: MiniMax's attn_type_list (0 = lightning
 # attention, 1 = softmax attention; vllm-project/vllm model_executor/models/minimax_text_01.py reads it so), Jamba's /
 # Zamba's layers_block_type ('mamba' / 'attention') and Nemotron-H's hybrid_override_pattern ('M' a Mamba-2 layer,
@@ -2036,9 +2054,12 @@ def _entries_besides(values: Any, allowed: frozenset[Any]) -> list[Any]:
 def _check_modelled(cfg: dict[str, Any], mtype: str, where: str) -> None:
     """An InputError for an architecture the transformer model here cannot describe (before its keys are read)."""
     if mtype in _NO_ATTENTION_TYPES:
-        raise InputError(f"{where}: model_type {mtype!r} is a state-space/recurrent model (no attention, or attention "
-                         "in only some layers): the predictors model transformers only",
-                         "pass a transformer's config.json (llama, mistral, qwen, gemma, gpt2, bert, ...)")
+        kind = _MIXER_KIND.get(mtype, "layers other than attention")
+        raise InputError(f"{where}: model_type {mtype!r} has {kind}: the predictors model transformers whose every "
+                         "layer is softmax attention (full, sliding-window or chunked), and do not price these "
+                         "layers' work or their fixed-size state",
+                         "pass a transformer's config.json (llama, mistral, qwen, gemma, gpt2, bert, ...); a "
+                         "model of this family cannot be planned here")
     for key, attending in _MIXER_LIST_ATTENTION.items():
         mixers = cfg.get(key)
         other = _entries_besides(mixers, attending)
