@@ -8,6 +8,7 @@ import sys
 import types
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -732,9 +733,40 @@ def gb300_before_gb3() -> Iterator[None]:
         yield
 
 
+@contextmanager
+def gb300_fp8_factor_ctx(f: float) -> Iterator[None]:
+    """GB300's fp8_matmul_eff_max times f (as device_scaled would scale it from a measured rate), as rmix (2026-12-06)
+    sized it and rgb3 re-sized it on the MLPerf v5.1 8B FP8 pairs; f 1 leaves the model as it is."""
+    from accelopt.predict import calibration as calmod
+
+    orig = calmod.with_fused_attention
+
+    def scaled(cal: Any, spec: Any, **kw: bool) -> Any:
+        cal = orig(cal, spec, **kw)
+        if spec.name != "gb300":
+            return cal
+        return calmod.replace(cal, fp8_matmul_eff_max=min(1.0, cal.fp8_matmul_eff_max * f))
+
+    with pytest.MonkeyPatch.context() as mp:
+        if f != 1.0:
+            mp.setattr(calmod, "with_fused_attention", scaled)
+        yield
+
+
 def before_gb3_for(row: dict[str, str]) -> Any:
     """gb300_before_gb3_ctx() for a GB300 FP8 row (the rows gb3's factor moved), a no-op context for any other: a note
     whose figures were written before gb3 (2026-12-06) is recomputed at the model it was written on."""
     from contextlib import nullcontext
 
     return gb300_before_gb3_ctx() if row.get("hardware") == "gb300" and row.get("dtype") == "fp8" else nullcontext()
+
+
+@dataclass
+class ProfilerEventStub:
+    """A torch.profiler FunctionEvent's fields the roofline's row attribution reads (name, self times, parent,
+    device type), for tests that build an event tree by hand."""
+    name: str
+    self_cpu_time_total: float
+    cpu_parent: Any = None
+    self_device_time_total: float = 0.0
+    device_type: str = "DeviceType.CPU"

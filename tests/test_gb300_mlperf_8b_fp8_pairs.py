@@ -37,14 +37,12 @@ import contextlib
 import io
 import json
 import statistics
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import gb300_fp8_factor_ctx
 
 from accelopt.cli.main import main
-from accelopt.hardware.spec import AcceleratorSpec
-from accelopt.predict import calibration as calmod
 from accelopt.predict.validation import read_runs, reproduce_rows
 
 
@@ -76,26 +74,12 @@ def _argv(cfg: Path, hw: str, devices: int) -> list[str]:
             "--fp8-saved-inputs", "--no-dropout", "--json", *LAYOUT[devices]]
 
 
-@contextlib.contextmanager
-def _gb300_fp8_factor(f: float) -> Iterator[None]:
-    orig = calmod.with_fused_attention
-
-    def scaled(cal: calmod.Calibration, spec: AcceleratorSpec, **kw: bool) -> calmod.Calibration:
-        cal = orig(cal, spec, **kw)
-        if spec.name != "gb300":
-            return cal
-        return calmod.replace(cal, fp8_matmul_eff_max=min(1.0, cal.fp8_matmul_eff_max * f))
-
-    with pytest.MonkeyPatch.context() as mp:
-        if f != 1.0:
-            mp.setattr(calmod, "with_fused_attention", scaled)
-        yield
 
 
 def _step(cfg: Path, hw: str, devices: int, f: float = 1.0) -> float:
     buf = io.StringIO()
     code = 0
-    with _gb300_fp8_factor(f), contextlib.redirect_stdout(buf):
+    with gb300_fp8_factor_ctx(f), contextlib.redirect_stdout(buf):
         try:
             main(_argv(cfg, hw, devices))
         except SystemExit as e:  # the CLI exits with its status
@@ -136,7 +120,7 @@ def pair_factor(cfg: Path) -> float:
 
 
 def _reproduce(f: float) -> dict[str, tuple[float, bool]]:
-    with _gb300_fp8_factor(f):
+    with gb300_fp8_factor_ctx(f):
         return {r.id: (r.error, r.fitted) for r in reproduce_rows(read_runs())}
 
 

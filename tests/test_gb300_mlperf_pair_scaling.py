@@ -37,14 +37,13 @@ import contextlib
 import io
 import json
 import statistics
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import gb300_fp8_factor_ctx
 
 from accelopt.cli.main import main
-from accelopt.hardware.spec import AcceleratorSpec
-from accelopt.predict import calibration as calmod
 from accelopt.predict.validation import read_runs, reproduce_rows
 
 
@@ -122,21 +121,6 @@ def _ms(x: float) -> str:
     return f"{1e3 * x:.1f}"
 
 
-@contextlib.contextmanager
-def _gb300_fp8_factor(f: float) -> Iterator[None]:
-    """GB300's fp8_matmul_eff_max times f (as device_scaled would scale it from a measured rate), as rmix sized it."""
-    orig = calmod.with_fused_attention
-
-    def scaled(cal: calmod.Calibration, spec: AcceleratorSpec, **kw: bool) -> calmod.Calibration:
-        cal = orig(cal, spec, **kw)
-        if spec.name != "gb300":
-            return cal
-        return calmod.replace(cal, fp8_matmul_eff_max=min(1.0, cal.fp8_matmul_eff_max * f))
-
-    with pytest.MonkeyPatch.context() as mp:
-        if f != 1.0:
-            mp.setattr(calmod, "with_fused_attention", scaled)
-        yield
 
 
 def _explain(cfg: Path, hw: str, n: int, f: float = 1.0) -> dict[str, float]:
@@ -146,7 +130,7 @@ def _explain(cfg: Path, hw: str, n: int, f: float = 1.0) -> dict[str, float]:
             "fp8", "--stack", "megatron", "--fp8-recipe", "current", "--flash", "--cudnn-before-9-17",
             "--fp8-params", "--fp8-saved-inputs", "--no-dropout", "--json", *LAYOUT[n]]
     buf, code = io.StringIO(), 0
-    with _gb300_fp8_factor(f), contextlib.redirect_stdout(buf):
+    with gb300_fp8_factor_ctx(f), contextlib.redirect_stdout(buf):
         try:
             main(argv)
         except SystemExit as e:  # the CLI exits with its status
@@ -193,7 +177,7 @@ def fwd_factor(cfg: Path) -> float:
 
 
 def _reproduce(f: float) -> dict[str, tuple[float, bool]]:
-    with _gb300_fp8_factor(f):
+    with gb300_fp8_factor_ctx(f):
         return {r.id: (r.error, r.fitted) for r in reproduce_rows(read_runs())}
 
 

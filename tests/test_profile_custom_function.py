@@ -7,12 +7,12 @@ the FLOPs per step may then be a lower bound."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
+from conftest import ProfilerEventStub
 from torch import nn
 from torch.utils.flop_counter import register_flop_formula
 
@@ -62,21 +62,14 @@ def _bundle() -> ModelBundle:
                        batch_size=16)
 
 
-@dataclass
-class _Ev:
-    name: str
-    self_cpu_time_total: float
-    cpu_parent: Any = None
-    self_device_time_total: float = 0.0
-    device_type: str = "DeviceType.CPU"
 
 
 def test_forward_and_backward_events_of_a_function_share_its_row() -> None:
     renames = custom_function_rows()
     assert renames["NumpyTanh"] == renames["NumpyTanhBackward"] == CUSTOM_FUNCTION_ROW + "NumpyTanh"
-    fwd = _Ev("NumpyTanh", 300.0)
-    mm = _Ev("aten::mm", 50.0, fwd)  # an aten op the Function calls keeps its own row
-    bwd = _Ev("NumpyTanhBackward", 200.0)
+    fwd = ProfilerEventStub("NumpyTanh", 300.0)
+    mm = ProfilerEventStub("aten::mm", 50.0, fwd)  # an aten op the Function calls keeps its own row
+    bwd = ProfilerEventStub("NumpyTanhBackward", 200.0)
     times, calls = _attribute([fwd, mm, bwd], {"aten::mm"}, on_gpu=False, renames=renames)
     row = CUSTOM_FUNCTION_ROW + "NumpyTanh"
     assert times == {row: pytest.approx(500e-6), "aten::mm": pytest.approx(50e-6)}

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import torch
+from conftest import ProfilerEventStub
 
 from accelopt.errors import InputError
 from accelopt.hardware.catalog import get_device
@@ -92,26 +93,20 @@ def test_rows_join_workload_and_times_per_step() -> None:
     assert times.wall_per_step_s == pytest.approx(5e-3)
 
 
-@dataclass
-class _Ev:
-    name: str
-    self_cpu_time_total: float
-    cpu_parent: Any = None
-    self_device_time_total: float = 0.0
-    device_type: str = "DeviceType.CPU"
 
 
 def test_nested_events_are_charged_to_the_known_ancestor() -> None:
-    conv = _Ev("aten::convolution", 5.0)
-    inner = _Ev("aten::_convolution", 3.0, conv)
-    mkldnn = _Ev("aten::mkldnn_convolution", 100.0, inner, self_device_time_total=70.0)
-    other = _Ev("aten::empty", 2.0)
-    step = _Ev("ProfilerStep#1", 50.0)
+    conv = ProfilerEventStub("aten::convolution", 5.0)
+    inner = ProfilerEventStub("aten::_convolution", 3.0, conv)
+    mkldnn = ProfilerEventStub("aten::mkldnn_convolution", 100.0, inner, self_device_time_total=70.0)
+    other = ProfilerEventStub("aten::empty", 2.0)
+    step = ProfilerEventStub("ProfilerStep#1", 50.0)
     times, calls = _attribute([conv, inner, mkldnn, other, step], {"aten::convolution"}, on_gpu=False)
     assert times["aten::convolution"] == pytest.approx(108e-6)
     assert calls == {"aten::convolution": 1, "aten::empty": 1}
     assert "ProfilerStep#1" not in times
-    kernel = _Ev("implicit_gemm_kernel", 0.0, None, self_device_time_total=70.0, device_type="DeviceType.CUDA")
+    kernel = ProfilerEventStub("implicit_gemm_kernel", 0.0, None, self_device_time_total=70.0,
+                               device_type="DeviceType.CUDA")
     gpu_times, _ = _attribute([conv, inner, mkldnn, kernel], {"aten::convolution"}, on_gpu=True)
     # device (kernel) time on a GPU, counted once: through the launching op, not again as the kernel's own event
     assert gpu_times["aten::convolution"] == pytest.approx(70e-6)
