@@ -62,7 +62,7 @@ SHAPES = {  # kind -> (schema version, shape fingerprint at that version)
     # 17: rope_fusion (--rope-fusion, default fused) and the term t_rope_unfused_s (ryarn, 2026-12-05)
     # 18: te_cross_entropy (--te-cross-entropy, default false; rtece, 2026-12-05)
     # 19: gemm_curve (the headline's eff(F): eff_max, half_flop, the fp8 linear layers' own; default null; ut2runs)
-    "plan-serve": (21, "5410c15da1e78668"),  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce;
+    "plan-serve": (21, "5a8aa3a560cc054b"),  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce;
     # 5: points[].expert_weight_dtype, expert_compute_dtype (--expert-weight-dtype); 6: input_warnings;
     # 7: points[].pp_microbatches (default 1), calibration.pp_microbatches (--pp-microbatches, default null);
     # 8: calibration.max_batch_size_per_microbatch (the --engine's cap rule with --pp, default null);

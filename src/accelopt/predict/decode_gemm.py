@@ -46,7 +46,7 @@ class DecodeWeightRate:
     """M of the step's GEMMs: the sequences of one forward (a micro-batch's under pipeline parallelism)."""
     fraction: float = unit("fraction")
     """Weight bytes per second over the catalog's memory bandwidth at `batch` (interpolated in log M)."""
-    measured_m: tuple[int, ...] = ()
+    measured_m: tuple[int, ...] = unit("count", default=())
     """The M the device's rows measured (each a sum over the same shapes)."""
     clamped: bool = False
     """`batch` lies outside measured_m: the nearest end's rate is used."""
