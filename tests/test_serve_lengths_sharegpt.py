@@ -4,15 +4,15 @@ The runs: gpustack/gpustack docs/performance-lab at 10e9444a (qwen3-235b-a22b/h1
 vLLM, 984 ShareGPT requests sent at once, 215 / 195 and 216 / 198 mean prompt / output tokens, 482.1 and 898.1 output
 tok/s per GPU at TP 8 + EP 8 and TP 4; qwen3-32b/a100.md: Qwen3-32B bf16 on one A100-80GB, vLLM, 1,000 requests,
 217 / 201 tokens, 832.4 output tok/s). The fixed-length model (`--batch max --requests N` at the mean lengths) is
-+421.7%, +145.6% and +33.7% too fast.
++451.3%, +157.0% and +33.7% too fast (+421.7% and +145.6% on the H100 rows before peng's vLLM overlay, 2026-12-06).
 
 ShareGPT's lengths are not shipped, and no percentile summary of them was found in the stored sources, so the file is
 built from what is cited: each run's own mean prompt and output tokens, and the bounds of vLLM's ShareGPT sampler
 (vllm-project/vllm vllm/benchmarks/datasets.py is_valid_sequence: prompt and output >= 4 tokens, prompt <= 1024,
 prompt + output <= 2048). The SHAPE is an assumption, said as one: an exponential truncated to those bounds with the
 run's mean (the quantiles (i + 0.5) / n, shuffled with seed 0). The figures below are recomputed here (pinned at
-1e-3): an unseen check, not a fit; a uniform shape over [4, 2 x mean - 4] gives +270.8%, +117.2% and +18.7% instead
-(notes/pvar.md), so the shape, which no source here gives, decides most of what is left.
+1e-3): an unseen check, not a fit; a uniform shape over [4, 2 x mean - 4] gave +270.8%, +117.2% and +18.7% instead
+(notes/pvar.md, before that overlay), so the shape, which no source here gives, decides most of what is left.
 """
 
 from __future__ import annotations
@@ -54,11 +54,13 @@ def sharegpt_file(path: Path, n: int, prompt_mean: float, output_mean: float) ->
     return path
 
 
+# rows 3 and 4 since peng (2026-12-06) gave vLLM its own per-step / per-request costs on Hopper: 2514.9 / 919.1 and
+# 2205.7 / 1109.3 before ([serving.nvidia-hopper]'s 4.5 ms a step)
 ROWS = [  # id, flags, requests, prompt / output means, published, fixed-length model, --lengths model (per device)
     ("3", {"model": "qwen3-235b-a22b", "hardware": "h100-sxm", "tp": 8, "ep": 8, "weight_dtype": "fp8",
-           "engine": "vllm"}, 984, 215, 195, 482.1, 2514.9, 919.1),
+           "engine": "vllm"}, 984, 215, 195, 482.1, 2657.6, 1044.3),
     ("4", {"model": "qwen3-235b-a22b", "hardware": "h100-sxm", "tp": 4, "weight_dtype": "fp8", "engine": "vllm"},
-     984, 216, 198, 898.1, 2205.7, 1109.3),
+     984, 216, 198, 898.1, 2307.8, 1154.4),
     ("7", {"model": "qwen3-32b", "hardware": "a100-sxm-80gb", "engine": "vllm"}, 1000, 217, 201, 832.4, 1113.2,
      757.0),
 ]
