@@ -18,11 +18,13 @@ from typing import Any
 
 import pytest
 from conftest import (
+    PENG_SERVING_ROW_PREFIX,
     RPPHOST_FIT_IDS,
     SERVING_ROWS_ADDED_RSRVA,
     SERVING_ROWS_DERIVED_RMI355,
     before_cdna4_table,
     before_pp_host_loop,
+    serving_before_peng_ctx,
 )
 from test_serving_trtllm_ada_ampere import _sequential_kernels
 
@@ -460,6 +462,23 @@ def test_a100_mixtral_ttft_weight_read_note() -> None:
         assert words in BLOCK, words
 
 
+@contextmanager
+def _before_peng() -> Iterator[None]:
+    """conftest.serving_before_peng_ctx() (the serving rows and calibration before peng, 2026-12-06: no gs-h100 rows,
+    no engine overlays) with this module's cached tables and predictions read again on both sides: the records below
+    are of the rows and model of their time."""
+    def forget() -> None:
+        for cached in (_pred, _per_forward_tables, _held_out_errs):
+            cached.cache_clear()
+
+    forget()
+    try:
+        with serving_before_peng_ctx():
+            yield
+    finally:
+        forget()
+
+
 def _held_then(r: Any) -> bool:
     """A row held out before rpphost (2026-12-06): role test, or one of the three rows it made fit rows (the figures
     the earlier records quote are of those 576 rows, at the model before its cell: conftest.before_pp_host_loop),
@@ -489,6 +508,11 @@ def _held_out_errs(per_forward: bool) -> dict[str, float]:
 def test_mixtral_cell_figures() -> None:
     """The block's medians before -> with the cell (trt09, before srvlayer: the per-forward tables): all held-out
     serving rows, trtllm-v09, nvidia-hopper."""
+    with _before_peng():  # a record made before peng (2026-12-06): its rows and tables
+        _mixtral_cell_figures()
+
+
+def _mixtral_cell_figures() -> None:
     res = validate_serving()
     held = [r for r in res.runs if _held_then(r)]
     after = dict(_held_out_errs(True))
@@ -561,7 +585,8 @@ GROUPS = {
                     and r["hardware"] == "h200"),
     "v061": _hopper(lambda r: r["source"] == "trtllm-v061" and r["metric"] != "ttft_ms" and r["model"] in MHA),
     "maxload": _hopper(lambda r: r["engine"] == "trtllm" and r["role"] == "test"
-                       and not r["model"].startswith(("qwen3-235b", "deepseek", "mixtral"))),  # dense: no MoE
+                       and not r["model"].startswith(("qwen3-235b", "deepseek", "mixtral"))  # dense: no MoE
+                       and not r["id"].startswith(PENG_SERVING_ROW_PREFIX)),  # the rows of its time, not peng's c4 ones
 }
 # the block's table: group -> per-forward value -> (median |error|, median error) in %
 QUOTED = {
@@ -759,7 +784,7 @@ def test_per_layer_session_overhead_adopted() -> None:
 
     forget()
     try:
-        with _trt09_experts():
+        with _before_peng(), _trt09_experts():  # and before peng (2026-12-06): its rows and tables
             _per_layer_session_overhead_adopted()
     finally:
         forget()
@@ -839,6 +864,11 @@ def test_dense_experts_as_ordinary_gemms() -> None:
     """rtrt (2026-12-05): TensorRT-LLM 0.9.0's OOTB MoE runs each expert's GatedMLP as ordinary GEMMs (no grouped
     GEMM), so the dense_experts rows' experts are in the dense roofline. Recomputes the block's paragraph and each
     note's 'error now': the 12 rows before -> now, all within the issue's 25%, the held-out figures, the KV check."""
+    with _before_peng():  # a record made before peng (2026-12-06): its rows and tables
+        _dense_experts_as_ordinary_gemms()
+
+
+def _dense_experts_as_ordinary_gemms() -> None:
     with _trt09_experts(), before_pp_host_loop(), before_cdna4_table():
         before = {rid: 100 * _err(rid) for rid in HOPPER_MIX}
         held_before = {r.id: abs(r.error) for r in _validate_serving(None, None).runs
