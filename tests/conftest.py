@@ -770,3 +770,52 @@ class ProfilerEventStub:
     cpu_parent: Any = None
     self_device_time_total: float = 0.0
     device_type: str = "DeviceType.CPU"
+
+
+PENG_SERVING_ROW_PREFIX = "gs-h100-"
+"""The id prefix of the 12 gpustack H100 serving rows peng (session 37, 2026-12-06) added to the bundled runs file."""
+
+
+@contextmanager
+def serving_before_peng_ctx() -> Iterator[None]:
+    """The serving model and data as they stood before peng (session 37, 2026-12-06): the `gs-h100-` rows dropped from
+    the bundled serving runs text and the `[serving.FAMILY.engine.ENGINE]` overlay tables from the bundled calibration
+    text (so every row takes its family's per-step / per-request costs, as before); the cached reports and serving
+    tables are read again on both sides (as gb300_before_gb3_ctx does). For the dated records of figures over the
+    rows of that time."""
+    import re
+
+    from accelopt.predict import calibration, runs_csv, serving, serving_validation
+
+    lines = calibration.bundled_text().splitlines(keepends=True)
+    overlay = re.compile(r"^\[serving\.[^\]]+\.engine\.[^\]]+\]")
+    kept_cal: list[str] = []
+    skipping = False
+    for ln in lines:
+        if ln.startswith("["):
+            skipping = bool(overlay.match(ln))
+        if not skipping:
+            kept_cal.append(ln)
+    assert len(kept_cal) < len(lines), "no [serving.*.engine.*] overlay in the bundled calibration file"
+    cal_text = "".join(kept_cal)
+    runs_read = runs_csv.bundled_runs_text
+
+    def runs_text(name: str) -> str:
+        text = runs_read(name)
+        if name != "published_serving_runs.csv":
+            return text
+        kept = [ln for ln in text.splitlines(keepends=True) if not ln.startswith(PENG_SERVING_ROW_PREFIX)]
+        assert len(kept) == len(text.splitlines()) - 12, "peng's 12 gs-h100- rows"
+        return "".join(kept)
+
+    def forget() -> None:
+        _forget_reports()
+        serving._bundled_serving_calibrations.cache_clear()
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(calibration, "bundled_text", lambda: cal_text)
+        m.setattr(runs_csv, "bundled_runs_text", runs_text)
+        m.setattr(serving_validation, "bundled_runs_text", runs_text)
+        forget()
+        yield
+    forget()
