@@ -37,6 +37,7 @@ from conftest import (
     SERVING_ROWS_DERIVED_RMI355,
     before_cdna4_table,
     before_pp_host_loop,
+    serving_before_peng_ctx,
     trn1_link_before_rtrn2_ctx,
 )
 from test_serving_fits import RULES
@@ -202,8 +203,9 @@ def test_ridge_rule_rerun_by_the_declared_fits() -> None:
     held-out rows improve (this row within 25%), but Hopper's fit moves its decode rate to 0.70 and the Hopper and
     Blackwell rows go too fast: the serving held-out median worsens and more rows end beyond 25%. Not adopted (the
     bar: median no worse by 0.1 point and fewer rows beyond 25%)."""
-    # rdecode's figures: the model before rpphost, rmi355 and rtrn2 (2026-12-06), 576 rows held out
-    with trn1_link_before_rtrn2_ctx(), before_pp_host_loop(), before_cdna4_table():
+    # rdecode's figures: the model before rpphost, rmi355 and rtrn2 (2026-12-06), 576 rows held out; and before
+    # peng's gs-h100 rows and engine overlays (session 37, 2026-12-06)
+    with trn1_link_before_rtrn2_ctx(), before_pp_host_loop(), before_cdna4_table(), serving_before_peng_ctx():
         _ridge_rule_rerun_by_the_declared_fits()
 
 
@@ -238,8 +240,9 @@ def test_fixed_time_per_gemm_rerun_by_the_declared_fits() -> None:
     """Rule 3, the training curve's form with a half point fitted for decode (a fixed time per GEMM), in every
     NVIDIA table's declared search: this row does not move within 25%, a batch-1 row goes beyond (the fixed time
     binds where the weight reads did), the held-out median worsens and more rows end beyond 25%. Not adopted."""
-    # rdecode's figures: the model before rpphost, rmi355 and rtrn2 (2026-12-06), 576 rows held out
-    with trn1_link_before_rtrn2_ctx(), before_pp_host_loop(), before_cdna4_table():
+    # rdecode's figures: the model before rpphost, rmi355 and rtrn2 (2026-12-06), 576 rows held out; and before
+    # peng's gs-h100 rows and engine overlays (session 37, 2026-12-06)
+    with trn1_link_before_rtrn2_ctx(), before_pp_host_loop(), before_cdna4_table(), serving_before_peng_ctx():
         _fixed_time_per_gemm_rerun_by_the_declared_fits()
 
 

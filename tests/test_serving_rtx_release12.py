@@ -194,8 +194,8 @@ def _err_at_engine_decode_rate(rid: str, dataset: bool = False) -> float:
 
     def calibration_for_spec(spec: AcceleratorSpec,
                              calibration: serving.ServingCalibration = serving.DEFAULT_CALIBRATION,
-                             path: str | None = None) -> serving.ServingCalibration:
-        cal = own(spec, calibration, path)
+                             path: str | None = None, engine: str | None = None) -> serving.ServingCalibration:
+        cal = own(spec, calibration, path, engine=engine)
         return replace(cal, decode_compute_efficiency=engine_decode_rate()) if spec.name == DEVICE else cal
 
     with pytest.MonkeyPatch.context() as m:
