@@ -183,12 +183,13 @@ def test_cli_gives_the_library_result(capsys: pytest.CaptureFixture[str]) -> Non
                                "100", "--batch", "512", "--json"], capsys)
     assert code == 0, err
     doc = json.loads(out)
-    assert doc["schema_version"] == 18  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce;
+    assert doc["schema_version"] == 21  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce;
     # 5: points[].expert_weight_dtype; 6: input_warnings; 7: pp_microbatches; 8: the pp concurrency cap per engine;
     # 9: prefill / decode_step launch_floor_s; 10: calibration.int8_weight_only_bandwidth_ratio; 11: errors[].memory;
     # 12: calibration.per_step_overhead_layers, per_layer_overhead; 13: points[].requests, last_wave_batch;
     # 14: model; 15: calibration.fp4_mla_kv_pools; 16: the pipeline host loop (pp_host_round_s);
-    # 17: calibration.derived_from, derived_fields, derived_on (rmi355); 18: token_buckets, tpot_p50_s (rtrn4)
+    # 17: calibration.derived_from, derived_fields, derived_on (rmi355); 18: token_buckets, tpot_p50_s (rtrn4);
+    # 19-21: this session's (peng's calibration.engine / engine_fitted_on, rt4, pvar; test_schema_versions.py)
     pt = doc["results"][0]["points"][0]
     lay = MoELayout(ep=16, attention_dp=16, two_batch_overlap=True, expert_load_imbalance=1.2, imbalance_given=True)
     cal = sv.engine_calibration(H100)
