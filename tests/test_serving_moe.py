@@ -229,7 +229,8 @@ def test_cli_and_validate_agree_on_every_moe_row() -> None:
             output=int(row["output_len"]), weight_dtype=row["weight_dtype"], kv_dtype=row["kv_dtype"],
             memory_fraction=cal.memory_utilization, memory_basis=cal.memory_basis, ep=int(row["ep"]),
             attention_dp=int(row["attention_dp"]), redundant_experts=int(row["redundant_experts"] or 0),
-            two_batch_overlap=row["two_batch_overlap"] == "yes", **count))
+            two_batch_overlap=row["two_batch_overlap"] == "yes", engine=row["engine"] or None,  # the row's engine's
+            **count))  # overlay (peng, 2026-12-06) is on the path plan serve --engine takes
         p = run.result.results[0].points[0]
         value = {"output_tok_s": p.output_tokens_per_s, "decode_tok_s_per_device": p.decode_tokens_per_s / p.n_devices,
                  "prefill_tok_s_per_device": p.batch * p.prompt_len / p.prefill.total_s / p.n_devices}[row["metric"]]
