@@ -183,12 +183,13 @@ def test_cli_gives_the_library_result(capsys: pytest.CaptureFixture[str]) -> Non
                                "100", "--batch", "512", "--json"], capsys)
     assert code == 0, err
     doc = json.loads(out)
-    assert doc["schema_version"] == 18  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce;
+    assert doc["schema_version"] == 21  # 3: calibration.published_runs_of_device; 4: calibration.tp_allreduce;
     # 5: points[].expert_weight_dtype; 6: input_warnings; 7: pp_microbatches; 8: the pp concurrency cap per engine;
     # 9: prefill / decode_step launch_floor_s; 10: calibration.int8_weight_only_bandwidth_ratio; 11: errors[].memory;
     # 12: calibration.per_step_overhead_layers, per_layer_overhead; 13: points[].requests, last_wave_batch;
     # 14: model; 15: calibration.fp4_mla_kv_pools; 16: the pipeline host loop (pp_host_round_s);
-    # 17: calibration.derived_from, derived_fields, derived_on (rmi355); 18: token_buckets, tpot_p50_s (rtrn4)
+    # 17: calibration.derived_from, derived_fields, derived_on (rmi355); 18: token_buckets, tpot_p50_s (rtrn4);
+    # 19-21: this session's (peng's calibration.engine / engine_fitted_on, rt4, pvar; test_schema_versions.py)
     pt = doc["results"][0]["points"][0]
     lay = MoELayout(ep=16, attention_dp=16, two_batch_overlap=True, expert_load_imbalance=1.2, imbalance_given=True)
     cal = sv.engine_calibration(H100)
@@ -228,7 +229,8 @@ def test_cli_and_validate_agree_on_every_moe_row() -> None:
             output=int(row["output_len"]), weight_dtype=row["weight_dtype"], kv_dtype=row["kv_dtype"],
             memory_fraction=cal.memory_utilization, memory_basis=cal.memory_basis, ep=int(row["ep"]),
             attention_dp=int(row["attention_dp"]), redundant_experts=int(row["redundant_experts"] or 0),
-            two_batch_overlap=row["two_batch_overlap"] == "yes", **count))
+            two_batch_overlap=row["two_batch_overlap"] == "yes", engine=row["engine"] or None,  # the row's engine's
+            **count))  # overlay (peng, 2026-12-06) is on the path plan serve --engine takes
         p = run.result.results[0].points[0]
         value = {"output_tok_s": p.output_tokens_per_s, "decode_tok_s_per_device": p.decode_tokens_per_s / p.n_devices,
                  "prefill_tok_s_per_device": p.batch * p.prompt_len / p.prefill.total_s / p.n_devices}[row["metric"]]

@@ -131,7 +131,9 @@ def test_plan_serve_charges_it_where_the_rule_says(capsys: pytest.CaptureFixture
                                "--kv-dtype", "fp8", "--engine", engine, "--batch", "64", "--json"], capsys)
     assert code == 0, err
     doc = json.loads(out)
-    assert doc["schema_version"] == 18  # 17: calibration.derived_from, ... (rmi355); 18: token_buckets (rtrn4)
+    # 17: calibration.derived_from, ... (rmi355); 18: token_buckets (rtrn4); 19-21: this session's branches (peng's
+    # calibration.engine / engine_fitted_on, rt4's decode_weight_rate, pvar's lengths_run; test_schema_versions.py)
+    assert doc["schema_version"] == 21
     point = doc["results"][0]["points"][0]
     assert point["calibration"]["pp_host_loop"] is (engine == "trtllm")
     assert point["calibration"]["pp_host_per_request_s"] == H_S
@@ -234,7 +236,8 @@ def test_a_finite_run_s_last_wave_is_charged_and_said_at_its_own_requests(
                                      max_batch_size_per_microbatch=rule.batch_cap_per_microbatch,
                                      per_layer_overhead=rule.host_launched_layers, fp4_mla_kv_pools=rule.fp4_mla_pools,
                                      pp_host_loop=rule.pp_host_loop)  # as plan serve --engine trtllm builds it
-    lists = ("fitted_on", "derived_fields", "derived_on")  # tuples, lists in the JSON
+    lists = ("fitted_on", "derived_fields", "derived_on", "engine_fitted_on")  # tuples, lists in the JSON (peng's
+    # engine_fitted_on, 2026-12-06, is one too)
     assert cal == replace(cal, **{k: v for k, v in point["calibration"].items() if k not in lists})
     kw = {"tp": 1, "pp": 2, "prompt_len": 1000, "output_len": 1000, "weight_dtype": "nvfp4", "kv_dtype": "fp8",
           "scheduling": "waves", "calibration": cal}

@@ -241,8 +241,8 @@ def _with_engine_step_overhead(monkeypatch: pytest.MonkeyPatch, overhead_s: floa
 
     def calibration_for_spec(spec: AcceleratorSpec,
                              calibration: serving.ServingCalibration = serving.DEFAULT_CALIBRATION,
-                             path: str | None = None) -> serving.ServingCalibration:
-        cal = cal_for(spec, calibration, path)
+                             path: str | None = None, engine: str | None = None) -> serving.ServingCalibration:
+        cal = cal_for(spec, calibration, path, engine=engine)
         return replace(cal, per_step_overhead_s=overhead_s) if spec.name == "rtx-pro-6000-server" else cal
 
     def busiest_stage(s: Any, one: serving.PhaseTime, ends: Any) -> serving._StageShare:

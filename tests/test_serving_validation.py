@@ -44,7 +44,8 @@ def test_every_row_beyond_25_percent_carries_a_note(result: ServingValidateResul
 def test_fit_rows_are_declared_in_the_calibration_file(result: ServingValidateResult) -> None:
     from accelopt.predict.calibration import load_serving_tables
 
-    declared = {i for t in load_serving_tables().values() for i in t.fitted_on}
+    tables = load_serving_tables().values()  # a table's own fit rows and its engine overlays' (peng, 2026-12-06)
+    declared = {i for t in tables for i in (*t.fitted_on, *(i for e in t.engines.values() for i in e.fitted_on))}
     assert declared == {r.id for r in result.runs if r.role == "fit"}
 
 

@@ -71,7 +71,7 @@ def test_json_carries_the_reports_calibration_warnings(tmp_path: Path, capsys: p
     from accelopt.predict.calibration import bundled_text
 
     table = {k: v for k, v in tomllib.loads(bundled_text())["serving"]["nvidia-hopper"].items()
-             if k not in ("fitted_on", "derived_on", "reference_device")}
+             if k not in ("fitted_on", "derived_on", "reference_device", "engine")}  # engine: peng's overlay subtables
     lines = [f"{k} = {json.dumps(v)}" for k, v in {**table, "match": ["h100-sx"], "fitted_on": ["s11"]}.items()]
     cal, runs = tmp_path / "mine.toml", tmp_path / "srv.csv"
     cal.write_text("[serving.mine]\n" + "\n".join(lines) + "\n", encoding="utf-8")
