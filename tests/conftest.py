@@ -688,6 +688,21 @@ GB3_FACTOR_CELL = ("fp8_device_factor = 1.166\n", "fp8_device_factor = 1.0\n")
 GB3_FIT_ROW_IDS = ("mlperf51-gb300-llama31-8b-fp8-72", "mlperf51-gb200-llama31-8b-fp8-72")
 
 
+def runs_text_without(read: Any, file_name: str, prefixes: tuple[str, ...] | str, dropped: int) -> Any:
+    """A bundled_runs_text reader whose `file_name` leaves out the rows whose id starts with `prefixes` (exactly
+    `dropped` of them): how a replay context puts a runs file back as it stood before a change added rows."""
+
+    def runs_text(name: str) -> str:
+        text = read(name)
+        if name != file_name:
+            return text
+        kept = [ln for ln in text.splitlines(keepends=True) if not ln.startswith(prefixes)]
+        assert len(kept) == len(text.splitlines()) - dropped, (file_name, prefixes, dropped)
+        return "".join(kept)
+
+    return runs_text
+
+
 @contextmanager
 def gb300_before_gb3_ctx() -> Iterator[None]:
     """The model, calibration and training runs file as they stood before gb3 (2026-12-06): fp8_device_factor set
@@ -700,15 +715,8 @@ def gb300_before_gb3_ctx() -> Iterator[None]:
     now, before = GB3_FACTOR_CELL
     assert cal_text.count(now) == 1, now
     cal_text = cal_text.replace(now, before)
-    runs_read = validation.bundled_runs_text
-
-    def runs_text(name: str) -> str:
-        text = runs_read(name)
-        if name != "published_training_runs.csv":
-            return text
-        kept = [ln for ln in text.splitlines(keepends=True) if not ln.startswith(GB3_FIT_ROW_IDS)]
-        assert len(kept) == len(text.splitlines()) - len(GB3_FIT_ROW_IDS)
-        return "".join(kept)
+    runs_text = runs_text_without(validation.bundled_runs_text, "published_training_runs.csv", GB3_FIT_ROW_IDS,
+                                  len(GB3_FIT_ROW_IDS))
 
     def forget() -> None:
         _forget_reports()
@@ -798,15 +806,8 @@ def serving_before_peng_ctx() -> Iterator[None]:
             kept_cal.append(ln)
     assert len(kept_cal) < len(lines), "no [serving.*.engine.*] overlay in the bundled calibration file"
     cal_text = "".join(kept_cal)
-    runs_read = runs_csv.bundled_runs_text
-
-    def runs_text(name: str) -> str:
-        text = runs_read(name)
-        if name != "published_serving_runs.csv":
-            return text
-        kept = [ln for ln in text.splitlines(keepends=True) if not ln.startswith(PENG_SERVING_ROW_PREFIX)]
-        assert len(kept) == len(text.splitlines()) - 12, "peng's 12 gs-h100- rows"
-        return "".join(kept)
+    runs_text = runs_text_without(runs_csv.bundled_runs_text, "published_serving_runs.csv", PENG_SERVING_ROW_PREFIX,
+                                  12)  # peng's 12 gs-h100- rows
 
     def forget() -> None:
         _forget_reports()
@@ -821,3 +822,20 @@ def serving_before_peng_ctx() -> Iterator[None]:
         forget()
         yield
     forget()
+
+
+def reproduce_at_gb300_factor(f: float) -> dict[str, tuple[float, bool]]:
+    """Every bundled training row's (error, fitted) with GB300's fp8 rate x f (gb300_fp8_factor_ctx)."""
+    from accelopt.predict.validation import read_runs, reproduce_rows
+
+    with gb300_fp8_factor_ctx(f):
+        return {r.id: (r.error, r.fitted) for r in reproduce_rows(read_runs())}
+
+
+def held_out_figures(res: dict[str, tuple[float, bool]], only: str = "") -> tuple[str, int, int]:
+    """(held-out median |error| as 'x.xx%', rows within 6%, rows beyond 25%) of reproduce_at_gb300_factor's rows
+    whose id contains `only`."""
+    import statistics
+
+    errs = [abs(e) for rid, (e, fitted) in res.items() if not fitted and only in rid]
+    return f"{100 * statistics.median(errs):.2f}%", sum(e <= 0.06 for e in errs), sum(e > 0.25 for e in errs)

@@ -36,14 +36,12 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import statistics
 from pathlib import Path
 
 import pytest
-from conftest import gb300_fp8_factor_ctx
+from conftest import gb300_fp8_factor_ctx, held_out_figures, reproduce_at_gb300_factor
 
 from accelopt.cli.main import main
-from accelopt.predict.validation import read_runs, reproduce_rows
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -119,19 +117,11 @@ def pair_factor(cfg: Path) -> float:
     return round((lo + hi) / 2, 3)
 
 
-def _reproduce(f: float) -> dict[str, tuple[float, bool]]:
-    with gb300_fp8_factor_ctx(f):
-        return {r.id: (r.error, r.fitted) for r in reproduce_rows(read_runs())}
-
 
 @pytest.fixture(scope="module")
 def sized(pair_factor: float) -> dict[float, dict[str, tuple[float, bool]]]:
-    return {1.0: _reproduce(1.0), pair_factor: _reproduce(pair_factor)}
+    return {1.0: reproduce_at_gb300_factor(1.0), pair_factor: reproduce_at_gb300_factor(pair_factor)}
 
-
-def _held_out(res: dict[str, tuple[float, bool]], only: str = "") -> tuple[str, int, int]:
-    errs = [abs(e) for rid, (e, fitted) in res.items() if not fitted and only in rid]
-    return f"{100 * statistics.median(errs):.2f}%", sum(e <= 0.06 for e in errs), sum(e > 0.25 for e in errs)
 
 
 def pair_sentence(cfg: Path) -> str:
@@ -147,8 +137,8 @@ def pair_sentence(cfg: Path) -> str:
 
 def factor_sentence(pair_factor: float, sized: dict[float, dict[str, tuple[float, bool]]]) -> str:
     base, new = sized[1.0], sized[pair_factor]
-    b, n = _held_out(base), _held_out(new)
-    gb, gn = _held_out(base, "gb300"), _held_out(new, "gb300")
+    b, n = held_out_figures(base), held_out_figures(new)
+    gb, gn = held_out_figures(base, "gb300"), held_out_figures(new, "gb300")
     crossed = sorted(r for r in base if (abs(base[r][0]) > 0.25) != (abs(new[r][0]) > 0.25))
     others = "no other row crosses 25% either way" if crossed == sorted(GB300_TP4_ROWS) else f"also {crossed}"
     return (f"GB300's fp8_matmul_eff_max x{pair_factor:.3f} gives the model that ratio and would bring the three "

@@ -41,10 +41,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import gb300_fp8_factor_ctx
+from conftest import gb300_fp8_factor_ctx, held_out_figures, reproduce_at_gb300_factor
 
 from accelopt.cli.main import main
-from accelopt.predict.validation import read_runs, reproduce_rows
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -176,19 +175,11 @@ def fwd_factor(cfg: Path) -> float:
     return _fwd_factor(cfg, _layers_fwd)
 
 
-def _reproduce(f: float) -> dict[str, tuple[float, bool]]:
-    with gb300_fp8_factor_ctx(f):
-        return {r.id: (r.error, r.fitted) for r in reproduce_rows(read_runs())}
-
 
 @pytest.fixture(scope="module")
 def sized(fwd_factor: float) -> dict[float, dict[str, tuple[float, bool]]]:
-    return {1.0: _reproduce(1.0), fwd_factor: _reproduce(fwd_factor)}
+    return {1.0: reproduce_at_gb300_factor(1.0), fwd_factor: reproduce_at_gb300_factor(fwd_factor)}
 
-
-def _held_out(res: dict[str, tuple[float, bool]], only: str = "") -> tuple[str, int, int]:
-    errs = [abs(e) for rid, (e, fitted) in res.items() if not fitted and only in rid]
-    return f"{100 * statistics.median(errs):.2f}%", sum(e <= 0.06 for e in errs), sum(e > 0.25 for e in errs)
 
 
 def _model_steps(terms: dict[tuple[str, int], dict[str, float]]) -> dict[int, dict[str, float]]:
@@ -240,8 +231,8 @@ def model_sentence(terms: dict[tuple[str, int], dict[str, float]]) -> str:
 def sizing_sentence(cfg: Path, terms: dict[tuple[str, int], dict[str, float]], fwd_factor: float,
                     sized: dict[float, dict[str, tuple[float, bool]]]) -> str:
     base, new = sized[1.0], sized[fwd_factor]
-    b, n = _held_out(base), _held_out(new)
-    gb, gn = _held_out(base, "gb300"), _held_out(new, "gb300")
+    b, n = held_out_figures(base), held_out_figures(new)
+    gb, gn = held_out_figures(base, "gb300"), held_out_figures(new, "gb300")
     crossed = sorted(r for r in base if (abs(base[r][0]) > 0.25) != (abs(new[r][0]) > 0.25))
     others = "no other row crosses 25% either way" if crossed == sorted(GB300_TP4_ROWS) else f"also {crossed}"
     worse = max(base, key=lambda r: abs(new[r][0]) - abs(base[r][0]))  # the row the factor moves furthest off
